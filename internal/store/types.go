@@ -1,0 +1,166 @@
+package store
+
+import (
+	"errors"
+	"time"
+)
+
+// Sentinel errors, the same on every backend.
+var (
+	// ErrNotFound: no row matched.
+	ErrNotFound = errors.New("store: not found")
+	// ErrAlreadyExists: a unique constraint refused the row.
+	ErrAlreadyExists = errors.New("store: already exists")
+)
+
+// User statuses.
+const (
+	UserPending  = "pending"
+	UserApproved = "approved"
+	UserRejected = "rejected"
+)
+
+// User is an account of the web application.
+type User struct {
+	ID           int64
+	Email        string // lower-cased
+	PasswordHash string // argon2id PHC string
+	IsAdmin      bool
+	Status       string // UserPending | UserApproved | UserRejected
+	Lang         string // "ro" | "en" | ""
+	CreatedAt    time.Time
+}
+
+// Membership roles.
+const (
+	RoleOwner  = "owner"
+	RoleMember = "member"
+)
+
+// Company is one taxpayer, once per CIF.
+type Company struct {
+	ID                  int64
+	CIF                 string // digits only
+	Name                string
+	AutoSync            bool
+	SyncIntervalMinutes int
+	LastSyncedUntil     *time.Time // end of the last successfully synced window (UTC)
+	CreatedAt           time.Time
+	Role                string // the viewing user's role when loaded through CompaniesForUser, else ""
+}
+
+// ANAFApp is the ANAF OAuth application (one per installation).
+type ANAFApp struct {
+	ClientID        string
+	ClientSecretEnc []byte // secretbox ciphertext
+	RedirectURI     string
+	UpdatedAt       time.Time
+}
+
+// ANAFToken is a user's ANAF OAuth grant; tokens are secretbox ciphertexts.
+type ANAFToken struct {
+	UserID           int64
+	AccessTokenEnc   []byte
+	RefreshTokenEnc  []byte
+	ExpiresAt        time.Time // access token expiry (UTC)
+	RefreshExpiresAt *time.Time
+	Status           string // "connected" | "reconnect_needed"
+	LastRefreshAt    *time.Time
+	UpdatedAt        time.Time
+}
+
+// API key scopes.
+const (
+	ScopeRead  = "read"
+	ScopeWrite = "write"
+)
+
+// APIKey is a company-scoped API key; only its hash is stored.
+type APIKey struct {
+	ID         int64
+	CompanyID  int64
+	UserID     int64 // creator; 0 when made from the CLI
+	Name       string
+	Prefix     string // first characters of the key, shown to identify it
+	Hash       []byte // SHA-256 of the whole key
+	Scope      string // ScopeRead | ScopeWrite
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+// ANAF message types (tip), ANAF's own words.
+const (
+	TypeReceived = "FACTURA PRIMITA"
+	TypeSent     = "FACTURA TRIMISA"
+	TypeErrors   = "ERORI FACTURA"
+)
+
+// Invoice is one archived ANAF message of a company, with its parsed terms.
+type Invoice struct {
+	ID            int64
+	CompanyID     int64
+	ANAFID        string // ANAF message id (id_descarcare), digits
+	UploadID      string // id_solicitare / id_incarcare
+	MessageType   string // tip: TypeReceived | TypeSent | TypeErrors | "MESAJ CUMPARATOR ..."
+	Details       string // ANAF's detalii text
+	CIFEmitent    string // from detalii, else the parsed seller
+	CIFBeneficiar string
+	ANAFCreatedAt time.Time // data_creare, converted to UTC
+
+	// Parsed terms; empty when the document could not be parsed.
+	DocumentType  string
+	InvoiceNumber string // BT-1
+	IssueDate     string // BT-2 YYYY-MM-DD
+	DueDate       string // BT-9
+	Currency      string // BT-5
+	IssuerName    string // BT-27
+	ReceiverName  string // BT-44
+	SupplierCIF   string // seller's CIF digits or id as written
+	TotalAmount   string // BT-112, as written
+	VATAmount     string // BT-110, as written
+	ParsedJSON    []byte // invoice.Invoice as JSON; nil when parse failed
+	ParseError    string // why parsing failed; "" when it did not
+
+	ZIP       []byte // the original ZIP, byte for byte
+	ZIPSHA256 []byte
+	SyncedAt  time.Time
+}
+
+// InvoiceFilter selects invoices of one company for listing.
+type InvoiceFilter struct {
+	CompanyID   int64
+	MessageType string // "" for all
+	SupplierCIF string
+	DateFrom    string // YYYY-MM-DD, inclusive, on the issue date
+	DateTo      string
+	Query       string // free text over number and party names
+	SortBy      string // invoice_date | total_amount | synced_at | anaf_id
+	SortDesc    bool
+	Limit       int
+	Offset      int
+}
+
+// SyncRun records one synchronisation of a company.
+type SyncRun struct {
+	ID         int64
+	CompanyID  int64
+	StartedAt  time.Time
+	FinishedAt *time.Time
+	Status     string // running | ok | failed
+	Found      int
+	New        int
+	Failed     int
+	Error      string
+}
+
+// AuditEvent is one security-relevant action.
+type AuditEvent struct {
+	ID        int64
+	At        time.Time
+	ActorID   *int64
+	Action    string // e.g. "user.login", "user.approve", "apikey.create"
+	Target    string
+	Details   string
+	IP        string
+}
