@@ -2,45 +2,265 @@
 // (OAuth2 authorize/token/revoke and the FCTEL/rest endpoints), keeps state,
 // and serves messages made from loaded UBL invoices. Tests and the demo use
 // it in place of ANAF; `efactura anaf-sim` runs it on its own.
+//
+// Routes (paths exactly as ANAF's, so a client changes only scheme+host):
+//
+//	GET/POST /anaf-oauth2/v1/authorize   consent page / decision (logincert.anaf.ro)
+//	POST     /anaf-oauth2/v1/token       authorization_code, refresh_token grants
+//	POST     /anaf-oauth2/v1/revoke      RFC 7009 token or EFGO access_token/refresh_token
+//	GET      /{test,prod}/FCTEL/rest/listaMesajeFactura, listaMesajePaginatieFactura,
+//	         descarcare, stareMesaj;  POST .../upload, .../uploadb2c
+//	GET      /TestOauth/jaxrs/hello?name=
+//	POST/DELETE /__sim/faults, GET /__sim/stats  (simulator control, no auth)
+//
+// The texts, error families and HTTP statuses follow /work/shared/anaf/API.md.
+// Every clock read goes through Options.Now. All state sits behind one mutex.
 package anafsim
 
 import (
-	"net/http"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
 	"time"
 )
 
-// Options configures a simulator.
+// Defaults of Options fields left zero.
+const (
+	DefaultPageSize        = 500                  // listaMesajePaginatieFactura page size
+	DefaultListLimit       = 500                  // listaMesajeFactura cap
+	DefaultDownloadsPerDay = 10                   // descarcare per id per day
+	DefaultStatusPerDay    = 100                  // stareMesaj per upload index per day
+	DefaultAccessTTL       = 90 * 24 * time.Hour  // access JWT lifetime
+	DefaultRefreshTTL      = 365 * 24 * time.Hour // refresh JWT lifetime
+	DefaultCodeTTL         = 60 * time.Second     // authorization code lifetime
+	DefaultSerial          = "34:00:00:25:69:aa:bb:cc:dd:00:25:69"
+	loadSpread             = 50 * 24 * time.Hour // data_creare spread of loaded files
+	retention              = 60 * 24 * time.Hour // listable/downloadable period
+)
+
+// Options configures a simulator. Zero values pick ANAF's documented behaviour.
 type Options struct {
 	// StateDir, when set, persists state (messages, signing key, grants,
 	// tokens, the first-load time of each file) under this directory so a
 	// restart keeps tokens and message ids valid. Empty: memory only.
+	// Files: StateDir/state.json (written atomically) and StateDir/docs/<sha256>.xml.
 	StateDir     string
 	ClientID     string // accepted OAuth client; empty accepts any
 	ClientSecret string
 	AutoApprove  bool             // authorize redirects at once instead of showing a consent page
 	Now          func() time.Time // clock; default time.Now
+
+	// RedirectURIs, when non-empty, are the registered callback URLs; authorize
+	// with any other redirect_uri redirects back with error=access_denied.
+	RedirectURIs []string
+	// RightsCIFs, when non-empty, restricts the fake certificate holder to these
+	// CIFs. Empty: rights on every CIF known to the simulator (from loaded or
+	// uploaded documents, KnownCIFs and AddCIFs).
+	RightsCIFs []string
+	// KnownCIFs are CIFs known from the start (useful to upload on an empty simulator).
+	KnownCIFs []string
+	// Serial is the certificate serial put in JWTs and list answers; default DefaultSerial.
+	Serial string
+
+	PageSize        int           // listaMesajePaginatieFactura page size; default 500
+	ListLimit       int           // listaMesajeFactura cap; default 500
+	DownloadsPerDay int           // descarcare limit per id per day; default 10
+	StatusPerDay    int           // stareMesaj limit per index per day; default 100
+	ProcessingDelay time.Duration // upload → messages delay; default 0 (immediate)
+	AccessTTL       time.Duration // default 90 days
+	RefreshTTL      time.Duration // default 365 days
+	// KeepOldRefreshToken keeps a refresh token valid after it was used
+	// (default false: a refresh invalidates the refresh token it consumed).
+	KeepOldRefreshToken bool
+	// Reject, when set, is called for each parsable upload; a non-empty result
+	// makes the upload nok with that text as its ERORI FACTURA error.
+	Reject func(doc []byte) string
+	// Logger receives skipped files and persistence errors; default slog.Default().
+	Logger *slog.Logger
 }
 
-// Server is a running simulator's state and handler.
+// Server is a running simulator's state and handler. Safe for concurrent use.
 type Server struct {
-	opts Options
+	opts   Options
+	logger *slog.Logger
+
+	mu        sync.Mutex
+	st        *state
+	docs      map[string][]byte // sha256 hex → bytes (file 1 of archives)
+	codes     map[string]*authCode
+	faults    map[string][]*Fault
+	calls     map[string]int
+	daily     map[string]int // quota counters "kind|key|yyyy-mm-dd"
+	downloads map[string]int // download id → successful downloads
+	key       ed25519.PrivateKey
+	cert      []byte // DER self-signed certificate of key
 }
 
 // New builds a simulator, loading persisted state from opts.StateDir when present.
-func New(opts Options) (*Server, error) { panic("TODO") }
+// Errors: unreadable/corrupt state, StateDir not creatable.
+func New(opts Options) (*Server, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = DefaultPageSize
+	}
+	if opts.ListLimit <= 0 {
+		opts.ListLimit = DefaultListLimit
+	}
+	if opts.DownloadsPerDay <= 0 {
+		opts.DownloadsPerDay = DefaultDownloadsPerDay
+	}
+	if opts.StatusPerDay <= 0 {
+		opts.StatusPerDay = DefaultStatusPerDay
+	}
+	if opts.AccessTTL <= 0 {
+		opts.AccessTTL = DefaultAccessTTL
+	}
+	if opts.RefreshTTL <= 0 {
+		opts.RefreshTTL = DefaultRefreshTTL
+	}
+	if opts.Serial == "" {
+		opts.Serial = DefaultSerial
+	}
+	s := &Server{
+		opts:      opts,
+		logger:    opts.Logger,
+		docs:      map[string][]byte{},
+		codes:     map[string]*authCode{},
+		faults:    map[string][]*Fault{},
+		calls:     map[string]int{},
+		daily:     map[string]int{},
+		downloads: map[string]int{},
+	}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	st, err := s.loadState()
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		st = newState()
+		seed := sha256.Sum256([]byte("anafsim: simulated Ministry of Finance signing key v1"))
+		st.SigningSeed = seed[:]
+		st.JWTSecret = make([]byte, 32)
+		if _, err := rand.Read(st.JWTSecret); err != nil {
+			return nil, fmt.Errorf("anafsim: jwt secret: %w", err)
+		}
+	}
+	s.st = st
+	for _, c := range opts.KnownCIFs {
+		s.st.Known[c] = true
+	}
+	if len(st.SigningSeed) != ed25519.SeedSize {
+		return nil, errors.New("anafsim: state has a bad signing seed")
+	}
+	s.key = ed25519.NewKeyFromSeed(st.SigningSeed)
+	if s.cert, err = selfSignedCert(s.key); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.saveLocked(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
 
-// Handler serves every simulator route.
-func (s *Server) Handler() http.Handler { panic("TODO") }
+// Close persists state. The server stays usable (Close is idempotent).
+func (s *Server) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.saveLocked()
+}
 
-// LoadDir loads every *.xml / *.XML UBL file of dir (not recursive) as messages.
-// Returns how many files became messages.
-func (s *Server) LoadDir(dir string) (int, error) { panic("TODO") }
-
-// LoadFile loads one UBL document (name is used in logs only).
-func (s *Server) LoadFile(name string, data []byte) error { panic("TODO") }
+// AddCIFs makes CIFs known to the simulator (the certificate holder then has
+// rights on them unless Options.RightsCIFs restricts it).
+func (s *Server) AddCIFs(cifs ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range cifs {
+		s.st.Known[c] = true
+	}
+	s.persistLocked()
+}
 
 // CIFs returns every CIF that has at least one message, with its count.
-func (s *Server) CIFs() map[string]int { panic("TODO") }
+func (s *Server) CIFs() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.processDueLocked()
+	out := map[string]int{}
+	for _, m := range s.st.Messages {
+		out[m.CIF]++
+	}
+	return out
+}
 
-// Close persists state.
-func (s *Server) Close() error { return nil }
+// LoadDir loads every *.xml / *.XML UBL file of dir (not recursive, sorted by
+// name) as messages. Returns how many files became messages (a file already
+// loaded earlier counts). Files that cannot be read or parsed are skipped,
+// logged at warn level, and reported in the returned error (errors.Join of
+// one error per skipped file); the count is valid even when err != nil.
+func (s *Server) LoadDir(dir string) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, fmt.Errorf("anafsim: load dir: %w", err)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if e.IsDir() || !strings.EqualFold(filepath.Ext(e.Name()), ".xml") {
+			continue
+		}
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	var errs []error
+	n := 0
+	for _, name := range names {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err == nil {
+			err = s.LoadFile(name, data)
+		}
+		if err != nil {
+			s.logger.Warn("anafsim: skipped file", "file", name, "err", err)
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+// LoadFile loads one UBL document (name is used in logs and errors only): it
+// becomes a FACTURA TRIMISA message for the seller's CIF and a FACTURA PRIMITA
+// message for the buyer's CIF, sharing one download id and one upload index,
+// all derived from the content so the same bytes always give the same
+// messages. data_creare lies within the 50 days before the first time this
+// content was loaded (remembered in state). Loading the same content again is
+// a no-op. Errors: the document does not parse or neither party has a CIF.
+func (s *Server) LoadFile(name string, data []byte) error {
+	d, err := parseDoc(data)
+	if err != nil {
+		return fmt.Errorf("anafsim: %s: %w", name, err)
+	}
+	if d.SellerCIF == "" && d.BuyerCIF == "" {
+		return fmt.Errorf("anafsim: %s: neither seller nor buyer has a Romanian CIF", name)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loadLocked(data, d)
+	s.persistLocked()
+	return nil
+}
+
+func (s *Server) now() time.Time { return s.opts.Now() }

@@ -19,25 +19,25 @@ const (
 // JSON field names are the gateway's public contract (efactura parse --json,
 // API data.details).
 type Invoice struct {
-	DocumentType DocumentType `json:"document_type"`
-	Number       string       `json:"number"`                 // BT-1 cbc:ID
-	IssueDate    string       `json:"issue_date"`             // BT-2, YYYY-MM-DD
-	DueDate      string       `json:"due_date,omitempty"`     // BT-9 (credit notes: PaymentMeans/PaymentDueDate)
-	TypeCode     string       `json:"type_code,omitempty"`    // BT-3 (380, 381, 384, 389, 751 ...)
-	Currency     string       `json:"currency,omitempty"`     // BT-5
-	TaxCurrency  string       `json:"tax_currency,omitempty"` // BT-6
-	BuyerReference string     `json:"buyer_reference,omitempty"` // BT-10
-	OrderReference string     `json:"order_reference,omitempty"` // BT-13
-	Notes        []string     `json:"notes,omitempty"`        // BT-22
+	DocumentType   DocumentType `json:"document_type"`
+	Number         string       `json:"number"`                    // BT-1 cbc:ID
+	IssueDate      string       `json:"issue_date"`                // BT-2, YYYY-MM-DD
+	DueDate        string       `json:"due_date,omitempty"`        // BT-9 (credit notes: PaymentMeans/PaymentDueDate)
+	TypeCode       string       `json:"type_code,omitempty"`       // BT-3 (380, 381, 384, 389, 751 ...)
+	Currency       string       `json:"currency,omitempty"`        // BT-5
+	TaxCurrency    string       `json:"tax_currency,omitempty"`    // BT-6
+	BuyerReference string       `json:"buyer_reference,omitempty"` // BT-10
+	OrderReference string       `json:"order_reference,omitempty"` // BT-13
+	Notes          []string     `json:"notes,omitempty"`           // BT-22
 
 	Seller Party `json:"seller"` // BG-4
 	Buyer  Party `json:"buyer"`  // BG-7
 
-	Totals       Totals        `json:"totals"`                  // BG-22
-	VATBreakdown []VATSubtotal `json:"vat_breakdown,omitempty"` // BG-23
-	Lines        []Line        `json:"lines"`                   // BG-25
+	Totals       Totals         `json:"totals"`                  // BG-22
+	VATBreakdown []VATSubtotal  `json:"vat_breakdown,omitempty"` // BG-23
+	Lines        []Line         `json:"lines"`                   // BG-25
 	PaymentMeans []PaymentMeans `json:"payment_means,omitempty"` // BG-16
-	Attachments  []Attachment  `json:"attachments,omitempty"`   // BG-24
+	Attachments  []Attachment   `json:"attachments,omitempty"`   // BG-24
 }
 
 // Party is a seller (BG-4) or buyer (BG-7).
@@ -51,26 +51,26 @@ type Party struct {
 
 // Address is a postal address (BG-5, BG-8).
 type Address struct {
-	Street      string `json:"street,omitempty"`       // BT-35
-	City        string `json:"city,omitempty"`         // BT-37
-	PostalCode  string `json:"postal_code,omitempty"`  // BT-38
-	Subdivision string `json:"subdivision,omitempty"`  // BT-39 (RO-B, RO-CJ ...)
-	Country     string `json:"country,omitempty"`      // BT-40 ISO 3166-1 alpha-2
+	Street      string `json:"street,omitempty"`      // BT-35
+	City        string `json:"city,omitempty"`        // BT-37
+	PostalCode  string `json:"postal_code,omitempty"` // BT-38
+	Subdivision string `json:"subdivision,omitempty"` // BT-39 (RO-B, RO-CJ ...)
+	Country     string `json:"country,omitempty"`     // BT-40 ISO 3166-1 alpha-2
 }
 
 // Totals are the document totals BT-106..BT-115 and the VAT total BT-110,
 // as decimal strings exactly as written.
 type Totals struct {
-	LineExtension string `json:"line_extension,omitempty"` // BT-106
-	Allowances    string `json:"allowances,omitempty"`     // BT-107
-	Charges       string `json:"charges,omitempty"`        // BT-108
-	TaxExclusive  string `json:"tax_exclusive,omitempty"`  // BT-109
-	VAT           string `json:"vat,omitempty"`            // BT-110, in the document currency
+	LineExtension  string `json:"line_extension,omitempty"`   // BT-106
+	Allowances     string `json:"allowances,omitempty"`       // BT-107
+	Charges        string `json:"charges,omitempty"`          // BT-108
+	TaxExclusive   string `json:"tax_exclusive,omitempty"`    // BT-109
+	VAT            string `json:"vat,omitempty"`              // BT-110, in the document currency
 	VATTaxCurrency string `json:"vat_tax_currency,omitempty"` // BT-111, in the tax currency
-	TaxInclusive  string `json:"tax_inclusive,omitempty"`  // BT-112
-	Prepaid       string `json:"prepaid,omitempty"`        // BT-113
-	Rounding      string `json:"rounding,omitempty"`       // BT-114
-	Payable       string `json:"payable,omitempty"`        // BT-115
+	TaxInclusive   string `json:"tax_inclusive,omitempty"`    // BT-112
+	Prepaid        string `json:"prepaid,omitempty"`          // BT-113
+	Rounding       string `json:"rounding,omitempty"`         // BT-114
+	Payable        string `json:"payable,omitempty"`          // BT-115
 }
 
 // VATSubtotal is one row of the VAT breakdown (BG-23).
@@ -101,14 +101,17 @@ type PaymentMeans struct {
 	Code      string `json:"code,omitempty"`       // BT-81
 	PaymentID string `json:"payment_id,omitempty"` // BT-83
 	IBAN      string `json:"iban,omitempty"`       // BT-84
-	BankName  string `json:"bank_name,omitempty"`  // BT-85
+	BankName  string `json:"bank_name,omitempty"`  // BT-85 payment account name
+	BIC       string `json:"bic,omitempty"`        // BT-86 payment service provider identifier
 }
 
 // Attachment is an additional supporting document (BG-24).
 type Attachment struct {
-	ID       string `json:"id,omitempty"`        // BT-122
-	FileName string `json:"file_name,omitempty"` // BT-125 filename attribute
-	MIMEType string `json:"mime_type,omitempty"` // BT-125 mimeCode attribute
-	Size     int    `json:"size,omitempty"`      // decoded bytes of the embedded content, 0 when only referenced
-	Embedded bool   `json:"embedded"`            // true when BT-125 carries the content
+	ID          string `json:"id,omitempty"`          // BT-122
+	Description string `json:"description,omitempty"` // BT-123
+	URI         string `json:"uri,omitempty"`         // BT-124 external location
+	FileName    string `json:"file_name,omitempty"`   // BT-125 filename attribute
+	MIMEType    string `json:"mime_type,omitempty"`   // BT-125 mimeCode attribute
+	Size        int    `json:"size,omitempty"`        // decoded bytes of the embedded content, 0 when only referenced
+	Embedded    bool   `json:"embedded"`              // true when BT-125 carries the content
 }

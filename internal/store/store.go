@@ -1,12 +1,37 @@
 // Package store is the gateway's persistence: one Store over database/sql,
 // on SQLite (modernc.org/sqlite) or PostgreSQL (pgx), with embedded goose
 // migrations per dialect.
+//
+// Queries are written once, with $N placeholders, which both drivers accept
+// (modernc binds $N positionally). The few dialect differences live in the
+// DDL (migrations/sqlite, migrations/postgres) and in how timestamps are
+// passed: TIMESTAMPTZ on PostgreSQL, fixed-width UTC TEXT on SQLite (see
+// sqliteTimeLayout). Times are stored and returned in UTC, truncated to the
+// microsecond (PostgreSQL's precision) on both backends so they round-trip
+// identically.
 package store
 
 import (
 	"context"
 	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/database"
+	"github.com/pressly/goose/v3/lock"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Dialect names the SQL backend.
@@ -18,27 +43,186 @@ const (
 	Postgres Dialect = "postgres"
 )
 
-// PoolConfig sizes the PostgreSQL pool (ignored by SQLite, which uses one
-// writer connection plus readers in WAL mode).
+// PoolConfig sizes the PostgreSQL pool (ignored by SQLite, which uses a
+// small pool in WAL mode where every transaction begins IMMEDIATE).
 type PoolConfig struct {
 	MaxConns        int           // default 10
 	MinConns        int           // default 1 (kept idle)
 	MaxConnLifetime time.Duration // default 30m
+	MaxConnIdleTime time.Duration // default 10m; an idle connection above MinConns is closed after it
+}
+
+// sqliteMaxConns bounds the SQLite pool: WAL lets readers run beside the
+// one writer; writers queue on the busy timeout.
+const sqliteMaxConns = 4
+
+// migrationLockID is the PostgreSQL advisory lock key held while migrating
+// (crc64 of "efactura-gateway"-ish; any constant unique to this app).
+const migrationLockID int64 = 0x6566616374757261 // "efactura"
+
+//go:embed migrations
+var migrationsFS embed.FS
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // Store is the gateway's database.
 type Store struct {
 	db      *sql.DB
 	dialect Dialect
+	q       querier // db, or the transaction of a Store handed out by WithTx
+	inTx    bool
+	logger  *slog.Logger
 }
 
-// Open connects to url: "sqlite:PATH" (file created with its directory,
-// WAL mode, foreign keys on, busy timeout) or "postgres://..." (pgx stdlib
-// pool sized by pc). It pings the database before returning.
-func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) { panic("TODO") }
+// Open connects to url: "sqlite:PATH", "sqlite://PATH" or "file:PATH"
+// (file created with its directory, WAL mode, foreign keys on, busy timeout
+// 10 s, synchronous NORMAL, transactions BEGIN IMMEDIATE) or "postgres://..." /
+// "postgresql://..." (pgx stdlib pool sized by pc). It pings the database
+// before returning.
+func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) {
+	var (
+		db      *sql.DB
+		dialect Dialect
+		err     error
+	)
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		dialect = Postgres
+		db, err = sql.Open("pgx", url)
+		if err != nil {
+			return nil, fmt.Errorf("store: open postgres: %w", err)
+		}
+		pc = pc.withDefaults()
+		db.SetMaxOpenConns(pc.MaxConns)
+		db.SetMaxIdleConns(max(pc.MinConns, 1))
+		db.SetConnMaxLifetime(pc.MaxConnLifetime)
+		db.SetConnMaxIdleTime(pc.MaxConnIdleTime)
+	case strings.HasPrefix(url, "sqlite:"), strings.HasPrefix(url, "file:"):
+		dialect = SQLite
+		dsn, memory, err := sqliteDSN(url)
+		if err != nil {
+			return nil, err
+		}
+		db, err = sql.Open("sqlite", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("store: open sqlite: %w", err)
+		}
+		if memory {
+			// Every connection to ":memory:" is a separate database: keep one.
+			db.SetMaxOpenConns(1)
+			db.SetConnMaxLifetime(0)
+			db.SetConnMaxIdleTime(0)
+		} else {
+			db.SetMaxOpenConns(sqliteMaxConns)
+			db.SetMaxIdleConns(sqliteMaxConns)
+		}
+	default:
+		return nil, fmt.Errorf("store: unsupported database URL (want sqlite:PATH or postgres://...): %q", redactURL(url))
+	}
+	s := &Store{db: db, dialect: dialect, q: db, logger: slog.New(slog.DiscardHandler)}
+	if err := s.Ping(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (pc PoolConfig) withDefaults() PoolConfig {
+	if pc.MaxConns <= 0 {
+		pc.MaxConns = 10
+	}
+	if pc.MinConns <= 0 {
+		pc.MinConns = 1
+	}
+	if pc.MinConns > pc.MaxConns {
+		pc.MinConns = pc.MaxConns
+	}
+	if pc.MaxConnLifetime <= 0 {
+		pc.MaxConnLifetime = 30 * time.Minute
+	}
+	if pc.MaxConnIdleTime <= 0 {
+		pc.MaxConnIdleTime = 10 * time.Minute
+	}
+	return pc
+}
+
+// sqliteDSN turns a sqlite:/file: URL into a modernc DSN with our pragmas,
+// creating the database's directory. User query parameters come after ours,
+// so a user's _pragma runs later and wins.
+func sqliteDSN(u string) (dsn string, memory bool, err error) {
+	var path, query string
+	rest := u
+	isFileURI := strings.HasPrefix(u, "file:")
+	if isFileURI {
+		rest = strings.TrimPrefix(u, "file:")
+	} else {
+		rest = strings.TrimPrefix(u, "sqlite:")
+		rest = strings.TrimPrefix(rest, "//")
+	}
+	path, query, _ = strings.Cut(rest, "?")
+	if isFileURI {
+		path = strings.TrimPrefix(path, "//")
+	}
+	if path == "" {
+		return "", false, errors.New("store: sqlite URL without a path")
+	}
+	memory = path == ":memory:" || strings.Contains(query, "mode=memory")
+	if !memory {
+		if dir := filepath.Dir(path); dir != "" {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return "", false, fmt.Errorf("store: create database directory: %w", err)
+			}
+		}
+	}
+	params := url.Values{}
+	params.Add("_pragma", "busy_timeout(10000)")
+	params.Add("_pragma", "foreign_keys(1)")
+	if !memory {
+		params.Add("_pragma", "journal_mode(WAL)")
+	}
+	params.Add("_pragma", "synchronous(NORMAL)")
+	// BEGIN IMMEDIATE: a transaction takes the write lock when it starts,
+	// so it waits on busy_timeout instead of failing with SQLITE_BUSY when
+	// it later tries to upgrade a read lock another writer beat it to.
+	params.Set("_txlock", "immediate")
+	dsn = params.Encode()
+	if query != "" {
+		dsn += "&" + query
+	}
+	if isFileURI {
+		return "file:" + path + "?" + dsn, memory, nil
+	}
+	return path + "?" + dsn, memory, nil
+}
+
+// redactURL hides a password in a database URL for error messages.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "<unparseable>"
+	}
+	return u.Redacted()
+}
+
+// SetLogger sets the logger used for migration messages (default: discard).
+func (s *Store) SetLogger(l *slog.Logger) {
+	if l != nil {
+		s.logger = l
+	}
+}
 
 // Close closes the pool.
-func (s *Store) Close() error { panic("TODO") }
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
 
 // Dialect reports the backend.
 func (s *Store) Dialect() Dialect { return s.dialect }
@@ -47,176 +231,249 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Ping checks the database answers.
-func (s *Store) Ping(ctx context.Context) error { panic("TODO") }
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping %s: %w", s.dialect, err)
+	}
+	return nil
+}
+
+// WithTx runs fn with a Store whose every method runs in one transaction,
+// committed when fn returns nil and rolled back otherwise. Called on a
+// Store already inside a transaction, it runs fn in that same transaction.
+// On SQLite the transaction holds the write lock from its start: keep it short.
+func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
+	if s.inTx {
+		return fn(s)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	txs := *s
+	txs.q = tx
+	txs.inTx = true
+	if err := fn(&txs); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", s.mapErr(err))
+	}
+	return nil
+}
+
+// ---- migrations
+
+func (s *Store) provider() (*goose.Provider, error) {
+	dir, gd := "migrations/sqlite", database.DialectSQLite3
+	opts := []goose.ProviderOption{goose.WithSlog(s.logger), goose.WithDisableGlobalRegistry(true)}
+	if s.dialect == Postgres {
+		dir, gd = "migrations/postgres", database.DialectPostgres
+		// Poll for the advisory lock every second for up to 10 minutes:
+		// replicas starting together wait for the first one's migration.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID), lock.WithLockTimeout(1, 600))
+		if err != nil {
+			return nil, fmt.Errorf("store: migration locker: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	fsys, err := fs.Sub(migrationsFS, dir)
+	if err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	p, err := goose.NewProvider(gd, s.db, fsys, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	return p, nil
+}
 
 // Migrate applies every pending migration. On PostgreSQL it holds an
 // advisory lock for the duration so concurrent replicas migrate once.
-func (s *Store) Migrate(ctx context.Context) error { panic("TODO") }
+func (s *Store) Migrate(ctx context.Context) error {
+	p, err := s.provider()
+	if err != nil {
+		return err
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate %s: %w", s.dialect, err)
+	}
+	for _, r := range res {
+		s.logger.InfoContext(ctx, "migration applied", slog.Int64("version", r.Source.Version), slog.Duration("duration", r.Duration))
+	}
+	return nil
+}
 
 // MigrationStatus returns the current and latest schema versions.
-func (s *Store) MigrationStatus(ctx context.Context) (current, latest int64, err error) { panic("TODO") }
-
-// ---- users
-
-// CreateUser inserts a user. Email is lower-cased. ErrAlreadyExists when the e-mail is taken.
-func (s *Store) CreateUser(ctx context.Context, email, passwordHash string, isAdmin bool, status string) (*User, error) {
-	panic("TODO")
+func (s *Store) MigrationStatus(ctx context.Context) (current, latest int64, err error) {
+	p, err := s.provider()
+	if err != nil {
+		return 0, 0, err
+	}
+	current, latest, err = p.GetVersions(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: migration status: %w", err)
+	}
+	return current, latest, nil
 }
 
-// UserByEmail finds a user by e-mail (case-insensitive). ErrNotFound.
-func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) { panic("TODO") }
-
-// UserByID finds a user. ErrNotFound.
-func (s *Store) UserByID(ctx context.Context, id int64) (*User, error) { panic("TODO") }
-
-// Users lists users, newest first; status "" lists all.
-func (s *Store) Users(ctx context.Context, status string) ([]User, error) { panic("TODO") }
-
-// SetUserStatus sets pending/approved/rejected. ErrNotFound.
-func (s *Store) SetUserStatus(ctx context.Context, id int64, status string) error { panic("TODO") }
-
-// SetUserAdmin grants or removes the admin role. ErrNotFound.
-func (s *Store) SetUserAdmin(ctx context.Context, id int64, admin bool) error { panic("TODO") }
-
-// SetUserPassword replaces the password hash. ErrNotFound.
-func (s *Store) SetUserPassword(ctx context.Context, id int64, passwordHash string) error { panic("TODO") }
-
-// ---- sessions (scs store; the key is the SHA-256 of the session token)
-
-// SessionFind returns the data of an unexpired session. found=false when absent or expired.
-func (s *Store) SessionFind(ctx context.Context, tokenHash []byte) (data []byte, found bool, err error) {
-	panic("TODO")
+// Pending reports whether migrations remain to be applied (start refuses a
+// schema that is behind when EFACTURA_AUTO_MIGRATE=false).
+func (s *Store) Pending(ctx context.Context) (bool, error) {
+	p, err := s.provider()
+	if err != nil {
+		return false, err
+	}
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return false, fmt.Errorf("store: pending migrations: %w", err)
+	}
+	return pending, nil
 }
 
-// SessionCommit inserts or replaces a session.
-func (s *Store) SessionCommit(ctx context.Context, tokenHash []byte, data []byte, expiry time.Time) error {
-	panic("TODO")
+// ---- errors
+
+// mapErr turns driver errors into the package sentinels, keeping the
+// original in the chain (errors.As still finds *pgconn.PgError).
+func (s *Store) mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return fmt.Errorf("%w: %w", ErrAlreadyExists, err)
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		switch sqErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %w", ErrAlreadyExists, err)
+		}
+	}
+	return err
 }
 
-// SessionDelete removes a session (no error when absent).
-func (s *Store) SessionDelete(ctx context.Context, tokenHash []byte) error { panic("TODO") }
-
-// SessionDeleteExpired removes expired sessions and returns how many.
-func (s *Store) SessionDeleteExpired(ctx context.Context) (int64, error) { panic("TODO") }
-
-// ---- companies and memberships
-
-// CreateCompany inserts a company (cif: digits). ErrAlreadyExists when the CIF exists.
-func (s *Store) CreateCompany(ctx context.Context, cif, name string) (*Company, error) { panic("TODO") }
-
-// CompanyByCIF finds a company by its digits. ErrNotFound.
-func (s *Store) CompanyByCIF(ctx context.Context, cif string) (*Company, error) { panic("TODO") }
-
-// CompanyByID finds a company. ErrNotFound.
-func (s *Store) CompanyByID(ctx context.Context, id int64) (*Company, error) { panic("TODO") }
-
-// Companies lists every company ordered by CIF.
-func (s *Store) Companies(ctx context.Context) ([]Company, error) { panic("TODO") }
-
-// CompaniesForUser lists the companies a user is a member of, ordered by
-// name, with Role set.
-func (s *Store) CompaniesForUser(ctx context.Context, userID int64) ([]Company, error) { panic("TODO") }
-
-// UpdateCompany saves name, auto-sync and interval. ErrNotFound.
-func (s *Store) UpdateCompany(ctx context.Context, c *Company) error { panic("TODO") }
-
-// SetCompanySyncedUntil records the end of the last successfully synced window.
-func (s *Store) SetCompanySyncedUntil(ctx context.Context, companyID int64, until time.Time) error {
-	panic("TODO")
+// wrap maps err and prefixes the operation: "store: create user: ...".
+func (s *Store) wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("store: %s: %w", op, s.mapErr(err))
 }
 
-// AddMembership makes a user owner or member of a company (upsert of the role).
-func (s *Store) AddMembership(ctx context.Context, companyID, userID int64, role string) error {
-	panic("TODO")
+// mustAffect returns ErrNotFound when an UPDATE/DELETE touched no row.
+func (s *Store) mustAffect(op string, res sql.Result, err error) error {
+	if err != nil {
+		return s.wrap(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.wrap(op, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: %s: %w", op, ErrNotFound)
+	}
+	return nil
 }
 
-// MembershipRole returns the user's role in the company, or ErrNotFound.
-func (s *Store) MembershipRole(ctx context.Context, companyID, userID int64) (string, error) {
-	panic("TODO")
+// ---- time values
+
+// sqliteTimeLayout is fixed width (always six fractional digits), so text
+// order is time order on SQLite.
+const sqliteTimeLayout = "2006-01-02T15:04:05.000000Z"
+
+// utcMicro returns t in UTC at microsecond precision, the value a read returns.
+func utcMicro(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// now is the current time as stored.
+func now() time.Time { return utcMicro(time.Now()) }
+
+// tv converts a time to the dialect's parameter value.
+func (s *Store) tv(t time.Time) any {
+	t = utcMicro(t)
+	if s.dialect == SQLite {
+		return t.Format(sqliteTimeLayout)
+	}
+	return t
 }
 
-// CompanyMemberIDs lists user ids of a company's members, owners first.
-func (s *Store) CompanyMemberIDs(ctx context.Context, companyID int64) ([]int64, error) { panic("TODO") }
-
-// ---- ANAF OAuth application and tokens
-
-// ANAFApp returns the configured OAuth application. ErrNotFound when unset.
-func (s *Store) ANAFApp(ctx context.Context) (*ANAFApp, error) { panic("TODO") }
-
-// SetANAFApp stores the OAuth application (replacing it).
-func (s *Store) SetANAFApp(ctx context.Context, app *ANAFApp) error { panic("TODO") }
-
-// SaveANAFToken inserts or replaces a user's ANAF token.
-func (s *Store) SaveANAFToken(ctx context.Context, t *ANAFToken) error { panic("TODO") }
-
-// ANAFTokenByUser returns a user's token. ErrNotFound.
-func (s *Store) ANAFTokenByUser(ctx context.Context, userID int64) (*ANAFToken, error) { panic("TODO") }
-
-// DeleteANAFToken removes a user's token (no error when absent).
-func (s *Store) DeleteANAFToken(ctx context.Context, userID int64) error { panic("TODO") }
-
-// ---- API keys
-
-// CreateAPIKey inserts a key (ID and CreatedAt are set on k).
-func (s *Store) CreateAPIKey(ctx context.Context, k *APIKey) error { panic("TODO") }
-
-// APIKeyByHash finds an unrevoked key by its SHA-256 (indexed, O(1)). ErrNotFound.
-func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error) { panic("TODO") }
-
-// APIKeys lists a company's keys, revoked ones included, newest first.
-func (s *Store) APIKeys(ctx context.Context, companyID int64) ([]APIKey, error) { panic("TODO") }
-
-// TouchAPIKey sets last_used_at.
-func (s *Store) TouchAPIKey(ctx context.Context, id int64, at time.Time) error { panic("TODO") }
-
-// RevokeAPIKey revokes a key of the company. ErrNotFound when no such live key.
-func (s *Store) RevokeAPIKey(ctx context.Context, companyID, id int64) error { panic("TODO") }
-
-// ---- invoices
-
-// InsertInvoice stores an invoice with its ZIP in one transaction.
-// Idempotent on (company_id, anaf_id): inserted=false when it existed (inv.ID then set to the existing id).
-func (s *Store) InsertInvoice(ctx context.Context, inv *Invoice) (inserted bool, err error) {
-	panic("TODO")
+// tpv converts an optional time (nil → NULL).
+func (s *Store) tpv(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return s.tv(*t)
 }
 
-// InvoiceIDsByANAFID returns which of anafIDs the company already has.
-func (s *Store) ExistingANAFIDs(ctx context.Context, companyID int64, anafIDs []string) (map[string]bool, error) {
-	panic("TODO")
+// timeCol scans a TIMESTAMPTZ or a SQLite time text into a UTC time.
+type timeCol struct{ dst *time.Time }
+
+func (c timeCol) Scan(src any) error {
+	t, ok, err := scanTime(src)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errors.New("store: NULL in a NOT NULL time column")
+	}
+	*c.dst = t
+	return nil
 }
 
-// ArchivedZIP returns the ZIP of a message already archived for any company
-// (the same ANAF message id is the same signed ZIP). ErrNotFound.
-func (s *Store) ArchivedZIP(ctx context.Context, anafID string) ([]byte, error) { panic("TODO") }
+// nullTimeCol scans a nullable time into a *time.Time (nil for NULL).
+type nullTimeCol struct{ dst **time.Time }
 
-// Invoices lists a company's invoices matching f (ZIP and ParsedJSON not loaded) and the total count.
-// Default order: issue date desc, then id desc.
-func (s *Store) Invoices(ctx context.Context, f InvoiceFilter) ([]Invoice, int, error) { panic("TODO") }
+func (c nullTimeCol) Scan(src any) error {
+	t, ok, err := scanTime(src)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		*c.dst = nil
+		return nil
+	}
+	*c.dst = &t
+	return nil
+}
 
-// InvoiceByID returns one invoice of the company with ParsedJSON (no ZIP). ErrNotFound (also for another company's invoice).
-func (s *Store) InvoiceByID(ctx context.Context, companyID, id int64) (*Invoice, error) { panic("TODO") }
+func scanTime(src any) (time.Time, bool, error) {
+	switch v := src.(type) {
+	case nil:
+		return time.Time{}, false, nil
+	case time.Time:
+		return v.UTC(), true, nil
+	case string:
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return time.Time{}, false, fmt.Errorf("store: bad time %q: %w", v, err)
+		}
+		return t.UTC(), true, nil
+	case []byte:
+		return scanTime(string(v))
+	default:
+		return time.Time{}, false, fmt.Errorf("store: cannot scan %T into a time", src)
+	}
+}
 
-// InvoiceZIP returns the original ZIP of one invoice of the company. ErrNotFound.
-func (s *Store) InvoiceZIP(ctx context.Context, companyID, id int64) ([]byte, error) { panic("TODO") }
+// nullInt64 maps 0 to NULL (optional foreign keys).
+func nullInt64(v int64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
 
-// CountInvoices returns how many invoices the company has.
-func (s *Store) CountInvoices(ctx context.Context, companyID int64) (int, error) { panic("TODO") }
+// nullString maps "" to NULL.
+func nullString(v string) any {
+	if v == "" {
+		return nil
+	}
+	return v
+}
 
-// ---- sync runs
-
-// StartSyncRun records a running sync.
-func (s *Store) StartSyncRun(ctx context.Context, companyID int64) (*SyncRun, error) { panic("TODO") }
-
-// FinishSyncRun records the outcome (Status, counters, Error, FinishedAt from r).
-func (s *Store) FinishSyncRun(ctx context.Context, r *SyncRun) error { panic("TODO") }
-
-// LastSyncRun returns the company's latest run. ErrNotFound.
-func (s *Store) LastSyncRun(ctx context.Context, companyID int64) (*SyncRun, error) { panic("TODO") }
-
-// ---- audit
-
-// Audit appends an audit event (At set to now when zero).
-func (s *Store) Audit(ctx context.Context, e *AuditEvent) error { panic("TODO") }
-
-// AuditEvents lists the latest events, newest first.
-func (s *Store) AuditEvents(ctx context.Context, limit int) ([]AuditEvent, error) { panic("TODO") }
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -156,11 +156,11 @@ type SyncRun struct {
 
 // AuditEvent is one security-relevant action.
 type AuditEvent struct {
-	ID        int64
-	At        time.Time
-	ActorID   *int64
-	Action    string // e.g. "user.login", "user.approve", "apikey.create"
-	Target    string
-	Details   string
-	IP        string
+	ID      int64
+	At      time.Time
+	ActorID *int64
+	Action  string // e.g. "user.login", "user.approve", "apikey.create"
+	Target  string
+	Details string
+	IP      string
 }

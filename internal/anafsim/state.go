@@ -1,0 +1,303 @@
+package anafsim
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Message types (tip) of API.md §4.
+const (
+	TipTrimisa = "FACTURA TRIMISA"
+	TipPrimita = "FACTURA PRIMITA"
+	TipErori   = "ERORI FACTURA"
+)
+
+const stateVersion = 1
+
+// state is everything persisted in StateDir/state.json.
+type state struct {
+	Version     int                  `json:"version"`
+	SigningSeed []byte               `json:"signing_seed"` // ed25519 seed of the "MF" key
+	JWTSecret   []byte               `json:"jwt_secret"`   // HS256 key of issued JWTs
+	FirstLoad   map[string]time.Time `json:"first_load"`   // content sha256 hex → first LoadFile time
+	Known       map[string]bool      `json:"known_cifs"`
+	Archives    map[string]*archive  `json:"archives"` // download id → archive
+	Messages    []*message           `json:"messages"`
+	Uploads     map[string]*upload   `json:"uploads"` // upload index → upload
+	Tokens      map[string]*tokenRec `json:"tokens"`  // jti (JWT) or the opaque token → record
+	UploadSeq   int                  `json:"upload_seq"`
+}
+
+func newState() *state {
+	return &state{
+		Version:   stateVersion,
+		FirstLoad: map[string]time.Time{},
+		Known:     map[string]bool{},
+		Archives:  map[string]*archive{},
+		Uploads:   map[string]*upload{},
+		Tokens:    map[string]*tokenRec{},
+	}
+}
+
+// archive is one downloadable ZIP: <UploadIndex>.xml (doc DocHash) + signature.
+type archive struct {
+	DownloadID  string    `json:"download_id"`
+	UploadIndex string    `json:"upload_index"`
+	DocHash     string    `json:"doc_hash"`
+	Created     time.Time `json:"created"`
+	CIFs        []string  `json:"cifs"` // CIFs whose messages point at it
+}
+
+// message is one element of a CIF's message list.
+type message struct {
+	ID          string    `json:"id"`
+	UploadIndex string    `json:"upload_index"`
+	CIF         string    `json:"cif"`
+	Tip         string    `json:"tip"`
+	Detalii     string    `json:"detalii"`
+	Created     time.Time `json:"created"`
+}
+
+// upload is a document received by /upload or loaded from a file.
+type upload struct {
+	Index      string    `json:"index"`
+	CIF        string    `json:"cif"` // the cif query parameter (or seller for loaded files)
+	Seller     string    `json:"seller"`
+	Buyer      string    `json:"buyer"`
+	Number     string    `json:"number"`
+	IssueDate  string    `json:"issue_date"`
+	B2C        bool      `json:"b2c,omitempty"`
+	Loaded     bool      `json:"loaded,omitempty"` // from LoadFile, not /upload
+	DocHash    string    `json:"doc_hash"`
+	Received   time.Time `json:"received"`
+	ReadyAt    time.Time `json:"ready_at"`
+	Outcome    string    `json:"outcome"` // "ok" | "nok"
+	ErrorText  string    `json:"error_text,omitempty"`
+	DownloadID string    `json:"download_id,omitempty"` // set once processed
+	Done       bool      `json:"done"`
+}
+
+func (s *Server) statePath() string { return filepath.Join(s.opts.StateDir, "state.json") }
+
+func (s *Server) loadState() (*state, error) {
+	if s.opts.StateDir == "" {
+		return nil, nil
+	}
+	if err := os.MkdirAll(filepath.Join(s.opts.StateDir, "docs"), 0o755); err != nil {
+		return nil, fmt.Errorf("anafsim: state dir: %w", err)
+	}
+	data, err := os.ReadFile(s.statePath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("anafsim: read state: %w", err)
+	}
+	st := newState()
+	if err := json.Unmarshal(data, st); err != nil {
+		return nil, fmt.Errorf("anafsim: parse state %s: %w", s.statePath(), err)
+	}
+	if st.Version != stateVersion {
+		return nil, fmt.Errorf("anafsim: state %s has version %d, want %d", s.statePath(), st.Version, stateVersion)
+	}
+	for _, a := range st.Archives {
+		if _, ok := s.docs[a.DocHash]; ok {
+			continue
+		}
+		doc, err := os.ReadFile(filepath.Join(s.opts.StateDir, "docs", a.DocHash+".xml"))
+		if err != nil {
+			return nil, fmt.Errorf("anafsim: read archived document: %w", err)
+		}
+		s.docs[a.DocHash] = doc
+	}
+	return st, nil
+}
+
+// saveLocked writes state.json atomically (temp file + rename).
+func (s *Server) saveLocked() error {
+	if s.opts.StateDir == "" {
+		return nil
+	}
+	data, err := json.MarshalIndent(s.st, "", " ")
+	if err != nil {
+		return fmt.Errorf("anafsim: encode state: %w", err)
+	}
+	return writeAtomic(s.statePath(), data)
+}
+
+// persistLocked saves and logs (instead of returning) a failure.
+func (s *Server) persistLocked() {
+	if err := s.saveLocked(); err != nil {
+		s.logger.Error("anafsim: persist state", "err", err)
+	}
+}
+
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("anafsim: write %s: %w", path, err)
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("anafsim: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// storeDocLocked keeps doc in memory and (once) under StateDir/docs.
+func (s *Server) storeDocLocked(doc []byte) string {
+	sum := sha256.Sum256(doc)
+	h := hex.EncodeToString(sum[:])
+	if _, ok := s.docs[h]; ok {
+		return h
+	}
+	s.docs[h] = doc
+	if s.opts.StateDir != "" {
+		p := filepath.Join(s.opts.StateDir, "docs", h+".xml")
+		if _, err := os.Stat(p); err != nil {
+			if err := writeAtomic(p, doc); err != nil {
+				s.logger.Error("anafsim: persist document", "err", err)
+			}
+		}
+	}
+	return h
+}
+
+// hashID returns prefix + 8 decimal digits derived from sha256(parts...),
+// probing upward past ids taken by taken().
+func hashID(prefix string, taken func(string) bool, parts ...[]byte) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write(p)
+		h.Write([]byte{0})
+	}
+	n := binary.BigEndian.Uint64(h.Sum(nil)[:8]) % 100_000_000
+	for {
+		id := fmt.Sprintf("%s%08d", prefix, n)
+		if !taken(id) {
+			return id
+		}
+		n = (n + 1) % 100_000_000
+	}
+}
+
+func (s *Server) uploadTaken(id string) bool   { _, ok := s.st.Uploads[id]; return ok }
+func (s *Server) downloadTaken(id string) bool { _, ok := s.st.Archives[id]; return ok }
+
+// loadLocked turns a parsed loaded file into an upload + messages (idempotent).
+func (s *Server) loadLocked(data []byte, d *docInfo) {
+	sum := sha256.Sum256(data)
+	key := hex.EncodeToString(sum[:])
+	first, seen := s.st.FirstLoad[key]
+	if !seen {
+		first = s.now().UTC().Truncate(time.Minute)
+		s.st.FirstLoad[key] = first
+	}
+	for _, u := range s.st.Uploads {
+		if u.Loaded && u.DocHash == key {
+			return // already loaded
+		}
+	}
+	offset := time.Duration(binary.BigEndian.Uint64(sum[8:16])%uint64(loadSpread/time.Minute)) * time.Minute
+	created := first.Add(-offset)
+	idx := hashID("50", s.uploadTaken, []byte("upload"), data)
+	dl := hashID("30", s.downloadTaken, []byte("download"), data)
+	uploader := d.SellerCIF
+	if uploader == "" {
+		uploader = d.BuyerCIF
+	}
+	u := &upload{
+		Index: idx, CIF: uploader, Seller: d.SellerCIF, Buyer: d.BuyerCIF,
+		Number: d.Number, IssueDate: d.IssueDate, DocHash: s.storeDocLocked(data),
+		Received: first, ReadyAt: created, Outcome: "ok", DownloadID: dl, Done: true, Loaded: true,
+	}
+	s.st.Uploads[idx] = u
+	s.publishOKLocked(u, created)
+}
+
+// publishOKLocked creates the archive and the TRIMISA/PRIMITA messages of u.
+func (s *Server) publishOKLocked(u *upload, created time.Time) {
+	detalii := fmt.Sprintf("Factura cu id_incarcare=%s emisa de cif_emitent=%s pentru cif_beneficiar=%s", u.Index, u.Seller, u.Buyer)
+	a := &archive{DownloadID: u.DownloadID, UploadIndex: u.Index, DocHash: u.DocHash, Created: created}
+	if u.Seller != "" {
+		s.addMessageLocked(a, &message{CIF: u.Seller, Tip: TipTrimisa, Detalii: detalii})
+	}
+	if u.Buyer != "" && !u.B2C {
+		s.addMessageLocked(a, &message{CIF: u.Buyer, Tip: TipPrimita, Detalii: detalii})
+	}
+	s.st.Archives[a.DownloadID] = a
+}
+
+func (s *Server) addMessageLocked(a *archive, m *message) {
+	m.ID, m.UploadIndex, m.Created = a.DownloadID, a.UploadIndex, a.Created
+	a.CIFs = append(a.CIFs, m.CIF)
+	s.st.Known[m.CIF] = true
+	s.st.Messages = append(s.st.Messages, m)
+}
+
+// processDueLocked publishes uploads whose processing delay has passed.
+func (s *Server) processDueLocked() {
+	now := s.now()
+	changed := false
+	for _, u := range s.st.Uploads {
+		if u.Done || now.Before(u.ReadyAt) {
+			continue
+		}
+		s.processUploadLocked(u)
+		changed = true
+	}
+	if changed {
+		s.persistLocked()
+	}
+}
+
+func (s *Server) processUploadLocked(u *upload) {
+	u.Done = true
+	u.DownloadID = hashID("30", s.downloadTaken, []byte("download"), []byte(u.Index), []byte(u.DocHash))
+	created := u.ReadyAt.UTC().Truncate(time.Minute)
+	if u.Outcome == "ok" {
+		s.publishOKLocked(u, created)
+		return
+	}
+	target := u.Seller
+	if target == "" {
+		target = u.CIF
+	}
+	errDoc := errorsXML(u.Index, target, u.ErrorText)
+	a := &archive{DownloadID: u.DownloadID, UploadIndex: u.Index, DocHash: s.storeDocLocked(errDoc), Created: created}
+	s.addMessageLocked(a, &message{CIF: target, Tip: TipErori,
+		Detalii: "Erori de validare identificate la factura transmisa cu id_incarcare=" + u.Index})
+	s.st.Archives[a.DownloadID] = a
+}
+
+// hasRightLocked reports whether the certificate holder may act for cif.
+func (s *Server) hasRightLocked(cif string) bool {
+	if len(s.opts.RightsCIFs) > 0 {
+		for _, c := range s.opts.RightsCIFs {
+			if c == cif {
+				return true
+			}
+		}
+		return false
+	}
+	return s.st.Known[cif]
+}
+
+func (s *Server) anyRightLocked() bool {
+	return len(s.opts.RightsCIFs) > 0 || len(s.st.Known) > 0
+}

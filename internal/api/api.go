@@ -1,0 +1,384 @@
+// Package api serves REST API v1 (PRODUCT.md §4) under /api/v1: a drop-in
+// replacement for the Flask gateway's API (same paths, X-API-KEY header,
+// field names, pagination and error shapes). Every request but health needs
+// a company-scoped API key; a key sees only its company, anything else is 404.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/efactura-gateway/efactura/internal/auth"
+	"github.com/efactura-gateway/efactura/internal/httpserver"
+	"github.com/efactura-gateway/efactura/internal/invoice"
+	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/version"
+)
+
+// Deps are what the API needs.
+type Deps struct {
+	Store   *store.Store
+	BaseURL string // public URL, for download_url
+	Logger  *slog.Logger
+	// Checks adds dependency checks to /health (name → error); the database is always checked.
+	Checks map[string]func(ctx context.Context) error
+}
+
+type handler struct {
+	Deps
+}
+
+// New returns the API handler; mount it at "/api/".
+func New(d Deps) http.Handler {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	h := &handler{Deps: d}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/health", h.health)
+	mux.Handle("GET /api/v1/invoices", h.withKey(h.listInvoices))
+	mux.Handle("GET /api/v1/invoices/{id}", h.withKey(h.getInvoice))
+	mux.Handle("GET /api/v1/invoices/{id}/download", h.withKey(h.downloadInvoice))
+	mux.Handle("GET /api/v1/invoices/{id}/xml", h.withKey(h.invoiceXML))
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "No such API endpoint.")
+	})
+	return mux
+}
+
+// ---- errors and JSON
+
+type errorBody struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+	Code    string `json:"code"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	_ = enc.Encode(v)
+}
+
+// writeError writes the Flask gateway's error shape {"error","message","code"}.
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, errorBody{Error: http.StatusText(status), Message: message, Code: code})
+}
+
+func (h *handler) internal(w http.ResponseWriter, r *http.Request, err error) {
+	h.Logger.ErrorContext(r.Context(), "api error", slog.String("request_id", httpserver.RequestIDFrom(r.Context())),
+		slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+	writeError(w, http.StatusInternalServerError, "INTERNAL_ERROR", "An internal error occurred. Quote the X-Request-ID header when reporting it.")
+}
+
+// ---- API keys
+
+type keyCtx struct{}
+
+type principal struct {
+	key     *store.APIKey
+	company *store.Company
+}
+
+func principalFrom(ctx context.Context) *principal {
+	p, _ := ctx.Value(keyCtx{}).(*principal)
+	return p
+}
+
+// apiKeyFrom reads X-API-KEY, else Authorization: Bearer.
+func apiKeyFrom(r *http.Request) string {
+	if k := strings.TrimSpace(r.Header.Get("X-API-KEY")); k != "" {
+		return k
+	}
+	if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+		return strings.TrimSpace(a[7:])
+	}
+	return ""
+}
+
+func (h *handler) authenticate(ctx context.Context, key string) (*principal, int, string, string) {
+	if key == "" {
+		return nil, http.StatusUnauthorized, "MISSING_API_KEY", "API key required: send it in the X-API-KEY header."
+	}
+	if !auth.LooksLikeAPIKey(key) {
+		return nil, http.StatusUnauthorized, "INVALID_API_KEY_FORMAT", "The API key is not in the expected format (efk_…)."
+	}
+	k, err := h.Store.APIKeyByHash(ctx, auth.HashAPIKey(key))
+	if err != nil {
+		return nil, http.StatusUnauthorized, "INVALID_API_KEY", "The API key is invalid or has been revoked."
+	}
+	c, err := h.Store.CompanyByID(ctx, k.CompanyID)
+	if err != nil {
+		return nil, http.StatusUnauthorized, "INVALID_API_KEY", "The API key is invalid or has been revoked."
+	}
+	return &principal{key: k, company: c}, 0, "", ""
+}
+
+func (h *handler) withKey(next func(http.ResponseWriter, *http.Request)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, status, code, msg := h.authenticate(r.Context(), apiKeyFrom(r))
+		if p == nil {
+			writeError(w, status, code, msg)
+			return
+		}
+		now := time.Now().UTC()
+		if p.key.LastUsedAt == nil || now.Sub(*p.key.LastUsedAt) > time.Minute {
+			if err := h.Store.TouchAPIKey(r.Context(), p.key.ID, now); err != nil {
+				h.Logger.Warn("recording API key use", slog.String("error", err.Error()))
+			}
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), keyCtx{}, p)))
+	})
+}
+
+// ---- health
+
+func (h *handler) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	checks := map[string]any{}
+	status := "healthy"
+	code := http.StatusOK
+	if err := h.Store.Ping(ctx); err != nil {
+		checks["database"] = "unhealthy"
+		status, code = "unhealthy", http.StatusServiceUnavailable
+		h.Logger.Error("health: database", slog.String("error", err.Error()))
+	} else {
+		checks["database"] = "healthy"
+	}
+	for name, fn := range h.Checks {
+		if err := fn(ctx); err != nil {
+			checks[name] = "unhealthy"
+			status, code = "unhealthy", http.StatusServiceUnavailable
+		} else {
+			checks[name] = "healthy"
+		}
+	}
+	if key := apiKeyFrom(r); key != "" {
+		if p, _, _, _ := h.authenticate(ctx, key); p != nil {
+			checks["company"] = h.companyHealth(ctx, p.company)
+		}
+	}
+	writeJSON(w, code, map[string]any{
+		"status":    status,
+		"timestamp": time.Now().UTC().Format(time.RFC3339),
+		"version":   version.Version,
+		"checks":    checks,
+	})
+}
+
+func (h *handler) companyHealth(ctx context.Context, c *store.Company) map[string]any {
+	out := map[string]any{"cif": c.CIF, "anaf_connection": "not_connected"}
+	members, _ := h.Store.CompanyMemberIDs(ctx, c.ID)
+	for _, uid := range members {
+		t, err := h.Store.ANAFTokenByUser(ctx, uid)
+		if err != nil {
+			continue
+		}
+		out["anaf_connection"] = t.Status
+		out["anaf_token_expires_at"] = t.ExpiresAt.UTC().Format(time.RFC3339)
+		if t.Status == "connected" {
+			break
+		}
+	}
+	if run, err := h.Store.LastSyncRun(ctx, c.ID); err == nil {
+		ls := map[string]any{"status": run.Status, "started_at": run.StartedAt.UTC().Format(time.RFC3339),
+			"found": run.Found, "new": run.New, "failed": run.Failed}
+		if run.Error != "" {
+			ls["error"] = run.Error
+		}
+		out["last_sync"] = ls
+	} else {
+		out["last_sync"] = nil
+	}
+	return out
+}
+
+// ---- invoices
+
+var typeFilter = map[string]string{
+	"received": store.TypeReceived,
+	"sent":     store.TypeSent,
+	"error":    store.TypeErrors,
+	"errors":   store.TypeErrors,
+}
+
+var sortFields = map[string]bool{"invoice_date": true, "total_amount": true, "synced_at": true, "anaf_id": true}
+
+func (h *handler) listInvoices(w http.ResponseWriter, r *http.Request) {
+	p := principalFrom(r.Context())
+	q := r.URL.Query()
+	page, perPage := 1, 50
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writeError(w, http.StatusBadRequest, "INVALID_PARAMETER", "page must be an integer ≥ 1.")
+			return
+		}
+		page = n
+	}
+	if v := q.Get("per_page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writeError(w, http.StatusBadRequest, "INVALID_PARAMETER", "per_page must be an integer between 1 and 100.")
+			return
+		}
+		perPage = min(n, 100)
+	}
+	f := store.InvoiceFilter{CompanyID: p.company.ID, Query: strings.TrimSpace(q.Get("q")), SortDesc: true}
+	if v := q.Get("supplier_cif"); v != "" {
+		f.SupplierCIF = strings.TrimSpace(v)
+		if d, err := cifDigits(v); err == nil {
+			f.SupplierCIF = d
+		}
+	}
+	for _, d := range []struct {
+		name string
+		dst  *string
+	}{{"date_from", &f.DateFrom}, {"date_to", &f.DateTo}} {
+		if v := q.Get(d.name); v != "" {
+			if _, err := time.Parse("2006-01-02", v); err != nil {
+				writeError(w, http.StatusBadRequest, "INVALID_DATE_FORMAT", d.name+" must be a date in the format YYYY-MM-DD.")
+				return
+			}
+			*d.dst = v
+		}
+	}
+	if v := q.Get("type"); v != "" {
+		t, ok := typeFilter[strings.ToLower(v)]
+		if !ok {
+			writeError(w, http.StatusBadRequest, "INVALID_TYPE", "type must be one of received, sent, error.")
+			return
+		}
+		f.MessageType = t
+	}
+	if v := q.Get("sort_by"); v != "" {
+		if !sortFields[v] {
+			writeError(w, http.StatusBadRequest, "INVALID_SORT", "sort_by must be one of invoice_date, total_amount, synced_at, anaf_id.")
+			return
+		}
+		f.SortBy = v
+	}
+	switch strings.ToLower(q.Get("sort_order")) {
+	case "", "desc":
+	case "asc":
+		f.SortDesc = false
+	default:
+		writeError(w, http.StatusBadRequest, "INVALID_SORT", "sort_order must be asc or desc.")
+		return
+	}
+	f.Limit, f.Offset = perPage, (page-1)*perPage
+	rows, total, err := h.Store.Invoices(r.Context(), f)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	data := make([]invoiceJSON, 0, len(rows))
+	for i := range rows {
+		data = append(data, h.toJSON(&rows[i]))
+	}
+	pages := (total + perPage - 1) / perPage
+	writeJSON(w, http.StatusOK, map[string]any{
+		"data": data,
+		"pagination": map[string]any{
+			"page": page, "per_page": perPage, "total": total, "pages": pages,
+			"has_next": page < pages, "has_prev": page > 1,
+		},
+		"meta": map[string]any{"company_id": p.company.ID, "company_cif": p.company.CIF},
+	})
+}
+
+func (h *handler) loadInvoice(w http.ResponseWriter, r *http.Request) (*store.Invoice, bool) {
+	p := principalFrom(r.Context())
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		writeError(w, http.StatusNotFound, "INVOICE_NOT_FOUND", "Invoice not found.")
+		return nil, false
+	}
+	inv, err := h.Store.InvoiceByID(r.Context(), p.company.ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "INVOICE_NOT_FOUND", "Invoice not found.")
+		return nil, false
+	}
+	if err != nil {
+		h.internal(w, r, err)
+		return nil, false
+	}
+	return inv, true
+}
+
+func (h *handler) getInvoice(w http.ResponseWriter, r *http.Request) {
+	inv, ok := h.loadInvoice(w, r)
+	if !ok {
+		return
+	}
+	out := struct {
+		invoiceJSON
+		Details    json.RawMessage `json:"details"`
+		ParseError *string         `json:"parse_error"`
+		ZIPSHA256  string          `json:"zip_sha256"`
+		UploadID   *string         `json:"upload_id"`
+		Detalii    *string         `json:"anaf_details"`
+	}{invoiceJSON: h.toJSON(inv), Details: json.RawMessage("null"), ZIPSHA256: fmt.Sprintf("%x", inv.ZIPSHA256),
+		UploadID: nullable(inv.UploadID), Detalii: nullable(inv.Details), ParseError: nullable(inv.ParseError)}
+	if len(inv.ParsedJSON) > 0 {
+		out.Details = inv.ParsedJSON
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+}
+
+func (h *handler) downloadInvoice(w http.ResponseWriter, r *http.Request) {
+	inv, ok := h.loadInvoice(w, r)
+	if !ok {
+		return
+	}
+	zipBytes, err := h.Store.InvoiceZIP(r.Context(), inv.CompanyID, inv.ID)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=invoice_%s.zip", safeName(inv.ANAFID)))
+	w.Header().Set("Content-Length", strconv.Itoa(len(zipBytes)))
+	w.Header().Set("X-Content-SHA256", fmt.Sprintf("%x", inv.ZIPSHA256))
+	_, _ = w.Write(zipBytes)
+}
+
+func (h *handler) invoiceXML(w http.ResponseWriter, r *http.Request) {
+	inv, ok := h.loadInvoice(w, r)
+	if !ok {
+		return
+	}
+	zipBytes, err := h.Store.InvoiceZIP(r.Context(), inv.CompanyID, inv.ID)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	arch, err := invoice.ReadArchive(zipBytes)
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, "ARCHIVE_UNREADABLE", "The archived ZIP could not be read: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=invoice_%s.xml", safeName(inv.ANAFID)))
+	_, _ = w.Write(arch.Document)
+}
+
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+}

@@ -1,0 +1,378 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/efactura-gateway/efactura/internal/anafsim"
+	"github.com/efactura-gateway/efactura/internal/anafsync"
+	"github.com/efactura-gateway/efactura/internal/auth"
+	"github.com/efactura-gateway/efactura/internal/config"
+	"github.com/efactura-gateway/efactura/internal/invoice"
+	"github.com/efactura-gateway/efactura/internal/invoice/invoicegen"
+	"github.com/efactura-gateway/efactura/internal/store"
+)
+
+// Demo credentials of the built-in simulator's OAuth application (development only).
+const (
+	demoClientID     = "efactura-demo-client"
+	demoClientSecret = "efactura-demo-secret"
+	demoAdminEmail   = "admin@demo.efactura.local"
+	demoInvoiceCount = 40
+	demoSeed         = 20260115
+)
+
+type demoState struct {
+	env       *Env
+	sim       *anafsim.Server
+	simSrv    *http.Server
+	adminPass string
+	apiKey    string
+	companies []store.Company
+	keyCIF    string
+}
+
+// Close stops the in-process simulator.
+func (d *demoState) Close() {
+	if d.simSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = d.simSrv.Shutdown(ctx)
+	}
+	if d.sim != nil {
+		_ = d.sim.Close()
+	}
+}
+
+// setupDemo starts (or finds) the simulator, creates the demo admin,
+// companies, ANAF connection and API key. It is idempotent over a data
+// directory: a second start reuses everything and prints the same lines.
+func setupDemo(ctx context.Context, e *Env, invoicesDir string) (*demoState, error) {
+	cfg := e.Cfg
+	if cfg.Production() {
+		return nil, errors.New("--demo refuses to run with EFACTURA_ENV=production")
+	}
+	d := &demoState{env: e}
+	external := cfg.ANAFBaseURL != "https://api.anaf.ro" || cfg.ANAFOAuthURL != "https://logincert.anaf.ro"
+	names := map[string]string{} // CIF → party name
+	counts := map[string]int{}   // CIF → messages
+	if external {
+		if invoicesDir != "" {
+			return nil, errors.New("--demo-invoices cannot be used with an external simulator (EFACTURA_ANAF_BASE_URL is set): load invoices into that simulator instead")
+		}
+		var err error
+		counts, err = simStats(ctx, cfg.ANAFBaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("the external simulator at %s did not answer /__sim/stats: %w", cfg.ANAFBaseURL, err)
+		}
+		for c := range counts {
+			names[c] = "Companie " + c
+		}
+		e.Logger.Info("demo uses an external ANAF simulator", slog.String("url", cfg.ANAFBaseURL), slog.Int("cifs", len(counts)))
+	} else {
+		sim, err := anafsim.New(anafsim.Options{
+			StateDir: filepath.Join(cfg.DataDir, "anafsim"), ClientID: demoClientID, ClientSecret: demoClientSecret, AutoApprove: true,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("starting the ANAF simulator: %w", err)
+		}
+		d.sim = sim
+		var files []invoicegen.File
+		if invoicesDir != "" {
+			files, err = readInvoiceDir(invoicesDir)
+			if err != nil {
+				return nil, err
+			}
+		} else {
+			files = invoicegen.Generate(demoInvoiceCount, demoSeed)
+		}
+		loaded := 0
+		for _, f := range files {
+			doc, perr := invoice.Parse(f.Data)
+			if perr != nil {
+				e.Logger.Warn("demo: skipping a file that is not a UBL invoice", slog.String("file", f.Name), slog.String("error", perr.Error()))
+				continue
+			}
+			if err := sim.LoadFile(f.Name, f.Data); err != nil {
+				e.Logger.Warn("demo: the simulator refused a file", slog.String("file", f.Name), slog.String("error", err.Error()))
+				continue
+			}
+			loaded++
+			for _, p := range []invoice.Party{doc.Seller, doc.Buyer} {
+				if c := invoice.PartyCIF(p); c != "" && names[c] == "" {
+					names[c] = p.Name
+				}
+			}
+		}
+		counts = sim.CIFs()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		d.simSrv = &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = d.simSrv.Serve(ln) }()
+		simURL := "http://" + ln.Addr().String()
+		cfg.ANAFBaseURL, cfg.ANAFOAuthURL = simURL, simURL
+		e.Logger.Info("demo ANAF simulator started", slog.String("url", simURL), slog.Int("files", loaded), slog.Int("cifs", len(counts)))
+	}
+	if cfg.ANAFClientID == "" {
+		cfg.ANAFClientID, cfg.ANAFClientSecret = demoClientID, demoClientSecret
+	}
+
+	credPath := filepath.Join(cfg.DataDir, "demo-credentials.txt")
+	saved := readCredentials(credPath)
+
+	// Admin.
+	admin, err := e.Store.UserByEmail(ctx, demoAdminEmail)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		d.adminPass = randomPassword()
+		hash, herr := auth.HashPassword(d.adminPass)
+		if herr != nil {
+			return nil, herr
+		}
+		if admin, err = e.Store.CreateUser(ctx, demoAdminEmail, hash, true, store.UserApproved); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, err
+	default:
+		d.adminPass = saved["admin_password"]
+		if ok, _ := auth.CheckPassword(admin.PasswordHash, d.adminPass); d.adminPass == "" || !ok {
+			d.adminPass = randomPassword()
+			hash, herr := auth.HashPassword(d.adminPass)
+			if herr != nil {
+				return nil, herr
+			}
+			if err := e.Store.SetUserPassword(ctx, admin.ID, hash); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	// Companies: every CIF with messages, owned by the admin (demo companies skip the check digit).
+	cifs := make([]string, 0, len(counts))
+	for c := range counts {
+		cifs = append(cifs, c)
+	}
+	sort.Strings(cifs)
+	for _, c := range cifs {
+		comp, err := e.Store.CompanyByCIF(ctx, c)
+		if errors.Is(err, store.ErrNotFound) {
+			name := names[c]
+			if name == "" {
+				name = "Companie " + c
+			}
+			comp, err = e.Store.CreateCompany(ctx, c, name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("demo company %s: %w", c, err)
+		}
+		if err := e.Store.AddMembership(ctx, comp.ID, admin.ID, store.RoleOwner); err != nil {
+			return nil, err
+		}
+		d.companies = append(d.companies, *comp)
+	}
+	if len(cifs) == 0 {
+		return nil, errors.New("the simulator holds no invoice with a Romanian CIF: nothing to show")
+	}
+	// The key goes to the company with the most invoices, ties to the lowest CIF.
+	best := cifs[0]
+	for _, c := range cifs {
+		if counts[c] > counts[best] {
+			best = c
+		}
+	}
+	d.keyCIF = best
+	keyCompany, err := e.Store.CompanyByCIF(ctx, best)
+	if err != nil {
+		return nil, err
+	}
+	d.apiKey = saved["api_key"]
+	if d.apiKey != "" {
+		k, err := e.Store.APIKeyByHash(ctx, auth.HashAPIKey(d.apiKey))
+		if err != nil || k.CompanyID != keyCompany.ID {
+			d.apiKey = ""
+		}
+	}
+	if d.apiKey == "" {
+		key, prefix, hash, err := auth.NewAPIKey()
+		if err != nil {
+			return nil, err
+		}
+		if err := e.Store.CreateAPIKey(ctx, &store.APIKey{CompanyID: keyCompany.ID, UserID: admin.ID, Name: "demo", Prefix: prefix, Hash: hash, Scope: store.ScopeRead}); err != nil {
+			return nil, err
+		}
+		d.apiKey = key
+	}
+	if err := writeCredentials(credPath, map[string]string{"admin_email": demoAdminEmail, "admin_password": d.adminPass, "api_key": d.apiKey, "api_key_cif": best}); err != nil {
+		return nil, err
+	}
+
+	// ANAF connection of the admin, through the simulator's auto-approving consent.
+	if t, err := e.Store.ANAFTokenByUser(ctx, admin.ID); err != nil || t.Status != "connected" {
+		if err := connectDemoANAF(ctx, e, admin.ID); err != nil {
+			return nil, fmt.Errorf("connecting the demo admin to the ANAF simulator: %w", err)
+		}
+	}
+	return d, nil
+}
+
+func (d *demoState) printLines(w io.Writer, url string) {
+	if w == nil {
+		w = os.Stdout
+	}
+	fmt.Fprintf(w, "url: %s\n", url)
+	fmt.Fprintf(w, "admin: %s %s\n", demoAdminEmail, d.adminPass)
+	fmt.Fprintf(w, "api key: %s\n", d.apiKey)
+	if f, ok := w.(*os.File); ok {
+		_ = f.Sync()
+	}
+}
+
+// startSync syncs every demo company in the background, the key's company first.
+func (d *demoState) startSync(ctx context.Context, engine *anafsync.Engine) {
+	ordered := append([]store.Company(nil), d.companies...)
+	sort.SliceStable(ordered, func(i, j int) bool { return ordered[i].CIF == d.keyCIF && ordered[j].CIF != d.keyCIF })
+	go func() {
+		for _, c := range ordered {
+			if ctx.Err() != nil {
+				return
+			}
+			if _, err := engine.SyncCompany(ctx, c.ID, nil); err != nil && !errors.Is(err, anafsync.ErrBusy) {
+				d.env.Logger.Warn("demo sync failed", slog.String("cif", c.CIF), slog.String("error", err.Error()))
+			}
+		}
+	}()
+}
+
+// connectDemoANAF runs the OAuth authorization-code flow against an
+// auto-approving simulator without a browser.
+func connectDemoANAF(ctx context.Context, e *Env, userID int64) error {
+	client, err := e.ANAFClientFunc()(ctx)
+	if err != nil {
+		return err
+	}
+	state := randomPassword()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, client.AuthCodeURL(state), nil)
+	if err != nil {
+		return err
+	}
+	hc := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || loc.Query().Get("code") == "" {
+		return fmt.Errorf("the simulator did not redirect with a code (status %d): start it with --auto-approve", resp.StatusCode)
+	}
+	if loc.Query().Get("state") != state {
+		return errors.New("the simulator returned another state")
+	}
+	tok, err := client.Exchange(ctx, loc.Query().Get("code"))
+	if err != nil {
+		return err
+	}
+	if err := anafsync.SaveToken(ctx, e.Store, e.Secrets, userID, tok); err != nil {
+		return err
+	}
+	uid := userID
+	return e.Store.Audit(ctx, &store.AuditEvent{ActorID: &uid, Action: "anaf.connect", Target: fmt.Sprintf("user:%d", userID), Details: "demo"})
+}
+
+func simStats(ctx context.Context, base string) (map[string]int, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/__sim/stats", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	var st struct {
+		Messages map[string]int `json:"messages"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&st); err != nil {
+		return nil, err
+	}
+	return st.Messages, nil
+}
+
+func readInvoiceDir(dir string) ([]invoicegen.File, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--demo-invoices: %w", err)
+	}
+	var files []invoicegen.File
+	for _, en := range entries {
+		if en.IsDir() || !strings.EqualFold(filepath.Ext(en.Name()), ".xml") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, en.Name()))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, invoicegen.File{Name: en.Name(), Data: b})
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("--demo-invoices: no .xml file in %s", dir)
+	}
+	return files, nil
+}
+
+// The credentials file: "key: value" lines, mode 0600, development only.
+func readCredentials(path string) map[string]string {
+	out := map[string]string{}
+	f, err := os.Open(path)
+	if err != nil {
+		return out
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ": ")
+		if ok {
+			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return out
+}
+
+func writeCredentials(path string, kv map[string]string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("# eFactura Gateway demo credentials (development only; delete ./data to start over)\n")
+	for _, k := range []string{"admin_email", "admin_password", "api_key", "api_key_cif"} {
+		fmt.Fprintf(&b, "%s: %s\n", k, kv[k])
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func randomPassword() string { return config.NewSecretKey()[:20] }

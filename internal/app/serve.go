@@ -1,0 +1,142 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/efactura-gateway/efactura/internal/api"
+	"github.com/efactura-gateway/efactura/internal/auth"
+	"github.com/efactura-gateway/efactura/internal/httpserver"
+	"github.com/efactura-gateway/efactura/internal/web"
+)
+
+// ServeOptions select the demo mode and where the demo prints.
+type ServeOptions struct {
+	Demo         bool
+	DemoInvoices string    // directory of UBL files for the in-process simulator
+	Stdout       io.Writer // the demo's three lines
+	// Ready, when set, is called with the listening URL once the server accepts connections.
+	Ready func(url string)
+}
+
+// Serve runs the gateway until ctx is cancelled, then shuts down gracefully.
+func Serve(ctx context.Context, e *Env, o ServeOptions) error {
+	cfg := e.Cfg
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s (EFACTURA_ADDR): %w", cfg.Addr, err)
+	}
+	// An address with port 0 learns its real port now.
+	cfg.WithAddr(ln.Addr().String())
+
+	var demo *demoState
+	if o.Demo {
+		demo, err = setupDemo(ctx, e, o.DemoInvoices)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("demo: %w", err)
+		}
+		defer demo.Close()
+	}
+
+	engine := e.SyncEngine()
+	sessions := scs.New()
+	sessionStore := auth.NewSessionStore(e.Store, e.Logger)
+	sessions.Store = sessionStore
+	sessions.Lifetime = 12 * time.Hour
+	sessions.IdleTimeout = 2 * time.Hour
+	sessions.Cookie.Name = "efactura_session"
+	sessions.Cookie.HttpOnly = true
+	sessions.Cookie.SameSite = http.SameSiteLaxMode
+	sessions.Cookie.Secure = cfg.Production()
+	sessions.Cookie.Persist = false
+
+	webHandler, err := web.New(web.Deps{
+		Store: e.Store, Sessions: sessions, Secrets: e.Secrets, ANAFClient: e.ANAFClientFunc(),
+		Sync: engine, Logger: e.Logger, Registration: cfg.Registration, Production: cfg.Production(),
+	})
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("building web pages: %w", err)
+	}
+	apiHandler := api.New(api.Deps{Store: e.Store, BaseURL: cfg.BaseURL, Logger: e.Logger})
+
+	root := http.NewServeMux()
+	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	root.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain")
+		if err := e.Store.Ping(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("database unavailable\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	root.Handle("/api/", apiHandler)
+	csrf := http.NewCrossOriginProtection()
+	root.Handle("/", csrf.Handler(sessions.LoadAndSave(webHandler)))
+
+	var h http.Handler = root
+	h = httpserver.SecurityHeaders(cfg.Production(), h)
+	h = httpserver.Recover(e.Logger, h)
+	h = httpserver.AccessLog(e.Logger, h)
+	h = httpserver.RequestID(h)
+
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(e.Logger.Handler(), slog.LevelWarn),
+	}
+	cleanupCtx, stopCleanup := context.WithCancel(ctx)
+	defer stopCleanup()
+	sessionStore.StartCleanup(cleanupCtx, 30*time.Minute)
+	sched := &scheduler{store: e.Store, engine: engine, logger: e.Logger}
+	go sched.run(cleanupCtx)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	url := cfg.BaseURL
+	e.Logger.Info("gateway listening", slog.String("url", url), slog.String("env", cfg.Env),
+		slog.String("database", string(e.Store.Dialect())))
+	if demo != nil {
+		demo.printLines(o.Stdout, url)
+		demo.startSync(ctx, engine)
+	}
+	if o.Ready != nil {
+		o.Ready(url)
+	}
+
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	case <-ctx.Done():
+	}
+	e.Logger.Info("shutting down")
+	shCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shCtx); err != nil {
+		e.Logger.Warn("graceful shutdown incomplete", slog.String("error", err.Error()))
+	}
+	stopCleanup()
+	engine.Wait()
+	return nil
+}

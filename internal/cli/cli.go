@@ -1,0 +1,141 @@
+// Package cli parses the efactura command line (kong; flags may follow
+// arguments) and runs the subcommands. Exit codes: 0 success, 1 failure
+// with one clear line on stderr, 2 usage error. Logs go to stderr; stdout
+// carries only the command's answer.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/efactura-gateway/efactura/internal/app"
+	"github.com/efactura-gateway/efactura/internal/config"
+	"github.com/efactura-gateway/efactura/internal/version"
+)
+
+// globals are handed to every command's Run.
+type globals struct {
+	ctx    context.Context
+	stdout io.Writer
+	stderr io.Writer
+	getenv config.Getenv
+}
+
+type root struct {
+	Serve   serveCmd   `cmd:"" help:"Run the gateway (web pages, REST API, sync)."`
+	AnafSim anafSimCmd `cmd:"" name:"anaf-sim" help:"Run the ANAF e-Factura simulator as its own server."`
+	Migrate migrateCmd `cmd:"" help:"Database migrations (up, status)."`
+	User    userCmd    `cmd:"" help:"Manage users (create, approve, list, set-admin, reset-password)."`
+	Company companyCmd `cmd:"" help:"Manage companies (add, list)."`
+	Apikey  apikeyCmd  `cmd:"" help:"Manage API keys (create, list, revoke)."`
+	Sync    syncCmd    `cmd:"" help:"Synchronise one company with ANAF now, in the foreground."`
+	Parse   parseCmd   `cmd:"" help:"Parse UBL invoices and print their business terms."`
+	Keygen  keygenCmd  `cmd:"" help:"Print new values for EFACTURA_SECRET_KEY and EFACTURA_ENCRYPTION_KEY."`
+	Version versionCmd `cmd:"" help:"Print the version."`
+	Help    helpCmd    `cmd:"" help:"List the commands."`
+}
+
+// exitError carries an exit code.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+// Run parses args and runs the command; it returns the process exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return RunEnv(ctx, args, stdout, stderr, nil)
+}
+
+// RunEnv is Run with an explicit environment (tests).
+func RunEnv(ctx context.Context, args []string, stdout, stderr io.Writer, getenv config.Getenv) int {
+	var cli root
+	exitCode := -1
+	parser, err := kong.New(&cli,
+		kong.Name("efactura"),
+		kong.Description("eFactura Gateway: archive, read and send RO e-Factura invoices. Configuration comes from the environment (see README)."),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { exitCode = code }),
+		kong.UsageOnError(),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+	)
+	if err != nil {
+		fmt.Fprintln(stderr, "efactura:", err)
+		return 1
+	}
+	if len(args) == 0 {
+		args = []string{"--help"}
+	}
+	kctx, err := parser.Parse(args)
+	if exitCode >= 0 { // --help
+		return exitCode
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "efactura:", err)
+		return 2
+	}
+	g := &globals{ctx: ctx, stdout: stdout, stderr: stderr, getenv: getenv}
+	if err := kctx.Run(g, parser); err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if ee.err != nil && ee.err.Error() != "" {
+				fmt.Fprintln(stderr, "efactura:", oneLine(ee.err.Error()))
+			}
+			return ee.code
+		}
+		fmt.Fprintln(stderr, "efactura:", oneLine(err.Error()))
+		return 1
+	}
+	return 0
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
+
+func usageErr(format string, a ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, a...)}
+}
+
+// env loads configuration, logger and (optionally) the database.
+func (g *globals) env(migrate bool) (*app.Env, error) {
+	cfg, err := config.Load(g.getenv)
+	if err != nil {
+		return nil, err
+	}
+	logger := app.NewLogger(cfg, g.stderr)
+	slog.SetDefault(logger)
+	return app.Open(g.ctx, cfg, logger, app.OpenOptions{Migrate: migrate})
+}
+
+type versionCmd struct{}
+
+func (versionCmd) Run(g *globals) error {
+	fmt.Fprintln(g.stdout, "efactura", version.String())
+	return nil
+}
+
+type helpCmd struct {
+	Command []string `arg:"" optional:"" help:"Show help for this command."`
+}
+
+func (h helpCmd) Run(g *globals, parser *kong.Kong) error {
+	ctx, err := kong.Trace(parser, h.Command)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	return ctx.PrintUsage(false)
+}
+
+type keygenCmd struct{}
+
+func (keygenCmd) Run(g *globals) error {
+	fmt.Fprintln(g.stdout, "EFACTURA_SECRET_KEY="+config.NewSecretKey())
+	fmt.Fprintln(g.stdout, "EFACTURA_ENCRYPTION_KEY="+config.NewEncryptionKey("k1"))
+	return nil
+}

@@ -1,0 +1,584 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/efactura-gateway/efactura/internal/anafsim"
+	"github.com/efactura-gateway/efactura/internal/anafsync"
+	"github.com/efactura-gateway/efactura/internal/app"
+	"github.com/efactura-gateway/efactura/internal/auth"
+	"github.com/efactura-gateway/efactura/internal/cif"
+	"github.com/efactura-gateway/efactura/internal/config"
+	"github.com/efactura-gateway/efactura/internal/invoice"
+	"github.com/efactura-gateway/efactura/internal/store"
+)
+
+// ---- serve
+
+type serveCmd struct {
+	Demo         bool   `help:"Run with an embedded SQLite database and a built-in ANAF simulator loaded with sample invoices."`
+	DemoInvoices string `name:"demo-invoices" type:"existingdir" placeholder:"DIR" help:"With --demo: load this directory of UBL files instead of the generated samples."`
+	Addr         string `placeholder:"HOST:PORT" help:"Listen address (overrides EFACTURA_ADDR)."`
+}
+
+func (c *serveCmd) Run(g *globals) error {
+	if c.DemoInvoices != "" && !c.Demo {
+		return usageErr("--demo-invoices needs --demo")
+	}
+	cfg, err := config.Load(g.getenv)
+	if err != nil {
+		return err
+	}
+	if c.Addr != "" {
+		cfg.WithAddr(c.Addr)
+	}
+	if c.Demo && cfg.Production() {
+		return errors.New("--demo refuses to run with EFACTURA_ENV=production")
+	}
+	logger := app.NewLogger(cfg, g.stderr)
+	slog.SetDefault(logger)
+	e, err := app.Open(g.ctx, cfg, logger, app.OpenOptions{Migrate: true, WaitFor: 60 * time.Second})
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	return app.Serve(g.ctx, e, app.ServeOptions{Demo: c.Demo, DemoInvoices: c.DemoInvoices, Stdout: g.stdout})
+}
+
+// ---- anaf-sim
+
+type anafSimCmd struct {
+	Addr         string `default:"127.0.0.1:8090" help:"Listen address."`
+	Invoices     string `type:"existingdir" placeholder:"DIR" help:"Load every UBL file of this directory as messages."`
+	StateDir     string `name:"state-dir" placeholder:"DIR" help:"Keep the simulator's state (messages, keys, tokens) in this directory."`
+	ClientID     string `name:"client-id" help:"The only OAuth client accepted (default: any)."`
+	ClientSecret string `name:"client-secret" help:"That client's secret."`
+	AutoApprove  bool   `name:"auto-approve" help:"Authorize redirects at once instead of showing a consent page."`
+}
+
+func (c *anafSimCmd) Run(g *globals) error {
+	logger := slog.New(slog.NewTextHandler(g.stderr, nil))
+	sim, err := anafsim.New(anafsim.Options{StateDir: c.StateDir, ClientID: c.ClientID, ClientSecret: c.ClientSecret, AutoApprove: c.AutoApprove})
+	if err != nil {
+		return err
+	}
+	defer sim.Close()
+	if c.Invoices != "" {
+		n, err := sim.LoadDir(c.Invoices)
+		if err != nil {
+			logger.Warn("some files were not loaded", slog.String("error", err.Error()))
+		}
+		logger.Info("invoices loaded", slog.Int("files", n), slog.Int("cifs", len(sim.CIFs())))
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-g.ctx.Done()
+		_ = srv.Close()
+	}()
+	fmt.Fprintf(g.stdout, "anaf-sim listening on http://%s\n", ln.Addr())
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// ---- migrate
+
+type migrateCmd struct {
+	Up     migrateUpCmd     `cmd:"" help:"Apply pending migrations."`
+	Status migrateStatusCmd `cmd:"" help:"Show the schema version."`
+}
+
+type migrateUpCmd struct{}
+
+func (migrateUpCmd) Run(g *globals) error {
+	cfg, err := config.Load(g.getenv)
+	if err != nil {
+		return err
+	}
+	cfg.AutoMigrate = true
+	e, err := app.Open(g.ctx, cfg, app.NewLogger(cfg, g.stderr), app.OpenOptions{Migrate: true})
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	cur, latest, err := e.Store.MigrationStatus(g.ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "schema at version %d of %d\n", cur, latest)
+	return nil
+}
+
+type migrateStatusCmd struct{}
+
+func (migrateStatusCmd) Run(g *globals) error {
+	e, err := g.env(false)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	cur, latest, err := e.Store.MigrationStatus(g.ctx)
+	if err != nil {
+		return err
+	}
+	state := "up to date"
+	if cur < latest {
+		state = fmt.Sprintf("%d pending", latest-cur)
+	}
+	fmt.Fprintf(g.stdout, "schema version %d, latest %d (%s)\n", cur, latest, state)
+	return nil
+}
+
+// ---- users
+
+type userCmd struct {
+	Create        userCreateCmd   `cmd:"" help:"Create a user (approved)."`
+	Approve       userApproveCmd  `cmd:"" help:"Approve a pending user."`
+	List          userListCmd     `cmd:"" help:"List users."`
+	SetAdmin      userSetAdminCmd `cmd:"" name:"set-admin" help:"Grant (or with --off remove) the admin role."`
+	ResetPassword userResetCmd    `cmd:"" name:"reset-password" help:"Set a new password."`
+}
+
+type userCreateCmd struct {
+	Email    string `required:"" help:"E-mail address (the login)."`
+	Password string `required:"" help:"Password (at least 10 characters)."`
+	Admin    bool   `help:"Make the user an admin."`
+}
+
+func (c *userCreateCmd) Run(g *globals) error {
+	if len(c.Password) < 10 {
+		return usageErr("the password must have at least 10 characters")
+	}
+	if !strings.Contains(c.Email, "@") {
+		return usageErr("%q is not an e-mail address", c.Email)
+	}
+	e, err := g.env(true)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	hash, err := auth.HashPassword(c.Password)
+	if err != nil {
+		return err
+	}
+	u, err := e.Store.CreateUser(g.ctx, c.Email, hash, c.Admin, store.UserApproved)
+	if errors.Is(err, store.ErrAlreadyExists) {
+		return fmt.Errorf("a user with e-mail %s already exists", c.Email)
+	}
+	if err != nil {
+		return err
+	}
+	_ = e.Store.Audit(g.ctx, &store.AuditEvent{Action: "user.create", Target: u.Email, Details: "cli"})
+	fmt.Fprintf(g.stdout, "user %s created (id %d)\n", u.Email, u.ID)
+	return nil
+}
+
+type userApproveCmd struct {
+	Email string `arg:"" help:"E-mail of the user."`
+}
+
+func (c *userApproveCmd) Run(g *globals) error {
+	e, err := g.env(true)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	u, err := e.Store.UserByEmail(g.ctx, c.Email)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no user with e-mail %s", c.Email)
+	}
+	if err != nil {
+		return err
+	}
+	if err := e.Store.SetUserStatus(g.ctx, u.ID, store.UserApproved); err != nil {
+		return err
+	}
+	_ = e.Store.Audit(g.ctx, &store.AuditEvent{Action: "user.approve", Target: u.Email, Details: "cli"})
+	fmt.Fprintf(g.stdout, "user %s approved\n", u.Email)
+	return nil
+}
+
+type userListCmd struct {
+	JSON bool `name:"json" help:"Print a JSON array."`
+}
+
+func (c *userListCmd) Run(g *globals) error {
+	e, err := g.env(true)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	users, err := e.Store.Users(g.ctx, "")
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		out := make([]map[string]any, 0, len(users))
+		for _, u := range users {
+			out = append(out, map[string]any{"id": u.ID, "email": u.Email, "status": u.Status, "admin": u.IsAdmin, "created_at": u.CreatedAt.UTC().Format(time.RFC3339)})
+		}
+		return json.NewEncoder(g.stdout).Encode(out)
+	}
+	for _, u := range users {
+		role := "user"
+		if u.IsAdmin {
+			role = "admin"
+		}
+		fmt.Fprintf(g.stdout, "%d\t%s\t%s\t%s\n", u.ID, u.Email, u.Status, role)
+	}
+	return nil
+}
+
+type userSetAdminCmd struct {
+	Email string `arg:""`
+	Off   bool   `help:"Remove the admin role instead."`
+}
+
+func (c *userSetAdminCmd) Run(g *globals) error {
+	e, err := g.env(true)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	u, err := e.Store.UserByEmail(g.ctx, c.Email)
+	if err != nil {
+		return fmt.Errorf("no user with e-mail %s", c.Email)
+	}
+	if err := e.Store.SetUserAdmin(g.ctx, u.ID, !c.Off); err != nil {
+		return err
+	}
+	_ = e.Store.Audit(g.ctx, &store.AuditEvent{Action: "user.set_admin", Target: u.Email, Details: fmt.Sprintf("admin=%v (cli)", !c.Off)})
+	fmt.Fprintf(g.stdout, "user %s admin=%v\n", u.Email, !c.Off)
+	return nil
+}
+
+type userResetCmd struct {
+	Email    string `arg:""`
+	Password string `required:"" help:"The new password (at least 10 characters)."`
+}
+
+func (c *userResetCmd) Run(g *globals) error {
+	if len(c.Password) < 10 {
+		return usageErr("the password must have at least 10 characters")
+	}
+	e, err := g.env(true)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	u, err := e.Store.UserByEmail(g.ctx, c.Email)
+	if err != nil {
+		return fmt.Errorf("no user with e-mail %s", c.Email)
+	}
+	hash, err := auth.HashPassword(c.Password)
+	if err != nil {
+		return err
+	}
+	if err := e.Store.SetUserPassword(g.ctx, u.ID, hash); err != nil {
+		return err
+	}
+	_ = e.Store.Audit(g.ctx, &store.AuditEvent{Action: "user.reset_password", Target: u.Email, Details: "cli"})
+	fmt.Fprintf(g.stdout, "password of %s changed\n", u.Email)
+	return nil
+}
+
+// ---- companies
+
+type companyCmd struct {
+	Add  companyAddCmd  `cmd:"" help:"Add a company (the CIF check digit is enforced)."`
+	List companyListCmd `cmd:"" help:"List companies."`
+}
+
+type companyAddCmd struct {
+	CIF   string `arg:"" name:"cif" help:"CIF, with or without RO."`
+	Name  string `required:"" help:"Company name."`
+	Owner string `help:"E-mail of the user who owns it."`
+}
+
+func (c *companyAddCmd) Run(g *globals) error {
+	d, err := cif.Check(c.CIF)
+	if err != nil {
+		return usageErr("%s: %v", c.CIF, err)
+	}
+	e, err := g.env(true)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	var owner *store.User
+	if c.Owner != "" {
+		if owner, err = e.Store.UserByEmail(g.ctx, c.Owner); err != nil {
+			return fmt.Errorf("no user with e-mail %s", c.Owner)
+		}
+	}
+	comp, err := e.Store.CreateCompany(g.ctx, d, c.Name)
+	if errors.Is(err, store.ErrAlreadyExists) {
+		return fmt.Errorf("a company with CIF %s already exists: its owner can grant access instead", d)
+	}
+	if err != nil {
+		return err
+	}
+	if owner != nil {
+		if err := e.Store.AddMembership(g.ctx, comp.ID, owner.ID, store.RoleOwner); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(g.stdout, "company %s %s added (id %d)\n", comp.CIF, comp.Name, comp.ID)
+	return nil
+}
+
+type companyListCmd struct {
+	JSON bool `name:"json" help:"Print a JSON array of {cif, name}."`
+}
+
+func (c *companyListCmd) Run(g *globals) error {
+	e, err := g.env(true)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	cs, err := e.Store.Companies(g.ctx)
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		out := make([]map[string]any, 0, len(cs))
+		for _, x := range cs {
+			out = append(out, map[string]any{"cif": x.CIF, "name": x.Name, "id": x.ID})
+		}
+		return json.NewEncoder(g.stdout).Encode(out)
+	}
+	for _, x := range cs {
+		fmt.Fprintf(g.stdout, "%s\t%s\n", x.CIF, x.Name)
+	}
+	return nil
+}
+
+// ---- API keys
+
+type apikeyCmd struct {
+	Create apikeyCreateCmd `cmd:"" help:"Create an API key; prints only the key."`
+	List   apikeyListCmd   `cmd:"" help:"List a company's keys."`
+	Revoke apikeyRevokeCmd `cmd:"" help:"Revoke a key by id."`
+}
+
+type apikeyCreateCmd struct {
+	Company string `required:"" placeholder:"CIF" help:"The company's CIF (with or without RO)."`
+	Name    string `default:"cli" help:"A name for the key."`
+	Scope   string `default:"read" enum:"read,write" help:"read or write (write includes read)."`
+}
+
+func companyByCIF(g *globals, e *app.Env, s string) (*store.Company, error) {
+	d, err := cif.Normalize(s)
+	if err != nil {
+		return nil, usageErr("%s: %v", s, err)
+	}
+	c, err := e.Store.CompanyByCIF(g.ctx, d)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("no company with CIF %s", d)
+	}
+	return c, err
+}
+
+func (c *apikeyCreateCmd) Run(g *globals) error {
+	e, err := g.env(true)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	comp, err := companyByCIF(g, e, c.Company)
+	if err != nil {
+		return err
+	}
+	key, prefix, hash, err := auth.NewAPIKey()
+	if err != nil {
+		return err
+	}
+	k := &store.APIKey{CompanyID: comp.ID, Name: c.Name, Prefix: prefix, Hash: hash, Scope: c.Scope}
+	if err := e.Store.CreateAPIKey(g.ctx, k); err != nil {
+		return err
+	}
+	_ = e.Store.Audit(g.ctx, &store.AuditEvent{Action: "apikey.create", Target: fmt.Sprintf("company:%s key:%d", comp.CIF, k.ID), Details: "cli"})
+	fmt.Fprintln(g.stdout, key)
+	return nil
+}
+
+type apikeyListCmd struct {
+	Company string `required:"" placeholder:"CIF"`
+	JSON    bool   `name:"json"`
+}
+
+func (c *apikeyListCmd) Run(g *globals) error {
+	e, err := g.env(true)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	comp, err := companyByCIF(g, e, c.Company)
+	if err != nil {
+		return err
+	}
+	keys, err := e.Store.APIKeys(g.ctx, comp.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, 0, len(keys))
+	for _, k := range keys {
+		m := map[string]any{"id": k.ID, "name": k.Name, "prefix": k.Prefix, "scope": k.Scope, "created_at": k.CreatedAt.UTC().Format(time.RFC3339), "last_used_at": nil, "revoked": k.RevokedAt != nil}
+		if k.LastUsedAt != nil {
+			m["last_used_at"] = k.LastUsedAt.UTC().Format(time.RFC3339)
+		}
+		out = append(out, m)
+	}
+	if c.JSON {
+		return json.NewEncoder(g.stdout).Encode(out)
+	}
+	for _, k := range keys {
+		state := "active"
+		if k.RevokedAt != nil {
+			state = "revoked"
+		}
+		fmt.Fprintf(g.stdout, "%d\t%s…\t%s\t%s\t%s\n", k.ID, k.Prefix, k.Name, k.Scope, state)
+	}
+	return nil
+}
+
+type apikeyRevokeCmd struct {
+	Company string `required:"" placeholder:"CIF"`
+	ID      int64  `arg:"" help:"The key's id (apikey list)."`
+}
+
+func (c *apikeyRevokeCmd) Run(g *globals) error {
+	e, err := g.env(true)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	comp, err := companyByCIF(g, e, c.Company)
+	if err != nil {
+		return err
+	}
+	if err := e.Store.RevokeAPIKey(g.ctx, comp.ID, c.ID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("company %s has no active key %d", comp.CIF, c.ID)
+		}
+		return err
+	}
+	_ = e.Store.Audit(g.ctx, &store.AuditEvent{Action: "apikey.revoke", Target: fmt.Sprintf("company:%s key:%d", comp.CIF, c.ID), Details: "cli"})
+	fmt.Fprintf(g.stdout, "key %d revoked\n", c.ID)
+	return nil
+}
+
+// ---- sync
+
+type syncCmd struct {
+	Company string `required:"" placeholder:"CIF" help:"The company's CIF."`
+}
+
+func (c *syncCmd) Run(g *globals) error {
+	e, err := g.env(true)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	comp, err := companyByCIF(g, e, c.Company)
+	if err != nil {
+		return err
+	}
+	engine := e.SyncEngine()
+	tty := isTerminal(g.stderr)
+	last := time.Time{}
+	res, err := engine.SyncCompany(g.ctx, comp.ID, func(p anafsync.Progress) {
+		if !tty && time.Since(last) < 2*time.Second && p.Phase != "done" {
+			return
+		}
+		last = time.Now()
+		line := fmt.Sprintf("sync %s: %s %d/%d new %d failed %d", comp.CIF, p.Phase, p.Done, p.Todo, p.New, p.Failed)
+		if tty {
+			fmt.Fprintf(g.stderr, "\r%s\x1b[K", line)
+		} else {
+			fmt.Fprintln(g.stderr, line)
+		}
+	})
+	if tty {
+		fmt.Fprintln(g.stderr)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "company %s: found %d, new %d, failed %d (%.1fs)\n", comp.CIF, res.Found, res.New, res.Failed, res.Duration.Seconds())
+	if res.Failed > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("%d messages could not be archived; run sync again", res.Failed)}
+	}
+	return nil
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// ---- parse
+
+type parseCmd struct {
+	Files []string `arg:"" name:"FILE" help:"UBL Invoice or CreditNote files."`
+	JSON  bool     `name:"json" help:"One JSON object per line, per file."`
+}
+
+func (c *parseCmd) Run(g *globals) error {
+	failed := 0
+	enc := json.NewEncoder(g.stdout)
+	enc.SetEscapeHTML(false)
+	for _, f := range c.Files {
+		data, err := os.ReadFile(f)
+		var inv *invoice.Invoice
+		if err == nil {
+			inv, err = invoice.Parse(data)
+		}
+		if err != nil {
+			failed++
+			if c.JSON {
+				_ = enc.Encode(map[string]string{"file": f, "error": err.Error()})
+			} else {
+				fmt.Fprintf(g.stderr, "%s: %v\n", f, err)
+			}
+			continue
+		}
+		if c.JSON {
+			b, _ := json.Marshal(inv)
+			var m map[string]any
+			_ = json.Unmarshal(b, &m)
+			out := map[string]any{"file": f}
+			for k, v := range m {
+				out[k] = v
+			}
+			if err := enc.Encode(out); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintf(g.stdout, "%s: %s %s %s, %s → %s, total %s %s, %d lines\n", f, inv.DocumentType, inv.Number, inv.IssueDate,
+			inv.Seller.Name, inv.Buyer.Name, inv.Totals.TaxInclusive, inv.Currency, len(inv.Lines))
+	}
+	if failed > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("%d of %d files could not be parsed", failed, len(c.Files))}
+	}
+	return nil
+}

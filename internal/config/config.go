@@ -1,0 +1,350 @@
+// Package config reads the gateway's configuration from the environment
+// (PRODUCT.md §7). Development needs no variable at all: secrets are
+// generated once and kept under the data directory. Production refuses to
+// start, with one sentence naming the variable, when a secret or the
+// database is missing, weak or a development default.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultDatabaseURL is the development database.
+const DefaultDatabaseURL = "sqlite:./data/efactura.db"
+
+// Config is the typed configuration. Durations are time.Duration, limits per minute.
+type Config struct {
+	Env         string // "development" | "production"
+	Addr        string // listen address, default 127.0.0.1:8080
+	BaseURL     string // public URL without trailing slash
+	DataDir     string // ./data (development secrets, demo state)
+	DatabaseURL string
+	AutoMigrate bool
+	RedisURL    string
+
+	SecretKey     string // ≥ 32 characters
+	EncryptionKey string // kid:base64-of-32-bytes[,kid:…], newest first
+
+	TrustedProxies []*net.IPNet
+	LogLevel       string
+	LogFormat      string // json | text
+	LogFile        string
+	MetricsAddr    string
+	MetricsToken   string
+
+	ANAFEnv          string // prod | test
+	ANAFBaseURL      string // scheme+host
+	ANAFOAuthURL     string // scheme+host
+	ANAFClientID     string
+	ANAFClientSecret string
+
+	Registration       string // open | closed
+	RateLimitKeyPerMin int
+	RateLimitIPPerMin  int
+
+	DBMaxConns        int
+	DBMinConns        int
+	DBMaxConnLifetime time.Duration
+}
+
+// Production reports whether EFACTURA_ENV=production.
+func (c *Config) Production() bool { return c.Env == "production" }
+
+// Getenv reads one variable; os.Getenv in production code, a map in tests.
+type Getenv func(string) string
+
+// Load reads the configuration. In development, missing secrets are
+// generated and kept under DataDir (created 0700) so restarts keep sessions
+// and encrypted tokens valid.
+func Load(getenv Getenv) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		if f := strings.TrimSpace(getenv(name + "_FILE")); f != "" {
+			b, err := os.ReadFile(f)
+			if err == nil {
+				return strings.TrimSpace(string(b))
+			}
+		}
+		return def
+	}
+	c := &Config{
+		Env:              get("EFACTURA_ENV", "development"),
+		Addr:             get("EFACTURA_ADDR", "127.0.0.1:8080"),
+		DataDir:          get("EFACTURA_DATA_DIR", "./data"),
+		RedisURL:         get("REDIS_URL", ""),
+		SecretKey:        get("EFACTURA_SECRET_KEY", ""),
+		EncryptionKey:    get("EFACTURA_ENCRYPTION_KEY", ""),
+		LogLevel:         get("EFACTURA_LOG_LEVEL", ""),
+		LogFormat:        get("EFACTURA_LOG_FORMAT", ""),
+		LogFile:          get("EFACTURA_LOG_FILE", ""),
+		MetricsAddr:      get("EFACTURA_METRICS_ADDR", ""),
+		MetricsToken:     get("EFACTURA_METRICS_TOKEN", ""),
+		ANAFEnv:          get("EFACTURA_ANAF_ENV", "prod"),
+		ANAFBaseURL:      strings.TrimRight(get("EFACTURA_ANAF_BASE_URL", "https://api.anaf.ro"), "/"),
+		ANAFOAuthURL:     strings.TrimRight(get("EFACTURA_ANAF_OAUTH_URL", "https://logincert.anaf.ro"), "/"),
+		ANAFClientID:     get("EFACTURA_ANAF_CLIENT_ID", ""),
+		ANAFClientSecret: get("EFACTURA_ANAF_CLIENT_SECRET", ""),
+		Registration:     get("EFACTURA_REGISTRATION", "open"),
+	}
+	if c.Env != "development" && c.Env != "production" {
+		return nil, fmt.Errorf("EFACTURA_ENV must be development or production, not %q", c.Env)
+	}
+	dbURL := get("DATABASE_URL", "")
+	var err error
+	if c.AutoMigrate, err = parseBool(get("EFACTURA_AUTO_MIGRATE", "true")); err != nil {
+		return nil, fmt.Errorf("EFACTURA_AUTO_MIGRATE: %w", err)
+	}
+	ints := []struct {
+		name string
+		def  int
+		dst  *int
+	}{
+		{"EFACTURA_RATE_LIMIT_KEY_PER_MIN", 600, &c.RateLimitKeyPerMin},
+		{"EFACTURA_RATE_LIMIT_IP_PER_MIN", 60, &c.RateLimitIPPerMin},
+		{"EFACTURA_DB_MAX_CONNS", 10, &c.DBMaxConns},
+		{"EFACTURA_DB_MIN_CONNS", 1, &c.DBMinConns},
+	}
+	for _, it := range ints {
+		v := get(it.name, strconv.Itoa(it.def))
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%s must be a non-negative integer, not %q", it.name, v)
+		}
+		*it.dst = n
+	}
+	if c.DBMaxConnLifetime, err = time.ParseDuration(get("EFACTURA_DB_MAX_CONN_LIFETIME", "30m")); err != nil {
+		return nil, fmt.Errorf("EFACTURA_DB_MAX_CONN_LIFETIME must be a duration such as 30m: %w", err)
+	}
+	if c.ANAFEnv != "prod" && c.ANAFEnv != "test" {
+		return nil, fmt.Errorf("EFACTURA_ANAF_ENV must be prod or test, not %q", c.ANAFEnv)
+	}
+	if c.Registration != "open" && c.Registration != "closed" {
+		return nil, fmt.Errorf("EFACTURA_REGISTRATION must be open or closed, not %q", c.Registration)
+	}
+	for _, name := range []string{"EFACTURA_ANAF_BASE_URL", "EFACTURA_ANAF_OAUTH_URL"} {
+		v := c.ANAFBaseURL
+		if name == "EFACTURA_ANAF_OAUTH_URL" {
+			v = c.ANAFOAuthURL
+		}
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("%s must be a scheme and host such as https://api.anaf.ro, not %q", name, v)
+		}
+	}
+	if tp := get("EFACTURA_TRUSTED_PROXIES", ""); tp != "" {
+		for _, s := range strings.Split(tp, ",") {
+			s = strings.TrimSpace(s)
+			if !strings.Contains(s, "/") {
+				if strings.Contains(s, ":") {
+					s += "/128"
+				} else {
+					s += "/32"
+				}
+			}
+			_, n, err := net.ParseCIDR(s)
+			if err != nil {
+				return nil, fmt.Errorf("EFACTURA_TRUSTED_PROXIES: %q is not a CIDR", s)
+			}
+			c.TrustedProxies = append(c.TrustedProxies, n)
+		}
+	}
+
+	if c.Production() {
+		if c.LogFormat == "" {
+			c.LogFormat = "json"
+		}
+		if c.LogLevel == "" {
+			c.LogLevel = "info"
+		}
+		if dbURL == "" || dbURL == DefaultDatabaseURL {
+			return nil, errors.New("DATABASE_URL must be set in production (postgres://… or an explicit sqlite: path)")
+		}
+		c.DatabaseURL = dbURL
+		if err := checkSecretKey(c.SecretKey); err != nil {
+			return nil, err
+		}
+		if err := checkEncryptionKey(c.EncryptionKey); err != nil {
+			return nil, err
+		}
+		c.BaseURL = strings.TrimRight(get("EFACTURA_BASE_URL", ""), "/")
+		if c.BaseURL == "" {
+			return nil, errors.New("EFACTURA_BASE_URL must be set in production (the public https:// URL of the gateway)")
+		}
+	} else {
+		if c.LogFormat == "" {
+			c.LogFormat = "text"
+		}
+		if c.LogLevel == "" {
+			c.LogLevel = "info"
+		}
+		c.DatabaseURL = dbURL
+		if c.DatabaseURL == "" {
+			c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "efactura.db")
+		}
+		c.BaseURL = strings.TrimRight(get("EFACTURA_BASE_URL", "http://"+c.Addr), "/")
+		if c.SecretKey == "" {
+			if c.SecretKey, err = devSecret(c.DataDir, "secret.key", func() string { return "dev-" + randomB64(36) }); err != nil {
+				return nil, err
+			}
+		}
+		if c.EncryptionKey == "" {
+			if c.EncryptionKey, err = devSecret(c.DataDir, "encryption.key", func() string { return "dev:" + randomB64Std(32) }); err != nil {
+				return nil, err
+			}
+		}
+		if len(c.SecretKey) < 32 {
+			return nil, errors.New("EFACTURA_SECRET_KEY must be at least 32 characters")
+		}
+		if err := checkEncryptionKeyShape(c.EncryptionKey); err != nil {
+			return nil, err
+		}
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		return nil, fmt.Errorf("EFACTURA_LOG_FORMAT must be json or text, not %q", c.LogFormat)
+	}
+	return c, nil
+}
+
+// WithAddr changes the listen address and, when the base URL was derived
+// from it in development, the base URL too.
+func (c *Config) WithAddr(addr string) {
+	if !c.Production() && c.BaseURL == "http://"+c.Addr {
+		c.BaseURL = "http://" + addr
+	}
+	c.Addr = addr
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "0", "false", "no", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not true or false", s)
+}
+
+var weakMarkers = []string{"change-me", "changeme", "change_me", "secret", "password", "example", "default", "development"}
+
+func checkSecretKey(k string) error {
+	switch {
+	case k == "":
+		return errors.New("EFACTURA_SECRET_KEY must be set in production (at least 32 random characters)")
+	case len(k) < 32:
+		return errors.New("EFACTURA_SECRET_KEY is too short: use at least 32 random characters")
+	case strings.HasPrefix(k, "dev-"):
+		return errors.New("EFACTURA_SECRET_KEY is a development key: generate a new one for production")
+	}
+	lk := strings.ToLower(k)
+	for _, m := range weakMarkers {
+		if strings.Contains(lk, m) {
+			return errors.New("EFACTURA_SECRET_KEY looks like a placeholder: use at least 32 random characters")
+		}
+	}
+	distinct := map[rune]bool{}
+	for _, r := range k {
+		distinct[r] = true
+	}
+	if len(distinct) < 10 {
+		return errors.New("EFACTURA_SECRET_KEY is weak (too few distinct characters): use at least 32 random characters")
+	}
+	return nil
+}
+
+func checkEncryptionKey(k string) error {
+	if k == "" {
+		return errors.New("EFACTURA_ENCRYPTION_KEY must be set in production (kid:base64-of-32-random-bytes; `efactura keygen` prints one)")
+	}
+	if err := checkEncryptionKeyShape(k); err != nil {
+		return err
+	}
+	for _, part := range strings.Split(k, ",") {
+		kid, b64, _ := strings.Cut(strings.TrimSpace(part), ":")
+		raw, _ := base64.StdEncoding.DecodeString(b64)
+		if kid == "dev" {
+			return errors.New("EFACTURA_ENCRYPTION_KEY holds a development key (kid \"dev\"): generate a new one for production")
+		}
+		distinct := map[byte]bool{}
+		for _, b := range raw {
+			distinct[b] = true
+		}
+		if len(distinct) < 8 {
+			return fmt.Errorf("EFACTURA_ENCRYPTION_KEY key %q is weak: use 32 random bytes", kid)
+		}
+	}
+	return nil
+}
+
+func checkEncryptionKeyShape(k string) error {
+	for _, part := range strings.Split(k, ",") {
+		kid, b64, ok := strings.Cut(strings.TrimSpace(part), ":")
+		if !ok || kid == "" {
+			return errors.New("EFACTURA_ENCRYPTION_KEY must be kid:base64-of-32-bytes (several comma-separated, newest first)")
+		}
+		raw, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			raw, err = base64.RawURLEncoding.DecodeString(b64)
+		}
+		if err != nil || len(raw) != 32 {
+			return fmt.Errorf("EFACTURA_ENCRYPTION_KEY key %q must be base64 of exactly 32 bytes", kid)
+		}
+	}
+	return nil
+}
+
+// devSecret returns the content of DataDir/name, creating it with gen() (mode 0600) when absent.
+func devSecret(dir, name string, gen func() string) (string, error) {
+	p := filepath.Join(dir, name)
+	if b, err := os.ReadFile(p); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("creating data directory %s: %w", dir, err)
+	}
+	v := gen()
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) { // another process won the race
+		b, err := os.ReadFile(p)
+		return strings.TrimSpace(string(b)), err
+	}
+	if err != nil {
+		return "", fmt.Errorf("writing development secret %s: %w", p, err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(v + "\n"); err != nil {
+		return "", err
+	}
+	return v, nil
+}
+
+func randomB64(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func randomB64Std(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// NewEncryptionKey returns a fresh "kid:base64" entry for EFACTURA_ENCRYPTION_KEY.
+func NewEncryptionKey(kid string) string { return kid + ":" + randomB64Std(32) }
+
+// NewSecretKey returns a fresh value for EFACTURA_SECRET_KEY.
+func NewSecretKey() string { return randomB64(36) }

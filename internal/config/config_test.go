@@ -1,0 +1,68 @@
+package config
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func env(m map[string]string) Getenv { return func(k string) string { return m[k] } }
+
+func TestDevelopmentNeedsNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	c, err := Load(env(map[string]string{"EFACTURA_DATA_DIR": dir}))
+	require.NoError(t, err)
+	require.Equal(t, "sqlite:"+dir+"/efactura.db", c.DatabaseURL)
+	require.Equal(t, "http://127.0.0.1:8080", c.BaseURL)
+	require.GreaterOrEqual(t, len(c.SecretKey), 32)
+	// A second load keeps the generated secrets.
+	c2, err := Load(env(map[string]string{"EFACTURA_DATA_DIR": dir}))
+	require.NoError(t, err)
+	require.Equal(t, c.SecretKey, c2.SecretKey)
+	require.Equal(t, c.EncryptionKey, c2.EncryptionKey)
+}
+
+func TestProductionRefusesWeakOrMissing(t *testing.T) {
+	t.Parallel()
+	good := map[string]string{
+		"EFACTURA_ENV":            "production",
+		"DATABASE_URL":            "postgres://u@db/efactura",
+		"EFACTURA_SECRET_KEY":     NewSecretKey(),
+		"EFACTURA_ENCRYPTION_KEY": NewEncryptionKey("k1"),
+		"EFACTURA_BASE_URL":       "https://gw.example",
+	}
+	_, err := Load(env(good))
+	require.NoError(t, err)
+
+	cases := []struct {
+		name, key, value, want string
+	}{
+		{"NoSecret", "EFACTURA_SECRET_KEY", "", "EFACTURA_SECRET_KEY"},
+		{"ShortSecret", "EFACTURA_SECRET_KEY", "abc", "EFACTURA_SECRET_KEY"},
+		{"PlaceholderSecret", "EFACTURA_SECRET_KEY", "change-me-change-me-change-me-1234567", "EFACTURA_SECRET_KEY"},
+		{"DevSecret", "EFACTURA_SECRET_KEY", "dev-" + NewSecretKey(), "EFACTURA_SECRET_KEY"},
+		{"NoEncKey", "EFACTURA_ENCRYPTION_KEY", "", "EFACTURA_ENCRYPTION_KEY"},
+		{"BadEncKey", "EFACTURA_ENCRYPTION_KEY", "k1:c2hvcnQ=", "EFACTURA_ENCRYPTION_KEY"},
+		{"DevEncKey", "EFACTURA_ENCRYPTION_KEY", NewEncryptionKey("dev"), "EFACTURA_ENCRYPTION_KEY"},
+		{"ZeroEncKey", "EFACTURA_ENCRYPTION_KEY", "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "EFACTURA_ENCRYPTION_KEY"},
+		{"NoDatabase", "DATABASE_URL", "", "DATABASE_URL"},
+		{"DefaultDatabase", "DATABASE_URL", DefaultDatabaseURL, "DATABASE_URL"},
+		{"NoBaseURL", "EFACTURA_BASE_URL", "", "EFACTURA_BASE_URL"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m := map[string]string{}
+			for k, v := range good {
+				m[k] = v
+			}
+			m[tc.key] = tc.value
+			_, err := Load(env(m))
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tc.want)
+			require.False(t, strings.Contains(err.Error(), "\n"), "one sentence")
+		})
+	}
+}

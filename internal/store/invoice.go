@@ -1,0 +1,303 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/shopspring/decimal"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/efactura-gateway/efactura/internal/cif"
+)
+
+// invoiceListColumns are the columns of a listed invoice (no ZIP, no parsed JSON).
+const invoiceListColumns = `id, company_id, anaf_id, upload_id, message_type, details, cif_emitent, cif_beneficiar,
+	anaf_created_at, document_type, invoice_number, issue_date, due_date, currency, issuer_name,
+	receiver_name, supplier_cif, total_amount, vat_amount, parse_error, zip_sha256, synced_at`
+
+func invoiceScanArgs(inv *Invoice, issueDate *sql.NullString) []any {
+	return []any{&inv.ID, &inv.CompanyID, &inv.ANAFID, &inv.UploadID, &inv.MessageType, &inv.Details,
+		&inv.CIFEmitent, &inv.CIFBeneficiar, timeCol{&inv.ANAFCreatedAt}, &inv.DocumentType,
+		&inv.InvoiceNumber, issueDate, &inv.DueDate, &inv.Currency, &inv.IssuerName,
+		&inv.ReceiverName, &inv.SupplierCIF, &inv.TotalAmount, &inv.VATAmount, &inv.ParseError,
+		&inv.ZIPSHA256, timeCol{&inv.SyncedAt}}
+}
+
+func scanInvoice(row interface{ Scan(...any) error }) (*Invoice, error) {
+	var (
+		inv Invoice
+		d   sql.NullString
+	)
+	if err := row.Scan(invoiceScanArgs(&inv, &d)...); err != nil {
+		return nil, err
+	}
+	inv.IssueDate = d.String
+	return &inv, nil
+}
+
+// foldSearch lower-cases s and strips diacritics ("Ștefan" → "stefan"), so
+// a search without diacritics still finds Romanian names. It is applied in
+// Go to the stored search_text and to the query, identically on both
+// backends (SQLite's lower() only folds ASCII).
+func foldSearch(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		if unicode.Is(unicode.Mn, r) {
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// numericOrNil returns the canonical decimal text of an amount written as
+// s, or nil when s is not a decimal (the sort copy is then NULL).
+func numericOrNil(s string) any {
+	d, err := decimal.NewFromString(strings.TrimSpace(s))
+	if err != nil {
+		return nil
+	}
+	return d.String()
+}
+
+// InsertInvoice stores an invoice with its ZIP in one transaction.
+// Idempotent on (company_id, anaf_id): inserted=false when it existed (inv.ID then set to the existing id).
+// ZIPSHA256 is computed when empty and SyncedAt set to now when zero.
+func (s *Store) InsertInvoice(ctx context.Context, inv *Invoice) (inserted bool, err error) {
+	if len(inv.ZIPSHA256) == 0 {
+		sum := sha256.Sum256(inv.ZIP)
+		inv.ZIPSHA256 = sum[:]
+	}
+	if inv.SyncedAt.IsZero() {
+		inv.SyncedAt = now()
+	}
+	inv.SyncedAt = utcMicro(inv.SyncedAt)
+	inv.ANAFCreatedAt = utcMicro(inv.ANAFCreatedAt)
+	zip := inv.ZIP
+	if zip == nil {
+		zip = []byte{} // NOT NULL column; an empty ZIP is still a value
+	}
+	search := foldSearch(inv.InvoiceNumber + "\n" + inv.IssuerName + "\n" + inv.ReceiverName)
+	err = s.WithTx(ctx, func(tx *Store) error {
+		err := tx.q.QueryRowContext(ctx, `
+			INSERT INTO invoices (company_id, anaf_id, upload_id, message_type, details, cif_emitent,
+				cif_beneficiar, anaf_created_at, document_type, invoice_number, issue_date, due_date,
+				currency, issuer_name, receiver_name, supplier_cif, total_amount, total_amount_num,
+				vat_amount, parsed_json, parse_error, search_text, zip, zip_sha256, synced_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+				$19, $20, $21, $22, $23, $24, $25)
+			ON CONFLICT (company_id, anaf_id) DO NOTHING
+			RETURNING id`,
+			inv.CompanyID, inv.ANAFID, inv.UploadID, inv.MessageType, inv.Details, inv.CIFEmitent,
+			inv.CIFBeneficiar, tx.tv(inv.ANAFCreatedAt), inv.DocumentType, inv.InvoiceNumber,
+			nullString(inv.IssueDate), inv.DueDate, inv.Currency, inv.IssuerName, inv.ReceiverName,
+			inv.SupplierCIF, inv.TotalAmount, numericOrNil(inv.TotalAmount), inv.VATAmount,
+			inv.ParsedJSON, inv.ParseError, search, zip, inv.ZIPSHA256, tx.tv(inv.SyncedAt)).Scan(&inv.ID)
+		if err == nil {
+			inserted = true
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return tx.wrap("insert invoice", err)
+		}
+		// The row exists: report its id.
+		err = tx.q.QueryRowContext(ctx, `SELECT id FROM invoices WHERE company_id = $1 AND anaf_id = $2`,
+			inv.CompanyID, inv.ANAFID).Scan(&inv.ID)
+		return tx.wrap("insert invoice: existing", err)
+	})
+	if err != nil {
+		return false, err
+	}
+	return inserted, nil
+}
+
+// ExistingANAFIDs returns which of anafIDs the company already has.
+func (s *Store) ExistingANAFIDs(ctx context.Context, companyID int64, anafIDs []string) (map[string]bool, error) {
+	out := make(map[string]bool)
+	const chunk = 500
+	for start := 0; start < len(anafIDs); start += chunk {
+		ids := anafIDs[start:min(start+chunk, len(anafIDs))]
+		args := make([]any, 0, len(ids)+1)
+		args = append(args, companyID)
+		ph := make([]string, len(ids))
+		for i, id := range ids {
+			args = append(args, id)
+			ph[i] = "$" + strconv.Itoa(i+2)
+		}
+		// Only generated placeholders are formatted into the SQL; the ids are parameters.
+		rows, err := s.q.QueryContext(ctx, `SELECT anaf_id FROM invoices WHERE company_id = $1 AND anaf_id IN (`+
+			strings.Join(ph, ", ")+`)`, args...)
+		if err != nil {
+			return nil, s.wrap("existing anaf ids", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, s.wrap("existing anaf ids", err)
+			}
+			out[id] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, s.wrap("existing anaf ids", err)
+		}
+	}
+	return out, nil
+}
+
+// ArchivedZIP returns the ZIP of a message already archived for any company
+// (the same ANAF message id is the same signed ZIP). ErrNotFound.
+func (s *Store) ArchivedZIP(ctx context.Context, anafID string) ([]byte, error) {
+	var zip []byte
+	err := s.q.QueryRowContext(ctx, `SELECT zip FROM invoices WHERE anaf_id = $1 ORDER BY id LIMIT 1`, anafID).Scan(&zip)
+	if err != nil {
+		return nil, s.wrap("archived zip", err)
+	}
+	return zip, nil
+}
+
+// invoiceSorts maps InvoiceFilter.SortBy to ORDER BY expressions. It is the
+// whitelist: nothing else ever reaches the SQL text.
+var invoiceSorts = map[string][]string{
+	"invoice_date":   {"issue_date"},
+	"issue_date":     {"issue_date"},
+	"total_amount":   {"total_amount_num"},
+	"synced_at":      {"synced_at"},
+	"anaf_id":        {"length(anaf_id)", "anaf_id"}, // digits: shorter is smaller
+	"invoice_number": {"invoice_number"},
+}
+
+// ValidInvoiceSort reports whether sortBy is a key InvoiceFilter.SortBy
+// accepts ("" included, the default order).
+func ValidInvoiceSort(sortBy string) bool {
+	_, ok := invoiceSorts[sortBy]
+	return ok || sortBy == ""
+}
+
+// invoiceOrder builds the ORDER BY clause from the whitelist. Rows without
+// a value for the key (no issue date, unparseable total) come last in both
+// directions; ties are broken by id in the same direction.
+func invoiceOrder(sortBy string, desc bool) string {
+	cols, ok := invoiceSorts[sortBy]
+	if !ok || sortBy == "" {
+		cols, desc = invoiceSorts["invoice_date"], true
+	}
+	dir := " ASC"
+	if desc {
+		dir = " DESC"
+	}
+	parts := []string{"CASE WHEN " + cols[len(cols)-1] + " IS NULL THEN 1 ELSE 0 END"}
+	for _, c := range cols {
+		parts = append(parts, c+dir)
+	}
+	parts = append(parts, "id"+dir)
+	return strings.Join(parts, ", ")
+}
+
+// escapeLike escapes LIKE wildcards so user text matches literally (ESCAPE '\').
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// invoiceWhere builds the WHERE clause and arguments of a filter. User
+// values are always parameters.
+func invoiceWhere(f InvoiceFilter) (string, []any) {
+	var (
+		conds = []string{"company_id = $1"}
+		args  = []any{f.CompanyID}
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.MessageType != "" {
+		conds = append(conds, "message_type = "+arg(f.MessageType))
+	}
+	if sc := strings.TrimSpace(f.SupplierCIF); sc != "" {
+		cands := []string{arg(sc)}
+		if digits, err := cif.Normalize(sc); err == nil {
+			cands = append(cands, arg(digits), arg("RO"+digits))
+		}
+		conds = append(conds, "supplier_cif IN ("+strings.Join(cands, ", ")+")")
+	}
+	if f.DateFrom != "" {
+		conds = append(conds, "issue_date >= "+arg(f.DateFrom))
+	}
+	if f.DateTo != "" {
+		conds = append(conds, "issue_date <= "+arg(f.DateTo))
+	}
+	if q := foldSearch(strings.TrimSpace(f.Query)); q != "" {
+		conds = append(conds, "search_text LIKE "+arg("%"+escapeLike(q)+"%")+` ESCAPE '\'`)
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// Invoices lists a company's invoices matching f (ZIP and ParsedJSON not loaded) and the total count.
+// Default order: issue date desc, then id desc; invoices without an issue date last.
+// SortBy outside ValidInvoiceSort falls back to the default order; SortDesc
+// applies to a named SortBy. Limit <= 0 returns every match.
+func (s *Store) Invoices(ctx context.Context, f InvoiceFilter) ([]Invoice, int, error) {
+	where, args := invoiceWhere(f)
+	var total int
+	if err := s.q.QueryRowContext(ctx, `SELECT count(*) FROM invoices WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, s.wrap("count invoices", err)
+	}
+	query := `SELECT ` + invoiceListColumns + ` FROM invoices WHERE ` + where +
+		` ORDER BY ` + invoiceOrder(f.SortBy, f.SortDesc)
+	if f.Limit > 0 {
+		query += fmt.Sprintf(" LIMIT $%d OFFSET $%d", len(args)+1, len(args)+2)
+		args = append(args, f.Limit, max(f.Offset, 0))
+	}
+	rows, err := s.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, 0, s.wrap("invoices", err)
+	}
+	list, err := collect(rows, "invoices", s, scanInvoice)
+	if err != nil {
+		return nil, 0, err
+	}
+	return list, total, nil
+}
+
+// InvoiceByID returns one invoice of the company with ParsedJSON (no ZIP). ErrNotFound (also for another company's invoice).
+func (s *Store) InvoiceByID(ctx context.Context, companyID, id int64) (*Invoice, error) {
+	var (
+		inv Invoice
+		d   sql.NullString
+	)
+	err := s.q.QueryRowContext(ctx, `SELECT `+invoiceListColumns+`, parsed_json FROM invoices WHERE company_id = $1 AND id = $2`,
+		companyID, id).Scan(append(invoiceScanArgs(&inv, &d), &inv.ParsedJSON)...)
+	if err != nil {
+		return nil, s.wrap("invoice by id", err)
+	}
+	inv.IssueDate = d.String
+	return &inv, nil
+}
+
+// InvoiceZIP returns the original ZIP of one invoice of the company. ErrNotFound.
+func (s *Store) InvoiceZIP(ctx context.Context, companyID, id int64) ([]byte, error) {
+	var zip []byte
+	err := s.q.QueryRowContext(ctx, `SELECT zip FROM invoices WHERE company_id = $1 AND id = $2`, companyID, id).Scan(&zip)
+	if err != nil {
+		return nil, s.wrap("invoice zip", err)
+	}
+	if zip == nil {
+		zip = []byte{}
+	}
+	return zip, nil
+}
+
+// CountInvoices returns how many invoices the company has.
+func (s *Store) CountInvoices(ctx context.Context, companyID int64) (int, error) {
+	var n int
+	err := s.q.QueryRowContext(ctx, `SELECT count(*) FROM invoices WHERE company_id = $1`, companyID).Scan(&n)
+	return n, s.wrap("count invoices", err)
+}

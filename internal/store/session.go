@@ -1,0 +1,45 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// SessionFind returns the data of an unexpired session. found=false when absent or expired.
+func (s *Store) SessionFind(ctx context.Context, tokenHash []byte) (data []byte, found bool, err error) {
+	err = s.q.QueryRowContext(ctx, `SELECT data FROM sessions WHERE token_hash = $1 AND expiry > $2`,
+		tokenHash, s.tv(time.Now())).Scan(&data)
+	if err != nil {
+		err = s.wrap("find session", err)
+		if isNotFound(err) {
+			return nil, false, nil
+		}
+		return nil, false, err
+	}
+	return data, true, nil
+}
+
+// SessionCommit inserts or replaces a session.
+func (s *Store) SessionCommit(ctx context.Context, tokenHash []byte, data []byte, expiry time.Time) error {
+	_, err := s.q.ExecContext(ctx, `
+		INSERT INTO sessions (token_hash, data, expiry) VALUES ($1, $2, $3)
+		ON CONFLICT (token_hash) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`,
+		tokenHash, data, s.tv(expiry))
+	return s.wrap("commit session", err)
+}
+
+// SessionDelete removes a session (no error when absent).
+func (s *Store) SessionDelete(ctx context.Context, tokenHash []byte) error {
+	_, err := s.q.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash)
+	return s.wrap("delete session", err)
+}
+
+// SessionDeleteExpired removes expired sessions and returns how many.
+func (s *Store) SessionDeleteExpired(ctx context.Context) (int64, error) {
+	res, err := s.q.ExecContext(ctx, `DELETE FROM sessions WHERE expiry <= $1`, s.tv(time.Now()))
+	if err != nil {
+		return 0, s.wrap("delete expired sessions", err)
+	}
+	n, err := res.RowsAffected()
+	return n, s.wrap("delete expired sessions", err)
+}

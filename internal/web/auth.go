@@ -1,0 +1,187 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/mail"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/efactura-gateway/efactura/internal/store"
+)
+
+// minPasswordLen is the shortest password accepted at registration.
+const minPasswordLen = 10
+
+// formErrors maps a field name to the message shown next to it.
+type formErrors map[string]string
+
+// authForm is the data of the register and login pages.
+type authForm struct {
+	Email  string
+	Next   string
+	Errors formErrors
+	Error  string // a message for the whole form
+	Closed bool   // registration is closed
+}
+
+func (a *app) showRegisterPage(w http.ResponseWriter, r *http.Request) {
+	if reqCtx(r).user != nil {
+		redirect(w, r, "/")
+		return
+	}
+	a.render(w, r, http.StatusOK, "register", "", authForm{Closed: a.Registration == "closed"})
+}
+
+// submitRegister creates a pending user and shows the pending page.
+func (a *app) submitRegister(w http.ResponseWriter, r *http.Request) {
+	if a.Registration == "closed" {
+		a.render(w, r, http.StatusForbidden, "register", "", authForm{Closed: true})
+		return
+	}
+	f := authForm{Email: strings.TrimSpace(r.PostFormValue("email")), Errors: formErrors{}}
+	password, confirm := r.PostFormValue("password"), r.PostFormValue("confirm")
+	if addr, err := mail.ParseAddress(f.Email); err != nil || addr.Address != f.Email || len(f.Email) > 254 {
+		f.Errors["email"] = a.t(r, "register.email.invalid")
+	}
+	if utf8.RuneCountInString(password) < minPasswordLen {
+		f.Errors["password"] = a.t(r, "register.password.short")
+	} else if password != confirm {
+		f.Errors["confirm"] = a.t(r, "register.confirm.differ")
+	}
+	if len(f.Errors) > 0 {
+		a.render(w, r, http.StatusUnprocessableEntity, "register", "", f)
+		return
+	}
+	hash, err := hashPassword(password)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	u, err := a.Store.CreateUser(r.Context(), f.Email, hash, false, store.UserPending)
+	if errors.Is(err, store.ErrAlreadyExists) {
+		f.Errors["email"] = a.t(r, "register.email.taken")
+		a.render(w, r, http.StatusUnprocessableEntity, "register", "", f)
+		return
+	}
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.audit(r, u.ID, "user.register", u.Email, "")
+	if err := a.logIn(r, u); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.setFlash(r, "ok", a.t(r, "register.done"))
+	redirect(w, r, "/pending")
+}
+
+func (a *app) showLoginPage(w http.ResponseWriter, r *http.Request) {
+	if reqCtx(r).user != nil {
+		redirect(w, r, safeNext(r.URL.Query().Get("next")))
+		return
+	}
+	a.render(w, r, http.StatusOK, "login", "", authForm{Next: r.URL.Query().Get("next")})
+}
+
+// submitLogin checks the credentials. Unknown e-mails and wrong passwords
+// get the same message; pending users go to /pending; rejected users are
+// told so (only after the right password).
+func (a *app) submitLogin(w http.ResponseWriter, r *http.Request) {
+	f := authForm{Email: strings.TrimSpace(r.PostFormValue("email")), Next: r.PostFormValue("next")}
+	password := r.PostFormValue("password")
+	fail := func(msg string) {
+		f.Error = msg
+		a.render(w, r, http.StatusUnauthorized, "login", "", f)
+	}
+	u, err := a.Store.UserByEmail(r.Context(), f.Email)
+	if errors.Is(err, store.ErrNotFound) {
+		wastePasswordCheck(password) // same cost as a wrong password
+		a.audit(r, 0, "user.login_failed", f.Email, "unknown e-mail")
+		fail(a.t(r, "login.failed"))
+		return
+	}
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	ok, err := checkPassword(u.PasswordHash, password)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	if !ok {
+		a.audit(r, u.ID, "user.login_failed", u.Email, "wrong password")
+		fail(a.t(r, "login.failed"))
+		return
+	}
+	switch u.Status {
+	case store.UserRejected:
+		fail(a.t(r, "login.rejected"))
+		return
+	case store.UserPending:
+		if err := a.logIn(r, u); err != nil {
+			a.serverError(w, r, err)
+			return
+		}
+		redirect(w, r, "/pending")
+		return
+	}
+	if err := a.logIn(r, u); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.audit(r, u.ID, "user.login", u.Email, "")
+	redirect(w, r, safeNext(f.Next))
+}
+
+// logIn renews the session token (against fixation) and binds the user.
+func (a *app) logIn(r *http.Request, u *store.User) error {
+	if err := a.Sessions.RenewToken(r.Context()); err != nil {
+		return err
+	}
+	a.Sessions.Put(r.Context(), sessUserID, u.ID)
+	return nil
+}
+
+func (a *app) submitLogout(w http.ResponseWriter, r *http.Request) {
+	rc := reqCtx(r)
+	if rc.user != nil {
+		a.audit(r, rc.user.ID, "user.logout", rc.user.Email, "")
+	}
+	lang := rc.lang
+	if err := a.Sessions.Destroy(r.Context()); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	// Destroy empties the session; keep the language and say goodbye.
+	a.Sessions.Put(r.Context(), sessLang, lang)
+	a.setFlash(r, "ok", a.t(r, "logout.done"))
+	redirect(w, r, "/login")
+}
+
+// pendingPage is the data of pending.html.
+type pendingPage struct {
+	Email string
+}
+
+func (a *app) showPendingPage(w http.ResponseWriter, r *http.Request) {
+	rc := reqCtx(r)
+	switch {
+	case rc.user != nil:
+		redirect(w, r, "/")
+		return
+	case rc.pending == nil || rc.pending.Status != store.UserPending:
+		redirect(w, r, "/login")
+		return
+	}
+	a.render(w, r, http.StatusOK, "pending", "", pendingPage{Email: rc.pending.Email})
+}
+
+// pathID parses the {id} path value.
+func pathID(r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	return id, err == nil && id > 0
+}

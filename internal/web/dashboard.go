@@ -1,0 +1,326 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/efactura-gateway/efactura/internal/store"
+)
+
+// perPage is the number of invoices on a dashboard page.
+const perPage = 50
+
+// dashboardTabs maps a tab to the ANAF message type it lists, in display order.
+var dashboardTabs = []struct{ Key, MessageType string }{
+	{"all", ""},
+	{"received", store.TypeReceived},
+	{"sent", store.TypeSent},
+	{"errors", store.TypeErrors},
+}
+
+// sortColumns maps the dashboard's sort keys to store.InvoiceFilter.SortBy.
+var sortColumns = []struct{ Key, SortBy, Label string }{
+	{"date", "invoice_date", "dash.sort.date"},
+	{"total", "total_amount", "dash.sort.total"},
+	{"synced", "synced_at", "dash.sort.synced"},
+	{"anaf", "anaf_id", "dash.sort.anaf"},
+}
+
+// dashFilter is the dashboard's query string, normalised.
+type dashFilter struct {
+	CompanyID int64
+	Tab       string // dashboardTabs key
+	Q         string
+	From, To  string // YYYY-MM-DD or ""
+	Sort      string // sortColumns key
+	Order     string // "desc" | "asc"
+	Page      int    // 1-based
+}
+
+// url returns the dashboard URL for f at page, omitting defaults.
+func (f dashFilter) url(page int) string {
+	q := url.Values{}
+	q.Set("company", strconv.FormatInt(f.CompanyID, 10))
+	if f.Tab != "all" {
+		q.Set("tab", f.Tab)
+	}
+	for k, v := range map[string]string{"q": f.Q, "from": f.From, "to": f.To} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if f.Sort != "date" {
+		q.Set("sort", f.Sort)
+	}
+	if f.Order != "desc" {
+		q.Set("order", f.Order)
+	}
+	if page > 1 {
+		q.Set("page", strconv.Itoa(page))
+	}
+	return "/?" + q.Encode()
+}
+
+// tabLink is one dashboard tab.
+type tabLink struct {
+	Label  string // message key
+	URL    string
+	Active bool
+}
+
+// sortOption is one entry of the sort select.
+type sortOption struct {
+	Key, Label string
+	Selected   bool
+}
+
+// invoiceRow is one line of the dashboard table.
+type invoiceRow struct {
+	ID          int64
+	Number      string
+	IssueDate   string
+	PartnerName string
+	PartnerCIF  string
+	Total       string
+	Currency    string
+	MessageType string
+	SyncedAt    time.Time
+}
+
+// dashboardPage is the data of dashboard.html.
+type dashboardPage struct {
+	Companies []store.Company
+	Company   *store.Company // nil when the user has no company
+	Filter    dashFilter
+	Errors    formErrors
+	Tabs      []tabLink
+	Sorts     []sortOption
+	Rows      []invoiceRow
+	Matching  int
+	Archived  int
+	LastSync  *store.SyncRun
+	Pages     int
+	PrevURL   string
+	NextURL   string
+}
+
+// showDashboard lists the selected company's invoices.
+func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	user := reqCtx(r).user
+	companies, err := a.Store.CompaniesForUser(ctx, user.ID)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	p := dashboardPage{Companies: companies, Errors: formErrors{}}
+	if len(companies) == 0 {
+		a.render(w, r, http.StatusOK, "dashboard", "invoices", p)
+		return
+	}
+	company, ok := a.selectCompany(r, companies)
+	if !ok {
+		a.notFound(w, r)
+		return
+	}
+	p.Company = company
+	p.Filter = parseDashFilter(r.URL.Query(), company.ID)
+	for _, field := range []struct {
+		name string
+		val  *string
+	}{{"from", &p.Filter.From}, {"to", &p.Filter.To}} {
+		if *field.val == "" {
+			continue
+		}
+		if _, err := time.Parse(time.DateOnly, *field.val); err != nil {
+			p.Errors[field.name] = a.t(r, "dash.bad.date")
+		}
+	}
+	for _, tab := range dashboardTabs {
+		f := p.Filter
+		f.Tab = tab.Key
+		p.Tabs = append(p.Tabs, tabLink{Label: "dash.tab." + tab.Key, URL: f.url(1), Active: tab.Key == p.Filter.Tab})
+	}
+	for _, s := range sortColumns {
+		p.Sorts = append(p.Sorts, sortOption{Key: s.Key, Label: s.Label, Selected: s.Key == p.Filter.Sort})
+	}
+
+	if p.Archived, err = a.Store.CountInvoices(ctx, company.ID); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	run, err := a.Store.LastSyncRun(ctx, company.ID)
+	switch {
+	case err == nil:
+		p.LastSync = run
+	case !errors.Is(err, store.ErrNotFound):
+		a.serverError(w, r, err)
+		return
+	}
+
+	if len(p.Errors) == 0 {
+		sf := store.InvoiceFilter{
+			CompanyID: company.ID,
+			DateFrom:  p.Filter.From,
+			DateTo:    p.Filter.To,
+			Query:     p.Filter.Q,
+			SortDesc:  p.Filter.Order == "desc",
+			Limit:     perPage,
+			Offset:    (p.Filter.Page - 1) * perPage,
+		}
+		for _, tab := range dashboardTabs {
+			if tab.Key == p.Filter.Tab {
+				sf.MessageType = tab.MessageType
+			}
+		}
+		for _, s := range sortColumns {
+			if s.Key == p.Filter.Sort {
+				sf.SortBy = s.SortBy
+			}
+		}
+		invoices, total, err := a.Store.Invoices(ctx, sf)
+		if err != nil {
+			a.serverError(w, r, err)
+			return
+		}
+		p.Matching = total
+		for i := range invoices {
+			p.Rows = append(p.Rows, newInvoiceRow(&invoices[i]))
+		}
+	}
+	p.Pages = max(1, (p.Matching+perPage-1)/perPage)
+	if p.Filter.Page > 1 {
+		p.PrevURL = p.Filter.url(min(p.Filter.Page-1, p.Pages))
+	}
+	if p.Filter.Page < p.Pages {
+		p.NextURL = p.Filter.url(p.Filter.Page + 1)
+	}
+	a.render(w, r, http.StatusOK, "dashboard", "invoices", p)
+}
+
+// selectCompany picks the company of ?company=, else the session's, else
+// the first. ok=false when ?company= names a company the user is not a
+// member of.
+func (a *app) selectCompany(r *http.Request, companies []store.Company) (*store.Company, bool) {
+	find := func(id int64) *store.Company {
+		for i := range companies {
+			if companies[i].ID == id {
+				return &companies[i]
+			}
+		}
+		return nil
+	}
+	if raw := r.URL.Query().Get("company"); raw != "" {
+		id, _ := strconv.ParseInt(raw, 10, 64)
+		c := find(id)
+		if c == nil {
+			return nil, false
+		}
+		a.Sessions.Put(r.Context(), sessCompanyID, c.ID)
+		return c, true
+	}
+	if c := find(a.Sessions.GetInt64(r.Context(), sessCompanyID)); c != nil {
+		return c, true
+	}
+	return &companies[0], true
+}
+
+// parseDashFilter reads the dashboard query, replacing unknown values by defaults.
+func parseDashFilter(q url.Values, companyID int64) dashFilter {
+	f := dashFilter{
+		CompanyID: companyID,
+		Tab:       "all",
+		Q:         strings.TrimSpace(q.Get("q")),
+		From:      strings.TrimSpace(q.Get("from")),
+		To:        strings.TrimSpace(q.Get("to")),
+		Sort:      "date",
+		Order:     "desc",
+		Page:      1,
+	}
+	for _, tab := range dashboardTabs {
+		if q.Get("tab") == tab.Key {
+			f.Tab = tab.Key
+		}
+	}
+	for _, s := range sortColumns {
+		if q.Get("sort") == s.Key {
+			f.Sort = s.Key
+		}
+	}
+	if q.Get("order") == "asc" {
+		f.Order = "asc"
+	}
+	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 1 {
+		f.Page = n
+	}
+	return f
+}
+
+// newInvoiceRow picks the partner: the receiver of what the company sent,
+// the issuer of everything else.
+func newInvoiceRow(inv *store.Invoice) invoiceRow {
+	row := invoiceRow{
+		ID:          inv.ID,
+		Number:      inv.InvoiceNumber,
+		IssueDate:   inv.IssueDate,
+		PartnerName: inv.IssuerName,
+		PartnerCIF:  inv.CIFEmitent,
+		Total:       inv.TotalAmount,
+		Currency:    inv.Currency,
+		MessageType: inv.MessageType,
+		SyncedAt:    inv.SyncedAt,
+	}
+	if inv.MessageType == store.TypeSent {
+		row.PartnerName, row.PartnerCIF = inv.ReceiverName, inv.CIFBeneficiar
+	}
+	if row.Number == "" {
+		row.Number = "#" + inv.ANAFID
+	}
+	return row
+}
+
+// submitSyncNow starts a background sync of a company the user belongs to.
+func (a *app) submitSyncNow(w http.ResponseWriter, r *http.Request) {
+	user := reqCtx(r).user
+	id, ok := pathID(r)
+	if !ok {
+		a.notFound(w, r)
+		return
+	}
+	member, err := a.isMember(r, id, user.ID)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	if !member {
+		a.notFound(w, r)
+		return
+	}
+	if a.Sync == nil {
+		a.setFlash(r, "error", a.t(r, "dash.sync.failed", "no sync service"))
+	} else if err := a.Sync.SyncNow(r.Context(), id); err != nil {
+		a.Logger.WarnContext(r.Context(), "sync now failed", "company_id", id, "error", err.Error())
+		a.setFlash(r, "error", a.t(r, "dash.sync.failed", err.Error()))
+	} else {
+		a.audit(r, user.ID, "company.sync", fmt.Sprint(id), "")
+		a.setFlash(r, "ok", a.t(r, "dash.sync.started"))
+	}
+	redirect(w, r, companyURL(id))
+}
+
+// isMember reports whether the user is an owner or member of the company.
+func (a *app) isMember(r *http.Request, companyID, userID int64) (bool, error) {
+	_, err := a.Store.MembershipRole(r.Context(), companyID, userID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("membership of company %d: %w", companyID, err)
+	}
+	return true, nil
+}

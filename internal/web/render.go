@@ -1,0 +1,270 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/efactura-gateway/efactura/internal/invoice"
+	"github.com/efactura-gateway/efactura/internal/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// layoutFile holds the page frame; every other template file is a page
+// defining "title" and "content".
+const layoutFile = "layout.html"
+
+// views holds each page's template, per language (the t func is bound to
+// the language at parse time, so templates call {{t "key"}}).
+type views struct {
+	pages map[string]map[string]*template.Template // lang → page name → template
+}
+
+// staticVersions maps a static file name to a short hash of its content,
+// appended as ?v= so the files can be cached for a year.
+var staticVersions = mustHashStatic()
+
+func mustHashStatic() map[string]string {
+	out := map[string]string{}
+	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		out[strings.TrimPrefix(p, "static/")] = hex.EncodeToString(sum[:6])
+		return nil
+	})
+	if err != nil {
+		panic(err) // embedded at build time: cannot fail
+	}
+	return out
+}
+
+// parseViews parses every page of templates/ for every language.
+func parseViews() (*views, error) {
+	entries, err := fs.ReadDir(templateFS, "templates")
+	if err != nil {
+		return nil, fmt.Errorf("web: read templates: %w", err)
+	}
+	v := &views{pages: map[string]map[string]*template.Template{}}
+	for _, lang := range languages {
+		base, err := template.New(layoutFile).Funcs(templateFuncs(lang)).ParseFS(templateFS, "templates/"+layoutFile)
+		if err != nil {
+			return nil, fmt.Errorf("web: parse %s: %w", layoutFile, err)
+		}
+		v.pages[lang] = map[string]*template.Template{}
+		for _, e := range entries {
+			if e.IsDir() || e.Name() == layoutFile || !strings.HasSuffix(e.Name(), ".html") {
+				continue
+			}
+			t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+e.Name())
+			if err != nil {
+				return nil, fmt.Errorf("web: parse %s: %w", e.Name(), err)
+			}
+			v.pages[lang][strings.TrimSuffix(e.Name(), ".html")] = t
+		}
+	}
+	return v, nil
+}
+
+// templateFuncs are the helpers available in templates for one language.
+func templateFuncs(lang string) template.FuncMap {
+	return template.FuncMap{
+		"t": func(key string, args ...any) string { return translate(lang, key, args...) },
+		// static returns the versioned URL of an embedded asset.
+		"static": func(name string) string {
+			return "/static/" + name + "?v=" + staticVersions[name]
+		},
+		// localtime shows a time (time.Time or *time.Time) in Europe/Bucharest.
+		"localtime": func(v any) string {
+			switch t := v.(type) {
+			case time.Time:
+				return formatLocal(t)
+			case *time.Time:
+				if t == nil {
+					return ""
+				}
+				return formatLocal(*t)
+			}
+			return ""
+		},
+		"typeLabel": func(messageType string) string {
+			switch messageType {
+			case store.TypeReceived:
+				return translate(lang, "type.received")
+			case store.TypeSent:
+				return translate(lang, "type.sent")
+			case store.TypeErrors:
+				return translate(lang, "type.errors")
+			}
+			return messageType
+		},
+		// parties lists the seller and the buyer, to render them alike.
+		"parties":     func(ps ...invoice.Party) []invoice.Party { return ps },
+		"roleLabel":   func(role string) string { return translate(lang, "role."+role) },
+		"statusLabel": func(status string) string { return translate(lang, "status."+status) },
+	}
+}
+
+func formatLocal(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(bucharest).Format("2006-01-02 15:04")
+}
+
+// flash is a one-time message shown on the next page.
+type flash struct {
+	Kind string // "ok" | "error"
+	Text string
+}
+
+// langLink is one entry of the language switch.
+type langLink struct {
+	Code    string
+	URL     string
+	Current bool
+}
+
+// pageData is what every template receives: the frame's data, and the
+// page's own struct in Page.
+type pageData struct {
+	Lang      string
+	User      *store.User
+	Flash     *flash
+	LangLinks []langLink
+	Nav       string // active section: invoices | companies | anaf | admin
+	Page      any
+}
+
+// render writes a page with the status code. Rendering happens into a
+// buffer so a template error becomes a clean 500.
+func (a *app) render(w http.ResponseWriter, r *http.Request, status int, name, nav string, page any) {
+	rc := reqCtx(r)
+	t, ok := a.views.pages[rc.lang][name]
+	if !ok {
+		a.serverError(w, r, fmt.Errorf("web: no template %q", name))
+		return
+	}
+	data := pageData{
+		Lang:      rc.lang,
+		User:      rc.user,
+		Flash:     a.popFlash(r),
+		LangLinks: langLinks(r.URL, rc.lang),
+		Nav:       nav,
+		Page:      page,
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, layoutFile, data); err != nil {
+		a.serverError(w, r, fmt.Errorf("web: render %s: %w", name, err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// langLinks builds the language switch: the current URL with lang=xx.
+func langLinks(u *url.URL, current string) []langLink {
+	links := make([]langLink, 0, len(languages))
+	for _, l := range languages {
+		q := u.Query()
+		q.Set("lang", l)
+		links = append(links, langLink{Code: l, URL: u.Path + "?" + q.Encode(), Current: l == current})
+	}
+	return links
+}
+
+// setFlash keeps a message for the next rendered page.
+func (a *app) setFlash(r *http.Request, kind, text string) {
+	a.Sessions.Put(r.Context(), sessFlash, text)
+	a.Sessions.Put(r.Context(), sessFlashKind, kind)
+}
+
+func (a *app) popFlash(r *http.Request) *flash {
+	text := a.Sessions.PopString(r.Context(), sessFlash)
+	kind := a.Sessions.PopString(r.Context(), sessFlashKind)
+	if text == "" {
+		return nil
+	}
+	return &flash{Kind: kind, Text: text}
+}
+
+// redirect answers 303 See Other, so a POST is followed by a GET.
+func redirect(w http.ResponseWriter, r *http.Request, to string) {
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// errorPage is the data of error.html.
+type errorPage struct {
+	Message string
+}
+
+func (a *app) notFound(w http.ResponseWriter, r *http.Request) {
+	a.render(w, r, http.StatusNotFound, "error", "", errorPage{Message: a.t(r, "error.notfound")})
+}
+
+// serverError logs err once and shows a generic page.
+func (a *app) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	a.Logger.ErrorContext(r.Context(), "web request failed", "method", r.Method, "path", r.URL.Path, "error", err.Error())
+	msg := a.t(r, "error.internal")
+	if t, ok := a.views.pages[reqCtx(r).lang]["error"]; ok {
+		var buf bytes.Buffer
+		data := pageData{Lang: reqCtx(r).lang, User: reqCtx(r).user, Page: errorPage{Message: msg}}
+		if t.ExecuteTemplate(&buf, layoutFile, data) == nil {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = buf.WriteTo(w)
+			return
+		}
+	}
+	http.Error(w, msg, http.StatusInternalServerError)
+}
+
+// t translates for the request's language.
+func (a *app) t(r *http.Request, key string, args ...any) string {
+	return translate(reqCtx(r).lang, key, args...)
+}
+
+// staticHandler serves the embedded assets. Versioned URLs (?v= matching
+// the content hash) are cached for a year; others for an hour.
+func staticHandler() http.Handler {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err)
+	}
+	files := http.StripPrefix("/static/", http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := path.Clean(strings.TrimPrefix(r.URL.Path, "/static/"))
+		want, ok := staticVersions[name]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		if v := r.URL.Query().Get("v"); v == want {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "public, max-age=3600")
+		}
+		files.ServeHTTP(w, r)
+	})
+}

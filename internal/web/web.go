@@ -1,0 +1,131 @@
+// Package web is the gateway's server-rendered user interface: login and
+// registration, the invoice dashboard, invoice pages and downloads,
+// companies, the ANAF connection and user administration (PRODUCT.md §3).
+//
+// Templates (html/template) and static assets (CSS, one small JS file) are
+// embedded in the binary and parsed at boot. Pages are in Romanian by
+// default and in English on request (?lang=en, remembered in the session).
+// The handler expects to be mounted at "/" behind the lead's middleware:
+// request id, access log, panic recovery, security headers (strict CSP, so
+// no inline scripts or styles here), http.CrossOriginProtection and
+// Sessions.LoadAndSave.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/efactura-gateway/efactura/internal/anaf"
+	"github.com/efactura-gateway/efactura/internal/secretbox"
+	"github.com/efactura-gateway/efactura/internal/store"
+)
+
+// SyncTrigger starts synchronisations on demand.
+type SyncTrigger interface {
+	// SyncNow starts a background sync of the company and returns at once;
+	// an error means the sync could not be started.
+	SyncNow(ctx context.Context, companyID int64) error
+}
+
+// Deps are the collaborators of the web UI, built by the composition root.
+type Deps struct {
+	Store    *store.Store
+	Sessions *scs.SessionManager // configured by the caller (store, cookie flags)
+	Secrets  *secretbox.Keyring  // encrypts ANAF tokens at rest
+	// ANAFClient returns a client configured with the ANAF OAuth
+	// application; it fails when no application is configured.
+	ANAFClient   func(ctx context.Context) (*anaf.Client, error)
+	Sync         SyncTrigger
+	Logger       *slog.Logger
+	Registration string // "open" | "closed"
+	Production   bool
+}
+
+// Session keys.
+const (
+	sessUserID    = "user_id"
+	sessCompanyID = "company_id"
+	sessLang      = "lang"
+	sessFlash     = "flash"
+	sessFlashKind = "flash_kind"
+	sessANAFState = "anaf_oauth_state"
+)
+
+// bucharest is the zone every time is shown in.
+var bucharest = mustLoadLocation("Europe/Bucharest")
+
+func mustLoadLocation(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err) // time/tzdata is embedded (see tzdata.go), so this cannot happen
+	}
+	return loc
+}
+
+// app holds the dependencies and parsed templates of one UI instance.
+type app struct {
+	Deps
+	views *views
+}
+
+// New builds the UI handler. It parses every template at boot, so a broken
+// template is an error here rather than on a request.
+func New(d Deps) (http.Handler, error) {
+	if d.Store == nil || d.Sessions == nil {
+		return nil, errors.New("web: Store and Sessions are required")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Registration == "" {
+		d.Registration = "open"
+	}
+	v, err := parseViews()
+	if err != nil {
+		return nil, err
+	}
+	a := &app{Deps: d, views: v}
+	return a.loadUser(a.routes()), nil
+}
+
+// routes is the route table of the UI, one line per page or action.
+func (a *app) routes() http.Handler {
+	mux := http.NewServeMux()
+	login, admin := a.requireLogin, a.requireAdmin
+
+	mux.Handle("GET /static/", staticHandler())
+
+	mux.HandleFunc("GET /register", a.showRegisterPage)
+	mux.HandleFunc("POST /register", a.submitRegister)
+	mux.HandleFunc("GET /login", a.showLoginPage)
+	mux.HandleFunc("POST /login", a.submitLogin)
+	mux.HandleFunc("POST /logout", a.submitLogout)
+	mux.HandleFunc("GET /pending", a.showPendingPage)
+
+	mux.Handle("GET /{$}", login(a.showDashboard))
+	mux.Handle("POST /companies/{id}/sync", login(a.submitSyncNow))
+
+	mux.Handle("GET /invoices/{id}", login(a.showInvoicePage))
+	mux.Handle("GET /invoices/{id}/zip", login(a.downloadInvoiceZIP))
+	mux.Handle("GET /invoices/{id}/xml", login(a.downloadInvoiceXML))
+
+	mux.Handle("GET /companies", login(a.showCompaniesPage))
+	mux.Handle("POST /companies", login(a.submitAddCompany))
+
+	mux.Handle("GET /anaf", login(a.showANAFPage))
+	mux.Handle("POST /anaf/connect", login(a.submitANAFConnect))
+	mux.Handle("GET /anaf/callback", login(a.handleANAFCallback))
+	mux.Handle("POST /anaf/disconnect", login(a.submitANAFDisconnect))
+
+	mux.Handle("GET /admin/users", admin(a.showAdminUsersPage))
+	mux.Handle("POST /admin/users/{id}/approve", admin(a.submitApproveUser))
+	mux.Handle("POST /admin/users/{id}/reject", admin(a.submitRejectUser))
+
+	mux.HandleFunc("/", a.notFound)
+	return mux
+}
