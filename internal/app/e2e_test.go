@@ -194,106 +194,157 @@ func TestDemoEndToEnd(t *testing.T) {
 	invoicesDir, err := filepath.Abs("../../testdata/invoices")
 	require.NoError(t, err)
 	rows := expectedRows(t, filepath.Join(invoicesDir, "expected.tsv"))
-
 	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
-			_, dbURL := storetest.Fresh(t, d)
-			dataDir := t.TempDir()
-			start := time.Now()
-			run := startDemo(t, dataDir, dbURL, invoicesDir)
-
-			// The key's company sees every invoice where it is seller or buyer.
-			var first listAnswer
-			require.Equal(t, 200, getJSON(t, run.url+"/api/v1/invoices?per_page=100", run.key, &first))
-			keyCIF := first.Meta.CompanyCIF
-			want := map[string]map[string]string{} // number → row
-			for _, row := range rows {
-				if row["document_type"] == "ERROR" {
-					continue
-				}
-				s := invoice.PartyCIF(invoice.Party{VATID: row["seller.vat_id"], LegalID: row["seller.legal_id"]})
-				b := invoice.PartyCIF(invoice.Party{VATID: row["buyer.vat_id"], LegalID: row["buyer.legal_id"]})
-				if s == keyCIF || b == keyCIF {
-					want[row["number"]] = row
-				}
-			}
-			require.NotEmpty(t, want, "no expected invoice for CIF %s", keyCIF)
-
-			var list listAnswer
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				require.Equal(t, 200, getJSON(t, run.url+"/api/v1/invoices?per_page=100", run.key, &list))
-				if list.Pagination.Total >= len(want) || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-			t.Logf("%s: %d invoices of CIF %s visible %.2fs after start", d, list.Pagination.Total, keyCIF, time.Since(start).Seconds())
-			require.Equal(t, len(want), list.Pagination.Total)
-
-			for _, item := range list.Data {
-				var one struct {
-					Data struct {
-						Details invoice.Invoice `json:"details"`
-					} `json:"data"`
-				}
-				require.Equal(t, 200, getJSON(t, fmt.Sprintf("%s/api/v1/invoices/%d", run.url, item.ID), run.key, &one))
-				det := one.Data.Details
-				row, ok := want[det.Number]
-				require.True(t, ok, "unexpected invoice %q", det.Number)
-				compareRow(t, row, &det)
-			}
-
-			// A second sync downloads nothing and stores nothing new.
-			simURL := run.env.Cfg.ANAFBaseURL
-			engine := run.env.SyncEngine()
-			comp, err := run.env.Store.CompanyByCIF(context.Background(), keyCIF)
-			require.NoError(t, err)
-			waitIdle(t, run, comp.ID)
-			before := simStats(t, simURL)
-			res, err := engine.SyncCompany(context.Background(), comp.ID, nil)
-			require.NoError(t, err)
-			require.Equal(t, 0, res.New)
-			require.Equal(t, 0, res.Failed)
-			after := simStats(t, simURL)
-			require.Equal(t, before["descarcare"], after["descarcare"], "second sync downloaded again")
-
-			// Unknown key, missing key, other invoice ids.
-			var e struct{ Code string }
-			require.Equal(t, 401, getJSON(t, run.url+"/api/v1/invoices", "", &e))
-			require.Equal(t, "MISSING_API_KEY", e.Code)
-			require.Equal(t, 401, getJSON(t, run.url+"/api/v1/invoices", "efk_"+strings.Repeat("A", 43), &e))
-			require.Equal(t, "INVALID_API_KEY", e.Code)
-			require.Equal(t, 404, getJSON(t, run.url+"/api/v1/invoices/999999", run.key, &e))
-			require.Equal(t, "INVOICE_NOT_FOUND", e.Code)
-
-			// The ZIP is served byte for byte from the archive.
-			resp, err := httpGet(run.url+fmt.Sprintf("/api/v1/invoices/%d/download", list.Data[0].ID), run.key)
-			require.NoError(t, err)
-			require.Equal(t, "application/zip", resp.Header.Get("Content-Type"))
-			require.Contains(t, resp.Header.Get("Content-Disposition"), "invoice_"+list.Data[0].ANAFID+".zip")
-
-			// A second start on the same data prints the same credentials.
-			run.stop()
-			run2 := startDemo(t, dataDir, dbURL, invoicesDir)
-			require.Equal(t, run.admin, run2.admin)
-			require.Equal(t, run.key, run2.key)
+			demoEndToEnd(t, d, invoicesDir, rows, true)
 		})
 	}
 }
 
-func waitIdle(t *testing.T, run *demoRun, companyID int64) {
-	t.Helper()
+// TestDemoCorpus is the issue's acceptance check on the shared corpus of
+// real Romanian invoices: serve --demo --demo-invoices ../shared/corpus/ciusro.
+func TestDemoCorpus(t *testing.T) {
+	t.Parallel()
+	corpus, err := filepath.Abs("../../../shared/corpus")
+	require.NoError(t, err)
+	if _, err := os.Stat(filepath.Join(corpus, "FIELDS.tsv")); err != nil {
+		t.Skip("../shared/corpus is absent (it exists only on the project's machines): corpus end-to-end check skipped")
+	}
+	dir := filepath.Join(corpus, "ciusro")
+	var rows []map[string]string
+	for _, row := range expectedRows(t, filepath.Join(corpus, "FIELDS.tsv")) {
+		if _, err := os.Stat(filepath.Join(dir, row["file"])); err == nil {
+			rows = append(rows, row)
+		}
+	}
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			demoEndToEnd(t, d, dir, rows, false)
+		})
+	}
+}
+
+func demoEndToEnd(t *testing.T, d store.Dialect, invoicesDir string, rows []map[string]string, restart bool) {
+	_, dbURL := storetest.Fresh(t, d)
+	dataDir := t.TempDir()
+	start := time.Now()
+	run := startDemo(t, dataDir, dbURL, invoicesDir)
+
+	// The key's company sees every invoice where it is seller or buyer.
+	var first listAnswer
+	require.Equal(t, 200, getJSON(t, run.url+"/api/v1/invoices?per_page=100", run.key, &first))
+	keyCIF := first.Meta.CompanyCIF
+	var want []map[string]string
+	for _, row := range rows {
+		if row["document_type"] == "ERROR" {
+			continue
+		}
+		s := invoice.PartyCIF(invoice.Party{VATID: row["seller.vat_id"], LegalID: row["seller.legal_id"]})
+		b := invoice.PartyCIF(invoice.Party{VATID: row["buyer.vat_id"], LegalID: row["buyer.legal_id"]})
+		if s == keyCIF || b == keyCIF {
+			want = append(want, row)
+		}
+	}
+	require.NotEmpty(t, want, "no expected invoice for CIF %s", keyCIF)
+
+	var list listAnswer
 	deadline := time.Now().Add(30 * time.Second)
+	for {
+		require.Equal(t, 200, getJSON(t, run.url+"/api/v1/invoices?per_page=100", run.key, &list))
+		if list.Pagination.Total >= len(want) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("%s: %d invoices of CIF %s visible %.2fs after start", d, list.Pagination.Total, keyCIF, time.Since(start).Seconds())
+	require.Equal(t, len(want), list.Pagination.Total)
+
+	for _, item := range list.Data {
+		var one struct {
+			Data struct {
+				Details invoice.Invoice `json:"details"`
+			} `json:"data"`
+		}
+		require.Equal(t, 200, getJSON(t, fmt.Sprintf("%s/api/v1/invoices/%d", run.url, item.ID), run.key, &one))
+		det := one.Data.Details
+		var diffs []string
+		matched := false
+		for _, row := range want {
+			if row["number"] != det.Number {
+				continue
+			}
+			diff := compareRow(row, &det)
+			if diff == "" {
+				matched = true
+				break
+			}
+			diffs = append(diffs, row["file"]+": "+diff)
+		}
+		require.True(t, matched, "invoice %q matches no expected row: %v", det.Number, diffs)
+	}
+
+	// A second sync downloads nothing and stores nothing new.
+	simURL := run.env.Cfg.ANAFBaseURL
+	engine := run.env.SyncEngine()
+	comp, err := run.env.Store.CompanyByCIF(context.Background(), keyCIF)
+	require.NoError(t, err)
+	waitIdle(t, run)
+	before := simStats(t, simURL)
+	res, err := engine.SyncCompany(context.Background(), comp.ID, nil)
+	require.NoError(t, err)
+	require.Equal(t, 0, res.New)
+	require.Equal(t, 0, res.Failed)
+	after := simStats(t, simURL)
+	require.Equal(t, before["descarcare"], after["descarcare"], "second sync downloaded again")
+
+	// Unknown key, missing key, other invoice ids.
+	var e struct{ Code string }
+	require.Equal(t, 401, getJSON(t, run.url+"/api/v1/invoices", "", &e))
+	require.Equal(t, "MISSING_API_KEY", e.Code)
+	require.Equal(t, 401, getJSON(t, run.url+"/api/v1/invoices", "efk_"+strings.Repeat("A", 43), &e))
+	require.Equal(t, "INVALID_API_KEY", e.Code)
+	require.Equal(t, 404, getJSON(t, run.url+"/api/v1/invoices/999999", run.key, &e))
+	require.Equal(t, "INVOICE_NOT_FOUND", e.Code)
+
+	// The ZIP is served byte for byte from the archive.
+	resp, err := httpGet(run.url+fmt.Sprintf("/api/v1/invoices/%d/download", list.Data[0].ID), run.key)
+	require.NoError(t, err)
+	require.Equal(t, "application/zip", resp.Header.Get("Content-Type"))
+	require.Contains(t, resp.Header.Get("Content-Disposition"), "invoice_"+list.Data[0].ANAFID+".zip")
+
+	if restart {
+		// A second start on the same data prints the same credentials.
+		run.stop()
+		run2 := startDemo(t, dataDir, dbURL, invoicesDir)
+		require.Equal(t, run.admin, run2.admin)
+		require.Equal(t, run.key, run2.key)
+	}
+}
+
+// waitIdle waits until the demo's first sync of every company has finished.
+func waitIdle(t *testing.T, run *demoRun) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		r, err := run.env.Store.LastSyncRun(context.Background(), companyID)
-		if err == nil && r.FinishedAt != nil {
+		companies, err := run.env.Store.Companies(ctx)
+		require.NoError(t, err)
+		idle := true
+		for _, c := range companies {
+			r, err := run.env.Store.LastSyncRun(ctx, c.ID)
+			if err != nil || r.FinishedAt == nil {
+				idle = false
+				break
+			}
+		}
+		if idle {
 			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatal("the demo sync did not finish")
+	t.Fatal("the demo syncs did not finish")
 }
 
 func httpGet(url, key string) (*http.Response, error) {
@@ -311,9 +362,10 @@ func httpGet(url, key string) (*http.Response, error) {
 	return resp, nil
 }
 
-// compareRow checks the item-6 terms of details against an expected row.
-func compareRow(t *testing.T, row map[string]string, inv *invoice.Invoice) {
-	t.Helper()
+// compareRow compares the item-6 terms of details with an expected row and
+// returns the differences ("" when equal). Amounts compare as decimals.
+func compareRow(row map[string]string, inv *invoice.Invoice) string {
+	var diffs []string
 	str := map[string]string{
 		"document_type": string(inv.DocumentType), "number": inv.Number, "issue_date": inv.IssueDate,
 		"due_date": inv.DueDate, "type_code": inv.TypeCode, "currency": inv.Currency, "tax_currency": inv.TaxCurrency,
@@ -321,7 +373,9 @@ func compareRow(t *testing.T, row map[string]string, inv *invoice.Invoice) {
 		"buyer.name": inv.Buyer.Name, "buyer.vat_id": inv.Buyer.VATID, "buyer.legal_id": inv.Buyer.LegalID,
 	}
 	for k, got := range str {
-		require.Equal(t, row[k], got, "%s: %s", row["file"], k)
+		if row[k] != got {
+			diffs = append(diffs, fmt.Sprintf("%s=%q want %q", k, got, row[k]))
+		}
 	}
 	amounts := map[string]string{
 		"totals.line_extension": inv.Totals.LineExtension, "totals.tax_exclusive": inv.Totals.TaxExclusive,
@@ -332,10 +386,19 @@ func compareRow(t *testing.T, row map[string]string, inv *invoice.Invoice) {
 	for k, got := range amounts {
 		want := row[k]
 		if want == "" || got == "" {
-			require.Equal(t, want, got, "%s: %s", row["file"], k)
+			if want != got {
+				diffs = append(diffs, fmt.Sprintf("%s=%q want %q", k, got, want))
+			}
 			continue
 		}
-		require.True(t, decimal.RequireFromString(want).Equal(decimal.RequireFromString(got)), "%s: %s = %s, want %s", row["file"], k, got, want)
+		w, err1 := decimal.NewFromString(want)
+		g, err2 := decimal.NewFromString(got)
+		if err1 != nil || err2 != nil || !w.Equal(g) {
+			diffs = append(diffs, fmt.Sprintf("%s=%s want %s", k, got, want))
+		}
 	}
-	require.Equal(t, row["lines"], fmt.Sprint(len(inv.Lines)), "%s: lines", row["file"])
+	if row["lines"] != fmt.Sprint(len(inv.Lines)) {
+		diffs = append(diffs, fmt.Sprintf("lines=%d want %s", len(inv.Lines), row["lines"]))
+	}
+	return strings.Join(diffs, "; ")
 }

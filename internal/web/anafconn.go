@@ -38,6 +38,10 @@ func (a *app) showANAFPage(w http.ResponseWriter, r *http.Request) {
 
 // submitANAFConnect starts the OAuth authorization code flow: a random
 // state goes into the session and the browser to ANAF's authorize page.
+// The page reaches it by a link (GET): browsers apply CSP form-action to the
+// redirects that follow a form submission, and ANAF's origin is not 'self'.
+// The only effect is a fresh state in the session, so GET is harmless; POST
+// is accepted too.
 func (a *app) submitANAFConnect(w http.ResponseWriter, r *http.Request) {
 	if a.ANAFClient == nil {
 		a.setFlash(r, "error", a.t(r, "anaf.unconfigured"))

@@ -42,8 +42,10 @@ func TestANAFOAuthWithSimulator(t *testing.T) {
 	br := b.browser(t)
 	br.login(u.Email)
 
-	// Connect: the browser goes to ANAF's authorize page with a state.
-	p := br.post("/anaf/connect", nil)
+	// Connect (a link, see submitANAFConnect): the browser goes to ANAF's
+	// authorize page with a state.
+	require.Contains(t, br.get("/anaf").Body, `href="/anaf/connect"`)
+	p := br.get("/anaf/connect")
 	require.Equal(t, http.StatusSeeOther, p.Status)
 	authorize, err := url.Parse(p.Location)
 	require.NoError(t, err)

@@ -28,6 +28,7 @@ var sortColumns = []struct{ Key, SortBy, Label string }{
 	{"date", "invoice_date", "dash.sort.date"},
 	{"total", "total_amount", "dash.sort.total"},
 	{"synced", "synced_at", "dash.sort.synced"},
+	{"number", "invoice_number", "dash.sort.number"},
 	{"anaf", "anaf_id", "dash.sort.anaf"},
 }
 

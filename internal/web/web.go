@@ -118,6 +118,7 @@ func (a *app) routes() http.Handler {
 	mux.Handle("POST /companies", login(a.submitAddCompany))
 
 	mux.Handle("GET /anaf", login(a.showANAFPage))
+	mux.Handle("GET /anaf/connect", login(a.submitANAFConnect)) // a link: see submitANAFConnect
 	mux.Handle("POST /anaf/connect", login(a.submitANAFConnect))
 	mux.Handle("GET /anaf/callback", login(a.handleANAFCallback))
 	mux.Handle("POST /anaf/disconnect", login(a.submitANAFDisconnect))

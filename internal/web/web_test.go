@@ -719,6 +719,12 @@ func TestDashboardPagination(t *testing.T) {
 	require.NotContains(t, p.Body, "N-1000")
 	require.Contains(t, p.Body, `rel="prev"`)
 
+	p = br.get("/?sort=number&order=desc")
+	require.Equal(t, http.StatusOK, p.Status)
+	require.Contains(t, p.Body, "N-1052")
+	require.NotContains(t, p.Body, "N-1002<")
+	require.Contains(t, p.Body, `<option value="number" selected>`)
+
 	p = br.get("/?from=15-01-2026")
 	require.Equal(t, http.StatusOK, p.Status)
 	require.Contains(t, p.Body, "Data trebuie scrisă AAAA-LL-ZZ.")
