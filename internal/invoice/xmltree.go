@@ -44,6 +44,7 @@ type ParseError struct {
 	Err error  // underlying cause (e.g. *xml.SyntaxError), may be nil
 }
 
+// Error returns "invoice: <Msg>[: <cause>]".
 func (e *ParseError) Error() string {
 	if e.Err != nil {
 		return "invoice: " + e.Msg + ": " + e.Err.Error()
