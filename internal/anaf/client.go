@@ -296,7 +296,7 @@ func visibleText(body []byte) string {
 	}
 	s = strings.TrimSpace(reSpaces.ReplaceAllString(s, " "))
 	if len(s) > maxTextLen {
-		s = s[:maxTextLen] + "…"
+		s = strings.ToValidUTF8(s[:maxTextLen], "") + "…"
 	}
 	return s
 }

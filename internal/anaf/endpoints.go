@@ -224,7 +224,13 @@ func (c *Client) UploadWithOptions(ctx context.Context, accessToken string, opts
 		upload: true,
 	})
 	if err != nil {
-		return nil, asOutcomeUnknown(err)
+		// do already tells a refused connection (transient, nothing sent)
+		// from a lost answer (outcome unknown); an oversize answer is unknown.
+		var e *Error
+		if errors.As(err, &e) && e.Kind == KindMalformed {
+			e.Kind = KindOutcomeUnknown
+		}
+		return nil, err
 	}
 	h, err := c.decodeFamilyA(endpoint, resp)
 	if err != nil {

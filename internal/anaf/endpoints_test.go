@@ -232,9 +232,13 @@ func TestTransportFailures(t *testing.T) {
 	})
 }
 
-// blocking answers only when the request's context ends.
+// blocking answers only when the request's context ends (the body is read
+// first: the server notices a client hang-up only after that).
 func blocking() http.Handler {
-	return http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	return http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+	})
 }
 
 func TestContextCancellation(t *testing.T) {

@@ -3,9 +3,16 @@
 // last successful sync, download each message not yet archived exactly
 // once, parse it, and store ZIP, parsed data and ANAF's metadata in one
 // transaction, idempotent on (company, ANAF message id).
+//
+// Only messages ANAF lists for the company's own CIF are stored. Transient
+// failures are retried with Engine.Retry; a 401 triggers at most one token
+// refresh per run; refreshes of one user are serialised so concurrent syncs
+// never spend the same refresh token twice; a refused refresh marks the
+// connection reconnect_needed and is audited (anaf.refresh_failed).
 package anafsync
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -29,6 +36,22 @@ const Overlap = 10 * time.Minute
 
 // refreshMargin: an access token expiring within this is refreshed first.
 const refreshMargin = 24 * time.Hour
+
+// MaxRedownloads is how many extra times a message is downloaded in one run
+// when ANAF's answer is not a readable ZIP (truncated, or not shaped like
+// API.md §5). descarcare allows 10 downloads per message per day, so the
+// budget is small. When the budget is spent, the last unreadable bytes are
+// archived as they are, with ParseError set; when the client kept no bytes
+// (anaf.ErrMalformed) the message counts as failed and the next run tries again.
+const MaxRedownloads = 2
+
+// DefaultRetry is the policy for transient download failures (5xx,
+// firewall pages, resets) used when Engine.Retry is the zero value.
+var DefaultRetry = anaf.RetryPolicy{MaxAttempts: 4, BaseDelay: 500 * time.Millisecond, MaxDelay: 10 * time.Second}
+
+// SyncPartial is the sync_runs status of a run that archived what it could
+// while some messages failed (store.SyncOK and store.SyncFailed are the others).
+const SyncPartial = "partial"
 
 // ErrNoConnection means no member of the company has a usable ANAF connection.
 var ErrNoConnection = errors.New("no member of this company has a connected ANAF account: connect one on the ANAF page")
@@ -62,17 +85,28 @@ type Result struct {
 }
 
 // Engine runs syncs. Safe for concurrent use; one sync per company at a time
-// in this process.
+// in this process, and token refreshes serialised per user.
 type Engine struct {
 	Store      *store.Store
 	Secrets    *secretbox.Keyring
 	ANAFClient func(ctx context.Context) (*anaf.Client, error)
 	Logger     *slog.Logger
-	Now        func() time.Time
+	Now        func() time.Time // clock; default time.Now
+	// Retry is the backoff for transient download failures; the zero value
+	// means DefaultRetry (4 attempts, 500 ms doubling up to 10 s).
+	Retry anaf.RetryPolicy
 
-	mu      sync.Mutex
-	running map[int64]*Progress
-	wg      sync.WaitGroup
+	mu        sync.Mutex
+	running   map[int64]*Progress
+	userLocks map[int64]*sync.Mutex
+	wg        sync.WaitGroup
+}
+
+func (e *Engine) retry() anaf.RetryPolicy {
+	if e.Retry == (anaf.RetryPolicy{}) {
+		return DefaultRetry
+	}
+	return e.Retry
 }
 
 func (e *Engine) now() time.Time {
@@ -120,7 +154,15 @@ func (e *Engine) SyncNow(ctx context.Context, companyID int64) error {
 func (e *Engine) Wait() { e.wg.Wait() }
 
 // SyncCompany synchronises one company in the foreground; progress, when
-// non-nil, is called after each step. The run is recorded in sync_runs.
+// non-nil, is called after each step. Every run that starts is recorded in
+// sync_runs with status ok, partial (Result.Failed > 0; the company's
+// LastSyncedUntil is then not advanced, so the failed messages are listed
+// again next time) or failed with a readable error.
+//
+// Errors: ErrBusy (no run recorded), the store's ErrNotFound for an unknown
+// company (no run recorded), ErrNoConnection, ErrReconnectNeeded, and
+// wrapped anaf errors (listing, a second 401 after one refresh) or
+// context errors.
 func (e *Engine) SyncCompany(ctx context.Context, companyID int64, progress func(Progress)) (*Result, error) {
 	e.mu.Lock()
 	if e.running == nil {
@@ -158,17 +200,19 @@ func (e *Engine) SyncCompany(ctx context.Context, companyID int64, progress func
 	}
 	started := e.now()
 	res := &Result{RunID: run.ID}
+	var todo []anaf.Message
+	var firstFailure error
 	finish := func(err error) (*Result, error) {
-		fin := e.now().UTC()
-		run.FinishedAt = &fin
+		run.FinishedAt = nil // the store's clock, like StartedAt
 		run.Found, run.New, run.Failed = res.Found, res.New, res.Failed
-		run.Status = "ok"
+		run.Status = store.SyncOK
 		if err != nil {
-			run.Status = "failed"
+			run.Status = store.SyncFailed
 			run.Error = err.Error()
 		} else if res.Failed > 0 {
-			run.Status = "partial"
-			run.Error = fmt.Sprintf("%d messages could not be archived; they are retried on the next sync", res.Failed)
+			run.Status = SyncPartial
+			run.Error = fmt.Sprintf("%d of %d messages could not be archived and will be retried on the next sync; first error: %v",
+				res.Failed, len(todo), firstFailure)
 		}
 		if ferr := e.Store.FinishSyncRun(context.WithoutCancel(ctx), run); ferr != nil {
 			e.logger().Error("recording sync outcome", slog.String("error", ferr.Error()))
@@ -181,13 +225,31 @@ func (e *Engine) SyncCompany(ctx context.Context, companyID int64, progress func
 		return res, err
 	}
 
+	if e.ANAFClient == nil {
+		return finish(errors.New("no ANAF client is configured"))
+	}
 	client, err := e.ANAFClient(ctx)
 	if err != nil {
-		return finish(fmt.Errorf("ANAF client: %w", err))
+		return finish(fmt.Errorf("preparing the ANAF client: %w", err))
 	}
 	tok, err := e.token(ctx, client, companyID)
 	if err != nil {
 		return finish(err)
+	}
+	// One refresh per run for a token ANAF refuses although it should be
+	// valid; a second refusal ends the run instead of looping.
+	refreshed := false
+	reauth := func(cause error) error {
+		if refreshed {
+			return fmt.Errorf("ANAF refused the access token again right after a refresh: %w", cause)
+		}
+		refreshed = true
+		nt, err := e.refresh(ctx, client, tok)
+		if err != nil {
+			return err
+		}
+		tok = nt
+		return nil
 	}
 
 	var last time.Time
@@ -197,28 +259,24 @@ func (e *Engine) SyncCompany(ctx context.Context, companyID int64, progress func
 	start, end := anaf.Window(last, e.now(), Overlap)
 	res.Start, res.End = start, end
 
-	msgs, err := client.ListMessages(ctx, tok.access, company.CIF, start, end)
+	list := func() (msgs []anaf.Message, err error) {
+		err = anaf.Retry(ctx, e.retry(), func() error {
+			msgs, err = client.ListMessages(ctx, tok.access, company.CIF, start, end)
+			return err
+		})
+		return msgs, err
+	}
+	msgs, err := list()
 	if errors.Is(err, anaf.ErrUnauthorized) {
-		// One refresh for a token that should have been valid, then give up.
-		if tok, err = e.refresh(ctx, client, tok); err != nil {
+		if err = reauth(err); err != nil {
 			return finish(err)
 		}
-		msgs, err = client.ListMessages(ctx, tok.access, company.CIF, start, end)
+		msgs, err = list()
 	}
 	if err != nil {
 		return finish(fmt.Errorf("listing ANAF messages for CIF %s: %w", company.CIF, err))
 	}
-	// Never store a message under a company whose CIF it was not listed for.
-	own := msgs[:0]
-	for _, m := range msgs {
-		if d, err := cif.Normalize(m.CIF); m.CIF == "" || (err == nil && d == company.CIF) {
-			own = append(own, m)
-		} else {
-			e.logger().Warn("ANAF listed a message for another CIF; ignored",
-				slog.String("cif", company.CIF), slog.String("message_cif", m.CIF), slog.String("id", m.ID))
-		}
-	}
-	msgs = own
+	msgs = e.ownMessages(company, msgs)
 	res.Found = len(msgs)
 
 	ids := make([]string, len(msgs))
@@ -227,9 +285,8 @@ func (e *Engine) SyncCompany(ctx context.Context, companyID int64, progress func
 	}
 	have, err := e.Store.ExistingANAFIDs(ctx, companyID, ids)
 	if err != nil {
-		return finish(fmt.Errorf("reading archive: %w", err))
+		return finish(fmt.Errorf("reading the archive: %w", err))
 	}
-	var todo []anaf.Message
 	for _, m := range msgs {
 		if !have[m.ID] {
 			todo = append(todo, m)
@@ -239,58 +296,137 @@ func (e *Engine) SyncCompany(ctx context.Context, companyID int64, progress func
 
 	for _, m := range todo {
 		if err := ctx.Err(); err != nil {
-			return finish(err)
+			return finish(fmt.Errorf("sync interrupted: %w", err))
 		}
 		inserted, reused, err := e.archive(ctx, client, tok, company, m)
-		switch {
-		case errors.Is(err, anaf.ErrUnauthorized):
-			if tok, err = e.refresh(ctx, client, tok); err != nil {
+		if errors.Is(err, anaf.ErrUnauthorized) {
+			if err := reauth(err); err != nil {
 				return finish(err)
 			}
 			inserted, reused, err = e.archive(ctx, client, tok, company, m)
+			if errors.Is(err, anaf.ErrUnauthorized) {
+				return finish(fmt.Errorf("ANAF refused the access token again right after a refresh: %w", err))
+			}
+		}
+		if err != nil && ctx.Err() != nil {
+			return finish(fmt.Errorf("sync interrupted: %w", err))
 		}
 		if err != nil {
 			res.Failed++
+			if firstFailure == nil {
+				firstFailure = err
+			}
 			e.logger().Warn("archiving message failed", slog.String("cif", company.CIF), slog.String("id", m.ID), slog.String("error", err.Error()))
 		} else if inserted {
 			res.New++
 		}
-		if reused {
+		if reused && err == nil {
 			res.Reused++
 		}
 		report(func(p *Progress) { p.Done++; p.New = res.New; p.Failed = res.Failed })
 	}
 	if res.Failed == 0 {
 		if err := e.Store.SetCompanySyncedUntil(ctx, companyID, end); err != nil {
-			return finish(fmt.Errorf("recording synced window: %w", err))
+			return finish(fmt.Errorf("recording the synced window: %w", err))
 		}
 	}
 	return finish(nil)
 }
 
+// ownMessages keeps the messages ANAF listed for the company's own CIF.
+// A message whose cif is another CIF (or missing) is dropped and logged:
+// it is never stored under this company.
+func (e *Engine) ownMessages(company *store.Company, msgs []anaf.Message) []anaf.Message {
+	want, err := cif.Normalize(company.CIF)
+	if err != nil {
+		want = strings.TrimSpace(company.CIF)
+	}
+	own := make([]anaf.Message, 0, len(msgs))
+	for _, m := range msgs {
+		if got, err := cif.Normalize(m.CIF); err == nil && got == want {
+			own = append(own, m)
+			continue
+		}
+		e.logger().Warn("ANAF listed a message for another CIF; ignored",
+			slog.String("cif", company.CIF), slog.String("message_cif", m.CIF), slog.String("id", m.ID))
+	}
+	return own
+}
+
 // archive downloads (or reuses) one message's ZIP, parses it and stores it.
+// reused reports a ZIP taken from another company's archive.
 func (e *Engine) archive(ctx context.Context, client *anaf.Client, tok *token, company *store.Company, m anaf.Message) (inserted, reused bool, err error) {
 	zipBytes, err := e.Store.ArchivedZIP(ctx, m.ID)
 	switch {
 	case err == nil:
 		reused = true
 	case errors.Is(err, store.ErrNotFound):
-		zipBytes, err = downloadWithRetry(ctx, client, tok.access, m.ID)
+		zipBytes, err = e.download(ctx, client, tok.access, m.ID)
 		if err != nil {
 			return false, false, fmt.Errorf("downloading message %s: %w", m.ID, err)
 		}
 	default:
-		return false, false, err
+		return false, false, fmt.Errorf("looking for message %s in the archive: %w", m.ID, err)
 	}
 	inv := BuildInvoice(company.ID, m, zipBytes)
 	inv.SyncedAt = e.now().UTC()
 	inserted, err = e.Store.InsertInvoice(ctx, inv)
-	return inserted, reused, err
+	if err != nil {
+		return false, reused, fmt.Errorf("storing message %s: %w", m.ID, err)
+	}
+	return inserted, reused, nil
 }
 
-func downloadWithRetry(ctx context.Context, client *anaf.Client, access, id string) ([]byte, error) {
+// download fetches a message's ZIP, retrying transient failures with the
+// Engine's policy, and re-downloading at most MaxRedownloads times when the
+// answer is not a readable ANAF ZIP: either the client refused it as
+// malformed (anaf.ErrMalformed: it does not open as a ZIP, and the client
+// keeps no bytes) or invoice.ReadArchive refuses its content. Re-downloading
+// stops early when ANAF sends the same unreadable bytes twice (more
+// attempts would only spend the per-message quota). When the budget is
+// spent and some unreadable bytes were received, they are returned (the
+// caller archives them with ParseError): the bytes are never lost and the
+// message is not downloaded again on the next run.
+func (e *Engine) download(ctx context.Context, client *anaf.Client, access, id string) ([]byte, error) {
+	var (
+		kept    []byte // last unreadable bytes received
+		lastErr error
+	)
+	for attempt := 0; attempt <= MaxRedownloads; attempt++ {
+		if attempt > 0 {
+			e.logger().Warn("ANAF sent an unreadable ZIP; downloading it again",
+				slog.String("id", id), slog.Int("attempt", attempt+1), slog.Int("budget", MaxRedownloads+1))
+		}
+		b, err := e.downloadWithRetry(ctx, client, access, id)
+		switch {
+		case err == nil:
+			if _, rerr := invoice.ReadArchive(b); rerr == nil {
+				return b, nil
+			}
+			if kept != nil && bytes.Equal(kept, b) {
+				return b, nil
+			}
+			kept, lastErr = b, nil
+		case errors.Is(err, anaf.ErrMalformed):
+			lastErr = err
+		case kept != nil && !errors.Is(err, anaf.ErrUnauthorized) && ctx.Err() == nil:
+			// E.g. the daily quota: keep what ANAF already sent.
+			e.logger().Warn("re-download failed; archiving the unreadable ZIP received earlier",
+				slog.String("id", id), slog.String("error", err.Error()))
+			return kept, nil
+		default:
+			return nil, err
+		}
+	}
+	if kept != nil {
+		return kept, nil
+	}
+	return nil, fmt.Errorf("still unreadable after %d downloads: %w", MaxRedownloads+1, lastErr)
+}
+
+func (e *Engine) downloadWithRetry(ctx context.Context, client *anaf.Client, access, id string) ([]byte, error) {
 	var out []byte
-	err := anaf.Retry(ctx, anaf.RetryPolicy{MaxAttempts: 4, BaseDelay: 500 * time.Millisecond, MaxDelay: 10 * time.Second}, func() error {
+	err := anaf.Retry(ctx, e.retry(), func() error {
 		b, err := client.Download(ctx, access, id)
 		if err == nil {
 			out = b

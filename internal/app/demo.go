@@ -255,8 +255,32 @@ func (d *demoState) startSync(ctx context.Context, engine *anafsync.Engine) {
 			if _, err := engine.SyncCompany(ctx, c.ID, nil); err != nil && !errors.Is(err, anafsync.ErrBusy) {
 				d.env.Logger.Warn("demo sync failed", slog.String("cif", c.CIF), slog.String("error", err.Error()))
 			}
+			d.nameFromInvoices(ctx, c)
 		}
 	}()
+}
+
+// nameFromInvoices names a company learnt from an external simulator's
+// statistics ("Companie CIF") after its party name in its first invoice.
+func (d *demoState) nameFromInvoices(ctx context.Context, c store.Company) {
+	if !strings.HasPrefix(c.Name, "Companie ") {
+		return
+	}
+	rows, _, err := d.env.Store.Invoices(ctx, store.InvoiceFilter{CompanyID: c.ID, Limit: 20})
+	if err != nil {
+		return
+	}
+	for _, r := range rows {
+		name := r.ReceiverName
+		if r.CIFEmitent == c.CIF || r.SupplierCIF == c.CIF {
+			name = r.IssuerName
+		}
+		if name != "" {
+			c.Name = name
+			_ = d.env.Store.UpdateCompany(ctx, &c)
+			return
+		}
+	}
 }
 
 // connectDemoANAF runs the OAuth authorization-code flow against an

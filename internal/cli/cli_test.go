@@ -122,3 +122,45 @@ func TestParseJSON(t *testing.T) {
 	require.Equal(t, bad, failed["file"])
 	require.NotEmpty(t, failed["error"])
 }
+
+// TestParseCorpus runs `efactura parse --json` over every file of the shared
+// corpus: one line per file, errors for the files FIELDS.tsv marks ERROR,
+// and the number of each readable one as FIELDS.tsv has it.
+func TestParseCorpus(t *testing.T) {
+	t.Parallel()
+	corpus := filepath.Join("..", "..", "..", "shared", "corpus")
+	fields, err := os.ReadFile(filepath.Join(corpus, "FIELDS.tsv"))
+	if err != nil {
+		t.Skip("../shared/corpus is absent (it exists only on the project's machines): corpus parse check skipped")
+	}
+	want := map[string][2]string{} // file → document_type, number
+	for _, line := range strings.Split(strings.TrimSpace(string(fields)), "\n")[1:] {
+		cols := strings.Split(line, "\t")
+		want[cols[0]] = [2]string{cols[1], cols[2]}
+	}
+	var files []string
+	for _, sub := range []string{"ciusro", "en16931", "invalid"} {
+		m, _ := filepath.Glob(filepath.Join(corpus, sub, "*"))
+		files = append(files, m...)
+	}
+	require.NotEmpty(t, files)
+	r := newRunner(t)
+	code, out, _ := r.run(append([]string{"parse", "--json"}, files...)...)
+	require.Equal(t, 1, code, "some corpus files are unreadable, so the command exits 1")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, len(files))
+	for _, line := range lines {
+		var got map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &got))
+		file := got["file"].(string)
+		w, ok := want[filepath.Base(file)]
+		require.True(t, ok, "%s missing from FIELDS.tsv", file)
+		if w[0] == "ERROR" {
+			require.NotEmpty(t, got["error"], "%s must be flagged", file)
+			continue
+		}
+		require.Nil(t, got["error"], "%s: %v", file, got["error"])
+		require.Equal(t, w[0], got["document_type"], file)
+		require.Equal(t, w[1], got["number"], file)
+	}
+}
