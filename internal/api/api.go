@@ -10,10 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/httpserver"
@@ -40,6 +43,7 @@ func New(d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
+	d.BaseURL = strings.TrimRight(d.BaseURL, "/") // download_url must not get "//api/v1"
 	h := &handler{Deps: d}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/health", h.health)
@@ -235,7 +239,20 @@ func (h *handler) listInvoices(w http.ResponseWriter, r *http.Request) {
 		}
 		perPage = min(n, 100)
 	}
-	f := store.InvoiceFilter{CompanyID: p.company.ID, Query: strings.TrimSpace(q.Get("q")), SortDesc: true}
+	// q and supplier_cif are the only free texts reaching the store (as
+	// parameters); text PostgreSQL cannot hold (NUL, invalid UTF-8) would
+	// be a 500 there, so it is refused here on every backend.
+	for _, name := range []string{"q", "supplier_cif"} {
+		if v := q.Get(name); !textParam(v) {
+			writeError(w, http.StatusBadRequest, "INVALID_PARAMETER",
+				fmt.Sprintf("%s must be UTF-8 text without control characters, at most %d characters.", name, maxTextParam))
+			return
+		}
+	}
+	// The default order is sort_by=invoice_date, sort_order=desc, named
+	// explicitly so that sort_order=asc alone gives the oldest first.
+	f := store.InvoiceFilter{CompanyID: p.company.ID, Query: strings.TrimSpace(q.Get("q")),
+		SortBy: "invoice_date", SortDesc: true}
 	if v := q.Get("supplier_cif"); v != "" {
 		f.SupplierCIF = strings.TrimSpace(v)
 		if d, err := cifDigits(v); err == nil {
@@ -278,6 +295,11 @@ func (h *handler) listInvoices(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Limit, f.Offset = perPage, (page-1)*perPage
+	if page-1 > math.MaxInt32/perPage {
+		// Far past any real page: an empty page, without an int overflow
+		// turning the offset negative (which would serve page 1).
+		f.Offset = math.MaxInt32
+	}
 	rows, total, err := h.Store.Invoices(r.Context(), f)
 	if err != nil {
 		h.internal(w, r, err)
@@ -372,6 +394,18 @@ func (h *handler) invoiceXML(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/xml")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=invoice_%s.xml", safeName(inv.ANAFID)))
 	_, _ = w.Write(arch.Document)
+}
+
+// maxTextParam is the most characters q and supplier_cif may have.
+const maxTextParam = 200
+
+// textParam reports whether v is acceptable free text: valid UTF-8, no
+// control characters, at most maxTextParam characters.
+func textParam(v string) bool {
+	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxTextParam {
+		return false
+	}
+	return !strings.ContainsFunc(v, unicode.IsControl)
 }
 
 func safeName(s string) string {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/efactura-gateway/efactura/internal/cif"
@@ -32,29 +33,33 @@ type invoiceJSON struct {
 	DownloadURL   string          `json:"download_url"`
 }
 
-// jsonNumber matches what JSON accepts as a number; amounts outside it are null.
-var jsonNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+// xsDecimal is an amount as UBL writes it (xs:decimal): an optional sign,
+// digits, an optional fraction; no exponent, no grouping.
+var xsDecimal = regexp.MustCompile(`^([+-]?)([0-9]*)(?:\.([0-9]*))?$`)
 
-// decimalJSON writes an amount as written ("1190.00" → 1190.00), or null.
+// decimalJSON writes an amount (an xs:decimal string) as a JSON number with
+// the decimals it was written with: "1190.00" → 1190.00, "-5.10" → -5.10.
+// What xs:decimal allows and JSON does not is normalised without changing
+// the value or its decimals ("+3" → 3, "007.50" → 7.50, ".5" → 0.5,
+// "5." → 5). Anything else ("", "abc", "1e3", "1,5") is null: the API
+// never invents a number.
 func decimalJSON(s string) json.RawMessage {
-	if s == "" {
+	m := xsDecimal.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil || m[2] == "" && m[3] == "" {
 		return json.RawMessage("null")
 	}
-	if s[0] == '+' {
-		s = s[1:]
+	sign, ip, frac := m[1], strings.TrimLeft(m[2], "0"), m[3]
+	if sign == "+" {
+		sign = ""
 	}
-	if !jsonNumber.MatchString(s) {
-		// "007.50" and ".5" are valid decimals but not JSON numbers: normalise the integer part.
-		if m := regexp.MustCompile(`^(-?)0*([0-9]*)(\.[0-9]+)?$`).FindStringSubmatch(s); m != nil && (m[2] != "" || m[3] != "") {
-			ip := m[2]
-			if ip == "" {
-				ip = "0"
-			}
-			return json.RawMessage(m[1] + ip + m[3])
-		}
-		return json.RawMessage("null")
+	if ip == "" {
+		ip = "0"
 	}
-	return json.RawMessage(s)
+	out := sign + ip
+	if frac != "" {
+		out += "." + frac
+	}
+	return json.RawMessage(out)
 }
 
 func nullable(s string) *string {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 )
@@ -114,7 +115,8 @@ func Recover(logger *slog.Logger, next http.Handler) http.Handler {
 					panic(v)
 				}
 				logger.ErrorContext(r.Context(), "panic serving request",
-					slog.Any("panic", v), slog.String("request_id", RequestIDFrom(r.Context())), slog.String("path", r.URL.Path))
+					slog.Any("panic", v), slog.String("request_id", RequestIDFrom(r.Context())), slog.String("path", r.URL.Path),
+					slog.String("stack", string(debug.Stack()))) // for the operator's log only, never the answer
 				if strings.HasPrefix(r.URL.Path, "/api/") {
 					w.Header().Set("Content-Type", "application/json")
 					w.WriteHeader(http.StatusInternalServerError)
@@ -148,38 +150,60 @@ func SecurityHeaders(production bool, next http.Handler) http.Handler {
 	})
 }
 
-// ClientIP returns the client's address: the connection's peer, or, when
-// that peer is a trusted proxy, the right-most untrusted address of
-// X-Forwarded-For.
+// ClientIP returns the client's address (canonical text, e.g. "203.0.113.7"
+// or "2001:db8::1"): the connection's peer, or, when that peer is a trusted
+// proxy, the right-most untrusted address of X-Forwarded-For (the left-most
+// entries are the client's own claims and are never believed). When every
+// entry is trusted the left-most one is the client; an entry that is not an
+// address stops the walk at the last good one. Entries may carry a port
+// ("203.0.113.7:4711", "[2001:db8::1]:4711"), as some proxies write them.
 func ClientIP(r *http.Request, trusted []*net.IPNet) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	if len(trusted) == 0 || !ipIn(host, trusted) {
+	peer := parseIP(host)
+	if peer == nil {
 		return host
 	}
-	parts := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+	client := peer.String()
+	if !ipIn(peer, trusted) {
+		return client
+	}
+	// Several X-Forwarded-For lines are one list, in order.
+	parts := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(parts) - 1; i >= 0; i-- {
 		p := strings.TrimSpace(parts[i])
 		if p == "" {
 			continue
 		}
-		if net.ParseIP(p) == nil {
+		ip := parseIP(p)
+		if ip == nil {
 			break
 		}
-		if !ipIn(p, trusted) {
-			return p
+		client = ip.String()
+		if !ipIn(ip, trusted) {
+			break
 		}
 	}
-	return host
+	return client
 }
 
-func ipIn(s string, nets []*net.IPNet) bool {
-	ip := net.ParseIP(s)
-	if ip == nil {
-		return false
+// parseIP reads an address written alone, in brackets, or with a port.
+func parseIP(s string) net.IP {
+	if ip := net.ParseIP(s); ip != nil {
+		return ip
 	}
+	if h, _, err := net.SplitHostPort(s); err == nil {
+		return net.ParseIP(h)
+	}
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		return net.ParseIP(s[1 : len(s)-1])
+	}
+	return nil
+}
+
+func ipIn(ip net.IP, nets []*net.IPNet) bool {
 	for _, n := range nets {
 		if n.Contains(ip) {
 			return true
