@@ -121,9 +121,9 @@ func (f *fixture) testKeys(t *testing.T) {
 	unknown, _, _, err := auth.NewAPIKey()
 	require.NoError(t, err)
 	revoked := f.newKey(t, f.compA.ID)
-	keys, err := f.st.APIKeys(ctx, f.compA.ID)
+	keysA, err := f.st.APIKeys(ctx, f.compA.ID)
 	require.NoError(t, err)
-	require.NoError(t, f.st.RevokeAPIKey(ctx, f.compA.ID, keys[0].ID)) // newest first: the one just made
+	require.NoError(t, f.st.RevokeAPIKey(ctx, f.compA.ID, keysA[0].ID)) // newest first: the one just made
 	wrongPrefix := "efx_" + f.keyA[4:]
 	padded := f.keyA + "="
 
@@ -171,16 +171,16 @@ func (f *fixture) testKeys(t *testing.T) {
 	}
 
 	t.Run("use is recorded", func(t *testing.T) {
-		keys, err := f.st.APIKeys(ctx, f.compB.ID)
+		keysB, err := f.st.APIKeys(ctx, f.compB.ID)
 		require.NoError(t, err)
-		require.Len(t, keys, 1)
-		if keys[0].LastUsedAt == nil {
+		require.Len(t, keysB, 1)
+		if keysB[0].LastUsedAt == nil {
 			require.Equal(t, http.StatusOK, f.get(t, "/api/v1/invoices", "X-API-KEY", f.keyB).Code)
-			keys, err = f.st.APIKeys(ctx, f.compB.ID)
+			keysB, err = f.st.APIKeys(ctx, f.compB.ID)
 			require.NoError(t, err)
 		}
-		require.NotNil(t, keys[0].LastUsedAt)
-		require.WithinDuration(t, time.Now(), *keys[0].LastUsedAt, time.Minute)
+		require.NotNil(t, keysB[0].LastUsedAt)
+		require.WithinDuration(t, time.Now(), *keysB[0].LastUsedAt, time.Minute)
 	})
 }
 

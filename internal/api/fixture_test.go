@@ -180,9 +180,6 @@ func newFixture(t *testing.T, st *store.Store) *fixture {
 		require.NoError(t, err)
 		require.True(t, inserted)
 		s := seeded{inv: inv, doc: m.doc, document: m.document}
-		if m.m.Type == store.TypeErrors || m.m.ID == anafIDUnparsable || m.m.ID == anafIDBrokenZIP {
-			s.doc = nil
-		}
 		if c == f.compA {
 			f.a = append(f.a, s)
 		} else {
