@@ -8,6 +8,12 @@
 // errors.Is-friendly sentinels (ErrUnauthorized, ErrQuota, ErrTransient, …).
 // The client does not retry unless Config.Retry is set; Retry is exported so
 // the sync engine can decide.
+//
+// Before every REST call the client spends its own quota accounting of
+// ANAF's published limits (API.md §7, QuotaLimits, Config.Quota) and refuses
+// locally, with an *Error whose Local is true, a call ANAF would refuse; an
+// optional Config.Observer sees every attempt (endpoint, outcome, status,
+// duration) for metrics.
 package anaf
 
 import (
@@ -39,6 +45,7 @@ const (
 // Default limits and endpoints.
 const (
 	DefaultBaseURL      = "https://api.anaf.ro"
+	DefaultPublicURL    = "https://webservicesp.anaf.ro" // validare, transformare, signature check without a token
 	DefaultOAuthURL     = "https://logincert.anaf.ro"
 	DefaultTimeout      = 60 * time.Second
 	DefaultMaxZIPBytes  = 64 << 20 // descarcare
@@ -57,18 +64,25 @@ const (
 	epToken     = "token"
 	epRevoke    = "revoke"
 	epHello     = "hello"
+	epValidate  = "validare"
+	epTransform = "transformare"
+	epSignature = "validate-signature"
 )
 
 // Config configures a Client.
 type Config struct {
-	BaseURL      string      // scheme and host, default https://api.anaf.ro (trailing slash tolerated)
-	OAuthURL     string      // scheme and host, default https://logincert.anaf.ro (trailing slash tolerated)
-	Env          Environment // default EnvProd
-	ClientID     string
-	ClientSecret string
-	RedirectURI  string
-	HTTPClient   *http.Client  // default: a client with Timeout
-	Timeout      time.Duration // per call, default 60s
+	BaseURL string // scheme and host, default https://api.anaf.ro (trailing slash tolerated)
+	// PublicBaseURL is the host of the token-less validare, transformare
+	// and signature check (used when the access token passed is empty),
+	// default https://webservicesp.anaf.ro (trailing slash tolerated).
+	PublicBaseURL string
+	OAuthURL      string      // scheme and host, default https://logincert.anaf.ro (trailing slash tolerated)
+	Env           Environment // default EnvProd
+	ClientID      string
+	ClientSecret  string
+	RedirectURI   string
+	HTTPClient    *http.Client  // default: a client with Timeout
+	Timeout       time.Duration // per call, default 60s
 
 	MaxZIPBytes  int64            // largest accepted ZIP (descarcare), default 64 MiB
 	MaxBodyBytes int64            // largest accepted JSON/XML/text answer, default 16 MiB
@@ -80,7 +94,36 @@ type Config struct {
 	// answer was lost must be reconciled; a refresh may have rotated the
 	// refresh token). Default nil: no internal retries.
 	Retry *RetryPolicy
+
+	// Quota is the client's own accounting of ANAF's published limits
+	// (API.md §7), checked before every call: a call that would exceed a
+	// limit is refused with a local *Error (Kind KindQuota, Local true)
+	// without contacting ANAF. Nil: a MemoryQuota private to this Client
+	// (share one NewMemoryQuota per process, or QuotaTakeFunc(store.QuotaTake)
+	// across replicas); UnlimitedQuota turns the accounting off.
+	Quota QuotaLimiter
+	// QuotaLimits are the limits Quota enforces; zero fields take ANAF's
+	// published values (DefaultQuotaLimits).
+	QuotaLimits QuotaLimits
+	// Observer, when non-nil, is called after every attempt of every call
+	// (including local refusals and each retry) with its endpoint, outcome,
+	// HTTP status and duration: the metrics hook.
+	Observer Observer
 }
+
+// CallInfo describes one finished attempt, for Config.Observer.
+type CallInfo struct {
+	Endpoint   string        // ANAF endpoint name, as Error.Endpoint ("descarcare", "token", …)
+	Outcome    string        // "ok", or the ErrorKind's String() ("quota exceeded", "transient failure", …)
+	Kind       ErrorKind     // 0 on success; KindOf the error otherwise (KindTransient for a non-*Error)
+	HTTPStatus int           // 0 when no answer arrived or the call was refused locally
+	Duration   time.Duration // wall time of the attempt (reading the whole body included)
+	Local      bool          // refused by the client before calling ANAF (quota accounting, argument check)
+}
+
+// Observer receives one CallInfo per attempt. It runs synchronously on the
+// calling goroutine, so it must be fast and safe for concurrent use.
+type Observer func(CallInfo)
 
 // Token is an OAuth grant. Times are UTC.
 type Token struct {
@@ -111,7 +154,9 @@ type UploadStatus struct {
 
 // Client calls ANAF. Safe for concurrent use.
 type Client struct {
-	cfg Config
+	cfg    Config
+	quota  QuotaLimiter
+	limits QuotaLimits
 }
 
 // New returns a client with defaults filled in. BaseURL and OAuthURL lose a
@@ -123,7 +168,11 @@ func New(cfg Config) *Client {
 	if cfg.OAuthURL == "" {
 		cfg.OAuthURL = DefaultOAuthURL
 	}
+	if cfg.PublicBaseURL == "" {
+		cfg.PublicBaseURL = DefaultPublicURL
+	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	cfg.PublicBaseURL = strings.TrimRight(cfg.PublicBaseURL, "/")
 	cfg.OAuthURL = strings.TrimRight(cfg.OAuthURL, "/")
 	if cfg.Env == "" {
 		cfg.Env = EnvProd
@@ -146,7 +195,11 @@ func New(cfg Config) *Client {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Client{cfg: cfg}
+	c := &Client{cfg: cfg, quota: cfg.Quota, limits: cfg.QuotaLimits.withDefaults()}
+	if c.quota == nil {
+		c.quota = NewMemoryQuota()
+	}
+	return c
 }
 
 // Bucharest returns the Europe/Bucharest location (embedded tzdata; ANAF's
@@ -184,6 +237,7 @@ type request struct {
 	accept      string
 	limit       int64
 	upload      bool // transport failures after sending mean "outcome unknown"
+	status      *int // when set, receives the HTTP status of the answer
 }
 
 // response is a fully read answer.
@@ -226,6 +280,9 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 		return nil, c.transportError(ctx, req, 0, err, true)
 	}
 	defer hresp.Body.Close()
+	if req.status != nil {
+		*req.status = hresp.StatusCode
+	}
 	limit := req.limit
 	if limit <= 0 {
 		limit = c.cfg.MaxBodyBytes
@@ -239,6 +296,37 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 			Err: fmt.Errorf("response body larger than %d bytes", limit)}
 	}
 	return &response{status: hresp.StatusCode, header: hresp.Header, body: data}, nil
+}
+
+// attempt runs one attempt of a call: the quota reservation (uses; the
+// per-minute counter is always spent unless noQuota), then fn, then the
+// Observer. fn receives a pointer to pass as request.status.
+func (c *Client) attempt(ctx context.Context, endpoint string, noQuota bool, uses []quotaUse, fn func(status *int) error) error {
+	start := time.Now()
+	var status int
+	var err error
+	if !noQuota {
+		err = c.reserve(ctx, endpoint, uses)
+	}
+	if err == nil {
+		err = fn(&status)
+	}
+	if c.cfg.Observer != nil {
+		info := CallInfo{Endpoint: endpoint, Outcome: "ok", HTTPStatus: status, Duration: time.Since(start)}
+		if err != nil {
+			info.Kind = KindTransient
+			var e *Error
+			if errors.As(err, &e) {
+				info.Kind, info.Local = e.Kind, e.Local
+				if info.HTTPStatus == 0 {
+					info.HTTPStatus = e.HTTPStatus
+				}
+			}
+			info.Outcome = info.Kind.String()
+		}
+		c.cfg.Observer(info)
+	}
+	return err
 }
 
 // transportError classifies a failure without a complete answer.

@@ -25,18 +25,20 @@ var zipMagic = []byte("PK\x03\x04")
 func (c *Client) Download(ctx context.Context, accessToken, id string) ([]byte, error) {
 	var out []byte
 	err := c.withRetry(ctx, func() error {
-		var e error
-		out, e = c.downloadOnce(ctx, accessToken, id)
-		return e
+		return c.attempt(ctx, epDownload, false, []quotaUse{c.useDownload(id)}, func(st *int) error {
+			var e error
+			out, e = c.downloadOnce(ctx, accessToken, id, st)
+			return e
+		})
 	})
 	return out, err
 }
 
-func (c *Client) downloadOnce(ctx context.Context, accessToken, id string) ([]byte, error) {
+func (c *Client) downloadOnce(ctx context.Context, accessToken, id string, st *int) ([]byte, error) {
 	resp, err := c.do(ctx, request{
 		endpoint: epDownload, method: http.MethodGet,
 		url:    c.restURL(epDownload) + "?" + url.Values{"id": {id}}.Encode(),
-		bearer: accessToken, limit: c.cfg.MaxZIPBytes,
+		bearer: accessToken, limit: c.cfg.MaxZIPBytes, status: st,
 	})
 	if err != nil {
 		return nil, err
@@ -85,18 +87,20 @@ const (
 func (c *Client) Status(ctx context.Context, accessToken, uploadID string) (*UploadStatus, error) {
 	var out *UploadStatus
 	err := c.withRetry(ctx, func() error {
-		var e error
-		out, e = c.statusOnce(ctx, accessToken, uploadID)
-		return e
+		return c.attempt(ctx, epStatus, false, []quotaUse{c.useStatus(uploadID)}, func(st *int) error {
+			var e error
+			out, e = c.statusOnce(ctx, accessToken, uploadID, st)
+			return e
+		})
 	})
 	return out, err
 }
 
-func (c *Client) statusOnce(ctx context.Context, accessToken, uploadID string) (*UploadStatus, error) {
+func (c *Client) statusOnce(ctx context.Context, accessToken, uploadID string, st *int) (*UploadStatus, error) {
 	resp, err := c.do(ctx, request{
 		endpoint: epStatus, method: http.MethodGet,
 		url:    c.restURL(epStatus) + "?" + url.Values{"id_incarcare": {uploadID}}.Encode(),
-		bearer: accessToken, accept: "application/xml",
+		bearer: accessToken, accept: "application/xml", status: st,
 	})
 	if err != nil {
 		return nil, err
@@ -105,12 +109,12 @@ func (c *Client) statusOnce(ctx context.Context, accessToken, uploadID string) (
 	if err != nil {
 		return nil, err
 	}
-	st := &UploadStatus{State: normaliseState(h.Stare), DownloadID: strings.TrimSpace(h.IDDescarcare)}
-	if st.State == "" || (st.State == StateOK && st.DownloadID == "") {
+	us := &UploadStatus{State: normaliseState(h.Stare), DownloadID: strings.TrimSpace(h.IDDescarcare)}
+	if us.State == "" || (us.State == StateOK && us.DownloadID == "") {
 		return nil, &Error{Kind: KindMalformed, Endpoint: epStatus, HTTPStatus: resp.status,
 			Text: visibleText(resp.body), Err: errors.New("stare or id_descarcare missing")}
 	}
-	return st, nil
+	return us, nil
 }
 
 func normaliseState(s string) string {
@@ -201,6 +205,24 @@ func (c *Client) Upload(ctx context.Context, accessToken, standard, cif string, 
 // the upload, so reconcile via the message list before re-sending. It never
 // retries internally.
 func (c *Client) UploadWithOptions(ctx context.Context, accessToken string, opts UploadOptions, xml []byte) (*UploadResult, error) {
+	var out *UploadResult
+	endpoint := epUpload
+	if opts.B2C {
+		endpoint = epUploadB2C
+	}
+	var uses []quotaUse
+	if strings.EqualFold(strings.TrimSpace(opts.Standard), StandardRASP) {
+		uses = append(uses, c.useRASP(opts.CIF))
+	}
+	err := c.attempt(ctx, endpoint, false, uses, func(st *int) error {
+		var e error
+		out, e = c.uploadOnce(ctx, accessToken, opts, xml, st)
+		return e
+	})
+	return out, err
+}
+
+func (c *Client) uploadOnce(ctx context.Context, accessToken string, opts UploadOptions, xml []byte, st *int) (*UploadResult, error) {
 	endpoint := epUpload
 	if opts.B2C {
 		endpoint = epUploadB2C
@@ -221,7 +243,7 @@ func (c *Client) UploadWithOptions(ctx context.Context, accessToken string, opts
 	resp, err := c.do(ctx, request{
 		endpoint: endpoint, method: http.MethodPost, url: c.restURL(endpoint) + "?" + q.Encode(),
 		body: xml, contentType: "application/xml", bearer: accessToken, accept: "application/xml",
-		upload: true,
+		upload: true, status: st,
 	})
 	if err != nil {
 		// do already tells a refused connection (transient, nothing sent)
@@ -265,22 +287,24 @@ func asOutcomeUnknown(err error) error {
 func (c *Client) Hello(ctx context.Context, accessToken string) (string, error) {
 	var out string
 	err := c.withRetry(ctx, func() error {
-		resp, err := c.do(ctx, request{
-			endpoint: epHello, method: http.MethodGet,
-			url:    c.cfg.BaseURL + "/TestOauth/jaxrs/hello?name=efactura",
-			bearer: accessToken,
+		return c.attempt(ctx, epHello, false, nil, func(st *int) error {
+			resp, err := c.do(ctx, request{
+				endpoint: epHello, method: http.MethodGet,
+				url:    c.cfg.BaseURL + "/TestOauth/jaxrs/hello?name=efactura",
+				bearer: accessToken, status: st,
+			})
+			if err != nil {
+				return err
+			}
+			if e := c.precheck(epHello, resp); e != nil {
+				return e
+			}
+			if resp.status < 200 || resp.status > 299 {
+				return statusError(epHello, resp, jsonMessage(resp.body), nil)
+			}
+			out = string(resp.body)
+			return nil
 		})
-		if err != nil {
-			return err
-		}
-		if e := c.precheck(epHello, resp); e != nil {
-			return e
-		}
-		if resp.status < 200 || resp.status > 299 {
-			return statusError(epHello, resp, jsonMessage(resp.body), nil)
-		}
-		out = string(resp.body)
-		return nil
 	})
 	return out, err
 }

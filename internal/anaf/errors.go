@@ -26,6 +26,7 @@ const (
 	KindOutcomeUnknown                      // upload may or may not have been accepted ("A aparut o eroare tehnica", lost answer)
 	KindMalformed                           // a complete answer that is not what the endpoint returns (bad JSON, "ZIP" that is not one, too large)
 	KindCanceled                            // the caller's context was canceled or hit its deadline
+	KindListTooLarge                        // listaMesajeFactura: "Lista de mesaje este mai mare decat numarul de 500 elemente…"
 )
 
 var kindNames = map[ErrorKind]string{
@@ -40,6 +41,7 @@ var kindNames = map[ErrorKind]string{
 	KindOutcomeUnknown: "outcome unknown",
 	KindMalformed:      "malformed answer",
 	KindCanceled:       "canceled",
+	KindListTooLarge:   "list too large",
 }
 
 // String returns a short lowercase name of the kind ("quota exceeded").
@@ -91,6 +93,12 @@ var (
 	// garbage answer burns quota (descarcare allows 10 per id per day); the
 	// caller may retry it later with its own small budget.
 	ErrMalformed = errors.New("anaf: malformed answer")
+	// ErrListTooLarge: the simple list (listaMesajeFactura) refused to
+	// answer because more than 500 messages match ("Lista de mesaje este
+	// mai mare decat numarul de 500 elemente permise in pagina. Folositi
+	// endpoint-ul cu paginatie."). Use ListMessages (the paginated
+	// endpoint) instead; not retryable.
+	ErrListTooLarge = errors.New("anaf: list too large, use the paginated list")
 )
 
 var kindSentinels = map[ErrorKind]error{
@@ -104,6 +112,7 @@ var kindSentinels = map[ErrorKind]error{
 	KindTransient:      ErrTransient,
 	KindOutcomeUnknown: ErrOutcomeUnknown,
 	KindMalformed:      ErrMalformed,
+	KindListTooLarge:   ErrListTooLarge,
 }
 
 // Quota names which ANAF limit was hit (Error.Quota).
@@ -111,29 +120,37 @@ type Quota string
 
 // Quotas, by endpoint (API.md §7).
 const (
-	QuotaRate        Quota = "rate"                        // 1000 requests/minute, HTTP 429
+	QuotaRate        Quota = "rate"                        // 1000 requests/minute, HTTP 429 (and the client's own per-minute accounting)
 	QuotaNoContent   Quota = "no-content"                  // HTTP 204 (Odoo reads it as "limit reached")
 	QuotaList        Quota = "listaMesajeFactura"          // 1500/day/CUI
 	QuotaListPaged   Quota = "listaMesajePaginatieFactura" // 100 000/day/CUI
-	QuotaStatus      Quota = "stareMesaj"                  // 10 or 100/day per upload index
+	QuotaStatus      Quota = "stareMesaj"                  // 10 or 100/day per upload index (the client counts 10)
 	QuotaDownload    Quota = "descarcare"                  // 10/day per download id
 	QuotaUploadRASP  Quota = "upload-RASP"                 // 1000 RASP/day/CUI
 	QuotaUnspecified Quota = "unspecified"                 // quota text on an endpoint not listed above
 )
 
 // Error is a failed ANAF call. Text is ANAF's own text, verbatim (the
-// `eroare`, `errorMessage`(s joined by "; "), family D `message`, OAuth
-// `error_description`, or the visible text of an HTML page); it is empty when
+// `eroare`, `errorMessage`(s joined by "; "), family C `Messages` (joined by
+// "; "), family D `message`, OAuth `error_description`, the signature
+// check's `msg`, or the visible text of an HTML page); it is empty when
 // ANAF said nothing (empty body, transport error) and Err then tells why.
+//
+// When Local is true ANAF was never called: the client refused by itself
+// (its own quota accounting, or an argument it can tell ANAF would refuse)
+// and Text is the client's English sentence saying so.
 type Error struct {
 	Kind       ErrorKind
-	Endpoint   string        // ANAF endpoint: "upload", "stareMesaj", "listaMesajePaginatieFactura", "descarcare", "token", "revoke", "hello"
-	HTTPStatus int           // 0 when no answer arrived
-	Text       string        // ANAF's text, verbatim
+	Endpoint   string        // ANAF endpoint: "upload", "uploadb2c", "stareMesaj", "listaMesajeFactura", "listaMesajePaginatieFactura", "descarcare", "validare", "transformare", "validate-signature", "token", "revoke", "hello"
+	HTTPStatus int           // 0 when no answer arrived (always 0 when Local)
+	Text       string        // ANAF's text, verbatim (or the client's own sentence when Local)
 	Code       string        // OAuth "error" code, or the error= of WWW-Authenticate (e.g. "invalid_token")
 	Quota      Quota         // which quota, when Kind == KindQuota
-	Limit      int           // N of "S-au facut deja N", 0 when absent
-	RetryAfter time.Duration // Retry-After header, or time to the next Bucharest midnight for daily quotas
+	Limit      int           // N of "S-au facut deja N", or the client's limit when Local; 0 when absent
+	RetryAfter time.Duration // Retry-After header, or time to the next Bucharest midnight for daily quotas, or to ResetAt when Local
+	ResetAt    time.Time     // when a quota resets (UTC); zero when unknown
+	Local      bool          // refused by the client itself before calling ANAF
+	TraceID    string        // family C trace_id (validare, transformare), for ANAF support
 	Err        error         // underlying cause (transport, decoding, size), may be nil
 }
 
@@ -146,6 +163,9 @@ func (e *Error) Error() string {
 	b.WriteString(e.Kind.String())
 	if e.Kind == KindQuota && e.Quota != "" {
 		b.WriteString(" [" + string(e.Quota) + "]")
+	}
+	if e.Local {
+		b.WriteString(" (gateway's own accounting, ANAF not called)")
 	}
 	if e.HTTPStatus != 0 {
 		fmt.Fprintf(&b, " (HTTP %d)", e.HTTPStatus)
@@ -218,6 +238,7 @@ var (
 	reNotFound    = regexp.MustCompile(`(?i)nu\s+exista\s+inregistrat\w*\s+nici\s*o\s+factura|nu\s+exista\s+factura\s+cu\s+id_incarcare`)
 	reExpired     = regexp.MustCompile(`(?i)nu\s+mai\s+poate\s+fi\s+descarcat|perioada\s+de\s+60\s+de\s+zile\s+in\s+care`)
 	reTechnical   = regexp.MustCompile(`(?i)a\s+aparut\s+o\s+eroare\s+tehnica`)
+	reTooLarge    = regexp.MustCompile(`(?i)lista\s+de\s+mesaje\s+este\s+mai\s+mare\s+decat\s+numarul\s+de\s+\d+\s+elemente`)
 	reInvalidReqs = regexp.MustCompile(`(?i)` + strings.Join([]string{
 		`nu\s+este\s+un\s+numar`,
 		`nu\s+are\s+o\s+valoare\s+acceptata`,
@@ -246,12 +267,15 @@ func classifyText(endpoint string, status int, text string, now time.Time) *Erro
 		e.Limit, _ = strconv.Atoi(m[2])
 		e.Quota = quotaFor(endpoint, text)
 		e.RetryAfter = untilBucharestMidnight(now)
+		e.ResetAt = now.Add(e.RetryAfter).UTC()
 	case reTechnical.MatchString(text):
 		if endpoint == epUpload {
 			e.Kind = KindOutcomeUnknown
 		} else {
 			e.Kind = KindTransient
 		}
+	case reTooLarge.MatchString(text):
+		e.Kind = KindListTooLarge
 	case reNoRights.MatchString(text):
 		e.Kind = KindNoRights
 	case reNotFound.MatchString(text):

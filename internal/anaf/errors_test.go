@@ -83,7 +83,7 @@ func TestErrorMapping(t *testing.T) {
 		{name: "ListZileRange", call: callList, resp: js(t, "lista_err_zile_range.json", 200), kind: KindInvalidRequest},
 		{name: "ListZileNotInteger", call: callList, resp: js(t, "lista_err_zile_not_integer.json", 200), kind: KindInvalidRequest},
 		{name: "ListCIFNotNumberSimple", call: callList, resp: js(t, "lista_err_cif_not_number.json", 200), kind: KindInvalidRequest},
-		{name: "ListOver500", call: callList, resp: js(t, "lista_err_over_500.json", 200), kind: KindInvalidRequest},
+		{name: "ListOver500", call: callList, resp: js(t, "lista_err_over_500.json", 200), kind: KindListTooLarge, sentinel: ErrListTooLarge},
 		{name: "ListUnknownText", call: callList, resp: canned{ctype: ctJSON, body: []byte(`{"eroare":"Ceva nou","titlu":"Lista Mesaje"}`)}, kind: KindRejected, sentinel: ErrRejected, text: "Ceva nou"},
 		// Family D.
 		{name: "ListFamilyD400", call: callList, resp: js(t, "http400_missing_params_paginatie.json", 400), kind: KindInvalidRequest, sentinel: ErrInvalidRequest,

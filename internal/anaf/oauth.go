@@ -73,12 +73,16 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string) (*Token, erro
 // RFC 7009 form body token=<token>, HTTP Basic (the endpoint is undocumented
 // in ANAF's current guide, API.md §2.5). Any 2xx is success.
 func (c *Client) Revoke(ctx context.Context, token string) error {
+	return c.attempt(ctx, epRevoke, true, nil, func(st *int) error { return c.revokeOnce(ctx, token, st) })
+}
+
+func (c *Client) revokeOnce(ctx context.Context, token string, st *int) error {
 	form := url.Values{}
 	form.Set("token", token)
 	resp, err := c.do(ctx, request{
 		endpoint: epRevoke, method: http.MethodPost, url: c.oauthURL("revoke"),
 		body: []byte(form.Encode()), contentType: "application/x-www-form-urlencoded",
-		basicAuth: true, accept: "application/json",
+		basicAuth: true, accept: "application/json", status: st,
 	})
 	if err != nil {
 		return err
@@ -101,11 +105,23 @@ type wireToken struct {
 	ExpiresIn    flexString `json:"expires_in"`
 }
 
+// tokenRequest posts form to the token endpoint (observed, never counted
+// against the API quotas: logincert.anaf.ro is another host).
 func (c *Client) tokenRequest(ctx context.Context, form url.Values) (*Token, error) {
+	var out *Token
+	err := c.attempt(ctx, epToken, true, nil, func(st *int) error {
+		var e error
+		out, e = c.tokenOnce(ctx, form, st)
+		return e
+	})
+	return out, err
+}
+
+func (c *Client) tokenOnce(ctx context.Context, form url.Values, st *int) (*Token, error) {
 	resp, err := c.do(ctx, request{
 		endpoint: epToken, method: http.MethodPost, url: c.oauthURL("token"),
 		body: []byte(form.Encode()), contentType: "application/x-www-form-urlencoded",
-		basicAuth: true, accept: "application/json",
+		basicAuth: true, accept: "application/json", status: st,
 	})
 	if err != nil {
 		return nil, err

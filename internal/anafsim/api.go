@@ -36,87 +36,48 @@ const (
 // Handler serves every simulator route (see the package comment).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /anaf-oauth2/v1/authorize", s.endpoint("authorize", false, s.handleAuthorize))
-	mux.HandleFunc("POST /anaf-oauth2/v1/authorize", s.endpoint("authorize", false, s.handleAuthorize))
-	mux.HandleFunc("POST /anaf-oauth2/v1/token", s.endpoint("token", false, s.handleToken))
-	mux.HandleFunc("POST /anaf-oauth2/v1/revoke", s.endpoint("revoke", false, s.handleRevoke))
+	mux.HandleFunc("GET /anaf-oauth2/v1/authorize", s.endpoint("authorize", accessOAuth, s.handleAuthorize))
+	mux.HandleFunc("POST /anaf-oauth2/v1/authorize", s.endpoint("authorize", accessOAuth, s.handleAuthorize))
+	mux.HandleFunc("POST /anaf-oauth2/v1/token", s.endpoint("token", accessOAuth, s.handleToken))
+	mux.HandleFunc("POST /anaf-oauth2/v1/revoke", s.endpoint("revoke", accessOAuth, s.handleRevoke))
 	for _, env := range []string{"test", "prod"} {
 		base := "/" + env + "/FCTEL/rest/"
-		mux.HandleFunc("GET "+base+"listaMesajeFactura", s.endpoint("listaMesajeFactura", true, s.handleLista))
-		mux.HandleFunc("GET "+base+"listaMesajePaginatieFactura", s.endpoint("listaMesajePaginatieFactura", true, s.handlePaginatie))
-		mux.HandleFunc("GET "+base+"descarcare", s.endpoint("descarcare", true, s.handleDescarcare))
-		mux.HandleFunc("GET "+base+"stareMesaj", s.endpoint("stareMesaj", true, s.handleStare))
-		mux.HandleFunc("POST "+base+"upload", s.endpoint("upload", true, s.handleUpload(false)))
-		mux.HandleFunc("POST "+base+"uploadb2c", s.endpoint("uploadb2c", true, s.handleUpload(true)))
+		mux.HandleFunc("GET "+base+"listaMesajeFactura", s.endpoint("listaMesajeFactura", accessREST, s.handleLista))
+		mux.HandleFunc("GET "+base+"listaMesajePaginatieFactura", s.endpoint("listaMesajePaginatieFactura", accessREST, s.handlePaginatie))
+		mux.HandleFunc("GET "+base+"descarcare", s.endpoint("descarcare", accessREST, s.handleDescarcare))
+		mux.HandleFunc("GET "+base+"stareMesaj", s.endpoint("stareMesaj", accessREST, s.handleStare))
+		mux.HandleFunc("POST "+base+"upload", s.endpoint("upload", accessREST, s.handleUpload(false)))
+		mux.HandleFunc("POST "+base+"uploadb2c", s.endpoint("uploadb2c", accessREST, s.handleUpload(true)))
+		mux.HandleFunc("POST "+base+"validare/{std}", s.endpoint("validare", accessPublic, s.handleValidare))
+		mux.HandleFunc("POST "+base+"validare/{$}", s.endpoint("validare", accessPublic, s.notFound("/FCTEL/rest/validare/")))
+		mux.HandleFunc("POST "+base+"transformare/{std}", s.endpoint("transformare", accessPublic, s.handleTransformare))
+		mux.HandleFunc("POST "+base+"transformare/{std}/{novld}", s.endpoint("transformare", accessPublic, s.handleTransformare))
+		mux.HandleFunc("POST "+base+"transformare/{$}", s.endpoint("transformare", accessPublic, s.notFound("/FCTEL/rest/transformare/")))
 	}
-	mux.HandleFunc("GET /TestOauth/jaxrs/hello", s.endpoint("hello", true, s.handleHello))
+	mux.HandleFunc("POST /api/validate/signature", s.endpoint("signature", accessPublic, s.handleSignature))
+	mux.HandleFunc("GET /TestOauth/jaxrs/hello", s.endpoint("hello", accessHello, s.handleHello))
 	mux.HandleFunc("POST /__sim/faults", s.handlePostFaults)
 	mux.HandleFunc("DELETE /__sim/faults", s.handleDeleteFaults)
 	mux.HandleFunc("GET /__sim/stats", s.handleStats)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, map[string]any{
-			"timestamp": s.now().UTC().Format("2006-01-02T15:04:05.000+00:00"), "status": 404,
-			"error": "Not Found", "path": r.URL.Path,
-		})
+	mux.HandleFunc("POST /__sim/reset", func(w http.ResponseWriter, _ *http.Request) {
+		s.Reset()
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.notFound(r.URL.Path)(w, r) })
 	return mux
 }
 
-// endpoint wraps a route: counts the call, applies an injected fault,
-// publishes due uploads and (when auth) checks the Bearer token.
-func (s *Server) endpoint(name string, auth bool, h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.calls[name]++
-		f := s.takeFaultLocked(name)
-		s.mu.Unlock()
-		if f != nil {
-			if done := s.applyFault(w, r, name, f); done {
-				return
-			}
-		}
-		if auth {
-			s.mu.Lock()
-			s.processDueLocked()
-			_, ok := s.authLocked(r)
-			s.mu.Unlock()
-			if !ok {
-				unauthorized(w)
-				return
-			}
-		}
-		if f != nil && f.Kind == FaultMalformedZip {
-			rec := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
-			h(rec, r)
-			body := rec.buf.Bytes()
-			if bytes.HasPrefix(body, []byte("PK")) {
-				body = body[:len(body)/2]
-			}
-			for k, v := range rec.header {
-				w.Header()[k] = v
-			}
-			w.Header().Del("Content-Length")
-			w.WriteHeader(rec.status)
-			_, _ = w.Write(body)
-			return
-		}
-		if f != nil && f.Kind == FaultLostResponse {
-			h(&bufferedWriter{header: http.Header{}}, r)
-			panic(http.ErrAbortHandler) // work done, connection dropped
-		}
-		h(w, r)
+// notFound writes family D's 404 variant (samples/http404_validare_no_standard.json).
+func (s *Server) notFound(path string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusNotFound, struct {
+			Timestamp string `json:"timestamp"`
+			Status    int    `json:"status"`
+			Error     string `json:"error"`
+			Path      string `json:"path"`
+		}{s.now().UTC().Format("2006-01-02T15:04:05.000+00:00"), 404, "Not Found", path})
 	}
 }
-
-type bufferedWriter struct {
-	header http.Header
-	status int
-	buf    bytes.Buffer
-}
-
-func (b *bufferedWriter) Header() http.Header         { return b.header }
-func (b *bufferedWriter) Write(p []byte) (int, error) { return b.buf.Write(p) }
-func (b *bufferedWriter) WriteHeader(status int)      { b.status = status }
 
 // ---- response helpers ----
 
@@ -192,6 +153,9 @@ func isDigits(v string) bool {
 // quotaLocked counts one use of kind/key today (Bucharest) and reports
 // whether the count before it had already reached limit.
 func (s *Server) quotaLocked(kind, key string, limit int) bool {
+	if s.opts.NoQuotas {
+		return false
+	}
 	k := kind + "|" + key + "|" + s.now().In(bucharest).Format("2006-01-02")
 	if s.daily[k] >= limit {
 		return true
@@ -224,7 +188,7 @@ var filtruTip = map[string]func(string) bool{
 func (s *Server) selectLocked(cif string, from, to time.Time, filtru string) []messageJSON {
 	var ms []*message
 	for _, m := range s.st.Messages {
-		if m.CIF != cif || m.Created.Before(from) || m.Created.After(to) {
+		if m.CIF != cif || m.Created.Before(from) || m.Created.After(to) || !s.listableLocked(m) {
 			continue
 		}
 		if filtru != "" && !filtruTip[filtru](m.Tip) {
@@ -248,13 +212,14 @@ func (s *Server) selectLocked(cif string, from, to time.Time, filtru string) []m
 	return out
 }
 
-// rightsErrorLocked writes the §3.4 rights errors; true when it did.
-func (s *Server) rightsErrorLocked(w http.ResponseWriter, titlu, cif string) bool {
-	if !s.anyRightLocked() {
+// rightsErrorLocked writes the §3.4 rights errors for the call's token; true when it did.
+func (s *Server) rightsErrorLocked(w http.ResponseWriter, r *http.Request, titlu, cif string) bool {
+	tok := tokenOf(r)
+	if !s.anyMayLocked(tok) {
 		eroare(w, titlu, "Nu exista niciun CIF pentru care sa aveti drept in SPV")
 		return true
 	}
-	if !s.hasRightLocked(cif) {
+	if !s.mayLocked(tok, cif) {
 		eroare(w, titlu, "Nu aveti drept in SPV pentru CIF=%s", cif)
 		return true
 	}
@@ -288,11 +253,11 @@ func (s *Server) handleLista(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.rightsErrorLocked(w, titluLista, cif) {
+	if s.rightsErrorLocked(w, r, titluLista, cif) {
 		return
 	}
-	if s.quotaLocked("lista", cif, 1500) {
-		eroare(w, titluLista, "S-au facut deja 1500 interogari de lista mesaje de catre utilizator in cursul zilei")
+	if s.quotaLocked("lista", cif, s.opts.ListPerDay) {
+		eroare(w, titluLista, "S-au facut deja %d interogari de lista mesaje de catre utilizator in cursul zilei", s.opts.ListPerDay)
 		return
 	}
 	now := s.now()
@@ -303,6 +268,7 @@ func (s *Server) handleLista(w http.ResponseWriter, r *http.Request) {
 	case len(ms) > s.opts.ListLimit:
 		eroare(w, titluLista, "Lista de mesaje este mai mare decat numarul de %d elemente permise in pagina. Folositi endpoint-ul cu paginatie.", s.opts.ListLimit)
 	default:
+		markOK(r)
 		writeJSON(w, http.StatusOK, struct {
 			Mesaje []messageJSON `json:"mesaje"`
 			Serial string        `json:"serial"`
@@ -360,11 +326,11 @@ func (s *Server) handlePaginatie(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.rightsErrorLocked(w, titluLista, cif) {
+	if s.rightsErrorLocked(w, r, titluLista, cif) {
 		return
 	}
-	if s.quotaLocked("paginatie", cif, 100000) {
-		eroare(w, titluLista, "S-au facut deja 100000 interogari de lista mesaje de catre utilizator in cursul zilei")
+	if s.quotaLocked("paginatie", cif, s.opts.PaginatedPerDay) {
+		eroare(w, titluLista, "S-au facut deja %d interogari de lista mesaje de catre utilizator in cursul zilei", s.opts.PaginatedPerDay)
 		return
 	}
 	ms := s.selectLocked(cif, start, end, filtru)
@@ -379,6 +345,7 @@ func (s *Server) handlePaginatie(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := ms[(pagina-1)*size : min(pagina*size, len(ms))]
+	markOK(r)
 	writeJSON(w, http.StatusOK, struct {
 		Mesaje        []messageJSON `json:"mesaje"`
 		InPagina      int           `json:"numar_inregistrari_in_pagina"`
@@ -415,7 +382,7 @@ func (s *Server) handleDescarcare(w http.ResponseWriter, r *http.Request) {
 	}
 	allowed := false
 	for _, c := range a.CIFs {
-		allowed = allowed || s.hasRightLocked(c)
+		allowed = allowed || s.mayLocked(tokenOf(r), c)
 	}
 	if !allowed {
 		eroare(w, titluDescarc, "Nu aveti dreptul sa descarcati acesta factura")
@@ -435,6 +402,7 @@ func (s *Server) handleDescarcare(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.downloads[id]++ // total, reported by /__sim/stats
+	markOK(r)
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+id+`.zip"`)
 	w.Header().Set("Content-Length", strconv.Itoa(len(z)))
@@ -456,7 +424,8 @@ func (s *Server) handleStare(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.anyRightLocked() {
+	tok := tokenOf(r)
+	if !s.anyMayLocked(tok) {
 		headerXML(w, nsStare, nil, "Nu exista niciun CIF petru care sa aveti drept")
 		return
 	}
@@ -465,7 +434,7 @@ func (s *Server) handleStare(w http.ResponseWriter, r *http.Request) {
 		headerXML(w, nsStare, nil, "Nu exista factura cu id_incarcare= "+idx)
 		return
 	}
-	if !s.hasRightLocked(u.CIF) && !s.hasRightLocked(u.Seller) {
+	if !s.mayLocked(tok, u.CIF) && !s.mayLocked(tok, u.Seller) {
 		headerXML(w, nsStare, nil, "Nu aveti dreptul de inteorgare pentru id_incarcare= "+idx)
 		return
 	}
@@ -473,6 +442,7 @@ func (s *Server) handleStare(w http.ResponseWriter, r *http.Request) {
 		headerXML(w, nsStare, nil, fmt.Sprintf("S-au facut deja %d descarcari de mesaj in cursul zilei", s.opts.StatusPerDay))
 		return
 	}
+	markOK(r)
 	if !u.Done {
 		headerXML(w, nsStare, []string{"stare", "in prelucrare"})
 		return
@@ -482,17 +452,27 @@ func (s *Server) handleStare(w http.ResponseWriter, r *http.Request) {
 
 // ---- upload ----
 
-// handleUpload serves POST upload / uploadb2c?standard=&cif= (API.md §3.1, §3.2).
+// uploadParams are the query parameters of an upload (API.md §3.1).
+type uploadParams struct {
+	standard, cif            string
+	b2c, extern, autofactura bool
+	executare                bool
+}
+
+// handleUpload serves POST upload / uploadb2c?standard=&cif=[&extern=DA]
+// [&autofactura=DA][&executare=DA] (API.md §3.1, §3.2). Synchronous
+// refusals are family A with ExecutionStatus="1"; the outcome of an accepted
+// document (ok / nok) comes after Options.ProcessingDelay (uploadLocked).
 func (s *Server) handleUpload(b2c bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		standard, cif := q.Get("standard"), q.Get("cif")
+		p := uploadParams{standard: q.Get("standard"), cif: q.Get("cif"), b2c: b2c}
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxUploadBytes+1))
 		if err != nil {
 			s.springError(w, http.StatusBadRequest, "Trebuie sa aveti atasat in request un fisier de tip xml")
 			return
 		}
-		if standard == "" || cif == "" {
+		if p.standard == "" || p.cif == "" {
 			s.springError(w, http.StatusBadRequest, "Parametrii standard si cif sunt obligatorii")
 			return
 		}
@@ -504,45 +484,68 @@ func (s *Server) handleUpload(b2c bool) http.HandlerFunc {
 		date := now.In(bucharest).Format(creareLayout)
 		refuse := func(msg string) { headerXML(w, nsUpload, []string{"dateResponse", date, "ExecutionStatus", "1"}, msg) }
 		var wantRoot string
-		switch standard {
+		switch p.standard {
 		case "UBL":
 			wantRoot = "Invoice"
 		case "CN":
 			wantRoot = "CreditNote"
-		case "CII", "RASP":
-			refuse("A aparut o eroare tehnica. Cod: 9999 (simulatorul accepta doar UBL si CN)")
+		case "RASP":
+			wantRoot = "header"
+		case "CII":
+			refuse("A aparut o eroare tehnica. Cod: 9999 (simulatorul accepta doar UBL, CN si RASP)")
 			return
 		default:
 			refuse("Valorile acceptate pentru parametrul standard sunt UBL, CN, CII sau RASP")
 			return
 		}
-		for _, p := range []string{"extern", "autofactura", "executare"} {
-			if v, ok := q[p]; ok && (len(v) != 1 || v[0] != "DA") {
-				name := p
-				if p == "autofactura" {
-					name = "autofacturare"
+		for _, name := range []string{"extern", "autofactura", "executare"} {
+			v, ok := q[name]
+			if !ok {
+				continue
+			}
+			if len(v) != 1 || v[0] != "DA" {
+				text := name
+				if name == "autofactura" {
+					text = "autofacturare" // sic, ANAF's wording
 				}
-				refuse(fmt.Sprintf("Daca parametrul %s trebuie completat, valoarea acceptata este DA", name))
+				refuse(fmt.Sprintf("Daca parametrul %s trebuie completat, valoarea acceptata este DA", text))
 				return
+			}
+			switch name {
+			case "extern":
+				p.extern = true
+			case "autofactura":
+				p.autofactura = true
+			case "executare":
+				p.executare = true
 			}
 		}
 		if len(body) > maxUploadBytes {
 			refuse("Marime fisier transmis mai mare de 10 MB.")
 			return
 		}
-		if !isDigits(cif) {
-			refuse(fmt.Sprintf("CIF introdus= %s nu este un numar", cif))
+		if !isDigits(p.cif) {
+			refuse(fmt.Sprintf("CIF introdus= %s nu este un numar", p.cif))
 			return
 		}
+		tok := tokenOf(r)
 		s.mu.Lock()
-		if !s.anyRightLocked() {
+		switch {
+		case !s.anyMayLocked(tok):
 			s.mu.Unlock()
 			refuse("Nu exista niciun CIF pentru care sa aveti drept in SPV")
 			return
-		}
-		if !s.hasRightLocked(cif) {
+		case !s.mayLocked(tok, p.cif):
 			s.mu.Unlock()
-			refuse(fmt.Sprintf("Nu aveti drept in SPV pentru CIF=%s", cif))
+			refuse(fmt.Sprintf("Nu aveti drept in SPV pentru CIF=%s", p.cif))
+			return
+		case p.executare && !contains(s.opts.ExecutareCIFs, p.cif):
+			s.mu.Unlock()
+			refuse(fmt.Sprintf("CIF introdus= %s nu este inregistrat in Registrul RO e-Factura executari silite", p.cif))
+			return
+		case p.standard == "RASP" && s.quotaLocked("rasp", p.cif, s.opts.RASPPerDay):
+			s.mu.Unlock()
+			refuse(fmt.Sprintf("S-au incarcat deja %d de mesaje de tip RASP pentru cui=%s in cursul zile", s.opts.RASPPerDay, p.cif))
 			return
 		}
 		s.mu.Unlock()
@@ -550,38 +553,78 @@ func (s *Server) handleUpload(b2c bool) http.HandlerFunc {
 			refuse(msg)
 			return
 		}
-		d, err := parseDoc(body)
+		var d *docInfo
+		if p.standard == "RASP" {
+			d, err = parseRASP(body)
+		} else {
+			d, err = parseDoc(body)
+		}
 		if err != nil {
 			refuse(sax(1, 1, err.Error()))
 			return
 		}
 		reject := ""
-		if s.opts.Reject != nil {
+		if s.opts.Reject != nil && p.standard != "RASP" {
 			reject = s.opts.Reject(body)
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		idx := s.uploadLocked(body, d, cif, b2c, reject)
+		idx := s.uploadLocked(body, d, p, reject)
+		markOK(r)
 		headerXML(w, nsUpload, []string{"dateResponse", date, "ExecutionStatus", "0", "index_incarcare", idx})
 	}
 }
 
-// uploadLocked records an accepted upload and decides its outcome; messages
-// appear when ProcessingDelay has passed (processDueLocked).
-func (s *Server) uploadLocked(body []byte, d *docInfo, cif string, b2c bool, reject string) string {
+// uploadLocked records an accepted upload and decides its outcome (API.md
+// §3.1, §8 item 6); messages appear when ProcessingDelay has passed
+// (processDueLocked). nok reasons, in order: no seller CIF (BR-CO-26); the
+// cif parameter is not the seller (or, with autofactura, the buyer); a buyer
+// without a Romanian CIF on a B2B upload without extern=DA; Options.Reject;
+// a duplicate of an earlier ok upload. RASP: the invoice it names must exist,
+// be ok, and have the cif parameter as its buyer or seller.
+func (s *Server) uploadLocked(body []byte, d *docInfo, p uploadParams, reject string) string {
 	s.st.UploadSeq++
 	now := s.now().UTC()
 	idx := hashID("50", s.uploadTaken, []byte("sim-upload"), body, []byte(strconv.Itoa(s.st.UploadSeq)), []byte(now.String()))
 	u := &upload{
-		Index: idx, CIF: cif, Seller: d.SellerCIF, Buyer: d.BuyerCIF, Number: d.Number, IssueDate: d.IssueDate,
-		B2C: b2c, DocHash: s.storeDocLocked(body), Received: now, ReadyAt: now.Add(s.opts.ProcessingDelay), Outcome: "ok",
+		Index: idx, CIF: p.cif, Seller: d.SellerCIF, Buyer: d.BuyerCIF, Number: d.Number, IssueDate: d.IssueDate,
+		B2C: p.b2c, Extern: p.extern, Autofactura: p.autofactura, RASP: p.standard == "RASP", RefIndex: d.RefIndex,
+		DocHash: s.storeDocLocked(body), Received: now, ReadyAt: now.Add(s.opts.ProcessingDelay), Outcome: "ok",
 	}
-	if d.SellerCIF != "" {
+	if d.SellerCIF != "" && !u.RASP {
 		s.st.Known[d.SellerCIF] = true
 	}
+	if u.RASP {
+		s.raspOutcomeLocked(u)
+	} else {
+		s.invoiceOutcomeLocked(u, reject)
+	}
+	s.st.Uploads[idx] = u
+	if !now.Before(u.ReadyAt) {
+		s.processUploadLocked(u)
+	} else {
+		s.pending[idx] = u
+	}
+	s.persistLocked()
+	return idx
+}
+
+func (s *Server) invoiceOutcomeLocked(u *upload, reject string) {
+	issuer := u.Seller
+	if u.Autofactura {
+		issuer = u.Buyer
+	}
 	switch {
-	case d.SellerCIF == "":
+	case u.Seller == "":
 		u.Outcome, u.ErrorText = "nok", "E: validari globale  SCHEMATRON   eroare: [BR-CO-26]-In order for the buyer to automatically identify a supplier, the Seller identifier (BT-29), the Seller legal registration identifier (BT-30) and/or the Seller VAT identifier (BT-31) shall be present."
+	case issuer != u.CIF:
+		role := "vanzatorului (BT-31/BT-32)"
+		if u.Autofactura {
+			role = "cumparatorului (BT-48/BT-47) la autofactura"
+		}
+		u.Outcome, u.ErrorText = "nok", fmt.Sprintf("E: CIF-ul %s din factura (%s) nu corespunde cu parametrul cif=%s al incarcarii", role, issuer, u.CIF)
+	case u.Buyer == "" && !u.B2C && !u.Extern:
+		u.Outcome, u.ErrorText = "nok", "E: Cumparatorul nu are un cod de identificare fiscala romanesc (BT-48/BT-47); pentru cumparatori din afara Romaniei folositi parametrul extern=DA"
 	case reject != "":
 		u.Outcome, u.ErrorText = "nok", reject
 	default:
@@ -591,12 +634,18 @@ func (s *Server) uploadLocked(body []byte, d *docInfo, cif string, b2c bool, rej
 				prev.Index, prev.Received.In(bucharest).Format("2006-01-02"))
 		}
 	}
-	s.st.Uploads[idx] = u
-	if !now.Before(u.ReadyAt) {
-		s.processUploadLocked(u)
+}
+
+func (s *Server) raspOutcomeLocked(u *upload) {
+	ref := s.st.Uploads[u.RefIndex]
+	switch {
+	case ref == nil || ref.RASP || ref.Outcome != "ok":
+		u.Outcome, u.ErrorText = "nok", fmt.Sprintf("Nu exista factura cu id_incarcare= %s", u.RefIndex)
+	case u.CIF != ref.Buyer && u.CIF != ref.Seller:
+		u.Outcome, u.ErrorText = "nok", fmt.Sprintf("Nu aveti dreptul sa transmiteti mesaje pentru factura cu id_incarcare= %s", u.RefIndex)
+	default:
+		u.Seller, u.Buyer = ref.Seller, ref.Buyer
 	}
-	s.persistLocked()
-	return idx
 }
 
 // duplicateLocked finds an earlier ok upload (or loaded file) with the same
@@ -604,7 +653,7 @@ func (s *Server) uploadLocked(body []byte, d *docInfo, cif string, b2c bool, rej
 func (s *Server) duplicateLocked(u *upload) *upload {
 	var best *upload
 	for _, p := range s.st.Uploads {
-		if p.Outcome != "ok" || p.Seller != u.Seller || p.Number != u.Number || p.IssueDate != u.IssueDate {
+		if p.RASP || p.Outcome != "ok" || p.Seller != u.Seller || p.Number != u.Number || p.IssueDate != u.IssueDate {
 			continue
 		}
 		if best == nil || p.Received.Before(best.Received) {
@@ -618,6 +667,7 @@ func (s *Server) duplicateLocked(u *upload) *upload {
 
 // handleHello serves GET /TestOauth/jaxrs/hello?name= (plain text, API.md §1).
 func (s *Server) handleHello(w http.ResponseWriter, r *http.Request) {
+	markOK(r)
 	w.Header().Set("Content-Type", "text/plain")
 	var b strings.Builder
 	fmt.Fprintf(&b, "Hello, %q\nheaders=", r.URL.Query().Get("name"))

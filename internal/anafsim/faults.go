@@ -122,6 +122,10 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, endpoint str
 			eroare(w, titluLista, "A aparut o eroare tehnica. Cod: 1814")
 		case "descarcare":
 			eroare(w, titluDescarc, "A aparut o eroare tehnica. Cod: 1814")
+		case "validare", "transformare":
+			writeValidare(w, "A aparut o eroare tehnica. Cod: 1814")
+		case "signature":
+			writeJSON(w, http.StatusBadRequest, map[string]string{"msg": "A aparut o eroare tehnica. Cod: 1814"})
 		default:
 			headerXML(w, nsUpload, []string{"dateResponse", date, "ExecutionStatus", "1"}, "A aparut o eroare tehnica. Cod: 1814")
 		}
@@ -131,6 +135,8 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, endpoint str
 	return true
 }
 
+// quotaAnswer writes the endpoint's daily-limit answer with ANAF's text
+// (API.md §7); endpoints without a daily quota get HTTP 429.
 func (s *Server) quotaAnswer(w http.ResponseWriter, r *http.Request, endpoint string) {
 	switch endpoint {
 	case "descarcare":
@@ -140,33 +146,55 @@ func (s *Server) quotaAnswer(w http.ResponseWriter, r *http.Request, endpoint st
 	case "upload", "uploadb2c":
 		date := s.now().In(bucharest).Format(creareLayout)
 		headerXML(w, nsUpload, []string{"dateResponse", date, "ExecutionStatus", "1"},
-			fmt.Sprintf("S-au incarcat deja 1000 de mesaje de tip RASP pentru cui=%s in cursul zile", r.URL.Query().Get("cif")))
-	case "token", "authorize", "revoke":
-		w.WriteHeader(http.StatusTooManyRequests)
+			fmt.Sprintf("S-au incarcat deja %d de mesaje de tip RASP pentru cui=%s in cursul zile", s.opts.RASPPerDay, r.URL.Query().Get("cif")))
+	case "listaMesajeFactura":
+		eroare(w, titluLista, "S-au facut deja %d interogari de lista mesaje de catre utilizator in cursul zilei", s.opts.ListPerDay)
+	case "listaMesajePaginatieFactura":
+		eroare(w, titluLista, "S-au facut deja %d interogari de lista mesaje de catre utilizator in cursul zilei", s.opts.PaginatedPerDay)
 	default:
-		eroare(w, titluLista, "S-au facut deja 1000 interogari de lista mesaje de catre utilizator in cursul zilei")
+		w.Header().Set("Retry-After", "60")
+		s.springError(w, http.StatusTooManyRequests, "Too Many Requests")
 	}
 }
 
-// Stats is the body of GET /__sim/stats.
+// Stats is the body of GET /__sim/stats. Endpoint keys are ANAF's endpoint
+// names: upload, uploadb2c, stareMesaj, listaMesajeFactura,
+// listaMesajePaginatieFactura, descarcare, validare, transformare,
+// signature (/api/validate/signature), hello (TestOauth), authorize, token,
+// revoke; /test/ and /prod/ together.
 type Stats struct {
-	Calls     map[string]int `json:"calls"`     // endpoint (path's last segment) → calls, faults included
-	Messages  map[string]int `json:"messages"`  // CIF → messages
-	Downloads map[string]int `json:"downloads"` // download id → successful downloads
+	Calls map[string]int `json:"calls"` // endpoint → calls, faulted ones included
+	// OKCalls counts answers that delivered what was asked: a list, a ZIP, a
+	// status, an upload index, a validation verdict, a PDF, a signature
+	// verdict, a token pair; not eroare/Errors answers nor faulted ones.
+	OKCalls  map[string]int `json:"ok_calls"`
+	Messages map[string]int `json:"messages"` // CIF → messages listable now (last 60 days)
+	// MaxDownloadsPerMessage is the highest number of successful downloads
+	// of any one download id.
+	MaxDownloadsPerMessage int            `json:"max_downloads_per_message"`
+	Downloads              map[string]int `json:"downloads"` // download id → successful downloads
 }
 
-// Stats returns call, message and download counters (calls and downloads
-// since this Server started).
+// Stats returns call, message and download counters (since New or the last Reset).
 func (s *Server) Stats() Stats {
-	msgs := s.CIFs()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := Stats{Calls: map[string]int{}, Messages: msgs, Downloads: map[string]int{}}
+	s.processDueLocked()
+	st := Stats{Calls: map[string]int{}, OKCalls: map[string]int{}, Messages: map[string]int{}, Downloads: map[string]int{}}
+	for _, m := range s.st.Messages {
+		if s.listableLocked(m) {
+			st.Messages[m.CIF]++
+		}
+	}
 	for k, v := range s.calls {
 		st.Calls[k] = v
 	}
+	for k, v := range s.okCalls {
+		st.OKCalls[k] = v
+	}
 	for k, v := range s.downloads {
 		st.Downloads[k] = v
+		st.MaxDownloadsPerMessage = max(st.MaxDownloadsPerMessage, v)
 	}
 	return st
 }

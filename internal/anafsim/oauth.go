@@ -11,6 +11,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 )
@@ -20,6 +21,8 @@ type authCode struct {
 	ClientID    string
 	RedirectURI string
 	Expires     time.Time
+	Scoped      bool     // false: the grant covers every CIF the certificate has rights on
+	CIFs        []string // when Scoped: the CIFs chosen on the consent page
 }
 
 // tokenRec is an issued token (keyed by jti for JWTs, by the token for opaque ones).
@@ -31,6 +34,11 @@ type tokenRec struct {
 	Issued   time.Time `json:"issued"`
 	Expires  time.Time `json:"expires"`
 	Revoked  bool      `json:"revoked,omitempty"`
+	// Scoped false: the grant covers every CIF the certificate holder has
+	// rights on (auto-approve, and tokens persisted before grants existed);
+	// true: only CIFs.
+	Scoped bool     `json:"scoped,omitempty"`
+	CIFs   []string `json:"cifs,omitempty"`
 }
 
 // TokenResponse is the token endpoint's success body (samples/oauth_token_response.json).
@@ -52,6 +60,11 @@ var consentPage = template.Must(template.New("consent").Parse(`<!DOCTYPE html>
 <input type="hidden" name="client_id" value="{{.ClientID}}">
 <input type="hidden" name="redirect_uri" value="{{.RedirectURI}}">
 <input type="hidden" name="state" value="{{.State}}">
+<input type="hidden" name="cifs_shown" value="1">
+<fieldset><legend>CIF-uri autorizate</legend>
+{{range .CIFs}}<label><input type="checkbox" name="cif" value="{{.}}" checked> {{.}}</label><br>
+{{else}}<p>Simulatorul nu cunoaste inca niciun CIF.</p>
+{{end}}</fieldset>
 <button type="submit" name="decision" value="approve">Aproba</button>
 <button type="submit" name="decision" value="deny">Refuza</button>
 </form>
@@ -99,7 +112,8 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method == http.MethodGet && !s.opts.AutoApprove {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = consentPage.Execute(w, map[string]string{"ClientID": clientID, "RedirectURI": redirectURI, "State": state, "Serial": s.opts.Serial})
+		_ = consentPage.Execute(w, map[string]any{"ClientID": clientID, "RedirectURI": redirectURI, "State": state,
+			"Serial": s.opts.Serial, "CIFs": s.grantableCIFs()})
 		return
 	}
 	if r.Method == http.MethodPost && r.PostForm.Get("decision") != "approve" {
@@ -107,8 +121,19 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := randomHex(20)
+	ac := &authCode{ClientID: clientID, RedirectURI: redirectURI}
+	if r.Method == http.MethodPost && r.PostForm.Get("cifs_shown") != "" {
+		// consent page: the grant covers exactly the checked CIFs
+		ac.Scoped = true
+		for _, c := range r.PostForm["cif"] {
+			if isDigits(c) && !contains(ac.CIFs, c) {
+				ac.CIFs = append(ac.CIFs, c)
+			}
+		}
+	}
 	s.mu.Lock()
-	s.codes[code] = &authCode{ClientID: clientID, RedirectURI: redirectURI, Expires: s.now().Add(DefaultCodeTTL)}
+	ac.Expires = s.now().Add(DefaultCodeTTL)
+	s.codes[code] = ac
 	s.mu.Unlock()
 	q := u.Query()
 	q.Set("code", code)
@@ -178,7 +203,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 			oauthError(w, http.StatusBadRequest, "invalid_grant", "Authorization code was issued to another client")
 			return
 		}
-		writeJSON(w, http.StatusOK, s.issueLocked(c.ClientID, wantJWT))
+		markOK(r)
+		writeJSON(w, http.StatusOK, s.issueLocked(c.ClientID, wantJWT, c.Scoped, c.CIFs))
 	case "refresh_token":
 		rt := r.PostForm.Get("refresh_token")
 		key, rec := s.lookupTokenLocked(rt)
@@ -196,16 +222,40 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		if !s.opts.KeepOldRefreshToken {
 			s.st.Tokens[key].Revoked = true
 		}
-		writeJSON(w, http.StatusOK, s.issueLocked(rec.ClientID, wantJWT || rec.JWT))
+		markOK(r)
+		writeJSON(w, http.StatusOK, s.issueLocked(rec.ClientID, wantJWT || rec.JWT, rec.Scoped, rec.CIFs))
 	default:
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
 	}
 }
 
-// issueLocked creates and persists an access+refresh pair.
-func (s *Server) issueLocked(clientID string, jwt bool) TokenResponse {
+// grantableCIFs lists the CIFs offered on the consent page: the
+// certificate's rights (Options.RightsCIFs, else every known CIF), sorted.
+func (s *Server) grantableCIFs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	if len(s.opts.RightsCIFs) > 0 {
+		out = append(out, s.opts.RightsCIFs...)
+	} else {
+		for c := range s.st.Known {
+			out = append(out, c)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// issueLocked creates and persists an access+refresh pair carrying the grant
+// (scoped to cifs when scoped).
+func (s *Server) issueLocked(clientID string, jwt, scoped bool, cifs []string) TokenResponse {
 	access := s.newTokenLocked("access", clientID, jwt, s.opts.AccessTTL)
 	refresh := s.newTokenLocked("refresh", clientID, jwt, s.opts.RefreshTTL)
+	for _, k := range []string{access, refresh} {
+		if _, rec := s.lookupTokenLocked(k); rec != nil {
+			rec.Scoped, rec.CIFs = scoped, append([]string(nil), cifs...)
+		}
+	}
 	s.persistLocked()
 	return TokenResponse{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, ExpiresIn: int64(s.opts.AccessTTL / time.Second)}
 }

@@ -17,6 +17,34 @@ type docInfo struct {
 	IssueDate string // BT-2, YYYY-MM-DD
 	SellerCIF string // invoice.PartyCIF of BG-4, "" when none
 	BuyerCIF  string // invoice.PartyCIF of BG-7, "" when none
+	RefIndex  string // RASP: index_incarcare of the invoice the message is about
+	Message   string // RASP: the message text
+}
+
+// nsRASP is the namespace of a RASP upload body (API.md §3.1).
+const nsRASP = "mfp:anaf:dgti:spv:reqMesaj:v1"
+
+// parseRASP reads a RASP body `<header xmlns="mfp:anaf:dgti:spv:reqMesaj:v1"
+// index_incarcare="…" message="…"/>`. Errors: another root or namespace, a
+// missing or non-numeric index_incarcare, an empty message.
+func parseRASP(data []byte) (*docInfo, error) {
+	var h struct {
+		XMLName xml.Name
+		Index   string `xml:"index_incarcare,attr"`
+		Message string `xml:"message,attr"`
+	}
+	if err := xml.Unmarshal(data, &h); err != nil {
+		return nil, fmt.Errorf("parse RASP: %w", err)
+	}
+	switch {
+	case h.XMLName.Local != "header" || h.XMLName.Space != nsRASP:
+		return nil, fmt.Errorf("cvc-elt.1.a: Cannot find the declaration of element '%s'.", h.XMLName.Local)
+	case !isDigits(h.Index):
+		return nil, fmt.Errorf("cvc-complex-type.4: Attribute 'index_incarcare' must appear on element 'header'.")
+	case h.Message == "":
+		return nil, fmt.Errorf("cvc-complex-type.4: Attribute 'message' must appear on element 'header'.")
+	}
+	return &docInfo{Root: "header", RefIndex: h.Index, Message: h.Message}, nil
 }
 
 // parseDoc parses a UBL Invoice/CreditNote with internal/invoice.

@@ -19,11 +19,12 @@ package anafsim
 
 import (
 	"crypto/ed25519"
-	"crypto/rand"
+	crand "crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -41,6 +42,13 @@ const (
 	DefaultAccessTTL       = 90 * 24 * time.Hour  // access JWT lifetime
 	DefaultRefreshTTL      = 365 * 24 * time.Hour // refresh JWT lifetime
 	DefaultCodeTTL         = 60 * time.Second     // authorization code lifetime
+	DefaultListPerDay      = 1500                 // listaMesajeFactura per CIF per day
+	DefaultPaginatedPerDay = 100000               // listaMesajePaginatieFactura per CIF per day
+	DefaultRASPPerDay      = 1000                 // upload standard=RASP per CIF per day
+	DefaultRatePerMinute   = 1000                 // e-Factura REST calls per minute → HTTP 429
+	DefaultHang            = 65 * time.Second     // how long a "timeout" fault holds the answer
+	DefaultRASPTipSeller   = "MESAJ CUMPARATOR PRIMIT"
+	DefaultRASPTipBuyer    = "MESAJ CUMPARATOR TRANSMIS"
 	DefaultSerial          = "34:00:00:25:69:aa:bb:cc:dd:00:25:69"
 	loadSpread             = 50 * 24 * time.Hour // data_creare spread of loaded files
 	retention              = 60 * 24 * time.Hour // listable/downloadable period
@@ -85,6 +93,34 @@ type Options struct {
 	Reject func(doc []byte) string
 	// Logger receives skipped files and persistence errors; default slog.Default().
 	Logger *slog.Logger
+
+	// NoQuotas lifts every quota and the per-minute rate limit (`--quotas off`).
+	NoQuotas        bool
+	ListPerDay      int // listaMesajeFactura calls per CIF per day; default 1500
+	PaginatedPerDay int // listaMesajePaginatieFactura calls per CIF per day; default 100000
+	RASPPerDay      int // RASP uploads per CIF per day; default 1000
+	RatePerMinute   int // e-Factura REST calls per minute (all endpoints together) before HTTP 429; default 1000
+
+	// FaultRate (0..1) is the probability that an e-Factura REST call gets a
+	// random transient fault (500, 502, 504, hang, truncated body, malformed
+	// ZIP), drawn from a generator seeded with Seed. Never on OAuth or /__sim/*.
+	FaultRate float64
+	Seed      int64
+	// Latency is added before every e-Factura REST answer.
+	Latency time.Duration
+	// Hang is how long a "timeout" fault holds the answer before answering
+	// normally (the request's context ends it earlier); default 65s.
+	Hang time.Duration
+
+	// RASPTipSeller and RASPTipBuyer are the tip of MESAJ CUMPARATOR messages
+	// in the seller's and the buyer's list; defaults DefaultRASPTipSeller and
+	// DefaultRASPTipBuyer (API.md §4 lists both; set both to the combined
+	// "MESAJ CUMPARATOR PRIMIT / MESAJ CUMPARATOR TRANSMIS" to mimic that reading).
+	RASPTipSeller string
+	RASPTipBuyer  string
+	// ExecutareCIFs are the CIFs in "Registrul RO e-Factura executari silite":
+	// upload with executare=DA is refused for any other cif.
+	ExecutareCIFs []string
 }
 
 // Server is a running simulator's state and handler. Safe for concurrent use.
@@ -100,8 +136,16 @@ type Server struct {
 	calls     map[string]int
 	daily     map[string]int // quota counters "kind|key|yyyy-mm-dd"
 	downloads map[string]int // download id → successful downloads
-	key       ed25519.PrivateKey
-	cert      []byte // DER self-signed certificate of key
+	okCalls   map[string]int // endpoint → answers that delivered what was asked
+	minute    int64          // current rate-limit minute (Unix minutes)
+	inMinute  int            // REST calls in that minute
+	rng       *rand.Rand     // random faults
+	loaded    []loadedFile   // every LoadFile since New, replayed by Reset
+	// indexes of st rebuilt by indexLocked
+	loadedHash map[string]bool    // doc sha256 of loaded files
+	pending    map[string]*upload // uploads not processed yet
+	key        ed25519.PrivateKey
+	cert       []byte // DER self-signed certificate of key
 }
 
 // New builds a simulator, loading persisted state from opts.StateDir when present.
@@ -131,6 +175,27 @@ func New(opts Options) (*Server, error) {
 	if opts.Serial == "" {
 		opts.Serial = DefaultSerial
 	}
+	if opts.ListPerDay <= 0 {
+		opts.ListPerDay = DefaultListPerDay
+	}
+	if opts.PaginatedPerDay <= 0 {
+		opts.PaginatedPerDay = DefaultPaginatedPerDay
+	}
+	if opts.RASPPerDay <= 0 {
+		opts.RASPPerDay = DefaultRASPPerDay
+	}
+	if opts.RatePerMinute <= 0 {
+		opts.RatePerMinute = DefaultRatePerMinute
+	}
+	if opts.Hang <= 0 {
+		opts.Hang = DefaultHang
+	}
+	if opts.RASPTipSeller == "" {
+		opts.RASPTipSeller = DefaultRASPTipSeller
+	}
+	if opts.RASPTipBuyer == "" {
+		opts.RASPTipBuyer = DefaultRASPTipBuyer
+	}
 	s := &Server{
 		opts:      opts,
 		logger:    opts.Logger,
@@ -140,6 +205,8 @@ func New(opts Options) (*Server, error) {
 		calls:     map[string]int{},
 		daily:     map[string]int{},
 		downloads: map[string]int{},
+		okCalls:   map[string]int{},
+		rng:       rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed)),
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -153,11 +220,12 @@ func New(opts Options) (*Server, error) {
 		seed := sha256.Sum256([]byte("anafsim: simulated Ministry of Finance signing key v1"))
 		st.SigningSeed = seed[:]
 		st.JWTSecret = make([]byte, 32)
-		if _, err := rand.Read(st.JWTSecret); err != nil {
+		if _, err := crand.Read(st.JWTSecret); err != nil {
 			return nil, fmt.Errorf("anafsim: jwt secret: %w", err)
 		}
 	}
 	s.st = st
+	s.indexLocked()
 	for _, c := range opts.KnownCIFs {
 		s.st.Known[c] = true
 	}
@@ -258,9 +326,46 @@ func (s *Server) LoadFile(name string, data []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.loaded = append(s.loaded, loadedFile{data: data, info: d})
 	s.loadLocked(data, d)
 	s.persistLocked()
 	return nil
+}
+
+// loadedFile is a document given to LoadFile, kept for Reset.
+type loadedFile struct {
+	data []byte
+	info *docInfo
+}
+
+// Reset brings the simulator back to its just-started state: messages,
+// uploads and archives rebuilt from the files loaded since New (same ids and
+// dates: first-load times are kept), tokens, grants and pending codes
+// dropped, call/download/quota counters and queued faults cleared. The
+// signing key and the JWT secret stay. Served as POST /__sim/reset.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.st
+	st := newState()
+	st.SigningSeed, st.JWTSecret, st.FirstLoad = old.SigningSeed, old.JWTSecret, old.FirstLoad
+	for _, c := range s.opts.KnownCIFs {
+		st.Known[c] = true
+	}
+	s.st = st
+	s.indexLocked()
+	s.codes = map[string]*authCode{}
+	s.faults = map[string][]*Fault{}
+	s.calls = map[string]int{}
+	s.okCalls = map[string]int{}
+	s.daily = map[string]int{}
+	s.downloads = map[string]int{}
+	s.minute, s.inMinute = 0, 0
+	s.rng = rand.New(rand.NewPCG(uint64(s.opts.Seed), 0x5eed))
+	for _, f := range s.loaded {
+		s.loadLocked(f.data, f.info)
+	}
+	s.persistLocked()
 }
 
 func (s *Server) now() time.Time { return s.opts.Now() }

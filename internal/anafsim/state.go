@@ -83,6 +83,11 @@ type upload struct {
 	ErrorText  string    `json:"error_text,omitempty"`
 	DownloadID string    `json:"download_id,omitempty"` // set once processed
 	Done       bool      `json:"done"`
+
+	Autofactura bool   `json:"autofactura,omitempty"` // autofactura=DA: the buyer (cif) issues for the seller
+	Extern      bool   `json:"extern,omitempty"`      // extern=DA: buyer outside Romania, no FACTURA PRIMITA
+	RASP        bool   `json:"rasp,omitempty"`        // standard=RASP buyer message
+	RefIndex    string `json:"ref_index,omitempty"`   // RASP: index_incarcare of the invoice it is about
 }
 
 func (s *Server) statePath() string { return filepath.Join(s.opts.StateDir, "state.json") }
@@ -208,11 +213,10 @@ func (s *Server) loadLocked(data []byte, d *docInfo) {
 		first = s.now().UTC().Truncate(time.Minute)
 		s.st.FirstLoad[key] = first
 	}
-	for _, u := range s.st.Uploads {
-		if u.Loaded && u.DocHash == key {
-			return // already loaded
-		}
+	if s.loadedHash[key] {
+		return // already loaded
 	}
+	s.loadedHash[key] = true
 	offset := time.Duration(binary.BigEndian.Uint64(sum[8:16])%uint64(loadSpread/time.Minute)) * time.Minute
 	created := first.Add(-offset)
 	idx := hashID("50", s.uploadTaken, []byte("upload"), data)
@@ -231,13 +235,25 @@ func (s *Server) loadLocked(data []byte, d *docInfo) {
 }
 
 // publishOKLocked creates the archive and the TRIMISA/PRIMITA messages of u.
+// Self-billing (autofactura): the buyer, who uploaded, sees FACTURA TRIMISA
+// and the seller FACTURA PRIMITA, both with ANAF's self-billing detalii.
+// B2C and extern uploads give the buyer no message.
 func (s *Server) publishOKLocked(u *upload, created time.Time) {
 	detalii := fmt.Sprintf("Factura cu id_incarcare=%s emisa de cif_emitent=%s pentru cif_beneficiar=%s", u.Index, u.Seller, u.Buyer)
 	a := &archive{DownloadID: u.DownloadID, UploadIndex: u.Index, DocHash: u.DocHash, Created: created}
+	if u.Autofactura {
+		detalii = fmt.Sprintf("Factura cu id_incarcare=%s transmisa de cif=%s  ca autofactutra in numele cif=%s", u.Index, u.Buyer, u.Seller)
+		s.addMessageLocked(a, &message{CIF: u.Buyer, Tip: TipTrimisa, Detalii: detalii})
+		if u.Seller != "" && u.Seller != u.Buyer {
+			s.addMessageLocked(a, &message{CIF: u.Seller, Tip: TipPrimita, Detalii: detalii})
+		}
+		s.st.Archives[a.DownloadID] = a
+		return
+	}
 	if u.Seller != "" {
 		s.addMessageLocked(a, &message{CIF: u.Seller, Tip: TipTrimisa, Detalii: detalii})
 	}
-	if u.Buyer != "" && !u.B2C {
+	if u.Buyer != "" && !u.B2C && !u.Extern {
 		s.addMessageLocked(a, &message{CIF: u.Buyer, Tip: TipPrimita, Detalii: detalii})
 	}
 	s.st.Archives[a.DownloadID] = a
@@ -254,12 +270,15 @@ func (s *Server) addMessageLocked(a *archive, m *message) {
 func (s *Server) processDueLocked() {
 	now := s.now()
 	changed := false
-	for _, u := range s.st.Uploads {
-		if u.Done || now.Before(u.ReadyAt) {
+	for idx, u := range s.pending {
+		if now.Before(u.ReadyAt) {
 			continue
 		}
-		s.processUploadLocked(u)
-		changed = true
+		delete(s.pending, idx)
+		if !u.Done {
+			s.processUploadLocked(u)
+			changed = true
+		}
 	}
 	if changed {
 		s.persistLocked()
@@ -270,23 +289,64 @@ func (s *Server) processUploadLocked(u *upload) {
 	u.Done = true
 	u.DownloadID = hashID("30", s.downloadTaken, []byte("download"), []byte(u.Index), []byte(u.DocHash))
 	created := u.ReadyAt.UTC().Truncate(time.Minute)
+	if u.RASP && u.Outcome == "ok" {
+		s.publishRASPLocked(u, created)
+		return
+	}
 	if u.Outcome == "ok" {
 		s.publishOKLocked(u, created)
 		return
 	}
-	target := u.Seller
+	target := u.CIF
 	if target == "" {
-		target = u.CIF
+		target = u.Seller
 	}
 	errDoc := errorsXML(u.Index, target, u.ErrorText)
 	a := &archive{DownloadID: u.DownloadID, UploadIndex: u.Index, DocHash: s.storeDocLocked(errDoc), Created: created}
-	s.addMessageLocked(a, &message{CIF: target, Tip: TipErori,
-		Detalii: "Erori de validare identificate la factura transmisa cu id_incarcare=" + u.Index})
+	detalii := "Erori de validare identificate la factura transmisa cu id_incarcare=" + u.Index
+	if u.Autofactura {
+		detalii = "Erori de validare identificate la factura de tip declarat=AUTOFACTURA, transmisa cu id_incarcare=" + u.Index
+	}
+	s.addMessageLocked(a, &message{CIF: target, Tip: TipErori, Detalii: detalii})
 	s.st.Archives[a.DownloadID] = a
 }
 
-// hasRightLocked reports whether the certificate holder may act for cif.
+// publishRASPLocked publishes an accepted RASP upload: one archive (file 1 =
+// the RASP body) listed for the seller (RASPTipSeller) and the buyer
+// (RASPTipBuyer) of the invoice it is about.
+func (s *Server) publishRASPLocked(u *upload, created time.Time) {
+	a := &archive{DownloadID: u.DownloadID, UploadIndex: u.Index, DocHash: u.DocHash, Created: created}
+	detalii := "Mesaj RASP primit de la cumparator pentru factura cu id_incarcare=" + u.RefIndex
+	if u.Seller != "" {
+		s.addMessageLocked(a, &message{CIF: u.Seller, Tip: s.opts.RASPTipSeller, Detalii: detalii})
+	}
+	if u.Buyer != "" && u.Buyer != u.Seller {
+		s.addMessageLocked(a, &message{CIF: u.Buyer, Tip: s.opts.RASPTipBuyer, Detalii: detalii})
+	}
+	s.st.Archives[a.DownloadID] = a
+}
+
+// indexLocked rebuilds the in-memory indexes of s.st (loaded documents,
+// uploads still processing).
+func (s *Server) indexLocked() {
+	s.loadedHash = map[string]bool{}
+	s.pending = map[string]*upload{}
+	for idx, u := range s.st.Uploads {
+		if u.Loaded {
+			s.loadedHash[u.DocHash] = true
+		}
+		if !u.Done {
+			s.pending[idx] = u
+		}
+	}
+}
+
+// hasRightLocked reports whether the certificate holder may act for cif
+// (Options.RightsCIFs, else every CIF known to the simulator).
 func (s *Server) hasRightLocked(cif string) bool {
+	if cif == "" {
+		return false
+	}
 	if len(s.opts.RightsCIFs) > 0 {
 		for _, c := range s.opts.RightsCIFs {
 			if c == cif {
@@ -300,4 +360,36 @@ func (s *Server) hasRightLocked(cif string) bool {
 
 func (s *Server) anyRightLocked() bool {
 	return len(s.opts.RightsCIFs) > 0 || len(s.st.Known) > 0
+}
+
+// mayLocked reports whether the token (nil: no token, public call) may act
+// for cif: the certificate's rights intersected with the token's grant.
+func (s *Server) mayLocked(tok *tokenRec, cif string) bool {
+	if !s.hasRightLocked(cif) {
+		return false
+	}
+	return tok == nil || !tok.Scoped || contains(tok.CIFs, cif)
+}
+
+// anyMayLocked reports whether the token may act for at least one CIF.
+func (s *Server) anyMayLocked(tok *tokenRec) bool {
+	if !s.anyRightLocked() {
+		return false
+	}
+	if tok == nil || !tok.Scoped {
+		return true
+	}
+	for _, c := range tok.CIFs {
+		if s.hasRightLocked(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// listableLocked reports whether m is in the lists now: created in the last
+// 60 days and not in the future.
+func (s *Server) listableLocked(m *message) bool {
+	now := s.now()
+	return !m.Created.Before(now.Add(-retention)) && !m.Created.After(now)
 }

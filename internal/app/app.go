@@ -148,6 +148,9 @@ func (e *Env) ANAFClientFunc() func(ctx context.Context) (*anaf.Client, error) {
 		return anaf.New(anaf.Config{
 			BaseURL: cfg.ANAFBaseURL, OAuthURL: cfg.ANAFOAuthURL, Env: anaf.Environment(cfg.ANAFEnv),
 			ClientID: id, ClientSecret: secret, RedirectURI: redirect,
+			// ANAF's quotas are counted in the database, so every process
+			// (replicas, the CLI's sync) spends from the same budget.
+			Quota: anaf.QuotaTakeFunc(e.Store.QuotaTake),
 		}), nil
 	}
 }

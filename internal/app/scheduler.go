@@ -18,6 +18,8 @@ type scheduler struct {
 	engine *anafsync.Engine
 	logger *slog.Logger
 	every  time.Duration
+
+	lastPrune time.Time
 }
 
 func (s *scheduler) run(ctx context.Context) {
@@ -38,6 +40,12 @@ func (s *scheduler) run(ctx context.Context) {
 }
 
 func (s *scheduler) tick(ctx context.Context) {
+	if time.Since(s.lastPrune) > 6*time.Hour {
+		s.lastPrune = time.Now()
+		if _, err := s.store.QuotaPrune(ctx, time.Now().Add(-48*time.Hour)); err != nil {
+			s.logger.Warn("scheduler: pruning quota counters", slog.String("error", err.Error()))
+		}
+	}
 	companies, err := s.store.Companies(ctx)
 	if err != nil {
 		s.logger.Warn("scheduler: listing companies", slog.String("error", err.Error()))

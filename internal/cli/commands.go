@@ -56,28 +56,48 @@ func (c *serveCmd) Run(g *globals) error {
 // ---- anaf-sim
 
 type anafSimCmd struct {
-	Addr         string `default:"127.0.0.1:8090" help:"Listen address."`
-	Invoices     string `type:"existingdir" placeholder:"DIR" help:"Load every UBL file of this directory as messages."`
-	StateDir     string `name:"state-dir" placeholder:"DIR" help:"Keep the simulator's state (messages, keys, tokens) in this directory."`
-	ClientID     string `name:"client-id" help:"The only OAuth client accepted (default: any)."`
-	ClientSecret string `name:"client-secret" help:"That client's secret."`
-	AutoApprove  bool   `name:"auto-approve" help:"Authorize redirects at once instead of showing a consent page."`
+	Addr            string        `default:"127.0.0.1:8090" help:"Listen address."`
+	Invoices        string        `type:"existingdir" placeholder:"DIR" help:"Load every UBL file of this directory as messages (default, without --generate: the project's generated sample invoices)."`
+	Generate        int           `placeholder:"N" help:"Load a synthetic benchmark load of N invoices (each listed for its seller and its buyer)."`
+	Companies       int           `default:"6" placeholder:"M" help:"Spread --generate over M companies (at least 2)."`
+	Seed            int64         `default:"1" help:"Seed of the generated invoices and of --fault-rate."`
+	StateDir        string        `name:"state-dir" placeholder:"DIR" help:"Keep the simulator's state (messages, keys, tokens) in this directory."`
+	ClientID        string        `name:"client-id" help:"The only OAuth client accepted (default: any)."`
+	ClientSecret    string        `name:"client-secret" help:"That client's secret."`
+	RedirectURI     []string      `name:"redirect-uri" placeholder:"URL" help:"A registered OAuth callback (repeatable); authorize then requires an exact match (default: any callback)."`
+	AutoApprove     bool          `name:"auto-approve" help:"Authorize at once, granting every loaded CIF, instead of showing the consent page."`
+	AccessTTL       time.Duration `name:"access-ttl" default:"2160h" help:"Access token lifetime (ANAF: 90 days)."`
+	RefreshTTL      time.Duration `name:"refresh-ttl" default:"8760h" help:"Refresh token lifetime (ANAF: 365 days)."`
+	ProcessingDelay time.Duration `name:"processing-delay" default:"5s" help:"Time between an upload and its verdict (stareMesaj 'in prelucrare' until then)."`
+	Quotas          string        `enum:"on,off" default:"on" help:"ANAF's daily quotas and 1000 requests/minute (on) or none (off, for benchmarks)."`
+	StatusPerDay    int           `name:"status-per-day" default:"100" help:"stareMesaj calls per upload index per day (ANAF: 10 or 100; the simulator takes the lenient 100)."`
+	FaultRate       float64       `name:"fault-rate" placeholder:"F" help:"Probability (0..1) of a random transient fault on each e-Factura REST call: 500, 502, 504, hang, truncated body, malformed ZIP."`
+	Latency         time.Duration `help:"Delay added to every e-Factura REST answer."`
+	Hang            time.Duration `default:"65s" help:"How long a hung answer (timeout fault) is held before it is sent."`
+	RASPTipSeller   string        `name:"rasp-tip-seller" default:"MESAJ CUMPARATOR PRIMIT" help:"tip of a buyer message in the seller's list."`
+	RASPTipBuyer    string        `name:"rasp-tip-buyer" default:"MESAJ CUMPARATOR TRANSMIS" help:"tip of a buyer message in the buyer's list."`
 }
 
 func (c *anafSimCmd) Run(g *globals) error {
 	logger := slog.New(slog.NewTextHandler(g.stderr, nil))
-	sim, err := anafsim.New(anafsim.Options{StateDir: c.StateDir, ClientID: c.ClientID, ClientSecret: c.ClientSecret, AutoApprove: c.AutoApprove})
+	sim, err := anafsim.New(anafsim.Options{
+		StateDir: c.StateDir, ClientID: c.ClientID, ClientSecret: c.ClientSecret, AutoApprove: c.AutoApprove,
+		RedirectURIs: c.RedirectURI, AccessTTL: c.AccessTTL, RefreshTTL: c.RefreshTTL, ProcessingDelay: c.ProcessingDelay,
+		NoQuotas: c.Quotas == "off", StatusPerDay: c.StatusPerDay, FaultRate: c.FaultRate, Seed: c.Seed,
+		Latency: c.Latency, Hang: c.Hang, RASPTipSeller: c.RASPTipSeller, RASPTipBuyer: c.RASPTipBuyer, Logger: logger,
+	})
 	if err != nil {
 		return err
 	}
 	defer sim.Close()
-	if c.Invoices != "" {
-		n, err := sim.LoadDir(c.Invoices)
-		if err != nil {
-			logger.Warn("some files were not loaded", slog.String("error", err.Error()))
+	n, err := sim.LoadSources(c.Invoices, c.Generate, c.Companies, c.Seed)
+	if err != nil {
+		if n == 0 && c.Generate > 0 {
+			return err
 		}
-		logger.Info("invoices loaded", slog.Int("files", n), slog.Int("cifs", len(sim.CIFs())))
+		logger.Warn("some files were not loaded", slog.String("error", err.Error()))
 	}
+	logger.Info("invoices loaded", slog.Int("files", n), slog.Int("cifs", len(sim.CIFs())))
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
