@@ -112,7 +112,7 @@ func (s *Server) springError(w http.ResponseWriter, status int, msg string) {
 func xmlAttr(v string) string {
 	var b strings.Builder
 	_ = xml.EscapeText(&b, []byte(v))
-	return strings.ReplaceAll(b.String(), "&#34;", "&quot;")
+	return strings.NewReplacer("&#34;", "&quot;", "&#39;", "'").Replace(b.String())
 }
 
 // headerXML writes a family-A answer: attrs as ordered name/value pairs, then

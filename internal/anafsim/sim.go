@@ -10,8 +10,15 @@
 //	POST     /anaf-oauth2/v1/revoke      RFC 7009 token or EFGO access_token/refresh_token
 //	GET      /{test,prod}/FCTEL/rest/listaMesajeFactura, listaMesajePaginatieFactura,
 //	         descarcare, stareMesaj;  POST .../upload, .../uploadb2c
+//	POST     .../validare/{FACT1|FCN}, .../transformare/{std}[/DA], /api/validate/signature
+//	         (Bearer optional: without it, the public webservicesp form)
 //	GET      /TestOauth/jaxrs/hello?name=
-//	POST/DELETE /__sim/faults, GET /__sim/stats  (simulator control, no auth)
+//	POST/DELETE /__sim/faults, GET /__sim/stats, POST /__sim/reset  (simulator control, no auth)
+//
+// Grants (which CIFs a token may act for), quotas, the 60-day window,
+// asynchronous upload processing, RASP buyer messages and injected faults
+// (X-Sim-Fault header, Options.FaultRate, POST /__sim/faults) are described
+// in docs/anaf-sim.md.
 //
 // The texts, error families and HTTP statuses follow /work/shared/anaf/API.md.
 // Every clock read goes through Options.Now. All state sits behind one mutex.
