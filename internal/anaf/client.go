@@ -251,6 +251,10 @@ type response struct {
 // the limit. Errors are *Error (transient, outcome unknown, canceled,
 // malformed for an oversize body).
 func (c *Client) do(ctx context.Context, req request) (*response, error) {
+	// A caller that has already given up sends nothing: not an "outcome unknown".
+	if err := ctx.Err(); err != nil {
+		return nil, &Error{Kind: KindCanceled, Endpoint: req.endpoint, Err: err}
+	}
 	cctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	var body io.Reader

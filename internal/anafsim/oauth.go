@@ -147,22 +147,28 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 // clientCreds reads HTTP Basic or client_secret_post credentials.
 func clientCreds(r *http.Request) (id, secret string) {
 	if id, secret, ok := r.BasicAuth(); ok {
-		uid, err1 := url.QueryUnescape(id)
-		usec, err2 := url.QueryUnescape(secret)
-		if err1 == nil && err2 == nil {
-			return uid, usec
-		}
 		return id, secret
 	}
 	return r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 }
 
+// clientOK checks the client's credentials. Basic credentials are taken as
+// sent (API.md §2.3: base64(client_id:client_secret)) and, for clients that
+// form-encode them first as RFC 6749 §2.3.1 says, also URL-decoded.
 func (s *Server) clientOK(id, secret string) bool {
 	if s.opts.ClientID == "" {
 		return true
 	}
-	return subtle.ConstantTimeCompare([]byte(id), []byte(s.opts.ClientID)) == 1 &&
-		subtle.ConstantTimeCompare([]byte(secret), []byte(s.opts.ClientSecret)) == 1
+	match := func(id, secret string) bool {
+		return subtle.ConstantTimeCompare([]byte(id), []byte(s.opts.ClientID)) == 1 &&
+			subtle.ConstantTimeCompare([]byte(secret), []byte(s.opts.ClientSecret)) == 1
+	}
+	if match(id, secret) {
+		return true
+	}
+	uid, err1 := url.QueryUnescape(id)
+	usec, err2 := url.QueryUnescape(secret)
+	return err1 == nil && err2 == nil && match(uid, usec)
 }
 
 func oauthError(w http.ResponseWriter, status int, code, desc string) {
