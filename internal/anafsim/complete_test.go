@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -666,4 +667,20 @@ func TestGenerateLoad(t *testing.T) {
 	n, err = d.sim.LoadSources("", 0, 0, 1)
 	require.NoError(t, err)
 	require.Equal(t, DefaultGenerated, n, "the project's generator by default")
+}
+
+func TestAuthorizeRefusesNonHTTPRedirect(t *testing.T) {
+	t.Parallel()
+	sim, err := New(Options{AutoApprove: true})
+	require.NoError(t, err)
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, target := range []string{"javascript:alert(1)", "data:text/html,x", "//evil.example/cb", "file:///etc/passwd"} {
+		resp, err := hc.Get(srv.URL + "/anaf-oauth2/v1/authorize?response_type=code&client_id=x&redirect_uri=" + url.QueryEscape(target))
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, target)
+		require.Empty(t, resp.Header.Get("Location"), target)
+	}
 }

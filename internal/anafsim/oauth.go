@@ -90,8 +90,8 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := url.Parse(redirectURI)
-	if err != nil || redirectURI == "" || !u.IsAbs() {
-		http.Error(w, "invalid redirect_uri", http.StatusBadRequest)
+	if err != nil || redirectURI == "" || !u.IsAbs() || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		http.Error(w, "invalid redirect_uri: an absolute http(s) URL is required", http.StatusBadRequest)
 		return
 	}
 	deny := func(desc string) {

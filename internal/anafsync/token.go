@@ -87,7 +87,20 @@ func (e *Engine) token(ctx context.Context, client *anaf.Client, companyID int64
 		}
 		t, err := e.decrypt(row)
 		if err != nil {
-			lastErr = err
+			// Encrypted with a key EFACTURA_ENCRYPTION_KEY no longer holds:
+			// unusable until the user connects again, so say so (page, health).
+			e.logger().Error("stored ANAF token cannot be decrypted", slog.Int64("user_id", uid), slog.String("error", err.Error()))
+			bad := *row
+			bad.Status = StatusReconnectNeeded
+			if serr := e.Store.SaveANAFToken(ctx, &bad); serr != nil {
+				e.logger().Error("marking ANAF connection", slog.String("error", serr.Error()))
+			}
+			actor := uid
+			_ = e.Store.Audit(ctx, &store.AuditEvent{ActorID: &actor, Action: "anaf.token_undecryptable", Target: fmt.Sprintf("user:%d", uid),
+				Details: "the stored ANAF token cannot be decrypted with EFACTURA_ENCRYPTION_KEY (was the key changed or removed?)"})
+			if reconnectErr == nil || reconnectErr == ErrReconnectNeeded {
+				reconnectErr = fmt.Errorf("%w (the stored ANAF token cannot be decrypted with EFACTURA_ENCRYPTION_KEY: was the key changed?)", ErrReconnectNeeded)
+			}
 			continue
 		}
 		if !row.ExpiresAt.Before(e.now().Add(refreshMargin)) {

@@ -66,9 +66,14 @@ func setupDemo(ctx context.Context, e *Env, invoicesDir string) (*demoState, err
 		return nil, errors.New("--demo refuses to run with EFACTURA_ENV=production")
 	}
 	d := &demoState{env: e}
-	external := cfg.ANAFBaseURL != "https://api.anaf.ro" || cfg.ANAFOAuthURL != "https://logincert.anaf.ro"
+	baseSet := cfg.ANAFBaseURL != "https://api.anaf.ro"
+	oauthSet := cfg.ANAFOAuthURL != "https://logincert.anaf.ro"
+	if baseSet != oauthSet {
+		return nil, errors.New("to use an external ANAF simulator set both EFACTURA_ANAF_BASE_URL and EFACTURA_ANAF_OAUTH_URL to its URL (the demo never calls the real ANAF)")
+	}
+	external := baseSet
 	names := map[string]string{} // CIF → party name
-	counts := map[string]int{}   // CIF → messages
+	counts := map[string]int{}   // CIF → messages of the loaded set
 	if external {
 		if invoicesDir != "" {
 			return nil, errors.New("--demo-invoices cannot be used with an external simulator (EFACTURA_ANAF_BASE_URL is set): load invoices into that simulator instead")
@@ -85,6 +90,7 @@ func setupDemo(ctx context.Context, e *Env, invoicesDir string) (*demoState, err
 	} else {
 		sim, err := anafsim.New(anafsim.Options{
 			StateDir: filepath.Join(cfg.DataDir, "anafsim"), ClientID: demoClientID, ClientSecret: demoClientSecret, AutoApprove: true,
+			Logger: slog.New(slog.DiscardHandler),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("starting the ANAF simulator: %w", err)
@@ -100,24 +106,41 @@ func setupDemo(ctx context.Context, e *Env, invoicesDir string) (*demoState, err
 			files = invoicegen.Generate(demoInvoiceCount, demoSeed)
 		}
 		loaded := 0
+		var skipped []string
 		for _, f := range files {
 			doc, perr := invoice.Parse(f.Data)
 			if perr != nil {
-				e.Logger.Warn("demo: skipping a file that is not a UBL invoice", slog.String("file", f.Name), slog.String("error", perr.Error()))
+				skipped = append(skipped, f.Name+" (not a UBL invoice: "+perr.Error()+")")
 				continue
 			}
 			if err := sim.LoadFile(f.Name, f.Data); err != nil {
-				e.Logger.Warn("demo: the simulator refused a file", slog.String("file", f.Name), slog.String("error", err.Error()))
+				skipped = append(skipped, f.Name+" ("+strings.TrimPrefix(err.Error(), "anafsim: "+f.Name+": ")+")")
 				continue
 			}
 			loaded++
 			for _, p := range []invoice.Party{doc.Seller, doc.Buyer} {
-				if c := invoice.PartyCIF(p); c != "" && names[c] == "" {
-					names[c] = p.Name
+				if c := invoice.PartyCIF(p); c != "" {
+					counts[c]++
+					if names[c] == "" {
+						names[c] = p.Name
+					}
 				}
 			}
 		}
-		counts = sim.CIFs()
+		if len(skipped) > 0 {
+			e.Logger.Info("demo: some files were not loaded into the simulator", slog.Int("skipped", len(skipped)),
+				slog.String("files", strings.Join(skipped, "; ")))
+		}
+		var earlier int
+		for c := range sim.CIFs() {
+			if counts[c] == 0 {
+				earlier++
+			}
+		}
+		if earlier > 0 {
+			e.Logger.Warn("demo: the simulator state in the data directory also holds invoices of an earlier sample set; delete the data directory for a clean start",
+				slog.String("dir", filepath.Join(cfg.DataDir, "anafsim")), slog.Int("other_companies", earlier))
+		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, err
@@ -168,7 +191,7 @@ func setupDemo(ctx context.Context, e *Env, invoicesDir string) (*demoState, err
 	for c := range counts {
 		cifs = append(cifs, c)
 	}
-	sort.Strings(cifs)
+	sort.Slice(cifs, func(i, j int) bool { return cifLess(cifs[i], cifs[j]) })
 	for _, c := range cifs {
 		comp, err := e.Store.CompanyByCIF(ctx, c)
 		if errors.Is(err, store.ErrNotFound) {
@@ -191,7 +214,7 @@ func setupDemo(ctx context.Context, e *Env, invoicesDir string) (*demoState, err
 	}
 	// The key goes to the company with the most invoices, ties to the lowest CIF.
 	best := cifs[0]
-	for _, c := range cifs {
+	for _, c := range cifs { // ascending, so ties keep the numerically lowest CIF
 		if counts[c] > counts[best] {
 			best = c
 		}
@@ -222,8 +245,10 @@ func setupDemo(ctx context.Context, e *Env, invoicesDir string) (*demoState, err
 		return nil, err
 	}
 
-	// ANAF connection of the admin, through the simulator's auto-approving consent.
-	if t, err := e.Store.ANAFTokenByUser(ctx, admin.ID); err != nil || t.Status != "connected" {
+	// ANAF connection of the admin, through the simulator's auto-approving
+	// consent; again when the stored one is unusable (for instance encrypted
+	// with a key that went away with an earlier data directory).
+	if t, err := e.Store.ANAFTokenByUser(ctx, admin.ID); err != nil || t.Status != "connected" || !decryptable(e, t) {
 		if err := connectDemoANAF(ctx, e, admin.ID); err != nil {
 			return nil, fmt.Errorf("connecting the demo admin to the ANAF simulator: %w", err)
 		}
@@ -397,6 +422,20 @@ func writeCredentials(path string, kv map[string]string) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// cifLess orders digit strings numerically.
+func cifLess(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+func decryptable(e *Env, t *store.ANAFToken) bool {
+	_, err1 := e.Secrets.Decrypt(t.AccessTokenEnc)
+	_, err2 := e.Secrets.Decrypt(t.RefreshTokenEnc)
+	return err1 == nil && err2 == nil
 }
 
 func randomPassword() string { return config.NewSecretKey()[:20] }

@@ -32,7 +32,7 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 	cfg := e.Cfg
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("listening on %s (EFACTURA_ADDR): %w", cfg.Addr, err)
+		return fmt.Errorf("cannot listen on %s (set another address with --addr or EFACTURA_ADDR): %w", cfg.Addr, err)
 	}
 	// An address with port 0 learns its real port now.
 	cfg.WithAddr(ln.Addr().String())

@@ -16,8 +16,9 @@ var ErrInvalid = errors.New("not a CIF: expected 2 to 10 digits, optionally pref
 // ErrCheckDigit is returned by Check when the check digit does not match.
 var ErrCheckDigit = errors.New("the CIF check digit is wrong")
 
-// Normalize strips spaces and an optional "RO" prefix (any case) and returns
-// the digits, or ErrInvalid when what is left is not 2..10 digits.
+// Normalize strips spaces, an optional "RO" prefix (any case) and leading
+// zeros, and returns the digits, or ErrInvalid when what is left is not
+// 2..10 digits. "RO0012345674" and "12345674" are the same CIF.
 func Normalize(s string) (string, error) {
 	s = strings.Map(func(r rune) rune {
 		if r == ' ' || r == '\t' || r == '\u00a0' {
@@ -28,13 +29,17 @@ func Normalize(s string) (string, error) {
 	if len(s) >= 2 && strings.EqualFold(s[:2], "RO") {
 		s = s[2:]
 	}
-	if len(s) < 2 || len(s) > 10 {
-		return "", ErrInvalid
-	}
 	for _, r := range s {
 		if r < '0' || r > '9' {
 			return "", ErrInvalid
 		}
+	}
+	if len(s) > 10 {
+		return "", ErrInvalid
+	}
+	s = strings.TrimLeft(s, "0")
+	if len(s) < 2 {
+		return "", ErrInvalid
 	}
 	return s, nil
 }

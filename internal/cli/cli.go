@@ -71,7 +71,8 @@ func RunEnv(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		return 1
 	}
 	if len(args) == 0 {
-		args = []string{"--help"}
+		_, _ = parser.Parse([]string{"--help"})
+		return 2
 	}
 	kctx, err := parser.Parse(args)
 	if exitCode >= 0 { // --help

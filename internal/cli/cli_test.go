@@ -54,6 +54,8 @@ func TestCommands(t *testing.T) {
 
 	code, _, errOut := r.run("no-such-command")
 	require.Equal(t, 2, code, errOut)
+	code, _, _ = r.run()
+	require.Equal(t, 2, code, "no command is a usage error")
 
 	// Flags after arguments.
 	code, out, errOut = r.run("user", "create", "--email", "ana@example.ro", "--password", "parola-lunga-1", "--admin")

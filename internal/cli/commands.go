@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -24,7 +25,7 @@ import (
 // ---- serve
 
 type serveCmd struct {
-	Demo         bool   `help:"Run with an embedded SQLite database and a built-in ANAF simulator loaded with sample invoices."`
+	Demo         bool   `help:"Run with a built-in ANAF simulator loaded with sample invoices, a demo admin, companies and API key (database: DATABASE_URL, by default SQLite under ./data)."`
 	DemoInvoices string `name:"demo-invoices" type:"existingdir" placeholder:"DIR" help:"With --demo: load this directory of UBL files instead of the generated samples."`
 	Addr         string `placeholder:"HOST:PORT" help:"Listen address (overrides EFACTURA_ADDR)."`
 }
@@ -518,12 +519,19 @@ func (c *syncCmd) Run(g *globals) error {
 	if err != nil {
 		return err
 	}
+	if _, err := os.Stat(filepath.Join(e.Cfg.DataDir, "demo-credentials.txt")); err == nil &&
+		e.Cfg.ANAFBaseURL == "https://api.anaf.ro" && e.Cfg.ANAFClientID == "" {
+		return errors.New("this data directory was made by `serve --demo`, whose ANAF simulator runs inside the server: start `serve --demo` again (it syncs on every start) or point EFACTURA_ANAF_BASE_URL and EFACTURA_ANAF_OAUTH_URL at a simulator")
+	}
+	if _, err := e.ANAFClientFunc()(g.ctx); err != nil {
+		return err
+	}
 	engine := e.SyncEngine()
 	tty := isTerminal(g.stderr)
 	last := time.Time{}
 	res, err := engine.SyncCompany(g.ctx, comp.ID, func(p anafsync.Progress) {
-		if !tty && time.Since(last) < 2*time.Second && p.Phase != "done" {
-			return
+		if p.Phase == "done" || (!tty && time.Since(last) < 2*time.Second) {
+			return // the summary on stdout says how it ended
 		}
 		last = time.Now()
 		line := fmt.Sprintf("sync %s: %s %d/%d new %d failed %d", comp.CIF, p.Phase, p.Done, p.Todo, p.New, p.Failed)

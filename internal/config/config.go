@@ -70,15 +70,20 @@ func Load(getenv Getenv) (*Config, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	var fileErr error
 	get := func(name, def string) string {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			return v
 		}
 		if f := strings.TrimSpace(getenv(name + "_FILE")); f != "" {
 			b, err := os.ReadFile(f)
-			if err == nil {
-				return strings.TrimSpace(string(b))
+			if err != nil {
+				if fileErr == nil {
+					fileErr = fmt.Errorf("%s_FILE names %s, which cannot be read: %v", name, f, errors.Unwrap(err))
+				}
+				return def
 			}
+			return strings.TrimSpace(string(b))
 		}
 		return def
 	}
@@ -100,6 +105,9 @@ func Load(getenv Getenv) (*Config, error) {
 		ANAFClientID:     get("EFACTURA_ANAF_CLIENT_ID", ""),
 		ANAFClientSecret: get("EFACTURA_ANAF_CLIENT_SECRET", ""),
 		Registration:     get("EFACTURA_REGISTRATION", "open"),
+	}
+	if fileErr != nil {
+		return nil, fileErr
 	}
 	if c.Env != "development" && c.Env != "production" {
 		return nil, fmt.Errorf("EFACTURA_ENV must be development or production, not %q", c.Env)
@@ -163,6 +171,20 @@ func Load(getenv Getenv) (*Config, error) {
 		}
 	}
 
+	switch strings.ToLower(c.LogLevel) {
+	case "", "debug", "info", "warn", "warning", "error":
+	default:
+		return nil, fmt.Errorf("EFACTURA_LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel)
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") || (u.Scheme != "unix" && u.Host == "") {
+			return nil, errors.New("REDIS_URL must be a URL such as redis://host:6379/0 (or rediss://, unix://)")
+		}
+	}
+	if dbURL != "" && !validDatabaseURL(dbURL) {
+		return nil, errors.New("DATABASE_URL must start with postgres://, postgresql:// or sqlite:")
+	}
+
 	if c.Production() {
 		if c.LogFormat == "" {
 			c.LogFormat = "json"
@@ -170,8 +192,11 @@ func Load(getenv Getenv) (*Config, error) {
 		if c.LogLevel == "" {
 			c.LogLevel = "info"
 		}
-		if dbURL == "" || dbURL == DefaultDatabaseURL {
+		if dbURL == "" {
 			return nil, errors.New("DATABASE_URL must be set in production (postgres://… or an explicit sqlite: path)")
+		}
+		if dbURL == DefaultDatabaseURL {
+			return nil, errors.New("DATABASE_URL is the development default (" + DefaultDatabaseURL + "): give production its own database")
 		}
 		c.DatabaseURL = dbURL
 		if err := checkSecretKey(c.SecretKey); err != nil {
@@ -183,6 +208,9 @@ func Load(getenv Getenv) (*Config, error) {
 		c.BaseURL = strings.TrimRight(get("EFACTURA_BASE_URL", ""), "/")
 		if c.BaseURL == "" {
 			return nil, errors.New("EFACTURA_BASE_URL must be set in production (the public https:// URL of the gateway)")
+		}
+		if u, err := url.Parse(c.BaseURL); err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return nil, fmt.Errorf("EFACTURA_BASE_URL must be the public https:// URL of the gateway (session cookies are Secure in production), not %q", c.BaseURL)
 		}
 	} else {
 		if c.LogFormat == "" {
@@ -226,6 +254,15 @@ func (c *Config) WithAddr(addr string) {
 		c.BaseURL = "http://" + addr
 	}
 	c.Addr = addr
+}
+
+func validDatabaseURL(u string) bool {
+	for _, p := range []string{"postgres://", "postgresql://", "sqlite:", "file:"} {
+		if strings.HasPrefix(u, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func parseBool(s string) (bool, error) {

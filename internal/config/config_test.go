@@ -50,6 +50,12 @@ func TestProductionRefusesWeakOrMissing(t *testing.T) {
 		{"NoDatabase", "DATABASE_URL", "", "DATABASE_URL"},
 		{"DefaultDatabase", "DATABASE_URL", DefaultDatabaseURL, "DATABASE_URL"},
 		{"NoBaseURL", "EFACTURA_BASE_URL", "", "EFACTURA_BASE_URL"},
+		{"BaseURLWithoutScheme", "EFACTURA_BASE_URL", "gw.example", "EFACTURA_BASE_URL"},
+		{"BaseURLPlainHTTP", "EFACTURA_BASE_URL", "http://gw.example", "EFACTURA_BASE_URL"},
+		{"BadRedis", "REDIS_URL", "notaurl", "REDIS_URL"},
+		{"BadLogLevel", "EFACTURA_LOG_LEVEL", "loud", "EFACTURA_LOG_LEVEL"},
+		{"MySQL", "DATABASE_URL", "mysql://x", "DATABASE_URL"},
+		{"MissingSecretFile", "EFACTURA_SECRET_KEY_FILE", "/nonexistent/secret", "EFACTURA_SECRET_KEY_FILE"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,6 +65,9 @@ func TestProductionRefusesWeakOrMissing(t *testing.T) {
 				m[k] = v
 			}
 			m[tc.key] = tc.value
+			if strings.HasSuffix(tc.key, "_FILE") {
+				delete(m, strings.TrimSuffix(tc.key, "_FILE"))
+			}
 			_, err := Load(env(m))
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tc.want)

@@ -178,6 +178,11 @@ func sqliteDSN(u string) (dsn string, memory bool, err error) {
 				return "", false, fmt.Errorf("store: create database directory: %w", err)
 			}
 		}
+		// The archive holds invoices and encrypted tokens: create the file
+		// owner-only (SQLite gives its -wal and -shm files the same mode).
+		if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+			_ = f.Close()
+		}
 	}
 	params := url.Values{}
 	params.Add("_pragma", "busy_timeout(10000)")
