@@ -32,6 +32,8 @@ type Deps struct {
 	Logger  *slog.Logger
 	// Checks adds dependency checks to /health (name → error); the database is always checked.
 	Checks map[string]func(ctx context.Context) error
+	// StartSync queues a sync of the company now (POST /api/v1/sync); nil answers 503.
+	StartSync func(ctx context.Context, companyID int64) (runID int64, err error)
 }
 
 type handler struct {
@@ -51,6 +53,10 @@ func New(d Deps) http.Handler {
 	mux.Handle("GET /api/v1/invoices/{id}", h.withKey(h.getInvoice))
 	mux.Handle("GET /api/v1/invoices/{id}/download", h.withKey(h.downloadInvoice))
 	mux.Handle("GET /api/v1/invoices/{id}/xml", h.withKey(h.invoiceXML))
+	mux.Handle("GET /api/v1/invoices/{id}/pdf", h.withKey(h.invoicePDF))   // pdf.go
+	mux.Handle("GET /api/v1/invoices/export", h.withKey(h.exportInvoices)) // export.go
+	mux.Handle("GET /api/v1/sync", h.withKey(h.listSyncRuns))              // sync.go
+	mux.Handle("POST /api/v1/sync", h.withKey(h.startSync))                // sync.go
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "No such API endpoint.")
 	})
