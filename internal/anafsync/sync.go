@@ -14,11 +14,14 @@ package anafsync
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -65,14 +68,16 @@ var ErrBusy = errors.New("a sync of this company is already running")
 // Progress is reported while a sync runs.
 type Progress struct {
 	Phase  string // "listing" | "downloading" | "done"
-	Found  int    // messages listed in the window
-	Todo   int    // messages not yet archived
+	Page   int    // page being processed, 1-based
+	Pages  int    // total pages announced by ANAF so far (0 until known)
+	Found  int    // messages listed in the window so far
+	Todo   int    // messages not yet archived, on the pages seen so far
 	Done   int    // of Todo, processed so far
 	New    int
 	Failed int
 }
 
-// Result summarises one sync run.
+// Result summarises one sync run (or, for Step, one step of it).
 type Result struct {
 	RunID    int64
 	Found    int // messages listed
@@ -84,8 +89,54 @@ type Result struct {
 	Duration time.Duration
 }
 
-// Engine runs syncs. Safe for concurrent use; one sync per company at a time
-// in this process, and token refreshes serialised per user.
+// Lease and step timing. A sync run is worked on in steps of at most
+// StepOptions.MaxDuration while holding the company's database lease
+// (LeaseTTL, renewed every LeaseRenew); a step killed with its process
+// leaves a lease that expires after LeaseTTL, and the run is resumed from
+// its stored cursor.
+const (
+	LeaseTTL   = 20 * time.Second
+	LeaseRenew = 5 * time.Second
+	// AtRiskAge: a message listed but not archived whose data_creare is older
+	// than this is reported at risk (ANAF deletes messages after 60 days).
+	AtRiskAge = 50 * 24 * time.Hour
+)
+
+// QuotaWaitError means ANAF's (or the gateway's own) quota for listing
+// is spent: the run stays open, with ResumeAfter = Until, and must be
+// resumed then (the job snoozes until Until).
+type QuotaWaitError struct {
+	Until time.Time
+	Err   error
+}
+
+func (e *QuotaWaitError) Error() string {
+	return fmt.Sprintf("ANAF quota exhausted; the sync resumes after %s: %v", e.Until.UTC().Format(time.RFC3339), e.Err)
+}
+
+func (e *QuotaWaitError) Unwrap() error { return e.Err }
+
+// ErrLeaseLost means the company's lease expired during a step and
+// another worker took it; the step stopped at once.
+var ErrLeaseLost = errors.New("the company's sync lease was lost to another worker")
+
+// errInterrupted marks a step stopped by its context; the run stays open.
+var errInterrupted = errors.New("sync interrupted")
+
+// StepOptions bound one step.
+type StepOptions struct {
+	// MaxDuration: no new message is started after it (0: no bound, the
+	// whole run in one step). Each message takes at most a few seconds
+	// (the retry policy's delays), so a job timeout of MaxDuration + 15 s
+	// is never reached in practice.
+	MaxDuration time.Duration
+	// Progress, when set, is called after each message and page.
+	Progress func(Progress)
+}
+
+// Engine runs syncs. Safe for concurrent use; one sync per company at a
+// time across processes (the database lease), and token refreshes
+// serialised per user across processes (see WithUserTokenLock).
 type Engine struct {
 	Store      *store.Store
 	Secrets    *secretbox.Keyring
@@ -95,11 +146,19 @@ type Engine struct {
 	// Retry is the backoff for transient download failures; the zero value
 	// means DefaultRetry (4 attempts, 500 ms doubling up to 10 s).
 	Retry anaf.RetryPolicy
+	// Enqueue, when set, makes SyncNow queue a durable job (internal/jobs)
+	// instead of syncing in a goroutine of this process.
+	Enqueue func(ctx context.Context, companyID int64) (*store.SyncRun, error)
+	// OnLease, a test hook, is called with +1 when a step takes a company's
+	// lease and -1 just before it releases it.
+	OnLease func(companyID int64, delta int)
 
 	mu        sync.Mutex
 	running   map[int64]*Progress
 	userLocks map[int64]*sync.Mutex
 	wg        sync.WaitGroup
+	ownerOnce sync.Once
+	owner     string
 }
 
 func (e *Engine) retry() anaf.RetryPolicy {
@@ -123,7 +182,18 @@ func (e *Engine) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// Running returns the progress of a running sync of the company, if any.
+// Owner is this engine's lease owner name: host, pid and a random suffix.
+func (e *Engine) Owner() string {
+	e.ownerOnce.Do(func() {
+		host, _ := os.Hostname()
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		e.owner = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+	})
+	return e.owner
+}
+
+// Running returns the progress of a sync of the company running in this process, if any.
 func (e *Engine) Running(companyID int64) (Progress, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -134,10 +204,16 @@ func (e *Engine) Running(companyID int64) (Progress, bool) {
 	return *p, true
 }
 
-// SyncNow starts a sync of the company in the background. ErrBusy when one runs.
+// SyncNow starts a sync of the company: it queues a durable job when
+// Enqueue is set, else it runs SyncCompany in a goroutine. ErrBusy when one
+// runs in this process.
 func (e *Engine) SyncNow(ctx context.Context, companyID int64) error {
 	if _, ok := e.Running(companyID); ok {
 		return ErrBusy
+	}
+	if e.Enqueue != nil {
+		_, err := e.Enqueue(ctx, companyID)
+		return err
 	}
 	e.wg.Add(1)
 	go func() {
@@ -153,77 +229,217 @@ func (e *Engine) SyncNow(ctx context.Context, companyID int64) error {
 // Wait blocks until background syncs started with SyncNow have finished.
 func (e *Engine) Wait() { e.wg.Wait() }
 
+// QueueRun opens a queued run of the company, or returns its open run
+// (existing = true) when there is one. The caller enqueues the job that
+// works on it. Errors: the store's ErrNotFound for an unknown company.
+func (e *Engine) QueueRun(ctx context.Context, companyID int64) (run *store.SyncRun, existing bool, err error) {
+	if _, err := e.Store.CompanyByID(ctx, companyID); err != nil {
+		return nil, false, fmt.Errorf("loading company %d: %w", companyID, err)
+	}
+	for range 3 {
+		run, err = e.Store.OpenSyncRun(ctx, companyID, store.SyncQueued)
+		if err == nil {
+			return run, false, nil
+		}
+		if !errors.Is(err, store.ErrAlreadyExists) {
+			return nil, false, err
+		}
+		run, err = e.Store.OpenSyncRunOf(ctx, companyID)
+		if err == nil {
+			return run, true, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, false, err
+		}
+		// It finished in between: try again.
+	}
+	return nil, false, fmt.Errorf("opening a sync run of company %d: %w", companyID, ErrBusy)
+}
+
 // SyncCompany synchronises one company in the foreground; progress, when
-// non-nil, is called after each step. Every run that starts is recorded in
+// non-nil, is called after each step. It continues the company's open run
+// (one queued by the scheduler, or left by a crash) or opens one, and works
+// on it until it ends, holding the company's lease. Every run is recorded in
 // sync_runs with status ok, partial (Result.Failed > 0; the company's
 // LastSyncedUntil is then not advanced, so the failed messages are listed
 // again next time) or failed with a readable error.
 //
-// Errors: ErrBusy (no run recorded), the store's ErrNotFound for an unknown
-// company (no run recorded), ErrNoConnection, ErrReconnectNeeded, and
-// wrapped anaf errors (listing, a second 401 after one refresh) or
-// context errors.
+// Errors: ErrBusy (another worker holds the lease; no run recorded), the
+// store's ErrNotFound for an unknown company (no run recorded),
+// ErrNoConnection, ErrReconnectNeeded, *QuotaWaitError (the run stays open
+// and the server resumes it after the reset), wrapped anaf errors (listing,
+// a second 401 after one refresh) or context errors (run recorded failed).
 func (e *Engine) SyncCompany(ctx context.Context, companyID int64, progress func(Progress)) (*Result, error) {
+	if _, ok := e.Running(companyID); ok {
+		return nil, ErrBusy
+	}
+	if _, err := e.Store.CompanyByID(ctx, companyID); err != nil {
+		return nil, fmt.Errorf("loading company %d: %w", companyID, err)
+	}
+	owner := e.Owner() + "/fg"
+	ok, err := e.Store.AcquireSyncLease(ctx, companyID, owner, LeaseTTL)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrBusy
+	}
+	run, err := e.Store.OpenSyncRunOf(ctx, companyID)
+	if errors.Is(err, store.ErrNotFound) {
+		run, err = e.Store.OpenSyncRun(ctx, companyID, store.SyncRunning)
+	}
+	if err != nil {
+		_ = e.Store.ReleaseSyncLease(context.WithoutCancel(ctx), companyID, owner)
+		return nil, fmt.Errorf("recording sync run: %w", err)
+	}
+	res, _, err := e.step(ctx, run.ID, owner, StepOptions{Progress: progress}, true)
+	return res, err
+}
+
+// Step works on an open run for at most o.MaxDuration, holding the
+// company's lease under owner, and records its cursor. done is true when
+// the run has ended (ok, partial or failed: then err is the failure, as
+// SyncCompany's) or was already finished. When done is false and err is
+// nil, work remains: call Step again. Errors with done false: ErrBusy
+// (another worker holds the lease), ErrLeaseLost, *QuotaWaitError, or the
+// context's error (the run stays open, resumable).
+func (e *Engine) Step(ctx context.Context, runID int64, owner string, o StepOptions) (res *Result, done bool, err error) {
+	return e.step(ctx, runID, owner, o, false)
+}
+
+func (e *Engine) step(ctx context.Context, runID int64, owner string, o StepOptions, foreground bool) (res *Result, done bool, err error) {
+	run, err := e.Store.SyncRunByID(ctx, runID)
+	if err != nil {
+		return nil, false, fmt.Errorf("loading sync run %d: %w", runID, err)
+	}
+	res = &Result{RunID: run.ID, Found: run.Found, New: run.New, Failed: run.Failed}
+	if run.FinishedAt != nil {
+		return res, true, nil
+	}
+	companyID := run.CompanyID
+	ok, err := e.Store.AcquireSyncLease(ctx, companyID, owner, LeaseTTL)
+	if err != nil {
+		return res, false, err
+	}
+	if !ok {
+		return res, false, ErrBusy
+	}
 	e.mu.Lock()
 	if e.running == nil {
 		e.running = map[int64]*Progress{}
 	}
 	if _, busy := e.running[companyID]; busy {
 		e.mu.Unlock()
-		return nil, ErrBusy
+		_ = e.Store.ReleaseSyncLease(context.WithoutCancel(ctx), companyID, owner)
+		return res, false, ErrBusy
 	}
-	prog := &Progress{Phase: "listing"}
+	prog := &Progress{Phase: "listing", Found: run.Found, New: run.New, Failed: run.Failed, Page: run.NextPage, Pages: run.TotalPages}
 	e.running[companyID] = prog
 	e.mu.Unlock()
+	if e.OnLease != nil {
+		e.OnLease(companyID, +1)
+	}
 	defer func() {
+		if e.OnLease != nil {
+			e.OnLease(companyID, -1)
+		}
 		e.mu.Lock()
 		delete(e.running, companyID)
 		e.mu.Unlock()
+		if rerr := e.Store.ReleaseSyncLease(context.WithoutCancel(ctx), companyID, owner); rerr != nil {
+			e.logger().Warn("releasing the sync lease", slog.String("error", rerr.Error()))
+		}
 	}()
 	report := func(update func(p *Progress)) {
 		e.mu.Lock()
 		update(prog)
 		p := *prog
 		e.mu.Unlock()
-		if progress != nil {
-			progress(p)
+		if o.Progress != nil {
+			o.Progress(p)
 		}
 	}
 
 	company, err := e.Store.CompanyByID(ctx, companyID)
 	if err != nil {
-		return nil, fmt.Errorf("loading company %d: %w", companyID, err)
+		return res, false, fmt.Errorf("loading company %d: %w", companyID, err)
 	}
-	run, err := e.Store.StartSyncRun(ctx, companyID)
-	if err != nil {
-		return nil, fmt.Errorf("recording sync run: %w", err)
+	// The step's bound is real time (job timeouts are), whatever e.Now says.
+	var deadline time.Time
+	if o.MaxDuration > 0 {
+		deadline = time.Now().Add(o.MaxDuration)
 	}
-	started := e.now()
-	res := &Result{RunID: run.ID}
-	var todo []anaf.Message
-	var firstFailure error
-	finish := func(err error) (*Result, error) {
-		run.FinishedAt = nil // the store's clock, like StartedAt
+	wctx := context.WithoutCancel(ctx)
+	save := func() error {
 		run.Found, run.New, run.Failed = res.Found, res.New, res.Failed
+		return e.Store.SaveSyncRun(wctx, run)
+	}
+	finish := func(err error) (*Result, bool, error) {
+		if err != nil && !foreground && (errors.Is(err, errInterrupted) || errors.Is(err, ErrLeaseLost)) {
+			// A job stopped (shutdown, timeout, lost lease): the run stays
+			// open and is resumed from its cursor.
+			if serr := save(); serr != nil {
+				e.logger().Error("recording sync progress", slog.String("error", serr.Error()))
+			}
+			return res, false, err
+		}
+		var qw *QuotaWaitError
+		if errors.As(err, &qw) {
+			run.ResumeAfter = &qw.Until
+			run.Error = qw.Error()
+			if serr := save(); serr != nil {
+				e.logger().Error("recording sync progress", slog.String("error", serr.Error()))
+			}
+			e.logger().Warn("sync waits for an ANAF quota reset", slog.String("cif", company.CIF), slog.Time("until", qw.Until))
+			return res, false, err
+		}
+		run.FinishedAt = nil // the store's clock, like StartedAt
 		run.Status = store.SyncOK
+		run.ResumeAfter = nil
 		if err != nil {
 			run.Status = store.SyncFailed
 			run.Error = err.Error()
 		} else if res.Failed > 0 {
 			run.Status = SyncPartial
-			run.Error = fmt.Sprintf("%d of %d messages could not be archived and will be retried on the next sync; first error: %v",
-				res.Failed, len(todo), firstFailure)
+			run.Error = fmt.Sprintf("%d of %d messages could not be archived and will be retried on the next sync; first error: %s",
+				res.Failed, res.Found, strings.TrimPrefix(run.Error, "first error: "))
+		} else {
+			run.Error = ""
 		}
-		if ferr := e.Store.FinishSyncRun(context.WithoutCancel(ctx), run); ferr != nil {
+		if run.AtRisk > 0 {
+			run.Warning = fmt.Sprintf("%d messages listed by ANAF are not archived and are older than %d days: ANAF deletes them at 60 days; sync again soon",
+				run.AtRisk, int(AtRiskAge.Hours()/24))
+		}
+		run.Found, run.New, run.Failed = res.Found, res.New, res.Failed
+		if ferr := e.Store.FinishSyncRun(wctx, run); ferr != nil {
 			e.logger().Error("recording sync outcome", slog.String("error", ferr.Error()))
 		}
-		res.Duration = e.now().Sub(started)
+		res.Duration = e.now().Sub(run.StartedAt)
 		report(func(p *Progress) { p.Phase = "done" })
 		e.logger().Info("sync finished", slog.String("cif", company.CIF), slog.Int("found", res.Found),
-			slog.Int("new", res.New), slog.Int("failed", res.Failed), slog.Int("reused", res.Reused),
+			slog.Int("new", res.New), slog.Int("failed", res.Failed), slog.Int("pages", run.Pages),
 			slog.Duration("duration", res.Duration), slog.String("status", run.Status))
-		return res, err
+		return res, true, err
 	}
+
+	if run.WindowStart == nil || run.WindowEnd == nil {
+		var last time.Time
+		if company.LastSyncedUntil != nil {
+			last = *company.LastSyncedUntil
+		}
+		start, end := anaf.Window(last, e.now(), Overlap)
+		run.WindowStart, run.WindowEnd, run.NextPage = &start, &end, 1
+	}
+	run.Status = store.SyncRunning
+	run.ResumeAfter = nil
+	if strings.HasPrefix(run.Error, "ANAF quota exhausted") {
+		run.Error = ""
+	}
+	if err := save(); err != nil {
+		return res, false, fmt.Errorf("recording sync run: %w", err)
+	}
+	start, end := *run.WindowStart, *run.WindowEnd
+	res.Start, res.End = start, end
 
 	if e.ANAFClient == nil {
 		return finish(errors.New("no ANAF client is configured"))
@@ -234,9 +450,12 @@ func (e *Engine) SyncCompany(ctx context.Context, companyID int64, progress func
 	}
 	tok, err := e.token(ctx, client, companyID)
 	if err != nil {
+		if ctx.Err() != nil {
+			return finish(fmt.Errorf("%w: %w", errInterrupted, err))
+		}
 		return finish(err)
 	}
-	// One refresh per run for a token ANAF refuses although it should be
+	// One refresh per step for a token ANAF refuses although it should be
 	// valid; a second refusal ends the run instead of looping.
 	refreshed := false
 	reauth := func(cause error) error {
@@ -251,82 +470,171 @@ func (e *Engine) SyncCompany(ctx context.Context, companyID int64, progress func
 		tok = nt
 		return nil
 	}
-
-	var last time.Time
-	if company.LastSyncedUntil != nil {
-		last = *company.LastSyncedUntil
-	}
-	start, end := anaf.Window(last, e.now(), Overlap)
-	res.Start, res.End = start, end
-
-	list := func() (msgs []anaf.Message, err error) {
-		err = anaf.Retry(ctx, e.retry(), func() error {
-			msgs, err = client.ListMessages(ctx, tok.access, company.CIF, start, end)
-			return err
-		})
-		return msgs, err
-	}
-	msgs, err := list()
-	if errors.Is(err, anaf.ErrUnauthorized) {
-		if err = reauth(err); err != nil {
-			return finish(err)
+	lastRenew := time.Now()
+	renew := func() error {
+		// Real time, like the lease itself (the store's clock), whatever e.Now says.
+		if time.Since(lastRenew) < LeaseRenew {
+			return nil
 		}
-		msgs, err = list()
-	}
-	if err != nil {
-		return finish(fmt.Errorf("listing ANAF messages for CIF %s: %w", company.CIF, err))
-	}
-	msgs = e.ownMessages(company, msgs)
-	res.Found = len(msgs)
-
-	ids := make([]string, len(msgs))
-	for i, m := range msgs {
-		ids[i] = m.ID
-	}
-	have, err := e.Store.ExistingANAFIDs(ctx, companyID, ids)
-	if err != nil {
-		return finish(fmt.Errorf("reading the archive: %w", err))
-	}
-	for _, m := range msgs {
-		if !have[m.ID] {
-			todo = append(todo, m)
+		lastRenew = time.Now()
+		ok, err := e.Store.RenewSyncLease(ctx, companyID, owner, LeaseTTL)
+		if err == nil && !ok {
+			err = ErrLeaseLost
 		}
+		if err == nil {
+			err = save() // checkpoint New/Failed with the lease
+		}
+		return err
 	}
-	report(func(p *Progress) { p.Phase = "downloading"; p.Found = len(msgs); p.Todo = len(todo) })
+	quotaWait := func(err error) error {
+		var ae *anaf.Error
+		until := e.now().Add(time.Hour)
+		if errors.As(err, &ae) {
+			switch {
+			case !ae.ResetAt.IsZero():
+				until = ae.ResetAt
+			case ae.RetryAfter > 0:
+				until = e.now().Add(ae.RetryAfter)
+			}
+		}
+		return &QuotaWaitError{Until: until.UTC(), Err: err}
+	}
+	interrupted := func(err error) error { return fmt.Errorf("%w: %w", errInterrupted, err) }
 
-	for _, m := range todo {
+	for {
+		page := run.NextPage
+		if page > anaf.MaxPages {
+			return finish(fmt.Errorf("listing ANAF messages for CIF %s: more than %d pages", company.CIF, anaf.MaxPages))
+		}
 		if err := ctx.Err(); err != nil {
-			return finish(fmt.Errorf("sync interrupted: %w", err))
+			return finish(interrupted(err))
 		}
-		inserted, reused, err := e.archive(ctx, client, tok, company, m)
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			if err := save(); err != nil {
+				return res, false, err
+			}
+			return res, false, nil
+		}
+		report(func(p *Progress) { p.Phase = "listing"; p.Page = page })
+		list := func() (msgs []anaf.Message, total int, err error) {
+			err = anaf.Retry(ctx, e.retry(), func() error {
+				msgs, total, err = client.ListMessagesPage(ctx, tok.access, company.CIF, start, end, page)
+				return err
+			})
+			return msgs, total, err
+		}
+		msgs, total, err := list()
 		if errors.Is(err, anaf.ErrUnauthorized) {
-			if err := reauth(err); err != nil {
+			if err = reauth(err); err != nil {
 				return finish(err)
 			}
-			inserted, reused, err = e.archive(ctx, client, tok, company, m)
-			if errors.Is(err, anaf.ErrUnauthorized) {
-				return finish(fmt.Errorf("ANAF refused the access token again right after a refresh: %w", err))
-			}
+			msgs, total, err = list()
 		}
-		if err != nil && ctx.Err() != nil {
-			return finish(fmt.Errorf("sync interrupted: %w", err))
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return finish(interrupted(err))
+		case errors.Is(err, anaf.ErrQuota):
+			return finish(quotaWait(err))
+		case err != nil:
+			return finish(fmt.Errorf("listing ANAF messages for CIF %s: %w", company.CIF, err))
 		}
+		if len(msgs) == 0 {
+			break // no messages, or past the last page
+		}
+		run.TotalPages = max(run.TotalPages, total)
+		own := e.ownMessages(company, msgs)
+		ids := make([]string, len(own))
+		for i, m := range own {
+			ids[i] = m.ID
+		}
+		have, err := e.Store.ExistingANAFIDs(ctx, companyID, ids)
 		if err != nil {
-			res.Failed++
-			if firstFailure == nil {
-				firstFailure = err
+			if ctx.Err() != nil {
+				return finish(interrupted(err))
 			}
-			e.logger().Warn("archiving message failed", slog.String("cif", company.CIF), slog.String("id", m.ID), slog.String("error", err.Error()))
-		} else if inserted {
-			res.New++
+			return finish(fmt.Errorf("reading the archive: %w", err))
 		}
-		if reused && err == nil {
-			res.Reused++
+		var todo []anaf.Message
+		for _, m := range own {
+			if !have[m.ID] {
+				todo = append(todo, m)
+			}
 		}
-		report(func(p *Progress) { p.Done++; p.New = res.New; p.Failed = res.Failed })
+		report(func(p *Progress) {
+			p.Phase = "downloading"
+			p.Pages = run.TotalPages
+			p.Found = res.Found + len(own)
+			p.Todo += len(todo)
+		})
+		pageFailed, pageAtRisk := 0, 0
+		for i, m := range todo {
+			if err := ctx.Err(); err != nil {
+				return finish(interrupted(err))
+			}
+			if i > 0 && !deadline.IsZero() && time.Now().After(deadline) {
+				// Out of time mid-page: archived messages are counted; the
+				// page is listed again next step (archived ones are skipped).
+				if err := save(); err != nil {
+					return res, false, err
+				}
+				return res, false, nil
+			}
+			if err := renew(); err != nil {
+				if ctx.Err() != nil {
+					return finish(interrupted(err))
+				}
+				if errors.Is(err, ErrLeaseLost) {
+					return finish(err)
+				}
+				return finish(fmt.Errorf("renewing the sync lease: %w", err))
+			}
+			inserted, reused, err := e.archive(ctx, client, tok, company, m, owner)
+			if errors.Is(err, anaf.ErrUnauthorized) {
+				if err := reauth(err); err != nil {
+					return finish(err)
+				}
+				inserted, reused, err = e.archive(ctx, client, tok, company, m, owner)
+				if errors.Is(err, anaf.ErrUnauthorized) {
+					return finish(fmt.Errorf("ANAF refused the access token again right after a refresh: %w", err))
+				}
+			}
+			if err != nil && ctx.Err() != nil {
+				return finish(interrupted(err))
+			}
+			if err != nil {
+				pageFailed++
+				if !m.CreatedAt.IsZero() && e.now().Sub(m.CreatedAt) > AtRiskAge {
+					pageAtRisk++
+				}
+				if res.Failed+pageFailed == 1 {
+					run.Error = "first error: " + err.Error()
+				}
+				e.logger().Warn("archiving message failed", slog.String("cif", company.CIF), slog.String("id", m.ID), slog.String("error", err.Error()))
+			} else if inserted {
+				res.New++
+			}
+			if reused && err == nil {
+				res.Reused++
+			}
+			report(func(p *Progress) { p.Done++; p.New = res.New; p.Failed = res.Failed + pageFailed })
+		}
+		res.Found += len(own)
+		res.Failed += pageFailed
+		run.AtRisk += pageAtRisk
+		run.Pages++
+		run.NextPage = page + 1
+		if total == 0 && len(msgs) >= anaf.PageSize && page >= run.TotalPages {
+			run.TotalPages = page + 1 // a full page without a total: ask for the next one
+		}
+		if err := save(); err != nil {
+			return finish(fmt.Errorf("recording sync progress: %w", err))
+		}
+		if run.NextPage > run.TotalPages {
+			break
+		}
 	}
 	if res.Failed == 0 {
-		if err := e.Store.SetCompanySyncedUntil(ctx, companyID, end); err != nil {
+		if err := e.Store.SetCompanySyncedUntil(wctx, companyID, end); err != nil {
 			return finish(fmt.Errorf("recording the synced window: %w", err))
 		}
 	}
@@ -355,8 +663,17 @@ func (e *Engine) ownMessages(company *store.Company, msgs []anaf.Message) []anaf
 
 // archive downloads (or reuses) one message's ZIP, parses it and stores it.
 // reused reports a ZIP taken from another company's archive.
-func (e *Engine) archive(ctx context.Context, client *anaf.Client, tok *token, company *store.Company, m anaf.Message) (inserted, reused bool, err error) {
+func (e *Engine) archive(ctx context.Context, client *anaf.Client, tok *token, company *store.Company, m anaf.Message, owner string) (inserted, reused bool, err error) {
 	zipBytes, err := e.Store.ArchivedZIP(ctx, m.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		// Another worker may be downloading the same id for the other
+		// party's company: claim it, or wait for its ZIP in the archive.
+		var claimed bool
+		zipBytes, claimed, err = e.claimOrWait(ctx, m.ID, owner)
+		if claimed {
+			defer func() { _ = e.Store.ReleaseDownload(context.WithoutCancel(ctx), m.ID, owner) }()
+		}
+	}
 	switch {
 	case err == nil:
 		reused = true
@@ -375,6 +692,39 @@ func (e *Engine) archive(ctx context.Context, client *anaf.Client, tok *token, c
 		return false, reused, fmt.Errorf("storing message %s: %w", m.ID, err)
 	}
 	return inserted, reused, nil
+}
+
+// downloadClaimTTL bounds how long a worker waits for another's download
+// of the same message (a dead worker's claim expires after it).
+const downloadClaimTTL = 60 * time.Second
+
+// claimOrWait claims the download of id (claimed true, err
+// store.ErrNotFound: download it), or waits for the claimant to archive it
+// and returns its ZIP (err nil). After downloadClaimTTL the claim is taken over.
+func (e *Engine) claimOrWait(ctx context.Context, id, owner string) (zip []byte, claimed bool, err error) {
+	for {
+		ok, err := e.Store.ClaimDownload(ctx, id, owner, downloadClaimTTL)
+		if err != nil {
+			return nil, false, err
+		}
+		if ok {
+			// The previous claimant may have archived it and released
+			// its claim since our first look.
+			zip, err = e.Store.ArchivedZIP(ctx, id)
+			return zip, true, err
+		}
+		t := time.NewTimer(100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, false, ctx.Err()
+		case <-t.C:
+		}
+		zip, err = e.Store.ArchivedZIP(ctx, id)
+		if !errors.Is(err, store.ErrNotFound) {
+			return zip, false, err
+		}
+	}
 }
 
 // download fetches a message's ZIP, retrying transient failures with the

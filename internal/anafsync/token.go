@@ -148,8 +148,27 @@ func (e *Engine) refresh(ctx context.Context, client *anaf.Client, t *token) (*t
 	mu.Lock()
 	defer mu.Unlock()
 
-	// Another sync may have refreshed (or failed to) while we waited.
-	if row, err := e.Store.ANAFTokenByUser(ctx, t.userID); err == nil {
+	var out *token
+	// The cross-process lock (PostgreSQL advisory lock; SQLite: the mutex
+	// above, one process) covers read, refresh and store. The spent refresh
+	// token must be replaced even if the sync is being canceled, so the
+	// locked section ignores ctx's cancellation.
+	wctx := context.WithoutCancel(ctx)
+	err := e.Store.WithUserTokenLock(wctx, t.userID, func(st *store.Store) error {
+		var err error
+		out, err = e.refreshLocked(ctx, wctx, st, client, t)
+		return err
+	})
+	return out, err
+}
+
+// refreshLocked is refresh under the user's locks; st is the locked Store.
+// On a refusal it returns the reconnect error but the marking (status and
+// audit) is committed: the error is reported through out=nil with a nil
+// transaction error, see refresh.
+func (e *Engine) refreshLocked(ctx, wctx context.Context, st *store.Store, client *anaf.Client, t *token) (*token, error) {
+	// Another sync (in any process) may have refreshed, or failed to, while we waited.
+	if row, err := st.ANAFTokenByUser(wctx, t.userID); err == nil {
 		if row.Status != StatusConnected {
 			return nil, ErrReconnectNeeded
 		}
@@ -164,7 +183,8 @@ func (e *Engine) refresh(ctx context.Context, client *anaf.Client, t *token) (*t
 			return nil, fmt.Errorf("refreshing the ANAF token: %w", err)
 		}
 		// Another process may still hold a valid pair: only the status changes.
-		wctx := context.WithoutCancel(ctx)
+		// Stored outside the locked transaction so the rollback that the
+		// error causes does not undo it.
 		row := *t.row
 		row.Status = StatusReconnectNeeded
 		row.UpdatedAt = e.now().UTC()
@@ -182,12 +202,32 @@ func (e *Engine) refresh(ctx context.Context, client *anaf.Client, t *token) (*t
 	if err != nil {
 		return nil, err
 	}
-	// The old refresh token is spent: the new pair must be stored even if
-	// the sync is being canceled.
-	if err := e.Store.SaveANAFToken(context.WithoutCancel(ctx), row); err != nil {
+	if err := st.SaveANAFToken(wctx, row); err != nil {
 		return nil, fmt.Errorf("storing the refreshed ANAF token: %w", err)
 	}
 	return &token{userID: t.userID, access: nt.AccessToken, refresh: nt.RefreshToken, row: row}, nil
+}
+
+// RefreshUser refreshes a user's connected ANAF token now (the
+// refresh_tokens job, ahead of expiry), under the same locks as a sync's
+// refresh. A token another process rotated meanwhile is left as it is.
+// Errors: store.ErrNotFound (no token), ErrReconnectNeeded (refused, or
+// the row is not connected; marked and audited), decryption, transient
+// ANAF failures (nothing changes).
+func (e *Engine) RefreshUser(ctx context.Context, client *anaf.Client, userID int64) error {
+	row, err := e.Store.ANAFTokenByUser(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("reading the ANAF token of user %d: %w", userID, err)
+	}
+	if row.Status != StatusConnected {
+		return ErrReconnectNeeded
+	}
+	t, err := e.decrypt(row)
+	if err != nil {
+		return err
+	}
+	_, err = e.refresh(ctx, client, t)
+	return err
 }
 
 // encrypter is what SaveToken needs of a *secretbox.Keyring.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/efactura-gateway/efactura/internal/cif"
+	"github.com/efactura-gateway/efactura/internal/invoice"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
@@ -75,7 +76,7 @@ func (h *handler) toJSON(inv *store.Invoice) invoiceJSON {
 		ANAFID:        inv.ANAFID,
 		InvoiceType:   inv.MessageType,
 		CIFEmitent:    nullable(inv.CIFEmitent),
-		CIFBeneficiar: nullable(inv.CIFBeneficiar),
+		CIFBeneficiar: nullable(invoice.MaskCNP(inv.CIFBeneficiar)), // a person's CNP is never listed
 		IssuerName:    nullable(inv.IssuerName),
 		ReceiverName:  nullable(inv.ReceiverName),
 		SupplierName:  nullable(inv.IssuerName),

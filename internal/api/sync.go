@@ -1,13 +1,102 @@
 package api
 
-import "net/http"
+import (
+	"net/http"
+	"strconv"
+	"time"
 
-// listSyncRuns serves GET /api/v1/sync: the key's company's recent sync runs.
-func (h *handler) listSyncRuns(w http.ResponseWriter, r *http.Request) {
-	writeError(w, http.StatusNotImplemented, "NOT_IMPLEMENTED", "Sync runs are not available yet.")
+	"github.com/efactura-gateway/efactura/internal/store"
+)
+
+// syncRunJSON is one sync run as the API shows it: the stored fields, times
+// in RFC 3339 UTC (null when unset).
+type syncRunJSON struct {
+	ID          int64   `json:"id"`
+	Status      string  `json:"status"` // queued | running | ok | partial | failed
+	StartedAt   string  `json:"started_at"`
+	FinishedAt  *string `json:"finished_at"`
+	WindowStart *string `json:"window_start"`
+	WindowEnd   *string `json:"window_end"`
+	Pages       int     `json:"pages"`
+	TotalPages  int     `json:"total_pages"`
+	Found       int     `json:"found"`
+	New         int     `json:"new"`
+	Failed      int     `json:"failed"`
+	AtRisk      int     `json:"at_risk_messages"`
+	Warning     string  `json:"warning,omitempty"`
+	Error       string  `json:"error,omitempty"`
+	ResumeAfter *string `json:"resume_after,omitempty"`
 }
 
-// startSync serves POST /api/v1/sync (scope write): queue a sync now.
+func rfc3339(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := t.UTC().Format(time.RFC3339)
+	return &s
+}
+
+func syncRunOut(r *store.SyncRun) syncRunJSON {
+	return syncRunJSON{
+		ID: r.ID, Status: r.Status, StartedAt: r.StartedAt.UTC().Format(time.RFC3339), FinishedAt: rfc3339(r.FinishedAt),
+		WindowStart: rfc3339(r.WindowStart), WindowEnd: rfc3339(r.WindowEnd), Pages: r.Pages, TotalPages: r.TotalPages,
+		Found: r.Found, New: r.New, Failed: r.Failed, AtRisk: r.AtRisk, Warning: r.Warning, Error: r.Error,
+		ResumeAfter: rfc3339(r.ResumeAfter),
+	}
+}
+
+// listSyncRuns serves GET /api/v1/sync: the key's company's recent sync
+// runs, newest first: {"runs": [...]}; ?limit=N (1..100, default 20).
+func (h *handler) listSyncRuns(w http.ResponseWriter, r *http.Request) {
+	p := principalFrom(r.Context())
+	limit := 20
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			writeError(w, http.StatusBadRequest, "INVALID_LIMIT", "limit must be a whole number from 1 to 100.")
+			return
+		}
+		limit = n
+	}
+	runs, err := h.Store.SyncRuns(r.Context(), p.company.ID, limit)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	out := make([]syncRunJSON, 0, len(runs))
+	for i := range runs {
+		out = append(out, syncRunOut(&runs[i]))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"runs": out})
+}
+
+// startSync serves POST /api/v1/sync (scope write): queue a sync now and
+// answer 202 with the run (the company's current run when one is already
+// queued or running). A read key gets 403 INSUFFICIENT_SCOPE; without a
+// job queue (Deps.StartSync nil) 503 SERVICE_UNAVAILABLE.
 func (h *handler) startSync(w http.ResponseWriter, r *http.Request) {
-	writeError(w, http.StatusNotImplemented, "NOT_IMPLEMENTED", "Starting a sync is not available yet.")
+	p := principalFrom(r.Context())
+	if p.key.Scope != store.ScopeWrite {
+		writeError(w, http.StatusForbidden, "INSUFFICIENT_SCOPE", "This API key has the read scope; starting a sync needs a key with the write scope.")
+		return
+	}
+	if h.StartSync == nil {
+		writeError(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "Background synchronisation is not running in this process.")
+		return
+	}
+	id, err := h.StartSync(r.Context(), p.company.ID)
+	if err != nil && id == 0 {
+		h.internal(w, r, err)
+		return
+	}
+	if err != nil {
+		h.Logger.Warn("sync run opened but not queued; the scheduler resumes it", "error", err.Error())
+	}
+	run, err := h.Store.SyncRunByID(r.Context(), id)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/sync")
+	writeJSON(w, http.StatusAccepted, syncRunOut(run))
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/anafsync"
 	"github.com/efactura-gateway/efactura/internal/config"
+	"github.com/efactura-gateway/efactura/internal/jobs"
 	"github.com/efactura-gateway/efactura/internal/secretbox"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
@@ -90,6 +91,11 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 				_ = st.Close()
 				return nil, fmt.Errorf("applying migrations: %w", err)
 			}
+			// The job queue's own tables (River), after ours.
+			if err := jobs.Migrate(ctx, st, logger); err != nil {
+				_ = st.Close()
+				return nil, fmt.Errorf("applying job queue migrations: %w", err)
+			}
 		} else {
 			cur, latest, err := st.MigrationStatus(ctx)
 			if err != nil {
@@ -155,7 +161,8 @@ func (e *Env) ANAFClientFunc() func(ctx context.Context) (*anaf.Client, error) {
 	}
 }
 
-// SyncEngine builds the sync engine.
+// SyncEngine builds the sync engine (foreground: SyncNow runs in this
+// process; Serve sets Enqueue to the durable job queue).
 func (e *Env) SyncEngine() *anafsync.Engine {
 	return &anafsync.Engine{Store: e.Store, Secrets: e.Secrets, ANAFClient: e.ANAFClientFunc(), Logger: e.Logger}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/api"
 	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/httpserver"
+	"github.com/efactura-gateway/efactura/internal/jobs"
 	"github.com/efactura-gateway/efactura/internal/web"
 )
 
@@ -25,6 +26,10 @@ type ServeOptions struct {
 	Stdout       io.Writer // the demo's three lines
 	// Ready, when set, is called with the listening URL once the server accepts connections.
 	Ready func(url string)
+	// SyncStep and ScheduleEvery override the job queue's sync step bound
+	// and scheduler period (tests); zero: jobs.StepDuration, jobs.ScheduleEvery.
+	SyncStep      time.Duration
+	ScheduleEvery time.Duration
 }
 
 // Serve runs the gateway until ctx is cancelled, then shuts down gracefully.
@@ -48,6 +53,21 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 	}
 
 	engine := e.SyncEngine()
+	// Durable jobs (River): syncs in short resumable steps, the scheduler,
+	// token refresh ahead of expiry. River's schema is migrated here too
+	// (idempotent; advisory-locked on PostgreSQL) so a start with
+	// EFACTURA_AUTO_MIGRATE=false after `efactura migrate up` finds it.
+	if err := jobs.Migrate(ctx, e.Store, e.Logger); err != nil {
+		ln.Close()
+		return fmt.Errorf("job queue: %w", err)
+	}
+	runner, err := jobs.New(jobs.Options{Store: e.Store, Engine: engine, Logger: e.Logger, Schedule: true,
+		StepDuration: o.SyncStep, ScheduleEvery: o.ScheduleEvery})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	engine.Enqueue = runner.StartSync
 	sessions := scs.New()
 	sessionStore := auth.NewSessionStore(e.Store, e.Logger)
 	sessions.Store = sessionStore
@@ -67,7 +87,14 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		ln.Close()
 		return fmt.Errorf("building web pages: %w", err)
 	}
-	apiHandler := api.New(api.Deps{Store: e.Store, BaseURL: cfg.BaseURL, Logger: e.Logger})
+	apiHandler := api.New(api.Deps{Store: e.Store, BaseURL: cfg.BaseURL, Logger: e.Logger,
+		StartSync: func(ctx context.Context, companyID int64) (int64, error) {
+			run, err := runner.StartSync(ctx, companyID)
+			if run != nil {
+				return run.ID, err
+			}
+			return 0, err
+		}})
 
 	root := http.NewServeMux()
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -107,8 +134,10 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 	cleanupCtx, stopCleanup := context.WithCancel(ctx)
 	defer stopCleanup()
 	sessionStore.StartCleanup(cleanupCtx, 30*time.Minute)
-	sched := &scheduler{store: e.Store, engine: engine, logger: e.Logger}
-	go sched.run(cleanupCtx)
+	if err := runner.Start(cleanupCtx); err != nil {
+		ln.Close()
+		return err
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -135,6 +164,11 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 	defer cancel()
 	if err := srv.Shutdown(shCtx); err != nil {
 		e.Logger.Warn("graceful shutdown incomplete", slog.String("error", err.Error()))
+	}
+	jctx, jcancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer jcancel()
+	if err := runner.Stop(jctx); err != nil {
+		e.Logger.Warn("stopping background jobs", slog.String("error", err.Error()))
 	}
 	stopCleanup()
 	engine.Wait()

@@ -36,6 +36,7 @@ type root struct {
 	Apikey  apikeyCmd  `cmd:"" help:"Manage API keys (create, list, revoke)."`
 	Sync    syncCmd    `cmd:"" help:"Synchronise one company with ANAF now, in the foreground."`
 	Parse   parseCmd   `cmd:"" help:"Parse UBL invoices and print their business terms."`
+	Render  renderCmd  `cmd:"" help:"Render one UBL invoice as HTML or PDF (--html|--pdf -o OUT)."`
 	Keygen  keygenCmd  `cmd:"" help:"Print new values for EFACTURA_SECRET_KEY and EFACTURA_ENCRYPTION_KEY."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 	Help    helpCmd    `cmd:"" help:"List the commands."`

@@ -38,11 +38,11 @@ func readFields(t *testing.T, path string) []fieldsRow {
 			header = cols
 			continue
 		}
+		// Every row must carry every column, so that none goes unchecked.
+		require.Len(t, cols, len(header), "%s: row %q has %d columns, the header %d", path, cols[0], len(cols), len(header))
 		row := fieldsRow{}
 		for i, h := range header {
-			if i < len(cols) {
-				row[h] = cols[i]
-			}
+			row[h] = cols[i]
 		}
 		rows = append(rows, row)
 	}
@@ -109,8 +109,21 @@ func sameValue(col, want, got string) bool {
 // checkFields parses every file named in rows (relative to dir) and
 // compares every column. With checkMsg, an ERROR row's number column is a
 // fragment the error message must contain.
+//
+// Every column of the table is compared: the table's columns must be
+// exactly "file" plus the columns invoiceColumns produces (a column the
+// parser does not produce fails, and so does one the table lacks), and
+// readFields refuses a row shorter than the header.
 func checkFields(t *testing.T, dir string, rows []fieldsRow, checkMsg bool) {
 	t.Helper()
+	known := invoiceColumns(&invoice.Invoice{})
+	for _, row := range rows {
+		require.Len(t, row, len(known)+1, "the table must have exactly the columns file + %d parsed ones", len(known))
+		for col := range known {
+			require.Contains(t, row, col, "column %q missing from the table", col)
+		}
+	}
+	t.Logf("comparing all %d columns of %d rows", len(known), len(rows))
 	for _, row := range rows {
 		file := row["file"]
 		t.Run(file, func(t *testing.T) {
@@ -151,13 +164,28 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
+// TestParseCorpusFields checks that Parse agrees with EVERY column of
+// ../shared/corpus/FIELDS.tsv for every file of the corpus, including the
+// counts of lines, vat_breakdown (BG-23) and attachments (embedded BG-24).
 func TestParseCorpusFields(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join("..", "..", "..", "shared", "corpus")
 	if !fileExists(filepath.Join(dir, "FIELDS.tsv")) {
 		t.Skipf("shared corpus not found at %s: skipping the corpus comparison", dir)
 	}
-	checkFields(t, dir, readFields(t, filepath.Join(dir, "FIELDS.tsv")), false)
+	rows := readFields(t, filepath.Join(dir, "FIELDS.tsv"))
+	listed := map[string]bool{}
+	for _, r := range rows {
+		listed[r["file"]] = true
+	}
+	for _, sub := range []string{"ciusro", "en16931", "invalid"} {
+		entries, err := os.ReadDir(filepath.Join(dir, sub))
+		require.NoError(t, err)
+		for _, e := range entries {
+			require.True(t, listed[e.Name()], "corpus file %s/%s has no FIELDS.tsv row", sub, e.Name())
+		}
+	}
+	checkFields(t, dir, rows, false)
 }
 
 func TestParseTestdataExpected(t *testing.T) {

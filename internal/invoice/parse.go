@@ -57,9 +57,22 @@ func Parse(data []byte) (*Invoice, error) {
 			inv.Notes = append(inv.Notes, v)
 		}
 	}
+	parseReferences(root, &inv)
 
 	inv.Seller = parseParty(root.child(nsCAC, "AccountingSupplierParty").child(nsCAC, "Party"))
 	inv.Buyer = parseParty(root.child(nsCAC, "AccountingCustomerParty").child(nsCAC, "Party"))
+	if p := root.child(nsCAC, "PayeeParty"); p != nil {
+		payee := parseParty(p)
+		inv.Payee = &payee
+	}
+	if p := root.child(nsCAC, "TaxRepresentativeParty"); p != nil {
+		rep := parseParty(p)
+		inv.TaxRepresentative = &rep
+	}
+	inv.Delivery = parseDelivery(root.child(nsCAC, "Delivery"))
+	for _, ac := range root.all(nsCAC, "AllowanceCharge") {
+		inv.AllowanceCharges = append(inv.AllowanceCharges, parseAllowanceCharge(ac))
+	}
 
 	lmt := root.child(nsCAC, "LegalMonetaryTotal")
 	inv.Totals = Totals{
@@ -94,35 +107,36 @@ func Parse(data []byte) (*Invoice, error) {
 
 	inv.Lines = []Line{}
 	for _, ln := range root.all(nsCAC, lineName) {
-		item := ln.child(nsCAC, "Item")
-		tc := item.child(nsCAC, "ClassifiedTaxCategory")
-		qty := ln.child(nsCBC, qtyName)
-		inv.Lines = append(inv.Lines, Line{
-			ID:          ln.child(nsCBC, "ID").value(),
-			Name:        item.child(nsCBC, "Name").value(),
-			Description: item.child(nsCBC, "Description").value(),
-			Quantity:    qty.value(),
-			UnitCode:    strings.TrimSpace(qty.attr("unitCode")),
-			Price:       ln.child(nsCAC, "Price").child(nsCBC, "PriceAmount").value(),
-			NetAmount:   ln.child(nsCBC, "LineExtensionAmount").value(),
-			VATCategory: tc.child(nsCBC, "ID").value(),
-			VATRate:     tc.child(nsCBC, "Percent").value(),
-		})
+		inv.Lines = append(inv.Lines, parseLine(ln, qtyName))
 	}
 
 	for _, pm := range root.all(nsCAC, "PaymentMeans") {
 		acct := pm.child(nsCAC, "PayeeFinancialAccount")
+		code := pm.child(nsCBC, "PaymentMeansCode")
+		card := pm.child(nsCAC, "CardAccount")
+		mandate := pm.child(nsCAC, "PaymentMandate")
 		inv.PaymentMeans = append(inv.PaymentMeans, PaymentMeans{
-			Code:      pm.child(nsCBC, "PaymentMeansCode").value(),
-			PaymentID: pm.child(nsCBC, "PaymentID").value(),
-			IBAN:      acct.child(nsCBC, "ID").value(),
-			BankName:  acct.child(nsCBC, "Name").value(),
-			BIC:       acct.child(nsCAC, "FinancialInstitutionBranch").child(nsCBC, "ID").value(),
+			Code:           code.value(),
+			Text:           strings.TrimSpace(code.attr("name")),
+			PaymentID:      pm.child(nsCBC, "PaymentID").value(),
+			IBAN:           acct.child(nsCBC, "ID").value(),
+			BankName:       acct.child(nsCBC, "Name").value(),
+			BIC:            acct.child(nsCAC, "FinancialInstitutionBranch").child(nsCBC, "ID").value(),
+			CardPAN:        card.child(nsCBC, "PrimaryAccountNumberID").value(),
+			CardHolder:     card.child(nsCBC, "HolderName").value(),
+			MandateID:      mandate.child(nsCBC, "ID").value(),
+			DebitedAccount: mandate.child(nsCAC, "PayerFinancialAccount").child(nsCBC, "ID").value(),
 		})
 	}
 
 	for _, ref := range root.all(nsCAC, "AdditionalDocumentReference") {
 		att := ref.child(nsCAC, "Attachment")
+		if att == nil && ref.child(nsCBC, "DocumentTypeCode").value() == "130" {
+			if inv.InvoicedObjectID == "" {
+				inv.InvoicedObjectID = ref.child(nsCBC, "ID").value()
+			}
+			continue
+		}
 		if att == nil {
 			continue // BT-18 invoiced object identifier etc., not BG-24 content
 		}
@@ -142,7 +156,154 @@ func Parse(data []byte) (*Invoice, error) {
 	return &inv, nil
 }
 
-// parseParty reads a cac:Party (BG-4 / BG-7). p may be nil.
+// parseReferences reads the document references: BT-11..BT-18, BG-3,
+// BG-14, BT-7, BT-19 and BT-20.
+func parseReferences(root *node, inv *Invoice) {
+	inv.TaxPointDate = datePart(root.child(nsCBC, "TaxPointDate").value())
+	inv.AccountingCost = root.child(nsCBC, "AccountingCost").value()
+	inv.SalesOrderReference = root.child(nsCAC, "OrderReference").child(nsCBC, "SalesOrderID").value()
+	inv.ContractReference = root.child(nsCAC, "ContractDocumentReference").child(nsCBC, "ID").value()
+	inv.ProjectReference = root.child(nsCAC, "ProjectReference").child(nsCBC, "ID").value()
+	inv.DespatchAdviceReference = root.child(nsCAC, "DespatchDocumentReference").child(nsCBC, "ID").value()
+	inv.ReceivingAdviceReference = root.child(nsCAC, "ReceiptDocumentReference").child(nsCBC, "ID").value()
+	inv.TenderReference = root.child(nsCAC, "OriginatorDocumentReference").child(nsCBC, "ID").value()
+	for _, br := range root.all(nsCAC, "BillingReference") {
+		ref := br.child(nsCAC, "InvoiceDocumentReference")
+		if ref == nil {
+			continue
+		}
+		inv.PrecedingInvoices = append(inv.PrecedingInvoices, DocumentReference{
+			ID:        ref.child(nsCBC, "ID").value(),
+			IssueDate: datePart(ref.child(nsCBC, "IssueDate").value()),
+		})
+	}
+	inv.Period = parsePeriod(root.child(nsCAC, "InvoicePeriod"))
+	var terms []string
+	for _, pt := range root.all(nsCAC, "PaymentTerms") {
+		for _, n := range pt.all(nsCBC, "Note") {
+			if v := n.value(); v != "" {
+				terms = append(terms, v)
+			}
+		}
+	}
+	inv.PaymentTerms = strings.Join(terms, "\n")
+}
+
+// parsePeriod reads a cac:InvoicePeriod (BG-14 or BG-26); nil when p is
+// nil or empty.
+func parsePeriod(p *node) *Period {
+	if p == nil {
+		return nil
+	}
+	out := Period{
+		Start:           datePart(p.child(nsCBC, "StartDate").value()),
+		End:             datePart(p.child(nsCBC, "EndDate").value()),
+		DescriptionCode: p.child(nsCBC, "DescriptionCode").value(),
+	}
+	if out == (Period{}) {
+		return nil
+	}
+	return &out
+}
+
+// parseDelivery reads a cac:Delivery (BG-13); nil when d is nil or empty.
+func parseDelivery(d *node) *Delivery {
+	if d == nil {
+		return nil
+	}
+	loc := d.child(nsCAC, "DeliveryLocation")
+	locID := loc.child(nsCBC, "ID")
+	out := Delivery{
+		PartyName:      d.child(nsCAC, "DeliveryParty").child(nsCAC, "PartyName").child(nsCBC, "Name").value(),
+		LocationID:     locID.value(),
+		LocationScheme: strings.TrimSpace(locID.attr("schemeID")),
+		Date:           datePart(d.child(nsCBC, "ActualDeliveryDate").value()),
+		Address:        parseAddress(loc.child(nsCAC, "Address")),
+	}
+	if out.PartyName == "" && out.LocationID == "" && out.Date == "" && out.Address == nil {
+		return nil
+	}
+	return &out
+}
+
+// parseAllowanceCharge reads a cac:AllowanceCharge (BG-20, BG-21, BG-27,
+// BG-28).
+func parseAllowanceCharge(ac *node) AllowanceCharge {
+	tc := ac.child(nsCAC, "TaxCategory")
+	return AllowanceCharge{
+		Charge:      strings.EqualFold(ac.child(nsCBC, "ChargeIndicator").value(), "true"),
+		Amount:      ac.child(nsCBC, "Amount").value(),
+		BaseAmount:  ac.child(nsCBC, "BaseAmount").value(),
+		Percentage:  ac.child(nsCBC, "MultiplierFactorNumeric").value(),
+		Reason:      ac.child(nsCBC, "AllowanceChargeReason").value(),
+		ReasonCode:  ac.child(nsCBC, "AllowanceChargeReasonCode").value(),
+		VATCategory: tc.child(nsCBC, "ID").value(),
+		VATRate:     tc.child(nsCBC, "Percent").value(),
+	}
+}
+
+// parseLine reads an InvoiceLine or CreditNoteLine (BG-25); qtyName is
+// InvoicedQuantity or CreditedQuantity.
+func parseLine(ln *node, qtyName string) Line {
+	item := ln.child(nsCAC, "Item")
+	tc := item.child(nsCAC, "ClassifiedTaxCategory")
+	qty := ln.child(nsCBC, qtyName)
+	price := ln.child(nsCAC, "Price")
+	priceAC := price.child(nsCAC, "AllowanceCharge")
+	baseQty := price.child(nsCBC, "BaseQuantity")
+	std := item.child(nsCAC, "StandardItemIdentification").child(nsCBC, "ID")
+	out := Line{
+		ID:                 ln.child(nsCBC, "ID").value(),
+		Note:               ln.child(nsCBC, "Note").value(),
+		OrderLineReference: ln.child(nsCAC, "OrderLineReference").child(nsCBC, "LineID").value(),
+		AccountingCost:     ln.child(nsCBC, "AccountingCost").value(),
+		Name:               item.child(nsCBC, "Name").value(),
+		Description:        item.child(nsCBC, "Description").value(),
+		SellerItemID:       item.child(nsCAC, "SellersItemIdentification").child(nsCBC, "ID").value(),
+		BuyerItemID:        item.child(nsCAC, "BuyersItemIdentification").child(nsCBC, "ID").value(),
+		StandardItemID:     std.value(),
+		StandardItemScheme: strings.TrimSpace(std.attr("schemeID")),
+		OriginCountry:      item.child(nsCAC, "OriginCountry").child(nsCBC, "IdentificationCode").value(),
+		Quantity:           qty.value(),
+		UnitCode:           strings.TrimSpace(qty.attr("unitCode")),
+		Price:              price.child(nsCBC, "PriceAmount").value(),
+		PriceDiscount:      priceAC.child(nsCBC, "Amount").value(),
+		GrossPrice:         priceAC.child(nsCBC, "BaseAmount").value(),
+		BaseQuantity:       baseQty.value(),
+		BaseQuantityUnit:   strings.TrimSpace(baseQty.attr("unitCode")),
+		NetAmount:          ln.child(nsCBC, "LineExtensionAmount").value(),
+		VATCategory:        tc.child(nsCBC, "ID").value(),
+		VATRate:            tc.child(nsCBC, "Percent").value(),
+		Period:             parsePeriod(ln.child(nsCAC, "InvoicePeriod")),
+	}
+	out.UnitName, out.UnitNameEN = UnitName(out.UnitCode, "ro"), UnitName(out.UnitCode, "en")
+	for _, ref := range ln.all(nsCAC, "DocumentReference") {
+		if ref.child(nsCBC, "DocumentTypeCode").value() == "130" && out.ObjectID == "" {
+			out.ObjectID = ref.child(nsCBC, "ID").value()
+		}
+	}
+	for _, cc := range item.all(nsCAC, "CommodityClassification") {
+		code := cc.child(nsCBC, "ItemClassificationCode")
+		if v := code.value(); v != "" {
+			out.Classifications = append(out.Classifications, Classification{
+				Code: v, ListID: strings.TrimSpace(code.attr("listID")), ListVersion: strings.TrimSpace(code.attr("listVersionID")),
+			})
+		}
+	}
+	for _, ap := range item.all(nsCAC, "AdditionalItemProperty") {
+		a := ItemAttribute{Name: ap.child(nsCBC, "Name").value(), Value: ap.child(nsCBC, "Value").value()}
+		if a != (ItemAttribute{}) {
+			out.Attributes = append(out.Attributes, a)
+		}
+	}
+	for _, ac := range ln.all(nsCAC, "AllowanceCharge") {
+		out.AllowanceCharges = append(out.AllowanceCharges, parseAllowanceCharge(ac))
+	}
+	return out
+}
+
+// parseParty reads a cac:Party (BG-4 / BG-7), cac:PayeeParty (BG-10) or
+// cac:TaxRepresentativeParty (BG-11). p may be nil.
 func parseParty(p *node) Party {
 	var out Party
 	if p == nil {
@@ -154,26 +315,62 @@ func parseParty(p *node) Party {
 	if out.Name == "" {
 		out.Name = out.TradingName
 	}
-	out.LegalID = legal.child(nsCBC, "CompanyID").value()
+	legalID := legal.child(nsCBC, "CompanyID")
+	out.LegalID = legalID.value()
+	out.LegalIDScheme = strings.TrimSpace(legalID.attr("schemeID"))
+	out.LegalForm = legal.child(nsCBC, "CompanyLegalForm").value()
 	for _, ts := range p.all(nsCAC, "PartyTaxScheme") {
+		id := ts.child(nsCBC, "CompanyID").value()
 		if strings.EqualFold(ts.child(nsCAC, "TaxScheme").child(nsCBC, "ID").value(), "VAT") {
-			out.VATID = ts.child(nsCBC, "CompanyID").value()
-			break
+			if out.VATID == "" {
+				out.VATID = id
+			}
+		} else if out.TaxRegistrationID == "" {
+			out.TaxRegistrationID = id
 		}
 	}
-	if addr := p.child(nsCAC, "PostalAddress"); addr != nil {
-		a := Address{
-			Street:      addr.child(nsCBC, "StreetName").value(),
-			City:        addr.child(nsCBC, "CityName").value(),
-			PostalCode:  addr.child(nsCBC, "PostalZone").value(),
-			Subdivision: addr.child(nsCBC, "CountrySubentity").value(),
-			Country:     addr.child(nsCAC, "Country").child(nsCBC, "IdentificationCode").value(),
+	for _, pi := range p.all(nsCAC, "PartyIdentification") {
+		id := pi.child(nsCBC, "ID")
+		if v := id.value(); v != "" {
+			out.IDs = append(out.IDs, PartyID{ID: v, Scheme: strings.TrimSpace(id.attr("schemeID"))})
 		}
-		if a != (Address{}) {
-			out.Address = &a
+	}
+	ep := p.child(nsCBC, "EndpointID")
+	out.EndpointID = ep.value()
+	out.EndpointScheme = strings.TrimSpace(ep.attr("schemeID"))
+	out.Address = parseAddress(p.child(nsCAC, "PostalAddress"))
+	if c := p.child(nsCAC, "Contact"); c != nil {
+		ct := Contact{
+			Name:  c.child(nsCBC, "Name").value(),
+			Phone: c.child(nsCBC, "Telephone").value(),
+			Email: c.child(nsCBC, "ElectronicMail").value(),
+		}
+		if ct != (Contact{}) {
+			out.Contact = &ct
 		}
 	}
 	return out
+}
+
+// parseAddress reads a cac:PostalAddress or cac:Address; nil when addr is
+// nil or empty.
+func parseAddress(addr *node) *Address {
+	if addr == nil {
+		return nil
+	}
+	a := Address{
+		Street:           addr.child(nsCBC, "StreetName").value(),
+		AdditionalStreet: addr.child(nsCBC, "AdditionalStreetName").value(),
+		AddressLine:      addr.child(nsCAC, "AddressLine").child(nsCBC, "Line").value(),
+		City:             addr.child(nsCBC, "CityName").value(),
+		PostalCode:       addr.child(nsCBC, "PostalZone").value(),
+		Subdivision:      addr.child(nsCBC, "CountrySubentity").value(),
+		Country:          addr.child(nsCAC, "Country").child(nsCBC, "IdentificationCode").value(),
+	}
+	if a == (Address{}) {
+		return nil
+	}
+	return &a
 }
 
 // pickTaxTotals returns the TaxTotal in the document currency (BT-110, the

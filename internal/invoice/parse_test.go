@@ -39,13 +39,17 @@ func TestParseEURWithTaxCurrencyFirst(t *testing.T) {
 	require.Equal(t, "CMD-7781", inv.OrderReference)
 
 	// Seller: RegistrationName wins over the trading name; the VAT scheme
-	// is found though a TAX scheme comes first; payee/delivery ignored.
+	// is found though a TAX scheme comes first.
 	require.Equal(t, "ALFA SOFT SRL", inv.Seller.Name)
 	require.Equal(t, "ALFA SOFT", inv.Seller.TradingName)
 	require.Equal(t, "RO 12345674", inv.Seller.VATID)
 	require.Equal(t, "J40/1234/2015", inv.Seller.LegalID)
 	require.Equal(t, &invoice.Address{Street: "Str. Ștefan cel Mare nr. 10", City: "SECTOR2", PostalCode: "020121", Subdivision: "RO-B", Country: "RO"}, inv.Seller.Address)
 	require.Equal(t, "12345674", invoice.PartyCIF(inv.Seller))
+	require.Equal(t, &invoice.Contact{Name: "Ana Exemplu", Email: "contact1@exemplu.ro"}, inv.Seller.Contact)
+	require.Equal(t, &invoice.Party{Name: "FACTORING ÎNCASĂRI SA", TradingName: "FACTORING ÎNCASĂRI SA"}, inv.Payee)
+	require.Equal(t, &invoice.Delivery{PartyName: "Depozit Otopeni", Date: "2026-01-08"}, inv.Delivery)
+	require.Nil(t, inv.TaxRepresentative)
 	require.Equal(t, "Beispiel Handel GmbH", inv.Buyer.Name)
 	require.Empty(t, invoice.PartyCIF(inv.Buyer), "a German buyer has no Romanian CIF")
 
@@ -55,7 +59,7 @@ func TestParseEURWithTaxCurrencyFirst(t *testing.T) {
 	}, inv.VATBreakdown)
 	require.Equal(t, invoice.Line{
 		ID: "1", Name: "Servicii de programare", Description: "Dezvoltare modul de facturare, ianuarie",
-		Quantity: "12.5", UnitCode: "HUR", Price: "79.944", NetAmount: "999.30", VATCategory: "S", VATRate: "21",
+		Quantity: "12.5", UnitCode: "HUR", UnitName: "oră", UnitNameEN: "hour", Price: "79.944", NetAmount: "999.30", VATCategory: "S", VATRate: "21",
 	}, inv.Lines[0])
 	require.Len(t, inv.Lines, 2)
 	require.Equal(t, []invoice.PaymentMeans{{Code: "58", PaymentID: "EXP-2026-0042", IBAN: "RO80BTRL0000RNCB12345674", BankName: "ALFA SOFT SRL", BIC: "BTRLRO22"}}, inv.PaymentMeans)
@@ -77,7 +81,13 @@ func TestParseCreditNote(t *testing.T) {
 	require.Empty(t, inv.Buyer.VATID, "a non-VAT tax scheme is not the VAT id")
 	require.Equal(t, "44556670", invoice.PartyCIF(inv.Buyer))
 	require.Equal(t, "31415920", invoice.PartyCIF(inv.Seller))
-	require.Equal(t, []invoice.Line{{ID: "1", Name: "Țiglă ceramică", Quantity: "20", UnitCode: "MTK", Price: "15.00", NetAmount: "300.00", VATCategory: "S", VATRate: "21.00"}}, inv.Lines)
+	require.Equal(t, []invoice.DocumentReference{{ID: "GMC-0099", IssueDate: "2025-12-20"}}, inv.PrecedingInvoices)
+	require.Equal(t, "44556670", inv.Buyer.TaxRegistrationID, "BT-48's non-VAT scheme is BT-32's shape")
+	require.Equal(t, &invoice.Contact{Name: "Maria Achiziții"}, inv.Buyer.Contact)
+	require.Equal(t, &invoice.Party{Name: "Încasări Terț SRL", TradingName: "Încasări Terț SRL", LegalID: "99999999"}, inv.Payee)
+	require.Equal(t, &invoice.Party{Name: "Reprezentant Fiscal SRL", TradingName: "Reprezentant Fiscal SRL", VATID: "RO27182818",
+		Address: &invoice.Address{Country: "RO"}}, inv.TaxRepresentative)
+	require.Equal(t, []invoice.Line{{ID: "1", Name: "Țiglă ceramică", Quantity: "20", UnitCode: "MTK", UnitName: "metru pătrat", UnitNameEN: "square metre", Price: "15.00", NetAmount: "300.00", VATCategory: "S", VATRate: "21.00"}}, inv.Lines)
 }
 
 func TestParseEncodings(t *testing.T) {

@@ -147,11 +147,23 @@ type SyncRun struct {
 	CompanyID  int64
 	StartedAt  time.Time
 	FinishedAt *time.Time
-	Status     string // running | ok | failed
+	Status     string // queued | running | ok | partial | failed
 	Found      int
 	New        int
 	Failed     int
 	Error      string
+
+	// Resumable progress (migration 00003). A run is split into short jobs;
+	// each continues from NextPage of the stored window.
+	WindowStart *time.Time // listaMesajePaginatieFactura startTime (UTC); nil until the first job sets it
+	WindowEnd   *time.Time // endTime (UTC)
+	NextPage    int        // next page to process, 1-based
+	Pages       int        // pages processed
+	TotalPages  int        // largest total ANAF announced; 0 until known
+	AtRisk      int        // messages seen but not archived whose data_creare is past AtRiskAge (ANAF deletes them at 60 days)
+	Warning     string     // readable sentence about AtRisk; "" when none
+	ResumeAfter *time.Time // the run waits (ANAF quota) until then; nil: resume at once
+	UpdatedAt   *time.Time // last recorded progress
 }
 
 // AuditEvent is one security-relevant action.

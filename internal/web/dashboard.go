@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/efactura-gateway/efactura/internal/invoice"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
@@ -165,25 +166,8 @@ func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if len(p.Errors) == 0 {
-		sf := store.InvoiceFilter{
-			CompanyID: company.ID,
-			DateFrom:  p.Filter.From,
-			DateTo:    p.Filter.To,
-			Query:     p.Filter.Q,
-			SortDesc:  p.Filter.Order == "desc",
-			Limit:     perPage,
-			Offset:    (p.Filter.Page - 1) * perPage,
-		}
-		for _, tab := range dashboardTabs {
-			if tab.Key == p.Filter.Tab {
-				sf.MessageType = tab.MessageType
-			}
-		}
-		for _, s := range sortColumns {
-			if s.Key == p.Filter.Sort {
-				sf.SortBy = s.SortBy
-			}
-		}
+		sf := p.Filter.storeFilter() // export.go: the export uses the same filter
+		sf.Limit, sf.Offset = perPage, (p.Filter.Page-1)*perPage
 		invoices, total, err := a.Store.Invoices(ctx, sf)
 		if err != nil {
 			a.serverError(w, r, err)
@@ -277,7 +261,7 @@ func newInvoiceRow(inv *store.Invoice) invoiceRow {
 		SyncedAt:    inv.SyncedAt,
 	}
 	if inv.MessageType == store.TypeSent {
-		row.PartnerName, row.PartnerCIF = inv.ReceiverName, inv.CIFBeneficiar
+		row.PartnerName, row.PartnerCIF = inv.ReceiverName, invoice.MaskCNP(inv.CIFBeneficiar) // a person's CNP is never listed
 	}
 	if row.Number == "" {
 		row.Number = "#" + inv.ANAFID

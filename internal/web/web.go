@@ -108,11 +108,13 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("GET /pending", a.showPendingPage)
 
 	mux.Handle("GET /{$}", login(a.showDashboard))
+	mux.Handle("GET /export", login(a.downloadExport)) // export.go
 	mux.Handle("POST /companies/{id}/sync", login(a.submitSyncNow))
 
 	mux.Handle("GET /invoices/{id}", login(a.showInvoicePage))
 	mux.Handle("GET /invoices/{id}/zip", login(a.downloadInvoiceZIP))
 	mux.Handle("GET /invoices/{id}/xml", login(a.downloadInvoiceXML))
+	mux.Handle("GET /invoices/{id}/pdf", login(a.downloadInvoicePDF)) // invoice_pdf.go
 
 	mux.Handle("GET /companies", login(a.showCompaniesPage))
 	mux.Handle("POST /companies", login(a.submitAddCompany))

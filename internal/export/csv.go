@@ -1,0 +1,76 @@
+package export
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/efactura-gateway/efactura/internal/store"
+)
+
+// CSV writes rows as RFC 4180 CSV (comma-separated, UTF-8, no BOM, CRLF
+// line ends) to w: a header row in opts.Lang, then one row per invoice or,
+// with opts.Lines, per invoice line. Amounts, quantities and rates are the
+// decimal strings as written (dot separator); dates YYYY-MM-DD; the sync
+// time RFC 3339 in UTC. A text value starting with = + - @ or a tab gets a
+// leading apostrophe so that a spreadsheet never runs it as a formula (the
+// names come from other companies' invoices). Errors: a row's ParsedJSON
+// that is not an invoice (with opts.Lines), or w's write error.
+func CSV(w io.Writer, rows []store.Invoice, opts Options) error {
+	cols := columns(opts)
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	if err := cw.Write(Headers(opts)); err != nil {
+		return fmt.Errorf("export: csv: %w", err)
+	}
+	rec := make([]string, len(cols))
+	for i := range rows {
+		recs, err := record(&rows[i], opts)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			for j, c := range cols {
+				rec[j] = csvValue(c.kind, r[j])
+			}
+			if err := cw.Write(rec); err != nil {
+				return fmt.Errorf("export: csv: %w", err)
+			}
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("export: csv: %w", err)
+	}
+	return nil
+}
+
+func csvValue(k kind, c cell) string {
+	switch k {
+	case kindTime:
+		if c.at.IsZero() {
+			return ""
+		}
+		return c.at.UTC().Format(time.RFC3339)
+	case kindAmount, kindNumber:
+		v := strings.TrimSpace(c.text)
+		if _, ok := decimals(v); ok {
+			return v
+		}
+		return defuse(v)
+	case kindText:
+		return defuse(c.text)
+	}
+	return c.text
+}
+
+// defuse prefixes a text that a spreadsheet would read as a formula
+// (OWASP "CSV injection") with an apostrophe.
+func defuse(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

@@ -1,0 +1,394 @@
+// Package render turns a parsed invoice (invoice.Invoice) into documents for
+// people: a standalone, print-friendly HTML page and an A4 PDF (PRODUCT.md
+// §6.4). Both are made locally, never by ANAF.
+//
+// Text is shown as written in the XML: amounts keep the document's decimals
+// and are followed by the currency code, Romanian letters keep the form they
+// were written in (comma-below ș ț or cedilla ş ţ). Labels are Romanian by
+// default, English with WithLang(EN).
+package render
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	_ "time/tzdata" // ANAF times are shown in Europe/Bucharest on any host
+
+	"github.com/efactura-gateway/efactura/internal/invoice"
+)
+
+// ANAFFacts are what ANAF says about the message that carried the invoice
+// (the listaMesajeFactura / listaMesajePaginatieFactura entry). Every field
+// is optional; a nil *ANAFFacts shows no ANAF section.
+type ANAFFacts struct {
+	MessageID   string    // ANAF message id (id, the id_descarcare of /descarcare)
+	UploadID    string    // id_solicitare: the upload (index de încărcare) the message answers
+	MessageType string    // tip, ANAF's own words: "FACTURA PRIMITA", "FACTURA TRIMISA", ...
+	ReceivedAt  time.Time // data_creare; shown in Europe/Bucharest. Zero: not shown
+}
+
+// Lang selects the language of labels.
+type Lang string
+
+// Languages of labels.
+const (
+	RO Lang = "ro" // Romanian (default)
+	EN Lang = "en" // English
+)
+
+// Option changes how a document is rendered.
+type Option func(*options)
+
+type options struct {
+	lang Lang
+}
+
+// WithLang sets the language of labels; anything but EN is Romanian.
+func WithLang(l Lang) Option {
+	return func(o *options) {
+		if l == EN {
+			o.lang = EN
+		} else {
+			o.lang = RO
+		}
+	}
+}
+
+// ErrNoInvoice is returned when the invoice to render is nil.
+var ErrNoInvoice = errors.New("render: no invoice")
+
+func buildOptions(opts []Option) options {
+	o := options{lang: RO}
+	for _, f := range opts {
+		if f != nil {
+			f(&o)
+		}
+	}
+	return o
+}
+
+// bucharest is the time zone of ANAF's timestamps.
+var bucharest = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Bucharest")
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}()
+
+// ---- the view model shared by HTML and PDF
+
+// view is the invoice arranged for display: every string final.
+type view struct {
+	Lang     Lang
+	L        labels
+	Title    string // "Factură", "Factură storno / Notă de credit" ...
+	Number   string
+	Currency string
+	Meta     []kv // issue date, due date, type code, currencies, references
+	Seller   partyView
+	Buyer    partyView
+	Lines    []lineView
+	VAT      []vatView
+	Totals   []totalView
+	Payments []string
+	Notes    []string
+	Attach   []string
+	Facts    []kv
+	Footer   string // page caption: "Factură ALF-0001 din 15.01.2026"
+}
+
+type kv struct{ K, V string }
+
+type partyView struct {
+	Role  string // "Furnizor" / "Cumpărător"
+	Name  string
+	Rows  []kv // trading name, VAT id, legal id, address parts
+	Empty bool
+}
+
+type lineView struct {
+	ID, Name, Description, Quantity, Unit, Price, Net, VAT string
+}
+
+type vatView struct {
+	Category, Rate, Taxable, Tax, Exemption string
+}
+
+type totalView struct {
+	Label, Value string
+	Strong       bool
+}
+
+// money formats an amount as written followed by the currency.
+func money(amount, currency string) string {
+	if amount == "" {
+		return ""
+	}
+	if currency == "" {
+		return amount
+	}
+	return amount + " " + currency
+}
+
+// date shows YYYY-MM-DD as DD.MM.YYYY in Romanian; anything else as written.
+func date(s string, l Lang) string {
+	if l == EN || len(s) != 10 {
+		return s
+	}
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return s
+	}
+	return t.Format("02.01.2006")
+}
+
+func newView(inv *invoice.Invoice, facts *ANAFFacts, o options) *view {
+	L := labelsFor(o.lang)
+	v := &view{Lang: o.lang, L: L, Number: inv.Number, Currency: inv.Currency}
+	v.Title = documentTitle(inv, L)
+
+	add := func(k, val string) {
+		if val != "" {
+			v.Meta = append(v.Meta, kv{k, val})
+		}
+	}
+	add(L.IssueDate, date(inv.IssueDate, o.lang))
+	add(L.DueDate, date(inv.DueDate, o.lang))
+	add(L.Currency, inv.Currency)
+	if inv.TaxCurrency != "" && inv.TaxCurrency != inv.Currency {
+		add(L.TaxCurrency, inv.TaxCurrency)
+	}
+	if inv.TypeCode != "" {
+		add(L.TypeCode, inv.TypeCode)
+	}
+	add(L.TaxPointDate, date(inv.TaxPointDate, o.lang))
+	if p := inv.Period; p != nil && (p.Start != "" || p.End != "") {
+		add(L.Period, strings.Trim(date(p.Start, o.lang)+" – "+date(p.End, o.lang), " –"))
+	}
+	for _, pr := range inv.PrecedingInvoices {
+		ref := pr.ID
+		if pr.IssueDate != "" {
+			ref += " " + L.Of + " " + date(pr.IssueDate, o.lang)
+		}
+		add(L.Preceding, ref)
+	}
+	add(L.BuyerRef, inv.BuyerReference)
+	add(L.OrderRef, inv.OrderReference)
+	add(L.ContractRef, inv.ContractReference)
+	add(L.ProjectRef, inv.ProjectReference)
+
+	v.Seller = newParty(L.Seller, inv.Seller, L)
+	v.Buyer = newParty(L.Buyer, inv.Buyer, L)
+
+	v.Lines = make([]lineView, len(inv.Lines))
+	for i, ln := range inv.Lines {
+		vat := ln.VATCategory
+		if ln.VATRate != "" {
+			vat = ln.VATRate + "%"
+			if ln.VATCategory != "" && ln.VATCategory != "S" {
+				vat += " " + ln.VATCategory
+			}
+		}
+		v.Lines[i] = lineView{
+			ID: ln.ID, Name: ln.Name, Description: ln.Description,
+			Quantity: ln.Quantity, Unit: lineUnit(ln, o.lang),
+			Price: ln.Price, Net: ln.NetAmount, VAT: vat,
+		}
+	}
+
+	for _, s := range inv.VATBreakdown {
+		cat := s.Category
+		if n := vatCategoryName(s.Category, o.lang); n != "" {
+			cat = s.Category + " – " + n
+		}
+		ex := s.ExemptionReason
+		if s.ExemptionCode != "" {
+			ex = strings.TrimSpace(s.ExemptionCode + " " + ex)
+		}
+		rate := s.Rate
+		if rate != "" {
+			rate += "%"
+		}
+		v.VAT = append(v.VAT, vatView{Category: cat, Rate: rate,
+			Taxable: money(s.TaxableAmount, inv.Currency), Tax: money(s.TaxAmount, inv.Currency), Exemption: ex})
+	}
+
+	t := inv.Totals
+	taxCur := inv.TaxCurrency
+	if taxCur == "" {
+		taxCur = inv.Currency
+	}
+	for _, r := range []struct {
+		label, amount, cur string
+		strong             bool
+	}{
+		{L.LineExtension, t.LineExtension, inv.Currency, false},
+		{L.Allowances, t.Allowances, inv.Currency, false},
+		{L.Charges, t.Charges, inv.Currency, false},
+		{L.TaxExclusive, t.TaxExclusive, inv.Currency, false},
+		{L.VAT, t.VAT, inv.Currency, false},
+		{L.VATTaxCurrency, t.VATTaxCurrency, taxCur, false},
+		{L.TaxInclusive, t.TaxInclusive, inv.Currency, true},
+		{L.Prepaid, t.Prepaid, inv.Currency, false},
+		{L.Rounding, t.Rounding, inv.Currency, false},
+		{L.Payable, t.Payable, inv.Currency, true},
+	} {
+		if r.amount != "" {
+			v.Totals = append(v.Totals, totalView{Label: r.label, Value: money(r.amount, r.cur), Strong: r.strong})
+		}
+	}
+
+	for _, pm := range inv.PaymentMeans {
+		var parts []string
+		if pm.Code != "" {
+			c := pm.Code
+			if n := paymentMeansName(pm.Code, o.lang); n != "" {
+				c = n + " (" + pm.Code + ")"
+			}
+			parts = append(parts, c)
+		}
+		if pm.IBAN != "" {
+			parts = append(parts, "IBAN "+pm.IBAN)
+		}
+		if pm.BIC != "" {
+			parts = append(parts, "BIC "+pm.BIC)
+		}
+		if pm.BankName != "" {
+			parts = append(parts, L.AccountName+": "+pm.BankName)
+		}
+		if pm.PaymentID != "" {
+			parts = append(parts, L.PaymentID+": "+pm.PaymentID)
+		}
+		if len(parts) > 0 {
+			v.Payments = append(v.Payments, strings.Join(parts, " · "))
+		}
+	}
+
+	if t := strings.TrimSpace(inv.PaymentTerms); t != "" {
+		v.Payments = append(v.Payments, L.PaymentTerms+": "+strings.ReplaceAll(t, "\n", "; "))
+	}
+
+	for _, n := range inv.Notes {
+		if n = strings.TrimSpace(n); n != "" {
+			v.Notes = append(v.Notes, n)
+		}
+	}
+
+	for _, a := range inv.Attachments {
+		name := a.FileName
+		if name == "" {
+			name = a.ID
+		}
+		parts := []string{name}
+		if a.Description != "" && a.Description != name {
+			parts = append(parts, a.Description)
+		}
+		if a.MIMEType != "" {
+			parts = append(parts, a.MIMEType)
+		}
+		if a.Embedded && a.Size > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", a.Size, L.Bytes))
+		}
+		if a.URI != "" {
+			parts = append(parts, a.URI)
+		}
+		v.Attach = append(v.Attach, strings.Join(parts, " · "))
+	}
+
+	if facts != nil {
+		addF := func(k, val string) {
+			if val != "" {
+				v.Facts = append(v.Facts, kv{k, val})
+			}
+		}
+		addF(L.MessageID, facts.MessageID)
+		addF(L.UploadID, facts.UploadID)
+		addF(L.MessageType, facts.MessageType)
+		if !facts.ReceivedAt.IsZero() {
+			addF(L.ReceivedAt+" "+L.RomanianTime, facts.ReceivedAt.In(bucharest).Format("2006-01-02 15:04"))
+		}
+	}
+
+	v.Footer = strings.TrimSpace(v.Title + " " + inv.Number)
+	if inv.IssueDate != "" {
+		v.Footer += " " + L.Of + " " + date(inv.IssueDate, o.lang)
+	}
+	return v
+}
+
+func newParty(role string, p invoice.Party, L labels) partyView {
+	pv := partyView{Role: role, Name: p.Name}
+	add := func(k, val string) {
+		if val != "" {
+			pv.Rows = append(pv.Rows, kv{k, val})
+		}
+	}
+	if p.TradingName != "" && p.TradingName != p.Name {
+		add(L.TradingName, p.TradingName)
+	}
+	add(L.VATID, p.VATID)
+	add(L.LegalID, p.LegalID)
+	if a := p.Address; a != nil {
+		add(L.Street, a.Street)
+		add(L.City, strings.TrimSpace(strings.Join(nonEmpty(a.PostalCode, a.City), " ")))
+		if a.Subdivision != "" {
+			county := a.Subdivision
+			if n := countyName(a.Subdivision); n != "" {
+				county = n + " (" + a.Subdivision + ")"
+			}
+			add(L.County, county)
+		}
+		add(L.Country, a.Country)
+	}
+	if c := p.Contact; c != nil {
+		add(L.Contact, strings.Join(nonEmpty(c.Name, c.Phone, c.Email), " · "))
+	}
+	pv.Empty = pv.Name == "" && len(pv.Rows) == 0
+	return pv
+}
+
+// lineUnit is the unit's short name (BT-130): the table's own for the
+// commonest codes, else the parser's readable name, else the code.
+func lineUnit(ln invoice.Line, l Lang) string {
+	if _, ok := unitNames[ln.UnitCode]; ok {
+		return unitName(ln.UnitCode, l)
+	}
+	name := ln.UnitName
+	if l == EN && ln.UnitNameEN != "" {
+		name = ln.UnitNameEN
+	}
+	if name == "" {
+		return ln.UnitCode
+	}
+	return name
+}
+
+func nonEmpty(ss ...string) []string {
+	out := ss[:0:0]
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// documentTitle names the document by its root element and BT-3 type code
+// (UNTDID 1001: 380 invoice, 381 credit note, 384 corrected invoice,
+// 389 self-billed invoice, 751 invoice information for accounting purposes).
+func documentTitle(inv *invoice.Invoice, L labels) string {
+	if inv.DocumentType == invoice.DocCreditNote || inv.TypeCode == "381" {
+		return L.CreditNote
+	}
+	switch inv.TypeCode {
+	case "384":
+		return L.Corrected
+	case "389":
+		return L.SelfBilled
+	case "751":
+		return L.Accounting
+	}
+	return L.Invoice
+}

@@ -1,0 +1,133 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// prefixed qualifies every column of a comma-separated list with p ("r.").
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// AcquireSyncLease takes the company's sync lease for owner until now+ttl,
+// in one atomic UPDATE: it succeeds when the lease is free (never taken,
+// released, or expired) or already owner's (then it is extended). ok is
+// false when another owner holds a live lease. Times are the caller
+// process's clock (UTC); replicas are assumed NTP-synchronised, and ttl
+// must be much larger than their skew. ErrNotFound for an unknown company
+// is reported as ok=false with a nil error only when the row exists; an
+// unknown company returns ErrNotFound.
+func (s *Store) AcquireSyncLease(ctx context.Context, companyID int64, owner string, ttl time.Duration) (bool, error) {
+	t := now()
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE companies SET sync_lease_owner = $1, sync_lease_until = $2
+		WHERE id = $3 AND (sync_lease_until IS NULL OR sync_lease_until < $4 OR sync_lease_owner = $1)`,
+		owner, s.tv(t.Add(ttl)), companyID, s.tv(t))
+	if err != nil {
+		return false, s.wrap("acquire sync lease", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, s.wrap("acquire sync lease", err)
+	}
+	if n == 1 {
+		return true, nil
+	}
+	if _, err := s.CompanyByID(ctx, companyID); err != nil {
+		return false, err
+	}
+	return false, nil
+}
+
+// RenewSyncLease extends owner's lease to now+ttl. ok is false when the
+// lease is no longer owner's (it expired and another worker took it): the
+// caller must stop working on the company at once.
+func (s *Store) RenewSyncLease(ctx context.Context, companyID int64, owner string, ttl time.Duration) (bool, error) {
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE companies SET sync_lease_until = $1 WHERE id = $2 AND sync_lease_owner = $3`,
+		s.tv(now().Add(ttl)), companyID, owner)
+	if err != nil {
+		return false, s.wrap("renew sync lease", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.wrap("renew sync lease", err)
+}
+
+// ReleaseSyncLease frees owner's lease (no error when it is not owner's).
+func (s *Store) ReleaseSyncLease(ctx context.Context, companyID int64, owner string) error {
+	_, err := s.q.ExecContext(ctx, `
+		UPDATE companies SET sync_lease_owner = NULL, sync_lease_until = NULL WHERE id = $1 AND sync_lease_owner = $2`,
+		companyID, owner)
+	return s.wrap("release sync lease", err)
+}
+
+// SyncLease returns the company's lease holder and expiry ("" and nil when
+// never taken or released). ErrNotFound.
+func (s *Store) SyncLease(ctx context.Context, companyID int64) (owner string, until *time.Time, err error) {
+	var o *string
+	err = s.q.QueryRowContext(ctx, `SELECT sync_lease_owner, sync_lease_until FROM companies WHERE id = $1`, companyID).
+		Scan(&o, nullTimeCol{&until})
+	if err != nil {
+		return "", nil, s.wrap("sync lease", err)
+	}
+	if o != nil {
+		owner = *o
+	}
+	return owner, until, nil
+}
+
+// advisoryClassToken is the first key of the PostgreSQL advisory locks
+// serialising ANAF token refreshes (the second is the user id).
+const advisoryClassToken int32 = 0x65664154 // "efAT"
+
+// WithUserTokenLock runs fn while holding the cross-process lock of one
+// user's ANAF token. On PostgreSQL: a transaction holding
+// pg_advisory_xact_lock(class, userID), so only one replica at a time
+// reads, refreshes and stores that user's token; fn gets the transaction's
+// Store (committed when fn returns nil, rolled back otherwise; the lock
+// ends with the transaction). On SQLite the gateway is a single process
+// and callers serialise in memory (anafsync's per-user mutex), so fn runs
+// on s without a transaction: holding SQLite's write lock across an HTTP
+// call to ANAF would stall every writer.
+func (s *Store) WithUserTokenLock(ctx context.Context, userID int64, fn func(st *Store) error) error {
+	if s.dialect != Postgres {
+		return fn(s)
+	}
+	return s.WithTx(ctx, func(tx *Store) error {
+		if _, err := tx.q.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1::int4, $2::int4)`, advisoryClassToken, int32(userID)); err != nil {
+			return fmt.Errorf("store: token lock of user %d: %w", userID, err)
+		}
+		return fn(tx)
+	})
+}
+
+// ClaimDownload claims the download of ANAF message anafID for owner until
+// now+ttl: ok when nobody holds a live claim (or owner does). A message
+// listed for two companies (seller and buyer) is then downloaded by one
+// worker while the other waits for the ZIP in the archive (ArchivedZIP).
+func (s *Store) ClaimDownload(ctx context.Context, anafID, owner string, ttl time.Duration) (bool, error) {
+	t := now()
+	res, err := s.q.ExecContext(ctx, `
+		INSERT INTO sync_download_claims (anaf_id, owner, claim_until) VALUES ($1, $2, $3)
+		ON CONFLICT (anaf_id) DO UPDATE SET owner = excluded.owner, claim_until = excluded.claim_until
+		WHERE sync_download_claims.claim_until < $4 OR sync_download_claims.owner = excluded.owner`,
+		anafID, owner, s.tv(t.Add(ttl)), s.tv(t))
+	if err != nil {
+		return false, s.wrap("claim download", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.wrap("claim download", err)
+}
+
+// ReleaseDownload drops owner's claim on anafID (no error when absent).
+func (s *Store) ReleaseDownload(ctx context.Context, anafID, owner string) error {
+	_, err := s.q.ExecContext(ctx, `DELETE FROM sync_download_claims WHERE anaf_id = $1 AND owner = $2`, anafID, owner)
+	return s.wrap("release download", err)
+}
