@@ -696,7 +696,7 @@ func (e *Engine) archive(ctx context.Context, client *anaf.Client, tok *token, c
 
 // downloadClaimTTL bounds how long a worker waits for another's download
 // of the same message (a dead worker's claim expires after it).
-const downloadClaimTTL = 60 * time.Second
+const downloadClaimTTL = 15 * time.Second
 
 // claimOrWait claims the download of id (claimed true, err
 // store.ErrNotFound: download it), or waits for the claimant to archive it

@@ -162,10 +162,10 @@ func (e *Engine) refresh(ctx context.Context, client *anaf.Client, t *token) (*t
 	return out, err
 }
 
-// refreshLocked is refresh under the user's locks; st is the locked Store.
-// On a refusal it returns the reconnect error but the marking (status and
-// audit) is committed: the error is reported through out=nil with a nil
-// transaction error, see refresh.
+// refreshLocked is refresh under the user's locks; st is the locked Store
+// (on PostgreSQL the transaction holding the advisory lock). The
+// reconnect_needed marking and its audit event go through e.Store, outside
+// that transaction, so the rollback the returned error causes keeps them.
 func (e *Engine) refreshLocked(ctx, wctx context.Context, st *store.Store, client *anaf.Client, t *token) (*token, error) {
 	// Another sync (in any process) may have refreshed, or failed to, while we waited.
 	if row, err := st.ANAFTokenByUser(wctx, t.userID); err == nil {

@@ -534,15 +534,19 @@ func (c *syncCmd) Run(g *globals) error {
 			return // the summary on stdout says how it ended
 		}
 		last = time.Now()
-		line := fmt.Sprintf("sync %s: %s %d/%d new %d failed %d", comp.CIF, p.Phase, p.Done, p.Todo, p.New, p.Failed)
+		line := fmt.Sprintf("sync %s: %s page %d/%d, %d/%d new %d failed %d", comp.CIF, p.Phase, p.Page, max(p.Pages, p.Page), p.Done, p.Todo, p.New, p.Failed)
 		if tty {
-			fmt.Fprintf(g.stderr, "\r%s\x1b[K", line)
+			fmt.Fprintf(g.stderr, "\r%s %s\x1b[K", progressBar(p.Done, p.Todo, 24), line)
 		} else {
 			fmt.Fprintln(g.stderr, line)
 		}
 	})
 	if tty {
 		fmt.Fprintln(g.stderr)
+	}
+	var qw *anafsync.QuotaWaitError
+	if errors.As(err, &qw) {
+		return &exitError{code: 1, err: fmt.Errorf("%w; `efactura serve` resumes this sync then (or run sync again after it)", err)}
 	}
 	if err != nil {
 		return err
@@ -552,6 +556,15 @@ func (c *syncCmd) Run(g *globals) error {
 		return &exitError{code: 1, err: fmt.Errorf("%d messages could not be archived; run sync again", res.Failed)}
 	}
 	return nil
+}
+
+// progressBar renders done/total as [#####.....] of width cells.
+func progressBar(done, total, width int) string {
+	filled := 0
+	if total > 0 {
+		filled = min(width, done*width/total)
+	}
+	return "[" + strings.Repeat("#", filled) + strings.Repeat(".", width-filled) + "]"
 }
 
 func isTerminal(w any) bool {

@@ -21,9 +21,8 @@ func prefixed(p, cols string) string {
 // released, or expired) or already owner's (then it is extended). ok is
 // false when another owner holds a live lease. Times are the caller
 // process's clock (UTC); replicas are assumed NTP-synchronised, and ttl
-// must be much larger than their skew. ErrNotFound for an unknown company
-// is reported as ok=false with a nil error only when the row exists; an
-// unknown company returns ErrNotFound.
+// must be much larger than their skew. Errors: ErrNotFound for an unknown
+// company.
 func (s *Store) AcquireSyncLease(ctx context.Context, companyID int64, owner string, ttl time.Duration) (bool, error) {
 	t := now()
 	res, err := s.q.ExecContext(ctx, `

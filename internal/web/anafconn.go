@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/efactura-gateway/efactura/internal/store"
@@ -15,7 +16,16 @@ import (
 
 // anafPage is the data of anaf.html.
 type anafPage struct {
-	Token *store.ANAFToken // nil when not connected
+	Token  *store.ANAFToken // nil when not connected
+	Served []servedCompany  // the user's companies whose syncs use this connection
+}
+
+// servedCompany is a company whose sync uses the user's ANAF connection
+// (the first member with a connected grant, as the sync engine picks it),
+// with its latest sync run.
+type servedCompany struct {
+	Company  store.Company
+	LastSync *store.SyncRun
 }
 
 // Connected reports a usable grant.
@@ -33,7 +43,98 @@ func (a *app) showANAFPage(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	a.render(w, r, http.StatusOK, "anaf", "anaf", anafPage{Token: tok})
+	p := anafPage{Token: tok}
+	if tok != nil {
+		if p.Served, err = a.servedCompanies(r, reqCtx(r).user.ID); err != nil {
+			a.serverError(w, r, err)
+			return
+		}
+	}
+	a.render(w, r, http.StatusOK, "anaf", "anaf", p)
+}
+
+// servedCompanies lists the user's companies for which the user's grant
+// is the one the sync engine uses: the first member (owners first) with a
+// connected grant.
+func (a *app) servedCompanies(r *http.Request, userID int64) ([]servedCompany, error) {
+	ctx := r.Context()
+	companies, err := a.Store.CompaniesForUser(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	var out []servedCompany
+	for _, c := range companies {
+		ids, err := a.Store.CompanyMemberIDs(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			t, err := a.Store.ANAFTokenByUser(ctx, id)
+			if errors.Is(err, store.ErrNotFound) || (err == nil && t.Status != "connected") {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if id == userID {
+				sc := servedCompany{Company: c}
+				if run, err := a.Store.LastSyncRun(ctx, c.ID); err == nil {
+					sc.LastSync = run
+				} else if !errors.Is(err, store.ErrNotFound) {
+					return nil, err
+				}
+				out = append(out, sc)
+			}
+			break
+		}
+	}
+	return out, nil
+}
+
+// submitANAFTest calls ANAF's OAuth smoke test (GET /TestOauth/jaxrs/hello)
+// with the user's access token and flashes the outcome.
+func (a *app) submitANAFTest(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	user := reqCtx(r).user
+	fail := func(msg string) {
+		a.setFlash(r, "error", a.t(r, "anaf.test.failed", msg))
+		redirect(w, r, "/anaf")
+	}
+	tok, err := a.Store.ANAFTokenByUser(ctx, user.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		fail(a.t(r, "anaf.not.connected"))
+		return
+	}
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	if a.ANAFClient == nil || a.Secrets == nil {
+		fail(a.t(r, "anaf.unconfigured"))
+		return
+	}
+	client, err := a.ANAFClient(ctx)
+	if err != nil {
+		fail(a.t(r, "anaf.unconfigured"))
+		return
+	}
+	access, err := a.Secrets.Decrypt(tok.AccessTokenEnc)
+	if err != nil {
+		fail(a.t(r, "anaf.reconnect"))
+		return
+	}
+	answer, err := client.Hello(ctx, string(access))
+	if err != nil {
+		a.Logger.WarnContext(ctx, "anaf hello failed", "user_id", user.ID, "error", err.Error())
+		fail(err.Error())
+		return
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(answer), "\n")
+	if len(first) > 120 {
+		first = first[:120] + "…"
+	}
+	a.setFlash(r, "ok", a.t(r, "anaf.test.ok", first))
+	redirect(w, r, "/anaf")
 }
 
 // submitANAFConnect starts the OAuth authorization code flow: a random

@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/efactura-gateway/efactura/internal/store"
@@ -96,9 +97,19 @@ func (a *app) submitLogin(w http.ResponseWriter, r *http.Request) {
 		f.Error = msg
 		a.render(w, r, http.StatusUnauthorized, "login", "", f)
 	}
+	acctKey, ipKey := "acct:"+strings.ToLower(f.Email), "ip:"+a.clientIP(r)
+	if wait := a.throttle.wait(acctKey, ipKey); wait > 0 {
+		minutes := int(wait.Minutes()) + 1
+		a.audit(r, 0, "user.login_throttled", f.Email, "")
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		f.Error = a.t(r, "login.throttled", minutes)
+		a.render(w, r, http.StatusTooManyRequests, "login", "", f)
+		return
+	}
 	u, err := a.Store.UserByEmail(r.Context(), f.Email)
 	if errors.Is(err, store.ErrNotFound) {
 		wastePasswordCheck(password) // same cost as a wrong password
+		a.throttle.fail(acctKey, ipKey)
 		a.audit(r, 0, "user.login_failed", f.Email, "unknown e-mail")
 		fail(a.t(r, "login.failed"))
 		return
@@ -113,6 +124,7 @@ func (a *app) submitLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
+		a.throttle.fail(acctKey, ipKey)
 		a.audit(r, u.ID, "user.login_failed", u.Email, "wrong password")
 		fail(a.t(r, "login.failed"))
 		return
@@ -129,6 +141,7 @@ func (a *app) submitLogin(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/pending")
 		return
 	}
+	a.throttle.reset(acctKey)
 	if err := a.logIn(r, u); err != nil {
 		a.serverError(w, r, err)
 		return
@@ -142,7 +155,9 @@ func (a *app) logIn(r *http.Request, u *store.User) error {
 	if err := a.Sessions.RenewToken(r.Context()); err != nil {
 		return err
 	}
+	a.Sessions.Remove(r.Context(), sessImpersonator)
 	a.Sessions.Put(r.Context(), sessUserID, u.ID)
+	a.Sessions.Put(r.Context(), sessAuthAt, time.Now().UnixNano())
 	return nil
 }
 

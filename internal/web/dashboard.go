@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -38,6 +39,7 @@ type dashFilter struct {
 	CompanyID int64
 	Tab       string // dashboardTabs key
 	Q         string
+	Partner   string // partner CIF or part of its name
 	From, To  string // YYYY-MM-DD or ""
 	Sort      string // sortColumns key
 	Order     string // "desc" | "asc"
@@ -51,7 +53,7 @@ func (f dashFilter) url(page int) string {
 	if f.Tab != "all" {
 		q.Set("tab", f.Tab)
 	}
-	for k, v := range map[string]string{"q": f.Q, "from": f.From, "to": f.To} {
+	for k, v := range map[string]string{"q": f.Q, "partner": f.Partner, "from": f.From, "to": f.To} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -88,8 +90,7 @@ type invoiceRow struct {
 	IssueDate   string
 	PartnerName string
 	PartnerCIF  string
-	Total       string
-	Currency    string
+	Total       string // formatted in the page's language, with the currency
 	MessageType string
 	SyncedAt    time.Time
 }
@@ -106,9 +107,20 @@ type dashboardPage struct {
 	Matching  int
 	Archived  int
 	LastSync  *store.SyncRun
+	Running   bool // LastSync is queued or running: the page follows its progress
+	Figures   dashFigures
 	Pages     int
 	PrevURL   string
 	NextURL   string
+}
+
+// RefreshSeconds reloads the dashboard every 5 s without JavaScript while
+// a sync runs (app.js polls the status instead).
+func (p dashboardPage) RefreshSeconds() int {
+	if p.Running {
+		return 5
+	}
+	return 0
 }
 
 // showDashboard lists the selected company's invoices.
@@ -131,6 +143,7 @@ func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Company = company
+	lang := reqCtx(r).lang
 	p.Filter = parseDashFilter(r.URL.Query(), company.ID)
 	for _, field := range []struct {
 		name string
@@ -160,22 +173,30 @@ func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		p.LastSync = run
+		p.Running = run.FinishedAt == nil
 	case !errors.Is(err, store.ErrNotFound):
 		a.serverError(w, r, err)
 		return
 	}
+	months := monthsBack(time.Now())
+	amounts, err := a.Store.InvoiceAmounts(ctx, company.ID, months[0]+"-01")
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	p.Figures = buildFigures(lang, amounts, time.Now())
 
 	if len(p.Errors) == 0 {
 		sf := p.Filter.storeFilter() // export.go: the export uses the same filter
 		sf.Limit, sf.Offset = perPage, (p.Filter.Page-1)*perPage
-		invoices, total, err := a.Store.Invoices(ctx, sf)
+		invoices, total, err := a.Store.InvoicesWithPartner(ctx, sf, p.Filter.Partner)
 		if err != nil {
 			a.serverError(w, r, err)
 			return
 		}
 		p.Matching = total
 		for i := range invoices {
-			p.Rows = append(p.Rows, newInvoiceRow(&invoices[i]))
+			p.Rows = append(p.Rows, newInvoiceRow(lang, &invoices[i]))
 		}
 	}
 	p.Pages = max(1, (p.Matching+perPage-1)/perPage)
@@ -221,6 +242,7 @@ func parseDashFilter(q url.Values, companyID int64) dashFilter {
 		CompanyID: companyID,
 		Tab:       "all",
 		Q:         strings.TrimSpace(q.Get("q")),
+		Partner:   strings.TrimSpace(q.Get("partner")),
 		From:      strings.TrimSpace(q.Get("from")),
 		To:        strings.TrimSpace(q.Get("to")),
 		Sort:      "date",
@@ -248,15 +270,14 @@ func parseDashFilter(q url.Values, companyID int64) dashFilter {
 
 // newInvoiceRow picks the partner: the receiver of what the company sent,
 // the issuer of everything else.
-func newInvoiceRow(inv *store.Invoice) invoiceRow {
+func newInvoiceRow(lang string, inv *store.Invoice) invoiceRow {
 	row := invoiceRow{
 		ID:          inv.ID,
 		Number:      inv.InvoiceNumber,
 		IssueDate:   inv.IssueDate,
 		PartnerName: inv.IssuerName,
 		PartnerCIF:  inv.CIFEmitent,
-		Total:       inv.TotalAmount,
-		Currency:    inv.Currency,
+		Total:       formatMoney(lang, inv.TotalAmount, inv.Currency),
 		MessageType: inv.MessageType,
 		SyncedAt:    inv.SyncedAt,
 	}
@@ -296,6 +317,52 @@ func (a *app) submitSyncNow(w http.ResponseWriter, r *http.Request) {
 		a.setFlash(r, "ok", a.t(r, "dash.sync.started"))
 	}
 	redirect(w, r, companyURL(id))
+}
+
+// syncStatus is the JSON answer of GET /companies/{id}/sync/status, read
+// by app.js to show a sync's progress.
+type syncStatus struct {
+	Status     string `json:"status"` // queued | running | ok | partial | failed | none
+	Done       bool   `json:"done"`
+	Pages      int    `json:"pages"`
+	TotalPages int    `json:"total_pages"`
+	Found      int    `json:"found"`
+	New        int    `json:"new"`
+	Failed     int    `json:"failed"`
+	Text       string `json:"text"` // a readable line in the page's language
+}
+
+// showSyncStatus answers the latest sync run of a company the user
+// belongs to (404 otherwise).
+func (a *app) showSyncStatus(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		a.notFound(w, r)
+		return
+	}
+	member, err := a.isMember(r, id, reqCtx(r).user.ID)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	if !member {
+		a.notFound(w, r)
+		return
+	}
+	st := syncStatus{Status: "none", Done: true}
+	run, err := a.Store.LastSyncRun(r.Context(), id)
+	switch {
+	case err == nil:
+		st = syncStatus{Status: run.Status, Done: run.FinishedAt != nil, Pages: run.Pages, TotalPages: run.TotalPages,
+			Found: run.Found, New: run.New, Failed: run.Failed}
+		st.Text = a.t(r, "sync.progress", a.t(r, "sync."+run.Status), run.Pages, max(run.TotalPages, run.Pages), run.Found, run.New)
+	case !errors.Is(err, store.ErrNotFound):
+		a.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(st)
 }
 
 // isMember reports whether the user is an owner or member of the company.

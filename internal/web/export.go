@@ -96,7 +96,7 @@ func (a *app) downloadExport(w http.ResponseWriter, r *http.Request) {
 
 	sf := f.storeFilter()
 	sf.Limit = export.MaxRows
-	rows, total, err := a.Store.Invoices(ctx, sf)
+	rows, total, err := a.Store.InvoicesWithPartner(ctx, sf, f.Partner)
 	if err != nil {
 		a.serverError(w, r, err)
 		return

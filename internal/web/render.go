@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/efactura-gateway/efactura/internal/invoice"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
@@ -121,6 +123,18 @@ func templateFuncs(lang string) template.FuncMap {
 		"parties":     func(ps ...invoice.Party) []invoice.Party { return ps },
 		"roleLabel":   func(role string) string { return translate(lang, "role."+role) },
 		"statusLabel": func(status string) string { return translate(lang, "status."+status) },
+		// money formats an amount with its currency: "1.234,56 lei" (ro).
+		"money": func(amount any, currency string) string {
+			switch v := amount.(type) {
+			case string:
+				return formatMoney(lang, v, currency)
+			case decimal.Decimal:
+				return formatMoney(lang, v.String(), currency)
+			}
+			return fmt.Sprint(amount)
+		},
+		// num formats an integer with thousands separators.
+		"num": func(n int) string { return formatInt(lang, n) },
 	}
 }
 
@@ -151,9 +165,19 @@ type pageData struct {
 	User      *store.User
 	Flash     *flash
 	LangLinks []langLink
-	Nav       string // active section: invoices | companies | anaf | admin
+	Nav       string // active section: invoices | companies | anaf | admin | account
 	Page      any
+	// Impersonator is the admin acting as User, or nil; the layout then
+	// shows a banner with a stop button.
+	Impersonator *store.User
+	// Refresh, when > 0, makes the page reload itself after that many
+	// seconds without JavaScript (a <noscript> meta refresh): the fallback
+	// of live progress.
+	Refresh int
 }
+
+// refresher is a page that wants the no-JavaScript refresh fallback.
+type refresher interface{ RefreshSeconds() int }
 
 // render writes a page with the status code. Rendering happens into a
 // buffer so a template error becomes a clean 500.
@@ -171,6 +195,11 @@ func (a *app) render(w http.ResponseWriter, r *http.Request, status int, name, n
 		LangLinks: langLinks(r.URL, rc.lang),
 		Nav:       nav,
 		Page:      page,
+
+		Impersonator: rc.impersonator,
+	}
+	if p, ok := page.(refresher); ok {
+		data.Refresh = p.RefreshSeconds()
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, layoutFile, data); err != nil {
@@ -229,7 +258,7 @@ func (a *app) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	msg := a.t(r, "error.internal")
 	if t, ok := a.views.pages[reqCtx(r).lang]["error"]; ok {
 		var buf bytes.Buffer
-		data := pageData{Lang: reqCtx(r).lang, User: reqCtx(r).user, Page: errorPage{Message: msg}}
+		data := pageData{Lang: reqCtx(r).lang, User: reqCtx(r).user, Impersonator: reqCtx(r).impersonator, Page: errorPage{Message: msg}}
 		if t.ExecuteTemplate(&buf, layoutFile, data) == nil {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.WriteHeader(http.StatusInternalServerError)

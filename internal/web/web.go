@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -44,6 +45,13 @@ type Deps struct {
 	Logger       *slog.Logger
 	Registration string // "open" | "closed"
 	Production   bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed when finding the client's IP (httpserver.ClientIP); nil: none.
+	TrustedProxies []*net.IPNet
+	// LoginAttempts failed logins per LoginWindow, per account and per IP,
+	// make further attempts wait (PRODUCT.md §9); zero: 10 per 15 minutes.
+	LoginAttempts int
+	LoginWindow   time.Duration
 }
 
 // Session keys.
@@ -54,6 +62,12 @@ const (
 	sessFlash     = "flash"
 	sessFlashKind = "flash_kind"
 	sessANAFState = "anaf_oauth_state"
+	// sessAuthAt is when the session logged in (Unix nanoseconds); sessions
+	// older than the user's sessions_valid_after are logged out.
+	sessAuthAt = "auth_at"
+	// sessImpersonator is the admin's user id while they impersonate the
+	// user in sessUserID.
+	sessImpersonator = "impersonator_id"
 )
 
 // bucharest is the zone every time is shown in.
@@ -70,7 +84,8 @@ func mustLoadLocation(name string) *time.Location {
 // app holds the dependencies and parsed templates of one UI instance.
 type app struct {
 	Deps
-	views *views
+	views    *views
+	throttle *loginThrottle
 }
 
 // New builds the UI handler. It parses every template at boot, so a broken
@@ -89,7 +104,7 @@ func New(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{Deps: d, views: v}
+	a := &app{Deps: d, views: v, throttle: newLoginThrottle(d.LoginAttempts, d.LoginWindow)}
 	return a.loadUser(a.routes()), nil
 }
 
@@ -106,10 +121,14 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("POST /login", a.submitLogin)
 	mux.HandleFunc("POST /logout", a.submitLogout)
 	mux.HandleFunc("GET /pending", a.showPendingPage)
+	mux.Handle("GET /account/password", login(a.showPasswordPage))
+	mux.Handle("POST /account/password", login(a.submitPassword))
+	mux.Handle("POST /impersonate/stop", login(a.submitStopImpersonation))
 
 	mux.Handle("GET /{$}", login(a.showDashboard))
 	mux.Handle("GET /export", login(a.downloadExport)) // export.go
 	mux.Handle("POST /companies/{id}/sync", login(a.submitSyncNow))
+	mux.Handle("GET /companies/{id}/sync/status", login(a.showSyncStatus))
 
 	mux.Handle("GET /invoices/{id}", login(a.showInvoicePage))
 	mux.Handle("GET /invoices/{id}/zip", login(a.downloadInvoiceZIP))
@@ -118,16 +137,32 @@ func (a *app) routes() http.Handler {
 
 	mux.Handle("GET /companies", login(a.showCompaniesPage))
 	mux.Handle("POST /companies", login(a.submitAddCompany))
+	mux.Handle("GET /companies/{id}", login(a.showCompanyPage))
+	mux.Handle("POST /companies/{id}", login(a.submitEditCompany))
+	mux.Handle("POST /companies/{id}/members", login(a.submitAddMember))
+	mux.Handle("POST /companies/{id}/members/{uid}/remove", login(a.submitRemoveMember))
+	mux.Handle("GET /companies/{id}/delete", login(a.showDeleteCompanyPage))
+	mux.Handle("POST /companies/{id}/delete", login(a.submitDeleteCompany))
+	mux.Handle("GET /companies/{id}/keys", login(a.showAPIKeysPage))
+	mux.Handle("POST /companies/{id}/keys", login(a.submitCreateAPIKey))
+	mux.Handle("POST /companies/{id}/keys/{kid}/revoke", login(a.submitRevokeAPIKey))
 
 	mux.Handle("GET /anaf", login(a.showANAFPage))
 	mux.Handle("GET /anaf/connect", login(a.submitANAFConnect)) // a link: see submitANAFConnect
 	mux.Handle("POST /anaf/connect", login(a.submitANAFConnect))
 	mux.Handle("GET /anaf/callback", login(a.handleANAFCallback))
 	mux.Handle("POST /anaf/disconnect", login(a.submitANAFDisconnect))
+	mux.Handle("POST /anaf/test", login(a.submitANAFTest))
 
 	mux.Handle("GET /admin/users", admin(a.showAdminUsersPage))
 	mux.Handle("POST /admin/users/{id}/approve", admin(a.submitApproveUser))
 	mux.Handle("POST /admin/users/{id}/reject", admin(a.submitRejectUser))
+	mux.Handle("POST /admin/users/{id}/admin", admin(a.submitSetAdmin))
+	mux.Handle("POST /admin/users/{id}/impersonate", admin(a.submitImpersonate))
+	mux.Handle("GET /admin/anaf", admin(a.showANAFAppPage))
+	mux.Handle("POST /admin/anaf", admin(a.submitANAFApp))
+	mux.Handle("GET /admin/audit", admin(a.showAuditPage))
+	mux.Handle("GET /admin/system", admin(a.showSystemPage))
 
 	mux.HandleFunc("/", a.notFound)
 	return mux

@@ -244,7 +244,7 @@ func TestJourneyFromRegistrationToDownload(t *testing.T) {
 	require.Contains(t, p.Body, "AS-0042")
 	require.Contains(t, p.Body, "AS-0043")
 	require.Contains(t, p.Body, "ALFA SOFT SRL")
-	require.Contains(t, p.Body, "1190.00 RON")
+	require.Contains(t, p.Body, "1.190,00 lei")
 	require.Contains(t, p.Body, "Primită")
 	require.Contains(t, p.Body, "/invoices/"+itoa(inv.ID))
 

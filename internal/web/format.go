@@ -1,0 +1,274 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/efactura-gateway/efactura/internal/store"
+)
+
+// numberSeparators returns the thousands and decimal separators of lang:
+// Romanian "1.234,56", English "1,234.56".
+func numberSeparators(lang string) (thousands, dec string) {
+	if lang == "en" {
+		return ",", "."
+	}
+	return ".", ","
+}
+
+// groupDigits puts the thousands separator into a run of digits.
+func groupDigits(digits, sep string) string {
+	if len(digits) <= 3 {
+		return digits
+	}
+	var b strings.Builder
+	head := len(digits) % 3
+	if head > 0 {
+		b.WriteString(digits[:head])
+	}
+	for i := head; i < len(digits); i += 3 {
+		if b.Len() > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(digits[i : i+3])
+	}
+	return b.String()
+}
+
+// formatDecimal writes d in lang with at least two decimals (more when d
+// has them): "1.234,56" (ro), "1,234.56" (en).
+func formatDecimal(lang string, d decimal.Decimal) string {
+	places := int32(2)
+	if e := -d.Exponent(); e > places {
+		places = e
+	}
+	s := d.StringFixed(places)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	intPart, frac, _ := strings.Cut(s, ".")
+	th, dec := numberSeparators(lang)
+	out := groupDigits(intPart, th)
+	if frac != "" {
+		out += dec + frac
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+// formatMoney writes an amount as written in an invoice ("1234.5") with its
+// ISO currency in lang: "1.234,50 lei" (ro, RON), "1,234.50 RON" (en).
+// Text that is not a number is returned as is, with the currency.
+func formatMoney(lang, amount, currency string) string {
+	amount = strings.TrimSpace(amount)
+	if amount == "" {
+		return ""
+	}
+	d, err := decimal.NewFromString(amount)
+	if err != nil {
+		return strings.TrimSpace(amount + " " + currency)
+	}
+	return strings.TrimSpace(formatDecimal(lang, d) + " " + currencyLabel(lang, currency))
+}
+
+// currencyLabel is "lei" for RON in Romanian, else the ISO code.
+func currencyLabel(lang, currency string) string {
+	if lang == "ro" && currency == "RON" {
+		return "lei"
+	}
+	return currency
+}
+
+// formatInt writes an integer with lang's thousands separator.
+func formatInt(lang string, n int) string {
+	th, _ := numberSeparators(lang)
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return "-" + groupDigits(s[1:], th)
+	}
+	return groupDigits(s, th)
+}
+
+// moneyTotal is a sum in one currency.
+type moneyTotal struct {
+	Currency string
+	Amount   decimal.Decimal
+}
+
+// dashFigures are the dashboard's numbers for one company.
+type dashFigures struct {
+	ThisMonth int          // invoices issued this month (Europe/Bucharest)
+	Received  []moneyTotal // last 12 months, by currency (most frequent first)
+	Sent      []moneyTotal
+	Chart     template.HTML // inline SVG; "" when there is nothing to draw
+}
+
+// chartMonths is how many months the chart and the totals cover.
+const chartMonths = 12
+
+// monthsBack lists the chartMonths months ending with now's month, oldest
+// first, as "YYYY-MM".
+func monthsBack(now time.Time) []string {
+	now = now.In(bucharest)
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, bucharest)
+	out := make([]string, chartMonths)
+	for i := range chartMonths {
+		out[i] = first.AddDate(0, i-(chartMonths-1), 0).Format("2006-01")
+	}
+	return out
+}
+
+// buildFigures sums the amounts into the dashboard's figures and chart.
+// now decides the current month; lang the labels.
+func buildFigures(lang string, amounts []store.InvoiceAmount, now time.Time) dashFigures {
+	months := monthsBack(now)
+	thisMonth := months[len(months)-1]
+	type key struct{ month, currency string }
+	received, sent := map[key]decimal.Decimal{}, map[key]decimal.Decimal{}
+	count := map[string]int{}
+	var f dashFigures
+	for _, a := range amounts {
+		if strings.HasPrefix(a.IssueDate, thisMonth) {
+			f.ThisMonth++
+		}
+		d, err := decimal.NewFromString(strings.TrimSpace(a.Total))
+		if err != nil || a.Currency == "" || len(a.IssueDate) < 7 {
+			continue
+		}
+		k := key{a.IssueDate[:7], a.Currency}
+		switch a.MessageType {
+		case store.TypeReceived:
+			received[k] = received[k].Add(d)
+		case store.TypeSent:
+			sent[k] = sent[k].Add(d)
+		default:
+			continue
+		}
+		count[a.Currency]++
+	}
+	currencies := make([]string, 0, len(count))
+	for c := range count {
+		currencies = append(currencies, c)
+	}
+	sort.Slice(currencies, func(i, j int) bool {
+		if count[currencies[i]] != count[currencies[j]] {
+			return count[currencies[i]] > count[currencies[j]]
+		}
+		return currencies[i] < currencies[j]
+	})
+	sum := func(m map[key]decimal.Decimal) []moneyTotal {
+		var out []moneyTotal
+		for _, c := range currencies {
+			var t decimal.Decimal
+			seen := false
+			for k, v := range m {
+				if k.currency == c {
+					t, seen = t.Add(v), true
+				}
+			}
+			if seen {
+				out = append(out, moneyTotal{Currency: c, Amount: t})
+			}
+		}
+		return out
+	}
+	f.Received, f.Sent = sum(received), sum(sent)
+	if len(currencies) > 0 {
+		main := currencies[0]
+		rec, snt := make([]decimal.Decimal, len(months)), make([]decimal.Decimal, len(months))
+		for i, m := range months {
+			rec[i], snt[i] = received[key{m, main}], sent[key{m, main}]
+		}
+		f.Chart = monthlyChartSVG(lang, main, months, rec, snt)
+	}
+	return f
+}
+
+// monthlyChartSVG draws grouped bars (received, sent) per month as inline
+// SVG. Colours come from app.css classes (no inline styles: strict CSP);
+// every bar has a <title> for pointer users and the figure a text
+// description for screen readers.
+func monthlyChartSVG(lang, currency string, months []string, received, sent []decimal.Decimal) template.HTML {
+	const (
+		width, height      = 720, 240
+		left, right        = 70, 10
+		top, bottom        = 20, 40
+		plotW, plotH       = width - left - right, height - top - bottom
+		barGap, groupInset = 2, 6
+	)
+	maxV := decimal.Zero
+	for i := range months {
+		maxV = decimal.Max(maxV, received[i], sent[i])
+	}
+	if maxV.IsZero() {
+		maxV = decimal.NewFromInt(1)
+	}
+	esc := template.HTMLEscapeString
+	var b strings.Builder
+	title := translate(lang, "chart.title", currencyLabel(lang, currency))
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">`, width, height)
+	fmt.Fprintf(&b, `<title id="chart-title">%s</title>`, esc(title))
+	var desc []string
+	for i, m := range months {
+		desc = append(desc, fmt.Sprintf("%s: %s %s, %s %s", monthLabel(lang, m),
+			translate(lang, "chart.received"), formatMoney(lang, received[i].String(), currency),
+			translate(lang, "chart.sent"), formatMoney(lang, sent[i].String(), currency)))
+	}
+	fmt.Fprintf(&b, `<desc id="chart-desc">%s</desc>`, esc(strings.Join(desc, "; ")))
+	// Axis and grid: 0, half, max.
+	for _, frac := range []float64{0, 0.5, 1} {
+		y := float64(top) + float64(plotH)*(1-frac)
+		v := maxV.Mul(decimal.NewFromFloat(frac)).Round(0)
+		fmt.Fprintf(&b, `<line class="chart-grid" x1="%d" y1="%.1f" x2="%d" y2="%.1f"/>`, left, y, width-right, y)
+		fmt.Fprintf(&b, `<text class="chart-axis" x="%d" y="%.1f" text-anchor="end">%s</text>`, left-6, y+4, esc(formatInt(lang, int(v.IntPart()))))
+	}
+	groupW := float64(plotW) / float64(len(months))
+	barW := (groupW - 2*groupInset - barGap) / 2
+	maxF := maxV.InexactFloat64()
+	for i, m := range months {
+		x0 := float64(left) + groupW*float64(i) + groupInset
+		for j, v := range []decimal.Decimal{received[i], sent[i]} {
+			h := v.InexactFloat64() / maxF * float64(plotH)
+			if h < 0 {
+				h = 0
+			}
+			class, label := "chart-received", translate(lang, "chart.received")
+			if j == 1 {
+				class, label = "chart-sent", translate(lang, "chart.sent")
+			}
+			fmt.Fprintf(&b, `<rect class="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>%s</title></rect>`,
+				class, x0+float64(j)*(barW+barGap), float64(top)+float64(plotH)-h, barW, h,
+				esc(monthLabel(lang, m)+" — "+label+": "+formatMoney(lang, v.String(), currency)))
+		}
+		fmt.Fprintf(&b, `<text class="chart-axis" x="%.1f" y="%d" text-anchor="middle">%s</text>`,
+			x0+barW+barGap/2.0, height-bottom+16, esc(monthLabel(lang, m)))
+	}
+	// Legend.
+	lx := width - right - 230
+	fmt.Fprintf(&b, `<rect class="chart-received" x="%d" y="%d" width="12" height="12"/><text class="chart-axis" x="%d" y="%d">%s</text>`,
+		lx, height-14, lx+16, height-4, esc(translate(lang, "chart.received")))
+	fmt.Fprintf(&b, `<rect class="chart-sent" x="%d" y="%d" width="12" height="12"/><text class="chart-axis" x="%d" y="%d">%s</text>`,
+		lx+120, height-14, lx+136, height-4, esc(translate(lang, "chart.sent")))
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String()) //nolint:gosec // every text above is escaped
+}
+
+// monthLabel writes "2026-03" as "mar. 2026" (ro) or "Mar 2026" (en).
+func monthLabel(lang, ym string) string {
+	t, err := time.Parse("2006-01", ym)
+	if err != nil {
+		return ym
+	}
+	names := strings.Split(translate(lang, "chart.months"), ",")
+	if len(names) != 12 {
+		return ym
+	}
+	return names[t.Month()-1] + " " + strconv.Itoa(t.Year()%100)
+}

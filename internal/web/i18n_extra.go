@@ -1,0 +1,156 @@
+package web
+
+// extraMessages are the messages of the account, company settings, API
+// keys, admin and dashboard-figure pages: key → {ro, en}. init merges them
+// into catalogs.
+var extraMessages = map[string][2]string{
+	"nav.skip":    {"Sari la conținut", "Skip to content"},
+	"nav.account": {"Contul meu: schimbă parola", "My account: change password"},
+	"form.save":   {"Salvează", "Save"},
+	"form.cancel": {"Renunță", "Cancel"},
+
+	"login.throttled": {"Prea multe încercări eșuate. Încercați din nou peste %d minute.", "Too many failed attempts. Try again in %d minutes."},
+
+	"password.title":         {"Schimbă parola", "Change password"},
+	"password.explain":       {"După schimbare, celelalte sesiuni deschise ale contului se închid.", "After the change, your other open sessions are signed out."},
+	"password.current":       {"Parola actuală", "Current password"},
+	"password.new":           {"Parola nouă", "New password"},
+	"password.submit":        {"Schimbă parola", "Change password"},
+	"password.current.wrong": {"Parola actuală nu este corectă.", "The current password is wrong."},
+	"password.same":          {"Parola nouă trebuie să difere de cea actuală.", "The new password must differ from the current one."},
+	"password.changed":       {"Parola a fost schimbată; celelalte sesiuni au fost închise.", "Your password was changed; other sessions were signed out."},
+
+	"impersonate.banner":  {"Administratorul %s acționează ca %s.", "Administrator %s is acting as %s."},
+	"impersonate.stop":    {"Oprește impersonarea", "Stop impersonating"},
+	"impersonate.started": {"Acționați acum ca %s.", "You are now acting as %s."},
+	"impersonate.stopped": {"Ați încetat să acționați ca %s.", "You stopped acting as %s."},
+
+	"admin.nav.users":               {"Utilizatori", "Users"},
+	"admin.nav.anaf":                {"Aplicația ANAF", "ANAF application"},
+	"admin.nav.audit":               {"Jurnal de audit", "Audit log"},
+	"admin.nav.system":              {"Sistem", "System"},
+	"admin.role.grant":              {"Fă administrator", "Make admin"},
+	"admin.role.remove":             {"Retrage administrarea", "Remove admin"},
+	"admin.role.granted":            {"%s este acum administrator.", "%s is now an administrator."},
+	"admin.role.removed":            {"%s nu mai este administrator.", "%s is no longer an administrator."},
+	"admin.impersonate":             {"Impersonează", "Impersonate"},
+	"admin.impersonate.admin":       {"Un administrator nu poate fi impersonat.", "An administrator cannot be impersonated."},
+	"admin.impersonate.notapproved": {"Contul nu este aprobat.", "The account is not approved."},
+
+	"anafapp.title":            {"Aplicația OAuth ANAF", "ANAF OAuth application"},
+	"anafapp.explain":          {"Datele aplicației înregistrate la ANAF. Secretul se păstrează criptat și nu mai este afișat.", "The application registered with ANAF. The secret is stored encrypted and never shown again."},
+	"anafapp.updated":          {"Actualizată la %s.", "Updated on %s."},
+	"anafapp.client.id":        {"Client ID", "Client ID"},
+	"anafapp.secret":           {"Client secret", "Client secret"},
+	"anafapp.secret.kept":      {"Un secret este salvat; lăsați gol pentru a-l păstra.", "A secret is stored; leave empty to keep it."},
+	"anafapp.secret.none":      {"Niciun secret salvat.", "No secret stored."},
+	"anafapp.redirect":         {"Redirect URI", "Redirect URI"},
+	"anafapp.redirect.hint":    {"Gol: %s", "Empty: %s"},
+	"anafapp.redirect.invalid": {"Trebuie să fie o adresă http(s) completă.", "Must be a full http(s) address."},
+	"anafapp.too.long":         {"Prea lung.", "Too long."},
+	"anafapp.saved":            {"Aplicația ANAF a fost salvată.", "The ANAF application was saved."},
+
+	"audit.title":   {"Jurnal de audit", "Audit log"},
+	"audit.action":  {"Acțiune", "Action"},
+	"audit.actor":   {"Autor (e-mail)", "Actor (e-mail)"},
+	"audit.at":      {"Momentul", "Time"},
+	"audit.target":  {"Obiect", "Target"},
+	"audit.details": {"Detalii", "Details"},
+	"audit.none":    {"Niciun eveniment nu corespunde.", "No event matches."},
+	"audit.shown":   {"%d evenimente afișate (cel mult %d).", "%d events shown (at most %d)."},
+
+	"system.title":        {"Cifre de sistem", "System figures"},
+	"system.users":        {"Utilizatori aprobați", "Approved users"},
+	"system.users.detail": {"%d în așteptare, %d respinși, %d administratori", "%d pending, %d rejected, %d administrators"},
+	"system.companies":    {"Companii", "Companies"},
+	"system.invoices":     {"Facturi arhivate", "Archived invoices"},
+	"system.syncs":        {"Ultimele sincronizări", "Latest syncs"},
+	"system.started":      {"Pornită", "Started"},
+	"system.outcome":      {"Rezultat", "Outcome"},
+	"system.counts":       {"Mesaje", "Messages"},
+	"system.nosyncs":      {"Nicio sincronizare încă.", "No sync yet."},
+
+	"company.settings":        {"Setări", "Settings"},
+	"company.autosync":        {"Sincronizare automată", "Automatic sync"},
+	"company.interval":        {"Interval de sincronizare (minute)", "Sync interval (minutes)"},
+	"company.interval.hint":   {"Între 15 și 1440 de minute.", "Between 15 and 1440 minutes."},
+	"company.interval.range":  {"Intervalul trebuie să fie între %d și %d minute.", "The interval must be between %d and %d minutes."},
+	"company.name.long":       {"Numele poate avea cel mult 200 de caractere.", "The name can have at most 200 characters."},
+	"company.saved":           {"Setările au fost salvate.", "Settings saved."},
+	"company.delete":          {"Șterge compania", "Delete company"},
+	"company.delete.title":    {"Ștergeți %s?", "Delete %s?"},
+	"company.delete.warning":  {"Se vor șterge definitiv %d facturi arhivate, membrii, cheile API și istoricul sincronizărilor. ANAF nu este afectat.", "This permanently deletes %d archived invoices, the members, API keys and sync history. Nothing changes at ANAF."},
+	"company.delete.type":     {"Scrieți CIF-ul %s pentru confirmare", "Type the CIF %s to confirm"},
+	"company.delete.mismatch": {"CIF-ul scris nu este al acestei companii.", "This is not the company's CIF."},
+	"company.delete.submit":   {"Șterge definitiv", "Delete permanently"},
+	"company.deleted":         {"Compania %s a fost ștearsă.", "Company %s was deleted."},
+
+	"members.title":          {"Membri", "Members"},
+	"members.explain":        {"Membrii văd facturile companiei, nu și setările ei.", "Members see the company's invoices, never its settings."},
+	"members.add.email":      {"E-mailul utilizatorului", "User's e-mail"},
+	"members.add":            {"Adaugă membru", "Add member"},
+	"members.remove":         {"Elimină", "Remove"},
+	"members.remove.confirm": {"Eliminați membrul? Cheile API create de el vor fi revocate.", "Remove this member? The API keys they created will be revoked."},
+	"members.unknown":        {"Nu există un cont aprobat cu acest e-mail.", "There is no approved account with this e-mail."},
+	"members.already":        {"Utilizatorul este deja membru.", "This user is already a member."},
+	"members.added":          {"%s a fost adăugat.", "%s was added."},
+	"members.removed":        {"%s a fost eliminat; cheile sale API au fost revocate.", "%s was removed; their API keys were revoked."},
+	"members.self":           {"Nu vă puteți elimina singur.", "You cannot remove yourself."},
+
+	"keys.title":          {"Chei API", "API keys"},
+	"keys.name":           {"Nume", "Name"},
+	"keys.name.hint":      {"De exemplu: ERP contabilitate", "For example: accounting ERP"},
+	"keys.name.long":      {"Numele poate avea cel mult 100 de caractere.", "The name can have at most 100 characters."},
+	"keys.prefix":         {"Început", "Prefix"},
+	"keys.scope":          {"Drepturi", "Scope"},
+	"keys.scope.read":     {"citire", "read"},
+	"keys.scope.write":    {"citire și scriere", "read and write"},
+	"keys.scope.invalid":  {"Alegeți citire sau scriere.", "Choose read or write."},
+	"keys.created.at":     {"Creată", "Created"},
+	"keys.last.used":      {"Ultima folosire", "Last used"},
+	"keys.never":          {"niciodată", "never"},
+	"keys.revoke":         {"Revocă", "Revoke"},
+	"keys.revoke.confirm": {"Revocați cheia? Programele care o folosesc nu vor mai avea acces.", "Revoke this key? Programs using it lose access."},
+	"keys.revoked":        {"Cheia a fost revocată.", "The key was revoked."},
+	"keys.revoked.at":     {"revocată %s", "revoked %s"},
+	"keys.none":           {"Nicio cheie API încă.", "No API key yet."},
+	"keys.create":         {"Cheie nouă", "New key"},
+	"keys.create.submit":  {"Creează cheia", "Create key"},
+	"keys.created":        {"Cheia „%s” a fost creată", "Key “%s” created"},
+	"keys.once":           {"Copiați cheia acum: nu va mai fi afișată.", "Copy the key now: it will not be shown again."},
+	"keys.key":            {"Cheia API", "API key"},
+
+	"anaf.served":      {"Companii sincronizate cu această conexiune", "Companies synced with this connection"},
+	"anaf.served.none": {"Niciuna încă.", "None yet."},
+	"anaf.test":        {"Testează conexiunea", "Test connection"},
+	"anaf.test.ok":     {"ANAF a răspuns: %s", "ANAF answered: %s"},
+	"anaf.test.failed": {"Testul a eșuat: %s", "The test failed: %s"},
+
+	"dash.figures":       {"Cifre", "Figures"},
+	"dash.fig.month":     {"Facturi luna aceasta", "Invoices this month"},
+	"dash.fig.received":  {"Primite, 12 luni", "Received, 12 months"},
+	"dash.fig.sent":      {"Trimise, 12 luni", "Sent, 12 months"},
+	"dash.partner":       {"Partener", "Partner"},
+	"dash.partner.hint":  {"CIF sau nume", "CIF or name"},
+	"dash.chart":         {"Totaluri lunare", "Monthly totals"},
+	"dash.sync.progress": {"Sincronizare în curs", "Sync in progress"},
+	"dash.sync.refresh":  {"Pagina se reîncarcă singură până la final.", "The page reloads itself until the end."},
+	"sync.progress":      {"%s: pagina %d din %d, %d găsite, %d noi", "%s: page %d of %d, %d found, %d new"},
+	"sync.queued":        {"în așteptare", "queued"},
+	"sync.partial":       {"parțială", "partial"},
+
+	"chart.title":    {"Totaluri lunare primite și trimise (%s)", "Monthly totals received and sent (%s)"},
+	"chart.received": {"primite", "received"},
+	"chart.sent":     {"trimise", "sent"},
+	"chart.months":   {"ian.,feb.,mar.,apr.,mai,iun.,iul.,aug.,sept.,oct.,nov.,dec.", "Jan,Feb,Mar,Apr,May,Jun,Jul,Aug,Sep,Oct,Nov,Dec"},
+}
+
+func init() {
+	for key, m := range extraMessages {
+		for i, lang := range languages {
+			if _, exists := catalogs[lang][key]; !exists {
+				catalogs[lang][key] = m[i]
+			}
+		}
+	}
+}
