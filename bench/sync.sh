@@ -54,7 +54,7 @@ for db in $DBS; do
 	esac
 	gwport=$(free_port)
 	DATABASE_URL="$url" EFACTURA_DATA_DIR="$work/data-$db" EFACTURA_ADDR="127.0.0.1:$gwport" \
-		EFACTURA_ANAF_BASE_URL="$sim_url" EFACTURA_ANAF_OAUTH_URL="$sim_url" EFACTURA_LOG_LEVEL=warn \
+		EFACTURA_ANAF_BASE_URL="$sim_url" EFACTURA_ANAF_OAUTH_URL="$sim_url" EFACTURA_ANAF_CLIENT_QUOTAS=off EFACTURA_LOG_LEVEL=warn \
 		"$work/efactura" serve --demo >"$work/gw-$db.log" 2>&1 &
 	gw=$!
 	pids+=("$gw")

@@ -339,7 +339,34 @@ func (e *Engine) step(ctx context.Context, runID int64, owner string, o StepOpti
 	if e.OnLease != nil {
 		e.OnLease(companyID, +1)
 	}
+	// Heartbeat: renew the lease every LeaseRenew whatever the step is
+	// doing (a download waiting on ANAF's rate limit included); when the
+	// lease is lost the step's context is canceled with ErrLeaseLost.
+	ctx, cancelStep := context.WithCancelCause(ctx)
+	hbDone := make(chan struct{})
+	go func() {
+		defer close(hbDone)
+		t := time.NewTicker(LeaseRenew)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				ok, err := e.Store.RenewSyncLease(ctx, companyID, owner, LeaseTTL)
+				if err == nil && !ok {
+					cancelStep(ErrLeaseLost)
+					return
+				}
+				if err != nil && ctx.Err() == nil {
+					e.logger().Warn("renewing the sync lease", slog.String("error", err.Error()))
+				}
+			}
+		}
+	}()
 	defer func() {
+		cancelStep(nil)
+		<-hbDone
 		if e.OnLease != nil {
 			e.OnLease(companyID, -1)
 		}
@@ -375,7 +402,11 @@ func (e *Engine) step(ctx context.Context, runID int64, owner string, o StepOpti
 		return e.Store.SaveSyncRun(wctx, run)
 	}
 	finish := func(err error) (*Result, bool, error) {
-		if err != nil && !foreground && (errors.Is(err, errInterrupted) || errors.Is(err, ErrLeaseLost)) {
+		if errors.Is(context.Cause(ctx), ErrLeaseLost) {
+			// Another worker owns the run now: record nothing.
+			return res, false, ErrLeaseLost
+		}
+		if err != nil && !foreground && errors.Is(err, errInterrupted) {
 			// A job stopped (shutdown, timeout, lost lease): the run stays
 			// open and is resumed from its cursor.
 			if serr := save(); serr != nil {
@@ -470,21 +501,14 @@ func (e *Engine) step(ctx context.Context, runID int64, owner string, o StepOpti
 		tok = nt
 		return nil
 	}
-	lastRenew := time.Now()
-	renew := func() error {
-		// Real time, like the lease itself (the store's clock), whatever e.Now says.
-		if time.Since(lastRenew) < LeaseRenew {
+	lastSave := time.Now()
+	checkpoint := func() error {
+		// Record New/Failed every LeaseRenew (real time), so a crash loses little.
+		if time.Since(lastSave) < LeaseRenew {
 			return nil
 		}
-		lastRenew = time.Now()
-		ok, err := e.Store.RenewSyncLease(ctx, companyID, owner, LeaseTTL)
-		if err == nil && !ok {
-			err = ErrLeaseLost
-		}
-		if err == nil {
-			err = save() // checkpoint New/Failed with the lease
-		}
-		return err
+		lastSave = time.Now()
+		return save()
 	}
 	quotaWait := func(err error) error {
 		var ae *anaf.Error
@@ -579,14 +603,11 @@ func (e *Engine) step(ctx context.Context, runID int64, owner string, o StepOpti
 				}
 				return res, false, nil
 			}
-			if err := renew(); err != nil {
+			if err := checkpoint(); err != nil {
 				if ctx.Err() != nil {
 					return finish(interrupted(err))
 				}
-				if errors.Is(err, ErrLeaseLost) {
-					return finish(err)
-				}
-				return finish(fmt.Errorf("renewing the sync lease: %w", err))
+				return finish(fmt.Errorf("recording sync progress: %w", err))
 			}
 			inserted, reused, err := e.archive(ctx, client, tok, company, m, owner)
 			if errors.Is(err, anaf.ErrUnauthorized) {
@@ -600,6 +621,14 @@ func (e *Engine) step(ctx context.Context, runID int64, owner string, o StepOpti
 			}
 			if err != nil && ctx.Err() != nil {
 				return finish(interrupted(err))
+			}
+			if err != nil && errors.Is(err, anaf.ErrQuota) && !perMessageQuota(err) {
+				// The rate limit or another run-wide quota: wait for its
+				// reset instead of failing every remaining message.
+				if serr := save(); serr != nil {
+					return finish(fmt.Errorf("recording sync progress: %w", serr))
+				}
+				return finish(quotaWait(err))
 			}
 			if err != nil {
 				pageFailed++
@@ -692,6 +721,13 @@ func (e *Engine) archive(ctx context.Context, client *anaf.Client, tok *token, c
 		return false, reused, fmt.Errorf("storing message %s: %w", m.ID, err)
 	}
 	return inserted, reused, nil
+}
+
+// perMessageQuota reports a quota of one message (descarcare: 10
+// downloads per id per day): that message fails, the run goes on.
+func perMessageQuota(err error) bool {
+	var ae *anaf.Error
+	return errors.As(err, &ae) && ae.Quota == anaf.QuotaDownload
 }
 
 // downloadClaimTTL bounds how long a worker waits for another's download

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/httpserver"
 	"github.com/efactura-gateway/efactura/internal/invoice"
+	"github.com/efactura-gateway/efactura/internal/ratelimit"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/version"
 )
@@ -34,33 +36,79 @@ type Deps struct {
 	Checks map[string]func(ctx context.Context) error
 	// StartSync queues a sync of the company now (POST /api/v1/sync); nil answers 503.
 	StartSync func(ctx context.Context, companyID int64) (runID int64, err error)
+
+	// Limiter counts requests per key and per client IP (PRODUCT.md §4,
+	// §9); nil: no rate limits. ratelimit.Open gives the memory limiter,
+	// or the Redis one when REDIS_URL is set (shared by replicas).
+	Limiter ratelimit.Limiter
+	// KeyPerMin is the limit per API key and minute (0: 600);
+	// IPPerMin the limit per client IP and minute for requests without a
+	// valid key (0: 60). EFACTURA_RATE_LIMIT_KEY_PER_MIN / _IP_PER_MIN.
+	KeyPerMin int
+	IPPerMin  int
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client IP (EFACTURA_TRUSTED_PROXIES); nil: the peer address.
+	TrustedProxies []*net.IPNet
 }
 
 type handler struct {
 	Deps
 }
 
-// New returns the API handler; mount it at "/api/".
+// route is one line of the API's route table: method and pattern (as
+// documented in openapi.json), whether a key is needed and which scope.
+type route struct {
+	method, pattern string
+	scope           string // "" (no key), store.ScopeRead or store.ScopeWrite
+	handle          func(http.ResponseWriter, *http.Request)
+}
+
+// routes is the API's route table, one line per endpoint; every line must
+// be described in openapi.json (TestOpenAPICoversRoutes).
+func (h *handler) routes() []route {
+	return []route{
+		{"GET", "/api/v1/health", "", h.health},
+		{"GET", "/api/v1/openapi.json", "", serveOpenAPI}, // openapi.go
+		{"GET", "/api/docs", "", serveDocs},               // openapi.go
+		{"GET", "/api/v1/invoices", store.ScopeRead, h.listInvoices},
+		{"GET", "/api/v1/invoices/{id}", store.ScopeRead, h.getInvoice},
+		{"GET", "/api/v1/invoices/{id}/download", store.ScopeRead, h.downloadInvoice},
+		{"GET", "/api/v1/invoices/{id}/xml", store.ScopeRead, h.invoiceXML},
+		{"GET", "/api/v1/invoices/{id}/pdf", store.ScopeRead, h.invoicePDF},   // pdf.go
+		{"GET", "/api/v1/invoices/export", store.ScopeRead, h.exportInvoices}, // export.go
+		{"GET", "/api/v1/sync", store.ScopeRead, h.listSyncRuns},              // sync.go
+		{"POST", "/api/v1/sync", store.ScopeWrite, h.startSync},               // sync.go
+	}
+}
+
+// New returns the API handler; mount it at "/api/". Every request passes
+// the rate limiter (Deps.Limiter) first.
 func New(d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
+	if d.KeyPerMin <= 0 {
+		d.KeyPerMin = DefaultKeyPerMin
+	}
+	if d.IPPerMin <= 0 {
+		d.IPPerMin = DefaultIPPerMin
+	}
 	d.BaseURL = strings.TrimRight(d.BaseURL, "/") // download_url must not get "//api/v1"
 	h := &handler{Deps: d}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/health", h.health)
-	mux.Handle("GET /api/v1/invoices", h.withKey(h.listInvoices))
-	mux.Handle("GET /api/v1/invoices/{id}", h.withKey(h.getInvoice))
-	mux.Handle("GET /api/v1/invoices/{id}/download", h.withKey(h.downloadInvoice))
-	mux.Handle("GET /api/v1/invoices/{id}/xml", h.withKey(h.invoiceXML))
-	mux.Handle("GET /api/v1/invoices/{id}/pdf", h.withKey(h.invoicePDF))   // pdf.go
-	mux.Handle("GET /api/v1/invoices/export", h.withKey(h.exportInvoices)) // export.go
-	mux.Handle("GET /api/v1/sync", h.withKey(h.listSyncRuns))              // sync.go
-	mux.Handle("POST /api/v1/sync", h.withKey(h.startSync))                // sync.go
+	for _, rt := range h.routes() {
+		// The key and its scope first, then the body's size and type.
+		hh := h.checkBody(rt, http.HandlerFunc(rt.handle))
+		if rt.scope != "" {
+			hh = h.withKey(rt.scope, hh.ServeHTTP)
+		}
+		mux.Handle(rt.method+" "+rt.pattern, hh)
+	}
+	mux.HandleFunc("GET /api/docs.css", serveDocsCSS) // openapi.go
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "No such API endpoint.")
 	})
-	return mux
+	return h.limit(mux)
 }
 
 // ---- errors and JSON
@@ -134,11 +182,36 @@ func (h *handler) authenticate(ctx context.Context, key string) (*principal, int
 	return &principal{key: k, company: c}, 0, "", ""
 }
 
-func (h *handler) withKey(next func(http.ResponseWriter, *http.Request)) http.Handler {
+// authCtx carries the outcome of authenticating the request's key, done
+// once by limit (the key picks the rate-limit bucket) for withKey and health.
+type authCtx struct{}
+
+type authResult struct {
+	p             *principal
+	status        int
+	code, message string
+}
+
+// authOf authenticates the request's key, or returns limit's outcome.
+func (h *handler) authOf(r *http.Request) authResult {
+	if a, ok := r.Context().Value(authCtx{}).(authResult); ok {
+		return a
+	}
+	p, status, code, msg := h.authenticate(r.Context(), apiKeyFrom(r))
+	return authResult{p: p, status: status, code: code, message: msg}
+}
+
+// withKey requires a valid key holding scope (write includes read): 401
+// without one, 403 INSUFFICIENT_SCOPE with a weaker one.
+func (h *handler) withKey(scope string, next func(http.ResponseWriter, *http.Request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, status, code, msg := h.authenticate(r.Context(), apiKeyFrom(r))
+		a := h.authOf(r)
+		p := a.p
 		if p == nil {
-			writeError(w, status, code, msg)
+			writeError(w, a.status, a.code, a.message)
+			return
+		}
+		if !requireScope(w, p, scope) {
 			return
 		}
 		now := time.Now().UTC()
@@ -174,10 +247,8 @@ func (h *handler) health(w http.ResponseWriter, r *http.Request) {
 			checks[name] = "healthy"
 		}
 	}
-	if key := apiKeyFrom(r); key != "" {
-		if p, _, _, _ := h.authenticate(ctx, key); p != nil {
-			checks["company"] = h.companyHealth(ctx, p.company)
-		}
+	if p := h.authOf(r).p; p != nil {
+		checks["company"] = h.companyHealth(ctx, p.company)
 	}
 	writeJSON(w, code, map[string]any{
 		"status":    status,

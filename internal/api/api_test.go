@@ -18,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/efactura-gateway/efactura/client"
 	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/store/storetest"
@@ -184,9 +185,17 @@ func (f *fixture) testKeys(t *testing.T) {
 	})
 }
 
+// testListDefault goes through the Go client (package client), so the
+// client's decoding is tested with the API.
 func (f *fixture) testListDefault(t *testing.T) {
-	got := f.list(t, "")
-	require.Equal(t, expectOrder(f.a, "invoice_date", true), got.ids(), "issue date desc, then id desc, undated last")
+	ctx := t.Context()
+	got, err := f.client(f.keyA).Invoices(ctx, nil)
+	require.NoError(t, err)
+	gotIDs := make([]int64, 0, len(got.Data))
+	for _, inv := range got.Data {
+		gotIDs = append(gotIDs, inv.ID)
+	}
+	require.Equal(t, expectOrder(f.a, "invoice_date", true), gotIDs, "issue date desc, then id desc, undated last")
 	p := got.Pagination
 	require.Equal(t, 1, p.Page)
 	require.Equal(t, 50, p.PerPage)
@@ -196,15 +205,35 @@ func (f *fixture) testListDefault(t *testing.T) {
 	require.False(t, p.HasPrev)
 	require.Equal(t, f.compA.ID, got.Meta.CompanyID)
 	require.Equal(t, cifA, got.Meta.CompanyCIF)
+	for _, inv := range got.Data {
+		s := find(f.a, inv.ANAFID)
+		require.Equal(t, s.inv.ID, inv.ID)
+		require.Equal(t, s.inv.MessageType, inv.InvoiceType)
+		if s.inv.TotalAmount != "" && inv.TotalAmount != "" {
+			require.Equal(t, string(decimalJSON(s.inv.TotalAmount)), inv.TotalAmount.String(), "amount keeps its decimals")
+		}
+		require.True(t, s.inv.SyncedAt.Equal(inv.SyncedAt))
+	}
 
 	// B's key sees B's invoices only, with B's meta.
-	rec := f.get(t, "/api/v1/invoices", "X-API-KEY", f.keyB)
-	require.Equal(t, http.StatusOK, rec.Code)
-	var gotB listAnswer
-	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &gotB))
-	require.ElementsMatch(t, ids(f.b), gotB.ids())
+	gotB, err := f.client(f.keyB).Invoices(ctx, &client.ListOptions{PerPage: 100})
+	require.NoError(t, err)
+	idsB := make([]int64, 0, len(gotB.Data))
+	for _, inv := range gotB.Data {
+		idsB = append(idsB, inv.ID)
+	}
+	require.ElementsMatch(t, ids(f.b), idsB)
 	require.Equal(t, f.compB.ID, gotB.Meta.CompanyID)
 	require.Equal(t, cifB, gotB.Meta.CompanyCIF)
+
+	// Errors come back typed.
+	_, err = f.client("efk_short").Invoices(ctx, nil)
+	require.True(t, client.IsCode(err, "INVALID_API_KEY_FORMAT"), "%v", err)
+	_, err = f.client(f.keyB).Invoice(ctx, f.a[0].inv.ID)
+	var apiErr *client.Error
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, http.StatusNotFound, apiErr.StatusCode)
+	require.Equal(t, "INVOICE_NOT_FOUND", apiErr.Code)
 }
 
 func (f *fixture) testPagination(t *testing.T) {
@@ -662,24 +691,30 @@ func (f *fixture) testOneInvoice(t *testing.T) {
 	})
 }
 
+// testDownload goes through the Go client for the bodies and checks the
+// headers on raw answers.
 func (f *fixture) testDownload(t *testing.T) {
+	c := f.client(f.keyA)
 	for _, s := range f.a {
 		t.Run(s.inv.ANAFID, func(t *testing.T) {
+			zipBytes, err := c.Download(t.Context(), s.inv.ID)
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(s.inv.ZIP, zipBytes), "byte for byte the stored ZIP")
 			rec := f.get(t, fmt.Sprintf("/api/v1/invoices/%d/download", s.inv.ID))
 			require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 			require.Equal(t, "application/zip", rec.Header().Get("Content-Type"))
 			require.Equal(t, "attachment; filename=invoice_"+s.inv.ANAFID+".zip", rec.Header().Get("Content-Disposition"))
 			require.Equal(t, strconv.Itoa(len(s.inv.ZIP)), rec.Header().Get("Content-Length"))
-			require.True(t, bytes.Equal(s.inv.ZIP, rec.Body.Bytes()), "byte for byte the stored ZIP")
 
-			rec = f.get(t, fmt.Sprintf("/api/v1/invoices/%d/xml", s.inv.ID))
+			doc, err := c.XML(t.Context(), s.inv.ID)
 			if s.inv.ANAFID == anafIDBrokenZIP {
-				requireError(t, rec, http.StatusUnprocessableEntity, "ARCHIVE_UNREADABLE")
+				require.True(t, client.IsCode(err, "ARCHIVE_UNREADABLE"), "%v", err)
+				requireError(t, f.get(t, fmt.Sprintf("/api/v1/invoices/%d/xml", s.inv.ID)), http.StatusUnprocessableEntity, "ARCHIVE_UNREADABLE")
 				return
 			}
-			require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
-			require.Equal(t, "application/xml", rec.Header().Get("Content-Type"))
-			require.True(t, bytes.Equal(s.document, rec.Body.Bytes()), "the document inside the ZIP")
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(s.document, doc), "the document inside the ZIP")
+			require.Equal(t, "application/xml", f.get(t, fmt.Sprintf("/api/v1/invoices/%d/xml", s.inv.ID)).Header().Get("Content-Type"))
 		})
 	}
 

@@ -19,6 +19,7 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
+	"github.com/efactura-gateway/efactura/client"
 	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/anafsync"
 	"github.com/efactura-gateway/efactura/internal/auth"
@@ -60,7 +61,8 @@ type fixture struct {
 	keyB     string
 	a, b     []seeded // in insertion (id) order
 	logs     *strings.Builder
-	syncedAt time.Time // base of SyncedAt
+	syncedAt time.Time        // base of SyncedAt
+	srv      *httptest.Server // f.h on a loopback port, for the Go client
 }
 
 // dueDateRE removes BT-9 from a generated invoice, making one whose due date is lacking.
@@ -187,7 +189,15 @@ func newFixture(t *testing.T, st *store.Store) *fixture {
 		}
 	}
 	f.h = New(Deps{Store: st, BaseURL: testBaseURL, Logger: slog.New(slog.NewTextHandler(f.logs, nil))})
+	f.srv = httptest.NewServer(f.h)
+	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// client returns a Go API client (package client) for the fixture's
+// server with that key.
+func (f *fixture) client(key string) *client.Client {
+	return client.New(f.srv.URL, key, client.WithHTTPClient(f.srv.Client()))
 }
 
 func buildZIP(t *testing.T, upload string, doc []byte) []byte {

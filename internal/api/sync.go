@@ -76,8 +76,7 @@ func (h *handler) listSyncRuns(w http.ResponseWriter, r *http.Request) {
 // job queue (Deps.StartSync nil) 503 SERVICE_UNAVAILABLE.
 func (h *handler) startSync(w http.ResponseWriter, r *http.Request) {
 	p := principalFrom(r.Context())
-	if p.key.Scope != store.ScopeWrite {
-		writeError(w, http.StatusForbidden, "INSUFFICIENT_SCOPE", "This API key has the read scope; starting a sync needs a key with the write scope.")
+	if !requireScope(w, p, store.ScopeWrite) { // the route table requires it too
 		return
 	}
 	if h.StartSync == nil {

@@ -1,0 +1,143 @@
+package api
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/efactura-gateway/efactura/internal/httpserver"
+	"github.com/efactura-gateway/efactura/internal/ratelimit"
+	"github.com/efactura-gateway/efactura/internal/store"
+)
+
+// Default rate limits (PRODUCT.md §9), per minute.
+const (
+	DefaultKeyPerMin = 600
+	DefaultIPPerMin  = 60
+)
+
+// MaxBodyBytes is the largest request body the API reads (413 PAYLOAD_TOO_LARGE beyond).
+const MaxBodyBytes = 1 << 20
+
+// limit authenticates the request's key (once; withKey and health reuse
+// the outcome) and counts the request: a valid key against its own bucket
+// (KeyPerMin), anything else (no key, a wrong key) against the client IP
+// (IPPerMin; the IP from httpserver.ClientIP behind TrustedProxies). Every
+// answer carries X-RateLimit-Limit, X-RateLimit-Remaining and
+// X-RateLimit-Reset (Unix seconds); a refused request is 429
+// RATE_LIMIT_EXCEEDED with Retry-After (seconds). When the limiter fails
+// (Redis down) the request goes through and the failure is logged.
+func (h *handler) limit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var a authResult
+		if key := apiKeyFrom(r); key != "" {
+			p, status, code, msg := h.authenticate(r.Context(), key)
+			a = authResult{p: p, status: status, code: code, message: msg}
+		} else {
+			a = authResult{status: http.StatusUnauthorized, code: "MISSING_API_KEY",
+				message: "API key required: send it in the X-API-KEY header."}
+		}
+		r = r.WithContext(context.WithValue(r.Context(), authCtx{}, a))
+		if h.Limiter == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		bucket, perMin := "ip:"+httpserver.ClientIP(r, h.TrustedProxies), h.IPPerMin
+		if a.p != nil {
+			bucket, perMin = "key:"+strconv.FormatInt(a.p.key.ID, 10), h.KeyPerMin
+		}
+		res, err := h.Limiter.Allow(r.Context(), bucket, perMin)
+		if err != nil {
+			h.Logger.WarnContext(r.Context(), "rate limiter unavailable; request let through",
+				slog.String("request_id", httpserver.RequestIDFrom(r.Context())), slog.String("error", err.Error()))
+			next.ServeHTTP(w, r)
+			return
+		}
+		hd := w.Header()
+		hd.Set("X-RateLimit-Limit", strconv.Itoa(res.Limit))
+		hd.Set("X-RateLimit-Remaining", strconv.Itoa(res.Remaining))
+		hd.Set("X-RateLimit-Reset", strconv.FormatInt(ratelimit.ResetUnix(time.Now(), res), 10))
+		if !res.Allowed {
+			secs := ratelimit.RetryAfterSeconds(res)
+			hd.Set("Retry-After", strconv.Itoa(secs))
+			writeError(w, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED",
+				"Rate limit exceeded: "+strconv.Itoa(res.Limit)+" requests per minute. Retry in "+strconv.Itoa(secs)+" seconds.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requireScope reports whether the key holds scope (write includes read);
+// if not it writes 403 INSUFFICIENT_SCOPE and returns false. Handlers
+// that change something call it (withKey does for the route table's scope).
+func requireScope(w http.ResponseWriter, p *principal, scope string) bool {
+	if scopeAllows(p.key.Scope, scope) {
+		return true
+	}
+	writeError(w, http.StatusForbidden, "INSUFFICIENT_SCOPE",
+		"This API key has the "+p.key.Scope+" scope; this request needs a key with the "+scope+" scope.")
+	return false
+}
+
+// scopeAllows reports whether a key of scope have may do what needs requires.
+func scopeAllows(have, needs string) bool {
+	switch needs {
+	case "", store.ScopeRead:
+		return have == store.ScopeRead || have == store.ScopeWrite
+	case store.ScopeWrite:
+		return have == store.ScopeWrite
+	}
+	return false
+}
+
+// bodyTypes are the media types a POST body may have; an empty body is always accepted.
+var bodyTypes = map[string][]string{
+	"POST /api/v1/sync": {"application/json"},
+}
+
+// checkBody refuses, before the handler runs, a body larger than
+// MaxBodyBytes (413 PAYLOAD_TOO_LARGE) and, on POST, a non-empty body of a
+// media type the route does not take (415 UNSUPPORTED_MEDIA_TYPE). The
+// body is wrapped in http.MaxBytesReader, so a chunked body that grows
+// past the limit fails to read too.
+func (h *handler) checkBody(rt route, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > MaxBodyBytes {
+			writeError(w, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE",
+				"The request body is larger than "+strconv.Itoa(MaxBodyBytes)+" bytes.")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		if rt.method == http.MethodPost && hasBody(r) {
+			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			ok := false
+			for _, t := range bodyTypes[rt.method+" "+rt.pattern] {
+				ok = ok || (err == nil && mt == t)
+			}
+			if !ok {
+				writeError(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
+					"Content-Type must be application/json (or send no body).")
+				return
+			}
+			// A body the handler does not read must still fit the limit.
+			if rt.pattern == "/api/v1/sync" {
+				if _, err := io.Copy(io.Discard, r.Body); err != nil {
+					writeError(w, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE",
+						"The request body is larger than "+strconv.Itoa(MaxBodyBytes)+" bytes.")
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// hasBody reports whether the request carries a body (a length, or chunked).
+func hasBody(r *http.Request) bool {
+	return r.ContentLength > 0 || (r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody)
+}
