@@ -81,6 +81,16 @@ func (h *handler) routes() []route {
 	}
 }
 
+// Routes lists the API's routes as "METHOD /pattern", in the order of
+// the route table (for the security tests' access matrix).
+func Routes() []string {
+	var out []string
+	for _, rt := range (&handler{}).routes() {
+		out = append(out, rt.method+" "+rt.pattern)
+	}
+	return out
+}
+
 // New returns the API handler; mount it at "/api/". Every request passes
 // the rate limiter (Deps.Limiter) first.
 func New(d Deps) http.Handler {

@@ -1,0 +1,262 @@
+package securitytest
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/efactura-gateway/efactura/internal/api"
+	"github.com/efactura-gateway/efactura/internal/store"
+)
+
+// Roles of the access matrix.
+const (
+	stranger    = "stranger"
+	pendingUser = "pending"
+	userA       = "userA"
+	userB       = "userB"
+	admin       = "admin"
+	adminAsA    = "adminAsA" // an admin impersonating user A
+)
+
+var roles = []string{stranger, pendingUser, userA, userB, admin, adminAsA}
+
+// matrixRoute is one route of the web or API route table, with the path
+// its placeholders become in a world (A's company, invoice, key, member).
+type matrixRoute struct {
+	method, pattern string
+}
+
+// path fills the pattern's placeholders from w: {id} is A's company (or
+// A's invoice under /invoices, the pending user under /admin/users),
+// {kid} A's read key, {uid} A's second member.
+func (r matrixRoute) path(w *world) string {
+	p := r.pattern
+	switch {
+	case strings.HasPrefix(p, "/invoices/"), strings.HasPrefix(p, "/api/v1/invoices/{id}"):
+		p = strings.Replace(p, "{id}", strconv.FormatInt(w.invA.ID, 10), 1)
+	case strings.HasPrefix(p, "/admin/users/"):
+		p = strings.Replace(p, "{id}", strconv.FormatInt(w.pending.ID, 10), 1)
+	default:
+		p = strings.Replace(p, "{id}", strconv.FormatInt(w.compA.ID, 10), 1)
+	}
+	p = strings.Replace(p, "{kid}", strconv.FormatInt(w.keyA.ID, 10), 1)
+	p = strings.Replace(p, "{uid}", strconv.FormatInt(w.member.ID, 10), 1)
+	return p
+}
+
+// Expected answers: 200 OK; login, pending, home: a 303 to that page; nf:
+// 404; "s303": a 303 elsewhere (a handler's own redirect after acting or
+// refusing with a flash); 400/401/403/503 as written.
+const (
+	ok      = "200"
+	toLogin = "303 /login"
+	toPend  = "303 /pending"
+	nf      = "404"
+	acted   = "303"
+)
+
+// matrix is the expected answer of every route for every role, in the
+// order of roles. The routes are tried in this order, so the ones that
+// end the session or change roles come last.
+var matrix = []struct {
+	route matrixRoute
+	want  [6]string // stranger, pending, userA, userB, admin, adminAsA
+}{
+	// Public pages.
+	{matrixRoute{"GET", "/static/app.css"}, [6]string{ok, ok, ok, ok, ok, ok}},
+	{matrixRoute{"GET", "/register"}, [6]string{ok, ok, "303 /", "303 /", "303 /", "303 /"}},
+	{matrixRoute{"GET", "/login"}, [6]string{ok, ok, "303 /", "303 /", "303 /", "303 /"}},
+	{matrixRoute{"GET", "/pending"}, [6]string{toLogin, ok, "303 /", "303 /", "303 /", "303 /"}},
+	// Pages of a logged-in user; B is not a member of A's company.
+	{matrixRoute{"GET", "/"}, [6]string{toLogin, toPend, ok, ok, ok, ok}},
+	{matrixRoute{"GET", "/account/password"}, [6]string{toLogin, toPend, ok, ok, ok, ok}},
+	{matrixRoute{"GET", "/export"}, [6]string{toLogin, toPend, ok, ok, ok, ok}},
+	{matrixRoute{"GET", "/companies/{id}/sync/status"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	{matrixRoute{"GET", "/invoices/{id}"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	{matrixRoute{"GET", "/invoices/{id}/zip"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	{matrixRoute{"GET", "/invoices/{id}/xml"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	{matrixRoute{"GET", "/invoices/{id}/pdf"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	{matrixRoute{"GET", "/companies"}, [6]string{toLogin, toPend, ok, ok, ok, ok}},
+	{matrixRoute{"GET", "/companies/{id}"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	{matrixRoute{"GET", "/companies/{id}/delete"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	{matrixRoute{"GET", "/companies/{id}/keys"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	{matrixRoute{"GET", "/anaf"}, [6]string{toLogin, toPend, ok, ok, ok, ok}},
+	{matrixRoute{"GET", "/anaf/connect"}, [6]string{toLogin, toPend, acted, acted, acted, acted}},
+	{matrixRoute{"GET", "/anaf/callback"}, [6]string{toLogin, toPend, acted, acted, acted, acted}},
+	// Administration: 404 to everyone but admins (not even known to exist).
+	{matrixRoute{"GET", "/admin/users"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
+	{matrixRoute{"GET", "/admin/anaf"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
+	{matrixRoute{"GET", "/admin/audit"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
+	{matrixRoute{"GET", "/admin/system"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
+	// The API ignores sessions: a cookie is no key.
+	{matrixRoute{"GET", "/api/v1/health"}, [6]string{ok, ok, ok, ok, ok, ok}},
+	{matrixRoute{"GET", "/api/v1/openapi.json"}, [6]string{ok, ok, ok, ok, ok, ok}},
+	{matrixRoute{"GET", "/api/docs"}, [6]string{ok, ok, ok, ok, ok, ok}},
+	{matrixRoute{"GET", "/api/v1/invoices"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/invoices/{id}"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/invoices/{id}/download"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/invoices/{id}/xml"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/invoices/{id}/pdf"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/invoices/export"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/sync"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"POST", "/api/v1/sync"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	// State-changing web routes, sent same-origin with an empty form.
+	{matrixRoute{"POST", "/register"}, [6]string{ok, ok, ok, ok, ok, ok}},
+	{matrixRoute{"POST", "/companies/{id}/sync"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
+	{matrixRoute{"POST", "/companies"}, [6]string{toLogin, toPend, ok, ok, ok, ok}},
+	{matrixRoute{"POST", "/companies/{id}"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
+	{matrixRoute{"POST", "/companies/{id}/members"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
+	{matrixRoute{"POST", "/companies/{id}/keys"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
+	{matrixRoute{"POST", "/anaf/connect"}, [6]string{toLogin, toPend, acted, acted, acted, acted}},
+	{matrixRoute{"POST", "/anaf/test"}, [6]string{toLogin, toPend, acted, acted, acted, acted}},
+	{matrixRoute{"POST", "/admin/users/{id}/approve"}, [6]string{toLogin, toPend, nf, nf, acted, nf}},
+	{matrixRoute{"POST", "/admin/users/{id}/admin"}, [6]string{toLogin, toPend, nf, nf, acted, nf}},
+	{matrixRoute{"POST", "/admin/users/{id}/reject"}, [6]string{toLogin, toPend, nf, nf, acted, nf}},
+	{matrixRoute{"POST", "/admin/anaf"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
+	{matrixRoute{"POST", "/companies/{id}/keys/{kid}/revoke"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
+	{matrixRoute{"POST", "/companies/{id}/members/{uid}/remove"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
+	{matrixRoute{"POST", "/anaf/disconnect"}, [6]string{toLogin, toPend, acted, acted, acted, acted}},
+	{matrixRoute{"POST", "/account/password"}, [6]string{toLogin, toPend, ok, ok, ok, ok}},
+	{matrixRoute{"POST", "/companies/{id}/delete"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
+	{matrixRoute{"POST", "/admin/users/{id}/impersonate"}, [6]string{toLogin, toPend, nf, nf, acted, nf}},
+	{matrixRoute{"POST", "/impersonate/stop"}, [6]string{toLogin, toPend, acted, acted, acted, acted}},
+	{matrixRoute{"POST", "/login"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"POST", "/logout"}, [6]string{"303 /login", "303 /login", "303 /login", "303 /login", "303 /login", "303 /login"}},
+}
+
+// webRoutes is the web route table (internal/web/web.go routes()), kept
+// here by hand; TestMatrixCoversRoutes fails when the two drift.
+var webRoutes = []string{
+	"GET /static/", "GET /register", "POST /register", "GET /login", "POST /login", "POST /logout", "GET /pending",
+	"GET /account/password", "POST /account/password", "POST /impersonate/stop", "GET /{$}", "GET /export",
+	"POST /companies/{id}/sync", "GET /companies/{id}/sync/status", "GET /invoices/{id}", "GET /invoices/{id}/zip",
+	"GET /invoices/{id}/xml", "GET /invoices/{id}/pdf", "GET /companies", "POST /companies", "GET /companies/{id}",
+	"POST /companies/{id}", "POST /companies/{id}/members", "POST /companies/{id}/members/{uid}/remove",
+	"GET /companies/{id}/delete", "POST /companies/{id}/delete", "GET /companies/{id}/keys", "POST /companies/{id}/keys",
+	"POST /companies/{id}/keys/{kid}/revoke", "GET /anaf", "GET /anaf/connect", "POST /anaf/connect", "GET /anaf/callback",
+	"POST /anaf/disconnect", "POST /anaf/test", "GET /admin/users", "POST /admin/users/{id}/approve",
+	"POST /admin/users/{id}/reject", "POST /admin/users/{id}/admin", "POST /admin/users/{id}/impersonate",
+	"GET /admin/anaf", "POST /admin/anaf", "GET /admin/audit", "GET /admin/system",
+}
+
+// TestMatrixCoversRoutes fails when a route of the web route table (read
+// from internal/web/web.go) or of the API's OpenAPI document is missing
+// from the matrix.
+func TestMatrixCoversRoutes(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("../web/web.go")
+	require.NoError(t, err)
+	inMatrix := map[string]bool{}
+	for _, m := range matrix {
+		p := m.route.pattern
+		if p == "/" {
+			p = "/{$}"
+		}
+		if strings.HasPrefix(p, "/static/") {
+			p = "/static/"
+		}
+		inMatrix[m.route.method+" "+p] = true
+	}
+	for _, line := range strings.Split(string(src), "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "mux.Handle") {
+			continue
+		}
+		_, rest, _ := strings.Cut(line, `"`)
+		pattern, _, _ := strings.Cut(rest, `"`)
+		if pattern == "/" {
+			continue // the not-found catch-all
+		}
+		require.True(t, inMatrix[pattern], "web route %q is missing from the access matrix", pattern)
+	}
+	for _, r := range webRoutes {
+		require.True(t, inMatrix[r], "web route %q is missing from the access matrix", r)
+	}
+	for _, r := range api.Routes() {
+		require.True(t, inMatrix[r], "API route %q is missing from the access matrix", r)
+	}
+}
+
+// loginAs returns a browser logged in as role in w (a fresh browser for stranger).
+func (s *stack) loginAs(t *testing.T, w *world, role string) *browser {
+	t.Helper()
+	b := s.browser(t)
+	switch role {
+	case pendingUser:
+		b.login(w.pending.Email, "/pending")
+	case userA:
+		b.login(w.userA.Email, "/")
+	case userB:
+		b.login(w.userB.Email, "/")
+	case admin:
+		b.login(w.admin.Email, "/")
+	case adminAsA:
+		b.login(w.admin.Email, "/")
+		r := b.post(fmt.Sprintf("/admin/users/%d/impersonate", w.userA.ID), nil)
+		require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	}
+	return b
+}
+
+// outcome is how the matrix writes an answer.
+func outcome(r response) string {
+	if r.Status == http.StatusSeeOther || r.Status == http.StatusFound {
+		loc, _ := url.Parse(r.Location)
+		switch loc.Path {
+		case "/login", "/pending":
+			return "303 " + loc.Path
+		case "/":
+			if loc.RawQuery == "" {
+				return "303 /"
+			}
+		}
+		return "303"
+	}
+	return strconv.Itoa(r.Status)
+}
+
+// TestAccessMatrix tries every web and API route as each role (a fresh
+// world per role) and compares each answer with the table.
+func TestAccessMatrix(t *testing.T) {
+	t.Parallel()
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			s := startStack(t, d, nil)
+			var report strings.Builder
+			for ri, role := range roles {
+				w := s.seed(t, "m-"+role, nil)
+				b := s.loginAs(t, w, role)
+				for _, m := range matrix {
+					r := b.request(m.route.method, m.route.path(w), url.Values{})
+					got := outcome(r)
+					if m.want[ri] == acted && got != acted {
+						// A handler's own redirect elsewhere: the action was reached.
+						got = "!" + got
+					}
+					fmt.Fprintf(&report, "%-8s %-6s %-40s %-12s want %s\n", role, m.route.method, m.route.pattern, got, m.want[ri])
+					if os.Getenv("SECURITYTEST_DISCOVER") != "" {
+						continue
+					}
+					require.Equal(t, m.want[ri], got, "%s %s as %s: %d %s\n%s", m.route.method, m.route.path(w), role, r.Status, r.Location, snippet(r.Body))
+					require.NotEqual(t, http.StatusForbidden, r.Status, "never 403 for someone else's data")
+				}
+			}
+			t.Logf("access matrix (%d routes × %d roles):\n%s", len(matrix), len(roles), report.String())
+		})
+	}
+}
+
+func snippet(s string) string {
+	if len(s) > 300 {
+		return s[:300]
+	}
+	return s
+}
