@@ -152,6 +152,10 @@ type Engine struct {
 	// OnLease, a test hook, is called with +1 when a step takes a company's
 	// lease and -1 just before it releases it.
 	OnLease func(companyID int64, delta int)
+	// OnRunFinished, when set, is told of every finished run: its final
+	// status (ok, partial, failed) and how many new messages it archived
+	// (metrics).
+	OnRunFinished func(status string, archived int)
 
 	mu        sync.Mutex
 	running   map[int64]*Progress
@@ -444,6 +448,9 @@ func (e *Engine) step(ctx context.Context, runID int64, owner string, o StepOpti
 		run.Found, run.New, run.Failed = res.Found, res.New, res.Failed
 		if ferr := e.Store.FinishSyncRun(wctx, run); ferr != nil {
 			e.logger().Error("recording sync outcome", slog.String("error", ferr.Error()))
+		}
+		if e.OnRunFinished != nil {
+			e.OnRunFinished(run.Status, res.New)
 		}
 		res.Duration = e.now().Sub(run.StartedAt)
 		report(func(p *Progress) { p.Phase = "done" })

@@ -22,6 +22,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/httpserver"
 	"github.com/efactura-gateway/efactura/internal/invoice"
+	"github.com/efactura-gateway/efactura/internal/metrics"
 	"github.com/efactura-gateway/efactura/internal/ratelimit"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/version"
@@ -34,6 +35,10 @@ type Deps struct {
 	Logger  *slog.Logger
 	// Checks adds dependency checks to /health (name → error); the database is always checked.
 	Checks map[string]func(ctx context.Context) error
+	// Degradable adds checks whose failure reports "degraded" (status
+	// "degraded", still 200), not 503: ANAF's reachability, whose outage
+	// must not take replicas out of service. Cache them (they run per request).
+	Degradable map[string]func(ctx context.Context) error
 	// StartSync queues a sync of the company now (POST /api/v1/sync); nil answers 503.
 	StartSync func(ctx context.Context, companyID int64) (runID int64, err error)
 
@@ -112,7 +117,7 @@ func New(d Deps) http.Handler {
 		if rt.scope != "" {
 			hh = h.withKey(rt.scope, hh.ServeHTTP)
 		}
-		mux.Handle(rt.method+" "+rt.pattern, hh)
+		mux.Handle(rt.method+" "+rt.pattern, metrics.Routed(hh))
 	}
 	mux.HandleFunc("GET /api/docs.css", serveDocsCSS) // openapi.go
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
@@ -253,6 +258,16 @@ func (h *handler) health(w http.ResponseWriter, r *http.Request) {
 		if err := fn(ctx); err != nil {
 			checks[name] = "unhealthy"
 			status, code = "unhealthy", http.StatusServiceUnavailable
+		} else {
+			checks[name] = "healthy"
+		}
+	}
+	for name, fn := range h.Degradable {
+		if err := fn(ctx); err != nil {
+			checks[name] = "degraded"
+			if status == "healthy" {
+				status = "degraded"
+			}
 		} else {
 			checks[name] = "healthy"
 		}

@@ -17,22 +17,33 @@ import (
 	"github.com/efactura-gateway/efactura/internal/anafsync"
 	"github.com/efactura-gateway/efactura/internal/config"
 	"github.com/efactura-gateway/efactura/internal/jobs"
+	"github.com/efactura-gateway/efactura/internal/metrics"
 	"github.com/efactura-gateway/efactura/internal/secretbox"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
-// NewLogger builds the process logger from the configuration (stderr).
+// NewLogger builds the process logger from the configuration: JSON or
+// text (EFACTURA_LOG_FORMAT; production defaults to JSON) at
+// EFACTURA_LOG_LEVEL, to w (nil: stderr), or to EFACTURA_LOG_FILE rotated
+// by lumberjack when set. Every record logged with a request's context
+// carries that request's id (request_id).
 func NewLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	if w == nil {
 		w = os.Stderr
 	}
+	if cfg.LogFile != "" {
+		w = logFileWriter(cfg.LogFile)
+	}
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
+	} else {
+		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(requestIDHandler{h})
 }
 
 // Env is what every command needs: configuration, logger, store, keyring.
@@ -41,6 +52,8 @@ type Env struct {
 	Logger  *slog.Logger
 	Store   *store.Store
 	Secrets *secretbox.Keyring
+	// Metrics, when set (Serve sets it), counts ANAF calls, jobs and sync runs.
+	Metrics *metrics.Metrics
 }
 
 // Close releases the store.
@@ -160,6 +173,7 @@ func (e *Env) ANAFClientFunc() func(ctx context.Context) (*anaf.Client, error) {
 		return anaf.New(anaf.Config{
 			BaseURL: cfg.ANAFBaseURL, OAuthURL: cfg.ANAFOAuthURL, Env: anaf.Environment(cfg.ANAFEnv),
 			ClientID: id, ClientSecret: secret, RedirectURI: redirect, Quota: quota,
+			Observer: e.anafObserver(),
 		}), nil
 	}
 }
@@ -177,5 +191,16 @@ func clientQuotasOff(cfg *config.Config) bool {
 // SyncEngine builds the sync engine (foreground: SyncNow runs in this
 // process; Serve sets Enqueue to the durable job queue).
 func (e *Env) SyncEngine() *anafsync.Engine {
-	return &anafsync.Engine{Store: e.Store, Secrets: e.Secrets, ANAFClient: e.ANAFClientFunc(), Logger: e.Logger}
+	eng := &anafsync.Engine{Store: e.Store, Secrets: e.Secrets, ANAFClient: e.ANAFClientFunc(), Logger: e.Logger}
+	if e.Metrics != nil {
+		eng.OnRunFinished = e.Metrics.ObserveSyncRun
+	}
+	return eng
+}
+
+func (e *Env) anafObserver() anaf.Observer {
+	if e.Metrics == nil {
+		return nil
+	}
+	return e.Metrics.ObserveANAF
 }

@@ -11,11 +11,14 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/efactura-gateway/efactura/internal/api"
 	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/httpserver"
 	"github.com/efactura-gateway/efactura/internal/jobs"
+	"github.com/efactura-gateway/efactura/internal/metrics"
+	"github.com/efactura-gateway/efactura/internal/ratelimit"
 	"github.com/efactura-gateway/efactura/internal/web"
 )
 
@@ -52,6 +55,12 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		defer demo.Close()
 	}
 
+	// Metrics first: the ANAF client, the sync engine and the jobs report to them.
+	if e.Metrics == nil {
+		e.Metrics = metrics.New(prometheus.NewRegistry())
+		e.Metrics.RegisterDB(e.Store.DB())
+		e.Metrics.RegisterStore(e.Store, e.Logger)
+	}
 	engine := e.SyncEngine()
 	// Durable jobs (River): syncs in short resumable steps, the scheduler,
 	// token refresh ahead of expiry. River's schema is migrated here too
@@ -62,7 +71,7 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		return fmt.Errorf("job queue: %w", err)
 	}
 	runner, err := jobs.New(jobs.Options{Store: e.Store, Engine: engine, Logger: e.Logger, Schedule: true,
-		StepDuration: o.SyncStep, ScheduleEvery: o.ScheduleEvery})
+		StepDuration: o.SyncStep, ScheduleEvery: o.ScheduleEvery, Observe: e.Metrics.ObserveJob})
 	if err != nil {
 		ln.Close()
 		return err
@@ -88,7 +97,27 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		ln.Close()
 		return fmt.Errorf("building web pages: %w", err)
 	}
+	// Probes: the database (always), Redis when configured and the job
+	// queue are required (/readyz, 503 in /api/v1/health); ANAF is only
+	// "degraded" in /api/v1/health, checked at most once a minute.
+	required := map[string]check{"database": e.Store.Ping, "jobs": jobQueueCheck(runner)}
+	// Rate limits: in memory, or shared by every replica through Redis when
+	// REDIS_URL is set (one Redis pool serves the limiter and its probe).
+	limiter, redisPing, closeLimiter, err := ratelimit.Open(cfg.RedisURL)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("REDIS_URL: %w", err)
+	}
+	defer func() { _ = closeLimiter() }()
+	if redisPing != nil {
+		required["redis"] = redisPing
+	}
+	anafProbe := &cachedProbe{ttl: ANAFProbeEvery, check: anafReachable(cfg.ANAFBaseURL, nil)}
 	apiHandler := api.New(api.Deps{Store: e.Store, BaseURL: cfg.BaseURL, Logger: e.Logger,
+		Limiter: limiter, KeyPerMin: cfg.RateLimitKeyPerMin, IPPerMin: cfg.RateLimitIPPerMin,
+		TrustedProxies: cfg.TrustedProxies,
+		Checks:         healthChecks(required),
+		Degradable:     map[string]func(context.Context) error{"anaf": anafProbe.Check},
 		StartSync: func(ctx context.Context, companyID int64) (int64, error) {
 			run, err := runner.StartSync(ctx, companyID)
 			if run != nil {
@@ -102,22 +131,30 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	root.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		w.Header().Set("Content-Type", "text/plain")
-		if err := e.Store.Ping(ctx); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte("database unavailable\n"))
-			return
+	root.Handle("GET /readyz", readyHandler(required))
+	// /metrics: on its own listener (EFACTURA_METRICS_ADDR), else here for
+	// loopback clients and holders of EFACTURA_METRICS_TOKEN only (404 to others).
+	var metricsSrv *http.Server
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("cannot listen on EFACTURA_METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
 		}
-		_, _ = w.Write([]byte("ok\n"))
-	})
-	root.Handle("/api/", apiHandler)
+		mmux := http.NewServeMux()
+		mmux.Handle("GET /metrics", e.Metrics.Handler())
+		metricsSrv = &http.Server{Handler: mmux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = metricsSrv.Serve(mln) }()
+		e.Logger.Info("metrics listening", slog.String("addr", mln.Addr().String()))
+	} else {
+		root.Handle("GET /metrics", metrics.Guard(cfg.MetricsToken, e.Metrics.Handler()))
+	}
+	// Requests that need the database wait at most DBWait for a connection, then 503.
+	root.Handle("/api/", dbGate(e.Store, DBWait, apiHandler))
 	csrf := http.NewCrossOriginProtection()
-	root.Handle("/", csrf.Handler(sessions.LoadAndSave(webHandler)))
+	root.Handle("/", dbGate(e.Store, DBWait, csrf.Handler(sessions.LoadAndSave(webHandler))))
 
-	var h http.Handler = root
+	var h http.Handler = e.Metrics.Middleware(root)
 	h = httpserver.SecurityHeaders(cfg.Production(), h)
 	h = httpserver.Recover(e.Logger, h)
 	h = httpserver.AccessLog(e.Logger, h)
@@ -166,6 +203,10 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 	if err := srv.Shutdown(shCtx); err != nil {
 		e.Logger.Warn("graceful shutdown incomplete", slog.String("error", err.Error()))
 	}
+	if metricsSrv != nil {
+		_ = metricsSrv.Shutdown(shCtx)
+	}
+	e.Logger.Info("requests finished; stopping background jobs")
 	jctx, jcancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer jcancel()
 	if err := runner.Stop(jctx); err != nil {
@@ -173,5 +214,6 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 	}
 	stopCleanup()
 	engine.Wait()
+	e.Logger.Info("shutdown complete")
 	return nil
 }

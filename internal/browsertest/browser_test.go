@@ -191,7 +191,24 @@ func (b *browser) open(path string) {
 // submit clicks a button and waits for a selector of the next page.
 func (b *browser) submit(button string, waitFor string) {
 	b.t.Helper()
-	b.do("click "+button, chromedp.Click(chromedp.CSS(button)), chromedp.WaitVisible(chromedp.CSS(waitFor)))
+	// Mark the current document so the wait below sees the answer's page,
+	// not a flash message still showing on the page the form was on.
+	b.eval(`(window.__efOld = "1")`)
+	b.do("click "+button, chromedp.Click(chromedp.CSS(button)))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		// Errors are expected while the page is being replaced: try again.
+		state, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`String(window.__efOld || "") + "|" + document.readyState`))
+		if err == nil && state == "|complete" {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.shot("failed-submit")
+			b.t.Fatalf("click %s: no new page within 20s", button)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.do("wait "+waitFor, chromedp.WaitVisible(chromedp.CSS(waitFor)))
 }
 
 // fill types values into inputs by CSS selector.

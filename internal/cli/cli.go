@@ -28,18 +28,23 @@ type globals struct {
 }
 
 type root struct {
-	Serve   serveCmd   `cmd:"" help:"Run the gateway (web pages, REST API, sync)."`
-	AnafSim anafSimCmd `cmd:"" name:"anaf-sim" help:"Run the ANAF e-Factura simulator as its own server."`
-	Migrate migrateCmd `cmd:"" help:"Database migrations (up, status)."`
-	User    userCmd    `cmd:"" help:"Manage users (create, approve, list, set-admin, reset-password)."`
-	Company companyCmd `cmd:"" help:"Manage companies (add, list)."`
-	Apikey  apikeyCmd  `cmd:"" help:"Manage API keys (create, list, revoke)."`
-	Sync    syncCmd    `cmd:"" help:"Synchronise one company with ANAF now, in the foreground."`
-	Parse   parseCmd   `cmd:"" help:"Parse UBL invoices and print their business terms."`
-	Render  renderCmd  `cmd:"" help:"Render one UBL invoice as HTML or PDF (--html|--pdf -o OUT)."`
-	Keygen  keygenCmd  `cmd:"" help:"Print new values for EFACTURA_SECRET_KEY and EFACTURA_ENCRYPTION_KEY."`
-	Version versionCmd `cmd:"" help:"Print the version."`
-	Help    helpCmd    `cmd:"" help:"List the commands."`
+	Serve         serveCmd         `cmd:"" help:"Run the gateway (web pages, REST API, sync)."`
+	AnafSim       anafSimCmd       `cmd:"" name:"anaf-sim" help:"Run the ANAF e-Factura simulator as its own server."`
+	Migrate       migrateCmd       `cmd:"" help:"Database migrations (up, status)."`
+	User          userCmd          `cmd:"" help:"Manage users (create, approve, list, set-admin, reset-password)."`
+	Company       companyCmd       `cmd:"" help:"Manage companies (add, list)."`
+	Apikey        apikeyCmd        `cmd:"" help:"Manage API keys (create, list, revoke)."`
+	Sync          syncCmd          `cmd:"" help:"Synchronise one company with ANAF now, in the foreground."`
+	Parse         parseCmd         `cmd:"" help:"Parse UBL invoices and print their business terms."`
+	Render        renderCmd        `cmd:"" help:"Render one UBL invoice as HTML or PDF (--html|--pdf -o OUT)."`
+	Keygen        keygenCmd        `cmd:"" help:"Print new values for EFACTURA_SECRET_KEY and EFACTURA_ENCRYPTION_KEY."`
+	Backup        backupCmd        `cmd:"" help:"Write a consistent backup of the database (--out FILE)."`
+	Restore       restoreCmd       `cmd:"" help:"Restore a backup into an empty database (--in FILE)."`
+	VerifyArchive verifyArchiveCmd `cmd:"" name:"verify-archive" help:"Recompute every archived ZIP's SHA-256; exit 1 on any mismatch."`
+	Probe         probeCmd         `cmd:"" help:"GET a health URL; exit 0 on 2xx (container HEALTHCHECK)."`
+	RotateKey     rotateKeyCmd     `cmd:"" name:"rotate-key" help:"Re-encrypt the ANAF client secret and tokens with the newest EFACTURA_ENCRYPTION_KEY."`
+	Version       versionCmd       `cmd:"" help:"Print the version."`
+	Help          helpCmd          `cmd:"" help:"List the commands."`
 }
 
 // exitError carries an exit code.

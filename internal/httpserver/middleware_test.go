@@ -123,6 +123,8 @@ func TestSecurityHeaders(t *testing.T) {
 		require.Equal(t, "nosniff", h.Get("X-Content-Type-Options"))
 		require.Equal(t, "DENY", h.Get("X-Frame-Options"))
 		require.NotEmpty(t, h.Get("Referrer-Policy"))
+		require.Equal(t, PermissionsPolicy, h.Get("Permissions-Policy"))
+		require.Contains(t, h.Get("Permissions-Policy"), "camera=()")
 		if production {
 			require.Contains(t, h.Get("Strict-Transport-Security"), "max-age=")
 		} else {

@@ -113,6 +113,9 @@ type Options struct {
 	StepDuration time.Duration
 	// ScheduleEvery overrides the scheduler period (tests); default ScheduleEvery.
 	ScheduleEvery time.Duration
+	// Observe, when set, is told of every job execution: its kind, outcome
+	// ("ok", "snoozed", "cancelled", "error") and run time (metrics).
+	Observe func(kind, outcome string, d time.Duration)
 }
 
 // Runner is the River client of this process.
@@ -194,6 +197,9 @@ func New(o Options) (*Runner, error) {
 		Workers:              workers,
 		JobTimeout:           JobTimeout,
 		RescueStuckJobsAfter: RescueAfter,
+	}
+	if o.Observe != nil {
+		cfg.Middleware = []rivertype.Middleware{&observeMiddleware{observe: o.Observe}}
 	}
 	if o.Schedule {
 		cfg.PeriodicJobs = []*river.PeriodicJob{
@@ -403,4 +409,29 @@ func (r *Runner) RefreshOnce(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// observeMiddleware reports each execution to Options.Observe.
+type observeMiddleware struct {
+	river.MiddlewareDefaults
+	observe func(kind, outcome string, d time.Duration)
+}
+
+func (m *observeMiddleware) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
+	start := time.Now()
+	err := doInner(ctx)
+	outcome := "ok"
+	var snooze *river.JobSnoozeError
+	var cancel *river.JobCancelError
+	switch {
+	case err == nil:
+	case errors.As(err, &snooze):
+		outcome = "snoozed"
+	case errors.As(err, &cancel):
+		outcome = "cancelled"
+	default:
+		outcome = "error"
+	}
+	m.observe(job.Kind, outcome, time.Since(start))
+	return err
 }

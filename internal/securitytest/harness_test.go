@@ -118,6 +118,9 @@ func startStack(t *testing.T, dialect store.Dialect, extra map[string]string) *s
 		}
 		e.Close()
 	})
+	if cfg.Production() {
+		u = "http://" + cfg.Addr // the public https:// URL is not ours to dial
+	}
 	return &stack{url: u, st: e.Store, env: e, logs: logs}
 }
 

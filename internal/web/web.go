@@ -22,6 +22,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/efactura-gateway/efactura/internal/anaf"
+	"github.com/efactura-gateway/efactura/internal/httpserver"
 	"github.com/efactura-gateway/efactura/internal/secretbox"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
@@ -53,6 +54,10 @@ type Deps struct {
 	LoginAttempts int
 	LoginWindow   time.Duration
 }
+
+// MaxFormBytes is the largest request body the web UI reads (forms; the
+// invoice upload form will need its own, larger limit).
+const MaxFormBytes = 1 << 20
 
 // Session keys.
 const (
@@ -105,7 +110,8 @@ func New(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	a := &app{Deps: d, views: v, throttle: newLoginThrottle(d.LoginAttempts, d.LoginWindow)}
-	return a.loadUser(a.routes()), nil
+	// Forms only, at most MaxFormBytes (413 beyond, 415 for other bodies).
+	return httpserver.FormBodies(MaxFormBytes, a.loadUser(a.routes())), nil
 }
 
 // routes is the route table of the UI, one line per page or action.

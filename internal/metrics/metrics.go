@@ -1,0 +1,362 @@
+// Package metrics holds the gateway's Prometheus series (PRODUCT.md §9),
+// all named efactura_…, on a registry passed in (never the global one):
+//
+//   - efactura_http_requests_total{route,method,status} and
+//     efactura_http_request_duration_seconds{route,method} (route is the
+//     ServeMux pattern, e.g. "GET /api/v1/invoices/{id}", never the path);
+//   - efactura_db_connections{state="open|in_use|idle|max"},
+//     efactura_db_wait_total, efactura_db_wait_seconds_total (sql.DBStats);
+//   - efactura_jobs_total{kind,outcome}, efactura_job_duration_seconds{kind};
+//   - efactura_sync_runs_total{status}, efactura_invoices_archived_total;
+//   - efactura_anaf_calls_total{endpoint,outcome},
+//     efactura_anaf_call_duration_seconds{endpoint} (anaf.Config.Observer);
+//   - efactura_anaf_quota_remaining{quota}, efactura_anaf_token_expiry_days,
+//     efactura_anaf_reconnect_needed, efactura_last_backup_timestamp_seconds
+//     (read from the store at scrape time);
+//   - efactura_build_info{version,goversion} 1.
+package metrics
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/efactura-gateway/efactura/internal/anaf"
+	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/version"
+)
+
+// Metrics are the gateway's collectors, registered on one registry.
+type Metrics struct {
+	reg          *prometheus.Registry
+	httpRequests *prometheus.CounterVec
+	httpDuration *prometheus.HistogramVec
+	jobs         *prometheus.CounterVec
+	jobDuration  *prometheus.HistogramVec
+	syncRuns     *prometheus.CounterVec
+	archived     prometheus.Counter
+	anafCalls    *prometheus.CounterVec
+	anafDuration *prometheus.HistogramVec
+}
+
+// New registers the gateway's series (and build info) on reg; reg nil
+// makes a fresh registry.
+func New(reg *prometheus.Registry) *Metrics {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	m := &Metrics{
+		reg: reg,
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "efactura_http_requests_total", Help: "HTTP requests answered, by route pattern, method and status.",
+		}, []string{"route", "method", "status"}),
+		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "efactura_http_request_duration_seconds", Help: "HTTP request latency in seconds, by route pattern and method.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"route", "method"}),
+		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "efactura_jobs_total", Help: "Background job executions, by kind and outcome (ok, snoozed, cancelled, error).",
+		}, []string{"kind", "outcome"}),
+		jobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "efactura_job_duration_seconds", Help: "Background job execution time in seconds, by kind.",
+			Buckets: []float64{.01, .05, .1, .5, 1, 2.5, 5, 10, 15, 30, 60},
+		}, []string{"kind"}),
+		syncRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "efactura_sync_runs_total", Help: "Finished sync runs, by final status (ok, partial, failed).",
+		}, []string{"status"}),
+		archived: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "efactura_invoices_archived_total", Help: "ANAF messages archived (new ZIPs stored).",
+		}),
+		anafCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "efactura_anaf_calls_total", Help: "ANAF call attempts, by endpoint and outcome (ok, or the error kind; local refusals included).",
+		}, []string{"endpoint", "outcome"}),
+		anafDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "efactura_anaf_call_duration_seconds", Help: "ANAF call attempt latency in seconds, by endpoint.",
+			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+		}, []string{"endpoint"}),
+	}
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "efactura_build_info", Help: "Always 1; labels carry the version and Go version.",
+	}, []string{"version", "goversion"})
+	build.WithLabelValues(version.String(), runtime.Version()).Set(1)
+	reg.MustRegister(m.httpRequests, m.httpDuration, m.jobs, m.jobDuration, m.syncRuns, m.archived,
+		m.anafCalls, m.anafDuration, build)
+	return m
+}
+
+// Registry returns the registry the series live on.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// ---- HTTP
+
+type routeSlot struct{ pattern string }
+
+type slotKey struct{}
+
+// NoteRoute records r.Pattern (set by the ServeMux that routed r) as the
+// route label of the request, for handlers behind a nested mux whose
+// request copy the outer middleware cannot see. Harmless without Middleware.
+func NoteRoute(r *http.Request) {
+	if s, ok := r.Context().Value(slotKey{}).(*routeSlot); ok && r.Pattern != "" {
+		s.pattern = r.Pattern
+	}
+}
+
+// Routed wraps a handler registered on a nested mux so its pattern becomes
+// the route label (see NoteRoute).
+func Routed(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		NoteRoute(r)
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Middleware counts and times requests. Put it directly around the root
+// ServeMux: the label is the pattern that mux matched (r.Pattern), or the
+// deeper one a nested mux recorded with NoteRoute/Routed; "unmatched" when
+// no pattern matched (404s of unknown paths do not create series).
+func (m *Metrics) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		slot := &routeSlot{}
+		r = r.WithContext(context.WithValue(r.Context(), slotKey{}, slot))
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if sw.status == 0 {
+				sw.status = http.StatusOK
+			}
+			route := slot.pattern
+			if route == "" {
+				route = r.Pattern
+			}
+			if route == "" {
+				route = "unmatched"
+			}
+			m.httpRequests.WithLabelValues(route, r.Method, strconv.Itoa(sw.status)).Inc()
+			m.httpDuration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// ---- ANAF, jobs, sync
+
+// ObserveANAF is an anaf.Observer: one attempt of an ANAF call.
+func (m *Metrics) ObserveANAF(c anaf.CallInfo) {
+	outcome := c.Outcome
+	if c.Local && outcome != "ok" {
+		outcome = "local " + outcome
+	}
+	m.anafCalls.WithLabelValues(c.Endpoint, outcome).Inc()
+	if !c.Local {
+		m.anafDuration.WithLabelValues(c.Endpoint).Observe(c.Duration.Seconds())
+	}
+}
+
+// ObserveJob records one job execution: kind (River's), outcome (ok,
+// snoozed, cancelled, error) and how long it ran.
+func (m *Metrics) ObserveJob(kind, outcome string, d time.Duration) {
+	m.jobs.WithLabelValues(kind, outcome).Inc()
+	m.jobDuration.WithLabelValues(kind).Observe(d.Seconds())
+}
+
+// ObserveSyncRun records a finished sync run with its final status and
+// how many new messages it archived.
+func (m *Metrics) ObserveSyncRun(status string, archived int) {
+	m.syncRuns.WithLabelValues(status).Inc()
+	if archived > 0 {
+		m.archived.Add(float64(archived))
+	}
+}
+
+// ---- database pool
+
+type dbCollector struct {
+	db                          *sql.DB
+	conns, waits, waitDur, idle *prometheus.Desc
+}
+
+// RegisterDB exports db's pool statistics (sql.DBStats) at scrape time.
+func (m *Metrics) RegisterDB(db *sql.DB) {
+	m.reg.MustRegister(&dbCollector{
+		db:      db,
+		conns:   prometheus.NewDesc("efactura_db_connections", "Database pool connections by state (open, in_use, idle, max).", []string{"state"}, nil),
+		waits:   prometheus.NewDesc("efactura_db_wait_total", "Times a request waited for a free database connection.", nil, nil),
+		waitDur: prometheus.NewDesc("efactura_db_wait_seconds_total", "Total time spent waiting for a database connection, in seconds.", nil, nil),
+		idle:    prometheus.NewDesc("efactura_db_closed_total", "Connections closed by the pool, by reason (max_idle, max_idle_time, max_lifetime).", []string{"reason"}, nil),
+	})
+}
+
+func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.conns
+	ch <- c.waits
+	ch <- c.waitDur
+	ch <- c.idle
+}
+
+func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.db.Stats()
+	ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(s.OpenConnections), "open")
+	ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(s.InUse), "in_use")
+	ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(s.Idle), "idle")
+	ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(s.MaxOpenConnections), "max")
+	ch <- prometheus.MustNewConstMetric(c.waits, prometheus.CounterValue, float64(s.WaitCount))
+	ch <- prometheus.MustNewConstMetric(c.waitDur, prometheus.CounterValue, s.WaitDuration.Seconds())
+	ch <- prometheus.MustNewConstMetric(c.idle, prometheus.CounterValue, float64(s.MaxIdleClosed), "max_idle")
+	ch <- prometheus.MustNewConstMetric(c.idle, prometheus.CounterValue, float64(s.MaxIdleTimeClosed), "max_idle_time")
+	ch <- prometheus.MustNewConstMetric(c.idle, prometheus.CounterValue, float64(s.MaxLifetimeClosed), "max_lifetime")
+}
+
+// ---- figures read from the store at scrape time
+
+type storeCollector struct {
+	st                                   *store.Store
+	log                                  *slog.Logger
+	tokenDays, reconnect, backup, quota  *prometheus.Desc
+	quotaLimitPerMinute, quotaLimitDaily int
+}
+
+// RegisterStore exports figures computed from the database at each scrape
+// (bounded by a 2 s timeout; a failing query omits its series and logs):
+// days to the nearest ANAF token expiry, connections needing a reconnect,
+// the last backup's time, and the ANAF quota left (per minute, all calls;
+// per day, the busiest CIF's message lists).
+func (m *Metrics) RegisterStore(st *store.Store, logger *slog.Logger) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	m.reg.MustRegister(&storeCollector{
+		st: st, log: logger,
+		tokenDays: prometheus.NewDesc("efactura_anaf_token_expiry_days",
+			"Days until the nearest connected ANAF access token expires (negative: expired).", nil, nil),
+		reconnect: prometheus.NewDesc("efactura_anaf_reconnect_needed",
+			"ANAF connections whose token refresh was refused: their owner must connect again.", nil, nil),
+		backup: prometheus.NewDesc("efactura_last_backup_timestamp_seconds",
+			"Unix time of the last successful `efactura backup` (absent: never).", nil, nil),
+		quota: prometheus.NewDesc("efactura_anaf_quota_remaining",
+			"ANAF calls left in the current window, by quota (rate: all calls this minute; listaMesajeFactura: the busiest CIF today).", []string{"quota"}, nil),
+		quotaLimitPerMinute: anaf.DefaultPerMinute,
+		quotaLimitDaily:     anaf.DefaultListPerCIFPerDay,
+	})
+}
+
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.tokenDays
+	ch <- c.reconnect
+	ch <- c.backup
+	ch <- c.quota
+}
+
+func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	fail := func(what string, err error) {
+		c.log.Warn("metrics: reading "+what, slog.String("error", err.Error()))
+	}
+	now := time.Now()
+	if t, err := c.st.NearestTokenExpiry(ctx); err != nil {
+		fail("token expiry", err)
+	} else if t != nil {
+		ch <- prometheus.MustNewConstMetric(c.tokenDays, prometheus.GaugeValue, t.Sub(now).Hours()/24)
+	}
+	if n, err := c.st.ReconnectNeeded(ctx); err != nil {
+		fail("reconnects", err)
+	} else {
+		ch <- prometheus.MustNewConstMetric(c.reconnect, prometheus.GaugeValue, float64(n))
+	}
+	if t, err := c.st.LastBackupAt(ctx); err != nil {
+		fail("last backup", err)
+	} else if t != nil {
+		ch <- prometheus.MustNewConstMetric(c.backup, prometheus.GaugeValue, float64(t.UnixNano())/1e9)
+	}
+	minute := now.UTC().Truncate(time.Minute)
+	if used, err := c.st.QuotaUsed(ctx, string(anaf.QuotaRate), minute); err != nil {
+		fail("quota", err)
+	} else {
+		ch <- prometheus.MustNewConstMetric(c.quota, prometheus.GaugeValue, float64(c.quotaLimitPerMinute-used), string(anaf.QuotaRate))
+	}
+	l := now.In(anaf.Bucharest())
+	day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, l.Location()).UTC()
+	if used, err := c.st.QuotaMaxUsed(ctx, string(anaf.QuotaList)+"|", day); err != nil {
+		fail("quota", err)
+	} else {
+		ch <- prometheus.MustNewConstMetric(c.quota, prometheus.GaugeValue, float64(c.quotaLimitDaily-used), string(anaf.QuotaList))
+	}
+}
+
+// ---- who may read /metrics on the main listener
+
+// Guard lets loopback clients and holders of "Authorization: Bearer token"
+// (token non-empty) through to next; anyone else gets 404, as if /metrics
+// did not exist. The peer address is the connection's (X-Forwarded-For is
+// ignored: a proxy on the same host would otherwise make everyone local).
+func Guard(token string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token != "" && bearerMatches(r.Header.Get("Authorization"), token) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if len(r.Header.Values("X-Forwarded-For")) == 0 && isLoopback(r.RemoteAddr) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		http.NotFound(w, r)
+	})
+}
+
+func isLoopback(remote string) bool {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func bearerMatches(header, token string) bool {
+	const prefix = "Bearer "
+	if len(header) <= len(prefix) || !strings.EqualFold(header[:len(prefix)], prefix) {
+		return false
+	}
+	got := sha256.Sum256([]byte(header[len(prefix):]))
+	want := sha256.Sum256([]byte(token))
+	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+}

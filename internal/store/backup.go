@@ -1,0 +1,187 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+)
+
+// Backup file signatures: SQLite's header, pg_dump's custom format.
+var (
+	sqliteMagic = []byte("SQLite format 3\x00")
+	pgDumpMagic = []byte("PGDMP")
+)
+
+// Backup writes one consistent backup of the database st (opened from
+// dbURL) to out, which must not exist:
+//   - SQLite: VACUUM INTO, an online copy (the gateway keeps running);
+//   - PostgreSQL: `pg_dump --format=custom --no-owner` from PATH (its major
+//     version must be at least the server's), one snapshot of every table,
+//     the archived ZIPs included.
+//
+// Errors name the step that failed; a partial file is removed.
+func Backup(ctx context.Context, st *Store, dbURL, out string) error {
+	if _, err := os.Stat(out); err == nil {
+		return fmt.Errorf("store: backup: %s already exists (choose a new file name)", out)
+	}
+	if st.Dialect() == SQLite {
+		return st.BackupSQLite(ctx, out)
+	}
+	pgDump, err := exec.LookPath("pg_dump")
+	if err != nil {
+		return errors.New("store: backup: pg_dump is not on PATH (install the PostgreSQL client tools of the server's major version, or run the backup from a container that has them)")
+	}
+	cmd := exec.CommandContext(ctx, pgDump, "--format=custom", "--no-owner", "--no-privileges", "--file="+out, "--dbname="+libpqURL(dbURL))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		_ = os.Remove(out)
+		return fmt.Errorf("store: pg_dump: %w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return os.Chmod(out, 0o600)
+}
+
+// Restore puts the backup file in into the database at dbURL, which must
+// hold no users, companies or invoices (a fresh database, migrated or not):
+// a SQLite backup is copied into place (the file named by dbURL, its -wal
+// and -shm removed first); a pg_dump file is loaded with `pg_restore
+// --clean --if-exists --no-owner --exit-on-error` from PATH. The backup's
+// kind must match the database's.
+func Restore(ctx context.Context, dbURL, in string) error {
+	head := make([]byte, 16)
+	f, err := os.Open(in)
+	if err != nil {
+		return fmt.Errorf("store: restore: %w", err)
+	}
+	_, err = io.ReadFull(f, head)
+	_ = f.Close()
+	if err != nil {
+		return fmt.Errorf("store: restore: %s is not a backup (too short)", in)
+	}
+	isPG := strings.HasPrefix(dbURL, "postgres://") || strings.HasPrefix(dbURL, "postgresql://")
+	switch {
+	case isPG && !bytes.HasPrefix(head, pgDumpMagic):
+		return fmt.Errorf("store: restore: %s is not a PostgreSQL backup (pg_dump custom format) and DATABASE_URL is PostgreSQL", in)
+	case !isPG && !bytes.Equal(head, sqliteMagic):
+		return fmt.Errorf("store: restore: %s is not a SQLite backup and DATABASE_URL is SQLite", in)
+	}
+	if err := checkEmpty(ctx, dbURL); err != nil {
+		return err
+	}
+	if isPG {
+		pgRestore, err := exec.LookPath("pg_restore")
+		if err != nil {
+			return errors.New("store: restore: pg_restore is not on PATH (install the PostgreSQL client tools)")
+		}
+		cmd := exec.CommandContext(ctx, pgRestore, "--clean", "--if-exists", "--no-owner", "--no-privileges",
+			"--exit-on-error", "--single-transaction", "--dbname="+libpqURL(dbURL), in)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("store: pg_restore: %w: %s", err, strings.TrimSpace(stderr.String()))
+		}
+		return nil
+	}
+	path := sqlitePath(dbURL)
+	if path == "" || path == ":memory:" {
+		return errors.New("store: restore: DATABASE_URL must name a SQLite file")
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("store: restore: %w", err)
+		}
+	}
+	if err := copyFile(in, path); err != nil {
+		return fmt.Errorf("store: restore: %w", err)
+	}
+	st, err := Open(ctx, dbURL, PoolConfig{})
+	if err != nil {
+		return fmt.Errorf("store: restore: the restored file does not open: %w", err)
+	}
+	defer st.Close()
+	var res string
+	if err := st.db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res); err != nil || res != "ok" {
+		return fmt.Errorf("store: restore: integrity check of the restored file: %v %s", err, res)
+	}
+	return nil
+}
+
+// checkEmpty refuses a restore over data.
+func checkEmpty(ctx context.Context, dbURL string) error {
+	if !strings.HasPrefix(dbURL, "postgres") {
+		if _, err := os.Stat(sqlitePath(dbURL)); errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+	}
+	st, err := Open(ctx, dbURL, PoolConfig{MaxConns: 2})
+	if err != nil {
+		return fmt.Errorf("store: restore: %w", err)
+	}
+	defer st.Close()
+	empty, err := st.IsEmpty(ctx)
+	if err != nil {
+		return fmt.Errorf("store: restore: %w", err)
+	}
+	if !empty {
+		return errors.New("store: restore: the database already holds users, companies or invoices; restore only into an empty database")
+	}
+	return nil
+}
+
+// sqlitePath is the file of a sqlite:/file: URL.
+func sqlitePath(u string) string {
+	rest := u
+	if strings.HasPrefix(u, "file:") {
+		rest = strings.TrimPrefix(strings.TrimPrefix(u, "file:"), "//")
+	} else {
+		rest = strings.TrimPrefix(strings.TrimPrefix(u, "sqlite:"), "//")
+	}
+	path, _, _ := strings.Cut(rest, "?")
+	return path
+}
+
+// libpqURL drops pgx-only query parameters libpq tools refuse.
+func libpqURL(u string) string {
+	base, query, ok := strings.Cut(u, "?")
+	if !ok {
+		return u
+	}
+	var keep []string
+	for _, kv := range strings.Split(query, "&") {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "pool_") || k == "default_query_exec_mode" || k == "statement_cache_capacity" {
+			continue
+		}
+		keep = append(keep, kv)
+	}
+	if len(keep) == 0 {
+		return base
+	}
+	return base + "?" + strings.Join(keep, "&")
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		_ = out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		_ = out.Close()
+		return err
+	}
+	return out.Close()
+}
