@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -273,8 +274,28 @@ func TestRequestIDOnEveryLineOfARequest(t *testing.T) {
 
 type discardWriter struct{}
 
-func (discardWriter) Header() http.Header       { return http.Header{} }
+func (discardWriter) Header() http.Header         { return http.Header{} }
 func (discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (discardWriter) WriteHeader(int)             {}
 
 var _ = store.SQLite
+
+// TestReadyzRequiresRedisWhenConfigured: with REDIS_URL set, Redis is a
+// required dependency of /readyz and /api/v1/health.
+func TestReadyzRequiresRedisWhenConfigured(t *testing.T) {
+	t.Parallel()
+	redisURL := os.Getenv("EFACTURA_TEST_REDIS_URL")
+	if redisURL == "" {
+		t.Skip("EFACTURA_TEST_REDIS_URL is not set")
+	}
+	_, lines := serveDemo(t, map[string]string{"REDIS_URL": redisURL}, io.Discard)
+	code, body := get(t, http.DefaultClient, lines["url"]+"/readyz", nil)
+	require.Equal(t, 200, code, body)
+	var h struct {
+		Checks map[string]any `json:"checks"`
+	}
+	code, body = get(t, http.DefaultClient, lines["url"]+"/api/v1/health", nil)
+	require.Equal(t, 200, code, body)
+	require.NoError(t, json.Unmarshal([]byte(body), &h))
+	require.Equal(t, "healthy", h.Checks["redis"])
+}

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river"
 
 	"github.com/efactura-gateway/efactura/internal/jobs"
@@ -72,16 +71,6 @@ func anafReachable(baseURL string, client *http.Client) check {
 		_ = resp.Body.Close()
 		return nil
 	}
-}
-
-// redisCheck pings the Redis server at url (REDIS_URL).
-func redisCheck(url string) (check, func() error, error) {
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
-	}
-	c := redis.NewClient(opts)
-	return func(ctx context.Context) error { return c.Ping(ctx).Err() }, c.Close, nil
 }
 
 // jobQueueCheck reads River's job table: the queue's tables exist and answer.
