@@ -138,8 +138,17 @@ func TestProbesAndMetrics(t *testing.T) {
 	require.Equal(t, 200, code)
 
 	// Loopback clients read /metrics; a proxied request does not, a token holder does.
-	code, body = get(t, c, base+"/metrics", nil)
-	require.Equal(t, 200, code)
+	// The demo's first sync runs in the background: wait for its ANAF calls
+	// to be counted (a loaded machine may take a while).
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		code, body = get(t, c, base+"/metrics", nil)
+		require.Equal(t, 200, code)
+		if strings.Contains(body, `efactura_anaf_calls_total{endpoint=`) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	for _, want := range []string{
 		`efactura_http_requests_total{method="GET",route="GET /healthz",status="200"} 1`,
 		`efactura_http_requests_total{method="GET",route="GET /api/v1/invoices",status="200"} 1`,

@@ -149,7 +149,7 @@ func newBrowser(t *testing.T, base string) *browser {
 	t.Cleanup(cancelAlloc)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
 	t.Cleanup(cancelCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 240*time.Second)
 	t.Cleanup(cancelTimeout)
 	b := &browser{t: t, ctx: ctx, base: base, artifacts: artifacts}
 	// Start the browser, then collect the console: calls, exceptions and
@@ -314,7 +314,7 @@ func TestBrowserJourney(t *testing.T) {
 	b.shot("sync-started")
 	// No navigation here: app.js polls the run's status and reloads the
 	// page when it is over (a navigation of ours would race that reload).
-	deadline := time.Now().Add(40 * time.Second)
+	deadline := time.Now().Add(120 * time.Second)
 	for {
 		rows, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`String(document.querySelectorAll('table.invoices tbody tr').length)`))
 		if err == nil && rows != "0" {
@@ -322,7 +322,7 @@ func TestBrowserJourney(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			b.shot("failed-sync")
-			t.Fatalf("no invoice listed 40s after Sync now (live progress did not reload the page)")
+			t.Fatalf("no invoice listed 120s after Sync now (live progress did not reload the page)")
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
