@@ -324,3 +324,13 @@ func (b *browser) sessionCookie() string {
 
 // discard is a logger for helpers that need one.
 var discard = slog.New(slog.DiscardHandler)
+
+// testDialect is the database the property tests run on: SQLite, or
+// PostgreSQL when EFACTURA_TEST_STORE=postgres (.ci/run runs the package a
+// second time that way; the access matrix always runs on both).
+func testDialect() store.Dialect {
+	if os.Getenv(storetest.EnvBackend) == "postgres" {
+		return store.Postgres
+	}
+	return store.SQLite
+}

@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/efactura-gateway/efactura/internal/config"
-	"github.com/efactura-gateway/efactura/internal/store"
 )
 
 // leakRE matches what an answer must never carry: stack traces, Go
@@ -52,7 +51,7 @@ func (s *stack) apiReq(t *testing.T, method, path, key string, body io.Reader, h
 // B's key. Another company's invoice is 404, a read key cannot write.
 func TestAPIKeyMatrix(t *testing.T) {
 	t.Parallel()
-	s := startStack(t, store.SQLite, nil)
+	s := startStack(t, testDialect(), nil)
 	w := s.seed(t, "apikeys", nil)
 	inv := "/api/v1/invoices/" + strconv.FormatInt(w.invA.ID, 10)
 	unknown := "efk_" + strings.Repeat("A", 43)
@@ -108,7 +107,7 @@ func TestAPIKeyMatrix(t *testing.T) {
 // keys, members or sync run on the web gets 404, never 403 and never data.
 func TestOtherCompanyIs404(t *testing.T) {
 	t.Parallel()
-	s := startStack(t, store.SQLite, nil)
+	s := startStack(t, testDialect(), nil)
 	w := s.seed(t, "tenancy", nil)
 	b := s.loginAs(t, w, userA)
 	cb, ib := strconv.FormatInt(w.compB.ID, 10), strconv.FormatInt(w.invB.ID, 10)
@@ -149,7 +148,7 @@ func stateChanging(w *world) []string {
 // the same origin.
 func TestCSRF(t *testing.T) {
 	t.Parallel()
-	s := startStack(t, store.SQLite, nil)
+	s := startStack(t, testDialect(), nil)
 	w := s.seed(t, "csrf", nil)
 	b := s.loginAs(t, w, userA)
 	for _, p := range stateChanging(w) {
@@ -227,11 +226,11 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 	t.Run("Development", func(t *testing.T) {
 		t.Parallel()
-		check(t, startStack(t, store.SQLite, nil), false)
+		check(t, startStack(t, testDialect(), nil), false)
 	})
 	t.Run("Production", func(t *testing.T) {
 		t.Parallel()
-		check(t, startStack(t, store.SQLite, productionEnv(t)), true)
+		check(t, startStack(t, testDialect(), productionEnv(t)), true)
 	})
 }
 
@@ -253,7 +252,7 @@ func productionEnv(t *testing.T) map[string]string {
 // password change.
 func TestSessions(t *testing.T) {
 	t.Parallel()
-	s := startStack(t, store.SQLite, nil)
+	s := startStack(t, testDialect(), nil)
 	w := s.seed(t, "sessions", nil)
 
 	b := s.browser(t)
@@ -296,7 +295,7 @@ func TestSessions(t *testing.T) {
 
 	t.Run("SecureInProduction", func(t *testing.T) {
 		t.Parallel()
-		p := startStack(t, store.SQLite, productionEnv(t))
+		p := startStack(t, testDialect(), productionEnv(t))
 		pw := p.seed(t, "prod-sessions", nil)
 		raw := loginRaw(t, p.browser(t), pw.userA.Email)
 		require.Contains(t, raw, "Secure")
@@ -343,7 +342,7 @@ func parseTime(t *testing.T, s string) time.Time {
 // the login form and on the login page of a logged-in user.
 func TestOpenRedirect(t *testing.T) {
 	t.Parallel()
-	s := startStack(t, store.SQLite, nil)
+	s := startStack(t, testDialect(), nil)
 	w := s.seed(t, "redirect", nil)
 	evil := []string{"//evil.example", "https://evil.example", "http://evil.example/x", `/\evil.example`, "\\\\evil.example",
 		"/%2F%2Fevil.example", "javascript:alert(1)", " //evil.example", "//evil.example@gw", "https:evil.example",
@@ -373,7 +372,7 @@ func TestOpenRedirect(t *testing.T) {
 // other addresses are not locked out.
 func TestLoginThrottling(t *testing.T) {
 	t.Parallel()
-	s := startStack(t, store.SQLite, nil)
+	s := startStack(t, testDialect(), nil)
 	w := s.seed(t, "throttle", nil)
 	b := s.browser(t)
 	unknown := b.post("/login", url.Values{"email": {"nobody-" + w.tag + "@example.test"}, "password": {"whatever it is"}})
@@ -401,7 +400,7 @@ func TestLoginThrottling(t *testing.T) {
 // another company's rows, and the data is unchanged afterwards.
 func TestSQLInjection(t *testing.T) {
 	t.Parallel()
-	s := startStack(t, store.SQLite, nil)
+	s := startStack(t, testDialect(), nil)
 	w := s.seed(t, "sqli", nil)
 	b := s.loginAs(t, w, userA)
 	payloads := []string{`' OR '1'='1`, `1; DROP TABLE invoices; --`, `" OR ""="`, `%' OR company_id <> 0 OR '%'='`,
@@ -434,7 +433,7 @@ func TestSQLInjection(t *testing.T) {
 // type on the web and the API, and field-level 400 messages in the API.
 func TestBodies(t *testing.T) {
 	t.Parallel()
-	s := startStack(t, store.SQLite, nil)
+	s := startStack(t, testDialect(), nil)
 	w := s.seed(t, "bodies", nil)
 	b := s.loginAs(t, w, userA)
 	big := bytes.Repeat([]byte("a"), 12<<20)
@@ -475,7 +474,7 @@ func TestBodies(t *testing.T) {
 // line for the passwords, keys, codes and tokens used.
 func TestNoSecretsInLogs(t *testing.T) {
 	t.Parallel()
-	s := startStack(t, store.SQLite, nil)
+	s := startStack(t, testDialect(), nil)
 	w := s.seed(t, "logs", nil)
 	const newPassword = "Another-Secret-Passphrase-42"
 	const oauthCode = "OAUTHCODE-9f8e7d6c5b4a"

@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/efactura-gateway/efactura/internal/invoice/invoicegen"
-	"github.com/efactura-gateway/efactura/internal/store"
 )
 
 // payload is markup that would run if a page inserted it unescaped.
@@ -59,7 +58,7 @@ func requireInert(t *testing.T, what, body string) {
 // text, never markup; the PDF has no script or launch actions.
 func TestXSS(t *testing.T) {
 	t.Parallel()
-	s := startStack(t, store.SQLite, nil)
+	s := startStack(t, testDialect(), nil)
 	doc := hostileInvoice(t)
 	w := s.seed(t, "xss", doc)
 	ctx := context.Background()

@@ -204,7 +204,15 @@ func invoiceOrder(sortBy string, desc bool) string {
 
 // escapeLike escapes LIKE wildcards so user text matches literally (ESCAPE '\').
 func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(textParam(s))
+}
+
+// textParam makes user text a value every backend accepts: PostgreSQL
+// refuses NUL bytes and invalid UTF-8 in text parameters (an error, so a
+// 500, for a hostile search), SQLite would store them. Neither can match
+// stored text, so dropping them changes no result.
+func textParam(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, ""), "\x00", "")
 }
 
 // invoiceWhere builds the WHERE clause and arguments of a filter. User
@@ -215,6 +223,9 @@ func invoiceWhere(f InvoiceFilter) (string, []any) {
 		args  = []any{f.CompanyID}
 	)
 	arg := func(v any) string {
+		if str, ok := v.(string); ok {
+			v = textParam(str)
+		}
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
