@@ -217,10 +217,7 @@ func (c *userApproveCmd) Run(g *globals) error {
 		return err
 	}
 	defer e.Close()
-	u, err := e.Store.UserByEmail(g.ctx, c.Email)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no user with e-mail %s", c.Email)
-	}
+	u, err := userByEmail(g, e, c.Email)
 	if err != nil {
 		return err
 	}
@@ -274,9 +271,9 @@ func (c *userSetAdminCmd) Run(g *globals) error {
 		return err
 	}
 	defer e.Close()
-	u, err := e.Store.UserByEmail(g.ctx, c.Email)
+	u, err := userByEmail(g, e, c.Email)
 	if err != nil {
-		return fmt.Errorf("no user with e-mail %s", c.Email)
+		return err
 	}
 	if err := e.Store.SetUserAdmin(g.ctx, u.ID, !c.Off); err != nil {
 		return err
@@ -300,9 +297,9 @@ func (c *userResetCmd) Run(g *globals) error {
 		return err
 	}
 	defer e.Close()
-	u, err := e.Store.UserByEmail(g.ctx, c.Email)
+	u, err := userByEmail(g, e, c.Email)
 	if err != nil {
-		return fmt.Errorf("no user with e-mail %s", c.Email)
+		return err
 	}
 	hash, err := auth.HashPassword(c.Password)
 	if err != nil {
@@ -341,8 +338,8 @@ func (c *companyAddCmd) Run(g *globals) error {
 	defer e.Close()
 	var owner *store.User
 	if c.Owner != "" {
-		if owner, err = e.Store.UserByEmail(g.ctx, c.Owner); err != nil {
-			return fmt.Errorf("no user with e-mail %s", c.Owner)
+		if owner, err = userByEmail(g, e, c.Owner); err != nil {
+			return err
 		}
 	}
 	comp, err := e.Store.CreateCompany(g.ctx, d, c.Name)
@@ -400,6 +397,16 @@ type apikeyCreateCmd struct {
 	Company string `required:"" placeholder:"CIF" help:"The company's CIF (with or without RO)."`
 	Name    string `default:"cli" help:"A name for the key."`
 	Scope   string `default:"read" enum:"read,write" help:"read or write (write includes read)."`
+}
+
+// userByEmail finds a user; "no user" only when there is none (a database
+// failure is reported as itself).
+func userByEmail(g *globals, e *app.Env, email string) (*store.User, error) {
+	u, err := e.Store.UserByEmail(g.ctx, email)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("no user with e-mail %s", email)
+	}
+	return u, err
 }
 
 func companyByCIF(g *globals, e *app.Env, s string) (*store.Company, error) {
