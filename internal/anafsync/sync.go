@@ -56,8 +56,10 @@ var DefaultRetry = anaf.RetryPolicy{MaxAttempts: 4, BaseDelay: 500 * time.Millis
 // while some messages failed (store.SyncOK and store.SyncFailed are the others).
 const SyncPartial = "partial"
 
-// ErrNoConnection means no member of the company has a usable ANAF connection.
-var ErrNoConnection = errors.New("no member of this company has a connected ANAF account: connect one on the ANAF page")
+// ErrNoConnection means no member who lends their ANAF connection to the
+// company (consent) has one that may act for its CIF.
+var ErrNoConnection = errors.New("no member of this company lends it a connected ANAF account whose rights cover its CIF: " +
+	"a member with SPV rights on the CIF connects ANAF (ANAF page) and turns on \"use my ANAF connection\" for the company (Companies page)")
 
 // ErrReconnectNeeded means the ANAF refresh failed; the user must connect again.
 var ErrReconnectNeeded = errors.New("the ANAF connection expired and could not be refreshed: reconnect on the ANAF page")
@@ -486,7 +488,10 @@ func (e *Engine) step(ctx context.Context, runID int64, owner string, o StepOpti
 	if err != nil {
 		return finish(fmt.Errorf("preparing the ANAF client: %w", err))
 	}
-	tok, err := e.token(ctx, client, companyID)
+	// Only consenting members' tokens; one ANAF refuses for the CIF is
+	// marked and the next is tried.
+	refused := map[int64]bool{}
+	tok, err := e.token(ctx, client, companyID, refused)
 	if err != nil {
 		if ctx.Err() != nil {
 			return finish(fmt.Errorf("%w: %w", errInterrupted, err))
@@ -508,6 +513,7 @@ func (e *Engine) step(ctx context.Context, runID int64, owner string, o StepOpti
 		tok = nt
 		return nil
 	}
+	covered := false // the token's coverage of the CIF was recorded in this step
 	lastSave := time.Now()
 	checkpoint := func() error {
 		// Record New/Failed every LeaseRenew (real time), so a crash loses little.
@@ -560,6 +566,25 @@ func (e *Engine) step(ctx context.Context, runID int64, owner string, o StepOpti
 				return finish(err)
 			}
 			msgs, total, err = list()
+		}
+		for errors.Is(err, anaf.ErrNoRights) {
+			// This member's rights do not cover the CIF: mark it and try the
+			// next consenting member's connection, never anyone else's.
+			e.notCovered(wctx, company, tok.userID, err)
+			refused[tok.userID] = true
+			next, terr := e.token(ctx, client, companyID, refused)
+			if terr != nil {
+				if errors.Is(terr, ErrNoConnection) {
+					return finish(fmt.Errorf("%w (ANAF: %w)", ErrNoConnection, err))
+				}
+				return finish(terr)
+			}
+			tok, refreshed = next, false
+			msgs, total, err = list()
+		}
+		if err == nil && !covered {
+			covered = true
+			e.covered(wctx, company, tok.userID)
 		}
 		switch {
 		case err != nil && ctx.Err() != nil:

@@ -56,72 +56,50 @@ func (e *Engine) decrypt(row *store.ANAFToken) (*token, error) {
 	return &token{userID: row.UserID, access: string(access), refresh: string(refresh), row: row}, nil
 }
 
-// token finds a member of the company with a connected ANAF account and
-// returns a usable access token, refreshing it first when it expires within
-// refreshMargin. Members are tried in CompanyMemberIDs order.
+// NotCoveredFor is how long a member's token is not tried again for a CIF
+// after ANAF refused it ("Nu aveti drept in SPV pentru CIF=…").
+const NotCoveredFor = 24 * time.Hour
+
+// ErrNotCovered means ANAF refused the token for the CIF: the certificate
+// has no SPV right on it (or the grant does not include it).
+var ErrNotCovered = errors.New("ANAF says this ANAF connection has no rights in SPV for the CIF")
+
+// token returns a usable access token of a member who consents to lend
+// their ANAF connection to the company and whose token ANAF has not
+// refused for the CIF in the last NotCoveredFor (the member whose token
+// last worked comes first). Users in skip are not tried. It refreshes the
+// token first when it expires within refreshMargin. No other token is
+// ever used.
 //
-// Errors: ErrNoConnection (no member has a token row), ErrReconnectNeeded
-// (every connected member's refresh was refused, or the rows are marked
-// reconnect_needed; the first refusal is wrapped for its text), or the
-// last transient refresh failure when a refresh could not be attempted and
-// the access token has already expired.
-func (e *Engine) token(ctx context.Context, client *anaf.Client, companyID int64) (*token, error) {
-	members, err := e.Store.CompanyMemberIDs(ctx, companyID)
+// Errors: ErrNoConnection (no consenting member has a token
+// row), ErrReconnectNeeded (every consenting member's refresh was refused,
+// or the rows are marked reconnect_needed; the first refusal is wrapped
+// for its text), or the last transient refresh failure when a refresh
+// could not be attempted and the access token has already expired.
+func (e *Engine) token(ctx context.Context, client *anaf.Client, companyID int64, skip map[int64]bool) (*token, error) {
+	members, err := e.Store.ConsentingMembers(ctx, companyID, e.now())
 	if err != nil {
 		return nil, fmt.Errorf("reading the company's members: %w", err)
 	}
 	var reconnectErr, lastErr error
 	for _, uid := range members {
-		row, err := e.Store.ANAFTokenByUser(ctx, uid)
-		if errors.Is(err, store.ErrNotFound) {
+		if skip[uid] {
 			continue
 		}
-		if err != nil {
-			return nil, fmt.Errorf("reading the ANAF token of user %d: %w", uid, err)
-		}
-		if row.Status != StatusConnected {
-			if reconnectErr == nil {
-				reconnectErr = ErrReconnectNeeded
-			}
-			continue
-		}
-		t, err := e.decrypt(row)
-		if err != nil {
-			// Encrypted with a key EFACTURA_ENCRYPTION_KEY no longer holds:
-			// unusable until the user connects again, so say so (page, health).
-			e.logger().Error("stored ANAF token cannot be decrypted", slog.Int64("user_id", uid), slog.String("error", err.Error()))
-			bad := *row
-			bad.Status = StatusReconnectNeeded
-			if serr := e.Store.SaveANAFToken(ctx, &bad); serr != nil {
-				e.logger().Error("marking ANAF connection", slog.String("error", serr.Error()))
-			}
-			actor := uid
-			_ = e.Store.Audit(ctx, &store.AuditEvent{ActorID: &actor, Action: "anaf.token_undecryptable", Target: fmt.Sprintf("user:%d", uid),
-				Details: "the stored ANAF token cannot be decrypted with EFACTURA_ENCRYPTION_KEY (was the key changed or removed?)"})
-			if reconnectErr == nil || reconnectErr == ErrReconnectNeeded {
-				reconnectErr = fmt.Errorf("%w (the stored ANAF token cannot be decrypted with EFACTURA_ENCRYPTION_KEY: was the key changed?)", ErrReconnectNeeded)
-			}
-			continue
-		}
-		if !row.ExpiresAt.Before(e.now().Add(refreshMargin)) {
-			return t, nil
-		}
-		nt, err := e.refresh(ctx, client, t)
+		t, err := e.userToken(ctx, client, uid)
 		switch {
 		case err == nil:
-			return nt, nil
+			return t, nil
+		case errors.Is(err, errNoToken):
+			continue
 		case errors.Is(err, ErrReconnectNeeded):
 			if reconnectErr == nil || reconnectErr == ErrReconnectNeeded {
 				reconnectErr = err
 			}
 		case ctx.Err() != nil:
 			return nil, err
-		case row.ExpiresAt.After(e.now()):
-			// ANAF could not be reached to refresh, but the access token
-			// still works: use it and refresh on a later run.
-			e.logger().Warn("ANAF token refresh failed; using the current access token until it expires",
-				slog.Int64("user_id", uid), slog.Time("expires_at", row.ExpiresAt), slog.String("error", err.Error()))
-			return t, nil
+		case errors.Is(err, errReadToken):
+			return nil, err
 		default:
 			lastErr = err
 		}
@@ -133,6 +111,135 @@ func (e *Engine) token(ctx context.Context, client *anaf.Client, companyID int64
 		return nil, reconnectErr
 	}
 	return nil, ErrNoConnection
+}
+
+var (
+	errNoToken   = errors.New("the user has no ANAF connection")
+	errReadToken = errors.New("reading the ANAF token")
+)
+
+// userToken returns a usable access token of one user, refreshing it first
+// when it expires within refreshMargin. Errors: errNoToken, errReadToken,
+// ErrReconnectNeeded (not connected, undecryptable, or refresh refused),
+// transient refresh failures when the access token already expired.
+func (e *Engine) userToken(ctx context.Context, client *anaf.Client, uid int64) (*token, error) {
+	row, err := e.Store.ANAFTokenByUser(ctx, uid)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errNoToken
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w of user %d: %w", errReadToken, uid, err)
+	}
+	if row.Status != StatusConnected {
+		return nil, ErrReconnectNeeded
+	}
+	t, err := e.decrypt(row)
+	if err != nil {
+		// Encrypted with a key EFACTURA_ENCRYPTION_KEY no longer holds:
+		// unusable until the user connects again, so say so (page, health).
+		e.logger().Error("stored ANAF token cannot be decrypted", slog.Int64("user_id", uid), slog.String("error", err.Error()))
+		bad := *row
+		bad.Status = StatusReconnectNeeded
+		if serr := e.Store.SaveANAFToken(ctx, &bad); serr != nil {
+			e.logger().Error("marking ANAF connection", slog.String("error", serr.Error()))
+		}
+		actor := uid
+		_ = e.Store.Audit(ctx, &store.AuditEvent{ActorID: &actor, Action: "anaf.token_undecryptable", Target: fmt.Sprintf("user:%d", uid),
+			Details: "the stored ANAF token cannot be decrypted with EFACTURA_ENCRYPTION_KEY (was the key changed or removed?)"})
+		return nil, fmt.Errorf("%w (the stored ANAF token cannot be decrypted with EFACTURA_ENCRYPTION_KEY: was the key changed?)", ErrReconnectNeeded)
+	}
+	if !row.ExpiresAt.Before(e.now().Add(refreshMargin)) {
+		return t, nil
+	}
+	nt, err := e.refresh(ctx, client, t)
+	switch {
+	case err == nil:
+		return nt, nil
+	case errors.Is(err, ErrReconnectNeeded), ctx.Err() != nil:
+		return nil, err
+	case row.ExpiresAt.After(e.now()):
+		// ANAF could not be reached to refresh, but the access token
+		// still works: use it and refresh on a later run.
+		e.logger().Warn("ANAF token refresh failed; using the current access token until it expires",
+			slog.Int64("user_id", uid), slog.Time("expires_at", row.ExpiresAt), slog.String("error", err.Error()))
+		return t, nil
+	}
+	return nil, err
+}
+
+// covered records that the member's token worked for the company's CIF
+// and verifies an unverified company (audited, actor system).
+func (e *Engine) covered(ctx context.Context, company *store.Company, userID int64) {
+	if err := e.Store.MarkANAFOK(ctx, company.ID, userID); err != nil {
+		e.logger().Warn("recording ANAF coverage", slog.String("error", err.Error()))
+	}
+	if company.Verified() {
+		return
+	}
+	changed, err := e.Store.SetCompanyVerified(ctx, company.ID, userID)
+	if err != nil {
+		e.logger().Warn("verifying the company", slog.String("error", err.Error()))
+		return
+	}
+	company.Status = store.CompanyVerified
+	if changed {
+		uid := userID
+		_ = e.Store.Audit(ctx, &store.AuditEvent{ActorID: &uid, Action: "company.verified", Target: "company:" + company.CIF,
+			Details: fmt.Sprintf("actor=system: ANAF answered for CIF %s with the ANAF connection of user %d", company.CIF, userID)})
+	}
+}
+
+// notCovered records that ANAF refused the member's token for the CIF;
+// that token is not tried again for it during NotCoveredFor.
+func (e *Engine) notCovered(ctx context.Context, company *store.Company, userID int64, cause error) {
+	if err := e.Store.MarkANAFDenied(ctx, company.ID, userID, e.now().Add(NotCoveredFor)); err != nil {
+		e.logger().Warn("recording ANAF refusal", slog.String("error", err.Error()))
+	}
+	e.logger().Info("ANAF refused a member's connection for the CIF; trying the next consenting member",
+		slog.String("cif", company.CIF), slog.Int64("user_id", userID), slog.String("error", cause.Error()))
+}
+
+// VerifyCIF asks ANAF, with the user's own token, whether it may act for
+// cif: one page of the message list over the last day. nil when ANAF
+// answers with messages or "no messages"; ErrNotCovered when it answers
+// "Nu aveti drept…"; errNoToken-wrapping ErrNoConnection when
+// the user has no connection; ErrReconnectNeeded; transient errors as they are.
+func (e *Engine) VerifyCIF(ctx context.Context, userID int64, cifDigits string) error {
+	if e.ANAFClient == nil {
+		return errors.New("no ANAF client is configured")
+	}
+	client, err := e.ANAFClient(ctx)
+	if err != nil {
+		return fmt.Errorf("preparing the ANAF client: %w", err)
+	}
+	t, err := e.userToken(ctx, client, userID)
+	if errors.Is(err, errNoToken) {
+		return ErrNoConnection
+	}
+	if err != nil {
+		return err
+	}
+	end := e.now().Add(-time.Minute)
+	list := func() error {
+		return anaf.Retry(ctx, e.retry(), func() error {
+			_, _, err := client.ListMessagesPage(ctx, t.access, cifDigits, end.Add(-24*time.Hour), end, 1)
+			return err
+		})
+	}
+	err = list()
+	if errors.Is(err, anaf.ErrUnauthorized) {
+		if t, err = e.refresh(ctx, client, t); err != nil {
+			return err
+		}
+		err = list()
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, anaf.ErrNoRights):
+		return fmt.Errorf("%w (%w)", ErrNotCovered, err)
+	}
+	return err
 }
 
 // refresh renews t with ANAF and stores the new pair, encrypted, before it

@@ -284,8 +284,9 @@ func (h *handler) health(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) companyHealth(ctx context.Context, c *store.Company) map[string]any {
-	out := map[string]any{"cif": c.CIF, "anaf_connection": "not_connected"}
-	members, _ := h.Store.CompanyMemberIDs(ctx, c.ID)
+	out := map[string]any{"cif": c.CIF, "status": c.Status, "anaf_connection": "not_connected"}
+	// The connections sync may use: consenting members' (PRODUCT.md §1).
+	members, _ := h.Store.ConsentingMembers(ctx, c.ID, time.Now())
 	for _, uid := range members {
 		t, err := h.Store.ANAFTokenByUser(ctx, uid)
 		if err != nil {
@@ -350,6 +351,9 @@ func (h *handler) listInvoices(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if !p.company.Verified() {
+		f.CompanyID = 0 // unverified: nothing from ANAF (no company has id 0)
+	}
 	f.Limit, f.Offset = perPage, (page-1)*perPage
 	if page-1 > math.MaxInt32/perPage {
 		// Far past any real page: an empty page, without an int overflow
@@ -384,7 +388,7 @@ func (h *handler) loadInvoice(w http.ResponseWriter, r *http.Request) (*store.In
 		return nil, false
 	}
 	inv, err := h.Store.InvoiceByID(r.Context(), p.company.ID, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !p.company.Verified()) {
 		writeError(w, http.StatusNotFound, "INVOICE_NOT_FOUND", "Invoice not found.")
 		return nil, false
 	}

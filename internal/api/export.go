@@ -58,6 +58,9 @@ func (h *handler) exportInvoices(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if !p.company.Verified() {
+		f.CompanyID = 0 // unverified: nothing from ANAF, the header only (no company has id 0)
+	}
 	limit := int(exportCap.Load())
 	f.Limit = limit
 	rows, total, err := h.Store.Invoices(r.Context(), f)

@@ -91,6 +91,12 @@ func newFixture(t *testing.T, st *store.Store) *fixture {
 	require.NoError(t, err)
 	f.compB, err = st.CreateCompany(ctx, cifB, "ALFA SOFT SRL")
 	require.NoError(t, err)
+	// Companies whose CIF ANAF confirmed: they show their invoices.
+	for _, c := range []*store.Company{f.compA, f.compB} {
+		_, err = st.SetCompanyVerified(ctx, c.ID, 0)
+		require.NoError(t, err)
+		c.Status = store.CompanyVerified
+	}
 	f.keyA = f.newKey(t, f.compA.ID)
 	f.keyB = f.newKey(t, f.compB.ID)
 

@@ -16,6 +16,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/anafsync"
 	"github.com/efactura-gateway/efactura/internal/config"
+	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/jobs"
 	"github.com/efactura-gateway/efactura/internal/metrics"
 	"github.com/efactura-gateway/efactura/internal/secretbox"
@@ -196,6 +197,16 @@ func (e *Env) SyncEngine() *anafsync.Engine {
 		eng.OnRunFinished = e.Metrics.ObserveSyncRun
 	}
 	return eng
+}
+
+// Gateway builds the use-case layer shared by the pages, the API and the
+// CLI; eng (may be nil) verifies CIFs with ANAF.
+func (e *Env) Gateway(eng *anafsync.Engine) *gateway.Service {
+	s := &gateway.Service{Store: e.Store, Logger: e.Logger}
+	if eng != nil {
+		s.Verifier = eng
+	}
+	return s
 }
 
 func (e *Env) anafObserver() anaf.Observer {

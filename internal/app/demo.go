@@ -21,6 +21,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/anafsync"
 	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/config"
+	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/invoice"
 	"github.com/efactura-gateway/efactura/internal/invoice/invoicegen"
 	"github.com/efactura-gateway/efactura/internal/store"
@@ -192,22 +193,22 @@ func setupDemo(ctx context.Context, e *Env, invoicesDir string) (*demoState, err
 		cifs = append(cifs, c)
 	}
 	sort.Slice(cifs, func(i, j int) bool { return cifLess(cifs[i], cifs[j]) })
+	// Through the same use case as the pages and the CLI: the admin is the
+	// creator (owner, consent on); the first sync verifies each company.
+	gw := &gateway.Service{Store: e.Store, Logger: e.Logger}
 	for _, c := range cifs {
-		comp, err := e.Store.CompanyByCIF(ctx, c)
-		if errors.Is(err, store.ErrNotFound) {
-			name := names[c]
-			if name == "" {
-				name = "Companie " + c
-			}
-			comp, err = e.Store.CreateCompany(ctx, c, name)
+		name := names[c]
+		if name == "" {
+			name = "Companie " + c
 		}
+		res, err := gw.AddCompany(ctx, gateway.Actor{CLI: true}, admin.ID, c, name)
 		if err != nil {
 			return nil, fmt.Errorf("demo company %s: %w", c, err)
 		}
-		if err := e.Store.AddMembership(ctx, comp.ID, admin.ID, store.RoleOwner); err != nil {
-			return nil, err
+		if res.Outcome != gateway.Created && res.Outcome != gateway.AlreadyMember {
+			return nil, fmt.Errorf("demo company %s belongs to other users of this data directory: delete %s to start over", c, e.Cfg.DataDir)
 		}
-		d.companies = append(d.companies, *comp)
+		d.companies = append(d.companies, *res.Company)
 	}
 	if len(cifs) == 0 {
 		return nil, errors.New("the simulator holds no invoice with a Romanian CIF: nothing to show")

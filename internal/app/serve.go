@@ -90,7 +90,7 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 
 	webHandler, err := web.New(web.Deps{
 		Store: e.Store, Sessions: sessions, Secrets: e.Secrets, ANAFClient: e.ANAFClientFunc(),
-		Sync: engine, Logger: e.Logger, Registration: cfg.Registration, Production: cfg.Production(),
+		Sync: engine, Gateway: e.Gateway(engine), Logger: e.Logger, Registration: cfg.Registration, Production: cfg.Production(),
 		TrustedProxies: cfg.TrustedProxies,
 	})
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/cif"
 	"github.com/efactura-gateway/efactura/internal/config"
+	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/invoice"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
@@ -316,14 +317,15 @@ func (c *userResetCmd) Run(g *globals) error {
 // ---- companies
 
 type companyCmd struct {
-	Add  companyAddCmd  `cmd:"" help:"Add a company (the CIF check digit is enforced)."`
-	List companyListCmd `cmd:"" help:"List companies."`
+	Add    companyAddCmd    `cmd:"" help:"Add a company (the CIF check digit is enforced)."`
+	List   companyListCmd   `cmd:"" help:"List companies."`
+	Invite companyInviteCmd `cmd:"" help:"Invite a user to a company: a pending invitation they accept or decline on their Invitations page."`
 }
 
 type companyAddCmd struct {
 	CIF   string `arg:"" name:"cif" help:"CIF, with or without RO."`
 	Name  string `required:"" help:"Company name."`
-	Owner string `help:"E-mail of the user who owns it."`
+	Owner string `help:"E-mail of the user who creates it: owner, lending their ANAF connection; the company is unverified until its first successful ANAF call."`
 }
 
 func (c *companyAddCmd) Run(g *globals) error {
@@ -336,25 +338,49 @@ func (c *companyAddCmd) Run(g *globals) error {
 		return err
 	}
 	defer e.Close()
-	var owner *store.User
+	var ownerID int64
 	if c.Owner != "" {
-		if owner, err = userByEmail(g, e, c.Owner); err != nil {
+		owner, err := userByEmail(g, e, c.Owner)
+		if err != nil {
 			return err
 		}
+		ownerID = owner.ID
 	}
-	comp, err := e.Store.CreateCompany(g.ctx, d, c.Name)
-	if errors.Is(err, store.ErrAlreadyExists) {
-		return fmt.Errorf("a company with CIF %s already exists: its owner can grant access instead", d)
-	}
+	res, err := e.Gateway(nil).AddCompany(g.ctx, gateway.Actor{CLI: true}, ownerID, d, c.Name)
 	if err != nil {
 		return err
 	}
-	if owner != nil {
-		if err := e.Store.AddMembership(g.ctx, comp.ID, owner.ID, store.RoleOwner); err != nil {
-			return err
-		}
+	switch res.Outcome {
+	case gateway.Created:
+		fmt.Fprintf(g.stdout, "company %s %s added (id %d, %s)\n", res.Company.CIF, res.Company.Name, res.Company.ID, res.Company.Status)
+		return nil
+	case gateway.JoinRequested:
+		return fmt.Errorf("a company with CIF %s already exists: a join request from %s was sent to its owners", d, c.Owner)
 	}
-	fmt.Fprintf(g.stdout, "company %s %s added (id %d)\n", comp.CIF, comp.Name, comp.ID)
+	return fmt.Errorf("a company with CIF %s already exists", d)
+}
+
+type companyInviteCmd struct {
+	CIF   string `arg:"" name:"cif" help:"The company's CIF (with or without RO)."`
+	Email string `required:"" help:"E-mail of the person to invite (an account may be registered later)."`
+	Role  string `default:"member" enum:"owner,member" help:"Role once accepted: owner or member."`
+}
+
+func (c *companyInviteCmd) Run(g *globals) error {
+	e, err := g.env(true)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	comp, err := companyByCIF(g, e, c.CIF)
+	if err != nil {
+		return err
+	}
+	inv, err := e.Gateway(nil).Invite(g.ctx, gateway.Actor{CLI: true}, comp.ID, c.Email, c.Role)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "invitation %d for %s to %s as %s: pending until %s\n", inv.ID, inv.Email, comp.CIF, inv.Role, inv.ExpiresAt.Format("2006-01-02 15:04 MST"))
 	return nil
 }
 

@@ -127,15 +127,25 @@ func startStack(t *testing.T, dialect store.Dialect, extra map[string]string) *s
 // world is one set of users, companies and their data; every test (or
 // every role of the matrix) gets its own, so state changes do not leak.
 type world struct {
-	tag                             string
-	admin, userA, userB, pending    *store.User
-	member                          *store.User // a second member of A's company
-	compA, compB                    *store.Company
-	invA, invB                      *store.Invoice
-	keyA, keyB                      *store.APIKey
-	keyARead, keyAWrite, keyBRead   string // keys in clear
-	revokedKey                      string
-	runA, runB                      *store.SyncRun
+	tag                           string
+	admin, userA, userB, pending  *store.User
+	member                        *store.User // a second member of A's company
+	compA, compB                  *store.Company
+	invA, invB                    *store.Invoice
+	keyA, keyB                    *store.APIKey
+	keyARead, keyAWrite, keyBRead string // keys in clear
+	revokedKey                    string
+	runA, runB                    *store.SyncRun
+	// Tenancy: compC is A's second company; member2 a second member of A's
+	// company; A invites B to compA (inviteAccept) and to compC
+	// (inviteDecline) and someone else to compA (inviteOther); B invites
+	// someone to compB (inviteB); joiners ask to join compA (joinAccept,
+	// joinDecline) and compB (joinB).
+	compC                           *store.Company
+	member2                         *store.User
+	inviteAccept, inviteDecline     *store.Invitation
+	inviteOther, inviteB            *store.Invitation
+	joinAccept, joinDecline, joinB  *store.JoinRequest
 	invoiceDocA                     []byte
 	adminEmail, userAEmail, pendEml string
 }
@@ -180,6 +190,30 @@ func (s *stack) seed(t *testing.T, tag string, doc []byte) *world {
 	require.NoError(t, s.st.AddMembership(ctx, w.compA.ID, w.userA.ID, store.RoleOwner))
 	require.NoError(t, s.st.AddMembership(ctx, w.compA.ID, w.member.ID, store.RoleMember))
 	require.NoError(t, s.st.AddMembership(ctx, w.compB.ID, w.userB.ID, store.RoleOwner))
+	w.member2 = mk("member2", false, store.UserApproved)
+	require.NoError(t, s.st.AddMembership(ctx, w.compA.ID, w.member2.ID, store.RoleMember))
+	w.compC, err = s.st.CreateCompanyWithOwner(ctx, nextCIF(), "C COMPANY "+tag+" SRL", w.userA.ID)
+	require.NoError(t, err)
+	invite := func(c *store.Company, by *store.User, email string) *store.Invitation {
+		inv := &store.Invitation{CompanyID: c.ID, Email: email, Role: store.RoleMember, InvitedBy: by.ID, ExpiresAt: time.Now().Add(time.Hour)}
+		require.NoError(t, s.st.CreateInvitation(ctx, inv))
+		return inv
+	}
+	w.inviteAccept = invite(w.compA, w.userA, w.userB.Email)
+	w.inviteDecline = invite(w.compC, w.userA, w.userB.Email)
+	w.inviteOther = invite(w.compA, w.userA, "other-"+tag+"@example.test")
+	w.inviteB = invite(w.compB, w.userB, "friend-"+tag+"@example.test")
+	join := func(c *store.Company, name string) *store.JoinRequest {
+		j, err := s.st.CreateJoinRequest(ctx, c.ID, mk(name, false, store.UserApproved).ID)
+		require.NoError(t, err)
+		return j
+	}
+	w.joinAccept, w.joinDecline, w.joinB = join(w.compA, "joiner1"), join(w.compA, "joiner2"), join(w.compB, "joiner3")
+	for _, c := range []*store.Company{w.compA, w.compB, w.compC} { // ANAF confirmed these CIFs
+		_, err = s.st.SetCompanyVerified(ctx, c.ID, 0)
+		require.NoError(t, err)
+		c.Status = store.CompanyVerified
+	}
 
 	if doc == nil {
 		doc = invoicegen.Generate(1, 7)[0].Data

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/efactura-gateway/efactura/internal/config"
+	"github.com/efactura-gateway/efactura/internal/store"
 )
 
 // leakRE matches what an answer must never carry: stack traces, Go
@@ -119,15 +120,39 @@ func TestOtherCompanyIs404(t *testing.T) {
 		{"POST", "/companies/" + cb + "/sync"}, {"POST", "/companies/" + cb + "/keys"},
 		{"POST", "/companies/" + cb + "/keys/" + kb + "/revoke"}, {"POST", "/companies/" + cb + "/delete"},
 		{"POST", "/companies/" + cb + "/members"}, {"GET", "/export?format=csv&company=" + cb},
+		// Tenancy: B's company's invitations, join requests, members, consent;
+		// an invitation addressed to someone else.
+		{"POST", "/companies/" + cb + "/leave"}, {"POST", "/companies/" + cb + "/consent"},
+		{"POST", fmt.Sprintf("/companies/%s/members/%d/role", cb, w.userB.ID)},
+		{"POST", fmt.Sprintf("/companies/%s/members/%d/handover", cb, w.userB.ID)},
+		{"POST", fmt.Sprintf("/companies/%s/members/%d/remove", cb, w.userB.ID)},
+		{"POST", fmt.Sprintf("/companies/%s/invitations/%d/revoke", cb, w.inviteB.ID)},
+		{"POST", fmt.Sprintf("/companies/%s/join-requests/%d/accept", cb, w.joinB.ID)},
+		{"POST", fmt.Sprintf("/companies/%s/join-requests/%d/decline", cb, w.joinB.ID)},
+		{"POST", fmt.Sprintf("/invitations/%d/accept", w.inviteB.ID)},
+		{"POST", fmt.Sprintf("/invitations/%d/decline", w.inviteB.ID)},
+		// A's own company, with another company's invitation and join request ids.
+		{"POST", fmt.Sprintf("/companies/%d/invitations/%d/revoke", w.compA.ID, w.inviteB.ID)},
+		{"POST", fmt.Sprintf("/companies/%d/join-requests/%d/accept", w.compA.ID, w.joinB.ID)},
 	} {
 		r := b.request(c.method, c.path, url.Values{"confirm": {w.compB.CIF}, "name": {"x"}, "scope": {"write"}})
 		require.Equal(t, http.StatusNotFound, r.Status, "%s %s: %s", c.method, c.path, snippet(r.Body))
 		require.NotContains(t, r.Body, w.compB.Name)
 		require.NotContains(t, r.Body, w.invB.ANAFID)
 	}
-	// Nothing changed: B's key still works, B's company still exists.
+	// Nothing changed: B's key still works, B's company still exists, its
+	// invitation and join request are still pending, B still owns it.
+	invs, err := s.st.PendingInvitationsForCompany(t.Context(), w.compB.ID, time.Now())
+	require.NoError(t, err)
+	require.Len(t, invs, 1)
+	joins, err := s.st.PendingJoinRequestsForCompany(t.Context(), w.compB.ID)
+	require.NoError(t, err)
+	require.Len(t, joins, 1)
+	role, err := s.st.MembershipRole(t.Context(), w.compB.ID, w.userB.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.RoleOwner, role)
 	require.Equal(t, http.StatusOK, s.apiReq(t, "GET", "/api/v1/invoices", w.keyBRead, nil).Status)
-	_, err := s.st.CompanyByID(t.Context(), w.compB.ID)
+	_, err = s.st.CompanyByID(t.Context(), w.compB.ID)
 	require.NoError(t, err)
 }
 

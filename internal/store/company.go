@@ -6,14 +6,14 @@ import (
 	"time"
 )
 
-const companyColumns = `c.id, c.cif, c.name, c.auto_sync, c.sync_interval_minutes, c.last_synced_until, c.created_at`
+const companyColumns = `c.id, c.cif, c.name, c.auto_sync, c.sync_interval_minutes, c.last_synced_until, c.created_at, c.status, c.verified_at`
 
 var companyReturning = strings.ReplaceAll(companyColumns, "c.", "")
 
 func scanCompany(row interface{ Scan(...any) error }) (*Company, error) {
 	var c Company
 	if err := row.Scan(&c.ID, &c.CIF, &c.Name, &c.AutoSync, &c.SyncIntervalMinutes,
-		nullTimeCol{&c.LastSyncedUntil}, timeCol{&c.CreatedAt}); err != nil {
+		nullTimeCol{&c.LastSyncedUntil}, timeCol{&c.CreatedAt}, &c.Status, nullTimeCol{&c.VerifiedAt}); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -67,7 +67,7 @@ func (s *Store) Companies(ctx context.Context) ([]Company, error) {
 // name, with Role set.
 func (s *Store) CompaniesForUser(ctx context.Context, userID int64) ([]Company, error) {
 	rows, err := s.q.QueryContext(ctx, `
-		SELECT `+companyColumns+`, m.role
+		SELECT `+companyColumns+`, m.role, m.anaf_consent
 		FROM companies c JOIN memberships m ON m.company_id = c.id
 		WHERE m.user_id = $1
 		ORDER BY c.name, c.id`, userID)
@@ -77,7 +77,7 @@ func (s *Store) CompaniesForUser(ctx context.Context, userID int64) ([]Company, 
 	return collect(rows, "companies for user", s, func(row interface{ Scan(...any) error }) (*Company, error) {
 		var c Company
 		err := row.Scan(&c.ID, &c.CIF, &c.Name, &c.AutoSync, &c.SyncIntervalMinutes,
-			nullTimeCol{&c.LastSyncedUntil}, timeCol{&c.CreatedAt}, &c.Role)
+			nullTimeCol{&c.LastSyncedUntil}, timeCol{&c.CreatedAt}, &c.Status, nullTimeCol{&c.VerifiedAt}, &c.Role, &c.Consent)
 		return &c, err
 	})
 }
@@ -103,12 +103,17 @@ func (s *Store) SetCompanySyncedUntil(ctx context.Context, companyID int64, unti
 	return s.mustAffect("set company synced until", res, err)
 }
 
-// AddMembership makes a user owner or member of a company (upsert of the role).
+// AddMembership makes a user owner or member of a company (upsert of the
+// role) the way the model before invitations did: an owner as the
+// company's creator, lending their ANAF connection (consent on), a member
+// without consent. The use cases (internal/gateway) use
+// CreateCompanyWithOwner, InsertMembership and SetRole instead; tests and
+// tools that build fixtures use this.
 func (s *Store) AddMembership(ctx context.Context, companyID, userID int64, role string) error {
 	_, err := s.q.ExecContext(ctx, `
-		INSERT INTO memberships (company_id, user_id, role) VALUES ($1, $2, $3)
+		INSERT INTO memberships (company_id, user_id, role, anaf_consent) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (company_id, user_id) DO UPDATE SET role = excluded.role`,
-		companyID, userID, role)
+		companyID, userID, role, role == RoleOwner)
 	return s.wrap("add membership", err)
 }
 

@@ -46,8 +46,20 @@ type Company struct {
 	SyncIntervalMinutes int
 	LastSyncedUntil     *time.Time // end of the last successfully synced window (UTC)
 	CreatedAt           time.Time
-	Role                string // the viewing user's role when loaded through CompaniesForUser, else ""
+	Status              string     // CompanyVerified | CompanyUnverified
+	VerifiedAt          *time.Time // when ANAF first confirmed a consenting member's rights on the CIF
+	Role                string     // the viewing user's role when loaded through CompaniesForUser, else ""
+	Consent             bool       // the viewing user's consent to lend their ANAF connection (CompaniesForUser)
 }
+
+// Company statuses: a company shows nothing from ANAF until it is verified.
+const (
+	CompanyVerified   = "verified"
+	CompanyUnverified = "unverified"
+)
+
+// Verified reports whether ANAF confirmed the company's CIF for a consenting member.
+func (c *Company) Verified() bool { return c.Status == CompanyVerified }
 
 // ANAFApp is the ANAF OAuth application (one per installation).
 type ANAFApp struct {

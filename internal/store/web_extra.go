@@ -12,16 +12,17 @@ import (
 
 // Member is one user of a company, as the company's members page lists it.
 type Member struct {
-	UserID int64
-	Email  string
-	Role   string // RoleOwner | RoleMember
+	UserID  int64
+	Email   string
+	Role    string // RoleOwner | RoleMember
+	Consent bool   // lends their ANAF connection to the company
 }
 
 // CompanyMembers lists a company's members with their e-mails, owners
 // first, then by e-mail.
 func (s *Store) CompanyMembers(ctx context.Context, companyID int64) ([]Member, error) {
 	rows, err := s.q.QueryContext(ctx, `
-		SELECT u.id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+		SELECT u.id, u.email, m.role, m.anaf_consent FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE m.company_id = $1
 		ORDER BY CASE m.role WHEN 'owner' THEN 0 ELSE 1 END, u.email`, companyID)
 	if err != nil {
@@ -29,7 +30,7 @@ func (s *Store) CompanyMembers(ctx context.Context, companyID int64) ([]Member, 
 	}
 	return collect(rows, "company members", s, func(row interface{ Scan(...any) error }) (*Member, error) {
 		var m Member
-		return &m, row.Scan(&m.UserID, &m.Email, &m.Role)
+		return &m, row.Scan(&m.UserID, &m.Email, &m.Role, &m.Consent)
 	})
 }
 

@@ -21,7 +21,7 @@ func TestCompanyMembers(t *testing.T) {
 	got, err := st.CompanyMembers(ctx, c.ID)
 	require.NoError(t, err)
 	require.Equal(t, []store.Member{
-		{UserID: owner.ID, Email: "z-owner@example.ro", Role: store.RoleOwner},
+		{UserID: owner.ID, Email: "z-owner@example.ro", Role: store.RoleOwner, Consent: true},
 		{UserID: member.ID, Email: "a-member@example.ro", Role: store.RoleMember},
 	}, got)
 }

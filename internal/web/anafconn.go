@@ -54,8 +54,8 @@ func (a *app) showANAFPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // servedCompanies lists the user's companies for which the user's grant
-// is the one the sync engine uses: the first member (owners first) with a
-// connected grant.
+// is the one the sync engine tries first: the first consenting member
+// (the one whose token last worked, then owners) with a connected grant.
 func (a *app) servedCompanies(r *http.Request, userID int64) ([]servedCompany, error) {
 	ctx := r.Context()
 	companies, err := a.Store.CompaniesForUser(ctx, userID)
@@ -64,7 +64,7 @@ func (a *app) servedCompanies(r *http.Request, userID int64) ([]servedCompany, e
 	}
 	var out []servedCompany
 	for _, c := range companies {
-		ids, err := a.Store.CompanyMemberIDs(ctx, c.ID)
+		ids, err := a.Store.ConsentingMembers(ctx, c.ID, time.Now())
 		if err != nil {
 			return nil, err
 		}
@@ -144,6 +144,9 @@ func (a *app) submitANAFTest(w http.ResponseWriter, r *http.Request) {
 // The only effect is a fresh state in the session, so GET is harmless; POST
 // is accepted too.
 func (a *app) submitANAFConnect(w http.ResponseWriter, r *http.Request) {
+	if a.refuseWhileImpersonating(w, r) {
+		return
+	}
 	if a.ANAFClient == nil {
 		a.setFlash(r, "error", a.t(r, "anaf.unconfigured"))
 		redirect(w, r, "/anaf")
@@ -166,6 +169,9 @@ func (a *app) submitANAFConnect(w http.ResponseWriter, r *http.Request) {
 // handleANAFCallback is where ANAF sends the browser back: it checks the
 // state, exchanges the code and stores the tokens encrypted.
 func (a *app) handleANAFCallback(w http.ResponseWriter, r *http.Request) {
+	if a.refuseWhileImpersonating(w, r) {
+		return
+	}
 	ctx := r.Context()
 	user := reqCtx(r).user
 	q := r.URL.Query()

@@ -49,7 +49,7 @@ func (a *app) renderAPIKeys(w http.ResponseWriter, r *http.Request, status int, 
 // redirect, so the key never rests in the session store).
 func (a *app) submitCreateAPIKey(w http.ResponseWriter, r *http.Request) {
 	c, ok := a.ownedCompany(w, r)
-	if !ok {
+	if !ok || a.refuseWhileImpersonating(w, r) {
 		return
 	}
 	f := keyForm{Name: strings.TrimSpace(r.PostFormValue("name")), Scope: r.PostFormValue("scope"), Errors: formErrors{}}

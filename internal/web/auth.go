@@ -147,6 +147,13 @@ func (a *app) submitLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.audit(r, u.ID, "user.login", u.Email, "")
+	// A one-time notice (e.g. the tenancy migration turned off this
+	// member's consent to lend their ANAF connection).
+	if n, err := a.Store.TakeNotice(r.Context(), u.ID); err != nil {
+		a.Logger.WarnContext(r.Context(), "reading the user's notice", "error", err.Error())
+	} else if n != "" {
+		a.setFlash(r, "info", a.t(r, "tenancy.notice."+n))
+	}
 	redirect(w, r, safeNext(f.Next))
 }
 

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/efactura-gateway/efactura/internal/cif"
+	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
@@ -37,8 +38,10 @@ func (a *app) renderCompanies(w http.ResponseWriter, r *http.Request, status int
 	a.render(w, r, status, "companies", "companies", companiesPage{Companies: companies, Form: f})
 }
 
-// submitAddCompany adds a company with the user as owner. A CIF that
-// already exists is not copied: the user is sent to its owner.
+// submitAddCompany adds a company with the user as its creator (owner,
+// consent on), verified at once when the user's ANAF connection covers
+// the CIF. An existing CIF becomes a join request to its owners, or is
+// taken over when it is unverified and the user's own grant verifies it.
 func (a *app) submitAddCompany(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	user := reqCtx(r).user
@@ -59,46 +62,35 @@ func (a *app) submitAddCompany(w http.ResponseWriter, r *http.Request) {
 	} else if utf8.RuneCountInString(f.Name) > 200 {
 		f.Name = string([]rune(f.Name)[:200])
 	}
-	if len(f.Errors) == 0 {
-		existing, err := a.Store.CompanyByCIF(ctx, digits)
-		switch {
-		case err == nil:
-			f.Errors["cif"] = a.existingCompanyMessage(r, existing.ID, user.ID)
-		case !errors.Is(err, store.ErrNotFound):
-			a.serverError(w, r, err)
-			return
-		}
-	}
 	if len(f.Errors) > 0 {
 		a.renderCompanies(w, r, http.StatusUnprocessableEntity, f)
 		return
 	}
-	c, err := a.Store.CreateCompany(ctx, digits, f.Name)
-	if errors.Is(err, store.ErrAlreadyExists) { // lost a race with another user
-		f.Errors["cif"] = a.t(r, "companies.cif.exists")
-		a.renderCompanies(w, r, http.StatusUnprocessableEntity, f)
-		return
-	}
+	res, err := a.gw().AddCompany(ctx, a.actor(r), user.ID, digits, f.Name)
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	if err := a.Store.AddMembership(ctx, c.ID, user.ID, store.RoleOwner); err != nil {
-		a.serverError(w, r, err)
+	c := res.Company
+	switch res.Outcome {
+	case gateway.AlreadyMember:
+		f.Errors["cif"] = a.t(r, "companies.cif.member")
+		a.renderCompanies(w, r, http.StatusUnprocessableEntity, f)
 		return
+	case gateway.JoinRequested:
+		a.setFlash(r, "ok", a.t(r, "tenancy.join.sent", c.CIF))
+	case gateway.TookOver:
+		a.Sessions.Put(ctx, sessCompanyID, c.ID)
+		a.setFlash(r, "ok", a.t(r, "tenancy.takeover", c.Name))
+	default:
+		a.Sessions.Put(ctx, sessCompanyID, c.ID)
+		if c.Verified() {
+			a.setFlash(r, "ok", a.t(r, "companies.added", c.Name))
+		} else {
+			a.setFlash(r, "ok", a.t(r, "tenancy.added.unverified", c.Name))
+		}
 	}
-	a.audit(r, user.ID, "company.create", c.CIF, c.Name)
-	a.Sessions.Put(ctx, sessCompanyID, c.ID)
-	a.setFlash(r, "ok", a.t(r, "companies.added", c.Name))
 	redirect(w, r, "/companies")
-}
-
-// existingCompanyMessage explains why an existing CIF cannot be added.
-func (a *app) existingCompanyMessage(r *http.Request, companyID, userID int64) string {
-	if member, err := a.isMember(r, companyID, userID); err == nil && member {
-		return a.t(r, "companies.cif.member")
-	}
-	return a.t(r, "companies.cif.exists")
 }
 
 // companyURL is the dashboard of one company.

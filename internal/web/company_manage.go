@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
@@ -24,19 +25,22 @@ type settingsForm struct {
 	Errors   formErrors
 }
 
-// memberForm is the add-member form.
+// memberForm is the invite form.
 type memberForm struct {
 	Email  string
+	Role   string
 	Errors formErrors
 }
 
 // companyPage is the data of company.html (owners only).
 type companyPage struct {
-	Company  *store.Company
-	Settings settingsForm
-	Members  []store.Member
-	Member   memberForm
-	Me       int64
+	Company      *store.Company
+	Settings     settingsForm
+	Members      []store.Member
+	Invitations  []store.Invitation
+	JoinRequests []store.JoinRequest
+	Member       memberForm
+	Me           int64
 }
 
 // ownedCompany loads the company of {id} when the user owns it. Everyone
@@ -48,25 +52,11 @@ func (a *app) ownedCompany(w http.ResponseWriter, r *http.Request) (*store.Compa
 		a.notFound(w, r)
 		return nil, false
 	}
-	role, err := a.Store.MembershipRole(r.Context(), id, reqCtx(r).user.ID)
-	switch {
-	case errors.Is(err, store.ErrNotFound) || (err == nil && role != store.RoleOwner):
-		a.notFound(w, r)
-		return nil, false
-	case err != nil:
-		a.serverError(w, r, err)
-		return nil, false
-	}
-	c, err := a.Store.CompanyByID(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		a.notFound(w, r)
-		return nil, false
-	}
+	c, err := a.gw().OwnedCompany(r.Context(), a.actor(r), id)
 	if err != nil {
-		a.serverError(w, r, err)
+		a.useCaseError(w, r, err, "/companies")
 		return nil, false
 	}
-	c.Role = role
 	return c, true
 }
 
@@ -81,13 +71,14 @@ func (a *app) showCompanyPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) renderCompany(w http.ResponseWriter, r *http.Request, status int, c *store.Company, s settingsForm, m memberForm) {
-	members, err := a.Store.CompanyMembers(r.Context(), c.ID)
+	adm, err := a.gw().Administration(r.Context(), a.actor(r), c.ID)
 	if err != nil {
-		a.serverError(w, r, err)
+		a.useCaseError(w, r, err, "/companies")
 		return
 	}
 	a.render(w, r, status, "company", "companies", companyPage{
-		Company: c, Settings: s, Members: members, Member: m, Me: reqCtx(r).user.ID,
+		Company: c, Settings: s, Members: adm.Members, Invitations: adm.Invitations, JoinRequests: adm.JoinRequests,
+		Member: m, Me: reqCtx(r).user.ID,
 	})
 }
 
@@ -127,82 +118,56 @@ func (a *app) submitEditCompany(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, "/companies/"+strconv.FormatInt(c.ID, 10))
 }
 
-// submitAddMember gives an approved user access to the company's invoices.
+// submitAddMember invites a user by e-mail: a pending invitation that
+// changes nothing for the invitee until they accept it on their
+// invitations page. Not while impersonating (403).
 func (a *app) submitAddMember(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	c, ok := a.ownedCompany(w, r)
-	if !ok {
+	if !ok || a.refuseWhileImpersonating(w, r) {
 		return
 	}
-	m := memberForm{Email: strings.TrimSpace(r.PostFormValue("email")), Errors: formErrors{}}
+	m := memberForm{Email: strings.TrimSpace(r.PostFormValue("email")), Role: r.PostFormValue("role"), Errors: formErrors{}}
 	settings := settingsForm{Name: c.Name, AutoSync: c.AutoSync, Interval: strconv.Itoa(c.SyncIntervalMinutes)}
-	u, err := a.Store.UserByEmail(ctx, m.Email)
-	switch {
-	case m.Email == "":
+	if m.Email == "" {
 		m.Errors["email"] = a.t(r, "form.required")
-	case errors.Is(err, store.ErrNotFound) || (err == nil && u.Status != store.UserApproved):
-		m.Errors["email"] = a.t(r, "members.unknown")
-	case err != nil:
-		a.serverError(w, r, err)
-		return
-	default:
-		if _, err := a.Store.MembershipRole(ctx, c.ID, u.ID); err == nil {
-			m.Errors["email"] = a.t(r, "members.already")
-		} else if !errors.Is(err, store.ErrNotFound) {
-			a.serverError(w, r, err)
-			return
-		}
-	}
-	if len(m.Errors) > 0 {
 		a.renderCompany(w, r, http.StatusUnprocessableEntity, c, settings, m)
 		return
 	}
-	if err := a.Store.AddMembership(ctx, c.ID, u.ID, store.RoleMember); err != nil {
-		a.serverError(w, r, err)
+	inv, err := a.gw().Invite(ctx, a.actor(r), c.ID, m.Email, m.Role)
+	var ge *gateway.Error
+	if errors.As(err, &ge) && ge.Status == http.StatusUnprocessableEntity {
+		m.Errors["email"] = a.t(r, "tenancy."+ge.Code)
+		a.renderCompany(w, r, http.StatusUnprocessableEntity, c, settings, m)
 		return
 	}
-	a.audit(r, reqCtx(r).user.ID, "company.member_add", c.CIF, u.Email)
-	a.setFlash(r, "ok", a.t(r, "members.added", u.Email))
+	if err != nil {
+		a.useCaseError(w, r, err, "/companies/"+strconv.FormatInt(c.ID, 10))
+		return
+	}
+	a.setFlash(r, "ok", a.t(r, "tenancy.invite.sent", inv.Email, formatDate(reqCtx(r).lang, inv.ExpiresAt)))
 	redirect(w, r, "/companies/"+strconv.FormatInt(c.ID, 10))
 }
 
-// submitRemoveMember removes a member (never the owner themself); the
-// store revokes the API keys that member created.
+// submitRemoveMember removes another member; their API keys of the
+// company are revoked. The last owner is never removed.
 func (a *app) submitRemoveMember(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	c, ok := a.ownedCompany(w, r)
+	id, ok := pathID(r)
+	if !ok {
+		a.notFound(w, r)
+		return
+	}
+	uid, ok := a.pathInt64(w, r, "uid")
 	if !ok {
 		return
 	}
-	uid, err := strconv.ParseInt(r.PathValue("uid"), 10, 64)
+	back := "/companies/" + strconv.FormatInt(id, 10)
+	who, err := a.gw().RemoveMember(r.Context(), a.actor(r), id, uid)
 	if err != nil {
-		a.notFound(w, r)
+		a.useCaseError(w, r, err, back)
 		return
 	}
-	back := "/companies/" + strconv.FormatInt(c.ID, 10)
-	if uid == reqCtx(r).user.ID {
-		a.setFlash(r, "error", a.t(r, "members.self"))
-		redirect(w, r, back)
-		return
-	}
-	u, err := a.Store.UserByID(ctx, uid)
-	if errors.Is(err, store.ErrNotFound) {
-		a.notFound(w, r)
-		return
-	}
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	if err := a.Store.RemoveMembership(ctx, c.ID, uid); errors.Is(err, store.ErrNotFound) {
-		a.notFound(w, r)
-		return
-	} else if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	a.audit(r, reqCtx(r).user.ID, "company.member_remove", c.CIF, u.Email+" (their API keys revoked)")
-	a.setFlash(r, "ok", a.t(r, "members.removed", u.Email))
+	a.setFlash(r, "ok", a.t(r, "members.removed", who))
 	redirect(w, r, back)
 }
 

@@ -133,6 +133,10 @@ func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := dashboardPage{Companies: companies, Errors: formErrors{}}
+	if len(companies) == 0 && r.URL.Query().Get("company") != "" {
+		a.notFound(w, r) // not a company of the user's, as for a member of others
+		return
+	}
 	if len(companies) == 0 {
 		a.render(w, r, http.StatusOK, "dashboard", "invoices", p)
 		return
@@ -143,6 +147,16 @@ func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Company = company
+	if !company.Verified() {
+		// Nothing from ANAF until ANAF confirms a consenting member's rights
+		// on the CIF; the page says why and what to do.
+		if run, err := a.Store.LastSyncRun(ctx, company.ID); err == nil {
+			p.LastSync = run
+			p.Running = run.FinishedAt == nil
+		}
+		a.render(w, r, http.StatusOK, "dashboard", "invoices", p)
+		return
+	}
 	lang := reqCtx(r).lang
 	p.Filter = parseDashFilter(r.URL.Query(), company.ID)
 	for _, field := range []struct {

@@ -55,25 +55,15 @@ func (f dashFilter) ExportURL(format string, lines bool) string {
 // dashboard with a message.
 func (a *app) downloadExport(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	user := reqCtx(r).user
 	q := r.URL.Query()
 	companyID, err := strconv.ParseInt(q.Get("company"), 10, 64)
 	if err != nil {
 		a.notFound(w, r)
 		return
 	}
-	member, err := a.isMember(r, companyID, user.ID)
+	company, err := a.gw().ViewableCompany(ctx, a.actor(r), companyID)
 	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	if !member {
-		a.notFound(w, r)
-		return
-	}
-	company, err := a.Store.CompanyByID(ctx, companyID)
-	if err != nil {
-		a.serverError(w, r, err)
+		a.useCaseError(w, r, err, "/") // unverified: 404, nothing from ANAF
 		return
 	}
 	f := parseDashFilter(q, companyID)

@@ -29,6 +29,9 @@ func (a *app) findInvoice(r *http.Request, id int64) (*store.Invoice, *store.Com
 		return nil, nil, false, err
 	}
 	for i := range companies {
+		if !companies[i].Verified() {
+			continue // an unverified company shows nothing from ANAF
+		}
 		inv, err := a.Store.InvoiceByID(r.Context(), companies[i].ID, id)
 		switch {
 		case errors.Is(err, store.ErrNotFound):

@@ -133,6 +133,8 @@ func templateFuncs(lang string) template.FuncMap {
 			}
 			return fmt.Sprint(amount)
 		},
+		// date shows a day in Europe/Bucharest: dd.mm.yyyy (ro), yyyy-mm-dd (en).
+		"date": func(t time.Time) string { return formatDate(lang, t) },
 		// num formats an integer with thousands separators.
 		"num": func(n int) string { return formatInt(lang, n) },
 	}
@@ -143,6 +145,18 @@ func formatLocal(t time.Time) string {
 		return ""
 	}
 	return t.In(bucharest).Format("2006-01-02 15:04")
+}
+
+// formatDate shows the day of t in Europe/Bucharest, dd.mm.yyyy on
+// Romanian pages.
+func formatDate(lang string, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	if lang == "ro" {
+		return t.In(bucharest).Format("02.01.2006")
+	}
+	return t.In(bucharest).Format("2006-01-02")
 }
 
 // flash is a one-time message shown on the next page.

@@ -22,6 +22,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/efactura-gateway/efactura/internal/anaf"
+	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/httpserver"
 	"github.com/efactura-gateway/efactura/internal/secretbox"
 	"github.com/efactura-gateway/efactura/internal/store"
@@ -41,8 +42,11 @@ type Deps struct {
 	Secrets  *secretbox.Keyring  // encrypts ANAF tokens at rest
 	// ANAFClient returns a client configured with the ANAF OAuth
 	// application; it fails when no application is configured.
-	ANAFClient   func(ctx context.Context) (*anaf.Client, error)
-	Sync         SyncTrigger
+	ANAFClient func(ctx context.Context) (*anaf.Client, error)
+	Sync       SyncTrigger
+	// Gateway holds the use cases shared with the API and the CLI
+	// (tenancy); nil: a store-only service without ANAF verification.
+	Gateway      *gateway.Service
 	Logger       *slog.Logger
 	Registration string // "open" | "closed"
 	Production   bool
@@ -147,6 +151,16 @@ func (a *app) routes() http.Handler {
 	mux.Handle("POST /companies/{id}", login(a.submitEditCompany))
 	mux.Handle("POST /companies/{id}/members", login(a.submitAddMember))
 	mux.Handle("POST /companies/{id}/members/{uid}/remove", login(a.submitRemoveMember))
+	mux.Handle("POST /companies/{id}/members/{uid}/role", login(a.submitSetRole)) // tenancy.go
+	mux.Handle("POST /companies/{id}/members/{uid}/handover", login(a.submitHandOver))
+	mux.Handle("POST /companies/{id}/invitations/{iid}/revoke", login(a.submitRevokeInvitation))
+	mux.Handle("POST /companies/{id}/join-requests/{rid}/accept", login(a.submitDecideJoin(true)))
+	mux.Handle("POST /companies/{id}/join-requests/{rid}/decline", login(a.submitDecideJoin(false)))
+	mux.Handle("POST /companies/{id}/leave", login(a.submitLeave))
+	mux.Handle("POST /companies/{id}/consent", login(a.submitConsent))
+	mux.Handle("GET /invitations", login(a.showInvitationsPage))
+	mux.Handle("POST /invitations/{id}/accept", login(a.submitAnswerInvitation(true)))
+	mux.Handle("POST /invitations/{id}/decline", login(a.submitAnswerInvitation(false)))
 	mux.Handle("GET /companies/{id}/delete", login(a.showDeleteCompanyPage))
 	mux.Handle("POST /companies/{id}/delete", login(a.submitDeleteCompany))
 	mux.Handle("GET /companies/{id}/keys", login(a.showAPIKeysPage))

@@ -1,0 +1,200 @@
+// Package gateway holds the use cases that the web pages, the REST API and
+// the command line share: who may see and change a company (tenancy:
+// invitations, join requests, consent, verification by ANAF, leaving,
+// roles), with their checks, audit events and transactions in one place.
+// The doors (internal/web, internal/api, internal/cli) parse input, call a
+// use case, and present its answer; they never repeat its rules.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/efactura-gateway/efactura/internal/store"
+)
+
+// Verifier asks ANAF, with one user's own token, whether it may act for a
+// CIF (anafsync.Engine.VerifyCIF). nil: yes. It returns
+// anafsync.ErrNotCovered (wrapped) for ANAF's rights refusal and
+// anafsync.ErrNoConnection when the user has no ANAF connection; anything
+// else is a failure to ask.
+type Verifier interface {
+	VerifyCIF(ctx context.Context, userID int64, cif string) error
+}
+
+// Service runs the use cases. Store is required; Verifier may be nil (no
+// ANAF: companies stay unverified until a sync verifies them).
+type Service struct {
+	Store    *store.Store
+	Verifier Verifier
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// InvitationTTL is how long an invitation waits for its answer.
+const InvitationTTL = 14 * 24 * time.Hour
+
+// Actor is who asks for a use case: a user (maybe impersonated by an
+// admin), or the operator at the command line (UserID 0, CLI true).
+type Actor struct {
+	UserID int64
+	Email  string
+	// ImpersonatorID and ImpersonatorEmail are the admin acting as the user.
+	ImpersonatorID    int64
+	ImpersonatorEmail string
+	IP                string
+	CLI               bool
+}
+
+// Impersonated reports whether an admin acts as the user.
+func (a Actor) Impersonated() bool { return a.ImpersonatorID != 0 }
+
+// Error is a refusal the user can act on: Code names the message in the
+// page catalogs ("tenancy." + Code), Status is the HTTP status a door
+// answers with, and Msg is the English sentence (CLI, logs, API).
+type Error struct {
+	Code   string
+	Status int
+	Msg    string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// The refusals of the tenancy use cases. ErrNotFound covers everything a
+// user may not know exists (another company, someone else's invitation).
+var (
+	ErrNotFound      = &Error{"not_found", 404, "not found"}
+	ErrImpersonating = &Error{"impersonating", 403, "an administrator impersonating a user cannot create credentials or lend ANAF connections: " +
+		"no API keys, invitations, ANAF connections or consent changes while impersonating"}
+	ErrLastOwner     = &Error{"last_owner", 422, "the last owner cannot leave or step down: make another member owner first, or delete the company"}
+	ErrAlreadyMember = &Error{"already_member", 422, "that user is already a member of the company"}
+	ErrInvitePending = &Error{"invite_pending", 422, "that address already has a pending invitation to the company"}
+	ErrJoinPending   = &Error{"join_pending", 422, "you already asked to join this company; its owners decide"}
+	ErrBadRole       = &Error{"bad_role", 422, "the role must be owner or member"}
+	ErrBadEmail      = &Error{"bad_email", 422, "enter an e-mail address"}
+	ErrSelf          = &Error{"self", 422, "use Leave to leave a company yourself"}
+	ErrNotInvitee    = &Error{"not_invitee", 404, "this invitation is not for your e-mail address"}
+)
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// audit records an event of the actor; details name the target user and
+// the impersonating admin, if any. A failure to audit is logged, not fatal.
+func (s *Service) audit(ctx context.Context, a Actor, action string, c *store.Company, details string) {
+	if a.Impersonated() {
+		details = strings.TrimSpace(details + " (impersonated by " + a.ImpersonatorEmail + ")")
+	}
+	if a.CLI {
+		details = strings.TrimSpace(details + " (cli)")
+	}
+	e := &store.AuditEvent{Action: action, Details: details, IP: a.IP}
+	if c != nil {
+		e.Target = "company:" + c.CIF
+	}
+	if a.UserID > 0 {
+		id := a.UserID
+		e.ActorID = &id
+	}
+	if err := s.Store.Audit(ctx, e); err != nil {
+		s.logger().ErrorContext(ctx, "audit failed", "action", action, "error", err.Error())
+	}
+}
+
+// membership returns the actor's membership of the company and the
+// company. ErrNotFound when the company does not exist or the actor is
+// not a member (a non-member never learns it exists).
+func (s *Service) membership(ctx context.Context, a Actor, companyID int64) (*store.Company, *store.Membership, error) {
+	m, err := s.Store.MembershipOf(ctx, companyID, a.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := s.Store.CompanyByID(ctx, companyID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	c.Role, c.Consent = m.Role, m.Consent
+	return c, m, nil
+}
+
+// owned is membership for owners only (anyone else: ErrNotFound).
+func (s *Service) owned(ctx context.Context, a Actor, companyID int64) (*store.Company, error) {
+	c, m, err := s.membership(ctx, a, companyID)
+	if err != nil {
+		return nil, err
+	}
+	if m.Role != store.RoleOwner {
+		return nil, ErrNotFound
+	}
+	return c, nil
+}
+
+// Company returns a company the actor belongs to, with their role and
+// consent. ErrNotFound otherwise.
+func (s *Service) Company(ctx context.Context, a Actor, companyID int64) (*store.Company, error) {
+	c, _, err := s.membership(ctx, a, companyID)
+	return c, err
+}
+
+// OwnedCompany returns a company the actor owns. ErrNotFound otherwise.
+func (s *Service) OwnedCompany(ctx context.Context, a Actor, companyID int64) (*store.Company, error) {
+	return s.owned(ctx, a, companyID)
+}
+
+// ViewableCompany returns a company whose ANAF data the actor may see: a
+// member's, and verified. ErrNotFound for non-members; ErrUnverified for
+// an unverified company (it shows nothing from ANAF).
+func (s *Service) ViewableCompany(ctx context.Context, a Actor, companyID int64) (*store.Company, error) {
+	c, _, err := s.membership(ctx, a, companyID)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Verified() {
+		return c, ErrUnverified
+	}
+	return c, nil
+}
+
+// ErrUnverified: the company is not verified by ANAF yet, so it shows nothing from ANAF.
+var ErrUnverified = &Error{"unverified", 404, "this company is not verified by ANAF yet: it shows nothing from ANAF until an ANAF call " +
+	"made with the connection of a member who lends it (consent) succeeds for its CIF"}
+
+// normRole checks a role name ("" is member).
+func normRole(role string) (string, error) {
+	switch strings.ToLower(strings.TrimSpace(role)) {
+	case "", store.RoleMember:
+		return store.RoleMember, nil
+	case store.RoleOwner:
+		return store.RoleOwner, nil
+	}
+	return "", ErrBadRole
+}
+
+// userName is how audit details name a user.
+func (s *Service) userName(ctx context.Context, id int64) string {
+	if u, err := s.Store.UserByID(ctx, id); err == nil {
+		return u.Email
+	}
+	return fmt.Sprintf("user:%d", id)
+}
