@@ -73,11 +73,9 @@ var (
 	ErrLastOwner     = &Error{"last_owner", 422, "the last owner cannot leave or step down: make another member owner first, or delete the company"}
 	ErrAlreadyMember = &Error{"already_member", 422, "that user is already a member of the company"}
 	ErrInvitePending = &Error{"invite_pending", 422, "that address already has a pending invitation to the company"}
-	ErrJoinPending   = &Error{"join_pending", 422, "you already asked to join this company; its owners decide"}
 	ErrBadRole       = &Error{"bad_role", 422, "the role must be owner or member"}
 	ErrBadEmail      = &Error{"bad_email", 422, "enter a valid e-mail address"}
 	ErrSelf          = &Error{"self", 422, "use Leave to leave a company yourself"}
-	ErrNotInvitee    = &Error{"not_invitee", 404, "this invitation is not for your e-mail address"}
 )
 
 func (s *Service) now() time.Time {

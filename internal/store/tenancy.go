@@ -11,6 +11,7 @@ const (
 	InviteAccepted = "accepted"
 	InviteDeclined = "declined"
 	InviteRevoked  = "revoked"
+	InviteExpired  = "expired" // set when a new invitation replaces an expired one
 )
 
 // Invitation is an owner's offer of a membership to an e-mail address;
@@ -172,8 +173,9 @@ func (s *Store) MarkANAFDenied(ctx context.Context, companyID, userID int64, unt
 }
 
 // TakeOverCompany gives an unverified company to the user whose own ANAF
-// grant verified its CIF: every other membership ends (their API keys are
-// revoked), pending invitations and join requests are revoked, the user
+// grant verified its CIF: every other membership ends, every API key of the
+// company not made by the user is revoked (the CLI's too), pending
+// invitations and join requests are revoked, the user
 // becomes owner with consent, and the company is verified. It returns the
 // e-mails of the users who lost access.
 func (s *Store) TakeOverCompany(ctx context.Context, companyID, userID int64) ([]string, error) {
@@ -253,8 +255,8 @@ func (s *Store) CreateInvitation(ctx context.Context, inv *Invitation) error {
 	inv.CreatedAt = now()
 	// An expired invitation no longer blocks a new one.
 	if _, err := s.q.ExecContext(ctx, `
-		UPDATE invitations SET status = 'expired' WHERE company_id = $1 AND email = $2 AND status = 'pending' AND expires_at <= $3`,
-		inv.CompanyID, inv.Email, s.tv(inv.CreatedAt)); err != nil {
+		UPDATE invitations SET status = $4 WHERE company_id = $1 AND email = $2 AND status = 'pending' AND expires_at <= $3`,
+		inv.CompanyID, inv.Email, s.tv(inv.CreatedAt), InviteExpired); err != nil {
 		return s.wrap("create invitation", err)
 	}
 	err := s.q.QueryRowContext(ctx, `

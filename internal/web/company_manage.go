@@ -41,6 +41,7 @@ type companyPage struct {
 	JoinRequests []store.JoinRequest
 	Member       memberForm
 	Me           int64
+	Owners       int // how many owners: the last one cannot step down
 }
 
 // ownedCompany loads the company of {id} when the user owns it. Everyone
@@ -76,9 +77,15 @@ func (a *app) renderCompany(w http.ResponseWriter, r *http.Request, status int, 
 		a.useCaseError(w, r, err, "/companies")
 		return
 	}
+	owners := 0
+	for _, mb := range adm.Members {
+		if mb.Role == store.RoleOwner {
+			owners++
+		}
+	}
 	a.render(w, r, status, "company", "companies", companyPage{
 		Company: c, Settings: s, Members: adm.Members, Invitations: adm.Invitations, JoinRequests: adm.JoinRequests,
-		Member: m, Me: reqCtx(r).user.ID,
+		Member: m, Me: reqCtx(r).user.ID, Owners: owners,
 	})
 }
 

@@ -41,8 +41,9 @@ func TestFormValidationKeepsInput(t *testing.T) {
 	}{
 		{"settings name", ob, "/companies/" + id, url.Values{"name": {""}, "interval": {"60"}}, "name", "Câmp obligatoriu.", `value="60"`},
 		{"settings interval", ob, "/companies/" + id, url.Values{"name": {"Beta Nou"}, "interval": {"5"}}, "interval", "Intervalul trebuie să fie între 15 și 1440 minute.", `value="Beta Nou"`},
-		{"member unknown", ob, "/companies/" + id + "/members", url.Values{"email": {"ghost@example.ro"}}, "member-email", "Nu există un cont aprobat", `value="ghost@example.ro"`},
-		{"member already", ob, "/companies/" + id + "/members", url.Values{"email": {owner.Email}}, "member-email", "Utilizatorul este deja membru.", `value="owner@example.ro"`},
+		{"member bad email", ob, "/companies/" + id + "/members", url.Values{"email": {"not an address"}}, "member-email", "Introduceți o adresă de e-mail validă.", `value="not an address"`},
+		{"member already", ob, "/companies/" + id + "/members", url.Values{"email": {owner.Email}}, "member-email", "Utilizatorul este deja membru al companiei.", `value="owner@example.ro"`},
+		{"member invited twice", ob, "/companies/" + id + "/members", url.Values{"email": {"Ghost@example.ro"}}, "member-email", "Această adresă are deja o invitație în așteptare la companie.", `value="Ghost@example.ro"`},
 		{"key name", ob, "/companies/" + id + "/keys", url.Values{"name": {""}, "scope": {"write"}}, "key-name", "Câmp obligatoriu.", `value="write" checked`},
 		{"delete cif", ob, "/companies/" + id + "/delete", url.Values{"confirm_cif": {"12345674"}}, "confirm_cif", "CIF-ul scris nu este al acestei companii.", `value="12345674"`},
 		{"password current", ob, "/account/password", url.Values{"current": {"wrong"}, "password": {"a new long password"}, "confirm": {"a new long password"}}, "current", "Parola actuală nu este corectă.", ""},
@@ -52,6 +53,21 @@ func TestFormValidationKeepsInput(t *testing.T) {
 		{"anaf app redirect", ab, "/admin/anaf", url.Values{"client_id": {"cid"}, "redirect_uri": {"javascript:alert(1)"}, "client_secret": {"s"}}, "redirect_uri", "Trebuie să fie o adresă http(s) completă.", `value="cid"`},
 		{"anaf app secret", ab, "/admin/anaf", url.Values{"client_id": {"cid"}}, "client_secret", "Câmp obligatoriu.", `value="cid"`},
 	}
+	// Inviting an address without an account is no error: it creates a
+	// pending invitation that waits for that person to register and accept.
+	p := ob.post("/companies/"+id+"/members", url.Values{"email": {"ghost@example.ro"}})
+	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
+	require.Equal(t, "/companies/"+id, p.Location)
+	require.Contains(t, ob.get(p.Location).Body, "Invitația pentru ghost@example.ro a fost trimisă")
+	invs, err := b.st.PendingInvitationsForCompany(t.Context(), c.ID, time.Now())
+	require.NoError(t, err)
+	require.Len(t, invs, 1)
+	require.Equal(t, "ghost@example.ro", invs[0].Email)
+	require.Equal(t, store.RoleMember, invs[0].Role)
+	require.Equal(t, owner.ID, invs[0].InvitedBy)
+	_, err = b.st.UserByEmail(t.Context(), "ghost@example.ro")
+	require.ErrorIs(t, err, store.ErrNotFound, "no account is made for the invitee")
+
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := tt.br.post(tt.path, tt.form)
@@ -64,7 +80,7 @@ func TestFormValidationKeepsInput(t *testing.T) {
 		})
 	}
 	// Audit filters: a bad date is shown next to its field.
-	p := ab.get("/admin/audit?from=2026-13-01&action=user.")
+	p = ab.get("/admin/audit?from=2026-13-01&action=user.")
 	require.Equal(t, http.StatusUnprocessableEntity, p.Status)
 	fieldError(t, p.Body, "from", "Data trebuie scrisă AAAA-LL-ZZ.")
 	require.Contains(t, p.Body, `value="user."`)
@@ -131,29 +147,51 @@ func TestMembersKeysAndDelete(t *testing.T) {
 	ob.login(owner.Email)
 	ab.login(acct.Email)
 
-	// Add the accountant; they create a key; the owner's key shows once.
+	// Invite the accountant: a pending invitation, no access yet.
 	p := ob.post("/companies/"+id+"/members", url.Values{"email": {"Accountant@example.ro"}})
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
 	require.Contains(t, ob.get(p.Location).Body, "accountant@example.ro")
-	require.NoError(t, b.st.AddMembership(t.Context(), c.ID, acct.ID, store.RoleOwner)) // to let them make a key
+	_, err := b.st.MembershipOf(t.Context(), c.ID, acct.ID)
+	require.ErrorIs(t, err, store.ErrNotFound, "nothing changes before the invitee accepts")
+	require.Equal(t, 404, ab.get("/invoices/1").Status)
+	// The accountant accepts it in their own browser and becomes a member.
+	invs, err := b.st.PendingInvitationsForEmail(t.Context(), acct.Email, time.Now())
+	require.NoError(t, err)
+	require.Len(t, invs, 1)
+	p = ab.post("/invitations/"+itoa(invs[0].ID)+"/accept", nil)
+	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
+	m, err := b.st.MembershipOf(t.Context(), c.ID, acct.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.RoleMember, m.Role)
+	require.Equal(t, 200, ab.get("/invoices/1").Status)
+
+	// Made owner for a while, they create a key; the key shows once.
+	p = ob.post("/companies/"+id+"/members/"+itoa(acct.ID)+"/role", url.Values{"role": {"owner"}})
+	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
 	p = ab.post("/companies/"+id+"/keys", url.Values{"name": {"ERP"}, "scope": {"write"}})
 	require.Equal(t, http.StatusCreated, p.Status, p.Body)
 	require.Regexp(t, `value="efk_[A-Za-z0-9_-]{43}"`, p.Body)
 	require.Equal(t, 0, strings.Count(ab.get("/companies/"+id+"/keys").Body, `id="new-key"`), "the key is shown once")
-	require.NoError(t, b.st.AddMembership(t.Context(), c.ID, acct.ID, store.RoleMember))
+	p = ob.post("/companies/"+id+"/members/"+itoa(acct.ID)+"/role", url.Values{"role": {"member"}})
+	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
 
 	// Removing the member revokes their key.
 	p = ob.post("/companies/"+id+"/members/"+itoa(acct.ID)+"/remove", nil)
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
+	_, err = b.st.MembershipOf(t.Context(), c.ID, acct.ID)
+	require.ErrorIs(t, err, store.ErrNotFound)
 	keys, err := b.st.APIKeys(t.Context(), c.ID)
 	require.NoError(t, err)
 	require.Len(t, keys, 1)
 	require.NotNil(t, keys[0].RevokedAt)
 	require.Equal(t, 404, ab.get("/invoices/1").Status)
-	// The owner cannot remove themself.
+	// The owner cannot remove themself: leaving is another action.
 	p = ob.post("/companies/"+id+"/members/"+itoa(owner.ID)+"/remove", nil)
 	require.Equal(t, http.StatusSeeOther, p.Status)
-	require.Contains(t, ob.get(p.Location).Body, "Nu vă puteți elimina singur.")
+	require.Contains(t, ob.get(p.Location).Body, "Pentru a pleca dintr-o companie folosiți „Părăsește”.")
+	role, err := b.st.MembershipRole(t.Context(), c.ID, owner.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.RoleOwner, role)
 
 	// Settings are saved.
 	p = ob.post("/companies/"+id, url.Values{"name": {"Beta Nou"}, "interval": {"30"}})

@@ -141,6 +141,9 @@ func (b *testBundle) company(t *testing.T, cifDigits, name string, owner *store.
 	c, err := b.st.CreateCompany(t.Context(), cifDigits, name)
 	require.NoError(t, err)
 	require.NoError(t, b.st.AddMembership(t.Context(), c.ID, owner.ID, store.RoleOwner))
+	_, err = b.st.SetCompanyVerified(t.Context(), c.ID, owner.ID) // ANAF confirmed the CIF: it shows its invoices
+	require.NoError(t, err)
+	c.Status = store.CompanyVerified
 	return c
 }
 
@@ -513,14 +516,29 @@ func TestAddCompany(t *testing.T) {
 	t.Run("ExistingCIFIsNotDuplicated", func(t *testing.T) {
 		bobBrowser := b.browser(t)
 		bobBrowser.login(bob.Email)
+		// An existing CIF is not copied: its owners get a join request
+		// from Bob, who stays outside until one of them accepts it.
 		p := bobBrowser.post("/companies", url.Values{"cif": {"12345674"}, "name": {"ALFA COPY"}})
-		require.Equal(t, http.StatusUnprocessableEntity, p.Status)
-		require.Contains(t, p.Body, "Cereți proprietarului ei să vă acorde acces.")
+		require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
+		require.Equal(t, "/companies", p.Location)
+		body := bobBrowser.get(p.Location).Body
+		require.Contains(t, body, "cerere de alăturare")
+		require.Contains(t, body, "12345674")
+		require.NotContains(t, body, "ALFA COPY")
 		all, err := b.st.Companies(t.Context())
 		require.NoError(t, err)
 		require.Len(t, all, 1)
+		require.Equal(t, "ALFA SOFT SRL", all[0].Name, "the existing company is untouched")
 		_, err = b.st.MembershipRole(t.Context(), all[0].ID, bob.ID)
 		require.ErrorIs(t, err, store.ErrNotFound)
+		joins, err := b.st.PendingJoinRequestsForCompany(t.Context(), all[0].ID)
+		require.NoError(t, err)
+		require.Len(t, joins, 1)
+		require.Equal(t, bob.ID, joins[0].UserID)
+		require.Equal(t, bob.Email, joins[0].Email)
+		// Bob does not reach the company meanwhile.
+		require.NotContains(t, bobBrowser.get("/?company="+itoa(all[0].ID)).Body, "ALFA SOFT SRL")
+		require.NotContains(t, bobBrowser.get("/companies").Body, "ALFA SOFT SRL")
 
 		// The owner adding it again is told they already have it.
 		p = br.post("/companies", url.Values{"cif": {"RO12345674"}, "name": {"ALFA"}})
