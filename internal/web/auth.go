@@ -38,7 +38,8 @@ func (a *app) showRegisterPage(w http.ResponseWriter, r *http.Request) {
 // submitRegister creates a pending user. A new and an already registered
 // e-mail get the same answer (PRODUCT.md §3, §9): the password is hashed
 // in both cases, one INSERT is tried and one audit event written, then a
-// 303 to /register/done without touching the session (no cookie). Nothing
+// 303 to /register/done without touching the session (no login cookie; an
+// anonymous session already open stays as it was, logged out). Nothing
 // changes for an existing account; its owner logs in as before. Form
 // errors (which say nothing about other accounts) are still a 422.
 func (a *app) submitRegister(w http.ResponseWriter, r *http.Request) {
