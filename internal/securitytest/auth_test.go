@@ -107,10 +107,14 @@ func TestRegistrationSameAnswer(t *testing.T) {
 
 // TestRegistrationTiming proves that registering an existing e-mail takes
 // as long as registering a new one: the password is hashed (argon2id at
-// production cost, 64 MiB, 3 passes) in both cases. New and existing
-// registrations alternate, so load from other processes hits both alike;
-// the medians must agree within 25 %, and the hash alone must be a larger
-// share of a registration than that, so skipping it would show.
+// production cost, 64 MiB, 3 passes) in both cases. Each round sends a new
+// and an existing registration back to back (in alternating order), so
+// load from other processes on the machine hits both alike; the median of
+// the paired differences must be within 25 % of a registration's median
+// time, while the hash alone takes more than that share, so an answer
+// without it would fall outside. Noise on a shared machine only ever adds
+// time, so an attempt outside the tolerance is measured again, up to three
+// times; a missing hash fails every attempt.
 //
 // Not parallel: it raises auth.PasswordParams for its duration, before the
 // parallel tests of the package start.
@@ -125,7 +129,6 @@ func TestRegistrationTiming(t *testing.T) {
 	s := startStack(t, testDialect(), nil)
 	w := s.seed(t, "timing", nil)
 	existing := []string{w.userA.Email, w.admin.Email, w.pending.Email}
-	var newTimes, existingTimes, hashTimes []time.Duration
 	register := func(email string) time.Duration {
 		t.Helper()
 		b := s.browser(t)
@@ -135,35 +138,46 @@ func TestRegistrationTiming(t *testing.T) {
 		require.Equal(t, http.StatusSeeOther, r.Status)
 		return d
 	}
-	register("warm-up-" + w.tag + "@example.test")
-	const rounds = 12
-	for i := range rounds {
-		fresh := fmt.Sprintf("timing%d-%s@example.test", i, w.tag)
-		old := existing[i%len(existing)]
-		if i%2 == 0 {
-			newTimes = append(newTimes, register(fresh))
-			existingTimes = append(existingTimes, register(old))
-		} else {
-			existingTimes = append(existingTimes, register(old))
-			newTimes = append(newTimes, register(fresh))
-		}
-		start := time.Now()
-		_, err := auth.HashPassword("a registration password 42")
-		require.NoError(t, err)
-		hashTimes = append(hashTimes, time.Since(start))
-	}
 	median := func(ds []time.Duration) time.Duration {
 		ds = slices.Clone(ds)
 		slices.Sort(ds)
 		return ds[len(ds)/2]
 	}
-	mNew, mExisting, mHash := median(newTimes), median(existingTimes), median(hashTimes)
-	ratio := float64(mExisting) / float64(mNew)
-	t.Logf("registration median over %d each: new %v, existing %v (ratio %.3f); argon2id hash alone %v",
-		rounds, mNew.Round(time.Microsecond), mExisting.Round(time.Microsecond), ratio, mHash.Round(time.Microsecond))
-	require.InDelta(t, 1.0, ratio, 0.25, "an existing e-mail answers as fast as a new one")
-	require.Greater(t, float64(mHash)/float64(mNew), 0.25,
-		"the hash is the larger share of a registration, so an answer without it would fall outside the tolerance")
+	register("warm-up-" + w.tag + "@example.test")
+	const rounds, tolerance = 16, 0.25
+	var fresh int
+	for attempt := 1; ; attempt++ {
+		var newTimes, existingTimes, diffs, hashTimes []time.Duration
+		for i := range rounds {
+			fresh++
+			newEmail := fmt.Sprintf("timing%d-%s@example.test", fresh, w.tag)
+			old := existing[i%len(existing)]
+			var dn, de time.Duration
+			if i%2 == 0 {
+				dn, de = register(newEmail), register(old)
+			} else {
+				de, dn = register(old), register(newEmail)
+			}
+			newTimes, existingTimes, diffs = append(newTimes, dn), append(existingTimes, de), append(diffs, de-dn)
+			start := time.Now()
+			_, err := auth.HashPassword("a registration password 42")
+			require.NoError(t, err)
+			hashTimes = append(hashTimes, time.Since(start))
+		}
+		mNew, mExisting, mDiff, mHash := median(newTimes), median(existingTimes), median(diffs), median(hashTimes)
+		rel := float64(mDiff) / float64(mNew)
+		t.Logf("attempt %d, %d rounds: median new %v, existing %v, paired difference %v (%+.1f %%); argon2id hash alone %v",
+			attempt, rounds, mNew.Round(time.Microsecond), mExisting.Round(time.Microsecond), mDiff.Round(time.Microsecond),
+			100*rel, mHash.Round(time.Microsecond))
+		require.Greater(t, float64(mHash)/float64(mNew), tolerance,
+			"the hash is the larger share of a registration, so an answer without it would fall outside the tolerance")
+		if rel >= -tolerance && rel <= tolerance {
+			return
+		}
+		if attempt == 3 {
+			t.Fatalf("an existing e-mail answers %+.1f %% faster or slower than a new one (tolerance ±%.0f %%)", 100*rel, 100*tolerance)
+		}
+	}
 }
 
 // TestLoginThrottleSharedByReplicas proves that two gateway instances on
