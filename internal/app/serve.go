@@ -92,6 +92,8 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		Store: e.Store, Sessions: sessions, Secrets: e.Secrets, ANAFClient: e.ANAFClientFunc(),
 		Sync: engine, Gateway: e.Gateway(engine), Logger: e.Logger, Registration: cfg.Registration, Production: cfg.Production(),
 		TrustedProxies: cfg.TrustedProxies,
+		Login: web.LoginLimits{PerAccountIP: cfg.LoginFailuresPerAccountIP, PerIP: cfg.LoginFailuresPerIP,
+			PerAccount: cfg.LoginFailuresPerAccount, Window: cfg.LoginFailureWindow},
 	})
 	if err != nil {
 		ln.Close()

@@ -265,7 +265,7 @@ func (b *browser) logout() {
 	b.submit("form[action='/logout'] button", "form[action='/login']")
 }
 
-// TestBrowserJourney walks register → admin approves → login → connect
+// TestBrowserJourney walks register → pending → admin approves → login → connect
 // ANAF → sync with progress → invoice → PDF → API key → language switch →
 // impersonation with banner → logout in headless Chromium.
 func TestBrowserJourney(t *testing.T) {
@@ -281,6 +281,12 @@ func TestBrowserJourney(t *testing.T) {
 	b.fill("#email", userEmail, "#password", password, "#confirm", password)
 	b.shot("register")
 	b.submit("main form button[type=submit]", "main .card p")
+	require.Contains(t, b.eval(`location.pathname`), "/register/done")
+	b.shot("register-done")
+	// Logging in, the account sees it waits for approval.
+	b.open("/login")
+	b.fill("#email", userEmail, "#password", password)
+	b.submit("main form button[type=submit]", "form[action='/logout']")
 	require.Contains(t, b.eval(`location.pathname`), "/pending")
 	b.shot("pending")
 

@@ -55,6 +55,13 @@ type Config struct {
 	DBMaxConns        int
 	DBMinConns        int
 	DBMaxConnLifetime time.Duration
+
+	// Login throttling (PRODUCT.md §9): failed logins allowed per
+	// LoginFailureWindow, counted in the database across replicas.
+	LoginFailuresPerAccountIP int // per (account, client address), default 10
+	LoginFailuresPerIP        int // per client address, default 50
+	LoginFailuresPerAccount   int // per account from any address, default 200
+	LoginFailureWindow        time.Duration
 }
 
 // Production reports whether EFACTURA_ENV=production.
@@ -134,6 +141,26 @@ func Load(getenv Getenv) (*Config, error) {
 			return nil, fmt.Errorf("%s must be a non-negative integer, not %q", it.name, v)
 		}
 		*it.dst = n
+	}
+	for _, it := range []struct {
+		name string
+		def  int
+		dst  *int
+	}{
+		{"EFACTURA_LOGIN_FAILURES_PER_ACCOUNT_IP", 10, &c.LoginFailuresPerAccountIP},
+		{"EFACTURA_LOGIN_FAILURES_PER_IP", 50, &c.LoginFailuresPerIP},
+		{"EFACTURA_LOGIN_FAILURES_PER_ACCOUNT", 200, &c.LoginFailuresPerAccount},
+	} {
+		v := get(it.name, strconv.Itoa(it.def))
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%s must be a positive integer, not %q", it.name, v)
+		}
+		*it.dst = n
+	}
+	window := get("EFACTURA_LOGIN_FAILURE_WINDOW", "15m")
+	if c.LoginFailureWindow, err = time.ParseDuration(window); err != nil || c.LoginFailureWindow < time.Second {
+		return nil, fmt.Errorf("EFACTURA_LOGIN_FAILURE_WINDOW must be a duration of at least 1s such as 15m, not %q", window)
 	}
 	if c.DBMaxConnLifetime, err = time.ParseDuration(get("EFACTURA_DB_MAX_CONN_LIFETIME", "30m")); err != nil {
 		return nil, fmt.Errorf("EFACTURA_DB_MAX_CONN_LIFETIME must be a duration such as 30m: %w", err)

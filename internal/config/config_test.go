@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -73,5 +74,36 @@ func TestProductionRefusesWeakOrMissing(t *testing.T) {
 			require.Contains(t, err.Error(), tc.want)
 			require.False(t, strings.Contains(err.Error(), "\n"), "one sentence")
 		})
+	}
+}
+
+func TestLoginThrottleSettings(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	c, err := Load(env(map[string]string{"EFACTURA_DATA_DIR": dir}))
+	require.NoError(t, err)
+	require.Equal(t, 10, c.LoginFailuresPerAccountIP)
+	require.Equal(t, 50, c.LoginFailuresPerIP)
+	require.Equal(t, 200, c.LoginFailuresPerAccount)
+	require.Equal(t, 15*time.Minute, c.LoginFailureWindow)
+
+	c, err = Load(env(map[string]string{"EFACTURA_DATA_DIR": dir,
+		"EFACTURA_LOGIN_FAILURES_PER_ACCOUNT_IP": "5", "EFACTURA_LOGIN_FAILURES_PER_IP": "20",
+		"EFACTURA_LOGIN_FAILURES_PER_ACCOUNT": "100", "EFACTURA_LOGIN_FAILURE_WINDOW": "30m"}))
+	require.NoError(t, err)
+	require.Equal(t, 5, c.LoginFailuresPerAccountIP)
+	require.Equal(t, 20, c.LoginFailuresPerIP)
+	require.Equal(t, 100, c.LoginFailuresPerAccount)
+	require.Equal(t, 30*time.Minute, c.LoginFailureWindow)
+
+	for k, v := range map[string]string{
+		"EFACTURA_LOGIN_FAILURES_PER_ACCOUNT_IP": "0",
+		"EFACTURA_LOGIN_FAILURES_PER_IP":         "many",
+		"EFACTURA_LOGIN_FAILURES_PER_ACCOUNT":    "-1",
+		"EFACTURA_LOGIN_FAILURE_WINDOW":          "15",
+	} {
+		_, err := Load(env(map[string]string{"EFACTURA_DATA_DIR": dir, k: v}))
+		require.Error(t, err, k)
+		require.Contains(t, err.Error(), k)
 	}
 }

@@ -95,6 +95,7 @@ var matrix = []struct {
 	// Public pages.
 	{matrixRoute{"GET", "/static/app.css"}, [6]string{ok, ok, ok, ok, ok, ok}},
 	{matrixRoute{"GET", "/register"}, [6]string{ok, ok, "303 /", "303 /", "303 /", "303 /"}},
+	{matrixRoute{"GET", "/register/done"}, [6]string{ok, ok, ok, ok, ok, ok}},
 	{matrixRoute{"GET", "/login"}, [6]string{ok, ok, "303 /", "303 /", "303 /", "303 /"}},
 	{matrixRoute{"GET", "/pending"}, [6]string{toLogin, ok, "303 /", "303 /", "303 /", "303 /"}},
 	// Pages of a logged-in user; B is not a member of A's company.
@@ -171,7 +172,7 @@ var matrix = []struct {
 // webRoutes is the web route table (internal/web/web.go routes()), kept
 // here by hand; TestMatrixCoversRoutes fails when the two drift.
 var webRoutes = []string{
-	"GET /static/", "GET /register", "POST /register", "GET /login", "POST /login", "POST /logout", "GET /pending",
+	"GET /static/", "GET /register", "POST /register", "GET /register/done", "GET /login", "POST /login", "POST /logout", "GET /pending",
 	"GET /account/password", "POST /account/password", "POST /impersonate/stop", "GET /{$}", "GET /export",
 	"POST /companies/{id}/sync", "GET /companies/{id}/sync/status", "GET /invoices/{id}", "GET /invoices/{id}/zip",
 	"GET /invoices/{id}/xml", "GET /invoices/{id}/pdf", "GET /companies", "POST /companies", "GET /companies/{id}",

@@ -392,32 +392,76 @@ func TestOpenRedirect(t *testing.T) {
 }
 
 // TestLoginThrottling proves the same answer for an unknown e-mail and a
-// wrong password, and the throttle: after 10 failures per account, 429
-// with Retry-After even with the right password; other accounts from
-// other addresses are not locked out.
+// wrong password, and the throttle with its default limits (PRODUCT.md §9):
+// 10 failures per (account, address) make that address wait, even with
+// the right password (429 with a Retry-After of at most 15 minutes); the
+// owner logging in from their own address is not locked out; a throttled
+// answer is the same whether the account exists; 50 failures per address
+// over any accounts; 200 per account from any address. Client addresses
+// come through X-Forwarded-For from a trusted proxy.
 func TestLoginThrottling(t *testing.T) {
 	t.Parallel()
-	s := startStack(t, testDialect(), nil)
+	s := startStack(t, testDialect(), map[string]string{"EFACTURA_TRUSTED_PROXIES": "127.0.0.1/32"})
 	w := s.seed(t, "throttle", nil)
 	b := s.browser(t)
-	unknown := b.post("/login", url.Values{"email": {"nobody-" + w.tag + "@example.test"}, "password": {"whatever it is"}})
-	wrong := b.post("/login", url.Values{"email": {w.userB.Email}, "password": {"whatever it is"}})
+	login := func(email, pw, from string) response {
+		t.Helper()
+		return b.post("/login", url.Values{"email": {email}, "password": {pw}}, "X-Forwarded-For", from)
+	}
+	nobody := "nobody-" + w.tag + "@example.test"
+	unknown := login(nobody, "whatever it is", "192.0.2.1")
+	wrong := login(w.userB.Email, "whatever it is", "192.0.2.1")
 	require.Equal(t, http.StatusUnauthorized, unknown.Status)
 	require.Equal(t, unknown.Status, wrong.Status)
 	norm := func(body, email string) string { return strings.ReplaceAll(body, email, "EMAIL") }
-	require.Equal(t, norm(unknown.Body, "nobody-"+w.tag+"@example.test"), norm(wrong.Body, w.userB.Email),
+	require.Equal(t, norm(unknown.Body, nobody), norm(wrong.Body, w.userB.Email),
 		"unknown e-mail and wrong password give the same page")
 
-	// 10 failures of A's account (8 more from this IP, so 10 per IP too).
-	for range 8 {
-		require.Equal(t, http.StatusUnauthorized, b.post("/login", url.Values{"email": {w.userA.Email}, "password": {"nope nope nope"}}).Status)
+	// A stranger fails 10 times on A's account from their address.
+	const stranger = "198.51.100.1"
+	for range 10 {
+		require.Equal(t, http.StatusUnauthorized, login(w.userA.Email, "nope nope nope", stranger).Status)
 	}
-	r := b.post("/login", url.Values{"email": {w.userA.Email}, "password": {password}})
-	require.Equal(t, http.StatusTooManyRequests, r.Status, "throttled even with the right password")
-	retry, err := strconv.Atoi(r.Header.Get("Retry-After"))
+	throttled := login(w.userA.Email, password, stranger)
+	require.Equal(t, http.StatusTooManyRequests, throttled.Status, "throttled even with the right password")
+	retry, err := strconv.Atoi(throttled.Header.Get("Retry-After"))
 	require.NoError(t, err)
 	require.Positive(t, retry)
 	require.LessOrEqual(t, retry, 15*60, "a wait, never a permanent lock")
+
+	// The owner, from their own address, is not locked out.
+	owner := s.browser(t)
+	r := owner.post("/login", url.Values{"email": {w.userA.Email}, "password": {password}}, "X-Forwarded-For", "203.0.113.5")
+	require.Equal(t, http.StatusSeeOther, r.Status, "a stranger cannot lock out the owner's address")
+
+	// The same throttled answer for an account that does not exist.
+	for range 10 {
+		require.Equal(t, http.StatusUnauthorized, login(nobody, "nope nope nope", "198.51.100.2").Status)
+	}
+	ghost := login(nobody, password, "198.51.100.2")
+	require.Equal(t, http.StatusTooManyRequests, ghost.Status)
+	require.NotEmpty(t, ghost.Header.Get("Retry-After"))
+	require.Equal(t, norm(throttled.Body, w.userA.Email), norm(ghost.Body, nobody),
+		"a throttled login answers the same whether the account exists")
+
+	// 50 failures from one address over any accounts.
+	const sprayer = "198.51.100.3"
+	for i := range 50 {
+		require.Equal(t, http.StatusUnauthorized, login(fmt.Sprintf("spray%d-%s@example.test", i, w.tag), "nope nope nope", sprayer).Status, i)
+	}
+	require.Equal(t, http.StatusTooManyRequests, login("one-more-"+w.tag+"@example.test", "nope nope nope", sprayer).Status, "per address")
+	require.Equal(t, http.StatusTooManyRequests, login(w.userB.Email, password, sprayer).Status, "per address, any account")
+
+	// 200 failures on B's account (the wrong password above and 199 from
+	// 20 addresses, 10 each at most): B waits everywhere.
+	for i := range 199 {
+		require.Equal(t, http.StatusUnauthorized, login(w.userB.Email, "nope nope nope", fmt.Sprintf("198.18.0.%d", i/10+1)).Status, i)
+	}
+	r = owner.post("/login", url.Values{"email": {w.userB.Email}, "password": {password}}, "X-Forwarded-For", "203.0.113.6")
+	require.Equal(t, http.StatusTooManyRequests, r.Status, "per account from any address")
+	retry, err = strconv.Atoi(r.Header.Get("Retry-After"))
+	require.NoError(t, err)
+	require.LessOrEqual(t, retry, 15*60)
 }
 
 // TestSQLInjection sends hostile values in every filter and sort parameter

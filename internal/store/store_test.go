@@ -131,9 +131,12 @@ func TestMigrate(t *testing.T) {
 		var applied int
 		require.NoError(t, st.DB().QueryRowContext(t.Context(),
 			`SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied))
-		_, latest, err := st.MigrationStatus(t.Context())
+		// Count the migration files: numbers may have gaps (a number taken
+		// by a change on another branch), so the latest version is no count.
+		files, err := filepath.Glob("migrations/postgres/*.sql")
 		require.NoError(t, err)
-		require.Equal(t, int(latest), applied, "each migration recorded exactly once")
+		require.NotEmpty(t, files)
+		require.Equal(t, len(files), applied, "each migration recorded exactly once")
 	})
 }
 

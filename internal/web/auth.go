@@ -35,7 +35,13 @@ func (a *app) showRegisterPage(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, "register", "", authForm{Closed: a.Registration == "closed"})
 }
 
-// submitRegister creates a pending user and shows the pending page.
+// submitRegister creates a pending user. A new and an already registered
+// e-mail get the same answer (PRODUCT.md §3, §9): the password is hashed
+// in both cases, one INSERT is tried and one audit event written, then a
+// 303 to /register/done without touching the session (no login cookie; an
+// anonymous session already open stays as it was, logged out). Nothing
+// changes for an existing account; its owner logs in as before. Form
+// errors (which say nothing about other accounts) are still a 422.
 func (a *app) submitRegister(w http.ResponseWriter, r *http.Request) {
 	if a.Registration == "closed" {
 		a.render(w, r, http.StatusForbidden, "register", "", authForm{Closed: true})
@@ -55,28 +61,29 @@ func (a *app) submitRegister(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, http.StatusUnprocessableEntity, "register", "", f)
 		return
 	}
-	hash, err := hashPassword(password)
+	hash, err := hashPassword(password) // for an existing address too: same time
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
 	u, err := a.Store.CreateUser(r.Context(), f.Email, hash, false, store.UserPending)
-	if errors.Is(err, store.ErrAlreadyExists) {
-		f.Errors["email"] = a.t(r, "register.email.taken")
-		a.render(w, r, http.StatusUnprocessableEntity, "register", "", f)
-		return
-	}
-	if err != nil {
+	switch {
+	case err == nil:
+		a.audit(r, u.ID, "user.register", u.Email, "")
+	case errors.Is(err, store.ErrAlreadyExists):
+		// The admins' audit log says so; the visitor is told nothing.
+		a.audit(r, 0, "user.register_existing", strings.ToLower(f.Email), "registration for an existing account ignored")
+	default:
 		a.serverError(w, r, err)
 		return
 	}
-	a.audit(r, u.ID, "user.register", u.Email, "")
-	if err := a.logIn(r, u); err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	a.setFlash(r, "ok", a.t(r, "register.done"))
-	redirect(w, r, "/pending")
+	redirect(w, r, "/register/done")
+}
+
+// showRegisterDonePage says what happens after a registration, whatever
+// its outcome: an administrator reviews it, then the account can log in.
+func (a *app) showRegisterDonePage(w http.ResponseWriter, r *http.Request) {
+	a.render(w, r, http.StatusOK, "register_done", "", nil)
 }
 
 func (a *app) showLoginPage(w http.ResponseWriter, r *http.Request) {
@@ -97,8 +104,15 @@ func (a *app) submitLogin(w http.ResponseWriter, r *http.Request) {
 		f.Error = msg
 		a.render(w, r, http.StatusUnauthorized, "login", "", f)
 	}
-	acctKey, ipKey := "acct:"+strings.ToLower(f.Email), "ip:"+a.clientIP(r)
-	if wait := a.throttle.wait(acctKey, ipKey); wait > 0 {
+	// The throttle looks only at what was typed and where from, before the
+	// account is looked up: the same answer whether or not it exists.
+	ip := a.clientIP(r)
+	wait, err := a.throttle.wait(r.Context(), f.Email, ip)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	if wait > 0 {
 		minutes := int(wait.Minutes()) + 1
 		a.audit(r, 0, "user.login_throttled", f.Email, "")
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
@@ -106,10 +120,15 @@ func (a *app) submitLogin(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, http.StatusTooManyRequests, "login", "", f)
 		return
 	}
+	failed := func() {
+		if err := a.throttle.fail(r.Context(), f.Email, ip); err != nil {
+			a.Logger.ErrorContext(r.Context(), "login throttle: record failure", "error", err.Error())
+		}
+	}
 	u, err := a.Store.UserByEmail(r.Context(), f.Email)
 	if errors.Is(err, store.ErrNotFound) {
 		wastePasswordCheck(password) // same cost as a wrong password
-		a.throttle.fail(acctKey, ipKey)
+		failed()
 		a.audit(r, 0, "user.login_failed", f.Email, "unknown e-mail")
 		fail(a.t(r, "login.failed"))
 		return
@@ -124,10 +143,16 @@ func (a *app) submitLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		a.throttle.fail(acctKey, ipKey)
+		failed()
 		a.audit(r, u.ID, "user.login_failed", u.Email, "wrong password")
 		fail(a.t(r, "login.failed"))
 		return
+	}
+	if u.Status != store.UserRejected {
+		// The right password: forget this address's failures of the account.
+		if err := a.throttle.succeeded(r.Context(), f.Email, ip); err != nil {
+			a.Logger.ErrorContext(r.Context(), "login throttle: clear failures", "error", err.Error())
+		}
 	}
 	switch u.Status {
 	case store.UserRejected:
@@ -141,7 +166,6 @@ func (a *app) submitLogin(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/pending")
 		return
 	}
-	a.throttle.reset(acctKey)
 	if err := a.logIn(r, u); err != nil {
 		a.serverError(w, r, err)
 		return

@@ -9,6 +9,10 @@ var extraMessages = map[string][2]string{
 	"form.save":   {"Salvează", "Save"},
 	"form.cancel": {"Renunță", "Cancel"},
 
+	"register.done.title": {"Cerere de înregistrare primită", "Registration received"},
+	"register.done.text": {"Dacă adresa poate fi înregistrată, un administrator va analiza cererea. Veți putea intra în cont după aprobare, cu adresa și parola alese.",
+		"If the address can be registered, an administrator will review the request. You can log in once it is approved, with the address and password you chose."},
+
 	"login.throttled": {"Prea multe încercări eșuate. Încercați din nou peste %d minute.", "Too many failed attempts. Try again in %d minutes."},
 
 	"password.title":         {"Schimbă parola", "Change password"},

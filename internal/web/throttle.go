@@ -1,95 +1,138 @@
 package web
 
 import (
-	"sync"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net"
+	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/efactura-gateway/efactura/internal/store"
 )
 
-// Login throttling defaults (PRODUCT.md §9): 10 failed attempts per 15
-// minutes per account and per IP, then a wait; never a permanent lock.
+// Login throttling defaults (PRODUCT.md §9): failed logins per 15 minutes,
+// 10 per (account, client address), 50 per address, 200 per account from
+// any address; then a wait, never a permanent lock.
 const (
-	defaultLoginAttempts = 10
-	defaultLoginWindow   = 15 * time.Minute
+	DefaultLoginPerAccountIP = 10
+	DefaultLoginPerIP        = 50
+	DefaultLoginPerAccount   = 200
+	DefaultLoginWindow       = 15 * time.Minute
 )
 
-// loginThrottle counts failed logins per key ("acct:" + e-mail, "ip:" +
-// address) in a sliding window, in memory (one process; a shared version
-// comes with Redis).
+// loginPruneEvery is how often one process deletes the failures that left
+// the window (each replica does; the DELETE is idempotent).
+const loginPruneEvery = time.Minute
+
+// LoginLimits configure the login throttle; a zero field takes its default.
+type LoginLimits struct {
+	PerAccountIP int           // failures per (account, client address)
+	PerIP        int           // failures per client address, any account
+	PerAccount   int           // failures per account, any address
+	Window       time.Duration // the sliding window they are counted in
+}
+
+func (l LoginLimits) withDefaults() LoginLimits {
+	if l.PerAccountIP <= 0 {
+		l.PerAccountIP = DefaultLoginPerAccountIP
+	}
+	if l.PerIP <= 0 {
+		l.PerIP = DefaultLoginPerIP
+	}
+	if l.PerAccount <= 0 {
+		l.PerAccount = DefaultLoginPerAccount
+	}
+	if l.Window <= 0 {
+		l.Window = DefaultLoginWindow
+	}
+	return l
+}
+
+// loginThrottle counts failed logins in the database (table
+// login_failures), so every replica on it shares the counts. The
+// per-(account, address) limit stops one client guessing one password; the
+// per-address limit stops one client trying many accounts; the larger
+// per-account limit bounds guessing from many addresses. A stranger
+// exhausting the first two only makes their own address wait; the owner
+// logging in from their own address is not stopped until the account-wide
+// limit, which takes many addresses to reach.
 type loginThrottle struct {
-	mu       sync.Mutex
-	limit    int
-	window   time.Duration
-	now      func() time.Time
-	failures map[string][]time.Time
+	st        *store.Store
+	limits    LoginLimits
+	now       func() time.Time
+	lastPrune atomic.Int64 // Unix nanoseconds of this process's last prune
 }
 
-func newLoginThrottle(limit int, window time.Duration) *loginThrottle {
-	if limit <= 0 {
-		limit = defaultLoginAttempts
-	}
-	if window <= 0 {
-		window = defaultLoginWindow
-	}
-	return &loginThrottle{limit: limit, window: window, now: time.Now, failures: map[string][]time.Time{}}
+func newLoginThrottle(st *store.Store, l LoginLimits) *loginThrottle {
+	return &loginThrottle{st: st, limits: l.withDefaults(), now: time.Now}
 }
 
-// recent drops failures older than the window; the caller holds mu.
-func (t *loginThrottle) recent(key string, now time.Time) []time.Time {
-	list := t.failures[key]
-	i := 0
-	for i < len(list) && now.Sub(list[i]) >= t.window {
-		i++
-	}
-	list = list[i:]
-	if len(list) == 0 {
-		delete(t.failures, key)
-		return nil
-	}
-	t.failures[key] = list
-	return list
+// loginKeys are the throttle's keys of an attempt: the account is the
+// SHA-256 of the lower-cased e-mail typed (whether or not such an account
+// exists, so a throttled answer says nothing about existence), the address
+// the client's IP, an IPv6 client's /64 (one subscriber's network).
+func loginKeys(email, ip string) (account, addr string) {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
+	return hex.EncodeToString(sum[:]), throttleAddr(ip)
 }
 
-// wait returns how long the keys must wait before another attempt: zero
-// when every key has fewer than limit failures in the window.
-func (t *loginThrottle) wait(keys ...string) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+// throttleAddr is the address a client's failures are counted under.
+func throttleAddr(ip string) string {
+	p := net.ParseIP(ip)
+	if p == nil {
+		return ip
+	}
+	if p.To4() != nil {
+		return p.To4().String()
+	}
+	return (&net.IPNet{IP: p.Mask(net.CIDRMask(64, 128)), Mask: net.CIDRMask(64, 128)}).String()
+}
+
+// wait returns how long the attempt must wait: zero when every scope is
+// under its limit, else until the oldest failure counted toward the
+// longest-blocked scope leaves the window.
+func (t *loginThrottle) wait(ctx context.Context, email, ip string) (time.Duration, error) {
+	account, addr := loginKeys(email, ip)
 	now := t.now()
+	b, err := t.st.LoginFailureBlocks(ctx, account, addr, now.Add(-t.limits.Window), store.LoginFailureLimits{
+		PerAccountIP: t.limits.PerAccountIP, PerIP: t.limits.PerIP, PerAccount: t.limits.PerAccount})
+	if err != nil {
+		return 0, err
+	}
 	var longest time.Duration
-	for _, k := range keys {
-		list := t.recent(k, now)
-		if len(list) >= t.limit {
-			// Free again when the oldest counted failure leaves the window.
-			if d := list[len(list)-t.limit].Add(t.window).Sub(now); d > longest {
-				longest = d
-			}
+	for _, oldest := range []time.Time{b.AccountIP, b.IP, b.Account} {
+		if oldest.IsZero() {
+			continue
+		}
+		if d := oldest.Add(t.limits.Window).Sub(now); d > longest {
+			longest = d
 		}
 	}
-	return longest
+	return longest, nil
 }
 
-// fail records a failed attempt for every key.
-func (t *loginThrottle) fail(keys ...string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+// fail records a failed attempt and, at most once a minute per process,
+// deletes the failures that left the window (the table stays bounded).
+func (t *loginThrottle) fail(ctx context.Context, email, ip string) error {
+	account, addr := loginKeys(email, ip)
 	now := t.now()
-	if len(t.failures) > 100_000 { // bound the memory an attacker can make us hold
-		for k := range t.failures {
-			t.recent(k, now)
+	if err := t.st.RecordLoginFailure(ctx, account, addr, now); err != nil {
+		return err
+	}
+	last := t.lastPrune.Load()
+	if now.UnixNano()-last >= int64(loginPruneEvery) && t.lastPrune.CompareAndSwap(last, now.UnixNano()) {
+		if _, err := t.st.PruneLoginFailures(ctx, now.Add(-t.limits.Window)); err != nil {
+			return err
 		}
 	}
-	for _, k := range keys {
-		list := t.recent(k, now)
-		if len(list) >= 4*t.limit { // enough to block; do not grow without bound
-			list = list[1:]
-		}
-		t.failures[k] = append(list, now)
-	}
+	return nil
 }
 
-// reset forgets the failures of a key (an account after a good login).
-func (t *loginThrottle) reset(key string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.failures, key)
+// succeeded forgets the account's failures from this address (a user's
+// own typos); failures from other addresses stay counted.
+func (t *loginThrottle) succeeded(ctx context.Context, email, ip string) error {
+	account, addr := loginKeys(email, ip)
+	return t.st.ClearLoginFailures(ctx, account, addr)
 }

@@ -53,10 +53,11 @@ type Deps struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed when finding the client's IP (httpserver.ClientIP); nil: none.
 	TrustedProxies []*net.IPNet
-	// LoginAttempts failed logins per LoginWindow, per account and per IP,
-	// make further attempts wait (PRODUCT.md §9); zero: 10 per 15 minutes.
-	LoginAttempts int
-	LoginWindow   time.Duration
+	// Login limits the failed logins per window counted in the database
+	// (shared by every replica) before further attempts wait (PRODUCT.md
+	// §9); zero fields: 10 per (account, address), 50 per address, 200 per
+	// account, per 15 minutes.
+	Login LoginLimits
 }
 
 // MaxFormBytes is the largest request body the web UI reads (forms; the
@@ -113,7 +114,7 @@ func New(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{Deps: d, views: v, throttle: newLoginThrottle(d.LoginAttempts, d.LoginWindow)}
+	a := &app{Deps: d, views: v, throttle: newLoginThrottle(d.Store, d.Login)}
 	// Forms only, at most MaxFormBytes (413 beyond, 415 for other bodies).
 	return httpserver.FormBodies(MaxFormBytes, a.loadUser(a.routes())), nil
 }
@@ -127,6 +128,7 @@ func (a *app) routes() http.Handler {
 
 	mux.HandleFunc("GET /register", a.showRegisterPage)
 	mux.HandleFunc("POST /register", a.submitRegister)
+	mux.HandleFunc("GET /register/done", a.showRegisterDonePage)
 	mux.HandleFunc("GET /login", a.showLoginPage)
 	mux.HandleFunc("POST /login", a.submitLogin)
 	mux.HandleFunc("POST /logout", a.submitLogout)

@@ -48,7 +48,13 @@ type testBundle struct {
 
 func setup(t *testing.T, mutate ...func(*Deps)) *testBundle {
 	t.Helper()
-	st := storetest.New(t)
+	return setupOn(t, storetest.New(t), mutate...)
+}
+
+// setupOn is setup over an existing database: a second UI instance on it
+// stands for another replica (its own sessions, its own process state).
+func setupOn(t *testing.T, st *store.Store, mutate ...func(*Deps)) *testBundle {
+	t.Helper()
 	sessions := scs.New()
 	sessions.Store = memstore.New()
 	fs := &fakeSync{}
@@ -198,13 +204,20 @@ func TestJourneyFromRegistrationToDownload(t *testing.T) {
 	b := setup(t)
 	admin := b.user(t, "admin@example.ro", store.UserApproved, true)
 
-	// Register: the account is created pending and its owner sees /pending.
+	// Register: the account is created pending, not logged in; after
+	// logging in its owner sees /pending.
 	alice := b.browser(t)
 	p := alice.get("/register")
 	require.Equal(t, http.StatusOK, p.Status)
 	require.Contains(t, p.Body, `<html lang="ro">`)
 	p = alice.post("/register", url.Values{"email": {"alice@example.ro"}, "password": {testPassword}, "confirm": {testPassword}})
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
+	require.Equal(t, "/register/done", p.Location)
+	p = alice.get("/register/done")
+	require.Equal(t, http.StatusOK, p.Status)
+	require.Contains(t, p.Body, "un administrator va analiza cererea")
+	require.Equal(t, "/login", alice.get("/pending").Location, "registering does not log in")
+	p = alice.post("/login", url.Values{"email": {"alice@example.ro"}, "password": {testPassword}})
 	require.Equal(t, "/pending", p.Location)
 	p = alice.get("/pending")
 	require.Equal(t, http.StatusOK, p.Status)
@@ -448,10 +461,56 @@ func TestRegister(t *testing.T) {
 		require.Equal(t, http.StatusUnprocessableEntity, p.Status)
 		require.Contains(t, p.Body, "Parolele nu coincid.")
 
-		b.user(t, "taken@example.ro", store.UserApproved, false)
-		p = br.post("/register", url.Values{"email": {"taken@example.ro"}, "password": {testPassword}, "confirm": {testPassword}})
-		require.Equal(t, http.StatusUnprocessableEntity, p.Status)
-		require.Contains(t, p.Body, "Există deja un cont")
+		p = br.post("/register", url.Values{"email": {""}, "password": {""}, "confirm": {""}})
+		require.Equal(t, http.StatusUnprocessableEntity, p.Status, "empty fields")
+	})
+
+	// A new and an existing e-mail get the same answer: a 303 to
+	// /register/done, no cookie, the same headers and body; nothing changes
+	// for the existing account (docs/security.md).
+	t.Run("SameAnswerForExistingEmail", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		taken := b.user(t, "taken@example.ro", store.UserApproved, false)
+		pending := b.user(t, "waiting@example.ro", store.UserPending, false)
+		send := func(email, lang string) page {
+			br := b.browser(t)
+			if lang != "" {
+				br.get("/login?lang=" + lang) // a browser that already has a session
+			}
+			return br.post("/register", url.Values{"email": {email}, "password": {"another password 123"}, "confirm": {"another password 123"}})
+		}
+		for _, lang := range []string{"", "en"} {
+			fresh := send("new-"+lang+"@example.ro", lang)
+			for _, existing := range []string{"taken@example.ro", "Taken@Example.ro", "waiting@example.ro"} {
+				p := send(existing, lang)
+				require.Equal(t, http.StatusSeeOther, p.Status, existing)
+				require.Equal(t, "/register/done", p.Location)
+				require.Empty(t, p.Header.Values("Set-Cookie"), "no login cookie, no session change")
+				require.Equal(t, fresh.Body, p.Body)
+				h1, h2 := fresh.Header.Clone(), p.Header.Clone()
+				h1.Del("Date")
+				h2.Del("Date")
+				require.Equal(t, h1, h2, existing)
+			}
+			require.Equal(t, http.StatusSeeOther, fresh.Status)
+			require.Equal(t, "/register/done", fresh.Location)
+			require.Empty(t, fresh.Header.Values("Set-Cookie"))
+		}
+		for _, u := range []*store.User{taken, pending} {
+			got, err := b.st.UserByID(t.Context(), u.ID)
+			require.NoError(t, err)
+			require.Equal(t, u.PasswordHash, got.PasswordHash, "nothing changes for an existing account")
+			require.Equal(t, u.Status, got.Status)
+		}
+		created, err := b.st.UserByEmail(t.Context(), "new-en@example.ro")
+		require.NoError(t, err)
+		require.Equal(t, store.UserPending, created.Status)
+
+		p := b.browser(t).get("/register/done?lang=en")
+		require.Equal(t, http.StatusOK, p.Status)
+		require.Contains(t, p.Body, "If the address can be registered, an administrator will review the request.")
+		require.Contains(t, p.Body, `href="/login"`)
 	})
 
 	t.Run("Closed", func(t *testing.T) {
