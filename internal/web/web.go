@@ -23,6 +23,7 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/httpserver"
+	"github.com/efactura-gateway/efactura/internal/invoice/render"
 	"github.com/efactura-gateway/efactura/internal/secretbox"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
@@ -53,6 +54,9 @@ type Deps struct {
 	// make further attempts wait (PRODUCT.md §9); zero: 10 per 15 minutes.
 	LoginAttempts int
 	LoginWindow   time.Duration
+	// PDFGuard bounds PDF renders (concurrency, lines); nil:
+	// render.Shared(), the guard the API uses too.
+	PDFGuard *render.Guard
 }
 
 // MaxFormBytes is the largest request body the web UI reads (forms; the
