@@ -18,6 +18,10 @@ import (
 const (
 	// MaxDocumentSize is the largest XML document accepted, in bytes (50 MB).
 	MaxDocumentSize = 50 << 20
+	// MaxUploadSize is ANAF's upload limit for one invoice file, 10 MB
+	// (10485760 bytes): the command line refuses larger files before
+	// reading them (efactura parse, render).
+	MaxUploadSize = 10 << 20
 	// MaxDepth is the deepest element nesting accepted. UBL invoices
 	// rarely exceed 10 levels.
 	MaxDepth = 64
