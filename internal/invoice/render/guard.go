@@ -119,18 +119,19 @@ func (g *Guard) Acquire(ctx context.Context) (release func(), err error) {
 func (g *Guard) release() { <-g.slots }
 
 // PDF renders a document as a PDF under the guard and returns its bytes.
-// It takes a slot first (ErrBusy), then calls load, which decodes the
-// document (its error is returned as is: the caller's "not an invoice"),
-// refuses more than MaxLines lines with a *TooLargeError, and renders
-// with PDF. Decoding and rendering both happen inside the slot, so their
-// memory is bounded too.
-func (g *Guard) PDF(ctx context.Context, load func() (*invoice.Invoice, error), facts *ANAFFacts, opts ...Option) ([]byte, error) {
+// It takes a slot first (ErrBusy), then calls load, which fetches and
+// decodes the document and ANAF's facts (its error is returned as is: the
+// caller's "not found", "not an invoice"), refuses more than MaxLines
+// lines with a *TooLargeError, and renders with PDF. Loading, decoding
+// and rendering all happen inside the slot, so a request waiting for one
+// holds no document in memory.
+func (g *Guard) PDF(ctx context.Context, load func() (*invoice.Invoice, *ANAFFacts, error), opts ...Option) ([]byte, error) {
 	release, err := g.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	inv, err := load()
+	inv, facts, err := load()
 	if err != nil {
 		return nil, err
 	}

@@ -23,39 +23,39 @@ func TestGuard(t *testing.T) {
 	require.Equal(t, 2, g.RetryAfterSeconds())
 	require.Equal(t, 3, g.MaxLines())
 	inv := typical(t)
-	load := func() (*invoice.Invoice, error) { return inv, nil }
+	load := func() (*invoice.Invoice, *render.ANAFFacts, error) { return inv, facts, nil }
 
 	release, err := g.Acquire(t.Context())
 	require.NoError(t, err)
 	start := time.Now()
-	_, err = g.PDF(t.Context(), load, facts)
+	_, err = g.PDF(t.Context(), load)
 	require.ErrorIs(t, err, render.ErrBusy)
 	require.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err = render.NewGuard(render.GuardConfig{Concurrency: 1, Wait: time.Hour}).PDF(ctx, load, facts) // free slot: taken at once
+	_, err = render.NewGuard(render.GuardConfig{Concurrency: 1, Wait: time.Hour}).PDF(ctx, load) // free slot: taken at once
 	require.NoError(t, err)
 	held := render.NewGuard(render.GuardConfig{Concurrency: 1, Wait: time.Hour})
 	r2, err := held.Acquire(t.Context())
 	require.NoError(t, err)
-	_, err = held.PDF(ctx, load, facts) // ended context: no hour-long wait
+	_, err = held.PDF(ctx, load) // ended context: no hour-long wait
 	require.ErrorIs(t, err, render.ErrBusy)
 	r2()
 
 	go func() { time.Sleep(10 * time.Millisecond); release() }()
-	pdf, err := g.PDF(t.Context(), load, facts)
+	pdf, err := g.PDF(t.Context(), load)
 	require.NoError(t, err)
 	require.Equal(t, "%PDF-", string(pdf[:5]))
 
-	_, err = g.PDF(t.Context(), func() (*invoice.Invoice, error) { return withLines(inv, 4), nil }, facts)
+	_, err = g.PDF(t.Context(), func() (*invoice.Invoice, *render.ANAFFacts, error) { return withLines(inv, 4), nil, nil })
 	var tl *render.TooLargeError
 	require.ErrorAs(t, err, &tl)
 	require.Equal(t, render.TooLargeError{Lines: 4, Limit: 3}, *tl)
 	require.Contains(t, err.Error(), "3-line limit")
 
 	boom := errors.New("boom")
-	_, err = g.PDF(t.Context(), func() (*invoice.Invoice, error) { return nil, boom }, facts)
+	_, err = g.PDF(t.Context(), func() (*invoice.Invoice, *render.ANAFFacts, error) { return nil, nil, boom })
 	require.ErrorIs(t, err, boom)
 
 	// The slot is free again after every outcome.
