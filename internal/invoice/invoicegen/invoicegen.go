@@ -484,9 +484,9 @@ func (w *writer) party(role string, c Company) {
 	w.close(role)
 }
 
-func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
-}
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
+
+func escape(s string) string { return escaper.Replace(s) }
 
 // IBAN returns a made-up Romanian IBAN for c with correct ISO 13616 check
 // digits: RO, 2 check digits, the 4-letter bank code, 16 characters.
