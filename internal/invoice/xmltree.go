@@ -188,9 +188,9 @@ type frame struct {
 }
 
 func newBuilder(docSize int) *builder {
-	// About one element per 40 bytes of document: the first block holds
+	// About one element per 48 bytes of document: the first block holds
 	// them all for most documents, without over-allocating small ones.
-	return &builder{bsize: min(max(docSize/40, 16), 4096), intern: map[string]string{}}
+	return &builder{bsize: min(max(docSize/48, 16), 4096), intern: map[string]string{}}
 }
 
 // str returns b as a string, shared with earlier equal ones when short
