@@ -85,6 +85,16 @@ var fastSeeds = []string{
 	"\xef\xbb\xbf<a>bom</a>",
 	" <a/> ",
 	``,
+	"<a x=\"a\tb\nc\r\nd\rz &amp; '\">\t</a>",
+	"<a b='\"&apos;'>x\r\n\r\ny</a>",
+	"<a>x<b/>y</a>",
+	"<a>ș ț Ș Ț ş ţ — €</a>",
+	`<a x="]]>" y='a>b'/>`,
+	`<a x="&amp;amp;">&amp;lt;</a>`,
+	"<a\n\tx\n=\n'1'\n/>",
+	`<a xmlns:p="urn:p"><p:b/><p:b></p:b></a>`,
+	`<a xmlns:p="urn:p"><p:b></q:b></a>`,
+	`<a><b xmlns="urn:x"><c/></b><c/></a>`,
 }
 
 func TestScanFastMatchesEncodingXML(t *testing.T) {
@@ -98,6 +108,12 @@ func TestScanFastMatchesEncodingXML(t *testing.T) {
 		}
 	}
 	require.Greater(t, fast, 10)
+	// These take the fast way, so the comparison above covered it.
+	for _, s := range []string{fastSeeds[2], fastSeeds[5], "<a x=\"a\tb\nc\r\nd\rz &amp; '\">\t</a>",
+		`<a x="]]>" y='a>b'/>`, "<a>ș ț Ș Ț ş ţ — €</a>", `<a><b xmlns="urn:x"><c/></b><c/></a>`} {
+		_, ok := scanFast([]byte(s), decodeOptions{})
+		require.True(t, ok, s)
+	}
 	// Every stored document: the generated and edge invoices go the fast
 	// way (the ISO-8859-2 one cannot), the refused ones never do.
 	var files []string
