@@ -22,6 +22,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/httpserver"
 	"github.com/efactura-gateway/efactura/internal/invoice"
+	"github.com/efactura-gateway/efactura/internal/invoice/render"
 	"github.com/efactura-gateway/efactura/internal/metrics"
 	"github.com/efactura-gateway/efactura/internal/ratelimit"
 	"github.com/efactura-gateway/efactura/internal/store"
@@ -54,6 +55,9 @@ type Deps struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the
 	// client IP (EFACTURA_TRUSTED_PROXIES); nil: the peer address.
 	TrustedProxies []*net.IPNet
+	// PDFGuard bounds PDF renders (concurrency, lines); nil:
+	// render.Shared(), the guard the web UI uses too.
+	PDFGuard *render.Guard
 }
 
 type handler struct {

@@ -1,16 +1,24 @@
 package api
 
 import (
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/efactura-gateway/efactura/internal/anaf"
+	"github.com/efactura-gateway/efactura/internal/anafsync"
+	"github.com/efactura-gateway/efactura/internal/invoice"
+	"github.com/efactura-gateway/efactura/internal/invoice/invoicegen"
+	"github.com/efactura-gateway/efactura/internal/invoice/render"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/store/storetest"
 )
@@ -83,4 +91,75 @@ func pdfToText(t *testing.T, pdf []byte) string {
 	out, err := exec.Command(bin, "-enc", "UTF-8", in, "-").Output()
 	require.NoError(t, err)
 	return string(out)
+}
+
+// TestInvoicePDFGuard: GET /api/v1/invoices/{id}/pdf renders through a
+// render.Guard (the web UI's too: both default to render.Shared()). With
+// every render slot held, the answer is a 503 SERVICE_UNAVAILABLE with
+// Retry-After, never a 500; a document of more lines than the limit
+// (render.MaxPDFLines, stored through the sync engine's BuildInvoice) is
+// a 422 DOCUMENT_TOO_LARGE naming the limit, and its ZIP and XML stay
+// downloadable.
+func TestInvoicePDFGuard(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, storetest.NewSQLite(t))
+	guard := render.NewGuard(render.GuardConfig{Concurrency: 2, Wait: 20 * time.Millisecond, RetryAfter: 3 * time.Second})
+	h := New(Deps{Store: f.st, BaseURL: testBaseURL, Logger: slog.New(slog.DiscardHandler), PDFGuard: guard})
+	get := func(target string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		req.Header.Set("X-API-KEY", f.keyA)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	var parsed seeded
+	for _, s := range f.a {
+		if s.doc != nil && s.inv.MessageType == store.TypeReceived {
+			parsed = s
+			break
+		}
+	}
+	path := "/api/v1/invoices/" + strconv.FormatInt(parsed.inv.ID, 10) + "/pdf"
+
+	t.Run("Busy", func(t *testing.T) {
+		var releases []func()
+		for range 2 {
+			release, err := guard.Acquire(t.Context())
+			require.NoError(t, err)
+			releases = append(releases, release)
+		}
+		rec := get(path)
+		requireError(t, rec, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE")
+		require.Equal(t, "3", rec.Header().Get("Retry-After"))
+		releases[0]()
+		rec = get(path)
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		require.True(t, strings.HasPrefix(rec.Body.String(), "%PDF-"))
+		releases[1]()
+	})
+
+	t.Run("TooLarge", func(t *testing.T) {
+		file := invoicegen.Large(render.MaxPDFLines+1, 0, 1)
+		doc, err := invoice.Parse(file.Data)
+		require.NoError(t, err)
+		require.Equal(t, cifA, invoice.PartyCIF(doc.Buyer))
+		m := anaf.Message{ID: "3099990001", UploadID: "5099990001", CIF: cifA, Type: store.TypeReceived,
+			CreatedAt: invoicegen.BaseDate, CIFEmitent: invoice.PartyCIF(doc.Seller), CIFBeneficiar: cifA,
+			Details: "Factura cu id_incarcare=5099990001 emisa de cif_emitent=" + invoice.PartyCIF(doc.Seller) + " pentru cif_beneficiar=" + cifA}
+		inv := anafsync.BuildInvoice(f.compA.ID, m, buildZIP(t, m.UploadID, file.Data))
+		inserted, err := f.st.InsertInvoice(t.Context(), inv)
+		require.NoError(t, err)
+		require.True(t, inserted)
+		base := "/api/v1/invoices/" + strconv.FormatInt(inv.ID, 10)
+		rec := get(base + "/pdf")
+		body := rec.Body.String()
+		requireError(t, rec, http.StatusUnprocessableEntity, "DOCUMENT_TOO_LARGE")
+		require.Contains(t, body, "The invoice has 5001 lines; PDFs are made for at most 5000 lines.")
+		for _, dl := range []string{"/download", "/xml"} {
+			rec := get(base + dl)
+			require.Equal(t, http.StatusOK, rec.Code, dl)
+		}
+		rec = get(base + "/xml")
+		require.Equal(t, file.Data, rec.Body.Bytes())
+	})
 }

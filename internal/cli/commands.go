@@ -620,18 +620,22 @@ func (c *parseCmd) Run(g *globals) error {
 	failed := 0
 	enc := json.NewEncoder(g.stdout)
 	enc.SetEscapeHTML(false)
+	var lastErr error
 	for _, f := range c.Files {
-		data, err := os.ReadFile(f)
+		data, err := readInvoiceFile(f) // its errors name the file
 		var inv *invoice.Invoice
 		if err == nil {
-			inv, err = invoice.Parse(data)
+			if inv, err = invoice.Parse(data); err != nil {
+				err = fmt.Errorf("%s: %w", f, err)
+			}
 		}
 		if err != nil {
 			failed++
+			lastErr = err
 			if c.JSON {
 				_ = enc.Encode(map[string]string{"file": f, "error": err.Error()})
-			} else {
-				fmt.Fprintf(g.stderr, "%s: %v\n", f, err)
+			} else if len(c.Files) > 1 {
+				fmt.Fprintln(g.stderr, lastErr)
 			}
 			continue
 		}
@@ -650,6 +654,9 @@ func (c *parseCmd) Run(g *globals) error {
 		}
 		fmt.Fprintf(g.stdout, "%s: %s %s %s, %s → %s, total %s %s, %d lines\n", f, inv.DocumentType, inv.Number, inv.IssueDate,
 			inv.Seller.Name, inv.Buyer.Name, inv.Totals.TaxInclusive, inv.Currency, len(inv.Lines))
+	}
+	if failed > 0 && len(c.Files) == 1 {
+		return &exitError{code: 1, err: lastErr} // one line: the file and why
 	}
 	if failed > 0 {
 		return &exitError{code: 1, err: fmt.Errorf("%d of %d files could not be parsed", failed, len(c.Files))}

@@ -70,3 +70,40 @@ func TestRender(t *testing.T) {
 		require.True(t, os.IsNotExist(err), "nothing written on failure")
 	})
 }
+
+// TestInvoiceFileLimit: parse and render refuse a file over ANAF's 10 MB
+// limit with exit 1 and one stderr line naming it, without reading it: a
+// regular file by its size (here sparse, and unreadable when not root), a
+// device by reading one byte past the limit (/dev/zero never ends).
+func TestInvoiceFileLimit(t *testing.T) {
+	t.Parallel()
+	big := filepath.Join(t.TempDir(), "big.xml")
+	f, err := os.Create(big)
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(10<<20+1))
+	require.NoError(t, f.Close())
+	require.NoError(t, os.Chmod(big, 0)) // opening it would fail (except as root)
+	files := []string{big}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		files = append(files, "/dev/zero")
+	}
+	for _, file := range files {
+		for _, args := range [][]string{
+			{"parse", file},
+			{"parse", "--json", file},
+			{"render", file, "--pdf", "-o", filepath.Join(t.TempDir(), "x.pdf")},
+		} {
+			code, _, stderr := newRunner(t).run(args...)
+			require.Equal(t, 1, code, "%v", args)
+			require.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
+			require.Contains(t, stderr, "10 MB limit", "%v", args)
+			require.Contains(t, stderr, file)
+		}
+	}
+	// At the limit exactly: read, then refused by the parser, not the limit.
+	atLimit := filepath.Join(t.TempDir(), "limit.xml")
+	require.NoError(t, os.WriteFile(atLimit, make([]byte, 10<<20), 0o600))
+	code, _, stderr := newRunner(t).run("parse", atLimit)
+	require.Equal(t, 1, code)
+	require.NotContains(t, stderr, "10 MB limit")
+}

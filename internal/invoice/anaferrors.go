@@ -27,7 +27,7 @@ func ParseANAFErrors(data []byte) (*ANAFErrors, error) {
 		CIFEmitent: strings.TrimSpace(attrFold(root, "Cif_emitent")),
 		Messages:   []string{},
 	}
-	for _, k := range root.kids {
+	for k := root.first; k != nil; k = k.next {
 		if k.space == nsANAFErrors && strings.EqualFold(k.local, "Error") {
 			out.Messages = append(out.Messages, attrFold(k, "errorMessage"))
 		}

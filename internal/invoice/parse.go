@@ -105,9 +105,11 @@ func Parse(data []byte) (*Invoice, error) {
 		inv.Totals.VATTaxCurrency = taxCurTotal.child(nsCBC, "TaxAmount").value()
 	}
 
-	inv.Lines = []Line{}
-	for _, ln := range root.all(nsCAC, lineName) {
-		inv.Lines = append(inv.Lines, parseLine(ln, qtyName))
+	inv.Lines = make([]Line, 0, root.count(nsCAC, lineName)) // a Line is large: no regrowth
+	for ln := root.first; ln != nil; ln = ln.next {
+		if ln.local == lineName && ln.space == nsCAC {
+			inv.Lines = append(inv.Lines, parseLine(ln, qtyName))
+		}
 	}
 
 	for _, pm := range root.all(nsCAC, "PaymentMeans") {

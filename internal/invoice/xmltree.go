@@ -18,6 +18,10 @@ import (
 const (
 	// MaxDocumentSize is the largest XML document accepted, in bytes (50 MB).
 	MaxDocumentSize = 50 << 20
+	// MaxUploadSize is ANAF's upload limit for one invoice file, 10 MB
+	// (10485760 bytes): the command line refuses larger files before
+	// reading them (efactura parse, render).
+	MaxUploadSize = 10 << 20
 	// MaxDepth is the deepest element nesting accepted. UBL invoices
 	// rarely exceed 10 levels.
 	MaxDepth = 64
@@ -60,12 +64,16 @@ func parseErrorf(format string, args ...any) *ParseError {
 }
 
 // node is one element of a parsed XML document, with namespace URIs
-// resolved. Only what the extractors need is kept.
+// resolved. Only what the extractors need is kept, compactly: parsing
+// memory is bounded to a few times the document (BenchmarkParseMemory).
+// Nodes are allocated in blocks; children are a linked list; text is,
+// when no entity or carriage return needed decoding, a sub-slice of the
+// document (never appended to in place).
 type node struct {
 	space, local string
 	attrs        []xml.Attr // resolved names; namespace declarations dropped
-	kids         []*node
-	text         []byte // character data directly inside the element
+	first, next  *node      // first child; next sibling
+	text         []byte     // character data directly inside a leaf element (nil for a container)
 }
 
 // name returns "{space}local" or "local".
@@ -81,7 +89,7 @@ func (n *node) child(space, local string) *node {
 	if n == nil {
 		return nil
 	}
-	for _, k := range n.kids {
+	for k := n.first; k != nil; k = k.next {
 		if k.local == local && k.space == space {
 			return k
 		}
@@ -95,12 +103,23 @@ func (n *node) all(space, local string) []*node {
 		return nil
 	}
 	var out []*node
-	for _, k := range n.kids {
+	for k := n.first; k != nil; k = k.next {
 		if k.local == local && k.space == space {
 			out = append(out, k)
 		}
 	}
 	return out
+}
+
+// count returns how many child elements have the given name.
+func (n *node) count(space, local string) int {
+	c := 0
+	for k := n.first; n != nil && k != nil; k = k.next {
+		if k.local == local && k.space == space {
+			c++
+		}
+	}
+	return c
 }
 
 // attr returns the value of the un-namespaced attribute local ("" when absent).
@@ -121,7 +140,7 @@ func (n *node) value() string {
 	if n == nil {
 		return ""
 	}
-	return strings.TrimSpace(string(n.text))
+	return string(bytes.TrimSpace(n.text))
 }
 
 // decodeOptions tune parseXML.
@@ -133,10 +152,191 @@ type decodeOptions struct {
 // documents over MaxDocumentSize bytes or MaxDepth levels, invalid UTF-8,
 // unbound prefixes and anything not well-formed. Every error is a
 // *ParseError.
+//
+// A UTF-8 document within a conservative subset of XML (ASCII names, the
+// five predefined entities, comments, an XML declaration naming UTF-8 or
+// no encoding) is read by scanFast, which allocates little; anything else
+// (another encoding, CDATA, character references, processing
+// instructions, a construct to refuse or an error) is read by
+// encoding/xml (parseStd), which also words every error. Both build the
+// same tree (FuzzParseXMLPaths).
 func parseXML(data []byte, opt decodeOptions) (*node, error) {
 	if len(data) > MaxDocumentSize {
 		return nil, parseErrorf("document is %d bytes, larger than the %d MB limit", len(data), MaxDocumentSize>>20)
 	}
+	if root, ok := scanFast(data, opt); ok {
+		return root, nil
+	}
+	return parseStd(data, opt)
+}
+
+// builder assembles the tree for both readers: nodes in blocks, names
+// and short attribute values interned, namespace scopes on a stack.
+type builder struct {
+	stack  []frame
+	root   *node
+	block  []node
+	bsize  int
+	intern map[string]string
+}
+
+type frame struct {
+	rawSpace, rawLocal string            // name as written, to match the end tag
+	n                  *node             // the element
+	last               *node             // its last child so far
+	scope              map[string]string // prefix -> URI declared on this element ("" = default)
+}
+
+func newBuilder(docSize int) *builder {
+	// About one element per 48 bytes of document: the first block holds
+	// them all for most documents, without over-allocating small ones.
+	return &builder{bsize: min(max(docSize/48, 16), 4096), intern: map[string]string{}}
+}
+
+// str returns b as a string, shared with earlier equal ones when short
+// (names, currency and unit codes …).
+func (bl *builder) str(b []byte) string {
+	if len(b) > 32 {
+		return string(b)
+	}
+	if s, ok := bl.intern[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	bl.intern[s] = s
+	return s
+}
+
+func (bl *builder) newNode() *node {
+	if len(bl.block) == cap(bl.block) {
+		bl.block = make([]node, 0, bl.bsize)
+	}
+	bl.block = bl.block[:len(bl.block)+1]
+	return &bl.block[len(bl.block)-1]
+}
+
+// lookup resolves a prefix in the open elements' scopes.
+func (bl *builder) lookup(prefix string) (string, bool) {
+	if prefix == "xml" {
+		return nsXML, true
+	}
+	for i := len(bl.stack) - 1; i >= 0; i-- {
+		if uri, ok := bl.stack[i].scope[prefix]; ok {
+			return uri, true
+		}
+	}
+	if prefix == "" {
+		return "", true
+	}
+	return "", false
+}
+
+// start opens an element whose attributes (raw names) are attrs; the
+// returned error is nil, or why it is refused (errTooDeep, an unbound
+// prefix).
+func (bl *builder) start(rawSpace, rawLocal string, attrs []xml.Attr) error {
+	if bl.root != nil && len(bl.stack) == 0 {
+		return parseErrorf("XML is not well-formed: element <%s> after the root element", rawName(xml.Name{Space: rawSpace, Local: rawLocal}))
+	}
+	if len(bl.stack) >= MaxDepth {
+		return parseErrorf("document nests deeper than %d levels", MaxDepth)
+	}
+	f := frame{rawSpace: rawSpace, rawLocal: rawLocal}
+	nattrs := 0
+	for _, a := range attrs {
+		switch {
+		case a.Name.Space == "xmlns":
+			if f.scope == nil {
+				f.scope = map[string]string{}
+			}
+			f.scope[a.Name.Local] = a.Value
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			if f.scope == nil {
+				f.scope = map[string]string{}
+			}
+			f.scope[""] = a.Value
+		default:
+			nattrs++
+		}
+	}
+	bl.stack = append(bl.stack, f)
+	top := &bl.stack[len(bl.stack)-1]
+	space, ok := bl.lookup(rawSpace)
+	if !ok {
+		return parseErrorf("XML is not well-formed: unbound prefix %q on <%s>", rawSpace, rawName(xml.Name{Space: rawSpace, Local: rawLocal}))
+	}
+	n := bl.newNode()
+	n.space, n.local = space, rawLocal
+	if nattrs > 0 {
+		n.attrs = make([]xml.Attr, 0, nattrs)
+	}
+	for _, a := range attrs {
+		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+			continue
+		}
+		as := ""
+		if a.Name.Space != "" {
+			if as, ok = bl.lookup(a.Name.Space); !ok {
+				return parseErrorf("XML is not well-formed: unbound prefix %q on attribute %s", a.Name.Space, rawName(a.Name))
+			}
+		}
+		n.attrs = append(n.attrs, xml.Attr{Name: xml.Name{Space: as, Local: a.Name.Local}, Value: a.Value})
+	}
+	top.n = n
+	if len(bl.stack) == 1 {
+		bl.root = n
+		return nil
+	}
+	parent := &bl.stack[len(bl.stack)-2]
+	if parent.last == nil {
+		parent.n.first = n
+	} else {
+		parent.last.next = n
+	}
+	parent.last = n
+	return nil
+}
+
+// end closes the innermost element, which must be named rawSpace:rawLocal.
+func (bl *builder) end(rawSpace, rawLocal string) error {
+	if len(bl.stack) == 0 {
+		return parseErrorf("XML is not well-formed: unexpected </%s>", rawName(xml.Name{Space: rawSpace, Local: rawLocal}))
+	}
+	top := bl.stack[len(bl.stack)-1]
+	if top.rawSpace != rawSpace || top.rawLocal != rawLocal {
+		return parseErrorf("XML is not well-formed: <%s> closed by </%s>", rawName(xml.Name{Space: top.rawSpace, Local: top.rawLocal}),
+			rawName(xml.Name{Space: rawSpace, Local: rawLocal}))
+	}
+	if top.n.first != nil {
+		top.n.text = nil // container: only whitespace between children matters not
+	}
+	bl.stack = bl.stack[:len(bl.stack)-1]
+	return nil
+}
+
+// chars adds character data t (owned by the caller if owned, else to be
+// copied before it is kept) to the innermost element. Leading
+// whitespace-only runs are dropped: every reader of text trims it.
+func (bl *builder) chars(t []byte, owned bool) error {
+	if len(bl.stack) == 0 {
+		if len(bytes.TrimSpace(t)) > 0 {
+			return parseErrorf("XML is not well-formed: text outside the root element")
+		}
+		return nil
+	}
+	n := bl.stack[len(bl.stack)-1].n
+	switch {
+	case len(n.text) == 0 && len(bytes.TrimSpace(t)) == 0:
+	case len(n.text) == 0 && owned:
+		n.text = t[:len(t):len(t)] // a later run is appended to a copy
+	default:
+		n.text = append(n.text[:len(n.text):len(n.text)], t...)
+	}
+	return nil
+}
+
+// parseStd reads data with encoding/xml (the general reader).
+func parseStd(data []byte, opt decodeOptions) (*node, error) {
 	utf16Input := false
 	switch {
 	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
@@ -172,30 +372,7 @@ func parseXML(data []byte, opt decodeOptions) (*node, error) {
 		return transform.NewReader(input, enc.NewDecoder()), nil
 	}
 
-	type frame struct {
-		raw   xml.Name          // name as written, to match the end tag
-		n     *node             // the element
-		scope map[string]string // prefix -> URI declared on this element ("" = default)
-	}
-	var (
-		stack []frame
-		root  *node
-	)
-	lookup := func(prefix string) (string, bool) {
-		if prefix == "xml" {
-			return nsXML, true
-		}
-		for i := len(stack) - 1; i >= 0; i-- {
-			if uri, ok := stack[i].scope[prefix]; ok {
-				return uri, true
-			}
-		}
-		if prefix == "" {
-			return "", true
-		}
-		return "", false
-	}
-
+	bl := newBuilder(len(data))
 	for {
 		tok, err := d.RawToken()
 		if errors.Is(err, io.EOF) {
@@ -206,93 +383,37 @@ func parseXML(data []byte, opt decodeOptions) (*node, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if root != nil && len(stack) == 0 {
-				return nil, parseErrorf("XML is not well-formed: element <%s> after the root element", rawName(t.Name))
+			if err := bl.start(t.Name.Space, t.Name.Local, t.Attr); err != nil {
+				return nil, err
 			}
-			if len(stack) >= MaxDepth {
-				return nil, parseErrorf("document nests deeper than %d levels", MaxDepth)
-			}
-			f := frame{raw: t.Name}
-			for _, a := range t.Attr {
-				switch {
-				case a.Name.Space == "xmlns":
-					if f.scope == nil {
-						f.scope = map[string]string{}
-					}
-					f.scope[a.Name.Local] = a.Value
-				case a.Name.Space == "" && a.Name.Local == "xmlns":
-					if f.scope == nil {
-						f.scope = map[string]string{}
-					}
-					f.scope[""] = a.Value
-				}
-			}
-			stack = append(stack, f)
-			top := &stack[len(stack)-1]
-			space, ok := lookup(t.Name.Space)
-			if !ok {
-				return nil, parseErrorf("XML is not well-formed: unbound prefix %q on <%s>", t.Name.Space, rawName(t.Name))
-			}
-			n := &node{space: space, local: t.Name.Local}
-			for _, a := range t.Attr {
-				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
-					continue
-				}
-				as := ""
-				if a.Name.Space != "" {
-					if as, ok = lookup(a.Name.Space); !ok {
-						return nil, parseErrorf("XML is not well-formed: unbound prefix %q on attribute %s", a.Name.Space, rawName(a.Name))
-					}
-				}
-				n.attrs = append(n.attrs, xml.Attr{Name: xml.Name{Space: as, Local: a.Name.Local}, Value: a.Value})
-			}
-			top.n = n
-			if len(stack) == 1 {
-				root = n
-				if opt.rootOnly {
-					return root, nil
-				}
-			} else {
-				parent := stack[len(stack)-2].n
-				parent.kids = append(parent.kids, n)
+			if len(bl.stack) == 1 && opt.rootOnly {
+				return bl.root, nil
 			}
 		case xml.EndElement:
-			if len(stack) == 0 {
-				return nil, parseErrorf("XML is not well-formed: unexpected </%s>", rawName(t.Name))
+			if err := bl.end(t.Name.Space, t.Name.Local); err != nil {
+				return nil, err
 			}
-			top := stack[len(stack)-1]
-			if top.raw != t.Name {
-				return nil, parseErrorf("XML is not well-formed: <%s> closed by </%s>", rawName(top.raw), rawName(t.Name))
-			}
-			if len(top.n.kids) > 0 {
-				top.n.text = nil // container: only whitespace between children matters not
-			}
-			stack = stack[:len(stack)-1]
 		case xml.CharData:
-			if len(stack) == 0 {
-				if len(bytes.TrimSpace(t)) > 0 {
-					return nil, parseErrorf("XML is not well-formed: text outside the root element")
-				}
-				continue
+			if err := bl.chars(t, false); err != nil {
+				return nil, err
 			}
-			n := stack[len(stack)-1].n
-			n.text = append(n.text, t...)
 		case xml.Directive:
 			return nil, parseErrorf("DOCTYPE and ENTITY declarations are refused (found <!%s>)", firstWord(t))
 		case xml.Comment, xml.ProcInst:
 			// ignored
 		}
 	}
-	if len(stack) > 0 {
-		return nil, parseErrorf("XML is not well-formed: document ends inside <%s>", rawName(stack[len(stack)-1].raw))
+	if len(bl.stack) > 0 {
+		top := bl.stack[len(bl.stack)-1]
+		return nil, parseErrorf("XML is not well-formed: document ends inside <%s>", rawName(xml.Name{Space: top.rawSpace, Local: top.rawLocal}))
 	}
-	if root == nil {
+	if bl.root == nil {
 		return nil, parseErrorf("XML is not well-formed: no root element")
 	}
 	if !transcoded && !utf8.Valid(data) {
 		return nil, parseErrorf("document is not valid UTF-8")
 	}
-	return root, nil
+	return bl.root, nil
 }
 
 func rawName(n xml.Name) string {

@@ -1,13 +1,16 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/efactura-gateway/efactura/internal/invoice"
+	"github.com/efactura-gateway/efactura/internal/invoice/render"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
@@ -53,4 +56,56 @@ func TestInvoicePDFDownload(t *testing.T) {
 	p = br.get("/invoices/" + itoa(broken.ID) + "/pdf")
 	require.Equal(t, http.StatusUnprocessableEntity, p.Status)
 	require.Contains(t, p.Body, "ZIP")
+}
+
+// TestInvoicePDFGuard: the web route renders through a render.Guard, the
+// API's (both default to render.Shared()). With every render slot held,
+// the page is a 503 with Retry-After (no 500, no PDF); a document of more
+// lines than the limit is a 422 naming it, in Romanian and English, while
+// its ZIP and XML stay downloadable.
+func TestInvoicePDFGuard(t *testing.T) {
+	t.Parallel()
+	guard := render.NewGuard(render.GuardConfig{Concurrency: 1, Wait: 20 * time.Millisecond, RetryAfter: 7 * time.Second})
+	b := setup(t, func(d *Deps) { d.PDFGuard = guard })
+	owner := b.user(t, "owner@example.ro", store.UserApproved, false)
+	c := b.company(t, "98765438", "BETA TRADING SRL", owner)
+	inv := b.invoiceOf(t, c, "3012345671", "AS-0042", "ALFA SOFT SRL")
+	br := b.browser(t)
+	br.login(owner.Email)
+
+	release, err := guard.Acquire(t.Context())
+	require.NoError(t, err)
+	p := br.get("/invoices/" + itoa(inv.ID) + "/pdf")
+	require.Equal(t, http.StatusServiceUnavailable, p.Status)
+	require.Equal(t, "7", p.Header.Get("Retry-After"))
+	require.Contains(t, p.Body, "Toate generatoarele de PDF sunt ocupate. Încercați din nou peste 7 secunde.")
+	require.False(t, strings.HasPrefix(p.Body, "%PDF-"))
+	release()
+	p = br.get("/invoices/" + itoa(inv.ID) + "/pdf")
+	require.Equal(t, http.StatusOK, p.Status)
+	require.True(t, strings.HasPrefix(p.Body, "%PDF-"))
+
+	// One line more than the limit.
+	big := b.invoiceOf(t, c, "3012345672", "AS-0043", "ALFA SOFT SRL")
+	var doc invoice.Invoice
+	require.NoError(t, json.Unmarshal(big.ParsedJSON, &doc))
+	line := doc.Lines[0]
+	doc.Lines = make([]invoice.Line, render.MaxPDFLines+1)
+	for i := range doc.Lines {
+		doc.Lines[i] = line
+	}
+	parsed, err := json.Marshal(doc)
+	require.NoError(t, err)
+	_, err = b.st.DB().ExecContext(t.Context(), `UPDATE invoices SET parsed_json = $1 WHERE id = $2`, parsed, big.ID)
+	require.NoError(t, err)
+	p = br.get("/invoices/" + itoa(big.ID) + "/pdf")
+	require.Equal(t, http.StatusUnprocessableEntity, p.Status)
+	require.Contains(t, p.Body, "Factura are 5001 linii; PDF-ul se face pentru cel mult 5000 linii.")
+	p = br.get("/invoices/" + itoa(big.ID) + "/pdf?lang=en")
+	require.Equal(t, http.StatusUnprocessableEntity, p.Status)
+	require.Contains(t, p.Body, "The invoice has 5001 lines; PDFs are made for at most 5000 lines.")
+	for _, dl := range []string{"/zip", "/xml"} {
+		p = br.get("/invoices/" + itoa(big.ID) + dl)
+		require.Equal(t, http.StatusOK, p.Status, dl)
+	}
 }

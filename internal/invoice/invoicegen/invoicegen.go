@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 )
@@ -139,8 +140,49 @@ func Generate(n int, seed int64) []File {
 	return out
 }
 
+// Large returns one RON invoice (380) from the first company to the
+// second with exactly lines lines (drawn like Generate's) and consistent
+// totals. When size is more than the document would otherwise be, every
+// line carries a cbc:Note (BT-127) padded so the document is about size
+// bytes. It makes the large documents of the benchmarks and limit tests
+// (bench/pdf-parallel.sh: a 10 MB invoice).
+func Large(lines, size int, seed int64) File {
+	r := rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))
+	seller, buyer := Companies[0], Companies[1]
+	d := doc{
+		kind: "invoice", number: seller.NumPrefix + "-L" + fmt.Sprint(lines), seller: seller, buyer: buyer,
+		issue: BaseDate.AddDate(0, 0, -1), currency: "RON",
+	}
+	d.lines = makeLinesN(r, seller, d.currency, lines)
+	data := d.render()
+	if lines > 0 && size > len(data) {
+		// A note costs its text plus the element and indentation (~30 bytes).
+		per := (size-len(data))/lines - 30
+		if per > 0 {
+			pad := strings.Repeat("Notă de linie cu diacritice: ă â î ș ț. ", per/40+1)
+			d.lineNote = strings.TrimSpace(truncateUTF8(pad, per))
+			data = d.render()
+		}
+	}
+	return File{Name: fmt.Sprintf("large-%d-lines.xml", lines), Data: []byte(data)}
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
 func makeLines(r *rand.Rand, seller Company, currency string) []line {
-	nl := 1 + r.IntN(8)
+	return makeLinesN(r, seller, currency, 1+r.IntN(8))
+}
+
+func makeLinesN(r *rand.Rand, seller Company, currency string, nl int) []line {
 	lines := make([]line, 0, nl)
 	for range nl {
 		p := products[r.IntN(len(products))]
@@ -180,6 +222,7 @@ type doc struct {
 	prepaid  bool
 	noteIdx  int
 	orderRef bool
+	lineNote string // cbc:Note on every line (Large), "" for none
 }
 
 type subtotal struct {
@@ -336,6 +379,9 @@ func (d *doc) render() string {
 	for i, l := range d.lines {
 		w.open("cac:" + lineEl)
 		w.leaf("cbc:ID", fmt.Sprint(i+1))
+		if d.lineNote != "" {
+			w.leaf("cbc:Note", d.lineNote)
+		}
 		w.attrLeaf("cbc:"+qtyEl, "unitCode", l.p.unit, l.qty.String())
 		w.amount("cbc:LineExtensionAmount", cur, l.net)
 		w.open("cac:Item")
@@ -438,9 +484,9 @@ func (w *writer) party(role string, c Company) {
 	w.close(role)
 }
 
-func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
-}
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
+
+func escape(s string) string { return escaper.Replace(s) }
 
 // IBAN returns a made-up Romanian IBAN for c with correct ISO 13616 check
 // digits: RO, 2 check digits, the 4-letter bank code, 16 characters.

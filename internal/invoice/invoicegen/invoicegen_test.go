@@ -115,3 +115,22 @@ func TestGenerateParsesConsistently(t *testing.T) {
 	require.GreaterOrEqual(t, credit, 2)
 	require.GreaterOrEqual(t, eur, 1)
 }
+
+// TestLarge: Large gives a parsable invoice with exactly the lines asked
+// for, padded (line notes) to about the size asked for.
+func TestLarge(t *testing.T) {
+	t.Parallel()
+	f := invoicegen.Large(7, 0, 1)
+	inv, err := invoice.Parse(f.Data)
+	require.NoError(t, err)
+	require.Len(t, inv.Lines, 7)
+	require.Empty(t, inv.Lines[0].Note)
+	require.Equal(t, f.Data, invoicegen.Large(7, 0, 1).Data, "deterministic")
+
+	f = invoicegen.Large(50, 200_000, 1)
+	require.InDelta(t, 200_000, len(f.Data), 10_000)
+	inv, err = invoice.Parse(f.Data)
+	require.NoError(t, err)
+	require.Len(t, inv.Lines, 50)
+	require.Contains(t, inv.Lines[49].Note, "Notă de linie")
+}
