@@ -179,6 +179,10 @@ func apiKeyFrom(r *http.Request) string {
 	return ""
 }
 
+// authenticate looks the key up: 401 when it is missing, malformed,
+// unknown or revoked; 503 SERVICE_UNAVAILABLE when the lookup itself fails
+// (the database is down or busy), logged with the request id, so that a
+// client never takes a database hiccup for a revoked key.
 func (h *handler) authenticate(ctx context.Context, key string) (*principal, int, string, string) {
 	if key == "" {
 		return nil, http.StatusUnauthorized, "MISSING_API_KEY", "API key required: send it in the X-API-KEY header."
@@ -187,14 +191,19 @@ func (h *handler) authenticate(ctx context.Context, key string) (*principal, int
 		return nil, http.StatusUnauthorized, "INVALID_API_KEY_FORMAT", "The API key is not in the expected format (efk_…)."
 	}
 	k, err := h.Store.APIKeyByHash(ctx, auth.HashAPIKey(key))
-	if err != nil {
+	if err == nil {
+		var c *store.Company
+		if c, err = h.Store.CompanyByID(ctx, k.CompanyID); err == nil {
+			return &principal{key: k, company: c}, 0, "", ""
+		}
+	}
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, http.StatusUnauthorized, "INVALID_API_KEY", "The API key is invalid or has been revoked."
 	}
-	c, err := h.Store.CompanyByID(ctx, k.CompanyID)
-	if err != nil {
-		return nil, http.StatusUnauthorized, "INVALID_API_KEY", "The API key is invalid or has been revoked."
-	}
-	return &principal{key: k, company: c}, 0, "", ""
+	h.Logger.ErrorContext(ctx, "api: looking up an API key failed", slog.String("request_id", httpserver.RequestIDFrom(ctx)),
+		slog.String("error", err.Error()))
+	return nil, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE",
+		"The API key could not be checked because the database is unavailable; try again shortly."
 }
 
 // authCtx carries the outcome of authenticating the request's key, done
@@ -223,6 +232,9 @@ func (h *handler) withKey(scope string, next func(http.ResponseWriter, *http.Req
 		a := h.authOf(r)
 		p := a.p
 		if p == nil {
+			if a.status == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", "5")
+			}
 			writeError(w, a.status, a.code, a.message)
 			return
 		}
