@@ -154,7 +154,9 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 	csrf := http.NewCrossOriginProtection()
 	root.Handle("/", dbGate(e.Store, DBWait, csrf.Handler(sessions.LoadAndSave(webHandler))))
 
-	var h http.Handler = e.Metrics.Middleware(root)
+	// A made-up method is 501 before any mux (one series: route
+	// "unmatched", method "OTHER"), counted by the metrics middleware.
+	var h http.Handler = e.Metrics.Middleware(httpserver.KnownMethods(root))
 	h = httpserver.SecurityHeaders(cfg.Production(), h)
 	h = httpserver.Recover(e.Logger, h)
 	h = httpserver.AccessLog(e.Logger, h)

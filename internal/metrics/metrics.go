@@ -3,7 +3,8 @@
 //
 //   - efactura_http_requests_total{route,method,status} and
 //     efactura_http_request_duration_seconds{route,method} (route is the
-//     ServeMux pattern, e.g. "GET /api/v1/invoices/{id}", never the path);
+//     ServeMux pattern, e.g. "GET /api/v1/invoices/{id}", never the path;
+//     method is a standard one or "OTHER");
 //   - efactura_db_connections{state="open|in_use|idle|max"},
 //     efactura_db_wait_total, efactura_db_wait_seconds_total (sql.DBStats);
 //   - efactura_jobs_total{kind,outcome}, efactura_job_duration_seconds{kind};
@@ -170,11 +171,24 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 			if route == "" {
 				route = "unmatched"
 			}
-			m.httpRequests.WithLabelValues(route, r.Method, strconv.Itoa(sw.status)).Inc()
-			m.httpDuration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+			method := MethodLabel(r.Method)
+			m.httpRequests.WithLabelValues(route, method, strconv.Itoa(sw.status)).Inc()
+			m.httpDuration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// MethodLabel is the method label of a request: one of RFC 9110's
+// methods (and PATCH) as sent, anything else "OTHER", so a client making
+// methods up cannot add series.
+func MethodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "OTHER"
 }
 
 // ---- ANAF, jobs, sync
