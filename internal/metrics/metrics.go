@@ -14,6 +14,7 @@
 //   - efactura_anaf_quota_remaining{quota}, efactura_anaf_token_expiry_days,
 //     efactura_anaf_reconnect_needed, efactura_last_backup_timestamp_seconds
 //     (read from the store at scrape time);
+//   - efactura_dependency_up{dependency} 1|0 (RegisterChecks, at scrape time);
 //   - efactura_build_info{version,goversion} 1.
 package metrics
 
@@ -28,6 +29,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,6 +51,7 @@ type Metrics struct {
 	archived     prometheus.Counter
 	anafCalls    *prometheus.CounterVec
 	anafDuration *prometheus.HistogramVec
+	checks       *checksCollector
 }
 
 // New registers the gateway's series (and build info) on reg; reg nil
@@ -257,6 +260,51 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.idle, prometheus.CounterValue, float64(s.MaxIdleClosed), "max_idle")
 	ch <- prometheus.MustNewConstMetric(c.idle, prometheus.CounterValue, float64(s.MaxIdleTimeClosed), "max_idle_time")
 	ch <- prometheus.MustNewConstMetric(c.idle, prometheus.CounterValue, float64(s.MaxLifetimeClosed), "max_lifetime")
+}
+
+// ---- dependency checks
+
+type checksCollector struct {
+	mu     sync.Mutex
+	checks map[string]func(context.Context) error
+	up     *prometheus.Desc
+}
+
+// RegisterChecks exports efactura_dependency_up{dependency}: 1 when the
+// check passes at scrape time, 0 when it fails (each bounded by 2 s; pass
+// cached or cheap checks — the health endpoint's own). The degraded states
+// of /api/v1/health (Redis, ANAF, storage) and the readiness conditions
+// (database, jobs, local disk) all show here.
+// A second call (Serve run again with the same Metrics) replaces the checks.
+func (m *Metrics) RegisterChecks(checks map[string]func(context.Context) error) {
+	if m.checks != nil {
+		m.checks.mu.Lock()
+		m.checks.checks = checks
+		m.checks.mu.Unlock()
+		return
+	}
+	m.checks = &checksCollector{checks: checks,
+		up: prometheus.NewDesc("efactura_dependency_up",
+			"1 when the dependency's check passes at scrape time, 0 when it fails (database, jobs, disk: readiness; redis, anaf, storage: degraded in /api/v1/health).",
+			[]string{"dependency"}, nil)}
+	m.reg.MustRegister(m.checks)
+}
+
+func (c *checksCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.up }
+
+func (c *checksCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	checks := c.checks
+	c.mu.Unlock()
+	for name, check := range checks {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		v := 1.0
+		if check(ctx) != nil {
+			v = 0
+		}
+		cancel()
+		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, v, name)
+	}
 }
 
 // ---- figures read from the store at scrape time
