@@ -33,18 +33,22 @@ type Deps struct {
 	Store   *store.Store
 	BaseURL string // public URL, for download_url
 	Logger  *slog.Logger
-	// Checks adds dependency checks to /health (name → error); the database is always checked.
+	// Checks adds dependency checks to /health (name → error) whose
+	// failure is 503 "unhealthy" (the job queue); the database is always checked.
 	Checks map[string]func(ctx context.Context) error
 	// Degradable adds checks whose failure reports "degraded" (status
-	// "degraded", still 200), not 503: ANAF's reachability, whose outage
-	// must not take replicas out of service. Cache them (they run per request).
+	// "degraded", still 200), not 503: ANAF's reachability, Redis (the
+	// rate limits fall back to per-replica ones), storage and the local
+	// disk — outages that must not turn health red. Cache them (they run
+	// per request).
 	Degradable map[string]func(ctx context.Context) error
 	// StartSync queues a sync of the company now (POST /api/v1/sync); nil answers 503.
 	StartSync func(ctx context.Context, companyID int64) (runID int64, err error)
 
 	// Limiter counts requests per key and per client IP (PRODUCT.md §4,
 	// §9); nil: no rate limits. ratelimit.Open gives the memory limiter,
-	// or the Redis one when REDIS_URL is set (shared by replicas).
+	// or, when REDIS_URL is set, the Redis one shared by replicas that
+	// falls back to in-process limits while Redis is down (Failover).
 	Limiter ratelimit.Limiter
 	// KeyPerMin is the limit per API key and minute (0: 600);
 	// IPPerMin the limit per client IP and minute for requests without a
