@@ -44,7 +44,9 @@ func (h *handler) limit(next http.Handler) http.Handler {
 				message: "API key required: send it in the X-API-KEY header."}
 		}
 		r = r.WithContext(context.WithValue(r.Context(), authCtx{}, a))
-		if h.Limiter == nil {
+		if h.Limiter == nil || a.status == http.StatusServiceUnavailable {
+			// No limiter, or the key could not be checked (the database
+			// is down: 503, not counted against the client IP's budget).
 			next.ServeHTTP(w, r)
 			return
 		}
