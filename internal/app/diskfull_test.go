@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -62,10 +61,11 @@ func fillDisk(t *testing.T, dir string) {
 func TestFullDiskFailsReadiness(t *testing.T) {
 	t.Parallel()
 	dir := mountTmpfs(t, "64m")
+	logs := &lockedBuffer{}
 	_, lines := serveDemo(t, map[string]string{
 		"EFACTURA_DATA_DIR": dir,
 		"DATABASE_URL":      "sqlite:" + filepath.Join(dir, "efactura.db"),
-	}, io.Discard)
+	}, logs)
 	base := lines["url"]
 	code, body := get(t, http.DefaultClient, base+"/readyz", nil)
 	require.Equal(t, 200, code, body)
@@ -94,4 +94,6 @@ func TestFullDiskFailsReadiness(t *testing.T) {
 	require.Equal(t, 200, code, body)
 	_, body = get(t, http.DefaultClient, base+"/metrics", nil)
 	require.Contains(t, body, `efactura_dependency_up{dependency="disk"} 1`)
+	require.Equal(t, 1, strings.Count(logs.String(), "local disk not writable"), "logged once, not per probe")
+	require.Equal(t, 1, strings.Count(logs.String(), "local disk writable again"))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -210,10 +211,13 @@ const probeBytes = 4096
 // diskWritable is the "disk" readiness check: in each directory it
 // creates a file, writes probeBytes, syncs it to disk and removes it. A
 // full disk (ENOSPC), a quota, a read-only remount or a lost mount fails
-// it, naming the directory.
-func diskWritable(dirs []string) check {
+// it, naming the directory. The change of state (failing, writable again)
+// is logged once each, not per probe.
+func diskWritable(dirs []string, logger *slog.Logger) check {
 	buf := make([]byte, probeBytes)
-	return func(ctx context.Context) error {
+	var mu sync.Mutex
+	failing := false
+	probe := func(ctx context.Context) error {
 		for _, dir := range dirs {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -223,6 +227,23 @@ func diskWritable(dirs []string) check {
 			}
 		}
 		return nil
+	}
+	return func(ctx context.Context) error {
+		err := probe(ctx)
+		if ctx.Err() != nil {
+			return err // our deadline: no verdict on the disk
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err != nil && !failing:
+			logger.Error("local disk not writable: this replica is not ready (/readyz 503) until it is",
+				slog.String("error", err.Error()))
+		case err == nil && failing:
+			logger.Info("local disk writable again: ready")
+		}
+		failing = err != nil
+		return err
 	}
 }
 

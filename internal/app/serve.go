@@ -108,7 +108,7 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 	// write: disk full, I/O error). All of them: efactura_dependency_up.
 	required := map[string]check{"database": e.Store.Ping, "jobs": jobQueueCheck(runner)}
 	if dirs := localWriteDirs(cfg.DatabaseURL, cfg.LogFile); len(dirs) > 0 {
-		required["disk"] = diskWritable(dirs)
+		required["disk"] = diskWritable(dirs, e.Logger)
 	}
 	degradable := map[string]check{
 		"anaf":    (&cachedProbe{ttl: ANAFProbeEvery, check: anafReachable(cfg.ANAFBaseURL, nil)}).Check,
