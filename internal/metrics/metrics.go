@@ -271,7 +271,8 @@ type checksCollector struct {
 }
 
 // RegisterChecks exports efactura_dependency_up{dependency}: 1 when the
-// check passes at scrape time, 0 when it fails (each bounded by 2 s; pass
+// check passes at scrape time, 0 when it fails (in parallel, bounded by
+// checkBudget; pass
 // cached or cheap checks — the health endpoint's own). The degraded states
 // of /api/v1/health (Redis, ANAF, storage) and the readiness conditions
 // (database, jobs, local disk) all show here.
@@ -296,16 +297,25 @@ func (c *checksCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	checks := c.checks
 	c.mu.Unlock()
+	// All at once, each within the scrape's budget.
+	ctx, cancel := context.WithTimeout(context.Background(), checkBudget)
+	defer cancel()
+	var wg sync.WaitGroup
 	for name, check := range checks {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		v := 1.0
-		if check(ctx) != nil {
-			v = 0
-		}
-		cancel()
-		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, v, name)
+		wg.Go(func() {
+			v := 1.0
+			if check(ctx) != nil {
+				v = 0
+			}
+			ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, v, name)
+		})
 	}
+	wg.Wait()
 }
+
+// checkBudget bounds the dependency checks of one scrape (run in
+// parallel; Prometheus's default scrape timeout is 10 s).
+const checkBudget = 5 * time.Second
 
 // ---- figures read from the store at scrape time
 

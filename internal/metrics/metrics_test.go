@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -173,4 +174,23 @@ func TestMadeUpMethodsAddNoSeries(t *testing.T) {
 		require.Equal(t, std, MethodLabel(std))
 	}
 	require.Equal(t, "OTHER", MethodLabel("get"), "methods are case-sensitive")
+}
+
+// TestDependencyUp: efactura_dependency_up is 1 for a passing check and 0
+// for a failing one, at scrape time; a second registration replaces the checks.
+func TestDependencyUp(t *testing.T) {
+	t.Parallel()
+	m := New(nil)
+	down := errors.New("down")
+	m.RegisterChecks(map[string]func(context.Context) error{
+		"database": func(context.Context) error { return nil },
+		"redis":    func(context.Context) error { return down },
+	})
+	out := scrape(t, m)
+	require.Contains(t, out, `efactura_dependency_up{dependency="database"} 1`)
+	require.Contains(t, out, `efactura_dependency_up{dependency="redis"} 0`)
+	m.RegisterChecks(map[string]func(context.Context) error{"redis": func(context.Context) error { return nil }})
+	out = scrape(t, m)
+	require.Contains(t, out, `efactura_dependency_up{dependency="redis"} 1`)
+	require.NotContains(t, out, `dependency="database"`)
 }
