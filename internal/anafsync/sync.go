@@ -662,6 +662,18 @@ func (e *Engine) step(ctx context.Context, runID int64, owner string, o StepOpti
 				}
 				return finish(quotaWait(err))
 			}
+			if err != nil && store.IsStorageError(err) {
+				// The archive's storage refuses writes (disk full, I/O
+				// error): every further message would fail the same way.
+				// Stop the step at once with the run open (this page is
+				// listed again; archived ones are skipped) and let the
+				// caller back off. The save may fail for the same reason:
+				// the last saved cursor then stands.
+				if serr := save(); serr != nil && !store.IsStorageError(serr) {
+					e.logger().Error("recording sync progress", slog.String("error", serr.Error()))
+				}
+				return res, false, fmt.Errorf("archiving message %s of CIF %s: %w", m.ID, company.CIF, err)
+			}
 			if err != nil {
 				pageFailed++
 				if !m.CreatedAt.IsZero() && e.now().Sub(m.CreatedAt) > AtRiskAge {

@@ -34,18 +34,22 @@ type Deps struct {
 	Store   *store.Store
 	BaseURL string // public URL, for download_url
 	Logger  *slog.Logger
-	// Checks adds dependency checks to /health (name → error); the database is always checked.
+	// Checks adds dependency checks to /health (name → error) whose
+	// failure is 503 "unhealthy" (the job queue); the database is always checked.
 	Checks map[string]func(ctx context.Context) error
 	// Degradable adds checks whose failure reports "degraded" (status
-	// "degraded", still 200), not 503: ANAF's reachability, whose outage
-	// must not take replicas out of service. Cache them (they run per request).
+	// "degraded", still 200), not 503: ANAF's reachability, Redis (the
+	// rate limits fall back to per-replica ones), storage and the local
+	// disk — outages that must not turn health red. Cache them (they run
+	// per request).
 	Degradable map[string]func(ctx context.Context) error
 	// StartSync queues a sync of the company now (POST /api/v1/sync); nil answers 503.
 	StartSync func(ctx context.Context, companyID int64) (runID int64, err error)
 
 	// Limiter counts requests per key and per client IP (PRODUCT.md §4,
 	// §9); nil: no rate limits. ratelimit.Open gives the memory limiter,
-	// or the Redis one when REDIS_URL is set (shared by replicas).
+	// or, when REDIS_URL is set, the Redis one shared by replicas that
+	// falls back to in-process limits while Redis is down (Failover).
 	Limiter ratelimit.Limiter
 	// KeyPerMin is the limit per API key and minute (0: 600);
 	// IPPerMin the limit per client IP and minute for requests without a
@@ -183,6 +187,10 @@ func apiKeyFrom(r *http.Request) string {
 	return ""
 }
 
+// authenticate looks the key up: 401 when it is missing, malformed,
+// unknown or revoked; 503 SERVICE_UNAVAILABLE when the lookup itself fails
+// (the database is down or busy), logged with the request id, so that a
+// client never takes a database hiccup for a revoked key.
 func (h *handler) authenticate(ctx context.Context, key string) (*principal, int, string, string) {
 	if key == "" {
 		return nil, http.StatusUnauthorized, "MISSING_API_KEY", "API key required: send it in the X-API-KEY header."
@@ -191,14 +199,19 @@ func (h *handler) authenticate(ctx context.Context, key string) (*principal, int
 		return nil, http.StatusUnauthorized, "INVALID_API_KEY_FORMAT", "The API key is not in the expected format (efk_…)."
 	}
 	k, err := h.Store.APIKeyByHash(ctx, auth.HashAPIKey(key))
-	if err != nil {
+	if err == nil {
+		var c *store.Company
+		if c, err = h.Store.CompanyByID(ctx, k.CompanyID); err == nil {
+			return &principal{key: k, company: c}, 0, "", ""
+		}
+	}
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, http.StatusUnauthorized, "INVALID_API_KEY", "The API key is invalid or has been revoked."
 	}
-	c, err := h.Store.CompanyByID(ctx, k.CompanyID)
-	if err != nil {
-		return nil, http.StatusUnauthorized, "INVALID_API_KEY", "The API key is invalid or has been revoked."
-	}
-	return &principal{key: k, company: c}, 0, "", ""
+	h.Logger.ErrorContext(ctx, "api: looking up an API key failed", slog.String("request_id", httpserver.RequestIDFrom(ctx)),
+		slog.String("error", err.Error()))
+	return nil, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE",
+		"The API key could not be checked because the database is unavailable; try again shortly."
 }
 
 // authCtx carries the outcome of authenticating the request's key, done
@@ -227,6 +240,9 @@ func (h *handler) withKey(scope string, next func(http.ResponseWriter, *http.Req
 		a := h.authOf(r)
 		p := a.p
 		if p == nil {
+			if a.status == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", "5")
+			}
 			writeError(w, a.status, a.code, a.message)
 			return
 		}

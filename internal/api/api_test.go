@@ -106,14 +106,26 @@ func (f *fixture) testHealth(t *testing.T) {
 
 	t.Run("failing dependency", func(t *testing.T) {
 		h := New(Deps{Store: f.st, Checks: map[string]func(context.Context) error{
-			"redis": func(context.Context) error { return errors.New("connection refused") },
+			"jobs": func(context.Context) error { return errors.New("connection refused") },
 		}})
 		rec := serve(h, "/api/v1/health")
 		require.Equal(t, http.StatusServiceUnavailable, rec.Code)
 		m := decode(t, rec.Body.Bytes())
 		require.Equal(t, "unhealthy", m["status"])
-		require.Equal(t, map[string]any{"database": "healthy", "redis": "unhealthy"}, m["checks"])
+		require.Equal(t, map[string]any{"database": "healthy", "jobs": "unhealthy"}, m["checks"])
 		require.NotContains(t, rec.Body.String(), "connection refused", "no internals in the answer")
+	})
+
+	t.Run("degraded dependency", func(t *testing.T) {
+		// Redis (limits fall back to per-replica ones), ANAF, storage, disk: 200.
+		h := New(Deps{Store: f.st, Degradable: map[string]func(context.Context) error{
+			"redis": func(context.Context) error { return errors.New("connection refused") },
+		}})
+		rec := serve(h, "/api/v1/health")
+		require.Equal(t, http.StatusOK, rec.Code)
+		m := decode(t, rec.Body.Bytes())
+		require.Equal(t, "degraded", m["status"])
+		require.Equal(t, map[string]any{"database": "healthy", "redis": "degraded"}, m["checks"])
 	})
 }
 

@@ -30,7 +30,9 @@ const MaxBodyBytes = 1 << 20
 // answer carries X-RateLimit-Limit, X-RateLimit-Remaining and
 // X-RateLimit-Reset (Unix seconds); a refused request is 429
 // RATE_LIMIT_EXCEEDED with Retry-After (seconds). When the limiter fails
-// (Redis down) the request goes through and the failure is logged.
+// the request goes through and the failure is logged (the gateway's Redis
+// limiter, ratelimit.Failover, never fails: it falls back to in-process
+// limits and logs the outage once).
 func (h *handler) limit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var a authResult
@@ -42,7 +44,9 @@ func (h *handler) limit(next http.Handler) http.Handler {
 				message: "API key required: send it in the X-API-KEY header."}
 		}
 		r = r.WithContext(context.WithValue(r.Context(), authCtx{}, a))
-		if h.Limiter == nil {
+		if h.Limiter == nil || a.status == http.StatusServiceUnavailable {
+			// No limiter, or the key could not be checked (the database
+			// is down: 503, not counted against the client IP's budget).
 			next.ServeHTTP(w, r)
 			return
 		}

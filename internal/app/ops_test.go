@@ -289,9 +289,10 @@ func (discardWriter) WriteHeader(int)             {}
 
 var _ = store.SQLite
 
-// TestReadyzRequiresRedisWhenConfigured: with REDIS_URL set, Redis is a
-// required dependency of /readyz and /api/v1/health.
-func TestReadyzRequiresRedisWhenConfigured(t *testing.T) {
+// TestRedisHealthyWhenConfigured: with REDIS_URL set and Redis up, the
+// gateway is ready and health reports redis "healthy". (Redis down is
+// "degraded", never a readiness failure: TestRedisOutageDegrades.)
+func TestRedisHealthyWhenConfigured(t *testing.T) {
 	t.Parallel()
 	redisURL := os.Getenv("EFACTURA_TEST_REDIS_URL")
 	if redisURL == "" {

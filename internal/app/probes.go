@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -144,13 +147,120 @@ func dbGate(st *store.Store, wait time.Duration, next http.Handler) http.Handler
 }
 
 // healthChecks are the required checks /api/v1/health adds to its own
-// database check.
+// database check (503 when one fails): every readiness check but the
+// database (checked by the handler itself) and the local disk (below).
 func healthChecks(required map[string]check) map[string]func(context.Context) error {
 	out := map[string]func(context.Context) error{}
 	for n, c := range required {
-		if n != "database" {
+		if n != "database" && n != "disk" {
 			out[n] = c
 		}
 	}
 	return out
+}
+
+// healthDegradable are the checks /api/v1/health reports as "degraded"
+// (200): the degradable ones, and the local disk — it takes this replica
+// out of the load balancer (/readyz), but the database still answers, and
+// PRODUCT.md §4 keeps health's 503 for a failing database.
+func healthDegradable(required, degradable map[string]check) map[string]func(context.Context) error {
+	out := map[string]func(context.Context) error{}
+	for n, c := range degradable {
+		out[n] = c
+	}
+	if c, ok := required["disk"]; ok {
+		out["disk"] = c
+	}
+	return out
+}
+
+// RedisProbeEvery: /api/v1/health and the metrics ping Redis at most this
+// often (the rate limiter notices an outage on its own, per request).
+const RedisProbeEvery = 5 * time.Second
+
+// localWriteDirs are the local directories the gateway must be able to
+// write: the SQLite database's (not a PostgreSQL server's), the log
+// file's (EFACTURA_LOG_FILE) and the temp dir; duplicates once.
+func localWriteDirs(databaseURL, logFile string) []string {
+	var dirs []string
+	if d, ok := store.SQLiteDir(databaseURL); ok {
+		dirs = append(dirs, d)
+	}
+	if logFile != "" {
+		dirs = append(dirs, filepath.Dir(logFile))
+	}
+	dirs = append(dirs, os.TempDir())
+	seen := map[string]bool{}
+	out := dirs[:0]
+	for _, d := range dirs {
+		if abs, err := filepath.Abs(d); err == nil {
+			d = abs
+		}
+		if !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// probeBytes is what the disk probe writes: one page, so a file system
+// with no free block fails it (creating an empty file may still succeed).
+const probeBytes = 4096
+
+// diskWritable is the "disk" readiness check: in each directory it
+// creates a file, writes probeBytes, syncs it to disk and removes it. A
+// full disk (ENOSPC), a quota, a read-only remount or a lost mount fails
+// it, naming the directory. The change of state (failing, writable again)
+// is logged once each, not per probe.
+func diskWritable(dirs []string, logger *slog.Logger) check {
+	buf := make([]byte, probeBytes)
+	var mu sync.Mutex
+	failing := false
+	probe := func(ctx context.Context) error {
+		for _, dir := range dirs {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := writeProbe(dir, buf); err != nil {
+				return fmt.Errorf("cannot write to %s: %w", dir, err)
+			}
+		}
+		return nil
+	}
+	return func(ctx context.Context) error {
+		err := probe(ctx)
+		if ctx.Err() != nil {
+			return err // our deadline: no verdict on the disk
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err != nil && !failing:
+			logger.Error("local disk not writable: this replica is not ready (/readyz 503) until it is",
+				slog.String("error", err.Error()))
+		case err == nil && failing:
+			logger.Info("local disk writable again: ready")
+		}
+		failing = err != nil
+		return err
+	}
+}
+
+func writeProbe(dir string, buf []byte) error {
+	f, err := os.CreateTemp(dir, ".efactura-probe-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	defer func() { _ = os.Remove(name) }()
+	if _, err := f.Write(buf); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }

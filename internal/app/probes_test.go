@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -127,4 +131,39 @@ func TestExhaustedPoolAnswers503(t *testing.T) {
 			require.Equal(t, http.StatusNoContent, rec.Code)
 		})
 	}
+}
+
+// TestLocalWriteDirs: the SQLite database's directory, the log file's and
+// the temp dir, each once; never anything for a PostgreSQL database.
+func TestLocalWriteDirs(t *testing.T) {
+	t.Parallel()
+	tmp := os.TempDir()
+	require.Equal(t, []string{tmp}, localWriteDirs("postgres://u@db.example/efactura", ""))
+	require.Equal(t, []string{"/var/lib/efactura", "/var/log/efactura", tmp},
+		localWriteDirs("sqlite:/var/lib/efactura/efactura.db", "/var/log/efactura/gw.log"))
+	require.Equal(t, []string{tmp}, localWriteDirs("sqlite:"+filepath.Join(tmp, "e.db"), filepath.Join(tmp, "gw.log")))
+}
+
+// TestDiskWritable: a writable directory passes and keeps no probe file;
+// a missing one fails naming it; the state change is logged once.
+func TestDiskWritable(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	require.NoError(t, diskWritable([]string{dir}, logger)(context.Background()))
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Empty(t, entries, "the probe file is removed")
+
+	gone := filepath.Join(dir, "gone")
+	c := diskWritable([]string{dir, gone}, logger)
+	for range 3 {
+		err := c(context.Background())
+		require.ErrorContains(t, err, gone)
+	}
+	require.Equal(t, 1, strings.Count(logs.String(), "local disk not writable"))
+	require.NoError(t, os.Mkdir(gone, 0o700))
+	require.NoError(t, c(context.Background()))
+	require.Equal(t, 1, strings.Count(logs.String(), "local disk writable again"))
 }

@@ -99,27 +99,51 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		ln.Close()
 		return fmt.Errorf("building web pages: %w", err)
 	}
-	// Probes: the database (always), Redis when configured and the job
-	// queue are required (/readyz, 503 in /api/v1/health); ANAF is only
-	// "degraded" in /api/v1/health, checked at most once a minute.
+	// Probes (PRODUCT.md §4, §9). Readiness (/readyz): the database, the
+	// job queue (both also 503 in /api/v1/health), and the local disk — a
+	// write probe of the SQLite file's directory, the log file's and the
+	// temp dir (never a write to a shared PostgreSQL, whose failure would
+	// take every replica out at once; "degraded" in health). Degraded only (200 in
+	// /api/v1/health, never readiness): Redis (the rate limits fall back
+	// to per-replica ones), ANAF (checked at most once a minute), and
+	// storage (this process's syncs back off after the database refused a
+	// write: disk full, I/O error). All of them: efactura_dependency_up.
 	required := map[string]check{"database": e.Store.Ping, "jobs": jobQueueCheck(runner)}
+	if dirs := localWriteDirs(cfg.DatabaseURL, cfg.LogFile); len(dirs) > 0 {
+		required["disk"] = diskWritable(dirs, e.Logger)
+	}
+	degradable := map[string]check{
+		"anaf":    (&cachedProbe{ttl: ANAFProbeEvery, check: anafReachable(cfg.ANAFBaseURL, nil)}).Check,
+		"storage": runner.StorageCheck,
+	}
 	// Rate limits: in memory, or shared by every replica through Redis when
-	// REDIS_URL is set (one Redis pool serves the limiter and its probe).
-	limiter, redisPing, closeLimiter, err := ratelimit.Open(cfg.RedisURL)
+	// REDIS_URL is set (one Redis pool serves the limiter and its probe);
+	// while Redis is down (also at start) they are kept in this process.
+	limiter, redisPing, closeLimiter, err := ratelimit.Open(cfg.RedisURL, e.Logger)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("REDIS_URL: %w", err)
 	}
 	defer func() { _ = closeLimiter() }()
 	if redisPing != nil {
-		required["redis"] = redisPing
+		pctx, pcancel := context.WithTimeout(ctx, 3*time.Second)
+		_ = redisPing(pctx) // logs "Redis is unavailable" now when it is: the gateway starts degraded
+		pcancel()
+		degradable["redis"] = (&cachedProbe{ttl: RedisProbeEvery, check: redisPing}).Check
 	}
-	anafProbe := &cachedProbe{ttl: ANAFProbeEvery, check: anafReachable(cfg.ANAFBaseURL, nil)}
+	all := map[string]func(context.Context) error{}
+	for n, c := range required {
+		all[n] = c
+	}
+	for n, c := range degradable {
+		all[n] = c
+	}
+	e.Metrics.RegisterChecks(all)
 	apiHandler := api.New(api.Deps{Store: e.Store, BaseURL: cfg.BaseURL, Logger: e.Logger,
 		Limiter: limiter, KeyPerMin: cfg.RateLimitKeyPerMin, IPPerMin: cfg.RateLimitIPPerMin,
 		TrustedProxies: cfg.TrustedProxies,
 		Checks:         healthChecks(required),
-		Degradable:     map[string]func(context.Context) error{"anaf": anafProbe.Check},
+		Degradable:     healthDegradable(required, degradable),
 		StartSync: func(ctx context.Context, companyID int64) (int64, error) {
 			run, err := runner.StartSync(ctx, companyID)
 			if run != nil {
@@ -156,7 +180,9 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 	csrf := http.NewCrossOriginProtection()
 	root.Handle("/", dbGate(e.Store, DBWait, csrf.Handler(sessions.LoadAndSave(webHandler))))
 
-	var h http.Handler = e.Metrics.Middleware(root)
+	// A made-up method is 501 before any mux (one series: route
+	// "unmatched", method "OTHER"), counted by the metrics middleware.
+	var h http.Handler = e.Metrics.Middleware(httpserver.KnownMethods(root))
 	h = httpserver.SecurityHeaders(cfg.Production(), h)
 	h = httpserver.Recover(e.Logger, h)
 	h = httpserver.AccessLog(e.Logger, h)

@@ -14,7 +14,8 @@ import (
 // line ends) to w: a header row in opts.Lang, then one row per invoice or,
 // with opts.Lines, per invoice line. Amounts, quantities and rates are the
 // decimal strings as written (dot separator); dates YYYY-MM-DD; the sync
-// time RFC 3339 in UTC. A text value starting with = + - @ or a tab gets a
+// time RFC 3339 in UTC. A value starting with = + - @, a tab or a carriage
+// return (text, and a date or amount that is not one) gets a
 // leading apostrophe so that a spreadsheet never runs it as a formula (the
 // names come from other companies' invoices). Errors: a row's ParsedJSON
 // that is not an invoice (with opts.Lines), or w's write error.
@@ -60,10 +61,10 @@ func csvValue(k kind, c cell) string {
 			return v
 		}
 		return defuse(v)
-	case kindText:
-		return defuse(c.text)
 	}
-	return c.text
+	// Text, and dates or ids as the document wrote them: a parsed invoice
+	// keeps an ill-formed date as it is, so it is defused like any text.
+	return defuse(c.text)
 }
 
 // defuse prefixes a text that a spreadsheet would read as a formula

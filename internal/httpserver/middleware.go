@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"mime"
 	"net"
@@ -91,6 +92,8 @@ func AccessLog(logger *slog.Logger, next http.Handler) http.Handler {
 		}
 		level := slog.LevelInfo
 		switch {
+		case sw.status == http.StatusNotImplemented:
+			level = slog.LevelWarn // a made-up method (KnownMethods): the client's doing
 		case sw.status >= 500:
 			level = slog.LevelError
 		case sw.status >= 400:
@@ -104,6 +107,31 @@ func AccessLog(logger *slog.Logger, next http.Handler) http.Handler {
 			slog.Int64("bytes", sw.bytes),
 			slog.Duration("duration", time.Since(start)),
 		)
+	})
+}
+
+// KnownMethods answers a request whose method is not one of RFC 9110's
+// (or PATCH) with 501 Not Implemented (RFC 9110 §9.1; under /api/ in the
+// API's JSON error shape, code METHOD_NOT_IMPLEMENTED) before any handler
+// or mux sees it, so a made-up method always gets the same answer
+// (and the same metrics series, whatever the path).
+func KnownMethods(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+			http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			// The API's error shape.
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotImplemented)
+			_, _ = io.WriteString(w, `{"error":"Not Implemented","message":"This HTTP method is not implemented.","code":"METHOD_NOT_IMPLEMENTED"}`+"\n")
+			return
+		}
+		http.Error(w, "This HTTP method is not implemented.", http.StatusNotImplemented)
 	})
 }
 

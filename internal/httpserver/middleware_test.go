@@ -340,3 +340,26 @@ func TestClientIP(t *testing.T) {
 		})
 	}
 }
+
+// TestKnownMethods: a made-up method is 501 before the handler runs (JSON
+// under /api/), the standard ones reach it.
+func TestKnownMethods(t *testing.T) {
+	t.Parallel()
+	reached := 0
+	h := KnownMethods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached++ }))
+	for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(m, "/x", nil))
+		require.Equal(t, http.StatusOK, rec.Code, m)
+	}
+	require.Equal(t, 8, reached)
+	for _, p := range []string{"/login", "/api/v1/invoices"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("FROBNICATE", p, nil))
+		require.Equal(t, http.StatusNotImplemented, rec.Code)
+		if p == "/api/v1/invoices" {
+			require.JSONEq(t, `{"error":"Not Implemented","message":"This HTTP method is not implemented.","code":"METHOD_NOT_IMPLEMENTED"}`, rec.Body.String())
+		}
+	}
+	require.Equal(t, 8, reached)
+}

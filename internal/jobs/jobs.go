@@ -9,7 +9,11 @@
 //     makes it available again at once, without spending an attempt), so a
 //     long sync is a chain of short executions and a worker killed with
 //     its process loses at most one step; the cursor is in sync_runs.
-//     ANAF's quota exhausted: it snoozes until the reset.
+//     ANAF's quota exhausted: it snoozes until the reset. The archive's
+//     storage refusing writes (store.IsStorageError: disk full, I/O
+//     error): the step stops at the first refused write and the job
+//     snoozes StorageBackoff, doubling per consecutive failure up to
+//     StorageBackoffMax; logged once per state change (StorageCheck).
 //   - schedule_syncs (periodic, every ScheduleEvery): opens a run and
 //     enqueues sync_company for each company with auto-sync whose interval
 //     has passed, and re-enqueues open runs whose job died (no progress for
@@ -34,6 +38,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -60,8 +65,13 @@ const (
 	StaleAfter    = 20 * time.Second
 	ScheduleEvery = 10 * time.Second
 	RefreshEvery  = time.Hour
-	RefreshAhead  = 7 * 24 * time.Hour
-	QuotaKeep     = 48 * time.Hour
+	// StorageBackoff is the first wait of a sync whose archive storage
+	// refuses writes (disk full, I/O error); it doubles per consecutive
+	// failure up to StorageBackoffMax.
+	StorageBackoff    = 30 * time.Second
+	StorageBackoffMax = 10 * time.Minute
+	RefreshAhead      = 7 * 24 * time.Hour
+	QuotaKeep         = 48 * time.Hour
 )
 
 // SyncCompanyArgs is the sync_company job: one step of run RunID of company CompanyID.
@@ -113,6 +123,8 @@ type Options struct {
 	StepDuration time.Duration
 	// ScheduleEvery overrides the scheduler period (tests); default ScheduleEvery.
 	ScheduleEvery time.Duration
+	// StorageBackoff overrides the first storage back-off (tests); default StorageBackoff.
+	StorageBackoff time.Duration
 	// Observe, when set, is told of every job execution: its kind, outcome
 	// ("ok", "snoozed", "cancelled", "error") and run time (metrics).
 	Observe func(kind, outcome string, d time.Duration)
@@ -123,6 +135,11 @@ type Runner struct {
 	opts   Options
 	client *river.Client[*sql.Tx]
 	log    *slog.Logger
+
+	storageMu    sync.Mutex
+	storageErr   error     // the last storage error of a sync step; nil once a step succeeds again
+	storageSince time.Time // when storageErr began
+	storageFails int       // consecutive steps stopped by a storage error
 }
 
 func driverFor(st *store.Store) riverdriver.Driver[*sql.Tx] {
@@ -185,6 +202,9 @@ func New(o Options) (*Runner, error) {
 	}
 	if o.ScheduleEvery <= 0 {
 		o.ScheduleEvery = ScheduleEvery
+	}
+	if o.StorageBackoff <= 0 {
+		o.StorageBackoff = StorageBackoff
 	}
 	r := &Runner{opts: o, log: o.Logger}
 	workers := river.NewWorkers()
@@ -279,13 +299,23 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncCompanyArgs]) 
 	owner := fmt.Sprintf("%s/job-%d", e.Owner(), job.ID)
 	res, done, err := e.Step(ctx, job.Args.RunID, owner, anafsync.StepOptions{MaxDuration: w.r.opts.StepDuration})
 	var qw *anafsync.QuotaWaitError
+	if err == nil {
+		w.r.storageRecovered()
+	}
 	switch {
 	case done:
 		// Finished (ok, partial or failed: the run row says how); a failed
 		// run is not retried by River — the next scheduled run tries again.
+		if store.IsStorageError(err) {
+			w.r.storageFailed(err)
+		}
 		return nil
 	case err == nil:
 		return river.JobSnooze(0) // more pages: continue at once, in a fresh short execution
+	case store.IsStorageError(err):
+		// The archive's disk is full or failing: the step stopped at the
+		// first refused write; wait (longer each time) instead of retrying.
+		return river.JobSnooze(w.r.storageFailed(err))
 	case errors.As(err, &qw):
 		return river.JobSnooze(max(time.Until(qw.Until), time.Second))
 	case errors.Is(err, anafsync.ErrBusy), errors.Is(err, anafsync.ErrLeaseLost):
@@ -301,6 +331,56 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncCompanyArgs]) 
 		_ = res
 		return err
 	}
+}
+
+// storageFailed records a sync step stopped by a storage error and
+// returns how long to wait: StorageBackoff, doubled per consecutive
+// failure, at most StorageBackoffMax. Logged once when the state begins
+// (and at most every StorageBackoffMax while it lasts), not per step.
+func (r *Runner) storageFailed(err error) time.Duration {
+	r.storageMu.Lock()
+	defer r.storageMu.Unlock()
+	first := r.storageErr == nil
+	if first {
+		r.storageSince = time.Now()
+	}
+	r.storageErr = err
+	r.storageFails++
+	wait := r.opts.StorageBackoff
+	for i := 1; i < r.storageFails && wait < StorageBackoffMax; i++ {
+		wait *= 2
+	}
+	wait = min(wait, StorageBackoffMax)
+	if first {
+		r.log.Error("sync stopped: the archive's storage refuses writes (disk full or failing); syncs back off until it accepts them again",
+			slog.String("error", err.Error()), slog.Duration("retry_in", wait))
+	}
+	return wait
+}
+
+// storageRecovered ends the storage-failure state after a step that
+// stored what it had to (logged once).
+func (r *Runner) storageRecovered() {
+	r.storageMu.Lock()
+	defer r.storageMu.Unlock()
+	if r.storageErr == nil {
+		return
+	}
+	r.log.Info("the archive's storage accepts writes again; syncs resumed",
+		slog.Duration("failing_for", time.Since(r.storageSince).Round(time.Second)), slog.Int("steps_backed_off", r.storageFails))
+	r.storageErr, r.storageFails = nil, 0
+}
+
+// StorageCheck reports the storage error that stopped this process's last
+// sync step, or nil when none did since the last successful step: the
+// "storage" check of /api/v1/health (degraded) and of the metrics.
+func (r *Runner) StorageCheck(context.Context) error {
+	r.storageMu.Lock()
+	defer r.storageMu.Unlock()
+	if r.storageErr != nil {
+		return fmt.Errorf("since %s: %w", r.storageSince.UTC().Format(time.RFC3339), r.storageErr)
+	}
+	return nil
 }
 
 // ---- schedule_syncs

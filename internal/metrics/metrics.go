@@ -3,7 +3,8 @@
 //
 //   - efactura_http_requests_total{route,method,status} and
 //     efactura_http_request_duration_seconds{route,method} (route is the
-//     ServeMux pattern, e.g. "GET /api/v1/invoices/{id}", never the path);
+//     ServeMux pattern, e.g. "GET /api/v1/invoices/{id}", never the path;
+//     method is a standard one or "OTHER");
 //   - efactura_db_connections{state="open|in_use|idle|max"},
 //     efactura_db_wait_total, efactura_db_wait_seconds_total (sql.DBStats);
 //   - efactura_jobs_total{kind,outcome}, efactura_job_duration_seconds{kind};
@@ -13,6 +14,7 @@
 //   - efactura_anaf_quota_remaining{quota}, efactura_anaf_token_expiry_days,
 //     efactura_anaf_reconnect_needed, efactura_last_backup_timestamp_seconds
 //     (read from the store at scrape time);
+//   - efactura_dependency_up{dependency} 1|0 (RegisterChecks, at scrape time);
 //   - efactura_build_info{version,goversion} 1.
 package metrics
 
@@ -27,6 +29,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,6 +51,7 @@ type Metrics struct {
 	archived     prometheus.Counter
 	anafCalls    *prometheus.CounterVec
 	anafDuration *prometheus.HistogramVec
+	checks       *checksCollector
 }
 
 // New registers the gateway's series (and build info) on reg; reg nil
@@ -170,11 +174,24 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 			if route == "" {
 				route = "unmatched"
 			}
-			m.httpRequests.WithLabelValues(route, r.Method, strconv.Itoa(sw.status)).Inc()
-			m.httpDuration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+			method := MethodLabel(r.Method)
+			m.httpRequests.WithLabelValues(route, method, strconv.Itoa(sw.status)).Inc()
+			m.httpDuration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// MethodLabel is the method label of a request: one of RFC 9110's
+// methods (and PATCH) as sent, anything else "OTHER", so a client making
+// methods up cannot add series.
+func MethodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "OTHER"
 }
 
 // ---- ANAF, jobs, sync
@@ -244,6 +261,61 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.idle, prometheus.CounterValue, float64(s.MaxIdleTimeClosed), "max_idle_time")
 	ch <- prometheus.MustNewConstMetric(c.idle, prometheus.CounterValue, float64(s.MaxLifetimeClosed), "max_lifetime")
 }
+
+// ---- dependency checks
+
+type checksCollector struct {
+	mu     sync.Mutex
+	checks map[string]func(context.Context) error
+	up     *prometheus.Desc
+}
+
+// RegisterChecks exports efactura_dependency_up{dependency}: 1 when the
+// check passes at scrape time, 0 when it fails (in parallel, bounded by
+// checkBudget; pass
+// cached or cheap checks — the health endpoint's own). The degraded states
+// of /api/v1/health (Redis, ANAF, storage) and the readiness conditions
+// (database, jobs, local disk) all show here.
+// A second call (Serve run again with the same Metrics) replaces the checks.
+func (m *Metrics) RegisterChecks(checks map[string]func(context.Context) error) {
+	if m.checks != nil {
+		m.checks.mu.Lock()
+		m.checks.checks = checks
+		m.checks.mu.Unlock()
+		return
+	}
+	m.checks = &checksCollector{checks: checks,
+		up: prometheus.NewDesc("efactura_dependency_up",
+			"1 when the dependency's check passes at scrape time, 0 when it fails (database, jobs, disk: readiness; redis, anaf, storage: degraded in /api/v1/health).",
+			[]string{"dependency"}, nil)}
+	m.reg.MustRegister(m.checks)
+}
+
+func (c *checksCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.up }
+
+func (c *checksCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	checks := c.checks
+	c.mu.Unlock()
+	// All at once, each within the scrape's budget.
+	ctx, cancel := context.WithTimeout(context.Background(), checkBudget)
+	defer cancel()
+	var wg sync.WaitGroup
+	for name, check := range checks {
+		wg.Go(func() {
+			v := 1.0
+			if check(ctx) != nil {
+				v = 0
+			}
+			ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, v, name)
+		})
+	}
+	wg.Wait()
+}
+
+// checkBudget bounds the dependency checks of one scrape (run in
+// parallel; Prometheus's default scrape timeout is 10 s).
+const checkBudget = 5 * time.Second
 
 // ---- figures read from the store at scrape time
 

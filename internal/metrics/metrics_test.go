@@ -2,7 +2,10 @@ package metrics
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -136,4 +139,58 @@ func TestGuard(t *testing.T) {
 			}
 		})
 	}
+}
+
+// seriesCount counts the efactura_http_* samples a scrape exposes.
+func seriesCount(t *testing.T, m *Metrics) int {
+	t.Helper()
+	n := 0
+	for _, l := range strings.Split(scrape(t, m), "\n") {
+		if strings.HasPrefix(l, "efactura_http_") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestMadeUpMethodsAddNoSeries: methods outside the standard set are
+// labelled OTHER, so after one request with a made-up method, 100 more
+// with random methods (and random paths under a catch-all) add no series.
+func TestMadeUpMethodsAddNoSeries(t *testing.T) {
+	t.Parallel()
+	m := New(prometheus.NewRegistry())
+	root := http.NewServeMux()
+	root.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	h := m.Middleware(root)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("FIRSTMADEUP", "/a", nil))
+	before := seriesCount(t, m)
+	for i := range 100 {
+		req := httptest.NewRequest(fmt.Sprintf("M%dX%d", i, rand.IntN(1e6)), fmt.Sprintf("/p%d/%d", i, rand.IntN(1e6)), nil)
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	require.Equal(t, before, seriesCount(t, m))
+	require.Contains(t, scrape(t, m), `efactura_http_requests_total{method="OTHER",route="/",status="404"} 101`)
+	for _, std := range []string{"GET", "PATCH", "OPTIONS"} {
+		require.Equal(t, std, MethodLabel(std))
+	}
+	require.Equal(t, "OTHER", MethodLabel("get"), "methods are case-sensitive")
+}
+
+// TestDependencyUp: efactura_dependency_up is 1 for a passing check and 0
+// for a failing one, at scrape time; a second registration replaces the checks.
+func TestDependencyUp(t *testing.T) {
+	t.Parallel()
+	m := New(nil)
+	down := errors.New("down")
+	m.RegisterChecks(map[string]func(context.Context) error{
+		"database": func(context.Context) error { return nil },
+		"redis":    func(context.Context) error { return down },
+	})
+	out := scrape(t, m)
+	require.Contains(t, out, `efactura_dependency_up{dependency="database"} 1`)
+	require.Contains(t, out, `efactura_dependency_up{dependency="redis"} 0`)
+	m.RegisterChecks(map[string]func(context.Context) error{"redis": func(context.Context) error { return nil }})
+	out = scrape(t, m)
+	require.Contains(t, out, `efactura_dependency_up{dependency="redis"} 1`)
+	require.NotContains(t, out, `dependency="database"`)
 }

@@ -152,23 +152,24 @@ func TestRedis(t *testing.T) {
 	})
 
 	t.Run("Open", func(t *testing.T) {
-		l, ping, closeFn, err := Open(u)
+		l, ping, closeFn, err := Open(u, nil)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = closeFn() })
-		require.IsType(t, &Redis{}, l)
+		require.IsType(t, &Failover{}, l)
+		contract(t, l, randomPrefix(t)+"open")
 		require.NoError(t, ping(context.Background()))
 	})
 }
 
 func TestOpen(t *testing.T) {
 	t.Parallel()
-	l, ping, closeFn, err := Open("")
+	l, ping, closeFn, err := Open("", nil)
 	require.NoError(t, err)
 	require.IsType(t, &Memory{}, l)
 	require.Nil(t, ping)
 	require.NoError(t, closeFn())
 
-	_, _, _, err = Open("redis://user:s3cret@[::1")
+	_, _, _, err = Open("redis://user:s3cret@[::1", nil)
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "s3cret")
 }

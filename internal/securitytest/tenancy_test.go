@@ -137,7 +137,7 @@ func (r *tenancyRig) requireSeesNothing(t *testing.T, b *browser, c *store.Compa
 		api := r.apiReq(t, "GET", "/api/v1/invoices", key, nil)
 		if api.Status == http.StatusOK {
 			var body struct {
-				Data       []json.RawMessage `json:"data"`
+				Data       []json.RawMessage   `json:"data"`
 				Pagination struct{ Total int } `json:"pagination"`
 			}
 			require.NoError(t, json.Unmarshal([]byte(api.Body), &body))
