@@ -144,7 +144,7 @@ func (e *Engine) userToken(ctx context.Context, client *anaf.Client, uid int64) 
 			e.logger().Error("marking ANAF connection", slog.String("error", serr.Error()))
 		}
 		actor := uid
-		_ = e.Store.Audit(ctx, &store.AuditEvent{ActorID: &actor, Action: "anaf.token_undecryptable", Target: fmt.Sprintf("user:%d", uid),
+		_ = e.Store.Audit(ctx, &store.AuditEvent{ActorID: &actor, Action: store.ActionANAFTokenUndecryptable, Target: store.TargetUser(uid),
 			Details: "the stored ANAF token cannot be decrypted with EFACTURA_ENCRYPTION_KEY (was the key changed or removed?)"})
 		return nil, fmt.Errorf("%w (the stored ANAF token cannot be decrypted with EFACTURA_ENCRYPTION_KEY: was the key changed?)", ErrReconnectNeeded)
 	}
@@ -184,7 +184,7 @@ func (e *Engine) covered(ctx context.Context, company *store.Company, userID int
 	company.Status = store.CompanyVerified
 	if changed {
 		uid := userID
-		_ = e.Store.Audit(ctx, &store.AuditEvent{ActorID: &uid, Action: "company.verified", Target: "company:" + company.CIF,
+		_ = e.Store.Audit(ctx, &store.AuditEvent{ActorID: &uid, Action: store.ActionCompanyVerified, Target: store.TargetCompany(company.CIF),
 			Details: fmt.Sprintf("actor=system: ANAF answered for CIF %s with the ANAF connection of user %d", company.CIF, userID)})
 	}
 }
@@ -299,8 +299,8 @@ func (e *Engine) refreshLocked(ctx, wctx context.Context, st *store.Store, clien
 			e.logger().Error("marking the ANAF connection reconnect_needed", slog.Int64("user_id", t.userID), slog.String("error", serr.Error()))
 		}
 		uid := t.userID
-		if aerr := e.Store.Audit(wctx, &store.AuditEvent{ActorID: &uid, Action: "anaf.refresh_failed",
-			Target: fmt.Sprintf("user:%d", uid), Details: err.Error()}); aerr != nil {
+		if aerr := e.Store.Audit(wctx, &store.AuditEvent{ActorID: &uid, Action: store.ActionANAFRefreshFailed,
+			Target: store.TargetUser(uid), Details: err.Error()}); aerr != nil {
 			e.logger().Error("auditing the ANAF refresh failure", slog.String("error", aerr.Error()))
 		}
 		return nil, fmt.Errorf("%w (%w)", ErrReconnectNeeded, err)

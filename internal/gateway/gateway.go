@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -53,29 +54,75 @@ type Actor struct {
 // Impersonated reports whether an admin acts as the user.
 func (a Actor) Impersonated() bool { return a.ImpersonatorID != 0 }
 
-// Error is a refusal the user can act on: Code names the message in the
-// page catalogs ("tenancy." + Code), Status is the HTTP status a door
-// answers with, and Msg is the English sentence (CLI, logs, API).
+// Kind says what sort of refusal an Error is; each door maps it to its
+// own answer in one place (web: a page or a flash, API: a status and
+// code, CLI: exit 1 with one line).
+type Kind int
+
+// Kinds of Error.
+const (
+	// KindNotFound: it does not exist, or the principal may not know it does (404).
+	KindNotFound Kind = iota + 1
+	// KindForbidden: the principal may see it but not do this (403).
+	KindForbidden
+	// KindInvalid: the input is wrong; Field names the input when one is to blame (422).
+	KindInvalid
+	// KindConflict: the state does not allow it (409, or 422 on a form).
+	KindConflict
+	// KindUnavailable: a dependency is down; try again later (503).
+	KindUnavailable
+)
+
+// Error is a refusal the principal can act on. Code names the message in
+// the page catalogs ("tenancy." + Code) and in API error codes; Msg is the
+// safe English sentence (CLI, logs, API); Cause, when set, is the internal
+// error, logged and never shown.
 type Error struct {
-	Code   string
-	Status int
-	Msg    string
+	Kind  Kind
+	Code  string
+	Field string
+	Msg   string
+	Cause error
 }
 
 func (e *Error) Error() string { return e.Msg }
 
+// Unwrap returns the internal cause.
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Is matches errors of the same Code, so a wrapped copy still is ErrLastOwner.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+// HTTPStatus is the status a web or API answer carries for the error.
+func (e *Error) HTTPStatus() int {
+	switch e.Kind {
+	case KindNotFound:
+		return http.StatusNotFound
+	case KindForbidden:
+		return http.StatusForbidden
+	case KindConflict, KindInvalid:
+		return http.StatusUnprocessableEntity
+	case KindUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
 // The refusals of the tenancy use cases. ErrNotFound covers everything a
 // user may not know exists (another company, someone else's invitation).
 var (
-	ErrNotFound      = &Error{"not_found", 404, "not found"}
-	ErrImpersonating = &Error{"impersonating", 403, "an administrator impersonating a user cannot create credentials or lend ANAF connections: " +
+	ErrNotFound      = &Error{Kind: KindNotFound, Code: "not_found", Msg: "not found"}
+	ErrImpersonating = &Error{Kind: KindForbidden, Code: "impersonating", Msg: "an administrator impersonating a user cannot create credentials or lend ANAF connections: " +
 		"no API keys, invitations, ANAF connections or consent changes while impersonating"}
-	ErrLastOwner     = &Error{"last_owner", 422, "the last owner cannot leave or step down: make another member owner first, or delete the company"}
-	ErrAlreadyMember = &Error{"already_member", 422, "that user is already a member of the company"}
-	ErrInvitePending = &Error{"invite_pending", 422, "that address already has a pending invitation to the company"}
-	ErrBadRole       = &Error{"bad_role", 422, "the role must be owner or member"}
-	ErrBadEmail      = &Error{"bad_email", 422, "enter a valid e-mail address"}
-	ErrSelf          = &Error{"self", 422, "use Leave to leave a company yourself"}
+	ErrLastOwner     = &Error{Kind: KindConflict, Code: "last_owner", Msg: "the last owner cannot leave or step down: make another member owner first, or delete the company"}
+	ErrAlreadyMember = &Error{Kind: KindConflict, Code: "already_member", Field: "email", Msg: "that user is already a member of the company"}
+	ErrInvitePending = &Error{Kind: KindConflict, Code: "invite_pending", Field: "email", Msg: "that address already has a pending invitation to the company"}
+	ErrBadRole       = &Error{Kind: KindInvalid, Code: "bad_role", Field: "role", Msg: "the role must be owner or member"}
+	ErrBadEmail      = &Error{Kind: KindInvalid, Code: "bad_email", Field: "email", Msg: "enter a valid e-mail address"}
+	ErrSelf          = &Error{Kind: KindInvalid, Code: "self", Msg: "use Leave to leave a company yourself"}
 )
 
 func (s *Service) now() time.Time {
@@ -103,7 +150,7 @@ func (s *Service) audit(ctx context.Context, a Actor, action string, c *store.Co
 	}
 	e := &store.AuditEvent{Action: action, Details: details, IP: a.IP}
 	if c != nil {
-		e.Target = "company:" + c.CIF
+		e.Target = store.TargetCompany(c.CIF)
 	}
 	if a.UserID > 0 {
 		id := a.UserID
@@ -175,7 +222,7 @@ func (s *Service) ViewableCompany(ctx context.Context, a Actor, companyID int64)
 }
 
 // ErrUnverified: the company is not verified by ANAF yet, so it shows nothing from ANAF.
-var ErrUnverified = &Error{"unverified", 404, "this company is not verified by ANAF yet: it shows nothing from ANAF until an ANAF call " +
+var ErrUnverified = &Error{Kind: KindNotFound, Code: "unverified", Msg: "this company is not verified by ANAF yet: it shows nothing from ANAF until an ANAF call " +
 	"made with the connection of a member who lends it (consent) succeeds for its CIF"}
 
 // normRole checks a role name ("" is member).

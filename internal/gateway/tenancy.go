@@ -82,7 +82,7 @@ func (s *Service) AddCompany(ctx context.Context, a Actor, ownerID int64, digits
 				return nil, err
 			}
 		}
-		s.audit(ctx, a, "company.takeover", c, fmt.Sprintf("owner=%s; ANAF verified the CIF with their connection; removed: %s",
+		s.audit(ctx, a, store.ActionCompanyTakeover, c, fmt.Sprintf("owner=%s; ANAF verified the CIF with their connection; removed: %s",
 			s.userName(ctx, ownerID), strings.Join(removed, ", ")))
 		return &AddResult{Outcome: TookOver, Company: c}, nil
 	}
@@ -103,7 +103,7 @@ func (s *Service) createCompany(ctx context.Context, a Actor, ownerID int64, dig
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, a, "company.create", c, fmt.Sprintf("%s; owner=%s", c.Name, s.userName(ctx, ownerID)))
+	s.audit(ctx, a, store.ActionCompanyCreate, c, fmt.Sprintf("%s; owner=%s", c.Name, s.userName(ctx, ownerID)))
 	res := &AddResult{Outcome: Created, Company: c}
 	if res.VerifyErr = s.verify(ctx, ownerID, digits); res.VerifyErr == nil {
 		if _, err := s.Store.SetCompanyVerified(ctx, c.ID, ownerID); err != nil {
@@ -113,7 +113,7 @@ func (s *Service) createCompany(ctx context.Context, a Actor, ownerID int64, dig
 			return nil, err
 		}
 		c.Status = store.CompanyVerified
-		s.audit(ctx, a, "company.verified", c, "ANAF answered for the CIF with the connection of "+s.userName(ctx, ownerID))
+		s.audit(ctx, a, store.ActionCompanyVerified, c, "ANAF answered for the CIF with the connection of "+s.userName(ctx, ownerID))
 	}
 	return res, nil
 }
@@ -141,7 +141,7 @@ func (s *Service) requestJoin(ctx context.Context, a Actor, userID int64, c *sto
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, a, "company.join_request", c, "requester="+s.userName(ctx, userID))
+	s.audit(ctx, a, store.ActionCompanyJoinRequest, c, "requester="+s.userName(ctx, userID))
 	return &AddResult{Outcome: JoinRequested, Company: c}, nil
 }
 
@@ -188,7 +188,7 @@ func (s *Service) Invite(ctx context.Context, a Actor, companyID int64, email, r
 		return nil, err
 	}
 	inv.CompanyCIF, inv.CompanyName = c.CIF, c.Name
-	s.audit(ctx, a, "company.invite", c, fmt.Sprintf("invitee=%s role=%s until=%s", email, role, inv.ExpiresAt.Format("2006-01-02")))
+	s.audit(ctx, a, store.ActionCompanyInvite, c, fmt.Sprintf("invitee=%s role=%s until=%s", email, role, inv.ExpiresAt.Format("2006-01-02")))
 	return inv, nil
 }
 
@@ -210,7 +210,7 @@ func (s *Service) RevokeInvitation(ctx context.Context, a Actor, companyID, invi
 	} else if err != nil {
 		return err
 	}
-	s.audit(ctx, a, "company.invite_revoke", c, "invitee="+inv.Email)
+	s.audit(ctx, a, store.ActionCompanyInviteRevoke, c, "invitee="+inv.Email)
 	return nil
 }
 
@@ -269,9 +269,9 @@ func (s *Service) AnswerInvitation(ctx context.Context, a Actor, invitationID in
 	if err != nil {
 		return nil, err
 	}
-	action := "company.invite_decline"
+	action := store.ActionCompanyInviteDecline
 	if accept {
-		action = "company.invite_accept"
+		action = store.ActionCompanyInviteAccept
 	}
 	s.audit(ctx, a, action, c, fmt.Sprintf("invitee=%s role=%s", inv.Email, inv.Role))
 	return inv, nil
@@ -317,9 +317,9 @@ func (s *Service) DecideJoinRequest(ctx context.Context, a Actor, companyID, req
 	if err != nil {
 		return nil, err
 	}
-	action := "company.join_decline"
+	action := store.ActionCompanyJoinDecline
 	if accept {
-		action = "company.join_accept"
+		action = store.ActionCompanyJoinAccept
 	}
 	s.audit(ctx, a, action, c, "requester="+j.Email)
 	return j, nil
@@ -335,7 +335,7 @@ func (s *Service) Leave(ctx context.Context, a Actor, companyID int64) (*store.C
 	if err := s.removeMember(ctx, c, m); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, a, "company.leave", c, "member="+a.Email+" (their API keys revoked)")
+	s.audit(ctx, a, store.ActionCompanyLeave, c, "member="+a.Email+" (their API keys revoked)")
 	return c, nil
 }
 
@@ -375,7 +375,7 @@ func (s *Service) RemoveMember(ctx context.Context, a Actor, companyID, userID i
 		return "", err
 	}
 	who := s.userName(ctx, userID)
-	s.audit(ctx, a, "company.member_remove", c, "member="+who+" (their API keys revoked)")
+	s.audit(ctx, a, store.ActionCompanyMemberRemove, c, "member="+who+" (their API keys revoked)")
 	return who, nil
 }
 
@@ -397,7 +397,7 @@ func (s *Service) SetConsent(ctx context.Context, a Actor, companyID int64, on b
 	if on {
 		state = "on"
 	}
-	s.audit(ctx, a, "company.consent", c, "member="+a.Email+" consent="+state)
+	s.audit(ctx, a, store.ActionCompanyConsent, c, "member="+a.Email+" consent="+state)
 	return c, nil
 }
 
@@ -438,7 +438,7 @@ func (s *Service) SetRole(ctx context.Context, a Actor, companyID, userID int64,
 		return "", err
 	}
 	who := s.userName(ctx, userID)
-	s.audit(ctx, a, "company.role", c, fmt.Sprintf("member=%s role=%s (was %s)", who, role, m.Role))
+	s.audit(ctx, a, store.ActionCompanyRole, c, fmt.Sprintf("member=%s role=%s (was %s)", who, role, m.Role))
 	return who, nil
 }
 
@@ -466,7 +466,7 @@ func (s *Service) HandOver(ctx context.Context, a Actor, companyID, userID int64
 		return "", err
 	}
 	who := s.userName(ctx, userID)
-	s.audit(ctx, a, "company.handover", c, "new owner="+who+"; previous owner="+a.Email+" is now a member")
+	s.audit(ctx, a, store.ActionCompanyHandover, c, "new owner="+who+"; previous owner="+a.Email+" is now a member")
 	return who, nil
 }
 

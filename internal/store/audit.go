@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strconv"
 )
 
 // Audit appends an audit event (At set to now when zero; ID set on e).
@@ -47,3 +48,67 @@ func (s *Store) AuditEvents(ctx context.Context, limit int) ([]AuditEvent, error
 		return &e, nil
 	})
 }
+
+// Audit actions, named once. An action is "<thing>.<verb>"; the admin audit
+// page filters by prefix ("user.", "company.").
+const (
+	ActionUserRegister         = "user.register"
+	ActionUserRegisterExisting = "user.register_existing"
+	ActionUserCreate           = "user.create"
+	ActionUserApprove          = "user.approve"
+	ActionUserReject           = "user.reject"
+	ActionUserSetAdmin         = "user.set_admin"
+	ActionUserResetPassword    = "user.reset_password"
+	ActionUserPasswordChange   = "user.password_change"
+	ActionUserPasswordFailed   = "user.password_change_failed"
+	ActionUserLogin            = "user.login"
+	ActionUserLoginFailed      = "user.login_failed"
+	ActionUserLoginThrottled   = "user.login_throttled"
+	ActionUserLogout           = "user.logout"
+
+	ActionImpersonateStart = "impersonate.start"
+	ActionImpersonateStop  = "impersonate.stop"
+
+	ActionCompanyCreate             = "company.create"
+	ActionCompanyUpdate             = "company.update"
+	ActionCompanyDelete             = "company.delete"
+	ActionCompanySync               = "company.sync"
+	ActionCompanyVerified           = "company.verified"
+	ActionCompanyTakeover           = "company.takeover"
+	ActionCompanyInvite             = "company.invite"
+	ActionCompanyInviteRevoke       = "company.invite_revoke"
+	ActionCompanyInviteAccept       = "company.invite_accept"
+	ActionCompanyInviteDecline      = "company.invite_decline"
+	ActionCompanyJoinRequest        = "company.join_request"
+	ActionCompanyJoinAccept         = "company.join_accept"
+	ActionCompanyJoinDecline        = "company.join_decline"
+	ActionCompanyLeave              = "company.leave"
+	ActionCompanyMemberRemove       = "company.member_remove"
+	ActionCompanyRole               = "company.role"
+	ActionCompanyHandover           = "company.handover"
+	ActionCompanyConsent            = "company.consent"
+	ActionCompanyStatusMigrated     = "company.status_migrated"     // written by migration 00005
+	ActionMembershipConsentMigrated = "membership.consent_migrated" // written by migration 00005
+
+	ActionAPIKeyCreate = "apikey.create"
+	ActionAPIKeyRevoke = "apikey.revoke"
+
+	ActionANAFConnect            = "anaf.connect"
+	ActionANAFConnectFailed      = "anaf.connect_failed"
+	ActionANAFDisconnect         = "anaf.disconnect"
+	ActionANAFAppUpdate          = "anaf.app_update"
+	ActionANAFRefreshFailed      = "anaf.refresh_failed"
+	ActionANAFTokenUndecryptable = "anaf.token_undecryptable"
+)
+
+// Audit targets have one format: "<kind>:<id>", e.g. "company:12345674",
+// "user:42", "key:7".
+
+// TargetCompany is the audit target of a company.
+func TargetCompany(cif string) string { return "company:" + cif }
+
+// TargetUser is the audit target of a user.
+func TargetUser(id int64) string { return "user:" + strconv.FormatInt(id, 10) }
+
+// TargetKey is the audit target of an API key.
+func TargetKey(id int64) string { return "key:" + strconv.FormatInt(id, 10) }

@@ -143,7 +143,7 @@ func (a *app) submitAddMember(w http.ResponseWriter, r *http.Request) {
 	}
 	inv, err := a.gw().Invite(ctx, a.actor(r), c.ID, m.Email, m.Role)
 	var ge *gateway.Error
-	if errors.As(err, &ge) && ge.Status == http.StatusUnprocessableEntity {
+	if errors.As(err, &ge) && (ge.Kind == gateway.KindInvalid || ge.Kind == gateway.KindConflict) {
 		m.Errors["email"] = a.t(r, "tenancy."+ge.Code)
 		a.renderCompany(w, r, http.StatusUnprocessableEntity, c, settings, m)
 		return

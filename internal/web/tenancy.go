@@ -31,11 +31,13 @@ func (a *app) useCaseError(w http.ResponseWriter, r *http.Request, err error, ba
 		a.serverError(w, r, err)
 		return
 	}
-	switch ge.Status {
-	case http.StatusNotFound:
+	switch ge.Kind {
+	case gateway.KindNotFound:
 		a.notFound(w, r)
-	case http.StatusForbidden:
+	case gateway.KindForbidden:
 		a.render(w, r, http.StatusForbidden, "error", "", errorPage{Message: a.t(r, "tenancy."+ge.Code)})
+	case gateway.KindUnavailable:
+		a.serverError(w, r, err)
 	default:
 		a.setFlash(r, "error", a.t(r, "tenancy."+ge.Code))
 		redirect(w, r, back)
