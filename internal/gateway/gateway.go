@@ -236,6 +236,9 @@ func normRole(role string) (string, error) {
 	return "", ErrBadRole
 }
 
+// normEmail is an address as the store keeps it: trimmed, lower-cased.
+func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+
 // userName is how audit details name a user.
 func (s *Service) userName(ctx context.Context, id int64) string {
 	if u, err := s.Store.UserByID(ctx, id); err == nil {

@@ -45,6 +45,11 @@ type AddResult struct {
 // grant covers is taken over (audited); otherwise a join request goes to
 // its owners.
 func (s *Service) AddCompany(ctx context.Context, a Actor, ownerID int64, digits, name string) (*AddResult, error) {
+	if a.Impersonated() {
+		// Adding lends the user's ANAF connection (consent) and sends their
+		// token to ANAF for a CIF: the user does that themself.
+		return nil, ErrImpersonating
+	}
 	if ownerID == 0 {
 		ownerID = a.UserID
 	}
@@ -105,7 +110,14 @@ func (s *Service) createCompany(ctx context.Context, a Actor, ownerID int64, dig
 	}
 	s.audit(ctx, a, store.ActionCompanyCreate, c, fmt.Sprintf("%s; owner=%s", c.Name, s.userName(ctx, ownerID)))
 	res := &AddResult{Outcome: Created, Company: c}
-	if res.VerifyErr = s.verify(ctx, ownerID, digits); res.VerifyErr == nil {
+	res.VerifyErr = s.verify(ctx, ownerID, digits)
+	if errors.Is(res.VerifyErr, anafsync.ErrNotCovered) {
+		// Remembered as a sync's refusal is: not tried again for a day.
+		if err := s.Store.MarkANAFDenied(ctx, c.ID, ownerID, s.now().Add(anafsync.NotCoveredFor)); err != nil {
+			return nil, err
+		}
+	}
+	if res.VerifyErr == nil {
 		if _, err := s.Store.SetCompanyVerified(ctx, c.ID, ownerID); err != nil {
 			return nil, err
 		}
@@ -230,7 +242,10 @@ func (s *Service) MyInvitations(ctx context.Context, a Actor) ([]store.Invitatio
 // impersonating: accepting creates access.
 func (s *Service) AnswerInvitation(ctx context.Context, a Actor, invitationID int64, accept bool) (*store.Invitation, error) {
 	inv, err := s.Store.InvitationByID(ctx, invitationID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !strings.EqualFold(inv.Email, a.Email)) {
+	// The address must be the invitee's exactly (both are stored lower-cased
+	// and trimmed): no Unicode case folding, which would let "ſam@…" take
+	// the invitation of "sam@…".
+	if errors.Is(err, store.ErrNotFound) || (err == nil && inv.Email != normEmail(a.Email)) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
@@ -238,6 +253,16 @@ func (s *Service) AnswerInvitation(ctx context.Context, a Actor, invitationID in
 	}
 	if a.Impersonated() {
 		return nil, ErrImpersonating
+	}
+	if inv.InvitedBy != 0 {
+		// An invitation stands only while its sender is still an owner.
+		m, err := s.Store.MembershipOf(ctx, inv.CompanyID, inv.InvitedBy)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && m.Role != store.RoleOwner) {
+			return nil, ErrNotFound
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	c, err := s.Store.CompanyByID(ctx, inv.CompanyID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -259,7 +284,12 @@ func (s *Service) AnswerInvitation(ctx context.Context, a Actor, invitationID in
 		}
 		err := tx.InsertMembership(ctx, c.ID, a.UserID, inv.Role, false)
 		if errors.Is(err, store.ErrAlreadyExists) {
-			return nil // already a member (a join request was accepted meanwhile)
+			// Already a member (a join request was accepted meanwhile): an
+			// owner invitation still makes them owner.
+			if inv.Role == store.RoleOwner {
+				return tx.SetRole(ctx, c.ID, a.UserID, store.RoleOwner)
+			}
+			return nil
 		}
 		return err
 	})

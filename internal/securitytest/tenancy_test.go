@@ -261,13 +261,14 @@ func TestTenancySquatting(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, store.CompanyUnverified, c.Status, "ANAF refused the squatter's grant for the CIF")
 	keyS, _ := r.key(t, c, squatter, store.ScopeRead)
-	run := r.syncNow(t, s, c.ID)
-	require.Equal(t, store.SyncFailed, run.Status)
-	require.Contains(t, run.Error, "Nu aveti drept")
 	m, err := r.st.MembershipOf(ctx, c.ID, squatter.ID)
 	require.NoError(t, err)
-	require.NotNil(t, m.DeniedUntil, "the refusal is remembered for 24 h")
-	require.Positive(t, r.calls[squatterToken].Load())
+	require.NotNil(t, m.DeniedUntil, "ANAF's refusal when the company was added is remembered for 24 h")
+	calls := r.calls[squatterToken].Load()
+	require.Positive(t, calls, "the squatter's own token was asked when the company was added")
+	run := r.syncNow(t, s, c.ID)
+	require.Equal(t, store.SyncFailed, run.Status)
+	require.Equal(t, calls, r.calls[squatterToken].Load(), "a refused token is not tried again within 24 h")
 	r.requireSeesNothing(t, s, c, keyS)
 
 	// The rightful user adds the same CIF: ANAF verifies it with their grant.
@@ -359,6 +360,8 @@ func TestImpersonationMintsNoCredentials(t *testing.T) {
 		{"GET", "/anaf/connect", nil},
 		{"GET", "/anaf/callback?code=x&state=y", nil},
 		{"POST", fmt.Sprintf("/companies/%s/join-requests/%d/accept", id, w.joinAccept.ID), nil},
+		// Adding a company lends the user's connection and sends their token to ANAF.
+		{"POST", "/companies", url.Values{"cif": {nextCIF()}, "name": {"MINTED SRL"}}},
 	} {
 		resp := b.request(c.method, c.path, c.form)
 		require.Equal(t, http.StatusForbidden, resp.Status, "%s %s", c.method, c.path)
@@ -387,4 +390,49 @@ func requireAudit(t *testing.T, s *stack, actions ...string) {
 	for _, a := range actions {
 		require.True(t, seen[a], "audit event %q", a)
 	}
+}
+
+// TestInvitationIsForItsAddressOnly: an invitation is accepted only by the
+// account of exactly its address — not by a look-alike that Unicode case
+// folding would match ("ſam" folds to "sam") — only while its sender is
+// still an owner, and an owner invitation makes an existing member owner.
+func TestInvitationIsForItsAddressOnly(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, testDialect(), nil)
+	w := s.seed(t, "lookalike", nil)
+	ctx := t.Context()
+	hash, err := auth.HashPassword(password)
+	require.NoError(t, err)
+	sam, err := s.st.CreateUser(ctx, "sam-lookalike@example.test", hash, false, store.UserApproved)
+	require.NoError(t, err)
+	fake, err := s.st.CreateUser(ctx, "\u017fam-lookalike@example.test", hash, false, store.UserApproved)
+	require.NoError(t, err)
+	inv := &store.Invitation{CompanyID: w.compA.ID, Email: sam.Email, Role: store.RoleOwner, InvitedBy: w.userA.ID, ExpiresAt: time.Now().Add(time.Hour)}
+	require.NoError(t, s.st.CreateInvitation(ctx, inv))
+
+	f := s.browser(t)
+	f.login(fake.Email, "/")
+	require.NotContains(t, f.get("/invitations").Body, w.compA.Name)
+	require.Equal(t, http.StatusNotFound, f.post(fmt.Sprintf("/invitations/%d/accept", inv.ID), nil).Status)
+	_, err = s.st.MembershipOf(ctx, w.compA.ID, fake.ID)
+	require.ErrorIs(t, err, store.ErrNotFound)
+
+	// The real invitee, already a member through a join request, becomes owner.
+	require.NoError(t, s.st.InsertMembership(ctx, w.compA.ID, sam.ID, store.RoleMember, false))
+	b := s.browser(t)
+	b.login(sam.Email, "/")
+	require.Equal(t, http.StatusSeeOther, b.post(fmt.Sprintf("/invitations/%d/accept", inv.ID), nil).Status)
+	role, err := s.st.MembershipRole(ctx, w.compA.ID, sam.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.RoleOwner, role)
+
+	// An invitation whose sender is no longer an owner no longer stands.
+	carol, err := s.st.CreateUser(ctx, "carol-lookalike@example.test", hash, false, store.UserApproved)
+	require.NoError(t, err)
+	other := &store.Invitation{CompanyID: w.compA.ID, Email: carol.Email, Role: store.RoleMember, InvitedBy: sam.ID, ExpiresAt: time.Now().Add(time.Hour)}
+	require.NoError(t, s.st.CreateInvitation(ctx, other))
+	require.NoError(t, s.st.SetRole(ctx, w.compA.ID, sam.ID, store.RoleMember))
+	bb := s.browser(t)
+	bb.login(carol.Email, "/")
+	require.Equal(t, http.StatusNotFound, bb.post(fmt.Sprintf("/invitations/%d/accept", other.ID), nil).Status)
 }

@@ -68,7 +68,7 @@ func (a *app) submitAddCompany(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := a.gw().AddCompany(ctx, a.actor(r), user.ID, digits, f.Name)
 	if err != nil {
-		a.serverError(w, r, err)
+		a.useCaseError(w, r, err, "/companies")
 		return
 	}
 	c := res.Company
