@@ -234,9 +234,9 @@ func (e *Engine) Running(companyID int64) (Progress, bool) {
 	return *p, true
 }
 
-// SyncNow starts a sync of the company: it queues a durable job when
-// the engine has an Enqueuer (Options.Enqueue), else it runs SyncCompany in a goroutine. ErrBusy when one
-// runs in this process.
+// SyncNow starts a sync of the company: it queues a durable job when the
+// engine has an Enqueuer (Options.Enqueue), else it runs SyncCompany in a
+// goroutine. ErrBusy when one runs in this process.
 func (e *Engine) SyncNow(ctx context.Context, companyID int64) error {
 	if _, ok := e.Running(companyID); ok {
 		return ErrBusy
