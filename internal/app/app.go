@@ -190,13 +190,17 @@ func clientQuotasOff(cfg *config.Config) bool {
 }
 
 // SyncEngine builds the sync engine (foreground: SyncNow runs in this
-// process; Serve sets Enqueue to the durable job queue).
-func (e *Env) SyncEngine() *anafsync.Engine {
-	eng := &anafsync.Engine{Store: e.Store, Secrets: e.Secrets, ANAFClient: e.ANAFClientFunc(), Logger: e.Logger}
+// process; Serve builds its own, which queues durable jobs).
+func (e *Env) SyncEngine() *anafsync.Engine { return e.syncEngine(nil) }
+
+// syncEngine builds the sync engine; enqueue, when set, makes SyncNow
+// queue a durable job.
+func (e *Env) syncEngine(enqueue anafsync.Enqueuer) *anafsync.Engine {
+	o := anafsync.Options{Store: e.Store, Secrets: e.Secrets, ANAFClient: e.ANAFClientFunc(), Logger: e.Logger, Enqueue: enqueue}
 	if e.Metrics != nil {
-		eng.OnRunFinished = e.Metrics.ObserveSyncRun
+		o.OnRunFinished = e.Metrics.ObserveSyncRun
 	}
-	return eng
+	return anafsync.New(o)
 }
 
 // Gateway builds the use-case layer shared by the pages, the API and the

@@ -19,6 +19,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/jobs"
 	"github.com/efactura-gateway/efactura/internal/metrics"
 	"github.com/efactura-gateway/efactura/internal/ratelimit"
+	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/web"
 )
 
@@ -61,7 +62,13 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		e.Metrics.RegisterDB(e.Store.DB())
 		e.Metrics.RegisterStore(e.Store, e.Logger)
 	}
-	engine := e.SyncEngine()
+	// The engine queues syncs on the job runner, and the runner works them
+	// with the engine: the engine's Enqueuer forwards to the runner built
+	// just below, before anything can ask for a sync.
+	var runner *jobs.Runner
+	engine := e.syncEngine(func(ctx context.Context, companyID int64) (*store.SyncRun, error) {
+		return runner.StartSync(ctx, companyID)
+	})
 	// Durable jobs (River): syncs in short resumable steps, the scheduler,
 	// token refresh ahead of expiry. River's schema is migrated here too
 	// (idempotent; advisory-locked on PostgreSQL) so a start with
@@ -70,13 +77,12 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		ln.Close()
 		return fmt.Errorf("job queue: %w", err)
 	}
-	runner, err := jobs.New(jobs.Options{Store: e.Store, Engine: engine, Logger: e.Logger, Schedule: true,
+	runner, err = jobs.New(jobs.Options{Store: e.Store, Engine: engine, Logger: e.Logger, Schedule: true,
 		StepDuration: o.SyncStep, ScheduleEvery: o.ScheduleEvery, Observe: e.Metrics.ObserveJob})
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	engine.Enqueue = runner.StartSync
 	sessions := scs.New()
 	sessionStore := auth.NewSessionStore(e.Store, e.Logger)
 	sessions.Store = sessionStore

@@ -269,7 +269,7 @@ func (r *Runner) Client() *river.Client[*sql.Tx] { return r.client }
 // StartSync opens (or finds) the company's open run and enqueues a
 // sync_company job for it; it returns the run. A company already being
 // synced gets its current run back, no second job. This is api.Deps.StartSync
-// and anafsync.Engine.Enqueue.
+// and the sync engine's Enqueuer (anafsync.Options.Enqueue).
 func (r *Runner) StartSync(ctx context.Context, companyID int64) (*store.SyncRun, error) {
 	run, existing, err := r.opts.Engine.QueueRun(ctx, companyID)
 	if err != nil {

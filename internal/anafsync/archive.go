@@ -1,0 +1,187 @@
+package anafsync
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/efactura-gateway/efactura/internal/anaf"
+	"github.com/efactura-gateway/efactura/internal/invoice"
+	"github.com/efactura-gateway/efactura/internal/store"
+)
+
+// archive downloads (or reuses) one message's ZIP, parses it and stores it.
+// reused reports a ZIP taken from another company's archive.
+func (e *Engine) archive(ctx context.Context, client *anaf.Client, tok *token, company *store.Company, m anaf.Message, owner string) (inserted, reused bool, err error) {
+	zipBytes, err := e.Store.ArchivedZIP(ctx, m.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		// Another worker may be downloading the same id for the other
+		// party's company: claim it, or wait for its ZIP in the archive.
+		var claimed bool
+		zipBytes, claimed, err = e.claimOrWait(ctx, m.ID, owner)
+		if claimed {
+			defer func() { _ = e.Store.ReleaseDownload(context.WithoutCancel(ctx), m.ID, owner) }()
+		}
+	}
+	switch {
+	case err == nil:
+		reused = true
+	case errors.Is(err, store.ErrNotFound):
+		zipBytes, err = e.download(ctx, client, tok.access, m.ID)
+		if err != nil {
+			return false, false, fmt.Errorf("downloading message %s: %w", m.ID, err)
+		}
+	default:
+		return false, false, fmt.Errorf("looking for message %s in the archive: %w", m.ID, err)
+	}
+	inv := BuildInvoice(company.ID, m, zipBytes)
+	inv.SyncedAt = e.now().UTC()
+	inserted, err = e.Store.InsertInvoice(ctx, inv)
+	if err != nil {
+		return false, reused, fmt.Errorf("storing message %s: %w", m.ID, err)
+	}
+	return inserted, reused, nil
+}
+
+// perMessageQuota reports a quota of one message (descarcare: 10
+// downloads per id per day): that message fails, the run goes on.
+func perMessageQuota(err error) bool {
+	var ae *anaf.Error
+	return errors.As(err, &ae) && ae.Quota == anaf.QuotaDownload
+}
+
+// downloadClaimTTL bounds how long a worker waits for another's download
+// of the same message (a dead worker's claim expires after it).
+const downloadClaimTTL = 15 * time.Second
+
+// claimOrWait claims the download of id (claimed true, err
+// store.ErrNotFound: download it), or waits for the claimant to archive it
+// and returns its ZIP (err nil). After downloadClaimTTL the claim is taken over.
+func (e *Engine) claimOrWait(ctx context.Context, id, owner string) (zip []byte, claimed bool, err error) {
+	for {
+		ok, err := e.Store.ClaimDownload(ctx, id, owner, downloadClaimTTL)
+		if err != nil {
+			return nil, false, err
+		}
+		if ok {
+			// The previous claimant may have archived it and released
+			// its claim since our first look.
+			zip, err = e.Store.ArchivedZIP(ctx, id)
+			return zip, true, err
+		}
+		t := time.NewTimer(100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, false, ctx.Err()
+		case <-t.C:
+		}
+		zip, err = e.Store.ArchivedZIP(ctx, id)
+		if !errors.Is(err, store.ErrNotFound) {
+			return zip, false, err
+		}
+	}
+}
+
+// download fetches a message's ZIP, retrying transient failures with the
+// Engine's policy, and re-downloading at most MaxRedownloads times when the
+// answer is not a readable ANAF ZIP: either the client refused it as
+// malformed (anaf.ErrMalformed: it does not open as a ZIP, and the client
+// keeps no bytes) or invoice.ReadArchive refuses its content. Re-downloading
+// stops early when ANAF sends the same unreadable bytes twice (more
+// attempts would only spend the per-message quota). When the budget is
+// spent and some unreadable bytes were received, they are returned (the
+// caller archives them with ParseError): the bytes are never lost and the
+// message is not downloaded again on the next run.
+func (e *Engine) download(ctx context.Context, client *anaf.Client, access, id string) ([]byte, error) {
+	var (
+		kept    []byte // last unreadable bytes received
+		lastErr error
+	)
+	for attempt := 0; attempt <= MaxRedownloads; attempt++ {
+		if attempt > 0 {
+			e.logger().Warn("ANAF sent an unreadable ZIP; downloading it again",
+				slog.String("id", id), slog.Int("attempt", attempt+1), slog.Int("budget", MaxRedownloads+1))
+		}
+		b, err := e.downloadWithRetry(ctx, client, access, id)
+		switch {
+		case err == nil:
+			if _, rerr := invoice.ReadArchive(b); rerr == nil {
+				return b, nil
+			}
+			if kept != nil && bytes.Equal(kept, b) {
+				return b, nil
+			}
+			kept, lastErr = b, nil
+		case errors.Is(err, anaf.ErrMalformed):
+			lastErr = err
+		case kept != nil && !errors.Is(err, anaf.ErrUnauthorized) && ctx.Err() == nil:
+			// E.g. the daily quota: keep what ANAF already sent.
+			e.logger().Warn("re-download failed; archiving the unreadable ZIP received earlier",
+				slog.String("id", id), slog.String("error", err.Error()))
+			return kept, nil
+		default:
+			return nil, err
+		}
+	}
+	if kept != nil {
+		return kept, nil
+	}
+	return nil, fmt.Errorf("still unreadable after %d downloads: %w", MaxRedownloads+1, lastErr)
+}
+
+func (e *Engine) downloadWithRetry(ctx context.Context, client *anaf.Client, access, id string) ([]byte, error) {
+	var out []byte
+	err := anaf.Retry(ctx, e.retry(), func() error {
+		b, err := client.Download(ctx, access, id)
+		if err == nil {
+			out = b
+		}
+		return err
+	})
+	return out, err
+}
+
+// BuildInvoice turns an ANAF message and its ZIP into an archive row. A ZIP
+// or document that cannot be read is kept, with ParseError saying why
+// (invoice.Summarize classifies and parses it).
+func BuildInvoice(companyID int64, m anaf.Message, zipBytes []byte) *store.Invoice {
+	sum := sha256.Sum256(zipBytes)
+	s := invoice.Summarize(zipBytes, m.Type == store.TypeErrors)
+	inv := &store.Invoice{
+		CompanyID:     companyID,
+		ANAFID:        m.ID,
+		UploadID:      m.UploadID,
+		MessageType:   m.Type,
+		Details:       m.Details,
+		CIFEmitent:    m.CIFEmitent,
+		CIFBeneficiar: m.CIFBeneficiar,
+		ANAFCreatedAt: m.CreatedAt.UTC(),
+		ZIP:           zipBytes,
+		ZIPSHA256:     sum[:],
+		DocumentType:  s.DocumentType,
+		InvoiceNumber: s.InvoiceNumber,
+		IssueDate:     s.IssueDate,
+		DueDate:       s.DueDate,
+		Currency:      s.Currency,
+		IssuerName:    s.IssuerName,
+		ReceiverName:  s.ReceiverName,
+		SupplierCIF:   s.SupplierCIF,
+		TotalAmount:   s.TotalAmount,
+		VATAmount:     s.VATAmount,
+		ParsedJSON:    s.ParsedJSON,
+		ParseError:    s.ParseError,
+	}
+	// The CIFs ANAF listed come first; the document's fill the gaps.
+	if inv.CIFEmitent == "" {
+		inv.CIFEmitent = s.CIFEmitent
+	}
+	if inv.CIFBeneficiar == "" {
+		inv.CIFBeneficiar = s.CIFBeneficiar
+	}
+	return inv
+}

@@ -1,0 +1,267 @@
+package anafsync
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/efactura-gateway/efactura/internal/anaf"
+	"github.com/efactura-gateway/efactura/internal/cif"
+	"github.com/efactura-gateway/efactura/internal/store"
+)
+
+// listPages works page after page from the run's cursor until the last
+// page, the step's bound or an error.
+func (s *syncStep) listPages() error {
+	run := s.run
+	for {
+		page := run.NextPage
+		if page > anaf.MaxPages {
+			return fmt.Errorf("listing ANAF messages for CIF %s: more than %d pages", s.company.CIF, anaf.MaxPages)
+		}
+		if err := s.ctx.Err(); err != nil {
+			return interrupted(err)
+		}
+		if s.outOfTime() {
+			return s.yield()
+		}
+		s.report(func(p *Progress) { p.Phase = "listing"; p.Page = page })
+		msgs, total, err := s.listPage(page)
+		if err != nil {
+			return err
+		}
+		if len(msgs) == 0 {
+			return nil // no messages, or past the last page
+		}
+		run.TotalPages = max(run.TotalPages, total)
+		if err := s.archivePage(page, msgs, total); err != nil {
+			return err
+		}
+		if run.NextPage > run.TotalPages {
+			return nil
+		}
+	}
+}
+
+// listPage lists one page with the step's token. A 401 refreshes the
+// token once per step; ANAF refusing the member's rights on the CIF marks
+// the member and moves to the next consenting member's token. The first
+// successful list records the token's coverage (and verifies the company).
+func (s *syncStep) listPage(page int) (msgs []anaf.Message, total int, err error) {
+	msgs, total, err = s.list(page)
+	if errors.Is(err, anaf.ErrUnauthorized) {
+		if err = s.reauth(err); err != nil {
+			return nil, 0, err
+		}
+		msgs, total, err = s.list(page)
+	}
+	for errors.Is(err, anaf.ErrNoRights) {
+		if err = s.nextMember(err); err != nil {
+			return nil, 0, err
+		}
+		msgs, total, err = s.list(page)
+	}
+	if err == nil && !s.covered {
+		s.covered = true
+		s.e.covered(s.wctx, s.company, s.tok.userID)
+	}
+	switch {
+	case err != nil && s.ctx.Err() != nil:
+		return nil, 0, interrupted(err)
+	case errors.Is(err, anaf.ErrQuota):
+		return nil, 0, s.quotaWait(err)
+	case err != nil:
+		return nil, 0, fmt.Errorf("listing ANAF messages for CIF %s: %w", s.company.CIF, err)
+	}
+	return msgs, total, nil
+}
+
+// list asks ANAF for one page, retrying transient failures.
+func (s *syncStep) list(page int) (msgs []anaf.Message, total int, err error) {
+	err = anaf.Retry(s.ctx, s.e.retry(), func() error {
+		msgs, total, err = s.client.ListMessagesPage(s.ctx, s.tok.access, s.company.CIF, *s.run.WindowStart, *s.run.WindowEnd, page)
+		return err
+	})
+	return msgs, total, err
+}
+
+// reauth refreshes a token ANAF refused although it should be valid; once
+// per step: a second refusal ends the run instead of looping.
+func (s *syncStep) reauth(cause error) error {
+	if s.refreshed {
+		return fmt.Errorf("ANAF refused the access token again right after a refresh: %w", cause)
+	}
+	s.refreshed = true
+	nt, err := s.e.refresh(s.ctx, s.client, s.tok)
+	if err != nil {
+		return err
+	}
+	s.tok = nt
+	return nil
+}
+
+// nextMember handles ANAF's refusal of the member's rights on the CIF
+// (cause): it marks the member and takes the next consenting member's
+// token, never anyone else's.
+func (s *syncStep) nextMember(cause error) error {
+	s.e.notCovered(s.wctx, s.company, s.tok.userID, cause)
+	s.refused[s.tok.userID] = true
+	next, err := s.e.token(s.ctx, s.client, s.run.CompanyID, s.refused)
+	if err != nil {
+		if errors.Is(err, ErrNoConnection) {
+			return fmt.Errorf("%w (ANAF: %w)", ErrNoConnection, cause)
+		}
+		return err
+	}
+	s.tok, s.refreshed = next, false
+	return nil
+}
+
+// archivePage archives the page's messages of the company's own CIF that
+// are not archived yet, then moves the cursor past the page.
+func (s *syncStep) archivePage(page int, msgs []anaf.Message, total int) error {
+	run, res := s.run, s.res
+	own := s.e.ownMessages(s.company, msgs)
+	ids := make([]string, len(own))
+	for i, m := range own {
+		ids[i] = m.ID
+	}
+	have, err := s.e.Store.ExistingANAFIDs(s.ctx, run.CompanyID, ids)
+	if err != nil {
+		if s.ctx.Err() != nil {
+			return interrupted(err)
+		}
+		return fmt.Errorf("reading the archive: %w", err)
+	}
+	var todo []anaf.Message
+	for _, m := range own {
+		if !have[m.ID] {
+			todo = append(todo, m)
+		}
+	}
+	s.report(func(p *Progress) {
+		p.Phase = "downloading"
+		p.Pages = run.TotalPages
+		p.Found = res.Found + len(own)
+		p.Todo += len(todo)
+	})
+	s.pageFailed, s.pageAtRisk = 0, 0
+	for i, m := range todo {
+		if err := s.archiveMessage(i, m); err != nil {
+			return err
+		}
+	}
+	res.Found += len(own)
+	res.Failed += s.pageFailed
+	run.AtRisk += s.pageAtRisk
+	run.Pages++
+	run.NextPage = page + 1
+	if total == 0 && len(msgs) >= anaf.PageSize && page >= run.TotalPages {
+		run.TotalPages = page + 1 // a full page without a total: ask for the next one
+	}
+	if err := s.save(); err != nil {
+		return fmt.Errorf("recording sync progress: %w", err)
+	}
+	return nil
+}
+
+// archiveMessage archives the page's i-th message to do. A message that
+// fails is counted (the run goes on); errors end the step.
+func (s *syncStep) archiveMessage(i int, m anaf.Message) error {
+	if err := s.ctx.Err(); err != nil {
+		return interrupted(err)
+	}
+	if i > 0 && s.outOfTime() {
+		// Out of time mid-page: archived messages are counted; the
+		// page is listed again next step (archived ones are skipped).
+		return s.yield()
+	}
+	if err := s.checkpoint(); err != nil {
+		if s.ctx.Err() != nil {
+			return interrupted(err)
+		}
+		return fmt.Errorf("recording sync progress: %w", err)
+	}
+	inserted, reused, err := s.e.archive(s.ctx, s.client, s.tok, s.company, m, s.owner)
+	if errors.Is(err, anaf.ErrUnauthorized) {
+		if err := s.reauth(err); err != nil {
+			return err
+		}
+		inserted, reused, err = s.e.archive(s.ctx, s.client, s.tok, s.company, m, s.owner)
+		if errors.Is(err, anaf.ErrUnauthorized) {
+			return fmt.Errorf("ANAF refused the access token again right after a refresh: %w", err)
+		}
+	}
+	switch {
+	case err != nil:
+		if serr := s.messageFailed(m, err); serr != nil {
+			return serr
+		}
+	case inserted:
+		s.res.New++
+	}
+	if reused && err == nil {
+		s.res.Reused++
+	}
+	s.report(func(p *Progress) { p.Done++; p.New = s.res.New; p.Failed = s.res.Failed + s.pageFailed })
+	return nil
+}
+
+// messageFailed decides what a message's failure means: the step's
+// interruption, a run-wide quota wait, a storage failure (the step stops
+// with the run open and the caller backs off), or, returning nil, a
+// failed message counted in the run (retried on the next run).
+func (s *syncStep) messageFailed(m anaf.Message, err error) error {
+	switch {
+	case s.ctx.Err() != nil:
+		return interrupted(err)
+	case errors.Is(err, anaf.ErrQuota) && !perMessageQuota(err):
+		// The rate limit or another run-wide quota: wait for its
+		// reset instead of failing every remaining message.
+		if serr := s.save(); serr != nil {
+			return fmt.Errorf("recording sync progress: %w", serr)
+		}
+		return s.quotaWait(err)
+	case store.IsStorageError(err):
+		// The archive's storage refuses writes (disk full, I/O
+		// error): every further message would fail the same way.
+		// Stop the step at once with the run open (this page is
+		// listed again; archived ones are skipped) and let the
+		// caller back off. The save may fail for the same reason:
+		// the last saved cursor then stands.
+		if serr := s.save(); serr != nil && !store.IsStorageError(serr) {
+			s.e.logger().Error("recording sync progress", slog.String("error", serr.Error()))
+		}
+		return &stayOpen{fmt.Errorf("archiving message %s of CIF %s: %w", m.ID, s.company.CIF, err)}
+	}
+	s.pageFailed++
+	if !m.CreatedAt.IsZero() && s.e.now().Sub(m.CreatedAt) > AtRiskAge {
+		s.pageAtRisk++
+	}
+	if s.res.Failed+s.pageFailed == 1 {
+		s.run.Error = "first error: " + err.Error()
+	}
+	s.e.logger().Warn("archiving message failed", slog.String("cif", s.company.CIF), slog.String("id", m.ID), slog.String("error", err.Error()))
+	return nil
+}
+
+// ownMessages keeps the messages ANAF listed for the company's own CIF.
+// A message whose cif is another CIF (or missing) is dropped and logged:
+// it is never stored under this company.
+func (e *Engine) ownMessages(company *store.Company, msgs []anaf.Message) []anaf.Message {
+	want, err := cif.Normalize(company.CIF)
+	if err != nil {
+		want = strings.TrimSpace(company.CIF)
+	}
+	own := make([]anaf.Message, 0, len(msgs))
+	for _, m := range msgs {
+		if got, err := cif.Normalize(m.CIF); err == nil && got == want {
+			own = append(own, m)
+			continue
+		}
+		e.logger().Warn("ANAF listed a message for another CIF; ignored",
+			slog.String("cif", company.CIF), slog.String("message_cif", m.CIF), slog.String("id", m.ID))
+	}
+	return own
+}

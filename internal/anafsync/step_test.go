@@ -1,0 +1,83 @@
+package anafsync_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/efactura-gateway/efactura/internal/anafsim"
+	"github.com/efactura-gateway/efactura/internal/anafsync"
+	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/store/storetest"
+)
+
+// TestStepQuotaWait: a listing quota refusal leaves the run open with
+// ResumeAfter and the wait's text; the next step clears both (the run's
+// ResumeAfter says it waited, not its text) and finishes the run.
+func TestStepQuotaWait(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := t.Context()
+		b := setup(t, st, options{invoices: 6})
+		company := b.company(t, b.busiestCIF(t))
+		run, existing, err := b.engine.QueueRun(ctx, company.ID)
+		require.NoError(t, err)
+		require.False(t, existing)
+
+		require.NoError(t, b.sim.InjectFault(anafsim.Fault{Endpoint: "listaMesajePaginatieFactura", Kind: anafsim.FaultQuota, Count: 100}))
+		_, done, err := b.engine.Step(ctx, run.ID, "test-owner", anafsync.StepOptions{})
+		var qw *anafsync.QuotaWaitError
+		require.True(t, errors.As(err, &qw), "%v", err)
+		require.False(t, done)
+		waiting, err := st.SyncRunByID(ctx, run.ID)
+		require.NoError(t, err)
+		require.Nil(t, waiting.FinishedAt)
+		require.NotNil(t, waiting.ResumeAfter)
+		require.True(t, waiting.ResumeAfter.Equal(qw.Until))
+		require.Equal(t, qw.Error(), waiting.Error)
+
+		b.sim.ClearFaults()
+		var during *store.SyncRun
+		progress := func(anafsync.Progress) {
+			if during == nil {
+				r, rerr := st.SyncRunByID(ctx, run.ID)
+				require.NoError(t, rerr)
+				during = r
+			}
+		}
+		res, done, err := b.engine.Step(ctx, run.ID, "test-owner", anafsync.StepOptions{Progress: progress})
+		require.NoError(t, err)
+		require.True(t, done)
+		require.Equal(t, len(b.rawList(t, company.CIF)), res.New)
+		require.NotNil(t, during)
+		require.Equal(t, store.SyncRunning, during.Status)
+		require.Nil(t, during.ResumeAfter)
+		require.Empty(t, during.Error, "the wait's text is cleared when the run resumes")
+		finished, err := st.SyncRunByID(ctx, run.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.SyncOK, finished.Status)
+		require.Nil(t, finished.ResumeAfter)
+		require.Empty(t, finished.Error)
+	})
+}
+
+// TestSyncNowEnqueues: an engine built with an Enqueuer queues a job
+// instead of syncing in this process.
+func TestSyncNowEnqueues(t *testing.T) {
+	t.Parallel()
+	var got []int64
+	refused := errors.New("queue down")
+	e := anafsync.New(anafsync.Options{Enqueue: func(_ context.Context, companyID int64) (*store.SyncRun, error) {
+		got = append(got, companyID)
+		if companyID == 2 {
+			return nil, refused
+		}
+		return &store.SyncRun{ID: 9, CompanyID: companyID}, nil
+	}})
+	require.NoError(t, e.SyncNow(t.Context(), 1))
+	require.ErrorIs(t, e.SyncNow(t.Context(), 2), refused)
+	require.Equal(t, []int64{1, 2}, got)
+	e.Wait()
+}
