@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -108,13 +107,13 @@ type anafAppForm struct {
 
 func (a *app) showANAFAppPage(w http.ResponseWriter, r *http.Request) {
 	f := anafAppForm{Default: a.defaultRedirectURI(r)}
-	app, err := a.Store.ANAFApp(r.Context())
-	switch {
-	case err == nil:
-		f.ClientID, f.RedirectURI, f.HasSecret, f.UpdatedAt = app.ClientID, app.RedirectURI, len(app.ClientSecretEnc) > 0, app.UpdatedAt
-	case !errors.Is(err, store.ErrNotFound):
-		a.serverError(w, r, err)
+	app, err := a.gw().ANAFApp(r.Context(), a.actor(r))
+	if err != nil {
+		a.useCaseError(w, r, err, "/admin/users")
 		return
+	}
+	if app != nil {
+		f.ClientID, f.RedirectURI, f.HasSecret, f.UpdatedAt = app.ClientID, app.RedirectURI, len(app.ClientSecretEnc) > 0, app.UpdatedAt
 	}
 	a.render(w, r, http.StatusOK, "admin_anaf", "admin", f)
 }
@@ -137,57 +136,20 @@ func (a *app) submitANAFApp(w http.ResponseWriter, r *http.Request) {
 		ClientID:    strings.TrimSpace(r.PostFormValue("client_id")),
 		RedirectURI: strings.TrimSpace(r.PostFormValue("redirect_uri")),
 		Default:     a.defaultRedirectURI(r),
-		Errors:      formErrors{},
 	}
-	secret := strings.TrimSpace(r.PostFormValue("client_secret"))
-	old, err := a.Store.ANAFApp(ctx)
-	switch {
-	case err == nil:
-		f.HasSecret, f.UpdatedAt = len(old.ClientSecretEnc) > 0, old.UpdatedAt
-	case !errors.Is(err, store.ErrNotFound):
-		a.serverError(w, r, err)
-		return
-	}
-	if f.ClientID == "" {
-		f.Errors["client_id"] = a.t(r, "form.required")
-	} else if len(f.ClientID) > 200 {
-		f.Errors["client_id"] = a.t(r, "anafapp.too.long")
-	}
-	if f.RedirectURI != "" {
-		u, err := url.Parse(f.RedirectURI)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(f.RedirectURI) > 500 {
-			f.Errors["redirect_uri"] = a.t(r, "anafapp.redirect.invalid")
+	err := a.gw().SaveANAFApp(ctx, a.actor(r), f.ClientID, f.RedirectURI, r.PostFormValue("client_secret"))
+	if fe, ok := a.formErrors(r, err); ok {
+		f.Errors = fe
+		if old, err := a.gw().ANAFApp(ctx, a.actor(r)); err == nil && old != nil {
+			f.HasSecret, f.UpdatedAt = len(old.ClientSecretEnc) > 0, old.UpdatedAt
 		}
-	}
-	if secret == "" && !f.HasSecret {
-		f.Errors["client_secret"] = a.t(r, "form.required")
-	}
-	if len(f.Errors) > 0 {
 		a.render(w, r, http.StatusUnprocessableEntity, "admin_anaf", "admin", f)
 		return
 	}
-	app := &store.ANAFApp{ClientID: f.ClientID, RedirectURI: f.RedirectURI}
-	if secret != "" {
-		if a.Secrets == nil {
-			a.serverError(w, r, errors.New("web: no keyring to encrypt the ANAF client secret"))
-			return
-		}
-		if app.ClientSecretEnc, err = a.Secrets.Encrypt([]byte(secret)); err != nil {
-			a.serverError(w, r, err)
-			return
-		}
-	} else {
-		app.ClientSecretEnc = old.ClientSecretEnc
-	}
-	if err := a.Store.SetANAFApp(ctx, app); err != nil {
-		a.serverError(w, r, err)
+	if err != nil {
+		a.useCaseError(w, r, err, "/admin/anaf")
 		return
 	}
-	details := "client_id=" + f.ClientID
-	if secret != "" {
-		details += ", secret replaced"
-	}
-	a.audit(r, reqCtx(r).user.ID, store.ActionANAFAppUpdate, "anaf_app", details)
 	a.setFlash(r, "ok", a.t(r, "anafapp.saved"))
 	redirect(w, r, "/admin/anaf")
 }
@@ -231,9 +193,9 @@ func (a *app) showAuditPage(w http.ResponseWriter, r *http.Request) {
 		f.To = d.AddDate(0, 0, 1)
 	}
 	if len(p.Errors) == 0 {
-		events, err := a.Store.AuditEventsFiltered(r.Context(), f)
+		events, err := a.gw().AuditEvents(r.Context(), a.actor(r), f)
 		if err != nil {
-			a.serverError(w, r, err)
+			a.useCaseError(w, r, err, "/admin/users")
 			return
 		}
 		p.Events = events
@@ -251,9 +213,9 @@ type systemPage struct {
 }
 
 func (a *app) showSystemPage(w http.ResponseWriter, r *http.Request) {
-	f, err := a.Store.SystemFigures(r.Context())
+	f, err := a.gw().SystemFigures(r.Context(), a.actor(r))
 	if err != nil {
-		a.serverError(w, r, err)
+		a.useCaseError(w, r, err, "/admin/users")
 		return
 	}
 	a.render(w, r, http.StatusOK, "admin_system", "admin", systemPage{Figures: f})

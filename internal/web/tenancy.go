@@ -258,6 +258,11 @@ var fieldMessages = map[string]string{
 	"password_short":    "register.password.short",
 	"password_same":     "password.same",
 	"password_confirm":  "register.confirm.differ",
+
+	"client_id_required":     "form.required",
+	"client_id_long":         "anafapp.too.long",
+	"redirect_uri":           "anafapp.redirect.invalid",
+	"client_secret_required": "form.required",
 }
 
 // formErrors turns a use case's input refusals into the form's messages
