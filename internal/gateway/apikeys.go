@@ -114,18 +114,3 @@ func (s *Service) RevokeAPIKey(ctx context.Context, a Actor, companyID, keyID in
 	s.auditTarget(ctx, a, store.ActionAPIKeyRevoke, store.TargetKey(k.ID), keyDetails(c, k))
 	return nil
 }
-
-// FieldErrors are several refusals of one form's inputs (each an Error
-// with a Field), reported together.
-type FieldErrors []*Error
-
-func (f FieldErrors) Error() string {
-	msgs := make([]string, len(f))
-	for i, e := range f {
-		msgs[i] = e.Msg
-	}
-	return strings.Join(msgs, "; ")
-}
-
-// HTTPStatus is 422: the input is wrong.
-func (f FieldErrors) HTTPStatus() int { return 422 }

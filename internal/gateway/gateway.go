@@ -123,6 +123,30 @@ func (e *Error) HTTPStatus() int {
 	return http.StatusInternalServerError
 }
 
+// FieldErrors are several refusals of one form's inputs (each an Error
+// with a Field), reported together.
+type FieldErrors []*Error
+
+func (f FieldErrors) Error() string {
+	msgs := make([]string, len(f))
+	for i, e := range f {
+		msgs[i] = e.Msg
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// HTTPStatus is 422: the input is wrong.
+func (f FieldErrors) HTTPStatus() int { return http.StatusUnprocessableEntity }
+
+// Unwrap lets errors.Is and errors.As find each refusal.
+func (f FieldErrors) Unwrap() []error {
+	out := make([]error, len(f))
+	for i, e := range f {
+		out[i] = e
+	}
+	return out
+}
+
 // The refusals of the tenancy use cases. ErrNotFound covers everything a
 // user may not know exists (another company, someone else's invitation).
 var (
