@@ -36,7 +36,7 @@ const doorsPassword = "parola-lunga-1"
 func setupDoors(t *testing.T) *doors {
 	t.Helper()
 	r := newRunner(t)
-	code, _, errOut := r.run("user", "create", "--email", "ana@example.ro", "--password", doorsPassword)
+	code, _, errOut := r.run("user", "create", "--email", "ana@example.ro", "--password", doorsPassword, "--admin")
 	require.Equal(t, 0, code, errOut)
 	st, err := store.Open(context.Background(), r.env["DATABASE_URL"], store.PoolConfig{MaxConns: 2})
 	require.NoError(t, err)
@@ -170,5 +170,39 @@ func TestAPIKeyDoors(t *testing.T) {
 		require.Equal(t, `company:12345674 prefix=`+cliKey.Prefix+` scope=read name="cli key" (cli)`, cli.Details, action)
 		require.Regexp(t, shape, web.Details)
 		require.Regexp(t, shape, cli.Details)
+	}
+}
+
+// TestUserAdminDoors: approving and rejecting users on the admin pages and
+// at the command line are audited in one format.
+func TestUserAdminDoors(t *testing.T) {
+	t.Parallel()
+	d := setupDoors(t)
+	ctx := t.Context()
+	users := map[string]*store.User{}
+	for _, email := range []string{"web@example.ro", "cli@example.ro"} {
+		u, err := d.st.CreateUser(ctx, email, "x", false, store.UserPending)
+		require.NoError(t, err)
+		users[email] = u
+	}
+	web, cli := users["web@example.ro"], users["cli@example.ro"]
+	for _, step := range []struct{ action, path, cmd string }{
+		{store.ActionUserReject, "reject", "reject"},
+		{store.ActionUserApprove, "approve", "approve"},
+	} {
+		require.Equal(t, http.StatusSeeOther, d.post(t, "/admin/users/"+strconv.FormatInt(web.ID, 10)+"/"+step.path, nil))
+		code, _, errOut := d.run("user", step.cmd, cli.Email)
+		require.Equal(t, 0, code, errOut)
+		events := d.audits(t, step.action)
+		require.Len(t, events, 2, step.action)
+		require.Equal(t, store.TargetUser(web.ID), events[0].Target)
+		require.Equal(t, "email=web@example.ro", events[0].Details)
+		require.Equal(t, store.TargetUser(cli.ID), events[1].Target)
+		require.Equal(t, "email=cli@example.ro (cli)", events[1].Details)
+	}
+	for _, u := range []*store.User{web, cli} {
+		got, err := d.st.UserByID(ctx, u.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.UserApproved, got.Status)
 	}
 }
