@@ -206,7 +206,10 @@ func (e *Env) syncEngine(enqueue anafsync.Enqueuer) *anafsync.Engine {
 // Gateway builds the use-case layer shared by the pages, the API and the
 // CLI; eng (may be nil) verifies CIFs with ANAF.
 func (e *Env) Gateway(eng *anafsync.Engine) *gateway.Service {
-	s := &gateway.Service{Store: e.Store, Logger: e.Logger}
+	s := &gateway.Service{Store: e.Store, Logger: e.Logger, ANAFClient: e.ANAFClientFunc()}
+	if e.Secrets != nil {
+		s.Secrets = e.Secrets
+	}
 	if eng != nil {
 		s.Verifier = eng
 	}

@@ -342,7 +342,7 @@ func connectDemoANAF(ctx context.Context, e *Env, userID int64) error {
 		return err
 	}
 	uid := userID
-	return e.Store.Audit(ctx, &store.AuditEvent{ActorID: &uid, Action: "anaf.connect", Target: fmt.Sprintf("user:%d", userID), Details: "demo"})
+	return e.Store.Audit(ctx, &store.AuditEvent{ActorID: &uid, Action: store.ActionANAFConnect, Target: store.TargetUser(userID), Details: "demo"})
 }
 
 func simStats(ctx context.Context, base string) (map[string]int, error) {

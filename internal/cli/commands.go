@@ -15,7 +15,6 @@ import (
 	"github.com/efactura-gateway/efactura/internal/anafsim"
 	"github.com/efactura-gateway/efactura/internal/anafsync"
 	"github.com/efactura-gateway/efactura/internal/app"
-	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/cif"
 	"github.com/efactura-gateway/efactura/internal/config"
 	"github.com/efactura-gateway/efactura/internal/gateway"
@@ -164,11 +163,15 @@ func (migrateStatusCmd) Run(g *globals) error {
 	return nil
 }
 
+// cliActor is the operator at the command line: every use case audits it as "(cli)".
+var cliActor = gateway.Actor{CLI: true}
+
 // ---- users
 
 type userCmd struct {
 	Create        userCreateCmd   `cmd:"" help:"Create a user (approved)."`
 	Approve       userApproveCmd  `cmd:"" help:"Approve a pending user."`
+	Reject        userRejectCmd   `cmd:"" help:"Reject a user (they cannot log in)."`
 	List          userListCmd     `cmd:"" help:"List users."`
 	SetAdmin      userSetAdminCmd `cmd:"" name:"set-admin" help:"Grant (or with --off remove) the admin role."`
 	ResetPassword userResetCmd    `cmd:"" name:"reset-password" help:"Set a new password."`
@@ -192,18 +195,13 @@ func (c *userCreateCmd) Run(g *globals) error {
 		return err
 	}
 	defer e.Close()
-	hash, err := auth.HashPassword(c.Password)
-	if err != nil {
-		return err
-	}
-	u, err := e.Store.CreateUser(g.ctx, c.Email, hash, c.Admin, store.UserApproved)
-	if errors.Is(err, store.ErrAlreadyExists) {
+	u, err := e.Gateway(nil).CreateUser(g.ctx, cliActor, gateway.NewUser{Email: c.Email, Password: c.Password, Admin: c.Admin})
+	if errors.Is(err, gateway.ErrUserExists) {
 		return fmt.Errorf("a user with e-mail %s already exists", c.Email)
 	}
 	if err != nil {
 		return err
 	}
-	_ = e.Store.Audit(g.ctx, &store.AuditEvent{Action: "user.create", Target: u.Email, Details: "cli"})
 	fmt.Fprintf(g.stdout, "user %s created (id %d)\n", u.Email, u.ID)
 	return nil
 }
@@ -222,11 +220,31 @@ func (c *userApproveCmd) Run(g *globals) error {
 	if err != nil {
 		return err
 	}
-	if err := e.Store.SetUserStatus(g.ctx, u.ID, store.UserApproved); err != nil {
+	if _, err := e.Gateway(nil).ApproveUser(g.ctx, cliActor, u.ID); err != nil {
 		return err
 	}
-	_ = e.Store.Audit(g.ctx, &store.AuditEvent{Action: "user.approve", Target: u.Email, Details: "cli"})
 	fmt.Fprintf(g.stdout, "user %s approved\n", u.Email)
+	return nil
+}
+
+type userRejectCmd struct {
+	Email string `arg:"" help:"E-mail of the user."`
+}
+
+func (c *userRejectCmd) Run(g *globals) error {
+	e, err := g.env(true)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	u, err := userByEmail(g, e, c.Email)
+	if err != nil {
+		return err
+	}
+	if _, err := e.Gateway(nil).RejectUser(g.ctx, cliActor, u.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "user %s rejected\n", u.Email)
 	return nil
 }
 
@@ -240,7 +258,7 @@ func (c *userListCmd) Run(g *globals) error {
 		return err
 	}
 	defer e.Close()
-	users, err := e.Store.Users(g.ctx, "")
+	users, err := e.Gateway(nil).Users(g.ctx, cliActor)
 	if err != nil {
 		return err
 	}
@@ -276,10 +294,9 @@ func (c *userSetAdminCmd) Run(g *globals) error {
 	if err != nil {
 		return err
 	}
-	if err := e.Store.SetUserAdmin(g.ctx, u.ID, !c.Off); err != nil {
+	if _, err := e.Gateway(nil).SetAdmin(g.ctx, cliActor, u.ID, !c.Off); err != nil {
 		return err
 	}
-	_ = e.Store.Audit(g.ctx, &store.AuditEvent{Action: "user.set_admin", Target: u.Email, Details: fmt.Sprintf("admin=%v (cli)", !c.Off)})
 	fmt.Fprintf(g.stdout, "user %s admin=%v\n", u.Email, !c.Off)
 	return nil
 }
@@ -302,14 +319,9 @@ func (c *userResetCmd) Run(g *globals) error {
 	if err != nil {
 		return err
 	}
-	hash, err := auth.HashPassword(c.Password)
-	if err != nil {
+	if _, err := e.Gateway(nil).ResetPassword(g.ctx, cliActor, u.ID, c.Password); err != nil {
 		return err
 	}
-	if err := e.Store.SetUserPassword(g.ctx, u.ID, hash); err != nil {
-		return err
-	}
-	_ = e.Store.Audit(g.ctx, &store.AuditEvent{Action: "user.reset_password", Target: u.Email, Details: "cli"})
 	fmt.Fprintf(g.stdout, "password of %s changed\n", u.Email)
 	return nil
 }
@@ -346,7 +358,7 @@ func (c *companyAddCmd) Run(g *globals) error {
 		}
 		ownerID = owner.ID
 	}
-	res, err := e.Gateway(nil).AddCompany(g.ctx, gateway.Actor{CLI: true}, ownerID, d, c.Name)
+	res, err := e.Gateway(nil).AddCompany(g.ctx, cliActor, ownerID, d, c.Name)
 	if err != nil {
 		return err
 	}
@@ -376,7 +388,7 @@ func (c *companyInviteCmd) Run(g *globals) error {
 	if err != nil {
 		return err
 	}
-	inv, err := e.Gateway(nil).Invite(g.ctx, gateway.Actor{CLI: true}, comp.ID, c.Email, c.Role)
+	inv, err := e.Gateway(nil).Invite(g.ctx, cliActor, comp.ID, c.Email, c.Role)
 	if err != nil {
 		return err
 	}
@@ -457,15 +469,10 @@ func (c *apikeyCreateCmd) Run(g *globals) error {
 	if err != nil {
 		return err
 	}
-	key, prefix, hash, err := auth.NewAPIKey()
+	key, _, err := e.Gateway(nil).CreateAPIKey(g.ctx, cliActor, comp.ID, c.Name, c.Scope)
 	if err != nil {
 		return err
 	}
-	k := &store.APIKey{CompanyID: comp.ID, Name: c.Name, Prefix: prefix, Hash: hash, Scope: c.Scope}
-	if err := e.Store.CreateAPIKey(g.ctx, k); err != nil {
-		return err
-	}
-	_ = e.Store.Audit(g.ctx, &store.AuditEvent{Action: "apikey.create", Target: fmt.Sprintf("company:%s key:%d", comp.CIF, k.ID), Details: "cli"})
 	fmt.Fprintln(g.stdout, key)
 	return nil
 }
@@ -485,7 +492,7 @@ func (c *apikeyListCmd) Run(g *globals) error {
 	if err != nil {
 		return err
 	}
-	keys, err := e.Store.APIKeys(g.ctx, comp.ID)
+	keys, err := e.Gateway(nil).APIKeys(g.ctx, cliActor, comp.ID)
 	if err != nil {
 		return err
 	}
@@ -525,13 +532,12 @@ func (c *apikeyRevokeCmd) Run(g *globals) error {
 	if err != nil {
 		return err
 	}
-	if err := e.Store.RevokeAPIKey(g.ctx, comp.ID, c.ID); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
+	if err := e.Gateway(nil).RevokeAPIKey(g.ctx, cliActor, comp.ID, c.ID); err != nil {
+		if errors.Is(err, gateway.ErrNotFound) {
 			return fmt.Errorf("company %s has no active key %d", comp.CIF, c.ID)
 		}
 		return err
 	}
-	_ = e.Store.Audit(g.ctx, &store.AuditEvent{Action: "apikey.revoke", Target: fmt.Sprintf("company:%s key:%d", comp.CIF, c.ID), Details: "cli"})
 	fmt.Fprintf(g.stdout, "key %d revoked\n", c.ID)
 	return nil
 }

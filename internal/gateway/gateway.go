@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
@@ -32,8 +33,19 @@ type Verifier interface {
 type Service struct {
 	Store    *store.Store
 	Verifier Verifier
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// ANAFClient returns a client configured with the ANAF OAuth
+	// application (it fails when none is configured); nil: no ANAF.
+	ANAFClient func(ctx context.Context) (*anaf.Client, error)
+	// Secrets encrypts and decrypts ANAF tokens at rest; nil: no ANAF.
+	Secrets Keyring
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Keyring encrypts secrets at rest (secretbox.Keyring).
+type Keyring interface {
+	Encrypt(plain []byte) ([]byte, error)
+	Decrypt(sealed []byte) ([]byte, error)
 }
 
 // InvitationTTL is how long an invitation waits for its answer.
@@ -111,6 +123,30 @@ func (e *Error) HTTPStatus() int {
 	return http.StatusInternalServerError
 }
 
+// FieldErrors are several refusals of one form's inputs (each an Error
+// with a Field), reported together.
+type FieldErrors []*Error
+
+func (f FieldErrors) Error() string {
+	msgs := make([]string, len(f))
+	for i, e := range f {
+		msgs[i] = e.Msg
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// HTTPStatus is 422: the input is wrong.
+func (f FieldErrors) HTTPStatus() int { return http.StatusUnprocessableEntity }
+
+// Unwrap lets errors.Is and errors.As find each refusal.
+func (f FieldErrors) Unwrap() []error {
+	out := make([]error, len(f))
+	for i, e := range f {
+		out[i] = e
+	}
+	return out
+}
+
 // The refusals of the tenancy use cases. ErrNotFound covers everything a
 // user may not know exists (another company, someone else's invitation).
 var (
@@ -142,16 +178,25 @@ func (s *Service) logger() *slog.Logger {
 // audit records an event of the actor; details name the target user and
 // the impersonating admin, if any. A failure to audit is logged, not fatal.
 func (s *Service) audit(ctx context.Context, a Actor, action string, c *store.Company, details string) {
+	target := ""
+	if c != nil {
+		target = store.TargetCompany(c.CIF)
+	}
+	s.auditTarget(ctx, a, action, target, details)
+}
+
+// auditTarget records an event of the actor about target (store.TargetCompany,
+// TargetUser or TargetKey), in the one format every door shares: details
+// end with "(impersonated by <admin>)" when an admin acts as the user and
+// with "(cli)" for the operator at the command line.
+func (s *Service) auditTarget(ctx context.Context, a Actor, action, target, details string) {
 	if a.Impersonated() {
 		details = strings.TrimSpace(details + " (impersonated by " + a.ImpersonatorEmail + ")")
 	}
 	if a.CLI {
 		details = strings.TrimSpace(details + " (cli)")
 	}
-	e := &store.AuditEvent{Action: action, Details: details, IP: a.IP}
-	if c != nil {
-		e.Target = store.TargetCompany(c.CIF)
-	}
+	e := &store.AuditEvent{Action: action, Target: target, Details: details, IP: a.IP}
 	if a.UserID > 0 {
 		id := a.UserID
 		e.ActorID = &id

@@ -1,12 +1,7 @@
 package web
 
 import (
-	"errors"
 	"net/http"
-	"time"
-	"unicode/utf8"
-
-	"github.com/efactura-gateway/efactura/internal/store"
 )
 
 // passwordForm is the data of password.html. Passwords are never echoed.
@@ -32,44 +27,14 @@ func (a *app) submitPassword(w http.ResponseWriter, r *http.Request) {
 		a.notFound(w, r)
 		return
 	}
-	user := rc.user
-	f := passwordForm{Errors: formErrors{}}
 	current, password, confirm := r.PostFormValue("current"), r.PostFormValue("password"), r.PostFormValue("confirm")
-	ok, err := checkPassword(user.PasswordHash, current)
+	cut, err := a.gw().ChangePassword(ctx, a.actor(r), current, password, confirm)
+	if fe, ok := a.formErrors(r, err); ok {
+		a.render(w, r, http.StatusUnprocessableEntity, "password", "account", passwordForm{Errors: fe})
+		return
+	}
 	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	if !ok {
-		f.Errors["current"] = a.t(r, "password.current.wrong")
-	}
-	switch {
-	case utf8.RuneCountInString(password) < minPasswordLen:
-		f.Errors["password"] = a.t(r, "register.password.short")
-	case password == current:
-		f.Errors["password"] = a.t(r, "password.same")
-	case password != confirm:
-		f.Errors["confirm"] = a.t(r, "register.confirm.differ")
-	}
-	if len(f.Errors) > 0 {
-		if !ok {
-			a.audit(r, user.ID, "user.password_change_failed", user.Email, "wrong current password")
-		}
-		a.render(w, r, http.StatusUnprocessableEntity, "password", "account", f)
-		return
-	}
-	hash, err := hashPassword(password)
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	if err := a.Store.SetUserPassword(ctx, user.ID, hash); err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	cut := time.Now().UTC().Truncate(time.Microsecond)
-	if err := a.Store.SetUserSessionsValidAfter(ctx, user.ID, cut); err != nil {
-		a.serverError(w, r, err)
+		a.useCaseError(w, r, err, "/account/password")
 		return
 	}
 	if err := a.Sessions.RenewToken(ctx); err != nil {
@@ -77,7 +42,6 @@ func (a *app) submitPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.Sessions.Put(ctx, sessAuthAt, cut.UnixNano())
-	a.audit(r, user.ID, "user.password_change", user.Email, "other sessions ended")
 	a.setFlash(r, "ok", a.t(r, "password.changed"))
 	redirect(w, r, "/account/password")
 }
@@ -93,36 +57,20 @@ func (a *app) submitImpersonate(w http.ResponseWriter, r *http.Request) {
 		a.notFound(w, r)
 		return
 	}
-	u, err := a.Store.UserByID(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		a.notFound(w, r)
+	u, err := a.gw().StartImpersonation(ctx, a.actor(r), id)
+	if err != nil {
+		a.adminRefusal(w, r, err)
 		return
 	}
-	if err != nil {
+	if err := a.Sessions.RenewToken(ctx); err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	switch {
-	case u.ID == admin.ID:
-		a.setFlash(r, "error", a.t(r, "admin.self"))
-	case u.IsAdmin:
-		a.setFlash(r, "error", a.t(r, "admin.impersonate.admin"))
-	case u.Status != store.UserApproved:
-		a.setFlash(r, "error", a.t(r, "admin.impersonate.notapproved"))
-	default:
-		if err := a.Sessions.RenewToken(ctx); err != nil {
-			a.serverError(w, r, err)
-			return
-		}
-		a.audit(r, admin.ID, "impersonate.start", u.Email, "")
-		a.Sessions.Put(ctx, sessImpersonator, admin.ID)
-		a.Sessions.Put(ctx, sessUserID, u.ID)
-		a.Sessions.Remove(ctx, sessCompanyID)
-		a.setFlash(r, "ok", a.t(r, "impersonate.started", u.Email))
-		redirect(w, r, "/")
-		return
-	}
-	redirect(w, r, "/admin/users")
+	a.Sessions.Put(ctx, sessImpersonator, admin.ID)
+	a.Sessions.Put(ctx, sessUserID, u.ID)
+	a.Sessions.Remove(ctx, sessCompanyID)
+	a.setFlash(r, "ok", a.t(r, "impersonate.started", u.Email))
+	redirect(w, r, "/")
 }
 
 // submitStopImpersonation returns the session to the admin.
@@ -137,7 +85,10 @@ func (a *app) submitStopImpersonation(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	a.audit(r, rc.impersonator.ID, "impersonate.stop", rc.user.Email, "")
+	if err := a.gw().StopImpersonation(ctx, a.actor(r)); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
 	a.Sessions.Remove(ctx, sessImpersonator)
 	a.Sessions.Remove(ctx, sessCompanyID)
 	a.Sessions.Put(ctx, sessUserID, rc.impersonator.ID)

@@ -1,13 +1,9 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 
-	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
@@ -36,9 +32,9 @@ func (a *app) showAPIKeysPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) renderAPIKeys(w http.ResponseWriter, r *http.Request, status int, p apiKeysPage) {
-	keys, err := a.Store.APIKeys(r.Context(), p.Company.ID)
+	keys, err := a.gw().APIKeys(r.Context(), a.actor(r), p.Company.ID)
 	if err != nil {
-		a.serverError(w, r, err)
+		a.useCaseError(w, r, err, "/companies")
 		return
 	}
 	p.Keys = keys
@@ -52,34 +48,19 @@ func (a *app) submitCreateAPIKey(w http.ResponseWriter, r *http.Request) {
 	if !ok || a.refuseWhileImpersonating(w, r) {
 		return
 	}
-	f := keyForm{Name: strings.TrimSpace(r.PostFormValue("name")), Scope: r.PostFormValue("scope"), Errors: formErrors{}}
-	switch n := utf8.RuneCountInString(f.Name); {
-	case n == 0:
-		f.Errors["name"] = a.t(r, "form.required")
-	case n > 100:
-		f.Errors["name"] = a.t(r, "keys.name.long")
-	}
-	if f.Scope != store.ScopeRead && f.Scope != store.ScopeWrite {
-		f.Errors["scope"] = a.t(r, "keys.scope.invalid")
-	}
-	if len(f.Errors) > 0 {
+	f := keyForm{Name: r.PostFormValue("name"), Scope: r.PostFormValue("scope")}
+	key, k, err := a.gw().CreateAPIKey(r.Context(), a.actor(r), c.ID, f.Name, f.Scope)
+	if fe, ok := a.formErrors(r, err); ok {
+		f.Errors = fe
 		a.renderAPIKeys(w, r, http.StatusUnprocessableEntity, apiKeysPage{Company: c, Form: f})
 		return
 	}
-	key, prefix, hash, err := auth.NewAPIKey()
 	if err != nil {
-		a.serverError(w, r, err)
+		a.useCaseError(w, r, err, "/companies/"+strconv.FormatInt(c.ID, 10)+"/keys")
 		return
 	}
-	user := reqCtx(r).user
-	k := &store.APIKey{CompanyID: c.ID, UserID: user.ID, Name: f.Name, Prefix: prefix, Hash: hash, Scope: f.Scope}
-	if err := a.Store.CreateAPIKey(r.Context(), k); err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	a.audit(r, user.ID, "apikey.create", c.CIF, prefix+" "+f.Scope+" "+f.Name)
 	a.renderAPIKeys(w, r, http.StatusCreated, apiKeysPage{
-		Company: c, Form: keyForm{Scope: store.ScopeRead}, NewKey: key, NewName: f.Name,
+		Company: c, Form: keyForm{Scope: store.ScopeRead}, NewKey: key, NewName: k.Name,
 	})
 }
 
@@ -93,14 +74,11 @@ func (a *app) submitRevokeAPIKey(w http.ResponseWriter, r *http.Request) {
 		a.notFound(w, r)
 		return
 	}
-	if err := a.Store.RevokeAPIKey(r.Context(), c.ID, kid); errors.Is(err, store.ErrNotFound) {
-		a.notFound(w, r)
-		return
-	} else if err != nil {
-		a.serverError(w, r, err)
+	back := "/companies/" + strconv.FormatInt(c.ID, 10) + "/keys"
+	if err := a.gw().RevokeAPIKey(r.Context(), a.actor(r), c.ID, kid); err != nil {
+		a.useCaseError(w, r, err, back)
 		return
 	}
-	a.audit(r, reqCtx(r).user.ID, "apikey.revoke", c.CIF, strconv.FormatInt(kid, 10))
 	a.setFlash(r, "ok", a.t(r, "keys.revoked"))
-	redirect(w, r, "/companies/"+strconv.FormatInt(c.ID, 10)+"/keys")
+	redirect(w, r, back)
 }

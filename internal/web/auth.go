@@ -61,19 +61,7 @@ func (a *app) submitRegister(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, http.StatusUnprocessableEntity, "register", "", f)
 		return
 	}
-	hash, err := hashPassword(password) // for an existing address too: same time
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	u, err := a.Store.CreateUser(r.Context(), f.Email, hash, false, store.UserPending)
-	switch {
-	case err == nil:
-		a.audit(r, u.ID, "user.register", u.Email, "")
-	case errors.Is(err, store.ErrAlreadyExists):
-		// The admins' audit log says so; the visitor is told nothing.
-		a.audit(r, 0, "user.register_existing", strings.ToLower(f.Email), "registration for an existing account ignored")
-	default:
+	if err := a.gw().Register(r.Context(), a.clientIP(r), f.Email, password); err != nil {
 		a.serverError(w, r, err)
 		return
 	}
@@ -114,7 +102,7 @@ func (a *app) submitLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if wait > 0 {
 		minutes := int(wait.Minutes()) + 1
-		a.audit(r, 0, "user.login_throttled", f.Email, "")
+		a.audit(r, 0, store.ActionUserLoginThrottled, f.Email, "")
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		f.Error = a.t(r, "login.throttled", minutes)
 		a.render(w, r, http.StatusTooManyRequests, "login", "", f)
@@ -129,7 +117,7 @@ func (a *app) submitLogin(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, store.ErrNotFound) {
 		wastePasswordCheck(password) // same cost as a wrong password
 		failed()
-		a.audit(r, 0, "user.login_failed", f.Email, "unknown e-mail")
+		a.audit(r, 0, store.ActionUserLoginFailed, f.Email, "unknown e-mail")
 		fail(a.t(r, "login.failed"))
 		return
 	}
@@ -144,7 +132,7 @@ func (a *app) submitLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok {
 		failed()
-		a.audit(r, u.ID, "user.login_failed", u.Email, "wrong password")
+		a.audit(r, u.ID, store.ActionUserLoginFailed, u.Email, "wrong password")
 		fail(a.t(r, "login.failed"))
 		return
 	}
@@ -170,7 +158,7 @@ func (a *app) submitLogin(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	a.audit(r, u.ID, "user.login", u.Email, "")
+	a.audit(r, u.ID, store.ActionUserLogin, u.Email, "")
 	// A one-time notice (e.g. the tenancy migration turned off this
 	// member's consent to lend their ANAF connection).
 	if n, err := a.Store.TakeNotice(r.Context(), u.ID); err != nil {
@@ -195,7 +183,7 @@ func (a *app) logIn(r *http.Request, u *store.User) error {
 func (a *app) submitLogout(w http.ResponseWriter, r *http.Request) {
 	rc := reqCtx(r)
 	if rc.user != nil {
-		a.audit(r, rc.user.ID, "user.logout", rc.user.Email, "")
+		a.audit(r, rc.user.ID, store.ActionUserLogout, rc.user.Email, "")
 	}
 	lang := rc.lang
 	if err := a.Sessions.Destroy(r.Context()); err != nil {

@@ -30,7 +30,7 @@ func (a *app) showCompaniesPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) renderCompanies(w http.ResponseWriter, r *http.Request, status int, f companyForm) {
-	companies, err := a.Store.CompaniesForUser(r.Context(), reqCtx(r).user.ID)
+	companies, err := a.gw().Companies(r.Context(), a.actor(r))
 	if err != nil {
 		a.serverError(w, r, err)
 		return

@@ -5,16 +5,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/store"
-)
-
-// Sync interval bounds of the company settings form, in minutes.
-const (
-	minSyncInterval = 15
-	maxSyncInterval = 24 * 60
 )
 
 // settingsForm is the company settings form.
@@ -101,28 +94,22 @@ func (a *app) submitEditCompany(w http.ResponseWriter, r *http.Request) {
 		Interval: strings.TrimSpace(r.PostFormValue("interval")),
 		Errors:   formErrors{},
 	}
-	switch n := utf8.RuneCountInString(f.Name); {
-	case n == 0:
-		f.Errors["name"] = a.t(r, "form.required")
-	case n > 200:
-		f.Errors["name"] = a.t(r, "company.name.long")
-	}
 	minutes, err := strconv.Atoi(f.Interval)
-	if err != nil || minutes < minSyncInterval || minutes > maxSyncInterval {
-		f.Errors["interval"] = a.t(r, "company.interval.range", minSyncInterval, maxSyncInterval)
+	if err != nil {
+		minutes = -1 // out of range: the use case says so
 	}
-	if len(f.Errors) > 0 {
+	saved, err := a.gw().UpdateSettings(r.Context(), a.actor(r), c.ID, gateway.Settings{Name: f.Name, AutoSync: f.AutoSync, SyncIntervalMinutes: minutes})
+	if fe, ok := a.formErrors(r, err); ok {
+		f.Errors = fe
 		a.renderCompany(w, r, http.StatusUnprocessableEntity, c, f, memberForm{})
 		return
 	}
-	c.Name, c.AutoSync, c.SyncIntervalMinutes = f.Name, f.AutoSync, minutes
-	if err := a.Store.UpdateCompany(r.Context(), c); err != nil {
-		a.serverError(w, r, err)
+	if err != nil {
+		a.useCaseError(w, r, err, "/companies/"+strconv.FormatInt(c.ID, 10))
 		return
 	}
-	a.audit(r, reqCtx(r).user.ID, "company.update", c.CIF, "auto_sync="+strconv.FormatBool(c.AutoSync)+" interval="+f.Interval)
 	a.setFlash(r, "ok", a.t(r, "company.saved"))
-	redirect(w, r, "/companies/"+strconv.FormatInt(c.ID, 10))
+	redirect(w, r, "/companies/"+strconv.FormatInt(saved.ID, 10))
 }
 
 // submitAddMember invites a user by e-mail: a pending invitation that
@@ -195,9 +182,9 @@ func (a *app) showDeleteCompanyPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) renderDelete(w http.ResponseWriter, r *http.Request, status int, f deleteForm) {
-	n, err := a.Store.CountInvoices(r.Context(), f.Company.ID)
+	n, err := a.gw().InvoiceCount(r.Context(), a.actor(r), f.Company.ID)
 	if err != nil {
-		a.serverError(w, r, err)
+		a.useCaseError(w, r, err, "/companies")
 		return
 	}
 	f.Invoices = n
@@ -212,20 +199,20 @@ func (a *app) submitDeleteCompany(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	f := deleteForm{Company: c, Confirm: strings.TrimSpace(r.PostFormValue("confirm_cif")), Errors: formErrors{}}
-	if strings.TrimPrefix(strings.ToUpper(f.Confirm), "RO") != c.CIF {
-		f.Errors["confirm_cif"] = a.t(r, "company.delete.mismatch")
+	f := deleteForm{Company: c, Confirm: strings.TrimSpace(r.PostFormValue("confirm_cif"))}
+	_, err := a.gw().DeleteCompany(ctx, a.actor(r), c.ID, f.Confirm)
+	if fe, ok := a.formErrors(r, err); ok {
+		f.Errors = fe
 		a.renderDelete(w, r, http.StatusUnprocessableEntity, f)
 		return
 	}
-	if err := a.Store.DeleteCompany(ctx, c.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-		a.serverError(w, r, err)
+	if err != nil {
+		a.useCaseError(w, r, err, "/companies")
 		return
 	}
 	if a.Sessions.GetInt64(ctx, sessCompanyID) == c.ID {
 		a.Sessions.Remove(ctx, sessCompanyID)
 	}
-	a.audit(r, reqCtx(r).user.ID, "company.delete", c.CIF, c.Name)
 	a.setFlash(r, "ok", a.t(r, "company.deleted", c.Name))
 	redirect(w, r, "/companies")
 }

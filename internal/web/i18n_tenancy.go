@@ -5,6 +5,7 @@ package web
 // gateway.Error code explain that refusal.
 var tenancyMessages = map[string][2]string{
 	"tenancy.not_found": {"Nu a fost găsit.", "Not found."},
+	"tenancy.not_admin": {"Doar un administrator poate face asta.", "Only an administrator may do this."},
 	"tenancy.impersonating": {
 		"Un administrator care acționează în numele unui utilizator nu poate crea acreditări: chei API, invitații, conexiuni ANAF sau consimțăminte. Opriți impersonarea; utilizatorul le face singur.",
 		"An administrator acting as a user cannot create credentials: API keys, invitations, ANAF connections or consent. Stop impersonating; the user does this themself."},

@@ -171,7 +171,7 @@ func (a *app) clientIP(r *http.Request) string {
 
 // audit records a security-relevant action; a failure is logged, not shown.
 func (a *app) audit(r *http.Request, actorID int64, action, target, details string) {
-	if imp := reqCtx(r).impersonator; imp != nil && action != "impersonate.stop" {
+	if imp := reqCtx(r).impersonator; imp != nil && action != store.ActionImpersonateStop {
 		details = strings.TrimSpace(details + " (impersonated by " + imp.Email + ")")
 	}
 	e := &store.AuditEvent{Action: action, Target: target, Details: details, IP: a.clientIP(r)}

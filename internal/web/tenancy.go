@@ -238,5 +238,50 @@ func (a *app) gw() *gateway.Service {
 	if a.Gateway != nil {
 		return a.Gateway
 	}
-	return &gateway.Service{Store: a.Store, Logger: a.Logger}
+	s := &gateway.Service{Store: a.Store, Logger: a.Logger, ANAFClient: a.ANAFClient}
+	if a.Secrets != nil { // a nil *Keyring in the interface would not compare nil
+		s.Secrets = a.Secrets
+	}
+	return s
+}
+
+// fieldMessages maps the gateway's input refusals (Error.Code) to the
+// catalog keys of their form messages.
+var fieldMessages = map[string]string{
+	"key_name_required": "form.required",
+	"key_name_long":     "keys.name.long",
+	"key_scope":         "keys.scope.invalid",
+	"name_required":     "form.required",
+	"name_long":         "company.name.long",
+	"confirm_mismatch":  "company.delete.mismatch",
+	"password_wrong":    "password.current.wrong",
+	"password_short":    "register.password.short",
+	"password_same":     "password.same",
+	"password_confirm":  "register.confirm.differ",
+
+	"client_id_required":     "form.required",
+	"client_id_long":         "anafapp.too.long",
+	"redirect_uri":           "anafapp.redirect.invalid",
+	"client_secret_required": "form.required",
+}
+
+// formErrors turns a use case's input refusals into the form's messages
+// by field; ok=false when err is not about the input.
+func (a *app) formErrors(r *http.Request, err error) (formErrors, bool) {
+	var fe gateway.FieldErrors
+	if !errors.As(err, &fe) {
+		return nil, false
+	}
+	out := formErrors{}
+	for _, e := range fe {
+		switch key, known := fieldMessages[e.Code]; {
+		case e.Code == gateway.ErrIntervalRange.Code:
+			out[e.Field] = a.t(r, "company.interval.range", gateway.MinSyncInterval, gateway.MaxSyncInterval)
+		case known:
+			out[e.Field] = a.t(r, key)
+		default:
+			out[e.Field] = e.Msg
+		}
+	}
+	return out, true
 }
