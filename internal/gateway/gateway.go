@@ -34,6 +34,15 @@ type Service struct {
 	Verifier Verifier
 	Logger   *slog.Logger
 	Now      func() time.Time
+
+	// PDFGuard bounds PDF renders (concurrency, lines); nil: render.Shared(),
+	// one guard for the pages and the API.
+	PDFGuard *PDFGuard
+	// ExportCap is the most invoices one export may hold (0: export.MaxRows).
+	ExportCap int
+	// SyncStarter queues a sync of a company now and returns its run
+	// (jobs.Runner.StartSync); nil: StartSync answers ErrSyncUnavailable.
+	SyncStarter func(ctx context.Context, companyID int64) (runID int64, err error)
 }
 
 // InvitationTTL is how long an invitation waits for its answer.
@@ -83,6 +92,9 @@ type Error struct {
 	Field string
 	Msg   string
 	Cause error
+	// RetryAfter is, for KindUnavailable, the seconds after which to try
+	// again (0: unknown).
+	RetryAfter int
 }
 
 func (e *Error) Error() string { return e.Msg }
