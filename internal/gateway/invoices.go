@@ -241,3 +241,32 @@ func (s *Service) invoicePDF(ctx context.Context, p Principal, id int64, lang st
 func fileName(inv *Invoice, ext string) string {
 	return attach.SafeName("invoice_"+inv.ANAFID) + ext
 }
+
+// InvoiceAmount is one invoice's date, type, currency and total, for the
+// dashboard's figures.
+type InvoiceAmount = store.InvoiceAmount
+
+// InvoiceFigures are a company's archive size and its invoices' amounts
+// since a date, for the dashboard.
+type InvoiceFigures struct {
+	Archived int
+	Amounts  []InvoiceAmount
+}
+
+// Figures returns the figures of a company the principal may see, the
+// amounts of invoices issued from since (YYYY-MM-DD) on. An unverified
+// company has none (ErrUnverified).
+func (s *Service) Figures(ctx context.Context, p Principal, companyID int64, since string) (*InvoiceFigures, error) {
+	c, err := s.company(ctx, p, companyID)
+	if err != nil {
+		return nil, err
+	}
+	out := &InvoiceFigures{}
+	if out.Archived, err = s.Store.CountInvoices(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	if out.Amounts, err = s.Store.InvoiceAmounts(ctx, c.ID, since); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

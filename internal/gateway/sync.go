@@ -63,3 +63,9 @@ func (s *Service) StartSync(ctx context.Context, p Principal, companyID int64) (
 	}
 	return s.Store.SyncRunByID(ctx, id)
 }
+
+// SyncStarted records (audit) that the principal started a sync of the
+// company outside StartSync (the web pages start it with the sync engine).
+func (s *Service) SyncStarted(ctx context.Context, p Principal, c *Company) {
+	s.audit(ctx, p.actor, store.ActionCompanySync, c, "")
+}
