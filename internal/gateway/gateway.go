@@ -1,9 +1,9 @@
 // Package gateway holds the use cases that the web pages, the REST API and
 // the command line share: who may see and change a company (tenancy:
 // invitations, join requests, consent, verification by ANAF, leaving,
-// roles), and the invoices (list, get, ZIP/XML/PDF, export, sync) of a
-// Principal — a web user or an API key — with their tenant checks, their
-// checks, audit events and transactions in one place.
+// roles), and what a Principal — a web user or an API key — may do with
+// the invoices (list, get, ZIP/XML/PDF, export, sync), each use case with
+// its own tenant check; checks, audit events and transactions in one place.
 // The doors (internal/web, internal/api, internal/cli) parse input, call a
 // use case, and present its answer; they never repeat its rules.
 package gateway
