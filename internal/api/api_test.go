@@ -105,7 +105,7 @@ func (f *fixture) testHealth(t *testing.T) {
 	})
 
 	t.Run("failing dependency", func(t *testing.T) {
-		h := New(Deps{Store: f.st, Checks: map[string]func(context.Context) error{
+		h := New(Deps{Gateway: gw(f.st), Checks: map[string]func(context.Context) error{
 			"jobs": func(context.Context) error { return errors.New("connection refused") },
 		}})
 		rec := serve(h, "/api/v1/health")
@@ -118,7 +118,7 @@ func (f *fixture) testHealth(t *testing.T) {
 
 	t.Run("degraded dependency", func(t *testing.T) {
 		// Redis (limits fall back to per-replica ones), ANAF, storage, disk: 200.
-		h := New(Deps{Store: f.st, Degradable: map[string]func(context.Context) error{
+		h := New(Deps{Gateway: gw(f.st), Degradable: map[string]func(context.Context) error{
 			"redis": func(context.Context) error { return errors.New("connection refused") },
 		}})
 		rec := serve(h, "/api/v1/health")
@@ -576,7 +576,7 @@ func (f *fixture) testFieldContract(t *testing.T) {
 	require.NotRegexp(t, `"(total|vat)_amount":[^,}]*[eE]`, raw, "an amount became a float")
 
 	t.Run("BaseURL with a trailing slash", func(t *testing.T) {
-		h := New(Deps{Store: f.st, BaseURL: testBaseURL + "/"})
+		h := New(Deps{Gateway: gw(f.st), BaseURL: testBaseURL + "/"})
 		rec := serve(h, "/api/v1/invoices?per_page=1", "X-API-KEY", f.keyA)
 		require.Equal(t, http.StatusOK, rec.Code)
 		require.Contains(t, rec.Body.String(), `"download_url":"`+testBaseURL+`/api/v1/invoices/`)

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
-	"github.com/efactura-gateway/efactura/internal/export"
+	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/store/storetest"
 )
@@ -168,12 +168,12 @@ func (f *fixture) testExportBadRequests(t *testing.T) {
 	requireError(t, f.get(t, "/api/v1/invoices/export?format=csv", "X-API-KEY", ""), http.StatusUnauthorized, "MISSING_API_KEY")
 }
 
-// TestExportTooLarge lowers the cap: it is not parallel with other export
-// tests: Go runs it before resuming the parallel ones (TestExport).
+// TestExportTooLarge lowers the cap, a field of the use-case layer (no
+// global: it runs in parallel with the other export tests).
 func TestExportTooLarge(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, storetest.NewSQLite(t))
-	exportCap.Store(2)
-	t.Cleanup(func() { exportCap.Store(export.MaxRows) })
+	f.h = New(Deps{Gateway: &gateway.Service{Store: f.st, ExportCap: 2}, BaseURL: testBaseURL})
 	requireError(t, f.get(t, "/api/v1/invoices/export?format=csv"), http.StatusRequestEntityTooLarge, "EXPORT_TOO_LARGE")
 	rec := f.get(t, "/api/v1/invoices/export?format=csv&q=AS-no-such-number")
 	require.Equal(t, http.StatusOK, rec.Code, "under the cap")

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/gateway"
 )
 
 // invoiceFilter reads the filters shared by GET /api/v1/invoices and
@@ -16,7 +16,7 @@ import (
 // default invoice_date desc). Pagination is the caller's. On a bad value it
 // writes the 400 (INVALID_PARAMETER, INVALID_DATE_FORMAT, INVALID_TYPE,
 // INVALID_SORT) and returns ok=false.
-func invoiceFilter(w http.ResponseWriter, r *http.Request, companyID int64) (f store.InvoiceFilter, ok bool) {
+func invoiceFilter(w http.ResponseWriter, r *http.Request) (f gateway.InvoiceFilter, ok bool) {
 	q := r.URL.Query()
 	// q and supplier_cif are the only free texts reaching the store (as
 	// parameters); text PostgreSQL cannot hold (NUL, invalid UTF-8) would
@@ -30,7 +30,7 @@ func invoiceFilter(w http.ResponseWriter, r *http.Request, companyID int64) (f s
 	}
 	// The default order is sort_by=invoice_date, sort_order=desc, named
 	// explicitly so that sort_order=asc alone gives the oldest first.
-	f = store.InvoiceFilter{CompanyID: companyID, Query: strings.TrimSpace(q.Get("q")),
+	f = gateway.InvoiceFilter{Query: strings.TrimSpace(q.Get("q")),
 		SortBy: "invoice_date", SortDesc: true}
 	if v := q.Get("supplier_cif"); v != "" {
 		f.SupplierCIF = strings.TrimSpace(v)

@@ -23,6 +23,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/anafsync"
 	"github.com/efactura-gateway/efactura/internal/auth"
+	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/invoice"
 	"github.com/efactura-gateway/efactura/internal/invoice/invoicegen"
 	"github.com/efactura-gateway/efactura/internal/store"
@@ -64,6 +65,9 @@ type fixture struct {
 	syncedAt time.Time        // base of SyncedAt
 	srv      *httptest.Server // f.h on a loopback port, for the Go client
 }
+
+// gw is the use-case layer on st, as the app builds it.
+func gw(st *store.Store) *gateway.Service { return &gateway.Service{Store: st} }
 
 // dueDateRE removes BT-9 from a generated invoice, making one whose due date is lacking.
 var dueDateRE = regexp.MustCompile(`\s*<cbc:DueDate>[^<]*</cbc:DueDate>`)
@@ -194,7 +198,7 @@ func newFixture(t *testing.T, st *store.Store) *fixture {
 			f.b = append(f.b, s)
 		}
 	}
-	f.h = New(Deps{Store: st, BaseURL: testBaseURL, Logger: slog.New(slog.NewTextHandler(f.logs, nil))})
+	f.h = New(Deps{Gateway: gw(st), BaseURL: testBaseURL, Logger: slog.New(slog.NewTextHandler(f.logs, nil))})
 	f.srv = httptest.NewServer(f.h)
 	t.Cleanup(f.srv.Close)
 	return f

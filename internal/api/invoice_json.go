@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/efactura-gateway/efactura/internal/cif"
+	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/invoice"
-	"github.com/efactura-gateway/efactura/internal/store"
 )
 
 // invoiceJSON is one invoice in the Flask gateway's shape (PRODUCT.md §4).
@@ -70,7 +70,7 @@ func nullable(s string) *string {
 	return &s
 }
 
-func (h *handler) toJSON(inv *store.Invoice) invoiceJSON {
+func (h *handler) toJSON(inv *gateway.Invoice) invoiceJSON {
 	return invoiceJSON{
 		ID:            inv.ID,
 		ANAFID:        inv.ANAFID,

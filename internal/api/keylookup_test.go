@@ -38,7 +38,7 @@ func TestKeyLookupDatabaseDown(t *testing.T) {
 			require.NoError(t, err)
 
 			var logs strings.Builder
-			h := httpserver.RequestID(New(Deps{Store: st, Limiter: ratelimit.NewMemory(nil),
+			h := httpserver.RequestID(New(Deps{Gateway: gw(st), Limiter: ratelimit.NewMemory(nil),
 				Logger: slog.New(slog.NewTextHandler(&logs, nil))}))
 			get := func(key, id string) *httptest.ResponseRecorder {
 				req := httptest.NewRequest(http.MethodGet, "/api/v1/invoices", nil)

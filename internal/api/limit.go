@@ -11,7 +11,6 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/httpserver"
 	"github.com/efactura-gateway/efactura/internal/ratelimit"
-	"github.com/efactura-gateway/efactura/internal/store"
 )
 
 // Default rate limits (PRODUCT.md §9), per minute.
@@ -52,7 +51,7 @@ func (h *handler) limit(next http.Handler) http.Handler {
 		}
 		bucket, perMin := "ip:"+httpserver.ClientIP(r, h.TrustedProxies), h.IPPerMin
 		if a.p != nil {
-			bucket, perMin = "key:"+strconv.FormatInt(a.p.key.ID, 10), h.KeyPerMin
+			bucket, perMin = "key:"+strconv.FormatInt(a.p.Key.ID, 10), h.KeyPerMin
 		}
 		res, err := h.Limiter.Allow(r.Context(), bucket, perMin)
 		if err != nil {
@@ -74,29 +73,6 @@ func (h *handler) limit(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// requireScope reports whether the key holds scope (write includes read);
-// if not it writes 403 INSUFFICIENT_SCOPE and returns false. Handlers
-// that change something call it (withKey does for the route table's scope).
-func requireScope(w http.ResponseWriter, p *principal, scope string) bool {
-	if scopeAllows(p.key.Scope, scope) {
-		return true
-	}
-	writeError(w, http.StatusForbidden, "INSUFFICIENT_SCOPE",
-		"This API key has the "+p.key.Scope+" scope; this request needs a key with the "+scope+" scope.")
-	return false
-}
-
-// scopeAllows reports whether a key of scope have may do what needs requires.
-func scopeAllows(have, needs string) bool {
-	switch needs {
-	case "", store.ScopeRead:
-		return have == store.ScopeRead || have == store.ScopeWrite
-	case store.ScopeWrite:
-		return have == store.ScopeWrite
-	}
-	return false
 }
 
 // bodyTypes are the media types a POST body may have; an empty body is always accepted.

@@ -41,7 +41,7 @@ func TestRateLimits(t *testing.T) {
 	_, proxies, err := net.ParseCIDR("10.0.0.0/8")
 	require.NoError(t, err)
 	newAPI := func() http.Handler {
-		return New(Deps{Store: f.st, Limiter: ratelimit.NewMemory(nil), KeyPerMin: 3, IPPerMin: 2,
+		return New(Deps{Gateway: gw(f.st), Limiter: ratelimit.NewMemory(nil), KeyPerMin: 3, IPPerMin: 2,
 			TrustedProxies: []*net.IPNet{proxies}})
 	}
 
@@ -133,7 +133,7 @@ func TestRateLimitsSharedThroughRedis(t *testing.T) {
 	replica := func() http.Handler {
 		rdb := redis.NewClient(opts) // each replica its own connection pool
 		t.Cleanup(func() { _ = rdb.Close() })
-		return New(Deps{Store: f.st, Limiter: ratelimit.NewRedis(rdb, prefix), KeyPerMin: 4, IPPerMin: 2})
+		return New(Deps{Gateway: gw(f.st), Limiter: ratelimit.NewRedis(rdb, prefix), KeyPerMin: 4, IPPerMin: 2})
 	}
 	r1, r2 := replica(), replica()
 	for i := range 4 {

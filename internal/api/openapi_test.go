@@ -115,8 +115,8 @@ func TestOpenAPIResponses(t *testing.T) {
 	}
 	id := func(s seeded) string { return strconv.FormatInt(s.inv.ID, 10) }
 	other := f.b[0]
-	limited := New(Deps{Store: f.st, Limiter: ratelimit.NewMemory(nil), IPPerMin: 1})
-	syncing := New(Deps{Store: f.st, StartSync: func(context.Context, int64) (int64, error) { return run.ID, nil }})
+	limited := New(Deps{Gateway: gw(f.st), Limiter: ratelimit.NewMemory(nil), IPPerMin: 1})
+	syncing := New(Deps{Gateway: gw(f.st), StartSync: func(context.Context, int64) (int64, error) { return run.ID, nil }})
 
 	cases := []struct {
 		name, method, pattern, target string

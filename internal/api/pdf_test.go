@@ -104,7 +104,7 @@ func TestInvoicePDFGuard(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, storetest.NewSQLite(t))
 	guard := render.NewGuard(render.GuardConfig{Concurrency: 2, Wait: 20 * time.Millisecond, RetryAfter: 3 * time.Second})
-	h := New(Deps{Store: f.st, BaseURL: testBaseURL, Logger: slog.New(slog.DiscardHandler), PDFGuard: guard})
+	h := New(Deps{Gateway: gw(f.st), BaseURL: testBaseURL, Logger: slog.New(slog.DiscardHandler), PDFGuard: guard})
 	get := func(target string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, target, nil)
 		req.Header.Set("X-API-KEY", f.keyA)

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/gateway"
 )
 
 // syncRunJSON is one sync run as the API shows it: the stored fields, times
@@ -36,7 +36,7 @@ func rfc3339(t *time.Time) *string {
 	return &s
 }
 
-func syncRunOut(r *store.SyncRun) syncRunJSON {
+func syncRunOut(r *gateway.SyncRun) syncRunJSON {
 	return syncRunJSON{
 		ID: r.ID, Status: r.Status, StartedAt: r.StartedAt.UTC().Format(time.RFC3339), FinishedAt: rfc3339(r.FinishedAt),
 		WindowStart: rfc3339(r.WindowStart), WindowEnd: rfc3339(r.WindowEnd), Pages: r.Pages, TotalPages: r.TotalPages,
@@ -58,42 +58,30 @@ func (h *handler) listSyncRuns(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	runs, err := h.Store.SyncRuns(r.Context(), p.company.ID, limit)
+	runs, err := h.gw.SyncRuns(r.Context(), p.Principal, 0, limit)
 	if err != nil {
-		h.internal(w, r, err)
+		h.useCaseError(w, r, err)
 		return
 	}
 	out := make([]syncRunJSON, 0, len(runs))
 	for i := range runs {
 		out = append(out, syncRunOut(&runs[i]))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"runs": out})
+	writeJSON(w, http.StatusOK, runsResponse{Runs: out})
 }
 
 // startSync serves POST /api/v1/sync (scope write): queue a sync now and
 // answer 202 with the run (the company's current run when one is already
 // queued or running). A read key gets 403 INSUFFICIENT_SCOPE; without a
-// job queue (Deps.StartSync nil) 503 SERVICE_UNAVAILABLE.
+// job queue (no Deps.StartSync nor Gateway.SyncStarter) 503 SERVICE_UNAVAILABLE.
 func (h *handler) startSync(w http.ResponseWriter, r *http.Request) {
 	p := principalFrom(r.Context())
-	if !requireScope(w, p, store.ScopeWrite) { // the route table requires it too
+	if !requireScope(w, p, gateway.ScopeWrite) { // the route table requires it too
 		return
 	}
-	if h.StartSync == nil {
-		writeError(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "Background synchronisation is not running in this process.")
-		return
-	}
-	id, err := h.StartSync(r.Context(), p.company.ID)
-	if err != nil && id == 0 {
-		h.internal(w, r, err)
-		return
-	}
+	run, err := h.gw.StartSync(r.Context(), p.Principal, 0)
 	if err != nil {
-		h.Logger.Warn("sync run opened but not queued; the scheduler resumes it", "error", err.Error())
-	}
-	run, err := h.Store.SyncRunByID(r.Context(), id)
-	if err != nil {
-		h.internal(w, r, err)
+		h.useCaseError(w, r, err)
 		return
 	}
 	w.Header().Set("Location", "/api/v1/sync")

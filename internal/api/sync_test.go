@@ -31,7 +31,7 @@ func TestSyncRunsAPI(t *testing.T) {
 	old.Status, old.Found, old.New = store.SyncOK, 3, 2
 	require.NoError(t, st.FinishSyncRun(ctx, old))
 	var queued []int64
-	h := New(Deps{Store: st, Logger: slog.New(slog.DiscardHandler), StartSync: func(ctx context.Context, companyID int64) (int64, error) {
+	h := New(Deps{Gateway: gw(st), Logger: slog.New(slog.DiscardHandler), StartSync: func(ctx context.Context, companyID int64) (int64, error) {
 		r, err := st.OpenSyncRun(ctx, companyID, store.SyncQueued)
 		if err != nil {
 			return 0, err

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/efactura-gateway/efactura/internal/api"
+	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/store/storetest"
 )
@@ -40,7 +41,7 @@ func TestHealthReportsANAFDownAsDegraded(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			h := api.New(api.Deps{Store: st,
+			h := api.New(api.Deps{Gateway: &gateway.Service{Store: st},
 				Checks:     map[string]func(context.Context) error{"redis": func(context.Context) error { return c.required }},
 				Degradable: map[string]func(context.Context) error{"anaf": func(context.Context) error { return c.anaf }},
 			})

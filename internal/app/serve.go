@@ -94,9 +94,19 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 	sessions.Cookie.Secure = cfg.Production()
 	sessions.Cookie.Persist = false
 
+	// One use-case layer under the pages and the API: one render guard,
+	// one export cap, one sync starter (the job queue).
+	gw := e.Gateway(engine)
+	gw.SyncStarter = func(ctx context.Context, companyID int64) (int64, error) {
+		run, err := runner.StartSync(ctx, companyID)
+		if run != nil {
+			return run.ID, err
+		}
+		return 0, err
+	}
 	webHandler, err := web.New(web.Deps{
 		Store: e.Store, Sessions: sessions, Secrets: e.Secrets, ANAFClient: e.ANAFClientFunc(),
-		Sync: engine, Gateway: e.Gateway(engine), Logger: e.Logger, Registration: cfg.Registration, Production: cfg.Production(),
+		Sync: engine, Gateway: gw, Logger: e.Logger, Registration: cfg.Registration, Production: cfg.Production(),
 		TrustedProxies: cfg.TrustedProxies,
 		Login: web.LoginLimits{PerAccountIP: cfg.LoginFailuresPerAccountIP, PerIP: cfg.LoginFailuresPerIP,
 			PerAccount: cfg.LoginFailuresPerAccount, Window: cfg.LoginFailureWindow},
@@ -145,18 +155,11 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		all[n] = c
 	}
 	e.Metrics.RegisterChecks(all)
-	apiHandler := api.New(api.Deps{Store: e.Store, BaseURL: cfg.BaseURL, Logger: e.Logger,
+	apiHandler := api.New(api.Deps{Gateway: gw, BaseURL: cfg.BaseURL, Logger: e.Logger,
 		Limiter: limiter, KeyPerMin: cfg.RateLimitKeyPerMin, IPPerMin: cfg.RateLimitIPPerMin,
 		TrustedProxies: cfg.TrustedProxies,
 		Checks:         healthChecks(required),
-		Degradable:     healthDegradable(required, degradable),
-		StartSync: func(ctx context.Context, companyID int64) (int64, error) {
-			run, err := runner.StartSync(ctx, companyID)
-			if run != nil {
-				return run.ID, err
-			}
-			return 0, err
-		}})
+		Degradable:     healthDegradable(required, degradable)})
 
 	root := http.NewServeMux()
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -1,7 +1,9 @@
 // Package gateway holds the use cases that the web pages, the REST API and
 // the command line share: who may see and change a company (tenancy:
 // invitations, join requests, consent, verification by ANAF, leaving,
-// roles), with their checks, audit events and transactions in one place.
+// roles), and what a Principal — a web user or an API key — may do with
+// the invoices (list, get, ZIP/XML/PDF, export, sync), each use case with
+// its own tenant check; checks, audit events and transactions in one place.
 // The doors (internal/web, internal/api, internal/cli) parse input, call a
 // use case, and present its answer; they never repeat its rules.
 package gateway
@@ -40,6 +42,15 @@ type Service struct {
 	Secrets Keyring
 	Logger  *slog.Logger
 	Now     func() time.Time
+
+	// PDFGuard bounds PDF renders (concurrency, lines); nil: render.Shared(),
+	// one guard for the pages and the API.
+	PDFGuard *PDFGuard
+	// ExportCap is the most invoices one export may hold (0: export.MaxRows).
+	ExportCap int
+	// SyncStarter queues a sync of a company now and returns its run
+	// (jobs.Runner.StartSync); nil: StartSync answers ErrSyncUnavailable.
+	SyncStarter func(ctx context.Context, companyID int64) (runID int64, err error)
 }
 
 // Keyring encrypts secrets at rest (secretbox.Keyring).
@@ -95,6 +106,9 @@ type Error struct {
 	Field string
 	Msg   string
 	Cause error
+	// RetryAfter is, for KindUnavailable, the seconds after which to try
+	// again (0: unknown).
+	RetryAfter int
 }
 
 func (e *Error) Error() string { return e.Msg }

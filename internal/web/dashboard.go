@@ -2,16 +2,14 @@ package web
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/invoice"
-	"github.com/efactura-gateway/efactura/internal/store"
 )
 
 // perPage is the number of invoices on a dashboard page.
@@ -20,12 +18,12 @@ const perPage = 50
 // dashboardTabs maps a tab to the ANAF message type it lists, in display order.
 var dashboardTabs = []struct{ Key, MessageType string }{
 	{"all", ""},
-	{"received", store.TypeReceived},
-	{"sent", store.TypeSent},
-	{"errors", store.TypeErrors},
+	{"received", gateway.TypeReceived},
+	{"sent", gateway.TypeSent},
+	{"errors", gateway.TypeErrors},
 }
 
-// sortColumns maps the dashboard's sort keys to store.InvoiceFilter.SortBy.
+// sortColumns maps the dashboard's sort keys to gateway.InvoiceFilter.SortBy.
 var sortColumns = []struct{ Key, SortBy, Label string }{
 	{"date", "invoice_date", "dash.sort.date"},
 	{"total", "total_amount", "dash.sort.total"},
@@ -97,8 +95,8 @@ type invoiceRow struct {
 
 // dashboardPage is the data of dashboard.html.
 type dashboardPage struct {
-	Companies []store.Company
-	Company   *store.Company // nil when the user has no company
+	Companies []gateway.Company
+	Company   *gateway.Company // nil when the user has no company
 	Filter    dashFilter
 	Errors    formErrors
 	Tabs      []tabLink
@@ -106,7 +104,7 @@ type dashboardPage struct {
 	Rows      []invoiceRow
 	Matching  int
 	Archived  int
-	LastSync  *store.SyncRun
+	LastSync  *gateway.SyncRun
 	Running   bool // LastSync is queued or running: the page follows its progress
 	Figures   dashFigures
 	Pages     int
@@ -150,7 +148,7 @@ func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
 	if !company.Verified() {
 		// Nothing from ANAF until ANAF confirms a consenting member's rights
 		// on the CIF; the page says why and what to do.
-		if run, err := a.Store.LastSyncRun(ctx, company.ID); err == nil {
+		if run, err := a.gw().LastSync(ctx, a.principal(r), company.ID); err == nil && run != nil {
 			p.LastSync = run
 			p.Running = run.FinishedAt == nil
 		}
@@ -179,38 +177,36 @@ func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
 		p.Sorts = append(p.Sorts, sortOption{Key: s.Key, Label: s.Label, Selected: s.Key == p.Filter.Sort})
 	}
 
-	if p.Archived, err = a.Store.CountInvoices(ctx, company.ID); err != nil {
-		a.serverError(w, r, err)
+	gw, who := a.gw(), a.principal(r)
+	run, err := gw.LastSync(ctx, who, company.ID)
+	if err != nil {
+		a.useCaseError(w, r, err, "/")
 		return
 	}
-	run, err := a.Store.LastSyncRun(ctx, company.ID)
-	switch {
-	case err == nil:
+	if run != nil {
 		p.LastSync = run
 		p.Running = run.FinishedAt == nil
-	case !errors.Is(err, store.ErrNotFound):
-		a.serverError(w, r, err)
-		return
 	}
 	months := monthsBack(time.Now())
-	amounts, err := a.Store.InvoiceAmounts(ctx, company.ID, months[0]+"-01")
+	figures, err := gw.Figures(ctx, who, company.ID, months[0]+"-01")
 	if err != nil {
-		a.serverError(w, r, err)
+		a.useCaseError(w, r, err, "/")
 		return
 	}
-	p.Figures = buildFigures(lang, amounts, time.Now())
+	p.Archived = figures.Archived
+	p.Figures = buildFigures(lang, figures.Amounts, time.Now())
 
 	if len(p.Errors) == 0 {
 		sf := p.Filter.storeFilter() // export.go: the export uses the same filter
 		sf.Limit, sf.Offset = perPage, (p.Filter.Page-1)*perPage
-		invoices, total, err := a.Store.InvoicesWithPartner(ctx, sf, p.Filter.Partner)
+		list, err := gw.Invoices(ctx, who, company.ID, sf, p.Filter.Partner)
 		if err != nil {
-			a.serverError(w, r, err)
+			a.useCaseError(w, r, err, "/")
 			return
 		}
-		p.Matching = total
-		for i := range invoices {
-			p.Rows = append(p.Rows, newInvoiceRow(lang, &invoices[i]))
+		p.Matching = list.Total
+		for i := range list.Rows {
+			p.Rows = append(p.Rows, newInvoiceRow(lang, &list.Rows[i]))
 		}
 	}
 	p.Pages = max(1, (p.Matching+perPage-1)/perPage)
@@ -226,8 +222,8 @@ func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
 // selectCompany picks the company of ?company=, else the session's, else
 // the first. ok=false when ?company= names a company the user is not a
 // member of.
-func (a *app) selectCompany(r *http.Request, companies []store.Company) (*store.Company, bool) {
-	find := func(id int64) *store.Company {
+func (a *app) selectCompany(r *http.Request, companies []gateway.Company) (*gateway.Company, bool) {
+	find := func(id int64) *gateway.Company {
 		for i := range companies {
 			if companies[i].ID == id {
 				return &companies[i]
@@ -284,7 +280,7 @@ func parseDashFilter(q url.Values, companyID int64) dashFilter {
 
 // newInvoiceRow picks the partner: the receiver of what the company sent,
 // the issuer of everything else.
-func newInvoiceRow(lang string, inv *store.Invoice) invoiceRow {
+func newInvoiceRow(lang string, inv *gateway.Invoice) invoiceRow {
 	row := invoiceRow{
 		ID:          inv.ID,
 		Number:      inv.InvoiceNumber,
@@ -295,7 +291,7 @@ func newInvoiceRow(lang string, inv *store.Invoice) invoiceRow {
 		MessageType: inv.MessageType,
 		SyncedAt:    inv.SyncedAt,
 	}
-	if inv.MessageType == store.TypeSent {
+	if inv.MessageType == gateway.TypeSent {
 		row.PartnerName, row.PartnerCIF = inv.ReceiverName, invoice.MaskCNP(inv.CIFBeneficiar) // a person's CNP is never listed
 	}
 	if row.Number == "" {
@@ -304,21 +300,17 @@ func newInvoiceRow(lang string, inv *store.Invoice) invoiceRow {
 	return row
 }
 
-// submitSyncNow starts a background sync of a company the user belongs to.
+// submitSyncNow starts a background sync of a company the user belongs
+// to (verified or not: a sync is how ANAF verifies it).
 func (a *app) submitSyncNow(w http.ResponseWriter, r *http.Request) {
-	user := reqCtx(r).user
 	id, ok := pathID(r)
 	if !ok {
 		a.notFound(w, r)
 		return
 	}
-	member, err := a.isMember(r, id, user.ID)
+	company, err := a.gw().SyncCompany(r.Context(), a.principal(r), id)
 	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	if !member {
-		a.notFound(w, r)
+		a.useCaseError(w, r, err, "/")
 		return
 	}
 	if a.Sync == nil {
@@ -327,7 +319,7 @@ func (a *app) submitSyncNow(w http.ResponseWriter, r *http.Request) {
 		a.Logger.WarnContext(r.Context(), "sync now failed", "company_id", id, "error", err.Error())
 		a.setFlash(r, "error", a.t(r, "dash.sync.failed", err.Error()))
 	} else {
-		a.audit(r, user.ID, "company.sync", fmt.Sprint(id), "")
+		a.gw().SyncStarted(r.Context(), a.principal(r), company)
 		a.setFlash(r, "ok", a.t(r, "dash.sync.started"))
 	}
 	redirect(w, r, companyURL(id))
@@ -354,39 +346,18 @@ func (a *app) showSyncStatus(w http.ResponseWriter, r *http.Request) {
 		a.notFound(w, r)
 		return
 	}
-	member, err := a.isMember(r, id, reqCtx(r).user.ID)
+	run, err := a.gw().LastSync(r.Context(), a.principal(r), id)
 	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	if !member {
-		a.notFound(w, r)
+		a.useCaseError(w, r, err, "/")
 		return
 	}
 	st := syncStatus{Status: "none", Done: true}
-	run, err := a.Store.LastSyncRun(r.Context(), id)
-	switch {
-	case err == nil:
+	if run != nil {
 		st = syncStatus{Status: run.Status, Done: run.FinishedAt != nil, Pages: run.Pages, TotalPages: run.TotalPages,
 			Found: run.Found, New: run.New, Failed: run.Failed}
 		st.Text = a.t(r, "sync.progress", a.t(r, "sync."+run.Status), run.Pages, max(run.TotalPages, run.Pages), run.Found, run.New)
-	case !errors.Is(err, store.ErrNotFound):
-		a.serverError(w, r, err)
-		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(st)
-}
-
-// isMember reports whether the user is an owner or member of the company.
-func (a *app) isMember(r *http.Request, companyID, userID int64) (bool, error) {
-	_, err := a.Store.MembershipRole(r.Context(), companyID, userID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("membership of company %d: %w", companyID, err)
-	}
-	return true, nil
 }

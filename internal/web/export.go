@@ -1,20 +1,20 @@
 package web
 
 import (
-	"bytes"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 
-	"github.com/efactura-gateway/efactura/internal/export"
-	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/attach"
+	"github.com/efactura-gateway/efactura/internal/gateway"
 )
 
 // storeFilter is the store filter of the dashboard's tab, search, dates
 // and order (no pagination).
-func (f dashFilter) storeFilter() store.InvoiceFilter {
-	sf := store.InvoiceFilter{
+func (f dashFilter) storeFilter() gateway.InvoiceFilter {
+	sf := gateway.InvoiceFilter{
 		CompanyID: f.CompanyID,
 		DateFrom:  f.From,
 		DateTo:    f.To,
@@ -48,11 +48,12 @@ func (f dashFilter) ExportURL(format string, lines bool) string {
 }
 
 // downloadExport serves GET /export?company=ID&format=csv|xlsx[&lines=1]
-// with the dashboard's filters (tab, q, from, to, sort, order): every
-// matching invoice of a company the user belongs to (else 404), as an
-// attachment with headers in the user's language. A bad date, an unknown
-// format or more than export.MaxRows invoices send the user back to the
-// dashboard with a message.
+// with the dashboard's filters (tab, q, partner, from, to, sort, order):
+// every matching invoice of a verified company the user belongs to (else
+// 404), as an attachment with headers in the user's language, through the
+// same use case as the API's export (one cap, one set of download
+// headers). A bad date, an unknown format or more invoices than the cap
+// send the user back to the dashboard with a message.
 func (a *app) downloadExport(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
@@ -61,16 +62,14 @@ func (a *app) downloadExport(w http.ResponseWriter, r *http.Request) {
 		a.notFound(w, r)
 		return
 	}
-	company, err := a.gw().ViewableCompany(ctx, a.actor(r), companyID)
-	if err != nil {
+	if _, err := a.gw().ViewableCompany(ctx, a.actor(r), companyID); err != nil {
 		a.useCaseError(w, r, err, "/") // unverified: 404, nothing from ANAF
 		return
 	}
 	f := parseDashFilter(q, companyID)
 	back := f.url(1)
 	format := q.Get("format")
-	contentType, ok := export.Formats[format]
-	if !ok {
+	if _, ok := gateway.ExportFormats[format]; !ok {
 		a.setFlash(r, "error", a.t(r, "dash.export.bad.format"))
 		redirect(w, r, back)
 		return
@@ -82,34 +81,17 @@ func (a *app) downloadExport(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	opts := export.Options{Lines: q.Get("lines") == "1", Lang: reqCtx(r).lang}
-
-	sf := f.storeFilter()
-	sf.Limit = export.MaxRows
-	rows, total, err := a.Store.InvoicesWithPartner(ctx, sf, f.Partner)
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	if total > export.MaxRows {
-		a.setFlash(r, "error", a.t(r, "dash.export.too.large", total, export.MaxRows))
+	doc, err := a.gw().Export(ctx, a.principal(r), gateway.ExportRequest{CompanyID: companyID, Filter: f.storeFilter(),
+		Partner: f.Partner, Format: format, Lines: q.Get("lines") == "1", Lang: reqCtx(r).lang})
+	var tooLarge *gateway.ExportTooLarge
+	switch {
+	case errors.As(err, &tooLarge):
+		a.setFlash(r, "error", a.t(r, "dash.export.too.large", tooLarge.Total, tooLarge.Limit))
 		redirect(w, r, back)
 		return
-	}
-	if opts.Lines {
-		if rows, err = export.LoadDetails(ctx, a.Store, rows); err != nil {
-			a.serverError(w, r, err)
-			return
-		}
-	}
-	var buf bytes.Buffer
-	if err := export.Write(&buf, format, rows, opts); err != nil {
-		a.serverError(w, r, err)
+	case err != nil:
+		a.useCaseError(w, r, err, back)
 		return
 	}
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Disposition", "attachment; filename="+export.Filename(company.CIF, format, time.Now()))
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = buf.WriteTo(w)
+	attach.Write(w, attach.File{Body: doc.Body, ContentType: doc.ContentType, Name: doc.FileName, SHA256: doc.SHA256})
 }

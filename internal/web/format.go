@@ -10,7 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/gateway"
 )
 
 // numberSeparators returns the thousands and decimal separators of lang:
@@ -127,7 +127,7 @@ func monthsBack(now time.Time) []string {
 
 // buildFigures sums the amounts into the dashboard's figures and chart.
 // now decides the current month; lang the labels.
-func buildFigures(lang string, amounts []store.InvoiceAmount, now time.Time) dashFigures {
+func buildFigures(lang string, amounts []gateway.InvoiceAmount, now time.Time) dashFigures {
 	months := monthsBack(now)
 	thisMonth := months[len(months)-1]
 	type key struct{ month, currency string }
@@ -144,9 +144,9 @@ func buildFigures(lang string, amounts []store.InvoiceAmount, now time.Time) das
 		}
 		k := key{a.IssueDate[:7], a.Currency}
 		switch a.MessageType {
-		case store.TypeReceived:
+		case gateway.TypeReceived:
 			received[k] = received[k].Add(d)
-		case store.TypeSent:
+		case gateway.TypeSent:
 			sent[k] = sent[k].Add(d)
 		default:
 			continue

@@ -1,136 +1,126 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 
+	"github.com/efactura-gateway/efactura/internal/attach"
+	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/invoice"
-	"github.com/efactura-gateway/efactura/internal/store"
 )
 
 // invoicePage is the data of invoice.html.
 type invoicePage struct {
-	Company    *store.Company
-	Invoice    *store.Invoice
+	Company    *gateway.Company
+	Invoice    *gateway.Invoice
 	Doc        *invoice.Invoice // nil when the document could not be parsed
 	ParseError string
 }
 
-// findInvoice returns invoice id when it belongs to one of the user's
-// companies. found=false otherwise (a non-member sees a 404, never a 403).
-func (a *app) findInvoice(r *http.Request, id int64) (*store.Invoice, *store.Company, bool, error) {
-	user := reqCtx(r).user
-	companies, err := a.Store.CompaniesForUser(r.Context(), user.ID)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	for i := range companies {
-		if !companies[i].Verified() {
-			continue // an unverified company shows nothing from ANAF
-		}
-		inv, err := a.Store.InvoiceByID(r.Context(), companies[i].ID, id)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			continue
-		case err != nil:
-			return nil, nil, false, err
-		}
-		return inv, &companies[i], true, nil
-	}
-	return nil, nil, false, nil
-}
+// Renderable reports whether the page's document is an invoice or credit
+// note that can be rendered as a PDF (not an ANAF error list, not an
+// unparsed document).
+func (p invoicePage) Renderable() bool { return gateway.Renderable(p.Doc) }
 
-// invoiceFromPath resolves {id}; it answers 404/500 itself when ok=false.
-func (a *app) invoiceFromPath(w http.ResponseWriter, r *http.Request) (*store.Invoice, *store.Company, bool) {
-	id, ok := pathID(r)
-	if !ok {
-		a.notFound(w, r)
-		return nil, nil, false
-	}
-	inv, company, found, err := a.findInvoice(r, id)
-	if err != nil {
-		a.serverError(w, r, err)
-		return nil, nil, false
-	}
-	if !found {
-		a.notFound(w, r)
-		return nil, nil, false
-	}
-	return inv, company, true
+// principal is the request's user as the invoice use cases see them.
+func (a *app) principal(r *http.Request) gateway.Principal {
+	return gateway.UserPrincipal(a.actor(r))
 }
 
 func (a *app) showInvoicePage(w http.ResponseWriter, r *http.Request) {
-	inv, company, ok := a.invoiceFromPath(w, r)
+	id, ok := pathID(r)
 	if !ok {
+		a.notFound(w, r)
+		return
+	}
+	inv, company, err := a.gw().Invoice(r.Context(), a.principal(r), id)
+	if err != nil {
+		a.documentError(w, r, err)
 		return
 	}
 	p := invoicePage{Company: company, Invoice: inv, ParseError: inv.ParseError}
-	if len(inv.ParsedJSON) > 0 {
-		var doc invoice.Invoice
-		if err := json.Unmarshal(inv.ParsedJSON, &doc); err != nil {
-			a.Logger.WarnContext(r.Context(), "stored parsed invoice unreadable", "invoice_id", inv.ID, "error", err.Error())
-			if p.ParseError == "" {
-				p.ParseError = err.Error()
-			}
-		} else {
-			p.Doc = &doc
+	doc, err := gateway.ParsedDocument(inv)
+	if err != nil {
+		a.Logger.WarnContext(r.Context(), "stored parsed invoice unreadable", "invoice_id", inv.ID, "error", err.Error())
+		if p.ParseError == "" {
+			p.ParseError = err.Error()
 		}
 	}
+	p.Doc = doc
 	a.render(w, r, http.StatusOK, "invoice", "invoices", p)
 }
 
 // downloadInvoiceZIP serves the original ANAF ZIP, byte for byte.
 func (a *app) downloadInvoiceZIP(w http.ResponseWriter, r *http.Request) {
-	inv, company, ok := a.invoiceFromPath(w, r)
-	if !ok {
-		return
-	}
-	zip, err := a.Store.InvoiceZIP(r.Context(), company.ID, inv.ID)
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	sendAttachment(w, "application/zip", "invoice_"+safeFileName(inv.ANAFID)+".zip", zip)
+	a.downloadDocument(w, r, gateway.DocZIP)
 }
 
-// downloadInvoiceXML serves the UBL document extracted from the ZIP.
+// downloadInvoiceXML serves the UBL document extracted from the ZIP; an
+// unreadable ZIP is a 422 page (the API's 422 ARCHIVE_UNREADABLE).
 func (a *app) downloadInvoiceXML(w http.ResponseWriter, r *http.Request) {
-	inv, company, ok := a.invoiceFromPath(w, r)
+	a.downloadDocument(w, r, gateway.DocXML)
+}
+
+// downloadInvoicePDF serves GET /invoices/{id}/pdf: the invoice rendered
+// locally as an A4 PDF in the user's language, for members of its company
+// only (others get a 404, as for the ZIP). A message without a parsed
+// invoice gets a 422 page. Rendering goes through the same guard as the
+// API (Deps.PDFGuard, else the gateway's): a document of more than the
+// guard's line limit gets a 422 page naming it (the ZIP and XML stay
+// downloadable), and when every render slot stays busy a 503 page with
+// Retry-After. The slot is taken before the invoice is loaded.
+func (a *app) downloadInvoicePDF(w http.ResponseWriter, r *http.Request) {
+	a.downloadDocument(w, r, gateway.DocPDF)
+}
+
+// downloadDocument answers invoice {id} as kind, with the attachment
+// headers the API uses too (attach.Write).
+func (a *app) downloadDocument(w http.ResponseWriter, r *http.Request, kind gateway.DocKind) {
+	id, ok := pathID(r)
 	if !ok {
+		a.notFound(w, r)
 		return
 	}
-	zip, err := a.Store.InvoiceZIP(r.Context(), company.ID, inv.ID)
+	gw := a.gw()
+	if a.PDFGuard != nil && gw.PDFGuard != a.PDFGuard {
+		g := *gw
+		g.PDFGuard = a.PDFGuard
+		gw = &g
+	}
+	doc, err := gw.InvoiceDocument(r.Context(), a.principal(r), id, kind, reqCtx(r).lang)
 	if err != nil {
+		a.documentError(w, r, err)
+		return
+	}
+	attach.Write(w, attach.File{Body: doc.Body, ContentType: doc.ContentType, Name: doc.FileName, SHA256: doc.SHA256})
+}
+
+// documentError answers a refusal of the invoice use cases: 404 for an
+// invoice the user may not see, a 422 page for an unreadable archive, a
+// document without a parsed invoice or one too large to render, a 503
+// page with Retry-After when every renderer is busy; anything else is a 500.
+func (a *app) documentError(w http.ResponseWriter, r *http.Request, err error) {
+	var ge *gateway.Error
+	if !errors.As(err, &ge) {
 		a.serverError(w, r, err)
 		return
 	}
-	arc, err := invoice.ReadArchive(zip)
-	if err != nil {
-		a.serverError(w, r, fmt.Errorf("read archive of invoice %d: %w", inv.ID, err))
-		return
+	var tooLarge *gateway.TooLarge
+	switch {
+	case ge.Kind == gateway.KindNotFound:
+		a.notFound(w, r)
+	case errors.Is(ge, gateway.ErrArchiveUnreadable):
+		a.Logger.WarnContext(r.Context(), "archive unreadable", "path", r.URL.Path, "error", errors.Unwrap(ge).Error())
+		a.render(w, r, ge.HTTPStatus(), "error", "invoices", errorPage{Message: a.t(r, "inv.archive.unreadable")})
+	case errors.Is(ge, gateway.ErrNotParsed):
+		a.render(w, r, ge.HTTPStatus(), "error", "invoices", errorPage{Message: a.t(r, "inv.pdf.unavailable")})
+	case errors.As(ge, &tooLarge):
+		a.render(w, r, ge.HTTPStatus(), "error", "invoices", errorPage{Message: a.t(r, "inv.pdf.too.large", tooLarge.Lines, tooLarge.Limit)})
+	case ge.Kind == gateway.KindUnavailable && ge.RetryAfter > 0: // every renderer busy
+		w.Header().Set("Retry-After", strconv.Itoa(ge.RetryAfter))
+		a.render(w, r, ge.HTTPStatus(), "error", "invoices", errorPage{Message: a.t(r, "inv.pdf.busy", ge.RetryAfter)})
+	default:
+		a.useCaseError(w, r, err, "/")
 	}
-	name := safeFileName(arc.DocumentName)
-	if name == "" {
-		name = "invoice_" + safeFileName(inv.ANAFID) + ".xml"
-	}
-	sendAttachment(w, "application/xml", name, arc.Document)
-}
-
-func sendAttachment(w http.ResponseWriter, contentType, filename string, body []byte) {
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(filename))
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.Header().Set("Cache-Control", "private, no-store")
-	_, _ = w.Write(body)
-}
-
-var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
-
-// safeFileName keeps a file name to characters harmless in a header.
-func safeFileName(s string) string {
-	return unsafeFileChars.ReplaceAllString(s, "_")
 }

@@ -34,7 +34,7 @@ func TestInvoicePDFDownload(t *testing.T) {
 	p = br.get(pdfPath)
 	require.Equal(t, http.StatusOK, p.Status)
 	require.Equal(t, "application/pdf", p.Header.Get("Content-Type"))
-	require.Equal(t, `attachment; filename="invoice_3012345671.pdf"`, p.Header.Get("Content-Disposition"))
+	require.Equal(t, "attachment; filename=invoice_3012345671.pdf", p.Header.Get("Content-Disposition"))
 	require.True(t, strings.HasPrefix(p.Body, "%PDF-"))
 
 	// Not a member: 404, as for the ZIP.

@@ -24,7 +24,6 @@ import (
 	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/httpserver"
-	"github.com/efactura-gateway/efactura/internal/invoice/render"
 	"github.com/efactura-gateway/efactura/internal/secretbox"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
@@ -59,9 +58,9 @@ type Deps struct {
 	// §9); zero fields: 10 per (account, address), 50 per address, 200 per
 	// account, per 15 minutes.
 	Login LoginLimits
-	// PDFGuard bounds PDF renders (concurrency, lines); nil:
-	// render.Shared(), the guard the API uses too.
-	PDFGuard *render.Guard
+	// PDFGuard bounds PDF renders (concurrency, lines); nil: the
+	// Gateway's, else render.Shared(), the guard the API uses too.
+	PDFGuard *gateway.PDFGuard
 }
 
 // MaxFormBytes is the largest request body the web UI reads (forms; the

@@ -286,7 +286,7 @@ func TestJourneyFromRegistrationToDownload(t *testing.T) {
 	p = alice.get("/invoices/" + itoa(inv.ID) + "/zip")
 	require.Equal(t, http.StatusOK, p.Status)
 	require.Equal(t, "application/zip", p.Header.Get("Content-Type"))
-	require.Equal(t, `attachment; filename="invoice_3012345671.zip"`, p.Header.Get("Content-Disposition"))
+	require.Equal(t, "attachment; filename=invoice_3012345671.zip", p.Header.Get("Content-Disposition"))
 	require.Equal(t, string(inv.ZIP), p.Body)
 	p = alice.get("/invoices/" + itoa(inv.ID) + "/xml")
 	require.Equal(t, http.StatusOK, p.Status)

@@ -1,0 +1,43 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/efactura-gateway/efactura/internal/gateway"
+)
+
+// route is one line of the API's route table: method and pattern (as
+// documented in openapi.json), whether a key is needed and which scope.
+type route struct {
+	method, pattern string
+	scope           string // "" (no key), gateway.ScopeRead or gateway.ScopeWrite
+	handle          func(http.ResponseWriter, *http.Request)
+}
+
+// routes is the API's route table, one line per endpoint; every line must
+// be described in openapi.json (TestOpenAPICoversRoutes).
+func (h *handler) routes() []route {
+	return []route{
+		{"GET", "/api/v1/health", "", h.health},                                     // health.go
+		{"GET", "/api/v1/openapi.json", "", serveOpenAPI},                           // openapi.go
+		{"GET", "/api/docs", "", serveDocs},                                         // openapi.go
+		{"GET", "/api/v1/invoices", gateway.ScopeRead, h.listInvoices},              // invoices.go
+		{"GET", "/api/v1/invoices/{id}", gateway.ScopeRead, h.getInvoice},           // invoices.go
+		{"GET", "/api/v1/invoices/{id}/download", gateway.ScopeRead, h.downloadZIP}, // invoices.go
+		{"GET", "/api/v1/invoices/{id}/xml", gateway.ScopeRead, h.downloadXML},      // invoices.go
+		{"GET", "/api/v1/invoices/{id}/pdf", gateway.ScopeRead, h.downloadPDF},      // invoices.go
+		{"GET", "/api/v1/invoices/export", gateway.ScopeRead, h.exportInvoices},     // export.go
+		{"GET", "/api/v1/sync", gateway.ScopeRead, h.listSyncRuns},                  // sync.go
+		{"POST", "/api/v1/sync", gateway.ScopeWrite, h.startSync},                   // sync.go
+	}
+}
+
+// Routes lists the API's routes as "METHOD /pattern", in the order of
+// the route table (for the security tests' access matrix).
+func Routes() []string {
+	var out []string
+	for _, rt := range (&handler{}).routes() {
+		out = append(out, rt.method+" "+rt.pattern)
+	}
+	return out
+}

@@ -1,0 +1,71 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+
+	"github.com/efactura-gateway/efactura/internal/store"
+)
+
+// ErrSyncUnavailable: this process runs no background synchronisation.
+var ErrSyncUnavailable = &Error{Kind: KindUnavailable, Code: "service_unavailable", Msg: "Background synchronisation is not running in this process."}
+
+// SyncCompany is the tenant check of the sync use cases: a company the
+// user belongs to, or a key's own (0: the key's), verified or not (a sync
+// is how ANAF verifies it). ErrNotFound otherwise.
+func (s *Service) SyncCompany(ctx context.Context, p Principal, companyID int64) (*Company, error) {
+	return s.memberCompany(ctx, p, companyID)
+}
+
+// LastSync is the company's latest sync run; nil when it never synced.
+func (s *Service) LastSync(ctx context.Context, p Principal, companyID int64) (*SyncRun, error) {
+	c, err := s.memberCompany(ctx, p, companyID)
+	if err != nil {
+		return nil, err
+	}
+	run, err := s.Store.LastSyncRun(ctx, c.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return run, err
+}
+
+// SyncRuns are the company's latest limit sync runs, newest first.
+func (s *Service) SyncRuns(ctx context.Context, p Principal, companyID int64, limit int) ([]SyncRun, error) {
+	c, err := s.memberCompany(ctx, p, companyID)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.SyncRuns(ctx, c.ID, limit)
+}
+
+// StartSync queues a sync of the company now (a key needs the write
+// scope) and returns its run: the company's current one when a sync is
+// already queued or running. ErrSyncUnavailable without Service.SyncStarter.
+// A run opened but not queued (the scheduler resumes it) is logged, not an error.
+func (s *Service) StartSync(ctx context.Context, p Principal, companyID int64) (*SyncRun, error) {
+	if err := p.requireScope(ScopeWrite); err != nil {
+		return nil, err
+	}
+	c, err := s.memberCompany(ctx, p, companyID)
+	if err != nil {
+		return nil, err
+	}
+	if s.SyncStarter == nil {
+		return nil, ErrSyncUnavailable
+	}
+	id, err := s.SyncStarter(ctx, c.ID)
+	if err != nil && id == 0 {
+		return nil, err
+	}
+	if err != nil {
+		s.logger().WarnContext(ctx, "sync run opened but not queued; the scheduler resumes it", "error", err.Error())
+	}
+	return s.Store.SyncRunByID(ctx, id)
+}
+
+// SyncStarted records (audit) that the principal started a sync of the
+// company outside StartSync (the web pages start it with the sync engine).
+func (s *Service) SyncStarted(ctx context.Context, p Principal, c *Company) {
+	s.audit(ctx, p.actor, store.ActionCompanySync, c, "")
+}
