@@ -39,7 +39,7 @@ func (s *Service) CompanyHealth(ctx context.Context, k *KeyAuth) *CompanyHealth 
 		}
 	}
 	if run, err := s.Store.LastSyncRun(ctx, c.ID); err == nil {
-		out.LastSync = run
+		out.LastSync = unverifiedRun(c, run)
 	}
 	return out
 }

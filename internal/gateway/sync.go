@@ -27,7 +27,24 @@ func (s *Service) LastSync(ctx context.Context, p Principal, companyID int64) (*
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
-	return run, err
+	if err != nil {
+		return nil, err
+	}
+	return unverifiedRun(c, run), nil
+}
+
+// unverifiedRun hides what a run learnt from ANAF while the company is
+// unverified (a run of an installation older than verification may have
+// listed messages with a token that did not consent): its status, time
+// and error stay, its counts are zero.
+func unverifiedRun(c *Company, run *SyncRun) *SyncRun {
+	if c.Verified() || run == nil {
+		return run
+	}
+	r := *run
+	r.Found, r.New, r.Failed, r.AtRisk, r.Pages, r.TotalPages = 0, 0, 0, 0, 0, 0
+	r.Warning = ""
+	return &r
 }
 
 // SyncRuns are the company's latest limit sync runs, newest first.
@@ -36,7 +53,11 @@ func (s *Service) SyncRuns(ctx context.Context, p Principal, companyID int64, li
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.SyncRuns(ctx, c.ID, limit)
+	runs, err := s.Store.SyncRuns(ctx, c.ID, limit)
+	for i := range runs {
+		runs[i] = *unverifiedRun(c, &runs[i])
+	}
+	return runs, err
 }
 
 // StartSync queues a sync of the company now (a key needs the write
