@@ -397,7 +397,7 @@ func (c *companyInviteCmd) Run(g *globals) error {
 }
 
 type companyListCmd struct {
-	JSON bool `name:"json" help:"Print a JSON array of {cif, name}."`
+	JSON bool `name:"json" help:"Print a JSON array of {cif, name, id, status}."`
 }
 
 func (c *companyListCmd) Run(g *globals) error {
@@ -413,12 +413,12 @@ func (c *companyListCmd) Run(g *globals) error {
 	if c.JSON {
 		out := make([]map[string]any, 0, len(cs))
 		for _, x := range cs {
-			out = append(out, map[string]any{"cif": x.CIF, "name": x.Name, "id": x.ID})
+			out = append(out, map[string]any{"cif": x.CIF, "name": x.Name, "id": x.ID, "status": x.Status})
 		}
 		return json.NewEncoder(g.stdout).Encode(out)
 	}
 	for _, x := range cs {
-		fmt.Fprintf(g.stdout, "%s\t%s\n", x.CIF, x.Name)
+		fmt.Fprintf(g.stdout, "%s\t%s\t%s\n", x.CIF, x.Name, x.Status)
 	}
 	return nil
 }
