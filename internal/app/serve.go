@@ -15,6 +15,7 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/api"
 	"github.com/efactura-gateway/efactura/internal/auth"
+	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/httpserver"
 	"github.com/efactura-gateway/efactura/internal/jobs"
 	"github.com/efactura-gateway/efactura/internal/metrics"
@@ -104,12 +105,11 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		}
 		return 0, err
 	}
+	gw.Throttle = gateway.NewLoginThrottle(gateway.LoginLimits{PerAccountIP: cfg.LoginFailuresPerAccountIP, PerIP: cfg.LoginFailuresPerIP,
+		PerAccount: cfg.LoginFailuresPerAccount, Window: cfg.LoginFailureWindow})
 	webHandler, err := web.New(web.Deps{
-		Store: e.Store, Sessions: sessions, Secrets: e.Secrets, ANAFClient: e.ANAFClientFunc(),
-		Sync: engine, Gateway: gw, Logger: e.Logger, Registration: cfg.Registration, Production: cfg.Production(),
-		TrustedProxies: cfg.TrustedProxies,
-		Login: web.LoginLimits{PerAccountIP: cfg.LoginFailuresPerAccountIP, PerIP: cfg.LoginFailuresPerIP,
-			PerAccount: cfg.LoginFailuresPerAccount, Window: cfg.LoginFailureWindow},
+		Gateway: gw, Sessions: sessions, Sync: engine, Logger: e.Logger,
+		Registration: cfg.Registration, Production: cfg.Production(), TrustedProxies: cfg.TrustedProxies,
 	})
 	if err != nil {
 		ln.Close()

@@ -18,6 +18,7 @@ import (
 	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/stretchr/testify/require"
 
+	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/web"
 )
@@ -44,7 +45,7 @@ func setupDoors(t *testing.T) *doors {
 
 	sessions := scs.New()
 	sessions.Store = memstore.New()
-	h, err := web.New(web.Deps{Store: st, Sessions: sessions, Logger: slog.New(slog.DiscardHandler)})
+	h, err := web.New(web.Deps{Gateway: &gateway.Service{Store: st}, Sessions: sessions, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	srv := httptest.NewServer(sessions.LoadAndSave(h))
 	t.Cleanup(srv.Close)

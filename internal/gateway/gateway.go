@@ -51,6 +51,9 @@ type Service struct {
 	// SyncStarter queues a sync of a company now and returns its run
 	// (jobs.Runner.StartSync); nil: StartSync answers ErrSyncUnavailable.
 	SyncStarter func(ctx context.Context, companyID int64) (runID int64, err error)
+	// Throttle limits failed logins (Login); nil: one with the default
+	// limits, shared by the process.
+	Throttle *LoginThrottle
 }
 
 // Keyring encrypts secrets at rest (secretbox.Keyring).
@@ -94,6 +97,8 @@ const (
 	KindConflict
 	// KindUnavailable: a dependency is down; try again later (503).
 	KindUnavailable
+	// KindThrottled: too many attempts; wait Error.RetryAfter seconds (429).
+	KindThrottled
 )
 
 // Error is a refusal the principal can act on. Code names the message in
@@ -133,6 +138,8 @@ func (e *Error) HTTPStatus() int {
 		return http.StatusUnprocessableEntity
 	case KindUnavailable:
 		return http.StatusServiceUnavailable
+	case KindThrottled:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

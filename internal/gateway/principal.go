@@ -9,30 +9,6 @@ import (
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
-// Types the doors show as data, named here so that internal/api need not
-// import internal/store.
-type (
-	// Company is a company as the use cases return it.
-	Company = store.Company
-	// Invoice is one stored ANAF message with its extracted fields.
-	Invoice = store.Invoice
-	// InvoiceFilter selects and orders invoices (CompanyID is set by the use case).
-	InvoiceFilter = store.InvoiceFilter
-	// SyncRun is one synchronisation run of a company.
-	SyncRun = store.SyncRun
-	// APIKey is a company-scoped API key (never its secret).
-	APIKey = store.APIKey
-)
-
-// API key scopes and message types, as the store names them.
-const (
-	ScopeRead    = store.ScopeRead
-	ScopeWrite   = store.ScopeWrite
-	TypeReceived = store.TypeReceived
-	TypeSent     = store.TypeSent
-	TypeErrors   = store.TypeErrors
-)
-
 // KeyPrincipal is an API key acting for its company.
 type KeyPrincipal struct {
 	CompanyID int64

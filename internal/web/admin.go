@@ -7,13 +7,12 @@ import (
 	"time"
 
 	"github.com/efactura-gateway/efactura/internal/gateway"
-	"github.com/efactura-gateway/efactura/internal/store"
 )
 
 // adminUsersPage is the data of admin_users.html.
 type adminUsersPage struct {
-	Pending []store.User
-	All     []store.User
+	Pending []gateway.User
+	All     []gateway.User
 }
 
 func (a *app) showAdminUsersPage(w http.ResponseWriter, r *http.Request) {
@@ -24,7 +23,7 @@ func (a *app) showAdminUsersPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p := adminUsersPage{All: all}
 	for _, u := range all {
-		if u.Status == store.UserPending {
+		if u.Status == gateway.UserPending {
 			p.Pending = append(p.Pending, u)
 		}
 	}
@@ -32,13 +31,13 @@ func (a *app) showAdminUsersPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) submitApproveUser(w http.ResponseWriter, r *http.Request) {
-	a.adminUserAction(w, r, func(act gateway.Actor, id int64) (*store.User, error) {
+	a.adminUserAction(w, r, func(act gateway.Actor, id int64) (*gateway.User, error) {
 		return a.gw().ApproveUser(r.Context(), act, id)
 	}, "admin.approved")
 }
 
 func (a *app) submitRejectUser(w http.ResponseWriter, r *http.Request) {
-	a.adminUserAction(w, r, func(act gateway.Actor, id int64) (*store.User, error) {
+	a.adminUserAction(w, r, func(act gateway.Actor, id int64) (*gateway.User, error) {
 		return a.gw().RejectUser(r.Context(), act, id)
 	}, "admin.rejected")
 }
@@ -51,14 +50,14 @@ func (a *app) submitSetAdmin(w http.ResponseWriter, r *http.Request) {
 	if on {
 		msg = "admin.role.granted"
 	}
-	a.adminUserAction(w, r, func(act gateway.Actor, id int64) (*store.User, error) {
+	a.adminUserAction(w, r, func(act gateway.Actor, id int64) (*gateway.User, error) {
 		return a.gw().SetAdmin(r.Context(), act, id, on)
 	}, msg)
 }
 
 // adminUserAction runs a user administration use case on the user of
 // {id} and flashes msgKey (with their e-mail) or the refusal.
-func (a *app) adminUserAction(w http.ResponseWriter, r *http.Request, run func(gateway.Actor, int64) (*store.User, error), msgKey string) {
+func (a *app) adminUserAction(w http.ResponseWriter, r *http.Request, run func(gateway.Actor, int64) (*gateway.User, error), msgKey string) {
 	id, ok := pathID(r)
 	if !ok {
 		a.notFound(w, r)
@@ -158,7 +157,7 @@ func (a *app) submitANAFApp(w http.ResponseWriter, r *http.Request) {
 type auditPage struct {
 	Action, Actor, From, To string
 	Errors                  formErrors
-	Events                  []store.AuditEntry
+	Events                  []gateway.AuditEntry
 	Limit                   int
 }
 
@@ -177,7 +176,7 @@ func (a *app) showAuditPage(w http.ResponseWriter, r *http.Request) {
 		Errors: formErrors{},
 		Limit:  auditLimit,
 	}
-	f := store.AuditFilter{Action: p.Action, ActorEmail: p.Actor, Limit: auditLimit}
+	f := gateway.AuditFilter{Action: p.Action, ActorEmail: p.Actor, Limit: auditLimit}
 	if p.From != "" {
 		d, err := time.ParseInLocation(time.DateOnly, p.From, bucharest)
 		if err != nil {
@@ -209,7 +208,7 @@ func (a *app) showAuditPage(w http.ResponseWriter, r *http.Request) {
 
 // systemPage is the data of admin_system.html.
 type systemPage struct {
-	Figures *store.SystemFigures
+	Figures *gateway.SystemFigures
 }
 
 func (a *app) showSystemPage(w http.ResponseWriter, r *http.Request) {

@@ -6,12 +6,11 @@ import (
 	"net/http"
 
 	"github.com/efactura-gateway/efactura/internal/gateway"
-	"github.com/efactura-gateway/efactura/internal/store"
 )
 
 // anafPage is the data of anaf.html.
 type anafPage struct {
-	Token  *store.ANAFToken        // nil when not connected
+	Token  *gateway.ANAFToken      // nil when not connected
 	Served []gateway.ServedCompany // the user's companies whose syncs use this connection
 }
 

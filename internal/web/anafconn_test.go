@@ -28,8 +28,8 @@ func TestANAFOAuthWithSimulator(t *testing.T) {
 	var gatewayURL string // known once the gateway test server runs
 	keys := testKeyring(t)
 	b := setup(t, func(d *Deps) {
-		d.Secrets = keys
-		d.ANAFClient = func(context.Context) (*anaf.Client, error) {
+		d.Gateway.Secrets = keys
+		d.Gateway.ANAFClient = func(context.Context) (*anaf.Client, error) {
 			return anaf.New(anaf.Config{
 				BaseURL: simSrv.URL, OAuthURL: simSrv.URL, Env: anaf.EnvTest,
 				ClientID: "client-1", ClientSecret: "secret-1", RedirectURI: gatewayURL + "/anaf/callback",

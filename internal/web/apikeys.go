@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/gateway"
 )
 
 // keyForm is the create-key form.
@@ -16,8 +16,8 @@ type keyForm struct {
 
 // apiKeysPage is the data of apikeys.html (owners only).
 type apiKeysPage struct {
-	Company *store.Company
-	Keys    []store.APIKey
+	Company *gateway.Company
+	Keys    []gateway.APIKey
 	Form    keyForm
 	NewKey  string // the key just created, shown this once; "" otherwise
 	NewName string
@@ -28,7 +28,7 @@ func (a *app) showAPIKeysPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	a.renderAPIKeys(w, r, http.StatusOK, apiKeysPage{Company: c, Form: keyForm{Scope: store.ScopeRead}})
+	a.renderAPIKeys(w, r, http.StatusOK, apiKeysPage{Company: c, Form: keyForm{Scope: gateway.ScopeRead}})
 }
 
 func (a *app) renderAPIKeys(w http.ResponseWriter, r *http.Request, status int, p apiKeysPage) {
@@ -60,7 +60,7 @@ func (a *app) submitCreateAPIKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.renderAPIKeys(w, r, http.StatusCreated, apiKeysPage{
-		Company: c, Form: keyForm{Scope: store.ScopeRead}, NewKey: key, NewName: k.Name,
+		Company: c, Form: keyForm{Scope: gateway.ScopeRead}, NewKey: key, NewName: k.Name,
 	})
 }
 

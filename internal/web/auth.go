@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/gateway"
 )
 
 // minPasswordLen is the shortest password accepted at registration.
@@ -92,85 +92,39 @@ func (a *app) submitLogin(w http.ResponseWriter, r *http.Request) {
 		f.Error = msg
 		a.render(w, r, http.StatusUnauthorized, "login", "", f)
 	}
-	// The throttle looks only at what was typed and where from, before the
-	// account is looked up: the same answer whether or not it exists.
-	ip := a.clientIP(r)
-	wait, err := a.throttle.wait(r.Context(), f.Email, ip)
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	if wait > 0 {
-		minutes := int(wait.Minutes()) + 1
-		a.audit(r, 0, store.ActionUserLoginThrottled, f.Email, "")
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		f.Error = a.t(r, "login.throttled", minutes)
+	// The gateway checks the throttle, the account and the password, and
+	// audits the attempt; the page binds the session and answers.
+	u, notice, err := a.gw().Login(r.Context(), a.clientIP(r), f.Email, password, func(u *gateway.User) error {
+		return a.logIn(r, u)
+	})
+	var ge *gateway.Error
+	switch {
+	case errors.As(err, &ge) && ge.Kind == gateway.KindThrottled:
+		w.Header().Set("Retry-After", strconv.Itoa(ge.RetryAfter))
+		f.Error = a.t(r, "login.throttled", ge.RetryMinutes())
 		a.render(w, r, http.StatusTooManyRequests, "login", "", f)
 		return
-	}
-	failed := func() {
-		if err := a.throttle.fail(r.Context(), f.Email, ip); err != nil {
-			a.Logger.ErrorContext(r.Context(), "login throttle: record failure", "error", err.Error())
-		}
-	}
-	u, err := a.Store.UserByEmail(r.Context(), f.Email)
-	if errors.Is(err, store.ErrNotFound) {
-		wastePasswordCheck(password) // same cost as a wrong password
-		failed()
-		a.audit(r, 0, store.ActionUserLoginFailed, f.Email, "unknown e-mail")
+	case errors.Is(err, gateway.ErrLoginFailed):
 		fail(a.t(r, "login.failed"))
 		return
-	}
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	ok, err := checkPassword(u.PasswordHash, password)
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	if !ok {
-		failed()
-		a.audit(r, u.ID, store.ActionUserLoginFailed, u.Email, "wrong password")
-		fail(a.t(r, "login.failed"))
-		return
-	}
-	if u.Status != store.UserRejected {
-		// The right password: forget this address's failures of the account.
-		if err := a.throttle.succeeded(r.Context(), f.Email, ip); err != nil {
-			a.Logger.ErrorContext(r.Context(), "login throttle: clear failures", "error", err.Error())
-		}
-	}
-	switch u.Status {
-	case store.UserRejected:
+	case errors.Is(err, gateway.ErrLoginRejected):
 		fail(a.t(r, "login.rejected"))
 		return
-	case store.UserPending:
-		if err := a.logIn(r, u); err != nil {
-			a.serverError(w, r, err)
-			return
-		}
+	case err != nil:
+		a.serverError(w, r, err)
+		return
+	case u.Status == gateway.UserPending:
 		redirect(w, r, "/pending")
 		return
 	}
-	if err := a.logIn(r, u); err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	a.audit(r, u.ID, store.ActionUserLogin, u.Email, "")
-	// A one-time notice (e.g. the tenancy migration turned off this
-	// member's consent to lend their ANAF connection).
-	if n, err := a.Store.TakeNotice(r.Context(), u.ID); err != nil {
-		a.Logger.WarnContext(r.Context(), "reading the user's notice", "error", err.Error())
-	} else if n != "" {
-		a.setFlash(r, "info", a.t(r, "tenancy.notice."+n))
+	if notice != "" {
+		a.setFlash(r, "info", a.t(r, "tenancy.notice."+notice))
 	}
 	redirect(w, r, safeNext(f.Next))
 }
 
 // logIn renews the session token (against fixation) and binds the user.
-func (a *app) logIn(r *http.Request, u *store.User) error {
+func (a *app) logIn(r *http.Request, u *gateway.User) error {
 	if err := a.Sessions.RenewToken(r.Context()); err != nil {
 		return err
 	}
@@ -183,7 +137,7 @@ func (a *app) logIn(r *http.Request, u *store.User) error {
 func (a *app) submitLogout(w http.ResponseWriter, r *http.Request) {
 	rc := reqCtx(r)
 	if rc.user != nil {
-		a.audit(r, rc.user.ID, store.ActionUserLogout, rc.user.Email, "")
+		a.gw().Logout(r.Context(), a.actor(r))
 	}
 	lang := rc.lang
 	if err := a.Sessions.Destroy(r.Context()); err != nil {
@@ -207,7 +161,7 @@ func (a *app) showPendingPage(w http.ResponseWriter, r *http.Request) {
 	case rc.user != nil:
 		redirect(w, r, "/")
 		return
-	case rc.pending == nil || rc.pending.Status != store.UserPending:
+	case rc.pending == nil || rc.pending.Status != gateway.UserPending:
 		redirect(w, r, "/login")
 		return
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/cif"
 	"github.com/efactura-gateway/efactura/internal/gateway"
-	"github.com/efactura-gateway/efactura/internal/store"
 )
 
 // companyForm is the add-company form.
@@ -21,7 +20,7 @@ type companyForm struct {
 
 // companiesPage is the data of companies.html.
 type companiesPage struct {
-	Companies []store.Company
+	Companies []gateway.Company
 	Form      companyForm
 }
 

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/efactura-gateway/efactura/internal/gateway"
-	"github.com/efactura-gateway/efactura/internal/store"
 )
 
 // settingsForm is the company settings form.
@@ -27,11 +26,11 @@ type memberForm struct {
 
 // companyPage is the data of company.html (owners only).
 type companyPage struct {
-	Company      *store.Company
+	Company      *gateway.Company
 	Settings     settingsForm
-	Members      []store.Member
-	Invitations  []store.Invitation
-	JoinRequests []store.JoinRequest
+	Members      []gateway.Member
+	Invitations  []gateway.Invitation
+	JoinRequests []gateway.JoinRequest
 	Member       memberForm
 	Me           int64
 	Owners       int // how many owners: the last one cannot step down
@@ -40,7 +39,7 @@ type companyPage struct {
 // ownedCompany loads the company of {id} when the user owns it. Everyone
 // else (members, strangers, admins) gets 404: a member sees the company's
 // invoices, never its settings.
-func (a *app) ownedCompany(w http.ResponseWriter, r *http.Request) (*store.Company, bool) {
+func (a *app) ownedCompany(w http.ResponseWriter, r *http.Request) (*gateway.Company, bool) {
 	id, ok := pathID(r)
 	if !ok {
 		a.notFound(w, r)
@@ -64,7 +63,7 @@ func (a *app) showCompanyPage(w http.ResponseWriter, r *http.Request) {
 	}, memberForm{})
 }
 
-func (a *app) renderCompany(w http.ResponseWriter, r *http.Request, status int, c *store.Company, s settingsForm, m memberForm) {
+func (a *app) renderCompany(w http.ResponseWriter, r *http.Request, status int, c *gateway.Company, s settingsForm, m memberForm) {
 	adm, err := a.gw().Administration(r.Context(), a.actor(r), c.ID)
 	if err != nil {
 		a.useCaseError(w, r, err, "/companies")
@@ -72,7 +71,7 @@ func (a *app) renderCompany(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	owners := 0
 	for _, mb := range adm.Members {
-		if mb.Role == store.RoleOwner {
+		if mb.Role == gateway.RoleOwner {
 			owners++
 		}
 	}
@@ -167,7 +166,7 @@ func (a *app) submitRemoveMember(w http.ResponseWriter, r *http.Request) {
 
 // deleteForm is the data of company_delete.html.
 type deleteForm struct {
-	Company  *store.Company
+	Company  *gateway.Company
 	Invoices int
 	Confirm  string
 	Errors   formErrors

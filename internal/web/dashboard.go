@@ -124,8 +124,7 @@ func (p dashboardPage) RefreshSeconds() int {
 // showDashboard lists the selected company's invoices.
 func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	user := reqCtx(r).user
-	companies, err := a.Store.CompaniesForUser(ctx, user.ID)
+	companies, err := a.gw().Companies(ctx, a.actor(r))
 	if err != nil {
 		a.serverError(w, r, err)
 		return

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/gateway"
 )
 
 // Languages of the UI; the first is the default (PRODUCT.md §8).
@@ -457,12 +457,12 @@ func validLang(l string) bool {
 // requestLang picks the page language: ?lang= (remembered in the session
 // and, for a logged-in user, saved as their preference), then the session,
 // then the user's saved preference, then Romanian.
-func (a *app) requestLang(r *http.Request, u *store.User) string {
+func (a *app) requestLang(r *http.Request, u *gateway.User) string {
 	ctx := r.Context()
 	if l := r.URL.Query().Get("lang"); validLang(l) {
 		a.Sessions.Put(ctx, sessLang, l)
 		if u != nil && u.Lang != l {
-			if err := a.Store.SetUserLang(ctx, u.ID, l); err != nil {
+			if err := a.gw().SetUserLang(ctx, u.ID, l); err != nil {
 				a.Logger.WarnContext(ctx, "save user language", "user_id", u.ID, "error", err.Error())
 			} else {
 				u.Lang = l

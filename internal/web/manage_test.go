@@ -9,8 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/store"
-	"github.com/efactura-gateway/efactura/internal/store/storetest"
 )
 
 // fieldError asserts the page shows msg next to the field with this id.
@@ -22,7 +22,7 @@ func fieldError(t *testing.T, body, id, msg string) {
 
 func TestFormValidationKeepsInput(t *testing.T) {
 	t.Parallel()
-	b := setup(t, func(d *Deps) { d.Secrets = testKeyring(t) })
+	b := setup(t, func(d *Deps) { d.Gateway.Secrets = testKeyring(t) })
 	owner := b.user(t, "owner@example.ro", store.UserApproved, false)
 	admin := b.user(t, "admin@example.ro", store.UserApproved, true)
 	c := b.company(t, "98765438", "BETA TRADING SRL", owner)
@@ -230,7 +230,9 @@ func TestChangePasswordEndsOtherSessions(t *testing.T) {
 
 func TestLoginThrottle(t *testing.T) {
 	t.Parallel()
-	limits := func(d *Deps) { d.Login = LoginLimits{PerAccountIP: 3, PerIP: 5, PerAccount: 7, Window: time.Minute} }
+	limits := func(d *Deps) {
+		d.Gateway.Throttle = gateway.NewLoginThrottle(gateway.LoginLimits{PerAccountIP: 3, PerIP: 5, PerAccount: 7, Window: time.Minute})
+	}
 	b := setup(t, limits)
 	u := b.user(t, "u@example.ro", store.UserApproved, false)
 	br := b.browser(t)
@@ -248,80 +250,6 @@ func TestLoginThrottle(t *testing.T) {
 	other := setupOn(t, b.st, limits)
 	p = other.browser(t).post("/login", url.Values{"email": {u.Email}, "password": {testPassword}})
 	require.Equal(t, http.StatusTooManyRequests, p.Status, "shared by every replica")
-}
-
-func TestLoginThrottleScopes(t *testing.T) {
-	t.Parallel()
-	ctx := t.Context()
-	st := storetest.New(t)
-	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	th := newLoginThrottle(st, LoginLimits{PerAccountIP: 2, PerIP: 3, PerAccount: 4, Window: 15 * time.Minute})
-	th.now = func() time.Time { return now }
-	wait := func(email, ip string) time.Duration {
-		t.Helper()
-		d, err := th.wait(ctx, email, ip)
-		require.NoError(t, err)
-		return d
-	}
-	fail := func(email, ip string) {
-		t.Helper()
-		require.NoError(t, th.fail(ctx, email, ip))
-	}
-
-	fail("a@example.ro", "192.0.2.1")
-	require.Zero(t, wait("a@example.ro", "192.0.2.1"))
-	now = now.Add(time.Minute)
-	fail("A@Example.ro ", "192.0.2.1") // the same account, however typed
-	require.Equal(t, 14*time.Minute, wait("a@example.ro", "192.0.2.1"), "per (account, address)")
-	require.Zero(t, wait("a@example.ro", "192.0.2.9"), "the owner's own address is not locked")
-	require.Zero(t, wait("b@example.ro", "192.0.2.1"))
-	fail("b@example.ro", "192.0.2.1")
-	require.Equal(t, 14*time.Minute, wait("c@example.ro", "192.0.2.1"), "per address, any account")
-	require.Zero(t, wait("c@example.ro", "192.0.2.2"))
-
-	// IPv6: one /64 is one address.
-	fail("x@example.ro", "2001:db8:1:2::1")
-	fail("x@example.ro", "2001:db8:1:2::ffff")
-	require.Positive(t, wait("x@example.ro", "2001:db8:1:2:aaaa::1"))
-	require.Zero(t, wait("x@example.ro", "2001:db8:1:3::1"))
-
-	// Per account from any address: many addresses, 2 failures each.
-	fail("a@example.ro", "198.51.100.1")
-	fail("a@example.ro", "198.51.100.2")
-	require.Positive(t, wait("a@example.ro", "198.51.100.77"), "4 failures of a, from anywhere")
-
-	// A good login forgets only its own address's failures.
-	require.NoError(t, th.succeeded(ctx, "a@example.ro", "192.0.2.1"))
-	require.Zero(t, wait("a@example.ro", "192.0.2.1"), "a's own failures from here are forgiven; b's one remains")
-	fail("a@example.ro", "198.51.100.3")
-	fail("a@example.ro", "198.51.100.4")
-	require.Positive(t, wait("a@example.ro", "192.0.2.1"), "the stranger's failures elsewhere still count")
-
-	// Never a permanent lock; the rows that left the window are pruned.
-	now = now.Add(16 * time.Minute)
-	require.Zero(t, wait("a@example.ro", "198.51.100.3"))
-	require.Zero(t, wait("c@example.ro", "192.0.2.1"))
-	before, err := st.CountLoginFailures(ctx)
-	require.NoError(t, err)
-	require.Positive(t, before)
-	fail("z@example.ro", "203.0.113.1") // the first failure after a minute prunes
-	after, err := st.CountLoginFailures(ctx)
-	require.NoError(t, err)
-	require.EqualValues(t, 1, after, "only the new failure is left")
-}
-
-func TestLoginThrottleAddr(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		"192.0.2.1":            "192.0.2.1",
-		"::ffff:192.0.2.1":     "192.0.2.1",
-		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
-		"2001:db8:1:2::":       "2001:db8:1:2::/64",
-		"not an address":       "not an address",
-		"":                     "",
-	} {
-		require.Equal(t, want, throttleAddr(in), in)
-	}
 }
 
 func TestImpersonation(t *testing.T) {
@@ -363,7 +291,7 @@ func TestImpersonation(t *testing.T) {
 func TestAdminRoleAndANAFApp(t *testing.T) {
 	t.Parallel()
 	keys := testKeyring(t)
-	b := setup(t, func(d *Deps) { d.Secrets = keys })
+	b := setup(t, func(d *Deps) { d.Gateway.Secrets = keys })
 	admin := b.user(t, "admin@example.ro", store.UserApproved, true)
 	u := b.user(t, "u@example.ro", store.UserApproved, false)
 	br := b.browser(t)

@@ -2,21 +2,20 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/httpserver"
-	"github.com/efactura-gateway/efactura/internal/store"
 )
 
 // requestContext is what loadUser learns about the visitor.
 type requestContext struct {
-	user    *store.User // an approved user, or nil
-	pending *store.User // a logged-in user who is not approved (pending or rejected), or nil
+	user    *gateway.User // an approved user, or nil
+	pending *gateway.User // a logged-in user who is not approved (pending or rejected), or nil
 	// impersonator is the admin acting as user, or nil.
-	impersonator *store.User
+	impersonator *gateway.User
 	lang         string
 }
 
@@ -61,38 +60,15 @@ func (a *app) loadSessionUser(r *http.Request, rc *requestContext) error {
 		a.Sessions.Remove(ctx, sessImpersonator)
 		a.Sessions.Remove(ctx, sessAuthAt)
 	}
-	u, err := a.Store.UserByID(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	res, err := a.gw().SessionUser(ctx, id, a.Sessions.GetInt64(ctx, sessImpersonator), a.Sessions.GetInt64(ctx, sessAuthAt))
+	if res != nil && res.Ended {
 		logout()
-		return nil
 	}
-	if err != nil {
+	if err != nil || res.Ended {
 		return err
 	}
-	if impID := a.Sessions.GetInt64(ctx, sessImpersonator); impID > 0 {
-		admin, err := a.Store.UserByID(ctx, impID)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			logout()
-			return nil
-		case err != nil:
-			return err
-		case !admin.IsAdmin || admin.Status != store.UserApproved:
-			logout()
-			return nil
-		}
-		// The admin logged in, not the user: the admin's password change
-		// ends the impersonation too.
-		if ok, err := a.sessionStillValid(r, admin.ID); err != nil || !ok {
-			logout()
-			return err
-		}
-		rc.impersonator = admin
-	} else if ok, err := a.sessionStillValid(r, u.ID); err != nil || !ok {
-		logout()
-		return err
-	}
-	if u.Status == store.UserApproved {
+	rc.impersonator = res.Impersonator
+	if u := res.User; u.Status == gateway.UserApproved {
 		rc.user = u
 	} else {
 		rc.pending = u
@@ -101,30 +77,13 @@ func (a *app) loadSessionUser(r *http.Request, rc *requestContext) error {
 	return nil
 }
 
-// sessionStillValid reports whether the session logged in after the
-// user's sessions_valid_after.
-func (a *app) sessionStillValid(r *http.Request, userID int64) (bool, error) {
-	cut, err := a.Store.UserSessionsValidAfter(r.Context(), userID)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return false, nil
-		}
-		return false, err
-	}
-	if cut == nil {
-		return true, nil
-	}
-	authAt := a.Sessions.GetInt64(r.Context(), sessAuthAt)
-	return authAt >= cut.UnixNano(), nil
-}
-
 // requireLogin sends visitors without an approved account to /login,
 // remembering where they were going (GET only).
 func (a *app) requireLogin(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := reqCtx(r)
 		if rc.user == nil {
-			if rc.pending != nil && rc.pending.Status == store.UserPending {
+			if rc.pending != nil && rc.pending.Status == gateway.UserPending {
 				redirect(w, r, "/pending")
 				return
 			}
@@ -167,18 +126,4 @@ func safeNext(next string) string {
 // says in X-Forwarded-For (httpserver.ClientIP).
 func (a *app) clientIP(r *http.Request) string {
 	return httpserver.ClientIP(r, a.TrustedProxies)
-}
-
-// audit records a security-relevant action; a failure is logged, not shown.
-func (a *app) audit(r *http.Request, actorID int64, action, target, details string) {
-	if imp := reqCtx(r).impersonator; imp != nil && action != store.ActionImpersonateStop {
-		details = strings.TrimSpace(details + " (impersonated by " + imp.Email + ")")
-	}
-	e := &store.AuditEvent{Action: action, Target: target, Details: details, IP: a.clientIP(r)}
-	if actorID > 0 {
-		e.ActorID = &actorID
-	}
-	if err := a.Store.Audit(r.Context(), e); err != nil {
-		a.Logger.ErrorContext(r.Context(), "audit failed", "action", action, "error", err.Error())
-	}
 }

@@ -16,8 +16,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/invoice"
-	"github.com/efactura-gateway/efactura/internal/store"
 )
 
 //go:embed templates/*.html
@@ -110,11 +110,11 @@ func templateFuncs(lang string) template.FuncMap {
 		},
 		"typeLabel": func(messageType string) string {
 			switch messageType {
-			case store.TypeReceived:
+			case gateway.TypeReceived:
 				return translate(lang, "type.received")
-			case store.TypeSent:
+			case gateway.TypeSent:
 				return translate(lang, "type.sent")
-			case store.TypeErrors:
+			case gateway.TypeErrors:
 				return translate(lang, "type.errors")
 			}
 			return messageType
@@ -176,14 +176,14 @@ type langLink struct {
 // page's own struct in Page.
 type pageData struct {
 	Lang      string
-	User      *store.User
+	User      *gateway.User
 	Flash     *flash
 	LangLinks []langLink
 	Nav       string // active section: invoices | companies | anaf | admin | account
 	Page      any
 	// Impersonator is the admin acting as User, or nil; the layout then
 	// shows a banner with a stop button.
-	Impersonator *store.User
+	Impersonator *gateway.User
 	// Refresh, when > 0, makes the page reload itself after that many
 	// seconds without JavaScript (a <noscript> meta refresh): the fallback
 	// of live progress.

@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/efactura-gateway/efactura/internal/gateway"
-	"github.com/efactura-gateway/efactura/internal/store"
 )
 
 // actor is the request's user as the use cases see them.
@@ -66,8 +65,8 @@ func (a *app) pathInt64(w http.ResponseWriter, r *http.Request, name string) (in
 
 // invitationsPage is the data of invitations.html.
 type invitationsPage struct {
-	Invitations  []store.Invitation
-	JoinRequests []store.JoinRequest
+	Invitations  []gateway.Invitation
+	JoinRequests []gateway.JoinRequest
 }
 
 // showInvitationsPage lists the user's pending invitations (accept,
@@ -206,7 +205,7 @@ func (a *app) submitSetRole(w http.ResponseWriter, r *http.Request) {
 		a.useCaseError(w, r, err, back)
 		return
 	}
-	if uid == reqCtx(r).user.ID && role == store.RoleMember {
+	if uid == reqCtx(r).user.ID && role == gateway.RoleMember {
 		back = "/companies" // no longer an owner: the settings page is gone
 	}
 	a.setFlash(r, "ok", a.t(r, "tenancy.role.changed", who, a.t(r, "role."+role)))
@@ -233,17 +232,8 @@ func (a *app) submitHandOver(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, "/companies")
 }
 
-// gw is the use-case layer; a UI built without one gets a store-only service.
-func (a *app) gw() *gateway.Service {
-	if a.Gateway != nil {
-		return a.Gateway
-	}
-	s := &gateway.Service{Store: a.Store, Logger: a.Logger, ANAFClient: a.ANAFClient}
-	if a.Secrets != nil { // a nil *Keyring in the interface would not compare nil
-		s.Secrets = a.Secrets
-	}
-	return s
-}
+// gw is the use-case layer (Deps.Gateway).
+func (a *app) gw() *gateway.Service { return a.Gateway }
 
 // fieldMessages maps the gateway's input refusals (Error.Code) to the
 // catalog keys of their form messages.

@@ -21,11 +21,8 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 
-	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/httpserver"
-	"github.com/efactura-gateway/efactura/internal/secretbox"
-	"github.com/efactura-gateway/efactura/internal/store"
 )
 
 // SyncTrigger starts synchronisations on demand.
@@ -37,27 +34,18 @@ type SyncTrigger interface {
 
 // Deps are the collaborators of the web UI, built by the composition root.
 type Deps struct {
-	Store    *store.Store
-	Sessions *scs.SessionManager // configured by the caller (store, cookie flags)
-	Secrets  *secretbox.Keyring  // encrypts ANAF tokens at rest
-	// ANAFClient returns a client configured with the ANAF OAuth
-	// application; it fails when no application is configured.
-	ANAFClient func(ctx context.Context) (*anaf.Client, error)
-	Sync       SyncTrigger
 	// Gateway holds the use cases shared with the API and the CLI
-	// (tenancy); nil: a store-only service without ANAF verification.
+	// (required): the pages reach the database, ANAF and the secrets only
+	// through it; its Throttle limits failed logins.
 	Gateway      *gateway.Service
+	Sessions     *scs.SessionManager // configured by the caller (store, cookie flags)
+	Sync         SyncTrigger
 	Logger       *slog.Logger
 	Registration string // "open" | "closed"
 	Production   bool
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed when finding the client's IP (httpserver.ClientIP); nil: none.
 	TrustedProxies []*net.IPNet
-	// Login limits the failed logins per window counted in the database
-	// (shared by every replica) before further attempts wait (PRODUCT.md
-	// §9); zero fields: 10 per (account, address), 50 per address, 200 per
-	// account, per 15 minutes.
-	Login LoginLimits
 	// PDFGuard bounds PDF renders (concurrency, lines); nil: the
 	// Gateway's, else render.Shared(), the guard the API uses too.
 	PDFGuard *gateway.PDFGuard
@@ -97,15 +85,14 @@ func mustLoadLocation(name string) *time.Location {
 // app holds the dependencies and parsed templates of one UI instance.
 type app struct {
 	Deps
-	views    *views
-	throttle *loginThrottle
+	views *views
 }
 
 // New builds the UI handler. It parses every template at boot, so a broken
 // template is an error here rather than on a request.
 func New(d Deps) (http.Handler, error) {
-	if d.Store == nil || d.Sessions == nil {
-		return nil, errors.New("web: Store and Sessions are required")
+	if d.Gateway == nil || d.Sessions == nil {
+		return nil, errors.New("web: Gateway and Sessions are required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -117,7 +104,7 @@ func New(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{Deps: d, views: v, throttle: newLoginThrottle(d.Store, d.Login)}
+	a := &app{Deps: d, views: v}
 	// Forms only, at most MaxFormBytes (413 beyond, 415 for other bodies).
 	return httpserver.FormBodies(MaxFormBytes, a.loadUser(a.routes())), nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/stretchr/testify/require"
 
+	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/invoice"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/store/storetest"
@@ -59,7 +60,7 @@ func setupOn(t *testing.T, st *store.Store, mutate ...func(*Deps)) *testBundle {
 	sessions.Store = memstore.New()
 	fs := &fakeSync{}
 	d := Deps{
-		Store:        st,
+		Gateway:      &gateway.Service{Store: st, Logger: slog.New(slog.DiscardHandler)},
 		Sessions:     sessions,
 		Sync:         fs,
 		Logger:       slog.New(slog.DiscardHandler),
@@ -835,7 +836,7 @@ func TestSafeNext(t *testing.T) {
 	}
 }
 
-func TestNewRequiresStoreAndSessions(t *testing.T) {
+func TestNewRequiresGatewayAndSessions(t *testing.T) {
 	t.Parallel()
 	_, err := New(Deps{})
 	require.Error(t, err)

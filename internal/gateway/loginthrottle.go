@@ -1,4 +1,4 @@
-package web
+package gateway
 
 import (
 	"context"
@@ -50,7 +50,7 @@ func (l LoginLimits) withDefaults() LoginLimits {
 	return l
 }
 
-// loginThrottle counts failed logins in the database (table
+// LoginThrottle counts failed logins in the database (table
 // login_failures), so every replica on it shares the counts. The
 // per-(account, address) limit stops one client guessing one password; the
 // per-address limit stops one client trying many accounts; the larger
@@ -58,16 +58,22 @@ func (l LoginLimits) withDefaults() LoginLimits {
 // exhausting the first two only makes their own address wait; the owner
 // logging in from their own address is not stopped until the account-wide
 // limit, which takes many addresses to reach.
-type loginThrottle struct {
-	st        *store.Store
+//
+// One LoginThrottle serves one process (it remembers when it last pruned);
+// build it with NewLoginThrottle and share it, as Service.Throttle.
+type LoginThrottle struct {
 	limits    LoginLimits
 	now       func() time.Time
 	lastPrune atomic.Int64 // Unix nanoseconds of this process's last prune
 }
 
-func newLoginThrottle(st *store.Store, l LoginLimits) *loginThrottle {
-	return &loginThrottle{st: st, limits: l.withDefaults(), now: time.Now}
+// NewLoginThrottle is a throttle with the limits (zero fields: defaults).
+func NewLoginThrottle(l LoginLimits) *LoginThrottle {
+	return &LoginThrottle{limits: l.withDefaults(), now: time.Now}
 }
+
+// defaultThrottle serves a Service without a Throttle.
+var defaultThrottle = NewLoginThrottle(LoginLimits{})
 
 // loginKeys are the throttle's keys of an attempt: the account is the
 // SHA-256 of the lower-cased e-mail typed (whether or not such an account
@@ -93,10 +99,10 @@ func throttleAddr(ip string) string {
 // wait returns how long the attempt must wait: zero when every scope is
 // under its limit, else until the oldest failure counted toward the
 // longest-blocked scope leaves the window.
-func (t *loginThrottle) wait(ctx context.Context, email, ip string) (time.Duration, error) {
+func (t *LoginThrottle) wait(ctx context.Context, st *store.Store, email, ip string) (time.Duration, error) {
 	account, addr := loginKeys(email, ip)
 	now := t.now()
-	b, err := t.st.LoginFailureBlocks(ctx, account, addr, now.Add(-t.limits.Window), store.LoginFailureLimits{
+	b, err := st.LoginFailureBlocks(ctx, account, addr, now.Add(-t.limits.Window), store.LoginFailureLimits{
 		PerAccountIP: t.limits.PerAccountIP, PerIP: t.limits.PerIP, PerAccount: t.limits.PerAccount})
 	if err != nil {
 		return 0, err
@@ -115,15 +121,15 @@ func (t *loginThrottle) wait(ctx context.Context, email, ip string) (time.Durati
 
 // fail records a failed attempt and, at most once a minute per process,
 // deletes the failures that left the window (the table stays bounded).
-func (t *loginThrottle) fail(ctx context.Context, email, ip string) error {
+func (t *LoginThrottle) fail(ctx context.Context, st *store.Store, email, ip string) error {
 	account, addr := loginKeys(email, ip)
 	now := t.now()
-	if err := t.st.RecordLoginFailure(ctx, account, addr, now); err != nil {
+	if err := st.RecordLoginFailure(ctx, account, addr, now); err != nil {
 		return err
 	}
 	last := t.lastPrune.Load()
 	if now.UnixNano()-last >= int64(loginPruneEvery) && t.lastPrune.CompareAndSwap(last, now.UnixNano()) {
-		if _, err := t.st.PruneLoginFailures(ctx, now.Add(-t.limits.Window)); err != nil {
+		if _, err := st.PruneLoginFailures(ctx, now.Add(-t.limits.Window)); err != nil {
 			return err
 		}
 	}
@@ -132,7 +138,7 @@ func (t *loginThrottle) fail(ctx context.Context, email, ip string) error {
 
 // succeeded forgets the account's failures from this address (a user's
 // own typos); failures from other addresses stay counted.
-func (t *loginThrottle) succeeded(ctx context.Context, email, ip string) error {
+func (t *LoginThrottle) succeeded(ctx context.Context, st *store.Store, email, ip string) error {
 	account, addr := loginKeys(email, ip)
-	return t.st.ClearLoginFailures(ctx, account, addr)
+	return st.ClearLoginFailures(ctx, account, addr)
 }
