@@ -266,15 +266,21 @@ func checkConnections(c *Config, dbURL string) error {
 	return nil
 }
 
-// production fills the production defaults and refuses a missing or
-// development database, weak secrets and a base URL that is not https.
-func (l *loader) production(c *Config, dbURL string) error {
+// logDefaults fills an unset log format with format and an unset log
+// level with info.
+func logDefaults(c *Config, format string) {
 	if c.LogFormat == "" {
-		c.LogFormat = "json"
+		c.LogFormat = format
 	}
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
+}
+
+// production fills the production defaults and refuses a missing or
+// development database, weak secrets and a base URL that is not https.
+func (l *loader) production(c *Config, dbURL string) error {
+	logDefaults(c, "json")
 	if dbURL == "" {
 		return errors.New("DATABASE_URL must be set in production (postgres://… or an explicit sqlite: path)")
 	}
@@ -301,12 +307,7 @@ func (l *loader) production(c *Config, dbURL string) error {
 // development fills the development defaults: a SQLite database and
 // secrets generated once under DataDir.
 func (l *loader) development(c *Config, dbURL string) error {
-	if c.LogFormat == "" {
-		c.LogFormat = "text"
-	}
-	if c.LogLevel == "" {
-		c.LogLevel = "info"
-	}
+	logDefaults(c, "text")
 	c.DatabaseURL = dbURL
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "efactura.db")
