@@ -261,7 +261,7 @@ func checkConnections(c *Config, dbURL string) error {
 		}
 	}
 	if dbURL != "" && !validDatabaseURL(dbURL) {
-		return errors.New("DATABASE_URL must start with postgres://, postgresql:// or sqlite:")
+		return errors.New("DATABASE_URL must start with postgres://, postgresql:// or sqlite:") //nolint:staticcheck // ends with the scheme "sqlite:", not punctuation
 	}
 	return nil
 }

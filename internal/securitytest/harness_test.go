@@ -147,7 +147,6 @@ type world struct {
 	inviteOther, inviteB           *store.Invitation
 	joinAccept, joinDecline, joinB *store.JoinRequest
 	invoiceDocA                    []byte
-	userAEmail, pendEml            string
 }
 
 var cifCounter atomic.Int64
