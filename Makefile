@@ -1,7 +1,13 @@
 # eFactura Gateway — `make help` lists the targets.
 GO ?= go
 
-.PHONY: help demo test test-short lint build fuzz
+# The lint gate's golangci-lint: the one on PATH when it is this version,
+# else installed once (go install, from the module proxy) under .cache/.
+GOLANGCI_LINT_VERSION := v2.15.0
+GOLANGCI_LINT_DIR := $(CURDIR)/.cache/golangci-lint-$(GOLANGCI_LINT_VERSION)
+GOLANGCI_LINT ?= $(shell p="$$(command -v golangci-lint)" && [ "v$$("$$p" version --short 2>/dev/null)" = "$(GOLANGCI_LINT_VERSION)" ] && echo "$$p" || echo "$(GOLANGCI_LINT_DIR)/golangci-lint")
+
+.PHONY: help demo test test-short lint verify build fuzz
 help: ## List targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
@@ -17,6 +23,14 @@ test: ## Run every test (PostgreSQL tests need EFACTURA_TEST_DATABASE_URL).
 lint: ## gofmt and go vet.
 	@test -z "$$(gofmt -l cmd internal)" || (gofmt -l cmd internal; exit 1)
 	$(GO) vet ./...
+
+verify: $(GOLANGCI_LINT) ## The lint gate: gofmt, go vet and golangci-lint (.golangci.yml).
+	@test -z "$$(gofmt -l cmd internal)" || (echo "gofmt needed on:"; gofmt -l cmd internal; exit 1)
+	$(GO) vet ./...
+	$(GOLANGCI_LINT) run ./...
+
+$(GOLANGCI_LINT_DIR)/golangci-lint:
+	GOBIN=$(GOLANGCI_LINT_DIR) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 
 fuzz: ## Fuzz the parsers for a while (FUZZTIME=60s).
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $${FUZZTIME:-60s} ./internal/invoice/

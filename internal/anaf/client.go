@@ -340,10 +340,10 @@ func (c *Client) transportError(parent context.Context, req request, status int,
 	case parent.Err() != nil:
 		e.Kind = KindCanceled
 		e.Err = fmt.Errorf("%w (%w)", parent.Err(), err)
-		if req.upload && !(beforeAnswer && isDialError(err)) {
+		if req.upload && (!beforeAnswer || !isDialError(err)) {
 			e.Kind = KindOutcomeUnknown
 		}
-	case req.upload && !(beforeAnswer && isDialError(err)):
+	case req.upload && (!beforeAnswer || !isDialError(err)):
 		e.Kind = KindOutcomeUnknown
 	default:
 		e.Kind = KindTransient

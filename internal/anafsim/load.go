@@ -127,7 +127,7 @@ func (s *Server) LoadFiles(files []invoicegen.File) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range ok {
-		s.loaded = append(s.loaded, loadedFile{data: p.data, info: p.info})
+		s.loaded = append(s.loaded, loadedFile(p))
 		s.loadLocked(p.data, p.info)
 	}
 	s.persistLocked()

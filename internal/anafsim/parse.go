@@ -38,11 +38,11 @@ func parseRASP(data []byte) (*docInfo, error) {
 	}
 	switch {
 	case h.XMLName.Local != "header" || h.XMLName.Space != nsRASP:
-		return nil, fmt.Errorf("cvc-elt.1.a: Cannot find the declaration of element '%s'.", h.XMLName.Local)
+		return nil, fmt.Errorf("cvc-elt.1.a: Cannot find the declaration of element '%s'.", h.XMLName.Local) //nolint:staticcheck // ANAF's own text, verbatim
 	case !isDigits(h.Index):
-		return nil, fmt.Errorf("cvc-complex-type.4: Attribute 'index_incarcare' must appear on element 'header'.")
+		return nil, fmt.Errorf("cvc-complex-type.4: Attribute 'index_incarcare' must appear on element 'header'.") //nolint:staticcheck // ANAF's own text, verbatim
 	case h.Message == "":
-		return nil, fmt.Errorf("cvc-complex-type.4: Attribute 'message' must appear on element 'header'.")
+		return nil, fmt.Errorf("cvc-complex-type.4: Attribute 'message' must appear on element 'header'.") //nolint:staticcheck // ANAF's own text, verbatim
 	}
 	return &docInfo{Root: "header", RefIndex: h.Index, Message: h.Message}, nil
 }

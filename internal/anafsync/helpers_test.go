@@ -106,7 +106,7 @@ func setup(t testing.TB, st *store.Store, opts options) *testBundle {
 			require.NoError(t, sim.LoadFile(f.Name, f.Data))
 		}
 	}
-	var h http.Handler = sim.Handler()
+	h := sim.Handler()
 	if opts.wrap != nil {
 		h = opts.wrap(h)
 	}

@@ -93,7 +93,10 @@ func (e *Engine) token(ctx context.Context, client *anaf.Client, companyID int64
 		case errors.Is(err, errNoToken):
 			continue
 		case errors.Is(err, ErrReconnectNeeded):
-			if reconnectErr == nil || reconnectErr == ErrReconnectNeeded {
+			// Identity, not errors.Is: a bare sentinel (no refusal text)
+			// gives way to a later refusal; the first wrapped one is kept.
+			if reconnectErr == nil || reconnectErr == ErrReconnectNeeded { //nolint:errorlint // identity with the bare sentinel is the point
+
 				reconnectErr = err
 			}
 		case ctx.Err() != nil:

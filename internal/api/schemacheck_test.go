@@ -91,7 +91,7 @@ func (c *schemaChecker) eval(s map[string]any, v any, path string) (map[string]b
 				types = append(types, x.(string))
 			}
 		}
-		if !slices.Contains(types, jsonType(v)) && !(jsonType(v) == "integer" && slices.Contains(types, "number")) {
+		if !slices.Contains(types, jsonType(v)) && (jsonType(v) != "integer" || !slices.Contains(types, "number")) {
 			return nil, fmt.Errorf("%s: %s, want %v", path, jsonType(v), types)
 		}
 	}

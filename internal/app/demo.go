@@ -72,85 +72,16 @@ func setupDemo(ctx context.Context, e *Env, invoicesDir string) (*demoState, err
 	if baseSet != oauthSet {
 		return nil, errors.New("to use an external ANAF simulator set both EFACTURA_ANAF_BASE_URL and EFACTURA_ANAF_OAUTH_URL to its URL (the demo never calls the real ANAF)")
 	}
-	external := baseSet
-	names := map[string]string{} // CIF → party name
-	counts := map[string]int{}   // CIF → messages of the loaded set
-	if external {
-		if invoicesDir != "" {
-			return nil, errors.New("--demo-invoices cannot be used with an external simulator (EFACTURA_ANAF_BASE_URL is set): load invoices into that simulator instead")
-		}
-		var err error
-		counts, err = simStats(ctx, cfg.ANAFBaseURL)
-		if err != nil {
-			return nil, fmt.Errorf("the external simulator at %s did not answer /__sim/stats: %w", cfg.ANAFBaseURL, err)
-		}
-		for c := range counts {
-			names[c] = "Companie " + c
-		}
-		e.Logger.Info("demo uses an external ANAF simulator", slog.String("url", cfg.ANAFBaseURL), slog.Int("cifs", len(counts)))
+	var names map[string]string // CIF → party name
+	var counts map[string]int   // CIF → messages of the loaded set
+	var err error
+	if baseSet {
+		names, counts, err = d.externalSim(ctx, invoicesDir)
 	} else {
-		sim, err := anafsim.New(anafsim.Options{
-			StateDir: filepath.Join(cfg.DataDir, "anafsim"), ClientID: demoClientID, ClientSecret: demoClientSecret, AutoApprove: true,
-			Logger: slog.New(slog.DiscardHandler),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("starting the ANAF simulator: %w", err)
-		}
-		d.sim = sim
-		var files []invoicegen.File
-		if invoicesDir != "" {
-			files, err = readInvoiceDir(invoicesDir)
-			if err != nil {
-				return nil, err
-			}
-		} else {
-			files = invoicegen.Generate(demoInvoiceCount, demoSeed)
-		}
-		loaded := 0
-		var skipped []string
-		for _, f := range files {
-			doc, perr := invoice.Parse(f.Data)
-			if perr != nil {
-				skipped = append(skipped, f.Name+" (not a UBL invoice: "+perr.Error()+")")
-				continue
-			}
-			if err := sim.LoadFile(f.Name, f.Data); err != nil {
-				skipped = append(skipped, f.Name+" ("+strings.TrimPrefix(err.Error(), "anafsim: "+f.Name+": ")+")")
-				continue
-			}
-			loaded++
-			for _, p := range []invoice.Party{doc.Seller, doc.Buyer} {
-				if c := invoice.PartyCIF(p); c != "" {
-					counts[c]++
-					if names[c] == "" {
-						names[c] = p.Name
-					}
-				}
-			}
-		}
-		if len(skipped) > 0 {
-			e.Logger.Info("demo: some files were not loaded into the simulator", slog.Int("skipped", len(skipped)),
-				slog.String("files", strings.Join(skipped, "; ")))
-		}
-		var earlier int
-		for c := range sim.CIFs() {
-			if counts[c] == 0 {
-				earlier++
-			}
-		}
-		if earlier > 0 {
-			e.Logger.Warn("demo: the simulator state in the data directory also holds invoices of an earlier sample set; delete the data directory for a clean start",
-				slog.String("dir", filepath.Join(cfg.DataDir, "anafsim")), slog.Int("other_companies", earlier))
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		d.simSrv = &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
-		go func() { _ = d.simSrv.Serve(ln) }()
-		simURL := "http://" + ln.Addr().String()
-		cfg.ANAFBaseURL, cfg.ANAFOAuthURL = simURL, simURL
-		e.Logger.Info("demo ANAF simulator started", slog.String("url", simURL), slog.Int("files", loaded), slog.Int("cifs", len(counts)))
+		names, counts, err = d.startSim(invoicesDir)
+	}
+	if err != nil {
+		return nil, err
 	}
 	if cfg.ANAFClientID == "" {
 		cfg.ANAFClientID, cfg.ANAFClientSecret = demoClientID, demoClientSecret
@@ -158,91 +89,18 @@ func setupDemo(ctx context.Context, e *Env, invoicesDir string) (*demoState, err
 
 	credPath := filepath.Join(cfg.DataDir, "demo-credentials.txt")
 	saved := readCredentials(credPath)
-
-	// Admin.
-	admin, err := e.Store.UserByEmail(ctx, demoAdminEmail)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		d.adminPass = randomPassword()
-		hash, herr := auth.HashPassword(d.adminPass)
-		if herr != nil {
-			return nil, herr
-		}
-		if admin, err = e.Store.CreateUser(ctx, demoAdminEmail, hash, true, store.UserApproved); err != nil {
-			return nil, err
-		}
-	case err != nil:
-		return nil, err
-	default:
-		d.adminPass = saved["admin_password"]
-		if ok, _ := auth.CheckPassword(admin.PasswordHash, d.adminPass); d.adminPass == "" || !ok {
-			d.adminPass = randomPassword()
-			hash, herr := auth.HashPassword(d.adminPass)
-			if herr != nil {
-				return nil, herr
-			}
-			if err := e.Store.SetUserPassword(ctx, admin.ID, hash); err != nil {
-				return nil, err
-			}
-		}
-	}
-
-	// Companies: every CIF with messages, owned by the admin (demo companies skip the check digit).
-	cifs := make([]string, 0, len(counts))
-	for c := range counts {
-		cifs = append(cifs, c)
-	}
-	sort.Slice(cifs, func(i, j int) bool { return cifLess(cifs[i], cifs[j]) })
-	// Through the same use case as the pages and the CLI: the admin is the
-	// creator (owner, consent on); the first sync verifies each company.
-	gw := &gateway.Service{Store: e.Store, Logger: e.Logger}
-	for _, c := range cifs {
-		name := names[c]
-		if name == "" {
-			name = "Companie " + c
-		}
-		res, err := gw.AddCompany(ctx, gateway.Actor{CLI: true}, admin.ID, c, name)
-		if err != nil {
-			return nil, fmt.Errorf("demo company %s: %w", c, err)
-		}
-		if res.Outcome != gateway.Created && res.Outcome != gateway.AlreadyMember {
-			return nil, fmt.Errorf("demo company %s belongs to other users of this data directory: delete %s to start over", c, e.Cfg.DataDir)
-		}
-		d.companies = append(d.companies, *res.Company)
-	}
-	if len(cifs) == 0 {
-		return nil, errors.New("the simulator holds no invoice with a Romanian CIF: nothing to show")
-	}
-	// The key goes to the company with the most invoices, ties to the lowest CIF.
-	best := cifs[0]
-	for _, c := range cifs { // ascending, so ties keep the numerically lowest CIF
-		if counts[c] > counts[best] {
-			best = c
-		}
-	}
-	d.keyCIF = best
-	keyCompany, err := e.Store.CompanyByCIF(ctx, best)
+	admin, err := d.ensureAdmin(ctx, saved["admin_password"])
 	if err != nil {
 		return nil, err
 	}
-	d.apiKey = saved["api_key"]
-	if d.apiKey != "" {
-		k, err := e.Store.APIKeyByHash(ctx, auth.HashAPIKey(d.apiKey))
-		if err != nil || k.CompanyID != keyCompany.ID {
-			d.apiKey = ""
-		}
+	cifs, err := d.addCompanies(ctx, admin.ID, names, counts)
+	if err != nil {
+		return nil, err
 	}
-	if d.apiKey == "" {
-		key, prefix, hash, err := auth.NewAPIKey()
-		if err != nil {
-			return nil, err
-		}
-		if err := e.Store.CreateAPIKey(ctx, &store.APIKey{CompanyID: keyCompany.ID, UserID: admin.ID, Name: "demo", Prefix: prefix, Hash: hash, Scope: store.ScopeRead}); err != nil {
-			return nil, err
-		}
-		d.apiKey = key
+	if err := d.ensureAPIKey(ctx, admin.ID, cifs, counts, saved["api_key"]); err != nil {
+		return nil, err
 	}
-	if err := writeCredentials(credPath, map[string]string{"admin_email": demoAdminEmail, "admin_password": d.adminPass, "api_key": d.apiKey, "api_key_cif": best}); err != nil {
+	if err := writeCredentials(credPath, map[string]string{"admin_email": demoAdminEmail, "admin_password": d.adminPass, "api_key": d.apiKey, "api_key_cif": d.keyCIF}); err != nil {
 		return nil, err
 	}
 
@@ -255,6 +113,204 @@ func setupDemo(ctx context.Context, e *Env, invoicesDir string) (*demoState, err
 		}
 	}
 	return d, nil
+}
+
+// externalSim reads the CIFs of the external simulator at
+// EFACTURA_ANAF_BASE_URL from its statistics; each is named "Companie CIF"
+// until its invoices give a name.
+func (d *demoState) externalSim(ctx context.Context, invoicesDir string) (names map[string]string, counts map[string]int, err error) {
+	cfg, logger := d.env.Cfg, d.env.Logger
+	if invoicesDir != "" {
+		return nil, nil, errors.New("--demo-invoices cannot be used with an external simulator (EFACTURA_ANAF_BASE_URL is set): load invoices into that simulator instead")
+	}
+	counts, err = simStats(ctx, cfg.ANAFBaseURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the external simulator at %s did not answer /__sim/stats: %w", cfg.ANAFBaseURL, err)
+	}
+	names = map[string]string{}
+	for c := range counts {
+		names[c] = "Companie " + c
+	}
+	logger.Info("demo uses an external ANAF simulator", slog.String("url", cfg.ANAFBaseURL), slog.Int("cifs", len(counts)))
+	return names, counts, nil
+}
+
+// startSim starts the in-process simulator under DataDir/anafsim, loads
+// the invoices of invoicesDir (or the generated sample set) into it and
+// points the configuration's ANAF URLs at it.
+func (d *demoState) startSim(invoicesDir string) (names map[string]string, counts map[string]int, err error) {
+	cfg, logger := d.env.Cfg, d.env.Logger
+	sim, err := anafsim.New(anafsim.Options{
+		StateDir: filepath.Join(cfg.DataDir, "anafsim"), ClientID: demoClientID, ClientSecret: demoClientSecret, AutoApprove: true,
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("starting the ANAF simulator: %w", err)
+	}
+	d.sim = sim
+	var files []invoicegen.File
+	if invoicesDir != "" {
+		files, err = readInvoiceDir(invoicesDir)
+		if err != nil {
+			return nil, nil, err
+		}
+	} else {
+		files = invoicegen.Generate(demoInvoiceCount, demoSeed)
+	}
+	names, counts = map[string]string{}, map[string]int{}
+	loaded := d.loadSim(files, names, counts)
+	var earlier int
+	for c := range sim.CIFs() {
+		if counts[c] == 0 {
+			earlier++
+		}
+	}
+	if earlier > 0 {
+		logger.Warn("demo: the simulator state in the data directory also holds invoices of an earlier sample set; delete the data directory for a clean start",
+			slog.String("dir", filepath.Join(cfg.DataDir, "anafsim")), slog.Int("other_companies", earlier))
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	d.simSrv = &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = d.simSrv.Serve(ln) }()
+	simURL := "http://" + ln.Addr().String()
+	cfg.ANAFBaseURL, cfg.ANAFOAuthURL = simURL, simURL
+	logger.Info("demo ANAF simulator started", slog.String("url", simURL), slog.Int("files", loaded), slog.Int("cifs", len(counts)))
+	return names, counts, nil
+}
+
+// loadSim loads files into d.sim, counting each loaded invoice for its
+// seller's and buyer's CIFs and naming each CIF after its first party
+// name. It returns how many files were loaded and logs the skipped ones.
+func (d *demoState) loadSim(files []invoicegen.File, names map[string]string, counts map[string]int) int {
+	loaded := 0
+	var skipped []string
+	for _, f := range files {
+		doc, perr := invoice.Parse(f.Data)
+		if perr != nil {
+			skipped = append(skipped, f.Name+" (not a UBL invoice: "+perr.Error()+")")
+			continue
+		}
+		if err := d.sim.LoadFile(f.Name, f.Data); err != nil {
+			skipped = append(skipped, f.Name+" ("+strings.TrimPrefix(err.Error(), "anafsim: "+f.Name+": ")+")")
+			continue
+		}
+		loaded++
+		for _, p := range []invoice.Party{doc.Seller, doc.Buyer} {
+			if c := invoice.PartyCIF(p); c != "" {
+				counts[c]++
+				if names[c] == "" {
+					names[c] = p.Name
+				}
+			}
+		}
+	}
+	if len(skipped) > 0 {
+		d.env.Logger.Info("demo: some files were not loaded into the simulator", slog.Int("skipped", len(skipped)),
+			slog.String("files", strings.Join(skipped, "; ")))
+	}
+	return loaded
+}
+
+// ensureAdmin creates the demo admin, or finds it and keeps savedPass
+// when it still matches (else sets a new password). d.adminPass is the
+// password to print.
+func (d *demoState) ensureAdmin(ctx context.Context, savedPass string) (*store.User, error) {
+	st := d.env.Store
+	admin, err := st.UserByEmail(ctx, demoAdminEmail)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		d.adminPass = randomPassword()
+		hash, herr := auth.HashPassword(d.adminPass)
+		if herr != nil {
+			return nil, herr
+		}
+		return st.CreateUser(ctx, demoAdminEmail, hash, true, store.UserApproved)
+	case err != nil:
+		return nil, err
+	}
+	d.adminPass = savedPass
+	if ok, _ := auth.CheckPassword(admin.PasswordHash, d.adminPass); d.adminPass == "" || !ok {
+		d.adminPass = randomPassword()
+		hash, herr := auth.HashPassword(d.adminPass)
+		if herr != nil {
+			return nil, herr
+		}
+		if err := st.SetUserPassword(ctx, admin.ID, hash); err != nil {
+			return nil, err
+		}
+	}
+	return admin, nil
+}
+
+// addCompanies adds every CIF with messages as a company owned by the
+// admin (demo companies skip the check digit) and returns the CIFs in
+// ascending order.
+func (d *demoState) addCompanies(ctx context.Context, adminID int64, names map[string]string, counts map[string]int) ([]string, error) {
+	cifs := make([]string, 0, len(counts))
+	for c := range counts {
+		cifs = append(cifs, c)
+	}
+	sort.Slice(cifs, func(i, j int) bool { return cifLess(cifs[i], cifs[j]) })
+	// Through the same use case as the pages and the CLI: the admin is the
+	// creator (owner, consent on); the first sync verifies each company.
+	gw := &gateway.Service{Store: d.env.Store, Logger: d.env.Logger}
+	for _, c := range cifs {
+		name := names[c]
+		if name == "" {
+			name = "Companie " + c
+		}
+		res, err := gw.AddCompany(ctx, gateway.Actor{CLI: true}, adminID, c, name)
+		if err != nil {
+			return nil, fmt.Errorf("demo company %s: %w", c, err)
+		}
+		if res.Outcome != gateway.Created && res.Outcome != gateway.AlreadyMember {
+			return nil, fmt.Errorf("demo company %s belongs to other users of this data directory: delete %s to start over", c, d.env.Cfg.DataDir)
+		}
+		d.companies = append(d.companies, *res.Company)
+	}
+	if len(cifs) == 0 {
+		return nil, errors.New("the simulator holds no invoice with a Romanian CIF: nothing to show")
+	}
+	return cifs, nil
+}
+
+// ensureAPIKey sets d.keyCIF to the company with the most invoices (ties
+// to the lowest CIF) and d.apiKey to savedKey when it is still that
+// company's key, else to a new read key.
+func (d *demoState) ensureAPIKey(ctx context.Context, adminID int64, cifs []string, counts map[string]int, savedKey string) error {
+	st := d.env.Store
+	best := cifs[0]
+	for _, c := range cifs { // ascending, so ties keep the numerically lowest CIF
+		if counts[c] > counts[best] {
+			best = c
+		}
+	}
+	d.keyCIF = best
+	keyCompany, err := st.CompanyByCIF(ctx, best)
+	if err != nil {
+		return err
+	}
+	d.apiKey = savedKey
+	if d.apiKey != "" {
+		k, err := st.APIKeyByHash(ctx, auth.HashAPIKey(d.apiKey))
+		if err != nil || k.CompanyID != keyCompany.ID {
+			d.apiKey = ""
+		}
+	}
+	if d.apiKey == "" {
+		key, prefix, hash, err := auth.NewAPIKey()
+		if err != nil {
+			return err
+		}
+		if err := st.CreateAPIKey(ctx, &store.APIKey{CompanyID: keyCompany.ID, UserID: adminID, Name: "demo", Prefix: prefix, Hash: hash, Scope: store.ScopeRead}); err != nil {
+			return err
+		}
+		d.apiKey = key
+	}
+	return nil
 }
 
 func (d *demoState) printLines(w io.Writer, url string) {

@@ -191,7 +191,7 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 
 	// A made-up method is 501 before any mux (one series: route
 	// "unmatched", method "OTHER"), counted by the metrics middleware.
-	var h http.Handler = e.Metrics.Middleware(httpserver.KnownMethods(root))
+	h := e.Metrics.Middleware(httpserver.KnownMethods(root))
 	h = httpserver.SecurityHeaders(cfg.Production(), h)
 	h = httpserver.Recover(e.Logger, h)
 	h = httpserver.AccessLog(e.Logger, h)

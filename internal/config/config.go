@@ -77,194 +77,29 @@ func Load(getenv Getenv) (*Config, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	var fileErr error
-	get := func(name, def string) string {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			return v
-		}
-		if f := strings.TrimSpace(getenv(name + "_FILE")); f != "" {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				if fileErr == nil {
-					fileErr = fmt.Errorf("%s_FILE names %s, which cannot be read: %v", name, f, errors.Unwrap(err))
-				}
-				return def
-			}
-			return strings.TrimSpace(string(b))
-		}
-		return def
-	}
-	c := &Config{
-		Env:              get("EFACTURA_ENV", "development"),
-		Addr:             get("EFACTURA_ADDR", "127.0.0.1:8080"),
-		DataDir:          get("EFACTURA_DATA_DIR", "./data"),
-		RedisURL:         get("REDIS_URL", ""),
-		SecretKey:        get("EFACTURA_SECRET_KEY", ""),
-		EncryptionKey:    get("EFACTURA_ENCRYPTION_KEY", ""),
-		LogLevel:         get("EFACTURA_LOG_LEVEL", ""),
-		LogFormat:        get("EFACTURA_LOG_FORMAT", ""),
-		LogFile:          get("EFACTURA_LOG_FILE", ""),
-		MetricsAddr:      get("EFACTURA_METRICS_ADDR", ""),
-		MetricsToken:     get("EFACTURA_METRICS_TOKEN", ""),
-		ANAFEnv:          get("EFACTURA_ANAF_ENV", "prod"),
-		ANAFBaseURL:      strings.TrimRight(get("EFACTURA_ANAF_BASE_URL", "https://api.anaf.ro"), "/"),
-		ANAFOAuthURL:     strings.TrimRight(get("EFACTURA_ANAF_OAUTH_URL", "https://logincert.anaf.ro"), "/"),
-		ANAFClientID:     get("EFACTURA_ANAF_CLIENT_ID", ""),
-		ANAFClientSecret: get("EFACTURA_ANAF_CLIENT_SECRET", ""),
-		Registration:     get("EFACTURA_REGISTRATION", "open"),
-	}
-	if fileErr != nil {
-		return nil, fileErr
+	l := &loader{getenv: getenv}
+	c := l.basics()
+	if l.fileErr != nil {
+		return nil, l.fileErr
 	}
 	if c.Env != "development" && c.Env != "production" {
 		return nil, fmt.Errorf("EFACTURA_ENV must be development or production, not %q", c.Env)
 	}
-	dbURL := get("DATABASE_URL", "")
-	var err error
-	if c.AutoMigrate, err = parseBool(get("EFACTURA_AUTO_MIGRATE", "true")); err != nil {
-		return nil, fmt.Errorf("EFACTURA_AUTO_MIGRATE: %w", err)
-	}
-	ints := []struct {
-		name string
-		def  int
-		dst  *int
-	}{
-		{"EFACTURA_RATE_LIMIT_KEY_PER_MIN", 600, &c.RateLimitKeyPerMin},
-		{"EFACTURA_RATE_LIMIT_IP_PER_MIN", 60, &c.RateLimitIPPerMin},
-		{"EFACTURA_DB_MAX_CONNS", 10, &c.DBMaxConns},
-		{"EFACTURA_DB_MIN_CONNS", 1, &c.DBMinConns},
-	}
-	for _, it := range ints {
-		v := get(it.name, strconv.Itoa(it.def))
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return nil, fmt.Errorf("%s must be a non-negative integer, not %q", it.name, v)
-		}
-		*it.dst = n
-	}
-	for _, it := range []struct {
-		name string
-		def  int
-		dst  *int
-	}{
-		{"EFACTURA_LOGIN_FAILURES_PER_ACCOUNT_IP", 10, &c.LoginFailuresPerAccountIP},
-		{"EFACTURA_LOGIN_FAILURES_PER_IP", 50, &c.LoginFailuresPerIP},
-		{"EFACTURA_LOGIN_FAILURES_PER_ACCOUNT", 200, &c.LoginFailuresPerAccount},
+	dbURL := l.get("DATABASE_URL", "")
+	// The checks run in this order: the first failure is the one reported.
+	for _, check := range []func() error{
+		func() error { return l.limits(c) },
+		func() error { return checkANAF(c) },
+		func() error { return l.trustedProxies(c) },
+		func() error { return checkConnections(c, dbURL) },
+		func() error {
+			if c.Production() {
+				return l.production(c, dbURL)
+			}
+			return l.development(c, dbURL)
+		},
 	} {
-		v := get(it.name, strconv.Itoa(it.def))
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("%s must be a positive integer, not %q", it.name, v)
-		}
-		*it.dst = n
-	}
-	window := get("EFACTURA_LOGIN_FAILURE_WINDOW", "15m")
-	if c.LoginFailureWindow, err = time.ParseDuration(window); err != nil || c.LoginFailureWindow < time.Second {
-		return nil, fmt.Errorf("EFACTURA_LOGIN_FAILURE_WINDOW must be a duration of at least 1s such as 15m, not %q", window)
-	}
-	if c.DBMaxConnLifetime, err = time.ParseDuration(get("EFACTURA_DB_MAX_CONN_LIFETIME", "30m")); err != nil {
-		return nil, fmt.Errorf("EFACTURA_DB_MAX_CONN_LIFETIME must be a duration such as 30m: %w", err)
-	}
-	if c.ANAFEnv != "prod" && c.ANAFEnv != "test" {
-		return nil, fmt.Errorf("EFACTURA_ANAF_ENV must be prod or test, not %q", c.ANAFEnv)
-	}
-	if c.Registration != "open" && c.Registration != "closed" {
-		return nil, fmt.Errorf("EFACTURA_REGISTRATION must be open or closed, not %q", c.Registration)
-	}
-	for _, name := range []string{"EFACTURA_ANAF_BASE_URL", "EFACTURA_ANAF_OAUTH_URL"} {
-		v := c.ANAFBaseURL
-		if name == "EFACTURA_ANAF_OAUTH_URL" {
-			v = c.ANAFOAuthURL
-		}
-		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("%s must be a scheme and host such as https://api.anaf.ro, not %q", name, v)
-		}
-	}
-	if tp := get("EFACTURA_TRUSTED_PROXIES", ""); tp != "" {
-		for _, s := range strings.Split(tp, ",") {
-			s = strings.TrimSpace(s)
-			if !strings.Contains(s, "/") {
-				if strings.Contains(s, ":") {
-					s += "/128"
-				} else {
-					s += "/32"
-				}
-			}
-			_, n, err := net.ParseCIDR(s)
-			if err != nil {
-				return nil, fmt.Errorf("EFACTURA_TRUSTED_PROXIES: %q is not a CIDR", s)
-			}
-			c.TrustedProxies = append(c.TrustedProxies, n)
-		}
-	}
-
-	switch strings.ToLower(c.LogLevel) {
-	case "", "debug", "info", "warn", "warning", "error":
-	default:
-		return nil, fmt.Errorf("EFACTURA_LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel)
-	}
-	if c.RedisURL != "" {
-		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") || (u.Scheme != "unix" && u.Host == "") {
-			return nil, errors.New("REDIS_URL must be a URL such as redis://host:6379/0 (or rediss://, unix://)")
-		}
-	}
-	if dbURL != "" && !validDatabaseURL(dbURL) {
-		return nil, errors.New("DATABASE_URL must start with postgres://, postgresql:// or sqlite:")
-	}
-
-	if c.Production() {
-		if c.LogFormat == "" {
-			c.LogFormat = "json"
-		}
-		if c.LogLevel == "" {
-			c.LogLevel = "info"
-		}
-		if dbURL == "" {
-			return nil, errors.New("DATABASE_URL must be set in production (postgres://… or an explicit sqlite: path)")
-		}
-		if dbURL == DefaultDatabaseURL {
-			return nil, errors.New("DATABASE_URL is the development default (" + DefaultDatabaseURL + "): give production its own database")
-		}
-		c.DatabaseURL = dbURL
-		if err := checkSecretKey(c.SecretKey); err != nil {
-			return nil, err
-		}
-		if err := checkEncryptionKey(c.EncryptionKey); err != nil {
-			return nil, err
-		}
-		c.BaseURL = strings.TrimRight(get("EFACTURA_BASE_URL", ""), "/")
-		if c.BaseURL == "" {
-			return nil, errors.New("EFACTURA_BASE_URL must be set in production (the public https:// URL of the gateway)")
-		}
-		if u, err := url.Parse(c.BaseURL); err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			return nil, fmt.Errorf("EFACTURA_BASE_URL must be the public https:// URL of the gateway (session cookies are Secure in production), not %q", c.BaseURL)
-		}
-	} else {
-		if c.LogFormat == "" {
-			c.LogFormat = "text"
-		}
-		if c.LogLevel == "" {
-			c.LogLevel = "info"
-		}
-		c.DatabaseURL = dbURL
-		if c.DatabaseURL == "" {
-			c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "efactura.db")
-		}
-		c.BaseURL = strings.TrimRight(get("EFACTURA_BASE_URL", "http://"+c.Addr), "/")
-		if c.SecretKey == "" {
-			if c.SecretKey, err = devSecret(c.DataDir, "secret.key", func() string { return "dev-" + randomB64(36) }); err != nil {
-				return nil, err
-			}
-		}
-		if c.EncryptionKey == "" {
-			if c.EncryptionKey, err = devSecret(c.DataDir, "encryption.key", func() string { return "dev:" + randomB64Std(32) }); err != nil {
-				return nil, err
-			}
-		}
-		if len(c.SecretKey) < 32 {
-			return nil, errors.New("EFACTURA_SECRET_KEY must be at least 32 characters")
-		}
-		if err := checkEncryptionKeyShape(c.EncryptionKey); err != nil {
+		if err := check(); err != nil {
 			return nil, err
 		}
 	}
@@ -272,6 +107,227 @@ func Load(getenv Getenv) (*Config, error) {
 		return nil, fmt.Errorf("EFACTURA_LOG_FORMAT must be json or text, not %q", c.LogFormat)
 	}
 	return c, nil
+}
+
+// loader reads variables for Load: NAME, or else the trimmed contents of
+// the file NAME_FILE names.
+type loader struct {
+	getenv Getenv
+	// fileErr is the first NAME_FILE that could not be read. Load reports
+	// it only for the variables basics reads.
+	fileErr error
+}
+
+// get returns name's value, the contents of the file name_FILE names, or
+// def. An unreadable file gives def and sets l.fileErr (the first one).
+func (l *loader) get(name, def string) string {
+	if v := strings.TrimSpace(l.getenv(name)); v != "" {
+		return v
+	}
+	if f := strings.TrimSpace(l.getenv(name + "_FILE")); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			if l.fileErr == nil {
+				l.fileErr = fmt.Errorf("%s_FILE names %s, which cannot be read: %w", name, f, errors.Unwrap(err))
+			}
+			return def
+		}
+		return strings.TrimSpace(string(b))
+	}
+	return def
+}
+
+// basics reads the plain string settings, unchecked.
+func (l *loader) basics() *Config {
+	return &Config{
+		Env:              l.get("EFACTURA_ENV", "development"),
+		Addr:             l.get("EFACTURA_ADDR", "127.0.0.1:8080"),
+		DataDir:          l.get("EFACTURA_DATA_DIR", "./data"),
+		RedisURL:         l.get("REDIS_URL", ""),
+		SecretKey:        l.get("EFACTURA_SECRET_KEY", ""),
+		EncryptionKey:    l.get("EFACTURA_ENCRYPTION_KEY", ""),
+		LogLevel:         l.get("EFACTURA_LOG_LEVEL", ""),
+		LogFormat:        l.get("EFACTURA_LOG_FORMAT", ""),
+		LogFile:          l.get("EFACTURA_LOG_FILE", ""),
+		MetricsAddr:      l.get("EFACTURA_METRICS_ADDR", ""),
+		MetricsToken:     l.get("EFACTURA_METRICS_TOKEN", ""),
+		ANAFEnv:          l.get("EFACTURA_ANAF_ENV", "prod"),
+		ANAFBaseURL:      strings.TrimRight(l.get("EFACTURA_ANAF_BASE_URL", "https://api.anaf.ro"), "/"),
+		ANAFOAuthURL:     strings.TrimRight(l.get("EFACTURA_ANAF_OAUTH_URL", "https://logincert.anaf.ro"), "/"),
+		ANAFClientID:     l.get("EFACTURA_ANAF_CLIENT_ID", ""),
+		ANAFClientSecret: l.get("EFACTURA_ANAF_CLIENT_SECRET", ""),
+		Registration:     l.get("EFACTURA_REGISTRATION", "open"),
+	}
+}
+
+// limits reads auto-migration, the rate limits, the database pool and the
+// login-failure limits.
+func (l *loader) limits(c *Config) error {
+	var err error
+	if c.AutoMigrate, err = parseBool(l.get("EFACTURA_AUTO_MIGRATE", "true")); err != nil {
+		return fmt.Errorf("EFACTURA_AUTO_MIGRATE: %w", err)
+	}
+	for _, it := range []struct {
+		name  string
+		def   int
+		least int // 0: non-negative, 1: positive
+		dst   *int
+	}{
+		{"EFACTURA_RATE_LIMIT_KEY_PER_MIN", 600, 0, &c.RateLimitKeyPerMin},
+		{"EFACTURA_RATE_LIMIT_IP_PER_MIN", 60, 0, &c.RateLimitIPPerMin},
+		{"EFACTURA_DB_MAX_CONNS", 10, 0, &c.DBMaxConns},
+		{"EFACTURA_DB_MIN_CONNS", 1, 0, &c.DBMinConns},
+		{"EFACTURA_LOGIN_FAILURES_PER_ACCOUNT_IP", 10, 1, &c.LoginFailuresPerAccountIP},
+		{"EFACTURA_LOGIN_FAILURES_PER_IP", 50, 1, &c.LoginFailuresPerIP},
+		{"EFACTURA_LOGIN_FAILURES_PER_ACCOUNT", 200, 1, &c.LoginFailuresPerAccount},
+	} {
+		v := l.get(it.name, strconv.Itoa(it.def))
+		n, err := strconv.Atoi(v)
+		if err != nil || n < it.least {
+			what := "a non-negative integer"
+			if it.least > 0 {
+				what = "a positive integer"
+			}
+			return fmt.Errorf("%s must be %s, not %q", it.name, what, v)
+		}
+		*it.dst = n
+	}
+	window := l.get("EFACTURA_LOGIN_FAILURE_WINDOW", "15m")
+	if c.LoginFailureWindow, err = time.ParseDuration(window); err != nil || c.LoginFailureWindow < time.Second {
+		return fmt.Errorf("EFACTURA_LOGIN_FAILURE_WINDOW must be a duration of at least 1s such as 15m, not %q", window)
+	}
+	if c.DBMaxConnLifetime, err = time.ParseDuration(l.get("EFACTURA_DB_MAX_CONN_LIFETIME", "30m")); err != nil {
+		return fmt.Errorf("EFACTURA_DB_MAX_CONN_LIFETIME must be a duration such as 30m: %w", err)
+	}
+	return nil
+}
+
+// checkANAF checks the ANAF environment, the registration mode and the
+// ANAF URLs.
+func checkANAF(c *Config) error {
+	if c.ANAFEnv != "prod" && c.ANAFEnv != "test" {
+		return fmt.Errorf("EFACTURA_ANAF_ENV must be prod or test, not %q", c.ANAFEnv)
+	}
+	if c.Registration != "open" && c.Registration != "closed" {
+		return fmt.Errorf("EFACTURA_REGISTRATION must be open or closed, not %q", c.Registration)
+	}
+	for _, u := range []struct{ name, v string }{
+		{"EFACTURA_ANAF_BASE_URL", c.ANAFBaseURL},
+		{"EFACTURA_ANAF_OAUTH_URL", c.ANAFOAuthURL},
+	} {
+		if p, err := url.Parse(u.v); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return fmt.Errorf("%s must be a scheme and host such as https://api.anaf.ro, not %q", u.name, u.v)
+		}
+	}
+	return nil
+}
+
+// trustedProxies reads EFACTURA_TRUSTED_PROXIES: comma-separated CIDRs, a
+// bare address standing for itself (/32 or /128).
+func (l *loader) trustedProxies(c *Config) error {
+	tp := l.get("EFACTURA_TRUSTED_PROXIES", "")
+	if tp == "" {
+		return nil
+	}
+	for _, s := range strings.Split(tp, ",") {
+		s = strings.TrimSpace(s)
+		if !strings.Contains(s, "/") {
+			if strings.Contains(s, ":") {
+				s += "/128"
+			} else {
+				s += "/32"
+			}
+		}
+		_, n, err := net.ParseCIDR(s)
+		if err != nil {
+			return fmt.Errorf("EFACTURA_TRUSTED_PROXIES: %q is not a CIDR", s)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, n)
+	}
+	return nil
+}
+
+// checkConnections checks the log level, REDIS_URL and DATABASE_URL's
+// shape.
+func checkConnections(c *Config, dbURL string) error {
+	switch strings.ToLower(c.LogLevel) {
+	case "", "debug", "info", "warn", "warning", "error":
+	default:
+		return fmt.Errorf("EFACTURA_LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel)
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") || (u.Scheme != "unix" && u.Host == "") {
+			return errors.New("REDIS_URL must be a URL such as redis://host:6379/0 (or rediss://, unix://)")
+		}
+	}
+	if dbURL != "" && !validDatabaseURL(dbURL) {
+		return errors.New("DATABASE_URL must start with postgres://, postgresql:// or sqlite:") //nolint:staticcheck // ends with the scheme "sqlite:", not punctuation
+	}
+	return nil
+}
+
+// logDefaults fills an unset log format with format and an unset log
+// level with info.
+func logDefaults(c *Config, format string) {
+	if c.LogFormat == "" {
+		c.LogFormat = format
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+}
+
+// production fills the production defaults and refuses a missing or
+// development database, weak secrets and a base URL that is not https.
+func (l *loader) production(c *Config, dbURL string) error {
+	logDefaults(c, "json")
+	if dbURL == "" {
+		return errors.New("DATABASE_URL must be set in production (postgres://… or an explicit sqlite: path)")
+	}
+	if dbURL == DefaultDatabaseURL {
+		return errors.New("DATABASE_URL is the development default (" + DefaultDatabaseURL + "): give production its own database")
+	}
+	c.DatabaseURL = dbURL
+	if err := checkSecretKey(c.SecretKey); err != nil {
+		return err
+	}
+	if err := checkEncryptionKey(c.EncryptionKey); err != nil {
+		return err
+	}
+	c.BaseURL = strings.TrimRight(l.get("EFACTURA_BASE_URL", ""), "/")
+	if c.BaseURL == "" {
+		return errors.New("EFACTURA_BASE_URL must be set in production (the public https:// URL of the gateway)")
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("EFACTURA_BASE_URL must be the public https:// URL of the gateway (session cookies are Secure in production), not %q", c.BaseURL)
+	}
+	return nil
+}
+
+// development fills the development defaults: a SQLite database and
+// secrets generated once under DataDir.
+func (l *loader) development(c *Config, dbURL string) error {
+	logDefaults(c, "text")
+	c.DatabaseURL = dbURL
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "efactura.db")
+	}
+	c.BaseURL = strings.TrimRight(l.get("EFACTURA_BASE_URL", "http://"+c.Addr), "/")
+	var err error
+	if c.SecretKey == "" {
+		if c.SecretKey, err = devSecret(c.DataDir, "secret.key", func() string { return "dev-" + randomB64(36) }); err != nil {
+			return err
+		}
+	}
+	if c.EncryptionKey == "" {
+		if c.EncryptionKey, err = devSecret(c.DataDir, "encryption.key", func() string { return "dev:" + randomB64Std(32) }); err != nil {
+			return err
+		}
+	}
+	if len(c.SecretKey) < 32 {
+		return errors.New("EFACTURA_SECRET_KEY must be at least 32 characters")
+	}
+	return checkEncryptionKeyShape(c.EncryptionKey)
 }
 
 // WithAddr changes the listen address and, when the base URL was derived

@@ -38,7 +38,9 @@ func SheetName(opts Options) string {
 // excelize failure or w's write error.
 func XLSX(w io.Writer, rows []store.Invoice, opts Options) error {
 	f := excelize.NewFile()
-	defer f.Close()
+	// Close only removes excelize's temporary files; the workbook is
+	// already written to w (or another error is returned) by then.
+	defer func() { _ = f.Close() }()
 	sheet := SheetName(opts)
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
 		return fmt.Errorf("export: xlsx: %w", err)
@@ -165,19 +167,18 @@ func (st *styles) value(f *excelize.File, k kind, c cell) (any, error) {
 			break
 		}
 		// A decimal of at most 15 significant digits survives float64
-		// exactly in its shortest form, which excelize writes.
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			break
+		// exactly in its shortest form, which excelize writes. One out of
+		// float64's range (ParseFloat's ErrRange) stays text.
+		if v, err := strconv.ParseFloat(s, 64); err == nil {
+			if k == kindAmount {
+				d = max(d, 2)
+			}
+			id, err := st.numberStyle(f, d)
+			if err != nil {
+				return nil, err
+			}
+			return excelize.Cell{StyleID: id, Value: v}, nil
 		}
-		if k == kindAmount {
-			d = max(d, 2)
-		}
-		id, err := st.numberStyle(f, d)
-		if err != nil {
-			return nil, err
-		}
-		return excelize.Cell{StyleID: id, Value: v}, nil
 	}
 	return c.text, nil
 }

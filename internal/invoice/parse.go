@@ -427,9 +427,9 @@ func datePart(s string) string {
 func base64DecodedLen(b []byte) int {
 	n, pad := 0, 0
 	for _, c := range b {
-		switch {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-		case c == '=':
+		switch c {
+		case ' ', '\t', '\r', '\n':
+		case '=':
 			pad++
 			n++
 		default:

@@ -32,120 +32,156 @@ func scanFast(data []byte, opt decodeOptions) (*node, bool) {
 	bl := newBuilder(len(data))
 	var attrs []xml.Attr // reused per start tag
 	for i < len(data) {
-		if data[i] != '<' {
-			j := bytes.IndexByte(data[i:], '<')
-			if j < 0 {
-				j = len(data) - i
-			}
-			t, owned, ok := decodeChars(data[i:i+j], 0)
-			if !ok || bl.chars(t, owned) != nil {
-				return nil, false
-			}
-			i += j
-			continue
-		}
-		if i+1 >= len(data) {
+		ok := false
+		switch {
+		case data[i] != '<':
+			i, ok = scanText(data, i, bl)
+		case i+1 >= len(data):
 			return nil, false
-		}
-		switch data[i+1] {
-		case '/': // end tag
-			space, local, j, ok := scanName(data, i+2)
-			if !ok {
-				return nil, false
-			}
-			j = skipSpace(data, j)
-			if j >= len(data) || data[j] != '>' {
-				return nil, false
-			}
-			if bl.end(bl.str(space), bl.str(local)) != nil {
-				return nil, false
-			}
-			i = j + 1
-		case '!': // only comments
-			if !bytes.HasPrefix(data[i:], []byte("<!--")) {
-				return nil, false
-			}
-			end := bytes.Index(data[i+4:], []byte("--"))
-			if end < 0 || i+4+end+2 >= len(data) || data[i+4+end+2] != '>' {
-				return nil, false
-			}
-			i += 4 + end + 3
-		case '?':
+		case data[i+1] == '/':
+			i, ok = scanEndTag(data, i, bl)
+		case data[i+1] == '!': // only comments
+			i, ok = skipComment(data, i)
+		case data[i+1] == '?':
 			return nil, false
-		default: // start tag
-			space, local, j, ok := scanName(data, i+1)
-			if !ok {
-				return nil, false
-			}
-			attrs = attrs[:0]
-			selfClose := false
-			for {
-				k := skipSpace(data, j)
-				spaced := k > j
-				j = k
-				if j >= len(data) {
-					return nil, false
-				}
-				if data[j] == '>' {
-					j++
-					break
-				}
-				if data[j] == '/' {
-					if j+1 >= len(data) || data[j+1] != '>' {
-						return nil, false
-					}
-					selfClose = true
-					j += 2
-					break
-				}
-				if !spaced {
-					return nil, false
-				}
-				var aspace, alocal []byte
-				if aspace, alocal, j, ok = scanName(data, j); !ok {
-					return nil, false
-				}
-				j = skipSpace(data, j)
-				if j >= len(data) || data[j] != '=' {
-					return nil, false
-				}
-				j = skipSpace(data, j+1)
-				if j >= len(data) || (data[j] != '"' && data[j] != '\'') {
-					return nil, false
-				}
-				q := data[j]
-				end := bytes.IndexByte(data[j+1:], q)
-				if end < 0 {
-					return nil, false
-				}
-				raw := data[j+1 : j+1+end]
-				if bytes.IndexByte(raw, '<') >= 0 {
-					return nil, false
-				}
-				v, _, ok := decodeChars(raw, q)
-				if !ok {
-					return nil, false
-				}
-				attrs = append(attrs, xml.Attr{Name: xml.Name{Space: bl.str(aspace), Local: bl.str(alocal)}, Value: bl.str(v)})
-				j += 1 + end + 1
-			}
-			rs, rl := bl.str(space), bl.str(local)
-			if bl.start(rs, rl, attrs) != nil {
-				return nil, false
-			}
-			if len(bl.stack) == 1 && opt.rootOnly {
+		default:
+			rootDone := false
+			i, attrs, rootDone, ok = scanStartTag(data, i, bl, attrs, opt)
+			if ok && rootDone {
 				return bl.root, true
 			}
-			if selfClose && bl.end(rs, rl) != nil {
-				return nil, false
-			}
-			i = j
+		}
+		if !ok {
+			return nil, false
 		}
 	}
 	if len(bl.stack) > 0 || bl.root == nil {
 		return nil, false
 	}
 	return bl.root, true
+}
+
+// scanText adds the character data from data[i] up to the next '<' (or
+// the end) and returns where it stops.
+func scanText(data []byte, i int, bl *builder) (int, bool) {
+	j := bytes.IndexByte(data[i:], '<')
+	if j < 0 {
+		j = len(data) - i
+	}
+	t, owned, ok := decodeChars(data[i:i+j], 0)
+	if !ok || bl.chars(t, owned) != nil {
+		return 0, false
+	}
+	return i + j, true
+}
+
+// scanEndTag reads the end tag at data[i] ("</") and returns the index
+// after it.
+func scanEndTag(data []byte, i int, bl *builder) (int, bool) {
+	space, local, j, ok := scanName(data, i+2)
+	if !ok {
+		return 0, false
+	}
+	j = skipSpace(data, j)
+	if j >= len(data) || data[j] != '>' {
+		return 0, false
+	}
+	if bl.end(bl.str(space), bl.str(local)) != nil {
+		return 0, false
+	}
+	return j + 1, true
+}
+
+// skipComment skips the comment at data[i] ("<!"; any other declaration
+// is refused) and returns the index after it.
+func skipComment(data []byte, i int) (int, bool) {
+	if !bytes.HasPrefix(data[i:], []byte("<!--")) {
+		return 0, false
+	}
+	end := bytes.Index(data[i+4:], []byte("--"))
+	if end < 0 || i+4+end+2 >= len(data) || data[i+4+end+2] != '>' {
+		return 0, false
+	}
+	return i + 4 + end + 3, true
+}
+
+// scanStartTag reads the start (or empty-element) tag at data[i] into bl,
+// with attrs as the reused attribute buffer, and returns the index after
+// it. rootDone reports that the root was read and opt.rootOnly asks for
+// no more.
+func scanStartTag(data []byte, i int, bl *builder, attrs []xml.Attr, opt decodeOptions) (next int, buf []xml.Attr, rootDone, ok bool) {
+	space, local, j, ok := scanName(data, i+1)
+	if !ok {
+		return 0, attrs, false, false
+	}
+	attrs, j, selfClose, ok := scanAttrs(data, j, bl, attrs[:0])
+	if !ok {
+		return 0, attrs, false, false
+	}
+	rs, rl := bl.str(space), bl.str(local)
+	if bl.start(rs, rl, attrs) != nil {
+		return 0, attrs, false, false
+	}
+	if len(bl.stack) == 1 && opt.rootOnly {
+		return j, attrs, true, true
+	}
+	if selfClose && bl.end(rs, rl) != nil {
+		return 0, attrs, false, false
+	}
+	return j, attrs, false, true
+}
+
+// scanAttrs reads a start tag's attributes from data[j] (just after its
+// name) through its closing '>' or "/>", appending them to attrs, and
+// returns the index after the tag.
+func scanAttrs(data []byte, j int, bl *builder, attrs []xml.Attr) (_ []xml.Attr, next int, selfClose, ok bool) {
+	for {
+		k := skipSpace(data, j)
+		spaced := k > j
+		j = k
+		if j >= len(data) {
+			return attrs, 0, false, false
+		}
+		if data[j] == '>' {
+			return attrs, j + 1, false, true
+		}
+		if data[j] == '/' {
+			if j+1 >= len(data) || data[j+1] != '>' {
+				return attrs, 0, false, false
+			}
+			return attrs, j + 2, true, true
+		}
+		if !spaced {
+			return attrs, 0, false, false
+		}
+		var aspace, alocal []byte
+		if aspace, alocal, j, ok = scanName(data, j); !ok {
+			return attrs, 0, false, false
+		}
+		j = skipSpace(data, j)
+		if j >= len(data) || data[j] != '=' {
+			return attrs, 0, false, false
+		}
+		j = skipSpace(data, j+1)
+		if j >= len(data) || (data[j] != '"' && data[j] != '\'') {
+			return attrs, 0, false, false
+		}
+		q := data[j]
+		end := bytes.IndexByte(data[j+1:], q)
+		if end < 0 {
+			return attrs, 0, false, false
+		}
+		raw := data[j+1 : j+1+end]
+		if bytes.IndexByte(raw, '<') >= 0 {
+			return attrs, 0, false, false
+		}
+		v, _, vok := decodeChars(raw, q)
+		if !vok {
+			return attrs, 0, false, false
+		}
+		attrs = append(attrs, xml.Attr{Name: xml.Name{Space: bl.str(aspace), Local: bl.str(alocal)}, Value: bl.str(v)})
+		j += 1 + end + 1
+	}
 }
 
 // fastSafe reports whether data is valid UTF-8 without characters XML

@@ -176,7 +176,9 @@ func Migrate(ctx context.Context, st *store.Store, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("jobs: migration lock: %w", err)
 	}
-	defer conn.Close()
+	// Close returns the connection to the pool; the lock's outcome is
+	// the error that matters.
+	defer func() { _ = conn.Close() }()
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, riverMigrateLock); err != nil {
 		return fmt.Errorf("jobs: migration lock: %w", err)
 	}

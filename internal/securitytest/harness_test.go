@@ -141,13 +141,12 @@ type world struct {
 	// (inviteDecline) and someone else to compA (inviteOther); B invites
 	// someone to compB (inviteB); joiners ask to join compA (joinAccept,
 	// joinDecline) and compB (joinB).
-	compC                           *store.Company
-	member2                         *store.User
-	inviteAccept, inviteDecline     *store.Invitation
-	inviteOther, inviteB            *store.Invitation
-	joinAccept, joinDecline, joinB  *store.JoinRequest
-	invoiceDocA                     []byte
-	adminEmail, userAEmail, pendEml string
+	compC                          *store.Company
+	member2                        *store.User
+	inviteAccept, inviteDecline    *store.Invitation
+	inviteOther, inviteB           *store.Invitation
+	joinAccept, joinDecline, joinB *store.JoinRequest
+	invoiceDocA                    []byte
 }
 
 var cifCounter atomic.Int64

@@ -148,14 +148,39 @@ func newView(inv *invoice.Invoice, facts *ANAFFacts, o options) *view {
 	L := labelsFor(o.lang)
 	v := &view{Lang: o.lang, L: L, Number: inv.Number, Currency: inv.Currency}
 	v.Title = documentTitle(inv, L)
-
-	add := func(k, val string) {
-		if val != "" {
-			v.Meta = append(v.Meta, kv{k, val})
+	v.Meta = metaRows(inv, L, o.lang)
+	v.Seller = newParty(L.Seller, inv.Seller, L)
+	v.Buyer = newParty(L.Buyer, inv.Buyer, L)
+	v.Lines = lineViews(inv, o.lang)
+	v.VAT = vatViews(inv, o.lang)
+	v.Totals = totalViews(inv, L)
+	v.Payments = paymentLines(inv, L, o.lang)
+	for _, n := range inv.Notes {
+		if n = strings.TrimSpace(n); n != "" {
+			v.Notes = append(v.Notes, n)
 		}
 	}
-	add(L.IssueDate, date(inv.IssueDate, o.lang))
-	add(L.DueDate, date(inv.DueDate, o.lang))
+	v.Attach = attachmentLines(inv, L)
+	v.Facts = factRows(facts, L)
+
+	v.Footer = strings.TrimSpace(v.Title + " " + inv.Number)
+	if inv.IssueDate != "" {
+		v.Footer += " " + L.Of + " " + date(inv.IssueDate, o.lang)
+	}
+	return v
+}
+
+// metaRows are the document's header facts: dates, currencies, type,
+// period, preceding invoices and references; empty ones are left out.
+func metaRows(inv *invoice.Invoice, L labels, lang Lang) []kv {
+	var rows []kv
+	add := func(k, val string) {
+		if val != "" {
+			rows = append(rows, kv{k, val})
+		}
+	}
+	add(L.IssueDate, date(inv.IssueDate, lang))
+	add(L.DueDate, date(inv.DueDate, lang))
 	add(L.Currency, inv.Currency)
 	if inv.TaxCurrency != "" && inv.TaxCurrency != inv.Currency {
 		add(L.TaxCurrency, inv.TaxCurrency)
@@ -163,14 +188,14 @@ func newView(inv *invoice.Invoice, facts *ANAFFacts, o options) *view {
 	if inv.TypeCode != "" {
 		add(L.TypeCode, inv.TypeCode)
 	}
-	add(L.TaxPointDate, date(inv.TaxPointDate, o.lang))
+	add(L.TaxPointDate, date(inv.TaxPointDate, lang))
 	if p := inv.Period; p != nil && (p.Start != "" || p.End != "") {
-		add(L.Period, strings.Trim(date(p.Start, o.lang)+" – "+date(p.End, o.lang), " –"))
+		add(L.Period, strings.Trim(date(p.Start, lang)+" – "+date(p.End, lang), " –"))
 	}
 	for _, pr := range inv.PrecedingInvoices {
 		ref := pr.ID
 		if pr.IssueDate != "" {
-			ref += " " + L.Of + " " + date(pr.IssueDate, o.lang)
+			ref += " " + L.Of + " " + date(pr.IssueDate, lang)
 		}
 		add(L.Preceding, ref)
 	}
@@ -178,11 +203,13 @@ func newView(inv *invoice.Invoice, facts *ANAFFacts, o options) *view {
 	add(L.OrderRef, inv.OrderReference)
 	add(L.ContractRef, inv.ContractReference)
 	add(L.ProjectRef, inv.ProjectReference)
+	return rows
+}
 
-	v.Seller = newParty(L.Seller, inv.Seller, L)
-	v.Buyer = newParty(L.Buyer, inv.Buyer, L)
-
-	v.Lines = make([]lineView, len(inv.Lines))
+// lineViews are the invoice lines, the VAT column as "rate% [category]"
+// (category S left implicit) or the bare category.
+func lineViews(inv *invoice.Invoice, lang Lang) []lineView {
+	lines := make([]lineView, len(inv.Lines))
 	for i, ln := range inv.Lines {
 		vat := ln.VATCategory
 		if ln.VATRate != "" {
@@ -191,16 +218,21 @@ func newView(inv *invoice.Invoice, facts *ANAFFacts, o options) *view {
 				vat += " " + ln.VATCategory
 			}
 		}
-		v.Lines[i] = lineView{
+		lines[i] = lineView{
 			ID: ln.ID, Name: ln.Name, Description: ln.Description,
-			Quantity: ln.Quantity, Unit: lineUnit(ln, o.lang),
+			Quantity: ln.Quantity, Unit: lineUnit(ln, lang),
 			Price: ln.Price, Net: ln.NetAmount, VAT: vat,
 		}
 	}
+	return lines
+}
 
+// vatViews are the VAT breakdown's rows.
+func vatViews(inv *invoice.Invoice, lang Lang) []vatView {
+	var rows []vatView
 	for _, s := range inv.VATBreakdown {
 		cat := s.Category
-		if n := vatCategoryName(s.Category, o.lang); n != "" {
+		if n := vatCategoryName(s.Category, lang); n != "" {
 			cat = s.Category + " – " + n
 		}
 		ex := s.ExemptionReason
@@ -211,15 +243,21 @@ func newView(inv *invoice.Invoice, facts *ANAFFacts, o options) *view {
 		if rate != "" {
 			rate += "%"
 		}
-		v.VAT = append(v.VAT, vatView{Category: cat, Rate: rate,
+		rows = append(rows, vatView{Category: cat, Rate: rate,
 			Taxable: money(s.TaxableAmount, inv.Currency), Tax: money(s.TaxAmount, inv.Currency), Exemption: ex})
 	}
+	return rows
+}
 
+// totalViews are the document totals the invoice gives, in EN 16931's
+// order; the amount due and the total with VAT are strong.
+func totalViews(inv *invoice.Invoice, L labels) []totalView {
 	t := inv.Totals
 	taxCur := inv.TaxCurrency
 	if taxCur == "" {
 		taxCur = inv.Currency
 	}
+	var rows []totalView
 	for _, r := range []struct {
 		label, amount, cur string
 		strong             bool
@@ -236,15 +274,20 @@ func newView(inv *invoice.Invoice, facts *ANAFFacts, o options) *view {
 		{L.Payable, t.Payable, inv.Currency, true},
 	} {
 		if r.amount != "" {
-			v.Totals = append(v.Totals, totalView{Label: r.label, Value: money(r.amount, r.cur), Strong: r.strong})
+			rows = append(rows, totalView{Label: r.label, Value: money(r.amount, r.cur), Strong: r.strong})
 		}
 	}
+	return rows
+}
 
+// paymentLines are one line per means of payment, then the payment terms.
+func paymentLines(inv *invoice.Invoice, L labels, lang Lang) []string {
+	var lines []string
 	for _, pm := range inv.PaymentMeans {
 		var parts []string
 		if pm.Code != "" {
 			c := pm.Code
-			if n := paymentMeansName(pm.Code, o.lang); n != "" {
+			if n := paymentMeansName(pm.Code, lang); n != "" {
 				c = n + " (" + pm.Code + ")"
 			}
 			parts = append(parts, c)
@@ -262,20 +305,19 @@ func newView(inv *invoice.Invoice, facts *ANAFFacts, o options) *view {
 			parts = append(parts, L.PaymentID+": "+pm.PaymentID)
 		}
 		if len(parts) > 0 {
-			v.Payments = append(v.Payments, strings.Join(parts, " · "))
+			lines = append(lines, strings.Join(parts, " · "))
 		}
 	}
-
 	if t := strings.TrimSpace(inv.PaymentTerms); t != "" {
-		v.Payments = append(v.Payments, L.PaymentTerms+": "+strings.ReplaceAll(t, "\n", "; "))
+		lines = append(lines, L.PaymentTerms+": "+strings.ReplaceAll(t, "\n", "; "))
 	}
+	return lines
+}
 
-	for _, n := range inv.Notes {
-		if n = strings.TrimSpace(n); n != "" {
-			v.Notes = append(v.Notes, n)
-		}
-	}
-
+// attachmentLines are one line per attached document: name, description,
+// type, size when embedded, and URI.
+func attachmentLines(inv *invoice.Invoice, L labels) []string {
+	var lines []string
 	for _, a := range inv.Attachments {
 		name := a.FileName
 		if name == "" {
@@ -294,28 +336,30 @@ func newView(inv *invoice.Invoice, facts *ANAFFacts, o options) *view {
 		if a.URI != "" {
 			parts = append(parts, a.URI)
 		}
-		v.Attach = append(v.Attach, strings.Join(parts, " · "))
+		lines = append(lines, strings.Join(parts, " · "))
 	}
+	return lines
+}
 
-	if facts != nil {
-		addF := func(k, val string) {
-			if val != "" {
-				v.Facts = append(v.Facts, kv{k, val})
-			}
-		}
-		addF(L.MessageID, facts.MessageID)
-		addF(L.UploadID, facts.UploadID)
-		addF(L.MessageType, facts.MessageType)
-		if !facts.ReceivedAt.IsZero() {
-			addF(L.ReceivedAt+" "+L.RomanianTime, facts.ReceivedAt.In(bucharest).Format("2006-01-02 15:04"))
+// factRows are what ANAF says about the message (nil without facts), the
+// reception time in Romanian time.
+func factRows(facts *ANAFFacts, L labels) []kv {
+	if facts == nil {
+		return nil
+	}
+	var rows []kv
+	add := func(k, val string) {
+		if val != "" {
+			rows = append(rows, kv{k, val})
 		}
 	}
-
-	v.Footer = strings.TrimSpace(v.Title + " " + inv.Number)
-	if inv.IssueDate != "" {
-		v.Footer += " " + L.Of + " " + date(inv.IssueDate, o.lang)
+	add(L.MessageID, facts.MessageID)
+	add(L.UploadID, facts.UploadID)
+	add(L.MessageType, facts.MessageType)
+	if !facts.ReceivedAt.IsZero() {
+		add(L.ReceivedAt+" "+L.RomanianTime, facts.ReceivedAt.In(bucharest).Format("2006-01-02 15:04"))
 	}
-	return v
+	return rows
 }
 
 func newParty(role string, p invoice.Party, L labels) partyView {
