@@ -37,6 +37,7 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/tz"
 	"github.com/efactura-gateway/efactura/internal/version"
 )
 
@@ -385,7 +386,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	} else {
 		ch <- prometheus.MustNewConstMetric(c.quota, prometheus.GaugeValue, float64(c.quotaLimitPerMinute-used), string(anaf.QuotaRate))
 	}
-	l := now.In(anaf.Bucharest())
+	l := now.In(tz.Bucharest())
 	day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, l.Location()).UTC()
 	if used, err := c.st.QuotaMaxUsed(ctx, string(anaf.QuotaList)+"|", day); err != nil {
 		fail("quota", err)

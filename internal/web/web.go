@@ -17,7 +17,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/alexedwards/scs/v2"
 
@@ -26,6 +25,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/httpserver"
 	"github.com/efactura-gateway/efactura/internal/secretbox"
 	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/tz"
 )
 
 // SyncTrigger starts synchronisations on demand.
@@ -84,15 +84,7 @@ const (
 )
 
 // bucharest is the zone every time is shown in.
-var bucharest = mustLoadLocation("Europe/Bucharest")
-
-func mustLoadLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err) // time/tzdata is embedded (see tzdata.go), so this cannot happen
-	}
-	return loc
-}
+var bucharest = tz.Bucharest()
 
 // app holds the dependencies and parsed templates of one UI instance.
 type app struct {
