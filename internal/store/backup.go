@@ -105,8 +105,11 @@ func Restore(ctx context.Context, dbURL, in string) error {
 	}
 	defer st.Close()
 	var res string
-	if err := st.db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res); err != nil || res != "ok" {
-		return fmt.Errorf("store: restore: integrity check of the restored file: %v %s", err, res)
+	if err := st.db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res); err != nil {
+		return fmt.Errorf("store: restore: integrity check of the restored file: %w", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("store: restore: integrity check of the restored file: %s", res)
 	}
 	return nil
 }
@@ -135,7 +138,7 @@ func checkEmpty(ctx context.Context, dbURL string) error {
 
 // sqlitePath is the file of a sqlite:/file: URL.
 func sqlitePath(u string) string {
-	rest := u
+	var rest string
 	if strings.HasPrefix(u, "file:") {
 		rest = strings.TrimPrefix(strings.TrimPrefix(u, "file:"), "//")
 	} else {

@@ -131,22 +131,22 @@ func (s *Store) ExistingANAFIDs(ctx context.Context, companyID int64, anafIDs []
 			ph[i] = "$" + strconv.Itoa(i+2)
 		}
 		// Only generated placeholders are formatted into the SQL; the ids are parameters.
-		rows, err := s.q.QueryContext(ctx, `SELECT anaf_id FROM invoices WHERE company_id = $1 AND anaf_id IN (`+
-			strings.Join(ph, ", ")+`)`, args...)
-		if err != nil {
-			return nil, s.wrap("existing anaf ids", err)
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, s.wrap("existing anaf ids", err)
+		if err := func() error {
+			rows, err := s.q.QueryContext(ctx, `SELECT anaf_id FROM invoices WHERE company_id = $1 AND anaf_id IN (`+
+				strings.Join(ph, ", ")+`)`, args...)
+			if err != nil {
+				return err
 			}
-			out[id] = true
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
+			defer rows.Close()
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					return err
+				}
+				out[id] = true
+			}
+			return rows.Err()
+		}(); err != nil {
 			return nil, s.wrap("existing anaf ids", err)
 		}
 	}

@@ -83,20 +83,8 @@ func (s *Store) VerifyArchive(ctx context.Context) (checked int, bad []ArchiveMi
 	var last int64
 	for {
 		// Pages of ids first, then each ZIP alone: memory stays at one ZIP.
-		rows, err := s.q.QueryContext(ctx, `SELECT id FROM invoices WHERE id > $1 ORDER BY id LIMIT 500`, last)
+		ids, err := s.invoiceIDsAfter(ctx, last, 500)
 		if err != nil {
-			return checked, bad, s.wrap("verify archive", err)
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				_ = rows.Close()
-				return checked, bad, s.wrap("verify archive", err)
-			}
-			ids = append(ids, id)
-		}
-		if err := rows.Close(); err != nil {
 			return checked, bad, s.wrap("verify archive", err)
 		}
 		if len(ids) == 0 {
@@ -165,4 +153,22 @@ func isUndefinedTable(err error) bool {
 
 func isNoSuchTable(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "no such table")
+}
+
+// invoiceIDsAfter returns up to n invoice ids above last, in order.
+func (s *Store) invoiceIDsAfter(ctx context.Context, last int64, n int) ([]int64, error) {
+	rows, err := s.q.QueryContext(ctx, `SELECT id FROM invoices WHERE id > $1 ORDER BY id LIMIT $2`, last, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }

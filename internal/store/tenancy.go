@@ -188,21 +188,25 @@ func (s *Store) TakeOverCompany(ctx context.Context, companyID, userID int64) ([
 		if status == CompanyVerified {
 			return tx.wrap("take over: company is verified", ErrAlreadyExists)
 		}
-		rows, err := tx.q.QueryContext(ctx, `
+		if err := func() error {
+			rows, err := tx.q.QueryContext(ctx, `
 			SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
 			WHERE m.company_id = $1 AND m.user_id <> $2 ORDER BY u.email`, companyID, userID)
-		if err != nil {
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var e string
+				if err := rows.Scan(&e); err != nil {
+					return err
+				}
+				removed = append(removed, e)
+			}
+			return rows.Err()
+		}(); err != nil {
 			return tx.wrap("take over: members", err)
 		}
-		for rows.Next() {
-			var e string
-			if err := rows.Scan(&e); err != nil {
-				rows.Close()
-				return tx.wrap("take over: members", err)
-			}
-			removed = append(removed, e)
-		}
-		rows.Close()
 		t := tx.tv(now())
 		stmts := []struct {
 			sql  string

@@ -121,23 +121,24 @@ type SystemFigures struct {
 // company's latest sync run.
 func (s *Store) SystemFigures(ctx context.Context) (*SystemFigures, error) {
 	f := &SystemFigures{UsersByStatus: map[string]int{}}
-	rows, err := s.q.QueryContext(ctx, `SELECT status, count(*) FROM users GROUP BY status`)
-	if err != nil {
-		return nil, s.wrap("system figures: users", err)
-	}
-	for rows.Next() {
-		var (
-			st string
-			n  int
-		)
-		if err := rows.Scan(&st, &n); err != nil {
-			rows.Close()
-			return nil, s.wrap("system figures: users", err)
+	if err := func() error {
+		rows, err := s.q.QueryContext(ctx, `SELECT status, count(*) FROM users GROUP BY status`)
+		if err != nil {
+			return err
 		}
-		f.UsersByStatus[st] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				st string
+				n  int
+			)
+			if err := rows.Scan(&st, &n); err != nil {
+				return err
+			}
+			f.UsersByStatus[st] = n
+		}
+		return rows.Err()
+	}(); err != nil {
 		return nil, s.wrap("system figures: users", err)
 	}
 	for _, q := range []struct {
@@ -153,7 +154,7 @@ func (s *Store) SystemFigures(ctx context.Context) (*SystemFigures, error) {
 			return nil, s.wrap("system figures: counts", err)
 		}
 	}
-	rows, err = s.q.QueryContext(ctx, `
+	rows, err := s.q.QueryContext(ctx, `
 		SELECT c.id, c.name, c.cif, r.id, r.started_at, r.finished_at, r.status, r.found_count, r.new_count, r.failed_count, r.error
 		FROM sync_runs r JOIN companies c ON c.id = r.company_id
 		WHERE r.id = (SELECT max(r2.id) FROM sync_runs r2 WHERE r2.company_id = r.company_id)
