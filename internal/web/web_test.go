@@ -807,18 +807,6 @@ func TestDashboardPagination(t *testing.T) {
 	require.Contains(t, p.Body, "Data trebuie scrisă AAAA-LL-ZZ.")
 }
 
-func TestCatalogsHaveTheSameKeys(t *testing.T) {
-	t.Parallel()
-	for _, l := range languages {
-		for _, other := range languages {
-			for k := range catalogs[l] {
-				_, ok := catalogs[other][k]
-				require.True(t, ok, "%q is in %s but not in %s", k, l, other)
-			}
-		}
-	}
-}
-
 func TestSafeNext(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{
