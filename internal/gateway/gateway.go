@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/efactura-gateway/efactura/internal/anaf"
+	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
@@ -51,6 +52,9 @@ type Service struct {
 	// SyncStarter queues a sync of a company now and returns its run
 	// (jobs.Runner.StartSync); nil: StartSync answers ErrSyncUnavailable.
 	SyncStarter func(ctx context.Context, companyID int64) (runID int64, err error)
+	// PasswordParams are the argon2id costs of new password hashes; zero:
+	// auth.DefaultArgon2Params. Tests pass auth.TestArgon2Params.
+	PasswordParams auth.Argon2Params
 }
 
 // Keyring encrypts secrets at rest (secretbox.Keyring).

@@ -116,16 +116,13 @@ func TestRegistrationSameAnswer(t *testing.T) {
 // time, so an attempt outside the tolerance is measured again, up to three
 // times; a missing hash fails every attempt.
 //
-// Not parallel: it raises auth.PasswordParams for its duration, before the
-// parallel tests of the package start.
+// Not parallel: it measures time, before the parallel tests of the package
+// start. The stack hashes at production cost: app.Env.Gateway leaves
+// gateway.Service.PasswordParams zero (auth.DefaultArgon2Params).
 func TestRegistrationTiming(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing test: skipped with -short")
 	}
-	saved := auth.PasswordParams
-	auth.PasswordParams = auth.DefaultArgon2Params
-	t.Cleanup(func() { auth.PasswordParams = saved })
-
 	s := startStack(t, testDialect(), nil)
 	w := s.seed(t, "timing", nil)
 	existing := []string{w.userA.Email, w.admin.Email, w.pending.Email}

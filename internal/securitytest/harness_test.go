@@ -32,12 +32,6 @@ import (
 
 const password = "correct horse battery staple"
 
-func TestMain(m *testing.M) {
-	// Cheap argon2id in tests; hashes record their parameters.
-	auth.PasswordParams = auth.TestArgon2Params
-	os.Exit(m.Run())
-}
-
 // lockedBuffer collects the gateway's log lines.
 type lockedBuffer struct {
 	mu sync.Mutex
@@ -170,7 +164,7 @@ func nextCIF() string {
 func (s *stack) seed(t *testing.T, tag string, doc []byte) *world {
 	t.Helper()
 	ctx := context.Background()
-	hash, err := auth.HashPassword(password)
+	hash, err := auth.TestArgon2Params.Hash(password)
 	require.NoError(t, err)
 	w := &world{tag: tag}
 	mk := func(name string, admin bool, status string) *store.User {

@@ -115,7 +115,7 @@ func (a *app) submitLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := a.Store.UserByEmail(r.Context(), f.Email)
 	if errors.Is(err, store.ErrNotFound) {
-		wastePasswordCheck(password) // same cost as a wrong password
+		a.wastePasswordCheck(password) // same cost as a wrong password
 		failed()
 		a.audit(r, 0, store.ActionUserLoginFailed, f.Email, "unknown e-mail")
 		fail(a.t(r, "login.failed"))

@@ -238,7 +238,7 @@ func (a *app) gw() *gateway.Service {
 	if a.Gateway != nil {
 		return a.Gateway
 	}
-	s := &gateway.Service{Store: a.Store, Logger: a.Logger, ANAFClient: a.ANAFClient}
+	s := &gateway.Service{Store: a.Store, Logger: a.Logger, ANAFClient: a.ANAFClient, PasswordParams: a.PasswordParams}
 	if a.Secrets != nil { // a nil *Keyring in the interface would not compare nil
 		s.Secrets = a.Secrets
 	}

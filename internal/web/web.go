@@ -17,10 +17,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/efactura-gateway/efactura/internal/anaf"
+	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/httpserver"
 	"github.com/efactura-gateway/efactura/internal/secretbox"
@@ -61,6 +63,10 @@ type Deps struct {
 	// PDFGuard bounds PDF renders (concurrency, lines); nil: the
 	// Gateway's, else render.Shared(), the guard the API uses too.
 	PDFGuard *gateway.PDFGuard
+	// PasswordParams are the argon2id costs of new password hashes when
+	// Gateway is nil (else the Gateway's); zero: auth.DefaultArgon2Params.
+	// Tests pass auth.TestArgon2Params.
+	PasswordParams auth.Argon2Params
 }
 
 // MaxFormBytes is the largest request body the web UI reads (forms; the
@@ -91,6 +97,9 @@ type app struct {
 	Deps
 	views    *views
 	throttle *loginThrottle
+	// dummyHash is a valid argon2id hash of a throw-away password at the
+	// gateway's costs, made on first use (wastePasswordCheck).
+	dummyHash func() string
 }
 
 // New builds the UI handler. It parses every template at boot, so a broken
@@ -110,6 +119,13 @@ func New(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	a := &app{Deps: d, views: v, throttle: newLoginThrottle(d.Store, d.Login)}
+	a.dummyHash = sync.OnceValue(func() string {
+		h, err := a.gw().PasswordParams.Hash("not-a-real-password-0123456789")
+		if err != nil {
+			return ""
+		}
+		return h
+	})
 	// Forms only, at most MaxFormBytes (413 beyond, 415 for other bodies).
 	return httpserver.FormBodies(MaxFormBytes, a.loadUser(a.routes())), nil
 }

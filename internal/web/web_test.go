@@ -20,6 +20,7 @@ import (
 	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/stretchr/testify/require"
 
+	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/invoice"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/store/storetest"
@@ -64,6 +65,8 @@ func setupOn(t *testing.T, st *store.Store, mutate ...func(*Deps)) *testBundle {
 		Sync:         fs,
 		Logger:       slog.New(slog.DiscardHandler),
 		Registration: "open",
+		// Cheap argon2id in tests; hashes record their parameters.
+		PasswordParams: auth.TestArgon2Params,
 	}
 	for _, m := range mutate {
 		m(&d)
@@ -135,7 +138,7 @@ func (br *browser) login(email string) {
 
 func (b *testBundle) user(t *testing.T, email, status string, admin bool) *store.User {
 	t.Helper()
-	hash, err := hashPassword(testPassword)
+	hash, err := auth.TestArgon2Params.Hash(testPassword)
 	require.NoError(t, err)
 	u, err := b.st.CreateUser(t.Context(), email, hash, admin, status)
 	require.NoError(t, err)
