@@ -28,9 +28,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-	_ "time/tzdata" // Europe/Bucharest must resolve on hosts without zoneinfo
+
+	"github.com/efactura-gateway/efactura/internal/tz"
 )
 
 // Environment selects the /test/ or /prod/ API path segment.
@@ -202,18 +202,9 @@ func New(cfg Config) *Client {
 	return c
 }
 
-// Bucharest returns the Europe/Bucharest location (embedded tzdata; ANAF's
-// local time). It panics only if the embedded database is missing, which
-// the time/tzdata import rules out.
-func Bucharest() *time.Location { return bucharest() }
-
-var bucharest = sync.OnceValue(func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Bucharest")
-	if err != nil {
-		panic("anaf: Europe/Bucharest not available: " + err.Error())
-	}
-	return loc
-})
+// Bucharest returns the Europe/Bucharest location (ANAF's local time; see
+// internal/tz).
+func Bucharest() *time.Location { return tz.Bucharest() }
 
 // restURL is {BaseURL}/{env}/FCTEL/rest/{endpoint}.
 func (c *Client) restURL(endpoint string) string {

@@ -12,16 +12,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // Europe/Bucharest everywhere
+
+	"github.com/efactura-gateway/efactura/internal/tz"
 )
 
-var bucharest = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Bucharest")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+var bucharest = tz.Bucharest()
 
 const (
 	titluLista     = "Lista Mesaje"

@@ -15,6 +15,7 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/anafsync"
+	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/config"
 	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/jobs"
@@ -55,6 +56,8 @@ type Env struct {
 	Secrets *secretbox.Keyring
 	// Metrics, when set (Serve sets it), counts ANAF calls, jobs and sync runs.
 	Metrics *metrics.Metrics
+	// PasswordParams are the argon2id costs of new hashes (OpenOptions).
+	PasswordParams auth.Argon2Params
 }
 
 // Close releases the store.
@@ -69,6 +72,9 @@ type OpenOptions struct {
 	Migrate  bool          // apply migrations (when cfg.AutoMigrate) or refuse a schema behind
 	WaitFor  time.Duration // wait for the database this long, with backoff (0: try once)
 	Readonly bool
+	// PasswordParams are the argon2id costs of new password hashes (zero:
+	// auth.DefaultArgon2Params); tests pass auth.TestArgon2Params.
+	PasswordParams auth.Argon2Params
 }
 
 // Open connects to the database (waiting for it with backoff and saying
@@ -122,7 +128,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 			}
 		}
 	}
-	return &Env{Cfg: cfg, Logger: logger, Store: st, Secrets: kr}, nil
+	return &Env{Cfg: cfg, Logger: logger, Store: st, Secrets: kr, PasswordParams: o.PasswordParams}, nil
 }
 
 func redactURL(u string) string {
@@ -206,7 +212,7 @@ func (e *Env) syncEngine(enqueue anafsync.Enqueuer) *anafsync.Engine {
 // Gateway builds the use-case layer shared by the pages, the API and the
 // CLI; eng (may be nil) verifies CIFs with ANAF.
 func (e *Env) Gateway(eng *anafsync.Engine) *gateway.Service {
-	s := &gateway.Service{Store: e.Store, Logger: e.Logger, ANAFClient: e.ANAFClientFunc()}
+	s := &gateway.Service{Store: e.Store, Logger: e.Logger, ANAFClient: e.ANAFClientFunc(), PasswordParams: e.PasswordParams}
 	if e.Secrets != nil {
 		s.Secrets = e.Secrets
 	}

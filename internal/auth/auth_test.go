@@ -16,18 +16,13 @@ import (
 	"github.com/efactura-gateway/efactura/internal/store/storetest"
 )
 
-func TestMain(m *testing.M) {
-	auth.PasswordParams = auth.TestArgon2Params
-	m.Run()
-}
-
 func TestPassword(t *testing.T) {
 	t.Parallel()
-	h, err := auth.HashPassword("corect cal baterie capsă")
+	h, err := auth.TestArgon2Params.Hash("corect cal baterie capsă")
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(h, "$argon2id$v=19$m=64,t=1,p=1$"), h)
 
-	h2, err := auth.HashPassword("corect cal baterie capsă")
+	h2, err := auth.TestArgon2Params.Hash("corect cal baterie capsă")
 	require.NoError(t, err)
 	require.NotEqual(t, h, h2, "random salt")
 
@@ -152,4 +147,17 @@ func TestSessionStore(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, found)
 	})
+}
+
+// TestPasswordDefaults: production hashes use DefaultArgon2Params, and the
+// zero Argon2Params (an unset options field) stands for them.
+func TestPasswordDefaults(t *testing.T) {
+	t.Parallel()
+	const prefix = "$argon2id$v=19$m=65536,t=3,p=2$"
+	h, err := auth.HashPassword("corect cal baterie capsă")
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(h, prefix), h)
+	h, err = auth.Argon2Params{}.Hash("corect cal baterie capsă")
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(h, prefix), h)
 }

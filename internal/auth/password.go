@@ -24,12 +24,10 @@ type Argon2Params struct {
 // 2 lanes; OWASP's floor is 19 MiB × 2): about 100 ms on a server core.
 var DefaultArgon2Params = Argon2Params{Memory: 64 * 1024, Time: 3, Threads: 2, SaltLen: 16, KeyLen: 32}
 
-// PasswordParams are the parameters HashPassword uses. Tests may lower them
-// (e.g. auth.PasswordParams = auth.TestArgon2Params in TestMain); hashes
-// record their own parameters, so CheckPassword verifies any of them.
-var PasswordParams = DefaultArgon2Params
-
-// TestArgon2Params are cheap parameters for tests only.
+// TestArgon2Params are cheap parameters for tests only: they pass them
+// where the costs are configured (gateway.Service.PasswordParams,
+// web.Deps.PasswordParams). Hashes record their own parameters, so
+// CheckPassword verifies any of them.
 var TestArgon2Params = Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // ErrMalformedHash is returned by CheckPassword for a string that is not an
@@ -42,10 +40,17 @@ const maxArgon2Memory = 1 << 20
 
 var b64 = base64.RawStdEncoding
 
-// HashPassword returns the argon2id PHC string of pw with a random salt:
-// "$argon2id$v=19$m=65536,t=3,p=2$<salt>$<hash>" (unpadded standard base64).
-func HashPassword(pw string) (string, error) {
-	p := PasswordParams
+// HashPassword returns the argon2id PHC string of pw with a random salt and
+// DefaultArgon2Params: "$argon2id$v=19$m=65536,t=3,p=2$<salt>$<hash>"
+// (unpadded standard base64).
+func HashPassword(pw string) (string, error) { return DefaultArgon2Params.Hash(pw) }
+
+// Hash returns the argon2id PHC string of pw with a random salt and the
+// costs p; the zero Argon2Params stands for DefaultArgon2Params.
+func (p Argon2Params) Hash(pw string) (string, error) {
+	if p == (Argon2Params{}) {
+		p = DefaultArgon2Params
+	}
 	salt := make([]byte, p.SaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("auth: salt: %w", err)

@@ -14,11 +14,6 @@ import (
 	"github.com/efactura-gateway/efactura/internal/auth"
 )
 
-func TestMain(m *testing.M) {
-	auth.PasswordParams = auth.TestArgon2Params
-	os.Exit(m.Run())
-}
-
 type runner struct {
 	t   *testing.T
 	env map[string]string

@@ -20,6 +20,7 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/invoice"
 	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/tz"
 )
 
 // Options choose the shape of an export.
@@ -226,13 +227,7 @@ var Formats = map[string]string{
 const MaxRows = 100_000
 
 // bucharest is the calendar of an export's date.
-var bucharest = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Bucharest")
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}()
+var bucharest = tz.Bucharest()
 
 // Filename returns the attachment name of an export made at now:
 // "facturi_<cif>_<YYYY-MM-DD in Bucharest>.<format>", the CIF reduced to

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/efactura-gateway/efactura/internal/anaf"
+	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
@@ -54,6 +55,9 @@ type Service struct {
 	// Throttle limits failed logins (Login); nil: one with the default
 	// limits, shared by the process.
 	Throttle *LoginThrottle
+	// PasswordParams are the argon2id costs of new password hashes; zero:
+	// auth.DefaultArgon2Params. Tests pass auth.TestArgon2Params.
+	PasswordParams auth.Argon2Params
 }
 
 // Keyring encrypts secrets at rest (secretbox.Keyring).

@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"errors"
-	"os"
 	"testing"
 	"time"
 
@@ -13,11 +12,6 @@ import (
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/store/storetest"
 )
-
-func TestMain(m *testing.M) {
-	auth.PasswordParams = auth.TestArgon2Params
-	os.Exit(m.Run())
-}
 
 const testPassword = "correct horse battery"
 
@@ -31,7 +25,7 @@ type testBundle struct {
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	st := storetest.New(t)
-	b := &testBundle{st: st, gw: &gateway.Service{Store: st}}
+	b := &testBundle{st: st, gw: &gateway.Service{Store: st, PasswordParams: auth.TestArgon2Params}}
 	b.admin = b.user(t, "admin@example.ro", store.UserApproved, true)
 	b.own = b.user(t, "owner@example.ro", store.UserApproved, false)
 	b.mem = b.user(t, "member@example.ro", store.UserApproved, false)
@@ -44,7 +38,7 @@ func setup(t *testing.T) *testBundle {
 
 func (b *testBundle) user(t *testing.T, email, status string, admin bool) *store.User {
 	t.Helper()
-	hash, err := auth.HashPassword(testPassword)
+	hash, err := auth.TestArgon2Params.Hash(testPassword)
 	require.NoError(t, err)
 	u, err := b.st.CreateUser(t.Context(), email, hash, admin, status)
 	require.NoError(t, err)

@@ -51,7 +51,7 @@ func (s *Service) Login(ctx context.Context, ip, email, password string, start f
 	}
 	u, err = s.Store.UserByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
-		wastePasswordCheck(password) // same cost as a wrong password
+		s.wastePasswordCheck(password) // same cost as a wrong password
 		failed()
 		s.auditTarget(ctx, Actor{IP: ip}, store.ActionUserLoginFailed, normEmail(email), "unknown e-mail")
 		return nil, "", ErrLoginFailed
@@ -180,20 +180,21 @@ func (s *Service) SetUserLang(ctx context.Context, userID int64, lang string) er
 	return s.Store.SetUserLang(ctx, userID, lang)
 }
 
-// wastePasswordCheck spends the time of one verification, so an unknown
-// e-mail answers as slowly as a wrong password.
-func wastePasswordCheck(password string) {
-	if h := dummyHash(); h != "" {
-		_, _ = auth.CheckPassword(h, password)
+// wastePasswordCheck spends the time of one verification at the
+// Service's costs, so an unknown e-mail answers as slowly as a wrong
+// password.
+func (s *Service) wastePasswordCheck(password string) {
+	h, ok := dummyHashes.Load(s.PasswordParams)
+	if !ok {
+		made, err := s.PasswordParams.Hash("not-a-real-password-0123456789")
+		if err != nil {
+			return
+		}
+		h, _ = dummyHashes.LoadOrStore(s.PasswordParams, made)
 	}
+	_, _ = auth.CheckPassword(h.(string), password)
 }
 
-// dummyHash is a valid argon2id hash of a throw-away password, made on
-// first use.
-var dummyHash = sync.OnceValue(func() string {
-	h, err := auth.HashPassword("not-a-real-password-0123456789")
-	if err != nil {
-		return ""
-	}
-	return h
-})
+// dummyHashes holds one valid argon2id hash of a throw-away password per
+// set of costs (auth.Argon2Params), made on first use.
+var dummyHashes sync.Map

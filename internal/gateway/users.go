@@ -195,7 +195,7 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, n NewUser) (*store.Us
 	if len(bad) > 0 {
 		return nil, bad
 	}
-	hash, err := auth.HashPassword(n.Password)
+	hash, err := s.PasswordParams.Hash(n.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +219,7 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, n NewUser) (*store.Us
 // so registering reveals no account. Input is checked by the door (its
 // form says which field is wrong).
 func (s *Service) Register(ctx context.Context, ip, email, password string) error {
-	hash, err := auth.HashPassword(password) // for an existing address too: same time
+	hash, err := s.PasswordParams.Hash(password) // for an existing address too: same time
 	if err != nil {
 		return err
 	}
@@ -250,7 +250,7 @@ func (s *Service) ResetPassword(ctx context.Context, a Actor, userID int64, pass
 	if utf8.RuneCountInString(password) < MinPasswordLen {
 		return nil, FieldErrors{ErrPasswordShort}
 	}
-	hash, err := auth.HashPassword(password)
+	hash, err := s.PasswordParams.Hash(password)
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +299,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, password
 		}
 		return time.Time{}, bad
 	}
-	hash, err := auth.HashPassword(password)
+	hash, err := s.PasswordParams.Hash(password)
 	if err != nil {
 		return time.Time{}, err
 	}

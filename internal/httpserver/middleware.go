@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"io"
 	"log/slog"
 	"mime"
@@ -47,27 +48,49 @@ func saneID(s string) bool {
 		return false
 	}
 	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '-' && c != '_' {
 			return false
 		}
 	}
 	return true
 }
 
-type statusWriter struct {
+// StatusRecorder is a ResponseWriter that remembers the status and the
+// number of body bytes sent through it, for the access log and the
+// metrics middleware. Unwrap lets http.ResponseController reach the
+// writer beneath.
+type StatusRecorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
 }
 
-func (w *statusWriter) WriteHeader(code int) {
+// NewStatusRecorder wraps w.
+func NewStatusRecorder(w http.ResponseWriter) *StatusRecorder {
+	return &StatusRecorder{ResponseWriter: w}
+}
+
+// Status is the first status written, 200 when the handler wrote none.
+func (w *StatusRecorder) Status() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+// Bytes is the number of body bytes written.
+func (w *StatusRecorder) Bytes() int64 { return w.bytes }
+
+// WriteHeader records the first status and passes it on.
+func (w *StatusRecorder) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
+// Write records an implicit 200 and counts the bytes written.
+func (w *StatusRecorder) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
@@ -77,7 +100,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *StatusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // AccessLog writes one line per request after the response, at a level
 // that follows the status (5xx error, 4xx warn, else info). The query
@@ -85,26 +108,24 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func AccessLog(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := NewStatusRecorder(w)
 		next.ServeHTTP(sw, r)
-		if sw.status == 0 {
-			sw.status = http.StatusOK
-		}
+		status := sw.Status()
 		level := slog.LevelInfo
 		switch {
-		case sw.status == http.StatusNotImplemented:
+		case status == http.StatusNotImplemented:
 			level = slog.LevelWarn // a made-up method (KnownMethods): the client's doing
-		case sw.status >= 500:
+		case status >= 500:
 			level = slog.LevelError
-		case sw.status >= 400:
+		case status >= 400:
 			level = slog.LevelWarn
 		}
 		logger.LogAttrs(r.Context(), level, "http request",
 			slog.String("request_id", RequestIDFrom(r.Context())),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
-			slog.Int("status", sw.status),
-			slog.Int64("bytes", sw.bytes),
+			slog.Int("status", status),
+			slog.Int64("bytes", sw.Bytes()),
 			slog.Duration("duration", time.Since(start)),
 		)
 	})
@@ -140,7 +161,7 @@ func Recover(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
+				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 					panic(v)
 				}
 				logger.ErrorContext(r.Context(), "panic serving request",

@@ -363,3 +363,17 @@ func TestKnownMethods(t *testing.T) {
 	}
 	require.Equal(t, 8, reached)
 }
+
+func TestStatusRecorder(t *testing.T) {
+	t.Parallel()
+	rec := httptest.NewRecorder()
+	sw := NewStatusRecorder(rec)
+	require.Equal(t, http.StatusOK, sw.Status(), "nothing written: 200")
+	sw.WriteHeader(http.StatusTeapot)
+	sw.WriteHeader(http.StatusInternalServerError) // superfluous: the first one counts
+	_, err := sw.Write([]byte("hello"))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusTeapot, sw.Status())
+	require.Equal(t, int64(5), sw.Bytes())
+	require.NoError(t, http.NewResponseController(sw).Flush(), "Unwrap reaches the Flusher")
+}

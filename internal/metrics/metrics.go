@@ -36,7 +36,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/efactura-gateway/efactura/internal/anaf"
+	"github.com/efactura-gateway/efactura/internal/httpserver"
 	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/tz"
 	"github.com/efactura-gateway/efactura/internal/version"
 )
 
@@ -131,28 +133,6 @@ func Routed(next http.Handler) http.Handler {
 	})
 }
 
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // Middleware counts and times requests. Put it directly around the root
 // ServeMux: the label is the pattern that mux matched (r.Pattern), or the
 // deeper one a nested mux recorded with NoteRoute/Routed; "unmatched" when
@@ -162,11 +142,8 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 		start := time.Now()
 		slot := &routeSlot{}
 		r = r.WithContext(context.WithValue(r.Context(), slotKey{}, slot))
-		sw := &statusWriter{ResponseWriter: w}
+		sw := httpserver.NewStatusRecorder(w)
 		defer func() {
-			if sw.status == 0 {
-				sw.status = http.StatusOK
-			}
 			route := slot.pattern
 			if route == "" {
 				route = r.Pattern
@@ -175,7 +152,7 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 				route = "unmatched"
 			}
 			method := MethodLabel(r.Method)
-			m.httpRequests.WithLabelValues(route, method, strconv.Itoa(sw.status)).Inc()
+			m.httpRequests.WithLabelValues(route, method, strconv.Itoa(sw.Status())).Inc()
 			m.httpDuration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 		}()
 		next.ServeHTTP(sw, r)
@@ -385,7 +362,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	} else {
 		ch <- prometheus.MustNewConstMetric(c.quota, prometheus.GaugeValue, float64(c.quotaLimitPerMinute-used), string(anaf.QuotaRate))
 	}
-	l := now.In(anaf.Bucharest())
+	l := now.In(tz.Bucharest())
 	day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, l.Location()).UTC()
 	if used, err := c.st.QuotaMaxUsed(ctx, string(anaf.QuotaList)+"|", day); err != nil {
 		fail("quota", err)

@@ -28,6 +28,9 @@ func scrape(t *testing.T, m *Metrics) string {
 	return rec.Body.String()
 }
 
+// copiedKey marks the request copy a middleware makes.
+type copiedKey struct{}
+
 func TestHTTPSeriesUseRoutePatterns(t *testing.T) {
 	t.Parallel()
 	m := New(prometheus.NewRegistry())
@@ -39,7 +42,7 @@ func TestHTTPSeriesUseRoutePatterns(t *testing.T) {
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
 	// A nested mux behind a middleware that copies the request, like the API's.
 	root.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		inner.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), struct{}{}, 1)))
+		inner.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), copiedKey{}, 1)))
 	}))
 	h := m.Middleware(root)
 	for _, p := range []string{"/healthz", "/healthz", "/api/v1/invoices/41", "/api/v1/invoices/42", "/nothing"} {

@@ -116,17 +116,13 @@ func TestRegistrationSameAnswer(t *testing.T) {
 // time, so an attempt outside the tolerance is measured again, up to three
 // times; a missing hash fails every attempt.
 //
-// Not parallel: it raises auth.PasswordParams for its duration, before the
-// parallel tests of the package start.
+// Not parallel: it measures time, before the parallel tests of the package
+// start. The stack hashes at production cost (productionPasswordCost).
 func TestRegistrationTiming(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing test: skipped with -short")
 	}
-	saved := auth.PasswordParams
-	auth.PasswordParams = auth.DefaultArgon2Params
-	t.Cleanup(func() { auth.PasswordParams = saved })
-
-	s := startStack(t, testDialect(), nil)
+	s := startStack(t, testDialect(), map[string]string{productionPasswordCost: "1"})
 	w := s.seed(t, "timing", nil)
 	existing := []string{w.userA.Email, w.admin.Email, w.pending.Email}
 	register := func(email string) time.Duration {

@@ -32,12 +32,6 @@ import (
 
 const password = "correct horse battery staple"
 
-func TestMain(m *testing.M) {
-	// Cheap argon2id in tests; hashes record their parameters.
-	auth.PasswordParams = auth.TestArgon2Params
-	os.Exit(m.Run())
-}
-
 // lockedBuffer collects the gateway's log lines.
 type lockedBuffer struct {
 	mu sync.Mutex
@@ -65,6 +59,10 @@ type stack struct {
 	logs *lockedBuffer
 }
 
+// productionPasswordCost, as a key of startStack's extra, makes the stack
+// hash passwords at the production cost (auth.DefaultArgon2Params).
+const productionPasswordCost = "test:production-password-cost"
+
 // startStack runs app.Serve in-process with the given environment on top
 // of a fresh SQLite database (or PostgreSQL when dialect says so).
 func startStack(t *testing.T, dialect store.Dialect, extra map[string]string) *stack {
@@ -84,7 +82,13 @@ func startStack(t *testing.T, dialect store.Dialect, extra map[string]string) *s
 	} else {
 		vars["DATABASE_URL"] = "sqlite:" + dataDir + "/efactura.db"
 	}
+	// Cheap argon2id unless the test measures the production cost.
+	params := auth.TestArgon2Params
 	for k, v := range extra {
+		if k == productionPasswordCost {
+			params = auth.Argon2Params{}
+			continue
+		}
 		vars[k] = v
 	}
 	cfg, err := config.Load(func(k string) string { return vars[k] })
@@ -92,7 +96,7 @@ func startStack(t *testing.T, dialect store.Dialect, extra map[string]string) *s
 	logs := &lockedBuffer{}
 	logger := app.NewLogger(cfg, logs)
 	ctx, cancel := context.WithCancel(context.Background())
-	e, err := app.Open(ctx, cfg, logger, app.OpenOptions{Migrate: true})
+	e, err := app.Open(ctx, cfg, logger, app.OpenOptions{Migrate: true, PasswordParams: params})
 	require.NoError(t, err)
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
@@ -169,7 +173,7 @@ func nextCIF() string {
 func (s *stack) seed(t *testing.T, tag string, doc []byte) *world {
 	t.Helper()
 	ctx := context.Background()
-	hash, err := auth.HashPassword(password)
+	hash, err := auth.TestArgon2Params.Hash(password)
 	require.NoError(t, err)
 	w := &world{tag: tag}
 	mk := func(name string, admin bool, status string) *store.User {

@@ -67,7 +67,7 @@ func newTenancyRig(t *testing.T, d store.Dialect) *tenancyRig {
 // user creates an approved user.
 func (r *tenancyRig) user(t *testing.T, name string) *store.User {
 	t.Helper()
-	hash, err := auth.HashPassword(password)
+	hash, err := auth.TestArgon2Params.Hash(password)
 	require.NoError(t, err)
 	u, err := r.st.CreateUser(t.Context(), name+"@example.test", hash, false, store.UserApproved)
 	require.NoError(t, err)
@@ -401,7 +401,7 @@ func TestInvitationIsForItsAddressOnly(t *testing.T) {
 	s := startStack(t, testDialect(), nil)
 	w := s.seed(t, "lookalike", nil)
 	ctx := t.Context()
-	hash, err := auth.HashPassword(password)
+	hash, err := auth.TestArgon2Params.Hash(password)
 	require.NoError(t, err)
 	sam, err := s.st.CreateUser(ctx, "sam-lookalike@example.test", hash, false, store.UserApproved)
 	require.NoError(t, err)

@@ -83,3 +83,27 @@ func (s *Store) DeleteANAFToken(ctx context.Context, userID int64) error {
 	_, err := s.q.ExecContext(ctx, `DELETE FROM anaf_tokens WHERE user_id = $1`, userID)
 	return s.wrap("delete anaf token", err)
 }
+
+// NearestTokenExpiry returns the earliest access-token expiry (UTC) among
+// ANAF connections whose status is "connected", or nil when there is none
+// (table anaf_tokens). It feeds efactura_anaf_token_expiry_days.
+func (s *Store) NearestTokenExpiry(ctx context.Context) (*time.Time, error) {
+	var t *time.Time
+	err := s.q.QueryRowContext(ctx,
+		`SELECT MIN(expires_at) FROM anaf_tokens WHERE status = 'connected'`).Scan(nullTimeCol{&t})
+	if err != nil {
+		return nil, s.wrap("nearest token expiry", err)
+	}
+	return t, nil
+}
+
+// ReconnectNeeded counts ANAF connections whose refresh was refused
+// (status "reconnect_needed"): their owners must connect again.
+func (s *Store) ReconnectNeeded(ctx context.Context) (int, error) {
+	var n int
+	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM anaf_tokens WHERE status = 'reconnect_needed'`).Scan(&n)
+	if err != nil {
+		return 0, s.wrap("reconnect needed", err)
+	}
+	return n, nil
+}

@@ -9,6 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Backup file signatures: SQLite's header, pg_dump's custom format.
@@ -105,8 +108,11 @@ func Restore(ctx context.Context, dbURL, in string) error {
 	}
 	defer st.Close()
 	var res string
-	if err := st.db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res); err != nil || res != "ok" {
-		return fmt.Errorf("store: restore: integrity check of the restored file: %v %s", err, res)
+	if err := st.db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res); err != nil {
+		return fmt.Errorf("store: restore: integrity check of the restored file: %w", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("store: restore: integrity check of the restored file: %s", res)
 	}
 	return nil
 }
@@ -135,7 +141,7 @@ func checkEmpty(ctx context.Context, dbURL string) error {
 
 // sqlitePath is the file of a sqlite:/file: URL.
 func sqlitePath(u string) string {
-	rest := u
+	var rest string
 	if strings.HasPrefix(u, "file:") {
 		rest = strings.TrimPrefix(strings.TrimPrefix(u, "file:"), "//")
 	} else {
@@ -184,4 +190,64 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// AuditBackup is the audit action `efactura backup` records after writing a
+// backup; LastBackupAt reads it back (efactura_last_backup_timestamp_seconds).
+const AuditBackup = "system.backup"
+
+// LastBackupAt returns when the last `efactura backup` finished (the newest
+// audit event AuditBackup), or nil when none was recorded.
+func (s *Store) LastBackupAt(ctx context.Context) (*time.Time, error) {
+	var t *time.Time
+	err := s.q.QueryRowContext(ctx,
+		`SELECT MAX(at) FROM audit_events WHERE action = $1`, AuditBackup).Scan(nullTimeCol{&t})
+	if err != nil {
+		return nil, s.wrap("last backup", err)
+	}
+	return t, nil
+}
+
+// BackupSQLite writes a consistent copy of a SQLite database to path with
+// VACUUM INTO (online: readers and the writer go on meanwhile). path must
+// not exist. PostgreSQL databases are backed up with pg_dump instead.
+func (s *Store) BackupSQLite(ctx context.Context, path string) error {
+	if s.dialect != SQLite {
+		return errors.New("store: BackupSQLite needs a SQLite database (use pg_dump for PostgreSQL)")
+	}
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("store: backup: %s already exists", path)
+	}
+	if _, err := s.db.ExecContext(ctx, `VACUUM INTO $1`, path); err != nil {
+		return fmt.Errorf("store: backup into %s: %w", path, err)
+	}
+	return os.Chmod(path, 0o600)
+}
+
+// IsEmpty reports whether the database holds no users, companies or
+// invoices (a restore refuses anything else).
+func (s *Store) IsEmpty(ctx context.Context) (bool, error) {
+	for _, table := range []string{"users", "companies", "invoices"} {
+		var n int
+		err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n)
+		if err != nil {
+			if s.dialect == Postgres && isUndefinedTable(err) || s.dialect == SQLite && isNoSuchTable(err) {
+				continue // not migrated yet: empty
+			}
+			return false, s.wrap("is empty", err)
+		}
+		if n > 0 {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func isUndefinedTable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "42P01"
+}
+
+func isNoSuchTable(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "no such table")
 }

@@ -131,22 +131,22 @@ func (s *Store) ExistingANAFIDs(ctx context.Context, companyID int64, anafIDs []
 			ph[i] = "$" + strconv.Itoa(i+2)
 		}
 		// Only generated placeholders are formatted into the SQL; the ids are parameters.
-		rows, err := s.q.QueryContext(ctx, `SELECT anaf_id FROM invoices WHERE company_id = $1 AND anaf_id IN (`+
-			strings.Join(ph, ", ")+`)`, args...)
-		if err != nil {
-			return nil, s.wrap("existing anaf ids", err)
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, s.wrap("existing anaf ids", err)
+		if err := func() error {
+			rows, err := s.q.QueryContext(ctx, `SELECT anaf_id FROM invoices WHERE company_id = $1 AND anaf_id IN (`+
+				strings.Join(ph, ", ")+`)`, args...)
+			if err != nil {
+				return err
 			}
-			out[id] = true
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
+			defer rows.Close()
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					return err
+				}
+				out[id] = true
+			}
+			return rows.Err()
+		}(); err != nil {
 			return nil, s.wrap("existing anaf ids", err)
 		}
 	}
@@ -311,4 +311,138 @@ func (s *Store) CountInvoices(ctx context.Context, companyID int64) (int, error)
 	var n int
 	err := s.q.QueryRowContext(ctx, `SELECT count(*) FROM invoices WHERE company_id = $1`, companyID).Scan(&n)
 	return n, s.wrap("count invoices", err)
+}
+
+// InvoiceAmount is one invoice's date, type and total, as written (for the
+// dashboard's figures and chart; summed with decimals by the caller).
+type InvoiceAmount struct {
+	IssueDate   string // YYYY-MM-DD (BT-2)
+	MessageType string
+	Currency    string // BT-5
+	Total       string // BT-112 as written; "" when unknown
+}
+
+// InvoiceAmounts lists the date, type, currency and total of the company's
+// invoices issued on or after from (YYYY-MM-DD), oldest first.
+func (s *Store) InvoiceAmounts(ctx context.Context, companyID int64, from string) ([]InvoiceAmount, error) {
+	rows, err := s.q.QueryContext(ctx, `
+		SELECT issue_date, message_type, currency, total_amount FROM invoices
+		WHERE company_id = $1 AND issue_date >= $2 ORDER BY issue_date, id`, companyID, from)
+	if err != nil {
+		return nil, s.wrap("invoice amounts", err)
+	}
+	return collect(rows, "invoice amounts", s, func(row interface{ Scan(...any) error }) (*InvoiceAmount, error) {
+		var (
+			a InvoiceAmount
+			d sql.NullString
+		)
+		err := row.Scan(&d, &a.MessageType, &a.Currency, &a.Total)
+		a.IssueDate = d.String
+		return &a, err
+	})
+}
+
+// InvoicesWithPartner is Invoices with one more condition: the partner is
+// partner. A CIF (with or without "RO") matches the issuer's or the
+// receiver's CIF; other text matches part of the issuer's or receiver's
+// name (case-insensitive, diacritics ignored). An empty partner is Invoices.
+func (s *Store) InvoicesWithPartner(ctx context.Context, f InvoiceFilter, partner string) ([]Invoice, int, error) {
+	partner = strings.TrimSpace(partner)
+	if partner == "" {
+		return s.Invoices(ctx, f)
+	}
+	where, args := invoiceWhere(f)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if digits, err := cif.Normalize(partner); err == nil {
+		c := []string{arg(digits), arg("RO" + digits)}
+		in := strings.Join(c, ", ")
+		where += " AND (cif_emitent IN (" + in + ") OR cif_beneficiar IN (" + in + ") OR supplier_cif IN (" + in + "))"
+	} else {
+		// search_text holds the folded number and party names; the name
+		// columns decide which party matched.
+		p := arg("%" + escapeLike(foldSearch(partner)) + "%")
+		where += " AND search_text LIKE " + p + ` ESCAPE '\'`
+	}
+	var total int
+	if err := s.q.QueryRowContext(ctx, `SELECT count(*) FROM invoices WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, s.wrap("count invoices with partner", err)
+	}
+	query := `SELECT ` + invoiceListColumns + ` FROM invoices WHERE ` + where + ` ORDER BY ` + invoiceOrder(f.SortBy, f.SortDesc)
+	if f.Limit > 0 {
+		query += " LIMIT " + arg(f.Limit) + " OFFSET " + arg(max(f.Offset, 0))
+	}
+	rows, err := s.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, 0, s.wrap("invoices with partner", err)
+	}
+	list, err := collect(rows, "invoices with partner", s, scanInvoice)
+	if err != nil {
+		return nil, 0, err
+	}
+	return list, total, nil
+}
+
+// ArchiveMismatch is one stored ZIP whose SHA-256 differs from the hash
+// recorded when it was archived.
+type ArchiveMismatch struct {
+	InvoiceID int64
+	CompanyID int64
+	ANAFID    string
+	Stored    []byte // zip_sha256 as recorded
+	Actual    []byte // SHA-256 of the zip column now
+}
+
+// VerifyArchive recomputes the SHA-256 of every stored ZIP (one row at a
+// time, in id order) and returns how many were checked and the mismatches.
+func (s *Store) VerifyArchive(ctx context.Context) (checked int, bad []ArchiveMismatch, err error) {
+	var last int64
+	for {
+		// Pages of ids first, then each ZIP alone: memory stays at one ZIP.
+		ids, err := s.invoiceIDsAfter(ctx, last, 500)
+		if err != nil {
+			return checked, bad, s.wrap("verify archive", err)
+		}
+		if len(ids) == 0 {
+			return checked, bad, nil
+		}
+		for _, id := range ids {
+			var m ArchiveMismatch
+			var zip []byte
+			if err := s.q.QueryRowContext(ctx, `SELECT company_id, anaf_id, zip, zip_sha256 FROM invoices WHERE id = $1`, id).
+				Scan(&m.CompanyID, &m.ANAFID, &zip, &m.Stored); err != nil {
+				if errors.Is(err, sql.ErrNoRows) {
+					continue // deleted meanwhile
+				}
+				return checked, bad, s.wrap("verify archive", err)
+			}
+			checked++
+			sum := sha256.Sum256(zip)
+			if string(sum[:]) != string(m.Stored) {
+				m.InvoiceID, m.Actual = id, sum[:]
+				bad = append(bad, m)
+			}
+		}
+		last = ids[len(ids)-1]
+	}
+}
+
+// invoiceIDsAfter returns up to n invoice ids above last, in order.
+func (s *Store) invoiceIDsAfter(ctx context.Context, last int64, n int) ([]int64, error) {
+	rows, err := s.q.QueryContext(ctx, `SELECT id FROM invoices WHERE id > $1 ORDER BY id LIMIT $2`, last, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }

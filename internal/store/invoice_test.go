@@ -292,3 +292,49 @@ func TestInvoiceConcurrentInserts(t *testing.T) {
 		require.Equal(t, workers*perWorker+perWorker, n)
 	})
 }
+
+func TestSystemFiguresAndAmounts(t *testing.T) {
+	t.Parallel()
+	st := storetest.New(t)
+	ctx := t.Context()
+	mkUser(t, st, "a@example.ro")
+	_, err := st.CreateUser(ctx, "p@example.ro", "h", true, store.UserPending)
+	require.NoError(t, err)
+	c := mkCompany(t, st, "98765438")
+	for i, id := range []string{"1", "2"} {
+		inv := sampleInvoice(c.ID, id)
+		if i == 1 {
+			inv.MessageType, inv.IssueDate, inv.Currency, inv.TotalAmount = store.TypeSent, "2026-02-03", "EUR", "10.50"
+		}
+		_, err := st.InsertInvoice(ctx, inv)
+		require.NoError(t, err)
+	}
+	run, err := st.StartSyncRun(ctx, c.ID)
+	require.NoError(t, err)
+	run.Status, run.New = "ok", 2
+	require.NoError(t, st.FinishSyncRun(ctx, run))
+
+	f, err := st.SystemFigures(ctx)
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{store.UserApproved: 1, store.UserPending: 1}, f.UsersByStatus)
+	require.Equal(t, 1, f.Admins)
+	require.Equal(t, 1, f.Companies)
+	require.Equal(t, 2, f.Invoices)
+	require.Len(t, f.LastSyncs, 1)
+	require.Equal(t, "ok", f.LastSyncs[0].Run.Status)
+	require.Equal(t, c.Name, f.LastSyncs[0].CompanyName)
+
+	amounts, err := st.InvoiceAmounts(ctx, c.ID, "2026-02-01")
+	require.NoError(t, err)
+	require.Equal(t, []store.InvoiceAmount{{IssueDate: "2026-02-03", MessageType: store.TypeSent, Currency: "EUR", Total: "10.50"}}, amounts)
+
+	for _, tt := range []struct {
+		partner string
+		want    int
+	}{{"", 2}, {"RO12345674", 2}, {"98765438", 2}, {"beta", 2}, {"gamma", 0}, {"11111111", 0}} {
+		list, total, err := st.InvoicesWithPartner(ctx, store.InvoiceFilter{CompanyID: c.ID, Limit: 1}, tt.partner)
+		require.NoError(t, err, tt.partner)
+		require.Equal(t, tt.want, total, tt.partner)
+		require.LessOrEqual(t, len(list), 1)
+	}
+}

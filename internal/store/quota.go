@@ -77,3 +77,17 @@ func (s *Store) QuotaPrune(ctx context.Context, before time.Time) (int64, error)
 	}
 	return n, nil
 }
+
+// QuotaMaxUsed returns the largest count among the ANAF quota counters
+// whose key starts with prefix (e.g. "listaMesajeFactura|") in windows
+// starting at or after since: the busiest CIF's use of a daily quota.
+func (s *Store) QuotaMaxUsed(ctx context.Context, prefix string, since time.Time) (int, error) {
+	var n sql.NullInt64
+	err := s.q.QueryRowContext(ctx,
+		`SELECT MAX(used) FROM anaf_quota WHERE quota_key LIKE $1 ESCAPE '\' AND window_start >= $2`,
+		escapeLike(prefix)+"%", s.tv(since)).Scan(&n)
+	if err != nil {
+		return 0, s.wrap("quota max used", err)
+	}
+	return int(n.Int64), nil
+}

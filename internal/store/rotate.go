@@ -43,27 +43,26 @@ func (s *Store) RotateSecrets(ctx context.Context, reseal func(ct []byte) (out [
 			}
 		}
 
-		rows, err := tx.q.QueryContext(ctx, `SELECT user_id, access_token_enc, refresh_token_enc FROM anaf_tokens ORDER BY user_id`)
-		if err != nil {
-			return tx.wrap("rotate: anaf tokens", err)
-		}
 		type tok struct {
 			userID          int64
 			access, refresh []byte
 		}
 		var toks []tok
-		for rows.Next() {
-			var t tok
-			if err := rows.Scan(&t.userID, &t.access, &t.refresh); err != nil {
-				rows.Close()
-				return tx.wrap("rotate: anaf tokens", err)
+		if err := func() error {
+			rows, err := tx.q.QueryContext(ctx, `SELECT user_id, access_token_enc, refresh_token_enc FROM anaf_tokens ORDER BY user_id`)
+			if err != nil {
+				return err
 			}
-			toks = append(toks, t)
-		}
-		if err := rows.Close(); err != nil {
-			return tx.wrap("rotate: anaf tokens", err)
-		}
-		if err := rows.Err(); err != nil {
+			defer rows.Close()
+			for rows.Next() {
+				var t tok
+				if err := rows.Scan(&t.userID, &t.access, &t.refresh); err != nil {
+					return err
+				}
+				toks = append(toks, t)
+			}
+			return rows.Err()
+		}(); err != nil {
 			return tx.wrap("rotate: anaf tokens", err)
 		}
 		for _, t := range toks {

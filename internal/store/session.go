@@ -43,3 +43,21 @@ func (s *Store) SessionDeleteExpired(ctx context.Context) (int64, error) {
 	n, err := res.RowsAffected()
 	return n, s.wrap("delete expired sessions", err)
 }
+
+// UserSessionsValidAfter returns the instant before which the user's web
+// sessions count as logged out; nil when there is none. ErrNotFound.
+func (s *Store) UserSessionsValidAfter(ctx context.Context, userID int64) (*time.Time, error) {
+	var t *time.Time
+	err := s.q.QueryRowContext(ctx, `SELECT sessions_valid_after FROM users WHERE id = $1`, userID).Scan(nullTimeCol{&t})
+	if err != nil {
+		return nil, s.wrap("user sessions valid after", err)
+	}
+	return t, nil
+}
+
+// SetUserSessionsValidAfter ends every web session of the user begun
+// before at (see UserSessionsValidAfter). ErrNotFound.
+func (s *Store) SetUserSessionsValidAfter(ctx context.Context, userID int64, at time.Time) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE users SET sessions_valid_after = $1 WHERE id = $2`, s.tv(at), userID)
+	return s.mustAffect("set user sessions valid after", res, err)
+}

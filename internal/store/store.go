@@ -175,8 +175,7 @@ func (pc PoolConfig) withDefaults() PoolConfig {
 // creating the database's directory. User query parameters come after ours,
 // so a user's _pragma runs later and wins.
 func sqliteDSN(u string) (dsn string, memory bool, err error) {
-	var path, query string
-	rest := u
+	var path, query, rest string
 	isFileURI := strings.HasPrefix(u, "file:")
 	if isFileURI {
 		rest = strings.TrimPrefix(u, "file:")

@@ -193,3 +193,79 @@ func (s *Store) CompaniesDueForSync(ctx context.Context, at time.Time) ([]Compan
 	}
 	return due, nil
 }
+
+// SyncOutcome is the latest sync run of one company.
+type SyncOutcome struct {
+	CompanyID   int64
+	CompanyName string
+	CIF         string
+	Run         SyncRun
+}
+
+// SystemFigures are the installation-wide numbers of the admin page.
+type SystemFigures struct {
+	UsersByStatus map[string]int // UserPending | UserApproved | UserRejected → count
+	Admins        int
+	Companies     int
+	Invoices      int
+	LastSyncs     []SyncOutcome // the latest run of each company, newest first, at most 20
+}
+
+// SystemFigures counts users, companies and invoices and lists each
+// company's latest sync run.
+func (s *Store) SystemFigures(ctx context.Context) (*SystemFigures, error) {
+	f := &SystemFigures{UsersByStatus: map[string]int{}}
+	if err := func() error {
+		rows, err := s.q.QueryContext(ctx, `SELECT status, count(*) FROM users GROUP BY status`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				st string
+				n  int
+			)
+			if err := rows.Scan(&st, &n); err != nil {
+				return err
+			}
+			f.UsersByStatus[st] = n
+		}
+		return rows.Err()
+	}(); err != nil {
+		return nil, s.wrap("system figures: users", err)
+	}
+	for _, q := range []struct {
+		dst   *int
+		query string
+		args  []any
+	}{
+		{&f.Admins, `SELECT count(*) FROM users WHERE is_admin = $1`, []any{true}},
+		{&f.Companies, `SELECT count(*) FROM companies`, nil},
+		{&f.Invoices, `SELECT count(*) FROM invoices`, nil},
+	} {
+		if err := s.q.QueryRowContext(ctx, q.query, q.args...).Scan(q.dst); err != nil {
+			return nil, s.wrap("system figures: counts", err)
+		}
+	}
+	rows, err := s.q.QueryContext(ctx, `
+		SELECT c.id, c.name, c.cif, r.id, r.started_at, r.finished_at, r.status, r.found_count, r.new_count, r.failed_count, r.error
+		FROM sync_runs r JOIN companies c ON c.id = r.company_id
+		WHERE r.id = (SELECT max(r2.id) FROM sync_runs r2 WHERE r2.company_id = r.company_id)
+		ORDER BY r.started_at DESC, r.id DESC LIMIT 20`)
+	if err != nil {
+		return nil, s.wrap("system figures: syncs", err)
+	}
+	list, err := collect(rows, "system figures: syncs", s, func(row interface{ Scan(...any) error }) (*SyncOutcome, error) {
+		var o SyncOutcome
+		err := row.Scan(&o.CompanyID, &o.CompanyName, &o.CIF, &o.Run.ID, timeCol{&o.Run.StartedAt}, nullTimeCol{&o.Run.FinishedAt},
+			&o.Run.Status, &o.Run.Found, &o.Run.New, &o.Run.Failed, &o.Run.Error)
+		o.Run.CompanyID = o.CompanyID
+		return &o, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	f.LastSyncs = list
+	return f, nil
+}

@@ -188,21 +188,25 @@ func (s *Store) TakeOverCompany(ctx context.Context, companyID, userID int64) ([
 		if status == CompanyVerified {
 			return tx.wrap("take over: company is verified", ErrAlreadyExists)
 		}
-		rows, err := tx.q.QueryContext(ctx, `
+		if err := func() error {
+			rows, err := tx.q.QueryContext(ctx, `
 			SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
 			WHERE m.company_id = $1 AND m.user_id <> $2 ORDER BY u.email`, companyID, userID)
-		if err != nil {
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var e string
+				if err := rows.Scan(&e); err != nil {
+					return err
+				}
+				removed = append(removed, e)
+			}
+			return rows.Err()
+		}(); err != nil {
 			return tx.wrap("take over: members", err)
 		}
-		for rows.Next() {
-			var e string
-			if err := rows.Scan(&e); err != nil {
-				rows.Close()
-				return tx.wrap("take over: members", err)
-			}
-			removed = append(removed, e)
-		}
-		rows.Close()
 		t := tx.tv(now())
 		stmts := []struct {
 			sql  string
@@ -383,4 +387,28 @@ func (s *Store) TakeNotice(ctx context.Context, userID int64) (string, error) {
 	}
 	_, err := s.q.ExecContext(ctx, `UPDATE users SET notice = '' WHERE id = $1`, userID)
 	return n, s.wrap("notice", err)
+}
+
+// Member is one user of a company, as the company's members page lists it.
+type Member struct {
+	UserID  int64
+	Email   string
+	Role    string // RoleOwner | RoleMember
+	Consent bool   // lends their ANAF connection to the company
+}
+
+// CompanyMembers lists a company's members with their e-mails, owners
+// first, then by e-mail.
+func (s *Store) CompanyMembers(ctx context.Context, companyID int64) ([]Member, error) {
+	rows, err := s.q.QueryContext(ctx, `
+		SELECT u.id, u.email, m.role, m.anaf_consent FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.company_id = $1
+		ORDER BY CASE m.role WHEN 'owner' THEN 0 ELSE 1 END, u.email`, companyID)
+	if err != nil {
+		return nil, s.wrap("company members", err)
+	}
+	return collect(rows, "company members", s, func(row interface{ Scan(...any) error }) (*Member, error) {
+		var m Member
+		return &m, row.Scan(&m.UserID, &m.Email, &m.Role, &m.Consent)
+	})
 }

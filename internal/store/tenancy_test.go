@@ -643,3 +643,19 @@ func TestMigrateTenancy(t *testing.T) {
 		})
 	}
 }
+
+func TestCompanyMembers(t *testing.T) {
+	t.Parallel()
+	st := storetest.New(t)
+	ctx := t.Context()
+	c := mkCompany(t, st, "12345674")
+	owner, member := mkUser(t, st, "z-owner@example.ro"), mkUser(t, st, "a-member@example.ro")
+	require.NoError(t, st.AddMembership(ctx, c.ID, owner.ID, store.RoleOwner))
+	require.NoError(t, st.AddMembership(ctx, c.ID, member.ID, store.RoleMember))
+	got, err := st.CompanyMembers(ctx, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, []store.Member{
+		{UserID: owner.ID, Email: "z-owner@example.ro", Role: store.RoleOwner, Consent: true},
+		{UserID: member.ID, Email: "a-member@example.ro", Role: store.RoleMember},
+	}, got)
+}

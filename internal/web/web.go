@@ -17,12 +17,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/httpserver"
+	"github.com/efactura-gateway/efactura/internal/tz"
 )
 
 // SyncTrigger starts synchronisations on demand.
@@ -72,15 +72,7 @@ const (
 )
 
 // bucharest is the zone every time is shown in.
-var bucharest = mustLoadLocation("Europe/Bucharest")
-
-func mustLoadLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err) // time/tzdata is embedded (see tzdata.go), so this cannot happen
-	}
-	return loc
-}
+var bucharest = tz.Bucharest()
 
 // app holds the dependencies and parsed templates of one UI instance.
 type app struct {

@@ -13,9 +13,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	_ "time/tzdata" // ANAF times are shown in Europe/Bucharest on any host
 
 	"github.com/efactura-gateway/efactura/internal/invoice"
+	"github.com/efactura-gateway/efactura/internal/tz"
 )
 
 // ANAFFacts are what ANAF says about the message that carried the invoice
@@ -69,13 +69,7 @@ func buildOptions(opts []Option) options {
 }
 
 // bucharest is the time zone of ANAF's timestamps.
-var bucharest = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Bucharest")
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}()
+var bucharest = tz.Bucharest()
 
 // ---- the view model shared by HTML and PDF
 
