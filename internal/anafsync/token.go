@@ -113,8 +113,16 @@ func (e *Engine) token(ctx context.Context, client *anaf.Client, companyID int64
 	case reconnectErr != nil:
 		return nil, reconnectErr
 	}
+	if n, err := e.Store.CountRefusedConsenting(ctx, companyID, e.now()); err == nil && n > 0 {
+		return nil, ErrAllRefused
+	}
 	return nil, ErrNoConnection
 }
+
+// ErrAllRefused means ANAF refused, within NotCoveredFor, the tokens of
+// every member who lends theirs to the company ("Nu aveti drept in SPV").
+var ErrAllRefused = fmt.Errorf("%w: ANAF refused in the last 24 hours the ANAF connections lent to this company (\"Nu aveti drept in SPV\"): "+
+	"their certificates have no rights on its CIF; a member whose rights cover it can lend theirs", ErrNoConnection)
 
 var (
 	errNoToken   = errors.New("the user has no ANAF connection")

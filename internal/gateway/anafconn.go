@@ -95,6 +95,19 @@ type ANAFConnection struct {
 	Served []ServedCompany
 }
 
+// HasANAFConnection reports whether the actor's ANAF connection is live
+// ("connected"), cheaply (the companies page).
+func (s *Service) HasANAFConnection(ctx context.Context, a Actor) (bool, error) {
+	tok, err := s.Store.ANAFTokenByUser(ctx, a.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return tok.Status == "connected", nil
+}
+
 // MyANAFConnection returns the actor's grant and the companies whose sync uses it.
 func (s *Service) MyANAFConnection(ctx context.Context, a Actor) (*ANAFConnection, error) {
 	tok, err := s.Store.ANAFTokenByUser(ctx, a.UserID)

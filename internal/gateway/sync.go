@@ -3,7 +3,9 @@ package gateway
 import (
 	"context"
 	"errors"
+	"strings"
 
+	"github.com/efactura-gateway/efactura/internal/anafsync"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
@@ -89,4 +91,18 @@ func (s *Service) StartSync(ctx context.Context, p Principal, companyID int64) (
 // company outside StartSync (the web pages start it with the sync engine).
 func (s *Service) SyncStarted(ctx context.Context, p Principal, c *Company) {
 	s.audit(ctx, p.actor, store.ActionCompanySync, c, "")
+}
+
+// SyncErrorCode names a sync run's error when it is one the pages explain
+// in the user's language: "refused" (ANAF refused every lent connection
+// for the CIF), "no_connection" (no member lends a live one); "" for any
+// other error, shown as it is.
+func SyncErrorCode(msg string) string {
+	switch {
+	case strings.HasPrefix(msg, anafsync.ErrAllRefused.Error()):
+		return "refused"
+	case strings.HasPrefix(msg, anafsync.ErrNoConnection.Error()):
+		return "no_connection"
+	}
+	return ""
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/anafsim"
 	"github.com/efactura-gateway/efactura/internal/anafsync"
 	"github.com/efactura-gateway/efactura/internal/auth"
+	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/invoice/invoicegen"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
@@ -269,6 +270,8 @@ func TestTenancySquatting(t *testing.T) {
 	run := r.syncNow(t, s, c.ID)
 	require.Equal(t, store.SyncFailed, run.Status)
 	require.Equal(t, calls, r.calls[squatterToken].Load(), "a refused token is not tried again within 24 h")
+	require.Equal(t, "refused", gateway.SyncErrorCode(run.Error), run.Error)
+	require.Contains(t, s.get(fmt.Sprintf("/?company=%d", c.ID)).Body, "ANAF a refuzat în ultimele 24 de ore", "the page says why, in Romanian")
 	r.requireSeesNothing(t, s, c, keyS)
 
 	// The rightful user adds the same CIF: ANAF verifies it with their grant.

@@ -64,10 +64,11 @@ func (s *Store) Companies(ctx context.Context) ([]Company, error) {
 }
 
 // CompaniesForUser lists the companies a user is a member of, ordered by
-// name, with Role set.
+// name, with Role, Consent and Owners set.
 func (s *Store) CompaniesForUser(ctx context.Context, userID int64) ([]Company, error) {
 	rows, err := s.q.QueryContext(ctx, `
-		SELECT `+companyColumns+`, m.role, m.anaf_consent
+		SELECT `+companyColumns+`, m.role, m.anaf_consent,
+		       (SELECT count(*) FROM memberships o WHERE o.company_id = c.id AND o.role = 'owner')
 		FROM companies c JOIN memberships m ON m.company_id = c.id
 		WHERE m.user_id = $1
 		ORDER BY c.name, c.id`, userID)
@@ -77,7 +78,7 @@ func (s *Store) CompaniesForUser(ctx context.Context, userID int64) ([]Company, 
 	return collect(rows, "companies for user", s, func(row interface{ Scan(...any) error }) (*Company, error) {
 		var c Company
 		err := row.Scan(&c.ID, &c.CIF, &c.Name, &c.AutoSync, &c.SyncIntervalMinutes,
-			nullTimeCol{&c.LastSyncedUntil}, timeCol{&c.CreatedAt}, &c.Status, nullTimeCol{&c.VerifiedAt}, &c.Role, &c.Consent)
+			nullTimeCol{&c.LastSyncedUntil}, timeCol{&c.CreatedAt}, &c.Status, nullTimeCol{&c.VerifiedAt}, &c.Role, &c.Consent, &c.Owners)
 		return &c, err
 	})
 }

@@ -154,6 +154,16 @@ func (s *Store) ConsentingMembers(ctx context.Context, companyID int64, at time.
 	return ids, s.wrap("consenting members", rows.Err())
 }
 
+// CountRefusedConsenting counts the consenting members of the company
+// whose token ANAF refused for the CIF until after at.
+func (s *Store) CountRefusedConsenting(ctx context.Context, companyID int64, at time.Time) (int, error) {
+	var n int
+	err := s.q.QueryRowContext(ctx, `
+		SELECT count(*) FROM memberships WHERE company_id = $1 AND anaf_consent AND anaf_denied_until > $2`,
+		companyID, s.tv(at)).Scan(&n)
+	return n, s.wrap("count refused consenting", err)
+}
+
 // MarkANAFOK records that the member's token worked for the company's CIF
 // (and clears an earlier refusal).
 func (s *Store) MarkANAFOK(ctx context.Context, companyID, userID int64) error {

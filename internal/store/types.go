@@ -50,6 +50,7 @@ type Company struct {
 	VerifiedAt          *time.Time // when ANAF first confirmed a consenting member's rights on the CIF
 	Role                string     // the viewing user's role when loaded through CompaniesForUser, else ""
 	Consent             bool       // the viewing user's consent to lend their ANAF connection (CompaniesForUser)
+	Owners              int        // how many owners it has (CompaniesForUser): the last one cannot leave
 }
 
 // Company statuses: a company shows nothing from ANAF until it is verified.

@@ -22,6 +22,7 @@ type companyForm struct {
 type companiesPage struct {
 	Companies []gateway.Company
 	Form      companyForm
+	HasANAF   bool // the user's own ANAF connection is live: lending it means something
 }
 
 func (a *app) showCompaniesPage(w http.ResponseWriter, r *http.Request) {
@@ -34,7 +35,12 @@ func (a *app) renderCompanies(w http.ResponseWriter, r *http.Request, status int
 		a.serverError(w, r, err)
 		return
 	}
-	a.render(w, r, status, "companies", "companies", companiesPage{Companies: companies, Form: f})
+	has, err := a.gw().HasANAFConnection(r.Context(), a.actor(r))
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.render(w, r, status, "companies", "companies", companiesPage{Companies: companies, Form: f, HasANAF: has})
 }
 
 // submitAddCompany adds a company with the user as its creator (owner,

@@ -135,6 +135,14 @@ func templateFuncs(lang string) template.FuncMap {
 		},
 		// date shows a day in Europe/Bucharest: dd.mm.yyyy (ro), yyyy-mm-dd (en).
 		"date": func(t time.Time) string { return formatDate(lang, t) },
+		// syncError is a sync run's error in the page's language when it
+		// is one the pages explain, else as it is.
+		"syncError": func(msg string) string {
+			if code := gateway.SyncErrorCode(msg); code != "" {
+				return translate(lang, "sync.err."+code)
+			}
+			return msg
+		},
 		// num formats an integer with thousands separators.
 		"num": func(n int) string { return formatInt(lang, n) },
 	}
