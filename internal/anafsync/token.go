@@ -194,8 +194,8 @@ func (e *Engine) covered(ctx context.Context, company *store.Company, userID int
 	}
 	company.Status = store.CompanyVerified
 	if changed {
-		uid := userID
-		_ = e.Store.Audit(ctx, &store.AuditEvent{ActorID: &uid, Action: store.ActionCompanyVerified, Target: store.TargetCompany(company.CIF),
+		// Actor system (nil): no one acted; the details name whose connection ANAF answered.
+		_ = e.Store.Audit(ctx, &store.AuditEvent{Action: store.ActionCompanyVerified, Target: store.TargetCompany(company.CIF),
 			Details: fmt.Sprintf("actor=system: ANAF answered for CIF %s with the ANAF connection of user %d", company.CIF, userID)})
 	}
 }

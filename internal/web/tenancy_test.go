@@ -267,7 +267,8 @@ func TestJoinRequests(t *testing.T) {
 	// The requester sees their own pending request.
 	body := gb.get("/invitations").Body
 	require.Contains(t, body, "Cererile dvs. de alăturare (în așteptare)")
-	require.Contains(t, body, "BETA TRADING SRL")
+	require.Contains(t, body, "CIF 98765438")
+	require.NotContains(t, body, "BETA TRADING SRL", "a requester learns no more than the CIF they typed")
 	// The owner sees both on the company page; nobody else decides.
 	body = ob.get("/companies/" + id).Body
 	require.Contains(t, body, "Cereri de alăturare")
