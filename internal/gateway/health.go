@@ -26,17 +26,12 @@ type CompanyHealth struct {
 func (s *Service) CompanyHealth(ctx context.Context, k *KeyAuth) *CompanyHealth {
 	c := k.Company
 	out := &CompanyHealth{CIF: c.CIF, Status: c.Status, ANAFConnection: "not_connected"}
-	members, _ := s.Store.ConsentingMembers(ctx, c.ID, s.now())
-	for _, uid := range members {
-		t, err := s.Store.ANAFTokenByUser(ctx, uid)
-		if err != nil {
-			continue
-		}
-		exp := t.ExpiresAt
-		out.ANAFConnection, out.TokenExpiresAt = t.Status, &exp
-		if t.Status == "connected" {
-			break
-		}
+	// The one rule the pages use too (ConnectionState).
+	if st, err := s.ConnectionState(ctx, c.ID); err == nil {
+		out.ANAFConnection, out.TokenExpiresAt = st.Status, st.ExpiresAt
+	} else {
+		out.ANAFConnection = "unknown"
+		s.logger().WarnContext(ctx, "reading the company's ANAF connection state", "error", err.Error())
 	}
 	if run, err := s.Store.LastSyncRun(ctx, c.ID); err == nil {
 		out.LastSync = unverifiedRun(c, run)

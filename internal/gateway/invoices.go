@@ -185,7 +185,7 @@ func (s *Service) InvoiceDocument(ctx context.Context, p Principal, id int64, ki
 		arc, err := invoice.ReadArchive(zip)
 		if err != nil {
 			e := *ErrArchiveUnreadable
-			e.Msg = "The archived ZIP could not be read: " + err.Error()
+			e.Msg = "The archived ZIP could not be read; download the original ZIP to inspect it."
 			e.Cause = fmt.Errorf("read archive of invoice %d: %w", inv.ID, err)
 			return nil, &e
 		}

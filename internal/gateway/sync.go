@@ -84,14 +84,23 @@ func (s *Service) StartSync(ctx context.Context, p Principal, companyID int64) (
 	if err != nil {
 		s.logger().WarnContext(ctx, "sync run opened but not queued; the scheduler resumes it", "error", err.Error())
 	}
+	s.SyncStarted(ctx, p, c)
 	return s.Store.SyncRunByID(ctx, id)
 }
 
 // SyncStarted records (audit) that the principal started a sync of the
 // company outside StartSync (the web pages start it with the sync engine).
 func (s *Service) SyncStarted(ctx context.Context, p Principal, c *Company) {
-	s.audit(ctx, p.actor, store.ActionCompanySync, c, "")
+	details := ""
+	if k, ok := p.Key(); ok {
+		details = "api " + store.TargetKey(k.KeyID)
+	}
+	s.audit(ctx, p.actor, store.ActionCompanySync, c, details)
 }
+
+// IsSyncBusy reports whether a sync could not start because one of the
+// company is already running in this process.
+func IsSyncBusy(err error) bool { return errors.Is(err, anafsync.ErrBusy) }
 
 // SyncErrorCode names a sync run's error when it is one the pages explain
 // in the user's language: "refused" (ANAF refused every lent connection

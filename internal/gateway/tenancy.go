@@ -282,14 +282,11 @@ func (s *Service) AnswerInvitation(ctx context.Context, a Actor, invitationID in
 		if !accept {
 			return nil
 		}
-		err := tx.InsertMembership(ctx, c.ID, a.UserID, inv.Role, false)
-		if errors.Is(err, store.ErrAlreadyExists) {
+		inserted, err := tx.AddMemberIfAbsent(ctx, c.ID, a.UserID, inv.Role, false)
+		if err == nil && !inserted && inv.Role == store.RoleOwner {
 			// Already a member (a join request was accepted meanwhile): an
 			// owner invitation still makes them owner.
-			if inv.Role == store.RoleOwner {
-				return tx.SetRole(ctx, c.ID, a.UserID, store.RoleOwner)
-			}
-			return nil
+			return tx.SetRole(ctx, c.ID, a.UserID, store.RoleOwner)
 		}
 		return err
 	})
@@ -335,10 +332,7 @@ func (s *Service) DecideJoinRequest(ctx context.Context, a Actor, companyID, req
 		if !accept {
 			return nil
 		}
-		err := tx.InsertMembership(ctx, c.ID, j.UserID, store.RoleMember, false)
-		if errors.Is(err, store.ErrAlreadyExists) {
-			return nil
-		}
+		_, err := tx.AddMemberIfAbsent(ctx, c.ID, j.UserID, store.RoleMember, false) // a member already: nothing to add
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -373,6 +367,10 @@ func (s *Service) Leave(ctx context.Context, a Actor, companyID int64) (*store.C
 func (s *Service) removeMember(ctx context.Context, c *store.Company, m *store.Membership) error {
 	return s.Store.WithTx(ctx, func(tx *store.Store) error {
 		if m.Role == store.RoleOwner {
+			// Two owners leaving at once must not both see the other.
+			if err := tx.LockCompany(ctx, c.ID); err != nil {
+				return err
+			}
 			n, err := tx.CountOwners(ctx, c.ID)
 			if err != nil {
 				return err
@@ -454,6 +452,9 @@ func (s *Service) SetRole(ctx context.Context, a Actor, companyID, userID int64,
 	}
 	err = s.Store.WithTx(ctx, func(tx *store.Store) error {
 		if role == store.RoleMember {
+			if err := tx.LockCompany(ctx, c.ID); err != nil {
+				return err
+			}
 			n, err := tx.CountOwners(ctx, c.ID)
 			if err != nil {
 				return err

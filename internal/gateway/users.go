@@ -254,11 +254,24 @@ func (s *Service) ResetPassword(ctx context.Context, a Actor, userID int64, pass
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.SetUserPassword(ctx, u.ID, hash); err != nil {
+	// A reset ends every session of the user (a session someone took over
+	// does not outlive the operator's reset).
+	if err := s.setPasswordEndingSessions(ctx, u.ID, hash, s.now().UTC().Truncate(time.Microsecond)); err != nil {
 		return nil, err
 	}
-	s.auditTarget(ctx, a, store.ActionUserResetPassword, store.TargetUser(u.ID), "email="+u.Email)
+	s.auditTarget(ctx, a, store.ActionUserResetPassword, store.TargetUser(u.ID), "email="+u.Email+"; sessions ended")
 	return u, nil
+}
+
+// setPasswordEndingSessions stores a new password hash and logs out every
+// session that logged in before cut, in one transaction.
+func (s *Service) setPasswordEndingSessions(ctx context.Context, userID int64, hash string, cut time.Time) error {
+	return s.Store.WithTx(ctx, func(tx *store.Store) error {
+		if err := tx.SetUserPassword(ctx, userID, hash); err != nil {
+			return err
+		}
+		return tx.SetUserSessionsValidAfter(ctx, userID, cut)
+	})
 }
 
 // ChangePassword changes the actor's own password after checking the
@@ -303,11 +316,8 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, password
 	if err != nil {
 		return time.Time{}, err
 	}
-	if err := s.Store.SetUserPassword(ctx, u.ID, hash); err != nil {
-		return time.Time{}, err
-	}
 	cut := s.now().UTC().Truncate(time.Microsecond)
-	if err := s.Store.SetUserSessionsValidAfter(ctx, u.ID, cut); err != nil {
+	if err := s.setPasswordEndingSessions(ctx, u.ID, hash, cut); err != nil {
 		return time.Time{}, err
 	}
 	s.auditTarget(ctx, a, store.ActionUserPasswordChange, store.TargetUser(u.ID), "other sessions ended")

@@ -107,6 +107,35 @@ func (s *Store) InsertMembership(ctx context.Context, companyID, userID int64, r
 	return s.wrap("insert membership", err)
 }
 
+// AddMemberIfAbsent adds a user to a company with a role and consent
+// unless they are a member already (inserted false, their membership
+// unchanged). Safe inside a transaction on PostgreSQL, where a failed
+// INSERT would abort the whole transaction.
+func (s *Store) AddMemberIfAbsent(ctx context.Context, companyID, userID int64, role string, consent bool) (inserted bool, err error) {
+	res, err := s.q.ExecContext(ctx, `
+		INSERT INTO memberships (company_id, user_id, role, anaf_consent) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (company_id, user_id) DO NOTHING`,
+		companyID, userID, role, consent)
+	if err != nil {
+		return false, s.wrap("add member if absent", err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, s.wrap("add member if absent", err)
+}
+
+// LockCompany serialises changes to a company's memberships within a
+// transaction (counting owners, then removing or demoting one): a row
+// lock on PostgreSQL; on SQLite every write transaction is already
+// exclusive (BEGIN IMMEDIATE). ErrNotFound.
+func (s *Store) LockCompany(ctx context.Context, companyID int64) error {
+	q := `SELECT id FROM companies WHERE id = $1`
+	if s.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	var id int64
+	return s.wrap("lock company", s.q.QueryRowContext(ctx, q, companyID).Scan(&id))
+}
+
 // SetConsent records whether a member's ANAF connection may serve the company. ErrNotFound.
 func (s *Store) SetConsent(ctx context.Context, companyID, userID int64, consent bool) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE memberships SET anaf_consent = $1 WHERE company_id = $2 AND user_id = $3`,

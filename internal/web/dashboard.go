@@ -313,10 +313,15 @@ func (a *app) submitSyncNow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if a.Sync == nil {
-		a.setFlash(r, "error", a.t(r, "dash.sync.failed", "no sync service"))
+		a.setFlash(r, "error", a.t(r, "dash.sync.failed", a.t(r, "dash.sync.failed.later")))
 	} else if err := a.Sync.SyncNow(r.Context(), id); err != nil {
+		// The reason for the log; the user gets a sentence in their language.
 		a.Logger.WarnContext(r.Context(), "sync now failed", "company_id", id, "error", err.Error())
-		a.setFlash(r, "error", a.t(r, "dash.sync.failed", err.Error()))
+		reason := a.t(r, "dash.sync.failed.later")
+		if gateway.IsSyncBusy(err) {
+			reason = a.t(r, "dash.sync.failed.busy")
+		}
+		a.setFlash(r, "error", a.t(r, "dash.sync.failed", reason))
 	} else {
 		a.gw().SyncStarted(r.Context(), a.principal(r), company)
 		a.setFlash(r, "ok", a.t(r, "dash.sync.started"))
