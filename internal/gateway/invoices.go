@@ -10,6 +10,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/attach"
 	"github.com/efactura-gateway/efactura/internal/invoice"
 	"github.com/efactura-gateway/efactura/internal/invoice/render"
+	"github.com/efactura-gateway/efactura/internal/invoice/view"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
@@ -113,6 +114,51 @@ func Renderable(doc *invoice.Invoice) bool {
 	return doc != nil && (doc.DocumentType == invoice.DocInvoice || doc.DocumentType == invoice.DocCreditNote)
 }
 
+// ANAFFacts are what ANAF says about inv's message (its id, the upload it
+// answers, its type and time), as the invoice page and the PDF show them.
+func ANAFFacts(inv *Invoice) *view.Facts {
+	return &view.Facts{MessageID: inv.ANAFID, UploadID: inv.UploadID, MessageType: inv.MessageType, ReceivedAt: inv.ANAFCreatedAt}
+}
+
+// InvoicePage is an invoice arranged for the invoice page: the same view
+// model (internal/invoice/view) the PDF is drawn from.
+type InvoicePage struct {
+	Invoice *Invoice
+	Company *Company
+	// View is the parsed invoice or credit note arranged for display; nil
+	// when the message holds none (parsing failed, or ANAF's error list).
+	View *view.View
+	// Facts are ANAF's facts about the message, labelled in the page's
+	// language; there even without a View.
+	Facts []view.KV
+	// ParseError says why the document could not be read; "" when it could.
+	ParseError string
+}
+
+// InvoicePage returns invoice id, when the principal may see it (as
+// Invoice), arranged for display with labels in lang ("en", else
+// Romanian). A stored parsed document that cannot be decoded is logged and
+// named in ParseError, not an error.
+func (s *Service) InvoicePage(ctx context.Context, p Principal, id int64, lang string) (*InvoicePage, error) {
+	inv, company, err := s.Invoice(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	facts := ANAFFacts(inv)
+	page := &InvoicePage{Invoice: inv, Company: company, ParseError: inv.ParseError, Facts: view.FactRows(facts, view.Lang(lang))}
+	doc, err := ParsedDocument(inv)
+	if err != nil {
+		s.logger().WarnContext(ctx, "stored parsed invoice unreadable", "invoice_id", inv.ID, "error", err.Error())
+		if page.ParseError == "" {
+			page.ParseError = err.Error()
+		}
+	}
+	if Renderable(doc) {
+		page.View = view.New(doc, facts, view.Lang(lang))
+	}
+	return page, nil
+}
+
 // DocKind is a form of an invoice to download.
 type DocKind int
 
@@ -213,7 +259,7 @@ func (s *Service) invoicePDF(ctx context.Context, p Principal, id int64, lang st
 		if !Renderable(doc) {
 			return nil, nil, ErrNotParsed
 		}
-		return doc, &render.ANAFFacts{MessageID: inv.ANAFID, UploadID: inv.UploadID, MessageType: inv.MessageType, ReceivedAt: inv.ANAFCreatedAt}, nil
+		return doc, ANAFFacts(inv), nil
 	}, render.WithLang(render.Lang(lang)))
 	var tooLarge *render.TooLargeError
 	switch {

@@ -12,6 +12,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/invoice"
 	"github.com/efactura-gateway/efactura/internal/invoice/invoicegen"
 	"github.com/efactura-gateway/efactura/internal/invoice/render"
+	"github.com/efactura-gateway/efactura/internal/invoice/view"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/store/storetest"
 )
@@ -148,4 +149,52 @@ func TestPDFGuardErrors(t *testing.T) {
 	require.ErrorAs(t, err, &ge)
 	require.Equal(t, gateway.KindUnavailable, ge.Kind)
 	require.Equal(t, 7, ge.RetryAfter)
+}
+
+// TestInvoicePage: the invoice page gets the view model the PDF is drawn
+// from, in the page's language, with ANAF's facts even when the document
+// could not be read; another company's invoice is not found.
+func TestInvoicePage(t *testing.T) {
+	t.Parallel()
+	st := storetest.NewSQLite(t)
+	ctx := t.Context()
+	c, err := st.CreateCompany(ctx, "98765438", "A SRL")
+	require.NoError(t, err)
+	_, err = st.SetCompanyVerified(ctx, c.ID, 0)
+	require.NoError(t, err)
+	add := func(id string, zip []byte) *store.Invoice {
+		inv := anafsync.BuildInvoice(c.ID, anaf.Message{ID: id, UploadID: "5" + id[1:], CIF: c.CIF, Type: store.TypeReceived,
+			Details: "Factura", CreatedAt: invoicegen.BaseDate, CIFEmitent: "12345674", CIFBeneficiar: c.CIF}, zip)
+		_, err := st.InsertInvoice(ctx, inv)
+		require.NoError(t, err)
+		return inv
+	}
+	zip, err := invoice.BuildArchive("5000000001", invoicegen.Generate(1, 3)[0].Data, []byte(`<Signature/>`))
+	require.NoError(t, err)
+	good, broken := add("3000000001", zip), add("3000000002", []byte("not a zip"))
+	gw := &gateway.Service{Store: st}
+	key := gateway.KeyOf(c.ID, gateway.ScopeRead, 1)
+
+	p, err := gw.InvoicePage(ctx, key, good.ID, "en")
+	require.NoError(t, err)
+	require.Equal(t, good.ID, p.Invoice.ID)
+	require.Equal(t, c.ID, p.Company.ID)
+	require.NotNil(t, p.View)
+	parsed, err := gateway.ParsedDocument(good)
+	require.NoError(t, err)
+	require.Equal(t, parsed.Number, p.View.Number)
+	require.Len(t, p.View.Lines, len(parsed.Lines))
+	require.Equal(t, "Issue date", p.View.Meta[0].K, "labels in the page's language")
+	require.Equal(t, p.View.Facts, p.Facts)
+	require.Contains(t, p.Facts, view.KV{K: "Message id", V: "3000000001"})
+	require.Empty(t, p.ParseError)
+
+	p, err = gw.InvoicePage(ctx, key, broken.ID, "ro")
+	require.NoError(t, err)
+	require.Nil(t, p.View)
+	require.NotEmpty(t, p.ParseError)
+	require.Contains(t, p.Facts, view.KV{K: "ID mesaj", V: "3000000002"})
+
+	_, err = gw.InvoicePage(ctx, gateway.KeyOf(c.ID+1, gateway.ScopeRead, 2), good.ID, "ro")
+	require.ErrorIs(t, err, gateway.ErrInvoiceNotFound)
 }

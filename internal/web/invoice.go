@@ -7,47 +7,27 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/attach"
 	"github.com/efactura-gateway/efactura/internal/gateway"
-	"github.com/efactura-gateway/efactura/internal/invoice"
 )
-
-// invoicePage is the data of invoice.html.
-type invoicePage struct {
-	Company    *gateway.Company
-	Invoice    *gateway.Invoice
-	Doc        *invoice.Invoice // nil when the document could not be parsed
-	ParseError string
-}
-
-// Renderable reports whether the page's document is an invoice or credit
-// note that can be rendered as a PDF (not an ANAF error list, not an
-// unparsed document).
-func (p invoicePage) Renderable() bool { return gateway.Renderable(p.Doc) }
 
 // principal is the request's user as the invoice use cases see them.
 func (a *app) principal(r *http.Request) gateway.Principal {
 	return gateway.UserPrincipal(a.actor(r))
 }
 
+// showInvoicePage shows an invoice as the gateway arranges it
+// (gateway.InvoicePage): the same view model the PDF is drawn from, in the
+// page's language, with ANAF's facts and the downloads.
 func (a *app) showInvoicePage(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(r)
 	if !ok {
 		a.notFound(w, r)
 		return
 	}
-	inv, company, err := a.gw().Invoice(r.Context(), a.principal(r), id)
+	p, err := a.gw().InvoicePage(r.Context(), a.principal(r), id, reqCtx(r).lang)
 	if err != nil {
 		a.documentError(w, r, err)
 		return
 	}
-	p := invoicePage{Company: company, Invoice: inv, ParseError: inv.ParseError}
-	doc, err := gateway.ParsedDocument(inv)
-	if err != nil {
-		a.Logger.WarnContext(r.Context(), "stored parsed invoice unreadable", "invoice_id", inv.ID, "error", err.Error())
-		if p.ParseError == "" {
-			p.ParseError = err.Error()
-		}
-	}
-	p.Doc = doc
 	a.render(w, r, http.StatusOK, "invoice", "invoices", p)
 }
 

@@ -17,7 +17,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/efactura-gateway/efactura/internal/gateway"
-	"github.com/efactura-gateway/efactura/internal/invoice"
 )
 
 //go:embed templates/*.html
@@ -119,8 +118,6 @@ func templateFuncs(lang string) template.FuncMap {
 			}
 			return messageType
 		},
-		// parties lists the seller and the buyer, to render them alike.
-		"parties":     func(ps ...invoice.Party) []invoice.Party { return ps },
 		"roleLabel":   func(role string) string { return translate(lang, "role."+role) },
 		"statusLabel": func(status string) string { return translate(lang, "status."+status) },
 		// money formats an amount with its currency: "1.234,56 lei" (ro).

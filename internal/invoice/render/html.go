@@ -15,9 +15,6 @@ var templateFS embed.FS
 
 var htmlTemplate = template.Must(template.ParseFS(templateFS, "templates/invoice.html"))
 
-// Parties lists seller then buyer, for templates.
-func (v *view) Parties() []partyView { return []partyView{v.Seller, v.Buyer} }
-
 // HTML writes inv as a standalone, print-friendly HTML5 document (UTF-8,
 // its only styling an inline <style> block; no scripts, no external
 // resources): header with document type, number and dates; seller and

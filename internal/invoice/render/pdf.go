@@ -25,6 +25,7 @@ import (
 	"golang.org/x/image/font/gofont/goregular"
 
 	"github.com/efactura-gateway/efactura/internal/invoice"
+	"github.com/efactura-gateway/efactura/internal/invoice/view"
 )
 
 // Page geometry, millimetres (A4 portrait).
@@ -110,7 +111,7 @@ func PDF(w io.Writer, inv *invoice.Invoice, facts *ANAFFacts, opts ...Option) er
 
 type pdfDoc struct {
 	m core.Maroto
-	v *view
+	v *view.View
 }
 
 // txt is a text style: size in points, padding 1 mm left and right.
@@ -198,7 +199,7 @@ func (p *pdfDoc) header() {
 }
 
 // labelledRows lays kvs out perRow to a row, each a labelled cell.
-func (p *pdfDoc) labelledRows(kvs []kv, perRow int) {
+func (p *pdfDoc) labelledRows(kvs []view.KV, perRow int) {
 	for i := 0; i < len(kvs); i += perRow {
 		r := row.New() // auto height: a long value wraps
 		for _, m := range kvs[i:min(i+perRow, len(kvs))] {
@@ -223,7 +224,7 @@ func (p *pdfDoc) parties() {
 	n := max(len(s.Rows), len(b.Rows))
 	body := txt(8.5, fontstyle.Normal, align.Left)
 	body.Top, body.Bottom = 0.4, 0.4
-	cell := func(rows []kv, i int) core.Col {
+	cell := func(rows []view.KV, i int) core.Col {
 		if i >= len(rows) {
 			return col.New(23)
 		}

@@ -1,7 +1,7 @@
-package render
+package view
 
-// labels are the words of a rendered document in one language.
-type labels struct {
+// Labels are the words of a rendered document in one language.
+type Labels struct {
 	Invoice, CreditNote, Corrected, SelfBilled, Accounting string
 	Number, Of                                             string
 	IssueDate, DueDate, Currency, TaxCurrency, TypeCode    string
@@ -26,7 +26,7 @@ type labels struct {
 	Page, Disclaimer, NoLines                              string
 }
 
-var labelsRO = labels{
+var labelsRO = Labels{
 	Invoice: "Factură", CreditNote: "Factură storno / Notă de credit", Corrected: "Factură corectată",
 	SelfBilled: "Autofactură", Accounting: "Factură – informații contabile",
 	Number: "Nr.", Of: "din",
@@ -56,7 +56,7 @@ var labelsRO = labels{
 	NoLines:    "Fără linii.",
 }
 
-var labelsEN = labels{
+var labelsEN = Labels{
 	Invoice: "Invoice", CreditNote: "Credit note", Corrected: "Corrected invoice",
 	SelfBilled: "Self-billed invoice", Accounting: "Invoice – accounting information",
 	Number: "No.", Of: "of",
@@ -86,7 +86,8 @@ var labelsEN = labels{
 	NoLines:    "No lines.",
 }
 
-func labelsFor(l Lang) labels {
+// LabelsFor returns the labels of l; anything but EN is Romanian.
+func LabelsFor(l Lang) Labels {
 	if l == EN {
 		return labelsEN
 	}
