@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/johnfercher/maroto/v2"
@@ -93,6 +94,7 @@ func PDF(w io.Writer, inv *invoice.Invoice, facts *ANAFFacts, opts ...Option) er
 		WithTitle(strings.TrimSpace(v.Title+" "+v.Number), true).
 		WithSubject(v.Footer, true).
 		WithCreator("eFactura Gateway", true).
+		WithCreationDate(creationDate(inv, facts)).
 		WithCompression(true).
 		Build()
 	p := &pdfDoc{m: maroto.New(cfg), v: v}
@@ -368,4 +370,17 @@ func (p *pdfDoc) facts() {
 	p.ensureSpace(8 + 10*float64((len(f)+3)/4))
 	p.m.AddRows(p.sectionTitle(p.v.L.ANAFTitle))
 	p.labelledRows(f, 4)
+}
+
+// creationDate is the PDF's creation date: ANAF's time for the message, else
+// the issue date, else the Unix epoch — never the clock, so the same invoice
+// always renders to the same bytes (the web and the API serve one SHA-256).
+func creationDate(inv *invoice.Invoice, facts *ANAFFacts) time.Time {
+	if facts != nil && !facts.ReceivedAt.IsZero() {
+		return facts.ReceivedAt.UTC()
+	}
+	if d, err := time.Parse(time.DateOnly, inv.IssueDate); err == nil {
+		return d.UTC()
+	}
+	return time.Unix(0, 0).UTC()
 }
