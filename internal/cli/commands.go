@@ -366,6 +366,9 @@ func (c *companyAddCmd) Run(g *globals) error {
 	case gateway.Created:
 		fmt.Fprintf(g.stdout, "company %s %s added (id %d, %s)\n", res.Company.CIF, res.Company.Name, res.Company.ID, res.Company.Status)
 		return nil
+	case gateway.TookOver:
+		fmt.Fprintf(g.stdout, "company %s %s taken over by %s (id %d, %s)\n", res.Company.CIF, res.Company.Name, c.Owner, res.Company.ID, res.Company.Status)
+		return nil
 	case gateway.JoinRequested:
 		return fmt.Errorf("a company with CIF %s already exists: a join request from %s was sent to its owners", d, c.Owner)
 	}
