@@ -1,0 +1,517 @@
+// Package xsd checks a UBL 2.1 Invoice or CreditNote against the OASIS UBL
+// 2.1 schemas without a schema engine: a generator (./gen) compiles the
+// xsdrt schemas into tables (tables_gen.go) and Check walks the document's
+// tokens once against them. It checks element order, unknown elements,
+// occurrences, the attributes each leaf allows or requires, and the lexical
+// form of the built-in types UBL's data types use (decimal, date, time,
+// boolean, base64Binary, language).
+//
+// Issues carry the pseudo rule ids of the reference tables: XSD for a
+// schema violation, XML for a document that is not well-formed (or empty),
+// XML-DOCTYPE for a document with a DOCTYPE, which is refused unread.
+package xsd
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// Pseudo rule ids of the issues.
+const (
+	IDSchema  = "XSD"
+	IDXML     = "XML"
+	IDDoctype = "XML-DOCTYPE"
+)
+
+// Issue is one finding.
+type Issue struct {
+	ID       string // IDSchema, IDXML or IDDoctype
+	Location string // an XPath to the element, e.g. /Invoice/cac:InvoiceLine[2]/cbc:ID[1]
+	Line     int    // 1-based line of the element's start tag (or of the error)
+	Message  string
+}
+
+// ErrNotXML is returned (wrapped) with the XML or XML-DOCTYPE issue when the
+// document cannot be read as XML at all; the issue is in the slice as well.
+var ErrNotXML = errors.New("xsd: not a well-formed XML document")
+
+// maxIssues bounds the report: one broken document should not produce
+// thousands of lines.
+const maxIssues = 100
+
+const (
+	xsiNS = "http://www.w3.org/2001/XMLSchema-instance"
+	xmlNS = "http://www.w3.org/XML/1998/namespace"
+)
+
+// Element handling modes of a frame.
+const (
+	modeStrict = iota // typ is the element's type
+	modeLax           // inside ext:ExtensionContent: known global elements are checked
+	modeSkip          // not checked (its error is already reported)
+)
+
+type binding struct{ prefix, uri string }
+
+type childCount struct {
+	ns    int
+	local string
+	n     int
+}
+
+type frame struct {
+	raw      xml.Name // as written, to match the end tag
+	bindings int      // namespace bindings this element declared
+	pathLen  int      // length of path before this element
+	line     int
+	mode     int
+	typ      int
+	pos, n   int  // sequence position, occurrences of seq[pos] so far
+	broken   bool // content model already reported
+	textBad  bool // element-only content already reported for text
+	text     []byte
+	children []childCount
+}
+
+type checker struct {
+	dec      *xml.Decoder
+	issues   []Issue
+	bindings []binding
+	stack    []frame
+	path     []byte
+	sawRoot  bool
+	rootDone bool
+}
+
+// Check validates doc. Issues are nil for a schema-valid document. A document
+// that is not well-formed gives one XML (or XML-DOCTYPE) issue and an error
+// wrapping ErrNotXML.
+func Check(doc []byte) ([]Issue, error) {
+	doc = bytes.TrimPrefix(doc, []byte("\xef\xbb\xbf"))
+	c := &checker{dec: xml.NewDecoder(bytes.NewReader(doc))}
+	if err := c.run(); err != nil {
+		id := IDXML
+		var dt doctypeError
+		if errors.As(err, &dt) {
+			id = IDDoctype
+		}
+		line, _ := c.dec.InputPos()
+		c.issues = []Issue{{ID: id, Line: line, Message: err.Error()}}
+		return c.issues, fmt.Errorf("%w: %w", ErrNotXML, err)
+	}
+	return c.issues, nil
+}
+
+type doctypeError struct{}
+
+func (doctypeError) Error() string { return "the document has a DOCTYPE, which is refused" }
+
+// run reads every token; an error means the document is not well-formed.
+func (c *checker) run() error {
+	for {
+		tok, err := c.dec.RawToken()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if err := c.start(t); err != nil {
+				return err
+			}
+		case xml.EndElement:
+			if err := c.end(t); err != nil {
+				return err
+			}
+		case xml.CharData:
+			if err := c.chars(t); err != nil {
+				return err
+			}
+		case xml.Directive:
+			if bytes.HasPrefix(t, []byte("DOCTYPE")) {
+				return doctypeError{}
+			}
+			return errors.New("unexpected markup declaration")
+		}
+	}
+	switch {
+	case len(c.stack) > 0:
+		return fmt.Errorf("unexpected end of document inside <%s>", rawName(c.stack[len(c.stack)-1].raw))
+	case !c.sawRoot:
+		return errors.New("no root element")
+	}
+	return nil
+}
+
+func rawName(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return n.Space + ":" + n.Local
+}
+
+func (c *checker) lookup(prefix string) (string, bool) {
+	if prefix == "xml" {
+		return xmlNS, true
+	}
+	for i := len(c.bindings) - 1; i >= 0; i-- {
+		if c.bindings[i].prefix == prefix {
+			return c.bindings[i].uri, true
+		}
+	}
+	return "", prefix == ""
+}
+
+// nsIndex is the index of uri in namespaces, -1 for another namespace and
+// -2 for no namespace.
+func nsIndex(uri string) int {
+	if uri == "" {
+		return -2
+	}
+	for i := range namespaces {
+		if namespaces[i].uri == uri {
+			return i
+		}
+	}
+	return -1
+}
+
+func (c *checker) issue(line int, format string, args ...any) {
+	if len(c.issues) >= maxIssues {
+		return
+	}
+	c.issues = append(c.issues, Issue{ID: IDSchema, Location: string(c.path), Line: line, Message: fmt.Sprintf(format, args...)})
+}
+
+func (c *checker) start(t xml.StartElement) error {
+	if c.rootDone {
+		return errors.New("content after the root element")
+	}
+	line, _ := c.dec.InputPos()
+	f := frame{raw: t.Name, pathLen: len(c.path), line: line}
+	for _, a := range t.Attr {
+		switch {
+		case a.Name.Space == "xmlns":
+			if a.Value == "" {
+				return fmt.Errorf("prefix %s bound to no namespace", a.Name.Local)
+			}
+			c.bindings = append(c.bindings, binding{a.Name.Local, a.Value})
+			f.bindings++
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			c.bindings = append(c.bindings, binding{"", a.Value})
+			f.bindings++
+		}
+	}
+	uri, ok := c.lookup(t.Name.Space)
+	if !ok {
+		return fmt.Errorf("undeclared namespace prefix %q", t.Name.Space)
+	}
+	name := qname{ns: nsIndex(uri), local: t.Name.Local}
+	attrs, err := c.resolveAttrs(t.Attr)
+	if err != nil {
+		return err
+	}
+	c.place(&f, name, t.Name)
+	if f.mode == modeStrict {
+		c.checkAttrs(&f, attrs)
+	}
+	c.stack = append(c.stack, f)
+	return nil
+}
+
+// place decides the new element's type from its parent and writes its path.
+func (c *checker) place(f *frame, name qname, raw xml.Name) {
+	if len(c.stack) == 0 {
+		c.sawRoot = true
+		c.path = append(c.path, '/')
+		c.path = appendName(c.path, name, raw)
+		typ, ok := globals[name]
+		if !ok || types[typ].name != name.local+"Type" || name.ns > 1 {
+			c.issue(f.line, "the root element must be Invoice or CreditNote of UBL 2.1, not {%s}%s", c.uriOf(raw), name.local)
+			f.mode = modeSkip
+			return
+		}
+		f.typ = typ
+		return
+	}
+	parent := &c.stack[len(c.stack)-1]
+	c.path = append(c.path, '/')
+	c.path = appendName(c.path, name, raw)
+	c.path = append(c.path, '[')
+	c.path = strconv.AppendInt(c.path, int64(parent.count(name)), 10)
+	c.path = append(c.path, ']')
+	switch parent.mode {
+	case modeSkip:
+		f.mode = modeSkip
+	case modeLax:
+		if typ, ok := globals[name]; ok {
+			f.typ = typ
+		} else {
+			f.mode = modeLax
+		}
+	default:
+		c.child(parent, f, name)
+	}
+}
+
+func (c *checker) uriOf(raw xml.Name) string {
+	uri, _ := c.lookup(raw.Space)
+	return uri
+}
+
+func (f *frame) count(name qname) int {
+	for i := range f.children {
+		if f.children[i].ns == name.ns && f.children[i].local == name.local {
+			f.children[i].n++
+			return f.children[i].n
+		}
+	}
+	f.children = append(f.children, childCount{name.ns, name.local, 1})
+	return 1
+}
+
+func appendName(b []byte, name qname, raw xml.Name) []byte {
+	switch {
+	case name.ns >= 0 && namespaces[name.ns].prefix != "":
+		b = append(b, namespaces[name.ns].prefix...)
+		b = append(b, ':')
+	case name.ns < 0 && raw.Space != "":
+		b = append(b, raw.Space...)
+		b = append(b, ':')
+	}
+	return append(b, name.local...)
+}
+
+// child advances the parent's sequence over a new child element.
+func (c *checker) child(parent, f *frame, name qname) {
+	pt := &types[parent.typ]
+	if pt.leaf {
+		c.issue(f.line, "element %s is not allowed: %s has simple content (%s)", name.local, pt.name, kindNames[pt.value])
+		parent.broken = true
+		f.mode = modeSkip
+		return
+	}
+	if parent.broken {
+		f.mode = modeSkip
+		return
+	}
+	for i := parent.pos; i < len(pt.seq); i++ {
+		p := &pt.seq[i]
+		n := parent.n
+		if i != parent.pos {
+			n = 0
+		}
+		if p.matches(name) && (p.max < 0 || n < p.max) {
+			parent.pos, parent.n = i, n+1
+			if p.wildcard {
+				f.mode = modeLax
+				if typ, ok := globals[name]; ok {
+					f.mode, f.typ = modeStrict, typ
+				}
+				return
+			}
+			f.typ = p.typ
+			return
+		}
+		if n < p.min {
+			break
+		}
+	}
+	c.issue(f.line, "element %s is not expected here; expected %s", c.display(name), expected(pt.seq, parent.pos, parent.n))
+	parent.broken = true
+	f.mode = modeSkip
+}
+
+func (p *particle) matches(name qname) bool {
+	if p.wildcard {
+		return name.ns != 4 && name.ns != -2 // ##other: not the extension namespace, not unqualified
+	}
+	return p.ns == name.ns && p.local == name.local
+}
+
+func (c *checker) display(name qname) string {
+	if name.ns >= 0 && namespaces[name.ns].prefix != "" {
+		return namespaces[name.ns].prefix + ":" + name.local
+	}
+	return name.local
+}
+
+// expected lists the elements that could come at pos (n of them seen).
+func expected(seq []particle, pos, n int) string {
+	var names []string
+	for i := pos; i < len(seq); i++ {
+		p := &seq[i]
+		seen := 0
+		if i == pos {
+			seen = n
+		}
+		if p.max < 0 || seen < p.max {
+			if p.wildcard {
+				names = append(names, "an element of another namespace")
+			} else {
+				names = append(names, display(p.ns, p.local))
+			}
+		}
+		if seen < p.min {
+			break
+		}
+	}
+	if len(names) == 0 {
+		return "no more elements"
+	}
+	return "one of " + strings.Join(names, ", ")
+}
+
+func display(ns int, local string) string {
+	if namespaces[ns].prefix == "" {
+		return local
+	}
+	return namespaces[ns].prefix + ":" + local
+}
+
+type resolvedAttr struct {
+	uri, local, value string
+}
+
+func (c *checker) resolveAttrs(attrs []xml.Attr) ([]resolvedAttr, error) {
+	out := make([]resolvedAttr, 0, len(attrs))
+	for _, a := range attrs {
+		if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
+			continue
+		}
+		uri := ""
+		if a.Name.Space != "" {
+			var ok bool
+			if uri, ok = c.lookup(a.Name.Space); !ok || uri == "" {
+				return nil, fmt.Errorf("undeclared namespace prefix %q", a.Name.Space)
+			}
+		}
+		for _, prev := range out {
+			if prev.uri == uri && prev.local == a.Name.Local {
+				return nil, fmt.Errorf("attribute %s repeated", a.Name.Local)
+			}
+		}
+		out = append(out, resolvedAttr{uri, a.Name.Local, a.Value})
+	}
+	return out, nil
+}
+
+// checkAttrs checks the attributes against the element's type: element-only
+// types allow none, leaf types their list.
+func (c *checker) checkAttrs(f *frame, attrs []resolvedAttr) {
+	t := &types[f.typ]
+	for _, a := range attrs {
+		if a.uri == xsiNS {
+			continue
+		}
+		def := t.attr(a)
+		switch {
+		case def == nil:
+			c.issue(f.line, "attribute %s is not allowed on %s", a.local, t.name)
+		case !validValue(def.value, a.value):
+			c.issue(f.line, "attribute %s: %q is not a valid %s", a.local, a.value, kindNames[def.value])
+		}
+	}
+	for i := range t.attrs {
+		if !t.attrs[i].required {
+			continue
+		}
+		found := false
+		for _, a := range attrs {
+			if a.uri == "" && a.local == t.attrs[i].name {
+				found = true
+			}
+		}
+		if !found {
+			c.issue(f.line, "attribute %s is required", t.attrs[i].name)
+		}
+	}
+}
+
+func (t *typeDef) attr(a resolvedAttr) *attrDef {
+	if a.uri != "" {
+		return nil
+	}
+	for i := range t.attrs {
+		if t.attrs[i].name == a.local {
+			return &t.attrs[i]
+		}
+	}
+	return nil
+}
+
+func (c *checker) chars(t xml.CharData) error {
+	if len(c.stack) == 0 {
+		if len(bytes.Trim(t, " \t\r\n")) > 0 {
+			return errors.New("text outside the root element")
+		}
+		return nil
+	}
+	f := &c.stack[len(c.stack)-1]
+	if f.mode != modeStrict {
+		return nil
+	}
+	if types[f.typ].leaf {
+		if v := types[f.typ].value; v != vString && v != vURI {
+			f.text = append(f.text, t...)
+		}
+		return nil
+	}
+	if !f.textBad && len(bytes.Trim(t, " \t\r\n")) > 0 {
+		f.textBad = true
+		c.issue(f.line, "text is not allowed in %s (element-only content)", types[f.typ].name)
+	}
+	return nil
+}
+
+func (c *checker) end(t xml.EndElement) error {
+	if len(c.stack) == 0 {
+		return fmt.Errorf("unexpected end tag </%s>", rawName(t.Name))
+	}
+	f := &c.stack[len(c.stack)-1]
+	if f.raw != t.Name {
+		return fmt.Errorf("element <%s> closed by </%s>", rawName(f.raw), rawName(t.Name))
+	}
+	if f.mode == modeStrict {
+		c.finish(f)
+	}
+	c.bindings = c.bindings[:len(c.bindings)-f.bindings]
+	c.path = c.path[:f.pathLen]
+	c.stack = c.stack[:len(c.stack)-1]
+	if len(c.stack) == 0 {
+		c.rootDone = true
+	}
+	return nil
+}
+
+// finish checks what can only be checked at the end tag: the value of a
+// leaf, the required elements left in a sequence.
+func (c *checker) finish(f *frame) {
+	t := &types[f.typ]
+	if t.leaf {
+		if !validValue(t.value, string(f.text)) {
+			c.issue(f.line, "%q is not a valid %s", f.text, kindNames[t.value])
+		}
+		return
+	}
+	if f.broken {
+		return
+	}
+	for i := f.pos; i < len(t.seq); i++ {
+		n := 0
+		if i == f.pos {
+			n = f.n
+		}
+		if n < t.seq[i].min {
+			c.issue(f.line, "content is incomplete: %s expected", expected(t.seq, f.pos, f.n))
+			return
+		}
+	}
+}

@@ -1,0 +1,231 @@
+package xsd
+
+import "strings"
+
+// validValue reports whether s is in the lexical space of kind, after the
+// whitespace processing XSD applies to it (collapse for every kind but
+// xsd:string, whose values are always valid).
+func validValue(kind valueKind, s string) bool {
+	switch kind {
+	case vNone, vString, vURI:
+		return true
+	}
+	s = strings.Trim(s, " \t\r\n")
+	switch kind {
+	case vDecimal:
+		return isDecimal(s)
+	case vDate:
+		return isDate(s)
+	case vTime:
+		return isTime(s)
+	case vDateTime:
+		d, t, ok := strings.Cut(s, "T")
+		return ok && isDateNoTZ(d) && isTime(t)
+	case vBoolean:
+		return s == "true" || s == "false" || s == "1" || s == "0"
+	case vBase64:
+		return isBase64(s)
+	case vLanguage:
+		return isLanguage(s)
+	}
+	return false
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// isDecimal: [+-]?(d+(.d*)?|.d+)
+func isDecimal(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	intPart, frac, hasDot := strings.Cut(s, ".")
+	if !allDigits(intPart) || !allDigits(frac) {
+		return false
+	}
+	if hasDot {
+		return intPart != "" || frac != ""
+	}
+	return intPart != ""
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// num2 reads two digits at s[i:].
+func num2(s string, i int) (int, bool) {
+	if i+2 > len(s) || !isDigit(s[i]) || !isDigit(s[i+1]) {
+		return 0, false
+	}
+	return int(s[i]-'0')*10 + int(s[i+1]-'0'), true
+}
+
+// isTimezone: "", Z or (+|-)hh:mm with hh:mm <= 14:00.
+func isTimezone(s string) bool {
+	switch {
+	case s == "" || s == "Z":
+		return true
+	case len(s) != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':':
+		return false
+	}
+	h, ok1 := num2(s, 1)
+	m, ok2 := num2(s, 4)
+	return ok1 && ok2 && m < 60 && (h < 14 || h == 14 && m == 0)
+}
+
+// splitDate splits -?YYYY-MM-DD from what follows.
+func splitDate(s string) (year, month, day int, rest string, ok bool) {
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	if i < 4 || (i > 4 && s[0] == '0') || i > 9 {
+		return 0, 0, 0, "", false
+	}
+	for _, c := range s[:i] {
+		year = year*10 + int(c-'0')
+	}
+	if year == 0 || len(s) < i+6 || s[i] != '-' || s[i+3] != '-' {
+		return 0, 0, 0, "", false
+	}
+	month, ok1 := num2(s, i+1)
+	day, ok2 := num2(s, i+4)
+	if !ok1 || !ok2 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month, neg) {
+		return 0, 0, 0, "", false
+	}
+	return year, month, day, s[i+6:], true
+}
+
+func daysIn(year, month int, neg bool) int {
+	switch month {
+	case 2:
+		y := year
+		if neg { // XSD 1.0 has no year 0: -0001 is the leap year before 0001
+			y = year - 1
+		}
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+func isDate(s string) bool {
+	_, _, _, rest, ok := splitDate(s)
+	return ok && isTimezone(rest)
+}
+
+func isDateNoTZ(s string) bool {
+	_, _, _, rest, ok := splitDate(s)
+	return ok && rest == ""
+}
+
+// isTime: hh:mm:ss(.s+)?(timezone)?, 24:00:00 allowed.
+func isTime(s string) bool {
+	if len(s) < 8 || s[2] != ':' || s[5] != ':' {
+		return false
+	}
+	h, ok1 := num2(s, 0)
+	m, ok2 := num2(s, 3)
+	sec, ok3 := num2(s, 6)
+	if !ok1 || !ok2 || !ok3 || m > 59 || sec > 59 || h > 24 {
+		return false
+	}
+	rest := s[8:]
+	zeroFrac := true
+	if strings.HasPrefix(rest, ".") {
+		i := 1
+		for i < len(rest) && isDigit(rest[i]) {
+			if rest[i] != '0' {
+				zeroFrac = false
+			}
+			i++
+		}
+		if i == 1 {
+			return false
+		}
+		rest = rest[i:]
+	}
+	if h == 24 && (m != 0 || sec != 0 || !zeroFrac) {
+		return false
+	}
+	return isTimezone(rest)
+}
+
+func isLanguage(s string) bool {
+	for i, part := range strings.Split(s, "-") {
+		if len(part) < 1 || len(part) > 8 {
+			return false
+		}
+		for j := 0; j < len(part); j++ {
+			c := part[j]
+			alpha := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+			if !alpha && (i == 0 || !isDigit(c)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func base64Index(c byte) int {
+	switch {
+	case c >= 'A' && c <= 'Z':
+		return int(c - 'A')
+	case c >= 'a' && c <= 'z':
+		return int(c-'a') + 26
+	case isDigit(c):
+		return int(c-'0') + 52
+	case c == '+':
+		return 62
+	case c == '/':
+		return 63
+	}
+	return -1
+}
+
+// isBase64 follows XSD 1.0's base64Binary grammar: groups of four, padding
+// only at the end, and the bits a padded group drops must be zero.
+func isBase64(s string) bool {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case ' ', '\t', '\r', '\n':
+		default:
+			b = append(b, c)
+		}
+	}
+	if len(b)%4 != 0 {
+		return false
+	}
+	pad := 0
+	for pad < 2 && len(b) > pad && b[len(b)-1-pad] == '=' {
+		pad++
+	}
+	data := b[:len(b)-pad]
+	for _, c := range data {
+		if base64Index(c) < 0 {
+			return false
+		}
+	}
+	if pad == 0 {
+		return true
+	}
+	last := base64Index(data[len(data)-1])
+	if pad == 2 {
+		return last&0x0f == 0
+	}
+	return last&0x03 == 0
+}
