@@ -19,6 +19,10 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 // Pseudo rule ids of the issues.
@@ -92,19 +96,58 @@ type checker struct {
 // that is not well-formed gives one XML (or XML-DOCTYPE) issue and an error
 // wrapping ErrNotXML.
 func Check(doc []byte) ([]Issue, error) {
-	doc = bytes.TrimPrefix(doc, []byte("\xef\xbb\xbf"))
-	c := &checker{dec: xml.NewDecoder(bytes.NewReader(doc))}
-	if err := c.run(); err != nil {
+	c := &checker{}
+	err := c.open(doc)
+	if err == nil {
+		err = c.run()
+	}
+	if err != nil {
 		id := IDXML
 		var dt doctypeError
 		if errors.As(err, &dt) {
 			id = IDDoctype
 		}
-		line, _ := c.dec.InputPos()
+		line := 1
+		if c.dec != nil {
+			line, _ = c.dec.InputPos()
+		}
 		c.issues = []Issue{{ID: id, Line: line, Message: err.Error()}}
 		return c.issues, fmt.Errorf("%w: %w", ErrNotXML, err)
 	}
 	return c.issues, nil
+}
+
+// open sets up the decoder: a byte order mark (UTF-8 or UTF-16) is honoured,
+// and a declared encoding other than UTF-8 is transcoded, as an XML parser
+// must (ISO-8859-2 and windows-1250 occur in Romanian invoices).
+func (c *checker) open(doc []byte) error {
+	utf16Input := false
+	switch {
+	case bytes.HasPrefix(doc, []byte{0xEF, 0xBB, 0xBF}):
+		doc = doc[3:]
+	case bytes.HasPrefix(doc, []byte{0xFF, 0xFE}), bytes.HasPrefix(doc, []byte{0xFE, 0xFF}):
+		out, _, err := transform.Bytes(unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder(), doc)
+		if err != nil {
+			return fmt.Errorf("invalid UTF-16: %w", err)
+		}
+		doc, utf16Input = out, true
+	}
+	c.dec = xml.NewDecoder(bytes.NewReader(doc))
+	c.dec.CharsetReader = func(label string, input io.Reader) (io.Reader, error) {
+		label = strings.ToLower(strings.TrimSpace(label))
+		if utf16Input && strings.HasPrefix(label, "utf-16") {
+			return input, nil // already converted above
+		}
+		enc, name := charset.Lookup(label)
+		switch {
+		case enc == nil:
+			return nil, fmt.Errorf("unsupported encoding %q", label)
+		case name == "utf-8":
+			return input, nil
+		}
+		return transform.NewReader(input, enc.NewDecoder()), nil
+	}
+	return nil
 }
 
 type doctypeError struct{}
