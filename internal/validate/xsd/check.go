@@ -78,8 +78,7 @@ type frame struct {
 	pos, n   int  // sequence position, occurrences of seq[pos] so far
 	broken   bool // content model already reported
 	textBad  bool // element-only content already reported for text
-	text     []byte
-	children []childCount
+	children int  // where this element's child counts start in checker.counts
 }
 
 type checker struct {
@@ -88,6 +87,9 @@ type checker struct {
 	bindings []binding
 	stack    []frame
 	path     []byte
+	counts   []childCount   // per open element, its children seen by name (for positions)
+	text     []byte         // the value of the open leaf
+	attrs    []resolvedAttr // the current start tag's attributes
 	sawRoot  bool
 	rootDone bool
 }
@@ -157,6 +159,7 @@ func (doctypeError) Error() string { return "the document has a DOCTYPE, which i
 // run reads every token; an error means the document is not well-formed.
 func (c *checker) run() error {
 	for {
+		offset := c.dec.InputOffset()
 		tok, err := c.dec.RawToken()
 		if errors.Is(err, io.EOF) {
 			break
@@ -165,6 +168,10 @@ func (c *checker) run() error {
 			return err
 		}
 		switch t := tok.(type) {
+		case xml.ProcInst:
+			if strings.EqualFold(t.Target, "xml") && offset != 0 {
+				return errors.New("the XML declaration is not at the start of the document")
+			}
 		case xml.StartElement:
 			if err := c.start(t); err != nil {
 				return err
@@ -262,9 +269,11 @@ func (c *checker) start(t xml.StartElement) error {
 		return err
 	}
 	c.place(&f, name, t.Name)
+	f.children = len(c.counts) // after place counted f among its parent's children
 	if f.mode == modeStrict {
 		c.checkAttrs(&f, attrs)
 	}
+	c.text = c.text[:0]
 	c.stack = append(c.stack, f)
 	return nil
 }
@@ -288,7 +297,7 @@ func (c *checker) place(f *frame, name qname, raw xml.Name) {
 	c.path = append(c.path, '/')
 	c.path = appendName(c.path, name, raw)
 	c.path = append(c.path, '[')
-	c.path = strconv.AppendInt(c.path, int64(parent.count(name)), 10)
+	c.path = strconv.AppendInt(c.path, int64(c.count(name)), 10)
 	c.path = append(c.path, ']')
 	switch parent.mode {
 	case modeSkip:
@@ -309,14 +318,18 @@ func (c *checker) uriOf(raw xml.Name) string {
 	return uri
 }
 
-func (f *frame) count(name qname) int {
-	for i := range f.children {
-		if f.children[i].ns == name.ns && f.children[i].local == name.local {
-			f.children[i].n++
-			return f.children[i].n
+// count counts a child of the open element by name and returns its position
+// among same-named siblings. The open element's counts are the tail of
+// c.counts: its children's own counts are dropped when they end.
+func (c *checker) count(name qname) int {
+	f := &c.stack[len(c.stack)-1]
+	for i := f.children; i < len(c.counts); i++ {
+		if cc := &c.counts[i]; cc.ns == name.ns && cc.local == name.local {
+			cc.n++
+			return cc.n
 		}
 	}
-	f.children = append(f.children, childCount{name.ns, name.local, 1})
+	c.counts = append(c.counts, childCount{name.ns, name.local, 1})
 	return 1
 }
 
@@ -424,7 +437,7 @@ type resolvedAttr struct {
 }
 
 func (c *checker) resolveAttrs(attrs []xml.Attr) ([]resolvedAttr, error) {
-	out := make([]resolvedAttr, 0, len(attrs))
+	out := c.attrs[:0]
 	for _, a := range attrs {
 		if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
 			continue
@@ -443,6 +456,7 @@ func (c *checker) resolveAttrs(attrs []xml.Attr) ([]resolvedAttr, error) {
 		}
 		out = append(out, resolvedAttr{uri, a.Name.Local, a.Value})
 	}
+	c.attrs = out
 	return out, nil
 }
 
@@ -452,6 +466,7 @@ func (c *checker) checkAttrs(f *frame, attrs []resolvedAttr) {
 	t := &types[f.typ]
 	for _, a := range attrs {
 		if a.uri == xsiNS {
+			c.checkXSI(f, a)
 			continue
 		}
 		def := t.attr(a)
@@ -475,6 +490,18 @@ func (c *checker) checkAttrs(f *frame, attrs []resolvedAttr) {
 		if !found {
 			c.issue(f.line, "attribute %s is required", t.attrs[i].name)
 		}
+	}
+}
+
+// checkXSI checks an attribute of the XMLSchema-instance namespace: no UBL
+// element is nillable; xsi:type is accepted unchecked.
+func (c *checker) checkXSI(f *frame, a resolvedAttr) {
+	switch a.local {
+	case "schemaLocation", "noNamespaceSchemaLocation", "type":
+	case "nil":
+		c.issue(f.line, "xsi:nil is not allowed: the element is not nillable")
+	default:
+		c.issue(f.line, "attribute xsi:%s is not allowed", a.local)
 	}
 }
 
@@ -503,7 +530,7 @@ func (c *checker) chars(t xml.CharData) error {
 	}
 	if types[f.typ].leaf {
 		if v := types[f.typ].value; v != vString && v != vURI {
-			f.text = append(f.text, t...)
+			c.text = append(c.text, t...)
 		}
 		return nil
 	}
@@ -527,6 +554,7 @@ func (c *checker) end(t xml.EndElement) error {
 	}
 	c.bindings = c.bindings[:len(c.bindings)-f.bindings]
 	c.path = c.path[:f.pathLen]
+	c.counts = c.counts[:f.children]
 	c.stack = c.stack[:len(c.stack)-1]
 	if len(c.stack) == 0 {
 		c.rootDone = true
@@ -539,8 +567,8 @@ func (c *checker) end(t xml.EndElement) error {
 func (c *checker) finish(f *frame) {
 	t := &types[f.typ]
 	if t.leaf {
-		if !validValue(t.value, string(f.text)) {
-			c.issue(f.line, "%q is not a valid %s", f.text, kindNames[t.value])
+		if (t.value != vString && t.value != vURI) && !validValue(t.value, string(c.text)) {
+			c.issue(f.line, "%q is not a valid %s", c.text, kindNames[t.value])
 		}
 		return
 	}
