@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -134,6 +135,9 @@ func (c *checker) open(doc []byte) error {
 		}
 		doc, utf16Input = out, true
 	}
+	if err := checkCharRefs(doc); err != nil {
+		return err
+	}
 	c.dec = xml.NewDecoder(bytes.NewReader(doc))
 	c.dec.CharsetReader = func(label string, input io.Reader) (io.Reader, error) {
 		label = strings.ToLower(strings.TrimSpace(label))
@@ -150,6 +154,69 @@ func (c *checker) open(doc []byte) error {
 		return transform.NewReader(input, enc.NewDecoder()), nil
 	}
 	return nil
+}
+
+// xmlDecl is the grammar of the XML declaration (encoding/xml reads it
+// without checking it).
+var xmlDecl = regexp.MustCompile(`^\s*version\s*=\s*("1\.0"|'1\.0')` +
+	`(\s+encoding\s*=\s*("[A-Za-z][A-Za-z0-9._-]*"|'[A-Za-z][A-Za-z0-9._-]*'))?` +
+	`(\s+standalone\s*=\s*("yes"|"no"|'yes'|'no'))?\s*$`)
+
+// checkProcInst refuses a misplaced or malformed XML declaration and the
+// other targets the XML spec reserves.
+func checkProcInst(t xml.ProcInst, offset int64) error {
+	switch {
+	case t.Target == "xml" && offset == 0:
+		if !xmlDecl.Match(t.Inst) {
+			return errors.New("malformed XML declaration")
+		}
+	case strings.EqualFold(t.Target, "xml"):
+		return errors.New("the XML declaration is not at the start of the document")
+	}
+	return nil
+}
+
+// checkCharRefs refuses character references to characters XML does not
+// allow (encoding/xml turns a surrogate into U+FFFD instead).
+func checkCharRefs(doc []byte) error {
+	for i := 0; ; {
+		j := bytes.Index(doc[i:], []byte("&#"))
+		if j < 0 {
+			return nil
+		}
+		i += j + 2
+		end := bytes.IndexByte(doc[i:], ';')
+		if end < 0 {
+			return nil // encoding/xml reports it
+		}
+		ref := string(doc[i : i+end])
+		var v uint64
+		var err error
+		if strings.HasPrefix(ref, "x") {
+			v, err = strconv.ParseUint(ref[1:], 16, 32)
+		} else {
+			v, err = strconv.ParseUint(ref, 10, 32)
+		}
+		if err != nil || !isXMLChar(rune(v)) {
+			return fmt.Errorf("character reference &#%s; is not an XML character", ref)
+		}
+	}
+}
+
+func isXMLChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF ||
+		r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
+}
+
+// validName refuses names encoding/xml lets through: a prefix or local part
+// starting with a digit, '-' or '.'.
+func validName(n xml.Name) bool {
+	for _, part := range []string{n.Space, n.Local} {
+		if part != "" && (isDigit(part[0]) || part[0] == '-' || part[0] == '.') {
+			return false
+		}
+	}
+	return n.Local != ""
 }
 
 type doctypeError struct{}
@@ -169,8 +236,8 @@ func (c *checker) run() error {
 		}
 		switch t := tok.(type) {
 		case xml.ProcInst:
-			if strings.EqualFold(t.Target, "xml") && offset != 0 {
-				return errors.New("the XML declaration is not at the start of the document")
+			if err := checkProcInst(t, offset); err != nil {
+				return err
 			}
 		case xml.StartElement:
 			if err := c.start(t); err != nil {
@@ -243,6 +310,9 @@ func (c *checker) issue(line int, format string, args ...any) {
 func (c *checker) start(t xml.StartElement) error {
 	if c.rootDone {
 		return errors.New("content after the root element")
+	}
+	if !validName(t.Name) {
+		return fmt.Errorf("%q is not an XML name", rawName(t.Name))
 	}
 	line, _ := c.dec.InputPos()
 	f := frame{raw: t.Name, pathLen: len(c.path), line: line}

@@ -7,8 +7,10 @@ import "strings"
 // xsd:string, whose values are always valid).
 func validValue(kind valueKind, s string) bool {
 	switch kind {
-	case vNone, vString, vURI:
+	case vNone, vString:
 		return true
+	case vURI:
+		return isURI(s)
 	}
 	s = strings.Trim(s, " \t\r\n")
 	switch kind {
@@ -80,10 +82,7 @@ func isTimezone(s string) bool {
 
 // splitDate splits -?YYYY-MM-DD from what follows.
 func splitDate(s string) (year, month, day int, rest string, ok bool) {
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
+	s = strings.TrimPrefix(s, "-")
 	i := 0
 	for i < len(s) && isDigit(s[i]) {
 		i++
@@ -99,20 +98,18 @@ func splitDate(s string) (year, month, day int, rest string, ok bool) {
 	}
 	month, ok1 := num2(s, i+1)
 	day, ok2 := num2(s, i+4)
-	if !ok1 || !ok2 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month, neg) {
+	if !ok1 || !ok2 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) {
 		return 0, 0, 0, "", false
 	}
 	return year, month, day, s[i+6:], true
 }
 
-func daysIn(year, month int, neg bool) int {
+// daysIn is the length of the month; a negative year is a leap year when its
+// absolute value is one (as the reference's Xerces counts it: -0004 is leap).
+func daysIn(year, month int) int {
 	switch month {
 	case 2:
-		y := year
-		if neg { // XSD 1.0 has no year 0: -0001 is the leap year before 0001
-			y = year - 1
-		}
-		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
 			return 29
 		}
 		return 28
@@ -229,3 +226,36 @@ func isBase64(s string) bool {
 	}
 	return last&0x03 == 0
 }
+
+// isURI is the part of the reference's xsd:anyURI check that matters in
+// practice: Xerces escapes spaces and non-ASCII characters and accepts most
+// strings, but refuses a malformed %-escape, an empty or malformed scheme
+// (text before a ':' that comes before any '/', '?' or '#') and an
+// unclosed IPv6 literal.
+func isURI(s string) bool {
+	s = strings.Trim(s, " \t\r\n")
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && (i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2])) {
+			return false
+		}
+	}
+	if end := strings.IndexAny(s, ":/?#"); end >= 0 && s[end] == ':' {
+		scheme := s[:end]
+		if scheme == "" || !isAlpha(scheme[0]) {
+			return false
+		}
+		for i := 1; i < len(scheme); i++ {
+			if c := scheme[i]; !isAlpha(c) && !isDigit(c) && c != '+' && c != '-' && c != '.' {
+				return false
+			}
+		}
+	}
+	if i := strings.Index(s, "//["); i >= 0 && !strings.Contains(s[i:], "]") {
+		return false
+	}
+	return true
+}
+
+func isHex(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
