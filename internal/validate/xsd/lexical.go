@@ -195,36 +195,34 @@ func base64Index(c byte) int {
 
 // isBase64 follows XSD 1.0's base64Binary grammar: groups of four, padding
 // only at the end, and the bits a padded group drops must be zero.
+// Whitespace anywhere is accepted (the reference's Xerces does).
 func isBase64(s string) bool {
-	var b []byte
+	n, pad := 0, 0
+	var last byte // the last character before the padding
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case ' ', '\t', '\r', '\n':
-		default:
-			b = append(b, c)
-		}
-	}
-	if len(b)%4 != 0 {
-		return false
-	}
-	pad := 0
-	for pad < 2 && len(b) > pad && b[len(b)-1-pad] == '=' {
-		pad++
-	}
-	data := b[:len(b)-pad]
-	for _, c := range data {
-		if base64Index(c) < 0 {
+		switch c := s[i]; {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			continue
+		case c == '=':
+			if pad++; pad > 2 {
+				return false
+			}
+		case pad > 0 || base64Index(c) < 0:
 			return false
+		default:
+			last = c
 		}
+		n++
 	}
-	if pad == 0 {
-		return true
+	switch {
+	case n%4 != 0:
+		return false
+	case pad == 1:
+		return base64Index(last)&0x03 == 0
+	case pad == 2:
+		return base64Index(last)&0x0f == 0
 	}
-	last := base64Index(data[len(data)-1])
-	if pad == 2 {
-		return last&0x0f == 0
-	}
-	return last&0x03 == 0
+	return true
 }
 
 // isURI is the part of the reference's xsd:anyURI check that matters in
