@@ -79,6 +79,9 @@ func TestCheck(t *testing.T) {
 		{name: "UndeclaredPrefix", old: `<cbc:Note>one</cbc:Note>`, new: `<q:Note>one</q:Note>`, id: IDXML},
 		{name: "TwoRoots", old: `</Invoice>`, new: `</Invoice><Invoice/>`, id: IDXML},
 		{name: "Doctype", old: `<?xml version="1.0" encoding="UTF-8"?>`, new: `<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE Invoice [<!ENTITY a "b">]>`, id: IDDoctype},
+		{name: "SurrogateReference", old: `<cbc:Note>one</cbc:Note>`, new: `<cbc:Note>&#xD800;</cbc:Note>`, id: IDXML},
+		{name: "SurrogateReferenceInComment", old: `<cbc:Note>one</cbc:Note>`, new: `<cbc:Note>one<!-- &#xD800; --></cbc:Note>`},
+		{name: "DoctypeBeforeBadReference", old: `<?xml version="1.0" encoding="UTF-8"?>`, new: `<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE Invoice [<!ENTITY a "&#xD800;">]>`, id: IDDoctype},
 		{name: "Empty", old: minimal, new: "", id: IDXML},
 	}
 	for _, tc := range cases {
