@@ -46,7 +46,7 @@ const (
 type Issue struct {
 	ID       string // IDSchema, IDXML or IDDoctype
 	Location string // an XPath to the element, e.g. /Invoice/cac:InvoiceLine[2]/cbc:ID[1]
-	Line     int    // 1-based line of the element's start tag (or of the error)
+	Line     int    // 1-based line where JAXP reports it: the start tag, or the end tag for a value or missing content
 	Message  string
 }
 
@@ -635,7 +635,8 @@ func (c *checker) end(t xml.EndElement) error {
 		return fmt.Errorf("element <%s> closed by </%s>", rawName(f.raw), rawName(t.Name))
 	}
 	if f.mode == modeStrict {
-		c.finish(f)
+		line, _ := c.dec.InputPos()
+		c.finish(f, line)
 	}
 	c.bindings = c.bindings[:len(c.bindings)-f.bindings]
 	c.path = c.path[:f.pathLen]
@@ -648,12 +649,13 @@ func (c *checker) end(t xml.EndElement) error {
 }
 
 // finish checks what can only be checked at the end tag: the value of a
-// leaf, the required elements left in a sequence.
-func (c *checker) finish(f *frame) {
+// leaf, the required elements left in a sequence. Its issues are on the end
+// tag's line, as JAXP reports them.
+func (c *checker) finish(f *frame, line int) {
 	t := &types[f.typ]
 	if t.leaf {
 		if (t.value != vString && t.value != vURI) && !validValue(t.value, string(c.text)) {
-			c.issue(f.line, "%q is not a valid %s", c.text, kindNames[t.value])
+			c.issue(line, "%q is not a valid %s", c.text, kindNames[t.value])
 		}
 		return
 	}
@@ -666,7 +668,7 @@ func (c *checker) finish(f *frame) {
 			n = f.n
 		}
 		if n < t.seq[i].min {
-			c.issue(f.line, "content is incomplete: %s expected", expected(t.seq, f.pos, f.n))
+			c.issue(line, "content is incomplete: %s expected", expected(t.seq, f.pos, f.n))
 			return
 		}
 	}
