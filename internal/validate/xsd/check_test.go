@@ -144,3 +144,22 @@ func TestLexical(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodings: a UTF-16 document (with its byte order mark) and a UTF-8
+// one with a BOM read as the same invoice.
+func TestEncodings(t *testing.T) {
+	t.Parallel()
+	utf16 := strings.Replace(minimal, `encoding="UTF-8"`, `encoding="UTF-16"`, 1)
+	le := []byte{0xFF, 0xFE}
+	for _, r := range utf16 {
+		le = append(le, byte(r), byte(r>>8)) // the invoice is ASCII
+	}
+	for name, doc := range map[string][]byte{
+		"UTF16LE": le,
+		"UTF8BOM": append([]byte("\xef\xbb\xbf"), minimal...),
+	} {
+		if issues, err := Check(doc); err != nil || len(issues) > 0 {
+			t.Errorf("%s: issues %v, error %v", name, issues, err)
+		}
+	}
+}
