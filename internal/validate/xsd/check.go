@@ -45,7 +45,7 @@ const (
 // Issue is one finding.
 type Issue struct {
 	ID       string // IDSchema, IDXML or IDDoctype
-	Location string // an XPath to the element, e.g. /Invoice/cac:InvoiceLine[2]/cbc:ID[1]
+	Location string // an XPath to the element, prefixes as written: /Invoice[1]/cac:InvoiceLine[2]/cbc:ID[1]
 	Line     int    // 1-based line where JAXP reports it: the start tag, or the end tag for a value or missing content
 	Message  string
 }
@@ -73,9 +73,9 @@ const (
 type binding struct{ prefix, uri string }
 
 type childCount struct {
-	ns    int
-	local string
-	n     int
+	ns         int
+	uri, local string // uri only for another namespace (ns -1)
+	n          int
 }
 
 type frame struct {
@@ -361,8 +361,8 @@ func (c *checker) start(t xml.StartElement) error {
 func (c *checker) place(f *frame, name qname, raw xml.Name) {
 	if len(c.stack) == 0 {
 		c.sawRoot = true
-		c.path = append(c.path, '/')
-		c.path = appendName(c.path, name, raw)
+		c.path = appendName(c.path, raw)
+		c.path = append(c.path, "[1]"...)
 		typ, ok := globals[name]
 		if !ok || types[typ].name != name.local+"Type" || name.ns > 1 {
 			c.issue(f.line, "the root element must be Invoice or CreditNote of UBL 2.1, not {%s}%s", c.uriOf(raw), name.local)
@@ -373,10 +373,9 @@ func (c *checker) place(f *frame, name qname, raw xml.Name) {
 		return
 	}
 	parent := &c.stack[len(c.stack)-1]
-	c.path = append(c.path, '/')
-	c.path = appendName(c.path, name, raw)
+	c.path = appendName(c.path, raw)
 	c.path = append(c.path, '[')
-	c.path = strconv.AppendInt(c.path, int64(c.count(name)), 10)
+	c.path = strconv.AppendInt(c.path, int64(c.count(name, raw)), 10)
 	c.path = append(c.path, ']')
 	switch parent.mode {
 	case modeSkip:
@@ -400,28 +399,31 @@ func (c *checker) uriOf(raw xml.Name) string {
 // count counts a child of the open element by name and returns its position
 // among same-named siblings. The open element's counts are the tail of
 // c.counts: its children's own counts are dropped when they end.
-func (c *checker) count(name qname) int {
+func (c *checker) count(name qname, raw xml.Name) int {
+	uri := ""
+	if name.ns == -1 { // another namespace: tell them apart by URI
+		uri = c.uriOf(raw)
+	}
 	f := &c.stack[len(c.stack)-1]
 	for i := f.children; i < len(c.counts); i++ {
-		if cc := &c.counts[i]; cc.ns == name.ns && cc.local == name.local {
+		if cc := &c.counts[i]; cc.ns == name.ns && cc.local == name.local && cc.uri == uri {
 			cc.n++
 			return cc.n
 		}
 	}
-	c.counts = append(c.counts, childCount{name.ns, name.local, 1})
+	c.counts = append(c.counts, childCount{name.ns, uri, name.local, 1})
 	return 1
 }
 
-func appendName(b []byte, name qname, raw xml.Name) []byte {
-	switch {
-	case name.ns >= 0 && namespaces[name.ns].prefix != "":
-		b = append(b, namespaces[name.ns].prefix...)
-		b = append(b, ':')
-	case name.ns < 0 && raw.Space != "":
+// appendName appends a location step's name with its prefix as written, as
+// the Schematron findings' locations do.
+func appendName(b []byte, raw xml.Name) []byte {
+	b = append(b, '/')
+	if raw.Space != "" {
 		b = append(b, raw.Space...)
 		b = append(b, ':')
 	}
-	return append(b, name.local...)
+	return append(b, raw.Local...)
 }
 
 // child advances the parent's sequence over a new child element.
