@@ -13,10 +13,7 @@ import (
 
 // knownJAXP are the cases where Check knowingly differs from JAXP, and why.
 var knownJAXP = map[string]string{
-	"165_wf":  "XML 1.1: encoding/xml reads XML 1.0 only",
-	"201_ext": "signature schemas (sig, sac, sbc) are not generated: ExtensionContent is lax for them",
-	"203_ext": "xmldsig is not generated: ExtensionContent is lax for it",
-	"204_ext": "XAdES is not generated: ExtensionContent is lax for it",
+	"165_wf": "XML 1.1: encoding/xml reads XML 1.0 only",
 }
 
 // TestJAXPCases replays testdata/jaxp/cases.tsv: edits of a valid invoice

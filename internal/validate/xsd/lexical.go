@@ -29,6 +29,13 @@ func validValue(kind valueKind, s string) bool {
 		return isBase64(s)
 	case vLanguage:
 		return isLanguage(s)
+	case vID:
+		return isNCName(s)
+	case vInteger:
+		if s != "" && (s[0] == '+' || s[0] == '-') {
+			s = s[1:]
+		}
+		return s != "" && allDigits(s)
 	}
 	return false
 }
@@ -257,3 +264,21 @@ func isURI(s string) bool {
 func isHex(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
 func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// isNCName: a name without a colon (non-ASCII letters accepted as name
+// characters; the reference's finer Unicode classes are not copied).
+func isNCName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isAlpha(c) || c == '_' || c >= 0x80:
+		case i > 0 && (isDigit(c) || c == '.' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -18,13 +18,16 @@ const (
 	vBoolean                   // xsd:boolean
 	vBase64                    // xsd:base64Binary
 	vLanguage                  // xsd:language
-	vURI                       // xsd:anyURI (not checked: the reference accepts nearly anything)
+	vURI                       // xsd:anyURI (checked loosely, as the reference does)
+	vID                        // xsd:ID: an NCName, unique in the document
+	vInteger                   // xsd:integer
 )
 
 var kindNames = [...]string{
 	vNone: "element-only", vString: "xsd:string", vDecimal: "xsd:decimal", vDate: "xsd:date",
 	vTime: "xsd:time", vDateTime: "xsd:dateTime", vBoolean: "xsd:boolean",
 	vBase64: "xsd:base64Binary", vLanguage: "xsd:language", vURI: "xsd:anyURI",
+	vID: "xsd:ID", vInteger: "xsd:integer",
 }
 
 // nsInfo is a namespace and the prefix locations use for it.
@@ -50,13 +53,39 @@ type attrDef struct {
 	name     string
 	value    valueKind
 	required bool
+	enum     []string // allowed values, when restricted
 }
 
-// typeDef is a complex type (seq) or a leaf type (value, attrs).
+// typeDef is a complex type (seq, or states when general) or a leaf type
+// (value, enum, attrs).
 type typeDef struct {
-	name  string
-	leaf  bool
-	value valueKind
-	attrs []attrDef
-	seq   []particle
+	name    string
+	leaf    bool
+	value   valueKind
+	enum    []string // a leaf's allowed values, when restricted
+	attrs   []attrDef
+	seq     []particle
+	general bool    // the content model is the automaton states (signature schemas)
+	mixed   bool    // text allowed between the child elements
+	anyAttr bool    // xsd:anyAttribute: any attribute allowed
+	states  []state // states[0] is the start
+}
+
+// state is a state of a general content model's automaton.
+type state struct {
+	final bool   // the content may end here
+	next  []edge // the elements (or wildcard) allowed next
+}
+
+// edge is an element (ns, local, typ) or a wildcard allowed in a state, and
+// the state it leads to. A wildcard allows any namespace but other (-1:
+// none); lax means an undeclared element is accepted unchecked.
+type edge struct {
+	ns       int
+	local    string
+	typ      int
+	wildcard bool
+	other    int
+	lax      bool
+	to       int
 }

@@ -7,8 +7,10 @@
 // global elements, complex types that are one xsd:sequence of element refs
 // (or one xsd:any), and simple content built by extension or restriction of
 // other complex types down to an XSD built-in type. The signature schemas
-// (xmldsig, XAdES, UBL signature components) are not read: their elements only
-// appear inside ext:ExtensionContent, which the checker treats laxly.
+// (UBL signature components, xmldsig, XAdES), whose elements appear inside
+// ext:ExtensionContent, nest sequences, choices and wildcards, declare local
+// elements, attributes and simple types with enumerations: their complex
+// types are compiled to Glushkov automata (model.go).
 //
 //	go run ./gen -src ../../../../shared/validation/xsd/ubl-2.1/xsdrt -out tables_gen.go
 package main
@@ -40,6 +42,12 @@ var files = []string{
 	"common/UBL-ExtensionContentDataType-2.1.xsd",
 	"common/UBL-UnqualifiedDataTypes-2.1.xsd",
 	"common/CCTS_CCT_SchemaModule-2.1.xsd",
+	"common/UBL-CommonSignatureComponents-2.1.xsd",
+	"common/UBL-SignatureAggregateComponents-2.1.xsd",
+	"common/UBL-SignatureBasicComponents-2.1.xsd",
+	"common/UBL-xmldsig-core-schema-2.1.xsd",
+	"common/UBL-XAdESv132-2.1.xsd",
+	"common/UBL-XAdESv141-2.1.xsd",
 }
 
 // prefixes are the canonical prefixes the checker's locations use.
@@ -49,6 +57,12 @@ var prefixes = []struct{ prefix, uri string }{
 	{"cac", "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"},
 	{"cbc", "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"},
 	{"ext", "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2"},
+	{"sig", "urn:oasis:names:specification:ubl:schema:xsd:CommonSignatureComponents-2"},
+	{"sac", "urn:oasis:names:specification:ubl:schema:xsd:SignatureAggregateComponents-2"},
+	{"sbc", "urn:oasis:names:specification:ubl:schema:xsd:SignatureBasicComponents-2"},
+	{"ds", "http://www.w3.org/2000/09/xmldsig#"},
+	{"xades", "http://uri.etsi.org/01903/v1.3.2#"},
+	{"xades141", "http://uri.etsi.org/01903/v1.4.1#"},
 	{"udt", "urn:oasis:names:specification:ubl:schema:xsd:UnqualifiedDataTypes-2"},
 	{"ccts-cct", "urn:un:unece:uncefact:data:specification:CoreComponentTypeSchemaModule:2"},
 }
@@ -97,6 +111,20 @@ func (n *node) kid(local string) *node {
 
 // qname is an expanded name.
 type qname struct{ ns, local string }
+
+// anyType is the type of an element declared without one.
+var anyType = qname{xsdNS, "anyType"}
+
+// typeOf is the type an element declaration names (xsd:anyType if none).
+func (n *node) typeOf() (qname, error) {
+	if n.attrs["type"] == "" {
+		if n.kid("complexType") != nil || n.kid("simpleType") != nil {
+			return qname{}, fmt.Errorf("element %s: anonymous types are not supported", n.attrs["name"])
+		}
+		return anyType, nil
+	}
+	return n.resolve(n.attrs["type"])
+}
 
 func (n *node) resolve(v string) (qname, error) {
 	prefix, local, ok := strings.Cut(v, ":")
@@ -168,6 +196,17 @@ func readSchema(path string) (*node, error) {
 type schemaSet struct {
 	elements map[qname]qname // element -> its type
 	types    map[qname]*node // complexType nodes
+	simple   map[qname]*node // simpleType nodes
+}
+
+// general reports whether t's content model is compiled to an automaton
+// (the signature schemas) rather than read as one plain sequence (UBL).
+func general(t qname) bool {
+	switch t.ns {
+	case prefixes[0].uri, prefixes[1].uri, prefixes[2].uri, prefixes[4].uri:
+		return false
+	}
+	return true
 }
 
 // A leaf type: a value kind and attributes.
@@ -175,11 +214,13 @@ type attrDef struct {
 	name     string
 	kind     string
 	required bool
+	enum     []string
 }
 
 type leaf struct {
 	name  string // canonical, e.g. udt:AmountType
 	kind  string // the XSD built-in of the value, e.g. decimal
+	enum  []string
 	attrs []attrDef
 }
 
@@ -199,7 +240,7 @@ func Generate(src string) ([]byte, error) {
 	if src == "" {
 		return nil, errors.New("no -src directory")
 	}
-	set := schemaSet{elements: map[qname]qname{}, types: map[qname]*node{}}
+	set := schemaSet{elements: map[qname]qname{}, types: map[qname]*node{}, simple: map[qname]*node{}}
 	for _, f := range files {
 		root, err := readSchema(filepath.Join(src, filepath.FromSlash(f)))
 		if err != nil {
@@ -207,7 +248,7 @@ func Generate(src string) ([]byte, error) {
 		}
 		tns := root.attrs["targetNamespace"]
 		for _, e := range root.kids("element") {
-			t, err := e.resolve(e.attrs["type"])
+			t, err := e.typeOf()
 			if err != nil {
 				return nil, err
 			}
@@ -215,6 +256,9 @@ func Generate(src string) ([]byte, error) {
 		}
 		for _, ct := range root.kids("complexType") {
 			set.types[qname{tns, ct.attrs["name"]}] = ct
+		}
+		for _, st := range root.kids("simpleType") {
+			set.simple[qname{tns, st.attrs["name"]}] = st
 		}
 	}
 	return set.emit()
@@ -241,6 +285,9 @@ func (s *schemaSet) leafOf(t qname) (leaf, error) {
 	if t.ns == xsdNS {
 		return leaf{name: "xsd:" + t.local, kind: t.local}, nil
 	}
+	if st, ok := s.simple[t]; ok {
+		return s.simpleOf(t, st)
+	}
 	ct, ok := s.types[t]
 	if !ok {
 		return leaf{}, fmt.Errorf("type %s not found", canonical(t))
@@ -266,30 +313,79 @@ func (s *schemaSet) leafOf(t qname) (leaf, error) {
 	if err != nil {
 		return leaf{}, err
 	}
-	out := leaf{name: canonical(t), kind: base.kind, attrs: append([]attrDef(nil), base.attrs...)}
+	out := leaf{name: canonical(t), kind: base.kind, enum: base.enum, attrs: append([]attrDef(nil), base.attrs...)}
 	if strings.HasPrefix(base.name, "udt:") && len(derivation.kids("attribute")) == 0 {
 		out.name = base.name // a cbc type that only renames a udt type
 	}
-	for _, a := range derivation.kids("attribute") {
-		at, err := a.resolve(a.attrs["type"])
-		if err != nil {
-			return leaf{}, err
+	attrs, err := s.attrsOf(derivation, out.attrs)
+	if err != nil {
+		return leaf{}, fmt.Errorf("type %s: %w", canonical(t), err)
+	}
+	out.attrs = attrs
+	return out, nil
+}
+
+// attrsOf adds (or replaces) the attributes n declares to base's.
+func (s *schemaSet) attrsOf(n *node, base []attrDef) ([]attrDef, error) {
+	out := append([]attrDef(nil), base...)
+	for _, a := range n.kids("attribute") {
+		if a.attrs["use"] == "prohibited" {
+			return nil, errors.New("prohibited attributes are not supported")
 		}
-		if at.ns != xsdNS {
-			return leaf{}, fmt.Errorf("type %s: attribute of non built-in type", canonical(t))
-		}
-		def := attrDef{name: a.attrs["name"], kind: at.local, required: a.attrs["use"] == "required"}
-		replaced := false
-		for i := range out.attrs {
-			if out.attrs[i].name == def.name {
-				out.attrs[i], replaced = def, true
+		typ := a.attrs["type"]
+		if typ == "" {
+			typ = "xsd:anySimpleType"
+			if _, ok := a.ns["xsd"]; !ok {
+				typ = "anySimpleType"
 			}
 		}
-		if a.attrs["use"] == "prohibited" {
-			return leaf{}, fmt.Errorf("type %s: prohibited attributes are not supported", canonical(t))
+		at, err := a.resolve(typ)
+		if err != nil {
+			return nil, err
+		}
+		l, err := s.leafOf(at)
+		if err != nil {
+			return nil, err
+		}
+		if len(l.attrs) > 0 {
+			return nil, fmt.Errorf("attribute %s of a complex type", a.attrs["name"])
+		}
+		def := attrDef{name: a.attrs["name"], kind: l.kind, enum: l.enum, required: a.attrs["use"] == "required"}
+		replaced := false
+		for i := range out {
+			if out[i].name == def.name {
+				out[i], replaced = def, true
+			}
 		}
 		if !replaced {
-			out.attrs = append(out.attrs, def)
+			out = append(out, def)
+		}
+	}
+	return out, nil
+}
+
+// simpleOf resolves a simpleType: a restriction of a built-in (or of another
+// simpleType), with enumerations.
+func (s *schemaSet) simpleOf(t qname, st *node) (leaf, error) {
+	r := st.kid("restriction")
+	if r == nil {
+		return leaf{}, fmt.Errorf("simpleType %s: only restrictions are supported", canonical(t))
+	}
+	baseName, err := r.resolve(r.attrs["base"])
+	if err != nil {
+		return leaf{}, err
+	}
+	base, err := s.leafOf(baseName)
+	if err != nil {
+		return leaf{}, err
+	}
+	out := leaf{name: canonical(t), kind: base.kind, enum: base.enum}
+	for _, c := range r.children {
+		switch c.local {
+		case "enumeration":
+			out.enum = append(out.enum, c.attrs["value"])
+		default:
+			return leaf{}, fmt.Errorf("simpleType %s: facet %s not supported", canonical(t), c.local)
 		}
 	}
 	return out, nil
@@ -346,19 +442,106 @@ func (s *schemaSet) complexOf(t qname) (complexDef, error) {
 }
 
 func (s *schemaSet) isComplex(t qname) bool {
+	if t == anyType {
+		return true
+	}
 	ct, ok := s.types[t]
 	return ok && ct.kid("simpleContent") == nil
 }
 
+// generalDef is a complex type of the signature schemas.
+type generalDef struct {
+	name    string
+	mixed   bool
+	anyAttr bool
+	attrs   []attrDef
+	pos     []position
+	states  []fsaState
+}
+
+// generalOf compiles a complex type with a general content model.
+func (s *schemaSet) generalOf(t qname) (generalDef, error) {
+	if t == anyType { // anything: text, any attributes, any elements (lax)
+		any := &term{kind: "any", anyNS: "##any", lax: true, min: 0, max: -1}
+		return generalDef{name: "xsd:anyType", mixed: true, anyAttr: true, pos: []position{{any}},
+			states: []fsaState{{final: true, next: posSet{1}}, {final: true, next: posSet{1}}}}, nil
+	}
+	ct := s.types[t]
+	def := generalDef{name: canonical(t), mixed: ct.attrs["mixed"] == "true"}
+	holder := ct // the node holding the model group and attributes
+	if cc := ct.kid("complexContent"); cc != nil {
+		r := cc.kid("restriction")
+		if r == nil {
+			return generalDef{}, fmt.Errorf("type %s: complexContent extension not supported", def.name)
+		}
+		baseName, err := r.resolve(r.attrs["base"])
+		if err != nil {
+			return generalDef{}, err
+		}
+		base, err := s.generalOf(baseName)
+		if err != nil {
+			return generalDef{}, err
+		}
+		def.attrs, def.anyAttr = base.attrs, base.anyAttr
+		holder = r
+	}
+	attrs, err := s.attrsOf(holder, def.attrs)
+	if err != nil {
+		return generalDef{}, fmt.Errorf("type %s: %w", def.name, err)
+	}
+	def.attrs = attrs
+	if holder.kid("anyAttribute") != nil {
+		def.anyAttr = true
+	}
+	model := &term{kind: "sequence", min: 1, max: 1} // empty content
+	for _, c := range holder.children {
+		if c.local == "sequence" || c.local == "choice" {
+			if model, err = s.modelOf(c, t.ns); err != nil {
+				return generalDef{}, fmt.Errorf("type %s: %w", def.name, err)
+			}
+		}
+	}
+	if def.pos, def.states, err = compile(model); err != nil {
+		return generalDef{}, fmt.Errorf("type %s: %w", def.name, err)
+	}
+	return def, nil
+}
+
 func (s *schemaSet) emit() ([]byte, error) {
-	// Type numbering: complex types first (sorted by canonical name), then
-	// the distinct leaf types (sorted). Leaf types are folded: every cbc
-	// type that only extends a udt type without attributes shares its leaf.
-	var complexNames []qname
+	// The types to emit: those of the global elements, and those of the
+	// local elements the general content models declare (found while
+	// compiling them). Complex types come first (sorted by canonical name),
+	// then the distinct leaf types (sorted). Leaf types are folded: every
+	// cbc type that only extends a udt type without attributes shares its leaf.
 	used := map[qname]bool{}
 	for _, t := range s.elements {
 		used[t] = true
 	}
+	generals := map[qname]generalDef{}
+	for {
+		var todo []qname
+		for t := range used {
+			if _, done := generals[t]; !done && s.isComplex(t) && general(t) {
+				todo = append(todo, t)
+			}
+		}
+		if len(todo) == 0 {
+			break
+		}
+		for _, t := range todo {
+			def, err := s.generalOf(t)
+			if err != nil {
+				return nil, err
+			}
+			generals[t] = def
+			for _, p := range def.pos {
+				if p.t.kind == "element" {
+					used[p.t.typ] = true
+				}
+			}
+		}
+	}
+	var complexNames []qname
 	for t := range used {
 		if s.isComplex(t) {
 			complexNames = append(complexNames, t)
@@ -406,15 +589,24 @@ func (s *schemaSet) emit() ([]byte, error) {
 	b.WriteString("// namespaces are the namespaces the schemas declare elements in; ns indexes them.\n")
 	b.WriteString("var namespaces = [...]nsInfo{\n")
 	nsIndex := map[string]int{}
-	for i, p := range prefixes[:5] {
-		nsIndex[p.uri] = i
-		fmt.Fprintf(&b, "\t{prefix: %q, uri: %q},\n", p.prefix, p.uri)
+	for i, p := range prefixes {
+		if p.prefix == "udt" || p.prefix == "ccts-cct" {
+			continue
+		}
+		nsIndex[p.uri] = len(nsIndex)
+		fmt.Fprintf(&b, "\t%d: {prefix: %q, uri: %q},\n", i, p.prefix, p.uri)
 	}
 	b.WriteString("}\n\n")
 
-	b.WriteString("// types are the complex (element-only) types, then the leaf types.\n")
+	b.WriteString("// types are the complex types, then the leaf types.\n")
 	b.WriteString("var types = [...]typeDef{\n")
 	for i, c := range complexNames {
+		if def, ok := generals[c]; ok {
+			if err := emitGeneral(&b, i, def, nsIndex, typeIndex); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		def, err := s.complexOf(c)
 		if err != nil {
 			return nil, err
@@ -436,21 +628,15 @@ func (s *schemaSet) emit() ([]byte, error) {
 	for i, k := range keys {
 		l := leaves[k]
 		fmt.Fprintf(&b, "\t%d: {name: %q, leaf: true, value: %s", len(complexNames)+i, l.name, kindConst(l.kind))
-		if len(l.attrs) > 0 {
-			b.WriteString(", attrs: []attrDef{")
-			for j, a := range l.attrs {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				fmt.Fprintf(&b, "{name: %q, value: %s, required: %t}", a.name, kindConst(a.kind), a.required)
-			}
-			b.WriteString("}")
+		if len(l.enum) > 0 {
+			fmt.Fprintf(&b, ", enum: %#v", l.enum)
 		}
+		emitAttrs(&b, l.attrs)
 		b.WriteString("},\n")
 	}
 	b.WriteString("}\n\n")
 
-	b.WriteString("// globals are the global elements: the roots, and what a lax wildcard validates.\n")
+	b.WriteString("// globals are the global elements: the roots, and what a wildcard validates.\n")
 	b.WriteString("var globals = map[qname]int{\n")
 	var globalNames []qname
 	for e := range s.elements {
@@ -466,11 +652,65 @@ func (s *schemaSet) emit() ([]byte, error) {
 	return format.Source(b.Bytes())
 }
 
+func emitAttrs(b *bytes.Buffer, attrs []attrDef) {
+	if len(attrs) == 0 {
+		return
+	}
+	b.WriteString(", attrs: []attrDef{")
+	for j, a := range attrs {
+		if j > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(b, "{name: %q, value: %s, required: %t", a.name, kindConst(a.kind), a.required)
+		if len(a.enum) > 0 {
+			fmt.Fprintf(b, ", enum: %#v", a.enum)
+		}
+		b.WriteString("}")
+	}
+	b.WriteString("}")
+}
+
+// emitGeneral writes a general complex type: its automaton's states, each
+// with the edges leaving it (an element or a wildcard, and the state reached).
+func emitGeneral(b *bytes.Buffer, i int, def generalDef, nsIndex map[string]int, typeIndex func(qname) int) error {
+	fmt.Fprintf(b, "\t%d: {name: %q, general: true, mixed: %t, anyAttr: %t", i, def.name, def.mixed, def.anyAttr)
+	emitAttrs(b, def.attrs)
+	b.WriteString(", states: []state{\n")
+	for _, st := range def.states {
+		fmt.Fprintf(b, "\t\t{final: %t, next: []edge{", st.final)
+		for k, p := range st.next {
+			if k > 0 {
+				b.WriteString(", ")
+			}
+			t := def.pos[p-1].t
+			if t.kind == "any" {
+				other := -1
+				if t.anyNS == "##other" {
+					other = nsIndex[t.other]
+				}
+				fmt.Fprintf(b, "{wildcard: true, other: %d, lax: %t, to: %d}", other, t.lax, p)
+				continue
+			}
+			ns, ok := nsIndex[t.elem.ns]
+			if !ok {
+				return fmt.Errorf("namespace %s has no index", t.elem.ns)
+			}
+			fmt.Fprintf(b, "{ns: %d, local: %q, typ: %d, to: %d}", ns, t.elem.local, typeIndex(t.typ), p)
+		}
+		b.WriteString("}},\n")
+	}
+	b.WriteString("\t}},\n")
+	return nil
+}
+
 func leafKey(l leaf) string {
 	var sb strings.Builder
 	sb.WriteString(l.kind)
+	if len(l.enum) > 0 {
+		fmt.Fprintf(&sb, "%q", l.enum)
+	}
 	for _, a := range l.attrs {
-		fmt.Fprintf(&sb, "|%s:%s:%t", a.name, a.kind, a.required)
+		fmt.Fprintf(&sb, "|%s:%s:%t:%q", a.name, a.kind, a.required, a.enum)
 	}
 	return sb.String()
 }
@@ -505,6 +745,12 @@ func kindConst(kind string) string {
 		return "vLanguage"
 	case "anyURI":
 		return "vURI"
+	case "ID":
+		return "vID"
+	case "integer":
+		return "vInteger"
+	case "anySimpleType":
+		return "vString"
 	}
 	return "vUnknown_" + kind // does not compile: a new built-in needs a check
 }
