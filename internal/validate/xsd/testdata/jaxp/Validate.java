@@ -27,7 +27,8 @@ public class Validate {
       });
       String out;
       try { v.validate(new StreamSource(new ByteArrayInputStream(b))); } catch (SAXException e) { if (errs.isEmpty()) errs.add("FATAL " + e.getMessage()); } catch (Exception e) { errs.add("FATAL " + e); }
-      out = errs.isEmpty() ? "valid\t" : (errs.get(0).startsWith("FATAL") ? "XML\t" : "XSD\t") + errs.get(0).replace('\t',' ').replace('\n',' ');
+      // Not well-formed anywhere (a fatal error ends the parse, so it is the last) is XML; the message is the first error.
+      out = errs.isEmpty() ? "valid\t" : (errs.get(errs.size() - 1).startsWith("FATAL") ? "XML\t" : "XSD\t") + errs.get(0).replace('\t',' ').replace('\n',' ');
       System.out.println(f + "\t" + out);
     }
   }
