@@ -299,6 +299,13 @@ func (c *checker) lookup(prefix string) (string, bool) {
 	return "", prefix == ""
 }
 
+// The namespaces Check refers to by name.
+var (
+	nsInvoice    = nsIndex("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2")
+	nsCreditNote = nsIndex("urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2")
+	nsExt        = nsIndex("urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2")
+)
+
 // nsIndex is the index of uri in namespaces, -1 for another namespace and
 // -2 for no namespace.
 func nsIndex(uri string) int {
@@ -368,7 +375,7 @@ func (c *checker) place(f *frame, name qname, raw xml.Name) {
 		c.path = appendName(c.path, raw)
 		c.path = append(c.path, "[1]"...)
 		typ, ok := globals[name]
-		if !ok || types[typ].name != name.local+"Type" || name.ns > 1 {
+		if !ok || name != (qname{nsInvoice, "Invoice"}) && name != (qname{nsCreditNote, "CreditNote"}) {
 			c.issue(f.line, "the root element must be Invoice or CreditNote of UBL 2.1, not {%s}%s", c.uriOf(raw), name.local)
 			f.mode = modeSkip
 			return
@@ -526,7 +533,7 @@ func expectedEdges(next []edge) string {
 
 func (p *particle) matches(name qname) bool {
 	if p.wildcard {
-		return name.ns != 4 && name.ns != -2 // ##other: not the extension namespace, not unqualified
+		return name.ns != nsExt && name.ns != -2 // ##other: not the extension namespace, not unqualified
 	}
 	return p.ns == name.ns && p.local == name.local
 }

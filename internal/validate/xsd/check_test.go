@@ -167,3 +167,12 @@ func TestEncodings(t *testing.T) {
 		}
 	}
 }
+
+func TestNamespaceIndexes(t *testing.T) {
+	t.Parallel()
+	for name, i := range map[string]int{"Invoice": nsInvoice, "CreditNote": nsCreditNote, "ext": nsExt} {
+		if i < 0 {
+			t.Errorf("namespace %s is not in the generated tables", name)
+		}
+	}
+}
