@@ -12,6 +12,9 @@ func FuzzCheck(f *testing.F) {
 	f.Add([]byte(minimal))
 	f.Add([]byte(""))
 	f.Add([]byte("<Invoice/>"))
+	if doc, err := os.ReadFile(filepath.Join("testdata", "jaxp", "signed.xml")); err == nil {
+		f.Add(doc)
+	}
 	if files, _ := filepath.Glob(filepath.Join("..", "..", "..", "testdata", "invoices", "*.xml")); len(files) > 0 {
 		for _, name := range files[:min(4, len(files))] {
 			if doc, err := os.ReadFile(name); err == nil {
