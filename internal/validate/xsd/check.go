@@ -16,9 +16,9 @@
 // edge cases). The signature schemas (UBL sig/sac/sbc, xmldsig, XAdES) are
 // compiled too, to automata (their content models nest choices and
 // wildcards), so a signature in ext:ExtensionContent is checked as JAXP
-// checks it. Known differences: XML 1.1 documents are refused (encoding/xml
-// reads 1.0 only); xsi:type is accepted unchecked; xsd:ID values are checked
-// as ASCII NCNames with any non-ASCII character accepted.
+// checks it. Known differences: XML 1.1 documents are read as XML 1.0;
+// xsi:type is accepted unchecked; xsd:ID values are checked as ASCII NCNames
+// with any non-ASCII character accepted.
 package xsd
 
 import (

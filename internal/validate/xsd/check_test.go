@@ -68,6 +68,8 @@ func TestCheck(t *testing.T) {
 		{name: "XsiAllowed", old: `<cac:InvoiceLine>`, new: `<cac:InvoiceLine xsi:schemaLocation="a b">`},
 		{name: "XsiNil", old: `<cbc:Note>one</cbc:Note>`, new: `<cbc:Note xsi:nil="true"/>`, id: IDSchema, messagePart: "nillable"},
 		{name: "XMLDeclNotFirst", old: `<?xml version="1.0" encoding="UTF-8"?>`, new: ` <?xml version="1.0" encoding="UTF-8"?>`, id: IDXML},
+		{name: "XML11", old: `version="1.0"`, new: `version="1.1"`},
+		{name: "XML12", old: `version="1.0"`, new: `version="1.2"`, id: IDXML},
 		{name: "ISO88592", old: `encoding="UTF-8"`, new: `encoding="ISO-8859-2"`},
 		{name: "UnknownEncoding", old: `encoding="UTF-8"`, new: `encoding="no-such"`, id: IDXML},
 		{name: "TextInAggregate", old: `<cac:InvoiceLine>`, new: `<cac:InvoiceLine>text`, id: IDSchema, messagePart: "element-only"},

@@ -34,7 +34,7 @@ func (c *checker) open(doc []byte) error {
 		doc, utf16Input = out, true
 	}
 	c.doc = doc
-	c.dec = xml.NewDecoder(bytes.NewReader(doc))
+	c.dec = xml.NewDecoder(bytes.NewReader(as10(doc)))
 	c.dec.CharsetReader = func(label string, input io.Reader) (io.Reader, error) {
 		label = strings.ToLower(strings.TrimSpace(label))
 		if utf16Input && strings.HasPrefix(label, "utf-16") {
@@ -54,9 +54,25 @@ func (c *checker) open(doc []byte) error {
 
 // xmlDecl is the grammar of the XML declaration (encoding/xml reads it
 // without checking it).
-var xmlDecl = regexp.MustCompile(`^\s*version\s*=\s*("1\.0"|'1\.0')` +
+var xmlDecl = regexp.MustCompile(`^\s*version\s*=\s*("1\.[01]"|'1\.[01]')` +
 	`(\s+encoding\s*=\s*("[A-Za-z][A-Za-z0-9._-]*"|'[A-Za-z][A-Za-z0-9._-]*'))?` +
 	`(\s+standalone\s*=\s*("yes"|"no"|'yes'|'no'))?\s*$`)
+
+// xml11 is an XML 1.1 declaration's start.
+var xml11 = regexp.MustCompile(`^<\?xml\s+version\s*=\s*["']1\.1["']`)
+
+// as10 reads an XML 1.1 document as XML 1.0 (encoding/xml reads 1.0 only),
+// as the reference's parser accepts both: their differences (C1 controls,
+// NEL line ends) do not occur in invoices.
+func as10(doc []byte) []byte {
+	m := xml11.Find(doc)
+	if m == nil {
+		return doc
+	}
+	out := append([]byte(nil), doc...)
+	copy(out[len(m)-4:], "1.0")
+	return out
+}
 
 // checkProcInst refuses a misplaced or malformed XML declaration and the
 // other targets the XML spec reserves.
