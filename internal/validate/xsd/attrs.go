@@ -15,6 +15,10 @@ type resolvedAttr struct {
 
 func (c *checker) resolveAttrs(attrs []xml.Attr) ([]resolvedAttr, error) {
 	out := c.attrs[:0]
+	var seen map[[2]string]bool // the names, when there are many
+	if len(attrs) > maxScan {
+		seen = make(map[[2]string]bool, len(attrs))
+	}
 	for _, a := range attrs {
 		if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
 			continue
@@ -26,10 +30,8 @@ func (c *checker) resolveAttrs(attrs []xml.Attr) ([]resolvedAttr, error) {
 				return nil, fmt.Errorf("undeclared namespace prefix %q", a.Name.Space)
 			}
 		}
-		for _, prev := range out {
-			if prev.uri == uri && prev.local == a.Name.Local {
-				return nil, fmt.Errorf("attribute %s repeated", a.Name.Local)
-			}
+		if repeated(out, seen, uri, a.Name.Local) {
+			return nil, fmt.Errorf("attribute %s repeated", a.Name.Local)
 		}
 		if !c.sawFFFD && strings.Contains(a.Value, "\uFFFD") {
 			c.sawFFFD = true
@@ -42,6 +44,23 @@ func (c *checker) resolveAttrs(attrs []xml.Attr) ([]resolvedAttr, error) {
 
 // checkAttrs checks the attributes against the element's type: element-only
 // types allow none, leaf types their list.
+// repeated reports whether the attribute {uri}local is already in out (or,
+// for a start tag with many attributes, in seen, which it records).
+func repeated(out []resolvedAttr, seen map[[2]string]bool, uri, local string) bool {
+	if seen != nil {
+		k := [2]string{uri, local}
+		dup := seen[k]
+		seen[k] = true
+		return dup
+	}
+	for _, prev := range out {
+		if prev.uri == uri && prev.local == local {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *checker) checkAttrs(f *frame, attrs []resolvedAttr) {
 	t := &types[f.typ]
 	for _, a := range attrs {

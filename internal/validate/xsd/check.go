@@ -66,10 +66,14 @@ const (
 
 type binding struct{ prefix, uri string }
 
-type childCount struct {
+type childKey struct {
 	ns         int
 	uri, local string // uri only for another namespace (ns -1)
-	n          int
+}
+
+type childCount struct {
+	key childKey
+	n   int
 }
 
 type frame struct {
@@ -85,12 +89,16 @@ type frame struct {
 	// childInLeaf is the first child element of a leaf (simple content)
 	childInLeaf string
 	children    int // where this element's child counts start in checker.counts
+	// childIndex finds a child name in checker.counts once there are more
+	// than maxScan distinct ones
+	childIndex map[childKey]int
 }
 
 type checker struct {
 	dec      *xml.Decoder
 	issues   []Issue
 	bindings []binding
+	scope    map[string][]string // prefix -> URIs in scope, once bindings outgrow maxScan
 	stack    []frame
 	path     []byte
 	counts   []childCount   // per open element, its children seen by name (for positions)
@@ -181,9 +189,18 @@ func rawName(n xml.Name) string {
 	return n.Space + ":" + n.Local
 }
 
+// lookup is the namespace prefix is bound to. A few bindings are searched
+// from the innermost; past maxScan an index answers, so that thousands of
+// declarations cannot make every element cost thousands of comparisons.
 func (c *checker) lookup(prefix string) (string, bool) {
 	if prefix == "xml" {
 		return xmlNS, true
+	}
+	if c.scope != nil {
+		if uris := c.scope[prefix]; len(uris) > 0 {
+			return uris[len(uris)-1], true
+		}
+		return "", prefix == ""
 	}
 	for i := len(c.bindings) - 1; i >= 0; i-- {
 		if c.bindings[i].prefix == prefix {
@@ -191,6 +208,36 @@ func (c *checker) lookup(prefix string) (string, bool) {
 		}
 	}
 	return "", prefix == ""
+}
+
+// maxScan is how many entries a linear search may visit before an index
+// replaces it (namespace bindings, a parent's children names, attributes).
+const maxScan = 16
+
+// bind declares prefix for the element being opened.
+func (c *checker) bind(f *frame, prefix, uri string) {
+	c.bindings = append(c.bindings, binding{prefix, uri})
+	f.bindings++
+	switch {
+	case c.scope != nil:
+		c.scope[prefix] = append(c.scope[prefix], uri)
+	case len(c.bindings) > maxScan:
+		c.scope = map[string][]string{}
+		for _, b := range c.bindings {
+			c.scope[b.prefix] = append(c.scope[b.prefix], b.uri)
+		}
+	}
+}
+
+// unbind drops the bindings of the element being closed.
+func (c *checker) unbind(f *frame) {
+	if c.scope != nil {
+		for _, b := range c.bindings[len(c.bindings)-f.bindings:] {
+			uris := c.scope[b.prefix]
+			c.scope[b.prefix] = uris[:len(uris)-1]
+		}
+	}
+	c.bindings = c.bindings[:len(c.bindings)-f.bindings]
 }
 
 // The namespaces Check refers to by name.
@@ -236,11 +283,9 @@ func (c *checker) start(t xml.StartElement) error {
 			if a.Value == "" {
 				return fmt.Errorf("prefix %s bound to no namespace", a.Name.Local)
 			}
-			c.bindings = append(c.bindings, binding{a.Name.Local, a.Value})
-			f.bindings++
+			c.bind(&f, a.Name.Local, a.Value)
 		case a.Name.Space == "" && a.Name.Local == "xmlns":
-			c.bindings = append(c.bindings, binding{"", a.Value})
-			f.bindings++
+			c.bind(&f, "", a.Value)
 		}
 	}
 	uri, ok := c.lookup(t.Name.Space)
@@ -274,7 +319,7 @@ func (c *checker) end(t xml.EndElement) error {
 		line, _ := c.dec.InputPos()
 		c.finish(f, line)
 	}
-	c.bindings = c.bindings[:len(c.bindings)-f.bindings]
+	c.unbind(f)
 	c.path = c.path[:f.pathLen]
 	c.counts = c.counts[:f.children]
 	c.stack = c.stack[:len(c.stack)-1]

@@ -54,18 +54,34 @@ func (c *checker) uriOf(raw xml.Name) string {
 // among same-named siblings. The open element's counts are the tail of
 // c.counts: its children's own counts are dropped when they end.
 func (c *checker) count(name qname, raw xml.Name) int {
-	uri := ""
+	key := childKey{ns: name.ns, local: name.local}
 	if name.ns == -1 { // another namespace: tell them apart by URI
-		uri = c.uriOf(raw)
+		key.uri = c.uriOf(raw)
 	}
 	f := &c.stack[len(c.stack)-1]
+	if f.childIndex != nil {
+		if i, ok := f.childIndex[key]; ok {
+			c.counts[i].n++
+			return c.counts[i].n
+		}
+		f.childIndex[key] = len(c.counts)
+		c.counts = append(c.counts, childCount{key, 1})
+		return 1
+	}
 	for i := f.children; i < len(c.counts); i++ {
-		if cc := &c.counts[i]; cc.ns == name.ns && cc.local == name.local && cc.uri == uri {
+		if cc := &c.counts[i]; cc.key == key {
 			cc.n++
 			return cc.n
 		}
 	}
-	c.counts = append(c.counts, childCount{name.ns, uri, name.local, 1})
+	if len(c.counts)-f.children >= maxScan {
+		f.childIndex = make(map[childKey]int, 2*maxScan)
+		for i := f.children; i < len(c.counts); i++ {
+			f.childIndex[c.counts[i].key] = i
+		}
+		f.childIndex[key] = len(c.counts)
+	}
+	c.counts = append(c.counts, childCount{key, 1})
 	return 1
 }
 
