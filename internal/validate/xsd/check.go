@@ -18,7 +18,8 @@
 // wildcards), so a signature in ext:ExtensionContent is checked as JAXP
 // checks it. Known differences: XML 1.1 documents are read as XML 1.0;
 // xsi:type is accepted unchecked; xsd:ID values are checked as ASCII NCNames
-// with any non-ASCII character accepted.
+// with any non-ASCII character accepted; nesting deeper than maxDepth is an
+// issue (and ends the check).
 package xsd
 
 import (
@@ -47,6 +48,14 @@ type Issue struct {
 // ErrNotXML is returned (wrapped) with the XML or XML-DOCTYPE issue when the
 // document cannot be read as XML at all; the issue is in the slice as well.
 var ErrNotXML = errors.New("xsd: not a well-formed XML document")
+
+// maxDepth bounds the nesting Check follows. UBL documents nest about 10
+// deep; a deeper document is reported (XSD) and not read further, so that a
+// few MB of open tags cannot hold hundreds of MB of state. JAXP has no such
+// bound: this is a deliberate difference.
+const maxDepth = 256
+
+var errTooDeep = fmt.Errorf("elements nested deeper than %d: not checked further", maxDepth)
 
 // maxIssues bounds the report: one broken document should not produce
 // thousands of lines.
@@ -119,6 +128,11 @@ func Check(doc []byte) ([]Issue, error) {
 	err := c.open(doc)
 	if err == nil {
 		err = c.run()
+	}
+	if errors.Is(err, errTooDeep) {
+		line, _ := c.dec.InputPos()
+		c.issues = append(c.issues, Issue{ID: IDSchema, Location: string(c.path), Line: line, Message: err.Error()})
+		return c.issues, nil
 	}
 	if err != nil {
 		id := IDXML
@@ -271,6 +285,9 @@ func (c *checker) issue(line int, format string, args ...any) {
 func (c *checker) start(t xml.StartElement) error {
 	if c.rootDone {
 		return errors.New("content after the root element")
+	}
+	if len(c.stack) >= maxDepth {
+		return errTooDeep
 	}
 	if !validName(t.Name) {
 		return fmt.Errorf("%q is not an XML name", rawName(t.Name))

@@ -29,6 +29,11 @@ func TestLinearTime(t *testing.T) {
 		uses.WriteString("<x:B/>")
 		fmt.Fprintf(&attrs, ` a%d="1"`, i)
 	}
+	deep := strings.Repeat("<x:D>", 1000000) + strings.Repeat("</x:D>", 1000000)
+	issues, err := Check(extension("", deep))
+	if err != nil || len(issues) != 1 || !strings.Contains(issues[0].Message, "deeper") {
+		t.Errorf("a million nested elements: issues %v, error %v", issues, err)
+	}
 	for name, doc := range map[string][]byte{
 		"DistinctChildren":    extension("", names.String()),
 		"ManyNamespaces":      extension(decls.String(), uses.String()),
