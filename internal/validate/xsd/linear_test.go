@@ -1,0 +1,54 @@
+package xsd
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestLinearTime: documents built to make a naive checker quadratic (many
+// distinct sibling names, namespace declarations or attributes on one
+// element, inside an extension) are checked in linear time. Each case took
+// seconds before the indexes (maxScan); the bound leaves a wide margin.
+func TestLinearTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds documents of a few MB")
+	}
+	extension := func(open, content string) []byte {
+		return []byte(strings.Replace(minimal, "<cbc:CustomizationID>",
+			`<ext:UBLExtensions><ext:UBLExtension><ext:ExtensionContent><x:A xmlns:x="urn:x"`+open+`>`+content+
+				`</x:A></ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions><cbc:CustomizationID>`, 1))
+	}
+	var names, decls, uses, attrs strings.Builder
+	for i := range 100000 {
+		fmt.Fprintf(&names, "<x:E%d/>", i)
+	}
+	for i := range 40000 {
+		fmt.Fprintf(&decls, ` xmlns:p%d="urn:p%d"`, i, i)
+		uses.WriteString("<x:B/>")
+		fmt.Fprintf(&attrs, ` a%d="1"`, i)
+	}
+	deep := strings.Repeat("<x:D>", 1000000) + strings.Repeat("</x:D>", 1000000)
+	issues, err := Check(extension("", deep))
+	if err != nil || len(issues) != 1 || !strings.Contains(issues[0].Message, "deeper") {
+		t.Errorf("a million nested elements: issues %v, error %v", issues, err)
+	}
+	for name, doc := range map[string][]byte{
+		"DistinctChildren":    extension("", names.String()),
+		"ManyNamespaces":      extension(decls.String(), uses.String()),
+		"ManyAttributes":      extension(attrs.String(), ""),
+		"DuplicateAttributes": extension(attrs.String()+` a7="2"`, ""),
+	} {
+		start := time.Now()
+		issues, err := Check(doc)
+		elapsed := time.Since(start)
+		t.Logf("%s: %d kB in %v", name, len(doc)/1000, elapsed)
+		if wantErr := name == "DuplicateAttributes"; (err != nil) != wantErr || !wantErr && len(issues) > 0 {
+			t.Errorf("%s: issues %v, error %v", name, issues, err)
+		}
+		if elapsed > 2*time.Second {
+			t.Errorf("%s took %v: quadratic again?", name, elapsed)
+		}
+	}
+}
