@@ -1,0 +1,187 @@
+// Package validate is the native e-Factura validator: a compact document
+// model built by one streaming pass over the XML, a small XPath 2.0 runtime
+// and the Schematron rules compiled to Go by internal/validate/gen.
+package validate
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Node kinds of the document model.
+const (
+	KindDocument uint8 = iota
+	KindElement
+	KindAttr
+	KindText
+)
+
+// Node is one node of the document model: the document, an element, an
+// attribute or a text node. Order is the node's position in document order
+// (attributes follow their element and precede its children).
+type Node struct {
+	Kind     uint8
+	Space    string // namespace URI (elements, attributes)
+	Local    string // local name
+	Prefix   string // prefix as written (for name())
+	Data     string // text of a text node, value of an attribute
+	Parent   *Node
+	Children []*Node // elements and text nodes, in order
+	Attrs    []*Node
+	Order    int
+	Line     int
+
+	str    string
+	strSet bool
+}
+
+// Name is the qualified name as written (name()).
+func (n *Node) Name() string {
+	if n.Kind != KindElement && n.Kind != KindAttr {
+		return ""
+	}
+	if n.Prefix == "" {
+		return n.Local
+	}
+	return n.Prefix + ":" + n.Local
+}
+
+// StringValue is the XPath string value of the node.
+func (n *Node) StringValue() string {
+	switch n.Kind {
+	case KindAttr, KindText:
+		return n.Data
+	}
+	if n.strSet {
+		return n.str
+	}
+	var b strings.Builder
+	n.appendText(&b)
+	n.str, n.strSet = b.String(), true
+	return n.str
+}
+
+func (n *Node) appendText(b *strings.Builder) {
+	for _, c := range n.Children {
+		if c.Kind == KindText {
+			b.WriteString(c.Data)
+		} else {
+			c.appendText(b)
+		}
+	}
+}
+
+// Document is a parsed XML document.
+type Document struct {
+	Root  *Node // the document node
+	Nodes int
+}
+
+// ErrNotWellFormed wraps XML syntax errors.
+var ErrNotWellFormed = errors.New("validate: XML not well-formed")
+
+// Parse builds the document model in one streaming pass (raw tokens, with
+// namespace resolution and end-tag matching done here).
+func Parse(data []byte) (*Document, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark is not text
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	dec.Strict = true
+	doc := &Node{Kind: KindDocument}
+	cur := doc
+	order := 1
+	type scope struct {
+		prefix, uri string
+	}
+	var nsStack []scope // bindings in scope, innermost last
+	var marks []int     // nsStack length at each open element
+	var names []xml.Name
+	lookup := func(p string) (string, bool) {
+		if p == "xml" {
+			return "http://www.w3.org/XML/1998/namespace", true
+		}
+		for i := len(nsStack) - 1; i >= 0; i-- {
+			if nsStack[i].prefix == p {
+				return nsStack[i].uri, true
+			}
+		}
+		return "", p == ""
+	}
+	for {
+		line, _ := dec.InputPos()
+		tok, err := dec.RawToken()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNotWellFormed, err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if cur == doc && len(doc.Children) > 0 {
+				return nil, fmt.Errorf("%w: more than one root element", ErrNotWellFormed)
+			}
+			marks = append(marks, len(nsStack))
+			names = append(names, t.Name)
+			for _, a := range t.Attr {
+				switch {
+				case a.Name.Space == "xmlns":
+					nsStack = append(nsStack, scope{a.Name.Local, a.Value})
+				case a.Name.Space == "" && a.Name.Local == "xmlns":
+					nsStack = append(nsStack, scope{"", a.Value})
+				}
+			}
+			uri, ok := lookup(t.Name.Space)
+			if !ok {
+				return nil, fmt.Errorf("%w: line %d: unbound prefix %q", ErrNotWellFormed, line, t.Name.Space)
+			}
+			el := &Node{Kind: KindElement, Space: uri, Local: t.Name.Local, Prefix: t.Name.Space, Parent: cur, Order: order, Line: line}
+			order++
+			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+					continue
+				}
+				at := &Node{Kind: KindAttr, Local: a.Name.Local, Prefix: a.Name.Space, Data: a.Value, Parent: el, Order: order, Line: line}
+				if a.Name.Space != "" {
+					u, ok := lookup(a.Name.Space)
+					if !ok {
+						return nil, fmt.Errorf("%w: line %d: unbound prefix %q", ErrNotWellFormed, line, a.Name.Space)
+					}
+					at.Space = u
+				}
+				order++
+				el.Attrs = append(el.Attrs, at)
+			}
+			cur.Children = append(cur.Children, el)
+			cur = el
+		case xml.EndElement:
+			if len(names) == 0 || names[len(names)-1] != t.Name {
+				return nil, fmt.Errorf("%w: line %d: unexpected end tag", ErrNotWellFormed, line)
+			}
+			names = names[:len(names)-1]
+			nsStack = nsStack[:marks[len(marks)-1]]
+			marks = marks[:len(marks)-1]
+			cur = cur.Parent
+		case xml.CharData:
+			if cur == doc {
+				if len(bytes.TrimSpace(t)) > 0 {
+					return nil, fmt.Errorf("%w: text outside the root element", ErrNotWellFormed)
+				}
+				continue
+			}
+			if k := len(cur.Children); k > 0 && cur.Children[k-1].Kind == KindText {
+				cur.Children[k-1].Data += string(t)
+				continue
+			}
+			cur.Children = append(cur.Children, &Node{Kind: KindText, Data: string(t), Parent: cur, Order: order, Line: line})
+			order++
+		}
+	}
+	if len(doc.Children) == 0 || len(names) != 0 {
+		return nil, fmt.Errorf("%w: no complete root element", ErrNotWellFormed)
+	}
+	return &Document{Root: doc, Nodes: order}, nil
+}

@@ -1,0 +1,896 @@
+package validate
+
+import (
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
+)
+
+// Item kinds of the XPath runtime.
+const (
+	iNode uint8 = iota
+	iUntyped
+	iString
+	iDecimal // xs:decimal and xs:integer
+	iDouble
+	iBool
+	iDate
+)
+
+// Item is one XPath item: a node or an atomic value.
+type Item struct {
+	K uint8
+	N *Node
+	S string
+	D decimal.Decimal
+	F float64
+	B bool
+	T time.Time
+}
+
+// Seq is an XPath sequence.
+type Seq []Item
+
+var (
+	seqTrue  = Seq{{K: iBool, B: true}}
+	seqFalse = Seq{{K: iBool, B: false}}
+)
+
+func nodeSeq(n *Node) Seq          { return Seq{{K: iNode, N: n}} }
+func strSeq(s string) Seq          { return Seq{{K: iString, S: s}} }
+func decSeq(d decimal.Decimal) Seq { return Seq{{K: iDecimal, D: d}} }
+func boolSeq(b bool) Seq {
+	if b {
+		return seqTrue
+	}
+	return seqFalse
+}
+
+func intLit(s string) Seq { return decSeq(decimal.RequireFromString(s)) }
+
+func dblLit(f float64) Seq { return Seq{{K: iDouble, F: f}} }
+
+// atomize turns nodes into untyped atomic values.
+func atomize(s Seq) Seq {
+	hasNode := false
+	for _, it := range s {
+		if it.K == iNode {
+			hasNode = true
+			break
+		}
+	}
+	if !hasNode {
+		return s
+	}
+	out := make(Seq, len(s))
+	for i, it := range s {
+		if it.K == iNode {
+			out[i] = Item{K: iUntyped, S: it.N.StringValue()}
+		} else {
+			out[i] = it
+		}
+	}
+	return out
+}
+
+// ebv is the effective boolean value.
+func ebv(s Seq) bool {
+	if len(s) == 0 {
+		return false
+	}
+	it := s[0]
+	switch it.K {
+	case iNode:
+		return true
+	case iBool:
+		return it.B
+	case iString, iUntyped:
+		return it.S != ""
+	case iDecimal:
+		return !it.D.IsZero()
+	case iDouble:
+		return it.F != 0 && !math.IsNaN(it.F)
+	}
+	return true
+}
+
+func itemString(it Item) string {
+	switch it.K {
+	case iNode:
+		return it.N.StringValue()
+	case iUntyped, iString:
+		return it.S
+	case iDecimal:
+		return it.D.String()
+	case iDouble:
+		return formatDouble(it.F)
+	case iBool:
+		if it.B {
+			return "true"
+		}
+		return "false"
+	case iDate:
+		return it.T.Format("2006-01-02")
+	}
+	return ""
+}
+
+func formatDouble(f float64) string {
+	if math.IsNaN(f) {
+		return "NaN"
+	}
+	if math.IsInf(f, 1) {
+		return "INF"
+	}
+	if math.IsInf(f, -1) {
+		return "-INF"
+	}
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+// str is fn:string of an optional item (first item taken).
+func str(s Seq) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return itemString(s[0])
+}
+
+func xmlSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }
+
+func parseDouble(s string) (float64, bool) {
+	s = strings.TrimFunc(s, xmlSpace)
+	switch s {
+	case "INF", "+INF":
+		return math.Inf(1), true
+	case "-INF":
+		return math.Inf(-1), true
+	case "NaN":
+		return math.NaN(), true
+	}
+	if s == "" || strings.ContainsAny(s, "xXpP_") || strings.HasPrefix(s, "0x") {
+		return 0, false
+	}
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789.-+eE", r) {
+			return 0, false
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, false
+	}
+	return f, true
+}
+
+func parseDecimal(s string) (decimal.Decimal, bool) {
+	s = strings.TrimFunc(s, xmlSpace)
+	if s == "" {
+		return decimal.Decimal{}, false
+	}
+	digits := 0
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '.':
+		case (r == '-' || r == '+') && i == 0:
+		default:
+			return decimal.Decimal{}, false
+		}
+	}
+	if digits == 0 || strings.Count(s, ".") > 1 {
+		return decimal.Decimal{}, false
+	}
+	d, err := decimal.NewFromString(strings.TrimPrefix(s, "+"))
+	if err != nil {
+		return decimal.Decimal{}, false
+	}
+	return d, true
+}
+
+func toDouble(it Item) (float64, bool) {
+	switch it.K {
+	case iDouble:
+		return it.F, true
+	case iDecimal:
+		f, _ := it.D.Float64()
+		return f, true
+	case iUntyped, iString:
+		return parseDouble(it.S)
+	case iNode:
+		return parseDouble(it.N.StringValue())
+	case iBool:
+		if it.B {
+			return 1, true
+		}
+		return 0, true
+	}
+	return math.NaN(), false
+}
+
+func isNumeric(k uint8) bool { return k == iDecimal || k == iDouble }
+
+// Comparison operators.
+const (
+	opEq = iota
+	opNe
+	opLt
+	opLe
+	opGt
+	opGe
+)
+
+func cmpResult(c int, op int) bool {
+	switch op {
+	case opEq:
+		return c == 0
+	case opNe:
+		return c != 0
+	case opLt:
+		return c < 0
+	case opLe:
+		return c <= 0
+	case opGt:
+		return c > 0
+	}
+	return c >= 0
+}
+
+func cmpFloat(a, b float64, op int) bool {
+	if math.IsNaN(a) || math.IsNaN(b) {
+		return op == opNe
+	}
+	c := 0
+	if a < b {
+		c = -1
+	} else if a > b {
+		c = 1
+	}
+	return cmpResult(c, op)
+}
+
+// compareAtoms compares two atomic values; general says whether untyped
+// operands follow the general-comparison casting rules.
+func compareAtoms(a, b Item, op int, general bool) bool {
+	if a.K == iUntyped && general {
+		a = castUntypedFor(a, b.K)
+	}
+	if b.K == iUntyped && general {
+		b = castUntypedFor(b, a.K)
+	}
+	if a.K == iUntyped {
+		a.K = iString
+	}
+	if b.K == iUntyped {
+		b.K = iString
+	}
+	switch {
+	case a.K == 255 || b.K == 255:
+		return false // failed cast: a dynamic error in XPath
+	case isNumeric(a.K) && isNumeric(b.K):
+		if a.K == iDecimal && b.K == iDecimal {
+			return cmpResult(a.D.Cmp(b.D), op)
+		}
+		fa, _ := toDouble(a)
+		fb, _ := toDouble(b)
+		return cmpFloat(fa, fb, op)
+	case a.K == iString && b.K == iString:
+		return cmpResult(strings.Compare(a.S, b.S), op)
+	case a.K == iBool && b.K == iBool:
+		ai, bi := 0, 0
+		if a.B {
+			ai = 1
+		}
+		if b.B {
+			bi = 1
+		}
+		return cmpResult(ai-bi, op)
+	case a.K == iDate && b.K == iDate:
+		return cmpResult(a.T.Compare(b.T), op)
+	}
+	return false // incomparable types: a type error in XPath
+}
+
+func castUntypedFor(u Item, other uint8) Item {
+	switch other {
+	case iDecimal, iDouble:
+		f, ok := parseDouble(u.S)
+		if !ok {
+			return Item{K: 255}
+		}
+		return Item{K: iDouble, F: f}
+	case iBool:
+		switch strings.TrimFunc(u.S, xmlSpace) {
+		case "true", "1":
+			return Item{K: iBool, B: true}
+		case "false", "0":
+			return Item{K: iBool, B: false}
+		}
+		return Item{K: 255}
+	case iDate:
+		t, ok := parseDate(u.S)
+		if !ok {
+			return Item{K: 255}
+		}
+		return Item{K: iDate, T: t}
+	}
+	return Item{K: iString, S: u.S}
+}
+
+// gcmp is an XPath 2.0 general comparison (=, !=, <, ...).
+func gcmp(a, b Seq, op int) bool {
+	a, b = atomize(a), atomize(b)
+	for _, x := range a {
+		for _, y := range b {
+			if compareAtoms(x, y, op, true) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// vcmp is a value comparison (eq, ne, ...): empty when an operand is empty.
+func vcmp(a, b Seq, op int) Seq {
+	a, b = atomize(a), atomize(b)
+	if len(a) == 0 || len(b) == 0 {
+		return nil
+	}
+	return boolSeq(compareAtoms(a[0], b[0], op, false))
+}
+
+// Arithmetic operators.
+const (
+	opAdd = iota
+	opSub
+	opMul
+	opDiv
+)
+
+func numItem(it Item) (Item, bool) {
+	switch it.K {
+	case iDecimal, iDouble:
+		return it, true
+	case iUntyped, iNode:
+		f, ok := toDouble(it)
+		return Item{K: iDouble, F: f}, ok
+	}
+	return Item{}, false
+}
+
+// arith is +, -, *, div on optional numeric operands.
+func arith(a, b Seq, op int) Seq {
+	a, b = atomize(a), atomize(b)
+	if len(a) == 0 || len(b) == 0 {
+		return nil
+	}
+	x, ok1 := numItem(a[0])
+	y, ok2 := numItem(b[0])
+	if !ok1 || !ok2 {
+		return Seq{{K: iDouble, F: math.NaN()}}
+	}
+	if x.K == iDecimal && y.K == iDecimal {
+		switch op {
+		case opAdd:
+			return decSeq(x.D.Add(y.D))
+		case opSub:
+			return decSeq(x.D.Sub(y.D))
+		case opMul:
+			return decSeq(x.D.Mul(y.D))
+		}
+		if y.D.IsZero() {
+			return Seq{{K: iDouble, F: math.NaN()}}
+		}
+		return decSeq(x.D.DivRound(y.D, 20))
+	}
+	fx, _ := toDouble(x)
+	fy, _ := toDouble(y)
+	switch op {
+	case opAdd:
+		return dblLit(fx + fy)
+	case opSub:
+		return dblLit(fx - fy)
+	case opMul:
+		return dblLit(fx * fy)
+	}
+	return dblLit(fx / fy)
+}
+
+func neg(a Seq) Seq {
+	a = atomize(a)
+	if len(a) == 0 {
+		return nil
+	}
+	x, ok := numItem(a[0])
+	if !ok {
+		return dblLit(math.NaN())
+	}
+	if x.K == iDecimal {
+		return decSeq(x.D.Neg())
+	}
+	return dblLit(-x.F)
+}
+
+// --- node navigation -------------------------------------------------
+
+func sortDedup(s Seq) Seq {
+	if len(s) < 2 {
+		return s
+	}
+	sorted := true
+	for i := 1; i < len(s); i++ {
+		if s[i].N.Order <= s[i-1].N.Order {
+			sorted = false
+			break
+		}
+	}
+	if sorted {
+		return s
+	}
+	sort.SliceStable(s, func(i, j int) bool { return s[i].N.Order < s[j].N.Order })
+	out := s[:1]
+	for i := 1; i < len(s); i++ {
+		if s[i].N != out[len(out)-1].N {
+			out = append(out, s[i])
+		}
+	}
+	return out
+}
+
+// step applies f to every node of s (the context of a path step) and
+// returns the result in document order (nodes) or concatenated (atomics).
+func step(s Seq, f func(n *Node) Seq) Seq {
+	if len(s) == 1 && s[0].K == iNode {
+		return f(s[0].N)
+	}
+	var out Seq
+	nodes := true
+	for _, it := range s {
+		if it.K != iNode {
+			continue
+		}
+		r := f(it.N)
+		for _, x := range r {
+			if x.K != iNode {
+				nodes = false
+			}
+		}
+		out = append(out, r...)
+	}
+	if nodes {
+		return sortDedup(out)
+	}
+	return out
+}
+
+// filter keeps the items of s for which pred is true.
+func filter(s Seq, pred func(n *Node) bool) Seq {
+	var out Seq
+	for _, it := range s {
+		if it.K == iNode && pred(it.N) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+func nameMatch(n *Node, space, local string) bool {
+	return (local == "*" || n.Local == local) && (space == "*" || n.Space == space)
+}
+
+func child(n *Node, space, local string) Seq {
+	var out Seq
+	for _, c := range n.Children {
+		if c.Kind == KindElement && nameMatch(c, space, local) {
+			out = append(out, Item{K: iNode, N: c})
+		}
+	}
+	return out
+}
+
+func childText(n *Node) Seq {
+	var out Seq
+	for _, c := range n.Children {
+		if c.Kind == KindText {
+			out = append(out, Item{K: iNode, N: c})
+		}
+	}
+	return out
+}
+
+func attr(n *Node, space, local string) Seq {
+	var out Seq
+	for _, a := range n.Attrs {
+		if nameMatch(a, space, local) {
+			out = append(out, Item{K: iNode, N: a})
+		}
+	}
+	return out
+}
+
+func descendants(n *Node, space, local string, out Seq) Seq {
+	for _, c := range n.Children {
+		if c.Kind == KindElement {
+			if nameMatch(c, space, local) {
+				out = append(out, Item{K: iNode, N: c})
+			}
+			out = descendants(c, space, local, out)
+		}
+	}
+	return out
+}
+
+// desc is descendant::name (the `//name` of an abbreviated path).
+func desc(n *Node, space, local string) Seq { return descendants(n, space, local, nil) }
+
+// descAttr is //@name.
+func descAttr(n *Node, space, local string) Seq {
+	var out Seq
+	var walk func(m *Node)
+	walk = func(m *Node) {
+		for _, c := range m.Children {
+			if c.Kind == KindElement {
+				out = append(out, attr(c, space, local)...)
+				walk(c)
+			}
+		}
+	}
+	walk(n)
+	return out
+}
+
+func parent(n *Node) Seq {
+	if n.Parent == nil {
+		return nil
+	}
+	return nodeSeq(n.Parent)
+}
+
+func ancestor(n *Node, space, local string) Seq {
+	var out Seq
+	for p := n.Parent; p != nil; p = p.Parent {
+		if p.Kind == KindElement && nameMatch(p, space, local) {
+			out = append(Seq{{K: iNode, N: p}}, out...)
+		}
+	}
+	return out
+}
+
+func self(n *Node, space, local string) Seq {
+	if n.Kind == KindElement && nameMatch(n, space, local) {
+		return nodeSeq(n)
+	}
+	return nil
+}
+
+func followingSibling(n *Node, space, local string) Seq {
+	if n.Parent == nil || n.Kind == KindAttr {
+		return nil
+	}
+	var out Seq
+	seen := false
+	for _, c := range n.Parent.Children {
+		if c == n {
+			seen = true
+			continue
+		}
+		if seen && c.Kind == KindElement && nameMatch(c, space, local) {
+			out = append(out, Item{K: iNode, N: c})
+		}
+	}
+	return out
+}
+
+// preceding is preceding::name: elements before n in document order that
+// are not its ancestors.
+func preceding(n *Node, space, local string) Seq {
+	root := n
+	for root.Parent != nil {
+		root = root.Parent
+	}
+	anc := map[*Node]bool{}
+	for p := n.Parent; p != nil; p = p.Parent {
+		anc[p] = true
+	}
+	var out Seq
+	var walk func(m *Node) bool
+	walk = func(m *Node) bool {
+		for _, c := range m.Children {
+			if c == n {
+				return false
+			}
+			if c.Kind != KindElement {
+				continue
+			}
+			if !anc[c] && nameMatch(c, space, local) {
+				out = append(out, Item{K: iNode, N: c})
+			}
+			if !walk(c) {
+				return false
+			}
+		}
+		return true
+	}
+	walk(root)
+	return out
+}
+
+func root(n *Node) *Node {
+	for n.Parent != nil {
+		n = n.Parent
+	}
+	return n
+}
+
+// --- functions -------------------------------------------------------
+
+func fnNormalizeSpace(s string) string { return strings.Join(strings.FieldsFunc(s, xmlSpace), " ") }
+
+func fnStringLength(s string) Seq {
+	return decSeq(decimal.NewFromInt(int64(utf8.RuneCountInString(s))))
+}
+
+func fnCount(s Seq) Seq { return decSeq(decimal.NewFromInt(int64(len(s)))) }
+
+func fnSubstringAfter(a, b string) string {
+	i := strings.Index(a, b)
+	if i < 0 {
+		return ""
+	}
+	return a[i+len(b):]
+}
+
+func fnSubstringBefore(a, b string) string {
+	i := strings.Index(a, b)
+	if i < 0 {
+		return ""
+	}
+	return a[:i]
+}
+
+// fnSubstring is fn:substring with XPath's rounding rules.
+func fnSubstring(s string, start Seq, length Seq) string {
+	fs, _ := toDouble(firstNum(start))
+	r := []rune(s)
+	st := math.Floor(fs + 0.5)
+	end := math.Inf(1)
+	if length != nil {
+		fl, _ := toDouble(firstNum(length))
+		end = st + math.Floor(fl+0.5)
+	}
+	var b strings.Builder
+	for i, c := range r {
+		p := float64(i + 1)
+		if p >= st && p < end {
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+func firstNum(s Seq) Item {
+	s = atomize(s)
+	if len(s) == 0 {
+		return Item{K: iDouble, F: math.NaN()}
+	}
+	it, ok := numItem(s[0])
+	if !ok {
+		return Item{K: iDouble, F: math.NaN()}
+	}
+	return it
+}
+
+func fnSum(s Seq) Seq {
+	s = atomize(s)
+	if len(s) == 0 {
+		return decSeq(decimal.Zero)
+	}
+	acc := Seq{s[0]}
+	if acc[0].K == iUntyped {
+		f, _ := parseDouble(acc[0].S)
+		acc = dblLit(f)
+	}
+	for _, it := range s[1:] {
+		acc = arith(acc, Seq{it}, opAdd)
+	}
+	return acc
+}
+
+// fnRound rounds half towards positive infinity.
+func fnRound(s Seq) Seq {
+	s = atomize(s)
+	if len(s) == 0 {
+		return nil
+	}
+	it, ok := numItem(s[0])
+	if !ok {
+		return dblLit(math.NaN())
+	}
+	if it.K == iDecimal {
+		return decSeq(it.D.Add(decimal.New(5, -1)).Floor())
+	}
+	if math.IsNaN(it.F) || math.IsInf(it.F, 0) {
+		return Seq{it}
+	}
+	return dblLit(math.Floor(it.F + 0.5))
+}
+
+func fnAbs(s Seq) Seq {
+	s = atomize(s)
+	if len(s) == 0 {
+		return nil
+	}
+	it, ok := numItem(s[0])
+	if !ok {
+		return dblLit(math.NaN())
+	}
+	if it.K == iDecimal {
+		return decSeq(it.D.Abs())
+	}
+	return dblLit(math.Abs(it.F))
+}
+
+// castDecimal is xs:decimal(arg).
+func castDecimal(s Seq) Seq {
+	s = atomize(s)
+	if len(s) == 0 {
+		return nil
+	}
+	it := s[0]
+	switch it.K {
+	case iDecimal:
+		return Seq{it}
+	case iDouble:
+		if math.IsNaN(it.F) || math.IsInf(it.F, 0) {
+			return nil
+		}
+		return decSeq(decimal.NewFromFloat(it.F))
+	case iBool:
+		if it.B {
+			return decSeq(decimal.NewFromInt(1))
+		}
+		return decSeq(decimal.Zero)
+	}
+	d, ok := parseDecimal(it.S)
+	if !ok {
+		return nil // FORG0001 in XPath
+	}
+	return decSeq(d)
+}
+
+var dateRe = regexp.MustCompile(`^(-?\d{4,})-(\d{2})-(\d{2})(Z|[+-]\d{2}:\d{2})?$`)
+
+func parseDate(s string) (time.Time, bool) {
+	s = strings.TrimFunc(s, xmlSpace)
+	m := dateRe.FindStringSubmatch(s)
+	if m == nil {
+		return time.Time{}, false
+	}
+	y, _ := strconv.Atoi(m[1])
+	mo, _ := strconv.Atoi(m[2])
+	d, _ := strconv.Atoi(m[3])
+	if mo < 1 || mo > 12 || d < 1 || d > 31 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d {
+		return time.Time{}, false
+	}
+	if tz := m[4]; tz != "" && tz != "Z" {
+		h, _ := strconv.Atoi(tz[1:3])
+		mi, _ := strconv.Atoi(tz[4:6])
+		if h > 14 || mi > 59 || (h == 14 && mi != 0) {
+			return time.Time{}, false
+		}
+	}
+	return t, true
+}
+
+func castDate(s Seq) Seq {
+	s = atomize(s)
+	if len(s) == 0 {
+		return nil
+	}
+	if s[0].K == iDate {
+		return Seq{s[0]}
+	}
+	t, ok := parseDate(itemString(s[0]))
+	if !ok {
+		return nil
+	}
+	return Seq{{K: iDate, T: t}}
+}
+
+func castableDate(s Seq) bool {
+	s = atomize(s)
+	if len(s) != 1 {
+		return false
+	}
+	_, ok := parseDate(itemString(s[0]))
+	return ok
+}
+
+var reCache sync.Map
+
+func fnMatches(s, pattern string) bool {
+	v, ok := reCache.Load(pattern)
+	if !ok {
+		re, err := regexp.Compile(pattern)
+		if err != nil {
+			return false
+		}
+		v, _ = reCache.LoadOrStore(pattern, re)
+	}
+	return v.(*regexp.Regexp).MatchString(s)
+}
+
+func concatSeq(parts ...Seq) Seq {
+	var out Seq
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func union(parts ...Seq) Seq { return sortDedup(concatSeq(parts...)) }
+
+func fnName(s Seq) string {
+	if len(s) == 0 || s[0].K != iNode {
+		return ""
+	}
+	return s[0].N.Name()
+}
+
+func fnLocalName(s Seq) string {
+	if len(s) == 0 || s[0].K != iNode {
+		return ""
+	}
+	return s[0].N.Local
+}
+
+// every is `every $v in s satisfies f($v)`.
+func every(s Seq, f func(v Seq) bool) bool {
+	for _, it := range s {
+		if !f(Seq{it}) {
+			return false
+		}
+	}
+	return true
+}
+
+// some is `some $v in s satisfies f($v)`.
+func some(s Seq, f func(v Seq) bool) bool {
+	for _, it := range s {
+		if f(Seq{it}) {
+			return true
+		}
+	}
+	return false
+}
+
+// descOrSelf is descendant-or-self::node() (elements and text).
+func descOrSelf(n *Node) Seq {
+	out := Seq{{K: iNode, N: n}}
+	var walk func(m *Node)
+	walk = func(m *Node) {
+		for _, c := range m.Children {
+			out = append(out, Item{K: iNode, N: c})
+			if c.Kind == KindElement {
+				walk(c)
+			}
+		}
+	}
+	walk(n)
+	return out
+}
