@@ -37,6 +37,7 @@ type Node struct {
 
 	str    string
 	strSet bool
+	cache  map[nameKey]Seq // document node: `//name` results
 }
 
 // Name is the qualified name as written (name()).

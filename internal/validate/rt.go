@@ -30,9 +30,8 @@ type Item struct {
 	N *Node
 	S string
 	D decimal.Decimal
-	F float64
+	F float64 // xs:double; for xs:date, days since 1970-01-01
 	B bool
-	T time.Time
 }
 
 // Seq is an XPath sequence.
@@ -117,7 +116,7 @@ func itemString(it Item) string {
 		}
 		return "false"
 	case iDate:
-		return it.T.Format("2006-01-02")
+		return dateOf(it.F).Format("2006-01-02")
 	}
 	return ""
 }
@@ -297,7 +296,7 @@ func compareAtoms(a, b Item, op int, general bool) bool {
 		}
 		return cmpResult(ai-bi, op)
 	case a.K == iDate && b.K == iDate:
-		return cmpResult(a.T.Compare(b.T), op)
+		return cmpFloat(a.F, b.F, op)
 	}
 	return false // incomparable types: a type error in XPath
 }
@@ -323,7 +322,7 @@ func castUntypedFor(u Item, other uint8) Item {
 		if !ok {
 			return Item{K: 255}
 		}
-		return Item{K: iDate, T: t}
+		return Item{K: iDate, F: days(t)}
 	}
 	return Item{K: iString, S: u.S}
 }
@@ -531,11 +530,38 @@ func descendants(n *Node, space, local string, out Seq) Seq {
 	return out
 }
 
-// desc is descendant::name (the `//name` of an abbreviated path).
-func desc(n *Node, space, local string) Seq { return descendants(n, space, local, nil) }
+// desc is descendant::name (the `//name` of an abbreviated path). From the
+// document node the result is cached for the document (callers never modify
+// a Seq they did not build).
+func desc(n *Node, space, local string) Seq {
+	if n.Kind != KindDocument {
+		return descendants(n, space, local, nil)
+	}
+	key := nameKey{space, local, false}
+	if s, ok := n.cache[key]; ok {
+		return s
+	}
+	s := descendants(n, space, local, nil)
+	if n.cache == nil {
+		n.cache = map[nameKey]Seq{}
+	}
+	n.cache[key] = s
+	return s
+}
+
+type nameKey struct {
+	space, local string
+	attr         bool
+}
 
 // descAttr is //@name.
 func descAttr(n *Node, space, local string) Seq {
+	key := nameKey{space, local, true}
+	if n.Kind == KindDocument {
+		if s, ok := n.cache[key]; ok {
+			return s
+		}
+	}
 	var out Seq
 	var walk func(m *Node)
 	walk = func(m *Node) {
@@ -547,6 +573,12 @@ func descAttr(n *Node, space, local string) Seq {
 		}
 	}
 	walk(n)
+	if n.Kind == KindDocument {
+		if n.cache == nil {
+			n.cache = map[nameKey]Seq{}
+		}
+		n.cache[key] = out
+	}
 	return out
 }
 
@@ -809,7 +841,7 @@ func castDate(s Seq) Seq {
 	if !ok {
 		return nil
 	}
-	return Seq{{K: iDate, T: t}}
+	return Seq{{K: iDate, F: days(t)}}
 }
 
 func castableDate(s Seq) bool {
@@ -894,3 +926,7 @@ func descOrSelf(n *Node) Seq {
 	walk(n)
 	return out
 }
+
+func days(t time.Time) float64 { return math.Floor(float64(t.Unix()) / 86400) }
+
+func dateOf(d float64) time.Time { return time.Unix(int64(d)*86400, 0).UTC() }

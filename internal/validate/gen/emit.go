@@ -394,6 +394,20 @@ func (c *compiler) pathOf(x *path, s scope) string {
 	for i, st := range x.steps {
 		descOther := st.desc && (st.axis != "child" || st.test != "name") && st.axis != "attribute"
 		if descOther {
+			if names := c.unionOfNames(st); names != nil && len(st.preds) == 0 {
+				// //(a|b) is //a | //b: no walk over every node
+				if i == 0 && cur == "" {
+					cur = c.descUnion(names, s.cv)
+					continue
+				}
+				if i == 0 {
+					cur = c.descUnion(names, "root("+s.cv+")")
+					continue
+				}
+				nv := c.fresh("n")
+				cur = fmt.Sprintf("step(%s, func(%s *Node) Seq { return %s })", cur, nv, c.descUnion(names, nv))
+				continue
+			}
 			prev := cur
 			if prev == "" {
 				prev = "nodeSeq(" + s.cv + ")"
@@ -403,6 +417,11 @@ func (c *compiler) pathOf(x *path, s scope) string {
 		}
 		if i == 0 && cur == "" {
 			cur = c.withPreds(c.axisCall(st, s.cv, s), st.preds, s)
+			continue
+		}
+		if i == 0 && !descOther && st.axis != "" {
+			// first step from the root: no step() over a one-node sequence
+			cur = c.withPreds(c.axisCall(st, "root("+s.cv+")", s), st.preds, s)
 			continue
 		}
 		nv := c.fresh("n")
@@ -480,4 +499,44 @@ func (c *compiler) matchAlt(a *path) string {
 		b.WriteString("\t\treturn true\n")
 	}
 	return b.String()
+}
+
+// unionOfNames returns the child name steps of a primary `(a|b|...)`, or
+// nil when it is anything else.
+func (c *compiler) unionOfNames(st *pathStep) []*pathStep {
+	var out []*pathStep
+	var walk func(e expr) bool
+	walk = func(e expr) bool {
+		switch x := e.(type) {
+		case *binary:
+			return x.op == "|" && walk(x.l) && walk(x.r)
+		case *path:
+			if x.abs != 0 || len(x.steps) != 1 {
+				return false
+			}
+			s := x.steps[0]
+			if s.axis != "child" || s.test != "name" || len(s.preds) > 0 || s.desc {
+				return false
+			}
+			out = append(out, s)
+			return true
+		}
+		return false
+	}
+	if st.axis != "" || !walk(st.primary) {
+		return nil
+	}
+	return out
+}
+
+func (c *compiler) descUnion(names []*pathStep, nv string) string {
+	parts := make([]string, len(names))
+	for i, s := range names {
+		space := c.uri(s.prefix)
+		if s.prefix == "" && s.local == "*" {
+			space = "*"
+		}
+		parts[i] = fmt.Sprintf("desc(%s, %s, %s)", nv, strconv.Quote(space), strconv.Quote(s.local))
+	}
+	return "union(" + strings.Join(parts, ", ") + ")"
 }
