@@ -38,6 +38,9 @@ type Node struct {
 	str    string
 	strSet bool
 	cache  map[nameKey]Seq // document node: `//name` results
+	self   [1]Item         // the node as an item (nodeSeq)
+	kids   Seq             // element children as items, built on first use
+	attrs  Seq             // attributes as items, built on first use
 }
 
 // Name is the qualified name as written (name()).

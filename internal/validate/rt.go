@@ -42,7 +42,13 @@ var (
 	seqFalse = Seq{{K: iBool, B: false}}
 )
 
-func nodeSeq(n *Node) Seq          { return Seq{{K: iNode, N: n}} }
+// nodeSeq is the one-node sequence (n); it does not allocate.
+func nodeSeq(n *Node) Seq {
+	if n.self[0].N == nil {
+		n.self[0] = Item{K: iNode, N: n}
+	}
+	return n.self[:]
+}
 func strSeq(s string) Seq          { return Seq{{K: iString, S: s}} }
 func decSeq(d decimal.Decimal) Seq { return Seq{{K: iDecimal, D: d}} }
 func boolSeq(b bool) Seq {
@@ -488,11 +494,44 @@ func nameMatch(n *Node, space, local string) bool {
 	return (local == "*" || n.Local == local) && (space == "*" || n.Space == space)
 }
 
+// child is child::name. When the matching children are adjacent (as the
+// UBL schemas order them) the result is a capacity-limited window on the
+// node's cached children, so it does not allocate.
 func child(n *Node, space, local string) Seq {
+	if n.kids == nil {
+		n.kids = make(Seq, 0, len(n.Children))
+		for _, c := range n.Children {
+			if c.Kind == KindElement {
+				n.kids = append(n.kids, Item{K: iNode, N: c})
+			}
+		}
+	}
+	return window(n.kids, space, local)
+}
+
+func window(all Seq, space, local string) Seq {
+	i := 0
+	for i < len(all) && !nameMatch(all[i].N, space, local) {
+		i++
+	}
+	if i == len(all) {
+		return nil
+	}
+	j := i + 1
+	for j < len(all) && nameMatch(all[j].N, space, local) {
+		j++
+	}
+	k := j
+	for k < len(all) && !nameMatch(all[k].N, space, local) {
+		k++
+	}
+	if k == len(all) {
+		return all[i:j:j]
+	}
 	var out Seq
-	for _, c := range n.Children {
-		if c.Kind == KindElement && nameMatch(c, space, local) {
-			out = append(out, Item{K: iNode, N: c})
+	for _, it := range all[i:] {
+		if nameMatch(it.N, space, local) {
+			out = append(out, it)
 		}
 	}
 	return out
@@ -509,13 +548,16 @@ func childText(n *Node) Seq {
 }
 
 func attr(n *Node, space, local string) Seq {
-	var out Seq
-	for _, a := range n.Attrs {
-		if nameMatch(a, space, local) {
-			out = append(out, Item{K: iNode, N: a})
+	if len(n.Attrs) == 0 {
+		return nil
+	}
+	if n.attrs == nil {
+		n.attrs = make(Seq, len(n.Attrs))
+		for i, a := range n.Attrs {
+			n.attrs[i] = Item{K: iNode, N: a}
 		}
 	}
-	return out
+	return window(n.attrs, space, local)
 }
 
 func descendants(n *Node, space, local string, out Seq) Seq {
