@@ -573,22 +573,13 @@ func descendants(n *Node, space, local string, out Seq) Seq {
 }
 
 // desc is descendant::name (the `//name` of an abbreviated path). From the
-// document node the result is cached for the document (callers never modify
-// a Seq they did not build).
+// document node it is answered from a name index built by one walk on
+// first use (callers never modify a Seq they did not build).
 func desc(n *Node, space, local string) Seq {
-	if n.Kind != KindDocument {
+	if n.Kind != KindDocument || space == "*" || local == "*" {
 		return descendants(n, space, local, nil)
 	}
-	key := nameKey{space, local, false}
-	if s, ok := n.cache[key]; ok {
-		return s
-	}
-	s := descendants(n, space, local, nil)
-	if n.cache == nil {
-		n.cache = map[nameKey]Seq{}
-	}
-	n.cache[key] = s
-	return s
+	return n.index()[nameKey{space, local, false}]
 }
 
 type nameKey struct {
@@ -596,13 +587,39 @@ type nameKey struct {
 	attr         bool
 }
 
+// index maps element and attribute names to their nodes in document order.
+func (n *Node) index() map[nameKey]Seq {
+	if n.cache != nil {
+		return n.cache
+	}
+	m := map[nameKey]Seq{}
+	var walk func(p *Node)
+	walk = func(p *Node) {
+		for _, c := range p.Children {
+			if c.Kind != KindElement {
+				continue
+			}
+			k := nameKey{c.Space, c.Local, false}
+			m[k] = append(m[k], Item{K: iNode, N: c})
+			for _, a := range c.Attrs {
+				ka := nameKey{a.Space, a.Local, true}
+				m[ka] = append(m[ka], Item{K: iNode, N: a})
+			}
+			walk(c)
+		}
+	}
+	walk(n)
+	for k, v := range m {
+		m[k] = v[:len(v):len(v)]
+	}
+	n.cache = m
+	return m
+}
+
 // descAttr is //@name.
 func descAttr(n *Node, space, local string) Seq {
-	key := nameKey{space, local, true}
-	if n.Kind == KindDocument {
-		if s, ok := n.cache[key]; ok {
-			return s
-		}
+	if n.Kind == KindDocument && space != "*" && local != "*" {
+		return n.index()[nameKey{space, local, true}]
 	}
 	var out Seq
 	var walk func(m *Node)
@@ -615,12 +632,6 @@ func descAttr(n *Node, space, local string) Seq {
 		}
 	}
 	walk(n)
-	if n.Kind == KindDocument {
-		if n.cache == nil {
-			n.cache = map[nameKey]Seq{}
-		}
-		n.cache[key] = out
-	}
 	return out
 }
 
