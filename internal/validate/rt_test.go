@@ -52,6 +52,9 @@ func TestParseModel(t *testing.T) {
 	if got := location(attr(ac[0].N, "urn:a", "y")[0].N); got != "/a:R[1]/a:C[1]/@a:y" {
 		t.Errorf("location %q", got)
 	}
+	if got := len(descOrSelf(r)); got != 5 { // R, text, C, its text, a:C
+		t.Errorf("descendant-or-self: %d nodes", got)
+	}
 	for _, bad := range []string{"", "<a>", "<a></b>", "<p:a/>", "<a/><b/>", "<a/>x"} {
 		if _, err := Parse([]byte(bad)); err == nil {
 			t.Errorf("%q: want an error", bad)

@@ -108,25 +108,25 @@ var schemaRO = &Schema{
 	Lets: roLets,
 	Patterns: []Pattern{
 		{ID: "UBL-model", Rules: []Rule{
-			{Context: "cac:AdditionalDocumentReference", Match: roM000, Checks: []Check{
+			{Context: "cac:AdditionalDocumentReference", Match: roM000, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AdditionalDocumentReference", Attr: false}}, Checks: []Check{
 				{ID: "BR-52", Flag: "fatal", Report: false, Test: roT0000},
 			}},
-			{Context: "/ubl:Invoice/cac:LegalMonetaryTotal/cbc:PayableAmount ", Match: roM001, Checks: []Check{
+			{Context: "/ubl:Invoice/cac:LegalMonetaryTotal/cbc:PayableAmount ", Match: roM001, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "PayableAmount", Attr: false}}, Checks: []Check{
 				{ID: "BR-CO-25", Flag: "fatal", Report: false, Test: roT0001},
 			}},
-			{Context: "cac:AccountingCustomerParty/cac:Party/cbc:EndpointID", Match: roM002, Checks: []Check{
+			{Context: "cac:AccountingCustomerParty/cac:Party/cbc:EndpointID", Match: roM002, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "EndpointID", Attr: false}}, Checks: []Check{
 				{ID: "BR-63", Flag: "fatal", Report: false, Test: roT0002},
 			}},
-			{Context: "cac:AccountingCustomerParty/cac:Party/cac:PostalAddress", Match: roM003, Checks: []Check{
+			{Context: "cac:AccountingCustomerParty/cac:Party/cac:PostalAddress", Match: roM003, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "PostalAddress", Attr: false}}, Checks: []Check{
 				{ID: "BR-11", Flag: "fatal", Report: false, Test: roT0003},
 			}},
-			{Context: "cac:PaymentMeans/cac:CardAccount", Match: roM004, Checks: []Check{
+			{Context: "cac:PaymentMeans/cac:CardAccount", Match: roM004, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "CardAccount", Attr: false}}, Checks: []Check{
 				{ID: "BR-51", Flag: "warning", Report: false, Test: roT0004},
 			}},
-			{Context: "cac:Delivery/cac:DeliveryLocation/cac:Address", Match: roM005, Checks: []Check{
+			{Context: "cac:Delivery/cac:DeliveryLocation/cac:Address", Match: roM005, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "Address", Attr: false}}, Checks: []Check{
 				{ID: "BR-57", Flag: "fatal", Report: false, Test: roT0005},
 			}},
-			{Context: "/ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | /cn:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = false()]", Match: roM006, Checks: []Check{
+			{Context: "/ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | /cn:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = false()]", Match: roM006, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AllowanceCharge", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AllowanceCharge", Attr: false}}, Checks: []Check{
 				{ID: "BR-31", Flag: "fatal", Report: false, Test: roT0006},
 				{ID: "BR-32", Flag: "fatal", Report: false, Test: roT0007},
 				{ID: "BR-33", Flag: "fatal", Report: false, Test: roT0008},
@@ -135,7 +135,7 @@ var schemaRO = &Schema{
 				{ID: "BR-DEC-01", Flag: "fatal", Report: false, Test: roT0011},
 				{ID: "BR-DEC-02", Flag: "fatal", Report: false, Test: roT0012},
 			}},
-			{Context: "/ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | /cn:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = true()]", Match: roM007, Checks: []Check{
+			{Context: "/ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | /cn:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = true()]", Match: roM007, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AllowanceCharge", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AllowanceCharge", Attr: false}}, Checks: []Check{
 				{ID: "BR-36", Flag: "fatal", Report: false, Test: roT0013},
 				{ID: "BR-37", Flag: "fatal", Report: false, Test: roT0014},
 				{ID: "BR-38", Flag: "fatal", Report: false, Test: roT0015},
@@ -144,7 +144,7 @@ var schemaRO = &Schema{
 				{ID: "BR-DEC-05", Flag: "fatal", Report: false, Test: roT0018},
 				{ID: "BR-DEC-06", Flag: "fatal", Report: false, Test: roT0019},
 			}},
-			{Context: "cac:LegalMonetaryTotal", Match: roM008, Checks: []Check{
+			{Context: "cac:LegalMonetaryTotal", Match: roM008, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "LegalMonetaryTotal", Attr: false}}, Checks: []Check{
 				{ID: "BR-12", Flag: "fatal", Report: false, Test: roT0020},
 				{ID: "BR-13", Flag: "fatal", Report: false, Test: roT0021},
 				{ID: "BR-14", Flag: "fatal", Report: false, Test: roT0022},
@@ -163,7 +163,7 @@ var schemaRO = &Schema{
 				{ID: "BR-DEC-17", Flag: "fatal", Report: false, Test: roT0035},
 				{ID: "BR-DEC-18", Flag: "fatal", Report: false, Test: roT0036},
 			}},
-			{Context: "/ubl:Invoice | /cn:CreditNote", Match: roM009, Checks: []Check{
+			{Context: "/ubl:Invoice | /cn:CreditNote", Match: roM009, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", Local: "Invoice", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2", Local: "CreditNote", Attr: false}}, Checks: []Check{
 				{ID: "BR-01", Flag: "fatal", Report: false, Test: roT0037},
 				{ID: "BR-02", Flag: "fatal", Report: false, Test: roT0038},
 				{ID: "BR-03", Flag: "fatal", Report: false, Test: roT0039},
@@ -227,7 +227,7 @@ var schemaRO = &Schema{
 				{ID: "BR-B-01", Flag: "fatal", Report: false, Test: roT0097},
 				{ID: "BR-B-02", Flag: "fatal", Report: false, Test: roT0098},
 			}},
-			{Context: "cac:InvoiceLine | cac:CreditNoteLine", Match: roM010, Checks: []Check{
+			{Context: "cac:InvoiceLine | cac:CreditNoteLine", Match: roM010, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "InvoiceLine", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "CreditNoteLine", Attr: false}}, Checks: []Check{
 				{ID: "BR-21", Flag: "fatal", Report: false, Test: roT0099},
 				{ID: "BR-22", Flag: "fatal", Report: false, Test: roT0100},
 				{ID: "BR-23", Flag: "fatal", Report: false, Test: roT0101},
@@ -238,7 +238,7 @@ var schemaRO = &Schema{
 				{ID: "BR-CO-04", Flag: "fatal", Report: false, Test: roT0106},
 				{ID: "BR-DEC-23", Flag: "fatal", Report: false, Test: roT0107},
 			}},
-			{Context: "//cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()]", Match: roM011, Checks: []Check{
+			{Context: "//cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()]", Match: roM011, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AllowanceCharge", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AllowanceCharge", Attr: false}}, Checks: []Check{
 				{ID: "BR-41", Flag: "fatal", Report: false, Test: roT0108},
 				{ID: "BR-42", Flag: "fatal", Report: false, Test: roT0109},
 				{ID: "BR-CO-07", Flag: "fatal", Report: false, Test: roT0110},
@@ -246,7 +246,7 @@ var schemaRO = &Schema{
 				{ID: "BR-DEC-24", Flag: "fatal", Report: false, Test: roT0112},
 				{ID: "BR-DEC-25", Flag: "fatal", Report: false, Test: roT0113},
 			}},
-			{Context: "//cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()]", Match: roM012, Checks: []Check{
+			{Context: "//cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()]", Match: roM012, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AllowanceCharge", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AllowanceCharge", Attr: false}}, Checks: []Check{
 				{ID: "BR-43", Flag: "fatal", Report: false, Test: roT0114},
 				{ID: "BR-44", Flag: "fatal", Report: false, Test: roT0115},
 				{ID: "BR-CO-08", Flag: "fatal", Report: false, Test: roT0116},
@@ -254,60 +254,60 @@ var schemaRO = &Schema{
 				{ID: "BR-DEC-27", Flag: "fatal", Report: false, Test: roT0118},
 				{ID: "BR-DEC-28", Flag: "fatal", Report: false, Test: roT0119},
 			}},
-			{Context: "cac:InvoiceLine/cac:InvoicePeriod | cac:CreditNoteLine/cac:InvoicePeriod", Match: roM013, Checks: []Check{
+			{Context: "cac:InvoiceLine/cac:InvoicePeriod | cac:CreditNoteLine/cac:InvoicePeriod", Match: roM013, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "InvoicePeriod", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "InvoicePeriod", Attr: false}}, Checks: []Check{
 				{ID: "BR-30", Flag: "fatal", Report: false, Test: roT0120},
 				{ID: "BR-CO-20", Flag: "fatal", Report: false, Test: roT0121},
 			}},
-			{Context: "cac:InvoicePeriod", Match: roM014, Checks: []Check{
+			{Context: "cac:InvoicePeriod", Match: roM014, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "InvoicePeriod", Attr: false}}, Checks: []Check{
 				{ID: "BR-29", Flag: "fatal", Report: false, Test: roT0122},
 				{ID: "BR-CO-19", Flag: "fatal", Report: false, Test: roT0123},
 			}},
-			{Context: "//cac:AdditionalItemProperty", Match: roM015, Checks: []Check{
+			{Context: "//cac:AdditionalItemProperty", Match: roM015, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AdditionalItemProperty", Attr: false}}, Checks: []Check{
 				{ID: "BR-54", Flag: "fatal", Report: false, Test: roT0124},
 			}},
-			{Context: "cac:InvoiceLine/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode | cac:CreditNoteLine/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode ", Match: roM016, Checks: []Check{
+			{Context: "cac:InvoiceLine/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode | cac:CreditNoteLine/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode ", Match: roM016, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "ItemClassificationCode", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "ItemClassificationCode", Attr: false}}, Checks: []Check{
 				{ID: "BR-65", Flag: "fatal", Report: false, Test: roT0125},
 			}},
-			{Context: "cac:InvoiceLine/cac:Item/cac:StandardItemIdentification/cbc:ID | cac:CreditNoteLine/cac:Item/cac:StandardItemIdentification/cbc:ID", Match: roM017, Checks: []Check{
+			{Context: "cac:InvoiceLine/cac:Item/cac:StandardItemIdentification/cbc:ID | cac:CreditNoteLine/cac:Item/cac:StandardItemIdentification/cbc:ID", Match: roM017, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "ID", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "ID", Attr: false}}, Checks: []Check{
 				{ID: "BR-64", Flag: "fatal", Report: false, Test: roT0126},
 			}},
-			{Context: "/ubl:Invoice/cbc:Note | /cn:CreditNote/cbc:Note", Match: roM018, Checks: []Check{
+			{Context: "/ubl:Invoice/cbc:Note | /cn:CreditNote/cbc:Note", Match: roM018, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "Note", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "Note", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-08", Flag: "fatal", Report: false, Test: roT0127},
 			}},
-			{Context: "cac:PayeeParty", Match: roM019, Checks: []Check{
+			{Context: "cac:PayeeParty", Match: roM019, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "PayeeParty", Attr: false}}, Checks: []Check{
 				{ID: "BR-17", Flag: "fatal", Report: false, Test: roT0128},
 			}},
-			{Context: "cac:PaymentMeans[cbc:PaymentMeansCode='30' or cbc:PaymentMeansCode='58']/cac:PayeeFinancialAccount", Match: roM020, Checks: []Check{
+			{Context: "cac:PaymentMeans[cbc:PaymentMeansCode='30' or cbc:PaymentMeansCode='58']/cac:PayeeFinancialAccount", Match: roM020, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "PayeeFinancialAccount", Attr: false}}, Checks: []Check{
 				{ID: "BR-50", Flag: "fatal", Report: false, Test: roT0129},
 			}},
-			{Context: "cac:PaymentMeans", Match: roM021, Checks: []Check{
+			{Context: "cac:PaymentMeans", Match: roM021, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "PaymentMeans", Attr: false}}, Checks: []Check{
 				{ID: "BR-49", Flag: "fatal", Report: false, Test: roT0130},
 				{ID: "BR-61", Flag: "fatal", Report: false, Test: roT0131},
 			}},
-			{Context: "cac:BillingReference", Match: roM022, Checks: []Check{
+			{Context: "cac:BillingReference", Match: roM022, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "BillingReference", Attr: false}}, Checks: []Check{
 				{ID: "BR-55", Flag: "fatal", Report: false, Test: roT0132},
 			}},
-			{Context: "cac:AccountingSupplierParty", Match: roM023, Checks: []Check{
+			{Context: "cac:AccountingSupplierParty", Match: roM023, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AccountingSupplierParty", Attr: false}}, Checks: []Check{
 				{ID: "BR-CO-26", Flag: "fatal", Report: false, Test: roT0133},
 			}},
-			{Context: "cac:AccountingSupplierParty/cac:Party/cbc:EndpointID", Match: roM024, Checks: []Check{
+			{Context: "cac:AccountingSupplierParty/cac:Party/cbc:EndpointID", Match: roM024, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "EndpointID", Attr: false}}, Checks: []Check{
 				{ID: "BR-62", Flag: "fatal", Report: false, Test: roT0134},
 			}},
-			{Context: "cac:AccountingSupplierParty/cac:Party/cac:PostalAddress", Match: roM025, Checks: []Check{
+			{Context: "cac:AccountingSupplierParty/cac:Party/cac:PostalAddress", Match: roM025, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "PostalAddress", Attr: false}}, Checks: []Check{
 				{ID: "BR-09", Flag: "fatal", Report: false, Test: roT0135},
 			}},
-			{Context: "cac:TaxRepresentativeParty", Match: roM026, Checks: []Check{
+			{Context: "cac:TaxRepresentativeParty", Match: roM026, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxRepresentativeParty", Attr: false}}, Checks: []Check{
 				{ID: "BR-18", Flag: "fatal", Report: false, Test: roT0136},
 				{ID: "BR-19", Flag: "fatal", Report: false, Test: roT0137},
 				{ID: "BR-56", Flag: "fatal", Report: false, Test: roT0138},
 			}},
-			{Context: "cac:TaxRepresentativeParty/cac:PostalAddress", Match: roM027, Checks: []Check{
+			{Context: "cac:TaxRepresentativeParty/cac:PostalAddress", Match: roM027, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "PostalAddress", Attr: false}}, Checks: []Check{
 				{ID: "BR-20", Flag: "fatal", Report: false, Test: roT0139},
 			}},
-			{Context: "/ubl:Invoice/cac:TaxTotal | /cn:CreditNote/cac:TaxTotal", Match: roM028, Checks: []Check{
+			{Context: "/ubl:Invoice/cac:TaxTotal | /cn:CreditNote/cac:TaxTotal", Match: roM028, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxTotal", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxTotal", Attr: false}}, Checks: []Check{
 				{ID: "BR-CO-14", Flag: "fatal", Report: false, Test: roT0140},
 			}},
-			{Context: "cac:TaxTotal/cac:TaxSubtotal", Match: roM029, Checks: []Check{
+			{Context: "cac:TaxTotal/cac:TaxSubtotal", Match: roM029, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxSubtotal", Attr: false}}, Checks: []Check{
 				{ID: "BR-45", Flag: "fatal", Report: false, Test: roT0141},
 				{ID: "BR-46", Flag: "fatal", Report: false, Test: roT0142},
 				{ID: "BR-47", Flag: "fatal", Report: false, Test: roT0143},
@@ -316,161 +316,161 @@ var schemaRO = &Schema{
 				{ID: "BR-DEC-19", Flag: "fatal", Report: false, Test: roT0146},
 				{ID: "BR-DEC-20", Flag: "fatal", Report: false, Test: roT0147},
 			}},
-			{Context: "//cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM030, Checks: []Check{
+			{Context: "//cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM030, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "PartyTaxScheme", Attr: false}}, Checks: []Check{
 				{ID: "BR-CO-09", Flag: "fatal", Report: false, Test: roT0148},
 			}},
-			{Context: "/*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM031, Checks: []Check{
+			{Context: "/*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM031, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-AE-08", Flag: "fatal", Report: false, Test: roT0149},
 				{ID: "BR-AE-09", Flag: "fatal", Report: false, Test: roT0150},
 				{ID: "BR-AE-10", Flag: "fatal", Report: false, Test: roT0151},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM032, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM032, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-AE-06", Flag: "fatal", Report: false, Test: roT0152},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM033, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM033, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-AE-07", Flag: "fatal", Report: false, Test: roT0153},
 			}},
-			{Context: "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM034, Checks: []Check{
+			{Context: "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM034, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "ClassifiedTaxCategory", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "ClassifiedTaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-AE-05", Flag: "fatal", Report: false, Test: roT0154},
 			}},
-			{Context: "/*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM035, Checks: []Check{
+			{Context: "/*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM035, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-E-08", Flag: "fatal", Report: false, Test: roT0155},
 				{ID: "BR-E-09", Flag: "fatal", Report: false, Test: roT0156},
 				{ID: "BR-E-10", Flag: "fatal", Report: false, Test: roT0157},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM036, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM036, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-E-06", Flag: "fatal", Report: false, Test: roT0158},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM037, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM037, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-E-07", Flag: "fatal", Report: false, Test: roT0159},
 			}},
-			{Context: "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM038, Checks: []Check{
+			{Context: "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM038, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "ClassifiedTaxCategory", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "ClassifiedTaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-E-05", Flag: "fatal", Report: false, Test: roT0160},
 			}},
-			{Context: "/*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM039, Checks: []Check{
+			{Context: "/*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM039, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-G-08", Flag: "fatal", Report: false, Test: roT0161},
 				{ID: "BR-G-09", Flag: "fatal", Report: false, Test: roT0162},
 				{ID: "BR-G-10", Flag: "fatal", Report: false, Test: roT0163},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM040, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM040, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-G-06", Flag: "fatal", Report: false, Test: roT0164},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM041, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM041, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-G-07", Flag: "fatal", Report: false, Test: roT0165},
 			}},
-			{Context: "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM042, Checks: []Check{
+			{Context: "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM042, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "ClassifiedTaxCategory", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "ClassifiedTaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-G-05", Flag: "fatal", Report: false, Test: roT0166},
 			}},
-			{Context: "/*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM043, Checks: []Check{
+			{Context: "/*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM043, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-IC-08", Flag: "fatal", Report: false, Test: roT0167},
 				{ID: "BR-IC-09", Flag: "fatal", Report: false, Test: roT0168},
 				{ID: "BR-IC-10", Flag: "fatal", Report: false, Test: roT0169},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM044, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM044, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-IC-06", Flag: "fatal", Report: false, Test: roT0170},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM045, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM045, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-IC-07", Flag: "fatal", Report: false, Test: roT0171},
 			}},
-			{Context: "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM046, Checks: []Check{
+			{Context: "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM046, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "ClassifiedTaxCategory", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "ClassifiedTaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-IC-05", Flag: "fatal", Report: false, Test: roT0172},
 			}},
-			{Context: "/*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM047, Checks: []Check{
+			{Context: "/*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM047, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-IG-08", Flag: "fatal", Report: false, Test: roT0173},
 				{ID: "BR-IG-09", Flag: "fatal", Report: false, Test: roT0174},
 				{ID: "BR-IG-10", Flag: "fatal", Report: false, Test: roT0175},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM048, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM048, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-IG-06", Flag: "fatal", Report: false, Test: roT0176},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM049, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM049, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-IG-07", Flag: "fatal", Report: false, Test: roT0177},
 			}},
-			{Context: "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM050, Checks: []Check{
+			{Context: "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM050, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "ClassifiedTaxCategory", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "ClassifiedTaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-IG-05", Flag: "fatal", Report: false, Test: roT0178},
 			}},
-			{Context: "/*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM051, Checks: []Check{
+			{Context: "/*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM051, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-IP-08", Flag: "fatal", Report: false, Test: roT0179},
 				{ID: "BR-IP-09", Flag: "fatal", Report: false, Test: roT0180},
 				{ID: "BR-IP-10", Flag: "fatal", Report: false, Test: roT0181},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM052, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM052, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-IP-06", Flag: "fatal", Report: false, Test: roT0182},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM053, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM053, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-IP-07", Flag: "fatal", Report: false, Test: roT0183},
 			}},
-			{Context: "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM054, Checks: []Check{
+			{Context: "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM054, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "ClassifiedTaxCategory", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "ClassifiedTaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-IP-05", Flag: "fatal", Report: false, Test: roT0184},
 			}},
-			{Context: "/*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM055, Checks: []Check{
+			{Context: "/*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM055, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-O-08", Flag: "fatal", Report: false, Test: roT0185},
 				{ID: "BR-O-09", Flag: "fatal", Report: false, Test: roT0186},
 				{ID: "BR-O-10", Flag: "fatal", Report: false, Test: roT0187},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM056, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM056, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-O-06", Flag: "fatal", Report: false, Test: roT0188},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM057, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM057, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-O-07", Flag: "fatal", Report: false, Test: roT0189},
 			}},
-			{Context: "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM058, Checks: []Check{
+			{Context: "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM058, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "ClassifiedTaxCategory", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "ClassifiedTaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-O-05", Flag: "fatal", Report: false, Test: roT0190},
 			}},
-			{Context: "/*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM059, Checks: []Check{
+			{Context: "/*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM059, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-S-08", Flag: "fatal", Report: false, Test: roT0191},
 				{ID: "BR-S-09", Flag: "fatal", Report: false, Test: roT0192},
 				{ID: "BR-S-10", Flag: "fatal", Report: false, Test: roT0193},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM060, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM060, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-S-06", Flag: "fatal", Report: false, Test: roT0194},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM061, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM061, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-S-07", Flag: "fatal", Report: false, Test: roT0195},
 			}},
-			{Context: "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM062, Checks: []Check{
+			{Context: "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM062, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "ClassifiedTaxCategory", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "ClassifiedTaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-S-05", Flag: "fatal", Report: false, Test: roT0196},
 			}},
-			{Context: "/*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM063, Checks: []Check{
+			{Context: "/*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM063, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-Z-08", Flag: "fatal", Report: false, Test: roT0197},
 				{ID: "BR-Z-09", Flag: "fatal", Report: false, Test: roT0198},
 				{ID: "BR-Z-10", Flag: "fatal", Report: false, Test: roT0199},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM064, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM064, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-Z-06", Flag: "fatal", Report: false, Test: roT0200},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM065, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM065, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-Z-07", Flag: "fatal", Report: false, Test: roT0201},
 			}},
-			{Context: "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM066, Checks: []Check{
+			{Context: "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']", Match: roM066, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "ClassifiedTaxCategory", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "ClassifiedTaxCategory", Attr: false}}, Checks: []Check{
 				{ID: "BR-Z-05", Flag: "fatal", Report: false, Test: roT0202},
 			}},
 		}},
 		{ID: "UBL-syntax", Rules: []Rule{
-			{Context: "cac:AccountingSupplierParty/cac:Party", Match: roM067, Checks: []Check{
+			{Context: "cac:AccountingSupplierParty/cac:Party", Match: roM067, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "Party", Attr: false}}, Checks: []Check{
 				{ID: "UBL-SR-42", Flag: "fatal", Report: false, Test: roT0203},
 			}},
-			{Context: "cac:AdditionalDocumentReference", Match: roM068, Checks: []Check{
+			{Context: "cac:AdditionalDocumentReference", Match: roM068, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AdditionalDocumentReference", Attr: false}}, Checks: []Check{
 				{ID: "UBL-SR-33", Flag: "fatal", Report: false, Test: roT0204},
 				{ID: "UBL-SR-43", Flag: "fatal", Report: false, Test: roT0205},
 			}},
-			{Context: "//*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]", Match: roM069, Checks: []Check{
+			{Context: "//*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]", Match: roM069, Names: []NameTest{{Space: "*", Local: "*", Attr: false}}, Checks: []Check{
 				{ID: "UBL-DT-01", Flag: "fatal", Report: false, Test: roT0206},
 			}},
-			{Context: "//*[ends-with(name(), 'BinaryObject')]", Match: roM070, Checks: []Check{
+			{Context: "//*[ends-with(name(), 'BinaryObject')]", Match: roM070, Names: []NameTest{{Space: "*", Local: "*", Attr: false}}, Checks: []Check{
 				{ID: "UBL-DT-06", Flag: "fatal", Report: false, Test: roT0207},
 				{ID: "UBL-DT-07", Flag: "fatal", Report: false, Test: roT0208},
 			}},
-			{Context: "cac:Delivery", Match: roM071, Checks: []Check{
+			{Context: "cac:Delivery", Match: roM071, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "Delivery", Attr: false}}, Checks: []Check{
 				{ID: "UBL-SR-25", Flag: "fatal", Report: false, Test: roT0209},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator = false()]", Match: roM072, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator = false()]", Match: roM072, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AllowanceCharge", Attr: false}}, Checks: []Check{
 				{ID: "UBL-SR-30", Flag: "fatal", Report: false, Test: roT0210},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator = true()]", Match: roM073, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator = true()]", Match: roM073, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AllowanceCharge", Attr: false}}, Checks: []Check{
 				{ID: "UBL-SR-31", Flag: "fatal", Report: false, Test: roT0211},
 			}},
-			{Context: "/ubl:Invoice | /cn:CreditNote", Match: roM074, Checks: []Check{
+			{Context: "/ubl:Invoice | /cn:CreditNote", Match: roM074, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", Local: "Invoice", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2", Local: "CreditNote", Attr: false}}, Checks: []Check{
 				{ID: "UBL-CR-001", Flag: "warning", Report: false, Test: roT0212},
 				{ID: "UBL-CR-002", Flag: "warning", Report: false, Test: roT0213},
 				{ID: "UBL-CR-003", Flag: "warning", Report: false, Test: roT0214},
@@ -1197,7 +1197,7 @@ var schemaRO = &Schema{
 				{ID: "UBL-SR-47", Flag: "fatal", Report: false, Test: roT0935},
 				{ID: "UBL-SR-49", Flag: "fatal", Report: false, Test: roT0936},
 			}},
-			{Context: "cac:InvoiceLine | cac:CreditNoteLine", Match: roM075, Checks: []Check{
+			{Context: "cac:InvoiceLine | cac:CreditNoteLine", Match: roM075, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "InvoiceLine", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "CreditNoteLine", Attr: false}}, Checks: []Check{
 				{ID: "UBL-SR-34", Flag: "fatal", Report: false, Test: roT0937},
 				{ID: "UBL-SR-35", Flag: "fatal", Report: false, Test: roT0938},
 				{ID: "UBL-SR-36", Flag: "fatal", Report: false, Test: roT0939},
@@ -1205,128 +1205,128 @@ var schemaRO = &Schema{
 				{ID: "UBL-SR-48", Flag: "fatal", Report: false, Test: roT0941},
 				{ID: "UBL-SR-50", Flag: "fatal", Report: false, Test: roT0942},
 			}},
-			{Context: "cac:PayeeParty", Match: roM076, Checks: []Check{
+			{Context: "cac:PayeeParty", Match: roM076, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "PayeeParty", Attr: false}}, Checks: []Check{
 				{ID: "UBL-SR-19", Flag: "fatal", Report: false, Test: roT0943},
 				{ID: "UBL-SR-20", Flag: "fatal", Report: false, Test: roT0944},
 				{ID: "UBL-SR-21", Flag: "fatal", Report: false, Test: roT0945},
 			}},
-			{Context: "cac:PaymentMeans", Match: roM077, Checks: []Check{
+			{Context: "cac:PaymentMeans", Match: roM077, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "PaymentMeans", Attr: false}}, Checks: []Check{
 				{ID: "UBL-SR-26", Flag: "fatal", Report: false, Test: roT0946},
 				{ID: "UBL-SR-27", Flag: "fatal", Report: false, Test: roT0947},
 				{ID: "UBL-SR-28", Flag: "fatal", Report: false, Test: roT0948},
 			}},
-			{Context: "cac:BillingReference", Match: roM078, Checks: []Check{
+			{Context: "cac:BillingReference", Match: roM078, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "BillingReference", Attr: false}}, Checks: []Check{
 				{ID: "UBL-SR-06", Flag: "fatal", Report: false, Test: roT0949},
 				{ID: "UBL-SR-07", Flag: "fatal", Report: false, Test: roT0950},
 			}},
-			{Context: "cac:TaxRepresentativeParty", Match: roM079, Checks: []Check{
+			{Context: "cac:TaxRepresentativeParty", Match: roM079, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxRepresentativeParty", Attr: false}}, Checks: []Check{
 				{ID: "UBL-SR-22", Flag: "fatal", Report: false, Test: roT0951},
 				{ID: "UBL-SR-23", Flag: "fatal", Report: false, Test: roT0952},
 			}},
-			{Context: "cac:TaxSubtotal", Match: roM080, Checks: []Check{
+			{Context: "cac:TaxSubtotal", Match: roM080, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxSubtotal", Attr: false}}, Checks: []Check{
 				{ID: "UBL-SR-32", Flag: "fatal", Report: false, Test: roT0953},
 			}},
 		}},
 		{ID: "Codesmodel", Rules: []Rule{
-			{Context: "cbc:InvoiceTypeCode | cbc:CreditNoteTypeCode", Match: roM081, Checks: []Check{
+			{Context: "cbc:InvoiceTypeCode | cbc:CreditNoteTypeCode", Match: roM081, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "InvoiceTypeCode", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "CreditNoteTypeCode", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-01", Flag: "fatal", Report: false, Test: roT0954},
 			}},
-			{Context: "//@currencyID", Match: roM082, Checks: []Check{
+			{Context: "//@currencyID", Match: roM082, Names: []NameTest{{Space: "", Local: "currencyID", Attr: true}}, Checks: []Check{
 				{ID: "BR-CL-03", Flag: "fatal", Report: false, Test: roT0955},
 			}},
-			{Context: "cbc:DocumentCurrencyCode", Match: roM083, Checks: []Check{
+			{Context: "cbc:DocumentCurrencyCode", Match: roM083, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "DocumentCurrencyCode", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-04", Flag: "fatal", Report: false, Test: roT0956},
 			}},
-			{Context: "cbc:TaxCurrencyCode", Match: roM084, Checks: []Check{
+			{Context: "cbc:TaxCurrencyCode", Match: roM084, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "TaxCurrencyCode", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-05", Flag: "fatal", Report: false, Test: roT0957},
 			}},
-			{Context: "cac:InvoicePeriod/cbc:DescriptionCode", Match: roM085, Checks: []Check{
+			{Context: "cac:InvoicePeriod/cbc:DescriptionCode", Match: roM085, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "DescriptionCode", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-06", Flag: "fatal", Report: false, Test: roT0958},
 			}},
-			{Context: "cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:ID[@schemeID] | cac:DocumentReference[cbc:DocumentTypeCode = '130']/cbc:ID[@schemeID]", Match: roM086, Checks: []Check{
+			{Context: "cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:ID[@schemeID] | cac:DocumentReference[cbc:DocumentTypeCode = '130']/cbc:ID[@schemeID]", Match: roM086, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "ID", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "ID", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-07", Flag: "fatal", Report: false, Test: roT0959},
 			}},
-			{Context: "cac:PartyIdentification/cbc:ID[@schemeID]", Match: roM087, Checks: []Check{
+			{Context: "cac:PartyIdentification/cbc:ID[@schemeID]", Match: roM087, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "ID", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-10", Flag: "fatal", Report: false, Test: roT0960},
 			}},
-			{Context: "cac:PartyLegalEntity/cbc:CompanyID[@schemeID]", Match: roM088, Checks: []Check{
+			{Context: "cac:PartyLegalEntity/cbc:CompanyID[@schemeID]", Match: roM088, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "CompanyID", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-11", Flag: "fatal", Report: false, Test: roT0961},
 			}},
-			{Context: "cac:CommodityClassification/cbc:ItemClassificationCode[@listID]", Match: roM089, Checks: []Check{
+			{Context: "cac:CommodityClassification/cbc:ItemClassificationCode[@listID]", Match: roM089, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "ItemClassificationCode", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-13", Flag: "fatal", Report: false, Test: roT0962},
 			}},
-			{Context: "cac:Country/cbc:IdentificationCode", Match: roM090, Checks: []Check{
+			{Context: "cac:Country/cbc:IdentificationCode", Match: roM090, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "IdentificationCode", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-14", Flag: "fatal", Report: false, Test: roT0963},
 			}},
-			{Context: "cac:OriginCountry/cbc:IdentificationCode", Match: roM091, Checks: []Check{
+			{Context: "cac:OriginCountry/cbc:IdentificationCode", Match: roM091, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "IdentificationCode", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-15", Flag: "fatal", Report: false, Test: roT0964},
 			}},
-			{Context: "cac:PaymentMeans/cbc:PaymentMeansCode", Match: roM092, Checks: []Check{
+			{Context: "cac:PaymentMeans/cbc:PaymentMeansCode", Match: roM092, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "PaymentMeansCode", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-16", Flag: "fatal", Report: false, Test: roT0965},
 			}},
-			{Context: "cac:TaxCategory/cbc:ID", Match: roM093, Checks: []Check{
+			{Context: "cac:TaxCategory/cbc:ID", Match: roM093, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "ID", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-17", Flag: "fatal", Report: false, Test: roT0966},
 			}},
-			{Context: "cac:ClassifiedTaxCategory/cbc:ID", Match: roM094, Checks: []Check{
+			{Context: "cac:ClassifiedTaxCategory/cbc:ID", Match: roM094, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "ID", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-18", Flag: "fatal", Report: false, Test: roT0967},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator = false()]/cbc:AllowanceChargeReasonCode", Match: roM095, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator = false()]/cbc:AllowanceChargeReasonCode", Match: roM095, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "AllowanceChargeReasonCode", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-19", Flag: "fatal", Report: false, Test: roT0968},
 			}},
-			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator = true()]/cbc:AllowanceChargeReasonCode", Match: roM096, Checks: []Check{
+			{Context: "cac:AllowanceCharge[cbc:ChargeIndicator = true()]/cbc:AllowanceChargeReasonCode", Match: roM096, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "AllowanceChargeReasonCode", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-20", Flag: "fatal", Report: false, Test: roT0969},
 			}},
-			{Context: "cac:StandardItemIdentification/cbc:ID[@schemeID]", Match: roM097, Checks: []Check{
+			{Context: "cac:StandardItemIdentification/cbc:ID[@schemeID]", Match: roM097, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "ID", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-21", Flag: "fatal", Report: false, Test: roT0970},
 			}},
-			{Context: "cbc:TaxExemptionReasonCode", Match: roM098, Checks: []Check{
+			{Context: "cbc:TaxExemptionReasonCode", Match: roM098, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "TaxExemptionReasonCode", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-22", Flag: "fatal", Report: false, Test: roT0971},
 			}},
-			{Context: "//@unitCode", Match: roM099, Checks: []Check{
+			{Context: "//@unitCode", Match: roM099, Names: []NameTest{{Space: "", Local: "unitCode", Attr: true}}, Checks: []Check{
 				{ID: "BR-CL-23", Flag: "fatal", Report: false, Test: roT0972},
 			}},
-			{Context: "cbc:EmbeddedDocumentBinaryObject[@mimeCode]", Match: roM100, Checks: []Check{
+			{Context: "cbc:EmbeddedDocumentBinaryObject[@mimeCode]", Match: roM100, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "EmbeddedDocumentBinaryObject", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-24", Flag: "fatal", Report: false, Test: roT0973},
 			}},
-			{Context: "cbc:EndpointID[@schemeID]", Match: roM101, Checks: []Check{
+			{Context: "cbc:EndpointID[@schemeID]", Match: roM101, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "EndpointID", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-25", Flag: "fatal", Report: false, Test: roT0974},
 			}},
-			{Context: "cac:DeliveryLocation/cbc:ID[@schemeID]", Match: roM102, Checks: []Check{
+			{Context: "cac:DeliveryLocation/cbc:ID[@schemeID]", Match: roM102, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "ID", Attr: false}}, Checks: []Check{
 				{ID: "BR-CL-26", Flag: "fatal", Report: false, Test: roT0975},
 			}},
 		}},
 		{ID: "ROmodel", Rules: []Rule{
-			{Context: "cbc:IssueDate", Match: roM103, Checks: []Check{
+			{Context: "cbc:IssueDate", Match: roM103, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "IssueDate", Attr: false}}, Checks: []Check{
 				{ID: "BR-RO-DT001", Flag: "fatal", Report: false, Test: roT0976},
 			}},
-			{Context: "cbc:TaxPointDate", Match: roM104, Checks: []Check{
+			{Context: "cbc:TaxPointDate", Match: roM104, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "TaxPointDate", Attr: false}}, Checks: []Check{
 				{ID: "BR-RO-DT002", Flag: "fatal", Report: false, Test: roT0977},
 			}},
-			{Context: "cbc:DueDate", Match: roM105, Checks: []Check{
+			{Context: "cbc:DueDate", Match: roM105, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "DueDate", Attr: false}}, Checks: []Check{
 				{ID: "BR-RO-DT003", Flag: "fatal", Report: false, Test: roT0978},
 			}},
-			{Context: "cbc:PaymentDueDate", Match: roM106, Checks: []Check{
+			{Context: "cbc:PaymentDueDate", Match: roM106, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "PaymentDueDate", Attr: false}}, Checks: []Check{
 				{ID: "BR-RO-DT003_CN", Flag: "fatal", Report: false, Test: roT0979},
 			}},
-			{Context: "cbc:ActualDeliveryDate", Match: roM107, Checks: []Check{
+			{Context: "cbc:ActualDeliveryDate", Match: roM107, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "ActualDeliveryDate", Attr: false}}, Checks: []Check{
 				{ID: "BR-RO-DT004", Flag: "fatal", Report: false, Test: roT0980},
 			}},
-			{Context: "cbc:StartDate", Match: roM108, Checks: []Check{
+			{Context: "cbc:StartDate", Match: roM108, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "StartDate", Attr: false}}, Checks: []Check{
 				{ID: "BR-RO-DT005", Flag: "fatal", Report: false, Test: roT0981},
 			}},
-			{Context: "cbc:EndDate", Match: roM109, Checks: []Check{
+			{Context: "cbc:EndDate", Match: roM109, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "EndDate", Attr: false}}, Checks: []Check{
 				{ID: "BR-RO-DT006", Flag: "fatal", Report: false, Test: roT0982},
 			}},
-			{Context: "cbc:PriceAmount", Match: roM110, Checks: []Check{
+			{Context: "cbc:PriceAmount", Match: roM110, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "PriceAmount", Attr: false}}, Checks: []Check{
 				{ID: "BR-27", Flag: "fatal", Report: false, Test: roT0983},
 			}},
-			{Context: "cbc:InvoiceTypeCode", Match: roM111, Checks: []Check{
+			{Context: "cbc:InvoiceTypeCode", Match: roM111, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "InvoiceTypeCode", Attr: false}}, Checks: []Check{
 				{ID: "BR-RO-020_1", Flag: "fatal", Report: false, Test: roT0984},
 			}},
-			{Context: "cbc:CreditNoteTypeCode", Match: roM112, Checks: []Check{
+			{Context: "cbc:CreditNoteTypeCode", Match: roM112, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "CreditNoteTypeCode", Attr: false}}, Checks: []Check{
 				{ID: "BR-RO-020_2", Flag: "fatal", Report: false, Test: roT0985},
 			}},
-			{Context: "/ubl:Invoice | /cn:CreditNote", Match: roM113, Checks: []Check{
+			{Context: "/ubl:Invoice | /cn:CreditNote", Match: roM113, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", Local: "Invoice", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2", Local: "CreditNote", Attr: false}}, Checks: []Check{
 				{ID: "BR-RO-001", Flag: "fatal", Report: false, Test: roT0986},
 				{ID: "BR-RO-A020", Flag: "fatal", Report: false, Test: roT0987},
 				{ID: "BR-RO-L0201", Flag: "fatal", Report: false, Test: roT0988},
@@ -1385,50 +1385,50 @@ var schemaRO = &Schema{
 				{ID: "BR-RO-111", Flag: "fatal", Report: true, Test: roT1041},
 				{ID: "BR-RO-120", Flag: "fatal", Report: false, Test: roT1042},
 			}},
-			{Context: "/ubl:Invoice/cac:TaxRepresentativeParty/cac:PostalAddress | /ubl:CreditNote/cac:TaxRepresentativeParty/cac:PostalAddress", Match: roM114, Checks: []Check{
+			{Context: "/ubl:Invoice/cac:TaxRepresentativeParty/cac:PostalAddress | /ubl:CreditNote/cac:TaxRepresentativeParty/cac:PostalAddress", Match: roM114, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "PostalAddress", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "PostalAddress", Attr: false}}, Checks: []Check{
 				{ID: "BR-RO-140", Flag: "fatal", Report: false, Test: roT1043},
 				{ID: "BR-RO-150", Flag: "fatal", Report: false, Test: roT1044},
 				{ID: "BR-RO-160", Flag: "fatal", Report: true, Test: roT1045},
 				{ID: "BR-RO-170", Flag: "fatal", Report: true, Test: roT1046},
 			}},
-			{Context: "//cac:PaymentMeans", Match: roM115, Checks: []Check{
+			{Context: "//cac:PaymentMeans", Match: roM115, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "PaymentMeans", Attr: false}}, Checks: []Check{
 				{ID: "BR-RO-L208", Flag: "fatal", Report: false, Test: roT1047},
 				{ID: "BR-RO-L209", Flag: "fatal", Report: false, Test: roT1048},
 				{ID: "BR-RO-L1016", Flag: "fatal", Report: false, Test: roT1049},
 				{ID: "BR-RO-L140", Flag: "fatal", Report: false, Test: roT1050},
 			}},
-			{Context: "/ubl:Invoice/cac:Delivery/cac:DeliveryLocation/cac:Address | /ubl:CreditNote/cac:Delivery/cac:DeliveryLocation/cac:Address", Match: roM116, Checks: []Check{
+			{Context: "/ubl:Invoice/cac:Delivery/cac:DeliveryLocation/cac:Address | /ubl:CreditNote/cac:Delivery/cac:DeliveryLocation/cac:Address", Match: roM116, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "Address", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "Address", Attr: false}}, Checks: []Check{
 				{ID: "BR-RO-180", Flag: "fatal", Report: false, Test: roT1051},
 				{ID: "BR-RO-201", Flag: "fatal", Report: false, Test: roT1052},
 				{ID: "BR-RO-202", Flag: "fatal", Report: true, Test: roT1053},
 				{ID: "BR-RO-211", Flag: "fatal", Report: false, Test: roT1054},
 				{ID: "BR-RO-212", Flag: "fatal", Report: true, Test: roT1055},
 			}},
-			{Context: "cac:InvoicePeriod/cbc:DescriptionCode", Match: roM117, Checks: []Check{
+			{Context: "cac:InvoicePeriod/cbc:DescriptionCode", Match: roM117, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "DescriptionCode", Attr: false}}, Checks: []Check{
 				{ID: "BR-RO-040", Flag: "fatal", Report: false, Test: roT1056},
 			}},
-			{Context: "cac:InvoiceLine | cac:CreditNoteLine", Match: roM118, Checks: []Check{
+			{Context: "cac:InvoiceLine | cac:CreditNoteLine", Match: roM118, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "InvoiceLine", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "CreditNoteLine", Attr: false}}, Checks: []Check{
 				{ID: "BR-RO-L1024", Flag: "fatal", Report: false, Test: roT1057},
 				{ID: "BR-RO-L1021", Flag: "fatal", Report: false, Test: roT1058},
 				{ID: "BR-RO-L212", Flag: "fatal", Report: false, Test: roT1059},
 				{ID: "BR-RO-L303", Flag: "fatal", Report: false, Test: roT1060},
 			}},
-			{Context: "//cac:Item/cac:AdditionalItemProperty", Match: roM119, Checks: []Check{
+			{Context: "//cac:Item/cac:AdditionalItemProperty", Match: roM119, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AdditionalItemProperty", Attr: false}}, Checks: []Check{
 				{ID: "BR-RO-A052", Flag: "fatal", Report: false, Test: roT1061},
 				{ID: "BR-RO-L0505", Flag: "fatal", Report: false, Test: roT1062},
 				{ID: "BR-RO-L1025", Flag: "fatal", Report: false, Test: roT1063},
 			}},
-			{Context: "/ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | /ubl:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = false()]", Match: roM120, Checks: []Check{
+			{Context: "/ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | /ubl:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = false()]", Match: roM120, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AllowanceCharge", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AllowanceCharge", Attr: false}}, Checks: []Check{
 				{ID: "BR-DEC-RO-01", Flag: "fatal", Report: false, Test: roT1064},
 				{ID: "BR-DEC-RO-02", Flag: "fatal", Report: false, Test: roT1065},
 				{ID: "BR-RO-L1017", Flag: "fatal", Report: false, Test: roT1066},
 			}},
-			{Context: "/ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | /ubl:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = true()]", Match: roM121, Checks: []Check{
+			{Context: "/ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | /ubl:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = true()]", Match: roM121, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AllowanceCharge", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AllowanceCharge", Attr: false}}, Checks: []Check{
 				{ID: "BR-DEC-RO-05", Flag: "fatal", Report: false, Test: roT1067},
 				{ID: "BR-DEC-RO-06", Flag: "fatal", Report: false, Test: roT1068},
 				{ID: "BR-RO-L1018", Flag: "fatal", Report: false, Test: roT1069},
 			}},
-			{Context: "cac:LegalMonetaryTotal", Match: roM122, Checks: []Check{
+			{Context: "cac:LegalMonetaryTotal", Match: roM122, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "LegalMonetaryTotal", Attr: false}}, Checks: []Check{
 				{ID: "BR-DEC-RO-09", Flag: "fatal", Report: false, Test: roT1070},
 				{ID: "BR-DEC-RO-10", Flag: "fatal", Report: false, Test: roT1071},
 				{ID: "BR-DEC-RO-11", Flag: "fatal", Report: false, Test: roT1072},
@@ -1438,42 +1438,42 @@ var schemaRO = &Schema{
 				{ID: "BR-DEC-RO-17", Flag: "fatal", Report: false, Test: roT1076},
 				{ID: "BR-DEC-RO-18", Flag: "fatal", Report: false, Test: roT1077},
 			}},
-			{Context: "/ubl:Invoice | cac:CreditNote", Match: roM123, Checks: []Check{
+			{Context: "/ubl:Invoice | cac:CreditNote", Match: roM123, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", Local: "Invoice", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "CreditNote", Attr: false}}, Checks: []Check{
 				{ID: "BR-DEC-RO-13", Flag: "fatal", Report: false, Test: roT1078},
 				{ID: "BR-DEC-RO-15", Flag: "fatal", Report: false, Test: roT1079},
 			}},
-			{Context: "cac:TaxTotal/cac:TaxSubtotal", Match: roM124, Checks: []Check{
+			{Context: "cac:TaxTotal/cac:TaxSubtotal", Match: roM124, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxSubtotal", Attr: false}}, Checks: []Check{
 				{ID: "BR-DEC-RO-1009", Flag: "fatal", Report: false, Test: roT1080},
 				{ID: "BR-DEC-RO-1010", Flag: "fatal", Report: false, Test: roT1081},
 			}},
-			{Context: "cac:InvoiceLine | cac:CreditNoteLine", Match: roM125, Checks: []Check{
+			{Context: "cac:InvoiceLine | cac:CreditNoteLine", Match: roM125, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "InvoiceLine", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "CreditNoteLine", Attr: false}}, Checks: []Check{
 				{ID: "BR-DEC-RO-23", Flag: "fatal", Report: false, Test: roT1082},
 			}},
-			{Context: "//cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()]", Match: roM126, Checks: []Check{
+			{Context: "//cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()]", Match: roM126, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AllowanceCharge", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AllowanceCharge", Attr: false}}, Checks: []Check{
 				{ID: "BR-DEC-RO-24", Flag: "fatal", Report: false, Test: roT1083},
 				{ID: "BR-DEC-RO-25", Flag: "fatal", Report: false, Test: roT1084},
 				{ID: "BR-RO-L1022", Flag: "fatal", Report: false, Test: roT1085},
 			}},
-			{Context: "//cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()]", Match: roM127, Checks: []Check{
+			{Context: "//cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()]", Match: roM127, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AllowanceCharge", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AllowanceCharge", Attr: false}}, Checks: []Check{
 				{ID: "BR-DEC-RO-27", Flag: "fatal", Report: false, Test: roT1086},
 				{ID: "BR-DEC-RO-28", Flag: "fatal", Report: false, Test: roT1087},
 				{ID: "BR-RO-L1023", Flag: "fatal", Report: false, Test: roT1088},
 			}},
-			{Context: "cbc:Note", Match: roM128, Checks: []Check{
+			{Context: "cbc:Note", Match: roM128, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", Local: "Note", Attr: false}}, Checks: []Check{
 				{ID: "BR-RO-L302", Flag: "fatal", Report: false, Test: roT1089},
 			}},
-			{Context: "//cac:AdditionalDocumentReference", Match: roM129, Checks: []Check{
+			{Context: "//cac:AdditionalDocumentReference", Match: roM129, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "AdditionalDocumentReference", Attr: false}}, Checks: []Check{
 				{ID: "BR-RO-A051", Flag: "fatal", Report: false, Test: roT1090},
 				{ID: "BR-RO-L0308", Flag: "fatal", Report: false, Test: roT1091},
 				{ID: "BR-RO-L1020", Flag: "fatal", Report: false, Test: roT1092},
 				{ID: "BR-RO-L210", Flag: "fatal", Report: false, Test: roT1093},
 				{ID: "BR-RO-L211", Flag: "fatal", Report: false, Test: roT1094},
 			}},
-			{Context: "//cac:BillingReference", Match: roM130, Checks: []Check{
+			{Context: "//cac:BillingReference", Match: roM130, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "BillingReference", Attr: false}}, Checks: []Check{
 				{ID: "BR-RO-A500", Flag: "fatal", Report: false, Test: roT1095},
 				{ID: "BR-RO-L156", Flag: "fatal", Report: false, Test: roT1096},
 			}},
-			{Context: "/ubl:Invoice/cac:TaxTotal/cac:TaxSubtotal | /ubl:CreditNote/cac:TaxTotal/cac:TaxSubtotal", Match: roM131, Checks: []Check{
+			{Context: "/ubl:Invoice/cac:TaxTotal/cac:TaxSubtotal | /ubl:CreditNote/cac:TaxTotal/cac:TaxSubtotal", Match: roM131, Names: []NameTest{{Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxSubtotal", Attr: false}, {Space: "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", Local: "TaxSubtotal", Attr: false}}, Checks: []Check{
 				{ID: "BR-RO-L1019", Flag: "fatal", Report: false, Test: roT1097},
 			}},
 		}},

@@ -14,6 +14,8 @@ type compiler struct {
 	consts []string          // package-level literal values
 	constK map[string]string
 	tmp    int
+	// lastKeys: the names a rule context's last steps can match (set by matcher)
+	lastKeys []string
 }
 
 type scope struct {
@@ -451,6 +453,18 @@ func (c *compiler) matcher(e expr) string {
 		}
 	}
 	collect(e)
+	c.lastKeys = c.lastKeys[:0]
+	for _, a := range alts {
+		if len(a.steps) == 0 {
+			continue
+		}
+		st := a.steps[len(a.steps)-1]
+		space := "*"
+		if st.prefix != "" || st.local != "*" {
+			space = c.uri(st.prefix)
+		}
+		c.lastKeys = append(c.lastKeys, fmt.Sprintf("{Space: %s, Local: %s, Attr: %t}", strconv.Quote(space), strconv.Quote(st.local), st.axis == "attribute"))
+	}
 	var b strings.Builder
 	for _, a := range alts {
 		fmt.Fprintf(&b, "\tif func() bool {\n%s\t}() {\n\t\treturn true\n\t}\n", c.matchAlt(a))

@@ -166,7 +166,7 @@ func Generate(s *Schema, o Options) ([]byte, error) {
 					fmt.Fprintf(&body, "// %s\nfunc %s(v []Seq, n *Node) bool {\n%s}\n\n", oneLine(r.Context), mname, m)
 				})
 			}
-			fmt.Fprintf(&table, "\t\t\t{Context: %s, Match: %s, Checks: []Check{\n", strconv.Quote(r.Context), mname)
+			fmt.Fprintf(&table, "\t\t\t{Context: %s, Match: %s, Names: []NameTest{%s}, Checks: []Check{\n", strconv.Quote(r.Context), mname, strings.Join(c.lastKeys, ", "))
 			for _, ch := range r.Checks {
 				tname := fmt.Sprintf("%sT%04d", p, ti)
 				ti++
