@@ -479,15 +479,26 @@ func step(s Seq, f func(n *Node) Seq) Seq {
 	return out
 }
 
-// filter keeps the items of s for which pred is true.
+// filter keeps the node items of s for which pred is true; it allocates
+// only when some but not all items are kept.
 func filter(s Seq, pred func(n *Node) bool) Seq {
-	var out Seq
-	for _, it := range s {
+	for i, it := range s {
 		if it.K == iNode && pred(it.N) {
-			out = append(out, it)
+			continue
 		}
+		out := make(Seq, i, len(s))
+		copy(out, s[:i])
+		for _, it := range s[i+1:] {
+			if it.K == iNode && pred(it.N) {
+				out = append(out, it)
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
 	}
-	return out
+	return s
 }
 
 func nameMatch(n *Node, space, local string) bool {
