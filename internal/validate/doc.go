@@ -21,6 +21,7 @@ const (
 // (attributes follow their element and precede its children).
 type Node struct {
 	Kind     uint8
+	ID       int32  // name id of the compiled rules' name tests (0: none)
 	Space    string // namespace URI (elements, attributes)
 	Local    string // local name
 	Prefix   string // prefix as written (for name())

@@ -358,7 +358,7 @@ func (p *scanner) startTag() error {
 		return scanError("unbound prefix " + strconv.Quote(prefix))
 	}
 	el := p.node()
-	*el = Node{Kind: KindElement, Space: uri, Local: local, Prefix: prefix, Parent: p.cur, Order: p.order, Line: line}
+	*el = Node{Kind: KindElement, ID: nameIDs[[2]string{uri, local}], Space: uri, Local: local, Prefix: prefix, Parent: p.cur, Order: p.order, Line: line}
 	p.order++
 	if err := p.addAttrs(el, attrs, line); err != nil {
 		return err
@@ -390,6 +390,7 @@ func (p *scanner) addAttrs(el *Node, attrs []rawAttr, line int) error {
 			}
 			at.Space = u
 		}
+		at.ID = nameIDs[[2]string{at.Space, at.Local}]
 		for _, b := range el.Attrs {
 			if b.Space == at.Space && b.Local == at.Local {
 				return scanError("duplicate attribute " + a.name)

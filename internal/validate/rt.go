@@ -501,14 +501,50 @@ func filter(s Seq, pred func(n *Node) bool) Seq {
 	return s
 }
 
-func nameMatch(n *Node, space, local string) bool {
-	return (local == "*" || n.Local == local) && (space == "*" || n.Space == space)
+// Name is a name test of the compiled rules. Names without wildcards get a
+// small integer id at init (nameOf, from the generated code); the parser
+// gives every element and attribute with such a name that id, so a name
+// test is an integer compare.
+type Name struct {
+	ID           int32
+	Space, Local string
+}
+
+var (
+	nameIDs   = map[[2]string]int32{}
+	nameByID  = []*Name{nil}
+	nameMutex sync.Mutex
+)
+
+// nameOf registers a name test (called by package-level initialisers of
+// the generated code).
+func nameOf(space, local string) *Name {
+	nameMutex.Lock()
+	defer nameMutex.Unlock()
+	nm := &Name{Space: space, Local: local}
+	if space == "*" || local == "*" {
+		return nm
+	}
+	if id, ok := nameIDs[[2]string{space, local}]; ok {
+		return nameByID[id]
+	}
+	nm.ID = int32(len(nameByID))
+	nameIDs[[2]string{space, local}] = nm.ID
+	nameByID = append(nameByID, nm)
+	return nm
+}
+
+func nameMatch(n *Node, nt *Name) bool {
+	if nt.ID != 0 {
+		return n.ID == nt.ID
+	}
+	return (nt.Local == "*" || n.Local == nt.Local) && (nt.Space == "*" || n.Space == nt.Space)
 }
 
 // child is child::name. When the matching children are adjacent (as the
 // UBL schemas order them) the result is a capacity-limited window on the
 // node's cached children, so it does not allocate.
-func child(n *Node, space, local string) Seq {
+func child(n *Node, nt *Name) Seq {
 	if n.kids == nil {
 		n.kids = make(Seq, 0, len(n.Children))
 		for _, c := range n.Children {
@@ -517,23 +553,23 @@ func child(n *Node, space, local string) Seq {
 			}
 		}
 	}
-	return window(n.kids, space, local)
+	return window(n.kids, nt)
 }
 
-func window(all Seq, space, local string) Seq {
+func window(all Seq, nt *Name) Seq {
 	i := 0
-	for i < len(all) && !nameMatch(all[i].N, space, local) {
+	for i < len(all) && !nameMatch(all[i].N, nt) {
 		i++
 	}
 	if i == len(all) {
 		return nil
 	}
 	j := i + 1
-	for j < len(all) && nameMatch(all[j].N, space, local) {
+	for j < len(all) && nameMatch(all[j].N, nt) {
 		j++
 	}
 	k := j
-	for k < len(all) && !nameMatch(all[k].N, space, local) {
+	for k < len(all) && !nameMatch(all[k].N, nt) {
 		k++
 	}
 	if k == len(all) {
@@ -541,7 +577,7 @@ func window(all Seq, space, local string) Seq {
 	}
 	var out Seq
 	for _, it := range all[i:] {
-		if nameMatch(it.N, space, local) {
+		if nameMatch(it.N, nt) {
 			out = append(out, it)
 		}
 	}
@@ -558,7 +594,7 @@ func childText(n *Node) Seq {
 	return out
 }
 
-func attr(n *Node, space, local string) Seq {
+func attr(n *Node, nt *Name) Seq {
 	if len(n.Attrs) == 0 {
 		return nil
 	}
@@ -568,16 +604,16 @@ func attr(n *Node, space, local string) Seq {
 			n.attrs[i] = Item{K: iNode, N: a}
 		}
 	}
-	return window(n.attrs, space, local)
+	return window(n.attrs, nt)
 }
 
-func descendants(n *Node, space, local string, out Seq) Seq {
+func descendants(n *Node, nt *Name, out Seq) Seq {
 	for _, c := range n.Children {
 		if c.Kind == KindElement {
-			if nameMatch(c, space, local) {
+			if nameMatch(c, nt) {
 				out = append(out, Item{K: iNode, N: c})
 			}
-			out = descendants(c, space, local, out)
+			out = descendants(c, nt, out)
 		}
 	}
 	return out
@@ -586,16 +622,17 @@ func descendants(n *Node, space, local string, out Seq) Seq {
 // desc is descendant::name (the `//name` of an abbreviated path). From the
 // document node it is answered from a name index built by one walk on
 // first use (callers never modify a Seq they did not build).
-func desc(n *Node, space, local string) Seq {
-	if n.Kind != KindDocument || space == "*" || local == "*" {
-		return descendants(n, space, local, nil)
+func desc(n *Node, nt *Name) Seq {
+	if n.Kind != KindDocument || nt.ID == 0 {
+		return descendants(n, nt, nil)
 	}
-	return n.index()[nameKey{space, local, false}]
+	return n.index()[nameKey{nt.ID, false}]
 }
 
+// nameKey is a name id, for elements or attributes.
 type nameKey struct {
-	space, local string
-	attr         bool
+	id   int32
+	attr bool
 }
 
 // index maps element and attribute names to their nodes in document order.
@@ -610,11 +647,15 @@ func (n *Node) index() map[nameKey]Seq {
 			if c.Kind != KindElement {
 				continue
 			}
-			k := nameKey{c.Space, c.Local, false}
-			m[k] = append(m[k], Item{K: iNode, N: c})
+			if c.ID != 0 {
+				k := nameKey{c.ID, false}
+				m[k] = append(m[k], Item{K: iNode, N: c})
+			}
 			for _, a := range c.Attrs {
-				ka := nameKey{a.Space, a.Local, true}
-				m[ka] = append(m[ka], Item{K: iNode, N: a})
+				if a.ID != 0 {
+					ka := nameKey{a.ID, true}
+					m[ka] = append(m[ka], Item{K: iNode, N: a})
+				}
 			}
 			walk(c)
 		}
@@ -628,16 +669,16 @@ func (n *Node) index() map[nameKey]Seq {
 }
 
 // descAttr is //@name.
-func descAttr(n *Node, space, local string) Seq {
-	if n.Kind == KindDocument && space != "*" && local != "*" {
-		return n.index()[nameKey{space, local, true}]
+func descAttr(n *Node, nt *Name) Seq {
+	if n.Kind == KindDocument && nt.ID != 0 {
+		return n.index()[nameKey{nt.ID, true}]
 	}
 	var out Seq
 	var walk func(m *Node)
 	walk = func(m *Node) {
 		for _, c := range m.Children {
 			if c.Kind == KindElement {
-				out = append(out, attr(c, space, local)...)
+				out = append(out, attr(c, nt)...)
 				walk(c)
 			}
 		}
@@ -653,24 +694,24 @@ func parent(n *Node) Seq {
 	return nodeSeq(n.Parent)
 }
 
-func ancestor(n *Node, space, local string) Seq {
+func ancestor(n *Node, nt *Name) Seq {
 	var out Seq
 	for p := n.Parent; p != nil; p = p.Parent {
-		if p.Kind == KindElement && nameMatch(p, space, local) {
+		if p.Kind == KindElement && nameMatch(p, nt) {
 			out = append(Seq{{K: iNode, N: p}}, out...)
 		}
 	}
 	return out
 }
 
-func self(n *Node, space, local string) Seq {
-	if n.Kind == KindElement && nameMatch(n, space, local) {
+func self(n *Node, nt *Name) Seq {
+	if n.Kind == KindElement && nameMatch(n, nt) {
 		return nodeSeq(n)
 	}
 	return nil
 }
 
-func followingSibling(n *Node, space, local string) Seq {
+func followingSibling(n *Node, nt *Name) Seq {
 	if n.Parent == nil || n.Kind == KindAttr {
 		return nil
 	}
@@ -681,7 +722,7 @@ func followingSibling(n *Node, space, local string) Seq {
 			seen = true
 			continue
 		}
-		if seen && c.Kind == KindElement && nameMatch(c, space, local) {
+		if seen && c.Kind == KindElement && nameMatch(c, nt) {
 			out = append(out, Item{K: iNode, N: c})
 		}
 	}
@@ -690,7 +731,7 @@ func followingSibling(n *Node, space, local string) Seq {
 
 // preceding is preceding::name: elements before n in document order that
 // are not its ancestors.
-func preceding(n *Node, space, local string) Seq {
+func preceding(n *Node, nt *Name) Seq {
 	root := n
 	for root.Parent != nil {
 		root = root.Parent
@@ -709,7 +750,7 @@ func preceding(n *Node, space, local string) Seq {
 			if c.Kind != KindElement {
 				continue
 			}
-			if !anc[c] && nameMatch(c, space, local) {
+			if !anc[c] && nameMatch(c, nt) {
 				out = append(out, Item{K: iNode, N: c})
 			}
 			if !walk(c) {

@@ -91,11 +91,11 @@ func (s *Schema) Run(d *Document) []Finding {
 	v := s.Lets(d.Root)
 	var out []Finding
 	visit := func(n *Node) {
-		key := nameKey{n.Space, n.Local, n.Kind == KindAttr}
+		key := nameKey{n.ID, n.Kind == KindAttr}
 		for pi := range s.Patterns {
 			idx := &s.dispatch[pi]
 			rules, ok := idx.byName[key]
-			if !ok {
+			if !ok || n.ID == 0 {
 				rules = idx.anyElem
 				if key.attr {
 					rules = idx.anyAttr
@@ -134,7 +134,7 @@ func (s *Schema) buildDispatch() {
 		for _, r := range p.Rules {
 			for _, nt := range r.Names {
 				if nt.Space != "*" && nt.Local != "*" {
-					idx.byName[nameKey{nt.Space, nt.Local, nt.Attr}] = nil
+					idx.byName[nameKey{nameIDs[[2]string{nt.Space, nt.Local}], nt.Attr}] = nil
 				}
 			}
 		}
@@ -142,7 +142,8 @@ func (s *Schema) buildDispatch() {
 			for _, nt := range r.Names {
 				wild := nt.Space == "*" || nt.Local == "*"
 				for k, list := range idx.byName {
-					if k.attr == nt.Attr && (wild && (nt.Local == "*" || nt.Local == k.local) && (nt.Space == "*" || nt.Space == k.space) || !wild && k == nameKey{nt.Space, nt.Local, nt.Attr}) {
+					kn := nameByID[k.id]
+					if k.attr == nt.Attr && (wild && (nt.Local == "*" || nt.Local == kn.Local) && (nt.Space == "*" || nt.Space == kn.Space) || !wild && kn.Space == nt.Space && kn.Local == nt.Local) {
 						idx.byName[k] = appendOnce(list, ri)
 					}
 				}

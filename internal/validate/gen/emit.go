@@ -341,7 +341,7 @@ func (c *compiler) axisCall(st *pathStep, nv string, s scope) string {
 	if st.prefix == "" && st.local == "*" {
 		space = "*"
 	}
-	args := fmt.Sprintf("%s, %s, %s", nv, strconv.Quote(space), strconv.Quote(st.local))
+	args := nv + ", " + c.name(space, st.local)
 	switch st.axis {
 	case "child":
 		if st.desc {
@@ -498,8 +498,8 @@ func (c *compiler) matchAlt(a *path) string {
 		if i < len(a.steps)-1 {
 			b.WriteString("\t\tm = m.Parent\n")
 		}
-		fmt.Fprintf(&b, "\t\tif m == nil || m.Kind != %s || !nameMatch(m, %s, %s) {\n\t\t\treturn false\n\t\t}\n",
-			kind, strconv.Quote(space), strconv.Quote(st.local))
+		fmt.Fprintf(&b, "\t\tif m == nil || m.Kind != %s || !nameMatch(m, %s) {\n\t\t\treturn false\n\t\t}\n",
+			kind, c.name(space, st.local))
 		for _, p := range st.preds {
 			if l, ok := p.(*lit); ok && l.kind != "string" {
 				c.fail("positional predicates are not compiled")
@@ -550,7 +550,12 @@ func (c *compiler) descUnion(names []*pathStep, nv string) string {
 		if s.prefix == "" && s.local == "*" {
 			space = "*"
 		}
-		parts[i] = fmt.Sprintf("desc(%s, %s, %s)", nv, strconv.Quote(space), strconv.Quote(s.local))
+		parts[i] = fmt.Sprintf("desc(%s, %s)", nv, c.name(space, s.local))
 	}
 	return "union(" + strings.Join(parts, ", ") + ")"
+}
+
+// name is the package-level *Name variable for a name test.
+func (c *compiler) name(space, local string) string {
+	return c.constant(fmt.Sprintf("nameOf(%s, %s)", strconv.Quote(space), strconv.Quote(local)))
 }
