@@ -1035,3 +1035,13 @@ func descOrSelf(n *Node) Seq {
 func days(t time.Time) float64 { return math.Floor(float64(t.Unix()) / 86400) }
 
 func dateOf(d float64) time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
+
+// anyNode reports whether f holds for some node of s.
+func anyNode(s Seq, f func(n *Node) bool) bool {
+	for _, it := range s {
+		if it.K == iNode && f(it.N) {
+			return true
+		}
+	}
+	return false
+}

@@ -1929,7 +1929,7 @@ func roM001(v []Seq, n *Node) bool {
 
 // BR-CO-25: ((. > 0) and (exists(//cbc:DueDate) or exists(//cac:PaymentTerms/cbc:Note))) or (. <= 0)
 func roT0001(v []Seq, n *Node) bool {
-	return ((gcmp(nodeSeq(n), k57, opGt) && ((len(desc(root(n), k58)) > 0) || (len(step(desc(root(n), k59), func(n1 *Node) Seq { return child(n1, k60) })) > 0))) || gcmp(nodeSeq(n), k57, opLe))
+	return ((gcmp(nodeSeq(n), k57, opGt) && ((len(desc(root(n), k58)) > 0) || anyNode(desc(root(n), k59), func(n2 *Node) bool { return (len(child(n2, k60)) > 0) }))) || gcmp(nodeSeq(n), k57, opLe))
 }
 
 // cac:AccountingCustomerParty/cac:Party/cbc:EndpointID
@@ -1983,7 +1983,7 @@ func roM003(v []Seq, n *Node) bool {
 
 // BR-11: (cac:Country/cbc:IdentificationCode) != ”
 func roT0003(v []Seq, n *Node) bool {
-	return gcmp(step(child(n, k66), func(n2 *Node) Seq { return child(n2, k67) }), k53, opNe)
+	return gcmp(step(child(n, k66), func(n5 *Node) Seq { return child(n5, k67) }), k53, opNe)
 }
 
 // cac:PaymentMeans/cac:CardAccount
@@ -2033,7 +2033,7 @@ func roM005(v []Seq, n *Node) bool {
 
 // BR-57: exists(cac:Country/cbc:IdentificationCode)
 func roT0005(v []Seq, n *Node) bool {
-	return (len(step(child(n, k66), func(n3 *Node) Seq { return child(n3, k67) })) > 0)
+	return anyNode(child(n, k66), func(n6 *Node) bool { return (len(child(n6, k67)) > 0) })
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | /cn:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
@@ -2080,9 +2080,9 @@ func roT0006(v []Seq, n *Node) bool {
 
 // BR-32: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func roT0007(v []Seq, n *Node) bool {
-	return (len(step(filter(child(n, k79), func(p4 *Node) bool {
-		return gcmp(step(child(p4, k80), func(n5 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n5, k52))))) }), k81, opEq)
-	}), func(n6 *Node) Seq { return child(n6, k52) })) > 0)
+	return anyNode(child(n, k79), func(n9 *Node) bool {
+		return gcmp(step(child(n9, k80), func(n10 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n10, k52))))) }), k81, opEq) && (len(child(n9, k52)) > 0)
+	})
 }
 
 // BR-33: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
@@ -2154,9 +2154,9 @@ func roT0013(v []Seq, n *Node) bool {
 
 // BR-37: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func roT0014(v []Seq, n *Node) bool {
-	return (len(step(filter(child(n, k79), func(p7 *Node) bool {
-		return gcmp(step(child(p7, k80), func(n8 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n8, k52))))) }), k81, opEq)
-	}), func(n9 *Node) Seq { return child(n9, k52) })) > 0)
+	return anyNode(child(n, k79), func(n17 *Node) bool {
+		return gcmp(step(child(n17, k80), func(n18 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n18, k52))))) }), k81, opEq) && (len(child(n17, k52)) > 0)
+	})
 }
 
 // BR-38: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
@@ -2220,30 +2220,30 @@ func roT0023(v []Seq, n *Node) bool {
 
 // BR-CO-10: (xs:decimal(cbc:LineExtensionAmount) = xs:decimal(round(sum(//(cac:InvoiceLine|cac:CreditNoteLine)/xs:decimal(cbc:LineExtensionAmount)) * 10 * 10) div 100))
 func roT0024(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, k86)), castDecimal(arith(fnRound(arith(arith(fnSum(step(union(desc(root(n), k89), desc(root(n), k90)), func(n10 *Node) Seq { return castDecimal(child(n10, k86)) })), k71, opMul), k71, opMul)), k91, opDiv)), opEq)
+	return gcmp(castDecimal(child(n, k86)), castDecimal(arith(fnRound(arith(arith(fnSum(step(union(desc(root(n), k89), desc(root(n), k90)), func(n28 *Node) Seq { return castDecimal(child(n28, k86)) })), k71, opMul), k71, opMul)), k91, opDiv)), opEq)
 }
 
 // BR-CO-11: xs:decimal(cbc:AllowanceTotalAmount) = (round(sum(../cac:AllowanceCharge[cbc:ChargeIndicator=false()]/xs:decimal(cbc:Amount)) * 10 * 10) div 100) or (not(cbc:AllowanceTotalAmount) and not(../cac:Allow…
 func roT0025(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, k92)), arith(fnRound(arith(arith(fnSum(step(step(parent(n), func(n11 *Node) Seq {
-		return filter(child(n11, k75), func(p12 *Node) bool { return gcmp(child(p12, k76), boolSeq(false), opEq) })
-	}), func(n13 *Node) Seq { return castDecimal(child(n13, k78)) })), k71, opMul), k71, opMul)), k91, opDiv), opEq) || (!ebv(child(n, k92)) && !ebv(step(parent(n), func(n14 *Node) Seq {
-		return filter(child(n14, k75), func(p15 *Node) bool { return gcmp(child(p15, k76), boolSeq(false), opEq) })
-	}))))
+	return (gcmp(castDecimal(child(n, k92)), arith(fnRound(arith(arith(fnSum(step(step(parent(n), func(n29 *Node) Seq {
+		return filter(child(n29, k75), func(p30 *Node) bool { return gcmp(child(p30, k76), boolSeq(false), opEq) })
+	}), func(n31 *Node) Seq { return castDecimal(child(n31, k78)) })), k71, opMul), k71, opMul)), k91, opDiv), opEq) || (!(len(child(n, k92)) > 0) && !anyNode(parent(n), func(n33 *Node) bool {
+		return anyNode(child(n33, k75), func(n34 *Node) bool { return gcmp(child(n34, k76), boolSeq(false), opEq) })
+	})))
 }
 
 // BR-CO-12: xs:decimal(cbc:ChargeTotalAmount) = (round(sum(../cac:AllowanceCharge[cbc:ChargeIndicator=true()]/xs:decimal(cbc:Amount)) * 10 * 10) div 100) or (not(cbc:ChargeTotalAmount) and not(../cac:AllowanceCha…
 func roT0026(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, k93)), arith(fnRound(arith(arith(fnSum(step(step(parent(n), func(n16 *Node) Seq {
-		return filter(child(n16, k75), func(p17 *Node) bool { return gcmp(child(p17, k76), boolSeq(true), opEq) })
-	}), func(n18 *Node) Seq { return castDecimal(child(n18, k78)) })), k71, opMul), k71, opMul)), k91, opDiv), opEq) || (!ebv(child(n, k93)) && !ebv(step(parent(n), func(n19 *Node) Seq {
-		return filter(child(n19, k75), func(p20 *Node) bool { return gcmp(child(p20, k76), boolSeq(true), opEq) })
-	}))))
+	return (gcmp(castDecimal(child(n, k93)), arith(fnRound(arith(arith(fnSum(step(step(parent(n), func(n35 *Node) Seq {
+		return filter(child(n35, k75), func(p36 *Node) bool { return gcmp(child(p36, k76), boolSeq(true), opEq) })
+	}), func(n37 *Node) Seq { return castDecimal(child(n37, k78)) })), k71, opMul), k71, opMul)), k91, opDiv), opEq) || (!(len(child(n, k93)) > 0) && !anyNode(parent(n), func(n39 *Node) bool {
+		return anyNode(child(n39, k75), func(n40 *Node) bool { return gcmp(child(n40, k76), boolSeq(true), opEq) })
+	})))
 }
 
 // BR-CO-13: ((cbc:ChargeTotalAmount) and (cbc:AllowanceTotalAmount) and (xs:decimal(cbc:TaxExclusiveAmount) = round((xs:decimal(cbc:LineExtensionAmount) + xs:decimal(cbc:ChargeTotalAmount) - xs:decimal(cbc:Allowa…
 func roT0027(v []Seq, n *Node) bool {
-	return (((((ebv(child(n, k93)) && ebv(child(n, k92))) && gcmp(castDecimal(child(n, k87)), arith(fnRound(arith(arith(arith(arith(castDecimal(child(n, k86)), castDecimal(child(n, k93)), opAdd), castDecimal(child(n, k92)), opSub), k71, opMul), k71, opMul)), k91, opDiv), opEq)) || ((!ebv(child(n, k93)) && ebv(child(n, k92))) && gcmp(castDecimal(child(n, k87)), arith(fnRound(arith(arith(arith(castDecimal(child(n, k86)), castDecimal(child(n, k92)), opSub), k71, opMul), k71, opMul)), k91, opDiv), opEq))) || ((ebv(child(n, k93)) && !ebv(child(n, k92))) && gcmp(castDecimal(child(n, k87)), arith(fnRound(arith(arith(arith(castDecimal(child(n, k86)), castDecimal(child(n, k93)), opAdd), k71, opMul), k71, opMul)), k91, opDiv), opEq))) || ((!ebv(child(n, k93)) && !ebv(child(n, k92))) && gcmp(castDecimal(child(n, k87)), castDecimal(child(n, k86)), opEq)))
+	return ((((((len(child(n, k93)) > 0) && (len(child(n, k92)) > 0)) && gcmp(castDecimal(child(n, k87)), arith(fnRound(arith(arith(arith(arith(castDecimal(child(n, k86)), castDecimal(child(n, k93)), opAdd), castDecimal(child(n, k92)), opSub), k71, opMul), k71, opMul)), k91, opDiv), opEq)) || ((!(len(child(n, k93)) > 0) && (len(child(n, k92)) > 0)) && gcmp(castDecimal(child(n, k87)), arith(fnRound(arith(arith(arith(castDecimal(child(n, k86)), castDecimal(child(n, k92)), opSub), k71, opMul), k71, opMul)), k91, opDiv), opEq))) || (((len(child(n, k93)) > 0) && !(len(child(n, k92)) > 0)) && gcmp(castDecimal(child(n, k87)), arith(fnRound(arith(arith(arith(castDecimal(child(n, k86)), castDecimal(child(n, k93)), opAdd), k71, opMul), k71, opMul)), k91, opDiv), opEq))) || ((!(len(child(n, k93)) > 0) && !(len(child(n, k92)) > 0)) && gcmp(castDecimal(child(n, k87)), castDecimal(child(n, k86)), opEq)))
 }
 
 // BR-CO-16: (exists(cbc:PrepaidAmount) and not(exists(cbc:PayableRoundingAmount)) and (xs:decimal(cbc:PayableAmount) = (round((xs:decimal(cbc:TaxInclusiveAmount) - xs:decimal(cbc:PrepaidAmount)) * 10 * 10) div 10…
@@ -2341,22 +2341,26 @@ func roT0041(v []Seq, n *Node) bool {
 
 // BR-06: (cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) !=”
 func roT0042(v []Seq, n *Node) bool {
-	return gcmp(step(step(step(child(n, k101), func(n21 *Node) Seq { return child(n21, k62) }), func(n22 *Node) Seq { return child(n22, k102) }), func(n23 *Node) Seq { return child(n23, k103) }), k53, opNe)
+	return gcmp(step(step(step(child(n, k101), func(n57 *Node) Seq { return child(n57, k62) }), func(n58 *Node) Seq { return child(n58, k102) }), func(n59 *Node) Seq { return child(n59, k103) }), k53, opNe)
 }
 
 // BR-07: (cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) !=”
 func roT0043(v []Seq, n *Node) bool {
-	return gcmp(step(step(step(child(n, k63), func(n24 *Node) Seq { return child(n24, k62) }), func(n25 *Node) Seq { return child(n25, k102) }), func(n26 *Node) Seq { return child(n26, k103) }), k53, opNe)
+	return gcmp(step(step(step(child(n, k63), func(n60 *Node) Seq { return child(n60, k62) }), func(n61 *Node) Seq { return child(n61, k102) }), func(n62 *Node) Seq { return child(n62, k103) }), k53, opNe)
 }
 
 // BR-08: exists(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress)
 func roT0044(v []Seq, n *Node) bool {
-	return (len(step(step(child(n, k101), func(n27 *Node) Seq { return child(n27, k62) }), func(n28 *Node) Seq { return child(n28, k65) })) > 0)
+	return anyNode(child(n, k101), func(n63 *Node) bool {
+		return anyNode(child(n63, k62), func(n64 *Node) bool { return (len(child(n64, k65)) > 0) })
+	})
 }
 
 // BR-10: exists(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress)
 func roT0045(v []Seq, n *Node) bool {
-	return (len(step(step(child(n, k63), func(n29 *Node) Seq { return child(n29, k62) }), func(n30 *Node) Seq { return child(n30, k65) })) > 0)
+	return anyNode(child(n, k63), func(n66 *Node) bool {
+		return anyNode(child(n66, k62), func(n67 *Node) bool { return (len(child(n67, k65)) > 0) })
+	})
 }
 
 // BR-16: exists(cac:InvoiceLine) or exists(cac:CreditNoteLine)
@@ -2366,1000 +2370,1072 @@ func roT0046(v []Seq, n *Node) bool {
 
 // BR-53: every $taxcurrency in cbc:TaxCurrencyCode satisfies exists(//cac:TaxTotal/cbc:TaxAmount[@currencyID=$taxcurrency])
 func roT0047(v []Seq, n *Node) bool {
-	return every(child(n, k107), func(q31 Seq) bool {
-		return (len(step(desc(root(n), k104), func(n32 *Node) Seq {
-			return filter(child(n32, k105), func(p33 *Node) bool { return gcmp(attr(p33, k106), q31, opEq) })
-		})) > 0)
+	return every(child(n, k107), func(q71 Seq) bool {
+		return anyNode(desc(root(n), k104), func(n72 *Node) bool {
+			return anyNode(child(n72, k105), func(n73 *Node) bool { return gcmp(attr(n73, k106), q71, opEq) })
+		})
 	})
 }
 
 // BR-66: count(cac:PaymentMeans/cac:CardAccount) <= 1
 func roT0048(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k69), func(n34 *Node) Seq { return child(n34, k68) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, k69), func(n74 *Node) Seq { return child(n74, k68) })), k108, opLe)
 }
 
 // BR-67: count(cac:PaymentMeans/cac:PaymentMandate) <= 1
 func roT0049(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k69), func(n35 *Node) Seq { return child(n35, k109) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, k69), func(n75 *Node) Seq { return child(n75, k109) })), k108, opLe)
 }
 
 // BR-AE-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'AE']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cb…
 func roT0050(v []Seq, n *Node) bool {
-	return ((((len(step(filter(desc(root(n), k79), func(p36 *Node) bool {
-		return gcmp(step(child(p36, k80), func(n37 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n37, k52))))) }), k81, opEq)
-	}), func(n38 *Node) Seq {
-		return filter(child(n38, k52), func(p39 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p39)))), k110, opEq) })
-	})) > 0) || (len(step(filter(desc(root(n), k111), func(p40 *Node) bool {
-		return gcmp(step(child(p40, k80), func(n41 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n41, k52))))) }), k81, opEq)
-	}), func(n42 *Node) Seq {
-		return filter(child(n42, k52), func(p43 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p43)))), k110, opEq) })
-	})) > 0)) && gcmp(fnCount(step(step(step(child(n, k104), func(n44 *Node) Seq { return child(n44, k112) }), func(n45 *Node) Seq {
-		return filter(child(n45, k79), func(p46 *Node) bool {
-			return gcmp(step(child(p46, k80), func(n47 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n47, k52))))) }), k81, opEq)
+	return (((anyNode(desc(root(n), k79), func(n76 *Node) bool {
+		return gcmp(step(child(n76, k80), func(n77 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n77, k52))))) }), k81, opEq) && anyNode(child(n76, k52), func(n78 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n78)))), k110, opEq) })
+	}) || anyNode(desc(root(n), k111), func(n79 *Node) bool {
+		return gcmp(step(child(n79, k80), func(n80 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n80, k52))))) }), k81, opEq) && anyNode(child(n79, k52), func(n81 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n81)))), k110, opEq) })
+	})) && gcmp(fnCount(step(step(step(child(n, k104), func(n82 *Node) Seq { return child(n82, k112) }), func(n83 *Node) Seq {
+		return filter(child(n83, k79), func(p84 *Node) bool {
+			return gcmp(step(child(p84, k80), func(n85 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n85, k52))))) }), k81, opEq)
 		})
-	}), func(n48 *Node) Seq {
-		return filter(child(n48, k52), func(p49 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p49)))), k110, opEq) })
-	})), k108, opEq)) || (!ebv(step(filter(desc(root(n), k79), func(p50 *Node) bool {
-		return gcmp(step(child(p50, k80), func(n51 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n51, k52))))) }), k81, opEq)
-	}), func(n52 *Node) Seq {
-		return filter(child(n52, k52), func(p53 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p53)))), k110, opEq) })
-	})) && !ebv(step(filter(desc(root(n), k111), func(p54 *Node) bool {
-		return gcmp(step(child(p54, k80), func(n55 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n55, k52))))) }), k81, opEq)
-	}), func(n56 *Node) Seq {
-		return filter(child(n56, k52), func(p57 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p57)))), k110, opEq) })
-	}))))
+	}), func(n86 *Node) Seq {
+		return filter(child(n86, k52), func(p87 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p87)))), k110, opEq) })
+	})), k108, opEq)) || (!anyNode(desc(root(n), k79), func(n88 *Node) bool {
+		return gcmp(step(child(n88, k80), func(n89 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n89, k52))))) }), k81, opEq) && anyNode(child(n88, k52), func(n90 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n90)))), k110, opEq) })
+	}) && !anyNode(desc(root(n), k111), func(n91 *Node) bool {
+		return gcmp(step(child(n91, k80), func(n92 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n92, k52))))) }), k81, opEq) && anyNode(child(n91, k52), func(n93 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n93)))), k110, opEq) })
+	})))
 }
 
 // BR-AE-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc…
 func roT0051(v []Seq, n *Node) bool {
-	return ((((len(filter(filter(desc(root(n), k111), func(p58 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p58, k52)))), k110, opEq) }), func(p59 *Node) bool {
-		return gcmp(step(child(p59, k80), func(n60 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n60, k52))))) }), k81, opEq)
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n61 *Node) Seq { return child(n61, k62) }), func(n62 *Node) Seq { return child(n62, k113) }), func(n63 *Node) Seq { return child(n63, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n64 *Node) Seq {
-		return filter(child(n64, k113), func(p65 *Node) bool {
-			return ebv(step(child(p65, k80), func(n66 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n66, k52))))), k81, opEq))
-			}))
+	return (((anyNode(desc(root(n), k111), func(n94 *Node) bool {
+		return gcmp(strSeq(fnNormalizeSpace(str(child(n94, k52)))), k110, opEq) && gcmp(step(child(n94, k80), func(n95 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n95, k52))))) }), k81, opEq)
+	}) && (anyNode(desc(root(n), k101), func(n96 *Node) bool {
+		return anyNode(child(n96, k62), func(n97 *Node) bool {
+			return anyNode(child(n97, k113), func(n98 *Node) bool { return (len(child(n98, k114)) > 0) })
 		})
-	}), func(n67 *Node) Seq { return child(n67, k114) })) > 0))) && ((len(step(step(step(desc(root(n), k63), func(n68 *Node) Seq { return child(n68, k62) }), func(n69 *Node) Seq {
-		return filter(child(n69, k113), func(p70 *Node) bool {
-			return ebv(step(child(p70, k80), func(n71 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n71, k52))))), k81, opEq))
-			}))
+	}) || anyNode(desc(root(n), k115), func(n100 *Node) bool {
+		return anyNode(child(n100, k113), func(n101 *Node) bool {
+			return ebv(step(child(n101, k80), func(n102 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n102, k52))))), k81, opEq))
+			})) && (len(child(n101, k114)) > 0)
 		})
-	}), func(n72 *Node) Seq { return child(n72, k114) })) > 0) || (len(step(step(step(desc(root(n), k63), func(n73 *Node) Seq { return child(n73, k62) }), func(n74 *Node) Seq { return child(n74, k102) }), func(n75 *Node) Seq { return child(n75, k114) })) > 0))) || !(len(filter(filter(desc(root(n), k111), func(p76 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p76, k52)))), k110, opEq) }), func(p77 *Node) bool {
-		return gcmp(step(child(p77, k80), func(n78 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n78, k52))))) }), k81, opEq)
-	})) > 0))
+	}))) && (anyNode(desc(root(n), k63), func(n104 *Node) bool {
+		return anyNode(child(n104, k62), func(n105 *Node) bool {
+			return anyNode(child(n105, k113), func(n106 *Node) bool {
+				return ebv(step(child(n106, k80), func(n107 *Node) Seq {
+					return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n107, k52))))), k81, opEq))
+				})) && (len(child(n106, k114)) > 0)
+			})
+		})
+	}) || anyNode(desc(root(n), k63), func(n109 *Node) bool {
+		return anyNode(child(n109, k62), func(n110 *Node) bool {
+			return anyNode(child(n110, k102), func(n111 *Node) bool { return (len(child(n111, k114)) > 0) })
+		})
+	}))) || !anyNode(desc(root(n), k111), func(n113 *Node) bool {
+		return gcmp(strSeq(fnNormalizeSpace(str(child(n113, k52)))), k110, opEq) && gcmp(step(child(n113, k80), func(n114 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n114, k52))))) }), k81, opEq)
+	}))
 }
 
 // BR-AE-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplie…
 func roT0052(v []Seq, n *Node) bool {
-	return ((((len(step(filter(desc(root(n), k75), func(p79 *Node) bool { return gcmp(child(p79, k76), boolSeq(false), opEq) }), func(n80 *Node) Seq {
-		return filter(filter(child(n80, k79), func(p81 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p81, k52)))), k110, opEq) }), func(p82 *Node) bool {
-			return gcmp(step(child(p82, k80), func(n83 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n83, k52))))) }), k81, opEq)
+	return (((anyNode(desc(root(n), k75), func(n115 *Node) bool {
+		return gcmp(child(n115, k76), boolSeq(false), opEq) && anyNode(child(n115, k79), func(n116 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n116, k52)))), k110, opEq) && gcmp(step(child(n116, k80), func(n117 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n117, k52))))) }), k81, opEq)
 		})
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n84 *Node) Seq { return child(n84, k62) }), func(n85 *Node) Seq { return child(n85, k113) }), func(n86 *Node) Seq { return child(n86, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n87 *Node) Seq {
-		return filter(child(n87, k113), func(p88 *Node) bool {
-			return ebv(step(child(p88, k80), func(n89 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n89, k52))))), k81, opEq))
-			}))
+	}) && (anyNode(desc(root(n), k101), func(n118 *Node) bool {
+		return anyNode(child(n118, k62), func(n119 *Node) bool {
+			return anyNode(child(n119, k113), func(n120 *Node) bool { return (len(child(n120, k114)) > 0) })
 		})
-	}), func(n90 *Node) Seq { return child(n90, k114) })) > 0))) && ((len(step(step(step(desc(root(n), k63), func(n91 *Node) Seq { return child(n91, k62) }), func(n92 *Node) Seq {
-		return filter(child(n92, k113), func(p93 *Node) bool {
-			return ebv(step(child(p93, k80), func(n94 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n94, k52))))), k81, opEq))
-			}))
+	}) || anyNode(desc(root(n), k115), func(n122 *Node) bool {
+		return anyNode(child(n122, k113), func(n123 *Node) bool {
+			return ebv(step(child(n123, k80), func(n124 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n124, k52))))), k81, opEq))
+			})) && (len(child(n123, k114)) > 0)
 		})
-	}), func(n95 *Node) Seq { return child(n95, k114) })) > 0) || (len(step(step(step(desc(root(n), k63), func(n96 *Node) Seq { return child(n96, k62) }), func(n97 *Node) Seq { return child(n97, k102) }), func(n98 *Node) Seq { return child(n98, k114) })) > 0))) || !(len(step(filter(desc(root(n), k75), func(p99 *Node) bool { return gcmp(child(p99, k76), boolSeq(false), opEq) }), func(n100 *Node) Seq {
-		return filter(filter(child(n100, k79), func(p101 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p101, k52)))), k110, opEq) }), func(p102 *Node) bool {
-			return gcmp(step(child(p102, k80), func(n103 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n103, k52))))) }), k81, opEq)
+	}))) && (anyNode(desc(root(n), k63), func(n126 *Node) bool {
+		return anyNode(child(n126, k62), func(n127 *Node) bool {
+			return anyNode(child(n127, k113), func(n128 *Node) bool {
+				return ebv(step(child(n128, k80), func(n129 *Node) Seq {
+					return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n129, k52))))), k81, opEq))
+				})) && (len(child(n128, k114)) > 0)
+			})
 		})
-	})) > 0))
+	}) || anyNode(desc(root(n), k63), func(n131 *Node) bool {
+		return anyNode(child(n131, k62), func(n132 *Node) bool {
+			return anyNode(child(n132, k102), func(n133 *Node) bool { return (len(child(n133, k114)) > 0) })
+		})
+	}))) || !anyNode(desc(root(n), k75), func(n135 *Node) bool {
+		return gcmp(child(n135, k76), boolSeq(false), opEq) && anyNode(child(n135, k79), func(n136 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n136, k52)))), k110, opEq) && gcmp(step(child(n136, k80), func(n137 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n137, k52))))) }), k81, opEq)
+		})
+	}))
 }
 
 // BR-AE-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplier…
 func roT0053(v []Seq, n *Node) bool {
-	return ((((len(step(filter(desc(root(n), k75), func(p104 *Node) bool { return gcmp(child(p104, k76), boolSeq(true), opEq) }), func(n105 *Node) Seq {
-		return filter(filter(child(n105, k79), func(p106 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p106, k52)))), k110, opEq) }), func(p107 *Node) bool {
-			return gcmp(step(child(p107, k80), func(n108 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n108, k52))))) }), k81, opEq)
+	return (((anyNode(desc(root(n), k75), func(n138 *Node) bool {
+		return gcmp(child(n138, k76), boolSeq(true), opEq) && anyNode(child(n138, k79), func(n139 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n139, k52)))), k110, opEq) && gcmp(step(child(n139, k80), func(n140 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n140, k52))))) }), k81, opEq)
 		})
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n109 *Node) Seq { return child(n109, k62) }), func(n110 *Node) Seq { return child(n110, k113) }), func(n111 *Node) Seq { return child(n111, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n112 *Node) Seq {
-		return filter(child(n112, k113), func(p113 *Node) bool {
-			return ebv(step(child(p113, k80), func(n114 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n114, k52))))), k81, opEq))
-			}))
+	}) && (anyNode(desc(root(n), k101), func(n141 *Node) bool {
+		return anyNode(child(n141, k62), func(n142 *Node) bool {
+			return anyNode(child(n142, k113), func(n143 *Node) bool { return (len(child(n143, k114)) > 0) })
 		})
-	}), func(n115 *Node) Seq { return child(n115, k114) })) > 0))) && ((len(step(step(step(desc(root(n), k63), func(n116 *Node) Seq { return child(n116, k62) }), func(n117 *Node) Seq {
-		return filter(child(n117, k113), func(p118 *Node) bool {
-			return ebv(step(child(p118, k80), func(n119 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n119, k52))))), k81, opEq))
-			}))
+	}) || anyNode(desc(root(n), k115), func(n145 *Node) bool {
+		return anyNode(child(n145, k113), func(n146 *Node) bool {
+			return ebv(step(child(n146, k80), func(n147 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n147, k52))))), k81, opEq))
+			})) && (len(child(n146, k114)) > 0)
 		})
-	}), func(n120 *Node) Seq { return child(n120, k114) })) > 0) || (len(step(step(step(desc(root(n), k63), func(n121 *Node) Seq { return child(n121, k62) }), func(n122 *Node) Seq { return child(n122, k102) }), func(n123 *Node) Seq { return child(n123, k114) })) > 0))) || !(len(step(filter(desc(root(n), k75), func(p124 *Node) bool { return gcmp(child(p124, k76), boolSeq(true), opEq) }), func(n125 *Node) Seq {
-		return filter(filter(child(n125, k79), func(p126 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p126, k52)))), k110, opEq) }), func(p127 *Node) bool {
-			return gcmp(step(child(p127, k80), func(n128 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n128, k52))))) }), k81, opEq)
+	}))) && (anyNode(desc(root(n), k63), func(n149 *Node) bool {
+		return anyNode(child(n149, k62), func(n150 *Node) bool {
+			return anyNode(child(n150, k113), func(n151 *Node) bool {
+				return ebv(step(child(n151, k80), func(n152 *Node) Seq {
+					return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n152, k52))))), k81, opEq))
+				})) && (len(child(n151, k114)) > 0)
+			})
 		})
-	})) > 0))
+	}) || anyNode(desc(root(n), k63), func(n154 *Node) bool {
+		return anyNode(child(n154, k62), func(n155 *Node) bool {
+			return anyNode(child(n155, k102), func(n156 *Node) bool { return (len(child(n156, k114)) > 0) })
+		})
+	}))) || !anyNode(desc(root(n), k75), func(n158 *Node) bool {
+		return gcmp(child(n158, k76), boolSeq(true), opEq) && anyNode(child(n158, k79), func(n159 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n159, k52)))), k110, opEq) && gcmp(step(child(n159, k80), func(n160 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n160, k52))))) }), k81, opEq)
+		})
+	}))
 }
 
 // BR-CO-03: (exists(cbc:TaxPointDate) and not(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and exists(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and not(cac:InvoicePeri…
 func roT0054(v []Seq, n *Node) bool {
-	return ((((len(child(n, k116)) > 0) && !ebv(step(child(n, k117), func(n129 *Node) Seq { return child(n129, k118) }))) || (!ebv(child(n, k116)) && (len(step(child(n, k117), func(n130 *Node) Seq { return child(n130, k118) })) > 0))) || (!ebv(child(n, k116)) && !ebv(step(child(n, k117), func(n131 *Node) Seq { return child(n131, k118) }))))
+	return ((((len(child(n, k116)) > 0) && !anyNode(child(n, k117), func(n162 *Node) bool { return (len(child(n162, k118)) > 0) })) || (!(len(child(n, k116)) > 0) && anyNode(child(n, k117), func(n165 *Node) bool { return (len(child(n165, k118)) > 0) }))) || (!(len(child(n, k116)) > 0) && !anyNode(child(n, k117), func(n168 *Node) bool { return (len(child(n168, k118)) > 0) })))
 }
 
 // BR-CO-15: every $Currency in cbc:DocumentCurrencyCode satisfies (count(cac:TaxTotal/xs:decimal(cbc:TaxAmount[@currencyID=$Currency])) eq 1) and (cac:LegalMonetaryTotal/xs:decimal(cbc:TaxInclusiveAmount) = round…
 func roT0055(v []Seq, n *Node) bool {
-	return every(child(n, k100), func(q132 Seq) bool {
-		return (ebv(vcmp(fnCount(step(child(n, k104), func(n133 *Node) Seq {
-			return castDecimal(filter(child(n133, k105), func(p134 *Node) bool { return gcmp(attr(p134, k106), q132, opEq) }))
-		})), k108, opEq)) && gcmp(step(child(n, k55), func(n135 *Node) Seq { return castDecimal(child(n135, k88)) }), arith(fnRound(arith(arith(arith(step(child(n, k55), func(n136 *Node) Seq { return castDecimal(child(n136, k87)) }), step(child(n, k104), func(n137 *Node) Seq {
-			return castDecimal(filter(child(n137, k105), func(p138 *Node) bool { return gcmp(attr(p138, k106), q132, opEq) }))
+	return every(child(n, k100), func(q170 Seq) bool {
+		return (ebv(vcmp(fnCount(step(child(n, k104), func(n171 *Node) Seq {
+			return castDecimal(filter(child(n171, k105), func(p172 *Node) bool { return gcmp(attr(p172, k106), q170, opEq) }))
+		})), k108, opEq)) && gcmp(step(child(n, k55), func(n173 *Node) Seq { return castDecimal(child(n173, k88)) }), arith(fnRound(arith(arith(arith(step(child(n, k55), func(n174 *Node) Seq { return castDecimal(child(n174, k87)) }), step(child(n, k104), func(n175 *Node) Seq {
+			return castDecimal(filter(child(n175, k105), func(p176 *Node) bool { return gcmp(attr(p176, k106), q170, opEq) }))
 		}), opAdd), k71, opMul), k71, opMul)), k91, opDiv), opEq))
 	})
 }
 
 // BR-CO-18: exists(cac:TaxTotal/cac:TaxSubtotal)
 func roT0056(v []Seq, n *Node) bool {
-	return (len(step(child(n, k104), func(n139 *Node) Seq { return child(n139, k112) })) > 0)
+	return anyNode(child(n, k104), func(n177 *Node) bool { return (len(child(n177, k112)) > 0) })
 }
 
 // BR-DEC-13: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode],'.'))<=2)) or (not(//cac:T…
 func roT0057(v []Seq, n *Node) bool {
-	return ((ebv(step(desc(root(n), k104), func(n140 *Node) Seq {
-		return filter(child(n140, k105), func(p141 *Node) bool { return gcmp(attr(p141, k106), child(p141, k100), opEq) })
-	})) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), k104), func(n142 *Node) Seq {
-		return filter(child(n142, k105), func(p143 *Node) bool { return gcmp(attr(p143, k106), child(p143, k100), opEq) })
-	})), ".")), k84, opLe)) || !ebv(step(desc(root(n), k104), func(n144 *Node) Seq {
-		return filter(child(n144, k105), func(p145 *Node) bool { return gcmp(attr(p145, k106), child(p145, k100), opEq) })
-	})))
+	return ((anyNode(desc(root(n), k104), func(n179 *Node) bool {
+		return anyNode(child(n179, k105), func(n180 *Node) bool { return gcmp(attr(n180, k106), child(n180, k100), opEq) })
+	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), k104), func(n181 *Node) Seq {
+		return filter(child(n181, k105), func(p182 *Node) bool { return gcmp(attr(p182, k106), child(p182, k100), opEq) })
+	})), ".")), k84, opLe)) || !anyNode(desc(root(n), k104), func(n183 *Node) bool {
+		return anyNode(child(n183, k105), func(n184 *Node) bool { return gcmp(attr(n184, k106), child(n184, k100), opEq) })
+	}))
 }
 
 // BR-DEC-15: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode],'.'))<=2)) or (not(//cac:TaxTotal/cb…
 func roT0058(v []Seq, n *Node) bool {
-	return ((ebv(step(desc(root(n), k104), func(n146 *Node) Seq {
-		return filter(child(n146, k105), func(p147 *Node) bool { return gcmp(attr(p147, k106), child(p147, k107), opEq) })
-	})) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), k104), func(n148 *Node) Seq {
-		return filter(child(n148, k105), func(p149 *Node) bool { return gcmp(attr(p149, k106), child(p149, k107), opEq) })
-	})), ".")), k84, opLe)) || !ebv(step(desc(root(n), k104), func(n150 *Node) Seq {
-		return filter(child(n150, k105), func(p151 *Node) bool { return gcmp(attr(p151, k106), child(p151, k107), opEq) })
-	})))
+	return ((anyNode(desc(root(n), k104), func(n185 *Node) bool {
+		return anyNode(child(n185, k105), func(n186 *Node) bool { return gcmp(attr(n186, k106), child(n186, k107), opEq) })
+	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), k104), func(n187 *Node) Seq {
+		return filter(child(n187, k105), func(p188 *Node) bool { return gcmp(attr(p188, k106), child(p188, k107), opEq) })
+	})), ".")), k84, opLe)) || !anyNode(desc(root(n), k104), func(n189 *Node) bool {
+		return anyNode(child(n189, k105), func(n190 *Node) bool { return gcmp(attr(n190, k106), child(n190, k107), opEq) })
+	}))
 }
 
 // BR-E-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'E']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0059(v []Seq, n *Node) bool {
-	return ((((len(step(filter(desc(root(n), k79), func(p152 *Node) bool {
-		return gcmp(step(child(p152, k80), func(n153 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n153, k52))))) }), k81, opEq)
-	}), func(n154 *Node) Seq {
-		return filter(child(n154, k52), func(p155 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p155)))), k119, opEq) })
-	})) > 0) || (len(step(filter(desc(root(n), k111), func(p156 *Node) bool {
-		return gcmp(step(child(p156, k80), func(n157 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n157, k52))))) }), k81, opEq)
-	}), func(n158 *Node) Seq {
-		return filter(child(n158, k52), func(p159 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p159)))), k119, opEq) })
-	})) > 0)) && gcmp(fnCount(step(step(step(child(n, k104), func(n160 *Node) Seq { return child(n160, k112) }), func(n161 *Node) Seq {
-		return filter(child(n161, k79), func(p162 *Node) bool {
-			return gcmp(step(child(p162, k80), func(n163 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n163, k52))))) }), k81, opEq)
+	return (((anyNode(desc(root(n), k79), func(n191 *Node) bool {
+		return gcmp(step(child(n191, k80), func(n192 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n192, k52))))) }), k81, opEq) && anyNode(child(n191, k52), func(n193 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n193)))), k119, opEq) })
+	}) || anyNode(desc(root(n), k111), func(n194 *Node) bool {
+		return gcmp(step(child(n194, k80), func(n195 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n195, k52))))) }), k81, opEq) && anyNode(child(n194, k52), func(n196 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n196)))), k119, opEq) })
+	})) && gcmp(fnCount(step(step(step(child(n, k104), func(n197 *Node) Seq { return child(n197, k112) }), func(n198 *Node) Seq {
+		return filter(child(n198, k79), func(p199 *Node) bool {
+			return gcmp(step(child(p199, k80), func(n200 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n200, k52))))) }), k81, opEq)
 		})
-	}), func(n164 *Node) Seq {
-		return filter(child(n164, k52), func(p165 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p165)))), k119, opEq) })
-	})), k108, opEq)) || (!ebv(step(filter(desc(root(n), k79), func(p166 *Node) bool {
-		return gcmp(step(child(p166, k80), func(n167 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n167, k52))))) }), k81, opEq)
-	}), func(n168 *Node) Seq {
-		return filter(child(n168, k52), func(p169 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p169)))), k119, opEq) })
-	})) && !ebv(step(filter(desc(root(n), k111), func(p170 *Node) bool {
-		return gcmp(step(child(p170, k80), func(n171 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n171, k52))))) }), k81, opEq)
-	}), func(n172 *Node) Seq {
-		return filter(child(n172, k52), func(p173 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p173)))), k119, opEq) })
-	}))))
+	}), func(n201 *Node) Seq {
+		return filter(child(n201, k52), func(p202 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p202)))), k119, opEq) })
+	})), k108, opEq)) || (!anyNode(desc(root(n), k79), func(n203 *Node) bool {
+		return gcmp(step(child(n203, k80), func(n204 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n204, k52))))) }), k81, opEq) && anyNode(child(n203, k52), func(n205 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n205)))), k119, opEq) })
+	}) && !anyNode(desc(root(n), k111), func(n206 *Node) bool {
+		return gcmp(step(child(n206, k80), func(n207 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n207, k52))))) }), k81, opEq) && anyNode(child(n206, k52), func(n208 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n208)))), k119, opEq) })
+	})))
 }
 
 // BR-E-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0060(v []Seq, n *Node) bool {
-	return (((len(filter(filter(desc(root(n), k111), func(p174 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p174, k52)))), k119, opEq) }), func(p175 *Node) bool {
-		return gcmp(step(child(p175, k80), func(n176 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n176, k52))))) }), k81, opEq)
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n177 *Node) Seq { return child(n177, k62) }), func(n178 *Node) Seq { return child(n178, k113) }), func(n179 *Node) Seq { return child(n179, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n180 *Node) Seq {
-		return filter(child(n180, k113), func(p181 *Node) bool {
-			return ebv(step(child(p181, k80), func(n182 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n182, k52))))), k81, opEq))
-			}))
+	return ((anyNode(desc(root(n), k111), func(n209 *Node) bool {
+		return gcmp(strSeq(fnNormalizeSpace(str(child(n209, k52)))), k119, opEq) && gcmp(step(child(n209, k80), func(n210 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n210, k52))))) }), k81, opEq)
+	}) && (anyNode(desc(root(n), k101), func(n211 *Node) bool {
+		return anyNode(child(n211, k62), func(n212 *Node) bool {
+			return anyNode(child(n212, k113), func(n213 *Node) bool { return (len(child(n213, k114)) > 0) })
 		})
-	}), func(n183 *Node) Seq { return child(n183, k114) })) > 0))) || !(len(filter(filter(desc(root(n), k111), func(p184 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p184, k52)))), k119, opEq) }), func(p185 *Node) bool {
-		return gcmp(step(child(p185, k80), func(n186 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n186, k52))))) }), k81, opEq)
-	})) > 0))
+	}) || anyNode(desc(root(n), k115), func(n215 *Node) bool {
+		return anyNode(child(n215, k113), func(n216 *Node) bool {
+			return ebv(step(child(n216, k80), func(n217 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n217, k52))))), k81, opEq))
+			})) && (len(child(n216, k114)) > 0)
+		})
+	}))) || !anyNode(desc(root(n), k111), func(n219 *Node) bool {
+		return gcmp(strSeq(fnNormalizeSpace(str(child(n219, k52)))), k119, opEq) && gcmp(step(child(n219, k80), func(n220 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n220, k52))))) }), k81, opEq)
+	}))
 }
 
 // BR-E-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0061(v []Seq, n *Node) bool {
-	return (((len(step(filter(desc(root(n), k75), func(p187 *Node) bool { return gcmp(child(p187, k76), boolSeq(false), opEq) }), func(n188 *Node) Seq {
-		return filter(filter(child(n188, k79), func(p189 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p189, k52)))), k119, opEq) }), func(p190 *Node) bool {
-			return gcmp(step(child(p190, k80), func(n191 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n191, k52))))) }), k81, opEq)
+	return ((anyNode(desc(root(n), k75), func(n221 *Node) bool {
+		return gcmp(child(n221, k76), boolSeq(false), opEq) && anyNode(child(n221, k79), func(n222 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n222, k52)))), k119, opEq) && gcmp(step(child(n222, k80), func(n223 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n223, k52))))) }), k81, opEq)
 		})
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n192 *Node) Seq { return child(n192, k62) }), func(n193 *Node) Seq { return child(n193, k113) }), func(n194 *Node) Seq { return child(n194, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n195 *Node) Seq {
-		return filter(child(n195, k113), func(p196 *Node) bool {
-			return ebv(step(child(p196, k80), func(n197 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n197, k52))))), k81, opEq))
-			}))
+	}) && (anyNode(desc(root(n), k101), func(n224 *Node) bool {
+		return anyNode(child(n224, k62), func(n225 *Node) bool {
+			return anyNode(child(n225, k113), func(n226 *Node) bool { return (len(child(n226, k114)) > 0) })
 		})
-	}), func(n198 *Node) Seq { return child(n198, k114) })) > 0))) || !(len(step(filter(desc(root(n), k75), func(p199 *Node) bool { return gcmp(child(p199, k76), boolSeq(false), opEq) }), func(n200 *Node) Seq {
-		return filter(filter(child(n200, k79), func(p201 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p201, k52)))), k119, opEq) }), func(p202 *Node) bool {
-			return gcmp(step(child(p202, k80), func(n203 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n203, k52))))) }), k81, opEq)
+	}) || anyNode(desc(root(n), k115), func(n228 *Node) bool {
+		return anyNode(child(n228, k113), func(n229 *Node) bool {
+			return ebv(step(child(n229, k80), func(n230 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n230, k52))))), k81, opEq))
+			})) && (len(child(n229, k114)) > 0)
 		})
-	})) > 0))
+	}))) || !anyNode(desc(root(n), k75), func(n232 *Node) bool {
+		return gcmp(child(n232, k76), boolSeq(false), opEq) && anyNode(child(n232, k79), func(n233 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n233, k52)))), k119, opEq) && gcmp(step(child(n233, k80), func(n234 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n234, k52))))) }), k81, opEq)
+		})
+	}))
 }
 
 // BR-E-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0062(v []Seq, n *Node) bool {
-	return (((len(step(filter(desc(root(n), k75), func(p204 *Node) bool { return gcmp(child(p204, k76), boolSeq(true), opEq) }), func(n205 *Node) Seq {
-		return filter(filter(child(n205, k79), func(p206 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p206, k52)))), k119, opEq) }), func(p207 *Node) bool {
-			return gcmp(step(child(p207, k80), func(n208 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n208, k52))))) }), k81, opEq)
+	return ((anyNode(desc(root(n), k75), func(n235 *Node) bool {
+		return gcmp(child(n235, k76), boolSeq(true), opEq) && anyNode(child(n235, k79), func(n236 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n236, k52)))), k119, opEq) && gcmp(step(child(n236, k80), func(n237 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n237, k52))))) }), k81, opEq)
 		})
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n209 *Node) Seq { return child(n209, k62) }), func(n210 *Node) Seq { return child(n210, k113) }), func(n211 *Node) Seq { return child(n211, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n212 *Node) Seq {
-		return filter(child(n212, k113), func(p213 *Node) bool {
-			return ebv(step(child(p213, k80), func(n214 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n214, k52))))), k81, opEq))
-			}))
+	}) && (anyNode(desc(root(n), k101), func(n238 *Node) bool {
+		return anyNode(child(n238, k62), func(n239 *Node) bool {
+			return anyNode(child(n239, k113), func(n240 *Node) bool { return (len(child(n240, k114)) > 0) })
 		})
-	}), func(n215 *Node) Seq { return child(n215, k114) })) > 0))) || !(len(step(filter(desc(root(n), k75), func(p216 *Node) bool { return gcmp(child(p216, k76), boolSeq(true), opEq) }), func(n217 *Node) Seq {
-		return filter(filter(child(n217, k79), func(p218 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p218, k52)))), k119, opEq) }), func(p219 *Node) bool {
-			return gcmp(step(child(p219, k80), func(n220 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n220, k52))))) }), k81, opEq)
+	}) || anyNode(desc(root(n), k115), func(n242 *Node) bool {
+		return anyNode(child(n242, k113), func(n243 *Node) bool {
+			return ebv(step(child(n243, k80), func(n244 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n244, k52))))), k81, opEq))
+			})) && (len(child(n243, k114)) > 0)
 		})
-	})) > 0))
+	}))) || !anyNode(desc(root(n), k75), func(n246 *Node) bool {
+		return gcmp(child(n246, k76), boolSeq(true), opEq) && anyNode(child(n246, k79), func(n247 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n247, k52)))), k119, opEq) && gcmp(step(child(n247, k80), func(n248 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n248, k52))))) }), k81, opEq)
+		})
+	}))
 }
 
 // BR-G-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'G']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0063(v []Seq, n *Node) bool {
-	return ((((len(step(filter(desc(root(n), k79), func(p221 *Node) bool {
-		return gcmp(step(child(p221, k80), func(n222 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n222, k52))))) }), k81, opEq)
-	}), func(n223 *Node) Seq {
-		return filter(child(n223, k52), func(p224 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p224)))), k120, opEq) })
-	})) > 0) || (len(step(filter(desc(root(n), k111), func(p225 *Node) bool {
-		return gcmp(step(child(p225, k80), func(n226 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n226, k52))))) }), k81, opEq)
-	}), func(n227 *Node) Seq {
-		return filter(child(n227, k52), func(p228 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p228)))), k120, opEq) })
-	})) > 0)) && gcmp(fnCount(step(step(step(child(n, k104), func(n229 *Node) Seq { return child(n229, k112) }), func(n230 *Node) Seq {
-		return filter(child(n230, k79), func(p231 *Node) bool {
-			return gcmp(step(child(p231, k80), func(n232 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n232, k52))))) }), k81, opEq)
+	return (((anyNode(desc(root(n), k79), func(n249 *Node) bool {
+		return gcmp(step(child(n249, k80), func(n250 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n250, k52))))) }), k81, opEq) && anyNode(child(n249, k52), func(n251 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n251)))), k120, opEq) })
+	}) || anyNode(desc(root(n), k111), func(n252 *Node) bool {
+		return gcmp(step(child(n252, k80), func(n253 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n253, k52))))) }), k81, opEq) && anyNode(child(n252, k52), func(n254 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n254)))), k120, opEq) })
+	})) && gcmp(fnCount(step(step(step(child(n, k104), func(n255 *Node) Seq { return child(n255, k112) }), func(n256 *Node) Seq {
+		return filter(child(n256, k79), func(p257 *Node) bool {
+			return gcmp(step(child(p257, k80), func(n258 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n258, k52))))) }), k81, opEq)
 		})
-	}), func(n233 *Node) Seq {
-		return filter(child(n233, k52), func(p234 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p234)))), k120, opEq) })
-	})), k108, opEq)) || (!ebv(step(filter(desc(root(n), k79), func(p235 *Node) bool {
-		return gcmp(step(child(p235, k80), func(n236 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n236, k52))))) }), k81, opEq)
-	}), func(n237 *Node) Seq {
-		return filter(child(n237, k52), func(p238 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p238)))), k120, opEq) })
-	})) && !ebv(step(filter(desc(root(n), k111), func(p239 *Node) bool {
-		return gcmp(step(child(p239, k80), func(n240 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n240, k52))))) }), k81, opEq)
-	}), func(n241 *Node) Seq {
-		return filter(child(n241, k52), func(p242 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p242)))), k120, opEq) })
-	}))))
+	}), func(n259 *Node) Seq {
+		return filter(child(n259, k52), func(p260 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p260)))), k120, opEq) })
+	})), k108, opEq)) || (!anyNode(desc(root(n), k79), func(n261 *Node) bool {
+		return gcmp(step(child(n261, k80), func(n262 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n262, k52))))) }), k81, opEq) && anyNode(child(n261, k52), func(n263 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n263)))), k120, opEq) })
+	}) && !anyNode(desc(root(n), k111), func(n264 *Node) bool {
+		return gcmp(step(child(n264, k80), func(n265 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n265, k52))))) }), k81, opEq) && anyNode(child(n264, k52), func(n266 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n266)))), k120, opEq) })
+	})))
 }
 
 // BR-G-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
 func roT0064(v []Seq, n *Node) bool {
-	return (((len(filter(filter(desc(root(n), k111), func(p243 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p243, k52)))), k120, opEq) }), func(p244 *Node) bool {
-		return gcmp(step(child(p244, k80), func(n245 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n245, k52))))) }), k81, opEq)
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n246 *Node) Seq { return child(n246, k62) }), func(n247 *Node) Seq {
-		return filter(child(n247, k113), func(p248 *Node) bool {
-			return ebv(step(child(p248, k80), func(n249 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n249, k52))))), k81, opEq))
-			}))
+	return ((anyNode(desc(root(n), k111), func(n267 *Node) bool {
+		return gcmp(strSeq(fnNormalizeSpace(str(child(n267, k52)))), k120, opEq) && gcmp(step(child(n267, k80), func(n268 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n268, k52))))) }), k81, opEq)
+	}) && (anyNode(desc(root(n), k101), func(n269 *Node) bool {
+		return anyNode(child(n269, k62), func(n270 *Node) bool {
+			return anyNode(child(n270, k113), func(n271 *Node) bool {
+				return ebv(step(child(n271, k80), func(n272 *Node) Seq {
+					return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n272, k52))))), k81, opEq))
+				})) && (len(child(n271, k114)) > 0)
+			})
 		})
-	}), func(n250 *Node) Seq { return child(n250, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n251 *Node) Seq {
-		return filter(child(n251, k113), func(p252 *Node) bool {
-			return ebv(step(child(p252, k80), func(n253 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n253, k52))))), k81, opEq))
-			}))
+	}) || anyNode(desc(root(n), k115), func(n274 *Node) bool {
+		return anyNode(child(n274, k113), func(n275 *Node) bool {
+			return ebv(step(child(n275, k80), func(n276 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n276, k52))))), k81, opEq))
+			})) && (len(child(n275, k114)) > 0)
 		})
-	}), func(n254 *Node) Seq { return child(n254, k114) })) > 0))) || !(len(filter(filter(desc(root(n), k111), func(p255 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p255, k52)))), k120, opEq) }), func(p256 *Node) bool {
-		return gcmp(step(child(p256, k80), func(n257 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n257, k52))))) }), k81, opEq)
-	})) > 0))
+	}))) || !anyNode(desc(root(n), k111), func(n278 *Node) bool {
+		return gcmp(strSeq(fnNormalizeSpace(str(child(n278, k52)))), k120, opEq) && gcmp(step(child(n278, k80), func(n279 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n279, k52))))) }), k81, opEq)
+	}))
 }
 
 // BR-G-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/(normalize…
 func roT0065(v []Seq, n *Node) bool {
-	return (((len(step(filter(desc(root(n), k75), func(p258 *Node) bool { return gcmp(child(p258, k76), boolSeq(false), opEq) }), func(n259 *Node) Seq {
-		return filter(child(n259, k79), func(p260 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p260, k52)))), k120, opEq) })
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n261 *Node) Seq { return child(n261, k62) }), func(n262 *Node) Seq {
-		return filter(child(n262, k113), func(p263 *Node) bool {
-			return ebv(step(child(p263, k80), func(n264 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n264, k52))))), k81, opEq))
-			}))
+	return ((anyNode(desc(root(n), k75), func(n280 *Node) bool {
+		return gcmp(child(n280, k76), boolSeq(false), opEq) && anyNode(child(n280, k79), func(n281 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(n281, k52)))), k120, opEq) })
+	}) && (anyNode(desc(root(n), k101), func(n282 *Node) bool {
+		return anyNode(child(n282, k62), func(n283 *Node) bool {
+			return anyNode(child(n283, k113), func(n284 *Node) bool {
+				return ebv(step(child(n284, k80), func(n285 *Node) Seq {
+					return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n285, k52))))), k81, opEq))
+				})) && (len(child(n284, k114)) > 0)
+			})
 		})
-	}), func(n265 *Node) Seq { return child(n265, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n266 *Node) Seq {
-		return filter(child(n266, k113), func(p267 *Node) bool {
-			return ebv(step(child(p267, k80), func(n268 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n268, k52))))), k81, opEq))
-			}))
+	}) || anyNode(desc(root(n), k115), func(n287 *Node) bool {
+		return anyNode(child(n287, k113), func(n288 *Node) bool {
+			return ebv(step(child(n288, k80), func(n289 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n289, k52))))), k81, opEq))
+			})) && (len(child(n288, k114)) > 0)
 		})
-	}), func(n269 *Node) Seq { return child(n269, k114) })) > 0))) || !(len(step(filter(desc(root(n), k75), func(p270 *Node) bool { return gcmp(child(p270, k76), boolSeq(false), opEq) }), func(n271 *Node) Seq {
-		return filter(filter(child(n271, k79), func(p272 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p272, k52)))), k120, opEq) }), func(p273 *Node) bool {
-			return gcmp(step(child(p273, k80), func(n274 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n274, k52))))) }), k81, opEq)
+	}))) || !anyNode(desc(root(n), k75), func(n291 *Node) bool {
+		return gcmp(child(n291, k76), boolSeq(false), opEq) && anyNode(child(n291, k79), func(n292 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n292, k52)))), k120, opEq) && gcmp(step(child(n292, k80), func(n293 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n293, k52))))) }), k81, opEq)
 		})
-	})) > 0))
+	}))
 }
 
 // BR-G-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='G']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/(normalize-…
 func roT0066(v []Seq, n *Node) bool {
-	return (((len(step(filter(desc(root(n), k75), func(p275 *Node) bool { return gcmp(child(p275, k76), boolSeq(true), opEq) }), func(n276 *Node) Seq {
-		return filter(child(n276, k79), func(p277 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p277, k52)))), k120, opEq) })
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n278 *Node) Seq { return child(n278, k62) }), func(n279 *Node) Seq {
-		return filter(child(n279, k113), func(p280 *Node) bool {
-			return ebv(step(child(p280, k80), func(n281 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n281, k52))))), k81, opEq))
-			}))
+	return ((anyNode(desc(root(n), k75), func(n294 *Node) bool {
+		return gcmp(child(n294, k76), boolSeq(true), opEq) && anyNode(child(n294, k79), func(n295 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(n295, k52)))), k120, opEq) })
+	}) && (anyNode(desc(root(n), k101), func(n296 *Node) bool {
+		return anyNode(child(n296, k62), func(n297 *Node) bool {
+			return anyNode(child(n297, k113), func(n298 *Node) bool {
+				return ebv(step(child(n298, k80), func(n299 *Node) Seq {
+					return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n299, k52))))), k81, opEq))
+				})) && (len(child(n298, k114)) > 0)
+			})
 		})
-	}), func(n282 *Node) Seq { return child(n282, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n283 *Node) Seq {
-		return filter(child(n283, k113), func(p284 *Node) bool {
-			return ebv(step(child(p284, k80), func(n285 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n285, k52))))), k81, opEq))
-			}))
+	}) || anyNode(desc(root(n), k115), func(n301 *Node) bool {
+		return anyNode(child(n301, k113), func(n302 *Node) bool {
+			return ebv(step(child(n302, k80), func(n303 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n303, k52))))), k81, opEq))
+			})) && (len(child(n302, k114)) > 0)
 		})
-	}), func(n286 *Node) Seq { return child(n286, k114) })) > 0))) || !(len(step(filter(desc(root(n), k75), func(p287 *Node) bool { return gcmp(child(p287, k76), boolSeq(true), opEq) }), func(n288 *Node) Seq {
-		return filter(filter(child(n288, k79), func(p289 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p289, k52)))), k120, opEq) }), func(p290 *Node) bool {
-			return gcmp(step(child(p290, k80), func(n291 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n291, k52))))) }), k81, opEq)
+	}))) || !anyNode(desc(root(n), k75), func(n305 *Node) bool {
+		return gcmp(child(n305, k76), boolSeq(true), opEq) && anyNode(child(n305, k79), func(n306 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n306, k52)))), k120, opEq) && gcmp(step(child(n306, k80), func(n307 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n307, k52))))) }), k81, opEq)
 		})
-	})) > 0))
+	}))
 }
 
 // BR-IC-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0067(v []Seq, n *Node) bool {
-	return ((((len(step(filter(desc(root(n), k79), func(p292 *Node) bool {
-		return gcmp(step(child(p292, k80), func(n293 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n293, k52))))) }), k81, opEq)
-	}), func(n294 *Node) Seq {
-		return filter(child(n294, k52), func(p295 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p295)))), k121, opEq) })
-	})) > 0) || (len(step(filter(desc(root(n), k111), func(p296 *Node) bool {
-		return gcmp(step(child(p296, k80), func(n297 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n297, k52))))) }), k81, opEq)
-	}), func(n298 *Node) Seq {
-		return filter(child(n298, k52), func(p299 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p299)))), k121, opEq) })
-	})) > 0)) && gcmp(fnCount(step(step(step(child(n, k104), func(n300 *Node) Seq { return child(n300, k112) }), func(n301 *Node) Seq {
-		return filter(child(n301, k79), func(p302 *Node) bool {
-			return gcmp(step(child(p302, k80), func(n303 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n303, k52))))) }), k81, opEq)
+	return (((anyNode(desc(root(n), k79), func(n308 *Node) bool {
+		return gcmp(step(child(n308, k80), func(n309 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n309, k52))))) }), k81, opEq) && anyNode(child(n308, k52), func(n310 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n310)))), k121, opEq) })
+	}) || anyNode(desc(root(n), k111), func(n311 *Node) bool {
+		return gcmp(step(child(n311, k80), func(n312 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n312, k52))))) }), k81, opEq) && anyNode(child(n311, k52), func(n313 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n313)))), k121, opEq) })
+	})) && gcmp(fnCount(step(step(step(child(n, k104), func(n314 *Node) Seq { return child(n314, k112) }), func(n315 *Node) Seq {
+		return filter(child(n315, k79), func(p316 *Node) bool {
+			return gcmp(step(child(p316, k80), func(n317 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n317, k52))))) }), k81, opEq)
 		})
-	}), func(n304 *Node) Seq {
-		return filter(child(n304, k52), func(p305 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p305)))), k121, opEq) })
-	})), k108, opEq)) || (!ebv(step(filter(desc(root(n), k79), func(p306 *Node) bool {
-		return gcmp(step(child(p306, k80), func(n307 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n307, k52))))) }), k81, opEq)
-	}), func(n308 *Node) Seq {
-		return filter(child(n308, k52), func(p309 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p309)))), k121, opEq) })
-	})) && !ebv(step(filter(desc(root(n), k111), func(p310 *Node) bool {
-		return gcmp(step(child(p310, k80), func(n311 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n311, k52))))) }), k81, opEq)
-	}), func(n312 *Node) Seq {
-		return filter(child(n312, k52), func(p313 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p313)))), k121, opEq) })
-	}))))
+	}), func(n318 *Node) Seq {
+		return filter(child(n318, k52), func(p319 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p319)))), k121, opEq) })
+	})), k108, opEq)) || (!anyNode(desc(root(n), k79), func(n320 *Node) bool {
+		return gcmp(step(child(n320, k80), func(n321 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n321, k52))))) }), k81, opEq) && anyNode(child(n320, k52), func(n322 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n322)))), k121, opEq) })
+	}) && !anyNode(desc(root(n), k111), func(n323 *Node) bool {
+		return gcmp(step(child(n323, k80), func(n324 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n324, k52))))) }), k81, opEq) && anyNode(child(n323, k52), func(n325 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n325)))), k121, opEq) })
+	})))
 }
 
 // BR-IC-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
 func roT0068(v []Seq, n *Node) bool {
-	return ((((len(filter(filter(desc(root(n), k111), func(p314 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p314, k52)))), k121, opEq) }), func(p315 *Node) bool {
-		return gcmp(step(child(p315, k80), func(n316 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n316, k52))))) }), k81, opEq)
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n317 *Node) Seq { return child(n317, k62) }), func(n318 *Node) Seq {
-		return filter(child(n318, k113), func(p319 *Node) bool {
-			return ebv(step(child(p319, k80), func(n320 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n320, k52))))), k81, opEq))
-			}))
+	return (((anyNode(desc(root(n), k111), func(n326 *Node) bool {
+		return gcmp(strSeq(fnNormalizeSpace(str(child(n326, k52)))), k121, opEq) && gcmp(step(child(n326, k80), func(n327 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n327, k52))))) }), k81, opEq)
+	}) && (anyNode(desc(root(n), k101), func(n328 *Node) bool {
+		return anyNode(child(n328, k62), func(n329 *Node) bool {
+			return anyNode(child(n329, k113), func(n330 *Node) bool {
+				return ebv(step(child(n330, k80), func(n331 *Node) Seq {
+					return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n331, k52))))), k81, opEq))
+				})) && (len(child(n330, k114)) > 0)
+			})
 		})
-	}), func(n321 *Node) Seq { return child(n321, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n322 *Node) Seq {
-		return filter(child(n322, k113), func(p323 *Node) bool {
-			return ebv(step(child(p323, k80), func(n324 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n324, k52))))), k81, opEq))
-			}))
+	}) || anyNode(desc(root(n), k115), func(n333 *Node) bool {
+		return anyNode(child(n333, k113), func(n334 *Node) bool {
+			return ebv(step(child(n334, k80), func(n335 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n335, k52))))), k81, opEq))
+			})) && (len(child(n334, k114)) > 0)
 		})
-	}), func(n325 *Node) Seq { return child(n325, k114) })) > 0))) && (len(step(step(step(desc(root(n), k63), func(n326 *Node) Seq { return child(n326, k62) }), func(n327 *Node) Seq {
-		return filter(child(n327, k113), func(p328 *Node) bool {
-			return ebv(step(child(p328, k80), func(n329 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n329, k52))))), k81, opEq))
-			}))
+	}))) && anyNode(desc(root(n), k63), func(n337 *Node) bool {
+		return anyNode(child(n337, k62), func(n338 *Node) bool {
+			return anyNode(child(n338, k113), func(n339 *Node) bool {
+				return ebv(step(child(n339, k80), func(n340 *Node) Seq {
+					return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n340, k52))))), k81, opEq))
+				})) && (len(child(n339, k114)) > 0)
+			})
 		})
-	}), func(n330 *Node) Seq { return child(n330, k114) })) > 0)) || !ebv(filter(filter(desc(root(n), k111), func(p331 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p331, k52)))), k121, opEq) }), func(p332 *Node) bool {
-		return gcmp(step(child(p332, k80), func(n333 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n333, k52))))) }), k81, opEq)
-	})))
+	})) || !anyNode(desc(root(n), k111), func(n342 *Node) bool {
+		return gcmp(strSeq(fnNormalizeSpace(str(child(n342, k52)))), k121, opEq) && gcmp(step(child(n342, k80), func(n343 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n343, k52))))) }), k81, opEq)
+	}))
 }
 
 // BR-IC-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplier…
 func roT0069(v []Seq, n *Node) bool {
-	return ((((len(step(filter(desc(root(n), k75), func(p334 *Node) bool { return gcmp(child(p334, k76), boolSeq(false), opEq) }), func(n335 *Node) Seq {
-		return filter(filter(child(n335, k79), func(p336 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p336, k52)))), k121, opEq) }), func(p337 *Node) bool {
-			return gcmp(step(child(p337, k80), func(n338 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n338, k52))))) }), k81, opEq)
+	return (((anyNode(desc(root(n), k75), func(n344 *Node) bool {
+		return gcmp(child(n344, k76), boolSeq(false), opEq) && anyNode(child(n344, k79), func(n345 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n345, k52)))), k121, opEq) && gcmp(step(child(n345, k80), func(n346 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n346, k52))))) }), k81, opEq)
 		})
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n339 *Node) Seq { return child(n339, k62) }), func(n340 *Node) Seq {
-		return filter(child(n340, k113), func(p341 *Node) bool {
-			return ebv(step(child(p341, k80), func(n342 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n342, k52))))), k81, opEq))
-			}))
+	}) && (anyNode(desc(root(n), k101), func(n347 *Node) bool {
+		return anyNode(child(n347, k62), func(n348 *Node) bool {
+			return anyNode(child(n348, k113), func(n349 *Node) bool {
+				return ebv(step(child(n349, k80), func(n350 *Node) Seq {
+					return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n350, k52))))), k81, opEq))
+				})) && (len(child(n349, k114)) > 0)
+			})
 		})
-	}), func(n343 *Node) Seq { return child(n343, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n344 *Node) Seq {
-		return filter(child(n344, k113), func(p345 *Node) bool {
-			return ebv(step(child(p345, k80), func(n346 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n346, k52))))), k81, opEq))
-			}))
+	}) || anyNode(desc(root(n), k115), func(n352 *Node) bool {
+		return anyNode(child(n352, k113), func(n353 *Node) bool {
+			return ebv(step(child(n353, k80), func(n354 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n354, k52))))), k81, opEq))
+			})) && (len(child(n353, k114)) > 0)
 		})
-	}), func(n347 *Node) Seq { return child(n347, k114) })) > 0))) && (len(step(step(step(desc(root(n), k63), func(n348 *Node) Seq { return child(n348, k62) }), func(n349 *Node) Seq {
-		return filter(child(n349, k113), func(p350 *Node) bool {
-			return ebv(step(child(p350, k80), func(n351 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n351, k52))))), k81, opEq))
-			}))
+	}))) && anyNode(desc(root(n), k63), func(n356 *Node) bool {
+		return anyNode(child(n356, k62), func(n357 *Node) bool {
+			return anyNode(child(n357, k113), func(n358 *Node) bool {
+				return ebv(step(child(n358, k80), func(n359 *Node) Seq {
+					return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n359, k52))))), k81, opEq))
+				})) && (len(child(n358, k114)) > 0)
+			})
 		})
-	}), func(n352 *Node) Seq { return child(n352, k114) })) > 0)) || !(len(step(filter(desc(root(n), k75), func(p353 *Node) bool { return gcmp(child(p353, k76), boolSeq(false), opEq) }), func(n354 *Node) Seq {
-		return filter(filter(child(n354, k79), func(p355 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p355, k52)))), k121, opEq) }), func(p356 *Node) bool {
-			return gcmp(step(child(p356, k80), func(n357 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n357, k52))))) }), k81, opEq)
+	})) || !anyNode(desc(root(n), k75), func(n361 *Node) bool {
+		return gcmp(child(n361, k76), boolSeq(false), opEq) && anyNode(child(n361, k79), func(n362 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n362, k52)))), k121, opEq) && gcmp(step(child(n362, k80), func(n363 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n363, k52))))) }), k81, opEq)
 		})
-	})) > 0))
+	}))
 }
 
 // BR-IC-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierP…
 func roT0070(v []Seq, n *Node) bool {
-	return ((((len(step(filter(desc(root(n), k75), func(p358 *Node) bool { return gcmp(child(p358, k76), boolSeq(true), opEq) }), func(n359 *Node) Seq {
-		return filter(filter(child(n359, k79), func(p360 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p360, k52)))), k121, opEq) }), func(p361 *Node) bool {
-			return gcmp(step(child(p361, k80), func(n362 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n362, k52))))) }), k81, opEq)
+	return (((anyNode(desc(root(n), k75), func(n364 *Node) bool {
+		return gcmp(child(n364, k76), boolSeq(true), opEq) && anyNode(child(n364, k79), func(n365 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n365, k52)))), k121, opEq) && gcmp(step(child(n365, k80), func(n366 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n366, k52))))) }), k81, opEq)
 		})
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n363 *Node) Seq { return child(n363, k62) }), func(n364 *Node) Seq {
-		return filter(child(n364, k113), func(p365 *Node) bool {
-			return ebv(step(child(p365, k80), func(n366 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n366, k52))))), k81, opEq))
-			}))
+	}) && (anyNode(desc(root(n), k101), func(n367 *Node) bool {
+		return anyNode(child(n367, k62), func(n368 *Node) bool {
+			return anyNode(child(n368, k113), func(n369 *Node) bool {
+				return ebv(step(child(n369, k80), func(n370 *Node) Seq {
+					return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n370, k52))))), k81, opEq))
+				})) && (len(child(n369, k114)) > 0)
+			})
 		})
-	}), func(n367 *Node) Seq { return child(n367, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n368 *Node) Seq {
-		return filter(child(n368, k113), func(p369 *Node) bool {
-			return ebv(step(child(p369, k80), func(n370 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n370, k52))))), k81, opEq))
-			}))
+	}) || anyNode(desc(root(n), k115), func(n372 *Node) bool {
+		return anyNode(child(n372, k113), func(n373 *Node) bool {
+			return ebv(step(child(n373, k80), func(n374 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n374, k52))))), k81, opEq))
+			})) && (len(child(n373, k114)) > 0)
 		})
-	}), func(n371 *Node) Seq { return child(n371, k114) })) > 0))) && (len(step(step(step(desc(root(n), k63), func(n372 *Node) Seq { return child(n372, k62) }), func(n373 *Node) Seq {
-		return filter(child(n373, k113), func(p374 *Node) bool {
-			return ebv(step(child(p374, k80), func(n375 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n375, k52))))), k81, opEq))
-			}))
+	}))) && anyNode(desc(root(n), k63), func(n376 *Node) bool {
+		return anyNode(child(n376, k62), func(n377 *Node) bool {
+			return anyNode(child(n377, k113), func(n378 *Node) bool {
+				return ebv(step(child(n378, k80), func(n379 *Node) Seq {
+					return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n379, k52))))), k81, opEq))
+				})) && (len(child(n378, k114)) > 0)
+			})
 		})
-	}), func(n376 *Node) Seq { return child(n376, k114) })) > 0)) || !(len(step(filter(desc(root(n), k75), func(p377 *Node) bool { return gcmp(child(p377, k76), boolSeq(true), opEq) }), func(n378 *Node) Seq {
-		return filter(filter(child(n378, k79), func(p379 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p379, k52)))), k121, opEq) }), func(p380 *Node) bool {
-			return gcmp(step(child(p380, k80), func(n381 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n381, k52))))) }), k81, opEq)
+	})) || !anyNode(desc(root(n), k75), func(n381 *Node) bool {
+		return gcmp(child(n381, k76), boolSeq(true), opEq) && anyNode(child(n381, k79), func(n382 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n382, k52)))), k121, opEq) && gcmp(step(child(n382, k80), func(n383 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n383, k52))))) }), k81, opEq)
 		})
-	})) > 0))
+	}))
 }
 
 // BR-IC-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cbc:ActualDeliveryDate) …
 func roT0071(v []Seq, n *Node) bool {
-	return (((len(step(step(step(child(n, k104), func(n382 *Node) Seq { return child(n382, k112) }), func(n383 *Node) Seq {
-		return filter(child(n383, k79), func(p384 *Node) bool {
-			return gcmp(step(child(p384, k80), func(n385 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n385, k52))))) }), k81, opEq)
+	return ((anyNode(child(n, k104), func(n384 *Node) bool {
+		return anyNode(child(n384, k112), func(n385 *Node) bool {
+			return anyNode(child(n385, k79), func(n386 *Node) bool {
+				return gcmp(step(child(n386, k80), func(n387 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n387, k52))))) }), k81, opEq) && anyNode(child(n386, k52), func(n388 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n388)))), k121, opEq) })
+			})
 		})
-	}), func(n386 *Node) Seq {
-		return filter(child(n386, k52), func(p387 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p387)))), k121, opEq) })
-	})) > 0) && (gcmp(fnStringLength(str(step(child(n, k74), func(n388 *Node) Seq { return child(n388, k122) }))), k108, opGt) || ebv(step(child(n, k117), func(n389 *Node) Seq { return child(n389, k123) })))) || !ebv(step(step(step(child(n, k104), func(n390 *Node) Seq { return child(n390, k112) }), func(n391 *Node) Seq {
-		return filter(child(n391, k79), func(p392 *Node) bool {
-			return gcmp(step(child(p392, k80), func(n393 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n393, k52))))) }), k81, opEq)
+	}) && (gcmp(fnStringLength(str(step(child(n, k74), func(n389 *Node) Seq { return child(n389, k122) }))), k108, opGt) || anyNode(child(n, k117), func(n390 *Node) bool { return (len(child(n390, k123)) > 0) }))) || !anyNode(child(n, k104), func(n392 *Node) bool {
+		return anyNode(child(n392, k112), func(n393 *Node) bool {
+			return anyNode(child(n393, k79), func(n394 *Node) bool {
+				return gcmp(step(child(n394, k80), func(n395 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n395, k52))))) }), k81, opEq) && anyNode(child(n394, k52), func(n396 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n396)))), k121, opEq) })
+			})
 		})
-	}), func(n394 *Node) Seq {
-		return filter(child(n394, k52), func(p395 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p395)))), k121, opEq) })
-	})))
+	}))
 }
 
 // BR-IC-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cac:DeliveryLocation/cac…
 func roT0072(v []Seq, n *Node) bool {
-	return (((len(step(step(step(child(n, k104), func(n396 *Node) Seq { return child(n396, k112) }), func(n397 *Node) Seq {
-		return filter(child(n397, k79), func(p398 *Node) bool {
-			return gcmp(step(child(p398, k80), func(n399 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n399, k52))))) }), k81, opEq)
+	return ((anyNode(child(n, k104), func(n397 *Node) bool {
+		return anyNode(child(n397, k112), func(n398 *Node) bool {
+			return anyNode(child(n398, k79), func(n399 *Node) bool {
+				return gcmp(step(child(n399, k80), func(n400 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n400, k52))))) }), k81, opEq) && anyNode(child(n399, k52), func(n401 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n401)))), k121, opEq) })
+			})
 		})
-	}), func(n400 *Node) Seq {
-		return filter(child(n400, k52), func(p401 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p401)))), k121, opEq) })
-	})) > 0) && gcmp(fnStringLength(str(step(step(step(step(child(n, k74), func(n402 *Node) Seq { return child(n402, k73) }), func(n403 *Node) Seq { return child(n403, k72) }), func(n404 *Node) Seq { return child(n404, k66) }), func(n405 *Node) Seq { return child(n405, k67) }))), k108, opGt)) || !ebv(step(step(step(child(n, k104), func(n406 *Node) Seq { return child(n406, k112) }), func(n407 *Node) Seq {
-		return filter(child(n407, k79), func(p408 *Node) bool {
-			return gcmp(step(child(p408, k80), func(n409 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n409, k52))))) }), k81, opEq)
+	}) && gcmp(fnStringLength(str(step(step(step(step(child(n, k74), func(n402 *Node) Seq { return child(n402, k73) }), func(n403 *Node) Seq { return child(n403, k72) }), func(n404 *Node) Seq { return child(n404, k66) }), func(n405 *Node) Seq { return child(n405, k67) }))), k108, opGt)) || !anyNode(child(n, k104), func(n406 *Node) bool {
+		return anyNode(child(n406, k112), func(n407 *Node) bool {
+			return anyNode(child(n407, k79), func(n408 *Node) bool {
+				return gcmp(step(child(n408, k80), func(n409 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n409, k52))))) }), k81, opEq) && anyNode(child(n408, k52), func(n410 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n410)))), k121, opEq) })
+			})
 		})
-	}), func(n410 *Node) Seq {
-		return filter(child(n410, k52), func(p411 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p411)))), k121, opEq) })
-	})))
+	}))
 }
 
 // BR-IG-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'…
 func roT0073(v []Seq, n *Node) bool {
-	return ((gcmp(arith(fnCount(step(desc(root(n), k75), func(n412 *Node) Seq {
-		return filter(filter(child(n412, k79), func(p413 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p413, k52)))), k124, opEq) }), func(p414 *Node) bool {
-			return gcmp(step(child(p414, k80), func(n415 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n415, k52))))) }), k81, opEq)
+	return ((gcmp(arith(fnCount(step(desc(root(n), k75), func(n411 *Node) Seq {
+		return filter(filter(child(n411, k79), func(p412 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p412, k52)))), k124, opEq) }), func(p413 *Node) bool {
+			return gcmp(step(child(p413, k80), func(n414 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n414, k52))))) }), k81, opEq)
 		})
-	})), fnCount(filter(filter(desc(root(n), k111), func(p416 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p416, k52)))), k124, opEq) }), func(p417 *Node) bool {
-		return gcmp(step(child(p417, k80), func(n418 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n418, k52))))) }), k81, opEq)
-	})), opAdd), k57, opGt) && gcmp(fnCount(step(step(child(n, k104), func(n419 *Node) Seq { return child(n419, k112) }), func(n420 *Node) Seq {
-		return filter(child(n420, k79), func(p421 *Node) bool { return gcmp(child(p421, k52), k124, opEq) })
-	})), k57, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), k75), func(n422 *Node) Seq {
-		return filter(filter(child(n422, k79), func(p423 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p423, k52)))), k124, opEq) }), func(p424 *Node) bool {
-			return gcmp(step(child(p424, k80), func(n425 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n425, k52))))) }), k81, opEq)
+	})), fnCount(filter(filter(desc(root(n), k111), func(p415 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p415, k52)))), k124, opEq) }), func(p416 *Node) bool {
+		return gcmp(step(child(p416, k80), func(n417 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n417, k52))))) }), k81, opEq)
+	})), opAdd), k57, opGt) && gcmp(fnCount(step(step(child(n, k104), func(n418 *Node) Seq { return child(n418, k112) }), func(n419 *Node) Seq {
+		return filter(child(n419, k79), func(p420 *Node) bool { return gcmp(child(p420, k52), k124, opEq) })
+	})), k57, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), k75), func(n421 *Node) Seq {
+		return filter(filter(child(n421, k79), func(p422 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p422, k52)))), k124, opEq) }), func(p423 *Node) bool {
+			return gcmp(step(child(p423, k80), func(n424 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n424, k52))))) }), k81, opEq)
 		})
-	})), fnCount(filter(filter(desc(root(n), k111), func(p426 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p426, k52)))), k124, opEq) }), func(p427 *Node) bool {
-		return gcmp(step(child(p427, k80), func(n428 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n428, k52))))) }), k81, opEq)
-	})), opAdd), k57, opEq) && gcmp(fnCount(step(step(child(n, k104), func(n429 *Node) Seq { return child(n429, k112) }), func(n430 *Node) Seq {
-		return filter(filter(child(n430, k79), func(p431 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p431, k52)))), k124, opEq) }), func(p432 *Node) bool {
-			return gcmp(step(child(p432, k80), func(n433 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n433, k52))))) }), k81, opEq)
+	})), fnCount(filter(filter(desc(root(n), k111), func(p425 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p425, k52)))), k124, opEq) }), func(p426 *Node) bool {
+		return gcmp(step(child(p426, k80), func(n427 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n427, k52))))) }), k81, opEq)
+	})), opAdd), k57, opEq) && gcmp(fnCount(step(step(child(n, k104), func(n428 *Node) Seq { return child(n428, k112) }), func(n429 *Node) Seq {
+		return filter(filter(child(n429, k79), func(p430 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p430, k52)))), k124, opEq) }), func(p431 *Node) bool {
+			return gcmp(step(child(p431, k80), func(n432 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n432, k52))))) }), k81, opEq)
 		})
 	})), k57, opEq)))
 }
 
 // BR-IG-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0074(v []Seq, n *Node) bool {
-	return (((len(filter(filter(desc(root(n), k111), func(p434 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p434, k52)))), k124, opEq) }), func(p435 *Node) bool {
-		return gcmp(step(child(p435, k80), func(n436 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n436, k52))))) }), k81, opEq)
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n437 *Node) Seq { return child(n437, k62) }), func(n438 *Node) Seq { return child(n438, k113) }), func(n439 *Node) Seq { return child(n439, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n440 *Node) Seq {
-		return filter(child(n440, k113), func(p441 *Node) bool {
-			return ebv(step(child(p441, k80), func(n442 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n442, k52))))), k81, opEq))
-			}))
+	return ((anyNode(desc(root(n), k111), func(n433 *Node) bool {
+		return gcmp(strSeq(fnNormalizeSpace(str(child(n433, k52)))), k124, opEq) && gcmp(step(child(n433, k80), func(n434 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n434, k52))))) }), k81, opEq)
+	}) && (anyNode(desc(root(n), k101), func(n435 *Node) bool {
+		return anyNode(child(n435, k62), func(n436 *Node) bool {
+			return anyNode(child(n436, k113), func(n437 *Node) bool { return (len(child(n437, k114)) > 0) })
 		})
-	}), func(n443 *Node) Seq { return child(n443, k114) })) > 0))) || !(len(filter(filter(desc(root(n), k111), func(p444 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p444, k52)))), k124, opEq) }), func(p445 *Node) bool {
-		return gcmp(step(child(p445, k80), func(n446 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n446, k52))))) }), k81, opEq)
-	})) > 0))
+	}) || anyNode(desc(root(n), k115), func(n439 *Node) bool {
+		return anyNode(child(n439, k113), func(n440 *Node) bool {
+			return ebv(step(child(n440, k80), func(n441 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n441, k52))))), k81, opEq))
+			})) && (len(child(n440, k114)) > 0)
+		})
+	}))) || !anyNode(desc(root(n), k111), func(n443 *Node) bool {
+		return gcmp(strSeq(fnNormalizeSpace(str(child(n443, k52)))), k124, opEq) && gcmp(step(child(n443, k80), func(n444 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n444, k52))))) }), k81, opEq)
+	}))
 }
 
 // BR-IG-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0075(v []Seq, n *Node) bool {
-	return (((len(step(filter(desc(root(n), k75), func(p447 *Node) bool { return gcmp(child(p447, k76), boolSeq(false), opEq) }), func(n448 *Node) Seq {
-		return filter(filter(child(n448, k79), func(p449 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p449, k52)))), k124, opEq) }), func(p450 *Node) bool {
-			return gcmp(step(child(p450, k80), func(n451 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n451, k52))))) }), k81, opEq)
+	return ((anyNode(desc(root(n), k75), func(n445 *Node) bool {
+		return gcmp(child(n445, k76), boolSeq(false), opEq) && anyNode(child(n445, k79), func(n446 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n446, k52)))), k124, opEq) && gcmp(step(child(n446, k80), func(n447 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n447, k52))))) }), k81, opEq)
 		})
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n452 *Node) Seq { return child(n452, k62) }), func(n453 *Node) Seq { return child(n453, k113) }), func(n454 *Node) Seq { return child(n454, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n455 *Node) Seq {
-		return filter(child(n455, k113), func(p456 *Node) bool {
-			return ebv(step(child(p456, k80), func(n457 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n457, k52))))), k81, opEq))
-			}))
+	}) && (anyNode(desc(root(n), k101), func(n448 *Node) bool {
+		return anyNode(child(n448, k62), func(n449 *Node) bool {
+			return anyNode(child(n449, k113), func(n450 *Node) bool { return (len(child(n450, k114)) > 0) })
 		})
-	}), func(n458 *Node) Seq { return child(n458, k114) })) > 0))) || !(len(step(filter(desc(root(n), k75), func(p459 *Node) bool { return gcmp(child(p459, k76), boolSeq(false), opEq) }), func(n460 *Node) Seq {
-		return filter(filter(child(n460, k79), func(p461 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p461, k52)))), k124, opEq) }), func(p462 *Node) bool {
-			return gcmp(step(child(p462, k80), func(n463 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n463, k52))))) }), k81, opEq)
+	}) || anyNode(desc(root(n), k115), func(n452 *Node) bool {
+		return anyNode(child(n452, k113), func(n453 *Node) bool {
+			return ebv(step(child(n453, k80), func(n454 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n454, k52))))), k81, opEq))
+			})) && (len(child(n453, k114)) > 0)
 		})
-	})) > 0))
+	}))) || !anyNode(desc(root(n), k75), func(n456 *Node) bool {
+		return gcmp(child(n456, k76), boolSeq(false), opEq) && anyNode(child(n456, k79), func(n457 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n457, k52)))), k124, opEq) && gcmp(step(child(n457, k80), func(n458 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n458, k52))))) }), k81, opEq)
+		})
+	}))
 }
 
 // BR-IG-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0076(v []Seq, n *Node) bool {
-	return (((len(step(filter(desc(root(n), k75), func(p464 *Node) bool { return gcmp(child(p464, k76), boolSeq(true), opEq) }), func(n465 *Node) Seq {
-		return filter(filter(child(n465, k79), func(p466 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p466, k52)))), k124, opEq) }), func(p467 *Node) bool {
-			return gcmp(step(child(p467, k80), func(n468 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n468, k52))))) }), k81, opEq)
+	return ((anyNode(desc(root(n), k75), func(n459 *Node) bool {
+		return gcmp(child(n459, k76), boolSeq(true), opEq) && anyNode(child(n459, k79), func(n460 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n460, k52)))), k124, opEq) && gcmp(step(child(n460, k80), func(n461 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n461, k52))))) }), k81, opEq)
 		})
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n469 *Node) Seq { return child(n469, k62) }), func(n470 *Node) Seq { return child(n470, k113) }), func(n471 *Node) Seq { return child(n471, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n472 *Node) Seq {
-		return filter(child(n472, k113), func(p473 *Node) bool {
-			return ebv(step(child(p473, k80), func(n474 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n474, k52))))), k81, opEq))
-			}))
+	}) && (anyNode(desc(root(n), k101), func(n462 *Node) bool {
+		return anyNode(child(n462, k62), func(n463 *Node) bool {
+			return anyNode(child(n463, k113), func(n464 *Node) bool { return (len(child(n464, k114)) > 0) })
 		})
-	}), func(n475 *Node) Seq { return child(n475, k114) })) > 0))) || !(len(step(filter(desc(root(n), k75), func(p476 *Node) bool { return gcmp(child(p476, k76), boolSeq(true), opEq) }), func(n477 *Node) Seq {
-		return filter(filter(child(n477, k79), func(p478 *Node) bool { return gcmp(child(p478, k52), k124, opEq) }), func(p479 *Node) bool {
-			return gcmp(step(child(p479, k80), func(n480 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n480, k52))))) }), k81, opEq)
+	}) || anyNode(desc(root(n), k115), func(n466 *Node) bool {
+		return anyNode(child(n466, k113), func(n467 *Node) bool {
+			return ebv(step(child(n467, k80), func(n468 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n468, k52))))), k81, opEq))
+			})) && (len(child(n467, k114)) > 0)
 		})
-	})) > 0))
+	}))) || !anyNode(desc(root(n), k75), func(n470 *Node) bool {
+		return gcmp(child(n470, k76), boolSeq(true), opEq) && anyNode(child(n470, k79), func(n471 *Node) bool {
+			return gcmp(child(n471, k52), k124, opEq) && gcmp(step(child(n471, k80), func(n472 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n472, k52))))) }), k81, opEq)
+		})
+	}))
 }
 
 // BR-IP-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'…
 func roT0077(v []Seq, n *Node) bool {
-	return ((gcmp(arith(fnCount(step(desc(root(n), k75), func(n481 *Node) Seq {
-		return filter(filter(child(n481, k79), func(p482 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p482, k52)))), k125, opEq) }), func(p483 *Node) bool {
+	return ((gcmp(arith(fnCount(step(desc(root(n), k75), func(n473 *Node) Seq {
+		return filter(filter(child(n473, k79), func(p474 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p474, k52)))), k125, opEq) }), func(p475 *Node) bool {
+			return gcmp(step(child(p475, k80), func(n476 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n476, k52))))) }), k81, opEq)
+		})
+	})), fnCount(filter(filter(desc(root(n), k111), func(p477 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p477, k52)))), k125, opEq) }), func(p478 *Node) bool {
+		return gcmp(step(child(p478, k80), func(n479 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n479, k52))))) }), k81, opEq)
+	})), opAdd), k57, opGt) && gcmp(fnCount(step(step(child(n, k104), func(n480 *Node) Seq { return child(n480, k112) }), func(n481 *Node) Seq {
+		return filter(filter(child(n481, k79), func(p482 *Node) bool { return gcmp(child(p482, k52), k125, opEq) }), func(p483 *Node) bool {
 			return gcmp(step(child(p483, k80), func(n484 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n484, k52))))) }), k81, opEq)
 		})
-	})), fnCount(filter(filter(desc(root(n), k111), func(p485 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p485, k52)))), k125, opEq) }), func(p486 *Node) bool {
-		return gcmp(step(child(p486, k80), func(n487 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n487, k52))))) }), k81, opEq)
-	})), opAdd), k57, opGt) && gcmp(fnCount(step(step(child(n, k104), func(n488 *Node) Seq { return child(n488, k112) }), func(n489 *Node) Seq {
-		return filter(filter(child(n489, k79), func(p490 *Node) bool { return gcmp(child(p490, k52), k125, opEq) }), func(p491 *Node) bool {
-			return gcmp(step(child(p491, k80), func(n492 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n492, k52))))) }), k81, opEq)
+	})), k57, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), k75), func(n485 *Node) Seq {
+		return filter(filter(child(n485, k79), func(p486 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p486, k52)))), k125, opEq) }), func(p487 *Node) bool {
+			return gcmp(step(child(p487, k80), func(n488 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n488, k52))))) }), k81, opEq)
 		})
-	})), k57, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), k75), func(n493 *Node) Seq {
+	})), fnCount(filter(filter(desc(root(n), k111), func(p489 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p489, k52)))), k125, opEq) }), func(p490 *Node) bool {
+		return gcmp(step(child(p490, k80), func(n491 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n491, k52))))) }), k81, opEq)
+	})), opAdd), k57, opEq) && gcmp(fnCount(step(step(child(n, k104), func(n492 *Node) Seq { return child(n492, k112) }), func(n493 *Node) Seq {
 		return filter(filter(child(n493, k79), func(p494 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p494, k52)))), k125, opEq) }), func(p495 *Node) bool {
 			return gcmp(step(child(p495, k80), func(n496 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n496, k52))))) }), k81, opEq)
-		})
-	})), fnCount(filter(filter(desc(root(n), k111), func(p497 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p497, k52)))), k125, opEq) }), func(p498 *Node) bool {
-		return gcmp(step(child(p498, k80), func(n499 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n499, k52))))) }), k81, opEq)
-	})), opAdd), k57, opEq) && gcmp(fnCount(step(step(child(n, k104), func(n500 *Node) Seq { return child(n500, k112) }), func(n501 *Node) Seq {
-		return filter(filter(child(n501, k79), func(p502 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p502, k52)))), k125, opEq) }), func(p503 *Node) bool {
-			return gcmp(step(child(p503, k80), func(n504 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n504, k52))))) }), k81, opEq)
 		})
 	})), k57, opEq)))
 }
 
 // BR-IP-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0078(v []Seq, n *Node) bool {
-	return (((len(filter(filter(desc(root(n), k111), func(p505 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p505, k52)))), k125, opEq) }), func(p506 *Node) bool {
-		return gcmp(step(child(p506, k80), func(n507 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n507, k52))))) }), k81, opEq)
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n508 *Node) Seq { return child(n508, k62) }), func(n509 *Node) Seq { return child(n509, k113) }), func(n510 *Node) Seq { return child(n510, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n511 *Node) Seq {
-		return filter(child(n511, k113), func(p512 *Node) bool {
-			return ebv(step(child(p512, k80), func(n513 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n513, k52))))), k81, opEq))
-			}))
+	return ((anyNode(desc(root(n), k111), func(n497 *Node) bool {
+		return gcmp(strSeq(fnNormalizeSpace(str(child(n497, k52)))), k125, opEq) && gcmp(step(child(n497, k80), func(n498 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n498, k52))))) }), k81, opEq)
+	}) && (anyNode(desc(root(n), k101), func(n499 *Node) bool {
+		return anyNode(child(n499, k62), func(n500 *Node) bool {
+			return anyNode(child(n500, k113), func(n501 *Node) bool { return (len(child(n501, k114)) > 0) })
 		})
-	}), func(n514 *Node) Seq { return child(n514, k114) })) > 0))) || !(len(filter(filter(desc(root(n), k111), func(p515 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p515, k52)))), k125, opEq) }), func(p516 *Node) bool {
-		return gcmp(step(child(p516, k80), func(n517 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n517, k52))))) }), k81, opEq)
-	})) > 0))
+	}) || anyNode(desc(root(n), k115), func(n503 *Node) bool {
+		return anyNode(child(n503, k113), func(n504 *Node) bool {
+			return ebv(step(child(n504, k80), func(n505 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n505, k52))))), k81, opEq))
+			})) && (len(child(n504, k114)) > 0)
+		})
+	}))) || !anyNode(desc(root(n), k111), func(n507 *Node) bool {
+		return gcmp(strSeq(fnNormalizeSpace(str(child(n507, k52)))), k125, opEq) && gcmp(step(child(n507, k80), func(n508 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n508, k52))))) }), k81, opEq)
+	}))
 }
 
 // BR-IP-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0079(v []Seq, n *Node) bool {
-	return (((len(step(filter(desc(root(n), k75), func(p518 *Node) bool { return gcmp(child(p518, k76), boolSeq(false), opEq) }), func(n519 *Node) Seq {
-		return filter(filter(child(n519, k79), func(p520 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p520, k52)))), k125, opEq) }), func(p521 *Node) bool {
-			return gcmp(step(child(p521, k80), func(n522 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n522, k52))))) }), k81, opEq)
+	return ((anyNode(desc(root(n), k75), func(n509 *Node) bool {
+		return gcmp(child(n509, k76), boolSeq(false), opEq) && anyNode(child(n509, k79), func(n510 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n510, k52)))), k125, opEq) && gcmp(step(child(n510, k80), func(n511 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n511, k52))))) }), k81, opEq)
 		})
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n523 *Node) Seq { return child(n523, k62) }), func(n524 *Node) Seq { return child(n524, k113) }), func(n525 *Node) Seq { return child(n525, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n526 *Node) Seq {
-		return filter(child(n526, k113), func(p527 *Node) bool {
-			return ebv(step(child(p527, k80), func(n528 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n528, k52))))), k81, opEq))
-			}))
+	}) && (anyNode(desc(root(n), k101), func(n512 *Node) bool {
+		return anyNode(child(n512, k62), func(n513 *Node) bool {
+			return anyNode(child(n513, k113), func(n514 *Node) bool { return (len(child(n514, k114)) > 0) })
 		})
-	}), func(n529 *Node) Seq { return child(n529, k114) })) > 0))) || !(len(step(filter(desc(root(n), k75), func(p530 *Node) bool { return gcmp(child(p530, k76), boolSeq(false), opEq) }), func(n531 *Node) Seq {
-		return filter(filter(child(n531, k79), func(p532 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p532, k52)))), k125, opEq) }), func(p533 *Node) bool {
-			return gcmp(step(child(p533, k80), func(n534 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n534, k52))))) }), k81, opEq)
+	}) || anyNode(desc(root(n), k115), func(n516 *Node) bool {
+		return anyNode(child(n516, k113), func(n517 *Node) bool {
+			return ebv(step(child(n517, k80), func(n518 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n518, k52))))), k81, opEq))
+			})) && (len(child(n517, k114)) > 0)
 		})
-	})) > 0))
+	}))) || !anyNode(desc(root(n), k75), func(n520 *Node) bool {
+		return gcmp(child(n520, k76), boolSeq(false), opEq) && anyNode(child(n520, k79), func(n521 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n521, k52)))), k125, opEq) && gcmp(step(child(n521, k80), func(n522 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n522, k52))))) }), k81, opEq)
+		})
+	}))
 }
 
 // BR-IP-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0080(v []Seq, n *Node) bool {
-	return (((len(step(filter(desc(root(n), k75), func(p535 *Node) bool { return gcmp(child(p535, k76), boolSeq(true), opEq) }), func(n536 *Node) Seq {
-		return filter(filter(child(n536, k79), func(p537 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p537, k52)))), k125, opEq) }), func(p538 *Node) bool {
-			return gcmp(step(child(p538, k80), func(n539 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n539, k52))))) }), k81, opEq)
+	return ((anyNode(desc(root(n), k75), func(n523 *Node) bool {
+		return gcmp(child(n523, k76), boolSeq(true), opEq) && anyNode(child(n523, k79), func(n524 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n524, k52)))), k125, opEq) && gcmp(step(child(n524, k80), func(n525 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n525, k52))))) }), k81, opEq)
 		})
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n540 *Node) Seq { return child(n540, k62) }), func(n541 *Node) Seq { return child(n541, k113) }), func(n542 *Node) Seq { return child(n542, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n543 *Node) Seq {
-		return filter(child(n543, k113), func(p544 *Node) bool {
-			return ebv(step(child(p544, k80), func(n545 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n545, k52))))), k81, opEq))
-			}))
+	}) && (anyNode(desc(root(n), k101), func(n526 *Node) bool {
+		return anyNode(child(n526, k62), func(n527 *Node) bool {
+			return anyNode(child(n527, k113), func(n528 *Node) bool { return (len(child(n528, k114)) > 0) })
 		})
-	}), func(n546 *Node) Seq { return child(n546, k114) })) > 0))) || !(len(step(filter(desc(root(n), k75), func(p547 *Node) bool { return gcmp(child(p547, k76), boolSeq(true), opEq) }), func(n548 *Node) Seq {
-		return filter(filter(child(n548, k79), func(p549 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p549, k52)))), k125, opEq) }), func(p550 *Node) bool {
-			return gcmp(step(child(p550, k80), func(n551 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n551, k52))))) }), k81, opEq)
+	}) || anyNode(desc(root(n), k115), func(n530 *Node) bool {
+		return anyNode(child(n530, k113), func(n531 *Node) bool {
+			return ebv(step(child(n531, k80), func(n532 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n532, k52))))), k81, opEq))
+			})) && (len(child(n531, k114)) > 0)
 		})
-	})) > 0))
+	}))) || !anyNode(desc(root(n), k75), func(n534 *Node) bool {
+		return gcmp(child(n534, k76), boolSeq(true), opEq) && anyNode(child(n534, k79), func(n535 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n535, k52)))), k125, opEq) && gcmp(step(child(n535, k80), func(n536 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n536, k52))))) }), k81, opEq)
+		})
+	}))
 }
 
 // BR-O-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0081(v []Seq, n *Node) bool {
-	return ((((len(step(filter(desc(root(n), k79), func(p552 *Node) bool {
-		return gcmp(step(child(p552, k80), func(n553 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n553, k52))))) }), k81, opEq)
-	}), func(n554 *Node) Seq {
-		return filter(child(n554, k52), func(p555 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p555)))), k126, opEq) })
-	})) > 0) || (len(step(filter(desc(root(n), k111), func(p556 *Node) bool {
-		return gcmp(step(child(p556, k80), func(n557 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n557, k52))))) }), k81, opEq)
-	}), func(n558 *Node) Seq {
-		return filter(child(n558, k52), func(p559 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p559)))), k126, opEq) })
-	})) > 0)) && gcmp(fnCount(step(step(step(child(n, k104), func(n560 *Node) Seq { return child(n560, k112) }), func(n561 *Node) Seq {
-		return filter(child(n561, k79), func(p562 *Node) bool {
-			return gcmp(step(child(p562, k80), func(n563 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n563, k52))))) }), k81, opEq)
+	return (((anyNode(desc(root(n), k79), func(n537 *Node) bool {
+		return gcmp(step(child(n537, k80), func(n538 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n538, k52))))) }), k81, opEq) && anyNode(child(n537, k52), func(n539 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n539)))), k126, opEq) })
+	}) || anyNode(desc(root(n), k111), func(n540 *Node) bool {
+		return gcmp(step(child(n540, k80), func(n541 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n541, k52))))) }), k81, opEq) && anyNode(child(n540, k52), func(n542 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n542)))), k126, opEq) })
+	})) && gcmp(fnCount(step(step(step(child(n, k104), func(n543 *Node) Seq { return child(n543, k112) }), func(n544 *Node) Seq {
+		return filter(child(n544, k79), func(p545 *Node) bool {
+			return gcmp(step(child(p545, k80), func(n546 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n546, k52))))) }), k81, opEq)
 		})
-	}), func(n564 *Node) Seq {
-		return filter(child(n564, k52), func(p565 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p565)))), k126, opEq) })
-	})), k108, opEq)) || (!ebv(step(filter(desc(root(n), k79), func(p566 *Node) bool {
-		return gcmp(step(child(p566, k80), func(n567 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n567, k52))))) }), k81, opEq)
-	}), func(n568 *Node) Seq {
-		return filter(child(n568, k52), func(p569 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p569)))), k126, opEq) })
-	})) && !ebv(step(filter(desc(root(n), k111), func(p570 *Node) bool {
-		return gcmp(step(child(p570, k80), func(n571 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n571, k52))))) }), k81, opEq)
-	}), func(n572 *Node) Seq {
-		return filter(child(n572, k52), func(p573 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p573)))), k126, opEq) })
-	}))))
+	}), func(n547 *Node) Seq {
+		return filter(child(n547, k52), func(p548 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p548)))), k126, opEq) })
+	})), k108, opEq)) || (!anyNode(desc(root(n), k79), func(n549 *Node) bool {
+		return gcmp(step(child(n549, k80), func(n550 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n550, k52))))) }), k81, opEq) && anyNode(child(n549, k52), func(n551 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n551)))), k126, opEq) })
+	}) && !anyNode(desc(root(n), k111), func(n552 *Node) bool {
+		return gcmp(step(child(n552, k80), func(n553 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n553, k52))))) }), k81, opEq) && anyNode(child(n552, k52), func(n554 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n554)))), k126, opEq) })
+	})))
 }
 
 // BR-O-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:Tax…
 func roT0082(v []Seq, n *Node) bool {
-	return (((len(filter(filter(desc(root(n), k111), func(p574 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p574, k52)))), k126, opEq) }), func(p575 *Node) bool {
-		return gcmp(step(child(p575, k80), func(n576 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n576, k52))))) }), k81, opEq)
-	})) > 0) && ((!ebv(step(step(step(desc(root(n), k101), func(n577 *Node) Seq { return child(n577, k62) }), func(n578 *Node) Seq {
-		return filter(child(n578, k113), func(p579 *Node) bool {
-			return ebv(step(child(p579, k80), func(n580 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n580, k52))))), k81, opEq))
-			}))
+	return ((anyNode(desc(root(n), k111), func(n555 *Node) bool {
+		return gcmp(strSeq(fnNormalizeSpace(str(child(n555, k52)))), k126, opEq) && gcmp(step(child(n555, k80), func(n556 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n556, k52))))) }), k81, opEq)
+	}) && ((!anyNode(desc(root(n), k101), func(n557 *Node) bool {
+		return anyNode(child(n557, k62), func(n558 *Node) bool {
+			return anyNode(child(n558, k113), func(n559 *Node) bool {
+				return ebv(step(child(n559, k80), func(n560 *Node) Seq {
+					return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n560, k52))))), k81, opEq))
+				})) && (len(child(n559, k114)) > 0)
+			})
 		})
-	}), func(n581 *Node) Seq { return child(n581, k114) })) && !ebv(step(step(desc(root(n), k115), func(n582 *Node) Seq {
-		return filter(child(n582, k113), func(p583 *Node) bool {
-			return ebv(step(child(p583, k80), func(n584 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n584, k52))))), k81, opEq))
-			}))
+	}) && !anyNode(desc(root(n), k115), func(n562 *Node) bool {
+		return anyNode(child(n562, k113), func(n563 *Node) bool {
+			return ebv(step(child(n563, k80), func(n564 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n564, k52))))), k81, opEq))
+			})) && (len(child(n563, k114)) > 0)
 		})
-	}), func(n585 *Node) Seq { return child(n585, k114) }))) && !ebv(step(step(step(desc(root(n), k63), func(n586 *Node) Seq { return child(n586, k62) }), func(n587 *Node) Seq {
-		return filter(child(n587, k113), func(p588 *Node) bool {
-			return ebv(step(child(p588, k80), func(n589 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n589, k52))))), k81, opEq))
-			}))
+	})) && !anyNode(desc(root(n), k63), func(n566 *Node) bool {
+		return anyNode(child(n566, k62), func(n567 *Node) bool {
+			return anyNode(child(n567, k113), func(n568 *Node) bool {
+				return ebv(step(child(n568, k80), func(n569 *Node) Seq {
+					return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n569, k52))))), k81, opEq))
+				})) && (len(child(n568, k114)) > 0)
+			})
 		})
-	}), func(n590 *Node) Seq { return child(n590, k114) })))) || !ebv(filter(filter(desc(root(n), k111), func(p591 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p591, k52)))), k126, opEq) }), func(p592 *Node) bool {
-		return gcmp(step(child(p592, k80), func(n593 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n593, k52))))) }), k81, opEq)
-	})))
+	}))) || !anyNode(desc(root(n), k111), func(n571 *Node) bool {
+		return gcmp(strSeq(fnNormalizeSpace(str(child(n571, k52)))), k126, opEq) && gcmp(step(child(n571, k80), func(n572 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n572, k52))))) }), k81, opEq)
+	}))
 }
 
 // BR-O-03: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not…
 func roT0083(v []Seq, n *Node) bool {
-	return (((len(step(step(union(child(root(n), k56), child(root(n), k77)), func(n594 *Node) Seq {
-		return filter(child(n594, k75), func(p595 *Node) bool { return gcmp(child(p595, k76), boolSeq(false), opEq) })
-	}), func(n596 *Node) Seq {
-		return filter(filter(child(n596, k79), func(p597 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p597, k52)))), k126, opEq) }), func(p598 *Node) bool {
-			return gcmp(step(child(p598, k80), func(n599 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n599, k52))))) }), k81, opEq)
+	return (((len(step(step(union(child(root(n), k56), child(root(n), k77)), func(n573 *Node) Seq {
+		return filter(child(n573, k75), func(p574 *Node) bool { return gcmp(child(p574, k76), boolSeq(false), opEq) })
+	}), func(n575 *Node) Seq {
+		return filter(filter(child(n575, k79), func(p576 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p576, k52)))), k126, opEq) }), func(p577 *Node) bool {
+			return gcmp(step(child(p577, k80), func(n578 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n578, k52))))) }), k81, opEq)
 		})
-	})) > 0) && ((!ebv(step(step(step(desc(root(n), k101), func(n600 *Node) Seq { return child(n600, k62) }), func(n601 *Node) Seq {
-		return filter(child(n601, k113), func(p602 *Node) bool {
-			return ebv(step(child(p602, k80), func(n603 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n603, k52))))), k81, opEq))
-			}))
+	})) > 0) && ((!anyNode(desc(root(n), k101), func(n579 *Node) bool {
+		return anyNode(child(n579, k62), func(n580 *Node) bool {
+			return anyNode(child(n580, k113), func(n581 *Node) bool {
+				return ebv(step(child(n581, k80), func(n582 *Node) Seq {
+					return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n582, k52))))), k81, opEq))
+				})) && (len(child(n581, k114)) > 0)
+			})
 		})
-	}), func(n604 *Node) Seq { return child(n604, k114) })) && !ebv(step(step(desc(root(n), k115), func(n605 *Node) Seq {
-		return filter(child(n605, k113), func(p606 *Node) bool {
-			return ebv(step(child(p606, k80), func(n607 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n607, k52))))), k81, opEq))
-			}))
+	}) && !anyNode(desc(root(n), k115), func(n584 *Node) bool {
+		return anyNode(child(n584, k113), func(n585 *Node) bool {
+			return ebv(step(child(n585, k80), func(n586 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n586, k52))))), k81, opEq))
+			})) && (len(child(n585, k114)) > 0)
 		})
-	}), func(n608 *Node) Seq { return child(n608, k114) }))) && !ebv(step(step(step(desc(root(n), k63), func(n609 *Node) Seq { return child(n609, k62) }), func(n610 *Node) Seq {
-		return filter(child(n610, k113), func(p611 *Node) bool {
-			return ebv(step(child(p611, k80), func(n612 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n612, k52))))), k81, opEq))
-			}))
+	})) && !anyNode(desc(root(n), k63), func(n588 *Node) bool {
+		return anyNode(child(n588, k62), func(n589 *Node) bool {
+			return anyNode(child(n589, k113), func(n590 *Node) bool {
+				return ebv(step(child(n590, k80), func(n591 *Node) Seq {
+					return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n591, k52))))), k81, opEq))
+				})) && (len(child(n590, k114)) > 0)
+			})
 		})
-	}), func(n613 *Node) Seq { return child(n613, k114) })))) || !(len(step(step(union(child(root(n), k56), child(root(n), k77)), func(n614 *Node) Seq {
-		return filter(child(n614, k75), func(p615 *Node) bool { return gcmp(child(p615, k76), boolSeq(false), opEq) })
-	}), func(n616 *Node) Seq {
-		return filter(filter(child(n616, k79), func(p617 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p617, k52)))), k126, opEq) }), func(p618 *Node) bool {
-			return gcmp(step(child(p618, k80), func(n619 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n619, k52))))) }), k81, opEq)
+	}))) || !(len(step(step(union(child(root(n), k56), child(root(n), k77)), func(n593 *Node) Seq {
+		return filter(child(n593, k75), func(p594 *Node) bool { return gcmp(child(p594, k76), boolSeq(false), opEq) })
+	}), func(n595 *Node) Seq {
+		return filter(filter(child(n595, k79), func(p596 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p596, k52)))), k126, opEq) }), func(p597 *Node) bool {
+			return gcmp(step(child(p597, k80), func(n598 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n598, k52))))) }), k81, opEq)
 		})
 	})) > 0))
 }
 
 // BR-O-04: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(…
 func roT0084(v []Seq, n *Node) bool {
-	return (((len(step(step(union(child(root(n), k56), child(root(n), k77)), func(n620 *Node) Seq {
-		return filter(child(n620, k75), func(p621 *Node) bool { return gcmp(child(p621, k76), boolSeq(true), opEq) })
-	}), func(n622 *Node) Seq {
-		return filter(filter(child(n622, k79), func(p623 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p623, k52)))), k126, opEq) }), func(p624 *Node) bool {
-			return gcmp(step(child(p624, k80), func(n625 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n625, k52))))) }), k81, opEq)
+	return (((len(step(step(union(child(root(n), k56), child(root(n), k77)), func(n599 *Node) Seq {
+		return filter(child(n599, k75), func(p600 *Node) bool { return gcmp(child(p600, k76), boolSeq(true), opEq) })
+	}), func(n601 *Node) Seq {
+		return filter(filter(child(n601, k79), func(p602 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p602, k52)))), k126, opEq) }), func(p603 *Node) bool {
+			return gcmp(step(child(p603, k80), func(n604 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n604, k52))))) }), k81, opEq)
 		})
-	})) > 0) && ((!ebv(step(step(step(desc(root(n), k101), func(n626 *Node) Seq { return child(n626, k62) }), func(n627 *Node) Seq {
-		return filter(child(n627, k113), func(p628 *Node) bool {
-			return ebv(step(child(p628, k80), func(n629 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n629, k52))))), k81, opEq))
-			}))
+	})) > 0) && ((!anyNode(desc(root(n), k101), func(n605 *Node) bool {
+		return anyNode(child(n605, k62), func(n606 *Node) bool {
+			return anyNode(child(n606, k113), func(n607 *Node) bool {
+				return ebv(step(child(n607, k80), func(n608 *Node) Seq {
+					return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n608, k52))))), k81, opEq))
+				})) && (len(child(n607, k114)) > 0)
+			})
 		})
-	}), func(n630 *Node) Seq { return child(n630, k114) })) && !ebv(step(step(desc(root(n), k115), func(n631 *Node) Seq {
-		return filter(child(n631, k113), func(p632 *Node) bool {
-			return ebv(step(child(p632, k80), func(n633 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n633, k52))))), k81, opEq))
-			}))
+	}) && !anyNode(desc(root(n), k115), func(n610 *Node) bool {
+		return anyNode(child(n610, k113), func(n611 *Node) bool {
+			return ebv(step(child(n611, k80), func(n612 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n612, k52))))), k81, opEq))
+			})) && (len(child(n611, k114)) > 0)
 		})
-	}), func(n634 *Node) Seq { return child(n634, k114) }))) && !ebv(step(step(step(desc(root(n), k63), func(n635 *Node) Seq { return child(n635, k62) }), func(n636 *Node) Seq {
-		return filter(child(n636, k113), func(p637 *Node) bool {
-			return ebv(step(child(p637, k80), func(n638 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n638, k52))))), k81, opEq))
-			}))
+	})) && !anyNode(desc(root(n), k63), func(n614 *Node) bool {
+		return anyNode(child(n614, k62), func(n615 *Node) bool {
+			return anyNode(child(n615, k113), func(n616 *Node) bool {
+				return ebv(step(child(n616, k80), func(n617 *Node) Seq {
+					return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n617, k52))))), k81, opEq))
+				})) && (len(child(n616, k114)) > 0)
+			})
 		})
-	}), func(n639 *Node) Seq { return child(n639, k114) })))) || !(len(step(step(union(child(root(n), k56), child(root(n), k77)), func(n640 *Node) Seq {
-		return filter(child(n640, k75), func(p641 *Node) bool { return gcmp(child(p641, k76), boolSeq(true), opEq) })
-	}), func(n642 *Node) Seq {
-		return filter(filter(child(n642, k79), func(p643 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p643, k52)))), k126, opEq) }), func(p644 *Node) bool {
-			return gcmp(step(child(p644, k80), func(n645 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n645, k52))))) }), k81, opEq)
+	}))) || !(len(step(step(union(child(root(n), k56), child(root(n), k77)), func(n619 *Node) Seq {
+		return filter(child(n619, k75), func(p620 *Node) bool { return gcmp(child(p620, k76), boolSeq(true), opEq) })
+	}), func(n621 *Node) Seq {
+		return filter(filter(child(n621, k79), func(p622 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p622, k52)))), k126, opEq) }), func(p623 *Node) bool {
+			return gcmp(step(child(p623, k80), func(n624 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n624, k52))))) }), k81, opEq)
 		})
 	})) > 0))
 }
 
 // BR-O-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[n…
 func roT0085(v []Seq, n *Node) bool {
-	return (((len(step(step(step(child(n, k104), func(n646 *Node) Seq { return child(n646, k112) }), func(n647 *Node) Seq {
-		return filter(child(n647, k79), func(p648 *Node) bool {
-			return gcmp(step(child(p648, k80), func(n649 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n649, k52))))) }), k81, opEq)
+	return ((anyNode(child(n, k104), func(n625 *Node) bool {
+		return anyNode(child(n625, k112), func(n626 *Node) bool {
+			return anyNode(child(n626, k79), func(n627 *Node) bool {
+				return gcmp(step(child(n627, k80), func(n628 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n628, k52))))) }), k81, opEq) && anyNode(child(n627, k52), func(n629 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n629)))), k126, opEq) })
+			})
 		})
-	}), func(n650 *Node) Seq {
-		return filter(child(n650, k52), func(p651 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p651)))), k126, opEq) })
-	})) > 0) && gcmp(fnCount(step(step(child(n, k104), func(n652 *Node) Seq { return child(n652, k112) }), func(n653 *Node) Seq {
-		return filter(filter(child(n653, k79), func(p654 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p654, k52)))), k126, opNe) }), func(p655 *Node) bool {
-			return gcmp(step(child(p655, k80), func(n656 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n656, k52))))) }), k81, opEq)
+	}) && gcmp(fnCount(step(step(child(n, k104), func(n630 *Node) Seq { return child(n630, k112) }), func(n631 *Node) Seq {
+		return filter(filter(child(n631, k79), func(p632 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p632, k52)))), k126, opNe) }), func(p633 *Node) bool {
+			return gcmp(step(child(p633, k80), func(n634 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n634, k52))))) }), k81, opEq)
 		})
-	})), k57, opEq)) || !ebv(step(step(step(child(n, k104), func(n657 *Node) Seq { return child(n657, k112) }), func(n658 *Node) Seq {
-		return filter(child(n658, k79), func(p659 *Node) bool {
-			return gcmp(step(child(p659, k80), func(n660 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n660, k52))))) }), k81, opEq)
+	})), k57, opEq)) || !anyNode(child(n, k104), func(n635 *Node) bool {
+		return anyNode(child(n635, k112), func(n636 *Node) bool {
+			return anyNode(child(n636, k79), func(n637 *Node) bool {
+				return gcmp(step(child(n637, k80), func(n638 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n638, k52))))) }), k81, opEq) && anyNode(child(n637, k52), func(n639 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n639)))), k126, opEq) })
+			})
 		})
-	}), func(n661 *Node) Seq {
-		return filter(child(n661, k52), func(p662 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p662)))), k126, opEq) })
-	})))
+	}))
 }
 
 // BR-O-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:ClassifiedTaxCategory[normalize-space(cb…
 func roT0086(v []Seq, n *Node) bool {
-	return (((len(step(step(step(child(n, k104), func(n663 *Node) Seq { return child(n663, k112) }), func(n664 *Node) Seq {
-		return filter(child(n664, k79), func(p665 *Node) bool {
-			return gcmp(step(child(p665, k80), func(n666 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n666, k52))))) }), k81, opEq)
+	return ((anyNode(child(n, k104), func(n640 *Node) bool {
+		return anyNode(child(n640, k112), func(n641 *Node) bool {
+			return anyNode(child(n641, k79), func(n642 *Node) bool {
+				return gcmp(step(child(n642, k80), func(n643 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n643, k52))))) }), k81, opEq) && anyNode(child(n642, k52), func(n644 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n644)))), k126, opEq) })
+			})
 		})
-	}), func(n667 *Node) Seq {
-		return filter(child(n667, k52), func(p668 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p668)))), k126, opEq) })
-	})) > 0) && gcmp(fnCount(filter(filter(desc(root(n), k111), func(p669 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p669, k52)))), k126, opNe) }), func(p670 *Node) bool {
-		return gcmp(step(child(p670, k80), func(n671 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n671, k52))))) }), k81, opEq)
-	})), k57, opEq)) || !ebv(step(step(step(child(n, k104), func(n672 *Node) Seq { return child(n672, k112) }), func(n673 *Node) Seq {
-		return filter(child(n673, k79), func(p674 *Node) bool {
-			return gcmp(step(child(p674, k80), func(n675 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n675, k52))))) }), k81, opEq)
+	}) && gcmp(fnCount(filter(filter(desc(root(n), k111), func(p645 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p645, k52)))), k126, opNe) }), func(p646 *Node) bool {
+		return gcmp(step(child(p646, k80), func(n647 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n647, k52))))) }), k81, opEq)
+	})), k57, opEq)) || !anyNode(child(n, k104), func(n648 *Node) bool {
+		return anyNode(child(n648, k112), func(n649 *Node) bool {
+			return anyNode(child(n649, k79), func(n650 *Node) bool {
+				return gcmp(step(child(n650, k80), func(n651 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n651, k52))))) }), k81, opEq) && anyNode(child(n650, k52), func(n652 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n652)))), k126, opEq) })
+			})
 		})
-	}), func(n676 *Node) Seq {
-		return filter(child(n676, k52), func(p677 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p677)))), k126, opEq) })
-	})))
+	}))
 }
 
 // BR-O-13: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=fals…
 func roT0087(v []Seq, n *Node) bool {
-	return (((len(step(step(step(child(n, k104), func(n678 *Node) Seq { return child(n678, k112) }), func(n679 *Node) Seq {
-		return filter(child(n679, k79), func(p680 *Node) bool {
-			return gcmp(step(child(p680, k80), func(n681 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n681, k52))))) }), k81, opEq)
+	return ((anyNode(child(n, k104), func(n653 *Node) bool {
+		return anyNode(child(n653, k112), func(n654 *Node) bool {
+			return anyNode(child(n654, k79), func(n655 *Node) bool {
+				return gcmp(step(child(n655, k80), func(n656 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n656, k52))))) }), k81, opEq) && anyNode(child(n655, k52), func(n657 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n657)))), k126, opEq) })
+			})
 		})
-	}), func(n682 *Node) Seq {
-		return filter(child(n682, k52), func(p683 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p683)))), k126, opEq) })
-	})) > 0) && gcmp(fnCount(step(filter(desc(root(n), k75), func(p684 *Node) bool { return gcmp(child(p684, k76), boolSeq(false), opEq) }), func(n685 *Node) Seq {
-		return filter(filter(child(n685, k79), func(p686 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p686, k52)))), k126, opNe) }), func(p687 *Node) bool {
-			return gcmp(step(child(p687, k80), func(n688 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n688, k52))))) }), k81, opEq)
+	}) && gcmp(fnCount(step(filter(desc(root(n), k75), func(p658 *Node) bool { return gcmp(child(p658, k76), boolSeq(false), opEq) }), func(n659 *Node) Seq {
+		return filter(filter(child(n659, k79), func(p660 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p660, k52)))), k126, opNe) }), func(p661 *Node) bool {
+			return gcmp(step(child(p661, k80), func(n662 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n662, k52))))) }), k81, opEq)
 		})
-	})), k57, opEq)) || !ebv(step(step(step(child(n, k104), func(n689 *Node) Seq { return child(n689, k112) }), func(n690 *Node) Seq {
-		return filter(child(n690, k79), func(p691 *Node) bool {
-			return gcmp(step(child(p691, k80), func(n692 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n692, k52))))) }), k81, opEq)
+	})), k57, opEq)) || !anyNode(child(n, k104), func(n663 *Node) bool {
+		return anyNode(child(n663, k112), func(n664 *Node) bool {
+			return anyNode(child(n664, k79), func(n665 *Node) bool {
+				return gcmp(step(child(n665, k80), func(n666 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n666, k52))))) }), k81, opEq) && anyNode(child(n665, k52), func(n667 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n667)))), k126, opEq) })
+			})
 		})
-	}), func(n693 *Node) Seq {
-		return filter(child(n693, k52), func(p694 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p694)))), k126, opEq) })
-	})))
+	}))
 }
 
 // BR-O-14: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=true…
 func roT0088(v []Seq, n *Node) bool {
-	return (((len(step(step(step(child(n, k104), func(n695 *Node) Seq { return child(n695, k112) }), func(n696 *Node) Seq {
-		return filter(child(n696, k79), func(p697 *Node) bool {
-			return gcmp(step(child(p697, k80), func(n698 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n698, k52))))) }), k81, opEq)
+	return ((anyNode(child(n, k104), func(n668 *Node) bool {
+		return anyNode(child(n668, k112), func(n669 *Node) bool {
+			return anyNode(child(n669, k79), func(n670 *Node) bool {
+				return gcmp(step(child(n670, k80), func(n671 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n671, k52))))) }), k81, opEq) && anyNode(child(n670, k52), func(n672 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n672)))), k126, opEq) })
+			})
 		})
-	}), func(n699 *Node) Seq {
-		return filter(child(n699, k52), func(p700 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p700)))), k126, opEq) })
-	})) > 0) && gcmp(fnCount(step(filter(desc(root(n), k75), func(p701 *Node) bool { return gcmp(child(p701, k76), boolSeq(true), opEq) }), func(n702 *Node) Seq {
-		return filter(filter(child(n702, k79), func(p703 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p703, k52)))), k126, opNe) }), func(p704 *Node) bool {
-			return gcmp(step(child(p704, k80), func(n705 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n705, k52))))) }), k81, opEq)
+	}) && gcmp(fnCount(step(filter(desc(root(n), k75), func(p673 *Node) bool { return gcmp(child(p673, k76), boolSeq(true), opEq) }), func(n674 *Node) Seq {
+		return filter(filter(child(n674, k79), func(p675 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p675, k52)))), k126, opNe) }), func(p676 *Node) bool {
+			return gcmp(step(child(p676, k80), func(n677 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n677, k52))))) }), k81, opEq)
 		})
-	})), k57, opEq)) || !ebv(step(step(step(child(n, k104), func(n706 *Node) Seq { return child(n706, k112) }), func(n707 *Node) Seq {
-		return filter(child(n707, k79), func(p708 *Node) bool {
-			return gcmp(step(child(p708, k80), func(n709 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n709, k52))))) }), k81, opEq)
+	})), k57, opEq)) || !anyNode(child(n, k104), func(n678 *Node) bool {
+		return anyNode(child(n678, k112), func(n679 *Node) bool {
+			return anyNode(child(n679, k79), func(n680 *Node) bool {
+				return gcmp(step(child(n680, k80), func(n681 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n681, k52))))) }), k81, opEq) && anyNode(child(n680, k52), func(n682 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n682)))), k126, opEq) })
+			})
 		})
-	}), func(n710 *Node) Seq {
-		return filter(child(n710, k52), func(p711 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p711)))), k126, opEq) })
-	})))
+	}))
 }
 
 // BR-S-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'S']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'])) > 0 and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCat…
 func roT0089(v []Seq, n *Node) bool {
-	return ((gcmp(arith(fnCount(step(desc(root(n), k75), func(n712 *Node) Seq {
-		return filter(child(n712, k79), func(p713 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p713, k52)))), k127, opEq) })
-	})), fnCount(filter(desc(root(n), k111), func(p714 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p714, k52)))), k127, opEq) })), opAdd), k57, opGt) && gcmp(fnCount(step(step(child(n, k104), func(n715 *Node) Seq { return child(n715, k112) }), func(n716 *Node) Seq {
-		return filter(child(n716, k79), func(p717 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p717, k52)))), k127, opEq) })
-	})), k57, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), k75), func(n718 *Node) Seq {
-		return filter(child(n718, k79), func(p719 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p719, k52)))), k127, opEq) })
-	})), fnCount(filter(desc(root(n), k111), func(p720 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p720, k52)))), k127, opEq) })), opAdd), k57, opEq) && gcmp(fnCount(step(step(child(n, k104), func(n721 *Node) Seq { return child(n721, k112) }), func(n722 *Node) Seq {
-		return filter(child(n722, k79), func(p723 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p723, k52)))), k127, opEq) })
+	return ((gcmp(arith(fnCount(step(desc(root(n), k75), func(n683 *Node) Seq {
+		return filter(child(n683, k79), func(p684 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p684, k52)))), k127, opEq) })
+	})), fnCount(filter(desc(root(n), k111), func(p685 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p685, k52)))), k127, opEq) })), opAdd), k57, opGt) && gcmp(fnCount(step(step(child(n, k104), func(n686 *Node) Seq { return child(n686, k112) }), func(n687 *Node) Seq {
+		return filter(child(n687, k79), func(p688 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p688, k52)))), k127, opEq) })
+	})), k57, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), k75), func(n689 *Node) Seq {
+		return filter(child(n689, k79), func(p690 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p690, k52)))), k127, opEq) })
+	})), fnCount(filter(desc(root(n), k111), func(p691 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p691, k52)))), k127, opEq) })), opAdd), k57, opEq) && gcmp(fnCount(step(step(child(n, k104), func(n692 *Node) Seq { return child(n692, k112) }), func(n693 *Node) Seq {
+		return filter(child(n693, k79), func(p694 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p694, k52)))), k127, opEq) })
 	})), k57, opEq)))
 }
 
 // BR-S-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0090(v []Seq, n *Node) bool {
-	return (((len(filter(filter(desc(root(n), k111), func(p724 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p724, k52)))), k127, opEq) }), func(p725 *Node) bool {
-		return gcmp(step(child(p725, k80), func(n726 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n726, k52))))) }), k81, opEq)
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n727 *Node) Seq { return child(n727, k62) }), func(n728 *Node) Seq { return child(n728, k113) }), func(n729 *Node) Seq { return child(n729, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n730 *Node) Seq {
-		return filter(child(n730, k113), func(p731 *Node) bool {
-			return ebv(step(child(p731, k80), func(n732 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n732, k52))))), k81, opEq))
-			}))
+	return ((anyNode(desc(root(n), k111), func(n695 *Node) bool {
+		return gcmp(strSeq(fnNormalizeSpace(str(child(n695, k52)))), k127, opEq) && gcmp(step(child(n695, k80), func(n696 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n696, k52))))) }), k81, opEq)
+	}) && (anyNode(desc(root(n), k101), func(n697 *Node) bool {
+		return anyNode(child(n697, k62), func(n698 *Node) bool {
+			return anyNode(child(n698, k113), func(n699 *Node) bool { return (len(child(n699, k114)) > 0) })
 		})
-	}), func(n733 *Node) Seq { return child(n733, k114) })) > 0))) || !(len(filter(desc(root(n), k111), func(p734 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p734, k52)))), k127, opEq) })) > 0))
+	}) || anyNode(desc(root(n), k115), func(n701 *Node) bool {
+		return anyNode(child(n701, k113), func(n702 *Node) bool {
+			return ebv(step(child(n702, k80), func(n703 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n703, k52))))), k81, opEq))
+			})) && (len(child(n702, k114)) > 0)
+		})
+	}))) || !anyNode(desc(root(n), k111), func(n705 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(n705, k52)))), k127, opEq) }))
 }
 
 // BR-S-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0091(v []Seq, n *Node) bool {
-	return (((len(step(filter(desc(root(n), k75), func(p735 *Node) bool { return gcmp(child(p735, k76), boolSeq(false), opEq) }), func(n736 *Node) Seq {
-		return filter(filter(child(n736, k79), func(p737 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p737, k52)))), k127, opEq) }), func(p738 *Node) bool {
-			return gcmp(step(child(p738, k80), func(n739 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n739, k52))))) }), k81, opEq)
+	return ((anyNode(desc(root(n), k75), func(n706 *Node) bool {
+		return gcmp(child(n706, k76), boolSeq(false), opEq) && anyNode(child(n706, k79), func(n707 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n707, k52)))), k127, opEq) && gcmp(step(child(n707, k80), func(n708 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n708, k52))))) }), k81, opEq)
 		})
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n740 *Node) Seq { return child(n740, k62) }), func(n741 *Node) Seq { return child(n741, k113) }), func(n742 *Node) Seq { return child(n742, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n743 *Node) Seq {
-		return filter(child(n743, k113), func(p744 *Node) bool {
-			return ebv(step(child(p744, k80), func(n745 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n745, k52))))), k81, opEq))
-			}))
+	}) && (anyNode(desc(root(n), k101), func(n709 *Node) bool {
+		return anyNode(child(n709, k62), func(n710 *Node) bool {
+			return anyNode(child(n710, k113), func(n711 *Node) bool { return (len(child(n711, k114)) > 0) })
 		})
-	}), func(n746 *Node) Seq { return child(n746, k114) })) > 0))) || !(len(step(filter(desc(root(n), k75), func(p747 *Node) bool { return gcmp(child(p747, k76), boolSeq(false), opEq) }), func(n748 *Node) Seq {
-		return filter(filter(child(n748, k79), func(p749 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p749, k52)))), k127, opEq) }), func(p750 *Node) bool {
-			return gcmp(step(child(p750, k80), func(n751 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n751, k52))))) }), k81, opEq)
+	}) || anyNode(desc(root(n), k115), func(n713 *Node) bool {
+		return anyNode(child(n713, k113), func(n714 *Node) bool {
+			return ebv(step(child(n714, k80), func(n715 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n715, k52))))), k81, opEq))
+			})) && (len(child(n714, k114)) > 0)
 		})
-	})) > 0))
+	}))) || !anyNode(desc(root(n), k75), func(n717 *Node) bool {
+		return gcmp(child(n717, k76), boolSeq(false), opEq) && anyNode(child(n717, k79), func(n718 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n718, k52)))), k127, opEq) && gcmp(step(child(n718, k80), func(n719 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n719, k52))))) }), k81, opEq)
+		})
+	}))
 }
 
 // BR-S-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0092(v []Seq, n *Node) bool {
-	return (((len(step(filter(desc(root(n), k75), func(p752 *Node) bool { return gcmp(child(p752, k76), boolSeq(true), opEq) }), func(n753 *Node) Seq {
-		return filter(filter(child(n753, k79), func(p754 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p754, k52)))), k127, opEq) }), func(p755 *Node) bool {
-			return gcmp(step(child(p755, k80), func(n756 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n756, k52))))) }), k81, opEq)
+	return ((anyNode(desc(root(n), k75), func(n720 *Node) bool {
+		return gcmp(child(n720, k76), boolSeq(true), opEq) && anyNode(child(n720, k79), func(n721 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n721, k52)))), k127, opEq) && gcmp(step(child(n721, k80), func(n722 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n722, k52))))) }), k81, opEq)
 		})
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n757 *Node) Seq { return child(n757, k62) }), func(n758 *Node) Seq { return child(n758, k113) }), func(n759 *Node) Seq { return child(n759, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n760 *Node) Seq {
-		return filter(child(n760, k113), func(p761 *Node) bool {
-			return ebv(step(child(p761, k80), func(n762 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n762, k52))))), k81, opEq))
-			}))
+	}) && (anyNode(desc(root(n), k101), func(n723 *Node) bool {
+		return anyNode(child(n723, k62), func(n724 *Node) bool {
+			return anyNode(child(n724, k113), func(n725 *Node) bool { return (len(child(n725, k114)) > 0) })
 		})
-	}), func(n763 *Node) Seq { return child(n763, k114) })) > 0))) || !(len(step(filter(desc(root(n), k75), func(p764 *Node) bool { return gcmp(child(p764, k76), boolSeq(true), opEq) }), func(n765 *Node) Seq {
-		return filter(filter(child(n765, k79), func(p766 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p766, k52)))), k127, opEq) }), func(p767 *Node) bool {
-			return gcmp(step(child(p767, k80), func(n768 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n768, k52))))) }), k81, opEq)
+	}) || anyNode(desc(root(n), k115), func(n727 *Node) bool {
+		return anyNode(child(n727, k113), func(n728 *Node) bool {
+			return ebv(step(child(n728, k80), func(n729 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n729, k52))))), k81, opEq))
+			})) && (len(child(n728, k114)) > 0)
 		})
-	})) > 0))
+	}))) || !anyNode(desc(root(n), k75), func(n731 *Node) bool {
+		return gcmp(child(n731, k76), boolSeq(true), opEq) && anyNode(child(n731, k79), func(n732 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n732, k52)))), k127, opEq) && gcmp(step(child(n732, k80), func(n733 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n733, k52))))) }), k81, opEq)
+		})
+	}))
 }
 
 // BR-Z-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'Z']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0093(v []Seq, n *Node) bool {
-	return ((((len(step(filter(desc(root(n), k79), func(p769 *Node) bool {
-		return gcmp(step(child(p769, k80), func(n770 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n770, k52))))) }), k81, opEq)
-	}), func(n771 *Node) Seq {
-		return filter(child(n771, k52), func(p772 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p772)))), k128, opEq) })
-	})) > 0) || (len(step(filter(desc(root(n), k111), func(p773 *Node) bool {
-		return gcmp(step(child(p773, k80), func(n774 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n774, k52))))) }), k81, opEq)
-	}), func(n775 *Node) Seq {
-		return filter(child(n775, k52), func(p776 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p776)))), k128, opEq) })
-	})) > 0)) && gcmp(fnCount(step(step(step(child(n, k104), func(n777 *Node) Seq { return child(n777, k112) }), func(n778 *Node) Seq {
-		return filter(child(n778, k79), func(p779 *Node) bool {
-			return gcmp(step(child(p779, k80), func(n780 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n780, k52))))) }), k81, opEq)
+	return (((anyNode(desc(root(n), k79), func(n734 *Node) bool {
+		return gcmp(step(child(n734, k80), func(n735 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n735, k52))))) }), k81, opEq) && anyNode(child(n734, k52), func(n736 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n736)))), k128, opEq) })
+	}) || anyNode(desc(root(n), k111), func(n737 *Node) bool {
+		return gcmp(step(child(n737, k80), func(n738 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n738, k52))))) }), k81, opEq) && anyNode(child(n737, k52), func(n739 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n739)))), k128, opEq) })
+	})) && gcmp(fnCount(step(step(step(child(n, k104), func(n740 *Node) Seq { return child(n740, k112) }), func(n741 *Node) Seq {
+		return filter(child(n741, k79), func(p742 *Node) bool {
+			return gcmp(step(child(p742, k80), func(n743 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n743, k52))))) }), k81, opEq)
 		})
-	}), func(n781 *Node) Seq {
-		return filter(child(n781, k52), func(p782 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p782)))), k128, opEq) })
-	})), k108, opEq)) || (!ebv(step(filter(desc(root(n), k79), func(p783 *Node) bool {
-		return gcmp(step(child(p783, k80), func(n784 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n784, k52))))) }), k81, opEq)
-	}), func(n785 *Node) Seq {
-		return filter(child(n785, k52), func(p786 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p786)))), k128, opEq) })
-	})) && !ebv(step(filter(desc(root(n), k111), func(p787 *Node) bool {
-		return gcmp(step(child(p787, k80), func(n788 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n788, k52))))) }), k81, opEq)
-	}), func(n789 *Node) Seq {
-		return filter(child(n789, k52), func(p790 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p790)))), k128, opEq) })
-	}))))
+	}), func(n744 *Node) Seq {
+		return filter(child(n744, k52), func(p745 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(p745)))), k128, opEq) })
+	})), k108, opEq)) || (!anyNode(desc(root(n), k79), func(n746 *Node) bool {
+		return gcmp(step(child(n746, k80), func(n747 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n747, k52))))) }), k81, opEq) && anyNode(child(n746, k52), func(n748 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n748)))), k128, opEq) })
+	}) && !anyNode(desc(root(n), k111), func(n749 *Node) bool {
+		return gcmp(step(child(n749, k80), func(n750 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n750, k52))))) }), k81, opEq) && anyNode(child(n749, k52), func(n751 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(nodeSeq(n751)))), k128, opEq) })
+	})))
 }
 
 // BR-Z-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0094(v []Seq, n *Node) bool {
-	return (((len(filter(filter(desc(root(n), k111), func(p791 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p791, k52)))), k128, opEq) }), func(p792 *Node) bool {
-		return gcmp(step(child(p792, k80), func(n793 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n793, k52))))) }), k81, opEq)
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n794 *Node) Seq { return child(n794, k62) }), func(n795 *Node) Seq { return child(n795, k113) }), func(n796 *Node) Seq { return child(n796, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n797 *Node) Seq {
-		return filter(child(n797, k113), func(p798 *Node) bool {
-			return ebv(step(child(p798, k80), func(n799 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n799, k52))))), k81, opEq))
-			}))
+	return ((anyNode(desc(root(n), k111), func(n752 *Node) bool {
+		return gcmp(strSeq(fnNormalizeSpace(str(child(n752, k52)))), k128, opEq) && gcmp(step(child(n752, k80), func(n753 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n753, k52))))) }), k81, opEq)
+	}) && (anyNode(desc(root(n), k101), func(n754 *Node) bool {
+		return anyNode(child(n754, k62), func(n755 *Node) bool {
+			return anyNode(child(n755, k113), func(n756 *Node) bool { return (len(child(n756, k114)) > 0) })
 		})
-	}), func(n800 *Node) Seq { return child(n800, k114) })) > 0))) || !(len(filter(filter(desc(root(n), k111), func(p801 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p801, k52)))), k128, opEq) }), func(p802 *Node) bool {
-		return gcmp(step(child(p802, k80), func(n803 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n803, k52))))) }), k81, opEq)
-	})) > 0))
+	}) || anyNode(desc(root(n), k115), func(n758 *Node) bool {
+		return anyNode(child(n758, k113), func(n759 *Node) bool {
+			return ebv(step(child(n759, k80), func(n760 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n760, k52))))), k81, opEq))
+			})) && (len(child(n759, k114)) > 0)
+		})
+	}))) || !anyNode(desc(root(n), k111), func(n762 *Node) bool {
+		return gcmp(strSeq(fnNormalizeSpace(str(child(n762, k52)))), k128, opEq) && gcmp(step(child(n762, k80), func(n763 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n763, k52))))) }), k81, opEq)
+	}))
 }
 
 // BR-Z-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0095(v []Seq, n *Node) bool {
-	return (((len(step(filter(desc(root(n), k75), func(p804 *Node) bool { return gcmp(child(p804, k76), boolSeq(false), opEq) }), func(n805 *Node) Seq {
-		return filter(filter(child(n805, k79), func(p806 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p806, k52)))), k128, opEq) }), func(p807 *Node) bool {
-			return gcmp(step(child(p807, k80), func(n808 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n808, k52))))) }), k81, opEq)
+	return ((anyNode(desc(root(n), k75), func(n764 *Node) bool {
+		return gcmp(child(n764, k76), boolSeq(false), opEq) && anyNode(child(n764, k79), func(n765 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n765, k52)))), k128, opEq) && gcmp(step(child(n765, k80), func(n766 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n766, k52))))) }), k81, opEq)
 		})
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n809 *Node) Seq { return child(n809, k62) }), func(n810 *Node) Seq { return child(n810, k113) }), func(n811 *Node) Seq { return child(n811, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n812 *Node) Seq {
-		return filter(child(n812, k113), func(p813 *Node) bool {
-			return ebv(step(child(p813, k80), func(n814 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n814, k52))))), k81, opEq))
-			}))
+	}) && (anyNode(desc(root(n), k101), func(n767 *Node) bool {
+		return anyNode(child(n767, k62), func(n768 *Node) bool {
+			return anyNode(child(n768, k113), func(n769 *Node) bool { return (len(child(n769, k114)) > 0) })
 		})
-	}), func(n815 *Node) Seq { return child(n815, k114) })) > 0))) || !(len(step(filter(desc(root(n), k75), func(p816 *Node) bool { return gcmp(child(p816, k76), boolSeq(false), opEq) }), func(n817 *Node) Seq {
-		return filter(filter(child(n817, k79), func(p818 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p818, k52)))), k128, opEq) }), func(p819 *Node) bool {
-			return gcmp(step(child(p819, k80), func(n820 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n820, k52))))) }), k81, opEq)
+	}) || anyNode(desc(root(n), k115), func(n771 *Node) bool {
+		return anyNode(child(n771, k113), func(n772 *Node) bool {
+			return ebv(step(child(n772, k80), func(n773 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n773, k52))))), k81, opEq))
+			})) && (len(child(n772, k114)) > 0)
 		})
-	})) > 0))
+	}))) || !anyNode(desc(root(n), k75), func(n775 *Node) bool {
+		return gcmp(child(n775, k76), boolSeq(false), opEq) && anyNode(child(n775, k79), func(n776 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n776, k52)))), k128, opEq) && gcmp(step(child(n776, k80), func(n777 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n777, k52))))) }), k81, opEq)
+		})
+	}))
 }
 
 // BR-Z-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0096(v []Seq, n *Node) bool {
-	return (((len(step(filter(desc(root(n), k75), func(p821 *Node) bool { return gcmp(child(p821, k76), boolSeq(true), opEq) }), func(n822 *Node) Seq {
-		return filter(filter(child(n822, k79), func(p823 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p823, k52)))), k128, opEq) }), func(p824 *Node) bool {
-			return gcmp(step(child(p824, k80), func(n825 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n825, k52))))) }), k81, opEq)
+	return ((anyNode(desc(root(n), k75), func(n778 *Node) bool {
+		return gcmp(child(n778, k76), boolSeq(true), opEq) && anyNode(child(n778, k79), func(n779 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n779, k52)))), k128, opEq) && gcmp(step(child(n779, k80), func(n780 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n780, k52))))) }), k81, opEq)
 		})
-	})) > 0) && ((len(step(step(step(desc(root(n), k101), func(n826 *Node) Seq { return child(n826, k62) }), func(n827 *Node) Seq { return child(n827, k113) }), func(n828 *Node) Seq { return child(n828, k114) })) > 0) || (len(step(step(desc(root(n), k115), func(n829 *Node) Seq {
-		return filter(child(n829, k113), func(p830 *Node) bool {
-			return ebv(step(child(p830, k80), func(n831 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n831, k52))))), k81, opEq))
-			}))
+	}) && (anyNode(desc(root(n), k101), func(n781 *Node) bool {
+		return anyNode(child(n781, k62), func(n782 *Node) bool {
+			return anyNode(child(n782, k113), func(n783 *Node) bool { return (len(child(n783, k114)) > 0) })
 		})
-	}), func(n832 *Node) Seq { return child(n832, k114) })) > 0))) || !(len(step(filter(desc(root(n), k75), func(p833 *Node) bool { return gcmp(child(p833, k76), boolSeq(true), opEq) }), func(n834 *Node) Seq {
-		return filter(filter(child(n834, k79), func(p835 *Node) bool { return gcmp(strSeq(fnNormalizeSpace(str(child(p835, k52)))), k128, opEq) }), func(p836 *Node) bool {
-			return gcmp(step(child(p836, k80), func(n837 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n837, k52))))) }), k81, opEq)
+	}) || anyNode(desc(root(n), k115), func(n785 *Node) bool {
+		return anyNode(child(n785, k113), func(n786 *Node) bool {
+			return ebv(step(child(n786, k80), func(n787 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n787, k52))))), k81, opEq))
+			})) && (len(child(n786, k114)) > 0)
 		})
-	})) > 0))
+	}))) || !anyNode(desc(root(n), k75), func(n789 *Node) bool {
+		return gcmp(child(n789, k76), boolSeq(true), opEq) && anyNode(child(n789, k79), func(n790 *Node) bool {
+			return gcmp(strSeq(fnNormalizeSpace(str(child(n790, k52)))), k128, opEq) && gcmp(step(child(n790, k80), func(n791 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n791, k52))))) }), k81, opEq)
+		})
+	}))
 }
 
 // BR-B-01: (not(//cbc:IdentificationCode != 'IT') and (//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B')) or (not(//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B…
 func roT0097(v []Seq, n *Node) bool {
-	return ((!gcmp(desc(root(n), k67), k129, opNe) && (gcmp(step(desc(root(n), k79), func(n838 *Node) Seq { return child(n838, k52) }), k130, opEq) || gcmp(step(desc(root(n), k111), func(n839 *Node) Seq { return child(n839, k52) }), k130, opEq))) || !(gcmp(step(desc(root(n), k79), func(n840 *Node) Seq { return child(n840, k52) }), k130, opEq) || gcmp(step(desc(root(n), k111), func(n841 *Node) Seq { return child(n841, k52) }), k130, opEq)))
+	return ((!gcmp(desc(root(n), k67), k129, opNe) && (gcmp(step(desc(root(n), k79), func(n792 *Node) Seq { return child(n792, k52) }), k130, opEq) || gcmp(step(desc(root(n), k111), func(n793 *Node) Seq { return child(n793, k52) }), k130, opEq))) || !(gcmp(step(desc(root(n), k79), func(n794 *Node) Seq { return child(n794, k52) }), k130, opEq) || gcmp(step(desc(root(n), k111), func(n795 *Node) Seq { return child(n795, k52) }), k130, opEq)))
 }
 
 // BR-B-02: ((//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B') and (not(//cac:TaxCategory/cbc:ID ='S' or //cac:ClassifiedTaxCategory/cbc:ID = 'S'))) or (not(//cac:TaxCategory/cbc:ID ='B'…
 func roT0098(v []Seq, n *Node) bool {
-	return (((gcmp(step(desc(root(n), k79), func(n842 *Node) Seq { return child(n842, k52) }), k130, opEq) || gcmp(step(desc(root(n), k111), func(n843 *Node) Seq { return child(n843, k52) }), k130, opEq)) && !(gcmp(step(desc(root(n), k79), func(n844 *Node) Seq { return child(n844, k52) }), k127, opEq) || gcmp(step(desc(root(n), k111), func(n845 *Node) Seq { return child(n845, k52) }), k127, opEq))) || !(gcmp(step(desc(root(n), k79), func(n846 *Node) Seq { return child(n846, k52) }), k130, opEq) || gcmp(step(desc(root(n), k111), func(n847 *Node) Seq { return child(n847, k52) }), k130, opEq)))
+	return (((gcmp(step(desc(root(n), k79), func(n796 *Node) Seq { return child(n796, k52) }), k130, opEq) || gcmp(step(desc(root(n), k111), func(n797 *Node) Seq { return child(n797, k52) }), k130, opEq)) && !(gcmp(step(desc(root(n), k79), func(n798 *Node) Seq { return child(n798, k52) }), k127, opEq) || gcmp(step(desc(root(n), k111), func(n799 *Node) Seq { return child(n799, k52) }), k127, opEq))) || !(gcmp(step(desc(root(n), k79), func(n800 *Node) Seq { return child(n800, k52) }), k130, opEq) || gcmp(step(desc(root(n), k111), func(n801 *Node) Seq { return child(n801, k52) }), k130, opEq)))
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
@@ -3397,7 +3473,7 @@ func roT0100(v []Seq, n *Node) bool {
 
 // BR-23: exists(cbc:InvoicedQuantity/@unitCode) or exists(cbc:CreditedQuantity/@unitCode)
 func roT0101(v []Seq, n *Node) bool {
-	return ((len(step(child(n, k131), func(n848 *Node) Seq { return attr(n848, k133) })) > 0) || (len(step(child(n, k132), func(n849 *Node) Seq { return attr(n849, k133) })) > 0))
+	return (anyNode(child(n, k131), func(n804 *Node) bool { return (len(attr(n804, k133)) > 0) }) || anyNode(child(n, k132), func(n806 *Node) bool { return (len(attr(n806, k133)) > 0) }))
 }
 
 // BR-24: exists(cbc:LineExtensionAmount)
@@ -3407,28 +3483,30 @@ func roT0102(v []Seq, n *Node) bool {
 
 // BR-25: (cac:Item/cbc:Name) != ”
 func roT0103(v []Seq, n *Node) bool {
-	return gcmp(step(child(n, k134), func(n850 *Node) Seq { return child(n850, k135) }), k53, opNe)
+	return gcmp(step(child(n, k134), func(n809 *Node) Seq { return child(n809, k135) }), k53, opNe)
 }
 
 // BR-26: exists(cac:Price/cbc:PriceAmount)
 func roT0104(v []Seq, n *Node) bool {
-	return (len(step(child(n, k136), func(n851 *Node) Seq { return child(n851, k137) })) > 0)
+	return anyNode(child(n, k136), func(n810 *Node) bool { return (len(child(n810, k137)) > 0) })
 }
 
 // BR-28: (cac:Price/cac:AllowanceCharge/cbc:BaseAmount) >= 0 or not(exists(cac:Price/cac:AllowanceCharge/cbc:BaseAmount))
 func roT0105(v []Seq, n *Node) bool {
-	return (gcmp(step(step(child(n, k136), func(n852 *Node) Seq { return child(n852, k75) }), func(n853 *Node) Seq { return child(n853, k85) }), k57, opGe) || !(len(step(step(child(n, k136), func(n854 *Node) Seq { return child(n854, k75) }), func(n855 *Node) Seq { return child(n855, k85) })) > 0))
+	return (gcmp(step(step(child(n, k136), func(n812 *Node) Seq { return child(n812, k75) }), func(n813 *Node) Seq { return child(n813, k85) }), k57, opGe) || !anyNode(child(n, k136), func(n814 *Node) bool {
+		return anyNode(child(n814, k75), func(n815 *Node) bool { return (len(child(n815, k85)) > 0) })
+	}))
 }
 
 // BR-CO-04: (cac:Item/cac:ClassifiedTaxCategory[cac:TaxScheme/(normalize-space(upper-case(cbc:ID))='VAT')]/cbc:ID)
 func roT0106(v []Seq, n *Node) bool {
-	return ebv(step(step(child(n, k134), func(n856 *Node) Seq {
-		return filter(child(n856, k111), func(p857 *Node) bool {
-			return ebv(step(child(p857, k80), func(n858 *Node) Seq {
-				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n858, k52))))), k81, opEq))
-			}))
+	return anyNode(child(n, k134), func(n817 *Node) bool {
+		return anyNode(child(n817, k111), func(n818 *Node) bool {
+			return ebv(step(child(n818, k80), func(n819 *Node) Seq {
+				return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n819, k52))))), k81, opEq))
+			})) && (len(child(n818, k52)) > 0)
 		})
-	}), func(n859 *Node) Seq { return child(n859, k52) }))
+	})
 }
 
 // BR-DEC-23: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
@@ -3810,7 +3888,7 @@ func roM019(v []Seq, n *Node) bool {
 
 // BR-17: exists(cac:PartyName/cbc:Name) and (not(cac:PartyName/cbc:Name = ../cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) and not(cac:PartyIdentification/cbc:ID = ../cac:AccountingSupplierPart…
 func roT0128(v []Seq, n *Node) bool {
-	return ((len(step(child(n, k148), func(n860 *Node) Seq { return child(n860, k135) })) > 0) && (!gcmp(step(child(n, k148), func(n861 *Node) Seq { return child(n861, k135) }), step(step(step(step(parent(n), func(n862 *Node) Seq { return child(n862, k101) }), func(n863 *Node) Seq { return child(n863, k62) }), func(n864 *Node) Seq { return child(n864, k148) }), func(n865 *Node) Seq { return child(n865, k135) }), opEq) && !gcmp(step(child(n, k149), func(n866 *Node) Seq { return child(n866, k52) }), step(step(step(step(parent(n), func(n867 *Node) Seq { return child(n867, k101) }), func(n868 *Node) Seq { return child(n868, k62) }), func(n869 *Node) Seq { return child(n869, k149) }), func(n870 *Node) Seq { return child(n870, k52) }), opEq)))
+	return (anyNode(child(n, k148), func(n850 *Node) bool { return (len(child(n850, k135)) > 0) }) && (!gcmp(step(child(n, k148), func(n852 *Node) Seq { return child(n852, k135) }), step(step(step(step(parent(n), func(n853 *Node) Seq { return child(n853, k101) }), func(n854 *Node) Seq { return child(n854, k62) }), func(n855 *Node) Seq { return child(n855, k148) }), func(n856 *Node) Seq { return child(n856, k135) }), opEq) && !gcmp(step(child(n, k149), func(n857 *Node) Seq { return child(n857, k52) }), step(step(step(step(parent(n), func(n858 *Node) Seq { return child(n858, k101) }), func(n859 *Node) Seq { return child(n859, k62) }), func(n860 *Node) Seq { return child(n860, k149) }), func(n861 *Node) Seq { return child(n861, k52) }), opEq)))
 }
 
 // cac:PaymentMeans[cbc:PaymentMeansCode='30' or cbc:PaymentMeansCode='58']/cac:PayeeFinancialAccount
@@ -3860,7 +3938,7 @@ func roT0130(v []Seq, n *Node) bool {
 
 // BR-61: (exists(cac:PayeeFinancialAccount/cbc:ID) and ((normalize-space(cbc:PaymentMeansCode) = '30') or (normalize-space(cbc:PaymentMeansCode) = '58') )) or ((normalize-space(cbc:PaymentMeansCode) != '30') a…
 func roT0131(v []Seq, n *Node) bool {
-	return (((len(step(child(n, k150), func(n871 *Node) Seq { return child(n871, k52) })) > 0) && (gcmp(strSeq(fnNormalizeSpace(str(child(n, k151)))), k152, opEq) || gcmp(strSeq(fnNormalizeSpace(str(child(n, k151)))), k153, opEq))) || (gcmp(strSeq(fnNormalizeSpace(str(child(n, k151)))), k152, opNe) && gcmp(strSeq(fnNormalizeSpace(str(child(n, k151)))), k153, opNe)))
+	return ((anyNode(child(n, k150), func(n863 *Node) bool { return (len(child(n863, k52)) > 0) }) && (gcmp(strSeq(fnNormalizeSpace(str(child(n, k151)))), k152, opEq) || gcmp(strSeq(fnNormalizeSpace(str(child(n, k151)))), k153, opEq))) || (gcmp(strSeq(fnNormalizeSpace(str(child(n, k151)))), k152, opNe) && gcmp(strSeq(fnNormalizeSpace(str(child(n, k151)))), k153, opNe)))
 }
 
 // cac:BillingReference
@@ -3879,7 +3957,7 @@ func roM022(v []Seq, n *Node) bool {
 
 // BR-55: exists(cac:InvoiceDocumentReference/cbc:ID)
 func roT0132(v []Seq, n *Node) bool {
-	return (len(step(child(n, k155), func(n872 *Node) Seq { return child(n872, k52) })) > 0)
+	return anyNode(child(n, k155), func(n865 *Node) bool { return (len(child(n865, k52)) > 0) })
 }
 
 // cac:AccountingSupplierParty
@@ -3898,11 +3976,15 @@ func roM023(v []Seq, n *Node) bool {
 
 // BR-CO-26: exists(cac:Party/cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:CompanyID) or exists(cac:Party/cac:PartyIdentification/cbc:ID) or exists(cac:Party/cac:PartyLegalEntity…
 func roT0133(v []Seq, n *Node) bool {
-	return (((len(step(step(child(n, k62), func(n873 *Node) Seq {
-		return filter(child(n873, k113), func(p874 *Node) bool {
-			return gcmp(step(child(p874, k80), func(n875 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n875, k52))))) }), k81, opEq)
+	return ((anyNode(child(n, k62), func(n867 *Node) bool {
+		return anyNode(child(n867, k113), func(n868 *Node) bool {
+			return gcmp(step(child(n868, k80), func(n869 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n869, k52))))) }), k81, opEq) && (len(child(n868, k114)) > 0)
 		})
-	}), func(n876 *Node) Seq { return child(n876, k114) })) > 0) || (len(step(step(child(n, k62), func(n877 *Node) Seq { return child(n877, k149) }), func(n878 *Node) Seq { return child(n878, k52) })) > 0)) || (len(step(step(child(n, k62), func(n879 *Node) Seq { return child(n879, k102) }), func(n880 *Node) Seq { return child(n880, k114) })) > 0))
+	}) || anyNode(child(n, k62), func(n871 *Node) bool {
+		return anyNode(child(n871, k149), func(n872 *Node) bool { return (len(child(n872, k52)) > 0) })
+	})) || anyNode(child(n, k62), func(n874 *Node) bool {
+		return anyNode(child(n874, k102), func(n875 *Node) bool { return (len(child(n875, k114)) > 0) })
+	}))
 }
 
 // cac:AccountingSupplierParty/cac:Party/cbc:EndpointID
@@ -3956,7 +4038,7 @@ func roM025(v []Seq, n *Node) bool {
 
 // BR-09: (cac:Country/cbc:IdentificationCode) != ”
 func roT0135(v []Seq, n *Node) bool {
-	return gcmp(step(child(n, k66), func(n881 *Node) Seq { return child(n881, k67) }), k53, opNe)
+	return gcmp(step(child(n, k66), func(n878 *Node) Seq { return child(n878, k67) }), k53, opNe)
 }
 
 // cac:TaxRepresentativeParty
@@ -3975,7 +4057,7 @@ func roM026(v []Seq, n *Node) bool {
 
 // BR-18: (cac:PartyName/cbc:Name) != ”
 func roT0136(v []Seq, n *Node) bool {
-	return gcmp(step(child(n, k148), func(n882 *Node) Seq { return child(n882, k135) }), k53, opNe)
+	return gcmp(step(child(n, k148), func(n879 *Node) Seq { return child(n879, k135) }), k53, opNe)
 }
 
 // BR-19: exists(cac:PostalAddress)
@@ -3985,11 +4067,11 @@ func roT0137(v []Seq, n *Node) bool {
 
 // BR-56: exists(cac:PartyTaxScheme[cac:TaxScheme/(normalize-space(upper-case(cbc:ID)) = 'VAT')]/cbc:CompanyID)
 func roT0138(v []Seq, n *Node) bool {
-	return (len(step(filter(child(n, k113), func(p883 *Node) bool {
-		return ebv(step(child(p883, k80), func(n884 *Node) Seq {
-			return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n884, k52))))), k81, opEq))
-		}))
-	}), func(n885 *Node) Seq { return child(n885, k114) })) > 0)
+	return anyNode(child(n, k113), func(n881 *Node) bool {
+		return ebv(step(child(n881, k80), func(n882 *Node) Seq {
+			return boolSeq(gcmp(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n882, k52))))), k81, opEq))
+		})) && (len(child(n881, k114)) > 0)
+	})
 }
 
 // cac:TaxRepresentativeParty/cac:PostalAddress
@@ -4012,7 +4094,7 @@ func roM027(v []Seq, n *Node) bool {
 
 // BR-20: (cac:Country/cbc:IdentificationCode) != ”
 func roT0139(v []Seq, n *Node) bool {
-	return gcmp(step(child(n, k66), func(n886 *Node) Seq { return child(n886, k67) }), k53, opNe)
+	return gcmp(step(child(n, k66), func(n884 *Node) Seq { return child(n884, k67) }), k53, opNe)
 }
 
 // /ubl:Invoice/cac:TaxTotal | /cn:CreditNote/cac:TaxTotal
@@ -4048,7 +4130,7 @@ func roM028(v []Seq, n *Node) bool {
 
 // BR-CO-14: (xs:decimal(child::cbc:TaxAmount)= round((sum(cac:TaxSubtotal/xs:decimal(cbc:TaxAmount)) * 10 * 10)) div 100) or not(cac:TaxSubtotal)
 func roT0140(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, k105)), arith(fnRound(arith(arith(fnSum(step(child(n, k112), func(n887 *Node) Seq { return castDecimal(child(n887, k105)) })), k71, opMul), k71, opMul)), k91, opDiv), opEq) || !ebv(child(n, k112)))
+	return (gcmp(castDecimal(child(n, k105)), arith(fnRound(arith(arith(fnSum(step(child(n, k112), func(n885 *Node) Seq { return castDecimal(child(n885, k105)) })), k71, opMul), k71, opMul)), k91, opDiv), opEq) || !(len(child(n, k112)) > 0))
 }
 
 // cac:TaxTotal/cac:TaxSubtotal
@@ -4081,33 +4163,33 @@ func roT0142(v []Seq, n *Node) bool {
 
 // BR-47: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func roT0143(v []Seq, n *Node) bool {
-	return (len(step(filter(child(n, k79), func(p888 *Node) bool {
-		return gcmp(step(child(p888, k80), func(n889 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n889, k52))))) }), k81, opEq)
-	}), func(n890 *Node) Seq { return child(n890, k52) })) > 0)
+	return anyNode(child(n, k79), func(n889 *Node) bool {
+		return gcmp(step(child(n889, k80), func(n890 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n890, k52))))) }), k81, opEq) && (len(child(n889, k52)) > 0)
+	})
 }
 
 // BR-48: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:Percent) or (cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/normalize-space(cbc:ID)='O')
 func roT0144(v []Seq, n *Node) bool {
-	return ((len(step(filter(child(n, k79), func(p891 *Node) bool {
-		return gcmp(step(child(p891, k80), func(n892 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n892, k52))))) }), k81, opEq)
-	}), func(n893 *Node) Seq { return child(n893, k157) })) > 0) || gcmp(step(filter(child(n, k79), func(p894 *Node) bool {
-		return gcmp(step(child(p894, k80), func(n895 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n895, k52))))) }), k81, opEq)
-	}), func(n896 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n896, k52)))) }), k126, opEq))
+	return (anyNode(child(n, k79), func(n892 *Node) bool {
+		return gcmp(step(child(n892, k80), func(n893 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n893, k52))))) }), k81, opEq) && (len(child(n892, k157)) > 0)
+	}) || gcmp(step(filter(child(n, k79), func(p895 *Node) bool {
+		return gcmp(step(child(p895, k80), func(n896 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n896, k52))))) }), k81, opEq)
+	}), func(n897 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n897, k52)))) }), k126, opEq))
 }
 
 // BR-CO-17: (round(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/xs:decimal(cbc:Percent)) = 0 and (round(xs:decimal(cbc:TaxAmount)) = 0)) or (round(cac:TaxCategory[cac:TaxScheme/normali…
 func roT0145(v []Seq, n *Node) bool {
-	return (((gcmp(fnRound(step(filter(child(n, k79), func(p897 *Node) bool {
-		return gcmp(step(child(p897, k80), func(n898 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n898, k52))))) }), k81, opEq)
-	}), func(n899 *Node) Seq { return castDecimal(child(n899, k157)) })), k57, opEq) && gcmp(fnRound(castDecimal(child(n, k105))), k57, opEq)) || (gcmp(fnRound(step(filter(child(n, k79), func(p900 *Node) bool {
-		return gcmp(step(child(p900, k80), func(n901 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n901, k52))))) }), k81, opEq)
-	}), func(n902 *Node) Seq { return castDecimal(child(n902, k157)) })), k57, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, k105))), k108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, k156))), arith(step(filter(child(n, k79), func(p903 *Node) bool {
-		return gcmp(step(child(p903, k80), func(n904 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n904, k52))))) }), k81, opEq)
-	}), func(n905 *Node) Seq { return castDecimal(child(n905, k157)) }), k91, opDiv), opMul), k71, opMul), k71, opMul)), k91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, k105))), k108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, k156))), arith(step(filter(child(n, k79), func(p906 *Node) bool {
-		return gcmp(step(child(p906, k80), func(n907 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n907, k52))))) }), k81, opEq)
-	}), func(n908 *Node) Seq { return castDecimal(child(n908, k157)) }), k91, opDiv), opMul), k71, opMul), k71, opMul)), k91, opDiv), opGt)))) || (!(len(step(filter(child(n, k79), func(p909 *Node) bool {
-		return gcmp(step(child(p909, k80), func(n910 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n910, k52))))) }), k81, opEq)
-	}), func(n911 *Node) Seq { return castDecimal(child(n911, k157)) })) > 0) && gcmp(fnRound(castDecimal(child(n, k105))), k57, opEq)))
+	return (((gcmp(fnRound(step(filter(child(n, k79), func(p898 *Node) bool {
+		return gcmp(step(child(p898, k80), func(n899 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n899, k52))))) }), k81, opEq)
+	}), func(n900 *Node) Seq { return castDecimal(child(n900, k157)) })), k57, opEq) && gcmp(fnRound(castDecimal(child(n, k105))), k57, opEq)) || (gcmp(fnRound(step(filter(child(n, k79), func(p901 *Node) bool {
+		return gcmp(step(child(p901, k80), func(n902 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n902, k52))))) }), k81, opEq)
+	}), func(n903 *Node) Seq { return castDecimal(child(n903, k157)) })), k57, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, k105))), k108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, k156))), arith(step(filter(child(n, k79), func(p904 *Node) bool {
+		return gcmp(step(child(p904, k80), func(n905 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n905, k52))))) }), k81, opEq)
+	}), func(n906 *Node) Seq { return castDecimal(child(n906, k157)) }), k91, opDiv), opMul), k71, opMul), k71, opMul)), k91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, k105))), k108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, k156))), arith(step(filter(child(n, k79), func(p907 *Node) bool {
+		return gcmp(step(child(p907, k80), func(n908 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n908, k52))))) }), k81, opEq)
+	}), func(n909 *Node) Seq { return castDecimal(child(n909, k157)) }), k91, opDiv), opMul), k71, opMul), k71, opMul)), k91, opDiv), opGt)))) || (!(len(step(filter(child(n, k79), func(p910 *Node) bool {
+		return gcmp(step(child(p910, k80), func(n911 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n911, k52))))) }), k81, opEq)
+	}), func(n912 *Node) Seq { return castDecimal(child(n912, k157)) })) > 0) && gcmp(fnRound(castDecimal(child(n, k105))), k57, opEq)))
 }
 
 // BR-DEC-19: string-length(substring-after(cbc:TaxableAmount,'.'))<=2
@@ -4127,7 +4209,7 @@ func roM030(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, k113) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n912 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n912, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n913 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n913, k52))))) }), k81, opEq)) {
 			return false
 		}
 		return true
@@ -4152,7 +4234,7 @@ func roM031(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k110, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n913 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n913, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n914 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n914, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4176,36 +4258,36 @@ func roM031(v []Seq, n *Node) bool {
 
 // BR-AE-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='AE']/xs:decimal(cbc:LineExtensionAmount)) +…
 func roT0149(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), k89)) > 0) && gcmp(castDecimal(step(parent(n), func(n914 *Node) Seq { return child(n914, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n915 *Node) Seq { return parent(n915) }), func(n916 *Node) Seq { return parent(n916) }), func(n917 *Node) Seq {
-		return filter(child(n917, k89), func(p918 *Node) bool {
-			return gcmp(step(step(child(p918, k134), func(n919 *Node) Seq { return child(n919, k111) }), func(n920 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n920, k52)))) }), k110, opEq)
+	return (((len(desc(root(n), k89)) > 0) && gcmp(castDecimal(step(parent(n), func(n916 *Node) Seq { return child(n916, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n917 *Node) Seq { return parent(n917) }), func(n918 *Node) Seq { return parent(n918) }), func(n919 *Node) Seq {
+		return filter(child(n919, k89), func(p920 *Node) bool {
+			return gcmp(step(step(child(p920, k134), func(n921 *Node) Seq { return child(n921, k111) }), func(n922 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n922, k52)))) }), k110, opEq)
 		})
-	}), func(n921 *Node) Seq { return castDecimal(child(n921, k86)) })), fnSum(step(step(step(step(parent(n), func(n922 *Node) Seq { return parent(n922) }), func(n923 *Node) Seq { return parent(n923) }), func(n924 *Node) Seq {
-		return filter(filter(child(n924, k75), func(p925 *Node) bool { return gcmp(child(p925, k76), boolSeq(true), opEq) }), func(p926 *Node) bool {
-			return gcmp(step(child(p926, k79), func(n927 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n927, k52)))) }), k110, opEq)
+	}), func(n923 *Node) Seq { return castDecimal(child(n923, k86)) })), fnSum(step(step(step(step(parent(n), func(n924 *Node) Seq { return parent(n924) }), func(n925 *Node) Seq { return parent(n925) }), func(n926 *Node) Seq {
+		return filter(filter(child(n926, k75), func(p927 *Node) bool { return gcmp(child(p927, k76), boolSeq(true), opEq) }), func(p928 *Node) bool {
+			return gcmp(step(child(p928, k79), func(n929 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n929, k52)))) }), k110, opEq)
 		})
-	}), func(n928 *Node) Seq { return castDecimal(child(n928, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n929 *Node) Seq { return parent(n929) }), func(n930 *Node) Seq { return parent(n930) }), func(n931 *Node) Seq {
-		return filter(filter(child(n931, k75), func(p932 *Node) bool { return gcmp(child(p932, k76), boolSeq(false), opEq) }), func(p933 *Node) bool {
-			return gcmp(step(child(p933, k79), func(n934 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n934, k52)))) }), k110, opEq)
+	}), func(n930 *Node) Seq { return castDecimal(child(n930, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n931 *Node) Seq { return parent(n931) }), func(n932 *Node) Seq { return parent(n932) }), func(n933 *Node) Seq {
+		return filter(filter(child(n933, k75), func(p934 *Node) bool { return gcmp(child(p934, k76), boolSeq(false), opEq) }), func(p935 *Node) bool {
+			return gcmp(step(child(p935, k79), func(n936 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n936, k52)))) }), k110, opEq)
 		})
-	}), func(n935 *Node) Seq { return castDecimal(child(n935, k78)) })), opSub), opEq)) || ((len(desc(root(n), k90)) > 0) && gcmp(castDecimal(step(parent(n), func(n936 *Node) Seq { return child(n936, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n937 *Node) Seq { return parent(n937) }), func(n938 *Node) Seq { return parent(n938) }), func(n939 *Node) Seq {
-		return filter(child(n939, k90), func(p940 *Node) bool {
-			return gcmp(step(step(child(p940, k134), func(n941 *Node) Seq { return child(n941, k111) }), func(n942 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n942, k52)))) }), k110, opEq)
+	}), func(n937 *Node) Seq { return castDecimal(child(n937, k78)) })), opSub), opEq)) || ((len(desc(root(n), k90)) > 0) && gcmp(castDecimal(step(parent(n), func(n939 *Node) Seq { return child(n939, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n940 *Node) Seq { return parent(n940) }), func(n941 *Node) Seq { return parent(n941) }), func(n942 *Node) Seq {
+		return filter(child(n942, k90), func(p943 *Node) bool {
+			return gcmp(step(step(child(p943, k134), func(n944 *Node) Seq { return child(n944, k111) }), func(n945 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n945, k52)))) }), k110, opEq)
 		})
-	}), func(n943 *Node) Seq { return castDecimal(child(n943, k86)) })), fnSum(step(step(step(step(parent(n), func(n944 *Node) Seq { return parent(n944) }), func(n945 *Node) Seq { return parent(n945) }), func(n946 *Node) Seq {
-		return filter(filter(child(n946, k75), func(p947 *Node) bool { return gcmp(child(p947, k76), boolSeq(true), opEq) }), func(p948 *Node) bool {
-			return gcmp(step(child(p948, k79), func(n949 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n949, k52)))) }), k110, opEq)
+	}), func(n946 *Node) Seq { return castDecimal(child(n946, k86)) })), fnSum(step(step(step(step(parent(n), func(n947 *Node) Seq { return parent(n947) }), func(n948 *Node) Seq { return parent(n948) }), func(n949 *Node) Seq {
+		return filter(filter(child(n949, k75), func(p950 *Node) bool { return gcmp(child(p950, k76), boolSeq(true), opEq) }), func(p951 *Node) bool {
+			return gcmp(step(child(p951, k79), func(n952 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n952, k52)))) }), k110, opEq)
 		})
-	}), func(n950 *Node) Seq { return castDecimal(child(n950, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n951 *Node) Seq { return parent(n951) }), func(n952 *Node) Seq { return parent(n952) }), func(n953 *Node) Seq {
-		return filter(filter(child(n953, k75), func(p954 *Node) bool { return gcmp(child(p954, k76), boolSeq(false), opEq) }), func(p955 *Node) bool {
-			return gcmp(step(child(p955, k79), func(n956 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n956, k52)))) }), k110, opEq)
+	}), func(n953 *Node) Seq { return castDecimal(child(n953, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n954 *Node) Seq { return parent(n954) }), func(n955 *Node) Seq { return parent(n955) }), func(n956 *Node) Seq {
+		return filter(filter(child(n956, k75), func(p957 *Node) bool { return gcmp(child(p957, k76), boolSeq(false), opEq) }), func(p958 *Node) bool {
+			return gcmp(step(child(p958, k79), func(n959 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n959, k52)))) }), k110, opEq)
 		})
-	}), func(n957 *Node) Seq { return castDecimal(child(n957, k78)) })), opSub), opEq)))
+	}), func(n960 *Node) Seq { return castDecimal(child(n960, k78)) })), opSub), opEq)))
 }
 
 // BR-AE-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0150(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n958 *Node) Seq { return child(n958, k105) })), k57, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n961 *Node) Seq { return child(n961, k105) })), k57, opEq)
 }
 
 // BR-AE-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -4223,7 +4305,7 @@ func roM032(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k110, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n959 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n959, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n964 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n964, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4255,7 +4337,7 @@ func roM033(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k110, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n960 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n960, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n965 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n965, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4287,7 +4369,7 @@ func roM034(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k110, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n961 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n961, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n966 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n966, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4310,7 +4392,7 @@ func roM034(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k110, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n962 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n962, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n967 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n967, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4343,7 +4425,7 @@ func roM035(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k119, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n963 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n963, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n968 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n968, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4367,36 +4449,36 @@ func roM035(v []Seq, n *Node) bool {
 
 // BR-E-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='E']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0155(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), k89)) > 0) && gcmp(castDecimal(step(parent(n), func(n964 *Node) Seq { return child(n964, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n965 *Node) Seq { return parent(n965) }), func(n966 *Node) Seq { return parent(n966) }), func(n967 *Node) Seq {
-		return filter(child(n967, k89), func(p968 *Node) bool {
-			return gcmp(step(step(child(p968, k134), func(n969 *Node) Seq { return child(n969, k111) }), func(n970 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n970, k52)))) }), k119, opEq)
+	return (((len(desc(root(n), k89)) > 0) && gcmp(castDecimal(step(parent(n), func(n970 *Node) Seq { return child(n970, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n971 *Node) Seq { return parent(n971) }), func(n972 *Node) Seq { return parent(n972) }), func(n973 *Node) Seq {
+		return filter(child(n973, k89), func(p974 *Node) bool {
+			return gcmp(step(step(child(p974, k134), func(n975 *Node) Seq { return child(n975, k111) }), func(n976 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n976, k52)))) }), k119, opEq)
 		})
-	}), func(n971 *Node) Seq { return castDecimal(child(n971, k86)) })), fnSum(step(step(step(step(parent(n), func(n972 *Node) Seq { return parent(n972) }), func(n973 *Node) Seq { return parent(n973) }), func(n974 *Node) Seq {
-		return filter(filter(child(n974, k75), func(p975 *Node) bool { return gcmp(child(p975, k76), boolSeq(true), opEq) }), func(p976 *Node) bool {
-			return gcmp(step(child(p976, k79), func(n977 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n977, k52)))) }), k119, opEq)
+	}), func(n977 *Node) Seq { return castDecimal(child(n977, k86)) })), fnSum(step(step(step(step(parent(n), func(n978 *Node) Seq { return parent(n978) }), func(n979 *Node) Seq { return parent(n979) }), func(n980 *Node) Seq {
+		return filter(filter(child(n980, k75), func(p981 *Node) bool { return gcmp(child(p981, k76), boolSeq(true), opEq) }), func(p982 *Node) bool {
+			return gcmp(step(child(p982, k79), func(n983 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n983, k52)))) }), k119, opEq)
 		})
-	}), func(n978 *Node) Seq { return castDecimal(child(n978, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n979 *Node) Seq { return parent(n979) }), func(n980 *Node) Seq { return parent(n980) }), func(n981 *Node) Seq {
-		return filter(filter(child(n981, k75), func(p982 *Node) bool { return gcmp(child(p982, k76), boolSeq(false), opEq) }), func(p983 *Node) bool {
-			return gcmp(step(child(p983, k79), func(n984 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n984, k52)))) }), k119, opEq)
+	}), func(n984 *Node) Seq { return castDecimal(child(n984, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n985 *Node) Seq { return parent(n985) }), func(n986 *Node) Seq { return parent(n986) }), func(n987 *Node) Seq {
+		return filter(filter(child(n987, k75), func(p988 *Node) bool { return gcmp(child(p988, k76), boolSeq(false), opEq) }), func(p989 *Node) bool {
+			return gcmp(step(child(p989, k79), func(n990 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n990, k52)))) }), k119, opEq)
 		})
-	}), func(n985 *Node) Seq { return castDecimal(child(n985, k78)) })), opSub), opEq)) || ((len(desc(root(n), k90)) > 0) && gcmp(castDecimal(step(parent(n), func(n986 *Node) Seq { return child(n986, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n987 *Node) Seq { return parent(n987) }), func(n988 *Node) Seq { return parent(n988) }), func(n989 *Node) Seq {
-		return filter(child(n989, k90), func(p990 *Node) bool {
-			return gcmp(step(step(child(p990, k134), func(n991 *Node) Seq { return child(n991, k111) }), func(n992 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n992, k52)))) }), k119, opEq)
+	}), func(n991 *Node) Seq { return castDecimal(child(n991, k78)) })), opSub), opEq)) || ((len(desc(root(n), k90)) > 0) && gcmp(castDecimal(step(parent(n), func(n993 *Node) Seq { return child(n993, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n994 *Node) Seq { return parent(n994) }), func(n995 *Node) Seq { return parent(n995) }), func(n996 *Node) Seq {
+		return filter(child(n996, k90), func(p997 *Node) bool {
+			return gcmp(step(step(child(p997, k134), func(n998 *Node) Seq { return child(n998, k111) }), func(n999 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n999, k52)))) }), k119, opEq)
 		})
-	}), func(n993 *Node) Seq { return castDecimal(child(n993, k86)) })), fnSum(step(step(step(step(parent(n), func(n994 *Node) Seq { return parent(n994) }), func(n995 *Node) Seq { return parent(n995) }), func(n996 *Node) Seq {
-		return filter(filter(child(n996, k75), func(p997 *Node) bool { return gcmp(child(p997, k76), boolSeq(true), opEq) }), func(p998 *Node) bool {
-			return gcmp(step(child(p998, k79), func(n999 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n999, k52)))) }), k119, opEq)
-		})
-	}), func(n1000 *Node) Seq { return castDecimal(child(n1000, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1001 *Node) Seq { return parent(n1001) }), func(n1002 *Node) Seq { return parent(n1002) }), func(n1003 *Node) Seq {
-		return filter(filter(child(n1003, k75), func(p1004 *Node) bool { return gcmp(child(p1004, k76), boolSeq(false), opEq) }), func(p1005 *Node) bool {
+	}), func(n1000 *Node) Seq { return castDecimal(child(n1000, k86)) })), fnSum(step(step(step(step(parent(n), func(n1001 *Node) Seq { return parent(n1001) }), func(n1002 *Node) Seq { return parent(n1002) }), func(n1003 *Node) Seq {
+		return filter(filter(child(n1003, k75), func(p1004 *Node) bool { return gcmp(child(p1004, k76), boolSeq(true), opEq) }), func(p1005 *Node) bool {
 			return gcmp(step(child(p1005, k79), func(n1006 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1006, k52)))) }), k119, opEq)
 		})
-	}), func(n1007 *Node) Seq { return castDecimal(child(n1007, k78)) })), opSub), opEq)))
+	}), func(n1007 *Node) Seq { return castDecimal(child(n1007, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1008 *Node) Seq { return parent(n1008) }), func(n1009 *Node) Seq { return parent(n1009) }), func(n1010 *Node) Seq {
+		return filter(filter(child(n1010, k75), func(p1011 *Node) bool { return gcmp(child(p1011, k76), boolSeq(false), opEq) }), func(p1012 *Node) bool {
+			return gcmp(step(child(p1012, k79), func(n1013 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1013, k52)))) }), k119, opEq)
+		})
+	}), func(n1014 *Node) Seq { return castDecimal(child(n1014, k78)) })), opSub), opEq)))
 }
 
 // BR-E-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0156(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1008 *Node) Seq { return child(n1008, k105) })), k57, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1015 *Node) Seq { return child(n1015, k105) })), k57, opEq)
 }
 
 // BR-E-10: exists(cbc:TaxExemptionReason) or exists(cbc:TaxExemptionReasonCode)
@@ -4414,7 +4496,7 @@ func roM036(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k119, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1009 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1009, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1018 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1018, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4446,7 +4528,7 @@ func roM037(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k119, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1010 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1010, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1019 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1019, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4478,7 +4560,7 @@ func roM038(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k119, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1011 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1011, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1020 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1020, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4501,7 +4583,7 @@ func roM038(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k119, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1012 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1012, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1021 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1021, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4534,7 +4616,7 @@ func roM039(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k120, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1013 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1013, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1022 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1022, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4558,36 +4640,36 @@ func roM039(v []Seq, n *Node) bool {
 
 // BR-G-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='G']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0161(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), k89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1014 *Node) Seq { return child(n1014, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1015 *Node) Seq { return parent(n1015) }), func(n1016 *Node) Seq { return parent(n1016) }), func(n1017 *Node) Seq {
-		return filter(child(n1017, k89), func(p1018 *Node) bool {
-			return gcmp(step(step(child(p1018, k134), func(n1019 *Node) Seq { return child(n1019, k111) }), func(n1020 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1020, k52)))) }), k120, opEq)
+	return (((len(desc(root(n), k89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1024 *Node) Seq { return child(n1024, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1025 *Node) Seq { return parent(n1025) }), func(n1026 *Node) Seq { return parent(n1026) }), func(n1027 *Node) Seq {
+		return filter(child(n1027, k89), func(p1028 *Node) bool {
+			return gcmp(step(step(child(p1028, k134), func(n1029 *Node) Seq { return child(n1029, k111) }), func(n1030 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1030, k52)))) }), k120, opEq)
 		})
-	}), func(n1021 *Node) Seq { return castDecimal(child(n1021, k86)) })), fnSum(step(step(step(step(parent(n), func(n1022 *Node) Seq { return parent(n1022) }), func(n1023 *Node) Seq { return parent(n1023) }), func(n1024 *Node) Seq {
-		return filter(filter(child(n1024, k75), func(p1025 *Node) bool { return gcmp(child(p1025, k76), boolSeq(true), opEq) }), func(p1026 *Node) bool {
-			return gcmp(step(child(p1026, k79), func(n1027 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1027, k52)))) }), k120, opEq)
+	}), func(n1031 *Node) Seq { return castDecimal(child(n1031, k86)) })), fnSum(step(step(step(step(parent(n), func(n1032 *Node) Seq { return parent(n1032) }), func(n1033 *Node) Seq { return parent(n1033) }), func(n1034 *Node) Seq {
+		return filter(filter(child(n1034, k75), func(p1035 *Node) bool { return gcmp(child(p1035, k76), boolSeq(true), opEq) }), func(p1036 *Node) bool {
+			return gcmp(step(child(p1036, k79), func(n1037 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1037, k52)))) }), k120, opEq)
 		})
-	}), func(n1028 *Node) Seq { return castDecimal(child(n1028, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1029 *Node) Seq { return parent(n1029) }), func(n1030 *Node) Seq { return parent(n1030) }), func(n1031 *Node) Seq {
-		return filter(filter(child(n1031, k75), func(p1032 *Node) bool { return gcmp(child(p1032, k76), boolSeq(false), opEq) }), func(p1033 *Node) bool {
-			return gcmp(step(child(p1033, k79), func(n1034 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1034, k52)))) }), k120, opEq)
+	}), func(n1038 *Node) Seq { return castDecimal(child(n1038, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1039 *Node) Seq { return parent(n1039) }), func(n1040 *Node) Seq { return parent(n1040) }), func(n1041 *Node) Seq {
+		return filter(filter(child(n1041, k75), func(p1042 *Node) bool { return gcmp(child(p1042, k76), boolSeq(false), opEq) }), func(p1043 *Node) bool {
+			return gcmp(step(child(p1043, k79), func(n1044 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1044, k52)))) }), k120, opEq)
 		})
-	}), func(n1035 *Node) Seq { return castDecimal(child(n1035, k78)) })), opSub), opEq)) || ((len(desc(root(n), k90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1036 *Node) Seq { return child(n1036, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1037 *Node) Seq { return parent(n1037) }), func(n1038 *Node) Seq { return parent(n1038) }), func(n1039 *Node) Seq {
-		return filter(child(n1039, k90), func(p1040 *Node) bool {
-			return gcmp(step(step(child(p1040, k134), func(n1041 *Node) Seq { return child(n1041, k111) }), func(n1042 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1042, k52)))) }), k120, opEq)
+	}), func(n1045 *Node) Seq { return castDecimal(child(n1045, k78)) })), opSub), opEq)) || ((len(desc(root(n), k90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1047 *Node) Seq { return child(n1047, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1048 *Node) Seq { return parent(n1048) }), func(n1049 *Node) Seq { return parent(n1049) }), func(n1050 *Node) Seq {
+		return filter(child(n1050, k90), func(p1051 *Node) bool {
+			return gcmp(step(step(child(p1051, k134), func(n1052 *Node) Seq { return child(n1052, k111) }), func(n1053 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1053, k52)))) }), k120, opEq)
 		})
-	}), func(n1043 *Node) Seq { return castDecimal(child(n1043, k86)) })), fnSum(step(step(step(step(parent(n), func(n1044 *Node) Seq { return parent(n1044) }), func(n1045 *Node) Seq { return parent(n1045) }), func(n1046 *Node) Seq {
-		return filter(filter(child(n1046, k75), func(p1047 *Node) bool { return gcmp(child(p1047, k76), boolSeq(true), opEq) }), func(p1048 *Node) bool {
-			return gcmp(step(child(p1048, k79), func(n1049 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1049, k52)))) }), k120, opEq)
+	}), func(n1054 *Node) Seq { return castDecimal(child(n1054, k86)) })), fnSum(step(step(step(step(parent(n), func(n1055 *Node) Seq { return parent(n1055) }), func(n1056 *Node) Seq { return parent(n1056) }), func(n1057 *Node) Seq {
+		return filter(filter(child(n1057, k75), func(p1058 *Node) bool { return gcmp(child(p1058, k76), boolSeq(true), opEq) }), func(p1059 *Node) bool {
+			return gcmp(step(child(p1059, k79), func(n1060 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1060, k52)))) }), k120, opEq)
 		})
-	}), func(n1050 *Node) Seq { return castDecimal(child(n1050, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1051 *Node) Seq { return parent(n1051) }), func(n1052 *Node) Seq { return parent(n1052) }), func(n1053 *Node) Seq {
-		return filter(filter(child(n1053, k75), func(p1054 *Node) bool { return gcmp(child(p1054, k76), boolSeq(false), opEq) }), func(p1055 *Node) bool {
-			return gcmp(step(child(p1055, k79), func(n1056 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1056, k52)))) }), k120, opEq)
+	}), func(n1061 *Node) Seq { return castDecimal(child(n1061, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1062 *Node) Seq { return parent(n1062) }), func(n1063 *Node) Seq { return parent(n1063) }), func(n1064 *Node) Seq {
+		return filter(filter(child(n1064, k75), func(p1065 *Node) bool { return gcmp(child(p1065, k76), boolSeq(false), opEq) }), func(p1066 *Node) bool {
+			return gcmp(step(child(p1066, k79), func(n1067 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1067, k52)))) }), k120, opEq)
 		})
-	}), func(n1057 *Node) Seq { return castDecimal(child(n1057, k78)) })), opSub), opEq)))
+	}), func(n1068 *Node) Seq { return castDecimal(child(n1068, k78)) })), opSub), opEq)))
 }
 
 // BR-G-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0162(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1058 *Node) Seq { return child(n1058, k105) })), k57, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1069 *Node) Seq { return child(n1069, k105) })), k57, opEq)
 }
 
 // BR-G-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -4605,7 +4687,7 @@ func roM040(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k120, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1059 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1059, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1072 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1072, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4637,7 +4719,7 @@ func roM041(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k120, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1060 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1060, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1073 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1073, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4669,7 +4751,7 @@ func roM042(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k120, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1061 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1061, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1074 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1074, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4692,7 +4774,7 @@ func roM042(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k120, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1062 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1062, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1075 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1075, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4725,7 +4807,7 @@ func roM043(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k121, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1063 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1063, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1076 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1076, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4749,36 +4831,36 @@ func roM043(v []Seq, n *Node) bool {
 
 // BR-IC-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='K']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0167(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), k89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1064 *Node) Seq { return child(n1064, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1065 *Node) Seq { return parent(n1065) }), func(n1066 *Node) Seq { return parent(n1066) }), func(n1067 *Node) Seq {
-		return filter(child(n1067, k89), func(p1068 *Node) bool {
-			return gcmp(step(step(child(p1068, k134), func(n1069 *Node) Seq { return child(n1069, k111) }), func(n1070 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1070, k52)))) }), k121, opEq)
+	return (((len(desc(root(n), k89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1078 *Node) Seq { return child(n1078, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1079 *Node) Seq { return parent(n1079) }), func(n1080 *Node) Seq { return parent(n1080) }), func(n1081 *Node) Seq {
+		return filter(child(n1081, k89), func(p1082 *Node) bool {
+			return gcmp(step(step(child(p1082, k134), func(n1083 *Node) Seq { return child(n1083, k111) }), func(n1084 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1084, k52)))) }), k121, opEq)
 		})
-	}), func(n1071 *Node) Seq { return castDecimal(child(n1071, k86)) })), fnSum(step(step(step(step(parent(n), func(n1072 *Node) Seq { return parent(n1072) }), func(n1073 *Node) Seq { return parent(n1073) }), func(n1074 *Node) Seq {
-		return filter(filter(child(n1074, k75), func(p1075 *Node) bool { return gcmp(child(p1075, k76), boolSeq(true), opEq) }), func(p1076 *Node) bool {
-			return gcmp(step(child(p1076, k79), func(n1077 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1077, k52)))) }), k121, opEq)
+	}), func(n1085 *Node) Seq { return castDecimal(child(n1085, k86)) })), fnSum(step(step(step(step(parent(n), func(n1086 *Node) Seq { return parent(n1086) }), func(n1087 *Node) Seq { return parent(n1087) }), func(n1088 *Node) Seq {
+		return filter(filter(child(n1088, k75), func(p1089 *Node) bool { return gcmp(child(p1089, k76), boolSeq(true), opEq) }), func(p1090 *Node) bool {
+			return gcmp(step(child(p1090, k79), func(n1091 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1091, k52)))) }), k121, opEq)
 		})
-	}), func(n1078 *Node) Seq { return castDecimal(child(n1078, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1079 *Node) Seq { return parent(n1079) }), func(n1080 *Node) Seq { return parent(n1080) }), func(n1081 *Node) Seq {
-		return filter(filter(child(n1081, k75), func(p1082 *Node) bool { return gcmp(child(p1082, k76), boolSeq(false), opEq) }), func(p1083 *Node) bool {
-			return gcmp(step(child(p1083, k79), func(n1084 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1084, k52)))) }), k121, opEq)
+	}), func(n1092 *Node) Seq { return castDecimal(child(n1092, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1093 *Node) Seq { return parent(n1093) }), func(n1094 *Node) Seq { return parent(n1094) }), func(n1095 *Node) Seq {
+		return filter(filter(child(n1095, k75), func(p1096 *Node) bool { return gcmp(child(p1096, k76), boolSeq(false), opEq) }), func(p1097 *Node) bool {
+			return gcmp(step(child(p1097, k79), func(n1098 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1098, k52)))) }), k121, opEq)
 		})
-	}), func(n1085 *Node) Seq { return castDecimal(child(n1085, k78)) })), opSub), opEq)) || ((len(desc(root(n), k90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1086 *Node) Seq { return child(n1086, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1087 *Node) Seq { return parent(n1087) }), func(n1088 *Node) Seq { return parent(n1088) }), func(n1089 *Node) Seq {
-		return filter(child(n1089, k90), func(p1090 *Node) bool {
-			return gcmp(step(step(child(p1090, k134), func(n1091 *Node) Seq { return child(n1091, k111) }), func(n1092 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1092, k52)))) }), k121, opEq)
+	}), func(n1099 *Node) Seq { return castDecimal(child(n1099, k78)) })), opSub), opEq)) || ((len(desc(root(n), k90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1101 *Node) Seq { return child(n1101, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1102 *Node) Seq { return parent(n1102) }), func(n1103 *Node) Seq { return parent(n1103) }), func(n1104 *Node) Seq {
+		return filter(child(n1104, k90), func(p1105 *Node) bool {
+			return gcmp(step(step(child(p1105, k134), func(n1106 *Node) Seq { return child(n1106, k111) }), func(n1107 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1107, k52)))) }), k121, opEq)
 		})
-	}), func(n1093 *Node) Seq { return castDecimal(child(n1093, k86)) })), fnSum(step(step(step(step(parent(n), func(n1094 *Node) Seq { return parent(n1094) }), func(n1095 *Node) Seq { return parent(n1095) }), func(n1096 *Node) Seq {
-		return filter(filter(child(n1096, k75), func(p1097 *Node) bool { return gcmp(child(p1097, k76), boolSeq(true), opEq) }), func(p1098 *Node) bool {
-			return gcmp(step(child(p1098, k79), func(n1099 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1099, k52)))) }), k121, opEq)
+	}), func(n1108 *Node) Seq { return castDecimal(child(n1108, k86)) })), fnSum(step(step(step(step(parent(n), func(n1109 *Node) Seq { return parent(n1109) }), func(n1110 *Node) Seq { return parent(n1110) }), func(n1111 *Node) Seq {
+		return filter(filter(child(n1111, k75), func(p1112 *Node) bool { return gcmp(child(p1112, k76), boolSeq(true), opEq) }), func(p1113 *Node) bool {
+			return gcmp(step(child(p1113, k79), func(n1114 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1114, k52)))) }), k121, opEq)
 		})
-	}), func(n1100 *Node) Seq { return castDecimal(child(n1100, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1101 *Node) Seq { return parent(n1101) }), func(n1102 *Node) Seq { return parent(n1102) }), func(n1103 *Node) Seq {
-		return filter(filter(child(n1103, k75), func(p1104 *Node) bool { return gcmp(child(p1104, k76), boolSeq(false), opEq) }), func(p1105 *Node) bool {
-			return gcmp(step(child(p1105, k79), func(n1106 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1106, k52)))) }), k121, opEq)
+	}), func(n1115 *Node) Seq { return castDecimal(child(n1115, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1116 *Node) Seq { return parent(n1116) }), func(n1117 *Node) Seq { return parent(n1117) }), func(n1118 *Node) Seq {
+		return filter(filter(child(n1118, k75), func(p1119 *Node) bool { return gcmp(child(p1119, k76), boolSeq(false), opEq) }), func(p1120 *Node) bool {
+			return gcmp(step(child(p1120, k79), func(n1121 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1121, k52)))) }), k121, opEq)
 		})
-	}), func(n1107 *Node) Seq { return castDecimal(child(n1107, k78)) })), opSub), opEq)))
+	}), func(n1122 *Node) Seq { return castDecimal(child(n1122, k78)) })), opSub), opEq)))
 }
 
 // BR-IC-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0168(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1108 *Node) Seq { return child(n1108, k105) })), k57, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1123 *Node) Seq { return child(n1123, k105) })), k57, opEq)
 }
 
 // BR-IC-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -4796,7 +4878,7 @@ func roM044(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k121, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1109 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1109, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1126 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1126, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4828,7 +4910,7 @@ func roM045(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k121, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1110 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1110, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1127 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1127, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4860,7 +4942,7 @@ func roM046(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k121, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1111 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1111, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1128 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1128, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4883,7 +4965,7 @@ func roM046(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k121, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1112 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1112, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1129 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1129, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4916,7 +4998,7 @@ func roM047(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k124, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1113 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1113, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1130 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1130, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -4940,91 +5022,91 @@ func roM047(v []Seq, n *Node) bool {
 
 // BR-IG-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func roT0173(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, k157)), func(q1114 Seq) bool {
-		return (((len(desc(root(n), k89)) > 0) && (gcmp(step(parent(n), func(n1115 *Node) Seq { return castDecimal(arith(child(n1115, k156), k108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1116 *Node) Seq { return parent(n1116) }), func(n1117 *Node) Seq { return parent(n1117) }), func(n1118 *Node) Seq {
-			return filter(filter(child(n1118, k89), func(p1119 *Node) bool {
-				return gcmp(step(step(child(p1119, k134), func(n1120 *Node) Seq { return child(n1120, k111) }), func(n1121 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1121, k52)))) }), k124, opEq)
-			}), func(p1122 *Node) bool {
-				return gcmp(step(step(child(p1122, k134), func(n1123 *Node) Seq { return child(n1123, k111) }), func(n1124 *Node) Seq { return castDecimal(child(n1124, k157)) }), q1114, opEq)
+	return every(castDecimal(child(n, k157)), func(q1131 Seq) bool {
+		return (((len(desc(root(n), k89)) > 0) && (gcmp(step(parent(n), func(n1133 *Node) Seq { return castDecimal(arith(child(n1133, k156), k108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1134 *Node) Seq { return parent(n1134) }), func(n1135 *Node) Seq { return parent(n1135) }), func(n1136 *Node) Seq {
+			return filter(filter(child(n1136, k89), func(p1137 *Node) bool {
+				return gcmp(step(step(child(p1137, k134), func(n1138 *Node) Seq { return child(n1138, k111) }), func(n1139 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1139, k52)))) }), k124, opEq)
+			}), func(p1140 *Node) bool {
+				return gcmp(step(step(child(p1140, k134), func(n1141 *Node) Seq { return child(n1141, k111) }), func(n1142 *Node) Seq { return castDecimal(child(n1142, k157)) }), q1131, opEq)
 			})
-		}), func(n1125 *Node) Seq { return castDecimal(child(n1125, k86)) })), fnSum(step(step(step(step(parent(n), func(n1126 *Node) Seq { return parent(n1126) }), func(n1127 *Node) Seq { return parent(n1127) }), func(n1128 *Node) Seq {
-			return filter(filter(filter(child(n1128, k75), func(p1129 *Node) bool { return gcmp(child(p1129, k76), boolSeq(true), opEq) }), func(p1130 *Node) bool {
-				return gcmp(step(child(p1130, k79), func(n1131 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1131, k52)))) }), k124, opEq)
-			}), func(p1132 *Node) bool {
-				return gcmp(step(child(p1132, k79), func(n1133 *Node) Seq { return castDecimal(child(n1133, k157)) }), q1114, opEq)
+		}), func(n1143 *Node) Seq { return castDecimal(child(n1143, k86)) })), fnSum(step(step(step(step(parent(n), func(n1144 *Node) Seq { return parent(n1144) }), func(n1145 *Node) Seq { return parent(n1145) }), func(n1146 *Node) Seq {
+			return filter(filter(filter(child(n1146, k75), func(p1147 *Node) bool { return gcmp(child(p1147, k76), boolSeq(true), opEq) }), func(p1148 *Node) bool {
+				return gcmp(step(child(p1148, k79), func(n1149 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1149, k52)))) }), k124, opEq)
+			}), func(p1150 *Node) bool {
+				return gcmp(step(child(p1150, k79), func(n1151 *Node) Seq { return castDecimal(child(n1151, k157)) }), q1131, opEq)
 			})
-		}), func(n1134 *Node) Seq { return castDecimal(child(n1134, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1135 *Node) Seq { return parent(n1135) }), func(n1136 *Node) Seq { return parent(n1136) }), func(n1137 *Node) Seq {
-			return filter(filter(filter(child(n1137, k75), func(p1138 *Node) bool { return gcmp(child(p1138, k76), boolSeq(false), opEq) }), func(p1139 *Node) bool {
-				return gcmp(step(child(p1139, k79), func(n1140 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1140, k52)))) }), k124, opEq)
-			}), func(p1141 *Node) bool {
-				return gcmp(step(child(p1141, k79), func(n1142 *Node) Seq { return castDecimal(child(n1142, k157)) }), q1114, opEq)
+		}), func(n1152 *Node) Seq { return castDecimal(child(n1152, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1153 *Node) Seq { return parent(n1153) }), func(n1154 *Node) Seq { return parent(n1154) }), func(n1155 *Node) Seq {
+			return filter(filter(filter(child(n1155, k75), func(p1156 *Node) bool { return gcmp(child(p1156, k76), boolSeq(false), opEq) }), func(p1157 *Node) bool {
+				return gcmp(step(child(p1157, k79), func(n1158 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1158, k52)))) }), k124, opEq)
+			}), func(p1159 *Node) bool {
+				return gcmp(step(child(p1159, k79), func(n1160 *Node) Seq { return castDecimal(child(n1160, k157)) }), q1131, opEq)
 			})
-		}), func(n1143 *Node) Seq { return castDecimal(child(n1143, k78)) })), opSub), opLt) && gcmp(step(parent(n), func(n1144 *Node) Seq { return castDecimal(arith(child(n1144, k156), k108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1145 *Node) Seq { return parent(n1145) }), func(n1146 *Node) Seq { return parent(n1146) }), func(n1147 *Node) Seq {
-			return filter(filter(child(n1147, k89), func(p1148 *Node) bool {
-				return gcmp(step(step(child(p1148, k134), func(n1149 *Node) Seq { return child(n1149, k111) }), func(n1150 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1150, k52)))) }), k124, opEq)
-			}), func(p1151 *Node) bool {
-				return gcmp(step(step(child(p1151, k134), func(n1152 *Node) Seq { return child(n1152, k111) }), func(n1153 *Node) Seq { return castDecimal(child(n1153, k157)) }), q1114, opEq)
+		}), func(n1161 *Node) Seq { return castDecimal(child(n1161, k78)) })), opSub), opLt) && gcmp(step(parent(n), func(n1162 *Node) Seq { return castDecimal(arith(child(n1162, k156), k108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1163 *Node) Seq { return parent(n1163) }), func(n1164 *Node) Seq { return parent(n1164) }), func(n1165 *Node) Seq {
+			return filter(filter(child(n1165, k89), func(p1166 *Node) bool {
+				return gcmp(step(step(child(p1166, k134), func(n1167 *Node) Seq { return child(n1167, k111) }), func(n1168 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1168, k52)))) }), k124, opEq)
+			}), func(p1169 *Node) bool {
+				return gcmp(step(step(child(p1169, k134), func(n1170 *Node) Seq { return child(n1170, k111) }), func(n1171 *Node) Seq { return castDecimal(child(n1171, k157)) }), q1131, opEq)
 			})
-		}), func(n1154 *Node) Seq { return castDecimal(child(n1154, k86)) })), fnSum(step(step(step(step(parent(n), func(n1155 *Node) Seq { return parent(n1155) }), func(n1156 *Node) Seq { return parent(n1156) }), func(n1157 *Node) Seq {
-			return filter(filter(filter(child(n1157, k75), func(p1158 *Node) bool { return gcmp(child(p1158, k76), boolSeq(true), opEq) }), func(p1159 *Node) bool {
-				return gcmp(step(child(p1159, k79), func(n1160 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1160, k52)))) }), k124, opEq)
-			}), func(p1161 *Node) bool {
-				return gcmp(step(child(p1161, k79), func(n1162 *Node) Seq { return castDecimal(child(n1162, k157)) }), q1114, opEq)
+		}), func(n1172 *Node) Seq { return castDecimal(child(n1172, k86)) })), fnSum(step(step(step(step(parent(n), func(n1173 *Node) Seq { return parent(n1173) }), func(n1174 *Node) Seq { return parent(n1174) }), func(n1175 *Node) Seq {
+			return filter(filter(filter(child(n1175, k75), func(p1176 *Node) bool { return gcmp(child(p1176, k76), boolSeq(true), opEq) }), func(p1177 *Node) bool {
+				return gcmp(step(child(p1177, k79), func(n1178 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1178, k52)))) }), k124, opEq)
+			}), func(p1179 *Node) bool {
+				return gcmp(step(child(p1179, k79), func(n1180 *Node) Seq { return castDecimal(child(n1180, k157)) }), q1131, opEq)
 			})
-		}), func(n1163 *Node) Seq { return castDecimal(child(n1163, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1164 *Node) Seq { return parent(n1164) }), func(n1165 *Node) Seq { return parent(n1165) }), func(n1166 *Node) Seq {
-			return filter(filter(filter(child(n1166, k75), func(p1167 *Node) bool { return gcmp(child(p1167, k76), boolSeq(false), opEq) }), func(p1168 *Node) bool {
-				return gcmp(step(child(p1168, k79), func(n1169 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1169, k52)))) }), k124, opEq)
-			}), func(p1170 *Node) bool {
-				return gcmp(step(child(p1170, k79), func(n1171 *Node) Seq { return castDecimal(child(n1171, k157)) }), q1114, opEq)
+		}), func(n1181 *Node) Seq { return castDecimal(child(n1181, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1182 *Node) Seq { return parent(n1182) }), func(n1183 *Node) Seq { return parent(n1183) }), func(n1184 *Node) Seq {
+			return filter(filter(filter(child(n1184, k75), func(p1185 *Node) bool { return gcmp(child(p1185, k76), boolSeq(false), opEq) }), func(p1186 *Node) bool {
+				return gcmp(step(child(p1186, k79), func(n1187 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1187, k52)))) }), k124, opEq)
+			}), func(p1188 *Node) bool {
+				return gcmp(step(child(p1188, k79), func(n1189 *Node) Seq { return castDecimal(child(n1189, k157)) }), q1131, opEq)
 			})
-		}), func(n1172 *Node) Seq { return castDecimal(child(n1172, k78)) })), opSub), opGt))) || ((len(desc(root(n), k90)) > 0) && (gcmp(step(parent(n), func(n1173 *Node) Seq { return castDecimal(arith(child(n1173, k156), k108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1174 *Node) Seq { return parent(n1174) }), func(n1175 *Node) Seq { return parent(n1175) }), func(n1176 *Node) Seq {
-			return filter(filter(child(n1176, k90), func(p1177 *Node) bool {
-				return gcmp(step(step(child(p1177, k134), func(n1178 *Node) Seq { return child(n1178, k111) }), func(n1179 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1179, k52)))) }), k124, opEq)
-			}), func(p1180 *Node) bool {
-				return gcmp(step(step(child(p1180, k134), func(n1181 *Node) Seq { return child(n1181, k111) }), func(n1182 *Node) Seq { return castDecimal(child(n1182, k157)) }), q1114, opEq)
-			})
-		}), func(n1183 *Node) Seq { return castDecimal(child(n1183, k86)) })), fnSum(step(step(step(step(parent(n), func(n1184 *Node) Seq { return parent(n1184) }), func(n1185 *Node) Seq { return parent(n1185) }), func(n1186 *Node) Seq {
-			return filter(filter(filter(child(n1186, k75), func(p1187 *Node) bool { return gcmp(child(p1187, k76), boolSeq(true), opEq) }), func(p1188 *Node) bool {
-				return gcmp(step(child(p1188, k79), func(n1189 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1189, k52)))) }), k124, opEq)
-			}), func(p1190 *Node) bool {
-				return gcmp(step(child(p1190, k79), func(n1191 *Node) Seq { return castDecimal(child(n1191, k157)) }), q1114, opEq)
-			})
-		}), func(n1192 *Node) Seq { return castDecimal(child(n1192, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1193 *Node) Seq { return parent(n1193) }), func(n1194 *Node) Seq { return parent(n1194) }), func(n1195 *Node) Seq {
-			return filter(filter(filter(child(n1195, k75), func(p1196 *Node) bool { return gcmp(child(p1196, k76), boolSeq(false), opEq) }), func(p1197 *Node) bool {
-				return gcmp(step(child(p1197, k79), func(n1198 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1198, k52)))) }), k124, opEq)
+		}), func(n1190 *Node) Seq { return castDecimal(child(n1190, k78)) })), opSub), opGt))) || ((len(desc(root(n), k90)) > 0) && (gcmp(step(parent(n), func(n1192 *Node) Seq { return castDecimal(arith(child(n1192, k156), k108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1193 *Node) Seq { return parent(n1193) }), func(n1194 *Node) Seq { return parent(n1194) }), func(n1195 *Node) Seq {
+			return filter(filter(child(n1195, k90), func(p1196 *Node) bool {
+				return gcmp(step(step(child(p1196, k134), func(n1197 *Node) Seq { return child(n1197, k111) }), func(n1198 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1198, k52)))) }), k124, opEq)
 			}), func(p1199 *Node) bool {
-				return gcmp(step(child(p1199, k79), func(n1200 *Node) Seq { return castDecimal(child(n1200, k157)) }), q1114, opEq)
+				return gcmp(step(step(child(p1199, k134), func(n1200 *Node) Seq { return child(n1200, k111) }), func(n1201 *Node) Seq { return castDecimal(child(n1201, k157)) }), q1131, opEq)
 			})
-		}), func(n1201 *Node) Seq { return castDecimal(child(n1201, k78)) })), opSub), opLt) && gcmp(step(parent(n), func(n1202 *Node) Seq { return castDecimal(arith(child(n1202, k156), k108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1203 *Node) Seq { return parent(n1203) }), func(n1204 *Node) Seq { return parent(n1204) }), func(n1205 *Node) Seq {
-			return filter(filter(child(n1205, k90), func(p1206 *Node) bool {
-				return gcmp(step(step(child(p1206, k134), func(n1207 *Node) Seq { return child(n1207, k111) }), func(n1208 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1208, k52)))) }), k124, opEq)
+		}), func(n1202 *Node) Seq { return castDecimal(child(n1202, k86)) })), fnSum(step(step(step(step(parent(n), func(n1203 *Node) Seq { return parent(n1203) }), func(n1204 *Node) Seq { return parent(n1204) }), func(n1205 *Node) Seq {
+			return filter(filter(filter(child(n1205, k75), func(p1206 *Node) bool { return gcmp(child(p1206, k76), boolSeq(true), opEq) }), func(p1207 *Node) bool {
+				return gcmp(step(child(p1207, k79), func(n1208 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1208, k52)))) }), k124, opEq)
 			}), func(p1209 *Node) bool {
-				return gcmp(step(step(child(p1209, k134), func(n1210 *Node) Seq { return child(n1210, k111) }), func(n1211 *Node) Seq { return castDecimal(child(n1211, k157)) }), q1114, opEq)
+				return gcmp(step(child(p1209, k79), func(n1210 *Node) Seq { return castDecimal(child(n1210, k157)) }), q1131, opEq)
 			})
-		}), func(n1212 *Node) Seq { return castDecimal(child(n1212, k86)) })), fnSum(step(step(step(step(parent(n), func(n1213 *Node) Seq { return parent(n1213) }), func(n1214 *Node) Seq { return parent(n1214) }), func(n1215 *Node) Seq {
-			return filter(filter(filter(child(n1215, k75), func(p1216 *Node) bool { return gcmp(child(p1216, k76), boolSeq(true), opEq) }), func(p1217 *Node) bool {
-				return gcmp(step(child(p1217, k79), func(n1218 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1218, k52)))) }), k124, opEq)
-			}), func(p1219 *Node) bool {
-				return gcmp(step(child(p1219, k79), func(n1220 *Node) Seq { return castDecimal(child(n1220, k157)) }), q1114, opEq)
+		}), func(n1211 *Node) Seq { return castDecimal(child(n1211, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1212 *Node) Seq { return parent(n1212) }), func(n1213 *Node) Seq { return parent(n1213) }), func(n1214 *Node) Seq {
+			return filter(filter(filter(child(n1214, k75), func(p1215 *Node) bool { return gcmp(child(p1215, k76), boolSeq(false), opEq) }), func(p1216 *Node) bool {
+				return gcmp(step(child(p1216, k79), func(n1217 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1217, k52)))) }), k124, opEq)
+			}), func(p1218 *Node) bool {
+				return gcmp(step(child(p1218, k79), func(n1219 *Node) Seq { return castDecimal(child(n1219, k157)) }), q1131, opEq)
 			})
-		}), func(n1221 *Node) Seq { return castDecimal(child(n1221, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1222 *Node) Seq { return parent(n1222) }), func(n1223 *Node) Seq { return parent(n1223) }), func(n1224 *Node) Seq {
-			return filter(filter(filter(child(n1224, k75), func(p1225 *Node) bool { return gcmp(child(p1225, k76), boolSeq(false), opEq) }), func(p1226 *Node) bool {
-				return gcmp(step(child(p1226, k79), func(n1227 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1227, k52)))) }), k124, opEq)
+		}), func(n1220 *Node) Seq { return castDecimal(child(n1220, k78)) })), opSub), opLt) && gcmp(step(parent(n), func(n1221 *Node) Seq { return castDecimal(arith(child(n1221, k156), k108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1222 *Node) Seq { return parent(n1222) }), func(n1223 *Node) Seq { return parent(n1223) }), func(n1224 *Node) Seq {
+			return filter(filter(child(n1224, k90), func(p1225 *Node) bool {
+				return gcmp(step(step(child(p1225, k134), func(n1226 *Node) Seq { return child(n1226, k111) }), func(n1227 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1227, k52)))) }), k124, opEq)
 			}), func(p1228 *Node) bool {
-				return gcmp(step(child(p1228, k79), func(n1229 *Node) Seq { return castDecimal(child(n1229, k157)) }), q1114, opEq)
+				return gcmp(step(step(child(p1228, k134), func(n1229 *Node) Seq { return child(n1229, k111) }), func(n1230 *Node) Seq { return castDecimal(child(n1230, k157)) }), q1131, opEq)
 			})
-		}), func(n1230 *Node) Seq { return castDecimal(child(n1230, k78)) })), opSub), opGt))))
+		}), func(n1231 *Node) Seq { return castDecimal(child(n1231, k86)) })), fnSum(step(step(step(step(parent(n), func(n1232 *Node) Seq { return parent(n1232) }), func(n1233 *Node) Seq { return parent(n1233) }), func(n1234 *Node) Seq {
+			return filter(filter(filter(child(n1234, k75), func(p1235 *Node) bool { return gcmp(child(p1235, k76), boolSeq(true), opEq) }), func(p1236 *Node) bool {
+				return gcmp(step(child(p1236, k79), func(n1237 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1237, k52)))) }), k124, opEq)
+			}), func(p1238 *Node) bool {
+				return gcmp(step(child(p1238, k79), func(n1239 *Node) Seq { return castDecimal(child(n1239, k157)) }), q1131, opEq)
+			})
+		}), func(n1240 *Node) Seq { return castDecimal(child(n1240, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1241 *Node) Seq { return parent(n1241) }), func(n1242 *Node) Seq { return parent(n1242) }), func(n1243 *Node) Seq {
+			return filter(filter(filter(child(n1243, k75), func(p1244 *Node) bool { return gcmp(child(p1244, k76), boolSeq(false), opEq) }), func(p1245 *Node) bool {
+				return gcmp(step(child(p1245, k79), func(n1246 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1246, k52)))) }), k124, opEq)
+			}), func(p1247 *Node) bool {
+				return gcmp(step(child(p1247, k79), func(n1248 *Node) Seq { return castDecimal(child(n1248, k157)) }), q1131, opEq)
+			})
+		}), func(n1249 *Node) Seq { return castDecimal(child(n1249, k78)) })), opSub), opGt))))
 	})
 }
 
 // BR-IG-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0174(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1231 *Node) Seq { return child(n1231, k105) }))), k108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1232 *Node) Seq { return child(n1232, k156) }))), arith(castDecimal(child(n, k157)), k91, opDiv), opMul), k71, opMul), k71, opMul)), k91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1233 *Node) Seq { return child(n1233, k105) }))), k108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1234 *Node) Seq { return child(n1234, k156) }))), arith(castDecimal(child(n, k157)), k91, opDiv), opMul), k71, opMul), k71, opMul)), k91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1250 *Node) Seq { return child(n1250, k105) }))), k108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1251 *Node) Seq { return child(n1251, k156) }))), arith(castDecimal(child(n, k157)), k91, opDiv), opMul), k71, opMul), k71, opMul)), k91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1252 *Node) Seq { return child(n1252, k105) }))), k108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1253 *Node) Seq { return child(n1253, k156) }))), arith(castDecimal(child(n, k157)), k91, opDiv), opMul), k71, opMul), k71, opMul)), k91, opDiv), opGt))
 }
 
 // BR-IG-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func roT0175(v []Seq, n *Node) bool {
-	return (!ebv(child(n, k158)) && !ebv(child(n, k159)))
+	return (!(len(child(n, k158)) > 0) && !(len(child(n, k159)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5037,7 +5119,7 @@ func roM048(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k124, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1235 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1235, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1256 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1256, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5069,7 +5151,7 @@ func roM049(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k124, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1236 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1236, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1257 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1257, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5101,7 +5183,7 @@ func roM050(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k124, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1237 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1237, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1258 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1258, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5124,7 +5206,7 @@ func roM050(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k124, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1238 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1238, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1259 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1259, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5157,7 +5239,7 @@ func roM051(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k125, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1239 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1239, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1260 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1260, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5181,91 +5263,91 @@ func roM051(v []Seq, n *Node) bool {
 
 // BR-IP-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func roT0179(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, k157)), func(q1240 Seq) bool {
-		return (((len(desc(root(n), k89)) > 0) && (gcmp(step(parent(n), func(n1241 *Node) Seq { return castDecimal(arith(child(n1241, k156), k108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1242 *Node) Seq { return parent(n1242) }), func(n1243 *Node) Seq { return parent(n1243) }), func(n1244 *Node) Seq {
-			return filter(filter(child(n1244, k89), func(p1245 *Node) bool {
-				return gcmp(step(step(child(p1245, k134), func(n1246 *Node) Seq { return child(n1246, k111) }), func(n1247 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1247, k52)))) }), k125, opEq)
-			}), func(p1248 *Node) bool {
-				return gcmp(step(step(child(p1248, k134), func(n1249 *Node) Seq { return child(n1249, k111) }), func(n1250 *Node) Seq { return castDecimal(child(n1250, k157)) }), q1240, opEq)
+	return every(castDecimal(child(n, k157)), func(q1261 Seq) bool {
+		return (((len(desc(root(n), k89)) > 0) && (gcmp(step(parent(n), func(n1263 *Node) Seq { return castDecimal(arith(child(n1263, k156), k108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1264 *Node) Seq { return parent(n1264) }), func(n1265 *Node) Seq { return parent(n1265) }), func(n1266 *Node) Seq {
+			return filter(filter(child(n1266, k89), func(p1267 *Node) bool {
+				return gcmp(step(step(child(p1267, k134), func(n1268 *Node) Seq { return child(n1268, k111) }), func(n1269 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1269, k52)))) }), k125, opEq)
+			}), func(p1270 *Node) bool {
+				return gcmp(step(step(child(p1270, k134), func(n1271 *Node) Seq { return child(n1271, k111) }), func(n1272 *Node) Seq { return castDecimal(child(n1272, k157)) }), q1261, opEq)
 			})
-		}), func(n1251 *Node) Seq { return castDecimal(child(n1251, k86)) })), fnSum(step(step(step(step(parent(n), func(n1252 *Node) Seq { return parent(n1252) }), func(n1253 *Node) Seq { return parent(n1253) }), func(n1254 *Node) Seq {
-			return filter(filter(filter(child(n1254, k75), func(p1255 *Node) bool { return gcmp(child(p1255, k76), boolSeq(true), opEq) }), func(p1256 *Node) bool {
-				return gcmp(step(child(p1256, k79), func(n1257 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1257, k52)))) }), k125, opEq)
-			}), func(p1258 *Node) bool {
-				return gcmp(step(child(p1258, k79), func(n1259 *Node) Seq { return castDecimal(child(n1259, k157)) }), q1240, opEq)
+		}), func(n1273 *Node) Seq { return castDecimal(child(n1273, k86)) })), fnSum(step(step(step(step(parent(n), func(n1274 *Node) Seq { return parent(n1274) }), func(n1275 *Node) Seq { return parent(n1275) }), func(n1276 *Node) Seq {
+			return filter(filter(filter(child(n1276, k75), func(p1277 *Node) bool { return gcmp(child(p1277, k76), boolSeq(true), opEq) }), func(p1278 *Node) bool {
+				return gcmp(step(child(p1278, k79), func(n1279 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1279, k52)))) }), k125, opEq)
+			}), func(p1280 *Node) bool {
+				return gcmp(step(child(p1280, k79), func(n1281 *Node) Seq { return castDecimal(child(n1281, k157)) }), q1261, opEq)
 			})
-		}), func(n1260 *Node) Seq { return castDecimal(child(n1260, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1261 *Node) Seq { return parent(n1261) }), func(n1262 *Node) Seq { return parent(n1262) }), func(n1263 *Node) Seq {
-			return filter(filter(filter(child(n1263, k75), func(p1264 *Node) bool { return gcmp(child(p1264, k76), boolSeq(false), opEq) }), func(p1265 *Node) bool {
-				return gcmp(step(child(p1265, k79), func(n1266 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1266, k52)))) }), k125, opEq)
-			}), func(p1267 *Node) bool {
-				return gcmp(step(child(p1267, k79), func(n1268 *Node) Seq { return castDecimal(child(n1268, k157)) }), q1240, opEq)
+		}), func(n1282 *Node) Seq { return castDecimal(child(n1282, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1283 *Node) Seq { return parent(n1283) }), func(n1284 *Node) Seq { return parent(n1284) }), func(n1285 *Node) Seq {
+			return filter(filter(filter(child(n1285, k75), func(p1286 *Node) bool { return gcmp(child(p1286, k76), boolSeq(false), opEq) }), func(p1287 *Node) bool {
+				return gcmp(step(child(p1287, k79), func(n1288 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1288, k52)))) }), k125, opEq)
+			}), func(p1289 *Node) bool {
+				return gcmp(step(child(p1289, k79), func(n1290 *Node) Seq { return castDecimal(child(n1290, k157)) }), q1261, opEq)
 			})
-		}), func(n1269 *Node) Seq { return castDecimal(child(n1269, k78)) })), opSub), opLt) && gcmp(step(parent(n), func(n1270 *Node) Seq { return castDecimal(arith(child(n1270, k156), k108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1271 *Node) Seq { return parent(n1271) }), func(n1272 *Node) Seq { return parent(n1272) }), func(n1273 *Node) Seq {
-			return filter(filter(child(n1273, k89), func(p1274 *Node) bool {
-				return gcmp(step(step(child(p1274, k134), func(n1275 *Node) Seq { return child(n1275, k111) }), func(n1276 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1276, k52)))) }), k125, opEq)
-			}), func(p1277 *Node) bool {
-				return gcmp(step(step(child(p1277, k134), func(n1278 *Node) Seq { return child(n1278, k111) }), func(n1279 *Node) Seq { return castDecimal(child(n1279, k157)) }), q1240, opEq)
+		}), func(n1291 *Node) Seq { return castDecimal(child(n1291, k78)) })), opSub), opLt) && gcmp(step(parent(n), func(n1292 *Node) Seq { return castDecimal(arith(child(n1292, k156), k108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1293 *Node) Seq { return parent(n1293) }), func(n1294 *Node) Seq { return parent(n1294) }), func(n1295 *Node) Seq {
+			return filter(filter(child(n1295, k89), func(p1296 *Node) bool {
+				return gcmp(step(step(child(p1296, k134), func(n1297 *Node) Seq { return child(n1297, k111) }), func(n1298 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1298, k52)))) }), k125, opEq)
+			}), func(p1299 *Node) bool {
+				return gcmp(step(step(child(p1299, k134), func(n1300 *Node) Seq { return child(n1300, k111) }), func(n1301 *Node) Seq { return castDecimal(child(n1301, k157)) }), q1261, opEq)
 			})
-		}), func(n1280 *Node) Seq { return castDecimal(child(n1280, k86)) })), fnSum(step(step(step(step(parent(n), func(n1281 *Node) Seq { return parent(n1281) }), func(n1282 *Node) Seq { return parent(n1282) }), func(n1283 *Node) Seq {
-			return filter(filter(filter(child(n1283, k75), func(p1284 *Node) bool { return gcmp(child(p1284, k76), boolSeq(true), opEq) }), func(p1285 *Node) bool {
-				return gcmp(step(child(p1285, k79), func(n1286 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1286, k52)))) }), k125, opEq)
-			}), func(p1287 *Node) bool {
-				return gcmp(step(child(p1287, k79), func(n1288 *Node) Seq { return castDecimal(child(n1288, k157)) }), q1240, opEq)
+		}), func(n1302 *Node) Seq { return castDecimal(child(n1302, k86)) })), fnSum(step(step(step(step(parent(n), func(n1303 *Node) Seq { return parent(n1303) }), func(n1304 *Node) Seq { return parent(n1304) }), func(n1305 *Node) Seq {
+			return filter(filter(filter(child(n1305, k75), func(p1306 *Node) bool { return gcmp(child(p1306, k76), boolSeq(true), opEq) }), func(p1307 *Node) bool {
+				return gcmp(step(child(p1307, k79), func(n1308 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1308, k52)))) }), k125, opEq)
+			}), func(p1309 *Node) bool {
+				return gcmp(step(child(p1309, k79), func(n1310 *Node) Seq { return castDecimal(child(n1310, k157)) }), q1261, opEq)
 			})
-		}), func(n1289 *Node) Seq { return castDecimal(child(n1289, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1290 *Node) Seq { return parent(n1290) }), func(n1291 *Node) Seq { return parent(n1291) }), func(n1292 *Node) Seq {
-			return filter(filter(filter(child(n1292, k75), func(p1293 *Node) bool { return gcmp(child(p1293, k76), boolSeq(false), opEq) }), func(p1294 *Node) bool {
-				return gcmp(step(child(p1294, k79), func(n1295 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1295, k52)))) }), k125, opEq)
-			}), func(p1296 *Node) bool {
-				return gcmp(step(child(p1296, k79), func(n1297 *Node) Seq { return castDecimal(child(n1297, k157)) }), q1240, opEq)
+		}), func(n1311 *Node) Seq { return castDecimal(child(n1311, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1312 *Node) Seq { return parent(n1312) }), func(n1313 *Node) Seq { return parent(n1313) }), func(n1314 *Node) Seq {
+			return filter(filter(filter(child(n1314, k75), func(p1315 *Node) bool { return gcmp(child(p1315, k76), boolSeq(false), opEq) }), func(p1316 *Node) bool {
+				return gcmp(step(child(p1316, k79), func(n1317 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1317, k52)))) }), k125, opEq)
+			}), func(p1318 *Node) bool {
+				return gcmp(step(child(p1318, k79), func(n1319 *Node) Seq { return castDecimal(child(n1319, k157)) }), q1261, opEq)
 			})
-		}), func(n1298 *Node) Seq { return castDecimal(child(n1298, k78)) })), opSub), opGt))) || ((len(desc(root(n), k90)) > 0) && (gcmp(step(parent(n), func(n1299 *Node) Seq { return castDecimal(arith(child(n1299, k156), k108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1300 *Node) Seq { return parent(n1300) }), func(n1301 *Node) Seq { return parent(n1301) }), func(n1302 *Node) Seq {
-			return filter(filter(child(n1302, k90), func(p1303 *Node) bool {
-				return gcmp(step(step(child(p1303, k134), func(n1304 *Node) Seq { return child(n1304, k111) }), func(n1305 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1305, k52)))) }), k125, opEq)
-			}), func(p1306 *Node) bool {
-				return gcmp(step(step(child(p1306, k134), func(n1307 *Node) Seq { return child(n1307, k111) }), func(n1308 *Node) Seq { return castDecimal(child(n1308, k157)) }), q1240, opEq)
+		}), func(n1320 *Node) Seq { return castDecimal(child(n1320, k78)) })), opSub), opGt))) || ((len(desc(root(n), k90)) > 0) && (gcmp(step(parent(n), func(n1322 *Node) Seq { return castDecimal(arith(child(n1322, k156), k108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1323 *Node) Seq { return parent(n1323) }), func(n1324 *Node) Seq { return parent(n1324) }), func(n1325 *Node) Seq {
+			return filter(filter(child(n1325, k90), func(p1326 *Node) bool {
+				return gcmp(step(step(child(p1326, k134), func(n1327 *Node) Seq { return child(n1327, k111) }), func(n1328 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1328, k52)))) }), k125, opEq)
+			}), func(p1329 *Node) bool {
+				return gcmp(step(step(child(p1329, k134), func(n1330 *Node) Seq { return child(n1330, k111) }), func(n1331 *Node) Seq { return castDecimal(child(n1331, k157)) }), q1261, opEq)
 			})
-		}), func(n1309 *Node) Seq { return castDecimal(child(n1309, k86)) })), fnSum(step(step(step(step(parent(n), func(n1310 *Node) Seq { return parent(n1310) }), func(n1311 *Node) Seq { return parent(n1311) }), func(n1312 *Node) Seq {
-			return filter(filter(filter(child(n1312, k75), func(p1313 *Node) bool { return gcmp(child(p1313, k76), boolSeq(true), opEq) }), func(p1314 *Node) bool {
-				return gcmp(step(child(p1314, k79), func(n1315 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1315, k52)))) }), k125, opEq)
-			}), func(p1316 *Node) bool {
-				return gcmp(step(child(p1316, k79), func(n1317 *Node) Seq { return castDecimal(child(n1317, k157)) }), q1240, opEq)
+		}), func(n1332 *Node) Seq { return castDecimal(child(n1332, k86)) })), fnSum(step(step(step(step(parent(n), func(n1333 *Node) Seq { return parent(n1333) }), func(n1334 *Node) Seq { return parent(n1334) }), func(n1335 *Node) Seq {
+			return filter(filter(filter(child(n1335, k75), func(p1336 *Node) bool { return gcmp(child(p1336, k76), boolSeq(true), opEq) }), func(p1337 *Node) bool {
+				return gcmp(step(child(p1337, k79), func(n1338 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1338, k52)))) }), k125, opEq)
+			}), func(p1339 *Node) bool {
+				return gcmp(step(child(p1339, k79), func(n1340 *Node) Seq { return castDecimal(child(n1340, k157)) }), q1261, opEq)
 			})
-		}), func(n1318 *Node) Seq { return castDecimal(child(n1318, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1319 *Node) Seq { return parent(n1319) }), func(n1320 *Node) Seq { return parent(n1320) }), func(n1321 *Node) Seq {
-			return filter(filter(filter(child(n1321, k75), func(p1322 *Node) bool { return gcmp(child(p1322, k76), boolSeq(false), opEq) }), func(p1323 *Node) bool {
-				return gcmp(step(child(p1323, k79), func(n1324 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1324, k52)))) }), k125, opEq)
-			}), func(p1325 *Node) bool {
-				return gcmp(step(child(p1325, k79), func(n1326 *Node) Seq { return castDecimal(child(n1326, k157)) }), q1240, opEq)
+		}), func(n1341 *Node) Seq { return castDecimal(child(n1341, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1342 *Node) Seq { return parent(n1342) }), func(n1343 *Node) Seq { return parent(n1343) }), func(n1344 *Node) Seq {
+			return filter(filter(filter(child(n1344, k75), func(p1345 *Node) bool { return gcmp(child(p1345, k76), boolSeq(false), opEq) }), func(p1346 *Node) bool {
+				return gcmp(step(child(p1346, k79), func(n1347 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1347, k52)))) }), k125, opEq)
+			}), func(p1348 *Node) bool {
+				return gcmp(step(child(p1348, k79), func(n1349 *Node) Seq { return castDecimal(child(n1349, k157)) }), q1261, opEq)
 			})
-		}), func(n1327 *Node) Seq { return castDecimal(child(n1327, k78)) })), opSub), opLt) && gcmp(step(parent(n), func(n1328 *Node) Seq { return castDecimal(arith(child(n1328, k156), k108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1329 *Node) Seq { return parent(n1329) }), func(n1330 *Node) Seq { return parent(n1330) }), func(n1331 *Node) Seq {
-			return filter(filter(child(n1331, k90), func(p1332 *Node) bool {
-				return gcmp(step(step(child(p1332, k134), func(n1333 *Node) Seq { return child(n1333, k111) }), func(n1334 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1334, k52)))) }), k125, opEq)
-			}), func(p1335 *Node) bool {
-				return gcmp(step(step(child(p1335, k134), func(n1336 *Node) Seq { return child(n1336, k111) }), func(n1337 *Node) Seq { return castDecimal(child(n1337, k157)) }), q1240, opEq)
+		}), func(n1350 *Node) Seq { return castDecimal(child(n1350, k78)) })), opSub), opLt) && gcmp(step(parent(n), func(n1351 *Node) Seq { return castDecimal(arith(child(n1351, k156), k108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1352 *Node) Seq { return parent(n1352) }), func(n1353 *Node) Seq { return parent(n1353) }), func(n1354 *Node) Seq {
+			return filter(filter(child(n1354, k90), func(p1355 *Node) bool {
+				return gcmp(step(step(child(p1355, k134), func(n1356 *Node) Seq { return child(n1356, k111) }), func(n1357 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1357, k52)))) }), k125, opEq)
+			}), func(p1358 *Node) bool {
+				return gcmp(step(step(child(p1358, k134), func(n1359 *Node) Seq { return child(n1359, k111) }), func(n1360 *Node) Seq { return castDecimal(child(n1360, k157)) }), q1261, opEq)
 			})
-		}), func(n1338 *Node) Seq { return castDecimal(child(n1338, k86)) })), fnSum(step(step(step(step(parent(n), func(n1339 *Node) Seq { return parent(n1339) }), func(n1340 *Node) Seq { return parent(n1340) }), func(n1341 *Node) Seq {
-			return filter(filter(filter(child(n1341, k75), func(p1342 *Node) bool { return gcmp(child(p1342, k76), boolSeq(true), opEq) }), func(p1343 *Node) bool {
-				return gcmp(step(child(p1343, k79), func(n1344 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1344, k52)))) }), k125, opEq)
-			}), func(p1345 *Node) bool {
-				return gcmp(step(child(p1345, k79), func(n1346 *Node) Seq { return castDecimal(child(n1346, k157)) }), q1240, opEq)
+		}), func(n1361 *Node) Seq { return castDecimal(child(n1361, k86)) })), fnSum(step(step(step(step(parent(n), func(n1362 *Node) Seq { return parent(n1362) }), func(n1363 *Node) Seq { return parent(n1363) }), func(n1364 *Node) Seq {
+			return filter(filter(filter(child(n1364, k75), func(p1365 *Node) bool { return gcmp(child(p1365, k76), boolSeq(true), opEq) }), func(p1366 *Node) bool {
+				return gcmp(step(child(p1366, k79), func(n1367 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1367, k52)))) }), k125, opEq)
+			}), func(p1368 *Node) bool {
+				return gcmp(step(child(p1368, k79), func(n1369 *Node) Seq { return castDecimal(child(n1369, k157)) }), q1261, opEq)
 			})
-		}), func(n1347 *Node) Seq { return castDecimal(child(n1347, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1348 *Node) Seq { return parent(n1348) }), func(n1349 *Node) Seq { return parent(n1349) }), func(n1350 *Node) Seq {
-			return filter(filter(filter(child(n1350, k75), func(p1351 *Node) bool { return gcmp(child(p1351, k76), boolSeq(false), opEq) }), func(p1352 *Node) bool {
-				return gcmp(step(child(p1352, k79), func(n1353 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1353, k52)))) }), k125, opEq)
-			}), func(p1354 *Node) bool {
-				return gcmp(step(child(p1354, k79), func(n1355 *Node) Seq { return castDecimal(child(n1355, k157)) }), q1240, opEq)
+		}), func(n1370 *Node) Seq { return castDecimal(child(n1370, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1371 *Node) Seq { return parent(n1371) }), func(n1372 *Node) Seq { return parent(n1372) }), func(n1373 *Node) Seq {
+			return filter(filter(filter(child(n1373, k75), func(p1374 *Node) bool { return gcmp(child(p1374, k76), boolSeq(false), opEq) }), func(p1375 *Node) bool {
+				return gcmp(step(child(p1375, k79), func(n1376 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1376, k52)))) }), k125, opEq)
+			}), func(p1377 *Node) bool {
+				return gcmp(step(child(p1377, k79), func(n1378 *Node) Seq { return castDecimal(child(n1378, k157)) }), q1261, opEq)
 			})
-		}), func(n1356 *Node) Seq { return castDecimal(child(n1356, k78)) })), opSub), opGt))))
+		}), func(n1379 *Node) Seq { return castDecimal(child(n1379, k78)) })), opSub), opGt))))
 	})
 }
 
 // BR-IP-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0180(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1357 *Node) Seq { return child(n1357, k105) }))), k108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1358 *Node) Seq { return child(n1358, k156) }))), arith(castDecimal(child(n, k157)), k91, opDiv), opMul), k71, opMul), k71, opMul)), k91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1359 *Node) Seq { return child(n1359, k105) }))), k108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1360 *Node) Seq { return child(n1360, k156) }))), arith(castDecimal(child(n, k157)), k91, opDiv), opMul), k71, opMul), k71, opMul)), k91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1380 *Node) Seq { return child(n1380, k105) }))), k108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1381 *Node) Seq { return child(n1381, k156) }))), arith(castDecimal(child(n, k157)), k91, opDiv), opMul), k71, opMul), k71, opMul)), k91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1382 *Node) Seq { return child(n1382, k105) }))), k108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1383 *Node) Seq { return child(n1383, k156) }))), arith(castDecimal(child(n, k157)), k91, opDiv), opMul), k71, opMul), k71, opMul)), k91, opDiv), opGt))
 }
 
 // BR-IP-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func roT0181(v []Seq, n *Node) bool {
-	return (!ebv(child(n, k158)) && !ebv(child(n, k159)))
+	return (!(len(child(n, k158)) > 0) && !(len(child(n, k159)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5278,7 +5360,7 @@ func roM052(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k125, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1361 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1361, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1386 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1386, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5310,7 +5392,7 @@ func roM053(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k125, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1362 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1362, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1387 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1387, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5342,7 +5424,7 @@ func roM054(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k125, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1363 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1363, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1388 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1388, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5365,7 +5447,7 @@ func roM054(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k125, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1364 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1364, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1389 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1389, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5398,7 +5480,7 @@ func roM055(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k126, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1365 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1365, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1390 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1390, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5422,36 +5504,36 @@ func roM055(v []Seq, n *Node) bool {
 
 // BR-O-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='O']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0185(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), k89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1366 *Node) Seq { return child(n1366, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1367 *Node) Seq { return parent(n1367) }), func(n1368 *Node) Seq { return parent(n1368) }), func(n1369 *Node) Seq {
-		return filter(child(n1369, k89), func(p1370 *Node) bool {
-			return gcmp(step(step(child(p1370, k134), func(n1371 *Node) Seq { return child(n1371, k111) }), func(n1372 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1372, k52)))) }), k126, opEq)
+	return (((len(desc(root(n), k89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1392 *Node) Seq { return child(n1392, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1393 *Node) Seq { return parent(n1393) }), func(n1394 *Node) Seq { return parent(n1394) }), func(n1395 *Node) Seq {
+		return filter(child(n1395, k89), func(p1396 *Node) bool {
+			return gcmp(step(step(child(p1396, k134), func(n1397 *Node) Seq { return child(n1397, k111) }), func(n1398 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1398, k52)))) }), k126, opEq)
 		})
-	}), func(n1373 *Node) Seq { return castDecimal(child(n1373, k86)) })), fnSum(step(step(step(step(parent(n), func(n1374 *Node) Seq { return parent(n1374) }), func(n1375 *Node) Seq { return parent(n1375) }), func(n1376 *Node) Seq {
-		return filter(filter(child(n1376, k75), func(p1377 *Node) bool { return gcmp(child(p1377, k76), boolSeq(true), opEq) }), func(p1378 *Node) bool {
-			return gcmp(step(child(p1378, k79), func(n1379 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1379, k52)))) }), k126, opEq)
+	}), func(n1399 *Node) Seq { return castDecimal(child(n1399, k86)) })), fnSum(step(step(step(step(parent(n), func(n1400 *Node) Seq { return parent(n1400) }), func(n1401 *Node) Seq { return parent(n1401) }), func(n1402 *Node) Seq {
+		return filter(filter(child(n1402, k75), func(p1403 *Node) bool { return gcmp(child(p1403, k76), boolSeq(true), opEq) }), func(p1404 *Node) bool {
+			return gcmp(step(child(p1404, k79), func(n1405 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1405, k52)))) }), k126, opEq)
 		})
-	}), func(n1380 *Node) Seq { return castDecimal(child(n1380, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1381 *Node) Seq { return parent(n1381) }), func(n1382 *Node) Seq { return parent(n1382) }), func(n1383 *Node) Seq {
-		return filter(filter(child(n1383, k75), func(p1384 *Node) bool { return gcmp(child(p1384, k76), boolSeq(false), opEq) }), func(p1385 *Node) bool {
-			return gcmp(step(child(p1385, k79), func(n1386 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1386, k52)))) }), k126, opEq)
+	}), func(n1406 *Node) Seq { return castDecimal(child(n1406, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1407 *Node) Seq { return parent(n1407) }), func(n1408 *Node) Seq { return parent(n1408) }), func(n1409 *Node) Seq {
+		return filter(filter(child(n1409, k75), func(p1410 *Node) bool { return gcmp(child(p1410, k76), boolSeq(false), opEq) }), func(p1411 *Node) bool {
+			return gcmp(step(child(p1411, k79), func(n1412 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1412, k52)))) }), k126, opEq)
 		})
-	}), func(n1387 *Node) Seq { return castDecimal(child(n1387, k78)) })), opSub), opEq)) || ((len(desc(root(n), k90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1388 *Node) Seq { return child(n1388, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1389 *Node) Seq { return parent(n1389) }), func(n1390 *Node) Seq { return parent(n1390) }), func(n1391 *Node) Seq {
-		return filter(child(n1391, k90), func(p1392 *Node) bool {
-			return gcmp(step(step(child(p1392, k134), func(n1393 *Node) Seq { return child(n1393, k111) }), func(n1394 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1394, k52)))) }), k126, opEq)
+	}), func(n1413 *Node) Seq { return castDecimal(child(n1413, k78)) })), opSub), opEq)) || ((len(desc(root(n), k90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1415 *Node) Seq { return child(n1415, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1416 *Node) Seq { return parent(n1416) }), func(n1417 *Node) Seq { return parent(n1417) }), func(n1418 *Node) Seq {
+		return filter(child(n1418, k90), func(p1419 *Node) bool {
+			return gcmp(step(step(child(p1419, k134), func(n1420 *Node) Seq { return child(n1420, k111) }), func(n1421 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1421, k52)))) }), k126, opEq)
 		})
-	}), func(n1395 *Node) Seq { return castDecimal(child(n1395, k86)) })), fnSum(step(step(step(step(parent(n), func(n1396 *Node) Seq { return parent(n1396) }), func(n1397 *Node) Seq { return parent(n1397) }), func(n1398 *Node) Seq {
-		return filter(filter(child(n1398, k75), func(p1399 *Node) bool { return gcmp(child(p1399, k76), boolSeq(true), opEq) }), func(p1400 *Node) bool {
-			return gcmp(step(child(p1400, k79), func(n1401 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1401, k52)))) }), k126, opEq)
+	}), func(n1422 *Node) Seq { return castDecimal(child(n1422, k86)) })), fnSum(step(step(step(step(parent(n), func(n1423 *Node) Seq { return parent(n1423) }), func(n1424 *Node) Seq { return parent(n1424) }), func(n1425 *Node) Seq {
+		return filter(filter(child(n1425, k75), func(p1426 *Node) bool { return gcmp(child(p1426, k76), boolSeq(true), opEq) }), func(p1427 *Node) bool {
+			return gcmp(step(child(p1427, k79), func(n1428 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1428, k52)))) }), k126, opEq)
 		})
-	}), func(n1402 *Node) Seq { return castDecimal(child(n1402, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1403 *Node) Seq { return parent(n1403) }), func(n1404 *Node) Seq { return parent(n1404) }), func(n1405 *Node) Seq {
-		return filter(filter(child(n1405, k75), func(p1406 *Node) bool { return gcmp(child(p1406, k76), boolSeq(false), opEq) }), func(p1407 *Node) bool {
-			return gcmp(step(child(p1407, k79), func(n1408 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1408, k52)))) }), k126, opEq)
+	}), func(n1429 *Node) Seq { return castDecimal(child(n1429, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1430 *Node) Seq { return parent(n1430) }), func(n1431 *Node) Seq { return parent(n1431) }), func(n1432 *Node) Seq {
+		return filter(filter(child(n1432, k75), func(p1433 *Node) bool { return gcmp(child(p1433, k76), boolSeq(false), opEq) }), func(p1434 *Node) bool {
+			return gcmp(step(child(p1434, k79), func(n1435 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1435, k52)))) }), k126, opEq)
 		})
-	}), func(n1409 *Node) Seq { return castDecimal(child(n1409, k78)) })), opSub), opEq)))
+	}), func(n1436 *Node) Seq { return castDecimal(child(n1436, k78)) })), opSub), opEq)))
 }
 
 // BR-O-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0186(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1410 *Node) Seq { return child(n1410, k105) })), k57, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1437 *Node) Seq { return child(n1437, k105) })), k57, opEq)
 }
 
 // BR-O-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -5469,7 +5551,7 @@ func roM056(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k126, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1411 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1411, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1440 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1440, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5488,7 +5570,7 @@ func roM056(v []Seq, n *Node) bool {
 
 // BR-O-06: not(cbc:Percent)
 func roT0188(v []Seq, n *Node) bool {
-	return !ebv(child(n, k157))
+	return !(len(child(n, k157)) > 0)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5501,7 +5583,7 @@ func roM057(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k126, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1412 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1412, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1442 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1442, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5520,7 +5602,7 @@ func roM057(v []Seq, n *Node) bool {
 
 // BR-O-07: not(cbc:Percent)
 func roT0189(v []Seq, n *Node) bool {
-	return !ebv(child(n, k157))
+	return !(len(child(n, k157)) > 0)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -5533,7 +5615,7 @@ func roM058(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k126, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1413 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1413, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1444 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1444, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5556,7 +5638,7 @@ func roM058(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k126, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1414 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1414, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1445 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1445, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5576,7 +5658,7 @@ func roM058(v []Seq, n *Node) bool {
 
 // BR-O-05: not(cbc:Percent)
 func roT0190(v []Seq, n *Node) bool {
-	return !ebv(child(n, k157))
+	return !(len(child(n, k157)) > 0)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5589,7 +5671,7 @@ func roM059(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k127, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1415 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1415, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1447 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1447, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5613,107 +5695,99 @@ func roM059(v []Seq, n *Node) bool {
 
 // BR-S-08: every $rate in xs:decimal(cbc:Percent) satisfies (((exists(//cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID) = 'S'][cac:Item/cac:ClassifiedTaxCategory/xs:decimal(cbc:Percent…
 func roT0191(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, k157)), func(q1416 Seq) bool {
-		return ((((len(filter(filter(desc(root(n), k89), func(p1417 *Node) bool {
-			return gcmp(step(step(child(p1417, k134), func(n1418 *Node) Seq { return child(n1418, k111) }), func(n1419 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1419, k52)))) }), k127, opEq)
-		}), func(p1420 *Node) bool {
-			return gcmp(step(step(child(p1420, k134), func(n1421 *Node) Seq { return child(n1421, k111) }), func(n1422 *Node) Seq { return castDecimal(child(n1422, k157)) }), q1416, opEq)
-		})) > 0) || (len(filter(filter(desc(root(n), k75), func(p1423 *Node) bool {
-			return gcmp(step(child(p1423, k79), func(n1424 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1424, k52)))) }), k127, opEq)
-		}), func(p1425 *Node) bool {
-			return gcmp(step(child(p1425, k79), func(n1426 *Node) Seq { return castDecimal(child(n1426, k157)) }), q1416, opEq)
-		})) > 0)) && (gcmp(step(parent(n), func(n1427 *Node) Seq { return castDecimal(arith(child(n1427, k156), k108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1428 *Node) Seq { return parent(n1428) }), func(n1429 *Node) Seq { return parent(n1429) }), func(n1430 *Node) Seq {
-			return filter(filter(child(n1430, k89), func(p1431 *Node) bool {
-				return gcmp(step(step(child(p1431, k134), func(n1432 *Node) Seq { return child(n1432, k111) }), func(n1433 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1433, k52)))) }), k127, opEq)
-			}), func(p1434 *Node) bool {
-				return gcmp(step(step(child(p1434, k134), func(n1435 *Node) Seq { return child(n1435, k111) }), func(n1436 *Node) Seq { return castDecimal(child(n1436, k157)) }), q1416, opEq)
+	return every(castDecimal(child(n, k157)), func(q1448 Seq) bool {
+		return (((anyNode(desc(root(n), k89), func(n1449 *Node) bool {
+			return gcmp(step(step(child(n1449, k134), func(n1450 *Node) Seq { return child(n1450, k111) }), func(n1451 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1451, k52)))) }), k127, opEq) && gcmp(step(step(child(n1449, k134), func(n1452 *Node) Seq { return child(n1452, k111) }), func(n1453 *Node) Seq { return castDecimal(child(n1453, k157)) }), q1448, opEq)
+		}) || anyNode(desc(root(n), k75), func(n1454 *Node) bool {
+			return gcmp(step(child(n1454, k79), func(n1455 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1455, k52)))) }), k127, opEq) && gcmp(step(child(n1454, k79), func(n1456 *Node) Seq { return castDecimal(child(n1456, k157)) }), q1448, opEq)
+		})) && (gcmp(step(parent(n), func(n1457 *Node) Seq { return castDecimal(arith(child(n1457, k156), k108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1458 *Node) Seq { return parent(n1458) }), func(n1459 *Node) Seq { return parent(n1459) }), func(n1460 *Node) Seq {
+			return filter(filter(child(n1460, k89), func(p1461 *Node) bool {
+				return gcmp(step(step(child(p1461, k134), func(n1462 *Node) Seq { return child(n1462, k111) }), func(n1463 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1463, k52)))) }), k127, opEq)
+			}), func(p1464 *Node) bool {
+				return gcmp(step(step(child(p1464, k134), func(n1465 *Node) Seq { return child(n1465, k111) }), func(n1466 *Node) Seq { return castDecimal(child(n1466, k157)) }), q1448, opEq)
 			})
-		}), func(n1437 *Node) Seq { return castDecimal(child(n1437, k86)) })), fnSum(step(step(step(step(parent(n), func(n1438 *Node) Seq { return parent(n1438) }), func(n1439 *Node) Seq { return parent(n1439) }), func(n1440 *Node) Seq {
-			return filter(filter(filter(child(n1440, k75), func(p1441 *Node) bool { return gcmp(child(p1441, k76), boolSeq(true), opEq) }), func(p1442 *Node) bool {
-				return gcmp(step(child(p1442, k79), func(n1443 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1443, k52)))) }), k127, opEq)
-			}), func(p1444 *Node) bool {
-				return gcmp(step(child(p1444, k79), func(n1445 *Node) Seq { return castDecimal(child(n1445, k157)) }), q1416, opEq)
+		}), func(n1467 *Node) Seq { return castDecimal(child(n1467, k86)) })), fnSum(step(step(step(step(parent(n), func(n1468 *Node) Seq { return parent(n1468) }), func(n1469 *Node) Seq { return parent(n1469) }), func(n1470 *Node) Seq {
+			return filter(filter(filter(child(n1470, k75), func(p1471 *Node) bool { return gcmp(child(p1471, k76), boolSeq(true), opEq) }), func(p1472 *Node) bool {
+				return gcmp(step(child(p1472, k79), func(n1473 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1473, k52)))) }), k127, opEq)
+			}), func(p1474 *Node) bool {
+				return gcmp(step(child(p1474, k79), func(n1475 *Node) Seq { return castDecimal(child(n1475, k157)) }), q1448, opEq)
 			})
-		}), func(n1446 *Node) Seq { return castDecimal(child(n1446, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1447 *Node) Seq { return parent(n1447) }), func(n1448 *Node) Seq { return parent(n1448) }), func(n1449 *Node) Seq {
-			return filter(filter(filter(child(n1449, k75), func(p1450 *Node) bool { return gcmp(child(p1450, k76), boolSeq(false), opEq) }), func(p1451 *Node) bool {
-				return gcmp(step(child(p1451, k79), func(n1452 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1452, k52)))) }), k127, opEq)
-			}), func(p1453 *Node) bool {
-				return gcmp(step(child(p1453, k79), func(n1454 *Node) Seq { return castDecimal(child(n1454, k157)) }), q1416, opEq)
+		}), func(n1476 *Node) Seq { return castDecimal(child(n1476, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1477 *Node) Seq { return parent(n1477) }), func(n1478 *Node) Seq { return parent(n1478) }), func(n1479 *Node) Seq {
+			return filter(filter(filter(child(n1479, k75), func(p1480 *Node) bool { return gcmp(child(p1480, k76), boolSeq(false), opEq) }), func(p1481 *Node) bool {
+				return gcmp(step(child(p1481, k79), func(n1482 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1482, k52)))) }), k127, opEq)
+			}), func(p1483 *Node) bool {
+				return gcmp(step(child(p1483, k79), func(n1484 *Node) Seq { return castDecimal(child(n1484, k157)) }), q1448, opEq)
 			})
-		}), func(n1455 *Node) Seq { return castDecimal(child(n1455, k78)) })), opSub), opLt) && gcmp(step(parent(n), func(n1456 *Node) Seq { return castDecimal(arith(child(n1456, k156), k108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1457 *Node) Seq { return parent(n1457) }), func(n1458 *Node) Seq { return parent(n1458) }), func(n1459 *Node) Seq {
-			return filter(filter(child(n1459, k89), func(p1460 *Node) bool {
-				return gcmp(step(step(child(p1460, k134), func(n1461 *Node) Seq { return child(n1461, k111) }), func(n1462 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1462, k52)))) }), k127, opEq)
-			}), func(p1463 *Node) bool {
-				return gcmp(step(step(child(p1463, k134), func(n1464 *Node) Seq { return child(n1464, k111) }), func(n1465 *Node) Seq { return castDecimal(child(n1465, k157)) }), q1416, opEq)
+		}), func(n1485 *Node) Seq { return castDecimal(child(n1485, k78)) })), opSub), opLt) && gcmp(step(parent(n), func(n1486 *Node) Seq { return castDecimal(arith(child(n1486, k156), k108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1487 *Node) Seq { return parent(n1487) }), func(n1488 *Node) Seq { return parent(n1488) }), func(n1489 *Node) Seq {
+			return filter(filter(child(n1489, k89), func(p1490 *Node) bool {
+				return gcmp(step(step(child(p1490, k134), func(n1491 *Node) Seq { return child(n1491, k111) }), func(n1492 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1492, k52)))) }), k127, opEq)
+			}), func(p1493 *Node) bool {
+				return gcmp(step(step(child(p1493, k134), func(n1494 *Node) Seq { return child(n1494, k111) }), func(n1495 *Node) Seq { return castDecimal(child(n1495, k157)) }), q1448, opEq)
 			})
-		}), func(n1466 *Node) Seq { return castDecimal(child(n1466, k86)) })), fnSum(step(step(step(step(parent(n), func(n1467 *Node) Seq { return parent(n1467) }), func(n1468 *Node) Seq { return parent(n1468) }), func(n1469 *Node) Seq {
-			return filter(filter(filter(child(n1469, k75), func(p1470 *Node) bool { return gcmp(child(p1470, k76), boolSeq(true), opEq) }), func(p1471 *Node) bool {
-				return gcmp(step(child(p1471, k79), func(n1472 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1472, k52)))) }), k127, opEq)
-			}), func(p1473 *Node) bool {
-				return gcmp(step(child(p1473, k79), func(n1474 *Node) Seq { return castDecimal(child(n1474, k157)) }), q1416, opEq)
+		}), func(n1496 *Node) Seq { return castDecimal(child(n1496, k86)) })), fnSum(step(step(step(step(parent(n), func(n1497 *Node) Seq { return parent(n1497) }), func(n1498 *Node) Seq { return parent(n1498) }), func(n1499 *Node) Seq {
+			return filter(filter(filter(child(n1499, k75), func(p1500 *Node) bool { return gcmp(child(p1500, k76), boolSeq(true), opEq) }), func(p1501 *Node) bool {
+				return gcmp(step(child(p1501, k79), func(n1502 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1502, k52)))) }), k127, opEq)
+			}), func(p1503 *Node) bool {
+				return gcmp(step(child(p1503, k79), func(n1504 *Node) Seq { return castDecimal(child(n1504, k157)) }), q1448, opEq)
 			})
-		}), func(n1475 *Node) Seq { return castDecimal(child(n1475, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1476 *Node) Seq { return parent(n1476) }), func(n1477 *Node) Seq { return parent(n1477) }), func(n1478 *Node) Seq {
-			return filter(filter(filter(child(n1478, k75), func(p1479 *Node) bool { return gcmp(child(p1479, k76), boolSeq(false), opEq) }), func(p1480 *Node) bool {
-				return gcmp(step(child(p1480, k79), func(n1481 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1481, k52)))) }), k127, opEq)
-			}), func(p1482 *Node) bool {
-				return gcmp(step(child(p1482, k79), func(n1483 *Node) Seq { return castDecimal(child(n1483, k157)) }), q1416, opEq)
-			})
-		}), func(n1484 *Node) Seq { return castDecimal(child(n1484, k78)) })), opSub), opGt))) || (((len(filter(filter(desc(root(n), k90), func(p1485 *Node) bool {
-			return gcmp(step(step(child(p1485, k134), func(n1486 *Node) Seq { return child(n1486, k111) }), func(n1487 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1487, k52)))) }), k127, opEq)
-		}), func(p1488 *Node) bool {
-			return gcmp(step(step(child(p1488, k134), func(n1489 *Node) Seq { return child(n1489, k111) }), func(n1490 *Node) Seq { return castDecimal(child(n1490, k157)) }), q1416, opEq)
-		})) > 0) || (len(filter(filter(desc(root(n), k75), func(p1491 *Node) bool {
-			return gcmp(step(child(p1491, k79), func(n1492 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1492, k52)))) }), k127, opEq)
-		}), func(p1493 *Node) bool {
-			return gcmp(step(child(p1493, k79), func(n1494 *Node) Seq { return castDecimal(child(n1494, k157)) }), q1416, opEq)
-		})) > 0)) && (gcmp(step(parent(n), func(n1495 *Node) Seq { return castDecimal(arith(child(n1495, k156), k108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1496 *Node) Seq { return parent(n1496) }), func(n1497 *Node) Seq { return parent(n1497) }), func(n1498 *Node) Seq {
-			return filter(filter(child(n1498, k90), func(p1499 *Node) bool {
-				return gcmp(step(step(child(p1499, k134), func(n1500 *Node) Seq { return child(n1500, k111) }), func(n1501 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1501, k52)))) }), k127, opEq)
-			}), func(p1502 *Node) bool {
-				return gcmp(step(step(child(p1502, k134), func(n1503 *Node) Seq { return child(n1503, k111) }), func(n1504 *Node) Seq { return castDecimal(child(n1504, k157)) }), q1416, opEq)
-			})
-		}), func(n1505 *Node) Seq { return castDecimal(child(n1505, k86)) })), fnSum(step(step(step(step(parent(n), func(n1506 *Node) Seq { return parent(n1506) }), func(n1507 *Node) Seq { return parent(n1507) }), func(n1508 *Node) Seq {
-			return filter(filter(filter(child(n1508, k75), func(p1509 *Node) bool { return gcmp(child(p1509, k76), boolSeq(true), opEq) }), func(p1510 *Node) bool {
+		}), func(n1505 *Node) Seq { return castDecimal(child(n1505, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1506 *Node) Seq { return parent(n1506) }), func(n1507 *Node) Seq { return parent(n1507) }), func(n1508 *Node) Seq {
+			return filter(filter(filter(child(n1508, k75), func(p1509 *Node) bool { return gcmp(child(p1509, k76), boolSeq(false), opEq) }), func(p1510 *Node) bool {
 				return gcmp(step(child(p1510, k79), func(n1511 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1511, k52)))) }), k127, opEq)
 			}), func(p1512 *Node) bool {
-				return gcmp(step(child(p1512, k79), func(n1513 *Node) Seq { return castDecimal(child(n1513, k157)) }), q1416, opEq)
+				return gcmp(step(child(p1512, k79), func(n1513 *Node) Seq { return castDecimal(child(n1513, k157)) }), q1448, opEq)
 			})
-		}), func(n1514 *Node) Seq { return castDecimal(child(n1514, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1515 *Node) Seq { return parent(n1515) }), func(n1516 *Node) Seq { return parent(n1516) }), func(n1517 *Node) Seq {
-			return filter(filter(filter(child(n1517, k75), func(p1518 *Node) bool { return gcmp(child(p1518, k76), boolSeq(false), opEq) }), func(p1519 *Node) bool {
-				return gcmp(step(child(p1519, k79), func(n1520 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1520, k52)))) }), k127, opEq)
-			}), func(p1521 *Node) bool {
-				return gcmp(step(child(p1521, k79), func(n1522 *Node) Seq { return castDecimal(child(n1522, k157)) }), q1416, opEq)
+		}), func(n1514 *Node) Seq { return castDecimal(child(n1514, k78)) })), opSub), opGt))) || ((anyNode(desc(root(n), k90), func(n1515 *Node) bool {
+			return gcmp(step(step(child(n1515, k134), func(n1516 *Node) Seq { return child(n1516, k111) }), func(n1517 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1517, k52)))) }), k127, opEq) && gcmp(step(step(child(n1515, k134), func(n1518 *Node) Seq { return child(n1518, k111) }), func(n1519 *Node) Seq { return castDecimal(child(n1519, k157)) }), q1448, opEq)
+		}) || anyNode(desc(root(n), k75), func(n1520 *Node) bool {
+			return gcmp(step(child(n1520, k79), func(n1521 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1521, k52)))) }), k127, opEq) && gcmp(step(child(n1520, k79), func(n1522 *Node) Seq { return castDecimal(child(n1522, k157)) }), q1448, opEq)
+		})) && (gcmp(step(parent(n), func(n1523 *Node) Seq { return castDecimal(arith(child(n1523, k156), k108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1524 *Node) Seq { return parent(n1524) }), func(n1525 *Node) Seq { return parent(n1525) }), func(n1526 *Node) Seq {
+			return filter(filter(child(n1526, k90), func(p1527 *Node) bool {
+				return gcmp(step(step(child(p1527, k134), func(n1528 *Node) Seq { return child(n1528, k111) }), func(n1529 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1529, k52)))) }), k127, opEq)
+			}), func(p1530 *Node) bool {
+				return gcmp(step(step(child(p1530, k134), func(n1531 *Node) Seq { return child(n1531, k111) }), func(n1532 *Node) Seq { return castDecimal(child(n1532, k157)) }), q1448, opEq)
 			})
-		}), func(n1523 *Node) Seq { return castDecimal(child(n1523, k78)) })), opSub), opLt) && gcmp(step(parent(n), func(n1524 *Node) Seq { return castDecimal(arith(child(n1524, k156), k108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1525 *Node) Seq { return parent(n1525) }), func(n1526 *Node) Seq { return parent(n1526) }), func(n1527 *Node) Seq {
-			return filter(filter(child(n1527, k90), func(p1528 *Node) bool {
-				return gcmp(step(step(child(p1528, k134), func(n1529 *Node) Seq { return child(n1529, k111) }), func(n1530 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1530, k52)))) }), k127, opEq)
-			}), func(p1531 *Node) bool {
-				return gcmp(step(step(child(p1531, k134), func(n1532 *Node) Seq { return child(n1532, k111) }), func(n1533 *Node) Seq { return castDecimal(child(n1533, k157)) }), q1416, opEq)
+		}), func(n1533 *Node) Seq { return castDecimal(child(n1533, k86)) })), fnSum(step(step(step(step(parent(n), func(n1534 *Node) Seq { return parent(n1534) }), func(n1535 *Node) Seq { return parent(n1535) }), func(n1536 *Node) Seq {
+			return filter(filter(filter(child(n1536, k75), func(p1537 *Node) bool { return gcmp(child(p1537, k76), boolSeq(true), opEq) }), func(p1538 *Node) bool {
+				return gcmp(step(child(p1538, k79), func(n1539 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1539, k52)))) }), k127, opEq)
+			}), func(p1540 *Node) bool {
+				return gcmp(step(child(p1540, k79), func(n1541 *Node) Seq { return castDecimal(child(n1541, k157)) }), q1448, opEq)
 			})
-		}), func(n1534 *Node) Seq { return castDecimal(child(n1534, k86)) })), fnSum(step(step(step(step(parent(n), func(n1535 *Node) Seq { return parent(n1535) }), func(n1536 *Node) Seq { return parent(n1536) }), func(n1537 *Node) Seq {
-			return filter(filter(filter(child(n1537, k75), func(p1538 *Node) bool { return gcmp(child(p1538, k76), boolSeq(true), opEq) }), func(p1539 *Node) bool {
-				return gcmp(step(child(p1539, k79), func(n1540 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1540, k52)))) }), k127, opEq)
-			}), func(p1541 *Node) bool {
-				return gcmp(step(child(p1541, k79), func(n1542 *Node) Seq { return castDecimal(child(n1542, k157)) }), q1416, opEq)
+		}), func(n1542 *Node) Seq { return castDecimal(child(n1542, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1543 *Node) Seq { return parent(n1543) }), func(n1544 *Node) Seq { return parent(n1544) }), func(n1545 *Node) Seq {
+			return filter(filter(filter(child(n1545, k75), func(p1546 *Node) bool { return gcmp(child(p1546, k76), boolSeq(false), opEq) }), func(p1547 *Node) bool {
+				return gcmp(step(child(p1547, k79), func(n1548 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1548, k52)))) }), k127, opEq)
+			}), func(p1549 *Node) bool {
+				return gcmp(step(child(p1549, k79), func(n1550 *Node) Seq { return castDecimal(child(n1550, k157)) }), q1448, opEq)
 			})
-		}), func(n1543 *Node) Seq { return castDecimal(child(n1543, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1544 *Node) Seq { return parent(n1544) }), func(n1545 *Node) Seq { return parent(n1545) }), func(n1546 *Node) Seq {
-			return filter(filter(filter(child(n1546, k75), func(p1547 *Node) bool { return gcmp(child(p1547, k76), boolSeq(false), opEq) }), func(p1548 *Node) bool {
-				return gcmp(step(child(p1548, k79), func(n1549 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1549, k52)))) }), k127, opEq)
-			}), func(p1550 *Node) bool {
-				return gcmp(step(child(p1550, k79), func(n1551 *Node) Seq { return castDecimal(child(n1551, k157)) }), q1416, opEq)
+		}), func(n1551 *Node) Seq { return castDecimal(child(n1551, k78)) })), opSub), opLt) && gcmp(step(parent(n), func(n1552 *Node) Seq { return castDecimal(arith(child(n1552, k156), k108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1553 *Node) Seq { return parent(n1553) }), func(n1554 *Node) Seq { return parent(n1554) }), func(n1555 *Node) Seq {
+			return filter(filter(child(n1555, k90), func(p1556 *Node) bool {
+				return gcmp(step(step(child(p1556, k134), func(n1557 *Node) Seq { return child(n1557, k111) }), func(n1558 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1558, k52)))) }), k127, opEq)
+			}), func(p1559 *Node) bool {
+				return gcmp(step(step(child(p1559, k134), func(n1560 *Node) Seq { return child(n1560, k111) }), func(n1561 *Node) Seq { return castDecimal(child(n1561, k157)) }), q1448, opEq)
 			})
-		}), func(n1552 *Node) Seq { return castDecimal(child(n1552, k78)) })), opSub), opGt))))
+		}), func(n1562 *Node) Seq { return castDecimal(child(n1562, k86)) })), fnSum(step(step(step(step(parent(n), func(n1563 *Node) Seq { return parent(n1563) }), func(n1564 *Node) Seq { return parent(n1564) }), func(n1565 *Node) Seq {
+			return filter(filter(filter(child(n1565, k75), func(p1566 *Node) bool { return gcmp(child(p1566, k76), boolSeq(true), opEq) }), func(p1567 *Node) bool {
+				return gcmp(step(child(p1567, k79), func(n1568 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1568, k52)))) }), k127, opEq)
+			}), func(p1569 *Node) bool {
+				return gcmp(step(child(p1569, k79), func(n1570 *Node) Seq { return castDecimal(child(n1570, k157)) }), q1448, opEq)
+			})
+		}), func(n1571 *Node) Seq { return castDecimal(child(n1571, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1572 *Node) Seq { return parent(n1572) }), func(n1573 *Node) Seq { return parent(n1573) }), func(n1574 *Node) Seq {
+			return filter(filter(filter(child(n1574, k75), func(p1575 *Node) bool { return gcmp(child(p1575, k76), boolSeq(false), opEq) }), func(p1576 *Node) bool {
+				return gcmp(step(child(p1576, k79), func(n1577 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1577, k52)))) }), k127, opEq)
+			}), func(p1578 *Node) bool {
+				return gcmp(step(child(p1578, k79), func(n1579 *Node) Seq { return castDecimal(child(n1579, k157)) }), q1448, opEq)
+			})
+		}), func(n1580 *Node) Seq { return castDecimal(child(n1580, k78)) })), opSub), opGt))))
 	})
 }
 
 // BR-S-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0192(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1553 *Node) Seq { return child(n1553, k105) }))), k108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1554 *Node) Seq { return child(n1554, k156) }))), arith(castDecimal(child(n, k157)), k91, opDiv), opMul), k71, opMul), k71, opMul)), k91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1555 *Node) Seq { return child(n1555, k105) }))), k108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1556 *Node) Seq { return child(n1556, k156) }))), arith(castDecimal(child(n, k157)), k91, opDiv), opMul), k71, opMul), k71, opMul)), k91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1581 *Node) Seq { return child(n1581, k105) }))), k108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1582 *Node) Seq { return child(n1582, k156) }))), arith(castDecimal(child(n, k157)), k91, opDiv), opMul), k71, opMul), k71, opMul)), k91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1583 *Node) Seq { return child(n1583, k105) }))), k108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1584 *Node) Seq { return child(n1584, k156) }))), arith(castDecimal(child(n, k157)), k91, opDiv), opMul), k71, opMul), k71, opMul)), k91, opDiv), opGt))
 }
 
 // BR-S-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func roT0193(v []Seq, n *Node) bool {
-	return (!ebv(child(n, k158)) && !ebv(child(n, k159)))
+	return (!(len(child(n, k158)) > 0) && !(len(child(n, k159)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5726,7 +5800,7 @@ func roM060(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k127, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1557 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1557, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1587 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1587, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5758,7 +5832,7 @@ func roM061(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k127, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1558 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1558, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1588 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1588, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5790,7 +5864,7 @@ func roM062(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k127, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1559 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1559, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1589 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1589, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5813,7 +5887,7 @@ func roM062(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k127, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1560 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1560, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1590 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1590, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5846,7 +5920,7 @@ func roM063(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k128, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1561 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1561, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1591 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1591, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5870,41 +5944,41 @@ func roM063(v []Seq, n *Node) bool {
 
 // BR-Z-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='Z']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0197(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), k89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1562 *Node) Seq { return child(n1562, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1563 *Node) Seq { return parent(n1563) }), func(n1564 *Node) Seq { return parent(n1564) }), func(n1565 *Node) Seq {
-		return filter(child(n1565, k89), func(p1566 *Node) bool {
-			return gcmp(step(step(child(p1566, k134), func(n1567 *Node) Seq { return child(n1567, k111) }), func(n1568 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1568, k52)))) }), k128, opEq)
+	return (((len(desc(root(n), k89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1593 *Node) Seq { return child(n1593, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1594 *Node) Seq { return parent(n1594) }), func(n1595 *Node) Seq { return parent(n1595) }), func(n1596 *Node) Seq {
+		return filter(child(n1596, k89), func(p1597 *Node) bool {
+			return gcmp(step(step(child(p1597, k134), func(n1598 *Node) Seq { return child(n1598, k111) }), func(n1599 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1599, k52)))) }), k128, opEq)
 		})
-	}), func(n1569 *Node) Seq { return castDecimal(child(n1569, k86)) })), fnSum(step(step(step(step(parent(n), func(n1570 *Node) Seq { return parent(n1570) }), func(n1571 *Node) Seq { return parent(n1571) }), func(n1572 *Node) Seq {
-		return filter(filter(child(n1572, k75), func(p1573 *Node) bool { return gcmp(child(p1573, k76), boolSeq(true), opEq) }), func(p1574 *Node) bool {
-			return gcmp(step(child(p1574, k79), func(n1575 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1575, k52)))) }), k128, opEq)
+	}), func(n1600 *Node) Seq { return castDecimal(child(n1600, k86)) })), fnSum(step(step(step(step(parent(n), func(n1601 *Node) Seq { return parent(n1601) }), func(n1602 *Node) Seq { return parent(n1602) }), func(n1603 *Node) Seq {
+		return filter(filter(child(n1603, k75), func(p1604 *Node) bool { return gcmp(child(p1604, k76), boolSeq(true), opEq) }), func(p1605 *Node) bool {
+			return gcmp(step(child(p1605, k79), func(n1606 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1606, k52)))) }), k128, opEq)
 		})
-	}), func(n1576 *Node) Seq { return castDecimal(child(n1576, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1577 *Node) Seq { return parent(n1577) }), func(n1578 *Node) Seq { return parent(n1578) }), func(n1579 *Node) Seq {
-		return filter(filter(child(n1579, k75), func(p1580 *Node) bool { return gcmp(child(p1580, k76), boolSeq(false), opEq) }), func(p1581 *Node) bool {
-			return gcmp(step(child(p1581, k79), func(n1582 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1582, k52)))) }), k128, opEq)
+	}), func(n1607 *Node) Seq { return castDecimal(child(n1607, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1608 *Node) Seq { return parent(n1608) }), func(n1609 *Node) Seq { return parent(n1609) }), func(n1610 *Node) Seq {
+		return filter(filter(child(n1610, k75), func(p1611 *Node) bool { return gcmp(child(p1611, k76), boolSeq(false), opEq) }), func(p1612 *Node) bool {
+			return gcmp(step(child(p1612, k79), func(n1613 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1613, k52)))) }), k128, opEq)
 		})
-	}), func(n1583 *Node) Seq { return castDecimal(child(n1583, k78)) })), opSub), opEq)) || ((len(desc(root(n), k90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1584 *Node) Seq { return child(n1584, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1585 *Node) Seq { return parent(n1585) }), func(n1586 *Node) Seq { return parent(n1586) }), func(n1587 *Node) Seq {
-		return filter(child(n1587, k90), func(p1588 *Node) bool {
-			return gcmp(step(step(child(p1588, k134), func(n1589 *Node) Seq { return child(n1589, k111) }), func(n1590 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1590, k52)))) }), k128, opEq)
+	}), func(n1614 *Node) Seq { return castDecimal(child(n1614, k78)) })), opSub), opEq)) || ((len(desc(root(n), k90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1616 *Node) Seq { return child(n1616, k156) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1617 *Node) Seq { return parent(n1617) }), func(n1618 *Node) Seq { return parent(n1618) }), func(n1619 *Node) Seq {
+		return filter(child(n1619, k90), func(p1620 *Node) bool {
+			return gcmp(step(step(child(p1620, k134), func(n1621 *Node) Seq { return child(n1621, k111) }), func(n1622 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1622, k52)))) }), k128, opEq)
 		})
-	}), func(n1591 *Node) Seq { return castDecimal(child(n1591, k86)) })), fnSum(step(step(step(step(parent(n), func(n1592 *Node) Seq { return parent(n1592) }), func(n1593 *Node) Seq { return parent(n1593) }), func(n1594 *Node) Seq {
-		return filter(filter(child(n1594, k75), func(p1595 *Node) bool { return gcmp(child(p1595, k76), boolSeq(true), opEq) }), func(p1596 *Node) bool {
-			return gcmp(step(child(p1596, k79), func(n1597 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1597, k52)))) }), k128, opEq)
+	}), func(n1623 *Node) Seq { return castDecimal(child(n1623, k86)) })), fnSum(step(step(step(step(parent(n), func(n1624 *Node) Seq { return parent(n1624) }), func(n1625 *Node) Seq { return parent(n1625) }), func(n1626 *Node) Seq {
+		return filter(filter(child(n1626, k75), func(p1627 *Node) bool { return gcmp(child(p1627, k76), boolSeq(true), opEq) }), func(p1628 *Node) bool {
+			return gcmp(step(child(p1628, k79), func(n1629 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1629, k52)))) }), k128, opEq)
 		})
-	}), func(n1598 *Node) Seq { return castDecimal(child(n1598, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1599 *Node) Seq { return parent(n1599) }), func(n1600 *Node) Seq { return parent(n1600) }), func(n1601 *Node) Seq {
-		return filter(filter(child(n1601, k75), func(p1602 *Node) bool { return gcmp(child(p1602, k76), boolSeq(false), opEq) }), func(p1603 *Node) bool {
-			return gcmp(step(child(p1603, k79), func(n1604 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1604, k52)))) }), k128, opEq)
+	}), func(n1630 *Node) Seq { return castDecimal(child(n1630, k78)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1631 *Node) Seq { return parent(n1631) }), func(n1632 *Node) Seq { return parent(n1632) }), func(n1633 *Node) Seq {
+		return filter(filter(child(n1633, k75), func(p1634 *Node) bool { return gcmp(child(p1634, k76), boolSeq(false), opEq) }), func(p1635 *Node) bool {
+			return gcmp(step(child(p1635, k79), func(n1636 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1636, k52)))) }), k128, opEq)
 		})
-	}), func(n1605 *Node) Seq { return castDecimal(child(n1605, k78)) })), opSub), opEq)))
+	}), func(n1637 *Node) Seq { return castDecimal(child(n1637, k78)) })), opSub), opEq)))
 }
 
 // BR-Z-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0198(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1606 *Node) Seq { return child(n1606, k105) })), k57, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1638 *Node) Seq { return child(n1638, k105) })), k57, opEq)
 }
 
 // BR-Z-10: not((cbc:TaxExemptionReason) or (cbc:TaxExemptionReasonCode))
 func roT0199(v []Seq, n *Node) bool {
-	return !(ebv(child(n, k158)) || ebv(child(n, k159)))
+	return !((len(child(n, k158)) > 0) || (len(child(n, k159)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5917,7 +5991,7 @@ func roM064(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k128, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1607 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1607, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1641 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1641, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5949,7 +6023,7 @@ func roM065(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k128, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1608 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1608, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1642 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1642, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -5981,7 +6055,7 @@ func roM066(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k128, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1609 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1609, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1643 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1643, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -6004,7 +6078,7 @@ func roM066(v []Seq, n *Node) bool {
 		if !(gcmp(strSeq(fnNormalizeSpace(str(child(m, k52)))), k128, opEq)) {
 			return false
 		}
-		if !(gcmp(step(child(m, k80), func(n1610 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1610, k52))))) }), k81, opEq)) {
+		if !(gcmp(step(child(m, k80), func(n1644 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1644, k52))))) }), k81, opEq)) {
 			return false
 		}
 		m = m.Parent
@@ -6071,7 +6145,7 @@ func roT0204(v []Seq, n *Node) bool {
 
 // UBL-SR-43: ((cbc:DocumentTypeCode='130') or ((local-name(/*) = 'CreditNote') and (cbc:DocumentTypeCode='50')) or (not(cbc:ID/@scheme) and not(cbc:DocumentTypeCode)))
 func roT0205(v []Seq, n *Node) bool {
-	return ((gcmp(child(n, k161), k162, opEq) || (gcmp(strSeq(fnLocalName(child(root(n), k123))), k163, opEq) && gcmp(child(n, k161), k164, opEq))) || (!ebv(step(child(n, k52), func(n1611 *Node) Seq { return attr(n1611, k165) })) && !ebv(child(n, k161))))
+	return ((gcmp(child(n, k161), k162, opEq) || (gcmp(strSeq(fnLocalName(child(root(n), k123))), k163, opEq) && gcmp(child(n, k161), k164, opEq))) || (!anyNode(child(n, k52), func(n1645 *Node) bool { return (len(attr(n1645, k165)) > 0) }) && !(len(child(n, k161)) > 0)))
 }
 
 // //*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]
@@ -6081,7 +6155,7 @@ func roM069(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
 			return false
 		}
-		if !((strings.HasSuffix(fnName(nodeSeq(m)), "Amount") && !strings.HasSuffix(fnName(nodeSeq(m)), "PriceAmount")) && !ebv(step(ancestor(m, k136), func(n1612 *Node) Seq { return child(n1612, k75) }))) {
+		if !((strings.HasSuffix(fnName(nodeSeq(m)), "Amount") && !strings.HasSuffix(fnName(nodeSeq(m)), "PriceAmount")) && !anyNode(ancestor(m, k136), func(n1648 *Node) bool { return (len(child(n1648, k75)) > 0) })) {
 			return false
 		}
 		return true
@@ -6115,12 +6189,12 @@ func roM070(v []Seq, n *Node) bool {
 
 // UBL-DT-06: (@mimeCode)
 func roT0207(v []Seq, n *Node) bool {
-	return ebv(attr(n, k166))
+	return (len(attr(n, k166)) > 0)
 }
 
 // UBL-DT-07: (@filename)
 func roT0208(v []Seq, n *Node) bool {
-	return ebv(attr(n, k167))
+	return (len(attr(n, k167)) > 0)
 }
 
 // cac:Delivery
@@ -6139,7 +6213,7 @@ func roM071(v []Seq, n *Node) bool {
 
 // UBL-SR-25: (count(cac:DeliveryParty/cac:PartyName/cbc:Name) <= 1)
 func roT0209(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, k168), func(n1613 *Node) Seq { return child(n1613, k148) }), func(n1614 *Node) Seq { return child(n1614, k135) })), k108, opLe)
+	return gcmp(fnCount(step(step(child(n, k168), func(n1652 *Node) Seq { return child(n1652, k148) }), func(n1653 *Node) Seq { return child(n1653, k135) })), k108, opLe)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = false()]
@@ -6211,3527 +6285,4495 @@ func roM074(v []Seq, n *Node) bool {
 
 // UBL-CR-001: not(ext:UBLExtensions)
 func roT0212(v []Seq, n *Node) bool {
-	return !ebv(child(n, k169))
+	return !(len(child(n, k169)) > 0)
 }
 
 // UBL-CR-002: not(cbc:UBLVersionID) or cbc:UBLVersionID = '2.1'
 func roT0213(v []Seq, n *Node) bool {
-	return (!ebv(child(n, k170)) || gcmp(child(n, k170), k171, opEq))
+	return (!(len(child(n, k170)) > 0) || gcmp(child(n, k170), k171, opEq))
 }
 
 // UBL-CR-003: not(cbc:ProfileExecutionID)
 func roT0214(v []Seq, n *Node) bool {
-	return !ebv(child(n, k172))
+	return !(len(child(n, k172)) > 0)
 }
 
 // UBL-CR-004: not(cbc:CopyIndicator)
 func roT0215(v []Seq, n *Node) bool {
-	return !ebv(child(n, k173))
+	return !(len(child(n, k173)) > 0)
 }
 
 // UBL-CR-005: not(cbc:UUID)
 func roT0216(v []Seq, n *Node) bool {
-	return !ebv(child(n, k174))
+	return !(len(child(n, k174)) > 0)
 }
 
 // UBL-CR-006: not(cbc:IssueTime)
 func roT0217(v []Seq, n *Node) bool {
-	return !ebv(child(n, k175))
+	return !(len(child(n, k175)) > 0)
 }
 
 // UBL-CR-007: not(cbc:PricingCurrencyCode)
 func roT0218(v []Seq, n *Node) bool {
-	return !ebv(child(n, k176))
+	return !(len(child(n, k176)) > 0)
 }
 
 // UBL-CR-008: not(cbc:PaymentCurrencyCode)
 func roT0219(v []Seq, n *Node) bool {
-	return !ebv(child(n, k177))
+	return !(len(child(n, k177)) > 0)
 }
 
 // UBL-CR-009: not(cbc:PaymentAlternativeCurrencyCode)
 func roT0220(v []Seq, n *Node) bool {
-	return !ebv(child(n, k178))
+	return !(len(child(n, k178)) > 0)
 }
 
 // UBL-CR-010: not(cbc:AccountingCostCode)
 func roT0221(v []Seq, n *Node) bool {
-	return !ebv(child(n, k179))
+	return !(len(child(n, k179)) > 0)
 }
 
 // UBL-CR-011: not(cbc:LineCountNumeric)
 func roT0222(v []Seq, n *Node) bool {
-	return !ebv(child(n, k180))
+	return !(len(child(n, k180)) > 0)
 }
 
 // UBL-CR-012: not(cac:InvoicePeriod/cbc:StartTime)
 func roT0223(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k117), func(n1615 *Node) Seq { return child(n1615, k181) }))
+	return !anyNode(child(n, k117), func(n1665 *Node) bool { return (len(child(n1665, k181)) > 0) })
 }
 
 // UBL-CR-013: not(cac:InvoicePeriod/cbc:EndTime)
 func roT0224(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k117), func(n1616 *Node) Seq { return child(n1616, k182) }))
+	return !anyNode(child(n, k117), func(n1667 *Node) bool { return (len(child(n1667, k182)) > 0) })
 }
 
 // UBL-CR-014: not(cac:InvoicePeriod/cbc:DurationMeasure)
 func roT0225(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k117), func(n1617 *Node) Seq { return child(n1617, k183) }))
+	return !anyNode(child(n, k117), func(n1669 *Node) bool { return (len(child(n1669, k183)) > 0) })
 }
 
 // UBL-CR-015: not(cac:InvoicePeriod/cbc:Description)
 func roT0226(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k117), func(n1618 *Node) Seq { return child(n1618, k184) }))
+	return !anyNode(child(n, k117), func(n1671 *Node) bool { return (len(child(n1671, k184)) > 0) })
 }
 
 // UBL-CR-016: not(cac:OrderReference/cbc:CopyIndicator)
 func roT0227(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k185), func(n1619 *Node) Seq { return child(n1619, k173) }))
+	return !anyNode(child(n, k185), func(n1673 *Node) bool { return (len(child(n1673, k173)) > 0) })
 }
 
 // UBL-CR-017: not(cac:OrderReference/cbc:UUID)
 func roT0228(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k185), func(n1620 *Node) Seq { return child(n1620, k174) }))
+	return !anyNode(child(n, k185), func(n1675 *Node) bool { return (len(child(n1675, k174)) > 0) })
 }
 
 // UBL-CR-018: not(cac:OrderReference/cbc:IssueDate)
 func roT0229(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k185), func(n1621 *Node) Seq { return child(n1621, k97) }))
+	return !anyNode(child(n, k185), func(n1677 *Node) bool { return (len(child(n1677, k97)) > 0) })
 }
 
 // UBL-CR-019: not(cac:OrderReference/cbc:IssueTime)
 func roT0230(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k185), func(n1622 *Node) Seq { return child(n1622, k175) }))
+	return !anyNode(child(n, k185), func(n1679 *Node) bool { return (len(child(n1679, k175)) > 0) })
 }
 
 // UBL-CR-020: not(cac:OrderReference/cbc:CustomerReference)
 func roT0231(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k185), func(n1623 *Node) Seq { return child(n1623, k186) }))
+	return !anyNode(child(n, k185), func(n1681 *Node) bool { return (len(child(n1681, k186)) > 0) })
 }
 
 // UBL-CR-021: not(cac:OrderReference/cbc:OrderTypeCode)
 func roT0232(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k185), func(n1624 *Node) Seq { return child(n1624, k187) }))
+	return !anyNode(child(n, k185), func(n1683 *Node) bool { return (len(child(n1683, k187)) > 0) })
 }
 
 // UBL-CR-022: not(cac:OrderReference/cac:DocumentReference)
 func roT0233(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k185), func(n1625 *Node) Seq { return child(n1625, k188) }))
+	return !anyNode(child(n, k185), func(n1685 *Node) bool { return (len(child(n1685, k188)) > 0) })
 }
 
 // UBL-CR-023: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:CopyIndicator)
 func roT0234(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k154), func(n1626 *Node) Seq { return child(n1626, k155) }), func(n1627 *Node) Seq { return child(n1627, k173) }))
+	return !anyNode(child(n, k154), func(n1687 *Node) bool {
+		return anyNode(child(n1687, k155), func(n1688 *Node) bool { return (len(child(n1688, k173)) > 0) })
+	})
 }
 
 // UBL-CR-024: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:UUID)
 func roT0235(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k154), func(n1628 *Node) Seq { return child(n1628, k155) }), func(n1629 *Node) Seq { return child(n1629, k174) }))
+	return !anyNode(child(n, k154), func(n1690 *Node) bool {
+		return anyNode(child(n1690, k155), func(n1691 *Node) bool { return (len(child(n1691, k174)) > 0) })
+	})
 }
 
 // UBL-CR-025: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueTime)
 func roT0236(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k154), func(n1630 *Node) Seq { return child(n1630, k155) }), func(n1631 *Node) Seq { return child(n1631, k175) }))
+	return !anyNode(child(n, k154), func(n1693 *Node) bool {
+		return anyNode(child(n1693, k155), func(n1694 *Node) bool { return (len(child(n1694, k175)) > 0) })
+	})
 }
 
 // UBL-CR-026: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentTypeCode)
 func roT0237(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k154), func(n1632 *Node) Seq { return child(n1632, k155) }), func(n1633 *Node) Seq { return child(n1633, k161) }))
+	return !anyNode(child(n, k154), func(n1696 *Node) bool {
+		return anyNode(child(n1696, k155), func(n1697 *Node) bool { return (len(child(n1697, k161)) > 0) })
+	})
 }
 
 // UBL-CR-027: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentType)
 func roT0238(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k154), func(n1634 *Node) Seq { return child(n1634, k155) }), func(n1635 *Node) Seq { return child(n1635, k189) }))
+	return !anyNode(child(n, k154), func(n1699 *Node) bool {
+		return anyNode(child(n1699, k155), func(n1700 *Node) bool { return (len(child(n1700, k189)) > 0) })
+	})
 }
 
 // UBL-CR-028: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:XPath)
 func roT0239(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k154), func(n1636 *Node) Seq { return child(n1636, k155) }), func(n1637 *Node) Seq { return child(n1637, k190) }))
+	return !anyNode(child(n, k154), func(n1702 *Node) bool {
+		return anyNode(child(n1702, k155), func(n1703 *Node) bool { return (len(child(n1703, k190)) > 0) })
+	})
 }
 
 // UBL-CR-029: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LanguageID)
 func roT0240(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k154), func(n1638 *Node) Seq { return child(n1638, k155) }), func(n1639 *Node) Seq { return child(n1639, k191) }))
+	return !anyNode(child(n, k154), func(n1705 *Node) bool {
+		return anyNode(child(n1705, k155), func(n1706 *Node) bool { return (len(child(n1706, k191)) > 0) })
+	})
 }
 
 // UBL-CR-030: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LocaleCode)
 func roT0241(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k154), func(n1640 *Node) Seq { return child(n1640, k155) }), func(n1641 *Node) Seq { return child(n1641, k192) }))
+	return !anyNode(child(n, k154), func(n1708 *Node) bool {
+		return anyNode(child(n1708, k155), func(n1709 *Node) bool { return (len(child(n1709, k192)) > 0) })
+	})
 }
 
 // UBL-CR-031: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:VersionID)
 func roT0242(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k154), func(n1642 *Node) Seq { return child(n1642, k155) }), func(n1643 *Node) Seq { return child(n1643, k193) }))
+	return !anyNode(child(n, k154), func(n1711 *Node) bool {
+		return anyNode(child(n1711, k155), func(n1712 *Node) bool { return (len(child(n1712, k193)) > 0) })
+	})
 }
 
 // UBL-CR-032: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentStatusCode)
 func roT0243(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k154), func(n1644 *Node) Seq { return child(n1644, k155) }), func(n1645 *Node) Seq { return child(n1645, k194) }))
+	return !anyNode(child(n, k154), func(n1714 *Node) bool {
+		return anyNode(child(n1714, k155), func(n1715 *Node) bool { return (len(child(n1715, k194)) > 0) })
+	})
 }
 
 // UBL-CR-033: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentDescription)
 func roT0244(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k154), func(n1646 *Node) Seq { return child(n1646, k155) }), func(n1647 *Node) Seq { return child(n1647, k160) }))
+	return !anyNode(child(n, k154), func(n1717 *Node) bool {
+		return anyNode(child(n1717, k155), func(n1718 *Node) bool { return (len(child(n1718, k160)) > 0) })
+	})
 }
 
 // UBL-CR-034: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:Attachment)
 func roT0245(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k154), func(n1648 *Node) Seq { return child(n1648, k155) }), func(n1649 *Node) Seq { return child(n1649, k195) }))
+	return !anyNode(child(n, k154), func(n1720 *Node) bool {
+		return anyNode(child(n1720, k155), func(n1721 *Node) bool { return (len(child(n1721, k195)) > 0) })
+	})
 }
 
 // UBL-CR-035: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ValidityPeriod)
 func roT0246(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k154), func(n1650 *Node) Seq { return child(n1650, k155) }), func(n1651 *Node) Seq { return child(n1651, k196) }))
+	return !anyNode(child(n, k154), func(n1723 *Node) bool {
+		return anyNode(child(n1723, k155), func(n1724 *Node) bool { return (len(child(n1724, k196)) > 0) })
+	})
 }
 
 // UBL-CR-036: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:IssuerParty)
 func roT0247(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k154), func(n1652 *Node) Seq { return child(n1652, k155) }), func(n1653 *Node) Seq { return child(n1653, k197) }))
+	return !anyNode(child(n, k154), func(n1726 *Node) bool {
+		return anyNode(child(n1726, k155), func(n1727 *Node) bool { return (len(child(n1727, k197)) > 0) })
+	})
 }
 
 // UBL-CR-037: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ResultOfVerification)
 func roT0248(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k154), func(n1654 *Node) Seq { return child(n1654, k155) }), func(n1655 *Node) Seq { return child(n1655, k198) }))
+	return !anyNode(child(n, k154), func(n1729 *Node) bool {
+		return anyNode(child(n1729, k155), func(n1730 *Node) bool { return (len(child(n1730, k198)) > 0) })
+	})
 }
 
 // UBL-CR-038: not(cac:BillingReference/cac:SelfBilledInvoiceDocumentReference)
 func roT0249(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k154), func(n1656 *Node) Seq { return child(n1656, k199) }))
+	return !anyNode(child(n, k154), func(n1732 *Node) bool { return (len(child(n1732, k199)) > 0) })
 }
 
 // UBL-CR-039: not(cac:BillingReference/cac:CreditNoteDocumentReference)
 func roT0250(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k154), func(n1657 *Node) Seq { return child(n1657, k200) }))
+	return !anyNode(child(n, k154), func(n1734 *Node) bool { return (len(child(n1734, k200)) > 0) })
 }
 
 // UBL-CR-040: not(cac:BillingReference/cac:SelfBilledCreditNoteDocumentReference)
 func roT0251(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k154), func(n1658 *Node) Seq { return child(n1658, k201) }))
+	return !anyNode(child(n, k154), func(n1736 *Node) bool { return (len(child(n1736, k201)) > 0) })
 }
 
 // UBL-CR-041: not(cac:BillingReference/cac:DebitNoteDocumentReference)
 func roT0252(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k154), func(n1659 *Node) Seq { return child(n1659, k202) }))
+	return !anyNode(child(n, k154), func(n1738 *Node) bool { return (len(child(n1738, k202)) > 0) })
 }
 
 // UBL-CR-042: not(cac:BillingReference/cac:ReminderDocumentReference)
 func roT0253(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k154), func(n1660 *Node) Seq { return child(n1660, k203) }))
+	return !anyNode(child(n, k154), func(n1740 *Node) bool { return (len(child(n1740, k203)) > 0) })
 }
 
 // UBL-CR-043: not(cac:BillingReference/cac:AdditionalDocumentReference)
 func roT0254(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k154), func(n1661 *Node) Seq { return child(n1661, k51) }))
+	return !anyNode(child(n, k154), func(n1742 *Node) bool { return (len(child(n1742, k51)) > 0) })
 }
 
 // UBL-CR-044: not(cac:BillingReference/cac:BillingReferenceLine)
 func roT0255(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k154), func(n1662 *Node) Seq { return child(n1662, k204) }))
+	return !anyNode(child(n, k154), func(n1744 *Node) bool { return (len(child(n1744, k204)) > 0) })
 }
 
 // UBL-CR-045: not(cac:DespatchDocumentReference/cbc:CopyIndicator)
 func roT0256(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k205), func(n1663 *Node) Seq { return child(n1663, k173) }))
+	return !anyNode(child(n, k205), func(n1746 *Node) bool { return (len(child(n1746, k173)) > 0) })
 }
 
 // UBL-CR-046: not(cac:DespatchDocumentReference/cbc:UUID)
 func roT0257(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k205), func(n1664 *Node) Seq { return child(n1664, k174) }))
+	return !anyNode(child(n, k205), func(n1748 *Node) bool { return (len(child(n1748, k174)) > 0) })
 }
 
 // UBL-CR-047: not(cac:DespatchDocumentReference/cbc:IssueDate)
 func roT0258(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k205), func(n1665 *Node) Seq { return child(n1665, k97) }))
+	return !anyNode(child(n, k205), func(n1750 *Node) bool { return (len(child(n1750, k97)) > 0) })
 }
 
 // UBL-CR-048: not(cac:DespatchDocumentReference/cbc:IssueTime)
 func roT0259(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k205), func(n1666 *Node) Seq { return child(n1666, k175) }))
+	return !anyNode(child(n, k205), func(n1752 *Node) bool { return (len(child(n1752, k175)) > 0) })
 }
 
 // UBL-CR-049: not(cac:DespatchDocumentReference/cbc:DocumentTypeCode)
 func roT0260(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k205), func(n1667 *Node) Seq { return child(n1667, k161) }))
+	return !anyNode(child(n, k205), func(n1754 *Node) bool { return (len(child(n1754, k161)) > 0) })
 }
 
 // UBL-CR-050: not(cac:DespatchDocumentReference/cbc:DocumentType)
 func roT0261(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k205), func(n1668 *Node) Seq { return child(n1668, k189) }))
+	return !anyNode(child(n, k205), func(n1756 *Node) bool { return (len(child(n1756, k189)) > 0) })
 }
 
 // UBL-CR-051: not(cac:DespatchDocumentReference/cbc:XPath)
 func roT0262(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k205), func(n1669 *Node) Seq { return child(n1669, k190) }))
+	return !anyNode(child(n, k205), func(n1758 *Node) bool { return (len(child(n1758, k190)) > 0) })
 }
 
 // UBL-CR-052: not(cac:DespatchDocumentReference/cbc:LanguageID)
 func roT0263(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k205), func(n1670 *Node) Seq { return child(n1670, k191) }))
+	return !anyNode(child(n, k205), func(n1760 *Node) bool { return (len(child(n1760, k191)) > 0) })
 }
 
 // UBL-CR-053: not(cac:DespatchDocumentReference/cbc:LocaleCode)
 func roT0264(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k205), func(n1671 *Node) Seq { return child(n1671, k192) }))
+	return !anyNode(child(n, k205), func(n1762 *Node) bool { return (len(child(n1762, k192)) > 0) })
 }
 
 // UBL-CR-054: not(cac:DespatchDocumentReference/cbc:VersionID)
 func roT0265(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k205), func(n1672 *Node) Seq { return child(n1672, k193) }))
+	return !anyNode(child(n, k205), func(n1764 *Node) bool { return (len(child(n1764, k193)) > 0) })
 }
 
 // UBL-CR-055: not(cac:DespatchDocumentReference/cbc:DocumentStatusCode)
 func roT0266(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k205), func(n1673 *Node) Seq { return child(n1673, k194) }))
+	return !anyNode(child(n, k205), func(n1766 *Node) bool { return (len(child(n1766, k194)) > 0) })
 }
 
 // UBL-CR-056: not(cac:DespatchDocumentReference/cbc:DocumentDescription)
 func roT0267(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k205), func(n1674 *Node) Seq { return child(n1674, k160) }))
+	return !anyNode(child(n, k205), func(n1768 *Node) bool { return (len(child(n1768, k160)) > 0) })
 }
 
 // UBL-CR-057: not(cac:DespatchDocumentReference/cac:Attachment)
 func roT0268(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k205), func(n1675 *Node) Seq { return child(n1675, k195) }))
+	return !anyNode(child(n, k205), func(n1770 *Node) bool { return (len(child(n1770, k195)) > 0) })
 }
 
 // UBL-CR-058: not(cac:DespatchDocumentReference/cac:ValidityPeriod)
 func roT0269(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k205), func(n1676 *Node) Seq { return child(n1676, k196) }))
+	return !anyNode(child(n, k205), func(n1772 *Node) bool { return (len(child(n1772, k196)) > 0) })
 }
 
 // UBL-CR-059: not(cac:DespatchDocumentReference/cac:IssuerParty)
 func roT0270(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k205), func(n1677 *Node) Seq { return child(n1677, k197) }))
+	return !anyNode(child(n, k205), func(n1774 *Node) bool { return (len(child(n1774, k197)) > 0) })
 }
 
 // UBL-CR-060: not(cac:DespatchDocumentReference/cac:ResultOfVerification)
 func roT0271(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k205), func(n1678 *Node) Seq { return child(n1678, k198) }))
+	return !anyNode(child(n, k205), func(n1776 *Node) bool { return (len(child(n1776, k198)) > 0) })
 }
 
 // UBL-CR-061: not(cac:ReceiptDocumentReference/cbc:CopyIndicator)
 func roT0272(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k206), func(n1679 *Node) Seq { return child(n1679, k173) }))
+	return !anyNode(child(n, k206), func(n1778 *Node) bool { return (len(child(n1778, k173)) > 0) })
 }
 
 // UBL-CR-062: not(cac:ReceiptDocumentReference/cbc:UUID)
 func roT0273(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k206), func(n1680 *Node) Seq { return child(n1680, k174) }))
+	return !anyNode(child(n, k206), func(n1780 *Node) bool { return (len(child(n1780, k174)) > 0) })
 }
 
 // UBL-CR-063: not(cac:ReceiptDocumentReference/cbc:IssueDate)
 func roT0274(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k206), func(n1681 *Node) Seq { return child(n1681, k97) }))
+	return !anyNode(child(n, k206), func(n1782 *Node) bool { return (len(child(n1782, k97)) > 0) })
 }
 
 // UBL-CR-064: not(cac:ReceiptDocumentReference/cbc:IssueTime)
 func roT0275(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k206), func(n1682 *Node) Seq { return child(n1682, k175) }))
+	return !anyNode(child(n, k206), func(n1784 *Node) bool { return (len(child(n1784, k175)) > 0) })
 }
 
 // UBL-CR-065: not(cac:ReceiptDocumentReference/cbc:DocumentTypeCode)
 func roT0276(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k206), func(n1683 *Node) Seq { return child(n1683, k161) }))
+	return !anyNode(child(n, k206), func(n1786 *Node) bool { return (len(child(n1786, k161)) > 0) })
 }
 
 // UBL-CR-066: not(cac:ReceiptDocumentReference/cbc:DocumentType)
 func roT0277(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k206), func(n1684 *Node) Seq { return child(n1684, k189) }))
+	return !anyNode(child(n, k206), func(n1788 *Node) bool { return (len(child(n1788, k189)) > 0) })
 }
 
 // UBL-CR-067: not(cac:ReceiptDocumentReference/cbc:XPath)
 func roT0278(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k206), func(n1685 *Node) Seq { return child(n1685, k190) }))
+	return !anyNode(child(n, k206), func(n1790 *Node) bool { return (len(child(n1790, k190)) > 0) })
 }
 
 // UBL-CR-068: not(cac:ReceiptDocumentReference/cbc:LanguageID)
 func roT0279(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k206), func(n1686 *Node) Seq { return child(n1686, k191) }))
+	return !anyNode(child(n, k206), func(n1792 *Node) bool { return (len(child(n1792, k191)) > 0) })
 }
 
 // UBL-CR-069: not(cac:ReceiptDocumentReference/cbc:LocaleCode)
 func roT0280(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k206), func(n1687 *Node) Seq { return child(n1687, k192) }))
+	return !anyNode(child(n, k206), func(n1794 *Node) bool { return (len(child(n1794, k192)) > 0) })
 }
 
 // UBL-CR-070: not(cac:ReceiptDocumentReference/cbc:VersionID)
 func roT0281(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k206), func(n1688 *Node) Seq { return child(n1688, k193) }))
+	return !anyNode(child(n, k206), func(n1796 *Node) bool { return (len(child(n1796, k193)) > 0) })
 }
 
 // UBL-CR-071: not(cac:ReceiptDocumentReference/cbc:DocumentStatusCode)
 func roT0282(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k206), func(n1689 *Node) Seq { return child(n1689, k194) }))
+	return !anyNode(child(n, k206), func(n1798 *Node) bool { return (len(child(n1798, k194)) > 0) })
 }
 
 // UBL-CR-072: not(cac:ReceiptDocumentReference/cbc:DocumentDescription)
 func roT0283(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k206), func(n1690 *Node) Seq { return child(n1690, k160) }))
+	return !anyNode(child(n, k206), func(n1800 *Node) bool { return (len(child(n1800, k160)) > 0) })
 }
 
 // UBL-CR-073: not(cac:ReceiptDocumentReference/cac:Attachment)
 func roT0284(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k206), func(n1691 *Node) Seq { return child(n1691, k195) }))
+	return !anyNode(child(n, k206), func(n1802 *Node) bool { return (len(child(n1802, k195)) > 0) })
 }
 
 // UBL-CR-074: not(cac:ReceiptDocumentReference/cac:ValidityPeriod)
 func roT0285(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k206), func(n1692 *Node) Seq { return child(n1692, k196) }))
+	return !anyNode(child(n, k206), func(n1804 *Node) bool { return (len(child(n1804, k196)) > 0) })
 }
 
 // UBL-CR-075: not(cac:ReceiptDocumentReference/cac:IssuerParty)
 func roT0286(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k206), func(n1693 *Node) Seq { return child(n1693, k197) }))
+	return !anyNode(child(n, k206), func(n1806 *Node) bool { return (len(child(n1806, k197)) > 0) })
 }
 
 // UBL-CR-076: not(cac:ReceiptDocumentReference/cac:ResultOfVerification)
 func roT0287(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k206), func(n1694 *Node) Seq { return child(n1694, k198) }))
+	return !anyNode(child(n, k206), func(n1808 *Node) bool { return (len(child(n1808, k198)) > 0) })
 }
 
 // UBL-CR-077: not(cac:StatementDocumentReference)
 func roT0288(v []Seq, n *Node) bool {
-	return !ebv(child(n, k207))
+	return !(len(child(n, k207)) > 0)
 }
 
 // UBL-CR-078: not(cac:OriginatorDocumentReference/cbc:CopyIndicator)
 func roT0289(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k208), func(n1695 *Node) Seq { return child(n1695, k173) }))
+	return !anyNode(child(n, k208), func(n1811 *Node) bool { return (len(child(n1811, k173)) > 0) })
 }
 
 // UBL-CR-079: not(cac:OriginatorDocumentReference/cbc:UUID)
 func roT0290(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k208), func(n1696 *Node) Seq { return child(n1696, k174) }))
+	return !anyNode(child(n, k208), func(n1813 *Node) bool { return (len(child(n1813, k174)) > 0) })
 }
 
 // UBL-CR-080: not(cac:OriginatorDocumentReference/cbc:IssueDate)
 func roT0291(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k208), func(n1697 *Node) Seq { return child(n1697, k97) }))
+	return !anyNode(child(n, k208), func(n1815 *Node) bool { return (len(child(n1815, k97)) > 0) })
 }
 
 // UBL-CR-081: not(cac:OriginatorDocumentReference/cbc:IssueTime)
 func roT0292(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k208), func(n1698 *Node) Seq { return child(n1698, k175) }))
+	return !anyNode(child(n, k208), func(n1817 *Node) bool { return (len(child(n1817, k175)) > 0) })
 }
 
 // UBL-CR-082: not(cac:OriginatorDocumentReference/cbc:DocumentTypeCode)
 func roT0293(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k208), func(n1699 *Node) Seq { return child(n1699, k161) }))
+	return !anyNode(child(n, k208), func(n1819 *Node) bool { return (len(child(n1819, k161)) > 0) })
 }
 
 // UBL-CR-083: not(cac:OriginatorDocumentReference/cbc:DocumentType)
 func roT0294(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k208), func(n1700 *Node) Seq { return child(n1700, k189) }))
+	return !anyNode(child(n, k208), func(n1821 *Node) bool { return (len(child(n1821, k189)) > 0) })
 }
 
 // UBL-CR-084: not(cac:OriginatorDocumentReference/cbc:XPath)
 func roT0295(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k208), func(n1701 *Node) Seq { return child(n1701, k190) }))
+	return !anyNode(child(n, k208), func(n1823 *Node) bool { return (len(child(n1823, k190)) > 0) })
 }
 
 // UBL-CR-085: not(cac:OriginatorDocumentReference/cbc:LanguageID)
 func roT0296(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k208), func(n1702 *Node) Seq { return child(n1702, k191) }))
+	return !anyNode(child(n, k208), func(n1825 *Node) bool { return (len(child(n1825, k191)) > 0) })
 }
 
 // UBL-CR-086: not(cac:OriginatorDocumentReference/cbc:LocaleCode)
 func roT0297(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k208), func(n1703 *Node) Seq { return child(n1703, k192) }))
+	return !anyNode(child(n, k208), func(n1827 *Node) bool { return (len(child(n1827, k192)) > 0) })
 }
 
 // UBL-CR-087: not(cac:OriginatorDocumentReference/cbc:VersionID)
 func roT0298(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k208), func(n1704 *Node) Seq { return child(n1704, k193) }))
+	return !anyNode(child(n, k208), func(n1829 *Node) bool { return (len(child(n1829, k193)) > 0) })
 }
 
 // UBL-CR-088: not(cac:OriginatorDocumentReference/cbc:DocumentStatusCode)
 func roT0299(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k208), func(n1705 *Node) Seq { return child(n1705, k194) }))
+	return !anyNode(child(n, k208), func(n1831 *Node) bool { return (len(child(n1831, k194)) > 0) })
 }
 
 // UBL-CR-089: not(cac:OriginatorDocumentReference/cbc:DocumentDescription)
 func roT0300(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k208), func(n1706 *Node) Seq { return child(n1706, k160) }))
+	return !anyNode(child(n, k208), func(n1833 *Node) bool { return (len(child(n1833, k160)) > 0) })
 }
 
 // UBL-CR-090: not(cac:OriginatorDocumentReference/cac:Attachment)
 func roT0301(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k208), func(n1707 *Node) Seq { return child(n1707, k195) }))
+	return !anyNode(child(n, k208), func(n1835 *Node) bool { return (len(child(n1835, k195)) > 0) })
 }
 
 // UBL-CR-091: not(cac:OriginatorDocumentReference/cac:ValidityPeriod)
 func roT0302(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k208), func(n1708 *Node) Seq { return child(n1708, k196) }))
+	return !anyNode(child(n, k208), func(n1837 *Node) bool { return (len(child(n1837, k196)) > 0) })
 }
 
 // UBL-CR-092: not(cac:OriginatorDocumentReference/cac:IssuerParty)
 func roT0303(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k208), func(n1709 *Node) Seq { return child(n1709, k197) }))
+	return !anyNode(child(n, k208), func(n1839 *Node) bool { return (len(child(n1839, k197)) > 0) })
 }
 
 // UBL-CR-093: not(cac:OriginatorDocumentReference/cac:ResultOfVerification)
 func roT0304(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k208), func(n1710 *Node) Seq { return child(n1710, k198) }))
+	return !anyNode(child(n, k208), func(n1841 *Node) bool { return (len(child(n1841, k198)) > 0) })
 }
 
 // UBL-CR-094: not(cac:ContractDocumentReference/cbc:CopyIndicator)
 func roT0305(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k209), func(n1711 *Node) Seq { return child(n1711, k173) }))
+	return !anyNode(child(n, k209), func(n1843 *Node) bool { return (len(child(n1843, k173)) > 0) })
 }
 
 // UBL-CR-095: not(cac:ContractDocumentReference/cbc:UUID)
 func roT0306(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k209), func(n1712 *Node) Seq { return child(n1712, k174) }))
+	return !anyNode(child(n, k209), func(n1845 *Node) bool { return (len(child(n1845, k174)) > 0) })
 }
 
 // UBL-CR-096: not(cac:ContractDocumentReference/cbc:IssueDate)
 func roT0307(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k209), func(n1713 *Node) Seq { return child(n1713, k97) }))
+	return !anyNode(child(n, k209), func(n1847 *Node) bool { return (len(child(n1847, k97)) > 0) })
 }
 
 // UBL-CR-097: not(cac:ContractDocumentReference/cbc:IssueTime)
 func roT0308(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k209), func(n1714 *Node) Seq { return child(n1714, k175) }))
+	return !anyNode(child(n, k209), func(n1849 *Node) bool { return (len(child(n1849, k175)) > 0) })
 }
 
 // UBL-CR-098: not(cac:ContractDocumentReference/cbc:DocumentTypeCode)
 func roT0309(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k209), func(n1715 *Node) Seq { return child(n1715, k161) }))
+	return !anyNode(child(n, k209), func(n1851 *Node) bool { return (len(child(n1851, k161)) > 0) })
 }
 
 // UBL-CR-099: not(cac:ContractDocumentReference/cbc:DocumentType)
 func roT0310(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k209), func(n1716 *Node) Seq { return child(n1716, k189) }))
+	return !anyNode(child(n, k209), func(n1853 *Node) bool { return (len(child(n1853, k189)) > 0) })
 }
 
 // UBL-CR-100: not(cac:ContractDocumentReference/cbc:XPath)
 func roT0311(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k209), func(n1717 *Node) Seq { return child(n1717, k190) }))
+	return !anyNode(child(n, k209), func(n1855 *Node) bool { return (len(child(n1855, k190)) > 0) })
 }
 
 // UBL-CR-101: not(cac:ContractDocumentReference/cbc:LanguageID)
 func roT0312(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k209), func(n1718 *Node) Seq { return child(n1718, k191) }))
+	return !anyNode(child(n, k209), func(n1857 *Node) bool { return (len(child(n1857, k191)) > 0) })
 }
 
 // UBL-CR-102: not(cac:ContractDocumentReference/cbc:LocaleCode)
 func roT0313(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k209), func(n1719 *Node) Seq { return child(n1719, k192) }))
+	return !anyNode(child(n, k209), func(n1859 *Node) bool { return (len(child(n1859, k192)) > 0) })
 }
 
 // UBL-CR-103: not(cac:ContractDocumentReference/cbc:VersionID)
 func roT0314(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k209), func(n1720 *Node) Seq { return child(n1720, k193) }))
+	return !anyNode(child(n, k209), func(n1861 *Node) bool { return (len(child(n1861, k193)) > 0) })
 }
 
 // UBL-CR-104: not(cac:ContractDocumentReference/cbc:DocumentStatusCode)
 func roT0315(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k209), func(n1721 *Node) Seq { return child(n1721, k194) }))
+	return !anyNode(child(n, k209), func(n1863 *Node) bool { return (len(child(n1863, k194)) > 0) })
 }
 
 // UBL-CR-105: not(cac:ContractDocumentReference/cbc:DocumentDescription)
 func roT0316(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k209), func(n1722 *Node) Seq { return child(n1722, k160) }))
+	return !anyNode(child(n, k209), func(n1865 *Node) bool { return (len(child(n1865, k160)) > 0) })
 }
 
 // UBL-CR-106: not(cac:ContractDocumentReference/cac:Attachment)
 func roT0317(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k209), func(n1723 *Node) Seq { return child(n1723, k195) }))
+	return !anyNode(child(n, k209), func(n1867 *Node) bool { return (len(child(n1867, k195)) > 0) })
 }
 
 // UBL-CR-107: not(cac:ContractDocumentReference/cac:ValidityPeriod)
 func roT0318(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k209), func(n1724 *Node) Seq { return child(n1724, k196) }))
+	return !anyNode(child(n, k209), func(n1869 *Node) bool { return (len(child(n1869, k196)) > 0) })
 }
 
 // UBL-CR-108: not(cac:ContractDocumentReference/cac:IssuerParty)
 func roT0319(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k209), func(n1725 *Node) Seq { return child(n1725, k197) }))
+	return !anyNode(child(n, k209), func(n1871 *Node) bool { return (len(child(n1871, k197)) > 0) })
 }
 
 // UBL-CR-109: not(cac:ContractDocumentReference/cac:ResultOfVerification)
 func roT0320(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k209), func(n1726 *Node) Seq { return child(n1726, k198) }))
+	return !anyNode(child(n, k209), func(n1873 *Node) bool { return (len(child(n1873, k198)) > 0) })
 }
 
 // UBL-CR-110: not(cac:AdditionalDocumentReference/cbc:CopyIndicator)
 func roT0321(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k51), func(n1727 *Node) Seq { return child(n1727, k173) }))
+	return !anyNode(child(n, k51), func(n1875 *Node) bool { return (len(child(n1875, k173)) > 0) })
 }
 
 // UBL-CR-111: not(cac:AdditionalDocumentReference/cbc:UUID)
 func roT0322(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k51), func(n1728 *Node) Seq { return child(n1728, k174) }))
+	return !anyNode(child(n, k51), func(n1877 *Node) bool { return (len(child(n1877, k174)) > 0) })
 }
 
 // UBL-CR-112: not(cac:AdditionalDocumentReference/cbc:IssueDate)
 func roT0323(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k51), func(n1729 *Node) Seq { return child(n1729, k97) }))
+	return !anyNode(child(n, k51), func(n1879 *Node) bool { return (len(child(n1879, k97)) > 0) })
 }
 
 // UBL-CR-113: not(cac:AdditionalDocumentReference/cbc:IssueTime)
 func roT0324(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k51), func(n1730 *Node) Seq { return child(n1730, k175) }))
+	return !anyNode(child(n, k51), func(n1881 *Node) bool { return (len(child(n1881, k175)) > 0) })
 }
 
 // UBL-CR-114: not(cac:AdditionalDocumentReference/cbc:DocumentType)
 func roT0325(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k51), func(n1731 *Node) Seq { return child(n1731, k189) }))
+	return !anyNode(child(n, k51), func(n1883 *Node) bool { return (len(child(n1883, k189)) > 0) })
 }
 
 // UBL-CR-115: not(cac:AdditionalDocumentReference/cbc:XPath)
 func roT0326(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k51), func(n1732 *Node) Seq { return child(n1732, k190) }))
+	return !anyNode(child(n, k51), func(n1885 *Node) bool { return (len(child(n1885, k190)) > 0) })
 }
 
 // UBL-CR-116: not(cac:AdditionalDocumentReference/cbc:LanguageID)
 func roT0327(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k51), func(n1733 *Node) Seq { return child(n1733, k191) }))
+	return !anyNode(child(n, k51), func(n1887 *Node) bool { return (len(child(n1887, k191)) > 0) })
 }
 
 // UBL-CR-117: not(cac:AdditionalDocumentReference/cbc:LocaleCode)
 func roT0328(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k51), func(n1734 *Node) Seq { return child(n1734, k192) }))
+	return !anyNode(child(n, k51), func(n1889 *Node) bool { return (len(child(n1889, k192)) > 0) })
 }
 
 // UBL-CR-118: not(cac:AdditionalDocumentReference/cbc:VersionID)
 func roT0329(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k51), func(n1735 *Node) Seq { return child(n1735, k193) }))
+	return !anyNode(child(n, k51), func(n1891 *Node) bool { return (len(child(n1891, k193)) > 0) })
 }
 
 // UBL-CR-119: not(cac:AdditionalDocumentReference/cbc:DocumentStatusCode)
 func roT0330(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k51), func(n1736 *Node) Seq { return child(n1736, k194) }))
+	return !anyNode(child(n, k51), func(n1893 *Node) bool { return (len(child(n1893, k194)) > 0) })
 }
 
 // UBL-CR-121: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:DocumentHash)
 func roT0331(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k51), func(n1737 *Node) Seq { return child(n1737, k195) }), func(n1738 *Node) Seq { return child(n1738, k210) }), func(n1739 *Node) Seq { return child(n1739, k211) }))
+	return !anyNode(child(n, k51), func(n1895 *Node) bool {
+		return anyNode(child(n1895, k195), func(n1896 *Node) bool {
+			return anyNode(child(n1896, k210), func(n1897 *Node) bool { return (len(child(n1897, k211)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-122: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:HashAlgorithmMethod)
 func roT0332(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k51), func(n1740 *Node) Seq { return child(n1740, k195) }), func(n1741 *Node) Seq { return child(n1741, k210) }), func(n1742 *Node) Seq { return child(n1742, k212) }))
+	return !anyNode(child(n, k51), func(n1899 *Node) bool {
+		return anyNode(child(n1899, k195), func(n1900 *Node) bool {
+			return anyNode(child(n1900, k210), func(n1901 *Node) bool { return (len(child(n1901, k212)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-123: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryDate)
 func roT0333(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k51), func(n1743 *Node) Seq { return child(n1743, k195) }), func(n1744 *Node) Seq { return child(n1744, k210) }), func(n1745 *Node) Seq { return child(n1745, k213) }))
+	return !anyNode(child(n, k51), func(n1903 *Node) bool {
+		return anyNode(child(n1903, k195), func(n1904 *Node) bool {
+			return anyNode(child(n1904, k210), func(n1905 *Node) bool { return (len(child(n1905, k213)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-124: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryTime)
 func roT0334(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k51), func(n1746 *Node) Seq { return child(n1746, k195) }), func(n1747 *Node) Seq { return child(n1747, k210) }), func(n1748 *Node) Seq { return child(n1748, k214) }))
+	return !anyNode(child(n, k51), func(n1907 *Node) bool {
+		return anyNode(child(n1907, k195), func(n1908 *Node) bool {
+			return anyNode(child(n1908, k210), func(n1909 *Node) bool { return (len(child(n1909, k214)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-125: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:MimeCode)
 func roT0335(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k51), func(n1749 *Node) Seq { return child(n1749, k195) }), func(n1750 *Node) Seq { return child(n1750, k210) }), func(n1751 *Node) Seq { return child(n1751, k215) }))
+	return !anyNode(child(n, k51), func(n1911 *Node) bool {
+		return anyNode(child(n1911, k195), func(n1912 *Node) bool {
+			return anyNode(child(n1912, k210), func(n1913 *Node) bool { return (len(child(n1913, k215)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-126: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FormatCode)
 func roT0336(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k51), func(n1752 *Node) Seq { return child(n1752, k195) }), func(n1753 *Node) Seq { return child(n1753, k210) }), func(n1754 *Node) Seq { return child(n1754, k216) }))
+	return !anyNode(child(n, k51), func(n1915 *Node) bool {
+		return anyNode(child(n1915, k195), func(n1916 *Node) bool {
+			return anyNode(child(n1916, k210), func(n1917 *Node) bool { return (len(child(n1917, k216)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-127: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:EncodingCode)
 func roT0337(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k51), func(n1755 *Node) Seq { return child(n1755, k195) }), func(n1756 *Node) Seq { return child(n1756, k210) }), func(n1757 *Node) Seq { return child(n1757, k217) }))
+	return !anyNode(child(n, k51), func(n1919 *Node) bool {
+		return anyNode(child(n1919, k195), func(n1920 *Node) bool {
+			return anyNode(child(n1920, k210), func(n1921 *Node) bool { return (len(child(n1921, k217)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-128: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:CharacterSetCode)
 func roT0338(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k51), func(n1758 *Node) Seq { return child(n1758, k195) }), func(n1759 *Node) Seq { return child(n1759, k210) }), func(n1760 *Node) Seq { return child(n1760, k218) }))
+	return !anyNode(child(n, k51), func(n1923 *Node) bool {
+		return anyNode(child(n1923, k195), func(n1924 *Node) bool {
+			return anyNode(child(n1924, k210), func(n1925 *Node) bool { return (len(child(n1925, k218)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-129: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FileName)
 func roT0339(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k51), func(n1761 *Node) Seq { return child(n1761, k195) }), func(n1762 *Node) Seq { return child(n1762, k210) }), func(n1763 *Node) Seq { return child(n1763, k219) }))
+	return !anyNode(child(n, k51), func(n1927 *Node) bool {
+		return anyNode(child(n1927, k195), func(n1928 *Node) bool {
+			return anyNode(child(n1928, k210), func(n1929 *Node) bool { return (len(child(n1929, k219)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-130: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:Description)
 func roT0340(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k51), func(n1764 *Node) Seq { return child(n1764, k195) }), func(n1765 *Node) Seq { return child(n1765, k210) }), func(n1766 *Node) Seq { return child(n1766, k184) }))
+	return !anyNode(child(n, k51), func(n1931 *Node) bool {
+		return anyNode(child(n1931, k195), func(n1932 *Node) bool {
+			return anyNode(child(n1932, k210), func(n1933 *Node) bool { return (len(child(n1933, k184)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-131: not(cac:AdditionalDocumentReference/cac:ValidityPeriod)
 func roT0341(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k51), func(n1767 *Node) Seq { return child(n1767, k196) }))
+	return !anyNode(child(n, k51), func(n1935 *Node) bool { return (len(child(n1935, k196)) > 0) })
 }
 
 // UBL-CR-132: not(cac:AdditionalDocumentReference/cac:IssuerParty)
 func roT0342(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k51), func(n1768 *Node) Seq { return child(n1768, k197) }))
+	return !anyNode(child(n, k51), func(n1937 *Node) bool { return (len(child(n1937, k197)) > 0) })
 }
 
 // UBL-CR-133: not(cac:AdditionalDocumentReference/cac:ResultOfVerification)
 func roT0343(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k51), func(n1769 *Node) Seq { return child(n1769, k198) }))
+	return !anyNode(child(n, k51), func(n1939 *Node) bool { return (len(child(n1939, k198)) > 0) })
 }
 
 // UBL-CR-134: not(cac:ProjectReference/cbc:UUID)
 func roT0344(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k220), func(n1770 *Node) Seq { return child(n1770, k174) }))
+	return !anyNode(child(n, k220), func(n1941 *Node) bool { return (len(child(n1941, k174)) > 0) })
 }
 
 // UBL-CR-135: not(cac:ProjectReference/cbc:IssueDate)
 func roT0345(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k220), func(n1771 *Node) Seq { return child(n1771, k97) }))
+	return !anyNode(child(n, k220), func(n1943 *Node) bool { return (len(child(n1943, k97)) > 0) })
 }
 
 // UBL-CR-136: not(cac:ProjectReference/cac:WorkPhaseReference)
 func roT0346(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k220), func(n1772 *Node) Seq { return child(n1772, k221) }))
+	return !anyNode(child(n, k220), func(n1945 *Node) bool { return (len(child(n1945, k221)) > 0) })
 }
 
 // UBL-CR-137: not(cac:Signature)
 func roT0347(v []Seq, n *Node) bool {
-	return !ebv(child(n, k222))
+	return !(len(child(n, k222)) > 0)
 }
 
 // UBL-CR-138: not(cac:AccountingSupplierParty/cbc:CustomerAssignedAccountID)
 func roT0348(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k101), func(n1773 *Node) Seq { return child(n1773, k223) }))
+	return !anyNode(child(n, k101), func(n1948 *Node) bool { return (len(child(n1948, k223)) > 0) })
 }
 
 // UBL-CR-139: not(cac:AccountingSupplierParty/cbc:AdditionalAccountID)
 func roT0349(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k101), func(n1774 *Node) Seq { return child(n1774, k224) }))
+	return !anyNode(child(n, k101), func(n1950 *Node) bool { return (len(child(n1950, k224)) > 0) })
 }
 
 // UBL-CR-140: not(cac:AccountingSupplierParty/cbc:DataSendingCapability)
 func roT0350(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k101), func(n1775 *Node) Seq { return child(n1775, k225) }))
+	return !anyNode(child(n, k101), func(n1952 *Node) bool { return (len(child(n1952, k225)) > 0) })
 }
 
 // UBL-CR-141: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkCareIndicator)
 func roT0351(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k101), func(n1776 *Node) Seq { return child(n1776, k62) }), func(n1777 *Node) Seq { return child(n1777, k226) }))
+	return !anyNode(child(n, k101), func(n1954 *Node) bool {
+		return anyNode(child(n1954, k62), func(n1955 *Node) bool { return (len(child(n1955, k226)) > 0) })
+	})
 }
 
 // UBL-CR-142: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkAttentionIndicator)
 func roT0352(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k101), func(n1778 *Node) Seq { return child(n1778, k62) }), func(n1779 *Node) Seq { return child(n1779, k227) }))
+	return !anyNode(child(n, k101), func(n1957 *Node) bool {
+		return anyNode(child(n1957, k62), func(n1958 *Node) bool { return (len(child(n1958, k227)) > 0) })
+	})
 }
 
 // UBL-CR-143: not(cac:AccountingSupplierParty/cac:Party/cbc:WebsiteURI)
 func roT0353(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k101), func(n1780 *Node) Seq { return child(n1780, k62) }), func(n1781 *Node) Seq { return child(n1781, k228) }))
+	return !anyNode(child(n, k101), func(n1960 *Node) bool {
+		return anyNode(child(n1960, k62), func(n1961 *Node) bool { return (len(child(n1961, k228)) > 0) })
+	})
 }
 
 // UBL-CR-144: not(cac:AccountingSupplierParty/cac:Party/cbc:LogoReferenceID)
 func roT0354(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k101), func(n1782 *Node) Seq { return child(n1782, k62) }), func(n1783 *Node) Seq { return child(n1783, k229) }))
+	return !anyNode(child(n, k101), func(n1963 *Node) bool {
+		return anyNode(child(n1963, k62), func(n1964 *Node) bool { return (len(child(n1964, k229)) > 0) })
+	})
 }
 
 // UBL-CR-145: not(cac:AccountingSupplierParty/cac:Party/cbc:IndustryClassificationCode)
 func roT0355(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k101), func(n1784 *Node) Seq { return child(n1784, k62) }), func(n1785 *Node) Seq { return child(n1785, k230) }))
+	return !anyNode(child(n, k101), func(n1966 *Node) bool {
+		return anyNode(child(n1966, k62), func(n1967 *Node) bool { return (len(child(n1967, k230)) > 0) })
+	})
 }
 
 // UBL-CR-146: not(cac:AccountingSupplierParty/cac:Party/cac:Language)
 func roT0356(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k101), func(n1786 *Node) Seq { return child(n1786, k62) }), func(n1787 *Node) Seq { return child(n1787, k231) }))
+	return !anyNode(child(n, k101), func(n1969 *Node) bool {
+		return anyNode(child(n1969, k62), func(n1970 *Node) bool { return (len(child(n1970, k231)) > 0) })
+	})
 }
 
 // UBL-CR-147: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:ID)
 func roT0357(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1788 *Node) Seq { return child(n1788, k62) }), func(n1789 *Node) Seq { return child(n1789, k65) }), func(n1790 *Node) Seq { return child(n1790, k52) }))
+	return !anyNode(child(n, k101), func(n1972 *Node) bool {
+		return anyNode(child(n1972, k62), func(n1973 *Node) bool {
+			return anyNode(child(n1973, k65), func(n1974 *Node) bool { return (len(child(n1974, k52)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-148: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0358(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1791 *Node) Seq { return child(n1791, k62) }), func(n1792 *Node) Seq { return child(n1792, k65) }), func(n1793 *Node) Seq { return child(n1793, k232) }))
+	return !anyNode(child(n, k101), func(n1976 *Node) bool {
+		return anyNode(child(n1976, k62), func(n1977 *Node) bool {
+			return anyNode(child(n1977, k65), func(n1978 *Node) bool { return (len(child(n1978, k232)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-149: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0359(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1794 *Node) Seq { return child(n1794, k62) }), func(n1795 *Node) Seq { return child(n1795, k65) }), func(n1796 *Node) Seq { return child(n1796, k233) }))
+	return !anyNode(child(n, k101), func(n1980 *Node) bool {
+		return anyNode(child(n1980, k62), func(n1981 *Node) bool {
+			return anyNode(child(n1981, k65), func(n1982 *Node) bool { return (len(child(n1982, k233)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-150: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func roT0360(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1797 *Node) Seq { return child(n1797, k62) }), func(n1798 *Node) Seq { return child(n1798, k65) }), func(n1799 *Node) Seq { return child(n1799, k234) }))
+	return !anyNode(child(n, k101), func(n1984 *Node) bool {
+		return anyNode(child(n1984, k62), func(n1985 *Node) bool {
+			return anyNode(child(n1985, k65), func(n1986 *Node) bool { return (len(child(n1986, k234)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-151: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func roT0361(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1800 *Node) Seq { return child(n1800, k62) }), func(n1801 *Node) Seq { return child(n1801, k65) }), func(n1802 *Node) Seq { return child(n1802, k235) }))
+	return !anyNode(child(n, k101), func(n1988 *Node) bool {
+		return anyNode(child(n1988, k62), func(n1989 *Node) bool {
+			return anyNode(child(n1989, k65), func(n1990 *Node) bool { return (len(child(n1990, k235)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-152: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Room)
 func roT0362(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1803 *Node) Seq { return child(n1803, k62) }), func(n1804 *Node) Seq { return child(n1804, k65) }), func(n1805 *Node) Seq { return child(n1805, k236) }))
+	return !anyNode(child(n, k101), func(n1992 *Node) bool {
+		return anyNode(child(n1992, k62), func(n1993 *Node) bool {
+			return anyNode(child(n1993, k65), func(n1994 *Node) bool { return (len(child(n1994, k236)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-153: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func roT0363(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1806 *Node) Seq { return child(n1806, k62) }), func(n1807 *Node) Seq { return child(n1807, k65) }), func(n1808 *Node) Seq { return child(n1808, k237) }))
+	return !anyNode(child(n, k101), func(n1996 *Node) bool {
+		return anyNode(child(n1996, k62), func(n1997 *Node) bool {
+			return anyNode(child(n1997, k65), func(n1998 *Node) bool { return (len(child(n1998, k237)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-154: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func roT0364(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1809 *Node) Seq { return child(n1809, k62) }), func(n1810 *Node) Seq { return child(n1810, k65) }), func(n1811 *Node) Seq { return child(n1811, k238) }))
+	return !anyNode(child(n, k101), func(n2000 *Node) bool {
+		return anyNode(child(n2000, k62), func(n2001 *Node) bool {
+			return anyNode(child(n2001, k65), func(n2002 *Node) bool { return (len(child(n2002, k238)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-155: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func roT0365(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1812 *Node) Seq { return child(n1812, k62) }), func(n1813 *Node) Seq { return child(n1813, k65) }), func(n1814 *Node) Seq { return child(n1814, k239) }))
+	return !anyNode(child(n, k101), func(n2004 *Node) bool {
+		return anyNode(child(n2004, k62), func(n2005 *Node) bool {
+			return anyNode(child(n2005, k65), func(n2006 *Node) bool { return (len(child(n2006, k239)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-156: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func roT0366(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1815 *Node) Seq { return child(n1815, k62) }), func(n1816 *Node) Seq { return child(n1816, k65) }), func(n1817 *Node) Seq { return child(n1817, k240) }))
+	return !anyNode(child(n, k101), func(n2008 *Node) bool {
+		return anyNode(child(n2008, k62), func(n2009 *Node) bool {
+			return anyNode(child(n2009, k65), func(n2010 *Node) bool { return (len(child(n2010, k240)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-157: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Department)
 func roT0367(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1818 *Node) Seq { return child(n1818, k62) }), func(n1819 *Node) Seq { return child(n1819, k65) }), func(n1820 *Node) Seq { return child(n1820, k241) }))
+	return !anyNode(child(n, k101), func(n2012 *Node) bool {
+		return anyNode(child(n2012, k62), func(n2013 *Node) bool {
+			return anyNode(child(n2013, k65), func(n2014 *Node) bool { return (len(child(n2014, k241)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-158: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func roT0368(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1821 *Node) Seq { return child(n1821, k62) }), func(n1822 *Node) Seq { return child(n1822, k65) }), func(n1823 *Node) Seq { return child(n1823, k242) }))
+	return !anyNode(child(n, k101), func(n2016 *Node) bool {
+		return anyNode(child(n2016, k62), func(n2017 *Node) bool {
+			return anyNode(child(n2017, k65), func(n2018 *Node) bool { return (len(child(n2018, k242)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-159: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func roT0369(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1824 *Node) Seq { return child(n1824, k62) }), func(n1825 *Node) Seq { return child(n1825, k65) }), func(n1826 *Node) Seq { return child(n1826, k243) }))
+	return !anyNode(child(n, k101), func(n2020 *Node) bool {
+		return anyNode(child(n2020, k62), func(n2021 *Node) bool {
+			return anyNode(child(n2021, k65), func(n2022 *Node) bool { return (len(child(n2022, k243)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-160: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func roT0370(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1827 *Node) Seq { return child(n1827, k62) }), func(n1828 *Node) Seq { return child(n1828, k65) }), func(n1829 *Node) Seq { return child(n1829, k244) }))
+	return !anyNode(child(n, k101), func(n2024 *Node) bool {
+		return anyNode(child(n2024, k62), func(n2025 *Node) bool {
+			return anyNode(child(n2025, k65), func(n2026 *Node) bool { return (len(child(n2026, k244)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-161: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0371(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1830 *Node) Seq { return child(n1830, k62) }), func(n1831 *Node) Seq { return child(n1831, k65) }), func(n1832 *Node) Seq { return child(n1832, k245) }))
+	return !anyNode(child(n, k101), func(n2028 *Node) bool {
+		return anyNode(child(n2028, k62), func(n2029 *Node) bool {
+			return anyNode(child(n2029, k65), func(n2030 *Node) bool { return (len(child(n2030, k245)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-162: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0372(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1833 *Node) Seq { return child(n1833, k62) }), func(n1834 *Node) Seq { return child(n1834, k65) }), func(n1835 *Node) Seq { return child(n1835, k246) }))
+	return !anyNode(child(n, k101), func(n2032 *Node) bool {
+		return anyNode(child(n2032, k62), func(n2033 *Node) bool {
+			return anyNode(child(n2033, k65), func(n2034 *Node) bool { return (len(child(n2034, k246)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-163: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Region)
 func roT0373(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1836 *Node) Seq { return child(n1836, k62) }), func(n1837 *Node) Seq { return child(n1837, k65) }), func(n1838 *Node) Seq { return child(n1838, k247) }))
+	return !anyNode(child(n, k101), func(n2036 *Node) bool {
+		return anyNode(child(n2036, k62), func(n2037 *Node) bool {
+			return anyNode(child(n2037, k65), func(n2038 *Node) bool { return (len(child(n2038, k247)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-164: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:District)
 func roT0374(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1839 *Node) Seq { return child(n1839, k62) }), func(n1840 *Node) Seq { return child(n1840, k65) }), func(n1841 *Node) Seq { return child(n1841, k248) }))
+	return !anyNode(child(n, k101), func(n2040 *Node) bool {
+		return anyNode(child(n2040, k62), func(n2041 *Node) bool {
+			return anyNode(child(n2041, k65), func(n2042 *Node) bool { return (len(child(n2042, k248)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-165: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0375(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1842 *Node) Seq { return child(n1842, k62) }), func(n1843 *Node) Seq { return child(n1843, k65) }), func(n1844 *Node) Seq { return child(n1844, k249) }))
+	return !anyNode(child(n, k101), func(n2044 *Node) bool {
+		return anyNode(child(n2044, k62), func(n2045 *Node) bool {
+			return anyNode(child(n2045, k65), func(n2046 *Node) bool { return (len(child(n2046, k249)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-166: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0376(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(child(n, k101), func(n1845 *Node) Seq { return child(n1845, k62) }), func(n1846 *Node) Seq { return child(n1846, k65) }), func(n1847 *Node) Seq { return child(n1847, k66) }), func(n1848 *Node) Seq { return child(n1848, k135) }))
+	return !anyNode(child(n, k101), func(n2048 *Node) bool {
+		return anyNode(child(n2048, k62), func(n2049 *Node) bool {
+			return anyNode(child(n2049, k65), func(n2050 *Node) bool {
+				return anyNode(child(n2050, k66), func(n2051 *Node) bool { return (len(child(n2051, k135)) > 0) })
+			})
+		})
+	})
 }
 
 // UBL-CR-167: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func roT0377(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1849 *Node) Seq { return child(n1849, k62) }), func(n1850 *Node) Seq { return child(n1850, k65) }), func(n1851 *Node) Seq { return child(n1851, k250) }))
+	return !anyNode(child(n, k101), func(n2053 *Node) bool {
+		return anyNode(child(n2053, k62), func(n2054 *Node) bool {
+			return anyNode(child(n2054, k65), func(n2055 *Node) bool { return (len(child(n2055, k250)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-168: not(cac:AccountingSupplierParty/cac:Party/cac:PhysicalLocation)
 func roT0378(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k101), func(n1852 *Node) Seq { return child(n1852, k62) }), func(n1853 *Node) Seq { return child(n1853, k251) }))
+	return !anyNode(child(n, k101), func(n2057 *Node) bool {
+		return anyNode(child(n2057, k62), func(n2058 *Node) bool { return (len(child(n2058, k251)) > 0) })
+	})
 }
 
 // UBL-CR-169: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0379(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1854 *Node) Seq { return child(n1854, k62) }), func(n1855 *Node) Seq { return child(n1855, k113) }), func(n1856 *Node) Seq { return child(n1856, k103) }))
+	return !anyNode(child(n, k101), func(n2060 *Node) bool {
+		return anyNode(child(n2060, k62), func(n2061 *Node) bool {
+			return anyNode(child(n2061, k113), func(n2062 *Node) bool { return (len(child(n2062, k103)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-170: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0380(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1857 *Node) Seq { return child(n1857, k62) }), func(n1858 *Node) Seq { return child(n1858, k113) }), func(n1859 *Node) Seq { return child(n1859, k252) }))
+	return !anyNode(child(n, k101), func(n2064 *Node) bool {
+		return anyNode(child(n2064, k62), func(n2065 *Node) bool {
+			return anyNode(child(n2065, k113), func(n2066 *Node) bool { return (len(child(n2066, k252)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-171: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0381(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1860 *Node) Seq { return child(n1860, k62) }), func(n1861 *Node) Seq { return child(n1861, k113) }), func(n1862 *Node) Seq { return child(n1862, k253) }))
+	return !anyNode(child(n, k101), func(n2068 *Node) bool {
+		return anyNode(child(n2068, k62), func(n2069 *Node) bool {
+			return anyNode(child(n2069, k113), func(n2070 *Node) bool { return (len(child(n2070, k253)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-172: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0382(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1863 *Node) Seq { return child(n1863, k62) }), func(n1864 *Node) Seq { return child(n1864, k113) }), func(n1865 *Node) Seq { return child(n1865, k254) }))
+	return !anyNode(child(n, k101), func(n2072 *Node) bool {
+		return anyNode(child(n2072, k62), func(n2073 *Node) bool {
+			return anyNode(child(n2073, k113), func(n2074 *Node) bool { return (len(child(n2074, k254)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-173: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0383(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1866 *Node) Seq { return child(n1866, k62) }), func(n1867 *Node) Seq { return child(n1867, k113) }), func(n1868 *Node) Seq { return child(n1868, k255) }))
+	return !anyNode(child(n, k101), func(n2076 *Node) bool {
+		return anyNode(child(n2076, k62), func(n2077 *Node) bool {
+			return anyNode(child(n2077, k113), func(n2078 *Node) bool { return (len(child(n2078, k255)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-174: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0384(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(child(n, k101), func(n1869 *Node) Seq { return child(n1869, k62) }), func(n1870 *Node) Seq { return child(n1870, k113) }), func(n1871 *Node) Seq { return child(n1871, k80) }), func(n1872 *Node) Seq { return child(n1872, k135) }))
+	return !anyNode(child(n, k101), func(n2080 *Node) bool {
+		return anyNode(child(n2080, k62), func(n2081 *Node) bool {
+			return anyNode(child(n2081, k113), func(n2082 *Node) bool {
+				return anyNode(child(n2082, k80), func(n2083 *Node) bool { return (len(child(n2083, k135)) > 0) })
+			})
+		})
+	})
 }
 
 // UBL-CR-175: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0385(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(child(n, k101), func(n1873 *Node) Seq { return child(n1873, k62) }), func(n1874 *Node) Seq { return child(n1874, k113) }), func(n1875 *Node) Seq { return child(n1875, k80) }), func(n1876 *Node) Seq { return child(n1876, k256) }))
+	return !anyNode(child(n, k101), func(n2085 *Node) bool {
+		return anyNode(child(n2085, k62), func(n2086 *Node) bool {
+			return anyNode(child(n2086, k113), func(n2087 *Node) bool {
+				return anyNode(child(n2087, k80), func(n2088 *Node) bool { return (len(child(n2088, k256)) > 0) })
+			})
+		})
+	})
 }
 
 // UBL-CR-176: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0386(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(child(n, k101), func(n1877 *Node) Seq { return child(n1877, k62) }), func(n1878 *Node) Seq { return child(n1878, k113) }), func(n1879 *Node) Seq { return child(n1879, k80) }), func(n1880 *Node) Seq { return child(n1880, k257) }))
+	return !anyNode(child(n, k101), func(n2090 *Node) bool {
+		return anyNode(child(n2090, k62), func(n2091 *Node) bool {
+			return anyNode(child(n2091, k113), func(n2092 *Node) bool {
+				return anyNode(child(n2092, k80), func(n2093 *Node) bool { return (len(child(n2093, k257)) > 0) })
+			})
+		})
+	})
 }
 
 // UBL-CR-177: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0387(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(child(n, k101), func(n1881 *Node) Seq { return child(n1881, k62) }), func(n1882 *Node) Seq { return child(n1882, k113) }), func(n1883 *Node) Seq { return child(n1883, k80) }), func(n1884 *Node) Seq { return child(n1884, k258) }))
+	return !anyNode(child(n, k101), func(n2095 *Node) bool {
+		return anyNode(child(n2095, k62), func(n2096 *Node) bool {
+			return anyNode(child(n2096, k113), func(n2097 *Node) bool {
+				return anyNode(child(n2097, k80), func(n2098 *Node) bool { return (len(child(n2098, k258)) > 0) })
+			})
+		})
+	})
 }
 
 // UBL-CR-178: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0388(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1885 *Node) Seq { return child(n1885, k62) }), func(n1886 *Node) Seq { return child(n1886, k102) }), func(n1887 *Node) Seq { return child(n1887, k259) }))
+	return !anyNode(child(n, k101), func(n2100 *Node) bool {
+		return anyNode(child(n2100, k62), func(n2101 *Node) bool {
+			return anyNode(child(n2101, k102), func(n2102 *Node) bool { return (len(child(n2102, k259)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-179: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0389(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1888 *Node) Seq { return child(n1888, k62) }), func(n1889 *Node) Seq { return child(n1889, k102) }), func(n1890 *Node) Seq { return child(n1890, k260) }))
+	return !anyNode(child(n, k101), func(n2104 *Node) bool {
+		return anyNode(child(n2104, k62), func(n2105 *Node) bool {
+			return anyNode(child(n2105, k102), func(n2106 *Node) bool { return (len(child(n2106, k260)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-180: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0390(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1891 *Node) Seq { return child(n1891, k62) }), func(n1892 *Node) Seq { return child(n1892, k102) }), func(n1893 *Node) Seq { return child(n1893, k261) }))
+	return !anyNode(child(n, k101), func(n2108 *Node) bool {
+		return anyNode(child(n2108, k62), func(n2109 *Node) bool {
+			return anyNode(child(n2109, k102), func(n2110 *Node) bool { return (len(child(n2110, k261)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-181: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0391(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1894 *Node) Seq { return child(n1894, k62) }), func(n1895 *Node) Seq { return child(n1895, k102) }), func(n1896 *Node) Seq { return child(n1896, k262) }))
+	return !anyNode(child(n, k101), func(n2112 *Node) bool {
+		return anyNode(child(n2112, k62), func(n2113 *Node) bool {
+			return anyNode(child(n2113, k102), func(n2114 *Node) bool { return (len(child(n2114, k262)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-182: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0392(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1897 *Node) Seq { return child(n1897, k62) }), func(n1898 *Node) Seq { return child(n1898, k102) }), func(n1899 *Node) Seq { return child(n1899, k263) }))
+	return !anyNode(child(n, k101), func(n2116 *Node) bool {
+		return anyNode(child(n2116, k62), func(n2117 *Node) bool {
+			return anyNode(child(n2117, k102), func(n2118 *Node) bool { return (len(child(n2118, k263)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-183: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0393(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1900 *Node) Seq { return child(n1900, k62) }), func(n1901 *Node) Seq { return child(n1901, k102) }), func(n1902 *Node) Seq { return child(n1902, k264) }))
+	return !anyNode(child(n, k101), func(n2120 *Node) bool {
+		return anyNode(child(n2120, k62), func(n2121 *Node) bool {
+			return anyNode(child(n2121, k102), func(n2122 *Node) bool { return (len(child(n2122, k264)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-184: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0394(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1903 *Node) Seq { return child(n1903, k62) }), func(n1904 *Node) Seq { return child(n1904, k102) }), func(n1905 *Node) Seq { return child(n1905, k265) }))
+	return !anyNode(child(n, k101), func(n2124 *Node) bool {
+		return anyNode(child(n2124, k62), func(n2125 *Node) bool {
+			return anyNode(child(n2125, k102), func(n2126 *Node) bool { return (len(child(n2126, k265)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-185: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0395(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1906 *Node) Seq { return child(n1906, k62) }), func(n1907 *Node) Seq { return child(n1907, k102) }), func(n1908 *Node) Seq { return child(n1908, k255) }))
+	return !anyNode(child(n, k101), func(n2128 *Node) bool {
+		return anyNode(child(n2128, k62), func(n2129 *Node) bool {
+			return anyNode(child(n2129, k102), func(n2130 *Node) bool { return (len(child(n2130, k255)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-186: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0396(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1909 *Node) Seq { return child(n1909, k62) }), func(n1910 *Node) Seq { return child(n1910, k102) }), func(n1911 *Node) Seq { return child(n1911, k266) }))
+	return !anyNode(child(n, k101), func(n2132 *Node) bool {
+		return anyNode(child(n2132, k62), func(n2133 *Node) bool {
+			return anyNode(child(n2133, k102), func(n2134 *Node) bool { return (len(child(n2134, k266)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-187: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0397(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1912 *Node) Seq { return child(n1912, k62) }), func(n1913 *Node) Seq { return child(n1913, k102) }), func(n1914 *Node) Seq { return child(n1914, k267) }))
+	return !anyNode(child(n, k101), func(n2136 *Node) bool {
+		return anyNode(child(n2136, k62), func(n2137 *Node) bool {
+			return anyNode(child(n2137, k102), func(n2138 *Node) bool { return (len(child(n2138, k267)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-188: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0398(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1915 *Node) Seq { return child(n1915, k62) }), func(n1916 *Node) Seq { return child(n1916, k102) }), func(n1917 *Node) Seq { return child(n1917, k268) }))
+	return !anyNode(child(n, k101), func(n2140 *Node) bool {
+		return anyNode(child(n2140, k62), func(n2141 *Node) bool {
+			return anyNode(child(n2141, k102), func(n2142 *Node) bool { return (len(child(n2142, k268)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-189: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ID)
 func roT0399(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1918 *Node) Seq { return child(n1918, k62) }), func(n1919 *Node) Seq { return child(n1919, k269) }), func(n1920 *Node) Seq { return child(n1920, k52) }))
+	return !anyNode(child(n, k101), func(n2144 *Node) bool {
+		return anyNode(child(n2144, k62), func(n2145 *Node) bool {
+			return anyNode(child(n2145, k269), func(n2146 *Node) bool { return (len(child(n2146, k52)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-190: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telefax)
 func roT0400(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1921 *Node) Seq { return child(n1921, k62) }), func(n1922 *Node) Seq { return child(n1922, k269) }), func(n1923 *Node) Seq { return child(n1923, k270) }))
+	return !anyNode(child(n, k101), func(n2148 *Node) bool {
+		return anyNode(child(n2148, k62), func(n2149 *Node) bool {
+			return anyNode(child(n2149, k269), func(n2150 *Node) bool { return (len(child(n2150, k270)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-191: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Note)
 func roT0401(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1924 *Node) Seq { return child(n1924, k62) }), func(n1925 *Node) Seq { return child(n1925, k269) }), func(n1926 *Node) Seq { return child(n1926, k60) }))
+	return !anyNode(child(n, k101), func(n2152 *Node) bool {
+		return anyNode(child(n2152, k62), func(n2153 *Node) bool {
+			return anyNode(child(n2153, k269), func(n2154 *Node) bool { return (len(child(n2154, k60)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-192: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func roT0402(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k101), func(n1927 *Node) Seq { return child(n1927, k62) }), func(n1928 *Node) Seq { return child(n1928, k269) }), func(n1929 *Node) Seq { return child(n1929, k271) }))
+	return !anyNode(child(n, k101), func(n2156 *Node) bool {
+		return anyNode(child(n2156, k62), func(n2157 *Node) bool {
+			return anyNode(child(n2157, k269), func(n2158 *Node) bool { return (len(child(n2158, k271)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-193: not(cac:AccountingSupplierParty/cac:Party/cac:Person)
 func roT0403(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k101), func(n1930 *Node) Seq { return child(n1930, k62) }), func(n1931 *Node) Seq { return child(n1931, k272) }))
+	return !anyNode(child(n, k101), func(n2160 *Node) bool {
+		return anyNode(child(n2160, k62), func(n2161 *Node) bool { return (len(child(n2161, k272)) > 0) })
+	})
 }
 
 // UBL-CR-194: not(cac:AccountingSupplierParty/cac:Party/cac:AgentParty)
 func roT0404(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k101), func(n1932 *Node) Seq { return child(n1932, k62) }), func(n1933 *Node) Seq { return child(n1933, k273) }))
+	return !anyNode(child(n, k101), func(n2163 *Node) bool {
+		return anyNode(child(n2163, k62), func(n2164 *Node) bool { return (len(child(n2164, k273)) > 0) })
+	})
 }
 
 // UBL-CR-195: not(cac:AccountingSupplierParty/cac:Party/cac:ServiceProviderParty)
 func roT0405(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k101), func(n1934 *Node) Seq { return child(n1934, k62) }), func(n1935 *Node) Seq { return child(n1935, k274) }))
+	return !anyNode(child(n, k101), func(n2166 *Node) bool {
+		return anyNode(child(n2166, k62), func(n2167 *Node) bool { return (len(child(n2167, k274)) > 0) })
+	})
 }
 
 // UBL-CR-196: not(cac:AccountingSupplierParty/cac:Party/cac:PowerOfAttorney)
 func roT0406(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k101), func(n1936 *Node) Seq { return child(n1936, k62) }), func(n1937 *Node) Seq { return child(n1937, k275) }))
+	return !anyNode(child(n, k101), func(n2169 *Node) bool {
+		return anyNode(child(n2169, k62), func(n2170 *Node) bool { return (len(child(n2170, k275)) > 0) })
+	})
 }
 
 // UBL-CR-197: not(cac:AccountingSupplierParty/cac:Party/cac:FinancialAccount)
 func roT0407(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k101), func(n1938 *Node) Seq { return child(n1938, k62) }), func(n1939 *Node) Seq { return child(n1939, k276) }))
+	return !anyNode(child(n, k101), func(n2172 *Node) bool {
+		return anyNode(child(n2172, k62), func(n2173 *Node) bool { return (len(child(n2173, k276)) > 0) })
+	})
 }
 
 // UBL-CR-198: not(cac:AccountingSupplierParty/cac:DespatchContact)
 func roT0408(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k101), func(n1940 *Node) Seq { return child(n1940, k277) }))
+	return !anyNode(child(n, k101), func(n2175 *Node) bool { return (len(child(n2175, k277)) > 0) })
 }
 
 // UBL-CR-199: not(cac:AccountingSupplierParty/cac:AccountingContact)
 func roT0409(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k101), func(n1941 *Node) Seq { return child(n1941, k278) }))
+	return !anyNode(child(n, k101), func(n2177 *Node) bool { return (len(child(n2177, k278)) > 0) })
 }
 
 // UBL-CR-200: not(cac:AccountingSupplierParty/cac:SellerContact)
 func roT0410(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k101), func(n1942 *Node) Seq { return child(n1942, k279) }))
+	return !anyNode(child(n, k101), func(n2179 *Node) bool { return (len(child(n2179, k279)) > 0) })
 }
 
 // UBL-CR-201: not(cac:AccountingCustomerParty/cbc:CustomerAssignedAccountID)
 func roT0411(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k63), func(n1943 *Node) Seq { return child(n1943, k223) }))
+	return !anyNode(child(n, k63), func(n2181 *Node) bool { return (len(child(n2181, k223)) > 0) })
 }
 
 // UBL-CR-202: not(cac:AccountingCustomerParty/cbc:SupplierAssignedAccountID)
 func roT0412(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k63), func(n1944 *Node) Seq { return child(n1944, k280) }))
+	return !anyNode(child(n, k63), func(n2183 *Node) bool { return (len(child(n2183, k280)) > 0) })
 }
 
 // UBL-CR-203: not(cac:AccountingCustomerParty/cbc:AdditionalAccountID)
 func roT0413(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k63), func(n1945 *Node) Seq { return child(n1945, k224) }))
+	return !anyNode(child(n, k63), func(n2185 *Node) bool { return (len(child(n2185, k224)) > 0) })
 }
 
 // UBL-CR-204: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkCareIndicator)
 func roT0414(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k63), func(n1946 *Node) Seq { return child(n1946, k62) }), func(n1947 *Node) Seq { return child(n1947, k226) }))
+	return !anyNode(child(n, k63), func(n2187 *Node) bool {
+		return anyNode(child(n2187, k62), func(n2188 *Node) bool { return (len(child(n2188, k226)) > 0) })
+	})
 }
 
 // UBL-CR-205: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkAttentionIndicator)
 func roT0415(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k63), func(n1948 *Node) Seq { return child(n1948, k62) }), func(n1949 *Node) Seq { return child(n1949, k227) }))
+	return !anyNode(child(n, k63), func(n2190 *Node) bool {
+		return anyNode(child(n2190, k62), func(n2191 *Node) bool { return (len(child(n2191, k227)) > 0) })
+	})
 }
 
 // UBL-CR-206: not(cac:AccountingCustomerParty/cac:Party/cbc:WebsiteURI)
 func roT0416(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k63), func(n1950 *Node) Seq { return child(n1950, k62) }), func(n1951 *Node) Seq { return child(n1951, k228) }))
+	return !anyNode(child(n, k63), func(n2193 *Node) bool {
+		return anyNode(child(n2193, k62), func(n2194 *Node) bool { return (len(child(n2194, k228)) > 0) })
+	})
 }
 
 // UBL-CR-207: not(cac:AccountingCustomerParty/cac:Party/cbc:LogoReferenceID)
 func roT0417(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k63), func(n1952 *Node) Seq { return child(n1952, k62) }), func(n1953 *Node) Seq { return child(n1953, k229) }))
+	return !anyNode(child(n, k63), func(n2196 *Node) bool {
+		return anyNode(child(n2196, k62), func(n2197 *Node) bool { return (len(child(n2197, k229)) > 0) })
+	})
 }
 
 // UBL-CR-208: not(cac:AccountingCustomerParty/cac:Party/cbc:IndustryClassificationCode)
 func roT0418(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k63), func(n1954 *Node) Seq { return child(n1954, k62) }), func(n1955 *Node) Seq { return child(n1955, k230) }))
+	return !anyNode(child(n, k63), func(n2199 *Node) bool {
+		return anyNode(child(n2199, k62), func(n2200 *Node) bool { return (len(child(n2200, k230)) > 0) })
+	})
 }
 
 // UBL-CR-209: not(cac:AccountingCustomerParty/cac:Party/cac:Language)
 func roT0419(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k63), func(n1956 *Node) Seq { return child(n1956, k62) }), func(n1957 *Node) Seq { return child(n1957, k231) }))
+	return !anyNode(child(n, k63), func(n2202 *Node) bool {
+		return anyNode(child(n2202, k62), func(n2203 *Node) bool { return (len(child(n2203, k231)) > 0) })
+	})
 }
 
 // UBL-CR-210: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:ID)
 func roT0420(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n1958 *Node) Seq { return child(n1958, k62) }), func(n1959 *Node) Seq { return child(n1959, k65) }), func(n1960 *Node) Seq { return child(n1960, k52) }))
+	return !anyNode(child(n, k63), func(n2205 *Node) bool {
+		return anyNode(child(n2205, k62), func(n2206 *Node) bool {
+			return anyNode(child(n2206, k65), func(n2207 *Node) bool { return (len(child(n2207, k52)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-211: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0421(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n1961 *Node) Seq { return child(n1961, k62) }), func(n1962 *Node) Seq { return child(n1962, k65) }), func(n1963 *Node) Seq { return child(n1963, k232) }))
+	return !anyNode(child(n, k63), func(n2209 *Node) bool {
+		return anyNode(child(n2209, k62), func(n2210 *Node) bool {
+			return anyNode(child(n2210, k65), func(n2211 *Node) bool { return (len(child(n2211, k232)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-212: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0422(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n1964 *Node) Seq { return child(n1964, k62) }), func(n1965 *Node) Seq { return child(n1965, k65) }), func(n1966 *Node) Seq { return child(n1966, k233) }))
+	return !anyNode(child(n, k63), func(n2213 *Node) bool {
+		return anyNode(child(n2213, k62), func(n2214 *Node) bool {
+			return anyNode(child(n2214, k65), func(n2215 *Node) bool { return (len(child(n2215, k233)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-213: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func roT0423(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n1967 *Node) Seq { return child(n1967, k62) }), func(n1968 *Node) Seq { return child(n1968, k65) }), func(n1969 *Node) Seq { return child(n1969, k234) }))
+	return !anyNode(child(n, k63), func(n2217 *Node) bool {
+		return anyNode(child(n2217, k62), func(n2218 *Node) bool {
+			return anyNode(child(n2218, k65), func(n2219 *Node) bool { return (len(child(n2219, k234)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-214: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func roT0424(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n1970 *Node) Seq { return child(n1970, k62) }), func(n1971 *Node) Seq { return child(n1971, k65) }), func(n1972 *Node) Seq { return child(n1972, k235) }))
+	return !anyNode(child(n, k63), func(n2221 *Node) bool {
+		return anyNode(child(n2221, k62), func(n2222 *Node) bool {
+			return anyNode(child(n2222, k65), func(n2223 *Node) bool { return (len(child(n2223, k235)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-215: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Room)
 func roT0425(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n1973 *Node) Seq { return child(n1973, k62) }), func(n1974 *Node) Seq { return child(n1974, k65) }), func(n1975 *Node) Seq { return child(n1975, k236) }))
+	return !anyNode(child(n, k63), func(n2225 *Node) bool {
+		return anyNode(child(n2225, k62), func(n2226 *Node) bool {
+			return anyNode(child(n2226, k65), func(n2227 *Node) bool { return (len(child(n2227, k236)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-216: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func roT0426(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n1976 *Node) Seq { return child(n1976, k62) }), func(n1977 *Node) Seq { return child(n1977, k65) }), func(n1978 *Node) Seq { return child(n1978, k237) }))
+	return !anyNode(child(n, k63), func(n2229 *Node) bool {
+		return anyNode(child(n2229, k62), func(n2230 *Node) bool {
+			return anyNode(child(n2230, k65), func(n2231 *Node) bool { return (len(child(n2231, k237)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-217: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func roT0427(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n1979 *Node) Seq { return child(n1979, k62) }), func(n1980 *Node) Seq { return child(n1980, k65) }), func(n1981 *Node) Seq { return child(n1981, k238) }))
+	return !anyNode(child(n, k63), func(n2233 *Node) bool {
+		return anyNode(child(n2233, k62), func(n2234 *Node) bool {
+			return anyNode(child(n2234, k65), func(n2235 *Node) bool { return (len(child(n2235, k238)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-218: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func roT0428(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n1982 *Node) Seq { return child(n1982, k62) }), func(n1983 *Node) Seq { return child(n1983, k65) }), func(n1984 *Node) Seq { return child(n1984, k239) }))
+	return !anyNode(child(n, k63), func(n2237 *Node) bool {
+		return anyNode(child(n2237, k62), func(n2238 *Node) bool {
+			return anyNode(child(n2238, k65), func(n2239 *Node) bool { return (len(child(n2239, k239)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-219: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func roT0429(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n1985 *Node) Seq { return child(n1985, k62) }), func(n1986 *Node) Seq { return child(n1986, k65) }), func(n1987 *Node) Seq { return child(n1987, k240) }))
+	return !anyNode(child(n, k63), func(n2241 *Node) bool {
+		return anyNode(child(n2241, k62), func(n2242 *Node) bool {
+			return anyNode(child(n2242, k65), func(n2243 *Node) bool { return (len(child(n2243, k240)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-220: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Department)
 func roT0430(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n1988 *Node) Seq { return child(n1988, k62) }), func(n1989 *Node) Seq { return child(n1989, k65) }), func(n1990 *Node) Seq { return child(n1990, k241) }))
+	return !anyNode(child(n, k63), func(n2245 *Node) bool {
+		return anyNode(child(n2245, k62), func(n2246 *Node) bool {
+			return anyNode(child(n2246, k65), func(n2247 *Node) bool { return (len(child(n2247, k241)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-221: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func roT0431(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n1991 *Node) Seq { return child(n1991, k62) }), func(n1992 *Node) Seq { return child(n1992, k65) }), func(n1993 *Node) Seq { return child(n1993, k242) }))
+	return !anyNode(child(n, k63), func(n2249 *Node) bool {
+		return anyNode(child(n2249, k62), func(n2250 *Node) bool {
+			return anyNode(child(n2250, k65), func(n2251 *Node) bool { return (len(child(n2251, k242)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-222: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func roT0432(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n1994 *Node) Seq { return child(n1994, k62) }), func(n1995 *Node) Seq { return child(n1995, k65) }), func(n1996 *Node) Seq { return child(n1996, k243) }))
+	return !anyNode(child(n, k63), func(n2253 *Node) bool {
+		return anyNode(child(n2253, k62), func(n2254 *Node) bool {
+			return anyNode(child(n2254, k65), func(n2255 *Node) bool { return (len(child(n2255, k243)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-223: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func roT0433(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n1997 *Node) Seq { return child(n1997, k62) }), func(n1998 *Node) Seq { return child(n1998, k65) }), func(n1999 *Node) Seq { return child(n1999, k244) }))
+	return !anyNode(child(n, k63), func(n2257 *Node) bool {
+		return anyNode(child(n2257, k62), func(n2258 *Node) bool {
+			return anyNode(child(n2258, k65), func(n2259 *Node) bool { return (len(child(n2259, k244)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-224: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0434(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2000 *Node) Seq { return child(n2000, k62) }), func(n2001 *Node) Seq { return child(n2001, k65) }), func(n2002 *Node) Seq { return child(n2002, k245) }))
+	return !anyNode(child(n, k63), func(n2261 *Node) bool {
+		return anyNode(child(n2261, k62), func(n2262 *Node) bool {
+			return anyNode(child(n2262, k65), func(n2263 *Node) bool { return (len(child(n2263, k245)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-225: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0435(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2003 *Node) Seq { return child(n2003, k62) }), func(n2004 *Node) Seq { return child(n2004, k65) }), func(n2005 *Node) Seq { return child(n2005, k246) }))
+	return !anyNode(child(n, k63), func(n2265 *Node) bool {
+		return anyNode(child(n2265, k62), func(n2266 *Node) bool {
+			return anyNode(child(n2266, k65), func(n2267 *Node) bool { return (len(child(n2267, k246)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-226: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Region)
 func roT0436(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2006 *Node) Seq { return child(n2006, k62) }), func(n2007 *Node) Seq { return child(n2007, k65) }), func(n2008 *Node) Seq { return child(n2008, k247) }))
+	return !anyNode(child(n, k63), func(n2269 *Node) bool {
+		return anyNode(child(n2269, k62), func(n2270 *Node) bool {
+			return anyNode(child(n2270, k65), func(n2271 *Node) bool { return (len(child(n2271, k247)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-227: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:District)
 func roT0437(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2009 *Node) Seq { return child(n2009, k62) }), func(n2010 *Node) Seq { return child(n2010, k65) }), func(n2011 *Node) Seq { return child(n2011, k248) }))
+	return !anyNode(child(n, k63), func(n2273 *Node) bool {
+		return anyNode(child(n2273, k62), func(n2274 *Node) bool {
+			return anyNode(child(n2274, k65), func(n2275 *Node) bool { return (len(child(n2275, k248)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-228: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0438(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2012 *Node) Seq { return child(n2012, k62) }), func(n2013 *Node) Seq { return child(n2013, k65) }), func(n2014 *Node) Seq { return child(n2014, k249) }))
+	return !anyNode(child(n, k63), func(n2277 *Node) bool {
+		return anyNode(child(n2277, k62), func(n2278 *Node) bool {
+			return anyNode(child(n2278, k65), func(n2279 *Node) bool { return (len(child(n2279, k249)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-229: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0439(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(child(n, k63), func(n2015 *Node) Seq { return child(n2015, k62) }), func(n2016 *Node) Seq { return child(n2016, k65) }), func(n2017 *Node) Seq { return child(n2017, k66) }), func(n2018 *Node) Seq { return child(n2018, k135) }))
+	return !anyNode(child(n, k63), func(n2281 *Node) bool {
+		return anyNode(child(n2281, k62), func(n2282 *Node) bool {
+			return anyNode(child(n2282, k65), func(n2283 *Node) bool {
+				return anyNode(child(n2283, k66), func(n2284 *Node) bool { return (len(child(n2284, k135)) > 0) })
+			})
+		})
+	})
 }
 
 // UBL-CR-230: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func roT0440(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2019 *Node) Seq { return child(n2019, k62) }), func(n2020 *Node) Seq { return child(n2020, k65) }), func(n2021 *Node) Seq { return child(n2021, k250) }))
+	return !anyNode(child(n, k63), func(n2286 *Node) bool {
+		return anyNode(child(n2286, k62), func(n2287 *Node) bool {
+			return anyNode(child(n2287, k65), func(n2288 *Node) bool { return (len(child(n2288, k250)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-231: not(cac:AccountingCustomerParty/cac:Party/cac:PhysicalLocation)
 func roT0441(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k63), func(n2022 *Node) Seq { return child(n2022, k62) }), func(n2023 *Node) Seq { return child(n2023, k251) }))
+	return !anyNode(child(n, k63), func(n2290 *Node) bool {
+		return anyNode(child(n2290, k62), func(n2291 *Node) bool { return (len(child(n2291, k251)) > 0) })
+	})
 }
 
 // UBL-CR-232: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0442(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2024 *Node) Seq { return child(n2024, k62) }), func(n2025 *Node) Seq { return child(n2025, k113) }), func(n2026 *Node) Seq { return child(n2026, k103) }))
+	return !anyNode(child(n, k63), func(n2293 *Node) bool {
+		return anyNode(child(n2293, k62), func(n2294 *Node) bool {
+			return anyNode(child(n2294, k113), func(n2295 *Node) bool { return (len(child(n2295, k103)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-233: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0443(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2027 *Node) Seq { return child(n2027, k62) }), func(n2028 *Node) Seq { return child(n2028, k113) }), func(n2029 *Node) Seq { return child(n2029, k252) }))
+	return !anyNode(child(n, k63), func(n2297 *Node) bool {
+		return anyNode(child(n2297, k62), func(n2298 *Node) bool {
+			return anyNode(child(n2298, k113), func(n2299 *Node) bool { return (len(child(n2299, k252)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-234: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0444(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2030 *Node) Seq { return child(n2030, k62) }), func(n2031 *Node) Seq { return child(n2031, k113) }), func(n2032 *Node) Seq { return child(n2032, k253) }))
+	return !anyNode(child(n, k63), func(n2301 *Node) bool {
+		return anyNode(child(n2301, k62), func(n2302 *Node) bool {
+			return anyNode(child(n2302, k113), func(n2303 *Node) bool { return (len(child(n2303, k253)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-235: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0445(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2033 *Node) Seq { return child(n2033, k62) }), func(n2034 *Node) Seq { return child(n2034, k113) }), func(n2035 *Node) Seq { return child(n2035, k254) }))
+	return !anyNode(child(n, k63), func(n2305 *Node) bool {
+		return anyNode(child(n2305, k62), func(n2306 *Node) bool {
+			return anyNode(child(n2306, k113), func(n2307 *Node) bool { return (len(child(n2307, k254)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-236: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0446(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2036 *Node) Seq { return child(n2036, k62) }), func(n2037 *Node) Seq { return child(n2037, k113) }), func(n2038 *Node) Seq { return child(n2038, k255) }))
+	return !anyNode(child(n, k63), func(n2309 *Node) bool {
+		return anyNode(child(n2309, k62), func(n2310 *Node) bool {
+			return anyNode(child(n2310, k113), func(n2311 *Node) bool { return (len(child(n2311, k255)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-237: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0447(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(child(n, k63), func(n2039 *Node) Seq { return child(n2039, k62) }), func(n2040 *Node) Seq { return child(n2040, k113) }), func(n2041 *Node) Seq { return child(n2041, k80) }), func(n2042 *Node) Seq { return child(n2042, k135) }))
+	return !anyNode(child(n, k63), func(n2313 *Node) bool {
+		return anyNode(child(n2313, k62), func(n2314 *Node) bool {
+			return anyNode(child(n2314, k113), func(n2315 *Node) bool {
+				return anyNode(child(n2315, k80), func(n2316 *Node) bool { return (len(child(n2316, k135)) > 0) })
+			})
+		})
+	})
 }
 
 // UBL-CR-238: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0448(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(child(n, k63), func(n2043 *Node) Seq { return child(n2043, k62) }), func(n2044 *Node) Seq { return child(n2044, k113) }), func(n2045 *Node) Seq { return child(n2045, k80) }), func(n2046 *Node) Seq { return child(n2046, k256) }))
+	return !anyNode(child(n, k63), func(n2318 *Node) bool {
+		return anyNode(child(n2318, k62), func(n2319 *Node) bool {
+			return anyNode(child(n2319, k113), func(n2320 *Node) bool {
+				return anyNode(child(n2320, k80), func(n2321 *Node) bool { return (len(child(n2321, k256)) > 0) })
+			})
+		})
+	})
 }
 
 // UBL-CR-239: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0449(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(child(n, k63), func(n2047 *Node) Seq { return child(n2047, k62) }), func(n2048 *Node) Seq { return child(n2048, k113) }), func(n2049 *Node) Seq { return child(n2049, k80) }), func(n2050 *Node) Seq { return child(n2050, k257) }))
+	return !anyNode(child(n, k63), func(n2323 *Node) bool {
+		return anyNode(child(n2323, k62), func(n2324 *Node) bool {
+			return anyNode(child(n2324, k113), func(n2325 *Node) bool {
+				return anyNode(child(n2325, k80), func(n2326 *Node) bool { return (len(child(n2326, k257)) > 0) })
+			})
+		})
+	})
 }
 
 // UBL-CR-240: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0450(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(child(n, k63), func(n2051 *Node) Seq { return child(n2051, k62) }), func(n2052 *Node) Seq { return child(n2052, k113) }), func(n2053 *Node) Seq { return child(n2053, k80) }), func(n2054 *Node) Seq { return child(n2054, k258) }))
+	return !anyNode(child(n, k63), func(n2328 *Node) bool {
+		return anyNode(child(n2328, k62), func(n2329 *Node) bool {
+			return anyNode(child(n2329, k113), func(n2330 *Node) bool {
+				return anyNode(child(n2330, k80), func(n2331 *Node) bool { return (len(child(n2331, k258)) > 0) })
+			})
+		})
+	})
 }
 
 // UBL-CR-241: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0451(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2055 *Node) Seq { return child(n2055, k62) }), func(n2056 *Node) Seq { return child(n2056, k102) }), func(n2057 *Node) Seq { return child(n2057, k259) }))
+	return !anyNode(child(n, k63), func(n2333 *Node) bool {
+		return anyNode(child(n2333, k62), func(n2334 *Node) bool {
+			return anyNode(child(n2334, k102), func(n2335 *Node) bool { return (len(child(n2335, k259)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-242: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0452(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2058 *Node) Seq { return child(n2058, k62) }), func(n2059 *Node) Seq { return child(n2059, k102) }), func(n2060 *Node) Seq { return child(n2060, k260) }))
+	return !anyNode(child(n, k63), func(n2337 *Node) bool {
+		return anyNode(child(n2337, k62), func(n2338 *Node) bool {
+			return anyNode(child(n2338, k102), func(n2339 *Node) bool { return (len(child(n2339, k260)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-243: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0453(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2061 *Node) Seq { return child(n2061, k62) }), func(n2062 *Node) Seq { return child(n2062, k102) }), func(n2063 *Node) Seq { return child(n2063, k261) }))
+	return !anyNode(child(n, k63), func(n2341 *Node) bool {
+		return anyNode(child(n2341, k62), func(n2342 *Node) bool {
+			return anyNode(child(n2342, k102), func(n2343 *Node) bool { return (len(child(n2343, k261)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-244: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func roT0454(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2064 *Node) Seq { return child(n2064, k62) }), func(n2065 *Node) Seq { return child(n2065, k102) }), func(n2066 *Node) Seq { return child(n2066, k281) }))
+	return !anyNode(child(n, k63), func(n2345 *Node) bool {
+		return anyNode(child(n2345, k62), func(n2346 *Node) bool {
+			return anyNode(child(n2346, k102), func(n2347 *Node) bool { return (len(child(n2347, k281)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-245: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0455(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2067 *Node) Seq { return child(n2067, k62) }), func(n2068 *Node) Seq { return child(n2068, k102) }), func(n2069 *Node) Seq { return child(n2069, k262) }))
+	return !anyNode(child(n, k63), func(n2349 *Node) bool {
+		return anyNode(child(n2349, k62), func(n2350 *Node) bool {
+			return anyNode(child(n2350, k102), func(n2351 *Node) bool { return (len(child(n2351, k262)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-246: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0456(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2070 *Node) Seq { return child(n2070, k62) }), func(n2071 *Node) Seq { return child(n2071, k102) }), func(n2072 *Node) Seq { return child(n2072, k263) }))
+	return !anyNode(child(n, k63), func(n2353 *Node) bool {
+		return anyNode(child(n2353, k62), func(n2354 *Node) bool {
+			return anyNode(child(n2354, k102), func(n2355 *Node) bool { return (len(child(n2355, k263)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-247: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0457(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2073 *Node) Seq { return child(n2073, k62) }), func(n2074 *Node) Seq { return child(n2074, k102) }), func(n2075 *Node) Seq { return child(n2075, k264) }))
+	return !anyNode(child(n, k63), func(n2357 *Node) bool {
+		return anyNode(child(n2357, k62), func(n2358 *Node) bool {
+			return anyNode(child(n2358, k102), func(n2359 *Node) bool { return (len(child(n2359, k264)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-248: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0458(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2076 *Node) Seq { return child(n2076, k62) }), func(n2077 *Node) Seq { return child(n2077, k102) }), func(n2078 *Node) Seq { return child(n2078, k265) }))
+	return !anyNode(child(n, k63), func(n2361 *Node) bool {
+		return anyNode(child(n2361, k62), func(n2362 *Node) bool {
+			return anyNode(child(n2362, k102), func(n2363 *Node) bool { return (len(child(n2363, k265)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-249: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0459(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2079 *Node) Seq { return child(n2079, k62) }), func(n2080 *Node) Seq { return child(n2080, k102) }), func(n2081 *Node) Seq { return child(n2081, k255) }))
+	return !anyNode(child(n, k63), func(n2365 *Node) bool {
+		return anyNode(child(n2365, k62), func(n2366 *Node) bool {
+			return anyNode(child(n2366, k102), func(n2367 *Node) bool { return (len(child(n2367, k255)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-250: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0460(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2082 *Node) Seq { return child(n2082, k62) }), func(n2083 *Node) Seq { return child(n2083, k102) }), func(n2084 *Node) Seq { return child(n2084, k266) }))
+	return !anyNode(child(n, k63), func(n2369 *Node) bool {
+		return anyNode(child(n2369, k62), func(n2370 *Node) bool {
+			return anyNode(child(n2370, k102), func(n2371 *Node) bool { return (len(child(n2371, k266)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-251: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0461(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2085 *Node) Seq { return child(n2085, k62) }), func(n2086 *Node) Seq { return child(n2086, k102) }), func(n2087 *Node) Seq { return child(n2087, k267) }))
+	return !anyNode(child(n, k63), func(n2373 *Node) bool {
+		return anyNode(child(n2373, k62), func(n2374 *Node) bool {
+			return anyNode(child(n2374, k102), func(n2375 *Node) bool { return (len(child(n2375, k267)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-252: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0462(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2088 *Node) Seq { return child(n2088, k62) }), func(n2089 *Node) Seq { return child(n2089, k102) }), func(n2090 *Node) Seq { return child(n2090, k268) }))
+	return !anyNode(child(n, k63), func(n2377 *Node) bool {
+		return anyNode(child(n2377, k62), func(n2378 *Node) bool {
+			return anyNode(child(n2378, k102), func(n2379 *Node) bool { return (len(child(n2379, k268)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-253: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ID)
 func roT0463(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2091 *Node) Seq { return child(n2091, k62) }), func(n2092 *Node) Seq { return child(n2092, k269) }), func(n2093 *Node) Seq { return child(n2093, k52) }))
+	return !anyNode(child(n, k63), func(n2381 *Node) bool {
+		return anyNode(child(n2381, k62), func(n2382 *Node) bool {
+			return anyNode(child(n2382, k269), func(n2383 *Node) bool { return (len(child(n2383, k52)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-254: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telefax)
 func roT0464(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2094 *Node) Seq { return child(n2094, k62) }), func(n2095 *Node) Seq { return child(n2095, k269) }), func(n2096 *Node) Seq { return child(n2096, k270) }))
+	return !anyNode(child(n, k63), func(n2385 *Node) bool {
+		return anyNode(child(n2385, k62), func(n2386 *Node) bool {
+			return anyNode(child(n2386, k269), func(n2387 *Node) bool { return (len(child(n2387, k270)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-255: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Note)
 func roT0465(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2097 *Node) Seq { return child(n2097, k62) }), func(n2098 *Node) Seq { return child(n2098, k269) }), func(n2099 *Node) Seq { return child(n2099, k60) }))
+	return !anyNode(child(n, k63), func(n2389 *Node) bool {
+		return anyNode(child(n2389, k62), func(n2390 *Node) bool {
+			return anyNode(child(n2390, k269), func(n2391 *Node) bool { return (len(child(n2391, k60)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-256: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func roT0466(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k63), func(n2100 *Node) Seq { return child(n2100, k62) }), func(n2101 *Node) Seq { return child(n2101, k269) }), func(n2102 *Node) Seq { return child(n2102, k271) }))
+	return !anyNode(child(n, k63), func(n2393 *Node) bool {
+		return anyNode(child(n2393, k62), func(n2394 *Node) bool {
+			return anyNode(child(n2394, k269), func(n2395 *Node) bool { return (len(child(n2395, k271)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-257: not(cac:AccountingCustomerParty/cac:Party/cac:Person)
 func roT0467(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k63), func(n2103 *Node) Seq { return child(n2103, k62) }), func(n2104 *Node) Seq { return child(n2104, k272) }))
+	return !anyNode(child(n, k63), func(n2397 *Node) bool {
+		return anyNode(child(n2397, k62), func(n2398 *Node) bool { return (len(child(n2398, k272)) > 0) })
+	})
 }
 
 // UBL-CR-258: not(cac:AccountingCustomerParty/cac:Party/cac:AgentParty)
 func roT0468(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k63), func(n2105 *Node) Seq { return child(n2105, k62) }), func(n2106 *Node) Seq { return child(n2106, k273) }))
+	return !anyNode(child(n, k63), func(n2400 *Node) bool {
+		return anyNode(child(n2400, k62), func(n2401 *Node) bool { return (len(child(n2401, k273)) > 0) })
+	})
 }
 
 // UBL-CR-259: not(cac:AccountingCustomerParty/cac:Party/cac:ServiceProviderParty)
 func roT0469(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k63), func(n2107 *Node) Seq { return child(n2107, k62) }), func(n2108 *Node) Seq { return child(n2108, k274) }))
+	return !anyNode(child(n, k63), func(n2403 *Node) bool {
+		return anyNode(child(n2403, k62), func(n2404 *Node) bool { return (len(child(n2404, k274)) > 0) })
+	})
 }
 
 // UBL-CR-260: not(cac:AccountingCustomerParty/cac:Party/cac:PowerOfAttorney)
 func roT0470(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k63), func(n2109 *Node) Seq { return child(n2109, k62) }), func(n2110 *Node) Seq { return child(n2110, k275) }))
+	return !anyNode(child(n, k63), func(n2406 *Node) bool {
+		return anyNode(child(n2406, k62), func(n2407 *Node) bool { return (len(child(n2407, k275)) > 0) })
+	})
 }
 
 // UBL-CR-261: not(cac:AccountingCustomerParty/cac:Party/cac:FinancialAccount)
 func roT0471(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k63), func(n2111 *Node) Seq { return child(n2111, k62) }), func(n2112 *Node) Seq { return child(n2112, k276) }))
+	return !anyNode(child(n, k63), func(n2409 *Node) bool {
+		return anyNode(child(n2409, k62), func(n2410 *Node) bool { return (len(child(n2410, k276)) > 0) })
+	})
 }
 
 // UBL-CR-262: not(cac:AccountingCustomerParty/cac:DeliveryContact)
 func roT0472(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k63), func(n2113 *Node) Seq { return child(n2113, k282) }))
+	return !anyNode(child(n, k63), func(n2412 *Node) bool { return (len(child(n2412, k282)) > 0) })
 }
 
 // UBL-CR-263: not(cac:AccountingCustomerParty/cac:AccountingContact)
 func roT0473(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k63), func(n2114 *Node) Seq { return child(n2114, k278) }))
+	return !anyNode(child(n, k63), func(n2414 *Node) bool { return (len(child(n2414, k278)) > 0) })
 }
 
 // UBL-CR-264: not(cac:AccountingCustomerParty/cac:BuyerContact)
 func roT0474(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k63), func(n2115 *Node) Seq { return child(n2115, k283) }))
+	return !anyNode(child(n, k63), func(n2416 *Node) bool { return (len(child(n2416, k283)) > 0) })
 }
 
 // UBL-CR-265: not(cac:PayeeParty/cbc:MarkCareIndicator)
 func roT0475(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k147), func(n2116 *Node) Seq { return child(n2116, k226) }))
+	return !anyNode(child(n, k147), func(n2418 *Node) bool { return (len(child(n2418, k226)) > 0) })
 }
 
 // UBL-CR-266: not(cac:PayeeParty/cbc:MarkAttentionIndicator)
 func roT0476(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k147), func(n2117 *Node) Seq { return child(n2117, k227) }))
+	return !anyNode(child(n, k147), func(n2420 *Node) bool { return (len(child(n2420, k227)) > 0) })
 }
 
 // UBL-CR-267: not(cac:PayeeParty/cbc:WebsiteURI)
 func roT0477(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k147), func(n2118 *Node) Seq { return child(n2118, k228) }))
+	return !anyNode(child(n, k147), func(n2422 *Node) bool { return (len(child(n2422, k228)) > 0) })
 }
 
 // UBL-CR-268: not(cac:PayeeParty/cbc:LogoReferenceID)
 func roT0478(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k147), func(n2119 *Node) Seq { return child(n2119, k229) }))
+	return !anyNode(child(n, k147), func(n2424 *Node) bool { return (len(child(n2424, k229)) > 0) })
 }
 
 // UBL-CR-269: not(cac:PayeeParty/cbc:EndpointID)
 func roT0479(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k147), func(n2120 *Node) Seq { return child(n2120, k61) }))
+	return !anyNode(child(n, k147), func(n2426 *Node) bool { return (len(child(n2426, k61)) > 0) })
 }
 
 // UBL-CR-270: not(cac:PayeeParty/cbc:IndustryClassificationCode)
 func roT0480(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k147), func(n2121 *Node) Seq { return child(n2121, k230) }))
+	return !anyNode(child(n, k147), func(n2428 *Node) bool { return (len(child(n2428, k230)) > 0) })
 }
 
 // UBL-CR-271: not(cac:PayeeParty/cac:Language)
 func roT0481(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k147), func(n2122 *Node) Seq { return child(n2122, k231) }))
+	return !anyNode(child(n, k147), func(n2430 *Node) bool { return (len(child(n2430, k231)) > 0) })
 }
 
 // UBL-CR-272: not(cac:PayeeParty/cac:PostalAddress)
 func roT0482(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k147), func(n2123 *Node) Seq { return child(n2123, k65) }))
+	return !anyNode(child(n, k147), func(n2432 *Node) bool { return (len(child(n2432, k65)) > 0) })
 }
 
 // UBL-CR-273: not(cac:PayeeParty/cac:PhysicalLocation)
 func roT0483(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k147), func(n2124 *Node) Seq { return child(n2124, k251) }))
+	return !anyNode(child(n, k147), func(n2434 *Node) bool { return (len(child(n2434, k251)) > 0) })
 }
 
 // UBL-CR-274: not(cac:PayeeParty/cac:PartyTaxScheme)
 func roT0484(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k147), func(n2125 *Node) Seq { return child(n2125, k113) }))
+	return !anyNode(child(n, k147), func(n2436 *Node) bool { return (len(child(n2436, k113)) > 0) })
 }
 
 // UBL-CR-275: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationName)
 func roT0485(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k147), func(n2126 *Node) Seq { return child(n2126, k102) }), func(n2127 *Node) Seq { return child(n2127, k103) }))
+	return !anyNode(child(n, k147), func(n2438 *Node) bool {
+		return anyNode(child(n2438, k102), func(n2439 *Node) bool { return (len(child(n2439, k103)) > 0) })
+	})
 }
 
 // UBL-CR-276: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0486(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k147), func(n2128 *Node) Seq { return child(n2128, k102) }), func(n2129 *Node) Seq { return child(n2129, k259) }))
+	return !anyNode(child(n, k147), func(n2441 *Node) bool {
+		return anyNode(child(n2441, k102), func(n2442 *Node) bool { return (len(child(n2442, k259)) > 0) })
+	})
 }
 
 // UBL-CR-277: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0487(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k147), func(n2130 *Node) Seq { return child(n2130, k102) }), func(n2131 *Node) Seq { return child(n2131, k260) }))
+	return !anyNode(child(n, k147), func(n2444 *Node) bool {
+		return anyNode(child(n2444, k102), func(n2445 *Node) bool { return (len(child(n2445, k260)) > 0) })
+	})
 }
 
 // UBL-CR-278: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0488(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k147), func(n2132 *Node) Seq { return child(n2132, k102) }), func(n2133 *Node) Seq { return child(n2133, k261) }))
+	return !anyNode(child(n, k147), func(n2447 *Node) bool {
+		return anyNode(child(n2447, k102), func(n2448 *Node) bool { return (len(child(n2448, k261)) > 0) })
+	})
 }
 
 // UBL-CR-279: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func roT0489(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k147), func(n2134 *Node) Seq { return child(n2134, k102) }), func(n2135 *Node) Seq { return child(n2135, k281) }))
+	return !anyNode(child(n, k147), func(n2450 *Node) bool {
+		return anyNode(child(n2450, k102), func(n2451 *Node) bool { return (len(child(n2451, k281)) > 0) })
+	})
 }
 
 // UBL-CR-280: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0490(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k147), func(n2136 *Node) Seq { return child(n2136, k102) }), func(n2137 *Node) Seq { return child(n2137, k262) }))
+	return !anyNode(child(n, k147), func(n2453 *Node) bool {
+		return anyNode(child(n2453, k102), func(n2454 *Node) bool { return (len(child(n2454, k262)) > 0) })
+	})
 }
 
 // UBL-CR-281: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0491(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k147), func(n2138 *Node) Seq { return child(n2138, k102) }), func(n2139 *Node) Seq { return child(n2139, k263) }))
+	return !anyNode(child(n, k147), func(n2456 *Node) bool {
+		return anyNode(child(n2456, k102), func(n2457 *Node) bool { return (len(child(n2457, k263)) > 0) })
+	})
 }
 
 // UBL-CR-282: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0492(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k147), func(n2140 *Node) Seq { return child(n2140, k102) }), func(n2141 *Node) Seq { return child(n2141, k264) }))
+	return !anyNode(child(n, k147), func(n2459 *Node) bool {
+		return anyNode(child(n2459, k102), func(n2460 *Node) bool { return (len(child(n2460, k264)) > 0) })
+	})
 }
 
 // UBL-CR-283: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0493(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k147), func(n2142 *Node) Seq { return child(n2142, k102) }), func(n2143 *Node) Seq { return child(n2143, k265) }))
+	return !anyNode(child(n, k147), func(n2462 *Node) bool {
+		return anyNode(child(n2462, k102), func(n2463 *Node) bool { return (len(child(n2463, k265)) > 0) })
+	})
 }
 
 // UBL-CR-284: not(cac:PayeeParty/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0494(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k147), func(n2144 *Node) Seq { return child(n2144, k102) }), func(n2145 *Node) Seq { return child(n2145, k255) }))
+	return !anyNode(child(n, k147), func(n2465 *Node) bool {
+		return anyNode(child(n2465, k102), func(n2466 *Node) bool { return (len(child(n2466, k255)) > 0) })
+	})
 }
 
 // UBL-CR-285: not(cac:PayeeParty/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0495(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k147), func(n2146 *Node) Seq { return child(n2146, k102) }), func(n2147 *Node) Seq { return child(n2147, k266) }))
+	return !anyNode(child(n, k147), func(n2468 *Node) bool {
+		return anyNode(child(n2468, k102), func(n2469 *Node) bool { return (len(child(n2469, k266)) > 0) })
+	})
 }
 
 // UBL-CR-286: not(cac:PayeeParty/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0496(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k147), func(n2148 *Node) Seq { return child(n2148, k102) }), func(n2149 *Node) Seq { return child(n2149, k267) }))
+	return !anyNode(child(n, k147), func(n2471 *Node) bool {
+		return anyNode(child(n2471, k102), func(n2472 *Node) bool { return (len(child(n2472, k267)) > 0) })
+	})
 }
 
 // UBL-CR-287: not(cac:PayeeParty/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0497(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k147), func(n2150 *Node) Seq { return child(n2150, k102) }), func(n2151 *Node) Seq { return child(n2151, k268) }))
+	return !anyNode(child(n, k147), func(n2474 *Node) bool {
+		return anyNode(child(n2474, k102), func(n2475 *Node) bool { return (len(child(n2475, k268)) > 0) })
+	})
 }
 
 // UBL-CR-288: not(cac:PayeeParty/cac:Contact)
 func roT0498(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k147), func(n2152 *Node) Seq { return child(n2152, k269) }))
+	return !anyNode(child(n, k147), func(n2477 *Node) bool { return (len(child(n2477, k269)) > 0) })
 }
 
 // UBL-CR-289: not(cac:PayeeParty/cac:Person)
 func roT0499(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k147), func(n2153 *Node) Seq { return child(n2153, k272) }))
+	return !anyNode(child(n, k147), func(n2479 *Node) bool { return (len(child(n2479, k272)) > 0) })
 }
 
 // UBL-CR-290: not(cac:PayeeParty/cac:AgentParty)
 func roT0500(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k147), func(n2154 *Node) Seq { return child(n2154, k273) }))
+	return !anyNode(child(n, k147), func(n2481 *Node) bool { return (len(child(n2481, k273)) > 0) })
 }
 
 // UBL-CR-291: not(cac:PayeeParty/cac:ServiceProviderParty)
 func roT0501(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k147), func(n2155 *Node) Seq { return child(n2155, k274) }))
+	return !anyNode(child(n, k147), func(n2483 *Node) bool { return (len(child(n2483, k274)) > 0) })
 }
 
 // UBL-CR-292: not(cac:PayeeParty/cac:PowerOfAttorney)
 func roT0502(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k147), func(n2156 *Node) Seq { return child(n2156, k275) }))
+	return !anyNode(child(n, k147), func(n2485 *Node) bool { return (len(child(n2485, k275)) > 0) })
 }
 
 // UBL-CR-293: not(cac:PayeeParty/cac:FinancialAccount)
 func roT0503(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k147), func(n2157 *Node) Seq { return child(n2157, k276) }))
+	return !anyNode(child(n, k147), func(n2487 *Node) bool { return (len(child(n2487, k276)) > 0) })
 }
 
 // UBL-CR-294: not(cac:BuyerCustomerParty)
 func roT0504(v []Seq, n *Node) bool {
-	return !ebv(child(n, k284))
+	return !(len(child(n, k284)) > 0)
 }
 
 // UBL-CR-295: not(cac:SellerSupplierParty)
 func roT0505(v []Seq, n *Node) bool {
-	return !ebv(child(n, k285))
+	return !(len(child(n, k285)) > 0)
 }
 
 // UBL-CR-296: not(cac:TaxRepresentativeParty/cbc:MarkCareIndicator)
 func roT0506(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k115), func(n2158 *Node) Seq { return child(n2158, k226) }))
+	return !anyNode(child(n, k115), func(n2491 *Node) bool { return (len(child(n2491, k226)) > 0) })
 }
 
 // UBL-CR-297: not(cac:TaxRepresentativeParty/cbc:MarkAttentionIndicator)
 func roT0507(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k115), func(n2159 *Node) Seq { return child(n2159, k227) }))
+	return !anyNode(child(n, k115), func(n2493 *Node) bool { return (len(child(n2493, k227)) > 0) })
 }
 
 // UBL-CR-298: not(cac:TaxRepresentativeParty/cbc:WebsiteURI)
 func roT0508(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k115), func(n2160 *Node) Seq { return child(n2160, k228) }))
+	return !anyNode(child(n, k115), func(n2495 *Node) bool { return (len(child(n2495, k228)) > 0) })
 }
 
 // UBL-CR-299: not(cac:TaxRepresentativeParty/cbc:LogoReferenceID)
 func roT0509(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k115), func(n2161 *Node) Seq { return child(n2161, k229) }))
+	return !anyNode(child(n, k115), func(n2497 *Node) bool { return (len(child(n2497, k229)) > 0) })
 }
 
 // UBL-CR-300: not(cac:TaxRepresentativeParty/cbc:EndpointID)
 func roT0510(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k115), func(n2162 *Node) Seq { return child(n2162, k61) }))
+	return !anyNode(child(n, k115), func(n2499 *Node) bool { return (len(child(n2499, k61)) > 0) })
 }
 
 // UBL-CR-301: not(cac:TaxRepresentativeParty/cbc:IndustryClassificationCode)
 func roT0511(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k115), func(n2163 *Node) Seq { return child(n2163, k230) }))
+	return !anyNode(child(n, k115), func(n2501 *Node) bool { return (len(child(n2501, k230)) > 0) })
 }
 
 // UBL-CR-302: not(cac:TaxRepresentativeParty/cac:PartyIdentification)
 func roT0512(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k115), func(n2164 *Node) Seq { return child(n2164, k149) }))
+	return !anyNode(child(n, k115), func(n2503 *Node) bool { return (len(child(n2503, k149)) > 0) })
 }
 
 // UBL-CR-303: not(cac:TaxRepresentativeParty/cac:Language)
 func roT0513(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k115), func(n2165 *Node) Seq { return child(n2165, k231) }))
+	return !anyNode(child(n, k115), func(n2505 *Node) bool { return (len(child(n2505, k231)) > 0) })
 }
 
 // UBL-CR-304: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:ID)
 func roT0514(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2166 *Node) Seq { return child(n2166, k65) }), func(n2167 *Node) Seq { return child(n2167, k52) }))
+	return !anyNode(child(n, k115), func(n2507 *Node) bool {
+		return anyNode(child(n2507, k65), func(n2508 *Node) bool { return (len(child(n2508, k52)) > 0) })
+	})
 }
 
 // UBL-CR-305: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0515(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2168 *Node) Seq { return child(n2168, k65) }), func(n2169 *Node) Seq { return child(n2169, k232) }))
+	return !anyNode(child(n, k115), func(n2510 *Node) bool {
+		return anyNode(child(n2510, k65), func(n2511 *Node) bool { return (len(child(n2511, k232)) > 0) })
+	})
 }
 
 // UBL-CR-306: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0516(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2170 *Node) Seq { return child(n2170, k65) }), func(n2171 *Node) Seq { return child(n2171, k233) }))
+	return !anyNode(child(n, k115), func(n2513 *Node) bool {
+		return anyNode(child(n2513, k65), func(n2514 *Node) bool { return (len(child(n2514, k233)) > 0) })
+	})
 }
 
 // UBL-CR-307: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Postbox)
 func roT0517(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2172 *Node) Seq { return child(n2172, k65) }), func(n2173 *Node) Seq { return child(n2173, k234) }))
+	return !anyNode(child(n, k115), func(n2516 *Node) bool {
+		return anyNode(child(n2516, k65), func(n2517 *Node) bool { return (len(child(n2517, k234)) > 0) })
+	})
 }
 
 // UBL-CR-308: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Floor)
 func roT0518(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2174 *Node) Seq { return child(n2174, k65) }), func(n2175 *Node) Seq { return child(n2175, k235) }))
+	return !anyNode(child(n, k115), func(n2519 *Node) bool {
+		return anyNode(child(n2519, k65), func(n2520 *Node) bool { return (len(child(n2520, k235)) > 0) })
+	})
 }
 
 // UBL-CR-309: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Room)
 func roT0519(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2176 *Node) Seq { return child(n2176, k65) }), func(n2177 *Node) Seq { return child(n2177, k236) }))
+	return !anyNode(child(n, k115), func(n2522 *Node) bool {
+		return anyNode(child(n2522, k65), func(n2523 *Node) bool { return (len(child(n2523, k236)) > 0) })
+	})
 }
 
 // UBL-CR-310: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BlockName)
 func roT0520(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2178 *Node) Seq { return child(n2178, k65) }), func(n2179 *Node) Seq { return child(n2179, k237) }))
+	return !anyNode(child(n, k115), func(n2525 *Node) bool {
+		return anyNode(child(n2525, k65), func(n2526 *Node) bool { return (len(child(n2526, k237)) > 0) })
+	})
 }
 
 // UBL-CR-311: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingName)
 func roT0521(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2180 *Node) Seq { return child(n2180, k65) }), func(n2181 *Node) Seq { return child(n2181, k238) }))
+	return !anyNode(child(n, k115), func(n2528 *Node) bool {
+		return anyNode(child(n2528, k65), func(n2529 *Node) bool { return (len(child(n2529, k238)) > 0) })
+	})
 }
 
 // UBL-CR-312: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingNumber)
 func roT0522(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2182 *Node) Seq { return child(n2182, k65) }), func(n2183 *Node) Seq { return child(n2183, k239) }))
+	return !anyNode(child(n, k115), func(n2531 *Node) bool {
+		return anyNode(child(n2531, k65), func(n2532 *Node) bool { return (len(child(n2532, k239)) > 0) })
+	})
 }
 
 // UBL-CR-313: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:InhouseMail)
 func roT0523(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2184 *Node) Seq { return child(n2184, k65) }), func(n2185 *Node) Seq { return child(n2185, k240) }))
+	return !anyNode(child(n, k115), func(n2534 *Node) bool {
+		return anyNode(child(n2534, k65), func(n2535 *Node) bool { return (len(child(n2535, k240)) > 0) })
+	})
 }
 
 // UBL-CR-314: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Department)
 func roT0524(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2186 *Node) Seq { return child(n2186, k65) }), func(n2187 *Node) Seq { return child(n2187, k241) }))
+	return !anyNode(child(n, k115), func(n2537 *Node) bool {
+		return anyNode(child(n2537, k65), func(n2538 *Node) bool { return (len(child(n2538, k241)) > 0) })
+	})
 }
 
 // UBL-CR-315: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkAttention)
 func roT0525(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2188 *Node) Seq { return child(n2188, k65) }), func(n2189 *Node) Seq { return child(n2189, k242) }))
+	return !anyNode(child(n, k115), func(n2540 *Node) bool {
+		return anyNode(child(n2540, k65), func(n2541 *Node) bool { return (len(child(n2541, k242)) > 0) })
+	})
 }
 
 // UBL-CR-316: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkCare)
 func roT0526(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2190 *Node) Seq { return child(n2190, k65) }), func(n2191 *Node) Seq { return child(n2191, k243) }))
+	return !anyNode(child(n, k115), func(n2543 *Node) bool {
+		return anyNode(child(n2543, k65), func(n2544 *Node) bool { return (len(child(n2544, k243)) > 0) })
+	})
 }
 
 // UBL-CR-317: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PlotIdentification)
 func roT0527(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2192 *Node) Seq { return child(n2192, k65) }), func(n2193 *Node) Seq { return child(n2193, k244) }))
+	return !anyNode(child(n, k115), func(n2546 *Node) bool {
+		return anyNode(child(n2546, k65), func(n2547 *Node) bool { return (len(child(n2547, k244)) > 0) })
+	})
 }
 
 // UBL-CR-318: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0528(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2194 *Node) Seq { return child(n2194, k65) }), func(n2195 *Node) Seq { return child(n2195, k245) }))
+	return !anyNode(child(n, k115), func(n2549 *Node) bool {
+		return anyNode(child(n2549, k65), func(n2550 *Node) bool { return (len(child(n2550, k245)) > 0) })
+	})
 }
 
 // UBL-CR-319: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0529(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2196 *Node) Seq { return child(n2196, k65) }), func(n2197 *Node) Seq { return child(n2197, k246) }))
+	return !anyNode(child(n, k115), func(n2552 *Node) bool {
+		return anyNode(child(n2552, k65), func(n2553 *Node) bool { return (len(child(n2553, k246)) > 0) })
+	})
 }
 
 // UBL-CR-320: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Region)
 func roT0530(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2198 *Node) Seq { return child(n2198, k65) }), func(n2199 *Node) Seq { return child(n2199, k247) }))
+	return !anyNode(child(n, k115), func(n2555 *Node) bool {
+		return anyNode(child(n2555, k65), func(n2556 *Node) bool { return (len(child(n2556, k247)) > 0) })
+	})
 }
 
 // UBL-CR-321: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:District)
 func roT0531(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2200 *Node) Seq { return child(n2200, k65) }), func(n2201 *Node) Seq { return child(n2201, k248) }))
+	return !anyNode(child(n, k115), func(n2558 *Node) bool {
+		return anyNode(child(n2558, k65), func(n2559 *Node) bool { return (len(child(n2559, k248)) > 0) })
+	})
 }
 
 // UBL-CR-322: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0532(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2202 *Node) Seq { return child(n2202, k65) }), func(n2203 *Node) Seq { return child(n2203, k249) }))
+	return !anyNode(child(n, k115), func(n2561 *Node) bool {
+		return anyNode(child(n2561, k65), func(n2562 *Node) bool { return (len(child(n2562, k249)) > 0) })
+	})
 }
 
 // UBL-CR-323: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0533(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k115), func(n2204 *Node) Seq { return child(n2204, k65) }), func(n2205 *Node) Seq { return child(n2205, k66) }), func(n2206 *Node) Seq { return child(n2206, k135) }))
+	return !anyNode(child(n, k115), func(n2564 *Node) bool {
+		return anyNode(child(n2564, k65), func(n2565 *Node) bool {
+			return anyNode(child(n2565, k66), func(n2566 *Node) bool { return (len(child(n2566, k135)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-324: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:LocationCoordinate)
 func roT0534(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2207 *Node) Seq { return child(n2207, k65) }), func(n2208 *Node) Seq { return child(n2208, k250) }))
+	return !anyNode(child(n, k115), func(n2568 *Node) bool {
+		return anyNode(child(n2568, k65), func(n2569 *Node) bool { return (len(child(n2569, k250)) > 0) })
+	})
 }
 
 // UBL-CR-325: not(cac:TaxRepresentativeParty/cac:PhysicalLocation)
 func roT0535(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k115), func(n2209 *Node) Seq { return child(n2209, k251) }))
+	return !anyNode(child(n, k115), func(n2571 *Node) bool { return (len(child(n2571, k251)) > 0) })
 }
 
 // UBL-CR-326: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0536(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2210 *Node) Seq { return child(n2210, k113) }), func(n2211 *Node) Seq { return child(n2211, k103) }))
+	return !anyNode(child(n, k115), func(n2573 *Node) bool {
+		return anyNode(child(n2573, k113), func(n2574 *Node) bool { return (len(child(n2574, k103)) > 0) })
+	})
 }
 
 // UBL-CR-327: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0537(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2212 *Node) Seq { return child(n2212, k113) }), func(n2213 *Node) Seq { return child(n2213, k252) }))
+	return !anyNode(child(n, k115), func(n2576 *Node) bool {
+		return anyNode(child(n2576, k113), func(n2577 *Node) bool { return (len(child(n2577, k252)) > 0) })
+	})
 }
 
 // UBL-CR-328: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0538(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2214 *Node) Seq { return child(n2214, k113) }), func(n2215 *Node) Seq { return child(n2215, k253) }))
+	return !anyNode(child(n, k115), func(n2579 *Node) bool {
+		return anyNode(child(n2579, k113), func(n2580 *Node) bool { return (len(child(n2580, k253)) > 0) })
+	})
 }
 
 // UBL-CR-329: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0539(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2216 *Node) Seq { return child(n2216, k113) }), func(n2217 *Node) Seq { return child(n2217, k254) }))
+	return !anyNode(child(n, k115), func(n2582 *Node) bool {
+		return anyNode(child(n2582, k113), func(n2583 *Node) bool { return (len(child(n2583, k254)) > 0) })
+	})
 }
 
 // UBL-CR-330: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0540(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k115), func(n2218 *Node) Seq { return child(n2218, k113) }), func(n2219 *Node) Seq { return child(n2219, k255) }))
+	return !anyNode(child(n, k115), func(n2585 *Node) bool {
+		return anyNode(child(n2585, k113), func(n2586 *Node) bool { return (len(child(n2586, k255)) > 0) })
+	})
 }
 
 // UBL-CR-331: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0541(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k115), func(n2220 *Node) Seq { return child(n2220, k113) }), func(n2221 *Node) Seq { return child(n2221, k80) }), func(n2222 *Node) Seq { return child(n2222, k135) }))
+	return !anyNode(child(n, k115), func(n2588 *Node) bool {
+		return anyNode(child(n2588, k113), func(n2589 *Node) bool {
+			return anyNode(child(n2589, k80), func(n2590 *Node) bool { return (len(child(n2590, k135)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-332: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0542(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k115), func(n2223 *Node) Seq { return child(n2223, k113) }), func(n2224 *Node) Seq { return child(n2224, k80) }), func(n2225 *Node) Seq { return child(n2225, k256) }))
+	return !anyNode(child(n, k115), func(n2592 *Node) bool {
+		return anyNode(child(n2592, k113), func(n2593 *Node) bool {
+			return anyNode(child(n2593, k80), func(n2594 *Node) bool { return (len(child(n2594, k256)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-333: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0543(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k115), func(n2226 *Node) Seq { return child(n2226, k113) }), func(n2227 *Node) Seq { return child(n2227, k80) }), func(n2228 *Node) Seq { return child(n2228, k257) }))
+	return !anyNode(child(n, k115), func(n2596 *Node) bool {
+		return anyNode(child(n2596, k113), func(n2597 *Node) bool {
+			return anyNode(child(n2597, k80), func(n2598 *Node) bool { return (len(child(n2598, k257)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-334: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0544(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k115), func(n2229 *Node) Seq { return child(n2229, k113) }), func(n2230 *Node) Seq { return child(n2230, k80) }), func(n2231 *Node) Seq { return child(n2231, k258) }))
+	return !anyNode(child(n, k115), func(n2600 *Node) bool {
+		return anyNode(child(n2600, k113), func(n2601 *Node) bool {
+			return anyNode(child(n2601, k80), func(n2602 *Node) bool { return (len(child(n2602, k258)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-335: not(cac:TaxRepresentativeParty/cac:PartyLegalEntity)
 func roT0545(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k115), func(n2232 *Node) Seq { return child(n2232, k102) }))
+	return !anyNode(child(n, k115), func(n2604 *Node) bool { return (len(child(n2604, k102)) > 0) })
 }
 
 // UBL-CR-336: not(cac:TaxRepresentativeParty/cac:Contact)
 func roT0546(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k115), func(n2233 *Node) Seq { return child(n2233, k269) }))
+	return !anyNode(child(n, k115), func(n2606 *Node) bool { return (len(child(n2606, k269)) > 0) })
 }
 
 // UBL-CR-337: not(cac:TaxRepresentativeParty/cac:Person)
 func roT0547(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k115), func(n2234 *Node) Seq { return child(n2234, k272) }))
+	return !anyNode(child(n, k115), func(n2608 *Node) bool { return (len(child(n2608, k272)) > 0) })
 }
 
 // UBL-CR-338: not(cac:TaxRepresentativeParty/cac:AgentParty)
 func roT0548(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k115), func(n2235 *Node) Seq { return child(n2235, k273) }))
+	return !anyNode(child(n, k115), func(n2610 *Node) bool { return (len(child(n2610, k273)) > 0) })
 }
 
 // UBL-CR-339: not(cac:TaxRepresentativeParty/cac:ServiceProviderParty)
 func roT0549(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k115), func(n2236 *Node) Seq { return child(n2236, k274) }))
+	return !anyNode(child(n, k115), func(n2612 *Node) bool { return (len(child(n2612, k274)) > 0) })
 }
 
 // UBL-CR-340: not(cac:TaxRepresentativeParty/cac:PowerOfAttorney)
 func roT0550(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k115), func(n2237 *Node) Seq { return child(n2237, k275) }))
+	return !anyNode(child(n, k115), func(n2614 *Node) bool { return (len(child(n2614, k275)) > 0) })
 }
 
 // UBL-CR-341: not(cac:TaxRepresentativeParty/cac:FinancialAccount)
 func roT0551(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k115), func(n2238 *Node) Seq { return child(n2238, k276) }))
+	return !anyNode(child(n, k115), func(n2616 *Node) bool { return (len(child(n2616, k276)) > 0) })
 }
 
 // UBL-CR-342: not(cac:Delivery/cbc:ID)
 func roT0552(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k74), func(n2239 *Node) Seq { return child(n2239, k52) }))
+	return !anyNode(child(n, k74), func(n2618 *Node) bool { return (len(child(n2618, k52)) > 0) })
 }
 
 // UBL-CR-343: not(cac:Delivery/cbc:Quantity)
 func roT0553(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k74), func(n2240 *Node) Seq { return child(n2240, k286) }))
+	return !anyNode(child(n, k74), func(n2620 *Node) bool { return (len(child(n2620, k286)) > 0) })
 }
 
 // UBL-CR-344: not(cac:Delivery/cbc:MinimumQuantity)
 func roT0554(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k74), func(n2241 *Node) Seq { return child(n2241, k287) }))
+	return !anyNode(child(n, k74), func(n2622 *Node) bool { return (len(child(n2622, k287)) > 0) })
 }
 
 // UBL-CR-345: not(cac:Delivery/cbc:MaximumQuantity)
 func roT0555(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k74), func(n2242 *Node) Seq { return child(n2242, k288) }))
+	return !anyNode(child(n, k74), func(n2624 *Node) bool { return (len(child(n2624, k288)) > 0) })
 }
 
 // UBL-CR-346: not(cac:Delivery/cbc:ActualDeliveryTime)
 func roT0556(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k74), func(n2243 *Node) Seq { return child(n2243, k289) }))
+	return !anyNode(child(n, k74), func(n2626 *Node) bool { return (len(child(n2626, k289)) > 0) })
 }
 
 // UBL-CR-347: not(cac:Delivery/cbc:LatestDeliveryDate)
 func roT0557(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k74), func(n2244 *Node) Seq { return child(n2244, k290) }))
+	return !anyNode(child(n, k74), func(n2628 *Node) bool { return (len(child(n2628, k290)) > 0) })
 }
 
 // UBL-CR-348: not(cac:Delivery/cbc:LatestDeliveryTime)
 func roT0558(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k74), func(n2245 *Node) Seq { return child(n2245, k291) }))
+	return !anyNode(child(n, k74), func(n2630 *Node) bool { return (len(child(n2630, k291)) > 0) })
 }
 
 // UBL-CR-349: not(cac:Delivery/cbc:ReleaseID)
 func roT0559(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k74), func(n2246 *Node) Seq { return child(n2246, k292) }))
+	return !anyNode(child(n, k74), func(n2632 *Node) bool { return (len(child(n2632, k292)) > 0) })
 }
 
 // UBL-CR-350: not(cac:Delivery/cbc:TrackingID)
 func roT0560(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k74), func(n2247 *Node) Seq { return child(n2247, k293) }))
+	return !anyNode(child(n, k74), func(n2634 *Node) bool { return (len(child(n2634, k293)) > 0) })
 }
 
 // UBL-CR-351: not(cac:Delivery/cac:DeliveryLocation/cbc:Description)
 func roT0561(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2248 *Node) Seq { return child(n2248, k73) }), func(n2249 *Node) Seq { return child(n2249, k184) }))
+	return !anyNode(child(n, k74), func(n2636 *Node) bool {
+		return anyNode(child(n2636, k73), func(n2637 *Node) bool { return (len(child(n2637, k184)) > 0) })
+	})
 }
 
 // UBL-CR-352: not(cac:Delivery/cac:DeliveryLocation/cbc:Conditions)
 func roT0562(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2250 *Node) Seq { return child(n2250, k73) }), func(n2251 *Node) Seq { return child(n2251, k294) }))
+	return !anyNode(child(n, k74), func(n2639 *Node) bool {
+		return anyNode(child(n2639, k73), func(n2640 *Node) bool { return (len(child(n2640, k294)) > 0) })
+	})
 }
 
 // UBL-CR-353: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentity)
 func roT0563(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2252 *Node) Seq { return child(n2252, k73) }), func(n2253 *Node) Seq { return child(n2253, k295) }))
+	return !anyNode(child(n, k74), func(n2642 *Node) bool {
+		return anyNode(child(n2642, k73), func(n2643 *Node) bool { return (len(child(n2643, k295)) > 0) })
+	})
 }
 
 // UBL-CR-354: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentityCode)
 func roT0564(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2254 *Node) Seq { return child(n2254, k73) }), func(n2255 *Node) Seq { return child(n2255, k246) }))
+	return !anyNode(child(n, k74), func(n2645 *Node) bool {
+		return anyNode(child(n2645, k73), func(n2646 *Node) bool { return (len(child(n2646, k246)) > 0) })
+	})
 }
 
 // UBL-CR-355: not(cac:Delivery/cac:DeliveryLocation/cbc:LocationTypeCode)
 func roT0565(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2256 *Node) Seq { return child(n2256, k73) }), func(n2257 *Node) Seq { return child(n2257, k296) }))
+	return !anyNode(child(n, k74), func(n2648 *Node) bool {
+		return anyNode(child(n2648, k73), func(n2649 *Node) bool { return (len(child(n2649, k296)) > 0) })
+	})
 }
 
 // UBL-CR-356: not(cac:Delivery/cac:DeliveryLocation/cbc:InformationURI)
 func roT0566(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2258 *Node) Seq { return child(n2258, k73) }), func(n2259 *Node) Seq { return child(n2259, k297) }))
+	return !anyNode(child(n, k74), func(n2651 *Node) bool {
+		return anyNode(child(n2651, k73), func(n2652 *Node) bool { return (len(child(n2652, k297)) > 0) })
+	})
 }
 
 // UBL-CR-357: not(cac:Delivery/cac:DeliveryLocation/cbc:Name)
 func roT0567(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2260 *Node) Seq { return child(n2260, k73) }), func(n2261 *Node) Seq { return child(n2261, k135) }))
+	return !anyNode(child(n, k74), func(n2654 *Node) bool {
+		return anyNode(child(n2654, k73), func(n2655 *Node) bool { return (len(child(n2655, k135)) > 0) })
+	})
 }
 
 // UBL-CR-358: not(cac:Delivery/cac:DeliveryLocation/cac:ValidityPeriod)
 func roT0568(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2262 *Node) Seq { return child(n2262, k73) }), func(n2263 *Node) Seq { return child(n2263, k196) }))
+	return !anyNode(child(n, k74), func(n2657 *Node) bool {
+		return anyNode(child(n2657, k73), func(n2658 *Node) bool { return (len(child(n2658, k196)) > 0) })
+	})
 }
 
 // UBL-CR-359: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:ID)
 func roT0569(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k74), func(n2264 *Node) Seq { return child(n2264, k73) }), func(n2265 *Node) Seq { return child(n2265, k72) }), func(n2266 *Node) Seq { return child(n2266, k52) }))
+	return !anyNode(child(n, k74), func(n2660 *Node) bool {
+		return anyNode(child(n2660, k73), func(n2661 *Node) bool {
+			return anyNode(child(n2661, k72), func(n2662 *Node) bool { return (len(child(n2662, k52)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-360: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressTypeCode)
 func roT0570(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k74), func(n2267 *Node) Seq { return child(n2267, k73) }), func(n2268 *Node) Seq { return child(n2268, k72) }), func(n2269 *Node) Seq { return child(n2269, k232) }))
+	return !anyNode(child(n, k74), func(n2664 *Node) bool {
+		return anyNode(child(n2664, k73), func(n2665 *Node) bool {
+			return anyNode(child(n2665, k72), func(n2666 *Node) bool { return (len(child(n2666, k232)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-361: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressFormatCode)
 func roT0571(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k74), func(n2270 *Node) Seq { return child(n2270, k73) }), func(n2271 *Node) Seq { return child(n2271, k72) }), func(n2272 *Node) Seq { return child(n2272, k233) }))
+	return !anyNode(child(n, k74), func(n2668 *Node) bool {
+		return anyNode(child(n2668, k73), func(n2669 *Node) bool {
+			return anyNode(child(n2669, k72), func(n2670 *Node) bool { return (len(child(n2670, k233)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-362: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Postbox)
 func roT0572(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k74), func(n2273 *Node) Seq { return child(n2273, k73) }), func(n2274 *Node) Seq { return child(n2274, k72) }), func(n2275 *Node) Seq { return child(n2275, k234) }))
+	return !anyNode(child(n, k74), func(n2672 *Node) bool {
+		return anyNode(child(n2672, k73), func(n2673 *Node) bool {
+			return anyNode(child(n2673, k72), func(n2674 *Node) bool { return (len(child(n2674, k234)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-363: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Floor)
 func roT0573(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k74), func(n2276 *Node) Seq { return child(n2276, k73) }), func(n2277 *Node) Seq { return child(n2277, k72) }), func(n2278 *Node) Seq { return child(n2278, k235) }))
+	return !anyNode(child(n, k74), func(n2676 *Node) bool {
+		return anyNode(child(n2676, k73), func(n2677 *Node) bool {
+			return anyNode(child(n2677, k72), func(n2678 *Node) bool { return (len(child(n2678, k235)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-364: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Room)
 func roT0574(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k74), func(n2279 *Node) Seq { return child(n2279, k73) }), func(n2280 *Node) Seq { return child(n2280, k72) }), func(n2281 *Node) Seq { return child(n2281, k236) }))
+	return !anyNode(child(n, k74), func(n2680 *Node) bool {
+		return anyNode(child(n2680, k73), func(n2681 *Node) bool {
+			return anyNode(child(n2681, k72), func(n2682 *Node) bool { return (len(child(n2682, k236)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-365: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BlockName)
 func roT0575(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k74), func(n2282 *Node) Seq { return child(n2282, k73) }), func(n2283 *Node) Seq { return child(n2283, k72) }), func(n2284 *Node) Seq { return child(n2284, k237) }))
+	return !anyNode(child(n, k74), func(n2684 *Node) bool {
+		return anyNode(child(n2684, k73), func(n2685 *Node) bool {
+			return anyNode(child(n2685, k72), func(n2686 *Node) bool { return (len(child(n2686, k237)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-366: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingName)
 func roT0576(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k74), func(n2285 *Node) Seq { return child(n2285, k73) }), func(n2286 *Node) Seq { return child(n2286, k72) }), func(n2287 *Node) Seq { return child(n2287, k238) }))
+	return !anyNode(child(n, k74), func(n2688 *Node) bool {
+		return anyNode(child(n2688, k73), func(n2689 *Node) bool {
+			return anyNode(child(n2689, k72), func(n2690 *Node) bool { return (len(child(n2690, k238)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-367: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingNumber)
 func roT0577(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k74), func(n2288 *Node) Seq { return child(n2288, k73) }), func(n2289 *Node) Seq { return child(n2289, k72) }), func(n2290 *Node) Seq { return child(n2290, k239) }))
+	return !anyNode(child(n, k74), func(n2692 *Node) bool {
+		return anyNode(child(n2692, k73), func(n2693 *Node) bool {
+			return anyNode(child(n2693, k72), func(n2694 *Node) bool { return (len(child(n2694, k239)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-368: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:InhouseMail)
 func roT0578(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k74), func(n2291 *Node) Seq { return child(n2291, k73) }), func(n2292 *Node) Seq { return child(n2292, k72) }), func(n2293 *Node) Seq { return child(n2293, k240) }))
+	return !anyNode(child(n, k74), func(n2696 *Node) bool {
+		return anyNode(child(n2696, k73), func(n2697 *Node) bool {
+			return anyNode(child(n2697, k72), func(n2698 *Node) bool { return (len(child(n2698, k240)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-369: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Department)
 func roT0579(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k74), func(n2294 *Node) Seq { return child(n2294, k73) }), func(n2295 *Node) Seq { return child(n2295, k72) }), func(n2296 *Node) Seq { return child(n2296, k241) }))
+	return !anyNode(child(n, k74), func(n2700 *Node) bool {
+		return anyNode(child(n2700, k73), func(n2701 *Node) bool {
+			return anyNode(child(n2701, k72), func(n2702 *Node) bool { return (len(child(n2702, k241)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-370: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkAttention)
 func roT0580(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k74), func(n2297 *Node) Seq { return child(n2297, k73) }), func(n2298 *Node) Seq { return child(n2298, k72) }), func(n2299 *Node) Seq { return child(n2299, k242) }))
+	return !anyNode(child(n, k74), func(n2704 *Node) bool {
+		return anyNode(child(n2704, k73), func(n2705 *Node) bool {
+			return anyNode(child(n2705, k72), func(n2706 *Node) bool { return (len(child(n2706, k242)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-371: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkCare)
 func roT0581(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k74), func(n2300 *Node) Seq { return child(n2300, k73) }), func(n2301 *Node) Seq { return child(n2301, k72) }), func(n2302 *Node) Seq { return child(n2302, k243) }))
+	return !anyNode(child(n, k74), func(n2708 *Node) bool {
+		return anyNode(child(n2708, k73), func(n2709 *Node) bool {
+			return anyNode(child(n2709, k72), func(n2710 *Node) bool { return (len(child(n2710, k243)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-372: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PlotIdentification)
 func roT0582(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k74), func(n2303 *Node) Seq { return child(n2303, k73) }), func(n2304 *Node) Seq { return child(n2304, k72) }), func(n2305 *Node) Seq { return child(n2305, k244) }))
+	return !anyNode(child(n, k74), func(n2712 *Node) bool {
+		return anyNode(child(n2712, k73), func(n2713 *Node) bool {
+			return anyNode(child(n2713, k72), func(n2714 *Node) bool { return (len(child(n2714, k244)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-373: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CitySubdivisionName)
 func roT0583(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k74), func(n2306 *Node) Seq { return child(n2306, k73) }), func(n2307 *Node) Seq { return child(n2307, k72) }), func(n2308 *Node) Seq { return child(n2308, k245) }))
+	return !anyNode(child(n, k74), func(n2716 *Node) bool {
+		return anyNode(child(n2716, k73), func(n2717 *Node) bool {
+			return anyNode(child(n2717, k72), func(n2718 *Node) bool { return (len(child(n2718, k245)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-374: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CountrySubentityCode)
 func roT0584(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k74), func(n2309 *Node) Seq { return child(n2309, k73) }), func(n2310 *Node) Seq { return child(n2310, k72) }), func(n2311 *Node) Seq { return child(n2311, k246) }))
+	return !anyNode(child(n, k74), func(n2720 *Node) bool {
+		return anyNode(child(n2720, k73), func(n2721 *Node) bool {
+			return anyNode(child(n2721, k72), func(n2722 *Node) bool { return (len(child(n2722, k246)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-375: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Region)
 func roT0585(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k74), func(n2312 *Node) Seq { return child(n2312, k73) }), func(n2313 *Node) Seq { return child(n2313, k72) }), func(n2314 *Node) Seq { return child(n2314, k247) }))
+	return !anyNode(child(n, k74), func(n2724 *Node) bool {
+		return anyNode(child(n2724, k73), func(n2725 *Node) bool {
+			return anyNode(child(n2725, k72), func(n2726 *Node) bool { return (len(child(n2726, k247)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-376: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:District)
 func roT0586(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k74), func(n2315 *Node) Seq { return child(n2315, k73) }), func(n2316 *Node) Seq { return child(n2316, k72) }), func(n2317 *Node) Seq { return child(n2317, k248) }))
+	return !anyNode(child(n, k74), func(n2728 *Node) bool {
+		return anyNode(child(n2728, k73), func(n2729 *Node) bool {
+			return anyNode(child(n2729, k72), func(n2730 *Node) bool { return (len(child(n2730, k248)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-377: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:TimezoneOffset)
 func roT0587(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k74), func(n2318 *Node) Seq { return child(n2318, k73) }), func(n2319 *Node) Seq { return child(n2319, k72) }), func(n2320 *Node) Seq { return child(n2320, k249) }))
+	return !anyNode(child(n, k74), func(n2732 *Node) bool {
+		return anyNode(child(n2732, k73), func(n2733 *Node) bool {
+			return anyNode(child(n2733, k72), func(n2734 *Node) bool { return (len(child(n2734, k249)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-378: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:Country/cbc:Name)
 func roT0588(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(child(n, k74), func(n2321 *Node) Seq { return child(n2321, k73) }), func(n2322 *Node) Seq { return child(n2322, k72) }), func(n2323 *Node) Seq { return child(n2323, k66) }), func(n2324 *Node) Seq { return child(n2324, k135) }))
+	return !anyNode(child(n, k74), func(n2736 *Node) bool {
+		return anyNode(child(n2736, k73), func(n2737 *Node) bool {
+			return anyNode(child(n2737, k72), func(n2738 *Node) bool {
+				return anyNode(child(n2738, k66), func(n2739 *Node) bool { return (len(child(n2739, k135)) > 0) })
+			})
+		})
+	})
 }
 
 // UBL-CR-379: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:LocationCoordinate)
 func roT0589(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k74), func(n2325 *Node) Seq { return child(n2325, k73) }), func(n2326 *Node) Seq { return child(n2326, k72) }), func(n2327 *Node) Seq { return child(n2327, k250) }))
+	return !anyNode(child(n, k74), func(n2741 *Node) bool {
+		return anyNode(child(n2741, k73), func(n2742 *Node) bool {
+			return anyNode(child(n2742, k72), func(n2743 *Node) bool { return (len(child(n2743, k250)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-380: not(cac:Delivery/cac:DeliveryLocation/cac:SubsidiaryLocation)
 func roT0590(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2328 *Node) Seq { return child(n2328, k73) }), func(n2329 *Node) Seq { return child(n2329, k298) }))
+	return !anyNode(child(n, k74), func(n2745 *Node) bool {
+		return anyNode(child(n2745, k73), func(n2746 *Node) bool { return (len(child(n2746, k298)) > 0) })
+	})
 }
 
 // UBL-CR-381: not(cac:Delivery/cac:DeliveryLocation/cac:LocationCoordinate)
 func roT0591(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2330 *Node) Seq { return child(n2330, k73) }), func(n2331 *Node) Seq { return child(n2331, k250) }))
+	return !anyNode(child(n, k74), func(n2748 *Node) bool {
+		return anyNode(child(n2748, k73), func(n2749 *Node) bool { return (len(child(n2749, k250)) > 0) })
+	})
 }
 
 // UBL-CR-382: not(cac:Delivery/cac:AlternativeDeliveryLocation)
 func roT0592(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k74), func(n2332 *Node) Seq { return child(n2332, k299) }))
+	return !anyNode(child(n, k74), func(n2751 *Node) bool { return (len(child(n2751, k299)) > 0) })
 }
 
 // UBL-CR-383: not(cac:Delivery/cac:RequestedDeliveryPeriod)
 func roT0593(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k74), func(n2333 *Node) Seq { return child(n2333, k300) }))
+	return !anyNode(child(n, k74), func(n2753 *Node) bool { return (len(child(n2753, k300)) > 0) })
 }
 
 // UBL-CR-384: not(cac:Delivery/cac:EstimatedDeliveryPeriod)
 func roT0594(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k74), func(n2334 *Node) Seq { return child(n2334, k301) }))
+	return !anyNode(child(n, k74), func(n2755 *Node) bool { return (len(child(n2755, k301)) > 0) })
 }
 
 // UBL-CR-385: not(cac:Delivery/cac:CarrierParty)
 func roT0595(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k74), func(n2335 *Node) Seq { return child(n2335, k302) }))
+	return !anyNode(child(n, k74), func(n2757 *Node) bool { return (len(child(n2757, k302)) > 0) })
 }
 
 // UBL-CR-386: not(cac:Delivery/cac:DeliveryParty/cbc:MarkCareIndicator)
 func roT0596(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2336 *Node) Seq { return child(n2336, k168) }), func(n2337 *Node) Seq { return child(n2337, k226) }))
+	return !anyNode(child(n, k74), func(n2759 *Node) bool {
+		return anyNode(child(n2759, k168), func(n2760 *Node) bool { return (len(child(n2760, k226)) > 0) })
+	})
 }
 
 // UBL-CR-387: not(cac:Delivery/cac:DeliveryParty/cbc:MarkAttentionIndicator)
 func roT0597(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2338 *Node) Seq { return child(n2338, k168) }), func(n2339 *Node) Seq { return child(n2339, k227) }))
+	return !anyNode(child(n, k74), func(n2762 *Node) bool {
+		return anyNode(child(n2762, k168), func(n2763 *Node) bool { return (len(child(n2763, k227)) > 0) })
+	})
 }
 
 // UBL-CR-388: not(cac:Delivery/cac:DeliveryParty/cbc:WebsiteURI)
 func roT0598(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2340 *Node) Seq { return child(n2340, k168) }), func(n2341 *Node) Seq { return child(n2341, k228) }))
+	return !anyNode(child(n, k74), func(n2765 *Node) bool {
+		return anyNode(child(n2765, k168), func(n2766 *Node) bool { return (len(child(n2766, k228)) > 0) })
+	})
 }
 
 // UBL-CR-389: not(cac:Delivery/cac:DeliveryParty/cbc:LogoReferenceID)
 func roT0599(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2342 *Node) Seq { return child(n2342, k168) }), func(n2343 *Node) Seq { return child(n2343, k229) }))
+	return !anyNode(child(n, k74), func(n2768 *Node) bool {
+		return anyNode(child(n2768, k168), func(n2769 *Node) bool { return (len(child(n2769, k229)) > 0) })
+	})
 }
 
 // UBL-CR-390: not(cac:Delivery/cac:DeliveryParty/cbc:EndpointID)
 func roT0600(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2344 *Node) Seq { return child(n2344, k168) }), func(n2345 *Node) Seq { return child(n2345, k61) }))
+	return !anyNode(child(n, k74), func(n2771 *Node) bool {
+		return anyNode(child(n2771, k168), func(n2772 *Node) bool { return (len(child(n2772, k61)) > 0) })
+	})
 }
 
 // UBL-CR-391: not(cac:Delivery/cac:DeliveryParty/cbc:IndustryClassificationCode)
 func roT0601(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2346 *Node) Seq { return child(n2346, k168) }), func(n2347 *Node) Seq { return child(n2347, k230) }))
+	return !anyNode(child(n, k74), func(n2774 *Node) bool {
+		return anyNode(child(n2774, k168), func(n2775 *Node) bool { return (len(child(n2775, k230)) > 0) })
+	})
 }
 
 // UBL-CR-392: not(cac:Delivery/cac:DeliveryParty/cac:PartyIdentification)
 func roT0602(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2348 *Node) Seq { return child(n2348, k168) }), func(n2349 *Node) Seq { return child(n2349, k149) }))
+	return !anyNode(child(n, k74), func(n2777 *Node) bool {
+		return anyNode(child(n2777, k168), func(n2778 *Node) bool { return (len(child(n2778, k149)) > 0) })
+	})
 }
 
 // UBL-CR-393: not(cac:Delivery/cac:DeliveryParty/cac:Language)
 func roT0603(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2350 *Node) Seq { return child(n2350, k168) }), func(n2351 *Node) Seq { return child(n2351, k231) }))
+	return !anyNode(child(n, k74), func(n2780 *Node) bool {
+		return anyNode(child(n2780, k168), func(n2781 *Node) bool { return (len(child(n2781, k231)) > 0) })
+	})
 }
 
 // UBL-CR-394: not(cac:Delivery/cac:DeliveryParty/cac:PostalAddress)
 func roT0604(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2352 *Node) Seq { return child(n2352, k168) }), func(n2353 *Node) Seq { return child(n2353, k65) }))
+	return !anyNode(child(n, k74), func(n2783 *Node) bool {
+		return anyNode(child(n2783, k168), func(n2784 *Node) bool { return (len(child(n2784, k65)) > 0) })
+	})
 }
 
 // UBL-CR-395: not(cac:Delivery/cac:DeliveryParty/cac:PhysicalLocation)
 func roT0605(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2354 *Node) Seq { return child(n2354, k168) }), func(n2355 *Node) Seq { return child(n2355, k251) }))
+	return !anyNode(child(n, k74), func(n2786 *Node) bool {
+		return anyNode(child(n2786, k168), func(n2787 *Node) bool { return (len(child(n2787, k251)) > 0) })
+	})
 }
 
 // UBL-CR-396: not(cac:Delivery/cac:DeliveryParty/cac:PartyTaxScheme)
 func roT0606(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2356 *Node) Seq { return child(n2356, k168) }), func(n2357 *Node) Seq { return child(n2357, k113) }))
+	return !anyNode(child(n, k74), func(n2789 *Node) bool {
+		return anyNode(child(n2789, k168), func(n2790 *Node) bool { return (len(child(n2790, k113)) > 0) })
+	})
 }
 
 // UBL-CR-397: not(cac:Delivery/cac:DeliveryParty/cac:PartyLegalEntity)
 func roT0607(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2358 *Node) Seq { return child(n2358, k168) }), func(n2359 *Node) Seq { return child(n2359, k102) }))
+	return !anyNode(child(n, k74), func(n2792 *Node) bool {
+		return anyNode(child(n2792, k168), func(n2793 *Node) bool { return (len(child(n2793, k102)) > 0) })
+	})
 }
 
 // UBL-CR-398: not(cac:Delivery/cac:DeliveryParty/cac:Contact)
 func roT0608(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2360 *Node) Seq { return child(n2360, k168) }), func(n2361 *Node) Seq { return child(n2361, k269) }))
+	return !anyNode(child(n, k74), func(n2795 *Node) bool {
+		return anyNode(child(n2795, k168), func(n2796 *Node) bool { return (len(child(n2796, k269)) > 0) })
+	})
 }
 
 // UBL-CR-399: not(cac:Delivery/cac:DeliveryParty/cac:Person)
 func roT0609(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2362 *Node) Seq { return child(n2362, k168) }), func(n2363 *Node) Seq { return child(n2363, k272) }))
+	return !anyNode(child(n, k74), func(n2798 *Node) bool {
+		return anyNode(child(n2798, k168), func(n2799 *Node) bool { return (len(child(n2799, k272)) > 0) })
+	})
 }
 
 // UBL-CR-400: not(cac:Delivery/cac:DeliveryParty/cac:AgentParty)
 func roT0610(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2364 *Node) Seq { return child(n2364, k168) }), func(n2365 *Node) Seq { return child(n2365, k273) }))
+	return !anyNode(child(n, k74), func(n2801 *Node) bool {
+		return anyNode(child(n2801, k168), func(n2802 *Node) bool { return (len(child(n2802, k273)) > 0) })
+	})
 }
 
 // UBL-CR-401: not(cac:Delivery/cac:DeliveryParty/cac:ServiceProviderParty)
 func roT0611(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2366 *Node) Seq { return child(n2366, k168) }), func(n2367 *Node) Seq { return child(n2367, k274) }))
+	return !anyNode(child(n, k74), func(n2804 *Node) bool {
+		return anyNode(child(n2804, k168), func(n2805 *Node) bool { return (len(child(n2805, k274)) > 0) })
+	})
 }
 
 // UBL-CR-402: not(cac:Delivery/cac:DeliveryParty/cac:PowerOfAttorney)
 func roT0612(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2368 *Node) Seq { return child(n2368, k168) }), func(n2369 *Node) Seq { return child(n2369, k275) }))
+	return !anyNode(child(n, k74), func(n2807 *Node) bool {
+		return anyNode(child(n2807, k168), func(n2808 *Node) bool { return (len(child(n2808, k275)) > 0) })
+	})
 }
 
 // UBL-CR-403: not(cac:Delivery/cac:DeliveryParty/cac:FinancialAccount)
 func roT0613(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k74), func(n2370 *Node) Seq { return child(n2370, k168) }), func(n2371 *Node) Seq { return child(n2371, k276) }))
+	return !anyNode(child(n, k74), func(n2810 *Node) bool {
+		return anyNode(child(n2810, k168), func(n2811 *Node) bool { return (len(child(n2811, k276)) > 0) })
+	})
 }
 
 // UBL-CR-404: not(cac:Delivery/cac:NotifyParty)
 func roT0614(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k74), func(n2372 *Node) Seq { return child(n2372, k303) }))
+	return !anyNode(child(n, k74), func(n2813 *Node) bool { return (len(child(n2813, k303)) > 0) })
 }
 
 // UBL-CR-405: not(cac:Delivery/cac:Despatch)
 func roT0615(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k74), func(n2373 *Node) Seq { return child(n2373, k304) }))
+	return !anyNode(child(n, k74), func(n2815 *Node) bool { return (len(child(n2815, k304)) > 0) })
 }
 
 // UBL-CR-406: not(cac:Delivery/cac:DeliveryTerms)
 func roT0616(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k74), func(n2374 *Node) Seq { return child(n2374, k305) }))
+	return !anyNode(child(n, k74), func(n2817 *Node) bool { return (len(child(n2817, k305)) > 0) })
 }
 
 // UBL-CR-407: not(cac:Delivery/cac:MinimumDeliveryUnit)
 func roT0617(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k74), func(n2375 *Node) Seq { return child(n2375, k306) }))
+	return !anyNode(child(n, k74), func(n2819 *Node) bool { return (len(child(n2819, k306)) > 0) })
 }
 
 // UBL-CR-408: not(cac:Delivery/cac:MaximumDeliveryUnit)
 func roT0618(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k74), func(n2376 *Node) Seq { return child(n2376, k307) }))
+	return !anyNode(child(n, k74), func(n2821 *Node) bool { return (len(child(n2821, k307)) > 0) })
 }
 
 // UBL-CR-409: not(cac:Delivery/cac:Shipment)
 func roT0619(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k74), func(n2377 *Node) Seq { return child(n2377, k308) }))
+	return !anyNode(child(n, k74), func(n2823 *Node) bool { return (len(child(n2823, k308)) > 0) })
 }
 
 // UBL-CR-410: not(cac:DeliveryTerms)
 func roT0620(v []Seq, n *Node) bool {
-	return !ebv(child(n, k305))
+	return !(len(child(n, k305)) > 0)
 }
 
 // UBL-CR-411: not(cac:PaymentMeans/cbc:ID)
 func roT0621(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k69), func(n2378 *Node) Seq { return child(n2378, k52) }))
+	return !anyNode(child(n, k69), func(n2826 *Node) bool { return (len(child(n2826, k52)) > 0) })
 }
 
 // UBL-CR-412: not(cac:PaymentMeans/cbc:PaymentDueDate) or ../cn:CreditNote
 func roT0622(v []Seq, n *Node) bool {
-	return (!ebv(step(child(n, k69), func(n2379 *Node) Seq { return child(n2379, k309) })) || ebv(step(parent(n), func(n2380 *Node) Seq { return child(n2380, k77) })))
+	return (!anyNode(child(n, k69), func(n2828 *Node) bool { return (len(child(n2828, k309)) > 0) }) || anyNode(parent(n), func(n2830 *Node) bool { return (len(child(n2830, k77)) > 0) }))
 }
 
 // UBL-CR-413: not(cac:PaymentMeans/cbc:PaymentChannelCode)
 func roT0623(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k69), func(n2381 *Node) Seq { return child(n2381, k310) }))
+	return !anyNode(child(n, k69), func(n2832 *Node) bool { return (len(child(n2832, k310)) > 0) })
 }
 
 // UBL-CR-414: not(cac:PaymentMeans/cbc:InstructionID)
 func roT0624(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k69), func(n2382 *Node) Seq { return child(n2382, k311) }))
+	return !anyNode(child(n, k69), func(n2834 *Node) bool { return (len(child(n2834, k311)) > 0) })
 }
 
 // UBL-CR-415: not(cac:PaymentMeans/cac:CardAccount/cbc:CardTypeCode)
 func roT0625(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2383 *Node) Seq { return child(n2383, k68) }), func(n2384 *Node) Seq { return child(n2384, k312) }))
+	return !anyNode(child(n, k69), func(n2836 *Node) bool {
+		return anyNode(child(n2836, k68), func(n2837 *Node) bool { return (len(child(n2837, k312)) > 0) })
+	})
 }
 
 // UBL-CR-416: not(cac:PaymentMeans/cac:CardAccount/cbc:ValidityStartDate)
 func roT0626(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2385 *Node) Seq { return child(n2385, k68) }), func(n2386 *Node) Seq { return child(n2386, k313) }))
+	return !anyNode(child(n, k69), func(n2839 *Node) bool {
+		return anyNode(child(n2839, k68), func(n2840 *Node) bool { return (len(child(n2840, k313)) > 0) })
+	})
 }
 
 // UBL-CR-417: not(cac:PaymentMeans/cac:CardAccount/cbc:ExpiryDate)
 func roT0627(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2387 *Node) Seq { return child(n2387, k68) }), func(n2388 *Node) Seq { return child(n2388, k213) }))
+	return !anyNode(child(n, k69), func(n2842 *Node) bool {
+		return anyNode(child(n2842, k68), func(n2843 *Node) bool { return (len(child(n2843, k213)) > 0) })
+	})
 }
 
 // UBL-CR-418: not(cac:PaymentMeans/cac:CardAccount/cbc:IssuerID)
 func roT0628(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2389 *Node) Seq { return child(n2389, k68) }), func(n2390 *Node) Seq { return child(n2390, k314) }))
+	return !anyNode(child(n, k69), func(n2845 *Node) bool {
+		return anyNode(child(n2845, k68), func(n2846 *Node) bool { return (len(child(n2846, k314)) > 0) })
+	})
 }
 
 // UBL-CR-419: not(cac:PaymentMeans/cac:CardAccount/cbc:IssueNumberID)
 func roT0629(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2391 *Node) Seq { return child(n2391, k68) }), func(n2392 *Node) Seq { return child(n2392, k315) }))
+	return !anyNode(child(n, k69), func(n2848 *Node) bool {
+		return anyNode(child(n2848, k68), func(n2849 *Node) bool { return (len(child(n2849, k315)) > 0) })
+	})
 }
 
 // UBL-CR-420: not(cac:PaymentMeans/cac:CardAccount/cbc:CV2ID)
 func roT0630(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2393 *Node) Seq { return child(n2393, k68) }), func(n2394 *Node) Seq { return child(n2394, k316) }))
+	return !anyNode(child(n, k69), func(n2851 *Node) bool {
+		return anyNode(child(n2851, k68), func(n2852 *Node) bool { return (len(child(n2852, k316)) > 0) })
+	})
 }
 
 // UBL-CR-421: not(cac:PaymentMeans/cac:CardAccount/cbc:CardChipCode)
 func roT0631(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2395 *Node) Seq { return child(n2395, k68) }), func(n2396 *Node) Seq { return child(n2396, k317) }))
+	return !anyNode(child(n, k69), func(n2854 *Node) bool {
+		return anyNode(child(n2854, k68), func(n2855 *Node) bool { return (len(child(n2855, k317)) > 0) })
+	})
 }
 
 // UBL-CR-422: not(cac:PaymentMeans/cac:CardAccount/cbc:ChipApplicationID)
 func roT0632(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2397 *Node) Seq { return child(n2397, k68) }), func(n2398 *Node) Seq { return child(n2398, k318) }))
+	return !anyNode(child(n, k69), func(n2857 *Node) bool {
+		return anyNode(child(n2857, k68), func(n2858 *Node) bool { return (len(child(n2858, k318)) > 0) })
+	})
 }
 
 // UBL-CR-424: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AliasName)
 func roT0633(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2399 *Node) Seq { return child(n2399, k150) }), func(n2400 *Node) Seq { return child(n2400, k319) }))
+	return !anyNode(child(n, k69), func(n2860 *Node) bool {
+		return anyNode(child(n2860, k150), func(n2861 *Node) bool { return (len(child(n2861, k319)) > 0) })
+	})
 }
 
 // UBL-CR-425: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountTypeCode)
 func roT0634(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2401 *Node) Seq { return child(n2401, k150) }), func(n2402 *Node) Seq { return child(n2402, k320) }))
+	return !anyNode(child(n, k69), func(n2863 *Node) bool {
+		return anyNode(child(n2863, k150), func(n2864 *Node) bool { return (len(child(n2864, k320)) > 0) })
+	})
 }
 
 // UBL-CR-426: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountFormatCode)
 func roT0635(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2403 *Node) Seq { return child(n2403, k150) }), func(n2404 *Node) Seq { return child(n2404, k321) }))
+	return !anyNode(child(n, k69), func(n2866 *Node) bool {
+		return anyNode(child(n2866, k150), func(n2867 *Node) bool { return (len(child(n2867, k321)) > 0) })
+	})
 }
 
 // UBL-CR-427: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:CurrencyCode)
 func roT0636(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2405 *Node) Seq { return child(n2405, k150) }), func(n2406 *Node) Seq { return child(n2406, k257) }))
+	return !anyNode(child(n, k69), func(n2869 *Node) bool {
+		return anyNode(child(n2869, k150), func(n2870 *Node) bool { return (len(child(n2870, k257)) > 0) })
+	})
 }
 
 // UBL-CR-428: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:PaymentNote)
 func roT0637(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2407 *Node) Seq { return child(n2407, k150) }), func(n2408 *Node) Seq { return child(n2408, k322) }))
+	return !anyNode(child(n, k69), func(n2872 *Node) bool {
+		return anyNode(child(n2872, k150), func(n2873 *Node) bool { return (len(child(n2873, k322)) > 0) })
+	})
 }
 
 // UBL-CR-429: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:Name)
 func roT0638(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k69), func(n2409 *Node) Seq { return child(n2409, k150) }), func(n2410 *Node) Seq { return child(n2410, k323) }), func(n2411 *Node) Seq { return child(n2411, k135) }))
+	return !anyNode(child(n, k69), func(n2875 *Node) bool {
+		return anyNode(child(n2875, k150), func(n2876 *Node) bool {
+			return anyNode(child(n2876, k323), func(n2877 *Node) bool { return (len(child(n2877, k135)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-430: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cbc:Name)
 func roT0639(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(child(n, k69), func(n2412 *Node) Seq { return child(n2412, k150) }), func(n2413 *Node) Seq { return child(n2413, k323) }), func(n2414 *Node) Seq { return child(n2414, k324) }), func(n2415 *Node) Seq { return child(n2415, k135) }))
+	return !anyNode(child(n, k69), func(n2879 *Node) bool {
+		return anyNode(child(n2879, k150), func(n2880 *Node) bool {
+			return anyNode(child(n2880, k323), func(n2881 *Node) bool {
+				return anyNode(child(n2881, k324), func(n2882 *Node) bool { return (len(child(n2882, k135)) > 0) })
+			})
+		})
+	})
 }
 
 // UBL-CR-431: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cac:Address)
 func roT0640(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(child(n, k69), func(n2416 *Node) Seq { return child(n2416, k150) }), func(n2417 *Node) Seq { return child(n2417, k323) }), func(n2418 *Node) Seq { return child(n2418, k324) }), func(n2419 *Node) Seq { return child(n2419, k72) }))
+	return !anyNode(child(n, k69), func(n2884 *Node) bool {
+		return anyNode(child(n2884, k150), func(n2885 *Node) bool {
+			return anyNode(child(n2885, k323), func(n2886 *Node) bool {
+				return anyNode(child(n2886, k324), func(n2887 *Node) bool { return (len(child(n2887, k72)) > 0) })
+			})
+		})
+	})
 }
 
 // UBL-CR-432: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:Address)
 func roT0641(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k69), func(n2420 *Node) Seq { return child(n2420, k150) }), func(n2421 *Node) Seq { return child(n2421, k323) }), func(n2422 *Node) Seq { return child(n2422, k72) }))
+	return !anyNode(child(n, k69), func(n2889 *Node) bool {
+		return anyNode(child(n2889, k150), func(n2890 *Node) bool {
+			return anyNode(child(n2890, k323), func(n2891 *Node) bool { return (len(child(n2891, k72)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-433: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:Country)
 func roT0642(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2423 *Node) Seq { return child(n2423, k150) }), func(n2424 *Node) Seq { return child(n2424, k66) }))
+	return !anyNode(child(n, k69), func(n2893 *Node) bool {
+		return anyNode(child(n2893, k150), func(n2894 *Node) bool { return (len(child(n2894, k66)) > 0) })
+	})
 }
 
 // UBL-CR-434: not(cac:PaymentMeans/cac:CreditAccount)
 func roT0643(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k69), func(n2425 *Node) Seq { return child(n2425, k325) }))
+	return !anyNode(child(n, k69), func(n2896 *Node) bool { return (len(child(n2896, k325)) > 0) })
 }
 
 // UBL-CR-435: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MandateTypeCode)
 func roT0644(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2426 *Node) Seq { return child(n2426, k109) }), func(n2427 *Node) Seq { return child(n2427, k326) }))
+	return !anyNode(child(n, k69), func(n2898 *Node) bool {
+		return anyNode(child(n2898, k109), func(n2899 *Node) bool { return (len(child(n2899, k326)) > 0) })
+	})
 }
 
 // UBL-CR-436: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaymentInstructionsNumeric)
 func roT0645(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2428 *Node) Seq { return child(n2428, k109) }), func(n2429 *Node) Seq { return child(n2429, k327) }))
+	return !anyNode(child(n, k69), func(n2901 *Node) bool {
+		return anyNode(child(n2901, k109), func(n2902 *Node) bool { return (len(child(n2902, k327)) > 0) })
+	})
 }
 
 // UBL-CR-437: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaidAmount)
 func roT0646(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2430 *Node) Seq { return child(n2430, k109) }), func(n2431 *Node) Seq { return child(n2431, k328) }))
+	return !anyNode(child(n, k69), func(n2904 *Node) bool {
+		return anyNode(child(n2904, k109), func(n2905 *Node) bool { return (len(child(n2905, k328)) > 0) })
+	})
 }
 
 // UBL-CR-438: not(cac:PaymentMeans/cac:PaymentMandate/cbc:SignatureID)
 func roT0647(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2432 *Node) Seq { return child(n2432, k109) }), func(n2433 *Node) Seq { return child(n2433, k329) }))
+	return !anyNode(child(n, k69), func(n2907 *Node) bool {
+		return anyNode(child(n2907, k109), func(n2908 *Node) bool { return (len(child(n2908, k329)) > 0) })
+	})
 }
 
 // UBL-CR-439: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerParty)
 func roT0648(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2434 *Node) Seq { return child(n2434, k109) }), func(n2435 *Node) Seq { return child(n2435, k330) }))
+	return !anyNode(child(n, k69), func(n2910 *Node) bool {
+		return anyNode(child(n2910, k109), func(n2911 *Node) bool { return (len(child(n2911, k330)) > 0) })
+	})
 }
 
 // UBL-CR-440: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:Name)
 func roT0649(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k69), func(n2436 *Node) Seq { return child(n2436, k109) }), func(n2437 *Node) Seq { return child(n2437, k331) }), func(n2438 *Node) Seq { return child(n2438, k135) }))
+	return !anyNode(child(n, k69), func(n2913 *Node) bool {
+		return anyNode(child(n2913, k109), func(n2914 *Node) bool {
+			return anyNode(child(n2914, k331), func(n2915 *Node) bool { return (len(child(n2915, k135)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-441: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AliasName)
 func roT0650(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k69), func(n2439 *Node) Seq { return child(n2439, k109) }), func(n2440 *Node) Seq { return child(n2440, k331) }), func(n2441 *Node) Seq { return child(n2441, k319) }))
+	return !anyNode(child(n, k69), func(n2917 *Node) bool {
+		return anyNode(child(n2917, k109), func(n2918 *Node) bool {
+			return anyNode(child(n2918, k331), func(n2919 *Node) bool { return (len(child(n2919, k319)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-442: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountTypeCode)
 func roT0651(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k69), func(n2442 *Node) Seq { return child(n2442, k109) }), func(n2443 *Node) Seq { return child(n2443, k331) }), func(n2444 *Node) Seq { return child(n2444, k320) }))
+	return !anyNode(child(n, k69), func(n2921 *Node) bool {
+		return anyNode(child(n2921, k109), func(n2922 *Node) bool {
+			return anyNode(child(n2922, k331), func(n2923 *Node) bool { return (len(child(n2923, k320)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-443: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountFormatCode)
 func roT0652(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k69), func(n2445 *Node) Seq { return child(n2445, k109) }), func(n2446 *Node) Seq { return child(n2446, k331) }), func(n2447 *Node) Seq { return child(n2447, k321) }))
+	return !anyNode(child(n, k69), func(n2925 *Node) bool {
+		return anyNode(child(n2925, k109), func(n2926 *Node) bool {
+			return anyNode(child(n2926, k331), func(n2927 *Node) bool { return (len(child(n2927, k321)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-444: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:CurrencyCode)
 func roT0653(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k69), func(n2448 *Node) Seq { return child(n2448, k109) }), func(n2449 *Node) Seq { return child(n2449, k331) }), func(n2450 *Node) Seq { return child(n2450, k257) }))
+	return !anyNode(child(n, k69), func(n2929 *Node) bool {
+		return anyNode(child(n2929, k109), func(n2930 *Node) bool {
+			return anyNode(child(n2930, k331), func(n2931 *Node) bool { return (len(child(n2931, k257)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-445: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:PaymentNote)
 func roT0654(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k69), func(n2451 *Node) Seq { return child(n2451, k109) }), func(n2452 *Node) Seq { return child(n2452, k331) }), func(n2453 *Node) Seq { return child(n2453, k322) }))
+	return !anyNode(child(n, k69), func(n2933 *Node) bool {
+		return anyNode(child(n2933, k109), func(n2934 *Node) bool {
+			return anyNode(child(n2934, k331), func(n2935 *Node) bool { return (len(child(n2935, k322)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-446: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:FinancialInstitutionBranch)
 func roT0655(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k69), func(n2454 *Node) Seq { return child(n2454, k109) }), func(n2455 *Node) Seq { return child(n2455, k331) }), func(n2456 *Node) Seq { return child(n2456, k323) }))
+	return !anyNode(child(n, k69), func(n2937 *Node) bool {
+		return anyNode(child(n2937, k109), func(n2938 *Node) bool {
+			return anyNode(child(n2938, k331), func(n2939 *Node) bool { return (len(child(n2939, k323)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-447: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:Country)
 func roT0656(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k69), func(n2457 *Node) Seq { return child(n2457, k109) }), func(n2458 *Node) Seq { return child(n2458, k331) }), func(n2459 *Node) Seq { return child(n2459, k66) }))
+	return !anyNode(child(n, k69), func(n2941 *Node) bool {
+		return anyNode(child(n2941, k109), func(n2942 *Node) bool {
+			return anyNode(child(n2942, k331), func(n2943 *Node) bool { return (len(child(n2943, k66)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-448: not(cac:PaymentMeans/cac:PaymentMandate/cac:ValidityPeriod)
 func roT0657(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2460 *Node) Seq { return child(n2460, k109) }), func(n2461 *Node) Seq { return child(n2461, k196) }))
+	return !anyNode(child(n, k69), func(n2945 *Node) bool {
+		return anyNode(child(n2945, k109), func(n2946 *Node) bool { return (len(child(n2946, k196)) > 0) })
+	})
 }
 
 // UBL-CR-449: not(cac:PaymentMeans/cac:PaymentMandate/cac:PaymentReversalPeriod)
 func roT0658(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2462 *Node) Seq { return child(n2462, k109) }), func(n2463 *Node) Seq { return child(n2463, k332) }))
+	return !anyNode(child(n, k69), func(n2948 *Node) bool {
+		return anyNode(child(n2948, k109), func(n2949 *Node) bool { return (len(child(n2949, k332)) > 0) })
+	})
 }
 
 // UBL-CR-450: not(cac:PaymentMeans/cac:PaymentMandate/cac:Clause)
 func roT0659(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2464 *Node) Seq { return child(n2464, k109) }), func(n2465 *Node) Seq { return child(n2465, k333) }))
+	return !anyNode(child(n, k69), func(n2951 *Node) bool {
+		return anyNode(child(n2951, k109), func(n2952 *Node) bool { return (len(child(n2952, k333)) > 0) })
+	})
 }
 
 // UBL-CR-451: not(cac:PaymentMeans/cac:TradeFinancing)
 func roT0660(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k69), func(n2466 *Node) Seq { return child(n2466, k334) }))
+	return !anyNode(child(n, k69), func(n2954 *Node) bool { return (len(child(n2954, k334)) > 0) })
 }
 
 // UBL-CR-452: not(cac:PaymentTerms/cbc:ID)
 func roT0661(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k59), func(n2467 *Node) Seq { return child(n2467, k52) }))
+	return !anyNode(child(n, k59), func(n2956 *Node) bool { return (len(child(n2956, k52)) > 0) })
 }
 
 // UBL-CR-453: not(cac:PaymentTerms/cbc:PaymentMeansID)
 func roT0662(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k59), func(n2468 *Node) Seq { return child(n2468, k335) }))
+	return !anyNode(child(n, k59), func(n2958 *Node) bool { return (len(child(n2958, k335)) > 0) })
 }
 
 // UBL-CR-454: not(cac:PaymentTerms/cbc:PrepaidPaymentReferenceID)
 func roT0663(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k59), func(n2469 *Node) Seq { return child(n2469, k336) }))
+	return !anyNode(child(n, k59), func(n2960 *Node) bool { return (len(child(n2960, k336)) > 0) })
 }
 
 // UBL-CR-455: not(cac:PaymentTerms/cbc:ReferenceEventCode)
 func roT0664(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k59), func(n2470 *Node) Seq { return child(n2470, k337) }))
+	return !anyNode(child(n, k59), func(n2962 *Node) bool { return (len(child(n2962, k337)) > 0) })
 }
 
 // UBL-CR-456: not(cac:PaymentTerms/cbc:SettlementDiscountPercent)
 func roT0665(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k59), func(n2471 *Node) Seq { return child(n2471, k338) }))
+	return !anyNode(child(n, k59), func(n2964 *Node) bool { return (len(child(n2964, k338)) > 0) })
 }
 
 // UBL-CR-457: not(cac:PaymentTerms/cbc:PenaltySurchargePercent)
 func roT0666(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k59), func(n2472 *Node) Seq { return child(n2472, k339) }))
+	return !anyNode(child(n, k59), func(n2966 *Node) bool { return (len(child(n2966, k339)) > 0) })
 }
 
 // UBL-CR-458: not(cac:PaymentTerms/cbc:PaymentPercent)
 func roT0667(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k59), func(n2473 *Node) Seq { return child(n2473, k340) }))
+	return !anyNode(child(n, k59), func(n2968 *Node) bool { return (len(child(n2968, k340)) > 0) })
 }
 
 // UBL-CR-459: not(cac:PaymentTerms/cbc:Amount)
 func roT0668(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k59), func(n2474 *Node) Seq { return child(n2474, k78) }))
+	return !anyNode(child(n, k59), func(n2970 *Node) bool { return (len(child(n2970, k78)) > 0) })
 }
 
 // UBL-CR-460: not(cac:PaymentTerms/cbc:SettlementDiscountAmount)
 func roT0669(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k59), func(n2475 *Node) Seq { return child(n2475, k341) }))
+	return !anyNode(child(n, k59), func(n2972 *Node) bool { return (len(child(n2972, k341)) > 0) })
 }
 
 // UBL-CR-461: not(cac:PaymentTerms/cbc:PenaltyAmount)
 func roT0670(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k59), func(n2476 *Node) Seq { return child(n2476, k342) }))
+	return !anyNode(child(n, k59), func(n2974 *Node) bool { return (len(child(n2974, k342)) > 0) })
 }
 
 // UBL-CR-462: not(cac:PaymentTerms/cbc:PaymentTermsDetailsURI)
 func roT0671(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k59), func(n2477 *Node) Seq { return child(n2477, k343) }))
+	return !anyNode(child(n, k59), func(n2976 *Node) bool { return (len(child(n2976, k343)) > 0) })
 }
 
 // UBL-CR-463: not(cac:PaymentTerms/cbc:PaymentDueDate)
 func roT0672(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k59), func(n2478 *Node) Seq { return child(n2478, k309) }))
+	return !anyNode(child(n, k59), func(n2978 *Node) bool { return (len(child(n2978, k309)) > 0) })
 }
 
 // UBL-CR-464: not(cac:PaymentTerms/cbc:InstallmentDueDate)
 func roT0673(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k59), func(n2479 *Node) Seq { return child(n2479, k344) }))
+	return !anyNode(child(n, k59), func(n2980 *Node) bool { return (len(child(n2980, k344)) > 0) })
 }
 
 // UBL-CR-465: not(cac:PaymentTerms/cbc:InvoicingPartyReference)
 func roT0674(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k59), func(n2480 *Node) Seq { return child(n2480, k345) }))
+	return !anyNode(child(n, k59), func(n2982 *Node) bool { return (len(child(n2982, k345)) > 0) })
 }
 
 // UBL-CR-466: not(cac:PaymentTerms/cac:SettlementPeriod)
 func roT0675(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k59), func(n2481 *Node) Seq { return child(n2481, k346) }))
+	return !anyNode(child(n, k59), func(n2984 *Node) bool { return (len(child(n2984, k346)) > 0) })
 }
 
 // UBL-CR-467: not(cac:PaymentTerms/cac:PenaltyPeriod)
 func roT0676(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k59), func(n2482 *Node) Seq { return child(n2482, k347) }))
+	return !anyNode(child(n, k59), func(n2986 *Node) bool { return (len(child(n2986, k347)) > 0) })
 }
 
 // UBL-CR-468: not(cac:PaymentTerms/cac:ExchangeRate)
 func roT0677(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k59), func(n2483 *Node) Seq { return child(n2483, k348) }))
+	return !anyNode(child(n, k59), func(n2988 *Node) bool { return (len(child(n2988, k348)) > 0) })
 }
 
 // UBL-CR-469: not(cac:PaymentTerms/cac:ValidityPeriod)
 func roT0678(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k59), func(n2484 *Node) Seq { return child(n2484, k196) }))
+	return !anyNode(child(n, k59), func(n2990 *Node) bool { return (len(child(n2990, k196)) > 0) })
 }
 
 // UBL-CR-470: not(cac:PrepaidPayment)
 func roT0679(v []Seq, n *Node) bool {
-	return !ebv(child(n, k349))
+	return !(len(child(n, k349)) > 0)
 }
 
 // UBL-CR-471: not(cac:AllowanceCharge/cbc:ID)
 func roT0680(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k75), func(n2485 *Node) Seq { return child(n2485, k52) }))
+	return !anyNode(child(n, k75), func(n2993 *Node) bool { return (len(child(n2993, k52)) > 0) })
 }
 
 // UBL-CR-472: not(cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0681(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k75), func(n2486 *Node) Seq { return child(n2486, k350) }))
+	return !anyNode(child(n, k75), func(n2995 *Node) bool { return (len(child(n2995, k350)) > 0) })
 }
 
 // UBL-CR-473: not(cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0682(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k75), func(n2487 *Node) Seq { return child(n2487, k351) }))
+	return !anyNode(child(n, k75), func(n2997 *Node) bool { return (len(child(n2997, k351)) > 0) })
 }
 
 // UBL-CR-474: not(cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0683(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k75), func(n2488 *Node) Seq { return child(n2488, k179) }))
+	return !anyNode(child(n, k75), func(n2999 *Node) bool { return (len(child(n2999, k179)) > 0) })
 }
 
 // UBL-CR-475: not(cac:AllowanceCharge/cbc:AccountingCost)
 func roT0684(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k75), func(n2489 *Node) Seq { return child(n2489, k352) }))
+	return !anyNode(child(n, k75), func(n3001 *Node) bool { return (len(child(n3001, k352)) > 0) })
 }
 
 // UBL-CR-476: not(cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0685(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k75), func(n2490 *Node) Seq { return child(n2490, k353) }))
+	return !anyNode(child(n, k75), func(n3003 *Node) bool { return (len(child(n3003, k353)) > 0) })
 }
 
 // UBL-CR-477: not(cac:AllowanceCharge/cac:TaxCategory/cbc:Name)
 func roT0686(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k75), func(n2491 *Node) Seq { return child(n2491, k79) }), func(n2492 *Node) Seq { return child(n2492, k135) }))
+	return !anyNode(child(n, k75), func(n3005 *Node) bool {
+		return anyNode(child(n3005, k79), func(n3006 *Node) bool { return (len(child(n3006, k135)) > 0) })
+	})
 }
 
 // UBL-CR-478: not(cac:AllowanceCharge/cac:TaxCategory/cbc:BaseUnitMeasure)
 func roT0687(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k75), func(n2493 *Node) Seq { return child(n2493, k79) }), func(n2494 *Node) Seq { return child(n2494, k354) }))
+	return !anyNode(child(n, k75), func(n3008 *Node) bool {
+		return anyNode(child(n3008, k79), func(n3009 *Node) bool { return (len(child(n3009, k354)) > 0) })
+	})
 }
 
 // UBL-CR-479: not(cac:AllowanceCharge/cac:TaxCategory/cbc:PerUnitAmount)
 func roT0688(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k75), func(n2495 *Node) Seq { return child(n2495, k79) }), func(n2496 *Node) Seq { return child(n2496, k353) }))
+	return !anyNode(child(n, k75), func(n3011 *Node) bool {
+		return anyNode(child(n3011, k79), func(n3012 *Node) bool { return (len(child(n3012, k353)) > 0) })
+	})
 }
 
 // UBL-CR-480: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReasonCode)
 func roT0689(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k75), func(n2497 *Node) Seq { return child(n2497, k79) }), func(n2498 *Node) Seq { return child(n2498, k159) }))
+	return !anyNode(child(n, k75), func(n3014 *Node) bool {
+		return anyNode(child(n3014, k79), func(n3015 *Node) bool { return (len(child(n3015, k159)) > 0) })
+	})
 }
 
 // UBL-CR-481: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReason)
 func roT0690(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k75), func(n2499 *Node) Seq { return child(n2499, k79) }), func(n2500 *Node) Seq { return child(n2500, k158) }))
+	return !anyNode(child(n, k75), func(n3017 *Node) bool {
+		return anyNode(child(n3017, k79), func(n3018 *Node) bool { return (len(child(n3018, k158)) > 0) })
+	})
 }
 
 // UBL-CR-482: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRange)
 func roT0691(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k75), func(n2501 *Node) Seq { return child(n2501, k79) }), func(n2502 *Node) Seq { return child(n2502, k355) }))
+	return !anyNode(child(n, k75), func(n3020 *Node) bool {
+		return anyNode(child(n3020, k79), func(n3021 *Node) bool { return (len(child(n3021, k355)) > 0) })
+	})
 }
 
 // UBL-CR-483: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRatePercent)
 func roT0692(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k75), func(n2503 *Node) Seq { return child(n2503, k79) }), func(n2504 *Node) Seq { return child(n2504, k356) }))
+	return !anyNode(child(n, k75), func(n3023 *Node) bool {
+		return anyNode(child(n3023, k79), func(n3024 *Node) bool { return (len(child(n3024, k356)) > 0) })
+	})
 }
 
 // UBL-CR-484: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func roT0693(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k75), func(n2505 *Node) Seq { return child(n2505, k79) }), func(n2506 *Node) Seq { return child(n2506, k80) }), func(n2507 *Node) Seq { return child(n2507, k135) }))
+	return !anyNode(child(n, k75), func(n3026 *Node) bool {
+		return anyNode(child(n3026, k79), func(n3027 *Node) bool {
+			return anyNode(child(n3027, k80), func(n3028 *Node) bool { return (len(child(n3028, k135)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-485: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0694(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k75), func(n2508 *Node) Seq { return child(n2508, k79) }), func(n2509 *Node) Seq { return child(n2509, k80) }), func(n2510 *Node) Seq { return child(n2510, k256) }))
+	return !anyNode(child(n, k75), func(n3030 *Node) bool {
+		return anyNode(child(n3030, k79), func(n3031 *Node) bool {
+			return anyNode(child(n3031, k80), func(n3032 *Node) bool { return (len(child(n3032, k256)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-486: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0695(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k75), func(n2511 *Node) Seq { return child(n2511, k79) }), func(n2512 *Node) Seq { return child(n2512, k80) }), func(n2513 *Node) Seq { return child(n2513, k257) }))
+	return !anyNode(child(n, k75), func(n3034 *Node) bool {
+		return anyNode(child(n3034, k79), func(n3035 *Node) bool {
+			return anyNode(child(n3035, k80), func(n3036 *Node) bool { return (len(child(n3036, k257)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-487: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cac:JurisdiccionRegionAddress)
 func roT0696(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k75), func(n2514 *Node) Seq { return child(n2514, k79) }), func(n2515 *Node) Seq { return child(n2515, k80) }), func(n2516 *Node) Seq { return child(n2516, k357) }))
+	return !anyNode(child(n, k75), func(n3038 *Node) bool {
+		return anyNode(child(n3038, k79), func(n3039 *Node) bool {
+			return anyNode(child(n3039, k80), func(n3040 *Node) bool { return (len(child(n3040, k357)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-488: not(cac:AllowanceCharge/cac:TaxTotal)
 func roT0697(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k75), func(n2517 *Node) Seq { return child(n2517, k104) }))
+	return !anyNode(child(n, k75), func(n3042 *Node) bool { return (len(child(n3042, k104)) > 0) })
 }
 
 // UBL-CR-489: not(cac:AllowanceCharge/cac:PaymentMeans)
 func roT0698(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k75), func(n2518 *Node) Seq { return child(n2518, k69) }))
+	return !anyNode(child(n, k75), func(n3044 *Node) bool { return (len(child(n3044, k69)) > 0) })
 }
 
 // UBL-CR-490: not(cac:TaxExchangeRate)
 func roT0699(v []Seq, n *Node) bool {
-	return !ebv(child(n, k358))
+	return !(len(child(n, k358)) > 0)
 }
 
 // UBL-CR-491: not(cac:PricingExchangeRate)
 func roT0700(v []Seq, n *Node) bool {
-	return !ebv(child(n, k359))
+	return !(len(child(n, k359)) > 0)
 }
 
 // UBL-CR-492: not(cac:PaymentExchangeRate)
 func roT0701(v []Seq, n *Node) bool {
-	return !ebv(child(n, k360))
+	return !(len(child(n, k360)) > 0)
 }
 
 // UBL-CR-493: not(cac:PaymentAlternativeExchangeRate)
 func roT0702(v []Seq, n *Node) bool {
-	return !ebv(child(n, k361))
+	return !(len(child(n, k361)) > 0)
 }
 
 // UBL-CR-494: not(cac:TaxTotal/cbc:RoundingAmount)
 func roT0703(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k104), func(n2519 *Node) Seq { return child(n2519, k362) }))
+	return !anyNode(child(n, k104), func(n3050 *Node) bool { return (len(child(n3050, k362)) > 0) })
 }
 
 // UBL-CR-495: not(cac:TaxTotal/cbc:TaxEvidenceIndicator)
 func roT0704(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k104), func(n2520 *Node) Seq { return child(n2520, k363) }))
+	return !anyNode(child(n, k104), func(n3052 *Node) bool { return (len(child(n3052, k363)) > 0) })
 }
 
 // UBL-CR-496: not(cac:TaxTotal/cbc:TaxIncludedIndicator)
 func roT0705(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k104), func(n2521 *Node) Seq { return child(n2521, k364) }))
+	return !anyNode(child(n, k104), func(n3054 *Node) bool { return (len(child(n3054, k364)) > 0) })
 }
 
 // UBL-CR-497: not(cac:TaxTotal/cac:TaxSubtotal/cbc:CalculationSequenceNumeric)
 func roT0706(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k104), func(n2522 *Node) Seq { return child(n2522, k112) }), func(n2523 *Node) Seq { return child(n2523, k365) }))
+	return !anyNode(child(n, k104), func(n3056 *Node) bool {
+		return anyNode(child(n3056, k112), func(n3057 *Node) bool { return (len(child(n3057, k365)) > 0) })
+	})
 }
 
 // UBL-CR-498: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TransactionCurrencyTaxAmount)
 func roT0707(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k104), func(n2524 *Node) Seq { return child(n2524, k112) }), func(n2525 *Node) Seq { return child(n2525, k366) }))
+	return !anyNode(child(n, k104), func(n3059 *Node) bool {
+		return anyNode(child(n3059, k112), func(n3060 *Node) bool { return (len(child(n3060, k366)) > 0) })
+	})
 }
 
 // UBL-CR-499: not(cac:TaxTotal/cac:TaxSubtotal/cbc:Percent)
 func roT0708(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k104), func(n2526 *Node) Seq { return child(n2526, k112) }), func(n2527 *Node) Seq { return child(n2527, k157) }))
+	return !anyNode(child(n, k104), func(n3062 *Node) bool {
+		return anyNode(child(n3062, k112), func(n3063 *Node) bool { return (len(child(n3063, k157)) > 0) })
+	})
 }
 
 // UBL-CR-500: not(cac:TaxTotal/cac:TaxSubtotal/cbc:BaseUnitMeasure)
 func roT0709(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k104), func(n2528 *Node) Seq { return child(n2528, k112) }), func(n2529 *Node) Seq { return child(n2529, k354) }))
+	return !anyNode(child(n, k104), func(n3065 *Node) bool {
+		return anyNode(child(n3065, k112), func(n3066 *Node) bool { return (len(child(n3066, k354)) > 0) })
+	})
 }
 
 // UBL-CR-501: not(cac:TaxTotal/cac:TaxSubtotal/cbc:PerUnitAmount)
 func roT0710(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k104), func(n2530 *Node) Seq { return child(n2530, k112) }), func(n2531 *Node) Seq { return child(n2531, k353) }))
+	return !anyNode(child(n, k104), func(n3068 *Node) bool {
+		return anyNode(child(n3068, k112), func(n3069 *Node) bool { return (len(child(n3069, k353)) > 0) })
+	})
 }
 
 // UBL-CR-502: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRange)
 func roT0711(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k104), func(n2532 *Node) Seq { return child(n2532, k112) }), func(n2533 *Node) Seq { return child(n2533, k355) }))
+	return !anyNode(child(n, k104), func(n3071 *Node) bool {
+		return anyNode(child(n3071, k112), func(n3072 *Node) bool { return (len(child(n3072, k355)) > 0) })
+	})
 }
 
 // UBL-CR-503: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRatePercent)
 func roT0712(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k104), func(n2534 *Node) Seq { return child(n2534, k112) }), func(n2535 *Node) Seq { return child(n2535, k356) }))
+	return !anyNode(child(n, k104), func(n3074 *Node) bool {
+		return anyNode(child(n3074, k112), func(n3075 *Node) bool { return (len(child(n3075, k356)) > 0) })
+	})
 }
 
 // UBL-CR-504: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:Name)
 func roT0713(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k104), func(n2536 *Node) Seq { return child(n2536, k112) }), func(n2537 *Node) Seq { return child(n2537, k79) }), func(n2538 *Node) Seq { return child(n2538, k135) }))
+	return !anyNode(child(n, k104), func(n3077 *Node) bool {
+		return anyNode(child(n3077, k112), func(n3078 *Node) bool {
+			return anyNode(child(n3078, k79), func(n3079 *Node) bool { return (len(child(n3079, k135)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-505: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:BaseUnitMeasure)
 func roT0714(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k104), func(n2539 *Node) Seq { return child(n2539, k112) }), func(n2540 *Node) Seq { return child(n2540, k79) }), func(n2541 *Node) Seq { return child(n2541, k354) }))
+	return !anyNode(child(n, k104), func(n3081 *Node) bool {
+		return anyNode(child(n3081, k112), func(n3082 *Node) bool {
+			return anyNode(child(n3082, k79), func(n3083 *Node) bool { return (len(child(n3083, k354)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-506: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:PerUnitAmount)
 func roT0715(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k104), func(n2542 *Node) Seq { return child(n2542, k112) }), func(n2543 *Node) Seq { return child(n2543, k79) }), func(n2544 *Node) Seq { return child(n2544, k353) }))
+	return !anyNode(child(n, k104), func(n3085 *Node) bool {
+		return anyNode(child(n3085, k112), func(n3086 *Node) bool {
+			return anyNode(child(n3086, k79), func(n3087 *Node) bool { return (len(child(n3087, k353)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-507: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRange)
 func roT0716(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k104), func(n2545 *Node) Seq { return child(n2545, k112) }), func(n2546 *Node) Seq { return child(n2546, k79) }), func(n2547 *Node) Seq { return child(n2547, k355) }))
+	return !anyNode(child(n, k104), func(n3089 *Node) bool {
+		return anyNode(child(n3089, k112), func(n3090 *Node) bool {
+			return anyNode(child(n3090, k79), func(n3091 *Node) bool { return (len(child(n3091, k355)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-508: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRatePercent)
 func roT0717(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k104), func(n2548 *Node) Seq { return child(n2548, k112) }), func(n2549 *Node) Seq { return child(n2549, k79) }), func(n2550 *Node) Seq { return child(n2550, k356) }))
+	return !anyNode(child(n, k104), func(n3093 *Node) bool {
+		return anyNode(child(n3093, k112), func(n3094 *Node) bool {
+			return anyNode(child(n3094, k79), func(n3095 *Node) bool { return (len(child(n3095, k356)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-509: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func roT0718(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(child(n, k104), func(n2551 *Node) Seq { return child(n2551, k112) }), func(n2552 *Node) Seq { return child(n2552, k79) }), func(n2553 *Node) Seq { return child(n2553, k80) }), func(n2554 *Node) Seq { return child(n2554, k135) }))
+	return !anyNode(child(n, k104), func(n3097 *Node) bool {
+		return anyNode(child(n3097, k112), func(n3098 *Node) bool {
+			return anyNode(child(n3098, k79), func(n3099 *Node) bool {
+				return anyNode(child(n3099, k80), func(n3100 *Node) bool { return (len(child(n3100, k135)) > 0) })
+			})
+		})
+	})
 }
 
 // UBL-CR-510: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0719(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(child(n, k104), func(n2555 *Node) Seq { return child(n2555, k112) }), func(n2556 *Node) Seq { return child(n2556, k79) }), func(n2557 *Node) Seq { return child(n2557, k80) }), func(n2558 *Node) Seq { return child(n2558, k256) }))
+	return !anyNode(child(n, k104), func(n3102 *Node) bool {
+		return anyNode(child(n3102, k112), func(n3103 *Node) bool {
+			return anyNode(child(n3103, k79), func(n3104 *Node) bool {
+				return anyNode(child(n3104, k80), func(n3105 *Node) bool { return (len(child(n3105, k256)) > 0) })
+			})
+		})
+	})
 }
 
 // UBL-CR-511: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0720(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(child(n, k104), func(n2559 *Node) Seq { return child(n2559, k112) }), func(n2560 *Node) Seq { return child(n2560, k79) }), func(n2561 *Node) Seq { return child(n2561, k80) }), func(n2562 *Node) Seq { return child(n2562, k257) }))
+	return !anyNode(child(n, k104), func(n3107 *Node) bool {
+		return anyNode(child(n3107, k112), func(n3108 *Node) bool {
+			return anyNode(child(n3108, k79), func(n3109 *Node) bool {
+				return anyNode(child(n3109, k80), func(n3110 *Node) bool { return (len(child(n3110, k257)) > 0) })
+			})
+		})
+	})
 }
 
 // UBL-CR-512: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0721(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(child(n, k104), func(n2563 *Node) Seq { return child(n2563, k112) }), func(n2564 *Node) Seq { return child(n2564, k79) }), func(n2565 *Node) Seq { return child(n2565, k80) }), func(n2566 *Node) Seq { return child(n2566, k258) }))
+	return !anyNode(child(n, k104), func(n3112 *Node) bool {
+		return anyNode(child(n3112, k112), func(n3113 *Node) bool {
+			return anyNode(child(n3113, k79), func(n3114 *Node) bool {
+				return anyNode(child(n3114, k80), func(n3115 *Node) bool { return (len(child(n3115, k258)) > 0) })
+			})
+		})
+	})
 }
 
 // UBL-CR-513: not(cac:WithholdingTaxTotal)
 func roT0722(v []Seq, n *Node) bool {
-	return !ebv(child(n, k367))
+	return !(len(child(n, k367)) > 0)
 }
 
 // UBL-CR-514: not(cac:LegalMonetaryTotal/cbc:PayableAlternativeAmount)
 func roT0723(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k55), func(n2567 *Node) Seq { return child(n2567, k368) }))
+	return !anyNode(child(n, k55), func(n3118 *Node) bool { return (len(child(n3118, k368)) > 0) })
 }
 
 // UBL-CR-515: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:UUID)
 func roT0724(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n2568 *Node) Seq { return child(n2568, k174) }))
+	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3120 *Node) Seq { return child(n3120, k174) }))
 }
 
 // UBL-CR-516: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:TaxPointDate)
 func roT0725(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n2569 *Node) Seq { return child(n2569, k116) }))
+	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3121 *Node) Seq { return child(n3121, k116) }))
 }
 
 // UBL-CR-517: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:AccountingCostCode)
 func roT0726(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n2570 *Node) Seq { return child(n2570, k179) }))
+	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3122 *Node) Seq { return child(n3122, k179) }))
 }
 
 // UBL-CR-518: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:PaymentPurposeCode)
 func roT0727(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n2571 *Node) Seq { return child(n2571, k369) }))
+	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3123 *Node) Seq { return child(n3123, k369) }))
 }
 
 // UBL-CR-519: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:FreeOfChargeIndicator)
 func roT0728(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n2572 *Node) Seq { return child(n2572, k370) }))
+	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3124 *Node) Seq { return child(n3124, k370) }))
 }
 
 // UBL-CR-520: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:StartTime)
 func roT0729(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2573 *Node) Seq { return child(n2573, k117) }), func(n2574 *Node) Seq { return child(n2574, k181) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3125 *Node) Seq { return child(n3125, k117) }), func(n3126 *Node) Seq { return child(n3126, k181) }))
 }
 
 // UBL-CR-521: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:EndTime)
 func roT0730(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2575 *Node) Seq { return child(n2575, k117) }), func(n2576 *Node) Seq { return child(n2576, k182) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3127 *Node) Seq { return child(n3127, k117) }), func(n3128 *Node) Seq { return child(n3128, k182) }))
 }
 
 // UBL-CR-522: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DurationMeasure)
 func roT0731(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2577 *Node) Seq { return child(n2577, k117) }), func(n2578 *Node) Seq { return child(n2578, k183) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3129 *Node) Seq { return child(n3129, k117) }), func(n3130 *Node) Seq { return child(n3130, k183) }))
 }
 
 // UBL-CR-523: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DescriptionCode)
 func roT0732(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2579 *Node) Seq { return child(n2579, k117) }), func(n2580 *Node) Seq { return child(n2580, k118) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3131 *Node) Seq { return child(n3131, k117) }), func(n3132 *Node) Seq { return child(n3132, k118) }))
 }
 
 // UBL-CR-524: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:Description)
 func roT0733(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2581 *Node) Seq { return child(n2581, k117) }), func(n2582 *Node) Seq { return child(n2582, k184) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3133 *Node) Seq { return child(n3133, k117) }), func(n3134 *Node) Seq { return child(n3134, k184) }))
 }
 
 // UBL-CR-525: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:SalesOrderLineID)
 func roT0734(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2583 *Node) Seq { return child(n2583, k371) }), func(n2584 *Node) Seq { return child(n2584, k372) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3135 *Node) Seq { return child(n3135, k371) }), func(n3136 *Node) Seq { return child(n3136, k372) }))
 }
 
 // UBL-CR-526: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:UUID)
 func roT0735(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2585 *Node) Seq { return child(n2585, k371) }), func(n2586 *Node) Seq { return child(n2586, k174) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3137 *Node) Seq { return child(n3137, k371) }), func(n3138 *Node) Seq { return child(n3138, k174) }))
 }
 
 // UBL-CR-527: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:LineStatusCode)
 func roT0736(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2587 *Node) Seq { return child(n2587, k371) }), func(n2588 *Node) Seq { return child(n2588, k373) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3139 *Node) Seq { return child(n3139, k371) }), func(n3140 *Node) Seq { return child(n3140, k373) }))
 }
 
 // UBL-CR-528: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cac:OrderReference)
 func roT0737(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2589 *Node) Seq { return child(n2589, k371) }), func(n2590 *Node) Seq { return child(n2590, k185) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3141 *Node) Seq { return child(n3141, k371) }), func(n3142 *Node) Seq { return child(n3142, k185) }))
 }
 
 // UBL-CR-529: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DespatchLineReference)
 func roT0738(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n2591 *Node) Seq { return child(n2591, k374) }))
+	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3143 *Node) Seq { return child(n3143, k374) }))
 }
 
 // UBL-CR-530: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ReceiptLineReference)
 func roT0739(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n2592 *Node) Seq { return child(n2592, k375) }))
+	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3144 *Node) Seq { return child(n3144, k375) }))
 }
 
 // UBL-CR-531: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:BillingReference)
 func roT0740(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n2593 *Node) Seq { return child(n2593, k154) }))
+	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3145 *Node) Seq { return child(n3145, k154) }))
 }
 
 // UBL-CR-532: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:CopyIndicator)
 func roT0741(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2594 *Node) Seq { return child(n2594, k188) }), func(n2595 *Node) Seq { return child(n2595, k173) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3146 *Node) Seq { return child(n3146, k188) }), func(n3147 *Node) Seq { return child(n3147, k173) }))
 }
 
 // UBL-CR-533: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:UUID)
 func roT0742(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2596 *Node) Seq { return child(n2596, k188) }), func(n2597 *Node) Seq { return child(n2597, k174) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3148 *Node) Seq { return child(n3148, k188) }), func(n3149 *Node) Seq { return child(n3149, k174) }))
 }
 
 // UBL-CR-534: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueDate)
 func roT0743(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2598 *Node) Seq { return child(n2598, k188) }), func(n2599 *Node) Seq { return child(n2599, k97) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3150 *Node) Seq { return child(n3150, k188) }), func(n3151 *Node) Seq { return child(n3151, k97) }))
 }
 
 // UBL-CR-535: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueTime)
 func roT0744(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2600 *Node) Seq { return child(n2600, k188) }), func(n2601 *Node) Seq { return child(n2601, k175) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3152 *Node) Seq { return child(n3152, k188) }), func(n3153 *Node) Seq { return child(n3153, k175) }))
 }
 
 // UBL-CR-537: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentType)
 func roT0745(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2602 *Node) Seq { return child(n2602, k188) }), func(n2603 *Node) Seq { return child(n2603, k189) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3154 *Node) Seq { return child(n3154, k188) }), func(n3155 *Node) Seq { return child(n3155, k189) }))
 }
 
 // UBL-CR-538: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:XPath)
 func roT0746(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2604 *Node) Seq { return child(n2604, k188) }), func(n2605 *Node) Seq { return child(n2605, k190) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3156 *Node) Seq { return child(n3156, k188) }), func(n3157 *Node) Seq { return child(n3157, k190) }))
 }
 
 // UBL-CR-539: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LanguageID)
 func roT0747(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2606 *Node) Seq { return child(n2606, k188) }), func(n2607 *Node) Seq { return child(n2607, k191) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3158 *Node) Seq { return child(n3158, k188) }), func(n3159 *Node) Seq { return child(n3159, k191) }))
 }
 
 // UBL-CR-540: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LocaleCode)
 func roT0748(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2608 *Node) Seq { return child(n2608, k188) }), func(n2609 *Node) Seq { return child(n2609, k192) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3160 *Node) Seq { return child(n3160, k188) }), func(n3161 *Node) Seq { return child(n3161, k192) }))
 }
 
 // UBL-CR-541: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:VersionID)
 func roT0749(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2610 *Node) Seq { return child(n2610, k188) }), func(n2611 *Node) Seq { return child(n2611, k193) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3162 *Node) Seq { return child(n3162, k188) }), func(n3163 *Node) Seq { return child(n3163, k193) }))
 }
 
 // UBL-CR-542: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentStatusCode)
 func roT0750(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2612 *Node) Seq { return child(n2612, k188) }), func(n2613 *Node) Seq { return child(n2613, k194) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3164 *Node) Seq { return child(n3164, k188) }), func(n3165 *Node) Seq { return child(n3165, k194) }))
 }
 
 // UBL-CR-543: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentDescription)
 func roT0751(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2614 *Node) Seq { return child(n2614, k188) }), func(n2615 *Node) Seq { return child(n2615, k160) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3166 *Node) Seq { return child(n3166, k188) }), func(n3167 *Node) Seq { return child(n3167, k160) }))
 }
 
 // UBL-CR-544: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:Attachment)
 func roT0752(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2616 *Node) Seq { return child(n2616, k188) }), func(n2617 *Node) Seq { return child(n2617, k195) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3168 *Node) Seq { return child(n3168, k188) }), func(n3169 *Node) Seq { return child(n3169, k195) }))
 }
 
 // UBL-CR-545: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ValidityPeriod)
 func roT0753(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2618 *Node) Seq { return child(n2618, k188) }), func(n2619 *Node) Seq { return child(n2619, k196) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3170 *Node) Seq { return child(n3170, k188) }), func(n3171 *Node) Seq { return child(n3171, k196) }))
 }
 
 // UBL-CR-546: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:IssuerParty)
 func roT0754(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2620 *Node) Seq { return child(n2620, k188) }), func(n2621 *Node) Seq { return child(n2621, k197) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3172 *Node) Seq { return child(n3172, k188) }), func(n3173 *Node) Seq { return child(n3173, k197) }))
 }
 
 // UBL-CR-547: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ResultOfVerification)
 func roT0755(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2622 *Node) Seq { return child(n2622, k188) }), func(n2623 *Node) Seq { return child(n2623, k198) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3174 *Node) Seq { return child(n3174, k188) }), func(n3175 *Node) Seq { return child(n3175, k198) }))
 }
 
 // UBL-CR-548: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PricingReference)
 func roT0756(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n2624 *Node) Seq { return child(n2624, k376) }))
+	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3176 *Node) Seq { return child(n3176, k376) }))
 }
 
 // UBL-CR-549: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OriginatorParty)
 func roT0757(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n2625 *Node) Seq { return child(n2625, k377) }))
+	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3177 *Node) Seq { return child(n3177, k377) }))
 }
 
 // UBL-CR-550: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Delivery)
 func roT0758(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n2626 *Node) Seq { return child(n2626, k74) }))
+	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3178 *Node) Seq { return child(n3178, k74) }))
 }
 
 // UBL-CR-551: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PaymentTerms)
 func roT0759(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n2627 *Node) Seq { return child(n2627, k59) }))
+	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3179 *Node) Seq { return child(n3179, k59) }))
 }
 
 // UBL-CR-552: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:ID)
 func roT0760(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2628 *Node) Seq { return child(n2628, k75) }), func(n2629 *Node) Seq { return child(n2629, k52) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3180 *Node) Seq { return child(n3180, k75) }), func(n3181 *Node) Seq { return child(n3181, k52) }))
 }
 
 // UBL-CR-553: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0761(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2630 *Node) Seq { return child(n2630, k75) }), func(n2631 *Node) Seq { return child(n2631, k350) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3182 *Node) Seq { return child(n3182, k75) }), func(n3183 *Node) Seq { return child(n3183, k350) }))
 }
 
 // UBL-CR-554: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0762(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2632 *Node) Seq { return child(n2632, k75) }), func(n2633 *Node) Seq { return child(n2633, k351) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3184 *Node) Seq { return child(n3184, k75) }), func(n3185 *Node) Seq { return child(n3185, k351) }))
 }
 
 // UBL-CR-555: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0763(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2634 *Node) Seq { return child(n2634, k75) }), func(n2635 *Node) Seq { return child(n2635, k179) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3186 *Node) Seq { return child(n3186, k75) }), func(n3187 *Node) Seq { return child(n3187, k179) }))
 }
 
 // UBL-CR-556: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCost)
 func roT0764(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2636 *Node) Seq { return child(n2636, k75) }), func(n2637 *Node) Seq { return child(n2637, k352) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3188 *Node) Seq { return child(n3188, k75) }), func(n3189 *Node) Seq { return child(n3189, k352) }))
 }
 
 // UBL-CR-557: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0765(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2638 *Node) Seq { return child(n2638, k75) }), func(n2639 *Node) Seq { return child(n2639, k353) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3190 *Node) Seq { return child(n3190, k75) }), func(n3191 *Node) Seq { return child(n3191, k353) }))
 }
 
 // UBL-CR-558: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxCategory)
 func roT0766(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2640 *Node) Seq { return child(n2640, k75) }), func(n2641 *Node) Seq { return child(n2641, k79) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3192 *Node) Seq { return child(n3192, k75) }), func(n3193 *Node) Seq { return child(n3193, k79) }))
 }
 
 // UBL-CR-559: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxTotal)
 func roT0767(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2642 *Node) Seq { return child(n2642, k75) }), func(n2643 *Node) Seq { return child(n2643, k104) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3194 *Node) Seq { return child(n3194, k75) }), func(n3195 *Node) Seq { return child(n3195, k104) }))
 }
 
 // UBL-CR-560: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:PaymentMeans)
 func roT0768(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2644 *Node) Seq { return child(n2644, k75) }), func(n2645 *Node) Seq { return child(n2645, k69) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3196 *Node) Seq { return child(n3196, k75) }), func(n3197 *Node) Seq { return child(n3197, k69) }))
 }
 
 // UBL-CR-561: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:TaxTotal)
 func roT0769(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n2646 *Node) Seq { return child(n2646, k104) }))
+	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3198 *Node) Seq { return child(n3198, k104) }))
 }
 
 // UBL-CR-562: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:WithholdingTaxTotal)
 func roT0770(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n2647 *Node) Seq { return child(n2647, k367) }))
+	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3199 *Node) Seq { return child(n3199, k367) }))
 }
 
 // UBL-CR-563: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackQuantity)
 func roT0771(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2648 *Node) Seq { return child(n2648, k134) }), func(n2649 *Node) Seq { return child(n2649, k378) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3200 *Node) Seq { return child(n3200, k134) }), func(n3201 *Node) Seq { return child(n3201, k378) }))
 }
 
 // UBL-CR-564: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackSizeNumeric)
 func roT0772(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2650 *Node) Seq { return child(n2650, k134) }), func(n2651 *Node) Seq { return child(n2651, k379) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3202 *Node) Seq { return child(n3202, k134) }), func(n3203 *Node) Seq { return child(n3203, k379) }))
 }
 
 // UBL-CR-565: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:CatalogueIndicator)
 func roT0773(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2652 *Node) Seq { return child(n2652, k134) }), func(n2653 *Node) Seq { return child(n2653, k380) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3204 *Node) Seq { return child(n3204, k134) }), func(n3205 *Node) Seq { return child(n3205, k380) }))
 }
 
 // UBL-CR-566: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:HazardousRiskIndicator)
 func roT0774(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2654 *Node) Seq { return child(n2654, k134) }), func(n2655 *Node) Seq { return child(n2655, k381) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3206 *Node) Seq { return child(n3206, k134) }), func(n3207 *Node) Seq { return child(n3207, k381) }))
 }
 
 // UBL-CR-567: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:AdditionalInformation)
 func roT0775(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2656 *Node) Seq { return child(n2656, k134) }), func(n2657 *Node) Seq { return child(n2657, k382) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3208 *Node) Seq { return child(n3208, k134) }), func(n3209 *Node) Seq { return child(n3209, k382) }))
 }
 
 // UBL-CR-568: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:Keyword)
 func roT0776(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2658 *Node) Seq { return child(n2658, k134) }), func(n2659 *Node) Seq { return child(n2659, k383) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3210 *Node) Seq { return child(n3210, k134) }), func(n3211 *Node) Seq { return child(n3211, k383) }))
 }
 
 // UBL-CR-569: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:BrandName)
 func roT0777(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2660 *Node) Seq { return child(n2660, k134) }), func(n2661 *Node) Seq { return child(n2661, k384) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3212 *Node) Seq { return child(n3212, k134) }), func(n3213 *Node) Seq { return child(n3213, k384) }))
 }
 
 // UBL-CR-570: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:ModelName)
 func roT0778(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2662 *Node) Seq { return child(n2662, k134) }), func(n2663 *Node) Seq { return child(n2663, k385) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3214 *Node) Seq { return child(n3214, k134) }), func(n3215 *Node) Seq { return child(n3215, k385) }))
 }
 
 // UBL-CR-571: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:ExtendedID)
 func roT0779(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2664 *Node) Seq { return child(n2664, k134) }), func(n2665 *Node) Seq { return child(n2665, k386) }), func(n2666 *Node) Seq { return child(n2666, k387) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3216 *Node) Seq { return child(n3216, k134) }), func(n3217 *Node) Seq { return child(n3217, k386) }), func(n3218 *Node) Seq { return child(n3218, k387) }))
 }
 
 // UBL-CR-572: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:BarecodeSymbologyID)
 func roT0780(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2667 *Node) Seq { return child(n2667, k134) }), func(n2668 *Node) Seq { return child(n2668, k386) }), func(n2669 *Node) Seq { return child(n2669, k388) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3219 *Node) Seq { return child(n3219, k134) }), func(n3220 *Node) Seq { return child(n3220, k386) }), func(n3221 *Node) Seq { return child(n3221, k388) }))
 }
 
 // UBL-CR-573: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:PhysicalAttribute)
 func roT0781(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2670 *Node) Seq { return child(n2670, k134) }), func(n2671 *Node) Seq { return child(n2671, k386) }), func(n2672 *Node) Seq { return child(n2672, k389) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3222 *Node) Seq { return child(n3222, k134) }), func(n3223 *Node) Seq { return child(n3223, k386) }), func(n3224 *Node) Seq { return child(n3224, k389) }))
 }
 
 // UBL-CR-574: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:MeasurementDimension)
 func roT0782(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2673 *Node) Seq { return child(n2673, k134) }), func(n2674 *Node) Seq { return child(n2674, k386) }), func(n2675 *Node) Seq { return child(n2675, k390) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3225 *Node) Seq { return child(n3225, k134) }), func(n3226 *Node) Seq { return child(n3226, k386) }), func(n3227 *Node) Seq { return child(n3227, k390) }))
 }
 
 // UBL-CR-575: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:IssuerParty)
 func roT0783(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2676 *Node) Seq { return child(n2676, k134) }), func(n2677 *Node) Seq { return child(n2677, k386) }), func(n2678 *Node) Seq { return child(n2678, k197) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3228 *Node) Seq { return child(n3228, k134) }), func(n3229 *Node) Seq { return child(n3229, k386) }), func(n3230 *Node) Seq { return child(n3230, k197) }))
 }
 
 // UBL-CR-576: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:ExtendedID)
 func roT0784(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2679 *Node) Seq { return child(n2679, k134) }), func(n2680 *Node) Seq { return child(n2680, k391) }), func(n2681 *Node) Seq { return child(n2681, k387) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3231 *Node) Seq { return child(n3231, k134) }), func(n3232 *Node) Seq { return child(n3232, k391) }), func(n3233 *Node) Seq { return child(n3233, k387) }))
 }
 
 // UBL-CR-577: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:BarecodeSymbologyID)
 func roT0785(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2682 *Node) Seq { return child(n2682, k134) }), func(n2683 *Node) Seq { return child(n2683, k391) }), func(n2684 *Node) Seq { return child(n2684, k388) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3234 *Node) Seq { return child(n3234, k134) }), func(n3235 *Node) Seq { return child(n3235, k391) }), func(n3236 *Node) Seq { return child(n3236, k388) }))
 }
 
 // UBL-CR-578: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:PhysicalAttribute)
 func roT0786(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2685 *Node) Seq { return child(n2685, k134) }), func(n2686 *Node) Seq { return child(n2686, k391) }), func(n2687 *Node) Seq { return child(n2687, k389) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3237 *Node) Seq { return child(n3237, k134) }), func(n3238 *Node) Seq { return child(n3238, k391) }), func(n3239 *Node) Seq { return child(n3239, k389) }))
 }
 
 // UBL-CR-579: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:MeasurementDimension)
 func roT0787(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2688 *Node) Seq { return child(n2688, k134) }), func(n2689 *Node) Seq { return child(n2689, k391) }), func(n2690 *Node) Seq { return child(n2690, k390) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3240 *Node) Seq { return child(n3240, k134) }), func(n3241 *Node) Seq { return child(n3241, k391) }), func(n3242 *Node) Seq { return child(n3242, k390) }))
 }
 
 // UBL-CR-580: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:IssuerParty)
 func roT0788(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2691 *Node) Seq { return child(n2691, k134) }), func(n2692 *Node) Seq { return child(n2692, k391) }), func(n2693 *Node) Seq { return child(n2693, k197) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3243 *Node) Seq { return child(n3243, k134) }), func(n3244 *Node) Seq { return child(n3244, k391) }), func(n3245 *Node) Seq { return child(n3245, k197) }))
 }
 
 // UBL-CR-581: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturersItemIdentification)
 func roT0789(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2694 *Node) Seq { return child(n2694, k134) }), func(n2695 *Node) Seq { return child(n2695, k392) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3246 *Node) Seq { return child(n3246, k134) }), func(n3247 *Node) Seq { return child(n3247, k392) }))
 }
 
 // UBL-CR-582: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:ExtendedID)
 func roT0790(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2696 *Node) Seq { return child(n2696, k134) }), func(n2697 *Node) Seq { return child(n2697, k145) }), func(n2698 *Node) Seq { return child(n2698, k387) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3248 *Node) Seq { return child(n3248, k134) }), func(n3249 *Node) Seq { return child(n3249, k145) }), func(n3250 *Node) Seq { return child(n3250, k387) }))
 }
 
 // UBL-CR-583: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:BarecodeSymbologyID)
 func roT0791(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2699 *Node) Seq { return child(n2699, k134) }), func(n2700 *Node) Seq { return child(n2700, k145) }), func(n2701 *Node) Seq { return child(n2701, k388) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3251 *Node) Seq { return child(n3251, k134) }), func(n3252 *Node) Seq { return child(n3252, k145) }), func(n3253 *Node) Seq { return child(n3253, k388) }))
 }
 
 // UBL-CR-584: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:PhysicalAttribute)
 func roT0792(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2702 *Node) Seq { return child(n2702, k134) }), func(n2703 *Node) Seq { return child(n2703, k145) }), func(n2704 *Node) Seq { return child(n2704, k389) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3254 *Node) Seq { return child(n3254, k134) }), func(n3255 *Node) Seq { return child(n3255, k145) }), func(n3256 *Node) Seq { return child(n3256, k389) }))
 }
 
 // UBL-CR-585: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:MeasurementDimension)
 func roT0793(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2705 *Node) Seq { return child(n2705, k134) }), func(n2706 *Node) Seq { return child(n2706, k145) }), func(n2707 *Node) Seq { return child(n2707, k390) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3257 *Node) Seq { return child(n3257, k134) }), func(n3258 *Node) Seq { return child(n3258, k145) }), func(n3259 *Node) Seq { return child(n3259, k390) }))
 }
 
 // UBL-CR-586: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:IssuerParty)
 func roT0794(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2708 *Node) Seq { return child(n2708, k134) }), func(n2709 *Node) Seq { return child(n2709, k145) }), func(n2710 *Node) Seq { return child(n2710, k197) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3260 *Node) Seq { return child(n3260, k134) }), func(n3261 *Node) Seq { return child(n3261, k145) }), func(n3262 *Node) Seq { return child(n3262, k197) }))
 }
 
 // UBL-CR-587: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueItemIdentification)
 func roT0795(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2711 *Node) Seq { return child(n2711, k134) }), func(n2712 *Node) Seq { return child(n2712, k393) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3263 *Node) Seq { return child(n3263, k134) }), func(n3264 *Node) Seq { return child(n3264, k393) }))
 }
 
 // UBL-CR-588: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemIdentification)
 func roT0796(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2713 *Node) Seq { return child(n2713, k134) }), func(n2714 *Node) Seq { return child(n2714, k394) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3265 *Node) Seq { return child(n3265, k134) }), func(n3266 *Node) Seq { return child(n3266, k394) }))
 }
 
 // UBL-CR-589: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueDocumentReference)
 func roT0797(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2715 *Node) Seq { return child(n2715, k134) }), func(n2716 *Node) Seq { return child(n2716, k395) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3267 *Node) Seq { return child(n3267, k134) }), func(n3268 *Node) Seq { return child(n3268, k395) }))
 }
 
 // UBL-CR-590: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemSpecificationDocumentReference)
 func roT0798(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2717 *Node) Seq { return child(n2717, k134) }), func(n2718 *Node) Seq { return child(n2718, k396) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3269 *Node) Seq { return child(n3269, k134) }), func(n3270 *Node) Seq { return child(n3270, k396) }))
 }
 
 // UBL-CR-591: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginCountry/cbc:Name)
 func roT0799(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2719 *Node) Seq { return child(n2719, k134) }), func(n2720 *Node) Seq { return child(n2720, k397) }), func(n2721 *Node) Seq { return child(n2721, k135) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3271 *Node) Seq { return child(n3271, k134) }), func(n3272 *Node) Seq { return child(n3272, k397) }), func(n3273 *Node) Seq { return child(n3273, k135) }))
 }
 
 // UBL-CR-592: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:NatureCode)
 func roT0800(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2722 *Node) Seq { return child(n2722, k134) }), func(n2723 *Node) Seq { return child(n2723, k143) }), func(n2724 *Node) Seq { return child(n2724, k398) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3274 *Node) Seq { return child(n3274, k134) }), func(n3275 *Node) Seq { return child(n3275, k143) }), func(n3276 *Node) Seq { return child(n3276, k398) }))
 }
 
 // UBL-CR-593: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CargoTypeCode)
 func roT0801(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2725 *Node) Seq { return child(n2725, k134) }), func(n2726 *Node) Seq { return child(n2726, k143) }), func(n2727 *Node) Seq { return child(n2727, k399) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3277 *Node) Seq { return child(n3277, k134) }), func(n3278 *Node) Seq { return child(n3278, k143) }), func(n3279 *Node) Seq { return child(n3279, k399) }))
 }
 
 // UBL-CR-594: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CommodityCode)
 func roT0802(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2728 *Node) Seq { return child(n2728, k134) }), func(n2729 *Node) Seq { return child(n2729, k143) }), func(n2730 *Node) Seq { return child(n2730, k400) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3280 *Node) Seq { return child(n3280, k134) }), func(n3281 *Node) Seq { return child(n3281, k143) }), func(n3282 *Node) Seq { return child(n3282, k400) }))
 }
 
 // UBL-CR-595: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:TransactionConditions)
 func roT0803(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2731 *Node) Seq { return child(n2731, k134) }), func(n2732 *Node) Seq { return child(n2732, k401) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3283 *Node) Seq { return child(n3283, k134) }), func(n3284 *Node) Seq { return child(n3284, k401) }))
 }
 
 // UBL-CR-596: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:HazardousItem)
 func roT0804(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2733 *Node) Seq { return child(n2733, k134) }), func(n2734 *Node) Seq { return child(n2734, k402) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3285 *Node) Seq { return child(n3285, k134) }), func(n3286 *Node) Seq { return child(n3286, k402) }))
 }
 
 // UBL-CR-597: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:Name)
 func roT0805(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2735 *Node) Seq { return child(n2735, k134) }), func(n2736 *Node) Seq { return child(n2736, k111) }), func(n2737 *Node) Seq { return child(n2737, k135) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3287 *Node) Seq { return child(n3287, k134) }), func(n3288 *Node) Seq { return child(n3288, k111) }), func(n3289 *Node) Seq { return child(n3289, k135) }))
 }
 
 // UBL-CR-598: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:BaseUnitMeasure)
 func roT0806(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2738 *Node) Seq { return child(n2738, k134) }), func(n2739 *Node) Seq { return child(n2739, k111) }), func(n2740 *Node) Seq { return child(n2740, k354) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3290 *Node) Seq { return child(n3290, k134) }), func(n3291 *Node) Seq { return child(n3291, k111) }), func(n3292 *Node) Seq { return child(n3292, k354) }))
 }
 
 // UBL-CR-599: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:PerUnitAmount)
 func roT0807(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2741 *Node) Seq { return child(n2741, k134) }), func(n2742 *Node) Seq { return child(n2742, k111) }), func(n2743 *Node) Seq { return child(n2743, k353) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3293 *Node) Seq { return child(n3293, k134) }), func(n3294 *Node) Seq { return child(n3294, k111) }), func(n3295 *Node) Seq { return child(n3295, k353) }))
 }
 
 // UBL-CR-600: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReasonCode)
 func roT0808(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2744 *Node) Seq { return child(n2744, k134) }), func(n2745 *Node) Seq { return child(n2745, k111) }), func(n2746 *Node) Seq { return child(n2746, k159) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3296 *Node) Seq { return child(n3296, k134) }), func(n3297 *Node) Seq { return child(n3297, k111) }), func(n3298 *Node) Seq { return child(n3298, k159) }))
 }
 
 // UBL-CR-601: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReason)
 func roT0809(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2747 *Node) Seq { return child(n2747, k134) }), func(n2748 *Node) Seq { return child(n2748, k111) }), func(n2749 *Node) Seq { return child(n2749, k158) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3299 *Node) Seq { return child(n3299, k134) }), func(n3300 *Node) Seq { return child(n3300, k111) }), func(n3301 *Node) Seq { return child(n3301, k158) }))
 }
 
 // UBL-CR-602: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRange)
 func roT0810(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2750 *Node) Seq { return child(n2750, k134) }), func(n2751 *Node) Seq { return child(n2751, k111) }), func(n2752 *Node) Seq { return child(n2752, k355) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3302 *Node) Seq { return child(n3302, k134) }), func(n3303 *Node) Seq { return child(n3303, k111) }), func(n3304 *Node) Seq { return child(n3304, k355) }))
 }
 
 // UBL-CR-603: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRatePercent)
 func roT0811(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2753 *Node) Seq { return child(n2753, k134) }), func(n2754 *Node) Seq { return child(n2754, k111) }), func(n2755 *Node) Seq { return child(n2755, k356) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3305 *Node) Seq { return child(n3305, k134) }), func(n3306 *Node) Seq { return child(n3306, k111) }), func(n3307 *Node) Seq { return child(n3307, k356) }))
 }
 
 // UBL-CR-604: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:Name)
 func roT0812(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, k89), child(n, k90)), func(n2756 *Node) Seq { return child(n2756, k134) }), func(n2757 *Node) Seq { return child(n2757, k111) }), func(n2758 *Node) Seq { return child(n2758, k80) }), func(n2759 *Node) Seq { return child(n2759, k135) }))
+	return !ebv(step(step(step(step(union(child(n, k89), child(n, k90)), func(n3308 *Node) Seq { return child(n3308, k134) }), func(n3309 *Node) Seq { return child(n3309, k111) }), func(n3310 *Node) Seq { return child(n3310, k80) }), func(n3311 *Node) Seq { return child(n3311, k135) }))
 }
 
 // UBL-CR-605: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0813(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, k89), child(n, k90)), func(n2760 *Node) Seq { return child(n2760, k134) }), func(n2761 *Node) Seq { return child(n2761, k111) }), func(n2762 *Node) Seq { return child(n2762, k80) }), func(n2763 *Node) Seq { return child(n2763, k256) }))
+	return !ebv(step(step(step(step(union(child(n, k89), child(n, k90)), func(n3312 *Node) Seq { return child(n3312, k134) }), func(n3313 *Node) Seq { return child(n3313, k111) }), func(n3314 *Node) Seq { return child(n3314, k80) }), func(n3315 *Node) Seq { return child(n3315, k256) }))
 }
 
 // UBL-CR-606: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0814(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, k89), child(n, k90)), func(n2764 *Node) Seq { return child(n2764, k134) }), func(n2765 *Node) Seq { return child(n2765, k111) }), func(n2766 *Node) Seq { return child(n2766, k80) }), func(n2767 *Node) Seq { return child(n2767, k257) }))
+	return !ebv(step(step(step(step(union(child(n, k89), child(n, k90)), func(n3316 *Node) Seq { return child(n3316, k134) }), func(n3317 *Node) Seq { return child(n3317, k111) }), func(n3318 *Node) Seq { return child(n3318, k80) }), func(n3319 *Node) Seq { return child(n3319, k257) }))
 }
 
 // UBL-CR-607: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0815(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, k89), child(n, k90)), func(n2768 *Node) Seq { return child(n2768, k134) }), func(n2769 *Node) Seq { return child(n2769, k111) }), func(n2770 *Node) Seq { return child(n2770, k80) }), func(n2771 *Node) Seq { return child(n2771, k258) }))
+	return !ebv(step(step(step(step(union(child(n, k89), child(n, k90)), func(n3320 *Node) Seq { return child(n3320, k134) }), func(n3321 *Node) Seq { return child(n3321, k111) }), func(n3322 *Node) Seq { return child(n3322, k80) }), func(n3323 *Node) Seq { return child(n3323, k258) }))
 }
 
 // UBL-CR-608: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ID)
 func roT0816(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2772 *Node) Seq { return child(n2772, k134) }), func(n2773 *Node) Seq { return child(n2773, k140) }), func(n2774 *Node) Seq { return child(n2774, k52) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3324 *Node) Seq { return child(n3324, k134) }), func(n3325 *Node) Seq { return child(n3325, k140) }), func(n3326 *Node) Seq { return child(n3326, k52) }))
 }
 
 // UBL-CR-609: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:NameCode)
 func roT0817(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2775 *Node) Seq { return child(n2775, k134) }), func(n2776 *Node) Seq { return child(n2776, k140) }), func(n2777 *Node) Seq { return child(n2777, k403) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3327 *Node) Seq { return child(n3327, k134) }), func(n3328 *Node) Seq { return child(n3328, k140) }), func(n3329 *Node) Seq { return child(n3329, k403) }))
 }
 
 // UBL-CR-610: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:TestMethod)
 func roT0818(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2778 *Node) Seq { return child(n2778, k134) }), func(n2779 *Node) Seq { return child(n2779, k140) }), func(n2780 *Node) Seq { return child(n2780, k404) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3330 *Node) Seq { return child(n3330, k134) }), func(n3331 *Node) Seq { return child(n3331, k140) }), func(n3332 *Node) Seq { return child(n3332, k404) }))
 }
 
 // UBL-CR-611: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQuantity)
 func roT0819(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2781 *Node) Seq { return child(n2781, k134) }), func(n2782 *Node) Seq { return child(n2782, k140) }), func(n2783 *Node) Seq { return child(n2783, k405) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3333 *Node) Seq { return child(n3333, k134) }), func(n3334 *Node) Seq { return child(n3334, k140) }), func(n3335 *Node) Seq { return child(n3335, k405) }))
 }
 
 // UBL-CR-612: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQualifier)
 func roT0820(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2784 *Node) Seq { return child(n2784, k134) }), func(n2785 *Node) Seq { return child(n2785, k140) }), func(n2786 *Node) Seq { return child(n2786, k406) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3336 *Node) Seq { return child(n3336, k134) }), func(n3337 *Node) Seq { return child(n3337, k140) }), func(n3338 *Node) Seq { return child(n3338, k406) }))
 }
 
 // UBL-CR-613: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ImportanceCode)
 func roT0821(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2787 *Node) Seq { return child(n2787, k134) }), func(n2788 *Node) Seq { return child(n2788, k140) }), func(n2789 *Node) Seq { return child(n2789, k407) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3339 *Node) Seq { return child(n3339, k134) }), func(n3340 *Node) Seq { return child(n3340, k140) }), func(n3341 *Node) Seq { return child(n3341, k407) }))
 }
 
 // UBL-CR-614: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ListValue)
 func roT0822(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2790 *Node) Seq { return child(n2790, k134) }), func(n2791 *Node) Seq { return child(n2791, k140) }), func(n2792 *Node) Seq { return child(n2792, k408) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3342 *Node) Seq { return child(n3342, k134) }), func(n3343 *Node) Seq { return child(n3343, k140) }), func(n3344 *Node) Seq { return child(n3344, k408) }))
 }
 
 // UBL-CR-615: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:UsabilityPeriod)
 func roT0823(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2793 *Node) Seq { return child(n2793, k134) }), func(n2794 *Node) Seq { return child(n2794, k140) }), func(n2795 *Node) Seq { return child(n2795, k409) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3345 *Node) Seq { return child(n3345, k134) }), func(n3346 *Node) Seq { return child(n3346, k140) }), func(n3347 *Node) Seq { return child(n3347, k409) }))
 }
 
 // UBL-CR-616: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyGroup)
 func roT0824(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2796 *Node) Seq { return child(n2796, k134) }), func(n2797 *Node) Seq { return child(n2797, k140) }), func(n2798 *Node) Seq { return child(n2798, k410) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3348 *Node) Seq { return child(n3348, k134) }), func(n3349 *Node) Seq { return child(n3349, k140) }), func(n3350 *Node) Seq { return child(n3350, k410) }))
 }
 
 // UBL-CR-617: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:RangeDimension)
 func roT0825(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2799 *Node) Seq { return child(n2799, k134) }), func(n2800 *Node) Seq { return child(n2800, k140) }), func(n2801 *Node) Seq { return child(n2801, k411) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3351 *Node) Seq { return child(n3351, k134) }), func(n3352 *Node) Seq { return child(n3352, k140) }), func(n3353 *Node) Seq { return child(n3353, k411) }))
 }
 
 // UBL-CR-618: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyRange)
 func roT0826(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2802 *Node) Seq { return child(n2802, k134) }), func(n2803 *Node) Seq { return child(n2803, k140) }), func(n2804 *Node) Seq { return child(n2804, k412) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3354 *Node) Seq { return child(n3354, k134) }), func(n3355 *Node) Seq { return child(n3355, k140) }), func(n3356 *Node) Seq { return child(n3356, k412) }))
 }
 
 // UBL-CR-619: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturerParty)
 func roT0827(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2805 *Node) Seq { return child(n2805, k134) }), func(n2806 *Node) Seq { return child(n2806, k413) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3357 *Node) Seq { return child(n3357, k134) }), func(n3358 *Node) Seq { return child(n3358, k413) }))
 }
 
 // UBL-CR-620: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:InformationContentProviderParty)
 func roT0828(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2807 *Node) Seq { return child(n2807, k134) }), func(n2808 *Node) Seq { return child(n2808, k414) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3359 *Node) Seq { return child(n3359, k134) }), func(n3360 *Node) Seq { return child(n3360, k414) }))
 }
 
 // UBL-CR-621: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginAddress)
 func roT0829(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2809 *Node) Seq { return child(n2809, k134) }), func(n2810 *Node) Seq { return child(n2810, k415) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3361 *Node) Seq { return child(n3361, k134) }), func(n3362 *Node) Seq { return child(n3362, k415) }))
 }
 
 // UBL-CR-622: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemInstance)
 func roT0830(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2811 *Node) Seq { return child(n2811, k134) }), func(n2812 *Node) Seq { return child(n2812, k416) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3363 *Node) Seq { return child(n3363, k134) }), func(n3364 *Node) Seq { return child(n3364, k416) }))
 }
 
 // UBL-CR-623: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Certificate)
 func roT0831(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2813 *Node) Seq { return child(n2813, k134) }), func(n2814 *Node) Seq { return child(n2814, k417) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3365 *Node) Seq { return child(n3365, k134) }), func(n3366 *Node) Seq { return child(n3366, k417) }))
 }
 
 // UBL-CR-624: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Dimension)
 func roT0832(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2815 *Node) Seq { return child(n2815, k134) }), func(n2816 *Node) Seq { return child(n2816, k418) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3367 *Node) Seq { return child(n3367, k134) }), func(n3368 *Node) Seq { return child(n3368, k418) }))
 }
 
 // UBL-CR-625: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceChangeReason)
 func roT0833(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2817 *Node) Seq { return child(n2817, k136) }), func(n2818 *Node) Seq { return child(n2818, k419) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3369 *Node) Seq { return child(n3369, k136) }), func(n3370 *Node) Seq { return child(n3370, k419) }))
 }
 
 // UBL-CR-626: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceTypeCode)
 func roT0834(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2819 *Node) Seq { return child(n2819, k136) }), func(n2820 *Node) Seq { return child(n2820, k420) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3371 *Node) Seq { return child(n3371, k136) }), func(n3372 *Node) Seq { return child(n3372, k420) }))
 }
 
 // UBL-CR-627: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceType)
 func roT0835(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2821 *Node) Seq { return child(n2821, k136) }), func(n2822 *Node) Seq { return child(n2822, k421) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3373 *Node) Seq { return child(n3373, k136) }), func(n3374 *Node) Seq { return child(n3374, k421) }))
 }
 
 // UBL-CR-628: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func roT0836(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2823 *Node) Seq { return child(n2823, k136) }), func(n2824 *Node) Seq { return child(n2824, k422) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3375 *Node) Seq { return child(n3375, k136) }), func(n3376 *Node) Seq { return child(n3376, k422) }))
 }
 
 // UBL-CR-629: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:ValidityPeriod)
 func roT0837(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2825 *Node) Seq { return child(n2825, k136) }), func(n2826 *Node) Seq { return child(n2826, k423) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3377 *Node) Seq { return child(n3377, k136) }), func(n3378 *Node) Seq { return child(n3378, k423) }))
 }
 
 // UBL-CR-630: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceList)
 func roT0838(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2827 *Node) Seq { return child(n2827, k136) }), func(n2828 *Node) Seq { return child(n2828, k424) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3379 *Node) Seq { return child(n3379, k136) }), func(n3380 *Node) Seq { return child(n3380, k424) }))
 }
 
 // UBL-CR-631: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func roT0839(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2829 *Node) Seq { return child(n2829, k136) }), func(n2830 *Node) Seq { return child(n2830, k422) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3381 *Node) Seq { return child(n3381, k136) }), func(n3382 *Node) Seq { return child(n3382, k422) }))
 }
 
 // UBL-CR-632: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:ID)
 func roT0840(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2831 *Node) Seq { return child(n2831, k136) }), func(n2832 *Node) Seq { return child(n2832, k75) }), func(n2833 *Node) Seq { return child(n2833, k52) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3383 *Node) Seq { return child(n3383, k136) }), func(n3384 *Node) Seq { return child(n3384, k75) }), func(n3385 *Node) Seq { return child(n3385, k52) }))
 }
 
 // UBL-CR-633: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func roT0841(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2834 *Node) Seq { return child(n2834, k136) }), func(n2835 *Node) Seq { return child(n2835, k75) }), func(n2836 *Node) Seq { return child(n2836, k83) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3386 *Node) Seq { return child(n3386, k136) }), func(n3387 *Node) Seq { return child(n3387, k75) }), func(n3388 *Node) Seq { return child(n3388, k83) }))
 }
 
 // UBL-CR-634: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func roT0842(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2837 *Node) Seq { return child(n2837, k136) }), func(n2838 *Node) Seq { return child(n2838, k75) }), func(n2839 *Node) Seq { return child(n2839, k82) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3389 *Node) Seq { return child(n3389, k136) }), func(n3390 *Node) Seq { return child(n3390, k75) }), func(n3391 *Node) Seq { return child(n3391, k82) }))
 }
 
 // UBL-CR-635: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func roT0843(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2840 *Node) Seq { return child(n2840, k136) }), func(n2841 *Node) Seq { return child(n2841, k75) }), func(n2842 *Node) Seq { return child(n2842, k425) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3392 *Node) Seq { return child(n3392, k136) }), func(n3393 *Node) Seq { return child(n3393, k75) }), func(n3394 *Node) Seq { return child(n3394, k425) }))
 }
 
 // UBL-CR-636: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0844(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2843 *Node) Seq { return child(n2843, k136) }), func(n2844 *Node) Seq { return child(n2844, k75) }), func(n2845 *Node) Seq { return child(n2845, k350) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3395 *Node) Seq { return child(n3395, k136) }), func(n3396 *Node) Seq { return child(n3396, k75) }), func(n3397 *Node) Seq { return child(n3397, k350) }))
 }
 
 // UBL-CR-637: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0845(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2846 *Node) Seq { return child(n2846, k136) }), func(n2847 *Node) Seq { return child(n2847, k75) }), func(n2848 *Node) Seq { return child(n2848, k351) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3398 *Node) Seq { return child(n3398, k136) }), func(n3399 *Node) Seq { return child(n3399, k75) }), func(n3400 *Node) Seq { return child(n3400, k351) }))
 }
 
 // UBL-CR-638: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0846(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2849 *Node) Seq { return child(n2849, k136) }), func(n2850 *Node) Seq { return child(n2850, k75) }), func(n2851 *Node) Seq { return child(n2851, k179) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3401 *Node) Seq { return child(n3401, k136) }), func(n3402 *Node) Seq { return child(n3402, k75) }), func(n3403 *Node) Seq { return child(n3403, k179) }))
 }
 
 // UBL-CR-639: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCost)
 func roT0847(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2852 *Node) Seq { return child(n2852, k136) }), func(n2853 *Node) Seq { return child(n2853, k75) }), func(n2854 *Node) Seq { return child(n2854, k352) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3404 *Node) Seq { return child(n3404, k136) }), func(n3405 *Node) Seq { return child(n3405, k75) }), func(n3406 *Node) Seq { return child(n3406, k352) }))
 }
 
 // UBL-CR-640: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0848(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2855 *Node) Seq { return child(n2855, k136) }), func(n2856 *Node) Seq { return child(n2856, k75) }), func(n2857 *Node) Seq { return child(n2857, k353) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3407 *Node) Seq { return child(n3407, k136) }), func(n3408 *Node) Seq { return child(n3408, k75) }), func(n3409 *Node) Seq { return child(n3409, k353) }))
 }
 
 // UBL-CR-641: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxCategory)
 func roT0849(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2858 *Node) Seq { return child(n2858, k136) }), func(n2859 *Node) Seq { return child(n2859, k75) }), func(n2860 *Node) Seq { return child(n2860, k79) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3410 *Node) Seq { return child(n3410, k136) }), func(n3411 *Node) Seq { return child(n3411, k75) }), func(n3412 *Node) Seq { return child(n3412, k79) }))
 }
 
 // UBL-CR-642: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxTotal)
 func roT0850(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2861 *Node) Seq { return child(n2861, k136) }), func(n2862 *Node) Seq { return child(n2862, k75) }), func(n2863 *Node) Seq { return child(n2863, k104) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3413 *Node) Seq { return child(n3413, k136) }), func(n3414 *Node) Seq { return child(n3414, k75) }), func(n3415 *Node) Seq { return child(n3415, k104) }))
 }
 
 // UBL-CR-643: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:PaymentMeans)
 func roT0851(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n2864 *Node) Seq { return child(n2864, k136) }), func(n2865 *Node) Seq { return child(n2865, k75) }), func(n2866 *Node) Seq { return child(n2866, k69) }))
+	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3416 *Node) Seq { return child(n3416, k136) }), func(n3417 *Node) Seq { return child(n3417, k75) }), func(n3418 *Node) Seq { return child(n3418, k69) }))
 }
 
 // UBL-CR-644: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:PricingExchangeRate)
 func roT0852(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n2867 *Node) Seq { return child(n2867, k136) }), func(n2868 *Node) Seq { return child(n2868, k359) }))
+	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3419 *Node) Seq { return child(n3419, k136) }), func(n3420 *Node) Seq { return child(n3420, k359) }))
 }
 
 // UBL-CR-645: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DeliveryTerms)
 func roT0853(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n2869 *Node) Seq { return child(n2869, k305) }))
+	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3421 *Node) Seq { return child(n3421, k305) }))
 }
 
 // UBL-CR-646: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:SubInvoiceLine)
 func roT0854(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n2870 *Node) Seq { return child(n2870, k426) }))
+	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3422 *Node) Seq { return child(n3422, k426) }))
 }
 
 // UBL-CR-647: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ItemPriceExtension)
 func roT0855(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n2871 *Node) Seq { return child(n2871, k427) }))
+	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3423 *Node) Seq { return child(n3423, k427) }))
 }
 
 // UBL-CR-648: not(cbc:CustomizationID/@schemeID)
 func roT0856(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k96), func(n2872 *Node) Seq { return attr(n2872, k64) }))
+	return !anyNode(child(n, k96), func(n3424 *Node) bool { return (len(attr(n3424, k64)) > 0) })
 }
 
 // UBL-CR-649: not(cbc:ProfileID/@schemeID)
 func roT0857(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k428), func(n2873 *Node) Seq { return attr(n2873, k64) }))
+	return !anyNode(child(n, k428), func(n3426 *Node) bool { return (len(attr(n3426, k64)) > 0) })
 }
 
 // UBL-CR-650: not(cbc:ID/@schemeID)
 func roT0858(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k52), func(n2874 *Node) Seq { return attr(n2874, k64) }))
+	return !anyNode(child(n, k52), func(n3428 *Node) bool { return (len(attr(n3428, k64)) > 0) })
 }
 
 // UBL-CR-651: not(cbc:SalesOrderID/@schemeID)
 func roT0859(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k429), func(n2875 *Node) Seq { return attr(n2875, k64) }))
+	return !anyNode(child(n, k429), func(n3430 *Node) bool { return (len(attr(n3430, k64)) > 0) })
 }
 
 // UBL-CR-652: not(//cac:PartyTaxScheme/cbc:CompanyID/@schemeID)
 func roT0860(v []Seq, n *Node) bool {
-	return !ebv(step(step(desc(root(n), k113), func(n2876 *Node) Seq { return child(n2876, k114) }), func(n2877 *Node) Seq { return attr(n2877, k64) }))
+	return !anyNode(desc(root(n), k113), func(n3432 *Node) bool {
+		return anyNode(child(n3432, k114), func(n3433 *Node) bool { return (len(attr(n3433, k64)) > 0) })
+	})
 }
 
 // UBL-CR-653: not(cac:PaymentMeans/cbc:PaymentID/@schemeID)
 func roT0861(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2878 *Node) Seq { return child(n2878, k430) }), func(n2879 *Node) Seq { return attr(n2879, k64) }))
+	return !anyNode(child(n, k69), func(n3435 *Node) bool {
+		return anyNode(child(n3435, k430), func(n3436 *Node) bool { return (len(attr(n3436, k64)) > 0) })
+	})
 }
 
 // UBL-CR-654: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID/@schemeID)
 func roT0862(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(child(n, k69), func(n2880 *Node) Seq { return child(n2880, k150) }), func(n2881 *Node) Seq { return child(n2881, k52) }), func(n2882 *Node) Seq { return attr(n2882, k64) }))
+	return !anyNode(child(n, k69), func(n3438 *Node) bool {
+		return anyNode(child(n3438, k150), func(n3439 *Node) bool {
+			return anyNode(child(n3439, k52), func(n3440 *Node) bool { return (len(attr(n3440, k64)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-655: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID/@schemeID)
 func roT0863(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(child(n, k69), func(n2883 *Node) Seq { return child(n2883, k150) }), func(n2884 *Node) Seq { return child(n2884, k323) }), func(n2885 *Node) Seq { return child(n2885, k52) }), func(n2886 *Node) Seq { return attr(n2886, k64) }))
+	return !anyNode(child(n, k69), func(n3442 *Node) bool {
+		return anyNode(child(n3442, k150), func(n3443 *Node) bool {
+			return anyNode(child(n3443, k323), func(n3444 *Node) bool {
+				return anyNode(child(n3444, k52), func(n3445 *Node) bool { return (len(attr(n3445, k64)) > 0) })
+			})
+		})
+	})
 }
 
 // UBL-CR-656: not(cbc:InvoiceTypeCode/@listID)
 func roT0864(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k98), func(n2887 *Node) Seq { return attr(n2887, k144) }))
+	return !anyNode(child(n, k98), func(n3447 *Node) bool { return (len(attr(n3447, k144)) > 0) })
 }
 
 // UBL-CR-657: not(cbc:DocumentCurrencyCode/@listID)
 func roT0865(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k100), func(n2888 *Node) Seq { return attr(n2888, k144) }))
+	return !anyNode(child(n, k100), func(n3449 *Node) bool { return (len(attr(n3449, k144)) > 0) })
 }
 
 // UBL-CR-658: not(cbc:TaxCurrencyCode/@listID)
 func roT0866(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k107), func(n2889 *Node) Seq { return attr(n2889, k144) }))
+	return !anyNode(child(n, k107), func(n3451 *Node) bool { return (len(attr(n3451, k144)) > 0) })
 }
 
 // UBL-CR-659: not(cac:AdditionalDocumentReference/cbc:DocumentTypeCode/@listID)
 func roT0867(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k51), func(n2890 *Node) Seq { return child(n2890, k161) }), func(n2891 *Node) Seq { return attr(n2891, k144) }))
+	return !anyNode(child(n, k51), func(n3453 *Node) bool {
+		return anyNode(child(n3453, k161), func(n3454 *Node) bool { return (len(attr(n3454, k144)) > 0) })
+	})
 }
 
 // UBL-CR-660: not(//cac:Country/cbc:IdentificationCode/@listID)
 func roT0868(v []Seq, n *Node) bool {
-	return !ebv(step(step(desc(root(n), k66), func(n2892 *Node) Seq { return child(n2892, k67) }), func(n2893 *Node) Seq { return attr(n2893, k144) }))
+	return !anyNode(desc(root(n), k66), func(n3456 *Node) bool {
+		return anyNode(child(n3456, k67), func(n3457 *Node) bool { return (len(attr(n3457, k144)) > 0) })
+	})
 }
 
 // UBL-CR-661: not(cac:PaymentMeans/cbc:PaymentMeansCode/@listID)
 func roT0869(v []Seq, n *Node) bool {
-	return !ebv(step(step(child(n, k69), func(n2894 *Node) Seq { return child(n2894, k151) }), func(n2895 *Node) Seq { return attr(n2895, k144) }))
+	return !anyNode(child(n, k69), func(n3459 *Node) bool {
+		return anyNode(child(n3459, k151), func(n3460 *Node) bool { return (len(attr(n3460, k144)) > 0) })
+	})
 }
 
 // UBL-CR-662: not(//cbc:AllowanceChargeReasonCode/@listID)
 func roT0870(v []Seq, n *Node) bool {
-	return !ebv(step(desc(root(n), k83), func(n2896 *Node) Seq { return attr(n2896, k144) }))
+	return !anyNode(desc(root(n), k83), func(n3462 *Node) bool { return (len(attr(n3462, k144)) > 0) })
 }
 
 // UBL-CR-663: not(//@unitCodeListID)
 func roT0871(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k431))
+	return !(len(descAttr(root(n), k431)) > 0)
 }
 
 // UBL-CR-664: not(//cac:FinancialInstitution)
 func roT0872(v []Seq, n *Node) bool {
-	return !ebv(desc(root(n), k324))
+	return !(len(desc(root(n), k324)) > 0)
 }
 
 // UBL-CR-665: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode != '130' or not(cbc:DocumentTypeCode)]/cbc:ID/@schemeID)
 func roT0873(v []Seq, n *Node) bool {
-	return !ebv(step(step(filter(desc(root(n), k51), func(p2897 *Node) bool { return (gcmp(child(p2897, k161), k162, opNe) || !ebv(child(p2897, k161))) }), func(n2898 *Node) Seq { return child(n2898, k52) }), func(n2899 *Node) Seq { return attr(n2899, k64) }))
+	return !anyNode(desc(root(n), k51), func(n3466 *Node) bool {
+		return (gcmp(child(n3466, k161), k162, opNe) || !(len(child(n3466, k161)) > 0)) && anyNode(child(n3466, k52), func(n3468 *Node) bool { return (len(attr(n3468, k64)) > 0) })
+	})
 }
 
 // UBL-CR-666: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cac:Attachment)
 func roT0874(v []Seq, n *Node) bool {
-	return !ebv(step(filter(desc(root(n), k51), func(p2900 *Node) bool { return gcmp(child(p2900, k161), k162, opEq) }), func(n2901 *Node) Seq { return child(n2901, k195) }))
+	return !anyNode(desc(root(n), k51), func(n3470 *Node) bool { return gcmp(child(n3470, k161), k162, opEq) && (len(child(n3470, k195)) > 0) })
 }
 
 // UBL-CR-667: not(//cac:BuyersItemIdentification/cbc:ID/@schemeID)
 func roT0875(v []Seq, n *Node) bool {
-	return !ebv(step(step(desc(root(n), k386), func(n2902 *Node) Seq { return child(n2902, k52) }), func(n2903 *Node) Seq { return attr(n2903, k64) }))
+	return !anyNode(desc(root(n), k386), func(n3472 *Node) bool {
+		return anyNode(child(n3472, k52), func(n3473 *Node) bool { return (len(attr(n3473, k64)) > 0) })
+	})
 }
 
 // UBL-CR-668: not(//cac:SellersItemIdentification/cbc:ID/@schemeID)
 func roT0876(v []Seq, n *Node) bool {
-	return !ebv(step(step(desc(root(n), k391), func(n2904 *Node) Seq { return child(n2904, k52) }), func(n2905 *Node) Seq { return attr(n2905, k64) }))
+	return !anyNode(desc(root(n), k391), func(n3475 *Node) bool {
+		return anyNode(child(n3475, k52), func(n3476 *Node) bool { return (len(attr(n3476, k64)) > 0) })
+	})
 }
 
 // UBL-CR-669: not(//cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func roT0877(v []Seq, n *Node) bool {
-	return !ebv(step(step(desc(root(n), k136), func(n2906 *Node) Seq { return child(n2906, k75) }), func(n2907 *Node) Seq { return child(n2907, k83) }))
+	return !anyNode(desc(root(n), k136), func(n3478 *Node) bool {
+		return anyNode(child(n3478, k75), func(n3479 *Node) bool { return (len(child(n3479, k83)) > 0) })
+	})
 }
 
 // UBL-CR-670: not(//cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func roT0878(v []Seq, n *Node) bool {
-	return !ebv(step(step(desc(root(n), k136), func(n2908 *Node) Seq { return child(n2908, k75) }), func(n2909 *Node) Seq { return child(n2909, k82) }))
+	return !anyNode(desc(root(n), k136), func(n3481 *Node) bool {
+		return anyNode(child(n3481, k75), func(n3482 *Node) bool { return (len(child(n3482, k82)) > 0) })
+	})
 }
 
 // UBL-CR-671: not(//cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func roT0879(v []Seq, n *Node) bool {
-	return !ebv(step(step(desc(root(n), k136), func(n2910 *Node) Seq { return child(n2910, k75) }), func(n2911 *Node) Seq { return child(n2911, k425) }))
+	return !anyNode(desc(root(n), k136), func(n3484 *Node) bool {
+		return anyNode(child(n3484, k75), func(n3485 *Node) bool { return (len(child(n3485, k425)) > 0) })
+	})
 }
 
 // UBL-CR-672: not(cbc:CreditNoteTypeCode/@listID)
 func roT0880(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k99), func(n2912 *Node) Seq { return attr(n2912, k144) }))
+	return !anyNode(child(n, k99), func(n3487 *Node) bool { return (len(attr(n3487, k144)) > 0) })
 }
 
 // UBL-CR-673: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:DocumentDescription)
 func roT0881(v []Seq, n *Node) bool {
-	return !ebv(step(filter(desc(root(n), k51), func(p2913 *Node) bool { return gcmp(child(p2913, k161), k162, opEq) }), func(n2914 *Node) Seq { return child(n2914, k160) }))
+	return !anyNode(desc(root(n), k51), func(n3489 *Node) bool { return gcmp(child(n3489, k161), k162, opEq) && (len(child(n3489, k160)) > 0) })
 }
 
 // UBL-CR-674: not(//cbc:PrimaryAccountNumber/@schemeID)
 func roT0882(v []Seq, n *Node) bool {
-	return !ebv(step(desc(root(n), k432), func(n2915 *Node) Seq { return attr(n2915, k64) }))
+	return !anyNode(desc(root(n), k432), func(n3491 *Node) bool { return (len(attr(n3491, k64)) > 0) })
 }
 
 // UBL-CR-675: not(//cac:CardAccount/cbc:NetworkID/@schemeID)
 func roT0883(v []Seq, n *Node) bool {
-	return !ebv(step(step(desc(root(n), k68), func(n2916 *Node) Seq { return child(n2916, k433) }), func(n2917 *Node) Seq { return attr(n2917, k64) }))
+	return !anyNode(desc(root(n), k68), func(n3493 *Node) bool {
+		return anyNode(child(n3493, k433), func(n3494 *Node) bool { return (len(attr(n3494, k64)) > 0) })
+	})
 }
 
 // UBL-CR-676: not(//cac:PaymentMandate/cbc:ID/@schemeID)
 func roT0884(v []Seq, n *Node) bool {
-	return !ebv(step(step(desc(root(n), k109), func(n2918 *Node) Seq { return child(n2918, k52) }), func(n2919 *Node) Seq { return attr(n2919, k64) }))
+	return !anyNode(desc(root(n), k109), func(n3496 *Node) bool {
+		return anyNode(child(n3496, k52), func(n3497 *Node) bool { return (len(attr(n3497, k64)) > 0) })
+	})
 }
 
 // UBL-CR-677: not(//cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID/@schemeID)
 func roT0885(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(desc(root(n), k109), func(n2920 *Node) Seq { return child(n2920, k331) }), func(n2921 *Node) Seq { return child(n2921, k52) }), func(n2922 *Node) Seq { return attr(n2922, k64) }))
+	return !anyNode(desc(root(n), k109), func(n3499 *Node) bool {
+		return anyNode(child(n3499, k331), func(n3500 *Node) bool {
+			return anyNode(child(n3500, k52), func(n3501 *Node) bool { return (len(attr(n3501, k64)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-678: not(//cac:TaxCategory/cbc:ID/@schemeID)
 func roT0886(v []Seq, n *Node) bool {
-	return !ebv(step(step(desc(root(n), k79), func(n2923 *Node) Seq { return child(n2923, k52) }), func(n2924 *Node) Seq { return attr(n2924, k64) }))
+	return !anyNode(desc(root(n), k79), func(n3503 *Node) bool {
+		return anyNode(child(n3503, k52), func(n3504 *Node) bool { return (len(attr(n3504, k64)) > 0) })
+	})
 }
 
 // UBL-CR-679: not(//cac:ClassifiedTaxCategory/cbc:ID/@schemeID)
 func roT0887(v []Seq, n *Node) bool {
-	return !ebv(step(step(desc(root(n), k111), func(n2925 *Node) Seq { return child(n2925, k52) }), func(n2926 *Node) Seq { return attr(n2926, k64) }))
+	return !anyNode(desc(root(n), k111), func(n3506 *Node) bool {
+		return anyNode(child(n3506, k52), func(n3507 *Node) bool { return (len(attr(n3507, k64)) > 0) })
+	})
 }
 
 // UBL-CR-680: not(//cac:PaymentMeans/cac:PayerFinancialAccount)
 func roT0888(v []Seq, n *Node) bool {
-	return !ebv(step(desc(root(n), k69), func(n2927 *Node) Seq { return child(n2927, k331) }))
+	return !anyNode(desc(root(n), k69), func(n3509 *Node) bool { return (len(child(n3509, k331)) > 0) })
 }
 
 // UBL-CR-681: not(cac:PaymentMeans/cbc:InstructionNote)
 func roT0889(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k69), func(n2928 *Node) Seq { return child(n2928, k434) }))
+	return !anyNode(child(n, k69), func(n3511 *Node) bool { return (len(child(n3511, k434)) > 0) })
 }
 
 // UBL-CR-682: not(cac:Delivery/cac:DeliveryAddress)
 func roT0890(v []Seq, n *Node) bool {
-	return !ebv(step(child(n, k74), func(n2929 *Node) Seq { return child(n2929, k435) }))
+	return !anyNode(child(n, k74), func(n3513 *Node) bool { return (len(child(n3513, k435)) > 0) })
 }
 
 // UBL-DT-08: not(//@schemeName)
 func roT0891(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k436))
+	return !(len(descAttr(root(n), k436)) > 0)
 }
 
 // UBL-DT-09: not(//@schemeAgencyName)
 func roT0892(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k437))
+	return !(len(descAttr(root(n), k437)) > 0)
 }
 
 // UBL-DT-10: not(//@schemeDataURI)
 func roT0893(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k438))
+	return !(len(descAttr(root(n), k438)) > 0)
 }
 
 // UBL-DT-11: not(//@schemeURI)
 func roT0894(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k439))
+	return !(len(descAttr(root(n), k439)) > 0)
 }
 
 // UBL-DT-12: not(//@format)
 func roT0895(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k440))
+	return !(len(descAttr(root(n), k440)) > 0)
 }
 
 // UBL-DT-13: not(//@unitCodeListIdentifier)
 func roT0896(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k441))
+	return !(len(descAttr(root(n), k441)) > 0)
 }
 
 // UBL-DT-14: not(//@unitCodeListAgencyIdentifier)
 func roT0897(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k442))
+	return !(len(descAttr(root(n), k442)) > 0)
 }
 
 // UBL-DT-15: not(//@unitCodeListAgencyName)
 func roT0898(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k443))
+	return !(len(descAttr(root(n), k443)) > 0)
 }
 
 // UBL-DT-16: not(//@listAgencyName)
 func roT0899(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k444))
+	return !(len(descAttr(root(n), k444)) > 0)
 }
 
 // UBL-DT-17: not(//@listName)
 func roT0900(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k445))
+	return !(len(descAttr(root(n), k445)) > 0)
 }
 
 // UBL-DT-18: count(//@name) - count(//cbc:PaymentMeansCode/@name) <= 0
 func roT0901(v []Seq, n *Node) bool {
-	return gcmp(arith(fnCount(descAttr(root(n), k446)), fnCount(step(desc(root(n), k151), func(n2930 *Node) Seq { return attr(n2930, k446) })), opSub), k57, opLe)
+	return gcmp(arith(fnCount(descAttr(root(n), k446)), fnCount(step(desc(root(n), k151), func(n3525 *Node) Seq { return attr(n3525, k446) })), opSub), k57, opLe)
 }
 
 // UBL-DT-19: not(//@languageID)
 func roT0902(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k447))
+	return !(len(descAttr(root(n), k447)) > 0)
 }
 
 // UBL-DT-20: not(//@listURI)
 func roT0903(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k448))
+	return !(len(descAttr(root(n), k448)) > 0)
 }
 
 // UBL-DT-21: not(//@listSchemeURI)
 func roT0904(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k449))
+	return !(len(descAttr(root(n), k449)) > 0)
 }
 
 // UBL-DT-22: not(//@languageLocaleID)
 func roT0905(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k450))
+	return !(len(descAttr(root(n), k450)) > 0)
 }
 
 // UBL-DT-23: not(//@uri)
 func roT0906(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k451))
+	return !(len(descAttr(root(n), k451)) > 0)
 }
 
 // UBL-DT-24: not(//@currencyCodeListVersionID)
 func roT0907(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k452))
+	return !(len(descAttr(root(n), k452)) > 0)
 }
 
 // UBL-DT-25: not(//@characterSetCode)
 func roT0908(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k453))
+	return !(len(descAttr(root(n), k453)) > 0)
 }
 
 // UBL-DT-26: not(//@encodingCode)
 func roT0909(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k454))
+	return !(len(descAttr(root(n), k454)) > 0)
 }
 
 // UBL-DT-27: not(//@schemeAgencyID)
 func roT0910(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k455))
+	return !(len(descAttr(root(n), k455)) > 0)
 }
 
 // UBL-DT-28: not(//@listAgencyID)
 func roT0911(v []Seq, n *Node) bool {
-	return !ebv(descAttr(root(n), k456))
+	return !(len(descAttr(root(n), k456)) > 0)
 }
 
 // UBL-SR-01: (count(cac:ContractDocumentReference/cbc:ID) <= 1)
 func roT0912(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k209), func(n2931 *Node) Seq { return child(n2931, k52) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, k209), func(n3536 *Node) Seq { return child(n3536, k52) })), k108, opLe)
 }
 
 // UBL-SR-02: (count(cac:ReceiptDocumentReference/cbc:ID) <= 1)
 func roT0913(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k206), func(n2932 *Node) Seq { return child(n2932, k52) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, k206), func(n3537 *Node) Seq { return child(n3537, k52) })), k108, opLe)
 }
 
 // UBL-SR-03: (count(cac:DespatchDocumentReference/cbc:ID) <= 1)
 func roT0914(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k205), func(n2933 *Node) Seq { return child(n2933, k52) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, k205), func(n3538 *Node) Seq { return child(n3538, k52) })), k108, opLe)
 }
 
 // UBL-SR-04: (count(cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']/cbc:ID) <= 1)
 func roT0915(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(filter(child(n, k51), func(p2934 *Node) bool { return gcmp(child(p2934, k161), k162, opEq) }), func(n2935 *Node) Seq { return child(n2935, k52) })), k108, opLe)
+	return gcmp(fnCount(step(filter(child(n, k51), func(p3539 *Node) bool { return gcmp(child(p3539, k161), k162, opEq) }), func(n3540 *Node) Seq { return child(n3540, k52) })), k108, opLe)
 }
 
 // UBL-SR-05: (count(cac:PaymentTerms/cbc:Note) <= 1)
 func roT0916(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k59), func(n2936 *Node) Seq { return child(n2936, k60) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, k59), func(n3541 *Node) Seq { return child(n3541, k60) })), k108, opLe)
 }
 
 // UBL-SR-08: (count(cac:InvoicePeriod) <= 1)
@@ -9741,64 +10783,64 @@ func roT0917(v []Seq, n *Node) bool {
 
 // UBL-SR-09: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func roT0918(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k101), func(n2937 *Node) Seq { return child(n2937, k62) }), func(n2938 *Node) Seq { return child(n2938, k102) }), func(n2939 *Node) Seq { return child(n2939, k103) })), k108, opLe)
+	return gcmp(fnCount(step(step(step(child(n, k101), func(n3542 *Node) Seq { return child(n3542, k62) }), func(n3543 *Node) Seq { return child(n3543, k102) }), func(n3544 *Node) Seq { return child(n3544, k103) })), k108, opLe)
 }
 
 // UBL-SR-10: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func roT0919(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k101), func(n2940 *Node) Seq { return child(n2940, k62) }), func(n2941 *Node) Seq { return child(n2941, k148) }), func(n2942 *Node) Seq { return child(n2942, k135) })), k108, opLe)
+	return gcmp(fnCount(step(step(step(child(n, k101), func(n3545 *Node) Seq { return child(n3545, k62) }), func(n3546 *Node) Seq { return child(n3546, k148) }), func(n3547 *Node) Seq { return child(n3547, k135) })), k108, opLe)
 }
 
 // UBL-SR-11: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func roT0920(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k101), func(n2943 *Node) Seq { return child(n2943, k62) }), func(n2944 *Node) Seq { return child(n2944, k102) }), func(n2945 *Node) Seq { return child(n2945, k114) })), k108, opLe)
+	return gcmp(fnCount(step(step(step(child(n, k101), func(n3548 *Node) Seq { return child(n3548, k62) }), func(n3549 *Node) Seq { return child(n3549, k102) }), func(n3550 *Node) Seq { return child(n3550, k114) })), k108, opLe)
 }
 
 // UBL-SR-12: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func roT0921(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k101), func(n2946 *Node) Seq { return child(n2946, k62) }), func(n2947 *Node) Seq {
-		return filter(child(n2947, k113), func(p2948 *Node) bool {
-			return gcmp(step(child(p2948, k80), func(n2949 *Node) Seq { return strSeq(strings.ToUpper(str(child(n2949, k52)))) }), k81, opEq)
+	return gcmp(fnCount(step(step(step(child(n, k101), func(n3551 *Node) Seq { return child(n3551, k62) }), func(n3552 *Node) Seq {
+		return filter(child(n3552, k113), func(p3553 *Node) bool {
+			return gcmp(step(child(p3553, k80), func(n3554 *Node) Seq { return strSeq(strings.ToUpper(str(child(n3554, k52)))) }), k81, opEq)
 		})
-	}), func(n2950 *Node) Seq { return child(n2950, k114) })), k108, opLe)
+	}), func(n3555 *Node) Seq { return child(n3555, k114) })), k108, opLe)
 }
 
 // UBL-SR-13: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)!='VAT']/cbc:CompanyID) <= 1)
 func roT0922(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k101), func(n2951 *Node) Seq { return child(n2951, k62) }), func(n2952 *Node) Seq {
-		return filter(child(n2952, k113), func(p2953 *Node) bool {
-			return gcmp(step(child(p2953, k80), func(n2954 *Node) Seq { return strSeq(strings.ToUpper(str(child(n2954, k52)))) }), k81, opNe)
+	return gcmp(fnCount(step(step(step(child(n, k101), func(n3556 *Node) Seq { return child(n3556, k62) }), func(n3557 *Node) Seq {
+		return filter(child(n3557, k113), func(p3558 *Node) bool {
+			return gcmp(step(child(p3558, k80), func(n3559 *Node) Seq { return strSeq(strings.ToUpper(str(child(n3559, k52)))) }), k81, opNe)
 		})
-	}), func(n2955 *Node) Seq { return child(n2955, k114) })), k108, opLe)
+	}), func(n3560 *Node) Seq { return child(n3560, k114) })), k108, opLe)
 }
 
 // UBL-SR-14: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm) <= 1)
 func roT0923(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k101), func(n2956 *Node) Seq { return child(n2956, k62) }), func(n2957 *Node) Seq { return child(n2957, k102) }), func(n2958 *Node) Seq { return child(n2958, k281) })), k108, opLe)
+	return gcmp(fnCount(step(step(step(child(n, k101), func(n3561 *Node) Seq { return child(n3561, k62) }), func(n3562 *Node) Seq { return child(n3562, k102) }), func(n3563 *Node) Seq { return child(n3563, k281) })), k108, opLe)
 }
 
 // UBL-SR-15: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func roT0924(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k63), func(n2959 *Node) Seq { return child(n2959, k62) }), func(n2960 *Node) Seq { return child(n2960, k102) }), func(n2961 *Node) Seq { return child(n2961, k103) })), k108, opLe)
+	return gcmp(fnCount(step(step(step(child(n, k63), func(n3564 *Node) Seq { return child(n3564, k62) }), func(n3565 *Node) Seq { return child(n3565, k102) }), func(n3566 *Node) Seq { return child(n3566, k103) })), k108, opLe)
 }
 
 // UBL-SR-16: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID) <= 1)
 func roT0925(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k63), func(n2962 *Node) Seq { return child(n2962, k62) }), func(n2963 *Node) Seq { return child(n2963, k149) }), func(n2964 *Node) Seq { return child(n2964, k52) })), k108, opLe)
+	return gcmp(fnCount(step(step(step(child(n, k63), func(n3567 *Node) Seq { return child(n3567, k62) }), func(n3568 *Node) Seq { return child(n3568, k149) }), func(n3569 *Node) Seq { return child(n3569, k52) })), k108, opLe)
 }
 
 // UBL-SR-17: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func roT0926(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k63), func(n2965 *Node) Seq { return child(n2965, k62) }), func(n2966 *Node) Seq { return child(n2966, k102) }), func(n2967 *Node) Seq { return child(n2967, k114) })), k108, opLe)
+	return gcmp(fnCount(step(step(step(child(n, k63), func(n3570 *Node) Seq { return child(n3570, k62) }), func(n3571 *Node) Seq { return child(n3571, k102) }), func(n3572 *Node) Seq { return child(n3572, k114) })), k108, opLe)
 }
 
 // UBL-SR-18: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func roT0927(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k63), func(n2968 *Node) Seq { return child(n2968, k62) }), func(n2969 *Node) Seq {
-		return filter(child(n2969, k113), func(p2970 *Node) bool {
-			return gcmp(step(child(p2970, k80), func(n2971 *Node) Seq { return strSeq(strings.ToUpper(str(child(n2971, k52)))) }), k81, opEq)
+	return gcmp(fnCount(step(step(step(child(n, k63), func(n3573 *Node) Seq { return child(n3573, k62) }), func(n3574 *Node) Seq {
+		return filter(child(n3574, k113), func(p3575 *Node) bool {
+			return gcmp(step(child(p3575, k80), func(n3576 *Node) Seq { return strSeq(strings.ToUpper(str(child(n3576, k52)))) }), k81, opEq)
 		})
-	}), func(n2972 *Node) Seq { return child(n2972, k114) })), k108, opLe)
+	}), func(n3577 *Node) Seq { return child(n3577, k114) })), k108, opLe)
 }
 
 // UBL-SR-24: (count(cac:Delivery) <= 1)
@@ -9808,48 +10850,48 @@ func roT0928(v []Seq, n *Node) bool {
 
 // UBL-SR-29: (count(//cac:PartyIdentification/cbc:ID[upper-case(@schemeID) = 'SEPA']) <= 1)
 func roT0929(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(desc(root(n), k149), func(n2973 *Node) Seq {
-		return filter(child(n2973, k52), func(p2974 *Node) bool { return gcmp(strSeq(strings.ToUpper(str(attr(p2974, k64)))), k457, opEq) })
+	return gcmp(fnCount(step(desc(root(n), k149), func(n3578 *Node) Seq {
+		return filter(child(n3578, k52), func(p3579 *Node) bool { return gcmp(strSeq(strings.ToUpper(str(attr(p3579, k64)))), k457, opEq) })
 	})), k108, opLe)
 }
 
 // UBL-SR-39: (count(cac:ProjectReference/cbc:ID) <= 1)
 func roT0930(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k220), func(n2975 *Node) Seq { return child(n2975, k52) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, k220), func(n3580 *Node) Seq { return child(n3580, k52) })), k108, opLe)
 }
 
 // UBL-SR-40: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func roT0931(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k63), func(n2976 *Node) Seq { return child(n2976, k62) }), func(n2977 *Node) Seq { return child(n2977, k148) }), func(n2978 *Node) Seq { return child(n2978, k135) })), k108, opLe)
+	return gcmp(fnCount(step(step(step(child(n, k63), func(n3581 *Node) Seq { return child(n3581, k62) }), func(n3582 *Node) Seq { return child(n3582, k148) }), func(n3583 *Node) Seq { return child(n3583, k135) })), k108, opLe)
 }
 
 // UBL-SR-44: count(//cbc:PaymentID[not(preceding::cbc:PaymentID/. = .)]) <= 1
 func roT0932(v []Seq, n *Node) bool {
-	return gcmp(fnCount(filter(desc(root(n), k430), func(p2979 *Node) bool {
-		return !gcmp(step(preceding(p2979, k430), func(n2980 *Node) Seq { return nodeSeq(n2980) }), nodeSeq(p2979), opEq)
+	return gcmp(fnCount(filter(desc(root(n), k430), func(p3584 *Node) bool {
+		return !gcmp(step(preceding(p3584, k430), func(n3585 *Node) Seq { return nodeSeq(n3585) }), nodeSeq(p3584), opEq)
 	})), k108, opLe)
 }
 
 // UBL-SR-45: (count(cac:PaymentMeans/cbc:PaymentDueDate) <=1)
 func roT0933(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k69), func(n2981 *Node) Seq { return child(n2981, k309) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, k69), func(n3586 *Node) Seq { return child(n3586, k309) })), k108, opLe)
 }
 
 // UBL-SR-46: (count(cac:PaymentMeans/cbc:PaymentMeansCode/@name) <=1)
 func roT0934(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, k69), func(n2982 *Node) Seq { return child(n2982, k151) }), func(n2983 *Node) Seq { return attr(n2983, k446) })), k108, opLe)
+	return gcmp(fnCount(step(step(child(n, k69), func(n3587 *Node) Seq { return child(n3587, k151) }), func(n3588 *Node) Seq { return attr(n3588, k446) })), k108, opLe)
 }
 
 // UBL-SR-47: count(//cbc:PaymentMeansCode[not(preceding::cbc:PaymentMeansCode/. = .)]) <= 1
 func roT0935(v []Seq, n *Node) bool {
-	return gcmp(fnCount(filter(desc(root(n), k151), func(p2984 *Node) bool {
-		return !gcmp(step(preceding(p2984, k151), func(n2985 *Node) Seq { return nodeSeq(n2985) }), nodeSeq(p2984), opEq)
+	return gcmp(fnCount(filter(desc(root(n), k151), func(p3589 *Node) bool {
+		return !gcmp(step(preceding(p3589, k151), func(n3590 *Node) Seq { return nodeSeq(n3590) }), nodeSeq(p3589), opEq)
 	})), k108, opLe)
 }
 
 // UBL-SR-49: (count(cac:InvoicePeriod/cbc:DescriptionCode) <=1)
 func roT0936(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k117), func(n2986 *Node) Seq { return child(n2986, k118) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, k117), func(n3591 *Node) Seq { return child(n3591, k118) })), k108, opLe)
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
@@ -9882,7 +10924,7 @@ func roT0937(v []Seq, n *Node) bool {
 
 // UBL-SR-35: (count(cac:OrderLineReference/cbc:LineID) <= 1)
 func roT0938(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k371), func(n2987 *Node) Seq { return child(n2987, k458) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, k371), func(n3592 *Node) Seq { return child(n3592, k458) })), k108, opLe)
 }
 
 // UBL-SR-36: (count(cac:InvoicePeriod) <= 1)
@@ -9892,17 +10934,17 @@ func roT0939(v []Seq, n *Node) bool {
 
 // UBL-SR-37: (count(cac:Price/cac:AllowanceCharge/cbc:Amount) <= 1)
 func roT0940(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, k136), func(n2988 *Node) Seq { return child(n2988, k75) }), func(n2989 *Node) Seq { return child(n2989, k78) })), k108, opLe)
+	return gcmp(fnCount(step(step(child(n, k136), func(n3593 *Node) Seq { return child(n3593, k75) }), func(n3594 *Node) Seq { return child(n3594, k78) })), k108, opLe)
 }
 
 // UBL-SR-48: count(cac:Item/cac:ClassifiedTaxCategory) = 1
 func roT0941(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k134), func(n2990 *Node) Seq { return child(n2990, k111) })), k108, opEq)
+	return gcmp(fnCount(step(child(n, k134), func(n3595 *Node) Seq { return child(n3595, k111) })), k108, opEq)
 }
 
 // UBL-SR-50: count(cac:Item/cbc:Description) <= 1
 func roT0942(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k134), func(n2991 *Node) Seq { return child(n2991, k184) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, k134), func(n3596 *Node) Seq { return child(n3596, k184) })), k108, opLe)
 }
 
 // cac:PayeeParty
@@ -9921,19 +10963,19 @@ func roM076(v []Seq, n *Node) bool {
 
 // UBL-SR-19: (count(cac:PartyName/cbc:Name) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0943(v []Seq, n *Node) bool {
-	return (gcmp(fnCount(step(child(n, k148), func(n2992 *Node) Seq { return child(n2992, k135) })), k108, opLe) && gcmp(step(child(n, k148), func(n2993 *Node) Seq { return child(n2993, k135) }), step(step(step(step(parent(n), func(n2994 *Node) Seq { return child(n2994, k101) }), func(n2995 *Node) Seq { return child(n2995, k62) }), func(n2996 *Node) Seq { return child(n2996, k102) }), func(n2997 *Node) Seq { return child(n2997, k103) }), opNe))
+	return (gcmp(fnCount(step(child(n, k148), func(n3597 *Node) Seq { return child(n3597, k135) })), k108, opLe) && gcmp(step(child(n, k148), func(n3598 *Node) Seq { return child(n3598, k135) }), step(step(step(step(parent(n), func(n3599 *Node) Seq { return child(n3599, k101) }), func(n3600 *Node) Seq { return child(n3600, k62) }), func(n3601 *Node) Seq { return child(n3601, k102) }), func(n3602 *Node) Seq { return child(n3602, k103) }), opNe))
 }
 
 // UBL-SR-20: (count(cac:PartyIdentification/cbc:ID[upper-case(@schemeID) != 'SEPA']) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0944(v []Seq, n *Node) bool {
-	return (gcmp(fnCount(step(child(n, k149), func(n2998 *Node) Seq {
-		return filter(child(n2998, k52), func(p2999 *Node) bool { return gcmp(strSeq(strings.ToUpper(str(attr(p2999, k64)))), k457, opNe) })
-	})), k108, opLe) && gcmp(step(child(n, k148), func(n3000 *Node) Seq { return child(n3000, k135) }), step(step(step(step(parent(n), func(n3001 *Node) Seq { return child(n3001, k101) }), func(n3002 *Node) Seq { return child(n3002, k62) }), func(n3003 *Node) Seq { return child(n3003, k102) }), func(n3004 *Node) Seq { return child(n3004, k103) }), opNe))
+	return (gcmp(fnCount(step(child(n, k149), func(n3603 *Node) Seq {
+		return filter(child(n3603, k52), func(p3604 *Node) bool { return gcmp(strSeq(strings.ToUpper(str(attr(p3604, k64)))), k457, opNe) })
+	})), k108, opLe) && gcmp(step(child(n, k148), func(n3605 *Node) Seq { return child(n3605, k135) }), step(step(step(step(parent(n), func(n3606 *Node) Seq { return child(n3606, k101) }), func(n3607 *Node) Seq { return child(n3607, k62) }), func(n3608 *Node) Seq { return child(n3608, k102) }), func(n3609 *Node) Seq { return child(n3609, k103) }), opNe))
 }
 
 // UBL-SR-21: (count(cac:PartyLegalEntity/cbc:CompanyID) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0945(v []Seq, n *Node) bool {
-	return (gcmp(fnCount(step(child(n, k102), func(n3005 *Node) Seq { return child(n3005, k114) })), k108, opLe) && gcmp(step(child(n, k148), func(n3006 *Node) Seq { return child(n3006, k135) }), step(step(step(step(parent(n), func(n3007 *Node) Seq { return child(n3007, k101) }), func(n3008 *Node) Seq { return child(n3008, k62) }), func(n3009 *Node) Seq { return child(n3009, k102) }), func(n3010 *Node) Seq { return child(n3010, k103) }), opNe))
+	return (gcmp(fnCount(step(child(n, k102), func(n3610 *Node) Seq { return child(n3610, k114) })), k108, opLe) && gcmp(step(child(n, k148), func(n3611 *Node) Seq { return child(n3611, k135) }), step(step(step(step(parent(n), func(n3612 *Node) Seq { return child(n3612, k101) }), func(n3613 *Node) Seq { return child(n3613, k62) }), func(n3614 *Node) Seq { return child(n3614, k102) }), func(n3615 *Node) Seq { return child(n3615, k103) }), opNe))
 }
 
 // cac:PaymentMeans
@@ -9962,7 +11004,7 @@ func roT0947(v []Seq, n *Node) bool {
 
 // UBL-SR-28: (count(cac:PaymentMandate/cbc:ID) <= 1)
 func roT0948(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k109), func(n3011 *Node) Seq { return child(n3011, k52) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, k109), func(n3616 *Node) Seq { return child(n3616, k52) })), k108, opLe)
 }
 
 // cac:BillingReference
@@ -9986,7 +11028,7 @@ func roT0949(v []Seq, n *Node) bool {
 
 // UBL-SR-07: (cac:InvoiceDocumentReference/cbc:ID)
 func roT0950(v []Seq, n *Node) bool {
-	return ebv(step(child(n, k155), func(n3012 *Node) Seq { return child(n3012, k52) }))
+	return anyNode(child(n, k155), func(n3617 *Node) bool { return (len(child(n3617, k52)) > 0) })
 }
 
 // cac:TaxRepresentativeParty
@@ -10005,12 +11047,12 @@ func roM079(v []Seq, n *Node) bool {
 
 // UBL-SR-22: (count(cac:Party/cac:PartyName/cbc:Name) <= 1)
 func roT0951(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, k62), func(n3013 *Node) Seq { return child(n3013, k148) }), func(n3014 *Node) Seq { return child(n3014, k135) })), k108, opLe)
+	return gcmp(fnCount(step(step(child(n, k62), func(n3619 *Node) Seq { return child(n3619, k148) }), func(n3620 *Node) Seq { return child(n3620, k135) })), k108, opLe)
 }
 
 // UBL-SR-23: (count(cac:Party/cac:PartyTaxScheme/cbc:CompanyID) <= 1)
 func roT0952(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, k62), func(n3015 *Node) Seq { return child(n3015, k113) }), func(n3016 *Node) Seq { return child(n3016, k114) })), k108, opLe)
+	return gcmp(fnCount(step(step(child(n, k62), func(n3621 *Node) Seq { return child(n3621, k113) }), func(n3622 *Node) Seq { return child(n3622, k114) })), k108, opLe)
 }
 
 // cac:TaxSubtotal
@@ -10029,7 +11071,7 @@ func roM080(v []Seq, n *Node) bool {
 
 // UBL-SR-32: (count(cac:TaxCategory/cbc:TaxExemptionReason) <= 1)
 func roT0953(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k79), func(n3017 *Node) Seq { return child(n3017, k158) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, k79), func(n3623 *Node) Seq { return child(n3623, k158) })), k108, opLe)
 }
 
 // cbc:InvoiceTypeCode | cbc:CreditNoteTypeCode
@@ -10057,7 +11099,7 @@ func roM081(v []Seq, n *Node) bool {
 
 // BR-CL-01: (self::cbc:InvoiceTypeCode and ((not(contains(normalize-space(.), ' ')) and contains(' 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 39…
 func roT0954(v []Seq, n *Node) bool {
-	return ((ebv(self(n, k98)) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 395 456 457 527 553 575 623 633 751 780 817 870 875 876 877 935 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))) || (ebv(self(n, k99)) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 532 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))))
+	return (((len(self(n, k98)) > 0) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 395 456 457 527 553 575 623 633 751 780 817 870 875 876 877 935 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))) || ((len(self(n, k99)) > 0) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 532 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))))
 }
 
 // //@currencyID
@@ -10147,7 +11189,7 @@ func roM086(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, k52) {
 			return false
 		}
-		if !(ebv(attr(m, k64))) {
+		if !(len(attr(m, k64)) > 0) {
 			return false
 		}
 		m = m.Parent
@@ -10166,7 +11208,7 @@ func roM086(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, k52) {
 			return false
 		}
-		if !(ebv(attr(m, k64))) {
+		if !(len(attr(m, k64)) > 0) {
 			return false
 		}
 		m = m.Parent
@@ -10195,7 +11237,7 @@ func roM087(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, k52) {
 			return false
 		}
-		if !(ebv(attr(m, k64))) {
+		if !(len(attr(m, k64)) > 0) {
 			return false
 		}
 		m = m.Parent
@@ -10211,7 +11253,7 @@ func roM087(v []Seq, n *Node) bool {
 
 // BR-CL-10: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0960(v []Seq, n *Node) bool {
-	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, k64))), " ") && strings.Contains(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 ", (" "+fnNormalizeSpace(str(attr(n, k64)))+" "))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, k64))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, k64)))+" "))) && (ebv(ancestor(n, k101)) || ebv(ancestor(n, k147)))))
+	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, k64))), " ") && strings.Contains(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 ", (" "+fnNormalizeSpace(str(attr(n, k64)))+" "))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, k64))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, k64)))+" "))) && ((len(ancestor(n, k101)) > 0) || (len(ancestor(n, k147)) > 0))))
 }
 
 // cac:PartyLegalEntity/cbc:CompanyID[@schemeID]
@@ -10221,7 +11263,7 @@ func roM088(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, k114) {
 			return false
 		}
-		if !(ebv(attr(m, k64))) {
+		if !(len(attr(m, k64)) > 0) {
 			return false
 		}
 		m = m.Parent
@@ -10247,7 +11289,7 @@ func roM089(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, k142) {
 			return false
 		}
-		if !(ebv(attr(m, k144))) {
+		if !(len(attr(m, k144)) > 0) {
 			return false
 		}
 		m = m.Parent
@@ -10440,7 +11482,7 @@ func roM097(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, k52) {
 			return false
 		}
-		if !(ebv(attr(m, k64))) {
+		if !(len(attr(m, k64)) > 0) {
 			return false
 		}
 		m = m.Parent
@@ -10504,7 +11546,7 @@ func roM100(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, k459) {
 			return false
 		}
-		if !(ebv(attr(m, k166))) {
+		if !(len(attr(m, k166)) > 0) {
 			return false
 		}
 		return true
@@ -10526,7 +11568,7 @@ func roM101(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, k61) {
 			return false
 		}
-		if !(ebv(attr(m, k64))) {
+		if !(len(attr(m, k64)) > 0) {
 			return false
 		}
 		return true
@@ -10548,7 +11590,7 @@ func roM102(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, k52) {
 			return false
 		}
-		if !(ebv(attr(m, k64))) {
+		if !(len(attr(m, k64)) > 0) {
 			return false
 		}
 		m = m.Parent
@@ -10792,22 +11834,22 @@ func roT0987(v []Seq, n *Node) bool {
 
 // BR-RO-L0201: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PostalZone)) <=20
 func roT0988(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3018 *Node) Seq { return child(n3018, k62) }), func(n3019 *Node) Seq { return child(n3019, k65) }), func(n3020 *Node) Seq { return child(n3020, k467) })))), k466, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3637 *Node) Seq { return child(n3637, k62) }), func(n3638 *Node) Seq { return child(n3638, k65) }), func(n3639 *Node) Seq { return child(n3639, k467) })))), k466, opLe)
 }
 
 // BR-RO-L0202: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PostalZone)) <=20
 func roT0989(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3021 *Node) Seq { return child(n3021, k62) }), func(n3022 *Node) Seq { return child(n3022, k65) }), func(n3023 *Node) Seq { return child(n3023, k467) })))), k466, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3640 *Node) Seq { return child(n3640, k62) }), func(n3641 *Node) Seq { return child(n3641, k65) }), func(n3642 *Node) Seq { return child(n3642, k467) })))), k466, opLe)
 }
 
 // BR-RO-L0203: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PostalZone)) <= 20
 func roT0990(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k115), func(n3024 *Node) Seq { return child(n3024, k65) }), func(n3025 *Node) Seq { return child(n3025, k467) })))), k466, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k115), func(n3643 *Node) Seq { return child(n3643, k65) }), func(n3644 *Node) Seq { return child(n3644, k467) })))), k466, opLe)
 }
 
 // BR-RO-L0204: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PostalZone)) <= 20
 func roT0991(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k74), func(n3026 *Node) Seq { return child(n3026, k73) }), func(n3027 *Node) Seq { return child(n3027, k72) }), func(n3028 *Node) Seq { return child(n3028, k467) })))), k466, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k74), func(n3645 *Node) Seq { return child(n3645, k73) }), func(n3646 *Node) Seq { return child(n3646, k72) }), func(n3647 *Node) Seq { return child(n3647, k467) })))), k466, opLe)
 }
 
 // BR-RO-L155: string-length(normalize-space(cbc:ID)) <= 200
@@ -10817,52 +11859,52 @@ func roT0992(v []Seq, n *Node) bool {
 
 // BR-RO-L0302: string-length(normalize-space(cac:ContractDocumentReference/cbc:ID)) <= 200
 func roT0993(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k209), func(n3029 *Node) Seq { return child(n3029, k52) })))), k468, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k209), func(n3648 *Node) Seq { return child(n3648, k52) })))), k468, opLe)
 }
 
 // BR-RO-L0303: string-length(normalize-space(cac:OrderReference/cbc:ID)) <= 200
 func roT0994(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k185), func(n3030 *Node) Seq { return child(n3030, k52) })))), k468, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k185), func(n3649 *Node) Seq { return child(n3649, k52) })))), k468, opLe)
 }
 
 // BR-RO-L0304: string-length(normalize-space(cac:OrderReference/cbc:SalesOrderID)) <= 200
 func roT0995(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k185), func(n3031 *Node) Seq { return child(n3031, k429) })))), k468, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k185), func(n3650 *Node) Seq { return child(n3650, k429) })))), k468, opLe)
 }
 
 // BR-RO-L0305: string-length(normalize-space(cac:ReceiptDocumentReference/cbc:ID)) <= 200
 func roT0996(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k206), func(n3032 *Node) Seq { return child(n3032, k52) })))), k468, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k206), func(n3651 *Node) Seq { return child(n3651, k52) })))), k468, opLe)
 }
 
 // BR-RO-L0306: string-length(normalize-space(cac:DespatchDocumentReference/cbc:ID)) <= 200
 func roT0997(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k205), func(n3033 *Node) Seq { return child(n3033, k52) })))), k468, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k205), func(n3652 *Node) Seq { return child(n3652, k52) })))), k468, opLe)
 }
 
 // BR-RO-L0307: string-length(normalize-space(cac:OriginatorDocumentReference/cbc:ID)) <= 200
 func roT0998(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k208), func(n3034 *Node) Seq { return child(n3034, k52) })))), k468, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k208), func(n3653 *Node) Seq { return child(n3653, k52) })))), k468, opLe)
 }
 
 // BR-RO-L0501: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CityName)) <= 50
 func roT0999(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3035 *Node) Seq { return child(n3035, k62) }), func(n3036 *Node) Seq { return child(n3036, k65) }), func(n3037 *Node) Seq { return child(n3037, k469) })))), k470, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3654 *Node) Seq { return child(n3654, k62) }), func(n3655 *Node) Seq { return child(n3655, k65) }), func(n3656 *Node) Seq { return child(n3656, k469) })))), k470, opLe)
 }
 
 // BR-RO-L0502: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CityName)) <= 50
 func roT1000(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3038 *Node) Seq { return child(n3038, k62) }), func(n3039 *Node) Seq { return child(n3039, k65) }), func(n3040 *Node) Seq { return child(n3040, k469) })))), k470, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3657 *Node) Seq { return child(n3657, k62) }), func(n3658 *Node) Seq { return child(n3658, k65) }), func(n3659 *Node) Seq { return child(n3659, k469) })))), k470, opLe)
 }
 
 // BR-RO-L0503: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CityName)) <= 50
 func roT1001(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k115), func(n3041 *Node) Seq { return child(n3041, k65) }), func(n3042 *Node) Seq { return child(n3042, k469) })))), k470, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k115), func(n3660 *Node) Seq { return child(n3660, k65) }), func(n3661 *Node) Seq { return child(n3661, k469) })))), k470, opLe)
 }
 
 // BR-RO-L0504: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CityName)) <= 50
 func roT1002(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k74), func(n3043 *Node) Seq { return child(n3043, k73) }), func(n3044 *Node) Seq { return child(n3044, k72) }), func(n3045 *Node) Seq { return child(n3045, k469) })))), k470, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k74), func(n3662 *Node) Seq { return child(n3662, k73) }), func(n3663 *Node) Seq { return child(n3663, k72) }), func(n3664 *Node) Seq { return child(n3664, k469) })))), k470, opLe)
 }
 
 // BR-RO-L1001: string-length(normalize-space(cbc:AccountingCost)) <= 100
@@ -10872,137 +11914,137 @@ func roT1003(v []Seq, n *Node) bool {
 
 // BR-RO-L1002: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1004(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3046 *Node) Seq { return child(n3046, k62) }), func(n3047 *Node) Seq { return child(n3047, k65) }), func(n3048 *Node) Seq { return child(n3048, k471) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3665 *Node) Seq { return child(n3665, k62) }), func(n3666 *Node) Seq { return child(n3666, k65) }), func(n3667 *Node) Seq { return child(n3667, k471) })))), k91, opLe)
 }
 
 // BR-RO-L1003: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1005(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, k101), func(n3049 *Node) Seq { return child(n3049, k62) }), func(n3050 *Node) Seq { return child(n3050, k65) }), func(n3051 *Node) Seq { return child(n3051, k472) }), func(n3052 *Node) Seq { return child(n3052, k473) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, k101), func(n3668 *Node) Seq { return child(n3668, k62) }), func(n3669 *Node) Seq { return child(n3669, k65) }), func(n3670 *Node) Seq { return child(n3670, k472) }), func(n3671 *Node) Seq { return child(n3671, k473) })))), k91, opLe)
 }
 
 // BR-RO-L1004: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Name)) <= 100
 func roT1006(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3053 *Node) Seq { return child(n3053, k62) }), func(n3054 *Node) Seq { return child(n3054, k269) }), func(n3055 *Node) Seq { return child(n3055, k135) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3672 *Node) Seq { return child(n3672, k62) }), func(n3673 *Node) Seq { return child(n3673, k269) }), func(n3674 *Node) Seq { return child(n3674, k135) })))), k91, opLe)
 }
 
 // BR-RO-L1005: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telephone)) <= 100
 func roT1007(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3056 *Node) Seq { return child(n3056, k62) }), func(n3057 *Node) Seq { return child(n3057, k269) }), func(n3058 *Node) Seq { return child(n3058, k474) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3675 *Node) Seq { return child(n3675, k62) }), func(n3676 *Node) Seq { return child(n3676, k269) }), func(n3677 *Node) Seq { return child(n3677, k474) })))), k91, opLe)
 }
 
 // BR-RO-L1006: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ElectronicMail)) <= 100
 func roT1008(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3059 *Node) Seq { return child(n3059, k62) }), func(n3060 *Node) Seq { return child(n3060, k269) }), func(n3061 *Node) Seq { return child(n3061, k475) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3678 *Node) Seq { return child(n3678, k62) }), func(n3679 *Node) Seq { return child(n3679, k269) }), func(n3680 *Node) Seq { return child(n3680, k475) })))), k91, opLe)
 }
 
 // BR-RO-L1007: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1009(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3062 *Node) Seq { return child(n3062, k62) }), func(n3063 *Node) Seq { return child(n3063, k65) }), func(n3064 *Node) Seq { return child(n3064, k471) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3681 *Node) Seq { return child(n3681, k62) }), func(n3682 *Node) Seq { return child(n3682, k65) }), func(n3683 *Node) Seq { return child(n3683, k471) })))), k91, opLe)
 }
 
 // BR-RO-L1008: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1010(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, k63), func(n3065 *Node) Seq { return child(n3065, k62) }), func(n3066 *Node) Seq { return child(n3066, k65) }), func(n3067 *Node) Seq { return child(n3067, k472) }), func(n3068 *Node) Seq { return child(n3068, k473) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, k63), func(n3684 *Node) Seq { return child(n3684, k62) }), func(n3685 *Node) Seq { return child(n3685, k65) }), func(n3686 *Node) Seq { return child(n3686, k472) }), func(n3687 *Node) Seq { return child(n3687, k473) })))), k91, opLe)
 }
 
 // BR-RO-L1009: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Name)) <= 100
 func roT1011(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3069 *Node) Seq { return child(n3069, k62) }), func(n3070 *Node) Seq { return child(n3070, k269) }), func(n3071 *Node) Seq { return child(n3071, k135) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3688 *Node) Seq { return child(n3688, k62) }), func(n3689 *Node) Seq { return child(n3689, k269) }), func(n3690 *Node) Seq { return child(n3690, k135) })))), k91, opLe)
 }
 
 // BR-RO-L1010: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telephone)) <= 100
 func roT1012(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3072 *Node) Seq { return child(n3072, k62) }), func(n3073 *Node) Seq { return child(n3073, k269) }), func(n3074 *Node) Seq { return child(n3074, k474) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3691 *Node) Seq { return child(n3691, k62) }), func(n3692 *Node) Seq { return child(n3692, k269) }), func(n3693 *Node) Seq { return child(n3693, k474) })))), k91, opLe)
 }
 
 // BR-RO-L1011: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ElectronicMail)) <= 100
 func roT1013(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3075 *Node) Seq { return child(n3075, k62) }), func(n3076 *Node) Seq { return child(n3076, k269) }), func(n3077 *Node) Seq { return child(n3077, k475) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3694 *Node) Seq { return child(n3694, k62) }), func(n3695 *Node) Seq { return child(n3695, k269) }), func(n3696 *Node) Seq { return child(n3696, k475) })))), k91, opLe)
 }
 
 // BR-RO-L1012: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1014(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k115), func(n3078 *Node) Seq { return child(n3078, k65) }), func(n3079 *Node) Seq { return child(n3079, k471) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k115), func(n3697 *Node) Seq { return child(n3697, k65) }), func(n3698 *Node) Seq { return child(n3698, k471) })))), k91, opLe)
 }
 
 // BR-RO-L1013: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1015(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k115), func(n3080 *Node) Seq { return child(n3080, k65) }), func(n3081 *Node) Seq { return child(n3081, k472) }), func(n3082 *Node) Seq { return child(n3082, k473) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k115), func(n3699 *Node) Seq { return child(n3699, k65) }), func(n3700 *Node) Seq { return child(n3700, k472) }), func(n3701 *Node) Seq { return child(n3701, k473) })))), k91, opLe)
 }
 
 // BR-RO-L1014: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AdditionalStreetName)) <= 100
 func roT1016(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k74), func(n3083 *Node) Seq { return child(n3083, k73) }), func(n3084 *Node) Seq { return child(n3084, k72) }), func(n3085 *Node) Seq { return child(n3085, k471) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k74), func(n3702 *Node) Seq { return child(n3702, k73) }), func(n3703 *Node) Seq { return child(n3703, k72) }), func(n3704 *Node) Seq { return child(n3704, k471) })))), k91, opLe)
 }
 
 // BR-RO-L1015: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:AddressLine/cbc:Line)) <= 100
 func roT1017(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, k74), func(n3086 *Node) Seq { return child(n3086, k73) }), func(n3087 *Node) Seq { return child(n3087, k72) }), func(n3088 *Node) Seq { return child(n3088, k472) }), func(n3089 *Node) Seq { return child(n3089, k473) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, k74), func(n3705 *Node) Seq { return child(n3705, k73) }), func(n3706 *Node) Seq { return child(n3706, k72) }), func(n3707 *Node) Seq { return child(n3707, k472) }), func(n3708 *Node) Seq { return child(n3708, k473) })))), k91, opLe)
 }
 
 // BR-RO-L151: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1018(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3090 *Node) Seq { return child(n3090, k62) }), func(n3091 *Node) Seq { return child(n3091, k65) }), func(n3092 *Node) Seq { return child(n3092, k476) })))), k477, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3709 *Node) Seq { return child(n3709, k62) }), func(n3710 *Node) Seq { return child(n3710, k65) }), func(n3711 *Node) Seq { return child(n3711, k476) })))), k477, opLe)
 }
 
 // BR-RO-L152: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1019(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3093 *Node) Seq { return child(n3093, k62) }), func(n3094 *Node) Seq { return child(n3094, k65) }), func(n3095 *Node) Seq { return child(n3095, k476) })))), k477, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3712 *Node) Seq { return child(n3712, k62) }), func(n3713 *Node) Seq { return child(n3713, k65) }), func(n3714 *Node) Seq { return child(n3714, k476) })))), k477, opLe)
 }
 
 // BR-RO-L153: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1020(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k115), func(n3096 *Node) Seq { return child(n3096, k65) }), func(n3097 *Node) Seq { return child(n3097, k476) })))), k477, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k115), func(n3715 *Node) Seq { return child(n3715, k65) }), func(n3716 *Node) Seq { return child(n3716, k476) })))), k477, opLe)
 }
 
 // BR-RO-L154: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:StreetName)) <= 150
 func roT1021(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k74), func(n3098 *Node) Seq { return child(n3098, k73) }), func(n3099 *Node) Seq { return child(n3099, k72) }), func(n3100 *Node) Seq { return child(n3100, k476) })))), k477, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k74), func(n3717 *Node) Seq { return child(n3717, k73) }), func(n3718 *Node) Seq { return child(n3718, k72) }), func(n3719 *Node) Seq { return child(n3719, k476) })))), k477, opLe)
 }
 
 // BR-RO-L201: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName)) <= 200
 func roT1022(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3101 *Node) Seq { return child(n3101, k62) }), func(n3102 *Node) Seq { return child(n3102, k102) }), func(n3103 *Node) Seq { return child(n3103, k103) })))), k468, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3720 *Node) Seq { return child(n3720, k62) }), func(n3721 *Node) Seq { return child(n3721, k102) }), func(n3722 *Node) Seq { return child(n3722, k103) })))), k468, opLe)
 }
 
 // BR-RO-L202: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name)) <= 200
 func roT1023(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3104 *Node) Seq { return child(n3104, k62) }), func(n3105 *Node) Seq { return child(n3105, k148) }), func(n3106 *Node) Seq { return child(n3106, k135) })))), k468, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3723 *Node) Seq { return child(n3723, k62) }), func(n3724 *Node) Seq { return child(n3724, k148) }), func(n3725 *Node) Seq { return child(n3725, k135) })))), k468, opLe)
 }
 
 // BR-RO-L203: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName)) <= 200
 func roT1024(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3107 *Node) Seq { return child(n3107, k62) }), func(n3108 *Node) Seq { return child(n3108, k102) }), func(n3109 *Node) Seq { return child(n3109, k103) })))), k468, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3726 *Node) Seq { return child(n3726, k62) }), func(n3727 *Node) Seq { return child(n3727, k102) }), func(n3728 *Node) Seq { return child(n3728, k103) })))), k468, opLe)
 }
 
 // BR-RO-L204: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name)) <= 200
 func roT1025(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3110 *Node) Seq { return child(n3110, k62) }), func(n3111 *Node) Seq { return child(n3111, k148) }), func(n3112 *Node) Seq { return child(n3112, k135) })))), k468, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3729 *Node) Seq { return child(n3729, k62) }), func(n3730 *Node) Seq { return child(n3730, k148) }), func(n3731 *Node) Seq { return child(n3731, k135) })))), k468, opLe)
 }
 
 // BR-RO-L205: string-length(normalize-space(cac:PayeeParty/cac:PartyName/cbc:Name)) <= 200
 func roT1026(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k147), func(n3113 *Node) Seq { return child(n3113, k148) }), func(n3114 *Node) Seq { return child(n3114, k135) })))), k468, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k147), func(n3732 *Node) Seq { return child(n3732, k148) }), func(n3733 *Node) Seq { return child(n3733, k135) })))), k468, opLe)
 }
 
 // BR-RO-L206: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PartyName/cbc:Name)) <= 200
 func roT1027(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k115), func(n3115 *Node) Seq { return child(n3115, k148) }), func(n3116 *Node) Seq { return child(n3116, k135) })))), k468, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k115), func(n3734 *Node) Seq { return child(n3734, k148) }), func(n3735 *Node) Seq { return child(n3735, k135) })))), k468, opLe)
 }
 
 // BR-RO-L207: string-length(normalize-space(cac:Delivery/cac:DeliveryParty/cac:PartyName/cbc:Name)) <= 200
 func roT1028(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k74), func(n3117 *Node) Seq { return child(n3117, k168) }), func(n3118 *Node) Seq { return child(n3118, k148) }), func(n3119 *Node) Seq { return child(n3119, k135) })))), k468, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k74), func(n3736 *Node) Seq { return child(n3736, k168) }), func(n3737 *Node) Seq { return child(n3737, k148) }), func(n3738 *Node) Seq { return child(n3738, k135) })))), k468, opLe)
 }
 
 // BR-RO-L301: string-length(normalize-space(cac:PaymentTerms/cbc:Note)) <= 300
 func roT1029(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k59), func(n3120 *Node) Seq { return child(n3120, k60) })))), k478, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k59), func(n3739 *Node) Seq { return child(n3739, k60) })))), k478, opLe)
 }
 
 // BR-RO-L1000: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)) <= 1000
 func roT1030(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3121 *Node) Seq { return child(n3121, k62) }), func(n3122 *Node) Seq { return child(n3122, k102) }), func(n3123 *Node) Seq { return child(n3123, k281) })))), k479, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3740 *Node) Seq { return child(n3740, k62) }), func(n3741 *Node) Seq { return child(n3741, k102) }), func(n3742 *Node) Seq { return child(n3742, k281) })))), k479, opLe)
 }
 
 // BR-RO-010: matches(normalize-space(cbc:ID), '([0-9])')
@@ -11017,79 +12059,95 @@ func roT1032(v []Seq, n *Node) bool {
 
 // BR-RO-065: not((cac:AllowanceCharge/cac:TaxCategory/cbc:ID[ancestor::cac:AllowanceCharge/cbc:ChargeIndicator = 'false' and following-sibling::cac:TaxScheme/cbc:ID = 'VAT'] = ('S', 'Z', 'E', 'AE', 'K', 'G', 'L', …
 func roT1033(v []Seq, n *Node) bool {
-	return (!((gcmp(step(step(child(n, k75), func(n3124 *Node) Seq { return child(n3124, k79) }), func(n3125 *Node) Seq {
-		return filter(child(n3125, k52), func(p3126 *Node) bool {
-			return (gcmp(step(ancestor(p3126, k75), func(n3127 *Node) Seq { return child(n3127, k76) }), k481, opEq) && gcmp(step(followingSibling(p3126, k80), func(n3128 *Node) Seq { return child(n3128, k52) }), k81, opEq))
+	return (!((gcmp(step(step(child(n, k75), func(n3744 *Node) Seq { return child(n3744, k79) }), func(n3745 *Node) Seq {
+		return filter(child(n3745, k52), func(p3746 *Node) bool {
+			return (gcmp(step(ancestor(p3746, k75), func(n3747 *Node) Seq { return child(n3747, k76) }), k481, opEq) && gcmp(step(followingSibling(p3746, k80), func(n3748 *Node) Seq { return child(n3748, k52) }), k81, opEq))
 		})
-	}), concatSeq(k127, k128, k119, k110, k121, k120, k124, k125), opEq) || gcmp(step(step(child(n, k75), func(n3129 *Node) Seq { return child(n3129, k79) }), func(n3130 *Node) Seq {
-		return filter(child(n3130, k52), func(p3131 *Node) bool {
-			return gcmp(step(ancestor(p3131, k75), func(n3132 *Node) Seq { return child(n3132, k76) }), k482, opEq)
+	}), concatSeq(k127, k128, k119, k110, k121, k120, k124, k125), opEq) || gcmp(step(step(child(n, k75), func(n3749 *Node) Seq { return child(n3749, k79) }), func(n3750 *Node) Seq {
+		return filter(child(n3750, k52), func(p3751 *Node) bool {
+			return gcmp(step(ancestor(p3751, k75), func(n3752 *Node) Seq { return child(n3752, k76) }), k482, opEq)
 		})
-	}), concatSeq(k127, k128, k119, k110, k121, k120, k124, k125), opEq)) || gcmp(step(step(step(child(n, k89), func(n3133 *Node) Seq { return child(n3133, k134) }), func(n3134 *Node) Seq { return child(n3134, k111) }), func(n3135 *Node) Seq { return child(n3135, k52) }), concatSeq(k127, k128, k119, k110, k121, k120, k124, k125), opEq)) || ebv(concatSeq(step(step(child(n, k115), func(n3136 *Node) Seq { return child(n3136, k113) }), func(n3137 *Node) Seq { return child(n3137, k114) }), step(step(step(child(n, k101), func(n3138 *Node) Seq { return child(n3138, k62) }), func(n3139 *Node) Seq { return child(n3139, k113) }), func(n3140 *Node) Seq {
-		return filter(child(n3140, k114), func(p3141 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p3141))))) })
+	}), concatSeq(k127, k128, k119, k110, k121, k120, k124, k125), opEq)) || gcmp(step(step(step(child(n, k89), func(n3753 *Node) Seq { return child(n3753, k134) }), func(n3754 *Node) Seq { return child(n3754, k111) }), func(n3755 *Node) Seq { return child(n3755, k52) }), concatSeq(k127, k128, k119, k110, k121, k120, k124, k125), opEq)) || ebv(concatSeq(step(step(child(n, k115), func(n3756 *Node) Seq { return child(n3756, k113) }), func(n3757 *Node) Seq { return child(n3757, k114) }), step(step(step(child(n, k101), func(n3758 *Node) Seq { return child(n3758, k62) }), func(n3759 *Node) Seq { return child(n3759, k113) }), func(n3760 *Node) Seq {
+		return filter(child(n3760, k114), func(p3761 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p3761))))) })
 	}))))
 }
 
 // BR-RO-081: cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:StreetName[boolean(normalize-space(.))]
 func roT1034(v []Seq, n *Node) bool {
-	return ebv(step(step(step(child(n, k101), func(n3142 *Node) Seq { return child(n3142, k62) }), func(n3143 *Node) Seq { return child(n3143, k65) }), func(n3144 *Node) Seq {
-		return filter(child(n3144, k476), func(p3145 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p3145))))) })
-	}))
+	return anyNode(child(n, k101), func(n3762 *Node) bool {
+		return anyNode(child(n3762, k62), func(n3763 *Node) bool {
+			return anyNode(child(n3763, k65), func(n3764 *Node) bool {
+				return anyNode(child(n3764, k476), func(n3765 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3765))))) })
+			})
+		})
+	})
 }
 
 // BR-RO-082: cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:StreetName[boolean(normalize-space(.))]
 func roT1035(v []Seq, n *Node) bool {
-	return ebv(step(step(step(child(n, k63), func(n3146 *Node) Seq { return child(n3146, k62) }), func(n3147 *Node) Seq { return child(n3147, k65) }), func(n3148 *Node) Seq {
-		return filter(child(n3148, k476), func(p3149 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p3149))))) })
-	}))
+	return anyNode(child(n, k63), func(n3766 *Node) bool {
+		return anyNode(child(n3766, k62), func(n3767 *Node) bool {
+			return anyNode(child(n3767, k65), func(n3768 *Node) bool {
+				return anyNode(child(n3768, k476), func(n3769 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3769))))) })
+			})
+		})
+	})
 }
 
 // BR-RO-091: cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CityName[boolean(normalize-space(.))]
 func roT1036(v []Seq, n *Node) bool {
-	return ebv(step(step(step(child(n, k101), func(n3150 *Node) Seq { return child(n3150, k62) }), func(n3151 *Node) Seq { return child(n3151, k65) }), func(n3152 *Node) Seq {
-		return filter(child(n3152, k469), func(p3153 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p3153))))) })
-	}))
+	return anyNode(child(n, k101), func(n3770 *Node) bool {
+		return anyNode(child(n3770, k62), func(n3771 *Node) bool {
+			return anyNode(child(n3771, k65), func(n3772 *Node) bool {
+				return anyNode(child(n3772, k469), func(n3773 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3773))))) })
+			})
+		})
+	})
 }
 
 // BR-RO-092: cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CityName[boolean(normalize-space(.))]
 func roT1037(v []Seq, n *Node) bool {
-	return ebv(step(step(step(child(n, k63), func(n3154 *Node) Seq { return child(n3154, k62) }), func(n3155 *Node) Seq { return child(n3155, k65) }), func(n3156 *Node) Seq {
-		return filter(child(n3156, k469), func(p3157 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p3157))))) })
-	}))
+	return anyNode(child(n, k63), func(n3774 *Node) bool {
+		return anyNode(child(n3774, k62), func(n3775 *Node) bool {
+			return anyNode(child(n3775, k65), func(n3776 *Node) bool {
+				return anyNode(child(n3776, k469), func(n3777 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3777))))) })
+			})
+		})
+	})
 }
 
 // BR-RO-100: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Count…
 func roT1038(v []Seq, n *Node) bool {
-	return ((gcmp(strSeq(fnNormalizeSpace(str(step(step(step(step(child(n, k101), func(n3158 *Node) Seq { return child(n3158, k62) }), func(n3159 *Node) Seq { return child(n3159, k65) }), func(n3160 *Node) Seq { return child(n3160, k66) }), func(n3161 *Node) Seq { return child(n3161, k67) })))), k483, opEq) && gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3162 *Node) Seq { return child(n3162, k62) }), func(n3163 *Node) Seq { return child(n3163, k65) }), func(n3164 *Node) Seq { return child(n3164, k295) })))), k6, opEq)) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3165 *Node) Seq { return child(n3165, k62) }), func(n3166 *Node) Seq { return child(n3166, k65) }), func(n3167 *Node) Seq { return child(n3167, k469) })))), v[5], opEq))
+	return ((gcmp(strSeq(fnNormalizeSpace(str(step(step(step(step(child(n, k101), func(n3778 *Node) Seq { return child(n3778, k62) }), func(n3779 *Node) Seq { return child(n3779, k65) }), func(n3780 *Node) Seq { return child(n3780, k66) }), func(n3781 *Node) Seq { return child(n3781, k67) })))), k483, opEq) && gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3782 *Node) Seq { return child(n3782, k62) }), func(n3783 *Node) Seq { return child(n3783, k65) }), func(n3784 *Node) Seq { return child(n3784, k295) })))), k6, opEq)) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3785 *Node) Seq { return child(n3785, k62) }), func(n3786 *Node) Seq { return child(n3786, k65) }), func(n3787 *Node) Seq { return child(n3787, k469) })))), v[5], opEq))
 }
 
 // BR-RO-110: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:C…
 func roT1039(v []Seq, n *Node) bool {
-	return (gcmp(strSeq(fnNormalizeSpace(str(step(step(step(step(child(n, k101), func(n3168 *Node) Seq { return child(n3168, k62) }), func(n3169 *Node) Seq { return child(n3169, k65) }), func(n3170 *Node) Seq { return child(n3170, k66) }), func(n3171 *Node) Seq { return child(n3171, k67) })))), k483, opEq) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3172 *Node) Seq { return child(n3172, k62) }), func(n3173 *Node) Seq { return child(n3173, k65) }), func(n3174 *Node) Seq { return child(n3174, k295) })))), v[4], opEq))
+	return (gcmp(strSeq(fnNormalizeSpace(str(step(step(step(step(child(n, k101), func(n3788 *Node) Seq { return child(n3788, k62) }), func(n3789 *Node) Seq { return child(n3789, k65) }), func(n3790 *Node) Seq { return child(n3790, k66) }), func(n3791 *Node) Seq { return child(n3791, k67) })))), k483, opEq) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3792 *Node) Seq { return child(n3792, k62) }), func(n3793 *Node) Seq { return child(n3793, k65) }), func(n3794 *Node) Seq { return child(n3794, k295) })))), v[4], opEq))
 }
 
 // BR-RO-101: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Count…
 func roT1040(v []Seq, n *Node) bool {
-	return ((gcmp(strSeq(fnNormalizeSpace(str(step(step(step(step(child(n, k63), func(n3175 *Node) Seq { return child(n3175, k62) }), func(n3176 *Node) Seq { return child(n3176, k65) }), func(n3177 *Node) Seq { return child(n3177, k66) }), func(n3178 *Node) Seq { return child(n3178, k67) })))), k483, opEq) && gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3179 *Node) Seq { return child(n3179, k62) }), func(n3180 *Node) Seq { return child(n3180, k65) }), func(n3181 *Node) Seq { return child(n3181, k295) })))), k6, opEq)) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3182 *Node) Seq { return child(n3182, k62) }), func(n3183 *Node) Seq { return child(n3183, k65) }), func(n3184 *Node) Seq { return child(n3184, k469) })))), v[5], opEq))
+	return ((gcmp(strSeq(fnNormalizeSpace(str(step(step(step(step(child(n, k63), func(n3795 *Node) Seq { return child(n3795, k62) }), func(n3796 *Node) Seq { return child(n3796, k65) }), func(n3797 *Node) Seq { return child(n3797, k66) }), func(n3798 *Node) Seq { return child(n3798, k67) })))), k483, opEq) && gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3799 *Node) Seq { return child(n3799, k62) }), func(n3800 *Node) Seq { return child(n3800, k65) }), func(n3801 *Node) Seq { return child(n3801, k295) })))), k6, opEq)) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3802 *Node) Seq { return child(n3802, k62) }), func(n3803 *Node) Seq { return child(n3803, k65) }), func(n3804 *Node) Seq { return child(n3804, k469) })))), v[5], opEq))
 }
 
 // BR-RO-111: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:C…
 func roT1041(v []Seq, n *Node) bool {
-	return (gcmp(strSeq(fnNormalizeSpace(str(step(step(step(step(child(n, k63), func(n3185 *Node) Seq { return child(n3185, k62) }), func(n3186 *Node) Seq { return child(n3186, k65) }), func(n3187 *Node) Seq { return child(n3187, k66) }), func(n3188 *Node) Seq { return child(n3188, k67) })))), k483, opEq) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3189 *Node) Seq { return child(n3189, k62) }), func(n3190 *Node) Seq { return child(n3190, k65) }), func(n3191 *Node) Seq { return child(n3191, k295) })))), v[4], opEq))
+	return (gcmp(strSeq(fnNormalizeSpace(str(step(step(step(step(child(n, k63), func(n3805 *Node) Seq { return child(n3805, k62) }), func(n3806 *Node) Seq { return child(n3806, k65) }), func(n3807 *Node) Seq { return child(n3807, k66) }), func(n3808 *Node) Seq { return child(n3808, k67) })))), k483, opEq) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, k63), func(n3809 *Node) Seq { return child(n3809, k62) }), func(n3810 *Node) Seq { return child(n3810, k65) }), func(n3811 *Node) Seq { return child(n3811, k295) })))), v[4], opEq))
 }
 
 // BR-RO-120: not((cac:AllowanceCharge/cac:TaxCategory/cbc:ID[ancestor::cac:AllowanceCharge/cbc:ChargeIndicator = 'false' and following-sibling::cac:TaxScheme/cbc:ID = 'VAT'] = ('S', 'Z', 'E', 'AE', 'K', 'G', 'L', …
 func roT1042(v []Seq, n *Node) bool {
-	return (!((gcmp(step(step(child(n, k75), func(n3192 *Node) Seq { return child(n3192, k79) }), func(n3193 *Node) Seq {
-		return filter(child(n3193, k52), func(p3194 *Node) bool {
-			return (gcmp(step(ancestor(p3194, k75), func(n3195 *Node) Seq { return child(n3195, k76) }), k481, opEq) && gcmp(step(followingSibling(p3194, k80), func(n3196 *Node) Seq { return child(n3196, k52) }), k81, opEq))
+	return (!((gcmp(step(step(child(n, k75), func(n3812 *Node) Seq { return child(n3812, k79) }), func(n3813 *Node) Seq {
+		return filter(child(n3813, k52), func(p3814 *Node) bool {
+			return (gcmp(step(ancestor(p3814, k75), func(n3815 *Node) Seq { return child(n3815, k76) }), k481, opEq) && gcmp(step(followingSibling(p3814, k80), func(n3816 *Node) Seq { return child(n3816, k52) }), k81, opEq))
 		})
-	}), concatSeq(k127, k128, k119, k110, k121, k120, k124, k125), opEq) || gcmp(step(step(child(n, k75), func(n3197 *Node) Seq { return child(n3197, k79) }), func(n3198 *Node) Seq {
-		return filter(child(n3198, k52), func(p3199 *Node) bool {
-			return gcmp(step(ancestor(p3199, k75), func(n3200 *Node) Seq { return child(n3200, k76) }), k482, opEq)
+	}), concatSeq(k127, k128, k119, k110, k121, k120, k124, k125), opEq) || gcmp(step(step(child(n, k75), func(n3817 *Node) Seq { return child(n3817, k79) }), func(n3818 *Node) Seq {
+		return filter(child(n3818, k52), func(p3819 *Node) bool {
+			return gcmp(step(ancestor(p3819, k75), func(n3820 *Node) Seq { return child(n3820, k76) }), k482, opEq)
 		})
-	}), concatSeq(k127, k128, k119, k110, k121, k120, k124, k125), opEq)) || gcmp(step(step(step(child(n, k89), func(n3201 *Node) Seq { return child(n3201, k134) }), func(n3202 *Node) Seq { return child(n3202, k111) }), func(n3203 *Node) Seq { return child(n3203, k52) }), concatSeq(k127, k128, k119, k110, k121, k120, k124, k125), opEq)) || ebv(concatSeq(step(step(step(child(n, k63), func(n3204 *Node) Seq { return child(n3204, k62) }), func(n3205 *Node) Seq { return child(n3205, k102) }), func(n3206 *Node) Seq { return child(n3206, k114) }), step(step(step(child(n, k63), func(n3207 *Node) Seq { return child(n3207, k62) }), func(n3208 *Node) Seq { return child(n3208, k113) }), func(n3209 *Node) Seq {
-		return filter(child(n3209, k114), func(p3210 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p3210))))) })
+	}), concatSeq(k127, k128, k119, k110, k121, k120, k124, k125), opEq)) || gcmp(step(step(step(child(n, k89), func(n3821 *Node) Seq { return child(n3821, k134) }), func(n3822 *Node) Seq { return child(n3822, k111) }), func(n3823 *Node) Seq { return child(n3823, k52) }), concatSeq(k127, k128, k119, k110, k121, k120, k124, k125), opEq)) || ebv(concatSeq(step(step(step(child(n, k63), func(n3824 *Node) Seq { return child(n3824, k62) }), func(n3825 *Node) Seq { return child(n3825, k102) }), func(n3826 *Node) Seq { return child(n3826, k114) }), step(step(step(child(n, k63), func(n3827 *Node) Seq { return child(n3827, k62) }), func(n3828 *Node) Seq { return child(n3828, k113) }), func(n3829 *Node) Seq {
+		return filter(child(n3829, k114), func(p3830 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p3830))))) })
 	}))))
 }
 
@@ -11134,22 +12192,22 @@ func roM114(v []Seq, n *Node) bool {
 
 // BR-RO-140: cbc:StreetName[boolean(normalize-space(.))]
 func roT1043(v []Seq, n *Node) bool {
-	return ebv(filter(child(n, k476), func(p3211 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p3211))))) }))
+	return anyNode(child(n, k476), func(n3831 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3831))))) })
 }
 
 // BR-RO-150: cbc:CityName[boolean(normalize-space(.))]
 func roT1044(v []Seq, n *Node) bool {
-	return ebv(filter(child(n, k469), func(p3212 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p3212))))) }))
+	return anyNode(child(n, k469), func(n3832 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3832))))) })
 }
 
 // BR-RO-160: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cbc:CountrySubentity) = 'RO-B' and not(normalize-space(cbc:CityName) = $SECTOR-RO-CODES)
 func roT1045(v []Seq, n *Node) bool {
-	return ((gcmp(strSeq(fnNormalizeSpace(str(step(child(n, k66), func(n3213 *Node) Seq { return child(n3213, k67) })))), k483, opEq) && gcmp(strSeq(fnNormalizeSpace(str(child(n, k295)))), k6, opEq)) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, k469)))), v[5], opEq))
+	return ((gcmp(strSeq(fnNormalizeSpace(str(step(child(n, k66), func(n3833 *Node) Seq { return child(n3833, k67) })))), k483, opEq) && gcmp(strSeq(fnNormalizeSpace(str(child(n, k295)))), k6, opEq)) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, k469)))), v[5], opEq))
 }
 
 // BR-RO-170: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cbc:CountrySubentity) = $ISO-3166-RO-CODES)
 func roT1046(v []Seq, n *Node) bool {
-	return (gcmp(strSeq(fnNormalizeSpace(str(step(child(n, k66), func(n3214 *Node) Seq { return child(n3214, k67) })))), k483, opEq) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, k295)))), v[4], opEq))
+	return (gcmp(strSeq(fnNormalizeSpace(str(step(child(n, k66), func(n3834 *Node) Seq { return child(n3834, k67) })))), k483, opEq) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, k295)))), v[4], opEq))
 }
 
 // //cac:PaymentMeans
@@ -11168,17 +12226,17 @@ func roM115(v []Seq, n *Node) bool {
 
 // BR-RO-L208: string-length(normalize-space(cac:PayeeFinancialAccount/cbc:Name)) <= 200
 func roT1047(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k150), func(n3215 *Node) Seq { return child(n3215, k135) })))), k468, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k150), func(n3835 *Node) Seq { return child(n3835, k135) })))), k468, opLe)
 }
 
 // BR-RO-L209: string-length(normalize-space(cac:CardAccount/cbc:HolderName)) <= 200
 func roT1048(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k68), func(n3216 *Node) Seq { return child(n3216, k485) })))), k468, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k68), func(n3836 *Node) Seq { return child(n3836, k485) })))), k468, opLe)
 }
 
 // BR-RO-L1016: string-length(normalize-space(cbc:PaymentMeansCode/@name)) <= 100
 func roT1049(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k151), func(n3217 *Node) Seq { return attr(n3217, k446) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k151), func(n3837 *Node) Seq { return attr(n3837, k446) })))), k91, opLe)
 }
 
 // BR-RO-L140: string-length(normalize-space(cbc:PaymentID)) <= 140
@@ -11235,27 +12293,27 @@ func roM116(v []Seq, n *Node) bool {
 
 // BR-RO-180: cbc:StreetName[boolean(normalize-space(.))]
 func roT1051(v []Seq, n *Node) bool {
-	return ebv(filter(child(n, k476), func(p3218 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p3218))))) }))
+	return anyNode(child(n, k476), func(n3838 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3838))))) })
 }
 
 // BR-RO-201: cbc:CityName[boolean(normalize-space(.))]
 func roT1052(v []Seq, n *Node) bool {
-	return ebv(filter(child(n, k469), func(p3219 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p3219))))) }))
+	return anyNode(child(n, k469), func(n3839 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3839))))) })
 }
 
 // BR-RO-202: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cbc:CountrySubentity) = 'RO-B' and not(normalize-space(cbc:CityName) = $SECTOR-RO-CODES)
 func roT1053(v []Seq, n *Node) bool {
-	return ((gcmp(strSeq(fnNormalizeSpace(str(step(child(n, k66), func(n3220 *Node) Seq { return child(n3220, k67) })))), k483, opEq) && gcmp(strSeq(fnNormalizeSpace(str(child(n, k295)))), k6, opEq)) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, k469)))), v[5], opEq))
+	return ((gcmp(strSeq(fnNormalizeSpace(str(step(child(n, k66), func(n3840 *Node) Seq { return child(n3840, k67) })))), k483, opEq) && gcmp(strSeq(fnNormalizeSpace(str(child(n, k295)))), k6, opEq)) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, k469)))), v[5], opEq))
 }
 
 // BR-RO-211: cbc:CountrySubentity[boolean(normalize-space(.))]
 func roT1054(v []Seq, n *Node) bool {
-	return ebv(filter(child(n, k295), func(p3221 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p3221))))) }))
+	return anyNode(child(n, k295), func(n3841 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3841))))) })
 }
 
 // BR-RO-212: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cbc:CountrySubentity) = $ISO-3166-RO-CODES)
 func roT1055(v []Seq, n *Node) bool {
-	return (gcmp(strSeq(fnNormalizeSpace(str(step(child(n, k66), func(n3222 *Node) Seq { return child(n3222, k67) })))), k483, opEq) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, k295)))), v[4], opEq))
+	return (gcmp(strSeq(fnNormalizeSpace(str(step(child(n, k66), func(n3842 *Node) Seq { return child(n3842, k67) })))), k483, opEq) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, k295)))), v[4], opEq))
 }
 
 // cac:InvoicePeriod/cbc:DescriptionCode
@@ -11306,7 +12364,7 @@ func roM118(v []Seq, n *Node) bool {
 
 // BR-RO-L1024: string-length(normalize-space(cac:Item/cbc:Name)) <= 100
 func roT1057(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k134), func(n3223 *Node) Seq { return child(n3223, k135) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k134), func(n3843 *Node) Seq { return child(n3843, k135) })))), k91, opLe)
 }
 
 // BR-RO-L1021: string-length(normalize-space(cbc:AccountingCost)) <= 100
@@ -11316,7 +12374,7 @@ func roT1058(v []Seq, n *Node) bool {
 
 // BR-RO-L212: string-length(normalize-space(cac:Item/cbc:Description)) <= 200
 func roT1059(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k134), func(n3224 *Node) Seq { return child(n3224, k184) })))), k468, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k134), func(n3844 *Node) Seq { return child(n3844, k184) })))), k468, opLe)
 }
 
 // BR-RO-L303: string-length(normalize-space(cbc:Note)) <= 300
@@ -11540,24 +12598,24 @@ func roM123(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-13: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode],'.'))<=2)) or (not(//cac:T…
 func roT1078(v []Seq, n *Node) bool {
-	return ((ebv(step(desc(root(n), k104), func(n3225 *Node) Seq {
-		return filter(child(n3225, k105), func(p3226 *Node) bool { return gcmp(attr(p3226, k106), child(p3226, k100), opEq) })
-	})) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), k104), func(n3227 *Node) Seq {
-		return filter(child(n3227, k105), func(p3228 *Node) bool { return gcmp(attr(p3228, k106), child(p3228, k100), opEq) })
-	})), ".")), k84, opLe)) || !ebv(step(desc(root(n), k104), func(n3229 *Node) Seq {
-		return filter(child(n3229, k105), func(p3230 *Node) bool { return gcmp(attr(p3230, k106), child(p3230, k100), opEq) })
-	})))
+	return ((anyNode(desc(root(n), k104), func(n3845 *Node) bool {
+		return anyNode(child(n3845, k105), func(n3846 *Node) bool { return gcmp(attr(n3846, k106), child(n3846, k100), opEq) })
+	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), k104), func(n3847 *Node) Seq {
+		return filter(child(n3847, k105), func(p3848 *Node) bool { return gcmp(attr(p3848, k106), child(p3848, k100), opEq) })
+	})), ".")), k84, opLe)) || !anyNode(desc(root(n), k104), func(n3849 *Node) bool {
+		return anyNode(child(n3849, k105), func(n3850 *Node) bool { return gcmp(attr(n3850, k106), child(n3850, k100), opEq) })
+	}))
 }
 
 // BR-DEC-RO-15: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode],'.'))<=2)) or (not(//cac:TaxTotal/cb…
 func roT1079(v []Seq, n *Node) bool {
-	return ((ebv(step(desc(root(n), k104), func(n3231 *Node) Seq {
-		return filter(child(n3231, k105), func(p3232 *Node) bool { return gcmp(attr(p3232, k106), child(p3232, k107), opEq) })
-	})) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), k104), func(n3233 *Node) Seq {
-		return filter(child(n3233, k105), func(p3234 *Node) bool { return gcmp(attr(p3234, k106), child(p3234, k107), opEq) })
-	})), ".")), k84, opLe)) || !ebv(step(desc(root(n), k104), func(n3235 *Node) Seq {
-		return filter(child(n3235, k105), func(p3236 *Node) bool { return gcmp(attr(p3236, k106), child(p3236, k107), opEq) })
-	})))
+	return ((anyNode(desc(root(n), k104), func(n3851 *Node) bool {
+		return anyNode(child(n3851, k105), func(n3852 *Node) bool { return gcmp(attr(n3852, k106), child(n3852, k107), opEq) })
+	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), k104), func(n3853 *Node) Seq {
+		return filter(child(n3853, k105), func(p3854 *Node) bool { return gcmp(attr(p3854, k106), child(p3854, k107), opEq) })
+	})), ".")), k84, opLe)) || !anyNode(desc(root(n), k104), func(n3855 *Node) bool {
+		return anyNode(child(n3855, k105), func(n3856 *Node) bool { return gcmp(attr(n3856, k106), child(n3856, k107), opEq) })
+	}))
 }
 
 // cac:TaxTotal/cac:TaxSubtotal
@@ -11770,12 +12828,12 @@ func roT1092(v []Seq, n *Node) bool {
 
 // BR-RO-L210: string-length(normalize-space(cac:Attachment/cac:ExternalReference/cbc:URI)) <= 200
 func roT1093(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k195), func(n3237 *Node) Seq { return child(n3237, k210) }), func(n3238 *Node) Seq { return child(n3238, k488) })))), k468, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k195), func(n3857 *Node) Seq { return child(n3857, k210) }), func(n3858 *Node) Seq { return child(n3858, k488) })))), k468, opLe)
 }
 
 // BR-RO-L211: string-length(normalize-space(cac:Attachment/cbc:EmbeddedDocumentBinaryObject/@filename)) <= 200
 func roT1094(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k195), func(n3239 *Node) Seq { return child(n3239, k459) }), func(n3240 *Node) Seq { return attr(n3240, k167) })))), k468, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k195), func(n3859 *Node) Seq { return child(n3859, k459) }), func(n3860 *Node) Seq { return attr(n3860, k167) })))), k468, opLe)
 }
 
 // //cac:BillingReference
@@ -11799,7 +12857,7 @@ func roT1095(v []Seq, n *Node) bool {
 
 // BR-RO-L156: string-length(normalize-space(cac:InvoiceDocumentReference/cbc:ID)) <= 200
 func roT1096(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k155), func(n3241 *Node) Seq { return child(n3241, k52) })))), k468, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k155), func(n3861 *Node) Seq { return child(n3861, k52) })))), k468, opLe)
 }
 
 // /ubl:Invoice/cac:TaxTotal/cac:TaxSubtotal | /ubl:CreditNote/cac:TaxTotal/cac:TaxSubtotal

@@ -116,6 +116,11 @@ func (c *compiler) boolOf(e expr, s scope) string {
 		if b, ok := c.boolCall(x, s); ok {
 			return b
 		}
+	case *path:
+		// a path ending in an axis step yields nodes: its EBV is exists()
+		if g, ok := c.existsPath(x, s); ok {
+			return g
+		}
 	}
 	return "ebv(" + c.seqOf(e, s) + ")"
 }
@@ -139,9 +144,15 @@ func (c *compiler) boolCall(x *call, s scope) (string, bool) {
 		return c.boolOf(x.args[0], s), true
 	case "exists":
 		c.arity(x, 1)
+		if g, ok := c.existsPath(x.args[0], s); ok {
+			return g, true
+		}
 		return "(len(" + c.seqOf(x.args[0], s) + ") > 0)", true
 	case "empty":
 		c.arity(x, 1)
+		if g, ok := c.existsPath(x.args[0], s); ok {
+			return "!" + g, true
+		}
 		return "(len(" + c.seqOf(x.args[0], s) + ") == 0)", true
 	case "true":
 		c.arity(x, 0)
@@ -558,4 +569,47 @@ func (c *compiler) descUnion(names []*pathStep, nv string) string {
 // name is the package-level *Name variable for a name test.
 func (c *compiler) name(space, local string) string {
 	return c.constant(fmt.Sprintf("nameOf(%s, %s)", strconv.Quote(space), strconv.Quote(local)))
+}
+
+// existsPath compiles exists(p) for a path of axis steps into nested loops
+// that stop at the first node found (no sequence is built for the last
+// step). ok is false for paths it does not handle.
+func (c *compiler) existsPath(e expr, s scope) (string, bool) {
+	p, ok := e.(*path)
+	if !ok || len(p.steps) == 0 {
+		return "", false
+	}
+	for _, st := range p.steps {
+		if st.axis == "" || (st.desc && (st.axis != "child" || st.test != "name") && st.axis != "attribute") {
+			return "", false
+		}
+	}
+	start := s.cv
+	if p.abs != 0 {
+		start = "root(" + s.cv + ")"
+	}
+	return c.existsFrom(p.steps, start, s), true
+}
+
+func (c *compiler) existsFrom(steps []*pathStep, nv string, s scope) string {
+	st := steps[0]
+	sel := c.axisCall(st, nv, s)
+	next := c.fresh("n")
+	var conds []string
+	for _, pr := range st.preds {
+		if l, ok := pr.(*lit); ok && l.kind != "string" {
+			c.fail("positional predicates are not compiled")
+		}
+		if cl, ok := pr.(*call); ok && (cl.name == "position" || cl.name == "last") {
+			c.fail("positional predicates are not compiled")
+		}
+		conds = append(conds, c.boolOf(pr, s.with(next)))
+	}
+	if len(steps) > 1 {
+		conds = append(conds, c.existsFrom(steps[1:], next, s))
+	}
+	if len(conds) == 0 {
+		return "(len(" + sel + ") > 0)"
+	}
+	return fmt.Sprintf("anyNode(%s, func(%s *Node) bool { return %s })", sel, next, strings.Join(conds, " && "))
 }
