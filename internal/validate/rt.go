@@ -1045,3 +1045,24 @@ func anyNode(s Seq, f func(n *Node) bool) bool {
 	}
 	return false
 }
+
+// gcmpStr is `s = lit` (eq) or `s != lit` for a string literal: nodes and
+// untyped or string items compare as strings; other types are not
+// comparable with a string (false).
+func gcmpStr(s Seq, lit string, eq bool) bool {
+	for _, it := range s {
+		var v string
+		switch it.K {
+		case iNode:
+			v = it.N.StringValue()
+		case iUntyped, iString:
+			v = it.S
+		default:
+			continue
+		}
+		if (v == lit) == eq {
+			return true
+		}
+	}
+	return false
+}

@@ -97,6 +97,9 @@ func (c *compiler) boolOf(e expr, s scope) string {
 			return "(" + c.boolOf(x.l, s) + " && " + c.boolOf(x.r, s) + ")"
 		}
 		if op, ok := genCmp[x.op]; ok {
+			if g, ok := c.cmpStringLiteral(x, s); ok {
+				return g
+			}
 			return fmt.Sprintf("gcmp(%s, %s, %s)", c.seqOf(x.l, s), c.seqOf(x.r, s), op)
 		}
 	case *quant:
@@ -612,4 +615,27 @@ func (c *compiler) existsFrom(steps []*pathStep, nv string, s scope) string {
 		return "(len(" + sel + ") > 0)"
 	}
 	return fmt.Sprintf("anyNode(%s, func(%s *Node) bool { return %s })", sel, next, strings.Join(conds, " && "))
+}
+
+// cmpStringLiteral compiles `x = 'lit'` and `x != 'lit'` (either side)
+// without building sequences: a Go string compare when x is a string
+// function, else gcmpStr over x's items.
+func (c *compiler) cmpStringLiteral(x *binary, s scope) (string, bool) {
+	if x.op != "=" && x.op != "!=" {
+		return "", false
+	}
+	other, l := x.l, x.r
+	lt, ok := l.(*lit)
+	if !ok || lt.kind != "string" {
+		other, l = x.r, x.l
+		if lt, ok = l.(*lit); !ok || lt.kind != "string" {
+			return "", false
+		}
+	}
+	if cl, ok := other.(*call); ok {
+		if g, ok := c.strCall(cl, s); ok {
+			return fmt.Sprintf("(%s %s %s)", g, map[string]string{"=": "==", "!=": "!="}[x.op], strconv.Quote(lt.val)), true
+		}
+	}
+	return fmt.Sprintf("gcmpStr(%s, %s, %t)", c.seqOf(other, s), strconv.Quote(lt.val), x.op == "="), true
 }
