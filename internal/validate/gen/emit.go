@@ -279,8 +279,15 @@ func (c *compiler) seqOf(e expr, s scope) string {
 			return "Seq(nil)"
 		}
 		parts := make([]string, len(x.items))
+		allLit := true
 		for i, it := range x.items {
 			parts[i] = c.seqOf(it, s)
+			if _, ok := it.(*lit); !ok {
+				allLit = false
+			}
+		}
+		if allLit { // a constant sequence such as ('S', 'Z', 'E')
+			return c.constant("concatSeq(" + strings.Join(parts, ", ") + ")")
 		}
 		return "concatSeq(" + strings.Join(parts, ", ") + ")"
 	case *binary:
