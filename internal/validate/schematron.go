@@ -69,7 +69,8 @@ const (
 )
 
 // Schematron runs the profile's compiled Schematron over doc and returns the
-// fired checks in document order of their context nodes.
+// fired checks in SVRL order: pattern by pattern, each in document order of
+// the context nodes (elements, then their attributes, then their children).
 func Schematron(doc []byte, profile string) ([]Finding, error) {
 	var s *Schema
 	switch profile {
@@ -90,35 +91,36 @@ func (s *Schema) Run(d *Document) []Finding {
 	s.once.Do(s.buildDispatch)
 	v := s.Lets(d.Root)
 	var out []Finding
-	visit := func(n *Node) {
-		key := nameKey{n.ID, n.Kind == KindAttr}
-		for pi := range s.Patterns {
-			idx := &s.dispatch[pi]
-			rules, ok := idx.byName[key]
+	// SVRL order: pattern by pattern, each over the whole document
+	for pi := range s.Patterns {
+		idx := &s.dispatch[pi]
+		p := &s.Patterns[pi]
+		visit := func(n *Node) {
+			rules, ok := idx.byName[nameKey{n.ID, n.Kind == KindAttr}]
 			if !ok || n.ID == 0 {
 				rules = idx.anyElem
-				if key.attr {
+				if n.Kind == KindAttr {
 					rules = idx.anyAttr
 				}
 			}
-			out = s.Patterns[pi].apply(v, n, rules, out)
+			out = p.apply(v, n, rules, out)
 		}
-	}
-	var walk func(n *Node)
-	walk = func(n *Node) {
-		visit(n)
-		for _, a := range n.Attrs {
-			visit(a)
+		var walk func(n *Node)
+		walk = func(n *Node) {
+			visit(n)
+			for _, a := range n.Attrs {
+				visit(a)
+			}
+			for _, c := range n.Children {
+				if c.Kind == KindElement {
+					walk(c)
+				}
+			}
 		}
-		for _, c := range n.Children {
+		for _, c := range d.Root.Children {
 			if c.Kind == KindElement {
 				walk(c)
 			}
-		}
-	}
-	for _, c := range d.Root.Children {
-		if c.Kind == KindElement {
-			walk(c)
 		}
 	}
 	return out
