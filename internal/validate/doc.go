@@ -37,6 +37,7 @@ type Node struct {
 	cache  map[nameKey]Seq // document node: `//name` results
 	self   [1]Item         // the node as an item (nodeSeq)
 	kids   Seq             // element children as items, built on first use
+	byID   map[int32]Seq   // wide parents: kids by name id, built on first use
 	attrs  Seq             // attributes as items, built on first use
 }
 

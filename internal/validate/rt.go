@@ -553,7 +553,36 @@ func child(n *Node, nt *Name) Seq {
 			}
 		}
 	}
-	return window(n.kids, nt)
+	if nt.ID == 0 || len(n.kids) <= 8 {
+		return window(n.kids, nt)
+	}
+	if n.byID == nil {
+		n.byID = indexKids(n.kids)
+	}
+	return n.byID[nt.ID]
+}
+
+// indexKids groups a wide parent's element children by name id: windows on
+// kids where a name's children are adjacent, copies otherwise.
+func indexKids(kids Seq) map[int32]Seq {
+	m := make(map[int32]Seq, len(kids)/2)
+	for i := 0; i < len(kids); {
+		id := kids[i].N.ID
+		j := i + 1
+		for j < len(kids) && kids[j].N.ID == id {
+			j++
+		}
+		if id != 0 {
+			if prev, ok := m[id]; ok {
+				joined := make(Seq, 0, len(prev)+j-i)
+				m[id] = append(append(joined, prev...), kids[i:j]...)
+			} else {
+				m[id] = kids[i:j:j]
+			}
+		}
+		i = j
+	}
+	return m
 }
 
 func window(all Seq, nt *Name) Seq {
