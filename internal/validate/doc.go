@@ -58,7 +58,12 @@ func (n *Node) StringValue() string {
 	case KindAttr, KindText:
 		return n.Data
 	}
-	if n.strSet {
+	switch {
+	case len(n.Children) == 0:
+		return ""
+	case len(n.Children) == 1 && n.Children[0].Kind == KindText:
+		return n.Children[0].Data
+	case n.strSet:
 		return n.str
 	}
 	var b strings.Builder

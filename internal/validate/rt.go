@@ -801,7 +801,21 @@ func root(n *Node) *Node {
 
 // --- functions -------------------------------------------------------
 
-func fnNormalizeSpace(s string) string { return strings.Join(strings.FieldsFunc(s, xmlSpace), " ") }
+func fnNormalizeSpace(s string) string {
+	clean := len(s) == 0 || (s[0] != ' ' && s[len(s)-1] != ' ')
+	for i := 0; clean && i < len(s); i++ {
+		switch s[i] {
+		case '\t', '\n', '\r':
+			clean = false
+		case ' ':
+			clean = s[i+1] != ' '
+		}
+	}
+	if clean {
+		return s
+	}
+	return strings.Join(strings.FieldsFunc(s, xmlSpace), " ")
+}
 
 func fnStringLength(s string) Seq {
 	return decSeq(decimal.NewFromInt(int64(utf8.RuneCountInString(s))))

@@ -23,6 +23,7 @@ func TestRuntimeSemantics(t *testing.T) {
 		{"castable with timezone", castableDate(u("2024-01-01+02:00")), true},
 		{"some", some(concatSeq(u("1"), u("2")), func(v Seq) bool { return gcmp(v, intLit("2"), opEq) }), true},
 		{"every", every(concatSeq(u("1"), u("2")), func(v Seq) bool { return gcmp(v, intLit("2"), opEq) }), false},
+		{"normalize-space", fnNormalizeSpace("  a \t b\n") == "a b" && fnNormalizeSpace("a b") == "a b" && fnNormalizeSpace("a  b") == "a b" && fnNormalizeSpace(" ") == "" && fnNormalizeSpace("ab ") == "ab", true},
 		{"string-length counts code points", gcmp(fnStringLength("ăîș"), intLit("3"), opEq), true},
 	}
 	for _, c := range cases {
