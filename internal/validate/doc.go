@@ -39,6 +39,7 @@ type Node struct {
 	kids   Seq             // element children as items, built on first use
 	byID   map[int32]Seq   // wide parents: kids by name id, built on first use
 	attrs  Seq             // attributes as items, built on first use
+	dec    Seq             // xs:decimal of the text, parsed on first use
 }
 
 // Name is the qualified name as written (name()).

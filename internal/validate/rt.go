@@ -62,29 +62,6 @@ func intLit(s string) Seq { return decSeq(decimal.RequireFromString(s)) }
 
 func dblLit(f float64) Seq { return Seq{{K: iDouble, F: f}} }
 
-// atomize turns nodes into untyped atomic values.
-func atomize(s Seq) Seq {
-	hasNode := false
-	for _, it := range s {
-		if it.K == iNode {
-			hasNode = true
-			break
-		}
-	}
-	if !hasNode {
-		return s
-	}
-	out := make(Seq, len(s))
-	for i, it := range s {
-		if it.K == iNode {
-			out[i] = Item{K: iUntyped, S: it.N.StringValue()}
-		} else {
-			out[i] = it
-		}
-	}
-	return out
-}
-
 // ebv is the effective boolean value.
 func ebv(s Seq) bool {
 	if len(s) == 0 {
@@ -335,10 +312,10 @@ func castUntypedFor(u Item, other uint8) Item {
 
 // gcmp is an XPath 2.0 general comparison (=, !=, <, ...).
 func gcmp(a, b Seq, op int) bool {
-	a, b = atomize(a), atomize(b)
 	for _, x := range a {
+		x = atom(x)
 		for _, y := range b {
-			if compareAtoms(x, y, op, true) {
+			if compareAtoms(x, atom(y), op, true) {
 				return true
 			}
 		}
@@ -348,11 +325,10 @@ func gcmp(a, b Seq, op int) bool {
 
 // vcmp is a value comparison (eq, ne, ...): empty when an operand is empty.
 func vcmp(a, b Seq, op int) Seq {
-	a, b = atomize(a), atomize(b)
 	if len(a) == 0 || len(b) == 0 {
 		return nil
 	}
-	return boolSeq(compareAtoms(a[0], b[0], op, false))
+	return boolSeq(compareAtoms(atom(a[0]), atom(b[0]), op, false))
 }
 
 // Arithmetic operators.
@@ -376,7 +352,6 @@ func numItem(it Item) (Item, bool) {
 
 // arith is +, -, *, div on optional numeric operands.
 func arith(a, b Seq, op int) Seq {
-	a, b = atomize(a), atomize(b)
 	if len(a) == 0 || len(b) == 0 {
 		return nil
 	}
@@ -413,7 +388,6 @@ func arith(a, b Seq, op int) Seq {
 }
 
 func neg(a Seq) Seq {
-	a = atomize(a)
 	if len(a) == 0 {
 		return nil
 	}
@@ -860,7 +834,6 @@ func fnSubstring(s string, start Seq, length Seq) string {
 }
 
 func firstNum(s Seq) Item {
-	s = atomize(s)
 	if len(s) == 0 {
 		return Item{K: iDouble, F: math.NaN()}
 	}
@@ -872,13 +845,13 @@ func firstNum(s Seq) Item {
 }
 
 func fnSum(s Seq) Seq {
-	s = atomize(s)
 	if len(s) == 0 {
 		return decSeq(decimal.Zero)
 	}
-	acc := Seq{s[0]}
-	if acc[0].K == iUntyped {
-		f, _ := parseDouble(acc[0].S)
+	first := atom(s[0])
+	acc := Seq{first}
+	if first.K == iUntyped {
+		f, _ := parseDouble(first.S)
 		acc = dblLit(f)
 	}
 	for _, it := range s[1:] {
@@ -889,7 +862,6 @@ func fnSum(s Seq) Seq {
 
 // fnRound rounds half towards positive infinity.
 func fnRound(s Seq) Seq {
-	s = atomize(s)
 	if len(s) == 0 {
 		return nil
 	}
@@ -907,7 +879,6 @@ func fnRound(s Seq) Seq {
 }
 
 func fnAbs(s Seq) Seq {
-	s = atomize(s)
 	if len(s) == 0 {
 		return nil
 	}
@@ -923,9 +894,11 @@ func fnAbs(s Seq) Seq {
 
 // castDecimal is xs:decimal(arg).
 func castDecimal(s Seq) Seq {
-	s = atomize(s)
 	if len(s) == 0 {
 		return nil
+	}
+	if s[0].K == iNode {
+		return s[0].N.decimal()
 	}
 	it := s[0]
 	switch it.K {
@@ -978,14 +951,13 @@ func parseDate(s string) (time.Time, bool) {
 }
 
 func castDate(s Seq) Seq {
-	s = atomize(s)
 	if len(s) == 0 {
 		return nil
 	}
 	if s[0].K == iDate {
 		return Seq{s[0]}
 	}
-	t, ok := parseDate(itemString(s[0]))
+	t, ok := parseDate(itemString(atom(s[0])))
 	if !ok {
 		return nil
 	}
@@ -993,11 +965,10 @@ func castDate(s Seq) Seq {
 }
 
 func castableDate(s Seq) bool {
-	s = atomize(s)
 	if len(s) != 1 {
 		return false
 	}
-	_, ok := parseDate(itemString(s[0]))
+	_, ok := parseDate(itemString(atom(s[0])))
 	return ok
 }
 
@@ -1108,4 +1079,28 @@ func gcmpStr(s Seq, lit string, eq bool) bool {
 		}
 	}
 	return false
+}
+
+// atom is the atomised value of one item (a node becomes untyped text).
+func atom(it Item) Item {
+	if it.K == iNode {
+		return Item{K: iUntyped, S: it.N.StringValue()}
+	}
+	return it
+}
+
+// decimal is xs:decimal of the node's text, parsed once per node.
+func (n *Node) decimal() Seq {
+	if n.dec == nil {
+		d, ok := parseDecimal(n.StringValue())
+		if ok {
+			n.dec = decSeq(d)
+		} else {
+			n.dec = Seq{} // FORG0001 in XPath: empty here
+		}
+	}
+	if len(n.dec) == 0 {
+		return nil
+	}
+	return n.dec
 }
