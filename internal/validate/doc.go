@@ -87,6 +87,8 @@ func (n *Node) appendText(b *strings.Builder) {
 type Document struct {
 	Root  *Node // the document node
 	Nodes int
+
+	slabs []*[]Node
 }
 
 // ErrNotWellFormed wraps XML syntax errors.

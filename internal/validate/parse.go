@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -21,9 +22,20 @@ func Parse(data []byte) (*Document, error) {
 	p := &scanner{data: data, line: 1, doc: &Node{Kind: KindDocument}, order: 1, names: map[string]string{}}
 	p.cur = p.doc
 	if err := p.run(); err != nil {
+		(&Document{slabs: p.slabs}).release()
 		return nil, fmt.Errorf("%w: line %d: %s", ErrNotWellFormed, p.line, err.Error())
 	}
-	return &Document{Root: p.doc, Nodes: p.order}, nil
+	return &Document{Root: p.doc, Nodes: p.order, slabs: p.slabs}, nil
+}
+
+// release returns the document's node slabs to the pool; the document and
+// its nodes must not be used afterwards.
+func (d *Document) release() {
+	for _, sp := range d.slabs {
+		slabPool.Put(sp)
+	}
+	d.slabs = nil
+	d.Root = nil
 }
 
 type nsBinding struct{ prefix, uri string }
@@ -40,13 +52,22 @@ type scanner struct {
 	marks   []int
 	open    []string // raw names of open elements
 	sawRoot bool
-	slab    []Node            // nodes are carved from chunks
+	slab    []Node // nodes are carved from chunks
+	slabs   []*[]Node
 	names   map[string]string // interned names
 }
 
+const slabSize = 256
+
+// slabPool recycles node slabs between Schematron calls (every node taken
+// from a slab is overwritten whole, caches included).
+var slabPool = sync.Pool{New: func() any { s := make([]Node, slabSize); return &s }}
+
 func (p *scanner) node() *Node {
 	if len(p.slab) == 0 {
-		p.slab = make([]Node, 256)
+		sp := slabPool.Get().(*[]Node)
+		p.slabs = append(p.slabs, sp)
+		p.slab = *sp
 	}
 	n := &p.slab[0]
 	p.slab = p.slab[1:]

@@ -83,7 +83,9 @@ func Schematron(doc []byte, profile string) ([]Finding, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.Run(d), nil
+	out := s.Run(d)
+	d.release() // findings hold no node pointers
+	return out, nil
 }
 
 // Run applies the schema to a parsed document.
