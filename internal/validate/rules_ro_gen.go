@@ -7,477 +7,477 @@ import "strings"
 var _ = strings.Contains
 
 var (
-	k0   = strSeq("1.0.1")
-	k1   = strSeq("^[0-9a-zA-Z]([0-9a-zA-Z\\.]*)[^\\.\\s@]@[^\\.\\s@]([0-9a-zA-Z\\.]*)[0-9a-zA-Z]$")
-	k2   = strSeq(".*([0-9].*){3,}.*")
-	k3   = strSeq("RO-AB")
-	k4   = strSeq("RO-AG")
-	k5   = strSeq("RO-AR")
-	k6   = strSeq("RO-B")
-	k7   = strSeq("RO-BC")
-	k8   = strSeq("RO-BH")
-	k9   = strSeq("RO-BN")
-	k10  = strSeq("RO-BR")
-	k11  = strSeq("RO-BT")
-	k12  = strSeq("RO-BV")
-	k13  = strSeq("RO-BZ")
-	k14  = strSeq("RO-CJ")
-	k15  = strSeq("RO-CL")
-	k16  = strSeq("RO-CS")
-	k17  = strSeq("RO-CT")
-	k18  = strSeq("RO-CV")
-	k19  = strSeq("RO-DB")
-	k20  = strSeq("RO-DJ")
-	k21  = strSeq("RO-GJ")
-	k22  = strSeq("RO-GL")
-	k23  = strSeq("RO-GR")
-	k24  = strSeq("RO-HD")
-	k25  = strSeq("RO-HR")
-	k26  = strSeq("RO-IF")
-	k27  = strSeq("RO-IL")
-	k28  = strSeq("RO-IS")
-	k29  = strSeq("RO-MH")
-	k30  = strSeq("RO-MM")
-	k31  = strSeq("RO-MS")
-	k32  = strSeq("RO-NT")
-	k33  = strSeq("RO-OT")
-	k34  = strSeq("RO-PH")
-	k35  = strSeq("RO-SB")
-	k36  = strSeq("RO-SJ")
-	k37  = strSeq("RO-SM")
-	k38  = strSeq("RO-SV")
-	k39  = strSeq("RO-TL")
-	k40  = strSeq("RO-TM")
-	k41  = strSeq("RO-TR")
-	k42  = strSeq("RO-VL")
-	k43  = strSeq("RO-VN")
-	k44  = strSeq("RO-VS")
-	k45  = concatSeq(k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21, k22, k23, k24, k25, k26, k27, k28, k29, k30, k31, k32, k33, k34, k35, k36, k37, k38, k39, k40, k41, k42, k43, k44)
-	k46  = strSeq("SECTOR1")
-	k47  = strSeq("SECTOR2")
-	k48  = strSeq("SECTOR3")
-	k49  = strSeq("SECTOR4")
-	k50  = strSeq("SECTOR5")
-	k51  = strSeq("SECTOR6")
-	k52  = concatSeq(k46, k47, k48, k49, k50, k51)
-	k53  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalDocumentReference")
-	k54  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ID")
-	k55  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAmount")
-	k56  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LegalMonetaryTotal")
-	k57  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "Invoice")
-	k58  = intLit("0")
-	k59  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DueDate")
-	k60  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentTerms")
-	k61  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Note")
-	k62  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndpointID")
-	k63  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Party")
-	k64  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingCustomerParty")
-	k65  = nameOf("", "schemeID")
-	k66  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PostalAddress")
-	k67  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Country")
-	k68  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IdentificationCode")
-	k69  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CardAccount")
-	k70  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMeans")
-	k71  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrimaryAccountNumberID")
-	k72  = intLit("10")
-	k73  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Address")
-	k74  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryLocation")
-	k75  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Delivery")
-	k76  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AllowanceCharge")
-	k77  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChargeIndicator")
-	k78  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2", "CreditNote")
-	k79  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Amount")
-	k80  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxCategory")
-	k81  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxScheme")
-	k82  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReason")
-	k83  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReasonCode")
-	k84  = intLit("2")
-	k85  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseAmount")
-	k86  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineExtensionAmount")
-	k87  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExclusiveAmount")
-	k88  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxInclusiveAmount")
-	k89  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceLine")
-	k90  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteLine")
-	k91  = intLit("100")
-	k92  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceTotalAmount")
-	k93  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChargeTotalAmount")
-	k94  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidAmount")
-	k95  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableRoundingAmount")
-	k96  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomizationID")
-	k97  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueDate")
-	k98  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoiceTypeCode")
-	k99  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditNoteTypeCode")
-	k100 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentCurrencyCode")
-	k101 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingSupplierParty")
-	k102 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyLegalEntity")
-	k103 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationName")
-	k104 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxTotal")
-	k105 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxAmount")
-	k106 = nameOf("", "currencyID")
-	k107 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxCurrencyCode")
-	k108 = intLit("1")
-	k109 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMandate")
-	k110 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ClassifiedTaxCategory")
-	k111 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxSubtotal")
-	k112 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyTaxScheme")
-	k113 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyID")
-	k114 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxRepresentativeParty")
-	k115 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxPointDate")
-	k116 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoicePeriod")
-	k117 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DescriptionCode")
-	k118 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryDate")
-	k119 = nameOf("*", "*")
-	k120 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicedQuantity")
-	k121 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditedQuantity")
-	k122 = nameOf("", "unitCode")
-	k123 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Item")
-	k124 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Name")
-	k125 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Price")
-	k126 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceAmount")
-	k127 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndDate")
-	k128 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartDate")
-	k129 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemProperty")
-	k130 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Value")
-	k131 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ItemClassificationCode")
-	k132 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CommodityClassification")
-	k133 = nameOf("", "listID")
-	k134 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StandardItemIdentification")
-	k135 = intLit("3")
-	k136 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeParty")
-	k137 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyName")
-	k138 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyIdentification")
-	k139 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeFinancialAccount")
-	k140 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansCode")
-	k141 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReference")
-	k142 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceDocumentReference")
-	k143 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxableAmount")
-	k144 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Percent")
-	k145 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReason")
-	k146 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReasonCode")
-	k147 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentDescription")
-	k148 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentTypeCode")
-	k149 = nameOf("", "scheme")
-	k150 = nameOf("", "mimeCode")
-	k151 = nameOf("", "filename")
-	k152 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryParty")
-	k153 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2", "UBLExtensions")
-	k154 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UBLVersionID")
-	k155 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileExecutionID")
-	k156 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CopyIndicator")
-	k157 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UUID")
-	k158 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueTime")
-	k159 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PricingCurrencyCode")
-	k160 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentCurrencyCode")
-	k161 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentAlternativeCurrencyCode")
-	k162 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCostCode")
-	k163 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineCountNumeric")
-	k164 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartTime")
-	k165 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndTime")
-	k166 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DurationMeasure")
-	k167 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Description")
-	k168 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderReference")
-	k169 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerReference")
-	k170 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderTypeCode")
-	k171 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DocumentReference")
-	k172 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentType")
-	k173 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "XPath")
-	k174 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LanguageID")
-	k175 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocaleCode")
-	k176 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "VersionID")
-	k177 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentStatusCode")
-	k178 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Attachment")
-	k179 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ValidityPeriod")
-	k180 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "IssuerParty")
-	k181 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ResultOfVerification")
-	k182 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledInvoiceDocumentReference")
-	k183 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteDocumentReference")
-	k184 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledCreditNoteDocumentReference")
-	k185 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DebitNoteDocumentReference")
-	k186 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReminderDocumentReference")
-	k187 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReferenceLine")
-	k188 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchDocumentReference")
-	k189 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptDocumentReference")
-	k190 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StatementDocumentReference")
-	k191 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorDocumentReference")
-	k192 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ContractDocumentReference")
-	k193 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExternalReference")
-	k194 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentHash")
-	k195 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HashAlgorithmMethod")
-	k196 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryDate")
-	k197 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryTime")
-	k198 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MimeCode")
-	k199 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FormatCode")
-	k200 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EncodingCode")
-	k201 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CharacterSetCode")
-	k202 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FileName")
-	k203 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ProjectReference")
-	k204 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WorkPhaseReference")
-	k205 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Signature")
-	k206 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerAssignedAccountID")
-	k207 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalAccountID")
-	k208 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DataSendingCapability")
-	k209 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCareIndicator")
-	k210 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttentionIndicator")
-	k211 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "WebsiteURI")
-	k212 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LogoReferenceID")
-	k213 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IndustryClassificationCode")
-	k214 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Language")
-	k215 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressTypeCode")
-	k216 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressFormatCode")
-	k217 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Postbox")
-	k218 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Floor")
-	k219 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Room")
-	k220 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BlockName")
-	k221 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingName")
-	k222 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingNumber")
-	k223 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InhouseMail")
-	k224 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Department")
-	k225 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttention")
-	k226 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCare")
-	k227 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PlotIdentification")
-	k228 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CitySubdivisionName")
-	k229 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentityCode")
-	k230 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Region")
-	k231 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "District")
-	k232 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TimezoneOffset")
-	k233 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LocationCoordinate")
-	k234 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalLocation")
-	k235 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxLevelCode")
-	k236 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReasonCode")
-	k237 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReason")
-	k238 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RegistrationAddress")
-	k239 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxTypeCode")
-	k240 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CurrencyCode")
-	k241 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdictionRegionAddress")
-	k242 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationDate")
-	k243 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationExpirationDate")
-	k244 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalFormCode")
-	k245 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SoleProprietorshipIndicator")
-	k246 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLiquidationStatusCode")
-	k247 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CorporateStockAmount")
-	k248 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FullyPaidSharesIndicator")
-	k249 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CorporateRegistrationScheme")
-	k250 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HeadOfficeParty")
-	k251 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ShareholderParty")
-	k252 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Contact")
-	k253 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telefax")
-	k254 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OtherCommunication")
-	k255 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Person")
-	k256 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AgentParty")
-	k257 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ServiceProviderParty")
-	k258 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PowerOfAttorney")
-	k259 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialAccount")
-	k260 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchContact")
-	k261 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingContact")
-	k262 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerContact")
-	k263 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SupplierAssignedAccountID")
-	k264 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalForm")
-	k265 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryContact")
-	k266 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerContact")
-	k267 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerCustomerParty")
-	k268 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerSupplierParty")
-	k269 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Quantity")
-	k270 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MinimumQuantity")
-	k271 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumQuantity")
-	k272 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryTime")
-	k273 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryDate")
-	k274 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryTime")
-	k275 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReleaseID")
-	k276 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TrackingID")
-	k277 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Conditions")
-	k278 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentity")
-	k279 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocationTypeCode")
-	k280 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InformationURI")
-	k281 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubsidiaryLocation")
-	k282 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AlternativeDeliveryLocation")
-	k283 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RequestedDeliveryPeriod")
-	k284 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "EstimatedDeliveryPeriod")
-	k285 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CarrierParty")
-	k286 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "NotifyParty")
-	k287 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Despatch")
-	k288 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryTerms")
-	k289 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MinimumDeliveryUnit")
-	k290 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MaximumDeliveryUnit")
-	k291 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Shipment")
-	k292 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentDueDate")
-	k293 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentChannelCode")
-	k294 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionID")
-	k295 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardTypeCode")
-	k296 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityStartDate")
-	k297 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssuerID")
-	k298 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueNumberID")
-	k299 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CV2ID")
-	k300 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardChipCode")
-	k301 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChipApplicationID")
-	k302 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AliasName")
-	k303 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountTypeCode")
-	k304 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountFormatCode")
-	k305 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentNote")
-	k306 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitutionBranch")
-	k307 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitution")
-	k308 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditAccount")
-	k309 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MandateTypeCode")
-	k310 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaymentInstructionsNumeric")
-	k311 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaidAmount")
-	k312 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SignatureID")
-	k313 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerParty")
-	k314 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerFinancialAccount")
-	k315 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentReversalPeriod")
-	k316 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Clause")
-	k317 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TradeFinancing")
-	k318 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansID")
-	k319 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidPaymentReferenceID")
-	k320 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReferenceEventCode")
-	k321 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountPercent")
-	k322 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltySurchargePercent")
-	k323 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPercent")
-	k324 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountAmount")
-	k325 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltyAmount")
-	k326 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentTermsDetailsURI")
-	k327 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstallmentDueDate")
-	k328 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicingPartyReference")
-	k329 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SettlementPeriod")
-	k330 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PenaltyPeriod")
-	k331 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExchangeRate")
-	k332 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PrepaidPayment")
-	k333 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidIndicator")
-	k334 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SequenceNumeric")
-	k335 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCost")
-	k336 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PerUnitAmount")
-	k337 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseUnitMeasure")
-	k338 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRange")
-	k339 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRatePercent")
-	k340 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdiccionRegionAddress")
-	k341 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxExchangeRate")
-	k342 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingExchangeRate")
-	k343 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentExchangeRate")
-	k344 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentAlternativeExchangeRate")
-	k345 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RoundingAmount")
-	k346 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxEvidenceIndicator")
-	k347 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxIncludedIndicator")
-	k348 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CalculationSequenceNumeric")
-	k349 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TransactionCurrencyTaxAmount")
-	k350 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WithholdingTaxTotal")
-	k351 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAlternativeAmount")
-	k352 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPurposeCode")
-	k353 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FreeOfChargeIndicator")
-	k354 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderLineReference")
-	k355 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderLineID")
-	k356 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineStatusCode")
-	k357 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchLineReference")
-	k358 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptLineReference")
-	k359 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingReference")
-	k360 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorParty")
-	k361 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackQuantity")
-	k362 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackSizeNumeric")
-	k363 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CatalogueIndicator")
-	k364 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HazardousRiskIndicator")
-	k365 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalInformation")
-	k366 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Keyword")
-	k367 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BrandName")
-	k368 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ModelName")
-	k369 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyersItemIdentification")
-	k370 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExtendedID")
-	k371 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BarecodeSymbologyID")
-	k372 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalAttribute")
-	k373 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MeasurementDimension")
-	k374 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellersItemIdentification")
-	k375 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturersItemIdentification")
-	k376 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueItemIdentification")
-	k377 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemIdentification")
-	k378 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueDocumentReference")
-	k379 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemSpecificationDocumentReference")
-	k380 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginCountry")
-	k381 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NatureCode")
-	k382 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CargoTypeCode")
-	k383 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CommodityCode")
-	k384 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TransactionConditions")
-	k385 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HazardousItem")
-	k386 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NameCode")
-	k387 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TestMethod")
-	k388 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQuantity")
-	k389 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQualifier")
-	k390 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ImportanceCode")
-	k391 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ListValue")
-	k392 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "UsabilityPeriod")
-	k393 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyGroup")
-	k394 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RangeDimension")
-	k395 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyRange")
-	k396 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturerParty")
-	k397 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InformationContentProviderParty")
-	k398 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginAddress")
-	k399 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemInstance")
-	k400 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Certificate")
-	k401 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Dimension")
-	k402 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceChangeReason")
-	k403 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceTypeCode")
-	k404 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceType")
-	k405 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderableUnitFactorRate")
-	k406 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityPeriod")
-	k407 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceList")
-	k408 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MultiplierFactorNumeric")
-	k409 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubInvoiceLine")
-	k410 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPriceExtension")
-	k411 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileID")
-	k412 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderID")
-	k413 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentID")
-	k414 = nameOf("", "unitCodeListID")
-	k415 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrimaryAccountNumber")
-	k416 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NetworkID")
-	k417 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionNote")
-	k418 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryAddress")
-	k419 = nameOf("", "schemeName")
-	k420 = nameOf("", "schemeAgencyName")
-	k421 = nameOf("", "schemeDataURI")
-	k422 = nameOf("", "schemeURI")
-	k423 = nameOf("", "format")
-	k424 = nameOf("", "unitCodeListIdentifier")
-	k425 = nameOf("", "unitCodeListAgencyIdentifier")
-	k426 = nameOf("", "unitCodeListAgencyName")
-	k427 = nameOf("", "listAgencyName")
-	k428 = nameOf("", "listName")
-	k429 = nameOf("", "name")
-	k430 = nameOf("", "languageID")
-	k431 = nameOf("", "listURI")
-	k432 = nameOf("", "listSchemeURI")
-	k433 = nameOf("", "languageLocaleID")
-	k434 = nameOf("", "uri")
-	k435 = nameOf("", "currencyCodeListVersionID")
-	k436 = nameOf("", "characterSetCode")
-	k437 = nameOf("", "encodingCode")
-	k438 = nameOf("", "schemeAgencyID")
-	k439 = nameOf("", "listAgencyID")
-	k440 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineID")
-	k441 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EmbeddedDocumentBinaryObject")
-	k442 = intLit("20")
-	k443 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PostalZone")
-	k444 = intLit("200")
-	k445 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CityName")
-	k446 = intLit("50")
-	k447 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalStreetName")
-	k448 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AddressLine")
-	k449 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Line")
-	k450 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telephone")
-	k451 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ElectronicMail")
-	k452 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StreetName")
-	k453 = intLit("150")
-	k454 = intLit("300")
-	k455 = intLit("1000")
-	k456 = strSeq("S")
-	k457 = strSeq("Z")
-	k458 = strSeq("E")
-	k459 = strSeq("AE")
-	k460 = strSeq("K")
-	k461 = strSeq("G")
-	k462 = strSeq("L")
-	k463 = strSeq("M")
-	k464 = concatSeq(k456, k457, k458, k459, k460, k461, k462, k463)
-	k465 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "CreditNote")
-	k466 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HolderName")
-	k467 = intLit("140")
-	k468 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNote")
-	k469 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "URI")
-	k470 = intLit("500")
+	roK0   = strSeq("1.0.1")
+	roK1   = strSeq("^[0-9a-zA-Z]([0-9a-zA-Z\\.]*)[^\\.\\s@]@[^\\.\\s@]([0-9a-zA-Z\\.]*)[0-9a-zA-Z]$")
+	roK2   = strSeq(".*([0-9].*){3,}.*")
+	roK3   = strSeq("RO-AB")
+	roK4   = strSeq("RO-AG")
+	roK5   = strSeq("RO-AR")
+	roK6   = strSeq("RO-B")
+	roK7   = strSeq("RO-BC")
+	roK8   = strSeq("RO-BH")
+	roK9   = strSeq("RO-BN")
+	roK10  = strSeq("RO-BR")
+	roK11  = strSeq("RO-BT")
+	roK12  = strSeq("RO-BV")
+	roK13  = strSeq("RO-BZ")
+	roK14  = strSeq("RO-CJ")
+	roK15  = strSeq("RO-CL")
+	roK16  = strSeq("RO-CS")
+	roK17  = strSeq("RO-CT")
+	roK18  = strSeq("RO-CV")
+	roK19  = strSeq("RO-DB")
+	roK20  = strSeq("RO-DJ")
+	roK21  = strSeq("RO-GJ")
+	roK22  = strSeq("RO-GL")
+	roK23  = strSeq("RO-GR")
+	roK24  = strSeq("RO-HD")
+	roK25  = strSeq("RO-HR")
+	roK26  = strSeq("RO-IF")
+	roK27  = strSeq("RO-IL")
+	roK28  = strSeq("RO-IS")
+	roK29  = strSeq("RO-MH")
+	roK30  = strSeq("RO-MM")
+	roK31  = strSeq("RO-MS")
+	roK32  = strSeq("RO-NT")
+	roK33  = strSeq("RO-OT")
+	roK34  = strSeq("RO-PH")
+	roK35  = strSeq("RO-SB")
+	roK36  = strSeq("RO-SJ")
+	roK37  = strSeq("RO-SM")
+	roK38  = strSeq("RO-SV")
+	roK39  = strSeq("RO-TL")
+	roK40  = strSeq("RO-TM")
+	roK41  = strSeq("RO-TR")
+	roK42  = strSeq("RO-VL")
+	roK43  = strSeq("RO-VN")
+	roK44  = strSeq("RO-VS")
+	roK45  = concatSeq(roK3, roK4, roK5, roK6, roK7, roK8, roK9, roK10, roK11, roK12, roK13, roK14, roK15, roK16, roK17, roK18, roK19, roK20, roK21, roK22, roK23, roK24, roK25, roK26, roK27, roK28, roK29, roK30, roK31, roK32, roK33, roK34, roK35, roK36, roK37, roK38, roK39, roK40, roK41, roK42, roK43, roK44)
+	roK46  = strSeq("SECTOR1")
+	roK47  = strSeq("SECTOR2")
+	roK48  = strSeq("SECTOR3")
+	roK49  = strSeq("SECTOR4")
+	roK50  = strSeq("SECTOR5")
+	roK51  = strSeq("SECTOR6")
+	roK52  = concatSeq(roK46, roK47, roK48, roK49, roK50, roK51)
+	roK53  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalDocumentReference")
+	roK54  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ID")
+	roK55  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAmount")
+	roK56  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LegalMonetaryTotal")
+	roK57  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "Invoice")
+	roK58  = intLit("0")
+	roK59  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DueDate")
+	roK60  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentTerms")
+	roK61  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Note")
+	roK62  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndpointID")
+	roK63  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Party")
+	roK64  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingCustomerParty")
+	roK65  = nameOf("", "schemeID")
+	roK66  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PostalAddress")
+	roK67  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Country")
+	roK68  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IdentificationCode")
+	roK69  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CardAccount")
+	roK70  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMeans")
+	roK71  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrimaryAccountNumberID")
+	roK72  = intLit("10")
+	roK73  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Address")
+	roK74  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryLocation")
+	roK75  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Delivery")
+	roK76  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AllowanceCharge")
+	roK77  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChargeIndicator")
+	roK78  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2", "CreditNote")
+	roK79  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Amount")
+	roK80  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxCategory")
+	roK81  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxScheme")
+	roK82  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReason")
+	roK83  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReasonCode")
+	roK84  = intLit("2")
+	roK85  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseAmount")
+	roK86  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineExtensionAmount")
+	roK87  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExclusiveAmount")
+	roK88  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxInclusiveAmount")
+	roK89  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceLine")
+	roK90  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteLine")
+	roK91  = intLit("100")
+	roK92  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceTotalAmount")
+	roK93  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChargeTotalAmount")
+	roK94  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidAmount")
+	roK95  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableRoundingAmount")
+	roK96  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomizationID")
+	roK97  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueDate")
+	roK98  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoiceTypeCode")
+	roK99  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditNoteTypeCode")
+	roK100 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentCurrencyCode")
+	roK101 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingSupplierParty")
+	roK102 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyLegalEntity")
+	roK103 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationName")
+	roK104 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxTotal")
+	roK105 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxAmount")
+	roK106 = nameOf("", "currencyID")
+	roK107 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxCurrencyCode")
+	roK108 = intLit("1")
+	roK109 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMandate")
+	roK110 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ClassifiedTaxCategory")
+	roK111 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxSubtotal")
+	roK112 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyTaxScheme")
+	roK113 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyID")
+	roK114 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxRepresentativeParty")
+	roK115 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxPointDate")
+	roK116 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoicePeriod")
+	roK117 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DescriptionCode")
+	roK118 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryDate")
+	roK119 = nameOf("*", "*")
+	roK120 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicedQuantity")
+	roK121 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditedQuantity")
+	roK122 = nameOf("", "unitCode")
+	roK123 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Item")
+	roK124 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Name")
+	roK125 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Price")
+	roK126 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceAmount")
+	roK127 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndDate")
+	roK128 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartDate")
+	roK129 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemProperty")
+	roK130 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Value")
+	roK131 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ItemClassificationCode")
+	roK132 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CommodityClassification")
+	roK133 = nameOf("", "listID")
+	roK134 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StandardItemIdentification")
+	roK135 = intLit("3")
+	roK136 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeParty")
+	roK137 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyName")
+	roK138 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyIdentification")
+	roK139 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeFinancialAccount")
+	roK140 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansCode")
+	roK141 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReference")
+	roK142 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceDocumentReference")
+	roK143 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxableAmount")
+	roK144 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Percent")
+	roK145 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReason")
+	roK146 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReasonCode")
+	roK147 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentDescription")
+	roK148 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentTypeCode")
+	roK149 = nameOf("", "scheme")
+	roK150 = nameOf("", "mimeCode")
+	roK151 = nameOf("", "filename")
+	roK152 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryParty")
+	roK153 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2", "UBLExtensions")
+	roK154 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UBLVersionID")
+	roK155 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileExecutionID")
+	roK156 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CopyIndicator")
+	roK157 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UUID")
+	roK158 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueTime")
+	roK159 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PricingCurrencyCode")
+	roK160 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentCurrencyCode")
+	roK161 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentAlternativeCurrencyCode")
+	roK162 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCostCode")
+	roK163 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineCountNumeric")
+	roK164 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartTime")
+	roK165 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndTime")
+	roK166 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DurationMeasure")
+	roK167 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Description")
+	roK168 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderReference")
+	roK169 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerReference")
+	roK170 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderTypeCode")
+	roK171 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DocumentReference")
+	roK172 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentType")
+	roK173 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "XPath")
+	roK174 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LanguageID")
+	roK175 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocaleCode")
+	roK176 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "VersionID")
+	roK177 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentStatusCode")
+	roK178 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Attachment")
+	roK179 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ValidityPeriod")
+	roK180 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "IssuerParty")
+	roK181 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ResultOfVerification")
+	roK182 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledInvoiceDocumentReference")
+	roK183 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteDocumentReference")
+	roK184 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledCreditNoteDocumentReference")
+	roK185 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DebitNoteDocumentReference")
+	roK186 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReminderDocumentReference")
+	roK187 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReferenceLine")
+	roK188 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchDocumentReference")
+	roK189 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptDocumentReference")
+	roK190 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StatementDocumentReference")
+	roK191 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorDocumentReference")
+	roK192 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ContractDocumentReference")
+	roK193 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExternalReference")
+	roK194 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentHash")
+	roK195 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HashAlgorithmMethod")
+	roK196 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryDate")
+	roK197 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryTime")
+	roK198 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MimeCode")
+	roK199 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FormatCode")
+	roK200 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EncodingCode")
+	roK201 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CharacterSetCode")
+	roK202 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FileName")
+	roK203 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ProjectReference")
+	roK204 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WorkPhaseReference")
+	roK205 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Signature")
+	roK206 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerAssignedAccountID")
+	roK207 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalAccountID")
+	roK208 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DataSendingCapability")
+	roK209 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCareIndicator")
+	roK210 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttentionIndicator")
+	roK211 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "WebsiteURI")
+	roK212 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LogoReferenceID")
+	roK213 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IndustryClassificationCode")
+	roK214 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Language")
+	roK215 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressTypeCode")
+	roK216 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressFormatCode")
+	roK217 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Postbox")
+	roK218 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Floor")
+	roK219 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Room")
+	roK220 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BlockName")
+	roK221 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingName")
+	roK222 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingNumber")
+	roK223 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InhouseMail")
+	roK224 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Department")
+	roK225 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttention")
+	roK226 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCare")
+	roK227 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PlotIdentification")
+	roK228 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CitySubdivisionName")
+	roK229 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentityCode")
+	roK230 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Region")
+	roK231 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "District")
+	roK232 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TimezoneOffset")
+	roK233 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LocationCoordinate")
+	roK234 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalLocation")
+	roK235 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxLevelCode")
+	roK236 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReasonCode")
+	roK237 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReason")
+	roK238 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RegistrationAddress")
+	roK239 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxTypeCode")
+	roK240 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CurrencyCode")
+	roK241 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdictionRegionAddress")
+	roK242 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationDate")
+	roK243 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationExpirationDate")
+	roK244 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalFormCode")
+	roK245 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SoleProprietorshipIndicator")
+	roK246 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLiquidationStatusCode")
+	roK247 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CorporateStockAmount")
+	roK248 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FullyPaidSharesIndicator")
+	roK249 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CorporateRegistrationScheme")
+	roK250 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HeadOfficeParty")
+	roK251 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ShareholderParty")
+	roK252 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Contact")
+	roK253 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telefax")
+	roK254 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OtherCommunication")
+	roK255 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Person")
+	roK256 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AgentParty")
+	roK257 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ServiceProviderParty")
+	roK258 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PowerOfAttorney")
+	roK259 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialAccount")
+	roK260 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchContact")
+	roK261 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingContact")
+	roK262 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerContact")
+	roK263 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SupplierAssignedAccountID")
+	roK264 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalForm")
+	roK265 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryContact")
+	roK266 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerContact")
+	roK267 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerCustomerParty")
+	roK268 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerSupplierParty")
+	roK269 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Quantity")
+	roK270 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MinimumQuantity")
+	roK271 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumQuantity")
+	roK272 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryTime")
+	roK273 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryDate")
+	roK274 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryTime")
+	roK275 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReleaseID")
+	roK276 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TrackingID")
+	roK277 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Conditions")
+	roK278 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentity")
+	roK279 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocationTypeCode")
+	roK280 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InformationURI")
+	roK281 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubsidiaryLocation")
+	roK282 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AlternativeDeliveryLocation")
+	roK283 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RequestedDeliveryPeriod")
+	roK284 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "EstimatedDeliveryPeriod")
+	roK285 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CarrierParty")
+	roK286 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "NotifyParty")
+	roK287 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Despatch")
+	roK288 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryTerms")
+	roK289 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MinimumDeliveryUnit")
+	roK290 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MaximumDeliveryUnit")
+	roK291 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Shipment")
+	roK292 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentDueDate")
+	roK293 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentChannelCode")
+	roK294 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionID")
+	roK295 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardTypeCode")
+	roK296 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityStartDate")
+	roK297 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssuerID")
+	roK298 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueNumberID")
+	roK299 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CV2ID")
+	roK300 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardChipCode")
+	roK301 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChipApplicationID")
+	roK302 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AliasName")
+	roK303 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountTypeCode")
+	roK304 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountFormatCode")
+	roK305 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentNote")
+	roK306 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitutionBranch")
+	roK307 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitution")
+	roK308 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditAccount")
+	roK309 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MandateTypeCode")
+	roK310 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaymentInstructionsNumeric")
+	roK311 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaidAmount")
+	roK312 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SignatureID")
+	roK313 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerParty")
+	roK314 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerFinancialAccount")
+	roK315 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentReversalPeriod")
+	roK316 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Clause")
+	roK317 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TradeFinancing")
+	roK318 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansID")
+	roK319 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidPaymentReferenceID")
+	roK320 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReferenceEventCode")
+	roK321 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountPercent")
+	roK322 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltySurchargePercent")
+	roK323 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPercent")
+	roK324 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountAmount")
+	roK325 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltyAmount")
+	roK326 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentTermsDetailsURI")
+	roK327 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstallmentDueDate")
+	roK328 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicingPartyReference")
+	roK329 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SettlementPeriod")
+	roK330 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PenaltyPeriod")
+	roK331 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExchangeRate")
+	roK332 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PrepaidPayment")
+	roK333 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidIndicator")
+	roK334 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SequenceNumeric")
+	roK335 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCost")
+	roK336 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PerUnitAmount")
+	roK337 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseUnitMeasure")
+	roK338 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRange")
+	roK339 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRatePercent")
+	roK340 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdiccionRegionAddress")
+	roK341 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxExchangeRate")
+	roK342 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingExchangeRate")
+	roK343 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentExchangeRate")
+	roK344 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentAlternativeExchangeRate")
+	roK345 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RoundingAmount")
+	roK346 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxEvidenceIndicator")
+	roK347 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxIncludedIndicator")
+	roK348 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CalculationSequenceNumeric")
+	roK349 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TransactionCurrencyTaxAmount")
+	roK350 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WithholdingTaxTotal")
+	roK351 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAlternativeAmount")
+	roK352 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPurposeCode")
+	roK353 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FreeOfChargeIndicator")
+	roK354 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderLineReference")
+	roK355 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderLineID")
+	roK356 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineStatusCode")
+	roK357 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchLineReference")
+	roK358 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptLineReference")
+	roK359 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingReference")
+	roK360 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorParty")
+	roK361 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackQuantity")
+	roK362 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackSizeNumeric")
+	roK363 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CatalogueIndicator")
+	roK364 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HazardousRiskIndicator")
+	roK365 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalInformation")
+	roK366 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Keyword")
+	roK367 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BrandName")
+	roK368 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ModelName")
+	roK369 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyersItemIdentification")
+	roK370 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExtendedID")
+	roK371 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BarecodeSymbologyID")
+	roK372 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalAttribute")
+	roK373 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MeasurementDimension")
+	roK374 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellersItemIdentification")
+	roK375 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturersItemIdentification")
+	roK376 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueItemIdentification")
+	roK377 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemIdentification")
+	roK378 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueDocumentReference")
+	roK379 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemSpecificationDocumentReference")
+	roK380 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginCountry")
+	roK381 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NatureCode")
+	roK382 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CargoTypeCode")
+	roK383 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CommodityCode")
+	roK384 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TransactionConditions")
+	roK385 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HazardousItem")
+	roK386 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NameCode")
+	roK387 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TestMethod")
+	roK388 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQuantity")
+	roK389 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQualifier")
+	roK390 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ImportanceCode")
+	roK391 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ListValue")
+	roK392 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "UsabilityPeriod")
+	roK393 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyGroup")
+	roK394 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RangeDimension")
+	roK395 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyRange")
+	roK396 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturerParty")
+	roK397 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InformationContentProviderParty")
+	roK398 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginAddress")
+	roK399 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemInstance")
+	roK400 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Certificate")
+	roK401 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Dimension")
+	roK402 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceChangeReason")
+	roK403 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceTypeCode")
+	roK404 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceType")
+	roK405 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderableUnitFactorRate")
+	roK406 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityPeriod")
+	roK407 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceList")
+	roK408 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MultiplierFactorNumeric")
+	roK409 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubInvoiceLine")
+	roK410 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPriceExtension")
+	roK411 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileID")
+	roK412 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderID")
+	roK413 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentID")
+	roK414 = nameOf("", "unitCodeListID")
+	roK415 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrimaryAccountNumber")
+	roK416 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NetworkID")
+	roK417 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionNote")
+	roK418 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryAddress")
+	roK419 = nameOf("", "schemeName")
+	roK420 = nameOf("", "schemeAgencyName")
+	roK421 = nameOf("", "schemeDataURI")
+	roK422 = nameOf("", "schemeURI")
+	roK423 = nameOf("", "format")
+	roK424 = nameOf("", "unitCodeListIdentifier")
+	roK425 = nameOf("", "unitCodeListAgencyIdentifier")
+	roK426 = nameOf("", "unitCodeListAgencyName")
+	roK427 = nameOf("", "listAgencyName")
+	roK428 = nameOf("", "listName")
+	roK429 = nameOf("", "name")
+	roK430 = nameOf("", "languageID")
+	roK431 = nameOf("", "listURI")
+	roK432 = nameOf("", "listSchemeURI")
+	roK433 = nameOf("", "languageLocaleID")
+	roK434 = nameOf("", "uri")
+	roK435 = nameOf("", "currencyCodeListVersionID")
+	roK436 = nameOf("", "characterSetCode")
+	roK437 = nameOf("", "encodingCode")
+	roK438 = nameOf("", "schemeAgencyID")
+	roK439 = nameOf("", "listAgencyID")
+	roK440 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineID")
+	roK441 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EmbeddedDocumentBinaryObject")
+	roK442 = intLit("20")
+	roK443 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PostalZone")
+	roK444 = intLit("200")
+	roK445 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CityName")
+	roK446 = intLit("50")
+	roK447 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalStreetName")
+	roK448 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AddressLine")
+	roK449 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Line")
+	roK450 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telephone")
+	roK451 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ElectronicMail")
+	roK452 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StreetName")
+	roK453 = intLit("150")
+	roK454 = intLit("300")
+	roK455 = intLit("1000")
+	roK456 = strSeq("S")
+	roK457 = strSeq("Z")
+	roK458 = strSeq("E")
+	roK459 = strSeq("AE")
+	roK460 = strSeq("K")
+	roK461 = strSeq("G")
+	roK462 = strSeq("L")
+	roK463 = strSeq("M")
+	roK464 = concatSeq(roK456, roK457, roK458, roK459, roK460, roK461, roK462, roK463)
+	roK465 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "CreditNote")
+	roK466 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HolderName")
+	roK467 = intLit("140")
+	roK468 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNote")
+	roK469 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "URI")
+	roK470 = intLit("500")
 )
 
 var schemaRO = &Schema{
@@ -1858,12 +1858,12 @@ var schemaRO = &Schema{
 
 func roLets(n *Node) []Seq {
 	v := make([]Seq, 6)
-	v[0] = k0                                                                                          // $RO-MAJOR-MINOR-PATCH-VERSION
+	v[0] = roK0                                                                                        // $RO-MAJOR-MINOR-PATCH-VERSION
 	v[1] = strSeq(("urn:cen.eu:en16931:2017#compliant#urn:efactura.mfinante.ro:CIUS-RO:" + str(v[0]))) // $RO-CIUS-ID
-	v[2] = k1                                                                                          // $RO-EMAIL-REGEX
-	v[3] = k2                                                                                          // $RO-TELEPHONE-REGEX
-	v[4] = k45                                                                                         // $ISO-3166-RO-CODES
-	v[5] = k52                                                                                         // $SECTOR-RO-CODES
+	v[2] = roK1                                                                                        // $RO-EMAIL-REGEX
+	v[3] = roK2                                                                                        // $RO-TELEPHONE-REGEX
+	v[4] = roK45                                                                                       // $ISO-3166-RO-CODES
+	v[5] = roK52                                                                                       // $SECTOR-RO-CODES
 	return v
 }
 
@@ -1871,7 +1871,7 @@ func roLets(n *Node) []Seq {
 func roM000(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k53) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK53) {
 			return false
 		}
 		return true
@@ -1883,22 +1883,22 @@ func roM000(v []Seq, n *Node) bool {
 
 // BR-52: (cbc:ID) != ”
 func roT0000(v []Seq, n *Node) bool {
-	return gcmpStr(child(n, k54), "", false)
+	return gcmpStr(child(n, roK54), "", false)
 }
 
 // /ubl:Invoice/cac:LegalMonetaryTotal/cbc:PayableAmount
 func roM001(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k55) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK55) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k56) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK56) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k57) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK57) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -1910,22 +1910,22 @@ func roM001(v []Seq, n *Node) bool {
 
 // BR-CO-25: ((. > 0) and (exists(//cbc:DueDate) or exists(//cac:PaymentTerms/cbc:Note))) or (. <= 0)
 func roT0001(v []Seq, n *Node) bool {
-	return ((gcmp(nodeSeq(n), k58, opGt) && ((len(desc(root(n), k59)) > 0) || anyNode(desc(root(n), k60), func(n2 *Node) bool { return (len(child(n2, k61)) > 0) }))) || gcmp(nodeSeq(n), k58, opLe))
+	return ((gcmp(nodeSeq(n), roK58, opGt) && ((len(desc(root(n), roK59)) > 0) || anyNode(desc(root(n), roK60), func(n2 *Node) bool { return (len(child(n2, roK61)) > 0) }))) || gcmp(nodeSeq(n), roK58, opLe))
 }
 
 // cac:AccountingCustomerParty/cac:Party/cbc:EndpointID
 func roM002(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k62) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK62) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k63) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK63) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k64) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK64) {
 			return false
 		}
 		return true
@@ -1937,22 +1937,22 @@ func roM002(v []Seq, n *Node) bool {
 
 // BR-63: exists(@schemeID)
 func roT0002(v []Seq, n *Node) bool {
-	return (len(attr(n, k65)) > 0)
+	return (len(attr(n, roK65)) > 0)
 }
 
 // cac:AccountingCustomerParty/cac:Party/cac:PostalAddress
 func roM003(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK66) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k63) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK63) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k64) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK64) {
 			return false
 		}
 		return true
@@ -1964,18 +1964,18 @@ func roM003(v []Seq, n *Node) bool {
 
 // BR-11: (cac:Country/cbc:IdentificationCode) != ”
 func roT0003(v []Seq, n *Node) bool {
-	return gcmpStr(step(child(n, k67), func(n5 *Node) Seq { return child(n5, k68) }), "", false)
+	return gcmpStr(step(child(n, roK67), func(n5 *Node) Seq { return child(n5, roK68) }), "", false)
 }
 
 // cac:PaymentMeans/cac:CardAccount
 func roM004(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k69) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK69) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k70) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK70) {
 			return false
 		}
 		return true
@@ -1987,22 +1987,22 @@ func roM004(v []Seq, n *Node) bool {
 
 // BR-51: string-length(cbc:PrimaryAccountNumberID)<=10
 func roT0004(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(str(child(n, k71))), k72, opLe)
+	return gcmp(fnStringLength(str(child(n, roK71))), roK72, opLe)
 }
 
 // cac:Delivery/cac:DeliveryLocation/cac:Address
 func roM005(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k73) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK73) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k74) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k75) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK75) {
 			return false
 		}
 		return true
@@ -2014,21 +2014,21 @@ func roM005(v []Seq, n *Node) bool {
 
 // BR-57: exists(cac:Country/cbc:IdentificationCode)
 func roT0005(v []Seq, n *Node) bool {
-	return anyNode(child(n, k67), func(n6 *Node) bool { return (len(child(n6, k68)) > 0) })
+	return anyNode(child(n, roK67), func(n6 *Node) bool { return (len(child(n6, roK68)) > 0) })
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | /cn:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
 func roM006(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(false), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k57) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK57) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -2037,14 +2037,14 @@ func roM006(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(false), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k78) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK78) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -2056,19 +2056,19 @@ func roM006(v []Seq, n *Node) bool {
 
 // BR-31: exists(cbc:Amount)
 func roT0006(v []Seq, n *Node) bool {
-	return (len(child(n, k79)) > 0)
+	return (len(child(n, roK79)) > 0)
 }
 
 // BR-32: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func roT0007(v []Seq, n *Node) bool {
-	return anyNode(child(n, k80), func(n9 *Node) bool {
-		return gcmpStr(step(child(n9, k81), func(n10 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n10, k54))))) }), "VAT", true) && (len(child(n9, k54)) > 0)
+	return anyNode(child(n, roK80), func(n9 *Node) bool {
+		return gcmpStr(step(child(n9, roK81), func(n10 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n10, roK54))))) }), "VAT", true) && (len(child(n9, roK54)) > 0)
 	})
 }
 
 // BR-33: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0008(v []Seq, n *Node) bool {
-	return ((len(child(n, k82)) > 0) || (len(child(n, k83)) > 0))
+	return ((len(child(n, roK82)) > 0) || (len(child(n, roK83)) > 0))
 }
 
 // BR-CO-05: true()
@@ -2078,31 +2078,31 @@ func roT0009(v []Seq, n *Node) bool {
 
 // BR-CO-21: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0010(v []Seq, n *Node) bool {
-	return ((len(child(n, k82)) > 0) || (len(child(n, k83)) > 0))
+	return ((len(child(n, roK82)) > 0) || (len(child(n, roK83)) > 0))
 }
 
 // BR-DEC-01: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT0011(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k79)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK79)), ".")), roK84, opLe)
 }
 
 // BR-DEC-02: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT0012(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k85)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK85)), ".")), roK84, opLe)
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | /cn:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
 func roM007(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(true), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k57) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK57) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -2111,14 +2111,14 @@ func roM007(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(true), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k78) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK78) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -2130,19 +2130,19 @@ func roM007(v []Seq, n *Node) bool {
 
 // BR-36: exists(cbc:Amount)
 func roT0013(v []Seq, n *Node) bool {
-	return (len(child(n, k79)) > 0)
+	return (len(child(n, roK79)) > 0)
 }
 
 // BR-37: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func roT0014(v []Seq, n *Node) bool {
-	return anyNode(child(n, k80), func(n17 *Node) bool {
-		return gcmpStr(step(child(n17, k81), func(n18 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n18, k54))))) }), "VAT", true) && (len(child(n17, k54)) > 0)
+	return anyNode(child(n, roK80), func(n17 *Node) bool {
+		return gcmpStr(step(child(n17, roK81), func(n18 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n18, roK54))))) }), "VAT", true) && (len(child(n17, roK54)) > 0)
 	})
 }
 
 // BR-38: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0015(v []Seq, n *Node) bool {
-	return ((len(child(n, k82)) > 0) || (len(child(n, k83)) > 0))
+	return ((len(child(n, roK82)) > 0) || (len(child(n, roK83)) > 0))
 }
 
 // BR-CO-06: true()
@@ -2152,24 +2152,24 @@ func roT0016(v []Seq, n *Node) bool {
 
 // BR-CO-22: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0017(v []Seq, n *Node) bool {
-	return ((len(child(n, k82)) > 0) || (len(child(n, k83)) > 0))
+	return ((len(child(n, roK82)) > 0) || (len(child(n, roK83)) > 0))
 }
 
 // BR-DEC-05: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT0018(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k79)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK79)), ".")), roK84, opLe)
 }
 
 // BR-DEC-06: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT0019(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k85)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK85)), ".")), roK84, opLe)
 }
 
 // cac:LegalMonetaryTotal
 func roM008(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k56) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK56) {
 			return false
 		}
 		return true
@@ -2181,102 +2181,102 @@ func roM008(v []Seq, n *Node) bool {
 
 // BR-12: exists(cbc:LineExtensionAmount)
 func roT0020(v []Seq, n *Node) bool {
-	return (len(child(n, k86)) > 0)
+	return (len(child(n, roK86)) > 0)
 }
 
 // BR-13: exists(cbc:TaxExclusiveAmount)
 func roT0021(v []Seq, n *Node) bool {
-	return (len(child(n, k87)) > 0)
+	return (len(child(n, roK87)) > 0)
 }
 
 // BR-14: exists(cbc:TaxInclusiveAmount)
 func roT0022(v []Seq, n *Node) bool {
-	return (len(child(n, k88)) > 0)
+	return (len(child(n, roK88)) > 0)
 }
 
 // BR-15: exists(cbc:PayableAmount)
 func roT0023(v []Seq, n *Node) bool {
-	return (len(child(n, k55)) > 0)
+	return (len(child(n, roK55)) > 0)
 }
 
 // BR-CO-10: (xs:decimal(cbc:LineExtensionAmount) = xs:decimal(round(sum(//(cac:InvoiceLine|cac:CreditNoteLine)/xs:decimal(cbc:LineExtensionAmount)) * 10 * 10) div 100))
 func roT0024(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, k86)), castDecimal(arith(fnRound(arith(arith(fnSum(step(union(desc(root(n), k89), desc(root(n), k90)), func(n28 *Node) Seq { return castDecimal(child(n28, k86)) })), k72, opMul), k72, opMul)), k91, opDiv)), opEq)
+	return gcmp(castDecimal(child(n, roK86)), castDecimal(arith(fnRound(arith(arith(fnSum(step(union(desc(root(n), roK89), desc(root(n), roK90)), func(n28 *Node) Seq { return castDecimal(child(n28, roK86)) })), roK72, opMul), roK72, opMul)), roK91, opDiv)), opEq)
 }
 
 // BR-CO-11: xs:decimal(cbc:AllowanceTotalAmount) = (round(sum(../cac:AllowanceCharge[cbc:ChargeIndicator=false()]/xs:decimal(cbc:Amount)) * 10 * 10) div 100) or (not(cbc:AllowanceTotalAmount) and not(../cac:Allow…
 func roT0025(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, k92)), arith(fnRound(arith(arith(fnSum(step(step(parent(n), func(n29 *Node) Seq {
-		return filter(child(n29, k76), func(p30 *Node) bool { return gcmp(child(p30, k77), boolSeq(false), opEq) })
-	}), func(n31 *Node) Seq { return castDecimal(child(n31, k79)) })), k72, opMul), k72, opMul)), k91, opDiv), opEq) || (!(len(child(n, k92)) > 0) && !anyNode(parent(n), func(n33 *Node) bool {
-		return anyNode(child(n33, k76), func(n34 *Node) bool { return gcmp(child(n34, k77), boolSeq(false), opEq) })
+	return (gcmp(castDecimal(child(n, roK92)), arith(fnRound(arith(arith(fnSum(step(step(parent(n), func(n29 *Node) Seq {
+		return filter(child(n29, roK76), func(p30 *Node) bool { return gcmp(child(p30, roK77), boolSeq(false), opEq) })
+	}), func(n31 *Node) Seq { return castDecimal(child(n31, roK79)) })), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq) || (!(len(child(n, roK92)) > 0) && !anyNode(parent(n), func(n33 *Node) bool {
+		return anyNode(child(n33, roK76), func(n34 *Node) bool { return gcmp(child(n34, roK77), boolSeq(false), opEq) })
 	})))
 }
 
 // BR-CO-12: xs:decimal(cbc:ChargeTotalAmount) = (round(sum(../cac:AllowanceCharge[cbc:ChargeIndicator=true()]/xs:decimal(cbc:Amount)) * 10 * 10) div 100) or (not(cbc:ChargeTotalAmount) and not(../cac:AllowanceCha…
 func roT0026(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, k93)), arith(fnRound(arith(arith(fnSum(step(step(parent(n), func(n35 *Node) Seq {
-		return filter(child(n35, k76), func(p36 *Node) bool { return gcmp(child(p36, k77), boolSeq(true), opEq) })
-	}), func(n37 *Node) Seq { return castDecimal(child(n37, k79)) })), k72, opMul), k72, opMul)), k91, opDiv), opEq) || (!(len(child(n, k93)) > 0) && !anyNode(parent(n), func(n39 *Node) bool {
-		return anyNode(child(n39, k76), func(n40 *Node) bool { return gcmp(child(n40, k77), boolSeq(true), opEq) })
+	return (gcmp(castDecimal(child(n, roK93)), arith(fnRound(arith(arith(fnSum(step(step(parent(n), func(n35 *Node) Seq {
+		return filter(child(n35, roK76), func(p36 *Node) bool { return gcmp(child(p36, roK77), boolSeq(true), opEq) })
+	}), func(n37 *Node) Seq { return castDecimal(child(n37, roK79)) })), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq) || (!(len(child(n, roK93)) > 0) && !anyNode(parent(n), func(n39 *Node) bool {
+		return anyNode(child(n39, roK76), func(n40 *Node) bool { return gcmp(child(n40, roK77), boolSeq(true), opEq) })
 	})))
 }
 
 // BR-CO-13: ((cbc:ChargeTotalAmount) and (cbc:AllowanceTotalAmount) and (xs:decimal(cbc:TaxExclusiveAmount) = round((xs:decimal(cbc:LineExtensionAmount) + xs:decimal(cbc:ChargeTotalAmount) - xs:decimal(cbc:Allowa…
 func roT0027(v []Seq, n *Node) bool {
-	return ((((((len(child(n, k93)) > 0) && (len(child(n, k92)) > 0)) && gcmp(castDecimal(child(n, k87)), arith(fnRound(arith(arith(arith(arith(castDecimal(child(n, k86)), castDecimal(child(n, k93)), opAdd), castDecimal(child(n, k92)), opSub), k72, opMul), k72, opMul)), k91, opDiv), opEq)) || ((!(len(child(n, k93)) > 0) && (len(child(n, k92)) > 0)) && gcmp(castDecimal(child(n, k87)), arith(fnRound(arith(arith(arith(castDecimal(child(n, k86)), castDecimal(child(n, k92)), opSub), k72, opMul), k72, opMul)), k91, opDiv), opEq))) || (((len(child(n, k93)) > 0) && !(len(child(n, k92)) > 0)) && gcmp(castDecimal(child(n, k87)), arith(fnRound(arith(arith(arith(castDecimal(child(n, k86)), castDecimal(child(n, k93)), opAdd), k72, opMul), k72, opMul)), k91, opDiv), opEq))) || ((!(len(child(n, k93)) > 0) && !(len(child(n, k92)) > 0)) && gcmp(castDecimal(child(n, k87)), castDecimal(child(n, k86)), opEq)))
+	return ((((((len(child(n, roK93)) > 0) && (len(child(n, roK92)) > 0)) && gcmp(castDecimal(child(n, roK87)), arith(fnRound(arith(arith(arith(arith(castDecimal(child(n, roK86)), castDecimal(child(n, roK93)), opAdd), castDecimal(child(n, roK92)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq)) || ((!(len(child(n, roK93)) > 0) && (len(child(n, roK92)) > 0)) && gcmp(castDecimal(child(n, roK87)), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK86)), castDecimal(child(n, roK92)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq))) || (((len(child(n, roK93)) > 0) && !(len(child(n, roK92)) > 0)) && gcmp(castDecimal(child(n, roK87)), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK86)), castDecimal(child(n, roK93)), opAdd), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq))) || ((!(len(child(n, roK93)) > 0) && !(len(child(n, roK92)) > 0)) && gcmp(castDecimal(child(n, roK87)), castDecimal(child(n, roK86)), opEq)))
 }
 
 // BR-CO-16: (exists(cbc:PrepaidAmount) and not(exists(cbc:PayableRoundingAmount)) and (xs:decimal(cbc:PayableAmount) = (round((xs:decimal(cbc:TaxInclusiveAmount) - xs:decimal(cbc:PrepaidAmount)) * 10 * 10) div 10…
 func roT0028(v []Seq, n *Node) bool {
-	return ((((((len(child(n, k94)) > 0) && !(len(child(n, k95)) > 0)) && gcmp(castDecimal(child(n, k55)), arith(fnRound(arith(arith(arith(castDecimal(child(n, k88)), castDecimal(child(n, k94)), opSub), k72, opMul), k72, opMul)), k91, opDiv), opEq)) || ((!(len(child(n, k94)) > 0) && !(len(child(n, k95)) > 0)) && gcmp(castDecimal(child(n, k55)), castDecimal(child(n, k88)), opEq))) || (((len(child(n, k94)) > 0) && (len(child(n, k95)) > 0)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, k55)), castDecimal(child(n, k95)), opSub), k72, opMul), k72, opMul)), k91, opDiv), arith(fnRound(arith(arith(arith(castDecimal(child(n, k88)), castDecimal(child(n, k94)), opSub), k72, opMul), k72, opMul)), k91, opDiv), opEq))) || ((!(len(child(n, k94)) > 0) && (len(child(n, k95)) > 0)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, k55)), castDecimal(child(n, k95)), opSub), k72, opMul), k72, opMul)), k91, opDiv), castDecimal(child(n, k88)), opEq)))
+	return ((((((len(child(n, roK94)) > 0) && !(len(child(n, roK95)) > 0)) && gcmp(castDecimal(child(n, roK55)), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK88)), castDecimal(child(n, roK94)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq)) || ((!(len(child(n, roK94)) > 0) && !(len(child(n, roK95)) > 0)) && gcmp(castDecimal(child(n, roK55)), castDecimal(child(n, roK88)), opEq))) || (((len(child(n, roK94)) > 0) && (len(child(n, roK95)) > 0)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, roK55)), castDecimal(child(n, roK95)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK88)), castDecimal(child(n, roK94)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq))) || ((!(len(child(n, roK94)) > 0) && (len(child(n, roK95)) > 0)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, roK55)), castDecimal(child(n, roK95)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), castDecimal(child(n, roK88)), opEq)))
 }
 
 // BR-DEC-09: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func roT0029(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k86)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK86)), ".")), roK84, opLe)
 }
 
 // BR-DEC-10: string-length(substring-after(cbc:AllowanceTotalAmount,'.'))<=2
 func roT0030(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k92)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK92)), ".")), roK84, opLe)
 }
 
 // BR-DEC-11: string-length(substring-after(cbc:ChargeTotalAmount,'.'))<=2
 func roT0031(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k93)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK93)), ".")), roK84, opLe)
 }
 
 // BR-DEC-12: string-length(substring-after(cbc:TaxExclusiveAmount,'.'))<=2
 func roT0032(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k87)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK87)), ".")), roK84, opLe)
 }
 
 // BR-DEC-14: string-length(substring-after(cbc:TaxInclusiveAmount,'.'))<=2
 func roT0033(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k88)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK88)), ".")), roK84, opLe)
 }
 
 // BR-DEC-16: string-length(substring-after(cbc:PrepaidAmount,'.'))<=2
 func roT0034(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k94)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK94)), ".")), roK84, opLe)
 }
 
 // BR-DEC-17: string-length(substring-after(cbc:PayableRoundingAmount,'.'))<=2
 func roT0035(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k95)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK95)), ".")), roK84, opLe)
 }
 
 // BR-DEC-18: string-length(substring-after(cbc:PayableAmount,'.'))<=2
 func roT0036(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k55)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK55)), ".")), roK84, opLe)
 }
 
 // /ubl:Invoice | /cn:CreditNote
 func roM009(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k57) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK57) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -2285,7 +2285,7 @@ func roM009(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k78) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK78) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -2297,548 +2297,548 @@ func roM009(v []Seq, n *Node) bool {
 
 // BR-01: (cbc:CustomizationID) != ”
 func roT0037(v []Seq, n *Node) bool {
-	return gcmpStr(child(n, k96), "", false)
+	return gcmpStr(child(n, roK96), "", false)
 }
 
 // BR-02: (cbc:ID) !=”
 func roT0038(v []Seq, n *Node) bool {
-	return gcmpStr(child(n, k54), "", false)
+	return gcmpStr(child(n, roK54), "", false)
 }
 
 // BR-03: (cbc:IssueDate) !=”
 func roT0039(v []Seq, n *Node) bool {
-	return gcmpStr(child(n, k97), "", false)
+	return gcmpStr(child(n, roK97), "", false)
 }
 
 // BR-04: (cbc:InvoiceTypeCode) !=” or (cbc:CreditNoteTypeCode) !=”
 func roT0040(v []Seq, n *Node) bool {
-	return (gcmpStr(child(n, k98), "", false) || gcmpStr(child(n, k99), "", false))
+	return (gcmpStr(child(n, roK98), "", false) || gcmpStr(child(n, roK99), "", false))
 }
 
 // BR-05: (cbc:DocumentCurrencyCode) !=”
 func roT0041(v []Seq, n *Node) bool {
-	return gcmpStr(child(n, k100), "", false)
+	return gcmpStr(child(n, roK100), "", false)
 }
 
 // BR-06: (cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) !=”
 func roT0042(v []Seq, n *Node) bool {
-	return gcmpStr(step(step(step(child(n, k101), func(n57 *Node) Seq { return child(n57, k63) }), func(n58 *Node) Seq { return child(n58, k102) }), func(n59 *Node) Seq { return child(n59, k103) }), "", false)
+	return gcmpStr(step(step(step(child(n, roK101), func(n57 *Node) Seq { return child(n57, roK63) }), func(n58 *Node) Seq { return child(n58, roK102) }), func(n59 *Node) Seq { return child(n59, roK103) }), "", false)
 }
 
 // BR-07: (cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) !=”
 func roT0043(v []Seq, n *Node) bool {
-	return gcmpStr(step(step(step(child(n, k64), func(n60 *Node) Seq { return child(n60, k63) }), func(n61 *Node) Seq { return child(n61, k102) }), func(n62 *Node) Seq { return child(n62, k103) }), "", false)
+	return gcmpStr(step(step(step(child(n, roK64), func(n60 *Node) Seq { return child(n60, roK63) }), func(n61 *Node) Seq { return child(n61, roK102) }), func(n62 *Node) Seq { return child(n62, roK103) }), "", false)
 }
 
 // BR-08: exists(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress)
 func roT0044(v []Seq, n *Node) bool {
-	return anyNode(child(n, k101), func(n63 *Node) bool {
-		return anyNode(child(n63, k63), func(n64 *Node) bool { return (len(child(n64, k66)) > 0) })
+	return anyNode(child(n, roK101), func(n63 *Node) bool {
+		return anyNode(child(n63, roK63), func(n64 *Node) bool { return (len(child(n64, roK66)) > 0) })
 	})
 }
 
 // BR-10: exists(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress)
 func roT0045(v []Seq, n *Node) bool {
-	return anyNode(child(n, k64), func(n66 *Node) bool {
-		return anyNode(child(n66, k63), func(n67 *Node) bool { return (len(child(n67, k66)) > 0) })
+	return anyNode(child(n, roK64), func(n66 *Node) bool {
+		return anyNode(child(n66, roK63), func(n67 *Node) bool { return (len(child(n67, roK66)) > 0) })
 	})
 }
 
 // BR-16: exists(cac:InvoiceLine) or exists(cac:CreditNoteLine)
 func roT0046(v []Seq, n *Node) bool {
-	return ((len(child(n, k89)) > 0) || (len(child(n, k90)) > 0))
+	return ((len(child(n, roK89)) > 0) || (len(child(n, roK90)) > 0))
 }
 
 // BR-53: every $taxcurrency in cbc:TaxCurrencyCode satisfies exists(//cac:TaxTotal/cbc:TaxAmount[@currencyID=$taxcurrency])
 func roT0047(v []Seq, n *Node) bool {
-	return every(child(n, k107), func(q71 Seq) bool {
-		return anyNode(desc(root(n), k104), func(n72 *Node) bool {
-			return anyNode(child(n72, k105), func(n73 *Node) bool { return gcmp(attr(n73, k106), q71, opEq) })
+	return every(child(n, roK107), func(q71 Seq) bool {
+		return anyNode(desc(root(n), roK104), func(n72 *Node) bool {
+			return anyNode(child(n72, roK105), func(n73 *Node) bool { return gcmp(attr(n73, roK106), q71, opEq) })
 		})
 	})
 }
 
 // BR-66: count(cac:PaymentMeans/cac:CardAccount) <= 1
 func roT0048(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k70), func(n74 *Node) Seq { return child(n74, k69) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, roK70), func(n74 *Node) Seq { return child(n74, roK69) })), roK108, opLe)
 }
 
 // BR-67: count(cac:PaymentMeans/cac:PaymentMandate) <= 1
 func roT0049(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k70), func(n75 *Node) Seq { return child(n75, k109) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, roK70), func(n75 *Node) Seq { return child(n75, roK109) })), roK108, opLe)
 }
 
 // BR-AE-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'AE']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cb…
 func roT0050(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), k80), func(n76 *Node) bool {
-		return gcmpStr(step(child(n76, k81), func(n77 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n77, k54))))) }), "VAT", true) && anyNode(child(n76, k54), func(n78 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n78))) == "AE") })
-	}) || anyNode(desc(root(n), k110), func(n79 *Node) bool {
-		return gcmpStr(step(child(n79, k81), func(n80 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n80, k54))))) }), "VAT", true) && anyNode(child(n79, k54), func(n81 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n81))) == "AE") })
-	})) && gcmp(fnCount(step(step(step(child(n, k104), func(n82 *Node) Seq { return child(n82, k111) }), func(n83 *Node) Seq {
-		return filter(child(n83, k80), func(p84 *Node) bool {
-			return gcmpStr(step(child(p84, k81), func(n85 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n85, k54))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), roK80), func(n76 *Node) bool {
+		return gcmpStr(step(child(n76, roK81), func(n77 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n77, roK54))))) }), "VAT", true) && anyNode(child(n76, roK54), func(n78 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n78))) == "AE") })
+	}) || anyNode(desc(root(n), roK110), func(n79 *Node) bool {
+		return gcmpStr(step(child(n79, roK81), func(n80 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n80, roK54))))) }), "VAT", true) && anyNode(child(n79, roK54), func(n81 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n81))) == "AE") })
+	})) && gcmp(fnCount(step(step(step(child(n, roK104), func(n82 *Node) Seq { return child(n82, roK111) }), func(n83 *Node) Seq {
+		return filter(child(n83, roK80), func(p84 *Node) bool {
+			return gcmpStr(step(child(p84, roK81), func(n85 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n85, roK54))))) }), "VAT", true)
 		})
 	}), func(n86 *Node) Seq {
-		return filter(child(n86, k54), func(p87 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p87))) == "AE") })
-	})), k108, opEq)) || (!anyNode(desc(root(n), k80), func(n88 *Node) bool {
-		return gcmpStr(step(child(n88, k81), func(n89 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n89, k54))))) }), "VAT", true) && anyNode(child(n88, k54), func(n90 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n90))) == "AE") })
-	}) && !anyNode(desc(root(n), k110), func(n91 *Node) bool {
-		return gcmpStr(step(child(n91, k81), func(n92 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n92, k54))))) }), "VAT", true) && anyNode(child(n91, k54), func(n93 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n93))) == "AE") })
+		return filter(child(n86, roK54), func(p87 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p87))) == "AE") })
+	})), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n88 *Node) bool {
+		return gcmpStr(step(child(n88, roK81), func(n89 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n89, roK54))))) }), "VAT", true) && anyNode(child(n88, roK54), func(n90 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n90))) == "AE") })
+	}) && !anyNode(desc(root(n), roK110), func(n91 *Node) bool {
+		return gcmpStr(step(child(n91, roK81), func(n92 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n92, roK54))))) }), "VAT", true) && anyNode(child(n91, roK54), func(n93 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n93))) == "AE") })
 	})))
 }
 
 // BR-AE-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc…
 func roT0051(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), k110), func(n94 *Node) bool {
-		return (fnNormalizeSpace(str(child(n94, k54))) == "AE") && gcmpStr(step(child(n94, k81), func(n95 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n95, k54))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), k101), func(n96 *Node) bool {
-		return anyNode(child(n96, k63), func(n97 *Node) bool {
-			return anyNode(child(n97, k112), func(n98 *Node) bool { return (len(child(n98, k113)) > 0) })
+	return (((anyNode(desc(root(n), roK110), func(n94 *Node) bool {
+		return (fnNormalizeSpace(str(child(n94, roK54))) == "AE") && gcmpStr(step(child(n94, roK81), func(n95 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n95, roK54))))) }), "VAT", true)
+	}) && (anyNode(desc(root(n), roK101), func(n96 *Node) bool {
+		return anyNode(child(n96, roK63), func(n97 *Node) bool {
+			return anyNode(child(n97, roK112), func(n98 *Node) bool { return (len(child(n98, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), k114), func(n100 *Node) bool {
-		return anyNode(child(n100, k112), func(n101 *Node) bool {
-			return ebv(step(child(n101, k81), func(n102 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n102, k54)))) == "VAT"))
-			})) && (len(child(n101, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n100 *Node) bool {
+		return anyNode(child(n100, roK112), func(n101 *Node) bool {
+			return ebv(step(child(n101, roK81), func(n102 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n102, roK54)))) == "VAT"))
+			})) && (len(child(n101, roK113)) > 0)
 		})
-	}))) && (anyNode(desc(root(n), k64), func(n104 *Node) bool {
-		return anyNode(child(n104, k63), func(n105 *Node) bool {
-			return anyNode(child(n105, k112), func(n106 *Node) bool {
-				return ebv(step(child(n106, k81), func(n107 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n107, k54)))) == "VAT"))
-				})) && (len(child(n106, k113)) > 0)
+	}))) && (anyNode(desc(root(n), roK64), func(n104 *Node) bool {
+		return anyNode(child(n104, roK63), func(n105 *Node) bool {
+			return anyNode(child(n105, roK112), func(n106 *Node) bool {
+				return ebv(step(child(n106, roK81), func(n107 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n107, roK54)))) == "VAT"))
+				})) && (len(child(n106, roK113)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), k64), func(n109 *Node) bool {
-		return anyNode(child(n109, k63), func(n110 *Node) bool {
-			return anyNode(child(n110, k102), func(n111 *Node) bool { return (len(child(n111, k113)) > 0) })
+	}) || anyNode(desc(root(n), roK64), func(n109 *Node) bool {
+		return anyNode(child(n109, roK63), func(n110 *Node) bool {
+			return anyNode(child(n110, roK102), func(n111 *Node) bool { return (len(child(n111, roK113)) > 0) })
 		})
-	}))) || !anyNode(desc(root(n), k110), func(n113 *Node) bool {
-		return (fnNormalizeSpace(str(child(n113, k54))) == "AE") && gcmpStr(step(child(n113, k81), func(n114 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n114, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK110), func(n113 *Node) bool {
+		return (fnNormalizeSpace(str(child(n113, roK54))) == "AE") && gcmpStr(step(child(n113, roK81), func(n114 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n114, roK54))))) }), "VAT", true)
 	}))
 }
 
 // BR-AE-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplie…
 func roT0052(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), k76), func(n115 *Node) bool {
-		return gcmp(child(n115, k77), boolSeq(false), opEq) && anyNode(child(n115, k80), func(n116 *Node) bool {
-			return (fnNormalizeSpace(str(child(n116, k54))) == "AE") && gcmpStr(step(child(n116, k81), func(n117 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n117, k54))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), roK76), func(n115 *Node) bool {
+		return gcmp(child(n115, roK77), boolSeq(false), opEq) && anyNode(child(n115, roK80), func(n116 *Node) bool {
+			return (fnNormalizeSpace(str(child(n116, roK54))) == "AE") && gcmpStr(step(child(n116, roK81), func(n117 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n117, roK54))))) }), "VAT", true)
 		})
-	}) && (anyNode(desc(root(n), k101), func(n118 *Node) bool {
-		return anyNode(child(n118, k63), func(n119 *Node) bool {
-			return anyNode(child(n119, k112), func(n120 *Node) bool { return (len(child(n120, k113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n118 *Node) bool {
+		return anyNode(child(n118, roK63), func(n119 *Node) bool {
+			return anyNode(child(n119, roK112), func(n120 *Node) bool { return (len(child(n120, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), k114), func(n122 *Node) bool {
-		return anyNode(child(n122, k112), func(n123 *Node) bool {
-			return ebv(step(child(n123, k81), func(n124 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n124, k54)))) == "VAT"))
-			})) && (len(child(n123, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n122 *Node) bool {
+		return anyNode(child(n122, roK112), func(n123 *Node) bool {
+			return ebv(step(child(n123, roK81), func(n124 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n124, roK54)))) == "VAT"))
+			})) && (len(child(n123, roK113)) > 0)
 		})
-	}))) && (anyNode(desc(root(n), k64), func(n126 *Node) bool {
-		return anyNode(child(n126, k63), func(n127 *Node) bool {
-			return anyNode(child(n127, k112), func(n128 *Node) bool {
-				return ebv(step(child(n128, k81), func(n129 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n129, k54)))) == "VAT"))
-				})) && (len(child(n128, k113)) > 0)
+	}))) && (anyNode(desc(root(n), roK64), func(n126 *Node) bool {
+		return anyNode(child(n126, roK63), func(n127 *Node) bool {
+			return anyNode(child(n127, roK112), func(n128 *Node) bool {
+				return ebv(step(child(n128, roK81), func(n129 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n129, roK54)))) == "VAT"))
+				})) && (len(child(n128, roK113)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), k64), func(n131 *Node) bool {
-		return anyNode(child(n131, k63), func(n132 *Node) bool {
-			return anyNode(child(n132, k102), func(n133 *Node) bool { return (len(child(n133, k113)) > 0) })
+	}) || anyNode(desc(root(n), roK64), func(n131 *Node) bool {
+		return anyNode(child(n131, roK63), func(n132 *Node) bool {
+			return anyNode(child(n132, roK102), func(n133 *Node) bool { return (len(child(n133, roK113)) > 0) })
 		})
-	}))) || !anyNode(desc(root(n), k76), func(n135 *Node) bool {
-		return gcmp(child(n135, k77), boolSeq(false), opEq) && anyNode(child(n135, k80), func(n136 *Node) bool {
-			return (fnNormalizeSpace(str(child(n136, k54))) == "AE") && gcmpStr(step(child(n136, k81), func(n137 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n137, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n135 *Node) bool {
+		return gcmp(child(n135, roK77), boolSeq(false), opEq) && anyNode(child(n135, roK80), func(n136 *Node) bool {
+			return (fnNormalizeSpace(str(child(n136, roK54))) == "AE") && gcmpStr(step(child(n136, roK81), func(n137 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n137, roK54))))) }), "VAT", true)
 		})
 	}))
 }
 
 // BR-AE-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplier…
 func roT0053(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), k76), func(n138 *Node) bool {
-		return gcmp(child(n138, k77), boolSeq(true), opEq) && anyNode(child(n138, k80), func(n139 *Node) bool {
-			return (fnNormalizeSpace(str(child(n139, k54))) == "AE") && gcmpStr(step(child(n139, k81), func(n140 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n140, k54))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), roK76), func(n138 *Node) bool {
+		return gcmp(child(n138, roK77), boolSeq(true), opEq) && anyNode(child(n138, roK80), func(n139 *Node) bool {
+			return (fnNormalizeSpace(str(child(n139, roK54))) == "AE") && gcmpStr(step(child(n139, roK81), func(n140 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n140, roK54))))) }), "VAT", true)
 		})
-	}) && (anyNode(desc(root(n), k101), func(n141 *Node) bool {
-		return anyNode(child(n141, k63), func(n142 *Node) bool {
-			return anyNode(child(n142, k112), func(n143 *Node) bool { return (len(child(n143, k113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n141 *Node) bool {
+		return anyNode(child(n141, roK63), func(n142 *Node) bool {
+			return anyNode(child(n142, roK112), func(n143 *Node) bool { return (len(child(n143, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), k114), func(n145 *Node) bool {
-		return anyNode(child(n145, k112), func(n146 *Node) bool {
-			return ebv(step(child(n146, k81), func(n147 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n147, k54)))) == "VAT"))
-			})) && (len(child(n146, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n145 *Node) bool {
+		return anyNode(child(n145, roK112), func(n146 *Node) bool {
+			return ebv(step(child(n146, roK81), func(n147 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n147, roK54)))) == "VAT"))
+			})) && (len(child(n146, roK113)) > 0)
 		})
-	}))) && (anyNode(desc(root(n), k64), func(n149 *Node) bool {
-		return anyNode(child(n149, k63), func(n150 *Node) bool {
-			return anyNode(child(n150, k112), func(n151 *Node) bool {
-				return ebv(step(child(n151, k81), func(n152 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n152, k54)))) == "VAT"))
-				})) && (len(child(n151, k113)) > 0)
+	}))) && (anyNode(desc(root(n), roK64), func(n149 *Node) bool {
+		return anyNode(child(n149, roK63), func(n150 *Node) bool {
+			return anyNode(child(n150, roK112), func(n151 *Node) bool {
+				return ebv(step(child(n151, roK81), func(n152 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n152, roK54)))) == "VAT"))
+				})) && (len(child(n151, roK113)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), k64), func(n154 *Node) bool {
-		return anyNode(child(n154, k63), func(n155 *Node) bool {
-			return anyNode(child(n155, k102), func(n156 *Node) bool { return (len(child(n156, k113)) > 0) })
+	}) || anyNode(desc(root(n), roK64), func(n154 *Node) bool {
+		return anyNode(child(n154, roK63), func(n155 *Node) bool {
+			return anyNode(child(n155, roK102), func(n156 *Node) bool { return (len(child(n156, roK113)) > 0) })
 		})
-	}))) || !anyNode(desc(root(n), k76), func(n158 *Node) bool {
-		return gcmp(child(n158, k77), boolSeq(true), opEq) && anyNode(child(n158, k80), func(n159 *Node) bool {
-			return (fnNormalizeSpace(str(child(n159, k54))) == "AE") && gcmpStr(step(child(n159, k81), func(n160 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n160, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n158 *Node) bool {
+		return gcmp(child(n158, roK77), boolSeq(true), opEq) && anyNode(child(n158, roK80), func(n159 *Node) bool {
+			return (fnNormalizeSpace(str(child(n159, roK54))) == "AE") && gcmpStr(step(child(n159, roK81), func(n160 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n160, roK54))))) }), "VAT", true)
 		})
 	}))
 }
 
 // BR-CO-03: (exists(cbc:TaxPointDate) and not(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and exists(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and not(cac:InvoicePeri…
 func roT0054(v []Seq, n *Node) bool {
-	return ((((len(child(n, k115)) > 0) && !anyNode(child(n, k116), func(n162 *Node) bool { return (len(child(n162, k117)) > 0) })) || (!(len(child(n, k115)) > 0) && anyNode(child(n, k116), func(n165 *Node) bool { return (len(child(n165, k117)) > 0) }))) || (!(len(child(n, k115)) > 0) && !anyNode(child(n, k116), func(n168 *Node) bool { return (len(child(n168, k117)) > 0) })))
+	return ((((len(child(n, roK115)) > 0) && !anyNode(child(n, roK116), func(n162 *Node) bool { return (len(child(n162, roK117)) > 0) })) || (!(len(child(n, roK115)) > 0) && anyNode(child(n, roK116), func(n165 *Node) bool { return (len(child(n165, roK117)) > 0) }))) || (!(len(child(n, roK115)) > 0) && !anyNode(child(n, roK116), func(n168 *Node) bool { return (len(child(n168, roK117)) > 0) })))
 }
 
 // BR-CO-15: every $Currency in cbc:DocumentCurrencyCode satisfies (count(cac:TaxTotal/xs:decimal(cbc:TaxAmount[@currencyID=$Currency])) eq 1) and (cac:LegalMonetaryTotal/xs:decimal(cbc:TaxInclusiveAmount) = round…
 func roT0055(v []Seq, n *Node) bool {
-	return every(child(n, k100), func(q170 Seq) bool {
-		return (ebv(vcmp(fnCount(step(child(n, k104), func(n171 *Node) Seq {
-			return castDecimal(filter(child(n171, k105), func(p172 *Node) bool { return gcmp(attr(p172, k106), q170, opEq) }))
-		})), k108, opEq)) && gcmp(step(child(n, k56), func(n173 *Node) Seq { return castDecimal(child(n173, k88)) }), arith(fnRound(arith(arith(arith(step(child(n, k56), func(n174 *Node) Seq { return castDecimal(child(n174, k87)) }), step(child(n, k104), func(n175 *Node) Seq {
-			return castDecimal(filter(child(n175, k105), func(p176 *Node) bool { return gcmp(attr(p176, k106), q170, opEq) }))
-		}), opAdd), k72, opMul), k72, opMul)), k91, opDiv), opEq))
+	return every(child(n, roK100), func(q170 Seq) bool {
+		return (ebv(vcmp(fnCount(step(child(n, roK104), func(n171 *Node) Seq {
+			return castDecimal(filter(child(n171, roK105), func(p172 *Node) bool { return gcmp(attr(p172, roK106), q170, opEq) }))
+		})), roK108, opEq)) && gcmp(step(child(n, roK56), func(n173 *Node) Seq { return castDecimal(child(n173, roK88)) }), arith(fnRound(arith(arith(arith(step(child(n, roK56), func(n174 *Node) Seq { return castDecimal(child(n174, roK87)) }), step(child(n, roK104), func(n175 *Node) Seq {
+			return castDecimal(filter(child(n175, roK105), func(p176 *Node) bool { return gcmp(attr(p176, roK106), q170, opEq) }))
+		}), opAdd), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq))
 	})
 }
 
 // BR-CO-18: exists(cac:TaxTotal/cac:TaxSubtotal)
 func roT0056(v []Seq, n *Node) bool {
-	return anyNode(child(n, k104), func(n177 *Node) bool { return (len(child(n177, k111)) > 0) })
+	return anyNode(child(n, roK104), func(n177 *Node) bool { return (len(child(n177, roK111)) > 0) })
 }
 
 // BR-DEC-13: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode],'.'))<=2)) or (not(//cac:T…
 func roT0057(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k104), func(n179 *Node) bool {
-		return anyNode(child(n179, k105), func(n180 *Node) bool { return gcmp(attr(n180, k106), child(n180, k100), opEq) })
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), k104), func(n181 *Node) Seq {
-		return filter(child(n181, k105), func(p182 *Node) bool { return gcmp(attr(p182, k106), child(p182, k100), opEq) })
-	})), ".")), k84, opLe)) || !anyNode(desc(root(n), k104), func(n183 *Node) bool {
-		return anyNode(child(n183, k105), func(n184 *Node) bool { return gcmp(attr(n184, k106), child(n184, k100), opEq) })
+	return ((anyNode(desc(root(n), roK104), func(n179 *Node) bool {
+		return anyNode(child(n179, roK105), func(n180 *Node) bool { return gcmp(attr(n180, roK106), child(n180, roK100), opEq) })
+	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK104), func(n181 *Node) Seq {
+		return filter(child(n181, roK105), func(p182 *Node) bool { return gcmp(attr(p182, roK106), child(p182, roK100), opEq) })
+	})), ".")), roK84, opLe)) || !anyNode(desc(root(n), roK104), func(n183 *Node) bool {
+		return anyNode(child(n183, roK105), func(n184 *Node) bool { return gcmp(attr(n184, roK106), child(n184, roK100), opEq) })
 	}))
 }
 
 // BR-DEC-15: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode],'.'))<=2)) or (not(//cac:TaxTotal/cb…
 func roT0058(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k104), func(n185 *Node) bool {
-		return anyNode(child(n185, k105), func(n186 *Node) bool { return gcmp(attr(n186, k106), child(n186, k107), opEq) })
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), k104), func(n187 *Node) Seq {
-		return filter(child(n187, k105), func(p188 *Node) bool { return gcmp(attr(p188, k106), child(p188, k107), opEq) })
-	})), ".")), k84, opLe)) || !anyNode(desc(root(n), k104), func(n189 *Node) bool {
-		return anyNode(child(n189, k105), func(n190 *Node) bool { return gcmp(attr(n190, k106), child(n190, k107), opEq) })
+	return ((anyNode(desc(root(n), roK104), func(n185 *Node) bool {
+		return anyNode(child(n185, roK105), func(n186 *Node) bool { return gcmp(attr(n186, roK106), child(n186, roK107), opEq) })
+	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK104), func(n187 *Node) Seq {
+		return filter(child(n187, roK105), func(p188 *Node) bool { return gcmp(attr(p188, roK106), child(p188, roK107), opEq) })
+	})), ".")), roK84, opLe)) || !anyNode(desc(root(n), roK104), func(n189 *Node) bool {
+		return anyNode(child(n189, roK105), func(n190 *Node) bool { return gcmp(attr(n190, roK106), child(n190, roK107), opEq) })
 	}))
 }
 
 // BR-E-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'E']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0059(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), k80), func(n191 *Node) bool {
-		return gcmpStr(step(child(n191, k81), func(n192 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n192, k54))))) }), "VAT", true) && anyNode(child(n191, k54), func(n193 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n193))) == "E") })
-	}) || anyNode(desc(root(n), k110), func(n194 *Node) bool {
-		return gcmpStr(step(child(n194, k81), func(n195 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n195, k54))))) }), "VAT", true) && anyNode(child(n194, k54), func(n196 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n196))) == "E") })
-	})) && gcmp(fnCount(step(step(step(child(n, k104), func(n197 *Node) Seq { return child(n197, k111) }), func(n198 *Node) Seq {
-		return filter(child(n198, k80), func(p199 *Node) bool {
-			return gcmpStr(step(child(p199, k81), func(n200 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n200, k54))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), roK80), func(n191 *Node) bool {
+		return gcmpStr(step(child(n191, roK81), func(n192 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n192, roK54))))) }), "VAT", true) && anyNode(child(n191, roK54), func(n193 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n193))) == "E") })
+	}) || anyNode(desc(root(n), roK110), func(n194 *Node) bool {
+		return gcmpStr(step(child(n194, roK81), func(n195 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n195, roK54))))) }), "VAT", true) && anyNode(child(n194, roK54), func(n196 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n196))) == "E") })
+	})) && gcmp(fnCount(step(step(step(child(n, roK104), func(n197 *Node) Seq { return child(n197, roK111) }), func(n198 *Node) Seq {
+		return filter(child(n198, roK80), func(p199 *Node) bool {
+			return gcmpStr(step(child(p199, roK81), func(n200 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n200, roK54))))) }), "VAT", true)
 		})
 	}), func(n201 *Node) Seq {
-		return filter(child(n201, k54), func(p202 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p202))) == "E") })
-	})), k108, opEq)) || (!anyNode(desc(root(n), k80), func(n203 *Node) bool {
-		return gcmpStr(step(child(n203, k81), func(n204 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n204, k54))))) }), "VAT", true) && anyNode(child(n203, k54), func(n205 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n205))) == "E") })
-	}) && !anyNode(desc(root(n), k110), func(n206 *Node) bool {
-		return gcmpStr(step(child(n206, k81), func(n207 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n207, k54))))) }), "VAT", true) && anyNode(child(n206, k54), func(n208 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n208))) == "E") })
+		return filter(child(n201, roK54), func(p202 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p202))) == "E") })
+	})), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n203 *Node) bool {
+		return gcmpStr(step(child(n203, roK81), func(n204 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n204, roK54))))) }), "VAT", true) && anyNode(child(n203, roK54), func(n205 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n205))) == "E") })
+	}) && !anyNode(desc(root(n), roK110), func(n206 *Node) bool {
+		return gcmpStr(step(child(n206, roK81), func(n207 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n207, roK54))))) }), "VAT", true) && anyNode(child(n206, roK54), func(n208 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n208))) == "E") })
 	})))
 }
 
 // BR-E-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0060(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k110), func(n209 *Node) bool {
-		return (fnNormalizeSpace(str(child(n209, k54))) == "E") && gcmpStr(step(child(n209, k81), func(n210 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n210, k54))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), k101), func(n211 *Node) bool {
-		return anyNode(child(n211, k63), func(n212 *Node) bool {
-			return anyNode(child(n212, k112), func(n213 *Node) bool { return (len(child(n213, k113)) > 0) })
+	return ((anyNode(desc(root(n), roK110), func(n209 *Node) bool {
+		return (fnNormalizeSpace(str(child(n209, roK54))) == "E") && gcmpStr(step(child(n209, roK81), func(n210 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n210, roK54))))) }), "VAT", true)
+	}) && (anyNode(desc(root(n), roK101), func(n211 *Node) bool {
+		return anyNode(child(n211, roK63), func(n212 *Node) bool {
+			return anyNode(child(n212, roK112), func(n213 *Node) bool { return (len(child(n213, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), k114), func(n215 *Node) bool {
-		return anyNode(child(n215, k112), func(n216 *Node) bool {
-			return ebv(step(child(n216, k81), func(n217 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n217, k54)))) == "VAT"))
-			})) && (len(child(n216, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n215 *Node) bool {
+		return anyNode(child(n215, roK112), func(n216 *Node) bool {
+			return ebv(step(child(n216, roK81), func(n217 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n217, roK54)))) == "VAT"))
+			})) && (len(child(n216, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), k110), func(n219 *Node) bool {
-		return (fnNormalizeSpace(str(child(n219, k54))) == "E") && gcmpStr(step(child(n219, k81), func(n220 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n220, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK110), func(n219 *Node) bool {
+		return (fnNormalizeSpace(str(child(n219, roK54))) == "E") && gcmpStr(step(child(n219, roK81), func(n220 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n220, roK54))))) }), "VAT", true)
 	}))
 }
 
 // BR-E-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0061(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k76), func(n221 *Node) bool {
-		return gcmp(child(n221, k77), boolSeq(false), opEq) && anyNode(child(n221, k80), func(n222 *Node) bool {
-			return (fnNormalizeSpace(str(child(n222, k54))) == "E") && gcmpStr(step(child(n222, k81), func(n223 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n223, k54))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), roK76), func(n221 *Node) bool {
+		return gcmp(child(n221, roK77), boolSeq(false), opEq) && anyNode(child(n221, roK80), func(n222 *Node) bool {
+			return (fnNormalizeSpace(str(child(n222, roK54))) == "E") && gcmpStr(step(child(n222, roK81), func(n223 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n223, roK54))))) }), "VAT", true)
 		})
-	}) && (anyNode(desc(root(n), k101), func(n224 *Node) bool {
-		return anyNode(child(n224, k63), func(n225 *Node) bool {
-			return anyNode(child(n225, k112), func(n226 *Node) bool { return (len(child(n226, k113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n224 *Node) bool {
+		return anyNode(child(n224, roK63), func(n225 *Node) bool {
+			return anyNode(child(n225, roK112), func(n226 *Node) bool { return (len(child(n226, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), k114), func(n228 *Node) bool {
-		return anyNode(child(n228, k112), func(n229 *Node) bool {
-			return ebv(step(child(n229, k81), func(n230 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n230, k54)))) == "VAT"))
-			})) && (len(child(n229, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n228 *Node) bool {
+		return anyNode(child(n228, roK112), func(n229 *Node) bool {
+			return ebv(step(child(n229, roK81), func(n230 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n230, roK54)))) == "VAT"))
+			})) && (len(child(n229, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), k76), func(n232 *Node) bool {
-		return gcmp(child(n232, k77), boolSeq(false), opEq) && anyNode(child(n232, k80), func(n233 *Node) bool {
-			return (fnNormalizeSpace(str(child(n233, k54))) == "E") && gcmpStr(step(child(n233, k81), func(n234 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n234, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n232 *Node) bool {
+		return gcmp(child(n232, roK77), boolSeq(false), opEq) && anyNode(child(n232, roK80), func(n233 *Node) bool {
+			return (fnNormalizeSpace(str(child(n233, roK54))) == "E") && gcmpStr(step(child(n233, roK81), func(n234 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n234, roK54))))) }), "VAT", true)
 		})
 	}))
 }
 
 // BR-E-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0062(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k76), func(n235 *Node) bool {
-		return gcmp(child(n235, k77), boolSeq(true), opEq) && anyNode(child(n235, k80), func(n236 *Node) bool {
-			return (fnNormalizeSpace(str(child(n236, k54))) == "E") && gcmpStr(step(child(n236, k81), func(n237 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n237, k54))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), roK76), func(n235 *Node) bool {
+		return gcmp(child(n235, roK77), boolSeq(true), opEq) && anyNode(child(n235, roK80), func(n236 *Node) bool {
+			return (fnNormalizeSpace(str(child(n236, roK54))) == "E") && gcmpStr(step(child(n236, roK81), func(n237 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n237, roK54))))) }), "VAT", true)
 		})
-	}) && (anyNode(desc(root(n), k101), func(n238 *Node) bool {
-		return anyNode(child(n238, k63), func(n239 *Node) bool {
-			return anyNode(child(n239, k112), func(n240 *Node) bool { return (len(child(n240, k113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n238 *Node) bool {
+		return anyNode(child(n238, roK63), func(n239 *Node) bool {
+			return anyNode(child(n239, roK112), func(n240 *Node) bool { return (len(child(n240, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), k114), func(n242 *Node) bool {
-		return anyNode(child(n242, k112), func(n243 *Node) bool {
-			return ebv(step(child(n243, k81), func(n244 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n244, k54)))) == "VAT"))
-			})) && (len(child(n243, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n242 *Node) bool {
+		return anyNode(child(n242, roK112), func(n243 *Node) bool {
+			return ebv(step(child(n243, roK81), func(n244 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n244, roK54)))) == "VAT"))
+			})) && (len(child(n243, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), k76), func(n246 *Node) bool {
-		return gcmp(child(n246, k77), boolSeq(true), opEq) && anyNode(child(n246, k80), func(n247 *Node) bool {
-			return (fnNormalizeSpace(str(child(n247, k54))) == "E") && gcmpStr(step(child(n247, k81), func(n248 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n248, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n246 *Node) bool {
+		return gcmp(child(n246, roK77), boolSeq(true), opEq) && anyNode(child(n246, roK80), func(n247 *Node) bool {
+			return (fnNormalizeSpace(str(child(n247, roK54))) == "E") && gcmpStr(step(child(n247, roK81), func(n248 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n248, roK54))))) }), "VAT", true)
 		})
 	}))
 }
 
 // BR-G-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'G']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0063(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), k80), func(n249 *Node) bool {
-		return gcmpStr(step(child(n249, k81), func(n250 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n250, k54))))) }), "VAT", true) && anyNode(child(n249, k54), func(n251 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n251))) == "G") })
-	}) || anyNode(desc(root(n), k110), func(n252 *Node) bool {
-		return gcmpStr(step(child(n252, k81), func(n253 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n253, k54))))) }), "VAT", true) && anyNode(child(n252, k54), func(n254 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n254))) == "G") })
-	})) && gcmp(fnCount(step(step(step(child(n, k104), func(n255 *Node) Seq { return child(n255, k111) }), func(n256 *Node) Seq {
-		return filter(child(n256, k80), func(p257 *Node) bool {
-			return gcmpStr(step(child(p257, k81), func(n258 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n258, k54))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), roK80), func(n249 *Node) bool {
+		return gcmpStr(step(child(n249, roK81), func(n250 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n250, roK54))))) }), "VAT", true) && anyNode(child(n249, roK54), func(n251 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n251))) == "G") })
+	}) || anyNode(desc(root(n), roK110), func(n252 *Node) bool {
+		return gcmpStr(step(child(n252, roK81), func(n253 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n253, roK54))))) }), "VAT", true) && anyNode(child(n252, roK54), func(n254 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n254))) == "G") })
+	})) && gcmp(fnCount(step(step(step(child(n, roK104), func(n255 *Node) Seq { return child(n255, roK111) }), func(n256 *Node) Seq {
+		return filter(child(n256, roK80), func(p257 *Node) bool {
+			return gcmpStr(step(child(p257, roK81), func(n258 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n258, roK54))))) }), "VAT", true)
 		})
 	}), func(n259 *Node) Seq {
-		return filter(child(n259, k54), func(p260 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p260))) == "G") })
-	})), k108, opEq)) || (!anyNode(desc(root(n), k80), func(n261 *Node) bool {
-		return gcmpStr(step(child(n261, k81), func(n262 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n262, k54))))) }), "VAT", true) && anyNode(child(n261, k54), func(n263 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n263))) == "G") })
-	}) && !anyNode(desc(root(n), k110), func(n264 *Node) bool {
-		return gcmpStr(step(child(n264, k81), func(n265 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n265, k54))))) }), "VAT", true) && anyNode(child(n264, k54), func(n266 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n266))) == "G") })
+		return filter(child(n259, roK54), func(p260 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p260))) == "G") })
+	})), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n261 *Node) bool {
+		return gcmpStr(step(child(n261, roK81), func(n262 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n262, roK54))))) }), "VAT", true) && anyNode(child(n261, roK54), func(n263 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n263))) == "G") })
+	}) && !anyNode(desc(root(n), roK110), func(n264 *Node) bool {
+		return gcmpStr(step(child(n264, roK81), func(n265 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n265, roK54))))) }), "VAT", true) && anyNode(child(n264, roK54), func(n266 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n266))) == "G") })
 	})))
 }
 
 // BR-G-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
 func roT0064(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k110), func(n267 *Node) bool {
-		return (fnNormalizeSpace(str(child(n267, k54))) == "G") && gcmpStr(step(child(n267, k81), func(n268 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n268, k54))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), k101), func(n269 *Node) bool {
-		return anyNode(child(n269, k63), func(n270 *Node) bool {
-			return anyNode(child(n270, k112), func(n271 *Node) bool {
-				return ebv(step(child(n271, k81), func(n272 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n272, k54)))) == "VAT"))
-				})) && (len(child(n271, k113)) > 0)
+	return ((anyNode(desc(root(n), roK110), func(n267 *Node) bool {
+		return (fnNormalizeSpace(str(child(n267, roK54))) == "G") && gcmpStr(step(child(n267, roK81), func(n268 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n268, roK54))))) }), "VAT", true)
+	}) && (anyNode(desc(root(n), roK101), func(n269 *Node) bool {
+		return anyNode(child(n269, roK63), func(n270 *Node) bool {
+			return anyNode(child(n270, roK112), func(n271 *Node) bool {
+				return ebv(step(child(n271, roK81), func(n272 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n272, roK54)))) == "VAT"))
+				})) && (len(child(n271, roK113)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), k114), func(n274 *Node) bool {
-		return anyNode(child(n274, k112), func(n275 *Node) bool {
-			return ebv(step(child(n275, k81), func(n276 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n276, k54)))) == "VAT"))
-			})) && (len(child(n275, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n274 *Node) bool {
+		return anyNode(child(n274, roK112), func(n275 *Node) bool {
+			return ebv(step(child(n275, roK81), func(n276 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n276, roK54)))) == "VAT"))
+			})) && (len(child(n275, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), k110), func(n278 *Node) bool {
-		return (fnNormalizeSpace(str(child(n278, k54))) == "G") && gcmpStr(step(child(n278, k81), func(n279 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n279, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK110), func(n278 *Node) bool {
+		return (fnNormalizeSpace(str(child(n278, roK54))) == "G") && gcmpStr(step(child(n278, roK81), func(n279 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n279, roK54))))) }), "VAT", true)
 	}))
 }
 
 // BR-G-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/(normalize…
 func roT0065(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k76), func(n280 *Node) bool {
-		return gcmp(child(n280, k77), boolSeq(false), opEq) && anyNode(child(n280, k80), func(n281 *Node) bool { return (fnNormalizeSpace(str(child(n281, k54))) == "G") })
-	}) && (anyNode(desc(root(n), k101), func(n282 *Node) bool {
-		return anyNode(child(n282, k63), func(n283 *Node) bool {
-			return anyNode(child(n283, k112), func(n284 *Node) bool {
-				return ebv(step(child(n284, k81), func(n285 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n285, k54)))) == "VAT"))
-				})) && (len(child(n284, k113)) > 0)
+	return ((anyNode(desc(root(n), roK76), func(n280 *Node) bool {
+		return gcmp(child(n280, roK77), boolSeq(false), opEq) && anyNode(child(n280, roK80), func(n281 *Node) bool { return (fnNormalizeSpace(str(child(n281, roK54))) == "G") })
+	}) && (anyNode(desc(root(n), roK101), func(n282 *Node) bool {
+		return anyNode(child(n282, roK63), func(n283 *Node) bool {
+			return anyNode(child(n283, roK112), func(n284 *Node) bool {
+				return ebv(step(child(n284, roK81), func(n285 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n285, roK54)))) == "VAT"))
+				})) && (len(child(n284, roK113)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), k114), func(n287 *Node) bool {
-		return anyNode(child(n287, k112), func(n288 *Node) bool {
-			return ebv(step(child(n288, k81), func(n289 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n289, k54)))) == "VAT"))
-			})) && (len(child(n288, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n287 *Node) bool {
+		return anyNode(child(n287, roK112), func(n288 *Node) bool {
+			return ebv(step(child(n288, roK81), func(n289 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n289, roK54)))) == "VAT"))
+			})) && (len(child(n288, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), k76), func(n291 *Node) bool {
-		return gcmp(child(n291, k77), boolSeq(false), opEq) && anyNode(child(n291, k80), func(n292 *Node) bool {
-			return (fnNormalizeSpace(str(child(n292, k54))) == "G") && gcmpStr(step(child(n292, k81), func(n293 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n293, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n291 *Node) bool {
+		return gcmp(child(n291, roK77), boolSeq(false), opEq) && anyNode(child(n291, roK80), func(n292 *Node) bool {
+			return (fnNormalizeSpace(str(child(n292, roK54))) == "G") && gcmpStr(step(child(n292, roK81), func(n293 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n293, roK54))))) }), "VAT", true)
 		})
 	}))
 }
 
 // BR-G-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='G']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/(normalize-…
 func roT0066(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k76), func(n294 *Node) bool {
-		return gcmp(child(n294, k77), boolSeq(true), opEq) && anyNode(child(n294, k80), func(n295 *Node) bool { return (fnNormalizeSpace(str(child(n295, k54))) == "G") })
-	}) && (anyNode(desc(root(n), k101), func(n296 *Node) bool {
-		return anyNode(child(n296, k63), func(n297 *Node) bool {
-			return anyNode(child(n297, k112), func(n298 *Node) bool {
-				return ebv(step(child(n298, k81), func(n299 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n299, k54)))) == "VAT"))
-				})) && (len(child(n298, k113)) > 0)
+	return ((anyNode(desc(root(n), roK76), func(n294 *Node) bool {
+		return gcmp(child(n294, roK77), boolSeq(true), opEq) && anyNode(child(n294, roK80), func(n295 *Node) bool { return (fnNormalizeSpace(str(child(n295, roK54))) == "G") })
+	}) && (anyNode(desc(root(n), roK101), func(n296 *Node) bool {
+		return anyNode(child(n296, roK63), func(n297 *Node) bool {
+			return anyNode(child(n297, roK112), func(n298 *Node) bool {
+				return ebv(step(child(n298, roK81), func(n299 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n299, roK54)))) == "VAT"))
+				})) && (len(child(n298, roK113)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), k114), func(n301 *Node) bool {
-		return anyNode(child(n301, k112), func(n302 *Node) bool {
-			return ebv(step(child(n302, k81), func(n303 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n303, k54)))) == "VAT"))
-			})) && (len(child(n302, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n301 *Node) bool {
+		return anyNode(child(n301, roK112), func(n302 *Node) bool {
+			return ebv(step(child(n302, roK81), func(n303 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n303, roK54)))) == "VAT"))
+			})) && (len(child(n302, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), k76), func(n305 *Node) bool {
-		return gcmp(child(n305, k77), boolSeq(true), opEq) && anyNode(child(n305, k80), func(n306 *Node) bool {
-			return (fnNormalizeSpace(str(child(n306, k54))) == "G") && gcmpStr(step(child(n306, k81), func(n307 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n307, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n305 *Node) bool {
+		return gcmp(child(n305, roK77), boolSeq(true), opEq) && anyNode(child(n305, roK80), func(n306 *Node) bool {
+			return (fnNormalizeSpace(str(child(n306, roK54))) == "G") && gcmpStr(step(child(n306, roK81), func(n307 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n307, roK54))))) }), "VAT", true)
 		})
 	}))
 }
 
 // BR-IC-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0067(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), k80), func(n308 *Node) bool {
-		return gcmpStr(step(child(n308, k81), func(n309 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n309, k54))))) }), "VAT", true) && anyNode(child(n308, k54), func(n310 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n310))) == "K") })
-	}) || anyNode(desc(root(n), k110), func(n311 *Node) bool {
-		return gcmpStr(step(child(n311, k81), func(n312 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n312, k54))))) }), "VAT", true) && anyNode(child(n311, k54), func(n313 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n313))) == "K") })
-	})) && gcmp(fnCount(step(step(step(child(n, k104), func(n314 *Node) Seq { return child(n314, k111) }), func(n315 *Node) Seq {
-		return filter(child(n315, k80), func(p316 *Node) bool {
-			return gcmpStr(step(child(p316, k81), func(n317 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n317, k54))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), roK80), func(n308 *Node) bool {
+		return gcmpStr(step(child(n308, roK81), func(n309 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n309, roK54))))) }), "VAT", true) && anyNode(child(n308, roK54), func(n310 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n310))) == "K") })
+	}) || anyNode(desc(root(n), roK110), func(n311 *Node) bool {
+		return gcmpStr(step(child(n311, roK81), func(n312 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n312, roK54))))) }), "VAT", true) && anyNode(child(n311, roK54), func(n313 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n313))) == "K") })
+	})) && gcmp(fnCount(step(step(step(child(n, roK104), func(n314 *Node) Seq { return child(n314, roK111) }), func(n315 *Node) Seq {
+		return filter(child(n315, roK80), func(p316 *Node) bool {
+			return gcmpStr(step(child(p316, roK81), func(n317 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n317, roK54))))) }), "VAT", true)
 		})
 	}), func(n318 *Node) Seq {
-		return filter(child(n318, k54), func(p319 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p319))) == "K") })
-	})), k108, opEq)) || (!anyNode(desc(root(n), k80), func(n320 *Node) bool {
-		return gcmpStr(step(child(n320, k81), func(n321 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n321, k54))))) }), "VAT", true) && anyNode(child(n320, k54), func(n322 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n322))) == "K") })
-	}) && !anyNode(desc(root(n), k110), func(n323 *Node) bool {
-		return gcmpStr(step(child(n323, k81), func(n324 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n324, k54))))) }), "VAT", true) && anyNode(child(n323, k54), func(n325 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n325))) == "K") })
+		return filter(child(n318, roK54), func(p319 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p319))) == "K") })
+	})), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n320 *Node) bool {
+		return gcmpStr(step(child(n320, roK81), func(n321 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n321, roK54))))) }), "VAT", true) && anyNode(child(n320, roK54), func(n322 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n322))) == "K") })
+	}) && !anyNode(desc(root(n), roK110), func(n323 *Node) bool {
+		return gcmpStr(step(child(n323, roK81), func(n324 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n324, roK54))))) }), "VAT", true) && anyNode(child(n323, roK54), func(n325 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n325))) == "K") })
 	})))
 }
 
 // BR-IC-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
 func roT0068(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), k110), func(n326 *Node) bool {
-		return (fnNormalizeSpace(str(child(n326, k54))) == "K") && gcmpStr(step(child(n326, k81), func(n327 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n327, k54))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), k101), func(n328 *Node) bool {
-		return anyNode(child(n328, k63), func(n329 *Node) bool {
-			return anyNode(child(n329, k112), func(n330 *Node) bool {
-				return ebv(step(child(n330, k81), func(n331 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n331, k54)))) == "VAT"))
-				})) && (len(child(n330, k113)) > 0)
+	return (((anyNode(desc(root(n), roK110), func(n326 *Node) bool {
+		return (fnNormalizeSpace(str(child(n326, roK54))) == "K") && gcmpStr(step(child(n326, roK81), func(n327 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n327, roK54))))) }), "VAT", true)
+	}) && (anyNode(desc(root(n), roK101), func(n328 *Node) bool {
+		return anyNode(child(n328, roK63), func(n329 *Node) bool {
+			return anyNode(child(n329, roK112), func(n330 *Node) bool {
+				return ebv(step(child(n330, roK81), func(n331 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n331, roK54)))) == "VAT"))
+				})) && (len(child(n330, roK113)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), k114), func(n333 *Node) bool {
-		return anyNode(child(n333, k112), func(n334 *Node) bool {
-			return ebv(step(child(n334, k81), func(n335 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n335, k54)))) == "VAT"))
-			})) && (len(child(n334, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n333 *Node) bool {
+		return anyNode(child(n333, roK112), func(n334 *Node) bool {
+			return ebv(step(child(n334, roK81), func(n335 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n335, roK54)))) == "VAT"))
+			})) && (len(child(n334, roK113)) > 0)
 		})
-	}))) && anyNode(desc(root(n), k64), func(n337 *Node) bool {
-		return anyNode(child(n337, k63), func(n338 *Node) bool {
-			return anyNode(child(n338, k112), func(n339 *Node) bool {
-				return ebv(step(child(n339, k81), func(n340 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n340, k54)))) == "VAT"))
-				})) && (len(child(n339, k113)) > 0)
+	}))) && anyNode(desc(root(n), roK64), func(n337 *Node) bool {
+		return anyNode(child(n337, roK63), func(n338 *Node) bool {
+			return anyNode(child(n338, roK112), func(n339 *Node) bool {
+				return ebv(step(child(n339, roK81), func(n340 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n340, roK54)))) == "VAT"))
+				})) && (len(child(n339, roK113)) > 0)
 			})
 		})
-	})) || !anyNode(desc(root(n), k110), func(n342 *Node) bool {
-		return (fnNormalizeSpace(str(child(n342, k54))) == "K") && gcmpStr(step(child(n342, k81), func(n343 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n343, k54))))) }), "VAT", true)
+	})) || !anyNode(desc(root(n), roK110), func(n342 *Node) bool {
+		return (fnNormalizeSpace(str(child(n342, roK54))) == "K") && gcmpStr(step(child(n342, roK81), func(n343 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n343, roK54))))) }), "VAT", true)
 	}))
 }
 
 // BR-IC-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplier…
 func roT0069(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), k76), func(n344 *Node) bool {
-		return gcmp(child(n344, k77), boolSeq(false), opEq) && anyNode(child(n344, k80), func(n345 *Node) bool {
-			return (fnNormalizeSpace(str(child(n345, k54))) == "K") && gcmpStr(step(child(n345, k81), func(n346 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n346, k54))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), roK76), func(n344 *Node) bool {
+		return gcmp(child(n344, roK77), boolSeq(false), opEq) && anyNode(child(n344, roK80), func(n345 *Node) bool {
+			return (fnNormalizeSpace(str(child(n345, roK54))) == "K") && gcmpStr(step(child(n345, roK81), func(n346 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n346, roK54))))) }), "VAT", true)
 		})
-	}) && (anyNode(desc(root(n), k101), func(n347 *Node) bool {
-		return anyNode(child(n347, k63), func(n348 *Node) bool {
-			return anyNode(child(n348, k112), func(n349 *Node) bool {
-				return ebv(step(child(n349, k81), func(n350 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n350, k54)))) == "VAT"))
-				})) && (len(child(n349, k113)) > 0)
+	}) && (anyNode(desc(root(n), roK101), func(n347 *Node) bool {
+		return anyNode(child(n347, roK63), func(n348 *Node) bool {
+			return anyNode(child(n348, roK112), func(n349 *Node) bool {
+				return ebv(step(child(n349, roK81), func(n350 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n350, roK54)))) == "VAT"))
+				})) && (len(child(n349, roK113)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), k114), func(n352 *Node) bool {
-		return anyNode(child(n352, k112), func(n353 *Node) bool {
-			return ebv(step(child(n353, k81), func(n354 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n354, k54)))) == "VAT"))
-			})) && (len(child(n353, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n352 *Node) bool {
+		return anyNode(child(n352, roK112), func(n353 *Node) bool {
+			return ebv(step(child(n353, roK81), func(n354 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n354, roK54)))) == "VAT"))
+			})) && (len(child(n353, roK113)) > 0)
 		})
-	}))) && anyNode(desc(root(n), k64), func(n356 *Node) bool {
-		return anyNode(child(n356, k63), func(n357 *Node) bool {
-			return anyNode(child(n357, k112), func(n358 *Node) bool {
-				return ebv(step(child(n358, k81), func(n359 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n359, k54)))) == "VAT"))
-				})) && (len(child(n358, k113)) > 0)
+	}))) && anyNode(desc(root(n), roK64), func(n356 *Node) bool {
+		return anyNode(child(n356, roK63), func(n357 *Node) bool {
+			return anyNode(child(n357, roK112), func(n358 *Node) bool {
+				return ebv(step(child(n358, roK81), func(n359 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n359, roK54)))) == "VAT"))
+				})) && (len(child(n358, roK113)) > 0)
 			})
 		})
-	})) || !anyNode(desc(root(n), k76), func(n361 *Node) bool {
-		return gcmp(child(n361, k77), boolSeq(false), opEq) && anyNode(child(n361, k80), func(n362 *Node) bool {
-			return (fnNormalizeSpace(str(child(n362, k54))) == "K") && gcmpStr(step(child(n362, k81), func(n363 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n363, k54))))) }), "VAT", true)
+	})) || !anyNode(desc(root(n), roK76), func(n361 *Node) bool {
+		return gcmp(child(n361, roK77), boolSeq(false), opEq) && anyNode(child(n361, roK80), func(n362 *Node) bool {
+			return (fnNormalizeSpace(str(child(n362, roK54))) == "K") && gcmpStr(step(child(n362, roK81), func(n363 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n363, roK54))))) }), "VAT", true)
 		})
 	}))
 }
 
 // BR-IC-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierP…
 func roT0070(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), k76), func(n364 *Node) bool {
-		return gcmp(child(n364, k77), boolSeq(true), opEq) && anyNode(child(n364, k80), func(n365 *Node) bool {
-			return (fnNormalizeSpace(str(child(n365, k54))) == "K") && gcmpStr(step(child(n365, k81), func(n366 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n366, k54))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), roK76), func(n364 *Node) bool {
+		return gcmp(child(n364, roK77), boolSeq(true), opEq) && anyNode(child(n364, roK80), func(n365 *Node) bool {
+			return (fnNormalizeSpace(str(child(n365, roK54))) == "K") && gcmpStr(step(child(n365, roK81), func(n366 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n366, roK54))))) }), "VAT", true)
 		})
-	}) && (anyNode(desc(root(n), k101), func(n367 *Node) bool {
-		return anyNode(child(n367, k63), func(n368 *Node) bool {
-			return anyNode(child(n368, k112), func(n369 *Node) bool {
-				return ebv(step(child(n369, k81), func(n370 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n370, k54)))) == "VAT"))
-				})) && (len(child(n369, k113)) > 0)
+	}) && (anyNode(desc(root(n), roK101), func(n367 *Node) bool {
+		return anyNode(child(n367, roK63), func(n368 *Node) bool {
+			return anyNode(child(n368, roK112), func(n369 *Node) bool {
+				return ebv(step(child(n369, roK81), func(n370 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n370, roK54)))) == "VAT"))
+				})) && (len(child(n369, roK113)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), k114), func(n372 *Node) bool {
-		return anyNode(child(n372, k112), func(n373 *Node) bool {
-			return ebv(step(child(n373, k81), func(n374 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n374, k54)))) == "VAT"))
-			})) && (len(child(n373, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n372 *Node) bool {
+		return anyNode(child(n372, roK112), func(n373 *Node) bool {
+			return ebv(step(child(n373, roK81), func(n374 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n374, roK54)))) == "VAT"))
+			})) && (len(child(n373, roK113)) > 0)
 		})
-	}))) && anyNode(desc(root(n), k64), func(n376 *Node) bool {
-		return anyNode(child(n376, k63), func(n377 *Node) bool {
-			return anyNode(child(n377, k112), func(n378 *Node) bool {
-				return ebv(step(child(n378, k81), func(n379 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n379, k54)))) == "VAT"))
-				})) && (len(child(n378, k113)) > 0)
+	}))) && anyNode(desc(root(n), roK64), func(n376 *Node) bool {
+		return anyNode(child(n376, roK63), func(n377 *Node) bool {
+			return anyNode(child(n377, roK112), func(n378 *Node) bool {
+				return ebv(step(child(n378, roK81), func(n379 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n379, roK54)))) == "VAT"))
+				})) && (len(child(n378, roK113)) > 0)
 			})
 		})
-	})) || !anyNode(desc(root(n), k76), func(n381 *Node) bool {
-		return gcmp(child(n381, k77), boolSeq(true), opEq) && anyNode(child(n381, k80), func(n382 *Node) bool {
-			return (fnNormalizeSpace(str(child(n382, k54))) == "K") && gcmpStr(step(child(n382, k81), func(n383 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n383, k54))))) }), "VAT", true)
+	})) || !anyNode(desc(root(n), roK76), func(n381 *Node) bool {
+		return gcmp(child(n381, roK77), boolSeq(true), opEq) && anyNode(child(n381, roK80), func(n382 *Node) bool {
+			return (fnNormalizeSpace(str(child(n382, roK54))) == "K") && gcmpStr(step(child(n382, roK81), func(n383 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n383, roK54))))) }), "VAT", true)
 		})
 	}))
 }
 
 // BR-IC-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cbc:ActualDeliveryDate) …
 func roT0071(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, k104), func(n384 *Node) bool {
-		return anyNode(child(n384, k111), func(n385 *Node) bool {
-			return anyNode(child(n385, k80), func(n386 *Node) bool {
-				return gcmpStr(step(child(n386, k81), func(n387 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n387, k54))))) }), "VAT", true) && anyNode(child(n386, k54), func(n388 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n388))) == "K") })
+	return ((anyNode(child(n, roK104), func(n384 *Node) bool {
+		return anyNode(child(n384, roK111), func(n385 *Node) bool {
+			return anyNode(child(n385, roK80), func(n386 *Node) bool {
+				return gcmpStr(step(child(n386, roK81), func(n387 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n387, roK54))))) }), "VAT", true) && anyNode(child(n386, roK54), func(n388 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n388))) == "K") })
 			})
 		})
-	}) && (gcmp(fnStringLength(str(step(child(n, k75), func(n389 *Node) Seq { return child(n389, k118) }))), k108, opGt) || anyNode(child(n, k116), func(n390 *Node) bool { return (len(child(n390, k119)) > 0) }))) || !anyNode(child(n, k104), func(n392 *Node) bool {
-		return anyNode(child(n392, k111), func(n393 *Node) bool {
-			return anyNode(child(n393, k80), func(n394 *Node) bool {
-				return gcmpStr(step(child(n394, k81), func(n395 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n395, k54))))) }), "VAT", true) && anyNode(child(n394, k54), func(n396 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n396))) == "K") })
+	}) && (gcmp(fnStringLength(str(step(child(n, roK75), func(n389 *Node) Seq { return child(n389, roK118) }))), roK108, opGt) || anyNode(child(n, roK116), func(n390 *Node) bool { return (len(child(n390, roK119)) > 0) }))) || !anyNode(child(n, roK104), func(n392 *Node) bool {
+		return anyNode(child(n392, roK111), func(n393 *Node) bool {
+			return anyNode(child(n393, roK80), func(n394 *Node) bool {
+				return gcmpStr(step(child(n394, roK81), func(n395 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n395, roK54))))) }), "VAT", true) && anyNode(child(n394, roK54), func(n396 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n396))) == "K") })
 			})
 		})
 	}))
@@ -2846,16 +2846,16 @@ func roT0071(v []Seq, n *Node) bool {
 
 // BR-IC-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cac:DeliveryLocation/cac…
 func roT0072(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, k104), func(n397 *Node) bool {
-		return anyNode(child(n397, k111), func(n398 *Node) bool {
-			return anyNode(child(n398, k80), func(n399 *Node) bool {
-				return gcmpStr(step(child(n399, k81), func(n400 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n400, k54))))) }), "VAT", true) && anyNode(child(n399, k54), func(n401 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n401))) == "K") })
+	return ((anyNode(child(n, roK104), func(n397 *Node) bool {
+		return anyNode(child(n397, roK111), func(n398 *Node) bool {
+			return anyNode(child(n398, roK80), func(n399 *Node) bool {
+				return gcmpStr(step(child(n399, roK81), func(n400 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n400, roK54))))) }), "VAT", true) && anyNode(child(n399, roK54), func(n401 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n401))) == "K") })
 			})
 		})
-	}) && gcmp(fnStringLength(str(step(step(step(step(child(n, k75), func(n402 *Node) Seq { return child(n402, k74) }), func(n403 *Node) Seq { return child(n403, k73) }), func(n404 *Node) Seq { return child(n404, k67) }), func(n405 *Node) Seq { return child(n405, k68) }))), k108, opGt)) || !anyNode(child(n, k104), func(n406 *Node) bool {
-		return anyNode(child(n406, k111), func(n407 *Node) bool {
-			return anyNode(child(n407, k80), func(n408 *Node) bool {
-				return gcmpStr(step(child(n408, k81), func(n409 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n409, k54))))) }), "VAT", true) && anyNode(child(n408, k54), func(n410 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n410))) == "K") })
+	}) && gcmp(fnStringLength(str(step(step(step(step(child(n, roK75), func(n402 *Node) Seq { return child(n402, roK74) }), func(n403 *Node) Seq { return child(n403, roK73) }), func(n404 *Node) Seq { return child(n404, roK67) }), func(n405 *Node) Seq { return child(n405, roK68) }))), roK108, opGt)) || !anyNode(child(n, roK104), func(n406 *Node) bool {
+		return anyNode(child(n406, roK111), func(n407 *Node) bool {
+			return anyNode(child(n407, roK80), func(n408 *Node) bool {
+				return gcmpStr(step(child(n408, roK81), func(n409 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n409, roK54))))) }), "VAT", true) && anyNode(child(n408, roK54), func(n410 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n410))) == "K") })
 			})
 		})
 	}))
@@ -2863,326 +2863,326 @@ func roT0072(v []Seq, n *Node) bool {
 
 // BR-IG-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'…
 func roT0073(v []Seq, n *Node) bool {
-	return ((gcmp(arith(fnCount(step(desc(root(n), k76), func(n411 *Node) Seq {
-		return filter(filter(child(n411, k80), func(p412 *Node) bool { return (fnNormalizeSpace(str(child(p412, k54))) == "L") }), func(p413 *Node) bool {
-			return gcmpStr(step(child(p413, k81), func(n414 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n414, k54))))) }), "VAT", true)
+	return ((gcmp(arith(fnCount(step(desc(root(n), roK76), func(n411 *Node) Seq {
+		return filter(filter(child(n411, roK80), func(p412 *Node) bool { return (fnNormalizeSpace(str(child(p412, roK54))) == "L") }), func(p413 *Node) bool {
+			return gcmpStr(step(child(p413, roK81), func(n414 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n414, roK54))))) }), "VAT", true)
 		})
-	})), fnCount(filter(filter(desc(root(n), k110), func(p415 *Node) bool { return (fnNormalizeSpace(str(child(p415, k54))) == "L") }), func(p416 *Node) bool {
-		return gcmpStr(step(child(p416, k81), func(n417 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n417, k54))))) }), "VAT", true)
-	})), opAdd), k58, opGt) && gcmp(fnCount(step(step(child(n, k104), func(n418 *Node) Seq { return child(n418, k111) }), func(n419 *Node) Seq {
-		return filter(child(n419, k80), func(p420 *Node) bool { return gcmpStr(child(p420, k54), "L", true) })
-	})), k58, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), k76), func(n421 *Node) Seq {
-		return filter(filter(child(n421, k80), func(p422 *Node) bool { return (fnNormalizeSpace(str(child(p422, k54))) == "L") }), func(p423 *Node) bool {
-			return gcmpStr(step(child(p423, k81), func(n424 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n424, k54))))) }), "VAT", true)
+	})), fnCount(filter(filter(desc(root(n), roK110), func(p415 *Node) bool { return (fnNormalizeSpace(str(child(p415, roK54))) == "L") }), func(p416 *Node) bool {
+		return gcmpStr(step(child(p416, roK81), func(n417 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n417, roK54))))) }), "VAT", true)
+	})), opAdd), roK58, opGt) && gcmp(fnCount(step(step(child(n, roK104), func(n418 *Node) Seq { return child(n418, roK111) }), func(n419 *Node) Seq {
+		return filter(child(n419, roK80), func(p420 *Node) bool { return gcmpStr(child(p420, roK54), "L", true) })
+	})), roK58, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), roK76), func(n421 *Node) Seq {
+		return filter(filter(child(n421, roK80), func(p422 *Node) bool { return (fnNormalizeSpace(str(child(p422, roK54))) == "L") }), func(p423 *Node) bool {
+			return gcmpStr(step(child(p423, roK81), func(n424 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n424, roK54))))) }), "VAT", true)
 		})
-	})), fnCount(filter(filter(desc(root(n), k110), func(p425 *Node) bool { return (fnNormalizeSpace(str(child(p425, k54))) == "L") }), func(p426 *Node) bool {
-		return gcmpStr(step(child(p426, k81), func(n427 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n427, k54))))) }), "VAT", true)
-	})), opAdd), k58, opEq) && gcmp(fnCount(step(step(child(n, k104), func(n428 *Node) Seq { return child(n428, k111) }), func(n429 *Node) Seq {
-		return filter(filter(child(n429, k80), func(p430 *Node) bool { return (fnNormalizeSpace(str(child(p430, k54))) == "L") }), func(p431 *Node) bool {
-			return gcmpStr(step(child(p431, k81), func(n432 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n432, k54))))) }), "VAT", true)
+	})), fnCount(filter(filter(desc(root(n), roK110), func(p425 *Node) bool { return (fnNormalizeSpace(str(child(p425, roK54))) == "L") }), func(p426 *Node) bool {
+		return gcmpStr(step(child(p426, roK81), func(n427 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n427, roK54))))) }), "VAT", true)
+	})), opAdd), roK58, opEq) && gcmp(fnCount(step(step(child(n, roK104), func(n428 *Node) Seq { return child(n428, roK111) }), func(n429 *Node) Seq {
+		return filter(filter(child(n429, roK80), func(p430 *Node) bool { return (fnNormalizeSpace(str(child(p430, roK54))) == "L") }), func(p431 *Node) bool {
+			return gcmpStr(step(child(p431, roK81), func(n432 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n432, roK54))))) }), "VAT", true)
 		})
-	})), k58, opEq)))
+	})), roK58, opEq)))
 }
 
 // BR-IG-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0074(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k110), func(n433 *Node) bool {
-		return (fnNormalizeSpace(str(child(n433, k54))) == "L") && gcmpStr(step(child(n433, k81), func(n434 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n434, k54))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), k101), func(n435 *Node) bool {
-		return anyNode(child(n435, k63), func(n436 *Node) bool {
-			return anyNode(child(n436, k112), func(n437 *Node) bool { return (len(child(n437, k113)) > 0) })
+	return ((anyNode(desc(root(n), roK110), func(n433 *Node) bool {
+		return (fnNormalizeSpace(str(child(n433, roK54))) == "L") && gcmpStr(step(child(n433, roK81), func(n434 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n434, roK54))))) }), "VAT", true)
+	}) && (anyNode(desc(root(n), roK101), func(n435 *Node) bool {
+		return anyNode(child(n435, roK63), func(n436 *Node) bool {
+			return anyNode(child(n436, roK112), func(n437 *Node) bool { return (len(child(n437, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), k114), func(n439 *Node) bool {
-		return anyNode(child(n439, k112), func(n440 *Node) bool {
-			return ebv(step(child(n440, k81), func(n441 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n441, k54)))) == "VAT"))
-			})) && (len(child(n440, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n439 *Node) bool {
+		return anyNode(child(n439, roK112), func(n440 *Node) bool {
+			return ebv(step(child(n440, roK81), func(n441 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n441, roK54)))) == "VAT"))
+			})) && (len(child(n440, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), k110), func(n443 *Node) bool {
-		return (fnNormalizeSpace(str(child(n443, k54))) == "L") && gcmpStr(step(child(n443, k81), func(n444 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n444, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK110), func(n443 *Node) bool {
+		return (fnNormalizeSpace(str(child(n443, roK54))) == "L") && gcmpStr(step(child(n443, roK81), func(n444 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n444, roK54))))) }), "VAT", true)
 	}))
 }
 
 // BR-IG-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0075(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k76), func(n445 *Node) bool {
-		return gcmp(child(n445, k77), boolSeq(false), opEq) && anyNode(child(n445, k80), func(n446 *Node) bool {
-			return (fnNormalizeSpace(str(child(n446, k54))) == "L") && gcmpStr(step(child(n446, k81), func(n447 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n447, k54))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), roK76), func(n445 *Node) bool {
+		return gcmp(child(n445, roK77), boolSeq(false), opEq) && anyNode(child(n445, roK80), func(n446 *Node) bool {
+			return (fnNormalizeSpace(str(child(n446, roK54))) == "L") && gcmpStr(step(child(n446, roK81), func(n447 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n447, roK54))))) }), "VAT", true)
 		})
-	}) && (anyNode(desc(root(n), k101), func(n448 *Node) bool {
-		return anyNode(child(n448, k63), func(n449 *Node) bool {
-			return anyNode(child(n449, k112), func(n450 *Node) bool { return (len(child(n450, k113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n448 *Node) bool {
+		return anyNode(child(n448, roK63), func(n449 *Node) bool {
+			return anyNode(child(n449, roK112), func(n450 *Node) bool { return (len(child(n450, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), k114), func(n452 *Node) bool {
-		return anyNode(child(n452, k112), func(n453 *Node) bool {
-			return ebv(step(child(n453, k81), func(n454 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n454, k54)))) == "VAT"))
-			})) && (len(child(n453, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n452 *Node) bool {
+		return anyNode(child(n452, roK112), func(n453 *Node) bool {
+			return ebv(step(child(n453, roK81), func(n454 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n454, roK54)))) == "VAT"))
+			})) && (len(child(n453, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), k76), func(n456 *Node) bool {
-		return gcmp(child(n456, k77), boolSeq(false), opEq) && anyNode(child(n456, k80), func(n457 *Node) bool {
-			return (fnNormalizeSpace(str(child(n457, k54))) == "L") && gcmpStr(step(child(n457, k81), func(n458 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n458, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n456 *Node) bool {
+		return gcmp(child(n456, roK77), boolSeq(false), opEq) && anyNode(child(n456, roK80), func(n457 *Node) bool {
+			return (fnNormalizeSpace(str(child(n457, roK54))) == "L") && gcmpStr(step(child(n457, roK81), func(n458 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n458, roK54))))) }), "VAT", true)
 		})
 	}))
 }
 
 // BR-IG-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0076(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k76), func(n459 *Node) bool {
-		return gcmp(child(n459, k77), boolSeq(true), opEq) && anyNode(child(n459, k80), func(n460 *Node) bool {
-			return (fnNormalizeSpace(str(child(n460, k54))) == "L") && gcmpStr(step(child(n460, k81), func(n461 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n461, k54))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), roK76), func(n459 *Node) bool {
+		return gcmp(child(n459, roK77), boolSeq(true), opEq) && anyNode(child(n459, roK80), func(n460 *Node) bool {
+			return (fnNormalizeSpace(str(child(n460, roK54))) == "L") && gcmpStr(step(child(n460, roK81), func(n461 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n461, roK54))))) }), "VAT", true)
 		})
-	}) && (anyNode(desc(root(n), k101), func(n462 *Node) bool {
-		return anyNode(child(n462, k63), func(n463 *Node) bool {
-			return anyNode(child(n463, k112), func(n464 *Node) bool { return (len(child(n464, k113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n462 *Node) bool {
+		return anyNode(child(n462, roK63), func(n463 *Node) bool {
+			return anyNode(child(n463, roK112), func(n464 *Node) bool { return (len(child(n464, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), k114), func(n466 *Node) bool {
-		return anyNode(child(n466, k112), func(n467 *Node) bool {
-			return ebv(step(child(n467, k81), func(n468 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n468, k54)))) == "VAT"))
-			})) && (len(child(n467, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n466 *Node) bool {
+		return anyNode(child(n466, roK112), func(n467 *Node) bool {
+			return ebv(step(child(n467, roK81), func(n468 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n468, roK54)))) == "VAT"))
+			})) && (len(child(n467, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), k76), func(n470 *Node) bool {
-		return gcmp(child(n470, k77), boolSeq(true), opEq) && anyNode(child(n470, k80), func(n471 *Node) bool {
-			return gcmpStr(child(n471, k54), "L", true) && gcmpStr(step(child(n471, k81), func(n472 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n472, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n470 *Node) bool {
+		return gcmp(child(n470, roK77), boolSeq(true), opEq) && anyNode(child(n470, roK80), func(n471 *Node) bool {
+			return gcmpStr(child(n471, roK54), "L", true) && gcmpStr(step(child(n471, roK81), func(n472 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n472, roK54))))) }), "VAT", true)
 		})
 	}))
 }
 
 // BR-IP-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'…
 func roT0077(v []Seq, n *Node) bool {
-	return ((gcmp(arith(fnCount(step(desc(root(n), k76), func(n473 *Node) Seq {
-		return filter(filter(child(n473, k80), func(p474 *Node) bool { return (fnNormalizeSpace(str(child(p474, k54))) == "M") }), func(p475 *Node) bool {
-			return gcmpStr(step(child(p475, k81), func(n476 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n476, k54))))) }), "VAT", true)
+	return ((gcmp(arith(fnCount(step(desc(root(n), roK76), func(n473 *Node) Seq {
+		return filter(filter(child(n473, roK80), func(p474 *Node) bool { return (fnNormalizeSpace(str(child(p474, roK54))) == "M") }), func(p475 *Node) bool {
+			return gcmpStr(step(child(p475, roK81), func(n476 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n476, roK54))))) }), "VAT", true)
 		})
-	})), fnCount(filter(filter(desc(root(n), k110), func(p477 *Node) bool { return (fnNormalizeSpace(str(child(p477, k54))) == "M") }), func(p478 *Node) bool {
-		return gcmpStr(step(child(p478, k81), func(n479 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n479, k54))))) }), "VAT", true)
-	})), opAdd), k58, opGt) && gcmp(fnCount(step(step(child(n, k104), func(n480 *Node) Seq { return child(n480, k111) }), func(n481 *Node) Seq {
-		return filter(filter(child(n481, k80), func(p482 *Node) bool { return gcmpStr(child(p482, k54), "M", true) }), func(p483 *Node) bool {
-			return gcmpStr(step(child(p483, k81), func(n484 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n484, k54))))) }), "VAT", true)
+	})), fnCount(filter(filter(desc(root(n), roK110), func(p477 *Node) bool { return (fnNormalizeSpace(str(child(p477, roK54))) == "M") }), func(p478 *Node) bool {
+		return gcmpStr(step(child(p478, roK81), func(n479 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n479, roK54))))) }), "VAT", true)
+	})), opAdd), roK58, opGt) && gcmp(fnCount(step(step(child(n, roK104), func(n480 *Node) Seq { return child(n480, roK111) }), func(n481 *Node) Seq {
+		return filter(filter(child(n481, roK80), func(p482 *Node) bool { return gcmpStr(child(p482, roK54), "M", true) }), func(p483 *Node) bool {
+			return gcmpStr(step(child(p483, roK81), func(n484 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n484, roK54))))) }), "VAT", true)
 		})
-	})), k58, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), k76), func(n485 *Node) Seq {
-		return filter(filter(child(n485, k80), func(p486 *Node) bool { return (fnNormalizeSpace(str(child(p486, k54))) == "M") }), func(p487 *Node) bool {
-			return gcmpStr(step(child(p487, k81), func(n488 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n488, k54))))) }), "VAT", true)
+	})), roK58, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), roK76), func(n485 *Node) Seq {
+		return filter(filter(child(n485, roK80), func(p486 *Node) bool { return (fnNormalizeSpace(str(child(p486, roK54))) == "M") }), func(p487 *Node) bool {
+			return gcmpStr(step(child(p487, roK81), func(n488 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n488, roK54))))) }), "VAT", true)
 		})
-	})), fnCount(filter(filter(desc(root(n), k110), func(p489 *Node) bool { return (fnNormalizeSpace(str(child(p489, k54))) == "M") }), func(p490 *Node) bool {
-		return gcmpStr(step(child(p490, k81), func(n491 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n491, k54))))) }), "VAT", true)
-	})), opAdd), k58, opEq) && gcmp(fnCount(step(step(child(n, k104), func(n492 *Node) Seq { return child(n492, k111) }), func(n493 *Node) Seq {
-		return filter(filter(child(n493, k80), func(p494 *Node) bool { return (fnNormalizeSpace(str(child(p494, k54))) == "M") }), func(p495 *Node) bool {
-			return gcmpStr(step(child(p495, k81), func(n496 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n496, k54))))) }), "VAT", true)
+	})), fnCount(filter(filter(desc(root(n), roK110), func(p489 *Node) bool { return (fnNormalizeSpace(str(child(p489, roK54))) == "M") }), func(p490 *Node) bool {
+		return gcmpStr(step(child(p490, roK81), func(n491 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n491, roK54))))) }), "VAT", true)
+	})), opAdd), roK58, opEq) && gcmp(fnCount(step(step(child(n, roK104), func(n492 *Node) Seq { return child(n492, roK111) }), func(n493 *Node) Seq {
+		return filter(filter(child(n493, roK80), func(p494 *Node) bool { return (fnNormalizeSpace(str(child(p494, roK54))) == "M") }), func(p495 *Node) bool {
+			return gcmpStr(step(child(p495, roK81), func(n496 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n496, roK54))))) }), "VAT", true)
 		})
-	})), k58, opEq)))
+	})), roK58, opEq)))
 }
 
 // BR-IP-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0078(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k110), func(n497 *Node) bool {
-		return (fnNormalizeSpace(str(child(n497, k54))) == "M") && gcmpStr(step(child(n497, k81), func(n498 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n498, k54))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), k101), func(n499 *Node) bool {
-		return anyNode(child(n499, k63), func(n500 *Node) bool {
-			return anyNode(child(n500, k112), func(n501 *Node) bool { return (len(child(n501, k113)) > 0) })
+	return ((anyNode(desc(root(n), roK110), func(n497 *Node) bool {
+		return (fnNormalizeSpace(str(child(n497, roK54))) == "M") && gcmpStr(step(child(n497, roK81), func(n498 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n498, roK54))))) }), "VAT", true)
+	}) && (anyNode(desc(root(n), roK101), func(n499 *Node) bool {
+		return anyNode(child(n499, roK63), func(n500 *Node) bool {
+			return anyNode(child(n500, roK112), func(n501 *Node) bool { return (len(child(n501, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), k114), func(n503 *Node) bool {
-		return anyNode(child(n503, k112), func(n504 *Node) bool {
-			return ebv(step(child(n504, k81), func(n505 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n505, k54)))) == "VAT"))
-			})) && (len(child(n504, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n503 *Node) bool {
+		return anyNode(child(n503, roK112), func(n504 *Node) bool {
+			return ebv(step(child(n504, roK81), func(n505 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n505, roK54)))) == "VAT"))
+			})) && (len(child(n504, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), k110), func(n507 *Node) bool {
-		return (fnNormalizeSpace(str(child(n507, k54))) == "M") && gcmpStr(step(child(n507, k81), func(n508 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n508, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK110), func(n507 *Node) bool {
+		return (fnNormalizeSpace(str(child(n507, roK54))) == "M") && gcmpStr(step(child(n507, roK81), func(n508 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n508, roK54))))) }), "VAT", true)
 	}))
 }
 
 // BR-IP-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0079(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k76), func(n509 *Node) bool {
-		return gcmp(child(n509, k77), boolSeq(false), opEq) && anyNode(child(n509, k80), func(n510 *Node) bool {
-			return (fnNormalizeSpace(str(child(n510, k54))) == "M") && gcmpStr(step(child(n510, k81), func(n511 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n511, k54))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), roK76), func(n509 *Node) bool {
+		return gcmp(child(n509, roK77), boolSeq(false), opEq) && anyNode(child(n509, roK80), func(n510 *Node) bool {
+			return (fnNormalizeSpace(str(child(n510, roK54))) == "M") && gcmpStr(step(child(n510, roK81), func(n511 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n511, roK54))))) }), "VAT", true)
 		})
-	}) && (anyNode(desc(root(n), k101), func(n512 *Node) bool {
-		return anyNode(child(n512, k63), func(n513 *Node) bool {
-			return anyNode(child(n513, k112), func(n514 *Node) bool { return (len(child(n514, k113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n512 *Node) bool {
+		return anyNode(child(n512, roK63), func(n513 *Node) bool {
+			return anyNode(child(n513, roK112), func(n514 *Node) bool { return (len(child(n514, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), k114), func(n516 *Node) bool {
-		return anyNode(child(n516, k112), func(n517 *Node) bool {
-			return ebv(step(child(n517, k81), func(n518 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n518, k54)))) == "VAT"))
-			})) && (len(child(n517, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n516 *Node) bool {
+		return anyNode(child(n516, roK112), func(n517 *Node) bool {
+			return ebv(step(child(n517, roK81), func(n518 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n518, roK54)))) == "VAT"))
+			})) && (len(child(n517, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), k76), func(n520 *Node) bool {
-		return gcmp(child(n520, k77), boolSeq(false), opEq) && anyNode(child(n520, k80), func(n521 *Node) bool {
-			return (fnNormalizeSpace(str(child(n521, k54))) == "M") && gcmpStr(step(child(n521, k81), func(n522 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n522, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n520 *Node) bool {
+		return gcmp(child(n520, roK77), boolSeq(false), opEq) && anyNode(child(n520, roK80), func(n521 *Node) bool {
+			return (fnNormalizeSpace(str(child(n521, roK54))) == "M") && gcmpStr(step(child(n521, roK81), func(n522 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n522, roK54))))) }), "VAT", true)
 		})
 	}))
 }
 
 // BR-IP-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0080(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k76), func(n523 *Node) bool {
-		return gcmp(child(n523, k77), boolSeq(true), opEq) && anyNode(child(n523, k80), func(n524 *Node) bool {
-			return (fnNormalizeSpace(str(child(n524, k54))) == "M") && gcmpStr(step(child(n524, k81), func(n525 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n525, k54))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), roK76), func(n523 *Node) bool {
+		return gcmp(child(n523, roK77), boolSeq(true), opEq) && anyNode(child(n523, roK80), func(n524 *Node) bool {
+			return (fnNormalizeSpace(str(child(n524, roK54))) == "M") && gcmpStr(step(child(n524, roK81), func(n525 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n525, roK54))))) }), "VAT", true)
 		})
-	}) && (anyNode(desc(root(n), k101), func(n526 *Node) bool {
-		return anyNode(child(n526, k63), func(n527 *Node) bool {
-			return anyNode(child(n527, k112), func(n528 *Node) bool { return (len(child(n528, k113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n526 *Node) bool {
+		return anyNode(child(n526, roK63), func(n527 *Node) bool {
+			return anyNode(child(n527, roK112), func(n528 *Node) bool { return (len(child(n528, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), k114), func(n530 *Node) bool {
-		return anyNode(child(n530, k112), func(n531 *Node) bool {
-			return ebv(step(child(n531, k81), func(n532 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n532, k54)))) == "VAT"))
-			})) && (len(child(n531, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n530 *Node) bool {
+		return anyNode(child(n530, roK112), func(n531 *Node) bool {
+			return ebv(step(child(n531, roK81), func(n532 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n532, roK54)))) == "VAT"))
+			})) && (len(child(n531, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), k76), func(n534 *Node) bool {
-		return gcmp(child(n534, k77), boolSeq(true), opEq) && anyNode(child(n534, k80), func(n535 *Node) bool {
-			return (fnNormalizeSpace(str(child(n535, k54))) == "M") && gcmpStr(step(child(n535, k81), func(n536 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n536, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n534 *Node) bool {
+		return gcmp(child(n534, roK77), boolSeq(true), opEq) && anyNode(child(n534, roK80), func(n535 *Node) bool {
+			return (fnNormalizeSpace(str(child(n535, roK54))) == "M") && gcmpStr(step(child(n535, roK81), func(n536 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n536, roK54))))) }), "VAT", true)
 		})
 	}))
 }
 
 // BR-O-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0081(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), k80), func(n537 *Node) bool {
-		return gcmpStr(step(child(n537, k81), func(n538 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n538, k54))))) }), "VAT", true) && anyNode(child(n537, k54), func(n539 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n539))) == "O") })
-	}) || anyNode(desc(root(n), k110), func(n540 *Node) bool {
-		return gcmpStr(step(child(n540, k81), func(n541 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n541, k54))))) }), "VAT", true) && anyNode(child(n540, k54), func(n542 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n542))) == "O") })
-	})) && gcmp(fnCount(step(step(step(child(n, k104), func(n543 *Node) Seq { return child(n543, k111) }), func(n544 *Node) Seq {
-		return filter(child(n544, k80), func(p545 *Node) bool {
-			return gcmpStr(step(child(p545, k81), func(n546 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n546, k54))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), roK80), func(n537 *Node) bool {
+		return gcmpStr(step(child(n537, roK81), func(n538 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n538, roK54))))) }), "VAT", true) && anyNode(child(n537, roK54), func(n539 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n539))) == "O") })
+	}) || anyNode(desc(root(n), roK110), func(n540 *Node) bool {
+		return gcmpStr(step(child(n540, roK81), func(n541 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n541, roK54))))) }), "VAT", true) && anyNode(child(n540, roK54), func(n542 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n542))) == "O") })
+	})) && gcmp(fnCount(step(step(step(child(n, roK104), func(n543 *Node) Seq { return child(n543, roK111) }), func(n544 *Node) Seq {
+		return filter(child(n544, roK80), func(p545 *Node) bool {
+			return gcmpStr(step(child(p545, roK81), func(n546 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n546, roK54))))) }), "VAT", true)
 		})
 	}), func(n547 *Node) Seq {
-		return filter(child(n547, k54), func(p548 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p548))) == "O") })
-	})), k108, opEq)) || (!anyNode(desc(root(n), k80), func(n549 *Node) bool {
-		return gcmpStr(step(child(n549, k81), func(n550 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n550, k54))))) }), "VAT", true) && anyNode(child(n549, k54), func(n551 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n551))) == "O") })
-	}) && !anyNode(desc(root(n), k110), func(n552 *Node) bool {
-		return gcmpStr(step(child(n552, k81), func(n553 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n553, k54))))) }), "VAT", true) && anyNode(child(n552, k54), func(n554 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n554))) == "O") })
+		return filter(child(n547, roK54), func(p548 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p548))) == "O") })
+	})), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n549 *Node) bool {
+		return gcmpStr(step(child(n549, roK81), func(n550 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n550, roK54))))) }), "VAT", true) && anyNode(child(n549, roK54), func(n551 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n551))) == "O") })
+	}) && !anyNode(desc(root(n), roK110), func(n552 *Node) bool {
+		return gcmpStr(step(child(n552, roK81), func(n553 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n553, roK54))))) }), "VAT", true) && anyNode(child(n552, roK54), func(n554 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n554))) == "O") })
 	})))
 }
 
 // BR-O-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:Tax…
 func roT0082(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k110), func(n555 *Node) bool {
-		return (fnNormalizeSpace(str(child(n555, k54))) == "O") && gcmpStr(step(child(n555, k81), func(n556 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n556, k54))))) }), "VAT", true)
-	}) && ((!anyNode(desc(root(n), k101), func(n557 *Node) bool {
-		return anyNode(child(n557, k63), func(n558 *Node) bool {
-			return anyNode(child(n558, k112), func(n559 *Node) bool {
-				return ebv(step(child(n559, k81), func(n560 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n560, k54)))) == "VAT"))
-				})) && (len(child(n559, k113)) > 0)
+	return ((anyNode(desc(root(n), roK110), func(n555 *Node) bool {
+		return (fnNormalizeSpace(str(child(n555, roK54))) == "O") && gcmpStr(step(child(n555, roK81), func(n556 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n556, roK54))))) }), "VAT", true)
+	}) && ((!anyNode(desc(root(n), roK101), func(n557 *Node) bool {
+		return anyNode(child(n557, roK63), func(n558 *Node) bool {
+			return anyNode(child(n558, roK112), func(n559 *Node) bool {
+				return ebv(step(child(n559, roK81), func(n560 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n560, roK54)))) == "VAT"))
+				})) && (len(child(n559, roK113)) > 0)
 			})
 		})
-	}) && !anyNode(desc(root(n), k114), func(n562 *Node) bool {
-		return anyNode(child(n562, k112), func(n563 *Node) bool {
-			return ebv(step(child(n563, k81), func(n564 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n564, k54)))) == "VAT"))
-			})) && (len(child(n563, k113)) > 0)
+	}) && !anyNode(desc(root(n), roK114), func(n562 *Node) bool {
+		return anyNode(child(n562, roK112), func(n563 *Node) bool {
+			return ebv(step(child(n563, roK81), func(n564 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n564, roK54)))) == "VAT"))
+			})) && (len(child(n563, roK113)) > 0)
 		})
-	})) && !anyNode(desc(root(n), k64), func(n566 *Node) bool {
-		return anyNode(child(n566, k63), func(n567 *Node) bool {
-			return anyNode(child(n567, k112), func(n568 *Node) bool {
-				return ebv(step(child(n568, k81), func(n569 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n569, k54)))) == "VAT"))
-				})) && (len(child(n568, k113)) > 0)
+	})) && !anyNode(desc(root(n), roK64), func(n566 *Node) bool {
+		return anyNode(child(n566, roK63), func(n567 *Node) bool {
+			return anyNode(child(n567, roK112), func(n568 *Node) bool {
+				return ebv(step(child(n568, roK81), func(n569 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n569, roK54)))) == "VAT"))
+				})) && (len(child(n568, roK113)) > 0)
 			})
 		})
-	}))) || !anyNode(desc(root(n), k110), func(n571 *Node) bool {
-		return (fnNormalizeSpace(str(child(n571, k54))) == "O") && gcmpStr(step(child(n571, k81), func(n572 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n572, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK110), func(n571 *Node) bool {
+		return (fnNormalizeSpace(str(child(n571, roK54))) == "O") && gcmpStr(step(child(n571, roK81), func(n572 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n572, roK54))))) }), "VAT", true)
 	}))
 }
 
 // BR-O-03: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not…
 func roT0083(v []Seq, n *Node) bool {
-	return (((len(step(step(union(child(root(n), k57), child(root(n), k78)), func(n573 *Node) Seq {
-		return filter(child(n573, k76), func(p574 *Node) bool { return gcmp(child(p574, k77), boolSeq(false), opEq) })
+	return (((len(step(step(union(child(root(n), roK57), child(root(n), roK78)), func(n573 *Node) Seq {
+		return filter(child(n573, roK76), func(p574 *Node) bool { return gcmp(child(p574, roK77), boolSeq(false), opEq) })
 	}), func(n575 *Node) Seq {
-		return filter(filter(child(n575, k80), func(p576 *Node) bool { return (fnNormalizeSpace(str(child(p576, k54))) == "O") }), func(p577 *Node) bool {
-			return gcmpStr(step(child(p577, k81), func(n578 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n578, k54))))) }), "VAT", true)
+		return filter(filter(child(n575, roK80), func(p576 *Node) bool { return (fnNormalizeSpace(str(child(p576, roK54))) == "O") }), func(p577 *Node) bool {
+			return gcmpStr(step(child(p577, roK81), func(n578 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n578, roK54))))) }), "VAT", true)
 		})
-	})) > 0) && ((!anyNode(desc(root(n), k101), func(n579 *Node) bool {
-		return anyNode(child(n579, k63), func(n580 *Node) bool {
-			return anyNode(child(n580, k112), func(n581 *Node) bool {
-				return ebv(step(child(n581, k81), func(n582 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n582, k54)))) == "VAT"))
-				})) && (len(child(n581, k113)) > 0)
+	})) > 0) && ((!anyNode(desc(root(n), roK101), func(n579 *Node) bool {
+		return anyNode(child(n579, roK63), func(n580 *Node) bool {
+			return anyNode(child(n580, roK112), func(n581 *Node) bool {
+				return ebv(step(child(n581, roK81), func(n582 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n582, roK54)))) == "VAT"))
+				})) && (len(child(n581, roK113)) > 0)
 			})
 		})
-	}) && !anyNode(desc(root(n), k114), func(n584 *Node) bool {
-		return anyNode(child(n584, k112), func(n585 *Node) bool {
-			return ebv(step(child(n585, k81), func(n586 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n586, k54)))) == "VAT"))
-			})) && (len(child(n585, k113)) > 0)
+	}) && !anyNode(desc(root(n), roK114), func(n584 *Node) bool {
+		return anyNode(child(n584, roK112), func(n585 *Node) bool {
+			return ebv(step(child(n585, roK81), func(n586 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n586, roK54)))) == "VAT"))
+			})) && (len(child(n585, roK113)) > 0)
 		})
-	})) && !anyNode(desc(root(n), k64), func(n588 *Node) bool {
-		return anyNode(child(n588, k63), func(n589 *Node) bool {
-			return anyNode(child(n589, k112), func(n590 *Node) bool {
-				return ebv(step(child(n590, k81), func(n591 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n591, k54)))) == "VAT"))
-				})) && (len(child(n590, k113)) > 0)
+	})) && !anyNode(desc(root(n), roK64), func(n588 *Node) bool {
+		return anyNode(child(n588, roK63), func(n589 *Node) bool {
+			return anyNode(child(n589, roK112), func(n590 *Node) bool {
+				return ebv(step(child(n590, roK81), func(n591 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n591, roK54)))) == "VAT"))
+				})) && (len(child(n590, roK113)) > 0)
 			})
 		})
-	}))) || !(len(step(step(union(child(root(n), k57), child(root(n), k78)), func(n593 *Node) Seq {
-		return filter(child(n593, k76), func(p594 *Node) bool { return gcmp(child(p594, k77), boolSeq(false), opEq) })
+	}))) || !(len(step(step(union(child(root(n), roK57), child(root(n), roK78)), func(n593 *Node) Seq {
+		return filter(child(n593, roK76), func(p594 *Node) bool { return gcmp(child(p594, roK77), boolSeq(false), opEq) })
 	}), func(n595 *Node) Seq {
-		return filter(filter(child(n595, k80), func(p596 *Node) bool { return (fnNormalizeSpace(str(child(p596, k54))) == "O") }), func(p597 *Node) bool {
-			return gcmpStr(step(child(p597, k81), func(n598 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n598, k54))))) }), "VAT", true)
+		return filter(filter(child(n595, roK80), func(p596 *Node) bool { return (fnNormalizeSpace(str(child(p596, roK54))) == "O") }), func(p597 *Node) bool {
+			return gcmpStr(step(child(p597, roK81), func(n598 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n598, roK54))))) }), "VAT", true)
 		})
 	})) > 0))
 }
 
 // BR-O-04: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(…
 func roT0084(v []Seq, n *Node) bool {
-	return (((len(step(step(union(child(root(n), k57), child(root(n), k78)), func(n599 *Node) Seq {
-		return filter(child(n599, k76), func(p600 *Node) bool { return gcmp(child(p600, k77), boolSeq(true), opEq) })
+	return (((len(step(step(union(child(root(n), roK57), child(root(n), roK78)), func(n599 *Node) Seq {
+		return filter(child(n599, roK76), func(p600 *Node) bool { return gcmp(child(p600, roK77), boolSeq(true), opEq) })
 	}), func(n601 *Node) Seq {
-		return filter(filter(child(n601, k80), func(p602 *Node) bool { return (fnNormalizeSpace(str(child(p602, k54))) == "O") }), func(p603 *Node) bool {
-			return gcmpStr(step(child(p603, k81), func(n604 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n604, k54))))) }), "VAT", true)
+		return filter(filter(child(n601, roK80), func(p602 *Node) bool { return (fnNormalizeSpace(str(child(p602, roK54))) == "O") }), func(p603 *Node) bool {
+			return gcmpStr(step(child(p603, roK81), func(n604 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n604, roK54))))) }), "VAT", true)
 		})
-	})) > 0) && ((!anyNode(desc(root(n), k101), func(n605 *Node) bool {
-		return anyNode(child(n605, k63), func(n606 *Node) bool {
-			return anyNode(child(n606, k112), func(n607 *Node) bool {
-				return ebv(step(child(n607, k81), func(n608 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n608, k54)))) == "VAT"))
-				})) && (len(child(n607, k113)) > 0)
+	})) > 0) && ((!anyNode(desc(root(n), roK101), func(n605 *Node) bool {
+		return anyNode(child(n605, roK63), func(n606 *Node) bool {
+			return anyNode(child(n606, roK112), func(n607 *Node) bool {
+				return ebv(step(child(n607, roK81), func(n608 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n608, roK54)))) == "VAT"))
+				})) && (len(child(n607, roK113)) > 0)
 			})
 		})
-	}) && !anyNode(desc(root(n), k114), func(n610 *Node) bool {
-		return anyNode(child(n610, k112), func(n611 *Node) bool {
-			return ebv(step(child(n611, k81), func(n612 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n612, k54)))) == "VAT"))
-			})) && (len(child(n611, k113)) > 0)
+	}) && !anyNode(desc(root(n), roK114), func(n610 *Node) bool {
+		return anyNode(child(n610, roK112), func(n611 *Node) bool {
+			return ebv(step(child(n611, roK81), func(n612 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n612, roK54)))) == "VAT"))
+			})) && (len(child(n611, roK113)) > 0)
 		})
-	})) && !anyNode(desc(root(n), k64), func(n614 *Node) bool {
-		return anyNode(child(n614, k63), func(n615 *Node) bool {
-			return anyNode(child(n615, k112), func(n616 *Node) bool {
-				return ebv(step(child(n616, k81), func(n617 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n617, k54)))) == "VAT"))
-				})) && (len(child(n616, k113)) > 0)
+	})) && !anyNode(desc(root(n), roK64), func(n614 *Node) bool {
+		return anyNode(child(n614, roK63), func(n615 *Node) bool {
+			return anyNode(child(n615, roK112), func(n616 *Node) bool {
+				return ebv(step(child(n616, roK81), func(n617 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n617, roK54)))) == "VAT"))
+				})) && (len(child(n616, roK113)) > 0)
 			})
 		})
-	}))) || !(len(step(step(union(child(root(n), k57), child(root(n), k78)), func(n619 *Node) Seq {
-		return filter(child(n619, k76), func(p620 *Node) bool { return gcmp(child(p620, k77), boolSeq(true), opEq) })
+	}))) || !(len(step(step(union(child(root(n), roK57), child(root(n), roK78)), func(n619 *Node) Seq {
+		return filter(child(n619, roK76), func(p620 *Node) bool { return gcmp(child(p620, roK77), boolSeq(true), opEq) })
 	}), func(n621 *Node) Seq {
-		return filter(filter(child(n621, k80), func(p622 *Node) bool { return (fnNormalizeSpace(str(child(p622, k54))) == "O") }), func(p623 *Node) bool {
-			return gcmpStr(step(child(p623, k81), func(n624 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n624, k54))))) }), "VAT", true)
+		return filter(filter(child(n621, roK80), func(p622 *Node) bool { return (fnNormalizeSpace(str(child(p622, roK54))) == "O") }), func(p623 *Node) bool {
+			return gcmpStr(step(child(p623, roK81), func(n624 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n624, roK54))))) }), "VAT", true)
 		})
 	})) > 0))
 }
 
 // BR-O-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[n…
 func roT0085(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, k104), func(n625 *Node) bool {
-		return anyNode(child(n625, k111), func(n626 *Node) bool {
-			return anyNode(child(n626, k80), func(n627 *Node) bool {
-				return gcmpStr(step(child(n627, k81), func(n628 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n628, k54))))) }), "VAT", true) && anyNode(child(n627, k54), func(n629 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n629))) == "O") })
+	return ((anyNode(child(n, roK104), func(n625 *Node) bool {
+		return anyNode(child(n625, roK111), func(n626 *Node) bool {
+			return anyNode(child(n626, roK80), func(n627 *Node) bool {
+				return gcmpStr(step(child(n627, roK81), func(n628 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n628, roK54))))) }), "VAT", true) && anyNode(child(n627, roK54), func(n629 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n629))) == "O") })
 			})
 		})
-	}) && gcmp(fnCount(step(step(child(n, k104), func(n630 *Node) Seq { return child(n630, k111) }), func(n631 *Node) Seq {
-		return filter(filter(child(n631, k80), func(p632 *Node) bool { return (fnNormalizeSpace(str(child(p632, k54))) != "O") }), func(p633 *Node) bool {
-			return gcmpStr(step(child(p633, k81), func(n634 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n634, k54))))) }), "VAT", true)
+	}) && gcmp(fnCount(step(step(child(n, roK104), func(n630 *Node) Seq { return child(n630, roK111) }), func(n631 *Node) Seq {
+		return filter(filter(child(n631, roK80), func(p632 *Node) bool { return (fnNormalizeSpace(str(child(p632, roK54))) != "O") }), func(p633 *Node) bool {
+			return gcmpStr(step(child(p633, roK81), func(n634 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n634, roK54))))) }), "VAT", true)
 		})
-	})), k58, opEq)) || !anyNode(child(n, k104), func(n635 *Node) bool {
-		return anyNode(child(n635, k111), func(n636 *Node) bool {
-			return anyNode(child(n636, k80), func(n637 *Node) bool {
-				return gcmpStr(step(child(n637, k81), func(n638 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n638, k54))))) }), "VAT", true) && anyNode(child(n637, k54), func(n639 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n639))) == "O") })
+	})), roK58, opEq)) || !anyNode(child(n, roK104), func(n635 *Node) bool {
+		return anyNode(child(n635, roK111), func(n636 *Node) bool {
+			return anyNode(child(n636, roK80), func(n637 *Node) bool {
+				return gcmpStr(step(child(n637, roK81), func(n638 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n638, roK54))))) }), "VAT", true) && anyNode(child(n637, roK54), func(n639 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n639))) == "O") })
 			})
 		})
 	}))
@@ -3190,18 +3190,18 @@ func roT0085(v []Seq, n *Node) bool {
 
 // BR-O-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:ClassifiedTaxCategory[normalize-space(cb…
 func roT0086(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, k104), func(n640 *Node) bool {
-		return anyNode(child(n640, k111), func(n641 *Node) bool {
-			return anyNode(child(n641, k80), func(n642 *Node) bool {
-				return gcmpStr(step(child(n642, k81), func(n643 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n643, k54))))) }), "VAT", true) && anyNode(child(n642, k54), func(n644 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n644))) == "O") })
+	return ((anyNode(child(n, roK104), func(n640 *Node) bool {
+		return anyNode(child(n640, roK111), func(n641 *Node) bool {
+			return anyNode(child(n641, roK80), func(n642 *Node) bool {
+				return gcmpStr(step(child(n642, roK81), func(n643 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n643, roK54))))) }), "VAT", true) && anyNode(child(n642, roK54), func(n644 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n644))) == "O") })
 			})
 		})
-	}) && gcmp(fnCount(filter(filter(desc(root(n), k110), func(p645 *Node) bool { return (fnNormalizeSpace(str(child(p645, k54))) != "O") }), func(p646 *Node) bool {
-		return gcmpStr(step(child(p646, k81), func(n647 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n647, k54))))) }), "VAT", true)
-	})), k58, opEq)) || !anyNode(child(n, k104), func(n648 *Node) bool {
-		return anyNode(child(n648, k111), func(n649 *Node) bool {
-			return anyNode(child(n649, k80), func(n650 *Node) bool {
-				return gcmpStr(step(child(n650, k81), func(n651 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n651, k54))))) }), "VAT", true) && anyNode(child(n650, k54), func(n652 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n652))) == "O") })
+	}) && gcmp(fnCount(filter(filter(desc(root(n), roK110), func(p645 *Node) bool { return (fnNormalizeSpace(str(child(p645, roK54))) != "O") }), func(p646 *Node) bool {
+		return gcmpStr(step(child(p646, roK81), func(n647 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n647, roK54))))) }), "VAT", true)
+	})), roK58, opEq)) || !anyNode(child(n, roK104), func(n648 *Node) bool {
+		return anyNode(child(n648, roK111), func(n649 *Node) bool {
+			return anyNode(child(n649, roK80), func(n650 *Node) bool {
+				return gcmpStr(step(child(n650, roK81), func(n651 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n651, roK54))))) }), "VAT", true) && anyNode(child(n650, roK54), func(n652 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n652))) == "O") })
 			})
 		})
 	}))
@@ -3209,20 +3209,20 @@ func roT0086(v []Seq, n *Node) bool {
 
 // BR-O-13: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=fals…
 func roT0087(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, k104), func(n653 *Node) bool {
-		return anyNode(child(n653, k111), func(n654 *Node) bool {
-			return anyNode(child(n654, k80), func(n655 *Node) bool {
-				return gcmpStr(step(child(n655, k81), func(n656 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n656, k54))))) }), "VAT", true) && anyNode(child(n655, k54), func(n657 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n657))) == "O") })
+	return ((anyNode(child(n, roK104), func(n653 *Node) bool {
+		return anyNode(child(n653, roK111), func(n654 *Node) bool {
+			return anyNode(child(n654, roK80), func(n655 *Node) bool {
+				return gcmpStr(step(child(n655, roK81), func(n656 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n656, roK54))))) }), "VAT", true) && anyNode(child(n655, roK54), func(n657 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n657))) == "O") })
 			})
 		})
-	}) && gcmp(fnCount(step(filter(desc(root(n), k76), func(p658 *Node) bool { return gcmp(child(p658, k77), boolSeq(false), opEq) }), func(n659 *Node) Seq {
-		return filter(filter(child(n659, k80), func(p660 *Node) bool { return (fnNormalizeSpace(str(child(p660, k54))) != "O") }), func(p661 *Node) bool {
-			return gcmpStr(step(child(p661, k81), func(n662 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n662, k54))))) }), "VAT", true)
+	}) && gcmp(fnCount(step(filter(desc(root(n), roK76), func(p658 *Node) bool { return gcmp(child(p658, roK77), boolSeq(false), opEq) }), func(n659 *Node) Seq {
+		return filter(filter(child(n659, roK80), func(p660 *Node) bool { return (fnNormalizeSpace(str(child(p660, roK54))) != "O") }), func(p661 *Node) bool {
+			return gcmpStr(step(child(p661, roK81), func(n662 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n662, roK54))))) }), "VAT", true)
 		})
-	})), k58, opEq)) || !anyNode(child(n, k104), func(n663 *Node) bool {
-		return anyNode(child(n663, k111), func(n664 *Node) bool {
-			return anyNode(child(n664, k80), func(n665 *Node) bool {
-				return gcmpStr(step(child(n665, k81), func(n666 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n666, k54))))) }), "VAT", true) && anyNode(child(n665, k54), func(n667 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n667))) == "O") })
+	})), roK58, opEq)) || !anyNode(child(n, roK104), func(n663 *Node) bool {
+		return anyNode(child(n663, roK111), func(n664 *Node) bool {
+			return anyNode(child(n664, roK80), func(n665 *Node) bool {
+				return gcmpStr(step(child(n665, roK81), func(n666 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n666, roK54))))) }), "VAT", true) && anyNode(child(n665, roK54), func(n667 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n667))) == "O") })
 			})
 		})
 	}))
@@ -3230,20 +3230,20 @@ func roT0087(v []Seq, n *Node) bool {
 
 // BR-O-14: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=true…
 func roT0088(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, k104), func(n668 *Node) bool {
-		return anyNode(child(n668, k111), func(n669 *Node) bool {
-			return anyNode(child(n669, k80), func(n670 *Node) bool {
-				return gcmpStr(step(child(n670, k81), func(n671 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n671, k54))))) }), "VAT", true) && anyNode(child(n670, k54), func(n672 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n672))) == "O") })
+	return ((anyNode(child(n, roK104), func(n668 *Node) bool {
+		return anyNode(child(n668, roK111), func(n669 *Node) bool {
+			return anyNode(child(n669, roK80), func(n670 *Node) bool {
+				return gcmpStr(step(child(n670, roK81), func(n671 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n671, roK54))))) }), "VAT", true) && anyNode(child(n670, roK54), func(n672 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n672))) == "O") })
 			})
 		})
-	}) && gcmp(fnCount(step(filter(desc(root(n), k76), func(p673 *Node) bool { return gcmp(child(p673, k77), boolSeq(true), opEq) }), func(n674 *Node) Seq {
-		return filter(filter(child(n674, k80), func(p675 *Node) bool { return (fnNormalizeSpace(str(child(p675, k54))) != "O") }), func(p676 *Node) bool {
-			return gcmpStr(step(child(p676, k81), func(n677 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n677, k54))))) }), "VAT", true)
+	}) && gcmp(fnCount(step(filter(desc(root(n), roK76), func(p673 *Node) bool { return gcmp(child(p673, roK77), boolSeq(true), opEq) }), func(n674 *Node) Seq {
+		return filter(filter(child(n674, roK80), func(p675 *Node) bool { return (fnNormalizeSpace(str(child(p675, roK54))) != "O") }), func(p676 *Node) bool {
+			return gcmpStr(step(child(p676, roK81), func(n677 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n677, roK54))))) }), "VAT", true)
 		})
-	})), k58, opEq)) || !anyNode(child(n, k104), func(n678 *Node) bool {
-		return anyNode(child(n678, k111), func(n679 *Node) bool {
-			return anyNode(child(n679, k80), func(n680 *Node) bool {
-				return gcmpStr(step(child(n680, k81), func(n681 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n681, k54))))) }), "VAT", true) && anyNode(child(n680, k54), func(n682 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n682))) == "O") })
+	})), roK58, opEq)) || !anyNode(child(n, roK104), func(n678 *Node) bool {
+		return anyNode(child(n678, roK111), func(n679 *Node) bool {
+			return anyNode(child(n679, roK80), func(n680 *Node) bool {
+				return gcmpStr(step(child(n680, roK81), func(n681 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n681, roK54))))) }), "VAT", true) && anyNode(child(n680, roK54), func(n682 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n682))) == "O") })
 			})
 		})
 	}))
@@ -3251,179 +3251,179 @@ func roT0088(v []Seq, n *Node) bool {
 
 // BR-S-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'S']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'])) > 0 and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCat…
 func roT0089(v []Seq, n *Node) bool {
-	return ((gcmp(arith(fnCount(step(desc(root(n), k76), func(n683 *Node) Seq {
-		return filter(child(n683, k80), func(p684 *Node) bool { return (fnNormalizeSpace(str(child(p684, k54))) == "S") })
-	})), fnCount(filter(desc(root(n), k110), func(p685 *Node) bool { return (fnNormalizeSpace(str(child(p685, k54))) == "S") })), opAdd), k58, opGt) && gcmp(fnCount(step(step(child(n, k104), func(n686 *Node) Seq { return child(n686, k111) }), func(n687 *Node) Seq {
-		return filter(child(n687, k80), func(p688 *Node) bool { return (fnNormalizeSpace(str(child(p688, k54))) == "S") })
-	})), k58, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), k76), func(n689 *Node) Seq {
-		return filter(child(n689, k80), func(p690 *Node) bool { return (fnNormalizeSpace(str(child(p690, k54))) == "S") })
-	})), fnCount(filter(desc(root(n), k110), func(p691 *Node) bool { return (fnNormalizeSpace(str(child(p691, k54))) == "S") })), opAdd), k58, opEq) && gcmp(fnCount(step(step(child(n, k104), func(n692 *Node) Seq { return child(n692, k111) }), func(n693 *Node) Seq {
-		return filter(child(n693, k80), func(p694 *Node) bool { return (fnNormalizeSpace(str(child(p694, k54))) == "S") })
-	})), k58, opEq)))
+	return ((gcmp(arith(fnCount(step(desc(root(n), roK76), func(n683 *Node) Seq {
+		return filter(child(n683, roK80), func(p684 *Node) bool { return (fnNormalizeSpace(str(child(p684, roK54))) == "S") })
+	})), fnCount(filter(desc(root(n), roK110), func(p685 *Node) bool { return (fnNormalizeSpace(str(child(p685, roK54))) == "S") })), opAdd), roK58, opGt) && gcmp(fnCount(step(step(child(n, roK104), func(n686 *Node) Seq { return child(n686, roK111) }), func(n687 *Node) Seq {
+		return filter(child(n687, roK80), func(p688 *Node) bool { return (fnNormalizeSpace(str(child(p688, roK54))) == "S") })
+	})), roK58, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), roK76), func(n689 *Node) Seq {
+		return filter(child(n689, roK80), func(p690 *Node) bool { return (fnNormalizeSpace(str(child(p690, roK54))) == "S") })
+	})), fnCount(filter(desc(root(n), roK110), func(p691 *Node) bool { return (fnNormalizeSpace(str(child(p691, roK54))) == "S") })), opAdd), roK58, opEq) && gcmp(fnCount(step(step(child(n, roK104), func(n692 *Node) Seq { return child(n692, roK111) }), func(n693 *Node) Seq {
+		return filter(child(n693, roK80), func(p694 *Node) bool { return (fnNormalizeSpace(str(child(p694, roK54))) == "S") })
+	})), roK58, opEq)))
 }
 
 // BR-S-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0090(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k110), func(n695 *Node) bool {
-		return (fnNormalizeSpace(str(child(n695, k54))) == "S") && gcmpStr(step(child(n695, k81), func(n696 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n696, k54))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), k101), func(n697 *Node) bool {
-		return anyNode(child(n697, k63), func(n698 *Node) bool {
-			return anyNode(child(n698, k112), func(n699 *Node) bool { return (len(child(n699, k113)) > 0) })
+	return ((anyNode(desc(root(n), roK110), func(n695 *Node) bool {
+		return (fnNormalizeSpace(str(child(n695, roK54))) == "S") && gcmpStr(step(child(n695, roK81), func(n696 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n696, roK54))))) }), "VAT", true)
+	}) && (anyNode(desc(root(n), roK101), func(n697 *Node) bool {
+		return anyNode(child(n697, roK63), func(n698 *Node) bool {
+			return anyNode(child(n698, roK112), func(n699 *Node) bool { return (len(child(n699, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), k114), func(n701 *Node) bool {
-		return anyNode(child(n701, k112), func(n702 *Node) bool {
-			return ebv(step(child(n702, k81), func(n703 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n703, k54)))) == "VAT"))
-			})) && (len(child(n702, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n701 *Node) bool {
+		return anyNode(child(n701, roK112), func(n702 *Node) bool {
+			return ebv(step(child(n702, roK81), func(n703 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n703, roK54)))) == "VAT"))
+			})) && (len(child(n702, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), k110), func(n705 *Node) bool { return (fnNormalizeSpace(str(child(n705, k54))) == "S") }))
+	}))) || !anyNode(desc(root(n), roK110), func(n705 *Node) bool { return (fnNormalizeSpace(str(child(n705, roK54))) == "S") }))
 }
 
 // BR-S-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0091(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k76), func(n706 *Node) bool {
-		return gcmp(child(n706, k77), boolSeq(false), opEq) && anyNode(child(n706, k80), func(n707 *Node) bool {
-			return (fnNormalizeSpace(str(child(n707, k54))) == "S") && gcmpStr(step(child(n707, k81), func(n708 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n708, k54))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), roK76), func(n706 *Node) bool {
+		return gcmp(child(n706, roK77), boolSeq(false), opEq) && anyNode(child(n706, roK80), func(n707 *Node) bool {
+			return (fnNormalizeSpace(str(child(n707, roK54))) == "S") && gcmpStr(step(child(n707, roK81), func(n708 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n708, roK54))))) }), "VAT", true)
 		})
-	}) && (anyNode(desc(root(n), k101), func(n709 *Node) bool {
-		return anyNode(child(n709, k63), func(n710 *Node) bool {
-			return anyNode(child(n710, k112), func(n711 *Node) bool { return (len(child(n711, k113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n709 *Node) bool {
+		return anyNode(child(n709, roK63), func(n710 *Node) bool {
+			return anyNode(child(n710, roK112), func(n711 *Node) bool { return (len(child(n711, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), k114), func(n713 *Node) bool {
-		return anyNode(child(n713, k112), func(n714 *Node) bool {
-			return ebv(step(child(n714, k81), func(n715 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n715, k54)))) == "VAT"))
-			})) && (len(child(n714, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n713 *Node) bool {
+		return anyNode(child(n713, roK112), func(n714 *Node) bool {
+			return ebv(step(child(n714, roK81), func(n715 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n715, roK54)))) == "VAT"))
+			})) && (len(child(n714, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), k76), func(n717 *Node) bool {
-		return gcmp(child(n717, k77), boolSeq(false), opEq) && anyNode(child(n717, k80), func(n718 *Node) bool {
-			return (fnNormalizeSpace(str(child(n718, k54))) == "S") && gcmpStr(step(child(n718, k81), func(n719 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n719, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n717 *Node) bool {
+		return gcmp(child(n717, roK77), boolSeq(false), opEq) && anyNode(child(n717, roK80), func(n718 *Node) bool {
+			return (fnNormalizeSpace(str(child(n718, roK54))) == "S") && gcmpStr(step(child(n718, roK81), func(n719 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n719, roK54))))) }), "VAT", true)
 		})
 	}))
 }
 
 // BR-S-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0092(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k76), func(n720 *Node) bool {
-		return gcmp(child(n720, k77), boolSeq(true), opEq) && anyNode(child(n720, k80), func(n721 *Node) bool {
-			return (fnNormalizeSpace(str(child(n721, k54))) == "S") && gcmpStr(step(child(n721, k81), func(n722 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n722, k54))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), roK76), func(n720 *Node) bool {
+		return gcmp(child(n720, roK77), boolSeq(true), opEq) && anyNode(child(n720, roK80), func(n721 *Node) bool {
+			return (fnNormalizeSpace(str(child(n721, roK54))) == "S") && gcmpStr(step(child(n721, roK81), func(n722 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n722, roK54))))) }), "VAT", true)
 		})
-	}) && (anyNode(desc(root(n), k101), func(n723 *Node) bool {
-		return anyNode(child(n723, k63), func(n724 *Node) bool {
-			return anyNode(child(n724, k112), func(n725 *Node) bool { return (len(child(n725, k113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n723 *Node) bool {
+		return anyNode(child(n723, roK63), func(n724 *Node) bool {
+			return anyNode(child(n724, roK112), func(n725 *Node) bool { return (len(child(n725, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), k114), func(n727 *Node) bool {
-		return anyNode(child(n727, k112), func(n728 *Node) bool {
-			return ebv(step(child(n728, k81), func(n729 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n729, k54)))) == "VAT"))
-			})) && (len(child(n728, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n727 *Node) bool {
+		return anyNode(child(n727, roK112), func(n728 *Node) bool {
+			return ebv(step(child(n728, roK81), func(n729 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n729, roK54)))) == "VAT"))
+			})) && (len(child(n728, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), k76), func(n731 *Node) bool {
-		return gcmp(child(n731, k77), boolSeq(true), opEq) && anyNode(child(n731, k80), func(n732 *Node) bool {
-			return (fnNormalizeSpace(str(child(n732, k54))) == "S") && gcmpStr(step(child(n732, k81), func(n733 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n733, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n731 *Node) bool {
+		return gcmp(child(n731, roK77), boolSeq(true), opEq) && anyNode(child(n731, roK80), func(n732 *Node) bool {
+			return (fnNormalizeSpace(str(child(n732, roK54))) == "S") && gcmpStr(step(child(n732, roK81), func(n733 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n733, roK54))))) }), "VAT", true)
 		})
 	}))
 }
 
 // BR-Z-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'Z']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0093(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), k80), func(n734 *Node) bool {
-		return gcmpStr(step(child(n734, k81), func(n735 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n735, k54))))) }), "VAT", true) && anyNode(child(n734, k54), func(n736 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n736))) == "Z") })
-	}) || anyNode(desc(root(n), k110), func(n737 *Node) bool {
-		return gcmpStr(step(child(n737, k81), func(n738 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n738, k54))))) }), "VAT", true) && anyNode(child(n737, k54), func(n739 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n739))) == "Z") })
-	})) && gcmp(fnCount(step(step(step(child(n, k104), func(n740 *Node) Seq { return child(n740, k111) }), func(n741 *Node) Seq {
-		return filter(child(n741, k80), func(p742 *Node) bool {
-			return gcmpStr(step(child(p742, k81), func(n743 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n743, k54))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), roK80), func(n734 *Node) bool {
+		return gcmpStr(step(child(n734, roK81), func(n735 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n735, roK54))))) }), "VAT", true) && anyNode(child(n734, roK54), func(n736 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n736))) == "Z") })
+	}) || anyNode(desc(root(n), roK110), func(n737 *Node) bool {
+		return gcmpStr(step(child(n737, roK81), func(n738 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n738, roK54))))) }), "VAT", true) && anyNode(child(n737, roK54), func(n739 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n739))) == "Z") })
+	})) && gcmp(fnCount(step(step(step(child(n, roK104), func(n740 *Node) Seq { return child(n740, roK111) }), func(n741 *Node) Seq {
+		return filter(child(n741, roK80), func(p742 *Node) bool {
+			return gcmpStr(step(child(p742, roK81), func(n743 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n743, roK54))))) }), "VAT", true)
 		})
 	}), func(n744 *Node) Seq {
-		return filter(child(n744, k54), func(p745 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p745))) == "Z") })
-	})), k108, opEq)) || (!anyNode(desc(root(n), k80), func(n746 *Node) bool {
-		return gcmpStr(step(child(n746, k81), func(n747 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n747, k54))))) }), "VAT", true) && anyNode(child(n746, k54), func(n748 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n748))) == "Z") })
-	}) && !anyNode(desc(root(n), k110), func(n749 *Node) bool {
-		return gcmpStr(step(child(n749, k81), func(n750 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n750, k54))))) }), "VAT", true) && anyNode(child(n749, k54), func(n751 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n751))) == "Z") })
+		return filter(child(n744, roK54), func(p745 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p745))) == "Z") })
+	})), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n746 *Node) bool {
+		return gcmpStr(step(child(n746, roK81), func(n747 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n747, roK54))))) }), "VAT", true) && anyNode(child(n746, roK54), func(n748 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n748))) == "Z") })
+	}) && !anyNode(desc(root(n), roK110), func(n749 *Node) bool {
+		return gcmpStr(step(child(n749, roK81), func(n750 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n750, roK54))))) }), "VAT", true) && anyNode(child(n749, roK54), func(n751 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n751))) == "Z") })
 	})))
 }
 
 // BR-Z-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0094(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k110), func(n752 *Node) bool {
-		return (fnNormalizeSpace(str(child(n752, k54))) == "Z") && gcmpStr(step(child(n752, k81), func(n753 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n753, k54))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), k101), func(n754 *Node) bool {
-		return anyNode(child(n754, k63), func(n755 *Node) bool {
-			return anyNode(child(n755, k112), func(n756 *Node) bool { return (len(child(n756, k113)) > 0) })
+	return ((anyNode(desc(root(n), roK110), func(n752 *Node) bool {
+		return (fnNormalizeSpace(str(child(n752, roK54))) == "Z") && gcmpStr(step(child(n752, roK81), func(n753 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n753, roK54))))) }), "VAT", true)
+	}) && (anyNode(desc(root(n), roK101), func(n754 *Node) bool {
+		return anyNode(child(n754, roK63), func(n755 *Node) bool {
+			return anyNode(child(n755, roK112), func(n756 *Node) bool { return (len(child(n756, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), k114), func(n758 *Node) bool {
-		return anyNode(child(n758, k112), func(n759 *Node) bool {
-			return ebv(step(child(n759, k81), func(n760 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n760, k54)))) == "VAT"))
-			})) && (len(child(n759, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n758 *Node) bool {
+		return anyNode(child(n758, roK112), func(n759 *Node) bool {
+			return ebv(step(child(n759, roK81), func(n760 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n760, roK54)))) == "VAT"))
+			})) && (len(child(n759, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), k110), func(n762 *Node) bool {
-		return (fnNormalizeSpace(str(child(n762, k54))) == "Z") && gcmpStr(step(child(n762, k81), func(n763 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n763, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK110), func(n762 *Node) bool {
+		return (fnNormalizeSpace(str(child(n762, roK54))) == "Z") && gcmpStr(step(child(n762, roK81), func(n763 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n763, roK54))))) }), "VAT", true)
 	}))
 }
 
 // BR-Z-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0095(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k76), func(n764 *Node) bool {
-		return gcmp(child(n764, k77), boolSeq(false), opEq) && anyNode(child(n764, k80), func(n765 *Node) bool {
-			return (fnNormalizeSpace(str(child(n765, k54))) == "Z") && gcmpStr(step(child(n765, k81), func(n766 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n766, k54))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), roK76), func(n764 *Node) bool {
+		return gcmp(child(n764, roK77), boolSeq(false), opEq) && anyNode(child(n764, roK80), func(n765 *Node) bool {
+			return (fnNormalizeSpace(str(child(n765, roK54))) == "Z") && gcmpStr(step(child(n765, roK81), func(n766 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n766, roK54))))) }), "VAT", true)
 		})
-	}) && (anyNode(desc(root(n), k101), func(n767 *Node) bool {
-		return anyNode(child(n767, k63), func(n768 *Node) bool {
-			return anyNode(child(n768, k112), func(n769 *Node) bool { return (len(child(n769, k113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n767 *Node) bool {
+		return anyNode(child(n767, roK63), func(n768 *Node) bool {
+			return anyNode(child(n768, roK112), func(n769 *Node) bool { return (len(child(n769, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), k114), func(n771 *Node) bool {
-		return anyNode(child(n771, k112), func(n772 *Node) bool {
-			return ebv(step(child(n772, k81), func(n773 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n773, k54)))) == "VAT"))
-			})) && (len(child(n772, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n771 *Node) bool {
+		return anyNode(child(n771, roK112), func(n772 *Node) bool {
+			return ebv(step(child(n772, roK81), func(n773 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n773, roK54)))) == "VAT"))
+			})) && (len(child(n772, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), k76), func(n775 *Node) bool {
-		return gcmp(child(n775, k77), boolSeq(false), opEq) && anyNode(child(n775, k80), func(n776 *Node) bool {
-			return (fnNormalizeSpace(str(child(n776, k54))) == "Z") && gcmpStr(step(child(n776, k81), func(n777 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n777, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n775 *Node) bool {
+		return gcmp(child(n775, roK77), boolSeq(false), opEq) && anyNode(child(n775, roK80), func(n776 *Node) bool {
+			return (fnNormalizeSpace(str(child(n776, roK54))) == "Z") && gcmpStr(step(child(n776, roK81), func(n777 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n777, roK54))))) }), "VAT", true)
 		})
 	}))
 }
 
 // BR-Z-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0096(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k76), func(n778 *Node) bool {
-		return gcmp(child(n778, k77), boolSeq(true), opEq) && anyNode(child(n778, k80), func(n779 *Node) bool {
-			return (fnNormalizeSpace(str(child(n779, k54))) == "Z") && gcmpStr(step(child(n779, k81), func(n780 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n780, k54))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), roK76), func(n778 *Node) bool {
+		return gcmp(child(n778, roK77), boolSeq(true), opEq) && anyNode(child(n778, roK80), func(n779 *Node) bool {
+			return (fnNormalizeSpace(str(child(n779, roK54))) == "Z") && gcmpStr(step(child(n779, roK81), func(n780 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n780, roK54))))) }), "VAT", true)
 		})
-	}) && (anyNode(desc(root(n), k101), func(n781 *Node) bool {
-		return anyNode(child(n781, k63), func(n782 *Node) bool {
-			return anyNode(child(n782, k112), func(n783 *Node) bool { return (len(child(n783, k113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n781 *Node) bool {
+		return anyNode(child(n781, roK63), func(n782 *Node) bool {
+			return anyNode(child(n782, roK112), func(n783 *Node) bool { return (len(child(n783, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), k114), func(n785 *Node) bool {
-		return anyNode(child(n785, k112), func(n786 *Node) bool {
-			return ebv(step(child(n786, k81), func(n787 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n787, k54)))) == "VAT"))
-			})) && (len(child(n786, k113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n785 *Node) bool {
+		return anyNode(child(n785, roK112), func(n786 *Node) bool {
+			return ebv(step(child(n786, roK81), func(n787 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n787, roK54)))) == "VAT"))
+			})) && (len(child(n786, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), k76), func(n789 *Node) bool {
-		return gcmp(child(n789, k77), boolSeq(true), opEq) && anyNode(child(n789, k80), func(n790 *Node) bool {
-			return (fnNormalizeSpace(str(child(n790, k54))) == "Z") && gcmpStr(step(child(n790, k81), func(n791 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n791, k54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n789 *Node) bool {
+		return gcmp(child(n789, roK77), boolSeq(true), opEq) && anyNode(child(n789, roK80), func(n790 *Node) bool {
+			return (fnNormalizeSpace(str(child(n790, roK54))) == "Z") && gcmpStr(step(child(n790, roK81), func(n791 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n791, roK54))))) }), "VAT", true)
 		})
 	}))
 }
 
 // BR-B-01: (not(//cbc:IdentificationCode != 'IT') and (//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B')) or (not(//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B…
 func roT0097(v []Seq, n *Node) bool {
-	return ((!gcmpStr(desc(root(n), k68), "IT", false) && (gcmpStr(step(desc(root(n), k80), func(n792 *Node) Seq { return child(n792, k54) }), "B", true) || gcmpStr(step(desc(root(n), k110), func(n793 *Node) Seq { return child(n793, k54) }), "B", true))) || !(gcmpStr(step(desc(root(n), k80), func(n794 *Node) Seq { return child(n794, k54) }), "B", true) || gcmpStr(step(desc(root(n), k110), func(n795 *Node) Seq { return child(n795, k54) }), "B", true)))
+	return ((!gcmpStr(desc(root(n), roK68), "IT", false) && (gcmpStr(step(desc(root(n), roK80), func(n792 *Node) Seq { return child(n792, roK54) }), "B", true) || gcmpStr(step(desc(root(n), roK110), func(n793 *Node) Seq { return child(n793, roK54) }), "B", true))) || !(gcmpStr(step(desc(root(n), roK80), func(n794 *Node) Seq { return child(n794, roK54) }), "B", true) || gcmpStr(step(desc(root(n), roK110), func(n795 *Node) Seq { return child(n795, roK54) }), "B", true)))
 }
 
 // BR-B-02: ((//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B') and (not(//cac:TaxCategory/cbc:ID ='S' or //cac:ClassifiedTaxCategory/cbc:ID = 'S'))) or (not(//cac:TaxCategory/cbc:ID ='B'…
 func roT0098(v []Seq, n *Node) bool {
-	return (((gcmpStr(step(desc(root(n), k80), func(n796 *Node) Seq { return child(n796, k54) }), "B", true) || gcmpStr(step(desc(root(n), k110), func(n797 *Node) Seq { return child(n797, k54) }), "B", true)) && !(gcmpStr(step(desc(root(n), k80), func(n798 *Node) Seq { return child(n798, k54) }), "S", true) || gcmpStr(step(desc(root(n), k110), func(n799 *Node) Seq { return child(n799, k54) }), "S", true))) || !(gcmpStr(step(desc(root(n), k80), func(n800 *Node) Seq { return child(n800, k54) }), "B", true) || gcmpStr(step(desc(root(n), k110), func(n801 *Node) Seq { return child(n801, k54) }), "B", true)))
+	return (((gcmpStr(step(desc(root(n), roK80), func(n796 *Node) Seq { return child(n796, roK54) }), "B", true) || gcmpStr(step(desc(root(n), roK110), func(n797 *Node) Seq { return child(n797, roK54) }), "B", true)) && !(gcmpStr(step(desc(root(n), roK80), func(n798 *Node) Seq { return child(n798, roK54) }), "S", true) || gcmpStr(step(desc(root(n), roK110), func(n799 *Node) Seq { return child(n799, roK54) }), "S", true))) || !(gcmpStr(step(desc(root(n), roK80), func(n800 *Node) Seq { return child(n800, roK54) }), "B", true) || gcmpStr(step(desc(root(n), roK110), func(n801 *Node) Seq { return child(n801, roK54) }), "B", true)))
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
 func roM010(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -3432,7 +3432,7 @@ func roM010(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -3444,69 +3444,69 @@ func roM010(v []Seq, n *Node) bool {
 
 // BR-21: (cbc:ID) != ”
 func roT0099(v []Seq, n *Node) bool {
-	return gcmpStr(child(n, k54), "", false)
+	return gcmpStr(child(n, roK54), "", false)
 }
 
 // BR-22: exists(cbc:InvoicedQuantity) or exists(cbc:CreditedQuantity)
 func roT0100(v []Seq, n *Node) bool {
-	return ((len(child(n, k120)) > 0) || (len(child(n, k121)) > 0))
+	return ((len(child(n, roK120)) > 0) || (len(child(n, roK121)) > 0))
 }
 
 // BR-23: exists(cbc:InvoicedQuantity/@unitCode) or exists(cbc:CreditedQuantity/@unitCode)
 func roT0101(v []Seq, n *Node) bool {
-	return (anyNode(child(n, k120), func(n804 *Node) bool { return (len(attr(n804, k122)) > 0) }) || anyNode(child(n, k121), func(n806 *Node) bool { return (len(attr(n806, k122)) > 0) }))
+	return (anyNode(child(n, roK120), func(n804 *Node) bool { return (len(attr(n804, roK122)) > 0) }) || anyNode(child(n, roK121), func(n806 *Node) bool { return (len(attr(n806, roK122)) > 0) }))
 }
 
 // BR-24: exists(cbc:LineExtensionAmount)
 func roT0102(v []Seq, n *Node) bool {
-	return (len(child(n, k86)) > 0)
+	return (len(child(n, roK86)) > 0)
 }
 
 // BR-25: (cac:Item/cbc:Name) != ”
 func roT0103(v []Seq, n *Node) bool {
-	return gcmpStr(step(child(n, k123), func(n809 *Node) Seq { return child(n809, k124) }), "", false)
+	return gcmpStr(step(child(n, roK123), func(n809 *Node) Seq { return child(n809, roK124) }), "", false)
 }
 
 // BR-26: exists(cac:Price/cbc:PriceAmount)
 func roT0104(v []Seq, n *Node) bool {
-	return anyNode(child(n, k125), func(n810 *Node) bool { return (len(child(n810, k126)) > 0) })
+	return anyNode(child(n, roK125), func(n810 *Node) bool { return (len(child(n810, roK126)) > 0) })
 }
 
 // BR-28: (cac:Price/cac:AllowanceCharge/cbc:BaseAmount) >= 0 or not(exists(cac:Price/cac:AllowanceCharge/cbc:BaseAmount))
 func roT0105(v []Seq, n *Node) bool {
-	return (gcmp(step(step(child(n, k125), func(n812 *Node) Seq { return child(n812, k76) }), func(n813 *Node) Seq { return child(n813, k85) }), k58, opGe) || !anyNode(child(n, k125), func(n814 *Node) bool {
-		return anyNode(child(n814, k76), func(n815 *Node) bool { return (len(child(n815, k85)) > 0) })
+	return (gcmp(step(step(child(n, roK125), func(n812 *Node) Seq { return child(n812, roK76) }), func(n813 *Node) Seq { return child(n813, roK85) }), roK58, opGe) || !anyNode(child(n, roK125), func(n814 *Node) bool {
+		return anyNode(child(n814, roK76), func(n815 *Node) bool { return (len(child(n815, roK85)) > 0) })
 	}))
 }
 
 // BR-CO-04: (cac:Item/cac:ClassifiedTaxCategory[cac:TaxScheme/(normalize-space(upper-case(cbc:ID))='VAT')]/cbc:ID)
 func roT0106(v []Seq, n *Node) bool {
-	return anyNode(child(n, k123), func(n817 *Node) bool {
-		return anyNode(child(n817, k110), func(n818 *Node) bool {
-			return ebv(step(child(n818, k81), func(n819 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n819, k54)))) == "VAT"))
-			})) && (len(child(n818, k54)) > 0)
+	return anyNode(child(n, roK123), func(n817 *Node) bool {
+		return anyNode(child(n817, roK110), func(n818 *Node) bool {
+			return ebv(step(child(n818, roK81), func(n819 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n819, roK54)))) == "VAT"))
+			})) && (len(child(n818, roK54)) > 0)
 		})
 	})
 }
 
 // BR-DEC-23: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func roT0107(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k86)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK86)), ".")), roK84, opLe)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
 func roM011(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(false), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -3515,14 +3515,14 @@ func roM011(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(false), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -3534,12 +3534,12 @@ func roM011(v []Seq, n *Node) bool {
 
 // BR-41: exists(cbc:Amount)
 func roT0108(v []Seq, n *Node) bool {
-	return (len(child(n, k79)) > 0)
+	return (len(child(n, roK79)) > 0)
 }
 
 // BR-42: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0109(v []Seq, n *Node) bool {
-	return ((len(child(n, k82)) > 0) || (len(child(n, k83)) > 0))
+	return ((len(child(n, roK82)) > 0) || (len(child(n, roK83)) > 0))
 }
 
 // BR-CO-07: true()
@@ -3549,31 +3549,31 @@ func roT0110(v []Seq, n *Node) bool {
 
 // BR-CO-23: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0111(v []Seq, n *Node) bool {
-	return ((len(child(n, k82)) > 0) || (len(child(n, k83)) > 0))
+	return ((len(child(n, roK82)) > 0) || (len(child(n, roK83)) > 0))
 }
 
 // BR-DEC-24: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT0112(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k79)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK79)), ".")), roK84, opLe)
 }
 
 // BR-DEC-25: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT0113(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k85)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK85)), ".")), roK84, opLe)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
 func roM012(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(true), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -3582,14 +3582,14 @@ func roM012(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(true), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -3601,12 +3601,12 @@ func roM012(v []Seq, n *Node) bool {
 
 // BR-43: exists(cbc:Amount)
 func roT0114(v []Seq, n *Node) bool {
-	return (len(child(n, k79)) > 0)
+	return (len(child(n, roK79)) > 0)
 }
 
 // BR-44: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0115(v []Seq, n *Node) bool {
-	return ((len(child(n, k82)) > 0) || (len(child(n, k83)) > 0))
+	return ((len(child(n, roK82)) > 0) || (len(child(n, roK83)) > 0))
 }
 
 // BR-CO-08: true()
@@ -3616,28 +3616,28 @@ func roT0116(v []Seq, n *Node) bool {
 
 // BR-CO-24: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0117(v []Seq, n *Node) bool {
-	return ((len(child(n, k82)) > 0) || (len(child(n, k83)) > 0))
+	return ((len(child(n, roK82)) > 0) || (len(child(n, roK83)) > 0))
 }
 
 // BR-DEC-27: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT0118(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k79)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK79)), ".")), roK84, opLe)
 }
 
 // BR-DEC-28: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT0119(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k85)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK85)), ".")), roK84, opLe)
 }
 
 // cac:InvoiceLine/cac:InvoicePeriod | cac:CreditNoteLine/cac:InvoicePeriod
 func roM013(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k116) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK116) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -3646,11 +3646,11 @@ func roM013(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k116) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK116) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -3662,19 +3662,19 @@ func roM013(v []Seq, n *Node) bool {
 
 // BR-30: (exists(cbc:EndDate) and exists(cbc:StartDate) and xs:date(cbc:EndDate) >= xs:date(cbc:StartDate)) or not(exists(cbc:StartDate)) or not(exists(cbc:EndDate))
 func roT0120(v []Seq, n *Node) bool {
-	return (((((len(child(n, k127)) > 0) && (len(child(n, k128)) > 0)) && gcmp(castDate(child(n, k127)), castDate(child(n, k128)), opGe)) || !(len(child(n, k128)) > 0)) || !(len(child(n, k127)) > 0))
+	return (((((len(child(n, roK127)) > 0) && (len(child(n, roK128)) > 0)) && gcmp(castDate(child(n, roK127)), castDate(child(n, roK128)), opGe)) || !(len(child(n, roK128)) > 0)) || !(len(child(n, roK127)) > 0))
 }
 
 // BR-CO-20: exists(cbc:StartDate) or exists(cbc:EndDate)
 func roT0121(v []Seq, n *Node) bool {
-	return ((len(child(n, k128)) > 0) || (len(child(n, k127)) > 0))
+	return ((len(child(n, roK128)) > 0) || (len(child(n, roK127)) > 0))
 }
 
 // cac:InvoicePeriod
 func roM014(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k116) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK116) {
 			return false
 		}
 		return true
@@ -3686,19 +3686,19 @@ func roM014(v []Seq, n *Node) bool {
 
 // BR-29: (exists(cbc:EndDate) and exists(cbc:StartDate) and xs:date(cbc:EndDate) >= xs:date(cbc:StartDate)) or not(exists(cbc:StartDate)) or not(exists(cbc:EndDate))
 func roT0122(v []Seq, n *Node) bool {
-	return (((((len(child(n, k127)) > 0) && (len(child(n, k128)) > 0)) && gcmp(castDate(child(n, k127)), castDate(child(n, k128)), opGe)) || !(len(child(n, k128)) > 0)) || !(len(child(n, k127)) > 0))
+	return (((((len(child(n, roK127)) > 0) && (len(child(n, roK128)) > 0)) && gcmp(castDate(child(n, roK127)), castDate(child(n, roK128)), opGe)) || !(len(child(n, roK128)) > 0)) || !(len(child(n, roK127)) > 0))
 }
 
 // BR-CO-19: exists(cbc:StartDate) or exists(cbc:EndDate) or (exists(cbc:DescriptionCode) and not(exists(cbc:StartDate)) and not(exists(cbc:EndDate)))
 func roT0123(v []Seq, n *Node) bool {
-	return (((len(child(n, k128)) > 0) || (len(child(n, k127)) > 0)) || (((len(child(n, k117)) > 0) && !(len(child(n, k128)) > 0)) && !(len(child(n, k127)) > 0)))
+	return (((len(child(n, roK128)) > 0) || (len(child(n, roK127)) > 0)) || (((len(child(n, roK117)) > 0) && !(len(child(n, roK128)) > 0)) && !(len(child(n, roK127)) > 0)))
 }
 
 // //cac:AdditionalItemProperty
 func roM015(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		return true
@@ -3710,26 +3710,26 @@ func roM015(v []Seq, n *Node) bool {
 
 // BR-54: exists(cbc:Name) and exists(cbc:Value)
 func roT0124(v []Seq, n *Node) bool {
-	return ((len(child(n, k124)) > 0) && (len(child(n, k130)) > 0))
+	return ((len(child(n, roK124)) > 0) && (len(child(n, roK130)) > 0))
 }
 
 // cac:InvoiceLine/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode | cac:CreditNoteLine/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode
 func roM016(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k131) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k132) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK132) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -3738,19 +3738,19 @@ func roM016(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k131) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k132) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK132) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -3762,26 +3762,26 @@ func roM016(v []Seq, n *Node) bool {
 
 // BR-65: exists(@listID)
 func roT0125(v []Seq, n *Node) bool {
-	return (len(attr(n, k133)) > 0)
+	return (len(attr(n, roK133)) > 0)
 }
 
 // cac:InvoiceLine/cac:Item/cac:StandardItemIdentification/cbc:ID | cac:CreditNoteLine/cac:Item/cac:StandardItemIdentification/cbc:ID
 func roM017(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK54) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k134) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK134) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -3790,19 +3790,19 @@ func roM017(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK54) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k134) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK134) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -3814,18 +3814,18 @@ func roM017(v []Seq, n *Node) bool {
 
 // BR-64: exists(@schemeID)
 func roT0126(v []Seq, n *Node) bool {
-	return (len(attr(n, k65)) > 0)
+	return (len(attr(n, roK65)) > 0)
 }
 
 // /ubl:Invoice/cbc:Note | /cn:CreditNote/cbc:Note
 func roM018(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k61) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK61) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k57) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK57) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -3834,11 +3834,11 @@ func roM018(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k61) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK61) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k78) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK78) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -3850,14 +3850,14 @@ func roM018(v []Seq, n *Node) bool {
 
 // BR-CL-08: (contains(.,'#') and string-length(substring-before(substring-after(.,'#'),'#'))=3 and ( ( contains(' AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AA…
 func roT0127(v []Seq, n *Node) bool {
-	return ((((strings.Contains(str(nodeSeq(n)), "#") && gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#")), k135, opEq)) && strings.Contains(" AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABZ ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACM ACN ACO ACP ACQ ACR ACS ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADH ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADS ADT ADU ADV ADW ADX ADY ADZ AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHW AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ARR ARS AUT AUU AUV AUW AUX AUY AUZ AVA AVB AVC AVD AVE AVF BAG BAH BAI BAJ BAK BAL BAM BAN BAO BAP BAQ BAR BAS BLC BLD BLE BLF BLG BLH BLI BLJ BLK BLL BLM BLN BLO BLP BLQ BLR BLS BLT BLU BLV BLW BLX BLY BLZ BMA BMB BMC BMD BME CCI CEX CHG CIP CLP CLR COI CUR CUS DAR DCL DEL DIN DOC DUT EUR FBC GBL GEN GS7 HAN HAZ ICN IIN IMI IND INS INV IRP ITR ITS LAN LIN LOI MCO MDH MKS ORI OSI PAC PAI PAY PKG PKT PMD PMT PRD PRF PRI PUR QIN QQD QUT RAH REG RET REV RQR SAF SIC SIN SLR SPA SPG SPH SPP SPT SRN SSR SUR TCA TDT TRA TRR TXD WHI ZZZ ", fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#"))) || !strings.Contains(str(nodeSeq(n)), "#")) || !gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#")), k135, opEq))
+	return ((((strings.Contains(str(nodeSeq(n)), "#") && gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#")), roK135, opEq)) && strings.Contains(" AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABZ ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACM ACN ACO ACP ACQ ACR ACS ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADH ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADS ADT ADU ADV ADW ADX ADY ADZ AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHW AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ARR ARS AUT AUU AUV AUW AUX AUY AUZ AVA AVB AVC AVD AVE AVF BAG BAH BAI BAJ BAK BAL BAM BAN BAO BAP BAQ BAR BAS BLC BLD BLE BLF BLG BLH BLI BLJ BLK BLL BLM BLN BLO BLP BLQ BLR BLS BLT BLU BLV BLW BLX BLY BLZ BMA BMB BMC BMD BME CCI CEX CHG CIP CLP CLR COI CUR CUS DAR DCL DEL DIN DOC DUT EUR FBC GBL GEN GS7 HAN HAZ ICN IIN IMI IND INS INV IRP ITR ITS LAN LIN LOI MCO MDH MKS ORI OSI PAC PAI PAY PKG PKT PMD PMT PRD PRF PRI PUR QIN QQD QUT RAH REG RET REV RQR SAF SIC SIN SLR SPA SPG SPH SPP SPT SRN SSR SUR TCA TDT TRA TRR TXD WHI ZZZ ", fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#"))) || !strings.Contains(str(nodeSeq(n)), "#")) || !gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#")), roK135, opEq))
 }
 
 // cac:PayeeParty
 func roM019(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k136) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK136) {
 			return false
 		}
 		return true
@@ -3869,21 +3869,21 @@ func roM019(v []Seq, n *Node) bool {
 
 // BR-17: exists(cac:PartyName/cbc:Name) and (not(cac:PartyName/cbc:Name = ../cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) and not(cac:PartyIdentification/cbc:ID = ../cac:AccountingSupplierPart…
 func roT0128(v []Seq, n *Node) bool {
-	return (anyNode(child(n, k137), func(n850 *Node) bool { return (len(child(n850, k124)) > 0) }) && (!gcmp(step(child(n, k137), func(n852 *Node) Seq { return child(n852, k124) }), step(step(step(step(parent(n), func(n853 *Node) Seq { return child(n853, k101) }), func(n854 *Node) Seq { return child(n854, k63) }), func(n855 *Node) Seq { return child(n855, k137) }), func(n856 *Node) Seq { return child(n856, k124) }), opEq) && !gcmp(step(child(n, k138), func(n857 *Node) Seq { return child(n857, k54) }), step(step(step(step(parent(n), func(n858 *Node) Seq { return child(n858, k101) }), func(n859 *Node) Seq { return child(n859, k63) }), func(n860 *Node) Seq { return child(n860, k138) }), func(n861 *Node) Seq { return child(n861, k54) }), opEq)))
+	return (anyNode(child(n, roK137), func(n850 *Node) bool { return (len(child(n850, roK124)) > 0) }) && (!gcmp(step(child(n, roK137), func(n852 *Node) Seq { return child(n852, roK124) }), step(step(step(step(parent(n), func(n853 *Node) Seq { return child(n853, roK101) }), func(n854 *Node) Seq { return child(n854, roK63) }), func(n855 *Node) Seq { return child(n855, roK137) }), func(n856 *Node) Seq { return child(n856, roK124) }), opEq) && !gcmp(step(child(n, roK138), func(n857 *Node) Seq { return child(n857, roK54) }), step(step(step(step(parent(n), func(n858 *Node) Seq { return child(n858, roK101) }), func(n859 *Node) Seq { return child(n859, roK63) }), func(n860 *Node) Seq { return child(n860, roK138) }), func(n861 *Node) Seq { return child(n861, roK54) }), opEq)))
 }
 
 // cac:PaymentMeans[cbc:PaymentMeansCode='30' or cbc:PaymentMeansCode='58']/cac:PayeeFinancialAccount
 func roM020(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k139) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK139) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k70) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK70) {
 			return false
 		}
-		if !(gcmpStr(child(m, k140), "30", true) || gcmpStr(child(m, k140), "58", true)) {
+		if !(gcmpStr(child(m, roK140), "30", true) || gcmpStr(child(m, roK140), "58", true)) {
 			return false
 		}
 		return true
@@ -3895,14 +3895,14 @@ func roM020(v []Seq, n *Node) bool {
 
 // BR-50: (cbc:ID) != ”
 func roT0129(v []Seq, n *Node) bool {
-	return gcmpStr(child(n, k54), "", false)
+	return gcmpStr(child(n, roK54), "", false)
 }
 
 // cac:PaymentMeans
 func roM021(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k70) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK70) {
 			return false
 		}
 		return true
@@ -3914,19 +3914,19 @@ func roM021(v []Seq, n *Node) bool {
 
 // BR-49: exists(cbc:PaymentMeansCode)
 func roT0130(v []Seq, n *Node) bool {
-	return (len(child(n, k140)) > 0)
+	return (len(child(n, roK140)) > 0)
 }
 
 // BR-61: (exists(cac:PayeeFinancialAccount/cbc:ID) and ((normalize-space(cbc:PaymentMeansCode) = '30') or (normalize-space(cbc:PaymentMeansCode) = '58') )) or ((normalize-space(cbc:PaymentMeansCode) != '30') a…
 func roT0131(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, k139), func(n863 *Node) bool { return (len(child(n863, k54)) > 0) }) && ((fnNormalizeSpace(str(child(n, k140))) == "30") || (fnNormalizeSpace(str(child(n, k140))) == "58"))) || ((fnNormalizeSpace(str(child(n, k140))) != "30") && (fnNormalizeSpace(str(child(n, k140))) != "58")))
+	return ((anyNode(child(n, roK139), func(n863 *Node) bool { return (len(child(n863, roK54)) > 0) }) && ((fnNormalizeSpace(str(child(n, roK140))) == "30") || (fnNormalizeSpace(str(child(n, roK140))) == "58"))) || ((fnNormalizeSpace(str(child(n, roK140))) != "30") && (fnNormalizeSpace(str(child(n, roK140))) != "58")))
 }
 
 // cac:BillingReference
 func roM022(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k141) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK141) {
 			return false
 		}
 		return true
@@ -3938,14 +3938,14 @@ func roM022(v []Seq, n *Node) bool {
 
 // BR-55: exists(cac:InvoiceDocumentReference/cbc:ID)
 func roT0132(v []Seq, n *Node) bool {
-	return anyNode(child(n, k142), func(n865 *Node) bool { return (len(child(n865, k54)) > 0) })
+	return anyNode(child(n, roK142), func(n865 *Node) bool { return (len(child(n865, roK54)) > 0) })
 }
 
 // cac:AccountingSupplierParty
 func roM023(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k101) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK101) {
 			return false
 		}
 		return true
@@ -3957,14 +3957,14 @@ func roM023(v []Seq, n *Node) bool {
 
 // BR-CO-26: exists(cac:Party/cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:CompanyID) or exists(cac:Party/cac:PartyIdentification/cbc:ID) or exists(cac:Party/cac:PartyLegalEntity…
 func roT0133(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, k63), func(n867 *Node) bool {
-		return anyNode(child(n867, k112), func(n868 *Node) bool {
-			return gcmpStr(step(child(n868, k81), func(n869 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n869, k54))))) }), "VAT", true) && (len(child(n868, k113)) > 0)
+	return ((anyNode(child(n, roK63), func(n867 *Node) bool {
+		return anyNode(child(n867, roK112), func(n868 *Node) bool {
+			return gcmpStr(step(child(n868, roK81), func(n869 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n869, roK54))))) }), "VAT", true) && (len(child(n868, roK113)) > 0)
 		})
-	}) || anyNode(child(n, k63), func(n871 *Node) bool {
-		return anyNode(child(n871, k138), func(n872 *Node) bool { return (len(child(n872, k54)) > 0) })
-	})) || anyNode(child(n, k63), func(n874 *Node) bool {
-		return anyNode(child(n874, k102), func(n875 *Node) bool { return (len(child(n875, k113)) > 0) })
+	}) || anyNode(child(n, roK63), func(n871 *Node) bool {
+		return anyNode(child(n871, roK138), func(n872 *Node) bool { return (len(child(n872, roK54)) > 0) })
+	})) || anyNode(child(n, roK63), func(n874 *Node) bool {
+		return anyNode(child(n874, roK102), func(n875 *Node) bool { return (len(child(n875, roK113)) > 0) })
 	}))
 }
 
@@ -3972,15 +3972,15 @@ func roT0133(v []Seq, n *Node) bool {
 func roM024(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k62) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK62) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k63) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK63) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k101) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK101) {
 			return false
 		}
 		return true
@@ -3992,22 +3992,22 @@ func roM024(v []Seq, n *Node) bool {
 
 // BR-62: exists(@schemeID)
 func roT0134(v []Seq, n *Node) bool {
-	return (len(attr(n, k65)) > 0)
+	return (len(attr(n, roK65)) > 0)
 }
 
 // cac:AccountingSupplierParty/cac:Party/cac:PostalAddress
 func roM025(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK66) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k63) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK63) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k101) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK101) {
 			return false
 		}
 		return true
@@ -4019,14 +4019,14 @@ func roM025(v []Seq, n *Node) bool {
 
 // BR-09: (cac:Country/cbc:IdentificationCode) != ”
 func roT0135(v []Seq, n *Node) bool {
-	return gcmpStr(step(child(n, k67), func(n878 *Node) Seq { return child(n878, k68) }), "", false)
+	return gcmpStr(step(child(n, roK67), func(n878 *Node) Seq { return child(n878, roK68) }), "", false)
 }
 
 // cac:TaxRepresentativeParty
 func roM026(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		return true
@@ -4038,20 +4038,20 @@ func roM026(v []Seq, n *Node) bool {
 
 // BR-18: (cac:PartyName/cbc:Name) != ”
 func roT0136(v []Seq, n *Node) bool {
-	return gcmpStr(step(child(n, k137), func(n879 *Node) Seq { return child(n879, k124) }), "", false)
+	return gcmpStr(step(child(n, roK137), func(n879 *Node) Seq { return child(n879, roK124) }), "", false)
 }
 
 // BR-19: exists(cac:PostalAddress)
 func roT0137(v []Seq, n *Node) bool {
-	return (len(child(n, k66)) > 0)
+	return (len(child(n, roK66)) > 0)
 }
 
 // BR-56: exists(cac:PartyTaxScheme[cac:TaxScheme/(normalize-space(upper-case(cbc:ID)) = 'VAT')]/cbc:CompanyID)
 func roT0138(v []Seq, n *Node) bool {
-	return anyNode(child(n, k112), func(n881 *Node) bool {
-		return ebv(step(child(n881, k81), func(n882 *Node) Seq {
-			return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n882, k54)))) == "VAT"))
-		})) && (len(child(n881, k113)) > 0)
+	return anyNode(child(n, roK112), func(n881 *Node) bool {
+		return ebv(step(child(n881, roK81), func(n882 *Node) Seq {
+			return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n882, roK54)))) == "VAT"))
+		})) && (len(child(n881, roK113)) > 0)
 	})
 }
 
@@ -4059,11 +4059,11 @@ func roT0138(v []Seq, n *Node) bool {
 func roM027(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK66) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		return true
@@ -4075,18 +4075,18 @@ func roM027(v []Seq, n *Node) bool {
 
 // BR-20: (cac:Country/cbc:IdentificationCode) != ”
 func roT0139(v []Seq, n *Node) bool {
-	return gcmpStr(step(child(n, k67), func(n884 *Node) Seq { return child(n884, k68) }), "", false)
+	return gcmpStr(step(child(n, roK67), func(n884 *Node) Seq { return child(n884, roK68) }), "", false)
 }
 
 // /ubl:Invoice/cac:TaxTotal | /cn:CreditNote/cac:TaxTotal
 func roM028(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k57) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK57) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -4095,11 +4095,11 @@ func roM028(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k78) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK78) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -4111,18 +4111,18 @@ func roM028(v []Seq, n *Node) bool {
 
 // BR-CO-14: (xs:decimal(child::cbc:TaxAmount)= round((sum(cac:TaxSubtotal/xs:decimal(cbc:TaxAmount)) * 10 * 10)) div 100) or not(cac:TaxSubtotal)
 func roT0140(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, k105)), arith(fnRound(arith(arith(fnSum(step(child(n, k111), func(n885 *Node) Seq { return castDecimal(child(n885, k105)) })), k72, opMul), k72, opMul)), k91, opDiv), opEq) || !(len(child(n, k111)) > 0))
+	return (gcmp(castDecimal(child(n, roK105)), arith(fnRound(arith(arith(fnSum(step(child(n, roK111), func(n885 *Node) Seq { return castDecimal(child(n885, roK105)) })), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq) || !(len(child(n, roK111)) > 0))
 }
 
 // cac:TaxTotal/cac:TaxSubtotal
 func roM029(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k111) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
 			return false
 		}
 		return true
@@ -4134,63 +4134,63 @@ func roM029(v []Seq, n *Node) bool {
 
 // BR-45: exists(cbc:TaxableAmount)
 func roT0141(v []Seq, n *Node) bool {
-	return (len(child(n, k143)) > 0)
+	return (len(child(n, roK143)) > 0)
 }
 
 // BR-46: exists(cbc:TaxAmount)
 func roT0142(v []Seq, n *Node) bool {
-	return (len(child(n, k105)) > 0)
+	return (len(child(n, roK105)) > 0)
 }
 
 // BR-47: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func roT0143(v []Seq, n *Node) bool {
-	return anyNode(child(n, k80), func(n889 *Node) bool {
-		return gcmpStr(step(child(n889, k81), func(n890 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n890, k54))))) }), "VAT", true) && (len(child(n889, k54)) > 0)
+	return anyNode(child(n, roK80), func(n889 *Node) bool {
+		return gcmpStr(step(child(n889, roK81), func(n890 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n890, roK54))))) }), "VAT", true) && (len(child(n889, roK54)) > 0)
 	})
 }
 
 // BR-48: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:Percent) or (cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/normalize-space(cbc:ID)='O')
 func roT0144(v []Seq, n *Node) bool {
-	return (anyNode(child(n, k80), func(n892 *Node) bool {
-		return gcmpStr(step(child(n892, k81), func(n893 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n893, k54))))) }), "VAT", true) && (len(child(n892, k144)) > 0)
-	}) || gcmpStr(step(filter(child(n, k80), func(p895 *Node) bool {
-		return gcmpStr(step(child(p895, k81), func(n896 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n896, k54))))) }), "VAT", true)
-	}), func(n897 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n897, k54)))) }), "O", true))
+	return (anyNode(child(n, roK80), func(n892 *Node) bool {
+		return gcmpStr(step(child(n892, roK81), func(n893 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n893, roK54))))) }), "VAT", true) && (len(child(n892, roK144)) > 0)
+	}) || gcmpStr(step(filter(child(n, roK80), func(p895 *Node) bool {
+		return gcmpStr(step(child(p895, roK81), func(n896 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n896, roK54))))) }), "VAT", true)
+	}), func(n897 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n897, roK54)))) }), "O", true))
 }
 
 // BR-CO-17: (round(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/xs:decimal(cbc:Percent)) = 0 and (round(xs:decimal(cbc:TaxAmount)) = 0)) or (round(cac:TaxCategory[cac:TaxScheme/normali…
 func roT0145(v []Seq, n *Node) bool {
-	return (((gcmp(fnRound(step(filter(child(n, k80), func(p898 *Node) bool {
-		return gcmpStr(step(child(p898, k81), func(n899 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n899, k54))))) }), "VAT", true)
-	}), func(n900 *Node) Seq { return castDecimal(child(n900, k144)) })), k58, opEq) && gcmp(fnRound(castDecimal(child(n, k105))), k58, opEq)) || (gcmp(fnRound(step(filter(child(n, k80), func(p901 *Node) bool {
-		return gcmpStr(step(child(p901, k81), func(n902 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n902, k54))))) }), "VAT", true)
-	}), func(n903 *Node) Seq { return castDecimal(child(n903, k144)) })), k58, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, k105))), k108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, k143))), arith(step(filter(child(n, k80), func(p904 *Node) bool {
-		return gcmpStr(step(child(p904, k81), func(n905 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n905, k54))))) }), "VAT", true)
-	}), func(n906 *Node) Seq { return castDecimal(child(n906, k144)) }), k91, opDiv), opMul), k72, opMul), k72, opMul)), k91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, k105))), k108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, k143))), arith(step(filter(child(n, k80), func(p907 *Node) bool {
-		return gcmpStr(step(child(p907, k81), func(n908 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n908, k54))))) }), "VAT", true)
-	}), func(n909 *Node) Seq { return castDecimal(child(n909, k144)) }), k91, opDiv), opMul), k72, opMul), k72, opMul)), k91, opDiv), opGt)))) || (!(len(step(filter(child(n, k80), func(p910 *Node) bool {
-		return gcmpStr(step(child(p910, k81), func(n911 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n911, k54))))) }), "VAT", true)
-	}), func(n912 *Node) Seq { return castDecimal(child(n912, k144)) })) > 0) && gcmp(fnRound(castDecimal(child(n, k105))), k58, opEq)))
+	return (((gcmp(fnRound(step(filter(child(n, roK80), func(p898 *Node) bool {
+		return gcmpStr(step(child(p898, roK81), func(n899 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n899, roK54))))) }), "VAT", true)
+	}), func(n900 *Node) Seq { return castDecimal(child(n900, roK144)) })), roK58, opEq) && gcmp(fnRound(castDecimal(child(n, roK105))), roK58, opEq)) || (gcmp(fnRound(step(filter(child(n, roK80), func(p901 *Node) bool {
+		return gcmpStr(step(child(p901, roK81), func(n902 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n902, roK54))))) }), "VAT", true)
+	}), func(n903 *Node) Seq { return castDecimal(child(n903, roK144)) })), roK58, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, roK105))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK143))), arith(step(filter(child(n, roK80), func(p904 *Node) bool {
+		return gcmpStr(step(child(p904, roK81), func(n905 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n905, roK54))))) }), "VAT", true)
+	}), func(n906 *Node) Seq { return castDecimal(child(n906, roK144)) }), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, roK105))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK143))), arith(step(filter(child(n, roK80), func(p907 *Node) bool {
+		return gcmpStr(step(child(p907, roK81), func(n908 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n908, roK54))))) }), "VAT", true)
+	}), func(n909 *Node) Seq { return castDecimal(child(n909, roK144)) }), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt)))) || (!(len(step(filter(child(n, roK80), func(p910 *Node) bool {
+		return gcmpStr(step(child(p910, roK81), func(n911 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n911, roK54))))) }), "VAT", true)
+	}), func(n912 *Node) Seq { return castDecimal(child(n912, roK144)) })) > 0) && gcmp(fnRound(castDecimal(child(n, roK105))), roK58, opEq)))
 }
 
 // BR-DEC-19: string-length(substring-after(cbc:TaxableAmount,'.'))<=2
 func roT0146(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k143)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK143)), ".")), roK84, opLe)
 }
 
 // BR-DEC-20: string-length(substring-after(cbc:TaxAmount,'.'))<=2
 func roT0147(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k105)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK105)), ".")), roK84, opLe)
 }
 
 // //cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM030(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k112) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK112) {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n913 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n913, k54))))) }), "VAT", true)) {
+		if !(gcmpStr(step(child(m, roK81), func(n913 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n913, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		return true
@@ -4202,32 +4202,32 @@ func roM030(v []Seq, n *Node) bool {
 
 // BR-CO-09: ( contains( ' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO …
 func roT0148(v []Seq, n *Node) bool {
-	return strings.Contains(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH EL ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ", fnSubstring(str(child(n, k113)), k108, k84))
+	return strings.Contains(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH EL ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ", fnSubstring(str(child(n, roK113)), roK108, roK84))
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM031(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "AE") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "AE") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n914 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n914, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k111) {
+		if !(gcmpStr(step(child(m, roK81), func(n914 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n914, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -4239,61 +4239,61 @@ func roM031(v []Seq, n *Node) bool {
 
 // BR-AE-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='AE']/xs:decimal(cbc:LineExtensionAmount)) +…
 func roT0149(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), k89)) > 0) && gcmp(castDecimal(step(parent(n), func(n916 *Node) Seq { return child(n916, k143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n917 *Node) Seq { return parent(n917) }), func(n918 *Node) Seq { return parent(n918) }), func(n919 *Node) Seq {
-		return filter(child(n919, k89), func(p920 *Node) bool {
-			return gcmpStr(step(step(child(p920, k123), func(n921 *Node) Seq { return child(n921, k110) }), func(n922 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n922, k54)))) }), "AE", true)
+	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n916 *Node) Seq { return child(n916, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n917 *Node) Seq { return parent(n917) }), func(n918 *Node) Seq { return parent(n918) }), func(n919 *Node) Seq {
+		return filter(child(n919, roK89), func(p920 *Node) bool {
+			return gcmpStr(step(step(child(p920, roK123), func(n921 *Node) Seq { return child(n921, roK110) }), func(n922 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n922, roK54)))) }), "AE", true)
 		})
-	}), func(n923 *Node) Seq { return castDecimal(child(n923, k86)) })), fnSum(step(step(step(step(parent(n), func(n924 *Node) Seq { return parent(n924) }), func(n925 *Node) Seq { return parent(n925) }), func(n926 *Node) Seq {
-		return filter(filter(child(n926, k76), func(p927 *Node) bool { return gcmp(child(p927, k77), boolSeq(true), opEq) }), func(p928 *Node) bool {
-			return gcmpStr(step(child(p928, k80), func(n929 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n929, k54)))) }), "AE", true)
+	}), func(n923 *Node) Seq { return castDecimal(child(n923, roK86)) })), fnSum(step(step(step(step(parent(n), func(n924 *Node) Seq { return parent(n924) }), func(n925 *Node) Seq { return parent(n925) }), func(n926 *Node) Seq {
+		return filter(filter(child(n926, roK76), func(p927 *Node) bool { return gcmp(child(p927, roK77), boolSeq(true), opEq) }), func(p928 *Node) bool {
+			return gcmpStr(step(child(p928, roK80), func(n929 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n929, roK54)))) }), "AE", true)
 		})
-	}), func(n930 *Node) Seq { return castDecimal(child(n930, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n931 *Node) Seq { return parent(n931) }), func(n932 *Node) Seq { return parent(n932) }), func(n933 *Node) Seq {
-		return filter(filter(child(n933, k76), func(p934 *Node) bool { return gcmp(child(p934, k77), boolSeq(false), opEq) }), func(p935 *Node) bool {
-			return gcmpStr(step(child(p935, k80), func(n936 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n936, k54)))) }), "AE", true)
+	}), func(n930 *Node) Seq { return castDecimal(child(n930, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n931 *Node) Seq { return parent(n931) }), func(n932 *Node) Seq { return parent(n932) }), func(n933 *Node) Seq {
+		return filter(filter(child(n933, roK76), func(p934 *Node) bool { return gcmp(child(p934, roK77), boolSeq(false), opEq) }), func(p935 *Node) bool {
+			return gcmpStr(step(child(p935, roK80), func(n936 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n936, roK54)))) }), "AE", true)
 		})
-	}), func(n937 *Node) Seq { return castDecimal(child(n937, k79)) })), opSub), opEq)) || ((len(desc(root(n), k90)) > 0) && gcmp(castDecimal(step(parent(n), func(n939 *Node) Seq { return child(n939, k143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n940 *Node) Seq { return parent(n940) }), func(n941 *Node) Seq { return parent(n941) }), func(n942 *Node) Seq {
-		return filter(child(n942, k90), func(p943 *Node) bool {
-			return gcmpStr(step(step(child(p943, k123), func(n944 *Node) Seq { return child(n944, k110) }), func(n945 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n945, k54)))) }), "AE", true)
+	}), func(n937 *Node) Seq { return castDecimal(child(n937, roK79)) })), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n939 *Node) Seq { return child(n939, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n940 *Node) Seq { return parent(n940) }), func(n941 *Node) Seq { return parent(n941) }), func(n942 *Node) Seq {
+		return filter(child(n942, roK90), func(p943 *Node) bool {
+			return gcmpStr(step(step(child(p943, roK123), func(n944 *Node) Seq { return child(n944, roK110) }), func(n945 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n945, roK54)))) }), "AE", true)
 		})
-	}), func(n946 *Node) Seq { return castDecimal(child(n946, k86)) })), fnSum(step(step(step(step(parent(n), func(n947 *Node) Seq { return parent(n947) }), func(n948 *Node) Seq { return parent(n948) }), func(n949 *Node) Seq {
-		return filter(filter(child(n949, k76), func(p950 *Node) bool { return gcmp(child(p950, k77), boolSeq(true), opEq) }), func(p951 *Node) bool {
-			return gcmpStr(step(child(p951, k80), func(n952 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n952, k54)))) }), "AE", true)
+	}), func(n946 *Node) Seq { return castDecimal(child(n946, roK86)) })), fnSum(step(step(step(step(parent(n), func(n947 *Node) Seq { return parent(n947) }), func(n948 *Node) Seq { return parent(n948) }), func(n949 *Node) Seq {
+		return filter(filter(child(n949, roK76), func(p950 *Node) bool { return gcmp(child(p950, roK77), boolSeq(true), opEq) }), func(p951 *Node) bool {
+			return gcmpStr(step(child(p951, roK80), func(n952 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n952, roK54)))) }), "AE", true)
 		})
-	}), func(n953 *Node) Seq { return castDecimal(child(n953, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n954 *Node) Seq { return parent(n954) }), func(n955 *Node) Seq { return parent(n955) }), func(n956 *Node) Seq {
-		return filter(filter(child(n956, k76), func(p957 *Node) bool { return gcmp(child(p957, k77), boolSeq(false), opEq) }), func(p958 *Node) bool {
-			return gcmpStr(step(child(p958, k80), func(n959 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n959, k54)))) }), "AE", true)
+	}), func(n953 *Node) Seq { return castDecimal(child(n953, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n954 *Node) Seq { return parent(n954) }), func(n955 *Node) Seq { return parent(n955) }), func(n956 *Node) Seq {
+		return filter(filter(child(n956, roK76), func(p957 *Node) bool { return gcmp(child(p957, roK77), boolSeq(false), opEq) }), func(p958 *Node) bool {
+			return gcmpStr(step(child(p958, roK80), func(n959 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n959, roK54)))) }), "AE", true)
 		})
-	}), func(n960 *Node) Seq { return castDecimal(child(n960, k79)) })), opSub), opEq)))
+	}), func(n960 *Node) Seq { return castDecimal(child(n960, roK79)) })), opSub), opEq)))
 }
 
 // BR-AE-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0150(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n961 *Node) Seq { return child(n961, k105) })), k58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n961 *Node) Seq { return child(n961, roK105) })), roK58, opEq)
 }
 
 // BR-AE-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func roT0151(v []Seq, n *Node) bool {
-	return ((len(child(n, k145)) > 0) || (len(child(n, k146)) > 0))
+	return ((len(child(n, roK145)) > 0) || (len(child(n, roK146)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM032(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "AE") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "AE") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n964 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n964, k54))))) }), "VAT", true)) {
+		if !(gcmpStr(step(child(m, roK81), func(n964 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n964, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(false), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
 			return false
 		}
 		return true
@@ -4305,27 +4305,27 @@ func roM032(v []Seq, n *Node) bool {
 
 // BR-AE-06: (xs:decimal(cbc:Percent) = 0)
 func roT0152(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, k144)), k58, opEq)
+	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM033(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "AE") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "AE") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n965 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n965, k54))))) }), "VAT", true)) {
+		if !(gcmpStr(step(child(m, roK81), func(n965 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n965, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(true), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
 			return false
 		}
 		return true
@@ -4337,28 +4337,28 @@ func roM033(v []Seq, n *Node) bool {
 
 // BR-AE-07: (xs:decimal(cbc:Percent) = 0)
 func roT0153(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, k144)), k58, opEq)
+	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norm…
 func roM034(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "AE") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "AE") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n966 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n966, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if !(gcmpStr(step(child(m, roK81), func(n966 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n966, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -4367,21 +4367,21 @@ func roM034(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "AE") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "AE") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n967 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n967, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if !(gcmpStr(step(child(m, roK81), func(n967 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n967, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -4393,32 +4393,32 @@ func roM034(v []Seq, n *Node) bool {
 
 // BR-AE-05: (xs:decimal(cbc:Percent) = 0)
 func roT0154(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, k144)), k58, opEq)
+	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM035(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "E") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "E") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n968 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n968, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k111) {
+		if !(gcmpStr(step(child(m, roK81), func(n968 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n968, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -4430,61 +4430,61 @@ func roM035(v []Seq, n *Node) bool {
 
 // BR-E-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='E']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0155(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), k89)) > 0) && gcmp(castDecimal(step(parent(n), func(n970 *Node) Seq { return child(n970, k143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n971 *Node) Seq { return parent(n971) }), func(n972 *Node) Seq { return parent(n972) }), func(n973 *Node) Seq {
-		return filter(child(n973, k89), func(p974 *Node) bool {
-			return gcmpStr(step(step(child(p974, k123), func(n975 *Node) Seq { return child(n975, k110) }), func(n976 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n976, k54)))) }), "E", true)
+	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n970 *Node) Seq { return child(n970, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n971 *Node) Seq { return parent(n971) }), func(n972 *Node) Seq { return parent(n972) }), func(n973 *Node) Seq {
+		return filter(child(n973, roK89), func(p974 *Node) bool {
+			return gcmpStr(step(step(child(p974, roK123), func(n975 *Node) Seq { return child(n975, roK110) }), func(n976 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n976, roK54)))) }), "E", true)
 		})
-	}), func(n977 *Node) Seq { return castDecimal(child(n977, k86)) })), fnSum(step(step(step(step(parent(n), func(n978 *Node) Seq { return parent(n978) }), func(n979 *Node) Seq { return parent(n979) }), func(n980 *Node) Seq {
-		return filter(filter(child(n980, k76), func(p981 *Node) bool { return gcmp(child(p981, k77), boolSeq(true), opEq) }), func(p982 *Node) bool {
-			return gcmpStr(step(child(p982, k80), func(n983 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n983, k54)))) }), "E", true)
+	}), func(n977 *Node) Seq { return castDecimal(child(n977, roK86)) })), fnSum(step(step(step(step(parent(n), func(n978 *Node) Seq { return parent(n978) }), func(n979 *Node) Seq { return parent(n979) }), func(n980 *Node) Seq {
+		return filter(filter(child(n980, roK76), func(p981 *Node) bool { return gcmp(child(p981, roK77), boolSeq(true), opEq) }), func(p982 *Node) bool {
+			return gcmpStr(step(child(p982, roK80), func(n983 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n983, roK54)))) }), "E", true)
 		})
-	}), func(n984 *Node) Seq { return castDecimal(child(n984, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n985 *Node) Seq { return parent(n985) }), func(n986 *Node) Seq { return parent(n986) }), func(n987 *Node) Seq {
-		return filter(filter(child(n987, k76), func(p988 *Node) bool { return gcmp(child(p988, k77), boolSeq(false), opEq) }), func(p989 *Node) bool {
-			return gcmpStr(step(child(p989, k80), func(n990 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n990, k54)))) }), "E", true)
+	}), func(n984 *Node) Seq { return castDecimal(child(n984, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n985 *Node) Seq { return parent(n985) }), func(n986 *Node) Seq { return parent(n986) }), func(n987 *Node) Seq {
+		return filter(filter(child(n987, roK76), func(p988 *Node) bool { return gcmp(child(p988, roK77), boolSeq(false), opEq) }), func(p989 *Node) bool {
+			return gcmpStr(step(child(p989, roK80), func(n990 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n990, roK54)))) }), "E", true)
 		})
-	}), func(n991 *Node) Seq { return castDecimal(child(n991, k79)) })), opSub), opEq)) || ((len(desc(root(n), k90)) > 0) && gcmp(castDecimal(step(parent(n), func(n993 *Node) Seq { return child(n993, k143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n994 *Node) Seq { return parent(n994) }), func(n995 *Node) Seq { return parent(n995) }), func(n996 *Node) Seq {
-		return filter(child(n996, k90), func(p997 *Node) bool {
-			return gcmpStr(step(step(child(p997, k123), func(n998 *Node) Seq { return child(n998, k110) }), func(n999 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n999, k54)))) }), "E", true)
+	}), func(n991 *Node) Seq { return castDecimal(child(n991, roK79)) })), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n993 *Node) Seq { return child(n993, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n994 *Node) Seq { return parent(n994) }), func(n995 *Node) Seq { return parent(n995) }), func(n996 *Node) Seq {
+		return filter(child(n996, roK90), func(p997 *Node) bool {
+			return gcmpStr(step(step(child(p997, roK123), func(n998 *Node) Seq { return child(n998, roK110) }), func(n999 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n999, roK54)))) }), "E", true)
 		})
-	}), func(n1000 *Node) Seq { return castDecimal(child(n1000, k86)) })), fnSum(step(step(step(step(parent(n), func(n1001 *Node) Seq { return parent(n1001) }), func(n1002 *Node) Seq { return parent(n1002) }), func(n1003 *Node) Seq {
-		return filter(filter(child(n1003, k76), func(p1004 *Node) bool { return gcmp(child(p1004, k77), boolSeq(true), opEq) }), func(p1005 *Node) bool {
-			return gcmpStr(step(child(p1005, k80), func(n1006 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1006, k54)))) }), "E", true)
+	}), func(n1000 *Node) Seq { return castDecimal(child(n1000, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1001 *Node) Seq { return parent(n1001) }), func(n1002 *Node) Seq { return parent(n1002) }), func(n1003 *Node) Seq {
+		return filter(filter(child(n1003, roK76), func(p1004 *Node) bool { return gcmp(child(p1004, roK77), boolSeq(true), opEq) }), func(p1005 *Node) bool {
+			return gcmpStr(step(child(p1005, roK80), func(n1006 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1006, roK54)))) }), "E", true)
 		})
-	}), func(n1007 *Node) Seq { return castDecimal(child(n1007, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1008 *Node) Seq { return parent(n1008) }), func(n1009 *Node) Seq { return parent(n1009) }), func(n1010 *Node) Seq {
-		return filter(filter(child(n1010, k76), func(p1011 *Node) bool { return gcmp(child(p1011, k77), boolSeq(false), opEq) }), func(p1012 *Node) bool {
-			return gcmpStr(step(child(p1012, k80), func(n1013 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1013, k54)))) }), "E", true)
+	}), func(n1007 *Node) Seq { return castDecimal(child(n1007, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1008 *Node) Seq { return parent(n1008) }), func(n1009 *Node) Seq { return parent(n1009) }), func(n1010 *Node) Seq {
+		return filter(filter(child(n1010, roK76), func(p1011 *Node) bool { return gcmp(child(p1011, roK77), boolSeq(false), opEq) }), func(p1012 *Node) bool {
+			return gcmpStr(step(child(p1012, roK80), func(n1013 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1013, roK54)))) }), "E", true)
 		})
-	}), func(n1014 *Node) Seq { return castDecimal(child(n1014, k79)) })), opSub), opEq)))
+	}), func(n1014 *Node) Seq { return castDecimal(child(n1014, roK79)) })), opSub), opEq)))
 }
 
 // BR-E-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0156(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1015 *Node) Seq { return child(n1015, k105) })), k58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1015 *Node) Seq { return child(n1015, roK105) })), roK58, opEq)
 }
 
 // BR-E-10: exists(cbc:TaxExemptionReason) or exists(cbc:TaxExemptionReasonCode)
 func roT0157(v []Seq, n *Node) bool {
-	return ((len(child(n, k145)) > 0) || (len(child(n, k146)) > 0))
+	return ((len(child(n, roK145)) > 0) || (len(child(n, roK146)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM036(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "E") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "E") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1018 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1018, k54))))) }), "VAT", true)) {
+		if !(gcmpStr(step(child(m, roK81), func(n1018 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1018, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(false), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
 			return false
 		}
 		return true
@@ -4496,27 +4496,27 @@ func roM036(v []Seq, n *Node) bool {
 
 // BR-E-06: (xs:decimal(cbc:Percent) = 0)
 func roT0158(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, k144)), k58, opEq)
+	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM037(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "E") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "E") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1019 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1019, k54))))) }), "VAT", true)) {
+		if !(gcmpStr(step(child(m, roK81), func(n1019 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1019, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(true), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
 			return false
 		}
 		return true
@@ -4528,28 +4528,28 @@ func roM037(v []Seq, n *Node) bool {
 
 // BR-E-07: (xs:decimal(cbc:Percent) = 0)
 func roT0159(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, k144)), k58, opEq)
+	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func roM038(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "E") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "E") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1020 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1020, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if !(gcmpStr(step(child(m, roK81), func(n1020 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1020, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -4558,21 +4558,21 @@ func roM038(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "E") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "E") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1021 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1021, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if !(gcmpStr(step(child(m, roK81), func(n1021 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1021, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -4584,32 +4584,32 @@ func roM038(v []Seq, n *Node) bool {
 
 // BR-E-05: (xs:decimal(cbc:Percent) = 0)
 func roT0160(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, k144)), k58, opEq)
+	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM039(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "G") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "G") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1022 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1022, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k111) {
+		if !(gcmpStr(step(child(m, roK81), func(n1022 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1022, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -4621,61 +4621,61 @@ func roM039(v []Seq, n *Node) bool {
 
 // BR-G-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='G']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0161(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), k89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1024 *Node) Seq { return child(n1024, k143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1025 *Node) Seq { return parent(n1025) }), func(n1026 *Node) Seq { return parent(n1026) }), func(n1027 *Node) Seq {
-		return filter(child(n1027, k89), func(p1028 *Node) bool {
-			return gcmpStr(step(step(child(p1028, k123), func(n1029 *Node) Seq { return child(n1029, k110) }), func(n1030 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1030, k54)))) }), "G", true)
+	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1024 *Node) Seq { return child(n1024, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1025 *Node) Seq { return parent(n1025) }), func(n1026 *Node) Seq { return parent(n1026) }), func(n1027 *Node) Seq {
+		return filter(child(n1027, roK89), func(p1028 *Node) bool {
+			return gcmpStr(step(step(child(p1028, roK123), func(n1029 *Node) Seq { return child(n1029, roK110) }), func(n1030 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1030, roK54)))) }), "G", true)
 		})
-	}), func(n1031 *Node) Seq { return castDecimal(child(n1031, k86)) })), fnSum(step(step(step(step(parent(n), func(n1032 *Node) Seq { return parent(n1032) }), func(n1033 *Node) Seq { return parent(n1033) }), func(n1034 *Node) Seq {
-		return filter(filter(child(n1034, k76), func(p1035 *Node) bool { return gcmp(child(p1035, k77), boolSeq(true), opEq) }), func(p1036 *Node) bool {
-			return gcmpStr(step(child(p1036, k80), func(n1037 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1037, k54)))) }), "G", true)
+	}), func(n1031 *Node) Seq { return castDecimal(child(n1031, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1032 *Node) Seq { return parent(n1032) }), func(n1033 *Node) Seq { return parent(n1033) }), func(n1034 *Node) Seq {
+		return filter(filter(child(n1034, roK76), func(p1035 *Node) bool { return gcmp(child(p1035, roK77), boolSeq(true), opEq) }), func(p1036 *Node) bool {
+			return gcmpStr(step(child(p1036, roK80), func(n1037 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1037, roK54)))) }), "G", true)
 		})
-	}), func(n1038 *Node) Seq { return castDecimal(child(n1038, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1039 *Node) Seq { return parent(n1039) }), func(n1040 *Node) Seq { return parent(n1040) }), func(n1041 *Node) Seq {
-		return filter(filter(child(n1041, k76), func(p1042 *Node) bool { return gcmp(child(p1042, k77), boolSeq(false), opEq) }), func(p1043 *Node) bool {
-			return gcmpStr(step(child(p1043, k80), func(n1044 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1044, k54)))) }), "G", true)
+	}), func(n1038 *Node) Seq { return castDecimal(child(n1038, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1039 *Node) Seq { return parent(n1039) }), func(n1040 *Node) Seq { return parent(n1040) }), func(n1041 *Node) Seq {
+		return filter(filter(child(n1041, roK76), func(p1042 *Node) bool { return gcmp(child(p1042, roK77), boolSeq(false), opEq) }), func(p1043 *Node) bool {
+			return gcmpStr(step(child(p1043, roK80), func(n1044 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1044, roK54)))) }), "G", true)
 		})
-	}), func(n1045 *Node) Seq { return castDecimal(child(n1045, k79)) })), opSub), opEq)) || ((len(desc(root(n), k90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1047 *Node) Seq { return child(n1047, k143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1048 *Node) Seq { return parent(n1048) }), func(n1049 *Node) Seq { return parent(n1049) }), func(n1050 *Node) Seq {
-		return filter(child(n1050, k90), func(p1051 *Node) bool {
-			return gcmpStr(step(step(child(p1051, k123), func(n1052 *Node) Seq { return child(n1052, k110) }), func(n1053 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1053, k54)))) }), "G", true)
+	}), func(n1045 *Node) Seq { return castDecimal(child(n1045, roK79)) })), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1047 *Node) Seq { return child(n1047, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1048 *Node) Seq { return parent(n1048) }), func(n1049 *Node) Seq { return parent(n1049) }), func(n1050 *Node) Seq {
+		return filter(child(n1050, roK90), func(p1051 *Node) bool {
+			return gcmpStr(step(step(child(p1051, roK123), func(n1052 *Node) Seq { return child(n1052, roK110) }), func(n1053 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1053, roK54)))) }), "G", true)
 		})
-	}), func(n1054 *Node) Seq { return castDecimal(child(n1054, k86)) })), fnSum(step(step(step(step(parent(n), func(n1055 *Node) Seq { return parent(n1055) }), func(n1056 *Node) Seq { return parent(n1056) }), func(n1057 *Node) Seq {
-		return filter(filter(child(n1057, k76), func(p1058 *Node) bool { return gcmp(child(p1058, k77), boolSeq(true), opEq) }), func(p1059 *Node) bool {
-			return gcmpStr(step(child(p1059, k80), func(n1060 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1060, k54)))) }), "G", true)
+	}), func(n1054 *Node) Seq { return castDecimal(child(n1054, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1055 *Node) Seq { return parent(n1055) }), func(n1056 *Node) Seq { return parent(n1056) }), func(n1057 *Node) Seq {
+		return filter(filter(child(n1057, roK76), func(p1058 *Node) bool { return gcmp(child(p1058, roK77), boolSeq(true), opEq) }), func(p1059 *Node) bool {
+			return gcmpStr(step(child(p1059, roK80), func(n1060 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1060, roK54)))) }), "G", true)
 		})
-	}), func(n1061 *Node) Seq { return castDecimal(child(n1061, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1062 *Node) Seq { return parent(n1062) }), func(n1063 *Node) Seq { return parent(n1063) }), func(n1064 *Node) Seq {
-		return filter(filter(child(n1064, k76), func(p1065 *Node) bool { return gcmp(child(p1065, k77), boolSeq(false), opEq) }), func(p1066 *Node) bool {
-			return gcmpStr(step(child(p1066, k80), func(n1067 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1067, k54)))) }), "G", true)
+	}), func(n1061 *Node) Seq { return castDecimal(child(n1061, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1062 *Node) Seq { return parent(n1062) }), func(n1063 *Node) Seq { return parent(n1063) }), func(n1064 *Node) Seq {
+		return filter(filter(child(n1064, roK76), func(p1065 *Node) bool { return gcmp(child(p1065, roK77), boolSeq(false), opEq) }), func(p1066 *Node) bool {
+			return gcmpStr(step(child(p1066, roK80), func(n1067 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1067, roK54)))) }), "G", true)
 		})
-	}), func(n1068 *Node) Seq { return castDecimal(child(n1068, k79)) })), opSub), opEq)))
+	}), func(n1068 *Node) Seq { return castDecimal(child(n1068, roK79)) })), opSub), opEq)))
 }
 
 // BR-G-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0162(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1069 *Node) Seq { return child(n1069, k105) })), k58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1069 *Node) Seq { return child(n1069, roK105) })), roK58, opEq)
 }
 
 // BR-G-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func roT0163(v []Seq, n *Node) bool {
-	return ((len(child(n, k145)) > 0) || (len(child(n, k146)) > 0))
+	return ((len(child(n, roK145)) > 0) || (len(child(n, roK146)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM040(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "G") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "G") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1072 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1072, k54))))) }), "VAT", true)) {
+		if !(gcmpStr(step(child(m, roK81), func(n1072 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1072, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(false), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
 			return false
 		}
 		return true
@@ -4687,27 +4687,27 @@ func roM040(v []Seq, n *Node) bool {
 
 // BR-G-06: (xs:decimal(cbc:Percent) = 0)
 func roT0164(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, k144)), k58, opEq)
+	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM041(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "G") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "G") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1073 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1073, k54))))) }), "VAT", true)) {
+		if !(gcmpStr(step(child(m, roK81), func(n1073 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1073, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(true), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
 			return false
 		}
 		return true
@@ -4719,28 +4719,28 @@ func roM041(v []Seq, n *Node) bool {
 
 // BR-G-07: (xs:decimal(cbc:Percent) = 0)
 func roT0165(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, k144)), k58, opEq)
+	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func roM042(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "G") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "G") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1074 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1074, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if !(gcmpStr(step(child(m, roK81), func(n1074 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1074, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -4749,21 +4749,21 @@ func roM042(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "G") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "G") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1075 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1075, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if !(gcmpStr(step(child(m, roK81), func(n1075 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1075, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -4775,32 +4775,32 @@ func roM042(v []Seq, n *Node) bool {
 
 // BR-G-05: (xs:decimal(cbc:Percent) = 0)
 func roT0166(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, k144)), k58, opEq)
+	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM043(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "K") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "K") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1076 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1076, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k111) {
+		if !(gcmpStr(step(child(m, roK81), func(n1076 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1076, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -4812,61 +4812,61 @@ func roM043(v []Seq, n *Node) bool {
 
 // BR-IC-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='K']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0167(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), k89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1078 *Node) Seq { return child(n1078, k143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1079 *Node) Seq { return parent(n1079) }), func(n1080 *Node) Seq { return parent(n1080) }), func(n1081 *Node) Seq {
-		return filter(child(n1081, k89), func(p1082 *Node) bool {
-			return gcmpStr(step(step(child(p1082, k123), func(n1083 *Node) Seq { return child(n1083, k110) }), func(n1084 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1084, k54)))) }), "K", true)
+	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1078 *Node) Seq { return child(n1078, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1079 *Node) Seq { return parent(n1079) }), func(n1080 *Node) Seq { return parent(n1080) }), func(n1081 *Node) Seq {
+		return filter(child(n1081, roK89), func(p1082 *Node) bool {
+			return gcmpStr(step(step(child(p1082, roK123), func(n1083 *Node) Seq { return child(n1083, roK110) }), func(n1084 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1084, roK54)))) }), "K", true)
 		})
-	}), func(n1085 *Node) Seq { return castDecimal(child(n1085, k86)) })), fnSum(step(step(step(step(parent(n), func(n1086 *Node) Seq { return parent(n1086) }), func(n1087 *Node) Seq { return parent(n1087) }), func(n1088 *Node) Seq {
-		return filter(filter(child(n1088, k76), func(p1089 *Node) bool { return gcmp(child(p1089, k77), boolSeq(true), opEq) }), func(p1090 *Node) bool {
-			return gcmpStr(step(child(p1090, k80), func(n1091 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1091, k54)))) }), "K", true)
+	}), func(n1085 *Node) Seq { return castDecimal(child(n1085, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1086 *Node) Seq { return parent(n1086) }), func(n1087 *Node) Seq { return parent(n1087) }), func(n1088 *Node) Seq {
+		return filter(filter(child(n1088, roK76), func(p1089 *Node) bool { return gcmp(child(p1089, roK77), boolSeq(true), opEq) }), func(p1090 *Node) bool {
+			return gcmpStr(step(child(p1090, roK80), func(n1091 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1091, roK54)))) }), "K", true)
 		})
-	}), func(n1092 *Node) Seq { return castDecimal(child(n1092, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1093 *Node) Seq { return parent(n1093) }), func(n1094 *Node) Seq { return parent(n1094) }), func(n1095 *Node) Seq {
-		return filter(filter(child(n1095, k76), func(p1096 *Node) bool { return gcmp(child(p1096, k77), boolSeq(false), opEq) }), func(p1097 *Node) bool {
-			return gcmpStr(step(child(p1097, k80), func(n1098 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1098, k54)))) }), "K", true)
+	}), func(n1092 *Node) Seq { return castDecimal(child(n1092, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1093 *Node) Seq { return parent(n1093) }), func(n1094 *Node) Seq { return parent(n1094) }), func(n1095 *Node) Seq {
+		return filter(filter(child(n1095, roK76), func(p1096 *Node) bool { return gcmp(child(p1096, roK77), boolSeq(false), opEq) }), func(p1097 *Node) bool {
+			return gcmpStr(step(child(p1097, roK80), func(n1098 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1098, roK54)))) }), "K", true)
 		})
-	}), func(n1099 *Node) Seq { return castDecimal(child(n1099, k79)) })), opSub), opEq)) || ((len(desc(root(n), k90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1101 *Node) Seq { return child(n1101, k143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1102 *Node) Seq { return parent(n1102) }), func(n1103 *Node) Seq { return parent(n1103) }), func(n1104 *Node) Seq {
-		return filter(child(n1104, k90), func(p1105 *Node) bool {
-			return gcmpStr(step(step(child(p1105, k123), func(n1106 *Node) Seq { return child(n1106, k110) }), func(n1107 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1107, k54)))) }), "K", true)
+	}), func(n1099 *Node) Seq { return castDecimal(child(n1099, roK79)) })), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1101 *Node) Seq { return child(n1101, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1102 *Node) Seq { return parent(n1102) }), func(n1103 *Node) Seq { return parent(n1103) }), func(n1104 *Node) Seq {
+		return filter(child(n1104, roK90), func(p1105 *Node) bool {
+			return gcmpStr(step(step(child(p1105, roK123), func(n1106 *Node) Seq { return child(n1106, roK110) }), func(n1107 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1107, roK54)))) }), "K", true)
 		})
-	}), func(n1108 *Node) Seq { return castDecimal(child(n1108, k86)) })), fnSum(step(step(step(step(parent(n), func(n1109 *Node) Seq { return parent(n1109) }), func(n1110 *Node) Seq { return parent(n1110) }), func(n1111 *Node) Seq {
-		return filter(filter(child(n1111, k76), func(p1112 *Node) bool { return gcmp(child(p1112, k77), boolSeq(true), opEq) }), func(p1113 *Node) bool {
-			return gcmpStr(step(child(p1113, k80), func(n1114 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1114, k54)))) }), "K", true)
+	}), func(n1108 *Node) Seq { return castDecimal(child(n1108, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1109 *Node) Seq { return parent(n1109) }), func(n1110 *Node) Seq { return parent(n1110) }), func(n1111 *Node) Seq {
+		return filter(filter(child(n1111, roK76), func(p1112 *Node) bool { return gcmp(child(p1112, roK77), boolSeq(true), opEq) }), func(p1113 *Node) bool {
+			return gcmpStr(step(child(p1113, roK80), func(n1114 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1114, roK54)))) }), "K", true)
 		})
-	}), func(n1115 *Node) Seq { return castDecimal(child(n1115, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1116 *Node) Seq { return parent(n1116) }), func(n1117 *Node) Seq { return parent(n1117) }), func(n1118 *Node) Seq {
-		return filter(filter(child(n1118, k76), func(p1119 *Node) bool { return gcmp(child(p1119, k77), boolSeq(false), opEq) }), func(p1120 *Node) bool {
-			return gcmpStr(step(child(p1120, k80), func(n1121 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1121, k54)))) }), "K", true)
+	}), func(n1115 *Node) Seq { return castDecimal(child(n1115, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1116 *Node) Seq { return parent(n1116) }), func(n1117 *Node) Seq { return parent(n1117) }), func(n1118 *Node) Seq {
+		return filter(filter(child(n1118, roK76), func(p1119 *Node) bool { return gcmp(child(p1119, roK77), boolSeq(false), opEq) }), func(p1120 *Node) bool {
+			return gcmpStr(step(child(p1120, roK80), func(n1121 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1121, roK54)))) }), "K", true)
 		})
-	}), func(n1122 *Node) Seq { return castDecimal(child(n1122, k79)) })), opSub), opEq)))
+	}), func(n1122 *Node) Seq { return castDecimal(child(n1122, roK79)) })), opSub), opEq)))
 }
 
 // BR-IC-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0168(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1123 *Node) Seq { return child(n1123, k105) })), k58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1123 *Node) Seq { return child(n1123, roK105) })), roK58, opEq)
 }
 
 // BR-IC-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func roT0169(v []Seq, n *Node) bool {
-	return ((len(child(n, k145)) > 0) || (len(child(n, k146)) > 0))
+	return ((len(child(n, roK145)) > 0) || (len(child(n, roK146)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM044(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "K") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "K") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1126 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1126, k54))))) }), "VAT", true)) {
+		if !(gcmpStr(step(child(m, roK81), func(n1126 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1126, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(false), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
 			return false
 		}
 		return true
@@ -4878,27 +4878,27 @@ func roM044(v []Seq, n *Node) bool {
 
 // BR-IC-06: (xs:decimal(cbc:Percent) = 0)
 func roT0170(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, k144)), k58, opEq)
+	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM045(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "K") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "K") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1127 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1127, k54))))) }), "VAT", true)) {
+		if !(gcmpStr(step(child(m, roK81), func(n1127 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1127, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(true), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
 			return false
 		}
 		return true
@@ -4910,28 +4910,28 @@ func roM045(v []Seq, n *Node) bool {
 
 // BR-IC-07: (xs:decimal(cbc:Percent) = 0)
 func roT0171(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, k144)), k58, opEq)
+	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func roM046(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "K") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "K") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1128 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1128, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if !(gcmpStr(step(child(m, roK81), func(n1128 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1128, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -4940,21 +4940,21 @@ func roM046(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "K") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "K") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1129 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1129, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if !(gcmpStr(step(child(m, roK81), func(n1129 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1129, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -4966,32 +4966,32 @@ func roM046(v []Seq, n *Node) bool {
 
 // BR-IC-05: (xs:decimal(cbc:Percent) = 0)
 func roT0172(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, k144)), k58, opEq)
+	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM047(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "L") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "L") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1130 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1130, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k111) {
+		if !(gcmpStr(step(child(m, roK81), func(n1130 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1130, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -5003,111 +5003,111 @@ func roM047(v []Seq, n *Node) bool {
 
 // BR-IG-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func roT0173(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, k144)), func(q1131 Seq) bool {
-		return (((len(desc(root(n), k89)) > 0) && (gcmp(step(parent(n), func(n1133 *Node) Seq { return castDecimal(arith(child(n1133, k143), k108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1134 *Node) Seq { return parent(n1134) }), func(n1135 *Node) Seq { return parent(n1135) }), func(n1136 *Node) Seq {
-			return filter(filter(child(n1136, k89), func(p1137 *Node) bool {
-				return gcmpStr(step(step(child(p1137, k123), func(n1138 *Node) Seq { return child(n1138, k110) }), func(n1139 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1139, k54)))) }), "L", true)
+	return every(castDecimal(child(n, roK144)), func(q1131 Seq) bool {
+		return (((len(desc(root(n), roK89)) > 0) && (gcmp(step(parent(n), func(n1133 *Node) Seq { return castDecimal(arith(child(n1133, roK143), roK108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1134 *Node) Seq { return parent(n1134) }), func(n1135 *Node) Seq { return parent(n1135) }), func(n1136 *Node) Seq {
+			return filter(filter(child(n1136, roK89), func(p1137 *Node) bool {
+				return gcmpStr(step(step(child(p1137, roK123), func(n1138 *Node) Seq { return child(n1138, roK110) }), func(n1139 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1139, roK54)))) }), "L", true)
 			}), func(p1140 *Node) bool {
-				return gcmp(step(step(child(p1140, k123), func(n1141 *Node) Seq { return child(n1141, k110) }), func(n1142 *Node) Seq { return castDecimal(child(n1142, k144)) }), q1131, opEq)
+				return gcmp(step(step(child(p1140, roK123), func(n1141 *Node) Seq { return child(n1141, roK110) }), func(n1142 *Node) Seq { return castDecimal(child(n1142, roK144)) }), q1131, opEq)
 			})
-		}), func(n1143 *Node) Seq { return castDecimal(child(n1143, k86)) })), fnSum(step(step(step(step(parent(n), func(n1144 *Node) Seq { return parent(n1144) }), func(n1145 *Node) Seq { return parent(n1145) }), func(n1146 *Node) Seq {
-			return filter(filter(filter(child(n1146, k76), func(p1147 *Node) bool { return gcmp(child(p1147, k77), boolSeq(true), opEq) }), func(p1148 *Node) bool {
-				return gcmpStr(step(child(p1148, k80), func(n1149 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1149, k54)))) }), "L", true)
+		}), func(n1143 *Node) Seq { return castDecimal(child(n1143, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1144 *Node) Seq { return parent(n1144) }), func(n1145 *Node) Seq { return parent(n1145) }), func(n1146 *Node) Seq {
+			return filter(filter(filter(child(n1146, roK76), func(p1147 *Node) bool { return gcmp(child(p1147, roK77), boolSeq(true), opEq) }), func(p1148 *Node) bool {
+				return gcmpStr(step(child(p1148, roK80), func(n1149 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1149, roK54)))) }), "L", true)
 			}), func(p1150 *Node) bool {
-				return gcmp(step(child(p1150, k80), func(n1151 *Node) Seq { return castDecimal(child(n1151, k144)) }), q1131, opEq)
+				return gcmp(step(child(p1150, roK80), func(n1151 *Node) Seq { return castDecimal(child(n1151, roK144)) }), q1131, opEq)
 			})
-		}), func(n1152 *Node) Seq { return castDecimal(child(n1152, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1153 *Node) Seq { return parent(n1153) }), func(n1154 *Node) Seq { return parent(n1154) }), func(n1155 *Node) Seq {
-			return filter(filter(filter(child(n1155, k76), func(p1156 *Node) bool { return gcmp(child(p1156, k77), boolSeq(false), opEq) }), func(p1157 *Node) bool {
-				return gcmpStr(step(child(p1157, k80), func(n1158 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1158, k54)))) }), "L", true)
+		}), func(n1152 *Node) Seq { return castDecimal(child(n1152, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1153 *Node) Seq { return parent(n1153) }), func(n1154 *Node) Seq { return parent(n1154) }), func(n1155 *Node) Seq {
+			return filter(filter(filter(child(n1155, roK76), func(p1156 *Node) bool { return gcmp(child(p1156, roK77), boolSeq(false), opEq) }), func(p1157 *Node) bool {
+				return gcmpStr(step(child(p1157, roK80), func(n1158 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1158, roK54)))) }), "L", true)
 			}), func(p1159 *Node) bool {
-				return gcmp(step(child(p1159, k80), func(n1160 *Node) Seq { return castDecimal(child(n1160, k144)) }), q1131, opEq)
+				return gcmp(step(child(p1159, roK80), func(n1160 *Node) Seq { return castDecimal(child(n1160, roK144)) }), q1131, opEq)
 			})
-		}), func(n1161 *Node) Seq { return castDecimal(child(n1161, k79)) })), opSub), opLt) && gcmp(step(parent(n), func(n1162 *Node) Seq { return castDecimal(arith(child(n1162, k143), k108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1163 *Node) Seq { return parent(n1163) }), func(n1164 *Node) Seq { return parent(n1164) }), func(n1165 *Node) Seq {
-			return filter(filter(child(n1165, k89), func(p1166 *Node) bool {
-				return gcmpStr(step(step(child(p1166, k123), func(n1167 *Node) Seq { return child(n1167, k110) }), func(n1168 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1168, k54)))) }), "L", true)
+		}), func(n1161 *Node) Seq { return castDecimal(child(n1161, roK79)) })), opSub), opLt) && gcmp(step(parent(n), func(n1162 *Node) Seq { return castDecimal(arith(child(n1162, roK143), roK108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1163 *Node) Seq { return parent(n1163) }), func(n1164 *Node) Seq { return parent(n1164) }), func(n1165 *Node) Seq {
+			return filter(filter(child(n1165, roK89), func(p1166 *Node) bool {
+				return gcmpStr(step(step(child(p1166, roK123), func(n1167 *Node) Seq { return child(n1167, roK110) }), func(n1168 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1168, roK54)))) }), "L", true)
 			}), func(p1169 *Node) bool {
-				return gcmp(step(step(child(p1169, k123), func(n1170 *Node) Seq { return child(n1170, k110) }), func(n1171 *Node) Seq { return castDecimal(child(n1171, k144)) }), q1131, opEq)
+				return gcmp(step(step(child(p1169, roK123), func(n1170 *Node) Seq { return child(n1170, roK110) }), func(n1171 *Node) Seq { return castDecimal(child(n1171, roK144)) }), q1131, opEq)
 			})
-		}), func(n1172 *Node) Seq { return castDecimal(child(n1172, k86)) })), fnSum(step(step(step(step(parent(n), func(n1173 *Node) Seq { return parent(n1173) }), func(n1174 *Node) Seq { return parent(n1174) }), func(n1175 *Node) Seq {
-			return filter(filter(filter(child(n1175, k76), func(p1176 *Node) bool { return gcmp(child(p1176, k77), boolSeq(true), opEq) }), func(p1177 *Node) bool {
-				return gcmpStr(step(child(p1177, k80), func(n1178 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1178, k54)))) }), "L", true)
+		}), func(n1172 *Node) Seq { return castDecimal(child(n1172, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1173 *Node) Seq { return parent(n1173) }), func(n1174 *Node) Seq { return parent(n1174) }), func(n1175 *Node) Seq {
+			return filter(filter(filter(child(n1175, roK76), func(p1176 *Node) bool { return gcmp(child(p1176, roK77), boolSeq(true), opEq) }), func(p1177 *Node) bool {
+				return gcmpStr(step(child(p1177, roK80), func(n1178 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1178, roK54)))) }), "L", true)
 			}), func(p1179 *Node) bool {
-				return gcmp(step(child(p1179, k80), func(n1180 *Node) Seq { return castDecimal(child(n1180, k144)) }), q1131, opEq)
+				return gcmp(step(child(p1179, roK80), func(n1180 *Node) Seq { return castDecimal(child(n1180, roK144)) }), q1131, opEq)
 			})
-		}), func(n1181 *Node) Seq { return castDecimal(child(n1181, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1182 *Node) Seq { return parent(n1182) }), func(n1183 *Node) Seq { return parent(n1183) }), func(n1184 *Node) Seq {
-			return filter(filter(filter(child(n1184, k76), func(p1185 *Node) bool { return gcmp(child(p1185, k77), boolSeq(false), opEq) }), func(p1186 *Node) bool {
-				return gcmpStr(step(child(p1186, k80), func(n1187 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1187, k54)))) }), "L", true)
+		}), func(n1181 *Node) Seq { return castDecimal(child(n1181, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1182 *Node) Seq { return parent(n1182) }), func(n1183 *Node) Seq { return parent(n1183) }), func(n1184 *Node) Seq {
+			return filter(filter(filter(child(n1184, roK76), func(p1185 *Node) bool { return gcmp(child(p1185, roK77), boolSeq(false), opEq) }), func(p1186 *Node) bool {
+				return gcmpStr(step(child(p1186, roK80), func(n1187 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1187, roK54)))) }), "L", true)
 			}), func(p1188 *Node) bool {
-				return gcmp(step(child(p1188, k80), func(n1189 *Node) Seq { return castDecimal(child(n1189, k144)) }), q1131, opEq)
+				return gcmp(step(child(p1188, roK80), func(n1189 *Node) Seq { return castDecimal(child(n1189, roK144)) }), q1131, opEq)
 			})
-		}), func(n1190 *Node) Seq { return castDecimal(child(n1190, k79)) })), opSub), opGt))) || ((len(desc(root(n), k90)) > 0) && (gcmp(step(parent(n), func(n1192 *Node) Seq { return castDecimal(arith(child(n1192, k143), k108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1193 *Node) Seq { return parent(n1193) }), func(n1194 *Node) Seq { return parent(n1194) }), func(n1195 *Node) Seq {
-			return filter(filter(child(n1195, k90), func(p1196 *Node) bool {
-				return gcmpStr(step(step(child(p1196, k123), func(n1197 *Node) Seq { return child(n1197, k110) }), func(n1198 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1198, k54)))) }), "L", true)
+		}), func(n1190 *Node) Seq { return castDecimal(child(n1190, roK79)) })), opSub), opGt))) || ((len(desc(root(n), roK90)) > 0) && (gcmp(step(parent(n), func(n1192 *Node) Seq { return castDecimal(arith(child(n1192, roK143), roK108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1193 *Node) Seq { return parent(n1193) }), func(n1194 *Node) Seq { return parent(n1194) }), func(n1195 *Node) Seq {
+			return filter(filter(child(n1195, roK90), func(p1196 *Node) bool {
+				return gcmpStr(step(step(child(p1196, roK123), func(n1197 *Node) Seq { return child(n1197, roK110) }), func(n1198 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1198, roK54)))) }), "L", true)
 			}), func(p1199 *Node) bool {
-				return gcmp(step(step(child(p1199, k123), func(n1200 *Node) Seq { return child(n1200, k110) }), func(n1201 *Node) Seq { return castDecimal(child(n1201, k144)) }), q1131, opEq)
+				return gcmp(step(step(child(p1199, roK123), func(n1200 *Node) Seq { return child(n1200, roK110) }), func(n1201 *Node) Seq { return castDecimal(child(n1201, roK144)) }), q1131, opEq)
 			})
-		}), func(n1202 *Node) Seq { return castDecimal(child(n1202, k86)) })), fnSum(step(step(step(step(parent(n), func(n1203 *Node) Seq { return parent(n1203) }), func(n1204 *Node) Seq { return parent(n1204) }), func(n1205 *Node) Seq {
-			return filter(filter(filter(child(n1205, k76), func(p1206 *Node) bool { return gcmp(child(p1206, k77), boolSeq(true), opEq) }), func(p1207 *Node) bool {
-				return gcmpStr(step(child(p1207, k80), func(n1208 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1208, k54)))) }), "L", true)
+		}), func(n1202 *Node) Seq { return castDecimal(child(n1202, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1203 *Node) Seq { return parent(n1203) }), func(n1204 *Node) Seq { return parent(n1204) }), func(n1205 *Node) Seq {
+			return filter(filter(filter(child(n1205, roK76), func(p1206 *Node) bool { return gcmp(child(p1206, roK77), boolSeq(true), opEq) }), func(p1207 *Node) bool {
+				return gcmpStr(step(child(p1207, roK80), func(n1208 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1208, roK54)))) }), "L", true)
 			}), func(p1209 *Node) bool {
-				return gcmp(step(child(p1209, k80), func(n1210 *Node) Seq { return castDecimal(child(n1210, k144)) }), q1131, opEq)
+				return gcmp(step(child(p1209, roK80), func(n1210 *Node) Seq { return castDecimal(child(n1210, roK144)) }), q1131, opEq)
 			})
-		}), func(n1211 *Node) Seq { return castDecimal(child(n1211, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1212 *Node) Seq { return parent(n1212) }), func(n1213 *Node) Seq { return parent(n1213) }), func(n1214 *Node) Seq {
-			return filter(filter(filter(child(n1214, k76), func(p1215 *Node) bool { return gcmp(child(p1215, k77), boolSeq(false), opEq) }), func(p1216 *Node) bool {
-				return gcmpStr(step(child(p1216, k80), func(n1217 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1217, k54)))) }), "L", true)
+		}), func(n1211 *Node) Seq { return castDecimal(child(n1211, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1212 *Node) Seq { return parent(n1212) }), func(n1213 *Node) Seq { return parent(n1213) }), func(n1214 *Node) Seq {
+			return filter(filter(filter(child(n1214, roK76), func(p1215 *Node) bool { return gcmp(child(p1215, roK77), boolSeq(false), opEq) }), func(p1216 *Node) bool {
+				return gcmpStr(step(child(p1216, roK80), func(n1217 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1217, roK54)))) }), "L", true)
 			}), func(p1218 *Node) bool {
-				return gcmp(step(child(p1218, k80), func(n1219 *Node) Seq { return castDecimal(child(n1219, k144)) }), q1131, opEq)
+				return gcmp(step(child(p1218, roK80), func(n1219 *Node) Seq { return castDecimal(child(n1219, roK144)) }), q1131, opEq)
 			})
-		}), func(n1220 *Node) Seq { return castDecimal(child(n1220, k79)) })), opSub), opLt) && gcmp(step(parent(n), func(n1221 *Node) Seq { return castDecimal(arith(child(n1221, k143), k108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1222 *Node) Seq { return parent(n1222) }), func(n1223 *Node) Seq { return parent(n1223) }), func(n1224 *Node) Seq {
-			return filter(filter(child(n1224, k90), func(p1225 *Node) bool {
-				return gcmpStr(step(step(child(p1225, k123), func(n1226 *Node) Seq { return child(n1226, k110) }), func(n1227 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1227, k54)))) }), "L", true)
+		}), func(n1220 *Node) Seq { return castDecimal(child(n1220, roK79)) })), opSub), opLt) && gcmp(step(parent(n), func(n1221 *Node) Seq { return castDecimal(arith(child(n1221, roK143), roK108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1222 *Node) Seq { return parent(n1222) }), func(n1223 *Node) Seq { return parent(n1223) }), func(n1224 *Node) Seq {
+			return filter(filter(child(n1224, roK90), func(p1225 *Node) bool {
+				return gcmpStr(step(step(child(p1225, roK123), func(n1226 *Node) Seq { return child(n1226, roK110) }), func(n1227 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1227, roK54)))) }), "L", true)
 			}), func(p1228 *Node) bool {
-				return gcmp(step(step(child(p1228, k123), func(n1229 *Node) Seq { return child(n1229, k110) }), func(n1230 *Node) Seq { return castDecimal(child(n1230, k144)) }), q1131, opEq)
+				return gcmp(step(step(child(p1228, roK123), func(n1229 *Node) Seq { return child(n1229, roK110) }), func(n1230 *Node) Seq { return castDecimal(child(n1230, roK144)) }), q1131, opEq)
 			})
-		}), func(n1231 *Node) Seq { return castDecimal(child(n1231, k86)) })), fnSum(step(step(step(step(parent(n), func(n1232 *Node) Seq { return parent(n1232) }), func(n1233 *Node) Seq { return parent(n1233) }), func(n1234 *Node) Seq {
-			return filter(filter(filter(child(n1234, k76), func(p1235 *Node) bool { return gcmp(child(p1235, k77), boolSeq(true), opEq) }), func(p1236 *Node) bool {
-				return gcmpStr(step(child(p1236, k80), func(n1237 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1237, k54)))) }), "L", true)
+		}), func(n1231 *Node) Seq { return castDecimal(child(n1231, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1232 *Node) Seq { return parent(n1232) }), func(n1233 *Node) Seq { return parent(n1233) }), func(n1234 *Node) Seq {
+			return filter(filter(filter(child(n1234, roK76), func(p1235 *Node) bool { return gcmp(child(p1235, roK77), boolSeq(true), opEq) }), func(p1236 *Node) bool {
+				return gcmpStr(step(child(p1236, roK80), func(n1237 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1237, roK54)))) }), "L", true)
 			}), func(p1238 *Node) bool {
-				return gcmp(step(child(p1238, k80), func(n1239 *Node) Seq { return castDecimal(child(n1239, k144)) }), q1131, opEq)
+				return gcmp(step(child(p1238, roK80), func(n1239 *Node) Seq { return castDecimal(child(n1239, roK144)) }), q1131, opEq)
 			})
-		}), func(n1240 *Node) Seq { return castDecimal(child(n1240, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1241 *Node) Seq { return parent(n1241) }), func(n1242 *Node) Seq { return parent(n1242) }), func(n1243 *Node) Seq {
-			return filter(filter(filter(child(n1243, k76), func(p1244 *Node) bool { return gcmp(child(p1244, k77), boolSeq(false), opEq) }), func(p1245 *Node) bool {
-				return gcmpStr(step(child(p1245, k80), func(n1246 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1246, k54)))) }), "L", true)
+		}), func(n1240 *Node) Seq { return castDecimal(child(n1240, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1241 *Node) Seq { return parent(n1241) }), func(n1242 *Node) Seq { return parent(n1242) }), func(n1243 *Node) Seq {
+			return filter(filter(filter(child(n1243, roK76), func(p1244 *Node) bool { return gcmp(child(p1244, roK77), boolSeq(false), opEq) }), func(p1245 *Node) bool {
+				return gcmpStr(step(child(p1245, roK80), func(n1246 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1246, roK54)))) }), "L", true)
 			}), func(p1247 *Node) bool {
-				return gcmp(step(child(p1247, k80), func(n1248 *Node) Seq { return castDecimal(child(n1248, k144)) }), q1131, opEq)
+				return gcmp(step(child(p1247, roK80), func(n1248 *Node) Seq { return castDecimal(child(n1248, roK144)) }), q1131, opEq)
 			})
-		}), func(n1249 *Node) Seq { return castDecimal(child(n1249, k79)) })), opSub), opGt))))
+		}), func(n1249 *Node) Seq { return castDecimal(child(n1249, roK79)) })), opSub), opGt))))
 	})
 }
 
 // BR-IG-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0174(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1250 *Node) Seq { return child(n1250, k105) }))), k108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1251 *Node) Seq { return child(n1251, k143) }))), arith(castDecimal(child(n, k144)), k91, opDiv), opMul), k72, opMul), k72, opMul)), k91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1252 *Node) Seq { return child(n1252, k105) }))), k108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1253 *Node) Seq { return child(n1253, k143) }))), arith(castDecimal(child(n, k144)), k91, opDiv), opMul), k72, opMul), k72, opMul)), k91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1250 *Node) Seq { return child(n1250, roK105) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1251 *Node) Seq { return child(n1251, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1252 *Node) Seq { return child(n1252, roK105) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1253 *Node) Seq { return child(n1253, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
 }
 
 // BR-IG-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func roT0175(v []Seq, n *Node) bool {
-	return (!(len(child(n, k145)) > 0) && !(len(child(n, k146)) > 0))
+	return (!(len(child(n, roK145)) > 0) && !(len(child(n, roK146)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM048(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "L") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "L") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1256 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1256, k54))))) }), "VAT", true)) {
+		if !(gcmpStr(step(child(m, roK81), func(n1256 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1256, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(false), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
 			return false
 		}
 		return true
@@ -5119,27 +5119,27 @@ func roM048(v []Seq, n *Node) bool {
 
 // BR-IG-06: (cbc:Percent) >= 0
 func roT0176(v []Seq, n *Node) bool {
-	return gcmp(child(n, k144), k58, opGe)
+	return gcmp(child(n, roK144), roK58, opGe)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM049(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "L") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "L") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1257 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1257, k54))))) }), "VAT", true)) {
+		if !(gcmpStr(step(child(m, roK81), func(n1257 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1257, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(true), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
 			return false
 		}
 		return true
@@ -5151,28 +5151,28 @@ func roM049(v []Seq, n *Node) bool {
 
 // BR-IG-07: (cbc:Percent) >= 0
 func roT0177(v []Seq, n *Node) bool {
-	return gcmp(child(n, k144), k58, opGe)
+	return gcmp(child(n, roK144), roK58, opGe)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
 func roM050(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "L") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "L") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1258 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1258, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if !(gcmpStr(step(child(m, roK81), func(n1258 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1258, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -5181,21 +5181,21 @@ func roM050(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "L") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "L") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1259 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1259, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if !(gcmpStr(step(child(m, roK81), func(n1259 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1259, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -5207,32 +5207,32 @@ func roM050(v []Seq, n *Node) bool {
 
 // BR-IG-05: (cbc:Percent) >= 0
 func roT0178(v []Seq, n *Node) bool {
-	return gcmp(child(n, k144), k58, opGe)
+	return gcmp(child(n, roK144), roK58, opGe)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM051(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "M") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "M") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1260 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1260, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k111) {
+		if !(gcmpStr(step(child(m, roK81), func(n1260 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1260, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -5244,111 +5244,111 @@ func roM051(v []Seq, n *Node) bool {
 
 // BR-IP-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func roT0179(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, k144)), func(q1261 Seq) bool {
-		return (((len(desc(root(n), k89)) > 0) && (gcmp(step(parent(n), func(n1263 *Node) Seq { return castDecimal(arith(child(n1263, k143), k108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1264 *Node) Seq { return parent(n1264) }), func(n1265 *Node) Seq { return parent(n1265) }), func(n1266 *Node) Seq {
-			return filter(filter(child(n1266, k89), func(p1267 *Node) bool {
-				return gcmpStr(step(step(child(p1267, k123), func(n1268 *Node) Seq { return child(n1268, k110) }), func(n1269 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1269, k54)))) }), "M", true)
+	return every(castDecimal(child(n, roK144)), func(q1261 Seq) bool {
+		return (((len(desc(root(n), roK89)) > 0) && (gcmp(step(parent(n), func(n1263 *Node) Seq { return castDecimal(arith(child(n1263, roK143), roK108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1264 *Node) Seq { return parent(n1264) }), func(n1265 *Node) Seq { return parent(n1265) }), func(n1266 *Node) Seq {
+			return filter(filter(child(n1266, roK89), func(p1267 *Node) bool {
+				return gcmpStr(step(step(child(p1267, roK123), func(n1268 *Node) Seq { return child(n1268, roK110) }), func(n1269 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1269, roK54)))) }), "M", true)
 			}), func(p1270 *Node) bool {
-				return gcmp(step(step(child(p1270, k123), func(n1271 *Node) Seq { return child(n1271, k110) }), func(n1272 *Node) Seq { return castDecimal(child(n1272, k144)) }), q1261, opEq)
+				return gcmp(step(step(child(p1270, roK123), func(n1271 *Node) Seq { return child(n1271, roK110) }), func(n1272 *Node) Seq { return castDecimal(child(n1272, roK144)) }), q1261, opEq)
 			})
-		}), func(n1273 *Node) Seq { return castDecimal(child(n1273, k86)) })), fnSum(step(step(step(step(parent(n), func(n1274 *Node) Seq { return parent(n1274) }), func(n1275 *Node) Seq { return parent(n1275) }), func(n1276 *Node) Seq {
-			return filter(filter(filter(child(n1276, k76), func(p1277 *Node) bool { return gcmp(child(p1277, k77), boolSeq(true), opEq) }), func(p1278 *Node) bool {
-				return gcmpStr(step(child(p1278, k80), func(n1279 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1279, k54)))) }), "M", true)
+		}), func(n1273 *Node) Seq { return castDecimal(child(n1273, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1274 *Node) Seq { return parent(n1274) }), func(n1275 *Node) Seq { return parent(n1275) }), func(n1276 *Node) Seq {
+			return filter(filter(filter(child(n1276, roK76), func(p1277 *Node) bool { return gcmp(child(p1277, roK77), boolSeq(true), opEq) }), func(p1278 *Node) bool {
+				return gcmpStr(step(child(p1278, roK80), func(n1279 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1279, roK54)))) }), "M", true)
 			}), func(p1280 *Node) bool {
-				return gcmp(step(child(p1280, k80), func(n1281 *Node) Seq { return castDecimal(child(n1281, k144)) }), q1261, opEq)
+				return gcmp(step(child(p1280, roK80), func(n1281 *Node) Seq { return castDecimal(child(n1281, roK144)) }), q1261, opEq)
 			})
-		}), func(n1282 *Node) Seq { return castDecimal(child(n1282, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1283 *Node) Seq { return parent(n1283) }), func(n1284 *Node) Seq { return parent(n1284) }), func(n1285 *Node) Seq {
-			return filter(filter(filter(child(n1285, k76), func(p1286 *Node) bool { return gcmp(child(p1286, k77), boolSeq(false), opEq) }), func(p1287 *Node) bool {
-				return gcmpStr(step(child(p1287, k80), func(n1288 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1288, k54)))) }), "M", true)
+		}), func(n1282 *Node) Seq { return castDecimal(child(n1282, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1283 *Node) Seq { return parent(n1283) }), func(n1284 *Node) Seq { return parent(n1284) }), func(n1285 *Node) Seq {
+			return filter(filter(filter(child(n1285, roK76), func(p1286 *Node) bool { return gcmp(child(p1286, roK77), boolSeq(false), opEq) }), func(p1287 *Node) bool {
+				return gcmpStr(step(child(p1287, roK80), func(n1288 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1288, roK54)))) }), "M", true)
 			}), func(p1289 *Node) bool {
-				return gcmp(step(child(p1289, k80), func(n1290 *Node) Seq { return castDecimal(child(n1290, k144)) }), q1261, opEq)
+				return gcmp(step(child(p1289, roK80), func(n1290 *Node) Seq { return castDecimal(child(n1290, roK144)) }), q1261, opEq)
 			})
-		}), func(n1291 *Node) Seq { return castDecimal(child(n1291, k79)) })), opSub), opLt) && gcmp(step(parent(n), func(n1292 *Node) Seq { return castDecimal(arith(child(n1292, k143), k108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1293 *Node) Seq { return parent(n1293) }), func(n1294 *Node) Seq { return parent(n1294) }), func(n1295 *Node) Seq {
-			return filter(filter(child(n1295, k89), func(p1296 *Node) bool {
-				return gcmpStr(step(step(child(p1296, k123), func(n1297 *Node) Seq { return child(n1297, k110) }), func(n1298 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1298, k54)))) }), "M", true)
+		}), func(n1291 *Node) Seq { return castDecimal(child(n1291, roK79)) })), opSub), opLt) && gcmp(step(parent(n), func(n1292 *Node) Seq { return castDecimal(arith(child(n1292, roK143), roK108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1293 *Node) Seq { return parent(n1293) }), func(n1294 *Node) Seq { return parent(n1294) }), func(n1295 *Node) Seq {
+			return filter(filter(child(n1295, roK89), func(p1296 *Node) bool {
+				return gcmpStr(step(step(child(p1296, roK123), func(n1297 *Node) Seq { return child(n1297, roK110) }), func(n1298 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1298, roK54)))) }), "M", true)
 			}), func(p1299 *Node) bool {
-				return gcmp(step(step(child(p1299, k123), func(n1300 *Node) Seq { return child(n1300, k110) }), func(n1301 *Node) Seq { return castDecimal(child(n1301, k144)) }), q1261, opEq)
+				return gcmp(step(step(child(p1299, roK123), func(n1300 *Node) Seq { return child(n1300, roK110) }), func(n1301 *Node) Seq { return castDecimal(child(n1301, roK144)) }), q1261, opEq)
 			})
-		}), func(n1302 *Node) Seq { return castDecimal(child(n1302, k86)) })), fnSum(step(step(step(step(parent(n), func(n1303 *Node) Seq { return parent(n1303) }), func(n1304 *Node) Seq { return parent(n1304) }), func(n1305 *Node) Seq {
-			return filter(filter(filter(child(n1305, k76), func(p1306 *Node) bool { return gcmp(child(p1306, k77), boolSeq(true), opEq) }), func(p1307 *Node) bool {
-				return gcmpStr(step(child(p1307, k80), func(n1308 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1308, k54)))) }), "M", true)
+		}), func(n1302 *Node) Seq { return castDecimal(child(n1302, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1303 *Node) Seq { return parent(n1303) }), func(n1304 *Node) Seq { return parent(n1304) }), func(n1305 *Node) Seq {
+			return filter(filter(filter(child(n1305, roK76), func(p1306 *Node) bool { return gcmp(child(p1306, roK77), boolSeq(true), opEq) }), func(p1307 *Node) bool {
+				return gcmpStr(step(child(p1307, roK80), func(n1308 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1308, roK54)))) }), "M", true)
 			}), func(p1309 *Node) bool {
-				return gcmp(step(child(p1309, k80), func(n1310 *Node) Seq { return castDecimal(child(n1310, k144)) }), q1261, opEq)
+				return gcmp(step(child(p1309, roK80), func(n1310 *Node) Seq { return castDecimal(child(n1310, roK144)) }), q1261, opEq)
 			})
-		}), func(n1311 *Node) Seq { return castDecimal(child(n1311, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1312 *Node) Seq { return parent(n1312) }), func(n1313 *Node) Seq { return parent(n1313) }), func(n1314 *Node) Seq {
-			return filter(filter(filter(child(n1314, k76), func(p1315 *Node) bool { return gcmp(child(p1315, k77), boolSeq(false), opEq) }), func(p1316 *Node) bool {
-				return gcmpStr(step(child(p1316, k80), func(n1317 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1317, k54)))) }), "M", true)
+		}), func(n1311 *Node) Seq { return castDecimal(child(n1311, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1312 *Node) Seq { return parent(n1312) }), func(n1313 *Node) Seq { return parent(n1313) }), func(n1314 *Node) Seq {
+			return filter(filter(filter(child(n1314, roK76), func(p1315 *Node) bool { return gcmp(child(p1315, roK77), boolSeq(false), opEq) }), func(p1316 *Node) bool {
+				return gcmpStr(step(child(p1316, roK80), func(n1317 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1317, roK54)))) }), "M", true)
 			}), func(p1318 *Node) bool {
-				return gcmp(step(child(p1318, k80), func(n1319 *Node) Seq { return castDecimal(child(n1319, k144)) }), q1261, opEq)
+				return gcmp(step(child(p1318, roK80), func(n1319 *Node) Seq { return castDecimal(child(n1319, roK144)) }), q1261, opEq)
 			})
-		}), func(n1320 *Node) Seq { return castDecimal(child(n1320, k79)) })), opSub), opGt))) || ((len(desc(root(n), k90)) > 0) && (gcmp(step(parent(n), func(n1322 *Node) Seq { return castDecimal(arith(child(n1322, k143), k108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1323 *Node) Seq { return parent(n1323) }), func(n1324 *Node) Seq { return parent(n1324) }), func(n1325 *Node) Seq {
-			return filter(filter(child(n1325, k90), func(p1326 *Node) bool {
-				return gcmpStr(step(step(child(p1326, k123), func(n1327 *Node) Seq { return child(n1327, k110) }), func(n1328 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1328, k54)))) }), "M", true)
+		}), func(n1320 *Node) Seq { return castDecimal(child(n1320, roK79)) })), opSub), opGt))) || ((len(desc(root(n), roK90)) > 0) && (gcmp(step(parent(n), func(n1322 *Node) Seq { return castDecimal(arith(child(n1322, roK143), roK108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1323 *Node) Seq { return parent(n1323) }), func(n1324 *Node) Seq { return parent(n1324) }), func(n1325 *Node) Seq {
+			return filter(filter(child(n1325, roK90), func(p1326 *Node) bool {
+				return gcmpStr(step(step(child(p1326, roK123), func(n1327 *Node) Seq { return child(n1327, roK110) }), func(n1328 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1328, roK54)))) }), "M", true)
 			}), func(p1329 *Node) bool {
-				return gcmp(step(step(child(p1329, k123), func(n1330 *Node) Seq { return child(n1330, k110) }), func(n1331 *Node) Seq { return castDecimal(child(n1331, k144)) }), q1261, opEq)
+				return gcmp(step(step(child(p1329, roK123), func(n1330 *Node) Seq { return child(n1330, roK110) }), func(n1331 *Node) Seq { return castDecimal(child(n1331, roK144)) }), q1261, opEq)
 			})
-		}), func(n1332 *Node) Seq { return castDecimal(child(n1332, k86)) })), fnSum(step(step(step(step(parent(n), func(n1333 *Node) Seq { return parent(n1333) }), func(n1334 *Node) Seq { return parent(n1334) }), func(n1335 *Node) Seq {
-			return filter(filter(filter(child(n1335, k76), func(p1336 *Node) bool { return gcmp(child(p1336, k77), boolSeq(true), opEq) }), func(p1337 *Node) bool {
-				return gcmpStr(step(child(p1337, k80), func(n1338 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1338, k54)))) }), "M", true)
+		}), func(n1332 *Node) Seq { return castDecimal(child(n1332, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1333 *Node) Seq { return parent(n1333) }), func(n1334 *Node) Seq { return parent(n1334) }), func(n1335 *Node) Seq {
+			return filter(filter(filter(child(n1335, roK76), func(p1336 *Node) bool { return gcmp(child(p1336, roK77), boolSeq(true), opEq) }), func(p1337 *Node) bool {
+				return gcmpStr(step(child(p1337, roK80), func(n1338 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1338, roK54)))) }), "M", true)
 			}), func(p1339 *Node) bool {
-				return gcmp(step(child(p1339, k80), func(n1340 *Node) Seq { return castDecimal(child(n1340, k144)) }), q1261, opEq)
+				return gcmp(step(child(p1339, roK80), func(n1340 *Node) Seq { return castDecimal(child(n1340, roK144)) }), q1261, opEq)
 			})
-		}), func(n1341 *Node) Seq { return castDecimal(child(n1341, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1342 *Node) Seq { return parent(n1342) }), func(n1343 *Node) Seq { return parent(n1343) }), func(n1344 *Node) Seq {
-			return filter(filter(filter(child(n1344, k76), func(p1345 *Node) bool { return gcmp(child(p1345, k77), boolSeq(false), opEq) }), func(p1346 *Node) bool {
-				return gcmpStr(step(child(p1346, k80), func(n1347 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1347, k54)))) }), "M", true)
+		}), func(n1341 *Node) Seq { return castDecimal(child(n1341, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1342 *Node) Seq { return parent(n1342) }), func(n1343 *Node) Seq { return parent(n1343) }), func(n1344 *Node) Seq {
+			return filter(filter(filter(child(n1344, roK76), func(p1345 *Node) bool { return gcmp(child(p1345, roK77), boolSeq(false), opEq) }), func(p1346 *Node) bool {
+				return gcmpStr(step(child(p1346, roK80), func(n1347 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1347, roK54)))) }), "M", true)
 			}), func(p1348 *Node) bool {
-				return gcmp(step(child(p1348, k80), func(n1349 *Node) Seq { return castDecimal(child(n1349, k144)) }), q1261, opEq)
+				return gcmp(step(child(p1348, roK80), func(n1349 *Node) Seq { return castDecimal(child(n1349, roK144)) }), q1261, opEq)
 			})
-		}), func(n1350 *Node) Seq { return castDecimal(child(n1350, k79)) })), opSub), opLt) && gcmp(step(parent(n), func(n1351 *Node) Seq { return castDecimal(arith(child(n1351, k143), k108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1352 *Node) Seq { return parent(n1352) }), func(n1353 *Node) Seq { return parent(n1353) }), func(n1354 *Node) Seq {
-			return filter(filter(child(n1354, k90), func(p1355 *Node) bool {
-				return gcmpStr(step(step(child(p1355, k123), func(n1356 *Node) Seq { return child(n1356, k110) }), func(n1357 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1357, k54)))) }), "M", true)
+		}), func(n1350 *Node) Seq { return castDecimal(child(n1350, roK79)) })), opSub), opLt) && gcmp(step(parent(n), func(n1351 *Node) Seq { return castDecimal(arith(child(n1351, roK143), roK108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1352 *Node) Seq { return parent(n1352) }), func(n1353 *Node) Seq { return parent(n1353) }), func(n1354 *Node) Seq {
+			return filter(filter(child(n1354, roK90), func(p1355 *Node) bool {
+				return gcmpStr(step(step(child(p1355, roK123), func(n1356 *Node) Seq { return child(n1356, roK110) }), func(n1357 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1357, roK54)))) }), "M", true)
 			}), func(p1358 *Node) bool {
-				return gcmp(step(step(child(p1358, k123), func(n1359 *Node) Seq { return child(n1359, k110) }), func(n1360 *Node) Seq { return castDecimal(child(n1360, k144)) }), q1261, opEq)
+				return gcmp(step(step(child(p1358, roK123), func(n1359 *Node) Seq { return child(n1359, roK110) }), func(n1360 *Node) Seq { return castDecimal(child(n1360, roK144)) }), q1261, opEq)
 			})
-		}), func(n1361 *Node) Seq { return castDecimal(child(n1361, k86)) })), fnSum(step(step(step(step(parent(n), func(n1362 *Node) Seq { return parent(n1362) }), func(n1363 *Node) Seq { return parent(n1363) }), func(n1364 *Node) Seq {
-			return filter(filter(filter(child(n1364, k76), func(p1365 *Node) bool { return gcmp(child(p1365, k77), boolSeq(true), opEq) }), func(p1366 *Node) bool {
-				return gcmpStr(step(child(p1366, k80), func(n1367 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1367, k54)))) }), "M", true)
+		}), func(n1361 *Node) Seq { return castDecimal(child(n1361, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1362 *Node) Seq { return parent(n1362) }), func(n1363 *Node) Seq { return parent(n1363) }), func(n1364 *Node) Seq {
+			return filter(filter(filter(child(n1364, roK76), func(p1365 *Node) bool { return gcmp(child(p1365, roK77), boolSeq(true), opEq) }), func(p1366 *Node) bool {
+				return gcmpStr(step(child(p1366, roK80), func(n1367 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1367, roK54)))) }), "M", true)
 			}), func(p1368 *Node) bool {
-				return gcmp(step(child(p1368, k80), func(n1369 *Node) Seq { return castDecimal(child(n1369, k144)) }), q1261, opEq)
+				return gcmp(step(child(p1368, roK80), func(n1369 *Node) Seq { return castDecimal(child(n1369, roK144)) }), q1261, opEq)
 			})
-		}), func(n1370 *Node) Seq { return castDecimal(child(n1370, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1371 *Node) Seq { return parent(n1371) }), func(n1372 *Node) Seq { return parent(n1372) }), func(n1373 *Node) Seq {
-			return filter(filter(filter(child(n1373, k76), func(p1374 *Node) bool { return gcmp(child(p1374, k77), boolSeq(false), opEq) }), func(p1375 *Node) bool {
-				return gcmpStr(step(child(p1375, k80), func(n1376 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1376, k54)))) }), "M", true)
+		}), func(n1370 *Node) Seq { return castDecimal(child(n1370, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1371 *Node) Seq { return parent(n1371) }), func(n1372 *Node) Seq { return parent(n1372) }), func(n1373 *Node) Seq {
+			return filter(filter(filter(child(n1373, roK76), func(p1374 *Node) bool { return gcmp(child(p1374, roK77), boolSeq(false), opEq) }), func(p1375 *Node) bool {
+				return gcmpStr(step(child(p1375, roK80), func(n1376 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1376, roK54)))) }), "M", true)
 			}), func(p1377 *Node) bool {
-				return gcmp(step(child(p1377, k80), func(n1378 *Node) Seq { return castDecimal(child(n1378, k144)) }), q1261, opEq)
+				return gcmp(step(child(p1377, roK80), func(n1378 *Node) Seq { return castDecimal(child(n1378, roK144)) }), q1261, opEq)
 			})
-		}), func(n1379 *Node) Seq { return castDecimal(child(n1379, k79)) })), opSub), opGt))))
+		}), func(n1379 *Node) Seq { return castDecimal(child(n1379, roK79)) })), opSub), opGt))))
 	})
 }
 
 // BR-IP-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0180(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1380 *Node) Seq { return child(n1380, k105) }))), k108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1381 *Node) Seq { return child(n1381, k143) }))), arith(castDecimal(child(n, k144)), k91, opDiv), opMul), k72, opMul), k72, opMul)), k91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1382 *Node) Seq { return child(n1382, k105) }))), k108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1383 *Node) Seq { return child(n1383, k143) }))), arith(castDecimal(child(n, k144)), k91, opDiv), opMul), k72, opMul), k72, opMul)), k91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1380 *Node) Seq { return child(n1380, roK105) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1381 *Node) Seq { return child(n1381, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1382 *Node) Seq { return child(n1382, roK105) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1383 *Node) Seq { return child(n1383, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
 }
 
 // BR-IP-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func roT0181(v []Seq, n *Node) bool {
-	return (!(len(child(n, k145)) > 0) && !(len(child(n, k146)) > 0))
+	return (!(len(child(n, roK145)) > 0) && !(len(child(n, roK146)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM052(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "M") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "M") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1386 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1386, k54))))) }), "VAT", true)) {
+		if !(gcmpStr(step(child(m, roK81), func(n1386 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1386, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(false), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
 			return false
 		}
 		return true
@@ -5360,27 +5360,27 @@ func roM052(v []Seq, n *Node) bool {
 
 // BR-IP-06: (cbc:Percent) >= 0
 func roT0182(v []Seq, n *Node) bool {
-	return gcmp(child(n, k144), k58, opGe)
+	return gcmp(child(n, roK144), roK58, opGe)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM053(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "M") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "M") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1387 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1387, k54))))) }), "VAT", true)) {
+		if !(gcmpStr(step(child(m, roK81), func(n1387 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1387, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(true), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
 			return false
 		}
 		return true
@@ -5392,28 +5392,28 @@ func roM053(v []Seq, n *Node) bool {
 
 // BR-IP-07: (cbc:Percent) >= 0
 func roT0183(v []Seq, n *Node) bool {
-	return gcmp(child(n, k144), k58, opGe)
+	return gcmp(child(n, roK144), roK58, opGe)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
 func roM054(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "M") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "M") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1388 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1388, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if !(gcmpStr(step(child(m, roK81), func(n1388 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1388, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -5422,21 +5422,21 @@ func roM054(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "M") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "M") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1389 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1389, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if !(gcmpStr(step(child(m, roK81), func(n1389 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1389, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -5448,32 +5448,32 @@ func roM054(v []Seq, n *Node) bool {
 
 // BR-IP-05: (cbc:Percent) >= 0
 func roT0184(v []Seq, n *Node) bool {
-	return gcmp(child(n, k144), k58, opGe)
+	return gcmp(child(n, roK144), roK58, opGe)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM055(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "O") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "O") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1390 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1390, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k111) {
+		if !(gcmpStr(step(child(m, roK81), func(n1390 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1390, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -5485,61 +5485,61 @@ func roM055(v []Seq, n *Node) bool {
 
 // BR-O-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='O']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0185(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), k89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1392 *Node) Seq { return child(n1392, k143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1393 *Node) Seq { return parent(n1393) }), func(n1394 *Node) Seq { return parent(n1394) }), func(n1395 *Node) Seq {
-		return filter(child(n1395, k89), func(p1396 *Node) bool {
-			return gcmpStr(step(step(child(p1396, k123), func(n1397 *Node) Seq { return child(n1397, k110) }), func(n1398 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1398, k54)))) }), "O", true)
+	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1392 *Node) Seq { return child(n1392, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1393 *Node) Seq { return parent(n1393) }), func(n1394 *Node) Seq { return parent(n1394) }), func(n1395 *Node) Seq {
+		return filter(child(n1395, roK89), func(p1396 *Node) bool {
+			return gcmpStr(step(step(child(p1396, roK123), func(n1397 *Node) Seq { return child(n1397, roK110) }), func(n1398 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1398, roK54)))) }), "O", true)
 		})
-	}), func(n1399 *Node) Seq { return castDecimal(child(n1399, k86)) })), fnSum(step(step(step(step(parent(n), func(n1400 *Node) Seq { return parent(n1400) }), func(n1401 *Node) Seq { return parent(n1401) }), func(n1402 *Node) Seq {
-		return filter(filter(child(n1402, k76), func(p1403 *Node) bool { return gcmp(child(p1403, k77), boolSeq(true), opEq) }), func(p1404 *Node) bool {
-			return gcmpStr(step(child(p1404, k80), func(n1405 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1405, k54)))) }), "O", true)
+	}), func(n1399 *Node) Seq { return castDecimal(child(n1399, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1400 *Node) Seq { return parent(n1400) }), func(n1401 *Node) Seq { return parent(n1401) }), func(n1402 *Node) Seq {
+		return filter(filter(child(n1402, roK76), func(p1403 *Node) bool { return gcmp(child(p1403, roK77), boolSeq(true), opEq) }), func(p1404 *Node) bool {
+			return gcmpStr(step(child(p1404, roK80), func(n1405 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1405, roK54)))) }), "O", true)
 		})
-	}), func(n1406 *Node) Seq { return castDecimal(child(n1406, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1407 *Node) Seq { return parent(n1407) }), func(n1408 *Node) Seq { return parent(n1408) }), func(n1409 *Node) Seq {
-		return filter(filter(child(n1409, k76), func(p1410 *Node) bool { return gcmp(child(p1410, k77), boolSeq(false), opEq) }), func(p1411 *Node) bool {
-			return gcmpStr(step(child(p1411, k80), func(n1412 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1412, k54)))) }), "O", true)
+	}), func(n1406 *Node) Seq { return castDecimal(child(n1406, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1407 *Node) Seq { return parent(n1407) }), func(n1408 *Node) Seq { return parent(n1408) }), func(n1409 *Node) Seq {
+		return filter(filter(child(n1409, roK76), func(p1410 *Node) bool { return gcmp(child(p1410, roK77), boolSeq(false), opEq) }), func(p1411 *Node) bool {
+			return gcmpStr(step(child(p1411, roK80), func(n1412 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1412, roK54)))) }), "O", true)
 		})
-	}), func(n1413 *Node) Seq { return castDecimal(child(n1413, k79)) })), opSub), opEq)) || ((len(desc(root(n), k90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1415 *Node) Seq { return child(n1415, k143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1416 *Node) Seq { return parent(n1416) }), func(n1417 *Node) Seq { return parent(n1417) }), func(n1418 *Node) Seq {
-		return filter(child(n1418, k90), func(p1419 *Node) bool {
-			return gcmpStr(step(step(child(p1419, k123), func(n1420 *Node) Seq { return child(n1420, k110) }), func(n1421 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1421, k54)))) }), "O", true)
+	}), func(n1413 *Node) Seq { return castDecimal(child(n1413, roK79)) })), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1415 *Node) Seq { return child(n1415, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1416 *Node) Seq { return parent(n1416) }), func(n1417 *Node) Seq { return parent(n1417) }), func(n1418 *Node) Seq {
+		return filter(child(n1418, roK90), func(p1419 *Node) bool {
+			return gcmpStr(step(step(child(p1419, roK123), func(n1420 *Node) Seq { return child(n1420, roK110) }), func(n1421 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1421, roK54)))) }), "O", true)
 		})
-	}), func(n1422 *Node) Seq { return castDecimal(child(n1422, k86)) })), fnSum(step(step(step(step(parent(n), func(n1423 *Node) Seq { return parent(n1423) }), func(n1424 *Node) Seq { return parent(n1424) }), func(n1425 *Node) Seq {
-		return filter(filter(child(n1425, k76), func(p1426 *Node) bool { return gcmp(child(p1426, k77), boolSeq(true), opEq) }), func(p1427 *Node) bool {
-			return gcmpStr(step(child(p1427, k80), func(n1428 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1428, k54)))) }), "O", true)
+	}), func(n1422 *Node) Seq { return castDecimal(child(n1422, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1423 *Node) Seq { return parent(n1423) }), func(n1424 *Node) Seq { return parent(n1424) }), func(n1425 *Node) Seq {
+		return filter(filter(child(n1425, roK76), func(p1426 *Node) bool { return gcmp(child(p1426, roK77), boolSeq(true), opEq) }), func(p1427 *Node) bool {
+			return gcmpStr(step(child(p1427, roK80), func(n1428 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1428, roK54)))) }), "O", true)
 		})
-	}), func(n1429 *Node) Seq { return castDecimal(child(n1429, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1430 *Node) Seq { return parent(n1430) }), func(n1431 *Node) Seq { return parent(n1431) }), func(n1432 *Node) Seq {
-		return filter(filter(child(n1432, k76), func(p1433 *Node) bool { return gcmp(child(p1433, k77), boolSeq(false), opEq) }), func(p1434 *Node) bool {
-			return gcmpStr(step(child(p1434, k80), func(n1435 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1435, k54)))) }), "O", true)
+	}), func(n1429 *Node) Seq { return castDecimal(child(n1429, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1430 *Node) Seq { return parent(n1430) }), func(n1431 *Node) Seq { return parent(n1431) }), func(n1432 *Node) Seq {
+		return filter(filter(child(n1432, roK76), func(p1433 *Node) bool { return gcmp(child(p1433, roK77), boolSeq(false), opEq) }), func(p1434 *Node) bool {
+			return gcmpStr(step(child(p1434, roK80), func(n1435 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1435, roK54)))) }), "O", true)
 		})
-	}), func(n1436 *Node) Seq { return castDecimal(child(n1436, k79)) })), opSub), opEq)))
+	}), func(n1436 *Node) Seq { return castDecimal(child(n1436, roK79)) })), opSub), opEq)))
 }
 
 // BR-O-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0186(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1437 *Node) Seq { return child(n1437, k105) })), k58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1437 *Node) Seq { return child(n1437, roK105) })), roK58, opEq)
 }
 
 // BR-O-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func roT0187(v []Seq, n *Node) bool {
-	return ((len(child(n, k145)) > 0) || (len(child(n, k146)) > 0))
+	return ((len(child(n, roK145)) > 0) || (len(child(n, roK146)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM056(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "O") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "O") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1440 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1440, k54))))) }), "VAT", true)) {
+		if !(gcmpStr(step(child(m, roK81), func(n1440 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1440, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(false), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
 			return false
 		}
 		return true
@@ -5551,27 +5551,27 @@ func roM056(v []Seq, n *Node) bool {
 
 // BR-O-06: not(cbc:Percent)
 func roT0188(v []Seq, n *Node) bool {
-	return !(len(child(n, k144)) > 0)
+	return !(len(child(n, roK144)) > 0)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM057(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "O") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "O") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1442 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1442, k54))))) }), "VAT", true)) {
+		if !(gcmpStr(step(child(m, roK81), func(n1442 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1442, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(true), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
 			return false
 		}
 		return true
@@ -5583,28 +5583,28 @@ func roM057(v []Seq, n *Node) bool {
 
 // BR-O-07: not(cbc:Percent)
 func roT0189(v []Seq, n *Node) bool {
-	return !(len(child(n, k144)) > 0)
+	return !(len(child(n, roK144)) > 0)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func roM058(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "O") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "O") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1444 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1444, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if !(gcmpStr(step(child(m, roK81), func(n1444 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1444, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -5613,21 +5613,21 @@ func roM058(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "O") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "O") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1445 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1445, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if !(gcmpStr(step(child(m, roK81), func(n1445 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1445, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -5639,32 +5639,32 @@ func roM058(v []Seq, n *Node) bool {
 
 // BR-O-05: not(cbc:Percent)
 func roT0190(v []Seq, n *Node) bool {
-	return !(len(child(n, k144)) > 0)
+	return !(len(child(n, roK144)) > 0)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM059(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "S") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "S") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1447 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1447, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k111) {
+		if !(gcmpStr(step(child(m, roK81), func(n1447 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1447, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -5676,119 +5676,119 @@ func roM059(v []Seq, n *Node) bool {
 
 // BR-S-08: every $rate in xs:decimal(cbc:Percent) satisfies (((exists(//cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID) = 'S'][cac:Item/cac:ClassifiedTaxCategory/xs:decimal(cbc:Percent…
 func roT0191(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, k144)), func(q1448 Seq) bool {
-		return (((anyNode(desc(root(n), k89), func(n1449 *Node) bool {
-			return gcmpStr(step(step(child(n1449, k123), func(n1450 *Node) Seq { return child(n1450, k110) }), func(n1451 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1451, k54)))) }), "S", true) && gcmp(step(step(child(n1449, k123), func(n1452 *Node) Seq { return child(n1452, k110) }), func(n1453 *Node) Seq { return castDecimal(child(n1453, k144)) }), q1448, opEq)
-		}) || anyNode(desc(root(n), k76), func(n1454 *Node) bool {
-			return gcmpStr(step(child(n1454, k80), func(n1455 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1455, k54)))) }), "S", true) && gcmp(step(child(n1454, k80), func(n1456 *Node) Seq { return castDecimal(child(n1456, k144)) }), q1448, opEq)
-		})) && (gcmp(step(parent(n), func(n1457 *Node) Seq { return castDecimal(arith(child(n1457, k143), k108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1458 *Node) Seq { return parent(n1458) }), func(n1459 *Node) Seq { return parent(n1459) }), func(n1460 *Node) Seq {
-			return filter(filter(child(n1460, k89), func(p1461 *Node) bool {
-				return gcmpStr(step(step(child(p1461, k123), func(n1462 *Node) Seq { return child(n1462, k110) }), func(n1463 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1463, k54)))) }), "S", true)
+	return every(castDecimal(child(n, roK144)), func(q1448 Seq) bool {
+		return (((anyNode(desc(root(n), roK89), func(n1449 *Node) bool {
+			return gcmpStr(step(step(child(n1449, roK123), func(n1450 *Node) Seq { return child(n1450, roK110) }), func(n1451 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1451, roK54)))) }), "S", true) && gcmp(step(step(child(n1449, roK123), func(n1452 *Node) Seq { return child(n1452, roK110) }), func(n1453 *Node) Seq { return castDecimal(child(n1453, roK144)) }), q1448, opEq)
+		}) || anyNode(desc(root(n), roK76), func(n1454 *Node) bool {
+			return gcmpStr(step(child(n1454, roK80), func(n1455 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1455, roK54)))) }), "S", true) && gcmp(step(child(n1454, roK80), func(n1456 *Node) Seq { return castDecimal(child(n1456, roK144)) }), q1448, opEq)
+		})) && (gcmp(step(parent(n), func(n1457 *Node) Seq { return castDecimal(arith(child(n1457, roK143), roK108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1458 *Node) Seq { return parent(n1458) }), func(n1459 *Node) Seq { return parent(n1459) }), func(n1460 *Node) Seq {
+			return filter(filter(child(n1460, roK89), func(p1461 *Node) bool {
+				return gcmpStr(step(step(child(p1461, roK123), func(n1462 *Node) Seq { return child(n1462, roK110) }), func(n1463 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1463, roK54)))) }), "S", true)
 			}), func(p1464 *Node) bool {
-				return gcmp(step(step(child(p1464, k123), func(n1465 *Node) Seq { return child(n1465, k110) }), func(n1466 *Node) Seq { return castDecimal(child(n1466, k144)) }), q1448, opEq)
+				return gcmp(step(step(child(p1464, roK123), func(n1465 *Node) Seq { return child(n1465, roK110) }), func(n1466 *Node) Seq { return castDecimal(child(n1466, roK144)) }), q1448, opEq)
 			})
-		}), func(n1467 *Node) Seq { return castDecimal(child(n1467, k86)) })), fnSum(step(step(step(step(parent(n), func(n1468 *Node) Seq { return parent(n1468) }), func(n1469 *Node) Seq { return parent(n1469) }), func(n1470 *Node) Seq {
-			return filter(filter(filter(child(n1470, k76), func(p1471 *Node) bool { return gcmp(child(p1471, k77), boolSeq(true), opEq) }), func(p1472 *Node) bool {
-				return gcmpStr(step(child(p1472, k80), func(n1473 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1473, k54)))) }), "S", true)
+		}), func(n1467 *Node) Seq { return castDecimal(child(n1467, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1468 *Node) Seq { return parent(n1468) }), func(n1469 *Node) Seq { return parent(n1469) }), func(n1470 *Node) Seq {
+			return filter(filter(filter(child(n1470, roK76), func(p1471 *Node) bool { return gcmp(child(p1471, roK77), boolSeq(true), opEq) }), func(p1472 *Node) bool {
+				return gcmpStr(step(child(p1472, roK80), func(n1473 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1473, roK54)))) }), "S", true)
 			}), func(p1474 *Node) bool {
-				return gcmp(step(child(p1474, k80), func(n1475 *Node) Seq { return castDecimal(child(n1475, k144)) }), q1448, opEq)
+				return gcmp(step(child(p1474, roK80), func(n1475 *Node) Seq { return castDecimal(child(n1475, roK144)) }), q1448, opEq)
 			})
-		}), func(n1476 *Node) Seq { return castDecimal(child(n1476, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1477 *Node) Seq { return parent(n1477) }), func(n1478 *Node) Seq { return parent(n1478) }), func(n1479 *Node) Seq {
-			return filter(filter(filter(child(n1479, k76), func(p1480 *Node) bool { return gcmp(child(p1480, k77), boolSeq(false), opEq) }), func(p1481 *Node) bool {
-				return gcmpStr(step(child(p1481, k80), func(n1482 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1482, k54)))) }), "S", true)
+		}), func(n1476 *Node) Seq { return castDecimal(child(n1476, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1477 *Node) Seq { return parent(n1477) }), func(n1478 *Node) Seq { return parent(n1478) }), func(n1479 *Node) Seq {
+			return filter(filter(filter(child(n1479, roK76), func(p1480 *Node) bool { return gcmp(child(p1480, roK77), boolSeq(false), opEq) }), func(p1481 *Node) bool {
+				return gcmpStr(step(child(p1481, roK80), func(n1482 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1482, roK54)))) }), "S", true)
 			}), func(p1483 *Node) bool {
-				return gcmp(step(child(p1483, k80), func(n1484 *Node) Seq { return castDecimal(child(n1484, k144)) }), q1448, opEq)
+				return gcmp(step(child(p1483, roK80), func(n1484 *Node) Seq { return castDecimal(child(n1484, roK144)) }), q1448, opEq)
 			})
-		}), func(n1485 *Node) Seq { return castDecimal(child(n1485, k79)) })), opSub), opLt) && gcmp(step(parent(n), func(n1486 *Node) Seq { return castDecimal(arith(child(n1486, k143), k108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1487 *Node) Seq { return parent(n1487) }), func(n1488 *Node) Seq { return parent(n1488) }), func(n1489 *Node) Seq {
-			return filter(filter(child(n1489, k89), func(p1490 *Node) bool {
-				return gcmpStr(step(step(child(p1490, k123), func(n1491 *Node) Seq { return child(n1491, k110) }), func(n1492 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1492, k54)))) }), "S", true)
+		}), func(n1485 *Node) Seq { return castDecimal(child(n1485, roK79)) })), opSub), opLt) && gcmp(step(parent(n), func(n1486 *Node) Seq { return castDecimal(arith(child(n1486, roK143), roK108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1487 *Node) Seq { return parent(n1487) }), func(n1488 *Node) Seq { return parent(n1488) }), func(n1489 *Node) Seq {
+			return filter(filter(child(n1489, roK89), func(p1490 *Node) bool {
+				return gcmpStr(step(step(child(p1490, roK123), func(n1491 *Node) Seq { return child(n1491, roK110) }), func(n1492 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1492, roK54)))) }), "S", true)
 			}), func(p1493 *Node) bool {
-				return gcmp(step(step(child(p1493, k123), func(n1494 *Node) Seq { return child(n1494, k110) }), func(n1495 *Node) Seq { return castDecimal(child(n1495, k144)) }), q1448, opEq)
+				return gcmp(step(step(child(p1493, roK123), func(n1494 *Node) Seq { return child(n1494, roK110) }), func(n1495 *Node) Seq { return castDecimal(child(n1495, roK144)) }), q1448, opEq)
 			})
-		}), func(n1496 *Node) Seq { return castDecimal(child(n1496, k86)) })), fnSum(step(step(step(step(parent(n), func(n1497 *Node) Seq { return parent(n1497) }), func(n1498 *Node) Seq { return parent(n1498) }), func(n1499 *Node) Seq {
-			return filter(filter(filter(child(n1499, k76), func(p1500 *Node) bool { return gcmp(child(p1500, k77), boolSeq(true), opEq) }), func(p1501 *Node) bool {
-				return gcmpStr(step(child(p1501, k80), func(n1502 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1502, k54)))) }), "S", true)
+		}), func(n1496 *Node) Seq { return castDecimal(child(n1496, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1497 *Node) Seq { return parent(n1497) }), func(n1498 *Node) Seq { return parent(n1498) }), func(n1499 *Node) Seq {
+			return filter(filter(filter(child(n1499, roK76), func(p1500 *Node) bool { return gcmp(child(p1500, roK77), boolSeq(true), opEq) }), func(p1501 *Node) bool {
+				return gcmpStr(step(child(p1501, roK80), func(n1502 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1502, roK54)))) }), "S", true)
 			}), func(p1503 *Node) bool {
-				return gcmp(step(child(p1503, k80), func(n1504 *Node) Seq { return castDecimal(child(n1504, k144)) }), q1448, opEq)
+				return gcmp(step(child(p1503, roK80), func(n1504 *Node) Seq { return castDecimal(child(n1504, roK144)) }), q1448, opEq)
 			})
-		}), func(n1505 *Node) Seq { return castDecimal(child(n1505, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1506 *Node) Seq { return parent(n1506) }), func(n1507 *Node) Seq { return parent(n1507) }), func(n1508 *Node) Seq {
-			return filter(filter(filter(child(n1508, k76), func(p1509 *Node) bool { return gcmp(child(p1509, k77), boolSeq(false), opEq) }), func(p1510 *Node) bool {
-				return gcmpStr(step(child(p1510, k80), func(n1511 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1511, k54)))) }), "S", true)
+		}), func(n1505 *Node) Seq { return castDecimal(child(n1505, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1506 *Node) Seq { return parent(n1506) }), func(n1507 *Node) Seq { return parent(n1507) }), func(n1508 *Node) Seq {
+			return filter(filter(filter(child(n1508, roK76), func(p1509 *Node) bool { return gcmp(child(p1509, roK77), boolSeq(false), opEq) }), func(p1510 *Node) bool {
+				return gcmpStr(step(child(p1510, roK80), func(n1511 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1511, roK54)))) }), "S", true)
 			}), func(p1512 *Node) bool {
-				return gcmp(step(child(p1512, k80), func(n1513 *Node) Seq { return castDecimal(child(n1513, k144)) }), q1448, opEq)
+				return gcmp(step(child(p1512, roK80), func(n1513 *Node) Seq { return castDecimal(child(n1513, roK144)) }), q1448, opEq)
 			})
-		}), func(n1514 *Node) Seq { return castDecimal(child(n1514, k79)) })), opSub), opGt))) || ((anyNode(desc(root(n), k90), func(n1515 *Node) bool {
-			return gcmpStr(step(step(child(n1515, k123), func(n1516 *Node) Seq { return child(n1516, k110) }), func(n1517 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1517, k54)))) }), "S", true) && gcmp(step(step(child(n1515, k123), func(n1518 *Node) Seq { return child(n1518, k110) }), func(n1519 *Node) Seq { return castDecimal(child(n1519, k144)) }), q1448, opEq)
-		}) || anyNode(desc(root(n), k76), func(n1520 *Node) bool {
-			return gcmpStr(step(child(n1520, k80), func(n1521 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1521, k54)))) }), "S", true) && gcmp(step(child(n1520, k80), func(n1522 *Node) Seq { return castDecimal(child(n1522, k144)) }), q1448, opEq)
-		})) && (gcmp(step(parent(n), func(n1523 *Node) Seq { return castDecimal(arith(child(n1523, k143), k108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1524 *Node) Seq { return parent(n1524) }), func(n1525 *Node) Seq { return parent(n1525) }), func(n1526 *Node) Seq {
-			return filter(filter(child(n1526, k90), func(p1527 *Node) bool {
-				return gcmpStr(step(step(child(p1527, k123), func(n1528 *Node) Seq { return child(n1528, k110) }), func(n1529 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1529, k54)))) }), "S", true)
+		}), func(n1514 *Node) Seq { return castDecimal(child(n1514, roK79)) })), opSub), opGt))) || ((anyNode(desc(root(n), roK90), func(n1515 *Node) bool {
+			return gcmpStr(step(step(child(n1515, roK123), func(n1516 *Node) Seq { return child(n1516, roK110) }), func(n1517 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1517, roK54)))) }), "S", true) && gcmp(step(step(child(n1515, roK123), func(n1518 *Node) Seq { return child(n1518, roK110) }), func(n1519 *Node) Seq { return castDecimal(child(n1519, roK144)) }), q1448, opEq)
+		}) || anyNode(desc(root(n), roK76), func(n1520 *Node) bool {
+			return gcmpStr(step(child(n1520, roK80), func(n1521 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1521, roK54)))) }), "S", true) && gcmp(step(child(n1520, roK80), func(n1522 *Node) Seq { return castDecimal(child(n1522, roK144)) }), q1448, opEq)
+		})) && (gcmp(step(parent(n), func(n1523 *Node) Seq { return castDecimal(arith(child(n1523, roK143), roK108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1524 *Node) Seq { return parent(n1524) }), func(n1525 *Node) Seq { return parent(n1525) }), func(n1526 *Node) Seq {
+			return filter(filter(child(n1526, roK90), func(p1527 *Node) bool {
+				return gcmpStr(step(step(child(p1527, roK123), func(n1528 *Node) Seq { return child(n1528, roK110) }), func(n1529 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1529, roK54)))) }), "S", true)
 			}), func(p1530 *Node) bool {
-				return gcmp(step(step(child(p1530, k123), func(n1531 *Node) Seq { return child(n1531, k110) }), func(n1532 *Node) Seq { return castDecimal(child(n1532, k144)) }), q1448, opEq)
+				return gcmp(step(step(child(p1530, roK123), func(n1531 *Node) Seq { return child(n1531, roK110) }), func(n1532 *Node) Seq { return castDecimal(child(n1532, roK144)) }), q1448, opEq)
 			})
-		}), func(n1533 *Node) Seq { return castDecimal(child(n1533, k86)) })), fnSum(step(step(step(step(parent(n), func(n1534 *Node) Seq { return parent(n1534) }), func(n1535 *Node) Seq { return parent(n1535) }), func(n1536 *Node) Seq {
-			return filter(filter(filter(child(n1536, k76), func(p1537 *Node) bool { return gcmp(child(p1537, k77), boolSeq(true), opEq) }), func(p1538 *Node) bool {
-				return gcmpStr(step(child(p1538, k80), func(n1539 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1539, k54)))) }), "S", true)
+		}), func(n1533 *Node) Seq { return castDecimal(child(n1533, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1534 *Node) Seq { return parent(n1534) }), func(n1535 *Node) Seq { return parent(n1535) }), func(n1536 *Node) Seq {
+			return filter(filter(filter(child(n1536, roK76), func(p1537 *Node) bool { return gcmp(child(p1537, roK77), boolSeq(true), opEq) }), func(p1538 *Node) bool {
+				return gcmpStr(step(child(p1538, roK80), func(n1539 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1539, roK54)))) }), "S", true)
 			}), func(p1540 *Node) bool {
-				return gcmp(step(child(p1540, k80), func(n1541 *Node) Seq { return castDecimal(child(n1541, k144)) }), q1448, opEq)
+				return gcmp(step(child(p1540, roK80), func(n1541 *Node) Seq { return castDecimal(child(n1541, roK144)) }), q1448, opEq)
 			})
-		}), func(n1542 *Node) Seq { return castDecimal(child(n1542, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1543 *Node) Seq { return parent(n1543) }), func(n1544 *Node) Seq { return parent(n1544) }), func(n1545 *Node) Seq {
-			return filter(filter(filter(child(n1545, k76), func(p1546 *Node) bool { return gcmp(child(p1546, k77), boolSeq(false), opEq) }), func(p1547 *Node) bool {
-				return gcmpStr(step(child(p1547, k80), func(n1548 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1548, k54)))) }), "S", true)
+		}), func(n1542 *Node) Seq { return castDecimal(child(n1542, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1543 *Node) Seq { return parent(n1543) }), func(n1544 *Node) Seq { return parent(n1544) }), func(n1545 *Node) Seq {
+			return filter(filter(filter(child(n1545, roK76), func(p1546 *Node) bool { return gcmp(child(p1546, roK77), boolSeq(false), opEq) }), func(p1547 *Node) bool {
+				return gcmpStr(step(child(p1547, roK80), func(n1548 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1548, roK54)))) }), "S", true)
 			}), func(p1549 *Node) bool {
-				return gcmp(step(child(p1549, k80), func(n1550 *Node) Seq { return castDecimal(child(n1550, k144)) }), q1448, opEq)
+				return gcmp(step(child(p1549, roK80), func(n1550 *Node) Seq { return castDecimal(child(n1550, roK144)) }), q1448, opEq)
 			})
-		}), func(n1551 *Node) Seq { return castDecimal(child(n1551, k79)) })), opSub), opLt) && gcmp(step(parent(n), func(n1552 *Node) Seq { return castDecimal(arith(child(n1552, k143), k108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1553 *Node) Seq { return parent(n1553) }), func(n1554 *Node) Seq { return parent(n1554) }), func(n1555 *Node) Seq {
-			return filter(filter(child(n1555, k90), func(p1556 *Node) bool {
-				return gcmpStr(step(step(child(p1556, k123), func(n1557 *Node) Seq { return child(n1557, k110) }), func(n1558 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1558, k54)))) }), "S", true)
+		}), func(n1551 *Node) Seq { return castDecimal(child(n1551, roK79)) })), opSub), opLt) && gcmp(step(parent(n), func(n1552 *Node) Seq { return castDecimal(arith(child(n1552, roK143), roK108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1553 *Node) Seq { return parent(n1553) }), func(n1554 *Node) Seq { return parent(n1554) }), func(n1555 *Node) Seq {
+			return filter(filter(child(n1555, roK90), func(p1556 *Node) bool {
+				return gcmpStr(step(step(child(p1556, roK123), func(n1557 *Node) Seq { return child(n1557, roK110) }), func(n1558 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1558, roK54)))) }), "S", true)
 			}), func(p1559 *Node) bool {
-				return gcmp(step(step(child(p1559, k123), func(n1560 *Node) Seq { return child(n1560, k110) }), func(n1561 *Node) Seq { return castDecimal(child(n1561, k144)) }), q1448, opEq)
+				return gcmp(step(step(child(p1559, roK123), func(n1560 *Node) Seq { return child(n1560, roK110) }), func(n1561 *Node) Seq { return castDecimal(child(n1561, roK144)) }), q1448, opEq)
 			})
-		}), func(n1562 *Node) Seq { return castDecimal(child(n1562, k86)) })), fnSum(step(step(step(step(parent(n), func(n1563 *Node) Seq { return parent(n1563) }), func(n1564 *Node) Seq { return parent(n1564) }), func(n1565 *Node) Seq {
-			return filter(filter(filter(child(n1565, k76), func(p1566 *Node) bool { return gcmp(child(p1566, k77), boolSeq(true), opEq) }), func(p1567 *Node) bool {
-				return gcmpStr(step(child(p1567, k80), func(n1568 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1568, k54)))) }), "S", true)
+		}), func(n1562 *Node) Seq { return castDecimal(child(n1562, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1563 *Node) Seq { return parent(n1563) }), func(n1564 *Node) Seq { return parent(n1564) }), func(n1565 *Node) Seq {
+			return filter(filter(filter(child(n1565, roK76), func(p1566 *Node) bool { return gcmp(child(p1566, roK77), boolSeq(true), opEq) }), func(p1567 *Node) bool {
+				return gcmpStr(step(child(p1567, roK80), func(n1568 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1568, roK54)))) }), "S", true)
 			}), func(p1569 *Node) bool {
-				return gcmp(step(child(p1569, k80), func(n1570 *Node) Seq { return castDecimal(child(n1570, k144)) }), q1448, opEq)
+				return gcmp(step(child(p1569, roK80), func(n1570 *Node) Seq { return castDecimal(child(n1570, roK144)) }), q1448, opEq)
 			})
-		}), func(n1571 *Node) Seq { return castDecimal(child(n1571, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1572 *Node) Seq { return parent(n1572) }), func(n1573 *Node) Seq { return parent(n1573) }), func(n1574 *Node) Seq {
-			return filter(filter(filter(child(n1574, k76), func(p1575 *Node) bool { return gcmp(child(p1575, k77), boolSeq(false), opEq) }), func(p1576 *Node) bool {
-				return gcmpStr(step(child(p1576, k80), func(n1577 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1577, k54)))) }), "S", true)
+		}), func(n1571 *Node) Seq { return castDecimal(child(n1571, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1572 *Node) Seq { return parent(n1572) }), func(n1573 *Node) Seq { return parent(n1573) }), func(n1574 *Node) Seq {
+			return filter(filter(filter(child(n1574, roK76), func(p1575 *Node) bool { return gcmp(child(p1575, roK77), boolSeq(false), opEq) }), func(p1576 *Node) bool {
+				return gcmpStr(step(child(p1576, roK80), func(n1577 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1577, roK54)))) }), "S", true)
 			}), func(p1578 *Node) bool {
-				return gcmp(step(child(p1578, k80), func(n1579 *Node) Seq { return castDecimal(child(n1579, k144)) }), q1448, opEq)
+				return gcmp(step(child(p1578, roK80), func(n1579 *Node) Seq { return castDecimal(child(n1579, roK144)) }), q1448, opEq)
 			})
-		}), func(n1580 *Node) Seq { return castDecimal(child(n1580, k79)) })), opSub), opGt))))
+		}), func(n1580 *Node) Seq { return castDecimal(child(n1580, roK79)) })), opSub), opGt))))
 	})
 }
 
 // BR-S-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0192(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1581 *Node) Seq { return child(n1581, k105) }))), k108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1582 *Node) Seq { return child(n1582, k143) }))), arith(castDecimal(child(n, k144)), k91, opDiv), opMul), k72, opMul), k72, opMul)), k91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1583 *Node) Seq { return child(n1583, k105) }))), k108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1584 *Node) Seq { return child(n1584, k143) }))), arith(castDecimal(child(n, k144)), k91, opDiv), opMul), k72, opMul), k72, opMul)), k91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1581 *Node) Seq { return child(n1581, roK105) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1582 *Node) Seq { return child(n1582, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1583 *Node) Seq { return child(n1583, roK105) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1584 *Node) Seq { return child(n1584, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
 }
 
 // BR-S-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func roT0193(v []Seq, n *Node) bool {
-	return (!(len(child(n, k145)) > 0) && !(len(child(n, k146)) > 0))
+	return (!(len(child(n, roK145)) > 0) && !(len(child(n, roK146)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM060(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "S") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "S") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1587 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1587, k54))))) }), "VAT", true)) {
+		if !(gcmpStr(step(child(m, roK81), func(n1587 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1587, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(false), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
 			return false
 		}
 		return true
@@ -5800,27 +5800,27 @@ func roM060(v []Seq, n *Node) bool {
 
 // BR-S-06: (cbc:Percent) > 0
 func roT0194(v []Seq, n *Node) bool {
-	return gcmp(child(n, k144), k58, opGt)
+	return gcmp(child(n, roK144), roK58, opGt)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM061(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "S") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "S") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1588 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1588, k54))))) }), "VAT", true)) {
+		if !(gcmpStr(step(child(m, roK81), func(n1588 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1588, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(true), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
 			return false
 		}
 		return true
@@ -5832,28 +5832,28 @@ func roM061(v []Seq, n *Node) bool {
 
 // BR-S-07: (cbc:Percent) > 0
 func roT0195(v []Seq, n *Node) bool {
-	return gcmp(child(n, k144), k58, opGt)
+	return gcmp(child(n, roK144), roK58, opGt)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func roM062(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "S") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "S") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1589 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1589, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if !(gcmpStr(step(child(m, roK81), func(n1589 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1589, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -5862,21 +5862,21 @@ func roM062(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "S") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "S") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1590 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1590, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if !(gcmpStr(step(child(m, roK81), func(n1590 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1590, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -5888,32 +5888,32 @@ func roM062(v []Seq, n *Node) bool {
 
 // BR-S-05: (cbc:Percent) > 0
 func roT0196(v []Seq, n *Node) bool {
-	return gcmp(child(n, k144), k58, opGt)
+	return gcmp(child(n, roK144), roK58, opGt)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM063(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "Z") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "Z") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1591 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1591, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k111) {
+		if !(gcmpStr(step(child(m, roK81), func(n1591 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1591, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -5925,61 +5925,61 @@ func roM063(v []Seq, n *Node) bool {
 
 // BR-Z-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='Z']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0197(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), k89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1593 *Node) Seq { return child(n1593, k143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1594 *Node) Seq { return parent(n1594) }), func(n1595 *Node) Seq { return parent(n1595) }), func(n1596 *Node) Seq {
-		return filter(child(n1596, k89), func(p1597 *Node) bool {
-			return gcmpStr(step(step(child(p1597, k123), func(n1598 *Node) Seq { return child(n1598, k110) }), func(n1599 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1599, k54)))) }), "Z", true)
+	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1593 *Node) Seq { return child(n1593, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1594 *Node) Seq { return parent(n1594) }), func(n1595 *Node) Seq { return parent(n1595) }), func(n1596 *Node) Seq {
+		return filter(child(n1596, roK89), func(p1597 *Node) bool {
+			return gcmpStr(step(step(child(p1597, roK123), func(n1598 *Node) Seq { return child(n1598, roK110) }), func(n1599 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1599, roK54)))) }), "Z", true)
 		})
-	}), func(n1600 *Node) Seq { return castDecimal(child(n1600, k86)) })), fnSum(step(step(step(step(parent(n), func(n1601 *Node) Seq { return parent(n1601) }), func(n1602 *Node) Seq { return parent(n1602) }), func(n1603 *Node) Seq {
-		return filter(filter(child(n1603, k76), func(p1604 *Node) bool { return gcmp(child(p1604, k77), boolSeq(true), opEq) }), func(p1605 *Node) bool {
-			return gcmpStr(step(child(p1605, k80), func(n1606 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1606, k54)))) }), "Z", true)
+	}), func(n1600 *Node) Seq { return castDecimal(child(n1600, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1601 *Node) Seq { return parent(n1601) }), func(n1602 *Node) Seq { return parent(n1602) }), func(n1603 *Node) Seq {
+		return filter(filter(child(n1603, roK76), func(p1604 *Node) bool { return gcmp(child(p1604, roK77), boolSeq(true), opEq) }), func(p1605 *Node) bool {
+			return gcmpStr(step(child(p1605, roK80), func(n1606 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1606, roK54)))) }), "Z", true)
 		})
-	}), func(n1607 *Node) Seq { return castDecimal(child(n1607, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1608 *Node) Seq { return parent(n1608) }), func(n1609 *Node) Seq { return parent(n1609) }), func(n1610 *Node) Seq {
-		return filter(filter(child(n1610, k76), func(p1611 *Node) bool { return gcmp(child(p1611, k77), boolSeq(false), opEq) }), func(p1612 *Node) bool {
-			return gcmpStr(step(child(p1612, k80), func(n1613 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1613, k54)))) }), "Z", true)
+	}), func(n1607 *Node) Seq { return castDecimal(child(n1607, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1608 *Node) Seq { return parent(n1608) }), func(n1609 *Node) Seq { return parent(n1609) }), func(n1610 *Node) Seq {
+		return filter(filter(child(n1610, roK76), func(p1611 *Node) bool { return gcmp(child(p1611, roK77), boolSeq(false), opEq) }), func(p1612 *Node) bool {
+			return gcmpStr(step(child(p1612, roK80), func(n1613 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1613, roK54)))) }), "Z", true)
 		})
-	}), func(n1614 *Node) Seq { return castDecimal(child(n1614, k79)) })), opSub), opEq)) || ((len(desc(root(n), k90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1616 *Node) Seq { return child(n1616, k143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1617 *Node) Seq { return parent(n1617) }), func(n1618 *Node) Seq { return parent(n1618) }), func(n1619 *Node) Seq {
-		return filter(child(n1619, k90), func(p1620 *Node) bool {
-			return gcmpStr(step(step(child(p1620, k123), func(n1621 *Node) Seq { return child(n1621, k110) }), func(n1622 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1622, k54)))) }), "Z", true)
+	}), func(n1614 *Node) Seq { return castDecimal(child(n1614, roK79)) })), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1616 *Node) Seq { return child(n1616, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1617 *Node) Seq { return parent(n1617) }), func(n1618 *Node) Seq { return parent(n1618) }), func(n1619 *Node) Seq {
+		return filter(child(n1619, roK90), func(p1620 *Node) bool {
+			return gcmpStr(step(step(child(p1620, roK123), func(n1621 *Node) Seq { return child(n1621, roK110) }), func(n1622 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1622, roK54)))) }), "Z", true)
 		})
-	}), func(n1623 *Node) Seq { return castDecimal(child(n1623, k86)) })), fnSum(step(step(step(step(parent(n), func(n1624 *Node) Seq { return parent(n1624) }), func(n1625 *Node) Seq { return parent(n1625) }), func(n1626 *Node) Seq {
-		return filter(filter(child(n1626, k76), func(p1627 *Node) bool { return gcmp(child(p1627, k77), boolSeq(true), opEq) }), func(p1628 *Node) bool {
-			return gcmpStr(step(child(p1628, k80), func(n1629 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1629, k54)))) }), "Z", true)
+	}), func(n1623 *Node) Seq { return castDecimal(child(n1623, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1624 *Node) Seq { return parent(n1624) }), func(n1625 *Node) Seq { return parent(n1625) }), func(n1626 *Node) Seq {
+		return filter(filter(child(n1626, roK76), func(p1627 *Node) bool { return gcmp(child(p1627, roK77), boolSeq(true), opEq) }), func(p1628 *Node) bool {
+			return gcmpStr(step(child(p1628, roK80), func(n1629 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1629, roK54)))) }), "Z", true)
 		})
-	}), func(n1630 *Node) Seq { return castDecimal(child(n1630, k79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1631 *Node) Seq { return parent(n1631) }), func(n1632 *Node) Seq { return parent(n1632) }), func(n1633 *Node) Seq {
-		return filter(filter(child(n1633, k76), func(p1634 *Node) bool { return gcmp(child(p1634, k77), boolSeq(false), opEq) }), func(p1635 *Node) bool {
-			return gcmpStr(step(child(p1635, k80), func(n1636 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1636, k54)))) }), "Z", true)
+	}), func(n1630 *Node) Seq { return castDecimal(child(n1630, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1631 *Node) Seq { return parent(n1631) }), func(n1632 *Node) Seq { return parent(n1632) }), func(n1633 *Node) Seq {
+		return filter(filter(child(n1633, roK76), func(p1634 *Node) bool { return gcmp(child(p1634, roK77), boolSeq(false), opEq) }), func(p1635 *Node) bool {
+			return gcmpStr(step(child(p1635, roK80), func(n1636 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1636, roK54)))) }), "Z", true)
 		})
-	}), func(n1637 *Node) Seq { return castDecimal(child(n1637, k79)) })), opSub), opEq)))
+	}), func(n1637 *Node) Seq { return castDecimal(child(n1637, roK79)) })), opSub), opEq)))
 }
 
 // BR-Z-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0198(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1638 *Node) Seq { return child(n1638, k105) })), k58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1638 *Node) Seq { return child(n1638, roK105) })), roK58, opEq)
 }
 
 // BR-Z-10: not((cbc:TaxExemptionReason) or (cbc:TaxExemptionReasonCode))
 func roT0199(v []Seq, n *Node) bool {
-	return !((len(child(n, k145)) > 0) || (len(child(n, k146)) > 0))
+	return !((len(child(n, roK145)) > 0) || (len(child(n, roK146)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM064(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "Z") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "Z") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1641 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1641, k54))))) }), "VAT", true)) {
+		if !(gcmpStr(step(child(m, roK81), func(n1641 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1641, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(false), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
 			return false
 		}
 		return true
@@ -5991,27 +5991,27 @@ func roM064(v []Seq, n *Node) bool {
 
 // BR-Z-06: (xs:decimal(cbc:Percent) = 0)
 func roT0200(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, k144)), k58, opEq)
+	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM065(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "Z") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "Z") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1642 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1642, k54))))) }), "VAT", true)) {
+		if !(gcmpStr(step(child(m, roK81), func(n1642 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1642, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(true), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
 			return false
 		}
 		return true
@@ -6023,28 +6023,28 @@ func roM065(v []Seq, n *Node) bool {
 
 // BR-Z-07: (xs:decimal(cbc:Percent) = 0)
 func roT0201(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, k144)), k58, opEq)
+	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func roM066(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "Z") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "Z") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1643 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1643, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if !(gcmpStr(step(child(m, roK81), func(n1643 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1643, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -6053,21 +6053,21 @@ func roM066(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, k54))) == "Z") {
+		if !(fnNormalizeSpace(str(child(m, roK54))) == "Z") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, k81), func(n1644 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1644, k54))))) }), "VAT", true)) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if !(gcmpStr(step(child(m, roK81), func(n1644 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1644, roK54))))) }), "VAT", true)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -6079,18 +6079,18 @@ func roM066(v []Seq, n *Node) bool {
 
 // BR-Z-05: (xs:decimal(cbc:Percent) = 0)
 func roT0202(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, k144)), k58, opEq)
+	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
 }
 
 // cac:AccountingSupplierParty/cac:Party
 func roM067(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k63) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK63) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k101) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK101) {
 			return false
 		}
 		return true
@@ -6102,14 +6102,14 @@ func roM067(v []Seq, n *Node) bool {
 
 // UBL-SR-42: (count(cac:PartyTaxScheme) <= 2)
 func roT0203(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, k112)), k84, opLe)
+	return gcmp(fnCount(child(n, roK112)), roK84, opLe)
 }
 
 // cac:AdditionalDocumentReference
 func roM068(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k53) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK53) {
 			return false
 		}
 		return true
@@ -6121,22 +6121,22 @@ func roM068(v []Seq, n *Node) bool {
 
 // UBL-SR-33: (count(cbc:DocumentDescription) <= 1)
 func roT0204(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, k147)), k108, opLe)
+	return gcmp(fnCount(child(n, roK147)), roK108, opLe)
 }
 
 // UBL-SR-43: ((cbc:DocumentTypeCode='130') or ((local-name(/*) = 'CreditNote') and (cbc:DocumentTypeCode='50')) or (not(cbc:ID/@scheme) and not(cbc:DocumentTypeCode)))
 func roT0205(v []Seq, n *Node) bool {
-	return ((gcmpStr(child(n, k148), "130", true) || ((fnLocalName(child(root(n), k119)) == "CreditNote") && gcmpStr(child(n, k148), "50", true))) || (!anyNode(child(n, k54), func(n1645 *Node) bool { return (len(attr(n1645, k149)) > 0) }) && !(len(child(n, k148)) > 0)))
+	return ((gcmpStr(child(n, roK148), "130", true) || ((fnLocalName(child(root(n), roK119)) == "CreditNote") && gcmpStr(child(n, roK148), "50", true))) || (!anyNode(child(n, roK54), func(n1645 *Node) bool { return (len(attr(n1645, roK149)) > 0) }) && !(len(child(n, roK148)) > 0)))
 }
 
 // //*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]
 func roM069(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
-		if !((strings.HasSuffix(fnName(nodeSeq(m)), "Amount") && !strings.HasSuffix(fnName(nodeSeq(m)), "PriceAmount")) && !anyNode(ancestor(m, k125), func(n1648 *Node) bool { return (len(child(n1648, k76)) > 0) })) {
+		if !((strings.HasSuffix(fnName(nodeSeq(m)), "Amount") && !strings.HasSuffix(fnName(nodeSeq(m)), "PriceAmount")) && !anyNode(ancestor(m, roK125), func(n1648 *Node) bool { return (len(child(n1648, roK76)) > 0) })) {
 			return false
 		}
 		return true
@@ -6148,14 +6148,14 @@ func roM069(v []Seq, n *Node) bool {
 
 // UBL-DT-01: string-length(substring-after(.,'.'))<=2
 func roT0206(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(nodeSeq(n)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(nodeSeq(n)), ".")), roK84, opLe)
 }
 
 // //*[ends-with(name(), 'BinaryObject')]
 func roM070(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
 		if !(strings.HasSuffix(fnName(nodeSeq(m)), "BinaryObject")) {
@@ -6170,19 +6170,19 @@ func roM070(v []Seq, n *Node) bool {
 
 // UBL-DT-06: (@mimeCode)
 func roT0207(v []Seq, n *Node) bool {
-	return (len(attr(n, k150)) > 0)
+	return (len(attr(n, roK150)) > 0)
 }
 
 // UBL-DT-07: (@filename)
 func roT0208(v []Seq, n *Node) bool {
-	return (len(attr(n, k151)) > 0)
+	return (len(attr(n, roK151)) > 0)
 }
 
 // cac:Delivery
 func roM071(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k75) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK75) {
 			return false
 		}
 		return true
@@ -6194,17 +6194,17 @@ func roM071(v []Seq, n *Node) bool {
 
 // UBL-SR-25: (count(cac:DeliveryParty/cac:PartyName/cbc:Name) <= 1)
 func roT0209(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, k152), func(n1652 *Node) Seq { return child(n1652, k137) }), func(n1653 *Node) Seq { return child(n1653, k124) })), k108, opLe)
+	return gcmp(fnCount(step(step(child(n, roK152), func(n1652 *Node) Seq { return child(n1652, roK137) }), func(n1653 *Node) Seq { return child(n1653, roK124) })), roK108, opLe)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = false()]
 func roM072(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(false), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
 			return false
 		}
 		return true
@@ -6216,17 +6216,17 @@ func roM072(v []Seq, n *Node) bool {
 
 // UBL-SR-30: (count(cbc:AllowanceChargeReason) <= 1)
 func roT0210(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, k82)), k108, opLe)
+	return gcmp(fnCount(child(n, roK82)), roK108, opLe)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = true()]
 func roM073(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(true), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
 			return false
 		}
 		return true
@@ -6238,14 +6238,14 @@ func roM073(v []Seq, n *Node) bool {
 
 // UBL-SR-31: (count(cbc:AllowanceChargeReason) <= 1)
 func roT0211(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, k82)), k108, opLe)
+	return gcmp(fnCount(child(n, roK82)), roK108, opLe)
 }
 
 // /ubl:Invoice | /cn:CreditNote
 func roM074(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k57) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK57) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -6254,7 +6254,7 @@ func roM074(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k78) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK78) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -6266,988 +6266,988 @@ func roM074(v []Seq, n *Node) bool {
 
 // UBL-CR-001: not(ext:UBLExtensions)
 func roT0212(v []Seq, n *Node) bool {
-	return !(len(child(n, k153)) > 0)
+	return !(len(child(n, roK153)) > 0)
 }
 
 // UBL-CR-002: not(cbc:UBLVersionID) or cbc:UBLVersionID = '2.1'
 func roT0213(v []Seq, n *Node) bool {
-	return (!(len(child(n, k154)) > 0) || gcmpStr(child(n, k154), "2.1", true))
+	return (!(len(child(n, roK154)) > 0) || gcmpStr(child(n, roK154), "2.1", true))
 }
 
 // UBL-CR-003: not(cbc:ProfileExecutionID)
 func roT0214(v []Seq, n *Node) bool {
-	return !(len(child(n, k155)) > 0)
+	return !(len(child(n, roK155)) > 0)
 }
 
 // UBL-CR-004: not(cbc:CopyIndicator)
 func roT0215(v []Seq, n *Node) bool {
-	return !(len(child(n, k156)) > 0)
+	return !(len(child(n, roK156)) > 0)
 }
 
 // UBL-CR-005: not(cbc:UUID)
 func roT0216(v []Seq, n *Node) bool {
-	return !(len(child(n, k157)) > 0)
+	return !(len(child(n, roK157)) > 0)
 }
 
 // UBL-CR-006: not(cbc:IssueTime)
 func roT0217(v []Seq, n *Node) bool {
-	return !(len(child(n, k158)) > 0)
+	return !(len(child(n, roK158)) > 0)
 }
 
 // UBL-CR-007: not(cbc:PricingCurrencyCode)
 func roT0218(v []Seq, n *Node) bool {
-	return !(len(child(n, k159)) > 0)
+	return !(len(child(n, roK159)) > 0)
 }
 
 // UBL-CR-008: not(cbc:PaymentCurrencyCode)
 func roT0219(v []Seq, n *Node) bool {
-	return !(len(child(n, k160)) > 0)
+	return !(len(child(n, roK160)) > 0)
 }
 
 // UBL-CR-009: not(cbc:PaymentAlternativeCurrencyCode)
 func roT0220(v []Seq, n *Node) bool {
-	return !(len(child(n, k161)) > 0)
+	return !(len(child(n, roK161)) > 0)
 }
 
 // UBL-CR-010: not(cbc:AccountingCostCode)
 func roT0221(v []Seq, n *Node) bool {
-	return !(len(child(n, k162)) > 0)
+	return !(len(child(n, roK162)) > 0)
 }
 
 // UBL-CR-011: not(cbc:LineCountNumeric)
 func roT0222(v []Seq, n *Node) bool {
-	return !(len(child(n, k163)) > 0)
+	return !(len(child(n, roK163)) > 0)
 }
 
 // UBL-CR-012: not(cac:InvoicePeriod/cbc:StartTime)
 func roT0223(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k116), func(n1665 *Node) bool { return (len(child(n1665, k164)) > 0) })
+	return !anyNode(child(n, roK116), func(n1665 *Node) bool { return (len(child(n1665, roK164)) > 0) })
 }
 
 // UBL-CR-013: not(cac:InvoicePeriod/cbc:EndTime)
 func roT0224(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k116), func(n1667 *Node) bool { return (len(child(n1667, k165)) > 0) })
+	return !anyNode(child(n, roK116), func(n1667 *Node) bool { return (len(child(n1667, roK165)) > 0) })
 }
 
 // UBL-CR-014: not(cac:InvoicePeriod/cbc:DurationMeasure)
 func roT0225(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k116), func(n1669 *Node) bool { return (len(child(n1669, k166)) > 0) })
+	return !anyNode(child(n, roK116), func(n1669 *Node) bool { return (len(child(n1669, roK166)) > 0) })
 }
 
 // UBL-CR-015: not(cac:InvoicePeriod/cbc:Description)
 func roT0226(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k116), func(n1671 *Node) bool { return (len(child(n1671, k167)) > 0) })
+	return !anyNode(child(n, roK116), func(n1671 *Node) bool { return (len(child(n1671, roK167)) > 0) })
 }
 
 // UBL-CR-016: not(cac:OrderReference/cbc:CopyIndicator)
 func roT0227(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k168), func(n1673 *Node) bool { return (len(child(n1673, k156)) > 0) })
+	return !anyNode(child(n, roK168), func(n1673 *Node) bool { return (len(child(n1673, roK156)) > 0) })
 }
 
 // UBL-CR-017: not(cac:OrderReference/cbc:UUID)
 func roT0228(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k168), func(n1675 *Node) bool { return (len(child(n1675, k157)) > 0) })
+	return !anyNode(child(n, roK168), func(n1675 *Node) bool { return (len(child(n1675, roK157)) > 0) })
 }
 
 // UBL-CR-018: not(cac:OrderReference/cbc:IssueDate)
 func roT0229(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k168), func(n1677 *Node) bool { return (len(child(n1677, k97)) > 0) })
+	return !anyNode(child(n, roK168), func(n1677 *Node) bool { return (len(child(n1677, roK97)) > 0) })
 }
 
 // UBL-CR-019: not(cac:OrderReference/cbc:IssueTime)
 func roT0230(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k168), func(n1679 *Node) bool { return (len(child(n1679, k158)) > 0) })
+	return !anyNode(child(n, roK168), func(n1679 *Node) bool { return (len(child(n1679, roK158)) > 0) })
 }
 
 // UBL-CR-020: not(cac:OrderReference/cbc:CustomerReference)
 func roT0231(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k168), func(n1681 *Node) bool { return (len(child(n1681, k169)) > 0) })
+	return !anyNode(child(n, roK168), func(n1681 *Node) bool { return (len(child(n1681, roK169)) > 0) })
 }
 
 // UBL-CR-021: not(cac:OrderReference/cbc:OrderTypeCode)
 func roT0232(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k168), func(n1683 *Node) bool { return (len(child(n1683, k170)) > 0) })
+	return !anyNode(child(n, roK168), func(n1683 *Node) bool { return (len(child(n1683, roK170)) > 0) })
 }
 
 // UBL-CR-022: not(cac:OrderReference/cac:DocumentReference)
 func roT0233(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k168), func(n1685 *Node) bool { return (len(child(n1685, k171)) > 0) })
+	return !anyNode(child(n, roK168), func(n1685 *Node) bool { return (len(child(n1685, roK171)) > 0) })
 }
 
 // UBL-CR-023: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:CopyIndicator)
 func roT0234(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1687 *Node) bool {
-		return anyNode(child(n1687, k142), func(n1688 *Node) bool { return (len(child(n1688, k156)) > 0) })
+	return !anyNode(child(n, roK141), func(n1687 *Node) bool {
+		return anyNode(child(n1687, roK142), func(n1688 *Node) bool { return (len(child(n1688, roK156)) > 0) })
 	})
 }
 
 // UBL-CR-024: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:UUID)
 func roT0235(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1690 *Node) bool {
-		return anyNode(child(n1690, k142), func(n1691 *Node) bool { return (len(child(n1691, k157)) > 0) })
+	return !anyNode(child(n, roK141), func(n1690 *Node) bool {
+		return anyNode(child(n1690, roK142), func(n1691 *Node) bool { return (len(child(n1691, roK157)) > 0) })
 	})
 }
 
 // UBL-CR-025: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueTime)
 func roT0236(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1693 *Node) bool {
-		return anyNode(child(n1693, k142), func(n1694 *Node) bool { return (len(child(n1694, k158)) > 0) })
+	return !anyNode(child(n, roK141), func(n1693 *Node) bool {
+		return anyNode(child(n1693, roK142), func(n1694 *Node) bool { return (len(child(n1694, roK158)) > 0) })
 	})
 }
 
 // UBL-CR-026: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentTypeCode)
 func roT0237(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1696 *Node) bool {
-		return anyNode(child(n1696, k142), func(n1697 *Node) bool { return (len(child(n1697, k148)) > 0) })
+	return !anyNode(child(n, roK141), func(n1696 *Node) bool {
+		return anyNode(child(n1696, roK142), func(n1697 *Node) bool { return (len(child(n1697, roK148)) > 0) })
 	})
 }
 
 // UBL-CR-027: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentType)
 func roT0238(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1699 *Node) bool {
-		return anyNode(child(n1699, k142), func(n1700 *Node) bool { return (len(child(n1700, k172)) > 0) })
+	return !anyNode(child(n, roK141), func(n1699 *Node) bool {
+		return anyNode(child(n1699, roK142), func(n1700 *Node) bool { return (len(child(n1700, roK172)) > 0) })
 	})
 }
 
 // UBL-CR-028: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:XPath)
 func roT0239(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1702 *Node) bool {
-		return anyNode(child(n1702, k142), func(n1703 *Node) bool { return (len(child(n1703, k173)) > 0) })
+	return !anyNode(child(n, roK141), func(n1702 *Node) bool {
+		return anyNode(child(n1702, roK142), func(n1703 *Node) bool { return (len(child(n1703, roK173)) > 0) })
 	})
 }
 
 // UBL-CR-029: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LanguageID)
 func roT0240(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1705 *Node) bool {
-		return anyNode(child(n1705, k142), func(n1706 *Node) bool { return (len(child(n1706, k174)) > 0) })
+	return !anyNode(child(n, roK141), func(n1705 *Node) bool {
+		return anyNode(child(n1705, roK142), func(n1706 *Node) bool { return (len(child(n1706, roK174)) > 0) })
 	})
 }
 
 // UBL-CR-030: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LocaleCode)
 func roT0241(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1708 *Node) bool {
-		return anyNode(child(n1708, k142), func(n1709 *Node) bool { return (len(child(n1709, k175)) > 0) })
+	return !anyNode(child(n, roK141), func(n1708 *Node) bool {
+		return anyNode(child(n1708, roK142), func(n1709 *Node) bool { return (len(child(n1709, roK175)) > 0) })
 	})
 }
 
 // UBL-CR-031: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:VersionID)
 func roT0242(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1711 *Node) bool {
-		return anyNode(child(n1711, k142), func(n1712 *Node) bool { return (len(child(n1712, k176)) > 0) })
+	return !anyNode(child(n, roK141), func(n1711 *Node) bool {
+		return anyNode(child(n1711, roK142), func(n1712 *Node) bool { return (len(child(n1712, roK176)) > 0) })
 	})
 }
 
 // UBL-CR-032: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentStatusCode)
 func roT0243(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1714 *Node) bool {
-		return anyNode(child(n1714, k142), func(n1715 *Node) bool { return (len(child(n1715, k177)) > 0) })
+	return !anyNode(child(n, roK141), func(n1714 *Node) bool {
+		return anyNode(child(n1714, roK142), func(n1715 *Node) bool { return (len(child(n1715, roK177)) > 0) })
 	})
 }
 
 // UBL-CR-033: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentDescription)
 func roT0244(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1717 *Node) bool {
-		return anyNode(child(n1717, k142), func(n1718 *Node) bool { return (len(child(n1718, k147)) > 0) })
+	return !anyNode(child(n, roK141), func(n1717 *Node) bool {
+		return anyNode(child(n1717, roK142), func(n1718 *Node) bool { return (len(child(n1718, roK147)) > 0) })
 	})
 }
 
 // UBL-CR-034: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:Attachment)
 func roT0245(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1720 *Node) bool {
-		return anyNode(child(n1720, k142), func(n1721 *Node) bool { return (len(child(n1721, k178)) > 0) })
+	return !anyNode(child(n, roK141), func(n1720 *Node) bool {
+		return anyNode(child(n1720, roK142), func(n1721 *Node) bool { return (len(child(n1721, roK178)) > 0) })
 	})
 }
 
 // UBL-CR-035: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ValidityPeriod)
 func roT0246(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1723 *Node) bool {
-		return anyNode(child(n1723, k142), func(n1724 *Node) bool { return (len(child(n1724, k179)) > 0) })
+	return !anyNode(child(n, roK141), func(n1723 *Node) bool {
+		return anyNode(child(n1723, roK142), func(n1724 *Node) bool { return (len(child(n1724, roK179)) > 0) })
 	})
 }
 
 // UBL-CR-036: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:IssuerParty)
 func roT0247(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1726 *Node) bool {
-		return anyNode(child(n1726, k142), func(n1727 *Node) bool { return (len(child(n1727, k180)) > 0) })
+	return !anyNode(child(n, roK141), func(n1726 *Node) bool {
+		return anyNode(child(n1726, roK142), func(n1727 *Node) bool { return (len(child(n1727, roK180)) > 0) })
 	})
 }
 
 // UBL-CR-037: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ResultOfVerification)
 func roT0248(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1729 *Node) bool {
-		return anyNode(child(n1729, k142), func(n1730 *Node) bool { return (len(child(n1730, k181)) > 0) })
+	return !anyNode(child(n, roK141), func(n1729 *Node) bool {
+		return anyNode(child(n1729, roK142), func(n1730 *Node) bool { return (len(child(n1730, roK181)) > 0) })
 	})
 }
 
 // UBL-CR-038: not(cac:BillingReference/cac:SelfBilledInvoiceDocumentReference)
 func roT0249(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1732 *Node) bool { return (len(child(n1732, k182)) > 0) })
+	return !anyNode(child(n, roK141), func(n1732 *Node) bool { return (len(child(n1732, roK182)) > 0) })
 }
 
 // UBL-CR-039: not(cac:BillingReference/cac:CreditNoteDocumentReference)
 func roT0250(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1734 *Node) bool { return (len(child(n1734, k183)) > 0) })
+	return !anyNode(child(n, roK141), func(n1734 *Node) bool { return (len(child(n1734, roK183)) > 0) })
 }
 
 // UBL-CR-040: not(cac:BillingReference/cac:SelfBilledCreditNoteDocumentReference)
 func roT0251(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1736 *Node) bool { return (len(child(n1736, k184)) > 0) })
+	return !anyNode(child(n, roK141), func(n1736 *Node) bool { return (len(child(n1736, roK184)) > 0) })
 }
 
 // UBL-CR-041: not(cac:BillingReference/cac:DebitNoteDocumentReference)
 func roT0252(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1738 *Node) bool { return (len(child(n1738, k185)) > 0) })
+	return !anyNode(child(n, roK141), func(n1738 *Node) bool { return (len(child(n1738, roK185)) > 0) })
 }
 
 // UBL-CR-042: not(cac:BillingReference/cac:ReminderDocumentReference)
 func roT0253(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1740 *Node) bool { return (len(child(n1740, k186)) > 0) })
+	return !anyNode(child(n, roK141), func(n1740 *Node) bool { return (len(child(n1740, roK186)) > 0) })
 }
 
 // UBL-CR-043: not(cac:BillingReference/cac:AdditionalDocumentReference)
 func roT0254(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1742 *Node) bool { return (len(child(n1742, k53)) > 0) })
+	return !anyNode(child(n, roK141), func(n1742 *Node) bool { return (len(child(n1742, roK53)) > 0) })
 }
 
 // UBL-CR-044: not(cac:BillingReference/cac:BillingReferenceLine)
 func roT0255(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k141), func(n1744 *Node) bool { return (len(child(n1744, k187)) > 0) })
+	return !anyNode(child(n, roK141), func(n1744 *Node) bool { return (len(child(n1744, roK187)) > 0) })
 }
 
 // UBL-CR-045: not(cac:DespatchDocumentReference/cbc:CopyIndicator)
 func roT0256(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k188), func(n1746 *Node) bool { return (len(child(n1746, k156)) > 0) })
+	return !anyNode(child(n, roK188), func(n1746 *Node) bool { return (len(child(n1746, roK156)) > 0) })
 }
 
 // UBL-CR-046: not(cac:DespatchDocumentReference/cbc:UUID)
 func roT0257(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k188), func(n1748 *Node) bool { return (len(child(n1748, k157)) > 0) })
+	return !anyNode(child(n, roK188), func(n1748 *Node) bool { return (len(child(n1748, roK157)) > 0) })
 }
 
 // UBL-CR-047: not(cac:DespatchDocumentReference/cbc:IssueDate)
 func roT0258(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k188), func(n1750 *Node) bool { return (len(child(n1750, k97)) > 0) })
+	return !anyNode(child(n, roK188), func(n1750 *Node) bool { return (len(child(n1750, roK97)) > 0) })
 }
 
 // UBL-CR-048: not(cac:DespatchDocumentReference/cbc:IssueTime)
 func roT0259(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k188), func(n1752 *Node) bool { return (len(child(n1752, k158)) > 0) })
+	return !anyNode(child(n, roK188), func(n1752 *Node) bool { return (len(child(n1752, roK158)) > 0) })
 }
 
 // UBL-CR-049: not(cac:DespatchDocumentReference/cbc:DocumentTypeCode)
 func roT0260(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k188), func(n1754 *Node) bool { return (len(child(n1754, k148)) > 0) })
+	return !anyNode(child(n, roK188), func(n1754 *Node) bool { return (len(child(n1754, roK148)) > 0) })
 }
 
 // UBL-CR-050: not(cac:DespatchDocumentReference/cbc:DocumentType)
 func roT0261(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k188), func(n1756 *Node) bool { return (len(child(n1756, k172)) > 0) })
+	return !anyNode(child(n, roK188), func(n1756 *Node) bool { return (len(child(n1756, roK172)) > 0) })
 }
 
 // UBL-CR-051: not(cac:DespatchDocumentReference/cbc:XPath)
 func roT0262(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k188), func(n1758 *Node) bool { return (len(child(n1758, k173)) > 0) })
+	return !anyNode(child(n, roK188), func(n1758 *Node) bool { return (len(child(n1758, roK173)) > 0) })
 }
 
 // UBL-CR-052: not(cac:DespatchDocumentReference/cbc:LanguageID)
 func roT0263(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k188), func(n1760 *Node) bool { return (len(child(n1760, k174)) > 0) })
+	return !anyNode(child(n, roK188), func(n1760 *Node) bool { return (len(child(n1760, roK174)) > 0) })
 }
 
 // UBL-CR-053: not(cac:DespatchDocumentReference/cbc:LocaleCode)
 func roT0264(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k188), func(n1762 *Node) bool { return (len(child(n1762, k175)) > 0) })
+	return !anyNode(child(n, roK188), func(n1762 *Node) bool { return (len(child(n1762, roK175)) > 0) })
 }
 
 // UBL-CR-054: not(cac:DespatchDocumentReference/cbc:VersionID)
 func roT0265(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k188), func(n1764 *Node) bool { return (len(child(n1764, k176)) > 0) })
+	return !anyNode(child(n, roK188), func(n1764 *Node) bool { return (len(child(n1764, roK176)) > 0) })
 }
 
 // UBL-CR-055: not(cac:DespatchDocumentReference/cbc:DocumentStatusCode)
 func roT0266(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k188), func(n1766 *Node) bool { return (len(child(n1766, k177)) > 0) })
+	return !anyNode(child(n, roK188), func(n1766 *Node) bool { return (len(child(n1766, roK177)) > 0) })
 }
 
 // UBL-CR-056: not(cac:DespatchDocumentReference/cbc:DocumentDescription)
 func roT0267(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k188), func(n1768 *Node) bool { return (len(child(n1768, k147)) > 0) })
+	return !anyNode(child(n, roK188), func(n1768 *Node) bool { return (len(child(n1768, roK147)) > 0) })
 }
 
 // UBL-CR-057: not(cac:DespatchDocumentReference/cac:Attachment)
 func roT0268(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k188), func(n1770 *Node) bool { return (len(child(n1770, k178)) > 0) })
+	return !anyNode(child(n, roK188), func(n1770 *Node) bool { return (len(child(n1770, roK178)) > 0) })
 }
 
 // UBL-CR-058: not(cac:DespatchDocumentReference/cac:ValidityPeriod)
 func roT0269(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k188), func(n1772 *Node) bool { return (len(child(n1772, k179)) > 0) })
+	return !anyNode(child(n, roK188), func(n1772 *Node) bool { return (len(child(n1772, roK179)) > 0) })
 }
 
 // UBL-CR-059: not(cac:DespatchDocumentReference/cac:IssuerParty)
 func roT0270(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k188), func(n1774 *Node) bool { return (len(child(n1774, k180)) > 0) })
+	return !anyNode(child(n, roK188), func(n1774 *Node) bool { return (len(child(n1774, roK180)) > 0) })
 }
 
 // UBL-CR-060: not(cac:DespatchDocumentReference/cac:ResultOfVerification)
 func roT0271(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k188), func(n1776 *Node) bool { return (len(child(n1776, k181)) > 0) })
+	return !anyNode(child(n, roK188), func(n1776 *Node) bool { return (len(child(n1776, roK181)) > 0) })
 }
 
 // UBL-CR-061: not(cac:ReceiptDocumentReference/cbc:CopyIndicator)
 func roT0272(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k189), func(n1778 *Node) bool { return (len(child(n1778, k156)) > 0) })
+	return !anyNode(child(n, roK189), func(n1778 *Node) bool { return (len(child(n1778, roK156)) > 0) })
 }
 
 // UBL-CR-062: not(cac:ReceiptDocumentReference/cbc:UUID)
 func roT0273(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k189), func(n1780 *Node) bool { return (len(child(n1780, k157)) > 0) })
+	return !anyNode(child(n, roK189), func(n1780 *Node) bool { return (len(child(n1780, roK157)) > 0) })
 }
 
 // UBL-CR-063: not(cac:ReceiptDocumentReference/cbc:IssueDate)
 func roT0274(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k189), func(n1782 *Node) bool { return (len(child(n1782, k97)) > 0) })
+	return !anyNode(child(n, roK189), func(n1782 *Node) bool { return (len(child(n1782, roK97)) > 0) })
 }
 
 // UBL-CR-064: not(cac:ReceiptDocumentReference/cbc:IssueTime)
 func roT0275(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k189), func(n1784 *Node) bool { return (len(child(n1784, k158)) > 0) })
+	return !anyNode(child(n, roK189), func(n1784 *Node) bool { return (len(child(n1784, roK158)) > 0) })
 }
 
 // UBL-CR-065: not(cac:ReceiptDocumentReference/cbc:DocumentTypeCode)
 func roT0276(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k189), func(n1786 *Node) bool { return (len(child(n1786, k148)) > 0) })
+	return !anyNode(child(n, roK189), func(n1786 *Node) bool { return (len(child(n1786, roK148)) > 0) })
 }
 
 // UBL-CR-066: not(cac:ReceiptDocumentReference/cbc:DocumentType)
 func roT0277(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k189), func(n1788 *Node) bool { return (len(child(n1788, k172)) > 0) })
+	return !anyNode(child(n, roK189), func(n1788 *Node) bool { return (len(child(n1788, roK172)) > 0) })
 }
 
 // UBL-CR-067: not(cac:ReceiptDocumentReference/cbc:XPath)
 func roT0278(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k189), func(n1790 *Node) bool { return (len(child(n1790, k173)) > 0) })
+	return !anyNode(child(n, roK189), func(n1790 *Node) bool { return (len(child(n1790, roK173)) > 0) })
 }
 
 // UBL-CR-068: not(cac:ReceiptDocumentReference/cbc:LanguageID)
 func roT0279(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k189), func(n1792 *Node) bool { return (len(child(n1792, k174)) > 0) })
+	return !anyNode(child(n, roK189), func(n1792 *Node) bool { return (len(child(n1792, roK174)) > 0) })
 }
 
 // UBL-CR-069: not(cac:ReceiptDocumentReference/cbc:LocaleCode)
 func roT0280(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k189), func(n1794 *Node) bool { return (len(child(n1794, k175)) > 0) })
+	return !anyNode(child(n, roK189), func(n1794 *Node) bool { return (len(child(n1794, roK175)) > 0) })
 }
 
 // UBL-CR-070: not(cac:ReceiptDocumentReference/cbc:VersionID)
 func roT0281(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k189), func(n1796 *Node) bool { return (len(child(n1796, k176)) > 0) })
+	return !anyNode(child(n, roK189), func(n1796 *Node) bool { return (len(child(n1796, roK176)) > 0) })
 }
 
 // UBL-CR-071: not(cac:ReceiptDocumentReference/cbc:DocumentStatusCode)
 func roT0282(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k189), func(n1798 *Node) bool { return (len(child(n1798, k177)) > 0) })
+	return !anyNode(child(n, roK189), func(n1798 *Node) bool { return (len(child(n1798, roK177)) > 0) })
 }
 
 // UBL-CR-072: not(cac:ReceiptDocumentReference/cbc:DocumentDescription)
 func roT0283(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k189), func(n1800 *Node) bool { return (len(child(n1800, k147)) > 0) })
+	return !anyNode(child(n, roK189), func(n1800 *Node) bool { return (len(child(n1800, roK147)) > 0) })
 }
 
 // UBL-CR-073: not(cac:ReceiptDocumentReference/cac:Attachment)
 func roT0284(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k189), func(n1802 *Node) bool { return (len(child(n1802, k178)) > 0) })
+	return !anyNode(child(n, roK189), func(n1802 *Node) bool { return (len(child(n1802, roK178)) > 0) })
 }
 
 // UBL-CR-074: not(cac:ReceiptDocumentReference/cac:ValidityPeriod)
 func roT0285(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k189), func(n1804 *Node) bool { return (len(child(n1804, k179)) > 0) })
+	return !anyNode(child(n, roK189), func(n1804 *Node) bool { return (len(child(n1804, roK179)) > 0) })
 }
 
 // UBL-CR-075: not(cac:ReceiptDocumentReference/cac:IssuerParty)
 func roT0286(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k189), func(n1806 *Node) bool { return (len(child(n1806, k180)) > 0) })
+	return !anyNode(child(n, roK189), func(n1806 *Node) bool { return (len(child(n1806, roK180)) > 0) })
 }
 
 // UBL-CR-076: not(cac:ReceiptDocumentReference/cac:ResultOfVerification)
 func roT0287(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k189), func(n1808 *Node) bool { return (len(child(n1808, k181)) > 0) })
+	return !anyNode(child(n, roK189), func(n1808 *Node) bool { return (len(child(n1808, roK181)) > 0) })
 }
 
 // UBL-CR-077: not(cac:StatementDocumentReference)
 func roT0288(v []Seq, n *Node) bool {
-	return !(len(child(n, k190)) > 0)
+	return !(len(child(n, roK190)) > 0)
 }
 
 // UBL-CR-078: not(cac:OriginatorDocumentReference/cbc:CopyIndicator)
 func roT0289(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k191), func(n1811 *Node) bool { return (len(child(n1811, k156)) > 0) })
+	return !anyNode(child(n, roK191), func(n1811 *Node) bool { return (len(child(n1811, roK156)) > 0) })
 }
 
 // UBL-CR-079: not(cac:OriginatorDocumentReference/cbc:UUID)
 func roT0290(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k191), func(n1813 *Node) bool { return (len(child(n1813, k157)) > 0) })
+	return !anyNode(child(n, roK191), func(n1813 *Node) bool { return (len(child(n1813, roK157)) > 0) })
 }
 
 // UBL-CR-080: not(cac:OriginatorDocumentReference/cbc:IssueDate)
 func roT0291(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k191), func(n1815 *Node) bool { return (len(child(n1815, k97)) > 0) })
+	return !anyNode(child(n, roK191), func(n1815 *Node) bool { return (len(child(n1815, roK97)) > 0) })
 }
 
 // UBL-CR-081: not(cac:OriginatorDocumentReference/cbc:IssueTime)
 func roT0292(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k191), func(n1817 *Node) bool { return (len(child(n1817, k158)) > 0) })
+	return !anyNode(child(n, roK191), func(n1817 *Node) bool { return (len(child(n1817, roK158)) > 0) })
 }
 
 // UBL-CR-082: not(cac:OriginatorDocumentReference/cbc:DocumentTypeCode)
 func roT0293(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k191), func(n1819 *Node) bool { return (len(child(n1819, k148)) > 0) })
+	return !anyNode(child(n, roK191), func(n1819 *Node) bool { return (len(child(n1819, roK148)) > 0) })
 }
 
 // UBL-CR-083: not(cac:OriginatorDocumentReference/cbc:DocumentType)
 func roT0294(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k191), func(n1821 *Node) bool { return (len(child(n1821, k172)) > 0) })
+	return !anyNode(child(n, roK191), func(n1821 *Node) bool { return (len(child(n1821, roK172)) > 0) })
 }
 
 // UBL-CR-084: not(cac:OriginatorDocumentReference/cbc:XPath)
 func roT0295(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k191), func(n1823 *Node) bool { return (len(child(n1823, k173)) > 0) })
+	return !anyNode(child(n, roK191), func(n1823 *Node) bool { return (len(child(n1823, roK173)) > 0) })
 }
 
 // UBL-CR-085: not(cac:OriginatorDocumentReference/cbc:LanguageID)
 func roT0296(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k191), func(n1825 *Node) bool { return (len(child(n1825, k174)) > 0) })
+	return !anyNode(child(n, roK191), func(n1825 *Node) bool { return (len(child(n1825, roK174)) > 0) })
 }
 
 // UBL-CR-086: not(cac:OriginatorDocumentReference/cbc:LocaleCode)
 func roT0297(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k191), func(n1827 *Node) bool { return (len(child(n1827, k175)) > 0) })
+	return !anyNode(child(n, roK191), func(n1827 *Node) bool { return (len(child(n1827, roK175)) > 0) })
 }
 
 // UBL-CR-087: not(cac:OriginatorDocumentReference/cbc:VersionID)
 func roT0298(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k191), func(n1829 *Node) bool { return (len(child(n1829, k176)) > 0) })
+	return !anyNode(child(n, roK191), func(n1829 *Node) bool { return (len(child(n1829, roK176)) > 0) })
 }
 
 // UBL-CR-088: not(cac:OriginatorDocumentReference/cbc:DocumentStatusCode)
 func roT0299(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k191), func(n1831 *Node) bool { return (len(child(n1831, k177)) > 0) })
+	return !anyNode(child(n, roK191), func(n1831 *Node) bool { return (len(child(n1831, roK177)) > 0) })
 }
 
 // UBL-CR-089: not(cac:OriginatorDocumentReference/cbc:DocumentDescription)
 func roT0300(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k191), func(n1833 *Node) bool { return (len(child(n1833, k147)) > 0) })
+	return !anyNode(child(n, roK191), func(n1833 *Node) bool { return (len(child(n1833, roK147)) > 0) })
 }
 
 // UBL-CR-090: not(cac:OriginatorDocumentReference/cac:Attachment)
 func roT0301(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k191), func(n1835 *Node) bool { return (len(child(n1835, k178)) > 0) })
+	return !anyNode(child(n, roK191), func(n1835 *Node) bool { return (len(child(n1835, roK178)) > 0) })
 }
 
 // UBL-CR-091: not(cac:OriginatorDocumentReference/cac:ValidityPeriod)
 func roT0302(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k191), func(n1837 *Node) bool { return (len(child(n1837, k179)) > 0) })
+	return !anyNode(child(n, roK191), func(n1837 *Node) bool { return (len(child(n1837, roK179)) > 0) })
 }
 
 // UBL-CR-092: not(cac:OriginatorDocumentReference/cac:IssuerParty)
 func roT0303(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k191), func(n1839 *Node) bool { return (len(child(n1839, k180)) > 0) })
+	return !anyNode(child(n, roK191), func(n1839 *Node) bool { return (len(child(n1839, roK180)) > 0) })
 }
 
 // UBL-CR-093: not(cac:OriginatorDocumentReference/cac:ResultOfVerification)
 func roT0304(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k191), func(n1841 *Node) bool { return (len(child(n1841, k181)) > 0) })
+	return !anyNode(child(n, roK191), func(n1841 *Node) bool { return (len(child(n1841, roK181)) > 0) })
 }
 
 // UBL-CR-094: not(cac:ContractDocumentReference/cbc:CopyIndicator)
 func roT0305(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k192), func(n1843 *Node) bool { return (len(child(n1843, k156)) > 0) })
+	return !anyNode(child(n, roK192), func(n1843 *Node) bool { return (len(child(n1843, roK156)) > 0) })
 }
 
 // UBL-CR-095: not(cac:ContractDocumentReference/cbc:UUID)
 func roT0306(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k192), func(n1845 *Node) bool { return (len(child(n1845, k157)) > 0) })
+	return !anyNode(child(n, roK192), func(n1845 *Node) bool { return (len(child(n1845, roK157)) > 0) })
 }
 
 // UBL-CR-096: not(cac:ContractDocumentReference/cbc:IssueDate)
 func roT0307(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k192), func(n1847 *Node) bool { return (len(child(n1847, k97)) > 0) })
+	return !anyNode(child(n, roK192), func(n1847 *Node) bool { return (len(child(n1847, roK97)) > 0) })
 }
 
 // UBL-CR-097: not(cac:ContractDocumentReference/cbc:IssueTime)
 func roT0308(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k192), func(n1849 *Node) bool { return (len(child(n1849, k158)) > 0) })
+	return !anyNode(child(n, roK192), func(n1849 *Node) bool { return (len(child(n1849, roK158)) > 0) })
 }
 
 // UBL-CR-098: not(cac:ContractDocumentReference/cbc:DocumentTypeCode)
 func roT0309(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k192), func(n1851 *Node) bool { return (len(child(n1851, k148)) > 0) })
+	return !anyNode(child(n, roK192), func(n1851 *Node) bool { return (len(child(n1851, roK148)) > 0) })
 }
 
 // UBL-CR-099: not(cac:ContractDocumentReference/cbc:DocumentType)
 func roT0310(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k192), func(n1853 *Node) bool { return (len(child(n1853, k172)) > 0) })
+	return !anyNode(child(n, roK192), func(n1853 *Node) bool { return (len(child(n1853, roK172)) > 0) })
 }
 
 // UBL-CR-100: not(cac:ContractDocumentReference/cbc:XPath)
 func roT0311(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k192), func(n1855 *Node) bool { return (len(child(n1855, k173)) > 0) })
+	return !anyNode(child(n, roK192), func(n1855 *Node) bool { return (len(child(n1855, roK173)) > 0) })
 }
 
 // UBL-CR-101: not(cac:ContractDocumentReference/cbc:LanguageID)
 func roT0312(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k192), func(n1857 *Node) bool { return (len(child(n1857, k174)) > 0) })
+	return !anyNode(child(n, roK192), func(n1857 *Node) bool { return (len(child(n1857, roK174)) > 0) })
 }
 
 // UBL-CR-102: not(cac:ContractDocumentReference/cbc:LocaleCode)
 func roT0313(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k192), func(n1859 *Node) bool { return (len(child(n1859, k175)) > 0) })
+	return !anyNode(child(n, roK192), func(n1859 *Node) bool { return (len(child(n1859, roK175)) > 0) })
 }
 
 // UBL-CR-103: not(cac:ContractDocumentReference/cbc:VersionID)
 func roT0314(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k192), func(n1861 *Node) bool { return (len(child(n1861, k176)) > 0) })
+	return !anyNode(child(n, roK192), func(n1861 *Node) bool { return (len(child(n1861, roK176)) > 0) })
 }
 
 // UBL-CR-104: not(cac:ContractDocumentReference/cbc:DocumentStatusCode)
 func roT0315(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k192), func(n1863 *Node) bool { return (len(child(n1863, k177)) > 0) })
+	return !anyNode(child(n, roK192), func(n1863 *Node) bool { return (len(child(n1863, roK177)) > 0) })
 }
 
 // UBL-CR-105: not(cac:ContractDocumentReference/cbc:DocumentDescription)
 func roT0316(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k192), func(n1865 *Node) bool { return (len(child(n1865, k147)) > 0) })
+	return !anyNode(child(n, roK192), func(n1865 *Node) bool { return (len(child(n1865, roK147)) > 0) })
 }
 
 // UBL-CR-106: not(cac:ContractDocumentReference/cac:Attachment)
 func roT0317(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k192), func(n1867 *Node) bool { return (len(child(n1867, k178)) > 0) })
+	return !anyNode(child(n, roK192), func(n1867 *Node) bool { return (len(child(n1867, roK178)) > 0) })
 }
 
 // UBL-CR-107: not(cac:ContractDocumentReference/cac:ValidityPeriod)
 func roT0318(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k192), func(n1869 *Node) bool { return (len(child(n1869, k179)) > 0) })
+	return !anyNode(child(n, roK192), func(n1869 *Node) bool { return (len(child(n1869, roK179)) > 0) })
 }
 
 // UBL-CR-108: not(cac:ContractDocumentReference/cac:IssuerParty)
 func roT0319(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k192), func(n1871 *Node) bool { return (len(child(n1871, k180)) > 0) })
+	return !anyNode(child(n, roK192), func(n1871 *Node) bool { return (len(child(n1871, roK180)) > 0) })
 }
 
 // UBL-CR-109: not(cac:ContractDocumentReference/cac:ResultOfVerification)
 func roT0320(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k192), func(n1873 *Node) bool { return (len(child(n1873, k181)) > 0) })
+	return !anyNode(child(n, roK192), func(n1873 *Node) bool { return (len(child(n1873, roK181)) > 0) })
 }
 
 // UBL-CR-110: not(cac:AdditionalDocumentReference/cbc:CopyIndicator)
 func roT0321(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1875 *Node) bool { return (len(child(n1875, k156)) > 0) })
+	return !anyNode(child(n, roK53), func(n1875 *Node) bool { return (len(child(n1875, roK156)) > 0) })
 }
 
 // UBL-CR-111: not(cac:AdditionalDocumentReference/cbc:UUID)
 func roT0322(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1877 *Node) bool { return (len(child(n1877, k157)) > 0) })
+	return !anyNode(child(n, roK53), func(n1877 *Node) bool { return (len(child(n1877, roK157)) > 0) })
 }
 
 // UBL-CR-112: not(cac:AdditionalDocumentReference/cbc:IssueDate)
 func roT0323(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1879 *Node) bool { return (len(child(n1879, k97)) > 0) })
+	return !anyNode(child(n, roK53), func(n1879 *Node) bool { return (len(child(n1879, roK97)) > 0) })
 }
 
 // UBL-CR-113: not(cac:AdditionalDocumentReference/cbc:IssueTime)
 func roT0324(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1881 *Node) bool { return (len(child(n1881, k158)) > 0) })
+	return !anyNode(child(n, roK53), func(n1881 *Node) bool { return (len(child(n1881, roK158)) > 0) })
 }
 
 // UBL-CR-114: not(cac:AdditionalDocumentReference/cbc:DocumentType)
 func roT0325(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1883 *Node) bool { return (len(child(n1883, k172)) > 0) })
+	return !anyNode(child(n, roK53), func(n1883 *Node) bool { return (len(child(n1883, roK172)) > 0) })
 }
 
 // UBL-CR-115: not(cac:AdditionalDocumentReference/cbc:XPath)
 func roT0326(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1885 *Node) bool { return (len(child(n1885, k173)) > 0) })
+	return !anyNode(child(n, roK53), func(n1885 *Node) bool { return (len(child(n1885, roK173)) > 0) })
 }
 
 // UBL-CR-116: not(cac:AdditionalDocumentReference/cbc:LanguageID)
 func roT0327(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1887 *Node) bool { return (len(child(n1887, k174)) > 0) })
+	return !anyNode(child(n, roK53), func(n1887 *Node) bool { return (len(child(n1887, roK174)) > 0) })
 }
 
 // UBL-CR-117: not(cac:AdditionalDocumentReference/cbc:LocaleCode)
 func roT0328(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1889 *Node) bool { return (len(child(n1889, k175)) > 0) })
+	return !anyNode(child(n, roK53), func(n1889 *Node) bool { return (len(child(n1889, roK175)) > 0) })
 }
 
 // UBL-CR-118: not(cac:AdditionalDocumentReference/cbc:VersionID)
 func roT0329(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1891 *Node) bool { return (len(child(n1891, k176)) > 0) })
+	return !anyNode(child(n, roK53), func(n1891 *Node) bool { return (len(child(n1891, roK176)) > 0) })
 }
 
 // UBL-CR-119: not(cac:AdditionalDocumentReference/cbc:DocumentStatusCode)
 func roT0330(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1893 *Node) bool { return (len(child(n1893, k177)) > 0) })
+	return !anyNode(child(n, roK53), func(n1893 *Node) bool { return (len(child(n1893, roK177)) > 0) })
 }
 
 // UBL-CR-121: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:DocumentHash)
 func roT0331(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1895 *Node) bool {
-		return anyNode(child(n1895, k178), func(n1896 *Node) bool {
-			return anyNode(child(n1896, k193), func(n1897 *Node) bool { return (len(child(n1897, k194)) > 0) })
+	return !anyNode(child(n, roK53), func(n1895 *Node) bool {
+		return anyNode(child(n1895, roK178), func(n1896 *Node) bool {
+			return anyNode(child(n1896, roK193), func(n1897 *Node) bool { return (len(child(n1897, roK194)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-122: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:HashAlgorithmMethod)
 func roT0332(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1899 *Node) bool {
-		return anyNode(child(n1899, k178), func(n1900 *Node) bool {
-			return anyNode(child(n1900, k193), func(n1901 *Node) bool { return (len(child(n1901, k195)) > 0) })
+	return !anyNode(child(n, roK53), func(n1899 *Node) bool {
+		return anyNode(child(n1899, roK178), func(n1900 *Node) bool {
+			return anyNode(child(n1900, roK193), func(n1901 *Node) bool { return (len(child(n1901, roK195)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-123: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryDate)
 func roT0333(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1903 *Node) bool {
-		return anyNode(child(n1903, k178), func(n1904 *Node) bool {
-			return anyNode(child(n1904, k193), func(n1905 *Node) bool { return (len(child(n1905, k196)) > 0) })
+	return !anyNode(child(n, roK53), func(n1903 *Node) bool {
+		return anyNode(child(n1903, roK178), func(n1904 *Node) bool {
+			return anyNode(child(n1904, roK193), func(n1905 *Node) bool { return (len(child(n1905, roK196)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-124: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryTime)
 func roT0334(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1907 *Node) bool {
-		return anyNode(child(n1907, k178), func(n1908 *Node) bool {
-			return anyNode(child(n1908, k193), func(n1909 *Node) bool { return (len(child(n1909, k197)) > 0) })
+	return !anyNode(child(n, roK53), func(n1907 *Node) bool {
+		return anyNode(child(n1907, roK178), func(n1908 *Node) bool {
+			return anyNode(child(n1908, roK193), func(n1909 *Node) bool { return (len(child(n1909, roK197)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-125: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:MimeCode)
 func roT0335(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1911 *Node) bool {
-		return anyNode(child(n1911, k178), func(n1912 *Node) bool {
-			return anyNode(child(n1912, k193), func(n1913 *Node) bool { return (len(child(n1913, k198)) > 0) })
+	return !anyNode(child(n, roK53), func(n1911 *Node) bool {
+		return anyNode(child(n1911, roK178), func(n1912 *Node) bool {
+			return anyNode(child(n1912, roK193), func(n1913 *Node) bool { return (len(child(n1913, roK198)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-126: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FormatCode)
 func roT0336(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1915 *Node) bool {
-		return anyNode(child(n1915, k178), func(n1916 *Node) bool {
-			return anyNode(child(n1916, k193), func(n1917 *Node) bool { return (len(child(n1917, k199)) > 0) })
+	return !anyNode(child(n, roK53), func(n1915 *Node) bool {
+		return anyNode(child(n1915, roK178), func(n1916 *Node) bool {
+			return anyNode(child(n1916, roK193), func(n1917 *Node) bool { return (len(child(n1917, roK199)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-127: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:EncodingCode)
 func roT0337(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1919 *Node) bool {
-		return anyNode(child(n1919, k178), func(n1920 *Node) bool {
-			return anyNode(child(n1920, k193), func(n1921 *Node) bool { return (len(child(n1921, k200)) > 0) })
+	return !anyNode(child(n, roK53), func(n1919 *Node) bool {
+		return anyNode(child(n1919, roK178), func(n1920 *Node) bool {
+			return anyNode(child(n1920, roK193), func(n1921 *Node) bool { return (len(child(n1921, roK200)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-128: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:CharacterSetCode)
 func roT0338(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1923 *Node) bool {
-		return anyNode(child(n1923, k178), func(n1924 *Node) bool {
-			return anyNode(child(n1924, k193), func(n1925 *Node) bool { return (len(child(n1925, k201)) > 0) })
+	return !anyNode(child(n, roK53), func(n1923 *Node) bool {
+		return anyNode(child(n1923, roK178), func(n1924 *Node) bool {
+			return anyNode(child(n1924, roK193), func(n1925 *Node) bool { return (len(child(n1925, roK201)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-129: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FileName)
 func roT0339(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1927 *Node) bool {
-		return anyNode(child(n1927, k178), func(n1928 *Node) bool {
-			return anyNode(child(n1928, k193), func(n1929 *Node) bool { return (len(child(n1929, k202)) > 0) })
+	return !anyNode(child(n, roK53), func(n1927 *Node) bool {
+		return anyNode(child(n1927, roK178), func(n1928 *Node) bool {
+			return anyNode(child(n1928, roK193), func(n1929 *Node) bool { return (len(child(n1929, roK202)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-130: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:Description)
 func roT0340(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1931 *Node) bool {
-		return anyNode(child(n1931, k178), func(n1932 *Node) bool {
-			return anyNode(child(n1932, k193), func(n1933 *Node) bool { return (len(child(n1933, k167)) > 0) })
+	return !anyNode(child(n, roK53), func(n1931 *Node) bool {
+		return anyNode(child(n1931, roK178), func(n1932 *Node) bool {
+			return anyNode(child(n1932, roK193), func(n1933 *Node) bool { return (len(child(n1933, roK167)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-131: not(cac:AdditionalDocumentReference/cac:ValidityPeriod)
 func roT0341(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1935 *Node) bool { return (len(child(n1935, k179)) > 0) })
+	return !anyNode(child(n, roK53), func(n1935 *Node) bool { return (len(child(n1935, roK179)) > 0) })
 }
 
 // UBL-CR-132: not(cac:AdditionalDocumentReference/cac:IssuerParty)
 func roT0342(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1937 *Node) bool { return (len(child(n1937, k180)) > 0) })
+	return !anyNode(child(n, roK53), func(n1937 *Node) bool { return (len(child(n1937, roK180)) > 0) })
 }
 
 // UBL-CR-133: not(cac:AdditionalDocumentReference/cac:ResultOfVerification)
 func roT0343(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n1939 *Node) bool { return (len(child(n1939, k181)) > 0) })
+	return !anyNode(child(n, roK53), func(n1939 *Node) bool { return (len(child(n1939, roK181)) > 0) })
 }
 
 // UBL-CR-134: not(cac:ProjectReference/cbc:UUID)
 func roT0344(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k203), func(n1941 *Node) bool { return (len(child(n1941, k157)) > 0) })
+	return !anyNode(child(n, roK203), func(n1941 *Node) bool { return (len(child(n1941, roK157)) > 0) })
 }
 
 // UBL-CR-135: not(cac:ProjectReference/cbc:IssueDate)
 func roT0345(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k203), func(n1943 *Node) bool { return (len(child(n1943, k97)) > 0) })
+	return !anyNode(child(n, roK203), func(n1943 *Node) bool { return (len(child(n1943, roK97)) > 0) })
 }
 
 // UBL-CR-136: not(cac:ProjectReference/cac:WorkPhaseReference)
 func roT0346(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k203), func(n1945 *Node) bool { return (len(child(n1945, k204)) > 0) })
+	return !anyNode(child(n, roK203), func(n1945 *Node) bool { return (len(child(n1945, roK204)) > 0) })
 }
 
 // UBL-CR-137: not(cac:Signature)
 func roT0347(v []Seq, n *Node) bool {
-	return !(len(child(n, k205)) > 0)
+	return !(len(child(n, roK205)) > 0)
 }
 
 // UBL-CR-138: not(cac:AccountingSupplierParty/cbc:CustomerAssignedAccountID)
 func roT0348(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n1948 *Node) bool { return (len(child(n1948, k206)) > 0) })
+	return !anyNode(child(n, roK101), func(n1948 *Node) bool { return (len(child(n1948, roK206)) > 0) })
 }
 
 // UBL-CR-139: not(cac:AccountingSupplierParty/cbc:AdditionalAccountID)
 func roT0349(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n1950 *Node) bool { return (len(child(n1950, k207)) > 0) })
+	return !anyNode(child(n, roK101), func(n1950 *Node) bool { return (len(child(n1950, roK207)) > 0) })
 }
 
 // UBL-CR-140: not(cac:AccountingSupplierParty/cbc:DataSendingCapability)
 func roT0350(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n1952 *Node) bool { return (len(child(n1952, k208)) > 0) })
+	return !anyNode(child(n, roK101), func(n1952 *Node) bool { return (len(child(n1952, roK208)) > 0) })
 }
 
 // UBL-CR-141: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkCareIndicator)
 func roT0351(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n1954 *Node) bool {
-		return anyNode(child(n1954, k63), func(n1955 *Node) bool { return (len(child(n1955, k209)) > 0) })
+	return !anyNode(child(n, roK101), func(n1954 *Node) bool {
+		return anyNode(child(n1954, roK63), func(n1955 *Node) bool { return (len(child(n1955, roK209)) > 0) })
 	})
 }
 
 // UBL-CR-142: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkAttentionIndicator)
 func roT0352(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n1957 *Node) bool {
-		return anyNode(child(n1957, k63), func(n1958 *Node) bool { return (len(child(n1958, k210)) > 0) })
+	return !anyNode(child(n, roK101), func(n1957 *Node) bool {
+		return anyNode(child(n1957, roK63), func(n1958 *Node) bool { return (len(child(n1958, roK210)) > 0) })
 	})
 }
 
 // UBL-CR-143: not(cac:AccountingSupplierParty/cac:Party/cbc:WebsiteURI)
 func roT0353(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n1960 *Node) bool {
-		return anyNode(child(n1960, k63), func(n1961 *Node) bool { return (len(child(n1961, k211)) > 0) })
+	return !anyNode(child(n, roK101), func(n1960 *Node) bool {
+		return anyNode(child(n1960, roK63), func(n1961 *Node) bool { return (len(child(n1961, roK211)) > 0) })
 	})
 }
 
 // UBL-CR-144: not(cac:AccountingSupplierParty/cac:Party/cbc:LogoReferenceID)
 func roT0354(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n1963 *Node) bool {
-		return anyNode(child(n1963, k63), func(n1964 *Node) bool { return (len(child(n1964, k212)) > 0) })
+	return !anyNode(child(n, roK101), func(n1963 *Node) bool {
+		return anyNode(child(n1963, roK63), func(n1964 *Node) bool { return (len(child(n1964, roK212)) > 0) })
 	})
 }
 
 // UBL-CR-145: not(cac:AccountingSupplierParty/cac:Party/cbc:IndustryClassificationCode)
 func roT0355(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n1966 *Node) bool {
-		return anyNode(child(n1966, k63), func(n1967 *Node) bool { return (len(child(n1967, k213)) > 0) })
+	return !anyNode(child(n, roK101), func(n1966 *Node) bool {
+		return anyNode(child(n1966, roK63), func(n1967 *Node) bool { return (len(child(n1967, roK213)) > 0) })
 	})
 }
 
 // UBL-CR-146: not(cac:AccountingSupplierParty/cac:Party/cac:Language)
 func roT0356(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n1969 *Node) bool {
-		return anyNode(child(n1969, k63), func(n1970 *Node) bool { return (len(child(n1970, k214)) > 0) })
+	return !anyNode(child(n, roK101), func(n1969 *Node) bool {
+		return anyNode(child(n1969, roK63), func(n1970 *Node) bool { return (len(child(n1970, roK214)) > 0) })
 	})
 }
 
 // UBL-CR-147: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:ID)
 func roT0357(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n1972 *Node) bool {
-		return anyNode(child(n1972, k63), func(n1973 *Node) bool {
-			return anyNode(child(n1973, k66), func(n1974 *Node) bool { return (len(child(n1974, k54)) > 0) })
+	return !anyNode(child(n, roK101), func(n1972 *Node) bool {
+		return anyNode(child(n1972, roK63), func(n1973 *Node) bool {
+			return anyNode(child(n1973, roK66), func(n1974 *Node) bool { return (len(child(n1974, roK54)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-148: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0358(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n1976 *Node) bool {
-		return anyNode(child(n1976, k63), func(n1977 *Node) bool {
-			return anyNode(child(n1977, k66), func(n1978 *Node) bool { return (len(child(n1978, k215)) > 0) })
+	return !anyNode(child(n, roK101), func(n1976 *Node) bool {
+		return anyNode(child(n1976, roK63), func(n1977 *Node) bool {
+			return anyNode(child(n1977, roK66), func(n1978 *Node) bool { return (len(child(n1978, roK215)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-149: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0359(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n1980 *Node) bool {
-		return anyNode(child(n1980, k63), func(n1981 *Node) bool {
-			return anyNode(child(n1981, k66), func(n1982 *Node) bool { return (len(child(n1982, k216)) > 0) })
+	return !anyNode(child(n, roK101), func(n1980 *Node) bool {
+		return anyNode(child(n1980, roK63), func(n1981 *Node) bool {
+			return anyNode(child(n1981, roK66), func(n1982 *Node) bool { return (len(child(n1982, roK216)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-150: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func roT0360(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n1984 *Node) bool {
-		return anyNode(child(n1984, k63), func(n1985 *Node) bool {
-			return anyNode(child(n1985, k66), func(n1986 *Node) bool { return (len(child(n1986, k217)) > 0) })
+	return !anyNode(child(n, roK101), func(n1984 *Node) bool {
+		return anyNode(child(n1984, roK63), func(n1985 *Node) bool {
+			return anyNode(child(n1985, roK66), func(n1986 *Node) bool { return (len(child(n1986, roK217)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-151: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func roT0361(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n1988 *Node) bool {
-		return anyNode(child(n1988, k63), func(n1989 *Node) bool {
-			return anyNode(child(n1989, k66), func(n1990 *Node) bool { return (len(child(n1990, k218)) > 0) })
+	return !anyNode(child(n, roK101), func(n1988 *Node) bool {
+		return anyNode(child(n1988, roK63), func(n1989 *Node) bool {
+			return anyNode(child(n1989, roK66), func(n1990 *Node) bool { return (len(child(n1990, roK218)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-152: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Room)
 func roT0362(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n1992 *Node) bool {
-		return anyNode(child(n1992, k63), func(n1993 *Node) bool {
-			return anyNode(child(n1993, k66), func(n1994 *Node) bool { return (len(child(n1994, k219)) > 0) })
+	return !anyNode(child(n, roK101), func(n1992 *Node) bool {
+		return anyNode(child(n1992, roK63), func(n1993 *Node) bool {
+			return anyNode(child(n1993, roK66), func(n1994 *Node) bool { return (len(child(n1994, roK219)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-153: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func roT0363(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n1996 *Node) bool {
-		return anyNode(child(n1996, k63), func(n1997 *Node) bool {
-			return anyNode(child(n1997, k66), func(n1998 *Node) bool { return (len(child(n1998, k220)) > 0) })
+	return !anyNode(child(n, roK101), func(n1996 *Node) bool {
+		return anyNode(child(n1996, roK63), func(n1997 *Node) bool {
+			return anyNode(child(n1997, roK66), func(n1998 *Node) bool { return (len(child(n1998, roK220)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-154: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func roT0364(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2000 *Node) bool {
-		return anyNode(child(n2000, k63), func(n2001 *Node) bool {
-			return anyNode(child(n2001, k66), func(n2002 *Node) bool { return (len(child(n2002, k221)) > 0) })
+	return !anyNode(child(n, roK101), func(n2000 *Node) bool {
+		return anyNode(child(n2000, roK63), func(n2001 *Node) bool {
+			return anyNode(child(n2001, roK66), func(n2002 *Node) bool { return (len(child(n2002, roK221)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-155: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func roT0365(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2004 *Node) bool {
-		return anyNode(child(n2004, k63), func(n2005 *Node) bool {
-			return anyNode(child(n2005, k66), func(n2006 *Node) bool { return (len(child(n2006, k222)) > 0) })
+	return !anyNode(child(n, roK101), func(n2004 *Node) bool {
+		return anyNode(child(n2004, roK63), func(n2005 *Node) bool {
+			return anyNode(child(n2005, roK66), func(n2006 *Node) bool { return (len(child(n2006, roK222)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-156: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func roT0366(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2008 *Node) bool {
-		return anyNode(child(n2008, k63), func(n2009 *Node) bool {
-			return anyNode(child(n2009, k66), func(n2010 *Node) bool { return (len(child(n2010, k223)) > 0) })
+	return !anyNode(child(n, roK101), func(n2008 *Node) bool {
+		return anyNode(child(n2008, roK63), func(n2009 *Node) bool {
+			return anyNode(child(n2009, roK66), func(n2010 *Node) bool { return (len(child(n2010, roK223)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-157: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Department)
 func roT0367(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2012 *Node) bool {
-		return anyNode(child(n2012, k63), func(n2013 *Node) bool {
-			return anyNode(child(n2013, k66), func(n2014 *Node) bool { return (len(child(n2014, k224)) > 0) })
+	return !anyNode(child(n, roK101), func(n2012 *Node) bool {
+		return anyNode(child(n2012, roK63), func(n2013 *Node) bool {
+			return anyNode(child(n2013, roK66), func(n2014 *Node) bool { return (len(child(n2014, roK224)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-158: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func roT0368(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2016 *Node) bool {
-		return anyNode(child(n2016, k63), func(n2017 *Node) bool {
-			return anyNode(child(n2017, k66), func(n2018 *Node) bool { return (len(child(n2018, k225)) > 0) })
+	return !anyNode(child(n, roK101), func(n2016 *Node) bool {
+		return anyNode(child(n2016, roK63), func(n2017 *Node) bool {
+			return anyNode(child(n2017, roK66), func(n2018 *Node) bool { return (len(child(n2018, roK225)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-159: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func roT0369(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2020 *Node) bool {
-		return anyNode(child(n2020, k63), func(n2021 *Node) bool {
-			return anyNode(child(n2021, k66), func(n2022 *Node) bool { return (len(child(n2022, k226)) > 0) })
+	return !anyNode(child(n, roK101), func(n2020 *Node) bool {
+		return anyNode(child(n2020, roK63), func(n2021 *Node) bool {
+			return anyNode(child(n2021, roK66), func(n2022 *Node) bool { return (len(child(n2022, roK226)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-160: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func roT0370(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2024 *Node) bool {
-		return anyNode(child(n2024, k63), func(n2025 *Node) bool {
-			return anyNode(child(n2025, k66), func(n2026 *Node) bool { return (len(child(n2026, k227)) > 0) })
+	return !anyNode(child(n, roK101), func(n2024 *Node) bool {
+		return anyNode(child(n2024, roK63), func(n2025 *Node) bool {
+			return anyNode(child(n2025, roK66), func(n2026 *Node) bool { return (len(child(n2026, roK227)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-161: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0371(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2028 *Node) bool {
-		return anyNode(child(n2028, k63), func(n2029 *Node) bool {
-			return anyNode(child(n2029, k66), func(n2030 *Node) bool { return (len(child(n2030, k228)) > 0) })
+	return !anyNode(child(n, roK101), func(n2028 *Node) bool {
+		return anyNode(child(n2028, roK63), func(n2029 *Node) bool {
+			return anyNode(child(n2029, roK66), func(n2030 *Node) bool { return (len(child(n2030, roK228)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-162: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0372(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2032 *Node) bool {
-		return anyNode(child(n2032, k63), func(n2033 *Node) bool {
-			return anyNode(child(n2033, k66), func(n2034 *Node) bool { return (len(child(n2034, k229)) > 0) })
+	return !anyNode(child(n, roK101), func(n2032 *Node) bool {
+		return anyNode(child(n2032, roK63), func(n2033 *Node) bool {
+			return anyNode(child(n2033, roK66), func(n2034 *Node) bool { return (len(child(n2034, roK229)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-163: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Region)
 func roT0373(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2036 *Node) bool {
-		return anyNode(child(n2036, k63), func(n2037 *Node) bool {
-			return anyNode(child(n2037, k66), func(n2038 *Node) bool { return (len(child(n2038, k230)) > 0) })
+	return !anyNode(child(n, roK101), func(n2036 *Node) bool {
+		return anyNode(child(n2036, roK63), func(n2037 *Node) bool {
+			return anyNode(child(n2037, roK66), func(n2038 *Node) bool { return (len(child(n2038, roK230)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-164: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:District)
 func roT0374(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2040 *Node) bool {
-		return anyNode(child(n2040, k63), func(n2041 *Node) bool {
-			return anyNode(child(n2041, k66), func(n2042 *Node) bool { return (len(child(n2042, k231)) > 0) })
+	return !anyNode(child(n, roK101), func(n2040 *Node) bool {
+		return anyNode(child(n2040, roK63), func(n2041 *Node) bool {
+			return anyNode(child(n2041, roK66), func(n2042 *Node) bool { return (len(child(n2042, roK231)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-165: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0375(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2044 *Node) bool {
-		return anyNode(child(n2044, k63), func(n2045 *Node) bool {
-			return anyNode(child(n2045, k66), func(n2046 *Node) bool { return (len(child(n2046, k232)) > 0) })
+	return !anyNode(child(n, roK101), func(n2044 *Node) bool {
+		return anyNode(child(n2044, roK63), func(n2045 *Node) bool {
+			return anyNode(child(n2045, roK66), func(n2046 *Node) bool { return (len(child(n2046, roK232)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-166: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0376(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2048 *Node) bool {
-		return anyNode(child(n2048, k63), func(n2049 *Node) bool {
-			return anyNode(child(n2049, k66), func(n2050 *Node) bool {
-				return anyNode(child(n2050, k67), func(n2051 *Node) bool { return (len(child(n2051, k124)) > 0) })
+	return !anyNode(child(n, roK101), func(n2048 *Node) bool {
+		return anyNode(child(n2048, roK63), func(n2049 *Node) bool {
+			return anyNode(child(n2049, roK66), func(n2050 *Node) bool {
+				return anyNode(child(n2050, roK67), func(n2051 *Node) bool { return (len(child(n2051, roK124)) > 0) })
 			})
 		})
 	})
@@ -7255,71 +7255,71 @@ func roT0376(v []Seq, n *Node) bool {
 
 // UBL-CR-167: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func roT0377(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2053 *Node) bool {
-		return anyNode(child(n2053, k63), func(n2054 *Node) bool {
-			return anyNode(child(n2054, k66), func(n2055 *Node) bool { return (len(child(n2055, k233)) > 0) })
+	return !anyNode(child(n, roK101), func(n2053 *Node) bool {
+		return anyNode(child(n2053, roK63), func(n2054 *Node) bool {
+			return anyNode(child(n2054, roK66), func(n2055 *Node) bool { return (len(child(n2055, roK233)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-168: not(cac:AccountingSupplierParty/cac:Party/cac:PhysicalLocation)
 func roT0378(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2057 *Node) bool {
-		return anyNode(child(n2057, k63), func(n2058 *Node) bool { return (len(child(n2058, k234)) > 0) })
+	return !anyNode(child(n, roK101), func(n2057 *Node) bool {
+		return anyNode(child(n2057, roK63), func(n2058 *Node) bool { return (len(child(n2058, roK234)) > 0) })
 	})
 }
 
 // UBL-CR-169: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0379(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2060 *Node) bool {
-		return anyNode(child(n2060, k63), func(n2061 *Node) bool {
-			return anyNode(child(n2061, k112), func(n2062 *Node) bool { return (len(child(n2062, k103)) > 0) })
+	return !anyNode(child(n, roK101), func(n2060 *Node) bool {
+		return anyNode(child(n2060, roK63), func(n2061 *Node) bool {
+			return anyNode(child(n2061, roK112), func(n2062 *Node) bool { return (len(child(n2062, roK103)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-170: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0380(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2064 *Node) bool {
-		return anyNode(child(n2064, k63), func(n2065 *Node) bool {
-			return anyNode(child(n2065, k112), func(n2066 *Node) bool { return (len(child(n2066, k235)) > 0) })
+	return !anyNode(child(n, roK101), func(n2064 *Node) bool {
+		return anyNode(child(n2064, roK63), func(n2065 *Node) bool {
+			return anyNode(child(n2065, roK112), func(n2066 *Node) bool { return (len(child(n2066, roK235)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-171: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0381(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2068 *Node) bool {
-		return anyNode(child(n2068, k63), func(n2069 *Node) bool {
-			return anyNode(child(n2069, k112), func(n2070 *Node) bool { return (len(child(n2070, k236)) > 0) })
+	return !anyNode(child(n, roK101), func(n2068 *Node) bool {
+		return anyNode(child(n2068, roK63), func(n2069 *Node) bool {
+			return anyNode(child(n2069, roK112), func(n2070 *Node) bool { return (len(child(n2070, roK236)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-172: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0382(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2072 *Node) bool {
-		return anyNode(child(n2072, k63), func(n2073 *Node) bool {
-			return anyNode(child(n2073, k112), func(n2074 *Node) bool { return (len(child(n2074, k237)) > 0) })
+	return !anyNode(child(n, roK101), func(n2072 *Node) bool {
+		return anyNode(child(n2072, roK63), func(n2073 *Node) bool {
+			return anyNode(child(n2073, roK112), func(n2074 *Node) bool { return (len(child(n2074, roK237)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-173: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0383(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2076 *Node) bool {
-		return anyNode(child(n2076, k63), func(n2077 *Node) bool {
-			return anyNode(child(n2077, k112), func(n2078 *Node) bool { return (len(child(n2078, k238)) > 0) })
+	return !anyNode(child(n, roK101), func(n2076 *Node) bool {
+		return anyNode(child(n2076, roK63), func(n2077 *Node) bool {
+			return anyNode(child(n2077, roK112), func(n2078 *Node) bool { return (len(child(n2078, roK238)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-174: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0384(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2080 *Node) bool {
-		return anyNode(child(n2080, k63), func(n2081 *Node) bool {
-			return anyNode(child(n2081, k112), func(n2082 *Node) bool {
-				return anyNode(child(n2082, k81), func(n2083 *Node) bool { return (len(child(n2083, k124)) > 0) })
+	return !anyNode(child(n, roK101), func(n2080 *Node) bool {
+		return anyNode(child(n2080, roK63), func(n2081 *Node) bool {
+			return anyNode(child(n2081, roK112), func(n2082 *Node) bool {
+				return anyNode(child(n2082, roK81), func(n2083 *Node) bool { return (len(child(n2083, roK124)) > 0) })
 			})
 		})
 	})
@@ -7327,10 +7327,10 @@ func roT0384(v []Seq, n *Node) bool {
 
 // UBL-CR-175: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0385(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2085 *Node) bool {
-		return anyNode(child(n2085, k63), func(n2086 *Node) bool {
-			return anyNode(child(n2086, k112), func(n2087 *Node) bool {
-				return anyNode(child(n2087, k81), func(n2088 *Node) bool { return (len(child(n2088, k239)) > 0) })
+	return !anyNode(child(n, roK101), func(n2085 *Node) bool {
+		return anyNode(child(n2085, roK63), func(n2086 *Node) bool {
+			return anyNode(child(n2086, roK112), func(n2087 *Node) bool {
+				return anyNode(child(n2087, roK81), func(n2088 *Node) bool { return (len(child(n2088, roK239)) > 0) })
 			})
 		})
 	})
@@ -7338,10 +7338,10 @@ func roT0385(v []Seq, n *Node) bool {
 
 // UBL-CR-176: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0386(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2090 *Node) bool {
-		return anyNode(child(n2090, k63), func(n2091 *Node) bool {
-			return anyNode(child(n2091, k112), func(n2092 *Node) bool {
-				return anyNode(child(n2092, k81), func(n2093 *Node) bool { return (len(child(n2093, k240)) > 0) })
+	return !anyNode(child(n, roK101), func(n2090 *Node) bool {
+		return anyNode(child(n2090, roK63), func(n2091 *Node) bool {
+			return anyNode(child(n2091, roK112), func(n2092 *Node) bool {
+				return anyNode(child(n2092, roK81), func(n2093 *Node) bool { return (len(child(n2093, roK240)) > 0) })
 			})
 		})
 	})
@@ -7349,10 +7349,10 @@ func roT0386(v []Seq, n *Node) bool {
 
 // UBL-CR-177: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0387(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2095 *Node) bool {
-		return anyNode(child(n2095, k63), func(n2096 *Node) bool {
-			return anyNode(child(n2096, k112), func(n2097 *Node) bool {
-				return anyNode(child(n2097, k81), func(n2098 *Node) bool { return (len(child(n2098, k241)) > 0) })
+	return !anyNode(child(n, roK101), func(n2095 *Node) bool {
+		return anyNode(child(n2095, roK63), func(n2096 *Node) bool {
+			return anyNode(child(n2096, roK112), func(n2097 *Node) bool {
+				return anyNode(child(n2097, roK81), func(n2098 *Node) bool { return (len(child(n2098, roK241)) > 0) })
 			})
 		})
 	})
@@ -7360,423 +7360,423 @@ func roT0387(v []Seq, n *Node) bool {
 
 // UBL-CR-178: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0388(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2100 *Node) bool {
-		return anyNode(child(n2100, k63), func(n2101 *Node) bool {
-			return anyNode(child(n2101, k102), func(n2102 *Node) bool { return (len(child(n2102, k242)) > 0) })
+	return !anyNode(child(n, roK101), func(n2100 *Node) bool {
+		return anyNode(child(n2100, roK63), func(n2101 *Node) bool {
+			return anyNode(child(n2101, roK102), func(n2102 *Node) bool { return (len(child(n2102, roK242)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-179: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0389(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2104 *Node) bool {
-		return anyNode(child(n2104, k63), func(n2105 *Node) bool {
-			return anyNode(child(n2105, k102), func(n2106 *Node) bool { return (len(child(n2106, k243)) > 0) })
+	return !anyNode(child(n, roK101), func(n2104 *Node) bool {
+		return anyNode(child(n2104, roK63), func(n2105 *Node) bool {
+			return anyNode(child(n2105, roK102), func(n2106 *Node) bool { return (len(child(n2106, roK243)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-180: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0390(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2108 *Node) bool {
-		return anyNode(child(n2108, k63), func(n2109 *Node) bool {
-			return anyNode(child(n2109, k102), func(n2110 *Node) bool { return (len(child(n2110, k244)) > 0) })
+	return !anyNode(child(n, roK101), func(n2108 *Node) bool {
+		return anyNode(child(n2108, roK63), func(n2109 *Node) bool {
+			return anyNode(child(n2109, roK102), func(n2110 *Node) bool { return (len(child(n2110, roK244)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-181: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0391(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2112 *Node) bool {
-		return anyNode(child(n2112, k63), func(n2113 *Node) bool {
-			return anyNode(child(n2113, k102), func(n2114 *Node) bool { return (len(child(n2114, k245)) > 0) })
+	return !anyNode(child(n, roK101), func(n2112 *Node) bool {
+		return anyNode(child(n2112, roK63), func(n2113 *Node) bool {
+			return anyNode(child(n2113, roK102), func(n2114 *Node) bool { return (len(child(n2114, roK245)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-182: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0392(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2116 *Node) bool {
-		return anyNode(child(n2116, k63), func(n2117 *Node) bool {
-			return anyNode(child(n2117, k102), func(n2118 *Node) bool { return (len(child(n2118, k246)) > 0) })
+	return !anyNode(child(n, roK101), func(n2116 *Node) bool {
+		return anyNode(child(n2116, roK63), func(n2117 *Node) bool {
+			return anyNode(child(n2117, roK102), func(n2118 *Node) bool { return (len(child(n2118, roK246)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-183: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0393(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2120 *Node) bool {
-		return anyNode(child(n2120, k63), func(n2121 *Node) bool {
-			return anyNode(child(n2121, k102), func(n2122 *Node) bool { return (len(child(n2122, k247)) > 0) })
+	return !anyNode(child(n, roK101), func(n2120 *Node) bool {
+		return anyNode(child(n2120, roK63), func(n2121 *Node) bool {
+			return anyNode(child(n2121, roK102), func(n2122 *Node) bool { return (len(child(n2122, roK247)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-184: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0394(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2124 *Node) bool {
-		return anyNode(child(n2124, k63), func(n2125 *Node) bool {
-			return anyNode(child(n2125, k102), func(n2126 *Node) bool { return (len(child(n2126, k248)) > 0) })
+	return !anyNode(child(n, roK101), func(n2124 *Node) bool {
+		return anyNode(child(n2124, roK63), func(n2125 *Node) bool {
+			return anyNode(child(n2125, roK102), func(n2126 *Node) bool { return (len(child(n2126, roK248)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-185: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0395(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2128 *Node) bool {
-		return anyNode(child(n2128, k63), func(n2129 *Node) bool {
-			return anyNode(child(n2129, k102), func(n2130 *Node) bool { return (len(child(n2130, k238)) > 0) })
+	return !anyNode(child(n, roK101), func(n2128 *Node) bool {
+		return anyNode(child(n2128, roK63), func(n2129 *Node) bool {
+			return anyNode(child(n2129, roK102), func(n2130 *Node) bool { return (len(child(n2130, roK238)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-186: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0396(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2132 *Node) bool {
-		return anyNode(child(n2132, k63), func(n2133 *Node) bool {
-			return anyNode(child(n2133, k102), func(n2134 *Node) bool { return (len(child(n2134, k249)) > 0) })
+	return !anyNode(child(n, roK101), func(n2132 *Node) bool {
+		return anyNode(child(n2132, roK63), func(n2133 *Node) bool {
+			return anyNode(child(n2133, roK102), func(n2134 *Node) bool { return (len(child(n2134, roK249)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-187: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0397(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2136 *Node) bool {
-		return anyNode(child(n2136, k63), func(n2137 *Node) bool {
-			return anyNode(child(n2137, k102), func(n2138 *Node) bool { return (len(child(n2138, k250)) > 0) })
+	return !anyNode(child(n, roK101), func(n2136 *Node) bool {
+		return anyNode(child(n2136, roK63), func(n2137 *Node) bool {
+			return anyNode(child(n2137, roK102), func(n2138 *Node) bool { return (len(child(n2138, roK250)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-188: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0398(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2140 *Node) bool {
-		return anyNode(child(n2140, k63), func(n2141 *Node) bool {
-			return anyNode(child(n2141, k102), func(n2142 *Node) bool { return (len(child(n2142, k251)) > 0) })
+	return !anyNode(child(n, roK101), func(n2140 *Node) bool {
+		return anyNode(child(n2140, roK63), func(n2141 *Node) bool {
+			return anyNode(child(n2141, roK102), func(n2142 *Node) bool { return (len(child(n2142, roK251)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-189: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ID)
 func roT0399(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2144 *Node) bool {
-		return anyNode(child(n2144, k63), func(n2145 *Node) bool {
-			return anyNode(child(n2145, k252), func(n2146 *Node) bool { return (len(child(n2146, k54)) > 0) })
+	return !anyNode(child(n, roK101), func(n2144 *Node) bool {
+		return anyNode(child(n2144, roK63), func(n2145 *Node) bool {
+			return anyNode(child(n2145, roK252), func(n2146 *Node) bool { return (len(child(n2146, roK54)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-190: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telefax)
 func roT0400(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2148 *Node) bool {
-		return anyNode(child(n2148, k63), func(n2149 *Node) bool {
-			return anyNode(child(n2149, k252), func(n2150 *Node) bool { return (len(child(n2150, k253)) > 0) })
+	return !anyNode(child(n, roK101), func(n2148 *Node) bool {
+		return anyNode(child(n2148, roK63), func(n2149 *Node) bool {
+			return anyNode(child(n2149, roK252), func(n2150 *Node) bool { return (len(child(n2150, roK253)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-191: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Note)
 func roT0401(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2152 *Node) bool {
-		return anyNode(child(n2152, k63), func(n2153 *Node) bool {
-			return anyNode(child(n2153, k252), func(n2154 *Node) bool { return (len(child(n2154, k61)) > 0) })
+	return !anyNode(child(n, roK101), func(n2152 *Node) bool {
+		return anyNode(child(n2152, roK63), func(n2153 *Node) bool {
+			return anyNode(child(n2153, roK252), func(n2154 *Node) bool { return (len(child(n2154, roK61)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-192: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func roT0402(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2156 *Node) bool {
-		return anyNode(child(n2156, k63), func(n2157 *Node) bool {
-			return anyNode(child(n2157, k252), func(n2158 *Node) bool { return (len(child(n2158, k254)) > 0) })
+	return !anyNode(child(n, roK101), func(n2156 *Node) bool {
+		return anyNode(child(n2156, roK63), func(n2157 *Node) bool {
+			return anyNode(child(n2157, roK252), func(n2158 *Node) bool { return (len(child(n2158, roK254)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-193: not(cac:AccountingSupplierParty/cac:Party/cac:Person)
 func roT0403(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2160 *Node) bool {
-		return anyNode(child(n2160, k63), func(n2161 *Node) bool { return (len(child(n2161, k255)) > 0) })
+	return !anyNode(child(n, roK101), func(n2160 *Node) bool {
+		return anyNode(child(n2160, roK63), func(n2161 *Node) bool { return (len(child(n2161, roK255)) > 0) })
 	})
 }
 
 // UBL-CR-194: not(cac:AccountingSupplierParty/cac:Party/cac:AgentParty)
 func roT0404(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2163 *Node) bool {
-		return anyNode(child(n2163, k63), func(n2164 *Node) bool { return (len(child(n2164, k256)) > 0) })
+	return !anyNode(child(n, roK101), func(n2163 *Node) bool {
+		return anyNode(child(n2163, roK63), func(n2164 *Node) bool { return (len(child(n2164, roK256)) > 0) })
 	})
 }
 
 // UBL-CR-195: not(cac:AccountingSupplierParty/cac:Party/cac:ServiceProviderParty)
 func roT0405(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2166 *Node) bool {
-		return anyNode(child(n2166, k63), func(n2167 *Node) bool { return (len(child(n2167, k257)) > 0) })
+	return !anyNode(child(n, roK101), func(n2166 *Node) bool {
+		return anyNode(child(n2166, roK63), func(n2167 *Node) bool { return (len(child(n2167, roK257)) > 0) })
 	})
 }
 
 // UBL-CR-196: not(cac:AccountingSupplierParty/cac:Party/cac:PowerOfAttorney)
 func roT0406(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2169 *Node) bool {
-		return anyNode(child(n2169, k63), func(n2170 *Node) bool { return (len(child(n2170, k258)) > 0) })
+	return !anyNode(child(n, roK101), func(n2169 *Node) bool {
+		return anyNode(child(n2169, roK63), func(n2170 *Node) bool { return (len(child(n2170, roK258)) > 0) })
 	})
 }
 
 // UBL-CR-197: not(cac:AccountingSupplierParty/cac:Party/cac:FinancialAccount)
 func roT0407(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2172 *Node) bool {
-		return anyNode(child(n2172, k63), func(n2173 *Node) bool { return (len(child(n2173, k259)) > 0) })
+	return !anyNode(child(n, roK101), func(n2172 *Node) bool {
+		return anyNode(child(n2172, roK63), func(n2173 *Node) bool { return (len(child(n2173, roK259)) > 0) })
 	})
 }
 
 // UBL-CR-198: not(cac:AccountingSupplierParty/cac:DespatchContact)
 func roT0408(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2175 *Node) bool { return (len(child(n2175, k260)) > 0) })
+	return !anyNode(child(n, roK101), func(n2175 *Node) bool { return (len(child(n2175, roK260)) > 0) })
 }
 
 // UBL-CR-199: not(cac:AccountingSupplierParty/cac:AccountingContact)
 func roT0409(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2177 *Node) bool { return (len(child(n2177, k261)) > 0) })
+	return !anyNode(child(n, roK101), func(n2177 *Node) bool { return (len(child(n2177, roK261)) > 0) })
 }
 
 // UBL-CR-200: not(cac:AccountingSupplierParty/cac:SellerContact)
 func roT0410(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k101), func(n2179 *Node) bool { return (len(child(n2179, k262)) > 0) })
+	return !anyNode(child(n, roK101), func(n2179 *Node) bool { return (len(child(n2179, roK262)) > 0) })
 }
 
 // UBL-CR-201: not(cac:AccountingCustomerParty/cbc:CustomerAssignedAccountID)
 func roT0411(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2181 *Node) bool { return (len(child(n2181, k206)) > 0) })
+	return !anyNode(child(n, roK64), func(n2181 *Node) bool { return (len(child(n2181, roK206)) > 0) })
 }
 
 // UBL-CR-202: not(cac:AccountingCustomerParty/cbc:SupplierAssignedAccountID)
 func roT0412(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2183 *Node) bool { return (len(child(n2183, k263)) > 0) })
+	return !anyNode(child(n, roK64), func(n2183 *Node) bool { return (len(child(n2183, roK263)) > 0) })
 }
 
 // UBL-CR-203: not(cac:AccountingCustomerParty/cbc:AdditionalAccountID)
 func roT0413(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2185 *Node) bool { return (len(child(n2185, k207)) > 0) })
+	return !anyNode(child(n, roK64), func(n2185 *Node) bool { return (len(child(n2185, roK207)) > 0) })
 }
 
 // UBL-CR-204: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkCareIndicator)
 func roT0414(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2187 *Node) bool {
-		return anyNode(child(n2187, k63), func(n2188 *Node) bool { return (len(child(n2188, k209)) > 0) })
+	return !anyNode(child(n, roK64), func(n2187 *Node) bool {
+		return anyNode(child(n2187, roK63), func(n2188 *Node) bool { return (len(child(n2188, roK209)) > 0) })
 	})
 }
 
 // UBL-CR-205: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkAttentionIndicator)
 func roT0415(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2190 *Node) bool {
-		return anyNode(child(n2190, k63), func(n2191 *Node) bool { return (len(child(n2191, k210)) > 0) })
+	return !anyNode(child(n, roK64), func(n2190 *Node) bool {
+		return anyNode(child(n2190, roK63), func(n2191 *Node) bool { return (len(child(n2191, roK210)) > 0) })
 	})
 }
 
 // UBL-CR-206: not(cac:AccountingCustomerParty/cac:Party/cbc:WebsiteURI)
 func roT0416(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2193 *Node) bool {
-		return anyNode(child(n2193, k63), func(n2194 *Node) bool { return (len(child(n2194, k211)) > 0) })
+	return !anyNode(child(n, roK64), func(n2193 *Node) bool {
+		return anyNode(child(n2193, roK63), func(n2194 *Node) bool { return (len(child(n2194, roK211)) > 0) })
 	})
 }
 
 // UBL-CR-207: not(cac:AccountingCustomerParty/cac:Party/cbc:LogoReferenceID)
 func roT0417(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2196 *Node) bool {
-		return anyNode(child(n2196, k63), func(n2197 *Node) bool { return (len(child(n2197, k212)) > 0) })
+	return !anyNode(child(n, roK64), func(n2196 *Node) bool {
+		return anyNode(child(n2196, roK63), func(n2197 *Node) bool { return (len(child(n2197, roK212)) > 0) })
 	})
 }
 
 // UBL-CR-208: not(cac:AccountingCustomerParty/cac:Party/cbc:IndustryClassificationCode)
 func roT0418(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2199 *Node) bool {
-		return anyNode(child(n2199, k63), func(n2200 *Node) bool { return (len(child(n2200, k213)) > 0) })
+	return !anyNode(child(n, roK64), func(n2199 *Node) bool {
+		return anyNode(child(n2199, roK63), func(n2200 *Node) bool { return (len(child(n2200, roK213)) > 0) })
 	})
 }
 
 // UBL-CR-209: not(cac:AccountingCustomerParty/cac:Party/cac:Language)
 func roT0419(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2202 *Node) bool {
-		return anyNode(child(n2202, k63), func(n2203 *Node) bool { return (len(child(n2203, k214)) > 0) })
+	return !anyNode(child(n, roK64), func(n2202 *Node) bool {
+		return anyNode(child(n2202, roK63), func(n2203 *Node) bool { return (len(child(n2203, roK214)) > 0) })
 	})
 }
 
 // UBL-CR-210: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:ID)
 func roT0420(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2205 *Node) bool {
-		return anyNode(child(n2205, k63), func(n2206 *Node) bool {
-			return anyNode(child(n2206, k66), func(n2207 *Node) bool { return (len(child(n2207, k54)) > 0) })
+	return !anyNode(child(n, roK64), func(n2205 *Node) bool {
+		return anyNode(child(n2205, roK63), func(n2206 *Node) bool {
+			return anyNode(child(n2206, roK66), func(n2207 *Node) bool { return (len(child(n2207, roK54)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-211: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0421(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2209 *Node) bool {
-		return anyNode(child(n2209, k63), func(n2210 *Node) bool {
-			return anyNode(child(n2210, k66), func(n2211 *Node) bool { return (len(child(n2211, k215)) > 0) })
+	return !anyNode(child(n, roK64), func(n2209 *Node) bool {
+		return anyNode(child(n2209, roK63), func(n2210 *Node) bool {
+			return anyNode(child(n2210, roK66), func(n2211 *Node) bool { return (len(child(n2211, roK215)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-212: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0422(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2213 *Node) bool {
-		return anyNode(child(n2213, k63), func(n2214 *Node) bool {
-			return anyNode(child(n2214, k66), func(n2215 *Node) bool { return (len(child(n2215, k216)) > 0) })
+	return !anyNode(child(n, roK64), func(n2213 *Node) bool {
+		return anyNode(child(n2213, roK63), func(n2214 *Node) bool {
+			return anyNode(child(n2214, roK66), func(n2215 *Node) bool { return (len(child(n2215, roK216)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-213: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func roT0423(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2217 *Node) bool {
-		return anyNode(child(n2217, k63), func(n2218 *Node) bool {
-			return anyNode(child(n2218, k66), func(n2219 *Node) bool { return (len(child(n2219, k217)) > 0) })
+	return !anyNode(child(n, roK64), func(n2217 *Node) bool {
+		return anyNode(child(n2217, roK63), func(n2218 *Node) bool {
+			return anyNode(child(n2218, roK66), func(n2219 *Node) bool { return (len(child(n2219, roK217)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-214: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func roT0424(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2221 *Node) bool {
-		return anyNode(child(n2221, k63), func(n2222 *Node) bool {
-			return anyNode(child(n2222, k66), func(n2223 *Node) bool { return (len(child(n2223, k218)) > 0) })
+	return !anyNode(child(n, roK64), func(n2221 *Node) bool {
+		return anyNode(child(n2221, roK63), func(n2222 *Node) bool {
+			return anyNode(child(n2222, roK66), func(n2223 *Node) bool { return (len(child(n2223, roK218)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-215: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Room)
 func roT0425(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2225 *Node) bool {
-		return anyNode(child(n2225, k63), func(n2226 *Node) bool {
-			return anyNode(child(n2226, k66), func(n2227 *Node) bool { return (len(child(n2227, k219)) > 0) })
+	return !anyNode(child(n, roK64), func(n2225 *Node) bool {
+		return anyNode(child(n2225, roK63), func(n2226 *Node) bool {
+			return anyNode(child(n2226, roK66), func(n2227 *Node) bool { return (len(child(n2227, roK219)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-216: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func roT0426(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2229 *Node) bool {
-		return anyNode(child(n2229, k63), func(n2230 *Node) bool {
-			return anyNode(child(n2230, k66), func(n2231 *Node) bool { return (len(child(n2231, k220)) > 0) })
+	return !anyNode(child(n, roK64), func(n2229 *Node) bool {
+		return anyNode(child(n2229, roK63), func(n2230 *Node) bool {
+			return anyNode(child(n2230, roK66), func(n2231 *Node) bool { return (len(child(n2231, roK220)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-217: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func roT0427(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2233 *Node) bool {
-		return anyNode(child(n2233, k63), func(n2234 *Node) bool {
-			return anyNode(child(n2234, k66), func(n2235 *Node) bool { return (len(child(n2235, k221)) > 0) })
+	return !anyNode(child(n, roK64), func(n2233 *Node) bool {
+		return anyNode(child(n2233, roK63), func(n2234 *Node) bool {
+			return anyNode(child(n2234, roK66), func(n2235 *Node) bool { return (len(child(n2235, roK221)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-218: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func roT0428(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2237 *Node) bool {
-		return anyNode(child(n2237, k63), func(n2238 *Node) bool {
-			return anyNode(child(n2238, k66), func(n2239 *Node) bool { return (len(child(n2239, k222)) > 0) })
+	return !anyNode(child(n, roK64), func(n2237 *Node) bool {
+		return anyNode(child(n2237, roK63), func(n2238 *Node) bool {
+			return anyNode(child(n2238, roK66), func(n2239 *Node) bool { return (len(child(n2239, roK222)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-219: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func roT0429(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2241 *Node) bool {
-		return anyNode(child(n2241, k63), func(n2242 *Node) bool {
-			return anyNode(child(n2242, k66), func(n2243 *Node) bool { return (len(child(n2243, k223)) > 0) })
+	return !anyNode(child(n, roK64), func(n2241 *Node) bool {
+		return anyNode(child(n2241, roK63), func(n2242 *Node) bool {
+			return anyNode(child(n2242, roK66), func(n2243 *Node) bool { return (len(child(n2243, roK223)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-220: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Department)
 func roT0430(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2245 *Node) bool {
-		return anyNode(child(n2245, k63), func(n2246 *Node) bool {
-			return anyNode(child(n2246, k66), func(n2247 *Node) bool { return (len(child(n2247, k224)) > 0) })
+	return !anyNode(child(n, roK64), func(n2245 *Node) bool {
+		return anyNode(child(n2245, roK63), func(n2246 *Node) bool {
+			return anyNode(child(n2246, roK66), func(n2247 *Node) bool { return (len(child(n2247, roK224)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-221: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func roT0431(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2249 *Node) bool {
-		return anyNode(child(n2249, k63), func(n2250 *Node) bool {
-			return anyNode(child(n2250, k66), func(n2251 *Node) bool { return (len(child(n2251, k225)) > 0) })
+	return !anyNode(child(n, roK64), func(n2249 *Node) bool {
+		return anyNode(child(n2249, roK63), func(n2250 *Node) bool {
+			return anyNode(child(n2250, roK66), func(n2251 *Node) bool { return (len(child(n2251, roK225)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-222: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func roT0432(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2253 *Node) bool {
-		return anyNode(child(n2253, k63), func(n2254 *Node) bool {
-			return anyNode(child(n2254, k66), func(n2255 *Node) bool { return (len(child(n2255, k226)) > 0) })
+	return !anyNode(child(n, roK64), func(n2253 *Node) bool {
+		return anyNode(child(n2253, roK63), func(n2254 *Node) bool {
+			return anyNode(child(n2254, roK66), func(n2255 *Node) bool { return (len(child(n2255, roK226)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-223: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func roT0433(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2257 *Node) bool {
-		return anyNode(child(n2257, k63), func(n2258 *Node) bool {
-			return anyNode(child(n2258, k66), func(n2259 *Node) bool { return (len(child(n2259, k227)) > 0) })
+	return !anyNode(child(n, roK64), func(n2257 *Node) bool {
+		return anyNode(child(n2257, roK63), func(n2258 *Node) bool {
+			return anyNode(child(n2258, roK66), func(n2259 *Node) bool { return (len(child(n2259, roK227)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-224: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0434(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2261 *Node) bool {
-		return anyNode(child(n2261, k63), func(n2262 *Node) bool {
-			return anyNode(child(n2262, k66), func(n2263 *Node) bool { return (len(child(n2263, k228)) > 0) })
+	return !anyNode(child(n, roK64), func(n2261 *Node) bool {
+		return anyNode(child(n2261, roK63), func(n2262 *Node) bool {
+			return anyNode(child(n2262, roK66), func(n2263 *Node) bool { return (len(child(n2263, roK228)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-225: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0435(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2265 *Node) bool {
-		return anyNode(child(n2265, k63), func(n2266 *Node) bool {
-			return anyNode(child(n2266, k66), func(n2267 *Node) bool { return (len(child(n2267, k229)) > 0) })
+	return !anyNode(child(n, roK64), func(n2265 *Node) bool {
+		return anyNode(child(n2265, roK63), func(n2266 *Node) bool {
+			return anyNode(child(n2266, roK66), func(n2267 *Node) bool { return (len(child(n2267, roK229)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-226: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Region)
 func roT0436(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2269 *Node) bool {
-		return anyNode(child(n2269, k63), func(n2270 *Node) bool {
-			return anyNode(child(n2270, k66), func(n2271 *Node) bool { return (len(child(n2271, k230)) > 0) })
+	return !anyNode(child(n, roK64), func(n2269 *Node) bool {
+		return anyNode(child(n2269, roK63), func(n2270 *Node) bool {
+			return anyNode(child(n2270, roK66), func(n2271 *Node) bool { return (len(child(n2271, roK230)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-227: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:District)
 func roT0437(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2273 *Node) bool {
-		return anyNode(child(n2273, k63), func(n2274 *Node) bool {
-			return anyNode(child(n2274, k66), func(n2275 *Node) bool { return (len(child(n2275, k231)) > 0) })
+	return !anyNode(child(n, roK64), func(n2273 *Node) bool {
+		return anyNode(child(n2273, roK63), func(n2274 *Node) bool {
+			return anyNode(child(n2274, roK66), func(n2275 *Node) bool { return (len(child(n2275, roK231)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-228: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0438(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2277 *Node) bool {
-		return anyNode(child(n2277, k63), func(n2278 *Node) bool {
-			return anyNode(child(n2278, k66), func(n2279 *Node) bool { return (len(child(n2279, k232)) > 0) })
+	return !anyNode(child(n, roK64), func(n2277 *Node) bool {
+		return anyNode(child(n2277, roK63), func(n2278 *Node) bool {
+			return anyNode(child(n2278, roK66), func(n2279 *Node) bool { return (len(child(n2279, roK232)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-229: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0439(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2281 *Node) bool {
-		return anyNode(child(n2281, k63), func(n2282 *Node) bool {
-			return anyNode(child(n2282, k66), func(n2283 *Node) bool {
-				return anyNode(child(n2283, k67), func(n2284 *Node) bool { return (len(child(n2284, k124)) > 0) })
+	return !anyNode(child(n, roK64), func(n2281 *Node) bool {
+		return anyNode(child(n2281, roK63), func(n2282 *Node) bool {
+			return anyNode(child(n2282, roK66), func(n2283 *Node) bool {
+				return anyNode(child(n2283, roK67), func(n2284 *Node) bool { return (len(child(n2284, roK124)) > 0) })
 			})
 		})
 	})
@@ -7784,71 +7784,71 @@ func roT0439(v []Seq, n *Node) bool {
 
 // UBL-CR-230: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func roT0440(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2286 *Node) bool {
-		return anyNode(child(n2286, k63), func(n2287 *Node) bool {
-			return anyNode(child(n2287, k66), func(n2288 *Node) bool { return (len(child(n2288, k233)) > 0) })
+	return !anyNode(child(n, roK64), func(n2286 *Node) bool {
+		return anyNode(child(n2286, roK63), func(n2287 *Node) bool {
+			return anyNode(child(n2287, roK66), func(n2288 *Node) bool { return (len(child(n2288, roK233)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-231: not(cac:AccountingCustomerParty/cac:Party/cac:PhysicalLocation)
 func roT0441(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2290 *Node) bool {
-		return anyNode(child(n2290, k63), func(n2291 *Node) bool { return (len(child(n2291, k234)) > 0) })
+	return !anyNode(child(n, roK64), func(n2290 *Node) bool {
+		return anyNode(child(n2290, roK63), func(n2291 *Node) bool { return (len(child(n2291, roK234)) > 0) })
 	})
 }
 
 // UBL-CR-232: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0442(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2293 *Node) bool {
-		return anyNode(child(n2293, k63), func(n2294 *Node) bool {
-			return anyNode(child(n2294, k112), func(n2295 *Node) bool { return (len(child(n2295, k103)) > 0) })
+	return !anyNode(child(n, roK64), func(n2293 *Node) bool {
+		return anyNode(child(n2293, roK63), func(n2294 *Node) bool {
+			return anyNode(child(n2294, roK112), func(n2295 *Node) bool { return (len(child(n2295, roK103)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-233: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0443(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2297 *Node) bool {
-		return anyNode(child(n2297, k63), func(n2298 *Node) bool {
-			return anyNode(child(n2298, k112), func(n2299 *Node) bool { return (len(child(n2299, k235)) > 0) })
+	return !anyNode(child(n, roK64), func(n2297 *Node) bool {
+		return anyNode(child(n2297, roK63), func(n2298 *Node) bool {
+			return anyNode(child(n2298, roK112), func(n2299 *Node) bool { return (len(child(n2299, roK235)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-234: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0444(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2301 *Node) bool {
-		return anyNode(child(n2301, k63), func(n2302 *Node) bool {
-			return anyNode(child(n2302, k112), func(n2303 *Node) bool { return (len(child(n2303, k236)) > 0) })
+	return !anyNode(child(n, roK64), func(n2301 *Node) bool {
+		return anyNode(child(n2301, roK63), func(n2302 *Node) bool {
+			return anyNode(child(n2302, roK112), func(n2303 *Node) bool { return (len(child(n2303, roK236)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-235: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0445(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2305 *Node) bool {
-		return anyNode(child(n2305, k63), func(n2306 *Node) bool {
-			return anyNode(child(n2306, k112), func(n2307 *Node) bool { return (len(child(n2307, k237)) > 0) })
+	return !anyNode(child(n, roK64), func(n2305 *Node) bool {
+		return anyNode(child(n2305, roK63), func(n2306 *Node) bool {
+			return anyNode(child(n2306, roK112), func(n2307 *Node) bool { return (len(child(n2307, roK237)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-236: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0446(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2309 *Node) bool {
-		return anyNode(child(n2309, k63), func(n2310 *Node) bool {
-			return anyNode(child(n2310, k112), func(n2311 *Node) bool { return (len(child(n2311, k238)) > 0) })
+	return !anyNode(child(n, roK64), func(n2309 *Node) bool {
+		return anyNode(child(n2309, roK63), func(n2310 *Node) bool {
+			return anyNode(child(n2310, roK112), func(n2311 *Node) bool { return (len(child(n2311, roK238)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-237: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0447(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2313 *Node) bool {
-		return anyNode(child(n2313, k63), func(n2314 *Node) bool {
-			return anyNode(child(n2314, k112), func(n2315 *Node) bool {
-				return anyNode(child(n2315, k81), func(n2316 *Node) bool { return (len(child(n2316, k124)) > 0) })
+	return !anyNode(child(n, roK64), func(n2313 *Node) bool {
+		return anyNode(child(n2313, roK63), func(n2314 *Node) bool {
+			return anyNode(child(n2314, roK112), func(n2315 *Node) bool {
+				return anyNode(child(n2315, roK81), func(n2316 *Node) bool { return (len(child(n2316, roK124)) > 0) })
 			})
 		})
 	})
@@ -7856,10 +7856,10 @@ func roT0447(v []Seq, n *Node) bool {
 
 // UBL-CR-238: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0448(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2318 *Node) bool {
-		return anyNode(child(n2318, k63), func(n2319 *Node) bool {
-			return anyNode(child(n2319, k112), func(n2320 *Node) bool {
-				return anyNode(child(n2320, k81), func(n2321 *Node) bool { return (len(child(n2321, k239)) > 0) })
+	return !anyNode(child(n, roK64), func(n2318 *Node) bool {
+		return anyNode(child(n2318, roK63), func(n2319 *Node) bool {
+			return anyNode(child(n2319, roK112), func(n2320 *Node) bool {
+				return anyNode(child(n2320, roK81), func(n2321 *Node) bool { return (len(child(n2321, roK239)) > 0) })
 			})
 		})
 	})
@@ -7867,10 +7867,10 @@ func roT0448(v []Seq, n *Node) bool {
 
 // UBL-CR-239: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0449(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2323 *Node) bool {
-		return anyNode(child(n2323, k63), func(n2324 *Node) bool {
-			return anyNode(child(n2324, k112), func(n2325 *Node) bool {
-				return anyNode(child(n2325, k81), func(n2326 *Node) bool { return (len(child(n2326, k240)) > 0) })
+	return !anyNode(child(n, roK64), func(n2323 *Node) bool {
+		return anyNode(child(n2323, roK63), func(n2324 *Node) bool {
+			return anyNode(child(n2324, roK112), func(n2325 *Node) bool {
+				return anyNode(child(n2325, roK81), func(n2326 *Node) bool { return (len(child(n2326, roK240)) > 0) })
 			})
 		})
 	})
@@ -7878,10 +7878,10 @@ func roT0449(v []Seq, n *Node) bool {
 
 // UBL-CR-240: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0450(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2328 *Node) bool {
-		return anyNode(child(n2328, k63), func(n2329 *Node) bool {
-			return anyNode(child(n2329, k112), func(n2330 *Node) bool {
-				return anyNode(child(n2330, k81), func(n2331 *Node) bool { return (len(child(n2331, k241)) > 0) })
+	return !anyNode(child(n, roK64), func(n2328 *Node) bool {
+		return anyNode(child(n2328, roK63), func(n2329 *Node) bool {
+			return anyNode(child(n2329, roK112), func(n2330 *Node) bool {
+				return anyNode(child(n2330, roK81), func(n2331 *Node) bool { return (len(child(n2331, roK241)) > 0) })
 			})
 		})
 	})
@@ -7889,957 +7889,957 @@ func roT0450(v []Seq, n *Node) bool {
 
 // UBL-CR-241: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0451(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2333 *Node) bool {
-		return anyNode(child(n2333, k63), func(n2334 *Node) bool {
-			return anyNode(child(n2334, k102), func(n2335 *Node) bool { return (len(child(n2335, k242)) > 0) })
+	return !anyNode(child(n, roK64), func(n2333 *Node) bool {
+		return anyNode(child(n2333, roK63), func(n2334 *Node) bool {
+			return anyNode(child(n2334, roK102), func(n2335 *Node) bool { return (len(child(n2335, roK242)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-242: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0452(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2337 *Node) bool {
-		return anyNode(child(n2337, k63), func(n2338 *Node) bool {
-			return anyNode(child(n2338, k102), func(n2339 *Node) bool { return (len(child(n2339, k243)) > 0) })
+	return !anyNode(child(n, roK64), func(n2337 *Node) bool {
+		return anyNode(child(n2337, roK63), func(n2338 *Node) bool {
+			return anyNode(child(n2338, roK102), func(n2339 *Node) bool { return (len(child(n2339, roK243)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-243: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0453(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2341 *Node) bool {
-		return anyNode(child(n2341, k63), func(n2342 *Node) bool {
-			return anyNode(child(n2342, k102), func(n2343 *Node) bool { return (len(child(n2343, k244)) > 0) })
+	return !anyNode(child(n, roK64), func(n2341 *Node) bool {
+		return anyNode(child(n2341, roK63), func(n2342 *Node) bool {
+			return anyNode(child(n2342, roK102), func(n2343 *Node) bool { return (len(child(n2343, roK244)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-244: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func roT0454(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2345 *Node) bool {
-		return anyNode(child(n2345, k63), func(n2346 *Node) bool {
-			return anyNode(child(n2346, k102), func(n2347 *Node) bool { return (len(child(n2347, k264)) > 0) })
+	return !anyNode(child(n, roK64), func(n2345 *Node) bool {
+		return anyNode(child(n2345, roK63), func(n2346 *Node) bool {
+			return anyNode(child(n2346, roK102), func(n2347 *Node) bool { return (len(child(n2347, roK264)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-245: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0455(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2349 *Node) bool {
-		return anyNode(child(n2349, k63), func(n2350 *Node) bool {
-			return anyNode(child(n2350, k102), func(n2351 *Node) bool { return (len(child(n2351, k245)) > 0) })
+	return !anyNode(child(n, roK64), func(n2349 *Node) bool {
+		return anyNode(child(n2349, roK63), func(n2350 *Node) bool {
+			return anyNode(child(n2350, roK102), func(n2351 *Node) bool { return (len(child(n2351, roK245)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-246: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0456(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2353 *Node) bool {
-		return anyNode(child(n2353, k63), func(n2354 *Node) bool {
-			return anyNode(child(n2354, k102), func(n2355 *Node) bool { return (len(child(n2355, k246)) > 0) })
+	return !anyNode(child(n, roK64), func(n2353 *Node) bool {
+		return anyNode(child(n2353, roK63), func(n2354 *Node) bool {
+			return anyNode(child(n2354, roK102), func(n2355 *Node) bool { return (len(child(n2355, roK246)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-247: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0457(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2357 *Node) bool {
-		return anyNode(child(n2357, k63), func(n2358 *Node) bool {
-			return anyNode(child(n2358, k102), func(n2359 *Node) bool { return (len(child(n2359, k247)) > 0) })
+	return !anyNode(child(n, roK64), func(n2357 *Node) bool {
+		return anyNode(child(n2357, roK63), func(n2358 *Node) bool {
+			return anyNode(child(n2358, roK102), func(n2359 *Node) bool { return (len(child(n2359, roK247)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-248: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0458(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2361 *Node) bool {
-		return anyNode(child(n2361, k63), func(n2362 *Node) bool {
-			return anyNode(child(n2362, k102), func(n2363 *Node) bool { return (len(child(n2363, k248)) > 0) })
+	return !anyNode(child(n, roK64), func(n2361 *Node) bool {
+		return anyNode(child(n2361, roK63), func(n2362 *Node) bool {
+			return anyNode(child(n2362, roK102), func(n2363 *Node) bool { return (len(child(n2363, roK248)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-249: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0459(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2365 *Node) bool {
-		return anyNode(child(n2365, k63), func(n2366 *Node) bool {
-			return anyNode(child(n2366, k102), func(n2367 *Node) bool { return (len(child(n2367, k238)) > 0) })
+	return !anyNode(child(n, roK64), func(n2365 *Node) bool {
+		return anyNode(child(n2365, roK63), func(n2366 *Node) bool {
+			return anyNode(child(n2366, roK102), func(n2367 *Node) bool { return (len(child(n2367, roK238)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-250: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0460(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2369 *Node) bool {
-		return anyNode(child(n2369, k63), func(n2370 *Node) bool {
-			return anyNode(child(n2370, k102), func(n2371 *Node) bool { return (len(child(n2371, k249)) > 0) })
+	return !anyNode(child(n, roK64), func(n2369 *Node) bool {
+		return anyNode(child(n2369, roK63), func(n2370 *Node) bool {
+			return anyNode(child(n2370, roK102), func(n2371 *Node) bool { return (len(child(n2371, roK249)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-251: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0461(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2373 *Node) bool {
-		return anyNode(child(n2373, k63), func(n2374 *Node) bool {
-			return anyNode(child(n2374, k102), func(n2375 *Node) bool { return (len(child(n2375, k250)) > 0) })
+	return !anyNode(child(n, roK64), func(n2373 *Node) bool {
+		return anyNode(child(n2373, roK63), func(n2374 *Node) bool {
+			return anyNode(child(n2374, roK102), func(n2375 *Node) bool { return (len(child(n2375, roK250)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-252: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0462(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2377 *Node) bool {
-		return anyNode(child(n2377, k63), func(n2378 *Node) bool {
-			return anyNode(child(n2378, k102), func(n2379 *Node) bool { return (len(child(n2379, k251)) > 0) })
+	return !anyNode(child(n, roK64), func(n2377 *Node) bool {
+		return anyNode(child(n2377, roK63), func(n2378 *Node) bool {
+			return anyNode(child(n2378, roK102), func(n2379 *Node) bool { return (len(child(n2379, roK251)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-253: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ID)
 func roT0463(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2381 *Node) bool {
-		return anyNode(child(n2381, k63), func(n2382 *Node) bool {
-			return anyNode(child(n2382, k252), func(n2383 *Node) bool { return (len(child(n2383, k54)) > 0) })
+	return !anyNode(child(n, roK64), func(n2381 *Node) bool {
+		return anyNode(child(n2381, roK63), func(n2382 *Node) bool {
+			return anyNode(child(n2382, roK252), func(n2383 *Node) bool { return (len(child(n2383, roK54)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-254: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telefax)
 func roT0464(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2385 *Node) bool {
-		return anyNode(child(n2385, k63), func(n2386 *Node) bool {
-			return anyNode(child(n2386, k252), func(n2387 *Node) bool { return (len(child(n2387, k253)) > 0) })
+	return !anyNode(child(n, roK64), func(n2385 *Node) bool {
+		return anyNode(child(n2385, roK63), func(n2386 *Node) bool {
+			return anyNode(child(n2386, roK252), func(n2387 *Node) bool { return (len(child(n2387, roK253)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-255: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Note)
 func roT0465(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2389 *Node) bool {
-		return anyNode(child(n2389, k63), func(n2390 *Node) bool {
-			return anyNode(child(n2390, k252), func(n2391 *Node) bool { return (len(child(n2391, k61)) > 0) })
+	return !anyNode(child(n, roK64), func(n2389 *Node) bool {
+		return anyNode(child(n2389, roK63), func(n2390 *Node) bool {
+			return anyNode(child(n2390, roK252), func(n2391 *Node) bool { return (len(child(n2391, roK61)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-256: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func roT0466(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2393 *Node) bool {
-		return anyNode(child(n2393, k63), func(n2394 *Node) bool {
-			return anyNode(child(n2394, k252), func(n2395 *Node) bool { return (len(child(n2395, k254)) > 0) })
+	return !anyNode(child(n, roK64), func(n2393 *Node) bool {
+		return anyNode(child(n2393, roK63), func(n2394 *Node) bool {
+			return anyNode(child(n2394, roK252), func(n2395 *Node) bool { return (len(child(n2395, roK254)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-257: not(cac:AccountingCustomerParty/cac:Party/cac:Person)
 func roT0467(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2397 *Node) bool {
-		return anyNode(child(n2397, k63), func(n2398 *Node) bool { return (len(child(n2398, k255)) > 0) })
+	return !anyNode(child(n, roK64), func(n2397 *Node) bool {
+		return anyNode(child(n2397, roK63), func(n2398 *Node) bool { return (len(child(n2398, roK255)) > 0) })
 	})
 }
 
 // UBL-CR-258: not(cac:AccountingCustomerParty/cac:Party/cac:AgentParty)
 func roT0468(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2400 *Node) bool {
-		return anyNode(child(n2400, k63), func(n2401 *Node) bool { return (len(child(n2401, k256)) > 0) })
+	return !anyNode(child(n, roK64), func(n2400 *Node) bool {
+		return anyNode(child(n2400, roK63), func(n2401 *Node) bool { return (len(child(n2401, roK256)) > 0) })
 	})
 }
 
 // UBL-CR-259: not(cac:AccountingCustomerParty/cac:Party/cac:ServiceProviderParty)
 func roT0469(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2403 *Node) bool {
-		return anyNode(child(n2403, k63), func(n2404 *Node) bool { return (len(child(n2404, k257)) > 0) })
+	return !anyNode(child(n, roK64), func(n2403 *Node) bool {
+		return anyNode(child(n2403, roK63), func(n2404 *Node) bool { return (len(child(n2404, roK257)) > 0) })
 	})
 }
 
 // UBL-CR-260: not(cac:AccountingCustomerParty/cac:Party/cac:PowerOfAttorney)
 func roT0470(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2406 *Node) bool {
-		return anyNode(child(n2406, k63), func(n2407 *Node) bool { return (len(child(n2407, k258)) > 0) })
+	return !anyNode(child(n, roK64), func(n2406 *Node) bool {
+		return anyNode(child(n2406, roK63), func(n2407 *Node) bool { return (len(child(n2407, roK258)) > 0) })
 	})
 }
 
 // UBL-CR-261: not(cac:AccountingCustomerParty/cac:Party/cac:FinancialAccount)
 func roT0471(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2409 *Node) bool {
-		return anyNode(child(n2409, k63), func(n2410 *Node) bool { return (len(child(n2410, k259)) > 0) })
+	return !anyNode(child(n, roK64), func(n2409 *Node) bool {
+		return anyNode(child(n2409, roK63), func(n2410 *Node) bool { return (len(child(n2410, roK259)) > 0) })
 	})
 }
 
 // UBL-CR-262: not(cac:AccountingCustomerParty/cac:DeliveryContact)
 func roT0472(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2412 *Node) bool { return (len(child(n2412, k265)) > 0) })
+	return !anyNode(child(n, roK64), func(n2412 *Node) bool { return (len(child(n2412, roK265)) > 0) })
 }
 
 // UBL-CR-263: not(cac:AccountingCustomerParty/cac:AccountingContact)
 func roT0473(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2414 *Node) bool { return (len(child(n2414, k261)) > 0) })
+	return !anyNode(child(n, roK64), func(n2414 *Node) bool { return (len(child(n2414, roK261)) > 0) })
 }
 
 // UBL-CR-264: not(cac:AccountingCustomerParty/cac:BuyerContact)
 func roT0474(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k64), func(n2416 *Node) bool { return (len(child(n2416, k266)) > 0) })
+	return !anyNode(child(n, roK64), func(n2416 *Node) bool { return (len(child(n2416, roK266)) > 0) })
 }
 
 // UBL-CR-265: not(cac:PayeeParty/cbc:MarkCareIndicator)
 func roT0475(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2418 *Node) bool { return (len(child(n2418, k209)) > 0) })
+	return !anyNode(child(n, roK136), func(n2418 *Node) bool { return (len(child(n2418, roK209)) > 0) })
 }
 
 // UBL-CR-266: not(cac:PayeeParty/cbc:MarkAttentionIndicator)
 func roT0476(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2420 *Node) bool { return (len(child(n2420, k210)) > 0) })
+	return !anyNode(child(n, roK136), func(n2420 *Node) bool { return (len(child(n2420, roK210)) > 0) })
 }
 
 // UBL-CR-267: not(cac:PayeeParty/cbc:WebsiteURI)
 func roT0477(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2422 *Node) bool { return (len(child(n2422, k211)) > 0) })
+	return !anyNode(child(n, roK136), func(n2422 *Node) bool { return (len(child(n2422, roK211)) > 0) })
 }
 
 // UBL-CR-268: not(cac:PayeeParty/cbc:LogoReferenceID)
 func roT0478(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2424 *Node) bool { return (len(child(n2424, k212)) > 0) })
+	return !anyNode(child(n, roK136), func(n2424 *Node) bool { return (len(child(n2424, roK212)) > 0) })
 }
 
 // UBL-CR-269: not(cac:PayeeParty/cbc:EndpointID)
 func roT0479(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2426 *Node) bool { return (len(child(n2426, k62)) > 0) })
+	return !anyNode(child(n, roK136), func(n2426 *Node) bool { return (len(child(n2426, roK62)) > 0) })
 }
 
 // UBL-CR-270: not(cac:PayeeParty/cbc:IndustryClassificationCode)
 func roT0480(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2428 *Node) bool { return (len(child(n2428, k213)) > 0) })
+	return !anyNode(child(n, roK136), func(n2428 *Node) bool { return (len(child(n2428, roK213)) > 0) })
 }
 
 // UBL-CR-271: not(cac:PayeeParty/cac:Language)
 func roT0481(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2430 *Node) bool { return (len(child(n2430, k214)) > 0) })
+	return !anyNode(child(n, roK136), func(n2430 *Node) bool { return (len(child(n2430, roK214)) > 0) })
 }
 
 // UBL-CR-272: not(cac:PayeeParty/cac:PostalAddress)
 func roT0482(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2432 *Node) bool { return (len(child(n2432, k66)) > 0) })
+	return !anyNode(child(n, roK136), func(n2432 *Node) bool { return (len(child(n2432, roK66)) > 0) })
 }
 
 // UBL-CR-273: not(cac:PayeeParty/cac:PhysicalLocation)
 func roT0483(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2434 *Node) bool { return (len(child(n2434, k234)) > 0) })
+	return !anyNode(child(n, roK136), func(n2434 *Node) bool { return (len(child(n2434, roK234)) > 0) })
 }
 
 // UBL-CR-274: not(cac:PayeeParty/cac:PartyTaxScheme)
 func roT0484(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2436 *Node) bool { return (len(child(n2436, k112)) > 0) })
+	return !anyNode(child(n, roK136), func(n2436 *Node) bool { return (len(child(n2436, roK112)) > 0) })
 }
 
 // UBL-CR-275: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationName)
 func roT0485(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2438 *Node) bool {
-		return anyNode(child(n2438, k102), func(n2439 *Node) bool { return (len(child(n2439, k103)) > 0) })
+	return !anyNode(child(n, roK136), func(n2438 *Node) bool {
+		return anyNode(child(n2438, roK102), func(n2439 *Node) bool { return (len(child(n2439, roK103)) > 0) })
 	})
 }
 
 // UBL-CR-276: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0486(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2441 *Node) bool {
-		return anyNode(child(n2441, k102), func(n2442 *Node) bool { return (len(child(n2442, k242)) > 0) })
+	return !anyNode(child(n, roK136), func(n2441 *Node) bool {
+		return anyNode(child(n2441, roK102), func(n2442 *Node) bool { return (len(child(n2442, roK242)) > 0) })
 	})
 }
 
 // UBL-CR-277: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0487(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2444 *Node) bool {
-		return anyNode(child(n2444, k102), func(n2445 *Node) bool { return (len(child(n2445, k243)) > 0) })
+	return !anyNode(child(n, roK136), func(n2444 *Node) bool {
+		return anyNode(child(n2444, roK102), func(n2445 *Node) bool { return (len(child(n2445, roK243)) > 0) })
 	})
 }
 
 // UBL-CR-278: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0488(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2447 *Node) bool {
-		return anyNode(child(n2447, k102), func(n2448 *Node) bool { return (len(child(n2448, k244)) > 0) })
+	return !anyNode(child(n, roK136), func(n2447 *Node) bool {
+		return anyNode(child(n2447, roK102), func(n2448 *Node) bool { return (len(child(n2448, roK244)) > 0) })
 	})
 }
 
 // UBL-CR-279: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func roT0489(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2450 *Node) bool {
-		return anyNode(child(n2450, k102), func(n2451 *Node) bool { return (len(child(n2451, k264)) > 0) })
+	return !anyNode(child(n, roK136), func(n2450 *Node) bool {
+		return anyNode(child(n2450, roK102), func(n2451 *Node) bool { return (len(child(n2451, roK264)) > 0) })
 	})
 }
 
 // UBL-CR-280: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0490(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2453 *Node) bool {
-		return anyNode(child(n2453, k102), func(n2454 *Node) bool { return (len(child(n2454, k245)) > 0) })
+	return !anyNode(child(n, roK136), func(n2453 *Node) bool {
+		return anyNode(child(n2453, roK102), func(n2454 *Node) bool { return (len(child(n2454, roK245)) > 0) })
 	})
 }
 
 // UBL-CR-281: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0491(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2456 *Node) bool {
-		return anyNode(child(n2456, k102), func(n2457 *Node) bool { return (len(child(n2457, k246)) > 0) })
+	return !anyNode(child(n, roK136), func(n2456 *Node) bool {
+		return anyNode(child(n2456, roK102), func(n2457 *Node) bool { return (len(child(n2457, roK246)) > 0) })
 	})
 }
 
 // UBL-CR-282: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0492(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2459 *Node) bool {
-		return anyNode(child(n2459, k102), func(n2460 *Node) bool { return (len(child(n2460, k247)) > 0) })
+	return !anyNode(child(n, roK136), func(n2459 *Node) bool {
+		return anyNode(child(n2459, roK102), func(n2460 *Node) bool { return (len(child(n2460, roK247)) > 0) })
 	})
 }
 
 // UBL-CR-283: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0493(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2462 *Node) bool {
-		return anyNode(child(n2462, k102), func(n2463 *Node) bool { return (len(child(n2463, k248)) > 0) })
+	return !anyNode(child(n, roK136), func(n2462 *Node) bool {
+		return anyNode(child(n2462, roK102), func(n2463 *Node) bool { return (len(child(n2463, roK248)) > 0) })
 	})
 }
 
 // UBL-CR-284: not(cac:PayeeParty/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0494(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2465 *Node) bool {
-		return anyNode(child(n2465, k102), func(n2466 *Node) bool { return (len(child(n2466, k238)) > 0) })
+	return !anyNode(child(n, roK136), func(n2465 *Node) bool {
+		return anyNode(child(n2465, roK102), func(n2466 *Node) bool { return (len(child(n2466, roK238)) > 0) })
 	})
 }
 
 // UBL-CR-285: not(cac:PayeeParty/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0495(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2468 *Node) bool {
-		return anyNode(child(n2468, k102), func(n2469 *Node) bool { return (len(child(n2469, k249)) > 0) })
+	return !anyNode(child(n, roK136), func(n2468 *Node) bool {
+		return anyNode(child(n2468, roK102), func(n2469 *Node) bool { return (len(child(n2469, roK249)) > 0) })
 	})
 }
 
 // UBL-CR-286: not(cac:PayeeParty/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0496(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2471 *Node) bool {
-		return anyNode(child(n2471, k102), func(n2472 *Node) bool { return (len(child(n2472, k250)) > 0) })
+	return !anyNode(child(n, roK136), func(n2471 *Node) bool {
+		return anyNode(child(n2471, roK102), func(n2472 *Node) bool { return (len(child(n2472, roK250)) > 0) })
 	})
 }
 
 // UBL-CR-287: not(cac:PayeeParty/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0497(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2474 *Node) bool {
-		return anyNode(child(n2474, k102), func(n2475 *Node) bool { return (len(child(n2475, k251)) > 0) })
+	return !anyNode(child(n, roK136), func(n2474 *Node) bool {
+		return anyNode(child(n2474, roK102), func(n2475 *Node) bool { return (len(child(n2475, roK251)) > 0) })
 	})
 }
 
 // UBL-CR-288: not(cac:PayeeParty/cac:Contact)
 func roT0498(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2477 *Node) bool { return (len(child(n2477, k252)) > 0) })
+	return !anyNode(child(n, roK136), func(n2477 *Node) bool { return (len(child(n2477, roK252)) > 0) })
 }
 
 // UBL-CR-289: not(cac:PayeeParty/cac:Person)
 func roT0499(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2479 *Node) bool { return (len(child(n2479, k255)) > 0) })
+	return !anyNode(child(n, roK136), func(n2479 *Node) bool { return (len(child(n2479, roK255)) > 0) })
 }
 
 // UBL-CR-290: not(cac:PayeeParty/cac:AgentParty)
 func roT0500(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2481 *Node) bool { return (len(child(n2481, k256)) > 0) })
+	return !anyNode(child(n, roK136), func(n2481 *Node) bool { return (len(child(n2481, roK256)) > 0) })
 }
 
 // UBL-CR-291: not(cac:PayeeParty/cac:ServiceProviderParty)
 func roT0501(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2483 *Node) bool { return (len(child(n2483, k257)) > 0) })
+	return !anyNode(child(n, roK136), func(n2483 *Node) bool { return (len(child(n2483, roK257)) > 0) })
 }
 
 // UBL-CR-292: not(cac:PayeeParty/cac:PowerOfAttorney)
 func roT0502(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2485 *Node) bool { return (len(child(n2485, k258)) > 0) })
+	return !anyNode(child(n, roK136), func(n2485 *Node) bool { return (len(child(n2485, roK258)) > 0) })
 }
 
 // UBL-CR-293: not(cac:PayeeParty/cac:FinancialAccount)
 func roT0503(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k136), func(n2487 *Node) bool { return (len(child(n2487, k259)) > 0) })
+	return !anyNode(child(n, roK136), func(n2487 *Node) bool { return (len(child(n2487, roK259)) > 0) })
 }
 
 // UBL-CR-294: not(cac:BuyerCustomerParty)
 func roT0504(v []Seq, n *Node) bool {
-	return !(len(child(n, k267)) > 0)
+	return !(len(child(n, roK267)) > 0)
 }
 
 // UBL-CR-295: not(cac:SellerSupplierParty)
 func roT0505(v []Seq, n *Node) bool {
-	return !(len(child(n, k268)) > 0)
+	return !(len(child(n, roK268)) > 0)
 }
 
 // UBL-CR-296: not(cac:TaxRepresentativeParty/cbc:MarkCareIndicator)
 func roT0506(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2491 *Node) bool { return (len(child(n2491, k209)) > 0) })
+	return !anyNode(child(n, roK114), func(n2491 *Node) bool { return (len(child(n2491, roK209)) > 0) })
 }
 
 // UBL-CR-297: not(cac:TaxRepresentativeParty/cbc:MarkAttentionIndicator)
 func roT0507(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2493 *Node) bool { return (len(child(n2493, k210)) > 0) })
+	return !anyNode(child(n, roK114), func(n2493 *Node) bool { return (len(child(n2493, roK210)) > 0) })
 }
 
 // UBL-CR-298: not(cac:TaxRepresentativeParty/cbc:WebsiteURI)
 func roT0508(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2495 *Node) bool { return (len(child(n2495, k211)) > 0) })
+	return !anyNode(child(n, roK114), func(n2495 *Node) bool { return (len(child(n2495, roK211)) > 0) })
 }
 
 // UBL-CR-299: not(cac:TaxRepresentativeParty/cbc:LogoReferenceID)
 func roT0509(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2497 *Node) bool { return (len(child(n2497, k212)) > 0) })
+	return !anyNode(child(n, roK114), func(n2497 *Node) bool { return (len(child(n2497, roK212)) > 0) })
 }
 
 // UBL-CR-300: not(cac:TaxRepresentativeParty/cbc:EndpointID)
 func roT0510(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2499 *Node) bool { return (len(child(n2499, k62)) > 0) })
+	return !anyNode(child(n, roK114), func(n2499 *Node) bool { return (len(child(n2499, roK62)) > 0) })
 }
 
 // UBL-CR-301: not(cac:TaxRepresentativeParty/cbc:IndustryClassificationCode)
 func roT0511(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2501 *Node) bool { return (len(child(n2501, k213)) > 0) })
+	return !anyNode(child(n, roK114), func(n2501 *Node) bool { return (len(child(n2501, roK213)) > 0) })
 }
 
 // UBL-CR-302: not(cac:TaxRepresentativeParty/cac:PartyIdentification)
 func roT0512(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2503 *Node) bool { return (len(child(n2503, k138)) > 0) })
+	return !anyNode(child(n, roK114), func(n2503 *Node) bool { return (len(child(n2503, roK138)) > 0) })
 }
 
 // UBL-CR-303: not(cac:TaxRepresentativeParty/cac:Language)
 func roT0513(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2505 *Node) bool { return (len(child(n2505, k214)) > 0) })
+	return !anyNode(child(n, roK114), func(n2505 *Node) bool { return (len(child(n2505, roK214)) > 0) })
 }
 
 // UBL-CR-304: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:ID)
 func roT0514(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2507 *Node) bool {
-		return anyNode(child(n2507, k66), func(n2508 *Node) bool { return (len(child(n2508, k54)) > 0) })
+	return !anyNode(child(n, roK114), func(n2507 *Node) bool {
+		return anyNode(child(n2507, roK66), func(n2508 *Node) bool { return (len(child(n2508, roK54)) > 0) })
 	})
 }
 
 // UBL-CR-305: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0515(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2510 *Node) bool {
-		return anyNode(child(n2510, k66), func(n2511 *Node) bool { return (len(child(n2511, k215)) > 0) })
+	return !anyNode(child(n, roK114), func(n2510 *Node) bool {
+		return anyNode(child(n2510, roK66), func(n2511 *Node) bool { return (len(child(n2511, roK215)) > 0) })
 	})
 }
 
 // UBL-CR-306: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0516(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2513 *Node) bool {
-		return anyNode(child(n2513, k66), func(n2514 *Node) bool { return (len(child(n2514, k216)) > 0) })
+	return !anyNode(child(n, roK114), func(n2513 *Node) bool {
+		return anyNode(child(n2513, roK66), func(n2514 *Node) bool { return (len(child(n2514, roK216)) > 0) })
 	})
 }
 
 // UBL-CR-307: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Postbox)
 func roT0517(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2516 *Node) bool {
-		return anyNode(child(n2516, k66), func(n2517 *Node) bool { return (len(child(n2517, k217)) > 0) })
+	return !anyNode(child(n, roK114), func(n2516 *Node) bool {
+		return anyNode(child(n2516, roK66), func(n2517 *Node) bool { return (len(child(n2517, roK217)) > 0) })
 	})
 }
 
 // UBL-CR-308: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Floor)
 func roT0518(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2519 *Node) bool {
-		return anyNode(child(n2519, k66), func(n2520 *Node) bool { return (len(child(n2520, k218)) > 0) })
+	return !anyNode(child(n, roK114), func(n2519 *Node) bool {
+		return anyNode(child(n2519, roK66), func(n2520 *Node) bool { return (len(child(n2520, roK218)) > 0) })
 	})
 }
 
 // UBL-CR-309: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Room)
 func roT0519(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2522 *Node) bool {
-		return anyNode(child(n2522, k66), func(n2523 *Node) bool { return (len(child(n2523, k219)) > 0) })
+	return !anyNode(child(n, roK114), func(n2522 *Node) bool {
+		return anyNode(child(n2522, roK66), func(n2523 *Node) bool { return (len(child(n2523, roK219)) > 0) })
 	})
 }
 
 // UBL-CR-310: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BlockName)
 func roT0520(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2525 *Node) bool {
-		return anyNode(child(n2525, k66), func(n2526 *Node) bool { return (len(child(n2526, k220)) > 0) })
+	return !anyNode(child(n, roK114), func(n2525 *Node) bool {
+		return anyNode(child(n2525, roK66), func(n2526 *Node) bool { return (len(child(n2526, roK220)) > 0) })
 	})
 }
 
 // UBL-CR-311: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingName)
 func roT0521(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2528 *Node) bool {
-		return anyNode(child(n2528, k66), func(n2529 *Node) bool { return (len(child(n2529, k221)) > 0) })
+	return !anyNode(child(n, roK114), func(n2528 *Node) bool {
+		return anyNode(child(n2528, roK66), func(n2529 *Node) bool { return (len(child(n2529, roK221)) > 0) })
 	})
 }
 
 // UBL-CR-312: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingNumber)
 func roT0522(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2531 *Node) bool {
-		return anyNode(child(n2531, k66), func(n2532 *Node) bool { return (len(child(n2532, k222)) > 0) })
+	return !anyNode(child(n, roK114), func(n2531 *Node) bool {
+		return anyNode(child(n2531, roK66), func(n2532 *Node) bool { return (len(child(n2532, roK222)) > 0) })
 	})
 }
 
 // UBL-CR-313: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:InhouseMail)
 func roT0523(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2534 *Node) bool {
-		return anyNode(child(n2534, k66), func(n2535 *Node) bool { return (len(child(n2535, k223)) > 0) })
+	return !anyNode(child(n, roK114), func(n2534 *Node) bool {
+		return anyNode(child(n2534, roK66), func(n2535 *Node) bool { return (len(child(n2535, roK223)) > 0) })
 	})
 }
 
 // UBL-CR-314: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Department)
 func roT0524(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2537 *Node) bool {
-		return anyNode(child(n2537, k66), func(n2538 *Node) bool { return (len(child(n2538, k224)) > 0) })
+	return !anyNode(child(n, roK114), func(n2537 *Node) bool {
+		return anyNode(child(n2537, roK66), func(n2538 *Node) bool { return (len(child(n2538, roK224)) > 0) })
 	})
 }
 
 // UBL-CR-315: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkAttention)
 func roT0525(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2540 *Node) bool {
-		return anyNode(child(n2540, k66), func(n2541 *Node) bool { return (len(child(n2541, k225)) > 0) })
+	return !anyNode(child(n, roK114), func(n2540 *Node) bool {
+		return anyNode(child(n2540, roK66), func(n2541 *Node) bool { return (len(child(n2541, roK225)) > 0) })
 	})
 }
 
 // UBL-CR-316: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkCare)
 func roT0526(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2543 *Node) bool {
-		return anyNode(child(n2543, k66), func(n2544 *Node) bool { return (len(child(n2544, k226)) > 0) })
+	return !anyNode(child(n, roK114), func(n2543 *Node) bool {
+		return anyNode(child(n2543, roK66), func(n2544 *Node) bool { return (len(child(n2544, roK226)) > 0) })
 	})
 }
 
 // UBL-CR-317: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PlotIdentification)
 func roT0527(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2546 *Node) bool {
-		return anyNode(child(n2546, k66), func(n2547 *Node) bool { return (len(child(n2547, k227)) > 0) })
+	return !anyNode(child(n, roK114), func(n2546 *Node) bool {
+		return anyNode(child(n2546, roK66), func(n2547 *Node) bool { return (len(child(n2547, roK227)) > 0) })
 	})
 }
 
 // UBL-CR-318: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0528(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2549 *Node) bool {
-		return anyNode(child(n2549, k66), func(n2550 *Node) bool { return (len(child(n2550, k228)) > 0) })
+	return !anyNode(child(n, roK114), func(n2549 *Node) bool {
+		return anyNode(child(n2549, roK66), func(n2550 *Node) bool { return (len(child(n2550, roK228)) > 0) })
 	})
 }
 
 // UBL-CR-319: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0529(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2552 *Node) bool {
-		return anyNode(child(n2552, k66), func(n2553 *Node) bool { return (len(child(n2553, k229)) > 0) })
+	return !anyNode(child(n, roK114), func(n2552 *Node) bool {
+		return anyNode(child(n2552, roK66), func(n2553 *Node) bool { return (len(child(n2553, roK229)) > 0) })
 	})
 }
 
 // UBL-CR-320: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Region)
 func roT0530(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2555 *Node) bool {
-		return anyNode(child(n2555, k66), func(n2556 *Node) bool { return (len(child(n2556, k230)) > 0) })
+	return !anyNode(child(n, roK114), func(n2555 *Node) bool {
+		return anyNode(child(n2555, roK66), func(n2556 *Node) bool { return (len(child(n2556, roK230)) > 0) })
 	})
 }
 
 // UBL-CR-321: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:District)
 func roT0531(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2558 *Node) bool {
-		return anyNode(child(n2558, k66), func(n2559 *Node) bool { return (len(child(n2559, k231)) > 0) })
+	return !anyNode(child(n, roK114), func(n2558 *Node) bool {
+		return anyNode(child(n2558, roK66), func(n2559 *Node) bool { return (len(child(n2559, roK231)) > 0) })
 	})
 }
 
 // UBL-CR-322: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0532(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2561 *Node) bool {
-		return anyNode(child(n2561, k66), func(n2562 *Node) bool { return (len(child(n2562, k232)) > 0) })
+	return !anyNode(child(n, roK114), func(n2561 *Node) bool {
+		return anyNode(child(n2561, roK66), func(n2562 *Node) bool { return (len(child(n2562, roK232)) > 0) })
 	})
 }
 
 // UBL-CR-323: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0533(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2564 *Node) bool {
-		return anyNode(child(n2564, k66), func(n2565 *Node) bool {
-			return anyNode(child(n2565, k67), func(n2566 *Node) bool { return (len(child(n2566, k124)) > 0) })
+	return !anyNode(child(n, roK114), func(n2564 *Node) bool {
+		return anyNode(child(n2564, roK66), func(n2565 *Node) bool {
+			return anyNode(child(n2565, roK67), func(n2566 *Node) bool { return (len(child(n2566, roK124)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-324: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:LocationCoordinate)
 func roT0534(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2568 *Node) bool {
-		return anyNode(child(n2568, k66), func(n2569 *Node) bool { return (len(child(n2569, k233)) > 0) })
+	return !anyNode(child(n, roK114), func(n2568 *Node) bool {
+		return anyNode(child(n2568, roK66), func(n2569 *Node) bool { return (len(child(n2569, roK233)) > 0) })
 	})
 }
 
 // UBL-CR-325: not(cac:TaxRepresentativeParty/cac:PhysicalLocation)
 func roT0535(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2571 *Node) bool { return (len(child(n2571, k234)) > 0) })
+	return !anyNode(child(n, roK114), func(n2571 *Node) bool { return (len(child(n2571, roK234)) > 0) })
 }
 
 // UBL-CR-326: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0536(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2573 *Node) bool {
-		return anyNode(child(n2573, k112), func(n2574 *Node) bool { return (len(child(n2574, k103)) > 0) })
+	return !anyNode(child(n, roK114), func(n2573 *Node) bool {
+		return anyNode(child(n2573, roK112), func(n2574 *Node) bool { return (len(child(n2574, roK103)) > 0) })
 	})
 }
 
 // UBL-CR-327: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0537(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2576 *Node) bool {
-		return anyNode(child(n2576, k112), func(n2577 *Node) bool { return (len(child(n2577, k235)) > 0) })
+	return !anyNode(child(n, roK114), func(n2576 *Node) bool {
+		return anyNode(child(n2576, roK112), func(n2577 *Node) bool { return (len(child(n2577, roK235)) > 0) })
 	})
 }
 
 // UBL-CR-328: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0538(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2579 *Node) bool {
-		return anyNode(child(n2579, k112), func(n2580 *Node) bool { return (len(child(n2580, k236)) > 0) })
+	return !anyNode(child(n, roK114), func(n2579 *Node) bool {
+		return anyNode(child(n2579, roK112), func(n2580 *Node) bool { return (len(child(n2580, roK236)) > 0) })
 	})
 }
 
 // UBL-CR-329: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0539(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2582 *Node) bool {
-		return anyNode(child(n2582, k112), func(n2583 *Node) bool { return (len(child(n2583, k237)) > 0) })
+	return !anyNode(child(n, roK114), func(n2582 *Node) bool {
+		return anyNode(child(n2582, roK112), func(n2583 *Node) bool { return (len(child(n2583, roK237)) > 0) })
 	})
 }
 
 // UBL-CR-330: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0540(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2585 *Node) bool {
-		return anyNode(child(n2585, k112), func(n2586 *Node) bool { return (len(child(n2586, k238)) > 0) })
+	return !anyNode(child(n, roK114), func(n2585 *Node) bool {
+		return anyNode(child(n2585, roK112), func(n2586 *Node) bool { return (len(child(n2586, roK238)) > 0) })
 	})
 }
 
 // UBL-CR-331: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0541(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2588 *Node) bool {
-		return anyNode(child(n2588, k112), func(n2589 *Node) bool {
-			return anyNode(child(n2589, k81), func(n2590 *Node) bool { return (len(child(n2590, k124)) > 0) })
+	return !anyNode(child(n, roK114), func(n2588 *Node) bool {
+		return anyNode(child(n2588, roK112), func(n2589 *Node) bool {
+			return anyNode(child(n2589, roK81), func(n2590 *Node) bool { return (len(child(n2590, roK124)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-332: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0542(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2592 *Node) bool {
-		return anyNode(child(n2592, k112), func(n2593 *Node) bool {
-			return anyNode(child(n2593, k81), func(n2594 *Node) bool { return (len(child(n2594, k239)) > 0) })
+	return !anyNode(child(n, roK114), func(n2592 *Node) bool {
+		return anyNode(child(n2592, roK112), func(n2593 *Node) bool {
+			return anyNode(child(n2593, roK81), func(n2594 *Node) bool { return (len(child(n2594, roK239)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-333: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0543(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2596 *Node) bool {
-		return anyNode(child(n2596, k112), func(n2597 *Node) bool {
-			return anyNode(child(n2597, k81), func(n2598 *Node) bool { return (len(child(n2598, k240)) > 0) })
+	return !anyNode(child(n, roK114), func(n2596 *Node) bool {
+		return anyNode(child(n2596, roK112), func(n2597 *Node) bool {
+			return anyNode(child(n2597, roK81), func(n2598 *Node) bool { return (len(child(n2598, roK240)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-334: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0544(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2600 *Node) bool {
-		return anyNode(child(n2600, k112), func(n2601 *Node) bool {
-			return anyNode(child(n2601, k81), func(n2602 *Node) bool { return (len(child(n2602, k241)) > 0) })
+	return !anyNode(child(n, roK114), func(n2600 *Node) bool {
+		return anyNode(child(n2600, roK112), func(n2601 *Node) bool {
+			return anyNode(child(n2601, roK81), func(n2602 *Node) bool { return (len(child(n2602, roK241)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-335: not(cac:TaxRepresentativeParty/cac:PartyLegalEntity)
 func roT0545(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2604 *Node) bool { return (len(child(n2604, k102)) > 0) })
+	return !anyNode(child(n, roK114), func(n2604 *Node) bool { return (len(child(n2604, roK102)) > 0) })
 }
 
 // UBL-CR-336: not(cac:TaxRepresentativeParty/cac:Contact)
 func roT0546(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2606 *Node) bool { return (len(child(n2606, k252)) > 0) })
+	return !anyNode(child(n, roK114), func(n2606 *Node) bool { return (len(child(n2606, roK252)) > 0) })
 }
 
 // UBL-CR-337: not(cac:TaxRepresentativeParty/cac:Person)
 func roT0547(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2608 *Node) bool { return (len(child(n2608, k255)) > 0) })
+	return !anyNode(child(n, roK114), func(n2608 *Node) bool { return (len(child(n2608, roK255)) > 0) })
 }
 
 // UBL-CR-338: not(cac:TaxRepresentativeParty/cac:AgentParty)
 func roT0548(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2610 *Node) bool { return (len(child(n2610, k256)) > 0) })
+	return !anyNode(child(n, roK114), func(n2610 *Node) bool { return (len(child(n2610, roK256)) > 0) })
 }
 
 // UBL-CR-339: not(cac:TaxRepresentativeParty/cac:ServiceProviderParty)
 func roT0549(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2612 *Node) bool { return (len(child(n2612, k257)) > 0) })
+	return !anyNode(child(n, roK114), func(n2612 *Node) bool { return (len(child(n2612, roK257)) > 0) })
 }
 
 // UBL-CR-340: not(cac:TaxRepresentativeParty/cac:PowerOfAttorney)
 func roT0550(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2614 *Node) bool { return (len(child(n2614, k258)) > 0) })
+	return !anyNode(child(n, roK114), func(n2614 *Node) bool { return (len(child(n2614, roK258)) > 0) })
 }
 
 // UBL-CR-341: not(cac:TaxRepresentativeParty/cac:FinancialAccount)
 func roT0551(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k114), func(n2616 *Node) bool { return (len(child(n2616, k259)) > 0) })
+	return !anyNode(child(n, roK114), func(n2616 *Node) bool { return (len(child(n2616, roK259)) > 0) })
 }
 
 // UBL-CR-342: not(cac:Delivery/cbc:ID)
 func roT0552(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2618 *Node) bool { return (len(child(n2618, k54)) > 0) })
+	return !anyNode(child(n, roK75), func(n2618 *Node) bool { return (len(child(n2618, roK54)) > 0) })
 }
 
 // UBL-CR-343: not(cac:Delivery/cbc:Quantity)
 func roT0553(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2620 *Node) bool { return (len(child(n2620, k269)) > 0) })
+	return !anyNode(child(n, roK75), func(n2620 *Node) bool { return (len(child(n2620, roK269)) > 0) })
 }
 
 // UBL-CR-344: not(cac:Delivery/cbc:MinimumQuantity)
 func roT0554(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2622 *Node) bool { return (len(child(n2622, k270)) > 0) })
+	return !anyNode(child(n, roK75), func(n2622 *Node) bool { return (len(child(n2622, roK270)) > 0) })
 }
 
 // UBL-CR-345: not(cac:Delivery/cbc:MaximumQuantity)
 func roT0555(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2624 *Node) bool { return (len(child(n2624, k271)) > 0) })
+	return !anyNode(child(n, roK75), func(n2624 *Node) bool { return (len(child(n2624, roK271)) > 0) })
 }
 
 // UBL-CR-346: not(cac:Delivery/cbc:ActualDeliveryTime)
 func roT0556(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2626 *Node) bool { return (len(child(n2626, k272)) > 0) })
+	return !anyNode(child(n, roK75), func(n2626 *Node) bool { return (len(child(n2626, roK272)) > 0) })
 }
 
 // UBL-CR-347: not(cac:Delivery/cbc:LatestDeliveryDate)
 func roT0557(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2628 *Node) bool { return (len(child(n2628, k273)) > 0) })
+	return !anyNode(child(n, roK75), func(n2628 *Node) bool { return (len(child(n2628, roK273)) > 0) })
 }
 
 // UBL-CR-348: not(cac:Delivery/cbc:LatestDeliveryTime)
 func roT0558(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2630 *Node) bool { return (len(child(n2630, k274)) > 0) })
+	return !anyNode(child(n, roK75), func(n2630 *Node) bool { return (len(child(n2630, roK274)) > 0) })
 }
 
 // UBL-CR-349: not(cac:Delivery/cbc:ReleaseID)
 func roT0559(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2632 *Node) bool { return (len(child(n2632, k275)) > 0) })
+	return !anyNode(child(n, roK75), func(n2632 *Node) bool { return (len(child(n2632, roK275)) > 0) })
 }
 
 // UBL-CR-350: not(cac:Delivery/cbc:TrackingID)
 func roT0560(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2634 *Node) bool { return (len(child(n2634, k276)) > 0) })
+	return !anyNode(child(n, roK75), func(n2634 *Node) bool { return (len(child(n2634, roK276)) > 0) })
 }
 
 // UBL-CR-351: not(cac:Delivery/cac:DeliveryLocation/cbc:Description)
 func roT0561(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2636 *Node) bool {
-		return anyNode(child(n2636, k74), func(n2637 *Node) bool { return (len(child(n2637, k167)) > 0) })
+	return !anyNode(child(n, roK75), func(n2636 *Node) bool {
+		return anyNode(child(n2636, roK74), func(n2637 *Node) bool { return (len(child(n2637, roK167)) > 0) })
 	})
 }
 
 // UBL-CR-352: not(cac:Delivery/cac:DeliveryLocation/cbc:Conditions)
 func roT0562(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2639 *Node) bool {
-		return anyNode(child(n2639, k74), func(n2640 *Node) bool { return (len(child(n2640, k277)) > 0) })
+	return !anyNode(child(n, roK75), func(n2639 *Node) bool {
+		return anyNode(child(n2639, roK74), func(n2640 *Node) bool { return (len(child(n2640, roK277)) > 0) })
 	})
 }
 
 // UBL-CR-353: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentity)
 func roT0563(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2642 *Node) bool {
-		return anyNode(child(n2642, k74), func(n2643 *Node) bool { return (len(child(n2643, k278)) > 0) })
+	return !anyNode(child(n, roK75), func(n2642 *Node) bool {
+		return anyNode(child(n2642, roK74), func(n2643 *Node) bool { return (len(child(n2643, roK278)) > 0) })
 	})
 }
 
 // UBL-CR-354: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentityCode)
 func roT0564(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2645 *Node) bool {
-		return anyNode(child(n2645, k74), func(n2646 *Node) bool { return (len(child(n2646, k229)) > 0) })
+	return !anyNode(child(n, roK75), func(n2645 *Node) bool {
+		return anyNode(child(n2645, roK74), func(n2646 *Node) bool { return (len(child(n2646, roK229)) > 0) })
 	})
 }
 
 // UBL-CR-355: not(cac:Delivery/cac:DeliveryLocation/cbc:LocationTypeCode)
 func roT0565(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2648 *Node) bool {
-		return anyNode(child(n2648, k74), func(n2649 *Node) bool { return (len(child(n2649, k279)) > 0) })
+	return !anyNode(child(n, roK75), func(n2648 *Node) bool {
+		return anyNode(child(n2648, roK74), func(n2649 *Node) bool { return (len(child(n2649, roK279)) > 0) })
 	})
 }
 
 // UBL-CR-356: not(cac:Delivery/cac:DeliveryLocation/cbc:InformationURI)
 func roT0566(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2651 *Node) bool {
-		return anyNode(child(n2651, k74), func(n2652 *Node) bool { return (len(child(n2652, k280)) > 0) })
+	return !anyNode(child(n, roK75), func(n2651 *Node) bool {
+		return anyNode(child(n2651, roK74), func(n2652 *Node) bool { return (len(child(n2652, roK280)) > 0) })
 	})
 }
 
 // UBL-CR-357: not(cac:Delivery/cac:DeliveryLocation/cbc:Name)
 func roT0567(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2654 *Node) bool {
-		return anyNode(child(n2654, k74), func(n2655 *Node) bool { return (len(child(n2655, k124)) > 0) })
+	return !anyNode(child(n, roK75), func(n2654 *Node) bool {
+		return anyNode(child(n2654, roK74), func(n2655 *Node) bool { return (len(child(n2655, roK124)) > 0) })
 	})
 }
 
 // UBL-CR-358: not(cac:Delivery/cac:DeliveryLocation/cac:ValidityPeriod)
 func roT0568(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2657 *Node) bool {
-		return anyNode(child(n2657, k74), func(n2658 *Node) bool { return (len(child(n2658, k179)) > 0) })
+	return !anyNode(child(n, roK75), func(n2657 *Node) bool {
+		return anyNode(child(n2657, roK74), func(n2658 *Node) bool { return (len(child(n2658, roK179)) > 0) })
 	})
 }
 
 // UBL-CR-359: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:ID)
 func roT0569(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2660 *Node) bool {
-		return anyNode(child(n2660, k74), func(n2661 *Node) bool {
-			return anyNode(child(n2661, k73), func(n2662 *Node) bool { return (len(child(n2662, k54)) > 0) })
+	return !anyNode(child(n, roK75), func(n2660 *Node) bool {
+		return anyNode(child(n2660, roK74), func(n2661 *Node) bool {
+			return anyNode(child(n2661, roK73), func(n2662 *Node) bool { return (len(child(n2662, roK54)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-360: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressTypeCode)
 func roT0570(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2664 *Node) bool {
-		return anyNode(child(n2664, k74), func(n2665 *Node) bool {
-			return anyNode(child(n2665, k73), func(n2666 *Node) bool { return (len(child(n2666, k215)) > 0) })
+	return !anyNode(child(n, roK75), func(n2664 *Node) bool {
+		return anyNode(child(n2664, roK74), func(n2665 *Node) bool {
+			return anyNode(child(n2665, roK73), func(n2666 *Node) bool { return (len(child(n2666, roK215)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-361: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressFormatCode)
 func roT0571(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2668 *Node) bool {
-		return anyNode(child(n2668, k74), func(n2669 *Node) bool {
-			return anyNode(child(n2669, k73), func(n2670 *Node) bool { return (len(child(n2670, k216)) > 0) })
+	return !anyNode(child(n, roK75), func(n2668 *Node) bool {
+		return anyNode(child(n2668, roK74), func(n2669 *Node) bool {
+			return anyNode(child(n2669, roK73), func(n2670 *Node) bool { return (len(child(n2670, roK216)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-362: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Postbox)
 func roT0572(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2672 *Node) bool {
-		return anyNode(child(n2672, k74), func(n2673 *Node) bool {
-			return anyNode(child(n2673, k73), func(n2674 *Node) bool { return (len(child(n2674, k217)) > 0) })
+	return !anyNode(child(n, roK75), func(n2672 *Node) bool {
+		return anyNode(child(n2672, roK74), func(n2673 *Node) bool {
+			return anyNode(child(n2673, roK73), func(n2674 *Node) bool { return (len(child(n2674, roK217)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-363: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Floor)
 func roT0573(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2676 *Node) bool {
-		return anyNode(child(n2676, k74), func(n2677 *Node) bool {
-			return anyNode(child(n2677, k73), func(n2678 *Node) bool { return (len(child(n2678, k218)) > 0) })
+	return !anyNode(child(n, roK75), func(n2676 *Node) bool {
+		return anyNode(child(n2676, roK74), func(n2677 *Node) bool {
+			return anyNode(child(n2677, roK73), func(n2678 *Node) bool { return (len(child(n2678, roK218)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-364: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Room)
 func roT0574(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2680 *Node) bool {
-		return anyNode(child(n2680, k74), func(n2681 *Node) bool {
-			return anyNode(child(n2681, k73), func(n2682 *Node) bool { return (len(child(n2682, k219)) > 0) })
+	return !anyNode(child(n, roK75), func(n2680 *Node) bool {
+		return anyNode(child(n2680, roK74), func(n2681 *Node) bool {
+			return anyNode(child(n2681, roK73), func(n2682 *Node) bool { return (len(child(n2682, roK219)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-365: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BlockName)
 func roT0575(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2684 *Node) bool {
-		return anyNode(child(n2684, k74), func(n2685 *Node) bool {
-			return anyNode(child(n2685, k73), func(n2686 *Node) bool { return (len(child(n2686, k220)) > 0) })
+	return !anyNode(child(n, roK75), func(n2684 *Node) bool {
+		return anyNode(child(n2684, roK74), func(n2685 *Node) bool {
+			return anyNode(child(n2685, roK73), func(n2686 *Node) bool { return (len(child(n2686, roK220)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-366: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingName)
 func roT0576(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2688 *Node) bool {
-		return anyNode(child(n2688, k74), func(n2689 *Node) bool {
-			return anyNode(child(n2689, k73), func(n2690 *Node) bool { return (len(child(n2690, k221)) > 0) })
+	return !anyNode(child(n, roK75), func(n2688 *Node) bool {
+		return anyNode(child(n2688, roK74), func(n2689 *Node) bool {
+			return anyNode(child(n2689, roK73), func(n2690 *Node) bool { return (len(child(n2690, roK221)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-367: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingNumber)
 func roT0577(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2692 *Node) bool {
-		return anyNode(child(n2692, k74), func(n2693 *Node) bool {
-			return anyNode(child(n2693, k73), func(n2694 *Node) bool { return (len(child(n2694, k222)) > 0) })
+	return !anyNode(child(n, roK75), func(n2692 *Node) bool {
+		return anyNode(child(n2692, roK74), func(n2693 *Node) bool {
+			return anyNode(child(n2693, roK73), func(n2694 *Node) bool { return (len(child(n2694, roK222)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-368: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:InhouseMail)
 func roT0578(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2696 *Node) bool {
-		return anyNode(child(n2696, k74), func(n2697 *Node) bool {
-			return anyNode(child(n2697, k73), func(n2698 *Node) bool { return (len(child(n2698, k223)) > 0) })
+	return !anyNode(child(n, roK75), func(n2696 *Node) bool {
+		return anyNode(child(n2696, roK74), func(n2697 *Node) bool {
+			return anyNode(child(n2697, roK73), func(n2698 *Node) bool { return (len(child(n2698, roK223)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-369: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Department)
 func roT0579(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2700 *Node) bool {
-		return anyNode(child(n2700, k74), func(n2701 *Node) bool {
-			return anyNode(child(n2701, k73), func(n2702 *Node) bool { return (len(child(n2702, k224)) > 0) })
+	return !anyNode(child(n, roK75), func(n2700 *Node) bool {
+		return anyNode(child(n2700, roK74), func(n2701 *Node) bool {
+			return anyNode(child(n2701, roK73), func(n2702 *Node) bool { return (len(child(n2702, roK224)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-370: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkAttention)
 func roT0580(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2704 *Node) bool {
-		return anyNode(child(n2704, k74), func(n2705 *Node) bool {
-			return anyNode(child(n2705, k73), func(n2706 *Node) bool { return (len(child(n2706, k225)) > 0) })
+	return !anyNode(child(n, roK75), func(n2704 *Node) bool {
+		return anyNode(child(n2704, roK74), func(n2705 *Node) bool {
+			return anyNode(child(n2705, roK73), func(n2706 *Node) bool { return (len(child(n2706, roK225)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-371: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkCare)
 func roT0581(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2708 *Node) bool {
-		return anyNode(child(n2708, k74), func(n2709 *Node) bool {
-			return anyNode(child(n2709, k73), func(n2710 *Node) bool { return (len(child(n2710, k226)) > 0) })
+	return !anyNode(child(n, roK75), func(n2708 *Node) bool {
+		return anyNode(child(n2708, roK74), func(n2709 *Node) bool {
+			return anyNode(child(n2709, roK73), func(n2710 *Node) bool { return (len(child(n2710, roK226)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-372: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PlotIdentification)
 func roT0582(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2712 *Node) bool {
-		return anyNode(child(n2712, k74), func(n2713 *Node) bool {
-			return anyNode(child(n2713, k73), func(n2714 *Node) bool { return (len(child(n2714, k227)) > 0) })
+	return !anyNode(child(n, roK75), func(n2712 *Node) bool {
+		return anyNode(child(n2712, roK74), func(n2713 *Node) bool {
+			return anyNode(child(n2713, roK73), func(n2714 *Node) bool { return (len(child(n2714, roK227)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-373: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CitySubdivisionName)
 func roT0583(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2716 *Node) bool {
-		return anyNode(child(n2716, k74), func(n2717 *Node) bool {
-			return anyNode(child(n2717, k73), func(n2718 *Node) bool { return (len(child(n2718, k228)) > 0) })
+	return !anyNode(child(n, roK75), func(n2716 *Node) bool {
+		return anyNode(child(n2716, roK74), func(n2717 *Node) bool {
+			return anyNode(child(n2717, roK73), func(n2718 *Node) bool { return (len(child(n2718, roK228)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-374: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CountrySubentityCode)
 func roT0584(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2720 *Node) bool {
-		return anyNode(child(n2720, k74), func(n2721 *Node) bool {
-			return anyNode(child(n2721, k73), func(n2722 *Node) bool { return (len(child(n2722, k229)) > 0) })
+	return !anyNode(child(n, roK75), func(n2720 *Node) bool {
+		return anyNode(child(n2720, roK74), func(n2721 *Node) bool {
+			return anyNode(child(n2721, roK73), func(n2722 *Node) bool { return (len(child(n2722, roK229)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-375: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Region)
 func roT0585(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2724 *Node) bool {
-		return anyNode(child(n2724, k74), func(n2725 *Node) bool {
-			return anyNode(child(n2725, k73), func(n2726 *Node) bool { return (len(child(n2726, k230)) > 0) })
+	return !anyNode(child(n, roK75), func(n2724 *Node) bool {
+		return anyNode(child(n2724, roK74), func(n2725 *Node) bool {
+			return anyNode(child(n2725, roK73), func(n2726 *Node) bool { return (len(child(n2726, roK230)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-376: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:District)
 func roT0586(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2728 *Node) bool {
-		return anyNode(child(n2728, k74), func(n2729 *Node) bool {
-			return anyNode(child(n2729, k73), func(n2730 *Node) bool { return (len(child(n2730, k231)) > 0) })
+	return !anyNode(child(n, roK75), func(n2728 *Node) bool {
+		return anyNode(child(n2728, roK74), func(n2729 *Node) bool {
+			return anyNode(child(n2729, roK73), func(n2730 *Node) bool { return (len(child(n2730, roK231)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-377: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:TimezoneOffset)
 func roT0587(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2732 *Node) bool {
-		return anyNode(child(n2732, k74), func(n2733 *Node) bool {
-			return anyNode(child(n2733, k73), func(n2734 *Node) bool { return (len(child(n2734, k232)) > 0) })
+	return !anyNode(child(n, roK75), func(n2732 *Node) bool {
+		return anyNode(child(n2732, roK74), func(n2733 *Node) bool {
+			return anyNode(child(n2733, roK73), func(n2734 *Node) bool { return (len(child(n2734, roK232)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-378: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:Country/cbc:Name)
 func roT0588(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2736 *Node) bool {
-		return anyNode(child(n2736, k74), func(n2737 *Node) bool {
-			return anyNode(child(n2737, k73), func(n2738 *Node) bool {
-				return anyNode(child(n2738, k67), func(n2739 *Node) bool { return (len(child(n2739, k124)) > 0) })
+	return !anyNode(child(n, roK75), func(n2736 *Node) bool {
+		return anyNode(child(n2736, roK74), func(n2737 *Node) bool {
+			return anyNode(child(n2737, roK73), func(n2738 *Node) bool {
+				return anyNode(child(n2738, roK67), func(n2739 *Node) bool { return (len(child(n2739, roK124)) > 0) })
 			})
 		})
 	})
@@ -8847,334 +8847,334 @@ func roT0588(v []Seq, n *Node) bool {
 
 // UBL-CR-379: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:LocationCoordinate)
 func roT0589(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2741 *Node) bool {
-		return anyNode(child(n2741, k74), func(n2742 *Node) bool {
-			return anyNode(child(n2742, k73), func(n2743 *Node) bool { return (len(child(n2743, k233)) > 0) })
+	return !anyNode(child(n, roK75), func(n2741 *Node) bool {
+		return anyNode(child(n2741, roK74), func(n2742 *Node) bool {
+			return anyNode(child(n2742, roK73), func(n2743 *Node) bool { return (len(child(n2743, roK233)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-380: not(cac:Delivery/cac:DeliveryLocation/cac:SubsidiaryLocation)
 func roT0590(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2745 *Node) bool {
-		return anyNode(child(n2745, k74), func(n2746 *Node) bool { return (len(child(n2746, k281)) > 0) })
+	return !anyNode(child(n, roK75), func(n2745 *Node) bool {
+		return anyNode(child(n2745, roK74), func(n2746 *Node) bool { return (len(child(n2746, roK281)) > 0) })
 	})
 }
 
 // UBL-CR-381: not(cac:Delivery/cac:DeliveryLocation/cac:LocationCoordinate)
 func roT0591(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2748 *Node) bool {
-		return anyNode(child(n2748, k74), func(n2749 *Node) bool { return (len(child(n2749, k233)) > 0) })
+	return !anyNode(child(n, roK75), func(n2748 *Node) bool {
+		return anyNode(child(n2748, roK74), func(n2749 *Node) bool { return (len(child(n2749, roK233)) > 0) })
 	})
 }
 
 // UBL-CR-382: not(cac:Delivery/cac:AlternativeDeliveryLocation)
 func roT0592(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2751 *Node) bool { return (len(child(n2751, k282)) > 0) })
+	return !anyNode(child(n, roK75), func(n2751 *Node) bool { return (len(child(n2751, roK282)) > 0) })
 }
 
 // UBL-CR-383: not(cac:Delivery/cac:RequestedDeliveryPeriod)
 func roT0593(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2753 *Node) bool { return (len(child(n2753, k283)) > 0) })
+	return !anyNode(child(n, roK75), func(n2753 *Node) bool { return (len(child(n2753, roK283)) > 0) })
 }
 
 // UBL-CR-384: not(cac:Delivery/cac:EstimatedDeliveryPeriod)
 func roT0594(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2755 *Node) bool { return (len(child(n2755, k284)) > 0) })
+	return !anyNode(child(n, roK75), func(n2755 *Node) bool { return (len(child(n2755, roK284)) > 0) })
 }
 
 // UBL-CR-385: not(cac:Delivery/cac:CarrierParty)
 func roT0595(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2757 *Node) bool { return (len(child(n2757, k285)) > 0) })
+	return !anyNode(child(n, roK75), func(n2757 *Node) bool { return (len(child(n2757, roK285)) > 0) })
 }
 
 // UBL-CR-386: not(cac:Delivery/cac:DeliveryParty/cbc:MarkCareIndicator)
 func roT0596(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2759 *Node) bool {
-		return anyNode(child(n2759, k152), func(n2760 *Node) bool { return (len(child(n2760, k209)) > 0) })
+	return !anyNode(child(n, roK75), func(n2759 *Node) bool {
+		return anyNode(child(n2759, roK152), func(n2760 *Node) bool { return (len(child(n2760, roK209)) > 0) })
 	})
 }
 
 // UBL-CR-387: not(cac:Delivery/cac:DeliveryParty/cbc:MarkAttentionIndicator)
 func roT0597(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2762 *Node) bool {
-		return anyNode(child(n2762, k152), func(n2763 *Node) bool { return (len(child(n2763, k210)) > 0) })
+	return !anyNode(child(n, roK75), func(n2762 *Node) bool {
+		return anyNode(child(n2762, roK152), func(n2763 *Node) bool { return (len(child(n2763, roK210)) > 0) })
 	})
 }
 
 // UBL-CR-388: not(cac:Delivery/cac:DeliveryParty/cbc:WebsiteURI)
 func roT0598(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2765 *Node) bool {
-		return anyNode(child(n2765, k152), func(n2766 *Node) bool { return (len(child(n2766, k211)) > 0) })
+	return !anyNode(child(n, roK75), func(n2765 *Node) bool {
+		return anyNode(child(n2765, roK152), func(n2766 *Node) bool { return (len(child(n2766, roK211)) > 0) })
 	})
 }
 
 // UBL-CR-389: not(cac:Delivery/cac:DeliveryParty/cbc:LogoReferenceID)
 func roT0599(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2768 *Node) bool {
-		return anyNode(child(n2768, k152), func(n2769 *Node) bool { return (len(child(n2769, k212)) > 0) })
+	return !anyNode(child(n, roK75), func(n2768 *Node) bool {
+		return anyNode(child(n2768, roK152), func(n2769 *Node) bool { return (len(child(n2769, roK212)) > 0) })
 	})
 }
 
 // UBL-CR-390: not(cac:Delivery/cac:DeliveryParty/cbc:EndpointID)
 func roT0600(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2771 *Node) bool {
-		return anyNode(child(n2771, k152), func(n2772 *Node) bool { return (len(child(n2772, k62)) > 0) })
+	return !anyNode(child(n, roK75), func(n2771 *Node) bool {
+		return anyNode(child(n2771, roK152), func(n2772 *Node) bool { return (len(child(n2772, roK62)) > 0) })
 	})
 }
 
 // UBL-CR-391: not(cac:Delivery/cac:DeliveryParty/cbc:IndustryClassificationCode)
 func roT0601(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2774 *Node) bool {
-		return anyNode(child(n2774, k152), func(n2775 *Node) bool { return (len(child(n2775, k213)) > 0) })
+	return !anyNode(child(n, roK75), func(n2774 *Node) bool {
+		return anyNode(child(n2774, roK152), func(n2775 *Node) bool { return (len(child(n2775, roK213)) > 0) })
 	})
 }
 
 // UBL-CR-392: not(cac:Delivery/cac:DeliveryParty/cac:PartyIdentification)
 func roT0602(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2777 *Node) bool {
-		return anyNode(child(n2777, k152), func(n2778 *Node) bool { return (len(child(n2778, k138)) > 0) })
+	return !anyNode(child(n, roK75), func(n2777 *Node) bool {
+		return anyNode(child(n2777, roK152), func(n2778 *Node) bool { return (len(child(n2778, roK138)) > 0) })
 	})
 }
 
 // UBL-CR-393: not(cac:Delivery/cac:DeliveryParty/cac:Language)
 func roT0603(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2780 *Node) bool {
-		return anyNode(child(n2780, k152), func(n2781 *Node) bool { return (len(child(n2781, k214)) > 0) })
+	return !anyNode(child(n, roK75), func(n2780 *Node) bool {
+		return anyNode(child(n2780, roK152), func(n2781 *Node) bool { return (len(child(n2781, roK214)) > 0) })
 	})
 }
 
 // UBL-CR-394: not(cac:Delivery/cac:DeliveryParty/cac:PostalAddress)
 func roT0604(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2783 *Node) bool {
-		return anyNode(child(n2783, k152), func(n2784 *Node) bool { return (len(child(n2784, k66)) > 0) })
+	return !anyNode(child(n, roK75), func(n2783 *Node) bool {
+		return anyNode(child(n2783, roK152), func(n2784 *Node) bool { return (len(child(n2784, roK66)) > 0) })
 	})
 }
 
 // UBL-CR-395: not(cac:Delivery/cac:DeliveryParty/cac:PhysicalLocation)
 func roT0605(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2786 *Node) bool {
-		return anyNode(child(n2786, k152), func(n2787 *Node) bool { return (len(child(n2787, k234)) > 0) })
+	return !anyNode(child(n, roK75), func(n2786 *Node) bool {
+		return anyNode(child(n2786, roK152), func(n2787 *Node) bool { return (len(child(n2787, roK234)) > 0) })
 	})
 }
 
 // UBL-CR-396: not(cac:Delivery/cac:DeliveryParty/cac:PartyTaxScheme)
 func roT0606(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2789 *Node) bool {
-		return anyNode(child(n2789, k152), func(n2790 *Node) bool { return (len(child(n2790, k112)) > 0) })
+	return !anyNode(child(n, roK75), func(n2789 *Node) bool {
+		return anyNode(child(n2789, roK152), func(n2790 *Node) bool { return (len(child(n2790, roK112)) > 0) })
 	})
 }
 
 // UBL-CR-397: not(cac:Delivery/cac:DeliveryParty/cac:PartyLegalEntity)
 func roT0607(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2792 *Node) bool {
-		return anyNode(child(n2792, k152), func(n2793 *Node) bool { return (len(child(n2793, k102)) > 0) })
+	return !anyNode(child(n, roK75), func(n2792 *Node) bool {
+		return anyNode(child(n2792, roK152), func(n2793 *Node) bool { return (len(child(n2793, roK102)) > 0) })
 	})
 }
 
 // UBL-CR-398: not(cac:Delivery/cac:DeliveryParty/cac:Contact)
 func roT0608(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2795 *Node) bool {
-		return anyNode(child(n2795, k152), func(n2796 *Node) bool { return (len(child(n2796, k252)) > 0) })
+	return !anyNode(child(n, roK75), func(n2795 *Node) bool {
+		return anyNode(child(n2795, roK152), func(n2796 *Node) bool { return (len(child(n2796, roK252)) > 0) })
 	})
 }
 
 // UBL-CR-399: not(cac:Delivery/cac:DeliveryParty/cac:Person)
 func roT0609(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2798 *Node) bool {
-		return anyNode(child(n2798, k152), func(n2799 *Node) bool { return (len(child(n2799, k255)) > 0) })
+	return !anyNode(child(n, roK75), func(n2798 *Node) bool {
+		return anyNode(child(n2798, roK152), func(n2799 *Node) bool { return (len(child(n2799, roK255)) > 0) })
 	})
 }
 
 // UBL-CR-400: not(cac:Delivery/cac:DeliveryParty/cac:AgentParty)
 func roT0610(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2801 *Node) bool {
-		return anyNode(child(n2801, k152), func(n2802 *Node) bool { return (len(child(n2802, k256)) > 0) })
+	return !anyNode(child(n, roK75), func(n2801 *Node) bool {
+		return anyNode(child(n2801, roK152), func(n2802 *Node) bool { return (len(child(n2802, roK256)) > 0) })
 	})
 }
 
 // UBL-CR-401: not(cac:Delivery/cac:DeliveryParty/cac:ServiceProviderParty)
 func roT0611(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2804 *Node) bool {
-		return anyNode(child(n2804, k152), func(n2805 *Node) bool { return (len(child(n2805, k257)) > 0) })
+	return !anyNode(child(n, roK75), func(n2804 *Node) bool {
+		return anyNode(child(n2804, roK152), func(n2805 *Node) bool { return (len(child(n2805, roK257)) > 0) })
 	})
 }
 
 // UBL-CR-402: not(cac:Delivery/cac:DeliveryParty/cac:PowerOfAttorney)
 func roT0612(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2807 *Node) bool {
-		return anyNode(child(n2807, k152), func(n2808 *Node) bool { return (len(child(n2808, k258)) > 0) })
+	return !anyNode(child(n, roK75), func(n2807 *Node) bool {
+		return anyNode(child(n2807, roK152), func(n2808 *Node) bool { return (len(child(n2808, roK258)) > 0) })
 	})
 }
 
 // UBL-CR-403: not(cac:Delivery/cac:DeliveryParty/cac:FinancialAccount)
 func roT0613(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2810 *Node) bool {
-		return anyNode(child(n2810, k152), func(n2811 *Node) bool { return (len(child(n2811, k259)) > 0) })
+	return !anyNode(child(n, roK75), func(n2810 *Node) bool {
+		return anyNode(child(n2810, roK152), func(n2811 *Node) bool { return (len(child(n2811, roK259)) > 0) })
 	})
 }
 
 // UBL-CR-404: not(cac:Delivery/cac:NotifyParty)
 func roT0614(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2813 *Node) bool { return (len(child(n2813, k286)) > 0) })
+	return !anyNode(child(n, roK75), func(n2813 *Node) bool { return (len(child(n2813, roK286)) > 0) })
 }
 
 // UBL-CR-405: not(cac:Delivery/cac:Despatch)
 func roT0615(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2815 *Node) bool { return (len(child(n2815, k287)) > 0) })
+	return !anyNode(child(n, roK75), func(n2815 *Node) bool { return (len(child(n2815, roK287)) > 0) })
 }
 
 // UBL-CR-406: not(cac:Delivery/cac:DeliveryTerms)
 func roT0616(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2817 *Node) bool { return (len(child(n2817, k288)) > 0) })
+	return !anyNode(child(n, roK75), func(n2817 *Node) bool { return (len(child(n2817, roK288)) > 0) })
 }
 
 // UBL-CR-407: not(cac:Delivery/cac:MinimumDeliveryUnit)
 func roT0617(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2819 *Node) bool { return (len(child(n2819, k289)) > 0) })
+	return !anyNode(child(n, roK75), func(n2819 *Node) bool { return (len(child(n2819, roK289)) > 0) })
 }
 
 // UBL-CR-408: not(cac:Delivery/cac:MaximumDeliveryUnit)
 func roT0618(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2821 *Node) bool { return (len(child(n2821, k290)) > 0) })
+	return !anyNode(child(n, roK75), func(n2821 *Node) bool { return (len(child(n2821, roK290)) > 0) })
 }
 
 // UBL-CR-409: not(cac:Delivery/cac:Shipment)
 func roT0619(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n2823 *Node) bool { return (len(child(n2823, k291)) > 0) })
+	return !anyNode(child(n, roK75), func(n2823 *Node) bool { return (len(child(n2823, roK291)) > 0) })
 }
 
 // UBL-CR-410: not(cac:DeliveryTerms)
 func roT0620(v []Seq, n *Node) bool {
-	return !(len(child(n, k288)) > 0)
+	return !(len(child(n, roK288)) > 0)
 }
 
 // UBL-CR-411: not(cac:PaymentMeans/cbc:ID)
 func roT0621(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2826 *Node) bool { return (len(child(n2826, k54)) > 0) })
+	return !anyNode(child(n, roK70), func(n2826 *Node) bool { return (len(child(n2826, roK54)) > 0) })
 }
 
 // UBL-CR-412: not(cac:PaymentMeans/cbc:PaymentDueDate) or ../cn:CreditNote
 func roT0622(v []Seq, n *Node) bool {
-	return (!anyNode(child(n, k70), func(n2828 *Node) bool { return (len(child(n2828, k292)) > 0) }) || anyNode(parent(n), func(n2830 *Node) bool { return (len(child(n2830, k78)) > 0) }))
+	return (!anyNode(child(n, roK70), func(n2828 *Node) bool { return (len(child(n2828, roK292)) > 0) }) || anyNode(parent(n), func(n2830 *Node) bool { return (len(child(n2830, roK78)) > 0) }))
 }
 
 // UBL-CR-413: not(cac:PaymentMeans/cbc:PaymentChannelCode)
 func roT0623(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2832 *Node) bool { return (len(child(n2832, k293)) > 0) })
+	return !anyNode(child(n, roK70), func(n2832 *Node) bool { return (len(child(n2832, roK293)) > 0) })
 }
 
 // UBL-CR-414: not(cac:PaymentMeans/cbc:InstructionID)
 func roT0624(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2834 *Node) bool { return (len(child(n2834, k294)) > 0) })
+	return !anyNode(child(n, roK70), func(n2834 *Node) bool { return (len(child(n2834, roK294)) > 0) })
 }
 
 // UBL-CR-415: not(cac:PaymentMeans/cac:CardAccount/cbc:CardTypeCode)
 func roT0625(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2836 *Node) bool {
-		return anyNode(child(n2836, k69), func(n2837 *Node) bool { return (len(child(n2837, k295)) > 0) })
+	return !anyNode(child(n, roK70), func(n2836 *Node) bool {
+		return anyNode(child(n2836, roK69), func(n2837 *Node) bool { return (len(child(n2837, roK295)) > 0) })
 	})
 }
 
 // UBL-CR-416: not(cac:PaymentMeans/cac:CardAccount/cbc:ValidityStartDate)
 func roT0626(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2839 *Node) bool {
-		return anyNode(child(n2839, k69), func(n2840 *Node) bool { return (len(child(n2840, k296)) > 0) })
+	return !anyNode(child(n, roK70), func(n2839 *Node) bool {
+		return anyNode(child(n2839, roK69), func(n2840 *Node) bool { return (len(child(n2840, roK296)) > 0) })
 	})
 }
 
 // UBL-CR-417: not(cac:PaymentMeans/cac:CardAccount/cbc:ExpiryDate)
 func roT0627(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2842 *Node) bool {
-		return anyNode(child(n2842, k69), func(n2843 *Node) bool { return (len(child(n2843, k196)) > 0) })
+	return !anyNode(child(n, roK70), func(n2842 *Node) bool {
+		return anyNode(child(n2842, roK69), func(n2843 *Node) bool { return (len(child(n2843, roK196)) > 0) })
 	})
 }
 
 // UBL-CR-418: not(cac:PaymentMeans/cac:CardAccount/cbc:IssuerID)
 func roT0628(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2845 *Node) bool {
-		return anyNode(child(n2845, k69), func(n2846 *Node) bool { return (len(child(n2846, k297)) > 0) })
+	return !anyNode(child(n, roK70), func(n2845 *Node) bool {
+		return anyNode(child(n2845, roK69), func(n2846 *Node) bool { return (len(child(n2846, roK297)) > 0) })
 	})
 }
 
 // UBL-CR-419: not(cac:PaymentMeans/cac:CardAccount/cbc:IssueNumberID)
 func roT0629(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2848 *Node) bool {
-		return anyNode(child(n2848, k69), func(n2849 *Node) bool { return (len(child(n2849, k298)) > 0) })
+	return !anyNode(child(n, roK70), func(n2848 *Node) bool {
+		return anyNode(child(n2848, roK69), func(n2849 *Node) bool { return (len(child(n2849, roK298)) > 0) })
 	})
 }
 
 // UBL-CR-420: not(cac:PaymentMeans/cac:CardAccount/cbc:CV2ID)
 func roT0630(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2851 *Node) bool {
-		return anyNode(child(n2851, k69), func(n2852 *Node) bool { return (len(child(n2852, k299)) > 0) })
+	return !anyNode(child(n, roK70), func(n2851 *Node) bool {
+		return anyNode(child(n2851, roK69), func(n2852 *Node) bool { return (len(child(n2852, roK299)) > 0) })
 	})
 }
 
 // UBL-CR-421: not(cac:PaymentMeans/cac:CardAccount/cbc:CardChipCode)
 func roT0631(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2854 *Node) bool {
-		return anyNode(child(n2854, k69), func(n2855 *Node) bool { return (len(child(n2855, k300)) > 0) })
+	return !anyNode(child(n, roK70), func(n2854 *Node) bool {
+		return anyNode(child(n2854, roK69), func(n2855 *Node) bool { return (len(child(n2855, roK300)) > 0) })
 	})
 }
 
 // UBL-CR-422: not(cac:PaymentMeans/cac:CardAccount/cbc:ChipApplicationID)
 func roT0632(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2857 *Node) bool {
-		return anyNode(child(n2857, k69), func(n2858 *Node) bool { return (len(child(n2858, k301)) > 0) })
+	return !anyNode(child(n, roK70), func(n2857 *Node) bool {
+		return anyNode(child(n2857, roK69), func(n2858 *Node) bool { return (len(child(n2858, roK301)) > 0) })
 	})
 }
 
 // UBL-CR-424: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AliasName)
 func roT0633(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2860 *Node) bool {
-		return anyNode(child(n2860, k139), func(n2861 *Node) bool { return (len(child(n2861, k302)) > 0) })
+	return !anyNode(child(n, roK70), func(n2860 *Node) bool {
+		return anyNode(child(n2860, roK139), func(n2861 *Node) bool { return (len(child(n2861, roK302)) > 0) })
 	})
 }
 
 // UBL-CR-425: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountTypeCode)
 func roT0634(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2863 *Node) bool {
-		return anyNode(child(n2863, k139), func(n2864 *Node) bool { return (len(child(n2864, k303)) > 0) })
+	return !anyNode(child(n, roK70), func(n2863 *Node) bool {
+		return anyNode(child(n2863, roK139), func(n2864 *Node) bool { return (len(child(n2864, roK303)) > 0) })
 	})
 }
 
 // UBL-CR-426: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountFormatCode)
 func roT0635(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2866 *Node) bool {
-		return anyNode(child(n2866, k139), func(n2867 *Node) bool { return (len(child(n2867, k304)) > 0) })
+	return !anyNode(child(n, roK70), func(n2866 *Node) bool {
+		return anyNode(child(n2866, roK139), func(n2867 *Node) bool { return (len(child(n2867, roK304)) > 0) })
 	})
 }
 
 // UBL-CR-427: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:CurrencyCode)
 func roT0636(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2869 *Node) bool {
-		return anyNode(child(n2869, k139), func(n2870 *Node) bool { return (len(child(n2870, k240)) > 0) })
+	return !anyNode(child(n, roK70), func(n2869 *Node) bool {
+		return anyNode(child(n2869, roK139), func(n2870 *Node) bool { return (len(child(n2870, roK240)) > 0) })
 	})
 }
 
 // UBL-CR-428: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:PaymentNote)
 func roT0637(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2872 *Node) bool {
-		return anyNode(child(n2872, k139), func(n2873 *Node) bool { return (len(child(n2873, k305)) > 0) })
+	return !anyNode(child(n, roK70), func(n2872 *Node) bool {
+		return anyNode(child(n2872, roK139), func(n2873 *Node) bool { return (len(child(n2873, roK305)) > 0) })
 	})
 }
 
 // UBL-CR-429: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:Name)
 func roT0638(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2875 *Node) bool {
-		return anyNode(child(n2875, k139), func(n2876 *Node) bool {
-			return anyNode(child(n2876, k306), func(n2877 *Node) bool { return (len(child(n2877, k124)) > 0) })
+	return !anyNode(child(n, roK70), func(n2875 *Node) bool {
+		return anyNode(child(n2875, roK139), func(n2876 *Node) bool {
+			return anyNode(child(n2876, roK306), func(n2877 *Node) bool { return (len(child(n2877, roK124)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-430: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cbc:Name)
 func roT0639(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2879 *Node) bool {
-		return anyNode(child(n2879, k139), func(n2880 *Node) bool {
-			return anyNode(child(n2880, k306), func(n2881 *Node) bool {
-				return anyNode(child(n2881, k307), func(n2882 *Node) bool { return (len(child(n2882, k124)) > 0) })
+	return !anyNode(child(n, roK70), func(n2879 *Node) bool {
+		return anyNode(child(n2879, roK139), func(n2880 *Node) bool {
+			return anyNode(child(n2880, roK306), func(n2881 *Node) bool {
+				return anyNode(child(n2881, roK307), func(n2882 *Node) bool { return (len(child(n2882, roK124)) > 0) })
 			})
 		})
 	})
@@ -9182,10 +9182,10 @@ func roT0639(v []Seq, n *Node) bool {
 
 // UBL-CR-431: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cac:Address)
 func roT0640(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2884 *Node) bool {
-		return anyNode(child(n2884, k139), func(n2885 *Node) bool {
-			return anyNode(child(n2885, k306), func(n2886 *Node) bool {
-				return anyNode(child(n2886, k307), func(n2887 *Node) bool { return (len(child(n2887, k73)) > 0) })
+	return !anyNode(child(n, roK70), func(n2884 *Node) bool {
+		return anyNode(child(n2884, roK139), func(n2885 *Node) bool {
+			return anyNode(child(n2885, roK306), func(n2886 *Node) bool {
+				return anyNode(child(n2886, roK307), func(n2887 *Node) bool { return (len(child(n2887, roK73)) > 0) })
 			})
 		})
 	})
@@ -9193,513 +9193,513 @@ func roT0640(v []Seq, n *Node) bool {
 
 // UBL-CR-432: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:Address)
 func roT0641(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2889 *Node) bool {
-		return anyNode(child(n2889, k139), func(n2890 *Node) bool {
-			return anyNode(child(n2890, k306), func(n2891 *Node) bool { return (len(child(n2891, k73)) > 0) })
+	return !anyNode(child(n, roK70), func(n2889 *Node) bool {
+		return anyNode(child(n2889, roK139), func(n2890 *Node) bool {
+			return anyNode(child(n2890, roK306), func(n2891 *Node) bool { return (len(child(n2891, roK73)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-433: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:Country)
 func roT0642(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2893 *Node) bool {
-		return anyNode(child(n2893, k139), func(n2894 *Node) bool { return (len(child(n2894, k67)) > 0) })
+	return !anyNode(child(n, roK70), func(n2893 *Node) bool {
+		return anyNode(child(n2893, roK139), func(n2894 *Node) bool { return (len(child(n2894, roK67)) > 0) })
 	})
 }
 
 // UBL-CR-434: not(cac:PaymentMeans/cac:CreditAccount)
 func roT0643(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2896 *Node) bool { return (len(child(n2896, k308)) > 0) })
+	return !anyNode(child(n, roK70), func(n2896 *Node) bool { return (len(child(n2896, roK308)) > 0) })
 }
 
 // UBL-CR-435: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MandateTypeCode)
 func roT0644(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2898 *Node) bool {
-		return anyNode(child(n2898, k109), func(n2899 *Node) bool { return (len(child(n2899, k309)) > 0) })
+	return !anyNode(child(n, roK70), func(n2898 *Node) bool {
+		return anyNode(child(n2898, roK109), func(n2899 *Node) bool { return (len(child(n2899, roK309)) > 0) })
 	})
 }
 
 // UBL-CR-436: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaymentInstructionsNumeric)
 func roT0645(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2901 *Node) bool {
-		return anyNode(child(n2901, k109), func(n2902 *Node) bool { return (len(child(n2902, k310)) > 0) })
+	return !anyNode(child(n, roK70), func(n2901 *Node) bool {
+		return anyNode(child(n2901, roK109), func(n2902 *Node) bool { return (len(child(n2902, roK310)) > 0) })
 	})
 }
 
 // UBL-CR-437: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaidAmount)
 func roT0646(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2904 *Node) bool {
-		return anyNode(child(n2904, k109), func(n2905 *Node) bool { return (len(child(n2905, k311)) > 0) })
+	return !anyNode(child(n, roK70), func(n2904 *Node) bool {
+		return anyNode(child(n2904, roK109), func(n2905 *Node) bool { return (len(child(n2905, roK311)) > 0) })
 	})
 }
 
 // UBL-CR-438: not(cac:PaymentMeans/cac:PaymentMandate/cbc:SignatureID)
 func roT0647(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2907 *Node) bool {
-		return anyNode(child(n2907, k109), func(n2908 *Node) bool { return (len(child(n2908, k312)) > 0) })
+	return !anyNode(child(n, roK70), func(n2907 *Node) bool {
+		return anyNode(child(n2907, roK109), func(n2908 *Node) bool { return (len(child(n2908, roK312)) > 0) })
 	})
 }
 
 // UBL-CR-439: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerParty)
 func roT0648(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2910 *Node) bool {
-		return anyNode(child(n2910, k109), func(n2911 *Node) bool { return (len(child(n2911, k313)) > 0) })
+	return !anyNode(child(n, roK70), func(n2910 *Node) bool {
+		return anyNode(child(n2910, roK109), func(n2911 *Node) bool { return (len(child(n2911, roK313)) > 0) })
 	})
 }
 
 // UBL-CR-440: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:Name)
 func roT0649(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2913 *Node) bool {
-		return anyNode(child(n2913, k109), func(n2914 *Node) bool {
-			return anyNode(child(n2914, k314), func(n2915 *Node) bool { return (len(child(n2915, k124)) > 0) })
+	return !anyNode(child(n, roK70), func(n2913 *Node) bool {
+		return anyNode(child(n2913, roK109), func(n2914 *Node) bool {
+			return anyNode(child(n2914, roK314), func(n2915 *Node) bool { return (len(child(n2915, roK124)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-441: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AliasName)
 func roT0650(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2917 *Node) bool {
-		return anyNode(child(n2917, k109), func(n2918 *Node) bool {
-			return anyNode(child(n2918, k314), func(n2919 *Node) bool { return (len(child(n2919, k302)) > 0) })
+	return !anyNode(child(n, roK70), func(n2917 *Node) bool {
+		return anyNode(child(n2917, roK109), func(n2918 *Node) bool {
+			return anyNode(child(n2918, roK314), func(n2919 *Node) bool { return (len(child(n2919, roK302)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-442: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountTypeCode)
 func roT0651(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2921 *Node) bool {
-		return anyNode(child(n2921, k109), func(n2922 *Node) bool {
-			return anyNode(child(n2922, k314), func(n2923 *Node) bool { return (len(child(n2923, k303)) > 0) })
+	return !anyNode(child(n, roK70), func(n2921 *Node) bool {
+		return anyNode(child(n2921, roK109), func(n2922 *Node) bool {
+			return anyNode(child(n2922, roK314), func(n2923 *Node) bool { return (len(child(n2923, roK303)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-443: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountFormatCode)
 func roT0652(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2925 *Node) bool {
-		return anyNode(child(n2925, k109), func(n2926 *Node) bool {
-			return anyNode(child(n2926, k314), func(n2927 *Node) bool { return (len(child(n2927, k304)) > 0) })
+	return !anyNode(child(n, roK70), func(n2925 *Node) bool {
+		return anyNode(child(n2925, roK109), func(n2926 *Node) bool {
+			return anyNode(child(n2926, roK314), func(n2927 *Node) bool { return (len(child(n2927, roK304)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-444: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:CurrencyCode)
 func roT0653(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2929 *Node) bool {
-		return anyNode(child(n2929, k109), func(n2930 *Node) bool {
-			return anyNode(child(n2930, k314), func(n2931 *Node) bool { return (len(child(n2931, k240)) > 0) })
+	return !anyNode(child(n, roK70), func(n2929 *Node) bool {
+		return anyNode(child(n2929, roK109), func(n2930 *Node) bool {
+			return anyNode(child(n2930, roK314), func(n2931 *Node) bool { return (len(child(n2931, roK240)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-445: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:PaymentNote)
 func roT0654(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2933 *Node) bool {
-		return anyNode(child(n2933, k109), func(n2934 *Node) bool {
-			return anyNode(child(n2934, k314), func(n2935 *Node) bool { return (len(child(n2935, k305)) > 0) })
+	return !anyNode(child(n, roK70), func(n2933 *Node) bool {
+		return anyNode(child(n2933, roK109), func(n2934 *Node) bool {
+			return anyNode(child(n2934, roK314), func(n2935 *Node) bool { return (len(child(n2935, roK305)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-446: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:FinancialInstitutionBranch)
 func roT0655(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2937 *Node) bool {
-		return anyNode(child(n2937, k109), func(n2938 *Node) bool {
-			return anyNode(child(n2938, k314), func(n2939 *Node) bool { return (len(child(n2939, k306)) > 0) })
+	return !anyNode(child(n, roK70), func(n2937 *Node) bool {
+		return anyNode(child(n2937, roK109), func(n2938 *Node) bool {
+			return anyNode(child(n2938, roK314), func(n2939 *Node) bool { return (len(child(n2939, roK306)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-447: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:Country)
 func roT0656(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2941 *Node) bool {
-		return anyNode(child(n2941, k109), func(n2942 *Node) bool {
-			return anyNode(child(n2942, k314), func(n2943 *Node) bool { return (len(child(n2943, k67)) > 0) })
+	return !anyNode(child(n, roK70), func(n2941 *Node) bool {
+		return anyNode(child(n2941, roK109), func(n2942 *Node) bool {
+			return anyNode(child(n2942, roK314), func(n2943 *Node) bool { return (len(child(n2943, roK67)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-448: not(cac:PaymentMeans/cac:PaymentMandate/cac:ValidityPeriod)
 func roT0657(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2945 *Node) bool {
-		return anyNode(child(n2945, k109), func(n2946 *Node) bool { return (len(child(n2946, k179)) > 0) })
+	return !anyNode(child(n, roK70), func(n2945 *Node) bool {
+		return anyNode(child(n2945, roK109), func(n2946 *Node) bool { return (len(child(n2946, roK179)) > 0) })
 	})
 }
 
 // UBL-CR-449: not(cac:PaymentMeans/cac:PaymentMandate/cac:PaymentReversalPeriod)
 func roT0658(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2948 *Node) bool {
-		return anyNode(child(n2948, k109), func(n2949 *Node) bool { return (len(child(n2949, k315)) > 0) })
+	return !anyNode(child(n, roK70), func(n2948 *Node) bool {
+		return anyNode(child(n2948, roK109), func(n2949 *Node) bool { return (len(child(n2949, roK315)) > 0) })
 	})
 }
 
 // UBL-CR-450: not(cac:PaymentMeans/cac:PaymentMandate/cac:Clause)
 func roT0659(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2951 *Node) bool {
-		return anyNode(child(n2951, k109), func(n2952 *Node) bool { return (len(child(n2952, k316)) > 0) })
+	return !anyNode(child(n, roK70), func(n2951 *Node) bool {
+		return anyNode(child(n2951, roK109), func(n2952 *Node) bool { return (len(child(n2952, roK316)) > 0) })
 	})
 }
 
 // UBL-CR-451: not(cac:PaymentMeans/cac:TradeFinancing)
 func roT0660(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n2954 *Node) bool { return (len(child(n2954, k317)) > 0) })
+	return !anyNode(child(n, roK70), func(n2954 *Node) bool { return (len(child(n2954, roK317)) > 0) })
 }
 
 // UBL-CR-452: not(cac:PaymentTerms/cbc:ID)
 func roT0661(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k60), func(n2956 *Node) bool { return (len(child(n2956, k54)) > 0) })
+	return !anyNode(child(n, roK60), func(n2956 *Node) bool { return (len(child(n2956, roK54)) > 0) })
 }
 
 // UBL-CR-453: not(cac:PaymentTerms/cbc:PaymentMeansID)
 func roT0662(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k60), func(n2958 *Node) bool { return (len(child(n2958, k318)) > 0) })
+	return !anyNode(child(n, roK60), func(n2958 *Node) bool { return (len(child(n2958, roK318)) > 0) })
 }
 
 // UBL-CR-454: not(cac:PaymentTerms/cbc:PrepaidPaymentReferenceID)
 func roT0663(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k60), func(n2960 *Node) bool { return (len(child(n2960, k319)) > 0) })
+	return !anyNode(child(n, roK60), func(n2960 *Node) bool { return (len(child(n2960, roK319)) > 0) })
 }
 
 // UBL-CR-455: not(cac:PaymentTerms/cbc:ReferenceEventCode)
 func roT0664(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k60), func(n2962 *Node) bool { return (len(child(n2962, k320)) > 0) })
+	return !anyNode(child(n, roK60), func(n2962 *Node) bool { return (len(child(n2962, roK320)) > 0) })
 }
 
 // UBL-CR-456: not(cac:PaymentTerms/cbc:SettlementDiscountPercent)
 func roT0665(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k60), func(n2964 *Node) bool { return (len(child(n2964, k321)) > 0) })
+	return !anyNode(child(n, roK60), func(n2964 *Node) bool { return (len(child(n2964, roK321)) > 0) })
 }
 
 // UBL-CR-457: not(cac:PaymentTerms/cbc:PenaltySurchargePercent)
 func roT0666(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k60), func(n2966 *Node) bool { return (len(child(n2966, k322)) > 0) })
+	return !anyNode(child(n, roK60), func(n2966 *Node) bool { return (len(child(n2966, roK322)) > 0) })
 }
 
 // UBL-CR-458: not(cac:PaymentTerms/cbc:PaymentPercent)
 func roT0667(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k60), func(n2968 *Node) bool { return (len(child(n2968, k323)) > 0) })
+	return !anyNode(child(n, roK60), func(n2968 *Node) bool { return (len(child(n2968, roK323)) > 0) })
 }
 
 // UBL-CR-459: not(cac:PaymentTerms/cbc:Amount)
 func roT0668(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k60), func(n2970 *Node) bool { return (len(child(n2970, k79)) > 0) })
+	return !anyNode(child(n, roK60), func(n2970 *Node) bool { return (len(child(n2970, roK79)) > 0) })
 }
 
 // UBL-CR-460: not(cac:PaymentTerms/cbc:SettlementDiscountAmount)
 func roT0669(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k60), func(n2972 *Node) bool { return (len(child(n2972, k324)) > 0) })
+	return !anyNode(child(n, roK60), func(n2972 *Node) bool { return (len(child(n2972, roK324)) > 0) })
 }
 
 // UBL-CR-461: not(cac:PaymentTerms/cbc:PenaltyAmount)
 func roT0670(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k60), func(n2974 *Node) bool { return (len(child(n2974, k325)) > 0) })
+	return !anyNode(child(n, roK60), func(n2974 *Node) bool { return (len(child(n2974, roK325)) > 0) })
 }
 
 // UBL-CR-462: not(cac:PaymentTerms/cbc:PaymentTermsDetailsURI)
 func roT0671(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k60), func(n2976 *Node) bool { return (len(child(n2976, k326)) > 0) })
+	return !anyNode(child(n, roK60), func(n2976 *Node) bool { return (len(child(n2976, roK326)) > 0) })
 }
 
 // UBL-CR-463: not(cac:PaymentTerms/cbc:PaymentDueDate)
 func roT0672(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k60), func(n2978 *Node) bool { return (len(child(n2978, k292)) > 0) })
+	return !anyNode(child(n, roK60), func(n2978 *Node) bool { return (len(child(n2978, roK292)) > 0) })
 }
 
 // UBL-CR-464: not(cac:PaymentTerms/cbc:InstallmentDueDate)
 func roT0673(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k60), func(n2980 *Node) bool { return (len(child(n2980, k327)) > 0) })
+	return !anyNode(child(n, roK60), func(n2980 *Node) bool { return (len(child(n2980, roK327)) > 0) })
 }
 
 // UBL-CR-465: not(cac:PaymentTerms/cbc:InvoicingPartyReference)
 func roT0674(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k60), func(n2982 *Node) bool { return (len(child(n2982, k328)) > 0) })
+	return !anyNode(child(n, roK60), func(n2982 *Node) bool { return (len(child(n2982, roK328)) > 0) })
 }
 
 // UBL-CR-466: not(cac:PaymentTerms/cac:SettlementPeriod)
 func roT0675(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k60), func(n2984 *Node) bool { return (len(child(n2984, k329)) > 0) })
+	return !anyNode(child(n, roK60), func(n2984 *Node) bool { return (len(child(n2984, roK329)) > 0) })
 }
 
 // UBL-CR-467: not(cac:PaymentTerms/cac:PenaltyPeriod)
 func roT0676(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k60), func(n2986 *Node) bool { return (len(child(n2986, k330)) > 0) })
+	return !anyNode(child(n, roK60), func(n2986 *Node) bool { return (len(child(n2986, roK330)) > 0) })
 }
 
 // UBL-CR-468: not(cac:PaymentTerms/cac:ExchangeRate)
 func roT0677(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k60), func(n2988 *Node) bool { return (len(child(n2988, k331)) > 0) })
+	return !anyNode(child(n, roK60), func(n2988 *Node) bool { return (len(child(n2988, roK331)) > 0) })
 }
 
 // UBL-CR-469: not(cac:PaymentTerms/cac:ValidityPeriod)
 func roT0678(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k60), func(n2990 *Node) bool { return (len(child(n2990, k179)) > 0) })
+	return !anyNode(child(n, roK60), func(n2990 *Node) bool { return (len(child(n2990, roK179)) > 0) })
 }
 
 // UBL-CR-470: not(cac:PrepaidPayment)
 func roT0679(v []Seq, n *Node) bool {
-	return !(len(child(n, k332)) > 0)
+	return !(len(child(n, roK332)) > 0)
 }
 
 // UBL-CR-471: not(cac:AllowanceCharge/cbc:ID)
 func roT0680(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k76), func(n2993 *Node) bool { return (len(child(n2993, k54)) > 0) })
+	return !anyNode(child(n, roK76), func(n2993 *Node) bool { return (len(child(n2993, roK54)) > 0) })
 }
 
 // UBL-CR-472: not(cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0681(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k76), func(n2995 *Node) bool { return (len(child(n2995, k333)) > 0) })
+	return !anyNode(child(n, roK76), func(n2995 *Node) bool { return (len(child(n2995, roK333)) > 0) })
 }
 
 // UBL-CR-473: not(cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0682(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k76), func(n2997 *Node) bool { return (len(child(n2997, k334)) > 0) })
+	return !anyNode(child(n, roK76), func(n2997 *Node) bool { return (len(child(n2997, roK334)) > 0) })
 }
 
 // UBL-CR-474: not(cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0683(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k76), func(n2999 *Node) bool { return (len(child(n2999, k162)) > 0) })
+	return !anyNode(child(n, roK76), func(n2999 *Node) bool { return (len(child(n2999, roK162)) > 0) })
 }
 
 // UBL-CR-475: not(cac:AllowanceCharge/cbc:AccountingCost)
 func roT0684(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k76), func(n3001 *Node) bool { return (len(child(n3001, k335)) > 0) })
+	return !anyNode(child(n, roK76), func(n3001 *Node) bool { return (len(child(n3001, roK335)) > 0) })
 }
 
 // UBL-CR-476: not(cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0685(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k76), func(n3003 *Node) bool { return (len(child(n3003, k336)) > 0) })
+	return !anyNode(child(n, roK76), func(n3003 *Node) bool { return (len(child(n3003, roK336)) > 0) })
 }
 
 // UBL-CR-477: not(cac:AllowanceCharge/cac:TaxCategory/cbc:Name)
 func roT0686(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k76), func(n3005 *Node) bool {
-		return anyNode(child(n3005, k80), func(n3006 *Node) bool { return (len(child(n3006, k124)) > 0) })
+	return !anyNode(child(n, roK76), func(n3005 *Node) bool {
+		return anyNode(child(n3005, roK80), func(n3006 *Node) bool { return (len(child(n3006, roK124)) > 0) })
 	})
 }
 
 // UBL-CR-478: not(cac:AllowanceCharge/cac:TaxCategory/cbc:BaseUnitMeasure)
 func roT0687(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k76), func(n3008 *Node) bool {
-		return anyNode(child(n3008, k80), func(n3009 *Node) bool { return (len(child(n3009, k337)) > 0) })
+	return !anyNode(child(n, roK76), func(n3008 *Node) bool {
+		return anyNode(child(n3008, roK80), func(n3009 *Node) bool { return (len(child(n3009, roK337)) > 0) })
 	})
 }
 
 // UBL-CR-479: not(cac:AllowanceCharge/cac:TaxCategory/cbc:PerUnitAmount)
 func roT0688(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k76), func(n3011 *Node) bool {
-		return anyNode(child(n3011, k80), func(n3012 *Node) bool { return (len(child(n3012, k336)) > 0) })
+	return !anyNode(child(n, roK76), func(n3011 *Node) bool {
+		return anyNode(child(n3011, roK80), func(n3012 *Node) bool { return (len(child(n3012, roK336)) > 0) })
 	})
 }
 
 // UBL-CR-480: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReasonCode)
 func roT0689(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k76), func(n3014 *Node) bool {
-		return anyNode(child(n3014, k80), func(n3015 *Node) bool { return (len(child(n3015, k146)) > 0) })
+	return !anyNode(child(n, roK76), func(n3014 *Node) bool {
+		return anyNode(child(n3014, roK80), func(n3015 *Node) bool { return (len(child(n3015, roK146)) > 0) })
 	})
 }
 
 // UBL-CR-481: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReason)
 func roT0690(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k76), func(n3017 *Node) bool {
-		return anyNode(child(n3017, k80), func(n3018 *Node) bool { return (len(child(n3018, k145)) > 0) })
+	return !anyNode(child(n, roK76), func(n3017 *Node) bool {
+		return anyNode(child(n3017, roK80), func(n3018 *Node) bool { return (len(child(n3018, roK145)) > 0) })
 	})
 }
 
 // UBL-CR-482: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRange)
 func roT0691(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k76), func(n3020 *Node) bool {
-		return anyNode(child(n3020, k80), func(n3021 *Node) bool { return (len(child(n3021, k338)) > 0) })
+	return !anyNode(child(n, roK76), func(n3020 *Node) bool {
+		return anyNode(child(n3020, roK80), func(n3021 *Node) bool { return (len(child(n3021, roK338)) > 0) })
 	})
 }
 
 // UBL-CR-483: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRatePercent)
 func roT0692(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k76), func(n3023 *Node) bool {
-		return anyNode(child(n3023, k80), func(n3024 *Node) bool { return (len(child(n3024, k339)) > 0) })
+	return !anyNode(child(n, roK76), func(n3023 *Node) bool {
+		return anyNode(child(n3023, roK80), func(n3024 *Node) bool { return (len(child(n3024, roK339)) > 0) })
 	})
 }
 
 // UBL-CR-484: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func roT0693(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k76), func(n3026 *Node) bool {
-		return anyNode(child(n3026, k80), func(n3027 *Node) bool {
-			return anyNode(child(n3027, k81), func(n3028 *Node) bool { return (len(child(n3028, k124)) > 0) })
+	return !anyNode(child(n, roK76), func(n3026 *Node) bool {
+		return anyNode(child(n3026, roK80), func(n3027 *Node) bool {
+			return anyNode(child(n3027, roK81), func(n3028 *Node) bool { return (len(child(n3028, roK124)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-485: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0694(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k76), func(n3030 *Node) bool {
-		return anyNode(child(n3030, k80), func(n3031 *Node) bool {
-			return anyNode(child(n3031, k81), func(n3032 *Node) bool { return (len(child(n3032, k239)) > 0) })
+	return !anyNode(child(n, roK76), func(n3030 *Node) bool {
+		return anyNode(child(n3030, roK80), func(n3031 *Node) bool {
+			return anyNode(child(n3031, roK81), func(n3032 *Node) bool { return (len(child(n3032, roK239)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-486: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0695(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k76), func(n3034 *Node) bool {
-		return anyNode(child(n3034, k80), func(n3035 *Node) bool {
-			return anyNode(child(n3035, k81), func(n3036 *Node) bool { return (len(child(n3036, k240)) > 0) })
+	return !anyNode(child(n, roK76), func(n3034 *Node) bool {
+		return anyNode(child(n3034, roK80), func(n3035 *Node) bool {
+			return anyNode(child(n3035, roK81), func(n3036 *Node) bool { return (len(child(n3036, roK240)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-487: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cac:JurisdiccionRegionAddress)
 func roT0696(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k76), func(n3038 *Node) bool {
-		return anyNode(child(n3038, k80), func(n3039 *Node) bool {
-			return anyNode(child(n3039, k81), func(n3040 *Node) bool { return (len(child(n3040, k340)) > 0) })
+	return !anyNode(child(n, roK76), func(n3038 *Node) bool {
+		return anyNode(child(n3038, roK80), func(n3039 *Node) bool {
+			return anyNode(child(n3039, roK81), func(n3040 *Node) bool { return (len(child(n3040, roK340)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-488: not(cac:AllowanceCharge/cac:TaxTotal)
 func roT0697(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k76), func(n3042 *Node) bool { return (len(child(n3042, k104)) > 0) })
+	return !anyNode(child(n, roK76), func(n3042 *Node) bool { return (len(child(n3042, roK104)) > 0) })
 }
 
 // UBL-CR-489: not(cac:AllowanceCharge/cac:PaymentMeans)
 func roT0698(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k76), func(n3044 *Node) bool { return (len(child(n3044, k70)) > 0) })
+	return !anyNode(child(n, roK76), func(n3044 *Node) bool { return (len(child(n3044, roK70)) > 0) })
 }
 
 // UBL-CR-490: not(cac:TaxExchangeRate)
 func roT0699(v []Seq, n *Node) bool {
-	return !(len(child(n, k341)) > 0)
+	return !(len(child(n, roK341)) > 0)
 }
 
 // UBL-CR-491: not(cac:PricingExchangeRate)
 func roT0700(v []Seq, n *Node) bool {
-	return !(len(child(n, k342)) > 0)
+	return !(len(child(n, roK342)) > 0)
 }
 
 // UBL-CR-492: not(cac:PaymentExchangeRate)
 func roT0701(v []Seq, n *Node) bool {
-	return !(len(child(n, k343)) > 0)
+	return !(len(child(n, roK343)) > 0)
 }
 
 // UBL-CR-493: not(cac:PaymentAlternativeExchangeRate)
 func roT0702(v []Seq, n *Node) bool {
-	return !(len(child(n, k344)) > 0)
+	return !(len(child(n, roK344)) > 0)
 }
 
 // UBL-CR-494: not(cac:TaxTotal/cbc:RoundingAmount)
 func roT0703(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k104), func(n3050 *Node) bool { return (len(child(n3050, k345)) > 0) })
+	return !anyNode(child(n, roK104), func(n3050 *Node) bool { return (len(child(n3050, roK345)) > 0) })
 }
 
 // UBL-CR-495: not(cac:TaxTotal/cbc:TaxEvidenceIndicator)
 func roT0704(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k104), func(n3052 *Node) bool { return (len(child(n3052, k346)) > 0) })
+	return !anyNode(child(n, roK104), func(n3052 *Node) bool { return (len(child(n3052, roK346)) > 0) })
 }
 
 // UBL-CR-496: not(cac:TaxTotal/cbc:TaxIncludedIndicator)
 func roT0705(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k104), func(n3054 *Node) bool { return (len(child(n3054, k347)) > 0) })
+	return !anyNode(child(n, roK104), func(n3054 *Node) bool { return (len(child(n3054, roK347)) > 0) })
 }
 
 // UBL-CR-497: not(cac:TaxTotal/cac:TaxSubtotal/cbc:CalculationSequenceNumeric)
 func roT0706(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k104), func(n3056 *Node) bool {
-		return anyNode(child(n3056, k111), func(n3057 *Node) bool { return (len(child(n3057, k348)) > 0) })
+	return !anyNode(child(n, roK104), func(n3056 *Node) bool {
+		return anyNode(child(n3056, roK111), func(n3057 *Node) bool { return (len(child(n3057, roK348)) > 0) })
 	})
 }
 
 // UBL-CR-498: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TransactionCurrencyTaxAmount)
 func roT0707(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k104), func(n3059 *Node) bool {
-		return anyNode(child(n3059, k111), func(n3060 *Node) bool { return (len(child(n3060, k349)) > 0) })
+	return !anyNode(child(n, roK104), func(n3059 *Node) bool {
+		return anyNode(child(n3059, roK111), func(n3060 *Node) bool { return (len(child(n3060, roK349)) > 0) })
 	})
 }
 
 // UBL-CR-499: not(cac:TaxTotal/cac:TaxSubtotal/cbc:Percent)
 func roT0708(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k104), func(n3062 *Node) bool {
-		return anyNode(child(n3062, k111), func(n3063 *Node) bool { return (len(child(n3063, k144)) > 0) })
+	return !anyNode(child(n, roK104), func(n3062 *Node) bool {
+		return anyNode(child(n3062, roK111), func(n3063 *Node) bool { return (len(child(n3063, roK144)) > 0) })
 	})
 }
 
 // UBL-CR-500: not(cac:TaxTotal/cac:TaxSubtotal/cbc:BaseUnitMeasure)
 func roT0709(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k104), func(n3065 *Node) bool {
-		return anyNode(child(n3065, k111), func(n3066 *Node) bool { return (len(child(n3066, k337)) > 0) })
+	return !anyNode(child(n, roK104), func(n3065 *Node) bool {
+		return anyNode(child(n3065, roK111), func(n3066 *Node) bool { return (len(child(n3066, roK337)) > 0) })
 	})
 }
 
 // UBL-CR-501: not(cac:TaxTotal/cac:TaxSubtotal/cbc:PerUnitAmount)
 func roT0710(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k104), func(n3068 *Node) bool {
-		return anyNode(child(n3068, k111), func(n3069 *Node) bool { return (len(child(n3069, k336)) > 0) })
+	return !anyNode(child(n, roK104), func(n3068 *Node) bool {
+		return anyNode(child(n3068, roK111), func(n3069 *Node) bool { return (len(child(n3069, roK336)) > 0) })
 	})
 }
 
 // UBL-CR-502: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRange)
 func roT0711(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k104), func(n3071 *Node) bool {
-		return anyNode(child(n3071, k111), func(n3072 *Node) bool { return (len(child(n3072, k338)) > 0) })
+	return !anyNode(child(n, roK104), func(n3071 *Node) bool {
+		return anyNode(child(n3071, roK111), func(n3072 *Node) bool { return (len(child(n3072, roK338)) > 0) })
 	})
 }
 
 // UBL-CR-503: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRatePercent)
 func roT0712(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k104), func(n3074 *Node) bool {
-		return anyNode(child(n3074, k111), func(n3075 *Node) bool { return (len(child(n3075, k339)) > 0) })
+	return !anyNode(child(n, roK104), func(n3074 *Node) bool {
+		return anyNode(child(n3074, roK111), func(n3075 *Node) bool { return (len(child(n3075, roK339)) > 0) })
 	})
 }
 
 // UBL-CR-504: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:Name)
 func roT0713(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k104), func(n3077 *Node) bool {
-		return anyNode(child(n3077, k111), func(n3078 *Node) bool {
-			return anyNode(child(n3078, k80), func(n3079 *Node) bool { return (len(child(n3079, k124)) > 0) })
+	return !anyNode(child(n, roK104), func(n3077 *Node) bool {
+		return anyNode(child(n3077, roK111), func(n3078 *Node) bool {
+			return anyNode(child(n3078, roK80), func(n3079 *Node) bool { return (len(child(n3079, roK124)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-505: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:BaseUnitMeasure)
 func roT0714(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k104), func(n3081 *Node) bool {
-		return anyNode(child(n3081, k111), func(n3082 *Node) bool {
-			return anyNode(child(n3082, k80), func(n3083 *Node) bool { return (len(child(n3083, k337)) > 0) })
+	return !anyNode(child(n, roK104), func(n3081 *Node) bool {
+		return anyNode(child(n3081, roK111), func(n3082 *Node) bool {
+			return anyNode(child(n3082, roK80), func(n3083 *Node) bool { return (len(child(n3083, roK337)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-506: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:PerUnitAmount)
 func roT0715(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k104), func(n3085 *Node) bool {
-		return anyNode(child(n3085, k111), func(n3086 *Node) bool {
-			return anyNode(child(n3086, k80), func(n3087 *Node) bool { return (len(child(n3087, k336)) > 0) })
+	return !anyNode(child(n, roK104), func(n3085 *Node) bool {
+		return anyNode(child(n3085, roK111), func(n3086 *Node) bool {
+			return anyNode(child(n3086, roK80), func(n3087 *Node) bool { return (len(child(n3087, roK336)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-507: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRange)
 func roT0716(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k104), func(n3089 *Node) bool {
-		return anyNode(child(n3089, k111), func(n3090 *Node) bool {
-			return anyNode(child(n3090, k80), func(n3091 *Node) bool { return (len(child(n3091, k338)) > 0) })
+	return !anyNode(child(n, roK104), func(n3089 *Node) bool {
+		return anyNode(child(n3089, roK111), func(n3090 *Node) bool {
+			return anyNode(child(n3090, roK80), func(n3091 *Node) bool { return (len(child(n3091, roK338)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-508: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRatePercent)
 func roT0717(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k104), func(n3093 *Node) bool {
-		return anyNode(child(n3093, k111), func(n3094 *Node) bool {
-			return anyNode(child(n3094, k80), func(n3095 *Node) bool { return (len(child(n3095, k339)) > 0) })
+	return !anyNode(child(n, roK104), func(n3093 *Node) bool {
+		return anyNode(child(n3093, roK111), func(n3094 *Node) bool {
+			return anyNode(child(n3094, roK80), func(n3095 *Node) bool { return (len(child(n3095, roK339)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-509: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func roT0718(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k104), func(n3097 *Node) bool {
-		return anyNode(child(n3097, k111), func(n3098 *Node) bool {
-			return anyNode(child(n3098, k80), func(n3099 *Node) bool {
-				return anyNode(child(n3099, k81), func(n3100 *Node) bool { return (len(child(n3100, k124)) > 0) })
+	return !anyNode(child(n, roK104), func(n3097 *Node) bool {
+		return anyNode(child(n3097, roK111), func(n3098 *Node) bool {
+			return anyNode(child(n3098, roK80), func(n3099 *Node) bool {
+				return anyNode(child(n3099, roK81), func(n3100 *Node) bool { return (len(child(n3100, roK124)) > 0) })
 			})
 		})
 	})
@@ -9707,10 +9707,10 @@ func roT0718(v []Seq, n *Node) bool {
 
 // UBL-CR-510: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0719(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k104), func(n3102 *Node) bool {
-		return anyNode(child(n3102, k111), func(n3103 *Node) bool {
-			return anyNode(child(n3103, k80), func(n3104 *Node) bool {
-				return anyNode(child(n3104, k81), func(n3105 *Node) bool { return (len(child(n3105, k239)) > 0) })
+	return !anyNode(child(n, roK104), func(n3102 *Node) bool {
+		return anyNode(child(n3102, roK111), func(n3103 *Node) bool {
+			return anyNode(child(n3103, roK80), func(n3104 *Node) bool {
+				return anyNode(child(n3104, roK81), func(n3105 *Node) bool { return (len(child(n3105, roK239)) > 0) })
 			})
 		})
 	})
@@ -9718,10 +9718,10 @@ func roT0719(v []Seq, n *Node) bool {
 
 // UBL-CR-511: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0720(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k104), func(n3107 *Node) bool {
-		return anyNode(child(n3107, k111), func(n3108 *Node) bool {
-			return anyNode(child(n3108, k80), func(n3109 *Node) bool {
-				return anyNode(child(n3109, k81), func(n3110 *Node) bool { return (len(child(n3110, k240)) > 0) })
+	return !anyNode(child(n, roK104), func(n3107 *Node) bool {
+		return anyNode(child(n3107, roK111), func(n3108 *Node) bool {
+			return anyNode(child(n3108, roK80), func(n3109 *Node) bool {
+				return anyNode(child(n3109, roK81), func(n3110 *Node) bool { return (len(child(n3110, roK240)) > 0) })
 			})
 		})
 	})
@@ -9729,10 +9729,10 @@ func roT0720(v []Seq, n *Node) bool {
 
 // UBL-CR-512: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0721(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k104), func(n3112 *Node) bool {
-		return anyNode(child(n3112, k111), func(n3113 *Node) bool {
-			return anyNode(child(n3113, k80), func(n3114 *Node) bool {
-				return anyNode(child(n3114, k81), func(n3115 *Node) bool { return (len(child(n3115, k241)) > 0) })
+	return !anyNode(child(n, roK104), func(n3112 *Node) bool {
+		return anyNode(child(n3112, roK111), func(n3113 *Node) bool {
+			return anyNode(child(n3113, roK80), func(n3114 *Node) bool {
+				return anyNode(child(n3114, roK81), func(n3115 *Node) bool { return (len(child(n3115, roK241)) > 0) })
 			})
 		})
 	})
@@ -9740,723 +9740,723 @@ func roT0721(v []Seq, n *Node) bool {
 
 // UBL-CR-513: not(cac:WithholdingTaxTotal)
 func roT0722(v []Seq, n *Node) bool {
-	return !(len(child(n, k350)) > 0)
+	return !(len(child(n, roK350)) > 0)
 }
 
 // UBL-CR-514: not(cac:LegalMonetaryTotal/cbc:PayableAlternativeAmount)
 func roT0723(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k56), func(n3118 *Node) bool { return (len(child(n3118, k351)) > 0) })
+	return !anyNode(child(n, roK56), func(n3118 *Node) bool { return (len(child(n3118, roK351)) > 0) })
 }
 
 // UBL-CR-515: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:UUID)
 func roT0724(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3120 *Node) Seq { return child(n3120, k157) }))
+	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3120 *Node) Seq { return child(n3120, roK157) }))
 }
 
 // UBL-CR-516: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:TaxPointDate)
 func roT0725(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3121 *Node) Seq { return child(n3121, k115) }))
+	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3121 *Node) Seq { return child(n3121, roK115) }))
 }
 
 // UBL-CR-517: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:AccountingCostCode)
 func roT0726(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3122 *Node) Seq { return child(n3122, k162) }))
+	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3122 *Node) Seq { return child(n3122, roK162) }))
 }
 
 // UBL-CR-518: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:PaymentPurposeCode)
 func roT0727(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3123 *Node) Seq { return child(n3123, k352) }))
+	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3123 *Node) Seq { return child(n3123, roK352) }))
 }
 
 // UBL-CR-519: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:FreeOfChargeIndicator)
 func roT0728(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3124 *Node) Seq { return child(n3124, k353) }))
+	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3124 *Node) Seq { return child(n3124, roK353) }))
 }
 
 // UBL-CR-520: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:StartTime)
 func roT0729(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3125 *Node) Seq { return child(n3125, k116) }), func(n3126 *Node) Seq { return child(n3126, k164) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3125 *Node) Seq { return child(n3125, roK116) }), func(n3126 *Node) Seq { return child(n3126, roK164) }))
 }
 
 // UBL-CR-521: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:EndTime)
 func roT0730(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3127 *Node) Seq { return child(n3127, k116) }), func(n3128 *Node) Seq { return child(n3128, k165) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3127 *Node) Seq { return child(n3127, roK116) }), func(n3128 *Node) Seq { return child(n3128, roK165) }))
 }
 
 // UBL-CR-522: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DurationMeasure)
 func roT0731(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3129 *Node) Seq { return child(n3129, k116) }), func(n3130 *Node) Seq { return child(n3130, k166) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3129 *Node) Seq { return child(n3129, roK116) }), func(n3130 *Node) Seq { return child(n3130, roK166) }))
 }
 
 // UBL-CR-523: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DescriptionCode)
 func roT0732(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3131 *Node) Seq { return child(n3131, k116) }), func(n3132 *Node) Seq { return child(n3132, k117) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3131 *Node) Seq { return child(n3131, roK116) }), func(n3132 *Node) Seq { return child(n3132, roK117) }))
 }
 
 // UBL-CR-524: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:Description)
 func roT0733(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3133 *Node) Seq { return child(n3133, k116) }), func(n3134 *Node) Seq { return child(n3134, k167) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3133 *Node) Seq { return child(n3133, roK116) }), func(n3134 *Node) Seq { return child(n3134, roK167) }))
 }
 
 // UBL-CR-525: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:SalesOrderLineID)
 func roT0734(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3135 *Node) Seq { return child(n3135, k354) }), func(n3136 *Node) Seq { return child(n3136, k355) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3135 *Node) Seq { return child(n3135, roK354) }), func(n3136 *Node) Seq { return child(n3136, roK355) }))
 }
 
 // UBL-CR-526: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:UUID)
 func roT0735(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3137 *Node) Seq { return child(n3137, k354) }), func(n3138 *Node) Seq { return child(n3138, k157) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3137 *Node) Seq { return child(n3137, roK354) }), func(n3138 *Node) Seq { return child(n3138, roK157) }))
 }
 
 // UBL-CR-527: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:LineStatusCode)
 func roT0736(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3139 *Node) Seq { return child(n3139, k354) }), func(n3140 *Node) Seq { return child(n3140, k356) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3139 *Node) Seq { return child(n3139, roK354) }), func(n3140 *Node) Seq { return child(n3140, roK356) }))
 }
 
 // UBL-CR-528: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cac:OrderReference)
 func roT0737(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3141 *Node) Seq { return child(n3141, k354) }), func(n3142 *Node) Seq { return child(n3142, k168) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3141 *Node) Seq { return child(n3141, roK354) }), func(n3142 *Node) Seq { return child(n3142, roK168) }))
 }
 
 // UBL-CR-529: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DespatchLineReference)
 func roT0738(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3143 *Node) Seq { return child(n3143, k357) }))
+	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3143 *Node) Seq { return child(n3143, roK357) }))
 }
 
 // UBL-CR-530: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ReceiptLineReference)
 func roT0739(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3144 *Node) Seq { return child(n3144, k358) }))
+	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3144 *Node) Seq { return child(n3144, roK358) }))
 }
 
 // UBL-CR-531: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:BillingReference)
 func roT0740(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3145 *Node) Seq { return child(n3145, k141) }))
+	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3145 *Node) Seq { return child(n3145, roK141) }))
 }
 
 // UBL-CR-532: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:CopyIndicator)
 func roT0741(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3146 *Node) Seq { return child(n3146, k171) }), func(n3147 *Node) Seq { return child(n3147, k156) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3146 *Node) Seq { return child(n3146, roK171) }), func(n3147 *Node) Seq { return child(n3147, roK156) }))
 }
 
 // UBL-CR-533: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:UUID)
 func roT0742(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3148 *Node) Seq { return child(n3148, k171) }), func(n3149 *Node) Seq { return child(n3149, k157) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3148 *Node) Seq { return child(n3148, roK171) }), func(n3149 *Node) Seq { return child(n3149, roK157) }))
 }
 
 // UBL-CR-534: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueDate)
 func roT0743(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3150 *Node) Seq { return child(n3150, k171) }), func(n3151 *Node) Seq { return child(n3151, k97) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3150 *Node) Seq { return child(n3150, roK171) }), func(n3151 *Node) Seq { return child(n3151, roK97) }))
 }
 
 // UBL-CR-535: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueTime)
 func roT0744(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3152 *Node) Seq { return child(n3152, k171) }), func(n3153 *Node) Seq { return child(n3153, k158) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3152 *Node) Seq { return child(n3152, roK171) }), func(n3153 *Node) Seq { return child(n3153, roK158) }))
 }
 
 // UBL-CR-537: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentType)
 func roT0745(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3154 *Node) Seq { return child(n3154, k171) }), func(n3155 *Node) Seq { return child(n3155, k172) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3154 *Node) Seq { return child(n3154, roK171) }), func(n3155 *Node) Seq { return child(n3155, roK172) }))
 }
 
 // UBL-CR-538: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:XPath)
 func roT0746(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3156 *Node) Seq { return child(n3156, k171) }), func(n3157 *Node) Seq { return child(n3157, k173) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3156 *Node) Seq { return child(n3156, roK171) }), func(n3157 *Node) Seq { return child(n3157, roK173) }))
 }
 
 // UBL-CR-539: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LanguageID)
 func roT0747(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3158 *Node) Seq { return child(n3158, k171) }), func(n3159 *Node) Seq { return child(n3159, k174) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3158 *Node) Seq { return child(n3158, roK171) }), func(n3159 *Node) Seq { return child(n3159, roK174) }))
 }
 
 // UBL-CR-540: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LocaleCode)
 func roT0748(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3160 *Node) Seq { return child(n3160, k171) }), func(n3161 *Node) Seq { return child(n3161, k175) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3160 *Node) Seq { return child(n3160, roK171) }), func(n3161 *Node) Seq { return child(n3161, roK175) }))
 }
 
 // UBL-CR-541: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:VersionID)
 func roT0749(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3162 *Node) Seq { return child(n3162, k171) }), func(n3163 *Node) Seq { return child(n3163, k176) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3162 *Node) Seq { return child(n3162, roK171) }), func(n3163 *Node) Seq { return child(n3163, roK176) }))
 }
 
 // UBL-CR-542: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentStatusCode)
 func roT0750(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3164 *Node) Seq { return child(n3164, k171) }), func(n3165 *Node) Seq { return child(n3165, k177) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3164 *Node) Seq { return child(n3164, roK171) }), func(n3165 *Node) Seq { return child(n3165, roK177) }))
 }
 
 // UBL-CR-543: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentDescription)
 func roT0751(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3166 *Node) Seq { return child(n3166, k171) }), func(n3167 *Node) Seq { return child(n3167, k147) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3166 *Node) Seq { return child(n3166, roK171) }), func(n3167 *Node) Seq { return child(n3167, roK147) }))
 }
 
 // UBL-CR-544: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:Attachment)
 func roT0752(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3168 *Node) Seq { return child(n3168, k171) }), func(n3169 *Node) Seq { return child(n3169, k178) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3168 *Node) Seq { return child(n3168, roK171) }), func(n3169 *Node) Seq { return child(n3169, roK178) }))
 }
 
 // UBL-CR-545: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ValidityPeriod)
 func roT0753(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3170 *Node) Seq { return child(n3170, k171) }), func(n3171 *Node) Seq { return child(n3171, k179) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3170 *Node) Seq { return child(n3170, roK171) }), func(n3171 *Node) Seq { return child(n3171, roK179) }))
 }
 
 // UBL-CR-546: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:IssuerParty)
 func roT0754(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3172 *Node) Seq { return child(n3172, k171) }), func(n3173 *Node) Seq { return child(n3173, k180) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3172 *Node) Seq { return child(n3172, roK171) }), func(n3173 *Node) Seq { return child(n3173, roK180) }))
 }
 
 // UBL-CR-547: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ResultOfVerification)
 func roT0755(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3174 *Node) Seq { return child(n3174, k171) }), func(n3175 *Node) Seq { return child(n3175, k181) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3174 *Node) Seq { return child(n3174, roK171) }), func(n3175 *Node) Seq { return child(n3175, roK181) }))
 }
 
 // UBL-CR-548: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PricingReference)
 func roT0756(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3176 *Node) Seq { return child(n3176, k359) }))
+	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3176 *Node) Seq { return child(n3176, roK359) }))
 }
 
 // UBL-CR-549: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OriginatorParty)
 func roT0757(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3177 *Node) Seq { return child(n3177, k360) }))
+	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3177 *Node) Seq { return child(n3177, roK360) }))
 }
 
 // UBL-CR-550: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Delivery)
 func roT0758(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3178 *Node) Seq { return child(n3178, k75) }))
+	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3178 *Node) Seq { return child(n3178, roK75) }))
 }
 
 // UBL-CR-551: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PaymentTerms)
 func roT0759(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3179 *Node) Seq { return child(n3179, k60) }))
+	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3179 *Node) Seq { return child(n3179, roK60) }))
 }
 
 // UBL-CR-552: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:ID)
 func roT0760(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3180 *Node) Seq { return child(n3180, k76) }), func(n3181 *Node) Seq { return child(n3181, k54) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3180 *Node) Seq { return child(n3180, roK76) }), func(n3181 *Node) Seq { return child(n3181, roK54) }))
 }
 
 // UBL-CR-553: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0761(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3182 *Node) Seq { return child(n3182, k76) }), func(n3183 *Node) Seq { return child(n3183, k333) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3182 *Node) Seq { return child(n3182, roK76) }), func(n3183 *Node) Seq { return child(n3183, roK333) }))
 }
 
 // UBL-CR-554: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0762(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3184 *Node) Seq { return child(n3184, k76) }), func(n3185 *Node) Seq { return child(n3185, k334) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3184 *Node) Seq { return child(n3184, roK76) }), func(n3185 *Node) Seq { return child(n3185, roK334) }))
 }
 
 // UBL-CR-555: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0763(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3186 *Node) Seq { return child(n3186, k76) }), func(n3187 *Node) Seq { return child(n3187, k162) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3186 *Node) Seq { return child(n3186, roK76) }), func(n3187 *Node) Seq { return child(n3187, roK162) }))
 }
 
 // UBL-CR-556: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCost)
 func roT0764(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3188 *Node) Seq { return child(n3188, k76) }), func(n3189 *Node) Seq { return child(n3189, k335) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3188 *Node) Seq { return child(n3188, roK76) }), func(n3189 *Node) Seq { return child(n3189, roK335) }))
 }
 
 // UBL-CR-557: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0765(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3190 *Node) Seq { return child(n3190, k76) }), func(n3191 *Node) Seq { return child(n3191, k336) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3190 *Node) Seq { return child(n3190, roK76) }), func(n3191 *Node) Seq { return child(n3191, roK336) }))
 }
 
 // UBL-CR-558: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxCategory)
 func roT0766(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3192 *Node) Seq { return child(n3192, k76) }), func(n3193 *Node) Seq { return child(n3193, k80) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3192 *Node) Seq { return child(n3192, roK76) }), func(n3193 *Node) Seq { return child(n3193, roK80) }))
 }
 
 // UBL-CR-559: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxTotal)
 func roT0767(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3194 *Node) Seq { return child(n3194, k76) }), func(n3195 *Node) Seq { return child(n3195, k104) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3194 *Node) Seq { return child(n3194, roK76) }), func(n3195 *Node) Seq { return child(n3195, roK104) }))
 }
 
 // UBL-CR-560: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:PaymentMeans)
 func roT0768(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3196 *Node) Seq { return child(n3196, k76) }), func(n3197 *Node) Seq { return child(n3197, k70) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3196 *Node) Seq { return child(n3196, roK76) }), func(n3197 *Node) Seq { return child(n3197, roK70) }))
 }
 
 // UBL-CR-561: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:TaxTotal)
 func roT0769(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3198 *Node) Seq { return child(n3198, k104) }))
+	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3198 *Node) Seq { return child(n3198, roK104) }))
 }
 
 // UBL-CR-562: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:WithholdingTaxTotal)
 func roT0770(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3199 *Node) Seq { return child(n3199, k350) }))
+	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3199 *Node) Seq { return child(n3199, roK350) }))
 }
 
 // UBL-CR-563: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackQuantity)
 func roT0771(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3200 *Node) Seq { return child(n3200, k123) }), func(n3201 *Node) Seq { return child(n3201, k361) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3200 *Node) Seq { return child(n3200, roK123) }), func(n3201 *Node) Seq { return child(n3201, roK361) }))
 }
 
 // UBL-CR-564: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackSizeNumeric)
 func roT0772(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3202 *Node) Seq { return child(n3202, k123) }), func(n3203 *Node) Seq { return child(n3203, k362) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3202 *Node) Seq { return child(n3202, roK123) }), func(n3203 *Node) Seq { return child(n3203, roK362) }))
 }
 
 // UBL-CR-565: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:CatalogueIndicator)
 func roT0773(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3204 *Node) Seq { return child(n3204, k123) }), func(n3205 *Node) Seq { return child(n3205, k363) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3204 *Node) Seq { return child(n3204, roK123) }), func(n3205 *Node) Seq { return child(n3205, roK363) }))
 }
 
 // UBL-CR-566: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:HazardousRiskIndicator)
 func roT0774(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3206 *Node) Seq { return child(n3206, k123) }), func(n3207 *Node) Seq { return child(n3207, k364) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3206 *Node) Seq { return child(n3206, roK123) }), func(n3207 *Node) Seq { return child(n3207, roK364) }))
 }
 
 // UBL-CR-567: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:AdditionalInformation)
 func roT0775(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3208 *Node) Seq { return child(n3208, k123) }), func(n3209 *Node) Seq { return child(n3209, k365) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3208 *Node) Seq { return child(n3208, roK123) }), func(n3209 *Node) Seq { return child(n3209, roK365) }))
 }
 
 // UBL-CR-568: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:Keyword)
 func roT0776(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3210 *Node) Seq { return child(n3210, k123) }), func(n3211 *Node) Seq { return child(n3211, k366) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3210 *Node) Seq { return child(n3210, roK123) }), func(n3211 *Node) Seq { return child(n3211, roK366) }))
 }
 
 // UBL-CR-569: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:BrandName)
 func roT0777(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3212 *Node) Seq { return child(n3212, k123) }), func(n3213 *Node) Seq { return child(n3213, k367) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3212 *Node) Seq { return child(n3212, roK123) }), func(n3213 *Node) Seq { return child(n3213, roK367) }))
 }
 
 // UBL-CR-570: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:ModelName)
 func roT0778(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3214 *Node) Seq { return child(n3214, k123) }), func(n3215 *Node) Seq { return child(n3215, k368) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3214 *Node) Seq { return child(n3214, roK123) }), func(n3215 *Node) Seq { return child(n3215, roK368) }))
 }
 
 // UBL-CR-571: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:ExtendedID)
 func roT0779(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3216 *Node) Seq { return child(n3216, k123) }), func(n3217 *Node) Seq { return child(n3217, k369) }), func(n3218 *Node) Seq { return child(n3218, k370) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3216 *Node) Seq { return child(n3216, roK123) }), func(n3217 *Node) Seq { return child(n3217, roK369) }), func(n3218 *Node) Seq { return child(n3218, roK370) }))
 }
 
 // UBL-CR-572: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:BarecodeSymbologyID)
 func roT0780(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3219 *Node) Seq { return child(n3219, k123) }), func(n3220 *Node) Seq { return child(n3220, k369) }), func(n3221 *Node) Seq { return child(n3221, k371) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3219 *Node) Seq { return child(n3219, roK123) }), func(n3220 *Node) Seq { return child(n3220, roK369) }), func(n3221 *Node) Seq { return child(n3221, roK371) }))
 }
 
 // UBL-CR-573: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:PhysicalAttribute)
 func roT0781(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3222 *Node) Seq { return child(n3222, k123) }), func(n3223 *Node) Seq { return child(n3223, k369) }), func(n3224 *Node) Seq { return child(n3224, k372) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3222 *Node) Seq { return child(n3222, roK123) }), func(n3223 *Node) Seq { return child(n3223, roK369) }), func(n3224 *Node) Seq { return child(n3224, roK372) }))
 }
 
 // UBL-CR-574: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:MeasurementDimension)
 func roT0782(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3225 *Node) Seq { return child(n3225, k123) }), func(n3226 *Node) Seq { return child(n3226, k369) }), func(n3227 *Node) Seq { return child(n3227, k373) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3225 *Node) Seq { return child(n3225, roK123) }), func(n3226 *Node) Seq { return child(n3226, roK369) }), func(n3227 *Node) Seq { return child(n3227, roK373) }))
 }
 
 // UBL-CR-575: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:IssuerParty)
 func roT0783(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3228 *Node) Seq { return child(n3228, k123) }), func(n3229 *Node) Seq { return child(n3229, k369) }), func(n3230 *Node) Seq { return child(n3230, k180) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3228 *Node) Seq { return child(n3228, roK123) }), func(n3229 *Node) Seq { return child(n3229, roK369) }), func(n3230 *Node) Seq { return child(n3230, roK180) }))
 }
 
 // UBL-CR-576: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:ExtendedID)
 func roT0784(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3231 *Node) Seq { return child(n3231, k123) }), func(n3232 *Node) Seq { return child(n3232, k374) }), func(n3233 *Node) Seq { return child(n3233, k370) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3231 *Node) Seq { return child(n3231, roK123) }), func(n3232 *Node) Seq { return child(n3232, roK374) }), func(n3233 *Node) Seq { return child(n3233, roK370) }))
 }
 
 // UBL-CR-577: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:BarecodeSymbologyID)
 func roT0785(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3234 *Node) Seq { return child(n3234, k123) }), func(n3235 *Node) Seq { return child(n3235, k374) }), func(n3236 *Node) Seq { return child(n3236, k371) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3234 *Node) Seq { return child(n3234, roK123) }), func(n3235 *Node) Seq { return child(n3235, roK374) }), func(n3236 *Node) Seq { return child(n3236, roK371) }))
 }
 
 // UBL-CR-578: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:PhysicalAttribute)
 func roT0786(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3237 *Node) Seq { return child(n3237, k123) }), func(n3238 *Node) Seq { return child(n3238, k374) }), func(n3239 *Node) Seq { return child(n3239, k372) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3237 *Node) Seq { return child(n3237, roK123) }), func(n3238 *Node) Seq { return child(n3238, roK374) }), func(n3239 *Node) Seq { return child(n3239, roK372) }))
 }
 
 // UBL-CR-579: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:MeasurementDimension)
 func roT0787(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3240 *Node) Seq { return child(n3240, k123) }), func(n3241 *Node) Seq { return child(n3241, k374) }), func(n3242 *Node) Seq { return child(n3242, k373) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3240 *Node) Seq { return child(n3240, roK123) }), func(n3241 *Node) Seq { return child(n3241, roK374) }), func(n3242 *Node) Seq { return child(n3242, roK373) }))
 }
 
 // UBL-CR-580: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:IssuerParty)
 func roT0788(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3243 *Node) Seq { return child(n3243, k123) }), func(n3244 *Node) Seq { return child(n3244, k374) }), func(n3245 *Node) Seq { return child(n3245, k180) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3243 *Node) Seq { return child(n3243, roK123) }), func(n3244 *Node) Seq { return child(n3244, roK374) }), func(n3245 *Node) Seq { return child(n3245, roK180) }))
 }
 
 // UBL-CR-581: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturersItemIdentification)
 func roT0789(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3246 *Node) Seq { return child(n3246, k123) }), func(n3247 *Node) Seq { return child(n3247, k375) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3246 *Node) Seq { return child(n3246, roK123) }), func(n3247 *Node) Seq { return child(n3247, roK375) }))
 }
 
 // UBL-CR-582: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:ExtendedID)
 func roT0790(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3248 *Node) Seq { return child(n3248, k123) }), func(n3249 *Node) Seq { return child(n3249, k134) }), func(n3250 *Node) Seq { return child(n3250, k370) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3248 *Node) Seq { return child(n3248, roK123) }), func(n3249 *Node) Seq { return child(n3249, roK134) }), func(n3250 *Node) Seq { return child(n3250, roK370) }))
 }
 
 // UBL-CR-583: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:BarecodeSymbologyID)
 func roT0791(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3251 *Node) Seq { return child(n3251, k123) }), func(n3252 *Node) Seq { return child(n3252, k134) }), func(n3253 *Node) Seq { return child(n3253, k371) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3251 *Node) Seq { return child(n3251, roK123) }), func(n3252 *Node) Seq { return child(n3252, roK134) }), func(n3253 *Node) Seq { return child(n3253, roK371) }))
 }
 
 // UBL-CR-584: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:PhysicalAttribute)
 func roT0792(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3254 *Node) Seq { return child(n3254, k123) }), func(n3255 *Node) Seq { return child(n3255, k134) }), func(n3256 *Node) Seq { return child(n3256, k372) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3254 *Node) Seq { return child(n3254, roK123) }), func(n3255 *Node) Seq { return child(n3255, roK134) }), func(n3256 *Node) Seq { return child(n3256, roK372) }))
 }
 
 // UBL-CR-585: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:MeasurementDimension)
 func roT0793(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3257 *Node) Seq { return child(n3257, k123) }), func(n3258 *Node) Seq { return child(n3258, k134) }), func(n3259 *Node) Seq { return child(n3259, k373) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3257 *Node) Seq { return child(n3257, roK123) }), func(n3258 *Node) Seq { return child(n3258, roK134) }), func(n3259 *Node) Seq { return child(n3259, roK373) }))
 }
 
 // UBL-CR-586: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:IssuerParty)
 func roT0794(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3260 *Node) Seq { return child(n3260, k123) }), func(n3261 *Node) Seq { return child(n3261, k134) }), func(n3262 *Node) Seq { return child(n3262, k180) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3260 *Node) Seq { return child(n3260, roK123) }), func(n3261 *Node) Seq { return child(n3261, roK134) }), func(n3262 *Node) Seq { return child(n3262, roK180) }))
 }
 
 // UBL-CR-587: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueItemIdentification)
 func roT0795(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3263 *Node) Seq { return child(n3263, k123) }), func(n3264 *Node) Seq { return child(n3264, k376) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3263 *Node) Seq { return child(n3263, roK123) }), func(n3264 *Node) Seq { return child(n3264, roK376) }))
 }
 
 // UBL-CR-588: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemIdentification)
 func roT0796(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3265 *Node) Seq { return child(n3265, k123) }), func(n3266 *Node) Seq { return child(n3266, k377) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3265 *Node) Seq { return child(n3265, roK123) }), func(n3266 *Node) Seq { return child(n3266, roK377) }))
 }
 
 // UBL-CR-589: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueDocumentReference)
 func roT0797(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3267 *Node) Seq { return child(n3267, k123) }), func(n3268 *Node) Seq { return child(n3268, k378) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3267 *Node) Seq { return child(n3267, roK123) }), func(n3268 *Node) Seq { return child(n3268, roK378) }))
 }
 
 // UBL-CR-590: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemSpecificationDocumentReference)
 func roT0798(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3269 *Node) Seq { return child(n3269, k123) }), func(n3270 *Node) Seq { return child(n3270, k379) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3269 *Node) Seq { return child(n3269, roK123) }), func(n3270 *Node) Seq { return child(n3270, roK379) }))
 }
 
 // UBL-CR-591: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginCountry/cbc:Name)
 func roT0799(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3271 *Node) Seq { return child(n3271, k123) }), func(n3272 *Node) Seq { return child(n3272, k380) }), func(n3273 *Node) Seq { return child(n3273, k124) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3271 *Node) Seq { return child(n3271, roK123) }), func(n3272 *Node) Seq { return child(n3272, roK380) }), func(n3273 *Node) Seq { return child(n3273, roK124) }))
 }
 
 // UBL-CR-592: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:NatureCode)
 func roT0800(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3274 *Node) Seq { return child(n3274, k123) }), func(n3275 *Node) Seq { return child(n3275, k132) }), func(n3276 *Node) Seq { return child(n3276, k381) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3274 *Node) Seq { return child(n3274, roK123) }), func(n3275 *Node) Seq { return child(n3275, roK132) }), func(n3276 *Node) Seq { return child(n3276, roK381) }))
 }
 
 // UBL-CR-593: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CargoTypeCode)
 func roT0801(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3277 *Node) Seq { return child(n3277, k123) }), func(n3278 *Node) Seq { return child(n3278, k132) }), func(n3279 *Node) Seq { return child(n3279, k382) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3277 *Node) Seq { return child(n3277, roK123) }), func(n3278 *Node) Seq { return child(n3278, roK132) }), func(n3279 *Node) Seq { return child(n3279, roK382) }))
 }
 
 // UBL-CR-594: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CommodityCode)
 func roT0802(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3280 *Node) Seq { return child(n3280, k123) }), func(n3281 *Node) Seq { return child(n3281, k132) }), func(n3282 *Node) Seq { return child(n3282, k383) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3280 *Node) Seq { return child(n3280, roK123) }), func(n3281 *Node) Seq { return child(n3281, roK132) }), func(n3282 *Node) Seq { return child(n3282, roK383) }))
 }
 
 // UBL-CR-595: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:TransactionConditions)
 func roT0803(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3283 *Node) Seq { return child(n3283, k123) }), func(n3284 *Node) Seq { return child(n3284, k384) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3283 *Node) Seq { return child(n3283, roK123) }), func(n3284 *Node) Seq { return child(n3284, roK384) }))
 }
 
 // UBL-CR-596: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:HazardousItem)
 func roT0804(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3285 *Node) Seq { return child(n3285, k123) }), func(n3286 *Node) Seq { return child(n3286, k385) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3285 *Node) Seq { return child(n3285, roK123) }), func(n3286 *Node) Seq { return child(n3286, roK385) }))
 }
 
 // UBL-CR-597: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:Name)
 func roT0805(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3287 *Node) Seq { return child(n3287, k123) }), func(n3288 *Node) Seq { return child(n3288, k110) }), func(n3289 *Node) Seq { return child(n3289, k124) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3287 *Node) Seq { return child(n3287, roK123) }), func(n3288 *Node) Seq { return child(n3288, roK110) }), func(n3289 *Node) Seq { return child(n3289, roK124) }))
 }
 
 // UBL-CR-598: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:BaseUnitMeasure)
 func roT0806(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3290 *Node) Seq { return child(n3290, k123) }), func(n3291 *Node) Seq { return child(n3291, k110) }), func(n3292 *Node) Seq { return child(n3292, k337) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3290 *Node) Seq { return child(n3290, roK123) }), func(n3291 *Node) Seq { return child(n3291, roK110) }), func(n3292 *Node) Seq { return child(n3292, roK337) }))
 }
 
 // UBL-CR-599: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:PerUnitAmount)
 func roT0807(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3293 *Node) Seq { return child(n3293, k123) }), func(n3294 *Node) Seq { return child(n3294, k110) }), func(n3295 *Node) Seq { return child(n3295, k336) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3293 *Node) Seq { return child(n3293, roK123) }), func(n3294 *Node) Seq { return child(n3294, roK110) }), func(n3295 *Node) Seq { return child(n3295, roK336) }))
 }
 
 // UBL-CR-600: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReasonCode)
 func roT0808(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3296 *Node) Seq { return child(n3296, k123) }), func(n3297 *Node) Seq { return child(n3297, k110) }), func(n3298 *Node) Seq { return child(n3298, k146) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3296 *Node) Seq { return child(n3296, roK123) }), func(n3297 *Node) Seq { return child(n3297, roK110) }), func(n3298 *Node) Seq { return child(n3298, roK146) }))
 }
 
 // UBL-CR-601: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReason)
 func roT0809(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3299 *Node) Seq { return child(n3299, k123) }), func(n3300 *Node) Seq { return child(n3300, k110) }), func(n3301 *Node) Seq { return child(n3301, k145) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3299 *Node) Seq { return child(n3299, roK123) }), func(n3300 *Node) Seq { return child(n3300, roK110) }), func(n3301 *Node) Seq { return child(n3301, roK145) }))
 }
 
 // UBL-CR-602: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRange)
 func roT0810(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3302 *Node) Seq { return child(n3302, k123) }), func(n3303 *Node) Seq { return child(n3303, k110) }), func(n3304 *Node) Seq { return child(n3304, k338) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3302 *Node) Seq { return child(n3302, roK123) }), func(n3303 *Node) Seq { return child(n3303, roK110) }), func(n3304 *Node) Seq { return child(n3304, roK338) }))
 }
 
 // UBL-CR-603: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRatePercent)
 func roT0811(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3305 *Node) Seq { return child(n3305, k123) }), func(n3306 *Node) Seq { return child(n3306, k110) }), func(n3307 *Node) Seq { return child(n3307, k339) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3305 *Node) Seq { return child(n3305, roK123) }), func(n3306 *Node) Seq { return child(n3306, roK110) }), func(n3307 *Node) Seq { return child(n3307, roK339) }))
 }
 
 // UBL-CR-604: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:Name)
 func roT0812(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, k89), child(n, k90)), func(n3308 *Node) Seq { return child(n3308, k123) }), func(n3309 *Node) Seq { return child(n3309, k110) }), func(n3310 *Node) Seq { return child(n3310, k81) }), func(n3311 *Node) Seq { return child(n3311, k124) }))
+	return !ebv(step(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3308 *Node) Seq { return child(n3308, roK123) }), func(n3309 *Node) Seq { return child(n3309, roK110) }), func(n3310 *Node) Seq { return child(n3310, roK81) }), func(n3311 *Node) Seq { return child(n3311, roK124) }))
 }
 
 // UBL-CR-605: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0813(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, k89), child(n, k90)), func(n3312 *Node) Seq { return child(n3312, k123) }), func(n3313 *Node) Seq { return child(n3313, k110) }), func(n3314 *Node) Seq { return child(n3314, k81) }), func(n3315 *Node) Seq { return child(n3315, k239) }))
+	return !ebv(step(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3312 *Node) Seq { return child(n3312, roK123) }), func(n3313 *Node) Seq { return child(n3313, roK110) }), func(n3314 *Node) Seq { return child(n3314, roK81) }), func(n3315 *Node) Seq { return child(n3315, roK239) }))
 }
 
 // UBL-CR-606: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0814(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, k89), child(n, k90)), func(n3316 *Node) Seq { return child(n3316, k123) }), func(n3317 *Node) Seq { return child(n3317, k110) }), func(n3318 *Node) Seq { return child(n3318, k81) }), func(n3319 *Node) Seq { return child(n3319, k240) }))
+	return !ebv(step(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3316 *Node) Seq { return child(n3316, roK123) }), func(n3317 *Node) Seq { return child(n3317, roK110) }), func(n3318 *Node) Seq { return child(n3318, roK81) }), func(n3319 *Node) Seq { return child(n3319, roK240) }))
 }
 
 // UBL-CR-607: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0815(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, k89), child(n, k90)), func(n3320 *Node) Seq { return child(n3320, k123) }), func(n3321 *Node) Seq { return child(n3321, k110) }), func(n3322 *Node) Seq { return child(n3322, k81) }), func(n3323 *Node) Seq { return child(n3323, k241) }))
+	return !ebv(step(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3320 *Node) Seq { return child(n3320, roK123) }), func(n3321 *Node) Seq { return child(n3321, roK110) }), func(n3322 *Node) Seq { return child(n3322, roK81) }), func(n3323 *Node) Seq { return child(n3323, roK241) }))
 }
 
 // UBL-CR-608: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ID)
 func roT0816(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3324 *Node) Seq { return child(n3324, k123) }), func(n3325 *Node) Seq { return child(n3325, k129) }), func(n3326 *Node) Seq { return child(n3326, k54) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3324 *Node) Seq { return child(n3324, roK123) }), func(n3325 *Node) Seq { return child(n3325, roK129) }), func(n3326 *Node) Seq { return child(n3326, roK54) }))
 }
 
 // UBL-CR-609: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:NameCode)
 func roT0817(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3327 *Node) Seq { return child(n3327, k123) }), func(n3328 *Node) Seq { return child(n3328, k129) }), func(n3329 *Node) Seq { return child(n3329, k386) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3327 *Node) Seq { return child(n3327, roK123) }), func(n3328 *Node) Seq { return child(n3328, roK129) }), func(n3329 *Node) Seq { return child(n3329, roK386) }))
 }
 
 // UBL-CR-610: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:TestMethod)
 func roT0818(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3330 *Node) Seq { return child(n3330, k123) }), func(n3331 *Node) Seq { return child(n3331, k129) }), func(n3332 *Node) Seq { return child(n3332, k387) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3330 *Node) Seq { return child(n3330, roK123) }), func(n3331 *Node) Seq { return child(n3331, roK129) }), func(n3332 *Node) Seq { return child(n3332, roK387) }))
 }
 
 // UBL-CR-611: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQuantity)
 func roT0819(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3333 *Node) Seq { return child(n3333, k123) }), func(n3334 *Node) Seq { return child(n3334, k129) }), func(n3335 *Node) Seq { return child(n3335, k388) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3333 *Node) Seq { return child(n3333, roK123) }), func(n3334 *Node) Seq { return child(n3334, roK129) }), func(n3335 *Node) Seq { return child(n3335, roK388) }))
 }
 
 // UBL-CR-612: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQualifier)
 func roT0820(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3336 *Node) Seq { return child(n3336, k123) }), func(n3337 *Node) Seq { return child(n3337, k129) }), func(n3338 *Node) Seq { return child(n3338, k389) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3336 *Node) Seq { return child(n3336, roK123) }), func(n3337 *Node) Seq { return child(n3337, roK129) }), func(n3338 *Node) Seq { return child(n3338, roK389) }))
 }
 
 // UBL-CR-613: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ImportanceCode)
 func roT0821(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3339 *Node) Seq { return child(n3339, k123) }), func(n3340 *Node) Seq { return child(n3340, k129) }), func(n3341 *Node) Seq { return child(n3341, k390) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3339 *Node) Seq { return child(n3339, roK123) }), func(n3340 *Node) Seq { return child(n3340, roK129) }), func(n3341 *Node) Seq { return child(n3341, roK390) }))
 }
 
 // UBL-CR-614: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ListValue)
 func roT0822(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3342 *Node) Seq { return child(n3342, k123) }), func(n3343 *Node) Seq { return child(n3343, k129) }), func(n3344 *Node) Seq { return child(n3344, k391) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3342 *Node) Seq { return child(n3342, roK123) }), func(n3343 *Node) Seq { return child(n3343, roK129) }), func(n3344 *Node) Seq { return child(n3344, roK391) }))
 }
 
 // UBL-CR-615: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:UsabilityPeriod)
 func roT0823(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3345 *Node) Seq { return child(n3345, k123) }), func(n3346 *Node) Seq { return child(n3346, k129) }), func(n3347 *Node) Seq { return child(n3347, k392) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3345 *Node) Seq { return child(n3345, roK123) }), func(n3346 *Node) Seq { return child(n3346, roK129) }), func(n3347 *Node) Seq { return child(n3347, roK392) }))
 }
 
 // UBL-CR-616: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyGroup)
 func roT0824(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3348 *Node) Seq { return child(n3348, k123) }), func(n3349 *Node) Seq { return child(n3349, k129) }), func(n3350 *Node) Seq { return child(n3350, k393) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3348 *Node) Seq { return child(n3348, roK123) }), func(n3349 *Node) Seq { return child(n3349, roK129) }), func(n3350 *Node) Seq { return child(n3350, roK393) }))
 }
 
 // UBL-CR-617: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:RangeDimension)
 func roT0825(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3351 *Node) Seq { return child(n3351, k123) }), func(n3352 *Node) Seq { return child(n3352, k129) }), func(n3353 *Node) Seq { return child(n3353, k394) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3351 *Node) Seq { return child(n3351, roK123) }), func(n3352 *Node) Seq { return child(n3352, roK129) }), func(n3353 *Node) Seq { return child(n3353, roK394) }))
 }
 
 // UBL-CR-618: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyRange)
 func roT0826(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3354 *Node) Seq { return child(n3354, k123) }), func(n3355 *Node) Seq { return child(n3355, k129) }), func(n3356 *Node) Seq { return child(n3356, k395) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3354 *Node) Seq { return child(n3354, roK123) }), func(n3355 *Node) Seq { return child(n3355, roK129) }), func(n3356 *Node) Seq { return child(n3356, roK395) }))
 }
 
 // UBL-CR-619: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturerParty)
 func roT0827(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3357 *Node) Seq { return child(n3357, k123) }), func(n3358 *Node) Seq { return child(n3358, k396) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3357 *Node) Seq { return child(n3357, roK123) }), func(n3358 *Node) Seq { return child(n3358, roK396) }))
 }
 
 // UBL-CR-620: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:InformationContentProviderParty)
 func roT0828(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3359 *Node) Seq { return child(n3359, k123) }), func(n3360 *Node) Seq { return child(n3360, k397) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3359 *Node) Seq { return child(n3359, roK123) }), func(n3360 *Node) Seq { return child(n3360, roK397) }))
 }
 
 // UBL-CR-621: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginAddress)
 func roT0829(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3361 *Node) Seq { return child(n3361, k123) }), func(n3362 *Node) Seq { return child(n3362, k398) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3361 *Node) Seq { return child(n3361, roK123) }), func(n3362 *Node) Seq { return child(n3362, roK398) }))
 }
 
 // UBL-CR-622: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemInstance)
 func roT0830(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3363 *Node) Seq { return child(n3363, k123) }), func(n3364 *Node) Seq { return child(n3364, k399) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3363 *Node) Seq { return child(n3363, roK123) }), func(n3364 *Node) Seq { return child(n3364, roK399) }))
 }
 
 // UBL-CR-623: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Certificate)
 func roT0831(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3365 *Node) Seq { return child(n3365, k123) }), func(n3366 *Node) Seq { return child(n3366, k400) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3365 *Node) Seq { return child(n3365, roK123) }), func(n3366 *Node) Seq { return child(n3366, roK400) }))
 }
 
 // UBL-CR-624: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Dimension)
 func roT0832(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3367 *Node) Seq { return child(n3367, k123) }), func(n3368 *Node) Seq { return child(n3368, k401) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3367 *Node) Seq { return child(n3367, roK123) }), func(n3368 *Node) Seq { return child(n3368, roK401) }))
 }
 
 // UBL-CR-625: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceChangeReason)
 func roT0833(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3369 *Node) Seq { return child(n3369, k125) }), func(n3370 *Node) Seq { return child(n3370, k402) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3369 *Node) Seq { return child(n3369, roK125) }), func(n3370 *Node) Seq { return child(n3370, roK402) }))
 }
 
 // UBL-CR-626: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceTypeCode)
 func roT0834(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3371 *Node) Seq { return child(n3371, k125) }), func(n3372 *Node) Seq { return child(n3372, k403) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3371 *Node) Seq { return child(n3371, roK125) }), func(n3372 *Node) Seq { return child(n3372, roK403) }))
 }
 
 // UBL-CR-627: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceType)
 func roT0835(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3373 *Node) Seq { return child(n3373, k125) }), func(n3374 *Node) Seq { return child(n3374, k404) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3373 *Node) Seq { return child(n3373, roK125) }), func(n3374 *Node) Seq { return child(n3374, roK404) }))
 }
 
 // UBL-CR-628: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func roT0836(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3375 *Node) Seq { return child(n3375, k125) }), func(n3376 *Node) Seq { return child(n3376, k405) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3375 *Node) Seq { return child(n3375, roK125) }), func(n3376 *Node) Seq { return child(n3376, roK405) }))
 }
 
 // UBL-CR-629: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:ValidityPeriod)
 func roT0837(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3377 *Node) Seq { return child(n3377, k125) }), func(n3378 *Node) Seq { return child(n3378, k406) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3377 *Node) Seq { return child(n3377, roK125) }), func(n3378 *Node) Seq { return child(n3378, roK406) }))
 }
 
 // UBL-CR-630: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceList)
 func roT0838(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3379 *Node) Seq { return child(n3379, k125) }), func(n3380 *Node) Seq { return child(n3380, k407) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3379 *Node) Seq { return child(n3379, roK125) }), func(n3380 *Node) Seq { return child(n3380, roK407) }))
 }
 
 // UBL-CR-631: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func roT0839(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3381 *Node) Seq { return child(n3381, k125) }), func(n3382 *Node) Seq { return child(n3382, k405) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3381 *Node) Seq { return child(n3381, roK125) }), func(n3382 *Node) Seq { return child(n3382, roK405) }))
 }
 
 // UBL-CR-632: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:ID)
 func roT0840(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3383 *Node) Seq { return child(n3383, k125) }), func(n3384 *Node) Seq { return child(n3384, k76) }), func(n3385 *Node) Seq { return child(n3385, k54) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3383 *Node) Seq { return child(n3383, roK125) }), func(n3384 *Node) Seq { return child(n3384, roK76) }), func(n3385 *Node) Seq { return child(n3385, roK54) }))
 }
 
 // UBL-CR-633: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func roT0841(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3386 *Node) Seq { return child(n3386, k125) }), func(n3387 *Node) Seq { return child(n3387, k76) }), func(n3388 *Node) Seq { return child(n3388, k83) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3386 *Node) Seq { return child(n3386, roK125) }), func(n3387 *Node) Seq { return child(n3387, roK76) }), func(n3388 *Node) Seq { return child(n3388, roK83) }))
 }
 
 // UBL-CR-634: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func roT0842(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3389 *Node) Seq { return child(n3389, k125) }), func(n3390 *Node) Seq { return child(n3390, k76) }), func(n3391 *Node) Seq { return child(n3391, k82) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3389 *Node) Seq { return child(n3389, roK125) }), func(n3390 *Node) Seq { return child(n3390, roK76) }), func(n3391 *Node) Seq { return child(n3391, roK82) }))
 }
 
 // UBL-CR-635: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func roT0843(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3392 *Node) Seq { return child(n3392, k125) }), func(n3393 *Node) Seq { return child(n3393, k76) }), func(n3394 *Node) Seq { return child(n3394, k408) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3392 *Node) Seq { return child(n3392, roK125) }), func(n3393 *Node) Seq { return child(n3393, roK76) }), func(n3394 *Node) Seq { return child(n3394, roK408) }))
 }
 
 // UBL-CR-636: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0844(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3395 *Node) Seq { return child(n3395, k125) }), func(n3396 *Node) Seq { return child(n3396, k76) }), func(n3397 *Node) Seq { return child(n3397, k333) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3395 *Node) Seq { return child(n3395, roK125) }), func(n3396 *Node) Seq { return child(n3396, roK76) }), func(n3397 *Node) Seq { return child(n3397, roK333) }))
 }
 
 // UBL-CR-637: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0845(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3398 *Node) Seq { return child(n3398, k125) }), func(n3399 *Node) Seq { return child(n3399, k76) }), func(n3400 *Node) Seq { return child(n3400, k334) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3398 *Node) Seq { return child(n3398, roK125) }), func(n3399 *Node) Seq { return child(n3399, roK76) }), func(n3400 *Node) Seq { return child(n3400, roK334) }))
 }
 
 // UBL-CR-638: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0846(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3401 *Node) Seq { return child(n3401, k125) }), func(n3402 *Node) Seq { return child(n3402, k76) }), func(n3403 *Node) Seq { return child(n3403, k162) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3401 *Node) Seq { return child(n3401, roK125) }), func(n3402 *Node) Seq { return child(n3402, roK76) }), func(n3403 *Node) Seq { return child(n3403, roK162) }))
 }
 
 // UBL-CR-639: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCost)
 func roT0847(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3404 *Node) Seq { return child(n3404, k125) }), func(n3405 *Node) Seq { return child(n3405, k76) }), func(n3406 *Node) Seq { return child(n3406, k335) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3404 *Node) Seq { return child(n3404, roK125) }), func(n3405 *Node) Seq { return child(n3405, roK76) }), func(n3406 *Node) Seq { return child(n3406, roK335) }))
 }
 
 // UBL-CR-640: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0848(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3407 *Node) Seq { return child(n3407, k125) }), func(n3408 *Node) Seq { return child(n3408, k76) }), func(n3409 *Node) Seq { return child(n3409, k336) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3407 *Node) Seq { return child(n3407, roK125) }), func(n3408 *Node) Seq { return child(n3408, roK76) }), func(n3409 *Node) Seq { return child(n3409, roK336) }))
 }
 
 // UBL-CR-641: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxCategory)
 func roT0849(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3410 *Node) Seq { return child(n3410, k125) }), func(n3411 *Node) Seq { return child(n3411, k76) }), func(n3412 *Node) Seq { return child(n3412, k80) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3410 *Node) Seq { return child(n3410, roK125) }), func(n3411 *Node) Seq { return child(n3411, roK76) }), func(n3412 *Node) Seq { return child(n3412, roK80) }))
 }
 
 // UBL-CR-642: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxTotal)
 func roT0850(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3413 *Node) Seq { return child(n3413, k125) }), func(n3414 *Node) Seq { return child(n3414, k76) }), func(n3415 *Node) Seq { return child(n3415, k104) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3413 *Node) Seq { return child(n3413, roK125) }), func(n3414 *Node) Seq { return child(n3414, roK76) }), func(n3415 *Node) Seq { return child(n3415, roK104) }))
 }
 
 // UBL-CR-643: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:PaymentMeans)
 func roT0851(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, k89), child(n, k90)), func(n3416 *Node) Seq { return child(n3416, k125) }), func(n3417 *Node) Seq { return child(n3417, k76) }), func(n3418 *Node) Seq { return child(n3418, k70) }))
+	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3416 *Node) Seq { return child(n3416, roK125) }), func(n3417 *Node) Seq { return child(n3417, roK76) }), func(n3418 *Node) Seq { return child(n3418, roK70) }))
 }
 
 // UBL-CR-644: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:PricingExchangeRate)
 func roT0852(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, k89), child(n, k90)), func(n3419 *Node) Seq { return child(n3419, k125) }), func(n3420 *Node) Seq { return child(n3420, k342) }))
+	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3419 *Node) Seq { return child(n3419, roK125) }), func(n3420 *Node) Seq { return child(n3420, roK342) }))
 }
 
 // UBL-CR-645: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DeliveryTerms)
 func roT0853(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3421 *Node) Seq { return child(n3421, k288) }))
+	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3421 *Node) Seq { return child(n3421, roK288) }))
 }
 
 // UBL-CR-646: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:SubInvoiceLine)
 func roT0854(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3422 *Node) Seq { return child(n3422, k409) }))
+	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3422 *Node) Seq { return child(n3422, roK409) }))
 }
 
 // UBL-CR-647: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ItemPriceExtension)
 func roT0855(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, k89), child(n, k90)), func(n3423 *Node) Seq { return child(n3423, k410) }))
+	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3423 *Node) Seq { return child(n3423, roK410) }))
 }
 
 // UBL-CR-648: not(cbc:CustomizationID/@schemeID)
 func roT0856(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k96), func(n3424 *Node) bool { return (len(attr(n3424, k65)) > 0) })
+	return !anyNode(child(n, roK96), func(n3424 *Node) bool { return (len(attr(n3424, roK65)) > 0) })
 }
 
 // UBL-CR-649: not(cbc:ProfileID/@schemeID)
 func roT0857(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k411), func(n3426 *Node) bool { return (len(attr(n3426, k65)) > 0) })
+	return !anyNode(child(n, roK411), func(n3426 *Node) bool { return (len(attr(n3426, roK65)) > 0) })
 }
 
 // UBL-CR-650: not(cbc:ID/@schemeID)
 func roT0858(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k54), func(n3428 *Node) bool { return (len(attr(n3428, k65)) > 0) })
+	return !anyNode(child(n, roK54), func(n3428 *Node) bool { return (len(attr(n3428, roK65)) > 0) })
 }
 
 // UBL-CR-651: not(cbc:SalesOrderID/@schemeID)
 func roT0859(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k412), func(n3430 *Node) bool { return (len(attr(n3430, k65)) > 0) })
+	return !anyNode(child(n, roK412), func(n3430 *Node) bool { return (len(attr(n3430, roK65)) > 0) })
 }
 
 // UBL-CR-652: not(//cac:PartyTaxScheme/cbc:CompanyID/@schemeID)
 func roT0860(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), k112), func(n3432 *Node) bool {
-		return anyNode(child(n3432, k113), func(n3433 *Node) bool { return (len(attr(n3433, k65)) > 0) })
+	return !anyNode(desc(root(n), roK112), func(n3432 *Node) bool {
+		return anyNode(child(n3432, roK113), func(n3433 *Node) bool { return (len(attr(n3433, roK65)) > 0) })
 	})
 }
 
 // UBL-CR-653: not(cac:PaymentMeans/cbc:PaymentID/@schemeID)
 func roT0861(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n3435 *Node) bool {
-		return anyNode(child(n3435, k413), func(n3436 *Node) bool { return (len(attr(n3436, k65)) > 0) })
+	return !anyNode(child(n, roK70), func(n3435 *Node) bool {
+		return anyNode(child(n3435, roK413), func(n3436 *Node) bool { return (len(attr(n3436, roK65)) > 0) })
 	})
 }
 
 // UBL-CR-654: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID/@schemeID)
 func roT0862(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n3438 *Node) bool {
-		return anyNode(child(n3438, k139), func(n3439 *Node) bool {
-			return anyNode(child(n3439, k54), func(n3440 *Node) bool { return (len(attr(n3440, k65)) > 0) })
+	return !anyNode(child(n, roK70), func(n3438 *Node) bool {
+		return anyNode(child(n3438, roK139), func(n3439 *Node) bool {
+			return anyNode(child(n3439, roK54), func(n3440 *Node) bool { return (len(attr(n3440, roK65)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-655: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID/@schemeID)
 func roT0863(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n3442 *Node) bool {
-		return anyNode(child(n3442, k139), func(n3443 *Node) bool {
-			return anyNode(child(n3443, k306), func(n3444 *Node) bool {
-				return anyNode(child(n3444, k54), func(n3445 *Node) bool { return (len(attr(n3445, k65)) > 0) })
+	return !anyNode(child(n, roK70), func(n3442 *Node) bool {
+		return anyNode(child(n3442, roK139), func(n3443 *Node) bool {
+			return anyNode(child(n3443, roK306), func(n3444 *Node) bool {
+				return anyNode(child(n3444, roK54), func(n3445 *Node) bool { return (len(attr(n3445, roK65)) > 0) })
 			})
 		})
 	})
@@ -10464,426 +10464,426 @@ func roT0863(v []Seq, n *Node) bool {
 
 // UBL-CR-656: not(cbc:InvoiceTypeCode/@listID)
 func roT0864(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k98), func(n3447 *Node) bool { return (len(attr(n3447, k133)) > 0) })
+	return !anyNode(child(n, roK98), func(n3447 *Node) bool { return (len(attr(n3447, roK133)) > 0) })
 }
 
 // UBL-CR-657: not(cbc:DocumentCurrencyCode/@listID)
 func roT0865(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k100), func(n3449 *Node) bool { return (len(attr(n3449, k133)) > 0) })
+	return !anyNode(child(n, roK100), func(n3449 *Node) bool { return (len(attr(n3449, roK133)) > 0) })
 }
 
 // UBL-CR-658: not(cbc:TaxCurrencyCode/@listID)
 func roT0866(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k107), func(n3451 *Node) bool { return (len(attr(n3451, k133)) > 0) })
+	return !anyNode(child(n, roK107), func(n3451 *Node) bool { return (len(attr(n3451, roK133)) > 0) })
 }
 
 // UBL-CR-659: not(cac:AdditionalDocumentReference/cbc:DocumentTypeCode/@listID)
 func roT0867(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k53), func(n3453 *Node) bool {
-		return anyNode(child(n3453, k148), func(n3454 *Node) bool { return (len(attr(n3454, k133)) > 0) })
+	return !anyNode(child(n, roK53), func(n3453 *Node) bool {
+		return anyNode(child(n3453, roK148), func(n3454 *Node) bool { return (len(attr(n3454, roK133)) > 0) })
 	})
 }
 
 // UBL-CR-660: not(//cac:Country/cbc:IdentificationCode/@listID)
 func roT0868(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), k67), func(n3456 *Node) bool {
-		return anyNode(child(n3456, k68), func(n3457 *Node) bool { return (len(attr(n3457, k133)) > 0) })
+	return !anyNode(desc(root(n), roK67), func(n3456 *Node) bool {
+		return anyNode(child(n3456, roK68), func(n3457 *Node) bool { return (len(attr(n3457, roK133)) > 0) })
 	})
 }
 
 // UBL-CR-661: not(cac:PaymentMeans/cbc:PaymentMeansCode/@listID)
 func roT0869(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n3459 *Node) bool {
-		return anyNode(child(n3459, k140), func(n3460 *Node) bool { return (len(attr(n3460, k133)) > 0) })
+	return !anyNode(child(n, roK70), func(n3459 *Node) bool {
+		return anyNode(child(n3459, roK140), func(n3460 *Node) bool { return (len(attr(n3460, roK133)) > 0) })
 	})
 }
 
 // UBL-CR-662: not(//cbc:AllowanceChargeReasonCode/@listID)
 func roT0870(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), k83), func(n3462 *Node) bool { return (len(attr(n3462, k133)) > 0) })
+	return !anyNode(desc(root(n), roK83), func(n3462 *Node) bool { return (len(attr(n3462, roK133)) > 0) })
 }
 
 // UBL-CR-663: not(//@unitCodeListID)
 func roT0871(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k414)) > 0)
+	return !(len(descAttr(root(n), roK414)) > 0)
 }
 
 // UBL-CR-664: not(//cac:FinancialInstitution)
 func roT0872(v []Seq, n *Node) bool {
-	return !(len(desc(root(n), k307)) > 0)
+	return !(len(desc(root(n), roK307)) > 0)
 }
 
 // UBL-CR-665: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode != '130' or not(cbc:DocumentTypeCode)]/cbc:ID/@schemeID)
 func roT0873(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), k53), func(n3466 *Node) bool {
-		return (gcmpStr(child(n3466, k148), "130", false) || !(len(child(n3466, k148)) > 0)) && anyNode(child(n3466, k54), func(n3468 *Node) bool { return (len(attr(n3468, k65)) > 0) })
+	return !anyNode(desc(root(n), roK53), func(n3466 *Node) bool {
+		return (gcmpStr(child(n3466, roK148), "130", false) || !(len(child(n3466, roK148)) > 0)) && anyNode(child(n3466, roK54), func(n3468 *Node) bool { return (len(attr(n3468, roK65)) > 0) })
 	})
 }
 
 // UBL-CR-666: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cac:Attachment)
 func roT0874(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), k53), func(n3470 *Node) bool {
-		return gcmpStr(child(n3470, k148), "130", true) && (len(child(n3470, k178)) > 0)
+	return !anyNode(desc(root(n), roK53), func(n3470 *Node) bool {
+		return gcmpStr(child(n3470, roK148), "130", true) && (len(child(n3470, roK178)) > 0)
 	})
 }
 
 // UBL-CR-667: not(//cac:BuyersItemIdentification/cbc:ID/@schemeID)
 func roT0875(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), k369), func(n3472 *Node) bool {
-		return anyNode(child(n3472, k54), func(n3473 *Node) bool { return (len(attr(n3473, k65)) > 0) })
+	return !anyNode(desc(root(n), roK369), func(n3472 *Node) bool {
+		return anyNode(child(n3472, roK54), func(n3473 *Node) bool { return (len(attr(n3473, roK65)) > 0) })
 	})
 }
 
 // UBL-CR-668: not(//cac:SellersItemIdentification/cbc:ID/@schemeID)
 func roT0876(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), k374), func(n3475 *Node) bool {
-		return anyNode(child(n3475, k54), func(n3476 *Node) bool { return (len(attr(n3476, k65)) > 0) })
+	return !anyNode(desc(root(n), roK374), func(n3475 *Node) bool {
+		return anyNode(child(n3475, roK54), func(n3476 *Node) bool { return (len(attr(n3476, roK65)) > 0) })
 	})
 }
 
 // UBL-CR-669: not(//cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func roT0877(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), k125), func(n3478 *Node) bool {
-		return anyNode(child(n3478, k76), func(n3479 *Node) bool { return (len(child(n3479, k83)) > 0) })
+	return !anyNode(desc(root(n), roK125), func(n3478 *Node) bool {
+		return anyNode(child(n3478, roK76), func(n3479 *Node) bool { return (len(child(n3479, roK83)) > 0) })
 	})
 }
 
 // UBL-CR-670: not(//cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func roT0878(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), k125), func(n3481 *Node) bool {
-		return anyNode(child(n3481, k76), func(n3482 *Node) bool { return (len(child(n3482, k82)) > 0) })
+	return !anyNode(desc(root(n), roK125), func(n3481 *Node) bool {
+		return anyNode(child(n3481, roK76), func(n3482 *Node) bool { return (len(child(n3482, roK82)) > 0) })
 	})
 }
 
 // UBL-CR-671: not(//cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func roT0879(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), k125), func(n3484 *Node) bool {
-		return anyNode(child(n3484, k76), func(n3485 *Node) bool { return (len(child(n3485, k408)) > 0) })
+	return !anyNode(desc(root(n), roK125), func(n3484 *Node) bool {
+		return anyNode(child(n3484, roK76), func(n3485 *Node) bool { return (len(child(n3485, roK408)) > 0) })
 	})
 }
 
 // UBL-CR-672: not(cbc:CreditNoteTypeCode/@listID)
 func roT0880(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k99), func(n3487 *Node) bool { return (len(attr(n3487, k133)) > 0) })
+	return !anyNode(child(n, roK99), func(n3487 *Node) bool { return (len(attr(n3487, roK133)) > 0) })
 }
 
 // UBL-CR-673: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:DocumentDescription)
 func roT0881(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), k53), func(n3489 *Node) bool {
-		return gcmpStr(child(n3489, k148), "130", true) && (len(child(n3489, k147)) > 0)
+	return !anyNode(desc(root(n), roK53), func(n3489 *Node) bool {
+		return gcmpStr(child(n3489, roK148), "130", true) && (len(child(n3489, roK147)) > 0)
 	})
 }
 
 // UBL-CR-674: not(//cbc:PrimaryAccountNumber/@schemeID)
 func roT0882(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), k415), func(n3491 *Node) bool { return (len(attr(n3491, k65)) > 0) })
+	return !anyNode(desc(root(n), roK415), func(n3491 *Node) bool { return (len(attr(n3491, roK65)) > 0) })
 }
 
 // UBL-CR-675: not(//cac:CardAccount/cbc:NetworkID/@schemeID)
 func roT0883(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), k69), func(n3493 *Node) bool {
-		return anyNode(child(n3493, k416), func(n3494 *Node) bool { return (len(attr(n3494, k65)) > 0) })
+	return !anyNode(desc(root(n), roK69), func(n3493 *Node) bool {
+		return anyNode(child(n3493, roK416), func(n3494 *Node) bool { return (len(attr(n3494, roK65)) > 0) })
 	})
 }
 
 // UBL-CR-676: not(//cac:PaymentMandate/cbc:ID/@schemeID)
 func roT0884(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), k109), func(n3496 *Node) bool {
-		return anyNode(child(n3496, k54), func(n3497 *Node) bool { return (len(attr(n3497, k65)) > 0) })
+	return !anyNode(desc(root(n), roK109), func(n3496 *Node) bool {
+		return anyNode(child(n3496, roK54), func(n3497 *Node) bool { return (len(attr(n3497, roK65)) > 0) })
 	})
 }
 
 // UBL-CR-677: not(//cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID/@schemeID)
 func roT0885(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), k109), func(n3499 *Node) bool {
-		return anyNode(child(n3499, k314), func(n3500 *Node) bool {
-			return anyNode(child(n3500, k54), func(n3501 *Node) bool { return (len(attr(n3501, k65)) > 0) })
+	return !anyNode(desc(root(n), roK109), func(n3499 *Node) bool {
+		return anyNode(child(n3499, roK314), func(n3500 *Node) bool {
+			return anyNode(child(n3500, roK54), func(n3501 *Node) bool { return (len(attr(n3501, roK65)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-678: not(//cac:TaxCategory/cbc:ID/@schemeID)
 func roT0886(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), k80), func(n3503 *Node) bool {
-		return anyNode(child(n3503, k54), func(n3504 *Node) bool { return (len(attr(n3504, k65)) > 0) })
+	return !anyNode(desc(root(n), roK80), func(n3503 *Node) bool {
+		return anyNode(child(n3503, roK54), func(n3504 *Node) bool { return (len(attr(n3504, roK65)) > 0) })
 	})
 }
 
 // UBL-CR-679: not(//cac:ClassifiedTaxCategory/cbc:ID/@schemeID)
 func roT0887(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), k110), func(n3506 *Node) bool {
-		return anyNode(child(n3506, k54), func(n3507 *Node) bool { return (len(attr(n3507, k65)) > 0) })
+	return !anyNode(desc(root(n), roK110), func(n3506 *Node) bool {
+		return anyNode(child(n3506, roK54), func(n3507 *Node) bool { return (len(attr(n3507, roK65)) > 0) })
 	})
 }
 
 // UBL-CR-680: not(//cac:PaymentMeans/cac:PayerFinancialAccount)
 func roT0888(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), k70), func(n3509 *Node) bool { return (len(child(n3509, k314)) > 0) })
+	return !anyNode(desc(root(n), roK70), func(n3509 *Node) bool { return (len(child(n3509, roK314)) > 0) })
 }
 
 // UBL-CR-681: not(cac:PaymentMeans/cbc:InstructionNote)
 func roT0889(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k70), func(n3511 *Node) bool { return (len(child(n3511, k417)) > 0) })
+	return !anyNode(child(n, roK70), func(n3511 *Node) bool { return (len(child(n3511, roK417)) > 0) })
 }
 
 // UBL-CR-682: not(cac:Delivery/cac:DeliveryAddress)
 func roT0890(v []Seq, n *Node) bool {
-	return !anyNode(child(n, k75), func(n3513 *Node) bool { return (len(child(n3513, k418)) > 0) })
+	return !anyNode(child(n, roK75), func(n3513 *Node) bool { return (len(child(n3513, roK418)) > 0) })
 }
 
 // UBL-DT-08: not(//@schemeName)
 func roT0891(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k419)) > 0)
+	return !(len(descAttr(root(n), roK419)) > 0)
 }
 
 // UBL-DT-09: not(//@schemeAgencyName)
 func roT0892(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k420)) > 0)
+	return !(len(descAttr(root(n), roK420)) > 0)
 }
 
 // UBL-DT-10: not(//@schemeDataURI)
 func roT0893(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k421)) > 0)
+	return !(len(descAttr(root(n), roK421)) > 0)
 }
 
 // UBL-DT-11: not(//@schemeURI)
 func roT0894(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k422)) > 0)
+	return !(len(descAttr(root(n), roK422)) > 0)
 }
 
 // UBL-DT-12: not(//@format)
 func roT0895(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k423)) > 0)
+	return !(len(descAttr(root(n), roK423)) > 0)
 }
 
 // UBL-DT-13: not(//@unitCodeListIdentifier)
 func roT0896(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k424)) > 0)
+	return !(len(descAttr(root(n), roK424)) > 0)
 }
 
 // UBL-DT-14: not(//@unitCodeListAgencyIdentifier)
 func roT0897(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k425)) > 0)
+	return !(len(descAttr(root(n), roK425)) > 0)
 }
 
 // UBL-DT-15: not(//@unitCodeListAgencyName)
 func roT0898(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k426)) > 0)
+	return !(len(descAttr(root(n), roK426)) > 0)
 }
 
 // UBL-DT-16: not(//@listAgencyName)
 func roT0899(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k427)) > 0)
+	return !(len(descAttr(root(n), roK427)) > 0)
 }
 
 // UBL-DT-17: not(//@listName)
 func roT0900(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k428)) > 0)
+	return !(len(descAttr(root(n), roK428)) > 0)
 }
 
 // UBL-DT-18: count(//@name) - count(//cbc:PaymentMeansCode/@name) <= 0
 func roT0901(v []Seq, n *Node) bool {
-	return gcmp(arith(fnCount(descAttr(root(n), k429)), fnCount(step(desc(root(n), k140), func(n3525 *Node) Seq { return attr(n3525, k429) })), opSub), k58, opLe)
+	return gcmp(arith(fnCount(descAttr(root(n), roK429)), fnCount(step(desc(root(n), roK140), func(n3525 *Node) Seq { return attr(n3525, roK429) })), opSub), roK58, opLe)
 }
 
 // UBL-DT-19: not(//@languageID)
 func roT0902(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k430)) > 0)
+	return !(len(descAttr(root(n), roK430)) > 0)
 }
 
 // UBL-DT-20: not(//@listURI)
 func roT0903(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k431)) > 0)
+	return !(len(descAttr(root(n), roK431)) > 0)
 }
 
 // UBL-DT-21: not(//@listSchemeURI)
 func roT0904(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k432)) > 0)
+	return !(len(descAttr(root(n), roK432)) > 0)
 }
 
 // UBL-DT-22: not(//@languageLocaleID)
 func roT0905(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k433)) > 0)
+	return !(len(descAttr(root(n), roK433)) > 0)
 }
 
 // UBL-DT-23: not(//@uri)
 func roT0906(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k434)) > 0)
+	return !(len(descAttr(root(n), roK434)) > 0)
 }
 
 // UBL-DT-24: not(//@currencyCodeListVersionID)
 func roT0907(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k435)) > 0)
+	return !(len(descAttr(root(n), roK435)) > 0)
 }
 
 // UBL-DT-25: not(//@characterSetCode)
 func roT0908(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k436)) > 0)
+	return !(len(descAttr(root(n), roK436)) > 0)
 }
 
 // UBL-DT-26: not(//@encodingCode)
 func roT0909(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k437)) > 0)
+	return !(len(descAttr(root(n), roK437)) > 0)
 }
 
 // UBL-DT-27: not(//@schemeAgencyID)
 func roT0910(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k438)) > 0)
+	return !(len(descAttr(root(n), roK438)) > 0)
 }
 
 // UBL-DT-28: not(//@listAgencyID)
 func roT0911(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), k439)) > 0)
+	return !(len(descAttr(root(n), roK439)) > 0)
 }
 
 // UBL-SR-01: (count(cac:ContractDocumentReference/cbc:ID) <= 1)
 func roT0912(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k192), func(n3536 *Node) Seq { return child(n3536, k54) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, roK192), func(n3536 *Node) Seq { return child(n3536, roK54) })), roK108, opLe)
 }
 
 // UBL-SR-02: (count(cac:ReceiptDocumentReference/cbc:ID) <= 1)
 func roT0913(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k189), func(n3537 *Node) Seq { return child(n3537, k54) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, roK189), func(n3537 *Node) Seq { return child(n3537, roK54) })), roK108, opLe)
 }
 
 // UBL-SR-03: (count(cac:DespatchDocumentReference/cbc:ID) <= 1)
 func roT0914(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k188), func(n3538 *Node) Seq { return child(n3538, k54) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, roK188), func(n3538 *Node) Seq { return child(n3538, roK54) })), roK108, opLe)
 }
 
 // UBL-SR-04: (count(cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']/cbc:ID) <= 1)
 func roT0915(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(filter(child(n, k53), func(p3539 *Node) bool { return gcmpStr(child(p3539, k148), "130", true) }), func(n3540 *Node) Seq { return child(n3540, k54) })), k108, opLe)
+	return gcmp(fnCount(step(filter(child(n, roK53), func(p3539 *Node) bool { return gcmpStr(child(p3539, roK148), "130", true) }), func(n3540 *Node) Seq { return child(n3540, roK54) })), roK108, opLe)
 }
 
 // UBL-SR-05: (count(cac:PaymentTerms/cbc:Note) <= 1)
 func roT0916(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k60), func(n3541 *Node) Seq { return child(n3541, k61) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, roK60), func(n3541 *Node) Seq { return child(n3541, roK61) })), roK108, opLe)
 }
 
 // UBL-SR-08: (count(cac:InvoicePeriod) <= 1)
 func roT0917(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, k116)), k108, opLe)
+	return gcmp(fnCount(child(n, roK116)), roK108, opLe)
 }
 
 // UBL-SR-09: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func roT0918(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k101), func(n3542 *Node) Seq { return child(n3542, k63) }), func(n3543 *Node) Seq { return child(n3543, k102) }), func(n3544 *Node) Seq { return child(n3544, k103) })), k108, opLe)
+	return gcmp(fnCount(step(step(step(child(n, roK101), func(n3542 *Node) Seq { return child(n3542, roK63) }), func(n3543 *Node) Seq { return child(n3543, roK102) }), func(n3544 *Node) Seq { return child(n3544, roK103) })), roK108, opLe)
 }
 
 // UBL-SR-10: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func roT0919(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k101), func(n3545 *Node) Seq { return child(n3545, k63) }), func(n3546 *Node) Seq { return child(n3546, k137) }), func(n3547 *Node) Seq { return child(n3547, k124) })), k108, opLe)
+	return gcmp(fnCount(step(step(step(child(n, roK101), func(n3545 *Node) Seq { return child(n3545, roK63) }), func(n3546 *Node) Seq { return child(n3546, roK137) }), func(n3547 *Node) Seq { return child(n3547, roK124) })), roK108, opLe)
 }
 
 // UBL-SR-11: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func roT0920(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k101), func(n3548 *Node) Seq { return child(n3548, k63) }), func(n3549 *Node) Seq { return child(n3549, k102) }), func(n3550 *Node) Seq { return child(n3550, k113) })), k108, opLe)
+	return gcmp(fnCount(step(step(step(child(n, roK101), func(n3548 *Node) Seq { return child(n3548, roK63) }), func(n3549 *Node) Seq { return child(n3549, roK102) }), func(n3550 *Node) Seq { return child(n3550, roK113) })), roK108, opLe)
 }
 
 // UBL-SR-12: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func roT0921(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k101), func(n3551 *Node) Seq { return child(n3551, k63) }), func(n3552 *Node) Seq {
-		return filter(child(n3552, k112), func(p3553 *Node) bool {
-			return gcmpStr(step(child(p3553, k81), func(n3554 *Node) Seq { return strSeq(strings.ToUpper(str(child(n3554, k54)))) }), "VAT", true)
+	return gcmp(fnCount(step(step(step(child(n, roK101), func(n3551 *Node) Seq { return child(n3551, roK63) }), func(n3552 *Node) Seq {
+		return filter(child(n3552, roK112), func(p3553 *Node) bool {
+			return gcmpStr(step(child(p3553, roK81), func(n3554 *Node) Seq { return strSeq(strings.ToUpper(str(child(n3554, roK54)))) }), "VAT", true)
 		})
-	}), func(n3555 *Node) Seq { return child(n3555, k113) })), k108, opLe)
+	}), func(n3555 *Node) Seq { return child(n3555, roK113) })), roK108, opLe)
 }
 
 // UBL-SR-13: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)!='VAT']/cbc:CompanyID) <= 1)
 func roT0922(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k101), func(n3556 *Node) Seq { return child(n3556, k63) }), func(n3557 *Node) Seq {
-		return filter(child(n3557, k112), func(p3558 *Node) bool {
-			return gcmpStr(step(child(p3558, k81), func(n3559 *Node) Seq { return strSeq(strings.ToUpper(str(child(n3559, k54)))) }), "VAT", false)
+	return gcmp(fnCount(step(step(step(child(n, roK101), func(n3556 *Node) Seq { return child(n3556, roK63) }), func(n3557 *Node) Seq {
+		return filter(child(n3557, roK112), func(p3558 *Node) bool {
+			return gcmpStr(step(child(p3558, roK81), func(n3559 *Node) Seq { return strSeq(strings.ToUpper(str(child(n3559, roK54)))) }), "VAT", false)
 		})
-	}), func(n3560 *Node) Seq { return child(n3560, k113) })), k108, opLe)
+	}), func(n3560 *Node) Seq { return child(n3560, roK113) })), roK108, opLe)
 }
 
 // UBL-SR-14: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm) <= 1)
 func roT0923(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k101), func(n3561 *Node) Seq { return child(n3561, k63) }), func(n3562 *Node) Seq { return child(n3562, k102) }), func(n3563 *Node) Seq { return child(n3563, k264) })), k108, opLe)
+	return gcmp(fnCount(step(step(step(child(n, roK101), func(n3561 *Node) Seq { return child(n3561, roK63) }), func(n3562 *Node) Seq { return child(n3562, roK102) }), func(n3563 *Node) Seq { return child(n3563, roK264) })), roK108, opLe)
 }
 
 // UBL-SR-15: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func roT0924(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k64), func(n3564 *Node) Seq { return child(n3564, k63) }), func(n3565 *Node) Seq { return child(n3565, k102) }), func(n3566 *Node) Seq { return child(n3566, k103) })), k108, opLe)
+	return gcmp(fnCount(step(step(step(child(n, roK64), func(n3564 *Node) Seq { return child(n3564, roK63) }), func(n3565 *Node) Seq { return child(n3565, roK102) }), func(n3566 *Node) Seq { return child(n3566, roK103) })), roK108, opLe)
 }
 
 // UBL-SR-16: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID) <= 1)
 func roT0925(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k64), func(n3567 *Node) Seq { return child(n3567, k63) }), func(n3568 *Node) Seq { return child(n3568, k138) }), func(n3569 *Node) Seq { return child(n3569, k54) })), k108, opLe)
+	return gcmp(fnCount(step(step(step(child(n, roK64), func(n3567 *Node) Seq { return child(n3567, roK63) }), func(n3568 *Node) Seq { return child(n3568, roK138) }), func(n3569 *Node) Seq { return child(n3569, roK54) })), roK108, opLe)
 }
 
 // UBL-SR-17: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func roT0926(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k64), func(n3570 *Node) Seq { return child(n3570, k63) }), func(n3571 *Node) Seq { return child(n3571, k102) }), func(n3572 *Node) Seq { return child(n3572, k113) })), k108, opLe)
+	return gcmp(fnCount(step(step(step(child(n, roK64), func(n3570 *Node) Seq { return child(n3570, roK63) }), func(n3571 *Node) Seq { return child(n3571, roK102) }), func(n3572 *Node) Seq { return child(n3572, roK113) })), roK108, opLe)
 }
 
 // UBL-SR-18: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func roT0927(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k64), func(n3573 *Node) Seq { return child(n3573, k63) }), func(n3574 *Node) Seq {
-		return filter(child(n3574, k112), func(p3575 *Node) bool {
-			return gcmpStr(step(child(p3575, k81), func(n3576 *Node) Seq { return strSeq(strings.ToUpper(str(child(n3576, k54)))) }), "VAT", true)
+	return gcmp(fnCount(step(step(step(child(n, roK64), func(n3573 *Node) Seq { return child(n3573, roK63) }), func(n3574 *Node) Seq {
+		return filter(child(n3574, roK112), func(p3575 *Node) bool {
+			return gcmpStr(step(child(p3575, roK81), func(n3576 *Node) Seq { return strSeq(strings.ToUpper(str(child(n3576, roK54)))) }), "VAT", true)
 		})
-	}), func(n3577 *Node) Seq { return child(n3577, k113) })), k108, opLe)
+	}), func(n3577 *Node) Seq { return child(n3577, roK113) })), roK108, opLe)
 }
 
 // UBL-SR-24: (count(cac:Delivery) <= 1)
 func roT0928(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, k75)), k108, opLe)
+	return gcmp(fnCount(child(n, roK75)), roK108, opLe)
 }
 
 // UBL-SR-29: (count(//cac:PartyIdentification/cbc:ID[upper-case(@schemeID) = 'SEPA']) <= 1)
 func roT0929(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(desc(root(n), k138), func(n3578 *Node) Seq {
-		return filter(child(n3578, k54), func(p3579 *Node) bool { return (strings.ToUpper(str(attr(p3579, k65))) == "SEPA") })
-	})), k108, opLe)
+	return gcmp(fnCount(step(desc(root(n), roK138), func(n3578 *Node) Seq {
+		return filter(child(n3578, roK54), func(p3579 *Node) bool { return (strings.ToUpper(str(attr(p3579, roK65))) == "SEPA") })
+	})), roK108, opLe)
 }
 
 // UBL-SR-39: (count(cac:ProjectReference/cbc:ID) <= 1)
 func roT0930(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k203), func(n3580 *Node) Seq { return child(n3580, k54) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, roK203), func(n3580 *Node) Seq { return child(n3580, roK54) })), roK108, opLe)
 }
 
 // UBL-SR-40: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func roT0931(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, k64), func(n3581 *Node) Seq { return child(n3581, k63) }), func(n3582 *Node) Seq { return child(n3582, k137) }), func(n3583 *Node) Seq { return child(n3583, k124) })), k108, opLe)
+	return gcmp(fnCount(step(step(step(child(n, roK64), func(n3581 *Node) Seq { return child(n3581, roK63) }), func(n3582 *Node) Seq { return child(n3582, roK137) }), func(n3583 *Node) Seq { return child(n3583, roK124) })), roK108, opLe)
 }
 
 // UBL-SR-44: count(//cbc:PaymentID[not(preceding::cbc:PaymentID/. = .)]) <= 1
 func roT0932(v []Seq, n *Node) bool {
-	return gcmp(fnCount(filter(desc(root(n), k413), func(p3584 *Node) bool {
-		return !gcmp(step(preceding(p3584, k413), func(n3585 *Node) Seq { return nodeSeq(n3585) }), nodeSeq(p3584), opEq)
-	})), k108, opLe)
+	return gcmp(fnCount(filter(desc(root(n), roK413), func(p3584 *Node) bool {
+		return !gcmp(step(preceding(p3584, roK413), func(n3585 *Node) Seq { return nodeSeq(n3585) }), nodeSeq(p3584), opEq)
+	})), roK108, opLe)
 }
 
 // UBL-SR-45: (count(cac:PaymentMeans/cbc:PaymentDueDate) <=1)
 func roT0933(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k70), func(n3586 *Node) Seq { return child(n3586, k292) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, roK70), func(n3586 *Node) Seq { return child(n3586, roK292) })), roK108, opLe)
 }
 
 // UBL-SR-46: (count(cac:PaymentMeans/cbc:PaymentMeansCode/@name) <=1)
 func roT0934(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, k70), func(n3587 *Node) Seq { return child(n3587, k140) }), func(n3588 *Node) Seq { return attr(n3588, k429) })), k108, opLe)
+	return gcmp(fnCount(step(step(child(n, roK70), func(n3587 *Node) Seq { return child(n3587, roK140) }), func(n3588 *Node) Seq { return attr(n3588, roK429) })), roK108, opLe)
 }
 
 // UBL-SR-47: count(//cbc:PaymentMeansCode[not(preceding::cbc:PaymentMeansCode/. = .)]) <= 1
 func roT0935(v []Seq, n *Node) bool {
-	return gcmp(fnCount(filter(desc(root(n), k140), func(p3589 *Node) bool {
-		return !gcmp(step(preceding(p3589, k140), func(n3590 *Node) Seq { return nodeSeq(n3590) }), nodeSeq(p3589), opEq)
-	})), k108, opLe)
+	return gcmp(fnCount(filter(desc(root(n), roK140), func(p3589 *Node) bool {
+		return !gcmp(step(preceding(p3589, roK140), func(n3590 *Node) Seq { return nodeSeq(n3590) }), nodeSeq(p3589), opEq)
+	})), roK108, opLe)
 }
 
 // UBL-SR-49: (count(cac:InvoicePeriod/cbc:DescriptionCode) <=1)
 func roT0936(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k116), func(n3591 *Node) Seq { return child(n3591, k117) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, roK116), func(n3591 *Node) Seq { return child(n3591, roK117) })), roK108, opLe)
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
 func roM075(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -10892,7 +10892,7 @@ func roM075(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -10904,39 +10904,39 @@ func roM075(v []Seq, n *Node) bool {
 
 // UBL-SR-34: (count(cbc:Note) <= 1)
 func roT0937(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, k61)), k108, opLe)
+	return gcmp(fnCount(child(n, roK61)), roK108, opLe)
 }
 
 // UBL-SR-35: (count(cac:OrderLineReference/cbc:LineID) <= 1)
 func roT0938(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k354), func(n3592 *Node) Seq { return child(n3592, k440) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, roK354), func(n3592 *Node) Seq { return child(n3592, roK440) })), roK108, opLe)
 }
 
 // UBL-SR-36: (count(cac:InvoicePeriod) <= 1)
 func roT0939(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, k116)), k108, opLe)
+	return gcmp(fnCount(child(n, roK116)), roK108, opLe)
 }
 
 // UBL-SR-37: (count(cac:Price/cac:AllowanceCharge/cbc:Amount) <= 1)
 func roT0940(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, k125), func(n3593 *Node) Seq { return child(n3593, k76) }), func(n3594 *Node) Seq { return child(n3594, k79) })), k108, opLe)
+	return gcmp(fnCount(step(step(child(n, roK125), func(n3593 *Node) Seq { return child(n3593, roK76) }), func(n3594 *Node) Seq { return child(n3594, roK79) })), roK108, opLe)
 }
 
 // UBL-SR-48: count(cac:Item/cac:ClassifiedTaxCategory) = 1
 func roT0941(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k123), func(n3595 *Node) Seq { return child(n3595, k110) })), k108, opEq)
+	return gcmp(fnCount(step(child(n, roK123), func(n3595 *Node) Seq { return child(n3595, roK110) })), roK108, opEq)
 }
 
 // UBL-SR-50: count(cac:Item/cbc:Description) <= 1
 func roT0942(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k123), func(n3596 *Node) Seq { return child(n3596, k167) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, roK123), func(n3596 *Node) Seq { return child(n3596, roK167) })), roK108, opLe)
 }
 
 // cac:PayeeParty
 func roM076(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k136) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK136) {
 			return false
 		}
 		return true
@@ -10948,26 +10948,26 @@ func roM076(v []Seq, n *Node) bool {
 
 // UBL-SR-19: (count(cac:PartyName/cbc:Name) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0943(v []Seq, n *Node) bool {
-	return (gcmp(fnCount(step(child(n, k137), func(n3597 *Node) Seq { return child(n3597, k124) })), k108, opLe) && gcmp(step(child(n, k137), func(n3598 *Node) Seq { return child(n3598, k124) }), step(step(step(step(parent(n), func(n3599 *Node) Seq { return child(n3599, k101) }), func(n3600 *Node) Seq { return child(n3600, k63) }), func(n3601 *Node) Seq { return child(n3601, k102) }), func(n3602 *Node) Seq { return child(n3602, k103) }), opNe))
+	return (gcmp(fnCount(step(child(n, roK137), func(n3597 *Node) Seq { return child(n3597, roK124) })), roK108, opLe) && gcmp(step(child(n, roK137), func(n3598 *Node) Seq { return child(n3598, roK124) }), step(step(step(step(parent(n), func(n3599 *Node) Seq { return child(n3599, roK101) }), func(n3600 *Node) Seq { return child(n3600, roK63) }), func(n3601 *Node) Seq { return child(n3601, roK102) }), func(n3602 *Node) Seq { return child(n3602, roK103) }), opNe))
 }
 
 // UBL-SR-20: (count(cac:PartyIdentification/cbc:ID[upper-case(@schemeID) != 'SEPA']) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0944(v []Seq, n *Node) bool {
-	return (gcmp(fnCount(step(child(n, k138), func(n3603 *Node) Seq {
-		return filter(child(n3603, k54), func(p3604 *Node) bool { return (strings.ToUpper(str(attr(p3604, k65))) != "SEPA") })
-	})), k108, opLe) && gcmp(step(child(n, k137), func(n3605 *Node) Seq { return child(n3605, k124) }), step(step(step(step(parent(n), func(n3606 *Node) Seq { return child(n3606, k101) }), func(n3607 *Node) Seq { return child(n3607, k63) }), func(n3608 *Node) Seq { return child(n3608, k102) }), func(n3609 *Node) Seq { return child(n3609, k103) }), opNe))
+	return (gcmp(fnCount(step(child(n, roK138), func(n3603 *Node) Seq {
+		return filter(child(n3603, roK54), func(p3604 *Node) bool { return (strings.ToUpper(str(attr(p3604, roK65))) != "SEPA") })
+	})), roK108, opLe) && gcmp(step(child(n, roK137), func(n3605 *Node) Seq { return child(n3605, roK124) }), step(step(step(step(parent(n), func(n3606 *Node) Seq { return child(n3606, roK101) }), func(n3607 *Node) Seq { return child(n3607, roK63) }), func(n3608 *Node) Seq { return child(n3608, roK102) }), func(n3609 *Node) Seq { return child(n3609, roK103) }), opNe))
 }
 
 // UBL-SR-21: (count(cac:PartyLegalEntity/cbc:CompanyID) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0945(v []Seq, n *Node) bool {
-	return (gcmp(fnCount(step(child(n, k102), func(n3610 *Node) Seq { return child(n3610, k113) })), k108, opLe) && gcmp(step(child(n, k137), func(n3611 *Node) Seq { return child(n3611, k124) }), step(step(step(step(parent(n), func(n3612 *Node) Seq { return child(n3612, k101) }), func(n3613 *Node) Seq { return child(n3613, k63) }), func(n3614 *Node) Seq { return child(n3614, k102) }), func(n3615 *Node) Seq { return child(n3615, k103) }), opNe))
+	return (gcmp(fnCount(step(child(n, roK102), func(n3610 *Node) Seq { return child(n3610, roK113) })), roK108, opLe) && gcmp(step(child(n, roK137), func(n3611 *Node) Seq { return child(n3611, roK124) }), step(step(step(step(parent(n), func(n3612 *Node) Seq { return child(n3612, roK101) }), func(n3613 *Node) Seq { return child(n3613, roK63) }), func(n3614 *Node) Seq { return child(n3614, roK102) }), func(n3615 *Node) Seq { return child(n3615, roK103) }), opNe))
 }
 
 // cac:PaymentMeans
 func roM077(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k70) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK70) {
 			return false
 		}
 		return true
@@ -10979,24 +10979,24 @@ func roM077(v []Seq, n *Node) bool {
 
 // UBL-SR-26: (count(cbc:PaymentID) <= 1)
 func roT0946(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, k413)), k108, opLe)
+	return gcmp(fnCount(child(n, roK413)), roK108, opLe)
 }
 
 // UBL-SR-27: (count(cbc:PaymentMeansCode) <= 1)
 func roT0947(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, k140)), k108, opLe)
+	return gcmp(fnCount(child(n, roK140)), roK108, opLe)
 }
 
 // UBL-SR-28: (count(cac:PaymentMandate/cbc:ID) <= 1)
 func roT0948(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k109), func(n3616 *Node) Seq { return child(n3616, k54) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, roK109), func(n3616 *Node) Seq { return child(n3616, roK54) })), roK108, opLe)
 }
 
 // cac:BillingReference
 func roM078(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k141) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK141) {
 			return false
 		}
 		return true
@@ -11008,19 +11008,19 @@ func roM078(v []Seq, n *Node) bool {
 
 // UBL-SR-06: (count(cac:InvoiceDocumentReference) <= 1)
 func roT0949(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, k142)), k108, opLe)
+	return gcmp(fnCount(child(n, roK142)), roK108, opLe)
 }
 
 // UBL-SR-07: (cac:InvoiceDocumentReference/cbc:ID)
 func roT0950(v []Seq, n *Node) bool {
-	return anyNode(child(n, k142), func(n3617 *Node) bool { return (len(child(n3617, k54)) > 0) })
+	return anyNode(child(n, roK142), func(n3617 *Node) bool { return (len(child(n3617, roK54)) > 0) })
 }
 
 // cac:TaxRepresentativeParty
 func roM079(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		return true
@@ -11032,19 +11032,19 @@ func roM079(v []Seq, n *Node) bool {
 
 // UBL-SR-22: (count(cac:Party/cac:PartyName/cbc:Name) <= 1)
 func roT0951(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, k63), func(n3619 *Node) Seq { return child(n3619, k137) }), func(n3620 *Node) Seq { return child(n3620, k124) })), k108, opLe)
+	return gcmp(fnCount(step(step(child(n, roK63), func(n3619 *Node) Seq { return child(n3619, roK137) }), func(n3620 *Node) Seq { return child(n3620, roK124) })), roK108, opLe)
 }
 
 // UBL-SR-23: (count(cac:Party/cac:PartyTaxScheme/cbc:CompanyID) <= 1)
 func roT0952(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, k63), func(n3621 *Node) Seq { return child(n3621, k112) }), func(n3622 *Node) Seq { return child(n3622, k113) })), k108, opLe)
+	return gcmp(fnCount(step(step(child(n, roK63), func(n3621 *Node) Seq { return child(n3621, roK112) }), func(n3622 *Node) Seq { return child(n3622, roK113) })), roK108, opLe)
 }
 
 // cac:TaxSubtotal
 func roM080(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k111) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		return true
@@ -11056,14 +11056,14 @@ func roM080(v []Seq, n *Node) bool {
 
 // UBL-SR-32: (count(cac:TaxCategory/cbc:TaxExemptionReason) <= 1)
 func roT0953(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, k80), func(n3623 *Node) Seq { return child(n3623, k145) })), k108, opLe)
+	return gcmp(fnCount(step(child(n, roK80), func(n3623 *Node) Seq { return child(n3623, roK145) })), roK108, opLe)
 }
 
 // cbc:InvoiceTypeCode | cbc:CreditNoteTypeCode
 func roM081(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k98) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK98) {
 			return false
 		}
 		return true
@@ -11072,7 +11072,7 @@ func roM081(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k99) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK99) {
 			return false
 		}
 		return true
@@ -11084,14 +11084,14 @@ func roM081(v []Seq, n *Node) bool {
 
 // BR-CL-01: (self::cbc:InvoiceTypeCode and ((not(contains(normalize-space(.), ' ')) and contains(' 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 39…
 func roT0954(v []Seq, n *Node) bool {
-	return (((len(self(n, k98)) > 0) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 395 456 457 527 553 575 623 633 751 780 817 870 875 876 877 935 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))) || ((len(self(n, k99)) > 0) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 532 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))))
+	return (((len(self(n, roK98)) > 0) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 395 456 457 527 553 575 623 633 751 780 817 870 875 876 877 935 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))) || ((len(self(n, roK99)) > 0) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 532 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))))
 }
 
 // //@currencyID
 func roM082(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindAttr || !nameMatch(m, k106) {
+		if m == nil || m.Kind != KindAttr || !nameMatch(m, roK106) {
 			return false
 		}
 		return true
@@ -11110,7 +11110,7 @@ func roT0955(v []Seq, n *Node) bool {
 func roM083(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k100) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK100) {
 			return false
 		}
 		return true
@@ -11129,7 +11129,7 @@ func roT0956(v []Seq, n *Node) bool {
 func roM084(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k107) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK107) {
 			return false
 		}
 		return true
@@ -11148,11 +11148,11 @@ func roT0957(v []Seq, n *Node) bool {
 func roM085(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k117) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k116) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK116) {
 			return false
 		}
 		return true
@@ -11171,17 +11171,17 @@ func roT0958(v []Seq, n *Node) bool {
 func roM086(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK54) {
 			return false
 		}
-		if !(len(attr(m, k65)) > 0) {
+		if !(len(attr(m, roK65)) > 0) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k53) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK53) {
 			return false
 		}
-		if !(gcmpStr(child(m, k148), "130", true)) {
+		if !(gcmpStr(child(m, roK148), "130", true)) {
 			return false
 		}
 		return true
@@ -11190,17 +11190,17 @@ func roM086(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK54) {
 			return false
 		}
-		if !(len(attr(m, k65)) > 0) {
+		if !(len(attr(m, roK65)) > 0) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k171) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK171) {
 			return false
 		}
-		if !(gcmpStr(child(m, k148), "130", true)) {
+		if !(gcmpStr(child(m, roK148), "130", true)) {
 			return false
 		}
 		return true
@@ -11212,21 +11212,21 @@ func roM086(v []Seq, n *Node) bool {
 
 // BR-CL-07: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH …
 func roT0959(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, k65))), " ") && strings.Contains(" AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABY ABZ AC ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACN ACO ACP ACQ ACR ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADT ADU ADV ADW ADX ADY ADZ AE AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AF AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB AJC AJD AJE AJF AJG AJH AJI AJJ AJK AJL AJM AJN AJO AJP AJQ AJR AJS AJT AJU AJV AJW AJX AJY AJZ AKA AKB AKC AKD AKE AKF AKG AKH AKI AKJ AKK AKL AKM AKN AKO AKP AKQ AKR AKS AKT AKU AKV AKW AKX AKY AKZ ALA ALB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ALR ALS ALT ALU ALV ALW ALX ALY ALZ AMA AMB AMC AMD AME AMF AMG AMH AMI AMJ AMK AML AMM AMN AMO AMP AMQ AMR AMS AMT AMU AMV AMW AMX AMY AMZ ANA ANB ANC AND ANE ANF ANG ANH ANI ANJ ANK ANL ANM ANN ANO ANP ANQ ANR ANS ANT ANU ANV ANW ANX ANY AOA AOD AOE AOF AOG AOH AOI AOJ AOK AOL AOM AON AOO AOP AOQ AOR AOS AOT AOU AOV AOW AOX AOY AOZ AP APA APB APC APD APE APF APG APH API APJ APK APL APM APN APO APP APQ APR APS APT APU APV APW APX APY APZ AQA AQB AQC AQD AQE AQF AQG AQH AQI AQJ AQK AQL AQM AQN AQO AQP AQQ AQR AQS AQT AQU AQV AQW AQX AQY AQZ ARA ARB ARC ARD ARE ARF ARG ARH ARI ARJ ARK ARL ARM ARN ARO ARP ARQ ARR ARS ART ARU ARV ARW ARX ARY ARZ ASA ASB ASC ASD ASE ASF ASG ASH ASI ASJ ASK ASL ASM ASN ASO ASP ASQ ASR ASS AST ASU ASV ASW ASX ASY ASZ ATA ATB ATC ATD ATE ATF ATG ATH ATI ATJ ATK ATL ATM ATN ATO ATP ATQ ATR ATS ATT ATU ATV ATW ATX ATY ATZ AU AUA AUB AUC AUD AUE AUF AUG AUH AUI AUJ AUK AUL AUM AUN AUO AUP AUQ AUR AUS AUT AUU AUV AUW AUX AUY AUZ AV AVA AVB AVC AVD AVE AVF AVG AVH AVI AVJ AVK AVL AVM AVN AVO AVP AVQ AVR AVS AVT AVU AVV AVW AVX AVY AVZ AWA AWB AWC AWD AWE AWF AWG AWH AWI AWJ AWK AWL AWM AWN AWO AWP AWQ AWR AWS AWT AWU AWV AWW AWX AWY AWZ AXA AXB AXC AXD AXE AXF AXG AXH AXI AXJ AXK AXL AXM AXN AXO AXP AXQ AXR AXS BA BC BD BE BH BM BN BO BR BT BTP BW CAS CAT CAU CAV CAW CAX CAY CAZ CBA CBB CD CEC CED CFE CFF CFO CG CH CK CKN CM CMR CN CNO COF CP CR CRN CS CST CT CU CV CW CZ DA DAN DB DI DL DM DQ DR EA EB ED EE EEP EI EN EQ ER ERN ET EX FC FF FI FLW FN FO FS FT FV FX GA GC GD GDN GN HS HWB IA IB ICA ICE ICO II IL INB INN INO IP IS IT IV JB JE LA LAN LAR LB LC LI LO LRC LS MA MB MF MG MH MR MRN MS MSS MWB NA NF OH OI ON OP OR PB PC PD PE PF PI PK PL POR PP PQ PR PS PW PY RA RC RCN RE REN RF RR RT SA SB SD SE SEA SF SH SI SM SN SP SQ SRN SS STA SW SZ TB TCR TE TF TI TIN TL TN TP UAR UC UCN UN UO URI VA VC VGR VM VN VON VOR VP VR VS VT VV WE WM WN WR WS WY XA XC XP ZZZ ", (" "+fnNormalizeSpace(str(attr(n, k65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && strings.Contains(" AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABY ABZ AC ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACN ACO ACP ACQ ACR ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADT ADU ADV ADW ADX ADY ADZ AE AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AF AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB AJC AJD AJE AJF AJG AJH AJI AJJ AJK AJL AJM AJN AJO AJP AJQ AJR AJS AJT AJU AJV AJW AJX AJY AJZ AKA AKB AKC AKD AKE AKF AKG AKH AKI AKJ AKK AKL AKM AKN AKO AKP AKQ AKR AKS AKT AKU AKV AKW AKX AKY AKZ ALA ALB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ALR ALS ALT ALU ALV ALW ALX ALY ALZ AMA AMB AMC AMD AME AMF AMG AMH AMI AMJ AMK AML AMM AMN AMO AMP AMQ AMR AMS AMT AMU AMV AMW AMX AMY AMZ ANA ANB ANC AND ANE ANF ANG ANH ANI ANJ ANK ANL ANM ANN ANO ANP ANQ ANR ANS ANT ANU ANV ANW ANX ANY AOA AOD AOE AOF AOG AOH AOI AOJ AOK AOL AOM AON AOO AOP AOQ AOR AOS AOT AOU AOV AOW AOX AOY AOZ AP APA APB APC APD APE APF APG APH API APJ APK APL APM APN APO APP APQ APR APS APT APU APV APW APX APY APZ AQA AQB AQC AQD AQE AQF AQG AQH AQI AQJ AQK AQL AQM AQN AQO AQP AQQ AQR AQS AQT AQU AQV AQW AQX AQY AQZ ARA ARB ARC ARD ARE ARF ARG ARH ARI ARJ ARK ARL ARM ARN ARO ARP ARQ ARR ARS ART ARU ARV ARW ARX ARY ARZ ASA ASB ASC ASD ASE ASF ASG ASH ASI ASJ ASK ASL ASM ASN ASO ASP ASQ ASR ASS AST ASU ASV ASW ASX ASY ASZ ATA ATB ATC ATD ATE ATF ATG ATH ATI ATJ ATK ATL ATM ATN ATO ATP ATQ ATR ATS ATT ATU ATV ATW ATX ATY ATZ AU AUA AUB AUC AUD AUE AUF AUG AUH AUI AUJ AUK AUL AUM AUN AUO AUP AUQ AUR AUS AUT AUU AUV AUW AUX AUY AUZ AV AVA AVB AVC AVD AVE AVF AVG AVH AVI AVJ AVK AVL AVM AVN AVO AVP AVQ AVR AVS AVT AVU AVV AVW AVX AVY AVZ AWA AWB AWC AWD AWE AWF AWG AWH AWI AWJ AWK AWL AWM AWN AWO AWP AWQ AWR AWS AWT AWU AWV AWW AWX AWY AWZ AXA AXB AXC AXD AXE AXF AXG AXH AXI AXJ AXK AXL AXM AXN AXO AXP AXQ AXR AXS BA BC BD BE BH BM BN BO BR BT BTP BW CAS CAT CAU CAV CAW CAX CAY CAZ CBA CBB CD CEC CED CFE CFF CFO CG CH CK CKN CM CMR CN CNO COF CP CR CRN CS CST CT CU CV CW CZ DA DAN DB DI DL DM DQ DR EA EB ED EE EEP EI EN EQ ER ERN ET EX FC FF FI FLW FN FO FS FT FV FX GA GC GD GDN GN HS HWB IA IB ICA ICE ICO II IL INB INN INO IP IS IT IV JB JE LA LAN LAR LB LC LI LO LRC LS MA MB MF MG MH MR MRN MS MSS MWB NA NF OH OI ON OP OR PB PC PD PE PF PI PK PL POR PP PQ PR PS PW PY RA RC RCN RE REN RF RR RT SA SB SD SE SEA SF SH SI SM SN SP SQ SRN SS STA SW SZ TB TCR TE TF TI TIN TL TN TP UAR UC UCN UN UO URI VA VC VGR VM VN VON VOR VP VR VS VT VV WE WM WN WR WS WY XA XC XP ZZZ ", (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
 }
 
 // cac:PartyIdentification/cbc:ID[@schemeID]
 func roM087(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK54) {
 			return false
 		}
-		if !(len(attr(m, k65)) > 0) {
+		if !(len(attr(m, roK65)) > 0) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k138) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK138) {
 			return false
 		}
 		return true
@@ -11238,21 +11238,21 @@ func roM087(v []Seq, n *Node) bool {
 
 // BR-CL-10: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0960(v []Seq, n *Node) bool {
-	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, k65))), " ") && strings.Contains(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 ", (" "+fnNormalizeSpace(str(attr(n, k65)))+" "))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, k65))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, k65)))+" "))) && ((len(ancestor(n, k101)) > 0) || (len(ancestor(n, k136)) > 0))))
+	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && strings.Contains(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 ", (" "+fnNormalizeSpace(str(attr(n, roK65)))+" "))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, roK65)))+" "))) && ((len(ancestor(n, roK101)) > 0) || (len(ancestor(n, roK136)) > 0))))
 }
 
 // cac:PartyLegalEntity/cbc:CompanyID[@schemeID]
 func roM088(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
-		if !(len(attr(m, k65)) > 0) {
+		if !(len(attr(m, roK65)) > 0) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k102) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK102) {
 			return false
 		}
 		return true
@@ -11264,21 +11264,21 @@ func roM088(v []Seq, n *Node) bool {
 
 // BR-CL-11: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0961(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, k65))), " ") && strings.Contains(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 ", (" "+fnNormalizeSpace(str(attr(n, k65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && strings.Contains(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 ", (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
 }
 
 // cac:CommodityClassification/cbc:ItemClassificationCode[@listID]
 func roM089(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k131) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
-		if !(len(attr(m, k133)) > 0) {
+		if !(len(attr(m, roK133)) > 0) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k132) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK132) {
 			return false
 		}
 		return true
@@ -11290,18 +11290,18 @@ func roM089(v []Seq, n *Node) bool {
 
 // BR-CL-13: ((not(contains(normalize-space(@listID), ' ')) and contains(' AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT …
 func roT0962(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, k133))), " ") && strings.Contains(" AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT BU BV BW BX BY BZ CC CG CL CR CV DR DW EC EF EN FS GB GN GS HS IB IN IS IT IZ MA MF MN MP NB ON PD PL PO PV QS RC RN RU RY SA SG SK SN SRS SRT SRU SRV SRW SRX SRY SRZ SS SSA SSB SSC SSD SSE SSF SSG SSH SSI SSJ SSK SSL SSM SSN SSO SSP SSQ SSR SSS SST SSU SSV SSW SSX SSY SSZ ST STA STB STC STD STE STF STG STH STI STJ STK STL STM STN STO STP STQ STR STS STT STU STV STW STX STY STZ SUA SUB SUC SUD SUE SUF SUG SUH SUI SUJ SUK SUL SUM TG TSN TSO TSP TSQ TSR TSS TST TSU UA UP VN VP VS VX ZZZ ", (" "+fnNormalizeSpace(str(attr(n, k133)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK133))), " ") && strings.Contains(" AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT BU BV BW BX BY BZ CC CG CL CR CV DR DW EC EF EN FS GB GN GS HS IB IN IS IT IZ MA MF MN MP NB ON PD PL PO PV QS RC RN RU RY SA SG SK SN SRS SRT SRU SRV SRW SRX SRY SRZ SS SSA SSB SSC SSD SSE SSF SSG SSH SSI SSJ SSK SSL SSM SSN SSO SSP SSQ SSR SSS SST SSU SSV SSW SSX SSY SSZ ST STA STB STC STD STE STF STG STH STI STJ STK STL STM STN STO STP STQ STR STS STT STU STV STW STX STY STZ SUA SUB SUC SUD SUE SUF SUG SUH SUI SUJ SUK SUL SUM TG TSN TSO TSP TSQ TSR TSS TST TSU UA UP VN VP VS VX ZZZ ", (" "+fnNormalizeSpace(str(attr(n, roK133)))+" ")))
 }
 
 // cac:Country/cbc:IdentificationCode
 func roM090(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k68) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK68) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k67) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK67) {
 			return false
 		}
 		return true
@@ -11320,11 +11320,11 @@ func roT0963(v []Seq, n *Node) bool {
 func roM091(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k68) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK68) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k380) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK380) {
 			return false
 		}
 		return true
@@ -11343,11 +11343,11 @@ func roT0964(v []Seq, n *Node) bool {
 func roM092(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k140) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK140) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k70) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK70) {
 			return false
 		}
 		return true
@@ -11366,11 +11366,11 @@ func roT0965(v []Seq, n *Node) bool {
 func roM093(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK54) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
 			return false
 		}
 		return true
@@ -11389,11 +11389,11 @@ func roT0966(v []Seq, n *Node) bool {
 func roM094(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK54) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
 		return true
@@ -11412,14 +11412,14 @@ func roT0967(v []Seq, n *Node) bool {
 func roM095(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k83) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK83) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(false), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
 			return false
 		}
 		return true
@@ -11438,14 +11438,14 @@ func roT0968(v []Seq, n *Node) bool {
 func roM096(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k83) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK83) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(true), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
 			return false
 		}
 		return true
@@ -11464,14 +11464,14 @@ func roT0969(v []Seq, n *Node) bool {
 func roM097(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK54) {
 			return false
 		}
-		if !(len(attr(m, k65)) > 0) {
+		if !(len(attr(m, roK65)) > 0) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k134) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK134) {
 			return false
 		}
 		return true
@@ -11483,14 +11483,14 @@ func roM097(v []Seq, n *Node) bool {
 
 // BR-CL-21: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0970(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, k65))), " ") && strings.Contains(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 ", (" "+fnNormalizeSpace(str(attr(n, k65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && strings.Contains(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 ", (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
 }
 
 // cbc:TaxExemptionReasonCode
 func roM098(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k146) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK146) {
 			return false
 		}
 		return true
@@ -11509,7 +11509,7 @@ func roT0971(v []Seq, n *Node) bool {
 func roM099(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindAttr || !nameMatch(m, k122) {
+		if m == nil || m.Kind != KindAttr || !nameMatch(m, roK122) {
 			return false
 		}
 		return true
@@ -11528,10 +11528,10 @@ func roT0972(v []Seq, n *Node) bool {
 func roM100(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k441) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK441) {
 			return false
 		}
-		if !(len(attr(m, k150)) > 0) {
+		if !(len(attr(m, roK150)) > 0) {
 			return false
 		}
 		return true
@@ -11543,17 +11543,17 @@ func roM100(v []Seq, n *Node) bool {
 
 // BR-CL-24: ((@mimeCode = 'application/pdf' or @mimeCode = 'image/png' or @mimeCode = 'image/jpeg' or @mimeCode = 'text/csv' or @mimeCode = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' or @…
 func roT0973(v []Seq, n *Node) bool {
-	return (((((gcmpStr(attr(n, k150), "application/pdf", true) || gcmpStr(attr(n, k150), "image/png", true)) || gcmpStr(attr(n, k150), "image/jpeg", true)) || gcmpStr(attr(n, k150), "text/csv", true)) || gcmpStr(attr(n, k150), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", true)) || gcmpStr(attr(n, k150), "application/vnd.oasis.opendocument.spreadsheet", true))
+	return (((((gcmpStr(attr(n, roK150), "application/pdf", true) || gcmpStr(attr(n, roK150), "image/png", true)) || gcmpStr(attr(n, roK150), "image/jpeg", true)) || gcmpStr(attr(n, roK150), "text/csv", true)) || gcmpStr(attr(n, roK150), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", true)) || gcmpStr(attr(n, roK150), "application/vnd.oasis.opendocument.spreadsheet", true))
 }
 
 // cbc:EndpointID[@schemeID]
 func roM101(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k62) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK62) {
 			return false
 		}
-		if !(len(attr(m, k65)) > 0) {
+		if !(len(attr(m, roK65)) > 0) {
 			return false
 		}
 		return true
@@ -11565,21 +11565,21 @@ func roM101(v []Seq, n *Node) bool {
 
 // BR-CL-25: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0170 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0…
 func roT0974(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, k65))), " ") && strings.Contains(" 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0170 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 0202 0203 0204 0205 0208 0209 0210 0211 0212 0213 0215 0216 9901 9906 9907 9910 9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931 9932 9933 9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950 9951 9952 9953 9955 9957 AN AQ AS AU EM ", (" "+fnNormalizeSpace(str(attr(n, k65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && strings.Contains(" 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0170 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 0202 0203 0204 0205 0208 0209 0210 0211 0212 0213 0215 0216 9901 9906 9907 9910 9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931 9932 9933 9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950 9951 9952 9953 9955 9957 AN AQ AS AU EM ", (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
 }
 
 // cac:DeliveryLocation/cbc:ID[@schemeID]
 func roM102(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK54) {
 			return false
 		}
-		if !(len(attr(m, k65)) > 0) {
+		if !(len(attr(m, roK65)) > 0) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k74) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK74) {
 			return false
 		}
 		return true
@@ -11591,14 +11591,14 @@ func roM102(v []Seq, n *Node) bool {
 
 // BR-CL-26: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0975(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, k65))), " ") && strings.Contains(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 ", (" "+fnNormalizeSpace(str(attr(n, k65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && strings.Contains(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 ", (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
 }
 
 // cbc:IssueDate
 func roM103(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k97) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK97) {
 			return false
 		}
 		return true
@@ -11610,14 +11610,14 @@ func roM103(v []Seq, n *Node) bool {
 
 // BR-RO-DT001: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0976(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), k72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
+	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
 }
 
 // cbc:TaxPointDate
 func roM104(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k115) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK115) {
 			return false
 		}
 		return true
@@ -11629,14 +11629,14 @@ func roM104(v []Seq, n *Node) bool {
 
 // BR-RO-DT002: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0977(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), k72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
+	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
 }
 
 // cbc:DueDate
 func roM105(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k59) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK59) {
 			return false
 		}
 		return true
@@ -11648,14 +11648,14 @@ func roM105(v []Seq, n *Node) bool {
 
 // BR-RO-DT003: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0978(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), k72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
+	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
 }
 
 // cbc:PaymentDueDate
 func roM106(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k292) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK292) {
 			return false
 		}
 		return true
@@ -11667,14 +11667,14 @@ func roM106(v []Seq, n *Node) bool {
 
 // BR-RO-DT003_CN: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0979(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), k72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
+	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
 }
 
 // cbc:ActualDeliveryDate
 func roM107(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k118) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK118) {
 			return false
 		}
 		return true
@@ -11686,14 +11686,14 @@ func roM107(v []Seq, n *Node) bool {
 
 // BR-RO-DT004: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0980(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), k72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
+	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
 }
 
 // cbc:StartDate
 func roM108(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k128) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK128) {
 			return false
 		}
 		return true
@@ -11705,14 +11705,14 @@ func roM108(v []Seq, n *Node) bool {
 
 // BR-RO-DT005: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0981(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), k72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
+	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
 }
 
 // cbc:EndDate
 func roM109(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k127) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK127) {
 			return false
 		}
 		return true
@@ -11724,14 +11724,14 @@ func roM109(v []Seq, n *Node) bool {
 
 // BR-RO-DT006: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0982(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), k72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
+	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
 }
 
 // cbc:PriceAmount
 func roM110(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k126) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK126) {
 			return false
 		}
 		return true
@@ -11743,14 +11743,14 @@ func roM110(v []Seq, n *Node) bool {
 
 // BR-27: (.) >=0
 func roT0983(v []Seq, n *Node) bool {
-	return gcmp(nodeSeq(n), k58, opGe)
+	return gcmp(nodeSeq(n), roK58, opGe)
 }
 
 // cbc:InvoiceTypeCode
 func roM111(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k98) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK98) {
 			return false
 		}
 		return true
@@ -11769,7 +11769,7 @@ func roT0984(v []Seq, n *Node) bool {
 func roM112(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k99) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK99) {
 			return false
 		}
 		return true
@@ -11788,7 +11788,7 @@ func roT0985(v []Seq, n *Node) bool {
 func roM113(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k57) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK57) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -11797,7 +11797,7 @@ func roM113(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k78) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK78) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -11809,260 +11809,260 @@ func roM113(v []Seq, n *Node) bool {
 
 // BR-RO-001: cbc:CustomizationID = $RO-CIUS-ID
 func roT0986(v []Seq, n *Node) bool {
-	return gcmp(child(n, k96), v[1], opEq)
+	return gcmp(child(n, roK96), v[1], opEq)
 }
 
 // BR-RO-A020: count(cbc:Note) <= 20
 func roT0987(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, k61)), k442, opLe)
+	return gcmp(fnCount(child(n, roK61)), roK442, opLe)
 }
 
 // BR-RO-L0201: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PostalZone)) <=20
 func roT0988(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3637 *Node) Seq { return child(n3637, k63) }), func(n3638 *Node) Seq { return child(n3638, k66) }), func(n3639 *Node) Seq { return child(n3639, k443) })))), k442, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3637 *Node) Seq { return child(n3637, roK63) }), func(n3638 *Node) Seq { return child(n3638, roK66) }), func(n3639 *Node) Seq { return child(n3639, roK443) })))), roK442, opLe)
 }
 
 // BR-RO-L0202: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PostalZone)) <=20
 func roT0989(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k64), func(n3640 *Node) Seq { return child(n3640, k63) }), func(n3641 *Node) Seq { return child(n3641, k66) }), func(n3642 *Node) Seq { return child(n3642, k443) })))), k442, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3640 *Node) Seq { return child(n3640, roK63) }), func(n3641 *Node) Seq { return child(n3641, roK66) }), func(n3642 *Node) Seq { return child(n3642, roK443) })))), roK442, opLe)
 }
 
 // BR-RO-L0203: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PostalZone)) <= 20
 func roT0990(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k114), func(n3643 *Node) Seq { return child(n3643, k66) }), func(n3644 *Node) Seq { return child(n3644, k443) })))), k442, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n3643 *Node) Seq { return child(n3643, roK66) }), func(n3644 *Node) Seq { return child(n3644, roK443) })))), roK442, opLe)
 }
 
 // BR-RO-L0204: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PostalZone)) <= 20
 func roT0991(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k75), func(n3645 *Node) Seq { return child(n3645, k74) }), func(n3646 *Node) Seq { return child(n3646, k73) }), func(n3647 *Node) Seq { return child(n3647, k443) })))), k442, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n3645 *Node) Seq { return child(n3645, roK74) }), func(n3646 *Node) Seq { return child(n3646, roK73) }), func(n3647 *Node) Seq { return child(n3647, roK443) })))), roK442, opLe)
 }
 
 // BR-RO-L155: string-length(normalize-space(cbc:ID)) <= 200
 func roT0992(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, k54)))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK54)))), roK444, opLe)
 }
 
 // BR-RO-L0302: string-length(normalize-space(cac:ContractDocumentReference/cbc:ID)) <= 200
 func roT0993(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k192), func(n3648 *Node) Seq { return child(n3648, k54) })))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK192), func(n3648 *Node) Seq { return child(n3648, roK54) })))), roK444, opLe)
 }
 
 // BR-RO-L0303: string-length(normalize-space(cac:OrderReference/cbc:ID)) <= 200
 func roT0994(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k168), func(n3649 *Node) Seq { return child(n3649, k54) })))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK168), func(n3649 *Node) Seq { return child(n3649, roK54) })))), roK444, opLe)
 }
 
 // BR-RO-L0304: string-length(normalize-space(cac:OrderReference/cbc:SalesOrderID)) <= 200
 func roT0995(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k168), func(n3650 *Node) Seq { return child(n3650, k412) })))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK168), func(n3650 *Node) Seq { return child(n3650, roK412) })))), roK444, opLe)
 }
 
 // BR-RO-L0305: string-length(normalize-space(cac:ReceiptDocumentReference/cbc:ID)) <= 200
 func roT0996(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k189), func(n3651 *Node) Seq { return child(n3651, k54) })))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK189), func(n3651 *Node) Seq { return child(n3651, roK54) })))), roK444, opLe)
 }
 
 // BR-RO-L0306: string-length(normalize-space(cac:DespatchDocumentReference/cbc:ID)) <= 200
 func roT0997(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k188), func(n3652 *Node) Seq { return child(n3652, k54) })))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK188), func(n3652 *Node) Seq { return child(n3652, roK54) })))), roK444, opLe)
 }
 
 // BR-RO-L0307: string-length(normalize-space(cac:OriginatorDocumentReference/cbc:ID)) <= 200
 func roT0998(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k191), func(n3653 *Node) Seq { return child(n3653, k54) })))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK191), func(n3653 *Node) Seq { return child(n3653, roK54) })))), roK444, opLe)
 }
 
 // BR-RO-L0501: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CityName)) <= 50
 func roT0999(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3654 *Node) Seq { return child(n3654, k63) }), func(n3655 *Node) Seq { return child(n3655, k66) }), func(n3656 *Node) Seq { return child(n3656, k445) })))), k446, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3654 *Node) Seq { return child(n3654, roK63) }), func(n3655 *Node) Seq { return child(n3655, roK66) }), func(n3656 *Node) Seq { return child(n3656, roK445) })))), roK446, opLe)
 }
 
 // BR-RO-L0502: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CityName)) <= 50
 func roT1000(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k64), func(n3657 *Node) Seq { return child(n3657, k63) }), func(n3658 *Node) Seq { return child(n3658, k66) }), func(n3659 *Node) Seq { return child(n3659, k445) })))), k446, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3657 *Node) Seq { return child(n3657, roK63) }), func(n3658 *Node) Seq { return child(n3658, roK66) }), func(n3659 *Node) Seq { return child(n3659, roK445) })))), roK446, opLe)
 }
 
 // BR-RO-L0503: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CityName)) <= 50
 func roT1001(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k114), func(n3660 *Node) Seq { return child(n3660, k66) }), func(n3661 *Node) Seq { return child(n3661, k445) })))), k446, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n3660 *Node) Seq { return child(n3660, roK66) }), func(n3661 *Node) Seq { return child(n3661, roK445) })))), roK446, opLe)
 }
 
 // BR-RO-L0504: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CityName)) <= 50
 func roT1002(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k75), func(n3662 *Node) Seq { return child(n3662, k74) }), func(n3663 *Node) Seq { return child(n3663, k73) }), func(n3664 *Node) Seq { return child(n3664, k445) })))), k446, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n3662 *Node) Seq { return child(n3662, roK74) }), func(n3663 *Node) Seq { return child(n3663, roK73) }), func(n3664 *Node) Seq { return child(n3664, roK445) })))), roK446, opLe)
 }
 
 // BR-RO-L1001: string-length(normalize-space(cbc:AccountingCost)) <= 100
 func roT1003(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, k335)))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK335)))), roK91, opLe)
 }
 
 // BR-RO-L1002: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1004(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3665 *Node) Seq { return child(n3665, k63) }), func(n3666 *Node) Seq { return child(n3666, k66) }), func(n3667 *Node) Seq { return child(n3667, k447) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3665 *Node) Seq { return child(n3665, roK63) }), func(n3666 *Node) Seq { return child(n3666, roK66) }), func(n3667 *Node) Seq { return child(n3667, roK447) })))), roK91, opLe)
 }
 
 // BR-RO-L1003: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1005(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, k101), func(n3668 *Node) Seq { return child(n3668, k63) }), func(n3669 *Node) Seq { return child(n3669, k66) }), func(n3670 *Node) Seq { return child(n3670, k448) }), func(n3671 *Node) Seq { return child(n3671, k449) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, roK101), func(n3668 *Node) Seq { return child(n3668, roK63) }), func(n3669 *Node) Seq { return child(n3669, roK66) }), func(n3670 *Node) Seq { return child(n3670, roK448) }), func(n3671 *Node) Seq { return child(n3671, roK449) })))), roK91, opLe)
 }
 
 // BR-RO-L1004: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Name)) <= 100
 func roT1006(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3672 *Node) Seq { return child(n3672, k63) }), func(n3673 *Node) Seq { return child(n3673, k252) }), func(n3674 *Node) Seq { return child(n3674, k124) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3672 *Node) Seq { return child(n3672, roK63) }), func(n3673 *Node) Seq { return child(n3673, roK252) }), func(n3674 *Node) Seq { return child(n3674, roK124) })))), roK91, opLe)
 }
 
 // BR-RO-L1005: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telephone)) <= 100
 func roT1007(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3675 *Node) Seq { return child(n3675, k63) }), func(n3676 *Node) Seq { return child(n3676, k252) }), func(n3677 *Node) Seq { return child(n3677, k450) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3675 *Node) Seq { return child(n3675, roK63) }), func(n3676 *Node) Seq { return child(n3676, roK252) }), func(n3677 *Node) Seq { return child(n3677, roK450) })))), roK91, opLe)
 }
 
 // BR-RO-L1006: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ElectronicMail)) <= 100
 func roT1008(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3678 *Node) Seq { return child(n3678, k63) }), func(n3679 *Node) Seq { return child(n3679, k252) }), func(n3680 *Node) Seq { return child(n3680, k451) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3678 *Node) Seq { return child(n3678, roK63) }), func(n3679 *Node) Seq { return child(n3679, roK252) }), func(n3680 *Node) Seq { return child(n3680, roK451) })))), roK91, opLe)
 }
 
 // BR-RO-L1007: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1009(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k64), func(n3681 *Node) Seq { return child(n3681, k63) }), func(n3682 *Node) Seq { return child(n3682, k66) }), func(n3683 *Node) Seq { return child(n3683, k447) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3681 *Node) Seq { return child(n3681, roK63) }), func(n3682 *Node) Seq { return child(n3682, roK66) }), func(n3683 *Node) Seq { return child(n3683, roK447) })))), roK91, opLe)
 }
 
 // BR-RO-L1008: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1010(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, k64), func(n3684 *Node) Seq { return child(n3684, k63) }), func(n3685 *Node) Seq { return child(n3685, k66) }), func(n3686 *Node) Seq { return child(n3686, k448) }), func(n3687 *Node) Seq { return child(n3687, k449) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, roK64), func(n3684 *Node) Seq { return child(n3684, roK63) }), func(n3685 *Node) Seq { return child(n3685, roK66) }), func(n3686 *Node) Seq { return child(n3686, roK448) }), func(n3687 *Node) Seq { return child(n3687, roK449) })))), roK91, opLe)
 }
 
 // BR-RO-L1009: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Name)) <= 100
 func roT1011(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k64), func(n3688 *Node) Seq { return child(n3688, k63) }), func(n3689 *Node) Seq { return child(n3689, k252) }), func(n3690 *Node) Seq { return child(n3690, k124) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3688 *Node) Seq { return child(n3688, roK63) }), func(n3689 *Node) Seq { return child(n3689, roK252) }), func(n3690 *Node) Seq { return child(n3690, roK124) })))), roK91, opLe)
 }
 
 // BR-RO-L1010: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telephone)) <= 100
 func roT1012(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k64), func(n3691 *Node) Seq { return child(n3691, k63) }), func(n3692 *Node) Seq { return child(n3692, k252) }), func(n3693 *Node) Seq { return child(n3693, k450) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3691 *Node) Seq { return child(n3691, roK63) }), func(n3692 *Node) Seq { return child(n3692, roK252) }), func(n3693 *Node) Seq { return child(n3693, roK450) })))), roK91, opLe)
 }
 
 // BR-RO-L1011: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ElectronicMail)) <= 100
 func roT1013(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k64), func(n3694 *Node) Seq { return child(n3694, k63) }), func(n3695 *Node) Seq { return child(n3695, k252) }), func(n3696 *Node) Seq { return child(n3696, k451) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3694 *Node) Seq { return child(n3694, roK63) }), func(n3695 *Node) Seq { return child(n3695, roK252) }), func(n3696 *Node) Seq { return child(n3696, roK451) })))), roK91, opLe)
 }
 
 // BR-RO-L1012: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1014(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k114), func(n3697 *Node) Seq { return child(n3697, k66) }), func(n3698 *Node) Seq { return child(n3698, k447) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n3697 *Node) Seq { return child(n3697, roK66) }), func(n3698 *Node) Seq { return child(n3698, roK447) })))), roK91, opLe)
 }
 
 // BR-RO-L1013: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1015(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k114), func(n3699 *Node) Seq { return child(n3699, k66) }), func(n3700 *Node) Seq { return child(n3700, k448) }), func(n3701 *Node) Seq { return child(n3701, k449) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK114), func(n3699 *Node) Seq { return child(n3699, roK66) }), func(n3700 *Node) Seq { return child(n3700, roK448) }), func(n3701 *Node) Seq { return child(n3701, roK449) })))), roK91, opLe)
 }
 
 // BR-RO-L1014: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AdditionalStreetName)) <= 100
 func roT1016(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k75), func(n3702 *Node) Seq { return child(n3702, k74) }), func(n3703 *Node) Seq { return child(n3703, k73) }), func(n3704 *Node) Seq { return child(n3704, k447) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n3702 *Node) Seq { return child(n3702, roK74) }), func(n3703 *Node) Seq { return child(n3703, roK73) }), func(n3704 *Node) Seq { return child(n3704, roK447) })))), roK91, opLe)
 }
 
 // BR-RO-L1015: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:AddressLine/cbc:Line)) <= 100
 func roT1017(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, k75), func(n3705 *Node) Seq { return child(n3705, k74) }), func(n3706 *Node) Seq { return child(n3706, k73) }), func(n3707 *Node) Seq { return child(n3707, k448) }), func(n3708 *Node) Seq { return child(n3708, k449) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, roK75), func(n3705 *Node) Seq { return child(n3705, roK74) }), func(n3706 *Node) Seq { return child(n3706, roK73) }), func(n3707 *Node) Seq { return child(n3707, roK448) }), func(n3708 *Node) Seq { return child(n3708, roK449) })))), roK91, opLe)
 }
 
 // BR-RO-L151: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1018(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3709 *Node) Seq { return child(n3709, k63) }), func(n3710 *Node) Seq { return child(n3710, k66) }), func(n3711 *Node) Seq { return child(n3711, k452) })))), k453, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3709 *Node) Seq { return child(n3709, roK63) }), func(n3710 *Node) Seq { return child(n3710, roK66) }), func(n3711 *Node) Seq { return child(n3711, roK452) })))), roK453, opLe)
 }
 
 // BR-RO-L152: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1019(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k64), func(n3712 *Node) Seq { return child(n3712, k63) }), func(n3713 *Node) Seq { return child(n3713, k66) }), func(n3714 *Node) Seq { return child(n3714, k452) })))), k453, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3712 *Node) Seq { return child(n3712, roK63) }), func(n3713 *Node) Seq { return child(n3713, roK66) }), func(n3714 *Node) Seq { return child(n3714, roK452) })))), roK453, opLe)
 }
 
 // BR-RO-L153: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1020(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k114), func(n3715 *Node) Seq { return child(n3715, k66) }), func(n3716 *Node) Seq { return child(n3716, k452) })))), k453, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n3715 *Node) Seq { return child(n3715, roK66) }), func(n3716 *Node) Seq { return child(n3716, roK452) })))), roK453, opLe)
 }
 
 // BR-RO-L154: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:StreetName)) <= 150
 func roT1021(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k75), func(n3717 *Node) Seq { return child(n3717, k74) }), func(n3718 *Node) Seq { return child(n3718, k73) }), func(n3719 *Node) Seq { return child(n3719, k452) })))), k453, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n3717 *Node) Seq { return child(n3717, roK74) }), func(n3718 *Node) Seq { return child(n3718, roK73) }), func(n3719 *Node) Seq { return child(n3719, roK452) })))), roK453, opLe)
 }
 
 // BR-RO-L201: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName)) <= 200
 func roT1022(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3720 *Node) Seq { return child(n3720, k63) }), func(n3721 *Node) Seq { return child(n3721, k102) }), func(n3722 *Node) Seq { return child(n3722, k103) })))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3720 *Node) Seq { return child(n3720, roK63) }), func(n3721 *Node) Seq { return child(n3721, roK102) }), func(n3722 *Node) Seq { return child(n3722, roK103) })))), roK444, opLe)
 }
 
 // BR-RO-L202: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name)) <= 200
 func roT1023(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3723 *Node) Seq { return child(n3723, k63) }), func(n3724 *Node) Seq { return child(n3724, k137) }), func(n3725 *Node) Seq { return child(n3725, k124) })))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3723 *Node) Seq { return child(n3723, roK63) }), func(n3724 *Node) Seq { return child(n3724, roK137) }), func(n3725 *Node) Seq { return child(n3725, roK124) })))), roK444, opLe)
 }
 
 // BR-RO-L203: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName)) <= 200
 func roT1024(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k64), func(n3726 *Node) Seq { return child(n3726, k63) }), func(n3727 *Node) Seq { return child(n3727, k102) }), func(n3728 *Node) Seq { return child(n3728, k103) })))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3726 *Node) Seq { return child(n3726, roK63) }), func(n3727 *Node) Seq { return child(n3727, roK102) }), func(n3728 *Node) Seq { return child(n3728, roK103) })))), roK444, opLe)
 }
 
 // BR-RO-L204: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name)) <= 200
 func roT1025(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k64), func(n3729 *Node) Seq { return child(n3729, k63) }), func(n3730 *Node) Seq { return child(n3730, k137) }), func(n3731 *Node) Seq { return child(n3731, k124) })))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3729 *Node) Seq { return child(n3729, roK63) }), func(n3730 *Node) Seq { return child(n3730, roK137) }), func(n3731 *Node) Seq { return child(n3731, roK124) })))), roK444, opLe)
 }
 
 // BR-RO-L205: string-length(normalize-space(cac:PayeeParty/cac:PartyName/cbc:Name)) <= 200
 func roT1026(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k136), func(n3732 *Node) Seq { return child(n3732, k137) }), func(n3733 *Node) Seq { return child(n3733, k124) })))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK136), func(n3732 *Node) Seq { return child(n3732, roK137) }), func(n3733 *Node) Seq { return child(n3733, roK124) })))), roK444, opLe)
 }
 
 // BR-RO-L206: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PartyName/cbc:Name)) <= 200
 func roT1027(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k114), func(n3734 *Node) Seq { return child(n3734, k137) }), func(n3735 *Node) Seq { return child(n3735, k124) })))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n3734 *Node) Seq { return child(n3734, roK137) }), func(n3735 *Node) Seq { return child(n3735, roK124) })))), roK444, opLe)
 }
 
 // BR-RO-L207: string-length(normalize-space(cac:Delivery/cac:DeliveryParty/cac:PartyName/cbc:Name)) <= 200
 func roT1028(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k75), func(n3736 *Node) Seq { return child(n3736, k152) }), func(n3737 *Node) Seq { return child(n3737, k137) }), func(n3738 *Node) Seq { return child(n3738, k124) })))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n3736 *Node) Seq { return child(n3736, roK152) }), func(n3737 *Node) Seq { return child(n3737, roK137) }), func(n3738 *Node) Seq { return child(n3738, roK124) })))), roK444, opLe)
 }
 
 // BR-RO-L301: string-length(normalize-space(cac:PaymentTerms/cbc:Note)) <= 300
 func roT1029(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k60), func(n3739 *Node) Seq { return child(n3739, k61) })))), k454, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK60), func(n3739 *Node) Seq { return child(n3739, roK61) })))), roK454, opLe)
 }
 
 // BR-RO-L1000: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)) <= 1000
 func roT1030(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3740 *Node) Seq { return child(n3740, k63) }), func(n3741 *Node) Seq { return child(n3741, k102) }), func(n3742 *Node) Seq { return child(n3742, k264) })))), k455, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3740 *Node) Seq { return child(n3740, roK63) }), func(n3741 *Node) Seq { return child(n3741, roK102) }), func(n3742 *Node) Seq { return child(n3742, roK264) })))), roK455, opLe)
 }
 
 // BR-RO-010: matches(normalize-space(cbc:ID), '([0-9])')
 func roT1031(v []Seq, n *Node) bool {
-	return fnMatches(fnNormalizeSpace(str(child(n, k54))), "([0-9])")
+	return fnMatches(fnNormalizeSpace(str(child(n, roK54))), "([0-9])")
 }
 
 // BR-RO-030: (normalize-space(cbc:TaxCurrencyCode) = 'RON' and normalize-space(cbc:DocumentCurrencyCode) != 'RON') or (normalize-space(cbc:TaxCurrencyCode) = 'RON' and normalize-space(cbc:DocumentCurrencyCode) = '…
 func roT1032(v []Seq, n *Node) bool {
-	return (((((fnNormalizeSpace(str(child(n, k107))) == "RON") && (fnNormalizeSpace(str(child(n, k100))) != "RON")) || ((fnNormalizeSpace(str(child(n, k107))) == "RON") && (fnNormalizeSpace(str(child(n, k100))) == "RON"))) || ((fnNormalizeSpace(str(child(n, k107))) != "RON") && (fnNormalizeSpace(str(child(n, k100))) == "RON"))) || (!(len(child(n, k107)) > 0) && (fnNormalizeSpace(str(child(n, k100))) == "RON")))
+	return (((((fnNormalizeSpace(str(child(n, roK107))) == "RON") && (fnNormalizeSpace(str(child(n, roK100))) != "RON")) || ((fnNormalizeSpace(str(child(n, roK107))) == "RON") && (fnNormalizeSpace(str(child(n, roK100))) == "RON"))) || ((fnNormalizeSpace(str(child(n, roK107))) != "RON") && (fnNormalizeSpace(str(child(n, roK100))) == "RON"))) || (!(len(child(n, roK107)) > 0) && (fnNormalizeSpace(str(child(n, roK100))) == "RON")))
 }
 
 // BR-RO-065: not((cac:AllowanceCharge/cac:TaxCategory/cbc:ID[ancestor::cac:AllowanceCharge/cbc:ChargeIndicator = 'false' and following-sibling::cac:TaxScheme/cbc:ID = 'VAT'] = ('S', 'Z', 'E', 'AE', 'K', 'G', 'L', …
 func roT1033(v []Seq, n *Node) bool {
-	return (!((gcmp(step(step(child(n, k76), func(n3744 *Node) Seq { return child(n3744, k80) }), func(n3745 *Node) Seq {
-		return filter(child(n3745, k54), func(p3746 *Node) bool {
-			return (gcmpStr(step(ancestor(p3746, k76), func(n3747 *Node) Seq { return child(n3747, k77) }), "false", true) && gcmpStr(step(followingSibling(p3746, k81), func(n3748 *Node) Seq { return child(n3748, k54) }), "VAT", true))
+	return (!((gcmp(step(step(child(n, roK76), func(n3744 *Node) Seq { return child(n3744, roK80) }), func(n3745 *Node) Seq {
+		return filter(child(n3745, roK54), func(p3746 *Node) bool {
+			return (gcmpStr(step(ancestor(p3746, roK76), func(n3747 *Node) Seq { return child(n3747, roK77) }), "false", true) && gcmpStr(step(followingSibling(p3746, roK81), func(n3748 *Node) Seq { return child(n3748, roK54) }), "VAT", true))
 		})
-	}), k464, opEq) || gcmp(step(step(child(n, k76), func(n3749 *Node) Seq { return child(n3749, k80) }), func(n3750 *Node) Seq {
-		return filter(child(n3750, k54), func(p3751 *Node) bool {
-			return gcmpStr(step(ancestor(p3751, k76), func(n3752 *Node) Seq { return child(n3752, k77) }), "true", true)
+	}), roK464, opEq) || gcmp(step(step(child(n, roK76), func(n3749 *Node) Seq { return child(n3749, roK80) }), func(n3750 *Node) Seq {
+		return filter(child(n3750, roK54), func(p3751 *Node) bool {
+			return gcmpStr(step(ancestor(p3751, roK76), func(n3752 *Node) Seq { return child(n3752, roK77) }), "true", true)
 		})
-	}), k464, opEq)) || gcmp(step(step(step(child(n, k89), func(n3753 *Node) Seq { return child(n3753, k123) }), func(n3754 *Node) Seq { return child(n3754, k110) }), func(n3755 *Node) Seq { return child(n3755, k54) }), k464, opEq)) || ebv(concatSeq(step(step(child(n, k114), func(n3756 *Node) Seq { return child(n3756, k112) }), func(n3757 *Node) Seq { return child(n3757, k113) }), step(step(step(child(n, k101), func(n3758 *Node) Seq { return child(n3758, k63) }), func(n3759 *Node) Seq { return child(n3759, k112) }), func(n3760 *Node) Seq {
-		return filter(child(n3760, k113), func(p3761 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p3761))))) })
+	}), roK464, opEq)) || gcmp(step(step(step(child(n, roK89), func(n3753 *Node) Seq { return child(n3753, roK123) }), func(n3754 *Node) Seq { return child(n3754, roK110) }), func(n3755 *Node) Seq { return child(n3755, roK54) }), roK464, opEq)) || ebv(concatSeq(step(step(child(n, roK114), func(n3756 *Node) Seq { return child(n3756, roK112) }), func(n3757 *Node) Seq { return child(n3757, roK113) }), step(step(step(child(n, roK101), func(n3758 *Node) Seq { return child(n3758, roK63) }), func(n3759 *Node) Seq { return child(n3759, roK112) }), func(n3760 *Node) Seq {
+		return filter(child(n3760, roK113), func(p3761 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p3761))))) })
 	}))))
 }
 
 // BR-RO-081: cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:StreetName[boolean(normalize-space(.))]
 func roT1034(v []Seq, n *Node) bool {
-	return anyNode(child(n, k101), func(n3762 *Node) bool {
-		return anyNode(child(n3762, k63), func(n3763 *Node) bool {
-			return anyNode(child(n3763, k66), func(n3764 *Node) bool {
-				return anyNode(child(n3764, k452), func(n3765 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3765))))) })
+	return anyNode(child(n, roK101), func(n3762 *Node) bool {
+		return anyNode(child(n3762, roK63), func(n3763 *Node) bool {
+			return anyNode(child(n3763, roK66), func(n3764 *Node) bool {
+				return anyNode(child(n3764, roK452), func(n3765 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3765))))) })
 			})
 		})
 	})
@@ -12070,10 +12070,10 @@ func roT1034(v []Seq, n *Node) bool {
 
 // BR-RO-082: cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:StreetName[boolean(normalize-space(.))]
 func roT1035(v []Seq, n *Node) bool {
-	return anyNode(child(n, k64), func(n3766 *Node) bool {
-		return anyNode(child(n3766, k63), func(n3767 *Node) bool {
-			return anyNode(child(n3767, k66), func(n3768 *Node) bool {
-				return anyNode(child(n3768, k452), func(n3769 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3769))))) })
+	return anyNode(child(n, roK64), func(n3766 *Node) bool {
+		return anyNode(child(n3766, roK63), func(n3767 *Node) bool {
+			return anyNode(child(n3767, roK66), func(n3768 *Node) bool {
+				return anyNode(child(n3768, roK452), func(n3769 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3769))))) })
 			})
 		})
 	})
@@ -12081,10 +12081,10 @@ func roT1035(v []Seq, n *Node) bool {
 
 // BR-RO-091: cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CityName[boolean(normalize-space(.))]
 func roT1036(v []Seq, n *Node) bool {
-	return anyNode(child(n, k101), func(n3770 *Node) bool {
-		return anyNode(child(n3770, k63), func(n3771 *Node) bool {
-			return anyNode(child(n3771, k66), func(n3772 *Node) bool {
-				return anyNode(child(n3772, k445), func(n3773 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3773))))) })
+	return anyNode(child(n, roK101), func(n3770 *Node) bool {
+		return anyNode(child(n3770, roK63), func(n3771 *Node) bool {
+			return anyNode(child(n3771, roK66), func(n3772 *Node) bool {
+				return anyNode(child(n3772, roK445), func(n3773 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3773))))) })
 			})
 		})
 	})
@@ -12092,10 +12092,10 @@ func roT1036(v []Seq, n *Node) bool {
 
 // BR-RO-092: cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CityName[boolean(normalize-space(.))]
 func roT1037(v []Seq, n *Node) bool {
-	return anyNode(child(n, k64), func(n3774 *Node) bool {
-		return anyNode(child(n3774, k63), func(n3775 *Node) bool {
-			return anyNode(child(n3775, k66), func(n3776 *Node) bool {
-				return anyNode(child(n3776, k445), func(n3777 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3777))))) })
+	return anyNode(child(n, roK64), func(n3774 *Node) bool {
+		return anyNode(child(n3774, roK63), func(n3775 *Node) bool {
+			return anyNode(child(n3775, roK66), func(n3776 *Node) bool {
+				return anyNode(child(n3776, roK445), func(n3777 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3777))))) })
 			})
 		})
 	})
@@ -12103,36 +12103,36 @@ func roT1037(v []Seq, n *Node) bool {
 
 // BR-RO-100: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Count…
 func roT1038(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(str(step(step(step(step(child(n, k101), func(n3778 *Node) Seq { return child(n3778, k63) }), func(n3779 *Node) Seq { return child(n3779, k66) }), func(n3780 *Node) Seq { return child(n3780, k67) }), func(n3781 *Node) Seq { return child(n3781, k68) }))) == "RO") && (fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3782 *Node) Seq { return child(n3782, k63) }), func(n3783 *Node) Seq { return child(n3783, k66) }), func(n3784 *Node) Seq { return child(n3784, k278) }))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3785 *Node) Seq { return child(n3785, k63) }), func(n3786 *Node) Seq { return child(n3786, k66) }), func(n3787 *Node) Seq { return child(n3787, k445) })))), v[5], opEq))
+	return (((fnNormalizeSpace(str(step(step(step(step(child(n, roK101), func(n3778 *Node) Seq { return child(n3778, roK63) }), func(n3779 *Node) Seq { return child(n3779, roK66) }), func(n3780 *Node) Seq { return child(n3780, roK67) }), func(n3781 *Node) Seq { return child(n3781, roK68) }))) == "RO") && (fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3782 *Node) Seq { return child(n3782, roK63) }), func(n3783 *Node) Seq { return child(n3783, roK66) }), func(n3784 *Node) Seq { return child(n3784, roK278) }))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3785 *Node) Seq { return child(n3785, roK63) }), func(n3786 *Node) Seq { return child(n3786, roK66) }), func(n3787 *Node) Seq { return child(n3787, roK445) })))), v[5], opEq))
 }
 
 // BR-RO-110: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:C…
 func roT1039(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(str(step(step(step(step(child(n, k101), func(n3788 *Node) Seq { return child(n3788, k63) }), func(n3789 *Node) Seq { return child(n3789, k66) }), func(n3790 *Node) Seq { return child(n3790, k67) }), func(n3791 *Node) Seq { return child(n3791, k68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, k101), func(n3792 *Node) Seq { return child(n3792, k63) }), func(n3793 *Node) Seq { return child(n3793, k66) }), func(n3794 *Node) Seq { return child(n3794, k278) })))), v[4], opEq))
+	return ((fnNormalizeSpace(str(step(step(step(step(child(n, roK101), func(n3788 *Node) Seq { return child(n3788, roK63) }), func(n3789 *Node) Seq { return child(n3789, roK66) }), func(n3790 *Node) Seq { return child(n3790, roK67) }), func(n3791 *Node) Seq { return child(n3791, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3792 *Node) Seq { return child(n3792, roK63) }), func(n3793 *Node) Seq { return child(n3793, roK66) }), func(n3794 *Node) Seq { return child(n3794, roK278) })))), v[4], opEq))
 }
 
 // BR-RO-101: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Count…
 func roT1040(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(str(step(step(step(step(child(n, k64), func(n3795 *Node) Seq { return child(n3795, k63) }), func(n3796 *Node) Seq { return child(n3796, k66) }), func(n3797 *Node) Seq { return child(n3797, k67) }), func(n3798 *Node) Seq { return child(n3798, k68) }))) == "RO") && (fnNormalizeSpace(str(step(step(step(child(n, k64), func(n3799 *Node) Seq { return child(n3799, k63) }), func(n3800 *Node) Seq { return child(n3800, k66) }), func(n3801 *Node) Seq { return child(n3801, k278) }))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, k64), func(n3802 *Node) Seq { return child(n3802, k63) }), func(n3803 *Node) Seq { return child(n3803, k66) }), func(n3804 *Node) Seq { return child(n3804, k445) })))), v[5], opEq))
+	return (((fnNormalizeSpace(str(step(step(step(step(child(n, roK64), func(n3795 *Node) Seq { return child(n3795, roK63) }), func(n3796 *Node) Seq { return child(n3796, roK66) }), func(n3797 *Node) Seq { return child(n3797, roK67) }), func(n3798 *Node) Seq { return child(n3798, roK68) }))) == "RO") && (fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3799 *Node) Seq { return child(n3799, roK63) }), func(n3800 *Node) Seq { return child(n3800, roK66) }), func(n3801 *Node) Seq { return child(n3801, roK278) }))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3802 *Node) Seq { return child(n3802, roK63) }), func(n3803 *Node) Seq { return child(n3803, roK66) }), func(n3804 *Node) Seq { return child(n3804, roK445) })))), v[5], opEq))
 }
 
 // BR-RO-111: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:C…
 func roT1041(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(str(step(step(step(step(child(n, k64), func(n3805 *Node) Seq { return child(n3805, k63) }), func(n3806 *Node) Seq { return child(n3806, k66) }), func(n3807 *Node) Seq { return child(n3807, k67) }), func(n3808 *Node) Seq { return child(n3808, k68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, k64), func(n3809 *Node) Seq { return child(n3809, k63) }), func(n3810 *Node) Seq { return child(n3810, k66) }), func(n3811 *Node) Seq { return child(n3811, k278) })))), v[4], opEq))
+	return ((fnNormalizeSpace(str(step(step(step(step(child(n, roK64), func(n3805 *Node) Seq { return child(n3805, roK63) }), func(n3806 *Node) Seq { return child(n3806, roK66) }), func(n3807 *Node) Seq { return child(n3807, roK67) }), func(n3808 *Node) Seq { return child(n3808, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3809 *Node) Seq { return child(n3809, roK63) }), func(n3810 *Node) Seq { return child(n3810, roK66) }), func(n3811 *Node) Seq { return child(n3811, roK278) })))), v[4], opEq))
 }
 
 // BR-RO-120: not((cac:AllowanceCharge/cac:TaxCategory/cbc:ID[ancestor::cac:AllowanceCharge/cbc:ChargeIndicator = 'false' and following-sibling::cac:TaxScheme/cbc:ID = 'VAT'] = ('S', 'Z', 'E', 'AE', 'K', 'G', 'L', …
 func roT1042(v []Seq, n *Node) bool {
-	return (!((gcmp(step(step(child(n, k76), func(n3812 *Node) Seq { return child(n3812, k80) }), func(n3813 *Node) Seq {
-		return filter(child(n3813, k54), func(p3814 *Node) bool {
-			return (gcmpStr(step(ancestor(p3814, k76), func(n3815 *Node) Seq { return child(n3815, k77) }), "false", true) && gcmpStr(step(followingSibling(p3814, k81), func(n3816 *Node) Seq { return child(n3816, k54) }), "VAT", true))
+	return (!((gcmp(step(step(child(n, roK76), func(n3812 *Node) Seq { return child(n3812, roK80) }), func(n3813 *Node) Seq {
+		return filter(child(n3813, roK54), func(p3814 *Node) bool {
+			return (gcmpStr(step(ancestor(p3814, roK76), func(n3815 *Node) Seq { return child(n3815, roK77) }), "false", true) && gcmpStr(step(followingSibling(p3814, roK81), func(n3816 *Node) Seq { return child(n3816, roK54) }), "VAT", true))
 		})
-	}), k464, opEq) || gcmp(step(step(child(n, k76), func(n3817 *Node) Seq { return child(n3817, k80) }), func(n3818 *Node) Seq {
-		return filter(child(n3818, k54), func(p3819 *Node) bool {
-			return gcmpStr(step(ancestor(p3819, k76), func(n3820 *Node) Seq { return child(n3820, k77) }), "true", true)
+	}), roK464, opEq) || gcmp(step(step(child(n, roK76), func(n3817 *Node) Seq { return child(n3817, roK80) }), func(n3818 *Node) Seq {
+		return filter(child(n3818, roK54), func(p3819 *Node) bool {
+			return gcmpStr(step(ancestor(p3819, roK76), func(n3820 *Node) Seq { return child(n3820, roK77) }), "true", true)
 		})
-	}), k464, opEq)) || gcmp(step(step(step(child(n, k89), func(n3821 *Node) Seq { return child(n3821, k123) }), func(n3822 *Node) Seq { return child(n3822, k110) }), func(n3823 *Node) Seq { return child(n3823, k54) }), k464, opEq)) || ebv(concatSeq(step(step(step(child(n, k64), func(n3824 *Node) Seq { return child(n3824, k63) }), func(n3825 *Node) Seq { return child(n3825, k102) }), func(n3826 *Node) Seq { return child(n3826, k113) }), step(step(step(child(n, k64), func(n3827 *Node) Seq { return child(n3827, k63) }), func(n3828 *Node) Seq { return child(n3828, k112) }), func(n3829 *Node) Seq {
-		return filter(child(n3829, k113), func(p3830 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p3830))))) })
+	}), roK464, opEq)) || gcmp(step(step(step(child(n, roK89), func(n3821 *Node) Seq { return child(n3821, roK123) }), func(n3822 *Node) Seq { return child(n3822, roK110) }), func(n3823 *Node) Seq { return child(n3823, roK54) }), roK464, opEq)) || ebv(concatSeq(step(step(step(child(n, roK64), func(n3824 *Node) Seq { return child(n3824, roK63) }), func(n3825 *Node) Seq { return child(n3825, roK102) }), func(n3826 *Node) Seq { return child(n3826, roK113) }), step(step(step(child(n, roK64), func(n3827 *Node) Seq { return child(n3827, roK63) }), func(n3828 *Node) Seq { return child(n3828, roK112) }), func(n3829 *Node) Seq {
+		return filter(child(n3829, roK113), func(p3830 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p3830))))) })
 	}))))
 }
 
@@ -12140,15 +12140,15 @@ func roT1042(v []Seq, n *Node) bool {
 func roM114(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK66) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k57) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK57) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -12157,15 +12157,15 @@ func roM114(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK66) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k465) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK465) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -12177,29 +12177,29 @@ func roM114(v []Seq, n *Node) bool {
 
 // BR-RO-140: cbc:StreetName[boolean(normalize-space(.))]
 func roT1043(v []Seq, n *Node) bool {
-	return anyNode(child(n, k452), func(n3831 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3831))))) })
+	return anyNode(child(n, roK452), func(n3831 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3831))))) })
 }
 
 // BR-RO-150: cbc:CityName[boolean(normalize-space(.))]
 func roT1044(v []Seq, n *Node) bool {
-	return anyNode(child(n, k445), func(n3832 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3832))))) })
+	return anyNode(child(n, roK445), func(n3832 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3832))))) })
 }
 
 // BR-RO-160: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cbc:CountrySubentity) = 'RO-B' and not(normalize-space(cbc:CityName) = $SECTOR-RO-CODES)
 func roT1045(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(str(step(child(n, k67), func(n3833 *Node) Seq { return child(n3833, k68) }))) == "RO") && (fnNormalizeSpace(str(child(n, k278))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, k445)))), v[5], opEq))
+	return (((fnNormalizeSpace(str(step(child(n, roK67), func(n3833 *Node) Seq { return child(n3833, roK68) }))) == "RO") && (fnNormalizeSpace(str(child(n, roK278))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK445)))), v[5], opEq))
 }
 
 // BR-RO-170: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cbc:CountrySubentity) = $ISO-3166-RO-CODES)
 func roT1046(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(str(step(child(n, k67), func(n3834 *Node) Seq { return child(n3834, k68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(child(n, k278)))), v[4], opEq))
+	return ((fnNormalizeSpace(str(step(child(n, roK67), func(n3834 *Node) Seq { return child(n3834, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK278)))), v[4], opEq))
 }
 
 // //cac:PaymentMeans
 func roM115(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k70) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK70) {
 			return false
 		}
 		return true
@@ -12211,41 +12211,41 @@ func roM115(v []Seq, n *Node) bool {
 
 // BR-RO-L208: string-length(normalize-space(cac:PayeeFinancialAccount/cbc:Name)) <= 200
 func roT1047(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k139), func(n3835 *Node) Seq { return child(n3835, k124) })))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK139), func(n3835 *Node) Seq { return child(n3835, roK124) })))), roK444, opLe)
 }
 
 // BR-RO-L209: string-length(normalize-space(cac:CardAccount/cbc:HolderName)) <= 200
 func roT1048(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k69), func(n3836 *Node) Seq { return child(n3836, k466) })))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK69), func(n3836 *Node) Seq { return child(n3836, roK466) })))), roK444, opLe)
 }
 
 // BR-RO-L1016: string-length(normalize-space(cbc:PaymentMeansCode/@name)) <= 100
 func roT1049(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k140), func(n3837 *Node) Seq { return attr(n3837, k429) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK140), func(n3837 *Node) Seq { return attr(n3837, roK429) })))), roK91, opLe)
 }
 
 // BR-RO-L140: string-length(normalize-space(cbc:PaymentID)) <= 140
 func roT1050(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, k413)))), k467, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK413)))), roK467, opLe)
 }
 
 // /ubl:Invoice/cac:Delivery/cac:DeliveryLocation/cac:Address | /ubl:CreditNote/cac:Delivery/cac:DeliveryLocation/cac:Address
 func roM116(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k73) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK73) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k74) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k75) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK75) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k57) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK57) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -12254,19 +12254,19 @@ func roM116(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k73) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK73) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k74) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k75) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK75) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k465) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK465) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -12278,38 +12278,38 @@ func roM116(v []Seq, n *Node) bool {
 
 // BR-RO-180: cbc:StreetName[boolean(normalize-space(.))]
 func roT1051(v []Seq, n *Node) bool {
-	return anyNode(child(n, k452), func(n3838 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3838))))) })
+	return anyNode(child(n, roK452), func(n3838 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3838))))) })
 }
 
 // BR-RO-201: cbc:CityName[boolean(normalize-space(.))]
 func roT1052(v []Seq, n *Node) bool {
-	return anyNode(child(n, k445), func(n3839 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3839))))) })
+	return anyNode(child(n, roK445), func(n3839 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3839))))) })
 }
 
 // BR-RO-202: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cbc:CountrySubentity) = 'RO-B' and not(normalize-space(cbc:CityName) = $SECTOR-RO-CODES)
 func roT1053(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(str(step(child(n, k67), func(n3840 *Node) Seq { return child(n3840, k68) }))) == "RO") && (fnNormalizeSpace(str(child(n, k278))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, k445)))), v[5], opEq))
+	return (((fnNormalizeSpace(str(step(child(n, roK67), func(n3840 *Node) Seq { return child(n3840, roK68) }))) == "RO") && (fnNormalizeSpace(str(child(n, roK278))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK445)))), v[5], opEq))
 }
 
 // BR-RO-211: cbc:CountrySubentity[boolean(normalize-space(.))]
 func roT1054(v []Seq, n *Node) bool {
-	return anyNode(child(n, k278), func(n3841 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3841))))) })
+	return anyNode(child(n, roK278), func(n3841 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3841))))) })
 }
 
 // BR-RO-212: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cbc:CountrySubentity) = $ISO-3166-RO-CODES)
 func roT1055(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(str(step(child(n, k67), func(n3842 *Node) Seq { return child(n3842, k68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(child(n, k278)))), v[4], opEq))
+	return ((fnNormalizeSpace(str(step(child(n, roK67), func(n3842 *Node) Seq { return child(n3842, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK278)))), v[4], opEq))
 }
 
 // cac:InvoicePeriod/cbc:DescriptionCode
 func roM117(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k117) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k116) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK116) {
 			return false
 		}
 		return true
@@ -12328,7 +12328,7 @@ func roT1056(v []Seq, n *Node) bool {
 func roM118(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -12337,7 +12337,7 @@ func roM118(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -12349,33 +12349,33 @@ func roM118(v []Seq, n *Node) bool {
 
 // BR-RO-L1024: string-length(normalize-space(cac:Item/cbc:Name)) <= 100
 func roT1057(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k123), func(n3843 *Node) Seq { return child(n3843, k124) })))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK123), func(n3843 *Node) Seq { return child(n3843, roK124) })))), roK91, opLe)
 }
 
 // BR-RO-L1021: string-length(normalize-space(cbc:AccountingCost)) <= 100
 func roT1058(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, k335)))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK335)))), roK91, opLe)
 }
 
 // BR-RO-L212: string-length(normalize-space(cac:Item/cbc:Description)) <= 200
 func roT1059(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k123), func(n3844 *Node) Seq { return child(n3844, k167) })))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK123), func(n3844 *Node) Seq { return child(n3844, roK167) })))), roK444, opLe)
 }
 
 // BR-RO-L303: string-length(normalize-space(cbc:Note)) <= 300
 func roT1060(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, k61)))), k454, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK61)))), roK454, opLe)
 }
 
 // //cac:Item/cac:AdditionalItemProperty
 func roM119(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
 			return false
 		}
 		return true
@@ -12387,31 +12387,31 @@ func roM119(v []Seq, n *Node) bool {
 
 // BR-RO-A052: count(.) <= 50
 func roT1061(v []Seq, n *Node) bool {
-	return gcmp(fnCount(nodeSeq(n)), k446, opLe)
+	return gcmp(fnCount(nodeSeq(n)), roK446, opLe)
 }
 
 // BR-RO-L0505: string-length(normalize-space(cbc:Name)) <= 50
 func roT1062(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, k124)))), k446, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK124)))), roK446, opLe)
 }
 
 // BR-RO-L1025: string-length(normalize-space(cbc:Value)) <= 100
 func roT1063(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, k130)))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK130)))), roK91, opLe)
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | /ubl:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
 func roM120(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(false), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k57) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK57) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -12420,14 +12420,14 @@ func roM120(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(false), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k465) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK465) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -12439,31 +12439,31 @@ func roM120(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-01: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT1064(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k79)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK79)), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-02: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT1065(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k85)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK85)), ".")), roK84, opLe)
 }
 
 // BR-RO-L1017: string-length(normalize-space(cbc:AllowanceChargeReasonCode)) <= 100
 func roT1066(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, k83)))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK83)))), roK91, opLe)
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | /ubl:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
 func roM121(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(true), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k57) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK57) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -12472,14 +12472,14 @@ func roM121(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(true), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k465) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK465) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -12491,24 +12491,24 @@ func roM121(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-05: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT1067(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k79)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK79)), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-06: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT1068(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k85)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK85)), ".")), roK84, opLe)
 }
 
 // BR-RO-L1018: string-length(normalize-space(cbc:AllowanceChargeReasonCode)) <= 100
 func roT1069(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, k83)))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK83)))), roK91, opLe)
 }
 
 // cac:LegalMonetaryTotal
 func roM122(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k56) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK56) {
 			return false
 		}
 		return true
@@ -12520,49 +12520,49 @@ func roM122(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-09: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func roT1070(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k86)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK86)), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-10: string-length(substring-after(cbc:AllowanceTotalAmount,'.'))<=2
 func roT1071(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k92)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK92)), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-11: string-length(substring-after(cbc:ChargeTotalAmount,'.'))<=2
 func roT1072(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k93)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK93)), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-12: string-length(substring-after(cbc:TaxExclusiveAmount,'.'))<=2
 func roT1073(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k87)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK87)), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-14: string-length(substring-after(cbc:TaxInclusiveAmount,'.'))<=2
 func roT1074(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k88)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK88)), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-16: string-length(substring-after(cbc:PrepaidAmount,'.'))<=2
 func roT1075(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k94)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK94)), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-17: string-length(substring-after(cbc:PayableRoundingAmount,'.'))<=2
 func roT1076(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k95)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK95)), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-18: string-length(substring-after(cbc:PayableAmount,'.'))<=2
 func roT1077(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k55)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK55)), ".")), roK84, opLe)
 }
 
 // /ubl:Invoice | cac:CreditNote
 func roM123(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k57) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK57) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -12571,7 +12571,7 @@ func roM123(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k468) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK468) {
 			return false
 		}
 		return true
@@ -12583,23 +12583,23 @@ func roM123(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-13: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode],'.'))<=2)) or (not(//cac:T…
 func roT1078(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k104), func(n3845 *Node) bool {
-		return anyNode(child(n3845, k105), func(n3846 *Node) bool { return gcmp(attr(n3846, k106), child(n3846, k100), opEq) })
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), k104), func(n3847 *Node) Seq {
-		return filter(child(n3847, k105), func(p3848 *Node) bool { return gcmp(attr(p3848, k106), child(p3848, k100), opEq) })
-	})), ".")), k84, opLe)) || !anyNode(desc(root(n), k104), func(n3849 *Node) bool {
-		return anyNode(child(n3849, k105), func(n3850 *Node) bool { return gcmp(attr(n3850, k106), child(n3850, k100), opEq) })
+	return ((anyNode(desc(root(n), roK104), func(n3845 *Node) bool {
+		return anyNode(child(n3845, roK105), func(n3846 *Node) bool { return gcmp(attr(n3846, roK106), child(n3846, roK100), opEq) })
+	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK104), func(n3847 *Node) Seq {
+		return filter(child(n3847, roK105), func(p3848 *Node) bool { return gcmp(attr(p3848, roK106), child(p3848, roK100), opEq) })
+	})), ".")), roK84, opLe)) || !anyNode(desc(root(n), roK104), func(n3849 *Node) bool {
+		return anyNode(child(n3849, roK105), func(n3850 *Node) bool { return gcmp(attr(n3850, roK106), child(n3850, roK100), opEq) })
 	}))
 }
 
 // BR-DEC-RO-15: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode],'.'))<=2)) or (not(//cac:TaxTotal/cb…
 func roT1079(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), k104), func(n3851 *Node) bool {
-		return anyNode(child(n3851, k105), func(n3852 *Node) bool { return gcmp(attr(n3852, k106), child(n3852, k107), opEq) })
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), k104), func(n3853 *Node) Seq {
-		return filter(child(n3853, k105), func(p3854 *Node) bool { return gcmp(attr(p3854, k106), child(p3854, k107), opEq) })
-	})), ".")), k84, opLe)) || !anyNode(desc(root(n), k104), func(n3855 *Node) bool {
-		return anyNode(child(n3855, k105), func(n3856 *Node) bool { return gcmp(attr(n3856, k106), child(n3856, k107), opEq) })
+	return ((anyNode(desc(root(n), roK104), func(n3851 *Node) bool {
+		return anyNode(child(n3851, roK105), func(n3852 *Node) bool { return gcmp(attr(n3852, roK106), child(n3852, roK107), opEq) })
+	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK104), func(n3853 *Node) Seq {
+		return filter(child(n3853, roK105), func(p3854 *Node) bool { return gcmp(attr(p3854, roK106), child(p3854, roK107), opEq) })
+	})), ".")), roK84, opLe)) || !anyNode(desc(root(n), roK104), func(n3855 *Node) bool {
+		return anyNode(child(n3855, roK105), func(n3856 *Node) bool { return gcmp(attr(n3856, roK106), child(n3856, roK107), opEq) })
 	}))
 }
 
@@ -12607,11 +12607,11 @@ func roT1079(v []Seq, n *Node) bool {
 func roM124(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k111) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
 			return false
 		}
 		return true
@@ -12623,19 +12623,19 @@ func roM124(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-1009: string-length(substring-after(cbc:TaxableAmount,'.'))<=2
 func roT1080(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k143)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK143)), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-1010: string-length(substring-after(cbc:TaxAmount,'.'))<=2
 func roT1081(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k105)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK105)), ".")), roK84, opLe)
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
 func roM125(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -12644,7 +12644,7 @@ func roM125(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -12656,21 +12656,21 @@ func roM125(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-23: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func roT1082(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k86)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK86)), ".")), roK84, opLe)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
 func roM126(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(false), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -12679,14 +12679,14 @@ func roM126(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(false), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -12698,31 +12698,31 @@ func roM126(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-24: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT1083(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k79)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK79)), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-25: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT1084(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k85)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK85)), ".")), roK84, opLe)
 }
 
 // BR-RO-L1022: string-length(normalize-space(cbc:AllowanceChargeReason)) <= 100
 func roT1085(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, k82)))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK82)))), roK91, opLe)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
 func roM127(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(true), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -12731,14 +12731,14 @@ func roM127(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, k77), boolSeq(true), opEq)) {
+		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -12750,24 +12750,24 @@ func roM127(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-27: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT1086(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k79)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK79)), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-28: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT1087(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, k85)), ".")), k84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK85)), ".")), roK84, opLe)
 }
 
 // BR-RO-L1023: string-length(normalize-space(cbc:AllowanceChargeReason)) <= 100
 func roT1088(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, k82)))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK82)))), roK91, opLe)
 }
 
 // cbc:Note
 func roM128(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k61) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK61) {
 			return false
 		}
 		return true
@@ -12779,14 +12779,14 @@ func roM128(v []Seq, n *Node) bool {
 
 // BR-RO-L302: string-length(normalize-space(.)) <= 300
 func roT1089(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(nodeSeq(n)))), k454, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(nodeSeq(n)))), roK454, opLe)
 }
 
 // //cac:AdditionalDocumentReference
 func roM129(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k53) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK53) {
 			return false
 		}
 		return true
@@ -12798,34 +12798,34 @@ func roM129(v []Seq, n *Node) bool {
 
 // BR-RO-A051: count(.) <= 50
 func roT1090(v []Seq, n *Node) bool {
-	return gcmp(fnCount(nodeSeq(n)), k446, opLe)
+	return gcmp(fnCount(nodeSeq(n)), roK446, opLe)
 }
 
 // BR-RO-L0308: string-length(normalize-space(cbc:ID)) <= 200
 func roT1091(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, k54)))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK54)))), roK444, opLe)
 }
 
 // BR-RO-L1020: string-length(normalize-space(cbc:DocumentDescription)) <= 100
 func roT1092(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, k147)))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK147)))), roK91, opLe)
 }
 
 // BR-RO-L210: string-length(normalize-space(cac:Attachment/cac:ExternalReference/cbc:URI)) <= 200
 func roT1093(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k178), func(n3857 *Node) Seq { return child(n3857, k193) }), func(n3858 *Node) Seq { return child(n3858, k469) })))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK178), func(n3857 *Node) Seq { return child(n3857, roK193) }), func(n3858 *Node) Seq { return child(n3858, roK469) })))), roK444, opLe)
 }
 
 // BR-RO-L211: string-length(normalize-space(cac:Attachment/cbc:EmbeddedDocumentBinaryObject/@filename)) <= 200
 func roT1094(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, k178), func(n3859 *Node) Seq { return child(n3859, k441) }), func(n3860 *Node) Seq { return attr(n3860, k151) })))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK178), func(n3859 *Node) Seq { return child(n3859, roK441) }), func(n3860 *Node) Seq { return attr(n3860, roK151) })))), roK444, opLe)
 }
 
 // //cac:BillingReference
 func roM130(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k141) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK141) {
 			return false
 		}
 		return true
@@ -12837,27 +12837,27 @@ func roM130(v []Seq, n *Node) bool {
 
 // BR-RO-A500: count(cac:InvoiceDocumentReference) <= 500
 func roT1095(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, k142)), k470, opLe)
+	return gcmp(fnCount(child(n, roK142)), roK470, opLe)
 }
 
 // BR-RO-L156: string-length(normalize-space(cac:InvoiceDocumentReference/cbc:ID)) <= 200
 func roT1096(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, k142), func(n3861 *Node) Seq { return child(n3861, k54) })))), k444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK142), func(n3861 *Node) Seq { return child(n3861, roK54) })))), roK444, opLe)
 }
 
 // /ubl:Invoice/cac:TaxTotal/cac:TaxSubtotal | /ubl:CreditNote/cac:TaxTotal/cac:TaxSubtotal
 func roM131(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k111) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k57) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK57) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -12866,15 +12866,15 @@ func roM131(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k111) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, k465) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK465) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -12886,5 +12886,5 @@ func roM131(v []Seq, n *Node) bool {
 
 // BR-RO-L1019: string-length(normalize-space(cbc:TaxExemptionReason)) <= 100
 func roT1097(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, k145)))), k91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK145)))), roK91, opLe)
 }

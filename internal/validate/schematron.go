@@ -1,6 +1,7 @@
 package validate
 
 //go:generate go run ./gen/cmd/schgen -in ../../../shared/validation/schematron/ro16931-ubl-1.0.9-expanded.sch -out rules_ro_gen.go -prefix ro -var schemaRO
+//go:generate go run ./gen/cmd/schgen -in ../../../shared/validation/schematron/en16931-ubl-1.3.16-expanded.sch -out rules_en_gen.go -prefix en -var schemaEN
 
 import (
 	"fmt"
@@ -65,7 +66,8 @@ type Finding struct {
 
 // Profiles.
 const (
-	ProfileRO = "ro" // ANAF CIUS-RO 1.0.9
+	ProfileRO = "ro"      // ANAF CIUS-RO 1.0.9
+	ProfileEN = "en16931" // CEN EN 16931 UBL validation 1.3.16 (not what ANAF applies)
 )
 
 // Schematron runs the profile's compiled Schematron over doc and returns the
@@ -76,6 +78,8 @@ func Schematron(doc []byte, profile string) ([]Finding, error) {
 	switch profile {
 	case ProfileRO, "":
 		s = schemaRO
+	case ProfileEN:
+		s = schemaEN
 	default:
 		return nil, fmt.Errorf("validate: unknown profile %q", profile)
 	}

@@ -9,6 +9,7 @@ import (
 // compiler turns XPath ASTs into Go expressions over package validate's
 // runtime (rt.go). Every unsupported construct is an error.
 type compiler struct {
+	prefix string            // Go identifier prefix of the generated file
 	ns     map[string]string // prefix -> namespace URI
 	lets   map[string]int    // global variable -> index into v
 	consts []string          // package-level literal values
@@ -49,7 +50,7 @@ func (c *compiler) constant(goExpr string) string {
 	if name, ok := c.constK[goExpr]; ok {
 		return name
 	}
-	name := fmt.Sprintf("k%d", len(c.consts))
+	name := fmt.Sprintf("%sK%d", c.prefix, len(c.consts))
 	c.consts = append(c.consts, fmt.Sprintf("%s = %s", name, goExpr))
 	c.constK[goExpr] = name
 	return name

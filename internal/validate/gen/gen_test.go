@@ -87,3 +87,27 @@ func TestCompiles(t *testing.T) {
 		}
 	}
 }
+
+// TestGeneratedENIsCurrent: the same for the EN 16931 profile.
+func TestGeneratedENIsCurrent(t *testing.T) {
+	const en = "../../../../shared/validation/schematron/en16931-ubl-1.3.16-expanded.sch"
+	data, err := os.ReadFile(en)
+	if err != nil {
+		t.Skipf("../shared/validation absent (%v): skipping the regeneration check", err)
+	}
+	s, err := ReadSchema(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Generate(s, Options{Package: "validate", Prefix: "en", VarName: "schemaEN", Source: filepath.Base(en)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("../rules_en_gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("internal/validate/rules_en_gen.go is stale: run go generate ./internal/validate")
+	}
+}

@@ -119,7 +119,7 @@ type Options struct {
 // Generate compiles the schema into a gofmt'ed Go file. It fails, listing
 // every refused construct, when anything does not compile.
 func Generate(s *Schema, o Options) ([]byte, error) {
-	c := &compiler{ns: s.NS, lets: map[string]int{}, constK: map[string]string{}}
+	c := &compiler{prefix: o.Prefix, ns: s.NS, lets: map[string]int{}, constK: map[string]string{}}
 	var refused []string
 	try := func(what string, f func()) {
 		defer func() {
