@@ -1,0 +1,40 @@
+package validate
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func benchFile(b *testing.B, name string) {
+	data, err := os.ReadFile(filepath.Join(sharedDir, "corpus", name))
+	if err != nil {
+		b.Skipf("corpus absent: %v", err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Schematron(data, ProfileRO); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSchematronTypical(b *testing.B) { benchFile(b, "ciusro/anaf-eInvoice_ex-v101.xml") }
+func BenchmarkSchematron999Lines(b *testing.B) {
+	benchFile(b, "ciusro/derived-large-999-lines.xml")
+}
+
+func BenchmarkParseTypical(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join(sharedDir, "corpus", "ciusro/anaf-eInvoice_ex-v101.xml"))
+	if err != nil {
+		b.Skipf("corpus absent: %v", err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

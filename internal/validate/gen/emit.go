@@ -1,0 +1,649 @@
+package gen
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// compiler turns XPath ASTs into Go expressions over package validate's
+// runtime (rt.go). Every unsupported construct is an error.
+type compiler struct {
+	prefix string            // Go identifier prefix of the generated file
+	ns     map[string]string // prefix -> namespace URI
+	lets   map[string]int    // global variable -> index into v
+	consts []string          // package-level literal values
+	constK map[string]string
+	tmp    int
+	// lastKeys: the names a rule context's last steps can match (set by matcher)
+	lastKeys []string
+}
+
+type scope struct {
+	cv   string            // Go variable holding the context node
+	vars map[string]string // quantified variables -> Go identifiers
+}
+
+func (s scope) with(cv string) scope { return scope{cv: cv, vars: s.vars} }
+
+func (s scope) bind(name, goName string) scope {
+	m := map[string]string{}
+	for k, v := range s.vars {
+		m[k] = v
+	}
+	m[name] = goName
+	return scope{cv: s.cv, vars: m}
+}
+
+type compileError struct{ msg string }
+
+func (c *compiler) fail(format string, args ...interface{}) {
+	panic(compileError{fmt.Sprintf(format, args...)})
+}
+
+func (c *compiler) fresh(prefix string) string {
+	c.tmp++
+	return fmt.Sprintf("%s%d", prefix, c.tmp)
+}
+
+func (c *compiler) constant(goExpr string) string {
+	if name, ok := c.constK[goExpr]; ok {
+		return name
+	}
+	name := fmt.Sprintf("%sK%d", c.prefix, len(c.consts))
+	c.consts = append(c.consts, fmt.Sprintf("%s = %s", name, goExpr))
+	c.constK[goExpr] = name
+	return name
+}
+
+func (c *compiler) uri(prefix string) string {
+	if prefix == "" {
+		return ""
+	}
+	u, ok := c.ns[prefix]
+	if !ok {
+		c.fail("undeclared namespace prefix %q", prefix)
+	}
+	return u
+}
+
+// boolean-valued expressions compile to Go bool directly.
+func isBoolExpr(e expr) bool {
+	switch x := e.(type) {
+	case *binary:
+		return x.op == "or" || x.op == "and" || x.op == "=" || x.op == "!=" || x.op == "<" ||
+			x.op == "<=" || x.op == ">" || x.op == ">="
+	case *quant, *castable:
+		return true
+	case *call:
+		switch x.name {
+		case "not", "exists", "boolean", "true", "false", "contains", "ends-with", "matches", "starts-with", "empty":
+			return true
+		}
+	}
+	return false
+}
+
+var genCmp = map[string]string{"=": "opEq", "!=": "opNe", "<": "opLt", "<=": "opLe", ">": "opGt", ">=": "opGe"}
+var valCmp = map[string]string{"eq": "opEq", "ne": "opNe", "lt": "opLt", "le": "opLe", "gt": "opGt", "ge": "opGe"}
+var arithOp = map[string]string{"+": "opAdd", "-": "opSub", "*": "opMul", "div": "opDiv"}
+
+func (c *compiler) boolOf(e expr, s scope) string {
+	switch x := e.(type) {
+	case *binary:
+		switch x.op {
+		case "or":
+			return "(" + c.boolOf(x.l, s) + " || " + c.boolOf(x.r, s) + ")"
+		case "and":
+			return "(" + c.boolOf(x.l, s) + " && " + c.boolOf(x.r, s) + ")"
+		}
+		if op, ok := genCmp[x.op]; ok {
+			if g, ok := c.cmpStringLiteral(x, s); ok {
+				return g
+			}
+			return fmt.Sprintf("gcmp(%s, %s, %s)", c.seqOf(x.l, s), c.seqOf(x.r, s), op)
+		}
+	case *quant:
+		fn := "every"
+		if !x.every {
+			fn = "some"
+		}
+		g := c.fresh("q")
+		body := c.boolOf(x.body, s.bind(x.name, g))
+		return fmt.Sprintf("%s(%s, func(%s Seq) bool { return %s })", fn, c.seqOf(x.in, s), g, body)
+	case *castable:
+		if x.typ != "xs:date" || x.empty {
+			c.fail("castable as %s is not compiled", x.typ)
+		}
+		return fmt.Sprintf("castableDate(%s)", c.seqOf(x.x, s))
+	case *call:
+		if b, ok := c.boolCall(x, s); ok {
+			return b
+		}
+	case *path:
+		// a path ending in an axis step yields nodes: its EBV is exists()
+		if g, ok := c.existsPath(x, s); ok {
+			return g
+		}
+	}
+	return "ebv(" + c.seqOf(e, s) + ")"
+}
+
+func (c *compiler) arity(x *call, n ...int) {
+	for _, k := range n {
+		if len(x.args) == k {
+			return
+		}
+	}
+	c.fail("%s() with %d arguments is not compiled", x.name, len(x.args))
+}
+
+func (c *compiler) boolCall(x *call, s scope) (string, bool) {
+	switch x.name {
+	case "not":
+		c.arity(x, 1)
+		return "!" + c.boolOf(x.args[0], s), true
+	case "boolean":
+		c.arity(x, 1)
+		return c.boolOf(x.args[0], s), true
+	case "exists":
+		c.arity(x, 1)
+		if g, ok := c.existsPath(x.args[0], s); ok {
+			return g, true
+		}
+		return "(len(" + c.seqOf(x.args[0], s) + ") > 0)", true
+	case "empty":
+		c.arity(x, 1)
+		if g, ok := c.existsPath(x.args[0], s); ok {
+			return "!" + g, true
+		}
+		return "(len(" + c.seqOf(x.args[0], s) + ") == 0)", true
+	case "true":
+		c.arity(x, 0)
+		return "true", true
+	case "false":
+		c.arity(x, 0)
+		return "false", true
+	case "contains":
+		c.arity(x, 2)
+		return fmt.Sprintf("strings.Contains(%s, %s)", c.strOf(x.args[0], s), c.strOf(x.args[1], s)), true
+	case "starts-with":
+		c.arity(x, 2)
+		return fmt.Sprintf("strings.HasPrefix(%s, %s)", c.strOf(x.args[0], s), c.strOf(x.args[1], s)), true
+	case "ends-with":
+		c.arity(x, 2)
+		return fmt.Sprintf("strings.HasSuffix(%s, %s)", c.strOf(x.args[0], s), c.strOf(x.args[1], s)), true
+	case "matches":
+		c.arity(x, 2)
+		return fmt.Sprintf("fnMatches(%s, %s)", c.strOf(x.args[0], s), c.strOf(x.args[1], s)), true
+	}
+	return "", false
+}
+
+// strOf compiles e to a Go string: fn:string of its (first) item.
+func (c *compiler) strOf(e expr, s scope) string {
+	switch x := e.(type) {
+	case *lit:
+		if x.kind == "string" {
+			return strconv.Quote(x.val)
+		}
+	case *call:
+		if g, ok := c.strCall(x, s); ok {
+			return g
+		}
+	}
+	return "str(" + c.seqOf(e, s) + ")"
+}
+
+func (c *compiler) ctxOrArg(x *call, s scope) string {
+	if len(x.args) == 0 {
+		return "str(nodeSeq(" + s.cv + "))"
+	}
+	return c.strOf(x.args[0], s)
+}
+
+func (c *compiler) strCall(x *call, s scope) (string, bool) {
+	switch x.name {
+	case "normalize-space":
+		c.arity(x, 0, 1)
+		return "fnNormalizeSpace(" + c.ctxOrArg(x, s) + ")", true
+	case "string":
+		c.arity(x, 0, 1)
+		return c.ctxOrArg(x, s), true
+	case "upper-case":
+		c.arity(x, 1)
+		return "strings.ToUpper(" + c.strOf(x.args[0], s) + ")", true
+	case "lower-case":
+		c.arity(x, 1)
+		return "strings.ToLower(" + c.strOf(x.args[0], s) + ")", true
+	case "substring-after":
+		c.arity(x, 2)
+		return fmt.Sprintf("fnSubstringAfter(%s, %s)", c.strOf(x.args[0], s), c.strOf(x.args[1], s)), true
+	case "substring-before":
+		c.arity(x, 2)
+		return fmt.Sprintf("fnSubstringBefore(%s, %s)", c.strOf(x.args[0], s), c.strOf(x.args[1], s)), true
+	case "substring":
+		c.arity(x, 2, 3)
+		length := "nil"
+		if len(x.args) == 3 {
+			length = c.seqOf(x.args[2], s)
+		}
+		return fmt.Sprintf("fnSubstring(%s, %s, %s)", c.strOf(x.args[0], s), c.seqOf(x.args[1], s), length), true
+	case "concat":
+		if len(x.args) < 2 {
+			c.fail("concat() needs two arguments")
+		}
+		parts := make([]string, len(x.args))
+		for i, a := range x.args {
+			parts[i] = c.strOf(a, s)
+		}
+		return "(" + strings.Join(parts, " + ") + ")", true
+	case "name", "local-name":
+		c.arity(x, 0, 1)
+		arg := "nodeSeq(" + s.cv + ")"
+		if len(x.args) == 1 {
+			arg = c.seqOf(x.args[0], s)
+		}
+		if x.name == "name" {
+			return "fnName(" + arg + ")", true
+		}
+		return "fnLocalName(" + arg + ")", true
+	}
+	return "", false
+}
+
+// seqOf compiles e to a Go expression of type Seq.
+func (c *compiler) seqOf(e expr, s scope) string {
+	if isBoolExpr(e) {
+		return "boolSeq(" + c.boolOf(e, s) + ")"
+	}
+	switch x := e.(type) {
+	case *lit:
+		switch x.kind {
+		case "string":
+			return c.constant("strSeq(" + strconv.Quote(x.val) + ")")
+		default:
+			return c.constant("intLit(" + strconv.Quote(x.val) + ")")
+		}
+	case *varRef:
+		if g, ok := s.vars[x.name]; ok {
+			return g
+		}
+		if i, ok := c.lets[x.name]; ok {
+			return fmt.Sprintf("v[%d]", i)
+		}
+		c.fail("unknown variable $%s", x.name)
+	case *ctxItem:
+		return "nodeSeq(" + s.cv + ")"
+	case *seqExpr:
+		if len(x.items) == 0 {
+			return "Seq(nil)"
+		}
+		parts := make([]string, len(x.items))
+		allLit := true
+		for i, it := range x.items {
+			parts[i] = c.seqOf(it, s)
+			if _, ok := it.(*lit); !ok {
+				allLit = false
+			}
+		}
+		if allLit { // a constant sequence such as ('S', 'Z', 'E')
+			return c.constant("concatSeq(" + strings.Join(parts, ", ") + ")")
+		}
+		return "concatSeq(" + strings.Join(parts, ", ") + ")"
+	case *binary:
+		if op, ok := valCmp[x.op]; ok {
+			return fmt.Sprintf("vcmp(%s, %s, %s)", c.seqOf(x.l, s), c.seqOf(x.r, s), op)
+		}
+		if op, ok := arithOp[x.op]; ok {
+			return fmt.Sprintf("arith(%s, %s, %s)", c.seqOf(x.l, s), c.seqOf(x.r, s), op)
+		}
+		if x.op == "|" {
+			return fmt.Sprintf("union(%s, %s)", c.seqOf(x.l, s), c.seqOf(x.r, s))
+		}
+		c.fail("operator %q is not compiled", x.op)
+	case *negate:
+		return "neg(" + c.seqOf(x.x, s) + ")"
+	case *call:
+		return c.seqCall(x, s)
+	case *path:
+		return c.pathOf(x, s)
+	}
+	c.fail("expression %T is not compiled", e)
+	return ""
+}
+
+func (c *compiler) seqCall(x *call, s scope) string {
+	if g, ok := c.strCall(x, s); ok {
+		return "strSeq(" + g + ")"
+	}
+	one := func(fn string) string {
+		c.arity(x, 1)
+		return fn + "(" + c.seqOf(x.args[0], s) + ")"
+	}
+	switch x.name {
+	case "count":
+		return one("fnCount")
+	case "sum":
+		return one("fnSum")
+	case "round":
+		return one("fnRound")
+	case "abs":
+		return one("fnAbs")
+	case "xs:decimal":
+		return one("castDecimal")
+	case "xs:date":
+		return one("castDate")
+	case "string-length":
+		c.arity(x, 0, 1)
+		return "fnStringLength(" + c.ctxOrArg(x, s) + ")"
+	}
+	c.fail("function %s() is not compiled", x.name)
+	return ""
+}
+
+// axisCall is the Go expression selecting step st's axis from node variable nv.
+func (c *compiler) axisCall(st *pathStep, nv string, s scope) string {
+	if st.axis == "" {
+		return c.seqOf(st.primary, s.with(nv))
+	}
+	if st.test == "text" {
+		if st.axis != "child" {
+			c.fail("text() on axis %s is not compiled", st.axis)
+		}
+		return "childText(" + nv + ")"
+	}
+	if st.test == "node" {
+		if st.axis != "parent" {
+			c.fail("node() on axis %s is not compiled", st.axis)
+		}
+		return "parent(" + nv + ")"
+	}
+	space := c.uri(st.prefix)
+	if st.prefix == "" && st.local == "*" {
+		space = "*"
+	}
+	args := nv + ", " + c.name(space, st.local)
+	switch st.axis {
+	case "child":
+		if st.desc {
+			return "desc(" + args + ")"
+		}
+		return "child(" + args + ")"
+	case "attribute":
+		if st.desc {
+			return "descAttr(" + args + ")"
+		}
+		return "attr(" + args + ")"
+	case "self":
+		return "self(" + args + ")"
+	case "ancestor":
+		return "ancestor(" + args + ")"
+	case "following-sibling":
+		return "followingSibling(" + args + ")"
+	case "preceding":
+		return "preceding(" + args + ")"
+	case "parent":
+		c.fail("parent::name is not compiled")
+	}
+	c.fail("axis %s is not compiled", st.axis)
+	return ""
+}
+
+func (c *compiler) withPreds(sel string, preds []expr, s scope) string {
+	for _, p := range preds {
+		if l, ok := p.(*lit); ok && l.kind != "string" {
+			c.fail("positional predicates are not compiled")
+		}
+		if cl, ok := p.(*call); ok && (cl.name == "position" || cl.name == "last") {
+			c.fail("positional predicates are not compiled")
+		}
+		pv := c.fresh("p")
+		sel = fmt.Sprintf("filter(%s, func(%s *Node) bool { return %s })", sel, pv, c.boolOf(p, s.with(pv)))
+	}
+	return sel
+}
+
+func (c *compiler) pathOf(x *path, s scope) string {
+	cur := ""
+	switch x.abs {
+	case 0:
+		cur = ""
+	default:
+		cur = "nodeSeq(root(" + s.cv + "))"
+	}
+	if len(x.steps) == 0 {
+		return cur
+	}
+	for i, st := range x.steps {
+		descOther := st.desc && (st.axis != "child" || st.test != "name") && st.axis != "attribute"
+		if descOther {
+			if names := c.unionOfNames(st); names != nil && len(st.preds) == 0 {
+				// //(a|b) is //a | //b: no walk over every node
+				if i == 0 && cur == "" {
+					cur = c.descUnion(names, s.cv)
+					continue
+				}
+				if i == 0 {
+					cur = c.descUnion(names, "root("+s.cv+")")
+					continue
+				}
+				nv := c.fresh("n")
+				cur = fmt.Sprintf("step(%s, func(%s *Node) Seq { return %s })", cur, nv, c.descUnion(names, nv))
+				continue
+			}
+			prev := cur
+			if prev == "" {
+				prev = "nodeSeq(" + s.cv + ")"
+			}
+			dv := c.fresh("d")
+			cur = fmt.Sprintf("step(%s, func(%s *Node) Seq { return descOrSelf(%s) })", prev, dv, dv)
+		}
+		if i == 0 && cur == "" {
+			cur = c.withPreds(c.axisCall(st, s.cv, s), st.preds, s)
+			continue
+		}
+		if i == 0 && !descOther && st.axis != "" {
+			// first step from the root: no step() over a one-node sequence
+			cur = c.withPreds(c.axisCall(st, "root("+s.cv+")", s), st.preds, s)
+			continue
+		}
+		nv := c.fresh("n")
+		inner := c.withPreds(c.axisCall(st, nv, s), st.preds, s)
+		cur = fmt.Sprintf("step(%s, func(%s *Node) Seq { return %s })", cur, nv, inner)
+	}
+	return cur
+}
+
+// matcher compiles a rule context (a pattern: union of paths of child and
+// attribute steps) into the body of func(v []Seq, n *Node) bool.
+func (c *compiler) matcher(e expr) string {
+	var alts []*path
+	var collect func(e expr)
+	collect = func(e expr) {
+		switch x := e.(type) {
+		case *binary:
+			if x.op != "|" {
+				c.fail("pattern operator %q is not compiled", x.op)
+			}
+			collect(x.l)
+			collect(x.r)
+		case *path:
+			alts = append(alts, x)
+		default:
+			c.fail("pattern %T is not compiled", e)
+		}
+	}
+	collect(e)
+	c.lastKeys = c.lastKeys[:0]
+	for _, a := range alts {
+		if len(a.steps) == 0 {
+			continue
+		}
+		st := a.steps[len(a.steps)-1]
+		space := "*"
+		if st.prefix != "" || st.local != "*" {
+			space = c.uri(st.prefix)
+		}
+		c.lastKeys = append(c.lastKeys, fmt.Sprintf("{Space: %s, Local: %s, Attr: %t}", strconv.Quote(space), strconv.Quote(st.local), st.axis == "attribute"))
+	}
+	var b strings.Builder
+	for _, a := range alts {
+		fmt.Fprintf(&b, "\tif func() bool {\n%s\t}() {\n\t\treturn true\n\t}\n", c.matchAlt(a))
+	}
+	b.WriteString("\treturn false\n")
+	return b.String()
+}
+
+func (c *compiler) matchAlt(a *path) string {
+	if len(a.steps) == 0 {
+		c.fail("the root pattern is not compiled")
+	}
+	var b strings.Builder
+	b.WriteString("\t\tm := n\n")
+	for i := len(a.steps) - 1; i >= 0; i-- {
+		st := a.steps[i]
+		if i > 0 && st.desc {
+			c.fail("// inside a pattern is not compiled")
+		}
+		if st.axis != "child" && st.axis != "attribute" || st.test != "name" {
+			c.fail("pattern step %s::%s is not compiled", st.axis, st.test)
+		}
+		kind := "KindElement"
+		if st.axis == "attribute" {
+			kind = "KindAttr"
+		}
+		space := c.uri(st.prefix)
+		if st.prefix == "" && st.local == "*" {
+			space = "*"
+		}
+		if i < len(a.steps)-1 {
+			b.WriteString("\t\tm = m.Parent\n")
+		}
+		fmt.Fprintf(&b, "\t\tif m == nil || m.Kind != %s || !nameMatch(m, %s) {\n\t\t\treturn false\n\t\t}\n",
+			kind, c.name(space, st.local))
+		for _, p := range st.preds {
+			if l, ok := p.(*lit); ok && l.kind != "string" {
+				c.fail("positional predicates are not compiled")
+			}
+			fmt.Fprintf(&b, "\t\tif !(%s) {\n\t\t\treturn false\n\t\t}\n", c.boolOf(p, scope{cv: "m"}))
+		}
+	}
+	if a.abs == 1 {
+		b.WriteString("\t\treturn m.Parent != nil && m.Parent.Kind == KindDocument\n")
+	} else {
+		b.WriteString("\t\treturn true\n")
+	}
+	return b.String()
+}
+
+// unionOfNames returns the child name steps of a primary `(a|b|...)`, or
+// nil when it is anything else.
+func (c *compiler) unionOfNames(st *pathStep) []*pathStep {
+	var out []*pathStep
+	var walk func(e expr) bool
+	walk = func(e expr) bool {
+		switch x := e.(type) {
+		case *binary:
+			return x.op == "|" && walk(x.l) && walk(x.r)
+		case *path:
+			if x.abs != 0 || len(x.steps) != 1 {
+				return false
+			}
+			s := x.steps[0]
+			if s.axis != "child" || s.test != "name" || len(s.preds) > 0 || s.desc {
+				return false
+			}
+			out = append(out, s)
+			return true
+		}
+		return false
+	}
+	if st.axis != "" || !walk(st.primary) {
+		return nil
+	}
+	return out
+}
+
+func (c *compiler) descUnion(names []*pathStep, nv string) string {
+	parts := make([]string, len(names))
+	for i, s := range names {
+		space := c.uri(s.prefix)
+		if s.prefix == "" && s.local == "*" {
+			space = "*"
+		}
+		parts[i] = fmt.Sprintf("desc(%s, %s)", nv, c.name(space, s.local))
+	}
+	return "union(" + strings.Join(parts, ", ") + ")"
+}
+
+// name is the package-level *Name variable for a name test.
+func (c *compiler) name(space, local string) string {
+	return c.constant(fmt.Sprintf("nameOf(%s, %s)", strconv.Quote(space), strconv.Quote(local)))
+}
+
+// existsPath compiles exists(p) for a path of axis steps into nested loops
+// that stop at the first node found (no sequence is built for the last
+// step). ok is false for paths it does not handle.
+func (c *compiler) existsPath(e expr, s scope) (string, bool) {
+	p, ok := e.(*path)
+	if !ok || len(p.steps) == 0 {
+		return "", false
+	}
+	for _, st := range p.steps {
+		if st.axis == "" || (st.desc && (st.axis != "child" || st.test != "name") && st.axis != "attribute") {
+			return "", false
+		}
+	}
+	start := s.cv
+	if p.abs != 0 {
+		start = "root(" + s.cv + ")"
+	}
+	return c.existsFrom(p.steps, start, s), true
+}
+
+func (c *compiler) existsFrom(steps []*pathStep, nv string, s scope) string {
+	st := steps[0]
+	sel := c.axisCall(st, nv, s)
+	next := c.fresh("n")
+	var conds []string
+	for _, pr := range st.preds {
+		if l, ok := pr.(*lit); ok && l.kind != "string" {
+			c.fail("positional predicates are not compiled")
+		}
+		if cl, ok := pr.(*call); ok && (cl.name == "position" || cl.name == "last") {
+			c.fail("positional predicates are not compiled")
+		}
+		conds = append(conds, c.boolOf(pr, s.with(next)))
+	}
+	if len(steps) > 1 {
+		conds = append(conds, c.existsFrom(steps[1:], next, s))
+	}
+	if len(conds) == 0 {
+		return "(len(" + sel + ") > 0)"
+	}
+	return fmt.Sprintf("anyNode(%s, func(%s *Node) bool { return %s })", sel, next, strings.Join(conds, " && "))
+}
+
+// cmpStringLiteral compiles `x = 'lit'` and `x != 'lit'` (either side)
+// without building sequences: a Go string compare when x is a string
+// function, else gcmpStr over x's items.
+func (c *compiler) cmpStringLiteral(x *binary, s scope) (string, bool) {
+	if x.op != "=" && x.op != "!=" {
+		return "", false
+	}
+	other, l := x.l, x.r
+	lt, ok := l.(*lit)
+	if !ok || lt.kind != "string" {
+		other, l = x.r, x.l
+		if lt, ok = l.(*lit); !ok || lt.kind != "string" {
+			return "", false
+		}
+	}
+	if cl, ok := other.(*call); ok {
+		if g, ok := c.strCall(cl, s); ok {
+			return fmt.Sprintf("(%s %s %s)", g, map[string]string{"=": "==", "!=": "!="}[x.op], strconv.Quote(lt.val)), true
+		}
+	}
+	return fmt.Sprintf("gcmpStr(%s, %s, %t)", c.seqOf(other, s), strconv.Quote(lt.val), x.op == "="), true
+}

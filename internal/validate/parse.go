@@ -1,0 +1,538 @@
+package validate
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// Parse builds the document model in one pass over the bytes: a small XML
+// scanner (elements, attributes, text, CDATA, comments, processing
+// instructions, a skipped DOCTYPE) with namespace resolution, entity and
+// character references, attribute-value and line-end normalisation, and
+// line numbers. It checks well-formedness as far as the model needs.
+func Parse(data []byte) (*Document, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark is not text
+	if !utf8.Valid(data) {
+		return nil, fmt.Errorf("%w: not UTF-8", ErrNotWellFormed)
+	}
+	p := &scanner{data: data, line: 1, doc: &Node{Kind: KindDocument}, order: 1, names: map[string]string{}}
+	p.cur = p.doc
+	if err := p.run(); err != nil {
+		(&Document{slabs: p.slabs}).release()
+		return nil, fmt.Errorf("%w: line %d: %s", ErrNotWellFormed, p.line, err.Error())
+	}
+	return &Document{Root: p.doc, Nodes: p.order, slabs: p.slabs}, nil
+}
+
+// release returns the document's node slabs to the pool; the document and
+// its nodes must not be used afterwards.
+func (d *Document) release() {
+	for _, sp := range d.slabs {
+		slabPool.Put(sp)
+	}
+	d.slabs = nil
+	d.Root = nil
+}
+
+type nsBinding struct{ prefix, uri string }
+
+type scanner struct {
+	data    []byte
+	pos     int
+	line    int // line of pos
+	lineAt  int // position line was counted up to
+	doc     *Node
+	cur     *Node
+	order   int
+	ns      []nsBinding
+	marks   []int
+	open    []string // raw names of open elements
+	sawRoot bool
+	slab    []Node // nodes are carved from chunks
+	slabs   []*[]Node
+	names   map[string]string // interned names
+}
+
+const slabSize = 256
+
+// slabPool recycles node slabs between Schematron calls (every node taken
+// from a slab is overwritten whole, caches included).
+var slabPool = sync.Pool{New: func() any { s := make([]Node, slabSize); return &s }}
+
+func (p *scanner) node() *Node {
+	if len(p.slab) == 0 {
+		sp := slabPool.Get().(*[]Node)
+		p.slabs = append(p.slabs, sp)
+		p.slab = *sp
+	}
+	n := &p.slab[0]
+	p.slab = p.slab[1:]
+	return n
+}
+
+func (p *scanner) intern(b []byte) string {
+	if s, ok := p.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	p.names[s] = s
+	return s
+}
+
+type scanError string
+
+func (e scanError) Error() string { return string(e) }
+
+// lineOf advances the line count to position i.
+func (p *scanner) lineOf(i int) int {
+	if i > p.lineAt {
+		p.line += bytes.Count(p.data[p.lineAt:i], []byte{'\n'})
+		p.lineAt = i
+	}
+	return p.line
+}
+
+func (p *scanner) run() error {
+	d := p.data
+	for p.pos < len(d) {
+		if d[p.pos] != '<' {
+			if err := p.charData(); err != nil {
+				return err
+			}
+			continue
+		}
+		var err error
+		switch {
+		case bytes.HasPrefix(d[p.pos:], []byte("<?")):
+			err = p.skipPI()
+		case bytes.HasPrefix(d[p.pos:], []byte("<!--")):
+			err = p.skipTo("-->", p.pos+4)
+		case bytes.HasPrefix(d[p.pos:], []byte("<![CDATA[")):
+			err = p.cdata()
+		case bytes.HasPrefix(d[p.pos:], []byte("<!DOCTYPE")):
+			err = p.skipDoctype()
+		case bytes.HasPrefix(d[p.pos:], []byte("</")):
+			err = p.endTag()
+		default:
+			err = p.startTag()
+		}
+		if err != nil {
+			p.lineOf(p.pos)
+			return err
+		}
+	}
+	p.lineOf(p.pos)
+	if !p.sawRoot || len(p.open) > 0 {
+		return scanError("no complete root element")
+	}
+	return nil
+}
+
+func (p *scanner) skipTo(end string, from int) error {
+	i := bytes.Index(p.data[from:], []byte(end))
+	if i < 0 {
+		return scanError("unterminated " + end)
+	}
+	p.pos = from + i + len(end)
+	return nil
+}
+
+func (p *scanner) skipPI() error {
+	start := p.pos
+	if err := p.skipTo("?>", p.pos+2); err != nil {
+		return err
+	}
+	pi := string(p.data[start:p.pos])
+	if strings.HasPrefix(pi, "<?xml ") || strings.HasPrefix(pi, "<?xml\t") || strings.HasPrefix(pi, "<?xml\n") || strings.HasPrefix(pi, "<?xml\r") {
+		if start != 0 {
+			return scanError("XML declaration not at the start")
+		}
+		if i := strings.Index(pi, "encoding"); i >= 0 {
+			enc := strings.ToLower(pi[i:])
+			if !strings.Contains(enc, "utf-8") && !strings.Contains(enc, "utf8") {
+				return scanError("unsupported encoding (only UTF-8)")
+			}
+		}
+	}
+	return nil
+}
+
+func (p *scanner) skipDoctype() error {
+	if p.sawRoot {
+		return scanError("DOCTYPE after the root element")
+	}
+	depth := 0
+	for i := p.pos + 9; i < len(p.data); i++ {
+		switch p.data[i] {
+		case '[':
+			depth++
+		case ']':
+			depth--
+		case '>':
+			if depth <= 0 {
+				p.pos = i + 1
+				return nil
+			}
+		}
+	}
+	return scanError("unterminated DOCTYPE")
+}
+
+func (p *scanner) cdata() error {
+	from := p.pos + 9
+	i := bytes.Index(p.data[from:], []byte("]]>"))
+	if i < 0 {
+		return scanError("unterminated CDATA section")
+	}
+	if p.cur == p.doc {
+		return scanError("CDATA outside the root element")
+	}
+	p.addText(normalizeNewlines(p.data[from:from+i]), p.lineOf(p.pos))
+	p.pos = from + i + 3
+	return nil
+}
+
+func (p *scanner) charData() error {
+	start := p.pos
+	i := bytes.IndexByte(p.data[start:], '<')
+	end := len(p.data)
+	if i >= 0 {
+		end = start + i
+	}
+	raw := p.data[start:end]
+	p.pos = end
+	if p.cur == p.doc {
+		if len(bytes.Trim(raw, " \t\r\n")) > 0 {
+			return scanError("text outside the root element")
+		}
+		return nil
+	}
+	txt, err := decodeText(raw, false)
+	if err != nil {
+		return err
+	}
+	p.addText(txt, p.lineOf(start))
+	return nil
+}
+
+func (p *scanner) addText(txt []byte, line int) {
+	if len(txt) == 0 {
+		return
+	}
+	if k := len(p.cur.Children); k > 0 && p.cur.Children[k-1].Kind == KindText {
+		p.cur.Children[k-1].Data += string(txt)
+		return
+	}
+	data := ""
+	if len(txt) <= 64 && len(bytes.Trim(txt, " \t\n")) == 0 {
+		data = p.intern(txt) // indentation repeats
+	} else {
+		data = string(txt)
+	}
+	n := p.node()
+	*n = Node{Kind: KindText, Data: data, Parent: p.cur, Order: p.order, Line: line}
+	p.cur.Children = append(p.cur.Children, n)
+	p.order++
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
+
+func (p *scanner) skipSpace() {
+	for p.pos < len(p.data) && isSpace(p.data[p.pos]) {
+		p.pos++
+	}
+}
+
+// name reads an XML name (a QName: prefix:local) at pos.
+func (p *scanner) name() (string, error) {
+	start := p.pos
+	for p.pos < len(p.data) {
+		c := p.data[p.pos]
+		if isSpace(c) || c == '/' || c == '>' || c == '=' || c == '<' || c == '"' || c == '\'' {
+			break
+		}
+		p.pos++
+	}
+	n := p.intern(p.data[start:p.pos])
+	if n == "" {
+		return "", scanError("name expected")
+	}
+	r, _ := utf8.DecodeRuneInString(n)
+	if r == '-' || r == '.' || r == ':' || (r >= '0' && r <= '9') {
+		return "", scanError("invalid name " + strconv.Quote(n))
+	}
+	if strings.Count(n, ":") > 1 || strings.HasSuffix(n, ":") {
+		return "", scanError("invalid QName " + strconv.Quote(n))
+	}
+	return n, nil
+}
+
+func splitQName(n string) (prefix, local string) {
+	if i := strings.IndexByte(n, ':'); i >= 0 {
+		return n[:i], n[i+1:]
+	}
+	return "", n
+}
+
+func (p *scanner) lookup(prefix string) (string, bool) {
+	if prefix == "xml" {
+		return "http://www.w3.org/XML/1998/namespace", true
+	}
+	for i := len(p.ns) - 1; i >= 0; i-- {
+		if p.ns[i].prefix == prefix {
+			return p.ns[i].uri, true
+		}
+	}
+	return "", prefix == ""
+}
+
+type rawAttr struct{ name, value string }
+
+func (p *scanner) attrs() ([]rawAttr, bool, error) {
+	var out []rawAttr
+	for {
+		hadSpace := p.pos < len(p.data) && isSpace(p.data[p.pos])
+		p.skipSpace()
+		if p.pos >= len(p.data) {
+			return nil, false, scanError("unterminated start tag")
+		}
+		switch {
+		case p.data[p.pos] == '>':
+			p.pos++
+			return out, false, nil
+		case bytes.HasPrefix(p.data[p.pos:], []byte("/>")):
+			p.pos += 2
+			return out, true, nil
+		}
+		if !hadSpace {
+			return nil, false, scanError("space expected between attributes")
+		}
+		n, err := p.name()
+		if err != nil {
+			return nil, false, err
+		}
+		p.skipSpace()
+		if p.pos >= len(p.data) || p.data[p.pos] != '=' {
+			return nil, false, scanError("= expected after attribute " + n)
+		}
+		p.pos++
+		p.skipSpace()
+		if p.pos >= len(p.data) || (p.data[p.pos] != '"' && p.data[p.pos] != '\'') {
+			return nil, false, scanError("quoted value expected for attribute " + n)
+		}
+		q := p.data[p.pos]
+		end := bytes.IndexByte(p.data[p.pos+1:], q)
+		if end < 0 {
+			return nil, false, scanError("unterminated attribute value")
+		}
+		raw := p.data[p.pos+1 : p.pos+1+end]
+		if bytes.IndexByte(raw, '<') >= 0 {
+			return nil, false, scanError("< in attribute value")
+		}
+		v, err := decodeText(raw, true)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, a := range out {
+			if a.name == n {
+				return nil, false, scanError("duplicate attribute " + n)
+			}
+		}
+		out = append(out, rawAttr{n, string(v)})
+		p.pos += end + 2
+	}
+}
+
+func (p *scanner) startTag() error {
+	if p.cur == p.doc && p.sawRoot {
+		return scanError("more than one root element")
+	}
+	line := p.lineOf(p.pos)
+	p.pos++
+	raw, err := p.name()
+	if err != nil {
+		return err
+	}
+	attrs, empty, err := p.attrs()
+	if err != nil {
+		return err
+	}
+	p.marks = append(p.marks, len(p.ns))
+	for _, a := range attrs {
+		switch {
+		case strings.HasPrefix(a.name, "xmlns:"):
+			if a.value == "" {
+				return scanError("empty namespace for prefix " + a.name[6:])
+			}
+			p.ns = append(p.ns, nsBinding{a.name[6:], a.value})
+		case a.name == "xmlns":
+			p.ns = append(p.ns, nsBinding{"", a.value})
+		}
+	}
+	prefix, local := splitQName(raw)
+	uri, ok := p.lookup(prefix)
+	if !ok {
+		return scanError("unbound prefix " + strconv.Quote(prefix))
+	}
+	el := p.node()
+	*el = Node{Kind: KindElement, ID: nameIDs[[2]string{uri, local}], Space: uri, Local: local, Prefix: prefix, Parent: p.cur, Order: p.order, Line: line}
+	p.order++
+	if err := p.addAttrs(el, attrs, line); err != nil {
+		return err
+	}
+	p.cur.Children = append(p.cur.Children, el)
+	p.sawRoot = true
+	if empty {
+		p.ns = p.ns[:p.marks[len(p.marks)-1]]
+		p.marks = p.marks[:len(p.marks)-1]
+		return nil
+	}
+	p.open = append(p.open, raw)
+	p.cur = el
+	return nil
+}
+
+func (p *scanner) addAttrs(el *Node, attrs []rawAttr, line int) error {
+	for _, a := range attrs {
+		if a.name == "xmlns" || strings.HasPrefix(a.name, "xmlns:") {
+			continue
+		}
+		prefix, local := splitQName(a.name)
+		at := p.node()
+		*at = Node{Kind: KindAttr, Local: local, Prefix: prefix, Data: a.value, Parent: el, Order: p.order, Line: line}
+		if prefix != "" {
+			u, ok := p.lookup(prefix)
+			if !ok {
+				return scanError("unbound prefix " + strconv.Quote(prefix))
+			}
+			at.Space = u
+		}
+		at.ID = nameIDs[[2]string{at.Space, at.Local}]
+		for _, b := range el.Attrs {
+			if b.Space == at.Space && b.Local == at.Local {
+				return scanError("duplicate attribute " + a.name)
+			}
+		}
+		p.order++
+		el.Attrs = append(el.Attrs, at)
+	}
+	return nil
+}
+
+func (p *scanner) endTag() error {
+	p.pos += 2
+	raw, err := p.name()
+	if err != nil {
+		return err
+	}
+	p.skipSpace()
+	if p.pos >= len(p.data) || p.data[p.pos] != '>' {
+		return scanError("> expected in end tag")
+	}
+	p.pos++
+	if len(p.open) == 0 || p.open[len(p.open)-1] != raw {
+		return scanError("unexpected end tag </" + raw + ">")
+	}
+	p.open = p.open[:len(p.open)-1]
+	p.ns = p.ns[:p.marks[len(p.marks)-1]]
+	p.marks = p.marks[:len(p.marks)-1]
+	p.cur = p.cur.Parent
+	return nil
+}
+
+func normalizeNewlines(b []byte) []byte {
+	if bytes.IndexByte(b, '\r') < 0 {
+		return b
+	}
+	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+	return bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
+}
+
+// decodeText resolves entity and character references; line ends become
+// \n, and in attribute values (attr) every white-space character a space.
+func decodeText(raw []byte, attr bool) ([]byte, error) {
+	if bytes.IndexByte(raw, '&') < 0 && bytes.IndexByte(raw, '\r') < 0 && (!attr || !bytes.ContainsAny(raw, "\t\n")) {
+		return raw, checkChars(raw)
+	}
+	if err := checkChars(raw); err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c == '\r' {
+			if i+1 < len(raw) && raw[i+1] == '\n' {
+				continue
+			}
+			c = '\n'
+		}
+		if c != '&' {
+			if attr && (c == '\t' || c == '\n') {
+				c = ' '
+			}
+			out = append(out, c)
+			continue
+		}
+		j := bytes.IndexByte(raw[i:], ';')
+		if j < 0 {
+			return nil, scanError("unterminated reference")
+		}
+		ref := string(raw[i+1 : i+j])
+		i += j
+		switch ref {
+		case "lt":
+			out = append(out, '<')
+		case "gt":
+			out = append(out, '>')
+		case "amp":
+			out = append(out, '&')
+		case "apos":
+			out = append(out, '\'')
+		case "quot":
+			out = append(out, '"')
+		default:
+			r, err := charRef(ref)
+			if err != nil {
+				return nil, err
+			}
+			out = utf8.AppendRune(out, r)
+		}
+	}
+	return out, nil
+}
+
+func charRef(ref string) (rune, error) {
+	var n uint64
+	var err error
+	switch {
+	case strings.HasPrefix(ref, "#x"):
+		n, err = strconv.ParseUint(ref[2:], 16, 32)
+	case strings.HasPrefix(ref, "#"):
+		n, err = strconv.ParseUint(ref[1:], 10, 32)
+	default:
+		return 0, scanError("undefined entity &" + ref + ";")
+	}
+	r := rune(n)
+	if err != nil || !validChar(r) {
+		return 0, scanError("invalid character reference &" + ref + ";")
+	}
+	return r, nil
+}
+
+func validChar(r rune) bool {
+	return r == 0x9 || r == 0xA || r == 0xD || (r >= 0x20 && r <= 0xD7FF) ||
+		(r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
+}
+
+func checkChars(b []byte) error {
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			return scanError("invalid character")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,1106 @@
+package validate
+
+import (
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
+)
+
+// Item kinds of the XPath runtime.
+const (
+	iNode uint8 = iota
+	iUntyped
+	iString
+	iDecimal // xs:decimal and xs:integer
+	iDouble
+	iBool
+	iDate
+)
+
+// Item is one XPath item: a node or an atomic value.
+type Item struct {
+	K uint8
+	N *Node
+	S string
+	D decimal.Decimal
+	F float64 // xs:double; for xs:date, days since 1970-01-01
+	B bool
+}
+
+// Seq is an XPath sequence.
+type Seq []Item
+
+var (
+	seqTrue  = Seq{{K: iBool, B: true}}
+	seqFalse = Seq{{K: iBool, B: false}}
+)
+
+// nodeSeq is the one-node sequence (n); it does not allocate.
+func nodeSeq(n *Node) Seq {
+	if n.self[0].N == nil {
+		n.self[0] = Item{K: iNode, N: n}
+	}
+	return n.self[:]
+}
+func strSeq(s string) Seq          { return Seq{{K: iString, S: s}} }
+func decSeq(d decimal.Decimal) Seq { return Seq{{K: iDecimal, D: d}} }
+func boolSeq(b bool) Seq {
+	if b {
+		return seqTrue
+	}
+	return seqFalse
+}
+
+func intLit(s string) Seq { return decSeq(decimal.RequireFromString(s)) }
+
+func dblLit(f float64) Seq { return Seq{{K: iDouble, F: f}} }
+
+// ebv is the effective boolean value.
+func ebv(s Seq) bool {
+	if len(s) == 0 {
+		return false
+	}
+	it := s[0]
+	switch it.K {
+	case iNode:
+		return true
+	case iBool:
+		return it.B
+	case iString, iUntyped:
+		return it.S != ""
+	case iDecimal:
+		return !it.D.IsZero()
+	case iDouble:
+		return it.F != 0 && !math.IsNaN(it.F)
+	}
+	return true
+}
+
+func itemString(it Item) string {
+	switch it.K {
+	case iNode:
+		return it.N.StringValue()
+	case iUntyped, iString:
+		return it.S
+	case iDecimal:
+		return it.D.String()
+	case iDouble:
+		return formatDouble(it.F)
+	case iBool:
+		if it.B {
+			return "true"
+		}
+		return "false"
+	case iDate:
+		return dateOf(it.F).Format("2006-01-02")
+	}
+	return ""
+}
+
+func formatDouble(f float64) string {
+	if math.IsNaN(f) {
+		return "NaN"
+	}
+	if math.IsInf(f, 1) {
+		return "INF"
+	}
+	if math.IsInf(f, -1) {
+		return "-INF"
+	}
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+// str is fn:string of an optional item (first item taken).
+func str(s Seq) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return itemString(s[0])
+}
+
+func xmlSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }
+
+func parseDouble(s string) (float64, bool) {
+	s = strings.TrimFunc(s, xmlSpace)
+	switch s {
+	case "INF", "+INF":
+		return math.Inf(1), true
+	case "-INF":
+		return math.Inf(-1), true
+	case "NaN":
+		return math.NaN(), true
+	}
+	if s == "" || strings.ContainsAny(s, "xXpP_") || strings.HasPrefix(s, "0x") {
+		return 0, false
+	}
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789.-+eE", r) {
+			return 0, false
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, false
+	}
+	return f, true
+}
+
+func parseDecimal(s string) (decimal.Decimal, bool) {
+	s = strings.TrimFunc(s, xmlSpace)
+	if s == "" {
+		return decimal.Decimal{}, false
+	}
+	digits := 0
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '.':
+		case (r == '-' || r == '+') && i == 0:
+		default:
+			return decimal.Decimal{}, false
+		}
+	}
+	if digits == 0 || strings.Count(s, ".") > 1 {
+		return decimal.Decimal{}, false
+	}
+	d, err := decimal.NewFromString(strings.TrimPrefix(s, "+"))
+	if err != nil {
+		return decimal.Decimal{}, false
+	}
+	return d, true
+}
+
+func toDouble(it Item) (float64, bool) {
+	switch it.K {
+	case iDouble:
+		return it.F, true
+	case iDecimal:
+		f, _ := it.D.Float64()
+		return f, true
+	case iUntyped, iString:
+		return parseDouble(it.S)
+	case iNode:
+		return parseDouble(it.N.StringValue())
+	case iBool:
+		if it.B {
+			return 1, true
+		}
+		return 0, true
+	}
+	return math.NaN(), false
+}
+
+func isNumeric(k uint8) bool { return k == iDecimal || k == iDouble }
+
+// Comparison operators.
+const (
+	opEq = iota
+	opNe
+	opLt
+	opLe
+	opGt
+	opGe
+)
+
+func cmpResult(c int, op int) bool {
+	switch op {
+	case opEq:
+		return c == 0
+	case opNe:
+		return c != 0
+	case opLt:
+		return c < 0
+	case opLe:
+		return c <= 0
+	case opGt:
+		return c > 0
+	}
+	return c >= 0
+}
+
+func cmpFloat(a, b float64, op int) bool {
+	if math.IsNaN(a) || math.IsNaN(b) {
+		return op == opNe
+	}
+	c := 0
+	if a < b {
+		c = -1
+	} else if a > b {
+		c = 1
+	}
+	return cmpResult(c, op)
+}
+
+// compareAtoms compares two atomic values; general says whether untyped
+// operands follow the general-comparison casting rules.
+func compareAtoms(a, b Item, op int, general bool) bool {
+	if a.K == iUntyped && general {
+		a = castUntypedFor(a, b.K)
+	}
+	if b.K == iUntyped && general {
+		b = castUntypedFor(b, a.K)
+	}
+	if a.K == iUntyped {
+		a.K = iString
+	}
+	if b.K == iUntyped {
+		b.K = iString
+	}
+	switch {
+	case a.K == 255 || b.K == 255:
+		return false // failed cast: a dynamic error in XPath
+	case isNumeric(a.K) && isNumeric(b.K):
+		if a.K == iDecimal && b.K == iDecimal {
+			return cmpResult(a.D.Cmp(b.D), op)
+		}
+		fa, _ := toDouble(a)
+		fb, _ := toDouble(b)
+		return cmpFloat(fa, fb, op)
+	case a.K == iString && b.K == iString:
+		return cmpResult(strings.Compare(a.S, b.S), op)
+	case a.K == iBool && b.K == iBool:
+		ai, bi := 0, 0
+		if a.B {
+			ai = 1
+		}
+		if b.B {
+			bi = 1
+		}
+		return cmpResult(ai-bi, op)
+	case a.K == iDate && b.K == iDate:
+		return cmpFloat(a.F, b.F, op)
+	}
+	return false // incomparable types: a type error in XPath
+}
+
+func castUntypedFor(u Item, other uint8) Item {
+	switch other {
+	case iDecimal, iDouble:
+		f, ok := parseDouble(u.S)
+		if !ok {
+			return Item{K: 255}
+		}
+		return Item{K: iDouble, F: f}
+	case iBool:
+		switch strings.TrimFunc(u.S, xmlSpace) {
+		case "true", "1":
+			return Item{K: iBool, B: true}
+		case "false", "0":
+			return Item{K: iBool, B: false}
+		}
+		return Item{K: 255}
+	case iDate:
+		t, ok := parseDate(u.S)
+		if !ok {
+			return Item{K: 255}
+		}
+		return Item{K: iDate, F: days(t)}
+	}
+	return Item{K: iString, S: u.S}
+}
+
+// gcmp is an XPath 2.0 general comparison (=, !=, <, ...).
+func gcmp(a, b Seq, op int) bool {
+	for _, x := range a {
+		x = atom(x)
+		for _, y := range b {
+			if compareAtoms(x, atom(y), op, true) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// vcmp is a value comparison (eq, ne, ...): empty when an operand is empty.
+func vcmp(a, b Seq, op int) Seq {
+	if len(a) == 0 || len(b) == 0 {
+		return nil
+	}
+	return boolSeq(compareAtoms(atom(a[0]), atom(b[0]), op, false))
+}
+
+// Arithmetic operators.
+const (
+	opAdd = iota
+	opSub
+	opMul
+	opDiv
+)
+
+func numItem(it Item) (Item, bool) {
+	switch it.K {
+	case iDecimal, iDouble:
+		return it, true
+	case iUntyped, iNode:
+		f, ok := toDouble(it)
+		return Item{K: iDouble, F: f}, ok
+	}
+	return Item{}, false
+}
+
+// arith is +, -, *, div on optional numeric operands.
+func arith(a, b Seq, op int) Seq {
+	if len(a) == 0 || len(b) == 0 {
+		return nil
+	}
+	x, ok1 := numItem(a[0])
+	y, ok2 := numItem(b[0])
+	if !ok1 || !ok2 {
+		return Seq{{K: iDouble, F: math.NaN()}}
+	}
+	if x.K == iDecimal && y.K == iDecimal {
+		switch op {
+		case opAdd:
+			return decSeq(x.D.Add(y.D))
+		case opSub:
+			return decSeq(x.D.Sub(y.D))
+		case opMul:
+			return decSeq(x.D.Mul(y.D))
+		}
+		if y.D.IsZero() {
+			return Seq{{K: iDouble, F: math.NaN()}}
+		}
+		return decSeq(x.D.DivRound(y.D, 20))
+	}
+	fx, _ := toDouble(x)
+	fy, _ := toDouble(y)
+	switch op {
+	case opAdd:
+		return dblLit(fx + fy)
+	case opSub:
+		return dblLit(fx - fy)
+	case opMul:
+		return dblLit(fx * fy)
+	}
+	return dblLit(fx / fy)
+}
+
+func neg(a Seq) Seq {
+	if len(a) == 0 {
+		return nil
+	}
+	x, ok := numItem(a[0])
+	if !ok {
+		return dblLit(math.NaN())
+	}
+	if x.K == iDecimal {
+		return decSeq(x.D.Neg())
+	}
+	return dblLit(-x.F)
+}
+
+// --- node navigation -------------------------------------------------
+
+func sortDedup(s Seq) Seq {
+	if len(s) < 2 {
+		return s
+	}
+	sorted := true
+	for i := 1; i < len(s); i++ {
+		if s[i].N.Order <= s[i-1].N.Order {
+			sorted = false
+			break
+		}
+	}
+	if sorted {
+		return s
+	}
+	sort.SliceStable(s, func(i, j int) bool { return s[i].N.Order < s[j].N.Order })
+	out := s[:1]
+	for i := 1; i < len(s); i++ {
+		if s[i].N != out[len(out)-1].N {
+			out = append(out, s[i])
+		}
+	}
+	return out
+}
+
+// step applies f to every node of s (the context of a path step) and
+// returns the result in document order (nodes) or concatenated (atomics).
+func step(s Seq, f func(n *Node) Seq) Seq {
+	if len(s) == 1 && s[0].K == iNode {
+		return f(s[0].N)
+	}
+	var out Seq
+	nodes := true
+	for _, it := range s {
+		if it.K != iNode {
+			continue
+		}
+		r := f(it.N)
+		for _, x := range r {
+			if x.K != iNode {
+				nodes = false
+			}
+		}
+		out = append(out, r...)
+	}
+	if nodes {
+		return sortDedup(out)
+	}
+	return out
+}
+
+// filter keeps the node items of s for which pred is true; it allocates
+// only when some but not all items are kept.
+func filter(s Seq, pred func(n *Node) bool) Seq {
+	for i, it := range s {
+		if it.K == iNode && pred(it.N) {
+			continue
+		}
+		out := make(Seq, i, len(s))
+		copy(out, s[:i])
+		for _, it := range s[i+1:] {
+			if it.K == iNode && pred(it.N) {
+				out = append(out, it)
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	}
+	return s
+}
+
+// Name is a name test of the compiled rules. Names without wildcards get a
+// small integer id at init (nameOf, from the generated code); the parser
+// gives every element and attribute with such a name that id, so a name
+// test is an integer compare.
+type Name struct {
+	ID           int32
+	Space, Local string
+}
+
+var (
+	nameIDs   = map[[2]string]int32{}
+	nameByID  = []*Name{nil}
+	nameMutex sync.Mutex
+)
+
+// nameOf registers a name test (called by package-level initialisers of
+// the generated code).
+func nameOf(space, local string) *Name {
+	nameMutex.Lock()
+	defer nameMutex.Unlock()
+	nm := &Name{Space: space, Local: local}
+	if space == "*" || local == "*" {
+		return nm
+	}
+	if id, ok := nameIDs[[2]string{space, local}]; ok {
+		return nameByID[id]
+	}
+	nm.ID = int32(len(nameByID))
+	nameIDs[[2]string{space, local}] = nm.ID
+	nameByID = append(nameByID, nm)
+	return nm
+}
+
+func nameMatch(n *Node, nt *Name) bool {
+	if nt.ID != 0 {
+		return n.ID == nt.ID
+	}
+	return (nt.Local == "*" || n.Local == nt.Local) && (nt.Space == "*" || n.Space == nt.Space)
+}
+
+// child is child::name. When the matching children are adjacent (as the
+// UBL schemas order them) the result is a capacity-limited window on the
+// node's cached children, so it does not allocate.
+func child(n *Node, nt *Name) Seq {
+	if n.kids == nil {
+		n.kids = make(Seq, 0, len(n.Children))
+		for _, c := range n.Children {
+			if c.Kind == KindElement {
+				n.kids = append(n.kids, Item{K: iNode, N: c})
+			}
+		}
+	}
+	if nt.ID == 0 || len(n.kids) <= 8 {
+		return window(n.kids, nt)
+	}
+	if n.byID == nil {
+		n.byID = indexKids(n.kids)
+	}
+	return n.byID[nt.ID]
+}
+
+// indexKids groups a wide parent's element children by name id: windows on
+// kids where a name's children are adjacent, copies otherwise.
+func indexKids(kids Seq) map[int32]Seq {
+	m := make(map[int32]Seq, len(kids)/2)
+	for i := 0; i < len(kids); {
+		id := kids[i].N.ID
+		j := i + 1
+		for j < len(kids) && kids[j].N.ID == id {
+			j++
+		}
+		if id != 0 {
+			if prev, ok := m[id]; ok {
+				joined := make(Seq, 0, len(prev)+j-i)
+				m[id] = append(append(joined, prev...), kids[i:j]...)
+			} else {
+				m[id] = kids[i:j:j]
+			}
+		}
+		i = j
+	}
+	return m
+}
+
+func window(all Seq, nt *Name) Seq {
+	i := 0
+	for i < len(all) && !nameMatch(all[i].N, nt) {
+		i++
+	}
+	if i == len(all) {
+		return nil
+	}
+	j := i + 1
+	for j < len(all) && nameMatch(all[j].N, nt) {
+		j++
+	}
+	k := j
+	for k < len(all) && !nameMatch(all[k].N, nt) {
+		k++
+	}
+	if k == len(all) {
+		return all[i:j:j]
+	}
+	var out Seq
+	for _, it := range all[i:] {
+		if nameMatch(it.N, nt) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+func childText(n *Node) Seq {
+	var out Seq
+	for _, c := range n.Children {
+		if c.Kind == KindText {
+			out = append(out, Item{K: iNode, N: c})
+		}
+	}
+	return out
+}
+
+func attr(n *Node, nt *Name) Seq {
+	if len(n.Attrs) == 0 {
+		return nil
+	}
+	if n.attrs == nil {
+		n.attrs = make(Seq, len(n.Attrs))
+		for i, a := range n.Attrs {
+			n.attrs[i] = Item{K: iNode, N: a}
+		}
+	}
+	return window(n.attrs, nt)
+}
+
+func descendants(n *Node, nt *Name, out Seq) Seq {
+	for _, c := range n.Children {
+		if c.Kind == KindElement {
+			if nameMatch(c, nt) {
+				out = append(out, Item{K: iNode, N: c})
+			}
+			out = descendants(c, nt, out)
+		}
+	}
+	return out
+}
+
+// desc is descendant::name (the `//name` of an abbreviated path). From the
+// document node it is answered from a name index built by one walk on
+// first use (callers never modify a Seq they did not build).
+func desc(n *Node, nt *Name) Seq {
+	if n.Kind != KindDocument || nt.ID == 0 {
+		return descendants(n, nt, nil)
+	}
+	return n.index()[nameKey{nt.ID, false}]
+}
+
+// nameKey is a name id, for elements or attributes.
+type nameKey struct {
+	id   int32
+	attr bool
+}
+
+// index maps element and attribute names to their nodes in document order.
+func (n *Node) index() map[nameKey]Seq {
+	if n.cache != nil {
+		return n.cache
+	}
+	m := map[nameKey]Seq{}
+	var walk func(p *Node)
+	walk = func(p *Node) {
+		for _, c := range p.Children {
+			if c.Kind != KindElement {
+				continue
+			}
+			if c.ID != 0 {
+				k := nameKey{c.ID, false}
+				m[k] = append(m[k], Item{K: iNode, N: c})
+			}
+			for _, a := range c.Attrs {
+				if a.ID != 0 {
+					ka := nameKey{a.ID, true}
+					m[ka] = append(m[ka], Item{K: iNode, N: a})
+				}
+			}
+			walk(c)
+		}
+	}
+	walk(n)
+	for k, v := range m {
+		m[k] = v[:len(v):len(v)]
+	}
+	n.cache = m
+	return m
+}
+
+// descAttr is //@name.
+func descAttr(n *Node, nt *Name) Seq {
+	if n.Kind == KindDocument && nt.ID != 0 {
+		return n.index()[nameKey{nt.ID, true}]
+	}
+	var out Seq
+	var walk func(m *Node)
+	walk = func(m *Node) {
+		for _, c := range m.Children {
+			if c.Kind == KindElement {
+				out = append(out, attr(c, nt)...)
+				walk(c)
+			}
+		}
+	}
+	walk(n)
+	return out
+}
+
+func parent(n *Node) Seq {
+	if n.Parent == nil {
+		return nil
+	}
+	return nodeSeq(n.Parent)
+}
+
+func ancestor(n *Node, nt *Name) Seq {
+	var out Seq
+	for p := n.Parent; p != nil; p = p.Parent {
+		if p.Kind == KindElement && nameMatch(p, nt) {
+			out = append(Seq{{K: iNode, N: p}}, out...)
+		}
+	}
+	return out
+}
+
+func self(n *Node, nt *Name) Seq {
+	if n.Kind == KindElement && nameMatch(n, nt) {
+		return nodeSeq(n)
+	}
+	return nil
+}
+
+func followingSibling(n *Node, nt *Name) Seq {
+	if n.Parent == nil || n.Kind == KindAttr {
+		return nil
+	}
+	var out Seq
+	seen := false
+	for _, c := range n.Parent.Children {
+		if c == n {
+			seen = true
+			continue
+		}
+		if seen && c.Kind == KindElement && nameMatch(c, nt) {
+			out = append(out, Item{K: iNode, N: c})
+		}
+	}
+	return out
+}
+
+// preceding is preceding::name: elements before n in document order that
+// are not its ancestors.
+func preceding(n *Node, nt *Name) Seq {
+	root := n
+	for root.Parent != nil {
+		root = root.Parent
+	}
+	anc := map[*Node]bool{}
+	for p := n.Parent; p != nil; p = p.Parent {
+		anc[p] = true
+	}
+	var out Seq
+	var walk func(m *Node) bool
+	walk = func(m *Node) bool {
+		for _, c := range m.Children {
+			if c == n {
+				return false
+			}
+			if c.Kind != KindElement {
+				continue
+			}
+			if !anc[c] && nameMatch(c, nt) {
+				out = append(out, Item{K: iNode, N: c})
+			}
+			if !walk(c) {
+				return false
+			}
+		}
+		return true
+	}
+	walk(root)
+	return out
+}
+
+func root(n *Node) *Node {
+	for n.Parent != nil {
+		n = n.Parent
+	}
+	return n
+}
+
+// --- functions -------------------------------------------------------
+
+func fnNormalizeSpace(s string) string {
+	clean := len(s) == 0 || (s[0] != ' ' && s[len(s)-1] != ' ')
+	for i := 0; clean && i < len(s); i++ {
+		switch s[i] {
+		case '\t', '\n', '\r':
+			clean = false
+		case ' ':
+			clean = s[i+1] != ' '
+		}
+	}
+	if clean {
+		return s
+	}
+	return strings.Join(strings.FieldsFunc(s, xmlSpace), " ")
+}
+
+func fnStringLength(s string) Seq {
+	return decSeq(decimal.NewFromInt(int64(utf8.RuneCountInString(s))))
+}
+
+func fnCount(s Seq) Seq { return decSeq(decimal.NewFromInt(int64(len(s)))) }
+
+func fnSubstringAfter(a, b string) string {
+	i := strings.Index(a, b)
+	if i < 0 {
+		return ""
+	}
+	return a[i+len(b):]
+}
+
+func fnSubstringBefore(a, b string) string {
+	i := strings.Index(a, b)
+	if i < 0 {
+		return ""
+	}
+	return a[:i]
+}
+
+// fnSubstring is fn:substring with XPath's rounding rules.
+func fnSubstring(s string, start Seq, length Seq) string {
+	fs, _ := toDouble(firstNum(start))
+	r := []rune(s)
+	st := math.Floor(fs + 0.5)
+	end := math.Inf(1)
+	if length != nil {
+		fl, _ := toDouble(firstNum(length))
+		end = st + math.Floor(fl+0.5)
+	}
+	var b strings.Builder
+	for i, c := range r {
+		p := float64(i + 1)
+		if p >= st && p < end {
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+func firstNum(s Seq) Item {
+	if len(s) == 0 {
+		return Item{K: iDouble, F: math.NaN()}
+	}
+	it, ok := numItem(s[0])
+	if !ok {
+		return Item{K: iDouble, F: math.NaN()}
+	}
+	return it
+}
+
+func fnSum(s Seq) Seq {
+	if len(s) == 0 {
+		return decSeq(decimal.Zero)
+	}
+	first := atom(s[0])
+	acc := Seq{first}
+	if first.K == iUntyped {
+		f, _ := parseDouble(first.S)
+		acc = dblLit(f)
+	}
+	for _, it := range s[1:] {
+		acc = arith(acc, Seq{it}, opAdd)
+	}
+	return acc
+}
+
+// fnRound rounds half towards positive infinity.
+func fnRound(s Seq) Seq {
+	if len(s) == 0 {
+		return nil
+	}
+	it, ok := numItem(s[0])
+	if !ok {
+		return dblLit(math.NaN())
+	}
+	if it.K == iDecimal {
+		return decSeq(it.D.Add(decimal.New(5, -1)).Floor())
+	}
+	if math.IsNaN(it.F) || math.IsInf(it.F, 0) {
+		return Seq{it}
+	}
+	return dblLit(math.Floor(it.F + 0.5))
+}
+
+func fnAbs(s Seq) Seq {
+	if len(s) == 0 {
+		return nil
+	}
+	it, ok := numItem(s[0])
+	if !ok {
+		return dblLit(math.NaN())
+	}
+	if it.K == iDecimal {
+		return decSeq(it.D.Abs())
+	}
+	return dblLit(math.Abs(it.F))
+}
+
+// castDecimal is xs:decimal(arg).
+func castDecimal(s Seq) Seq {
+	if len(s) == 0 {
+		return nil
+	}
+	if s[0].K == iNode {
+		return s[0].N.decimal()
+	}
+	it := s[0]
+	switch it.K {
+	case iDecimal:
+		return Seq{it}
+	case iDouble:
+		if math.IsNaN(it.F) || math.IsInf(it.F, 0) {
+			return nil
+		}
+		return decSeq(decimal.NewFromFloat(it.F))
+	case iBool:
+		if it.B {
+			return decSeq(decimal.NewFromInt(1))
+		}
+		return decSeq(decimal.Zero)
+	}
+	d, ok := parseDecimal(it.S)
+	if !ok {
+		return nil // FORG0001 in XPath
+	}
+	return decSeq(d)
+}
+
+var dateRe = regexp.MustCompile(`^(-?\d{4,})-(\d{2})-(\d{2})(Z|[+-]\d{2}:\d{2})?$`)
+
+func parseDate(s string) (time.Time, bool) {
+	s = strings.TrimFunc(s, xmlSpace)
+	m := dateRe.FindStringSubmatch(s)
+	if m == nil {
+		return time.Time{}, false
+	}
+	y, _ := strconv.Atoi(m[1])
+	mo, _ := strconv.Atoi(m[2])
+	d, _ := strconv.Atoi(m[3])
+	if mo < 1 || mo > 12 || d < 1 || d > 31 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d {
+		return time.Time{}, false
+	}
+	if tz := m[4]; tz != "" && tz != "Z" {
+		h, _ := strconv.Atoi(tz[1:3])
+		mi, _ := strconv.Atoi(tz[4:6])
+		if h > 14 || mi > 59 || (h == 14 && mi != 0) {
+			return time.Time{}, false
+		}
+	}
+	return t, true
+}
+
+func castDate(s Seq) Seq {
+	if len(s) == 0 {
+		return nil
+	}
+	if s[0].K == iDate {
+		return Seq{s[0]}
+	}
+	t, ok := parseDate(itemString(atom(s[0])))
+	if !ok {
+		return nil
+	}
+	return Seq{{K: iDate, F: days(t)}}
+}
+
+func castableDate(s Seq) bool {
+	if len(s) != 1 {
+		return false
+	}
+	_, ok := parseDate(itemString(atom(s[0])))
+	return ok
+}
+
+var reCache sync.Map
+
+func fnMatches(s, pattern string) bool {
+	v, ok := reCache.Load(pattern)
+	if !ok {
+		re, err := regexp.Compile(pattern)
+		if err != nil {
+			return false
+		}
+		v, _ = reCache.LoadOrStore(pattern, re)
+	}
+	return v.(*regexp.Regexp).MatchString(s)
+}
+
+func concatSeq(parts ...Seq) Seq {
+	var out Seq
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func union(parts ...Seq) Seq { return sortDedup(concatSeq(parts...)) }
+
+func fnName(s Seq) string {
+	if len(s) == 0 || s[0].K != iNode {
+		return ""
+	}
+	return s[0].N.Name()
+}
+
+func fnLocalName(s Seq) string {
+	if len(s) == 0 || s[0].K != iNode {
+		return ""
+	}
+	return s[0].N.Local
+}
+
+// every is `every $v in s satisfies f($v)`.
+func every(s Seq, f func(v Seq) bool) bool {
+	for _, it := range s {
+		if !f(Seq{it}) {
+			return false
+		}
+	}
+	return true
+}
+
+// some is `some $v in s satisfies f($v)`.
+func some(s Seq, f func(v Seq) bool) bool {
+	for _, it := range s {
+		if f(Seq{it}) {
+			return true
+		}
+	}
+	return false
+}
+
+// descOrSelf is descendant-or-self::node() (elements and text).
+func descOrSelf(n *Node) Seq {
+	out := Seq{{K: iNode, N: n}}
+	var walk func(m *Node)
+	walk = func(m *Node) {
+		for _, c := range m.Children {
+			out = append(out, Item{K: iNode, N: c})
+			if c.Kind == KindElement {
+				walk(c)
+			}
+		}
+	}
+	walk(n)
+	return out
+}
+
+func days(t time.Time) float64 { return math.Floor(float64(t.Unix()) / 86400) }
+
+func dateOf(d float64) time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
+
+// anyNode reports whether f holds for some node of s.
+func anyNode(s Seq, f func(n *Node) bool) bool {
+	for _, it := range s {
+		if it.K == iNode && f(it.N) {
+			return true
+		}
+	}
+	return false
+}
+
+// gcmpStr is `s = lit` (eq) or `s != lit` for a string literal: nodes and
+// untyped or string items compare as strings; other types are not
+// comparable with a string (false).
+func gcmpStr(s Seq, lit string, eq bool) bool {
+	for _, it := range s {
+		var v string
+		switch it.K {
+		case iNode:
+			v = it.N.StringValue()
+		case iUntyped, iString:
+			v = it.S
+		default:
+			continue
+		}
+		if (v == lit) == eq {
+			return true
+		}
+	}
+	return false
+}
+
+// atom is the atomised value of one item (a node becomes untyped text).
+func atom(it Item) Item {
+	if it.K == iNode {
+		return Item{K: iUntyped, S: it.N.StringValue()}
+	}
+	return it
+}
+
+// decimal is xs:decimal of the node's text, parsed once per node.
+func (n *Node) decimal() Seq {
+	if n.dec == nil {
+		d, ok := parseDecimal(n.StringValue())
+		if ok {
+			n.dec = decSeq(d)
+		} else {
+			n.dec = Seq{} // FORG0001 in XPath: empty here
+		}
+	}
+	if len(n.dec) == 0 {
+		return nil
+	}
+	return n.dec
+}
