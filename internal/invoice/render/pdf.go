@@ -373,8 +373,10 @@ func (p *pdfDoc) facts() {
 }
 
 // creationDate is the PDF's creation date: ANAF's time for the message, else
-// the issue date, else the Unix epoch — never the clock, so the same invoice
-// always renders to the same bytes (the web and the API serve one SHA-256).
+// the issue date, else the Unix epoch — never the clock, so a PDF says when
+// the invoice was, not when it was drawn. (The bytes of two renders may
+// still differ: gofpdf writes its font objects in map order, and maroto
+// does not expose gofpdf's SetCatalogSort.)
 func creationDate(inv *invoice.Invoice, facts *ANAFFacts) time.Time {
 	if facts != nil && !facts.ReceivedAt.IsZero() {
 		return facts.ReceivedAt.UTC()
