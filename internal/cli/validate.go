@@ -84,6 +84,9 @@ func printReport(w io.Writer, file string, r *validate.Report, warnings bool) {
 		if e.BT != "" {
 			bt = " [" + e.BT + "]"
 		}
-		fmt.Fprintf(w, "  %s %s (%s)%s: %s\n    at %s\n", e.Flag, e.ID, where, bt, e.Message, e.Location)
+		fmt.Fprintf(w, "  %s %s (%s)%s: %s\n", e.Flag, e.ID, where, bt, e.Message)
+		if e.Location != "" {
+			fmt.Fprintf(w, "    at %s\n", e.Location)
+		}
 	}
 }
