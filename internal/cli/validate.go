@@ -46,6 +46,8 @@ func (c *validateCmd) Run(g *globals) error {
 		if c.JSON {
 			line := validateLine{File: f, Report: rep}
 			if err != nil {
+				// unreadable (missing, too large): invalid, with why
+				line.Report = &validate.Report{Errors: []validate.Error{}, Warnings: []validate.Error{}}
 				line.Error = err.Error()
 			}
 			if err := enc.Encode(line); err != nil {

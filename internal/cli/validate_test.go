@@ -70,4 +70,8 @@ func TestValidateCommand(t *testing.T) {
 	code, out, _ = r.run("validate", big)
 	require.Equal(t, 1, code)
 	require.Contains(t, out, "10 MB")
+	code, out, _ = r.run("validate", "--json", big)
+	require.Equal(t, 1, code)
+	require.Contains(t, out, `"valid":false`)
+	require.Contains(t, out, `"error":`)
 }
