@@ -9,6 +9,9 @@ import (
 	"testing"
 )
 
+// sharedRoot is ../shared (the reference tables and corpus), relative to this package.
+const sharedRoot = "../../../shared"
+
 // refVerdict is one reference document: its verdict and fired id/flag set.
 type refVerdict struct {
 	path, verdict string
@@ -17,7 +20,7 @@ type refVerdict struct {
 
 func loadVerdicts(t *testing.T) (map[string]*refVerdict, []string) {
 	t.Helper()
-	val := filepath.Join(sharedDir, "validation")
+	val := filepath.Join(sharedRoot, "validation")
 	ef, err := os.Open(filepath.Join(val, "expected-rules.tsv"))
 	if err != nil {
 		t.Skipf("reference tables absent (%v): skipping", err)
@@ -50,7 +53,7 @@ func loadVerdicts(t *testing.T) (map[string]*refVerdict, []string) {
 		if d == nil {
 			d = &refVerdict{verdict: f[2], fired: map[string]bool{}, path: unit[f[0]]}
 			if strings.HasPrefix(f[0], "corpus/") {
-				d.path = filepath.Join(sharedDir, f[0])
+				d.path = filepath.Join(sharedRoot, f[0])
 			}
 			docs[f[0]] = d
 			order = append(order, f[0])
@@ -158,7 +161,7 @@ func TestValidateShapes(t *testing.T) {
 // TestMessagesCoverRules: every rule id of the ANAF rule table has a
 // message (the table lists the ids of ro16931-ubl-1.0.9).
 func TestMessagesCoverRules(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(sharedDir, "validation", "ro-1.0.9-rules.tsv"))
+	data, err := os.ReadFile(filepath.Join(sharedRoot, "validation", "ro-1.0.9-rules.tsv"))
 	if err != nil {
 		t.Skipf("rule table absent (%v): skipping", err)
 	}
@@ -179,7 +182,7 @@ func TestMessagesCoverRules(t *testing.T) {
 // FuzzValidate: any input gives a report or an error, never a panic; a
 // report with no fatal error is valid.
 func FuzzValidate(f *testing.F) {
-	if data, err := os.ReadFile(filepath.Join(sharedDir, "corpus", "ciusro/anaf-eInvoice_ex-v101.xml")); err == nil {
+	if data, err := os.ReadFile(filepath.Join(sharedRoot, "corpus", "ciusro/anaf-eInvoice_ex-v101.xml")); err == nil {
 		f.Add(data)
 	}
 	f.Add([]byte(`<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"><InvoiceLine/></Invoice>`))
