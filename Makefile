@@ -32,6 +32,8 @@ verify: $(GOLANGCI_LINT) ## The lint gate: gofmt, go vet and golangci-lint (.gol
 $(GOLANGCI_LINT_DIR)/golangci-lint:
 	GOBIN=$(GOLANGCI_LINT_DIR) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 
-fuzz: ## Fuzz the parsers for a while (FUZZTIME=60s).
+fuzz: ## Fuzz the parsers and the validator for a while (FUZZTIME=60s).
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $${FUZZTIME:-60s} ./internal/invoice/
 	$(GO) test -run '^$$' -fuzz FuzzReadArchive -fuzztime $${FUZZTIME:-60s} ./internal/invoice/
+	$(GO) test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $${FUZZTIME:-60s} ./internal/validate/xsd/
+	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $${FUZZTIME:-60s} ./internal/validate/

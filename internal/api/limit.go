@@ -7,9 +7,11 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/efactura-gateway/efactura/internal/httpserver"
+	"github.com/efactura-gateway/efactura/internal/invoice"
 	"github.com/efactura-gateway/efactura/internal/ratelimit"
 )
 
@@ -77,7 +79,28 @@ func (h *handler) limit(next http.Handler) http.Handler {
 
 // bodyTypes are the media types a POST body may have; an empty body is always accepted.
 var bodyTypes = map[string][]string{
-	"POST /api/v1/sync": {"application/json"},
+	"POST /api/v1/sync":     {"application/json"},
+	"POST /api/v1/validate": {"application/xml", "text/xml"},
+}
+
+// bodyLimits are the routes that take more than MaxBodyBytes: a document
+// to validate may be as large as ANAF accepts (10 MB).
+var bodyLimits = map[string]int64{
+	"POST /api/v1/validate": invoice.MaxUploadSize,
+}
+
+// bodyLimit is the largest body the route reads.
+func bodyLimit(rt route) int64 {
+	if n, ok := bodyLimits[rt.method+" "+rt.pattern]; ok {
+		return n
+	}
+	return MaxBodyBytes
+}
+
+// tooLarge answers 413 PAYLOAD_TOO_LARGE for a body beyond limit bytes.
+func tooLarge(w http.ResponseWriter, limit int64) {
+	writeError(w, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE",
+		"The request body is larger than "+strconv.FormatInt(limit, 10)+" bytes.")
 }
 
 // checkBody refuses, before the handler runs, a body larger than
@@ -87,28 +110,31 @@ var bodyTypes = map[string][]string{
 // past the limit fails to read too.
 func (h *handler) checkBody(rt route, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > MaxBodyBytes {
-			writeError(w, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE",
-				"The request body is larger than "+strconv.Itoa(MaxBodyBytes)+" bytes.")
+		limit := bodyLimit(rt)
+		if r.ContentLength > limit {
+			tooLarge(w, limit)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		if rt.method == http.MethodPost && hasBody(r) {
 			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			types := bodyTypes[rt.method+" "+rt.pattern]
 			ok := false
-			for _, t := range bodyTypes[rt.method+" "+rt.pattern] {
+			for _, t := range types {
 				ok = ok || (err == nil && mt == t)
 			}
 			if !ok {
-				writeError(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
-					"Content-Type must be application/json (or send no body).")
+				msg := "Content-Type must be " + strings.Join(types, " or ")
+				if rt.pattern == "/api/v1/sync" {
+					msg += " (or send no body)"
+				}
+				writeError(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", msg+".")
 				return
 			}
 			// A body the handler does not read must still fit the limit.
 			if rt.pattern == "/api/v1/sync" {
 				if _, err := io.Copy(io.Discard, r.Body); err != nil {
-					writeError(w, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE",
-						"The request body is larger than "+strconv.Itoa(MaxBodyBytes)+" bytes.")
+					tooLarge(w, limit)
 					return
 				}
 			}

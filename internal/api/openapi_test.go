@@ -8,6 +8,8 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,6 +21,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/ratelimit"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/store/storetest"
+	"github.com/efactura-gateway/efactura/internal/validate"
 )
 
 // openapiDoc is the document decoded for the tests.
@@ -154,6 +157,14 @@ func TestOpenAPIResponses(t *testing.T) {
 		{"SyncStart", "POST", "/api/v1/sync", "/api/v1/sync", []string{"X-API-KEY", writeKey}, "", syncing, 202},
 		{"SyncStartWrongType", "POST", "/api/v1/sync", "/api/v1/sync", []string{"X-API-KEY", writeKey, "Content-Type", "text/plain"}, "x", nil, 415},
 		{"SyncStartTooLarge", "POST", "/api/v1/sync", "/api/v1/sync", []string{"X-API-KEY", writeKey, "Content-Type", "application/json"}, strings.Repeat(" ", MaxBodyBytes+1), nil, 413},
+		{"Validate", "POST", "/api/v1/validate", "/api/v1/validate", []string{"X-API-KEY", f.keyA, "Content-Type", "application/xml"}, validDoc(t), nil, 200},
+		{"ValidateInvalid", "POST", "/api/v1/validate", "/api/v1/validate?profile=en", []string{"X-API-KEY", writeKey, "Content-Type", "text/xml"}, `<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"><cac:InvoiceLine xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"/></Invoice>`, nil, 200},
+		{"ValidateNotXML", "POST", "/api/v1/validate", "/api/v1/validate", []string{"X-API-KEY", f.keyA, "Content-Type", "application/xml"}, "nope", nil, 200},
+		{"ValidateEmpty", "POST", "/api/v1/validate", "/api/v1/validate", []string{"X-API-KEY", f.keyA, "Content-Type", "application/xml"}, "", nil, 400},
+		{"ValidateBadProfile", "POST", "/api/v1/validate", "/api/v1/validate?profile=fr", []string{"X-API-KEY", f.keyA, "Content-Type", "application/xml"}, "<a/>", nil, 400},
+		{"ValidateNoKey", "POST", "/api/v1/validate", "/api/v1/validate", []string{"Content-Type", "application/xml"}, "<a/>", nil, 401},
+		{"ValidateWrongType", "POST", "/api/v1/validate", "/api/v1/validate", []string{"X-API-KEY", f.keyA, "Content-Type", "application/json"}, "{}", nil, 415},
+		{"ValidateTooLarge", "POST", "/api/v1/validate", "/api/v1/validate", []string{"X-API-KEY", f.keyA, "Content-Type", "application/xml"}, strings.Repeat(" ", 10<<20+1), nil, 413},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -270,4 +281,19 @@ func TestDocsPage(t *testing.T) {
 	css := serve(h, "/api/docs.css")
 	require.Equal(t, http.StatusOK, css.Code)
 	require.Contains(t, css.Header().Get("Content-Type"), "text/css")
+}
+
+// validDoc is a valid CIUS-RO invoice of testdata (the first the validator accepts).
+func validDoc(t *testing.T) string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "invoices", "*.xml"))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		if r, err := validate.Validate(data, validate.ProfileRO); err == nil && r.Valid {
+			return string(data)
+		}
+	}
+	t.Fatal("no valid invoice in testdata/invoices")
+	return ""
 }

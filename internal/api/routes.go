@@ -29,6 +29,7 @@ func (h *handler) routes() []route {
 		{"GET", "/api/v1/invoices/export", gateway.ScopeRead, h.exportInvoices},     // export.go
 		{"GET", "/api/v1/sync", gateway.ScopeRead, h.listSyncRuns},                  // sync.go
 		{"POST", "/api/v1/sync", gateway.ScopeWrite, h.startSync},                   // sync.go
+		{"POST", "/api/v1/validate", gateway.ScopeRead, h.validateDoc},              // validate.go
 	}
 }
 

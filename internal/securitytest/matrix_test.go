@@ -115,6 +115,7 @@ var matrix = []struct {
 	{matrixRoute{"GET", "/anaf/connect"}, [6]string{toLogin, toPend, acted, acted, acted, forbid}},
 	{matrixRoute{"GET", "/anaf/callback"}, [6]string{toLogin, toPend, acted, acted, acted, forbid}},
 	{matrixRoute{"GET", "/invitations"}, [6]string{toLogin, toPend, ok, ok, ok, ok}},
+	{matrixRoute{"GET", "/validate"}, [6]string{toLogin, toPend, ok, ok, ok, ok}},
 	// Administration: 404 to everyone but admins (not even known to exist).
 	{matrixRoute{"GET", "/admin/users"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
 	{matrixRoute{"GET", "/admin/anaf"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
@@ -132,10 +133,12 @@ var matrix = []struct {
 	{matrixRoute{"GET", "/api/v1/invoices/export"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"GET", "/api/v1/sync"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"POST", "/api/v1/sync"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"POST", "/api/v1/validate"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	// State-changing web routes, sent same-origin with an empty form.
 	{matrixRoute{"POST", "/register"}, [6]string{bad, bad, bad, bad, bad, bad}},
 	{matrixRoute{"POST", "/companies/{id}/sync"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
 	{matrixRoute{"POST", "/companies"}, [6]string{toLogin, toPend, bad, bad, bad, bad}},
+	{matrixRoute{"POST", "/validate"}, [6]string{toLogin, toPend, bad, bad, bad, bad}},
 	{matrixRoute{"POST", "/companies/{id}"}, [6]string{toLogin, toPend, bad, nf, nf, bad}},
 	{matrixRoute{"POST", "/companies/{id}/members"}, [6]string{toLogin, toPend, bad, nf, nf, forbid}},
 	{matrixRoute{"POST", "/companies/{id}/keys"}, [6]string{toLogin, toPend, bad, nf, nf, forbid}},
@@ -186,6 +189,7 @@ var webRoutes = []string{
 	"POST /companies/{id}/invitations/{iid}/revoke", "POST /companies/{id}/join-requests/{rid}/accept",
 	"POST /companies/{id}/join-requests/{rid}/decline", "POST /companies/{id}/leave", "POST /companies/{id}/consent",
 	"GET /invitations", "POST /invitations/{id}/accept", "POST /invitations/{id}/decline",
+	"GET /validate", "POST /validate",
 }
 
 // TestMatrixCoversRoutes fails when a route of the web route table (read

@@ -52,7 +52,7 @@ type Deps struct {
 }
 
 // MaxFormBytes is the largest request body the web UI reads (forms; the
-// invoice upload form will need its own, larger limit).
+// validation upload has its own, MaxUploadBytes).
 const MaxFormBytes = 1 << 20
 
 // Session keys.
@@ -97,8 +97,17 @@ func New(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	a := &app{Deps: d, views: v}
-	// Forms only, at most MaxFormBytes (413 beyond, 415 for other bodies).
-	return httpserver.FormBodies(MaxFormBytes, a.loadUser(a.routes())), nil
+	// Forms only, at most MaxFormBytes (413 beyond, 415 for other bodies);
+	// the upload routes at most MaxUploadBytes.
+	inner := a.loadUser(a.routes())
+	forms, uploads := httpserver.FormBodies(MaxFormBytes, inner), httpserver.FormBodies(MaxUploadBytes, inner)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if uploadRoutes[r.Method+" "+r.URL.Path] {
+			uploads.ServeHTTP(w, r)
+			return
+		}
+		forms.ServeHTTP(w, r)
+	}), nil
 }
 
 // routes is the route table of the UI, one line per page or action.
@@ -142,6 +151,8 @@ func (a *app) routes() http.Handler {
 	mux.Handle("POST /companies/{id}/join-requests/{rid}/decline", login(a.submitDecideJoin(false)))
 	mux.Handle("POST /companies/{id}/leave", login(a.submitLeave))
 	mux.Handle("POST /companies/{id}/consent", login(a.submitConsent))
+	mux.Handle("GET /validate", login(a.showValidatePage)) // validate.go
+	mux.Handle("POST /validate", login(a.submitValidate))
 	mux.Handle("GET /invitations", login(a.showInvitationsPage))
 	mux.Handle("POST /invitations/{id}/accept", login(a.submitAnswerInvitation(true)))
 	mux.Handle("POST /invitations/{id}/decline", login(a.submitAnswerInvitation(false)))
