@@ -845,20 +845,61 @@ func firstNum(s Seq) Item {
 }
 
 func fnSum(s Seq) Seq {
-	if len(s) == 0 {
+	var a sumAcc
+	a.add(s)
+	return a.result()
+}
+
+// sumAcc is fn:sum fed item by item (the compiled loops over a path feed
+// it without building the sequence): the first item atomised (untyped
+// becomes xs:double), then each further item added with arith.
+type sumAcc struct {
+	acc  Seq
+	some bool
+}
+
+func (a *sumAcc) item(it Item) {
+	if !a.some {
+		a.some = true
+		first := atom(it)
+		a.acc = Seq{first}
+		if first.K == iUntyped {
+			f, _ := parseDouble(first.S)
+			a.acc = dblLit(f)
+		}
+		return
+	}
+	a.acc = arith(a.acc, Seq{it}, opAdd)
+}
+
+// add adds the items of s; it returns false (for use inside anyNode loops).
+func (a *sumAcc) add(s Seq) bool {
+	for _, it := range s {
+		a.item(it)
+	}
+	return false
+}
+
+func (a *sumAcc) result() Seq {
+	if !a.some {
 		return decSeq(decimal.Zero)
 	}
-	first := atom(s[0])
-	acc := Seq{first}
-	if first.K == iUntyped {
-		f, _ := parseDouble(first.S)
-		acc = dblLit(f)
-	}
-	for _, it := range s[1:] {
-		acc = arith(acc, Seq{it}, opAdd)
-	}
-	return acc
+	return a.acc
 }
+
+// tally adds len(s) to *k; it returns false (for use inside anyNode loops).
+func tally(k *int, s Seq) bool {
+	*k += len(s)
+	return false
+}
+
+// tally1 counts one node; it returns false (for use inside anyNode loops).
+func tally1(k *int) bool {
+	*k++
+	return false
+}
+
+func countOf(k int) Seq { return decSeq(decimal.NewFromInt(int64(k))) }
 
 // fnRound rounds half towards positive infinity.
 func fnRound(s Seq) Seq {

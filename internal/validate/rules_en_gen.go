@@ -54,10 +54,10 @@ var (
 	enK44  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingSupplierParty")
 	enK45  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyLegalEntity")
 	enK46  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationName")
-	enK47  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxTotal")
-	enK48  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxAmount")
-	enK49  = nameOf("", "currencyID")
-	enK50  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxCurrencyCode")
+	enK47  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxCurrencyCode")
+	enK48  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxTotal")
+	enK49  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxAmount")
+	enK50  = nameOf("", "currencyID")
 	enK51  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ClassifiedTaxCategory")
 	enK52  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxSubtotal")
 	enK53  = intLit("1")
@@ -1734,7 +1734,9 @@ func enM005(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r5 Seq) bool {
+			return anyNode(child(m, enK17), func(n6 *Node) bool { return gcmp(nodeSeq(n6), r5, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
@@ -1750,7 +1752,9 @@ func enM005(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r7 Seq) bool {
+			return anyNode(child(m, enK17), func(n8 *Node) bool { return gcmp(nodeSeq(n8), r7, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
@@ -1771,8 +1775,10 @@ func enT0005(v []Seq, n *Node) bool {
 
 // BR-32: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func enT0006(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK21), func(n6 *Node) bool {
-		return gcmpStr(step(child(n6, enK22), func(n7 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n7, enK1))))) }), "VAT", true) && (len(child(n6, enK1)) > 0)
+	return anyNode(child(n, enK21), func(n10 *Node) bool {
+		return anyNode(child(n10, enK22), func(n11 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n11, enK1))))), "VAT", true)
+		}) && (len(child(n10, enK1)) > 0)
 	})
 }
 
@@ -1808,7 +1814,9 @@ func enM006(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r17 Seq) bool {
+			return anyNode(child(m, enK17), func(n18 *Node) bool { return gcmp(nodeSeq(n18), r17, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
@@ -1824,7 +1832,9 @@ func enM006(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r19 Seq) bool {
+			return anyNode(child(m, enK17), func(n20 *Node) bool { return gcmp(nodeSeq(n20), r19, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
@@ -1845,8 +1855,10 @@ func enT0012(v []Seq, n *Node) bool {
 
 // BR-37: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func enT0013(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK21), func(n14 *Node) bool {
-		return gcmpStr(step(child(n14, enK22), func(n15 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n15, enK1))))) }), "VAT", true) && (len(child(n14, enK1)) > 0)
+	return anyNode(child(n, enK21), func(n22 *Node) bool {
+		return anyNode(child(n22, enK22), func(n23 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n23, enK1))))), "VAT", true)
+		}) && (len(child(n22, enK1)) > 0)
 	})
 }
 
@@ -1911,24 +1923,48 @@ func enT0022(v []Seq, n *Node) bool {
 
 // BR-CO-10: (xs:decimal(cbc:LineExtensionAmount) = xs:decimal(round(sum(//(cac:InvoiceLine|cac:CreditNoteLine)/xs:decimal(cbc:LineExtensionAmount)) * 10 * 10) div 100))
 func enT0023(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK28)), castDecimal(arith(fnRound(arith(arith(fnSum(step(union(desc(root(n), enK32), desc(root(n), enK33)), func(n25 *Node) Seq { return castDecimal(child(n25, enK28)) })), enK12, opMul), enK12, opMul)), enK34, opDiv)), opEq)
+	return gcmp(castDecimal(child(n, enK28)), castDecimal(arith(fnRound(arith(arith(fnSum(step(union(desc(root(n), enK32), desc(root(n), enK33)), func(n33 *Node) Seq { return castDecimal(child(n33, enK28)) })), enK12, opMul), enK12, opMul)), enK34, opDiv)), opEq)
 }
 
 // BR-CO-11: xs:decimal(cbc:AllowanceTotalAmount) = (round(sum(../cac:AllowanceCharge[cbc:ChargeIndicator=false()]/xs:decimal(cbc:Amount)) * 10 * 10) div 100) or (not(cbc:AllowanceTotalAmount) and not(../cac:Allow…
 func enT0024(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, enK35)), arith(fnRound(arith(arith(fnSum(step(step(parent(n), func(n26 *Node) Seq {
-		return filter(child(n26, enK16), func(p27 *Node) bool { return gcmp(child(p27, enK17), boolSeq(false), opEq) })
-	}), func(n28 *Node) Seq { return castDecimal(child(n28, enK20)) })), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || (!(len(child(n, enK35)) > 0) && !anyNode(parent(n), func(n30 *Node) bool {
-		return anyNode(child(n30, enK16), func(n31 *Node) bool { return gcmp(child(n31, enK17), boolSeq(false), opEq) })
+	return (gcmp(castDecimal(child(n, enK35)), arith(fnRound(arith(arith(func() Seq {
+		var a34 sumAcc
+		anyNode(parent(n), func(n35 *Node) bool {
+			return anyNode(child(n35, enK16), func(n36 *Node) bool {
+				return func(r37 Seq) bool {
+					return anyNode(child(n36, enK17), func(n38 *Node) bool { return gcmp(nodeSeq(n38), r37, opEq) })
+				}(boolSeq(false)) && a34.add(castDecimal(child(n36, enK20)))
+			})
+		})
+		return a34.result()
+	}(), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || (!(len(child(n, enK35)) > 0) && !anyNode(parent(n), func(n40 *Node) bool {
+		return anyNode(child(n40, enK16), func(n41 *Node) bool {
+			return func(r42 Seq) bool {
+				return anyNode(child(n41, enK17), func(n43 *Node) bool { return gcmp(nodeSeq(n43), r42, opEq) })
+			}(boolSeq(false))
+		})
 	})))
 }
 
 // BR-CO-12: xs:decimal(cbc:ChargeTotalAmount) = (round(sum(../cac:AllowanceCharge[cbc:ChargeIndicator=true()]/xs:decimal(cbc:Amount)) * 10 * 10) div 100) or (not(cbc:ChargeTotalAmount) and not(../cac:AllowanceCha…
 func enT0025(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, enK36)), arith(fnRound(arith(arith(fnSum(step(step(parent(n), func(n32 *Node) Seq {
-		return filter(child(n32, enK16), func(p33 *Node) bool { return gcmp(child(p33, enK17), boolSeq(true), opEq) })
-	}), func(n34 *Node) Seq { return castDecimal(child(n34, enK20)) })), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || (!(len(child(n, enK36)) > 0) && !anyNode(parent(n), func(n36 *Node) bool {
-		return anyNode(child(n36, enK16), func(n37 *Node) bool { return gcmp(child(n37, enK17), boolSeq(true), opEq) })
+	return (gcmp(castDecimal(child(n, enK36)), arith(fnRound(arith(arith(func() Seq {
+		var a44 sumAcc
+		anyNode(parent(n), func(n45 *Node) bool {
+			return anyNode(child(n45, enK16), func(n46 *Node) bool {
+				return func(r47 Seq) bool {
+					return anyNode(child(n46, enK17), func(n48 *Node) bool { return gcmp(nodeSeq(n48), r47, opEq) })
+				}(boolSeq(true)) && a44.add(castDecimal(child(n46, enK20)))
+			})
+		})
+		return a44.result()
+	}(), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || (!(len(child(n, enK36)) > 0) && !anyNode(parent(n), func(n50 *Node) bool {
+		return anyNode(child(n50, enK16), func(n51 *Node) bool {
+			return func(r52 Seq) bool {
+				return anyNode(child(n51, enK17), func(n53 *Node) bool { return gcmp(nodeSeq(n53), r52, opEq) })
+			}(boolSeq(true))
+		})
 	})))
 }
 
@@ -2032,25 +2068,25 @@ func enT0040(v []Seq, n *Node) bool {
 
 // BR-06: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) != ”
 func enT0041(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(step(step(child(n, enK44), func(n54 *Node) Seq { return child(n54, enK3) }), func(n55 *Node) Seq { return child(n55, enK45) }), func(n56 *Node) Seq { return child(n56, enK46) }))) != "")
+	return (fnNormalizeSpace(str(step(step(step(child(n, enK44), func(n70 *Node) Seq { return child(n70, enK3) }), func(n71 *Node) Seq { return child(n71, enK45) }), func(n72 *Node) Seq { return child(n72, enK46) }))) != "")
 }
 
 // BR-07: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) != ”
 func enT0042(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(step(step(child(n, enK4), func(n57 *Node) Seq { return child(n57, enK3) }), func(n58 *Node) Seq { return child(n58, enK45) }), func(n59 *Node) Seq { return child(n59, enK46) }))) != "")
+	return (fnNormalizeSpace(str(step(step(step(child(n, enK4), func(n73 *Node) Seq { return child(n73, enK3) }), func(n74 *Node) Seq { return child(n74, enK45) }), func(n75 *Node) Seq { return child(n75, enK46) }))) != "")
 }
 
 // BR-08: exists(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress)
 func enT0043(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK44), func(n60 *Node) bool {
-		return anyNode(child(n60, enK3), func(n61 *Node) bool { return (len(child(n61, enK6)) > 0) })
+	return anyNode(child(n, enK44), func(n76 *Node) bool {
+		return anyNode(child(n76, enK3), func(n77 *Node) bool { return (len(child(n77, enK6)) > 0) })
 	})
 }
 
 // BR-10: exists(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress)
 func enT0044(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK4), func(n63 *Node) bool {
-		return anyNode(child(n63, enK3), func(n64 *Node) bool { return (len(child(n64, enK6)) > 0) })
+	return anyNode(child(n, enK4), func(n79 *Node) bool {
+		return anyNode(child(n79, enK3), func(n80 *Node) bool { return (len(child(n80, enK6)) > 0) })
 	})
 }
 
@@ -2061,484 +2097,660 @@ func enT0045(v []Seq, n *Node) bool {
 
 // BR-53: every $taxcurrency in cbc:TaxCurrencyCode satisfies exists(//cac:TaxTotal/cbc:TaxAmount[@currencyID=$taxcurrency])
 func enT0046(v []Seq, n *Node) bool {
-	return every(child(n, enK50), func(q68 Seq) bool {
-		return anyNode(desc(root(n), enK47), func(n69 *Node) bool {
-			return anyNode(child(n69, enK48), func(n70 *Node) bool { return gcmp(attr(n70, enK49), q68, opEq) })
-		})
+	return !anyNode(child(n, enK47), func(n85 *Node) bool {
+		return !func(q84 Seq) bool {
+			return anyNode(desc(root(n), enK48), func(n86 *Node) bool {
+				return anyNode(child(n86, enK49), func(n87 *Node) bool {
+					return anyNode(attr(n87, enK50), func(n88 *Node) bool { return gcmp(nodeSeq(n88), q84, opEq) })
+				})
+			})
+		}(nodeSeq(n85))
 	})
 }
 
 // BR-AE-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'AE']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cb…
 func enT0047(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n71 *Node) bool {
-		return gcmpStr(step(child(n71, enK22), func(n72 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n72, enK1))))) }), "VAT", true) && anyNode(child(n71, enK1), func(n73 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n73))) == "AE") })
-	}) || anyNode(desc(root(n), enK51), func(n74 *Node) bool {
-		return gcmpStr(step(child(n74, enK22), func(n75 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n75, enK1))))) }), "VAT", true) && anyNode(child(n74, enK1), func(n76 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n76))) == "AE") })
-	})) && gcmp(fnCount(step(step(step(child(n, enK47), func(n77 *Node) Seq { return child(n77, enK52) }), func(n78 *Node) Seq {
-		return filter(child(n78, enK21), func(p79 *Node) bool {
-			return gcmpStr(step(child(p79, enK22), func(n80 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n80, enK1))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), enK21), func(n89 *Node) bool {
+		return anyNode(child(n89, enK22), func(n90 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n90, enK1))))), "VAT", true)
+		}) && anyNode(child(n89, enK1), func(n91 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n91))) == "AE") })
+	}) || anyNode(desc(root(n), enK51), func(n92 *Node) bool {
+		return anyNode(child(n92, enK22), func(n93 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n93, enK1))))), "VAT", true)
+		}) && anyNode(child(n92, enK1), func(n94 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n94))) == "AE") })
+	})) && gcmp(func() Seq {
+		k95 := 0
+		anyNode(child(n, enK48), func(n96 *Node) bool {
+			return anyNode(child(n96, enK52), func(n97 *Node) bool {
+				return anyNode(child(n97, enK21), func(n98 *Node) bool {
+					return anyNode(child(n98, enK22), func(n99 *Node) bool {
+						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n99, enK1))))), "VAT", true)
+					}) && anyNode(child(n98, enK1), func(n100 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n100))) == "AE") && tally1(&k95) })
+				})
+			})
 		})
-	}), func(n81 *Node) Seq {
-		return filter(child(n81, enK1), func(p82 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p82))) == "AE") })
-	})), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n83 *Node) bool {
-		return gcmpStr(step(child(n83, enK22), func(n84 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n84, enK1))))) }), "VAT", true) && anyNode(child(n83, enK1), func(n85 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n85))) == "AE") })
-	}) && !anyNode(desc(root(n), enK51), func(n86 *Node) bool {
-		return gcmpStr(step(child(n86, enK22), func(n87 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n87, enK1))))) }), "VAT", true) && anyNode(child(n86, enK1), func(n88 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n88))) == "AE") })
+		return countOf(k95)
+	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n101 *Node) bool {
+		return anyNode(child(n101, enK22), func(n102 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n102, enK1))))), "VAT", true)
+		}) && anyNode(child(n101, enK1), func(n103 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n103))) == "AE") })
+	}) && !anyNode(desc(root(n), enK51), func(n104 *Node) bool {
+		return anyNode(child(n104, enK22), func(n105 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n105, enK1))))), "VAT", true)
+		}) && anyNode(child(n104, enK1), func(n106 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n106))) == "AE") })
 	})))
 }
 
 // BR-AE-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc…
 func enT0048(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK51), func(n89 *Node) bool {
-		return (fnNormalizeSpace(str(child(n89, enK1))) == "AE") && gcmpStr(step(child(n89, enK22), func(n90 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n90, enK1))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), enK44), func(n91 *Node) bool {
-		return anyNode(child(n91, enK3), func(n92 *Node) bool {
-			return anyNode(child(n92, enK54), func(n93 *Node) bool { return (len(child(n93, enK55)) > 0) })
+	return (((anyNode(desc(root(n), enK51), func(n107 *Node) bool {
+		return (fnNormalizeSpace(str(child(n107, enK1))) == "AE") && anyNode(child(n107, enK22), func(n108 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n108, enK1))))), "VAT", true)
 		})
-	}) || anyNode(desc(root(n), enK56), func(n95 *Node) bool {
-		return anyNode(child(n95, enK54), func(n96 *Node) bool {
-			return ebv(step(child(n96, enK22), func(n97 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n97, enK1)))) == "VAT"))
-			})) && (len(child(n96, enK55)) > 0)
+	}) && (anyNode(desc(root(n), enK44), func(n109 *Node) bool {
+		return anyNode(child(n109, enK3), func(n110 *Node) bool {
+			return anyNode(child(n110, enK54), func(n111 *Node) bool { return (len(child(n111, enK55)) > 0) })
 		})
-	}))) && (anyNode(desc(root(n), enK4), func(n99 *Node) bool {
-		return anyNode(child(n99, enK3), func(n100 *Node) bool {
-			return anyNode(child(n100, enK54), func(n101 *Node) bool {
-				return ebv(step(child(n101, enK22), func(n102 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n102, enK1)))) == "VAT"))
-				})) && (len(child(n101, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n113 *Node) bool {
+		return anyNode(child(n113, enK54), func(n114 *Node) bool {
+			return ebv(step(child(n114, enK22), func(n115 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n115, enK1)))) == "VAT"))
+			})) && (len(child(n114, enK55)) > 0)
+		})
+	}))) && (anyNode(desc(root(n), enK4), func(n117 *Node) bool {
+		return anyNode(child(n117, enK3), func(n118 *Node) bool {
+			return anyNode(child(n118, enK54), func(n119 *Node) bool {
+				return ebv(step(child(n119, enK22), func(n120 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n120, enK1)))) == "VAT"))
+				})) && (len(child(n119, enK55)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), enK4), func(n104 *Node) bool {
-		return anyNode(child(n104, enK3), func(n105 *Node) bool {
-			return anyNode(child(n105, enK45), func(n106 *Node) bool { return (len(child(n106, enK55)) > 0) })
+	}) || anyNode(desc(root(n), enK4), func(n122 *Node) bool {
+		return anyNode(child(n122, enK3), func(n123 *Node) bool {
+			return anyNode(child(n123, enK45), func(n124 *Node) bool { return (len(child(n124, enK55)) > 0) })
 		})
-	}))) || !anyNode(desc(root(n), enK51), func(n108 *Node) bool {
-		return (fnNormalizeSpace(str(child(n108, enK1))) == "AE") && gcmpStr(step(child(n108, enK22), func(n109 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n109, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK51), func(n126 *Node) bool {
+		return (fnNormalizeSpace(str(child(n126, enK1))) == "AE") && anyNode(child(n126, enK22), func(n127 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n127, enK1))))), "VAT", true)
+		})
 	}))
 }
 
 // BR-AE-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplie…
 func enT0049(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK16), func(n110 *Node) bool {
-		return gcmp(child(n110, enK17), boolSeq(false), opEq) && anyNode(child(n110, enK21), func(n111 *Node) bool {
-			return (fnNormalizeSpace(str(child(n111, enK1))) == "AE") && gcmpStr(step(child(n111, enK22), func(n112 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n112, enK1))))) }), "VAT", true)
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n113 *Node) bool {
-		return anyNode(child(n113, enK3), func(n114 *Node) bool {
-			return anyNode(child(n114, enK54), func(n115 *Node) bool { return (len(child(n115, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n117 *Node) bool {
-		return anyNode(child(n117, enK54), func(n118 *Node) bool {
-			return ebv(step(child(n118, enK22), func(n119 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n119, enK1)))) == "VAT"))
-			})) && (len(child(n118, enK55)) > 0)
-		})
-	}))) && (anyNode(desc(root(n), enK4), func(n121 *Node) bool {
-		return anyNode(child(n121, enK3), func(n122 *Node) bool {
-			return anyNode(child(n122, enK54), func(n123 *Node) bool {
-				return ebv(step(child(n123, enK22), func(n124 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n124, enK1)))) == "VAT"))
-				})) && (len(child(n123, enK55)) > 0)
+	return (((anyNode(desc(root(n), enK16), func(n128 *Node) bool {
+		return func(r129 Seq) bool {
+			return anyNode(child(n128, enK17), func(n130 *Node) bool { return gcmp(nodeSeq(n130), r129, opEq) })
+		}(boolSeq(false)) && anyNode(child(n128, enK21), func(n131 *Node) bool {
+			return (fnNormalizeSpace(str(child(n131, enK1))) == "AE") && anyNode(child(n131, enK22), func(n132 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n132, enK1))))), "VAT", true)
 			})
 		})
-	}) || anyNode(desc(root(n), enK4), func(n126 *Node) bool {
-		return anyNode(child(n126, enK3), func(n127 *Node) bool {
-			return anyNode(child(n127, enK45), func(n128 *Node) bool { return (len(child(n128, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n133 *Node) bool {
+		return anyNode(child(n133, enK3), func(n134 *Node) bool {
+			return anyNode(child(n134, enK54), func(n135 *Node) bool { return (len(child(n135, enK55)) > 0) })
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n130 *Node) bool {
-		return gcmp(child(n130, enK17), boolSeq(false), opEq) && anyNode(child(n130, enK21), func(n131 *Node) bool {
-			return (fnNormalizeSpace(str(child(n131, enK1))) == "AE") && gcmpStr(step(child(n131, enK22), func(n132 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n132, enK1))))) }), "VAT", true)
+	}) || anyNode(desc(root(n), enK56), func(n137 *Node) bool {
+		return anyNode(child(n137, enK54), func(n138 *Node) bool {
+			return ebv(step(child(n138, enK22), func(n139 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n139, enK1)))) == "VAT"))
+			})) && (len(child(n138, enK55)) > 0)
+		})
+	}))) && (anyNode(desc(root(n), enK4), func(n141 *Node) bool {
+		return anyNode(child(n141, enK3), func(n142 *Node) bool {
+			return anyNode(child(n142, enK54), func(n143 *Node) bool {
+				return ebv(step(child(n143, enK22), func(n144 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n144, enK1)))) == "VAT"))
+				})) && (len(child(n143, enK55)) > 0)
+			})
+		})
+	}) || anyNode(desc(root(n), enK4), func(n146 *Node) bool {
+		return anyNode(child(n146, enK3), func(n147 *Node) bool {
+			return anyNode(child(n147, enK45), func(n148 *Node) bool { return (len(child(n148, enK55)) > 0) })
+		})
+	}))) || !anyNode(desc(root(n), enK16), func(n150 *Node) bool {
+		return func(r151 Seq) bool {
+			return anyNode(child(n150, enK17), func(n152 *Node) bool { return gcmp(nodeSeq(n152), r151, opEq) })
+		}(boolSeq(false)) && anyNode(child(n150, enK21), func(n153 *Node) bool {
+			return (fnNormalizeSpace(str(child(n153, enK1))) == "AE") && anyNode(child(n153, enK22), func(n154 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n154, enK1))))), "VAT", true)
+			})
 		})
 	}))
 }
 
 // BR-AE-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplier…
 func enT0050(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK16), func(n133 *Node) bool {
-		return gcmp(child(n133, enK17), boolSeq(true), opEq) && anyNode(child(n133, enK21), func(n134 *Node) bool {
-			return (fnNormalizeSpace(str(child(n134, enK1))) == "AE") && gcmpStr(step(child(n134, enK22), func(n135 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n135, enK1))))) }), "VAT", true)
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n136 *Node) bool {
-		return anyNode(child(n136, enK3), func(n137 *Node) bool {
-			return anyNode(child(n137, enK54), func(n138 *Node) bool { return (len(child(n138, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n140 *Node) bool {
-		return anyNode(child(n140, enK54), func(n141 *Node) bool {
-			return ebv(step(child(n141, enK22), func(n142 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n142, enK1)))) == "VAT"))
-			})) && (len(child(n141, enK55)) > 0)
-		})
-	}))) && (anyNode(desc(root(n), enK4), func(n144 *Node) bool {
-		return anyNode(child(n144, enK3), func(n145 *Node) bool {
-			return anyNode(child(n145, enK54), func(n146 *Node) bool {
-				return ebv(step(child(n146, enK22), func(n147 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n147, enK1)))) == "VAT"))
-				})) && (len(child(n146, enK55)) > 0)
+	return (((anyNode(desc(root(n), enK16), func(n155 *Node) bool {
+		return func(r156 Seq) bool {
+			return anyNode(child(n155, enK17), func(n157 *Node) bool { return gcmp(nodeSeq(n157), r156, opEq) })
+		}(boolSeq(true)) && anyNode(child(n155, enK21), func(n158 *Node) bool {
+			return (fnNormalizeSpace(str(child(n158, enK1))) == "AE") && anyNode(child(n158, enK22), func(n159 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n159, enK1))))), "VAT", true)
 			})
 		})
-	}) || anyNode(desc(root(n), enK4), func(n149 *Node) bool {
-		return anyNode(child(n149, enK3), func(n150 *Node) bool {
-			return anyNode(child(n150, enK45), func(n151 *Node) bool { return (len(child(n151, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n160 *Node) bool {
+		return anyNode(child(n160, enK3), func(n161 *Node) bool {
+			return anyNode(child(n161, enK54), func(n162 *Node) bool { return (len(child(n162, enK55)) > 0) })
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n153 *Node) bool {
-		return gcmp(child(n153, enK17), boolSeq(true), opEq) && anyNode(child(n153, enK21), func(n154 *Node) bool {
-			return (fnNormalizeSpace(str(child(n154, enK1))) == "AE") && gcmpStr(step(child(n154, enK22), func(n155 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n155, enK1))))) }), "VAT", true)
+	}) || anyNode(desc(root(n), enK56), func(n164 *Node) bool {
+		return anyNode(child(n164, enK54), func(n165 *Node) bool {
+			return ebv(step(child(n165, enK22), func(n166 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n166, enK1)))) == "VAT"))
+			})) && (len(child(n165, enK55)) > 0)
+		})
+	}))) && (anyNode(desc(root(n), enK4), func(n168 *Node) bool {
+		return anyNode(child(n168, enK3), func(n169 *Node) bool {
+			return anyNode(child(n169, enK54), func(n170 *Node) bool {
+				return ebv(step(child(n170, enK22), func(n171 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n171, enK1)))) == "VAT"))
+				})) && (len(child(n170, enK55)) > 0)
+			})
+		})
+	}) || anyNode(desc(root(n), enK4), func(n173 *Node) bool {
+		return anyNode(child(n173, enK3), func(n174 *Node) bool {
+			return anyNode(child(n174, enK45), func(n175 *Node) bool { return (len(child(n175, enK55)) > 0) })
+		})
+	}))) || !anyNode(desc(root(n), enK16), func(n177 *Node) bool {
+		return func(r178 Seq) bool {
+			return anyNode(child(n177, enK17), func(n179 *Node) bool { return gcmp(nodeSeq(n179), r178, opEq) })
+		}(boolSeq(true)) && anyNode(child(n177, enK21), func(n180 *Node) bool {
+			return (fnNormalizeSpace(str(child(n180, enK1))) == "AE") && anyNode(child(n180, enK22), func(n181 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n181, enK1))))), "VAT", true)
+			})
 		})
 	}))
 }
 
 // BR-CO-03: (exists(cbc:TaxPointDate) and not(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and exists(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and not(cac:InvoicePeri…
 func enT0051(v []Seq, n *Node) bool {
-	return ((((len(child(n, enK57)) > 0) && !anyNode(child(n, enK58), func(n157 *Node) bool { return (len(child(n157, enK59)) > 0) })) || (!(len(child(n, enK57)) > 0) && anyNode(child(n, enK58), func(n160 *Node) bool { return (len(child(n160, enK59)) > 0) }))) || (!(len(child(n, enK57)) > 0) && !anyNode(child(n, enK58), func(n163 *Node) bool { return (len(child(n163, enK59)) > 0) })))
+	return ((((len(child(n, enK57)) > 0) && !anyNode(child(n, enK58), func(n183 *Node) bool { return (len(child(n183, enK59)) > 0) })) || (!(len(child(n, enK57)) > 0) && anyNode(child(n, enK58), func(n186 *Node) bool { return (len(child(n186, enK59)) > 0) }))) || (!(len(child(n, enK57)) > 0) && !anyNode(child(n, enK58), func(n189 *Node) bool { return (len(child(n189, enK59)) > 0) })))
 }
 
 // BR-CO-15: every $Currency in cbc:DocumentCurrencyCode satisfies (count(cac:TaxTotal/xs:decimal(cbc:TaxAmount[@currencyID=$Currency])) eq 1) and (cac:LegalMonetaryTotal/xs:decimal(cbc:TaxInclusiveAmount) = round…
 func enT0052(v []Seq, n *Node) bool {
-	return every(child(n, enK43), func(q165 Seq) bool {
-		return (ebv(vcmp(fnCount(step(child(n, enK47), func(n166 *Node) Seq {
-			return castDecimal(filter(child(n166, enK48), func(p167 *Node) bool { return gcmp(attr(p167, enK49), q165, opEq) }))
-		})), enK53, opEq)) && gcmp(step(child(n, enK27), func(n168 *Node) Seq { return castDecimal(child(n168, enK30)) }), arith(fnRound(arith(arith(arith(step(child(n, enK27), func(n169 *Node) Seq { return castDecimal(child(n169, enK29)) }), step(child(n, enK47), func(n170 *Node) Seq {
-			return castDecimal(filter(child(n170, enK48), func(p171 *Node) bool { return gcmp(attr(p171, enK49), q165, opEq) }))
-		}), opAdd), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq))
+	return !anyNode(child(n, enK43), func(n192 *Node) bool {
+		return !func(q191 Seq) bool {
+			return (ebv(vcmp(func() Seq {
+				k193 := 0
+				anyNode(child(n, enK48), func(n194 *Node) bool {
+					return tally(&k193, castDecimal(filter(child(n194, enK49), func(p195 *Node) bool {
+						return anyNode(attr(p195, enK50), func(n196 *Node) bool { return gcmp(nodeSeq(n196), q191, opEq) })
+					})))
+				})
+				return countOf(k193)
+			}(), enK53, opEq)) && func(r201 Seq) bool {
+				return anyNode(child(n, enK27), func(n202 *Node) bool { return gcmp(castDecimal(child(n202, enK30)), r201, opEq) })
+			}(arith(fnRound(arith(arith(arith(step(child(n, enK27), func(n197 *Node) Seq { return castDecimal(child(n197, enK29)) }), step(child(n, enK48), func(n198 *Node) Seq {
+				return castDecimal(filter(child(n198, enK49), func(p199 *Node) bool {
+					return anyNode(attr(p199, enK50), func(n200 *Node) bool { return gcmp(nodeSeq(n200), q191, opEq) })
+				}))
+			}), opAdd), enK12, opMul), enK12, opMul)), enK34, opDiv)))
+		}(nodeSeq(n192))
 	})
 }
 
 // BR-CO-18: exists(cac:TaxTotal/cac:TaxSubtotal)
 func enT0053(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK47), func(n172 *Node) bool { return (len(child(n172, enK52)) > 0) })
+	return anyNode(child(n, enK48), func(n203 *Node) bool { return (len(child(n203, enK52)) > 0) })
 }
 
 // BR-DEC-13: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode],'.'))<=2)) or (not(//cac:T…
 func enT0054(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK47), func(n174 *Node) bool {
-		return anyNode(child(n174, enK48), func(n175 *Node) bool { return gcmp(attr(n175, enK49), child(n175, enK43), opEq) })
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK47), func(n176 *Node) Seq {
-		return filter(child(n176, enK48), func(p177 *Node) bool { return gcmp(attr(p177, enK49), child(p177, enK43), opEq) })
-	})), ".")), enK25, opLe)) || !anyNode(desc(root(n), enK47), func(n178 *Node) bool {
-		return anyNode(child(n178, enK48), func(n179 *Node) bool { return gcmp(attr(n179, enK49), child(n179, enK43), opEq) })
+	return ((anyNode(desc(root(n), enK48), func(n205 *Node) bool {
+		return anyNode(child(n205, enK49), func(n206 *Node) bool {
+			return func(r207 Seq) bool {
+				return anyNode(attr(n206, enK50), func(n208 *Node) bool { return gcmp(nodeSeq(n208), r207, opEq) })
+			}(child(n206, enK43))
+		})
+	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK48), func(n209 *Node) Seq {
+		return filter(child(n209, enK49), func(p210 *Node) bool {
+			return func(r211 Seq) bool {
+				return anyNode(attr(p210, enK50), func(n212 *Node) bool { return gcmp(nodeSeq(n212), r211, opEq) })
+			}(child(p210, enK43))
+		})
+	})), ".")), enK25, opLe)) || !anyNode(desc(root(n), enK48), func(n213 *Node) bool {
+		return anyNode(child(n213, enK49), func(n214 *Node) bool {
+			return func(r215 Seq) bool {
+				return anyNode(attr(n214, enK50), func(n216 *Node) bool { return gcmp(nodeSeq(n216), r215, opEq) })
+			}(child(n214, enK43))
+		})
 	}))
 }
 
 // BR-DEC-15: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode],'.'))<=2)) or (not(//cac:TaxTotal/cb…
 func enT0055(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK47), func(n180 *Node) bool {
-		return anyNode(child(n180, enK48), func(n181 *Node) bool { return gcmp(attr(n181, enK49), child(n181, enK50), opEq) })
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK47), func(n182 *Node) Seq {
-		return filter(child(n182, enK48), func(p183 *Node) bool { return gcmp(attr(p183, enK49), child(p183, enK50), opEq) })
-	})), ".")), enK25, opLe)) || !anyNode(desc(root(n), enK47), func(n184 *Node) bool {
-		return anyNode(child(n184, enK48), func(n185 *Node) bool { return gcmp(attr(n185, enK49), child(n185, enK50), opEq) })
+	return ((anyNode(desc(root(n), enK48), func(n217 *Node) bool {
+		return anyNode(child(n217, enK49), func(n218 *Node) bool {
+			return func(r219 Seq) bool {
+				return anyNode(attr(n218, enK50), func(n220 *Node) bool { return gcmp(nodeSeq(n220), r219, opEq) })
+			}(child(n218, enK47))
+		})
+	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK48), func(n221 *Node) Seq {
+		return filter(child(n221, enK49), func(p222 *Node) bool {
+			return func(r223 Seq) bool {
+				return anyNode(attr(p222, enK50), func(n224 *Node) bool { return gcmp(nodeSeq(n224), r223, opEq) })
+			}(child(p222, enK47))
+		})
+	})), ".")), enK25, opLe)) || !anyNode(desc(root(n), enK48), func(n225 *Node) bool {
+		return anyNode(child(n225, enK49), func(n226 *Node) bool {
+			return func(r227 Seq) bool {
+				return anyNode(attr(n226, enK50), func(n228 *Node) bool { return gcmp(nodeSeq(n228), r227, opEq) })
+			}(child(n226, enK47))
+		})
 	}))
 }
 
 // BR-E-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'E']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0056(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n186 *Node) bool {
-		return gcmpStr(step(child(n186, enK22), func(n187 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n187, enK1))))) }), "VAT", true) && anyNode(child(n186, enK1), func(n188 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n188))) == "E") })
-	}) || anyNode(desc(root(n), enK51), func(n189 *Node) bool {
-		return gcmpStr(step(child(n189, enK22), func(n190 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n190, enK1))))) }), "VAT", true) && anyNode(child(n189, enK1), func(n191 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n191))) == "E") })
-	})) && gcmp(fnCount(step(step(step(child(n, enK47), func(n192 *Node) Seq { return child(n192, enK52) }), func(n193 *Node) Seq {
-		return filter(child(n193, enK21), func(p194 *Node) bool {
-			return gcmpStr(step(child(p194, enK22), func(n195 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n195, enK1))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), enK21), func(n229 *Node) bool {
+		return anyNode(child(n229, enK22), func(n230 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n230, enK1))))), "VAT", true)
+		}) && anyNode(child(n229, enK1), func(n231 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n231))) == "E") })
+	}) || anyNode(desc(root(n), enK51), func(n232 *Node) bool {
+		return anyNode(child(n232, enK22), func(n233 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n233, enK1))))), "VAT", true)
+		}) && anyNode(child(n232, enK1), func(n234 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n234))) == "E") })
+	})) && gcmp(func() Seq {
+		k235 := 0
+		anyNode(child(n, enK48), func(n236 *Node) bool {
+			return anyNode(child(n236, enK52), func(n237 *Node) bool {
+				return anyNode(child(n237, enK21), func(n238 *Node) bool {
+					return anyNode(child(n238, enK22), func(n239 *Node) bool {
+						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n239, enK1))))), "VAT", true)
+					}) && anyNode(child(n238, enK1), func(n240 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n240))) == "E") && tally1(&k235) })
+				})
+			})
 		})
-	}), func(n196 *Node) Seq {
-		return filter(child(n196, enK1), func(p197 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p197))) == "E") })
-	})), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n198 *Node) bool {
-		return gcmpStr(step(child(n198, enK22), func(n199 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n199, enK1))))) }), "VAT", true) && anyNode(child(n198, enK1), func(n200 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n200))) == "E") })
-	}) && !anyNode(desc(root(n), enK51), func(n201 *Node) bool {
-		return gcmpStr(step(child(n201, enK22), func(n202 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n202, enK1))))) }), "VAT", true) && anyNode(child(n201, enK1), func(n203 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n203))) == "E") })
+		return countOf(k235)
+	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n241 *Node) bool {
+		return anyNode(child(n241, enK22), func(n242 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n242, enK1))))), "VAT", true)
+		}) && anyNode(child(n241, enK1), func(n243 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n243))) == "E") })
+	}) && !anyNode(desc(root(n), enK51), func(n244 *Node) bool {
+		return anyNode(child(n244, enK22), func(n245 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n245, enK1))))), "VAT", true)
+		}) && anyNode(child(n244, enK1), func(n246 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n246))) == "E") })
 	})))
 }
 
 // BR-E-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0057(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n204 *Node) bool {
-		return (fnNormalizeSpace(str(child(n204, enK1))) == "E") && gcmpStr(step(child(n204, enK22), func(n205 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n205, enK1))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), enK44), func(n206 *Node) bool {
-		return anyNode(child(n206, enK3), func(n207 *Node) bool {
-			return anyNode(child(n207, enK54), func(n208 *Node) bool { return (len(child(n208, enK55)) > 0) })
+	return ((anyNode(desc(root(n), enK51), func(n247 *Node) bool {
+		return (fnNormalizeSpace(str(child(n247, enK1))) == "E") && anyNode(child(n247, enK22), func(n248 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n248, enK1))))), "VAT", true)
 		})
-	}) || anyNode(desc(root(n), enK56), func(n210 *Node) bool {
-		return anyNode(child(n210, enK54), func(n211 *Node) bool {
-			return ebv(step(child(n211, enK22), func(n212 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n212, enK1)))) == "VAT"))
-			})) && (len(child(n211, enK55)) > 0)
+	}) && (anyNode(desc(root(n), enK44), func(n249 *Node) bool {
+		return anyNode(child(n249, enK3), func(n250 *Node) bool {
+			return anyNode(child(n250, enK54), func(n251 *Node) bool { return (len(child(n251, enK55)) > 0) })
 		})
-	}))) || !anyNode(desc(root(n), enK51), func(n214 *Node) bool {
-		return (fnNormalizeSpace(str(child(n214, enK1))) == "E") && gcmpStr(step(child(n214, enK22), func(n215 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n215, enK1))))) }), "VAT", true)
+	}) || anyNode(desc(root(n), enK56), func(n253 *Node) bool {
+		return anyNode(child(n253, enK54), func(n254 *Node) bool {
+			return ebv(step(child(n254, enK22), func(n255 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n255, enK1)))) == "VAT"))
+			})) && (len(child(n254, enK55)) > 0)
+		})
+	}))) || !anyNode(desc(root(n), enK51), func(n257 *Node) bool {
+		return (fnNormalizeSpace(str(child(n257, enK1))) == "E") && anyNode(child(n257, enK22), func(n258 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n258, enK1))))), "VAT", true)
+		})
 	}))
 }
 
 // BR-E-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0058(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n216 *Node) bool {
-		return gcmp(child(n216, enK17), boolSeq(false), opEq) && anyNode(child(n216, enK21), func(n217 *Node) bool {
-			return (fnNormalizeSpace(str(child(n217, enK1))) == "E") && gcmpStr(step(child(n217, enK22), func(n218 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n218, enK1))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n259 *Node) bool {
+		return func(r260 Seq) bool {
+			return anyNode(child(n259, enK17), func(n261 *Node) bool { return gcmp(nodeSeq(n261), r260, opEq) })
+		}(boolSeq(false)) && anyNode(child(n259, enK21), func(n262 *Node) bool {
+			return (fnNormalizeSpace(str(child(n262, enK1))) == "E") && anyNode(child(n262, enK22), func(n263 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n263, enK1))))), "VAT", true)
+			})
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n219 *Node) bool {
-		return anyNode(child(n219, enK3), func(n220 *Node) bool {
-			return anyNode(child(n220, enK54), func(n221 *Node) bool { return (len(child(n221, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n264 *Node) bool {
+		return anyNode(child(n264, enK3), func(n265 *Node) bool {
+			return anyNode(child(n265, enK54), func(n266 *Node) bool { return (len(child(n266, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n223 *Node) bool {
-		return anyNode(child(n223, enK54), func(n224 *Node) bool {
-			return ebv(step(child(n224, enK22), func(n225 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n225, enK1)))) == "VAT"))
-			})) && (len(child(n224, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n268 *Node) bool {
+		return anyNode(child(n268, enK54), func(n269 *Node) bool {
+			return ebv(step(child(n269, enK22), func(n270 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n270, enK1)))) == "VAT"))
+			})) && (len(child(n269, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n227 *Node) bool {
-		return gcmp(child(n227, enK17), boolSeq(false), opEq) && anyNode(child(n227, enK21), func(n228 *Node) bool {
-			return (fnNormalizeSpace(str(child(n228, enK1))) == "E") && gcmpStr(step(child(n228, enK22), func(n229 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n229, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n272 *Node) bool {
+		return func(r273 Seq) bool {
+			return anyNode(child(n272, enK17), func(n274 *Node) bool { return gcmp(nodeSeq(n274), r273, opEq) })
+		}(boolSeq(false)) && anyNode(child(n272, enK21), func(n275 *Node) bool {
+			return (fnNormalizeSpace(str(child(n275, enK1))) == "E") && anyNode(child(n275, enK22), func(n276 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n276, enK1))))), "VAT", true)
+			})
 		})
 	}))
 }
 
 // BR-E-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0059(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n230 *Node) bool {
-		return gcmp(child(n230, enK17), boolSeq(true), opEq) && anyNode(child(n230, enK21), func(n231 *Node) bool {
-			return (fnNormalizeSpace(str(child(n231, enK1))) == "E") && gcmpStr(step(child(n231, enK22), func(n232 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n232, enK1))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n277 *Node) bool {
+		return func(r278 Seq) bool {
+			return anyNode(child(n277, enK17), func(n279 *Node) bool { return gcmp(nodeSeq(n279), r278, opEq) })
+		}(boolSeq(true)) && anyNode(child(n277, enK21), func(n280 *Node) bool {
+			return (fnNormalizeSpace(str(child(n280, enK1))) == "E") && anyNode(child(n280, enK22), func(n281 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n281, enK1))))), "VAT", true)
+			})
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n233 *Node) bool {
-		return anyNode(child(n233, enK3), func(n234 *Node) bool {
-			return anyNode(child(n234, enK54), func(n235 *Node) bool { return (len(child(n235, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n282 *Node) bool {
+		return anyNode(child(n282, enK3), func(n283 *Node) bool {
+			return anyNode(child(n283, enK54), func(n284 *Node) bool { return (len(child(n284, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n237 *Node) bool {
-		return anyNode(child(n237, enK54), func(n238 *Node) bool {
-			return ebv(step(child(n238, enK22), func(n239 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n239, enK1)))) == "VAT"))
-			})) && (len(child(n238, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n286 *Node) bool {
+		return anyNode(child(n286, enK54), func(n287 *Node) bool {
+			return ebv(step(child(n287, enK22), func(n288 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n288, enK1)))) == "VAT"))
+			})) && (len(child(n287, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n241 *Node) bool {
-		return gcmp(child(n241, enK17), boolSeq(true), opEq) && anyNode(child(n241, enK21), func(n242 *Node) bool {
-			return (fnNormalizeSpace(str(child(n242, enK1))) == "E") && gcmpStr(step(child(n242, enK22), func(n243 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n243, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n290 *Node) bool {
+		return func(r291 Seq) bool {
+			return anyNode(child(n290, enK17), func(n292 *Node) bool { return gcmp(nodeSeq(n292), r291, opEq) })
+		}(boolSeq(true)) && anyNode(child(n290, enK21), func(n293 *Node) bool {
+			return (fnNormalizeSpace(str(child(n293, enK1))) == "E") && anyNode(child(n293, enK22), func(n294 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n294, enK1))))), "VAT", true)
+			})
 		})
 	}))
 }
 
 // BR-G-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'G']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0060(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n244 *Node) bool {
-		return gcmpStr(step(child(n244, enK22), func(n245 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n245, enK1))))) }), "VAT", true) && anyNode(child(n244, enK1), func(n246 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n246))) == "G") })
-	}) || anyNode(desc(root(n), enK51), func(n247 *Node) bool {
-		return gcmpStr(step(child(n247, enK22), func(n248 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n248, enK1))))) }), "VAT", true) && anyNode(child(n247, enK1), func(n249 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n249))) == "G") })
-	})) && gcmp(fnCount(step(step(step(child(n, enK47), func(n250 *Node) Seq { return child(n250, enK52) }), func(n251 *Node) Seq {
-		return filter(child(n251, enK21), func(p252 *Node) bool {
-			return gcmpStr(step(child(p252, enK22), func(n253 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n253, enK1))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), enK21), func(n295 *Node) bool {
+		return anyNode(child(n295, enK22), func(n296 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n296, enK1))))), "VAT", true)
+		}) && anyNode(child(n295, enK1), func(n297 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n297))) == "G") })
+	}) || anyNode(desc(root(n), enK51), func(n298 *Node) bool {
+		return anyNode(child(n298, enK22), func(n299 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n299, enK1))))), "VAT", true)
+		}) && anyNode(child(n298, enK1), func(n300 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n300))) == "G") })
+	})) && gcmp(func() Seq {
+		k301 := 0
+		anyNode(child(n, enK48), func(n302 *Node) bool {
+			return anyNode(child(n302, enK52), func(n303 *Node) bool {
+				return anyNode(child(n303, enK21), func(n304 *Node) bool {
+					return anyNode(child(n304, enK22), func(n305 *Node) bool {
+						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n305, enK1))))), "VAT", true)
+					}) && anyNode(child(n304, enK1), func(n306 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n306))) == "G") && tally1(&k301) })
+				})
+			})
 		})
-	}), func(n254 *Node) Seq {
-		return filter(child(n254, enK1), func(p255 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p255))) == "G") })
-	})), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n256 *Node) bool {
-		return gcmpStr(step(child(n256, enK22), func(n257 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n257, enK1))))) }), "VAT", true) && anyNode(child(n256, enK1), func(n258 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n258))) == "G") })
-	}) && !anyNode(desc(root(n), enK51), func(n259 *Node) bool {
-		return gcmpStr(step(child(n259, enK22), func(n260 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n260, enK1))))) }), "VAT", true) && anyNode(child(n259, enK1), func(n261 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n261))) == "G") })
+		return countOf(k301)
+	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n307 *Node) bool {
+		return anyNode(child(n307, enK22), func(n308 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n308, enK1))))), "VAT", true)
+		}) && anyNode(child(n307, enK1), func(n309 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n309))) == "G") })
+	}) && !anyNode(desc(root(n), enK51), func(n310 *Node) bool {
+		return anyNode(child(n310, enK22), func(n311 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n311, enK1))))), "VAT", true)
+		}) && anyNode(child(n310, enK1), func(n312 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n312))) == "G") })
 	})))
 }
 
 // BR-G-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
 func enT0061(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n262 *Node) bool {
-		return (fnNormalizeSpace(str(child(n262, enK1))) == "G") && gcmpStr(step(child(n262, enK22), func(n263 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n263, enK1))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), enK44), func(n264 *Node) bool {
-		return anyNode(child(n264, enK3), func(n265 *Node) bool {
-			return anyNode(child(n265, enK54), func(n266 *Node) bool {
-				return ebv(step(child(n266, enK22), func(n267 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n267, enK1)))) == "VAT"))
-				})) && (len(child(n266, enK55)) > 0)
+	return ((anyNode(desc(root(n), enK51), func(n313 *Node) bool {
+		return (fnNormalizeSpace(str(child(n313, enK1))) == "G") && anyNode(child(n313, enK22), func(n314 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n314, enK1))))), "VAT", true)
+		})
+	}) && (anyNode(desc(root(n), enK44), func(n315 *Node) bool {
+		return anyNode(child(n315, enK3), func(n316 *Node) bool {
+			return anyNode(child(n316, enK54), func(n317 *Node) bool {
+				return ebv(step(child(n317, enK22), func(n318 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n318, enK1)))) == "VAT"))
+				})) && (len(child(n317, enK55)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), enK56), func(n269 *Node) bool {
-		return anyNode(child(n269, enK54), func(n270 *Node) bool {
-			return ebv(step(child(n270, enK22), func(n271 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n271, enK1)))) == "VAT"))
-			})) && (len(child(n270, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n320 *Node) bool {
+		return anyNode(child(n320, enK54), func(n321 *Node) bool {
+			return ebv(step(child(n321, enK22), func(n322 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n322, enK1)))) == "VAT"))
+			})) && (len(child(n321, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK51), func(n273 *Node) bool {
-		return (fnNormalizeSpace(str(child(n273, enK1))) == "G") && gcmpStr(step(child(n273, enK22), func(n274 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n274, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK51), func(n324 *Node) bool {
+		return (fnNormalizeSpace(str(child(n324, enK1))) == "G") && anyNode(child(n324, enK22), func(n325 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n325, enK1))))), "VAT", true)
+		})
 	}))
 }
 
 // BR-G-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/(normalize…
 func enT0062(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n275 *Node) bool {
-		return gcmp(child(n275, enK17), boolSeq(false), opEq) && anyNode(child(n275, enK21), func(n276 *Node) bool { return (fnNormalizeSpace(str(child(n276, enK1))) == "G") })
-	}) && (anyNode(desc(root(n), enK44), func(n277 *Node) bool {
-		return anyNode(child(n277, enK3), func(n278 *Node) bool {
-			return anyNode(child(n278, enK54), func(n279 *Node) bool {
-				return ebv(step(child(n279, enK22), func(n280 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n280, enK1)))) == "VAT"))
-				})) && (len(child(n279, enK55)) > 0)
+	return ((anyNode(desc(root(n), enK16), func(n326 *Node) bool {
+		return func(r327 Seq) bool {
+			return anyNode(child(n326, enK17), func(n328 *Node) bool { return gcmp(nodeSeq(n328), r327, opEq) })
+		}(boolSeq(false)) && anyNode(child(n326, enK21), func(n329 *Node) bool { return (fnNormalizeSpace(str(child(n329, enK1))) == "G") })
+	}) && (anyNode(desc(root(n), enK44), func(n330 *Node) bool {
+		return anyNode(child(n330, enK3), func(n331 *Node) bool {
+			return anyNode(child(n331, enK54), func(n332 *Node) bool {
+				return ebv(step(child(n332, enK22), func(n333 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n333, enK1)))) == "VAT"))
+				})) && (len(child(n332, enK55)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), enK56), func(n282 *Node) bool {
-		return anyNode(child(n282, enK54), func(n283 *Node) bool {
-			return ebv(step(child(n283, enK22), func(n284 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n284, enK1)))) == "VAT"))
-			})) && (len(child(n283, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n335 *Node) bool {
+		return anyNode(child(n335, enK54), func(n336 *Node) bool {
+			return ebv(step(child(n336, enK22), func(n337 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n337, enK1)))) == "VAT"))
+			})) && (len(child(n336, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n286 *Node) bool {
-		return gcmp(child(n286, enK17), boolSeq(false), opEq) && anyNode(child(n286, enK21), func(n287 *Node) bool {
-			return (fnNormalizeSpace(str(child(n287, enK1))) == "G") && gcmpStr(step(child(n287, enK22), func(n288 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n288, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n339 *Node) bool {
+		return func(r340 Seq) bool {
+			return anyNode(child(n339, enK17), func(n341 *Node) bool { return gcmp(nodeSeq(n341), r340, opEq) })
+		}(boolSeq(false)) && anyNode(child(n339, enK21), func(n342 *Node) bool {
+			return (fnNormalizeSpace(str(child(n342, enK1))) == "G") && anyNode(child(n342, enK22), func(n343 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n343, enK1))))), "VAT", true)
+			})
 		})
 	}))
 }
 
 // BR-G-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='G']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/(normalize-…
 func enT0063(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n289 *Node) bool {
-		return gcmp(child(n289, enK17), boolSeq(true), opEq) && anyNode(child(n289, enK21), func(n290 *Node) bool { return (fnNormalizeSpace(str(child(n290, enK1))) == "G") })
-	}) && (anyNode(desc(root(n), enK44), func(n291 *Node) bool {
-		return anyNode(child(n291, enK3), func(n292 *Node) bool {
-			return anyNode(child(n292, enK54), func(n293 *Node) bool {
-				return ebv(step(child(n293, enK22), func(n294 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n294, enK1)))) == "VAT"))
-				})) && (len(child(n293, enK55)) > 0)
+	return ((anyNode(desc(root(n), enK16), func(n344 *Node) bool {
+		return func(r345 Seq) bool {
+			return anyNode(child(n344, enK17), func(n346 *Node) bool { return gcmp(nodeSeq(n346), r345, opEq) })
+		}(boolSeq(true)) && anyNode(child(n344, enK21), func(n347 *Node) bool { return (fnNormalizeSpace(str(child(n347, enK1))) == "G") })
+	}) && (anyNode(desc(root(n), enK44), func(n348 *Node) bool {
+		return anyNode(child(n348, enK3), func(n349 *Node) bool {
+			return anyNode(child(n349, enK54), func(n350 *Node) bool {
+				return ebv(step(child(n350, enK22), func(n351 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n351, enK1)))) == "VAT"))
+				})) && (len(child(n350, enK55)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), enK56), func(n296 *Node) bool {
-		return anyNode(child(n296, enK54), func(n297 *Node) bool {
-			return ebv(step(child(n297, enK22), func(n298 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n298, enK1)))) == "VAT"))
-			})) && (len(child(n297, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n353 *Node) bool {
+		return anyNode(child(n353, enK54), func(n354 *Node) bool {
+			return ebv(step(child(n354, enK22), func(n355 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n355, enK1)))) == "VAT"))
+			})) && (len(child(n354, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n300 *Node) bool {
-		return gcmp(child(n300, enK17), boolSeq(true), opEq) && anyNode(child(n300, enK21), func(n301 *Node) bool {
-			return (fnNormalizeSpace(str(child(n301, enK1))) == "G") && gcmpStr(step(child(n301, enK22), func(n302 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n302, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n357 *Node) bool {
+		return func(r358 Seq) bool {
+			return anyNode(child(n357, enK17), func(n359 *Node) bool { return gcmp(nodeSeq(n359), r358, opEq) })
+		}(boolSeq(true)) && anyNode(child(n357, enK21), func(n360 *Node) bool {
+			return (fnNormalizeSpace(str(child(n360, enK1))) == "G") && anyNode(child(n360, enK22), func(n361 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n361, enK1))))), "VAT", true)
+			})
 		})
 	}))
 }
 
 // BR-IC-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0064(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n303 *Node) bool {
-		return gcmpStr(step(child(n303, enK22), func(n304 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n304, enK1))))) }), "VAT", true) && anyNode(child(n303, enK1), func(n305 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n305))) == "K") })
-	}) || anyNode(desc(root(n), enK51), func(n306 *Node) bool {
-		return gcmpStr(step(child(n306, enK22), func(n307 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n307, enK1))))) }), "VAT", true) && anyNode(child(n306, enK1), func(n308 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n308))) == "K") })
-	})) && gcmp(fnCount(step(step(step(child(n, enK47), func(n309 *Node) Seq { return child(n309, enK52) }), func(n310 *Node) Seq {
-		return filter(child(n310, enK21), func(p311 *Node) bool {
-			return gcmpStr(step(child(p311, enK22), func(n312 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n312, enK1))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), enK21), func(n362 *Node) bool {
+		return anyNode(child(n362, enK22), func(n363 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n363, enK1))))), "VAT", true)
+		}) && anyNode(child(n362, enK1), func(n364 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n364))) == "K") })
+	}) || anyNode(desc(root(n), enK51), func(n365 *Node) bool {
+		return anyNode(child(n365, enK22), func(n366 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n366, enK1))))), "VAT", true)
+		}) && anyNode(child(n365, enK1), func(n367 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n367))) == "K") })
+	})) && gcmp(func() Seq {
+		k368 := 0
+		anyNode(child(n, enK48), func(n369 *Node) bool {
+			return anyNode(child(n369, enK52), func(n370 *Node) bool {
+				return anyNode(child(n370, enK21), func(n371 *Node) bool {
+					return anyNode(child(n371, enK22), func(n372 *Node) bool {
+						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n372, enK1))))), "VAT", true)
+					}) && anyNode(child(n371, enK1), func(n373 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n373))) == "K") && tally1(&k368) })
+				})
+			})
 		})
-	}), func(n313 *Node) Seq {
-		return filter(child(n313, enK1), func(p314 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p314))) == "K") })
-	})), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n315 *Node) bool {
-		return gcmpStr(step(child(n315, enK22), func(n316 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n316, enK1))))) }), "VAT", true) && anyNode(child(n315, enK1), func(n317 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n317))) == "K") })
-	}) && !anyNode(desc(root(n), enK51), func(n318 *Node) bool {
-		return gcmpStr(step(child(n318, enK22), func(n319 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n319, enK1))))) }), "VAT", true) && anyNode(child(n318, enK1), func(n320 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n320))) == "K") })
+		return countOf(k368)
+	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n374 *Node) bool {
+		return anyNode(child(n374, enK22), func(n375 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n375, enK1))))), "VAT", true)
+		}) && anyNode(child(n374, enK1), func(n376 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n376))) == "K") })
+	}) && !anyNode(desc(root(n), enK51), func(n377 *Node) bool {
+		return anyNode(child(n377, enK22), func(n378 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n378, enK1))))), "VAT", true)
+		}) && anyNode(child(n377, enK1), func(n379 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n379))) == "K") })
 	})))
 }
 
 // BR-IC-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
 func enT0065(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK51), func(n321 *Node) bool {
-		return (fnNormalizeSpace(str(child(n321, enK1))) == "K") && gcmpStr(step(child(n321, enK22), func(n322 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n322, enK1))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), enK44), func(n323 *Node) bool {
-		return anyNode(child(n323, enK3), func(n324 *Node) bool {
-			return anyNode(child(n324, enK54), func(n325 *Node) bool {
-				return ebv(step(child(n325, enK22), func(n326 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n326, enK1)))) == "VAT"))
-				})) && (len(child(n325, enK55)) > 0)
+	return (((anyNode(desc(root(n), enK51), func(n380 *Node) bool {
+		return (fnNormalizeSpace(str(child(n380, enK1))) == "K") && anyNode(child(n380, enK22), func(n381 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n381, enK1))))), "VAT", true)
+		})
+	}) && (anyNode(desc(root(n), enK44), func(n382 *Node) bool {
+		return anyNode(child(n382, enK3), func(n383 *Node) bool {
+			return anyNode(child(n383, enK54), func(n384 *Node) bool {
+				return ebv(step(child(n384, enK22), func(n385 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n385, enK1)))) == "VAT"))
+				})) && (len(child(n384, enK55)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), enK56), func(n328 *Node) bool {
-		return anyNode(child(n328, enK54), func(n329 *Node) bool {
-			return ebv(step(child(n329, enK22), func(n330 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n330, enK1)))) == "VAT"))
-			})) && (len(child(n329, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n387 *Node) bool {
+		return anyNode(child(n387, enK54), func(n388 *Node) bool {
+			return ebv(step(child(n388, enK22), func(n389 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n389, enK1)))) == "VAT"))
+			})) && (len(child(n388, enK55)) > 0)
 		})
-	}))) && anyNode(desc(root(n), enK4), func(n332 *Node) bool {
-		return anyNode(child(n332, enK3), func(n333 *Node) bool {
-			return anyNode(child(n333, enK54), func(n334 *Node) bool {
-				return ebv(step(child(n334, enK22), func(n335 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n335, enK1)))) == "VAT"))
-				})) && (len(child(n334, enK55)) > 0)
+	}))) && anyNode(desc(root(n), enK4), func(n391 *Node) bool {
+		return anyNode(child(n391, enK3), func(n392 *Node) bool {
+			return anyNode(child(n392, enK54), func(n393 *Node) bool {
+				return ebv(step(child(n393, enK22), func(n394 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n394, enK1)))) == "VAT"))
+				})) && (len(child(n393, enK55)) > 0)
 			})
 		})
-	})) || !anyNode(desc(root(n), enK51), func(n337 *Node) bool {
-		return (fnNormalizeSpace(str(child(n337, enK1))) == "K") && gcmpStr(step(child(n337, enK22), func(n338 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n338, enK1))))) }), "VAT", true)
+	})) || !anyNode(desc(root(n), enK51), func(n396 *Node) bool {
+		return (fnNormalizeSpace(str(child(n396, enK1))) == "K") && anyNode(child(n396, enK22), func(n397 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n397, enK1))))), "VAT", true)
+		})
 	}))
 }
 
 // BR-IC-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplier…
 func enT0066(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK16), func(n339 *Node) bool {
-		return gcmp(child(n339, enK17), boolSeq(false), opEq) && anyNode(child(n339, enK21), func(n340 *Node) bool {
-			return (fnNormalizeSpace(str(child(n340, enK1))) == "K") && gcmpStr(step(child(n340, enK22), func(n341 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n341, enK1))))) }), "VAT", true)
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n342 *Node) bool {
-		return anyNode(child(n342, enK3), func(n343 *Node) bool {
-			return anyNode(child(n343, enK54), func(n344 *Node) bool {
-				return ebv(step(child(n344, enK22), func(n345 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n345, enK1)))) == "VAT"))
-				})) && (len(child(n344, enK55)) > 0)
+	return (((anyNode(desc(root(n), enK16), func(n398 *Node) bool {
+		return func(r399 Seq) bool {
+			return anyNode(child(n398, enK17), func(n400 *Node) bool { return gcmp(nodeSeq(n400), r399, opEq) })
+		}(boolSeq(false)) && anyNode(child(n398, enK21), func(n401 *Node) bool {
+			return (fnNormalizeSpace(str(child(n401, enK1))) == "K") && anyNode(child(n401, enK22), func(n402 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n402, enK1))))), "VAT", true)
 			})
 		})
-	}) || anyNode(desc(root(n), enK56), func(n347 *Node) bool {
-		return anyNode(child(n347, enK54), func(n348 *Node) bool {
-			return ebv(step(child(n348, enK22), func(n349 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n349, enK1)))) == "VAT"))
-			})) && (len(child(n348, enK55)) > 0)
-		})
-	}))) && anyNode(desc(root(n), enK4), func(n351 *Node) bool {
-		return anyNode(child(n351, enK3), func(n352 *Node) bool {
-			return anyNode(child(n352, enK54), func(n353 *Node) bool {
-				return ebv(step(child(n353, enK22), func(n354 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n354, enK1)))) == "VAT"))
-				})) && (len(child(n353, enK55)) > 0)
+	}) && (anyNode(desc(root(n), enK44), func(n403 *Node) bool {
+		return anyNode(child(n403, enK3), func(n404 *Node) bool {
+			return anyNode(child(n404, enK54), func(n405 *Node) bool {
+				return ebv(step(child(n405, enK22), func(n406 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n406, enK1)))) == "VAT"))
+				})) && (len(child(n405, enK55)) > 0)
 			})
 		})
-	})) || !anyNode(desc(root(n), enK16), func(n356 *Node) bool {
-		return gcmp(child(n356, enK17), boolSeq(false), opEq) && anyNode(child(n356, enK21), func(n357 *Node) bool {
-			return (fnNormalizeSpace(str(child(n357, enK1))) == "K") && gcmpStr(step(child(n357, enK22), func(n358 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n358, enK1))))) }), "VAT", true)
+	}) || anyNode(desc(root(n), enK56), func(n408 *Node) bool {
+		return anyNode(child(n408, enK54), func(n409 *Node) bool {
+			return ebv(step(child(n409, enK22), func(n410 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n410, enK1)))) == "VAT"))
+			})) && (len(child(n409, enK55)) > 0)
+		})
+	}))) && anyNode(desc(root(n), enK4), func(n412 *Node) bool {
+		return anyNode(child(n412, enK3), func(n413 *Node) bool {
+			return anyNode(child(n413, enK54), func(n414 *Node) bool {
+				return ebv(step(child(n414, enK22), func(n415 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n415, enK1)))) == "VAT"))
+				})) && (len(child(n414, enK55)) > 0)
+			})
+		})
+	})) || !anyNode(desc(root(n), enK16), func(n417 *Node) bool {
+		return func(r418 Seq) bool {
+			return anyNode(child(n417, enK17), func(n419 *Node) bool { return gcmp(nodeSeq(n419), r418, opEq) })
+		}(boolSeq(false)) && anyNode(child(n417, enK21), func(n420 *Node) bool {
+			return (fnNormalizeSpace(str(child(n420, enK1))) == "K") && anyNode(child(n420, enK22), func(n421 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n421, enK1))))), "VAT", true)
+			})
 		})
 	}))
 }
 
 // BR-IC-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierP…
 func enT0067(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK16), func(n359 *Node) bool {
-		return gcmp(child(n359, enK17), boolSeq(true), opEq) && anyNode(child(n359, enK21), func(n360 *Node) bool {
-			return (fnNormalizeSpace(str(child(n360, enK1))) == "K") && gcmpStr(step(child(n360, enK22), func(n361 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n361, enK1))))) }), "VAT", true)
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n362 *Node) bool {
-		return anyNode(child(n362, enK3), func(n363 *Node) bool {
-			return anyNode(child(n363, enK54), func(n364 *Node) bool {
-				return ebv(step(child(n364, enK22), func(n365 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n365, enK1)))) == "VAT"))
-				})) && (len(child(n364, enK55)) > 0)
+	return (((anyNode(desc(root(n), enK16), func(n422 *Node) bool {
+		return func(r423 Seq) bool {
+			return anyNode(child(n422, enK17), func(n424 *Node) bool { return gcmp(nodeSeq(n424), r423, opEq) })
+		}(boolSeq(true)) && anyNode(child(n422, enK21), func(n425 *Node) bool {
+			return (fnNormalizeSpace(str(child(n425, enK1))) == "K") && anyNode(child(n425, enK22), func(n426 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n426, enK1))))), "VAT", true)
 			})
 		})
-	}) || anyNode(desc(root(n), enK56), func(n367 *Node) bool {
-		return anyNode(child(n367, enK54), func(n368 *Node) bool {
-			return ebv(step(child(n368, enK22), func(n369 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n369, enK1)))) == "VAT"))
-			})) && (len(child(n368, enK55)) > 0)
-		})
-	}))) && anyNode(desc(root(n), enK4), func(n371 *Node) bool {
-		return anyNode(child(n371, enK3), func(n372 *Node) bool {
-			return anyNode(child(n372, enK54), func(n373 *Node) bool {
-				return ebv(step(child(n373, enK22), func(n374 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n374, enK1)))) == "VAT"))
-				})) && (len(child(n373, enK55)) > 0)
+	}) && (anyNode(desc(root(n), enK44), func(n427 *Node) bool {
+		return anyNode(child(n427, enK3), func(n428 *Node) bool {
+			return anyNode(child(n428, enK54), func(n429 *Node) bool {
+				return ebv(step(child(n429, enK22), func(n430 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n430, enK1)))) == "VAT"))
+				})) && (len(child(n429, enK55)) > 0)
 			})
 		})
-	})) || !anyNode(desc(root(n), enK16), func(n376 *Node) bool {
-		return gcmp(child(n376, enK17), boolSeq(true), opEq) && anyNode(child(n376, enK21), func(n377 *Node) bool {
-			return (fnNormalizeSpace(str(child(n377, enK1))) == "K") && gcmpStr(step(child(n377, enK22), func(n378 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n378, enK1))))) }), "VAT", true)
+	}) || anyNode(desc(root(n), enK56), func(n432 *Node) bool {
+		return anyNode(child(n432, enK54), func(n433 *Node) bool {
+			return ebv(step(child(n433, enK22), func(n434 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n434, enK1)))) == "VAT"))
+			})) && (len(child(n433, enK55)) > 0)
+		})
+	}))) && anyNode(desc(root(n), enK4), func(n436 *Node) bool {
+		return anyNode(child(n436, enK3), func(n437 *Node) bool {
+			return anyNode(child(n437, enK54), func(n438 *Node) bool {
+				return ebv(step(child(n438, enK22), func(n439 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n439, enK1)))) == "VAT"))
+				})) && (len(child(n438, enK55)) > 0)
+			})
+		})
+	})) || !anyNode(desc(root(n), enK16), func(n441 *Node) bool {
+		return func(r442 Seq) bool {
+			return anyNode(child(n441, enK17), func(n443 *Node) bool { return gcmp(nodeSeq(n443), r442, opEq) })
+		}(boolSeq(true)) && anyNode(child(n441, enK21), func(n444 *Node) bool {
+			return (fnNormalizeSpace(str(child(n444, enK1))) == "K") && anyNode(child(n444, enK22), func(n445 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n445, enK1))))), "VAT", true)
+			})
 		})
 	}))
 }
 
 // BR-IC-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cbc:ActualDeliveryDate) …
 func enT0068(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK47), func(n379 *Node) bool {
-		return anyNode(child(n379, enK52), func(n380 *Node) bool {
-			return anyNode(child(n380, enK21), func(n381 *Node) bool {
-				return gcmpStr(step(child(n381, enK22), func(n382 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n382, enK1))))) }), "VAT", true) && anyNode(child(n381, enK1), func(n383 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n383))) == "K") })
+	return ((anyNode(child(n, enK48), func(n446 *Node) bool {
+		return anyNode(child(n446, enK52), func(n447 *Node) bool {
+			return anyNode(child(n447, enK21), func(n448 *Node) bool {
+				return anyNode(child(n448, enK22), func(n449 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n449, enK1))))), "VAT", true)
+				}) && anyNode(child(n448, enK1), func(n450 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n450))) == "K") })
 			})
 		})
-	}) && (gcmp(fnStringLength(str(step(child(n, enK15), func(n384 *Node) Seq { return child(n384, enK60) }))), enK53, opGt) || anyNode(child(n, enK58), func(n385 *Node) bool { return (len(child(n385, enK61)) > 0) }))) || !anyNode(child(n, enK47), func(n387 *Node) bool {
-		return anyNode(child(n387, enK52), func(n388 *Node) bool {
-			return anyNode(child(n388, enK21), func(n389 *Node) bool {
-				return gcmpStr(step(child(n389, enK22), func(n390 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n390, enK1))))) }), "VAT", true) && anyNode(child(n389, enK1), func(n391 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n391))) == "K") })
+	}) && (gcmp(fnStringLength(str(step(child(n, enK15), func(n451 *Node) Seq { return child(n451, enK60) }))), enK53, opGt) || anyNode(child(n, enK58), func(n452 *Node) bool { return (len(child(n452, enK61)) > 0) }))) || !anyNode(child(n, enK48), func(n454 *Node) bool {
+		return anyNode(child(n454, enK52), func(n455 *Node) bool {
+			return anyNode(child(n455, enK21), func(n456 *Node) bool {
+				return anyNode(child(n456, enK22), func(n457 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n457, enK1))))), "VAT", true)
+				}) && anyNode(child(n456, enK1), func(n458 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n458))) == "K") })
 			})
 		})
 	}))
@@ -2546,16 +2758,20 @@ func enT0068(v []Seq, n *Node) bool {
 
 // BR-IC-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cac:DeliveryLocation/cac…
 func enT0069(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK47), func(n392 *Node) bool {
-		return anyNode(child(n392, enK52), func(n393 *Node) bool {
-			return anyNode(child(n393, enK21), func(n394 *Node) bool {
-				return gcmpStr(step(child(n394, enK22), func(n395 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n395, enK1))))) }), "VAT", true) && anyNode(child(n394, enK1), func(n396 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n396))) == "K") })
+	return ((anyNode(child(n, enK48), func(n459 *Node) bool {
+		return anyNode(child(n459, enK52), func(n460 *Node) bool {
+			return anyNode(child(n460, enK21), func(n461 *Node) bool {
+				return anyNode(child(n461, enK22), func(n462 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n462, enK1))))), "VAT", true)
+				}) && anyNode(child(n461, enK1), func(n463 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n463))) == "K") })
 			})
 		})
-	}) && gcmp(fnStringLength(str(step(step(step(step(child(n, enK15), func(n397 *Node) Seq { return child(n397, enK14) }), func(n398 *Node) Seq { return child(n398, enK13) }), func(n399 *Node) Seq { return child(n399, enK7) }), func(n400 *Node) Seq { return child(n400, enK8) }))), enK53, opGt)) || !anyNode(child(n, enK47), func(n401 *Node) bool {
-		return anyNode(child(n401, enK52), func(n402 *Node) bool {
-			return anyNode(child(n402, enK21), func(n403 *Node) bool {
-				return gcmpStr(step(child(n403, enK22), func(n404 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n404, enK1))))) }), "VAT", true) && anyNode(child(n403, enK1), func(n405 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n405))) == "K") })
+	}) && gcmp(fnStringLength(str(step(step(step(step(child(n, enK15), func(n464 *Node) Seq { return child(n464, enK14) }), func(n465 *Node) Seq { return child(n465, enK13) }), func(n466 *Node) Seq { return child(n466, enK7) }), func(n467 *Node) Seq { return child(n467, enK8) }))), enK53, opGt)) || !anyNode(child(n, enK48), func(n468 *Node) bool {
+		return anyNode(child(n468, enK52), func(n469 *Node) bool {
+			return anyNode(child(n469, enK21), func(n470 *Node) bool {
+				return anyNode(child(n470, enK22), func(n471 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n471, enK1))))), "VAT", true)
+				}) && anyNode(child(n470, enK1), func(n472 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n472))) == "K") })
 			})
 		})
 	}))
@@ -2563,326 +2779,500 @@ func enT0069(v []Seq, n *Node) bool {
 
 // BR-AF-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'…
 func enT0070(v []Seq, n *Node) bool {
-	return ((gcmp(arith(fnCount(step(desc(root(n), enK16), func(n406 *Node) Seq {
-		return filter(filter(child(n406, enK21), func(p407 *Node) bool { return (fnNormalizeSpace(str(child(p407, enK1))) == "L") }), func(p408 *Node) bool {
-			return gcmpStr(step(child(p408, enK22), func(n409 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n409, enK1))))) }), "VAT", true)
+	return ((gcmp(arith(func() Seq {
+		k473 := 0
+		anyNode(desc(root(n), enK16), func(n474 *Node) bool {
+			return anyNode(child(n474, enK21), func(n475 *Node) bool {
+				return (fnNormalizeSpace(str(child(n475, enK1))) == "L") && anyNode(child(n475, enK22), func(n476 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n476, enK1))))), "VAT", true)
+				}) && tally1(&k473)
+			})
 		})
-	})), fnCount(filter(filter(desc(root(n), enK51), func(p410 *Node) bool { return (fnNormalizeSpace(str(child(p410, enK1))) == "L") }), func(p411 *Node) bool {
-		return gcmpStr(step(child(p411, enK22), func(n412 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n412, enK1))))) }), "VAT", true)
-	})), opAdd), enK62, opGt) && gcmp(fnCount(step(step(child(n, enK47), func(n413 *Node) Seq { return child(n413, enK52) }), func(n414 *Node) Seq {
-		return filter(child(n414, enK21), func(p415 *Node) bool { return gcmpStr(child(p415, enK1), "L", true) })
-	})), enK62, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), enK16), func(n416 *Node) Seq {
-		return filter(filter(child(n416, enK21), func(p417 *Node) bool { return (fnNormalizeSpace(str(child(p417, enK1))) == "L") }), func(p418 *Node) bool {
-			return gcmpStr(step(child(p418, enK22), func(n419 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n419, enK1))))) }), "VAT", true)
+		return countOf(k473)
+	}(), func() Seq {
+		k477 := 0
+		anyNode(desc(root(n), enK51), func(n478 *Node) bool {
+			return (fnNormalizeSpace(str(child(n478, enK1))) == "L") && anyNode(child(n478, enK22), func(n479 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n479, enK1))))), "VAT", true)
+			}) && tally1(&k477)
 		})
-	})), fnCount(filter(filter(desc(root(n), enK51), func(p420 *Node) bool { return (fnNormalizeSpace(str(child(p420, enK1))) == "L") }), func(p421 *Node) bool {
-		return gcmpStr(step(child(p421, enK22), func(n422 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n422, enK1))))) }), "VAT", true)
-	})), opAdd), enK62, opEq) && gcmp(fnCount(step(step(child(n, enK47), func(n423 *Node) Seq { return child(n423, enK52) }), func(n424 *Node) Seq {
-		return filter(filter(child(n424, enK21), func(p425 *Node) bool { return (fnNormalizeSpace(str(child(p425, enK1))) == "L") }), func(p426 *Node) bool {
-			return gcmpStr(step(child(p426, enK22), func(n427 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n427, enK1))))) }), "VAT", true)
+		return countOf(k477)
+	}(), opAdd), enK62, opGt) && gcmp(func() Seq {
+		k480 := 0
+		anyNode(child(n, enK48), func(n481 *Node) bool {
+			return anyNode(child(n481, enK52), func(n482 *Node) bool {
+				return anyNode(child(n482, enK21), func(n483 *Node) bool {
+					return anyNode(child(n483, enK1), func(n484 *Node) bool { return (n484.StringValue() == "L") }) && tally1(&k480)
+				})
+			})
 		})
-	})), enK62, opEq)))
+		return countOf(k480)
+	}(), enK62, opGt)) || (gcmp(arith(func() Seq {
+		k485 := 0
+		anyNode(desc(root(n), enK16), func(n486 *Node) bool {
+			return anyNode(child(n486, enK21), func(n487 *Node) bool {
+				return (fnNormalizeSpace(str(child(n487, enK1))) == "L") && anyNode(child(n487, enK22), func(n488 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n488, enK1))))), "VAT", true)
+				}) && tally1(&k485)
+			})
+		})
+		return countOf(k485)
+	}(), func() Seq {
+		k489 := 0
+		anyNode(desc(root(n), enK51), func(n490 *Node) bool {
+			return (fnNormalizeSpace(str(child(n490, enK1))) == "L") && anyNode(child(n490, enK22), func(n491 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n491, enK1))))), "VAT", true)
+			}) && tally1(&k489)
+		})
+		return countOf(k489)
+	}(), opAdd), enK62, opEq) && gcmp(func() Seq {
+		k492 := 0
+		anyNode(child(n, enK48), func(n493 *Node) bool {
+			return anyNode(child(n493, enK52), func(n494 *Node) bool {
+				return anyNode(child(n494, enK21), func(n495 *Node) bool {
+					return (fnNormalizeSpace(str(child(n495, enK1))) == "L") && anyNode(child(n495, enK22), func(n496 *Node) bool {
+						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n496, enK1))))), "VAT", true)
+					}) && tally1(&k492)
+				})
+			})
+		})
+		return countOf(k492)
+	}(), enK62, opEq)))
 }
 
 // BR-AF-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0071(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n428 *Node) bool {
-		return (fnNormalizeSpace(str(child(n428, enK1))) == "L") && gcmpStr(step(child(n428, enK22), func(n429 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n429, enK1))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), enK44), func(n430 *Node) bool {
-		return anyNode(child(n430, enK3), func(n431 *Node) bool {
-			return anyNode(child(n431, enK54), func(n432 *Node) bool { return (len(child(n432, enK55)) > 0) })
+	return ((anyNode(desc(root(n), enK51), func(n497 *Node) bool {
+		return (fnNormalizeSpace(str(child(n497, enK1))) == "L") && anyNode(child(n497, enK22), func(n498 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n498, enK1))))), "VAT", true)
 		})
-	}) || anyNode(desc(root(n), enK56), func(n434 *Node) bool {
-		return anyNode(child(n434, enK54), func(n435 *Node) bool {
-			return ebv(step(child(n435, enK22), func(n436 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n436, enK1)))) == "VAT"))
-			})) && (len(child(n435, enK55)) > 0)
+	}) && (anyNode(desc(root(n), enK44), func(n499 *Node) bool {
+		return anyNode(child(n499, enK3), func(n500 *Node) bool {
+			return anyNode(child(n500, enK54), func(n501 *Node) bool { return (len(child(n501, enK55)) > 0) })
 		})
-	}))) || !anyNode(desc(root(n), enK51), func(n438 *Node) bool {
-		return (fnNormalizeSpace(str(child(n438, enK1))) == "L") && gcmpStr(step(child(n438, enK22), func(n439 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n439, enK1))))) }), "VAT", true)
+	}) || anyNode(desc(root(n), enK56), func(n503 *Node) bool {
+		return anyNode(child(n503, enK54), func(n504 *Node) bool {
+			return ebv(step(child(n504, enK22), func(n505 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n505, enK1)))) == "VAT"))
+			})) && (len(child(n504, enK55)) > 0)
+		})
+	}))) || !anyNode(desc(root(n), enK51), func(n507 *Node) bool {
+		return (fnNormalizeSpace(str(child(n507, enK1))) == "L") && anyNode(child(n507, enK22), func(n508 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n508, enK1))))), "VAT", true)
+		})
 	}))
 }
 
 // BR-AF-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0072(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n440 *Node) bool {
-		return gcmp(child(n440, enK17), boolSeq(false), opEq) && anyNode(child(n440, enK21), func(n441 *Node) bool {
-			return (fnNormalizeSpace(str(child(n441, enK1))) == "L") && gcmpStr(step(child(n441, enK22), func(n442 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n442, enK1))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n509 *Node) bool {
+		return func(r510 Seq) bool {
+			return anyNode(child(n509, enK17), func(n511 *Node) bool { return gcmp(nodeSeq(n511), r510, opEq) })
+		}(boolSeq(false)) && anyNode(child(n509, enK21), func(n512 *Node) bool {
+			return (fnNormalizeSpace(str(child(n512, enK1))) == "L") && anyNode(child(n512, enK22), func(n513 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n513, enK1))))), "VAT", true)
+			})
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n443 *Node) bool {
-		return anyNode(child(n443, enK3), func(n444 *Node) bool {
-			return anyNode(child(n444, enK54), func(n445 *Node) bool { return (len(child(n445, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n514 *Node) bool {
+		return anyNode(child(n514, enK3), func(n515 *Node) bool {
+			return anyNode(child(n515, enK54), func(n516 *Node) bool { return (len(child(n516, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n447 *Node) bool {
-		return anyNode(child(n447, enK54), func(n448 *Node) bool {
-			return ebv(step(child(n448, enK22), func(n449 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n449, enK1)))) == "VAT"))
-			})) && (len(child(n448, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n518 *Node) bool {
+		return anyNode(child(n518, enK54), func(n519 *Node) bool {
+			return ebv(step(child(n519, enK22), func(n520 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n520, enK1)))) == "VAT"))
+			})) && (len(child(n519, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n451 *Node) bool {
-		return gcmp(child(n451, enK17), boolSeq(false), opEq) && anyNode(child(n451, enK21), func(n452 *Node) bool {
-			return (fnNormalizeSpace(str(child(n452, enK1))) == "L") && gcmpStr(step(child(n452, enK22), func(n453 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n453, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n522 *Node) bool {
+		return func(r523 Seq) bool {
+			return anyNode(child(n522, enK17), func(n524 *Node) bool { return gcmp(nodeSeq(n524), r523, opEq) })
+		}(boolSeq(false)) && anyNode(child(n522, enK21), func(n525 *Node) bool {
+			return (fnNormalizeSpace(str(child(n525, enK1))) == "L") && anyNode(child(n525, enK22), func(n526 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n526, enK1))))), "VAT", true)
+			})
 		})
 	}))
 }
 
 // BR-AF-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0073(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n454 *Node) bool {
-		return gcmp(child(n454, enK17), boolSeq(true), opEq) && anyNode(child(n454, enK21), func(n455 *Node) bool {
-			return (fnNormalizeSpace(str(child(n455, enK1))) == "L") && gcmpStr(step(child(n455, enK22), func(n456 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n456, enK1))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n527 *Node) bool {
+		return func(r528 Seq) bool {
+			return anyNode(child(n527, enK17), func(n529 *Node) bool { return gcmp(nodeSeq(n529), r528, opEq) })
+		}(boolSeq(true)) && anyNode(child(n527, enK21), func(n530 *Node) bool {
+			return (fnNormalizeSpace(str(child(n530, enK1))) == "L") && anyNode(child(n530, enK22), func(n531 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n531, enK1))))), "VAT", true)
+			})
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n457 *Node) bool {
-		return anyNode(child(n457, enK3), func(n458 *Node) bool {
-			return anyNode(child(n458, enK54), func(n459 *Node) bool { return (len(child(n459, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n532 *Node) bool {
+		return anyNode(child(n532, enK3), func(n533 *Node) bool {
+			return anyNode(child(n533, enK54), func(n534 *Node) bool { return (len(child(n534, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n461 *Node) bool {
-		return anyNode(child(n461, enK54), func(n462 *Node) bool {
-			return ebv(step(child(n462, enK22), func(n463 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n463, enK1)))) == "VAT"))
-			})) && (len(child(n462, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n536 *Node) bool {
+		return anyNode(child(n536, enK54), func(n537 *Node) bool {
+			return ebv(step(child(n537, enK22), func(n538 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n538, enK1)))) == "VAT"))
+			})) && (len(child(n537, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n465 *Node) bool {
-		return gcmp(child(n465, enK17), boolSeq(true), opEq) && anyNode(child(n465, enK21), func(n466 *Node) bool {
-			return gcmpStr(child(n466, enK1), "L", true) && gcmpStr(step(child(n466, enK22), func(n467 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n467, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n540 *Node) bool {
+		return func(r541 Seq) bool {
+			return anyNode(child(n540, enK17), func(n542 *Node) bool { return gcmp(nodeSeq(n542), r541, opEq) })
+		}(boolSeq(true)) && anyNode(child(n540, enK21), func(n543 *Node) bool {
+			return anyNode(child(n543, enK1), func(n544 *Node) bool { return (n544.StringValue() == "L") }) && anyNode(child(n543, enK22), func(n545 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n545, enK1))))), "VAT", true)
+			})
 		})
 	}))
 }
 
 // BR-AG-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'…
 func enT0074(v []Seq, n *Node) bool {
-	return ((gcmp(arith(fnCount(step(desc(root(n), enK16), func(n468 *Node) Seq {
-		return filter(filter(child(n468, enK21), func(p469 *Node) bool { return (fnNormalizeSpace(str(child(p469, enK1))) == "M") }), func(p470 *Node) bool {
-			return gcmpStr(step(child(p470, enK22), func(n471 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n471, enK1))))) }), "VAT", true)
+	return ((gcmp(arith(func() Seq {
+		k546 := 0
+		anyNode(desc(root(n), enK16), func(n547 *Node) bool {
+			return anyNode(child(n547, enK21), func(n548 *Node) bool {
+				return (fnNormalizeSpace(str(child(n548, enK1))) == "M") && anyNode(child(n548, enK22), func(n549 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n549, enK1))))), "VAT", true)
+				}) && tally1(&k546)
+			})
 		})
-	})), fnCount(filter(filter(desc(root(n), enK51), func(p472 *Node) bool { return (fnNormalizeSpace(str(child(p472, enK1))) == "M") }), func(p473 *Node) bool {
-		return gcmpStr(step(child(p473, enK22), func(n474 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n474, enK1))))) }), "VAT", true)
-	})), opAdd), enK62, opGt) && gcmp(fnCount(step(step(child(n, enK47), func(n475 *Node) Seq { return child(n475, enK52) }), func(n476 *Node) Seq {
-		return filter(filter(child(n476, enK21), func(p477 *Node) bool { return gcmpStr(child(p477, enK1), "M", true) }), func(p478 *Node) bool {
-			return gcmpStr(step(child(p478, enK22), func(n479 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n479, enK1))))) }), "VAT", true)
+		return countOf(k546)
+	}(), func() Seq {
+		k550 := 0
+		anyNode(desc(root(n), enK51), func(n551 *Node) bool {
+			return (fnNormalizeSpace(str(child(n551, enK1))) == "M") && anyNode(child(n551, enK22), func(n552 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n552, enK1))))), "VAT", true)
+			}) && tally1(&k550)
 		})
-	})), enK62, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), enK16), func(n480 *Node) Seq {
-		return filter(filter(child(n480, enK21), func(p481 *Node) bool { return (fnNormalizeSpace(str(child(p481, enK1))) == "M") }), func(p482 *Node) bool {
-			return gcmpStr(step(child(p482, enK22), func(n483 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n483, enK1))))) }), "VAT", true)
+		return countOf(k550)
+	}(), opAdd), enK62, opGt) && gcmp(func() Seq {
+		k553 := 0
+		anyNode(child(n, enK48), func(n554 *Node) bool {
+			return anyNode(child(n554, enK52), func(n555 *Node) bool {
+				return anyNode(child(n555, enK21), func(n556 *Node) bool {
+					return anyNode(child(n556, enK1), func(n557 *Node) bool { return (n557.StringValue() == "M") }) && anyNode(child(n556, enK22), func(n558 *Node) bool {
+						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n558, enK1))))), "VAT", true)
+					}) && tally1(&k553)
+				})
+			})
 		})
-	})), fnCount(filter(filter(desc(root(n), enK51), func(p484 *Node) bool { return (fnNormalizeSpace(str(child(p484, enK1))) == "M") }), func(p485 *Node) bool {
-		return gcmpStr(step(child(p485, enK22), func(n486 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n486, enK1))))) }), "VAT", true)
-	})), opAdd), enK62, opEq) && gcmp(fnCount(step(step(child(n, enK47), func(n487 *Node) Seq { return child(n487, enK52) }), func(n488 *Node) Seq {
-		return filter(filter(child(n488, enK21), func(p489 *Node) bool { return (fnNormalizeSpace(str(child(p489, enK1))) == "M") }), func(p490 *Node) bool {
-			return gcmpStr(step(child(p490, enK22), func(n491 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n491, enK1))))) }), "VAT", true)
+		return countOf(k553)
+	}(), enK62, opGt)) || (gcmp(arith(func() Seq {
+		k559 := 0
+		anyNode(desc(root(n), enK16), func(n560 *Node) bool {
+			return anyNode(child(n560, enK21), func(n561 *Node) bool {
+				return (fnNormalizeSpace(str(child(n561, enK1))) == "M") && anyNode(child(n561, enK22), func(n562 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n562, enK1))))), "VAT", true)
+				}) && tally1(&k559)
+			})
 		})
-	})), enK62, opEq)))
+		return countOf(k559)
+	}(), func() Seq {
+		k563 := 0
+		anyNode(desc(root(n), enK51), func(n564 *Node) bool {
+			return (fnNormalizeSpace(str(child(n564, enK1))) == "M") && anyNode(child(n564, enK22), func(n565 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n565, enK1))))), "VAT", true)
+			}) && tally1(&k563)
+		})
+		return countOf(k563)
+	}(), opAdd), enK62, opEq) && gcmp(func() Seq {
+		k566 := 0
+		anyNode(child(n, enK48), func(n567 *Node) bool {
+			return anyNode(child(n567, enK52), func(n568 *Node) bool {
+				return anyNode(child(n568, enK21), func(n569 *Node) bool {
+					return (fnNormalizeSpace(str(child(n569, enK1))) == "M") && anyNode(child(n569, enK22), func(n570 *Node) bool {
+						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n570, enK1))))), "VAT", true)
+					}) && tally1(&k566)
+				})
+			})
+		})
+		return countOf(k566)
+	}(), enK62, opEq)))
 }
 
 // BR-AG-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0075(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n492 *Node) bool {
-		return (fnNormalizeSpace(str(child(n492, enK1))) == "M") && gcmpStr(step(child(n492, enK22), func(n493 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n493, enK1))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), enK44), func(n494 *Node) bool {
-		return anyNode(child(n494, enK3), func(n495 *Node) bool {
-			return anyNode(child(n495, enK54), func(n496 *Node) bool { return (len(child(n496, enK55)) > 0) })
+	return ((anyNode(desc(root(n), enK51), func(n571 *Node) bool {
+		return (fnNormalizeSpace(str(child(n571, enK1))) == "M") && anyNode(child(n571, enK22), func(n572 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n572, enK1))))), "VAT", true)
 		})
-	}) || anyNode(desc(root(n), enK56), func(n498 *Node) bool {
-		return anyNode(child(n498, enK54), func(n499 *Node) bool {
-			return ebv(step(child(n499, enK22), func(n500 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n500, enK1)))) == "VAT"))
-			})) && (len(child(n499, enK55)) > 0)
+	}) && (anyNode(desc(root(n), enK44), func(n573 *Node) bool {
+		return anyNode(child(n573, enK3), func(n574 *Node) bool {
+			return anyNode(child(n574, enK54), func(n575 *Node) bool { return (len(child(n575, enK55)) > 0) })
 		})
-	}))) || !anyNode(desc(root(n), enK51), func(n502 *Node) bool {
-		return (fnNormalizeSpace(str(child(n502, enK1))) == "M") && gcmpStr(step(child(n502, enK22), func(n503 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n503, enK1))))) }), "VAT", true)
+	}) || anyNode(desc(root(n), enK56), func(n577 *Node) bool {
+		return anyNode(child(n577, enK54), func(n578 *Node) bool {
+			return ebv(step(child(n578, enK22), func(n579 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n579, enK1)))) == "VAT"))
+			})) && (len(child(n578, enK55)) > 0)
+		})
+	}))) || !anyNode(desc(root(n), enK51), func(n581 *Node) bool {
+		return (fnNormalizeSpace(str(child(n581, enK1))) == "M") && anyNode(child(n581, enK22), func(n582 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n582, enK1))))), "VAT", true)
+		})
 	}))
 }
 
 // BR-AG-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0076(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n504 *Node) bool {
-		return gcmp(child(n504, enK17), boolSeq(false), opEq) && anyNode(child(n504, enK21), func(n505 *Node) bool {
-			return (fnNormalizeSpace(str(child(n505, enK1))) == "M") && gcmpStr(step(child(n505, enK22), func(n506 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n506, enK1))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n583 *Node) bool {
+		return func(r584 Seq) bool {
+			return anyNode(child(n583, enK17), func(n585 *Node) bool { return gcmp(nodeSeq(n585), r584, opEq) })
+		}(boolSeq(false)) && anyNode(child(n583, enK21), func(n586 *Node) bool {
+			return (fnNormalizeSpace(str(child(n586, enK1))) == "M") && anyNode(child(n586, enK22), func(n587 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n587, enK1))))), "VAT", true)
+			})
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n507 *Node) bool {
-		return anyNode(child(n507, enK3), func(n508 *Node) bool {
-			return anyNode(child(n508, enK54), func(n509 *Node) bool { return (len(child(n509, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n588 *Node) bool {
+		return anyNode(child(n588, enK3), func(n589 *Node) bool {
+			return anyNode(child(n589, enK54), func(n590 *Node) bool { return (len(child(n590, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n511 *Node) bool {
-		return anyNode(child(n511, enK54), func(n512 *Node) bool {
-			return ebv(step(child(n512, enK22), func(n513 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n513, enK1)))) == "VAT"))
-			})) && (len(child(n512, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n592 *Node) bool {
+		return anyNode(child(n592, enK54), func(n593 *Node) bool {
+			return ebv(step(child(n593, enK22), func(n594 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n594, enK1)))) == "VAT"))
+			})) && (len(child(n593, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n515 *Node) bool {
-		return gcmp(child(n515, enK17), boolSeq(false), opEq) && anyNode(child(n515, enK21), func(n516 *Node) bool {
-			return (fnNormalizeSpace(str(child(n516, enK1))) == "M") && gcmpStr(step(child(n516, enK22), func(n517 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n517, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n596 *Node) bool {
+		return func(r597 Seq) bool {
+			return anyNode(child(n596, enK17), func(n598 *Node) bool { return gcmp(nodeSeq(n598), r597, opEq) })
+		}(boolSeq(false)) && anyNode(child(n596, enK21), func(n599 *Node) bool {
+			return (fnNormalizeSpace(str(child(n599, enK1))) == "M") && anyNode(child(n599, enK22), func(n600 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n600, enK1))))), "VAT", true)
+			})
 		})
 	}))
 }
 
 // BR-AG-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0077(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n518 *Node) bool {
-		return gcmp(child(n518, enK17), boolSeq(true), opEq) && anyNode(child(n518, enK21), func(n519 *Node) bool {
-			return (fnNormalizeSpace(str(child(n519, enK1))) == "M") && gcmpStr(step(child(n519, enK22), func(n520 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n520, enK1))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n601 *Node) bool {
+		return func(r602 Seq) bool {
+			return anyNode(child(n601, enK17), func(n603 *Node) bool { return gcmp(nodeSeq(n603), r602, opEq) })
+		}(boolSeq(true)) && anyNode(child(n601, enK21), func(n604 *Node) bool {
+			return (fnNormalizeSpace(str(child(n604, enK1))) == "M") && anyNode(child(n604, enK22), func(n605 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n605, enK1))))), "VAT", true)
+			})
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n521 *Node) bool {
-		return anyNode(child(n521, enK3), func(n522 *Node) bool {
-			return anyNode(child(n522, enK54), func(n523 *Node) bool { return (len(child(n523, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n606 *Node) bool {
+		return anyNode(child(n606, enK3), func(n607 *Node) bool {
+			return anyNode(child(n607, enK54), func(n608 *Node) bool { return (len(child(n608, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n525 *Node) bool {
-		return anyNode(child(n525, enK54), func(n526 *Node) bool {
-			return ebv(step(child(n526, enK22), func(n527 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n527, enK1)))) == "VAT"))
-			})) && (len(child(n526, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n610 *Node) bool {
+		return anyNode(child(n610, enK54), func(n611 *Node) bool {
+			return ebv(step(child(n611, enK22), func(n612 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n612, enK1)))) == "VAT"))
+			})) && (len(child(n611, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n529 *Node) bool {
-		return gcmp(child(n529, enK17), boolSeq(true), opEq) && anyNode(child(n529, enK21), func(n530 *Node) bool {
-			return (fnNormalizeSpace(str(child(n530, enK1))) == "M") && gcmpStr(step(child(n530, enK22), func(n531 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n531, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n614 *Node) bool {
+		return func(r615 Seq) bool {
+			return anyNode(child(n614, enK17), func(n616 *Node) bool { return gcmp(nodeSeq(n616), r615, opEq) })
+		}(boolSeq(true)) && anyNode(child(n614, enK21), func(n617 *Node) bool {
+			return (fnNormalizeSpace(str(child(n617, enK1))) == "M") && anyNode(child(n617, enK22), func(n618 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n618, enK1))))), "VAT", true)
+			})
 		})
 	}))
 }
 
 // BR-O-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0078(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n532 *Node) bool {
-		return gcmpStr(step(child(n532, enK22), func(n533 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n533, enK1))))) }), "VAT", true) && anyNode(child(n532, enK1), func(n534 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n534))) == "O") })
-	}) || anyNode(desc(root(n), enK51), func(n535 *Node) bool {
-		return gcmpStr(step(child(n535, enK22), func(n536 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n536, enK1))))) }), "VAT", true) && anyNode(child(n535, enK1), func(n537 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n537))) == "O") })
-	})) && gcmp(fnCount(step(step(step(child(n, enK47), func(n538 *Node) Seq { return child(n538, enK52) }), func(n539 *Node) Seq {
-		return filter(child(n539, enK21), func(p540 *Node) bool {
-			return gcmpStr(step(child(p540, enK22), func(n541 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n541, enK1))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), enK21), func(n619 *Node) bool {
+		return anyNode(child(n619, enK22), func(n620 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n620, enK1))))), "VAT", true)
+		}) && anyNode(child(n619, enK1), func(n621 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n621))) == "O") })
+	}) || anyNode(desc(root(n), enK51), func(n622 *Node) bool {
+		return anyNode(child(n622, enK22), func(n623 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n623, enK1))))), "VAT", true)
+		}) && anyNode(child(n622, enK1), func(n624 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n624))) == "O") })
+	})) && gcmp(func() Seq {
+		k625 := 0
+		anyNode(child(n, enK48), func(n626 *Node) bool {
+			return anyNode(child(n626, enK52), func(n627 *Node) bool {
+				return anyNode(child(n627, enK21), func(n628 *Node) bool {
+					return anyNode(child(n628, enK22), func(n629 *Node) bool {
+						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n629, enK1))))), "VAT", true)
+					}) && anyNode(child(n628, enK1), func(n630 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n630))) == "O") && tally1(&k625) })
+				})
+			})
 		})
-	}), func(n542 *Node) Seq {
-		return filter(child(n542, enK1), func(p543 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p543))) == "O") })
-	})), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n544 *Node) bool {
-		return gcmpStr(step(child(n544, enK22), func(n545 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n545, enK1))))) }), "VAT", true) && anyNode(child(n544, enK1), func(n546 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n546))) == "O") })
-	}) && !anyNode(desc(root(n), enK51), func(n547 *Node) bool {
-		return gcmpStr(step(child(n547, enK22), func(n548 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n548, enK1))))) }), "VAT", true) && anyNode(child(n547, enK1), func(n549 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n549))) == "O") })
+		return countOf(k625)
+	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n631 *Node) bool {
+		return anyNode(child(n631, enK22), func(n632 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n632, enK1))))), "VAT", true)
+		}) && anyNode(child(n631, enK1), func(n633 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n633))) == "O") })
+	}) && !anyNode(desc(root(n), enK51), func(n634 *Node) bool {
+		return anyNode(child(n634, enK22), func(n635 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n635, enK1))))), "VAT", true)
+		}) && anyNode(child(n634, enK1), func(n636 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n636))) == "O") })
 	})))
 }
 
 // BR-O-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:Tax…
 func enT0079(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n550 *Node) bool {
-		return (fnNormalizeSpace(str(child(n550, enK1))) == "O") && gcmpStr(step(child(n550, enK22), func(n551 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n551, enK1))))) }), "VAT", true)
-	}) && ((!anyNode(desc(root(n), enK44), func(n552 *Node) bool {
-		return anyNode(child(n552, enK3), func(n553 *Node) bool {
-			return anyNode(child(n553, enK54), func(n554 *Node) bool {
-				return ebv(step(child(n554, enK22), func(n555 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n555, enK1)))) == "VAT"))
-				})) && (len(child(n554, enK55)) > 0)
+	return ((anyNode(desc(root(n), enK51), func(n637 *Node) bool {
+		return (fnNormalizeSpace(str(child(n637, enK1))) == "O") && anyNode(child(n637, enK22), func(n638 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n638, enK1))))), "VAT", true)
+		})
+	}) && ((!anyNode(desc(root(n), enK44), func(n639 *Node) bool {
+		return anyNode(child(n639, enK3), func(n640 *Node) bool {
+			return anyNode(child(n640, enK54), func(n641 *Node) bool {
+				return ebv(step(child(n641, enK22), func(n642 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n642, enK1)))) == "VAT"))
+				})) && (len(child(n641, enK55)) > 0)
 			})
 		})
-	}) && !anyNode(desc(root(n), enK56), func(n557 *Node) bool {
-		return anyNode(child(n557, enK54), func(n558 *Node) bool {
-			return ebv(step(child(n558, enK22), func(n559 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n559, enK1)))) == "VAT"))
-			})) && (len(child(n558, enK55)) > 0)
+	}) && !anyNode(desc(root(n), enK56), func(n644 *Node) bool {
+		return anyNode(child(n644, enK54), func(n645 *Node) bool {
+			return ebv(step(child(n645, enK22), func(n646 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n646, enK1)))) == "VAT"))
+			})) && (len(child(n645, enK55)) > 0)
 		})
-	})) && !anyNode(desc(root(n), enK4), func(n561 *Node) bool {
-		return anyNode(child(n561, enK3), func(n562 *Node) bool {
-			return anyNode(child(n562, enK54), func(n563 *Node) bool {
-				return ebv(step(child(n563, enK22), func(n564 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n564, enK1)))) == "VAT"))
-				})) && (len(child(n563, enK55)) > 0)
+	})) && !anyNode(desc(root(n), enK4), func(n648 *Node) bool {
+		return anyNode(child(n648, enK3), func(n649 *Node) bool {
+			return anyNode(child(n649, enK54), func(n650 *Node) bool {
+				return ebv(step(child(n650, enK22), func(n651 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n651, enK1)))) == "VAT"))
+				})) && (len(child(n650, enK55)) > 0)
 			})
 		})
-	}))) || !anyNode(desc(root(n), enK51), func(n566 *Node) bool {
-		return (fnNormalizeSpace(str(child(n566, enK1))) == "O") && gcmpStr(step(child(n566, enK22), func(n567 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n567, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK51), func(n653 *Node) bool {
+		return (fnNormalizeSpace(str(child(n653, enK1))) == "O") && anyNode(child(n653, enK22), func(n654 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n654, enK1))))), "VAT", true)
+		})
 	}))
 }
 
 // BR-O-03: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not…
 func enT0080(v []Seq, n *Node) bool {
-	return (((len(step(step(union(child(root(n), enK18), child(root(n), enK19)), func(n568 *Node) Seq {
-		return filter(child(n568, enK16), func(p569 *Node) bool { return gcmp(child(p569, enK17), boolSeq(false), opEq) })
-	}), func(n570 *Node) Seq {
-		return filter(filter(child(n570, enK21), func(p571 *Node) bool { return (fnNormalizeSpace(str(child(p571, enK1))) == "O") }), func(p572 *Node) bool {
-			return gcmpStr(step(child(p572, enK22), func(n573 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n573, enK1))))) }), "VAT", true)
+	return (((len(step(step(union(child(root(n), enK18), child(root(n), enK19)), func(n655 *Node) Seq {
+		return filter(child(n655, enK16), func(p656 *Node) bool {
+			return func(r657 Seq) bool {
+				return anyNode(child(p656, enK17), func(n658 *Node) bool { return gcmp(nodeSeq(n658), r657, opEq) })
+			}(boolSeq(false))
 		})
-	})) > 0) && ((!anyNode(desc(root(n), enK44), func(n574 *Node) bool {
-		return anyNode(child(n574, enK3), func(n575 *Node) bool {
-			return anyNode(child(n575, enK54), func(n576 *Node) bool {
-				return ebv(step(child(n576, enK22), func(n577 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n577, enK1)))) == "VAT"))
-				})) && (len(child(n576, enK55)) > 0)
+	}), func(n659 *Node) Seq {
+		return filter(filter(child(n659, enK21), func(p660 *Node) bool { return (fnNormalizeSpace(str(child(p660, enK1))) == "O") }), func(p661 *Node) bool {
+			return anyNode(child(p661, enK22), func(n662 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n662, enK1))))), "VAT", true)
 			})
 		})
-	}) && !anyNode(desc(root(n), enK56), func(n579 *Node) bool {
-		return anyNode(child(n579, enK54), func(n580 *Node) bool {
-			return ebv(step(child(n580, enK22), func(n581 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n581, enK1)))) == "VAT"))
-			})) && (len(child(n580, enK55)) > 0)
-		})
-	})) && !anyNode(desc(root(n), enK4), func(n583 *Node) bool {
-		return anyNode(child(n583, enK3), func(n584 *Node) bool {
-			return anyNode(child(n584, enK54), func(n585 *Node) bool {
-				return ebv(step(child(n585, enK22), func(n586 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n586, enK1)))) == "VAT"))
-				})) && (len(child(n585, enK55)) > 0)
+	})) > 0) && ((!anyNode(desc(root(n), enK44), func(n663 *Node) bool {
+		return anyNode(child(n663, enK3), func(n664 *Node) bool {
+			return anyNode(child(n664, enK54), func(n665 *Node) bool {
+				return ebv(step(child(n665, enK22), func(n666 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n666, enK1)))) == "VAT"))
+				})) && (len(child(n665, enK55)) > 0)
 			})
 		})
-	}))) || !(len(step(step(union(child(root(n), enK18), child(root(n), enK19)), func(n588 *Node) Seq {
-		return filter(child(n588, enK16), func(p589 *Node) bool { return gcmp(child(p589, enK17), boolSeq(false), opEq) })
-	}), func(n590 *Node) Seq {
-		return filter(filter(child(n590, enK21), func(p591 *Node) bool { return (fnNormalizeSpace(str(child(p591, enK1))) == "O") }), func(p592 *Node) bool {
-			return gcmpStr(step(child(p592, enK22), func(n593 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n593, enK1))))) }), "VAT", true)
+	}) && !anyNode(desc(root(n), enK56), func(n668 *Node) bool {
+		return anyNode(child(n668, enK54), func(n669 *Node) bool {
+			return ebv(step(child(n669, enK22), func(n670 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n670, enK1)))) == "VAT"))
+			})) && (len(child(n669, enK55)) > 0)
+		})
+	})) && !anyNode(desc(root(n), enK4), func(n672 *Node) bool {
+		return anyNode(child(n672, enK3), func(n673 *Node) bool {
+			return anyNode(child(n673, enK54), func(n674 *Node) bool {
+				return ebv(step(child(n674, enK22), func(n675 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n675, enK1)))) == "VAT"))
+				})) && (len(child(n674, enK55)) > 0)
+			})
+		})
+	}))) || !(len(step(step(union(child(root(n), enK18), child(root(n), enK19)), func(n677 *Node) Seq {
+		return filter(child(n677, enK16), func(p678 *Node) bool {
+			return func(r679 Seq) bool {
+				return anyNode(child(p678, enK17), func(n680 *Node) bool { return gcmp(nodeSeq(n680), r679, opEq) })
+			}(boolSeq(false))
+		})
+	}), func(n681 *Node) Seq {
+		return filter(filter(child(n681, enK21), func(p682 *Node) bool { return (fnNormalizeSpace(str(child(p682, enK1))) == "O") }), func(p683 *Node) bool {
+			return anyNode(child(p683, enK22), func(n684 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n684, enK1))))), "VAT", true)
+			})
 		})
 	})) > 0))
 }
 
 // BR-O-04: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(…
 func enT0081(v []Seq, n *Node) bool {
-	return (((len(step(step(union(child(root(n), enK18), child(root(n), enK19)), func(n594 *Node) Seq {
-		return filter(child(n594, enK16), func(p595 *Node) bool { return gcmp(child(p595, enK17), boolSeq(true), opEq) })
-	}), func(n596 *Node) Seq {
-		return filter(filter(child(n596, enK21), func(p597 *Node) bool { return (fnNormalizeSpace(str(child(p597, enK1))) == "O") }), func(p598 *Node) bool {
-			return gcmpStr(step(child(p598, enK22), func(n599 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n599, enK1))))) }), "VAT", true)
+	return (((len(step(step(union(child(root(n), enK18), child(root(n), enK19)), func(n685 *Node) Seq {
+		return filter(child(n685, enK16), func(p686 *Node) bool {
+			return func(r687 Seq) bool {
+				return anyNode(child(p686, enK17), func(n688 *Node) bool { return gcmp(nodeSeq(n688), r687, opEq) })
+			}(boolSeq(true))
 		})
-	})) > 0) && ((!anyNode(desc(root(n), enK44), func(n600 *Node) bool {
-		return anyNode(child(n600, enK3), func(n601 *Node) bool {
-			return anyNode(child(n601, enK54), func(n602 *Node) bool {
-				return ebv(step(child(n602, enK22), func(n603 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n603, enK1)))) == "VAT"))
-				})) && (len(child(n602, enK55)) > 0)
+	}), func(n689 *Node) Seq {
+		return filter(filter(child(n689, enK21), func(p690 *Node) bool { return (fnNormalizeSpace(str(child(p690, enK1))) == "O") }), func(p691 *Node) bool {
+			return anyNode(child(p691, enK22), func(n692 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n692, enK1))))), "VAT", true)
 			})
 		})
-	}) && !anyNode(desc(root(n), enK56), func(n605 *Node) bool {
-		return anyNode(child(n605, enK54), func(n606 *Node) bool {
-			return ebv(step(child(n606, enK22), func(n607 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n607, enK1)))) == "VAT"))
-			})) && (len(child(n606, enK55)) > 0)
-		})
-	})) && !anyNode(desc(root(n), enK4), func(n609 *Node) bool {
-		return anyNode(child(n609, enK3), func(n610 *Node) bool {
-			return anyNode(child(n610, enK54), func(n611 *Node) bool {
-				return ebv(step(child(n611, enK22), func(n612 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n612, enK1)))) == "VAT"))
-				})) && (len(child(n611, enK55)) > 0)
+	})) > 0) && ((!anyNode(desc(root(n), enK44), func(n693 *Node) bool {
+		return anyNode(child(n693, enK3), func(n694 *Node) bool {
+			return anyNode(child(n694, enK54), func(n695 *Node) bool {
+				return ebv(step(child(n695, enK22), func(n696 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n696, enK1)))) == "VAT"))
+				})) && (len(child(n695, enK55)) > 0)
 			})
 		})
-	}))) || !(len(step(step(union(child(root(n), enK18), child(root(n), enK19)), func(n614 *Node) Seq {
-		return filter(child(n614, enK16), func(p615 *Node) bool { return gcmp(child(p615, enK17), boolSeq(true), opEq) })
-	}), func(n616 *Node) Seq {
-		return filter(filter(child(n616, enK21), func(p617 *Node) bool { return (fnNormalizeSpace(str(child(p617, enK1))) == "O") }), func(p618 *Node) bool {
-			return gcmpStr(step(child(p618, enK22), func(n619 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n619, enK1))))) }), "VAT", true)
+	}) && !anyNode(desc(root(n), enK56), func(n698 *Node) bool {
+		return anyNode(child(n698, enK54), func(n699 *Node) bool {
+			return ebv(step(child(n699, enK22), func(n700 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n700, enK1)))) == "VAT"))
+			})) && (len(child(n699, enK55)) > 0)
+		})
+	})) && !anyNode(desc(root(n), enK4), func(n702 *Node) bool {
+		return anyNode(child(n702, enK3), func(n703 *Node) bool {
+			return anyNode(child(n703, enK54), func(n704 *Node) bool {
+				return ebv(step(child(n704, enK22), func(n705 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n705, enK1)))) == "VAT"))
+				})) && (len(child(n704, enK55)) > 0)
+			})
+		})
+	}))) || !(len(step(step(union(child(root(n), enK18), child(root(n), enK19)), func(n707 *Node) Seq {
+		return filter(child(n707, enK16), func(p708 *Node) bool {
+			return func(r709 Seq) bool {
+				return anyNode(child(p708, enK17), func(n710 *Node) bool { return gcmp(nodeSeq(n710), r709, opEq) })
+			}(boolSeq(true))
+		})
+	}), func(n711 *Node) Seq {
+		return filter(filter(child(n711, enK21), func(p712 *Node) bool { return (fnNormalizeSpace(str(child(p712, enK1))) == "O") }), func(p713 *Node) bool {
+			return anyNode(child(p713, enK22), func(n714 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n714, enK1))))), "VAT", true)
+			})
 		})
 	})) > 0))
 }
 
 // BR-O-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[n…
 func enT0082(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK47), func(n620 *Node) bool {
-		return anyNode(child(n620, enK52), func(n621 *Node) bool {
-			return anyNode(child(n621, enK21), func(n622 *Node) bool {
-				return gcmpStr(step(child(n622, enK22), func(n623 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n623, enK1))))) }), "VAT", true) && anyNode(child(n622, enK1), func(n624 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n624))) == "O") })
+	return ((anyNode(child(n, enK48), func(n715 *Node) bool {
+		return anyNode(child(n715, enK52), func(n716 *Node) bool {
+			return anyNode(child(n716, enK21), func(n717 *Node) bool {
+				return anyNode(child(n717, enK22), func(n718 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n718, enK1))))), "VAT", true)
+				}) && anyNode(child(n717, enK1), func(n719 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n719))) == "O") })
 			})
 		})
-	}) && gcmp(fnCount(step(step(child(n, enK47), func(n625 *Node) Seq { return child(n625, enK52) }), func(n626 *Node) Seq {
-		return filter(filter(child(n626, enK21), func(p627 *Node) bool { return (fnNormalizeSpace(str(child(p627, enK1))) != "O") }), func(p628 *Node) bool {
-			return gcmpStr(step(child(p628, enK22), func(n629 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n629, enK1))))) }), "VAT", true)
+	}) && gcmp(func() Seq {
+		k720 := 0
+		anyNode(child(n, enK48), func(n721 *Node) bool {
+			return anyNode(child(n721, enK52), func(n722 *Node) bool {
+				return anyNode(child(n722, enK21), func(n723 *Node) bool {
+					return (fnNormalizeSpace(str(child(n723, enK1))) != "O") && anyNode(child(n723, enK22), func(n724 *Node) bool {
+						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n724, enK1))))), "VAT", true)
+					}) && tally1(&k720)
+				})
+			})
 		})
-	})), enK62, opEq)) || !anyNode(child(n, enK47), func(n630 *Node) bool {
-		return anyNode(child(n630, enK52), func(n631 *Node) bool {
-			return anyNode(child(n631, enK21), func(n632 *Node) bool {
-				return gcmpStr(step(child(n632, enK22), func(n633 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n633, enK1))))) }), "VAT", true) && anyNode(child(n632, enK1), func(n634 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n634))) == "O") })
+		return countOf(k720)
+	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n725 *Node) bool {
+		return anyNode(child(n725, enK52), func(n726 *Node) bool {
+			return anyNode(child(n726, enK21), func(n727 *Node) bool {
+				return anyNode(child(n727, enK22), func(n728 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n728, enK1))))), "VAT", true)
+				}) && anyNode(child(n727, enK1), func(n729 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n729))) == "O") })
 			})
 		})
 	}))
@@ -2890,18 +3280,28 @@ func enT0082(v []Seq, n *Node) bool {
 
 // BR-O-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:ClassifiedTaxCategory[normalize-space(cb…
 func enT0083(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK47), func(n635 *Node) bool {
-		return anyNode(child(n635, enK52), func(n636 *Node) bool {
-			return anyNode(child(n636, enK21), func(n637 *Node) bool {
-				return gcmpStr(step(child(n637, enK22), func(n638 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n638, enK1))))) }), "VAT", true) && anyNode(child(n637, enK1), func(n639 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n639))) == "O") })
+	return ((anyNode(child(n, enK48), func(n730 *Node) bool {
+		return anyNode(child(n730, enK52), func(n731 *Node) bool {
+			return anyNode(child(n731, enK21), func(n732 *Node) bool {
+				return anyNode(child(n732, enK22), func(n733 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n733, enK1))))), "VAT", true)
+				}) && anyNode(child(n732, enK1), func(n734 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n734))) == "O") })
 			})
 		})
-	}) && gcmp(fnCount(filter(filter(desc(root(n), enK51), func(p640 *Node) bool { return (fnNormalizeSpace(str(child(p640, enK1))) != "O") }), func(p641 *Node) bool {
-		return gcmpStr(step(child(p641, enK22), func(n642 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n642, enK1))))) }), "VAT", true)
-	})), enK62, opEq)) || !anyNode(child(n, enK47), func(n643 *Node) bool {
-		return anyNode(child(n643, enK52), func(n644 *Node) bool {
-			return anyNode(child(n644, enK21), func(n645 *Node) bool {
-				return gcmpStr(step(child(n645, enK22), func(n646 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n646, enK1))))) }), "VAT", true) && anyNode(child(n645, enK1), func(n647 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n647))) == "O") })
+	}) && gcmp(func() Seq {
+		k735 := 0
+		anyNode(desc(root(n), enK51), func(n736 *Node) bool {
+			return (fnNormalizeSpace(str(child(n736, enK1))) != "O") && anyNode(child(n736, enK22), func(n737 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n737, enK1))))), "VAT", true)
+			}) && tally1(&k735)
+		})
+		return countOf(k735)
+	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n738 *Node) bool {
+		return anyNode(child(n738, enK52), func(n739 *Node) bool {
+			return anyNode(child(n739, enK21), func(n740 *Node) bool {
+				return anyNode(child(n740, enK22), func(n741 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n741, enK1))))), "VAT", true)
+				}) && anyNode(child(n740, enK1), func(n742 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n742))) == "O") })
 			})
 		})
 	}))
@@ -2909,20 +3309,32 @@ func enT0083(v []Seq, n *Node) bool {
 
 // BR-O-13: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=fals…
 func enT0084(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK47), func(n648 *Node) bool {
-		return anyNode(child(n648, enK52), func(n649 *Node) bool {
-			return anyNode(child(n649, enK21), func(n650 *Node) bool {
-				return gcmpStr(step(child(n650, enK22), func(n651 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n651, enK1))))) }), "VAT", true) && anyNode(child(n650, enK1), func(n652 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n652))) == "O") })
+	return ((anyNode(child(n, enK48), func(n743 *Node) bool {
+		return anyNode(child(n743, enK52), func(n744 *Node) bool {
+			return anyNode(child(n744, enK21), func(n745 *Node) bool {
+				return anyNode(child(n745, enK22), func(n746 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n746, enK1))))), "VAT", true)
+				}) && anyNode(child(n745, enK1), func(n747 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n747))) == "O") })
 			})
 		})
-	}) && gcmp(fnCount(step(filter(desc(root(n), enK16), func(p653 *Node) bool { return gcmp(child(p653, enK17), boolSeq(false), opEq) }), func(n654 *Node) Seq {
-		return filter(filter(child(n654, enK21), func(p655 *Node) bool { return (fnNormalizeSpace(str(child(p655, enK1))) != "O") }), func(p656 *Node) bool {
-			return gcmpStr(step(child(p656, enK22), func(n657 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n657, enK1))))) }), "VAT", true)
+	}) && gcmp(func() Seq {
+		k748 := 0
+		anyNode(desc(root(n), enK16), func(n749 *Node) bool {
+			return func(r750 Seq) bool {
+				return anyNode(child(n749, enK17), func(n751 *Node) bool { return gcmp(nodeSeq(n751), r750, opEq) })
+			}(boolSeq(false)) && anyNode(child(n749, enK21), func(n752 *Node) bool {
+				return (fnNormalizeSpace(str(child(n752, enK1))) != "O") && anyNode(child(n752, enK22), func(n753 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n753, enK1))))), "VAT", true)
+				}) && tally1(&k748)
+			})
 		})
-	})), enK62, opEq)) || !anyNode(child(n, enK47), func(n658 *Node) bool {
-		return anyNode(child(n658, enK52), func(n659 *Node) bool {
-			return anyNode(child(n659, enK21), func(n660 *Node) bool {
-				return gcmpStr(step(child(n660, enK22), func(n661 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n661, enK1))))) }), "VAT", true) && anyNode(child(n660, enK1), func(n662 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n662))) == "O") })
+		return countOf(k748)
+	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n754 *Node) bool {
+		return anyNode(child(n754, enK52), func(n755 *Node) bool {
+			return anyNode(child(n755, enK21), func(n756 *Node) bool {
+				return anyNode(child(n756, enK22), func(n757 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n757, enK1))))), "VAT", true)
+				}) && anyNode(child(n756, enK1), func(n758 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n758))) == "O") })
 			})
 		})
 	}))
@@ -2930,20 +3342,32 @@ func enT0084(v []Seq, n *Node) bool {
 
 // BR-O-14: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=true…
 func enT0085(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK47), func(n663 *Node) bool {
-		return anyNode(child(n663, enK52), func(n664 *Node) bool {
-			return anyNode(child(n664, enK21), func(n665 *Node) bool {
-				return gcmpStr(step(child(n665, enK22), func(n666 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n666, enK1))))) }), "VAT", true) && anyNode(child(n665, enK1), func(n667 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n667))) == "O") })
+	return ((anyNode(child(n, enK48), func(n759 *Node) bool {
+		return anyNode(child(n759, enK52), func(n760 *Node) bool {
+			return anyNode(child(n760, enK21), func(n761 *Node) bool {
+				return anyNode(child(n761, enK22), func(n762 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n762, enK1))))), "VAT", true)
+				}) && anyNode(child(n761, enK1), func(n763 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n763))) == "O") })
 			})
 		})
-	}) && gcmp(fnCount(step(filter(desc(root(n), enK16), func(p668 *Node) bool { return gcmp(child(p668, enK17), boolSeq(true), opEq) }), func(n669 *Node) Seq {
-		return filter(filter(child(n669, enK21), func(p670 *Node) bool { return (fnNormalizeSpace(str(child(p670, enK1))) != "O") }), func(p671 *Node) bool {
-			return gcmpStr(step(child(p671, enK22), func(n672 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n672, enK1))))) }), "VAT", true)
+	}) && gcmp(func() Seq {
+		k764 := 0
+		anyNode(desc(root(n), enK16), func(n765 *Node) bool {
+			return func(r766 Seq) bool {
+				return anyNode(child(n765, enK17), func(n767 *Node) bool { return gcmp(nodeSeq(n767), r766, opEq) })
+			}(boolSeq(true)) && anyNode(child(n765, enK21), func(n768 *Node) bool {
+				return (fnNormalizeSpace(str(child(n768, enK1))) != "O") && anyNode(child(n768, enK22), func(n769 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n769, enK1))))), "VAT", true)
+				}) && tally1(&k764)
+			})
 		})
-	})), enK62, opEq)) || !anyNode(child(n, enK47), func(n673 *Node) bool {
-		return anyNode(child(n673, enK52), func(n674 *Node) bool {
-			return anyNode(child(n674, enK21), func(n675 *Node) bool {
-				return gcmpStr(step(child(n675, enK22), func(n676 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n676, enK1))))) }), "VAT", true) && anyNode(child(n675, enK1), func(n677 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n677))) == "O") })
+		return countOf(k764)
+	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n770 *Node) bool {
+		return anyNode(child(n770, enK52), func(n771 *Node) bool {
+			return anyNode(child(n771, enK21), func(n772 *Node) bool {
+				return anyNode(child(n772, enK22), func(n773 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n773, enK1))))), "VAT", true)
+				}) && anyNode(child(n772, enK1), func(n774 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n774))) == "O") })
 			})
 		})
 	}))
@@ -2951,172 +3375,296 @@ func enT0085(v []Seq, n *Node) bool {
 
 // BR-S-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'S']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'])) > 0 and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCat…
 func enT0086(v []Seq, n *Node) bool {
-	return ((gcmp(arith(fnCount(step(desc(root(n), enK16), func(n678 *Node) Seq {
-		return filter(child(n678, enK21), func(p679 *Node) bool { return (fnNormalizeSpace(str(child(p679, enK1))) == "S") })
-	})), fnCount(filter(desc(root(n), enK51), func(p680 *Node) bool { return (fnNormalizeSpace(str(child(p680, enK1))) == "S") })), opAdd), enK62, opGt) && gcmp(fnCount(step(step(child(n, enK47), func(n681 *Node) Seq { return child(n681, enK52) }), func(n682 *Node) Seq {
-		return filter(child(n682, enK21), func(p683 *Node) bool { return (fnNormalizeSpace(str(child(p683, enK1))) == "S") })
-	})), enK62, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), enK16), func(n684 *Node) Seq {
-		return filter(child(n684, enK21), func(p685 *Node) bool { return (fnNormalizeSpace(str(child(p685, enK1))) == "S") })
-	})), fnCount(filter(desc(root(n), enK51), func(p686 *Node) bool { return (fnNormalizeSpace(str(child(p686, enK1))) == "S") })), opAdd), enK62, opEq) && gcmp(fnCount(step(step(child(n, enK47), func(n687 *Node) Seq { return child(n687, enK52) }), func(n688 *Node) Seq {
-		return filter(child(n688, enK21), func(p689 *Node) bool { return (fnNormalizeSpace(str(child(p689, enK1))) == "S") })
-	})), enK62, opEq)))
+	return ((gcmp(arith(func() Seq {
+		k775 := 0
+		anyNode(desc(root(n), enK16), func(n776 *Node) bool {
+			return anyNode(child(n776, enK21), func(n777 *Node) bool { return (fnNormalizeSpace(str(child(n777, enK1))) == "S") && tally1(&k775) })
+		})
+		return countOf(k775)
+	}(), func() Seq {
+		k778 := 0
+		anyNode(desc(root(n), enK51), func(n779 *Node) bool { return (fnNormalizeSpace(str(child(n779, enK1))) == "S") && tally1(&k778) })
+		return countOf(k778)
+	}(), opAdd), enK62, opGt) && gcmp(func() Seq {
+		k780 := 0
+		anyNode(child(n, enK48), func(n781 *Node) bool {
+			return anyNode(child(n781, enK52), func(n782 *Node) bool {
+				return anyNode(child(n782, enK21), func(n783 *Node) bool { return (fnNormalizeSpace(str(child(n783, enK1))) == "S") && tally1(&k780) })
+			})
+		})
+		return countOf(k780)
+	}(), enK62, opGt)) || (gcmp(arith(func() Seq {
+		k784 := 0
+		anyNode(desc(root(n), enK16), func(n785 *Node) bool {
+			return anyNode(child(n785, enK21), func(n786 *Node) bool { return (fnNormalizeSpace(str(child(n786, enK1))) == "S") && tally1(&k784) })
+		})
+		return countOf(k784)
+	}(), func() Seq {
+		k787 := 0
+		anyNode(desc(root(n), enK51), func(n788 *Node) bool { return (fnNormalizeSpace(str(child(n788, enK1))) == "S") && tally1(&k787) })
+		return countOf(k787)
+	}(), opAdd), enK62, opEq) && gcmp(func() Seq {
+		k789 := 0
+		anyNode(child(n, enK48), func(n790 *Node) bool {
+			return anyNode(child(n790, enK52), func(n791 *Node) bool {
+				return anyNode(child(n791, enK21), func(n792 *Node) bool { return (fnNormalizeSpace(str(child(n792, enK1))) == "S") && tally1(&k789) })
+			})
+		})
+		return countOf(k789)
+	}(), enK62, opEq)))
 }
 
 // BR-S-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0087(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n690 *Node) bool {
-		return (fnNormalizeSpace(str(child(n690, enK1))) == "S") && gcmpStr(step(child(n690, enK22), func(n691 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n691, enK1))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), enK44), func(n692 *Node) bool {
-		return anyNode(child(n692, enK3), func(n693 *Node) bool {
-			return anyNode(child(n693, enK54), func(n694 *Node) bool { return (len(child(n694, enK55)) > 0) })
+	return ((anyNode(desc(root(n), enK51), func(n793 *Node) bool {
+		return (fnNormalizeSpace(str(child(n793, enK1))) == "S") && anyNode(child(n793, enK22), func(n794 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n794, enK1))))), "VAT", true)
 		})
-	}) || anyNode(desc(root(n), enK56), func(n696 *Node) bool {
-		return anyNode(child(n696, enK54), func(n697 *Node) bool {
-			return ebv(step(child(n697, enK22), func(n698 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n698, enK1)))) == "VAT"))
-			})) && (len(child(n697, enK55)) > 0)
+	}) && (anyNode(desc(root(n), enK44), func(n795 *Node) bool {
+		return anyNode(child(n795, enK3), func(n796 *Node) bool {
+			return anyNode(child(n796, enK54), func(n797 *Node) bool { return (len(child(n797, enK55)) > 0) })
 		})
-	}))) || !anyNode(desc(root(n), enK51), func(n700 *Node) bool { return (fnNormalizeSpace(str(child(n700, enK1))) == "S") }))
+	}) || anyNode(desc(root(n), enK56), func(n799 *Node) bool {
+		return anyNode(child(n799, enK54), func(n800 *Node) bool {
+			return ebv(step(child(n800, enK22), func(n801 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n801, enK1)))) == "VAT"))
+			})) && (len(child(n800, enK55)) > 0)
+		})
+	}))) || !anyNode(desc(root(n), enK51), func(n803 *Node) bool { return (fnNormalizeSpace(str(child(n803, enK1))) == "S") }))
 }
 
 // BR-S-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0088(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n701 *Node) bool {
-		return gcmp(child(n701, enK17), boolSeq(false), opEq) && anyNode(child(n701, enK21), func(n702 *Node) bool {
-			return (fnNormalizeSpace(str(child(n702, enK1))) == "S") && gcmpStr(step(child(n702, enK22), func(n703 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n703, enK1))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n804 *Node) bool {
+		return func(r805 Seq) bool {
+			return anyNode(child(n804, enK17), func(n806 *Node) bool { return gcmp(nodeSeq(n806), r805, opEq) })
+		}(boolSeq(false)) && anyNode(child(n804, enK21), func(n807 *Node) bool {
+			return (fnNormalizeSpace(str(child(n807, enK1))) == "S") && anyNode(child(n807, enK22), func(n808 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n808, enK1))))), "VAT", true)
+			})
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n704 *Node) bool {
-		return anyNode(child(n704, enK3), func(n705 *Node) bool {
-			return anyNode(child(n705, enK54), func(n706 *Node) bool { return (len(child(n706, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n809 *Node) bool {
+		return anyNode(child(n809, enK3), func(n810 *Node) bool {
+			return anyNode(child(n810, enK54), func(n811 *Node) bool { return (len(child(n811, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n708 *Node) bool {
-		return anyNode(child(n708, enK54), func(n709 *Node) bool {
-			return ebv(step(child(n709, enK22), func(n710 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n710, enK1)))) == "VAT"))
-			})) && (len(child(n709, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n813 *Node) bool {
+		return anyNode(child(n813, enK54), func(n814 *Node) bool {
+			return ebv(step(child(n814, enK22), func(n815 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n815, enK1)))) == "VAT"))
+			})) && (len(child(n814, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n712 *Node) bool {
-		return gcmp(child(n712, enK17), boolSeq(false), opEq) && anyNode(child(n712, enK21), func(n713 *Node) bool {
-			return (fnNormalizeSpace(str(child(n713, enK1))) == "S") && gcmpStr(step(child(n713, enK22), func(n714 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n714, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n817 *Node) bool {
+		return func(r818 Seq) bool {
+			return anyNode(child(n817, enK17), func(n819 *Node) bool { return gcmp(nodeSeq(n819), r818, opEq) })
+		}(boolSeq(false)) && anyNode(child(n817, enK21), func(n820 *Node) bool {
+			return (fnNormalizeSpace(str(child(n820, enK1))) == "S") && anyNode(child(n820, enK22), func(n821 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n821, enK1))))), "VAT", true)
+			})
 		})
 	}))
 }
 
 // BR-S-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0089(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n715 *Node) bool {
-		return gcmp(child(n715, enK17), boolSeq(true), opEq) && anyNode(child(n715, enK21), func(n716 *Node) bool {
-			return (fnNormalizeSpace(str(child(n716, enK1))) == "S") && gcmpStr(step(child(n716, enK22), func(n717 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n717, enK1))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n822 *Node) bool {
+		return func(r823 Seq) bool {
+			return anyNode(child(n822, enK17), func(n824 *Node) bool { return gcmp(nodeSeq(n824), r823, opEq) })
+		}(boolSeq(true)) && anyNode(child(n822, enK21), func(n825 *Node) bool {
+			return (fnNormalizeSpace(str(child(n825, enK1))) == "S") && anyNode(child(n825, enK22), func(n826 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n826, enK1))))), "VAT", true)
+			})
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n718 *Node) bool {
-		return anyNode(child(n718, enK3), func(n719 *Node) bool {
-			return anyNode(child(n719, enK54), func(n720 *Node) bool { return (len(child(n720, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n827 *Node) bool {
+		return anyNode(child(n827, enK3), func(n828 *Node) bool {
+			return anyNode(child(n828, enK54), func(n829 *Node) bool { return (len(child(n829, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n722 *Node) bool {
-		return anyNode(child(n722, enK54), func(n723 *Node) bool {
-			return ebv(step(child(n723, enK22), func(n724 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n724, enK1)))) == "VAT"))
-			})) && (len(child(n723, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n831 *Node) bool {
+		return anyNode(child(n831, enK54), func(n832 *Node) bool {
+			return ebv(step(child(n832, enK22), func(n833 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n833, enK1)))) == "VAT"))
+			})) && (len(child(n832, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n726 *Node) bool {
-		return gcmp(child(n726, enK17), boolSeq(true), opEq) && anyNode(child(n726, enK21), func(n727 *Node) bool {
-			return (fnNormalizeSpace(str(child(n727, enK1))) == "S") && gcmpStr(step(child(n727, enK22), func(n728 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n728, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n835 *Node) bool {
+		return func(r836 Seq) bool {
+			return anyNode(child(n835, enK17), func(n837 *Node) bool { return gcmp(nodeSeq(n837), r836, opEq) })
+		}(boolSeq(true)) && anyNode(child(n835, enK21), func(n838 *Node) bool {
+			return (fnNormalizeSpace(str(child(n838, enK1))) == "S") && anyNode(child(n838, enK22), func(n839 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n839, enK1))))), "VAT", true)
+			})
 		})
 	}))
 }
 
 // BR-Z-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'Z']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0090(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n729 *Node) bool {
-		return gcmpStr(step(child(n729, enK22), func(n730 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n730, enK1))))) }), "VAT", true) && anyNode(child(n729, enK1), func(n731 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n731))) == "Z") })
-	}) || anyNode(desc(root(n), enK51), func(n732 *Node) bool {
-		return gcmpStr(step(child(n732, enK22), func(n733 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n733, enK1))))) }), "VAT", true) && anyNode(child(n732, enK1), func(n734 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n734))) == "Z") })
-	})) && gcmp(fnCount(step(step(step(child(n, enK47), func(n735 *Node) Seq { return child(n735, enK52) }), func(n736 *Node) Seq {
-		return filter(child(n736, enK21), func(p737 *Node) bool {
-			return gcmpStr(step(child(p737, enK22), func(n738 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n738, enK1))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), enK21), func(n840 *Node) bool {
+		return anyNode(child(n840, enK22), func(n841 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n841, enK1))))), "VAT", true)
+		}) && anyNode(child(n840, enK1), func(n842 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n842))) == "Z") })
+	}) || anyNode(desc(root(n), enK51), func(n843 *Node) bool {
+		return anyNode(child(n843, enK22), func(n844 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n844, enK1))))), "VAT", true)
+		}) && anyNode(child(n843, enK1), func(n845 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n845))) == "Z") })
+	})) && gcmp(func() Seq {
+		k846 := 0
+		anyNode(child(n, enK48), func(n847 *Node) bool {
+			return anyNode(child(n847, enK52), func(n848 *Node) bool {
+				return anyNode(child(n848, enK21), func(n849 *Node) bool {
+					return anyNode(child(n849, enK22), func(n850 *Node) bool {
+						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n850, enK1))))), "VAT", true)
+					}) && anyNode(child(n849, enK1), func(n851 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n851))) == "Z") && tally1(&k846) })
+				})
+			})
 		})
-	}), func(n739 *Node) Seq {
-		return filter(child(n739, enK1), func(p740 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p740))) == "Z") })
-	})), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n741 *Node) bool {
-		return gcmpStr(step(child(n741, enK22), func(n742 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n742, enK1))))) }), "VAT", true) && anyNode(child(n741, enK1), func(n743 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n743))) == "Z") })
-	}) && !anyNode(desc(root(n), enK51), func(n744 *Node) bool {
-		return gcmpStr(step(child(n744, enK22), func(n745 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n745, enK1))))) }), "VAT", true) && anyNode(child(n744, enK1), func(n746 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n746))) == "Z") })
+		return countOf(k846)
+	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n852 *Node) bool {
+		return anyNode(child(n852, enK22), func(n853 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n853, enK1))))), "VAT", true)
+		}) && anyNode(child(n852, enK1), func(n854 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n854))) == "Z") })
+	}) && !anyNode(desc(root(n), enK51), func(n855 *Node) bool {
+		return anyNode(child(n855, enK22), func(n856 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n856, enK1))))), "VAT", true)
+		}) && anyNode(child(n855, enK1), func(n857 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n857))) == "Z") })
 	})))
 }
 
 // BR-Z-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0091(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n747 *Node) bool {
-		return (fnNormalizeSpace(str(child(n747, enK1))) == "Z") && gcmpStr(step(child(n747, enK22), func(n748 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n748, enK1))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), enK44), func(n749 *Node) bool {
-		return anyNode(child(n749, enK3), func(n750 *Node) bool {
-			return anyNode(child(n750, enK54), func(n751 *Node) bool { return (len(child(n751, enK55)) > 0) })
+	return ((anyNode(desc(root(n), enK51), func(n858 *Node) bool {
+		return (fnNormalizeSpace(str(child(n858, enK1))) == "Z") && anyNode(child(n858, enK22), func(n859 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n859, enK1))))), "VAT", true)
 		})
-	}) || anyNode(desc(root(n), enK56), func(n753 *Node) bool {
-		return anyNode(child(n753, enK54), func(n754 *Node) bool {
-			return ebv(step(child(n754, enK22), func(n755 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n755, enK1)))) == "VAT"))
-			})) && (len(child(n754, enK55)) > 0)
+	}) && (anyNode(desc(root(n), enK44), func(n860 *Node) bool {
+		return anyNode(child(n860, enK3), func(n861 *Node) bool {
+			return anyNode(child(n861, enK54), func(n862 *Node) bool { return (len(child(n862, enK55)) > 0) })
 		})
-	}))) || !anyNode(desc(root(n), enK51), func(n757 *Node) bool {
-		return (fnNormalizeSpace(str(child(n757, enK1))) == "Z") && gcmpStr(step(child(n757, enK22), func(n758 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n758, enK1))))) }), "VAT", true)
+	}) || anyNode(desc(root(n), enK56), func(n864 *Node) bool {
+		return anyNode(child(n864, enK54), func(n865 *Node) bool {
+			return ebv(step(child(n865, enK22), func(n866 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n866, enK1)))) == "VAT"))
+			})) && (len(child(n865, enK55)) > 0)
+		})
+	}))) || !anyNode(desc(root(n), enK51), func(n868 *Node) bool {
+		return (fnNormalizeSpace(str(child(n868, enK1))) == "Z") && anyNode(child(n868, enK22), func(n869 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n869, enK1))))), "VAT", true)
+		})
 	}))
 }
 
 // BR-Z-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0092(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n759 *Node) bool {
-		return gcmp(child(n759, enK17), boolSeq(false), opEq) && anyNode(child(n759, enK21), func(n760 *Node) bool {
-			return (fnNormalizeSpace(str(child(n760, enK1))) == "Z") && gcmpStr(step(child(n760, enK22), func(n761 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n761, enK1))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n870 *Node) bool {
+		return func(r871 Seq) bool {
+			return anyNode(child(n870, enK17), func(n872 *Node) bool { return gcmp(nodeSeq(n872), r871, opEq) })
+		}(boolSeq(false)) && anyNode(child(n870, enK21), func(n873 *Node) bool {
+			return (fnNormalizeSpace(str(child(n873, enK1))) == "Z") && anyNode(child(n873, enK22), func(n874 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n874, enK1))))), "VAT", true)
+			})
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n762 *Node) bool {
-		return anyNode(child(n762, enK3), func(n763 *Node) bool {
-			return anyNode(child(n763, enK54), func(n764 *Node) bool { return (len(child(n764, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n875 *Node) bool {
+		return anyNode(child(n875, enK3), func(n876 *Node) bool {
+			return anyNode(child(n876, enK54), func(n877 *Node) bool { return (len(child(n877, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n766 *Node) bool {
-		return anyNode(child(n766, enK54), func(n767 *Node) bool {
-			return ebv(step(child(n767, enK22), func(n768 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n768, enK1)))) == "VAT"))
-			})) && (len(child(n767, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n879 *Node) bool {
+		return anyNode(child(n879, enK54), func(n880 *Node) bool {
+			return ebv(step(child(n880, enK22), func(n881 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n881, enK1)))) == "VAT"))
+			})) && (len(child(n880, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n770 *Node) bool {
-		return gcmp(child(n770, enK17), boolSeq(false), opEq) && anyNode(child(n770, enK21), func(n771 *Node) bool {
-			return (fnNormalizeSpace(str(child(n771, enK1))) == "Z") && gcmpStr(step(child(n771, enK22), func(n772 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n772, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n883 *Node) bool {
+		return func(r884 Seq) bool {
+			return anyNode(child(n883, enK17), func(n885 *Node) bool { return gcmp(nodeSeq(n885), r884, opEq) })
+		}(boolSeq(false)) && anyNode(child(n883, enK21), func(n886 *Node) bool {
+			return (fnNormalizeSpace(str(child(n886, enK1))) == "Z") && anyNode(child(n886, enK22), func(n887 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n887, enK1))))), "VAT", true)
+			})
 		})
 	}))
 }
 
 // BR-Z-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0093(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n773 *Node) bool {
-		return gcmp(child(n773, enK17), boolSeq(true), opEq) && anyNode(child(n773, enK21), func(n774 *Node) bool {
-			return (fnNormalizeSpace(str(child(n774, enK1))) == "Z") && gcmpStr(step(child(n774, enK22), func(n775 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n775, enK1))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n888 *Node) bool {
+		return func(r889 Seq) bool {
+			return anyNode(child(n888, enK17), func(n890 *Node) bool { return gcmp(nodeSeq(n890), r889, opEq) })
+		}(boolSeq(true)) && anyNode(child(n888, enK21), func(n891 *Node) bool {
+			return (fnNormalizeSpace(str(child(n891, enK1))) == "Z") && anyNode(child(n891, enK22), func(n892 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n892, enK1))))), "VAT", true)
+			})
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n776 *Node) bool {
-		return anyNode(child(n776, enK3), func(n777 *Node) bool {
-			return anyNode(child(n777, enK54), func(n778 *Node) bool { return (len(child(n778, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n893 *Node) bool {
+		return anyNode(child(n893, enK3), func(n894 *Node) bool {
+			return anyNode(child(n894, enK54), func(n895 *Node) bool { return (len(child(n895, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n780 *Node) bool {
-		return anyNode(child(n780, enK54), func(n781 *Node) bool {
-			return ebv(step(child(n781, enK22), func(n782 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n782, enK1)))) == "VAT"))
-			})) && (len(child(n781, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n897 *Node) bool {
+		return anyNode(child(n897, enK54), func(n898 *Node) bool {
+			return ebv(step(child(n898, enK22), func(n899 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n899, enK1)))) == "VAT"))
+			})) && (len(child(n898, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n784 *Node) bool {
-		return gcmp(child(n784, enK17), boolSeq(true), opEq) && anyNode(child(n784, enK21), func(n785 *Node) bool {
-			return (fnNormalizeSpace(str(child(n785, enK1))) == "Z") && gcmpStr(step(child(n785, enK22), func(n786 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n786, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n901 *Node) bool {
+		return func(r902 Seq) bool {
+			return anyNode(child(n901, enK17), func(n903 *Node) bool { return gcmp(nodeSeq(n903), r902, opEq) })
+		}(boolSeq(true)) && anyNode(child(n901, enK21), func(n904 *Node) bool {
+			return (fnNormalizeSpace(str(child(n904, enK1))) == "Z") && anyNode(child(n904, enK22), func(n905 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n905, enK1))))), "VAT", true)
+			})
 		})
 	}))
 }
 
 // BR-B-01: (not(//cbc:IdentificationCode != 'IT') and (//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B')) or (not(//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B…
 func enT0094(v []Seq, n *Node) bool {
-	return ((!gcmpStr(desc(root(n), enK8), "IT", false) && (gcmpStr(step(desc(root(n), enK21), func(n787 *Node) Seq { return child(n787, enK1) }), "B", true) || gcmpStr(step(desc(root(n), enK51), func(n788 *Node) Seq { return child(n788, enK1) }), "B", true))) || !(gcmpStr(step(desc(root(n), enK21), func(n789 *Node) Seq { return child(n789, enK1) }), "B", true) || gcmpStr(step(desc(root(n), enK51), func(n790 *Node) Seq { return child(n790, enK1) }), "B", true)))
+	return ((!anyNode(desc(root(n), enK8), func(n906 *Node) bool { return (n906.StringValue() != "IT") }) && (anyNode(desc(root(n), enK21), func(n907 *Node) bool {
+		return anyNode(child(n907, enK1), func(n908 *Node) bool { return (n908.StringValue() == "B") })
+	}) || anyNode(desc(root(n), enK51), func(n909 *Node) bool {
+		return anyNode(child(n909, enK1), func(n910 *Node) bool { return (n910.StringValue() == "B") })
+	}))) || !(anyNode(desc(root(n), enK21), func(n911 *Node) bool {
+		return anyNode(child(n911, enK1), func(n912 *Node) bool { return (n912.StringValue() == "B") })
+	}) || anyNode(desc(root(n), enK51), func(n913 *Node) bool {
+		return anyNode(child(n913, enK1), func(n914 *Node) bool { return (n914.StringValue() == "B") })
+	})))
 }
 
 // BR-B-02: ((cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:ID ='B' or cac:AllowanceCharge/cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B') and (not(cac:TaxTotal/cac:TaxSubtotal/cac:Tax…
 func enT0095(v []Seq, n *Node) bool {
-	return ((((gcmpStr(step(step(step(child(n, enK47), func(n791 *Node) Seq { return child(n791, enK52) }), func(n792 *Node) Seq { return child(n792, enK21) }), func(n793 *Node) Seq { return child(n793, enK1) }), "B", true) || gcmpStr(step(step(child(n, enK16), func(n794 *Node) Seq { return child(n794, enK21) }), func(n795 *Node) Seq { return child(n795, enK1) }), "B", true)) || gcmpStr(step(desc(root(n), enK51), func(n796 *Node) Seq { return child(n796, enK1) }), "B", true)) && !((gcmpStr(step(step(step(child(n, enK47), func(n797 *Node) Seq { return child(n797, enK52) }), func(n798 *Node) Seq { return child(n798, enK21) }), func(n799 *Node) Seq { return child(n799, enK1) }), "S", true) || gcmpStr(step(step(child(n, enK16), func(n800 *Node) Seq { return child(n800, enK21) }), func(n801 *Node) Seq { return child(n801, enK1) }), "S", true)) || gcmpStr(step(desc(root(n), enK51), func(n802 *Node) Seq { return child(n802, enK1) }), "S", true))) || !((gcmpStr(step(step(step(child(n, enK47), func(n803 *Node) Seq { return child(n803, enK52) }), func(n804 *Node) Seq { return child(n804, enK21) }), func(n805 *Node) Seq { return child(n805, enK1) }), "B", true) || gcmpStr(step(step(child(n, enK16), func(n806 *Node) Seq { return child(n806, enK21) }), func(n807 *Node) Seq { return child(n807, enK1) }), "B", true)) || gcmpStr(step(desc(root(n), enK51), func(n808 *Node) Seq { return child(n808, enK1) }), "B", true)))
+	return ((((anyNode(child(n, enK48), func(n915 *Node) bool {
+		return anyNode(child(n915, enK52), func(n916 *Node) bool {
+			return anyNode(child(n916, enK21), func(n917 *Node) bool {
+				return anyNode(child(n917, enK1), func(n918 *Node) bool { return (n918.StringValue() == "B") })
+			})
+		})
+	}) || anyNode(child(n, enK16), func(n919 *Node) bool {
+		return anyNode(child(n919, enK21), func(n920 *Node) bool {
+			return anyNode(child(n920, enK1), func(n921 *Node) bool { return (n921.StringValue() == "B") })
+		})
+	})) || anyNode(desc(root(n), enK51), func(n922 *Node) bool {
+		return anyNode(child(n922, enK1), func(n923 *Node) bool { return (n923.StringValue() == "B") })
+	})) && !((anyNode(child(n, enK48), func(n924 *Node) bool {
+		return anyNode(child(n924, enK52), func(n925 *Node) bool {
+			return anyNode(child(n925, enK21), func(n926 *Node) bool {
+				return anyNode(child(n926, enK1), func(n927 *Node) bool { return (n927.StringValue() == "S") })
+			})
+		})
+	}) || anyNode(child(n, enK16), func(n928 *Node) bool {
+		return anyNode(child(n928, enK21), func(n929 *Node) bool {
+			return anyNode(child(n929, enK1), func(n930 *Node) bool { return (n930.StringValue() == "S") })
+		})
+	})) || anyNode(desc(root(n), enK51), func(n931 *Node) bool {
+		return anyNode(child(n931, enK1), func(n932 *Node) bool { return (n932.StringValue() == "S") })
+	}))) || !((anyNode(child(n, enK48), func(n933 *Node) bool {
+		return anyNode(child(n933, enK52), func(n934 *Node) bool {
+			return anyNode(child(n934, enK21), func(n935 *Node) bool {
+				return anyNode(child(n935, enK1), func(n936 *Node) bool { return (n936.StringValue() == "B") })
+			})
+		})
+	}) || anyNode(child(n, enK16), func(n937 *Node) bool {
+		return anyNode(child(n937, enK21), func(n938 *Node) bool {
+			return anyNode(child(n938, enK1), func(n939 *Node) bool { return (n939.StringValue() == "B") })
+		})
+	})) || anyNode(desc(root(n), enK51), func(n940 *Node) bool {
+		return anyNode(child(n940, enK1), func(n941 *Node) bool { return (n941.StringValue() == "B") })
+	})))
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
@@ -3154,7 +3702,7 @@ func enT0097(v []Seq, n *Node) bool {
 
 // BR-23: exists(cbc:InvoicedQuantity/@unitCode) or exists(cbc:CreditedQuantity/@unitCode)
 func enT0098(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK63), func(n811 *Node) bool { return (len(attr(n811, enK65)) > 0) }) || anyNode(child(n, enK64), func(n813 *Node) bool { return (len(attr(n813, enK65)) > 0) }))
+	return (anyNode(child(n, enK63), func(n944 *Node) bool { return (len(attr(n944, enK65)) > 0) }) || anyNode(child(n, enK64), func(n946 *Node) bool { return (len(attr(n946, enK65)) > 0) }))
 }
 
 // BR-24: exists(cbc:LineExtensionAmount)
@@ -3164,33 +3712,39 @@ func enT0099(v []Seq, n *Node) bool {
 
 // BR-25: normalize-space(cac:Item/cbc:Name) != ”
 func enT0100(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK66), func(n816 *Node) Seq { return child(n816, enK67) }))) != "")
+	return (fnNormalizeSpace(str(step(child(n, enK66), func(n949 *Node) Seq { return child(n949, enK67) }))) != "")
 }
 
 // BR-26: exists(cac:Price/cbc:PriceAmount)
 func enT0101(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK68), func(n817 *Node) bool { return (len(child(n817, enK69)) > 0) })
+	return anyNode(child(n, enK68), func(n950 *Node) bool { return (len(child(n950, enK69)) > 0) })
 }
 
 // BR-27: (cac:Price/cbc:PriceAmount) >= 0
 func enT0102(v []Seq, n *Node) bool {
-	return gcmp(step(child(n, enK68), func(n819 *Node) Seq { return child(n819, enK69) }), enK62, opGe)
+	return anyNode(child(n, enK68), func(n952 *Node) bool {
+		return anyNode(child(n952, enK69), func(n953 *Node) bool { return gcmp(nodeSeq(n953), enK62, opGe) })
+	})
 }
 
 // BR-28: (cac:Price/cac:AllowanceCharge/cbc:BaseAmount) >= 0 or not(exists(cac:Price/cac:AllowanceCharge/cbc:BaseAmount))
 func enT0103(v []Seq, n *Node) bool {
-	return (gcmp(step(step(child(n, enK68), func(n820 *Node) Seq { return child(n820, enK16) }), func(n821 *Node) Seq { return child(n821, enK26) }), enK62, opGe) || !anyNode(child(n, enK68), func(n822 *Node) bool {
-		return anyNode(child(n822, enK16), func(n823 *Node) bool { return (len(child(n823, enK26)) > 0) })
+	return (anyNode(child(n, enK68), func(n954 *Node) bool {
+		return anyNode(child(n954, enK16), func(n955 *Node) bool {
+			return anyNode(child(n955, enK26), func(n956 *Node) bool { return gcmp(nodeSeq(n956), enK62, opGe) })
+		})
+	}) || !anyNode(child(n, enK68), func(n957 *Node) bool {
+		return anyNode(child(n957, enK16), func(n958 *Node) bool { return (len(child(n958, enK26)) > 0) })
 	}))
 }
 
 // BR-CO-04: (cac:Item/cac:ClassifiedTaxCategory[cac:TaxScheme/(normalize-space(upper-case(cbc:ID))='VAT')]/cbc:ID)
 func enT0104(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK66), func(n825 *Node) bool {
-		return anyNode(child(n825, enK51), func(n826 *Node) bool {
-			return ebv(step(child(n826, enK22), func(n827 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n827, enK1)))) == "VAT"))
-			})) && (len(child(n826, enK1)) > 0)
+	return anyNode(child(n, enK66), func(n960 *Node) bool {
+		return anyNode(child(n960, enK51), func(n961 *Node) bool {
+			return ebv(step(child(n961, enK22), func(n962 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n962, enK1)))) == "VAT"))
+			})) && (len(child(n961, enK1)) > 0)
 		})
 	})
 }
@@ -3207,7 +3761,9 @@ func enM010(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r964 Seq) bool {
+			return anyNode(child(m, enK17), func(n965 *Node) bool { return gcmp(nodeSeq(n965), r964, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
@@ -3223,7 +3779,9 @@ func enM010(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r966 Seq) bool {
+			return anyNode(child(m, enK17), func(n967 *Node) bool { return gcmp(nodeSeq(n967), r966, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
@@ -3274,7 +3832,9 @@ func enM011(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r973 Seq) bool {
+			return anyNode(child(m, enK17), func(n974 *Node) bool { return gcmp(nodeSeq(n974), r973, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
@@ -3290,7 +3850,9 @@ func enM011(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r975 Seq) bool {
+			return anyNode(child(m, enK17), func(n976 *Node) bool { return gcmp(nodeSeq(n976), r975, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
@@ -3574,7 +4136,15 @@ func enM018(v []Seq, n *Node) bool {
 
 // BR-17: exists(cac:PartyName/cbc:Name) and (not(cac:PartyName/cbc:Name = ../cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) and not(cac:PartyIdentification/cbc:ID = ../cac:AccountingSupplierPart…
 func enT0126(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK81), func(n858 *Node) bool { return (len(child(n858, enK67)) > 0) }) && (!gcmp(step(child(n, enK81), func(n860 *Node) Seq { return child(n860, enK67) }), step(step(step(step(parent(n), func(n861 *Node) Seq { return child(n861, enK44) }), func(n862 *Node) Seq { return child(n862, enK3) }), func(n863 *Node) Seq { return child(n863, enK81) }), func(n864 *Node) Seq { return child(n864, enK67) }), opEq) && !gcmp(step(child(n, enK82), func(n865 *Node) Seq { return child(n865, enK1) }), step(step(step(step(parent(n), func(n866 *Node) Seq { return child(n866, enK44) }), func(n867 *Node) Seq { return child(n867, enK3) }), func(n868 *Node) Seq { return child(n868, enK82) }), func(n869 *Node) Seq { return child(n869, enK1) }), opEq)))
+	return (anyNode(child(n, enK81), func(n1001 *Node) bool { return (len(child(n1001, enK67)) > 0) }) && (!func(r1007 Seq) bool {
+		return anyNode(child(n, enK81), func(n1008 *Node) bool {
+			return anyNode(child(n1008, enK67), func(n1009 *Node) bool { return gcmp(nodeSeq(n1009), r1007, opEq) })
+		})
+	}(step(step(step(step(parent(n), func(n1003 *Node) Seq { return child(n1003, enK44) }), func(n1004 *Node) Seq { return child(n1004, enK3) }), func(n1005 *Node) Seq { return child(n1005, enK81) }), func(n1006 *Node) Seq { return child(n1006, enK67) })) && !func(r1014 Seq) bool {
+		return anyNode(child(n, enK82), func(n1015 *Node) bool {
+			return anyNode(child(n1015, enK1), func(n1016 *Node) bool { return gcmp(nodeSeq(n1016), r1014, opEq) })
+		})
+	}(step(step(step(step(parent(n), func(n1010 *Node) Seq { return child(n1010, enK44) }), func(n1011 *Node) Seq { return child(n1011, enK3) }), func(n1012 *Node) Seq { return child(n1012, enK82) }), func(n1013 *Node) Seq { return child(n1013, enK1) }))))
 }
 
 // cac:PaymentMeans[cbc:PaymentMeansCode='30' or cbc:PaymentMeansCode='58']/cac:PayeeFinancialAccount
@@ -3588,7 +4158,7 @@ func enM019(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK11) {
 			return false
 		}
-		if !(gcmpStr(child(m, enK84), "30", true) || gcmpStr(child(m, enK84), "58", true)) {
+		if !(anyNode(child(m, enK84), func(n1017 *Node) bool { return (n1017.StringValue() == "30") }) || anyNode(child(m, enK84), func(n1018 *Node) bool { return (n1018.StringValue() == "58") })) {
 			return false
 		}
 		return true
@@ -3624,7 +4194,7 @@ func enT0128(v []Seq, n *Node) bool {
 
 // BR-61: (exists(cac:PayeeFinancialAccount/cbc:ID) and ((normalize-space(cbc:PaymentMeansCode) = '30') or (normalize-space(cbc:PaymentMeansCode) = '58') )) or ((normalize-space(cbc:PaymentMeansCode) != '30') a…
 func enT0129(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK83), func(n871 *Node) bool { return (len(child(n871, enK1)) > 0) }) && ((fnNormalizeSpace(str(child(n, enK84))) == "30") || (fnNormalizeSpace(str(child(n, enK84))) == "58"))) || ((fnNormalizeSpace(str(child(n, enK84))) != "30") && (fnNormalizeSpace(str(child(n, enK84))) != "58")))
+	return ((anyNode(child(n, enK83), func(n1020 *Node) bool { return (len(child(n1020, enK1)) > 0) }) && ((fnNormalizeSpace(str(child(n, enK84))) == "30") || (fnNormalizeSpace(str(child(n, enK84))) == "58"))) || ((fnNormalizeSpace(str(child(n, enK84))) != "30") && (fnNormalizeSpace(str(child(n, enK84))) != "58")))
 }
 
 // cac:BillingReference
@@ -3643,7 +4213,7 @@ func enM021(v []Seq, n *Node) bool {
 
 // BR-55: exists(cac:InvoiceDocumentReference/cbc:ID)
 func enT0130(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK86), func(n873 *Node) bool { return (len(child(n873, enK1)) > 0) })
+	return anyNode(child(n, enK86), func(n1022 *Node) bool { return (len(child(n1022, enK1)) > 0) })
 }
 
 // cac:AccountingSupplierParty
@@ -3662,16 +4232,20 @@ func enM022(v []Seq, n *Node) bool {
 
 // BR-CO-26: exists(cac:Party/cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:CompanyID) or exists(cac:Party/cac:PartyIdentification/cbc:ID[not(@schemeID = 'SEPA')]) or exists(cac:P…
 func enT0131(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK3), func(n875 *Node) bool {
-		return anyNode(child(n875, enK54), func(n876 *Node) bool {
-			return gcmpStr(step(child(n876, enK22), func(n877 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n877, enK1))))) }), "VAT", true) && (len(child(n876, enK55)) > 0)
+	return ((anyNode(child(n, enK3), func(n1024 *Node) bool {
+		return anyNode(child(n1024, enK54), func(n1025 *Node) bool {
+			return anyNode(child(n1025, enK22), func(n1026 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1026, enK1))))), "VAT", true)
+			}) && (len(child(n1025, enK55)) > 0)
 		})
-	}) || anyNode(child(n, enK3), func(n879 *Node) bool {
-		return anyNode(child(n879, enK82), func(n880 *Node) bool {
-			return anyNode(child(n880, enK1), func(n881 *Node) bool { return !gcmpStr(attr(n881, enK5), "SEPA", true) })
+	}) || anyNode(child(n, enK3), func(n1028 *Node) bool {
+		return anyNode(child(n1028, enK82), func(n1029 *Node) bool {
+			return anyNode(child(n1029, enK1), func(n1030 *Node) bool {
+				return !anyNode(attr(n1030, enK5), func(n1031 *Node) bool { return (n1031.StringValue() == "SEPA") })
+			})
 		})
-	})) || anyNode(child(n, enK3), func(n882 *Node) bool {
-		return anyNode(child(n882, enK45), func(n883 *Node) bool { return (len(child(n883, enK55)) > 0) })
+	})) || anyNode(child(n, enK3), func(n1032 *Node) bool {
+		return anyNode(child(n1032, enK45), func(n1033 *Node) bool { return (len(child(n1033, enK55)) > 0) })
 	}))
 }
 
@@ -3726,7 +4300,7 @@ func enM024(v []Seq, n *Node) bool {
 
 // BR-09: normalize-space(cac:Country/cbc:IdentificationCode) != ”
 func enT0133(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK7), func(n886 *Node) Seq { return child(n886, enK8) }))) != "")
+	return (fnNormalizeSpace(str(step(child(n, enK7), func(n1036 *Node) Seq { return child(n1036, enK8) }))) != "")
 }
 
 // cac:TaxRepresentativeParty
@@ -3745,7 +4319,7 @@ func enM025(v []Seq, n *Node) bool {
 
 // BR-18: normalize-space(cac:PartyName/cbc:Name) != ”
 func enT0134(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK81), func(n887 *Node) Seq { return child(n887, enK67) }))) != "")
+	return (fnNormalizeSpace(str(step(child(n, enK81), func(n1037 *Node) Seq { return child(n1037, enK67) }))) != "")
 }
 
 // BR-19: exists(cac:PostalAddress)
@@ -3755,10 +4329,10 @@ func enT0135(v []Seq, n *Node) bool {
 
 // BR-56: exists(cac:PartyTaxScheme[cac:TaxScheme/(normalize-space(upper-case(cbc:ID)) = 'VAT')]/cbc:CompanyID)
 func enT0136(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK54), func(n889 *Node) bool {
-		return ebv(step(child(n889, enK22), func(n890 *Node) Seq {
-			return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n890, enK1)))) == "VAT"))
-		})) && (len(child(n889, enK55)) > 0)
+	return anyNode(child(n, enK54), func(n1039 *Node) bool {
+		return ebv(step(child(n1039, enK22), func(n1040 *Node) Seq {
+			return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n1040, enK1)))) == "VAT"))
+		})) && (len(child(n1039, enK55)) > 0)
 	})
 }
 
@@ -3782,14 +4356,14 @@ func enM026(v []Seq, n *Node) bool {
 
 // BR-20: normalize-space(cac:Country/cbc:IdentificationCode) != ”
 func enT0137(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK7), func(n892 *Node) Seq { return child(n892, enK8) }))) != "")
+	return (fnNormalizeSpace(str(step(child(n, enK7), func(n1042 *Node) Seq { return child(n1042, enK8) }))) != "")
 }
 
 // /ubl:Invoice/cac:TaxTotal | /cn:CreditNote/cac:TaxTotal
 func enM027(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -3802,7 +4376,7 @@ func enM027(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -3818,7 +4392,11 @@ func enM027(v []Seq, n *Node) bool {
 
 // BR-CO-14: (xs:decimal(child::cbc:TaxAmount)= round((sum(cac:TaxSubtotal/xs:decimal(cbc:TaxAmount)) * 10 * 10)) div 100) or not(cac:TaxSubtotal)
 func enT0138(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, enK48)), arith(fnRound(arith(arith(fnSum(step(child(n, enK52), func(n893 *Node) Seq { return castDecimal(child(n893, enK48)) })), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || !(len(child(n, enK52)) > 0))
+	return (gcmp(castDecimal(child(n, enK49)), arith(fnRound(arith(arith(func() Seq {
+		var a1043 sumAcc
+		anyNode(child(n, enK52), func(n1044 *Node) bool { return a1043.add(castDecimal(child(n1044, enK49))) })
+		return a1043.result()
+	}(), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || !(len(child(n, enK52)) > 0))
 }
 
 // cac:TaxTotal/cac:TaxSubtotal
@@ -3829,7 +4407,7 @@ func enM028(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		return true
@@ -3846,38 +4424,54 @@ func enT0139(v []Seq, n *Node) bool {
 
 // BR-46: exists(cbc:TaxAmount)
 func enT0140(v []Seq, n *Node) bool {
-	return (len(child(n, enK48)) > 0)
+	return (len(child(n, enK49)) > 0)
 }
 
 // BR-47: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func enT0141(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK21), func(n897 *Node) bool {
-		return gcmpStr(step(child(n897, enK22), func(n898 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n898, enK1))))) }), "VAT", true) && (len(child(n897, enK1)) > 0)
+	return anyNode(child(n, enK21), func(n1048 *Node) bool {
+		return anyNode(child(n1048, enK22), func(n1049 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1049, enK1))))), "VAT", true)
+		}) && (len(child(n1048, enK1)) > 0)
 	})
 }
 
 // BR-48: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:Percent) or (cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/normalize-space(cbc:ID)='O')
 func enT0142(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK21), func(n900 *Node) bool {
-		return gcmpStr(step(child(n900, enK22), func(n901 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n901, enK1))))) }), "VAT", true) && (len(child(n900, enK88)) > 0)
-	}) || gcmpStr(step(filter(child(n, enK21), func(p903 *Node) bool {
-		return gcmpStr(step(child(p903, enK22), func(n904 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n904, enK1))))) }), "VAT", true)
-	}), func(n905 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n905, enK1)))) }), "O", true))
+	return (anyNode(child(n, enK21), func(n1051 *Node) bool {
+		return anyNode(child(n1051, enK22), func(n1052 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1052, enK1))))), "VAT", true)
+		}) && (len(child(n1051, enK88)) > 0)
+	}) || anyNode(child(n, enK21), func(n1054 *Node) bool {
+		return anyNode(child(n1054, enK22), func(n1055 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1055, enK1))))), "VAT", true)
+		}) && gcmpStr(strSeq(fnNormalizeSpace(str(child(n1054, enK1)))), "O", true)
+	}))
 }
 
 // BR-CO-17: (round(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/xs:decimal(cbc:Percent)) = 0 and (round(xs:decimal(cbc:TaxAmount)) = 0)) or (round(cac:TaxCategory[cac:TaxScheme/normali…
 func enT0143(v []Seq, n *Node) bool {
-	return (((gcmp(fnRound(step(filter(child(n, enK21), func(p906 *Node) bool {
-		return gcmpStr(step(child(p906, enK22), func(n907 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n907, enK1))))) }), "VAT", true)
-	}), func(n908 *Node) Seq { return castDecimal(child(n908, enK88)) })), enK62, opEq) && gcmp(fnRound(castDecimal(child(n, enK48))), enK62, opEq)) || (gcmp(fnRound(step(filter(child(n, enK21), func(p909 *Node) bool {
-		return gcmpStr(step(child(p909, enK22), func(n910 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n910, enK1))))) }), "VAT", true)
-	}), func(n911 *Node) Seq { return castDecimal(child(n911, enK88)) })), enK62, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, enK48))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK87))), arith(step(filter(child(n, enK21), func(p912 *Node) bool {
-		return gcmpStr(step(child(p912, enK22), func(n913 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n913, enK1))))) }), "VAT", true)
-	}), func(n914 *Node) Seq { return castDecimal(child(n914, enK88)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, enK48))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK87))), arith(step(filter(child(n, enK21), func(p915 *Node) bool {
-		return gcmpStr(step(child(p915, enK22), func(n916 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n916, enK1))))) }), "VAT", true)
-	}), func(n917 *Node) Seq { return castDecimal(child(n917, enK88)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt)))) || (!(len(step(filter(child(n, enK21), func(p918 *Node) bool {
-		return gcmpStr(step(child(p918, enK22), func(n919 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n919, enK1))))) }), "VAT", true)
-	}), func(n920 *Node) Seq { return castDecimal(child(n920, enK88)) })) > 0) && gcmp(fnRound(castDecimal(child(n, enK48))), enK62, opEq)))
+	return (((gcmp(fnRound(step(filter(child(n, enK21), func(p1056 *Node) bool {
+		return anyNode(child(p1056, enK22), func(n1057 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1057, enK1))))), "VAT", true)
+		})
+	}), func(n1058 *Node) Seq { return castDecimal(child(n1058, enK88)) })), enK62, opEq) && gcmp(fnRound(castDecimal(child(n, enK49))), enK62, opEq)) || (gcmp(fnRound(step(filter(child(n, enK21), func(p1059 *Node) bool {
+		return anyNode(child(p1059, enK22), func(n1060 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1060, enK1))))), "VAT", true)
+		})
+	}), func(n1061 *Node) Seq { return castDecimal(child(n1061, enK88)) })), enK62, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, enK49))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK87))), arith(step(filter(child(n, enK21), func(p1062 *Node) bool {
+		return anyNode(child(p1062, enK22), func(n1063 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1063, enK1))))), "VAT", true)
+		})
+	}), func(n1064 *Node) Seq { return castDecimal(child(n1064, enK88)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, enK49))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK87))), arith(step(filter(child(n, enK21), func(p1065 *Node) bool {
+		return anyNode(child(p1065, enK22), func(n1066 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1066, enK1))))), "VAT", true)
+		})
+	}), func(n1067 *Node) Seq { return castDecimal(child(n1067, enK88)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt)))) || (!(len(step(filter(child(n, enK21), func(p1068 *Node) bool {
+		return anyNode(child(p1068, enK22), func(n1069 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1069, enK1))))), "VAT", true)
+		})
+	}), func(n1070 *Node) Seq { return castDecimal(child(n1070, enK88)) })) > 0) && gcmp(fnRound(castDecimal(child(n, enK49))), enK62, opEq)))
 }
 
 // BR-DEC-19: string-length(substring-after(cbc:TaxableAmount,'.'))<=2
@@ -3887,7 +4481,7 @@ func enT0144(v []Seq, n *Node) bool {
 
 // BR-DEC-20: string-length(substring-after(cbc:TaxAmount,'.'))<=2
 func enT0145(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK48)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK49)), ".")), enK25, opLe)
 }
 
 // //cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -3897,7 +4491,9 @@ func enM029(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n921 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n921, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1071 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1071, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		return true
@@ -3922,7 +4518,9 @@ func enM030(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n922 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n922, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1072 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1072, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -3930,7 +4528,7 @@ func enM030(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -3946,36 +4544,96 @@ func enM030(v []Seq, n *Node) bool {
 
 // BR-AE-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='AE']/xs:decimal(cbc:LineExtensionAmount)) +…
 func enT0147(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n924 *Node) Seq { return child(n924, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n925 *Node) Seq { return parent(n925) }), func(n926 *Node) Seq { return parent(n926) }), func(n927 *Node) Seq {
-		return filter(child(n927, enK32), func(p928 *Node) bool {
-			return gcmpStr(step(step(child(p928, enK66), func(n929 *Node) Seq { return child(n929, enK51) }), func(n930 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n930, enK1)))) }), "AE", true)
+	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1074 *Node) Seq { return child(n1074, enK87) })), arith(arith(func() Seq {
+		var a1075 sumAcc
+		anyNode(parent(n), func(n1076 *Node) bool {
+			return anyNode(parent(n1076), func(n1077 *Node) bool {
+				return anyNode(parent(n1077), func(n1078 *Node) bool {
+					return anyNode(child(n1078, enK32), func(n1079 *Node) bool {
+						return anyNode(child(n1079, enK66), func(n1080 *Node) bool {
+							return anyNode(child(n1080, enK51), func(n1081 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1081, enK1)))), "AE", true) })
+						}) && a1075.add(castDecimal(child(n1079, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n931 *Node) Seq { return castDecimal(child(n931, enK28)) })), fnSum(step(step(step(step(parent(n), func(n932 *Node) Seq { return parent(n932) }), func(n933 *Node) Seq { return parent(n933) }), func(n934 *Node) Seq {
-		return filter(filter(child(n934, enK16), func(p935 *Node) bool { return gcmp(child(p935, enK17), boolSeq(true), opEq) }), func(p936 *Node) bool {
-			return gcmpStr(step(child(p936, enK21), func(n937 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n937, enK1)))) }), "AE", true)
+		return a1075.result()
+	}(), func() Seq {
+		var a1082 sumAcc
+		anyNode(parent(n), func(n1083 *Node) bool {
+			return anyNode(parent(n1083), func(n1084 *Node) bool {
+				return anyNode(parent(n1084), func(n1085 *Node) bool {
+					return anyNode(child(n1085, enK16), func(n1086 *Node) bool {
+						return func(r1087 Seq) bool {
+							return anyNode(child(n1086, enK17), func(n1088 *Node) bool { return gcmp(nodeSeq(n1088), r1087, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1086, enK21), func(n1089 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1089, enK1)))), "AE", true) }) && a1082.add(castDecimal(child(n1086, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n938 *Node) Seq { return castDecimal(child(n938, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n939 *Node) Seq { return parent(n939) }), func(n940 *Node) Seq { return parent(n940) }), func(n941 *Node) Seq {
-		return filter(filter(child(n941, enK16), func(p942 *Node) bool { return gcmp(child(p942, enK17), boolSeq(false), opEq) }), func(p943 *Node) bool {
-			return gcmpStr(step(child(p943, enK21), func(n944 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n944, enK1)))) }), "AE", true)
+		return a1082.result()
+	}(), opAdd), func() Seq {
+		var a1090 sumAcc
+		anyNode(parent(n), func(n1091 *Node) bool {
+			return anyNode(parent(n1091), func(n1092 *Node) bool {
+				return anyNode(parent(n1092), func(n1093 *Node) bool {
+					return anyNode(child(n1093, enK16), func(n1094 *Node) bool {
+						return func(r1095 Seq) bool {
+							return anyNode(child(n1094, enK17), func(n1096 *Node) bool { return gcmp(nodeSeq(n1096), r1095, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1094, enK21), func(n1097 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1097, enK1)))), "AE", true) }) && a1090.add(castDecimal(child(n1094, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n945 *Node) Seq { return castDecimal(child(n945, enK20)) })), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n947 *Node) Seq { return child(n947, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n948 *Node) Seq { return parent(n948) }), func(n949 *Node) Seq { return parent(n949) }), func(n950 *Node) Seq {
-		return filter(child(n950, enK33), func(p951 *Node) bool {
-			return gcmpStr(step(step(child(p951, enK66), func(n952 *Node) Seq { return child(n952, enK51) }), func(n953 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n953, enK1)))) }), "AE", true)
+		return a1090.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1099 *Node) Seq { return child(n1099, enK87) })), arith(arith(func() Seq {
+		var a1100 sumAcc
+		anyNode(parent(n), func(n1101 *Node) bool {
+			return anyNode(parent(n1101), func(n1102 *Node) bool {
+				return anyNode(parent(n1102), func(n1103 *Node) bool {
+					return anyNode(child(n1103, enK33), func(n1104 *Node) bool {
+						return anyNode(child(n1104, enK66), func(n1105 *Node) bool {
+							return anyNode(child(n1105, enK51), func(n1106 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1106, enK1)))), "AE", true) })
+						}) && a1100.add(castDecimal(child(n1104, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n954 *Node) Seq { return castDecimal(child(n954, enK28)) })), fnSum(step(step(step(step(parent(n), func(n955 *Node) Seq { return parent(n955) }), func(n956 *Node) Seq { return parent(n956) }), func(n957 *Node) Seq {
-		return filter(filter(child(n957, enK16), func(p958 *Node) bool { return gcmp(child(p958, enK17), boolSeq(true), opEq) }), func(p959 *Node) bool {
-			return gcmpStr(step(child(p959, enK21), func(n960 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n960, enK1)))) }), "AE", true)
+		return a1100.result()
+	}(), func() Seq {
+		var a1107 sumAcc
+		anyNode(parent(n), func(n1108 *Node) bool {
+			return anyNode(parent(n1108), func(n1109 *Node) bool {
+				return anyNode(parent(n1109), func(n1110 *Node) bool {
+					return anyNode(child(n1110, enK16), func(n1111 *Node) bool {
+						return func(r1112 Seq) bool {
+							return anyNode(child(n1111, enK17), func(n1113 *Node) bool { return gcmp(nodeSeq(n1113), r1112, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1111, enK21), func(n1114 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1114, enK1)))), "AE", true) }) && a1107.add(castDecimal(child(n1111, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n961 *Node) Seq { return castDecimal(child(n961, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n962 *Node) Seq { return parent(n962) }), func(n963 *Node) Seq { return parent(n963) }), func(n964 *Node) Seq {
-		return filter(filter(child(n964, enK16), func(p965 *Node) bool { return gcmp(child(p965, enK17), boolSeq(false), opEq) }), func(p966 *Node) bool {
-			return gcmpStr(step(child(p966, enK21), func(n967 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n967, enK1)))) }), "AE", true)
+		return a1107.result()
+	}(), opAdd), func() Seq {
+		var a1115 sumAcc
+		anyNode(parent(n), func(n1116 *Node) bool {
+			return anyNode(parent(n1116), func(n1117 *Node) bool {
+				return anyNode(parent(n1117), func(n1118 *Node) bool {
+					return anyNode(child(n1118, enK16), func(n1119 *Node) bool {
+						return func(r1120 Seq) bool {
+							return anyNode(child(n1119, enK17), func(n1121 *Node) bool { return gcmp(nodeSeq(n1121), r1120, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1119, enK21), func(n1122 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1122, enK1)))), "AE", true) }) && a1115.add(castDecimal(child(n1119, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n968 *Node) Seq { return castDecimal(child(n968, enK20)) })), opSub), opEq)))
+		return a1115.result()
+	}(), opSub), opEq)))
 }
 
 // BR-AE-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0148(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n969 *Node) Seq { return child(n969, enK48) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1123 *Node) Seq { return child(n1123, enK49) })), enK62, opEq)
 }
 
 // BR-AE-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -3993,14 +4651,18 @@ func enM031(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n972 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n972, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1126 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1126, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r1127 Seq) bool {
+			return anyNode(child(m, enK17), func(n1128 *Node) bool { return gcmp(nodeSeq(n1128), r1127, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -4025,14 +4687,18 @@ func enM032(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n973 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n973, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1129 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1129, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r1130 Seq) bool {
+			return anyNode(child(m, enK17), func(n1131 *Node) bool { return gcmp(nodeSeq(n1131), r1130, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -4057,7 +4723,9 @@ func enM033(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n974 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n974, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1132 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1132, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -4080,7 +4748,9 @@ func enM033(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n975 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n975, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1133 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1133, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -4113,7 +4783,9 @@ func enM034(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n976 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n976, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1134 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1134, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -4121,7 +4793,7 @@ func enM034(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -4137,36 +4809,96 @@ func enM034(v []Seq, n *Node) bool {
 
 // BR-E-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='E']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0153(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n978 *Node) Seq { return child(n978, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n979 *Node) Seq { return parent(n979) }), func(n980 *Node) Seq { return parent(n980) }), func(n981 *Node) Seq {
-		return filter(child(n981, enK32), func(p982 *Node) bool {
-			return gcmpStr(step(step(child(p982, enK66), func(n983 *Node) Seq { return child(n983, enK51) }), func(n984 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n984, enK1)))) }), "E", true)
+	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1136 *Node) Seq { return child(n1136, enK87) })), arith(arith(func() Seq {
+		var a1137 sumAcc
+		anyNode(parent(n), func(n1138 *Node) bool {
+			return anyNode(parent(n1138), func(n1139 *Node) bool {
+				return anyNode(parent(n1139), func(n1140 *Node) bool {
+					return anyNode(child(n1140, enK32), func(n1141 *Node) bool {
+						return anyNode(child(n1141, enK66), func(n1142 *Node) bool {
+							return anyNode(child(n1142, enK51), func(n1143 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1143, enK1)))), "E", true) })
+						}) && a1137.add(castDecimal(child(n1141, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n985 *Node) Seq { return castDecimal(child(n985, enK28)) })), fnSum(step(step(step(step(parent(n), func(n986 *Node) Seq { return parent(n986) }), func(n987 *Node) Seq { return parent(n987) }), func(n988 *Node) Seq {
-		return filter(filter(child(n988, enK16), func(p989 *Node) bool { return gcmp(child(p989, enK17), boolSeq(true), opEq) }), func(p990 *Node) bool {
-			return gcmpStr(step(child(p990, enK21), func(n991 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n991, enK1)))) }), "E", true)
+		return a1137.result()
+	}(), func() Seq {
+		var a1144 sumAcc
+		anyNode(parent(n), func(n1145 *Node) bool {
+			return anyNode(parent(n1145), func(n1146 *Node) bool {
+				return anyNode(parent(n1146), func(n1147 *Node) bool {
+					return anyNode(child(n1147, enK16), func(n1148 *Node) bool {
+						return func(r1149 Seq) bool {
+							return anyNode(child(n1148, enK17), func(n1150 *Node) bool { return gcmp(nodeSeq(n1150), r1149, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1148, enK21), func(n1151 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1151, enK1)))), "E", true) }) && a1144.add(castDecimal(child(n1148, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n992 *Node) Seq { return castDecimal(child(n992, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n993 *Node) Seq { return parent(n993) }), func(n994 *Node) Seq { return parent(n994) }), func(n995 *Node) Seq {
-		return filter(filter(child(n995, enK16), func(p996 *Node) bool { return gcmp(child(p996, enK17), boolSeq(false), opEq) }), func(p997 *Node) bool {
-			return gcmpStr(step(child(p997, enK21), func(n998 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n998, enK1)))) }), "E", true)
+		return a1144.result()
+	}(), opAdd), func() Seq {
+		var a1152 sumAcc
+		anyNode(parent(n), func(n1153 *Node) bool {
+			return anyNode(parent(n1153), func(n1154 *Node) bool {
+				return anyNode(parent(n1154), func(n1155 *Node) bool {
+					return anyNode(child(n1155, enK16), func(n1156 *Node) bool {
+						return func(r1157 Seq) bool {
+							return anyNode(child(n1156, enK17), func(n1158 *Node) bool { return gcmp(nodeSeq(n1158), r1157, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1156, enK21), func(n1159 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1159, enK1)))), "E", true) }) && a1152.add(castDecimal(child(n1156, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n999 *Node) Seq { return castDecimal(child(n999, enK20)) })), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1001 *Node) Seq { return child(n1001, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1002 *Node) Seq { return parent(n1002) }), func(n1003 *Node) Seq { return parent(n1003) }), func(n1004 *Node) Seq {
-		return filter(child(n1004, enK33), func(p1005 *Node) bool {
-			return gcmpStr(step(step(child(p1005, enK66), func(n1006 *Node) Seq { return child(n1006, enK51) }), func(n1007 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1007, enK1)))) }), "E", true)
+		return a1152.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1161 *Node) Seq { return child(n1161, enK87) })), arith(arith(func() Seq {
+		var a1162 sumAcc
+		anyNode(parent(n), func(n1163 *Node) bool {
+			return anyNode(parent(n1163), func(n1164 *Node) bool {
+				return anyNode(parent(n1164), func(n1165 *Node) bool {
+					return anyNode(child(n1165, enK33), func(n1166 *Node) bool {
+						return anyNode(child(n1166, enK66), func(n1167 *Node) bool {
+							return anyNode(child(n1167, enK51), func(n1168 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1168, enK1)))), "E", true) })
+						}) && a1162.add(castDecimal(child(n1166, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n1008 *Node) Seq { return castDecimal(child(n1008, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1009 *Node) Seq { return parent(n1009) }), func(n1010 *Node) Seq { return parent(n1010) }), func(n1011 *Node) Seq {
-		return filter(filter(child(n1011, enK16), func(p1012 *Node) bool { return gcmp(child(p1012, enK17), boolSeq(true), opEq) }), func(p1013 *Node) bool {
-			return gcmpStr(step(child(p1013, enK21), func(n1014 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1014, enK1)))) }), "E", true)
+		return a1162.result()
+	}(), func() Seq {
+		var a1169 sumAcc
+		anyNode(parent(n), func(n1170 *Node) bool {
+			return anyNode(parent(n1170), func(n1171 *Node) bool {
+				return anyNode(parent(n1171), func(n1172 *Node) bool {
+					return anyNode(child(n1172, enK16), func(n1173 *Node) bool {
+						return func(r1174 Seq) bool {
+							return anyNode(child(n1173, enK17), func(n1175 *Node) bool { return gcmp(nodeSeq(n1175), r1174, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1173, enK21), func(n1176 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1176, enK1)))), "E", true) }) && a1169.add(castDecimal(child(n1173, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1015 *Node) Seq { return castDecimal(child(n1015, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1016 *Node) Seq { return parent(n1016) }), func(n1017 *Node) Seq { return parent(n1017) }), func(n1018 *Node) Seq {
-		return filter(filter(child(n1018, enK16), func(p1019 *Node) bool { return gcmp(child(p1019, enK17), boolSeq(false), opEq) }), func(p1020 *Node) bool {
-			return gcmpStr(step(child(p1020, enK21), func(n1021 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1021, enK1)))) }), "E", true)
+		return a1169.result()
+	}(), opAdd), func() Seq {
+		var a1177 sumAcc
+		anyNode(parent(n), func(n1178 *Node) bool {
+			return anyNode(parent(n1178), func(n1179 *Node) bool {
+				return anyNode(parent(n1179), func(n1180 *Node) bool {
+					return anyNode(child(n1180, enK16), func(n1181 *Node) bool {
+						return func(r1182 Seq) bool {
+							return anyNode(child(n1181, enK17), func(n1183 *Node) bool { return gcmp(nodeSeq(n1183), r1182, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1181, enK21), func(n1184 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1184, enK1)))), "E", true) }) && a1177.add(castDecimal(child(n1181, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1022 *Node) Seq { return castDecimal(child(n1022, enK20)) })), opSub), opEq)))
+		return a1177.result()
+	}(), opSub), opEq)))
 }
 
 // BR-E-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0154(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1023 *Node) Seq { return child(n1023, enK48) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1185 *Node) Seq { return child(n1185, enK49) })), enK62, opEq)
 }
 
 // BR-E-10: exists(cbc:TaxExemptionReason) or exists(cbc:TaxExemptionReasonCode)
@@ -4184,14 +4916,18 @@ func enM035(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1026 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1026, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1188 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1188, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r1189 Seq) bool {
+			return anyNode(child(m, enK17), func(n1190 *Node) bool { return gcmp(nodeSeq(n1190), r1189, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -4216,14 +4952,18 @@ func enM036(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1027 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1027, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1191 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1191, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r1192 Seq) bool {
+			return anyNode(child(m, enK17), func(n1193 *Node) bool { return gcmp(nodeSeq(n1193), r1192, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -4248,7 +4988,9 @@ func enM037(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1028 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1028, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1194 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1194, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -4271,7 +5013,9 @@ func enM037(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1029 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1029, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1195 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1195, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -4304,7 +5048,9 @@ func enM038(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1030 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1030, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1196 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1196, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -4312,7 +5058,7 @@ func enM038(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -4328,36 +5074,96 @@ func enM038(v []Seq, n *Node) bool {
 
 // BR-G-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='G']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0159(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1032 *Node) Seq { return child(n1032, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1033 *Node) Seq { return parent(n1033) }), func(n1034 *Node) Seq { return parent(n1034) }), func(n1035 *Node) Seq {
-		return filter(child(n1035, enK32), func(p1036 *Node) bool {
-			return gcmpStr(step(step(child(p1036, enK66), func(n1037 *Node) Seq { return child(n1037, enK51) }), func(n1038 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1038, enK1)))) }), "G", true)
+	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1198 *Node) Seq { return child(n1198, enK87) })), arith(arith(func() Seq {
+		var a1199 sumAcc
+		anyNode(parent(n), func(n1200 *Node) bool {
+			return anyNode(parent(n1200), func(n1201 *Node) bool {
+				return anyNode(parent(n1201), func(n1202 *Node) bool {
+					return anyNode(child(n1202, enK32), func(n1203 *Node) bool {
+						return anyNode(child(n1203, enK66), func(n1204 *Node) bool {
+							return anyNode(child(n1204, enK51), func(n1205 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1205, enK1)))), "G", true) })
+						}) && a1199.add(castDecimal(child(n1203, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n1039 *Node) Seq { return castDecimal(child(n1039, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1040 *Node) Seq { return parent(n1040) }), func(n1041 *Node) Seq { return parent(n1041) }), func(n1042 *Node) Seq {
-		return filter(filter(child(n1042, enK16), func(p1043 *Node) bool { return gcmp(child(p1043, enK17), boolSeq(true), opEq) }), func(p1044 *Node) bool {
-			return gcmpStr(step(child(p1044, enK21), func(n1045 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1045, enK1)))) }), "G", true)
+		return a1199.result()
+	}(), func() Seq {
+		var a1206 sumAcc
+		anyNode(parent(n), func(n1207 *Node) bool {
+			return anyNode(parent(n1207), func(n1208 *Node) bool {
+				return anyNode(parent(n1208), func(n1209 *Node) bool {
+					return anyNode(child(n1209, enK16), func(n1210 *Node) bool {
+						return func(r1211 Seq) bool {
+							return anyNode(child(n1210, enK17), func(n1212 *Node) bool { return gcmp(nodeSeq(n1212), r1211, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1210, enK21), func(n1213 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1213, enK1)))), "G", true) }) && a1206.add(castDecimal(child(n1210, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1046 *Node) Seq { return castDecimal(child(n1046, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1047 *Node) Seq { return parent(n1047) }), func(n1048 *Node) Seq { return parent(n1048) }), func(n1049 *Node) Seq {
-		return filter(filter(child(n1049, enK16), func(p1050 *Node) bool { return gcmp(child(p1050, enK17), boolSeq(false), opEq) }), func(p1051 *Node) bool {
-			return gcmpStr(step(child(p1051, enK21), func(n1052 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1052, enK1)))) }), "G", true)
+		return a1206.result()
+	}(), opAdd), func() Seq {
+		var a1214 sumAcc
+		anyNode(parent(n), func(n1215 *Node) bool {
+			return anyNode(parent(n1215), func(n1216 *Node) bool {
+				return anyNode(parent(n1216), func(n1217 *Node) bool {
+					return anyNode(child(n1217, enK16), func(n1218 *Node) bool {
+						return func(r1219 Seq) bool {
+							return anyNode(child(n1218, enK17), func(n1220 *Node) bool { return gcmp(nodeSeq(n1220), r1219, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1218, enK21), func(n1221 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1221, enK1)))), "G", true) }) && a1214.add(castDecimal(child(n1218, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1053 *Node) Seq { return castDecimal(child(n1053, enK20)) })), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1055 *Node) Seq { return child(n1055, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1056 *Node) Seq { return parent(n1056) }), func(n1057 *Node) Seq { return parent(n1057) }), func(n1058 *Node) Seq {
-		return filter(child(n1058, enK33), func(p1059 *Node) bool {
-			return gcmpStr(step(step(child(p1059, enK66), func(n1060 *Node) Seq { return child(n1060, enK51) }), func(n1061 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1061, enK1)))) }), "G", true)
+		return a1214.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1223 *Node) Seq { return child(n1223, enK87) })), arith(arith(func() Seq {
+		var a1224 sumAcc
+		anyNode(parent(n), func(n1225 *Node) bool {
+			return anyNode(parent(n1225), func(n1226 *Node) bool {
+				return anyNode(parent(n1226), func(n1227 *Node) bool {
+					return anyNode(child(n1227, enK33), func(n1228 *Node) bool {
+						return anyNode(child(n1228, enK66), func(n1229 *Node) bool {
+							return anyNode(child(n1229, enK51), func(n1230 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1230, enK1)))), "G", true) })
+						}) && a1224.add(castDecimal(child(n1228, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n1062 *Node) Seq { return castDecimal(child(n1062, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1063 *Node) Seq { return parent(n1063) }), func(n1064 *Node) Seq { return parent(n1064) }), func(n1065 *Node) Seq {
-		return filter(filter(child(n1065, enK16), func(p1066 *Node) bool { return gcmp(child(p1066, enK17), boolSeq(true), opEq) }), func(p1067 *Node) bool {
-			return gcmpStr(step(child(p1067, enK21), func(n1068 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1068, enK1)))) }), "G", true)
+		return a1224.result()
+	}(), func() Seq {
+		var a1231 sumAcc
+		anyNode(parent(n), func(n1232 *Node) bool {
+			return anyNode(parent(n1232), func(n1233 *Node) bool {
+				return anyNode(parent(n1233), func(n1234 *Node) bool {
+					return anyNode(child(n1234, enK16), func(n1235 *Node) bool {
+						return func(r1236 Seq) bool {
+							return anyNode(child(n1235, enK17), func(n1237 *Node) bool { return gcmp(nodeSeq(n1237), r1236, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1235, enK21), func(n1238 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1238, enK1)))), "G", true) }) && a1231.add(castDecimal(child(n1235, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1069 *Node) Seq { return castDecimal(child(n1069, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1070 *Node) Seq { return parent(n1070) }), func(n1071 *Node) Seq { return parent(n1071) }), func(n1072 *Node) Seq {
-		return filter(filter(child(n1072, enK16), func(p1073 *Node) bool { return gcmp(child(p1073, enK17), boolSeq(false), opEq) }), func(p1074 *Node) bool {
-			return gcmpStr(step(child(p1074, enK21), func(n1075 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1075, enK1)))) }), "G", true)
+		return a1231.result()
+	}(), opAdd), func() Seq {
+		var a1239 sumAcc
+		anyNode(parent(n), func(n1240 *Node) bool {
+			return anyNode(parent(n1240), func(n1241 *Node) bool {
+				return anyNode(parent(n1241), func(n1242 *Node) bool {
+					return anyNode(child(n1242, enK16), func(n1243 *Node) bool {
+						return func(r1244 Seq) bool {
+							return anyNode(child(n1243, enK17), func(n1245 *Node) bool { return gcmp(nodeSeq(n1245), r1244, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1243, enK21), func(n1246 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1246, enK1)))), "G", true) }) && a1239.add(castDecimal(child(n1243, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1076 *Node) Seq { return castDecimal(child(n1076, enK20)) })), opSub), opEq)))
+		return a1239.result()
+	}(), opSub), opEq)))
 }
 
 // BR-G-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0160(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1077 *Node) Seq { return child(n1077, enK48) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1247 *Node) Seq { return child(n1247, enK49) })), enK62, opEq)
 }
 
 // BR-G-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -4375,14 +5181,18 @@ func enM039(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1080 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1080, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1250 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1250, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r1251 Seq) bool {
+			return anyNode(child(m, enK17), func(n1252 *Node) bool { return gcmp(nodeSeq(n1252), r1251, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -4407,14 +5217,18 @@ func enM040(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1081 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1081, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1253 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1253, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r1254 Seq) bool {
+			return anyNode(child(m, enK17), func(n1255 *Node) bool { return gcmp(nodeSeq(n1255), r1254, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -4439,7 +5253,9 @@ func enM041(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1082 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1082, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1256 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1256, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -4462,7 +5278,9 @@ func enM041(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1083 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1083, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1257 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1257, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -4495,7 +5313,9 @@ func enM042(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1084 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1084, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1258 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1258, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -4503,7 +5323,7 @@ func enM042(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -4519,36 +5339,96 @@ func enM042(v []Seq, n *Node) bool {
 
 // BR-IC-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='K']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0165(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1086 *Node) Seq { return child(n1086, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1087 *Node) Seq { return parent(n1087) }), func(n1088 *Node) Seq { return parent(n1088) }), func(n1089 *Node) Seq {
-		return filter(child(n1089, enK32), func(p1090 *Node) bool {
-			return gcmpStr(step(step(child(p1090, enK66), func(n1091 *Node) Seq { return child(n1091, enK51) }), func(n1092 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1092, enK1)))) }), "K", true)
+	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1260 *Node) Seq { return child(n1260, enK87) })), arith(arith(func() Seq {
+		var a1261 sumAcc
+		anyNode(parent(n), func(n1262 *Node) bool {
+			return anyNode(parent(n1262), func(n1263 *Node) bool {
+				return anyNode(parent(n1263), func(n1264 *Node) bool {
+					return anyNode(child(n1264, enK32), func(n1265 *Node) bool {
+						return anyNode(child(n1265, enK66), func(n1266 *Node) bool {
+							return anyNode(child(n1266, enK51), func(n1267 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1267, enK1)))), "K", true) })
+						}) && a1261.add(castDecimal(child(n1265, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n1093 *Node) Seq { return castDecimal(child(n1093, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1094 *Node) Seq { return parent(n1094) }), func(n1095 *Node) Seq { return parent(n1095) }), func(n1096 *Node) Seq {
-		return filter(filter(child(n1096, enK16), func(p1097 *Node) bool { return gcmp(child(p1097, enK17), boolSeq(true), opEq) }), func(p1098 *Node) bool {
-			return gcmpStr(step(child(p1098, enK21), func(n1099 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1099, enK1)))) }), "K", true)
+		return a1261.result()
+	}(), func() Seq {
+		var a1268 sumAcc
+		anyNode(parent(n), func(n1269 *Node) bool {
+			return anyNode(parent(n1269), func(n1270 *Node) bool {
+				return anyNode(parent(n1270), func(n1271 *Node) bool {
+					return anyNode(child(n1271, enK16), func(n1272 *Node) bool {
+						return func(r1273 Seq) bool {
+							return anyNode(child(n1272, enK17), func(n1274 *Node) bool { return gcmp(nodeSeq(n1274), r1273, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1272, enK21), func(n1275 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1275, enK1)))), "K", true) }) && a1268.add(castDecimal(child(n1272, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1100 *Node) Seq { return castDecimal(child(n1100, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1101 *Node) Seq { return parent(n1101) }), func(n1102 *Node) Seq { return parent(n1102) }), func(n1103 *Node) Seq {
-		return filter(filter(child(n1103, enK16), func(p1104 *Node) bool { return gcmp(child(p1104, enK17), boolSeq(false), opEq) }), func(p1105 *Node) bool {
-			return gcmpStr(step(child(p1105, enK21), func(n1106 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1106, enK1)))) }), "K", true)
+		return a1268.result()
+	}(), opAdd), func() Seq {
+		var a1276 sumAcc
+		anyNode(parent(n), func(n1277 *Node) bool {
+			return anyNode(parent(n1277), func(n1278 *Node) bool {
+				return anyNode(parent(n1278), func(n1279 *Node) bool {
+					return anyNode(child(n1279, enK16), func(n1280 *Node) bool {
+						return func(r1281 Seq) bool {
+							return anyNode(child(n1280, enK17), func(n1282 *Node) bool { return gcmp(nodeSeq(n1282), r1281, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1280, enK21), func(n1283 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1283, enK1)))), "K", true) }) && a1276.add(castDecimal(child(n1280, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1107 *Node) Seq { return castDecimal(child(n1107, enK20)) })), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1109 *Node) Seq { return child(n1109, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1110 *Node) Seq { return parent(n1110) }), func(n1111 *Node) Seq { return parent(n1111) }), func(n1112 *Node) Seq {
-		return filter(child(n1112, enK33), func(p1113 *Node) bool {
-			return gcmpStr(step(step(child(p1113, enK66), func(n1114 *Node) Seq { return child(n1114, enK51) }), func(n1115 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1115, enK1)))) }), "K", true)
+		return a1276.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1285 *Node) Seq { return child(n1285, enK87) })), arith(arith(func() Seq {
+		var a1286 sumAcc
+		anyNode(parent(n), func(n1287 *Node) bool {
+			return anyNode(parent(n1287), func(n1288 *Node) bool {
+				return anyNode(parent(n1288), func(n1289 *Node) bool {
+					return anyNode(child(n1289, enK33), func(n1290 *Node) bool {
+						return anyNode(child(n1290, enK66), func(n1291 *Node) bool {
+							return anyNode(child(n1291, enK51), func(n1292 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1292, enK1)))), "K", true) })
+						}) && a1286.add(castDecimal(child(n1290, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n1116 *Node) Seq { return castDecimal(child(n1116, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1117 *Node) Seq { return parent(n1117) }), func(n1118 *Node) Seq { return parent(n1118) }), func(n1119 *Node) Seq {
-		return filter(filter(child(n1119, enK16), func(p1120 *Node) bool { return gcmp(child(p1120, enK17), boolSeq(true), opEq) }), func(p1121 *Node) bool {
-			return gcmpStr(step(child(p1121, enK21), func(n1122 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1122, enK1)))) }), "K", true)
+		return a1286.result()
+	}(), func() Seq {
+		var a1293 sumAcc
+		anyNode(parent(n), func(n1294 *Node) bool {
+			return anyNode(parent(n1294), func(n1295 *Node) bool {
+				return anyNode(parent(n1295), func(n1296 *Node) bool {
+					return anyNode(child(n1296, enK16), func(n1297 *Node) bool {
+						return func(r1298 Seq) bool {
+							return anyNode(child(n1297, enK17), func(n1299 *Node) bool { return gcmp(nodeSeq(n1299), r1298, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1297, enK21), func(n1300 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1300, enK1)))), "K", true) }) && a1293.add(castDecimal(child(n1297, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1123 *Node) Seq { return castDecimal(child(n1123, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1124 *Node) Seq { return parent(n1124) }), func(n1125 *Node) Seq { return parent(n1125) }), func(n1126 *Node) Seq {
-		return filter(filter(child(n1126, enK16), func(p1127 *Node) bool { return gcmp(child(p1127, enK17), boolSeq(false), opEq) }), func(p1128 *Node) bool {
-			return gcmpStr(step(child(p1128, enK21), func(n1129 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1129, enK1)))) }), "K", true)
+		return a1293.result()
+	}(), opAdd), func() Seq {
+		var a1301 sumAcc
+		anyNode(parent(n), func(n1302 *Node) bool {
+			return anyNode(parent(n1302), func(n1303 *Node) bool {
+				return anyNode(parent(n1303), func(n1304 *Node) bool {
+					return anyNode(child(n1304, enK16), func(n1305 *Node) bool {
+						return func(r1306 Seq) bool {
+							return anyNode(child(n1305, enK17), func(n1307 *Node) bool { return gcmp(nodeSeq(n1307), r1306, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1305, enK21), func(n1308 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1308, enK1)))), "K", true) }) && a1301.add(castDecimal(child(n1305, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1130 *Node) Seq { return castDecimal(child(n1130, enK20)) })), opSub), opEq)))
+		return a1301.result()
+	}(), opSub), opEq)))
 }
 
 // BR-IC-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0166(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1131 *Node) Seq { return child(n1131, enK48) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1309 *Node) Seq { return child(n1309, enK49) })), enK62, opEq)
 }
 
 // BR-IC-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -4566,14 +5446,18 @@ func enM043(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1134 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1134, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1312 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1312, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r1313 Seq) bool {
+			return anyNode(child(m, enK17), func(n1314 *Node) bool { return gcmp(nodeSeq(n1314), r1313, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -4598,14 +5482,18 @@ func enM044(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1135 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1135, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1315 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1315, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r1316 Seq) bool {
+			return anyNode(child(m, enK17), func(n1317 *Node) bool { return gcmp(nodeSeq(n1317), r1316, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -4630,7 +5518,9 @@ func enM045(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1136 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1136, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1318 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1318, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -4653,7 +5543,9 @@ func enM045(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1137 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1137, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1319 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1319, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -4686,7 +5578,9 @@ func enM046(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1138 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1138, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1320 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1320, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -4694,7 +5588,7 @@ func enM046(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -4710,86 +5604,206 @@ func enM046(v []Seq, n *Node) bool {
 
 // BR-AF-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func enT0171(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK88)), func(q1139 Seq) bool {
-		return (((len(desc(root(n), enK32)) > 0) && (gcmp(step(parent(n), func(n1141 *Node) Seq { return castDecimal(arith(child(n1141, enK87), enK53, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1142 *Node) Seq { return parent(n1142) }), func(n1143 *Node) Seq { return parent(n1143) }), func(n1144 *Node) Seq {
-			return filter(filter(child(n1144, enK32), func(p1145 *Node) bool {
-				return gcmpStr(step(step(child(p1145, enK66), func(n1146 *Node) Seq { return child(n1146, enK51) }), func(n1147 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1147, enK1)))) }), "L", true)
-			}), func(p1148 *Node) bool {
-				return gcmp(step(step(child(p1148, enK66), func(n1149 *Node) Seq { return child(n1149, enK51) }), func(n1150 *Node) Seq { return castDecimal(child(n1150, enK88)) }), q1139, opEq)
+	return every(castDecimal(child(n, enK88)), func(q1321 Seq) bool {
+		return (((len(desc(root(n), enK32)) > 0) && (func(r1350 Seq) bool {
+			return anyNode(parent(n), func(n1351 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1351, enK87), enK53, opSub)), r1350, opLt)
 			})
-		}), func(n1151 *Node) Seq { return castDecimal(child(n1151, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1152 *Node) Seq { return parent(n1152) }), func(n1153 *Node) Seq { return parent(n1153) }), func(n1154 *Node) Seq {
-			return filter(filter(filter(child(n1154, enK16), func(p1155 *Node) bool { return gcmp(child(p1155, enK17), boolSeq(true), opEq) }), func(p1156 *Node) bool {
-				return gcmpStr(step(child(p1156, enK21), func(n1157 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1157, enK1)))) }), "L", true)
-			}), func(p1158 *Node) bool {
-				return gcmp(step(child(p1158, enK21), func(n1159 *Node) Seq { return castDecimal(child(n1159, enK88)) }), q1139, opEq)
+		}(arith(arith(func() Seq {
+			var a1323 sumAcc
+			anyNode(parent(n), func(n1324 *Node) bool {
+				return anyNode(parent(n1324), func(n1325 *Node) bool {
+					return anyNode(parent(n1325), func(n1326 *Node) bool {
+						return anyNode(child(n1326, enK32), func(n1327 *Node) bool {
+							return anyNode(child(n1327, enK66), func(n1328 *Node) bool {
+								return anyNode(child(n1328, enK51), func(n1329 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1329, enK1)))), "L", true) })
+							}) && anyNode(child(n1327, enK66), func(n1330 *Node) bool {
+								return anyNode(child(n1330, enK51), func(n1331 *Node) bool { return gcmp(castDecimal(child(n1331, enK88)), q1321, opEq) })
+							}) && a1323.add(castDecimal(child(n1327, enK28)))
+						})
+					})
+				})
 			})
-		}), func(n1160 *Node) Seq { return castDecimal(child(n1160, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1161 *Node) Seq { return parent(n1161) }), func(n1162 *Node) Seq { return parent(n1162) }), func(n1163 *Node) Seq {
-			return filter(filter(filter(child(n1163, enK16), func(p1164 *Node) bool { return gcmp(child(p1164, enK17), boolSeq(false), opEq) }), func(p1165 *Node) bool {
-				return gcmpStr(step(child(p1165, enK21), func(n1166 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1166, enK1)))) }), "L", true)
-			}), func(p1167 *Node) bool {
-				return gcmp(step(child(p1167, enK21), func(n1168 *Node) Seq { return castDecimal(child(n1168, enK88)) }), q1139, opEq)
+			return a1323.result()
+		}(), func() Seq {
+			var a1332 sumAcc
+			anyNode(parent(n), func(n1333 *Node) bool {
+				return anyNode(parent(n1333), func(n1334 *Node) bool {
+					return anyNode(parent(n1334), func(n1335 *Node) bool {
+						return anyNode(child(n1335, enK16), func(n1336 *Node) bool {
+							return func(r1337 Seq) bool {
+								return anyNode(child(n1336, enK17), func(n1338 *Node) bool { return gcmp(nodeSeq(n1338), r1337, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1336, enK21), func(n1339 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1339, enK1)))), "L", true) }) && anyNode(child(n1336, enK21), func(n1340 *Node) bool { return gcmp(castDecimal(child(n1340, enK88)), q1321, opEq) }) && a1332.add(castDecimal(child(n1336, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1169 *Node) Seq { return castDecimal(child(n1169, enK20)) })), opSub), opLt) && gcmp(step(parent(n), func(n1170 *Node) Seq { return castDecimal(arith(child(n1170, enK87), enK53, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1171 *Node) Seq { return parent(n1171) }), func(n1172 *Node) Seq { return parent(n1172) }), func(n1173 *Node) Seq {
-			return filter(filter(child(n1173, enK32), func(p1174 *Node) bool {
-				return gcmpStr(step(step(child(p1174, enK66), func(n1175 *Node) Seq { return child(n1175, enK51) }), func(n1176 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1176, enK1)))) }), "L", true)
-			}), func(p1177 *Node) bool {
-				return gcmp(step(step(child(p1177, enK66), func(n1178 *Node) Seq { return child(n1178, enK51) }), func(n1179 *Node) Seq { return castDecimal(child(n1179, enK88)) }), q1139, opEq)
+			return a1332.result()
+		}(), opAdd), func() Seq {
+			var a1341 sumAcc
+			anyNode(parent(n), func(n1342 *Node) bool {
+				return anyNode(parent(n1342), func(n1343 *Node) bool {
+					return anyNode(parent(n1343), func(n1344 *Node) bool {
+						return anyNode(child(n1344, enK16), func(n1345 *Node) bool {
+							return func(r1346 Seq) bool {
+								return anyNode(child(n1345, enK17), func(n1347 *Node) bool { return gcmp(nodeSeq(n1347), r1346, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1345, enK21), func(n1348 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1348, enK1)))), "L", true) }) && anyNode(child(n1345, enK21), func(n1349 *Node) bool { return gcmp(castDecimal(child(n1349, enK88)), q1321, opEq) }) && a1341.add(castDecimal(child(n1345, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1180 *Node) Seq { return castDecimal(child(n1180, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1181 *Node) Seq { return parent(n1181) }), func(n1182 *Node) Seq { return parent(n1182) }), func(n1183 *Node) Seq {
-			return filter(filter(filter(child(n1183, enK16), func(p1184 *Node) bool { return gcmp(child(p1184, enK17), boolSeq(true), opEq) }), func(p1185 *Node) bool {
-				return gcmpStr(step(child(p1185, enK21), func(n1186 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1186, enK1)))) }), "L", true)
-			}), func(p1187 *Node) bool {
-				return gcmp(step(child(p1187, enK21), func(n1188 *Node) Seq { return castDecimal(child(n1188, enK88)) }), q1139, opEq)
+			return a1341.result()
+		}(), opSub)) && func(r1379 Seq) bool {
+			return anyNode(parent(n), func(n1380 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1380, enK87), enK53, opAdd)), r1379, opGt)
 			})
-		}), func(n1189 *Node) Seq { return castDecimal(child(n1189, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1190 *Node) Seq { return parent(n1190) }), func(n1191 *Node) Seq { return parent(n1191) }), func(n1192 *Node) Seq {
-			return filter(filter(filter(child(n1192, enK16), func(p1193 *Node) bool { return gcmp(child(p1193, enK17), boolSeq(false), opEq) }), func(p1194 *Node) bool {
-				return gcmpStr(step(child(p1194, enK21), func(n1195 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1195, enK1)))) }), "L", true)
-			}), func(p1196 *Node) bool {
-				return gcmp(step(child(p1196, enK21), func(n1197 *Node) Seq { return castDecimal(child(n1197, enK88)) }), q1139, opEq)
+		}(arith(arith(func() Seq {
+			var a1352 sumAcc
+			anyNode(parent(n), func(n1353 *Node) bool {
+				return anyNode(parent(n1353), func(n1354 *Node) bool {
+					return anyNode(parent(n1354), func(n1355 *Node) bool {
+						return anyNode(child(n1355, enK32), func(n1356 *Node) bool {
+							return anyNode(child(n1356, enK66), func(n1357 *Node) bool {
+								return anyNode(child(n1357, enK51), func(n1358 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1358, enK1)))), "L", true) })
+							}) && anyNode(child(n1356, enK66), func(n1359 *Node) bool {
+								return anyNode(child(n1359, enK51), func(n1360 *Node) bool { return gcmp(castDecimal(child(n1360, enK88)), q1321, opEq) })
+							}) && a1352.add(castDecimal(child(n1356, enK28)))
+						})
+					})
+				})
 			})
-		}), func(n1198 *Node) Seq { return castDecimal(child(n1198, enK20)) })), opSub), opGt))) || ((len(desc(root(n), enK33)) > 0) && (gcmp(step(parent(n), func(n1200 *Node) Seq { return castDecimal(arith(child(n1200, enK87), enK53, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1201 *Node) Seq { return parent(n1201) }), func(n1202 *Node) Seq { return parent(n1202) }), func(n1203 *Node) Seq {
-			return filter(filter(child(n1203, enK33), func(p1204 *Node) bool {
-				return gcmpStr(step(step(child(p1204, enK66), func(n1205 *Node) Seq { return child(n1205, enK51) }), func(n1206 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1206, enK1)))) }), "L", true)
-			}), func(p1207 *Node) bool {
-				return gcmp(step(step(child(p1207, enK66), func(n1208 *Node) Seq { return child(n1208, enK51) }), func(n1209 *Node) Seq { return castDecimal(child(n1209, enK88)) }), q1139, opEq)
+			return a1352.result()
+		}(), func() Seq {
+			var a1361 sumAcc
+			anyNode(parent(n), func(n1362 *Node) bool {
+				return anyNode(parent(n1362), func(n1363 *Node) bool {
+					return anyNode(parent(n1363), func(n1364 *Node) bool {
+						return anyNode(child(n1364, enK16), func(n1365 *Node) bool {
+							return func(r1366 Seq) bool {
+								return anyNode(child(n1365, enK17), func(n1367 *Node) bool { return gcmp(nodeSeq(n1367), r1366, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1365, enK21), func(n1368 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1368, enK1)))), "L", true) }) && anyNode(child(n1365, enK21), func(n1369 *Node) bool { return gcmp(castDecimal(child(n1369, enK88)), q1321, opEq) }) && a1361.add(castDecimal(child(n1365, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1210 *Node) Seq { return castDecimal(child(n1210, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1211 *Node) Seq { return parent(n1211) }), func(n1212 *Node) Seq { return parent(n1212) }), func(n1213 *Node) Seq {
-			return filter(filter(filter(child(n1213, enK16), func(p1214 *Node) bool { return gcmp(child(p1214, enK17), boolSeq(true), opEq) }), func(p1215 *Node) bool {
-				return gcmpStr(step(child(p1215, enK21), func(n1216 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1216, enK1)))) }), "L", true)
-			}), func(p1217 *Node) bool {
-				return gcmp(step(child(p1217, enK21), func(n1218 *Node) Seq { return castDecimal(child(n1218, enK88)) }), q1139, opEq)
+			return a1361.result()
+		}(), opAdd), func() Seq {
+			var a1370 sumAcc
+			anyNode(parent(n), func(n1371 *Node) bool {
+				return anyNode(parent(n1371), func(n1372 *Node) bool {
+					return anyNode(parent(n1372), func(n1373 *Node) bool {
+						return anyNode(child(n1373, enK16), func(n1374 *Node) bool {
+							return func(r1375 Seq) bool {
+								return anyNode(child(n1374, enK17), func(n1376 *Node) bool { return gcmp(nodeSeq(n1376), r1375, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1374, enK21), func(n1377 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1377, enK1)))), "L", true) }) && anyNode(child(n1374, enK21), func(n1378 *Node) bool { return gcmp(castDecimal(child(n1378, enK88)), q1321, opEq) }) && a1370.add(castDecimal(child(n1374, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1219 *Node) Seq { return castDecimal(child(n1219, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1220 *Node) Seq { return parent(n1220) }), func(n1221 *Node) Seq { return parent(n1221) }), func(n1222 *Node) Seq {
-			return filter(filter(filter(child(n1222, enK16), func(p1223 *Node) bool { return gcmp(child(p1223, enK17), boolSeq(false), opEq) }), func(p1224 *Node) bool {
-				return gcmpStr(step(child(p1224, enK21), func(n1225 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1225, enK1)))) }), "L", true)
-			}), func(p1226 *Node) bool {
-				return gcmp(step(child(p1226, enK21), func(n1227 *Node) Seq { return castDecimal(child(n1227, enK88)) }), q1139, opEq)
+			return a1370.result()
+		}(), opSub)))) || ((len(desc(root(n), enK33)) > 0) && (func(r1409 Seq) bool {
+			return anyNode(parent(n), func(n1410 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1410, enK87), enK53, opSub)), r1409, opLt)
 			})
-		}), func(n1228 *Node) Seq { return castDecimal(child(n1228, enK20)) })), opSub), opLt) && gcmp(step(parent(n), func(n1229 *Node) Seq { return castDecimal(arith(child(n1229, enK87), enK53, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1230 *Node) Seq { return parent(n1230) }), func(n1231 *Node) Seq { return parent(n1231) }), func(n1232 *Node) Seq {
-			return filter(filter(child(n1232, enK33), func(p1233 *Node) bool {
-				return gcmpStr(step(step(child(p1233, enK66), func(n1234 *Node) Seq { return child(n1234, enK51) }), func(n1235 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1235, enK1)))) }), "L", true)
-			}), func(p1236 *Node) bool {
-				return gcmp(step(step(child(p1236, enK66), func(n1237 *Node) Seq { return child(n1237, enK51) }), func(n1238 *Node) Seq { return castDecimal(child(n1238, enK88)) }), q1139, opEq)
+		}(arith(arith(func() Seq {
+			var a1382 sumAcc
+			anyNode(parent(n), func(n1383 *Node) bool {
+				return anyNode(parent(n1383), func(n1384 *Node) bool {
+					return anyNode(parent(n1384), func(n1385 *Node) bool {
+						return anyNode(child(n1385, enK33), func(n1386 *Node) bool {
+							return anyNode(child(n1386, enK66), func(n1387 *Node) bool {
+								return anyNode(child(n1387, enK51), func(n1388 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1388, enK1)))), "L", true) })
+							}) && anyNode(child(n1386, enK66), func(n1389 *Node) bool {
+								return anyNode(child(n1389, enK51), func(n1390 *Node) bool { return gcmp(castDecimal(child(n1390, enK88)), q1321, opEq) })
+							}) && a1382.add(castDecimal(child(n1386, enK28)))
+						})
+					})
+				})
 			})
-		}), func(n1239 *Node) Seq { return castDecimal(child(n1239, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1240 *Node) Seq { return parent(n1240) }), func(n1241 *Node) Seq { return parent(n1241) }), func(n1242 *Node) Seq {
-			return filter(filter(filter(child(n1242, enK16), func(p1243 *Node) bool { return gcmp(child(p1243, enK17), boolSeq(true), opEq) }), func(p1244 *Node) bool {
-				return gcmpStr(step(child(p1244, enK21), func(n1245 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1245, enK1)))) }), "L", true)
-			}), func(p1246 *Node) bool {
-				return gcmp(step(child(p1246, enK21), func(n1247 *Node) Seq { return castDecimal(child(n1247, enK88)) }), q1139, opEq)
+			return a1382.result()
+		}(), func() Seq {
+			var a1391 sumAcc
+			anyNode(parent(n), func(n1392 *Node) bool {
+				return anyNode(parent(n1392), func(n1393 *Node) bool {
+					return anyNode(parent(n1393), func(n1394 *Node) bool {
+						return anyNode(child(n1394, enK16), func(n1395 *Node) bool {
+							return func(r1396 Seq) bool {
+								return anyNode(child(n1395, enK17), func(n1397 *Node) bool { return gcmp(nodeSeq(n1397), r1396, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1395, enK21), func(n1398 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1398, enK1)))), "L", true) }) && anyNode(child(n1395, enK21), func(n1399 *Node) bool { return gcmp(castDecimal(child(n1399, enK88)), q1321, opEq) }) && a1391.add(castDecimal(child(n1395, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1248 *Node) Seq { return castDecimal(child(n1248, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1249 *Node) Seq { return parent(n1249) }), func(n1250 *Node) Seq { return parent(n1250) }), func(n1251 *Node) Seq {
-			return filter(filter(filter(child(n1251, enK16), func(p1252 *Node) bool { return gcmp(child(p1252, enK17), boolSeq(false), opEq) }), func(p1253 *Node) bool {
-				return gcmpStr(step(child(p1253, enK21), func(n1254 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1254, enK1)))) }), "L", true)
-			}), func(p1255 *Node) bool {
-				return gcmp(step(child(p1255, enK21), func(n1256 *Node) Seq { return castDecimal(child(n1256, enK88)) }), q1139, opEq)
+			return a1391.result()
+		}(), opAdd), func() Seq {
+			var a1400 sumAcc
+			anyNode(parent(n), func(n1401 *Node) bool {
+				return anyNode(parent(n1401), func(n1402 *Node) bool {
+					return anyNode(parent(n1402), func(n1403 *Node) bool {
+						return anyNode(child(n1403, enK16), func(n1404 *Node) bool {
+							return func(r1405 Seq) bool {
+								return anyNode(child(n1404, enK17), func(n1406 *Node) bool { return gcmp(nodeSeq(n1406), r1405, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1404, enK21), func(n1407 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1407, enK1)))), "L", true) }) && anyNode(child(n1404, enK21), func(n1408 *Node) bool { return gcmp(castDecimal(child(n1408, enK88)), q1321, opEq) }) && a1400.add(castDecimal(child(n1404, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1257 *Node) Seq { return castDecimal(child(n1257, enK20)) })), opSub), opGt))))
+			return a1400.result()
+		}(), opSub)) && func(r1438 Seq) bool {
+			return anyNode(parent(n), func(n1439 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1439, enK87), enK53, opAdd)), r1438, opGt)
+			})
+		}(arith(arith(func() Seq {
+			var a1411 sumAcc
+			anyNode(parent(n), func(n1412 *Node) bool {
+				return anyNode(parent(n1412), func(n1413 *Node) bool {
+					return anyNode(parent(n1413), func(n1414 *Node) bool {
+						return anyNode(child(n1414, enK33), func(n1415 *Node) bool {
+							return anyNode(child(n1415, enK66), func(n1416 *Node) bool {
+								return anyNode(child(n1416, enK51), func(n1417 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1417, enK1)))), "L", true) })
+							}) && anyNode(child(n1415, enK66), func(n1418 *Node) bool {
+								return anyNode(child(n1418, enK51), func(n1419 *Node) bool { return gcmp(castDecimal(child(n1419, enK88)), q1321, opEq) })
+							}) && a1411.add(castDecimal(child(n1415, enK28)))
+						})
+					})
+				})
+			})
+			return a1411.result()
+		}(), func() Seq {
+			var a1420 sumAcc
+			anyNode(parent(n), func(n1421 *Node) bool {
+				return anyNode(parent(n1421), func(n1422 *Node) bool {
+					return anyNode(parent(n1422), func(n1423 *Node) bool {
+						return anyNode(child(n1423, enK16), func(n1424 *Node) bool {
+							return func(r1425 Seq) bool {
+								return anyNode(child(n1424, enK17), func(n1426 *Node) bool { return gcmp(nodeSeq(n1426), r1425, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1424, enK21), func(n1427 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1427, enK1)))), "L", true) }) && anyNode(child(n1424, enK21), func(n1428 *Node) bool { return gcmp(castDecimal(child(n1428, enK88)), q1321, opEq) }) && a1420.add(castDecimal(child(n1424, enK20)))
+						})
+					})
+				})
+			})
+			return a1420.result()
+		}(), opAdd), func() Seq {
+			var a1429 sumAcc
+			anyNode(parent(n), func(n1430 *Node) bool {
+				return anyNode(parent(n1430), func(n1431 *Node) bool {
+					return anyNode(parent(n1431), func(n1432 *Node) bool {
+						return anyNode(child(n1432, enK16), func(n1433 *Node) bool {
+							return func(r1434 Seq) bool {
+								return anyNode(child(n1433, enK17), func(n1435 *Node) bool { return gcmp(nodeSeq(n1435), r1434, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1433, enK21), func(n1436 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1436, enK1)))), "L", true) }) && anyNode(child(n1433, enK21), func(n1437 *Node) bool { return gcmp(castDecimal(child(n1437, enK88)), q1321, opEq) }) && a1429.add(castDecimal(child(n1433, enK20)))
+						})
+					})
+				})
+			})
+			return a1429.result()
+		}(), opSub)))))
 	})
 }
 
 // BR-AF-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0172(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1258 *Node) Seq { return child(n1258, enK48) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1259 *Node) Seq { return child(n1259, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1260 *Node) Seq { return child(n1260, enK48) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1261 *Node) Seq { return child(n1261, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1440 *Node) Seq { return child(n1440, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1441 *Node) Seq { return child(n1441, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1442 *Node) Seq { return child(n1442, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1443 *Node) Seq { return child(n1443, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
 }
 
 // BR-AF-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
@@ -4807,14 +5821,18 @@ func enM047(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1264 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1264, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1446 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1446, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r1447 Seq) bool {
+			return anyNode(child(m, enK17), func(n1448 *Node) bool { return gcmp(nodeSeq(n1448), r1447, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -4826,7 +5844,7 @@ func enM047(v []Seq, n *Node) bool {
 
 // BR-AF-06: (cbc:Percent) >= 0
 func enT0174(v []Seq, n *Node) bool {
-	return gcmp(child(n, enK88), enK62, opGe)
+	return anyNode(child(n, enK88), func(n1449 *Node) bool { return gcmp(nodeSeq(n1449), enK62, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -4839,14 +5857,18 @@ func enM048(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1265 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1265, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1450 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1450, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r1451 Seq) bool {
+			return anyNode(child(m, enK17), func(n1452 *Node) bool { return gcmp(nodeSeq(n1452), r1451, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -4858,7 +5880,7 @@ func enM048(v []Seq, n *Node) bool {
 
 // BR-AF-07: (cbc:Percent) >= 0
 func enT0175(v []Seq, n *Node) bool {
-	return gcmp(child(n, enK88), enK62, opGe)
+	return anyNode(child(n, enK88), func(n1453 *Node) bool { return gcmp(nodeSeq(n1453), enK62, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
@@ -4871,7 +5893,9 @@ func enM049(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1266 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1266, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1454 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1454, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -4894,7 +5918,9 @@ func enM049(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1267 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1267, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1455 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1455, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -4914,7 +5940,7 @@ func enM049(v []Seq, n *Node) bool {
 
 // BR-AF-05: (cbc:Percent) >= 0
 func enT0176(v []Seq, n *Node) bool {
-	return gcmp(child(n, enK88), enK62, opGe)
+	return anyNode(child(n, enK88), func(n1456 *Node) bool { return gcmp(nodeSeq(n1456), enK62, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -4927,7 +5953,9 @@ func enM050(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1268 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1268, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1457 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1457, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -4935,7 +5963,7 @@ func enM050(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -4951,86 +5979,206 @@ func enM050(v []Seq, n *Node) bool {
 
 // BR-AG-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func enT0177(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK88)), func(q1269 Seq) bool {
-		return (((len(desc(root(n), enK32)) > 0) && (gcmp(step(parent(n), func(n1271 *Node) Seq { return castDecimal(arith(child(n1271, enK87), enK53, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1272 *Node) Seq { return parent(n1272) }), func(n1273 *Node) Seq { return parent(n1273) }), func(n1274 *Node) Seq {
-			return filter(filter(child(n1274, enK32), func(p1275 *Node) bool {
-				return gcmpStr(step(step(child(p1275, enK66), func(n1276 *Node) Seq { return child(n1276, enK51) }), func(n1277 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1277, enK1)))) }), "M", true)
-			}), func(p1278 *Node) bool {
-				return gcmp(step(step(child(p1278, enK66), func(n1279 *Node) Seq { return child(n1279, enK51) }), func(n1280 *Node) Seq { return castDecimal(child(n1280, enK88)) }), q1269, opEq)
+	return every(castDecimal(child(n, enK88)), func(q1458 Seq) bool {
+		return (((len(desc(root(n), enK32)) > 0) && (func(r1487 Seq) bool {
+			return anyNode(parent(n), func(n1488 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1488, enK87), enK53, opSub)), r1487, opLt)
 			})
-		}), func(n1281 *Node) Seq { return castDecimal(child(n1281, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1282 *Node) Seq { return parent(n1282) }), func(n1283 *Node) Seq { return parent(n1283) }), func(n1284 *Node) Seq {
-			return filter(filter(filter(child(n1284, enK16), func(p1285 *Node) bool { return gcmp(child(p1285, enK17), boolSeq(true), opEq) }), func(p1286 *Node) bool {
-				return gcmpStr(step(child(p1286, enK21), func(n1287 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1287, enK1)))) }), "M", true)
-			}), func(p1288 *Node) bool {
-				return gcmp(step(child(p1288, enK21), func(n1289 *Node) Seq { return castDecimal(child(n1289, enK88)) }), q1269, opEq)
+		}(arith(arith(func() Seq {
+			var a1460 sumAcc
+			anyNode(parent(n), func(n1461 *Node) bool {
+				return anyNode(parent(n1461), func(n1462 *Node) bool {
+					return anyNode(parent(n1462), func(n1463 *Node) bool {
+						return anyNode(child(n1463, enK32), func(n1464 *Node) bool {
+							return anyNode(child(n1464, enK66), func(n1465 *Node) bool {
+								return anyNode(child(n1465, enK51), func(n1466 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1466, enK1)))), "M", true) })
+							}) && anyNode(child(n1464, enK66), func(n1467 *Node) bool {
+								return anyNode(child(n1467, enK51), func(n1468 *Node) bool { return gcmp(castDecimal(child(n1468, enK88)), q1458, opEq) })
+							}) && a1460.add(castDecimal(child(n1464, enK28)))
+						})
+					})
+				})
 			})
-		}), func(n1290 *Node) Seq { return castDecimal(child(n1290, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1291 *Node) Seq { return parent(n1291) }), func(n1292 *Node) Seq { return parent(n1292) }), func(n1293 *Node) Seq {
-			return filter(filter(filter(child(n1293, enK16), func(p1294 *Node) bool { return gcmp(child(p1294, enK17), boolSeq(false), opEq) }), func(p1295 *Node) bool {
-				return gcmpStr(step(child(p1295, enK21), func(n1296 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1296, enK1)))) }), "M", true)
-			}), func(p1297 *Node) bool {
-				return gcmp(step(child(p1297, enK21), func(n1298 *Node) Seq { return castDecimal(child(n1298, enK88)) }), q1269, opEq)
+			return a1460.result()
+		}(), func() Seq {
+			var a1469 sumAcc
+			anyNode(parent(n), func(n1470 *Node) bool {
+				return anyNode(parent(n1470), func(n1471 *Node) bool {
+					return anyNode(parent(n1471), func(n1472 *Node) bool {
+						return anyNode(child(n1472, enK16), func(n1473 *Node) bool {
+							return func(r1474 Seq) bool {
+								return anyNode(child(n1473, enK17), func(n1475 *Node) bool { return gcmp(nodeSeq(n1475), r1474, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1473, enK21), func(n1476 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1476, enK1)))), "M", true) }) && anyNode(child(n1473, enK21), func(n1477 *Node) bool { return gcmp(castDecimal(child(n1477, enK88)), q1458, opEq) }) && a1469.add(castDecimal(child(n1473, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1299 *Node) Seq { return castDecimal(child(n1299, enK20)) })), opSub), opLt) && gcmp(step(parent(n), func(n1300 *Node) Seq { return castDecimal(arith(child(n1300, enK87), enK53, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1301 *Node) Seq { return parent(n1301) }), func(n1302 *Node) Seq { return parent(n1302) }), func(n1303 *Node) Seq {
-			return filter(filter(child(n1303, enK32), func(p1304 *Node) bool {
-				return gcmpStr(step(step(child(p1304, enK66), func(n1305 *Node) Seq { return child(n1305, enK51) }), func(n1306 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1306, enK1)))) }), "M", true)
-			}), func(p1307 *Node) bool {
-				return gcmp(step(step(child(p1307, enK66), func(n1308 *Node) Seq { return child(n1308, enK51) }), func(n1309 *Node) Seq { return castDecimal(child(n1309, enK88)) }), q1269, opEq)
+			return a1469.result()
+		}(), opAdd), func() Seq {
+			var a1478 sumAcc
+			anyNode(parent(n), func(n1479 *Node) bool {
+				return anyNode(parent(n1479), func(n1480 *Node) bool {
+					return anyNode(parent(n1480), func(n1481 *Node) bool {
+						return anyNode(child(n1481, enK16), func(n1482 *Node) bool {
+							return func(r1483 Seq) bool {
+								return anyNode(child(n1482, enK17), func(n1484 *Node) bool { return gcmp(nodeSeq(n1484), r1483, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1482, enK21), func(n1485 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1485, enK1)))), "M", true) }) && anyNode(child(n1482, enK21), func(n1486 *Node) bool { return gcmp(castDecimal(child(n1486, enK88)), q1458, opEq) }) && a1478.add(castDecimal(child(n1482, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1310 *Node) Seq { return castDecimal(child(n1310, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1311 *Node) Seq { return parent(n1311) }), func(n1312 *Node) Seq { return parent(n1312) }), func(n1313 *Node) Seq {
-			return filter(filter(filter(child(n1313, enK16), func(p1314 *Node) bool { return gcmp(child(p1314, enK17), boolSeq(true), opEq) }), func(p1315 *Node) bool {
-				return gcmpStr(step(child(p1315, enK21), func(n1316 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1316, enK1)))) }), "M", true)
-			}), func(p1317 *Node) bool {
-				return gcmp(step(child(p1317, enK21), func(n1318 *Node) Seq { return castDecimal(child(n1318, enK88)) }), q1269, opEq)
+			return a1478.result()
+		}(), opSub)) && func(r1516 Seq) bool {
+			return anyNode(parent(n), func(n1517 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1517, enK87), enK53, opAdd)), r1516, opGt)
 			})
-		}), func(n1319 *Node) Seq { return castDecimal(child(n1319, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1320 *Node) Seq { return parent(n1320) }), func(n1321 *Node) Seq { return parent(n1321) }), func(n1322 *Node) Seq {
-			return filter(filter(filter(child(n1322, enK16), func(p1323 *Node) bool { return gcmp(child(p1323, enK17), boolSeq(false), opEq) }), func(p1324 *Node) bool {
-				return gcmpStr(step(child(p1324, enK21), func(n1325 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1325, enK1)))) }), "M", true)
-			}), func(p1326 *Node) bool {
-				return gcmp(step(child(p1326, enK21), func(n1327 *Node) Seq { return castDecimal(child(n1327, enK88)) }), q1269, opEq)
+		}(arith(arith(func() Seq {
+			var a1489 sumAcc
+			anyNode(parent(n), func(n1490 *Node) bool {
+				return anyNode(parent(n1490), func(n1491 *Node) bool {
+					return anyNode(parent(n1491), func(n1492 *Node) bool {
+						return anyNode(child(n1492, enK32), func(n1493 *Node) bool {
+							return anyNode(child(n1493, enK66), func(n1494 *Node) bool {
+								return anyNode(child(n1494, enK51), func(n1495 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1495, enK1)))), "M", true) })
+							}) && anyNode(child(n1493, enK66), func(n1496 *Node) bool {
+								return anyNode(child(n1496, enK51), func(n1497 *Node) bool { return gcmp(castDecimal(child(n1497, enK88)), q1458, opEq) })
+							}) && a1489.add(castDecimal(child(n1493, enK28)))
+						})
+					})
+				})
 			})
-		}), func(n1328 *Node) Seq { return castDecimal(child(n1328, enK20)) })), opSub), opGt))) || ((len(desc(root(n), enK33)) > 0) && (gcmp(step(parent(n), func(n1330 *Node) Seq { return castDecimal(arith(child(n1330, enK87), enK53, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1331 *Node) Seq { return parent(n1331) }), func(n1332 *Node) Seq { return parent(n1332) }), func(n1333 *Node) Seq {
-			return filter(filter(child(n1333, enK33), func(p1334 *Node) bool {
-				return gcmpStr(step(step(child(p1334, enK66), func(n1335 *Node) Seq { return child(n1335, enK51) }), func(n1336 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1336, enK1)))) }), "M", true)
-			}), func(p1337 *Node) bool {
-				return gcmp(step(step(child(p1337, enK66), func(n1338 *Node) Seq { return child(n1338, enK51) }), func(n1339 *Node) Seq { return castDecimal(child(n1339, enK88)) }), q1269, opEq)
+			return a1489.result()
+		}(), func() Seq {
+			var a1498 sumAcc
+			anyNode(parent(n), func(n1499 *Node) bool {
+				return anyNode(parent(n1499), func(n1500 *Node) bool {
+					return anyNode(parent(n1500), func(n1501 *Node) bool {
+						return anyNode(child(n1501, enK16), func(n1502 *Node) bool {
+							return func(r1503 Seq) bool {
+								return anyNode(child(n1502, enK17), func(n1504 *Node) bool { return gcmp(nodeSeq(n1504), r1503, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1502, enK21), func(n1505 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1505, enK1)))), "M", true) }) && anyNode(child(n1502, enK21), func(n1506 *Node) bool { return gcmp(castDecimal(child(n1506, enK88)), q1458, opEq) }) && a1498.add(castDecimal(child(n1502, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1340 *Node) Seq { return castDecimal(child(n1340, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1341 *Node) Seq { return parent(n1341) }), func(n1342 *Node) Seq { return parent(n1342) }), func(n1343 *Node) Seq {
-			return filter(filter(filter(child(n1343, enK16), func(p1344 *Node) bool { return gcmp(child(p1344, enK17), boolSeq(true), opEq) }), func(p1345 *Node) bool {
-				return gcmpStr(step(child(p1345, enK21), func(n1346 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1346, enK1)))) }), "M", true)
-			}), func(p1347 *Node) bool {
-				return gcmp(step(child(p1347, enK21), func(n1348 *Node) Seq { return castDecimal(child(n1348, enK88)) }), q1269, opEq)
+			return a1498.result()
+		}(), opAdd), func() Seq {
+			var a1507 sumAcc
+			anyNode(parent(n), func(n1508 *Node) bool {
+				return anyNode(parent(n1508), func(n1509 *Node) bool {
+					return anyNode(parent(n1509), func(n1510 *Node) bool {
+						return anyNode(child(n1510, enK16), func(n1511 *Node) bool {
+							return func(r1512 Seq) bool {
+								return anyNode(child(n1511, enK17), func(n1513 *Node) bool { return gcmp(nodeSeq(n1513), r1512, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1511, enK21), func(n1514 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1514, enK1)))), "M", true) }) && anyNode(child(n1511, enK21), func(n1515 *Node) bool { return gcmp(castDecimal(child(n1515, enK88)), q1458, opEq) }) && a1507.add(castDecimal(child(n1511, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1349 *Node) Seq { return castDecimal(child(n1349, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1350 *Node) Seq { return parent(n1350) }), func(n1351 *Node) Seq { return parent(n1351) }), func(n1352 *Node) Seq {
-			return filter(filter(filter(child(n1352, enK16), func(p1353 *Node) bool { return gcmp(child(p1353, enK17), boolSeq(false), opEq) }), func(p1354 *Node) bool {
-				return gcmpStr(step(child(p1354, enK21), func(n1355 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1355, enK1)))) }), "M", true)
-			}), func(p1356 *Node) bool {
-				return gcmp(step(child(p1356, enK21), func(n1357 *Node) Seq { return castDecimal(child(n1357, enK88)) }), q1269, opEq)
+			return a1507.result()
+		}(), opSub)))) || ((len(desc(root(n), enK33)) > 0) && (func(r1546 Seq) bool {
+			return anyNode(parent(n), func(n1547 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1547, enK87), enK53, opSub)), r1546, opLt)
 			})
-		}), func(n1358 *Node) Seq { return castDecimal(child(n1358, enK20)) })), opSub), opLt) && gcmp(step(parent(n), func(n1359 *Node) Seq { return castDecimal(arith(child(n1359, enK87), enK53, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1360 *Node) Seq { return parent(n1360) }), func(n1361 *Node) Seq { return parent(n1361) }), func(n1362 *Node) Seq {
-			return filter(filter(child(n1362, enK33), func(p1363 *Node) bool {
-				return gcmpStr(step(step(child(p1363, enK66), func(n1364 *Node) Seq { return child(n1364, enK51) }), func(n1365 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1365, enK1)))) }), "M", true)
-			}), func(p1366 *Node) bool {
-				return gcmp(step(step(child(p1366, enK66), func(n1367 *Node) Seq { return child(n1367, enK51) }), func(n1368 *Node) Seq { return castDecimal(child(n1368, enK88)) }), q1269, opEq)
+		}(arith(arith(func() Seq {
+			var a1519 sumAcc
+			anyNode(parent(n), func(n1520 *Node) bool {
+				return anyNode(parent(n1520), func(n1521 *Node) bool {
+					return anyNode(parent(n1521), func(n1522 *Node) bool {
+						return anyNode(child(n1522, enK33), func(n1523 *Node) bool {
+							return anyNode(child(n1523, enK66), func(n1524 *Node) bool {
+								return anyNode(child(n1524, enK51), func(n1525 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1525, enK1)))), "M", true) })
+							}) && anyNode(child(n1523, enK66), func(n1526 *Node) bool {
+								return anyNode(child(n1526, enK51), func(n1527 *Node) bool { return gcmp(castDecimal(child(n1527, enK88)), q1458, opEq) })
+							}) && a1519.add(castDecimal(child(n1523, enK28)))
+						})
+					})
+				})
 			})
-		}), func(n1369 *Node) Seq { return castDecimal(child(n1369, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1370 *Node) Seq { return parent(n1370) }), func(n1371 *Node) Seq { return parent(n1371) }), func(n1372 *Node) Seq {
-			return filter(filter(filter(child(n1372, enK16), func(p1373 *Node) bool { return gcmp(child(p1373, enK17), boolSeq(true), opEq) }), func(p1374 *Node) bool {
-				return gcmpStr(step(child(p1374, enK21), func(n1375 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1375, enK1)))) }), "M", true)
-			}), func(p1376 *Node) bool {
-				return gcmp(step(child(p1376, enK21), func(n1377 *Node) Seq { return castDecimal(child(n1377, enK88)) }), q1269, opEq)
+			return a1519.result()
+		}(), func() Seq {
+			var a1528 sumAcc
+			anyNode(parent(n), func(n1529 *Node) bool {
+				return anyNode(parent(n1529), func(n1530 *Node) bool {
+					return anyNode(parent(n1530), func(n1531 *Node) bool {
+						return anyNode(child(n1531, enK16), func(n1532 *Node) bool {
+							return func(r1533 Seq) bool {
+								return anyNode(child(n1532, enK17), func(n1534 *Node) bool { return gcmp(nodeSeq(n1534), r1533, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1532, enK21), func(n1535 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1535, enK1)))), "M", true) }) && anyNode(child(n1532, enK21), func(n1536 *Node) bool { return gcmp(castDecimal(child(n1536, enK88)), q1458, opEq) }) && a1528.add(castDecimal(child(n1532, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1378 *Node) Seq { return castDecimal(child(n1378, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1379 *Node) Seq { return parent(n1379) }), func(n1380 *Node) Seq { return parent(n1380) }), func(n1381 *Node) Seq {
-			return filter(filter(filter(child(n1381, enK16), func(p1382 *Node) bool { return gcmp(child(p1382, enK17), boolSeq(false), opEq) }), func(p1383 *Node) bool {
-				return gcmpStr(step(child(p1383, enK21), func(n1384 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1384, enK1)))) }), "M", true)
-			}), func(p1385 *Node) bool {
-				return gcmp(step(child(p1385, enK21), func(n1386 *Node) Seq { return castDecimal(child(n1386, enK88)) }), q1269, opEq)
+			return a1528.result()
+		}(), opAdd), func() Seq {
+			var a1537 sumAcc
+			anyNode(parent(n), func(n1538 *Node) bool {
+				return anyNode(parent(n1538), func(n1539 *Node) bool {
+					return anyNode(parent(n1539), func(n1540 *Node) bool {
+						return anyNode(child(n1540, enK16), func(n1541 *Node) bool {
+							return func(r1542 Seq) bool {
+								return anyNode(child(n1541, enK17), func(n1543 *Node) bool { return gcmp(nodeSeq(n1543), r1542, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1541, enK21), func(n1544 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1544, enK1)))), "M", true) }) && anyNode(child(n1541, enK21), func(n1545 *Node) bool { return gcmp(castDecimal(child(n1545, enK88)), q1458, opEq) }) && a1537.add(castDecimal(child(n1541, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1387 *Node) Seq { return castDecimal(child(n1387, enK20)) })), opSub), opGt))))
+			return a1537.result()
+		}(), opSub)) && func(r1575 Seq) bool {
+			return anyNode(parent(n), func(n1576 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1576, enK87), enK53, opAdd)), r1575, opGt)
+			})
+		}(arith(arith(func() Seq {
+			var a1548 sumAcc
+			anyNode(parent(n), func(n1549 *Node) bool {
+				return anyNode(parent(n1549), func(n1550 *Node) bool {
+					return anyNode(parent(n1550), func(n1551 *Node) bool {
+						return anyNode(child(n1551, enK33), func(n1552 *Node) bool {
+							return anyNode(child(n1552, enK66), func(n1553 *Node) bool {
+								return anyNode(child(n1553, enK51), func(n1554 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1554, enK1)))), "M", true) })
+							}) && anyNode(child(n1552, enK66), func(n1555 *Node) bool {
+								return anyNode(child(n1555, enK51), func(n1556 *Node) bool { return gcmp(castDecimal(child(n1556, enK88)), q1458, opEq) })
+							}) && a1548.add(castDecimal(child(n1552, enK28)))
+						})
+					})
+				})
+			})
+			return a1548.result()
+		}(), func() Seq {
+			var a1557 sumAcc
+			anyNode(parent(n), func(n1558 *Node) bool {
+				return anyNode(parent(n1558), func(n1559 *Node) bool {
+					return anyNode(parent(n1559), func(n1560 *Node) bool {
+						return anyNode(child(n1560, enK16), func(n1561 *Node) bool {
+							return func(r1562 Seq) bool {
+								return anyNode(child(n1561, enK17), func(n1563 *Node) bool { return gcmp(nodeSeq(n1563), r1562, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1561, enK21), func(n1564 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1564, enK1)))), "M", true) }) && anyNode(child(n1561, enK21), func(n1565 *Node) bool { return gcmp(castDecimal(child(n1565, enK88)), q1458, opEq) }) && a1557.add(castDecimal(child(n1561, enK20)))
+						})
+					})
+				})
+			})
+			return a1557.result()
+		}(), opAdd), func() Seq {
+			var a1566 sumAcc
+			anyNode(parent(n), func(n1567 *Node) bool {
+				return anyNode(parent(n1567), func(n1568 *Node) bool {
+					return anyNode(parent(n1568), func(n1569 *Node) bool {
+						return anyNode(child(n1569, enK16), func(n1570 *Node) bool {
+							return func(r1571 Seq) bool {
+								return anyNode(child(n1570, enK17), func(n1572 *Node) bool { return gcmp(nodeSeq(n1572), r1571, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1570, enK21), func(n1573 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1573, enK1)))), "M", true) }) && anyNode(child(n1570, enK21), func(n1574 *Node) bool { return gcmp(castDecimal(child(n1574, enK88)), q1458, opEq) }) && a1566.add(castDecimal(child(n1570, enK20)))
+						})
+					})
+				})
+			})
+			return a1566.result()
+		}(), opSub)))))
 	})
 }
 
 // BR-AG-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0178(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1388 *Node) Seq { return child(n1388, enK48) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1389 *Node) Seq { return child(n1389, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1390 *Node) Seq { return child(n1390, enK48) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1391 *Node) Seq { return child(n1391, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1577 *Node) Seq { return child(n1577, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1578 *Node) Seq { return child(n1578, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1579 *Node) Seq { return child(n1579, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1580 *Node) Seq { return child(n1580, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
 }
 
 // BR-AG-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
@@ -5048,14 +6196,18 @@ func enM051(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1394 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1394, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1583 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1583, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r1584 Seq) bool {
+			return anyNode(child(m, enK17), func(n1585 *Node) bool { return gcmp(nodeSeq(n1585), r1584, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -5067,7 +6219,7 @@ func enM051(v []Seq, n *Node) bool {
 
 // BR-AG-06: (cbc:Percent) >= 0
 func enT0180(v []Seq, n *Node) bool {
-	return gcmp(child(n, enK88), enK62, opGe)
+	return anyNode(child(n, enK88), func(n1586 *Node) bool { return gcmp(nodeSeq(n1586), enK62, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5080,14 +6232,18 @@ func enM052(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1395 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1395, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1587 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1587, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r1588 Seq) bool {
+			return anyNode(child(m, enK17), func(n1589 *Node) bool { return gcmp(nodeSeq(n1589), r1588, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -5099,7 +6255,7 @@ func enM052(v []Seq, n *Node) bool {
 
 // BR-AG-07: (cbc:Percent) >= 0
 func enT0181(v []Seq, n *Node) bool {
-	return gcmp(child(n, enK88), enK62, opGe)
+	return anyNode(child(n, enK88), func(n1590 *Node) bool { return gcmp(nodeSeq(n1590), enK62, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
@@ -5112,7 +6268,9 @@ func enM053(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1396 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1396, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1591 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1591, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -5135,7 +6293,9 @@ func enM053(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1397 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1397, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1592 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1592, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -5155,7 +6315,7 @@ func enM053(v []Seq, n *Node) bool {
 
 // BR-AG-05: (cbc:Percent) >= 0
 func enT0182(v []Seq, n *Node) bool {
-	return gcmp(child(n, enK88), enK62, opGe)
+	return anyNode(child(n, enK88), func(n1593 *Node) bool { return gcmp(nodeSeq(n1593), enK62, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5168,7 +6328,9 @@ func enM054(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1398 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1398, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1594 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1594, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -5176,7 +6338,7 @@ func enM054(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -5192,36 +6354,96 @@ func enM054(v []Seq, n *Node) bool {
 
 // BR-O-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='O']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0183(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1400 *Node) Seq { return child(n1400, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1401 *Node) Seq { return parent(n1401) }), func(n1402 *Node) Seq { return parent(n1402) }), func(n1403 *Node) Seq {
-		return filter(child(n1403, enK32), func(p1404 *Node) bool {
-			return gcmpStr(step(step(child(p1404, enK66), func(n1405 *Node) Seq { return child(n1405, enK51) }), func(n1406 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1406, enK1)))) }), "O", true)
+	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1596 *Node) Seq { return child(n1596, enK87) })), arith(arith(func() Seq {
+		var a1597 sumAcc
+		anyNode(parent(n), func(n1598 *Node) bool {
+			return anyNode(parent(n1598), func(n1599 *Node) bool {
+				return anyNode(parent(n1599), func(n1600 *Node) bool {
+					return anyNode(child(n1600, enK32), func(n1601 *Node) bool {
+						return anyNode(child(n1601, enK66), func(n1602 *Node) bool {
+							return anyNode(child(n1602, enK51), func(n1603 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1603, enK1)))), "O", true) })
+						}) && a1597.add(castDecimal(child(n1601, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n1407 *Node) Seq { return castDecimal(child(n1407, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1408 *Node) Seq { return parent(n1408) }), func(n1409 *Node) Seq { return parent(n1409) }), func(n1410 *Node) Seq {
-		return filter(filter(child(n1410, enK16), func(p1411 *Node) bool { return gcmp(child(p1411, enK17), boolSeq(true), opEq) }), func(p1412 *Node) bool {
-			return gcmpStr(step(child(p1412, enK21), func(n1413 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1413, enK1)))) }), "O", true)
+		return a1597.result()
+	}(), func() Seq {
+		var a1604 sumAcc
+		anyNode(parent(n), func(n1605 *Node) bool {
+			return anyNode(parent(n1605), func(n1606 *Node) bool {
+				return anyNode(parent(n1606), func(n1607 *Node) bool {
+					return anyNode(child(n1607, enK16), func(n1608 *Node) bool {
+						return func(r1609 Seq) bool {
+							return anyNode(child(n1608, enK17), func(n1610 *Node) bool { return gcmp(nodeSeq(n1610), r1609, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1608, enK21), func(n1611 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1611, enK1)))), "O", true) }) && a1604.add(castDecimal(child(n1608, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1414 *Node) Seq { return castDecimal(child(n1414, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1415 *Node) Seq { return parent(n1415) }), func(n1416 *Node) Seq { return parent(n1416) }), func(n1417 *Node) Seq {
-		return filter(filter(child(n1417, enK16), func(p1418 *Node) bool { return gcmp(child(p1418, enK17), boolSeq(false), opEq) }), func(p1419 *Node) bool {
-			return gcmpStr(step(child(p1419, enK21), func(n1420 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1420, enK1)))) }), "O", true)
+		return a1604.result()
+	}(), opAdd), func() Seq {
+		var a1612 sumAcc
+		anyNode(parent(n), func(n1613 *Node) bool {
+			return anyNode(parent(n1613), func(n1614 *Node) bool {
+				return anyNode(parent(n1614), func(n1615 *Node) bool {
+					return anyNode(child(n1615, enK16), func(n1616 *Node) bool {
+						return func(r1617 Seq) bool {
+							return anyNode(child(n1616, enK17), func(n1618 *Node) bool { return gcmp(nodeSeq(n1618), r1617, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1616, enK21), func(n1619 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1619, enK1)))), "O", true) }) && a1612.add(castDecimal(child(n1616, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1421 *Node) Seq { return castDecimal(child(n1421, enK20)) })), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1423 *Node) Seq { return child(n1423, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1424 *Node) Seq { return parent(n1424) }), func(n1425 *Node) Seq { return parent(n1425) }), func(n1426 *Node) Seq {
-		return filter(child(n1426, enK33), func(p1427 *Node) bool {
-			return gcmpStr(step(step(child(p1427, enK66), func(n1428 *Node) Seq { return child(n1428, enK51) }), func(n1429 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1429, enK1)))) }), "O", true)
+		return a1612.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1621 *Node) Seq { return child(n1621, enK87) })), arith(arith(func() Seq {
+		var a1622 sumAcc
+		anyNode(parent(n), func(n1623 *Node) bool {
+			return anyNode(parent(n1623), func(n1624 *Node) bool {
+				return anyNode(parent(n1624), func(n1625 *Node) bool {
+					return anyNode(child(n1625, enK33), func(n1626 *Node) bool {
+						return anyNode(child(n1626, enK66), func(n1627 *Node) bool {
+							return anyNode(child(n1627, enK51), func(n1628 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1628, enK1)))), "O", true) })
+						}) && a1622.add(castDecimal(child(n1626, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n1430 *Node) Seq { return castDecimal(child(n1430, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1431 *Node) Seq { return parent(n1431) }), func(n1432 *Node) Seq { return parent(n1432) }), func(n1433 *Node) Seq {
-		return filter(filter(child(n1433, enK16), func(p1434 *Node) bool { return gcmp(child(p1434, enK17), boolSeq(true), opEq) }), func(p1435 *Node) bool {
-			return gcmpStr(step(child(p1435, enK21), func(n1436 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1436, enK1)))) }), "O", true)
+		return a1622.result()
+	}(), func() Seq {
+		var a1629 sumAcc
+		anyNode(parent(n), func(n1630 *Node) bool {
+			return anyNode(parent(n1630), func(n1631 *Node) bool {
+				return anyNode(parent(n1631), func(n1632 *Node) bool {
+					return anyNode(child(n1632, enK16), func(n1633 *Node) bool {
+						return func(r1634 Seq) bool {
+							return anyNode(child(n1633, enK17), func(n1635 *Node) bool { return gcmp(nodeSeq(n1635), r1634, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1633, enK21), func(n1636 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1636, enK1)))), "O", true) }) && a1629.add(castDecimal(child(n1633, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1437 *Node) Seq { return castDecimal(child(n1437, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1438 *Node) Seq { return parent(n1438) }), func(n1439 *Node) Seq { return parent(n1439) }), func(n1440 *Node) Seq {
-		return filter(filter(child(n1440, enK16), func(p1441 *Node) bool { return gcmp(child(p1441, enK17), boolSeq(false), opEq) }), func(p1442 *Node) bool {
-			return gcmpStr(step(child(p1442, enK21), func(n1443 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1443, enK1)))) }), "O", true)
+		return a1629.result()
+	}(), opAdd), func() Seq {
+		var a1637 sumAcc
+		anyNode(parent(n), func(n1638 *Node) bool {
+			return anyNode(parent(n1638), func(n1639 *Node) bool {
+				return anyNode(parent(n1639), func(n1640 *Node) bool {
+					return anyNode(child(n1640, enK16), func(n1641 *Node) bool {
+						return func(r1642 Seq) bool {
+							return anyNode(child(n1641, enK17), func(n1643 *Node) bool { return gcmp(nodeSeq(n1643), r1642, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1641, enK21), func(n1644 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1644, enK1)))), "O", true) }) && a1637.add(castDecimal(child(n1641, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1444 *Node) Seq { return castDecimal(child(n1444, enK20)) })), opSub), opEq)))
+		return a1637.result()
+	}(), opSub), opEq)))
 }
 
 // BR-O-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0184(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1445 *Node) Seq { return child(n1445, enK48) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1645 *Node) Seq { return child(n1645, enK49) })), enK62, opEq)
 }
 
 // BR-O-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -5239,14 +6461,18 @@ func enM055(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1448 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1448, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1648 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1648, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r1649 Seq) bool {
+			return anyNode(child(m, enK17), func(n1650 *Node) bool { return gcmp(nodeSeq(n1650), r1649, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -5271,14 +6497,18 @@ func enM056(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1450 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1450, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1652 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1652, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r1653 Seq) bool {
+			return anyNode(child(m, enK17), func(n1654 *Node) bool { return gcmp(nodeSeq(n1654), r1653, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -5303,7 +6533,9 @@ func enM057(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1452 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1452, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1656 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1656, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -5326,7 +6558,9 @@ func enM057(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1453 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1453, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1657 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1657, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -5359,7 +6593,9 @@ func enM058(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1455 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1455, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1659 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1659, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -5367,7 +6603,7 @@ func enM058(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -5383,94 +6619,222 @@ func enM058(v []Seq, n *Node) bool {
 
 // BR-S-08: every $rate in xs:decimal(cbc:Percent) satisfies (((exists(//cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID) = 'S'][cac:Item/cac:ClassifiedTaxCategory/xs:decimal(cbc:Percent…
 func enT0189(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK88)), func(q1456 Seq) bool {
-		return (((anyNode(desc(root(n), enK32), func(n1457 *Node) bool {
-			return gcmpStr(step(step(child(n1457, enK66), func(n1458 *Node) Seq { return child(n1458, enK51) }), func(n1459 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1459, enK1)))) }), "S", true) && gcmp(step(step(child(n1457, enK66), func(n1460 *Node) Seq { return child(n1460, enK51) }), func(n1461 *Node) Seq { return castDecimal(child(n1461, enK88)) }), q1456, opEq)
-		}) || anyNode(desc(root(n), enK16), func(n1462 *Node) bool {
-			return gcmpStr(step(child(n1462, enK21), func(n1463 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1463, enK1)))) }), "S", true) && gcmp(step(child(n1462, enK21), func(n1464 *Node) Seq { return castDecimal(child(n1464, enK88)) }), q1456, opEq)
-		})) && (gcmp(step(parent(n), func(n1465 *Node) Seq { return castDecimal(arith(child(n1465, enK87), enK53, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1466 *Node) Seq { return parent(n1466) }), func(n1467 *Node) Seq { return parent(n1467) }), func(n1468 *Node) Seq {
-			return filter(filter(child(n1468, enK32), func(p1469 *Node) bool {
-				return gcmpStr(step(step(child(p1469, enK66), func(n1470 *Node) Seq { return child(n1470, enK51) }), func(n1471 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1471, enK1)))) }), "S", true)
-			}), func(p1472 *Node) bool {
-				return gcmp(step(step(child(p1472, enK66), func(n1473 *Node) Seq { return child(n1473, enK51) }), func(n1474 *Node) Seq { return castDecimal(child(n1474, enK88)) }), q1456, opEq)
+	return every(castDecimal(child(n, enK88)), func(q1660 Seq) bool {
+		return (((anyNode(desc(root(n), enK32), func(n1661 *Node) bool {
+			return anyNode(child(n1661, enK66), func(n1662 *Node) bool {
+				return anyNode(child(n1662, enK51), func(n1663 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1663, enK1)))), "S", true) })
+			}) && anyNode(child(n1661, enK66), func(n1664 *Node) bool {
+				return anyNode(child(n1664, enK51), func(n1665 *Node) bool { return gcmp(castDecimal(child(n1665, enK88)), q1660, opEq) })
 			})
-		}), func(n1475 *Node) Seq { return castDecimal(child(n1475, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1476 *Node) Seq { return parent(n1476) }), func(n1477 *Node) Seq { return parent(n1477) }), func(n1478 *Node) Seq {
-			return filter(filter(filter(child(n1478, enK16), func(p1479 *Node) bool { return gcmp(child(p1479, enK17), boolSeq(true), opEq) }), func(p1480 *Node) bool {
-				return gcmpStr(step(child(p1480, enK21), func(n1481 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1481, enK1)))) }), "S", true)
-			}), func(p1482 *Node) bool {
-				return gcmp(step(child(p1482, enK21), func(n1483 *Node) Seq { return castDecimal(child(n1483, enK88)) }), q1456, opEq)
+		}) || anyNode(desc(root(n), enK16), func(n1666 *Node) bool {
+			return anyNode(child(n1666, enK21), func(n1667 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1667, enK1)))), "S", true) }) && anyNode(child(n1666, enK21), func(n1668 *Node) bool { return gcmp(castDecimal(child(n1668, enK88)), q1660, opEq) })
+		})) && (func(r1696 Seq) bool {
+			return anyNode(parent(n), func(n1697 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1697, enK87), enK53, opSub)), r1696, opLt)
 			})
-		}), func(n1484 *Node) Seq { return castDecimal(child(n1484, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1485 *Node) Seq { return parent(n1485) }), func(n1486 *Node) Seq { return parent(n1486) }), func(n1487 *Node) Seq {
-			return filter(filter(filter(child(n1487, enK16), func(p1488 *Node) bool { return gcmp(child(p1488, enK17), boolSeq(false), opEq) }), func(p1489 *Node) bool {
-				return gcmpStr(step(child(p1489, enK21), func(n1490 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1490, enK1)))) }), "S", true)
-			}), func(p1491 *Node) bool {
-				return gcmp(step(child(p1491, enK21), func(n1492 *Node) Seq { return castDecimal(child(n1492, enK88)) }), q1456, opEq)
+		}(arith(arith(func() Seq {
+			var a1669 sumAcc
+			anyNode(parent(n), func(n1670 *Node) bool {
+				return anyNode(parent(n1670), func(n1671 *Node) bool {
+					return anyNode(parent(n1671), func(n1672 *Node) bool {
+						return anyNode(child(n1672, enK32), func(n1673 *Node) bool {
+							return anyNode(child(n1673, enK66), func(n1674 *Node) bool {
+								return anyNode(child(n1674, enK51), func(n1675 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1675, enK1)))), "S", true) })
+							}) && anyNode(child(n1673, enK66), func(n1676 *Node) bool {
+								return anyNode(child(n1676, enK51), func(n1677 *Node) bool { return gcmp(castDecimal(child(n1677, enK88)), q1660, opEq) })
+							}) && a1669.add(castDecimal(child(n1673, enK28)))
+						})
+					})
+				})
 			})
-		}), func(n1493 *Node) Seq { return castDecimal(child(n1493, enK20)) })), opSub), opLt) && gcmp(step(parent(n), func(n1494 *Node) Seq { return castDecimal(arith(child(n1494, enK87), enK53, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1495 *Node) Seq { return parent(n1495) }), func(n1496 *Node) Seq { return parent(n1496) }), func(n1497 *Node) Seq {
-			return filter(filter(child(n1497, enK32), func(p1498 *Node) bool {
-				return gcmpStr(step(step(child(p1498, enK66), func(n1499 *Node) Seq { return child(n1499, enK51) }), func(n1500 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1500, enK1)))) }), "S", true)
-			}), func(p1501 *Node) bool {
-				return gcmp(step(step(child(p1501, enK66), func(n1502 *Node) Seq { return child(n1502, enK51) }), func(n1503 *Node) Seq { return castDecimal(child(n1503, enK88)) }), q1456, opEq)
+			return a1669.result()
+		}(), func() Seq {
+			var a1678 sumAcc
+			anyNode(parent(n), func(n1679 *Node) bool {
+				return anyNode(parent(n1679), func(n1680 *Node) bool {
+					return anyNode(parent(n1680), func(n1681 *Node) bool {
+						return anyNode(child(n1681, enK16), func(n1682 *Node) bool {
+							return func(r1683 Seq) bool {
+								return anyNode(child(n1682, enK17), func(n1684 *Node) bool { return gcmp(nodeSeq(n1684), r1683, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1682, enK21), func(n1685 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1685, enK1)))), "S", true) }) && anyNode(child(n1682, enK21), func(n1686 *Node) bool { return gcmp(castDecimal(child(n1686, enK88)), q1660, opEq) }) && a1678.add(castDecimal(child(n1682, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1504 *Node) Seq { return castDecimal(child(n1504, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1505 *Node) Seq { return parent(n1505) }), func(n1506 *Node) Seq { return parent(n1506) }), func(n1507 *Node) Seq {
-			return filter(filter(filter(child(n1507, enK16), func(p1508 *Node) bool { return gcmp(child(p1508, enK17), boolSeq(true), opEq) }), func(p1509 *Node) bool {
-				return gcmpStr(step(child(p1509, enK21), func(n1510 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1510, enK1)))) }), "S", true)
-			}), func(p1511 *Node) bool {
-				return gcmp(step(child(p1511, enK21), func(n1512 *Node) Seq { return castDecimal(child(n1512, enK88)) }), q1456, opEq)
+			return a1678.result()
+		}(), opAdd), func() Seq {
+			var a1687 sumAcc
+			anyNode(parent(n), func(n1688 *Node) bool {
+				return anyNode(parent(n1688), func(n1689 *Node) bool {
+					return anyNode(parent(n1689), func(n1690 *Node) bool {
+						return anyNode(child(n1690, enK16), func(n1691 *Node) bool {
+							return func(r1692 Seq) bool {
+								return anyNode(child(n1691, enK17), func(n1693 *Node) bool { return gcmp(nodeSeq(n1693), r1692, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1691, enK21), func(n1694 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1694, enK1)))), "S", true) }) && anyNode(child(n1691, enK21), func(n1695 *Node) bool { return gcmp(castDecimal(child(n1695, enK88)), q1660, opEq) }) && a1687.add(castDecimal(child(n1691, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1513 *Node) Seq { return castDecimal(child(n1513, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1514 *Node) Seq { return parent(n1514) }), func(n1515 *Node) Seq { return parent(n1515) }), func(n1516 *Node) Seq {
-			return filter(filter(filter(child(n1516, enK16), func(p1517 *Node) bool { return gcmp(child(p1517, enK17), boolSeq(false), opEq) }), func(p1518 *Node) bool {
-				return gcmpStr(step(child(p1518, enK21), func(n1519 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1519, enK1)))) }), "S", true)
-			}), func(p1520 *Node) bool {
-				return gcmp(step(child(p1520, enK21), func(n1521 *Node) Seq { return castDecimal(child(n1521, enK88)) }), q1456, opEq)
+			return a1687.result()
+		}(), opSub)) && func(r1725 Seq) bool {
+			return anyNode(parent(n), func(n1726 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1726, enK87), enK53, opAdd)), r1725, opGt)
 			})
-		}), func(n1522 *Node) Seq { return castDecimal(child(n1522, enK20)) })), opSub), opGt))) || ((anyNode(desc(root(n), enK33), func(n1523 *Node) bool {
-			return gcmpStr(step(step(child(n1523, enK66), func(n1524 *Node) Seq { return child(n1524, enK51) }), func(n1525 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1525, enK1)))) }), "S", true) && gcmp(step(step(child(n1523, enK66), func(n1526 *Node) Seq { return child(n1526, enK51) }), func(n1527 *Node) Seq { return castDecimal(child(n1527, enK88)) }), q1456, opEq)
-		}) || anyNode(desc(root(n), enK16), func(n1528 *Node) bool {
-			return gcmpStr(step(child(n1528, enK21), func(n1529 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1529, enK1)))) }), "S", true) && gcmp(step(child(n1528, enK21), func(n1530 *Node) Seq { return castDecimal(child(n1530, enK88)) }), q1456, opEq)
-		})) && (gcmp(step(parent(n), func(n1531 *Node) Seq { return castDecimal(arith(child(n1531, enK87), enK53, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1532 *Node) Seq { return parent(n1532) }), func(n1533 *Node) Seq { return parent(n1533) }), func(n1534 *Node) Seq {
-			return filter(filter(child(n1534, enK33), func(p1535 *Node) bool {
-				return gcmpStr(step(step(child(p1535, enK66), func(n1536 *Node) Seq { return child(n1536, enK51) }), func(n1537 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1537, enK1)))) }), "S", true)
-			}), func(p1538 *Node) bool {
-				return gcmp(step(step(child(p1538, enK66), func(n1539 *Node) Seq { return child(n1539, enK51) }), func(n1540 *Node) Seq { return castDecimal(child(n1540, enK88)) }), q1456, opEq)
+		}(arith(arith(func() Seq {
+			var a1698 sumAcc
+			anyNode(parent(n), func(n1699 *Node) bool {
+				return anyNode(parent(n1699), func(n1700 *Node) bool {
+					return anyNode(parent(n1700), func(n1701 *Node) bool {
+						return anyNode(child(n1701, enK32), func(n1702 *Node) bool {
+							return anyNode(child(n1702, enK66), func(n1703 *Node) bool {
+								return anyNode(child(n1703, enK51), func(n1704 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1704, enK1)))), "S", true) })
+							}) && anyNode(child(n1702, enK66), func(n1705 *Node) bool {
+								return anyNode(child(n1705, enK51), func(n1706 *Node) bool { return gcmp(castDecimal(child(n1706, enK88)), q1660, opEq) })
+							}) && a1698.add(castDecimal(child(n1702, enK28)))
+						})
+					})
+				})
 			})
-		}), func(n1541 *Node) Seq { return castDecimal(child(n1541, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1542 *Node) Seq { return parent(n1542) }), func(n1543 *Node) Seq { return parent(n1543) }), func(n1544 *Node) Seq {
-			return filter(filter(filter(child(n1544, enK16), func(p1545 *Node) bool { return gcmp(child(p1545, enK17), boolSeq(true), opEq) }), func(p1546 *Node) bool {
-				return gcmpStr(step(child(p1546, enK21), func(n1547 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1547, enK1)))) }), "S", true)
-			}), func(p1548 *Node) bool {
-				return gcmp(step(child(p1548, enK21), func(n1549 *Node) Seq { return castDecimal(child(n1549, enK88)) }), q1456, opEq)
+			return a1698.result()
+		}(), func() Seq {
+			var a1707 sumAcc
+			anyNode(parent(n), func(n1708 *Node) bool {
+				return anyNode(parent(n1708), func(n1709 *Node) bool {
+					return anyNode(parent(n1709), func(n1710 *Node) bool {
+						return anyNode(child(n1710, enK16), func(n1711 *Node) bool {
+							return func(r1712 Seq) bool {
+								return anyNode(child(n1711, enK17), func(n1713 *Node) bool { return gcmp(nodeSeq(n1713), r1712, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1711, enK21), func(n1714 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1714, enK1)))), "S", true) }) && anyNode(child(n1711, enK21), func(n1715 *Node) bool { return gcmp(castDecimal(child(n1715, enK88)), q1660, opEq) }) && a1707.add(castDecimal(child(n1711, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1550 *Node) Seq { return castDecimal(child(n1550, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1551 *Node) Seq { return parent(n1551) }), func(n1552 *Node) Seq { return parent(n1552) }), func(n1553 *Node) Seq {
-			return filter(filter(filter(child(n1553, enK16), func(p1554 *Node) bool { return gcmp(child(p1554, enK17), boolSeq(false), opEq) }), func(p1555 *Node) bool {
-				return gcmpStr(step(child(p1555, enK21), func(n1556 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1556, enK1)))) }), "S", true)
-			}), func(p1557 *Node) bool {
-				return gcmp(step(child(p1557, enK21), func(n1558 *Node) Seq { return castDecimal(child(n1558, enK88)) }), q1456, opEq)
+			return a1707.result()
+		}(), opAdd), func() Seq {
+			var a1716 sumAcc
+			anyNode(parent(n), func(n1717 *Node) bool {
+				return anyNode(parent(n1717), func(n1718 *Node) bool {
+					return anyNode(parent(n1718), func(n1719 *Node) bool {
+						return anyNode(child(n1719, enK16), func(n1720 *Node) bool {
+							return func(r1721 Seq) bool {
+								return anyNode(child(n1720, enK17), func(n1722 *Node) bool { return gcmp(nodeSeq(n1722), r1721, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1720, enK21), func(n1723 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1723, enK1)))), "S", true) }) && anyNode(child(n1720, enK21), func(n1724 *Node) bool { return gcmp(castDecimal(child(n1724, enK88)), q1660, opEq) }) && a1716.add(castDecimal(child(n1720, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1559 *Node) Seq { return castDecimal(child(n1559, enK20)) })), opSub), opLt) && gcmp(step(parent(n), func(n1560 *Node) Seq { return castDecimal(arith(child(n1560, enK87), enK53, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1561 *Node) Seq { return parent(n1561) }), func(n1562 *Node) Seq { return parent(n1562) }), func(n1563 *Node) Seq {
-			return filter(filter(child(n1563, enK33), func(p1564 *Node) bool {
-				return gcmpStr(step(step(child(p1564, enK66), func(n1565 *Node) Seq { return child(n1565, enK51) }), func(n1566 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1566, enK1)))) }), "S", true)
-			}), func(p1567 *Node) bool {
-				return gcmp(step(step(child(p1567, enK66), func(n1568 *Node) Seq { return child(n1568, enK51) }), func(n1569 *Node) Seq { return castDecimal(child(n1569, enK88)) }), q1456, opEq)
+			return a1716.result()
+		}(), opSub)))) || ((anyNode(desc(root(n), enK33), func(n1727 *Node) bool {
+			return anyNode(child(n1727, enK66), func(n1728 *Node) bool {
+				return anyNode(child(n1728, enK51), func(n1729 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1729, enK1)))), "S", true) })
+			}) && anyNode(child(n1727, enK66), func(n1730 *Node) bool {
+				return anyNode(child(n1730, enK51), func(n1731 *Node) bool { return gcmp(castDecimal(child(n1731, enK88)), q1660, opEq) })
 			})
-		}), func(n1570 *Node) Seq { return castDecimal(child(n1570, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1571 *Node) Seq { return parent(n1571) }), func(n1572 *Node) Seq { return parent(n1572) }), func(n1573 *Node) Seq {
-			return filter(filter(filter(child(n1573, enK16), func(p1574 *Node) bool { return gcmp(child(p1574, enK17), boolSeq(true), opEq) }), func(p1575 *Node) bool {
-				return gcmpStr(step(child(p1575, enK21), func(n1576 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1576, enK1)))) }), "S", true)
-			}), func(p1577 *Node) bool {
-				return gcmp(step(child(p1577, enK21), func(n1578 *Node) Seq { return castDecimal(child(n1578, enK88)) }), q1456, opEq)
+		}) || anyNode(desc(root(n), enK16), func(n1732 *Node) bool {
+			return anyNode(child(n1732, enK21), func(n1733 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1733, enK1)))), "S", true) }) && anyNode(child(n1732, enK21), func(n1734 *Node) bool { return gcmp(castDecimal(child(n1734, enK88)), q1660, opEq) })
+		})) && (func(r1762 Seq) bool {
+			return anyNode(parent(n), func(n1763 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1763, enK87), enK53, opSub)), r1762, opLt)
 			})
-		}), func(n1579 *Node) Seq { return castDecimal(child(n1579, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1580 *Node) Seq { return parent(n1580) }), func(n1581 *Node) Seq { return parent(n1581) }), func(n1582 *Node) Seq {
-			return filter(filter(filter(child(n1582, enK16), func(p1583 *Node) bool { return gcmp(child(p1583, enK17), boolSeq(false), opEq) }), func(p1584 *Node) bool {
-				return gcmpStr(step(child(p1584, enK21), func(n1585 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1585, enK1)))) }), "S", true)
-			}), func(p1586 *Node) bool {
-				return gcmp(step(child(p1586, enK21), func(n1587 *Node) Seq { return castDecimal(child(n1587, enK88)) }), q1456, opEq)
+		}(arith(arith(func() Seq {
+			var a1735 sumAcc
+			anyNode(parent(n), func(n1736 *Node) bool {
+				return anyNode(parent(n1736), func(n1737 *Node) bool {
+					return anyNode(parent(n1737), func(n1738 *Node) bool {
+						return anyNode(child(n1738, enK33), func(n1739 *Node) bool {
+							return anyNode(child(n1739, enK66), func(n1740 *Node) bool {
+								return anyNode(child(n1740, enK51), func(n1741 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1741, enK1)))), "S", true) })
+							}) && anyNode(child(n1739, enK66), func(n1742 *Node) bool {
+								return anyNode(child(n1742, enK51), func(n1743 *Node) bool { return gcmp(castDecimal(child(n1743, enK88)), q1660, opEq) })
+							}) && a1735.add(castDecimal(child(n1739, enK28)))
+						})
+					})
+				})
 			})
-		}), func(n1588 *Node) Seq { return castDecimal(child(n1588, enK20)) })), opSub), opGt))))
+			return a1735.result()
+		}(), func() Seq {
+			var a1744 sumAcc
+			anyNode(parent(n), func(n1745 *Node) bool {
+				return anyNode(parent(n1745), func(n1746 *Node) bool {
+					return anyNode(parent(n1746), func(n1747 *Node) bool {
+						return anyNode(child(n1747, enK16), func(n1748 *Node) bool {
+							return func(r1749 Seq) bool {
+								return anyNode(child(n1748, enK17), func(n1750 *Node) bool { return gcmp(nodeSeq(n1750), r1749, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1748, enK21), func(n1751 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1751, enK1)))), "S", true) }) && anyNode(child(n1748, enK21), func(n1752 *Node) bool { return gcmp(castDecimal(child(n1752, enK88)), q1660, opEq) }) && a1744.add(castDecimal(child(n1748, enK20)))
+						})
+					})
+				})
+			})
+			return a1744.result()
+		}(), opAdd), func() Seq {
+			var a1753 sumAcc
+			anyNode(parent(n), func(n1754 *Node) bool {
+				return anyNode(parent(n1754), func(n1755 *Node) bool {
+					return anyNode(parent(n1755), func(n1756 *Node) bool {
+						return anyNode(child(n1756, enK16), func(n1757 *Node) bool {
+							return func(r1758 Seq) bool {
+								return anyNode(child(n1757, enK17), func(n1759 *Node) bool { return gcmp(nodeSeq(n1759), r1758, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1757, enK21), func(n1760 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1760, enK1)))), "S", true) }) && anyNode(child(n1757, enK21), func(n1761 *Node) bool { return gcmp(castDecimal(child(n1761, enK88)), q1660, opEq) }) && a1753.add(castDecimal(child(n1757, enK20)))
+						})
+					})
+				})
+			})
+			return a1753.result()
+		}(), opSub)) && func(r1791 Seq) bool {
+			return anyNode(parent(n), func(n1792 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1792, enK87), enK53, opAdd)), r1791, opGt)
+			})
+		}(arith(arith(func() Seq {
+			var a1764 sumAcc
+			anyNode(parent(n), func(n1765 *Node) bool {
+				return anyNode(parent(n1765), func(n1766 *Node) bool {
+					return anyNode(parent(n1766), func(n1767 *Node) bool {
+						return anyNode(child(n1767, enK33), func(n1768 *Node) bool {
+							return anyNode(child(n1768, enK66), func(n1769 *Node) bool {
+								return anyNode(child(n1769, enK51), func(n1770 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1770, enK1)))), "S", true) })
+							}) && anyNode(child(n1768, enK66), func(n1771 *Node) bool {
+								return anyNode(child(n1771, enK51), func(n1772 *Node) bool { return gcmp(castDecimal(child(n1772, enK88)), q1660, opEq) })
+							}) && a1764.add(castDecimal(child(n1768, enK28)))
+						})
+					})
+				})
+			})
+			return a1764.result()
+		}(), func() Seq {
+			var a1773 sumAcc
+			anyNode(parent(n), func(n1774 *Node) bool {
+				return anyNode(parent(n1774), func(n1775 *Node) bool {
+					return anyNode(parent(n1775), func(n1776 *Node) bool {
+						return anyNode(child(n1776, enK16), func(n1777 *Node) bool {
+							return func(r1778 Seq) bool {
+								return anyNode(child(n1777, enK17), func(n1779 *Node) bool { return gcmp(nodeSeq(n1779), r1778, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1777, enK21), func(n1780 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1780, enK1)))), "S", true) }) && anyNode(child(n1777, enK21), func(n1781 *Node) bool { return gcmp(castDecimal(child(n1781, enK88)), q1660, opEq) }) && a1773.add(castDecimal(child(n1777, enK20)))
+						})
+					})
+				})
+			})
+			return a1773.result()
+		}(), opAdd), func() Seq {
+			var a1782 sumAcc
+			anyNode(parent(n), func(n1783 *Node) bool {
+				return anyNode(parent(n1783), func(n1784 *Node) bool {
+					return anyNode(parent(n1784), func(n1785 *Node) bool {
+						return anyNode(child(n1785, enK16), func(n1786 *Node) bool {
+							return func(r1787 Seq) bool {
+								return anyNode(child(n1786, enK17), func(n1788 *Node) bool { return gcmp(nodeSeq(n1788), r1787, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1786, enK21), func(n1789 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1789, enK1)))), "S", true) }) && anyNode(child(n1786, enK21), func(n1790 *Node) bool { return gcmp(castDecimal(child(n1790, enK88)), q1660, opEq) }) && a1782.add(castDecimal(child(n1786, enK20)))
+						})
+					})
+				})
+			})
+			return a1782.result()
+		}(), opSub)))))
 	})
 }
 
 // BR-S-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0190(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1589 *Node) Seq { return child(n1589, enK48) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1590 *Node) Seq { return child(n1590, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1591 *Node) Seq { return child(n1591, enK48) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1592 *Node) Seq { return child(n1592, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1793 *Node) Seq { return child(n1793, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1794 *Node) Seq { return child(n1794, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1795 *Node) Seq { return child(n1795, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1796 *Node) Seq { return child(n1796, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
 }
 
 // BR-S-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
@@ -5488,14 +6852,18 @@ func enM059(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1595 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1595, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1799 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1799, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r1800 Seq) bool {
+			return anyNode(child(m, enK17), func(n1801 *Node) bool { return gcmp(nodeSeq(n1801), r1800, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -5507,7 +6875,7 @@ func enM059(v []Seq, n *Node) bool {
 
 // BR-S-06: (cbc:Percent) > 0
 func enT0192(v []Seq, n *Node) bool {
-	return gcmp(child(n, enK88), enK62, opGt)
+	return anyNode(child(n, enK88), func(n1802 *Node) bool { return gcmp(nodeSeq(n1802), enK62, opGt) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5520,14 +6888,18 @@ func enM060(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1596 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1596, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1803 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1803, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r1804 Seq) bool {
+			return anyNode(child(m, enK17), func(n1805 *Node) bool { return gcmp(nodeSeq(n1805), r1804, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -5539,7 +6911,7 @@ func enM060(v []Seq, n *Node) bool {
 
 // BR-S-07: (cbc:Percent) > 0
 func enT0193(v []Seq, n *Node) bool {
-	return gcmp(child(n, enK88), enK62, opGt)
+	return anyNode(child(n, enK88), func(n1806 *Node) bool { return gcmp(nodeSeq(n1806), enK62, opGt) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -5552,7 +6924,9 @@ func enM061(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1597 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1597, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1807 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1807, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -5575,7 +6949,9 @@ func enM061(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1598 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1598, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1808 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1808, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -5595,7 +6971,7 @@ func enM061(v []Seq, n *Node) bool {
 
 // BR-S-05: (cbc:Percent) > 0
 func enT0194(v []Seq, n *Node) bool {
-	return gcmp(child(n, enK88), enK62, opGt)
+	return anyNode(child(n, enK88), func(n1809 *Node) bool { return gcmp(nodeSeq(n1809), enK62, opGt) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5608,7 +6984,9 @@ func enM062(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1599 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1599, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1810 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1810, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -5616,7 +6994,7 @@ func enM062(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -5632,36 +7010,96 @@ func enM062(v []Seq, n *Node) bool {
 
 // BR-Z-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='Z']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0195(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1601 *Node) Seq { return child(n1601, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1602 *Node) Seq { return parent(n1602) }), func(n1603 *Node) Seq { return parent(n1603) }), func(n1604 *Node) Seq {
-		return filter(child(n1604, enK32), func(p1605 *Node) bool {
-			return gcmpStr(step(step(child(p1605, enK66), func(n1606 *Node) Seq { return child(n1606, enK51) }), func(n1607 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1607, enK1)))) }), "Z", true)
+	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1812 *Node) Seq { return child(n1812, enK87) })), arith(arith(func() Seq {
+		var a1813 sumAcc
+		anyNode(parent(n), func(n1814 *Node) bool {
+			return anyNode(parent(n1814), func(n1815 *Node) bool {
+				return anyNode(parent(n1815), func(n1816 *Node) bool {
+					return anyNode(child(n1816, enK32), func(n1817 *Node) bool {
+						return anyNode(child(n1817, enK66), func(n1818 *Node) bool {
+							return anyNode(child(n1818, enK51), func(n1819 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1819, enK1)))), "Z", true) })
+						}) && a1813.add(castDecimal(child(n1817, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n1608 *Node) Seq { return castDecimal(child(n1608, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1609 *Node) Seq { return parent(n1609) }), func(n1610 *Node) Seq { return parent(n1610) }), func(n1611 *Node) Seq {
-		return filter(filter(child(n1611, enK16), func(p1612 *Node) bool { return gcmp(child(p1612, enK17), boolSeq(true), opEq) }), func(p1613 *Node) bool {
-			return gcmpStr(step(child(p1613, enK21), func(n1614 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1614, enK1)))) }), "Z", true)
+		return a1813.result()
+	}(), func() Seq {
+		var a1820 sumAcc
+		anyNode(parent(n), func(n1821 *Node) bool {
+			return anyNode(parent(n1821), func(n1822 *Node) bool {
+				return anyNode(parent(n1822), func(n1823 *Node) bool {
+					return anyNode(child(n1823, enK16), func(n1824 *Node) bool {
+						return func(r1825 Seq) bool {
+							return anyNode(child(n1824, enK17), func(n1826 *Node) bool { return gcmp(nodeSeq(n1826), r1825, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1824, enK21), func(n1827 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1827, enK1)))), "Z", true) }) && a1820.add(castDecimal(child(n1824, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1615 *Node) Seq { return castDecimal(child(n1615, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1616 *Node) Seq { return parent(n1616) }), func(n1617 *Node) Seq { return parent(n1617) }), func(n1618 *Node) Seq {
-		return filter(filter(child(n1618, enK16), func(p1619 *Node) bool { return gcmp(child(p1619, enK17), boolSeq(false), opEq) }), func(p1620 *Node) bool {
-			return gcmpStr(step(child(p1620, enK21), func(n1621 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1621, enK1)))) }), "Z", true)
+		return a1820.result()
+	}(), opAdd), func() Seq {
+		var a1828 sumAcc
+		anyNode(parent(n), func(n1829 *Node) bool {
+			return anyNode(parent(n1829), func(n1830 *Node) bool {
+				return anyNode(parent(n1830), func(n1831 *Node) bool {
+					return anyNode(child(n1831, enK16), func(n1832 *Node) bool {
+						return func(r1833 Seq) bool {
+							return anyNode(child(n1832, enK17), func(n1834 *Node) bool { return gcmp(nodeSeq(n1834), r1833, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1832, enK21), func(n1835 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1835, enK1)))), "Z", true) }) && a1828.add(castDecimal(child(n1832, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1622 *Node) Seq { return castDecimal(child(n1622, enK20)) })), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1624 *Node) Seq { return child(n1624, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1625 *Node) Seq { return parent(n1625) }), func(n1626 *Node) Seq { return parent(n1626) }), func(n1627 *Node) Seq {
-		return filter(child(n1627, enK33), func(p1628 *Node) bool {
-			return gcmpStr(step(step(child(p1628, enK66), func(n1629 *Node) Seq { return child(n1629, enK51) }), func(n1630 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1630, enK1)))) }), "Z", true)
+		return a1828.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1837 *Node) Seq { return child(n1837, enK87) })), arith(arith(func() Seq {
+		var a1838 sumAcc
+		anyNode(parent(n), func(n1839 *Node) bool {
+			return anyNode(parent(n1839), func(n1840 *Node) bool {
+				return anyNode(parent(n1840), func(n1841 *Node) bool {
+					return anyNode(child(n1841, enK33), func(n1842 *Node) bool {
+						return anyNode(child(n1842, enK66), func(n1843 *Node) bool {
+							return anyNode(child(n1843, enK51), func(n1844 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1844, enK1)))), "Z", true) })
+						}) && a1838.add(castDecimal(child(n1842, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n1631 *Node) Seq { return castDecimal(child(n1631, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1632 *Node) Seq { return parent(n1632) }), func(n1633 *Node) Seq { return parent(n1633) }), func(n1634 *Node) Seq {
-		return filter(filter(child(n1634, enK16), func(p1635 *Node) bool { return gcmp(child(p1635, enK17), boolSeq(true), opEq) }), func(p1636 *Node) bool {
-			return gcmpStr(step(child(p1636, enK21), func(n1637 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1637, enK1)))) }), "Z", true)
+		return a1838.result()
+	}(), func() Seq {
+		var a1845 sumAcc
+		anyNode(parent(n), func(n1846 *Node) bool {
+			return anyNode(parent(n1846), func(n1847 *Node) bool {
+				return anyNode(parent(n1847), func(n1848 *Node) bool {
+					return anyNode(child(n1848, enK16), func(n1849 *Node) bool {
+						return func(r1850 Seq) bool {
+							return anyNode(child(n1849, enK17), func(n1851 *Node) bool { return gcmp(nodeSeq(n1851), r1850, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1849, enK21), func(n1852 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1852, enK1)))), "Z", true) }) && a1845.add(castDecimal(child(n1849, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1638 *Node) Seq { return castDecimal(child(n1638, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1639 *Node) Seq { return parent(n1639) }), func(n1640 *Node) Seq { return parent(n1640) }), func(n1641 *Node) Seq {
-		return filter(filter(child(n1641, enK16), func(p1642 *Node) bool { return gcmp(child(p1642, enK17), boolSeq(false), opEq) }), func(p1643 *Node) bool {
-			return gcmpStr(step(child(p1643, enK21), func(n1644 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1644, enK1)))) }), "Z", true)
+		return a1845.result()
+	}(), opAdd), func() Seq {
+		var a1853 sumAcc
+		anyNode(parent(n), func(n1854 *Node) bool {
+			return anyNode(parent(n1854), func(n1855 *Node) bool {
+				return anyNode(parent(n1855), func(n1856 *Node) bool {
+					return anyNode(child(n1856, enK16), func(n1857 *Node) bool {
+						return func(r1858 Seq) bool {
+							return anyNode(child(n1857, enK17), func(n1859 *Node) bool { return gcmp(nodeSeq(n1859), r1858, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1857, enK21), func(n1860 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1860, enK1)))), "Z", true) }) && a1853.add(castDecimal(child(n1857, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1645 *Node) Seq { return castDecimal(child(n1645, enK20)) })), opSub), opEq)))
+		return a1853.result()
+	}(), opSub), opEq)))
 }
 
 // BR-Z-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0196(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1646 *Node) Seq { return child(n1646, enK48) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1861 *Node) Seq { return child(n1861, enK49) })), enK62, opEq)
 }
 
 // BR-Z-10: not((cbc:TaxExemptionReason) or (cbc:TaxExemptionReasonCode))
@@ -5679,14 +7117,18 @@ func enM063(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1649 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1649, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1864 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1864, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r1865 Seq) bool {
+			return anyNode(child(m, enK17), func(n1866 *Node) bool { return gcmp(nodeSeq(n1866), r1865, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -5711,14 +7153,18 @@ func enM064(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1650 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1650, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1867 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1867, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r1868 Seq) bool {
+			return anyNode(child(m, enK17), func(n1869 *Node) bool { return gcmp(nodeSeq(n1869), r1868, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -5743,7 +7189,9 @@ func enM065(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1651 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1651, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1870 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1870, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -5766,7 +7214,9 @@ func enM065(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1652 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1652, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1871 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1871, enK1))))), "VAT", true)
+		})) {
 			return false
 		}
 		m = m.Parent
@@ -5814,7 +7264,11 @@ func enM066(v []Seq, n *Node) bool {
 
 // UBL-SR-51: not(cac:AddressLine) or count(cac:AddressLine) = 1
 func enT0201(v []Seq, n *Node) bool {
-	return (!(len(child(n, enK91)) > 0) || gcmp(fnCount(child(n, enK91)), enK53, opEq))
+	return (!(len(child(n, enK91)) > 0) || gcmp(func() Seq {
+		k1873 := 0
+		anyNode(child(n, enK91), func(n1874 *Node) bool { return tally1(&k1873) })
+		return countOf(k1873)
+	}(), enK53, opEq))
 }
 
 // cac:AccountingSupplierParty/cac:Party
@@ -5837,7 +7291,11 @@ func enM067(v []Seq, n *Node) bool {
 
 // UBL-SR-42: (count(cac:PartyTaxScheme) <= 2)
 func enT0202(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK54)), enK25, opLe)
+	return gcmp(func() Seq {
+		k1875 := 0
+		anyNode(child(n, enK54), func(n1876 *Node) bool { return tally1(&k1875) })
+		return countOf(k1875)
+	}(), enK25, opLe)
 }
 
 // cac:AdditionalDocumentReference
@@ -5856,12 +7314,16 @@ func enM068(v []Seq, n *Node) bool {
 
 // UBL-SR-33: (count(cbc:DocumentDescription) <= 1)
 func enT0203(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK92)), enK53, opLe)
+	return gcmp(func() Seq {
+		k1877 := 0
+		anyNode(child(n, enK92), func(n1878 *Node) bool { return tally1(&k1877) })
+		return countOf(k1877)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-43: ((cbc:DocumentTypeCode='130') or ((local-name(/*) = 'CreditNote') and (cbc:DocumentTypeCode='50')) or (not(cbc:ID/@schemeID) and not(cbc:DocumentTypeCode)))
 func enT0204(v []Seq, n *Node) bool {
-	return ((gcmpStr(child(n, enK93), "130", true) || ((fnLocalName(child(root(n), enK61)) == "CreditNote") && gcmpStr(child(n, enK93), "50", true))) || (!anyNode(child(n, enK1), func(n1654 *Node) bool { return (len(attr(n1654, enK5)) > 0) }) && !(len(child(n, enK93)) > 0)))
+	return ((anyNode(child(n, enK93), func(n1879 *Node) bool { return (n1879.StringValue() == "130") }) || ((fnLocalName(child(root(n), enK61)) == "CreditNote") && anyNode(child(n, enK93), func(n1880 *Node) bool { return (n1880.StringValue() == "50") }))) || (!anyNode(child(n, enK1), func(n1881 *Node) bool { return (len(attr(n1881, enK5)) > 0) }) && !(len(child(n, enK93)) > 0)))
 }
 
 // //*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]
@@ -5871,7 +7333,7 @@ func enM069(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
 			return false
 		}
-		if !((strings.HasSuffix(fnName(nodeSeq(m)), "Amount") && !strings.HasSuffix(fnName(nodeSeq(m)), "PriceAmount")) && !anyNode(ancestor(m, enK68), func(n1657 *Node) bool { return (len(child(n1657, enK16)) > 0) })) {
+		if !((strings.HasSuffix(fnName(nodeSeq(m)), "Amount") && !strings.HasSuffix(fnName(nodeSeq(m)), "PriceAmount")) && !anyNode(ancestor(m, enK68), func(n1884 *Node) bool { return (len(child(n1884, enK16)) > 0) })) {
 			return false
 		}
 		return true
@@ -5929,7 +7391,15 @@ func enM071(v []Seq, n *Node) bool {
 
 // UBL-SR-25: (count(cac:DeliveryParty/cac:PartyName/cbc:Name) <= 1)
 func enT0208(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, enK96), func(n1661 *Node) Seq { return child(n1661, enK81) }), func(n1662 *Node) Seq { return child(n1662, enK67) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k1888 := 0
+		anyNode(child(n, enK96), func(n1889 *Node) bool {
+			return anyNode(child(n1889, enK81), func(n1890 *Node) bool {
+				return anyNode(child(n1890, enK67), func(n1891 *Node) bool { return tally1(&k1888) })
+			})
+		})
+		return countOf(k1888)
+	}(), enK53, opLe)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = false()]
@@ -5939,7 +7409,9 @@ func enM072(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r1892 Seq) bool {
+			return anyNode(child(m, enK17), func(n1893 *Node) bool { return gcmp(nodeSeq(n1893), r1892, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -5951,7 +7423,11 @@ func enM072(v []Seq, n *Node) bool {
 
 // UBL-SR-30: (count(cbc:AllowanceChargeReason) <= 1)
 func enT0209(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK23)), enK53, opLe)
+	return gcmp(func() Seq {
+		k1894 := 0
+		anyNode(child(n, enK23), func(n1895 *Node) bool { return tally1(&k1894) })
+		return countOf(k1894)
+	}(), enK53, opLe)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = true()]
@@ -5961,7 +7437,9 @@ func enM073(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r1896 Seq) bool {
+			return anyNode(child(m, enK17), func(n1897 *Node) bool { return gcmp(nodeSeq(n1897), r1896, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -5973,7 +7451,11 @@ func enM073(v []Seq, n *Node) bool {
 
 // UBL-SR-31: (count(cbc:AllowanceChargeReason) <= 1)
 func enT0210(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK23)), enK53, opLe)
+	return gcmp(func() Seq {
+		k1898 := 0
+		anyNode(child(n, enK23), func(n1899 *Node) bool { return tally1(&k1898) })
+		return countOf(k1898)
+	}(), enK53, opLe)
 }
 
 // cac:PartyTaxScheme
@@ -5992,7 +7474,7 @@ func enM074(v []Seq, n *Node) bool {
 
 // UBL-SR-53: exists(cac:TaxScheme/cbc:ID) and exists(cbc:CompanyID)
 func enT0211(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK22), func(n1663 *Node) bool { return (len(child(n1663, enK1)) > 0) }) && (len(child(n, enK55)) > 0))
+	return (anyNode(child(n, enK22), func(n1900 *Node) bool { return (len(child(n1900, enK1)) > 0) }) && (len(child(n, enK55)) > 0))
 }
 
 // /ubl:Invoice | /cn:CreditNote
@@ -6025,7 +7507,7 @@ func enT0212(v []Seq, n *Node) bool {
 
 // UBL-CR-002: not(cbc:UBLVersionID) or cbc:UBLVersionID = '2.1'
 func enT0213(v []Seq, n *Node) bool {
-	return (!(len(child(n, enK98)) > 0) || gcmpStr(child(n, enK98), "2.1", true))
+	return (!(len(child(n, enK98)) > 0) || anyNode(child(n, enK98), func(n1905 *Node) bool { return (n1905.StringValue() == "2.1") }))
 }
 
 // UBL-CR-003: not(cbc:ProfileExecutionID)
@@ -6075,357 +7557,357 @@ func enT0222(v []Seq, n *Node) bool {
 
 // UBL-CR-012: not(cac:InvoicePeriod/cbc:StartTime)
 func enT0223(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1677 *Node) bool { return (len(child(n1677, enK108)) > 0) })
+	return !anyNode(child(n, enK58), func(n1915 *Node) bool { return (len(child(n1915, enK108)) > 0) })
 }
 
 // UBL-CR-013: not(cac:InvoicePeriod/cbc:EndTime)
 func enT0224(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1679 *Node) bool { return (len(child(n1679, enK109)) > 0) })
+	return !anyNode(child(n, enK58), func(n1917 *Node) bool { return (len(child(n1917, enK109)) > 0) })
 }
 
 // UBL-CR-014: not(cac:InvoicePeriod/cbc:DurationMeasure)
 func enT0225(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1681 *Node) bool { return (len(child(n1681, enK110)) > 0) })
+	return !anyNode(child(n, enK58), func(n1919 *Node) bool { return (len(child(n1919, enK110)) > 0) })
 }
 
 // UBL-CR-015: not(cac:InvoicePeriod/cbc:Description)
 func enT0226(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1683 *Node) bool { return (len(child(n1683, enK111)) > 0) })
+	return !anyNode(child(n, enK58), func(n1921 *Node) bool { return (len(child(n1921, enK111)) > 0) })
 }
 
 // UBL-CR-016: not(cac:OrderReference/cbc:CopyIndicator)
 func enT0227(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1685 *Node) bool { return (len(child(n1685, enK100)) > 0) })
+	return !anyNode(child(n, enK112), func(n1923 *Node) bool { return (len(child(n1923, enK100)) > 0) })
 }
 
 // UBL-CR-017: not(cac:OrderReference/cbc:UUID)
 func enT0228(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1687 *Node) bool { return (len(child(n1687, enK101)) > 0) })
+	return !anyNode(child(n, enK112), func(n1925 *Node) bool { return (len(child(n1925, enK101)) > 0) })
 }
 
 // UBL-CR-018: not(cac:OrderReference/cbc:IssueDate)
 func enT0229(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1689 *Node) bool { return (len(child(n1689, enK40)) > 0) })
+	return !anyNode(child(n, enK112), func(n1927 *Node) bool { return (len(child(n1927, enK40)) > 0) })
 }
 
 // UBL-CR-019: not(cac:OrderReference/cbc:IssueTime)
 func enT0230(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1691 *Node) bool { return (len(child(n1691, enK102)) > 0) })
+	return !anyNode(child(n, enK112), func(n1929 *Node) bool { return (len(child(n1929, enK102)) > 0) })
 }
 
 // UBL-CR-020: not(cac:OrderReference/cbc:CustomerReference)
 func enT0231(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1693 *Node) bool { return (len(child(n1693, enK113)) > 0) })
+	return !anyNode(child(n, enK112), func(n1931 *Node) bool { return (len(child(n1931, enK113)) > 0) })
 }
 
 // UBL-CR-021: not(cac:OrderReference/cbc:OrderTypeCode)
 func enT0232(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1695 *Node) bool { return (len(child(n1695, enK114)) > 0) })
+	return !anyNode(child(n, enK112), func(n1933 *Node) bool { return (len(child(n1933, enK114)) > 0) })
 }
 
 // UBL-CR-022: not(cac:OrderReference/cac:DocumentReference)
 func enT0233(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1697 *Node) bool { return (len(child(n1697, enK115)) > 0) })
+	return !anyNode(child(n, enK112), func(n1935 *Node) bool { return (len(child(n1935, enK115)) > 0) })
 }
 
 // UBL-CR-023: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:CopyIndicator)
 func enT0234(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1699 *Node) bool {
-		return anyNode(child(n1699, enK86), func(n1700 *Node) bool { return (len(child(n1700, enK100)) > 0) })
+	return !anyNode(child(n, enK85), func(n1937 *Node) bool {
+		return anyNode(child(n1937, enK86), func(n1938 *Node) bool { return (len(child(n1938, enK100)) > 0) })
 	})
 }
 
 // UBL-CR-024: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:UUID)
 func enT0235(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1702 *Node) bool {
-		return anyNode(child(n1702, enK86), func(n1703 *Node) bool { return (len(child(n1703, enK101)) > 0) })
+	return !anyNode(child(n, enK85), func(n1940 *Node) bool {
+		return anyNode(child(n1940, enK86), func(n1941 *Node) bool { return (len(child(n1941, enK101)) > 0) })
 	})
 }
 
 // UBL-CR-025: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueTime)
 func enT0236(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1705 *Node) bool {
-		return anyNode(child(n1705, enK86), func(n1706 *Node) bool { return (len(child(n1706, enK102)) > 0) })
+	return !anyNode(child(n, enK85), func(n1943 *Node) bool {
+		return anyNode(child(n1943, enK86), func(n1944 *Node) bool { return (len(child(n1944, enK102)) > 0) })
 	})
 }
 
 // UBL-CR-026: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentTypeCode)
 func enT0237(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1708 *Node) bool {
-		return anyNode(child(n1708, enK86), func(n1709 *Node) bool { return (len(child(n1709, enK93)) > 0) })
+	return !anyNode(child(n, enK85), func(n1946 *Node) bool {
+		return anyNode(child(n1946, enK86), func(n1947 *Node) bool { return (len(child(n1947, enK93)) > 0) })
 	})
 }
 
 // UBL-CR-027: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentType)
 func enT0238(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1711 *Node) bool {
-		return anyNode(child(n1711, enK86), func(n1712 *Node) bool { return (len(child(n1712, enK116)) > 0) })
+	return !anyNode(child(n, enK85), func(n1949 *Node) bool {
+		return anyNode(child(n1949, enK86), func(n1950 *Node) bool { return (len(child(n1950, enK116)) > 0) })
 	})
 }
 
 // UBL-CR-028: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:XPath)
 func enT0239(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1714 *Node) bool {
-		return anyNode(child(n1714, enK86), func(n1715 *Node) bool { return (len(child(n1715, enK117)) > 0) })
+	return !anyNode(child(n, enK85), func(n1952 *Node) bool {
+		return anyNode(child(n1952, enK86), func(n1953 *Node) bool { return (len(child(n1953, enK117)) > 0) })
 	})
 }
 
 // UBL-CR-029: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LanguageID)
 func enT0240(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1717 *Node) bool {
-		return anyNode(child(n1717, enK86), func(n1718 *Node) bool { return (len(child(n1718, enK118)) > 0) })
+	return !anyNode(child(n, enK85), func(n1955 *Node) bool {
+		return anyNode(child(n1955, enK86), func(n1956 *Node) bool { return (len(child(n1956, enK118)) > 0) })
 	})
 }
 
 // UBL-CR-030: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LocaleCode)
 func enT0241(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1720 *Node) bool {
-		return anyNode(child(n1720, enK86), func(n1721 *Node) bool { return (len(child(n1721, enK119)) > 0) })
+	return !anyNode(child(n, enK85), func(n1958 *Node) bool {
+		return anyNode(child(n1958, enK86), func(n1959 *Node) bool { return (len(child(n1959, enK119)) > 0) })
 	})
 }
 
 // UBL-CR-031: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:VersionID)
 func enT0242(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1723 *Node) bool {
-		return anyNode(child(n1723, enK86), func(n1724 *Node) bool { return (len(child(n1724, enK120)) > 0) })
+	return !anyNode(child(n, enK85), func(n1961 *Node) bool {
+		return anyNode(child(n1961, enK86), func(n1962 *Node) bool { return (len(child(n1962, enK120)) > 0) })
 	})
 }
 
 // UBL-CR-032: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentStatusCode)
 func enT0243(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1726 *Node) bool {
-		return anyNode(child(n1726, enK86), func(n1727 *Node) bool { return (len(child(n1727, enK121)) > 0) })
+	return !anyNode(child(n, enK85), func(n1964 *Node) bool {
+		return anyNode(child(n1964, enK86), func(n1965 *Node) bool { return (len(child(n1965, enK121)) > 0) })
 	})
 }
 
 // UBL-CR-033: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentDescription)
 func enT0244(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1729 *Node) bool {
-		return anyNode(child(n1729, enK86), func(n1730 *Node) bool { return (len(child(n1730, enK92)) > 0) })
+	return !anyNode(child(n, enK85), func(n1967 *Node) bool {
+		return anyNode(child(n1967, enK86), func(n1968 *Node) bool { return (len(child(n1968, enK92)) > 0) })
 	})
 }
 
 // UBL-CR-034: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:Attachment)
 func enT0245(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1732 *Node) bool {
-		return anyNode(child(n1732, enK86), func(n1733 *Node) bool { return (len(child(n1733, enK122)) > 0) })
+	return !anyNode(child(n, enK85), func(n1970 *Node) bool {
+		return anyNode(child(n1970, enK86), func(n1971 *Node) bool { return (len(child(n1971, enK122)) > 0) })
 	})
 }
 
 // UBL-CR-035: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ValidityPeriod)
 func enT0246(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1735 *Node) bool {
-		return anyNode(child(n1735, enK86), func(n1736 *Node) bool { return (len(child(n1736, enK123)) > 0) })
+	return !anyNode(child(n, enK85), func(n1973 *Node) bool {
+		return anyNode(child(n1973, enK86), func(n1974 *Node) bool { return (len(child(n1974, enK123)) > 0) })
 	})
 }
 
 // UBL-CR-036: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:IssuerParty)
 func enT0247(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1738 *Node) bool {
-		return anyNode(child(n1738, enK86), func(n1739 *Node) bool { return (len(child(n1739, enK124)) > 0) })
+	return !anyNode(child(n, enK85), func(n1976 *Node) bool {
+		return anyNode(child(n1976, enK86), func(n1977 *Node) bool { return (len(child(n1977, enK124)) > 0) })
 	})
 }
 
 // UBL-CR-037: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ResultOfVerification)
 func enT0248(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1741 *Node) bool {
-		return anyNode(child(n1741, enK86), func(n1742 *Node) bool { return (len(child(n1742, enK125)) > 0) })
+	return !anyNode(child(n, enK85), func(n1979 *Node) bool {
+		return anyNode(child(n1979, enK86), func(n1980 *Node) bool { return (len(child(n1980, enK125)) > 0) })
 	})
 }
 
 // UBL-CR-038: not(cac:BillingReference/cac:SelfBilledInvoiceDocumentReference)
 func enT0249(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1744 *Node) bool { return (len(child(n1744, enK126)) > 0) })
+	return !anyNode(child(n, enK85), func(n1982 *Node) bool { return (len(child(n1982, enK126)) > 0) })
 }
 
 // UBL-CR-039: not(cac:BillingReference/cac:CreditNoteDocumentReference)
 func enT0250(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1746 *Node) bool { return (len(child(n1746, enK127)) > 0) })
+	return !anyNode(child(n, enK85), func(n1984 *Node) bool { return (len(child(n1984, enK127)) > 0) })
 }
 
 // UBL-CR-040: not(cac:BillingReference/cac:SelfBilledCreditNoteDocumentReference)
 func enT0251(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1748 *Node) bool { return (len(child(n1748, enK128)) > 0) })
+	return !anyNode(child(n, enK85), func(n1986 *Node) bool { return (len(child(n1986, enK128)) > 0) })
 }
 
 // UBL-CR-041: not(cac:BillingReference/cac:DebitNoteDocumentReference)
 func enT0252(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1750 *Node) bool { return (len(child(n1750, enK129)) > 0) })
+	return !anyNode(child(n, enK85), func(n1988 *Node) bool { return (len(child(n1988, enK129)) > 0) })
 }
 
 // UBL-CR-042: not(cac:BillingReference/cac:ReminderDocumentReference)
 func enT0253(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1752 *Node) bool { return (len(child(n1752, enK130)) > 0) })
+	return !anyNode(child(n, enK85), func(n1990 *Node) bool { return (len(child(n1990, enK130)) > 0) })
 }
 
 // UBL-CR-043: not(cac:BillingReference/cac:AdditionalDocumentReference)
 func enT0254(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1754 *Node) bool { return (len(child(n1754, enK0)) > 0) })
+	return !anyNode(child(n, enK85), func(n1992 *Node) bool { return (len(child(n1992, enK0)) > 0) })
 }
 
 // UBL-CR-044: not(cac:BillingReference/cac:BillingReferenceLine)
 func enT0255(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1756 *Node) bool { return (len(child(n1756, enK131)) > 0) })
+	return !anyNode(child(n, enK85), func(n1994 *Node) bool { return (len(child(n1994, enK131)) > 0) })
 }
 
 // UBL-CR-045: not(cac:DespatchDocumentReference/cbc:CopyIndicator)
 func enT0256(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1758 *Node) bool { return (len(child(n1758, enK100)) > 0) })
+	return !anyNode(child(n, enK132), func(n1996 *Node) bool { return (len(child(n1996, enK100)) > 0) })
 }
 
 // UBL-CR-046: not(cac:DespatchDocumentReference/cbc:UUID)
 func enT0257(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1760 *Node) bool { return (len(child(n1760, enK101)) > 0) })
+	return !anyNode(child(n, enK132), func(n1998 *Node) bool { return (len(child(n1998, enK101)) > 0) })
 }
 
 // UBL-CR-047: not(cac:DespatchDocumentReference/cbc:IssueDate)
 func enT0258(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1762 *Node) bool { return (len(child(n1762, enK40)) > 0) })
+	return !anyNode(child(n, enK132), func(n2000 *Node) bool { return (len(child(n2000, enK40)) > 0) })
 }
 
 // UBL-CR-048: not(cac:DespatchDocumentReference/cbc:IssueTime)
 func enT0259(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1764 *Node) bool { return (len(child(n1764, enK102)) > 0) })
+	return !anyNode(child(n, enK132), func(n2002 *Node) bool { return (len(child(n2002, enK102)) > 0) })
 }
 
 // UBL-CR-049: not(cac:DespatchDocumentReference/cbc:DocumentTypeCode)
 func enT0260(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1766 *Node) bool { return (len(child(n1766, enK93)) > 0) })
+	return !anyNode(child(n, enK132), func(n2004 *Node) bool { return (len(child(n2004, enK93)) > 0) })
 }
 
 // UBL-CR-050: not(cac:DespatchDocumentReference/cbc:DocumentType)
 func enT0261(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1768 *Node) bool { return (len(child(n1768, enK116)) > 0) })
+	return !anyNode(child(n, enK132), func(n2006 *Node) bool { return (len(child(n2006, enK116)) > 0) })
 }
 
 // UBL-CR-051: not(cac:DespatchDocumentReference/cbc:XPath)
 func enT0262(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1770 *Node) bool { return (len(child(n1770, enK117)) > 0) })
+	return !anyNode(child(n, enK132), func(n2008 *Node) bool { return (len(child(n2008, enK117)) > 0) })
 }
 
 // UBL-CR-052: not(cac:DespatchDocumentReference/cbc:LanguageID)
 func enT0263(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1772 *Node) bool { return (len(child(n1772, enK118)) > 0) })
+	return !anyNode(child(n, enK132), func(n2010 *Node) bool { return (len(child(n2010, enK118)) > 0) })
 }
 
 // UBL-CR-053: not(cac:DespatchDocumentReference/cbc:LocaleCode)
 func enT0264(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1774 *Node) bool { return (len(child(n1774, enK119)) > 0) })
+	return !anyNode(child(n, enK132), func(n2012 *Node) bool { return (len(child(n2012, enK119)) > 0) })
 }
 
 // UBL-CR-054: not(cac:DespatchDocumentReference/cbc:VersionID)
 func enT0265(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1776 *Node) bool { return (len(child(n1776, enK120)) > 0) })
+	return !anyNode(child(n, enK132), func(n2014 *Node) bool { return (len(child(n2014, enK120)) > 0) })
 }
 
 // UBL-CR-055: not(cac:DespatchDocumentReference/cbc:DocumentStatusCode)
 func enT0266(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1778 *Node) bool { return (len(child(n1778, enK121)) > 0) })
+	return !anyNode(child(n, enK132), func(n2016 *Node) bool { return (len(child(n2016, enK121)) > 0) })
 }
 
 // UBL-CR-056: not(cac:DespatchDocumentReference/cbc:DocumentDescription)
 func enT0267(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1780 *Node) bool { return (len(child(n1780, enK92)) > 0) })
+	return !anyNode(child(n, enK132), func(n2018 *Node) bool { return (len(child(n2018, enK92)) > 0) })
 }
 
 // UBL-CR-057: not(cac:DespatchDocumentReference/cac:Attachment)
 func enT0268(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1782 *Node) bool { return (len(child(n1782, enK122)) > 0) })
+	return !anyNode(child(n, enK132), func(n2020 *Node) bool { return (len(child(n2020, enK122)) > 0) })
 }
 
 // UBL-CR-058: not(cac:DespatchDocumentReference/cac:ValidityPeriod)
 func enT0269(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1784 *Node) bool { return (len(child(n1784, enK123)) > 0) })
+	return !anyNode(child(n, enK132), func(n2022 *Node) bool { return (len(child(n2022, enK123)) > 0) })
 }
 
 // UBL-CR-059: not(cac:DespatchDocumentReference/cac:IssuerParty)
 func enT0270(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1786 *Node) bool { return (len(child(n1786, enK124)) > 0) })
+	return !anyNode(child(n, enK132), func(n2024 *Node) bool { return (len(child(n2024, enK124)) > 0) })
 }
 
 // UBL-CR-060: not(cac:DespatchDocumentReference/cac:ResultOfVerification)
 func enT0271(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1788 *Node) bool { return (len(child(n1788, enK125)) > 0) })
+	return !anyNode(child(n, enK132), func(n2026 *Node) bool { return (len(child(n2026, enK125)) > 0) })
 }
 
 // UBL-CR-061: not(cac:ReceiptDocumentReference/cbc:CopyIndicator)
 func enT0272(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1790 *Node) bool { return (len(child(n1790, enK100)) > 0) })
+	return !anyNode(child(n, enK133), func(n2028 *Node) bool { return (len(child(n2028, enK100)) > 0) })
 }
 
 // UBL-CR-062: not(cac:ReceiptDocumentReference/cbc:UUID)
 func enT0273(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1792 *Node) bool { return (len(child(n1792, enK101)) > 0) })
+	return !anyNode(child(n, enK133), func(n2030 *Node) bool { return (len(child(n2030, enK101)) > 0) })
 }
 
 // UBL-CR-063: not(cac:ReceiptDocumentReference/cbc:IssueDate)
 func enT0274(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1794 *Node) bool { return (len(child(n1794, enK40)) > 0) })
+	return !anyNode(child(n, enK133), func(n2032 *Node) bool { return (len(child(n2032, enK40)) > 0) })
 }
 
 // UBL-CR-064: not(cac:ReceiptDocumentReference/cbc:IssueTime)
 func enT0275(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1796 *Node) bool { return (len(child(n1796, enK102)) > 0) })
+	return !anyNode(child(n, enK133), func(n2034 *Node) bool { return (len(child(n2034, enK102)) > 0) })
 }
 
 // UBL-CR-065: not(cac:ReceiptDocumentReference/cbc:DocumentTypeCode)
 func enT0276(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1798 *Node) bool { return (len(child(n1798, enK93)) > 0) })
+	return !anyNode(child(n, enK133), func(n2036 *Node) bool { return (len(child(n2036, enK93)) > 0) })
 }
 
 // UBL-CR-066: not(cac:ReceiptDocumentReference/cbc:DocumentType)
 func enT0277(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1800 *Node) bool { return (len(child(n1800, enK116)) > 0) })
+	return !anyNode(child(n, enK133), func(n2038 *Node) bool { return (len(child(n2038, enK116)) > 0) })
 }
 
 // UBL-CR-067: not(cac:ReceiptDocumentReference/cbc:XPath)
 func enT0278(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1802 *Node) bool { return (len(child(n1802, enK117)) > 0) })
+	return !anyNode(child(n, enK133), func(n2040 *Node) bool { return (len(child(n2040, enK117)) > 0) })
 }
 
 // UBL-CR-068: not(cac:ReceiptDocumentReference/cbc:LanguageID)
 func enT0279(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1804 *Node) bool { return (len(child(n1804, enK118)) > 0) })
+	return !anyNode(child(n, enK133), func(n2042 *Node) bool { return (len(child(n2042, enK118)) > 0) })
 }
 
 // UBL-CR-069: not(cac:ReceiptDocumentReference/cbc:LocaleCode)
 func enT0280(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1806 *Node) bool { return (len(child(n1806, enK119)) > 0) })
+	return !anyNode(child(n, enK133), func(n2044 *Node) bool { return (len(child(n2044, enK119)) > 0) })
 }
 
 // UBL-CR-070: not(cac:ReceiptDocumentReference/cbc:VersionID)
 func enT0281(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1808 *Node) bool { return (len(child(n1808, enK120)) > 0) })
+	return !anyNode(child(n, enK133), func(n2046 *Node) bool { return (len(child(n2046, enK120)) > 0) })
 }
 
 // UBL-CR-071: not(cac:ReceiptDocumentReference/cbc:DocumentStatusCode)
 func enT0282(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1810 *Node) bool { return (len(child(n1810, enK121)) > 0) })
+	return !anyNode(child(n, enK133), func(n2048 *Node) bool { return (len(child(n2048, enK121)) > 0) })
 }
 
 // UBL-CR-072: not(cac:ReceiptDocumentReference/cbc:DocumentDescription)
 func enT0283(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1812 *Node) bool { return (len(child(n1812, enK92)) > 0) })
+	return !anyNode(child(n, enK133), func(n2050 *Node) bool { return (len(child(n2050, enK92)) > 0) })
 }
 
 // UBL-CR-073: not(cac:ReceiptDocumentReference/cac:Attachment)
 func enT0284(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1814 *Node) bool { return (len(child(n1814, enK122)) > 0) })
+	return !anyNode(child(n, enK133), func(n2052 *Node) bool { return (len(child(n2052, enK122)) > 0) })
 }
 
 // UBL-CR-074: not(cac:ReceiptDocumentReference/cac:ValidityPeriod)
 func enT0285(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1816 *Node) bool { return (len(child(n1816, enK123)) > 0) })
+	return !anyNode(child(n, enK133), func(n2054 *Node) bool { return (len(child(n2054, enK123)) > 0) })
 }
 
 // UBL-CR-075: not(cac:ReceiptDocumentReference/cac:IssuerParty)
 func enT0286(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1818 *Node) bool { return (len(child(n1818, enK124)) > 0) })
+	return !anyNode(child(n, enK133), func(n2056 *Node) bool { return (len(child(n2056, enK124)) > 0) })
 }
 
 // UBL-CR-076: not(cac:ReceiptDocumentReference/cac:ResultOfVerification)
 func enT0287(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1820 *Node) bool { return (len(child(n1820, enK125)) > 0) })
+	return !anyNode(child(n, enK133), func(n2058 *Node) bool { return (len(child(n2058, enK125)) > 0) })
 }
 
 // UBL-CR-077: not(cac:StatementDocumentReference)
@@ -6435,332 +7917,332 @@ func enT0288(v []Seq, n *Node) bool {
 
 // UBL-CR-078: not(cac:OriginatorDocumentReference/cbc:CopyIndicator)
 func enT0289(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1823 *Node) bool { return (len(child(n1823, enK100)) > 0) })
+	return !anyNode(child(n, enK135), func(n2061 *Node) bool { return (len(child(n2061, enK100)) > 0) })
 }
 
 // UBL-CR-079: not(cac:OriginatorDocumentReference/cbc:UUID)
 func enT0290(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1825 *Node) bool { return (len(child(n1825, enK101)) > 0) })
+	return !anyNode(child(n, enK135), func(n2063 *Node) bool { return (len(child(n2063, enK101)) > 0) })
 }
 
 // UBL-CR-080: not(cac:OriginatorDocumentReference/cbc:IssueDate)
 func enT0291(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1827 *Node) bool { return (len(child(n1827, enK40)) > 0) })
+	return !anyNode(child(n, enK135), func(n2065 *Node) bool { return (len(child(n2065, enK40)) > 0) })
 }
 
 // UBL-CR-081: not(cac:OriginatorDocumentReference/cbc:IssueTime)
 func enT0292(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1829 *Node) bool { return (len(child(n1829, enK102)) > 0) })
+	return !anyNode(child(n, enK135), func(n2067 *Node) bool { return (len(child(n2067, enK102)) > 0) })
 }
 
 // UBL-CR-082: not(cac:OriginatorDocumentReference/cbc:DocumentTypeCode)
 func enT0293(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1831 *Node) bool { return (len(child(n1831, enK93)) > 0) })
+	return !anyNode(child(n, enK135), func(n2069 *Node) bool { return (len(child(n2069, enK93)) > 0) })
 }
 
 // UBL-CR-083: not(cac:OriginatorDocumentReference/cbc:DocumentType)
 func enT0294(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1833 *Node) bool { return (len(child(n1833, enK116)) > 0) })
+	return !anyNode(child(n, enK135), func(n2071 *Node) bool { return (len(child(n2071, enK116)) > 0) })
 }
 
 // UBL-CR-084: not(cac:OriginatorDocumentReference/cbc:XPath)
 func enT0295(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1835 *Node) bool { return (len(child(n1835, enK117)) > 0) })
+	return !anyNode(child(n, enK135), func(n2073 *Node) bool { return (len(child(n2073, enK117)) > 0) })
 }
 
 // UBL-CR-085: not(cac:OriginatorDocumentReference/cbc:LanguageID)
 func enT0296(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1837 *Node) bool { return (len(child(n1837, enK118)) > 0) })
+	return !anyNode(child(n, enK135), func(n2075 *Node) bool { return (len(child(n2075, enK118)) > 0) })
 }
 
 // UBL-CR-086: not(cac:OriginatorDocumentReference/cbc:LocaleCode)
 func enT0297(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1839 *Node) bool { return (len(child(n1839, enK119)) > 0) })
+	return !anyNode(child(n, enK135), func(n2077 *Node) bool { return (len(child(n2077, enK119)) > 0) })
 }
 
 // UBL-CR-087: not(cac:OriginatorDocumentReference/cbc:VersionID)
 func enT0298(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1841 *Node) bool { return (len(child(n1841, enK120)) > 0) })
+	return !anyNode(child(n, enK135), func(n2079 *Node) bool { return (len(child(n2079, enK120)) > 0) })
 }
 
 // UBL-CR-088: not(cac:OriginatorDocumentReference/cbc:DocumentStatusCode)
 func enT0299(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1843 *Node) bool { return (len(child(n1843, enK121)) > 0) })
+	return !anyNode(child(n, enK135), func(n2081 *Node) bool { return (len(child(n2081, enK121)) > 0) })
 }
 
 // UBL-CR-089: not(cac:OriginatorDocumentReference/cbc:DocumentDescription)
 func enT0300(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1845 *Node) bool { return (len(child(n1845, enK92)) > 0) })
+	return !anyNode(child(n, enK135), func(n2083 *Node) bool { return (len(child(n2083, enK92)) > 0) })
 }
 
 // UBL-CR-090: not(cac:OriginatorDocumentReference/cac:Attachment)
 func enT0301(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1847 *Node) bool { return (len(child(n1847, enK122)) > 0) })
+	return !anyNode(child(n, enK135), func(n2085 *Node) bool { return (len(child(n2085, enK122)) > 0) })
 }
 
 // UBL-CR-091: not(cac:OriginatorDocumentReference/cac:ValidityPeriod)
 func enT0302(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1849 *Node) bool { return (len(child(n1849, enK123)) > 0) })
+	return !anyNode(child(n, enK135), func(n2087 *Node) bool { return (len(child(n2087, enK123)) > 0) })
 }
 
 // UBL-CR-092: not(cac:OriginatorDocumentReference/cac:IssuerParty)
 func enT0303(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1851 *Node) bool { return (len(child(n1851, enK124)) > 0) })
+	return !anyNode(child(n, enK135), func(n2089 *Node) bool { return (len(child(n2089, enK124)) > 0) })
 }
 
 // UBL-CR-093: not(cac:OriginatorDocumentReference/cac:ResultOfVerification)
 func enT0304(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1853 *Node) bool { return (len(child(n1853, enK125)) > 0) })
+	return !anyNode(child(n, enK135), func(n2091 *Node) bool { return (len(child(n2091, enK125)) > 0) })
 }
 
 // UBL-CR-094: not(cac:ContractDocumentReference/cbc:CopyIndicator)
 func enT0305(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1855 *Node) bool { return (len(child(n1855, enK100)) > 0) })
+	return !anyNode(child(n, enK136), func(n2093 *Node) bool { return (len(child(n2093, enK100)) > 0) })
 }
 
 // UBL-CR-095: not(cac:ContractDocumentReference/cbc:UUID)
 func enT0306(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1857 *Node) bool { return (len(child(n1857, enK101)) > 0) })
+	return !anyNode(child(n, enK136), func(n2095 *Node) bool { return (len(child(n2095, enK101)) > 0) })
 }
 
 // UBL-CR-096: not(cac:ContractDocumentReference/cbc:IssueDate)
 func enT0307(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1859 *Node) bool { return (len(child(n1859, enK40)) > 0) })
+	return !anyNode(child(n, enK136), func(n2097 *Node) bool { return (len(child(n2097, enK40)) > 0) })
 }
 
 // UBL-CR-097: not(cac:ContractDocumentReference/cbc:IssueTime)
 func enT0308(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1861 *Node) bool { return (len(child(n1861, enK102)) > 0) })
+	return !anyNode(child(n, enK136), func(n2099 *Node) bool { return (len(child(n2099, enK102)) > 0) })
 }
 
 // UBL-CR-098: not(cac:ContractDocumentReference/cbc:DocumentTypeCode)
 func enT0309(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1863 *Node) bool { return (len(child(n1863, enK93)) > 0) })
+	return !anyNode(child(n, enK136), func(n2101 *Node) bool { return (len(child(n2101, enK93)) > 0) })
 }
 
 // UBL-CR-099: not(cac:ContractDocumentReference/cbc:DocumentType)
 func enT0310(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1865 *Node) bool { return (len(child(n1865, enK116)) > 0) })
+	return !anyNode(child(n, enK136), func(n2103 *Node) bool { return (len(child(n2103, enK116)) > 0) })
 }
 
 // UBL-CR-100: not(cac:ContractDocumentReference/cbc:XPath)
 func enT0311(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1867 *Node) bool { return (len(child(n1867, enK117)) > 0) })
+	return !anyNode(child(n, enK136), func(n2105 *Node) bool { return (len(child(n2105, enK117)) > 0) })
 }
 
 // UBL-CR-101: not(cac:ContractDocumentReference/cbc:LanguageID)
 func enT0312(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1869 *Node) bool { return (len(child(n1869, enK118)) > 0) })
+	return !anyNode(child(n, enK136), func(n2107 *Node) bool { return (len(child(n2107, enK118)) > 0) })
 }
 
 // UBL-CR-102: not(cac:ContractDocumentReference/cbc:LocaleCode)
 func enT0313(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1871 *Node) bool { return (len(child(n1871, enK119)) > 0) })
+	return !anyNode(child(n, enK136), func(n2109 *Node) bool { return (len(child(n2109, enK119)) > 0) })
 }
 
 // UBL-CR-103: not(cac:ContractDocumentReference/cbc:VersionID)
 func enT0314(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1873 *Node) bool { return (len(child(n1873, enK120)) > 0) })
+	return !anyNode(child(n, enK136), func(n2111 *Node) bool { return (len(child(n2111, enK120)) > 0) })
 }
 
 // UBL-CR-104: not(cac:ContractDocumentReference/cbc:DocumentStatusCode)
 func enT0315(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1875 *Node) bool { return (len(child(n1875, enK121)) > 0) })
+	return !anyNode(child(n, enK136), func(n2113 *Node) bool { return (len(child(n2113, enK121)) > 0) })
 }
 
 // UBL-CR-105: not(cac:ContractDocumentReference/cbc:DocumentDescription)
 func enT0316(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1877 *Node) bool { return (len(child(n1877, enK92)) > 0) })
+	return !anyNode(child(n, enK136), func(n2115 *Node) bool { return (len(child(n2115, enK92)) > 0) })
 }
 
 // UBL-CR-106: not(cac:ContractDocumentReference/cac:Attachment)
 func enT0317(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1879 *Node) bool { return (len(child(n1879, enK122)) > 0) })
+	return !anyNode(child(n, enK136), func(n2117 *Node) bool { return (len(child(n2117, enK122)) > 0) })
 }
 
 // UBL-CR-107: not(cac:ContractDocumentReference/cac:ValidityPeriod)
 func enT0318(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1881 *Node) bool { return (len(child(n1881, enK123)) > 0) })
+	return !anyNode(child(n, enK136), func(n2119 *Node) bool { return (len(child(n2119, enK123)) > 0) })
 }
 
 // UBL-CR-108: not(cac:ContractDocumentReference/cac:IssuerParty)
 func enT0319(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1883 *Node) bool { return (len(child(n1883, enK124)) > 0) })
+	return !anyNode(child(n, enK136), func(n2121 *Node) bool { return (len(child(n2121, enK124)) > 0) })
 }
 
 // UBL-CR-109: not(cac:ContractDocumentReference/cac:ResultOfVerification)
 func enT0320(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1885 *Node) bool { return (len(child(n1885, enK125)) > 0) })
+	return !anyNode(child(n, enK136), func(n2123 *Node) bool { return (len(child(n2123, enK125)) > 0) })
 }
 
 // UBL-CR-110: not(cac:AdditionalDocumentReference/cbc:CopyIndicator)
 func enT0321(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1887 *Node) bool { return (len(child(n1887, enK100)) > 0) })
+	return !anyNode(child(n, enK0), func(n2125 *Node) bool { return (len(child(n2125, enK100)) > 0) })
 }
 
 // UBL-CR-111: not(cac:AdditionalDocumentReference/cbc:UUID)
 func enT0322(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1889 *Node) bool { return (len(child(n1889, enK101)) > 0) })
+	return !anyNode(child(n, enK0), func(n2127 *Node) bool { return (len(child(n2127, enK101)) > 0) })
 }
 
 // UBL-CR-112: not(cac:AdditionalDocumentReference/cbc:IssueDate)
 func enT0323(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1891 *Node) bool { return (len(child(n1891, enK40)) > 0) })
+	return !anyNode(child(n, enK0), func(n2129 *Node) bool { return (len(child(n2129, enK40)) > 0) })
 }
 
 // UBL-CR-113: not(cac:AdditionalDocumentReference/cbc:IssueTime)
 func enT0324(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1893 *Node) bool { return (len(child(n1893, enK102)) > 0) })
+	return !anyNode(child(n, enK0), func(n2131 *Node) bool { return (len(child(n2131, enK102)) > 0) })
 }
 
 // UBL-CR-114: not(cac:AdditionalDocumentReference/cbc:DocumentType)
 func enT0325(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1895 *Node) bool { return (len(child(n1895, enK116)) > 0) })
+	return !anyNode(child(n, enK0), func(n2133 *Node) bool { return (len(child(n2133, enK116)) > 0) })
 }
 
 // UBL-CR-115: not(cac:AdditionalDocumentReference/cbc:XPath)
 func enT0326(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1897 *Node) bool { return (len(child(n1897, enK117)) > 0) })
+	return !anyNode(child(n, enK0), func(n2135 *Node) bool { return (len(child(n2135, enK117)) > 0) })
 }
 
 // UBL-CR-116: not(cac:AdditionalDocumentReference/cbc:LanguageID)
 func enT0327(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1899 *Node) bool { return (len(child(n1899, enK118)) > 0) })
+	return !anyNode(child(n, enK0), func(n2137 *Node) bool { return (len(child(n2137, enK118)) > 0) })
 }
 
 // UBL-CR-117: not(cac:AdditionalDocumentReference/cbc:LocaleCode)
 func enT0328(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1901 *Node) bool { return (len(child(n1901, enK119)) > 0) })
+	return !anyNode(child(n, enK0), func(n2139 *Node) bool { return (len(child(n2139, enK119)) > 0) })
 }
 
 // UBL-CR-118: not(cac:AdditionalDocumentReference/cbc:VersionID)
 func enT0329(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1903 *Node) bool { return (len(child(n1903, enK120)) > 0) })
+	return !anyNode(child(n, enK0), func(n2141 *Node) bool { return (len(child(n2141, enK120)) > 0) })
 }
 
 // UBL-CR-119: not(cac:AdditionalDocumentReference/cbc:DocumentStatusCode)
 func enT0330(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1905 *Node) bool { return (len(child(n1905, enK121)) > 0) })
+	return !anyNode(child(n, enK0), func(n2143 *Node) bool { return (len(child(n2143, enK121)) > 0) })
 }
 
 // UBL-CR-121: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:DocumentHash)
 func enT0331(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1907 *Node) bool {
-		return anyNode(child(n1907, enK122), func(n1908 *Node) bool {
-			return anyNode(child(n1908, enK137), func(n1909 *Node) bool { return (len(child(n1909, enK138)) > 0) })
+	return !anyNode(child(n, enK0), func(n2145 *Node) bool {
+		return anyNode(child(n2145, enK122), func(n2146 *Node) bool {
+			return anyNode(child(n2146, enK137), func(n2147 *Node) bool { return (len(child(n2147, enK138)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-122: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:HashAlgorithmMethod)
 func enT0332(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1911 *Node) bool {
-		return anyNode(child(n1911, enK122), func(n1912 *Node) bool {
-			return anyNode(child(n1912, enK137), func(n1913 *Node) bool { return (len(child(n1913, enK139)) > 0) })
+	return !anyNode(child(n, enK0), func(n2149 *Node) bool {
+		return anyNode(child(n2149, enK122), func(n2150 *Node) bool {
+			return anyNode(child(n2150, enK137), func(n2151 *Node) bool { return (len(child(n2151, enK139)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-123: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryDate)
 func enT0333(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1915 *Node) bool {
-		return anyNode(child(n1915, enK122), func(n1916 *Node) bool {
-			return anyNode(child(n1916, enK137), func(n1917 *Node) bool { return (len(child(n1917, enK140)) > 0) })
+	return !anyNode(child(n, enK0), func(n2153 *Node) bool {
+		return anyNode(child(n2153, enK122), func(n2154 *Node) bool {
+			return anyNode(child(n2154, enK137), func(n2155 *Node) bool { return (len(child(n2155, enK140)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-124: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryTime)
 func enT0334(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1919 *Node) bool {
-		return anyNode(child(n1919, enK122), func(n1920 *Node) bool {
-			return anyNode(child(n1920, enK137), func(n1921 *Node) bool { return (len(child(n1921, enK141)) > 0) })
+	return !anyNode(child(n, enK0), func(n2157 *Node) bool {
+		return anyNode(child(n2157, enK122), func(n2158 *Node) bool {
+			return anyNode(child(n2158, enK137), func(n2159 *Node) bool { return (len(child(n2159, enK141)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-125: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:MimeCode)
 func enT0335(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1923 *Node) bool {
-		return anyNode(child(n1923, enK122), func(n1924 *Node) bool {
-			return anyNode(child(n1924, enK137), func(n1925 *Node) bool { return (len(child(n1925, enK142)) > 0) })
+	return !anyNode(child(n, enK0), func(n2161 *Node) bool {
+		return anyNode(child(n2161, enK122), func(n2162 *Node) bool {
+			return anyNode(child(n2162, enK137), func(n2163 *Node) bool { return (len(child(n2163, enK142)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-126: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FormatCode)
 func enT0336(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1927 *Node) bool {
-		return anyNode(child(n1927, enK122), func(n1928 *Node) bool {
-			return anyNode(child(n1928, enK137), func(n1929 *Node) bool { return (len(child(n1929, enK143)) > 0) })
+	return !anyNode(child(n, enK0), func(n2165 *Node) bool {
+		return anyNode(child(n2165, enK122), func(n2166 *Node) bool {
+			return anyNode(child(n2166, enK137), func(n2167 *Node) bool { return (len(child(n2167, enK143)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-127: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:EncodingCode)
 func enT0337(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1931 *Node) bool {
-		return anyNode(child(n1931, enK122), func(n1932 *Node) bool {
-			return anyNode(child(n1932, enK137), func(n1933 *Node) bool { return (len(child(n1933, enK144)) > 0) })
+	return !anyNode(child(n, enK0), func(n2169 *Node) bool {
+		return anyNode(child(n2169, enK122), func(n2170 *Node) bool {
+			return anyNode(child(n2170, enK137), func(n2171 *Node) bool { return (len(child(n2171, enK144)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-128: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:CharacterSetCode)
 func enT0338(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1935 *Node) bool {
-		return anyNode(child(n1935, enK122), func(n1936 *Node) bool {
-			return anyNode(child(n1936, enK137), func(n1937 *Node) bool { return (len(child(n1937, enK145)) > 0) })
+	return !anyNode(child(n, enK0), func(n2173 *Node) bool {
+		return anyNode(child(n2173, enK122), func(n2174 *Node) bool {
+			return anyNode(child(n2174, enK137), func(n2175 *Node) bool { return (len(child(n2175, enK145)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-129: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FileName)
 func enT0339(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1939 *Node) bool {
-		return anyNode(child(n1939, enK122), func(n1940 *Node) bool {
-			return anyNode(child(n1940, enK137), func(n1941 *Node) bool { return (len(child(n1941, enK146)) > 0) })
+	return !anyNode(child(n, enK0), func(n2177 *Node) bool {
+		return anyNode(child(n2177, enK122), func(n2178 *Node) bool {
+			return anyNode(child(n2178, enK137), func(n2179 *Node) bool { return (len(child(n2179, enK146)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-130: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:Description)
 func enT0340(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1943 *Node) bool {
-		return anyNode(child(n1943, enK122), func(n1944 *Node) bool {
-			return anyNode(child(n1944, enK137), func(n1945 *Node) bool { return (len(child(n1945, enK111)) > 0) })
+	return !anyNode(child(n, enK0), func(n2181 *Node) bool {
+		return anyNode(child(n2181, enK122), func(n2182 *Node) bool {
+			return anyNode(child(n2182, enK137), func(n2183 *Node) bool { return (len(child(n2183, enK111)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-131: not(cac:AdditionalDocumentReference/cac:ValidityPeriod)
 func enT0341(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1947 *Node) bool { return (len(child(n1947, enK123)) > 0) })
+	return !anyNode(child(n, enK0), func(n2185 *Node) bool { return (len(child(n2185, enK123)) > 0) })
 }
 
 // UBL-CR-132: not(cac:AdditionalDocumentReference/cac:IssuerParty)
 func enT0342(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1949 *Node) bool { return (len(child(n1949, enK124)) > 0) })
+	return !anyNode(child(n, enK0), func(n2187 *Node) bool { return (len(child(n2187, enK124)) > 0) })
 }
 
 // UBL-CR-133: not(cac:AdditionalDocumentReference/cac:ResultOfVerification)
 func enT0343(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1951 *Node) bool { return (len(child(n1951, enK125)) > 0) })
+	return !anyNode(child(n, enK0), func(n2189 *Node) bool { return (len(child(n2189, enK125)) > 0) })
 }
 
 // UBL-CR-134: not(cac:ProjectReference/cbc:UUID)
 func enT0344(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK147), func(n1953 *Node) bool { return (len(child(n1953, enK101)) > 0) })
+	return !anyNode(child(n, enK147), func(n2191 *Node) bool { return (len(child(n2191, enK101)) > 0) })
 }
 
 // UBL-CR-135: not(cac:ProjectReference/cbc:IssueDate)
 func enT0345(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK147), func(n1955 *Node) bool { return (len(child(n1955, enK40)) > 0) })
+	return !anyNode(child(n, enK147), func(n2193 *Node) bool { return (len(child(n2193, enK40)) > 0) })
 }
 
 // UBL-CR-136: not(cac:ProjectReference/cac:WorkPhaseReference)
 func enT0346(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK147), func(n1957 *Node) bool { return (len(child(n1957, enK148)) > 0) })
+	return !anyNode(child(n, enK147), func(n2195 *Node) bool { return (len(child(n2195, enK148)) > 0) })
 }
 
 // UBL-CR-137: not(cac:Signature)
@@ -6770,238 +8252,238 @@ func enT0347(v []Seq, n *Node) bool {
 
 // UBL-CR-138: not(cac:AccountingSupplierParty/cbc:CustomerAssignedAccountID)
 func enT0348(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1960 *Node) bool { return (len(child(n1960, enK150)) > 0) })
+	return !anyNode(child(n, enK44), func(n2198 *Node) bool { return (len(child(n2198, enK150)) > 0) })
 }
 
 // UBL-CR-139: not(cac:AccountingSupplierParty/cbc:AdditionalAccountID)
 func enT0349(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1962 *Node) bool { return (len(child(n1962, enK151)) > 0) })
+	return !anyNode(child(n, enK44), func(n2200 *Node) bool { return (len(child(n2200, enK151)) > 0) })
 }
 
 // UBL-CR-140: not(cac:AccountingSupplierParty/cbc:DataSendingCapability)
 func enT0350(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1964 *Node) bool { return (len(child(n1964, enK152)) > 0) })
+	return !anyNode(child(n, enK44), func(n2202 *Node) bool { return (len(child(n2202, enK152)) > 0) })
 }
 
 // UBL-CR-141: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkCareIndicator)
 func enT0351(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1966 *Node) bool {
-		return anyNode(child(n1966, enK3), func(n1967 *Node) bool { return (len(child(n1967, enK153)) > 0) })
+	return !anyNode(child(n, enK44), func(n2204 *Node) bool {
+		return anyNode(child(n2204, enK3), func(n2205 *Node) bool { return (len(child(n2205, enK153)) > 0) })
 	})
 }
 
 // UBL-CR-142: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkAttentionIndicator)
 func enT0352(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1969 *Node) bool {
-		return anyNode(child(n1969, enK3), func(n1970 *Node) bool { return (len(child(n1970, enK154)) > 0) })
+	return !anyNode(child(n, enK44), func(n2207 *Node) bool {
+		return anyNode(child(n2207, enK3), func(n2208 *Node) bool { return (len(child(n2208, enK154)) > 0) })
 	})
 }
 
 // UBL-CR-143: not(cac:AccountingSupplierParty/cac:Party/cbc:WebsiteURI)
 func enT0353(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1972 *Node) bool {
-		return anyNode(child(n1972, enK3), func(n1973 *Node) bool { return (len(child(n1973, enK155)) > 0) })
+	return !anyNode(child(n, enK44), func(n2210 *Node) bool {
+		return anyNode(child(n2210, enK3), func(n2211 *Node) bool { return (len(child(n2211, enK155)) > 0) })
 	})
 }
 
 // UBL-CR-144: not(cac:AccountingSupplierParty/cac:Party/cbc:LogoReferenceID)
 func enT0354(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1975 *Node) bool {
-		return anyNode(child(n1975, enK3), func(n1976 *Node) bool { return (len(child(n1976, enK156)) > 0) })
+	return !anyNode(child(n, enK44), func(n2213 *Node) bool {
+		return anyNode(child(n2213, enK3), func(n2214 *Node) bool { return (len(child(n2214, enK156)) > 0) })
 	})
 }
 
 // UBL-CR-145: not(cac:AccountingSupplierParty/cac:Party/cbc:IndustryClassificationCode)
 func enT0355(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1978 *Node) bool {
-		return anyNode(child(n1978, enK3), func(n1979 *Node) bool { return (len(child(n1979, enK157)) > 0) })
+	return !anyNode(child(n, enK44), func(n2216 *Node) bool {
+		return anyNode(child(n2216, enK3), func(n2217 *Node) bool { return (len(child(n2217, enK157)) > 0) })
 	})
 }
 
 // UBL-CR-146: not(cac:AccountingSupplierParty/cac:Party/cac:Language)
 func enT0356(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1981 *Node) bool {
-		return anyNode(child(n1981, enK3), func(n1982 *Node) bool { return (len(child(n1982, enK158)) > 0) })
+	return !anyNode(child(n, enK44), func(n2219 *Node) bool {
+		return anyNode(child(n2219, enK3), func(n2220 *Node) bool { return (len(child(n2220, enK158)) > 0) })
 	})
 }
 
 // UBL-CR-147: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:ID)
 func enT0357(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1984 *Node) bool {
-		return anyNode(child(n1984, enK3), func(n1985 *Node) bool {
-			return anyNode(child(n1985, enK6), func(n1986 *Node) bool { return (len(child(n1986, enK1)) > 0) })
+	return !anyNode(child(n, enK44), func(n2222 *Node) bool {
+		return anyNode(child(n2222, enK3), func(n2223 *Node) bool {
+			return anyNode(child(n2223, enK6), func(n2224 *Node) bool { return (len(child(n2224, enK1)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-148: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0358(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1988 *Node) bool {
-		return anyNode(child(n1988, enK3), func(n1989 *Node) bool {
-			return anyNode(child(n1989, enK6), func(n1990 *Node) bool { return (len(child(n1990, enK159)) > 0) })
+	return !anyNode(child(n, enK44), func(n2226 *Node) bool {
+		return anyNode(child(n2226, enK3), func(n2227 *Node) bool {
+			return anyNode(child(n2227, enK6), func(n2228 *Node) bool { return (len(child(n2228, enK159)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-149: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0359(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1992 *Node) bool {
-		return anyNode(child(n1992, enK3), func(n1993 *Node) bool {
-			return anyNode(child(n1993, enK6), func(n1994 *Node) bool { return (len(child(n1994, enK160)) > 0) })
+	return !anyNode(child(n, enK44), func(n2230 *Node) bool {
+		return anyNode(child(n2230, enK3), func(n2231 *Node) bool {
+			return anyNode(child(n2231, enK6), func(n2232 *Node) bool { return (len(child(n2232, enK160)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-150: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func enT0360(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1996 *Node) bool {
-		return anyNode(child(n1996, enK3), func(n1997 *Node) bool {
-			return anyNode(child(n1997, enK6), func(n1998 *Node) bool { return (len(child(n1998, enK161)) > 0) })
+	return !anyNode(child(n, enK44), func(n2234 *Node) bool {
+		return anyNode(child(n2234, enK3), func(n2235 *Node) bool {
+			return anyNode(child(n2235, enK6), func(n2236 *Node) bool { return (len(child(n2236, enK161)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-151: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func enT0361(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2000 *Node) bool {
-		return anyNode(child(n2000, enK3), func(n2001 *Node) bool {
-			return anyNode(child(n2001, enK6), func(n2002 *Node) bool { return (len(child(n2002, enK162)) > 0) })
+	return !anyNode(child(n, enK44), func(n2238 *Node) bool {
+		return anyNode(child(n2238, enK3), func(n2239 *Node) bool {
+			return anyNode(child(n2239, enK6), func(n2240 *Node) bool { return (len(child(n2240, enK162)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-152: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Room)
 func enT0362(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2004 *Node) bool {
-		return anyNode(child(n2004, enK3), func(n2005 *Node) bool {
-			return anyNode(child(n2005, enK6), func(n2006 *Node) bool { return (len(child(n2006, enK163)) > 0) })
+	return !anyNode(child(n, enK44), func(n2242 *Node) bool {
+		return anyNode(child(n2242, enK3), func(n2243 *Node) bool {
+			return anyNode(child(n2243, enK6), func(n2244 *Node) bool { return (len(child(n2244, enK163)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-153: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func enT0363(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2008 *Node) bool {
-		return anyNode(child(n2008, enK3), func(n2009 *Node) bool {
-			return anyNode(child(n2009, enK6), func(n2010 *Node) bool { return (len(child(n2010, enK164)) > 0) })
+	return !anyNode(child(n, enK44), func(n2246 *Node) bool {
+		return anyNode(child(n2246, enK3), func(n2247 *Node) bool {
+			return anyNode(child(n2247, enK6), func(n2248 *Node) bool { return (len(child(n2248, enK164)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-154: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func enT0364(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2012 *Node) bool {
-		return anyNode(child(n2012, enK3), func(n2013 *Node) bool {
-			return anyNode(child(n2013, enK6), func(n2014 *Node) bool { return (len(child(n2014, enK165)) > 0) })
+	return !anyNode(child(n, enK44), func(n2250 *Node) bool {
+		return anyNode(child(n2250, enK3), func(n2251 *Node) bool {
+			return anyNode(child(n2251, enK6), func(n2252 *Node) bool { return (len(child(n2252, enK165)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-155: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func enT0365(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2016 *Node) bool {
-		return anyNode(child(n2016, enK3), func(n2017 *Node) bool {
-			return anyNode(child(n2017, enK6), func(n2018 *Node) bool { return (len(child(n2018, enK166)) > 0) })
+	return !anyNode(child(n, enK44), func(n2254 *Node) bool {
+		return anyNode(child(n2254, enK3), func(n2255 *Node) bool {
+			return anyNode(child(n2255, enK6), func(n2256 *Node) bool { return (len(child(n2256, enK166)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-156: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func enT0366(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2020 *Node) bool {
-		return anyNode(child(n2020, enK3), func(n2021 *Node) bool {
-			return anyNode(child(n2021, enK6), func(n2022 *Node) bool { return (len(child(n2022, enK167)) > 0) })
+	return !anyNode(child(n, enK44), func(n2258 *Node) bool {
+		return anyNode(child(n2258, enK3), func(n2259 *Node) bool {
+			return anyNode(child(n2259, enK6), func(n2260 *Node) bool { return (len(child(n2260, enK167)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-157: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Department)
 func enT0367(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2024 *Node) bool {
-		return anyNode(child(n2024, enK3), func(n2025 *Node) bool {
-			return anyNode(child(n2025, enK6), func(n2026 *Node) bool { return (len(child(n2026, enK168)) > 0) })
+	return !anyNode(child(n, enK44), func(n2262 *Node) bool {
+		return anyNode(child(n2262, enK3), func(n2263 *Node) bool {
+			return anyNode(child(n2263, enK6), func(n2264 *Node) bool { return (len(child(n2264, enK168)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-158: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func enT0368(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2028 *Node) bool {
-		return anyNode(child(n2028, enK3), func(n2029 *Node) bool {
-			return anyNode(child(n2029, enK6), func(n2030 *Node) bool { return (len(child(n2030, enK169)) > 0) })
+	return !anyNode(child(n, enK44), func(n2266 *Node) bool {
+		return anyNode(child(n2266, enK3), func(n2267 *Node) bool {
+			return anyNode(child(n2267, enK6), func(n2268 *Node) bool { return (len(child(n2268, enK169)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-159: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func enT0369(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2032 *Node) bool {
-		return anyNode(child(n2032, enK3), func(n2033 *Node) bool {
-			return anyNode(child(n2033, enK6), func(n2034 *Node) bool { return (len(child(n2034, enK170)) > 0) })
+	return !anyNode(child(n, enK44), func(n2270 *Node) bool {
+		return anyNode(child(n2270, enK3), func(n2271 *Node) bool {
+			return anyNode(child(n2271, enK6), func(n2272 *Node) bool { return (len(child(n2272, enK170)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-160: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func enT0370(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2036 *Node) bool {
-		return anyNode(child(n2036, enK3), func(n2037 *Node) bool {
-			return anyNode(child(n2037, enK6), func(n2038 *Node) bool { return (len(child(n2038, enK171)) > 0) })
+	return !anyNode(child(n, enK44), func(n2274 *Node) bool {
+		return anyNode(child(n2274, enK3), func(n2275 *Node) bool {
+			return anyNode(child(n2275, enK6), func(n2276 *Node) bool { return (len(child(n2276, enK171)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-161: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0371(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2040 *Node) bool {
-		return anyNode(child(n2040, enK3), func(n2041 *Node) bool {
-			return anyNode(child(n2041, enK6), func(n2042 *Node) bool { return (len(child(n2042, enK172)) > 0) })
+	return !anyNode(child(n, enK44), func(n2278 *Node) bool {
+		return anyNode(child(n2278, enK3), func(n2279 *Node) bool {
+			return anyNode(child(n2279, enK6), func(n2280 *Node) bool { return (len(child(n2280, enK172)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-162: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0372(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2044 *Node) bool {
-		return anyNode(child(n2044, enK3), func(n2045 *Node) bool {
-			return anyNode(child(n2045, enK6), func(n2046 *Node) bool { return (len(child(n2046, enK173)) > 0) })
+	return !anyNode(child(n, enK44), func(n2282 *Node) bool {
+		return anyNode(child(n2282, enK3), func(n2283 *Node) bool {
+			return anyNode(child(n2283, enK6), func(n2284 *Node) bool { return (len(child(n2284, enK173)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-163: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Region)
 func enT0373(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2048 *Node) bool {
-		return anyNode(child(n2048, enK3), func(n2049 *Node) bool {
-			return anyNode(child(n2049, enK6), func(n2050 *Node) bool { return (len(child(n2050, enK174)) > 0) })
+	return !anyNode(child(n, enK44), func(n2286 *Node) bool {
+		return anyNode(child(n2286, enK3), func(n2287 *Node) bool {
+			return anyNode(child(n2287, enK6), func(n2288 *Node) bool { return (len(child(n2288, enK174)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-164: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:District)
 func enT0374(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2052 *Node) bool {
-		return anyNode(child(n2052, enK3), func(n2053 *Node) bool {
-			return anyNode(child(n2053, enK6), func(n2054 *Node) bool { return (len(child(n2054, enK175)) > 0) })
+	return !anyNode(child(n, enK44), func(n2290 *Node) bool {
+		return anyNode(child(n2290, enK3), func(n2291 *Node) bool {
+			return anyNode(child(n2291, enK6), func(n2292 *Node) bool { return (len(child(n2292, enK175)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-165: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0375(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2056 *Node) bool {
-		return anyNode(child(n2056, enK3), func(n2057 *Node) bool {
-			return anyNode(child(n2057, enK6), func(n2058 *Node) bool { return (len(child(n2058, enK176)) > 0) })
+	return !anyNode(child(n, enK44), func(n2294 *Node) bool {
+		return anyNode(child(n2294, enK3), func(n2295 *Node) bool {
+			return anyNode(child(n2295, enK6), func(n2296 *Node) bool { return (len(child(n2296, enK176)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-166: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0376(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2060 *Node) bool {
-		return anyNode(child(n2060, enK3), func(n2061 *Node) bool {
-			return anyNode(child(n2061, enK6), func(n2062 *Node) bool {
-				return anyNode(child(n2062, enK7), func(n2063 *Node) bool { return (len(child(n2063, enK67)) > 0) })
+	return !anyNode(child(n, enK44), func(n2298 *Node) bool {
+		return anyNode(child(n2298, enK3), func(n2299 *Node) bool {
+			return anyNode(child(n2299, enK6), func(n2300 *Node) bool {
+				return anyNode(child(n2300, enK7), func(n2301 *Node) bool { return (len(child(n2301, enK67)) > 0) })
 			})
 		})
 	})
@@ -7009,71 +8491,71 @@ func enT0376(v []Seq, n *Node) bool {
 
 // UBL-CR-167: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func enT0377(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2065 *Node) bool {
-		return anyNode(child(n2065, enK3), func(n2066 *Node) bool {
-			return anyNode(child(n2066, enK6), func(n2067 *Node) bool { return (len(child(n2067, enK177)) > 0) })
+	return !anyNode(child(n, enK44), func(n2303 *Node) bool {
+		return anyNode(child(n2303, enK3), func(n2304 *Node) bool {
+			return anyNode(child(n2304, enK6), func(n2305 *Node) bool { return (len(child(n2305, enK177)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-168: not(cac:AccountingSupplierParty/cac:Party/cac:PhysicalLocation)
 func enT0378(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2069 *Node) bool {
-		return anyNode(child(n2069, enK3), func(n2070 *Node) bool { return (len(child(n2070, enK178)) > 0) })
+	return !anyNode(child(n, enK44), func(n2307 *Node) bool {
+		return anyNode(child(n2307, enK3), func(n2308 *Node) bool { return (len(child(n2308, enK178)) > 0) })
 	})
 }
 
 // UBL-CR-169: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0379(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2072 *Node) bool {
-		return anyNode(child(n2072, enK3), func(n2073 *Node) bool {
-			return anyNode(child(n2073, enK54), func(n2074 *Node) bool { return (len(child(n2074, enK46)) > 0) })
+	return !anyNode(child(n, enK44), func(n2310 *Node) bool {
+		return anyNode(child(n2310, enK3), func(n2311 *Node) bool {
+			return anyNode(child(n2311, enK54), func(n2312 *Node) bool { return (len(child(n2312, enK46)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-170: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0380(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2076 *Node) bool {
-		return anyNode(child(n2076, enK3), func(n2077 *Node) bool {
-			return anyNode(child(n2077, enK54), func(n2078 *Node) bool { return (len(child(n2078, enK179)) > 0) })
+	return !anyNode(child(n, enK44), func(n2314 *Node) bool {
+		return anyNode(child(n2314, enK3), func(n2315 *Node) bool {
+			return anyNode(child(n2315, enK54), func(n2316 *Node) bool { return (len(child(n2316, enK179)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-171: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0381(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2080 *Node) bool {
-		return anyNode(child(n2080, enK3), func(n2081 *Node) bool {
-			return anyNode(child(n2081, enK54), func(n2082 *Node) bool { return (len(child(n2082, enK180)) > 0) })
+	return !anyNode(child(n, enK44), func(n2318 *Node) bool {
+		return anyNode(child(n2318, enK3), func(n2319 *Node) bool {
+			return anyNode(child(n2319, enK54), func(n2320 *Node) bool { return (len(child(n2320, enK180)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-172: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0382(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2084 *Node) bool {
-		return anyNode(child(n2084, enK3), func(n2085 *Node) bool {
-			return anyNode(child(n2085, enK54), func(n2086 *Node) bool { return (len(child(n2086, enK181)) > 0) })
+	return !anyNode(child(n, enK44), func(n2322 *Node) bool {
+		return anyNode(child(n2322, enK3), func(n2323 *Node) bool {
+			return anyNode(child(n2323, enK54), func(n2324 *Node) bool { return (len(child(n2324, enK181)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-173: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0383(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2088 *Node) bool {
-		return anyNode(child(n2088, enK3), func(n2089 *Node) bool {
-			return anyNode(child(n2089, enK54), func(n2090 *Node) bool { return (len(child(n2090, enK182)) > 0) })
+	return !anyNode(child(n, enK44), func(n2326 *Node) bool {
+		return anyNode(child(n2326, enK3), func(n2327 *Node) bool {
+			return anyNode(child(n2327, enK54), func(n2328 *Node) bool { return (len(child(n2328, enK182)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-174: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0384(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2092 *Node) bool {
-		return anyNode(child(n2092, enK3), func(n2093 *Node) bool {
-			return anyNode(child(n2093, enK54), func(n2094 *Node) bool {
-				return anyNode(child(n2094, enK22), func(n2095 *Node) bool { return (len(child(n2095, enK67)) > 0) })
+	return !anyNode(child(n, enK44), func(n2330 *Node) bool {
+		return anyNode(child(n2330, enK3), func(n2331 *Node) bool {
+			return anyNode(child(n2331, enK54), func(n2332 *Node) bool {
+				return anyNode(child(n2332, enK22), func(n2333 *Node) bool { return (len(child(n2333, enK67)) > 0) })
 			})
 		})
 	})
@@ -7081,10 +8563,10 @@ func enT0384(v []Seq, n *Node) bool {
 
 // UBL-CR-175: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0385(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2097 *Node) bool {
-		return anyNode(child(n2097, enK3), func(n2098 *Node) bool {
-			return anyNode(child(n2098, enK54), func(n2099 *Node) bool {
-				return anyNode(child(n2099, enK22), func(n2100 *Node) bool { return (len(child(n2100, enK183)) > 0) })
+	return !anyNode(child(n, enK44), func(n2335 *Node) bool {
+		return anyNode(child(n2335, enK3), func(n2336 *Node) bool {
+			return anyNode(child(n2336, enK54), func(n2337 *Node) bool {
+				return anyNode(child(n2337, enK22), func(n2338 *Node) bool { return (len(child(n2338, enK183)) > 0) })
 			})
 		})
 	})
@@ -7092,10 +8574,10 @@ func enT0385(v []Seq, n *Node) bool {
 
 // UBL-CR-176: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0386(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2102 *Node) bool {
-		return anyNode(child(n2102, enK3), func(n2103 *Node) bool {
-			return anyNode(child(n2103, enK54), func(n2104 *Node) bool {
-				return anyNode(child(n2104, enK22), func(n2105 *Node) bool { return (len(child(n2105, enK184)) > 0) })
+	return !anyNode(child(n, enK44), func(n2340 *Node) bool {
+		return anyNode(child(n2340, enK3), func(n2341 *Node) bool {
+			return anyNode(child(n2341, enK54), func(n2342 *Node) bool {
+				return anyNode(child(n2342, enK22), func(n2343 *Node) bool { return (len(child(n2343, enK184)) > 0) })
 			})
 		})
 	})
@@ -7103,10 +8585,10 @@ func enT0386(v []Seq, n *Node) bool {
 
 // UBL-CR-177: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0387(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2107 *Node) bool {
-		return anyNode(child(n2107, enK3), func(n2108 *Node) bool {
-			return anyNode(child(n2108, enK54), func(n2109 *Node) bool {
-				return anyNode(child(n2109, enK22), func(n2110 *Node) bool { return (len(child(n2110, enK185)) > 0) })
+	return !anyNode(child(n, enK44), func(n2345 *Node) bool {
+		return anyNode(child(n2345, enK3), func(n2346 *Node) bool {
+			return anyNode(child(n2346, enK54), func(n2347 *Node) bool {
+				return anyNode(child(n2347, enK22), func(n2348 *Node) bool { return (len(child(n2348, enK185)) > 0) })
 			})
 		})
 	})
@@ -7114,423 +8596,423 @@ func enT0387(v []Seq, n *Node) bool {
 
 // UBL-CR-178: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0388(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2112 *Node) bool {
-		return anyNode(child(n2112, enK3), func(n2113 *Node) bool {
-			return anyNode(child(n2113, enK45), func(n2114 *Node) bool { return (len(child(n2114, enK186)) > 0) })
+	return !anyNode(child(n, enK44), func(n2350 *Node) bool {
+		return anyNode(child(n2350, enK3), func(n2351 *Node) bool {
+			return anyNode(child(n2351, enK45), func(n2352 *Node) bool { return (len(child(n2352, enK186)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-179: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0389(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2116 *Node) bool {
-		return anyNode(child(n2116, enK3), func(n2117 *Node) bool {
-			return anyNode(child(n2117, enK45), func(n2118 *Node) bool { return (len(child(n2118, enK187)) > 0) })
+	return !anyNode(child(n, enK44), func(n2354 *Node) bool {
+		return anyNode(child(n2354, enK3), func(n2355 *Node) bool {
+			return anyNode(child(n2355, enK45), func(n2356 *Node) bool { return (len(child(n2356, enK187)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-180: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0390(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2120 *Node) bool {
-		return anyNode(child(n2120, enK3), func(n2121 *Node) bool {
-			return anyNode(child(n2121, enK45), func(n2122 *Node) bool { return (len(child(n2122, enK188)) > 0) })
+	return !anyNode(child(n, enK44), func(n2358 *Node) bool {
+		return anyNode(child(n2358, enK3), func(n2359 *Node) bool {
+			return anyNode(child(n2359, enK45), func(n2360 *Node) bool { return (len(child(n2360, enK188)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-181: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0391(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2124 *Node) bool {
-		return anyNode(child(n2124, enK3), func(n2125 *Node) bool {
-			return anyNode(child(n2125, enK45), func(n2126 *Node) bool { return (len(child(n2126, enK189)) > 0) })
+	return !anyNode(child(n, enK44), func(n2362 *Node) bool {
+		return anyNode(child(n2362, enK3), func(n2363 *Node) bool {
+			return anyNode(child(n2363, enK45), func(n2364 *Node) bool { return (len(child(n2364, enK189)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-182: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0392(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2128 *Node) bool {
-		return anyNode(child(n2128, enK3), func(n2129 *Node) bool {
-			return anyNode(child(n2129, enK45), func(n2130 *Node) bool { return (len(child(n2130, enK190)) > 0) })
+	return !anyNode(child(n, enK44), func(n2366 *Node) bool {
+		return anyNode(child(n2366, enK3), func(n2367 *Node) bool {
+			return anyNode(child(n2367, enK45), func(n2368 *Node) bool { return (len(child(n2368, enK190)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-183: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0393(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2132 *Node) bool {
-		return anyNode(child(n2132, enK3), func(n2133 *Node) bool {
-			return anyNode(child(n2133, enK45), func(n2134 *Node) bool { return (len(child(n2134, enK191)) > 0) })
+	return !anyNode(child(n, enK44), func(n2370 *Node) bool {
+		return anyNode(child(n2370, enK3), func(n2371 *Node) bool {
+			return anyNode(child(n2371, enK45), func(n2372 *Node) bool { return (len(child(n2372, enK191)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-184: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0394(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2136 *Node) bool {
-		return anyNode(child(n2136, enK3), func(n2137 *Node) bool {
-			return anyNode(child(n2137, enK45), func(n2138 *Node) bool { return (len(child(n2138, enK192)) > 0) })
+	return !anyNode(child(n, enK44), func(n2374 *Node) bool {
+		return anyNode(child(n2374, enK3), func(n2375 *Node) bool {
+			return anyNode(child(n2375, enK45), func(n2376 *Node) bool { return (len(child(n2376, enK192)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-185: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0395(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2140 *Node) bool {
-		return anyNode(child(n2140, enK3), func(n2141 *Node) bool {
-			return anyNode(child(n2141, enK45), func(n2142 *Node) bool { return (len(child(n2142, enK182)) > 0) })
+	return !anyNode(child(n, enK44), func(n2378 *Node) bool {
+		return anyNode(child(n2378, enK3), func(n2379 *Node) bool {
+			return anyNode(child(n2379, enK45), func(n2380 *Node) bool { return (len(child(n2380, enK182)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-186: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0396(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2144 *Node) bool {
-		return anyNode(child(n2144, enK3), func(n2145 *Node) bool {
-			return anyNode(child(n2145, enK45), func(n2146 *Node) bool { return (len(child(n2146, enK193)) > 0) })
+	return !anyNode(child(n, enK44), func(n2382 *Node) bool {
+		return anyNode(child(n2382, enK3), func(n2383 *Node) bool {
+			return anyNode(child(n2383, enK45), func(n2384 *Node) bool { return (len(child(n2384, enK193)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-187: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0397(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2148 *Node) bool {
-		return anyNode(child(n2148, enK3), func(n2149 *Node) bool {
-			return anyNode(child(n2149, enK45), func(n2150 *Node) bool { return (len(child(n2150, enK194)) > 0) })
+	return !anyNode(child(n, enK44), func(n2386 *Node) bool {
+		return anyNode(child(n2386, enK3), func(n2387 *Node) bool {
+			return anyNode(child(n2387, enK45), func(n2388 *Node) bool { return (len(child(n2388, enK194)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-188: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0398(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2152 *Node) bool {
-		return anyNode(child(n2152, enK3), func(n2153 *Node) bool {
-			return anyNode(child(n2153, enK45), func(n2154 *Node) bool { return (len(child(n2154, enK195)) > 0) })
+	return !anyNode(child(n, enK44), func(n2390 *Node) bool {
+		return anyNode(child(n2390, enK3), func(n2391 *Node) bool {
+			return anyNode(child(n2391, enK45), func(n2392 *Node) bool { return (len(child(n2392, enK195)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-189: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ID)
 func enT0399(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2156 *Node) bool {
-		return anyNode(child(n2156, enK3), func(n2157 *Node) bool {
-			return anyNode(child(n2157, enK196), func(n2158 *Node) bool { return (len(child(n2158, enK1)) > 0) })
+	return !anyNode(child(n, enK44), func(n2394 *Node) bool {
+		return anyNode(child(n2394, enK3), func(n2395 *Node) bool {
+			return anyNode(child(n2395, enK196), func(n2396 *Node) bool { return (len(child(n2396, enK1)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-190: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telefax)
 func enT0400(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2160 *Node) bool {
-		return anyNode(child(n2160, enK3), func(n2161 *Node) bool {
-			return anyNode(child(n2161, enK196), func(n2162 *Node) bool { return (len(child(n2162, enK197)) > 0) })
+	return !anyNode(child(n, enK44), func(n2398 *Node) bool {
+		return anyNode(child(n2398, enK3), func(n2399 *Node) bool {
+			return anyNode(child(n2399, enK196), func(n2400 *Node) bool { return (len(child(n2400, enK197)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-191: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Note)
 func enT0401(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2164 *Node) bool {
-		return anyNode(child(n2164, enK3), func(n2165 *Node) bool {
-			return anyNode(child(n2165, enK196), func(n2166 *Node) bool { return (len(child(n2166, enK78)) > 0) })
+	return !anyNode(child(n, enK44), func(n2402 *Node) bool {
+		return anyNode(child(n2402, enK3), func(n2403 *Node) bool {
+			return anyNode(child(n2403, enK196), func(n2404 *Node) bool { return (len(child(n2404, enK78)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-192: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func enT0402(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2168 *Node) bool {
-		return anyNode(child(n2168, enK3), func(n2169 *Node) bool {
-			return anyNode(child(n2169, enK196), func(n2170 *Node) bool { return (len(child(n2170, enK198)) > 0) })
+	return !anyNode(child(n, enK44), func(n2406 *Node) bool {
+		return anyNode(child(n2406, enK3), func(n2407 *Node) bool {
+			return anyNode(child(n2407, enK196), func(n2408 *Node) bool { return (len(child(n2408, enK198)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-193: not(cac:AccountingSupplierParty/cac:Party/cac:Person)
 func enT0403(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2172 *Node) bool {
-		return anyNode(child(n2172, enK3), func(n2173 *Node) bool { return (len(child(n2173, enK199)) > 0) })
+	return !anyNode(child(n, enK44), func(n2410 *Node) bool {
+		return anyNode(child(n2410, enK3), func(n2411 *Node) bool { return (len(child(n2411, enK199)) > 0) })
 	})
 }
 
 // UBL-CR-194: not(cac:AccountingSupplierParty/cac:Party/cac:AgentParty)
 func enT0404(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2175 *Node) bool {
-		return anyNode(child(n2175, enK3), func(n2176 *Node) bool { return (len(child(n2176, enK200)) > 0) })
+	return !anyNode(child(n, enK44), func(n2413 *Node) bool {
+		return anyNode(child(n2413, enK3), func(n2414 *Node) bool { return (len(child(n2414, enK200)) > 0) })
 	})
 }
 
 // UBL-CR-195: not(cac:AccountingSupplierParty/cac:Party/cac:ServiceProviderParty)
 func enT0405(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2178 *Node) bool {
-		return anyNode(child(n2178, enK3), func(n2179 *Node) bool { return (len(child(n2179, enK201)) > 0) })
+	return !anyNode(child(n, enK44), func(n2416 *Node) bool {
+		return anyNode(child(n2416, enK3), func(n2417 *Node) bool { return (len(child(n2417, enK201)) > 0) })
 	})
 }
 
 // UBL-CR-196: not(cac:AccountingSupplierParty/cac:Party/cac:PowerOfAttorney)
 func enT0406(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2181 *Node) bool {
-		return anyNode(child(n2181, enK3), func(n2182 *Node) bool { return (len(child(n2182, enK202)) > 0) })
+	return !anyNode(child(n, enK44), func(n2419 *Node) bool {
+		return anyNode(child(n2419, enK3), func(n2420 *Node) bool { return (len(child(n2420, enK202)) > 0) })
 	})
 }
 
 // UBL-CR-197: not(cac:AccountingSupplierParty/cac:Party/cac:FinancialAccount)
 func enT0407(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2184 *Node) bool {
-		return anyNode(child(n2184, enK3), func(n2185 *Node) bool { return (len(child(n2185, enK203)) > 0) })
+	return !anyNode(child(n, enK44), func(n2422 *Node) bool {
+		return anyNode(child(n2422, enK3), func(n2423 *Node) bool { return (len(child(n2423, enK203)) > 0) })
 	})
 }
 
 // UBL-CR-198: not(cac:AccountingSupplierParty/cac:DespatchContact)
 func enT0408(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2187 *Node) bool { return (len(child(n2187, enK204)) > 0) })
+	return !anyNode(child(n, enK44), func(n2425 *Node) bool { return (len(child(n2425, enK204)) > 0) })
 }
 
 // UBL-CR-199: not(cac:AccountingSupplierParty/cac:AccountingContact)
 func enT0409(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2189 *Node) bool { return (len(child(n2189, enK205)) > 0) })
+	return !anyNode(child(n, enK44), func(n2427 *Node) bool { return (len(child(n2427, enK205)) > 0) })
 }
 
 // UBL-CR-200: not(cac:AccountingSupplierParty/cac:SellerContact)
 func enT0410(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2191 *Node) bool { return (len(child(n2191, enK206)) > 0) })
+	return !anyNode(child(n, enK44), func(n2429 *Node) bool { return (len(child(n2429, enK206)) > 0) })
 }
 
 // UBL-CR-201: not(cac:AccountingCustomerParty/cbc:CustomerAssignedAccountID)
 func enT0411(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2193 *Node) bool { return (len(child(n2193, enK150)) > 0) })
+	return !anyNode(child(n, enK4), func(n2431 *Node) bool { return (len(child(n2431, enK150)) > 0) })
 }
 
 // UBL-CR-202: not(cac:AccountingCustomerParty/cbc:SupplierAssignedAccountID)
 func enT0412(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2195 *Node) bool { return (len(child(n2195, enK207)) > 0) })
+	return !anyNode(child(n, enK4), func(n2433 *Node) bool { return (len(child(n2433, enK207)) > 0) })
 }
 
 // UBL-CR-203: not(cac:AccountingCustomerParty/cbc:AdditionalAccountID)
 func enT0413(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2197 *Node) bool { return (len(child(n2197, enK151)) > 0) })
+	return !anyNode(child(n, enK4), func(n2435 *Node) bool { return (len(child(n2435, enK151)) > 0) })
 }
 
 // UBL-CR-204: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkCareIndicator)
 func enT0414(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2199 *Node) bool {
-		return anyNode(child(n2199, enK3), func(n2200 *Node) bool { return (len(child(n2200, enK153)) > 0) })
+	return !anyNode(child(n, enK4), func(n2437 *Node) bool {
+		return anyNode(child(n2437, enK3), func(n2438 *Node) bool { return (len(child(n2438, enK153)) > 0) })
 	})
 }
 
 // UBL-CR-205: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkAttentionIndicator)
 func enT0415(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2202 *Node) bool {
-		return anyNode(child(n2202, enK3), func(n2203 *Node) bool { return (len(child(n2203, enK154)) > 0) })
+	return !anyNode(child(n, enK4), func(n2440 *Node) bool {
+		return anyNode(child(n2440, enK3), func(n2441 *Node) bool { return (len(child(n2441, enK154)) > 0) })
 	})
 }
 
 // UBL-CR-206: not(cac:AccountingCustomerParty/cac:Party/cbc:WebsiteURI)
 func enT0416(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2205 *Node) bool {
-		return anyNode(child(n2205, enK3), func(n2206 *Node) bool { return (len(child(n2206, enK155)) > 0) })
+	return !anyNode(child(n, enK4), func(n2443 *Node) bool {
+		return anyNode(child(n2443, enK3), func(n2444 *Node) bool { return (len(child(n2444, enK155)) > 0) })
 	})
 }
 
 // UBL-CR-207: not(cac:AccountingCustomerParty/cac:Party/cbc:LogoReferenceID)
 func enT0417(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2208 *Node) bool {
-		return anyNode(child(n2208, enK3), func(n2209 *Node) bool { return (len(child(n2209, enK156)) > 0) })
+	return !anyNode(child(n, enK4), func(n2446 *Node) bool {
+		return anyNode(child(n2446, enK3), func(n2447 *Node) bool { return (len(child(n2447, enK156)) > 0) })
 	})
 }
 
 // UBL-CR-208: not(cac:AccountingCustomerParty/cac:Party/cbc:IndustryClassificationCode)
 func enT0418(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2211 *Node) bool {
-		return anyNode(child(n2211, enK3), func(n2212 *Node) bool { return (len(child(n2212, enK157)) > 0) })
+	return !anyNode(child(n, enK4), func(n2449 *Node) bool {
+		return anyNode(child(n2449, enK3), func(n2450 *Node) bool { return (len(child(n2450, enK157)) > 0) })
 	})
 }
 
 // UBL-CR-209: not(cac:AccountingCustomerParty/cac:Party/cac:Language)
 func enT0419(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2214 *Node) bool {
-		return anyNode(child(n2214, enK3), func(n2215 *Node) bool { return (len(child(n2215, enK158)) > 0) })
+	return !anyNode(child(n, enK4), func(n2452 *Node) bool {
+		return anyNode(child(n2452, enK3), func(n2453 *Node) bool { return (len(child(n2453, enK158)) > 0) })
 	})
 }
 
 // UBL-CR-210: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:ID)
 func enT0420(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2217 *Node) bool {
-		return anyNode(child(n2217, enK3), func(n2218 *Node) bool {
-			return anyNode(child(n2218, enK6), func(n2219 *Node) bool { return (len(child(n2219, enK1)) > 0) })
+	return !anyNode(child(n, enK4), func(n2455 *Node) bool {
+		return anyNode(child(n2455, enK3), func(n2456 *Node) bool {
+			return anyNode(child(n2456, enK6), func(n2457 *Node) bool { return (len(child(n2457, enK1)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-211: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0421(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2221 *Node) bool {
-		return anyNode(child(n2221, enK3), func(n2222 *Node) bool {
-			return anyNode(child(n2222, enK6), func(n2223 *Node) bool { return (len(child(n2223, enK159)) > 0) })
+	return !anyNode(child(n, enK4), func(n2459 *Node) bool {
+		return anyNode(child(n2459, enK3), func(n2460 *Node) bool {
+			return anyNode(child(n2460, enK6), func(n2461 *Node) bool { return (len(child(n2461, enK159)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-212: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0422(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2225 *Node) bool {
-		return anyNode(child(n2225, enK3), func(n2226 *Node) bool {
-			return anyNode(child(n2226, enK6), func(n2227 *Node) bool { return (len(child(n2227, enK160)) > 0) })
+	return !anyNode(child(n, enK4), func(n2463 *Node) bool {
+		return anyNode(child(n2463, enK3), func(n2464 *Node) bool {
+			return anyNode(child(n2464, enK6), func(n2465 *Node) bool { return (len(child(n2465, enK160)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-213: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func enT0423(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2229 *Node) bool {
-		return anyNode(child(n2229, enK3), func(n2230 *Node) bool {
-			return anyNode(child(n2230, enK6), func(n2231 *Node) bool { return (len(child(n2231, enK161)) > 0) })
+	return !anyNode(child(n, enK4), func(n2467 *Node) bool {
+		return anyNode(child(n2467, enK3), func(n2468 *Node) bool {
+			return anyNode(child(n2468, enK6), func(n2469 *Node) bool { return (len(child(n2469, enK161)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-214: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func enT0424(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2233 *Node) bool {
-		return anyNode(child(n2233, enK3), func(n2234 *Node) bool {
-			return anyNode(child(n2234, enK6), func(n2235 *Node) bool { return (len(child(n2235, enK162)) > 0) })
+	return !anyNode(child(n, enK4), func(n2471 *Node) bool {
+		return anyNode(child(n2471, enK3), func(n2472 *Node) bool {
+			return anyNode(child(n2472, enK6), func(n2473 *Node) bool { return (len(child(n2473, enK162)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-215: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Room)
 func enT0425(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2237 *Node) bool {
-		return anyNode(child(n2237, enK3), func(n2238 *Node) bool {
-			return anyNode(child(n2238, enK6), func(n2239 *Node) bool { return (len(child(n2239, enK163)) > 0) })
+	return !anyNode(child(n, enK4), func(n2475 *Node) bool {
+		return anyNode(child(n2475, enK3), func(n2476 *Node) bool {
+			return anyNode(child(n2476, enK6), func(n2477 *Node) bool { return (len(child(n2477, enK163)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-216: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func enT0426(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2241 *Node) bool {
-		return anyNode(child(n2241, enK3), func(n2242 *Node) bool {
-			return anyNode(child(n2242, enK6), func(n2243 *Node) bool { return (len(child(n2243, enK164)) > 0) })
+	return !anyNode(child(n, enK4), func(n2479 *Node) bool {
+		return anyNode(child(n2479, enK3), func(n2480 *Node) bool {
+			return anyNode(child(n2480, enK6), func(n2481 *Node) bool { return (len(child(n2481, enK164)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-217: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func enT0427(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2245 *Node) bool {
-		return anyNode(child(n2245, enK3), func(n2246 *Node) bool {
-			return anyNode(child(n2246, enK6), func(n2247 *Node) bool { return (len(child(n2247, enK165)) > 0) })
+	return !anyNode(child(n, enK4), func(n2483 *Node) bool {
+		return anyNode(child(n2483, enK3), func(n2484 *Node) bool {
+			return anyNode(child(n2484, enK6), func(n2485 *Node) bool { return (len(child(n2485, enK165)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-218: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func enT0428(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2249 *Node) bool {
-		return anyNode(child(n2249, enK3), func(n2250 *Node) bool {
-			return anyNode(child(n2250, enK6), func(n2251 *Node) bool { return (len(child(n2251, enK166)) > 0) })
+	return !anyNode(child(n, enK4), func(n2487 *Node) bool {
+		return anyNode(child(n2487, enK3), func(n2488 *Node) bool {
+			return anyNode(child(n2488, enK6), func(n2489 *Node) bool { return (len(child(n2489, enK166)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-219: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func enT0429(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2253 *Node) bool {
-		return anyNode(child(n2253, enK3), func(n2254 *Node) bool {
-			return anyNode(child(n2254, enK6), func(n2255 *Node) bool { return (len(child(n2255, enK167)) > 0) })
+	return !anyNode(child(n, enK4), func(n2491 *Node) bool {
+		return anyNode(child(n2491, enK3), func(n2492 *Node) bool {
+			return anyNode(child(n2492, enK6), func(n2493 *Node) bool { return (len(child(n2493, enK167)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-220: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Department)
 func enT0430(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2257 *Node) bool {
-		return anyNode(child(n2257, enK3), func(n2258 *Node) bool {
-			return anyNode(child(n2258, enK6), func(n2259 *Node) bool { return (len(child(n2259, enK168)) > 0) })
+	return !anyNode(child(n, enK4), func(n2495 *Node) bool {
+		return anyNode(child(n2495, enK3), func(n2496 *Node) bool {
+			return anyNode(child(n2496, enK6), func(n2497 *Node) bool { return (len(child(n2497, enK168)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-221: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func enT0431(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2261 *Node) bool {
-		return anyNode(child(n2261, enK3), func(n2262 *Node) bool {
-			return anyNode(child(n2262, enK6), func(n2263 *Node) bool { return (len(child(n2263, enK169)) > 0) })
+	return !anyNode(child(n, enK4), func(n2499 *Node) bool {
+		return anyNode(child(n2499, enK3), func(n2500 *Node) bool {
+			return anyNode(child(n2500, enK6), func(n2501 *Node) bool { return (len(child(n2501, enK169)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-222: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func enT0432(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2265 *Node) bool {
-		return anyNode(child(n2265, enK3), func(n2266 *Node) bool {
-			return anyNode(child(n2266, enK6), func(n2267 *Node) bool { return (len(child(n2267, enK170)) > 0) })
+	return !anyNode(child(n, enK4), func(n2503 *Node) bool {
+		return anyNode(child(n2503, enK3), func(n2504 *Node) bool {
+			return anyNode(child(n2504, enK6), func(n2505 *Node) bool { return (len(child(n2505, enK170)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-223: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func enT0433(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2269 *Node) bool {
-		return anyNode(child(n2269, enK3), func(n2270 *Node) bool {
-			return anyNode(child(n2270, enK6), func(n2271 *Node) bool { return (len(child(n2271, enK171)) > 0) })
+	return !anyNode(child(n, enK4), func(n2507 *Node) bool {
+		return anyNode(child(n2507, enK3), func(n2508 *Node) bool {
+			return anyNode(child(n2508, enK6), func(n2509 *Node) bool { return (len(child(n2509, enK171)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-224: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0434(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2273 *Node) bool {
-		return anyNode(child(n2273, enK3), func(n2274 *Node) bool {
-			return anyNode(child(n2274, enK6), func(n2275 *Node) bool { return (len(child(n2275, enK172)) > 0) })
+	return !anyNode(child(n, enK4), func(n2511 *Node) bool {
+		return anyNode(child(n2511, enK3), func(n2512 *Node) bool {
+			return anyNode(child(n2512, enK6), func(n2513 *Node) bool { return (len(child(n2513, enK172)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-225: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0435(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2277 *Node) bool {
-		return anyNode(child(n2277, enK3), func(n2278 *Node) bool {
-			return anyNode(child(n2278, enK6), func(n2279 *Node) bool { return (len(child(n2279, enK173)) > 0) })
+	return !anyNode(child(n, enK4), func(n2515 *Node) bool {
+		return anyNode(child(n2515, enK3), func(n2516 *Node) bool {
+			return anyNode(child(n2516, enK6), func(n2517 *Node) bool { return (len(child(n2517, enK173)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-226: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Region)
 func enT0436(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2281 *Node) bool {
-		return anyNode(child(n2281, enK3), func(n2282 *Node) bool {
-			return anyNode(child(n2282, enK6), func(n2283 *Node) bool { return (len(child(n2283, enK174)) > 0) })
+	return !anyNode(child(n, enK4), func(n2519 *Node) bool {
+		return anyNode(child(n2519, enK3), func(n2520 *Node) bool {
+			return anyNode(child(n2520, enK6), func(n2521 *Node) bool { return (len(child(n2521, enK174)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-227: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:District)
 func enT0437(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2285 *Node) bool {
-		return anyNode(child(n2285, enK3), func(n2286 *Node) bool {
-			return anyNode(child(n2286, enK6), func(n2287 *Node) bool { return (len(child(n2287, enK175)) > 0) })
+	return !anyNode(child(n, enK4), func(n2523 *Node) bool {
+		return anyNode(child(n2523, enK3), func(n2524 *Node) bool {
+			return anyNode(child(n2524, enK6), func(n2525 *Node) bool { return (len(child(n2525, enK175)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-228: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0438(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2289 *Node) bool {
-		return anyNode(child(n2289, enK3), func(n2290 *Node) bool {
-			return anyNode(child(n2290, enK6), func(n2291 *Node) bool { return (len(child(n2291, enK176)) > 0) })
+	return !anyNode(child(n, enK4), func(n2527 *Node) bool {
+		return anyNode(child(n2527, enK3), func(n2528 *Node) bool {
+			return anyNode(child(n2528, enK6), func(n2529 *Node) bool { return (len(child(n2529, enK176)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-229: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0439(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2293 *Node) bool {
-		return anyNode(child(n2293, enK3), func(n2294 *Node) bool {
-			return anyNode(child(n2294, enK6), func(n2295 *Node) bool {
-				return anyNode(child(n2295, enK7), func(n2296 *Node) bool { return (len(child(n2296, enK67)) > 0) })
+	return !anyNode(child(n, enK4), func(n2531 *Node) bool {
+		return anyNode(child(n2531, enK3), func(n2532 *Node) bool {
+			return anyNode(child(n2532, enK6), func(n2533 *Node) bool {
+				return anyNode(child(n2533, enK7), func(n2534 *Node) bool { return (len(child(n2534, enK67)) > 0) })
 			})
 		})
 	})
@@ -7538,71 +9020,71 @@ func enT0439(v []Seq, n *Node) bool {
 
 // UBL-CR-230: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func enT0440(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2298 *Node) bool {
-		return anyNode(child(n2298, enK3), func(n2299 *Node) bool {
-			return anyNode(child(n2299, enK6), func(n2300 *Node) bool { return (len(child(n2300, enK177)) > 0) })
+	return !anyNode(child(n, enK4), func(n2536 *Node) bool {
+		return anyNode(child(n2536, enK3), func(n2537 *Node) bool {
+			return anyNode(child(n2537, enK6), func(n2538 *Node) bool { return (len(child(n2538, enK177)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-231: not(cac:AccountingCustomerParty/cac:Party/cac:PhysicalLocation)
 func enT0441(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2302 *Node) bool {
-		return anyNode(child(n2302, enK3), func(n2303 *Node) bool { return (len(child(n2303, enK178)) > 0) })
+	return !anyNode(child(n, enK4), func(n2540 *Node) bool {
+		return anyNode(child(n2540, enK3), func(n2541 *Node) bool { return (len(child(n2541, enK178)) > 0) })
 	})
 }
 
 // UBL-CR-232: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0442(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2305 *Node) bool {
-		return anyNode(child(n2305, enK3), func(n2306 *Node) bool {
-			return anyNode(child(n2306, enK54), func(n2307 *Node) bool { return (len(child(n2307, enK46)) > 0) })
+	return !anyNode(child(n, enK4), func(n2543 *Node) bool {
+		return anyNode(child(n2543, enK3), func(n2544 *Node) bool {
+			return anyNode(child(n2544, enK54), func(n2545 *Node) bool { return (len(child(n2545, enK46)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-233: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0443(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2309 *Node) bool {
-		return anyNode(child(n2309, enK3), func(n2310 *Node) bool {
-			return anyNode(child(n2310, enK54), func(n2311 *Node) bool { return (len(child(n2311, enK179)) > 0) })
+	return !anyNode(child(n, enK4), func(n2547 *Node) bool {
+		return anyNode(child(n2547, enK3), func(n2548 *Node) bool {
+			return anyNode(child(n2548, enK54), func(n2549 *Node) bool { return (len(child(n2549, enK179)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-234: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0444(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2313 *Node) bool {
-		return anyNode(child(n2313, enK3), func(n2314 *Node) bool {
-			return anyNode(child(n2314, enK54), func(n2315 *Node) bool { return (len(child(n2315, enK180)) > 0) })
+	return !anyNode(child(n, enK4), func(n2551 *Node) bool {
+		return anyNode(child(n2551, enK3), func(n2552 *Node) bool {
+			return anyNode(child(n2552, enK54), func(n2553 *Node) bool { return (len(child(n2553, enK180)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-235: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0445(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2317 *Node) bool {
-		return anyNode(child(n2317, enK3), func(n2318 *Node) bool {
-			return anyNode(child(n2318, enK54), func(n2319 *Node) bool { return (len(child(n2319, enK181)) > 0) })
+	return !anyNode(child(n, enK4), func(n2555 *Node) bool {
+		return anyNode(child(n2555, enK3), func(n2556 *Node) bool {
+			return anyNode(child(n2556, enK54), func(n2557 *Node) bool { return (len(child(n2557, enK181)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-236: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0446(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2321 *Node) bool {
-		return anyNode(child(n2321, enK3), func(n2322 *Node) bool {
-			return anyNode(child(n2322, enK54), func(n2323 *Node) bool { return (len(child(n2323, enK182)) > 0) })
+	return !anyNode(child(n, enK4), func(n2559 *Node) bool {
+		return anyNode(child(n2559, enK3), func(n2560 *Node) bool {
+			return anyNode(child(n2560, enK54), func(n2561 *Node) bool { return (len(child(n2561, enK182)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-237: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0447(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2325 *Node) bool {
-		return anyNode(child(n2325, enK3), func(n2326 *Node) bool {
-			return anyNode(child(n2326, enK54), func(n2327 *Node) bool {
-				return anyNode(child(n2327, enK22), func(n2328 *Node) bool { return (len(child(n2328, enK67)) > 0) })
+	return !anyNode(child(n, enK4), func(n2563 *Node) bool {
+		return anyNode(child(n2563, enK3), func(n2564 *Node) bool {
+			return anyNode(child(n2564, enK54), func(n2565 *Node) bool {
+				return anyNode(child(n2565, enK22), func(n2566 *Node) bool { return (len(child(n2566, enK67)) > 0) })
 			})
 		})
 	})
@@ -7610,10 +9092,10 @@ func enT0447(v []Seq, n *Node) bool {
 
 // UBL-CR-238: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0448(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2330 *Node) bool {
-		return anyNode(child(n2330, enK3), func(n2331 *Node) bool {
-			return anyNode(child(n2331, enK54), func(n2332 *Node) bool {
-				return anyNode(child(n2332, enK22), func(n2333 *Node) bool { return (len(child(n2333, enK183)) > 0) })
+	return !anyNode(child(n, enK4), func(n2568 *Node) bool {
+		return anyNode(child(n2568, enK3), func(n2569 *Node) bool {
+			return anyNode(child(n2569, enK54), func(n2570 *Node) bool {
+				return anyNode(child(n2570, enK22), func(n2571 *Node) bool { return (len(child(n2571, enK183)) > 0) })
 			})
 		})
 	})
@@ -7621,10 +9103,10 @@ func enT0448(v []Seq, n *Node) bool {
 
 // UBL-CR-239: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0449(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2335 *Node) bool {
-		return anyNode(child(n2335, enK3), func(n2336 *Node) bool {
-			return anyNode(child(n2336, enK54), func(n2337 *Node) bool {
-				return anyNode(child(n2337, enK22), func(n2338 *Node) bool { return (len(child(n2338, enK184)) > 0) })
+	return !anyNode(child(n, enK4), func(n2573 *Node) bool {
+		return anyNode(child(n2573, enK3), func(n2574 *Node) bool {
+			return anyNode(child(n2574, enK54), func(n2575 *Node) bool {
+				return anyNode(child(n2575, enK22), func(n2576 *Node) bool { return (len(child(n2576, enK184)) > 0) })
 			})
 		})
 	})
@@ -7632,10 +9114,10 @@ func enT0449(v []Seq, n *Node) bool {
 
 // UBL-CR-240: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0450(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2340 *Node) bool {
-		return anyNode(child(n2340, enK3), func(n2341 *Node) bool {
-			return anyNode(child(n2341, enK54), func(n2342 *Node) bool {
-				return anyNode(child(n2342, enK22), func(n2343 *Node) bool { return (len(child(n2343, enK185)) > 0) })
+	return !anyNode(child(n, enK4), func(n2578 *Node) bool {
+		return anyNode(child(n2578, enK3), func(n2579 *Node) bool {
+			return anyNode(child(n2579, enK54), func(n2580 *Node) bool {
+				return anyNode(child(n2580, enK22), func(n2581 *Node) bool { return (len(child(n2581, enK185)) > 0) })
 			})
 		})
 	})
@@ -7643,367 +9125,367 @@ func enT0450(v []Seq, n *Node) bool {
 
 // UBL-CR-241: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0451(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2345 *Node) bool {
-		return anyNode(child(n2345, enK3), func(n2346 *Node) bool {
-			return anyNode(child(n2346, enK45), func(n2347 *Node) bool { return (len(child(n2347, enK186)) > 0) })
+	return !anyNode(child(n, enK4), func(n2583 *Node) bool {
+		return anyNode(child(n2583, enK3), func(n2584 *Node) bool {
+			return anyNode(child(n2584, enK45), func(n2585 *Node) bool { return (len(child(n2585, enK186)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-242: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0452(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2349 *Node) bool {
-		return anyNode(child(n2349, enK3), func(n2350 *Node) bool {
-			return anyNode(child(n2350, enK45), func(n2351 *Node) bool { return (len(child(n2351, enK187)) > 0) })
+	return !anyNode(child(n, enK4), func(n2587 *Node) bool {
+		return anyNode(child(n2587, enK3), func(n2588 *Node) bool {
+			return anyNode(child(n2588, enK45), func(n2589 *Node) bool { return (len(child(n2589, enK187)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-243: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0453(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2353 *Node) bool {
-		return anyNode(child(n2353, enK3), func(n2354 *Node) bool {
-			return anyNode(child(n2354, enK45), func(n2355 *Node) bool { return (len(child(n2355, enK188)) > 0) })
+	return !anyNode(child(n, enK4), func(n2591 *Node) bool {
+		return anyNode(child(n2591, enK3), func(n2592 *Node) bool {
+			return anyNode(child(n2592, enK45), func(n2593 *Node) bool { return (len(child(n2593, enK188)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-244: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func enT0454(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2357 *Node) bool {
-		return anyNode(child(n2357, enK3), func(n2358 *Node) bool {
-			return anyNode(child(n2358, enK45), func(n2359 *Node) bool { return (len(child(n2359, enK208)) > 0) })
+	return !anyNode(child(n, enK4), func(n2595 *Node) bool {
+		return anyNode(child(n2595, enK3), func(n2596 *Node) bool {
+			return anyNode(child(n2596, enK45), func(n2597 *Node) bool { return (len(child(n2597, enK208)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-245: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0455(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2361 *Node) bool {
-		return anyNode(child(n2361, enK3), func(n2362 *Node) bool {
-			return anyNode(child(n2362, enK45), func(n2363 *Node) bool { return (len(child(n2363, enK189)) > 0) })
+	return !anyNode(child(n, enK4), func(n2599 *Node) bool {
+		return anyNode(child(n2599, enK3), func(n2600 *Node) bool {
+			return anyNode(child(n2600, enK45), func(n2601 *Node) bool { return (len(child(n2601, enK189)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-246: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0456(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2365 *Node) bool {
-		return anyNode(child(n2365, enK3), func(n2366 *Node) bool {
-			return anyNode(child(n2366, enK45), func(n2367 *Node) bool { return (len(child(n2367, enK190)) > 0) })
+	return !anyNode(child(n, enK4), func(n2603 *Node) bool {
+		return anyNode(child(n2603, enK3), func(n2604 *Node) bool {
+			return anyNode(child(n2604, enK45), func(n2605 *Node) bool { return (len(child(n2605, enK190)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-247: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0457(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2369 *Node) bool {
-		return anyNode(child(n2369, enK3), func(n2370 *Node) bool {
-			return anyNode(child(n2370, enK45), func(n2371 *Node) bool { return (len(child(n2371, enK191)) > 0) })
+	return !anyNode(child(n, enK4), func(n2607 *Node) bool {
+		return anyNode(child(n2607, enK3), func(n2608 *Node) bool {
+			return anyNode(child(n2608, enK45), func(n2609 *Node) bool { return (len(child(n2609, enK191)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-248: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0458(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2373 *Node) bool {
-		return anyNode(child(n2373, enK3), func(n2374 *Node) bool {
-			return anyNode(child(n2374, enK45), func(n2375 *Node) bool { return (len(child(n2375, enK192)) > 0) })
+	return !anyNode(child(n, enK4), func(n2611 *Node) bool {
+		return anyNode(child(n2611, enK3), func(n2612 *Node) bool {
+			return anyNode(child(n2612, enK45), func(n2613 *Node) bool { return (len(child(n2613, enK192)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-249: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0459(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2377 *Node) bool {
-		return anyNode(child(n2377, enK3), func(n2378 *Node) bool {
-			return anyNode(child(n2378, enK45), func(n2379 *Node) bool { return (len(child(n2379, enK182)) > 0) })
+	return !anyNode(child(n, enK4), func(n2615 *Node) bool {
+		return anyNode(child(n2615, enK3), func(n2616 *Node) bool {
+			return anyNode(child(n2616, enK45), func(n2617 *Node) bool { return (len(child(n2617, enK182)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-250: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0460(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2381 *Node) bool {
-		return anyNode(child(n2381, enK3), func(n2382 *Node) bool {
-			return anyNode(child(n2382, enK45), func(n2383 *Node) bool { return (len(child(n2383, enK193)) > 0) })
+	return !anyNode(child(n, enK4), func(n2619 *Node) bool {
+		return anyNode(child(n2619, enK3), func(n2620 *Node) bool {
+			return anyNode(child(n2620, enK45), func(n2621 *Node) bool { return (len(child(n2621, enK193)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-251: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0461(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2385 *Node) bool {
-		return anyNode(child(n2385, enK3), func(n2386 *Node) bool {
-			return anyNode(child(n2386, enK45), func(n2387 *Node) bool { return (len(child(n2387, enK194)) > 0) })
+	return !anyNode(child(n, enK4), func(n2623 *Node) bool {
+		return anyNode(child(n2623, enK3), func(n2624 *Node) bool {
+			return anyNode(child(n2624, enK45), func(n2625 *Node) bool { return (len(child(n2625, enK194)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-252: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0462(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2389 *Node) bool {
-		return anyNode(child(n2389, enK3), func(n2390 *Node) bool {
-			return anyNode(child(n2390, enK45), func(n2391 *Node) bool { return (len(child(n2391, enK195)) > 0) })
+	return !anyNode(child(n, enK4), func(n2627 *Node) bool {
+		return anyNode(child(n2627, enK3), func(n2628 *Node) bool {
+			return anyNode(child(n2628, enK45), func(n2629 *Node) bool { return (len(child(n2629, enK195)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-253: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ID)
 func enT0463(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2393 *Node) bool {
-		return anyNode(child(n2393, enK3), func(n2394 *Node) bool {
-			return anyNode(child(n2394, enK196), func(n2395 *Node) bool { return (len(child(n2395, enK1)) > 0) })
+	return !anyNode(child(n, enK4), func(n2631 *Node) bool {
+		return anyNode(child(n2631, enK3), func(n2632 *Node) bool {
+			return anyNode(child(n2632, enK196), func(n2633 *Node) bool { return (len(child(n2633, enK1)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-254: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telefax)
 func enT0464(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2397 *Node) bool {
-		return anyNode(child(n2397, enK3), func(n2398 *Node) bool {
-			return anyNode(child(n2398, enK196), func(n2399 *Node) bool { return (len(child(n2399, enK197)) > 0) })
+	return !anyNode(child(n, enK4), func(n2635 *Node) bool {
+		return anyNode(child(n2635, enK3), func(n2636 *Node) bool {
+			return anyNode(child(n2636, enK196), func(n2637 *Node) bool { return (len(child(n2637, enK197)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-255: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Note)
 func enT0465(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2401 *Node) bool {
-		return anyNode(child(n2401, enK3), func(n2402 *Node) bool {
-			return anyNode(child(n2402, enK196), func(n2403 *Node) bool { return (len(child(n2403, enK78)) > 0) })
+	return !anyNode(child(n, enK4), func(n2639 *Node) bool {
+		return anyNode(child(n2639, enK3), func(n2640 *Node) bool {
+			return anyNode(child(n2640, enK196), func(n2641 *Node) bool { return (len(child(n2641, enK78)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-256: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func enT0466(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2405 *Node) bool {
-		return anyNode(child(n2405, enK3), func(n2406 *Node) bool {
-			return anyNode(child(n2406, enK196), func(n2407 *Node) bool { return (len(child(n2407, enK198)) > 0) })
+	return !anyNode(child(n, enK4), func(n2643 *Node) bool {
+		return anyNode(child(n2643, enK3), func(n2644 *Node) bool {
+			return anyNode(child(n2644, enK196), func(n2645 *Node) bool { return (len(child(n2645, enK198)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-257: not(cac:AccountingCustomerParty/cac:Party/cac:Person)
 func enT0467(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2409 *Node) bool {
-		return anyNode(child(n2409, enK3), func(n2410 *Node) bool { return (len(child(n2410, enK199)) > 0) })
+	return !anyNode(child(n, enK4), func(n2647 *Node) bool {
+		return anyNode(child(n2647, enK3), func(n2648 *Node) bool { return (len(child(n2648, enK199)) > 0) })
 	})
 }
 
 // UBL-CR-258: not(cac:AccountingCustomerParty/cac:Party/cac:AgentParty)
 func enT0468(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2412 *Node) bool {
-		return anyNode(child(n2412, enK3), func(n2413 *Node) bool { return (len(child(n2413, enK200)) > 0) })
+	return !anyNode(child(n, enK4), func(n2650 *Node) bool {
+		return anyNode(child(n2650, enK3), func(n2651 *Node) bool { return (len(child(n2651, enK200)) > 0) })
 	})
 }
 
 // UBL-CR-259: not(cac:AccountingCustomerParty/cac:Party/cac:ServiceProviderParty)
 func enT0469(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2415 *Node) bool {
-		return anyNode(child(n2415, enK3), func(n2416 *Node) bool { return (len(child(n2416, enK201)) > 0) })
+	return !anyNode(child(n, enK4), func(n2653 *Node) bool {
+		return anyNode(child(n2653, enK3), func(n2654 *Node) bool { return (len(child(n2654, enK201)) > 0) })
 	})
 }
 
 // UBL-CR-260: not(cac:AccountingCustomerParty/cac:Party/cac:PowerOfAttorney)
 func enT0470(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2418 *Node) bool {
-		return anyNode(child(n2418, enK3), func(n2419 *Node) bool { return (len(child(n2419, enK202)) > 0) })
+	return !anyNode(child(n, enK4), func(n2656 *Node) bool {
+		return anyNode(child(n2656, enK3), func(n2657 *Node) bool { return (len(child(n2657, enK202)) > 0) })
 	})
 }
 
 // UBL-CR-261: not(cac:AccountingCustomerParty/cac:Party/cac:FinancialAccount)
 func enT0471(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2421 *Node) bool {
-		return anyNode(child(n2421, enK3), func(n2422 *Node) bool { return (len(child(n2422, enK203)) > 0) })
+	return !anyNode(child(n, enK4), func(n2659 *Node) bool {
+		return anyNode(child(n2659, enK3), func(n2660 *Node) bool { return (len(child(n2660, enK203)) > 0) })
 	})
 }
 
 // UBL-CR-262: not(cac:AccountingCustomerParty/cac:DeliveryContact)
 func enT0472(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2424 *Node) bool { return (len(child(n2424, enK209)) > 0) })
+	return !anyNode(child(n, enK4), func(n2662 *Node) bool { return (len(child(n2662, enK209)) > 0) })
 }
 
 // UBL-CR-263: not(cac:AccountingCustomerParty/cac:AccountingContact)
 func enT0473(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2426 *Node) bool { return (len(child(n2426, enK205)) > 0) })
+	return !anyNode(child(n, enK4), func(n2664 *Node) bool { return (len(child(n2664, enK205)) > 0) })
 }
 
 // UBL-CR-264: not(cac:AccountingCustomerParty/cac:BuyerContact)
 func enT0474(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2428 *Node) bool { return (len(child(n2428, enK210)) > 0) })
+	return !anyNode(child(n, enK4), func(n2666 *Node) bool { return (len(child(n2666, enK210)) > 0) })
 }
 
 // UBL-CR-265: not(cac:PayeeParty/cbc:MarkCareIndicator)
 func enT0475(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2430 *Node) bool { return (len(child(n2430, enK153)) > 0) })
+	return !anyNode(child(n, enK80), func(n2668 *Node) bool { return (len(child(n2668, enK153)) > 0) })
 }
 
 // UBL-CR-266: not(cac:PayeeParty/cbc:MarkAttentionIndicator)
 func enT0476(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2432 *Node) bool { return (len(child(n2432, enK154)) > 0) })
+	return !anyNode(child(n, enK80), func(n2670 *Node) bool { return (len(child(n2670, enK154)) > 0) })
 }
 
 // UBL-CR-267: not(cac:PayeeParty/cbc:WebsiteURI)
 func enT0477(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2434 *Node) bool { return (len(child(n2434, enK155)) > 0) })
+	return !anyNode(child(n, enK80), func(n2672 *Node) bool { return (len(child(n2672, enK155)) > 0) })
 }
 
 // UBL-CR-268: not(cac:PayeeParty/cbc:LogoReferenceID)
 func enT0478(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2436 *Node) bool { return (len(child(n2436, enK156)) > 0) })
+	return !anyNode(child(n, enK80), func(n2674 *Node) bool { return (len(child(n2674, enK156)) > 0) })
 }
 
 // UBL-CR-269: not(cac:PayeeParty/cbc:EndpointID)
 func enT0479(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2438 *Node) bool { return (len(child(n2438, enK2)) > 0) })
+	return !anyNode(child(n, enK80), func(n2676 *Node) bool { return (len(child(n2676, enK2)) > 0) })
 }
 
 // UBL-CR-270: not(cac:PayeeParty/cbc:IndustryClassificationCode)
 func enT0480(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2440 *Node) bool { return (len(child(n2440, enK157)) > 0) })
+	return !anyNode(child(n, enK80), func(n2678 *Node) bool { return (len(child(n2678, enK157)) > 0) })
 }
 
 // UBL-CR-271: not(cac:PayeeParty/cac:Language)
 func enT0481(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2442 *Node) bool { return (len(child(n2442, enK158)) > 0) })
+	return !anyNode(child(n, enK80), func(n2680 *Node) bool { return (len(child(n2680, enK158)) > 0) })
 }
 
 // UBL-CR-272: not(cac:PayeeParty/cac:PostalAddress)
 func enT0482(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2444 *Node) bool { return (len(child(n2444, enK6)) > 0) })
+	return !anyNode(child(n, enK80), func(n2682 *Node) bool { return (len(child(n2682, enK6)) > 0) })
 }
 
 // UBL-CR-273: not(cac:PayeeParty/cac:PhysicalLocation)
 func enT0483(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2446 *Node) bool { return (len(child(n2446, enK178)) > 0) })
+	return !anyNode(child(n, enK80), func(n2684 *Node) bool { return (len(child(n2684, enK178)) > 0) })
 }
 
 // UBL-CR-274: not(cac:PayeeParty/cac:PartyTaxScheme)
 func enT0484(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2448 *Node) bool { return (len(child(n2448, enK54)) > 0) })
+	return !anyNode(child(n, enK80), func(n2686 *Node) bool { return (len(child(n2686, enK54)) > 0) })
 }
 
 // UBL-CR-275: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationName)
 func enT0485(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2450 *Node) bool {
-		return anyNode(child(n2450, enK45), func(n2451 *Node) bool { return (len(child(n2451, enK46)) > 0) })
+	return !anyNode(child(n, enK80), func(n2688 *Node) bool {
+		return anyNode(child(n2688, enK45), func(n2689 *Node) bool { return (len(child(n2689, enK46)) > 0) })
 	})
 }
 
 // UBL-CR-276: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0486(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2453 *Node) bool {
-		return anyNode(child(n2453, enK45), func(n2454 *Node) bool { return (len(child(n2454, enK186)) > 0) })
+	return !anyNode(child(n, enK80), func(n2691 *Node) bool {
+		return anyNode(child(n2691, enK45), func(n2692 *Node) bool { return (len(child(n2692, enK186)) > 0) })
 	})
 }
 
 // UBL-CR-277: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0487(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2456 *Node) bool {
-		return anyNode(child(n2456, enK45), func(n2457 *Node) bool { return (len(child(n2457, enK187)) > 0) })
+	return !anyNode(child(n, enK80), func(n2694 *Node) bool {
+		return anyNode(child(n2694, enK45), func(n2695 *Node) bool { return (len(child(n2695, enK187)) > 0) })
 	})
 }
 
 // UBL-CR-278: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0488(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2459 *Node) bool {
-		return anyNode(child(n2459, enK45), func(n2460 *Node) bool { return (len(child(n2460, enK188)) > 0) })
+	return !anyNode(child(n, enK80), func(n2697 *Node) bool {
+		return anyNode(child(n2697, enK45), func(n2698 *Node) bool { return (len(child(n2698, enK188)) > 0) })
 	})
 }
 
 // UBL-CR-279: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func enT0489(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2462 *Node) bool {
-		return anyNode(child(n2462, enK45), func(n2463 *Node) bool { return (len(child(n2463, enK208)) > 0) })
+	return !anyNode(child(n, enK80), func(n2700 *Node) bool {
+		return anyNode(child(n2700, enK45), func(n2701 *Node) bool { return (len(child(n2701, enK208)) > 0) })
 	})
 }
 
 // UBL-CR-280: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0490(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2465 *Node) bool {
-		return anyNode(child(n2465, enK45), func(n2466 *Node) bool { return (len(child(n2466, enK189)) > 0) })
+	return !anyNode(child(n, enK80), func(n2703 *Node) bool {
+		return anyNode(child(n2703, enK45), func(n2704 *Node) bool { return (len(child(n2704, enK189)) > 0) })
 	})
 }
 
 // UBL-CR-281: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0491(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2468 *Node) bool {
-		return anyNode(child(n2468, enK45), func(n2469 *Node) bool { return (len(child(n2469, enK190)) > 0) })
+	return !anyNode(child(n, enK80), func(n2706 *Node) bool {
+		return anyNode(child(n2706, enK45), func(n2707 *Node) bool { return (len(child(n2707, enK190)) > 0) })
 	})
 }
 
 // UBL-CR-282: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0492(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2471 *Node) bool {
-		return anyNode(child(n2471, enK45), func(n2472 *Node) bool { return (len(child(n2472, enK191)) > 0) })
+	return !anyNode(child(n, enK80), func(n2709 *Node) bool {
+		return anyNode(child(n2709, enK45), func(n2710 *Node) bool { return (len(child(n2710, enK191)) > 0) })
 	})
 }
 
 // UBL-CR-283: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0493(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2474 *Node) bool {
-		return anyNode(child(n2474, enK45), func(n2475 *Node) bool { return (len(child(n2475, enK192)) > 0) })
+	return !anyNode(child(n, enK80), func(n2712 *Node) bool {
+		return anyNode(child(n2712, enK45), func(n2713 *Node) bool { return (len(child(n2713, enK192)) > 0) })
 	})
 }
 
 // UBL-CR-284: not(cac:PayeeParty/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0494(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2477 *Node) bool {
-		return anyNode(child(n2477, enK45), func(n2478 *Node) bool { return (len(child(n2478, enK182)) > 0) })
+	return !anyNode(child(n, enK80), func(n2715 *Node) bool {
+		return anyNode(child(n2715, enK45), func(n2716 *Node) bool { return (len(child(n2716, enK182)) > 0) })
 	})
 }
 
 // UBL-CR-285: not(cac:PayeeParty/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0495(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2480 *Node) bool {
-		return anyNode(child(n2480, enK45), func(n2481 *Node) bool { return (len(child(n2481, enK193)) > 0) })
+	return !anyNode(child(n, enK80), func(n2718 *Node) bool {
+		return anyNode(child(n2718, enK45), func(n2719 *Node) bool { return (len(child(n2719, enK193)) > 0) })
 	})
 }
 
 // UBL-CR-286: not(cac:PayeeParty/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0496(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2483 *Node) bool {
-		return anyNode(child(n2483, enK45), func(n2484 *Node) bool { return (len(child(n2484, enK194)) > 0) })
+	return !anyNode(child(n, enK80), func(n2721 *Node) bool {
+		return anyNode(child(n2721, enK45), func(n2722 *Node) bool { return (len(child(n2722, enK194)) > 0) })
 	})
 }
 
 // UBL-CR-287: not(cac:PayeeParty/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0497(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2486 *Node) bool {
-		return anyNode(child(n2486, enK45), func(n2487 *Node) bool { return (len(child(n2487, enK195)) > 0) })
+	return !anyNode(child(n, enK80), func(n2724 *Node) bool {
+		return anyNode(child(n2724, enK45), func(n2725 *Node) bool { return (len(child(n2725, enK195)) > 0) })
 	})
 }
 
 // UBL-CR-288: not(cac:PayeeParty/cac:Contact)
 func enT0498(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2489 *Node) bool { return (len(child(n2489, enK196)) > 0) })
+	return !anyNode(child(n, enK80), func(n2727 *Node) bool { return (len(child(n2727, enK196)) > 0) })
 }
 
 // UBL-CR-289: not(cac:PayeeParty/cac:Person)
 func enT0499(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2491 *Node) bool { return (len(child(n2491, enK199)) > 0) })
+	return !anyNode(child(n, enK80), func(n2729 *Node) bool { return (len(child(n2729, enK199)) > 0) })
 }
 
 // UBL-CR-290: not(cac:PayeeParty/cac:AgentParty)
 func enT0500(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2493 *Node) bool { return (len(child(n2493, enK200)) > 0) })
+	return !anyNode(child(n, enK80), func(n2731 *Node) bool { return (len(child(n2731, enK200)) > 0) })
 }
 
 // UBL-CR-291: not(cac:PayeeParty/cac:ServiceProviderParty)
 func enT0501(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2495 *Node) bool { return (len(child(n2495, enK201)) > 0) })
+	return !anyNode(child(n, enK80), func(n2733 *Node) bool { return (len(child(n2733, enK201)) > 0) })
 }
 
 // UBL-CR-292: not(cac:PayeeParty/cac:PowerOfAttorney)
 func enT0502(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2497 *Node) bool { return (len(child(n2497, enK202)) > 0) })
+	return !anyNode(child(n, enK80), func(n2735 *Node) bool { return (len(child(n2735, enK202)) > 0) })
 }
 
 // UBL-CR-293: not(cac:PayeeParty/cac:FinancialAccount)
 func enT0503(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2499 *Node) bool { return (len(child(n2499, enK203)) > 0) })
+	return !anyNode(child(n, enK80), func(n2737 *Node) bool { return (len(child(n2737, enK203)) > 0) })
 }
 
 // UBL-CR-294: not(cac:BuyerCustomerParty)
@@ -8018,582 +9500,582 @@ func enT0505(v []Seq, n *Node) bool {
 
 // UBL-CR-296: not(cac:TaxRepresentativeParty/cbc:MarkCareIndicator)
 func enT0506(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2503 *Node) bool { return (len(child(n2503, enK153)) > 0) })
+	return !anyNode(child(n, enK56), func(n2741 *Node) bool { return (len(child(n2741, enK153)) > 0) })
 }
 
 // UBL-CR-297: not(cac:TaxRepresentativeParty/cbc:MarkAttentionIndicator)
 func enT0507(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2505 *Node) bool { return (len(child(n2505, enK154)) > 0) })
+	return !anyNode(child(n, enK56), func(n2743 *Node) bool { return (len(child(n2743, enK154)) > 0) })
 }
 
 // UBL-CR-298: not(cac:TaxRepresentativeParty/cbc:WebsiteURI)
 func enT0508(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2507 *Node) bool { return (len(child(n2507, enK155)) > 0) })
+	return !anyNode(child(n, enK56), func(n2745 *Node) bool { return (len(child(n2745, enK155)) > 0) })
 }
 
 // UBL-CR-299: not(cac:TaxRepresentativeParty/cbc:LogoReferenceID)
 func enT0509(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2509 *Node) bool { return (len(child(n2509, enK156)) > 0) })
+	return !anyNode(child(n, enK56), func(n2747 *Node) bool { return (len(child(n2747, enK156)) > 0) })
 }
 
 // UBL-CR-300: not(cac:TaxRepresentativeParty/cbc:EndpointID)
 func enT0510(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2511 *Node) bool { return (len(child(n2511, enK2)) > 0) })
+	return !anyNode(child(n, enK56), func(n2749 *Node) bool { return (len(child(n2749, enK2)) > 0) })
 }
 
 // UBL-CR-301: not(cac:TaxRepresentativeParty/cbc:IndustryClassificationCode)
 func enT0511(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2513 *Node) bool { return (len(child(n2513, enK157)) > 0) })
+	return !anyNode(child(n, enK56), func(n2751 *Node) bool { return (len(child(n2751, enK157)) > 0) })
 }
 
 // UBL-CR-302: not(cac:TaxRepresentativeParty/cac:PartyIdentification)
 func enT0512(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2515 *Node) bool { return (len(child(n2515, enK82)) > 0) })
+	return !anyNode(child(n, enK56), func(n2753 *Node) bool { return (len(child(n2753, enK82)) > 0) })
 }
 
 // UBL-CR-303: not(cac:TaxRepresentativeParty/cac:Language)
 func enT0513(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2517 *Node) bool { return (len(child(n2517, enK158)) > 0) })
+	return !anyNode(child(n, enK56), func(n2755 *Node) bool { return (len(child(n2755, enK158)) > 0) })
 }
 
 // UBL-CR-304: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:ID)
 func enT0514(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2519 *Node) bool {
-		return anyNode(child(n2519, enK6), func(n2520 *Node) bool { return (len(child(n2520, enK1)) > 0) })
+	return !anyNode(child(n, enK56), func(n2757 *Node) bool {
+		return anyNode(child(n2757, enK6), func(n2758 *Node) bool { return (len(child(n2758, enK1)) > 0) })
 	})
 }
 
 // UBL-CR-305: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0515(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2522 *Node) bool {
-		return anyNode(child(n2522, enK6), func(n2523 *Node) bool { return (len(child(n2523, enK159)) > 0) })
+	return !anyNode(child(n, enK56), func(n2760 *Node) bool {
+		return anyNode(child(n2760, enK6), func(n2761 *Node) bool { return (len(child(n2761, enK159)) > 0) })
 	})
 }
 
 // UBL-CR-306: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0516(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2525 *Node) bool {
-		return anyNode(child(n2525, enK6), func(n2526 *Node) bool { return (len(child(n2526, enK160)) > 0) })
+	return !anyNode(child(n, enK56), func(n2763 *Node) bool {
+		return anyNode(child(n2763, enK6), func(n2764 *Node) bool { return (len(child(n2764, enK160)) > 0) })
 	})
 }
 
 // UBL-CR-307: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Postbox)
 func enT0517(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2528 *Node) bool {
-		return anyNode(child(n2528, enK6), func(n2529 *Node) bool { return (len(child(n2529, enK161)) > 0) })
+	return !anyNode(child(n, enK56), func(n2766 *Node) bool {
+		return anyNode(child(n2766, enK6), func(n2767 *Node) bool { return (len(child(n2767, enK161)) > 0) })
 	})
 }
 
 // UBL-CR-308: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Floor)
 func enT0518(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2531 *Node) bool {
-		return anyNode(child(n2531, enK6), func(n2532 *Node) bool { return (len(child(n2532, enK162)) > 0) })
+	return !anyNode(child(n, enK56), func(n2769 *Node) bool {
+		return anyNode(child(n2769, enK6), func(n2770 *Node) bool { return (len(child(n2770, enK162)) > 0) })
 	})
 }
 
 // UBL-CR-309: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Room)
 func enT0519(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2534 *Node) bool {
-		return anyNode(child(n2534, enK6), func(n2535 *Node) bool { return (len(child(n2535, enK163)) > 0) })
+	return !anyNode(child(n, enK56), func(n2772 *Node) bool {
+		return anyNode(child(n2772, enK6), func(n2773 *Node) bool { return (len(child(n2773, enK163)) > 0) })
 	})
 }
 
 // UBL-CR-310: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BlockName)
 func enT0520(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2537 *Node) bool {
-		return anyNode(child(n2537, enK6), func(n2538 *Node) bool { return (len(child(n2538, enK164)) > 0) })
+	return !anyNode(child(n, enK56), func(n2775 *Node) bool {
+		return anyNode(child(n2775, enK6), func(n2776 *Node) bool { return (len(child(n2776, enK164)) > 0) })
 	})
 }
 
 // UBL-CR-311: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingName)
 func enT0521(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2540 *Node) bool {
-		return anyNode(child(n2540, enK6), func(n2541 *Node) bool { return (len(child(n2541, enK165)) > 0) })
+	return !anyNode(child(n, enK56), func(n2778 *Node) bool {
+		return anyNode(child(n2778, enK6), func(n2779 *Node) bool { return (len(child(n2779, enK165)) > 0) })
 	})
 }
 
 // UBL-CR-312: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingNumber)
 func enT0522(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2543 *Node) bool {
-		return anyNode(child(n2543, enK6), func(n2544 *Node) bool { return (len(child(n2544, enK166)) > 0) })
+	return !anyNode(child(n, enK56), func(n2781 *Node) bool {
+		return anyNode(child(n2781, enK6), func(n2782 *Node) bool { return (len(child(n2782, enK166)) > 0) })
 	})
 }
 
 // UBL-CR-313: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:InhouseMail)
 func enT0523(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2546 *Node) bool {
-		return anyNode(child(n2546, enK6), func(n2547 *Node) bool { return (len(child(n2547, enK167)) > 0) })
+	return !anyNode(child(n, enK56), func(n2784 *Node) bool {
+		return anyNode(child(n2784, enK6), func(n2785 *Node) bool { return (len(child(n2785, enK167)) > 0) })
 	})
 }
 
 // UBL-CR-314: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Department)
 func enT0524(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2549 *Node) bool {
-		return anyNode(child(n2549, enK6), func(n2550 *Node) bool { return (len(child(n2550, enK168)) > 0) })
+	return !anyNode(child(n, enK56), func(n2787 *Node) bool {
+		return anyNode(child(n2787, enK6), func(n2788 *Node) bool { return (len(child(n2788, enK168)) > 0) })
 	})
 }
 
 // UBL-CR-315: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkAttention)
 func enT0525(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2552 *Node) bool {
-		return anyNode(child(n2552, enK6), func(n2553 *Node) bool { return (len(child(n2553, enK169)) > 0) })
+	return !anyNode(child(n, enK56), func(n2790 *Node) bool {
+		return anyNode(child(n2790, enK6), func(n2791 *Node) bool { return (len(child(n2791, enK169)) > 0) })
 	})
 }
 
 // UBL-CR-316: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkCare)
 func enT0526(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2555 *Node) bool {
-		return anyNode(child(n2555, enK6), func(n2556 *Node) bool { return (len(child(n2556, enK170)) > 0) })
+	return !anyNode(child(n, enK56), func(n2793 *Node) bool {
+		return anyNode(child(n2793, enK6), func(n2794 *Node) bool { return (len(child(n2794, enK170)) > 0) })
 	})
 }
 
 // UBL-CR-317: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PlotIdentification)
 func enT0527(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2558 *Node) bool {
-		return anyNode(child(n2558, enK6), func(n2559 *Node) bool { return (len(child(n2559, enK171)) > 0) })
+	return !anyNode(child(n, enK56), func(n2796 *Node) bool {
+		return anyNode(child(n2796, enK6), func(n2797 *Node) bool { return (len(child(n2797, enK171)) > 0) })
 	})
 }
 
 // UBL-CR-318: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0528(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2561 *Node) bool {
-		return anyNode(child(n2561, enK6), func(n2562 *Node) bool { return (len(child(n2562, enK172)) > 0) })
+	return !anyNode(child(n, enK56), func(n2799 *Node) bool {
+		return anyNode(child(n2799, enK6), func(n2800 *Node) bool { return (len(child(n2800, enK172)) > 0) })
 	})
 }
 
 // UBL-CR-319: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0529(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2564 *Node) bool {
-		return anyNode(child(n2564, enK6), func(n2565 *Node) bool { return (len(child(n2565, enK173)) > 0) })
+	return !anyNode(child(n, enK56), func(n2802 *Node) bool {
+		return anyNode(child(n2802, enK6), func(n2803 *Node) bool { return (len(child(n2803, enK173)) > 0) })
 	})
 }
 
 // UBL-CR-320: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Region)
 func enT0530(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2567 *Node) bool {
-		return anyNode(child(n2567, enK6), func(n2568 *Node) bool { return (len(child(n2568, enK174)) > 0) })
+	return !anyNode(child(n, enK56), func(n2805 *Node) bool {
+		return anyNode(child(n2805, enK6), func(n2806 *Node) bool { return (len(child(n2806, enK174)) > 0) })
 	})
 }
 
 // UBL-CR-321: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:District)
 func enT0531(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2570 *Node) bool {
-		return anyNode(child(n2570, enK6), func(n2571 *Node) bool { return (len(child(n2571, enK175)) > 0) })
+	return !anyNode(child(n, enK56), func(n2808 *Node) bool {
+		return anyNode(child(n2808, enK6), func(n2809 *Node) bool { return (len(child(n2809, enK175)) > 0) })
 	})
 }
 
 // UBL-CR-322: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0532(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2573 *Node) bool {
-		return anyNode(child(n2573, enK6), func(n2574 *Node) bool { return (len(child(n2574, enK176)) > 0) })
+	return !anyNode(child(n, enK56), func(n2811 *Node) bool {
+		return anyNode(child(n2811, enK6), func(n2812 *Node) bool { return (len(child(n2812, enK176)) > 0) })
 	})
 }
 
 // UBL-CR-323: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0533(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2576 *Node) bool {
-		return anyNode(child(n2576, enK6), func(n2577 *Node) bool {
-			return anyNode(child(n2577, enK7), func(n2578 *Node) bool { return (len(child(n2578, enK67)) > 0) })
+	return !anyNode(child(n, enK56), func(n2814 *Node) bool {
+		return anyNode(child(n2814, enK6), func(n2815 *Node) bool {
+			return anyNode(child(n2815, enK7), func(n2816 *Node) bool { return (len(child(n2816, enK67)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-324: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:LocationCoordinate)
 func enT0534(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2580 *Node) bool {
-		return anyNode(child(n2580, enK6), func(n2581 *Node) bool { return (len(child(n2581, enK177)) > 0) })
+	return !anyNode(child(n, enK56), func(n2818 *Node) bool {
+		return anyNode(child(n2818, enK6), func(n2819 *Node) bool { return (len(child(n2819, enK177)) > 0) })
 	})
 }
 
 // UBL-CR-325: not(cac:TaxRepresentativeParty/cac:PhysicalLocation)
 func enT0535(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2583 *Node) bool { return (len(child(n2583, enK178)) > 0) })
+	return !anyNode(child(n, enK56), func(n2821 *Node) bool { return (len(child(n2821, enK178)) > 0) })
 }
 
 // UBL-CR-326: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0536(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2585 *Node) bool {
-		return anyNode(child(n2585, enK54), func(n2586 *Node) bool { return (len(child(n2586, enK46)) > 0) })
+	return !anyNode(child(n, enK56), func(n2823 *Node) bool {
+		return anyNode(child(n2823, enK54), func(n2824 *Node) bool { return (len(child(n2824, enK46)) > 0) })
 	})
 }
 
 // UBL-CR-327: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0537(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2588 *Node) bool {
-		return anyNode(child(n2588, enK54), func(n2589 *Node) bool { return (len(child(n2589, enK179)) > 0) })
+	return !anyNode(child(n, enK56), func(n2826 *Node) bool {
+		return anyNode(child(n2826, enK54), func(n2827 *Node) bool { return (len(child(n2827, enK179)) > 0) })
 	})
 }
 
 // UBL-CR-328: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0538(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2591 *Node) bool {
-		return anyNode(child(n2591, enK54), func(n2592 *Node) bool { return (len(child(n2592, enK180)) > 0) })
+	return !anyNode(child(n, enK56), func(n2829 *Node) bool {
+		return anyNode(child(n2829, enK54), func(n2830 *Node) bool { return (len(child(n2830, enK180)) > 0) })
 	})
 }
 
 // UBL-CR-329: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0539(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2594 *Node) bool {
-		return anyNode(child(n2594, enK54), func(n2595 *Node) bool { return (len(child(n2595, enK181)) > 0) })
+	return !anyNode(child(n, enK56), func(n2832 *Node) bool {
+		return anyNode(child(n2832, enK54), func(n2833 *Node) bool { return (len(child(n2833, enK181)) > 0) })
 	})
 }
 
 // UBL-CR-330: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0540(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2597 *Node) bool {
-		return anyNode(child(n2597, enK54), func(n2598 *Node) bool { return (len(child(n2598, enK182)) > 0) })
+	return !anyNode(child(n, enK56), func(n2835 *Node) bool {
+		return anyNode(child(n2835, enK54), func(n2836 *Node) bool { return (len(child(n2836, enK182)) > 0) })
 	})
 }
 
 // UBL-CR-331: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0541(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2600 *Node) bool {
-		return anyNode(child(n2600, enK54), func(n2601 *Node) bool {
-			return anyNode(child(n2601, enK22), func(n2602 *Node) bool { return (len(child(n2602, enK67)) > 0) })
+	return !anyNode(child(n, enK56), func(n2838 *Node) bool {
+		return anyNode(child(n2838, enK54), func(n2839 *Node) bool {
+			return anyNode(child(n2839, enK22), func(n2840 *Node) bool { return (len(child(n2840, enK67)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-332: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0542(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2604 *Node) bool {
-		return anyNode(child(n2604, enK54), func(n2605 *Node) bool {
-			return anyNode(child(n2605, enK22), func(n2606 *Node) bool { return (len(child(n2606, enK183)) > 0) })
+	return !anyNode(child(n, enK56), func(n2842 *Node) bool {
+		return anyNode(child(n2842, enK54), func(n2843 *Node) bool {
+			return anyNode(child(n2843, enK22), func(n2844 *Node) bool { return (len(child(n2844, enK183)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-333: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0543(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2608 *Node) bool {
-		return anyNode(child(n2608, enK54), func(n2609 *Node) bool {
-			return anyNode(child(n2609, enK22), func(n2610 *Node) bool { return (len(child(n2610, enK184)) > 0) })
+	return !anyNode(child(n, enK56), func(n2846 *Node) bool {
+		return anyNode(child(n2846, enK54), func(n2847 *Node) bool {
+			return anyNode(child(n2847, enK22), func(n2848 *Node) bool { return (len(child(n2848, enK184)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-334: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0544(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2612 *Node) bool {
-		return anyNode(child(n2612, enK54), func(n2613 *Node) bool {
-			return anyNode(child(n2613, enK22), func(n2614 *Node) bool { return (len(child(n2614, enK185)) > 0) })
+	return !anyNode(child(n, enK56), func(n2850 *Node) bool {
+		return anyNode(child(n2850, enK54), func(n2851 *Node) bool {
+			return anyNode(child(n2851, enK22), func(n2852 *Node) bool { return (len(child(n2852, enK185)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-335: not(cac:TaxRepresentativeParty/cac:PartyLegalEntity)
 func enT0545(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2616 *Node) bool { return (len(child(n2616, enK45)) > 0) })
+	return !anyNode(child(n, enK56), func(n2854 *Node) bool { return (len(child(n2854, enK45)) > 0) })
 }
 
 // UBL-CR-336: not(cac:TaxRepresentativeParty/cac:Contact)
 func enT0546(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2618 *Node) bool { return (len(child(n2618, enK196)) > 0) })
+	return !anyNode(child(n, enK56), func(n2856 *Node) bool { return (len(child(n2856, enK196)) > 0) })
 }
 
 // UBL-CR-337: not(cac:TaxRepresentativeParty/cac:Person)
 func enT0547(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2620 *Node) bool { return (len(child(n2620, enK199)) > 0) })
+	return !anyNode(child(n, enK56), func(n2858 *Node) bool { return (len(child(n2858, enK199)) > 0) })
 }
 
 // UBL-CR-338: not(cac:TaxRepresentativeParty/cac:AgentParty)
 func enT0548(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2622 *Node) bool { return (len(child(n2622, enK200)) > 0) })
+	return !anyNode(child(n, enK56), func(n2860 *Node) bool { return (len(child(n2860, enK200)) > 0) })
 }
 
 // UBL-CR-339: not(cac:TaxRepresentativeParty/cac:ServiceProviderParty)
 func enT0549(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2624 *Node) bool { return (len(child(n2624, enK201)) > 0) })
+	return !anyNode(child(n, enK56), func(n2862 *Node) bool { return (len(child(n2862, enK201)) > 0) })
 }
 
 // UBL-CR-340: not(cac:TaxRepresentativeParty/cac:PowerOfAttorney)
 func enT0550(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2626 *Node) bool { return (len(child(n2626, enK202)) > 0) })
+	return !anyNode(child(n, enK56), func(n2864 *Node) bool { return (len(child(n2864, enK202)) > 0) })
 }
 
 // UBL-CR-341: not(cac:TaxRepresentativeParty/cac:FinancialAccount)
 func enT0551(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2628 *Node) bool { return (len(child(n2628, enK203)) > 0) })
+	return !anyNode(child(n, enK56), func(n2866 *Node) bool { return (len(child(n2866, enK203)) > 0) })
 }
 
 // UBL-CR-342: not(cac:Delivery/cbc:ID)
 func enT0552(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2630 *Node) bool { return (len(child(n2630, enK1)) > 0) })
+	return !anyNode(child(n, enK15), func(n2868 *Node) bool { return (len(child(n2868, enK1)) > 0) })
 }
 
 // UBL-CR-343: not(cac:Delivery/cbc:Quantity)
 func enT0553(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2632 *Node) bool { return (len(child(n2632, enK213)) > 0) })
+	return !anyNode(child(n, enK15), func(n2870 *Node) bool { return (len(child(n2870, enK213)) > 0) })
 }
 
 // UBL-CR-344: not(cac:Delivery/cbc:MinimumQuantity)
 func enT0554(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2634 *Node) bool { return (len(child(n2634, enK214)) > 0) })
+	return !anyNode(child(n, enK15), func(n2872 *Node) bool { return (len(child(n2872, enK214)) > 0) })
 }
 
 // UBL-CR-345: not(cac:Delivery/cbc:MaximumQuantity)
 func enT0555(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2636 *Node) bool { return (len(child(n2636, enK215)) > 0) })
+	return !anyNode(child(n, enK15), func(n2874 *Node) bool { return (len(child(n2874, enK215)) > 0) })
 }
 
 // UBL-CR-346: not(cac:Delivery/cbc:ActualDeliveryTime)
 func enT0556(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2638 *Node) bool { return (len(child(n2638, enK216)) > 0) })
+	return !anyNode(child(n, enK15), func(n2876 *Node) bool { return (len(child(n2876, enK216)) > 0) })
 }
 
 // UBL-CR-347: not(cac:Delivery/cbc:LatestDeliveryDate)
 func enT0557(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2640 *Node) bool { return (len(child(n2640, enK217)) > 0) })
+	return !anyNode(child(n, enK15), func(n2878 *Node) bool { return (len(child(n2878, enK217)) > 0) })
 }
 
 // UBL-CR-348: not(cac:Delivery/cbc:LatestDeliveryTime)
 func enT0558(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2642 *Node) bool { return (len(child(n2642, enK218)) > 0) })
+	return !anyNode(child(n, enK15), func(n2880 *Node) bool { return (len(child(n2880, enK218)) > 0) })
 }
 
 // UBL-CR-349: not(cac:Delivery/cbc:ReleaseID)
 func enT0559(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2644 *Node) bool { return (len(child(n2644, enK219)) > 0) })
+	return !anyNode(child(n, enK15), func(n2882 *Node) bool { return (len(child(n2882, enK219)) > 0) })
 }
 
 // UBL-CR-350: not(cac:Delivery/cbc:TrackingID)
 func enT0560(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2646 *Node) bool { return (len(child(n2646, enK220)) > 0) })
+	return !anyNode(child(n, enK15), func(n2884 *Node) bool { return (len(child(n2884, enK220)) > 0) })
 }
 
 // UBL-CR-351: not(cac:Delivery/cac:DeliveryLocation/cbc:Description)
 func enT0561(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2648 *Node) bool {
-		return anyNode(child(n2648, enK14), func(n2649 *Node) bool { return (len(child(n2649, enK111)) > 0) })
+	return !anyNode(child(n, enK15), func(n2886 *Node) bool {
+		return anyNode(child(n2886, enK14), func(n2887 *Node) bool { return (len(child(n2887, enK111)) > 0) })
 	})
 }
 
 // UBL-CR-352: not(cac:Delivery/cac:DeliveryLocation/cbc:Conditions)
 func enT0562(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2651 *Node) bool {
-		return anyNode(child(n2651, enK14), func(n2652 *Node) bool { return (len(child(n2652, enK221)) > 0) })
+	return !anyNode(child(n, enK15), func(n2889 *Node) bool {
+		return anyNode(child(n2889, enK14), func(n2890 *Node) bool { return (len(child(n2890, enK221)) > 0) })
 	})
 }
 
 // UBL-CR-353: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentity)
 func enT0563(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2654 *Node) bool {
-		return anyNode(child(n2654, enK14), func(n2655 *Node) bool { return (len(child(n2655, enK222)) > 0) })
+	return !anyNode(child(n, enK15), func(n2892 *Node) bool {
+		return anyNode(child(n2892, enK14), func(n2893 *Node) bool { return (len(child(n2893, enK222)) > 0) })
 	})
 }
 
 // UBL-CR-354: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentityCode)
 func enT0564(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2657 *Node) bool {
-		return anyNode(child(n2657, enK14), func(n2658 *Node) bool { return (len(child(n2658, enK173)) > 0) })
+	return !anyNode(child(n, enK15), func(n2895 *Node) bool {
+		return anyNode(child(n2895, enK14), func(n2896 *Node) bool { return (len(child(n2896, enK173)) > 0) })
 	})
 }
 
 // UBL-CR-355: not(cac:Delivery/cac:DeliveryLocation/cbc:LocationTypeCode)
 func enT0565(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2660 *Node) bool {
-		return anyNode(child(n2660, enK14), func(n2661 *Node) bool { return (len(child(n2661, enK223)) > 0) })
+	return !anyNode(child(n, enK15), func(n2898 *Node) bool {
+		return anyNode(child(n2898, enK14), func(n2899 *Node) bool { return (len(child(n2899, enK223)) > 0) })
 	})
 }
 
 // UBL-CR-356: not(cac:Delivery/cac:DeliveryLocation/cbc:InformationURI)
 func enT0566(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2663 *Node) bool {
-		return anyNode(child(n2663, enK14), func(n2664 *Node) bool { return (len(child(n2664, enK224)) > 0) })
+	return !anyNode(child(n, enK15), func(n2901 *Node) bool {
+		return anyNode(child(n2901, enK14), func(n2902 *Node) bool { return (len(child(n2902, enK224)) > 0) })
 	})
 }
 
 // UBL-CR-357: not(cac:Delivery/cac:DeliveryLocation/cbc:Name)
 func enT0567(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2666 *Node) bool {
-		return anyNode(child(n2666, enK14), func(n2667 *Node) bool { return (len(child(n2667, enK67)) > 0) })
+	return !anyNode(child(n, enK15), func(n2904 *Node) bool {
+		return anyNode(child(n2904, enK14), func(n2905 *Node) bool { return (len(child(n2905, enK67)) > 0) })
 	})
 }
 
 // UBL-CR-358: not(cac:Delivery/cac:DeliveryLocation/cac:ValidityPeriod)
 func enT0568(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2669 *Node) bool {
-		return anyNode(child(n2669, enK14), func(n2670 *Node) bool { return (len(child(n2670, enK123)) > 0) })
+	return !anyNode(child(n, enK15), func(n2907 *Node) bool {
+		return anyNode(child(n2907, enK14), func(n2908 *Node) bool { return (len(child(n2908, enK123)) > 0) })
 	})
 }
 
 // UBL-CR-359: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:ID)
 func enT0569(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2672 *Node) bool {
-		return anyNode(child(n2672, enK14), func(n2673 *Node) bool {
-			return anyNode(child(n2673, enK13), func(n2674 *Node) bool { return (len(child(n2674, enK1)) > 0) })
+	return !anyNode(child(n, enK15), func(n2910 *Node) bool {
+		return anyNode(child(n2910, enK14), func(n2911 *Node) bool {
+			return anyNode(child(n2911, enK13), func(n2912 *Node) bool { return (len(child(n2912, enK1)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-360: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressTypeCode)
 func enT0570(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2676 *Node) bool {
-		return anyNode(child(n2676, enK14), func(n2677 *Node) bool {
-			return anyNode(child(n2677, enK13), func(n2678 *Node) bool { return (len(child(n2678, enK159)) > 0) })
+	return !anyNode(child(n, enK15), func(n2914 *Node) bool {
+		return anyNode(child(n2914, enK14), func(n2915 *Node) bool {
+			return anyNode(child(n2915, enK13), func(n2916 *Node) bool { return (len(child(n2916, enK159)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-361: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressFormatCode)
 func enT0571(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2680 *Node) bool {
-		return anyNode(child(n2680, enK14), func(n2681 *Node) bool {
-			return anyNode(child(n2681, enK13), func(n2682 *Node) bool { return (len(child(n2682, enK160)) > 0) })
+	return !anyNode(child(n, enK15), func(n2918 *Node) bool {
+		return anyNode(child(n2918, enK14), func(n2919 *Node) bool {
+			return anyNode(child(n2919, enK13), func(n2920 *Node) bool { return (len(child(n2920, enK160)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-362: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Postbox)
 func enT0572(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2684 *Node) bool {
-		return anyNode(child(n2684, enK14), func(n2685 *Node) bool {
-			return anyNode(child(n2685, enK13), func(n2686 *Node) bool { return (len(child(n2686, enK161)) > 0) })
+	return !anyNode(child(n, enK15), func(n2922 *Node) bool {
+		return anyNode(child(n2922, enK14), func(n2923 *Node) bool {
+			return anyNode(child(n2923, enK13), func(n2924 *Node) bool { return (len(child(n2924, enK161)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-363: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Floor)
 func enT0573(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2688 *Node) bool {
-		return anyNode(child(n2688, enK14), func(n2689 *Node) bool {
-			return anyNode(child(n2689, enK13), func(n2690 *Node) bool { return (len(child(n2690, enK162)) > 0) })
+	return !anyNode(child(n, enK15), func(n2926 *Node) bool {
+		return anyNode(child(n2926, enK14), func(n2927 *Node) bool {
+			return anyNode(child(n2927, enK13), func(n2928 *Node) bool { return (len(child(n2928, enK162)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-364: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Room)
 func enT0574(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2692 *Node) bool {
-		return anyNode(child(n2692, enK14), func(n2693 *Node) bool {
-			return anyNode(child(n2693, enK13), func(n2694 *Node) bool { return (len(child(n2694, enK163)) > 0) })
+	return !anyNode(child(n, enK15), func(n2930 *Node) bool {
+		return anyNode(child(n2930, enK14), func(n2931 *Node) bool {
+			return anyNode(child(n2931, enK13), func(n2932 *Node) bool { return (len(child(n2932, enK163)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-365: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BlockName)
 func enT0575(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2696 *Node) bool {
-		return anyNode(child(n2696, enK14), func(n2697 *Node) bool {
-			return anyNode(child(n2697, enK13), func(n2698 *Node) bool { return (len(child(n2698, enK164)) > 0) })
+	return !anyNode(child(n, enK15), func(n2934 *Node) bool {
+		return anyNode(child(n2934, enK14), func(n2935 *Node) bool {
+			return anyNode(child(n2935, enK13), func(n2936 *Node) bool { return (len(child(n2936, enK164)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-366: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingName)
 func enT0576(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2700 *Node) bool {
-		return anyNode(child(n2700, enK14), func(n2701 *Node) bool {
-			return anyNode(child(n2701, enK13), func(n2702 *Node) bool { return (len(child(n2702, enK165)) > 0) })
+	return !anyNode(child(n, enK15), func(n2938 *Node) bool {
+		return anyNode(child(n2938, enK14), func(n2939 *Node) bool {
+			return anyNode(child(n2939, enK13), func(n2940 *Node) bool { return (len(child(n2940, enK165)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-367: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingNumber)
 func enT0577(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2704 *Node) bool {
-		return anyNode(child(n2704, enK14), func(n2705 *Node) bool {
-			return anyNode(child(n2705, enK13), func(n2706 *Node) bool { return (len(child(n2706, enK166)) > 0) })
+	return !anyNode(child(n, enK15), func(n2942 *Node) bool {
+		return anyNode(child(n2942, enK14), func(n2943 *Node) bool {
+			return anyNode(child(n2943, enK13), func(n2944 *Node) bool { return (len(child(n2944, enK166)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-368: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:InhouseMail)
 func enT0578(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2708 *Node) bool {
-		return anyNode(child(n2708, enK14), func(n2709 *Node) bool {
-			return anyNode(child(n2709, enK13), func(n2710 *Node) bool { return (len(child(n2710, enK167)) > 0) })
+	return !anyNode(child(n, enK15), func(n2946 *Node) bool {
+		return anyNode(child(n2946, enK14), func(n2947 *Node) bool {
+			return anyNode(child(n2947, enK13), func(n2948 *Node) bool { return (len(child(n2948, enK167)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-369: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Department)
 func enT0579(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2712 *Node) bool {
-		return anyNode(child(n2712, enK14), func(n2713 *Node) bool {
-			return anyNode(child(n2713, enK13), func(n2714 *Node) bool { return (len(child(n2714, enK168)) > 0) })
+	return !anyNode(child(n, enK15), func(n2950 *Node) bool {
+		return anyNode(child(n2950, enK14), func(n2951 *Node) bool {
+			return anyNode(child(n2951, enK13), func(n2952 *Node) bool { return (len(child(n2952, enK168)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-370: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkAttention)
 func enT0580(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2716 *Node) bool {
-		return anyNode(child(n2716, enK14), func(n2717 *Node) bool {
-			return anyNode(child(n2717, enK13), func(n2718 *Node) bool { return (len(child(n2718, enK169)) > 0) })
+	return !anyNode(child(n, enK15), func(n2954 *Node) bool {
+		return anyNode(child(n2954, enK14), func(n2955 *Node) bool {
+			return anyNode(child(n2955, enK13), func(n2956 *Node) bool { return (len(child(n2956, enK169)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-371: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkCare)
 func enT0581(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2720 *Node) bool {
-		return anyNode(child(n2720, enK14), func(n2721 *Node) bool {
-			return anyNode(child(n2721, enK13), func(n2722 *Node) bool { return (len(child(n2722, enK170)) > 0) })
+	return !anyNode(child(n, enK15), func(n2958 *Node) bool {
+		return anyNode(child(n2958, enK14), func(n2959 *Node) bool {
+			return anyNode(child(n2959, enK13), func(n2960 *Node) bool { return (len(child(n2960, enK170)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-372: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PlotIdentification)
 func enT0582(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2724 *Node) bool {
-		return anyNode(child(n2724, enK14), func(n2725 *Node) bool {
-			return anyNode(child(n2725, enK13), func(n2726 *Node) bool { return (len(child(n2726, enK171)) > 0) })
+	return !anyNode(child(n, enK15), func(n2962 *Node) bool {
+		return anyNode(child(n2962, enK14), func(n2963 *Node) bool {
+			return anyNode(child(n2963, enK13), func(n2964 *Node) bool { return (len(child(n2964, enK171)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-373: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CitySubdivisionName)
 func enT0583(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2728 *Node) bool {
-		return anyNode(child(n2728, enK14), func(n2729 *Node) bool {
-			return anyNode(child(n2729, enK13), func(n2730 *Node) bool { return (len(child(n2730, enK172)) > 0) })
+	return !anyNode(child(n, enK15), func(n2966 *Node) bool {
+		return anyNode(child(n2966, enK14), func(n2967 *Node) bool {
+			return anyNode(child(n2967, enK13), func(n2968 *Node) bool { return (len(child(n2968, enK172)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-374: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CountrySubentityCode)
 func enT0584(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2732 *Node) bool {
-		return anyNode(child(n2732, enK14), func(n2733 *Node) bool {
-			return anyNode(child(n2733, enK13), func(n2734 *Node) bool { return (len(child(n2734, enK173)) > 0) })
+	return !anyNode(child(n, enK15), func(n2970 *Node) bool {
+		return anyNode(child(n2970, enK14), func(n2971 *Node) bool {
+			return anyNode(child(n2971, enK13), func(n2972 *Node) bool { return (len(child(n2972, enK173)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-375: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Region)
 func enT0585(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2736 *Node) bool {
-		return anyNode(child(n2736, enK14), func(n2737 *Node) bool {
-			return anyNode(child(n2737, enK13), func(n2738 *Node) bool { return (len(child(n2738, enK174)) > 0) })
+	return !anyNode(child(n, enK15), func(n2974 *Node) bool {
+		return anyNode(child(n2974, enK14), func(n2975 *Node) bool {
+			return anyNode(child(n2975, enK13), func(n2976 *Node) bool { return (len(child(n2976, enK174)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-376: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:District)
 func enT0586(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2740 *Node) bool {
-		return anyNode(child(n2740, enK14), func(n2741 *Node) bool {
-			return anyNode(child(n2741, enK13), func(n2742 *Node) bool { return (len(child(n2742, enK175)) > 0) })
+	return !anyNode(child(n, enK15), func(n2978 *Node) bool {
+		return anyNode(child(n2978, enK14), func(n2979 *Node) bool {
+			return anyNode(child(n2979, enK13), func(n2980 *Node) bool { return (len(child(n2980, enK175)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-377: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:TimezoneOffset)
 func enT0587(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2744 *Node) bool {
-		return anyNode(child(n2744, enK14), func(n2745 *Node) bool {
-			return anyNode(child(n2745, enK13), func(n2746 *Node) bool { return (len(child(n2746, enK176)) > 0) })
+	return !anyNode(child(n, enK15), func(n2982 *Node) bool {
+		return anyNode(child(n2982, enK14), func(n2983 *Node) bool {
+			return anyNode(child(n2983, enK13), func(n2984 *Node) bool { return (len(child(n2984, enK176)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-378: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:Country/cbc:Name)
 func enT0588(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2748 *Node) bool {
-		return anyNode(child(n2748, enK14), func(n2749 *Node) bool {
-			return anyNode(child(n2749, enK13), func(n2750 *Node) bool {
-				return anyNode(child(n2750, enK7), func(n2751 *Node) bool { return (len(child(n2751, enK67)) > 0) })
+	return !anyNode(child(n, enK15), func(n2986 *Node) bool {
+		return anyNode(child(n2986, enK14), func(n2987 *Node) bool {
+			return anyNode(child(n2987, enK13), func(n2988 *Node) bool {
+				return anyNode(child(n2988, enK7), func(n2989 *Node) bool { return (len(child(n2989, enK67)) > 0) })
 			})
 		})
 	})
@@ -8601,201 +10083,201 @@ func enT0588(v []Seq, n *Node) bool {
 
 // UBL-CR-379: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:LocationCoordinate)
 func enT0589(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2753 *Node) bool {
-		return anyNode(child(n2753, enK14), func(n2754 *Node) bool {
-			return anyNode(child(n2754, enK13), func(n2755 *Node) bool { return (len(child(n2755, enK177)) > 0) })
+	return !anyNode(child(n, enK15), func(n2991 *Node) bool {
+		return anyNode(child(n2991, enK14), func(n2992 *Node) bool {
+			return anyNode(child(n2992, enK13), func(n2993 *Node) bool { return (len(child(n2993, enK177)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-380: not(cac:Delivery/cac:DeliveryLocation/cac:SubsidiaryLocation)
 func enT0590(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2757 *Node) bool {
-		return anyNode(child(n2757, enK14), func(n2758 *Node) bool { return (len(child(n2758, enK225)) > 0) })
+	return !anyNode(child(n, enK15), func(n2995 *Node) bool {
+		return anyNode(child(n2995, enK14), func(n2996 *Node) bool { return (len(child(n2996, enK225)) > 0) })
 	})
 }
 
 // UBL-CR-381: not(cac:Delivery/cac:DeliveryLocation/cac:LocationCoordinate)
 func enT0591(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2760 *Node) bool {
-		return anyNode(child(n2760, enK14), func(n2761 *Node) bool { return (len(child(n2761, enK177)) > 0) })
+	return !anyNode(child(n, enK15), func(n2998 *Node) bool {
+		return anyNode(child(n2998, enK14), func(n2999 *Node) bool { return (len(child(n2999, enK177)) > 0) })
 	})
 }
 
 // UBL-CR-382: not(cac:Delivery/cac:AlternativeDeliveryLocation)
 func enT0592(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2763 *Node) bool { return (len(child(n2763, enK226)) > 0) })
+	return !anyNode(child(n, enK15), func(n3001 *Node) bool { return (len(child(n3001, enK226)) > 0) })
 }
 
 // UBL-CR-383: not(cac:Delivery/cac:RequestedDeliveryPeriod)
 func enT0593(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2765 *Node) bool { return (len(child(n2765, enK227)) > 0) })
+	return !anyNode(child(n, enK15), func(n3003 *Node) bool { return (len(child(n3003, enK227)) > 0) })
 }
 
 // UBL-CR-384: not(cac:Delivery/cac:EstimatedDeliveryPeriod)
 func enT0594(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2767 *Node) bool { return (len(child(n2767, enK228)) > 0) })
+	return !anyNode(child(n, enK15), func(n3005 *Node) bool { return (len(child(n3005, enK228)) > 0) })
 }
 
 // UBL-CR-385: not(cac:Delivery/cac:CarrierParty)
 func enT0595(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2769 *Node) bool { return (len(child(n2769, enK229)) > 0) })
+	return !anyNode(child(n, enK15), func(n3007 *Node) bool { return (len(child(n3007, enK229)) > 0) })
 }
 
 // UBL-CR-386: not(cac:Delivery/cac:DeliveryParty/cbc:MarkCareIndicator)
 func enT0596(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2771 *Node) bool {
-		return anyNode(child(n2771, enK96), func(n2772 *Node) bool { return (len(child(n2772, enK153)) > 0) })
+	return !anyNode(child(n, enK15), func(n3009 *Node) bool {
+		return anyNode(child(n3009, enK96), func(n3010 *Node) bool { return (len(child(n3010, enK153)) > 0) })
 	})
 }
 
 // UBL-CR-387: not(cac:Delivery/cac:DeliveryParty/cbc:MarkAttentionIndicator)
 func enT0597(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2774 *Node) bool {
-		return anyNode(child(n2774, enK96), func(n2775 *Node) bool { return (len(child(n2775, enK154)) > 0) })
+	return !anyNode(child(n, enK15), func(n3012 *Node) bool {
+		return anyNode(child(n3012, enK96), func(n3013 *Node) bool { return (len(child(n3013, enK154)) > 0) })
 	})
 }
 
 // UBL-CR-388: not(cac:Delivery/cac:DeliveryParty/cbc:WebsiteURI)
 func enT0598(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2777 *Node) bool {
-		return anyNode(child(n2777, enK96), func(n2778 *Node) bool { return (len(child(n2778, enK155)) > 0) })
+	return !anyNode(child(n, enK15), func(n3015 *Node) bool {
+		return anyNode(child(n3015, enK96), func(n3016 *Node) bool { return (len(child(n3016, enK155)) > 0) })
 	})
 }
 
 // UBL-CR-389: not(cac:Delivery/cac:DeliveryParty/cbc:LogoReferenceID)
 func enT0599(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2780 *Node) bool {
-		return anyNode(child(n2780, enK96), func(n2781 *Node) bool { return (len(child(n2781, enK156)) > 0) })
+	return !anyNode(child(n, enK15), func(n3018 *Node) bool {
+		return anyNode(child(n3018, enK96), func(n3019 *Node) bool { return (len(child(n3019, enK156)) > 0) })
 	})
 }
 
 // UBL-CR-390: not(cac:Delivery/cac:DeliveryParty/cbc:EndpointID)
 func enT0600(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2783 *Node) bool {
-		return anyNode(child(n2783, enK96), func(n2784 *Node) bool { return (len(child(n2784, enK2)) > 0) })
+	return !anyNode(child(n, enK15), func(n3021 *Node) bool {
+		return anyNode(child(n3021, enK96), func(n3022 *Node) bool { return (len(child(n3022, enK2)) > 0) })
 	})
 }
 
 // UBL-CR-391: not(cac:Delivery/cac:DeliveryParty/cbc:IndustryClassificationCode)
 func enT0601(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2786 *Node) bool {
-		return anyNode(child(n2786, enK96), func(n2787 *Node) bool { return (len(child(n2787, enK157)) > 0) })
+	return !anyNode(child(n, enK15), func(n3024 *Node) bool {
+		return anyNode(child(n3024, enK96), func(n3025 *Node) bool { return (len(child(n3025, enK157)) > 0) })
 	})
 }
 
 // UBL-CR-392: not(cac:Delivery/cac:DeliveryParty/cac:PartyIdentification)
 func enT0602(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2789 *Node) bool {
-		return anyNode(child(n2789, enK96), func(n2790 *Node) bool { return (len(child(n2790, enK82)) > 0) })
+	return !anyNode(child(n, enK15), func(n3027 *Node) bool {
+		return anyNode(child(n3027, enK96), func(n3028 *Node) bool { return (len(child(n3028, enK82)) > 0) })
 	})
 }
 
 // UBL-CR-393: not(cac:Delivery/cac:DeliveryParty/cac:Language)
 func enT0603(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2792 *Node) bool {
-		return anyNode(child(n2792, enK96), func(n2793 *Node) bool { return (len(child(n2793, enK158)) > 0) })
+	return !anyNode(child(n, enK15), func(n3030 *Node) bool {
+		return anyNode(child(n3030, enK96), func(n3031 *Node) bool { return (len(child(n3031, enK158)) > 0) })
 	})
 }
 
 // UBL-CR-394: not(cac:Delivery/cac:DeliveryParty/cac:PostalAddress)
 func enT0604(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2795 *Node) bool {
-		return anyNode(child(n2795, enK96), func(n2796 *Node) bool { return (len(child(n2796, enK6)) > 0) })
+	return !anyNode(child(n, enK15), func(n3033 *Node) bool {
+		return anyNode(child(n3033, enK96), func(n3034 *Node) bool { return (len(child(n3034, enK6)) > 0) })
 	})
 }
 
 // UBL-CR-395: not(cac:Delivery/cac:DeliveryParty/cac:PhysicalLocation)
 func enT0605(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2798 *Node) bool {
-		return anyNode(child(n2798, enK96), func(n2799 *Node) bool { return (len(child(n2799, enK178)) > 0) })
+	return !anyNode(child(n, enK15), func(n3036 *Node) bool {
+		return anyNode(child(n3036, enK96), func(n3037 *Node) bool { return (len(child(n3037, enK178)) > 0) })
 	})
 }
 
 // UBL-CR-396: not(cac:Delivery/cac:DeliveryParty/cac:PartyTaxScheme)
 func enT0606(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2801 *Node) bool {
-		return anyNode(child(n2801, enK96), func(n2802 *Node) bool { return (len(child(n2802, enK54)) > 0) })
+	return !anyNode(child(n, enK15), func(n3039 *Node) bool {
+		return anyNode(child(n3039, enK96), func(n3040 *Node) bool { return (len(child(n3040, enK54)) > 0) })
 	})
 }
 
 // UBL-CR-397: not(cac:Delivery/cac:DeliveryParty/cac:PartyLegalEntity)
 func enT0607(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2804 *Node) bool {
-		return anyNode(child(n2804, enK96), func(n2805 *Node) bool { return (len(child(n2805, enK45)) > 0) })
+	return !anyNode(child(n, enK15), func(n3042 *Node) bool {
+		return anyNode(child(n3042, enK96), func(n3043 *Node) bool { return (len(child(n3043, enK45)) > 0) })
 	})
 }
 
 // UBL-CR-398: not(cac:Delivery/cac:DeliveryParty/cac:Contact)
 func enT0608(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2807 *Node) bool {
-		return anyNode(child(n2807, enK96), func(n2808 *Node) bool { return (len(child(n2808, enK196)) > 0) })
+	return !anyNode(child(n, enK15), func(n3045 *Node) bool {
+		return anyNode(child(n3045, enK96), func(n3046 *Node) bool { return (len(child(n3046, enK196)) > 0) })
 	})
 }
 
 // UBL-CR-399: not(cac:Delivery/cac:DeliveryParty/cac:Person)
 func enT0609(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2810 *Node) bool {
-		return anyNode(child(n2810, enK96), func(n2811 *Node) bool { return (len(child(n2811, enK199)) > 0) })
+	return !anyNode(child(n, enK15), func(n3048 *Node) bool {
+		return anyNode(child(n3048, enK96), func(n3049 *Node) bool { return (len(child(n3049, enK199)) > 0) })
 	})
 }
 
 // UBL-CR-400: not(cac:Delivery/cac:DeliveryParty/cac:AgentParty)
 func enT0610(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2813 *Node) bool {
-		return anyNode(child(n2813, enK96), func(n2814 *Node) bool { return (len(child(n2814, enK200)) > 0) })
+	return !anyNode(child(n, enK15), func(n3051 *Node) bool {
+		return anyNode(child(n3051, enK96), func(n3052 *Node) bool { return (len(child(n3052, enK200)) > 0) })
 	})
 }
 
 // UBL-CR-401: not(cac:Delivery/cac:DeliveryParty/cac:ServiceProviderParty)
 func enT0611(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2816 *Node) bool {
-		return anyNode(child(n2816, enK96), func(n2817 *Node) bool { return (len(child(n2817, enK201)) > 0) })
+	return !anyNode(child(n, enK15), func(n3054 *Node) bool {
+		return anyNode(child(n3054, enK96), func(n3055 *Node) bool { return (len(child(n3055, enK201)) > 0) })
 	})
 }
 
 // UBL-CR-402: not(cac:Delivery/cac:DeliveryParty/cac:PowerOfAttorney)
 func enT0612(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2819 *Node) bool {
-		return anyNode(child(n2819, enK96), func(n2820 *Node) bool { return (len(child(n2820, enK202)) > 0) })
+	return !anyNode(child(n, enK15), func(n3057 *Node) bool {
+		return anyNode(child(n3057, enK96), func(n3058 *Node) bool { return (len(child(n3058, enK202)) > 0) })
 	})
 }
 
 // UBL-CR-403: not(cac:Delivery/cac:DeliveryParty/cac:FinancialAccount)
 func enT0613(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2822 *Node) bool {
-		return anyNode(child(n2822, enK96), func(n2823 *Node) bool { return (len(child(n2823, enK203)) > 0) })
+	return !anyNode(child(n, enK15), func(n3060 *Node) bool {
+		return anyNode(child(n3060, enK96), func(n3061 *Node) bool { return (len(child(n3061, enK203)) > 0) })
 	})
 }
 
 // UBL-CR-404: not(cac:Delivery/cac:NotifyParty)
 func enT0614(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2825 *Node) bool { return (len(child(n2825, enK230)) > 0) })
+	return !anyNode(child(n, enK15), func(n3063 *Node) bool { return (len(child(n3063, enK230)) > 0) })
 }
 
 // UBL-CR-405: not(cac:Delivery/cac:Despatch)
 func enT0615(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2827 *Node) bool { return (len(child(n2827, enK231)) > 0) })
+	return !anyNode(child(n, enK15), func(n3065 *Node) bool { return (len(child(n3065, enK231)) > 0) })
 }
 
 // UBL-CR-406: not(cac:Delivery/cac:DeliveryTerms)
 func enT0616(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2829 *Node) bool { return (len(child(n2829, enK232)) > 0) })
+	return !anyNode(child(n, enK15), func(n3067 *Node) bool { return (len(child(n3067, enK232)) > 0) })
 }
 
 // UBL-CR-407: not(cac:Delivery/cac:MinimumDeliveryUnit)
 func enT0617(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2831 *Node) bool { return (len(child(n2831, enK233)) > 0) })
+	return !anyNode(child(n, enK15), func(n3069 *Node) bool { return (len(child(n3069, enK233)) > 0) })
 }
 
 // UBL-CR-408: not(cac:Delivery/cac:MaximumDeliveryUnit)
 func enT0618(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2833 *Node) bool { return (len(child(n2833, enK234)) > 0) })
+	return !anyNode(child(n, enK15), func(n3071 *Node) bool { return (len(child(n3071, enK234)) > 0) })
 }
 
 // UBL-CR-409: not(cac:Delivery/cac:Shipment)
 func enT0619(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2835 *Node) bool { return (len(child(n2835, enK235)) > 0) })
+	return !anyNode(child(n, enK15), func(n3073 *Node) bool { return (len(child(n3073, enK235)) > 0) })
 }
 
 // UBL-CR-410: not(cac:DeliveryTerms)
@@ -8805,130 +10287,130 @@ func enT0620(v []Seq, n *Node) bool {
 
 // UBL-CR-411: not(cac:PaymentMeans/cbc:ID)
 func enT0621(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2838 *Node) bool { return (len(child(n2838, enK1)) > 0) })
+	return !anyNode(child(n, enK11), func(n3076 *Node) bool { return (len(child(n3076, enK1)) > 0) })
 }
 
 // UBL-CR-412: not(cac:PaymentMeans/cbc:PaymentDueDate) or ../cn:CreditNote
 func enT0622(v []Seq, n *Node) bool {
-	return (!anyNode(child(n, enK11), func(n2840 *Node) bool { return (len(child(n2840, enK236)) > 0) }) || anyNode(parent(n), func(n2842 *Node) bool { return (len(child(n2842, enK19)) > 0) }))
+	return (!anyNode(child(n, enK11), func(n3078 *Node) bool { return (len(child(n3078, enK236)) > 0) }) || anyNode(parent(n), func(n3080 *Node) bool { return (len(child(n3080, enK19)) > 0) }))
 }
 
 // UBL-CR-413: not(cac:PaymentMeans/cbc:PaymentChannelCode)
 func enT0623(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2844 *Node) bool { return (len(child(n2844, enK237)) > 0) })
+	return !anyNode(child(n, enK11), func(n3082 *Node) bool { return (len(child(n3082, enK237)) > 0) })
 }
 
 // UBL-CR-414: not(cac:PaymentMeans/cbc:InstructionID)
 func enT0624(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2846 *Node) bool { return (len(child(n2846, enK238)) > 0) })
+	return !anyNode(child(n, enK11), func(n3084 *Node) bool { return (len(child(n3084, enK238)) > 0) })
 }
 
 // UBL-CR-415: not(cac:PaymentMeans/cac:CardAccount/cbc:CardTypeCode)
 func enT0625(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2848 *Node) bool {
-		return anyNode(child(n2848, enK10), func(n2849 *Node) bool { return (len(child(n2849, enK239)) > 0) })
+	return !anyNode(child(n, enK11), func(n3086 *Node) bool {
+		return anyNode(child(n3086, enK10), func(n3087 *Node) bool { return (len(child(n3087, enK239)) > 0) })
 	})
 }
 
 // UBL-CR-416: not(cac:PaymentMeans/cac:CardAccount/cbc:ValidityStartDate)
 func enT0626(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2851 *Node) bool {
-		return anyNode(child(n2851, enK10), func(n2852 *Node) bool { return (len(child(n2852, enK240)) > 0) })
+	return !anyNode(child(n, enK11), func(n3089 *Node) bool {
+		return anyNode(child(n3089, enK10), func(n3090 *Node) bool { return (len(child(n3090, enK240)) > 0) })
 	})
 }
 
 // UBL-CR-417: not(cac:PaymentMeans/cac:CardAccount/cbc:ExpiryDate)
 func enT0627(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2854 *Node) bool {
-		return anyNode(child(n2854, enK10), func(n2855 *Node) bool { return (len(child(n2855, enK140)) > 0) })
+	return !anyNode(child(n, enK11), func(n3092 *Node) bool {
+		return anyNode(child(n3092, enK10), func(n3093 *Node) bool { return (len(child(n3093, enK140)) > 0) })
 	})
 }
 
 // UBL-CR-418: not(cac:PaymentMeans/cac:CardAccount/cbc:IssuerID)
 func enT0628(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2857 *Node) bool {
-		return anyNode(child(n2857, enK10), func(n2858 *Node) bool { return (len(child(n2858, enK241)) > 0) })
+	return !anyNode(child(n, enK11), func(n3095 *Node) bool {
+		return anyNode(child(n3095, enK10), func(n3096 *Node) bool { return (len(child(n3096, enK241)) > 0) })
 	})
 }
 
 // UBL-CR-419: not(cac:PaymentMeans/cac:CardAccount/cbc:IssueNumberID)
 func enT0629(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2860 *Node) bool {
-		return anyNode(child(n2860, enK10), func(n2861 *Node) bool { return (len(child(n2861, enK242)) > 0) })
+	return !anyNode(child(n, enK11), func(n3098 *Node) bool {
+		return anyNode(child(n3098, enK10), func(n3099 *Node) bool { return (len(child(n3099, enK242)) > 0) })
 	})
 }
 
 // UBL-CR-420: not(cac:PaymentMeans/cac:CardAccount/cbc:CV2ID)
 func enT0630(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2863 *Node) bool {
-		return anyNode(child(n2863, enK10), func(n2864 *Node) bool { return (len(child(n2864, enK243)) > 0) })
+	return !anyNode(child(n, enK11), func(n3101 *Node) bool {
+		return anyNode(child(n3101, enK10), func(n3102 *Node) bool { return (len(child(n3102, enK243)) > 0) })
 	})
 }
 
 // UBL-CR-421: not(cac:PaymentMeans/cac:CardAccount/cbc:CardChipCode)
 func enT0631(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2866 *Node) bool {
-		return anyNode(child(n2866, enK10), func(n2867 *Node) bool { return (len(child(n2867, enK244)) > 0) })
+	return !anyNode(child(n, enK11), func(n3104 *Node) bool {
+		return anyNode(child(n3104, enK10), func(n3105 *Node) bool { return (len(child(n3105, enK244)) > 0) })
 	})
 }
 
 // UBL-CR-422: not(cac:PaymentMeans/cac:CardAccount/cbc:ChipApplicationID)
 func enT0632(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2869 *Node) bool {
-		return anyNode(child(n2869, enK10), func(n2870 *Node) bool { return (len(child(n2870, enK245)) > 0) })
+	return !anyNode(child(n, enK11), func(n3107 *Node) bool {
+		return anyNode(child(n3107, enK10), func(n3108 *Node) bool { return (len(child(n3108, enK245)) > 0) })
 	})
 }
 
 // UBL-CR-424: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AliasName)
 func enT0633(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2872 *Node) bool {
-		return anyNode(child(n2872, enK83), func(n2873 *Node) bool { return (len(child(n2873, enK246)) > 0) })
+	return !anyNode(child(n, enK11), func(n3110 *Node) bool {
+		return anyNode(child(n3110, enK83), func(n3111 *Node) bool { return (len(child(n3111, enK246)) > 0) })
 	})
 }
 
 // UBL-CR-425: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountTypeCode)
 func enT0634(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2875 *Node) bool {
-		return anyNode(child(n2875, enK83), func(n2876 *Node) bool { return (len(child(n2876, enK247)) > 0) })
+	return !anyNode(child(n, enK11), func(n3113 *Node) bool {
+		return anyNode(child(n3113, enK83), func(n3114 *Node) bool { return (len(child(n3114, enK247)) > 0) })
 	})
 }
 
 // UBL-CR-426: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountFormatCode)
 func enT0635(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2878 *Node) bool {
-		return anyNode(child(n2878, enK83), func(n2879 *Node) bool { return (len(child(n2879, enK248)) > 0) })
+	return !anyNode(child(n, enK11), func(n3116 *Node) bool {
+		return anyNode(child(n3116, enK83), func(n3117 *Node) bool { return (len(child(n3117, enK248)) > 0) })
 	})
 }
 
 // UBL-CR-427: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:CurrencyCode)
 func enT0636(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2881 *Node) bool {
-		return anyNode(child(n2881, enK83), func(n2882 *Node) bool { return (len(child(n2882, enK184)) > 0) })
+	return !anyNode(child(n, enK11), func(n3119 *Node) bool {
+		return anyNode(child(n3119, enK83), func(n3120 *Node) bool { return (len(child(n3120, enK184)) > 0) })
 	})
 }
 
 // UBL-CR-428: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:PaymentNote)
 func enT0637(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2884 *Node) bool {
-		return anyNode(child(n2884, enK83), func(n2885 *Node) bool { return (len(child(n2885, enK249)) > 0) })
+	return !anyNode(child(n, enK11), func(n3122 *Node) bool {
+		return anyNode(child(n3122, enK83), func(n3123 *Node) bool { return (len(child(n3123, enK249)) > 0) })
 	})
 }
 
 // UBL-CR-429: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:Name)
 func enT0638(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2887 *Node) bool {
-		return anyNode(child(n2887, enK83), func(n2888 *Node) bool {
-			return anyNode(child(n2888, enK250), func(n2889 *Node) bool { return (len(child(n2889, enK67)) > 0) })
+	return !anyNode(child(n, enK11), func(n3125 *Node) bool {
+		return anyNode(child(n3125, enK83), func(n3126 *Node) bool {
+			return anyNode(child(n3126, enK250), func(n3127 *Node) bool { return (len(child(n3127, enK67)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-430: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cbc:Name)
 func enT0639(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2891 *Node) bool {
-		return anyNode(child(n2891, enK83), func(n2892 *Node) bool {
-			return anyNode(child(n2892, enK250), func(n2893 *Node) bool {
-				return anyNode(child(n2893, enK251), func(n2894 *Node) bool { return (len(child(n2894, enK67)) > 0) })
+	return !anyNode(child(n, enK11), func(n3129 *Node) bool {
+		return anyNode(child(n3129, enK83), func(n3130 *Node) bool {
+			return anyNode(child(n3130, enK250), func(n3131 *Node) bool {
+				return anyNode(child(n3131, enK251), func(n3132 *Node) bool { return (len(child(n3132, enK67)) > 0) })
 			})
 		})
 	})
@@ -8936,10 +10418,10 @@ func enT0639(v []Seq, n *Node) bool {
 
 // UBL-CR-431: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cac:Address)
 func enT0640(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2896 *Node) bool {
-		return anyNode(child(n2896, enK83), func(n2897 *Node) bool {
-			return anyNode(child(n2897, enK250), func(n2898 *Node) bool {
-				return anyNode(child(n2898, enK251), func(n2899 *Node) bool { return (len(child(n2899, enK13)) > 0) })
+	return !anyNode(child(n, enK11), func(n3134 *Node) bool {
+		return anyNode(child(n3134, enK83), func(n3135 *Node) bool {
+			return anyNode(child(n3135, enK250), func(n3136 *Node) bool {
+				return anyNode(child(n3136, enK251), func(n3137 *Node) bool { return (len(child(n3137, enK13)) > 0) })
 			})
 		})
 	})
@@ -8947,246 +10429,246 @@ func enT0640(v []Seq, n *Node) bool {
 
 // UBL-CR-432: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:Address)
 func enT0641(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2901 *Node) bool {
-		return anyNode(child(n2901, enK83), func(n2902 *Node) bool {
-			return anyNode(child(n2902, enK250), func(n2903 *Node) bool { return (len(child(n2903, enK13)) > 0) })
+	return !anyNode(child(n, enK11), func(n3139 *Node) bool {
+		return anyNode(child(n3139, enK83), func(n3140 *Node) bool {
+			return anyNode(child(n3140, enK250), func(n3141 *Node) bool { return (len(child(n3141, enK13)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-433: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:Country)
 func enT0642(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2905 *Node) bool {
-		return anyNode(child(n2905, enK83), func(n2906 *Node) bool { return (len(child(n2906, enK7)) > 0) })
+	return !anyNode(child(n, enK11), func(n3143 *Node) bool {
+		return anyNode(child(n3143, enK83), func(n3144 *Node) bool { return (len(child(n3144, enK7)) > 0) })
 	})
 }
 
 // UBL-CR-434: not(cac:PaymentMeans/cac:CreditAccount)
 func enT0643(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2908 *Node) bool { return (len(child(n2908, enK252)) > 0) })
+	return !anyNode(child(n, enK11), func(n3146 *Node) bool { return (len(child(n3146, enK252)) > 0) })
 }
 
 // UBL-CR-435: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MandateTypeCode)
 func enT0644(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2910 *Node) bool {
-		return anyNode(child(n2910, enK253), func(n2911 *Node) bool { return (len(child(n2911, enK254)) > 0) })
+	return !anyNode(child(n, enK11), func(n3148 *Node) bool {
+		return anyNode(child(n3148, enK253), func(n3149 *Node) bool { return (len(child(n3149, enK254)) > 0) })
 	})
 }
 
 // UBL-CR-436: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaymentInstructionsNumeric)
 func enT0645(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2913 *Node) bool {
-		return anyNode(child(n2913, enK253), func(n2914 *Node) bool { return (len(child(n2914, enK255)) > 0) })
+	return !anyNode(child(n, enK11), func(n3151 *Node) bool {
+		return anyNode(child(n3151, enK253), func(n3152 *Node) bool { return (len(child(n3152, enK255)) > 0) })
 	})
 }
 
 // UBL-CR-437: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaidAmount)
 func enT0646(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2916 *Node) bool {
-		return anyNode(child(n2916, enK253), func(n2917 *Node) bool { return (len(child(n2917, enK256)) > 0) })
+	return !anyNode(child(n, enK11), func(n3154 *Node) bool {
+		return anyNode(child(n3154, enK253), func(n3155 *Node) bool { return (len(child(n3155, enK256)) > 0) })
 	})
 }
 
 // UBL-CR-438: not(cac:PaymentMeans/cac:PaymentMandate/cbc:SignatureID)
 func enT0647(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2919 *Node) bool {
-		return anyNode(child(n2919, enK253), func(n2920 *Node) bool { return (len(child(n2920, enK257)) > 0) })
+	return !anyNode(child(n, enK11), func(n3157 *Node) bool {
+		return anyNode(child(n3157, enK253), func(n3158 *Node) bool { return (len(child(n3158, enK257)) > 0) })
 	})
 }
 
 // UBL-CR-439: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerParty)
 func enT0648(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2922 *Node) bool {
-		return anyNode(child(n2922, enK253), func(n2923 *Node) bool { return (len(child(n2923, enK258)) > 0) })
+	return !anyNode(child(n, enK11), func(n3160 *Node) bool {
+		return anyNode(child(n3160, enK253), func(n3161 *Node) bool { return (len(child(n3161, enK258)) > 0) })
 	})
 }
 
 // UBL-CR-440: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:Name)
 func enT0649(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2925 *Node) bool {
-		return anyNode(child(n2925, enK253), func(n2926 *Node) bool {
-			return anyNode(child(n2926, enK259), func(n2927 *Node) bool { return (len(child(n2927, enK67)) > 0) })
+	return !anyNode(child(n, enK11), func(n3163 *Node) bool {
+		return anyNode(child(n3163, enK253), func(n3164 *Node) bool {
+			return anyNode(child(n3164, enK259), func(n3165 *Node) bool { return (len(child(n3165, enK67)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-441: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AliasName)
 func enT0650(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2929 *Node) bool {
-		return anyNode(child(n2929, enK253), func(n2930 *Node) bool {
-			return anyNode(child(n2930, enK259), func(n2931 *Node) bool { return (len(child(n2931, enK246)) > 0) })
+	return !anyNode(child(n, enK11), func(n3167 *Node) bool {
+		return anyNode(child(n3167, enK253), func(n3168 *Node) bool {
+			return anyNode(child(n3168, enK259), func(n3169 *Node) bool { return (len(child(n3169, enK246)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-442: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountTypeCode)
 func enT0651(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2933 *Node) bool {
-		return anyNode(child(n2933, enK253), func(n2934 *Node) bool {
-			return anyNode(child(n2934, enK259), func(n2935 *Node) bool { return (len(child(n2935, enK247)) > 0) })
+	return !anyNode(child(n, enK11), func(n3171 *Node) bool {
+		return anyNode(child(n3171, enK253), func(n3172 *Node) bool {
+			return anyNode(child(n3172, enK259), func(n3173 *Node) bool { return (len(child(n3173, enK247)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-443: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountFormatCode)
 func enT0652(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2937 *Node) bool {
-		return anyNode(child(n2937, enK253), func(n2938 *Node) bool {
-			return anyNode(child(n2938, enK259), func(n2939 *Node) bool { return (len(child(n2939, enK248)) > 0) })
+	return !anyNode(child(n, enK11), func(n3175 *Node) bool {
+		return anyNode(child(n3175, enK253), func(n3176 *Node) bool {
+			return anyNode(child(n3176, enK259), func(n3177 *Node) bool { return (len(child(n3177, enK248)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-444: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:CurrencyCode)
 func enT0653(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2941 *Node) bool {
-		return anyNode(child(n2941, enK253), func(n2942 *Node) bool {
-			return anyNode(child(n2942, enK259), func(n2943 *Node) bool { return (len(child(n2943, enK184)) > 0) })
+	return !anyNode(child(n, enK11), func(n3179 *Node) bool {
+		return anyNode(child(n3179, enK253), func(n3180 *Node) bool {
+			return anyNode(child(n3180, enK259), func(n3181 *Node) bool { return (len(child(n3181, enK184)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-445: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:PaymentNote)
 func enT0654(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2945 *Node) bool {
-		return anyNode(child(n2945, enK253), func(n2946 *Node) bool {
-			return anyNode(child(n2946, enK259), func(n2947 *Node) bool { return (len(child(n2947, enK249)) > 0) })
+	return !anyNode(child(n, enK11), func(n3183 *Node) bool {
+		return anyNode(child(n3183, enK253), func(n3184 *Node) bool {
+			return anyNode(child(n3184, enK259), func(n3185 *Node) bool { return (len(child(n3185, enK249)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-446: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:FinancialInstitutionBranch)
 func enT0655(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2949 *Node) bool {
-		return anyNode(child(n2949, enK253), func(n2950 *Node) bool {
-			return anyNode(child(n2950, enK259), func(n2951 *Node) bool { return (len(child(n2951, enK250)) > 0) })
+	return !anyNode(child(n, enK11), func(n3187 *Node) bool {
+		return anyNode(child(n3187, enK253), func(n3188 *Node) bool {
+			return anyNode(child(n3188, enK259), func(n3189 *Node) bool { return (len(child(n3189, enK250)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-447: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:Country)
 func enT0656(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2953 *Node) bool {
-		return anyNode(child(n2953, enK253), func(n2954 *Node) bool {
-			return anyNode(child(n2954, enK259), func(n2955 *Node) bool { return (len(child(n2955, enK7)) > 0) })
+	return !anyNode(child(n, enK11), func(n3191 *Node) bool {
+		return anyNode(child(n3191, enK253), func(n3192 *Node) bool {
+			return anyNode(child(n3192, enK259), func(n3193 *Node) bool { return (len(child(n3193, enK7)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-448: not(cac:PaymentMeans/cac:PaymentMandate/cac:ValidityPeriod)
 func enT0657(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2957 *Node) bool {
-		return anyNode(child(n2957, enK253), func(n2958 *Node) bool { return (len(child(n2958, enK123)) > 0) })
+	return !anyNode(child(n, enK11), func(n3195 *Node) bool {
+		return anyNode(child(n3195, enK253), func(n3196 *Node) bool { return (len(child(n3196, enK123)) > 0) })
 	})
 }
 
 // UBL-CR-449: not(cac:PaymentMeans/cac:PaymentMandate/cac:PaymentReversalPeriod)
 func enT0658(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2960 *Node) bool {
-		return anyNode(child(n2960, enK253), func(n2961 *Node) bool { return (len(child(n2961, enK260)) > 0) })
+	return !anyNode(child(n, enK11), func(n3198 *Node) bool {
+		return anyNode(child(n3198, enK253), func(n3199 *Node) bool { return (len(child(n3199, enK260)) > 0) })
 	})
 }
 
 // UBL-CR-450: not(cac:PaymentMeans/cac:PaymentMandate/cac:Clause)
 func enT0659(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2963 *Node) bool {
-		return anyNode(child(n2963, enK253), func(n2964 *Node) bool { return (len(child(n2964, enK261)) > 0) })
+	return !anyNode(child(n, enK11), func(n3201 *Node) bool {
+		return anyNode(child(n3201, enK253), func(n3202 *Node) bool { return (len(child(n3202, enK261)) > 0) })
 	})
 }
 
 // UBL-CR-451: not(cac:PaymentMeans/cac:TradeFinancing)
 func enT0660(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2966 *Node) bool { return (len(child(n2966, enK262)) > 0) })
+	return !anyNode(child(n, enK11), func(n3204 *Node) bool { return (len(child(n3204, enK262)) > 0) })
 }
 
 // UBL-CR-452: not(cac:PaymentTerms/cbc:ID)
 func enT0661(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2968 *Node) bool { return (len(child(n2968, enK1)) > 0) })
+	return !anyNode(child(n, enK263), func(n3206 *Node) bool { return (len(child(n3206, enK1)) > 0) })
 }
 
 // UBL-CR-453: not(cac:PaymentTerms/cbc:PaymentMeansID)
 func enT0662(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2970 *Node) bool { return (len(child(n2970, enK264)) > 0) })
+	return !anyNode(child(n, enK263), func(n3208 *Node) bool { return (len(child(n3208, enK264)) > 0) })
 }
 
 // UBL-CR-454: not(cac:PaymentTerms/cbc:PrepaidPaymentReferenceID)
 func enT0663(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2972 *Node) bool { return (len(child(n2972, enK265)) > 0) })
+	return !anyNode(child(n, enK263), func(n3210 *Node) bool { return (len(child(n3210, enK265)) > 0) })
 }
 
 // UBL-CR-455: not(cac:PaymentTerms/cbc:ReferenceEventCode)
 func enT0664(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2974 *Node) bool { return (len(child(n2974, enK266)) > 0) })
+	return !anyNode(child(n, enK263), func(n3212 *Node) bool { return (len(child(n3212, enK266)) > 0) })
 }
 
 // UBL-CR-456: not(cac:PaymentTerms/cbc:SettlementDiscountPercent)
 func enT0665(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2976 *Node) bool { return (len(child(n2976, enK267)) > 0) })
+	return !anyNode(child(n, enK263), func(n3214 *Node) bool { return (len(child(n3214, enK267)) > 0) })
 }
 
 // UBL-CR-457: not(cac:PaymentTerms/cbc:PenaltySurchargePercent)
 func enT0666(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2978 *Node) bool { return (len(child(n2978, enK268)) > 0) })
+	return !anyNode(child(n, enK263), func(n3216 *Node) bool { return (len(child(n3216, enK268)) > 0) })
 }
 
 // UBL-CR-458: not(cac:PaymentTerms/cbc:PaymentPercent)
 func enT0667(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2980 *Node) bool { return (len(child(n2980, enK269)) > 0) })
+	return !anyNode(child(n, enK263), func(n3218 *Node) bool { return (len(child(n3218, enK269)) > 0) })
 }
 
 // UBL-CR-459: not(cac:PaymentTerms/cbc:Amount)
 func enT0668(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2982 *Node) bool { return (len(child(n2982, enK20)) > 0) })
+	return !anyNode(child(n, enK263), func(n3220 *Node) bool { return (len(child(n3220, enK20)) > 0) })
 }
 
 // UBL-CR-460: not(cac:PaymentTerms/cbc:SettlementDiscountAmount)
 func enT0669(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2984 *Node) bool { return (len(child(n2984, enK270)) > 0) })
+	return !anyNode(child(n, enK263), func(n3222 *Node) bool { return (len(child(n3222, enK270)) > 0) })
 }
 
 // UBL-CR-461: not(cac:PaymentTerms/cbc:PenaltyAmount)
 func enT0670(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2986 *Node) bool { return (len(child(n2986, enK271)) > 0) })
+	return !anyNode(child(n, enK263), func(n3224 *Node) bool { return (len(child(n3224, enK271)) > 0) })
 }
 
 // UBL-CR-462: not(cac:PaymentTerms/cbc:PaymentTermsDetailsURI)
 func enT0671(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2988 *Node) bool { return (len(child(n2988, enK272)) > 0) })
+	return !anyNode(child(n, enK263), func(n3226 *Node) bool { return (len(child(n3226, enK272)) > 0) })
 }
 
 // UBL-CR-463: not(cac:PaymentTerms/cbc:PaymentDueDate)
 func enT0672(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2990 *Node) bool { return (len(child(n2990, enK236)) > 0) })
+	return !anyNode(child(n, enK263), func(n3228 *Node) bool { return (len(child(n3228, enK236)) > 0) })
 }
 
 // UBL-CR-464: not(cac:PaymentTerms/cbc:InstallmentDueDate)
 func enT0673(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2992 *Node) bool { return (len(child(n2992, enK273)) > 0) })
+	return !anyNode(child(n, enK263), func(n3230 *Node) bool { return (len(child(n3230, enK273)) > 0) })
 }
 
 // UBL-CR-465: not(cac:PaymentTerms/cbc:InvoicingPartyReference)
 func enT0674(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2994 *Node) bool { return (len(child(n2994, enK274)) > 0) })
+	return !anyNode(child(n, enK263), func(n3232 *Node) bool { return (len(child(n3232, enK274)) > 0) })
 }
 
 // UBL-CR-466: not(cac:PaymentTerms/cac:SettlementPeriod)
 func enT0675(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2996 *Node) bool { return (len(child(n2996, enK275)) > 0) })
+	return !anyNode(child(n, enK263), func(n3234 *Node) bool { return (len(child(n3234, enK275)) > 0) })
 }
 
 // UBL-CR-467: not(cac:PaymentTerms/cac:PenaltyPeriod)
 func enT0676(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2998 *Node) bool { return (len(child(n2998, enK276)) > 0) })
+	return !anyNode(child(n, enK263), func(n3236 *Node) bool { return (len(child(n3236, enK276)) > 0) })
 }
 
 // UBL-CR-468: not(cac:PaymentTerms/cac:ExchangeRate)
 func enT0677(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3000 *Node) bool { return (len(child(n3000, enK277)) > 0) })
+	return !anyNode(child(n, enK263), func(n3238 *Node) bool { return (len(child(n3238, enK277)) > 0) })
 }
 
 // UBL-CR-469: not(cac:PaymentTerms/cac:ValidityPeriod)
 func enT0678(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3002 *Node) bool { return (len(child(n3002, enK123)) > 0) })
+	return !anyNode(child(n, enK263), func(n3240 *Node) bool { return (len(child(n3240, enK123)) > 0) })
 }
 
 // UBL-CR-470: not(cac:PrepaidPayment)
@@ -9196,127 +10678,127 @@ func enT0679(v []Seq, n *Node) bool {
 
 // UBL-CR-471: not(cac:AllowanceCharge/cbc:ID)
 func enT0680(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3005 *Node) bool { return (len(child(n3005, enK1)) > 0) })
+	return !anyNode(child(n, enK16), func(n3243 *Node) bool { return (len(child(n3243, enK1)) > 0) })
 }
 
 // UBL-CR-472: not(cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0681(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3007 *Node) bool { return (len(child(n3007, enK279)) > 0) })
+	return !anyNode(child(n, enK16), func(n3245 *Node) bool { return (len(child(n3245, enK279)) > 0) })
 }
 
 // UBL-CR-473: not(cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0682(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3009 *Node) bool { return (len(child(n3009, enK280)) > 0) })
+	return !anyNode(child(n, enK16), func(n3247 *Node) bool { return (len(child(n3247, enK280)) > 0) })
 }
 
 // UBL-CR-474: not(cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0683(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3011 *Node) bool { return (len(child(n3011, enK106)) > 0) })
+	return !anyNode(child(n, enK16), func(n3249 *Node) bool { return (len(child(n3249, enK106)) > 0) })
 }
 
 // UBL-CR-475: not(cac:AllowanceCharge/cbc:AccountingCost)
 func enT0684(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3013 *Node) bool { return (len(child(n3013, enK281)) > 0) })
+	return !anyNode(child(n, enK16), func(n3251 *Node) bool { return (len(child(n3251, enK281)) > 0) })
 }
 
 // UBL-CR-476: not(cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0685(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3015 *Node) bool { return (len(child(n3015, enK282)) > 0) })
+	return !anyNode(child(n, enK16), func(n3253 *Node) bool { return (len(child(n3253, enK282)) > 0) })
 }
 
 // UBL-CR-477: not(cac:AllowanceCharge/cac:TaxCategory/cbc:Name)
 func enT0686(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3017 *Node) bool {
-		return anyNode(child(n3017, enK21), func(n3018 *Node) bool { return (len(child(n3018, enK67)) > 0) })
+	return !anyNode(child(n, enK16), func(n3255 *Node) bool {
+		return anyNode(child(n3255, enK21), func(n3256 *Node) bool { return (len(child(n3256, enK67)) > 0) })
 	})
 }
 
 // UBL-CR-478: not(cac:AllowanceCharge/cac:TaxCategory/cbc:BaseUnitMeasure)
 func enT0687(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3020 *Node) bool {
-		return anyNode(child(n3020, enK21), func(n3021 *Node) bool { return (len(child(n3021, enK283)) > 0) })
+	return !anyNode(child(n, enK16), func(n3258 *Node) bool {
+		return anyNode(child(n3258, enK21), func(n3259 *Node) bool { return (len(child(n3259, enK283)) > 0) })
 	})
 }
 
 // UBL-CR-479: not(cac:AllowanceCharge/cac:TaxCategory/cbc:PerUnitAmount)
 func enT0688(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3023 *Node) bool {
-		return anyNode(child(n3023, enK21), func(n3024 *Node) bool { return (len(child(n3024, enK282)) > 0) })
+	return !anyNode(child(n, enK16), func(n3261 *Node) bool {
+		return anyNode(child(n3261, enK21), func(n3262 *Node) bool { return (len(child(n3262, enK282)) > 0) })
 	})
 }
 
 // UBL-CR-480: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReasonCode)
 func enT0689(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3026 *Node) bool {
-		return anyNode(child(n3026, enK21), func(n3027 *Node) bool { return (len(child(n3027, enK90)) > 0) })
+	return !anyNode(child(n, enK16), func(n3264 *Node) bool {
+		return anyNode(child(n3264, enK21), func(n3265 *Node) bool { return (len(child(n3265, enK90)) > 0) })
 	})
 }
 
 // UBL-CR-481: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReason)
 func enT0690(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3029 *Node) bool {
-		return anyNode(child(n3029, enK21), func(n3030 *Node) bool { return (len(child(n3030, enK89)) > 0) })
+	return !anyNode(child(n, enK16), func(n3267 *Node) bool {
+		return anyNode(child(n3267, enK21), func(n3268 *Node) bool { return (len(child(n3268, enK89)) > 0) })
 	})
 }
 
 // UBL-CR-482: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRange)
 func enT0691(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3032 *Node) bool {
-		return anyNode(child(n3032, enK21), func(n3033 *Node) bool { return (len(child(n3033, enK284)) > 0) })
+	return !anyNode(child(n, enK16), func(n3270 *Node) bool {
+		return anyNode(child(n3270, enK21), func(n3271 *Node) bool { return (len(child(n3271, enK284)) > 0) })
 	})
 }
 
 // UBL-CR-483: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRatePercent)
 func enT0692(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3035 *Node) bool {
-		return anyNode(child(n3035, enK21), func(n3036 *Node) bool { return (len(child(n3036, enK285)) > 0) })
+	return !anyNode(child(n, enK16), func(n3273 *Node) bool {
+		return anyNode(child(n3273, enK21), func(n3274 *Node) bool { return (len(child(n3274, enK285)) > 0) })
 	})
 }
 
 // UBL-CR-484: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func enT0693(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3038 *Node) bool {
-		return anyNode(child(n3038, enK21), func(n3039 *Node) bool {
-			return anyNode(child(n3039, enK22), func(n3040 *Node) bool { return (len(child(n3040, enK67)) > 0) })
+	return !anyNode(child(n, enK16), func(n3276 *Node) bool {
+		return anyNode(child(n3276, enK21), func(n3277 *Node) bool {
+			return anyNode(child(n3277, enK22), func(n3278 *Node) bool { return (len(child(n3278, enK67)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-485: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0694(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3042 *Node) bool {
-		return anyNode(child(n3042, enK21), func(n3043 *Node) bool {
-			return anyNode(child(n3043, enK22), func(n3044 *Node) bool { return (len(child(n3044, enK183)) > 0) })
+	return !anyNode(child(n, enK16), func(n3280 *Node) bool {
+		return anyNode(child(n3280, enK21), func(n3281 *Node) bool {
+			return anyNode(child(n3281, enK22), func(n3282 *Node) bool { return (len(child(n3282, enK183)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-486: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0695(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3046 *Node) bool {
-		return anyNode(child(n3046, enK21), func(n3047 *Node) bool {
-			return anyNode(child(n3047, enK22), func(n3048 *Node) bool { return (len(child(n3048, enK184)) > 0) })
+	return !anyNode(child(n, enK16), func(n3284 *Node) bool {
+		return anyNode(child(n3284, enK21), func(n3285 *Node) bool {
+			return anyNode(child(n3285, enK22), func(n3286 *Node) bool { return (len(child(n3286, enK184)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-487: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0696(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3050 *Node) bool {
-		return anyNode(child(n3050, enK21), func(n3051 *Node) bool {
-			return anyNode(child(n3051, enK22), func(n3052 *Node) bool { return (len(child(n3052, enK185)) > 0) })
+	return !anyNode(child(n, enK16), func(n3288 *Node) bool {
+		return anyNode(child(n3288, enK21), func(n3289 *Node) bool {
+			return anyNode(child(n3289, enK22), func(n3290 *Node) bool { return (len(child(n3290, enK185)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-488: not(cac:AllowanceCharge/cac:TaxTotal)
 func enT0697(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3054 *Node) bool { return (len(child(n3054, enK47)) > 0) })
+	return !anyNode(child(n, enK16), func(n3292 *Node) bool { return (len(child(n3292, enK48)) > 0) })
 }
 
 // UBL-CR-489: not(cac:AllowanceCharge/cac:PaymentMeans)
 func enT0698(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3056 *Node) bool { return (len(child(n3056, enK11)) > 0) })
+	return !anyNode(child(n, enK16), func(n3294 *Node) bool { return (len(child(n3294, enK11)) > 0) })
 }
 
 // UBL-CR-490: not(cac:TaxExchangeRate)
@@ -9341,119 +10823,119 @@ func enT0702(v []Seq, n *Node) bool {
 
 // UBL-CR-494: not(cac:TaxTotal/cbc:RoundingAmount)
 func enT0703(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3062 *Node) bool { return (len(child(n3062, enK290)) > 0) })
+	return !anyNode(child(n, enK48), func(n3300 *Node) bool { return (len(child(n3300, enK290)) > 0) })
 }
 
 // UBL-CR-495: not(cac:TaxTotal/cbc:TaxEvidenceIndicator)
 func enT0704(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3064 *Node) bool { return (len(child(n3064, enK291)) > 0) })
+	return !anyNode(child(n, enK48), func(n3302 *Node) bool { return (len(child(n3302, enK291)) > 0) })
 }
 
 // UBL-CR-496: not(cac:TaxTotal/cbc:TaxIncludedIndicator)
 func enT0705(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3066 *Node) bool { return (len(child(n3066, enK292)) > 0) })
+	return !anyNode(child(n, enK48), func(n3304 *Node) bool { return (len(child(n3304, enK292)) > 0) })
 }
 
 // UBL-CR-497: not(cac:TaxTotal/cac:TaxSubtotal/cbc:CalculationSequenceNumeric)
 func enT0706(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3068 *Node) bool {
-		return anyNode(child(n3068, enK52), func(n3069 *Node) bool { return (len(child(n3069, enK293)) > 0) })
+	return !anyNode(child(n, enK48), func(n3306 *Node) bool {
+		return anyNode(child(n3306, enK52), func(n3307 *Node) bool { return (len(child(n3307, enK293)) > 0) })
 	})
 }
 
 // UBL-CR-498: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TransactionCurrencyTaxAmount)
 func enT0707(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3071 *Node) bool {
-		return anyNode(child(n3071, enK52), func(n3072 *Node) bool { return (len(child(n3072, enK294)) > 0) })
+	return !anyNode(child(n, enK48), func(n3309 *Node) bool {
+		return anyNode(child(n3309, enK52), func(n3310 *Node) bool { return (len(child(n3310, enK294)) > 0) })
 	})
 }
 
 // UBL-CR-499: not(cac:TaxTotal/cac:TaxSubtotal/cbc:Percent)
 func enT0708(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3074 *Node) bool {
-		return anyNode(child(n3074, enK52), func(n3075 *Node) bool { return (len(child(n3075, enK88)) > 0) })
+	return !anyNode(child(n, enK48), func(n3312 *Node) bool {
+		return anyNode(child(n3312, enK52), func(n3313 *Node) bool { return (len(child(n3313, enK88)) > 0) })
 	})
 }
 
 // UBL-CR-500: not(cac:TaxTotal/cac:TaxSubtotal/cbc:BaseUnitMeasure)
 func enT0709(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3077 *Node) bool {
-		return anyNode(child(n3077, enK52), func(n3078 *Node) bool { return (len(child(n3078, enK283)) > 0) })
+	return !anyNode(child(n, enK48), func(n3315 *Node) bool {
+		return anyNode(child(n3315, enK52), func(n3316 *Node) bool { return (len(child(n3316, enK283)) > 0) })
 	})
 }
 
 // UBL-CR-501: not(cac:TaxTotal/cac:TaxSubtotal/cbc:PerUnitAmount)
 func enT0710(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3080 *Node) bool {
-		return anyNode(child(n3080, enK52), func(n3081 *Node) bool { return (len(child(n3081, enK282)) > 0) })
+	return !anyNode(child(n, enK48), func(n3318 *Node) bool {
+		return anyNode(child(n3318, enK52), func(n3319 *Node) bool { return (len(child(n3319, enK282)) > 0) })
 	})
 }
 
 // UBL-CR-502: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRange)
 func enT0711(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3083 *Node) bool {
-		return anyNode(child(n3083, enK52), func(n3084 *Node) bool { return (len(child(n3084, enK284)) > 0) })
+	return !anyNode(child(n, enK48), func(n3321 *Node) bool {
+		return anyNode(child(n3321, enK52), func(n3322 *Node) bool { return (len(child(n3322, enK284)) > 0) })
 	})
 }
 
 // UBL-CR-503: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRatePercent)
 func enT0712(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3086 *Node) bool {
-		return anyNode(child(n3086, enK52), func(n3087 *Node) bool { return (len(child(n3087, enK285)) > 0) })
+	return !anyNode(child(n, enK48), func(n3324 *Node) bool {
+		return anyNode(child(n3324, enK52), func(n3325 *Node) bool { return (len(child(n3325, enK285)) > 0) })
 	})
 }
 
 // UBL-CR-504: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:Name)
 func enT0713(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3089 *Node) bool {
-		return anyNode(child(n3089, enK52), func(n3090 *Node) bool {
-			return anyNode(child(n3090, enK21), func(n3091 *Node) bool { return (len(child(n3091, enK67)) > 0) })
+	return !anyNode(child(n, enK48), func(n3327 *Node) bool {
+		return anyNode(child(n3327, enK52), func(n3328 *Node) bool {
+			return anyNode(child(n3328, enK21), func(n3329 *Node) bool { return (len(child(n3329, enK67)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-505: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:BaseUnitMeasure)
 func enT0714(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3093 *Node) bool {
-		return anyNode(child(n3093, enK52), func(n3094 *Node) bool {
-			return anyNode(child(n3094, enK21), func(n3095 *Node) bool { return (len(child(n3095, enK283)) > 0) })
+	return !anyNode(child(n, enK48), func(n3331 *Node) bool {
+		return anyNode(child(n3331, enK52), func(n3332 *Node) bool {
+			return anyNode(child(n3332, enK21), func(n3333 *Node) bool { return (len(child(n3333, enK283)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-506: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:PerUnitAmount)
 func enT0715(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3097 *Node) bool {
-		return anyNode(child(n3097, enK52), func(n3098 *Node) bool {
-			return anyNode(child(n3098, enK21), func(n3099 *Node) bool { return (len(child(n3099, enK282)) > 0) })
+	return !anyNode(child(n, enK48), func(n3335 *Node) bool {
+		return anyNode(child(n3335, enK52), func(n3336 *Node) bool {
+			return anyNode(child(n3336, enK21), func(n3337 *Node) bool { return (len(child(n3337, enK282)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-507: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRange)
 func enT0716(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3101 *Node) bool {
-		return anyNode(child(n3101, enK52), func(n3102 *Node) bool {
-			return anyNode(child(n3102, enK21), func(n3103 *Node) bool { return (len(child(n3103, enK284)) > 0) })
+	return !anyNode(child(n, enK48), func(n3339 *Node) bool {
+		return anyNode(child(n3339, enK52), func(n3340 *Node) bool {
+			return anyNode(child(n3340, enK21), func(n3341 *Node) bool { return (len(child(n3341, enK284)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-508: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRatePercent)
 func enT0717(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3105 *Node) bool {
-		return anyNode(child(n3105, enK52), func(n3106 *Node) bool {
-			return anyNode(child(n3106, enK21), func(n3107 *Node) bool { return (len(child(n3107, enK285)) > 0) })
+	return !anyNode(child(n, enK48), func(n3343 *Node) bool {
+		return anyNode(child(n3343, enK52), func(n3344 *Node) bool {
+			return anyNode(child(n3344, enK21), func(n3345 *Node) bool { return (len(child(n3345, enK285)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-509: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func enT0718(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3109 *Node) bool {
-		return anyNode(child(n3109, enK52), func(n3110 *Node) bool {
-			return anyNode(child(n3110, enK21), func(n3111 *Node) bool {
-				return anyNode(child(n3111, enK22), func(n3112 *Node) bool { return (len(child(n3112, enK67)) > 0) })
+	return !anyNode(child(n, enK48), func(n3347 *Node) bool {
+		return anyNode(child(n3347, enK52), func(n3348 *Node) bool {
+			return anyNode(child(n3348, enK21), func(n3349 *Node) bool {
+				return anyNode(child(n3349, enK22), func(n3350 *Node) bool { return (len(child(n3350, enK67)) > 0) })
 			})
 		})
 	})
@@ -9461,10 +10943,10 @@ func enT0718(v []Seq, n *Node) bool {
 
 // UBL-CR-510: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0719(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3114 *Node) bool {
-		return anyNode(child(n3114, enK52), func(n3115 *Node) bool {
-			return anyNode(child(n3115, enK21), func(n3116 *Node) bool {
-				return anyNode(child(n3116, enK22), func(n3117 *Node) bool { return (len(child(n3117, enK183)) > 0) })
+	return !anyNode(child(n, enK48), func(n3352 *Node) bool {
+		return anyNode(child(n3352, enK52), func(n3353 *Node) bool {
+			return anyNode(child(n3353, enK21), func(n3354 *Node) bool {
+				return anyNode(child(n3354, enK22), func(n3355 *Node) bool { return (len(child(n3355, enK183)) > 0) })
 			})
 		})
 	})
@@ -9472,10 +10954,10 @@ func enT0719(v []Seq, n *Node) bool {
 
 // UBL-CR-511: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0720(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3119 *Node) bool {
-		return anyNode(child(n3119, enK52), func(n3120 *Node) bool {
-			return anyNode(child(n3120, enK21), func(n3121 *Node) bool {
-				return anyNode(child(n3121, enK22), func(n3122 *Node) bool { return (len(child(n3122, enK184)) > 0) })
+	return !anyNode(child(n, enK48), func(n3357 *Node) bool {
+		return anyNode(child(n3357, enK52), func(n3358 *Node) bool {
+			return anyNode(child(n3358, enK21), func(n3359 *Node) bool {
+				return anyNode(child(n3359, enK22), func(n3360 *Node) bool { return (len(child(n3360, enK184)) > 0) })
 			})
 		})
 	})
@@ -9483,10 +10965,10 @@ func enT0720(v []Seq, n *Node) bool {
 
 // UBL-CR-512: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0721(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3124 *Node) bool {
-		return anyNode(child(n3124, enK52), func(n3125 *Node) bool {
-			return anyNode(child(n3125, enK21), func(n3126 *Node) bool {
-				return anyNode(child(n3126, enK22), func(n3127 *Node) bool { return (len(child(n3127, enK185)) > 0) })
+	return !anyNode(child(n, enK48), func(n3362 *Node) bool {
+		return anyNode(child(n3362, enK52), func(n3363 *Node) bool {
+			return anyNode(child(n3363, enK21), func(n3364 *Node) bool {
+				return anyNode(child(n3364, enK22), func(n3365 *Node) bool { return (len(child(n3365, enK185)) > 0) })
 			})
 		})
 	})
@@ -9499,713 +10981,713 @@ func enT0722(v []Seq, n *Node) bool {
 
 // UBL-CR-514: not(cac:LegalMonetaryTotal/cbc:PayableAlternativeAmount)
 func enT0723(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK27), func(n3130 *Node) bool { return (len(child(n3130, enK296)) > 0) })
+	return !anyNode(child(n, enK27), func(n3368 *Node) bool { return (len(child(n3368, enK296)) > 0) })
 }
 
 // UBL-CR-515: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:UUID)
 func enT0724(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3132 *Node) Seq { return child(n3132, enK101) }))
+	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3370 *Node) Seq { return child(n3370, enK101) }))
 }
 
 // UBL-CR-516: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:TaxPointDate)
 func enT0725(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3133 *Node) Seq { return child(n3133, enK57) }))
+	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3371 *Node) Seq { return child(n3371, enK57) }))
 }
 
 // UBL-CR-517: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:AccountingCostCode)
 func enT0726(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3134 *Node) Seq { return child(n3134, enK106) }))
+	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3372 *Node) Seq { return child(n3372, enK106) }))
 }
 
 // UBL-CR-518: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:PaymentPurposeCode)
 func enT0727(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3135 *Node) Seq { return child(n3135, enK297) }))
+	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3373 *Node) Seq { return child(n3373, enK297) }))
 }
 
 // UBL-CR-519: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:FreeOfChargeIndicator)
 func enT0728(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3136 *Node) Seq { return child(n3136, enK298) }))
+	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3374 *Node) Seq { return child(n3374, enK298) }))
 }
 
 // UBL-CR-520: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:StartTime)
 func enT0729(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3137 *Node) Seq { return child(n3137, enK58) }), func(n3138 *Node) Seq { return child(n3138, enK108) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3375 *Node) Seq { return child(n3375, enK58) }), func(n3376 *Node) Seq { return child(n3376, enK108) }))
 }
 
 // UBL-CR-521: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:EndTime)
 func enT0730(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3139 *Node) Seq { return child(n3139, enK58) }), func(n3140 *Node) Seq { return child(n3140, enK109) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3377 *Node) Seq { return child(n3377, enK58) }), func(n3378 *Node) Seq { return child(n3378, enK109) }))
 }
 
 // UBL-CR-522: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DurationMeasure)
 func enT0731(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3141 *Node) Seq { return child(n3141, enK58) }), func(n3142 *Node) Seq { return child(n3142, enK110) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3379 *Node) Seq { return child(n3379, enK58) }), func(n3380 *Node) Seq { return child(n3380, enK110) }))
 }
 
 // UBL-CR-523: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DescriptionCode)
 func enT0732(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3143 *Node) Seq { return child(n3143, enK58) }), func(n3144 *Node) Seq { return child(n3144, enK59) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3381 *Node) Seq { return child(n3381, enK58) }), func(n3382 *Node) Seq { return child(n3382, enK59) }))
 }
 
 // UBL-CR-524: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:Description)
 func enT0733(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3145 *Node) Seq { return child(n3145, enK58) }), func(n3146 *Node) Seq { return child(n3146, enK111) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3383 *Node) Seq { return child(n3383, enK58) }), func(n3384 *Node) Seq { return child(n3384, enK111) }))
 }
 
 // UBL-CR-525: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:SalesOrderLineID)
 func enT0734(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3147 *Node) Seq { return child(n3147, enK299) }), func(n3148 *Node) Seq { return child(n3148, enK300) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3385 *Node) Seq { return child(n3385, enK299) }), func(n3386 *Node) Seq { return child(n3386, enK300) }))
 }
 
 // UBL-CR-526: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:UUID)
 func enT0735(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3149 *Node) Seq { return child(n3149, enK299) }), func(n3150 *Node) Seq { return child(n3150, enK101) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3387 *Node) Seq { return child(n3387, enK299) }), func(n3388 *Node) Seq { return child(n3388, enK101) }))
 }
 
 // UBL-CR-527: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:LineStatusCode)
 func enT0736(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3151 *Node) Seq { return child(n3151, enK299) }), func(n3152 *Node) Seq { return child(n3152, enK301) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3389 *Node) Seq { return child(n3389, enK299) }), func(n3390 *Node) Seq { return child(n3390, enK301) }))
 }
 
 // UBL-CR-528: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cac:OrderReference)
 func enT0737(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3153 *Node) Seq { return child(n3153, enK299) }), func(n3154 *Node) Seq { return child(n3154, enK112) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3391 *Node) Seq { return child(n3391, enK299) }), func(n3392 *Node) Seq { return child(n3392, enK112) }))
 }
 
 // UBL-CR-529: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DespatchLineReference)
 func enT0738(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3155 *Node) Seq { return child(n3155, enK302) }))
+	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3393 *Node) Seq { return child(n3393, enK302) }))
 }
 
 // UBL-CR-530: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ReceiptLineReference)
 func enT0739(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3156 *Node) Seq { return child(n3156, enK303) }))
+	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3394 *Node) Seq { return child(n3394, enK303) }))
 }
 
 // UBL-CR-531: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:BillingReference)
 func enT0740(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3157 *Node) Seq { return child(n3157, enK85) }))
+	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3395 *Node) Seq { return child(n3395, enK85) }))
 }
 
 // UBL-CR-532: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:CopyIndicator)
 func enT0741(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3158 *Node) Seq { return child(n3158, enK115) }), func(n3159 *Node) Seq { return child(n3159, enK100) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3396 *Node) Seq { return child(n3396, enK115) }), func(n3397 *Node) Seq { return child(n3397, enK100) }))
 }
 
 // UBL-CR-533: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:UUID)
 func enT0742(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3160 *Node) Seq { return child(n3160, enK115) }), func(n3161 *Node) Seq { return child(n3161, enK101) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3398 *Node) Seq { return child(n3398, enK115) }), func(n3399 *Node) Seq { return child(n3399, enK101) }))
 }
 
 // UBL-CR-534: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueDate)
 func enT0743(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3162 *Node) Seq { return child(n3162, enK115) }), func(n3163 *Node) Seq { return child(n3163, enK40) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3400 *Node) Seq { return child(n3400, enK115) }), func(n3401 *Node) Seq { return child(n3401, enK40) }))
 }
 
 // UBL-CR-535: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueTime)
 func enT0744(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3164 *Node) Seq { return child(n3164, enK115) }), func(n3165 *Node) Seq { return child(n3165, enK102) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3402 *Node) Seq { return child(n3402, enK115) }), func(n3403 *Node) Seq { return child(n3403, enK102) }))
 }
 
 // UBL-CR-537: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentType)
 func enT0745(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3166 *Node) Seq { return child(n3166, enK115) }), func(n3167 *Node) Seq { return child(n3167, enK116) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3404 *Node) Seq { return child(n3404, enK115) }), func(n3405 *Node) Seq { return child(n3405, enK116) }))
 }
 
 // UBL-CR-538: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:XPath)
 func enT0746(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3168 *Node) Seq { return child(n3168, enK115) }), func(n3169 *Node) Seq { return child(n3169, enK117) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3406 *Node) Seq { return child(n3406, enK115) }), func(n3407 *Node) Seq { return child(n3407, enK117) }))
 }
 
 // UBL-CR-539: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LanguageID)
 func enT0747(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3170 *Node) Seq { return child(n3170, enK115) }), func(n3171 *Node) Seq { return child(n3171, enK118) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3408 *Node) Seq { return child(n3408, enK115) }), func(n3409 *Node) Seq { return child(n3409, enK118) }))
 }
 
 // UBL-CR-540: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LocaleCode)
 func enT0748(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3172 *Node) Seq { return child(n3172, enK115) }), func(n3173 *Node) Seq { return child(n3173, enK119) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3410 *Node) Seq { return child(n3410, enK115) }), func(n3411 *Node) Seq { return child(n3411, enK119) }))
 }
 
 // UBL-CR-541: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:VersionID)
 func enT0749(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3174 *Node) Seq { return child(n3174, enK115) }), func(n3175 *Node) Seq { return child(n3175, enK120) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3412 *Node) Seq { return child(n3412, enK115) }), func(n3413 *Node) Seq { return child(n3413, enK120) }))
 }
 
 // UBL-CR-542: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentStatusCode)
 func enT0750(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3176 *Node) Seq { return child(n3176, enK115) }), func(n3177 *Node) Seq { return child(n3177, enK121) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3414 *Node) Seq { return child(n3414, enK115) }), func(n3415 *Node) Seq { return child(n3415, enK121) }))
 }
 
 // UBL-CR-543: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentDescription)
 func enT0751(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3178 *Node) Seq { return child(n3178, enK115) }), func(n3179 *Node) Seq { return child(n3179, enK92) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3416 *Node) Seq { return child(n3416, enK115) }), func(n3417 *Node) Seq { return child(n3417, enK92) }))
 }
 
 // UBL-CR-544: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:Attachment)
 func enT0752(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3180 *Node) Seq { return child(n3180, enK115) }), func(n3181 *Node) Seq { return child(n3181, enK122) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3418 *Node) Seq { return child(n3418, enK115) }), func(n3419 *Node) Seq { return child(n3419, enK122) }))
 }
 
 // UBL-CR-545: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ValidityPeriod)
 func enT0753(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3182 *Node) Seq { return child(n3182, enK115) }), func(n3183 *Node) Seq { return child(n3183, enK123) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3420 *Node) Seq { return child(n3420, enK115) }), func(n3421 *Node) Seq { return child(n3421, enK123) }))
 }
 
 // UBL-CR-546: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:IssuerParty)
 func enT0754(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3184 *Node) Seq { return child(n3184, enK115) }), func(n3185 *Node) Seq { return child(n3185, enK124) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3422 *Node) Seq { return child(n3422, enK115) }), func(n3423 *Node) Seq { return child(n3423, enK124) }))
 }
 
 // UBL-CR-547: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ResultOfVerification)
 func enT0755(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3186 *Node) Seq { return child(n3186, enK115) }), func(n3187 *Node) Seq { return child(n3187, enK125) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3424 *Node) Seq { return child(n3424, enK115) }), func(n3425 *Node) Seq { return child(n3425, enK125) }))
 }
 
 // UBL-CR-548: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PricingReference)
 func enT0756(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3188 *Node) Seq { return child(n3188, enK304) }))
+	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3426 *Node) Seq { return child(n3426, enK304) }))
 }
 
 // UBL-CR-549: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OriginatorParty)
 func enT0757(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3189 *Node) Seq { return child(n3189, enK305) }))
+	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3427 *Node) Seq { return child(n3427, enK305) }))
 }
 
 // UBL-CR-550: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Delivery)
 func enT0758(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3190 *Node) Seq { return child(n3190, enK15) }))
+	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3428 *Node) Seq { return child(n3428, enK15) }))
 }
 
 // UBL-CR-551: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PaymentTerms)
 func enT0759(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3191 *Node) Seq { return child(n3191, enK263) }))
+	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3429 *Node) Seq { return child(n3429, enK263) }))
 }
 
 // UBL-CR-552: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:ID)
 func enT0760(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3192 *Node) Seq { return child(n3192, enK16) }), func(n3193 *Node) Seq { return child(n3193, enK1) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3430 *Node) Seq { return child(n3430, enK16) }), func(n3431 *Node) Seq { return child(n3431, enK1) }))
 }
 
 // UBL-CR-553: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0761(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3194 *Node) Seq { return child(n3194, enK16) }), func(n3195 *Node) Seq { return child(n3195, enK279) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3432 *Node) Seq { return child(n3432, enK16) }), func(n3433 *Node) Seq { return child(n3433, enK279) }))
 }
 
 // UBL-CR-554: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0762(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3196 *Node) Seq { return child(n3196, enK16) }), func(n3197 *Node) Seq { return child(n3197, enK280) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3434 *Node) Seq { return child(n3434, enK16) }), func(n3435 *Node) Seq { return child(n3435, enK280) }))
 }
 
 // UBL-CR-555: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0763(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3198 *Node) Seq { return child(n3198, enK16) }), func(n3199 *Node) Seq { return child(n3199, enK106) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3436 *Node) Seq { return child(n3436, enK16) }), func(n3437 *Node) Seq { return child(n3437, enK106) }))
 }
 
 // UBL-CR-556: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCost)
 func enT0764(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3200 *Node) Seq { return child(n3200, enK16) }), func(n3201 *Node) Seq { return child(n3201, enK281) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3438 *Node) Seq { return child(n3438, enK16) }), func(n3439 *Node) Seq { return child(n3439, enK281) }))
 }
 
 // UBL-CR-557: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0765(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3202 *Node) Seq { return child(n3202, enK16) }), func(n3203 *Node) Seq { return child(n3203, enK282) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3440 *Node) Seq { return child(n3440, enK16) }), func(n3441 *Node) Seq { return child(n3441, enK282) }))
 }
 
 // UBL-CR-558: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxCategory)
 func enT0766(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3204 *Node) Seq { return child(n3204, enK16) }), func(n3205 *Node) Seq { return child(n3205, enK21) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3442 *Node) Seq { return child(n3442, enK16) }), func(n3443 *Node) Seq { return child(n3443, enK21) }))
 }
 
 // UBL-CR-559: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxTotal)
 func enT0767(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3206 *Node) Seq { return child(n3206, enK16) }), func(n3207 *Node) Seq { return child(n3207, enK47) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3444 *Node) Seq { return child(n3444, enK16) }), func(n3445 *Node) Seq { return child(n3445, enK48) }))
 }
 
 // UBL-CR-560: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:PaymentMeans)
 func enT0768(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3208 *Node) Seq { return child(n3208, enK16) }), func(n3209 *Node) Seq { return child(n3209, enK11) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3446 *Node) Seq { return child(n3446, enK16) }), func(n3447 *Node) Seq { return child(n3447, enK11) }))
 }
 
 // UBL-CR-561: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:TaxTotal)
 func enT0769(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3210 *Node) Seq { return child(n3210, enK47) }))
+	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3448 *Node) Seq { return child(n3448, enK48) }))
 }
 
 // UBL-CR-562: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:WithholdingTaxTotal)
 func enT0770(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3211 *Node) Seq { return child(n3211, enK295) }))
+	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3449 *Node) Seq { return child(n3449, enK295) }))
 }
 
 // UBL-CR-563: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackQuantity)
 func enT0771(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3212 *Node) Seq { return child(n3212, enK66) }), func(n3213 *Node) Seq { return child(n3213, enK306) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3450 *Node) Seq { return child(n3450, enK66) }), func(n3451 *Node) Seq { return child(n3451, enK306) }))
 }
 
 // UBL-CR-564: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackSizeNumeric)
 func enT0772(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3214 *Node) Seq { return child(n3214, enK66) }), func(n3215 *Node) Seq { return child(n3215, enK307) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3452 *Node) Seq { return child(n3452, enK66) }), func(n3453 *Node) Seq { return child(n3453, enK307) }))
 }
 
 // UBL-CR-565: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:CatalogueIndicator)
 func enT0773(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3216 *Node) Seq { return child(n3216, enK66) }), func(n3217 *Node) Seq { return child(n3217, enK308) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3454 *Node) Seq { return child(n3454, enK66) }), func(n3455 *Node) Seq { return child(n3455, enK308) }))
 }
 
 // UBL-CR-566: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:HazardousRiskIndicator)
 func enT0774(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3218 *Node) Seq { return child(n3218, enK66) }), func(n3219 *Node) Seq { return child(n3219, enK309) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3456 *Node) Seq { return child(n3456, enK66) }), func(n3457 *Node) Seq { return child(n3457, enK309) }))
 }
 
 // UBL-CR-567: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:AdditionalInformation)
 func enT0775(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3220 *Node) Seq { return child(n3220, enK66) }), func(n3221 *Node) Seq { return child(n3221, enK310) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3458 *Node) Seq { return child(n3458, enK66) }), func(n3459 *Node) Seq { return child(n3459, enK310) }))
 }
 
 // UBL-CR-568: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:Keyword)
 func enT0776(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3222 *Node) Seq { return child(n3222, enK66) }), func(n3223 *Node) Seq { return child(n3223, enK311) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3460 *Node) Seq { return child(n3460, enK66) }), func(n3461 *Node) Seq { return child(n3461, enK311) }))
 }
 
 // UBL-CR-569: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:BrandName)
 func enT0777(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3224 *Node) Seq { return child(n3224, enK66) }), func(n3225 *Node) Seq { return child(n3225, enK312) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3462 *Node) Seq { return child(n3462, enK66) }), func(n3463 *Node) Seq { return child(n3463, enK312) }))
 }
 
 // UBL-CR-570: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:ModelName)
 func enT0778(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3226 *Node) Seq { return child(n3226, enK66) }), func(n3227 *Node) Seq { return child(n3227, enK313) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3464 *Node) Seq { return child(n3464, enK66) }), func(n3465 *Node) Seq { return child(n3465, enK313) }))
 }
 
 // UBL-CR-571: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:ExtendedID)
 func enT0779(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3228 *Node) Seq { return child(n3228, enK66) }), func(n3229 *Node) Seq { return child(n3229, enK314) }), func(n3230 *Node) Seq { return child(n3230, enK315) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3466 *Node) Seq { return child(n3466, enK66) }), func(n3467 *Node) Seq { return child(n3467, enK314) }), func(n3468 *Node) Seq { return child(n3468, enK315) }))
 }
 
 // UBL-CR-572: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:BarcodeSymbologyID)
 func enT0780(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3231 *Node) Seq { return child(n3231, enK66) }), func(n3232 *Node) Seq { return child(n3232, enK314) }), func(n3233 *Node) Seq { return child(n3233, enK316) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3469 *Node) Seq { return child(n3469, enK66) }), func(n3470 *Node) Seq { return child(n3470, enK314) }), func(n3471 *Node) Seq { return child(n3471, enK316) }))
 }
 
 // UBL-CR-573: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:PhysicalAttribute)
 func enT0781(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3234 *Node) Seq { return child(n3234, enK66) }), func(n3235 *Node) Seq { return child(n3235, enK314) }), func(n3236 *Node) Seq { return child(n3236, enK317) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3472 *Node) Seq { return child(n3472, enK66) }), func(n3473 *Node) Seq { return child(n3473, enK314) }), func(n3474 *Node) Seq { return child(n3474, enK317) }))
 }
 
 // UBL-CR-574: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:MeasurementDimension)
 func enT0782(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3237 *Node) Seq { return child(n3237, enK66) }), func(n3238 *Node) Seq { return child(n3238, enK314) }), func(n3239 *Node) Seq { return child(n3239, enK318) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3475 *Node) Seq { return child(n3475, enK66) }), func(n3476 *Node) Seq { return child(n3476, enK314) }), func(n3477 *Node) Seq { return child(n3477, enK318) }))
 }
 
 // UBL-CR-575: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:IssuerParty)
 func enT0783(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3240 *Node) Seq { return child(n3240, enK66) }), func(n3241 *Node) Seq { return child(n3241, enK314) }), func(n3242 *Node) Seq { return child(n3242, enK124) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3478 *Node) Seq { return child(n3478, enK66) }), func(n3479 *Node) Seq { return child(n3479, enK314) }), func(n3480 *Node) Seq { return child(n3480, enK124) }))
 }
 
 // UBL-CR-576: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:ExtendedID)
 func enT0784(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3243 *Node) Seq { return child(n3243, enK66) }), func(n3244 *Node) Seq { return child(n3244, enK319) }), func(n3245 *Node) Seq { return child(n3245, enK315) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3481 *Node) Seq { return child(n3481, enK66) }), func(n3482 *Node) Seq { return child(n3482, enK319) }), func(n3483 *Node) Seq { return child(n3483, enK315) }))
 }
 
 // UBL-CR-577: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:BarcodeSymbologyID)
 func enT0785(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3246 *Node) Seq { return child(n3246, enK66) }), func(n3247 *Node) Seq { return child(n3247, enK319) }), func(n3248 *Node) Seq { return child(n3248, enK316) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3484 *Node) Seq { return child(n3484, enK66) }), func(n3485 *Node) Seq { return child(n3485, enK319) }), func(n3486 *Node) Seq { return child(n3486, enK316) }))
 }
 
 // UBL-CR-578: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:PhysicalAttribute)
 func enT0786(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3249 *Node) Seq { return child(n3249, enK66) }), func(n3250 *Node) Seq { return child(n3250, enK319) }), func(n3251 *Node) Seq { return child(n3251, enK317) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3487 *Node) Seq { return child(n3487, enK66) }), func(n3488 *Node) Seq { return child(n3488, enK319) }), func(n3489 *Node) Seq { return child(n3489, enK317) }))
 }
 
 // UBL-CR-579: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:MeasurementDimension)
 func enT0787(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3252 *Node) Seq { return child(n3252, enK66) }), func(n3253 *Node) Seq { return child(n3253, enK319) }), func(n3254 *Node) Seq { return child(n3254, enK318) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3490 *Node) Seq { return child(n3490, enK66) }), func(n3491 *Node) Seq { return child(n3491, enK319) }), func(n3492 *Node) Seq { return child(n3492, enK318) }))
 }
 
 // UBL-CR-580: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:IssuerParty)
 func enT0788(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3255 *Node) Seq { return child(n3255, enK66) }), func(n3256 *Node) Seq { return child(n3256, enK319) }), func(n3257 *Node) Seq { return child(n3257, enK124) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3493 *Node) Seq { return child(n3493, enK66) }), func(n3494 *Node) Seq { return child(n3494, enK319) }), func(n3495 *Node) Seq { return child(n3495, enK124) }))
 }
 
 // UBL-CR-581: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturersItemIdentification)
 func enT0789(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3258 *Node) Seq { return child(n3258, enK66) }), func(n3259 *Node) Seq { return child(n3259, enK320) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3496 *Node) Seq { return child(n3496, enK66) }), func(n3497 *Node) Seq { return child(n3497, enK320) }))
 }
 
 // UBL-CR-582: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:ExtendedID)
 func enT0790(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3260 *Node) Seq { return child(n3260, enK66) }), func(n3261 *Node) Seq { return child(n3261, enK77) }), func(n3262 *Node) Seq { return child(n3262, enK315) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3498 *Node) Seq { return child(n3498, enK66) }), func(n3499 *Node) Seq { return child(n3499, enK77) }), func(n3500 *Node) Seq { return child(n3500, enK315) }))
 }
 
 // UBL-CR-583: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:BarcodeSymbologyID)
 func enT0791(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3263 *Node) Seq { return child(n3263, enK66) }), func(n3264 *Node) Seq { return child(n3264, enK77) }), func(n3265 *Node) Seq { return child(n3265, enK316) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3501 *Node) Seq { return child(n3501, enK66) }), func(n3502 *Node) Seq { return child(n3502, enK77) }), func(n3503 *Node) Seq { return child(n3503, enK316) }))
 }
 
 // UBL-CR-584: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:PhysicalAttribute)
 func enT0792(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3266 *Node) Seq { return child(n3266, enK66) }), func(n3267 *Node) Seq { return child(n3267, enK77) }), func(n3268 *Node) Seq { return child(n3268, enK317) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3504 *Node) Seq { return child(n3504, enK66) }), func(n3505 *Node) Seq { return child(n3505, enK77) }), func(n3506 *Node) Seq { return child(n3506, enK317) }))
 }
 
 // UBL-CR-585: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:MeasurementDimension)
 func enT0793(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3269 *Node) Seq { return child(n3269, enK66) }), func(n3270 *Node) Seq { return child(n3270, enK77) }), func(n3271 *Node) Seq { return child(n3271, enK318) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3507 *Node) Seq { return child(n3507, enK66) }), func(n3508 *Node) Seq { return child(n3508, enK77) }), func(n3509 *Node) Seq { return child(n3509, enK318) }))
 }
 
 // UBL-CR-586: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:IssuerParty)
 func enT0794(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3272 *Node) Seq { return child(n3272, enK66) }), func(n3273 *Node) Seq { return child(n3273, enK77) }), func(n3274 *Node) Seq { return child(n3274, enK124) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3510 *Node) Seq { return child(n3510, enK66) }), func(n3511 *Node) Seq { return child(n3511, enK77) }), func(n3512 *Node) Seq { return child(n3512, enK124) }))
 }
 
 // UBL-CR-587: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueItemIdentification)
 func enT0795(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3275 *Node) Seq { return child(n3275, enK66) }), func(n3276 *Node) Seq { return child(n3276, enK321) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3513 *Node) Seq { return child(n3513, enK66) }), func(n3514 *Node) Seq { return child(n3514, enK321) }))
 }
 
 // UBL-CR-588: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemIdentification)
 func enT0796(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3277 *Node) Seq { return child(n3277, enK66) }), func(n3278 *Node) Seq { return child(n3278, enK322) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3515 *Node) Seq { return child(n3515, enK66) }), func(n3516 *Node) Seq { return child(n3516, enK322) }))
 }
 
 // UBL-CR-589: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueDocumentReference)
 func enT0797(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3279 *Node) Seq { return child(n3279, enK66) }), func(n3280 *Node) Seq { return child(n3280, enK323) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3517 *Node) Seq { return child(n3517, enK66) }), func(n3518 *Node) Seq { return child(n3518, enK323) }))
 }
 
 // UBL-CR-590: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemSpecificationDocumentReference)
 func enT0798(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3281 *Node) Seq { return child(n3281, enK66) }), func(n3282 *Node) Seq { return child(n3282, enK324) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3519 *Node) Seq { return child(n3519, enK66) }), func(n3520 *Node) Seq { return child(n3520, enK324) }))
 }
 
 // UBL-CR-591: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginCountry/cbc:Name)
 func enT0799(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3283 *Node) Seq { return child(n3283, enK66) }), func(n3284 *Node) Seq { return child(n3284, enK325) }), func(n3285 *Node) Seq { return child(n3285, enK67) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3521 *Node) Seq { return child(n3521, enK66) }), func(n3522 *Node) Seq { return child(n3522, enK325) }), func(n3523 *Node) Seq { return child(n3523, enK67) }))
 }
 
 // UBL-CR-592: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:NatureCode)
 func enT0800(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3286 *Node) Seq { return child(n3286, enK66) }), func(n3287 *Node) Seq { return child(n3287, enK75) }), func(n3288 *Node) Seq { return child(n3288, enK326) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3524 *Node) Seq { return child(n3524, enK66) }), func(n3525 *Node) Seq { return child(n3525, enK75) }), func(n3526 *Node) Seq { return child(n3526, enK326) }))
 }
 
 // UBL-CR-593: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CargoTypeCode)
 func enT0801(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3289 *Node) Seq { return child(n3289, enK66) }), func(n3290 *Node) Seq { return child(n3290, enK75) }), func(n3291 *Node) Seq { return child(n3291, enK327) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3527 *Node) Seq { return child(n3527, enK66) }), func(n3528 *Node) Seq { return child(n3528, enK75) }), func(n3529 *Node) Seq { return child(n3529, enK327) }))
 }
 
 // UBL-CR-594: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CommodityCode)
 func enT0802(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3292 *Node) Seq { return child(n3292, enK66) }), func(n3293 *Node) Seq { return child(n3293, enK75) }), func(n3294 *Node) Seq { return child(n3294, enK328) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3530 *Node) Seq { return child(n3530, enK66) }), func(n3531 *Node) Seq { return child(n3531, enK75) }), func(n3532 *Node) Seq { return child(n3532, enK328) }))
 }
 
 // UBL-CR-595: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:TransactionConditions)
 func enT0803(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3295 *Node) Seq { return child(n3295, enK66) }), func(n3296 *Node) Seq { return child(n3296, enK329) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3533 *Node) Seq { return child(n3533, enK66) }), func(n3534 *Node) Seq { return child(n3534, enK329) }))
 }
 
 // UBL-CR-596: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:HazardousItem)
 func enT0804(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3297 *Node) Seq { return child(n3297, enK66) }), func(n3298 *Node) Seq { return child(n3298, enK330) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3535 *Node) Seq { return child(n3535, enK66) }), func(n3536 *Node) Seq { return child(n3536, enK330) }))
 }
 
 // UBL-CR-597: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:Name)
 func enT0805(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3299 *Node) Seq { return child(n3299, enK66) }), func(n3300 *Node) Seq { return child(n3300, enK51) }), func(n3301 *Node) Seq { return child(n3301, enK67) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3537 *Node) Seq { return child(n3537, enK66) }), func(n3538 *Node) Seq { return child(n3538, enK51) }), func(n3539 *Node) Seq { return child(n3539, enK67) }))
 }
 
 // UBL-CR-598: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:BaseUnitMeasure)
 func enT0806(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3302 *Node) Seq { return child(n3302, enK66) }), func(n3303 *Node) Seq { return child(n3303, enK51) }), func(n3304 *Node) Seq { return child(n3304, enK283) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3540 *Node) Seq { return child(n3540, enK66) }), func(n3541 *Node) Seq { return child(n3541, enK51) }), func(n3542 *Node) Seq { return child(n3542, enK283) }))
 }
 
 // UBL-CR-599: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:PerUnitAmount)
 func enT0807(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3305 *Node) Seq { return child(n3305, enK66) }), func(n3306 *Node) Seq { return child(n3306, enK51) }), func(n3307 *Node) Seq { return child(n3307, enK282) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3543 *Node) Seq { return child(n3543, enK66) }), func(n3544 *Node) Seq { return child(n3544, enK51) }), func(n3545 *Node) Seq { return child(n3545, enK282) }))
 }
 
 // UBL-CR-600: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReasonCode)
 func enT0808(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3308 *Node) Seq { return child(n3308, enK66) }), func(n3309 *Node) Seq { return child(n3309, enK51) }), func(n3310 *Node) Seq { return child(n3310, enK90) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3546 *Node) Seq { return child(n3546, enK66) }), func(n3547 *Node) Seq { return child(n3547, enK51) }), func(n3548 *Node) Seq { return child(n3548, enK90) }))
 }
 
 // UBL-CR-601: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReason)
 func enT0809(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3311 *Node) Seq { return child(n3311, enK66) }), func(n3312 *Node) Seq { return child(n3312, enK51) }), func(n3313 *Node) Seq { return child(n3313, enK89) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3549 *Node) Seq { return child(n3549, enK66) }), func(n3550 *Node) Seq { return child(n3550, enK51) }), func(n3551 *Node) Seq { return child(n3551, enK89) }))
 }
 
 // UBL-CR-602: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRange)
 func enT0810(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3314 *Node) Seq { return child(n3314, enK66) }), func(n3315 *Node) Seq { return child(n3315, enK51) }), func(n3316 *Node) Seq { return child(n3316, enK284) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3552 *Node) Seq { return child(n3552, enK66) }), func(n3553 *Node) Seq { return child(n3553, enK51) }), func(n3554 *Node) Seq { return child(n3554, enK284) }))
 }
 
 // UBL-CR-603: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRatePercent)
 func enT0811(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3317 *Node) Seq { return child(n3317, enK66) }), func(n3318 *Node) Seq { return child(n3318, enK51) }), func(n3319 *Node) Seq { return child(n3319, enK285) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3555 *Node) Seq { return child(n3555, enK66) }), func(n3556 *Node) Seq { return child(n3556, enK51) }), func(n3557 *Node) Seq { return child(n3557, enK285) }))
 }
 
 // UBL-CR-604: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:Name)
 func enT0812(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3320 *Node) Seq { return child(n3320, enK66) }), func(n3321 *Node) Seq { return child(n3321, enK51) }), func(n3322 *Node) Seq { return child(n3322, enK22) }), func(n3323 *Node) Seq { return child(n3323, enK67) }))
+	return !ebv(step(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3558 *Node) Seq { return child(n3558, enK66) }), func(n3559 *Node) Seq { return child(n3559, enK51) }), func(n3560 *Node) Seq { return child(n3560, enK22) }), func(n3561 *Node) Seq { return child(n3561, enK67) }))
 }
 
 // UBL-CR-605: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0813(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3324 *Node) Seq { return child(n3324, enK66) }), func(n3325 *Node) Seq { return child(n3325, enK51) }), func(n3326 *Node) Seq { return child(n3326, enK22) }), func(n3327 *Node) Seq { return child(n3327, enK183) }))
+	return !ebv(step(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3562 *Node) Seq { return child(n3562, enK66) }), func(n3563 *Node) Seq { return child(n3563, enK51) }), func(n3564 *Node) Seq { return child(n3564, enK22) }), func(n3565 *Node) Seq { return child(n3565, enK183) }))
 }
 
 // UBL-CR-606: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0814(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3328 *Node) Seq { return child(n3328, enK66) }), func(n3329 *Node) Seq { return child(n3329, enK51) }), func(n3330 *Node) Seq { return child(n3330, enK22) }), func(n3331 *Node) Seq { return child(n3331, enK184) }))
+	return !ebv(step(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3566 *Node) Seq { return child(n3566, enK66) }), func(n3567 *Node) Seq { return child(n3567, enK51) }), func(n3568 *Node) Seq { return child(n3568, enK22) }), func(n3569 *Node) Seq { return child(n3569, enK184) }))
 }
 
 // UBL-CR-607: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0815(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3332 *Node) Seq { return child(n3332, enK66) }), func(n3333 *Node) Seq { return child(n3333, enK51) }), func(n3334 *Node) Seq { return child(n3334, enK22) }), func(n3335 *Node) Seq { return child(n3335, enK185) }))
+	return !ebv(step(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3570 *Node) Seq { return child(n3570, enK66) }), func(n3571 *Node) Seq { return child(n3571, enK51) }), func(n3572 *Node) Seq { return child(n3572, enK22) }), func(n3573 *Node) Seq { return child(n3573, enK185) }))
 }
 
 // UBL-CR-608: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ID)
 func enT0816(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3336 *Node) Seq { return child(n3336, enK66) }), func(n3337 *Node) Seq { return child(n3337, enK72) }), func(n3338 *Node) Seq { return child(n3338, enK1) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3574 *Node) Seq { return child(n3574, enK66) }), func(n3575 *Node) Seq { return child(n3575, enK72) }), func(n3576 *Node) Seq { return child(n3576, enK1) }))
 }
 
 // UBL-CR-609: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:NameCode)
 func enT0817(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3339 *Node) Seq { return child(n3339, enK66) }), func(n3340 *Node) Seq { return child(n3340, enK72) }), func(n3341 *Node) Seq { return child(n3341, enK331) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3577 *Node) Seq { return child(n3577, enK66) }), func(n3578 *Node) Seq { return child(n3578, enK72) }), func(n3579 *Node) Seq { return child(n3579, enK331) }))
 }
 
 // UBL-CR-610: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:TestMethod)
 func enT0818(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3342 *Node) Seq { return child(n3342, enK66) }), func(n3343 *Node) Seq { return child(n3343, enK72) }), func(n3344 *Node) Seq { return child(n3344, enK332) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3580 *Node) Seq { return child(n3580, enK66) }), func(n3581 *Node) Seq { return child(n3581, enK72) }), func(n3582 *Node) Seq { return child(n3582, enK332) }))
 }
 
 // UBL-CR-611: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQuantity)
 func enT0819(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3345 *Node) Seq { return child(n3345, enK66) }), func(n3346 *Node) Seq { return child(n3346, enK72) }), func(n3347 *Node) Seq { return child(n3347, enK333) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3583 *Node) Seq { return child(n3583, enK66) }), func(n3584 *Node) Seq { return child(n3584, enK72) }), func(n3585 *Node) Seq { return child(n3585, enK333) }))
 }
 
 // UBL-CR-612: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQualifier)
 func enT0820(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3348 *Node) Seq { return child(n3348, enK66) }), func(n3349 *Node) Seq { return child(n3349, enK72) }), func(n3350 *Node) Seq { return child(n3350, enK334) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3586 *Node) Seq { return child(n3586, enK66) }), func(n3587 *Node) Seq { return child(n3587, enK72) }), func(n3588 *Node) Seq { return child(n3588, enK334) }))
 }
 
 // UBL-CR-613: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ImportanceCode)
 func enT0821(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3351 *Node) Seq { return child(n3351, enK66) }), func(n3352 *Node) Seq { return child(n3352, enK72) }), func(n3353 *Node) Seq { return child(n3353, enK335) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3589 *Node) Seq { return child(n3589, enK66) }), func(n3590 *Node) Seq { return child(n3590, enK72) }), func(n3591 *Node) Seq { return child(n3591, enK335) }))
 }
 
 // UBL-CR-614: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ListValue)
 func enT0822(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3354 *Node) Seq { return child(n3354, enK66) }), func(n3355 *Node) Seq { return child(n3355, enK72) }), func(n3356 *Node) Seq { return child(n3356, enK336) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3592 *Node) Seq { return child(n3592, enK66) }), func(n3593 *Node) Seq { return child(n3593, enK72) }), func(n3594 *Node) Seq { return child(n3594, enK336) }))
 }
 
 // UBL-CR-615: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:UsabilityPeriod)
 func enT0823(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3357 *Node) Seq { return child(n3357, enK66) }), func(n3358 *Node) Seq { return child(n3358, enK72) }), func(n3359 *Node) Seq { return child(n3359, enK337) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3595 *Node) Seq { return child(n3595, enK66) }), func(n3596 *Node) Seq { return child(n3596, enK72) }), func(n3597 *Node) Seq { return child(n3597, enK337) }))
 }
 
 // UBL-CR-616: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyGroup)
 func enT0824(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3360 *Node) Seq { return child(n3360, enK66) }), func(n3361 *Node) Seq { return child(n3361, enK72) }), func(n3362 *Node) Seq { return child(n3362, enK338) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3598 *Node) Seq { return child(n3598, enK66) }), func(n3599 *Node) Seq { return child(n3599, enK72) }), func(n3600 *Node) Seq { return child(n3600, enK338) }))
 }
 
 // UBL-CR-617: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:RangeDimension)
 func enT0825(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3363 *Node) Seq { return child(n3363, enK66) }), func(n3364 *Node) Seq { return child(n3364, enK72) }), func(n3365 *Node) Seq { return child(n3365, enK339) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3601 *Node) Seq { return child(n3601, enK66) }), func(n3602 *Node) Seq { return child(n3602, enK72) }), func(n3603 *Node) Seq { return child(n3603, enK339) }))
 }
 
 // UBL-CR-618: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyRange)
 func enT0826(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3366 *Node) Seq { return child(n3366, enK66) }), func(n3367 *Node) Seq { return child(n3367, enK72) }), func(n3368 *Node) Seq { return child(n3368, enK340) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3604 *Node) Seq { return child(n3604, enK66) }), func(n3605 *Node) Seq { return child(n3605, enK72) }), func(n3606 *Node) Seq { return child(n3606, enK340) }))
 }
 
 // UBL-CR-619: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturerParty)
 func enT0827(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3369 *Node) Seq { return child(n3369, enK66) }), func(n3370 *Node) Seq { return child(n3370, enK341) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3607 *Node) Seq { return child(n3607, enK66) }), func(n3608 *Node) Seq { return child(n3608, enK341) }))
 }
 
 // UBL-CR-620: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:InformationContentProviderParty)
 func enT0828(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3371 *Node) Seq { return child(n3371, enK66) }), func(n3372 *Node) Seq { return child(n3372, enK342) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3609 *Node) Seq { return child(n3609, enK66) }), func(n3610 *Node) Seq { return child(n3610, enK342) }))
 }
 
 // UBL-CR-621: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginAddress)
 func enT0829(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3373 *Node) Seq { return child(n3373, enK66) }), func(n3374 *Node) Seq { return child(n3374, enK343) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3611 *Node) Seq { return child(n3611, enK66) }), func(n3612 *Node) Seq { return child(n3612, enK343) }))
 }
 
 // UBL-CR-622: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemInstance)
 func enT0830(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3375 *Node) Seq { return child(n3375, enK66) }), func(n3376 *Node) Seq { return child(n3376, enK344) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3613 *Node) Seq { return child(n3613, enK66) }), func(n3614 *Node) Seq { return child(n3614, enK344) }))
 }
 
 // UBL-CR-623: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Certificate)
 func enT0831(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3377 *Node) Seq { return child(n3377, enK66) }), func(n3378 *Node) Seq { return child(n3378, enK345) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3615 *Node) Seq { return child(n3615, enK66) }), func(n3616 *Node) Seq { return child(n3616, enK345) }))
 }
 
 // UBL-CR-624: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Dimension)
 func enT0832(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3379 *Node) Seq { return child(n3379, enK66) }), func(n3380 *Node) Seq { return child(n3380, enK346) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3617 *Node) Seq { return child(n3617, enK66) }), func(n3618 *Node) Seq { return child(n3618, enK346) }))
 }
 
 // UBL-CR-625: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceChangeReason)
 func enT0833(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3381 *Node) Seq { return child(n3381, enK68) }), func(n3382 *Node) Seq { return child(n3382, enK347) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3619 *Node) Seq { return child(n3619, enK68) }), func(n3620 *Node) Seq { return child(n3620, enK347) }))
 }
 
 // UBL-CR-626: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceTypeCode)
 func enT0834(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3383 *Node) Seq { return child(n3383, enK68) }), func(n3384 *Node) Seq { return child(n3384, enK348) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3621 *Node) Seq { return child(n3621, enK68) }), func(n3622 *Node) Seq { return child(n3622, enK348) }))
 }
 
 // UBL-CR-627: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceType)
 func enT0835(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3385 *Node) Seq { return child(n3385, enK68) }), func(n3386 *Node) Seq { return child(n3386, enK349) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3623 *Node) Seq { return child(n3623, enK68) }), func(n3624 *Node) Seq { return child(n3624, enK349) }))
 }
 
 // UBL-CR-628: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func enT0836(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3387 *Node) Seq { return child(n3387, enK68) }), func(n3388 *Node) Seq { return child(n3388, enK350) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3625 *Node) Seq { return child(n3625, enK68) }), func(n3626 *Node) Seq { return child(n3626, enK350) }))
 }
 
 // UBL-CR-629: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:ValidityPeriod)
 func enT0837(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3389 *Node) Seq { return child(n3389, enK68) }), func(n3390 *Node) Seq { return child(n3390, enK351) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3627 *Node) Seq { return child(n3627, enK68) }), func(n3628 *Node) Seq { return child(n3628, enK351) }))
 }
 
 // UBL-CR-630: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceList)
 func enT0838(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3391 *Node) Seq { return child(n3391, enK68) }), func(n3392 *Node) Seq { return child(n3392, enK352) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3629 *Node) Seq { return child(n3629, enK68) }), func(n3630 *Node) Seq { return child(n3630, enK352) }))
 }
 
 // UBL-CR-632: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:ID)
 func enT0839(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3393 *Node) Seq { return child(n3393, enK68) }), func(n3394 *Node) Seq { return child(n3394, enK16) }), func(n3395 *Node) Seq { return child(n3395, enK1) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3631 *Node) Seq { return child(n3631, enK68) }), func(n3632 *Node) Seq { return child(n3632, enK16) }), func(n3633 *Node) Seq { return child(n3633, enK1) }))
 }
 
 // UBL-CR-633: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func enT0840(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3396 *Node) Seq { return child(n3396, enK68) }), func(n3397 *Node) Seq { return child(n3397, enK16) }), func(n3398 *Node) Seq { return child(n3398, enK24) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3634 *Node) Seq { return child(n3634, enK68) }), func(n3635 *Node) Seq { return child(n3635, enK16) }), func(n3636 *Node) Seq { return child(n3636, enK24) }))
 }
 
 // UBL-CR-634: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func enT0841(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3399 *Node) Seq { return child(n3399, enK68) }), func(n3400 *Node) Seq { return child(n3400, enK16) }), func(n3401 *Node) Seq { return child(n3401, enK23) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3637 *Node) Seq { return child(n3637, enK68) }), func(n3638 *Node) Seq { return child(n3638, enK16) }), func(n3639 *Node) Seq { return child(n3639, enK23) }))
 }
 
 // UBL-CR-635: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func enT0842(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3402 *Node) Seq { return child(n3402, enK68) }), func(n3403 *Node) Seq { return child(n3403, enK16) }), func(n3404 *Node) Seq { return child(n3404, enK353) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3640 *Node) Seq { return child(n3640, enK68) }), func(n3641 *Node) Seq { return child(n3641, enK16) }), func(n3642 *Node) Seq { return child(n3642, enK353) }))
 }
 
 // UBL-CR-636: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0843(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3405 *Node) Seq { return child(n3405, enK68) }), func(n3406 *Node) Seq { return child(n3406, enK16) }), func(n3407 *Node) Seq { return child(n3407, enK279) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3643 *Node) Seq { return child(n3643, enK68) }), func(n3644 *Node) Seq { return child(n3644, enK16) }), func(n3645 *Node) Seq { return child(n3645, enK279) }))
 }
 
 // UBL-CR-637: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0844(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3408 *Node) Seq { return child(n3408, enK68) }), func(n3409 *Node) Seq { return child(n3409, enK16) }), func(n3410 *Node) Seq { return child(n3410, enK280) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3646 *Node) Seq { return child(n3646, enK68) }), func(n3647 *Node) Seq { return child(n3647, enK16) }), func(n3648 *Node) Seq { return child(n3648, enK280) }))
 }
 
 // UBL-CR-638: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0845(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3411 *Node) Seq { return child(n3411, enK68) }), func(n3412 *Node) Seq { return child(n3412, enK16) }), func(n3413 *Node) Seq { return child(n3413, enK106) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3649 *Node) Seq { return child(n3649, enK68) }), func(n3650 *Node) Seq { return child(n3650, enK16) }), func(n3651 *Node) Seq { return child(n3651, enK106) }))
 }
 
 // UBL-CR-639: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCost)
 func enT0846(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3414 *Node) Seq { return child(n3414, enK68) }), func(n3415 *Node) Seq { return child(n3415, enK16) }), func(n3416 *Node) Seq { return child(n3416, enK281) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3652 *Node) Seq { return child(n3652, enK68) }), func(n3653 *Node) Seq { return child(n3653, enK16) }), func(n3654 *Node) Seq { return child(n3654, enK281) }))
 }
 
 // UBL-CR-640: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0847(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3417 *Node) Seq { return child(n3417, enK68) }), func(n3418 *Node) Seq { return child(n3418, enK16) }), func(n3419 *Node) Seq { return child(n3419, enK282) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3655 *Node) Seq { return child(n3655, enK68) }), func(n3656 *Node) Seq { return child(n3656, enK16) }), func(n3657 *Node) Seq { return child(n3657, enK282) }))
 }
 
 // UBL-CR-641: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxCategory)
 func enT0848(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3420 *Node) Seq { return child(n3420, enK68) }), func(n3421 *Node) Seq { return child(n3421, enK16) }), func(n3422 *Node) Seq { return child(n3422, enK21) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3658 *Node) Seq { return child(n3658, enK68) }), func(n3659 *Node) Seq { return child(n3659, enK16) }), func(n3660 *Node) Seq { return child(n3660, enK21) }))
 }
 
 // UBL-CR-642: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxTotal)
 func enT0849(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3423 *Node) Seq { return child(n3423, enK68) }), func(n3424 *Node) Seq { return child(n3424, enK16) }), func(n3425 *Node) Seq { return child(n3425, enK47) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3661 *Node) Seq { return child(n3661, enK68) }), func(n3662 *Node) Seq { return child(n3662, enK16) }), func(n3663 *Node) Seq { return child(n3663, enK48) }))
 }
 
 // UBL-CR-643: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:PaymentMeans)
 func enT0850(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3426 *Node) Seq { return child(n3426, enK68) }), func(n3427 *Node) Seq { return child(n3427, enK16) }), func(n3428 *Node) Seq { return child(n3428, enK11) }))
+	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3664 *Node) Seq { return child(n3664, enK68) }), func(n3665 *Node) Seq { return child(n3665, enK16) }), func(n3666 *Node) Seq { return child(n3666, enK11) }))
 }
 
 // UBL-CR-644: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:PricingExchangeRate)
 func enT0851(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3429 *Node) Seq { return child(n3429, enK68) }), func(n3430 *Node) Seq { return child(n3430, enK287) }))
+	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3667 *Node) Seq { return child(n3667, enK68) }), func(n3668 *Node) Seq { return child(n3668, enK287) }))
 }
 
 // UBL-CR-645: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DeliveryTerms)
 func enT0852(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3431 *Node) Seq { return child(n3431, enK232) }))
+	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3669 *Node) Seq { return child(n3669, enK232) }))
 }
 
 // UBL-CR-646: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:SubInvoiceLine)
 func enT0853(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3432 *Node) Seq { return child(n3432, enK354) }))
+	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3670 *Node) Seq { return child(n3670, enK354) }))
 }
 
 // UBL-CR-647: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ItemPriceExtension)
 func enT0854(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3433 *Node) Seq { return child(n3433, enK355) }))
+	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3671 *Node) Seq { return child(n3671, enK355) }))
 }
 
 // UBL-CR-648: not(cbc:CustomizationID/@schemeID)
 func enT0855(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK39), func(n3434 *Node) bool { return (len(attr(n3434, enK5)) > 0) })
+	return !anyNode(child(n, enK39), func(n3672 *Node) bool { return (len(attr(n3672, enK5)) > 0) })
 }
 
 // UBL-CR-649: not(cbc:ProfileID/@schemeID)
 func enT0856(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK356), func(n3436 *Node) bool { return (len(attr(n3436, enK5)) > 0) })
+	return !anyNode(child(n, enK356), func(n3674 *Node) bool { return (len(attr(n3674, enK5)) > 0) })
 }
 
 // UBL-CR-650: not(cbc:ID/@schemeID)
 func enT0857(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK1), func(n3438 *Node) bool { return (len(attr(n3438, enK5)) > 0) })
+	return !anyNode(child(n, enK1), func(n3676 *Node) bool { return (len(attr(n3676, enK5)) > 0) })
 }
 
 // UBL-CR-651: not(cbc:SalesOrderID/@schemeID)
 func enT0858(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK357), func(n3440 *Node) bool { return (len(attr(n3440, enK5)) > 0) })
+	return !anyNode(child(n, enK357), func(n3678 *Node) bool { return (len(attr(n3678, enK5)) > 0) })
 }
 
 // UBL-CR-652: not(//cac:PartyTaxScheme/cbc:CompanyID/@schemeID)
 func enT0859(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK54), func(n3442 *Node) bool {
-		return anyNode(child(n3442, enK55), func(n3443 *Node) bool { return (len(attr(n3443, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK54), func(n3680 *Node) bool {
+		return anyNode(child(n3680, enK55), func(n3681 *Node) bool { return (len(attr(n3681, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-653: not(cac:PaymentMeans/cbc:PaymentID/@schemeID)
 func enT0860(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3445 *Node) bool {
-		return anyNode(child(n3445, enK358), func(n3446 *Node) bool { return (len(attr(n3446, enK5)) > 0) })
+	return !anyNode(child(n, enK11), func(n3683 *Node) bool {
+		return anyNode(child(n3683, enK358), func(n3684 *Node) bool { return (len(attr(n3684, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-654: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID/@schemeID)
 func enT0861(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3448 *Node) bool {
-		return anyNode(child(n3448, enK83), func(n3449 *Node) bool {
-			return anyNode(child(n3449, enK1), func(n3450 *Node) bool { return (len(attr(n3450, enK5)) > 0) })
+	return !anyNode(child(n, enK11), func(n3686 *Node) bool {
+		return anyNode(child(n3686, enK83), func(n3687 *Node) bool {
+			return anyNode(child(n3687, enK1), func(n3688 *Node) bool { return (len(attr(n3688, enK5)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-655: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID/@schemeID)
 func enT0862(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3452 *Node) bool {
-		return anyNode(child(n3452, enK83), func(n3453 *Node) bool {
-			return anyNode(child(n3453, enK250), func(n3454 *Node) bool {
-				return anyNode(child(n3454, enK1), func(n3455 *Node) bool { return (len(attr(n3455, enK5)) > 0) })
+	return !anyNode(child(n, enK11), func(n3690 *Node) bool {
+		return anyNode(child(n3690, enK83), func(n3691 *Node) bool {
+			return anyNode(child(n3691, enK250), func(n3692 *Node) bool {
+				return anyNode(child(n3692, enK1), func(n3693 *Node) bool { return (len(attr(n3693, enK5)) > 0) })
 			})
 		})
 	})
@@ -10213,43 +11695,43 @@ func enT0862(v []Seq, n *Node) bool {
 
 // UBL-CR-656: not(cbc:InvoiceTypeCode/@listID)
 func enT0863(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK41), func(n3457 *Node) bool { return (len(attr(n3457, enK76)) > 0) })
+	return !anyNode(child(n, enK41), func(n3695 *Node) bool { return (len(attr(n3695, enK76)) > 0) })
 }
 
 // UBL-CR-657: not(cbc:DocumentCurrencyCode/@listID)
 func enT0864(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK43), func(n3459 *Node) bool { return (len(attr(n3459, enK76)) > 0) })
+	return !anyNode(child(n, enK43), func(n3697 *Node) bool { return (len(attr(n3697, enK76)) > 0) })
 }
 
 // UBL-CR-658: not(cbc:TaxCurrencyCode/@listID)
 func enT0865(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK50), func(n3461 *Node) bool { return (len(attr(n3461, enK76)) > 0) })
+	return !anyNode(child(n, enK47), func(n3699 *Node) bool { return (len(attr(n3699, enK76)) > 0) })
 }
 
 // UBL-CR-659: not(cac:AdditionalDocumentReference/cbc:DocumentTypeCode/@listID)
 func enT0866(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n3463 *Node) bool {
-		return anyNode(child(n3463, enK93), func(n3464 *Node) bool { return (len(attr(n3464, enK76)) > 0) })
+	return !anyNode(child(n, enK0), func(n3701 *Node) bool {
+		return anyNode(child(n3701, enK93), func(n3702 *Node) bool { return (len(attr(n3702, enK76)) > 0) })
 	})
 }
 
 // UBL-CR-660: not(//cac:Country/cbc:IdentificationCode/@listID)
 func enT0867(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK7), func(n3466 *Node) bool {
-		return anyNode(child(n3466, enK8), func(n3467 *Node) bool { return (len(attr(n3467, enK76)) > 0) })
+	return !anyNode(desc(root(n), enK7), func(n3704 *Node) bool {
+		return anyNode(child(n3704, enK8), func(n3705 *Node) bool { return (len(attr(n3705, enK76)) > 0) })
 	})
 }
 
 // UBL-CR-661: not(cac:PaymentMeans/cbc:PaymentMeansCode/@listID)
 func enT0868(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3469 *Node) bool {
-		return anyNode(child(n3469, enK84), func(n3470 *Node) bool { return (len(attr(n3470, enK76)) > 0) })
+	return !anyNode(child(n, enK11), func(n3707 *Node) bool {
+		return anyNode(child(n3707, enK84), func(n3708 *Node) bool { return (len(attr(n3708, enK76)) > 0) })
 	})
 }
 
 // UBL-CR-662: not(//cbc:AllowanceChargeReasonCode/@listID)
 func enT0869(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK24), func(n3472 *Node) bool { return (len(attr(n3472, enK76)) > 0) })
+	return !anyNode(desc(root(n), enK24), func(n3710 *Node) bool { return (len(attr(n3710, enK76)) > 0) })
 }
 
 // UBL-CR-663: not(//@unitCodeListID)
@@ -10264,120 +11746,120 @@ func enT0871(v []Seq, n *Node) bool {
 
 // UBL-CR-665: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode != '130' or not(cbc:DocumentTypeCode)]/cbc:ID/@schemeID)
 func enT0872(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK0), func(n3476 *Node) bool {
-		return (gcmpStr(child(n3476, enK93), "130", false) || !(len(child(n3476, enK93)) > 0)) && anyNode(child(n3476, enK1), func(n3478 *Node) bool { return (len(attr(n3478, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK0), func(n3714 *Node) bool {
+		return (anyNode(child(n3714, enK93), func(n3715 *Node) bool { return (n3715.StringValue() != "130") }) || !(len(child(n3714, enK93)) > 0)) && anyNode(child(n3714, enK1), func(n3717 *Node) bool { return (len(attr(n3717, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-666: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cac:Attachment)
 func enT0873(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK0), func(n3480 *Node) bool {
-		return gcmpStr(child(n3480, enK93), "130", true) && (len(child(n3480, enK122)) > 0)
+	return !anyNode(desc(root(n), enK0), func(n3719 *Node) bool {
+		return anyNode(child(n3719, enK93), func(n3720 *Node) bool { return (n3720.StringValue() == "130") }) && (len(child(n3719, enK122)) > 0)
 	})
 }
 
 // UBL-CR-667: not(//cac:BuyersItemIdentification/cbc:ID/@schemeID)
 func enT0874(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK314), func(n3482 *Node) bool {
-		return anyNode(child(n3482, enK1), func(n3483 *Node) bool { return (len(attr(n3483, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK314), func(n3722 *Node) bool {
+		return anyNode(child(n3722, enK1), func(n3723 *Node) bool { return (len(attr(n3723, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-668: not(//cac:SellersItemIdentification/cbc:ID/@schemeID)
 func enT0875(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK319), func(n3485 *Node) bool {
-		return anyNode(child(n3485, enK1), func(n3486 *Node) bool { return (len(attr(n3486, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK319), func(n3725 *Node) bool {
+		return anyNode(child(n3725, enK1), func(n3726 *Node) bool { return (len(attr(n3726, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-669: not(//cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func enT0876(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK68), func(n3488 *Node) bool {
-		return anyNode(child(n3488, enK16), func(n3489 *Node) bool { return (len(child(n3489, enK24)) > 0) })
+	return !anyNode(desc(root(n), enK68), func(n3728 *Node) bool {
+		return anyNode(child(n3728, enK16), func(n3729 *Node) bool { return (len(child(n3729, enK24)) > 0) })
 	})
 }
 
 // UBL-CR-670: not(//cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func enT0877(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK68), func(n3491 *Node) bool {
-		return anyNode(child(n3491, enK16), func(n3492 *Node) bool { return (len(child(n3492, enK23)) > 0) })
+	return !anyNode(desc(root(n), enK68), func(n3731 *Node) bool {
+		return anyNode(child(n3731, enK16), func(n3732 *Node) bool { return (len(child(n3732, enK23)) > 0) })
 	})
 }
 
 // UBL-CR-671: not(//cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func enT0878(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK68), func(n3494 *Node) bool {
-		return anyNode(child(n3494, enK16), func(n3495 *Node) bool { return (len(child(n3495, enK353)) > 0) })
+	return !anyNode(desc(root(n), enK68), func(n3734 *Node) bool {
+		return anyNode(child(n3734, enK16), func(n3735 *Node) bool { return (len(child(n3735, enK353)) > 0) })
 	})
 }
 
 // UBL-CR-672: not(cbc:CreditNoteTypeCode/@listID)
 func enT0879(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK42), func(n3497 *Node) bool { return (len(attr(n3497, enK76)) > 0) })
+	return !anyNode(child(n, enK42), func(n3737 *Node) bool { return (len(attr(n3737, enK76)) > 0) })
 }
 
 // UBL-CR-673: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:DocumentDescription)
 func enT0880(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK0), func(n3499 *Node) bool {
-		return gcmpStr(child(n3499, enK93), "130", true) && (len(child(n3499, enK92)) > 0)
+	return !anyNode(desc(root(n), enK0), func(n3739 *Node) bool {
+		return anyNode(child(n3739, enK93), func(n3740 *Node) bool { return (n3740.StringValue() == "130") }) && (len(child(n3739, enK92)) > 0)
 	})
 }
 
 // UBL-CR-674: not(//cbc:PrimaryAccountNumberID/@schemeID)
 func enT0881(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK9), func(n3501 *Node) bool { return (len(attr(n3501, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK9), func(n3742 *Node) bool { return (len(attr(n3742, enK5)) > 0) })
 }
 
 // UBL-CR-675: not(//cac:CardAccount/cbc:NetworkID/@schemeID)
 func enT0882(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK10), func(n3503 *Node) bool {
-		return anyNode(child(n3503, enK360), func(n3504 *Node) bool { return (len(attr(n3504, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK10), func(n3744 *Node) bool {
+		return anyNode(child(n3744, enK360), func(n3745 *Node) bool { return (len(attr(n3745, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-676: not(//cac:PaymentMandate/cbc:ID/@schemeID)
 func enT0883(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK253), func(n3506 *Node) bool {
-		return anyNode(child(n3506, enK1), func(n3507 *Node) bool { return (len(attr(n3507, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK253), func(n3747 *Node) bool {
+		return anyNode(child(n3747, enK1), func(n3748 *Node) bool { return (len(attr(n3748, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-677: not(//cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID/@schemeID)
 func enT0884(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK253), func(n3509 *Node) bool {
-		return anyNode(child(n3509, enK259), func(n3510 *Node) bool {
-			return anyNode(child(n3510, enK1), func(n3511 *Node) bool { return (len(attr(n3511, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK253), func(n3750 *Node) bool {
+		return anyNode(child(n3750, enK259), func(n3751 *Node) bool {
+			return anyNode(child(n3751, enK1), func(n3752 *Node) bool { return (len(attr(n3752, enK5)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-678: not(//cac:TaxCategory/cbc:ID/@schemeID)
 func enT0885(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK21), func(n3513 *Node) bool {
-		return anyNode(child(n3513, enK1), func(n3514 *Node) bool { return (len(attr(n3514, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK21), func(n3754 *Node) bool {
+		return anyNode(child(n3754, enK1), func(n3755 *Node) bool { return (len(attr(n3755, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-679: not(//cac:ClassifiedTaxCategory/cbc:ID/@schemeID)
 func enT0886(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK51), func(n3516 *Node) bool {
-		return anyNode(child(n3516, enK1), func(n3517 *Node) bool { return (len(attr(n3517, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK51), func(n3757 *Node) bool {
+		return anyNode(child(n3757, enK1), func(n3758 *Node) bool { return (len(attr(n3758, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-680: not(//cac:PaymentMeans/cac:PayerFinancialAccount)
 func enT0887(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK11), func(n3519 *Node) bool { return (len(child(n3519, enK259)) > 0) })
+	return !anyNode(desc(root(n), enK11), func(n3760 *Node) bool { return (len(child(n3760, enK259)) > 0) })
 }
 
 // UBL-CR-681: not(cac:PaymentMeans/cbc:InstructionNote)
 func enT0888(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3521 *Node) bool { return (len(child(n3521, enK361)) > 0) })
+	return !anyNode(child(n, enK11), func(n3762 *Node) bool { return (len(child(n3762, enK361)) > 0) })
 }
 
 // UBL-CR-682: not(cac:Delivery/cac:DeliveryAddress)
 func enT0889(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3523 *Node) bool { return (len(child(n3523, enK362)) > 0) })
+	return !anyNode(child(n, enK15), func(n3764 *Node) bool { return (len(child(n3764, enK362)) > 0) })
 }
 
 // UBL-DT-08: not(//@schemeName)
@@ -10432,7 +11914,17 @@ func enT0899(v []Seq, n *Node) bool {
 
 // UBL-DT-18: count(//@name) - count(//cbc:PaymentMeansCode/@name) <= 0
 func enT0900(v []Seq, n *Node) bool {
-	return gcmp(arith(fnCount(descAttr(root(n), enK373)), fnCount(step(desc(root(n), enK84), func(n3535 *Node) Seq { return attr(n3535, enK373) })), opSub), enK62, opLe)
+	return gcmp(arith(func() Seq {
+		k3776 := 0
+		anyNode(descAttr(root(n), enK373), func(n3777 *Node) bool { return tally1(&k3776) })
+		return countOf(k3776)
+	}(), func() Seq {
+		k3778 := 0
+		anyNode(desc(root(n), enK84), func(n3779 *Node) bool {
+			return anyNode(attr(n3779, enK373), func(n3780 *Node) bool { return tally1(&k3778) })
+		})
+		return countOf(k3778)
+	}(), opSub), enK62, opLe)
 }
 
 // UBL-DT-19: not(//@languageID)
@@ -10487,160 +11979,356 @@ func enT0910(v []Seq, n *Node) bool {
 
 // UBL-SR-01: (count(cac:ContractDocumentReference/cbc:ID) <= 1)
 func enT0911(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK136), func(n3546 *Node) Seq { return child(n3546, enK1) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3791 := 0
+		anyNode(child(n, enK136), func(n3792 *Node) bool {
+			return anyNode(child(n3792, enK1), func(n3793 *Node) bool { return tally1(&k3791) })
+		})
+		return countOf(k3791)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-02: (count(cac:ReceiptDocumentReference/cbc:ID) <= 1)
 func enT0912(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK133), func(n3547 *Node) Seq { return child(n3547, enK1) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3794 := 0
+		anyNode(child(n, enK133), func(n3795 *Node) bool {
+			return anyNode(child(n3795, enK1), func(n3796 *Node) bool { return tally1(&k3794) })
+		})
+		return countOf(k3794)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-03: (count(cac:DespatchDocumentReference/cbc:ID) <= 1)
 func enT0913(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK132), func(n3548 *Node) Seq { return child(n3548, enK1) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3797 := 0
+		anyNode(child(n, enK132), func(n3798 *Node) bool {
+			return anyNode(child(n3798, enK1), func(n3799 *Node) bool { return tally1(&k3797) })
+		})
+		return countOf(k3797)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-04: (count(cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']/cbc:ID) <= 1)
 func enT0914(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(filter(child(n, enK0), func(p3549 *Node) bool { return gcmpStr(child(p3549, enK93), "130", true) }), func(n3550 *Node) Seq { return child(n3550, enK1) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3800 := 0
+		anyNode(child(n, enK0), func(n3801 *Node) bool {
+			return anyNode(child(n3801, enK93), func(n3802 *Node) bool { return (n3802.StringValue() == "130") }) && anyNode(child(n3801, enK1), func(n3803 *Node) bool { return tally1(&k3800) })
+		})
+		return countOf(k3800)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-05: (count(cac:PaymentTerms/cbc:Note) <= 1)
 func enT0915(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK263), func(n3551 *Node) Seq { return child(n3551, enK78) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3804 := 0
+		anyNode(child(n, enK263), func(n3805 *Node) bool {
+			return anyNode(child(n3805, enK78), func(n3806 *Node) bool { return tally1(&k3804) })
+		})
+		return countOf(k3804)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-08: (count(cac:InvoicePeriod) <= 1)
 func enT0916(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK58)), enK53, opLe)
+	return gcmp(func() Seq {
+		k3807 := 0
+		anyNode(child(n, enK58), func(n3808 *Node) bool { return tally1(&k3807) })
+		return countOf(k3807)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-09: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func enT0917(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK44), func(n3552 *Node) Seq { return child(n3552, enK3) }), func(n3553 *Node) Seq { return child(n3553, enK45) }), func(n3554 *Node) Seq { return child(n3554, enK46) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3809 := 0
+		anyNode(child(n, enK44), func(n3810 *Node) bool {
+			return anyNode(child(n3810, enK3), func(n3811 *Node) bool {
+				return anyNode(child(n3811, enK45), func(n3812 *Node) bool {
+					return anyNode(child(n3812, enK46), func(n3813 *Node) bool { return tally1(&k3809) })
+				})
+			})
+		})
+		return countOf(k3809)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-10: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func enT0918(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK44), func(n3555 *Node) Seq { return child(n3555, enK3) }), func(n3556 *Node) Seq { return child(n3556, enK81) }), func(n3557 *Node) Seq { return child(n3557, enK67) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3814 := 0
+		anyNode(child(n, enK44), func(n3815 *Node) bool {
+			return anyNode(child(n3815, enK3), func(n3816 *Node) bool {
+				return anyNode(child(n3816, enK81), func(n3817 *Node) bool {
+					return anyNode(child(n3817, enK67), func(n3818 *Node) bool { return tally1(&k3814) })
+				})
+			})
+		})
+		return countOf(k3814)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-11: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func enT0919(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK44), func(n3558 *Node) Seq { return child(n3558, enK3) }), func(n3559 *Node) Seq { return child(n3559, enK45) }), func(n3560 *Node) Seq { return child(n3560, enK55) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3819 := 0
+		anyNode(child(n, enK44), func(n3820 *Node) bool {
+			return anyNode(child(n3820, enK3), func(n3821 *Node) bool {
+				return anyNode(child(n3821, enK45), func(n3822 *Node) bool {
+					return anyNode(child(n3822, enK55), func(n3823 *Node) bool { return tally1(&k3819) })
+				})
+			})
+		})
+		return countOf(k3819)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-12: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func enT0920(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK44), func(n3561 *Node) Seq { return child(n3561, enK3) }), func(n3562 *Node) Seq {
-		return filter(child(n3562, enK54), func(p3563 *Node) bool {
-			return gcmpStr(step(child(p3563, enK22), func(n3564 *Node) Seq { return strSeq(strings.ToUpper(str(child(n3564, enK1)))) }), "VAT", true)
+	return gcmp(func() Seq {
+		k3824 := 0
+		anyNode(child(n, enK44), func(n3825 *Node) bool {
+			return anyNode(child(n3825, enK3), func(n3826 *Node) bool {
+				return anyNode(child(n3826, enK54), func(n3827 *Node) bool {
+					return anyNode(child(n3827, enK22), func(n3828 *Node) bool { return gcmpStr(strSeq(strings.ToUpper(str(child(n3828, enK1)))), "VAT", true) }) && anyNode(child(n3827, enK55), func(n3829 *Node) bool { return tally1(&k3824) })
+				})
+			})
 		})
-	}), func(n3565 *Node) Seq { return child(n3565, enK55) })), enK53, opLe)
+		return countOf(k3824)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-13: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)!='VAT']/cbc:CompanyID) <= 1)
 func enT0921(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK44), func(n3566 *Node) Seq { return child(n3566, enK3) }), func(n3567 *Node) Seq {
-		return filter(child(n3567, enK54), func(p3568 *Node) bool {
-			return gcmpStr(step(child(p3568, enK22), func(n3569 *Node) Seq { return strSeq(strings.ToUpper(str(child(n3569, enK1)))) }), "VAT", false)
+	return gcmp(func() Seq {
+		k3830 := 0
+		anyNode(child(n, enK44), func(n3831 *Node) bool {
+			return anyNode(child(n3831, enK3), func(n3832 *Node) bool {
+				return anyNode(child(n3832, enK54), func(n3833 *Node) bool {
+					return anyNode(child(n3833, enK22), func(n3834 *Node) bool { return gcmpStr(strSeq(strings.ToUpper(str(child(n3834, enK1)))), "VAT", false) }) && anyNode(child(n3833, enK55), func(n3835 *Node) bool { return tally1(&k3830) })
+				})
+			})
 		})
-	}), func(n3570 *Node) Seq { return child(n3570, enK55) })), enK53, opLe)
+		return countOf(k3830)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-14: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm) <= 1)
 func enT0922(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK44), func(n3571 *Node) Seq { return child(n3571, enK3) }), func(n3572 *Node) Seq { return child(n3572, enK45) }), func(n3573 *Node) Seq { return child(n3573, enK208) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3836 := 0
+		anyNode(child(n, enK44), func(n3837 *Node) bool {
+			return anyNode(child(n3837, enK3), func(n3838 *Node) bool {
+				return anyNode(child(n3838, enK45), func(n3839 *Node) bool {
+					return anyNode(child(n3839, enK208), func(n3840 *Node) bool { return tally1(&k3836) })
+				})
+			})
+		})
+		return countOf(k3836)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-15: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func enT0923(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK4), func(n3574 *Node) Seq { return child(n3574, enK3) }), func(n3575 *Node) Seq { return child(n3575, enK45) }), func(n3576 *Node) Seq { return child(n3576, enK46) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3841 := 0
+		anyNode(child(n, enK4), func(n3842 *Node) bool {
+			return anyNode(child(n3842, enK3), func(n3843 *Node) bool {
+				return anyNode(child(n3843, enK45), func(n3844 *Node) bool {
+					return anyNode(child(n3844, enK46), func(n3845 *Node) bool { return tally1(&k3841) })
+				})
+			})
+		})
+		return countOf(k3841)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-16: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID) <= 1)
 func enT0924(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK4), func(n3577 *Node) Seq { return child(n3577, enK3) }), func(n3578 *Node) Seq { return child(n3578, enK82) }), func(n3579 *Node) Seq { return child(n3579, enK1) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3846 := 0
+		anyNode(child(n, enK4), func(n3847 *Node) bool {
+			return anyNode(child(n3847, enK3), func(n3848 *Node) bool {
+				return anyNode(child(n3848, enK82), func(n3849 *Node) bool {
+					return anyNode(child(n3849, enK1), func(n3850 *Node) bool { return tally1(&k3846) })
+				})
+			})
+		})
+		return countOf(k3846)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-17: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func enT0925(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK4), func(n3580 *Node) Seq { return child(n3580, enK3) }), func(n3581 *Node) Seq { return child(n3581, enK45) }), func(n3582 *Node) Seq { return child(n3582, enK55) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3851 := 0
+		anyNode(child(n, enK4), func(n3852 *Node) bool {
+			return anyNode(child(n3852, enK3), func(n3853 *Node) bool {
+				return anyNode(child(n3853, enK45), func(n3854 *Node) bool {
+					return anyNode(child(n3854, enK55), func(n3855 *Node) bool { return tally1(&k3851) })
+				})
+			})
+		})
+		return countOf(k3851)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-18: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func enT0926(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK4), func(n3583 *Node) Seq { return child(n3583, enK3) }), func(n3584 *Node) Seq {
-		return filter(child(n3584, enK54), func(p3585 *Node) bool {
-			return gcmpStr(step(child(p3585, enK22), func(n3586 *Node) Seq { return strSeq(strings.ToUpper(str(child(n3586, enK1)))) }), "VAT", true)
+	return gcmp(func() Seq {
+		k3856 := 0
+		anyNode(child(n, enK4), func(n3857 *Node) bool {
+			return anyNode(child(n3857, enK3), func(n3858 *Node) bool {
+				return anyNode(child(n3858, enK54), func(n3859 *Node) bool {
+					return anyNode(child(n3859, enK22), func(n3860 *Node) bool { return gcmpStr(strSeq(strings.ToUpper(str(child(n3860, enK1)))), "VAT", true) }) && anyNode(child(n3859, enK55), func(n3861 *Node) bool { return tally1(&k3856) })
+				})
+			})
 		})
-	}), func(n3587 *Node) Seq { return child(n3587, enK55) })), enK53, opLe)
+		return countOf(k3856)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-24: (count(cac:Delivery) <= 1)
 func enT0927(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK15)), enK53, opLe)
+	return gcmp(func() Seq {
+		k3862 := 0
+		anyNode(child(n, enK15), func(n3863 *Node) bool { return tally1(&k3862) })
+		return countOf(k3862)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-29: (count(//cac:PartyIdentification/cbc:ID[upper-case(@schemeID) = 'SEPA']) <= 1)
 func enT0928(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(desc(root(n), enK82), func(n3588 *Node) Seq {
-		return filter(child(n3588, enK1), func(p3589 *Node) bool { return (strings.ToUpper(str(attr(p3589, enK5))) == "SEPA") })
-	})), enK53, opLe)
+	return gcmp(func() Seq {
+		k3864 := 0
+		anyNode(desc(root(n), enK82), func(n3865 *Node) bool {
+			return anyNode(child(n3865, enK1), func(n3866 *Node) bool { return (strings.ToUpper(str(attr(n3866, enK5))) == "SEPA") && tally1(&k3864) })
+		})
+		return countOf(k3864)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-39: (count(cac:ProjectReference/cbc:ID) <= 1)
 func enT0929(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK147), func(n3590 *Node) Seq { return child(n3590, enK1) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3867 := 0
+		anyNode(child(n, enK147), func(n3868 *Node) bool {
+			return anyNode(child(n3868, enK1), func(n3869 *Node) bool { return tally1(&k3867) })
+		})
+		return countOf(k3867)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-40: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func enT0930(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK4), func(n3591 *Node) Seq { return child(n3591, enK3) }), func(n3592 *Node) Seq { return child(n3592, enK81) }), func(n3593 *Node) Seq { return child(n3593, enK67) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3870 := 0
+		anyNode(child(n, enK4), func(n3871 *Node) bool {
+			return anyNode(child(n3871, enK3), func(n3872 *Node) bool {
+				return anyNode(child(n3872, enK81), func(n3873 *Node) bool {
+					return anyNode(child(n3873, enK67), func(n3874 *Node) bool { return tally1(&k3870) })
+				})
+			})
+		})
+		return countOf(k3870)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-44: count(//cbc:PaymentID[not(preceding::cbc:PaymentID/. = .)]) <= 1
 func enT0931(v []Seq, n *Node) bool {
-	return gcmp(fnCount(filter(desc(root(n), enK358), func(p3594 *Node) bool {
-		return !gcmp(step(preceding(p3594, enK358), func(n3595 *Node) Seq { return nodeSeq(n3595) }), nodeSeq(p3594), opEq)
-	})), enK53, opLe)
+	return gcmp(func() Seq {
+		k3875 := 0
+		anyNode(desc(root(n), enK358), func(n3876 *Node) bool {
+			return !func(r3877 Seq) bool {
+				return anyNode(preceding(n3876, enK358), func(n3878 *Node) bool { return gcmp(nodeSeq(n3878), r3877, opEq) })
+			}(nodeSeq(n3876)) && tally1(&k3875)
+		})
+		return countOf(k3875)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-45: (count(cac:PaymentMeans/cbc:PaymentDueDate) <=1)
 func enT0932(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK11), func(n3596 *Node) Seq { return child(n3596, enK236) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3879 := 0
+		anyNode(child(n, enK11), func(n3880 *Node) bool {
+			return anyNode(child(n3880, enK236), func(n3881 *Node) bool { return tally1(&k3879) })
+		})
+		return countOf(k3879)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-46: (count(cac:PaymentMeans/cbc:PaymentMeansCode/@name) <=1)
 func enT0933(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, enK11), func(n3597 *Node) Seq { return child(n3597, enK84) }), func(n3598 *Node) Seq { return attr(n3598, enK373) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3882 := 0
+		anyNode(child(n, enK11), func(n3883 *Node) bool {
+			return anyNode(child(n3883, enK84), func(n3884 *Node) bool {
+				return anyNode(attr(n3884, enK373), func(n3885 *Node) bool { return tally1(&k3882) })
+			})
+		})
+		return countOf(k3882)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-47: count(//cbc:PaymentMeansCode[not(preceding::cbc:PaymentMeansCode/. = .)]) <= 1
 func enT0934(v []Seq, n *Node) bool {
-	return gcmp(fnCount(filter(desc(root(n), enK84), func(p3599 *Node) bool {
-		return !gcmp(step(preceding(p3599, enK84), func(n3600 *Node) Seq { return nodeSeq(n3600) }), nodeSeq(p3599), opEq)
-	})), enK53, opLe)
+	return gcmp(func() Seq {
+		k3886 := 0
+		anyNode(desc(root(n), enK84), func(n3887 *Node) bool {
+			return !func(r3888 Seq) bool {
+				return anyNode(preceding(n3887, enK84), func(n3889 *Node) bool { return gcmp(nodeSeq(n3889), r3888, opEq) })
+			}(nodeSeq(n3887)) && tally1(&k3886)
+		})
+		return countOf(k3886)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-49: (count(cac:InvoicePeriod/cbc:DescriptionCode) <=1)
 func enT0935(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK58), func(n3601 *Node) Seq { return child(n3601, enK59) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3890 := 0
+		anyNode(child(n, enK58), func(n3891 *Node) bool {
+			return anyNode(child(n3891, enK59), func(n3892 *Node) bool { return tally1(&k3890) })
+		})
+		return countOf(k3890)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-54: count(cac:PaymentMeans/cac:CardAccount) <= 1
 func enT0936(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK11), func(n3602 *Node) Seq { return child(n3602, enK10) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3893 := 0
+		anyNode(child(n, enK11), func(n3894 *Node) bool {
+			return anyNode(child(n3894, enK10), func(n3895 *Node) bool { return tally1(&k3893) })
+		})
+		return countOf(k3893)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-55: count(cac:PaymentMeans/cac:PaymentMandate) <= 1
 func enT0937(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK11), func(n3603 *Node) Seq { return child(n3603, enK253) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3896 := 0
+		anyNode(child(n, enK11), func(n3897 *Node) bool {
+			return anyNode(child(n3897, enK253), func(n3898 *Node) bool { return tally1(&k3896) })
+		})
+		return countOf(k3896)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-56: count(cac:OriginatorDocumentReference/cbc:ID) <= 1
 func enT0938(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK135), func(n3604 *Node) Seq { return child(n3604, enK1) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3899 := 0
+		anyNode(child(n, enK135), func(n3900 *Node) bool {
+			return anyNode(child(n3900, enK1), func(n3901 *Node) bool { return tally1(&k3899) })
+		})
+		return countOf(k3899)
+	}(), enK53, opLe)
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
@@ -10668,37 +12356,75 @@ func enM076(v []Seq, n *Node) bool {
 
 // UBL-SR-34: (count(cbc:Note) <= 1)
 func enT0939(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK78)), enK53, opLe)
+	return gcmp(func() Seq {
+		k3902 := 0
+		anyNode(child(n, enK78), func(n3903 *Node) bool { return tally1(&k3902) })
+		return countOf(k3902)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-35: (count(cac:OrderLineReference/cbc:LineID) <= 1)
 func enT0940(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK299), func(n3605 *Node) Seq { return child(n3605, enK384) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3904 := 0
+		anyNode(child(n, enK299), func(n3905 *Node) bool {
+			return anyNode(child(n3905, enK384), func(n3906 *Node) bool { return tally1(&k3904) })
+		})
+		return countOf(k3904)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-36: (count(cac:InvoicePeriod) <= 1)
 func enT0941(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK58)), enK53, opLe)
+	return gcmp(func() Seq {
+		k3907 := 0
+		anyNode(child(n, enK58), func(n3908 *Node) bool { return tally1(&k3907) })
+		return countOf(k3907)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-37: (count(cac:Price/cac:AllowanceCharge/cbc:Amount) <= 1)
 func enT0942(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, enK68), func(n3606 *Node) Seq { return child(n3606, enK16) }), func(n3607 *Node) Seq { return child(n3607, enK20) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3909 := 0
+		anyNode(child(n, enK68), func(n3910 *Node) bool {
+			return anyNode(child(n3910, enK16), func(n3911 *Node) bool {
+				return anyNode(child(n3911, enK20), func(n3912 *Node) bool { return tally1(&k3909) })
+			})
+		})
+		return countOf(k3909)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-48: count(cac:Item/cac:ClassifiedTaxCategory) = 1
 func enT0943(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK66), func(n3608 *Node) Seq { return child(n3608, enK51) })), enK53, opEq)
+	return gcmp(func() Seq {
+		k3913 := 0
+		anyNode(child(n, enK66), func(n3914 *Node) bool {
+			return anyNode(child(n3914, enK51), func(n3915 *Node) bool { return tally1(&k3913) })
+		})
+		return countOf(k3913)
+	}(), enK53, opEq)
 }
 
 // UBL-SR-50: count(cac:Item/cbc:Description) <= 1
 func enT0944(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK66), func(n3609 *Node) Seq { return child(n3609, enK111) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3916 := 0
+		anyNode(child(n, enK66), func(n3917 *Node) bool {
+			return anyNode(child(n3917, enK111), func(n3918 *Node) bool { return tally1(&k3916) })
+		})
+		return countOf(k3916)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-52: count(cac:DocumentReference) <= 1
 func enT0945(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK115)), enK53, opLe)
+	return gcmp(func() Seq {
+		k3919 := 0
+		anyNode(child(n, enK115), func(n3920 *Node) bool { return tally1(&k3919) })
+		return countOf(k3919)
+	}(), enK53, opLe)
 }
 
 // cac:PayeeParty
@@ -10717,19 +12443,47 @@ func enM077(v []Seq, n *Node) bool {
 
 // UBL-SR-19: (count(cac:PartyName/cbc:Name) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0946(v []Seq, n *Node) bool {
-	return (gcmp(fnCount(step(child(n, enK81), func(n3610 *Node) Seq { return child(n3610, enK67) })), enK53, opLe) && gcmp(step(child(n, enK81), func(n3611 *Node) Seq { return child(n3611, enK67) }), step(step(step(step(parent(n), func(n3612 *Node) Seq { return child(n3612, enK44) }), func(n3613 *Node) Seq { return child(n3613, enK3) }), func(n3614 *Node) Seq { return child(n3614, enK45) }), func(n3615 *Node) Seq { return child(n3615, enK46) }), opNe))
+	return (gcmp(func() Seq {
+		k3921 := 0
+		anyNode(child(n, enK81), func(n3922 *Node) bool {
+			return anyNode(child(n3922, enK67), func(n3923 *Node) bool { return tally1(&k3921) })
+		})
+		return countOf(k3921)
+	}(), enK53, opLe) && func(r3928 Seq) bool {
+		return anyNode(child(n, enK81), func(n3929 *Node) bool {
+			return anyNode(child(n3929, enK67), func(n3930 *Node) bool { return gcmp(nodeSeq(n3930), r3928, opNe) })
+		})
+	}(step(step(step(step(parent(n), func(n3924 *Node) Seq { return child(n3924, enK44) }), func(n3925 *Node) Seq { return child(n3925, enK3) }), func(n3926 *Node) Seq { return child(n3926, enK45) }), func(n3927 *Node) Seq { return child(n3927, enK46) })))
 }
 
 // UBL-SR-20: (count(cac:PartyIdentification/cbc:ID[upper-case(@schemeID) != 'SEPA']) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0947(v []Seq, n *Node) bool {
-	return (gcmp(fnCount(step(child(n, enK82), func(n3616 *Node) Seq {
-		return filter(child(n3616, enK1), func(p3617 *Node) bool { return (strings.ToUpper(str(attr(p3617, enK5))) != "SEPA") })
-	})), enK53, opLe) && gcmp(step(child(n, enK81), func(n3618 *Node) Seq { return child(n3618, enK67) }), step(step(step(step(parent(n), func(n3619 *Node) Seq { return child(n3619, enK44) }), func(n3620 *Node) Seq { return child(n3620, enK3) }), func(n3621 *Node) Seq { return child(n3621, enK45) }), func(n3622 *Node) Seq { return child(n3622, enK46) }), opNe))
+	return (gcmp(func() Seq {
+		k3931 := 0
+		anyNode(child(n, enK82), func(n3932 *Node) bool {
+			return anyNode(child(n3932, enK1), func(n3933 *Node) bool { return (strings.ToUpper(str(attr(n3933, enK5))) != "SEPA") && tally1(&k3931) })
+		})
+		return countOf(k3931)
+	}(), enK53, opLe) && func(r3938 Seq) bool {
+		return anyNode(child(n, enK81), func(n3939 *Node) bool {
+			return anyNode(child(n3939, enK67), func(n3940 *Node) bool { return gcmp(nodeSeq(n3940), r3938, opNe) })
+		})
+	}(step(step(step(step(parent(n), func(n3934 *Node) Seq { return child(n3934, enK44) }), func(n3935 *Node) Seq { return child(n3935, enK3) }), func(n3936 *Node) Seq { return child(n3936, enK45) }), func(n3937 *Node) Seq { return child(n3937, enK46) })))
 }
 
 // UBL-SR-21: (count(cac:PartyLegalEntity/cbc:CompanyID) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0948(v []Seq, n *Node) bool {
-	return (gcmp(fnCount(step(child(n, enK45), func(n3623 *Node) Seq { return child(n3623, enK55) })), enK53, opLe) && gcmp(step(child(n, enK81), func(n3624 *Node) Seq { return child(n3624, enK67) }), step(step(step(step(parent(n), func(n3625 *Node) Seq { return child(n3625, enK44) }), func(n3626 *Node) Seq { return child(n3626, enK3) }), func(n3627 *Node) Seq { return child(n3627, enK45) }), func(n3628 *Node) Seq { return child(n3628, enK46) }), opNe))
+	return (gcmp(func() Seq {
+		k3941 := 0
+		anyNode(child(n, enK45), func(n3942 *Node) bool {
+			return anyNode(child(n3942, enK55), func(n3943 *Node) bool { return tally1(&k3941) })
+		})
+		return countOf(k3941)
+	}(), enK53, opLe) && func(r3948 Seq) bool {
+		return anyNode(child(n, enK81), func(n3949 *Node) bool {
+			return anyNode(child(n3949, enK67), func(n3950 *Node) bool { return gcmp(nodeSeq(n3950), r3948, opNe) })
+		})
+	}(step(step(step(step(parent(n), func(n3944 *Node) Seq { return child(n3944, enK44) }), func(n3945 *Node) Seq { return child(n3945, enK3) }), func(n3946 *Node) Seq { return child(n3946, enK45) }), func(n3947 *Node) Seq { return child(n3947, enK46) })))
 }
 
 // cac:PaymentMeans
@@ -10748,17 +12502,31 @@ func enM078(v []Seq, n *Node) bool {
 
 // UBL-SR-26: (count(cbc:PaymentID) <= 1)
 func enT0949(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK358)), enK53, opLe)
+	return gcmp(func() Seq {
+		k3951 := 0
+		anyNode(child(n, enK358), func(n3952 *Node) bool { return tally1(&k3951) })
+		return countOf(k3951)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-27: (count(cbc:PaymentMeansCode) <= 1)
 func enT0950(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK84)), enK53, opLe)
+	return gcmp(func() Seq {
+		k3953 := 0
+		anyNode(child(n, enK84), func(n3954 *Node) bool { return tally1(&k3953) })
+		return countOf(k3953)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-28: (count(cac:PaymentMandate/cbc:ID) <= 1)
 func enT0951(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK253), func(n3629 *Node) Seq { return child(n3629, enK1) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3955 := 0
+		anyNode(child(n, enK253), func(n3956 *Node) bool {
+			return anyNode(child(n3956, enK1), func(n3957 *Node) bool { return tally1(&k3955) })
+		})
+		return countOf(k3955)
+	}(), enK53, opLe)
 }
 
 // cac:BillingReference
@@ -10777,12 +12545,16 @@ func enM079(v []Seq, n *Node) bool {
 
 // UBL-SR-06: (count(cac:InvoiceDocumentReference) <= 1)
 func enT0952(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK86)), enK53, opLe)
+	return gcmp(func() Seq {
+		k3958 := 0
+		anyNode(child(n, enK86), func(n3959 *Node) bool { return tally1(&k3958) })
+		return countOf(k3958)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-07: (cac:InvoiceDocumentReference/cbc:ID)
 func enT0953(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK86), func(n3630 *Node) bool { return (len(child(n3630, enK1)) > 0) })
+	return anyNode(child(n, enK86), func(n3960 *Node) bool { return (len(child(n3960, enK1)) > 0) })
 }
 
 // cac:TaxRepresentativeParty
@@ -10801,12 +12573,24 @@ func enM080(v []Seq, n *Node) bool {
 
 // UBL-SR-22: (count(cac:PartyName/cbc:Name) <= 1)
 func enT0954(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK81), func(n3632 *Node) Seq { return child(n3632, enK67) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3962 := 0
+		anyNode(child(n, enK81), func(n3963 *Node) bool {
+			return anyNode(child(n3963, enK67), func(n3964 *Node) bool { return tally1(&k3962) })
+		})
+		return countOf(k3962)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-23: (count(cac:PartyTaxScheme/cbc:CompanyID) <= 1)
 func enT0955(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK54), func(n3633 *Node) Seq { return child(n3633, enK55) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3965 := 0
+		anyNode(child(n, enK54), func(n3966 *Node) bool {
+			return anyNode(child(n3966, enK55), func(n3967 *Node) bool { return tally1(&k3965) })
+		})
+		return countOf(k3965)
+	}(), enK53, opLe)
 }
 
 // cac:TaxSubtotal
@@ -10825,7 +12609,13 @@ func enM081(v []Seq, n *Node) bool {
 
 // UBL-SR-32: (count(cac:TaxCategory/cbc:TaxExemptionReason) <= 1)
 func enT0956(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK21), func(n3634 *Node) Seq { return child(n3634, enK89) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k3968 := 0
+		anyNode(child(n, enK21), func(n3969 *Node) bool {
+			return anyNode(child(n3969, enK89), func(n3970 *Node) bool { return tally1(&k3968) })
+		})
+		return countOf(k3968)
+	}(), enK53, opLe)
 }
 
 // cbc:InvoiceTypeCode | cbc:CreditNoteTypeCode
@@ -10887,7 +12677,7 @@ func enM083(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK49) {
 			return false
 		}
 		return true
@@ -10980,7 +12770,7 @@ func enM083(v []Seq, n *Node) bool {
 
 // BR-CL-03: ((not(contains(normalize-space(@currencyID), ' ')) and contains(' AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY CO…
 func enT0958(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK49))), " ") && strings.Contains(" AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VES VED VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ", (" "+fnNormalizeSpace(str(attr(n, enK49)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK50))), " ") && strings.Contains(" AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VES VED VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ", (" "+fnNormalizeSpace(str(attr(n, enK50)))+" ")))
 }
 
 // cbc:DocumentCurrencyCode
@@ -11006,7 +12796,7 @@ func enT0959(v []Seq, n *Node) bool {
 func enM085(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK50) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
 			return false
 		}
 		return true
@@ -11058,7 +12848,7 @@ func enM087(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK0) {
 			return false
 		}
-		if !(gcmpStr(child(m, enK93), "130", true)) {
+		if !(anyNode(child(m, enK93), func(n3974 *Node) bool { return (n3974.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -11077,7 +12867,7 @@ func enM087(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK115) {
 			return false
 		}
-		if !(gcmpStr(child(m, enK93), "130", true)) {
+		if !(anyNode(child(m, enK93), func(n3976 *Node) bool { return (n3976.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -11296,7 +13086,9 @@ func enM096(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r3982 Seq) bool {
+			return anyNode(child(m, enK17), func(n3983 *Node) bool { return gcmp(nodeSeq(n3983), r3982, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -11322,7 +13114,9 @@ func enM097(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r3984 Seq) bool {
+			return anyNode(child(m, enK17), func(n3985 *Node) bool { return gcmp(nodeSeq(n3985), r3984, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -11447,7 +13241,11 @@ func enM101(v []Seq, n *Node) bool {
 
 // BR-CL-24: ((@mimeCode = 'application/pdf' or @mimeCode = 'image/png' or @mimeCode = 'image/jpeg' or @mimeCode = 'text/csv' or @mimeCode = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' or @…
 func enT0976(v []Seq, n *Node) bool {
-	return (((((gcmpStr(attr(n, enK94), "application/pdf", true) || gcmpStr(attr(n, enK94), "image/png", true)) || gcmpStr(attr(n, enK94), "image/jpeg", true)) || gcmpStr(attr(n, enK94), "text/csv", true)) || gcmpStr(attr(n, enK94), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", true)) || gcmpStr(attr(n, enK94), "application/vnd.oasis.opendocument.spreadsheet", true))
+	return (((((anyNode(attr(n, enK94), func(n3991 *Node) bool { return (n3991.StringValue() == "application/pdf") }) || anyNode(attr(n, enK94), func(n3992 *Node) bool { return (n3992.StringValue() == "image/png") })) || anyNode(attr(n, enK94), func(n3993 *Node) bool { return (n3993.StringValue() == "image/jpeg") })) || anyNode(attr(n, enK94), func(n3994 *Node) bool { return (n3994.StringValue() == "text/csv") })) || anyNode(attr(n, enK94), func(n3995 *Node) bool {
+		return (n3995.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	})) || anyNode(attr(n, enK94), func(n3996 *Node) bool {
+		return (n3996.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
+	}))
 }
 
 // cbc:EndpointID[@schemeID]

@@ -101,6 +101,9 @@ func (c *compiler) boolOf(e expr, s scope) string {
 			if g, ok := c.cmpStringLiteral(x, s); ok {
 				return g
 			}
+			if g, ok := c.gcmpLoop(x, op, s); ok {
+				return g
+			}
 			return fmt.Sprintf("gcmp(%s, %s, %s)", c.seqOf(x.l, s), c.seqOf(x.r, s), op)
 		}
 	case *quant:
@@ -109,6 +112,26 @@ func (c *compiler) boolOf(e expr, s scope) string {
 			fn = "some"
 		}
 		g := c.fresh("q")
+		if p, ok := loopable(x.in, loopAny); ok {
+			// a loop over the path's items: no sequence is built
+			loop := c.loopPath(p, s, func(nv, seq string) string {
+				body := c.boolOf(x.body, s.bind(x.name, g))
+				if nv != "" {
+					if x.every {
+						return fmt.Sprintf("!func(%s Seq) bool { return %s }(nodeSeq(%s))", g, body, nv)
+					}
+					return fmt.Sprintf("func(%s Seq) bool { return %s }(nodeSeq(%s))", g, body, nv)
+				}
+				if x.every {
+					return fmt.Sprintf("!every(%s, func(%s Seq) bool { return %s })", seq, g, body)
+				}
+				return fmt.Sprintf("some(%s, func(%s Seq) bool { return %s })", seq, g, body)
+			})
+			if x.every {
+				return "!" + loop
+			}
+			return loop
+		}
 		body := c.boolOf(x.body, s.bind(x.name, g))
 		return fmt.Sprintf("%s(%s, func(%s Seq) bool { return %s })", fn, c.seqOf(x.in, s), g, body)
 	case *castable:
@@ -323,8 +346,30 @@ func (c *compiler) seqCall(x *call, s scope) string {
 	}
 	switch x.name {
 	case "count":
+		c.arity(x, 1)
+		if p, ok := loopable(x.args[0], loopCount); ok {
+			k := c.fresh("k")
+			loop := c.loopPath(p, s, func(nv, seq string) string {
+				if nv != "" {
+					return "tally1(&" + k + ")"
+				}
+				return "tally(&" + k + ", " + seq + ")"
+			})
+			return fmt.Sprintf("func() Seq { %s := 0; %s; return countOf(%s) }()", k, loop, k)
+		}
 		return one("fnCount")
 	case "sum":
+		c.arity(x, 1)
+		if p, ok := loopable(x.args[0], loopSum); ok {
+			a := c.fresh("a")
+			loop := c.loopPath(p, s, func(nv, seq string) string {
+				if nv != "" {
+					return a + ".add(nodeSeq(" + nv + "))"
+				}
+				return a + ".add(" + seq + ")"
+			})
+			return fmt.Sprintf("func() Seq { var %s sumAcc; %s; return %s.result() }()", a, loop, a)
+		}
 		return one("fnSum")
 	case "round":
 		return one("fnRound")
@@ -645,5 +690,180 @@ func (c *compiler) cmpStringLiteral(x *binary, s scope) (string, bool) {
 			return fmt.Sprintf("(%s %s %s)", g, map[string]string{"=": "==", "!=": "!="}[x.op], strconv.Quote(lt.val)), true
 		}
 	}
+	if p, ok := loopable(other, loopAny); ok {
+		cmp := map[string]string{"=": "==", "!=": "!="}[x.op]
+		return c.loopPath(p, s, func(nv, seq string) string {
+			if nv != "" {
+				return fmt.Sprintf("(%s.StringValue() %s %s)", nv, cmp, strconv.Quote(lt.val))
+			}
+			return fmt.Sprintf("gcmpStr(%s, %s, %t)", seq, strconv.Quote(lt.val), x.op == "=")
+		}), true
+	}
 	return fmt.Sprintf("gcmpStr(%s, %s, %t)", c.seqOf(other, s), strconv.Quote(lt.val), x.op == "="), true
+}
+
+// Loop modes of loopPath: what the consumer of a path's items needs.
+const (
+	loopAny   = iota // existential (=, some, every): order and duplicates do not matter
+	loopCount        // count(): no duplicates
+	loopSum          // sum(): no duplicates, document order (xs:double addition)
+)
+
+// loopable reports whether path e can be compiled as nested loops over its
+// steps (loopPath) for the mode: axis steps (a `//` only on a name or
+// attribute test), and at the end possibly a primary without predicates.
+// For count and sum the loops must visit each node once, and for sum in
+// document order: after the first step only child, attribute and self
+// steps, parent steps only from a single node.
+func loopable(e expr, mode int) (*path, bool) {
+	p, ok := e.(*path)
+	if !ok || len(p.steps) == 0 {
+		return nil, false
+	}
+	single := true
+	for i, st := range p.steps {
+		if st.axis == "" {
+			if i != len(p.steps)-1 || i == 0 || len(st.preds) > 0 {
+				return nil, false
+			}
+			if mode != loopAny && !atomicExpr(st.primary) {
+				return nil, false
+			}
+			continue
+		}
+		if st.desc && (st.axis != "child" || st.test != "name") && st.axis != "attribute" {
+			return nil, false
+		}
+		if mode == loopAny {
+			continue
+		}
+		switch {
+		case st.axis == "self":
+		case st.axis == "parent":
+			if !single {
+				return nil, false
+			}
+		case (st.axis == "child" || st.axis == "attribute") && !st.desc:
+			single = false
+		default: // descendants, ancestors, siblings, preceding: nested or out of order
+			if !single || mode == loopSum {
+				return nil, false
+			}
+			single = false
+		}
+	}
+	return p, true
+}
+
+// atomicExpr: e certainly yields atomic values (no nodes).
+func atomicExpr(e expr) bool {
+	switch x := e.(type) {
+	case *lit:
+		return true
+	case *binary:
+		_, ok := arithOp[x.op]
+		return ok
+	case *call:
+		switch x.name {
+		case "xs:decimal", "normalize-space", "string", "upper-case", "lower-case", "substring-after",
+			"substring-before", "substring", "concat", "name", "local-name", "string-length", "count",
+			"sum", "round", "abs":
+			return true
+		}
+	}
+	return false
+}
+
+// loopPath compiles a Go bool expression that visits the items of path p
+// with nested anyNode loops (no sequence is built for any step) and stops
+// when leaf is true. leaf gets either the node variable of the last step
+// or, for a final primary, the Go Seq expression of its items.
+func (c *compiler) loopPath(p *path, s scope, leaf func(nv, seq string) string) string {
+	start := s.cv
+	if p.abs != 0 {
+		start = "root(" + s.cv + ")"
+	}
+	return c.loopFrom(p.steps, start, s, leaf)
+}
+
+func (c *compiler) loopFrom(steps []*pathStep, nv string, s scope, leaf func(nv, seq string) string) string {
+	st := steps[0]
+	if st.axis == "" {
+		return leaf("", c.seqOf(st.primary, s.with(nv)))
+	}
+	sel := c.axisCall(st, nv, s)
+	next := c.fresh("n")
+	var conds []string
+	for _, pr := range st.preds {
+		if l, ok := pr.(*lit); ok && l.kind != "string" {
+			c.fail("positional predicates are not compiled")
+		}
+		if cl, ok := pr.(*call); ok && (cl.name == "position" || cl.name == "last") {
+			c.fail("positional predicates are not compiled")
+		}
+		conds = append(conds, c.boolOf(pr, s.with(next)))
+	}
+	if len(steps) > 1 {
+		conds = append(conds, c.loopFrom(steps[1:], next, s, leaf))
+	} else {
+		conds = append(conds, leaf(next, ""))
+	}
+	return fmt.Sprintf("anyNode(%s, func(%s *Node) bool { return %s })", sel, next, strings.Join(conds, " && "))
+}
+
+// leafSeq is the Seq of one leaf of loopPath.
+func leafSeq(nv, seq string) string {
+	if nv != "" {
+		return "nodeSeq(" + nv + ")"
+	}
+	return seq
+}
+
+// cheapSeq: e compiles to a constant or a variable (no evaluation cost).
+func cheapSeq(e expr) bool {
+	switch x := e.(type) {
+	case *lit, *varRef:
+		return true
+	case *seqExpr:
+		for _, it := range x.items {
+			if _, ok := it.(*lit); !ok {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// gcmpLoop compiles the general comparison l op r with a path operand as a
+// loop over the path's items (a general comparison is existential); the
+// other operand is evaluated once.
+func (c *compiler) gcmpLoop(x *binary, op string, s scope) (string, bool) {
+	if p, ok := loopable(x.l, loopAny); ok {
+		r := c.seqOf(x.r, s)
+		if cheapSeq(x.r) {
+			return c.loopPath(p, s, func(nv, seq string) string {
+				return fmt.Sprintf("gcmp(%s, %s, %s)", leafSeq(nv, seq), r, op)
+			}), true
+		}
+		rv := c.fresh("r")
+		body := c.loopPath(p, s, func(nv, seq string) string {
+			return fmt.Sprintf("gcmp(%s, %s, %s)", leafSeq(nv, seq), rv, op)
+		})
+		return fmt.Sprintf("func(%s Seq) bool { return %s }(%s)", rv, body, r), true
+	}
+	if p, ok := loopable(x.r, loopAny); ok {
+		l := c.seqOf(x.l, s)
+		if cheapSeq(x.l) {
+			return c.loopPath(p, s, func(nv, seq string) string {
+				return fmt.Sprintf("gcmp(%s, %s, %s)", l, leafSeq(nv, seq), op)
+			}), true
+		}
+		lv := c.fresh("l")
+		body := c.loopPath(p, s, func(nv, seq string) string {
+			return fmt.Sprintf("gcmp(%s, %s, %s)", lv, leafSeq(nv, seq), op)
+		})
+		return fmt.Sprintf("func(%s Seq) bool { return %s }(%s)", lv, body, l), true
+	}
+	return "", false
 }
