@@ -3145,134 +3145,166 @@ func enT0079(v []Seq, n *Node) bool {
 
 // BR-O-03: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not…
 func enT0080(v []Seq, n *Node) bool {
-	return (((len(step(step(union(child(root(n), enK18), child(root(n), enK19)), func(n655 *Node) Seq {
-		return filter(child(n655, enK16), func(p656 *Node) bool {
+	return (((anyNode(child(root(n), enK18), func(n655 *Node) bool {
+		return anyNode(child(n655, enK16), func(n656 *Node) bool {
 			return func(r657 Seq) bool {
-				return anyNode(child(p656, enK17), func(n658 *Node) bool { return gcmp(nodeSeq(n658), r657, opEq) })
-			}(boolSeq(false))
-		})
-	}), func(n659 *Node) Seq {
-		return filter(filter(child(n659, enK21), func(p660 *Node) bool { return (fnNormalizeSpace(str(child(p660, enK1))) == "O") }), func(p661 *Node) bool {
-			return anyNode(child(p661, enK22), func(n662 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n662, enK1))))), "VAT", true)
+				return anyNode(child(n656, enK17), func(n658 *Node) bool { return gcmp(nodeSeq(n658), r657, opEq) })
+			}(boolSeq(false)) && anyNode(child(n656, enK21), func(n659 *Node) bool {
+				return (fnNormalizeSpace(str(child(n659, enK1))) == "O") && anyNode(child(n659, enK22), func(n660 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n660, enK1))))), "VAT", true)
+				})
 			})
 		})
-	})) > 0) && ((!anyNode(desc(root(n), enK44), func(n663 *Node) bool {
-		return anyNode(child(n663, enK3), func(n664 *Node) bool {
-			return anyNode(child(n664, enK54), func(n665 *Node) bool {
-				return ebv(step(child(n665, enK22), func(n666 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n666, enK1)))) == "VAT"))
-				})) && (len(child(n665, enK55)) > 0)
+	}) || anyNode(child(root(n), enK19), func(n661 *Node) bool {
+		return anyNode(child(n661, enK16), func(n662 *Node) bool {
+			return func(r663 Seq) bool {
+				return anyNode(child(n662, enK17), func(n664 *Node) bool { return gcmp(nodeSeq(n664), r663, opEq) })
+			}(boolSeq(false)) && anyNode(child(n662, enK21), func(n665 *Node) bool {
+				return (fnNormalizeSpace(str(child(n665, enK1))) == "O") && anyNode(child(n665, enK22), func(n666 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n666, enK1))))), "VAT", true)
+				})
 			})
 		})
-	}) && !anyNode(desc(root(n), enK56), func(n668 *Node) bool {
-		return anyNode(child(n668, enK54), func(n669 *Node) bool {
-			return ebv(step(child(n669, enK22), func(n670 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n670, enK1)))) == "VAT"))
-			})) && (len(child(n669, enK55)) > 0)
-		})
-	})) && !anyNode(desc(root(n), enK4), func(n672 *Node) bool {
-		return anyNode(child(n672, enK3), func(n673 *Node) bool {
-			return anyNode(child(n673, enK54), func(n674 *Node) bool {
-				return ebv(step(child(n674, enK22), func(n675 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n675, enK1)))) == "VAT"))
-				})) && (len(child(n674, enK55)) > 0)
+	})) && ((!anyNode(desc(root(n), enK44), func(n667 *Node) bool {
+		return anyNode(child(n667, enK3), func(n668 *Node) bool {
+			return anyNode(child(n668, enK54), func(n669 *Node) bool {
+				return ebv(step(child(n669, enK22), func(n670 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n670, enK1)))) == "VAT"))
+				})) && (len(child(n669, enK55)) > 0)
 			})
 		})
-	}))) || !(len(step(step(union(child(root(n), enK18), child(root(n), enK19)), func(n677 *Node) Seq {
-		return filter(child(n677, enK16), func(p678 *Node) bool {
-			return func(r679 Seq) bool {
-				return anyNode(child(p678, enK17), func(n680 *Node) bool { return gcmp(nodeSeq(n680), r679, opEq) })
-			}(boolSeq(false))
+	}) && !anyNode(desc(root(n), enK56), func(n672 *Node) bool {
+		return anyNode(child(n672, enK54), func(n673 *Node) bool {
+			return ebv(step(child(n673, enK22), func(n674 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n674, enK1)))) == "VAT"))
+			})) && (len(child(n673, enK55)) > 0)
 		})
-	}), func(n681 *Node) Seq {
-		return filter(filter(child(n681, enK21), func(p682 *Node) bool { return (fnNormalizeSpace(str(child(p682, enK1))) == "O") }), func(p683 *Node) bool {
-			return anyNode(child(p683, enK22), func(n684 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n684, enK1))))), "VAT", true)
+	})) && !anyNode(desc(root(n), enK4), func(n676 *Node) bool {
+		return anyNode(child(n676, enK3), func(n677 *Node) bool {
+			return anyNode(child(n677, enK54), func(n678 *Node) bool {
+				return ebv(step(child(n678, enK22), func(n679 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n679, enK1)))) == "VAT"))
+				})) && (len(child(n678, enK55)) > 0)
 			})
 		})
-	})) > 0))
+	}))) || !(anyNode(child(root(n), enK18), func(n681 *Node) bool {
+		return anyNode(child(n681, enK16), func(n682 *Node) bool {
+			return func(r683 Seq) bool {
+				return anyNode(child(n682, enK17), func(n684 *Node) bool { return gcmp(nodeSeq(n684), r683, opEq) })
+			}(boolSeq(false)) && anyNode(child(n682, enK21), func(n685 *Node) bool {
+				return (fnNormalizeSpace(str(child(n685, enK1))) == "O") && anyNode(child(n685, enK22), func(n686 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n686, enK1))))), "VAT", true)
+				})
+			})
+		})
+	}) || anyNode(child(root(n), enK19), func(n687 *Node) bool {
+		return anyNode(child(n687, enK16), func(n688 *Node) bool {
+			return func(r689 Seq) bool {
+				return anyNode(child(n688, enK17), func(n690 *Node) bool { return gcmp(nodeSeq(n690), r689, opEq) })
+			}(boolSeq(false)) && anyNode(child(n688, enK21), func(n691 *Node) bool {
+				return (fnNormalizeSpace(str(child(n691, enK1))) == "O") && anyNode(child(n691, enK22), func(n692 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n692, enK1))))), "VAT", true)
+				})
+			})
+		})
+	})))
 }
 
 // BR-O-04: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(…
 func enT0081(v []Seq, n *Node) bool {
-	return (((len(step(step(union(child(root(n), enK18), child(root(n), enK19)), func(n685 *Node) Seq {
-		return filter(child(n685, enK16), func(p686 *Node) bool {
-			return func(r687 Seq) bool {
-				return anyNode(child(p686, enK17), func(n688 *Node) bool { return gcmp(nodeSeq(n688), r687, opEq) })
-			}(boolSeq(true))
-		})
-	}), func(n689 *Node) Seq {
-		return filter(filter(child(n689, enK21), func(p690 *Node) bool { return (fnNormalizeSpace(str(child(p690, enK1))) == "O") }), func(p691 *Node) bool {
-			return anyNode(child(p691, enK22), func(n692 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n692, enK1))))), "VAT", true)
+	return (((anyNode(child(root(n), enK18), func(n693 *Node) bool {
+		return anyNode(child(n693, enK16), func(n694 *Node) bool {
+			return func(r695 Seq) bool {
+				return anyNode(child(n694, enK17), func(n696 *Node) bool { return gcmp(nodeSeq(n696), r695, opEq) })
+			}(boolSeq(true)) && anyNode(child(n694, enK21), func(n697 *Node) bool {
+				return (fnNormalizeSpace(str(child(n697, enK1))) == "O") && anyNode(child(n697, enK22), func(n698 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n698, enK1))))), "VAT", true)
+				})
 			})
 		})
-	})) > 0) && ((!anyNode(desc(root(n), enK44), func(n693 *Node) bool {
-		return anyNode(child(n693, enK3), func(n694 *Node) bool {
-			return anyNode(child(n694, enK54), func(n695 *Node) bool {
-				return ebv(step(child(n695, enK22), func(n696 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n696, enK1)))) == "VAT"))
-				})) && (len(child(n695, enK55)) > 0)
+	}) || anyNode(child(root(n), enK19), func(n699 *Node) bool {
+		return anyNode(child(n699, enK16), func(n700 *Node) bool {
+			return func(r701 Seq) bool {
+				return anyNode(child(n700, enK17), func(n702 *Node) bool { return gcmp(nodeSeq(n702), r701, opEq) })
+			}(boolSeq(true)) && anyNode(child(n700, enK21), func(n703 *Node) bool {
+				return (fnNormalizeSpace(str(child(n703, enK1))) == "O") && anyNode(child(n703, enK22), func(n704 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n704, enK1))))), "VAT", true)
+				})
 			})
 		})
-	}) && !anyNode(desc(root(n), enK56), func(n698 *Node) bool {
-		return anyNode(child(n698, enK54), func(n699 *Node) bool {
-			return ebv(step(child(n699, enK22), func(n700 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n700, enK1)))) == "VAT"))
-			})) && (len(child(n699, enK55)) > 0)
-		})
-	})) && !anyNode(desc(root(n), enK4), func(n702 *Node) bool {
-		return anyNode(child(n702, enK3), func(n703 *Node) bool {
-			return anyNode(child(n703, enK54), func(n704 *Node) bool {
-				return ebv(step(child(n704, enK22), func(n705 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n705, enK1)))) == "VAT"))
-				})) && (len(child(n704, enK55)) > 0)
+	})) && ((!anyNode(desc(root(n), enK44), func(n705 *Node) bool {
+		return anyNode(child(n705, enK3), func(n706 *Node) bool {
+			return anyNode(child(n706, enK54), func(n707 *Node) bool {
+				return ebv(step(child(n707, enK22), func(n708 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n708, enK1)))) == "VAT"))
+				})) && (len(child(n707, enK55)) > 0)
 			})
 		})
-	}))) || !(len(step(step(union(child(root(n), enK18), child(root(n), enK19)), func(n707 *Node) Seq {
-		return filter(child(n707, enK16), func(p708 *Node) bool {
-			return func(r709 Seq) bool {
-				return anyNode(child(p708, enK17), func(n710 *Node) bool { return gcmp(nodeSeq(n710), r709, opEq) })
-			}(boolSeq(true))
+	}) && !anyNode(desc(root(n), enK56), func(n710 *Node) bool {
+		return anyNode(child(n710, enK54), func(n711 *Node) bool {
+			return ebv(step(child(n711, enK22), func(n712 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n712, enK1)))) == "VAT"))
+			})) && (len(child(n711, enK55)) > 0)
 		})
-	}), func(n711 *Node) Seq {
-		return filter(filter(child(n711, enK21), func(p712 *Node) bool { return (fnNormalizeSpace(str(child(p712, enK1))) == "O") }), func(p713 *Node) bool {
-			return anyNode(child(p713, enK22), func(n714 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n714, enK1))))), "VAT", true)
+	})) && !anyNode(desc(root(n), enK4), func(n714 *Node) bool {
+		return anyNode(child(n714, enK3), func(n715 *Node) bool {
+			return anyNode(child(n715, enK54), func(n716 *Node) bool {
+				return ebv(step(child(n716, enK22), func(n717 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n717, enK1)))) == "VAT"))
+				})) && (len(child(n716, enK55)) > 0)
 			})
 		})
-	})) > 0))
+	}))) || !(anyNode(child(root(n), enK18), func(n719 *Node) bool {
+		return anyNode(child(n719, enK16), func(n720 *Node) bool {
+			return func(r721 Seq) bool {
+				return anyNode(child(n720, enK17), func(n722 *Node) bool { return gcmp(nodeSeq(n722), r721, opEq) })
+			}(boolSeq(true)) && anyNode(child(n720, enK21), func(n723 *Node) bool {
+				return (fnNormalizeSpace(str(child(n723, enK1))) == "O") && anyNode(child(n723, enK22), func(n724 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n724, enK1))))), "VAT", true)
+				})
+			})
+		})
+	}) || anyNode(child(root(n), enK19), func(n725 *Node) bool {
+		return anyNode(child(n725, enK16), func(n726 *Node) bool {
+			return func(r727 Seq) bool {
+				return anyNode(child(n726, enK17), func(n728 *Node) bool { return gcmp(nodeSeq(n728), r727, opEq) })
+			}(boolSeq(true)) && anyNode(child(n726, enK21), func(n729 *Node) bool {
+				return (fnNormalizeSpace(str(child(n729, enK1))) == "O") && anyNode(child(n729, enK22), func(n730 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n730, enK1))))), "VAT", true)
+				})
+			})
+		})
+	})))
 }
 
 // BR-O-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[n…
 func enT0082(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK48), func(n715 *Node) bool {
-		return anyNode(child(n715, enK52), func(n716 *Node) bool {
-			return anyNode(child(n716, enK21), func(n717 *Node) bool {
-				return anyNode(child(n717, enK22), func(n718 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n718, enK1))))), "VAT", true)
-				}) && anyNode(child(n717, enK1), func(n719 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n719))) == "O") })
+	return ((anyNode(child(n, enK48), func(n731 *Node) bool {
+		return anyNode(child(n731, enK52), func(n732 *Node) bool {
+			return anyNode(child(n732, enK21), func(n733 *Node) bool {
+				return anyNode(child(n733, enK22), func(n734 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n734, enK1))))), "VAT", true)
+				}) && anyNode(child(n733, enK1), func(n735 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n735))) == "O") })
 			})
 		})
 	}) && gcmp(func() Seq {
-		k720 := 0
-		anyNode(child(n, enK48), func(n721 *Node) bool {
-			return anyNode(child(n721, enK52), func(n722 *Node) bool {
-				return anyNode(child(n722, enK21), func(n723 *Node) bool {
-					return (fnNormalizeSpace(str(child(n723, enK1))) != "O") && anyNode(child(n723, enK22), func(n724 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n724, enK1))))), "VAT", true)
-					}) && tally1(&k720)
+		k736 := 0
+		anyNode(child(n, enK48), func(n737 *Node) bool {
+			return anyNode(child(n737, enK52), func(n738 *Node) bool {
+				return anyNode(child(n738, enK21), func(n739 *Node) bool {
+					return (fnNormalizeSpace(str(child(n739, enK1))) != "O") && anyNode(child(n739, enK22), func(n740 *Node) bool {
+						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n740, enK1))))), "VAT", true)
+					}) && tally1(&k736)
 				})
 			})
 		})
-		return countOf(k720)
-	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n725 *Node) bool {
-		return anyNode(child(n725, enK52), func(n726 *Node) bool {
-			return anyNode(child(n726, enK21), func(n727 *Node) bool {
-				return anyNode(child(n727, enK22), func(n728 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n728, enK1))))), "VAT", true)
-				}) && anyNode(child(n727, enK1), func(n729 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n729))) == "O") })
+		return countOf(k736)
+	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n741 *Node) bool {
+		return anyNode(child(n741, enK52), func(n742 *Node) bool {
+			return anyNode(child(n742, enK21), func(n743 *Node) bool {
+				return anyNode(child(n743, enK22), func(n744 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n744, enK1))))), "VAT", true)
+				}) && anyNode(child(n743, enK1), func(n745 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n745))) == "O") })
 			})
 		})
 	}))
@@ -3280,55 +3312,22 @@ func enT0082(v []Seq, n *Node) bool {
 
 // BR-O-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:ClassifiedTaxCategory[normalize-space(cb…
 func enT0083(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK48), func(n730 *Node) bool {
-		return anyNode(child(n730, enK52), func(n731 *Node) bool {
-			return anyNode(child(n731, enK21), func(n732 *Node) bool {
-				return anyNode(child(n732, enK22), func(n733 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n733, enK1))))), "VAT", true)
-				}) && anyNode(child(n732, enK1), func(n734 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n734))) == "O") })
+	return ((anyNode(child(n, enK48), func(n746 *Node) bool {
+		return anyNode(child(n746, enK52), func(n747 *Node) bool {
+			return anyNode(child(n747, enK21), func(n748 *Node) bool {
+				return anyNode(child(n748, enK22), func(n749 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n749, enK1))))), "VAT", true)
+				}) && anyNode(child(n748, enK1), func(n750 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n750))) == "O") })
 			})
 		})
 	}) && gcmp(func() Seq {
-		k735 := 0
-		anyNode(desc(root(n), enK51), func(n736 *Node) bool {
-			return (fnNormalizeSpace(str(child(n736, enK1))) != "O") && anyNode(child(n736, enK22), func(n737 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n737, enK1))))), "VAT", true)
-			}) && tally1(&k735)
+		k751 := 0
+		anyNode(desc(root(n), enK51), func(n752 *Node) bool {
+			return (fnNormalizeSpace(str(child(n752, enK1))) != "O") && anyNode(child(n752, enK22), func(n753 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n753, enK1))))), "VAT", true)
+			}) && tally1(&k751)
 		})
-		return countOf(k735)
-	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n738 *Node) bool {
-		return anyNode(child(n738, enK52), func(n739 *Node) bool {
-			return anyNode(child(n739, enK21), func(n740 *Node) bool {
-				return anyNode(child(n740, enK22), func(n741 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n741, enK1))))), "VAT", true)
-				}) && anyNode(child(n740, enK1), func(n742 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n742))) == "O") })
-			})
-		})
-	}))
-}
-
-// BR-O-13: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=fals…
-func enT0084(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK48), func(n743 *Node) bool {
-		return anyNode(child(n743, enK52), func(n744 *Node) bool {
-			return anyNode(child(n744, enK21), func(n745 *Node) bool {
-				return anyNode(child(n745, enK22), func(n746 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n746, enK1))))), "VAT", true)
-				}) && anyNode(child(n745, enK1), func(n747 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n747))) == "O") })
-			})
-		})
-	}) && gcmp(func() Seq {
-		k748 := 0
-		anyNode(desc(root(n), enK16), func(n749 *Node) bool {
-			return func(r750 Seq) bool {
-				return anyNode(child(n749, enK17), func(n751 *Node) bool { return gcmp(nodeSeq(n751), r750, opEq) })
-			}(boolSeq(false)) && anyNode(child(n749, enK21), func(n752 *Node) bool {
-				return (fnNormalizeSpace(str(child(n752, enK1))) != "O") && anyNode(child(n752, enK22), func(n753 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n753, enK1))))), "VAT", true)
-				}) && tally1(&k748)
-			})
-		})
-		return countOf(k748)
+		return countOf(k751)
 	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n754 *Node) bool {
 		return anyNode(child(n754, enK52), func(n755 *Node) bool {
 			return anyNode(child(n755, enK21), func(n756 *Node) bool {
@@ -3340,8 +3339,8 @@ func enT0084(v []Seq, n *Node) bool {
 	}))
 }
 
-// BR-O-14: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=true…
-func enT0085(v []Seq, n *Node) bool {
+// BR-O-13: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=fals…
+func enT0084(v []Seq, n *Node) bool {
 	return ((anyNode(child(n, enK48), func(n759 *Node) bool {
 		return anyNode(child(n759, enK52), func(n760 *Node) bool {
 			return anyNode(child(n760, enK21), func(n761 *Node) bool {
@@ -3355,7 +3354,7 @@ func enT0085(v []Seq, n *Node) bool {
 		anyNode(desc(root(n), enK16), func(n765 *Node) bool {
 			return func(r766 Seq) bool {
 				return anyNode(child(n765, enK17), func(n767 *Node) bool { return gcmp(nodeSeq(n767), r766, opEq) })
-			}(boolSeq(true)) && anyNode(child(n765, enK21), func(n768 *Node) bool {
+			}(boolSeq(false)) && anyNode(child(n765, enK21), func(n768 *Node) bool {
 				return (fnNormalizeSpace(str(child(n768, enK1))) != "O") && anyNode(child(n768, enK22), func(n769 *Node) bool {
 					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n769, enK1))))), "VAT", true)
 				}) && tally1(&k764)
@@ -3373,92 +3372,125 @@ func enT0085(v []Seq, n *Node) bool {
 	}))
 }
 
-// BR-S-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'S']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'])) > 0 and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCat…
-func enT0086(v []Seq, n *Node) bool {
-	return ((gcmp(arith(func() Seq {
-		k775 := 0
-		anyNode(desc(root(n), enK16), func(n776 *Node) bool {
-			return anyNode(child(n776, enK21), func(n777 *Node) bool { return (fnNormalizeSpace(str(child(n777, enK1))) == "S") && tally1(&k775) })
+// BR-O-14: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=true…
+func enT0085(v []Seq, n *Node) bool {
+	return ((anyNode(child(n, enK48), func(n775 *Node) bool {
+		return anyNode(child(n775, enK52), func(n776 *Node) bool {
+			return anyNode(child(n776, enK21), func(n777 *Node) bool {
+				return anyNode(child(n777, enK22), func(n778 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n778, enK1))))), "VAT", true)
+				}) && anyNode(child(n777, enK1), func(n779 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n779))) == "O") })
+			})
 		})
-		return countOf(k775)
-	}(), func() Seq {
-		k778 := 0
-		anyNode(desc(root(n), enK51), func(n779 *Node) bool { return (fnNormalizeSpace(str(child(n779, enK1))) == "S") && tally1(&k778) })
-		return countOf(k778)
-	}(), opAdd), enK62, opGt) && gcmp(func() Seq {
+	}) && gcmp(func() Seq {
 		k780 := 0
-		anyNode(child(n, enK48), func(n781 *Node) bool {
-			return anyNode(child(n781, enK52), func(n782 *Node) bool {
-				return anyNode(child(n782, enK21), func(n783 *Node) bool { return (fnNormalizeSpace(str(child(n783, enK1))) == "S") && tally1(&k780) })
+		anyNode(desc(root(n), enK16), func(n781 *Node) bool {
+			return func(r782 Seq) bool {
+				return anyNode(child(n781, enK17), func(n783 *Node) bool { return gcmp(nodeSeq(n783), r782, opEq) })
+			}(boolSeq(true)) && anyNode(child(n781, enK21), func(n784 *Node) bool {
+				return (fnNormalizeSpace(str(child(n784, enK1))) != "O") && anyNode(child(n784, enK22), func(n785 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n785, enK1))))), "VAT", true)
+				}) && tally1(&k780)
 			})
 		})
 		return countOf(k780)
-	}(), enK62, opGt)) || (gcmp(arith(func() Seq {
-		k784 := 0
-		anyNode(desc(root(n), enK16), func(n785 *Node) bool {
-			return anyNode(child(n785, enK21), func(n786 *Node) bool { return (fnNormalizeSpace(str(child(n786, enK1))) == "S") && tally1(&k784) })
-		})
-		return countOf(k784)
-	}(), func() Seq {
-		k787 := 0
-		anyNode(desc(root(n), enK51), func(n788 *Node) bool { return (fnNormalizeSpace(str(child(n788, enK1))) == "S") && tally1(&k787) })
-		return countOf(k787)
-	}(), opAdd), enK62, opEq) && gcmp(func() Seq {
-		k789 := 0
-		anyNode(child(n, enK48), func(n790 *Node) bool {
-			return anyNode(child(n790, enK52), func(n791 *Node) bool {
-				return anyNode(child(n791, enK21), func(n792 *Node) bool { return (fnNormalizeSpace(str(child(n792, enK1))) == "S") && tally1(&k789) })
+	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n786 *Node) bool {
+		return anyNode(child(n786, enK52), func(n787 *Node) bool {
+			return anyNode(child(n787, enK21), func(n788 *Node) bool {
+				return anyNode(child(n788, enK22), func(n789 *Node) bool {
+					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n789, enK1))))), "VAT", true)
+				}) && anyNode(child(n788, enK1), func(n790 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n790))) == "O") })
 			})
 		})
-		return countOf(k789)
+	}))
+}
+
+// BR-S-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'S']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'])) > 0 and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCat…
+func enT0086(v []Seq, n *Node) bool {
+	return ((gcmp(arith(func() Seq {
+		k791 := 0
+		anyNode(desc(root(n), enK16), func(n792 *Node) bool {
+			return anyNode(child(n792, enK21), func(n793 *Node) bool { return (fnNormalizeSpace(str(child(n793, enK1))) == "S") && tally1(&k791) })
+		})
+		return countOf(k791)
+	}(), func() Seq {
+		k794 := 0
+		anyNode(desc(root(n), enK51), func(n795 *Node) bool { return (fnNormalizeSpace(str(child(n795, enK1))) == "S") && tally1(&k794) })
+		return countOf(k794)
+	}(), opAdd), enK62, opGt) && gcmp(func() Seq {
+		k796 := 0
+		anyNode(child(n, enK48), func(n797 *Node) bool {
+			return anyNode(child(n797, enK52), func(n798 *Node) bool {
+				return anyNode(child(n798, enK21), func(n799 *Node) bool { return (fnNormalizeSpace(str(child(n799, enK1))) == "S") && tally1(&k796) })
+			})
+		})
+		return countOf(k796)
+	}(), enK62, opGt)) || (gcmp(arith(func() Seq {
+		k800 := 0
+		anyNode(desc(root(n), enK16), func(n801 *Node) bool {
+			return anyNode(child(n801, enK21), func(n802 *Node) bool { return (fnNormalizeSpace(str(child(n802, enK1))) == "S") && tally1(&k800) })
+		})
+		return countOf(k800)
+	}(), func() Seq {
+		k803 := 0
+		anyNode(desc(root(n), enK51), func(n804 *Node) bool { return (fnNormalizeSpace(str(child(n804, enK1))) == "S") && tally1(&k803) })
+		return countOf(k803)
+	}(), opAdd), enK62, opEq) && gcmp(func() Seq {
+		k805 := 0
+		anyNode(child(n, enK48), func(n806 *Node) bool {
+			return anyNode(child(n806, enK52), func(n807 *Node) bool {
+				return anyNode(child(n807, enK21), func(n808 *Node) bool { return (fnNormalizeSpace(str(child(n808, enK1))) == "S") && tally1(&k805) })
+			})
+		})
+		return countOf(k805)
 	}(), enK62, opEq)))
 }
 
 // BR-S-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0087(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n793 *Node) bool {
-		return (fnNormalizeSpace(str(child(n793, enK1))) == "S") && anyNode(child(n793, enK22), func(n794 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n794, enK1))))), "VAT", true)
+	return ((anyNode(desc(root(n), enK51), func(n809 *Node) bool {
+		return (fnNormalizeSpace(str(child(n809, enK1))) == "S") && anyNode(child(n809, enK22), func(n810 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n810, enK1))))), "VAT", true)
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n795 *Node) bool {
-		return anyNode(child(n795, enK3), func(n796 *Node) bool {
-			return anyNode(child(n796, enK54), func(n797 *Node) bool { return (len(child(n797, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n811 *Node) bool {
+		return anyNode(child(n811, enK3), func(n812 *Node) bool {
+			return anyNode(child(n812, enK54), func(n813 *Node) bool { return (len(child(n813, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n799 *Node) bool {
-		return anyNode(child(n799, enK54), func(n800 *Node) bool {
-			return ebv(step(child(n800, enK22), func(n801 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n801, enK1)))) == "VAT"))
-			})) && (len(child(n800, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n815 *Node) bool {
+		return anyNode(child(n815, enK54), func(n816 *Node) bool {
+			return ebv(step(child(n816, enK22), func(n817 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n817, enK1)))) == "VAT"))
+			})) && (len(child(n816, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK51), func(n803 *Node) bool { return (fnNormalizeSpace(str(child(n803, enK1))) == "S") }))
+	}))) || !anyNode(desc(root(n), enK51), func(n819 *Node) bool { return (fnNormalizeSpace(str(child(n819, enK1))) == "S") }))
 }
 
 // BR-S-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0088(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n804 *Node) bool {
-		return func(r805 Seq) bool {
-			return anyNode(child(n804, enK17), func(n806 *Node) bool { return gcmp(nodeSeq(n806), r805, opEq) })
-		}(boolSeq(false)) && anyNode(child(n804, enK21), func(n807 *Node) bool {
-			return (fnNormalizeSpace(str(child(n807, enK1))) == "S") && anyNode(child(n807, enK22), func(n808 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n808, enK1))))), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n820 *Node) bool {
+		return func(r821 Seq) bool {
+			return anyNode(child(n820, enK17), func(n822 *Node) bool { return gcmp(nodeSeq(n822), r821, opEq) })
+		}(boolSeq(false)) && anyNode(child(n820, enK21), func(n823 *Node) bool {
+			return (fnNormalizeSpace(str(child(n823, enK1))) == "S") && anyNode(child(n823, enK22), func(n824 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n824, enK1))))), "VAT", true)
 			})
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n809 *Node) bool {
-		return anyNode(child(n809, enK3), func(n810 *Node) bool {
-			return anyNode(child(n810, enK54), func(n811 *Node) bool { return (len(child(n811, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n825 *Node) bool {
+		return anyNode(child(n825, enK3), func(n826 *Node) bool {
+			return anyNode(child(n826, enK54), func(n827 *Node) bool { return (len(child(n827, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n813 *Node) bool {
-		return anyNode(child(n813, enK54), func(n814 *Node) bool {
-			return ebv(step(child(n814, enK22), func(n815 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n815, enK1)))) == "VAT"))
-			})) && (len(child(n814, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n829 *Node) bool {
+		return anyNode(child(n829, enK54), func(n830 *Node) bool {
+			return ebv(step(child(n830, enK22), func(n831 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n831, enK1)))) == "VAT"))
+			})) && (len(child(n830, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n817 *Node) bool {
-		return func(r818 Seq) bool {
-			return anyNode(child(n817, enK17), func(n819 *Node) bool { return gcmp(nodeSeq(n819), r818, opEq) })
-		}(boolSeq(false)) && anyNode(child(n817, enK21), func(n820 *Node) bool {
-			return (fnNormalizeSpace(str(child(n820, enK1))) == "S") && anyNode(child(n820, enK22), func(n821 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n821, enK1))))), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n833 *Node) bool {
+		return func(r834 Seq) bool {
+			return anyNode(child(n833, enK17), func(n835 *Node) bool { return gcmp(nodeSeq(n835), r834, opEq) })
+		}(boolSeq(false)) && anyNode(child(n833, enK21), func(n836 *Node) bool {
+			return (fnNormalizeSpace(str(child(n836, enK1))) == "S") && anyNode(child(n836, enK22), func(n837 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n837, enK1))))), "VAT", true)
 			})
 		})
 	}))
@@ -3466,30 +3498,30 @@ func enT0088(v []Seq, n *Node) bool {
 
 // BR-S-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0089(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n822 *Node) bool {
-		return func(r823 Seq) bool {
-			return anyNode(child(n822, enK17), func(n824 *Node) bool { return gcmp(nodeSeq(n824), r823, opEq) })
-		}(boolSeq(true)) && anyNode(child(n822, enK21), func(n825 *Node) bool {
-			return (fnNormalizeSpace(str(child(n825, enK1))) == "S") && anyNode(child(n825, enK22), func(n826 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n826, enK1))))), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n838 *Node) bool {
+		return func(r839 Seq) bool {
+			return anyNode(child(n838, enK17), func(n840 *Node) bool { return gcmp(nodeSeq(n840), r839, opEq) })
+		}(boolSeq(true)) && anyNode(child(n838, enK21), func(n841 *Node) bool {
+			return (fnNormalizeSpace(str(child(n841, enK1))) == "S") && anyNode(child(n841, enK22), func(n842 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n842, enK1))))), "VAT", true)
 			})
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n827 *Node) bool {
-		return anyNode(child(n827, enK3), func(n828 *Node) bool {
-			return anyNode(child(n828, enK54), func(n829 *Node) bool { return (len(child(n829, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n843 *Node) bool {
+		return anyNode(child(n843, enK3), func(n844 *Node) bool {
+			return anyNode(child(n844, enK54), func(n845 *Node) bool { return (len(child(n845, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n831 *Node) bool {
-		return anyNode(child(n831, enK54), func(n832 *Node) bool {
-			return ebv(step(child(n832, enK22), func(n833 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n833, enK1)))) == "VAT"))
-			})) && (len(child(n832, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n847 *Node) bool {
+		return anyNode(child(n847, enK54), func(n848 *Node) bool {
+			return ebv(step(child(n848, enK22), func(n849 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n849, enK1)))) == "VAT"))
+			})) && (len(child(n848, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n835 *Node) bool {
-		return func(r836 Seq) bool {
-			return anyNode(child(n835, enK17), func(n837 *Node) bool { return gcmp(nodeSeq(n837), r836, opEq) })
-		}(boolSeq(true)) && anyNode(child(n835, enK21), func(n838 *Node) bool {
-			return (fnNormalizeSpace(str(child(n838, enK1))) == "S") && anyNode(child(n838, enK22), func(n839 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n839, enK1))))), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n851 *Node) bool {
+		return func(r852 Seq) bool {
+			return anyNode(child(n851, enK17), func(n853 *Node) bool { return gcmp(nodeSeq(n853), r852, opEq) })
+		}(boolSeq(true)) && anyNode(child(n851, enK21), func(n854 *Node) bool {
+			return (fnNormalizeSpace(str(child(n854, enK1))) == "S") && anyNode(child(n854, enK22), func(n855 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n855, enK1))))), "VAT", true)
 			})
 		})
 	}))
@@ -3497,86 +3529,86 @@ func enT0089(v []Seq, n *Node) bool {
 
 // BR-Z-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'Z']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0090(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n840 *Node) bool {
-		return anyNode(child(n840, enK22), func(n841 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n841, enK1))))), "VAT", true)
-		}) && anyNode(child(n840, enK1), func(n842 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n842))) == "Z") })
-	}) || anyNode(desc(root(n), enK51), func(n843 *Node) bool {
-		return anyNode(child(n843, enK22), func(n844 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n844, enK1))))), "VAT", true)
-		}) && anyNode(child(n843, enK1), func(n845 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n845))) == "Z") })
+	return (((anyNode(desc(root(n), enK21), func(n856 *Node) bool {
+		return anyNode(child(n856, enK22), func(n857 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n857, enK1))))), "VAT", true)
+		}) && anyNode(child(n856, enK1), func(n858 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n858))) == "Z") })
+	}) || anyNode(desc(root(n), enK51), func(n859 *Node) bool {
+		return anyNode(child(n859, enK22), func(n860 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n860, enK1))))), "VAT", true)
+		}) && anyNode(child(n859, enK1), func(n861 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n861))) == "Z") })
 	})) && gcmp(func() Seq {
-		k846 := 0
-		anyNode(child(n, enK48), func(n847 *Node) bool {
-			return anyNode(child(n847, enK52), func(n848 *Node) bool {
-				return anyNode(child(n848, enK21), func(n849 *Node) bool {
-					return anyNode(child(n849, enK22), func(n850 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n850, enK1))))), "VAT", true)
-					}) && anyNode(child(n849, enK1), func(n851 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n851))) == "Z") && tally1(&k846) })
+		k862 := 0
+		anyNode(child(n, enK48), func(n863 *Node) bool {
+			return anyNode(child(n863, enK52), func(n864 *Node) bool {
+				return anyNode(child(n864, enK21), func(n865 *Node) bool {
+					return anyNode(child(n865, enK22), func(n866 *Node) bool {
+						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n866, enK1))))), "VAT", true)
+					}) && anyNode(child(n865, enK1), func(n867 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n867))) == "Z") && tally1(&k862) })
 				})
 			})
 		})
-		return countOf(k846)
-	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n852 *Node) bool {
-		return anyNode(child(n852, enK22), func(n853 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n853, enK1))))), "VAT", true)
-		}) && anyNode(child(n852, enK1), func(n854 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n854))) == "Z") })
-	}) && !anyNode(desc(root(n), enK51), func(n855 *Node) bool {
-		return anyNode(child(n855, enK22), func(n856 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n856, enK1))))), "VAT", true)
-		}) && anyNode(child(n855, enK1), func(n857 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n857))) == "Z") })
+		return countOf(k862)
+	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n868 *Node) bool {
+		return anyNode(child(n868, enK22), func(n869 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n869, enK1))))), "VAT", true)
+		}) && anyNode(child(n868, enK1), func(n870 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n870))) == "Z") })
+	}) && !anyNode(desc(root(n), enK51), func(n871 *Node) bool {
+		return anyNode(child(n871, enK22), func(n872 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n872, enK1))))), "VAT", true)
+		}) && anyNode(child(n871, enK1), func(n873 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n873))) == "Z") })
 	})))
 }
 
 // BR-Z-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0091(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n858 *Node) bool {
-		return (fnNormalizeSpace(str(child(n858, enK1))) == "Z") && anyNode(child(n858, enK22), func(n859 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n859, enK1))))), "VAT", true)
+	return ((anyNode(desc(root(n), enK51), func(n874 *Node) bool {
+		return (fnNormalizeSpace(str(child(n874, enK1))) == "Z") && anyNode(child(n874, enK22), func(n875 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n875, enK1))))), "VAT", true)
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n860 *Node) bool {
-		return anyNode(child(n860, enK3), func(n861 *Node) bool {
-			return anyNode(child(n861, enK54), func(n862 *Node) bool { return (len(child(n862, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n876 *Node) bool {
+		return anyNode(child(n876, enK3), func(n877 *Node) bool {
+			return anyNode(child(n877, enK54), func(n878 *Node) bool { return (len(child(n878, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n864 *Node) bool {
-		return anyNode(child(n864, enK54), func(n865 *Node) bool {
-			return ebv(step(child(n865, enK22), func(n866 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n866, enK1)))) == "VAT"))
-			})) && (len(child(n865, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n880 *Node) bool {
+		return anyNode(child(n880, enK54), func(n881 *Node) bool {
+			return ebv(step(child(n881, enK22), func(n882 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n882, enK1)))) == "VAT"))
+			})) && (len(child(n881, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK51), func(n868 *Node) bool {
-		return (fnNormalizeSpace(str(child(n868, enK1))) == "Z") && anyNode(child(n868, enK22), func(n869 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n869, enK1))))), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK51), func(n884 *Node) bool {
+		return (fnNormalizeSpace(str(child(n884, enK1))) == "Z") && anyNode(child(n884, enK22), func(n885 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n885, enK1))))), "VAT", true)
 		})
 	}))
 }
 
 // BR-Z-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0092(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n870 *Node) bool {
-		return func(r871 Seq) bool {
-			return anyNode(child(n870, enK17), func(n872 *Node) bool { return gcmp(nodeSeq(n872), r871, opEq) })
-		}(boolSeq(false)) && anyNode(child(n870, enK21), func(n873 *Node) bool {
-			return (fnNormalizeSpace(str(child(n873, enK1))) == "Z") && anyNode(child(n873, enK22), func(n874 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n874, enK1))))), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n886 *Node) bool {
+		return func(r887 Seq) bool {
+			return anyNode(child(n886, enK17), func(n888 *Node) bool { return gcmp(nodeSeq(n888), r887, opEq) })
+		}(boolSeq(false)) && anyNode(child(n886, enK21), func(n889 *Node) bool {
+			return (fnNormalizeSpace(str(child(n889, enK1))) == "Z") && anyNode(child(n889, enK22), func(n890 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n890, enK1))))), "VAT", true)
 			})
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n875 *Node) bool {
-		return anyNode(child(n875, enK3), func(n876 *Node) bool {
-			return anyNode(child(n876, enK54), func(n877 *Node) bool { return (len(child(n877, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n891 *Node) bool {
+		return anyNode(child(n891, enK3), func(n892 *Node) bool {
+			return anyNode(child(n892, enK54), func(n893 *Node) bool { return (len(child(n893, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n879 *Node) bool {
-		return anyNode(child(n879, enK54), func(n880 *Node) bool {
-			return ebv(step(child(n880, enK22), func(n881 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n881, enK1)))) == "VAT"))
-			})) && (len(child(n880, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n895 *Node) bool {
+		return anyNode(child(n895, enK54), func(n896 *Node) bool {
+			return ebv(step(child(n896, enK22), func(n897 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n897, enK1)))) == "VAT"))
+			})) && (len(child(n896, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n883 *Node) bool {
-		return func(r884 Seq) bool {
-			return anyNode(child(n883, enK17), func(n885 *Node) bool { return gcmp(nodeSeq(n885), r884, opEq) })
-		}(boolSeq(false)) && anyNode(child(n883, enK21), func(n886 *Node) bool {
-			return (fnNormalizeSpace(str(child(n886, enK1))) == "Z") && anyNode(child(n886, enK22), func(n887 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n887, enK1))))), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n899 *Node) bool {
+		return func(r900 Seq) bool {
+			return anyNode(child(n899, enK17), func(n901 *Node) bool { return gcmp(nodeSeq(n901), r900, opEq) })
+		}(boolSeq(false)) && anyNode(child(n899, enK21), func(n902 *Node) bool {
+			return (fnNormalizeSpace(str(child(n902, enK1))) == "Z") && anyNode(child(n902, enK22), func(n903 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n903, enK1))))), "VAT", true)
 			})
 		})
 	}))
@@ -3584,30 +3616,30 @@ func enT0092(v []Seq, n *Node) bool {
 
 // BR-Z-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0093(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n888 *Node) bool {
-		return func(r889 Seq) bool {
-			return anyNode(child(n888, enK17), func(n890 *Node) bool { return gcmp(nodeSeq(n890), r889, opEq) })
-		}(boolSeq(true)) && anyNode(child(n888, enK21), func(n891 *Node) bool {
-			return (fnNormalizeSpace(str(child(n891, enK1))) == "Z") && anyNode(child(n891, enK22), func(n892 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n892, enK1))))), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n904 *Node) bool {
+		return func(r905 Seq) bool {
+			return anyNode(child(n904, enK17), func(n906 *Node) bool { return gcmp(nodeSeq(n906), r905, opEq) })
+		}(boolSeq(true)) && anyNode(child(n904, enK21), func(n907 *Node) bool {
+			return (fnNormalizeSpace(str(child(n907, enK1))) == "Z") && anyNode(child(n907, enK22), func(n908 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n908, enK1))))), "VAT", true)
 			})
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n893 *Node) bool {
-		return anyNode(child(n893, enK3), func(n894 *Node) bool {
-			return anyNode(child(n894, enK54), func(n895 *Node) bool { return (len(child(n895, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n909 *Node) bool {
+		return anyNode(child(n909, enK3), func(n910 *Node) bool {
+			return anyNode(child(n910, enK54), func(n911 *Node) bool { return (len(child(n911, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n897 *Node) bool {
-		return anyNode(child(n897, enK54), func(n898 *Node) bool {
-			return ebv(step(child(n898, enK22), func(n899 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n899, enK1)))) == "VAT"))
-			})) && (len(child(n898, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n913 *Node) bool {
+		return anyNode(child(n913, enK54), func(n914 *Node) bool {
+			return ebv(step(child(n914, enK22), func(n915 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n915, enK1)))) == "VAT"))
+			})) && (len(child(n914, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n901 *Node) bool {
-		return func(r902 Seq) bool {
-			return anyNode(child(n901, enK17), func(n903 *Node) bool { return gcmp(nodeSeq(n903), r902, opEq) })
-		}(boolSeq(true)) && anyNode(child(n901, enK21), func(n904 *Node) bool {
-			return (fnNormalizeSpace(str(child(n904, enK1))) == "Z") && anyNode(child(n904, enK22), func(n905 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n905, enK1))))), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n917 *Node) bool {
+		return func(r918 Seq) bool {
+			return anyNode(child(n917, enK17), func(n919 *Node) bool { return gcmp(nodeSeq(n919), r918, opEq) })
+		}(boolSeq(true)) && anyNode(child(n917, enK21), func(n920 *Node) bool {
+			return (fnNormalizeSpace(str(child(n920, enK1))) == "Z") && anyNode(child(n920, enK22), func(n921 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n921, enK1))))), "VAT", true)
 			})
 		})
 	}))
@@ -3615,55 +3647,55 @@ func enT0093(v []Seq, n *Node) bool {
 
 // BR-B-01: (not(//cbc:IdentificationCode != 'IT') and (//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B')) or (not(//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B…
 func enT0094(v []Seq, n *Node) bool {
-	return ((!anyNode(desc(root(n), enK8), func(n906 *Node) bool { return (n906.StringValue() != "IT") }) && (anyNode(desc(root(n), enK21), func(n907 *Node) bool {
-		return anyNode(child(n907, enK1), func(n908 *Node) bool { return (n908.StringValue() == "B") })
-	}) || anyNode(desc(root(n), enK51), func(n909 *Node) bool {
-		return anyNode(child(n909, enK1), func(n910 *Node) bool { return (n910.StringValue() == "B") })
-	}))) || !(anyNode(desc(root(n), enK21), func(n911 *Node) bool {
-		return anyNode(child(n911, enK1), func(n912 *Node) bool { return (n912.StringValue() == "B") })
-	}) || anyNode(desc(root(n), enK51), func(n913 *Node) bool {
-		return anyNode(child(n913, enK1), func(n914 *Node) bool { return (n914.StringValue() == "B") })
+	return ((!anyNode(desc(root(n), enK8), func(n922 *Node) bool { return (n922.StringValue() != "IT") }) && (anyNode(desc(root(n), enK21), func(n923 *Node) bool {
+		return anyNode(child(n923, enK1), func(n924 *Node) bool { return (n924.StringValue() == "B") })
+	}) || anyNode(desc(root(n), enK51), func(n925 *Node) bool {
+		return anyNode(child(n925, enK1), func(n926 *Node) bool { return (n926.StringValue() == "B") })
+	}))) || !(anyNode(desc(root(n), enK21), func(n927 *Node) bool {
+		return anyNode(child(n927, enK1), func(n928 *Node) bool { return (n928.StringValue() == "B") })
+	}) || anyNode(desc(root(n), enK51), func(n929 *Node) bool {
+		return anyNode(child(n929, enK1), func(n930 *Node) bool { return (n930.StringValue() == "B") })
 	})))
 }
 
 // BR-B-02: ((cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:ID ='B' or cac:AllowanceCharge/cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B') and (not(cac:TaxTotal/cac:TaxSubtotal/cac:Tax…
 func enT0095(v []Seq, n *Node) bool {
-	return ((((anyNode(child(n, enK48), func(n915 *Node) bool {
-		return anyNode(child(n915, enK52), func(n916 *Node) bool {
-			return anyNode(child(n916, enK21), func(n917 *Node) bool {
-				return anyNode(child(n917, enK1), func(n918 *Node) bool { return (n918.StringValue() == "B") })
+	return ((((anyNode(child(n, enK48), func(n931 *Node) bool {
+		return anyNode(child(n931, enK52), func(n932 *Node) bool {
+			return anyNode(child(n932, enK21), func(n933 *Node) bool {
+				return anyNode(child(n933, enK1), func(n934 *Node) bool { return (n934.StringValue() == "B") })
 			})
 		})
-	}) || anyNode(child(n, enK16), func(n919 *Node) bool {
-		return anyNode(child(n919, enK21), func(n920 *Node) bool {
-			return anyNode(child(n920, enK1), func(n921 *Node) bool { return (n921.StringValue() == "B") })
+	}) || anyNode(child(n, enK16), func(n935 *Node) bool {
+		return anyNode(child(n935, enK21), func(n936 *Node) bool {
+			return anyNode(child(n936, enK1), func(n937 *Node) bool { return (n937.StringValue() == "B") })
 		})
-	})) || anyNode(desc(root(n), enK51), func(n922 *Node) bool {
-		return anyNode(child(n922, enK1), func(n923 *Node) bool { return (n923.StringValue() == "B") })
-	})) && !((anyNode(child(n, enK48), func(n924 *Node) bool {
-		return anyNode(child(n924, enK52), func(n925 *Node) bool {
-			return anyNode(child(n925, enK21), func(n926 *Node) bool {
-				return anyNode(child(n926, enK1), func(n927 *Node) bool { return (n927.StringValue() == "S") })
+	})) || anyNode(desc(root(n), enK51), func(n938 *Node) bool {
+		return anyNode(child(n938, enK1), func(n939 *Node) bool { return (n939.StringValue() == "B") })
+	})) && !((anyNode(child(n, enK48), func(n940 *Node) bool {
+		return anyNode(child(n940, enK52), func(n941 *Node) bool {
+			return anyNode(child(n941, enK21), func(n942 *Node) bool {
+				return anyNode(child(n942, enK1), func(n943 *Node) bool { return (n943.StringValue() == "S") })
 			})
 		})
-	}) || anyNode(child(n, enK16), func(n928 *Node) bool {
-		return anyNode(child(n928, enK21), func(n929 *Node) bool {
-			return anyNode(child(n929, enK1), func(n930 *Node) bool { return (n930.StringValue() == "S") })
+	}) || anyNode(child(n, enK16), func(n944 *Node) bool {
+		return anyNode(child(n944, enK21), func(n945 *Node) bool {
+			return anyNode(child(n945, enK1), func(n946 *Node) bool { return (n946.StringValue() == "S") })
 		})
-	})) || anyNode(desc(root(n), enK51), func(n931 *Node) bool {
-		return anyNode(child(n931, enK1), func(n932 *Node) bool { return (n932.StringValue() == "S") })
-	}))) || !((anyNode(child(n, enK48), func(n933 *Node) bool {
-		return anyNode(child(n933, enK52), func(n934 *Node) bool {
-			return anyNode(child(n934, enK21), func(n935 *Node) bool {
-				return anyNode(child(n935, enK1), func(n936 *Node) bool { return (n936.StringValue() == "B") })
+	})) || anyNode(desc(root(n), enK51), func(n947 *Node) bool {
+		return anyNode(child(n947, enK1), func(n948 *Node) bool { return (n948.StringValue() == "S") })
+	}))) || !((anyNode(child(n, enK48), func(n949 *Node) bool {
+		return anyNode(child(n949, enK52), func(n950 *Node) bool {
+			return anyNode(child(n950, enK21), func(n951 *Node) bool {
+				return anyNode(child(n951, enK1), func(n952 *Node) bool { return (n952.StringValue() == "B") })
 			})
 		})
-	}) || anyNode(child(n, enK16), func(n937 *Node) bool {
-		return anyNode(child(n937, enK21), func(n938 *Node) bool {
-			return anyNode(child(n938, enK1), func(n939 *Node) bool { return (n939.StringValue() == "B") })
+	}) || anyNode(child(n, enK16), func(n953 *Node) bool {
+		return anyNode(child(n953, enK21), func(n954 *Node) bool {
+			return anyNode(child(n954, enK1), func(n955 *Node) bool { return (n955.StringValue() == "B") })
 		})
-	})) || anyNode(desc(root(n), enK51), func(n940 *Node) bool {
-		return anyNode(child(n940, enK1), func(n941 *Node) bool { return (n941.StringValue() == "B") })
+	})) || anyNode(desc(root(n), enK51), func(n956 *Node) bool {
+		return anyNode(child(n956, enK1), func(n957 *Node) bool { return (n957.StringValue() == "B") })
 	})))
 }
 
@@ -3702,7 +3734,7 @@ func enT0097(v []Seq, n *Node) bool {
 
 // BR-23: exists(cbc:InvoicedQuantity/@unitCode) or exists(cbc:CreditedQuantity/@unitCode)
 func enT0098(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK63), func(n944 *Node) bool { return (len(attr(n944, enK65)) > 0) }) || anyNode(child(n, enK64), func(n946 *Node) bool { return (len(attr(n946, enK65)) > 0) }))
+	return (anyNode(child(n, enK63), func(n960 *Node) bool { return (len(attr(n960, enK65)) > 0) }) || anyNode(child(n, enK64), func(n962 *Node) bool { return (len(attr(n962, enK65)) > 0) }))
 }
 
 // BR-24: exists(cbc:LineExtensionAmount)
@@ -3712,39 +3744,39 @@ func enT0099(v []Seq, n *Node) bool {
 
 // BR-25: normalize-space(cac:Item/cbc:Name) != ”
 func enT0100(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK66), func(n949 *Node) Seq { return child(n949, enK67) }))) != "")
+	return (fnNormalizeSpace(str(step(child(n, enK66), func(n965 *Node) Seq { return child(n965, enK67) }))) != "")
 }
 
 // BR-26: exists(cac:Price/cbc:PriceAmount)
 func enT0101(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK68), func(n950 *Node) bool { return (len(child(n950, enK69)) > 0) })
+	return anyNode(child(n, enK68), func(n966 *Node) bool { return (len(child(n966, enK69)) > 0) })
 }
 
 // BR-27: (cac:Price/cbc:PriceAmount) >= 0
 func enT0102(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK68), func(n952 *Node) bool {
-		return anyNode(child(n952, enK69), func(n953 *Node) bool { return gcmp(nodeSeq(n953), enK62, opGe) })
+	return anyNode(child(n, enK68), func(n968 *Node) bool {
+		return anyNode(child(n968, enK69), func(n969 *Node) bool { return gcmp(nodeSeq(n969), enK62, opGe) })
 	})
 }
 
 // BR-28: (cac:Price/cac:AllowanceCharge/cbc:BaseAmount) >= 0 or not(exists(cac:Price/cac:AllowanceCharge/cbc:BaseAmount))
 func enT0103(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK68), func(n954 *Node) bool {
-		return anyNode(child(n954, enK16), func(n955 *Node) bool {
-			return anyNode(child(n955, enK26), func(n956 *Node) bool { return gcmp(nodeSeq(n956), enK62, opGe) })
+	return (anyNode(child(n, enK68), func(n970 *Node) bool {
+		return anyNode(child(n970, enK16), func(n971 *Node) bool {
+			return anyNode(child(n971, enK26), func(n972 *Node) bool { return gcmp(nodeSeq(n972), enK62, opGe) })
 		})
-	}) || !anyNode(child(n, enK68), func(n957 *Node) bool {
-		return anyNode(child(n957, enK16), func(n958 *Node) bool { return (len(child(n958, enK26)) > 0) })
+	}) || !anyNode(child(n, enK68), func(n973 *Node) bool {
+		return anyNode(child(n973, enK16), func(n974 *Node) bool { return (len(child(n974, enK26)) > 0) })
 	}))
 }
 
 // BR-CO-04: (cac:Item/cac:ClassifiedTaxCategory[cac:TaxScheme/(normalize-space(upper-case(cbc:ID))='VAT')]/cbc:ID)
 func enT0104(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK66), func(n960 *Node) bool {
-		return anyNode(child(n960, enK51), func(n961 *Node) bool {
-			return ebv(step(child(n961, enK22), func(n962 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n962, enK1)))) == "VAT"))
-			})) && (len(child(n961, enK1)) > 0)
+	return anyNode(child(n, enK66), func(n976 *Node) bool {
+		return anyNode(child(n976, enK51), func(n977 *Node) bool {
+			return ebv(step(child(n977, enK22), func(n978 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n978, enK1)))) == "VAT"))
+			})) && (len(child(n977, enK1)) > 0)
 		})
 	})
 }
@@ -3761,8 +3793,8 @@ func enM010(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r964 Seq) bool {
-			return anyNode(child(m, enK17), func(n965 *Node) bool { return gcmp(nodeSeq(n965), r964, opEq) })
+		if !(func(r980 Seq) bool {
+			return anyNode(child(m, enK17), func(n981 *Node) bool { return gcmp(nodeSeq(n981), r980, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -3779,8 +3811,8 @@ func enM010(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r966 Seq) bool {
-			return anyNode(child(m, enK17), func(n967 *Node) bool { return gcmp(nodeSeq(n967), r966, opEq) })
+		if !(func(r982 Seq) bool {
+			return anyNode(child(m, enK17), func(n983 *Node) bool { return gcmp(nodeSeq(n983), r982, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -3832,8 +3864,8 @@ func enM011(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r973 Seq) bool {
-			return anyNode(child(m, enK17), func(n974 *Node) bool { return gcmp(nodeSeq(n974), r973, opEq) })
+		if !(func(r989 Seq) bool {
+			return anyNode(child(m, enK17), func(n990 *Node) bool { return gcmp(nodeSeq(n990), r989, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -3850,8 +3882,8 @@ func enM011(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r975 Seq) bool {
-			return anyNode(child(m, enK17), func(n976 *Node) bool { return gcmp(nodeSeq(n976), r975, opEq) })
+		if !(func(r991 Seq) bool {
+			return anyNode(child(m, enK17), func(n992 *Node) bool { return gcmp(nodeSeq(n992), r991, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -4136,15 +4168,15 @@ func enM018(v []Seq, n *Node) bool {
 
 // BR-17: exists(cac:PartyName/cbc:Name) and (not(cac:PartyName/cbc:Name = ../cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) and not(cac:PartyIdentification/cbc:ID = ../cac:AccountingSupplierPart…
 func enT0126(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK81), func(n1001 *Node) bool { return (len(child(n1001, enK67)) > 0) }) && (!func(r1007 Seq) bool {
-		return anyNode(child(n, enK81), func(n1008 *Node) bool {
-			return anyNode(child(n1008, enK67), func(n1009 *Node) bool { return gcmp(nodeSeq(n1009), r1007, opEq) })
+	return (anyNode(child(n, enK81), func(n1017 *Node) bool { return (len(child(n1017, enK67)) > 0) }) && (!func(r1023 Seq) bool {
+		return anyNode(child(n, enK81), func(n1024 *Node) bool {
+			return anyNode(child(n1024, enK67), func(n1025 *Node) bool { return gcmp(nodeSeq(n1025), r1023, opEq) })
 		})
-	}(step(step(step(step(parent(n), func(n1003 *Node) Seq { return child(n1003, enK44) }), func(n1004 *Node) Seq { return child(n1004, enK3) }), func(n1005 *Node) Seq { return child(n1005, enK81) }), func(n1006 *Node) Seq { return child(n1006, enK67) })) && !func(r1014 Seq) bool {
-		return anyNode(child(n, enK82), func(n1015 *Node) bool {
-			return anyNode(child(n1015, enK1), func(n1016 *Node) bool { return gcmp(nodeSeq(n1016), r1014, opEq) })
+	}(step(step(step(step(parent(n), func(n1019 *Node) Seq { return child(n1019, enK44) }), func(n1020 *Node) Seq { return child(n1020, enK3) }), func(n1021 *Node) Seq { return child(n1021, enK81) }), func(n1022 *Node) Seq { return child(n1022, enK67) })) && !func(r1030 Seq) bool {
+		return anyNode(child(n, enK82), func(n1031 *Node) bool {
+			return anyNode(child(n1031, enK1), func(n1032 *Node) bool { return gcmp(nodeSeq(n1032), r1030, opEq) })
 		})
-	}(step(step(step(step(parent(n), func(n1010 *Node) Seq { return child(n1010, enK44) }), func(n1011 *Node) Seq { return child(n1011, enK3) }), func(n1012 *Node) Seq { return child(n1012, enK82) }), func(n1013 *Node) Seq { return child(n1013, enK1) }))))
+	}(step(step(step(step(parent(n), func(n1026 *Node) Seq { return child(n1026, enK44) }), func(n1027 *Node) Seq { return child(n1027, enK3) }), func(n1028 *Node) Seq { return child(n1028, enK82) }), func(n1029 *Node) Seq { return child(n1029, enK1) }))))
 }
 
 // cac:PaymentMeans[cbc:PaymentMeansCode='30' or cbc:PaymentMeansCode='58']/cac:PayeeFinancialAccount
@@ -4158,7 +4190,7 @@ func enM019(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK11) {
 			return false
 		}
-		if !(anyNode(child(m, enK84), func(n1017 *Node) bool { return (n1017.StringValue() == "30") }) || anyNode(child(m, enK84), func(n1018 *Node) bool { return (n1018.StringValue() == "58") })) {
+		if !(anyNode(child(m, enK84), func(n1033 *Node) bool { return (n1033.StringValue() == "30") }) || anyNode(child(m, enK84), func(n1034 *Node) bool { return (n1034.StringValue() == "58") })) {
 			return false
 		}
 		return true
@@ -4194,7 +4226,7 @@ func enT0128(v []Seq, n *Node) bool {
 
 // BR-61: (exists(cac:PayeeFinancialAccount/cbc:ID) and ((normalize-space(cbc:PaymentMeansCode) = '30') or (normalize-space(cbc:PaymentMeansCode) = '58') )) or ((normalize-space(cbc:PaymentMeansCode) != '30') a…
 func enT0129(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK83), func(n1020 *Node) bool { return (len(child(n1020, enK1)) > 0) }) && ((fnNormalizeSpace(str(child(n, enK84))) == "30") || (fnNormalizeSpace(str(child(n, enK84))) == "58"))) || ((fnNormalizeSpace(str(child(n, enK84))) != "30") && (fnNormalizeSpace(str(child(n, enK84))) != "58")))
+	return ((anyNode(child(n, enK83), func(n1036 *Node) bool { return (len(child(n1036, enK1)) > 0) }) && ((fnNormalizeSpace(str(child(n, enK84))) == "30") || (fnNormalizeSpace(str(child(n, enK84))) == "58"))) || ((fnNormalizeSpace(str(child(n, enK84))) != "30") && (fnNormalizeSpace(str(child(n, enK84))) != "58")))
 }
 
 // cac:BillingReference
@@ -4213,7 +4245,7 @@ func enM021(v []Seq, n *Node) bool {
 
 // BR-55: exists(cac:InvoiceDocumentReference/cbc:ID)
 func enT0130(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK86), func(n1022 *Node) bool { return (len(child(n1022, enK1)) > 0) })
+	return anyNode(child(n, enK86), func(n1038 *Node) bool { return (len(child(n1038, enK1)) > 0) })
 }
 
 // cac:AccountingSupplierParty
@@ -4232,20 +4264,20 @@ func enM022(v []Seq, n *Node) bool {
 
 // BR-CO-26: exists(cac:Party/cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:CompanyID) or exists(cac:Party/cac:PartyIdentification/cbc:ID[not(@schemeID = 'SEPA')]) or exists(cac:P…
 func enT0131(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK3), func(n1024 *Node) bool {
-		return anyNode(child(n1024, enK54), func(n1025 *Node) bool {
-			return anyNode(child(n1025, enK22), func(n1026 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1026, enK1))))), "VAT", true)
-			}) && (len(child(n1025, enK55)) > 0)
+	return ((anyNode(child(n, enK3), func(n1040 *Node) bool {
+		return anyNode(child(n1040, enK54), func(n1041 *Node) bool {
+			return anyNode(child(n1041, enK22), func(n1042 *Node) bool {
+				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1042, enK1))))), "VAT", true)
+			}) && (len(child(n1041, enK55)) > 0)
 		})
-	}) || anyNode(child(n, enK3), func(n1028 *Node) bool {
-		return anyNode(child(n1028, enK82), func(n1029 *Node) bool {
-			return anyNode(child(n1029, enK1), func(n1030 *Node) bool {
-				return !anyNode(attr(n1030, enK5), func(n1031 *Node) bool { return (n1031.StringValue() == "SEPA") })
+	}) || anyNode(child(n, enK3), func(n1044 *Node) bool {
+		return anyNode(child(n1044, enK82), func(n1045 *Node) bool {
+			return anyNode(child(n1045, enK1), func(n1046 *Node) bool {
+				return !anyNode(attr(n1046, enK5), func(n1047 *Node) bool { return (n1047.StringValue() == "SEPA") })
 			})
 		})
-	})) || anyNode(child(n, enK3), func(n1032 *Node) bool {
-		return anyNode(child(n1032, enK45), func(n1033 *Node) bool { return (len(child(n1033, enK55)) > 0) })
+	})) || anyNode(child(n, enK3), func(n1048 *Node) bool {
+		return anyNode(child(n1048, enK45), func(n1049 *Node) bool { return (len(child(n1049, enK55)) > 0) })
 	}))
 }
 
@@ -4300,7 +4332,7 @@ func enM024(v []Seq, n *Node) bool {
 
 // BR-09: normalize-space(cac:Country/cbc:IdentificationCode) != ”
 func enT0133(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK7), func(n1036 *Node) Seq { return child(n1036, enK8) }))) != "")
+	return (fnNormalizeSpace(str(step(child(n, enK7), func(n1052 *Node) Seq { return child(n1052, enK8) }))) != "")
 }
 
 // cac:TaxRepresentativeParty
@@ -4319,7 +4351,7 @@ func enM025(v []Seq, n *Node) bool {
 
 // BR-18: normalize-space(cac:PartyName/cbc:Name) != ”
 func enT0134(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK81), func(n1037 *Node) Seq { return child(n1037, enK67) }))) != "")
+	return (fnNormalizeSpace(str(step(child(n, enK81), func(n1053 *Node) Seq { return child(n1053, enK67) }))) != "")
 }
 
 // BR-19: exists(cac:PostalAddress)
@@ -4329,10 +4361,10 @@ func enT0135(v []Seq, n *Node) bool {
 
 // BR-56: exists(cac:PartyTaxScheme[cac:TaxScheme/(normalize-space(upper-case(cbc:ID)) = 'VAT')]/cbc:CompanyID)
 func enT0136(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK54), func(n1039 *Node) bool {
-		return ebv(step(child(n1039, enK22), func(n1040 *Node) Seq {
-			return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n1040, enK1)))) == "VAT"))
-		})) && (len(child(n1039, enK55)) > 0)
+	return anyNode(child(n, enK54), func(n1055 *Node) bool {
+		return ebv(step(child(n1055, enK22), func(n1056 *Node) Seq {
+			return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n1056, enK1)))) == "VAT"))
+		})) && (len(child(n1055, enK55)) > 0)
 	})
 }
 
@@ -4356,7 +4388,7 @@ func enM026(v []Seq, n *Node) bool {
 
 // BR-20: normalize-space(cac:Country/cbc:IdentificationCode) != ”
 func enT0137(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK7), func(n1042 *Node) Seq { return child(n1042, enK8) }))) != "")
+	return (fnNormalizeSpace(str(step(child(n, enK7), func(n1058 *Node) Seq { return child(n1058, enK8) }))) != "")
 }
 
 // /ubl:Invoice/cac:TaxTotal | /cn:CreditNote/cac:TaxTotal
@@ -4393,9 +4425,9 @@ func enM027(v []Seq, n *Node) bool {
 // BR-CO-14: (xs:decimal(child::cbc:TaxAmount)= round((sum(cac:TaxSubtotal/xs:decimal(cbc:TaxAmount)) * 10 * 10)) div 100) or not(cac:TaxSubtotal)
 func enT0138(v []Seq, n *Node) bool {
 	return (gcmp(castDecimal(child(n, enK49)), arith(fnRound(arith(arith(func() Seq {
-		var a1043 sumAcc
-		anyNode(child(n, enK52), func(n1044 *Node) bool { return a1043.add(castDecimal(child(n1044, enK49))) })
-		return a1043.result()
+		var a1059 sumAcc
+		anyNode(child(n, enK52), func(n1060 *Node) bool { return a1059.add(castDecimal(child(n1060, enK49))) })
+		return a1059.result()
 	}(), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || !(len(child(n, enK52)) > 0))
 }
 
@@ -4429,49 +4461,49 @@ func enT0140(v []Seq, n *Node) bool {
 
 // BR-47: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func enT0141(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK21), func(n1048 *Node) bool {
-		return anyNode(child(n1048, enK22), func(n1049 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1049, enK1))))), "VAT", true)
-		}) && (len(child(n1048, enK1)) > 0)
+	return anyNode(child(n, enK21), func(n1064 *Node) bool {
+		return anyNode(child(n1064, enK22), func(n1065 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1065, enK1))))), "VAT", true)
+		}) && (len(child(n1064, enK1)) > 0)
 	})
 }
 
 // BR-48: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:Percent) or (cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/normalize-space(cbc:ID)='O')
 func enT0142(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK21), func(n1051 *Node) bool {
-		return anyNode(child(n1051, enK22), func(n1052 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1052, enK1))))), "VAT", true)
-		}) && (len(child(n1051, enK88)) > 0)
-	}) || anyNode(child(n, enK21), func(n1054 *Node) bool {
-		return anyNode(child(n1054, enK22), func(n1055 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1055, enK1))))), "VAT", true)
-		}) && gcmpStr(strSeq(fnNormalizeSpace(str(child(n1054, enK1)))), "O", true)
+	return (anyNode(child(n, enK21), func(n1067 *Node) bool {
+		return anyNode(child(n1067, enK22), func(n1068 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1068, enK1))))), "VAT", true)
+		}) && (len(child(n1067, enK88)) > 0)
+	}) || anyNode(child(n, enK21), func(n1070 *Node) bool {
+		return anyNode(child(n1070, enK22), func(n1071 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1071, enK1))))), "VAT", true)
+		}) && gcmpStr(strSeq(fnNormalizeSpace(str(child(n1070, enK1)))), "O", true)
 	}))
 }
 
 // BR-CO-17: (round(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/xs:decimal(cbc:Percent)) = 0 and (round(xs:decimal(cbc:TaxAmount)) = 0)) or (round(cac:TaxCategory[cac:TaxScheme/normali…
 func enT0143(v []Seq, n *Node) bool {
-	return (((gcmp(fnRound(step(filter(child(n, enK21), func(p1056 *Node) bool {
-		return anyNode(child(p1056, enK22), func(n1057 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1057, enK1))))), "VAT", true)
+	return (((gcmp(fnRound(step(filter(child(n, enK21), func(p1072 *Node) bool {
+		return anyNode(child(p1072, enK22), func(n1073 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1073, enK1))))), "VAT", true)
 		})
-	}), func(n1058 *Node) Seq { return castDecimal(child(n1058, enK88)) })), enK62, opEq) && gcmp(fnRound(castDecimal(child(n, enK49))), enK62, opEq)) || (gcmp(fnRound(step(filter(child(n, enK21), func(p1059 *Node) bool {
-		return anyNode(child(p1059, enK22), func(n1060 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1060, enK1))))), "VAT", true)
+	}), func(n1074 *Node) Seq { return castDecimal(child(n1074, enK88)) })), enK62, opEq) && gcmp(fnRound(castDecimal(child(n, enK49))), enK62, opEq)) || (gcmp(fnRound(step(filter(child(n, enK21), func(p1075 *Node) bool {
+		return anyNode(child(p1075, enK22), func(n1076 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1076, enK1))))), "VAT", true)
 		})
-	}), func(n1061 *Node) Seq { return castDecimal(child(n1061, enK88)) })), enK62, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, enK49))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK87))), arith(step(filter(child(n, enK21), func(p1062 *Node) bool {
-		return anyNode(child(p1062, enK22), func(n1063 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1063, enK1))))), "VAT", true)
+	}), func(n1077 *Node) Seq { return castDecimal(child(n1077, enK88)) })), enK62, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, enK49))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK87))), arith(step(filter(child(n, enK21), func(p1078 *Node) bool {
+		return anyNode(child(p1078, enK22), func(n1079 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1079, enK1))))), "VAT", true)
 		})
-	}), func(n1064 *Node) Seq { return castDecimal(child(n1064, enK88)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, enK49))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK87))), arith(step(filter(child(n, enK21), func(p1065 *Node) bool {
-		return anyNode(child(p1065, enK22), func(n1066 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1066, enK1))))), "VAT", true)
+	}), func(n1080 *Node) Seq { return castDecimal(child(n1080, enK88)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, enK49))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK87))), arith(step(filter(child(n, enK21), func(p1081 *Node) bool {
+		return anyNode(child(p1081, enK22), func(n1082 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1082, enK1))))), "VAT", true)
 		})
-	}), func(n1067 *Node) Seq { return castDecimal(child(n1067, enK88)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt)))) || (!(len(step(filter(child(n, enK21), func(p1068 *Node) bool {
-		return anyNode(child(p1068, enK22), func(n1069 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1069, enK1))))), "VAT", true)
+	}), func(n1083 *Node) Seq { return castDecimal(child(n1083, enK88)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt)))) || (!(len(step(filter(child(n, enK21), func(p1084 *Node) bool {
+		return anyNode(child(p1084, enK22), func(n1085 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1085, enK1))))), "VAT", true)
 		})
-	}), func(n1070 *Node) Seq { return castDecimal(child(n1070, enK88)) })) > 0) && gcmp(fnRound(castDecimal(child(n, enK49))), enK62, opEq)))
+	}), func(n1086 *Node) Seq { return castDecimal(child(n1086, enK88)) })) > 0) && gcmp(fnRound(castDecimal(child(n, enK49))), enK62, opEq)))
 }
 
 // BR-DEC-19: string-length(substring-after(cbc:TaxableAmount,'.'))<=2
@@ -4491,8 +4523,8 @@ func enM029(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1071 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1071, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1087 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1087, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -4518,8 +4550,8 @@ func enM030(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1072 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1072, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1088 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1088, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -4544,96 +4576,96 @@ func enM030(v []Seq, n *Node) bool {
 
 // BR-AE-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='AE']/xs:decimal(cbc:LineExtensionAmount)) +…
 func enT0147(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1074 *Node) Seq { return child(n1074, enK87) })), arith(arith(func() Seq {
-		var a1075 sumAcc
-		anyNode(parent(n), func(n1076 *Node) bool {
-			return anyNode(parent(n1076), func(n1077 *Node) bool {
-				return anyNode(parent(n1077), func(n1078 *Node) bool {
-					return anyNode(child(n1078, enK32), func(n1079 *Node) bool {
-						return anyNode(child(n1079, enK66), func(n1080 *Node) bool {
-							return anyNode(child(n1080, enK51), func(n1081 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1081, enK1)))), "AE", true) })
-						}) && a1075.add(castDecimal(child(n1079, enK28)))
+	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1090 *Node) Seq { return child(n1090, enK87) })), arith(arith(func() Seq {
+		var a1091 sumAcc
+		anyNode(parent(n), func(n1092 *Node) bool {
+			return anyNode(parent(n1092), func(n1093 *Node) bool {
+				return anyNode(parent(n1093), func(n1094 *Node) bool {
+					return anyNode(child(n1094, enK32), func(n1095 *Node) bool {
+						return anyNode(child(n1095, enK66), func(n1096 *Node) bool {
+							return anyNode(child(n1096, enK51), func(n1097 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1097, enK1)))), "AE", true) })
+						}) && a1091.add(castDecimal(child(n1095, enK28)))
 					})
 				})
 			})
 		})
-		return a1075.result()
+		return a1091.result()
 	}(), func() Seq {
-		var a1082 sumAcc
-		anyNode(parent(n), func(n1083 *Node) bool {
-			return anyNode(parent(n1083), func(n1084 *Node) bool {
-				return anyNode(parent(n1084), func(n1085 *Node) bool {
-					return anyNode(child(n1085, enK16), func(n1086 *Node) bool {
-						return func(r1087 Seq) bool {
-							return anyNode(child(n1086, enK17), func(n1088 *Node) bool { return gcmp(nodeSeq(n1088), r1087, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1086, enK21), func(n1089 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1089, enK1)))), "AE", true) }) && a1082.add(castDecimal(child(n1086, enK20)))
+		var a1098 sumAcc
+		anyNode(parent(n), func(n1099 *Node) bool {
+			return anyNode(parent(n1099), func(n1100 *Node) bool {
+				return anyNode(parent(n1100), func(n1101 *Node) bool {
+					return anyNode(child(n1101, enK16), func(n1102 *Node) bool {
+						return func(r1103 Seq) bool {
+							return anyNode(child(n1102, enK17), func(n1104 *Node) bool { return gcmp(nodeSeq(n1104), r1103, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1102, enK21), func(n1105 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1105, enK1)))), "AE", true) }) && a1098.add(castDecimal(child(n1102, enK20)))
 					})
 				})
 			})
 		})
-		return a1082.result()
+		return a1098.result()
 	}(), opAdd), func() Seq {
-		var a1090 sumAcc
-		anyNode(parent(n), func(n1091 *Node) bool {
-			return anyNode(parent(n1091), func(n1092 *Node) bool {
-				return anyNode(parent(n1092), func(n1093 *Node) bool {
-					return anyNode(child(n1093, enK16), func(n1094 *Node) bool {
-						return func(r1095 Seq) bool {
-							return anyNode(child(n1094, enK17), func(n1096 *Node) bool { return gcmp(nodeSeq(n1096), r1095, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1094, enK21), func(n1097 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1097, enK1)))), "AE", true) }) && a1090.add(castDecimal(child(n1094, enK20)))
+		var a1106 sumAcc
+		anyNode(parent(n), func(n1107 *Node) bool {
+			return anyNode(parent(n1107), func(n1108 *Node) bool {
+				return anyNode(parent(n1108), func(n1109 *Node) bool {
+					return anyNode(child(n1109, enK16), func(n1110 *Node) bool {
+						return func(r1111 Seq) bool {
+							return anyNode(child(n1110, enK17), func(n1112 *Node) bool { return gcmp(nodeSeq(n1112), r1111, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1110, enK21), func(n1113 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1113, enK1)))), "AE", true) }) && a1106.add(castDecimal(child(n1110, enK20)))
 					})
 				})
 			})
 		})
-		return a1090.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1099 *Node) Seq { return child(n1099, enK87) })), arith(arith(func() Seq {
-		var a1100 sumAcc
-		anyNode(parent(n), func(n1101 *Node) bool {
-			return anyNode(parent(n1101), func(n1102 *Node) bool {
-				return anyNode(parent(n1102), func(n1103 *Node) bool {
-					return anyNode(child(n1103, enK33), func(n1104 *Node) bool {
-						return anyNode(child(n1104, enK66), func(n1105 *Node) bool {
-							return anyNode(child(n1105, enK51), func(n1106 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1106, enK1)))), "AE", true) })
-						}) && a1100.add(castDecimal(child(n1104, enK28)))
+		return a1106.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1115 *Node) Seq { return child(n1115, enK87) })), arith(arith(func() Seq {
+		var a1116 sumAcc
+		anyNode(parent(n), func(n1117 *Node) bool {
+			return anyNode(parent(n1117), func(n1118 *Node) bool {
+				return anyNode(parent(n1118), func(n1119 *Node) bool {
+					return anyNode(child(n1119, enK33), func(n1120 *Node) bool {
+						return anyNode(child(n1120, enK66), func(n1121 *Node) bool {
+							return anyNode(child(n1121, enK51), func(n1122 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1122, enK1)))), "AE", true) })
+						}) && a1116.add(castDecimal(child(n1120, enK28)))
 					})
 				})
 			})
 		})
-		return a1100.result()
+		return a1116.result()
 	}(), func() Seq {
-		var a1107 sumAcc
-		anyNode(parent(n), func(n1108 *Node) bool {
-			return anyNode(parent(n1108), func(n1109 *Node) bool {
-				return anyNode(parent(n1109), func(n1110 *Node) bool {
-					return anyNode(child(n1110, enK16), func(n1111 *Node) bool {
-						return func(r1112 Seq) bool {
-							return anyNode(child(n1111, enK17), func(n1113 *Node) bool { return gcmp(nodeSeq(n1113), r1112, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1111, enK21), func(n1114 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1114, enK1)))), "AE", true) }) && a1107.add(castDecimal(child(n1111, enK20)))
+		var a1123 sumAcc
+		anyNode(parent(n), func(n1124 *Node) bool {
+			return anyNode(parent(n1124), func(n1125 *Node) bool {
+				return anyNode(parent(n1125), func(n1126 *Node) bool {
+					return anyNode(child(n1126, enK16), func(n1127 *Node) bool {
+						return func(r1128 Seq) bool {
+							return anyNode(child(n1127, enK17), func(n1129 *Node) bool { return gcmp(nodeSeq(n1129), r1128, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1127, enK21), func(n1130 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1130, enK1)))), "AE", true) }) && a1123.add(castDecimal(child(n1127, enK20)))
 					})
 				})
 			})
 		})
-		return a1107.result()
+		return a1123.result()
 	}(), opAdd), func() Seq {
-		var a1115 sumAcc
-		anyNode(parent(n), func(n1116 *Node) bool {
-			return anyNode(parent(n1116), func(n1117 *Node) bool {
-				return anyNode(parent(n1117), func(n1118 *Node) bool {
-					return anyNode(child(n1118, enK16), func(n1119 *Node) bool {
-						return func(r1120 Seq) bool {
-							return anyNode(child(n1119, enK17), func(n1121 *Node) bool { return gcmp(nodeSeq(n1121), r1120, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1119, enK21), func(n1122 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1122, enK1)))), "AE", true) }) && a1115.add(castDecimal(child(n1119, enK20)))
+		var a1131 sumAcc
+		anyNode(parent(n), func(n1132 *Node) bool {
+			return anyNode(parent(n1132), func(n1133 *Node) bool {
+				return anyNode(parent(n1133), func(n1134 *Node) bool {
+					return anyNode(child(n1134, enK16), func(n1135 *Node) bool {
+						return func(r1136 Seq) bool {
+							return anyNode(child(n1135, enK17), func(n1137 *Node) bool { return gcmp(nodeSeq(n1137), r1136, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1135, enK21), func(n1138 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1138, enK1)))), "AE", true) }) && a1131.add(castDecimal(child(n1135, enK20)))
 					})
 				})
 			})
 		})
-		return a1115.result()
+		return a1131.result()
 	}(), opSub), opEq)))
 }
 
 // BR-AE-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0148(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1123 *Node) Seq { return child(n1123, enK49) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1139 *Node) Seq { return child(n1139, enK49) })), enK62, opEq)
 }
 
 // BR-AE-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -4651,8 +4683,8 @@ func enM031(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1126 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1126, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1142 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1142, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -4660,8 +4692,8 @@ func enM031(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1127 Seq) bool {
-			return anyNode(child(m, enK17), func(n1128 *Node) bool { return gcmp(nodeSeq(n1128), r1127, opEq) })
+		if !(func(r1143 Seq) bool {
+			return anyNode(child(m, enK17), func(n1144 *Node) bool { return gcmp(nodeSeq(n1144), r1143, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -4687,8 +4719,8 @@ func enM032(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1129 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1129, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1145 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1145, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -4696,8 +4728,8 @@ func enM032(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1130 Seq) bool {
-			return anyNode(child(m, enK17), func(n1131 *Node) bool { return gcmp(nodeSeq(n1131), r1130, opEq) })
+		if !(func(r1146 Seq) bool {
+			return anyNode(child(m, enK17), func(n1147 *Node) bool { return gcmp(nodeSeq(n1147), r1146, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -4723,8 +4755,8 @@ func enM033(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1132 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1132, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1148 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1148, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -4748,8 +4780,8 @@ func enM033(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1133 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1133, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1149 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1149, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -4783,8 +4815,8 @@ func enM034(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1134 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1134, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1150 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1150, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -4809,96 +4841,96 @@ func enM034(v []Seq, n *Node) bool {
 
 // BR-E-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='E']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0153(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1136 *Node) Seq { return child(n1136, enK87) })), arith(arith(func() Seq {
-		var a1137 sumAcc
-		anyNode(parent(n), func(n1138 *Node) bool {
-			return anyNode(parent(n1138), func(n1139 *Node) bool {
-				return anyNode(parent(n1139), func(n1140 *Node) bool {
-					return anyNode(child(n1140, enK32), func(n1141 *Node) bool {
-						return anyNode(child(n1141, enK66), func(n1142 *Node) bool {
-							return anyNode(child(n1142, enK51), func(n1143 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1143, enK1)))), "E", true) })
-						}) && a1137.add(castDecimal(child(n1141, enK28)))
+	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1152 *Node) Seq { return child(n1152, enK87) })), arith(arith(func() Seq {
+		var a1153 sumAcc
+		anyNode(parent(n), func(n1154 *Node) bool {
+			return anyNode(parent(n1154), func(n1155 *Node) bool {
+				return anyNode(parent(n1155), func(n1156 *Node) bool {
+					return anyNode(child(n1156, enK32), func(n1157 *Node) bool {
+						return anyNode(child(n1157, enK66), func(n1158 *Node) bool {
+							return anyNode(child(n1158, enK51), func(n1159 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1159, enK1)))), "E", true) })
+						}) && a1153.add(castDecimal(child(n1157, enK28)))
 					})
 				})
 			})
 		})
-		return a1137.result()
+		return a1153.result()
 	}(), func() Seq {
-		var a1144 sumAcc
-		anyNode(parent(n), func(n1145 *Node) bool {
-			return anyNode(parent(n1145), func(n1146 *Node) bool {
-				return anyNode(parent(n1146), func(n1147 *Node) bool {
-					return anyNode(child(n1147, enK16), func(n1148 *Node) bool {
-						return func(r1149 Seq) bool {
-							return anyNode(child(n1148, enK17), func(n1150 *Node) bool { return gcmp(nodeSeq(n1150), r1149, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1148, enK21), func(n1151 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1151, enK1)))), "E", true) }) && a1144.add(castDecimal(child(n1148, enK20)))
+		var a1160 sumAcc
+		anyNode(parent(n), func(n1161 *Node) bool {
+			return anyNode(parent(n1161), func(n1162 *Node) bool {
+				return anyNode(parent(n1162), func(n1163 *Node) bool {
+					return anyNode(child(n1163, enK16), func(n1164 *Node) bool {
+						return func(r1165 Seq) bool {
+							return anyNode(child(n1164, enK17), func(n1166 *Node) bool { return gcmp(nodeSeq(n1166), r1165, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1164, enK21), func(n1167 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1167, enK1)))), "E", true) }) && a1160.add(castDecimal(child(n1164, enK20)))
 					})
 				})
 			})
 		})
-		return a1144.result()
+		return a1160.result()
 	}(), opAdd), func() Seq {
-		var a1152 sumAcc
-		anyNode(parent(n), func(n1153 *Node) bool {
-			return anyNode(parent(n1153), func(n1154 *Node) bool {
-				return anyNode(parent(n1154), func(n1155 *Node) bool {
-					return anyNode(child(n1155, enK16), func(n1156 *Node) bool {
-						return func(r1157 Seq) bool {
-							return anyNode(child(n1156, enK17), func(n1158 *Node) bool { return gcmp(nodeSeq(n1158), r1157, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1156, enK21), func(n1159 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1159, enK1)))), "E", true) }) && a1152.add(castDecimal(child(n1156, enK20)))
+		var a1168 sumAcc
+		anyNode(parent(n), func(n1169 *Node) bool {
+			return anyNode(parent(n1169), func(n1170 *Node) bool {
+				return anyNode(parent(n1170), func(n1171 *Node) bool {
+					return anyNode(child(n1171, enK16), func(n1172 *Node) bool {
+						return func(r1173 Seq) bool {
+							return anyNode(child(n1172, enK17), func(n1174 *Node) bool { return gcmp(nodeSeq(n1174), r1173, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1172, enK21), func(n1175 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1175, enK1)))), "E", true) }) && a1168.add(castDecimal(child(n1172, enK20)))
 					})
 				})
 			})
 		})
-		return a1152.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1161 *Node) Seq { return child(n1161, enK87) })), arith(arith(func() Seq {
-		var a1162 sumAcc
-		anyNode(parent(n), func(n1163 *Node) bool {
-			return anyNode(parent(n1163), func(n1164 *Node) bool {
-				return anyNode(parent(n1164), func(n1165 *Node) bool {
-					return anyNode(child(n1165, enK33), func(n1166 *Node) bool {
-						return anyNode(child(n1166, enK66), func(n1167 *Node) bool {
-							return anyNode(child(n1167, enK51), func(n1168 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1168, enK1)))), "E", true) })
-						}) && a1162.add(castDecimal(child(n1166, enK28)))
+		return a1168.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1177 *Node) Seq { return child(n1177, enK87) })), arith(arith(func() Seq {
+		var a1178 sumAcc
+		anyNode(parent(n), func(n1179 *Node) bool {
+			return anyNode(parent(n1179), func(n1180 *Node) bool {
+				return anyNode(parent(n1180), func(n1181 *Node) bool {
+					return anyNode(child(n1181, enK33), func(n1182 *Node) bool {
+						return anyNode(child(n1182, enK66), func(n1183 *Node) bool {
+							return anyNode(child(n1183, enK51), func(n1184 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1184, enK1)))), "E", true) })
+						}) && a1178.add(castDecimal(child(n1182, enK28)))
 					})
 				})
 			})
 		})
-		return a1162.result()
+		return a1178.result()
 	}(), func() Seq {
-		var a1169 sumAcc
-		anyNode(parent(n), func(n1170 *Node) bool {
-			return anyNode(parent(n1170), func(n1171 *Node) bool {
-				return anyNode(parent(n1171), func(n1172 *Node) bool {
-					return anyNode(child(n1172, enK16), func(n1173 *Node) bool {
-						return func(r1174 Seq) bool {
-							return anyNode(child(n1173, enK17), func(n1175 *Node) bool { return gcmp(nodeSeq(n1175), r1174, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1173, enK21), func(n1176 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1176, enK1)))), "E", true) }) && a1169.add(castDecimal(child(n1173, enK20)))
+		var a1185 sumAcc
+		anyNode(parent(n), func(n1186 *Node) bool {
+			return anyNode(parent(n1186), func(n1187 *Node) bool {
+				return anyNode(parent(n1187), func(n1188 *Node) bool {
+					return anyNode(child(n1188, enK16), func(n1189 *Node) bool {
+						return func(r1190 Seq) bool {
+							return anyNode(child(n1189, enK17), func(n1191 *Node) bool { return gcmp(nodeSeq(n1191), r1190, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1189, enK21), func(n1192 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1192, enK1)))), "E", true) }) && a1185.add(castDecimal(child(n1189, enK20)))
 					})
 				})
 			})
 		})
-		return a1169.result()
+		return a1185.result()
 	}(), opAdd), func() Seq {
-		var a1177 sumAcc
-		anyNode(parent(n), func(n1178 *Node) bool {
-			return anyNode(parent(n1178), func(n1179 *Node) bool {
-				return anyNode(parent(n1179), func(n1180 *Node) bool {
-					return anyNode(child(n1180, enK16), func(n1181 *Node) bool {
-						return func(r1182 Seq) bool {
-							return anyNode(child(n1181, enK17), func(n1183 *Node) bool { return gcmp(nodeSeq(n1183), r1182, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1181, enK21), func(n1184 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1184, enK1)))), "E", true) }) && a1177.add(castDecimal(child(n1181, enK20)))
+		var a1193 sumAcc
+		anyNode(parent(n), func(n1194 *Node) bool {
+			return anyNode(parent(n1194), func(n1195 *Node) bool {
+				return anyNode(parent(n1195), func(n1196 *Node) bool {
+					return anyNode(child(n1196, enK16), func(n1197 *Node) bool {
+						return func(r1198 Seq) bool {
+							return anyNode(child(n1197, enK17), func(n1199 *Node) bool { return gcmp(nodeSeq(n1199), r1198, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1197, enK21), func(n1200 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1200, enK1)))), "E", true) }) && a1193.add(castDecimal(child(n1197, enK20)))
 					})
 				})
 			})
 		})
-		return a1177.result()
+		return a1193.result()
 	}(), opSub), opEq)))
 }
 
 // BR-E-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0154(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1185 *Node) Seq { return child(n1185, enK49) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1201 *Node) Seq { return child(n1201, enK49) })), enK62, opEq)
 }
 
 // BR-E-10: exists(cbc:TaxExemptionReason) or exists(cbc:TaxExemptionReasonCode)
@@ -4916,8 +4948,8 @@ func enM035(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1188 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1188, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1204 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1204, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -4925,8 +4957,8 @@ func enM035(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1189 Seq) bool {
-			return anyNode(child(m, enK17), func(n1190 *Node) bool { return gcmp(nodeSeq(n1190), r1189, opEq) })
+		if !(func(r1205 Seq) bool {
+			return anyNode(child(m, enK17), func(n1206 *Node) bool { return gcmp(nodeSeq(n1206), r1205, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -4952,8 +4984,8 @@ func enM036(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1191 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1191, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1207 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1207, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -4961,8 +4993,8 @@ func enM036(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1192 Seq) bool {
-			return anyNode(child(m, enK17), func(n1193 *Node) bool { return gcmp(nodeSeq(n1193), r1192, opEq) })
+		if !(func(r1208 Seq) bool {
+			return anyNode(child(m, enK17), func(n1209 *Node) bool { return gcmp(nodeSeq(n1209), r1208, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -4988,8 +5020,8 @@ func enM037(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1194 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1194, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1210 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1210, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -5013,8 +5045,8 @@ func enM037(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1195 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1195, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1211 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1211, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -5048,8 +5080,8 @@ func enM038(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1196 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1196, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1212 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1212, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -5074,96 +5106,96 @@ func enM038(v []Seq, n *Node) bool {
 
 // BR-G-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='G']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0159(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1198 *Node) Seq { return child(n1198, enK87) })), arith(arith(func() Seq {
-		var a1199 sumAcc
-		anyNode(parent(n), func(n1200 *Node) bool {
-			return anyNode(parent(n1200), func(n1201 *Node) bool {
-				return anyNode(parent(n1201), func(n1202 *Node) bool {
-					return anyNode(child(n1202, enK32), func(n1203 *Node) bool {
-						return anyNode(child(n1203, enK66), func(n1204 *Node) bool {
-							return anyNode(child(n1204, enK51), func(n1205 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1205, enK1)))), "G", true) })
-						}) && a1199.add(castDecimal(child(n1203, enK28)))
+	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1214 *Node) Seq { return child(n1214, enK87) })), arith(arith(func() Seq {
+		var a1215 sumAcc
+		anyNode(parent(n), func(n1216 *Node) bool {
+			return anyNode(parent(n1216), func(n1217 *Node) bool {
+				return anyNode(parent(n1217), func(n1218 *Node) bool {
+					return anyNode(child(n1218, enK32), func(n1219 *Node) bool {
+						return anyNode(child(n1219, enK66), func(n1220 *Node) bool {
+							return anyNode(child(n1220, enK51), func(n1221 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1221, enK1)))), "G", true) })
+						}) && a1215.add(castDecimal(child(n1219, enK28)))
 					})
 				})
 			})
 		})
-		return a1199.result()
+		return a1215.result()
 	}(), func() Seq {
-		var a1206 sumAcc
-		anyNode(parent(n), func(n1207 *Node) bool {
-			return anyNode(parent(n1207), func(n1208 *Node) bool {
-				return anyNode(parent(n1208), func(n1209 *Node) bool {
-					return anyNode(child(n1209, enK16), func(n1210 *Node) bool {
-						return func(r1211 Seq) bool {
-							return anyNode(child(n1210, enK17), func(n1212 *Node) bool { return gcmp(nodeSeq(n1212), r1211, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1210, enK21), func(n1213 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1213, enK1)))), "G", true) }) && a1206.add(castDecimal(child(n1210, enK20)))
+		var a1222 sumAcc
+		anyNode(parent(n), func(n1223 *Node) bool {
+			return anyNode(parent(n1223), func(n1224 *Node) bool {
+				return anyNode(parent(n1224), func(n1225 *Node) bool {
+					return anyNode(child(n1225, enK16), func(n1226 *Node) bool {
+						return func(r1227 Seq) bool {
+							return anyNode(child(n1226, enK17), func(n1228 *Node) bool { return gcmp(nodeSeq(n1228), r1227, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1226, enK21), func(n1229 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1229, enK1)))), "G", true) }) && a1222.add(castDecimal(child(n1226, enK20)))
 					})
 				})
 			})
 		})
-		return a1206.result()
+		return a1222.result()
 	}(), opAdd), func() Seq {
-		var a1214 sumAcc
-		anyNode(parent(n), func(n1215 *Node) bool {
-			return anyNode(parent(n1215), func(n1216 *Node) bool {
-				return anyNode(parent(n1216), func(n1217 *Node) bool {
-					return anyNode(child(n1217, enK16), func(n1218 *Node) bool {
-						return func(r1219 Seq) bool {
-							return anyNode(child(n1218, enK17), func(n1220 *Node) bool { return gcmp(nodeSeq(n1220), r1219, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1218, enK21), func(n1221 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1221, enK1)))), "G", true) }) && a1214.add(castDecimal(child(n1218, enK20)))
+		var a1230 sumAcc
+		anyNode(parent(n), func(n1231 *Node) bool {
+			return anyNode(parent(n1231), func(n1232 *Node) bool {
+				return anyNode(parent(n1232), func(n1233 *Node) bool {
+					return anyNode(child(n1233, enK16), func(n1234 *Node) bool {
+						return func(r1235 Seq) bool {
+							return anyNode(child(n1234, enK17), func(n1236 *Node) bool { return gcmp(nodeSeq(n1236), r1235, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1234, enK21), func(n1237 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1237, enK1)))), "G", true) }) && a1230.add(castDecimal(child(n1234, enK20)))
 					})
 				})
 			})
 		})
-		return a1214.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1223 *Node) Seq { return child(n1223, enK87) })), arith(arith(func() Seq {
-		var a1224 sumAcc
-		anyNode(parent(n), func(n1225 *Node) bool {
-			return anyNode(parent(n1225), func(n1226 *Node) bool {
-				return anyNode(parent(n1226), func(n1227 *Node) bool {
-					return anyNode(child(n1227, enK33), func(n1228 *Node) bool {
-						return anyNode(child(n1228, enK66), func(n1229 *Node) bool {
-							return anyNode(child(n1229, enK51), func(n1230 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1230, enK1)))), "G", true) })
-						}) && a1224.add(castDecimal(child(n1228, enK28)))
+		return a1230.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1239 *Node) Seq { return child(n1239, enK87) })), arith(arith(func() Seq {
+		var a1240 sumAcc
+		anyNode(parent(n), func(n1241 *Node) bool {
+			return anyNode(parent(n1241), func(n1242 *Node) bool {
+				return anyNode(parent(n1242), func(n1243 *Node) bool {
+					return anyNode(child(n1243, enK33), func(n1244 *Node) bool {
+						return anyNode(child(n1244, enK66), func(n1245 *Node) bool {
+							return anyNode(child(n1245, enK51), func(n1246 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1246, enK1)))), "G", true) })
+						}) && a1240.add(castDecimal(child(n1244, enK28)))
 					})
 				})
 			})
 		})
-		return a1224.result()
+		return a1240.result()
 	}(), func() Seq {
-		var a1231 sumAcc
-		anyNode(parent(n), func(n1232 *Node) bool {
-			return anyNode(parent(n1232), func(n1233 *Node) bool {
-				return anyNode(parent(n1233), func(n1234 *Node) bool {
-					return anyNode(child(n1234, enK16), func(n1235 *Node) bool {
-						return func(r1236 Seq) bool {
-							return anyNode(child(n1235, enK17), func(n1237 *Node) bool { return gcmp(nodeSeq(n1237), r1236, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1235, enK21), func(n1238 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1238, enK1)))), "G", true) }) && a1231.add(castDecimal(child(n1235, enK20)))
+		var a1247 sumAcc
+		anyNode(parent(n), func(n1248 *Node) bool {
+			return anyNode(parent(n1248), func(n1249 *Node) bool {
+				return anyNode(parent(n1249), func(n1250 *Node) bool {
+					return anyNode(child(n1250, enK16), func(n1251 *Node) bool {
+						return func(r1252 Seq) bool {
+							return anyNode(child(n1251, enK17), func(n1253 *Node) bool { return gcmp(nodeSeq(n1253), r1252, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1251, enK21), func(n1254 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1254, enK1)))), "G", true) }) && a1247.add(castDecimal(child(n1251, enK20)))
 					})
 				})
 			})
 		})
-		return a1231.result()
+		return a1247.result()
 	}(), opAdd), func() Seq {
-		var a1239 sumAcc
-		anyNode(parent(n), func(n1240 *Node) bool {
-			return anyNode(parent(n1240), func(n1241 *Node) bool {
-				return anyNode(parent(n1241), func(n1242 *Node) bool {
-					return anyNode(child(n1242, enK16), func(n1243 *Node) bool {
-						return func(r1244 Seq) bool {
-							return anyNode(child(n1243, enK17), func(n1245 *Node) bool { return gcmp(nodeSeq(n1245), r1244, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1243, enK21), func(n1246 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1246, enK1)))), "G", true) }) && a1239.add(castDecimal(child(n1243, enK20)))
+		var a1255 sumAcc
+		anyNode(parent(n), func(n1256 *Node) bool {
+			return anyNode(parent(n1256), func(n1257 *Node) bool {
+				return anyNode(parent(n1257), func(n1258 *Node) bool {
+					return anyNode(child(n1258, enK16), func(n1259 *Node) bool {
+						return func(r1260 Seq) bool {
+							return anyNode(child(n1259, enK17), func(n1261 *Node) bool { return gcmp(nodeSeq(n1261), r1260, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1259, enK21), func(n1262 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1262, enK1)))), "G", true) }) && a1255.add(castDecimal(child(n1259, enK20)))
 					})
 				})
 			})
 		})
-		return a1239.result()
+		return a1255.result()
 	}(), opSub), opEq)))
 }
 
 // BR-G-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0160(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1247 *Node) Seq { return child(n1247, enK49) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1263 *Node) Seq { return child(n1263, enK49) })), enK62, opEq)
 }
 
 // BR-G-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -5181,8 +5213,8 @@ func enM039(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1250 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1250, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1266 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1266, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -5190,8 +5222,8 @@ func enM039(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1251 Seq) bool {
-			return anyNode(child(m, enK17), func(n1252 *Node) bool { return gcmp(nodeSeq(n1252), r1251, opEq) })
+		if !(func(r1267 Seq) bool {
+			return anyNode(child(m, enK17), func(n1268 *Node) bool { return gcmp(nodeSeq(n1268), r1267, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5217,8 +5249,8 @@ func enM040(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1253 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1253, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1269 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1269, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -5226,8 +5258,8 @@ func enM040(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1254 Seq) bool {
-			return anyNode(child(m, enK17), func(n1255 *Node) bool { return gcmp(nodeSeq(n1255), r1254, opEq) })
+		if !(func(r1270 Seq) bool {
+			return anyNode(child(m, enK17), func(n1271 *Node) bool { return gcmp(nodeSeq(n1271), r1270, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5253,8 +5285,8 @@ func enM041(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1256 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1256, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1272 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1272, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -5278,8 +5310,8 @@ func enM041(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1257 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1257, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1273 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1273, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -5313,8 +5345,8 @@ func enM042(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1258 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1258, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1274 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1274, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -5339,96 +5371,96 @@ func enM042(v []Seq, n *Node) bool {
 
 // BR-IC-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='K']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0165(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1260 *Node) Seq { return child(n1260, enK87) })), arith(arith(func() Seq {
-		var a1261 sumAcc
-		anyNode(parent(n), func(n1262 *Node) bool {
-			return anyNode(parent(n1262), func(n1263 *Node) bool {
-				return anyNode(parent(n1263), func(n1264 *Node) bool {
-					return anyNode(child(n1264, enK32), func(n1265 *Node) bool {
-						return anyNode(child(n1265, enK66), func(n1266 *Node) bool {
-							return anyNode(child(n1266, enK51), func(n1267 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1267, enK1)))), "K", true) })
-						}) && a1261.add(castDecimal(child(n1265, enK28)))
+	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1276 *Node) Seq { return child(n1276, enK87) })), arith(arith(func() Seq {
+		var a1277 sumAcc
+		anyNode(parent(n), func(n1278 *Node) bool {
+			return anyNode(parent(n1278), func(n1279 *Node) bool {
+				return anyNode(parent(n1279), func(n1280 *Node) bool {
+					return anyNode(child(n1280, enK32), func(n1281 *Node) bool {
+						return anyNode(child(n1281, enK66), func(n1282 *Node) bool {
+							return anyNode(child(n1282, enK51), func(n1283 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1283, enK1)))), "K", true) })
+						}) && a1277.add(castDecimal(child(n1281, enK28)))
 					})
 				})
 			})
 		})
-		return a1261.result()
+		return a1277.result()
 	}(), func() Seq {
-		var a1268 sumAcc
-		anyNode(parent(n), func(n1269 *Node) bool {
-			return anyNode(parent(n1269), func(n1270 *Node) bool {
-				return anyNode(parent(n1270), func(n1271 *Node) bool {
-					return anyNode(child(n1271, enK16), func(n1272 *Node) bool {
-						return func(r1273 Seq) bool {
-							return anyNode(child(n1272, enK17), func(n1274 *Node) bool { return gcmp(nodeSeq(n1274), r1273, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1272, enK21), func(n1275 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1275, enK1)))), "K", true) }) && a1268.add(castDecimal(child(n1272, enK20)))
+		var a1284 sumAcc
+		anyNode(parent(n), func(n1285 *Node) bool {
+			return anyNode(parent(n1285), func(n1286 *Node) bool {
+				return anyNode(parent(n1286), func(n1287 *Node) bool {
+					return anyNode(child(n1287, enK16), func(n1288 *Node) bool {
+						return func(r1289 Seq) bool {
+							return anyNode(child(n1288, enK17), func(n1290 *Node) bool { return gcmp(nodeSeq(n1290), r1289, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1288, enK21), func(n1291 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1291, enK1)))), "K", true) }) && a1284.add(castDecimal(child(n1288, enK20)))
 					})
 				})
 			})
 		})
-		return a1268.result()
+		return a1284.result()
 	}(), opAdd), func() Seq {
-		var a1276 sumAcc
-		anyNode(parent(n), func(n1277 *Node) bool {
-			return anyNode(parent(n1277), func(n1278 *Node) bool {
-				return anyNode(parent(n1278), func(n1279 *Node) bool {
-					return anyNode(child(n1279, enK16), func(n1280 *Node) bool {
-						return func(r1281 Seq) bool {
-							return anyNode(child(n1280, enK17), func(n1282 *Node) bool { return gcmp(nodeSeq(n1282), r1281, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1280, enK21), func(n1283 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1283, enK1)))), "K", true) }) && a1276.add(castDecimal(child(n1280, enK20)))
+		var a1292 sumAcc
+		anyNode(parent(n), func(n1293 *Node) bool {
+			return anyNode(parent(n1293), func(n1294 *Node) bool {
+				return anyNode(parent(n1294), func(n1295 *Node) bool {
+					return anyNode(child(n1295, enK16), func(n1296 *Node) bool {
+						return func(r1297 Seq) bool {
+							return anyNode(child(n1296, enK17), func(n1298 *Node) bool { return gcmp(nodeSeq(n1298), r1297, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1296, enK21), func(n1299 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1299, enK1)))), "K", true) }) && a1292.add(castDecimal(child(n1296, enK20)))
 					})
 				})
 			})
 		})
-		return a1276.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1285 *Node) Seq { return child(n1285, enK87) })), arith(arith(func() Seq {
-		var a1286 sumAcc
-		anyNode(parent(n), func(n1287 *Node) bool {
-			return anyNode(parent(n1287), func(n1288 *Node) bool {
-				return anyNode(parent(n1288), func(n1289 *Node) bool {
-					return anyNode(child(n1289, enK33), func(n1290 *Node) bool {
-						return anyNode(child(n1290, enK66), func(n1291 *Node) bool {
-							return anyNode(child(n1291, enK51), func(n1292 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1292, enK1)))), "K", true) })
-						}) && a1286.add(castDecimal(child(n1290, enK28)))
+		return a1292.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1301 *Node) Seq { return child(n1301, enK87) })), arith(arith(func() Seq {
+		var a1302 sumAcc
+		anyNode(parent(n), func(n1303 *Node) bool {
+			return anyNode(parent(n1303), func(n1304 *Node) bool {
+				return anyNode(parent(n1304), func(n1305 *Node) bool {
+					return anyNode(child(n1305, enK33), func(n1306 *Node) bool {
+						return anyNode(child(n1306, enK66), func(n1307 *Node) bool {
+							return anyNode(child(n1307, enK51), func(n1308 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1308, enK1)))), "K", true) })
+						}) && a1302.add(castDecimal(child(n1306, enK28)))
 					})
 				})
 			})
 		})
-		return a1286.result()
+		return a1302.result()
 	}(), func() Seq {
-		var a1293 sumAcc
-		anyNode(parent(n), func(n1294 *Node) bool {
-			return anyNode(parent(n1294), func(n1295 *Node) bool {
-				return anyNode(parent(n1295), func(n1296 *Node) bool {
-					return anyNode(child(n1296, enK16), func(n1297 *Node) bool {
-						return func(r1298 Seq) bool {
-							return anyNode(child(n1297, enK17), func(n1299 *Node) bool { return gcmp(nodeSeq(n1299), r1298, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1297, enK21), func(n1300 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1300, enK1)))), "K", true) }) && a1293.add(castDecimal(child(n1297, enK20)))
+		var a1309 sumAcc
+		anyNode(parent(n), func(n1310 *Node) bool {
+			return anyNode(parent(n1310), func(n1311 *Node) bool {
+				return anyNode(parent(n1311), func(n1312 *Node) bool {
+					return anyNode(child(n1312, enK16), func(n1313 *Node) bool {
+						return func(r1314 Seq) bool {
+							return anyNode(child(n1313, enK17), func(n1315 *Node) bool { return gcmp(nodeSeq(n1315), r1314, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1313, enK21), func(n1316 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1316, enK1)))), "K", true) }) && a1309.add(castDecimal(child(n1313, enK20)))
 					})
 				})
 			})
 		})
-		return a1293.result()
+		return a1309.result()
 	}(), opAdd), func() Seq {
-		var a1301 sumAcc
-		anyNode(parent(n), func(n1302 *Node) bool {
-			return anyNode(parent(n1302), func(n1303 *Node) bool {
-				return anyNode(parent(n1303), func(n1304 *Node) bool {
-					return anyNode(child(n1304, enK16), func(n1305 *Node) bool {
-						return func(r1306 Seq) bool {
-							return anyNode(child(n1305, enK17), func(n1307 *Node) bool { return gcmp(nodeSeq(n1307), r1306, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1305, enK21), func(n1308 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1308, enK1)))), "K", true) }) && a1301.add(castDecimal(child(n1305, enK20)))
+		var a1317 sumAcc
+		anyNode(parent(n), func(n1318 *Node) bool {
+			return anyNode(parent(n1318), func(n1319 *Node) bool {
+				return anyNode(parent(n1319), func(n1320 *Node) bool {
+					return anyNode(child(n1320, enK16), func(n1321 *Node) bool {
+						return func(r1322 Seq) bool {
+							return anyNode(child(n1321, enK17), func(n1323 *Node) bool { return gcmp(nodeSeq(n1323), r1322, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1321, enK21), func(n1324 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1324, enK1)))), "K", true) }) && a1317.add(castDecimal(child(n1321, enK20)))
 					})
 				})
 			})
 		})
-		return a1301.result()
+		return a1317.result()
 	}(), opSub), opEq)))
 }
 
 // BR-IC-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0166(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1309 *Node) Seq { return child(n1309, enK49) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1325 *Node) Seq { return child(n1325, enK49) })), enK62, opEq)
 }
 
 // BR-IC-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -5446,8 +5478,8 @@ func enM043(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1312 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1312, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1328 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1328, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -5455,8 +5487,8 @@ func enM043(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1313 Seq) bool {
-			return anyNode(child(m, enK17), func(n1314 *Node) bool { return gcmp(nodeSeq(n1314), r1313, opEq) })
+		if !(func(r1329 Seq) bool {
+			return anyNode(child(m, enK17), func(n1330 *Node) bool { return gcmp(nodeSeq(n1330), r1329, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5482,8 +5514,8 @@ func enM044(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1315 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1315, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1331 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1331, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -5491,8 +5523,8 @@ func enM044(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1316 Seq) bool {
-			return anyNode(child(m, enK17), func(n1317 *Node) bool { return gcmp(nodeSeq(n1317), r1316, opEq) })
+		if !(func(r1332 Seq) bool {
+			return anyNode(child(m, enK17), func(n1333 *Node) bool { return gcmp(nodeSeq(n1333), r1332, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5518,8 +5550,8 @@ func enM045(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1318 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1318, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1334 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1334, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -5543,8 +5575,8 @@ func enM045(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1319 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1319, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1335 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1335, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -5578,8 +5610,8 @@ func enM046(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1320 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1320, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1336 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1336, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -5604,206 +5636,206 @@ func enM046(v []Seq, n *Node) bool {
 
 // BR-AF-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func enT0171(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK88)), func(q1321 Seq) bool {
-		return (((len(desc(root(n), enK32)) > 0) && (func(r1350 Seq) bool {
-			return anyNode(parent(n), func(n1351 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1351, enK87), enK53, opSub)), r1350, opLt)
+	return every(castDecimal(child(n, enK88)), func(q1337 Seq) bool {
+		return (((len(desc(root(n), enK32)) > 0) && (func(r1366 Seq) bool {
+			return anyNode(parent(n), func(n1367 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1367, enK87), enK53, opSub)), r1366, opLt)
 			})
 		}(arith(arith(func() Seq {
-			var a1323 sumAcc
-			anyNode(parent(n), func(n1324 *Node) bool {
-				return anyNode(parent(n1324), func(n1325 *Node) bool {
-					return anyNode(parent(n1325), func(n1326 *Node) bool {
-						return anyNode(child(n1326, enK32), func(n1327 *Node) bool {
-							return anyNode(child(n1327, enK66), func(n1328 *Node) bool {
-								return anyNode(child(n1328, enK51), func(n1329 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1329, enK1)))), "L", true) })
-							}) && anyNode(child(n1327, enK66), func(n1330 *Node) bool {
-								return anyNode(child(n1330, enK51), func(n1331 *Node) bool { return gcmp(castDecimal(child(n1331, enK88)), q1321, opEq) })
-							}) && a1323.add(castDecimal(child(n1327, enK28)))
+			var a1339 sumAcc
+			anyNode(parent(n), func(n1340 *Node) bool {
+				return anyNode(parent(n1340), func(n1341 *Node) bool {
+					return anyNode(parent(n1341), func(n1342 *Node) bool {
+						return anyNode(child(n1342, enK32), func(n1343 *Node) bool {
+							return anyNode(child(n1343, enK66), func(n1344 *Node) bool {
+								return anyNode(child(n1344, enK51), func(n1345 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1345, enK1)))), "L", true) })
+							}) && anyNode(child(n1343, enK66), func(n1346 *Node) bool {
+								return anyNode(child(n1346, enK51), func(n1347 *Node) bool { return gcmp(castDecimal(child(n1347, enK88)), q1337, opEq) })
+							}) && a1339.add(castDecimal(child(n1343, enK28)))
 						})
 					})
 				})
 			})
-			return a1323.result()
+			return a1339.result()
 		}(), func() Seq {
-			var a1332 sumAcc
-			anyNode(parent(n), func(n1333 *Node) bool {
-				return anyNode(parent(n1333), func(n1334 *Node) bool {
-					return anyNode(parent(n1334), func(n1335 *Node) bool {
-						return anyNode(child(n1335, enK16), func(n1336 *Node) bool {
-							return func(r1337 Seq) bool {
-								return anyNode(child(n1336, enK17), func(n1338 *Node) bool { return gcmp(nodeSeq(n1338), r1337, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1336, enK21), func(n1339 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1339, enK1)))), "L", true) }) && anyNode(child(n1336, enK21), func(n1340 *Node) bool { return gcmp(castDecimal(child(n1340, enK88)), q1321, opEq) }) && a1332.add(castDecimal(child(n1336, enK20)))
+			var a1348 sumAcc
+			anyNode(parent(n), func(n1349 *Node) bool {
+				return anyNode(parent(n1349), func(n1350 *Node) bool {
+					return anyNode(parent(n1350), func(n1351 *Node) bool {
+						return anyNode(child(n1351, enK16), func(n1352 *Node) bool {
+							return func(r1353 Seq) bool {
+								return anyNode(child(n1352, enK17), func(n1354 *Node) bool { return gcmp(nodeSeq(n1354), r1353, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1352, enK21), func(n1355 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1355, enK1)))), "L", true) }) && anyNode(child(n1352, enK21), func(n1356 *Node) bool { return gcmp(castDecimal(child(n1356, enK88)), q1337, opEq) }) && a1348.add(castDecimal(child(n1352, enK20)))
 						})
 					})
 				})
 			})
-			return a1332.result()
+			return a1348.result()
 		}(), opAdd), func() Seq {
-			var a1341 sumAcc
-			anyNode(parent(n), func(n1342 *Node) bool {
-				return anyNode(parent(n1342), func(n1343 *Node) bool {
-					return anyNode(parent(n1343), func(n1344 *Node) bool {
-						return anyNode(child(n1344, enK16), func(n1345 *Node) bool {
-							return func(r1346 Seq) bool {
-								return anyNode(child(n1345, enK17), func(n1347 *Node) bool { return gcmp(nodeSeq(n1347), r1346, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1345, enK21), func(n1348 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1348, enK1)))), "L", true) }) && anyNode(child(n1345, enK21), func(n1349 *Node) bool { return gcmp(castDecimal(child(n1349, enK88)), q1321, opEq) }) && a1341.add(castDecimal(child(n1345, enK20)))
+			var a1357 sumAcc
+			anyNode(parent(n), func(n1358 *Node) bool {
+				return anyNode(parent(n1358), func(n1359 *Node) bool {
+					return anyNode(parent(n1359), func(n1360 *Node) bool {
+						return anyNode(child(n1360, enK16), func(n1361 *Node) bool {
+							return func(r1362 Seq) bool {
+								return anyNode(child(n1361, enK17), func(n1363 *Node) bool { return gcmp(nodeSeq(n1363), r1362, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1361, enK21), func(n1364 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1364, enK1)))), "L", true) }) && anyNode(child(n1361, enK21), func(n1365 *Node) bool { return gcmp(castDecimal(child(n1365, enK88)), q1337, opEq) }) && a1357.add(castDecimal(child(n1361, enK20)))
 						})
 					})
 				})
 			})
-			return a1341.result()
-		}(), opSub)) && func(r1379 Seq) bool {
-			return anyNode(parent(n), func(n1380 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1380, enK87), enK53, opAdd)), r1379, opGt)
+			return a1357.result()
+		}(), opSub)) && func(r1395 Seq) bool {
+			return anyNode(parent(n), func(n1396 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1396, enK87), enK53, opAdd)), r1395, opGt)
 			})
 		}(arith(arith(func() Seq {
-			var a1352 sumAcc
-			anyNode(parent(n), func(n1353 *Node) bool {
-				return anyNode(parent(n1353), func(n1354 *Node) bool {
-					return anyNode(parent(n1354), func(n1355 *Node) bool {
-						return anyNode(child(n1355, enK32), func(n1356 *Node) bool {
-							return anyNode(child(n1356, enK66), func(n1357 *Node) bool {
-								return anyNode(child(n1357, enK51), func(n1358 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1358, enK1)))), "L", true) })
-							}) && anyNode(child(n1356, enK66), func(n1359 *Node) bool {
-								return anyNode(child(n1359, enK51), func(n1360 *Node) bool { return gcmp(castDecimal(child(n1360, enK88)), q1321, opEq) })
-							}) && a1352.add(castDecimal(child(n1356, enK28)))
+			var a1368 sumAcc
+			anyNode(parent(n), func(n1369 *Node) bool {
+				return anyNode(parent(n1369), func(n1370 *Node) bool {
+					return anyNode(parent(n1370), func(n1371 *Node) bool {
+						return anyNode(child(n1371, enK32), func(n1372 *Node) bool {
+							return anyNode(child(n1372, enK66), func(n1373 *Node) bool {
+								return anyNode(child(n1373, enK51), func(n1374 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1374, enK1)))), "L", true) })
+							}) && anyNode(child(n1372, enK66), func(n1375 *Node) bool {
+								return anyNode(child(n1375, enK51), func(n1376 *Node) bool { return gcmp(castDecimal(child(n1376, enK88)), q1337, opEq) })
+							}) && a1368.add(castDecimal(child(n1372, enK28)))
 						})
 					})
 				})
 			})
-			return a1352.result()
+			return a1368.result()
 		}(), func() Seq {
-			var a1361 sumAcc
-			anyNode(parent(n), func(n1362 *Node) bool {
-				return anyNode(parent(n1362), func(n1363 *Node) bool {
-					return anyNode(parent(n1363), func(n1364 *Node) bool {
-						return anyNode(child(n1364, enK16), func(n1365 *Node) bool {
-							return func(r1366 Seq) bool {
-								return anyNode(child(n1365, enK17), func(n1367 *Node) bool { return gcmp(nodeSeq(n1367), r1366, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1365, enK21), func(n1368 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1368, enK1)))), "L", true) }) && anyNode(child(n1365, enK21), func(n1369 *Node) bool { return gcmp(castDecimal(child(n1369, enK88)), q1321, opEq) }) && a1361.add(castDecimal(child(n1365, enK20)))
+			var a1377 sumAcc
+			anyNode(parent(n), func(n1378 *Node) bool {
+				return anyNode(parent(n1378), func(n1379 *Node) bool {
+					return anyNode(parent(n1379), func(n1380 *Node) bool {
+						return anyNode(child(n1380, enK16), func(n1381 *Node) bool {
+							return func(r1382 Seq) bool {
+								return anyNode(child(n1381, enK17), func(n1383 *Node) bool { return gcmp(nodeSeq(n1383), r1382, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1381, enK21), func(n1384 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1384, enK1)))), "L", true) }) && anyNode(child(n1381, enK21), func(n1385 *Node) bool { return gcmp(castDecimal(child(n1385, enK88)), q1337, opEq) }) && a1377.add(castDecimal(child(n1381, enK20)))
 						})
 					})
 				})
 			})
-			return a1361.result()
+			return a1377.result()
 		}(), opAdd), func() Seq {
-			var a1370 sumAcc
-			anyNode(parent(n), func(n1371 *Node) bool {
-				return anyNode(parent(n1371), func(n1372 *Node) bool {
-					return anyNode(parent(n1372), func(n1373 *Node) bool {
-						return anyNode(child(n1373, enK16), func(n1374 *Node) bool {
-							return func(r1375 Seq) bool {
-								return anyNode(child(n1374, enK17), func(n1376 *Node) bool { return gcmp(nodeSeq(n1376), r1375, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1374, enK21), func(n1377 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1377, enK1)))), "L", true) }) && anyNode(child(n1374, enK21), func(n1378 *Node) bool { return gcmp(castDecimal(child(n1378, enK88)), q1321, opEq) }) && a1370.add(castDecimal(child(n1374, enK20)))
+			var a1386 sumAcc
+			anyNode(parent(n), func(n1387 *Node) bool {
+				return anyNode(parent(n1387), func(n1388 *Node) bool {
+					return anyNode(parent(n1388), func(n1389 *Node) bool {
+						return anyNode(child(n1389, enK16), func(n1390 *Node) bool {
+							return func(r1391 Seq) bool {
+								return anyNode(child(n1390, enK17), func(n1392 *Node) bool { return gcmp(nodeSeq(n1392), r1391, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1390, enK21), func(n1393 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1393, enK1)))), "L", true) }) && anyNode(child(n1390, enK21), func(n1394 *Node) bool { return gcmp(castDecimal(child(n1394, enK88)), q1337, opEq) }) && a1386.add(castDecimal(child(n1390, enK20)))
 						})
 					})
 				})
 			})
-			return a1370.result()
-		}(), opSub)))) || ((len(desc(root(n), enK33)) > 0) && (func(r1409 Seq) bool {
-			return anyNode(parent(n), func(n1410 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1410, enK87), enK53, opSub)), r1409, opLt)
+			return a1386.result()
+		}(), opSub)))) || ((len(desc(root(n), enK33)) > 0) && (func(r1425 Seq) bool {
+			return anyNode(parent(n), func(n1426 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1426, enK87), enK53, opSub)), r1425, opLt)
 			})
 		}(arith(arith(func() Seq {
-			var a1382 sumAcc
-			anyNode(parent(n), func(n1383 *Node) bool {
-				return anyNode(parent(n1383), func(n1384 *Node) bool {
-					return anyNode(parent(n1384), func(n1385 *Node) bool {
-						return anyNode(child(n1385, enK33), func(n1386 *Node) bool {
-							return anyNode(child(n1386, enK66), func(n1387 *Node) bool {
-								return anyNode(child(n1387, enK51), func(n1388 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1388, enK1)))), "L", true) })
-							}) && anyNode(child(n1386, enK66), func(n1389 *Node) bool {
-								return anyNode(child(n1389, enK51), func(n1390 *Node) bool { return gcmp(castDecimal(child(n1390, enK88)), q1321, opEq) })
-							}) && a1382.add(castDecimal(child(n1386, enK28)))
+			var a1398 sumAcc
+			anyNode(parent(n), func(n1399 *Node) bool {
+				return anyNode(parent(n1399), func(n1400 *Node) bool {
+					return anyNode(parent(n1400), func(n1401 *Node) bool {
+						return anyNode(child(n1401, enK33), func(n1402 *Node) bool {
+							return anyNode(child(n1402, enK66), func(n1403 *Node) bool {
+								return anyNode(child(n1403, enK51), func(n1404 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1404, enK1)))), "L", true) })
+							}) && anyNode(child(n1402, enK66), func(n1405 *Node) bool {
+								return anyNode(child(n1405, enK51), func(n1406 *Node) bool { return gcmp(castDecimal(child(n1406, enK88)), q1337, opEq) })
+							}) && a1398.add(castDecimal(child(n1402, enK28)))
 						})
 					})
 				})
 			})
-			return a1382.result()
+			return a1398.result()
 		}(), func() Seq {
-			var a1391 sumAcc
-			anyNode(parent(n), func(n1392 *Node) bool {
-				return anyNode(parent(n1392), func(n1393 *Node) bool {
-					return anyNode(parent(n1393), func(n1394 *Node) bool {
-						return anyNode(child(n1394, enK16), func(n1395 *Node) bool {
-							return func(r1396 Seq) bool {
-								return anyNode(child(n1395, enK17), func(n1397 *Node) bool { return gcmp(nodeSeq(n1397), r1396, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1395, enK21), func(n1398 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1398, enK1)))), "L", true) }) && anyNode(child(n1395, enK21), func(n1399 *Node) bool { return gcmp(castDecimal(child(n1399, enK88)), q1321, opEq) }) && a1391.add(castDecimal(child(n1395, enK20)))
+			var a1407 sumAcc
+			anyNode(parent(n), func(n1408 *Node) bool {
+				return anyNode(parent(n1408), func(n1409 *Node) bool {
+					return anyNode(parent(n1409), func(n1410 *Node) bool {
+						return anyNode(child(n1410, enK16), func(n1411 *Node) bool {
+							return func(r1412 Seq) bool {
+								return anyNode(child(n1411, enK17), func(n1413 *Node) bool { return gcmp(nodeSeq(n1413), r1412, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1411, enK21), func(n1414 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1414, enK1)))), "L", true) }) && anyNode(child(n1411, enK21), func(n1415 *Node) bool { return gcmp(castDecimal(child(n1415, enK88)), q1337, opEq) }) && a1407.add(castDecimal(child(n1411, enK20)))
 						})
 					})
 				})
 			})
-			return a1391.result()
+			return a1407.result()
 		}(), opAdd), func() Seq {
-			var a1400 sumAcc
-			anyNode(parent(n), func(n1401 *Node) bool {
-				return anyNode(parent(n1401), func(n1402 *Node) bool {
-					return anyNode(parent(n1402), func(n1403 *Node) bool {
-						return anyNode(child(n1403, enK16), func(n1404 *Node) bool {
-							return func(r1405 Seq) bool {
-								return anyNode(child(n1404, enK17), func(n1406 *Node) bool { return gcmp(nodeSeq(n1406), r1405, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1404, enK21), func(n1407 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1407, enK1)))), "L", true) }) && anyNode(child(n1404, enK21), func(n1408 *Node) bool { return gcmp(castDecimal(child(n1408, enK88)), q1321, opEq) }) && a1400.add(castDecimal(child(n1404, enK20)))
+			var a1416 sumAcc
+			anyNode(parent(n), func(n1417 *Node) bool {
+				return anyNode(parent(n1417), func(n1418 *Node) bool {
+					return anyNode(parent(n1418), func(n1419 *Node) bool {
+						return anyNode(child(n1419, enK16), func(n1420 *Node) bool {
+							return func(r1421 Seq) bool {
+								return anyNode(child(n1420, enK17), func(n1422 *Node) bool { return gcmp(nodeSeq(n1422), r1421, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1420, enK21), func(n1423 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1423, enK1)))), "L", true) }) && anyNode(child(n1420, enK21), func(n1424 *Node) bool { return gcmp(castDecimal(child(n1424, enK88)), q1337, opEq) }) && a1416.add(castDecimal(child(n1420, enK20)))
 						})
 					})
 				})
 			})
-			return a1400.result()
-		}(), opSub)) && func(r1438 Seq) bool {
-			return anyNode(parent(n), func(n1439 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1439, enK87), enK53, opAdd)), r1438, opGt)
+			return a1416.result()
+		}(), opSub)) && func(r1454 Seq) bool {
+			return anyNode(parent(n), func(n1455 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1455, enK87), enK53, opAdd)), r1454, opGt)
 			})
 		}(arith(arith(func() Seq {
-			var a1411 sumAcc
-			anyNode(parent(n), func(n1412 *Node) bool {
-				return anyNode(parent(n1412), func(n1413 *Node) bool {
-					return anyNode(parent(n1413), func(n1414 *Node) bool {
-						return anyNode(child(n1414, enK33), func(n1415 *Node) bool {
-							return anyNode(child(n1415, enK66), func(n1416 *Node) bool {
-								return anyNode(child(n1416, enK51), func(n1417 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1417, enK1)))), "L", true) })
-							}) && anyNode(child(n1415, enK66), func(n1418 *Node) bool {
-								return anyNode(child(n1418, enK51), func(n1419 *Node) bool { return gcmp(castDecimal(child(n1419, enK88)), q1321, opEq) })
-							}) && a1411.add(castDecimal(child(n1415, enK28)))
+			var a1427 sumAcc
+			anyNode(parent(n), func(n1428 *Node) bool {
+				return anyNode(parent(n1428), func(n1429 *Node) bool {
+					return anyNode(parent(n1429), func(n1430 *Node) bool {
+						return anyNode(child(n1430, enK33), func(n1431 *Node) bool {
+							return anyNode(child(n1431, enK66), func(n1432 *Node) bool {
+								return anyNode(child(n1432, enK51), func(n1433 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1433, enK1)))), "L", true) })
+							}) && anyNode(child(n1431, enK66), func(n1434 *Node) bool {
+								return anyNode(child(n1434, enK51), func(n1435 *Node) bool { return gcmp(castDecimal(child(n1435, enK88)), q1337, opEq) })
+							}) && a1427.add(castDecimal(child(n1431, enK28)))
 						})
 					})
 				})
 			})
-			return a1411.result()
+			return a1427.result()
 		}(), func() Seq {
-			var a1420 sumAcc
-			anyNode(parent(n), func(n1421 *Node) bool {
-				return anyNode(parent(n1421), func(n1422 *Node) bool {
-					return anyNode(parent(n1422), func(n1423 *Node) bool {
-						return anyNode(child(n1423, enK16), func(n1424 *Node) bool {
-							return func(r1425 Seq) bool {
-								return anyNode(child(n1424, enK17), func(n1426 *Node) bool { return gcmp(nodeSeq(n1426), r1425, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1424, enK21), func(n1427 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1427, enK1)))), "L", true) }) && anyNode(child(n1424, enK21), func(n1428 *Node) bool { return gcmp(castDecimal(child(n1428, enK88)), q1321, opEq) }) && a1420.add(castDecimal(child(n1424, enK20)))
+			var a1436 sumAcc
+			anyNode(parent(n), func(n1437 *Node) bool {
+				return anyNode(parent(n1437), func(n1438 *Node) bool {
+					return anyNode(parent(n1438), func(n1439 *Node) bool {
+						return anyNode(child(n1439, enK16), func(n1440 *Node) bool {
+							return func(r1441 Seq) bool {
+								return anyNode(child(n1440, enK17), func(n1442 *Node) bool { return gcmp(nodeSeq(n1442), r1441, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1440, enK21), func(n1443 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1443, enK1)))), "L", true) }) && anyNode(child(n1440, enK21), func(n1444 *Node) bool { return gcmp(castDecimal(child(n1444, enK88)), q1337, opEq) }) && a1436.add(castDecimal(child(n1440, enK20)))
 						})
 					})
 				})
 			})
-			return a1420.result()
+			return a1436.result()
 		}(), opAdd), func() Seq {
-			var a1429 sumAcc
-			anyNode(parent(n), func(n1430 *Node) bool {
-				return anyNode(parent(n1430), func(n1431 *Node) bool {
-					return anyNode(parent(n1431), func(n1432 *Node) bool {
-						return anyNode(child(n1432, enK16), func(n1433 *Node) bool {
-							return func(r1434 Seq) bool {
-								return anyNode(child(n1433, enK17), func(n1435 *Node) bool { return gcmp(nodeSeq(n1435), r1434, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1433, enK21), func(n1436 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1436, enK1)))), "L", true) }) && anyNode(child(n1433, enK21), func(n1437 *Node) bool { return gcmp(castDecimal(child(n1437, enK88)), q1321, opEq) }) && a1429.add(castDecimal(child(n1433, enK20)))
+			var a1445 sumAcc
+			anyNode(parent(n), func(n1446 *Node) bool {
+				return anyNode(parent(n1446), func(n1447 *Node) bool {
+					return anyNode(parent(n1447), func(n1448 *Node) bool {
+						return anyNode(child(n1448, enK16), func(n1449 *Node) bool {
+							return func(r1450 Seq) bool {
+								return anyNode(child(n1449, enK17), func(n1451 *Node) bool { return gcmp(nodeSeq(n1451), r1450, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1449, enK21), func(n1452 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1452, enK1)))), "L", true) }) && anyNode(child(n1449, enK21), func(n1453 *Node) bool { return gcmp(castDecimal(child(n1453, enK88)), q1337, opEq) }) && a1445.add(castDecimal(child(n1449, enK20)))
 						})
 					})
 				})
 			})
-			return a1429.result()
+			return a1445.result()
 		}(), opSub)))))
 	})
 }
 
 // BR-AF-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0172(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1440 *Node) Seq { return child(n1440, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1441 *Node) Seq { return child(n1441, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1442 *Node) Seq { return child(n1442, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1443 *Node) Seq { return child(n1443, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1456 *Node) Seq { return child(n1456, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1457 *Node) Seq { return child(n1457, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1458 *Node) Seq { return child(n1458, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1459 *Node) Seq { return child(n1459, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
 }
 
 // BR-AF-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
@@ -5821,8 +5853,8 @@ func enM047(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1446 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1446, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1462 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1462, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -5830,8 +5862,8 @@ func enM047(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1447 Seq) bool {
-			return anyNode(child(m, enK17), func(n1448 *Node) bool { return gcmp(nodeSeq(n1448), r1447, opEq) })
+		if !(func(r1463 Seq) bool {
+			return anyNode(child(m, enK17), func(n1464 *Node) bool { return gcmp(nodeSeq(n1464), r1463, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5844,7 +5876,7 @@ func enM047(v []Seq, n *Node) bool {
 
 // BR-AF-06: (cbc:Percent) >= 0
 func enT0174(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK88), func(n1449 *Node) bool { return gcmp(nodeSeq(n1449), enK62, opGe) })
+	return anyNode(child(n, enK88), func(n1465 *Node) bool { return gcmp(nodeSeq(n1465), enK62, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5857,8 +5889,8 @@ func enM048(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1450 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1450, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1466 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1466, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -5866,8 +5898,8 @@ func enM048(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1451 Seq) bool {
-			return anyNode(child(m, enK17), func(n1452 *Node) bool { return gcmp(nodeSeq(n1452), r1451, opEq) })
+		if !(func(r1467 Seq) bool {
+			return anyNode(child(m, enK17), func(n1468 *Node) bool { return gcmp(nodeSeq(n1468), r1467, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5880,7 +5912,7 @@ func enM048(v []Seq, n *Node) bool {
 
 // BR-AF-07: (cbc:Percent) >= 0
 func enT0175(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK88), func(n1453 *Node) bool { return gcmp(nodeSeq(n1453), enK62, opGe) })
+	return anyNode(child(n, enK88), func(n1469 *Node) bool { return gcmp(nodeSeq(n1469), enK62, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
@@ -5893,8 +5925,8 @@ func enM049(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1454 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1454, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1470 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1470, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -5918,8 +5950,8 @@ func enM049(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1455 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1455, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1471 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1471, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -5940,7 +5972,7 @@ func enM049(v []Seq, n *Node) bool {
 
 // BR-AF-05: (cbc:Percent) >= 0
 func enT0176(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK88), func(n1456 *Node) bool { return gcmp(nodeSeq(n1456), enK62, opGe) })
+	return anyNode(child(n, enK88), func(n1472 *Node) bool { return gcmp(nodeSeq(n1472), enK62, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5953,8 +5985,8 @@ func enM050(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1457 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1457, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1473 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1473, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -5979,206 +6011,206 @@ func enM050(v []Seq, n *Node) bool {
 
 // BR-AG-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func enT0177(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK88)), func(q1458 Seq) bool {
-		return (((len(desc(root(n), enK32)) > 0) && (func(r1487 Seq) bool {
-			return anyNode(parent(n), func(n1488 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1488, enK87), enK53, opSub)), r1487, opLt)
+	return every(castDecimal(child(n, enK88)), func(q1474 Seq) bool {
+		return (((len(desc(root(n), enK32)) > 0) && (func(r1503 Seq) bool {
+			return anyNode(parent(n), func(n1504 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1504, enK87), enK53, opSub)), r1503, opLt)
 			})
 		}(arith(arith(func() Seq {
-			var a1460 sumAcc
-			anyNode(parent(n), func(n1461 *Node) bool {
-				return anyNode(parent(n1461), func(n1462 *Node) bool {
-					return anyNode(parent(n1462), func(n1463 *Node) bool {
-						return anyNode(child(n1463, enK32), func(n1464 *Node) bool {
-							return anyNode(child(n1464, enK66), func(n1465 *Node) bool {
-								return anyNode(child(n1465, enK51), func(n1466 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1466, enK1)))), "M", true) })
-							}) && anyNode(child(n1464, enK66), func(n1467 *Node) bool {
-								return anyNode(child(n1467, enK51), func(n1468 *Node) bool { return gcmp(castDecimal(child(n1468, enK88)), q1458, opEq) })
-							}) && a1460.add(castDecimal(child(n1464, enK28)))
+			var a1476 sumAcc
+			anyNode(parent(n), func(n1477 *Node) bool {
+				return anyNode(parent(n1477), func(n1478 *Node) bool {
+					return anyNode(parent(n1478), func(n1479 *Node) bool {
+						return anyNode(child(n1479, enK32), func(n1480 *Node) bool {
+							return anyNode(child(n1480, enK66), func(n1481 *Node) bool {
+								return anyNode(child(n1481, enK51), func(n1482 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1482, enK1)))), "M", true) })
+							}) && anyNode(child(n1480, enK66), func(n1483 *Node) bool {
+								return anyNode(child(n1483, enK51), func(n1484 *Node) bool { return gcmp(castDecimal(child(n1484, enK88)), q1474, opEq) })
+							}) && a1476.add(castDecimal(child(n1480, enK28)))
 						})
 					})
 				})
 			})
-			return a1460.result()
+			return a1476.result()
 		}(), func() Seq {
-			var a1469 sumAcc
-			anyNode(parent(n), func(n1470 *Node) bool {
-				return anyNode(parent(n1470), func(n1471 *Node) bool {
-					return anyNode(parent(n1471), func(n1472 *Node) bool {
-						return anyNode(child(n1472, enK16), func(n1473 *Node) bool {
-							return func(r1474 Seq) bool {
-								return anyNode(child(n1473, enK17), func(n1475 *Node) bool { return gcmp(nodeSeq(n1475), r1474, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1473, enK21), func(n1476 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1476, enK1)))), "M", true) }) && anyNode(child(n1473, enK21), func(n1477 *Node) bool { return gcmp(castDecimal(child(n1477, enK88)), q1458, opEq) }) && a1469.add(castDecimal(child(n1473, enK20)))
+			var a1485 sumAcc
+			anyNode(parent(n), func(n1486 *Node) bool {
+				return anyNode(parent(n1486), func(n1487 *Node) bool {
+					return anyNode(parent(n1487), func(n1488 *Node) bool {
+						return anyNode(child(n1488, enK16), func(n1489 *Node) bool {
+							return func(r1490 Seq) bool {
+								return anyNode(child(n1489, enK17), func(n1491 *Node) bool { return gcmp(nodeSeq(n1491), r1490, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1489, enK21), func(n1492 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1492, enK1)))), "M", true) }) && anyNode(child(n1489, enK21), func(n1493 *Node) bool { return gcmp(castDecimal(child(n1493, enK88)), q1474, opEq) }) && a1485.add(castDecimal(child(n1489, enK20)))
 						})
 					})
 				})
 			})
-			return a1469.result()
+			return a1485.result()
 		}(), opAdd), func() Seq {
-			var a1478 sumAcc
-			anyNode(parent(n), func(n1479 *Node) bool {
-				return anyNode(parent(n1479), func(n1480 *Node) bool {
-					return anyNode(parent(n1480), func(n1481 *Node) bool {
-						return anyNode(child(n1481, enK16), func(n1482 *Node) bool {
-							return func(r1483 Seq) bool {
-								return anyNode(child(n1482, enK17), func(n1484 *Node) bool { return gcmp(nodeSeq(n1484), r1483, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1482, enK21), func(n1485 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1485, enK1)))), "M", true) }) && anyNode(child(n1482, enK21), func(n1486 *Node) bool { return gcmp(castDecimal(child(n1486, enK88)), q1458, opEq) }) && a1478.add(castDecimal(child(n1482, enK20)))
+			var a1494 sumAcc
+			anyNode(parent(n), func(n1495 *Node) bool {
+				return anyNode(parent(n1495), func(n1496 *Node) bool {
+					return anyNode(parent(n1496), func(n1497 *Node) bool {
+						return anyNode(child(n1497, enK16), func(n1498 *Node) bool {
+							return func(r1499 Seq) bool {
+								return anyNode(child(n1498, enK17), func(n1500 *Node) bool { return gcmp(nodeSeq(n1500), r1499, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1498, enK21), func(n1501 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1501, enK1)))), "M", true) }) && anyNode(child(n1498, enK21), func(n1502 *Node) bool { return gcmp(castDecimal(child(n1502, enK88)), q1474, opEq) }) && a1494.add(castDecimal(child(n1498, enK20)))
 						})
 					})
 				})
 			})
-			return a1478.result()
-		}(), opSub)) && func(r1516 Seq) bool {
-			return anyNode(parent(n), func(n1517 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1517, enK87), enK53, opAdd)), r1516, opGt)
+			return a1494.result()
+		}(), opSub)) && func(r1532 Seq) bool {
+			return anyNode(parent(n), func(n1533 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1533, enK87), enK53, opAdd)), r1532, opGt)
 			})
 		}(arith(arith(func() Seq {
-			var a1489 sumAcc
-			anyNode(parent(n), func(n1490 *Node) bool {
-				return anyNode(parent(n1490), func(n1491 *Node) bool {
-					return anyNode(parent(n1491), func(n1492 *Node) bool {
-						return anyNode(child(n1492, enK32), func(n1493 *Node) bool {
-							return anyNode(child(n1493, enK66), func(n1494 *Node) bool {
-								return anyNode(child(n1494, enK51), func(n1495 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1495, enK1)))), "M", true) })
-							}) && anyNode(child(n1493, enK66), func(n1496 *Node) bool {
-								return anyNode(child(n1496, enK51), func(n1497 *Node) bool { return gcmp(castDecimal(child(n1497, enK88)), q1458, opEq) })
-							}) && a1489.add(castDecimal(child(n1493, enK28)))
+			var a1505 sumAcc
+			anyNode(parent(n), func(n1506 *Node) bool {
+				return anyNode(parent(n1506), func(n1507 *Node) bool {
+					return anyNode(parent(n1507), func(n1508 *Node) bool {
+						return anyNode(child(n1508, enK32), func(n1509 *Node) bool {
+							return anyNode(child(n1509, enK66), func(n1510 *Node) bool {
+								return anyNode(child(n1510, enK51), func(n1511 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1511, enK1)))), "M", true) })
+							}) && anyNode(child(n1509, enK66), func(n1512 *Node) bool {
+								return anyNode(child(n1512, enK51), func(n1513 *Node) bool { return gcmp(castDecimal(child(n1513, enK88)), q1474, opEq) })
+							}) && a1505.add(castDecimal(child(n1509, enK28)))
 						})
 					})
 				})
 			})
-			return a1489.result()
+			return a1505.result()
 		}(), func() Seq {
-			var a1498 sumAcc
-			anyNode(parent(n), func(n1499 *Node) bool {
-				return anyNode(parent(n1499), func(n1500 *Node) bool {
-					return anyNode(parent(n1500), func(n1501 *Node) bool {
-						return anyNode(child(n1501, enK16), func(n1502 *Node) bool {
-							return func(r1503 Seq) bool {
-								return anyNode(child(n1502, enK17), func(n1504 *Node) bool { return gcmp(nodeSeq(n1504), r1503, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1502, enK21), func(n1505 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1505, enK1)))), "M", true) }) && anyNode(child(n1502, enK21), func(n1506 *Node) bool { return gcmp(castDecimal(child(n1506, enK88)), q1458, opEq) }) && a1498.add(castDecimal(child(n1502, enK20)))
+			var a1514 sumAcc
+			anyNode(parent(n), func(n1515 *Node) bool {
+				return anyNode(parent(n1515), func(n1516 *Node) bool {
+					return anyNode(parent(n1516), func(n1517 *Node) bool {
+						return anyNode(child(n1517, enK16), func(n1518 *Node) bool {
+							return func(r1519 Seq) bool {
+								return anyNode(child(n1518, enK17), func(n1520 *Node) bool { return gcmp(nodeSeq(n1520), r1519, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1518, enK21), func(n1521 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1521, enK1)))), "M", true) }) && anyNode(child(n1518, enK21), func(n1522 *Node) bool { return gcmp(castDecimal(child(n1522, enK88)), q1474, opEq) }) && a1514.add(castDecimal(child(n1518, enK20)))
 						})
 					})
 				})
 			})
-			return a1498.result()
+			return a1514.result()
 		}(), opAdd), func() Seq {
-			var a1507 sumAcc
-			anyNode(parent(n), func(n1508 *Node) bool {
-				return anyNode(parent(n1508), func(n1509 *Node) bool {
-					return anyNode(parent(n1509), func(n1510 *Node) bool {
-						return anyNode(child(n1510, enK16), func(n1511 *Node) bool {
-							return func(r1512 Seq) bool {
-								return anyNode(child(n1511, enK17), func(n1513 *Node) bool { return gcmp(nodeSeq(n1513), r1512, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1511, enK21), func(n1514 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1514, enK1)))), "M", true) }) && anyNode(child(n1511, enK21), func(n1515 *Node) bool { return gcmp(castDecimal(child(n1515, enK88)), q1458, opEq) }) && a1507.add(castDecimal(child(n1511, enK20)))
+			var a1523 sumAcc
+			anyNode(parent(n), func(n1524 *Node) bool {
+				return anyNode(parent(n1524), func(n1525 *Node) bool {
+					return anyNode(parent(n1525), func(n1526 *Node) bool {
+						return anyNode(child(n1526, enK16), func(n1527 *Node) bool {
+							return func(r1528 Seq) bool {
+								return anyNode(child(n1527, enK17), func(n1529 *Node) bool { return gcmp(nodeSeq(n1529), r1528, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1527, enK21), func(n1530 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1530, enK1)))), "M", true) }) && anyNode(child(n1527, enK21), func(n1531 *Node) bool { return gcmp(castDecimal(child(n1531, enK88)), q1474, opEq) }) && a1523.add(castDecimal(child(n1527, enK20)))
 						})
 					})
 				})
 			})
-			return a1507.result()
-		}(), opSub)))) || ((len(desc(root(n), enK33)) > 0) && (func(r1546 Seq) bool {
-			return anyNode(parent(n), func(n1547 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1547, enK87), enK53, opSub)), r1546, opLt)
+			return a1523.result()
+		}(), opSub)))) || ((len(desc(root(n), enK33)) > 0) && (func(r1562 Seq) bool {
+			return anyNode(parent(n), func(n1563 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1563, enK87), enK53, opSub)), r1562, opLt)
 			})
 		}(arith(arith(func() Seq {
-			var a1519 sumAcc
-			anyNode(parent(n), func(n1520 *Node) bool {
-				return anyNode(parent(n1520), func(n1521 *Node) bool {
-					return anyNode(parent(n1521), func(n1522 *Node) bool {
-						return anyNode(child(n1522, enK33), func(n1523 *Node) bool {
-							return anyNode(child(n1523, enK66), func(n1524 *Node) bool {
-								return anyNode(child(n1524, enK51), func(n1525 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1525, enK1)))), "M", true) })
-							}) && anyNode(child(n1523, enK66), func(n1526 *Node) bool {
-								return anyNode(child(n1526, enK51), func(n1527 *Node) bool { return gcmp(castDecimal(child(n1527, enK88)), q1458, opEq) })
-							}) && a1519.add(castDecimal(child(n1523, enK28)))
+			var a1535 sumAcc
+			anyNode(parent(n), func(n1536 *Node) bool {
+				return anyNode(parent(n1536), func(n1537 *Node) bool {
+					return anyNode(parent(n1537), func(n1538 *Node) bool {
+						return anyNode(child(n1538, enK33), func(n1539 *Node) bool {
+							return anyNode(child(n1539, enK66), func(n1540 *Node) bool {
+								return anyNode(child(n1540, enK51), func(n1541 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1541, enK1)))), "M", true) })
+							}) && anyNode(child(n1539, enK66), func(n1542 *Node) bool {
+								return anyNode(child(n1542, enK51), func(n1543 *Node) bool { return gcmp(castDecimal(child(n1543, enK88)), q1474, opEq) })
+							}) && a1535.add(castDecimal(child(n1539, enK28)))
 						})
 					})
 				})
 			})
-			return a1519.result()
+			return a1535.result()
 		}(), func() Seq {
-			var a1528 sumAcc
-			anyNode(parent(n), func(n1529 *Node) bool {
-				return anyNode(parent(n1529), func(n1530 *Node) bool {
-					return anyNode(parent(n1530), func(n1531 *Node) bool {
-						return anyNode(child(n1531, enK16), func(n1532 *Node) bool {
-							return func(r1533 Seq) bool {
-								return anyNode(child(n1532, enK17), func(n1534 *Node) bool { return gcmp(nodeSeq(n1534), r1533, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1532, enK21), func(n1535 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1535, enK1)))), "M", true) }) && anyNode(child(n1532, enK21), func(n1536 *Node) bool { return gcmp(castDecimal(child(n1536, enK88)), q1458, opEq) }) && a1528.add(castDecimal(child(n1532, enK20)))
+			var a1544 sumAcc
+			anyNode(parent(n), func(n1545 *Node) bool {
+				return anyNode(parent(n1545), func(n1546 *Node) bool {
+					return anyNode(parent(n1546), func(n1547 *Node) bool {
+						return anyNode(child(n1547, enK16), func(n1548 *Node) bool {
+							return func(r1549 Seq) bool {
+								return anyNode(child(n1548, enK17), func(n1550 *Node) bool { return gcmp(nodeSeq(n1550), r1549, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1548, enK21), func(n1551 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1551, enK1)))), "M", true) }) && anyNode(child(n1548, enK21), func(n1552 *Node) bool { return gcmp(castDecimal(child(n1552, enK88)), q1474, opEq) }) && a1544.add(castDecimal(child(n1548, enK20)))
 						})
 					})
 				})
 			})
-			return a1528.result()
+			return a1544.result()
 		}(), opAdd), func() Seq {
-			var a1537 sumAcc
-			anyNode(parent(n), func(n1538 *Node) bool {
-				return anyNode(parent(n1538), func(n1539 *Node) bool {
-					return anyNode(parent(n1539), func(n1540 *Node) bool {
-						return anyNode(child(n1540, enK16), func(n1541 *Node) bool {
-							return func(r1542 Seq) bool {
-								return anyNode(child(n1541, enK17), func(n1543 *Node) bool { return gcmp(nodeSeq(n1543), r1542, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1541, enK21), func(n1544 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1544, enK1)))), "M", true) }) && anyNode(child(n1541, enK21), func(n1545 *Node) bool { return gcmp(castDecimal(child(n1545, enK88)), q1458, opEq) }) && a1537.add(castDecimal(child(n1541, enK20)))
+			var a1553 sumAcc
+			anyNode(parent(n), func(n1554 *Node) bool {
+				return anyNode(parent(n1554), func(n1555 *Node) bool {
+					return anyNode(parent(n1555), func(n1556 *Node) bool {
+						return anyNode(child(n1556, enK16), func(n1557 *Node) bool {
+							return func(r1558 Seq) bool {
+								return anyNode(child(n1557, enK17), func(n1559 *Node) bool { return gcmp(nodeSeq(n1559), r1558, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1557, enK21), func(n1560 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1560, enK1)))), "M", true) }) && anyNode(child(n1557, enK21), func(n1561 *Node) bool { return gcmp(castDecimal(child(n1561, enK88)), q1474, opEq) }) && a1553.add(castDecimal(child(n1557, enK20)))
 						})
 					})
 				})
 			})
-			return a1537.result()
-		}(), opSub)) && func(r1575 Seq) bool {
-			return anyNode(parent(n), func(n1576 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1576, enK87), enK53, opAdd)), r1575, opGt)
+			return a1553.result()
+		}(), opSub)) && func(r1591 Seq) bool {
+			return anyNode(parent(n), func(n1592 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1592, enK87), enK53, opAdd)), r1591, opGt)
 			})
 		}(arith(arith(func() Seq {
-			var a1548 sumAcc
-			anyNode(parent(n), func(n1549 *Node) bool {
-				return anyNode(parent(n1549), func(n1550 *Node) bool {
-					return anyNode(parent(n1550), func(n1551 *Node) bool {
-						return anyNode(child(n1551, enK33), func(n1552 *Node) bool {
-							return anyNode(child(n1552, enK66), func(n1553 *Node) bool {
-								return anyNode(child(n1553, enK51), func(n1554 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1554, enK1)))), "M", true) })
-							}) && anyNode(child(n1552, enK66), func(n1555 *Node) bool {
-								return anyNode(child(n1555, enK51), func(n1556 *Node) bool { return gcmp(castDecimal(child(n1556, enK88)), q1458, opEq) })
-							}) && a1548.add(castDecimal(child(n1552, enK28)))
+			var a1564 sumAcc
+			anyNode(parent(n), func(n1565 *Node) bool {
+				return anyNode(parent(n1565), func(n1566 *Node) bool {
+					return anyNode(parent(n1566), func(n1567 *Node) bool {
+						return anyNode(child(n1567, enK33), func(n1568 *Node) bool {
+							return anyNode(child(n1568, enK66), func(n1569 *Node) bool {
+								return anyNode(child(n1569, enK51), func(n1570 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1570, enK1)))), "M", true) })
+							}) && anyNode(child(n1568, enK66), func(n1571 *Node) bool {
+								return anyNode(child(n1571, enK51), func(n1572 *Node) bool { return gcmp(castDecimal(child(n1572, enK88)), q1474, opEq) })
+							}) && a1564.add(castDecimal(child(n1568, enK28)))
 						})
 					})
 				})
 			})
-			return a1548.result()
+			return a1564.result()
 		}(), func() Seq {
-			var a1557 sumAcc
-			anyNode(parent(n), func(n1558 *Node) bool {
-				return anyNode(parent(n1558), func(n1559 *Node) bool {
-					return anyNode(parent(n1559), func(n1560 *Node) bool {
-						return anyNode(child(n1560, enK16), func(n1561 *Node) bool {
-							return func(r1562 Seq) bool {
-								return anyNode(child(n1561, enK17), func(n1563 *Node) bool { return gcmp(nodeSeq(n1563), r1562, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1561, enK21), func(n1564 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1564, enK1)))), "M", true) }) && anyNode(child(n1561, enK21), func(n1565 *Node) bool { return gcmp(castDecimal(child(n1565, enK88)), q1458, opEq) }) && a1557.add(castDecimal(child(n1561, enK20)))
+			var a1573 sumAcc
+			anyNode(parent(n), func(n1574 *Node) bool {
+				return anyNode(parent(n1574), func(n1575 *Node) bool {
+					return anyNode(parent(n1575), func(n1576 *Node) bool {
+						return anyNode(child(n1576, enK16), func(n1577 *Node) bool {
+							return func(r1578 Seq) bool {
+								return anyNode(child(n1577, enK17), func(n1579 *Node) bool { return gcmp(nodeSeq(n1579), r1578, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1577, enK21), func(n1580 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1580, enK1)))), "M", true) }) && anyNode(child(n1577, enK21), func(n1581 *Node) bool { return gcmp(castDecimal(child(n1581, enK88)), q1474, opEq) }) && a1573.add(castDecimal(child(n1577, enK20)))
 						})
 					})
 				})
 			})
-			return a1557.result()
+			return a1573.result()
 		}(), opAdd), func() Seq {
-			var a1566 sumAcc
-			anyNode(parent(n), func(n1567 *Node) bool {
-				return anyNode(parent(n1567), func(n1568 *Node) bool {
-					return anyNode(parent(n1568), func(n1569 *Node) bool {
-						return anyNode(child(n1569, enK16), func(n1570 *Node) bool {
-							return func(r1571 Seq) bool {
-								return anyNode(child(n1570, enK17), func(n1572 *Node) bool { return gcmp(nodeSeq(n1572), r1571, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1570, enK21), func(n1573 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1573, enK1)))), "M", true) }) && anyNode(child(n1570, enK21), func(n1574 *Node) bool { return gcmp(castDecimal(child(n1574, enK88)), q1458, opEq) }) && a1566.add(castDecimal(child(n1570, enK20)))
+			var a1582 sumAcc
+			anyNode(parent(n), func(n1583 *Node) bool {
+				return anyNode(parent(n1583), func(n1584 *Node) bool {
+					return anyNode(parent(n1584), func(n1585 *Node) bool {
+						return anyNode(child(n1585, enK16), func(n1586 *Node) bool {
+							return func(r1587 Seq) bool {
+								return anyNode(child(n1586, enK17), func(n1588 *Node) bool { return gcmp(nodeSeq(n1588), r1587, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1586, enK21), func(n1589 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1589, enK1)))), "M", true) }) && anyNode(child(n1586, enK21), func(n1590 *Node) bool { return gcmp(castDecimal(child(n1590, enK88)), q1474, opEq) }) && a1582.add(castDecimal(child(n1586, enK20)))
 						})
 					})
 				})
 			})
-			return a1566.result()
+			return a1582.result()
 		}(), opSub)))))
 	})
 }
 
 // BR-AG-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0178(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1577 *Node) Seq { return child(n1577, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1578 *Node) Seq { return child(n1578, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1579 *Node) Seq { return child(n1579, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1580 *Node) Seq { return child(n1580, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1593 *Node) Seq { return child(n1593, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1594 *Node) Seq { return child(n1594, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1595 *Node) Seq { return child(n1595, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1596 *Node) Seq { return child(n1596, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
 }
 
 // BR-AG-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
@@ -6196,8 +6228,8 @@ func enM051(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1583 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1583, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1599 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1599, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -6205,8 +6237,8 @@ func enM051(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1584 Seq) bool {
-			return anyNode(child(m, enK17), func(n1585 *Node) bool { return gcmp(nodeSeq(n1585), r1584, opEq) })
+		if !(func(r1600 Seq) bool {
+			return anyNode(child(m, enK17), func(n1601 *Node) bool { return gcmp(nodeSeq(n1601), r1600, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6219,7 +6251,7 @@ func enM051(v []Seq, n *Node) bool {
 
 // BR-AG-06: (cbc:Percent) >= 0
 func enT0180(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK88), func(n1586 *Node) bool { return gcmp(nodeSeq(n1586), enK62, opGe) })
+	return anyNode(child(n, enK88), func(n1602 *Node) bool { return gcmp(nodeSeq(n1602), enK62, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6232,8 +6264,8 @@ func enM052(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1587 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1587, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1603 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1603, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -6241,8 +6273,8 @@ func enM052(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1588 Seq) bool {
-			return anyNode(child(m, enK17), func(n1589 *Node) bool { return gcmp(nodeSeq(n1589), r1588, opEq) })
+		if !(func(r1604 Seq) bool {
+			return anyNode(child(m, enK17), func(n1605 *Node) bool { return gcmp(nodeSeq(n1605), r1604, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6255,7 +6287,7 @@ func enM052(v []Seq, n *Node) bool {
 
 // BR-AG-07: (cbc:Percent) >= 0
 func enT0181(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK88), func(n1590 *Node) bool { return gcmp(nodeSeq(n1590), enK62, opGe) })
+	return anyNode(child(n, enK88), func(n1606 *Node) bool { return gcmp(nodeSeq(n1606), enK62, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
@@ -6268,8 +6300,8 @@ func enM053(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1591 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1591, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1607 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1607, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -6293,8 +6325,8 @@ func enM053(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1592 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1592, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1608 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1608, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -6315,7 +6347,7 @@ func enM053(v []Seq, n *Node) bool {
 
 // BR-AG-05: (cbc:Percent) >= 0
 func enT0182(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK88), func(n1593 *Node) bool { return gcmp(nodeSeq(n1593), enK62, opGe) })
+	return anyNode(child(n, enK88), func(n1609 *Node) bool { return gcmp(nodeSeq(n1609), enK62, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6328,8 +6360,8 @@ func enM054(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1594 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1594, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1610 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1610, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -6354,96 +6386,96 @@ func enM054(v []Seq, n *Node) bool {
 
 // BR-O-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='O']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0183(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1596 *Node) Seq { return child(n1596, enK87) })), arith(arith(func() Seq {
-		var a1597 sumAcc
-		anyNode(parent(n), func(n1598 *Node) bool {
-			return anyNode(parent(n1598), func(n1599 *Node) bool {
-				return anyNode(parent(n1599), func(n1600 *Node) bool {
-					return anyNode(child(n1600, enK32), func(n1601 *Node) bool {
-						return anyNode(child(n1601, enK66), func(n1602 *Node) bool {
-							return anyNode(child(n1602, enK51), func(n1603 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1603, enK1)))), "O", true) })
-						}) && a1597.add(castDecimal(child(n1601, enK28)))
+	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1612 *Node) Seq { return child(n1612, enK87) })), arith(arith(func() Seq {
+		var a1613 sumAcc
+		anyNode(parent(n), func(n1614 *Node) bool {
+			return anyNode(parent(n1614), func(n1615 *Node) bool {
+				return anyNode(parent(n1615), func(n1616 *Node) bool {
+					return anyNode(child(n1616, enK32), func(n1617 *Node) bool {
+						return anyNode(child(n1617, enK66), func(n1618 *Node) bool {
+							return anyNode(child(n1618, enK51), func(n1619 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1619, enK1)))), "O", true) })
+						}) && a1613.add(castDecimal(child(n1617, enK28)))
 					})
 				})
 			})
 		})
-		return a1597.result()
+		return a1613.result()
 	}(), func() Seq {
-		var a1604 sumAcc
-		anyNode(parent(n), func(n1605 *Node) bool {
-			return anyNode(parent(n1605), func(n1606 *Node) bool {
-				return anyNode(parent(n1606), func(n1607 *Node) bool {
-					return anyNode(child(n1607, enK16), func(n1608 *Node) bool {
-						return func(r1609 Seq) bool {
-							return anyNode(child(n1608, enK17), func(n1610 *Node) bool { return gcmp(nodeSeq(n1610), r1609, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1608, enK21), func(n1611 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1611, enK1)))), "O", true) }) && a1604.add(castDecimal(child(n1608, enK20)))
+		var a1620 sumAcc
+		anyNode(parent(n), func(n1621 *Node) bool {
+			return anyNode(parent(n1621), func(n1622 *Node) bool {
+				return anyNode(parent(n1622), func(n1623 *Node) bool {
+					return anyNode(child(n1623, enK16), func(n1624 *Node) bool {
+						return func(r1625 Seq) bool {
+							return anyNode(child(n1624, enK17), func(n1626 *Node) bool { return gcmp(nodeSeq(n1626), r1625, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1624, enK21), func(n1627 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1627, enK1)))), "O", true) }) && a1620.add(castDecimal(child(n1624, enK20)))
 					})
 				})
 			})
 		})
-		return a1604.result()
+		return a1620.result()
 	}(), opAdd), func() Seq {
-		var a1612 sumAcc
-		anyNode(parent(n), func(n1613 *Node) bool {
-			return anyNode(parent(n1613), func(n1614 *Node) bool {
-				return anyNode(parent(n1614), func(n1615 *Node) bool {
-					return anyNode(child(n1615, enK16), func(n1616 *Node) bool {
-						return func(r1617 Seq) bool {
-							return anyNode(child(n1616, enK17), func(n1618 *Node) bool { return gcmp(nodeSeq(n1618), r1617, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1616, enK21), func(n1619 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1619, enK1)))), "O", true) }) && a1612.add(castDecimal(child(n1616, enK20)))
+		var a1628 sumAcc
+		anyNode(parent(n), func(n1629 *Node) bool {
+			return anyNode(parent(n1629), func(n1630 *Node) bool {
+				return anyNode(parent(n1630), func(n1631 *Node) bool {
+					return anyNode(child(n1631, enK16), func(n1632 *Node) bool {
+						return func(r1633 Seq) bool {
+							return anyNode(child(n1632, enK17), func(n1634 *Node) bool { return gcmp(nodeSeq(n1634), r1633, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1632, enK21), func(n1635 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1635, enK1)))), "O", true) }) && a1628.add(castDecimal(child(n1632, enK20)))
 					})
 				})
 			})
 		})
-		return a1612.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1621 *Node) Seq { return child(n1621, enK87) })), arith(arith(func() Seq {
-		var a1622 sumAcc
-		anyNode(parent(n), func(n1623 *Node) bool {
-			return anyNode(parent(n1623), func(n1624 *Node) bool {
-				return anyNode(parent(n1624), func(n1625 *Node) bool {
-					return anyNode(child(n1625, enK33), func(n1626 *Node) bool {
-						return anyNode(child(n1626, enK66), func(n1627 *Node) bool {
-							return anyNode(child(n1627, enK51), func(n1628 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1628, enK1)))), "O", true) })
-						}) && a1622.add(castDecimal(child(n1626, enK28)))
+		return a1628.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1637 *Node) Seq { return child(n1637, enK87) })), arith(arith(func() Seq {
+		var a1638 sumAcc
+		anyNode(parent(n), func(n1639 *Node) bool {
+			return anyNode(parent(n1639), func(n1640 *Node) bool {
+				return anyNode(parent(n1640), func(n1641 *Node) bool {
+					return anyNode(child(n1641, enK33), func(n1642 *Node) bool {
+						return anyNode(child(n1642, enK66), func(n1643 *Node) bool {
+							return anyNode(child(n1643, enK51), func(n1644 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1644, enK1)))), "O", true) })
+						}) && a1638.add(castDecimal(child(n1642, enK28)))
 					})
 				})
 			})
 		})
-		return a1622.result()
+		return a1638.result()
 	}(), func() Seq {
-		var a1629 sumAcc
-		anyNode(parent(n), func(n1630 *Node) bool {
-			return anyNode(parent(n1630), func(n1631 *Node) bool {
-				return anyNode(parent(n1631), func(n1632 *Node) bool {
-					return anyNode(child(n1632, enK16), func(n1633 *Node) bool {
-						return func(r1634 Seq) bool {
-							return anyNode(child(n1633, enK17), func(n1635 *Node) bool { return gcmp(nodeSeq(n1635), r1634, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1633, enK21), func(n1636 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1636, enK1)))), "O", true) }) && a1629.add(castDecimal(child(n1633, enK20)))
+		var a1645 sumAcc
+		anyNode(parent(n), func(n1646 *Node) bool {
+			return anyNode(parent(n1646), func(n1647 *Node) bool {
+				return anyNode(parent(n1647), func(n1648 *Node) bool {
+					return anyNode(child(n1648, enK16), func(n1649 *Node) bool {
+						return func(r1650 Seq) bool {
+							return anyNode(child(n1649, enK17), func(n1651 *Node) bool { return gcmp(nodeSeq(n1651), r1650, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1649, enK21), func(n1652 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1652, enK1)))), "O", true) }) && a1645.add(castDecimal(child(n1649, enK20)))
 					})
 				})
 			})
 		})
-		return a1629.result()
+		return a1645.result()
 	}(), opAdd), func() Seq {
-		var a1637 sumAcc
-		anyNode(parent(n), func(n1638 *Node) bool {
-			return anyNode(parent(n1638), func(n1639 *Node) bool {
-				return anyNode(parent(n1639), func(n1640 *Node) bool {
-					return anyNode(child(n1640, enK16), func(n1641 *Node) bool {
-						return func(r1642 Seq) bool {
-							return anyNode(child(n1641, enK17), func(n1643 *Node) bool { return gcmp(nodeSeq(n1643), r1642, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1641, enK21), func(n1644 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1644, enK1)))), "O", true) }) && a1637.add(castDecimal(child(n1641, enK20)))
+		var a1653 sumAcc
+		anyNode(parent(n), func(n1654 *Node) bool {
+			return anyNode(parent(n1654), func(n1655 *Node) bool {
+				return anyNode(parent(n1655), func(n1656 *Node) bool {
+					return anyNode(child(n1656, enK16), func(n1657 *Node) bool {
+						return func(r1658 Seq) bool {
+							return anyNode(child(n1657, enK17), func(n1659 *Node) bool { return gcmp(nodeSeq(n1659), r1658, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1657, enK21), func(n1660 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1660, enK1)))), "O", true) }) && a1653.add(castDecimal(child(n1657, enK20)))
 					})
 				})
 			})
 		})
-		return a1637.result()
+		return a1653.result()
 	}(), opSub), opEq)))
 }
 
 // BR-O-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0184(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1645 *Node) Seq { return child(n1645, enK49) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1661 *Node) Seq { return child(n1661, enK49) })), enK62, opEq)
 }
 
 // BR-O-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -6461,8 +6493,8 @@ func enM055(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1648 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1648, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1664 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1664, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -6470,8 +6502,8 @@ func enM055(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1649 Seq) bool {
-			return anyNode(child(m, enK17), func(n1650 *Node) bool { return gcmp(nodeSeq(n1650), r1649, opEq) })
+		if !(func(r1665 Seq) bool {
+			return anyNode(child(m, enK17), func(n1666 *Node) bool { return gcmp(nodeSeq(n1666), r1665, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6497,8 +6529,8 @@ func enM056(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1652 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1652, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1668 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1668, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -6506,8 +6538,8 @@ func enM056(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1653 Seq) bool {
-			return anyNode(child(m, enK17), func(n1654 *Node) bool { return gcmp(nodeSeq(n1654), r1653, opEq) })
+		if !(func(r1669 Seq) bool {
+			return anyNode(child(m, enK17), func(n1670 *Node) bool { return gcmp(nodeSeq(n1670), r1669, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6533,8 +6565,8 @@ func enM057(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1656 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1656, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1672 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1672, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -6558,8 +6590,8 @@ func enM057(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1657 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1657, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1673 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1673, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -6593,8 +6625,8 @@ func enM058(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1659 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1659, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1675 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1675, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -6619,222 +6651,222 @@ func enM058(v []Seq, n *Node) bool {
 
 // BR-S-08: every $rate in xs:decimal(cbc:Percent) satisfies (((exists(//cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID) = 'S'][cac:Item/cac:ClassifiedTaxCategory/xs:decimal(cbc:Percent…
 func enT0189(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK88)), func(q1660 Seq) bool {
-		return (((anyNode(desc(root(n), enK32), func(n1661 *Node) bool {
-			return anyNode(child(n1661, enK66), func(n1662 *Node) bool {
-				return anyNode(child(n1662, enK51), func(n1663 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1663, enK1)))), "S", true) })
-			}) && anyNode(child(n1661, enK66), func(n1664 *Node) bool {
-				return anyNode(child(n1664, enK51), func(n1665 *Node) bool { return gcmp(castDecimal(child(n1665, enK88)), q1660, opEq) })
+	return every(castDecimal(child(n, enK88)), func(q1676 Seq) bool {
+		return (((anyNode(desc(root(n), enK32), func(n1677 *Node) bool {
+			return anyNode(child(n1677, enK66), func(n1678 *Node) bool {
+				return anyNode(child(n1678, enK51), func(n1679 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1679, enK1)))), "S", true) })
+			}) && anyNode(child(n1677, enK66), func(n1680 *Node) bool {
+				return anyNode(child(n1680, enK51), func(n1681 *Node) bool { return gcmp(castDecimal(child(n1681, enK88)), q1676, opEq) })
 			})
-		}) || anyNode(desc(root(n), enK16), func(n1666 *Node) bool {
-			return anyNode(child(n1666, enK21), func(n1667 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1667, enK1)))), "S", true) }) && anyNode(child(n1666, enK21), func(n1668 *Node) bool { return gcmp(castDecimal(child(n1668, enK88)), q1660, opEq) })
-		})) && (func(r1696 Seq) bool {
-			return anyNode(parent(n), func(n1697 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1697, enK87), enK53, opSub)), r1696, opLt)
-			})
-		}(arith(arith(func() Seq {
-			var a1669 sumAcc
-			anyNode(parent(n), func(n1670 *Node) bool {
-				return anyNode(parent(n1670), func(n1671 *Node) bool {
-					return anyNode(parent(n1671), func(n1672 *Node) bool {
-						return anyNode(child(n1672, enK32), func(n1673 *Node) bool {
-							return anyNode(child(n1673, enK66), func(n1674 *Node) bool {
-								return anyNode(child(n1674, enK51), func(n1675 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1675, enK1)))), "S", true) })
-							}) && anyNode(child(n1673, enK66), func(n1676 *Node) bool {
-								return anyNode(child(n1676, enK51), func(n1677 *Node) bool { return gcmp(castDecimal(child(n1677, enK88)), q1660, opEq) })
-							}) && a1669.add(castDecimal(child(n1673, enK28)))
-						})
-					})
-				})
-			})
-			return a1669.result()
-		}(), func() Seq {
-			var a1678 sumAcc
-			anyNode(parent(n), func(n1679 *Node) bool {
-				return anyNode(parent(n1679), func(n1680 *Node) bool {
-					return anyNode(parent(n1680), func(n1681 *Node) bool {
-						return anyNode(child(n1681, enK16), func(n1682 *Node) bool {
-							return func(r1683 Seq) bool {
-								return anyNode(child(n1682, enK17), func(n1684 *Node) bool { return gcmp(nodeSeq(n1684), r1683, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1682, enK21), func(n1685 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1685, enK1)))), "S", true) }) && anyNode(child(n1682, enK21), func(n1686 *Node) bool { return gcmp(castDecimal(child(n1686, enK88)), q1660, opEq) }) && a1678.add(castDecimal(child(n1682, enK20)))
-						})
-					})
-				})
-			})
-			return a1678.result()
-		}(), opAdd), func() Seq {
-			var a1687 sumAcc
-			anyNode(parent(n), func(n1688 *Node) bool {
-				return anyNode(parent(n1688), func(n1689 *Node) bool {
-					return anyNode(parent(n1689), func(n1690 *Node) bool {
-						return anyNode(child(n1690, enK16), func(n1691 *Node) bool {
-							return func(r1692 Seq) bool {
-								return anyNode(child(n1691, enK17), func(n1693 *Node) bool { return gcmp(nodeSeq(n1693), r1692, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1691, enK21), func(n1694 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1694, enK1)))), "S", true) }) && anyNode(child(n1691, enK21), func(n1695 *Node) bool { return gcmp(castDecimal(child(n1695, enK88)), q1660, opEq) }) && a1687.add(castDecimal(child(n1691, enK20)))
-						})
-					})
-				})
-			})
-			return a1687.result()
-		}(), opSub)) && func(r1725 Seq) bool {
-			return anyNode(parent(n), func(n1726 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1726, enK87), enK53, opAdd)), r1725, opGt)
+		}) || anyNode(desc(root(n), enK16), func(n1682 *Node) bool {
+			return anyNode(child(n1682, enK21), func(n1683 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1683, enK1)))), "S", true) }) && anyNode(child(n1682, enK21), func(n1684 *Node) bool { return gcmp(castDecimal(child(n1684, enK88)), q1676, opEq) })
+		})) && (func(r1712 Seq) bool {
+			return anyNode(parent(n), func(n1713 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1713, enK87), enK53, opSub)), r1712, opLt)
 			})
 		}(arith(arith(func() Seq {
-			var a1698 sumAcc
-			anyNode(parent(n), func(n1699 *Node) bool {
-				return anyNode(parent(n1699), func(n1700 *Node) bool {
-					return anyNode(parent(n1700), func(n1701 *Node) bool {
-						return anyNode(child(n1701, enK32), func(n1702 *Node) bool {
-							return anyNode(child(n1702, enK66), func(n1703 *Node) bool {
-								return anyNode(child(n1703, enK51), func(n1704 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1704, enK1)))), "S", true) })
-							}) && anyNode(child(n1702, enK66), func(n1705 *Node) bool {
-								return anyNode(child(n1705, enK51), func(n1706 *Node) bool { return gcmp(castDecimal(child(n1706, enK88)), q1660, opEq) })
-							}) && a1698.add(castDecimal(child(n1702, enK28)))
+			var a1685 sumAcc
+			anyNode(parent(n), func(n1686 *Node) bool {
+				return anyNode(parent(n1686), func(n1687 *Node) bool {
+					return anyNode(parent(n1687), func(n1688 *Node) bool {
+						return anyNode(child(n1688, enK32), func(n1689 *Node) bool {
+							return anyNode(child(n1689, enK66), func(n1690 *Node) bool {
+								return anyNode(child(n1690, enK51), func(n1691 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1691, enK1)))), "S", true) })
+							}) && anyNode(child(n1689, enK66), func(n1692 *Node) bool {
+								return anyNode(child(n1692, enK51), func(n1693 *Node) bool { return gcmp(castDecimal(child(n1693, enK88)), q1676, opEq) })
+							}) && a1685.add(castDecimal(child(n1689, enK28)))
 						})
 					})
 				})
 			})
-			return a1698.result()
+			return a1685.result()
 		}(), func() Seq {
-			var a1707 sumAcc
-			anyNode(parent(n), func(n1708 *Node) bool {
-				return anyNode(parent(n1708), func(n1709 *Node) bool {
-					return anyNode(parent(n1709), func(n1710 *Node) bool {
-						return anyNode(child(n1710, enK16), func(n1711 *Node) bool {
-							return func(r1712 Seq) bool {
-								return anyNode(child(n1711, enK17), func(n1713 *Node) bool { return gcmp(nodeSeq(n1713), r1712, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1711, enK21), func(n1714 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1714, enK1)))), "S", true) }) && anyNode(child(n1711, enK21), func(n1715 *Node) bool { return gcmp(castDecimal(child(n1715, enK88)), q1660, opEq) }) && a1707.add(castDecimal(child(n1711, enK20)))
+			var a1694 sumAcc
+			anyNode(parent(n), func(n1695 *Node) bool {
+				return anyNode(parent(n1695), func(n1696 *Node) bool {
+					return anyNode(parent(n1696), func(n1697 *Node) bool {
+						return anyNode(child(n1697, enK16), func(n1698 *Node) bool {
+							return func(r1699 Seq) bool {
+								return anyNode(child(n1698, enK17), func(n1700 *Node) bool { return gcmp(nodeSeq(n1700), r1699, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1698, enK21), func(n1701 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1701, enK1)))), "S", true) }) && anyNode(child(n1698, enK21), func(n1702 *Node) bool { return gcmp(castDecimal(child(n1702, enK88)), q1676, opEq) }) && a1694.add(castDecimal(child(n1698, enK20)))
 						})
 					})
 				})
 			})
-			return a1707.result()
+			return a1694.result()
 		}(), opAdd), func() Seq {
-			var a1716 sumAcc
-			anyNode(parent(n), func(n1717 *Node) bool {
-				return anyNode(parent(n1717), func(n1718 *Node) bool {
-					return anyNode(parent(n1718), func(n1719 *Node) bool {
-						return anyNode(child(n1719, enK16), func(n1720 *Node) bool {
-							return func(r1721 Seq) bool {
-								return anyNode(child(n1720, enK17), func(n1722 *Node) bool { return gcmp(nodeSeq(n1722), r1721, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1720, enK21), func(n1723 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1723, enK1)))), "S", true) }) && anyNode(child(n1720, enK21), func(n1724 *Node) bool { return gcmp(castDecimal(child(n1724, enK88)), q1660, opEq) }) && a1716.add(castDecimal(child(n1720, enK20)))
+			var a1703 sumAcc
+			anyNode(parent(n), func(n1704 *Node) bool {
+				return anyNode(parent(n1704), func(n1705 *Node) bool {
+					return anyNode(parent(n1705), func(n1706 *Node) bool {
+						return anyNode(child(n1706, enK16), func(n1707 *Node) bool {
+							return func(r1708 Seq) bool {
+								return anyNode(child(n1707, enK17), func(n1709 *Node) bool { return gcmp(nodeSeq(n1709), r1708, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1707, enK21), func(n1710 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1710, enK1)))), "S", true) }) && anyNode(child(n1707, enK21), func(n1711 *Node) bool { return gcmp(castDecimal(child(n1711, enK88)), q1676, opEq) }) && a1703.add(castDecimal(child(n1707, enK20)))
 						})
 					})
 				})
 			})
-			return a1716.result()
-		}(), opSub)))) || ((anyNode(desc(root(n), enK33), func(n1727 *Node) bool {
-			return anyNode(child(n1727, enK66), func(n1728 *Node) bool {
-				return anyNode(child(n1728, enK51), func(n1729 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1729, enK1)))), "S", true) })
-			}) && anyNode(child(n1727, enK66), func(n1730 *Node) bool {
-				return anyNode(child(n1730, enK51), func(n1731 *Node) bool { return gcmp(castDecimal(child(n1731, enK88)), q1660, opEq) })
-			})
-		}) || anyNode(desc(root(n), enK16), func(n1732 *Node) bool {
-			return anyNode(child(n1732, enK21), func(n1733 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1733, enK1)))), "S", true) }) && anyNode(child(n1732, enK21), func(n1734 *Node) bool { return gcmp(castDecimal(child(n1734, enK88)), q1660, opEq) })
-		})) && (func(r1762 Seq) bool {
-			return anyNode(parent(n), func(n1763 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1763, enK87), enK53, opSub)), r1762, opLt)
+			return a1703.result()
+		}(), opSub)) && func(r1741 Seq) bool {
+			return anyNode(parent(n), func(n1742 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1742, enK87), enK53, opAdd)), r1741, opGt)
 			})
 		}(arith(arith(func() Seq {
-			var a1735 sumAcc
-			anyNode(parent(n), func(n1736 *Node) bool {
-				return anyNode(parent(n1736), func(n1737 *Node) bool {
-					return anyNode(parent(n1737), func(n1738 *Node) bool {
-						return anyNode(child(n1738, enK33), func(n1739 *Node) bool {
-							return anyNode(child(n1739, enK66), func(n1740 *Node) bool {
-								return anyNode(child(n1740, enK51), func(n1741 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1741, enK1)))), "S", true) })
-							}) && anyNode(child(n1739, enK66), func(n1742 *Node) bool {
-								return anyNode(child(n1742, enK51), func(n1743 *Node) bool { return gcmp(castDecimal(child(n1743, enK88)), q1660, opEq) })
-							}) && a1735.add(castDecimal(child(n1739, enK28)))
+			var a1714 sumAcc
+			anyNode(parent(n), func(n1715 *Node) bool {
+				return anyNode(parent(n1715), func(n1716 *Node) bool {
+					return anyNode(parent(n1716), func(n1717 *Node) bool {
+						return anyNode(child(n1717, enK32), func(n1718 *Node) bool {
+							return anyNode(child(n1718, enK66), func(n1719 *Node) bool {
+								return anyNode(child(n1719, enK51), func(n1720 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1720, enK1)))), "S", true) })
+							}) && anyNode(child(n1718, enK66), func(n1721 *Node) bool {
+								return anyNode(child(n1721, enK51), func(n1722 *Node) bool { return gcmp(castDecimal(child(n1722, enK88)), q1676, opEq) })
+							}) && a1714.add(castDecimal(child(n1718, enK28)))
 						})
 					})
 				})
 			})
-			return a1735.result()
+			return a1714.result()
 		}(), func() Seq {
-			var a1744 sumAcc
-			anyNode(parent(n), func(n1745 *Node) bool {
-				return anyNode(parent(n1745), func(n1746 *Node) bool {
-					return anyNode(parent(n1746), func(n1747 *Node) bool {
-						return anyNode(child(n1747, enK16), func(n1748 *Node) bool {
-							return func(r1749 Seq) bool {
-								return anyNode(child(n1748, enK17), func(n1750 *Node) bool { return gcmp(nodeSeq(n1750), r1749, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1748, enK21), func(n1751 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1751, enK1)))), "S", true) }) && anyNode(child(n1748, enK21), func(n1752 *Node) bool { return gcmp(castDecimal(child(n1752, enK88)), q1660, opEq) }) && a1744.add(castDecimal(child(n1748, enK20)))
+			var a1723 sumAcc
+			anyNode(parent(n), func(n1724 *Node) bool {
+				return anyNode(parent(n1724), func(n1725 *Node) bool {
+					return anyNode(parent(n1725), func(n1726 *Node) bool {
+						return anyNode(child(n1726, enK16), func(n1727 *Node) bool {
+							return func(r1728 Seq) bool {
+								return anyNode(child(n1727, enK17), func(n1729 *Node) bool { return gcmp(nodeSeq(n1729), r1728, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1727, enK21), func(n1730 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1730, enK1)))), "S", true) }) && anyNode(child(n1727, enK21), func(n1731 *Node) bool { return gcmp(castDecimal(child(n1731, enK88)), q1676, opEq) }) && a1723.add(castDecimal(child(n1727, enK20)))
 						})
 					})
 				})
 			})
-			return a1744.result()
+			return a1723.result()
 		}(), opAdd), func() Seq {
-			var a1753 sumAcc
-			anyNode(parent(n), func(n1754 *Node) bool {
-				return anyNode(parent(n1754), func(n1755 *Node) bool {
-					return anyNode(parent(n1755), func(n1756 *Node) bool {
-						return anyNode(child(n1756, enK16), func(n1757 *Node) bool {
-							return func(r1758 Seq) bool {
-								return anyNode(child(n1757, enK17), func(n1759 *Node) bool { return gcmp(nodeSeq(n1759), r1758, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1757, enK21), func(n1760 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1760, enK1)))), "S", true) }) && anyNode(child(n1757, enK21), func(n1761 *Node) bool { return gcmp(castDecimal(child(n1761, enK88)), q1660, opEq) }) && a1753.add(castDecimal(child(n1757, enK20)))
+			var a1732 sumAcc
+			anyNode(parent(n), func(n1733 *Node) bool {
+				return anyNode(parent(n1733), func(n1734 *Node) bool {
+					return anyNode(parent(n1734), func(n1735 *Node) bool {
+						return anyNode(child(n1735, enK16), func(n1736 *Node) bool {
+							return func(r1737 Seq) bool {
+								return anyNode(child(n1736, enK17), func(n1738 *Node) bool { return gcmp(nodeSeq(n1738), r1737, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1736, enK21), func(n1739 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1739, enK1)))), "S", true) }) && anyNode(child(n1736, enK21), func(n1740 *Node) bool { return gcmp(castDecimal(child(n1740, enK88)), q1676, opEq) }) && a1732.add(castDecimal(child(n1736, enK20)))
 						})
 					})
 				})
 			})
-			return a1753.result()
-		}(), opSub)) && func(r1791 Seq) bool {
-			return anyNode(parent(n), func(n1792 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1792, enK87), enK53, opAdd)), r1791, opGt)
+			return a1732.result()
+		}(), opSub)))) || ((anyNode(desc(root(n), enK33), func(n1743 *Node) bool {
+			return anyNode(child(n1743, enK66), func(n1744 *Node) bool {
+				return anyNode(child(n1744, enK51), func(n1745 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1745, enK1)))), "S", true) })
+			}) && anyNode(child(n1743, enK66), func(n1746 *Node) bool {
+				return anyNode(child(n1746, enK51), func(n1747 *Node) bool { return gcmp(castDecimal(child(n1747, enK88)), q1676, opEq) })
+			})
+		}) || anyNode(desc(root(n), enK16), func(n1748 *Node) bool {
+			return anyNode(child(n1748, enK21), func(n1749 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1749, enK1)))), "S", true) }) && anyNode(child(n1748, enK21), func(n1750 *Node) bool { return gcmp(castDecimal(child(n1750, enK88)), q1676, opEq) })
+		})) && (func(r1778 Seq) bool {
+			return anyNode(parent(n), func(n1779 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1779, enK87), enK53, opSub)), r1778, opLt)
 			})
 		}(arith(arith(func() Seq {
-			var a1764 sumAcc
-			anyNode(parent(n), func(n1765 *Node) bool {
-				return anyNode(parent(n1765), func(n1766 *Node) bool {
-					return anyNode(parent(n1766), func(n1767 *Node) bool {
-						return anyNode(child(n1767, enK33), func(n1768 *Node) bool {
-							return anyNode(child(n1768, enK66), func(n1769 *Node) bool {
-								return anyNode(child(n1769, enK51), func(n1770 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1770, enK1)))), "S", true) })
-							}) && anyNode(child(n1768, enK66), func(n1771 *Node) bool {
-								return anyNode(child(n1771, enK51), func(n1772 *Node) bool { return gcmp(castDecimal(child(n1772, enK88)), q1660, opEq) })
-							}) && a1764.add(castDecimal(child(n1768, enK28)))
+			var a1751 sumAcc
+			anyNode(parent(n), func(n1752 *Node) bool {
+				return anyNode(parent(n1752), func(n1753 *Node) bool {
+					return anyNode(parent(n1753), func(n1754 *Node) bool {
+						return anyNode(child(n1754, enK33), func(n1755 *Node) bool {
+							return anyNode(child(n1755, enK66), func(n1756 *Node) bool {
+								return anyNode(child(n1756, enK51), func(n1757 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1757, enK1)))), "S", true) })
+							}) && anyNode(child(n1755, enK66), func(n1758 *Node) bool {
+								return anyNode(child(n1758, enK51), func(n1759 *Node) bool { return gcmp(castDecimal(child(n1759, enK88)), q1676, opEq) })
+							}) && a1751.add(castDecimal(child(n1755, enK28)))
 						})
 					})
 				})
 			})
-			return a1764.result()
+			return a1751.result()
 		}(), func() Seq {
-			var a1773 sumAcc
-			anyNode(parent(n), func(n1774 *Node) bool {
-				return anyNode(parent(n1774), func(n1775 *Node) bool {
-					return anyNode(parent(n1775), func(n1776 *Node) bool {
-						return anyNode(child(n1776, enK16), func(n1777 *Node) bool {
-							return func(r1778 Seq) bool {
-								return anyNode(child(n1777, enK17), func(n1779 *Node) bool { return gcmp(nodeSeq(n1779), r1778, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1777, enK21), func(n1780 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1780, enK1)))), "S", true) }) && anyNode(child(n1777, enK21), func(n1781 *Node) bool { return gcmp(castDecimal(child(n1781, enK88)), q1660, opEq) }) && a1773.add(castDecimal(child(n1777, enK20)))
+			var a1760 sumAcc
+			anyNode(parent(n), func(n1761 *Node) bool {
+				return anyNode(parent(n1761), func(n1762 *Node) bool {
+					return anyNode(parent(n1762), func(n1763 *Node) bool {
+						return anyNode(child(n1763, enK16), func(n1764 *Node) bool {
+							return func(r1765 Seq) bool {
+								return anyNode(child(n1764, enK17), func(n1766 *Node) bool { return gcmp(nodeSeq(n1766), r1765, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1764, enK21), func(n1767 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1767, enK1)))), "S", true) }) && anyNode(child(n1764, enK21), func(n1768 *Node) bool { return gcmp(castDecimal(child(n1768, enK88)), q1676, opEq) }) && a1760.add(castDecimal(child(n1764, enK20)))
 						})
 					})
 				})
 			})
-			return a1773.result()
+			return a1760.result()
 		}(), opAdd), func() Seq {
-			var a1782 sumAcc
-			anyNode(parent(n), func(n1783 *Node) bool {
-				return anyNode(parent(n1783), func(n1784 *Node) bool {
-					return anyNode(parent(n1784), func(n1785 *Node) bool {
-						return anyNode(child(n1785, enK16), func(n1786 *Node) bool {
-							return func(r1787 Seq) bool {
-								return anyNode(child(n1786, enK17), func(n1788 *Node) bool { return gcmp(nodeSeq(n1788), r1787, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1786, enK21), func(n1789 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1789, enK1)))), "S", true) }) && anyNode(child(n1786, enK21), func(n1790 *Node) bool { return gcmp(castDecimal(child(n1790, enK88)), q1660, opEq) }) && a1782.add(castDecimal(child(n1786, enK20)))
+			var a1769 sumAcc
+			anyNode(parent(n), func(n1770 *Node) bool {
+				return anyNode(parent(n1770), func(n1771 *Node) bool {
+					return anyNode(parent(n1771), func(n1772 *Node) bool {
+						return anyNode(child(n1772, enK16), func(n1773 *Node) bool {
+							return func(r1774 Seq) bool {
+								return anyNode(child(n1773, enK17), func(n1775 *Node) bool { return gcmp(nodeSeq(n1775), r1774, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1773, enK21), func(n1776 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1776, enK1)))), "S", true) }) && anyNode(child(n1773, enK21), func(n1777 *Node) bool { return gcmp(castDecimal(child(n1777, enK88)), q1676, opEq) }) && a1769.add(castDecimal(child(n1773, enK20)))
 						})
 					})
 				})
 			})
-			return a1782.result()
+			return a1769.result()
+		}(), opSub)) && func(r1807 Seq) bool {
+			return anyNode(parent(n), func(n1808 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1808, enK87), enK53, opAdd)), r1807, opGt)
+			})
+		}(arith(arith(func() Seq {
+			var a1780 sumAcc
+			anyNode(parent(n), func(n1781 *Node) bool {
+				return anyNode(parent(n1781), func(n1782 *Node) bool {
+					return anyNode(parent(n1782), func(n1783 *Node) bool {
+						return anyNode(child(n1783, enK33), func(n1784 *Node) bool {
+							return anyNode(child(n1784, enK66), func(n1785 *Node) bool {
+								return anyNode(child(n1785, enK51), func(n1786 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1786, enK1)))), "S", true) })
+							}) && anyNode(child(n1784, enK66), func(n1787 *Node) bool {
+								return anyNode(child(n1787, enK51), func(n1788 *Node) bool { return gcmp(castDecimal(child(n1788, enK88)), q1676, opEq) })
+							}) && a1780.add(castDecimal(child(n1784, enK28)))
+						})
+					})
+				})
+			})
+			return a1780.result()
+		}(), func() Seq {
+			var a1789 sumAcc
+			anyNode(parent(n), func(n1790 *Node) bool {
+				return anyNode(parent(n1790), func(n1791 *Node) bool {
+					return anyNode(parent(n1791), func(n1792 *Node) bool {
+						return anyNode(child(n1792, enK16), func(n1793 *Node) bool {
+							return func(r1794 Seq) bool {
+								return anyNode(child(n1793, enK17), func(n1795 *Node) bool { return gcmp(nodeSeq(n1795), r1794, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1793, enK21), func(n1796 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1796, enK1)))), "S", true) }) && anyNode(child(n1793, enK21), func(n1797 *Node) bool { return gcmp(castDecimal(child(n1797, enK88)), q1676, opEq) }) && a1789.add(castDecimal(child(n1793, enK20)))
+						})
+					})
+				})
+			})
+			return a1789.result()
+		}(), opAdd), func() Seq {
+			var a1798 sumAcc
+			anyNode(parent(n), func(n1799 *Node) bool {
+				return anyNode(parent(n1799), func(n1800 *Node) bool {
+					return anyNode(parent(n1800), func(n1801 *Node) bool {
+						return anyNode(child(n1801, enK16), func(n1802 *Node) bool {
+							return func(r1803 Seq) bool {
+								return anyNode(child(n1802, enK17), func(n1804 *Node) bool { return gcmp(nodeSeq(n1804), r1803, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1802, enK21), func(n1805 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1805, enK1)))), "S", true) }) && anyNode(child(n1802, enK21), func(n1806 *Node) bool { return gcmp(castDecimal(child(n1806, enK88)), q1676, opEq) }) && a1798.add(castDecimal(child(n1802, enK20)))
+						})
+					})
+				})
+			})
+			return a1798.result()
 		}(), opSub)))))
 	})
 }
 
 // BR-S-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0190(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1793 *Node) Seq { return child(n1793, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1794 *Node) Seq { return child(n1794, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1795 *Node) Seq { return child(n1795, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1796 *Node) Seq { return child(n1796, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1809 *Node) Seq { return child(n1809, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1810 *Node) Seq { return child(n1810, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1811 *Node) Seq { return child(n1811, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1812 *Node) Seq { return child(n1812, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
 }
 
 // BR-S-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
@@ -6852,8 +6884,8 @@ func enM059(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1799 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1799, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1815 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1815, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -6861,8 +6893,8 @@ func enM059(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1800 Seq) bool {
-			return anyNode(child(m, enK17), func(n1801 *Node) bool { return gcmp(nodeSeq(n1801), r1800, opEq) })
+		if !(func(r1816 Seq) bool {
+			return anyNode(child(m, enK17), func(n1817 *Node) bool { return gcmp(nodeSeq(n1817), r1816, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6875,7 +6907,7 @@ func enM059(v []Seq, n *Node) bool {
 
 // BR-S-06: (cbc:Percent) > 0
 func enT0192(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK88), func(n1802 *Node) bool { return gcmp(nodeSeq(n1802), enK62, opGt) })
+	return anyNode(child(n, enK88), func(n1818 *Node) bool { return gcmp(nodeSeq(n1818), enK62, opGt) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6888,8 +6920,8 @@ func enM060(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1803 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1803, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1819 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1819, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -6897,8 +6929,8 @@ func enM060(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1804 Seq) bool {
-			return anyNode(child(m, enK17), func(n1805 *Node) bool { return gcmp(nodeSeq(n1805), r1804, opEq) })
+		if !(func(r1820 Seq) bool {
+			return anyNode(child(m, enK17), func(n1821 *Node) bool { return gcmp(nodeSeq(n1821), r1820, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6911,7 +6943,7 @@ func enM060(v []Seq, n *Node) bool {
 
 // BR-S-07: (cbc:Percent) > 0
 func enT0193(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK88), func(n1806 *Node) bool { return gcmp(nodeSeq(n1806), enK62, opGt) })
+	return anyNode(child(n, enK88), func(n1822 *Node) bool { return gcmp(nodeSeq(n1822), enK62, opGt) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -6924,8 +6956,8 @@ func enM061(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1807 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1807, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1823 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1823, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -6949,8 +6981,8 @@ func enM061(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1808 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1808, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1824 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1824, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -6971,7 +7003,7 @@ func enM061(v []Seq, n *Node) bool {
 
 // BR-S-05: (cbc:Percent) > 0
 func enT0194(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK88), func(n1809 *Node) bool { return gcmp(nodeSeq(n1809), enK62, opGt) })
+	return anyNode(child(n, enK88), func(n1825 *Node) bool { return gcmp(nodeSeq(n1825), enK62, opGt) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6984,8 +7016,8 @@ func enM062(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1810 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1810, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1826 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1826, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -7010,96 +7042,96 @@ func enM062(v []Seq, n *Node) bool {
 
 // BR-Z-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='Z']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0195(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1812 *Node) Seq { return child(n1812, enK87) })), arith(arith(func() Seq {
-		var a1813 sumAcc
-		anyNode(parent(n), func(n1814 *Node) bool {
-			return anyNode(parent(n1814), func(n1815 *Node) bool {
-				return anyNode(parent(n1815), func(n1816 *Node) bool {
-					return anyNode(child(n1816, enK32), func(n1817 *Node) bool {
-						return anyNode(child(n1817, enK66), func(n1818 *Node) bool {
-							return anyNode(child(n1818, enK51), func(n1819 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1819, enK1)))), "Z", true) })
-						}) && a1813.add(castDecimal(child(n1817, enK28)))
+	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1828 *Node) Seq { return child(n1828, enK87) })), arith(arith(func() Seq {
+		var a1829 sumAcc
+		anyNode(parent(n), func(n1830 *Node) bool {
+			return anyNode(parent(n1830), func(n1831 *Node) bool {
+				return anyNode(parent(n1831), func(n1832 *Node) bool {
+					return anyNode(child(n1832, enK32), func(n1833 *Node) bool {
+						return anyNode(child(n1833, enK66), func(n1834 *Node) bool {
+							return anyNode(child(n1834, enK51), func(n1835 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1835, enK1)))), "Z", true) })
+						}) && a1829.add(castDecimal(child(n1833, enK28)))
 					})
 				})
 			})
 		})
-		return a1813.result()
+		return a1829.result()
 	}(), func() Seq {
-		var a1820 sumAcc
-		anyNode(parent(n), func(n1821 *Node) bool {
-			return anyNode(parent(n1821), func(n1822 *Node) bool {
-				return anyNode(parent(n1822), func(n1823 *Node) bool {
-					return anyNode(child(n1823, enK16), func(n1824 *Node) bool {
-						return func(r1825 Seq) bool {
-							return anyNode(child(n1824, enK17), func(n1826 *Node) bool { return gcmp(nodeSeq(n1826), r1825, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1824, enK21), func(n1827 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1827, enK1)))), "Z", true) }) && a1820.add(castDecimal(child(n1824, enK20)))
+		var a1836 sumAcc
+		anyNode(parent(n), func(n1837 *Node) bool {
+			return anyNode(parent(n1837), func(n1838 *Node) bool {
+				return anyNode(parent(n1838), func(n1839 *Node) bool {
+					return anyNode(child(n1839, enK16), func(n1840 *Node) bool {
+						return func(r1841 Seq) bool {
+							return anyNode(child(n1840, enK17), func(n1842 *Node) bool { return gcmp(nodeSeq(n1842), r1841, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1840, enK21), func(n1843 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1843, enK1)))), "Z", true) }) && a1836.add(castDecimal(child(n1840, enK20)))
 					})
 				})
 			})
 		})
-		return a1820.result()
+		return a1836.result()
 	}(), opAdd), func() Seq {
-		var a1828 sumAcc
-		anyNode(parent(n), func(n1829 *Node) bool {
-			return anyNode(parent(n1829), func(n1830 *Node) bool {
-				return anyNode(parent(n1830), func(n1831 *Node) bool {
-					return anyNode(child(n1831, enK16), func(n1832 *Node) bool {
-						return func(r1833 Seq) bool {
-							return anyNode(child(n1832, enK17), func(n1834 *Node) bool { return gcmp(nodeSeq(n1834), r1833, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1832, enK21), func(n1835 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1835, enK1)))), "Z", true) }) && a1828.add(castDecimal(child(n1832, enK20)))
+		var a1844 sumAcc
+		anyNode(parent(n), func(n1845 *Node) bool {
+			return anyNode(parent(n1845), func(n1846 *Node) bool {
+				return anyNode(parent(n1846), func(n1847 *Node) bool {
+					return anyNode(child(n1847, enK16), func(n1848 *Node) bool {
+						return func(r1849 Seq) bool {
+							return anyNode(child(n1848, enK17), func(n1850 *Node) bool { return gcmp(nodeSeq(n1850), r1849, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1848, enK21), func(n1851 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1851, enK1)))), "Z", true) }) && a1844.add(castDecimal(child(n1848, enK20)))
 					})
 				})
 			})
 		})
-		return a1828.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1837 *Node) Seq { return child(n1837, enK87) })), arith(arith(func() Seq {
-		var a1838 sumAcc
-		anyNode(parent(n), func(n1839 *Node) bool {
-			return anyNode(parent(n1839), func(n1840 *Node) bool {
-				return anyNode(parent(n1840), func(n1841 *Node) bool {
-					return anyNode(child(n1841, enK33), func(n1842 *Node) bool {
-						return anyNode(child(n1842, enK66), func(n1843 *Node) bool {
-							return anyNode(child(n1843, enK51), func(n1844 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1844, enK1)))), "Z", true) })
-						}) && a1838.add(castDecimal(child(n1842, enK28)))
+		return a1844.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1853 *Node) Seq { return child(n1853, enK87) })), arith(arith(func() Seq {
+		var a1854 sumAcc
+		anyNode(parent(n), func(n1855 *Node) bool {
+			return anyNode(parent(n1855), func(n1856 *Node) bool {
+				return anyNode(parent(n1856), func(n1857 *Node) bool {
+					return anyNode(child(n1857, enK33), func(n1858 *Node) bool {
+						return anyNode(child(n1858, enK66), func(n1859 *Node) bool {
+							return anyNode(child(n1859, enK51), func(n1860 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1860, enK1)))), "Z", true) })
+						}) && a1854.add(castDecimal(child(n1858, enK28)))
 					})
 				})
 			})
 		})
-		return a1838.result()
+		return a1854.result()
 	}(), func() Seq {
-		var a1845 sumAcc
-		anyNode(parent(n), func(n1846 *Node) bool {
-			return anyNode(parent(n1846), func(n1847 *Node) bool {
-				return anyNode(parent(n1847), func(n1848 *Node) bool {
-					return anyNode(child(n1848, enK16), func(n1849 *Node) bool {
-						return func(r1850 Seq) bool {
-							return anyNode(child(n1849, enK17), func(n1851 *Node) bool { return gcmp(nodeSeq(n1851), r1850, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1849, enK21), func(n1852 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1852, enK1)))), "Z", true) }) && a1845.add(castDecimal(child(n1849, enK20)))
+		var a1861 sumAcc
+		anyNode(parent(n), func(n1862 *Node) bool {
+			return anyNode(parent(n1862), func(n1863 *Node) bool {
+				return anyNode(parent(n1863), func(n1864 *Node) bool {
+					return anyNode(child(n1864, enK16), func(n1865 *Node) bool {
+						return func(r1866 Seq) bool {
+							return anyNode(child(n1865, enK17), func(n1867 *Node) bool { return gcmp(nodeSeq(n1867), r1866, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1865, enK21), func(n1868 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1868, enK1)))), "Z", true) }) && a1861.add(castDecimal(child(n1865, enK20)))
 					})
 				})
 			})
 		})
-		return a1845.result()
+		return a1861.result()
 	}(), opAdd), func() Seq {
-		var a1853 sumAcc
-		anyNode(parent(n), func(n1854 *Node) bool {
-			return anyNode(parent(n1854), func(n1855 *Node) bool {
-				return anyNode(parent(n1855), func(n1856 *Node) bool {
-					return anyNode(child(n1856, enK16), func(n1857 *Node) bool {
-						return func(r1858 Seq) bool {
-							return anyNode(child(n1857, enK17), func(n1859 *Node) bool { return gcmp(nodeSeq(n1859), r1858, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1857, enK21), func(n1860 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1860, enK1)))), "Z", true) }) && a1853.add(castDecimal(child(n1857, enK20)))
+		var a1869 sumAcc
+		anyNode(parent(n), func(n1870 *Node) bool {
+			return anyNode(parent(n1870), func(n1871 *Node) bool {
+				return anyNode(parent(n1871), func(n1872 *Node) bool {
+					return anyNode(child(n1872, enK16), func(n1873 *Node) bool {
+						return func(r1874 Seq) bool {
+							return anyNode(child(n1873, enK17), func(n1875 *Node) bool { return gcmp(nodeSeq(n1875), r1874, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1873, enK21), func(n1876 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1876, enK1)))), "Z", true) }) && a1869.add(castDecimal(child(n1873, enK20)))
 					})
 				})
 			})
 		})
-		return a1853.result()
+		return a1869.result()
 	}(), opSub), opEq)))
 }
 
 // BR-Z-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0196(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1861 *Node) Seq { return child(n1861, enK49) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1877 *Node) Seq { return child(n1877, enK49) })), enK62, opEq)
 }
 
 // BR-Z-10: not((cbc:TaxExemptionReason) or (cbc:TaxExemptionReasonCode))
@@ -7117,8 +7149,8 @@ func enM063(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1864 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1864, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1880 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1880, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -7126,8 +7158,8 @@ func enM063(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1865 Seq) bool {
-			return anyNode(child(m, enK17), func(n1866 *Node) bool { return gcmp(nodeSeq(n1866), r1865, opEq) })
+		if !(func(r1881 Seq) bool {
+			return anyNode(child(m, enK17), func(n1882 *Node) bool { return gcmp(nodeSeq(n1882), r1881, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7153,8 +7185,8 @@ func enM064(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1867 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1867, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1883 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1883, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -7162,8 +7194,8 @@ func enM064(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1868 Seq) bool {
-			return anyNode(child(m, enK17), func(n1869 *Node) bool { return gcmp(nodeSeq(n1869), r1868, opEq) })
+		if !(func(r1884 Seq) bool {
+			return anyNode(child(m, enK17), func(n1885 *Node) bool { return gcmp(nodeSeq(n1885), r1884, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7189,8 +7221,8 @@ func enM065(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1870 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1870, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1886 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1886, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -7214,8 +7246,8 @@ func enM065(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1871 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1871, enK1))))), "VAT", true)
+		if !(anyNode(child(m, enK22), func(n1887 *Node) bool {
+			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1887, enK1))))), "VAT", true)
 		})) {
 			return false
 		}
@@ -7265,9 +7297,9 @@ func enM066(v []Seq, n *Node) bool {
 // UBL-SR-51: not(cac:AddressLine) or count(cac:AddressLine) = 1
 func enT0201(v []Seq, n *Node) bool {
 	return (!(len(child(n, enK91)) > 0) || gcmp(func() Seq {
-		k1873 := 0
-		anyNode(child(n, enK91), func(n1874 *Node) bool { return tally1(&k1873) })
-		return countOf(k1873)
+		k1889 := 0
+		anyNode(child(n, enK91), func(n1890 *Node) bool { return tally1(&k1889) })
+		return countOf(k1889)
 	}(), enK53, opEq))
 }
 
@@ -7292,9 +7324,9 @@ func enM067(v []Seq, n *Node) bool {
 // UBL-SR-42: (count(cac:PartyTaxScheme) <= 2)
 func enT0202(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1875 := 0
-		anyNode(child(n, enK54), func(n1876 *Node) bool { return tally1(&k1875) })
-		return countOf(k1875)
+		k1891 := 0
+		anyNode(child(n, enK54), func(n1892 *Node) bool { return tally1(&k1891) })
+		return countOf(k1891)
 	}(), enK25, opLe)
 }
 
@@ -7315,15 +7347,15 @@ func enM068(v []Seq, n *Node) bool {
 // UBL-SR-33: (count(cbc:DocumentDescription) <= 1)
 func enT0203(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1877 := 0
-		anyNode(child(n, enK92), func(n1878 *Node) bool { return tally1(&k1877) })
-		return countOf(k1877)
+		k1893 := 0
+		anyNode(child(n, enK92), func(n1894 *Node) bool { return tally1(&k1893) })
+		return countOf(k1893)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-43: ((cbc:DocumentTypeCode='130') or ((local-name(/*) = 'CreditNote') and (cbc:DocumentTypeCode='50')) or (not(cbc:ID/@schemeID) and not(cbc:DocumentTypeCode)))
 func enT0204(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK93), func(n1879 *Node) bool { return (n1879.StringValue() == "130") }) || ((fnLocalName(child(root(n), enK61)) == "CreditNote") && anyNode(child(n, enK93), func(n1880 *Node) bool { return (n1880.StringValue() == "50") }))) || (!anyNode(child(n, enK1), func(n1881 *Node) bool { return (len(attr(n1881, enK5)) > 0) }) && !(len(child(n, enK93)) > 0)))
+	return ((anyNode(child(n, enK93), func(n1895 *Node) bool { return (n1895.StringValue() == "130") }) || ((fnLocalName(child(root(n), enK61)) == "CreditNote") && anyNode(child(n, enK93), func(n1896 *Node) bool { return (n1896.StringValue() == "50") }))) || (!anyNode(child(n, enK1), func(n1897 *Node) bool { return (len(attr(n1897, enK5)) > 0) }) && !(len(child(n, enK93)) > 0)))
 }
 
 // //*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]
@@ -7333,7 +7365,7 @@ func enM069(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
 			return false
 		}
-		if !((strings.HasSuffix(fnName(nodeSeq(m)), "Amount") && !strings.HasSuffix(fnName(nodeSeq(m)), "PriceAmount")) && !anyNode(ancestor(m, enK68), func(n1884 *Node) bool { return (len(child(n1884, enK16)) > 0) })) {
+		if !((strings.HasSuffix(fnName(nodeSeq(m)), "Amount") && !strings.HasSuffix(fnName(nodeSeq(m)), "PriceAmount")) && !anyNode(ancestor(m, enK68), func(n1900 *Node) bool { return (len(child(n1900, enK16)) > 0) })) {
 			return false
 		}
 		return true
@@ -7392,13 +7424,13 @@ func enM071(v []Seq, n *Node) bool {
 // UBL-SR-25: (count(cac:DeliveryParty/cac:PartyName/cbc:Name) <= 1)
 func enT0208(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1888 := 0
-		anyNode(child(n, enK96), func(n1889 *Node) bool {
-			return anyNode(child(n1889, enK81), func(n1890 *Node) bool {
-				return anyNode(child(n1890, enK67), func(n1891 *Node) bool { return tally1(&k1888) })
+		k1904 := 0
+		anyNode(child(n, enK96), func(n1905 *Node) bool {
+			return anyNode(child(n1905, enK81), func(n1906 *Node) bool {
+				return anyNode(child(n1906, enK67), func(n1907 *Node) bool { return tally1(&k1904) })
 			})
 		})
-		return countOf(k1888)
+		return countOf(k1904)
 	}(), enK53, opLe)
 }
 
@@ -7409,8 +7441,8 @@ func enM072(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1892 Seq) bool {
-			return anyNode(child(m, enK17), func(n1893 *Node) bool { return gcmp(nodeSeq(n1893), r1892, opEq) })
+		if !(func(r1908 Seq) bool {
+			return anyNode(child(m, enK17), func(n1909 *Node) bool { return gcmp(nodeSeq(n1909), r1908, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7424,9 +7456,9 @@ func enM072(v []Seq, n *Node) bool {
 // UBL-SR-30: (count(cbc:AllowanceChargeReason) <= 1)
 func enT0209(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1894 := 0
-		anyNode(child(n, enK23), func(n1895 *Node) bool { return tally1(&k1894) })
-		return countOf(k1894)
+		k1910 := 0
+		anyNode(child(n, enK23), func(n1911 *Node) bool { return tally1(&k1910) })
+		return countOf(k1910)
 	}(), enK53, opLe)
 }
 
@@ -7437,8 +7469,8 @@ func enM073(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1896 Seq) bool {
-			return anyNode(child(m, enK17), func(n1897 *Node) bool { return gcmp(nodeSeq(n1897), r1896, opEq) })
+		if !(func(r1912 Seq) bool {
+			return anyNode(child(m, enK17), func(n1913 *Node) bool { return gcmp(nodeSeq(n1913), r1912, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7452,9 +7484,9 @@ func enM073(v []Seq, n *Node) bool {
 // UBL-SR-31: (count(cbc:AllowanceChargeReason) <= 1)
 func enT0210(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1898 := 0
-		anyNode(child(n, enK23), func(n1899 *Node) bool { return tally1(&k1898) })
-		return countOf(k1898)
+		k1914 := 0
+		anyNode(child(n, enK23), func(n1915 *Node) bool { return tally1(&k1914) })
+		return countOf(k1914)
 	}(), enK53, opLe)
 }
 
@@ -7474,7 +7506,7 @@ func enM074(v []Seq, n *Node) bool {
 
 // UBL-SR-53: exists(cac:TaxScheme/cbc:ID) and exists(cbc:CompanyID)
 func enT0211(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK22), func(n1900 *Node) bool { return (len(child(n1900, enK1)) > 0) }) && (len(child(n, enK55)) > 0))
+	return (anyNode(child(n, enK22), func(n1916 *Node) bool { return (len(child(n1916, enK1)) > 0) }) && (len(child(n, enK55)) > 0))
 }
 
 // /ubl:Invoice | /cn:CreditNote
@@ -7507,7 +7539,7 @@ func enT0212(v []Seq, n *Node) bool {
 
 // UBL-CR-002: not(cbc:UBLVersionID) or cbc:UBLVersionID = '2.1'
 func enT0213(v []Seq, n *Node) bool {
-	return (!(len(child(n, enK98)) > 0) || anyNode(child(n, enK98), func(n1905 *Node) bool { return (n1905.StringValue() == "2.1") }))
+	return (!(len(child(n, enK98)) > 0) || anyNode(child(n, enK98), func(n1921 *Node) bool { return (n1921.StringValue() == "2.1") }))
 }
 
 // UBL-CR-003: not(cbc:ProfileExecutionID)
@@ -7557,357 +7589,357 @@ func enT0222(v []Seq, n *Node) bool {
 
 // UBL-CR-012: not(cac:InvoicePeriod/cbc:StartTime)
 func enT0223(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1915 *Node) bool { return (len(child(n1915, enK108)) > 0) })
+	return !anyNode(child(n, enK58), func(n1931 *Node) bool { return (len(child(n1931, enK108)) > 0) })
 }
 
 // UBL-CR-013: not(cac:InvoicePeriod/cbc:EndTime)
 func enT0224(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1917 *Node) bool { return (len(child(n1917, enK109)) > 0) })
+	return !anyNode(child(n, enK58), func(n1933 *Node) bool { return (len(child(n1933, enK109)) > 0) })
 }
 
 // UBL-CR-014: not(cac:InvoicePeriod/cbc:DurationMeasure)
 func enT0225(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1919 *Node) bool { return (len(child(n1919, enK110)) > 0) })
+	return !anyNode(child(n, enK58), func(n1935 *Node) bool { return (len(child(n1935, enK110)) > 0) })
 }
 
 // UBL-CR-015: not(cac:InvoicePeriod/cbc:Description)
 func enT0226(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1921 *Node) bool { return (len(child(n1921, enK111)) > 0) })
+	return !anyNode(child(n, enK58), func(n1937 *Node) bool { return (len(child(n1937, enK111)) > 0) })
 }
 
 // UBL-CR-016: not(cac:OrderReference/cbc:CopyIndicator)
 func enT0227(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1923 *Node) bool { return (len(child(n1923, enK100)) > 0) })
+	return !anyNode(child(n, enK112), func(n1939 *Node) bool { return (len(child(n1939, enK100)) > 0) })
 }
 
 // UBL-CR-017: not(cac:OrderReference/cbc:UUID)
 func enT0228(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1925 *Node) bool { return (len(child(n1925, enK101)) > 0) })
+	return !anyNode(child(n, enK112), func(n1941 *Node) bool { return (len(child(n1941, enK101)) > 0) })
 }
 
 // UBL-CR-018: not(cac:OrderReference/cbc:IssueDate)
 func enT0229(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1927 *Node) bool { return (len(child(n1927, enK40)) > 0) })
+	return !anyNode(child(n, enK112), func(n1943 *Node) bool { return (len(child(n1943, enK40)) > 0) })
 }
 
 // UBL-CR-019: not(cac:OrderReference/cbc:IssueTime)
 func enT0230(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1929 *Node) bool { return (len(child(n1929, enK102)) > 0) })
+	return !anyNode(child(n, enK112), func(n1945 *Node) bool { return (len(child(n1945, enK102)) > 0) })
 }
 
 // UBL-CR-020: not(cac:OrderReference/cbc:CustomerReference)
 func enT0231(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1931 *Node) bool { return (len(child(n1931, enK113)) > 0) })
+	return !anyNode(child(n, enK112), func(n1947 *Node) bool { return (len(child(n1947, enK113)) > 0) })
 }
 
 // UBL-CR-021: not(cac:OrderReference/cbc:OrderTypeCode)
 func enT0232(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1933 *Node) bool { return (len(child(n1933, enK114)) > 0) })
+	return !anyNode(child(n, enK112), func(n1949 *Node) bool { return (len(child(n1949, enK114)) > 0) })
 }
 
 // UBL-CR-022: not(cac:OrderReference/cac:DocumentReference)
 func enT0233(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1935 *Node) bool { return (len(child(n1935, enK115)) > 0) })
+	return !anyNode(child(n, enK112), func(n1951 *Node) bool { return (len(child(n1951, enK115)) > 0) })
 }
 
 // UBL-CR-023: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:CopyIndicator)
 func enT0234(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1937 *Node) bool {
-		return anyNode(child(n1937, enK86), func(n1938 *Node) bool { return (len(child(n1938, enK100)) > 0) })
+	return !anyNode(child(n, enK85), func(n1953 *Node) bool {
+		return anyNode(child(n1953, enK86), func(n1954 *Node) bool { return (len(child(n1954, enK100)) > 0) })
 	})
 }
 
 // UBL-CR-024: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:UUID)
 func enT0235(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1940 *Node) bool {
-		return anyNode(child(n1940, enK86), func(n1941 *Node) bool { return (len(child(n1941, enK101)) > 0) })
+	return !anyNode(child(n, enK85), func(n1956 *Node) bool {
+		return anyNode(child(n1956, enK86), func(n1957 *Node) bool { return (len(child(n1957, enK101)) > 0) })
 	})
 }
 
 // UBL-CR-025: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueTime)
 func enT0236(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1943 *Node) bool {
-		return anyNode(child(n1943, enK86), func(n1944 *Node) bool { return (len(child(n1944, enK102)) > 0) })
+	return !anyNode(child(n, enK85), func(n1959 *Node) bool {
+		return anyNode(child(n1959, enK86), func(n1960 *Node) bool { return (len(child(n1960, enK102)) > 0) })
 	})
 }
 
 // UBL-CR-026: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentTypeCode)
 func enT0237(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1946 *Node) bool {
-		return anyNode(child(n1946, enK86), func(n1947 *Node) bool { return (len(child(n1947, enK93)) > 0) })
+	return !anyNode(child(n, enK85), func(n1962 *Node) bool {
+		return anyNode(child(n1962, enK86), func(n1963 *Node) bool { return (len(child(n1963, enK93)) > 0) })
 	})
 }
 
 // UBL-CR-027: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentType)
 func enT0238(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1949 *Node) bool {
-		return anyNode(child(n1949, enK86), func(n1950 *Node) bool { return (len(child(n1950, enK116)) > 0) })
+	return !anyNode(child(n, enK85), func(n1965 *Node) bool {
+		return anyNode(child(n1965, enK86), func(n1966 *Node) bool { return (len(child(n1966, enK116)) > 0) })
 	})
 }
 
 // UBL-CR-028: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:XPath)
 func enT0239(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1952 *Node) bool {
-		return anyNode(child(n1952, enK86), func(n1953 *Node) bool { return (len(child(n1953, enK117)) > 0) })
+	return !anyNode(child(n, enK85), func(n1968 *Node) bool {
+		return anyNode(child(n1968, enK86), func(n1969 *Node) bool { return (len(child(n1969, enK117)) > 0) })
 	})
 }
 
 // UBL-CR-029: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LanguageID)
 func enT0240(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1955 *Node) bool {
-		return anyNode(child(n1955, enK86), func(n1956 *Node) bool { return (len(child(n1956, enK118)) > 0) })
+	return !anyNode(child(n, enK85), func(n1971 *Node) bool {
+		return anyNode(child(n1971, enK86), func(n1972 *Node) bool { return (len(child(n1972, enK118)) > 0) })
 	})
 }
 
 // UBL-CR-030: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LocaleCode)
 func enT0241(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1958 *Node) bool {
-		return anyNode(child(n1958, enK86), func(n1959 *Node) bool { return (len(child(n1959, enK119)) > 0) })
+	return !anyNode(child(n, enK85), func(n1974 *Node) bool {
+		return anyNode(child(n1974, enK86), func(n1975 *Node) bool { return (len(child(n1975, enK119)) > 0) })
 	})
 }
 
 // UBL-CR-031: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:VersionID)
 func enT0242(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1961 *Node) bool {
-		return anyNode(child(n1961, enK86), func(n1962 *Node) bool { return (len(child(n1962, enK120)) > 0) })
+	return !anyNode(child(n, enK85), func(n1977 *Node) bool {
+		return anyNode(child(n1977, enK86), func(n1978 *Node) bool { return (len(child(n1978, enK120)) > 0) })
 	})
 }
 
 // UBL-CR-032: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentStatusCode)
 func enT0243(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1964 *Node) bool {
-		return anyNode(child(n1964, enK86), func(n1965 *Node) bool { return (len(child(n1965, enK121)) > 0) })
+	return !anyNode(child(n, enK85), func(n1980 *Node) bool {
+		return anyNode(child(n1980, enK86), func(n1981 *Node) bool { return (len(child(n1981, enK121)) > 0) })
 	})
 }
 
 // UBL-CR-033: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentDescription)
 func enT0244(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1967 *Node) bool {
-		return anyNode(child(n1967, enK86), func(n1968 *Node) bool { return (len(child(n1968, enK92)) > 0) })
+	return !anyNode(child(n, enK85), func(n1983 *Node) bool {
+		return anyNode(child(n1983, enK86), func(n1984 *Node) bool { return (len(child(n1984, enK92)) > 0) })
 	})
 }
 
 // UBL-CR-034: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:Attachment)
 func enT0245(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1970 *Node) bool {
-		return anyNode(child(n1970, enK86), func(n1971 *Node) bool { return (len(child(n1971, enK122)) > 0) })
+	return !anyNode(child(n, enK85), func(n1986 *Node) bool {
+		return anyNode(child(n1986, enK86), func(n1987 *Node) bool { return (len(child(n1987, enK122)) > 0) })
 	})
 }
 
 // UBL-CR-035: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ValidityPeriod)
 func enT0246(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1973 *Node) bool {
-		return anyNode(child(n1973, enK86), func(n1974 *Node) bool { return (len(child(n1974, enK123)) > 0) })
+	return !anyNode(child(n, enK85), func(n1989 *Node) bool {
+		return anyNode(child(n1989, enK86), func(n1990 *Node) bool { return (len(child(n1990, enK123)) > 0) })
 	})
 }
 
 // UBL-CR-036: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:IssuerParty)
 func enT0247(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1976 *Node) bool {
-		return anyNode(child(n1976, enK86), func(n1977 *Node) bool { return (len(child(n1977, enK124)) > 0) })
+	return !anyNode(child(n, enK85), func(n1992 *Node) bool {
+		return anyNode(child(n1992, enK86), func(n1993 *Node) bool { return (len(child(n1993, enK124)) > 0) })
 	})
 }
 
 // UBL-CR-037: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ResultOfVerification)
 func enT0248(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1979 *Node) bool {
-		return anyNode(child(n1979, enK86), func(n1980 *Node) bool { return (len(child(n1980, enK125)) > 0) })
+	return !anyNode(child(n, enK85), func(n1995 *Node) bool {
+		return anyNode(child(n1995, enK86), func(n1996 *Node) bool { return (len(child(n1996, enK125)) > 0) })
 	})
 }
 
 // UBL-CR-038: not(cac:BillingReference/cac:SelfBilledInvoiceDocumentReference)
 func enT0249(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1982 *Node) bool { return (len(child(n1982, enK126)) > 0) })
+	return !anyNode(child(n, enK85), func(n1998 *Node) bool { return (len(child(n1998, enK126)) > 0) })
 }
 
 // UBL-CR-039: not(cac:BillingReference/cac:CreditNoteDocumentReference)
 func enT0250(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1984 *Node) bool { return (len(child(n1984, enK127)) > 0) })
+	return !anyNode(child(n, enK85), func(n2000 *Node) bool { return (len(child(n2000, enK127)) > 0) })
 }
 
 // UBL-CR-040: not(cac:BillingReference/cac:SelfBilledCreditNoteDocumentReference)
 func enT0251(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1986 *Node) bool { return (len(child(n1986, enK128)) > 0) })
+	return !anyNode(child(n, enK85), func(n2002 *Node) bool { return (len(child(n2002, enK128)) > 0) })
 }
 
 // UBL-CR-041: not(cac:BillingReference/cac:DebitNoteDocumentReference)
 func enT0252(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1988 *Node) bool { return (len(child(n1988, enK129)) > 0) })
+	return !anyNode(child(n, enK85), func(n2004 *Node) bool { return (len(child(n2004, enK129)) > 0) })
 }
 
 // UBL-CR-042: not(cac:BillingReference/cac:ReminderDocumentReference)
 func enT0253(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1990 *Node) bool { return (len(child(n1990, enK130)) > 0) })
+	return !anyNode(child(n, enK85), func(n2006 *Node) bool { return (len(child(n2006, enK130)) > 0) })
 }
 
 // UBL-CR-043: not(cac:BillingReference/cac:AdditionalDocumentReference)
 func enT0254(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1992 *Node) bool { return (len(child(n1992, enK0)) > 0) })
+	return !anyNode(child(n, enK85), func(n2008 *Node) bool { return (len(child(n2008, enK0)) > 0) })
 }
 
 // UBL-CR-044: not(cac:BillingReference/cac:BillingReferenceLine)
 func enT0255(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1994 *Node) bool { return (len(child(n1994, enK131)) > 0) })
+	return !anyNode(child(n, enK85), func(n2010 *Node) bool { return (len(child(n2010, enK131)) > 0) })
 }
 
 // UBL-CR-045: not(cac:DespatchDocumentReference/cbc:CopyIndicator)
 func enT0256(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1996 *Node) bool { return (len(child(n1996, enK100)) > 0) })
+	return !anyNode(child(n, enK132), func(n2012 *Node) bool { return (len(child(n2012, enK100)) > 0) })
 }
 
 // UBL-CR-046: not(cac:DespatchDocumentReference/cbc:UUID)
 func enT0257(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1998 *Node) bool { return (len(child(n1998, enK101)) > 0) })
+	return !anyNode(child(n, enK132), func(n2014 *Node) bool { return (len(child(n2014, enK101)) > 0) })
 }
 
 // UBL-CR-047: not(cac:DespatchDocumentReference/cbc:IssueDate)
 func enT0258(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2000 *Node) bool { return (len(child(n2000, enK40)) > 0) })
+	return !anyNode(child(n, enK132), func(n2016 *Node) bool { return (len(child(n2016, enK40)) > 0) })
 }
 
 // UBL-CR-048: not(cac:DespatchDocumentReference/cbc:IssueTime)
 func enT0259(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2002 *Node) bool { return (len(child(n2002, enK102)) > 0) })
+	return !anyNode(child(n, enK132), func(n2018 *Node) bool { return (len(child(n2018, enK102)) > 0) })
 }
 
 // UBL-CR-049: not(cac:DespatchDocumentReference/cbc:DocumentTypeCode)
 func enT0260(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2004 *Node) bool { return (len(child(n2004, enK93)) > 0) })
+	return !anyNode(child(n, enK132), func(n2020 *Node) bool { return (len(child(n2020, enK93)) > 0) })
 }
 
 // UBL-CR-050: not(cac:DespatchDocumentReference/cbc:DocumentType)
 func enT0261(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2006 *Node) bool { return (len(child(n2006, enK116)) > 0) })
+	return !anyNode(child(n, enK132), func(n2022 *Node) bool { return (len(child(n2022, enK116)) > 0) })
 }
 
 // UBL-CR-051: not(cac:DespatchDocumentReference/cbc:XPath)
 func enT0262(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2008 *Node) bool { return (len(child(n2008, enK117)) > 0) })
+	return !anyNode(child(n, enK132), func(n2024 *Node) bool { return (len(child(n2024, enK117)) > 0) })
 }
 
 // UBL-CR-052: not(cac:DespatchDocumentReference/cbc:LanguageID)
 func enT0263(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2010 *Node) bool { return (len(child(n2010, enK118)) > 0) })
+	return !anyNode(child(n, enK132), func(n2026 *Node) bool { return (len(child(n2026, enK118)) > 0) })
 }
 
 // UBL-CR-053: not(cac:DespatchDocumentReference/cbc:LocaleCode)
 func enT0264(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2012 *Node) bool { return (len(child(n2012, enK119)) > 0) })
+	return !anyNode(child(n, enK132), func(n2028 *Node) bool { return (len(child(n2028, enK119)) > 0) })
 }
 
 // UBL-CR-054: not(cac:DespatchDocumentReference/cbc:VersionID)
 func enT0265(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2014 *Node) bool { return (len(child(n2014, enK120)) > 0) })
+	return !anyNode(child(n, enK132), func(n2030 *Node) bool { return (len(child(n2030, enK120)) > 0) })
 }
 
 // UBL-CR-055: not(cac:DespatchDocumentReference/cbc:DocumentStatusCode)
 func enT0266(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2016 *Node) bool { return (len(child(n2016, enK121)) > 0) })
+	return !anyNode(child(n, enK132), func(n2032 *Node) bool { return (len(child(n2032, enK121)) > 0) })
 }
 
 // UBL-CR-056: not(cac:DespatchDocumentReference/cbc:DocumentDescription)
 func enT0267(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2018 *Node) bool { return (len(child(n2018, enK92)) > 0) })
+	return !anyNode(child(n, enK132), func(n2034 *Node) bool { return (len(child(n2034, enK92)) > 0) })
 }
 
 // UBL-CR-057: not(cac:DespatchDocumentReference/cac:Attachment)
 func enT0268(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2020 *Node) bool { return (len(child(n2020, enK122)) > 0) })
+	return !anyNode(child(n, enK132), func(n2036 *Node) bool { return (len(child(n2036, enK122)) > 0) })
 }
 
 // UBL-CR-058: not(cac:DespatchDocumentReference/cac:ValidityPeriod)
 func enT0269(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2022 *Node) bool { return (len(child(n2022, enK123)) > 0) })
+	return !anyNode(child(n, enK132), func(n2038 *Node) bool { return (len(child(n2038, enK123)) > 0) })
 }
 
 // UBL-CR-059: not(cac:DespatchDocumentReference/cac:IssuerParty)
 func enT0270(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2024 *Node) bool { return (len(child(n2024, enK124)) > 0) })
+	return !anyNode(child(n, enK132), func(n2040 *Node) bool { return (len(child(n2040, enK124)) > 0) })
 }
 
 // UBL-CR-060: not(cac:DespatchDocumentReference/cac:ResultOfVerification)
 func enT0271(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2026 *Node) bool { return (len(child(n2026, enK125)) > 0) })
+	return !anyNode(child(n, enK132), func(n2042 *Node) bool { return (len(child(n2042, enK125)) > 0) })
 }
 
 // UBL-CR-061: not(cac:ReceiptDocumentReference/cbc:CopyIndicator)
 func enT0272(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2028 *Node) bool { return (len(child(n2028, enK100)) > 0) })
+	return !anyNode(child(n, enK133), func(n2044 *Node) bool { return (len(child(n2044, enK100)) > 0) })
 }
 
 // UBL-CR-062: not(cac:ReceiptDocumentReference/cbc:UUID)
 func enT0273(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2030 *Node) bool { return (len(child(n2030, enK101)) > 0) })
+	return !anyNode(child(n, enK133), func(n2046 *Node) bool { return (len(child(n2046, enK101)) > 0) })
 }
 
 // UBL-CR-063: not(cac:ReceiptDocumentReference/cbc:IssueDate)
 func enT0274(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2032 *Node) bool { return (len(child(n2032, enK40)) > 0) })
+	return !anyNode(child(n, enK133), func(n2048 *Node) bool { return (len(child(n2048, enK40)) > 0) })
 }
 
 // UBL-CR-064: not(cac:ReceiptDocumentReference/cbc:IssueTime)
 func enT0275(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2034 *Node) bool { return (len(child(n2034, enK102)) > 0) })
+	return !anyNode(child(n, enK133), func(n2050 *Node) bool { return (len(child(n2050, enK102)) > 0) })
 }
 
 // UBL-CR-065: not(cac:ReceiptDocumentReference/cbc:DocumentTypeCode)
 func enT0276(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2036 *Node) bool { return (len(child(n2036, enK93)) > 0) })
+	return !anyNode(child(n, enK133), func(n2052 *Node) bool { return (len(child(n2052, enK93)) > 0) })
 }
 
 // UBL-CR-066: not(cac:ReceiptDocumentReference/cbc:DocumentType)
 func enT0277(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2038 *Node) bool { return (len(child(n2038, enK116)) > 0) })
+	return !anyNode(child(n, enK133), func(n2054 *Node) bool { return (len(child(n2054, enK116)) > 0) })
 }
 
 // UBL-CR-067: not(cac:ReceiptDocumentReference/cbc:XPath)
 func enT0278(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2040 *Node) bool { return (len(child(n2040, enK117)) > 0) })
+	return !anyNode(child(n, enK133), func(n2056 *Node) bool { return (len(child(n2056, enK117)) > 0) })
 }
 
 // UBL-CR-068: not(cac:ReceiptDocumentReference/cbc:LanguageID)
 func enT0279(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2042 *Node) bool { return (len(child(n2042, enK118)) > 0) })
+	return !anyNode(child(n, enK133), func(n2058 *Node) bool { return (len(child(n2058, enK118)) > 0) })
 }
 
 // UBL-CR-069: not(cac:ReceiptDocumentReference/cbc:LocaleCode)
 func enT0280(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2044 *Node) bool { return (len(child(n2044, enK119)) > 0) })
+	return !anyNode(child(n, enK133), func(n2060 *Node) bool { return (len(child(n2060, enK119)) > 0) })
 }
 
 // UBL-CR-070: not(cac:ReceiptDocumentReference/cbc:VersionID)
 func enT0281(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2046 *Node) bool { return (len(child(n2046, enK120)) > 0) })
+	return !anyNode(child(n, enK133), func(n2062 *Node) bool { return (len(child(n2062, enK120)) > 0) })
 }
 
 // UBL-CR-071: not(cac:ReceiptDocumentReference/cbc:DocumentStatusCode)
 func enT0282(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2048 *Node) bool { return (len(child(n2048, enK121)) > 0) })
+	return !anyNode(child(n, enK133), func(n2064 *Node) bool { return (len(child(n2064, enK121)) > 0) })
 }
 
 // UBL-CR-072: not(cac:ReceiptDocumentReference/cbc:DocumentDescription)
 func enT0283(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2050 *Node) bool { return (len(child(n2050, enK92)) > 0) })
+	return !anyNode(child(n, enK133), func(n2066 *Node) bool { return (len(child(n2066, enK92)) > 0) })
 }
 
 // UBL-CR-073: not(cac:ReceiptDocumentReference/cac:Attachment)
 func enT0284(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2052 *Node) bool { return (len(child(n2052, enK122)) > 0) })
+	return !anyNode(child(n, enK133), func(n2068 *Node) bool { return (len(child(n2068, enK122)) > 0) })
 }
 
 // UBL-CR-074: not(cac:ReceiptDocumentReference/cac:ValidityPeriod)
 func enT0285(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2054 *Node) bool { return (len(child(n2054, enK123)) > 0) })
+	return !anyNode(child(n, enK133), func(n2070 *Node) bool { return (len(child(n2070, enK123)) > 0) })
 }
 
 // UBL-CR-075: not(cac:ReceiptDocumentReference/cac:IssuerParty)
 func enT0286(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2056 *Node) bool { return (len(child(n2056, enK124)) > 0) })
+	return !anyNode(child(n, enK133), func(n2072 *Node) bool { return (len(child(n2072, enK124)) > 0) })
 }
 
 // UBL-CR-076: not(cac:ReceiptDocumentReference/cac:ResultOfVerification)
 func enT0287(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2058 *Node) bool { return (len(child(n2058, enK125)) > 0) })
+	return !anyNode(child(n, enK133), func(n2074 *Node) bool { return (len(child(n2074, enK125)) > 0) })
 }
 
 // UBL-CR-077: not(cac:StatementDocumentReference)
@@ -7917,332 +7949,332 @@ func enT0288(v []Seq, n *Node) bool {
 
 // UBL-CR-078: not(cac:OriginatorDocumentReference/cbc:CopyIndicator)
 func enT0289(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2061 *Node) bool { return (len(child(n2061, enK100)) > 0) })
+	return !anyNode(child(n, enK135), func(n2077 *Node) bool { return (len(child(n2077, enK100)) > 0) })
 }
 
 // UBL-CR-079: not(cac:OriginatorDocumentReference/cbc:UUID)
 func enT0290(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2063 *Node) bool { return (len(child(n2063, enK101)) > 0) })
+	return !anyNode(child(n, enK135), func(n2079 *Node) bool { return (len(child(n2079, enK101)) > 0) })
 }
 
 // UBL-CR-080: not(cac:OriginatorDocumentReference/cbc:IssueDate)
 func enT0291(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2065 *Node) bool { return (len(child(n2065, enK40)) > 0) })
+	return !anyNode(child(n, enK135), func(n2081 *Node) bool { return (len(child(n2081, enK40)) > 0) })
 }
 
 // UBL-CR-081: not(cac:OriginatorDocumentReference/cbc:IssueTime)
 func enT0292(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2067 *Node) bool { return (len(child(n2067, enK102)) > 0) })
+	return !anyNode(child(n, enK135), func(n2083 *Node) bool { return (len(child(n2083, enK102)) > 0) })
 }
 
 // UBL-CR-082: not(cac:OriginatorDocumentReference/cbc:DocumentTypeCode)
 func enT0293(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2069 *Node) bool { return (len(child(n2069, enK93)) > 0) })
+	return !anyNode(child(n, enK135), func(n2085 *Node) bool { return (len(child(n2085, enK93)) > 0) })
 }
 
 // UBL-CR-083: not(cac:OriginatorDocumentReference/cbc:DocumentType)
 func enT0294(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2071 *Node) bool { return (len(child(n2071, enK116)) > 0) })
+	return !anyNode(child(n, enK135), func(n2087 *Node) bool { return (len(child(n2087, enK116)) > 0) })
 }
 
 // UBL-CR-084: not(cac:OriginatorDocumentReference/cbc:XPath)
 func enT0295(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2073 *Node) bool { return (len(child(n2073, enK117)) > 0) })
+	return !anyNode(child(n, enK135), func(n2089 *Node) bool { return (len(child(n2089, enK117)) > 0) })
 }
 
 // UBL-CR-085: not(cac:OriginatorDocumentReference/cbc:LanguageID)
 func enT0296(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2075 *Node) bool { return (len(child(n2075, enK118)) > 0) })
+	return !anyNode(child(n, enK135), func(n2091 *Node) bool { return (len(child(n2091, enK118)) > 0) })
 }
 
 // UBL-CR-086: not(cac:OriginatorDocumentReference/cbc:LocaleCode)
 func enT0297(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2077 *Node) bool { return (len(child(n2077, enK119)) > 0) })
+	return !anyNode(child(n, enK135), func(n2093 *Node) bool { return (len(child(n2093, enK119)) > 0) })
 }
 
 // UBL-CR-087: not(cac:OriginatorDocumentReference/cbc:VersionID)
 func enT0298(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2079 *Node) bool { return (len(child(n2079, enK120)) > 0) })
+	return !anyNode(child(n, enK135), func(n2095 *Node) bool { return (len(child(n2095, enK120)) > 0) })
 }
 
 // UBL-CR-088: not(cac:OriginatorDocumentReference/cbc:DocumentStatusCode)
 func enT0299(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2081 *Node) bool { return (len(child(n2081, enK121)) > 0) })
+	return !anyNode(child(n, enK135), func(n2097 *Node) bool { return (len(child(n2097, enK121)) > 0) })
 }
 
 // UBL-CR-089: not(cac:OriginatorDocumentReference/cbc:DocumentDescription)
 func enT0300(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2083 *Node) bool { return (len(child(n2083, enK92)) > 0) })
+	return !anyNode(child(n, enK135), func(n2099 *Node) bool { return (len(child(n2099, enK92)) > 0) })
 }
 
 // UBL-CR-090: not(cac:OriginatorDocumentReference/cac:Attachment)
 func enT0301(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2085 *Node) bool { return (len(child(n2085, enK122)) > 0) })
+	return !anyNode(child(n, enK135), func(n2101 *Node) bool { return (len(child(n2101, enK122)) > 0) })
 }
 
 // UBL-CR-091: not(cac:OriginatorDocumentReference/cac:ValidityPeriod)
 func enT0302(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2087 *Node) bool { return (len(child(n2087, enK123)) > 0) })
+	return !anyNode(child(n, enK135), func(n2103 *Node) bool { return (len(child(n2103, enK123)) > 0) })
 }
 
 // UBL-CR-092: not(cac:OriginatorDocumentReference/cac:IssuerParty)
 func enT0303(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2089 *Node) bool { return (len(child(n2089, enK124)) > 0) })
+	return !anyNode(child(n, enK135), func(n2105 *Node) bool { return (len(child(n2105, enK124)) > 0) })
 }
 
 // UBL-CR-093: not(cac:OriginatorDocumentReference/cac:ResultOfVerification)
 func enT0304(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2091 *Node) bool { return (len(child(n2091, enK125)) > 0) })
+	return !anyNode(child(n, enK135), func(n2107 *Node) bool { return (len(child(n2107, enK125)) > 0) })
 }
 
 // UBL-CR-094: not(cac:ContractDocumentReference/cbc:CopyIndicator)
 func enT0305(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2093 *Node) bool { return (len(child(n2093, enK100)) > 0) })
+	return !anyNode(child(n, enK136), func(n2109 *Node) bool { return (len(child(n2109, enK100)) > 0) })
 }
 
 // UBL-CR-095: not(cac:ContractDocumentReference/cbc:UUID)
 func enT0306(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2095 *Node) bool { return (len(child(n2095, enK101)) > 0) })
+	return !anyNode(child(n, enK136), func(n2111 *Node) bool { return (len(child(n2111, enK101)) > 0) })
 }
 
 // UBL-CR-096: not(cac:ContractDocumentReference/cbc:IssueDate)
 func enT0307(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2097 *Node) bool { return (len(child(n2097, enK40)) > 0) })
+	return !anyNode(child(n, enK136), func(n2113 *Node) bool { return (len(child(n2113, enK40)) > 0) })
 }
 
 // UBL-CR-097: not(cac:ContractDocumentReference/cbc:IssueTime)
 func enT0308(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2099 *Node) bool { return (len(child(n2099, enK102)) > 0) })
+	return !anyNode(child(n, enK136), func(n2115 *Node) bool { return (len(child(n2115, enK102)) > 0) })
 }
 
 // UBL-CR-098: not(cac:ContractDocumentReference/cbc:DocumentTypeCode)
 func enT0309(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2101 *Node) bool { return (len(child(n2101, enK93)) > 0) })
+	return !anyNode(child(n, enK136), func(n2117 *Node) bool { return (len(child(n2117, enK93)) > 0) })
 }
 
 // UBL-CR-099: not(cac:ContractDocumentReference/cbc:DocumentType)
 func enT0310(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2103 *Node) bool { return (len(child(n2103, enK116)) > 0) })
+	return !anyNode(child(n, enK136), func(n2119 *Node) bool { return (len(child(n2119, enK116)) > 0) })
 }
 
 // UBL-CR-100: not(cac:ContractDocumentReference/cbc:XPath)
 func enT0311(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2105 *Node) bool { return (len(child(n2105, enK117)) > 0) })
+	return !anyNode(child(n, enK136), func(n2121 *Node) bool { return (len(child(n2121, enK117)) > 0) })
 }
 
 // UBL-CR-101: not(cac:ContractDocumentReference/cbc:LanguageID)
 func enT0312(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2107 *Node) bool { return (len(child(n2107, enK118)) > 0) })
+	return !anyNode(child(n, enK136), func(n2123 *Node) bool { return (len(child(n2123, enK118)) > 0) })
 }
 
 // UBL-CR-102: not(cac:ContractDocumentReference/cbc:LocaleCode)
 func enT0313(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2109 *Node) bool { return (len(child(n2109, enK119)) > 0) })
+	return !anyNode(child(n, enK136), func(n2125 *Node) bool { return (len(child(n2125, enK119)) > 0) })
 }
 
 // UBL-CR-103: not(cac:ContractDocumentReference/cbc:VersionID)
 func enT0314(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2111 *Node) bool { return (len(child(n2111, enK120)) > 0) })
+	return !anyNode(child(n, enK136), func(n2127 *Node) bool { return (len(child(n2127, enK120)) > 0) })
 }
 
 // UBL-CR-104: not(cac:ContractDocumentReference/cbc:DocumentStatusCode)
 func enT0315(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2113 *Node) bool { return (len(child(n2113, enK121)) > 0) })
+	return !anyNode(child(n, enK136), func(n2129 *Node) bool { return (len(child(n2129, enK121)) > 0) })
 }
 
 // UBL-CR-105: not(cac:ContractDocumentReference/cbc:DocumentDescription)
 func enT0316(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2115 *Node) bool { return (len(child(n2115, enK92)) > 0) })
+	return !anyNode(child(n, enK136), func(n2131 *Node) bool { return (len(child(n2131, enK92)) > 0) })
 }
 
 // UBL-CR-106: not(cac:ContractDocumentReference/cac:Attachment)
 func enT0317(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2117 *Node) bool { return (len(child(n2117, enK122)) > 0) })
+	return !anyNode(child(n, enK136), func(n2133 *Node) bool { return (len(child(n2133, enK122)) > 0) })
 }
 
 // UBL-CR-107: not(cac:ContractDocumentReference/cac:ValidityPeriod)
 func enT0318(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2119 *Node) bool { return (len(child(n2119, enK123)) > 0) })
+	return !anyNode(child(n, enK136), func(n2135 *Node) bool { return (len(child(n2135, enK123)) > 0) })
 }
 
 // UBL-CR-108: not(cac:ContractDocumentReference/cac:IssuerParty)
 func enT0319(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2121 *Node) bool { return (len(child(n2121, enK124)) > 0) })
+	return !anyNode(child(n, enK136), func(n2137 *Node) bool { return (len(child(n2137, enK124)) > 0) })
 }
 
 // UBL-CR-109: not(cac:ContractDocumentReference/cac:ResultOfVerification)
 func enT0320(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2123 *Node) bool { return (len(child(n2123, enK125)) > 0) })
+	return !anyNode(child(n, enK136), func(n2139 *Node) bool { return (len(child(n2139, enK125)) > 0) })
 }
 
 // UBL-CR-110: not(cac:AdditionalDocumentReference/cbc:CopyIndicator)
 func enT0321(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2125 *Node) bool { return (len(child(n2125, enK100)) > 0) })
+	return !anyNode(child(n, enK0), func(n2141 *Node) bool { return (len(child(n2141, enK100)) > 0) })
 }
 
 // UBL-CR-111: not(cac:AdditionalDocumentReference/cbc:UUID)
 func enT0322(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2127 *Node) bool { return (len(child(n2127, enK101)) > 0) })
+	return !anyNode(child(n, enK0), func(n2143 *Node) bool { return (len(child(n2143, enK101)) > 0) })
 }
 
 // UBL-CR-112: not(cac:AdditionalDocumentReference/cbc:IssueDate)
 func enT0323(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2129 *Node) bool { return (len(child(n2129, enK40)) > 0) })
+	return !anyNode(child(n, enK0), func(n2145 *Node) bool { return (len(child(n2145, enK40)) > 0) })
 }
 
 // UBL-CR-113: not(cac:AdditionalDocumentReference/cbc:IssueTime)
 func enT0324(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2131 *Node) bool { return (len(child(n2131, enK102)) > 0) })
+	return !anyNode(child(n, enK0), func(n2147 *Node) bool { return (len(child(n2147, enK102)) > 0) })
 }
 
 // UBL-CR-114: not(cac:AdditionalDocumentReference/cbc:DocumentType)
 func enT0325(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2133 *Node) bool { return (len(child(n2133, enK116)) > 0) })
+	return !anyNode(child(n, enK0), func(n2149 *Node) bool { return (len(child(n2149, enK116)) > 0) })
 }
 
 // UBL-CR-115: not(cac:AdditionalDocumentReference/cbc:XPath)
 func enT0326(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2135 *Node) bool { return (len(child(n2135, enK117)) > 0) })
+	return !anyNode(child(n, enK0), func(n2151 *Node) bool { return (len(child(n2151, enK117)) > 0) })
 }
 
 // UBL-CR-116: not(cac:AdditionalDocumentReference/cbc:LanguageID)
 func enT0327(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2137 *Node) bool { return (len(child(n2137, enK118)) > 0) })
+	return !anyNode(child(n, enK0), func(n2153 *Node) bool { return (len(child(n2153, enK118)) > 0) })
 }
 
 // UBL-CR-117: not(cac:AdditionalDocumentReference/cbc:LocaleCode)
 func enT0328(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2139 *Node) bool { return (len(child(n2139, enK119)) > 0) })
+	return !anyNode(child(n, enK0), func(n2155 *Node) bool { return (len(child(n2155, enK119)) > 0) })
 }
 
 // UBL-CR-118: not(cac:AdditionalDocumentReference/cbc:VersionID)
 func enT0329(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2141 *Node) bool { return (len(child(n2141, enK120)) > 0) })
+	return !anyNode(child(n, enK0), func(n2157 *Node) bool { return (len(child(n2157, enK120)) > 0) })
 }
 
 // UBL-CR-119: not(cac:AdditionalDocumentReference/cbc:DocumentStatusCode)
 func enT0330(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2143 *Node) bool { return (len(child(n2143, enK121)) > 0) })
+	return !anyNode(child(n, enK0), func(n2159 *Node) bool { return (len(child(n2159, enK121)) > 0) })
 }
 
 // UBL-CR-121: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:DocumentHash)
 func enT0331(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2145 *Node) bool {
-		return anyNode(child(n2145, enK122), func(n2146 *Node) bool {
-			return anyNode(child(n2146, enK137), func(n2147 *Node) bool { return (len(child(n2147, enK138)) > 0) })
+	return !anyNode(child(n, enK0), func(n2161 *Node) bool {
+		return anyNode(child(n2161, enK122), func(n2162 *Node) bool {
+			return anyNode(child(n2162, enK137), func(n2163 *Node) bool { return (len(child(n2163, enK138)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-122: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:HashAlgorithmMethod)
 func enT0332(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2149 *Node) bool {
-		return anyNode(child(n2149, enK122), func(n2150 *Node) bool {
-			return anyNode(child(n2150, enK137), func(n2151 *Node) bool { return (len(child(n2151, enK139)) > 0) })
+	return !anyNode(child(n, enK0), func(n2165 *Node) bool {
+		return anyNode(child(n2165, enK122), func(n2166 *Node) bool {
+			return anyNode(child(n2166, enK137), func(n2167 *Node) bool { return (len(child(n2167, enK139)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-123: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryDate)
 func enT0333(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2153 *Node) bool {
-		return anyNode(child(n2153, enK122), func(n2154 *Node) bool {
-			return anyNode(child(n2154, enK137), func(n2155 *Node) bool { return (len(child(n2155, enK140)) > 0) })
+	return !anyNode(child(n, enK0), func(n2169 *Node) bool {
+		return anyNode(child(n2169, enK122), func(n2170 *Node) bool {
+			return anyNode(child(n2170, enK137), func(n2171 *Node) bool { return (len(child(n2171, enK140)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-124: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryTime)
 func enT0334(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2157 *Node) bool {
-		return anyNode(child(n2157, enK122), func(n2158 *Node) bool {
-			return anyNode(child(n2158, enK137), func(n2159 *Node) bool { return (len(child(n2159, enK141)) > 0) })
+	return !anyNode(child(n, enK0), func(n2173 *Node) bool {
+		return anyNode(child(n2173, enK122), func(n2174 *Node) bool {
+			return anyNode(child(n2174, enK137), func(n2175 *Node) bool { return (len(child(n2175, enK141)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-125: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:MimeCode)
 func enT0335(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2161 *Node) bool {
-		return anyNode(child(n2161, enK122), func(n2162 *Node) bool {
-			return anyNode(child(n2162, enK137), func(n2163 *Node) bool { return (len(child(n2163, enK142)) > 0) })
+	return !anyNode(child(n, enK0), func(n2177 *Node) bool {
+		return anyNode(child(n2177, enK122), func(n2178 *Node) bool {
+			return anyNode(child(n2178, enK137), func(n2179 *Node) bool { return (len(child(n2179, enK142)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-126: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FormatCode)
 func enT0336(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2165 *Node) bool {
-		return anyNode(child(n2165, enK122), func(n2166 *Node) bool {
-			return anyNode(child(n2166, enK137), func(n2167 *Node) bool { return (len(child(n2167, enK143)) > 0) })
+	return !anyNode(child(n, enK0), func(n2181 *Node) bool {
+		return anyNode(child(n2181, enK122), func(n2182 *Node) bool {
+			return anyNode(child(n2182, enK137), func(n2183 *Node) bool { return (len(child(n2183, enK143)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-127: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:EncodingCode)
 func enT0337(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2169 *Node) bool {
-		return anyNode(child(n2169, enK122), func(n2170 *Node) bool {
-			return anyNode(child(n2170, enK137), func(n2171 *Node) bool { return (len(child(n2171, enK144)) > 0) })
+	return !anyNode(child(n, enK0), func(n2185 *Node) bool {
+		return anyNode(child(n2185, enK122), func(n2186 *Node) bool {
+			return anyNode(child(n2186, enK137), func(n2187 *Node) bool { return (len(child(n2187, enK144)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-128: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:CharacterSetCode)
 func enT0338(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2173 *Node) bool {
-		return anyNode(child(n2173, enK122), func(n2174 *Node) bool {
-			return anyNode(child(n2174, enK137), func(n2175 *Node) bool { return (len(child(n2175, enK145)) > 0) })
+	return !anyNode(child(n, enK0), func(n2189 *Node) bool {
+		return anyNode(child(n2189, enK122), func(n2190 *Node) bool {
+			return anyNode(child(n2190, enK137), func(n2191 *Node) bool { return (len(child(n2191, enK145)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-129: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FileName)
 func enT0339(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2177 *Node) bool {
-		return anyNode(child(n2177, enK122), func(n2178 *Node) bool {
-			return anyNode(child(n2178, enK137), func(n2179 *Node) bool { return (len(child(n2179, enK146)) > 0) })
+	return !anyNode(child(n, enK0), func(n2193 *Node) bool {
+		return anyNode(child(n2193, enK122), func(n2194 *Node) bool {
+			return anyNode(child(n2194, enK137), func(n2195 *Node) bool { return (len(child(n2195, enK146)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-130: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:Description)
 func enT0340(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2181 *Node) bool {
-		return anyNode(child(n2181, enK122), func(n2182 *Node) bool {
-			return anyNode(child(n2182, enK137), func(n2183 *Node) bool { return (len(child(n2183, enK111)) > 0) })
+	return !anyNode(child(n, enK0), func(n2197 *Node) bool {
+		return anyNode(child(n2197, enK122), func(n2198 *Node) bool {
+			return anyNode(child(n2198, enK137), func(n2199 *Node) bool { return (len(child(n2199, enK111)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-131: not(cac:AdditionalDocumentReference/cac:ValidityPeriod)
 func enT0341(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2185 *Node) bool { return (len(child(n2185, enK123)) > 0) })
+	return !anyNode(child(n, enK0), func(n2201 *Node) bool { return (len(child(n2201, enK123)) > 0) })
 }
 
 // UBL-CR-132: not(cac:AdditionalDocumentReference/cac:IssuerParty)
 func enT0342(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2187 *Node) bool { return (len(child(n2187, enK124)) > 0) })
+	return !anyNode(child(n, enK0), func(n2203 *Node) bool { return (len(child(n2203, enK124)) > 0) })
 }
 
 // UBL-CR-133: not(cac:AdditionalDocumentReference/cac:ResultOfVerification)
 func enT0343(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2189 *Node) bool { return (len(child(n2189, enK125)) > 0) })
+	return !anyNode(child(n, enK0), func(n2205 *Node) bool { return (len(child(n2205, enK125)) > 0) })
 }
 
 // UBL-CR-134: not(cac:ProjectReference/cbc:UUID)
 func enT0344(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK147), func(n2191 *Node) bool { return (len(child(n2191, enK101)) > 0) })
+	return !anyNode(child(n, enK147), func(n2207 *Node) bool { return (len(child(n2207, enK101)) > 0) })
 }
 
 // UBL-CR-135: not(cac:ProjectReference/cbc:IssueDate)
 func enT0345(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK147), func(n2193 *Node) bool { return (len(child(n2193, enK40)) > 0) })
+	return !anyNode(child(n, enK147), func(n2209 *Node) bool { return (len(child(n2209, enK40)) > 0) })
 }
 
 // UBL-CR-136: not(cac:ProjectReference/cac:WorkPhaseReference)
 func enT0346(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK147), func(n2195 *Node) bool { return (len(child(n2195, enK148)) > 0) })
+	return !anyNode(child(n, enK147), func(n2211 *Node) bool { return (len(child(n2211, enK148)) > 0) })
 }
 
 // UBL-CR-137: not(cac:Signature)
@@ -8252,238 +8284,238 @@ func enT0347(v []Seq, n *Node) bool {
 
 // UBL-CR-138: not(cac:AccountingSupplierParty/cbc:CustomerAssignedAccountID)
 func enT0348(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2198 *Node) bool { return (len(child(n2198, enK150)) > 0) })
+	return !anyNode(child(n, enK44), func(n2214 *Node) bool { return (len(child(n2214, enK150)) > 0) })
 }
 
 // UBL-CR-139: not(cac:AccountingSupplierParty/cbc:AdditionalAccountID)
 func enT0349(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2200 *Node) bool { return (len(child(n2200, enK151)) > 0) })
+	return !anyNode(child(n, enK44), func(n2216 *Node) bool { return (len(child(n2216, enK151)) > 0) })
 }
 
 // UBL-CR-140: not(cac:AccountingSupplierParty/cbc:DataSendingCapability)
 func enT0350(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2202 *Node) bool { return (len(child(n2202, enK152)) > 0) })
+	return !anyNode(child(n, enK44), func(n2218 *Node) bool { return (len(child(n2218, enK152)) > 0) })
 }
 
 // UBL-CR-141: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkCareIndicator)
 func enT0351(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2204 *Node) bool {
-		return anyNode(child(n2204, enK3), func(n2205 *Node) bool { return (len(child(n2205, enK153)) > 0) })
+	return !anyNode(child(n, enK44), func(n2220 *Node) bool {
+		return anyNode(child(n2220, enK3), func(n2221 *Node) bool { return (len(child(n2221, enK153)) > 0) })
 	})
 }
 
 // UBL-CR-142: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkAttentionIndicator)
 func enT0352(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2207 *Node) bool {
-		return anyNode(child(n2207, enK3), func(n2208 *Node) bool { return (len(child(n2208, enK154)) > 0) })
+	return !anyNode(child(n, enK44), func(n2223 *Node) bool {
+		return anyNode(child(n2223, enK3), func(n2224 *Node) bool { return (len(child(n2224, enK154)) > 0) })
 	})
 }
 
 // UBL-CR-143: not(cac:AccountingSupplierParty/cac:Party/cbc:WebsiteURI)
 func enT0353(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2210 *Node) bool {
-		return anyNode(child(n2210, enK3), func(n2211 *Node) bool { return (len(child(n2211, enK155)) > 0) })
+	return !anyNode(child(n, enK44), func(n2226 *Node) bool {
+		return anyNode(child(n2226, enK3), func(n2227 *Node) bool { return (len(child(n2227, enK155)) > 0) })
 	})
 }
 
 // UBL-CR-144: not(cac:AccountingSupplierParty/cac:Party/cbc:LogoReferenceID)
 func enT0354(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2213 *Node) bool {
-		return anyNode(child(n2213, enK3), func(n2214 *Node) bool { return (len(child(n2214, enK156)) > 0) })
+	return !anyNode(child(n, enK44), func(n2229 *Node) bool {
+		return anyNode(child(n2229, enK3), func(n2230 *Node) bool { return (len(child(n2230, enK156)) > 0) })
 	})
 }
 
 // UBL-CR-145: not(cac:AccountingSupplierParty/cac:Party/cbc:IndustryClassificationCode)
 func enT0355(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2216 *Node) bool {
-		return anyNode(child(n2216, enK3), func(n2217 *Node) bool { return (len(child(n2217, enK157)) > 0) })
+	return !anyNode(child(n, enK44), func(n2232 *Node) bool {
+		return anyNode(child(n2232, enK3), func(n2233 *Node) bool { return (len(child(n2233, enK157)) > 0) })
 	})
 }
 
 // UBL-CR-146: not(cac:AccountingSupplierParty/cac:Party/cac:Language)
 func enT0356(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2219 *Node) bool {
-		return anyNode(child(n2219, enK3), func(n2220 *Node) bool { return (len(child(n2220, enK158)) > 0) })
+	return !anyNode(child(n, enK44), func(n2235 *Node) bool {
+		return anyNode(child(n2235, enK3), func(n2236 *Node) bool { return (len(child(n2236, enK158)) > 0) })
 	})
 }
 
 // UBL-CR-147: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:ID)
 func enT0357(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2222 *Node) bool {
-		return anyNode(child(n2222, enK3), func(n2223 *Node) bool {
-			return anyNode(child(n2223, enK6), func(n2224 *Node) bool { return (len(child(n2224, enK1)) > 0) })
+	return !anyNode(child(n, enK44), func(n2238 *Node) bool {
+		return anyNode(child(n2238, enK3), func(n2239 *Node) bool {
+			return anyNode(child(n2239, enK6), func(n2240 *Node) bool { return (len(child(n2240, enK1)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-148: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0358(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2226 *Node) bool {
-		return anyNode(child(n2226, enK3), func(n2227 *Node) bool {
-			return anyNode(child(n2227, enK6), func(n2228 *Node) bool { return (len(child(n2228, enK159)) > 0) })
+	return !anyNode(child(n, enK44), func(n2242 *Node) bool {
+		return anyNode(child(n2242, enK3), func(n2243 *Node) bool {
+			return anyNode(child(n2243, enK6), func(n2244 *Node) bool { return (len(child(n2244, enK159)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-149: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0359(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2230 *Node) bool {
-		return anyNode(child(n2230, enK3), func(n2231 *Node) bool {
-			return anyNode(child(n2231, enK6), func(n2232 *Node) bool { return (len(child(n2232, enK160)) > 0) })
+	return !anyNode(child(n, enK44), func(n2246 *Node) bool {
+		return anyNode(child(n2246, enK3), func(n2247 *Node) bool {
+			return anyNode(child(n2247, enK6), func(n2248 *Node) bool { return (len(child(n2248, enK160)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-150: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func enT0360(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2234 *Node) bool {
-		return anyNode(child(n2234, enK3), func(n2235 *Node) bool {
-			return anyNode(child(n2235, enK6), func(n2236 *Node) bool { return (len(child(n2236, enK161)) > 0) })
+	return !anyNode(child(n, enK44), func(n2250 *Node) bool {
+		return anyNode(child(n2250, enK3), func(n2251 *Node) bool {
+			return anyNode(child(n2251, enK6), func(n2252 *Node) bool { return (len(child(n2252, enK161)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-151: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func enT0361(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2238 *Node) bool {
-		return anyNode(child(n2238, enK3), func(n2239 *Node) bool {
-			return anyNode(child(n2239, enK6), func(n2240 *Node) bool { return (len(child(n2240, enK162)) > 0) })
+	return !anyNode(child(n, enK44), func(n2254 *Node) bool {
+		return anyNode(child(n2254, enK3), func(n2255 *Node) bool {
+			return anyNode(child(n2255, enK6), func(n2256 *Node) bool { return (len(child(n2256, enK162)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-152: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Room)
 func enT0362(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2242 *Node) bool {
-		return anyNode(child(n2242, enK3), func(n2243 *Node) bool {
-			return anyNode(child(n2243, enK6), func(n2244 *Node) bool { return (len(child(n2244, enK163)) > 0) })
+	return !anyNode(child(n, enK44), func(n2258 *Node) bool {
+		return anyNode(child(n2258, enK3), func(n2259 *Node) bool {
+			return anyNode(child(n2259, enK6), func(n2260 *Node) bool { return (len(child(n2260, enK163)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-153: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func enT0363(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2246 *Node) bool {
-		return anyNode(child(n2246, enK3), func(n2247 *Node) bool {
-			return anyNode(child(n2247, enK6), func(n2248 *Node) bool { return (len(child(n2248, enK164)) > 0) })
+	return !anyNode(child(n, enK44), func(n2262 *Node) bool {
+		return anyNode(child(n2262, enK3), func(n2263 *Node) bool {
+			return anyNode(child(n2263, enK6), func(n2264 *Node) bool { return (len(child(n2264, enK164)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-154: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func enT0364(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2250 *Node) bool {
-		return anyNode(child(n2250, enK3), func(n2251 *Node) bool {
-			return anyNode(child(n2251, enK6), func(n2252 *Node) bool { return (len(child(n2252, enK165)) > 0) })
+	return !anyNode(child(n, enK44), func(n2266 *Node) bool {
+		return anyNode(child(n2266, enK3), func(n2267 *Node) bool {
+			return anyNode(child(n2267, enK6), func(n2268 *Node) bool { return (len(child(n2268, enK165)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-155: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func enT0365(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2254 *Node) bool {
-		return anyNode(child(n2254, enK3), func(n2255 *Node) bool {
-			return anyNode(child(n2255, enK6), func(n2256 *Node) bool { return (len(child(n2256, enK166)) > 0) })
+	return !anyNode(child(n, enK44), func(n2270 *Node) bool {
+		return anyNode(child(n2270, enK3), func(n2271 *Node) bool {
+			return anyNode(child(n2271, enK6), func(n2272 *Node) bool { return (len(child(n2272, enK166)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-156: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func enT0366(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2258 *Node) bool {
-		return anyNode(child(n2258, enK3), func(n2259 *Node) bool {
-			return anyNode(child(n2259, enK6), func(n2260 *Node) bool { return (len(child(n2260, enK167)) > 0) })
+	return !anyNode(child(n, enK44), func(n2274 *Node) bool {
+		return anyNode(child(n2274, enK3), func(n2275 *Node) bool {
+			return anyNode(child(n2275, enK6), func(n2276 *Node) bool { return (len(child(n2276, enK167)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-157: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Department)
 func enT0367(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2262 *Node) bool {
-		return anyNode(child(n2262, enK3), func(n2263 *Node) bool {
-			return anyNode(child(n2263, enK6), func(n2264 *Node) bool { return (len(child(n2264, enK168)) > 0) })
+	return !anyNode(child(n, enK44), func(n2278 *Node) bool {
+		return anyNode(child(n2278, enK3), func(n2279 *Node) bool {
+			return anyNode(child(n2279, enK6), func(n2280 *Node) bool { return (len(child(n2280, enK168)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-158: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func enT0368(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2266 *Node) bool {
-		return anyNode(child(n2266, enK3), func(n2267 *Node) bool {
-			return anyNode(child(n2267, enK6), func(n2268 *Node) bool { return (len(child(n2268, enK169)) > 0) })
+	return !anyNode(child(n, enK44), func(n2282 *Node) bool {
+		return anyNode(child(n2282, enK3), func(n2283 *Node) bool {
+			return anyNode(child(n2283, enK6), func(n2284 *Node) bool { return (len(child(n2284, enK169)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-159: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func enT0369(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2270 *Node) bool {
-		return anyNode(child(n2270, enK3), func(n2271 *Node) bool {
-			return anyNode(child(n2271, enK6), func(n2272 *Node) bool { return (len(child(n2272, enK170)) > 0) })
+	return !anyNode(child(n, enK44), func(n2286 *Node) bool {
+		return anyNode(child(n2286, enK3), func(n2287 *Node) bool {
+			return anyNode(child(n2287, enK6), func(n2288 *Node) bool { return (len(child(n2288, enK170)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-160: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func enT0370(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2274 *Node) bool {
-		return anyNode(child(n2274, enK3), func(n2275 *Node) bool {
-			return anyNode(child(n2275, enK6), func(n2276 *Node) bool { return (len(child(n2276, enK171)) > 0) })
+	return !anyNode(child(n, enK44), func(n2290 *Node) bool {
+		return anyNode(child(n2290, enK3), func(n2291 *Node) bool {
+			return anyNode(child(n2291, enK6), func(n2292 *Node) bool { return (len(child(n2292, enK171)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-161: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0371(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2278 *Node) bool {
-		return anyNode(child(n2278, enK3), func(n2279 *Node) bool {
-			return anyNode(child(n2279, enK6), func(n2280 *Node) bool { return (len(child(n2280, enK172)) > 0) })
+	return !anyNode(child(n, enK44), func(n2294 *Node) bool {
+		return anyNode(child(n2294, enK3), func(n2295 *Node) bool {
+			return anyNode(child(n2295, enK6), func(n2296 *Node) bool { return (len(child(n2296, enK172)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-162: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0372(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2282 *Node) bool {
-		return anyNode(child(n2282, enK3), func(n2283 *Node) bool {
-			return anyNode(child(n2283, enK6), func(n2284 *Node) bool { return (len(child(n2284, enK173)) > 0) })
+	return !anyNode(child(n, enK44), func(n2298 *Node) bool {
+		return anyNode(child(n2298, enK3), func(n2299 *Node) bool {
+			return anyNode(child(n2299, enK6), func(n2300 *Node) bool { return (len(child(n2300, enK173)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-163: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Region)
 func enT0373(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2286 *Node) bool {
-		return anyNode(child(n2286, enK3), func(n2287 *Node) bool {
-			return anyNode(child(n2287, enK6), func(n2288 *Node) bool { return (len(child(n2288, enK174)) > 0) })
+	return !anyNode(child(n, enK44), func(n2302 *Node) bool {
+		return anyNode(child(n2302, enK3), func(n2303 *Node) bool {
+			return anyNode(child(n2303, enK6), func(n2304 *Node) bool { return (len(child(n2304, enK174)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-164: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:District)
 func enT0374(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2290 *Node) bool {
-		return anyNode(child(n2290, enK3), func(n2291 *Node) bool {
-			return anyNode(child(n2291, enK6), func(n2292 *Node) bool { return (len(child(n2292, enK175)) > 0) })
+	return !anyNode(child(n, enK44), func(n2306 *Node) bool {
+		return anyNode(child(n2306, enK3), func(n2307 *Node) bool {
+			return anyNode(child(n2307, enK6), func(n2308 *Node) bool { return (len(child(n2308, enK175)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-165: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0375(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2294 *Node) bool {
-		return anyNode(child(n2294, enK3), func(n2295 *Node) bool {
-			return anyNode(child(n2295, enK6), func(n2296 *Node) bool { return (len(child(n2296, enK176)) > 0) })
+	return !anyNode(child(n, enK44), func(n2310 *Node) bool {
+		return anyNode(child(n2310, enK3), func(n2311 *Node) bool {
+			return anyNode(child(n2311, enK6), func(n2312 *Node) bool { return (len(child(n2312, enK176)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-166: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0376(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2298 *Node) bool {
-		return anyNode(child(n2298, enK3), func(n2299 *Node) bool {
-			return anyNode(child(n2299, enK6), func(n2300 *Node) bool {
-				return anyNode(child(n2300, enK7), func(n2301 *Node) bool { return (len(child(n2301, enK67)) > 0) })
+	return !anyNode(child(n, enK44), func(n2314 *Node) bool {
+		return anyNode(child(n2314, enK3), func(n2315 *Node) bool {
+			return anyNode(child(n2315, enK6), func(n2316 *Node) bool {
+				return anyNode(child(n2316, enK7), func(n2317 *Node) bool { return (len(child(n2317, enK67)) > 0) })
 			})
 		})
 	})
@@ -8491,71 +8523,71 @@ func enT0376(v []Seq, n *Node) bool {
 
 // UBL-CR-167: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func enT0377(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2303 *Node) bool {
-		return anyNode(child(n2303, enK3), func(n2304 *Node) bool {
-			return anyNode(child(n2304, enK6), func(n2305 *Node) bool { return (len(child(n2305, enK177)) > 0) })
+	return !anyNode(child(n, enK44), func(n2319 *Node) bool {
+		return anyNode(child(n2319, enK3), func(n2320 *Node) bool {
+			return anyNode(child(n2320, enK6), func(n2321 *Node) bool { return (len(child(n2321, enK177)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-168: not(cac:AccountingSupplierParty/cac:Party/cac:PhysicalLocation)
 func enT0378(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2307 *Node) bool {
-		return anyNode(child(n2307, enK3), func(n2308 *Node) bool { return (len(child(n2308, enK178)) > 0) })
+	return !anyNode(child(n, enK44), func(n2323 *Node) bool {
+		return anyNode(child(n2323, enK3), func(n2324 *Node) bool { return (len(child(n2324, enK178)) > 0) })
 	})
 }
 
 // UBL-CR-169: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0379(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2310 *Node) bool {
-		return anyNode(child(n2310, enK3), func(n2311 *Node) bool {
-			return anyNode(child(n2311, enK54), func(n2312 *Node) bool { return (len(child(n2312, enK46)) > 0) })
+	return !anyNode(child(n, enK44), func(n2326 *Node) bool {
+		return anyNode(child(n2326, enK3), func(n2327 *Node) bool {
+			return anyNode(child(n2327, enK54), func(n2328 *Node) bool { return (len(child(n2328, enK46)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-170: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0380(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2314 *Node) bool {
-		return anyNode(child(n2314, enK3), func(n2315 *Node) bool {
-			return anyNode(child(n2315, enK54), func(n2316 *Node) bool { return (len(child(n2316, enK179)) > 0) })
+	return !anyNode(child(n, enK44), func(n2330 *Node) bool {
+		return anyNode(child(n2330, enK3), func(n2331 *Node) bool {
+			return anyNode(child(n2331, enK54), func(n2332 *Node) bool { return (len(child(n2332, enK179)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-171: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0381(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2318 *Node) bool {
-		return anyNode(child(n2318, enK3), func(n2319 *Node) bool {
-			return anyNode(child(n2319, enK54), func(n2320 *Node) bool { return (len(child(n2320, enK180)) > 0) })
+	return !anyNode(child(n, enK44), func(n2334 *Node) bool {
+		return anyNode(child(n2334, enK3), func(n2335 *Node) bool {
+			return anyNode(child(n2335, enK54), func(n2336 *Node) bool { return (len(child(n2336, enK180)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-172: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0382(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2322 *Node) bool {
-		return anyNode(child(n2322, enK3), func(n2323 *Node) bool {
-			return anyNode(child(n2323, enK54), func(n2324 *Node) bool { return (len(child(n2324, enK181)) > 0) })
+	return !anyNode(child(n, enK44), func(n2338 *Node) bool {
+		return anyNode(child(n2338, enK3), func(n2339 *Node) bool {
+			return anyNode(child(n2339, enK54), func(n2340 *Node) bool { return (len(child(n2340, enK181)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-173: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0383(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2326 *Node) bool {
-		return anyNode(child(n2326, enK3), func(n2327 *Node) bool {
-			return anyNode(child(n2327, enK54), func(n2328 *Node) bool { return (len(child(n2328, enK182)) > 0) })
+	return !anyNode(child(n, enK44), func(n2342 *Node) bool {
+		return anyNode(child(n2342, enK3), func(n2343 *Node) bool {
+			return anyNode(child(n2343, enK54), func(n2344 *Node) bool { return (len(child(n2344, enK182)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-174: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0384(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2330 *Node) bool {
-		return anyNode(child(n2330, enK3), func(n2331 *Node) bool {
-			return anyNode(child(n2331, enK54), func(n2332 *Node) bool {
-				return anyNode(child(n2332, enK22), func(n2333 *Node) bool { return (len(child(n2333, enK67)) > 0) })
+	return !anyNode(child(n, enK44), func(n2346 *Node) bool {
+		return anyNode(child(n2346, enK3), func(n2347 *Node) bool {
+			return anyNode(child(n2347, enK54), func(n2348 *Node) bool {
+				return anyNode(child(n2348, enK22), func(n2349 *Node) bool { return (len(child(n2349, enK67)) > 0) })
 			})
 		})
 	})
@@ -8563,10 +8595,10 @@ func enT0384(v []Seq, n *Node) bool {
 
 // UBL-CR-175: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0385(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2335 *Node) bool {
-		return anyNode(child(n2335, enK3), func(n2336 *Node) bool {
-			return anyNode(child(n2336, enK54), func(n2337 *Node) bool {
-				return anyNode(child(n2337, enK22), func(n2338 *Node) bool { return (len(child(n2338, enK183)) > 0) })
+	return !anyNode(child(n, enK44), func(n2351 *Node) bool {
+		return anyNode(child(n2351, enK3), func(n2352 *Node) bool {
+			return anyNode(child(n2352, enK54), func(n2353 *Node) bool {
+				return anyNode(child(n2353, enK22), func(n2354 *Node) bool { return (len(child(n2354, enK183)) > 0) })
 			})
 		})
 	})
@@ -8574,10 +8606,10 @@ func enT0385(v []Seq, n *Node) bool {
 
 // UBL-CR-176: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0386(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2340 *Node) bool {
-		return anyNode(child(n2340, enK3), func(n2341 *Node) bool {
-			return anyNode(child(n2341, enK54), func(n2342 *Node) bool {
-				return anyNode(child(n2342, enK22), func(n2343 *Node) bool { return (len(child(n2343, enK184)) > 0) })
+	return !anyNode(child(n, enK44), func(n2356 *Node) bool {
+		return anyNode(child(n2356, enK3), func(n2357 *Node) bool {
+			return anyNode(child(n2357, enK54), func(n2358 *Node) bool {
+				return anyNode(child(n2358, enK22), func(n2359 *Node) bool { return (len(child(n2359, enK184)) > 0) })
 			})
 		})
 	})
@@ -8585,10 +8617,10 @@ func enT0386(v []Seq, n *Node) bool {
 
 // UBL-CR-177: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0387(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2345 *Node) bool {
-		return anyNode(child(n2345, enK3), func(n2346 *Node) bool {
-			return anyNode(child(n2346, enK54), func(n2347 *Node) bool {
-				return anyNode(child(n2347, enK22), func(n2348 *Node) bool { return (len(child(n2348, enK185)) > 0) })
+	return !anyNode(child(n, enK44), func(n2361 *Node) bool {
+		return anyNode(child(n2361, enK3), func(n2362 *Node) bool {
+			return anyNode(child(n2362, enK54), func(n2363 *Node) bool {
+				return anyNode(child(n2363, enK22), func(n2364 *Node) bool { return (len(child(n2364, enK185)) > 0) })
 			})
 		})
 	})
@@ -8596,423 +8628,423 @@ func enT0387(v []Seq, n *Node) bool {
 
 // UBL-CR-178: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0388(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2350 *Node) bool {
-		return anyNode(child(n2350, enK3), func(n2351 *Node) bool {
-			return anyNode(child(n2351, enK45), func(n2352 *Node) bool { return (len(child(n2352, enK186)) > 0) })
+	return !anyNode(child(n, enK44), func(n2366 *Node) bool {
+		return anyNode(child(n2366, enK3), func(n2367 *Node) bool {
+			return anyNode(child(n2367, enK45), func(n2368 *Node) bool { return (len(child(n2368, enK186)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-179: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0389(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2354 *Node) bool {
-		return anyNode(child(n2354, enK3), func(n2355 *Node) bool {
-			return anyNode(child(n2355, enK45), func(n2356 *Node) bool { return (len(child(n2356, enK187)) > 0) })
+	return !anyNode(child(n, enK44), func(n2370 *Node) bool {
+		return anyNode(child(n2370, enK3), func(n2371 *Node) bool {
+			return anyNode(child(n2371, enK45), func(n2372 *Node) bool { return (len(child(n2372, enK187)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-180: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0390(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2358 *Node) bool {
-		return anyNode(child(n2358, enK3), func(n2359 *Node) bool {
-			return anyNode(child(n2359, enK45), func(n2360 *Node) bool { return (len(child(n2360, enK188)) > 0) })
+	return !anyNode(child(n, enK44), func(n2374 *Node) bool {
+		return anyNode(child(n2374, enK3), func(n2375 *Node) bool {
+			return anyNode(child(n2375, enK45), func(n2376 *Node) bool { return (len(child(n2376, enK188)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-181: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0391(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2362 *Node) bool {
-		return anyNode(child(n2362, enK3), func(n2363 *Node) bool {
-			return anyNode(child(n2363, enK45), func(n2364 *Node) bool { return (len(child(n2364, enK189)) > 0) })
+	return !anyNode(child(n, enK44), func(n2378 *Node) bool {
+		return anyNode(child(n2378, enK3), func(n2379 *Node) bool {
+			return anyNode(child(n2379, enK45), func(n2380 *Node) bool { return (len(child(n2380, enK189)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-182: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0392(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2366 *Node) bool {
-		return anyNode(child(n2366, enK3), func(n2367 *Node) bool {
-			return anyNode(child(n2367, enK45), func(n2368 *Node) bool { return (len(child(n2368, enK190)) > 0) })
+	return !anyNode(child(n, enK44), func(n2382 *Node) bool {
+		return anyNode(child(n2382, enK3), func(n2383 *Node) bool {
+			return anyNode(child(n2383, enK45), func(n2384 *Node) bool { return (len(child(n2384, enK190)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-183: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0393(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2370 *Node) bool {
-		return anyNode(child(n2370, enK3), func(n2371 *Node) bool {
-			return anyNode(child(n2371, enK45), func(n2372 *Node) bool { return (len(child(n2372, enK191)) > 0) })
+	return !anyNode(child(n, enK44), func(n2386 *Node) bool {
+		return anyNode(child(n2386, enK3), func(n2387 *Node) bool {
+			return anyNode(child(n2387, enK45), func(n2388 *Node) bool { return (len(child(n2388, enK191)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-184: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0394(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2374 *Node) bool {
-		return anyNode(child(n2374, enK3), func(n2375 *Node) bool {
-			return anyNode(child(n2375, enK45), func(n2376 *Node) bool { return (len(child(n2376, enK192)) > 0) })
+	return !anyNode(child(n, enK44), func(n2390 *Node) bool {
+		return anyNode(child(n2390, enK3), func(n2391 *Node) bool {
+			return anyNode(child(n2391, enK45), func(n2392 *Node) bool { return (len(child(n2392, enK192)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-185: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0395(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2378 *Node) bool {
-		return anyNode(child(n2378, enK3), func(n2379 *Node) bool {
-			return anyNode(child(n2379, enK45), func(n2380 *Node) bool { return (len(child(n2380, enK182)) > 0) })
+	return !anyNode(child(n, enK44), func(n2394 *Node) bool {
+		return anyNode(child(n2394, enK3), func(n2395 *Node) bool {
+			return anyNode(child(n2395, enK45), func(n2396 *Node) bool { return (len(child(n2396, enK182)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-186: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0396(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2382 *Node) bool {
-		return anyNode(child(n2382, enK3), func(n2383 *Node) bool {
-			return anyNode(child(n2383, enK45), func(n2384 *Node) bool { return (len(child(n2384, enK193)) > 0) })
+	return !anyNode(child(n, enK44), func(n2398 *Node) bool {
+		return anyNode(child(n2398, enK3), func(n2399 *Node) bool {
+			return anyNode(child(n2399, enK45), func(n2400 *Node) bool { return (len(child(n2400, enK193)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-187: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0397(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2386 *Node) bool {
-		return anyNode(child(n2386, enK3), func(n2387 *Node) bool {
-			return anyNode(child(n2387, enK45), func(n2388 *Node) bool { return (len(child(n2388, enK194)) > 0) })
+	return !anyNode(child(n, enK44), func(n2402 *Node) bool {
+		return anyNode(child(n2402, enK3), func(n2403 *Node) bool {
+			return anyNode(child(n2403, enK45), func(n2404 *Node) bool { return (len(child(n2404, enK194)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-188: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0398(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2390 *Node) bool {
-		return anyNode(child(n2390, enK3), func(n2391 *Node) bool {
-			return anyNode(child(n2391, enK45), func(n2392 *Node) bool { return (len(child(n2392, enK195)) > 0) })
+	return !anyNode(child(n, enK44), func(n2406 *Node) bool {
+		return anyNode(child(n2406, enK3), func(n2407 *Node) bool {
+			return anyNode(child(n2407, enK45), func(n2408 *Node) bool { return (len(child(n2408, enK195)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-189: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ID)
 func enT0399(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2394 *Node) bool {
-		return anyNode(child(n2394, enK3), func(n2395 *Node) bool {
-			return anyNode(child(n2395, enK196), func(n2396 *Node) bool { return (len(child(n2396, enK1)) > 0) })
+	return !anyNode(child(n, enK44), func(n2410 *Node) bool {
+		return anyNode(child(n2410, enK3), func(n2411 *Node) bool {
+			return anyNode(child(n2411, enK196), func(n2412 *Node) bool { return (len(child(n2412, enK1)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-190: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telefax)
 func enT0400(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2398 *Node) bool {
-		return anyNode(child(n2398, enK3), func(n2399 *Node) bool {
-			return anyNode(child(n2399, enK196), func(n2400 *Node) bool { return (len(child(n2400, enK197)) > 0) })
+	return !anyNode(child(n, enK44), func(n2414 *Node) bool {
+		return anyNode(child(n2414, enK3), func(n2415 *Node) bool {
+			return anyNode(child(n2415, enK196), func(n2416 *Node) bool { return (len(child(n2416, enK197)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-191: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Note)
 func enT0401(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2402 *Node) bool {
-		return anyNode(child(n2402, enK3), func(n2403 *Node) bool {
-			return anyNode(child(n2403, enK196), func(n2404 *Node) bool { return (len(child(n2404, enK78)) > 0) })
+	return !anyNode(child(n, enK44), func(n2418 *Node) bool {
+		return anyNode(child(n2418, enK3), func(n2419 *Node) bool {
+			return anyNode(child(n2419, enK196), func(n2420 *Node) bool { return (len(child(n2420, enK78)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-192: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func enT0402(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2406 *Node) bool {
-		return anyNode(child(n2406, enK3), func(n2407 *Node) bool {
-			return anyNode(child(n2407, enK196), func(n2408 *Node) bool { return (len(child(n2408, enK198)) > 0) })
+	return !anyNode(child(n, enK44), func(n2422 *Node) bool {
+		return anyNode(child(n2422, enK3), func(n2423 *Node) bool {
+			return anyNode(child(n2423, enK196), func(n2424 *Node) bool { return (len(child(n2424, enK198)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-193: not(cac:AccountingSupplierParty/cac:Party/cac:Person)
 func enT0403(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2410 *Node) bool {
-		return anyNode(child(n2410, enK3), func(n2411 *Node) bool { return (len(child(n2411, enK199)) > 0) })
+	return !anyNode(child(n, enK44), func(n2426 *Node) bool {
+		return anyNode(child(n2426, enK3), func(n2427 *Node) bool { return (len(child(n2427, enK199)) > 0) })
 	})
 }
 
 // UBL-CR-194: not(cac:AccountingSupplierParty/cac:Party/cac:AgentParty)
 func enT0404(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2413 *Node) bool {
-		return anyNode(child(n2413, enK3), func(n2414 *Node) bool { return (len(child(n2414, enK200)) > 0) })
+	return !anyNode(child(n, enK44), func(n2429 *Node) bool {
+		return anyNode(child(n2429, enK3), func(n2430 *Node) bool { return (len(child(n2430, enK200)) > 0) })
 	})
 }
 
 // UBL-CR-195: not(cac:AccountingSupplierParty/cac:Party/cac:ServiceProviderParty)
 func enT0405(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2416 *Node) bool {
-		return anyNode(child(n2416, enK3), func(n2417 *Node) bool { return (len(child(n2417, enK201)) > 0) })
+	return !anyNode(child(n, enK44), func(n2432 *Node) bool {
+		return anyNode(child(n2432, enK3), func(n2433 *Node) bool { return (len(child(n2433, enK201)) > 0) })
 	})
 }
 
 // UBL-CR-196: not(cac:AccountingSupplierParty/cac:Party/cac:PowerOfAttorney)
 func enT0406(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2419 *Node) bool {
-		return anyNode(child(n2419, enK3), func(n2420 *Node) bool { return (len(child(n2420, enK202)) > 0) })
+	return !anyNode(child(n, enK44), func(n2435 *Node) bool {
+		return anyNode(child(n2435, enK3), func(n2436 *Node) bool { return (len(child(n2436, enK202)) > 0) })
 	})
 }
 
 // UBL-CR-197: not(cac:AccountingSupplierParty/cac:Party/cac:FinancialAccount)
 func enT0407(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2422 *Node) bool {
-		return anyNode(child(n2422, enK3), func(n2423 *Node) bool { return (len(child(n2423, enK203)) > 0) })
+	return !anyNode(child(n, enK44), func(n2438 *Node) bool {
+		return anyNode(child(n2438, enK3), func(n2439 *Node) bool { return (len(child(n2439, enK203)) > 0) })
 	})
 }
 
 // UBL-CR-198: not(cac:AccountingSupplierParty/cac:DespatchContact)
 func enT0408(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2425 *Node) bool { return (len(child(n2425, enK204)) > 0) })
+	return !anyNode(child(n, enK44), func(n2441 *Node) bool { return (len(child(n2441, enK204)) > 0) })
 }
 
 // UBL-CR-199: not(cac:AccountingSupplierParty/cac:AccountingContact)
 func enT0409(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2427 *Node) bool { return (len(child(n2427, enK205)) > 0) })
+	return !anyNode(child(n, enK44), func(n2443 *Node) bool { return (len(child(n2443, enK205)) > 0) })
 }
 
 // UBL-CR-200: not(cac:AccountingSupplierParty/cac:SellerContact)
 func enT0410(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2429 *Node) bool { return (len(child(n2429, enK206)) > 0) })
+	return !anyNode(child(n, enK44), func(n2445 *Node) bool { return (len(child(n2445, enK206)) > 0) })
 }
 
 // UBL-CR-201: not(cac:AccountingCustomerParty/cbc:CustomerAssignedAccountID)
 func enT0411(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2431 *Node) bool { return (len(child(n2431, enK150)) > 0) })
+	return !anyNode(child(n, enK4), func(n2447 *Node) bool { return (len(child(n2447, enK150)) > 0) })
 }
 
 // UBL-CR-202: not(cac:AccountingCustomerParty/cbc:SupplierAssignedAccountID)
 func enT0412(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2433 *Node) bool { return (len(child(n2433, enK207)) > 0) })
+	return !anyNode(child(n, enK4), func(n2449 *Node) bool { return (len(child(n2449, enK207)) > 0) })
 }
 
 // UBL-CR-203: not(cac:AccountingCustomerParty/cbc:AdditionalAccountID)
 func enT0413(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2435 *Node) bool { return (len(child(n2435, enK151)) > 0) })
+	return !anyNode(child(n, enK4), func(n2451 *Node) bool { return (len(child(n2451, enK151)) > 0) })
 }
 
 // UBL-CR-204: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkCareIndicator)
 func enT0414(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2437 *Node) bool {
-		return anyNode(child(n2437, enK3), func(n2438 *Node) bool { return (len(child(n2438, enK153)) > 0) })
+	return !anyNode(child(n, enK4), func(n2453 *Node) bool {
+		return anyNode(child(n2453, enK3), func(n2454 *Node) bool { return (len(child(n2454, enK153)) > 0) })
 	})
 }
 
 // UBL-CR-205: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkAttentionIndicator)
 func enT0415(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2440 *Node) bool {
-		return anyNode(child(n2440, enK3), func(n2441 *Node) bool { return (len(child(n2441, enK154)) > 0) })
+	return !anyNode(child(n, enK4), func(n2456 *Node) bool {
+		return anyNode(child(n2456, enK3), func(n2457 *Node) bool { return (len(child(n2457, enK154)) > 0) })
 	})
 }
 
 // UBL-CR-206: not(cac:AccountingCustomerParty/cac:Party/cbc:WebsiteURI)
 func enT0416(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2443 *Node) bool {
-		return anyNode(child(n2443, enK3), func(n2444 *Node) bool { return (len(child(n2444, enK155)) > 0) })
+	return !anyNode(child(n, enK4), func(n2459 *Node) bool {
+		return anyNode(child(n2459, enK3), func(n2460 *Node) bool { return (len(child(n2460, enK155)) > 0) })
 	})
 }
 
 // UBL-CR-207: not(cac:AccountingCustomerParty/cac:Party/cbc:LogoReferenceID)
 func enT0417(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2446 *Node) bool {
-		return anyNode(child(n2446, enK3), func(n2447 *Node) bool { return (len(child(n2447, enK156)) > 0) })
+	return !anyNode(child(n, enK4), func(n2462 *Node) bool {
+		return anyNode(child(n2462, enK3), func(n2463 *Node) bool { return (len(child(n2463, enK156)) > 0) })
 	})
 }
 
 // UBL-CR-208: not(cac:AccountingCustomerParty/cac:Party/cbc:IndustryClassificationCode)
 func enT0418(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2449 *Node) bool {
-		return anyNode(child(n2449, enK3), func(n2450 *Node) bool { return (len(child(n2450, enK157)) > 0) })
+	return !anyNode(child(n, enK4), func(n2465 *Node) bool {
+		return anyNode(child(n2465, enK3), func(n2466 *Node) bool { return (len(child(n2466, enK157)) > 0) })
 	})
 }
 
 // UBL-CR-209: not(cac:AccountingCustomerParty/cac:Party/cac:Language)
 func enT0419(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2452 *Node) bool {
-		return anyNode(child(n2452, enK3), func(n2453 *Node) bool { return (len(child(n2453, enK158)) > 0) })
+	return !anyNode(child(n, enK4), func(n2468 *Node) bool {
+		return anyNode(child(n2468, enK3), func(n2469 *Node) bool { return (len(child(n2469, enK158)) > 0) })
 	})
 }
 
 // UBL-CR-210: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:ID)
 func enT0420(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2455 *Node) bool {
-		return anyNode(child(n2455, enK3), func(n2456 *Node) bool {
-			return anyNode(child(n2456, enK6), func(n2457 *Node) bool { return (len(child(n2457, enK1)) > 0) })
+	return !anyNode(child(n, enK4), func(n2471 *Node) bool {
+		return anyNode(child(n2471, enK3), func(n2472 *Node) bool {
+			return anyNode(child(n2472, enK6), func(n2473 *Node) bool { return (len(child(n2473, enK1)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-211: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0421(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2459 *Node) bool {
-		return anyNode(child(n2459, enK3), func(n2460 *Node) bool {
-			return anyNode(child(n2460, enK6), func(n2461 *Node) bool { return (len(child(n2461, enK159)) > 0) })
+	return !anyNode(child(n, enK4), func(n2475 *Node) bool {
+		return anyNode(child(n2475, enK3), func(n2476 *Node) bool {
+			return anyNode(child(n2476, enK6), func(n2477 *Node) bool { return (len(child(n2477, enK159)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-212: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0422(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2463 *Node) bool {
-		return anyNode(child(n2463, enK3), func(n2464 *Node) bool {
-			return anyNode(child(n2464, enK6), func(n2465 *Node) bool { return (len(child(n2465, enK160)) > 0) })
+	return !anyNode(child(n, enK4), func(n2479 *Node) bool {
+		return anyNode(child(n2479, enK3), func(n2480 *Node) bool {
+			return anyNode(child(n2480, enK6), func(n2481 *Node) bool { return (len(child(n2481, enK160)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-213: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func enT0423(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2467 *Node) bool {
-		return anyNode(child(n2467, enK3), func(n2468 *Node) bool {
-			return anyNode(child(n2468, enK6), func(n2469 *Node) bool { return (len(child(n2469, enK161)) > 0) })
+	return !anyNode(child(n, enK4), func(n2483 *Node) bool {
+		return anyNode(child(n2483, enK3), func(n2484 *Node) bool {
+			return anyNode(child(n2484, enK6), func(n2485 *Node) bool { return (len(child(n2485, enK161)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-214: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func enT0424(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2471 *Node) bool {
-		return anyNode(child(n2471, enK3), func(n2472 *Node) bool {
-			return anyNode(child(n2472, enK6), func(n2473 *Node) bool { return (len(child(n2473, enK162)) > 0) })
+	return !anyNode(child(n, enK4), func(n2487 *Node) bool {
+		return anyNode(child(n2487, enK3), func(n2488 *Node) bool {
+			return anyNode(child(n2488, enK6), func(n2489 *Node) bool { return (len(child(n2489, enK162)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-215: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Room)
 func enT0425(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2475 *Node) bool {
-		return anyNode(child(n2475, enK3), func(n2476 *Node) bool {
-			return anyNode(child(n2476, enK6), func(n2477 *Node) bool { return (len(child(n2477, enK163)) > 0) })
+	return !anyNode(child(n, enK4), func(n2491 *Node) bool {
+		return anyNode(child(n2491, enK3), func(n2492 *Node) bool {
+			return anyNode(child(n2492, enK6), func(n2493 *Node) bool { return (len(child(n2493, enK163)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-216: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func enT0426(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2479 *Node) bool {
-		return anyNode(child(n2479, enK3), func(n2480 *Node) bool {
-			return anyNode(child(n2480, enK6), func(n2481 *Node) bool { return (len(child(n2481, enK164)) > 0) })
+	return !anyNode(child(n, enK4), func(n2495 *Node) bool {
+		return anyNode(child(n2495, enK3), func(n2496 *Node) bool {
+			return anyNode(child(n2496, enK6), func(n2497 *Node) bool { return (len(child(n2497, enK164)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-217: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func enT0427(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2483 *Node) bool {
-		return anyNode(child(n2483, enK3), func(n2484 *Node) bool {
-			return anyNode(child(n2484, enK6), func(n2485 *Node) bool { return (len(child(n2485, enK165)) > 0) })
+	return !anyNode(child(n, enK4), func(n2499 *Node) bool {
+		return anyNode(child(n2499, enK3), func(n2500 *Node) bool {
+			return anyNode(child(n2500, enK6), func(n2501 *Node) bool { return (len(child(n2501, enK165)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-218: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func enT0428(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2487 *Node) bool {
-		return anyNode(child(n2487, enK3), func(n2488 *Node) bool {
-			return anyNode(child(n2488, enK6), func(n2489 *Node) bool { return (len(child(n2489, enK166)) > 0) })
+	return !anyNode(child(n, enK4), func(n2503 *Node) bool {
+		return anyNode(child(n2503, enK3), func(n2504 *Node) bool {
+			return anyNode(child(n2504, enK6), func(n2505 *Node) bool { return (len(child(n2505, enK166)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-219: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func enT0429(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2491 *Node) bool {
-		return anyNode(child(n2491, enK3), func(n2492 *Node) bool {
-			return anyNode(child(n2492, enK6), func(n2493 *Node) bool { return (len(child(n2493, enK167)) > 0) })
+	return !anyNode(child(n, enK4), func(n2507 *Node) bool {
+		return anyNode(child(n2507, enK3), func(n2508 *Node) bool {
+			return anyNode(child(n2508, enK6), func(n2509 *Node) bool { return (len(child(n2509, enK167)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-220: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Department)
 func enT0430(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2495 *Node) bool {
-		return anyNode(child(n2495, enK3), func(n2496 *Node) bool {
-			return anyNode(child(n2496, enK6), func(n2497 *Node) bool { return (len(child(n2497, enK168)) > 0) })
+	return !anyNode(child(n, enK4), func(n2511 *Node) bool {
+		return anyNode(child(n2511, enK3), func(n2512 *Node) bool {
+			return anyNode(child(n2512, enK6), func(n2513 *Node) bool { return (len(child(n2513, enK168)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-221: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func enT0431(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2499 *Node) bool {
-		return anyNode(child(n2499, enK3), func(n2500 *Node) bool {
-			return anyNode(child(n2500, enK6), func(n2501 *Node) bool { return (len(child(n2501, enK169)) > 0) })
+	return !anyNode(child(n, enK4), func(n2515 *Node) bool {
+		return anyNode(child(n2515, enK3), func(n2516 *Node) bool {
+			return anyNode(child(n2516, enK6), func(n2517 *Node) bool { return (len(child(n2517, enK169)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-222: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func enT0432(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2503 *Node) bool {
-		return anyNode(child(n2503, enK3), func(n2504 *Node) bool {
-			return anyNode(child(n2504, enK6), func(n2505 *Node) bool { return (len(child(n2505, enK170)) > 0) })
+	return !anyNode(child(n, enK4), func(n2519 *Node) bool {
+		return anyNode(child(n2519, enK3), func(n2520 *Node) bool {
+			return anyNode(child(n2520, enK6), func(n2521 *Node) bool { return (len(child(n2521, enK170)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-223: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func enT0433(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2507 *Node) bool {
-		return anyNode(child(n2507, enK3), func(n2508 *Node) bool {
-			return anyNode(child(n2508, enK6), func(n2509 *Node) bool { return (len(child(n2509, enK171)) > 0) })
+	return !anyNode(child(n, enK4), func(n2523 *Node) bool {
+		return anyNode(child(n2523, enK3), func(n2524 *Node) bool {
+			return anyNode(child(n2524, enK6), func(n2525 *Node) bool { return (len(child(n2525, enK171)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-224: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0434(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2511 *Node) bool {
-		return anyNode(child(n2511, enK3), func(n2512 *Node) bool {
-			return anyNode(child(n2512, enK6), func(n2513 *Node) bool { return (len(child(n2513, enK172)) > 0) })
+	return !anyNode(child(n, enK4), func(n2527 *Node) bool {
+		return anyNode(child(n2527, enK3), func(n2528 *Node) bool {
+			return anyNode(child(n2528, enK6), func(n2529 *Node) bool { return (len(child(n2529, enK172)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-225: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0435(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2515 *Node) bool {
-		return anyNode(child(n2515, enK3), func(n2516 *Node) bool {
-			return anyNode(child(n2516, enK6), func(n2517 *Node) bool { return (len(child(n2517, enK173)) > 0) })
+	return !anyNode(child(n, enK4), func(n2531 *Node) bool {
+		return anyNode(child(n2531, enK3), func(n2532 *Node) bool {
+			return anyNode(child(n2532, enK6), func(n2533 *Node) bool { return (len(child(n2533, enK173)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-226: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Region)
 func enT0436(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2519 *Node) bool {
-		return anyNode(child(n2519, enK3), func(n2520 *Node) bool {
-			return anyNode(child(n2520, enK6), func(n2521 *Node) bool { return (len(child(n2521, enK174)) > 0) })
+	return !anyNode(child(n, enK4), func(n2535 *Node) bool {
+		return anyNode(child(n2535, enK3), func(n2536 *Node) bool {
+			return anyNode(child(n2536, enK6), func(n2537 *Node) bool { return (len(child(n2537, enK174)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-227: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:District)
 func enT0437(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2523 *Node) bool {
-		return anyNode(child(n2523, enK3), func(n2524 *Node) bool {
-			return anyNode(child(n2524, enK6), func(n2525 *Node) bool { return (len(child(n2525, enK175)) > 0) })
+	return !anyNode(child(n, enK4), func(n2539 *Node) bool {
+		return anyNode(child(n2539, enK3), func(n2540 *Node) bool {
+			return anyNode(child(n2540, enK6), func(n2541 *Node) bool { return (len(child(n2541, enK175)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-228: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0438(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2527 *Node) bool {
-		return anyNode(child(n2527, enK3), func(n2528 *Node) bool {
-			return anyNode(child(n2528, enK6), func(n2529 *Node) bool { return (len(child(n2529, enK176)) > 0) })
+	return !anyNode(child(n, enK4), func(n2543 *Node) bool {
+		return anyNode(child(n2543, enK3), func(n2544 *Node) bool {
+			return anyNode(child(n2544, enK6), func(n2545 *Node) bool { return (len(child(n2545, enK176)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-229: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0439(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2531 *Node) bool {
-		return anyNode(child(n2531, enK3), func(n2532 *Node) bool {
-			return anyNode(child(n2532, enK6), func(n2533 *Node) bool {
-				return anyNode(child(n2533, enK7), func(n2534 *Node) bool { return (len(child(n2534, enK67)) > 0) })
+	return !anyNode(child(n, enK4), func(n2547 *Node) bool {
+		return anyNode(child(n2547, enK3), func(n2548 *Node) bool {
+			return anyNode(child(n2548, enK6), func(n2549 *Node) bool {
+				return anyNode(child(n2549, enK7), func(n2550 *Node) bool { return (len(child(n2550, enK67)) > 0) })
 			})
 		})
 	})
@@ -9020,71 +9052,71 @@ func enT0439(v []Seq, n *Node) bool {
 
 // UBL-CR-230: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func enT0440(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2536 *Node) bool {
-		return anyNode(child(n2536, enK3), func(n2537 *Node) bool {
-			return anyNode(child(n2537, enK6), func(n2538 *Node) bool { return (len(child(n2538, enK177)) > 0) })
+	return !anyNode(child(n, enK4), func(n2552 *Node) bool {
+		return anyNode(child(n2552, enK3), func(n2553 *Node) bool {
+			return anyNode(child(n2553, enK6), func(n2554 *Node) bool { return (len(child(n2554, enK177)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-231: not(cac:AccountingCustomerParty/cac:Party/cac:PhysicalLocation)
 func enT0441(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2540 *Node) bool {
-		return anyNode(child(n2540, enK3), func(n2541 *Node) bool { return (len(child(n2541, enK178)) > 0) })
+	return !anyNode(child(n, enK4), func(n2556 *Node) bool {
+		return anyNode(child(n2556, enK3), func(n2557 *Node) bool { return (len(child(n2557, enK178)) > 0) })
 	})
 }
 
 // UBL-CR-232: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0442(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2543 *Node) bool {
-		return anyNode(child(n2543, enK3), func(n2544 *Node) bool {
-			return anyNode(child(n2544, enK54), func(n2545 *Node) bool { return (len(child(n2545, enK46)) > 0) })
+	return !anyNode(child(n, enK4), func(n2559 *Node) bool {
+		return anyNode(child(n2559, enK3), func(n2560 *Node) bool {
+			return anyNode(child(n2560, enK54), func(n2561 *Node) bool { return (len(child(n2561, enK46)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-233: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0443(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2547 *Node) bool {
-		return anyNode(child(n2547, enK3), func(n2548 *Node) bool {
-			return anyNode(child(n2548, enK54), func(n2549 *Node) bool { return (len(child(n2549, enK179)) > 0) })
+	return !anyNode(child(n, enK4), func(n2563 *Node) bool {
+		return anyNode(child(n2563, enK3), func(n2564 *Node) bool {
+			return anyNode(child(n2564, enK54), func(n2565 *Node) bool { return (len(child(n2565, enK179)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-234: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0444(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2551 *Node) bool {
-		return anyNode(child(n2551, enK3), func(n2552 *Node) bool {
-			return anyNode(child(n2552, enK54), func(n2553 *Node) bool { return (len(child(n2553, enK180)) > 0) })
+	return !anyNode(child(n, enK4), func(n2567 *Node) bool {
+		return anyNode(child(n2567, enK3), func(n2568 *Node) bool {
+			return anyNode(child(n2568, enK54), func(n2569 *Node) bool { return (len(child(n2569, enK180)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-235: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0445(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2555 *Node) bool {
-		return anyNode(child(n2555, enK3), func(n2556 *Node) bool {
-			return anyNode(child(n2556, enK54), func(n2557 *Node) bool { return (len(child(n2557, enK181)) > 0) })
+	return !anyNode(child(n, enK4), func(n2571 *Node) bool {
+		return anyNode(child(n2571, enK3), func(n2572 *Node) bool {
+			return anyNode(child(n2572, enK54), func(n2573 *Node) bool { return (len(child(n2573, enK181)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-236: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0446(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2559 *Node) bool {
-		return anyNode(child(n2559, enK3), func(n2560 *Node) bool {
-			return anyNode(child(n2560, enK54), func(n2561 *Node) bool { return (len(child(n2561, enK182)) > 0) })
+	return !anyNode(child(n, enK4), func(n2575 *Node) bool {
+		return anyNode(child(n2575, enK3), func(n2576 *Node) bool {
+			return anyNode(child(n2576, enK54), func(n2577 *Node) bool { return (len(child(n2577, enK182)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-237: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0447(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2563 *Node) bool {
-		return anyNode(child(n2563, enK3), func(n2564 *Node) bool {
-			return anyNode(child(n2564, enK54), func(n2565 *Node) bool {
-				return anyNode(child(n2565, enK22), func(n2566 *Node) bool { return (len(child(n2566, enK67)) > 0) })
+	return !anyNode(child(n, enK4), func(n2579 *Node) bool {
+		return anyNode(child(n2579, enK3), func(n2580 *Node) bool {
+			return anyNode(child(n2580, enK54), func(n2581 *Node) bool {
+				return anyNode(child(n2581, enK22), func(n2582 *Node) bool { return (len(child(n2582, enK67)) > 0) })
 			})
 		})
 	})
@@ -9092,10 +9124,10 @@ func enT0447(v []Seq, n *Node) bool {
 
 // UBL-CR-238: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0448(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2568 *Node) bool {
-		return anyNode(child(n2568, enK3), func(n2569 *Node) bool {
-			return anyNode(child(n2569, enK54), func(n2570 *Node) bool {
-				return anyNode(child(n2570, enK22), func(n2571 *Node) bool { return (len(child(n2571, enK183)) > 0) })
+	return !anyNode(child(n, enK4), func(n2584 *Node) bool {
+		return anyNode(child(n2584, enK3), func(n2585 *Node) bool {
+			return anyNode(child(n2585, enK54), func(n2586 *Node) bool {
+				return anyNode(child(n2586, enK22), func(n2587 *Node) bool { return (len(child(n2587, enK183)) > 0) })
 			})
 		})
 	})
@@ -9103,10 +9135,10 @@ func enT0448(v []Seq, n *Node) bool {
 
 // UBL-CR-239: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0449(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2573 *Node) bool {
-		return anyNode(child(n2573, enK3), func(n2574 *Node) bool {
-			return anyNode(child(n2574, enK54), func(n2575 *Node) bool {
-				return anyNode(child(n2575, enK22), func(n2576 *Node) bool { return (len(child(n2576, enK184)) > 0) })
+	return !anyNode(child(n, enK4), func(n2589 *Node) bool {
+		return anyNode(child(n2589, enK3), func(n2590 *Node) bool {
+			return anyNode(child(n2590, enK54), func(n2591 *Node) bool {
+				return anyNode(child(n2591, enK22), func(n2592 *Node) bool { return (len(child(n2592, enK184)) > 0) })
 			})
 		})
 	})
@@ -9114,10 +9146,10 @@ func enT0449(v []Seq, n *Node) bool {
 
 // UBL-CR-240: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0450(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2578 *Node) bool {
-		return anyNode(child(n2578, enK3), func(n2579 *Node) bool {
-			return anyNode(child(n2579, enK54), func(n2580 *Node) bool {
-				return anyNode(child(n2580, enK22), func(n2581 *Node) bool { return (len(child(n2581, enK185)) > 0) })
+	return !anyNode(child(n, enK4), func(n2594 *Node) bool {
+		return anyNode(child(n2594, enK3), func(n2595 *Node) bool {
+			return anyNode(child(n2595, enK54), func(n2596 *Node) bool {
+				return anyNode(child(n2596, enK22), func(n2597 *Node) bool { return (len(child(n2597, enK185)) > 0) })
 			})
 		})
 	})
@@ -9125,367 +9157,367 @@ func enT0450(v []Seq, n *Node) bool {
 
 // UBL-CR-241: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0451(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2583 *Node) bool {
-		return anyNode(child(n2583, enK3), func(n2584 *Node) bool {
-			return anyNode(child(n2584, enK45), func(n2585 *Node) bool { return (len(child(n2585, enK186)) > 0) })
+	return !anyNode(child(n, enK4), func(n2599 *Node) bool {
+		return anyNode(child(n2599, enK3), func(n2600 *Node) bool {
+			return anyNode(child(n2600, enK45), func(n2601 *Node) bool { return (len(child(n2601, enK186)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-242: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0452(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2587 *Node) bool {
-		return anyNode(child(n2587, enK3), func(n2588 *Node) bool {
-			return anyNode(child(n2588, enK45), func(n2589 *Node) bool { return (len(child(n2589, enK187)) > 0) })
+	return !anyNode(child(n, enK4), func(n2603 *Node) bool {
+		return anyNode(child(n2603, enK3), func(n2604 *Node) bool {
+			return anyNode(child(n2604, enK45), func(n2605 *Node) bool { return (len(child(n2605, enK187)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-243: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0453(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2591 *Node) bool {
-		return anyNode(child(n2591, enK3), func(n2592 *Node) bool {
-			return anyNode(child(n2592, enK45), func(n2593 *Node) bool { return (len(child(n2593, enK188)) > 0) })
+	return !anyNode(child(n, enK4), func(n2607 *Node) bool {
+		return anyNode(child(n2607, enK3), func(n2608 *Node) bool {
+			return anyNode(child(n2608, enK45), func(n2609 *Node) bool { return (len(child(n2609, enK188)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-244: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func enT0454(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2595 *Node) bool {
-		return anyNode(child(n2595, enK3), func(n2596 *Node) bool {
-			return anyNode(child(n2596, enK45), func(n2597 *Node) bool { return (len(child(n2597, enK208)) > 0) })
+	return !anyNode(child(n, enK4), func(n2611 *Node) bool {
+		return anyNode(child(n2611, enK3), func(n2612 *Node) bool {
+			return anyNode(child(n2612, enK45), func(n2613 *Node) bool { return (len(child(n2613, enK208)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-245: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0455(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2599 *Node) bool {
-		return anyNode(child(n2599, enK3), func(n2600 *Node) bool {
-			return anyNode(child(n2600, enK45), func(n2601 *Node) bool { return (len(child(n2601, enK189)) > 0) })
+	return !anyNode(child(n, enK4), func(n2615 *Node) bool {
+		return anyNode(child(n2615, enK3), func(n2616 *Node) bool {
+			return anyNode(child(n2616, enK45), func(n2617 *Node) bool { return (len(child(n2617, enK189)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-246: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0456(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2603 *Node) bool {
-		return anyNode(child(n2603, enK3), func(n2604 *Node) bool {
-			return anyNode(child(n2604, enK45), func(n2605 *Node) bool { return (len(child(n2605, enK190)) > 0) })
+	return !anyNode(child(n, enK4), func(n2619 *Node) bool {
+		return anyNode(child(n2619, enK3), func(n2620 *Node) bool {
+			return anyNode(child(n2620, enK45), func(n2621 *Node) bool { return (len(child(n2621, enK190)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-247: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0457(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2607 *Node) bool {
-		return anyNode(child(n2607, enK3), func(n2608 *Node) bool {
-			return anyNode(child(n2608, enK45), func(n2609 *Node) bool { return (len(child(n2609, enK191)) > 0) })
+	return !anyNode(child(n, enK4), func(n2623 *Node) bool {
+		return anyNode(child(n2623, enK3), func(n2624 *Node) bool {
+			return anyNode(child(n2624, enK45), func(n2625 *Node) bool { return (len(child(n2625, enK191)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-248: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0458(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2611 *Node) bool {
-		return anyNode(child(n2611, enK3), func(n2612 *Node) bool {
-			return anyNode(child(n2612, enK45), func(n2613 *Node) bool { return (len(child(n2613, enK192)) > 0) })
+	return !anyNode(child(n, enK4), func(n2627 *Node) bool {
+		return anyNode(child(n2627, enK3), func(n2628 *Node) bool {
+			return anyNode(child(n2628, enK45), func(n2629 *Node) bool { return (len(child(n2629, enK192)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-249: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0459(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2615 *Node) bool {
-		return anyNode(child(n2615, enK3), func(n2616 *Node) bool {
-			return anyNode(child(n2616, enK45), func(n2617 *Node) bool { return (len(child(n2617, enK182)) > 0) })
+	return !anyNode(child(n, enK4), func(n2631 *Node) bool {
+		return anyNode(child(n2631, enK3), func(n2632 *Node) bool {
+			return anyNode(child(n2632, enK45), func(n2633 *Node) bool { return (len(child(n2633, enK182)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-250: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0460(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2619 *Node) bool {
-		return anyNode(child(n2619, enK3), func(n2620 *Node) bool {
-			return anyNode(child(n2620, enK45), func(n2621 *Node) bool { return (len(child(n2621, enK193)) > 0) })
+	return !anyNode(child(n, enK4), func(n2635 *Node) bool {
+		return anyNode(child(n2635, enK3), func(n2636 *Node) bool {
+			return anyNode(child(n2636, enK45), func(n2637 *Node) bool { return (len(child(n2637, enK193)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-251: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0461(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2623 *Node) bool {
-		return anyNode(child(n2623, enK3), func(n2624 *Node) bool {
-			return anyNode(child(n2624, enK45), func(n2625 *Node) bool { return (len(child(n2625, enK194)) > 0) })
+	return !anyNode(child(n, enK4), func(n2639 *Node) bool {
+		return anyNode(child(n2639, enK3), func(n2640 *Node) bool {
+			return anyNode(child(n2640, enK45), func(n2641 *Node) bool { return (len(child(n2641, enK194)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-252: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0462(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2627 *Node) bool {
-		return anyNode(child(n2627, enK3), func(n2628 *Node) bool {
-			return anyNode(child(n2628, enK45), func(n2629 *Node) bool { return (len(child(n2629, enK195)) > 0) })
+	return !anyNode(child(n, enK4), func(n2643 *Node) bool {
+		return anyNode(child(n2643, enK3), func(n2644 *Node) bool {
+			return anyNode(child(n2644, enK45), func(n2645 *Node) bool { return (len(child(n2645, enK195)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-253: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ID)
 func enT0463(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2631 *Node) bool {
-		return anyNode(child(n2631, enK3), func(n2632 *Node) bool {
-			return anyNode(child(n2632, enK196), func(n2633 *Node) bool { return (len(child(n2633, enK1)) > 0) })
+	return !anyNode(child(n, enK4), func(n2647 *Node) bool {
+		return anyNode(child(n2647, enK3), func(n2648 *Node) bool {
+			return anyNode(child(n2648, enK196), func(n2649 *Node) bool { return (len(child(n2649, enK1)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-254: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telefax)
 func enT0464(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2635 *Node) bool {
-		return anyNode(child(n2635, enK3), func(n2636 *Node) bool {
-			return anyNode(child(n2636, enK196), func(n2637 *Node) bool { return (len(child(n2637, enK197)) > 0) })
+	return !anyNode(child(n, enK4), func(n2651 *Node) bool {
+		return anyNode(child(n2651, enK3), func(n2652 *Node) bool {
+			return anyNode(child(n2652, enK196), func(n2653 *Node) bool { return (len(child(n2653, enK197)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-255: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Note)
 func enT0465(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2639 *Node) bool {
-		return anyNode(child(n2639, enK3), func(n2640 *Node) bool {
-			return anyNode(child(n2640, enK196), func(n2641 *Node) bool { return (len(child(n2641, enK78)) > 0) })
+	return !anyNode(child(n, enK4), func(n2655 *Node) bool {
+		return anyNode(child(n2655, enK3), func(n2656 *Node) bool {
+			return anyNode(child(n2656, enK196), func(n2657 *Node) bool { return (len(child(n2657, enK78)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-256: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func enT0466(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2643 *Node) bool {
-		return anyNode(child(n2643, enK3), func(n2644 *Node) bool {
-			return anyNode(child(n2644, enK196), func(n2645 *Node) bool { return (len(child(n2645, enK198)) > 0) })
+	return !anyNode(child(n, enK4), func(n2659 *Node) bool {
+		return anyNode(child(n2659, enK3), func(n2660 *Node) bool {
+			return anyNode(child(n2660, enK196), func(n2661 *Node) bool { return (len(child(n2661, enK198)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-257: not(cac:AccountingCustomerParty/cac:Party/cac:Person)
 func enT0467(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2647 *Node) bool {
-		return anyNode(child(n2647, enK3), func(n2648 *Node) bool { return (len(child(n2648, enK199)) > 0) })
+	return !anyNode(child(n, enK4), func(n2663 *Node) bool {
+		return anyNode(child(n2663, enK3), func(n2664 *Node) bool { return (len(child(n2664, enK199)) > 0) })
 	})
 }
 
 // UBL-CR-258: not(cac:AccountingCustomerParty/cac:Party/cac:AgentParty)
 func enT0468(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2650 *Node) bool {
-		return anyNode(child(n2650, enK3), func(n2651 *Node) bool { return (len(child(n2651, enK200)) > 0) })
+	return !anyNode(child(n, enK4), func(n2666 *Node) bool {
+		return anyNode(child(n2666, enK3), func(n2667 *Node) bool { return (len(child(n2667, enK200)) > 0) })
 	})
 }
 
 // UBL-CR-259: not(cac:AccountingCustomerParty/cac:Party/cac:ServiceProviderParty)
 func enT0469(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2653 *Node) bool {
-		return anyNode(child(n2653, enK3), func(n2654 *Node) bool { return (len(child(n2654, enK201)) > 0) })
+	return !anyNode(child(n, enK4), func(n2669 *Node) bool {
+		return anyNode(child(n2669, enK3), func(n2670 *Node) bool { return (len(child(n2670, enK201)) > 0) })
 	})
 }
 
 // UBL-CR-260: not(cac:AccountingCustomerParty/cac:Party/cac:PowerOfAttorney)
 func enT0470(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2656 *Node) bool {
-		return anyNode(child(n2656, enK3), func(n2657 *Node) bool { return (len(child(n2657, enK202)) > 0) })
+	return !anyNode(child(n, enK4), func(n2672 *Node) bool {
+		return anyNode(child(n2672, enK3), func(n2673 *Node) bool { return (len(child(n2673, enK202)) > 0) })
 	})
 }
 
 // UBL-CR-261: not(cac:AccountingCustomerParty/cac:Party/cac:FinancialAccount)
 func enT0471(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2659 *Node) bool {
-		return anyNode(child(n2659, enK3), func(n2660 *Node) bool { return (len(child(n2660, enK203)) > 0) })
+	return !anyNode(child(n, enK4), func(n2675 *Node) bool {
+		return anyNode(child(n2675, enK3), func(n2676 *Node) bool { return (len(child(n2676, enK203)) > 0) })
 	})
 }
 
 // UBL-CR-262: not(cac:AccountingCustomerParty/cac:DeliveryContact)
 func enT0472(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2662 *Node) bool { return (len(child(n2662, enK209)) > 0) })
+	return !anyNode(child(n, enK4), func(n2678 *Node) bool { return (len(child(n2678, enK209)) > 0) })
 }
 
 // UBL-CR-263: not(cac:AccountingCustomerParty/cac:AccountingContact)
 func enT0473(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2664 *Node) bool { return (len(child(n2664, enK205)) > 0) })
+	return !anyNode(child(n, enK4), func(n2680 *Node) bool { return (len(child(n2680, enK205)) > 0) })
 }
 
 // UBL-CR-264: not(cac:AccountingCustomerParty/cac:BuyerContact)
 func enT0474(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2666 *Node) bool { return (len(child(n2666, enK210)) > 0) })
+	return !anyNode(child(n, enK4), func(n2682 *Node) bool { return (len(child(n2682, enK210)) > 0) })
 }
 
 // UBL-CR-265: not(cac:PayeeParty/cbc:MarkCareIndicator)
 func enT0475(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2668 *Node) bool { return (len(child(n2668, enK153)) > 0) })
+	return !anyNode(child(n, enK80), func(n2684 *Node) bool { return (len(child(n2684, enK153)) > 0) })
 }
 
 // UBL-CR-266: not(cac:PayeeParty/cbc:MarkAttentionIndicator)
 func enT0476(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2670 *Node) bool { return (len(child(n2670, enK154)) > 0) })
+	return !anyNode(child(n, enK80), func(n2686 *Node) bool { return (len(child(n2686, enK154)) > 0) })
 }
 
 // UBL-CR-267: not(cac:PayeeParty/cbc:WebsiteURI)
 func enT0477(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2672 *Node) bool { return (len(child(n2672, enK155)) > 0) })
+	return !anyNode(child(n, enK80), func(n2688 *Node) bool { return (len(child(n2688, enK155)) > 0) })
 }
 
 // UBL-CR-268: not(cac:PayeeParty/cbc:LogoReferenceID)
 func enT0478(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2674 *Node) bool { return (len(child(n2674, enK156)) > 0) })
+	return !anyNode(child(n, enK80), func(n2690 *Node) bool { return (len(child(n2690, enK156)) > 0) })
 }
 
 // UBL-CR-269: not(cac:PayeeParty/cbc:EndpointID)
 func enT0479(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2676 *Node) bool { return (len(child(n2676, enK2)) > 0) })
+	return !anyNode(child(n, enK80), func(n2692 *Node) bool { return (len(child(n2692, enK2)) > 0) })
 }
 
 // UBL-CR-270: not(cac:PayeeParty/cbc:IndustryClassificationCode)
 func enT0480(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2678 *Node) bool { return (len(child(n2678, enK157)) > 0) })
+	return !anyNode(child(n, enK80), func(n2694 *Node) bool { return (len(child(n2694, enK157)) > 0) })
 }
 
 // UBL-CR-271: not(cac:PayeeParty/cac:Language)
 func enT0481(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2680 *Node) bool { return (len(child(n2680, enK158)) > 0) })
+	return !anyNode(child(n, enK80), func(n2696 *Node) bool { return (len(child(n2696, enK158)) > 0) })
 }
 
 // UBL-CR-272: not(cac:PayeeParty/cac:PostalAddress)
 func enT0482(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2682 *Node) bool { return (len(child(n2682, enK6)) > 0) })
+	return !anyNode(child(n, enK80), func(n2698 *Node) bool { return (len(child(n2698, enK6)) > 0) })
 }
 
 // UBL-CR-273: not(cac:PayeeParty/cac:PhysicalLocation)
 func enT0483(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2684 *Node) bool { return (len(child(n2684, enK178)) > 0) })
+	return !anyNode(child(n, enK80), func(n2700 *Node) bool { return (len(child(n2700, enK178)) > 0) })
 }
 
 // UBL-CR-274: not(cac:PayeeParty/cac:PartyTaxScheme)
 func enT0484(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2686 *Node) bool { return (len(child(n2686, enK54)) > 0) })
+	return !anyNode(child(n, enK80), func(n2702 *Node) bool { return (len(child(n2702, enK54)) > 0) })
 }
 
 // UBL-CR-275: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationName)
 func enT0485(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2688 *Node) bool {
-		return anyNode(child(n2688, enK45), func(n2689 *Node) bool { return (len(child(n2689, enK46)) > 0) })
+	return !anyNode(child(n, enK80), func(n2704 *Node) bool {
+		return anyNode(child(n2704, enK45), func(n2705 *Node) bool { return (len(child(n2705, enK46)) > 0) })
 	})
 }
 
 // UBL-CR-276: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0486(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2691 *Node) bool {
-		return anyNode(child(n2691, enK45), func(n2692 *Node) bool { return (len(child(n2692, enK186)) > 0) })
+	return !anyNode(child(n, enK80), func(n2707 *Node) bool {
+		return anyNode(child(n2707, enK45), func(n2708 *Node) bool { return (len(child(n2708, enK186)) > 0) })
 	})
 }
 
 // UBL-CR-277: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0487(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2694 *Node) bool {
-		return anyNode(child(n2694, enK45), func(n2695 *Node) bool { return (len(child(n2695, enK187)) > 0) })
+	return !anyNode(child(n, enK80), func(n2710 *Node) bool {
+		return anyNode(child(n2710, enK45), func(n2711 *Node) bool { return (len(child(n2711, enK187)) > 0) })
 	})
 }
 
 // UBL-CR-278: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0488(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2697 *Node) bool {
-		return anyNode(child(n2697, enK45), func(n2698 *Node) bool { return (len(child(n2698, enK188)) > 0) })
+	return !anyNode(child(n, enK80), func(n2713 *Node) bool {
+		return anyNode(child(n2713, enK45), func(n2714 *Node) bool { return (len(child(n2714, enK188)) > 0) })
 	})
 }
 
 // UBL-CR-279: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func enT0489(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2700 *Node) bool {
-		return anyNode(child(n2700, enK45), func(n2701 *Node) bool { return (len(child(n2701, enK208)) > 0) })
+	return !anyNode(child(n, enK80), func(n2716 *Node) bool {
+		return anyNode(child(n2716, enK45), func(n2717 *Node) bool { return (len(child(n2717, enK208)) > 0) })
 	})
 }
 
 // UBL-CR-280: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0490(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2703 *Node) bool {
-		return anyNode(child(n2703, enK45), func(n2704 *Node) bool { return (len(child(n2704, enK189)) > 0) })
+	return !anyNode(child(n, enK80), func(n2719 *Node) bool {
+		return anyNode(child(n2719, enK45), func(n2720 *Node) bool { return (len(child(n2720, enK189)) > 0) })
 	})
 }
 
 // UBL-CR-281: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0491(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2706 *Node) bool {
-		return anyNode(child(n2706, enK45), func(n2707 *Node) bool { return (len(child(n2707, enK190)) > 0) })
+	return !anyNode(child(n, enK80), func(n2722 *Node) bool {
+		return anyNode(child(n2722, enK45), func(n2723 *Node) bool { return (len(child(n2723, enK190)) > 0) })
 	})
 }
 
 // UBL-CR-282: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0492(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2709 *Node) bool {
-		return anyNode(child(n2709, enK45), func(n2710 *Node) bool { return (len(child(n2710, enK191)) > 0) })
+	return !anyNode(child(n, enK80), func(n2725 *Node) bool {
+		return anyNode(child(n2725, enK45), func(n2726 *Node) bool { return (len(child(n2726, enK191)) > 0) })
 	})
 }
 
 // UBL-CR-283: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0493(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2712 *Node) bool {
-		return anyNode(child(n2712, enK45), func(n2713 *Node) bool { return (len(child(n2713, enK192)) > 0) })
+	return !anyNode(child(n, enK80), func(n2728 *Node) bool {
+		return anyNode(child(n2728, enK45), func(n2729 *Node) bool { return (len(child(n2729, enK192)) > 0) })
 	})
 }
 
 // UBL-CR-284: not(cac:PayeeParty/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0494(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2715 *Node) bool {
-		return anyNode(child(n2715, enK45), func(n2716 *Node) bool { return (len(child(n2716, enK182)) > 0) })
+	return !anyNode(child(n, enK80), func(n2731 *Node) bool {
+		return anyNode(child(n2731, enK45), func(n2732 *Node) bool { return (len(child(n2732, enK182)) > 0) })
 	})
 }
 
 // UBL-CR-285: not(cac:PayeeParty/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0495(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2718 *Node) bool {
-		return anyNode(child(n2718, enK45), func(n2719 *Node) bool { return (len(child(n2719, enK193)) > 0) })
+	return !anyNode(child(n, enK80), func(n2734 *Node) bool {
+		return anyNode(child(n2734, enK45), func(n2735 *Node) bool { return (len(child(n2735, enK193)) > 0) })
 	})
 }
 
 // UBL-CR-286: not(cac:PayeeParty/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0496(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2721 *Node) bool {
-		return anyNode(child(n2721, enK45), func(n2722 *Node) bool { return (len(child(n2722, enK194)) > 0) })
+	return !anyNode(child(n, enK80), func(n2737 *Node) bool {
+		return anyNode(child(n2737, enK45), func(n2738 *Node) bool { return (len(child(n2738, enK194)) > 0) })
 	})
 }
 
 // UBL-CR-287: not(cac:PayeeParty/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0497(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2724 *Node) bool {
-		return anyNode(child(n2724, enK45), func(n2725 *Node) bool { return (len(child(n2725, enK195)) > 0) })
+	return !anyNode(child(n, enK80), func(n2740 *Node) bool {
+		return anyNode(child(n2740, enK45), func(n2741 *Node) bool { return (len(child(n2741, enK195)) > 0) })
 	})
 }
 
 // UBL-CR-288: not(cac:PayeeParty/cac:Contact)
 func enT0498(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2727 *Node) bool { return (len(child(n2727, enK196)) > 0) })
+	return !anyNode(child(n, enK80), func(n2743 *Node) bool { return (len(child(n2743, enK196)) > 0) })
 }
 
 // UBL-CR-289: not(cac:PayeeParty/cac:Person)
 func enT0499(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2729 *Node) bool { return (len(child(n2729, enK199)) > 0) })
+	return !anyNode(child(n, enK80), func(n2745 *Node) bool { return (len(child(n2745, enK199)) > 0) })
 }
 
 // UBL-CR-290: not(cac:PayeeParty/cac:AgentParty)
 func enT0500(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2731 *Node) bool { return (len(child(n2731, enK200)) > 0) })
+	return !anyNode(child(n, enK80), func(n2747 *Node) bool { return (len(child(n2747, enK200)) > 0) })
 }
 
 // UBL-CR-291: not(cac:PayeeParty/cac:ServiceProviderParty)
 func enT0501(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2733 *Node) bool { return (len(child(n2733, enK201)) > 0) })
+	return !anyNode(child(n, enK80), func(n2749 *Node) bool { return (len(child(n2749, enK201)) > 0) })
 }
 
 // UBL-CR-292: not(cac:PayeeParty/cac:PowerOfAttorney)
 func enT0502(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2735 *Node) bool { return (len(child(n2735, enK202)) > 0) })
+	return !anyNode(child(n, enK80), func(n2751 *Node) bool { return (len(child(n2751, enK202)) > 0) })
 }
 
 // UBL-CR-293: not(cac:PayeeParty/cac:FinancialAccount)
 func enT0503(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2737 *Node) bool { return (len(child(n2737, enK203)) > 0) })
+	return !anyNode(child(n, enK80), func(n2753 *Node) bool { return (len(child(n2753, enK203)) > 0) })
 }
 
 // UBL-CR-294: not(cac:BuyerCustomerParty)
@@ -9500,582 +9532,582 @@ func enT0505(v []Seq, n *Node) bool {
 
 // UBL-CR-296: not(cac:TaxRepresentativeParty/cbc:MarkCareIndicator)
 func enT0506(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2741 *Node) bool { return (len(child(n2741, enK153)) > 0) })
+	return !anyNode(child(n, enK56), func(n2757 *Node) bool { return (len(child(n2757, enK153)) > 0) })
 }
 
 // UBL-CR-297: not(cac:TaxRepresentativeParty/cbc:MarkAttentionIndicator)
 func enT0507(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2743 *Node) bool { return (len(child(n2743, enK154)) > 0) })
+	return !anyNode(child(n, enK56), func(n2759 *Node) bool { return (len(child(n2759, enK154)) > 0) })
 }
 
 // UBL-CR-298: not(cac:TaxRepresentativeParty/cbc:WebsiteURI)
 func enT0508(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2745 *Node) bool { return (len(child(n2745, enK155)) > 0) })
+	return !anyNode(child(n, enK56), func(n2761 *Node) bool { return (len(child(n2761, enK155)) > 0) })
 }
 
 // UBL-CR-299: not(cac:TaxRepresentativeParty/cbc:LogoReferenceID)
 func enT0509(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2747 *Node) bool { return (len(child(n2747, enK156)) > 0) })
+	return !anyNode(child(n, enK56), func(n2763 *Node) bool { return (len(child(n2763, enK156)) > 0) })
 }
 
 // UBL-CR-300: not(cac:TaxRepresentativeParty/cbc:EndpointID)
 func enT0510(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2749 *Node) bool { return (len(child(n2749, enK2)) > 0) })
+	return !anyNode(child(n, enK56), func(n2765 *Node) bool { return (len(child(n2765, enK2)) > 0) })
 }
 
 // UBL-CR-301: not(cac:TaxRepresentativeParty/cbc:IndustryClassificationCode)
 func enT0511(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2751 *Node) bool { return (len(child(n2751, enK157)) > 0) })
+	return !anyNode(child(n, enK56), func(n2767 *Node) bool { return (len(child(n2767, enK157)) > 0) })
 }
 
 // UBL-CR-302: not(cac:TaxRepresentativeParty/cac:PartyIdentification)
 func enT0512(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2753 *Node) bool { return (len(child(n2753, enK82)) > 0) })
+	return !anyNode(child(n, enK56), func(n2769 *Node) bool { return (len(child(n2769, enK82)) > 0) })
 }
 
 // UBL-CR-303: not(cac:TaxRepresentativeParty/cac:Language)
 func enT0513(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2755 *Node) bool { return (len(child(n2755, enK158)) > 0) })
+	return !anyNode(child(n, enK56), func(n2771 *Node) bool { return (len(child(n2771, enK158)) > 0) })
 }
 
 // UBL-CR-304: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:ID)
 func enT0514(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2757 *Node) bool {
-		return anyNode(child(n2757, enK6), func(n2758 *Node) bool { return (len(child(n2758, enK1)) > 0) })
+	return !anyNode(child(n, enK56), func(n2773 *Node) bool {
+		return anyNode(child(n2773, enK6), func(n2774 *Node) bool { return (len(child(n2774, enK1)) > 0) })
 	})
 }
 
 // UBL-CR-305: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0515(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2760 *Node) bool {
-		return anyNode(child(n2760, enK6), func(n2761 *Node) bool { return (len(child(n2761, enK159)) > 0) })
+	return !anyNode(child(n, enK56), func(n2776 *Node) bool {
+		return anyNode(child(n2776, enK6), func(n2777 *Node) bool { return (len(child(n2777, enK159)) > 0) })
 	})
 }
 
 // UBL-CR-306: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0516(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2763 *Node) bool {
-		return anyNode(child(n2763, enK6), func(n2764 *Node) bool { return (len(child(n2764, enK160)) > 0) })
+	return !anyNode(child(n, enK56), func(n2779 *Node) bool {
+		return anyNode(child(n2779, enK6), func(n2780 *Node) bool { return (len(child(n2780, enK160)) > 0) })
 	})
 }
 
 // UBL-CR-307: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Postbox)
 func enT0517(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2766 *Node) bool {
-		return anyNode(child(n2766, enK6), func(n2767 *Node) bool { return (len(child(n2767, enK161)) > 0) })
+	return !anyNode(child(n, enK56), func(n2782 *Node) bool {
+		return anyNode(child(n2782, enK6), func(n2783 *Node) bool { return (len(child(n2783, enK161)) > 0) })
 	})
 }
 
 // UBL-CR-308: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Floor)
 func enT0518(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2769 *Node) bool {
-		return anyNode(child(n2769, enK6), func(n2770 *Node) bool { return (len(child(n2770, enK162)) > 0) })
+	return !anyNode(child(n, enK56), func(n2785 *Node) bool {
+		return anyNode(child(n2785, enK6), func(n2786 *Node) bool { return (len(child(n2786, enK162)) > 0) })
 	})
 }
 
 // UBL-CR-309: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Room)
 func enT0519(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2772 *Node) bool {
-		return anyNode(child(n2772, enK6), func(n2773 *Node) bool { return (len(child(n2773, enK163)) > 0) })
+	return !anyNode(child(n, enK56), func(n2788 *Node) bool {
+		return anyNode(child(n2788, enK6), func(n2789 *Node) bool { return (len(child(n2789, enK163)) > 0) })
 	})
 }
 
 // UBL-CR-310: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BlockName)
 func enT0520(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2775 *Node) bool {
-		return anyNode(child(n2775, enK6), func(n2776 *Node) bool { return (len(child(n2776, enK164)) > 0) })
+	return !anyNode(child(n, enK56), func(n2791 *Node) bool {
+		return anyNode(child(n2791, enK6), func(n2792 *Node) bool { return (len(child(n2792, enK164)) > 0) })
 	})
 }
 
 // UBL-CR-311: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingName)
 func enT0521(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2778 *Node) bool {
-		return anyNode(child(n2778, enK6), func(n2779 *Node) bool { return (len(child(n2779, enK165)) > 0) })
+	return !anyNode(child(n, enK56), func(n2794 *Node) bool {
+		return anyNode(child(n2794, enK6), func(n2795 *Node) bool { return (len(child(n2795, enK165)) > 0) })
 	})
 }
 
 // UBL-CR-312: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingNumber)
 func enT0522(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2781 *Node) bool {
-		return anyNode(child(n2781, enK6), func(n2782 *Node) bool { return (len(child(n2782, enK166)) > 0) })
+	return !anyNode(child(n, enK56), func(n2797 *Node) bool {
+		return anyNode(child(n2797, enK6), func(n2798 *Node) bool { return (len(child(n2798, enK166)) > 0) })
 	})
 }
 
 // UBL-CR-313: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:InhouseMail)
 func enT0523(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2784 *Node) bool {
-		return anyNode(child(n2784, enK6), func(n2785 *Node) bool { return (len(child(n2785, enK167)) > 0) })
+	return !anyNode(child(n, enK56), func(n2800 *Node) bool {
+		return anyNode(child(n2800, enK6), func(n2801 *Node) bool { return (len(child(n2801, enK167)) > 0) })
 	})
 }
 
 // UBL-CR-314: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Department)
 func enT0524(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2787 *Node) bool {
-		return anyNode(child(n2787, enK6), func(n2788 *Node) bool { return (len(child(n2788, enK168)) > 0) })
+	return !anyNode(child(n, enK56), func(n2803 *Node) bool {
+		return anyNode(child(n2803, enK6), func(n2804 *Node) bool { return (len(child(n2804, enK168)) > 0) })
 	})
 }
 
 // UBL-CR-315: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkAttention)
 func enT0525(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2790 *Node) bool {
-		return anyNode(child(n2790, enK6), func(n2791 *Node) bool { return (len(child(n2791, enK169)) > 0) })
+	return !anyNode(child(n, enK56), func(n2806 *Node) bool {
+		return anyNode(child(n2806, enK6), func(n2807 *Node) bool { return (len(child(n2807, enK169)) > 0) })
 	})
 }
 
 // UBL-CR-316: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkCare)
 func enT0526(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2793 *Node) bool {
-		return anyNode(child(n2793, enK6), func(n2794 *Node) bool { return (len(child(n2794, enK170)) > 0) })
+	return !anyNode(child(n, enK56), func(n2809 *Node) bool {
+		return anyNode(child(n2809, enK6), func(n2810 *Node) bool { return (len(child(n2810, enK170)) > 0) })
 	})
 }
 
 // UBL-CR-317: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PlotIdentification)
 func enT0527(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2796 *Node) bool {
-		return anyNode(child(n2796, enK6), func(n2797 *Node) bool { return (len(child(n2797, enK171)) > 0) })
+	return !anyNode(child(n, enK56), func(n2812 *Node) bool {
+		return anyNode(child(n2812, enK6), func(n2813 *Node) bool { return (len(child(n2813, enK171)) > 0) })
 	})
 }
 
 // UBL-CR-318: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0528(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2799 *Node) bool {
-		return anyNode(child(n2799, enK6), func(n2800 *Node) bool { return (len(child(n2800, enK172)) > 0) })
+	return !anyNode(child(n, enK56), func(n2815 *Node) bool {
+		return anyNode(child(n2815, enK6), func(n2816 *Node) bool { return (len(child(n2816, enK172)) > 0) })
 	})
 }
 
 // UBL-CR-319: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0529(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2802 *Node) bool {
-		return anyNode(child(n2802, enK6), func(n2803 *Node) bool { return (len(child(n2803, enK173)) > 0) })
+	return !anyNode(child(n, enK56), func(n2818 *Node) bool {
+		return anyNode(child(n2818, enK6), func(n2819 *Node) bool { return (len(child(n2819, enK173)) > 0) })
 	})
 }
 
 // UBL-CR-320: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Region)
 func enT0530(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2805 *Node) bool {
-		return anyNode(child(n2805, enK6), func(n2806 *Node) bool { return (len(child(n2806, enK174)) > 0) })
+	return !anyNode(child(n, enK56), func(n2821 *Node) bool {
+		return anyNode(child(n2821, enK6), func(n2822 *Node) bool { return (len(child(n2822, enK174)) > 0) })
 	})
 }
 
 // UBL-CR-321: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:District)
 func enT0531(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2808 *Node) bool {
-		return anyNode(child(n2808, enK6), func(n2809 *Node) bool { return (len(child(n2809, enK175)) > 0) })
+	return !anyNode(child(n, enK56), func(n2824 *Node) bool {
+		return anyNode(child(n2824, enK6), func(n2825 *Node) bool { return (len(child(n2825, enK175)) > 0) })
 	})
 }
 
 // UBL-CR-322: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0532(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2811 *Node) bool {
-		return anyNode(child(n2811, enK6), func(n2812 *Node) bool { return (len(child(n2812, enK176)) > 0) })
+	return !anyNode(child(n, enK56), func(n2827 *Node) bool {
+		return anyNode(child(n2827, enK6), func(n2828 *Node) bool { return (len(child(n2828, enK176)) > 0) })
 	})
 }
 
 // UBL-CR-323: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0533(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2814 *Node) bool {
-		return anyNode(child(n2814, enK6), func(n2815 *Node) bool {
-			return anyNode(child(n2815, enK7), func(n2816 *Node) bool { return (len(child(n2816, enK67)) > 0) })
+	return !anyNode(child(n, enK56), func(n2830 *Node) bool {
+		return anyNode(child(n2830, enK6), func(n2831 *Node) bool {
+			return anyNode(child(n2831, enK7), func(n2832 *Node) bool { return (len(child(n2832, enK67)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-324: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:LocationCoordinate)
 func enT0534(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2818 *Node) bool {
-		return anyNode(child(n2818, enK6), func(n2819 *Node) bool { return (len(child(n2819, enK177)) > 0) })
+	return !anyNode(child(n, enK56), func(n2834 *Node) bool {
+		return anyNode(child(n2834, enK6), func(n2835 *Node) bool { return (len(child(n2835, enK177)) > 0) })
 	})
 }
 
 // UBL-CR-325: not(cac:TaxRepresentativeParty/cac:PhysicalLocation)
 func enT0535(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2821 *Node) bool { return (len(child(n2821, enK178)) > 0) })
+	return !anyNode(child(n, enK56), func(n2837 *Node) bool { return (len(child(n2837, enK178)) > 0) })
 }
 
 // UBL-CR-326: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0536(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2823 *Node) bool {
-		return anyNode(child(n2823, enK54), func(n2824 *Node) bool { return (len(child(n2824, enK46)) > 0) })
+	return !anyNode(child(n, enK56), func(n2839 *Node) bool {
+		return anyNode(child(n2839, enK54), func(n2840 *Node) bool { return (len(child(n2840, enK46)) > 0) })
 	})
 }
 
 // UBL-CR-327: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0537(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2826 *Node) bool {
-		return anyNode(child(n2826, enK54), func(n2827 *Node) bool { return (len(child(n2827, enK179)) > 0) })
+	return !anyNode(child(n, enK56), func(n2842 *Node) bool {
+		return anyNode(child(n2842, enK54), func(n2843 *Node) bool { return (len(child(n2843, enK179)) > 0) })
 	})
 }
 
 // UBL-CR-328: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0538(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2829 *Node) bool {
-		return anyNode(child(n2829, enK54), func(n2830 *Node) bool { return (len(child(n2830, enK180)) > 0) })
+	return !anyNode(child(n, enK56), func(n2845 *Node) bool {
+		return anyNode(child(n2845, enK54), func(n2846 *Node) bool { return (len(child(n2846, enK180)) > 0) })
 	})
 }
 
 // UBL-CR-329: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0539(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2832 *Node) bool {
-		return anyNode(child(n2832, enK54), func(n2833 *Node) bool { return (len(child(n2833, enK181)) > 0) })
+	return !anyNode(child(n, enK56), func(n2848 *Node) bool {
+		return anyNode(child(n2848, enK54), func(n2849 *Node) bool { return (len(child(n2849, enK181)) > 0) })
 	})
 }
 
 // UBL-CR-330: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0540(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2835 *Node) bool {
-		return anyNode(child(n2835, enK54), func(n2836 *Node) bool { return (len(child(n2836, enK182)) > 0) })
+	return !anyNode(child(n, enK56), func(n2851 *Node) bool {
+		return anyNode(child(n2851, enK54), func(n2852 *Node) bool { return (len(child(n2852, enK182)) > 0) })
 	})
 }
 
 // UBL-CR-331: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0541(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2838 *Node) bool {
-		return anyNode(child(n2838, enK54), func(n2839 *Node) bool {
-			return anyNode(child(n2839, enK22), func(n2840 *Node) bool { return (len(child(n2840, enK67)) > 0) })
+	return !anyNode(child(n, enK56), func(n2854 *Node) bool {
+		return anyNode(child(n2854, enK54), func(n2855 *Node) bool {
+			return anyNode(child(n2855, enK22), func(n2856 *Node) bool { return (len(child(n2856, enK67)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-332: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0542(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2842 *Node) bool {
-		return anyNode(child(n2842, enK54), func(n2843 *Node) bool {
-			return anyNode(child(n2843, enK22), func(n2844 *Node) bool { return (len(child(n2844, enK183)) > 0) })
+	return !anyNode(child(n, enK56), func(n2858 *Node) bool {
+		return anyNode(child(n2858, enK54), func(n2859 *Node) bool {
+			return anyNode(child(n2859, enK22), func(n2860 *Node) bool { return (len(child(n2860, enK183)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-333: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0543(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2846 *Node) bool {
-		return anyNode(child(n2846, enK54), func(n2847 *Node) bool {
-			return anyNode(child(n2847, enK22), func(n2848 *Node) bool { return (len(child(n2848, enK184)) > 0) })
+	return !anyNode(child(n, enK56), func(n2862 *Node) bool {
+		return anyNode(child(n2862, enK54), func(n2863 *Node) bool {
+			return anyNode(child(n2863, enK22), func(n2864 *Node) bool { return (len(child(n2864, enK184)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-334: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0544(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2850 *Node) bool {
-		return anyNode(child(n2850, enK54), func(n2851 *Node) bool {
-			return anyNode(child(n2851, enK22), func(n2852 *Node) bool { return (len(child(n2852, enK185)) > 0) })
+	return !anyNode(child(n, enK56), func(n2866 *Node) bool {
+		return anyNode(child(n2866, enK54), func(n2867 *Node) bool {
+			return anyNode(child(n2867, enK22), func(n2868 *Node) bool { return (len(child(n2868, enK185)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-335: not(cac:TaxRepresentativeParty/cac:PartyLegalEntity)
 func enT0545(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2854 *Node) bool { return (len(child(n2854, enK45)) > 0) })
+	return !anyNode(child(n, enK56), func(n2870 *Node) bool { return (len(child(n2870, enK45)) > 0) })
 }
 
 // UBL-CR-336: not(cac:TaxRepresentativeParty/cac:Contact)
 func enT0546(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2856 *Node) bool { return (len(child(n2856, enK196)) > 0) })
+	return !anyNode(child(n, enK56), func(n2872 *Node) bool { return (len(child(n2872, enK196)) > 0) })
 }
 
 // UBL-CR-337: not(cac:TaxRepresentativeParty/cac:Person)
 func enT0547(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2858 *Node) bool { return (len(child(n2858, enK199)) > 0) })
+	return !anyNode(child(n, enK56), func(n2874 *Node) bool { return (len(child(n2874, enK199)) > 0) })
 }
 
 // UBL-CR-338: not(cac:TaxRepresentativeParty/cac:AgentParty)
 func enT0548(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2860 *Node) bool { return (len(child(n2860, enK200)) > 0) })
+	return !anyNode(child(n, enK56), func(n2876 *Node) bool { return (len(child(n2876, enK200)) > 0) })
 }
 
 // UBL-CR-339: not(cac:TaxRepresentativeParty/cac:ServiceProviderParty)
 func enT0549(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2862 *Node) bool { return (len(child(n2862, enK201)) > 0) })
+	return !anyNode(child(n, enK56), func(n2878 *Node) bool { return (len(child(n2878, enK201)) > 0) })
 }
 
 // UBL-CR-340: not(cac:TaxRepresentativeParty/cac:PowerOfAttorney)
 func enT0550(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2864 *Node) bool { return (len(child(n2864, enK202)) > 0) })
+	return !anyNode(child(n, enK56), func(n2880 *Node) bool { return (len(child(n2880, enK202)) > 0) })
 }
 
 // UBL-CR-341: not(cac:TaxRepresentativeParty/cac:FinancialAccount)
 func enT0551(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2866 *Node) bool { return (len(child(n2866, enK203)) > 0) })
+	return !anyNode(child(n, enK56), func(n2882 *Node) bool { return (len(child(n2882, enK203)) > 0) })
 }
 
 // UBL-CR-342: not(cac:Delivery/cbc:ID)
 func enT0552(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2868 *Node) bool { return (len(child(n2868, enK1)) > 0) })
+	return !anyNode(child(n, enK15), func(n2884 *Node) bool { return (len(child(n2884, enK1)) > 0) })
 }
 
 // UBL-CR-343: not(cac:Delivery/cbc:Quantity)
 func enT0553(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2870 *Node) bool { return (len(child(n2870, enK213)) > 0) })
+	return !anyNode(child(n, enK15), func(n2886 *Node) bool { return (len(child(n2886, enK213)) > 0) })
 }
 
 // UBL-CR-344: not(cac:Delivery/cbc:MinimumQuantity)
 func enT0554(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2872 *Node) bool { return (len(child(n2872, enK214)) > 0) })
+	return !anyNode(child(n, enK15), func(n2888 *Node) bool { return (len(child(n2888, enK214)) > 0) })
 }
 
 // UBL-CR-345: not(cac:Delivery/cbc:MaximumQuantity)
 func enT0555(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2874 *Node) bool { return (len(child(n2874, enK215)) > 0) })
+	return !anyNode(child(n, enK15), func(n2890 *Node) bool { return (len(child(n2890, enK215)) > 0) })
 }
 
 // UBL-CR-346: not(cac:Delivery/cbc:ActualDeliveryTime)
 func enT0556(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2876 *Node) bool { return (len(child(n2876, enK216)) > 0) })
+	return !anyNode(child(n, enK15), func(n2892 *Node) bool { return (len(child(n2892, enK216)) > 0) })
 }
 
 // UBL-CR-347: not(cac:Delivery/cbc:LatestDeliveryDate)
 func enT0557(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2878 *Node) bool { return (len(child(n2878, enK217)) > 0) })
+	return !anyNode(child(n, enK15), func(n2894 *Node) bool { return (len(child(n2894, enK217)) > 0) })
 }
 
 // UBL-CR-348: not(cac:Delivery/cbc:LatestDeliveryTime)
 func enT0558(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2880 *Node) bool { return (len(child(n2880, enK218)) > 0) })
+	return !anyNode(child(n, enK15), func(n2896 *Node) bool { return (len(child(n2896, enK218)) > 0) })
 }
 
 // UBL-CR-349: not(cac:Delivery/cbc:ReleaseID)
 func enT0559(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2882 *Node) bool { return (len(child(n2882, enK219)) > 0) })
+	return !anyNode(child(n, enK15), func(n2898 *Node) bool { return (len(child(n2898, enK219)) > 0) })
 }
 
 // UBL-CR-350: not(cac:Delivery/cbc:TrackingID)
 func enT0560(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2884 *Node) bool { return (len(child(n2884, enK220)) > 0) })
+	return !anyNode(child(n, enK15), func(n2900 *Node) bool { return (len(child(n2900, enK220)) > 0) })
 }
 
 // UBL-CR-351: not(cac:Delivery/cac:DeliveryLocation/cbc:Description)
 func enT0561(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2886 *Node) bool {
-		return anyNode(child(n2886, enK14), func(n2887 *Node) bool { return (len(child(n2887, enK111)) > 0) })
+	return !anyNode(child(n, enK15), func(n2902 *Node) bool {
+		return anyNode(child(n2902, enK14), func(n2903 *Node) bool { return (len(child(n2903, enK111)) > 0) })
 	})
 }
 
 // UBL-CR-352: not(cac:Delivery/cac:DeliveryLocation/cbc:Conditions)
 func enT0562(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2889 *Node) bool {
-		return anyNode(child(n2889, enK14), func(n2890 *Node) bool { return (len(child(n2890, enK221)) > 0) })
+	return !anyNode(child(n, enK15), func(n2905 *Node) bool {
+		return anyNode(child(n2905, enK14), func(n2906 *Node) bool { return (len(child(n2906, enK221)) > 0) })
 	})
 }
 
 // UBL-CR-353: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentity)
 func enT0563(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2892 *Node) bool {
-		return anyNode(child(n2892, enK14), func(n2893 *Node) bool { return (len(child(n2893, enK222)) > 0) })
+	return !anyNode(child(n, enK15), func(n2908 *Node) bool {
+		return anyNode(child(n2908, enK14), func(n2909 *Node) bool { return (len(child(n2909, enK222)) > 0) })
 	})
 }
 
 // UBL-CR-354: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentityCode)
 func enT0564(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2895 *Node) bool {
-		return anyNode(child(n2895, enK14), func(n2896 *Node) bool { return (len(child(n2896, enK173)) > 0) })
+	return !anyNode(child(n, enK15), func(n2911 *Node) bool {
+		return anyNode(child(n2911, enK14), func(n2912 *Node) bool { return (len(child(n2912, enK173)) > 0) })
 	})
 }
 
 // UBL-CR-355: not(cac:Delivery/cac:DeliveryLocation/cbc:LocationTypeCode)
 func enT0565(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2898 *Node) bool {
-		return anyNode(child(n2898, enK14), func(n2899 *Node) bool { return (len(child(n2899, enK223)) > 0) })
+	return !anyNode(child(n, enK15), func(n2914 *Node) bool {
+		return anyNode(child(n2914, enK14), func(n2915 *Node) bool { return (len(child(n2915, enK223)) > 0) })
 	})
 }
 
 // UBL-CR-356: not(cac:Delivery/cac:DeliveryLocation/cbc:InformationURI)
 func enT0566(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2901 *Node) bool {
-		return anyNode(child(n2901, enK14), func(n2902 *Node) bool { return (len(child(n2902, enK224)) > 0) })
+	return !anyNode(child(n, enK15), func(n2917 *Node) bool {
+		return anyNode(child(n2917, enK14), func(n2918 *Node) bool { return (len(child(n2918, enK224)) > 0) })
 	})
 }
 
 // UBL-CR-357: not(cac:Delivery/cac:DeliveryLocation/cbc:Name)
 func enT0567(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2904 *Node) bool {
-		return anyNode(child(n2904, enK14), func(n2905 *Node) bool { return (len(child(n2905, enK67)) > 0) })
+	return !anyNode(child(n, enK15), func(n2920 *Node) bool {
+		return anyNode(child(n2920, enK14), func(n2921 *Node) bool { return (len(child(n2921, enK67)) > 0) })
 	})
 }
 
 // UBL-CR-358: not(cac:Delivery/cac:DeliveryLocation/cac:ValidityPeriod)
 func enT0568(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2907 *Node) bool {
-		return anyNode(child(n2907, enK14), func(n2908 *Node) bool { return (len(child(n2908, enK123)) > 0) })
+	return !anyNode(child(n, enK15), func(n2923 *Node) bool {
+		return anyNode(child(n2923, enK14), func(n2924 *Node) bool { return (len(child(n2924, enK123)) > 0) })
 	})
 }
 
 // UBL-CR-359: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:ID)
 func enT0569(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2910 *Node) bool {
-		return anyNode(child(n2910, enK14), func(n2911 *Node) bool {
-			return anyNode(child(n2911, enK13), func(n2912 *Node) bool { return (len(child(n2912, enK1)) > 0) })
+	return !anyNode(child(n, enK15), func(n2926 *Node) bool {
+		return anyNode(child(n2926, enK14), func(n2927 *Node) bool {
+			return anyNode(child(n2927, enK13), func(n2928 *Node) bool { return (len(child(n2928, enK1)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-360: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressTypeCode)
 func enT0570(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2914 *Node) bool {
-		return anyNode(child(n2914, enK14), func(n2915 *Node) bool {
-			return anyNode(child(n2915, enK13), func(n2916 *Node) bool { return (len(child(n2916, enK159)) > 0) })
+	return !anyNode(child(n, enK15), func(n2930 *Node) bool {
+		return anyNode(child(n2930, enK14), func(n2931 *Node) bool {
+			return anyNode(child(n2931, enK13), func(n2932 *Node) bool { return (len(child(n2932, enK159)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-361: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressFormatCode)
 func enT0571(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2918 *Node) bool {
-		return anyNode(child(n2918, enK14), func(n2919 *Node) bool {
-			return anyNode(child(n2919, enK13), func(n2920 *Node) bool { return (len(child(n2920, enK160)) > 0) })
+	return !anyNode(child(n, enK15), func(n2934 *Node) bool {
+		return anyNode(child(n2934, enK14), func(n2935 *Node) bool {
+			return anyNode(child(n2935, enK13), func(n2936 *Node) bool { return (len(child(n2936, enK160)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-362: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Postbox)
 func enT0572(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2922 *Node) bool {
-		return anyNode(child(n2922, enK14), func(n2923 *Node) bool {
-			return anyNode(child(n2923, enK13), func(n2924 *Node) bool { return (len(child(n2924, enK161)) > 0) })
+	return !anyNode(child(n, enK15), func(n2938 *Node) bool {
+		return anyNode(child(n2938, enK14), func(n2939 *Node) bool {
+			return anyNode(child(n2939, enK13), func(n2940 *Node) bool { return (len(child(n2940, enK161)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-363: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Floor)
 func enT0573(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2926 *Node) bool {
-		return anyNode(child(n2926, enK14), func(n2927 *Node) bool {
-			return anyNode(child(n2927, enK13), func(n2928 *Node) bool { return (len(child(n2928, enK162)) > 0) })
+	return !anyNode(child(n, enK15), func(n2942 *Node) bool {
+		return anyNode(child(n2942, enK14), func(n2943 *Node) bool {
+			return anyNode(child(n2943, enK13), func(n2944 *Node) bool { return (len(child(n2944, enK162)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-364: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Room)
 func enT0574(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2930 *Node) bool {
-		return anyNode(child(n2930, enK14), func(n2931 *Node) bool {
-			return anyNode(child(n2931, enK13), func(n2932 *Node) bool { return (len(child(n2932, enK163)) > 0) })
+	return !anyNode(child(n, enK15), func(n2946 *Node) bool {
+		return anyNode(child(n2946, enK14), func(n2947 *Node) bool {
+			return anyNode(child(n2947, enK13), func(n2948 *Node) bool { return (len(child(n2948, enK163)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-365: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BlockName)
 func enT0575(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2934 *Node) bool {
-		return anyNode(child(n2934, enK14), func(n2935 *Node) bool {
-			return anyNode(child(n2935, enK13), func(n2936 *Node) bool { return (len(child(n2936, enK164)) > 0) })
+	return !anyNode(child(n, enK15), func(n2950 *Node) bool {
+		return anyNode(child(n2950, enK14), func(n2951 *Node) bool {
+			return anyNode(child(n2951, enK13), func(n2952 *Node) bool { return (len(child(n2952, enK164)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-366: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingName)
 func enT0576(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2938 *Node) bool {
-		return anyNode(child(n2938, enK14), func(n2939 *Node) bool {
-			return anyNode(child(n2939, enK13), func(n2940 *Node) bool { return (len(child(n2940, enK165)) > 0) })
+	return !anyNode(child(n, enK15), func(n2954 *Node) bool {
+		return anyNode(child(n2954, enK14), func(n2955 *Node) bool {
+			return anyNode(child(n2955, enK13), func(n2956 *Node) bool { return (len(child(n2956, enK165)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-367: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingNumber)
 func enT0577(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2942 *Node) bool {
-		return anyNode(child(n2942, enK14), func(n2943 *Node) bool {
-			return anyNode(child(n2943, enK13), func(n2944 *Node) bool { return (len(child(n2944, enK166)) > 0) })
+	return !anyNode(child(n, enK15), func(n2958 *Node) bool {
+		return anyNode(child(n2958, enK14), func(n2959 *Node) bool {
+			return anyNode(child(n2959, enK13), func(n2960 *Node) bool { return (len(child(n2960, enK166)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-368: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:InhouseMail)
 func enT0578(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2946 *Node) bool {
-		return anyNode(child(n2946, enK14), func(n2947 *Node) bool {
-			return anyNode(child(n2947, enK13), func(n2948 *Node) bool { return (len(child(n2948, enK167)) > 0) })
+	return !anyNode(child(n, enK15), func(n2962 *Node) bool {
+		return anyNode(child(n2962, enK14), func(n2963 *Node) bool {
+			return anyNode(child(n2963, enK13), func(n2964 *Node) bool { return (len(child(n2964, enK167)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-369: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Department)
 func enT0579(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2950 *Node) bool {
-		return anyNode(child(n2950, enK14), func(n2951 *Node) bool {
-			return anyNode(child(n2951, enK13), func(n2952 *Node) bool { return (len(child(n2952, enK168)) > 0) })
+	return !anyNode(child(n, enK15), func(n2966 *Node) bool {
+		return anyNode(child(n2966, enK14), func(n2967 *Node) bool {
+			return anyNode(child(n2967, enK13), func(n2968 *Node) bool { return (len(child(n2968, enK168)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-370: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkAttention)
 func enT0580(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2954 *Node) bool {
-		return anyNode(child(n2954, enK14), func(n2955 *Node) bool {
-			return anyNode(child(n2955, enK13), func(n2956 *Node) bool { return (len(child(n2956, enK169)) > 0) })
+	return !anyNode(child(n, enK15), func(n2970 *Node) bool {
+		return anyNode(child(n2970, enK14), func(n2971 *Node) bool {
+			return anyNode(child(n2971, enK13), func(n2972 *Node) bool { return (len(child(n2972, enK169)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-371: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkCare)
 func enT0581(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2958 *Node) bool {
-		return anyNode(child(n2958, enK14), func(n2959 *Node) bool {
-			return anyNode(child(n2959, enK13), func(n2960 *Node) bool { return (len(child(n2960, enK170)) > 0) })
+	return !anyNode(child(n, enK15), func(n2974 *Node) bool {
+		return anyNode(child(n2974, enK14), func(n2975 *Node) bool {
+			return anyNode(child(n2975, enK13), func(n2976 *Node) bool { return (len(child(n2976, enK170)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-372: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PlotIdentification)
 func enT0582(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2962 *Node) bool {
-		return anyNode(child(n2962, enK14), func(n2963 *Node) bool {
-			return anyNode(child(n2963, enK13), func(n2964 *Node) bool { return (len(child(n2964, enK171)) > 0) })
+	return !anyNode(child(n, enK15), func(n2978 *Node) bool {
+		return anyNode(child(n2978, enK14), func(n2979 *Node) bool {
+			return anyNode(child(n2979, enK13), func(n2980 *Node) bool { return (len(child(n2980, enK171)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-373: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CitySubdivisionName)
 func enT0583(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2966 *Node) bool {
-		return anyNode(child(n2966, enK14), func(n2967 *Node) bool {
-			return anyNode(child(n2967, enK13), func(n2968 *Node) bool { return (len(child(n2968, enK172)) > 0) })
+	return !anyNode(child(n, enK15), func(n2982 *Node) bool {
+		return anyNode(child(n2982, enK14), func(n2983 *Node) bool {
+			return anyNode(child(n2983, enK13), func(n2984 *Node) bool { return (len(child(n2984, enK172)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-374: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CountrySubentityCode)
 func enT0584(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2970 *Node) bool {
-		return anyNode(child(n2970, enK14), func(n2971 *Node) bool {
-			return anyNode(child(n2971, enK13), func(n2972 *Node) bool { return (len(child(n2972, enK173)) > 0) })
+	return !anyNode(child(n, enK15), func(n2986 *Node) bool {
+		return anyNode(child(n2986, enK14), func(n2987 *Node) bool {
+			return anyNode(child(n2987, enK13), func(n2988 *Node) bool { return (len(child(n2988, enK173)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-375: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Region)
 func enT0585(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2974 *Node) bool {
-		return anyNode(child(n2974, enK14), func(n2975 *Node) bool {
-			return anyNode(child(n2975, enK13), func(n2976 *Node) bool { return (len(child(n2976, enK174)) > 0) })
+	return !anyNode(child(n, enK15), func(n2990 *Node) bool {
+		return anyNode(child(n2990, enK14), func(n2991 *Node) bool {
+			return anyNode(child(n2991, enK13), func(n2992 *Node) bool { return (len(child(n2992, enK174)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-376: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:District)
 func enT0586(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2978 *Node) bool {
-		return anyNode(child(n2978, enK14), func(n2979 *Node) bool {
-			return anyNode(child(n2979, enK13), func(n2980 *Node) bool { return (len(child(n2980, enK175)) > 0) })
+	return !anyNode(child(n, enK15), func(n2994 *Node) bool {
+		return anyNode(child(n2994, enK14), func(n2995 *Node) bool {
+			return anyNode(child(n2995, enK13), func(n2996 *Node) bool { return (len(child(n2996, enK175)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-377: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:TimezoneOffset)
 func enT0587(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2982 *Node) bool {
-		return anyNode(child(n2982, enK14), func(n2983 *Node) bool {
-			return anyNode(child(n2983, enK13), func(n2984 *Node) bool { return (len(child(n2984, enK176)) > 0) })
+	return !anyNode(child(n, enK15), func(n2998 *Node) bool {
+		return anyNode(child(n2998, enK14), func(n2999 *Node) bool {
+			return anyNode(child(n2999, enK13), func(n3000 *Node) bool { return (len(child(n3000, enK176)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-378: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:Country/cbc:Name)
 func enT0588(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2986 *Node) bool {
-		return anyNode(child(n2986, enK14), func(n2987 *Node) bool {
-			return anyNode(child(n2987, enK13), func(n2988 *Node) bool {
-				return anyNode(child(n2988, enK7), func(n2989 *Node) bool { return (len(child(n2989, enK67)) > 0) })
+	return !anyNode(child(n, enK15), func(n3002 *Node) bool {
+		return anyNode(child(n3002, enK14), func(n3003 *Node) bool {
+			return anyNode(child(n3003, enK13), func(n3004 *Node) bool {
+				return anyNode(child(n3004, enK7), func(n3005 *Node) bool { return (len(child(n3005, enK67)) > 0) })
 			})
 		})
 	})
@@ -10083,201 +10115,201 @@ func enT0588(v []Seq, n *Node) bool {
 
 // UBL-CR-379: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:LocationCoordinate)
 func enT0589(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2991 *Node) bool {
-		return anyNode(child(n2991, enK14), func(n2992 *Node) bool {
-			return anyNode(child(n2992, enK13), func(n2993 *Node) bool { return (len(child(n2993, enK177)) > 0) })
+	return !anyNode(child(n, enK15), func(n3007 *Node) bool {
+		return anyNode(child(n3007, enK14), func(n3008 *Node) bool {
+			return anyNode(child(n3008, enK13), func(n3009 *Node) bool { return (len(child(n3009, enK177)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-380: not(cac:Delivery/cac:DeliveryLocation/cac:SubsidiaryLocation)
 func enT0590(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2995 *Node) bool {
-		return anyNode(child(n2995, enK14), func(n2996 *Node) bool { return (len(child(n2996, enK225)) > 0) })
+	return !anyNode(child(n, enK15), func(n3011 *Node) bool {
+		return anyNode(child(n3011, enK14), func(n3012 *Node) bool { return (len(child(n3012, enK225)) > 0) })
 	})
 }
 
 // UBL-CR-381: not(cac:Delivery/cac:DeliveryLocation/cac:LocationCoordinate)
 func enT0591(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2998 *Node) bool {
-		return anyNode(child(n2998, enK14), func(n2999 *Node) bool { return (len(child(n2999, enK177)) > 0) })
+	return !anyNode(child(n, enK15), func(n3014 *Node) bool {
+		return anyNode(child(n3014, enK14), func(n3015 *Node) bool { return (len(child(n3015, enK177)) > 0) })
 	})
 }
 
 // UBL-CR-382: not(cac:Delivery/cac:AlternativeDeliveryLocation)
 func enT0592(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3001 *Node) bool { return (len(child(n3001, enK226)) > 0) })
+	return !anyNode(child(n, enK15), func(n3017 *Node) bool { return (len(child(n3017, enK226)) > 0) })
 }
 
 // UBL-CR-383: not(cac:Delivery/cac:RequestedDeliveryPeriod)
 func enT0593(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3003 *Node) bool { return (len(child(n3003, enK227)) > 0) })
+	return !anyNode(child(n, enK15), func(n3019 *Node) bool { return (len(child(n3019, enK227)) > 0) })
 }
 
 // UBL-CR-384: not(cac:Delivery/cac:EstimatedDeliveryPeriod)
 func enT0594(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3005 *Node) bool { return (len(child(n3005, enK228)) > 0) })
+	return !anyNode(child(n, enK15), func(n3021 *Node) bool { return (len(child(n3021, enK228)) > 0) })
 }
 
 // UBL-CR-385: not(cac:Delivery/cac:CarrierParty)
 func enT0595(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3007 *Node) bool { return (len(child(n3007, enK229)) > 0) })
+	return !anyNode(child(n, enK15), func(n3023 *Node) bool { return (len(child(n3023, enK229)) > 0) })
 }
 
 // UBL-CR-386: not(cac:Delivery/cac:DeliveryParty/cbc:MarkCareIndicator)
 func enT0596(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3009 *Node) bool {
-		return anyNode(child(n3009, enK96), func(n3010 *Node) bool { return (len(child(n3010, enK153)) > 0) })
+	return !anyNode(child(n, enK15), func(n3025 *Node) bool {
+		return anyNode(child(n3025, enK96), func(n3026 *Node) bool { return (len(child(n3026, enK153)) > 0) })
 	})
 }
 
 // UBL-CR-387: not(cac:Delivery/cac:DeliveryParty/cbc:MarkAttentionIndicator)
 func enT0597(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3012 *Node) bool {
-		return anyNode(child(n3012, enK96), func(n3013 *Node) bool { return (len(child(n3013, enK154)) > 0) })
+	return !anyNode(child(n, enK15), func(n3028 *Node) bool {
+		return anyNode(child(n3028, enK96), func(n3029 *Node) bool { return (len(child(n3029, enK154)) > 0) })
 	})
 }
 
 // UBL-CR-388: not(cac:Delivery/cac:DeliveryParty/cbc:WebsiteURI)
 func enT0598(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3015 *Node) bool {
-		return anyNode(child(n3015, enK96), func(n3016 *Node) bool { return (len(child(n3016, enK155)) > 0) })
+	return !anyNode(child(n, enK15), func(n3031 *Node) bool {
+		return anyNode(child(n3031, enK96), func(n3032 *Node) bool { return (len(child(n3032, enK155)) > 0) })
 	})
 }
 
 // UBL-CR-389: not(cac:Delivery/cac:DeliveryParty/cbc:LogoReferenceID)
 func enT0599(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3018 *Node) bool {
-		return anyNode(child(n3018, enK96), func(n3019 *Node) bool { return (len(child(n3019, enK156)) > 0) })
+	return !anyNode(child(n, enK15), func(n3034 *Node) bool {
+		return anyNode(child(n3034, enK96), func(n3035 *Node) bool { return (len(child(n3035, enK156)) > 0) })
 	})
 }
 
 // UBL-CR-390: not(cac:Delivery/cac:DeliveryParty/cbc:EndpointID)
 func enT0600(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3021 *Node) bool {
-		return anyNode(child(n3021, enK96), func(n3022 *Node) bool { return (len(child(n3022, enK2)) > 0) })
+	return !anyNode(child(n, enK15), func(n3037 *Node) bool {
+		return anyNode(child(n3037, enK96), func(n3038 *Node) bool { return (len(child(n3038, enK2)) > 0) })
 	})
 }
 
 // UBL-CR-391: not(cac:Delivery/cac:DeliveryParty/cbc:IndustryClassificationCode)
 func enT0601(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3024 *Node) bool {
-		return anyNode(child(n3024, enK96), func(n3025 *Node) bool { return (len(child(n3025, enK157)) > 0) })
+	return !anyNode(child(n, enK15), func(n3040 *Node) bool {
+		return anyNode(child(n3040, enK96), func(n3041 *Node) bool { return (len(child(n3041, enK157)) > 0) })
 	})
 }
 
 // UBL-CR-392: not(cac:Delivery/cac:DeliveryParty/cac:PartyIdentification)
 func enT0602(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3027 *Node) bool {
-		return anyNode(child(n3027, enK96), func(n3028 *Node) bool { return (len(child(n3028, enK82)) > 0) })
+	return !anyNode(child(n, enK15), func(n3043 *Node) bool {
+		return anyNode(child(n3043, enK96), func(n3044 *Node) bool { return (len(child(n3044, enK82)) > 0) })
 	})
 }
 
 // UBL-CR-393: not(cac:Delivery/cac:DeliveryParty/cac:Language)
 func enT0603(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3030 *Node) bool {
-		return anyNode(child(n3030, enK96), func(n3031 *Node) bool { return (len(child(n3031, enK158)) > 0) })
+	return !anyNode(child(n, enK15), func(n3046 *Node) bool {
+		return anyNode(child(n3046, enK96), func(n3047 *Node) bool { return (len(child(n3047, enK158)) > 0) })
 	})
 }
 
 // UBL-CR-394: not(cac:Delivery/cac:DeliveryParty/cac:PostalAddress)
 func enT0604(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3033 *Node) bool {
-		return anyNode(child(n3033, enK96), func(n3034 *Node) bool { return (len(child(n3034, enK6)) > 0) })
+	return !anyNode(child(n, enK15), func(n3049 *Node) bool {
+		return anyNode(child(n3049, enK96), func(n3050 *Node) bool { return (len(child(n3050, enK6)) > 0) })
 	})
 }
 
 // UBL-CR-395: not(cac:Delivery/cac:DeliveryParty/cac:PhysicalLocation)
 func enT0605(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3036 *Node) bool {
-		return anyNode(child(n3036, enK96), func(n3037 *Node) bool { return (len(child(n3037, enK178)) > 0) })
+	return !anyNode(child(n, enK15), func(n3052 *Node) bool {
+		return anyNode(child(n3052, enK96), func(n3053 *Node) bool { return (len(child(n3053, enK178)) > 0) })
 	})
 }
 
 // UBL-CR-396: not(cac:Delivery/cac:DeliveryParty/cac:PartyTaxScheme)
 func enT0606(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3039 *Node) bool {
-		return anyNode(child(n3039, enK96), func(n3040 *Node) bool { return (len(child(n3040, enK54)) > 0) })
+	return !anyNode(child(n, enK15), func(n3055 *Node) bool {
+		return anyNode(child(n3055, enK96), func(n3056 *Node) bool { return (len(child(n3056, enK54)) > 0) })
 	})
 }
 
 // UBL-CR-397: not(cac:Delivery/cac:DeliveryParty/cac:PartyLegalEntity)
 func enT0607(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3042 *Node) bool {
-		return anyNode(child(n3042, enK96), func(n3043 *Node) bool { return (len(child(n3043, enK45)) > 0) })
+	return !anyNode(child(n, enK15), func(n3058 *Node) bool {
+		return anyNode(child(n3058, enK96), func(n3059 *Node) bool { return (len(child(n3059, enK45)) > 0) })
 	})
 }
 
 // UBL-CR-398: not(cac:Delivery/cac:DeliveryParty/cac:Contact)
 func enT0608(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3045 *Node) bool {
-		return anyNode(child(n3045, enK96), func(n3046 *Node) bool { return (len(child(n3046, enK196)) > 0) })
+	return !anyNode(child(n, enK15), func(n3061 *Node) bool {
+		return anyNode(child(n3061, enK96), func(n3062 *Node) bool { return (len(child(n3062, enK196)) > 0) })
 	})
 }
 
 // UBL-CR-399: not(cac:Delivery/cac:DeliveryParty/cac:Person)
 func enT0609(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3048 *Node) bool {
-		return anyNode(child(n3048, enK96), func(n3049 *Node) bool { return (len(child(n3049, enK199)) > 0) })
+	return !anyNode(child(n, enK15), func(n3064 *Node) bool {
+		return anyNode(child(n3064, enK96), func(n3065 *Node) bool { return (len(child(n3065, enK199)) > 0) })
 	})
 }
 
 // UBL-CR-400: not(cac:Delivery/cac:DeliveryParty/cac:AgentParty)
 func enT0610(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3051 *Node) bool {
-		return anyNode(child(n3051, enK96), func(n3052 *Node) bool { return (len(child(n3052, enK200)) > 0) })
+	return !anyNode(child(n, enK15), func(n3067 *Node) bool {
+		return anyNode(child(n3067, enK96), func(n3068 *Node) bool { return (len(child(n3068, enK200)) > 0) })
 	})
 }
 
 // UBL-CR-401: not(cac:Delivery/cac:DeliveryParty/cac:ServiceProviderParty)
 func enT0611(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3054 *Node) bool {
-		return anyNode(child(n3054, enK96), func(n3055 *Node) bool { return (len(child(n3055, enK201)) > 0) })
+	return !anyNode(child(n, enK15), func(n3070 *Node) bool {
+		return anyNode(child(n3070, enK96), func(n3071 *Node) bool { return (len(child(n3071, enK201)) > 0) })
 	})
 }
 
 // UBL-CR-402: not(cac:Delivery/cac:DeliveryParty/cac:PowerOfAttorney)
 func enT0612(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3057 *Node) bool {
-		return anyNode(child(n3057, enK96), func(n3058 *Node) bool { return (len(child(n3058, enK202)) > 0) })
+	return !anyNode(child(n, enK15), func(n3073 *Node) bool {
+		return anyNode(child(n3073, enK96), func(n3074 *Node) bool { return (len(child(n3074, enK202)) > 0) })
 	})
 }
 
 // UBL-CR-403: not(cac:Delivery/cac:DeliveryParty/cac:FinancialAccount)
 func enT0613(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3060 *Node) bool {
-		return anyNode(child(n3060, enK96), func(n3061 *Node) bool { return (len(child(n3061, enK203)) > 0) })
+	return !anyNode(child(n, enK15), func(n3076 *Node) bool {
+		return anyNode(child(n3076, enK96), func(n3077 *Node) bool { return (len(child(n3077, enK203)) > 0) })
 	})
 }
 
 // UBL-CR-404: not(cac:Delivery/cac:NotifyParty)
 func enT0614(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3063 *Node) bool { return (len(child(n3063, enK230)) > 0) })
+	return !anyNode(child(n, enK15), func(n3079 *Node) bool { return (len(child(n3079, enK230)) > 0) })
 }
 
 // UBL-CR-405: not(cac:Delivery/cac:Despatch)
 func enT0615(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3065 *Node) bool { return (len(child(n3065, enK231)) > 0) })
+	return !anyNode(child(n, enK15), func(n3081 *Node) bool { return (len(child(n3081, enK231)) > 0) })
 }
 
 // UBL-CR-406: not(cac:Delivery/cac:DeliveryTerms)
 func enT0616(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3067 *Node) bool { return (len(child(n3067, enK232)) > 0) })
+	return !anyNode(child(n, enK15), func(n3083 *Node) bool { return (len(child(n3083, enK232)) > 0) })
 }
 
 // UBL-CR-407: not(cac:Delivery/cac:MinimumDeliveryUnit)
 func enT0617(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3069 *Node) bool { return (len(child(n3069, enK233)) > 0) })
+	return !anyNode(child(n, enK15), func(n3085 *Node) bool { return (len(child(n3085, enK233)) > 0) })
 }
 
 // UBL-CR-408: not(cac:Delivery/cac:MaximumDeliveryUnit)
 func enT0618(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3071 *Node) bool { return (len(child(n3071, enK234)) > 0) })
+	return !anyNode(child(n, enK15), func(n3087 *Node) bool { return (len(child(n3087, enK234)) > 0) })
 }
 
 // UBL-CR-409: not(cac:Delivery/cac:Shipment)
 func enT0619(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3073 *Node) bool { return (len(child(n3073, enK235)) > 0) })
+	return !anyNode(child(n, enK15), func(n3089 *Node) bool { return (len(child(n3089, enK235)) > 0) })
 }
 
 // UBL-CR-410: not(cac:DeliveryTerms)
@@ -10287,130 +10319,130 @@ func enT0620(v []Seq, n *Node) bool {
 
 // UBL-CR-411: not(cac:PaymentMeans/cbc:ID)
 func enT0621(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3076 *Node) bool { return (len(child(n3076, enK1)) > 0) })
+	return !anyNode(child(n, enK11), func(n3092 *Node) bool { return (len(child(n3092, enK1)) > 0) })
 }
 
 // UBL-CR-412: not(cac:PaymentMeans/cbc:PaymentDueDate) or ../cn:CreditNote
 func enT0622(v []Seq, n *Node) bool {
-	return (!anyNode(child(n, enK11), func(n3078 *Node) bool { return (len(child(n3078, enK236)) > 0) }) || anyNode(parent(n), func(n3080 *Node) bool { return (len(child(n3080, enK19)) > 0) }))
+	return (!anyNode(child(n, enK11), func(n3094 *Node) bool { return (len(child(n3094, enK236)) > 0) }) || anyNode(parent(n), func(n3096 *Node) bool { return (len(child(n3096, enK19)) > 0) }))
 }
 
 // UBL-CR-413: not(cac:PaymentMeans/cbc:PaymentChannelCode)
 func enT0623(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3082 *Node) bool { return (len(child(n3082, enK237)) > 0) })
+	return !anyNode(child(n, enK11), func(n3098 *Node) bool { return (len(child(n3098, enK237)) > 0) })
 }
 
 // UBL-CR-414: not(cac:PaymentMeans/cbc:InstructionID)
 func enT0624(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3084 *Node) bool { return (len(child(n3084, enK238)) > 0) })
+	return !anyNode(child(n, enK11), func(n3100 *Node) bool { return (len(child(n3100, enK238)) > 0) })
 }
 
 // UBL-CR-415: not(cac:PaymentMeans/cac:CardAccount/cbc:CardTypeCode)
 func enT0625(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3086 *Node) bool {
-		return anyNode(child(n3086, enK10), func(n3087 *Node) bool { return (len(child(n3087, enK239)) > 0) })
+	return !anyNode(child(n, enK11), func(n3102 *Node) bool {
+		return anyNode(child(n3102, enK10), func(n3103 *Node) bool { return (len(child(n3103, enK239)) > 0) })
 	})
 }
 
 // UBL-CR-416: not(cac:PaymentMeans/cac:CardAccount/cbc:ValidityStartDate)
 func enT0626(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3089 *Node) bool {
-		return anyNode(child(n3089, enK10), func(n3090 *Node) bool { return (len(child(n3090, enK240)) > 0) })
+	return !anyNode(child(n, enK11), func(n3105 *Node) bool {
+		return anyNode(child(n3105, enK10), func(n3106 *Node) bool { return (len(child(n3106, enK240)) > 0) })
 	})
 }
 
 // UBL-CR-417: not(cac:PaymentMeans/cac:CardAccount/cbc:ExpiryDate)
 func enT0627(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3092 *Node) bool {
-		return anyNode(child(n3092, enK10), func(n3093 *Node) bool { return (len(child(n3093, enK140)) > 0) })
+	return !anyNode(child(n, enK11), func(n3108 *Node) bool {
+		return anyNode(child(n3108, enK10), func(n3109 *Node) bool { return (len(child(n3109, enK140)) > 0) })
 	})
 }
 
 // UBL-CR-418: not(cac:PaymentMeans/cac:CardAccount/cbc:IssuerID)
 func enT0628(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3095 *Node) bool {
-		return anyNode(child(n3095, enK10), func(n3096 *Node) bool { return (len(child(n3096, enK241)) > 0) })
+	return !anyNode(child(n, enK11), func(n3111 *Node) bool {
+		return anyNode(child(n3111, enK10), func(n3112 *Node) bool { return (len(child(n3112, enK241)) > 0) })
 	})
 }
 
 // UBL-CR-419: not(cac:PaymentMeans/cac:CardAccount/cbc:IssueNumberID)
 func enT0629(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3098 *Node) bool {
-		return anyNode(child(n3098, enK10), func(n3099 *Node) bool { return (len(child(n3099, enK242)) > 0) })
+	return !anyNode(child(n, enK11), func(n3114 *Node) bool {
+		return anyNode(child(n3114, enK10), func(n3115 *Node) bool { return (len(child(n3115, enK242)) > 0) })
 	})
 }
 
 // UBL-CR-420: not(cac:PaymentMeans/cac:CardAccount/cbc:CV2ID)
 func enT0630(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3101 *Node) bool {
-		return anyNode(child(n3101, enK10), func(n3102 *Node) bool { return (len(child(n3102, enK243)) > 0) })
+	return !anyNode(child(n, enK11), func(n3117 *Node) bool {
+		return anyNode(child(n3117, enK10), func(n3118 *Node) bool { return (len(child(n3118, enK243)) > 0) })
 	})
 }
 
 // UBL-CR-421: not(cac:PaymentMeans/cac:CardAccount/cbc:CardChipCode)
 func enT0631(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3104 *Node) bool {
-		return anyNode(child(n3104, enK10), func(n3105 *Node) bool { return (len(child(n3105, enK244)) > 0) })
+	return !anyNode(child(n, enK11), func(n3120 *Node) bool {
+		return anyNode(child(n3120, enK10), func(n3121 *Node) bool { return (len(child(n3121, enK244)) > 0) })
 	})
 }
 
 // UBL-CR-422: not(cac:PaymentMeans/cac:CardAccount/cbc:ChipApplicationID)
 func enT0632(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3107 *Node) bool {
-		return anyNode(child(n3107, enK10), func(n3108 *Node) bool { return (len(child(n3108, enK245)) > 0) })
+	return !anyNode(child(n, enK11), func(n3123 *Node) bool {
+		return anyNode(child(n3123, enK10), func(n3124 *Node) bool { return (len(child(n3124, enK245)) > 0) })
 	})
 }
 
 // UBL-CR-424: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AliasName)
 func enT0633(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3110 *Node) bool {
-		return anyNode(child(n3110, enK83), func(n3111 *Node) bool { return (len(child(n3111, enK246)) > 0) })
+	return !anyNode(child(n, enK11), func(n3126 *Node) bool {
+		return anyNode(child(n3126, enK83), func(n3127 *Node) bool { return (len(child(n3127, enK246)) > 0) })
 	})
 }
 
 // UBL-CR-425: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountTypeCode)
 func enT0634(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3113 *Node) bool {
-		return anyNode(child(n3113, enK83), func(n3114 *Node) bool { return (len(child(n3114, enK247)) > 0) })
+	return !anyNode(child(n, enK11), func(n3129 *Node) bool {
+		return anyNode(child(n3129, enK83), func(n3130 *Node) bool { return (len(child(n3130, enK247)) > 0) })
 	})
 }
 
 // UBL-CR-426: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountFormatCode)
 func enT0635(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3116 *Node) bool {
-		return anyNode(child(n3116, enK83), func(n3117 *Node) bool { return (len(child(n3117, enK248)) > 0) })
+	return !anyNode(child(n, enK11), func(n3132 *Node) bool {
+		return anyNode(child(n3132, enK83), func(n3133 *Node) bool { return (len(child(n3133, enK248)) > 0) })
 	})
 }
 
 // UBL-CR-427: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:CurrencyCode)
 func enT0636(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3119 *Node) bool {
-		return anyNode(child(n3119, enK83), func(n3120 *Node) bool { return (len(child(n3120, enK184)) > 0) })
+	return !anyNode(child(n, enK11), func(n3135 *Node) bool {
+		return anyNode(child(n3135, enK83), func(n3136 *Node) bool { return (len(child(n3136, enK184)) > 0) })
 	})
 }
 
 // UBL-CR-428: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:PaymentNote)
 func enT0637(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3122 *Node) bool {
-		return anyNode(child(n3122, enK83), func(n3123 *Node) bool { return (len(child(n3123, enK249)) > 0) })
+	return !anyNode(child(n, enK11), func(n3138 *Node) bool {
+		return anyNode(child(n3138, enK83), func(n3139 *Node) bool { return (len(child(n3139, enK249)) > 0) })
 	})
 }
 
 // UBL-CR-429: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:Name)
 func enT0638(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3125 *Node) bool {
-		return anyNode(child(n3125, enK83), func(n3126 *Node) bool {
-			return anyNode(child(n3126, enK250), func(n3127 *Node) bool { return (len(child(n3127, enK67)) > 0) })
+	return !anyNode(child(n, enK11), func(n3141 *Node) bool {
+		return anyNode(child(n3141, enK83), func(n3142 *Node) bool {
+			return anyNode(child(n3142, enK250), func(n3143 *Node) bool { return (len(child(n3143, enK67)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-430: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cbc:Name)
 func enT0639(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3129 *Node) bool {
-		return anyNode(child(n3129, enK83), func(n3130 *Node) bool {
-			return anyNode(child(n3130, enK250), func(n3131 *Node) bool {
-				return anyNode(child(n3131, enK251), func(n3132 *Node) bool { return (len(child(n3132, enK67)) > 0) })
+	return !anyNode(child(n, enK11), func(n3145 *Node) bool {
+		return anyNode(child(n3145, enK83), func(n3146 *Node) bool {
+			return anyNode(child(n3146, enK250), func(n3147 *Node) bool {
+				return anyNode(child(n3147, enK251), func(n3148 *Node) bool { return (len(child(n3148, enK67)) > 0) })
 			})
 		})
 	})
@@ -10418,10 +10450,10 @@ func enT0639(v []Seq, n *Node) bool {
 
 // UBL-CR-431: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cac:Address)
 func enT0640(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3134 *Node) bool {
-		return anyNode(child(n3134, enK83), func(n3135 *Node) bool {
-			return anyNode(child(n3135, enK250), func(n3136 *Node) bool {
-				return anyNode(child(n3136, enK251), func(n3137 *Node) bool { return (len(child(n3137, enK13)) > 0) })
+	return !anyNode(child(n, enK11), func(n3150 *Node) bool {
+		return anyNode(child(n3150, enK83), func(n3151 *Node) bool {
+			return anyNode(child(n3151, enK250), func(n3152 *Node) bool {
+				return anyNode(child(n3152, enK251), func(n3153 *Node) bool { return (len(child(n3153, enK13)) > 0) })
 			})
 		})
 	})
@@ -10429,246 +10461,246 @@ func enT0640(v []Seq, n *Node) bool {
 
 // UBL-CR-432: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:Address)
 func enT0641(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3139 *Node) bool {
-		return anyNode(child(n3139, enK83), func(n3140 *Node) bool {
-			return anyNode(child(n3140, enK250), func(n3141 *Node) bool { return (len(child(n3141, enK13)) > 0) })
+	return !anyNode(child(n, enK11), func(n3155 *Node) bool {
+		return anyNode(child(n3155, enK83), func(n3156 *Node) bool {
+			return anyNode(child(n3156, enK250), func(n3157 *Node) bool { return (len(child(n3157, enK13)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-433: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:Country)
 func enT0642(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3143 *Node) bool {
-		return anyNode(child(n3143, enK83), func(n3144 *Node) bool { return (len(child(n3144, enK7)) > 0) })
+	return !anyNode(child(n, enK11), func(n3159 *Node) bool {
+		return anyNode(child(n3159, enK83), func(n3160 *Node) bool { return (len(child(n3160, enK7)) > 0) })
 	})
 }
 
 // UBL-CR-434: not(cac:PaymentMeans/cac:CreditAccount)
 func enT0643(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3146 *Node) bool { return (len(child(n3146, enK252)) > 0) })
+	return !anyNode(child(n, enK11), func(n3162 *Node) bool { return (len(child(n3162, enK252)) > 0) })
 }
 
 // UBL-CR-435: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MandateTypeCode)
 func enT0644(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3148 *Node) bool {
-		return anyNode(child(n3148, enK253), func(n3149 *Node) bool { return (len(child(n3149, enK254)) > 0) })
+	return !anyNode(child(n, enK11), func(n3164 *Node) bool {
+		return anyNode(child(n3164, enK253), func(n3165 *Node) bool { return (len(child(n3165, enK254)) > 0) })
 	})
 }
 
 // UBL-CR-436: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaymentInstructionsNumeric)
 func enT0645(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3151 *Node) bool {
-		return anyNode(child(n3151, enK253), func(n3152 *Node) bool { return (len(child(n3152, enK255)) > 0) })
+	return !anyNode(child(n, enK11), func(n3167 *Node) bool {
+		return anyNode(child(n3167, enK253), func(n3168 *Node) bool { return (len(child(n3168, enK255)) > 0) })
 	})
 }
 
 // UBL-CR-437: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaidAmount)
 func enT0646(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3154 *Node) bool {
-		return anyNode(child(n3154, enK253), func(n3155 *Node) bool { return (len(child(n3155, enK256)) > 0) })
+	return !anyNode(child(n, enK11), func(n3170 *Node) bool {
+		return anyNode(child(n3170, enK253), func(n3171 *Node) bool { return (len(child(n3171, enK256)) > 0) })
 	})
 }
 
 // UBL-CR-438: not(cac:PaymentMeans/cac:PaymentMandate/cbc:SignatureID)
 func enT0647(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3157 *Node) bool {
-		return anyNode(child(n3157, enK253), func(n3158 *Node) bool { return (len(child(n3158, enK257)) > 0) })
+	return !anyNode(child(n, enK11), func(n3173 *Node) bool {
+		return anyNode(child(n3173, enK253), func(n3174 *Node) bool { return (len(child(n3174, enK257)) > 0) })
 	})
 }
 
 // UBL-CR-439: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerParty)
 func enT0648(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3160 *Node) bool {
-		return anyNode(child(n3160, enK253), func(n3161 *Node) bool { return (len(child(n3161, enK258)) > 0) })
+	return !anyNode(child(n, enK11), func(n3176 *Node) bool {
+		return anyNode(child(n3176, enK253), func(n3177 *Node) bool { return (len(child(n3177, enK258)) > 0) })
 	})
 }
 
 // UBL-CR-440: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:Name)
 func enT0649(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3163 *Node) bool {
-		return anyNode(child(n3163, enK253), func(n3164 *Node) bool {
-			return anyNode(child(n3164, enK259), func(n3165 *Node) bool { return (len(child(n3165, enK67)) > 0) })
+	return !anyNode(child(n, enK11), func(n3179 *Node) bool {
+		return anyNode(child(n3179, enK253), func(n3180 *Node) bool {
+			return anyNode(child(n3180, enK259), func(n3181 *Node) bool { return (len(child(n3181, enK67)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-441: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AliasName)
 func enT0650(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3167 *Node) bool {
-		return anyNode(child(n3167, enK253), func(n3168 *Node) bool {
-			return anyNode(child(n3168, enK259), func(n3169 *Node) bool { return (len(child(n3169, enK246)) > 0) })
+	return !anyNode(child(n, enK11), func(n3183 *Node) bool {
+		return anyNode(child(n3183, enK253), func(n3184 *Node) bool {
+			return anyNode(child(n3184, enK259), func(n3185 *Node) bool { return (len(child(n3185, enK246)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-442: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountTypeCode)
 func enT0651(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3171 *Node) bool {
-		return anyNode(child(n3171, enK253), func(n3172 *Node) bool {
-			return anyNode(child(n3172, enK259), func(n3173 *Node) bool { return (len(child(n3173, enK247)) > 0) })
+	return !anyNode(child(n, enK11), func(n3187 *Node) bool {
+		return anyNode(child(n3187, enK253), func(n3188 *Node) bool {
+			return anyNode(child(n3188, enK259), func(n3189 *Node) bool { return (len(child(n3189, enK247)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-443: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountFormatCode)
 func enT0652(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3175 *Node) bool {
-		return anyNode(child(n3175, enK253), func(n3176 *Node) bool {
-			return anyNode(child(n3176, enK259), func(n3177 *Node) bool { return (len(child(n3177, enK248)) > 0) })
+	return !anyNode(child(n, enK11), func(n3191 *Node) bool {
+		return anyNode(child(n3191, enK253), func(n3192 *Node) bool {
+			return anyNode(child(n3192, enK259), func(n3193 *Node) bool { return (len(child(n3193, enK248)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-444: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:CurrencyCode)
 func enT0653(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3179 *Node) bool {
-		return anyNode(child(n3179, enK253), func(n3180 *Node) bool {
-			return anyNode(child(n3180, enK259), func(n3181 *Node) bool { return (len(child(n3181, enK184)) > 0) })
+	return !anyNode(child(n, enK11), func(n3195 *Node) bool {
+		return anyNode(child(n3195, enK253), func(n3196 *Node) bool {
+			return anyNode(child(n3196, enK259), func(n3197 *Node) bool { return (len(child(n3197, enK184)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-445: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:PaymentNote)
 func enT0654(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3183 *Node) bool {
-		return anyNode(child(n3183, enK253), func(n3184 *Node) bool {
-			return anyNode(child(n3184, enK259), func(n3185 *Node) bool { return (len(child(n3185, enK249)) > 0) })
+	return !anyNode(child(n, enK11), func(n3199 *Node) bool {
+		return anyNode(child(n3199, enK253), func(n3200 *Node) bool {
+			return anyNode(child(n3200, enK259), func(n3201 *Node) bool { return (len(child(n3201, enK249)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-446: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:FinancialInstitutionBranch)
 func enT0655(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3187 *Node) bool {
-		return anyNode(child(n3187, enK253), func(n3188 *Node) bool {
-			return anyNode(child(n3188, enK259), func(n3189 *Node) bool { return (len(child(n3189, enK250)) > 0) })
+	return !anyNode(child(n, enK11), func(n3203 *Node) bool {
+		return anyNode(child(n3203, enK253), func(n3204 *Node) bool {
+			return anyNode(child(n3204, enK259), func(n3205 *Node) bool { return (len(child(n3205, enK250)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-447: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:Country)
 func enT0656(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3191 *Node) bool {
-		return anyNode(child(n3191, enK253), func(n3192 *Node) bool {
-			return anyNode(child(n3192, enK259), func(n3193 *Node) bool { return (len(child(n3193, enK7)) > 0) })
+	return !anyNode(child(n, enK11), func(n3207 *Node) bool {
+		return anyNode(child(n3207, enK253), func(n3208 *Node) bool {
+			return anyNode(child(n3208, enK259), func(n3209 *Node) bool { return (len(child(n3209, enK7)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-448: not(cac:PaymentMeans/cac:PaymentMandate/cac:ValidityPeriod)
 func enT0657(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3195 *Node) bool {
-		return anyNode(child(n3195, enK253), func(n3196 *Node) bool { return (len(child(n3196, enK123)) > 0) })
+	return !anyNode(child(n, enK11), func(n3211 *Node) bool {
+		return anyNode(child(n3211, enK253), func(n3212 *Node) bool { return (len(child(n3212, enK123)) > 0) })
 	})
 }
 
 // UBL-CR-449: not(cac:PaymentMeans/cac:PaymentMandate/cac:PaymentReversalPeriod)
 func enT0658(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3198 *Node) bool {
-		return anyNode(child(n3198, enK253), func(n3199 *Node) bool { return (len(child(n3199, enK260)) > 0) })
+	return !anyNode(child(n, enK11), func(n3214 *Node) bool {
+		return anyNode(child(n3214, enK253), func(n3215 *Node) bool { return (len(child(n3215, enK260)) > 0) })
 	})
 }
 
 // UBL-CR-450: not(cac:PaymentMeans/cac:PaymentMandate/cac:Clause)
 func enT0659(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3201 *Node) bool {
-		return anyNode(child(n3201, enK253), func(n3202 *Node) bool { return (len(child(n3202, enK261)) > 0) })
+	return !anyNode(child(n, enK11), func(n3217 *Node) bool {
+		return anyNode(child(n3217, enK253), func(n3218 *Node) bool { return (len(child(n3218, enK261)) > 0) })
 	})
 }
 
 // UBL-CR-451: not(cac:PaymentMeans/cac:TradeFinancing)
 func enT0660(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3204 *Node) bool { return (len(child(n3204, enK262)) > 0) })
+	return !anyNode(child(n, enK11), func(n3220 *Node) bool { return (len(child(n3220, enK262)) > 0) })
 }
 
 // UBL-CR-452: not(cac:PaymentTerms/cbc:ID)
 func enT0661(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3206 *Node) bool { return (len(child(n3206, enK1)) > 0) })
+	return !anyNode(child(n, enK263), func(n3222 *Node) bool { return (len(child(n3222, enK1)) > 0) })
 }
 
 // UBL-CR-453: not(cac:PaymentTerms/cbc:PaymentMeansID)
 func enT0662(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3208 *Node) bool { return (len(child(n3208, enK264)) > 0) })
+	return !anyNode(child(n, enK263), func(n3224 *Node) bool { return (len(child(n3224, enK264)) > 0) })
 }
 
 // UBL-CR-454: not(cac:PaymentTerms/cbc:PrepaidPaymentReferenceID)
 func enT0663(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3210 *Node) bool { return (len(child(n3210, enK265)) > 0) })
+	return !anyNode(child(n, enK263), func(n3226 *Node) bool { return (len(child(n3226, enK265)) > 0) })
 }
 
 // UBL-CR-455: not(cac:PaymentTerms/cbc:ReferenceEventCode)
 func enT0664(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3212 *Node) bool { return (len(child(n3212, enK266)) > 0) })
+	return !anyNode(child(n, enK263), func(n3228 *Node) bool { return (len(child(n3228, enK266)) > 0) })
 }
 
 // UBL-CR-456: not(cac:PaymentTerms/cbc:SettlementDiscountPercent)
 func enT0665(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3214 *Node) bool { return (len(child(n3214, enK267)) > 0) })
+	return !anyNode(child(n, enK263), func(n3230 *Node) bool { return (len(child(n3230, enK267)) > 0) })
 }
 
 // UBL-CR-457: not(cac:PaymentTerms/cbc:PenaltySurchargePercent)
 func enT0666(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3216 *Node) bool { return (len(child(n3216, enK268)) > 0) })
+	return !anyNode(child(n, enK263), func(n3232 *Node) bool { return (len(child(n3232, enK268)) > 0) })
 }
 
 // UBL-CR-458: not(cac:PaymentTerms/cbc:PaymentPercent)
 func enT0667(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3218 *Node) bool { return (len(child(n3218, enK269)) > 0) })
+	return !anyNode(child(n, enK263), func(n3234 *Node) bool { return (len(child(n3234, enK269)) > 0) })
 }
 
 // UBL-CR-459: not(cac:PaymentTerms/cbc:Amount)
 func enT0668(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3220 *Node) bool { return (len(child(n3220, enK20)) > 0) })
+	return !anyNode(child(n, enK263), func(n3236 *Node) bool { return (len(child(n3236, enK20)) > 0) })
 }
 
 // UBL-CR-460: not(cac:PaymentTerms/cbc:SettlementDiscountAmount)
 func enT0669(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3222 *Node) bool { return (len(child(n3222, enK270)) > 0) })
+	return !anyNode(child(n, enK263), func(n3238 *Node) bool { return (len(child(n3238, enK270)) > 0) })
 }
 
 // UBL-CR-461: not(cac:PaymentTerms/cbc:PenaltyAmount)
 func enT0670(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3224 *Node) bool { return (len(child(n3224, enK271)) > 0) })
+	return !anyNode(child(n, enK263), func(n3240 *Node) bool { return (len(child(n3240, enK271)) > 0) })
 }
 
 // UBL-CR-462: not(cac:PaymentTerms/cbc:PaymentTermsDetailsURI)
 func enT0671(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3226 *Node) bool { return (len(child(n3226, enK272)) > 0) })
+	return !anyNode(child(n, enK263), func(n3242 *Node) bool { return (len(child(n3242, enK272)) > 0) })
 }
 
 // UBL-CR-463: not(cac:PaymentTerms/cbc:PaymentDueDate)
 func enT0672(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3228 *Node) bool { return (len(child(n3228, enK236)) > 0) })
+	return !anyNode(child(n, enK263), func(n3244 *Node) bool { return (len(child(n3244, enK236)) > 0) })
 }
 
 // UBL-CR-464: not(cac:PaymentTerms/cbc:InstallmentDueDate)
 func enT0673(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3230 *Node) bool { return (len(child(n3230, enK273)) > 0) })
+	return !anyNode(child(n, enK263), func(n3246 *Node) bool { return (len(child(n3246, enK273)) > 0) })
 }
 
 // UBL-CR-465: not(cac:PaymentTerms/cbc:InvoicingPartyReference)
 func enT0674(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3232 *Node) bool { return (len(child(n3232, enK274)) > 0) })
+	return !anyNode(child(n, enK263), func(n3248 *Node) bool { return (len(child(n3248, enK274)) > 0) })
 }
 
 // UBL-CR-466: not(cac:PaymentTerms/cac:SettlementPeriod)
 func enT0675(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3234 *Node) bool { return (len(child(n3234, enK275)) > 0) })
+	return !anyNode(child(n, enK263), func(n3250 *Node) bool { return (len(child(n3250, enK275)) > 0) })
 }
 
 // UBL-CR-467: not(cac:PaymentTerms/cac:PenaltyPeriod)
 func enT0676(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3236 *Node) bool { return (len(child(n3236, enK276)) > 0) })
+	return !anyNode(child(n, enK263), func(n3252 *Node) bool { return (len(child(n3252, enK276)) > 0) })
 }
 
 // UBL-CR-468: not(cac:PaymentTerms/cac:ExchangeRate)
 func enT0677(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3238 *Node) bool { return (len(child(n3238, enK277)) > 0) })
+	return !anyNode(child(n, enK263), func(n3254 *Node) bool { return (len(child(n3254, enK277)) > 0) })
 }
 
 // UBL-CR-469: not(cac:PaymentTerms/cac:ValidityPeriod)
 func enT0678(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3240 *Node) bool { return (len(child(n3240, enK123)) > 0) })
+	return !anyNode(child(n, enK263), func(n3256 *Node) bool { return (len(child(n3256, enK123)) > 0) })
 }
 
 // UBL-CR-470: not(cac:PrepaidPayment)
@@ -10678,127 +10710,127 @@ func enT0679(v []Seq, n *Node) bool {
 
 // UBL-CR-471: not(cac:AllowanceCharge/cbc:ID)
 func enT0680(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3243 *Node) bool { return (len(child(n3243, enK1)) > 0) })
+	return !anyNode(child(n, enK16), func(n3259 *Node) bool { return (len(child(n3259, enK1)) > 0) })
 }
 
 // UBL-CR-472: not(cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0681(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3245 *Node) bool { return (len(child(n3245, enK279)) > 0) })
+	return !anyNode(child(n, enK16), func(n3261 *Node) bool { return (len(child(n3261, enK279)) > 0) })
 }
 
 // UBL-CR-473: not(cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0682(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3247 *Node) bool { return (len(child(n3247, enK280)) > 0) })
+	return !anyNode(child(n, enK16), func(n3263 *Node) bool { return (len(child(n3263, enK280)) > 0) })
 }
 
 // UBL-CR-474: not(cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0683(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3249 *Node) bool { return (len(child(n3249, enK106)) > 0) })
+	return !anyNode(child(n, enK16), func(n3265 *Node) bool { return (len(child(n3265, enK106)) > 0) })
 }
 
 // UBL-CR-475: not(cac:AllowanceCharge/cbc:AccountingCost)
 func enT0684(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3251 *Node) bool { return (len(child(n3251, enK281)) > 0) })
+	return !anyNode(child(n, enK16), func(n3267 *Node) bool { return (len(child(n3267, enK281)) > 0) })
 }
 
 // UBL-CR-476: not(cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0685(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3253 *Node) bool { return (len(child(n3253, enK282)) > 0) })
+	return !anyNode(child(n, enK16), func(n3269 *Node) bool { return (len(child(n3269, enK282)) > 0) })
 }
 
 // UBL-CR-477: not(cac:AllowanceCharge/cac:TaxCategory/cbc:Name)
 func enT0686(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3255 *Node) bool {
-		return anyNode(child(n3255, enK21), func(n3256 *Node) bool { return (len(child(n3256, enK67)) > 0) })
+	return !anyNode(child(n, enK16), func(n3271 *Node) bool {
+		return anyNode(child(n3271, enK21), func(n3272 *Node) bool { return (len(child(n3272, enK67)) > 0) })
 	})
 }
 
 // UBL-CR-478: not(cac:AllowanceCharge/cac:TaxCategory/cbc:BaseUnitMeasure)
 func enT0687(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3258 *Node) bool {
-		return anyNode(child(n3258, enK21), func(n3259 *Node) bool { return (len(child(n3259, enK283)) > 0) })
+	return !anyNode(child(n, enK16), func(n3274 *Node) bool {
+		return anyNode(child(n3274, enK21), func(n3275 *Node) bool { return (len(child(n3275, enK283)) > 0) })
 	})
 }
 
 // UBL-CR-479: not(cac:AllowanceCharge/cac:TaxCategory/cbc:PerUnitAmount)
 func enT0688(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3261 *Node) bool {
-		return anyNode(child(n3261, enK21), func(n3262 *Node) bool { return (len(child(n3262, enK282)) > 0) })
+	return !anyNode(child(n, enK16), func(n3277 *Node) bool {
+		return anyNode(child(n3277, enK21), func(n3278 *Node) bool { return (len(child(n3278, enK282)) > 0) })
 	})
 }
 
 // UBL-CR-480: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReasonCode)
 func enT0689(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3264 *Node) bool {
-		return anyNode(child(n3264, enK21), func(n3265 *Node) bool { return (len(child(n3265, enK90)) > 0) })
+	return !anyNode(child(n, enK16), func(n3280 *Node) bool {
+		return anyNode(child(n3280, enK21), func(n3281 *Node) bool { return (len(child(n3281, enK90)) > 0) })
 	})
 }
 
 // UBL-CR-481: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReason)
 func enT0690(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3267 *Node) bool {
-		return anyNode(child(n3267, enK21), func(n3268 *Node) bool { return (len(child(n3268, enK89)) > 0) })
+	return !anyNode(child(n, enK16), func(n3283 *Node) bool {
+		return anyNode(child(n3283, enK21), func(n3284 *Node) bool { return (len(child(n3284, enK89)) > 0) })
 	})
 }
 
 // UBL-CR-482: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRange)
 func enT0691(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3270 *Node) bool {
-		return anyNode(child(n3270, enK21), func(n3271 *Node) bool { return (len(child(n3271, enK284)) > 0) })
+	return !anyNode(child(n, enK16), func(n3286 *Node) bool {
+		return anyNode(child(n3286, enK21), func(n3287 *Node) bool { return (len(child(n3287, enK284)) > 0) })
 	})
 }
 
 // UBL-CR-483: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRatePercent)
 func enT0692(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3273 *Node) bool {
-		return anyNode(child(n3273, enK21), func(n3274 *Node) bool { return (len(child(n3274, enK285)) > 0) })
+	return !anyNode(child(n, enK16), func(n3289 *Node) bool {
+		return anyNode(child(n3289, enK21), func(n3290 *Node) bool { return (len(child(n3290, enK285)) > 0) })
 	})
 }
 
 // UBL-CR-484: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func enT0693(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3276 *Node) bool {
-		return anyNode(child(n3276, enK21), func(n3277 *Node) bool {
-			return anyNode(child(n3277, enK22), func(n3278 *Node) bool { return (len(child(n3278, enK67)) > 0) })
+	return !anyNode(child(n, enK16), func(n3292 *Node) bool {
+		return anyNode(child(n3292, enK21), func(n3293 *Node) bool {
+			return anyNode(child(n3293, enK22), func(n3294 *Node) bool { return (len(child(n3294, enK67)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-485: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0694(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3280 *Node) bool {
-		return anyNode(child(n3280, enK21), func(n3281 *Node) bool {
-			return anyNode(child(n3281, enK22), func(n3282 *Node) bool { return (len(child(n3282, enK183)) > 0) })
+	return !anyNode(child(n, enK16), func(n3296 *Node) bool {
+		return anyNode(child(n3296, enK21), func(n3297 *Node) bool {
+			return anyNode(child(n3297, enK22), func(n3298 *Node) bool { return (len(child(n3298, enK183)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-486: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0695(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3284 *Node) bool {
-		return anyNode(child(n3284, enK21), func(n3285 *Node) bool {
-			return anyNode(child(n3285, enK22), func(n3286 *Node) bool { return (len(child(n3286, enK184)) > 0) })
+	return !anyNode(child(n, enK16), func(n3300 *Node) bool {
+		return anyNode(child(n3300, enK21), func(n3301 *Node) bool {
+			return anyNode(child(n3301, enK22), func(n3302 *Node) bool { return (len(child(n3302, enK184)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-487: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0696(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3288 *Node) bool {
-		return anyNode(child(n3288, enK21), func(n3289 *Node) bool {
-			return anyNode(child(n3289, enK22), func(n3290 *Node) bool { return (len(child(n3290, enK185)) > 0) })
+	return !anyNode(child(n, enK16), func(n3304 *Node) bool {
+		return anyNode(child(n3304, enK21), func(n3305 *Node) bool {
+			return anyNode(child(n3305, enK22), func(n3306 *Node) bool { return (len(child(n3306, enK185)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-488: not(cac:AllowanceCharge/cac:TaxTotal)
 func enT0697(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3292 *Node) bool { return (len(child(n3292, enK48)) > 0) })
+	return !anyNode(child(n, enK16), func(n3308 *Node) bool { return (len(child(n3308, enK48)) > 0) })
 }
 
 // UBL-CR-489: not(cac:AllowanceCharge/cac:PaymentMeans)
 func enT0698(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3294 *Node) bool { return (len(child(n3294, enK11)) > 0) })
+	return !anyNode(child(n, enK16), func(n3310 *Node) bool { return (len(child(n3310, enK11)) > 0) })
 }
 
 // UBL-CR-490: not(cac:TaxExchangeRate)
@@ -10823,119 +10855,119 @@ func enT0702(v []Seq, n *Node) bool {
 
 // UBL-CR-494: not(cac:TaxTotal/cbc:RoundingAmount)
 func enT0703(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3300 *Node) bool { return (len(child(n3300, enK290)) > 0) })
+	return !anyNode(child(n, enK48), func(n3316 *Node) bool { return (len(child(n3316, enK290)) > 0) })
 }
 
 // UBL-CR-495: not(cac:TaxTotal/cbc:TaxEvidenceIndicator)
 func enT0704(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3302 *Node) bool { return (len(child(n3302, enK291)) > 0) })
+	return !anyNode(child(n, enK48), func(n3318 *Node) bool { return (len(child(n3318, enK291)) > 0) })
 }
 
 // UBL-CR-496: not(cac:TaxTotal/cbc:TaxIncludedIndicator)
 func enT0705(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3304 *Node) bool { return (len(child(n3304, enK292)) > 0) })
+	return !anyNode(child(n, enK48), func(n3320 *Node) bool { return (len(child(n3320, enK292)) > 0) })
 }
 
 // UBL-CR-497: not(cac:TaxTotal/cac:TaxSubtotal/cbc:CalculationSequenceNumeric)
 func enT0706(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3306 *Node) bool {
-		return anyNode(child(n3306, enK52), func(n3307 *Node) bool { return (len(child(n3307, enK293)) > 0) })
+	return !anyNode(child(n, enK48), func(n3322 *Node) bool {
+		return anyNode(child(n3322, enK52), func(n3323 *Node) bool { return (len(child(n3323, enK293)) > 0) })
 	})
 }
 
 // UBL-CR-498: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TransactionCurrencyTaxAmount)
 func enT0707(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3309 *Node) bool {
-		return anyNode(child(n3309, enK52), func(n3310 *Node) bool { return (len(child(n3310, enK294)) > 0) })
+	return !anyNode(child(n, enK48), func(n3325 *Node) bool {
+		return anyNode(child(n3325, enK52), func(n3326 *Node) bool { return (len(child(n3326, enK294)) > 0) })
 	})
 }
 
 // UBL-CR-499: not(cac:TaxTotal/cac:TaxSubtotal/cbc:Percent)
 func enT0708(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3312 *Node) bool {
-		return anyNode(child(n3312, enK52), func(n3313 *Node) bool { return (len(child(n3313, enK88)) > 0) })
+	return !anyNode(child(n, enK48), func(n3328 *Node) bool {
+		return anyNode(child(n3328, enK52), func(n3329 *Node) bool { return (len(child(n3329, enK88)) > 0) })
 	})
 }
 
 // UBL-CR-500: not(cac:TaxTotal/cac:TaxSubtotal/cbc:BaseUnitMeasure)
 func enT0709(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3315 *Node) bool {
-		return anyNode(child(n3315, enK52), func(n3316 *Node) bool { return (len(child(n3316, enK283)) > 0) })
+	return !anyNode(child(n, enK48), func(n3331 *Node) bool {
+		return anyNode(child(n3331, enK52), func(n3332 *Node) bool { return (len(child(n3332, enK283)) > 0) })
 	})
 }
 
 // UBL-CR-501: not(cac:TaxTotal/cac:TaxSubtotal/cbc:PerUnitAmount)
 func enT0710(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3318 *Node) bool {
-		return anyNode(child(n3318, enK52), func(n3319 *Node) bool { return (len(child(n3319, enK282)) > 0) })
+	return !anyNode(child(n, enK48), func(n3334 *Node) bool {
+		return anyNode(child(n3334, enK52), func(n3335 *Node) bool { return (len(child(n3335, enK282)) > 0) })
 	})
 }
 
 // UBL-CR-502: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRange)
 func enT0711(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3321 *Node) bool {
-		return anyNode(child(n3321, enK52), func(n3322 *Node) bool { return (len(child(n3322, enK284)) > 0) })
+	return !anyNode(child(n, enK48), func(n3337 *Node) bool {
+		return anyNode(child(n3337, enK52), func(n3338 *Node) bool { return (len(child(n3338, enK284)) > 0) })
 	})
 }
 
 // UBL-CR-503: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRatePercent)
 func enT0712(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3324 *Node) bool {
-		return anyNode(child(n3324, enK52), func(n3325 *Node) bool { return (len(child(n3325, enK285)) > 0) })
+	return !anyNode(child(n, enK48), func(n3340 *Node) bool {
+		return anyNode(child(n3340, enK52), func(n3341 *Node) bool { return (len(child(n3341, enK285)) > 0) })
 	})
 }
 
 // UBL-CR-504: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:Name)
 func enT0713(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3327 *Node) bool {
-		return anyNode(child(n3327, enK52), func(n3328 *Node) bool {
-			return anyNode(child(n3328, enK21), func(n3329 *Node) bool { return (len(child(n3329, enK67)) > 0) })
+	return !anyNode(child(n, enK48), func(n3343 *Node) bool {
+		return anyNode(child(n3343, enK52), func(n3344 *Node) bool {
+			return anyNode(child(n3344, enK21), func(n3345 *Node) bool { return (len(child(n3345, enK67)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-505: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:BaseUnitMeasure)
 func enT0714(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3331 *Node) bool {
-		return anyNode(child(n3331, enK52), func(n3332 *Node) bool {
-			return anyNode(child(n3332, enK21), func(n3333 *Node) bool { return (len(child(n3333, enK283)) > 0) })
+	return !anyNode(child(n, enK48), func(n3347 *Node) bool {
+		return anyNode(child(n3347, enK52), func(n3348 *Node) bool {
+			return anyNode(child(n3348, enK21), func(n3349 *Node) bool { return (len(child(n3349, enK283)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-506: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:PerUnitAmount)
 func enT0715(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3335 *Node) bool {
-		return anyNode(child(n3335, enK52), func(n3336 *Node) bool {
-			return anyNode(child(n3336, enK21), func(n3337 *Node) bool { return (len(child(n3337, enK282)) > 0) })
+	return !anyNode(child(n, enK48), func(n3351 *Node) bool {
+		return anyNode(child(n3351, enK52), func(n3352 *Node) bool {
+			return anyNode(child(n3352, enK21), func(n3353 *Node) bool { return (len(child(n3353, enK282)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-507: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRange)
 func enT0716(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3339 *Node) bool {
-		return anyNode(child(n3339, enK52), func(n3340 *Node) bool {
-			return anyNode(child(n3340, enK21), func(n3341 *Node) bool { return (len(child(n3341, enK284)) > 0) })
+	return !anyNode(child(n, enK48), func(n3355 *Node) bool {
+		return anyNode(child(n3355, enK52), func(n3356 *Node) bool {
+			return anyNode(child(n3356, enK21), func(n3357 *Node) bool { return (len(child(n3357, enK284)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-508: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRatePercent)
 func enT0717(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3343 *Node) bool {
-		return anyNode(child(n3343, enK52), func(n3344 *Node) bool {
-			return anyNode(child(n3344, enK21), func(n3345 *Node) bool { return (len(child(n3345, enK285)) > 0) })
+	return !anyNode(child(n, enK48), func(n3359 *Node) bool {
+		return anyNode(child(n3359, enK52), func(n3360 *Node) bool {
+			return anyNode(child(n3360, enK21), func(n3361 *Node) bool { return (len(child(n3361, enK285)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-509: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func enT0718(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3347 *Node) bool {
-		return anyNode(child(n3347, enK52), func(n3348 *Node) bool {
-			return anyNode(child(n3348, enK21), func(n3349 *Node) bool {
-				return anyNode(child(n3349, enK22), func(n3350 *Node) bool { return (len(child(n3350, enK67)) > 0) })
+	return !anyNode(child(n, enK48), func(n3363 *Node) bool {
+		return anyNode(child(n3363, enK52), func(n3364 *Node) bool {
+			return anyNode(child(n3364, enK21), func(n3365 *Node) bool {
+				return anyNode(child(n3365, enK22), func(n3366 *Node) bool { return (len(child(n3366, enK67)) > 0) })
 			})
 		})
 	})
@@ -10943,10 +10975,10 @@ func enT0718(v []Seq, n *Node) bool {
 
 // UBL-CR-510: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0719(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3352 *Node) bool {
-		return anyNode(child(n3352, enK52), func(n3353 *Node) bool {
-			return anyNode(child(n3353, enK21), func(n3354 *Node) bool {
-				return anyNode(child(n3354, enK22), func(n3355 *Node) bool { return (len(child(n3355, enK183)) > 0) })
+	return !anyNode(child(n, enK48), func(n3368 *Node) bool {
+		return anyNode(child(n3368, enK52), func(n3369 *Node) bool {
+			return anyNode(child(n3369, enK21), func(n3370 *Node) bool {
+				return anyNode(child(n3370, enK22), func(n3371 *Node) bool { return (len(child(n3371, enK183)) > 0) })
 			})
 		})
 	})
@@ -10954,10 +10986,10 @@ func enT0719(v []Seq, n *Node) bool {
 
 // UBL-CR-511: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0720(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3357 *Node) bool {
-		return anyNode(child(n3357, enK52), func(n3358 *Node) bool {
-			return anyNode(child(n3358, enK21), func(n3359 *Node) bool {
-				return anyNode(child(n3359, enK22), func(n3360 *Node) bool { return (len(child(n3360, enK184)) > 0) })
+	return !anyNode(child(n, enK48), func(n3373 *Node) bool {
+		return anyNode(child(n3373, enK52), func(n3374 *Node) bool {
+			return anyNode(child(n3374, enK21), func(n3375 *Node) bool {
+				return anyNode(child(n3375, enK22), func(n3376 *Node) bool { return (len(child(n3376, enK184)) > 0) })
 			})
 		})
 	})
@@ -10965,10 +10997,10 @@ func enT0720(v []Seq, n *Node) bool {
 
 // UBL-CR-512: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0721(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3362 *Node) bool {
-		return anyNode(child(n3362, enK52), func(n3363 *Node) bool {
-			return anyNode(child(n3363, enK21), func(n3364 *Node) bool {
-				return anyNode(child(n3364, enK22), func(n3365 *Node) bool { return (len(child(n3365, enK185)) > 0) })
+	return !anyNode(child(n, enK48), func(n3378 *Node) bool {
+		return anyNode(child(n3378, enK52), func(n3379 *Node) bool {
+			return anyNode(child(n3379, enK21), func(n3380 *Node) bool {
+				return anyNode(child(n3380, enK22), func(n3381 *Node) bool { return (len(child(n3381, enK185)) > 0) })
 			})
 		})
 	})
@@ -10981,713 +11013,1397 @@ func enT0722(v []Seq, n *Node) bool {
 
 // UBL-CR-514: not(cac:LegalMonetaryTotal/cbc:PayableAlternativeAmount)
 func enT0723(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK27), func(n3368 *Node) bool { return (len(child(n3368, enK296)) > 0) })
+	return !anyNode(child(n, enK27), func(n3384 *Node) bool { return (len(child(n3384, enK296)) > 0) })
 }
 
 // UBL-CR-515: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:UUID)
 func enT0724(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3370 *Node) Seq { return child(n3370, enK101) }))
+	return !(anyNode(child(n, enK32), func(n3386 *Node) bool { return (len(child(n3386, enK101)) > 0) }) || anyNode(child(n, enK33), func(n3388 *Node) bool { return (len(child(n3388, enK101)) > 0) }))
 }
 
 // UBL-CR-516: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:TaxPointDate)
 func enT0725(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3371 *Node) Seq { return child(n3371, enK57) }))
+	return !(anyNode(child(n, enK32), func(n3390 *Node) bool { return (len(child(n3390, enK57)) > 0) }) || anyNode(child(n, enK33), func(n3392 *Node) bool { return (len(child(n3392, enK57)) > 0) }))
 }
 
 // UBL-CR-517: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:AccountingCostCode)
 func enT0726(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3372 *Node) Seq { return child(n3372, enK106) }))
+	return !(anyNode(child(n, enK32), func(n3394 *Node) bool { return (len(child(n3394, enK106)) > 0) }) || anyNode(child(n, enK33), func(n3396 *Node) bool { return (len(child(n3396, enK106)) > 0) }))
 }
 
 // UBL-CR-518: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:PaymentPurposeCode)
 func enT0727(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3373 *Node) Seq { return child(n3373, enK297) }))
+	return !(anyNode(child(n, enK32), func(n3398 *Node) bool { return (len(child(n3398, enK297)) > 0) }) || anyNode(child(n, enK33), func(n3400 *Node) bool { return (len(child(n3400, enK297)) > 0) }))
 }
 
 // UBL-CR-519: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:FreeOfChargeIndicator)
 func enT0728(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3374 *Node) Seq { return child(n3374, enK298) }))
+	return !(anyNode(child(n, enK32), func(n3402 *Node) bool { return (len(child(n3402, enK298)) > 0) }) || anyNode(child(n, enK33), func(n3404 *Node) bool { return (len(child(n3404, enK298)) > 0) }))
 }
 
 // UBL-CR-520: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:StartTime)
 func enT0729(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3375 *Node) Seq { return child(n3375, enK58) }), func(n3376 *Node) Seq { return child(n3376, enK108) }))
+	return !(anyNode(child(n, enK32), func(n3406 *Node) bool {
+		return anyNode(child(n3406, enK58), func(n3407 *Node) bool { return (len(child(n3407, enK108)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3409 *Node) bool {
+		return anyNode(child(n3409, enK58), func(n3410 *Node) bool { return (len(child(n3410, enK108)) > 0) })
+	}))
 }
 
 // UBL-CR-521: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:EndTime)
 func enT0730(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3377 *Node) Seq { return child(n3377, enK58) }), func(n3378 *Node) Seq { return child(n3378, enK109) }))
+	return !(anyNode(child(n, enK32), func(n3412 *Node) bool {
+		return anyNode(child(n3412, enK58), func(n3413 *Node) bool { return (len(child(n3413, enK109)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3415 *Node) bool {
+		return anyNode(child(n3415, enK58), func(n3416 *Node) bool { return (len(child(n3416, enK109)) > 0) })
+	}))
 }
 
 // UBL-CR-522: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DurationMeasure)
 func enT0731(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3379 *Node) Seq { return child(n3379, enK58) }), func(n3380 *Node) Seq { return child(n3380, enK110) }))
+	return !(anyNode(child(n, enK32), func(n3418 *Node) bool {
+		return anyNode(child(n3418, enK58), func(n3419 *Node) bool { return (len(child(n3419, enK110)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3421 *Node) bool {
+		return anyNode(child(n3421, enK58), func(n3422 *Node) bool { return (len(child(n3422, enK110)) > 0) })
+	}))
 }
 
 // UBL-CR-523: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DescriptionCode)
 func enT0732(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3381 *Node) Seq { return child(n3381, enK58) }), func(n3382 *Node) Seq { return child(n3382, enK59) }))
+	return !(anyNode(child(n, enK32), func(n3424 *Node) bool {
+		return anyNode(child(n3424, enK58), func(n3425 *Node) bool { return (len(child(n3425, enK59)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3427 *Node) bool {
+		return anyNode(child(n3427, enK58), func(n3428 *Node) bool { return (len(child(n3428, enK59)) > 0) })
+	}))
 }
 
 // UBL-CR-524: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:Description)
 func enT0733(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3383 *Node) Seq { return child(n3383, enK58) }), func(n3384 *Node) Seq { return child(n3384, enK111) }))
+	return !(anyNode(child(n, enK32), func(n3430 *Node) bool {
+		return anyNode(child(n3430, enK58), func(n3431 *Node) bool { return (len(child(n3431, enK111)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3433 *Node) bool {
+		return anyNode(child(n3433, enK58), func(n3434 *Node) bool { return (len(child(n3434, enK111)) > 0) })
+	}))
 }
 
 // UBL-CR-525: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:SalesOrderLineID)
 func enT0734(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3385 *Node) Seq { return child(n3385, enK299) }), func(n3386 *Node) Seq { return child(n3386, enK300) }))
+	return !(anyNode(child(n, enK32), func(n3436 *Node) bool {
+		return anyNode(child(n3436, enK299), func(n3437 *Node) bool { return (len(child(n3437, enK300)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3439 *Node) bool {
+		return anyNode(child(n3439, enK299), func(n3440 *Node) bool { return (len(child(n3440, enK300)) > 0) })
+	}))
 }
 
 // UBL-CR-526: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:UUID)
 func enT0735(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3387 *Node) Seq { return child(n3387, enK299) }), func(n3388 *Node) Seq { return child(n3388, enK101) }))
+	return !(anyNode(child(n, enK32), func(n3442 *Node) bool {
+		return anyNode(child(n3442, enK299), func(n3443 *Node) bool { return (len(child(n3443, enK101)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3445 *Node) bool {
+		return anyNode(child(n3445, enK299), func(n3446 *Node) bool { return (len(child(n3446, enK101)) > 0) })
+	}))
 }
 
 // UBL-CR-527: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:LineStatusCode)
 func enT0736(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3389 *Node) Seq { return child(n3389, enK299) }), func(n3390 *Node) Seq { return child(n3390, enK301) }))
+	return !(anyNode(child(n, enK32), func(n3448 *Node) bool {
+		return anyNode(child(n3448, enK299), func(n3449 *Node) bool { return (len(child(n3449, enK301)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3451 *Node) bool {
+		return anyNode(child(n3451, enK299), func(n3452 *Node) bool { return (len(child(n3452, enK301)) > 0) })
+	}))
 }
 
 // UBL-CR-528: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cac:OrderReference)
 func enT0737(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3391 *Node) Seq { return child(n3391, enK299) }), func(n3392 *Node) Seq { return child(n3392, enK112) }))
+	return !(anyNode(child(n, enK32), func(n3454 *Node) bool {
+		return anyNode(child(n3454, enK299), func(n3455 *Node) bool { return (len(child(n3455, enK112)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3457 *Node) bool {
+		return anyNode(child(n3457, enK299), func(n3458 *Node) bool { return (len(child(n3458, enK112)) > 0) })
+	}))
 }
 
 // UBL-CR-529: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DespatchLineReference)
 func enT0738(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3393 *Node) Seq { return child(n3393, enK302) }))
+	return !(anyNode(child(n, enK32), func(n3460 *Node) bool { return (len(child(n3460, enK302)) > 0) }) || anyNode(child(n, enK33), func(n3462 *Node) bool { return (len(child(n3462, enK302)) > 0) }))
 }
 
 // UBL-CR-530: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ReceiptLineReference)
 func enT0739(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3394 *Node) Seq { return child(n3394, enK303) }))
+	return !(anyNode(child(n, enK32), func(n3464 *Node) bool { return (len(child(n3464, enK303)) > 0) }) || anyNode(child(n, enK33), func(n3466 *Node) bool { return (len(child(n3466, enK303)) > 0) }))
 }
 
 // UBL-CR-531: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:BillingReference)
 func enT0740(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3395 *Node) Seq { return child(n3395, enK85) }))
+	return !(anyNode(child(n, enK32), func(n3468 *Node) bool { return (len(child(n3468, enK85)) > 0) }) || anyNode(child(n, enK33), func(n3470 *Node) bool { return (len(child(n3470, enK85)) > 0) }))
 }
 
 // UBL-CR-532: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:CopyIndicator)
 func enT0741(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3396 *Node) Seq { return child(n3396, enK115) }), func(n3397 *Node) Seq { return child(n3397, enK100) }))
+	return !(anyNode(child(n, enK32), func(n3472 *Node) bool {
+		return anyNode(child(n3472, enK115), func(n3473 *Node) bool { return (len(child(n3473, enK100)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3475 *Node) bool {
+		return anyNode(child(n3475, enK115), func(n3476 *Node) bool { return (len(child(n3476, enK100)) > 0) })
+	}))
 }
 
 // UBL-CR-533: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:UUID)
 func enT0742(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3398 *Node) Seq { return child(n3398, enK115) }), func(n3399 *Node) Seq { return child(n3399, enK101) }))
+	return !(anyNode(child(n, enK32), func(n3478 *Node) bool {
+		return anyNode(child(n3478, enK115), func(n3479 *Node) bool { return (len(child(n3479, enK101)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3481 *Node) bool {
+		return anyNode(child(n3481, enK115), func(n3482 *Node) bool { return (len(child(n3482, enK101)) > 0) })
+	}))
 }
 
 // UBL-CR-534: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueDate)
 func enT0743(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3400 *Node) Seq { return child(n3400, enK115) }), func(n3401 *Node) Seq { return child(n3401, enK40) }))
+	return !(anyNode(child(n, enK32), func(n3484 *Node) bool {
+		return anyNode(child(n3484, enK115), func(n3485 *Node) bool { return (len(child(n3485, enK40)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3487 *Node) bool {
+		return anyNode(child(n3487, enK115), func(n3488 *Node) bool { return (len(child(n3488, enK40)) > 0) })
+	}))
 }
 
 // UBL-CR-535: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueTime)
 func enT0744(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3402 *Node) Seq { return child(n3402, enK115) }), func(n3403 *Node) Seq { return child(n3403, enK102) }))
+	return !(anyNode(child(n, enK32), func(n3490 *Node) bool {
+		return anyNode(child(n3490, enK115), func(n3491 *Node) bool { return (len(child(n3491, enK102)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3493 *Node) bool {
+		return anyNode(child(n3493, enK115), func(n3494 *Node) bool { return (len(child(n3494, enK102)) > 0) })
+	}))
 }
 
 // UBL-CR-537: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentType)
 func enT0745(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3404 *Node) Seq { return child(n3404, enK115) }), func(n3405 *Node) Seq { return child(n3405, enK116) }))
+	return !(anyNode(child(n, enK32), func(n3496 *Node) bool {
+		return anyNode(child(n3496, enK115), func(n3497 *Node) bool { return (len(child(n3497, enK116)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3499 *Node) bool {
+		return anyNode(child(n3499, enK115), func(n3500 *Node) bool { return (len(child(n3500, enK116)) > 0) })
+	}))
 }
 
 // UBL-CR-538: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:XPath)
 func enT0746(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3406 *Node) Seq { return child(n3406, enK115) }), func(n3407 *Node) Seq { return child(n3407, enK117) }))
+	return !(anyNode(child(n, enK32), func(n3502 *Node) bool {
+		return anyNode(child(n3502, enK115), func(n3503 *Node) bool { return (len(child(n3503, enK117)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3505 *Node) bool {
+		return anyNode(child(n3505, enK115), func(n3506 *Node) bool { return (len(child(n3506, enK117)) > 0) })
+	}))
 }
 
 // UBL-CR-539: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LanguageID)
 func enT0747(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3408 *Node) Seq { return child(n3408, enK115) }), func(n3409 *Node) Seq { return child(n3409, enK118) }))
+	return !(anyNode(child(n, enK32), func(n3508 *Node) bool {
+		return anyNode(child(n3508, enK115), func(n3509 *Node) bool { return (len(child(n3509, enK118)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3511 *Node) bool {
+		return anyNode(child(n3511, enK115), func(n3512 *Node) bool { return (len(child(n3512, enK118)) > 0) })
+	}))
 }
 
 // UBL-CR-540: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LocaleCode)
 func enT0748(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3410 *Node) Seq { return child(n3410, enK115) }), func(n3411 *Node) Seq { return child(n3411, enK119) }))
+	return !(anyNode(child(n, enK32), func(n3514 *Node) bool {
+		return anyNode(child(n3514, enK115), func(n3515 *Node) bool { return (len(child(n3515, enK119)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3517 *Node) bool {
+		return anyNode(child(n3517, enK115), func(n3518 *Node) bool { return (len(child(n3518, enK119)) > 0) })
+	}))
 }
 
 // UBL-CR-541: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:VersionID)
 func enT0749(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3412 *Node) Seq { return child(n3412, enK115) }), func(n3413 *Node) Seq { return child(n3413, enK120) }))
+	return !(anyNode(child(n, enK32), func(n3520 *Node) bool {
+		return anyNode(child(n3520, enK115), func(n3521 *Node) bool { return (len(child(n3521, enK120)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3523 *Node) bool {
+		return anyNode(child(n3523, enK115), func(n3524 *Node) bool { return (len(child(n3524, enK120)) > 0) })
+	}))
 }
 
 // UBL-CR-542: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentStatusCode)
 func enT0750(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3414 *Node) Seq { return child(n3414, enK115) }), func(n3415 *Node) Seq { return child(n3415, enK121) }))
+	return !(anyNode(child(n, enK32), func(n3526 *Node) bool {
+		return anyNode(child(n3526, enK115), func(n3527 *Node) bool { return (len(child(n3527, enK121)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3529 *Node) bool {
+		return anyNode(child(n3529, enK115), func(n3530 *Node) bool { return (len(child(n3530, enK121)) > 0) })
+	}))
 }
 
 // UBL-CR-543: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentDescription)
 func enT0751(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3416 *Node) Seq { return child(n3416, enK115) }), func(n3417 *Node) Seq { return child(n3417, enK92) }))
+	return !(anyNode(child(n, enK32), func(n3532 *Node) bool {
+		return anyNode(child(n3532, enK115), func(n3533 *Node) bool { return (len(child(n3533, enK92)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3535 *Node) bool {
+		return anyNode(child(n3535, enK115), func(n3536 *Node) bool { return (len(child(n3536, enK92)) > 0) })
+	}))
 }
 
 // UBL-CR-544: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:Attachment)
 func enT0752(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3418 *Node) Seq { return child(n3418, enK115) }), func(n3419 *Node) Seq { return child(n3419, enK122) }))
+	return !(anyNode(child(n, enK32), func(n3538 *Node) bool {
+		return anyNode(child(n3538, enK115), func(n3539 *Node) bool { return (len(child(n3539, enK122)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3541 *Node) bool {
+		return anyNode(child(n3541, enK115), func(n3542 *Node) bool { return (len(child(n3542, enK122)) > 0) })
+	}))
 }
 
 // UBL-CR-545: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ValidityPeriod)
 func enT0753(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3420 *Node) Seq { return child(n3420, enK115) }), func(n3421 *Node) Seq { return child(n3421, enK123) }))
+	return !(anyNode(child(n, enK32), func(n3544 *Node) bool {
+		return anyNode(child(n3544, enK115), func(n3545 *Node) bool { return (len(child(n3545, enK123)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3547 *Node) bool {
+		return anyNode(child(n3547, enK115), func(n3548 *Node) bool { return (len(child(n3548, enK123)) > 0) })
+	}))
 }
 
 // UBL-CR-546: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:IssuerParty)
 func enT0754(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3422 *Node) Seq { return child(n3422, enK115) }), func(n3423 *Node) Seq { return child(n3423, enK124) }))
+	return !(anyNode(child(n, enK32), func(n3550 *Node) bool {
+		return anyNode(child(n3550, enK115), func(n3551 *Node) bool { return (len(child(n3551, enK124)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3553 *Node) bool {
+		return anyNode(child(n3553, enK115), func(n3554 *Node) bool { return (len(child(n3554, enK124)) > 0) })
+	}))
 }
 
 // UBL-CR-547: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ResultOfVerification)
 func enT0755(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3424 *Node) Seq { return child(n3424, enK115) }), func(n3425 *Node) Seq { return child(n3425, enK125) }))
+	return !(anyNode(child(n, enK32), func(n3556 *Node) bool {
+		return anyNode(child(n3556, enK115), func(n3557 *Node) bool { return (len(child(n3557, enK125)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3559 *Node) bool {
+		return anyNode(child(n3559, enK115), func(n3560 *Node) bool { return (len(child(n3560, enK125)) > 0) })
+	}))
 }
 
 // UBL-CR-548: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PricingReference)
 func enT0756(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3426 *Node) Seq { return child(n3426, enK304) }))
+	return !(anyNode(child(n, enK32), func(n3562 *Node) bool { return (len(child(n3562, enK304)) > 0) }) || anyNode(child(n, enK33), func(n3564 *Node) bool { return (len(child(n3564, enK304)) > 0) }))
 }
 
 // UBL-CR-549: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OriginatorParty)
 func enT0757(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3427 *Node) Seq { return child(n3427, enK305) }))
+	return !(anyNode(child(n, enK32), func(n3566 *Node) bool { return (len(child(n3566, enK305)) > 0) }) || anyNode(child(n, enK33), func(n3568 *Node) bool { return (len(child(n3568, enK305)) > 0) }))
 }
 
 // UBL-CR-550: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Delivery)
 func enT0758(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3428 *Node) Seq { return child(n3428, enK15) }))
+	return !(anyNode(child(n, enK32), func(n3570 *Node) bool { return (len(child(n3570, enK15)) > 0) }) || anyNode(child(n, enK33), func(n3572 *Node) bool { return (len(child(n3572, enK15)) > 0) }))
 }
 
 // UBL-CR-551: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PaymentTerms)
 func enT0759(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3429 *Node) Seq { return child(n3429, enK263) }))
+	return !(anyNode(child(n, enK32), func(n3574 *Node) bool { return (len(child(n3574, enK263)) > 0) }) || anyNode(child(n, enK33), func(n3576 *Node) bool { return (len(child(n3576, enK263)) > 0) }))
 }
 
 // UBL-CR-552: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:ID)
 func enT0760(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3430 *Node) Seq { return child(n3430, enK16) }), func(n3431 *Node) Seq { return child(n3431, enK1) }))
+	return !(anyNode(child(n, enK32), func(n3578 *Node) bool {
+		return anyNode(child(n3578, enK16), func(n3579 *Node) bool { return (len(child(n3579, enK1)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3581 *Node) bool {
+		return anyNode(child(n3581, enK16), func(n3582 *Node) bool { return (len(child(n3582, enK1)) > 0) })
+	}))
 }
 
 // UBL-CR-553: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0761(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3432 *Node) Seq { return child(n3432, enK16) }), func(n3433 *Node) Seq { return child(n3433, enK279) }))
+	return !(anyNode(child(n, enK32), func(n3584 *Node) bool {
+		return anyNode(child(n3584, enK16), func(n3585 *Node) bool { return (len(child(n3585, enK279)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3587 *Node) bool {
+		return anyNode(child(n3587, enK16), func(n3588 *Node) bool { return (len(child(n3588, enK279)) > 0) })
+	}))
 }
 
 // UBL-CR-554: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0762(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3434 *Node) Seq { return child(n3434, enK16) }), func(n3435 *Node) Seq { return child(n3435, enK280) }))
+	return !(anyNode(child(n, enK32), func(n3590 *Node) bool {
+		return anyNode(child(n3590, enK16), func(n3591 *Node) bool { return (len(child(n3591, enK280)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3593 *Node) bool {
+		return anyNode(child(n3593, enK16), func(n3594 *Node) bool { return (len(child(n3594, enK280)) > 0) })
+	}))
 }
 
 // UBL-CR-555: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0763(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3436 *Node) Seq { return child(n3436, enK16) }), func(n3437 *Node) Seq { return child(n3437, enK106) }))
+	return !(anyNode(child(n, enK32), func(n3596 *Node) bool {
+		return anyNode(child(n3596, enK16), func(n3597 *Node) bool { return (len(child(n3597, enK106)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3599 *Node) bool {
+		return anyNode(child(n3599, enK16), func(n3600 *Node) bool { return (len(child(n3600, enK106)) > 0) })
+	}))
 }
 
 // UBL-CR-556: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCost)
 func enT0764(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3438 *Node) Seq { return child(n3438, enK16) }), func(n3439 *Node) Seq { return child(n3439, enK281) }))
+	return !(anyNode(child(n, enK32), func(n3602 *Node) bool {
+		return anyNode(child(n3602, enK16), func(n3603 *Node) bool { return (len(child(n3603, enK281)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3605 *Node) bool {
+		return anyNode(child(n3605, enK16), func(n3606 *Node) bool { return (len(child(n3606, enK281)) > 0) })
+	}))
 }
 
 // UBL-CR-557: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0765(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3440 *Node) Seq { return child(n3440, enK16) }), func(n3441 *Node) Seq { return child(n3441, enK282) }))
+	return !(anyNode(child(n, enK32), func(n3608 *Node) bool {
+		return anyNode(child(n3608, enK16), func(n3609 *Node) bool { return (len(child(n3609, enK282)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3611 *Node) bool {
+		return anyNode(child(n3611, enK16), func(n3612 *Node) bool { return (len(child(n3612, enK282)) > 0) })
+	}))
 }
 
 // UBL-CR-558: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxCategory)
 func enT0766(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3442 *Node) Seq { return child(n3442, enK16) }), func(n3443 *Node) Seq { return child(n3443, enK21) }))
+	return !(anyNode(child(n, enK32), func(n3614 *Node) bool {
+		return anyNode(child(n3614, enK16), func(n3615 *Node) bool { return (len(child(n3615, enK21)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3617 *Node) bool {
+		return anyNode(child(n3617, enK16), func(n3618 *Node) bool { return (len(child(n3618, enK21)) > 0) })
+	}))
 }
 
 // UBL-CR-559: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxTotal)
 func enT0767(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3444 *Node) Seq { return child(n3444, enK16) }), func(n3445 *Node) Seq { return child(n3445, enK48) }))
+	return !(anyNode(child(n, enK32), func(n3620 *Node) bool {
+		return anyNode(child(n3620, enK16), func(n3621 *Node) bool { return (len(child(n3621, enK48)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3623 *Node) bool {
+		return anyNode(child(n3623, enK16), func(n3624 *Node) bool { return (len(child(n3624, enK48)) > 0) })
+	}))
 }
 
 // UBL-CR-560: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:PaymentMeans)
 func enT0768(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3446 *Node) Seq { return child(n3446, enK16) }), func(n3447 *Node) Seq { return child(n3447, enK11) }))
+	return !(anyNode(child(n, enK32), func(n3626 *Node) bool {
+		return anyNode(child(n3626, enK16), func(n3627 *Node) bool { return (len(child(n3627, enK11)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3629 *Node) bool {
+		return anyNode(child(n3629, enK16), func(n3630 *Node) bool { return (len(child(n3630, enK11)) > 0) })
+	}))
 }
 
 // UBL-CR-561: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:TaxTotal)
 func enT0769(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3448 *Node) Seq { return child(n3448, enK48) }))
+	return !(anyNode(child(n, enK32), func(n3632 *Node) bool { return (len(child(n3632, enK48)) > 0) }) || anyNode(child(n, enK33), func(n3634 *Node) bool { return (len(child(n3634, enK48)) > 0) }))
 }
 
 // UBL-CR-562: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:WithholdingTaxTotal)
 func enT0770(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3449 *Node) Seq { return child(n3449, enK295) }))
+	return !(anyNode(child(n, enK32), func(n3636 *Node) bool { return (len(child(n3636, enK295)) > 0) }) || anyNode(child(n, enK33), func(n3638 *Node) bool { return (len(child(n3638, enK295)) > 0) }))
 }
 
 // UBL-CR-563: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackQuantity)
 func enT0771(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3450 *Node) Seq { return child(n3450, enK66) }), func(n3451 *Node) Seq { return child(n3451, enK306) }))
+	return !(anyNode(child(n, enK32), func(n3640 *Node) bool {
+		return anyNode(child(n3640, enK66), func(n3641 *Node) bool { return (len(child(n3641, enK306)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3643 *Node) bool {
+		return anyNode(child(n3643, enK66), func(n3644 *Node) bool { return (len(child(n3644, enK306)) > 0) })
+	}))
 }
 
 // UBL-CR-564: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackSizeNumeric)
 func enT0772(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3452 *Node) Seq { return child(n3452, enK66) }), func(n3453 *Node) Seq { return child(n3453, enK307) }))
+	return !(anyNode(child(n, enK32), func(n3646 *Node) bool {
+		return anyNode(child(n3646, enK66), func(n3647 *Node) bool { return (len(child(n3647, enK307)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3649 *Node) bool {
+		return anyNode(child(n3649, enK66), func(n3650 *Node) bool { return (len(child(n3650, enK307)) > 0) })
+	}))
 }
 
 // UBL-CR-565: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:CatalogueIndicator)
 func enT0773(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3454 *Node) Seq { return child(n3454, enK66) }), func(n3455 *Node) Seq { return child(n3455, enK308) }))
+	return !(anyNode(child(n, enK32), func(n3652 *Node) bool {
+		return anyNode(child(n3652, enK66), func(n3653 *Node) bool { return (len(child(n3653, enK308)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3655 *Node) bool {
+		return anyNode(child(n3655, enK66), func(n3656 *Node) bool { return (len(child(n3656, enK308)) > 0) })
+	}))
 }
 
 // UBL-CR-566: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:HazardousRiskIndicator)
 func enT0774(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3456 *Node) Seq { return child(n3456, enK66) }), func(n3457 *Node) Seq { return child(n3457, enK309) }))
+	return !(anyNode(child(n, enK32), func(n3658 *Node) bool {
+		return anyNode(child(n3658, enK66), func(n3659 *Node) bool { return (len(child(n3659, enK309)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3661 *Node) bool {
+		return anyNode(child(n3661, enK66), func(n3662 *Node) bool { return (len(child(n3662, enK309)) > 0) })
+	}))
 }
 
 // UBL-CR-567: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:AdditionalInformation)
 func enT0775(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3458 *Node) Seq { return child(n3458, enK66) }), func(n3459 *Node) Seq { return child(n3459, enK310) }))
+	return !(anyNode(child(n, enK32), func(n3664 *Node) bool {
+		return anyNode(child(n3664, enK66), func(n3665 *Node) bool { return (len(child(n3665, enK310)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3667 *Node) bool {
+		return anyNode(child(n3667, enK66), func(n3668 *Node) bool { return (len(child(n3668, enK310)) > 0) })
+	}))
 }
 
 // UBL-CR-568: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:Keyword)
 func enT0776(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3460 *Node) Seq { return child(n3460, enK66) }), func(n3461 *Node) Seq { return child(n3461, enK311) }))
+	return !(anyNode(child(n, enK32), func(n3670 *Node) bool {
+		return anyNode(child(n3670, enK66), func(n3671 *Node) bool { return (len(child(n3671, enK311)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3673 *Node) bool {
+		return anyNode(child(n3673, enK66), func(n3674 *Node) bool { return (len(child(n3674, enK311)) > 0) })
+	}))
 }
 
 // UBL-CR-569: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:BrandName)
 func enT0777(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3462 *Node) Seq { return child(n3462, enK66) }), func(n3463 *Node) Seq { return child(n3463, enK312) }))
+	return !(anyNode(child(n, enK32), func(n3676 *Node) bool {
+		return anyNode(child(n3676, enK66), func(n3677 *Node) bool { return (len(child(n3677, enK312)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3679 *Node) bool {
+		return anyNode(child(n3679, enK66), func(n3680 *Node) bool { return (len(child(n3680, enK312)) > 0) })
+	}))
 }
 
 // UBL-CR-570: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:ModelName)
 func enT0778(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3464 *Node) Seq { return child(n3464, enK66) }), func(n3465 *Node) Seq { return child(n3465, enK313) }))
+	return !(anyNode(child(n, enK32), func(n3682 *Node) bool {
+		return anyNode(child(n3682, enK66), func(n3683 *Node) bool { return (len(child(n3683, enK313)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3685 *Node) bool {
+		return anyNode(child(n3685, enK66), func(n3686 *Node) bool { return (len(child(n3686, enK313)) > 0) })
+	}))
 }
 
 // UBL-CR-571: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:ExtendedID)
 func enT0779(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3466 *Node) Seq { return child(n3466, enK66) }), func(n3467 *Node) Seq { return child(n3467, enK314) }), func(n3468 *Node) Seq { return child(n3468, enK315) }))
+	return !(anyNode(child(n, enK32), func(n3688 *Node) bool {
+		return anyNode(child(n3688, enK66), func(n3689 *Node) bool {
+			return anyNode(child(n3689, enK314), func(n3690 *Node) bool { return (len(child(n3690, enK315)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3692 *Node) bool {
+		return anyNode(child(n3692, enK66), func(n3693 *Node) bool {
+			return anyNode(child(n3693, enK314), func(n3694 *Node) bool { return (len(child(n3694, enK315)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-572: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:BarcodeSymbologyID)
 func enT0780(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3469 *Node) Seq { return child(n3469, enK66) }), func(n3470 *Node) Seq { return child(n3470, enK314) }), func(n3471 *Node) Seq { return child(n3471, enK316) }))
+	return !(anyNode(child(n, enK32), func(n3696 *Node) bool {
+		return anyNode(child(n3696, enK66), func(n3697 *Node) bool {
+			return anyNode(child(n3697, enK314), func(n3698 *Node) bool { return (len(child(n3698, enK316)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3700 *Node) bool {
+		return anyNode(child(n3700, enK66), func(n3701 *Node) bool {
+			return anyNode(child(n3701, enK314), func(n3702 *Node) bool { return (len(child(n3702, enK316)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-573: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:PhysicalAttribute)
 func enT0781(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3472 *Node) Seq { return child(n3472, enK66) }), func(n3473 *Node) Seq { return child(n3473, enK314) }), func(n3474 *Node) Seq { return child(n3474, enK317) }))
+	return !(anyNode(child(n, enK32), func(n3704 *Node) bool {
+		return anyNode(child(n3704, enK66), func(n3705 *Node) bool {
+			return anyNode(child(n3705, enK314), func(n3706 *Node) bool { return (len(child(n3706, enK317)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3708 *Node) bool {
+		return anyNode(child(n3708, enK66), func(n3709 *Node) bool {
+			return anyNode(child(n3709, enK314), func(n3710 *Node) bool { return (len(child(n3710, enK317)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-574: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:MeasurementDimension)
 func enT0782(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3475 *Node) Seq { return child(n3475, enK66) }), func(n3476 *Node) Seq { return child(n3476, enK314) }), func(n3477 *Node) Seq { return child(n3477, enK318) }))
+	return !(anyNode(child(n, enK32), func(n3712 *Node) bool {
+		return anyNode(child(n3712, enK66), func(n3713 *Node) bool {
+			return anyNode(child(n3713, enK314), func(n3714 *Node) bool { return (len(child(n3714, enK318)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3716 *Node) bool {
+		return anyNode(child(n3716, enK66), func(n3717 *Node) bool {
+			return anyNode(child(n3717, enK314), func(n3718 *Node) bool { return (len(child(n3718, enK318)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-575: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:IssuerParty)
 func enT0783(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3478 *Node) Seq { return child(n3478, enK66) }), func(n3479 *Node) Seq { return child(n3479, enK314) }), func(n3480 *Node) Seq { return child(n3480, enK124) }))
+	return !(anyNode(child(n, enK32), func(n3720 *Node) bool {
+		return anyNode(child(n3720, enK66), func(n3721 *Node) bool {
+			return anyNode(child(n3721, enK314), func(n3722 *Node) bool { return (len(child(n3722, enK124)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3724 *Node) bool {
+		return anyNode(child(n3724, enK66), func(n3725 *Node) bool {
+			return anyNode(child(n3725, enK314), func(n3726 *Node) bool { return (len(child(n3726, enK124)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-576: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:ExtendedID)
 func enT0784(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3481 *Node) Seq { return child(n3481, enK66) }), func(n3482 *Node) Seq { return child(n3482, enK319) }), func(n3483 *Node) Seq { return child(n3483, enK315) }))
+	return !(anyNode(child(n, enK32), func(n3728 *Node) bool {
+		return anyNode(child(n3728, enK66), func(n3729 *Node) bool {
+			return anyNode(child(n3729, enK319), func(n3730 *Node) bool { return (len(child(n3730, enK315)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3732 *Node) bool {
+		return anyNode(child(n3732, enK66), func(n3733 *Node) bool {
+			return anyNode(child(n3733, enK319), func(n3734 *Node) bool { return (len(child(n3734, enK315)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-577: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:BarcodeSymbologyID)
 func enT0785(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3484 *Node) Seq { return child(n3484, enK66) }), func(n3485 *Node) Seq { return child(n3485, enK319) }), func(n3486 *Node) Seq { return child(n3486, enK316) }))
+	return !(anyNode(child(n, enK32), func(n3736 *Node) bool {
+		return anyNode(child(n3736, enK66), func(n3737 *Node) bool {
+			return anyNode(child(n3737, enK319), func(n3738 *Node) bool { return (len(child(n3738, enK316)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3740 *Node) bool {
+		return anyNode(child(n3740, enK66), func(n3741 *Node) bool {
+			return anyNode(child(n3741, enK319), func(n3742 *Node) bool { return (len(child(n3742, enK316)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-578: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:PhysicalAttribute)
 func enT0786(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3487 *Node) Seq { return child(n3487, enK66) }), func(n3488 *Node) Seq { return child(n3488, enK319) }), func(n3489 *Node) Seq { return child(n3489, enK317) }))
+	return !(anyNode(child(n, enK32), func(n3744 *Node) bool {
+		return anyNode(child(n3744, enK66), func(n3745 *Node) bool {
+			return anyNode(child(n3745, enK319), func(n3746 *Node) bool { return (len(child(n3746, enK317)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3748 *Node) bool {
+		return anyNode(child(n3748, enK66), func(n3749 *Node) bool {
+			return anyNode(child(n3749, enK319), func(n3750 *Node) bool { return (len(child(n3750, enK317)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-579: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:MeasurementDimension)
 func enT0787(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3490 *Node) Seq { return child(n3490, enK66) }), func(n3491 *Node) Seq { return child(n3491, enK319) }), func(n3492 *Node) Seq { return child(n3492, enK318) }))
+	return !(anyNode(child(n, enK32), func(n3752 *Node) bool {
+		return anyNode(child(n3752, enK66), func(n3753 *Node) bool {
+			return anyNode(child(n3753, enK319), func(n3754 *Node) bool { return (len(child(n3754, enK318)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3756 *Node) bool {
+		return anyNode(child(n3756, enK66), func(n3757 *Node) bool {
+			return anyNode(child(n3757, enK319), func(n3758 *Node) bool { return (len(child(n3758, enK318)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-580: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:IssuerParty)
 func enT0788(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3493 *Node) Seq { return child(n3493, enK66) }), func(n3494 *Node) Seq { return child(n3494, enK319) }), func(n3495 *Node) Seq { return child(n3495, enK124) }))
+	return !(anyNode(child(n, enK32), func(n3760 *Node) bool {
+		return anyNode(child(n3760, enK66), func(n3761 *Node) bool {
+			return anyNode(child(n3761, enK319), func(n3762 *Node) bool { return (len(child(n3762, enK124)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3764 *Node) bool {
+		return anyNode(child(n3764, enK66), func(n3765 *Node) bool {
+			return anyNode(child(n3765, enK319), func(n3766 *Node) bool { return (len(child(n3766, enK124)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-581: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturersItemIdentification)
 func enT0789(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3496 *Node) Seq { return child(n3496, enK66) }), func(n3497 *Node) Seq { return child(n3497, enK320) }))
+	return !(anyNode(child(n, enK32), func(n3768 *Node) bool {
+		return anyNode(child(n3768, enK66), func(n3769 *Node) bool { return (len(child(n3769, enK320)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3771 *Node) bool {
+		return anyNode(child(n3771, enK66), func(n3772 *Node) bool { return (len(child(n3772, enK320)) > 0) })
+	}))
 }
 
 // UBL-CR-582: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:ExtendedID)
 func enT0790(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3498 *Node) Seq { return child(n3498, enK66) }), func(n3499 *Node) Seq { return child(n3499, enK77) }), func(n3500 *Node) Seq { return child(n3500, enK315) }))
+	return !(anyNode(child(n, enK32), func(n3774 *Node) bool {
+		return anyNode(child(n3774, enK66), func(n3775 *Node) bool {
+			return anyNode(child(n3775, enK77), func(n3776 *Node) bool { return (len(child(n3776, enK315)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3778 *Node) bool {
+		return anyNode(child(n3778, enK66), func(n3779 *Node) bool {
+			return anyNode(child(n3779, enK77), func(n3780 *Node) bool { return (len(child(n3780, enK315)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-583: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:BarcodeSymbologyID)
 func enT0791(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3501 *Node) Seq { return child(n3501, enK66) }), func(n3502 *Node) Seq { return child(n3502, enK77) }), func(n3503 *Node) Seq { return child(n3503, enK316) }))
+	return !(anyNode(child(n, enK32), func(n3782 *Node) bool {
+		return anyNode(child(n3782, enK66), func(n3783 *Node) bool {
+			return anyNode(child(n3783, enK77), func(n3784 *Node) bool { return (len(child(n3784, enK316)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3786 *Node) bool {
+		return anyNode(child(n3786, enK66), func(n3787 *Node) bool {
+			return anyNode(child(n3787, enK77), func(n3788 *Node) bool { return (len(child(n3788, enK316)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-584: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:PhysicalAttribute)
 func enT0792(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3504 *Node) Seq { return child(n3504, enK66) }), func(n3505 *Node) Seq { return child(n3505, enK77) }), func(n3506 *Node) Seq { return child(n3506, enK317) }))
+	return !(anyNode(child(n, enK32), func(n3790 *Node) bool {
+		return anyNode(child(n3790, enK66), func(n3791 *Node) bool {
+			return anyNode(child(n3791, enK77), func(n3792 *Node) bool { return (len(child(n3792, enK317)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3794 *Node) bool {
+		return anyNode(child(n3794, enK66), func(n3795 *Node) bool {
+			return anyNode(child(n3795, enK77), func(n3796 *Node) bool { return (len(child(n3796, enK317)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-585: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:MeasurementDimension)
 func enT0793(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3507 *Node) Seq { return child(n3507, enK66) }), func(n3508 *Node) Seq { return child(n3508, enK77) }), func(n3509 *Node) Seq { return child(n3509, enK318) }))
+	return !(anyNode(child(n, enK32), func(n3798 *Node) bool {
+		return anyNode(child(n3798, enK66), func(n3799 *Node) bool {
+			return anyNode(child(n3799, enK77), func(n3800 *Node) bool { return (len(child(n3800, enK318)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3802 *Node) bool {
+		return anyNode(child(n3802, enK66), func(n3803 *Node) bool {
+			return anyNode(child(n3803, enK77), func(n3804 *Node) bool { return (len(child(n3804, enK318)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-586: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:IssuerParty)
 func enT0794(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3510 *Node) Seq { return child(n3510, enK66) }), func(n3511 *Node) Seq { return child(n3511, enK77) }), func(n3512 *Node) Seq { return child(n3512, enK124) }))
+	return !(anyNode(child(n, enK32), func(n3806 *Node) bool {
+		return anyNode(child(n3806, enK66), func(n3807 *Node) bool {
+			return anyNode(child(n3807, enK77), func(n3808 *Node) bool { return (len(child(n3808, enK124)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3810 *Node) bool {
+		return anyNode(child(n3810, enK66), func(n3811 *Node) bool {
+			return anyNode(child(n3811, enK77), func(n3812 *Node) bool { return (len(child(n3812, enK124)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-587: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueItemIdentification)
 func enT0795(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3513 *Node) Seq { return child(n3513, enK66) }), func(n3514 *Node) Seq { return child(n3514, enK321) }))
+	return !(anyNode(child(n, enK32), func(n3814 *Node) bool {
+		return anyNode(child(n3814, enK66), func(n3815 *Node) bool { return (len(child(n3815, enK321)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3817 *Node) bool {
+		return anyNode(child(n3817, enK66), func(n3818 *Node) bool { return (len(child(n3818, enK321)) > 0) })
+	}))
 }
 
 // UBL-CR-588: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemIdentification)
 func enT0796(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3515 *Node) Seq { return child(n3515, enK66) }), func(n3516 *Node) Seq { return child(n3516, enK322) }))
+	return !(anyNode(child(n, enK32), func(n3820 *Node) bool {
+		return anyNode(child(n3820, enK66), func(n3821 *Node) bool { return (len(child(n3821, enK322)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3823 *Node) bool {
+		return anyNode(child(n3823, enK66), func(n3824 *Node) bool { return (len(child(n3824, enK322)) > 0) })
+	}))
 }
 
 // UBL-CR-589: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueDocumentReference)
 func enT0797(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3517 *Node) Seq { return child(n3517, enK66) }), func(n3518 *Node) Seq { return child(n3518, enK323) }))
+	return !(anyNode(child(n, enK32), func(n3826 *Node) bool {
+		return anyNode(child(n3826, enK66), func(n3827 *Node) bool { return (len(child(n3827, enK323)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3829 *Node) bool {
+		return anyNode(child(n3829, enK66), func(n3830 *Node) bool { return (len(child(n3830, enK323)) > 0) })
+	}))
 }
 
 // UBL-CR-590: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemSpecificationDocumentReference)
 func enT0798(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3519 *Node) Seq { return child(n3519, enK66) }), func(n3520 *Node) Seq { return child(n3520, enK324) }))
+	return !(anyNode(child(n, enK32), func(n3832 *Node) bool {
+		return anyNode(child(n3832, enK66), func(n3833 *Node) bool { return (len(child(n3833, enK324)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3835 *Node) bool {
+		return anyNode(child(n3835, enK66), func(n3836 *Node) bool { return (len(child(n3836, enK324)) > 0) })
+	}))
 }
 
 // UBL-CR-591: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginCountry/cbc:Name)
 func enT0799(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3521 *Node) Seq { return child(n3521, enK66) }), func(n3522 *Node) Seq { return child(n3522, enK325) }), func(n3523 *Node) Seq { return child(n3523, enK67) }))
+	return !(anyNode(child(n, enK32), func(n3838 *Node) bool {
+		return anyNode(child(n3838, enK66), func(n3839 *Node) bool {
+			return anyNode(child(n3839, enK325), func(n3840 *Node) bool { return (len(child(n3840, enK67)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3842 *Node) bool {
+		return anyNode(child(n3842, enK66), func(n3843 *Node) bool {
+			return anyNode(child(n3843, enK325), func(n3844 *Node) bool { return (len(child(n3844, enK67)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-592: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:NatureCode)
 func enT0800(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3524 *Node) Seq { return child(n3524, enK66) }), func(n3525 *Node) Seq { return child(n3525, enK75) }), func(n3526 *Node) Seq { return child(n3526, enK326) }))
+	return !(anyNode(child(n, enK32), func(n3846 *Node) bool {
+		return anyNode(child(n3846, enK66), func(n3847 *Node) bool {
+			return anyNode(child(n3847, enK75), func(n3848 *Node) bool { return (len(child(n3848, enK326)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3850 *Node) bool {
+		return anyNode(child(n3850, enK66), func(n3851 *Node) bool {
+			return anyNode(child(n3851, enK75), func(n3852 *Node) bool { return (len(child(n3852, enK326)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-593: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CargoTypeCode)
 func enT0801(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3527 *Node) Seq { return child(n3527, enK66) }), func(n3528 *Node) Seq { return child(n3528, enK75) }), func(n3529 *Node) Seq { return child(n3529, enK327) }))
+	return !(anyNode(child(n, enK32), func(n3854 *Node) bool {
+		return anyNode(child(n3854, enK66), func(n3855 *Node) bool {
+			return anyNode(child(n3855, enK75), func(n3856 *Node) bool { return (len(child(n3856, enK327)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3858 *Node) bool {
+		return anyNode(child(n3858, enK66), func(n3859 *Node) bool {
+			return anyNode(child(n3859, enK75), func(n3860 *Node) bool { return (len(child(n3860, enK327)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-594: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CommodityCode)
 func enT0802(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3530 *Node) Seq { return child(n3530, enK66) }), func(n3531 *Node) Seq { return child(n3531, enK75) }), func(n3532 *Node) Seq { return child(n3532, enK328) }))
+	return !(anyNode(child(n, enK32), func(n3862 *Node) bool {
+		return anyNode(child(n3862, enK66), func(n3863 *Node) bool {
+			return anyNode(child(n3863, enK75), func(n3864 *Node) bool { return (len(child(n3864, enK328)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3866 *Node) bool {
+		return anyNode(child(n3866, enK66), func(n3867 *Node) bool {
+			return anyNode(child(n3867, enK75), func(n3868 *Node) bool { return (len(child(n3868, enK328)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-595: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:TransactionConditions)
 func enT0803(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3533 *Node) Seq { return child(n3533, enK66) }), func(n3534 *Node) Seq { return child(n3534, enK329) }))
+	return !(anyNode(child(n, enK32), func(n3870 *Node) bool {
+		return anyNode(child(n3870, enK66), func(n3871 *Node) bool { return (len(child(n3871, enK329)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3873 *Node) bool {
+		return anyNode(child(n3873, enK66), func(n3874 *Node) bool { return (len(child(n3874, enK329)) > 0) })
+	}))
 }
 
 // UBL-CR-596: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:HazardousItem)
 func enT0804(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3535 *Node) Seq { return child(n3535, enK66) }), func(n3536 *Node) Seq { return child(n3536, enK330) }))
+	return !(anyNode(child(n, enK32), func(n3876 *Node) bool {
+		return anyNode(child(n3876, enK66), func(n3877 *Node) bool { return (len(child(n3877, enK330)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3879 *Node) bool {
+		return anyNode(child(n3879, enK66), func(n3880 *Node) bool { return (len(child(n3880, enK330)) > 0) })
+	}))
 }
 
 // UBL-CR-597: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:Name)
 func enT0805(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3537 *Node) Seq { return child(n3537, enK66) }), func(n3538 *Node) Seq { return child(n3538, enK51) }), func(n3539 *Node) Seq { return child(n3539, enK67) }))
+	return !(anyNode(child(n, enK32), func(n3882 *Node) bool {
+		return anyNode(child(n3882, enK66), func(n3883 *Node) bool {
+			return anyNode(child(n3883, enK51), func(n3884 *Node) bool { return (len(child(n3884, enK67)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3886 *Node) bool {
+		return anyNode(child(n3886, enK66), func(n3887 *Node) bool {
+			return anyNode(child(n3887, enK51), func(n3888 *Node) bool { return (len(child(n3888, enK67)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-598: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:BaseUnitMeasure)
 func enT0806(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3540 *Node) Seq { return child(n3540, enK66) }), func(n3541 *Node) Seq { return child(n3541, enK51) }), func(n3542 *Node) Seq { return child(n3542, enK283) }))
+	return !(anyNode(child(n, enK32), func(n3890 *Node) bool {
+		return anyNode(child(n3890, enK66), func(n3891 *Node) bool {
+			return anyNode(child(n3891, enK51), func(n3892 *Node) bool { return (len(child(n3892, enK283)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3894 *Node) bool {
+		return anyNode(child(n3894, enK66), func(n3895 *Node) bool {
+			return anyNode(child(n3895, enK51), func(n3896 *Node) bool { return (len(child(n3896, enK283)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-599: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:PerUnitAmount)
 func enT0807(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3543 *Node) Seq { return child(n3543, enK66) }), func(n3544 *Node) Seq { return child(n3544, enK51) }), func(n3545 *Node) Seq { return child(n3545, enK282) }))
+	return !(anyNode(child(n, enK32), func(n3898 *Node) bool {
+		return anyNode(child(n3898, enK66), func(n3899 *Node) bool {
+			return anyNode(child(n3899, enK51), func(n3900 *Node) bool { return (len(child(n3900, enK282)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3902 *Node) bool {
+		return anyNode(child(n3902, enK66), func(n3903 *Node) bool {
+			return anyNode(child(n3903, enK51), func(n3904 *Node) bool { return (len(child(n3904, enK282)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-600: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReasonCode)
 func enT0808(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3546 *Node) Seq { return child(n3546, enK66) }), func(n3547 *Node) Seq { return child(n3547, enK51) }), func(n3548 *Node) Seq { return child(n3548, enK90) }))
+	return !(anyNode(child(n, enK32), func(n3906 *Node) bool {
+		return anyNode(child(n3906, enK66), func(n3907 *Node) bool {
+			return anyNode(child(n3907, enK51), func(n3908 *Node) bool { return (len(child(n3908, enK90)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3910 *Node) bool {
+		return anyNode(child(n3910, enK66), func(n3911 *Node) bool {
+			return anyNode(child(n3911, enK51), func(n3912 *Node) bool { return (len(child(n3912, enK90)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-601: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReason)
 func enT0809(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3549 *Node) Seq { return child(n3549, enK66) }), func(n3550 *Node) Seq { return child(n3550, enK51) }), func(n3551 *Node) Seq { return child(n3551, enK89) }))
+	return !(anyNode(child(n, enK32), func(n3914 *Node) bool {
+		return anyNode(child(n3914, enK66), func(n3915 *Node) bool {
+			return anyNode(child(n3915, enK51), func(n3916 *Node) bool { return (len(child(n3916, enK89)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3918 *Node) bool {
+		return anyNode(child(n3918, enK66), func(n3919 *Node) bool {
+			return anyNode(child(n3919, enK51), func(n3920 *Node) bool { return (len(child(n3920, enK89)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-602: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRange)
 func enT0810(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3552 *Node) Seq { return child(n3552, enK66) }), func(n3553 *Node) Seq { return child(n3553, enK51) }), func(n3554 *Node) Seq { return child(n3554, enK284) }))
+	return !(anyNode(child(n, enK32), func(n3922 *Node) bool {
+		return anyNode(child(n3922, enK66), func(n3923 *Node) bool {
+			return anyNode(child(n3923, enK51), func(n3924 *Node) bool { return (len(child(n3924, enK284)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3926 *Node) bool {
+		return anyNode(child(n3926, enK66), func(n3927 *Node) bool {
+			return anyNode(child(n3927, enK51), func(n3928 *Node) bool { return (len(child(n3928, enK284)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-603: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRatePercent)
 func enT0811(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3555 *Node) Seq { return child(n3555, enK66) }), func(n3556 *Node) Seq { return child(n3556, enK51) }), func(n3557 *Node) Seq { return child(n3557, enK285) }))
+	return !(anyNode(child(n, enK32), func(n3930 *Node) bool {
+		return anyNode(child(n3930, enK66), func(n3931 *Node) bool {
+			return anyNode(child(n3931, enK51), func(n3932 *Node) bool { return (len(child(n3932, enK285)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3934 *Node) bool {
+		return anyNode(child(n3934, enK66), func(n3935 *Node) bool {
+			return anyNode(child(n3935, enK51), func(n3936 *Node) bool { return (len(child(n3936, enK285)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-604: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:Name)
 func enT0812(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3558 *Node) Seq { return child(n3558, enK66) }), func(n3559 *Node) Seq { return child(n3559, enK51) }), func(n3560 *Node) Seq { return child(n3560, enK22) }), func(n3561 *Node) Seq { return child(n3561, enK67) }))
+	return !(anyNode(child(n, enK32), func(n3938 *Node) bool {
+		return anyNode(child(n3938, enK66), func(n3939 *Node) bool {
+			return anyNode(child(n3939, enK51), func(n3940 *Node) bool {
+				return anyNode(child(n3940, enK22), func(n3941 *Node) bool { return (len(child(n3941, enK67)) > 0) })
+			})
+		})
+	}) || anyNode(child(n, enK33), func(n3943 *Node) bool {
+		return anyNode(child(n3943, enK66), func(n3944 *Node) bool {
+			return anyNode(child(n3944, enK51), func(n3945 *Node) bool {
+				return anyNode(child(n3945, enK22), func(n3946 *Node) bool { return (len(child(n3946, enK67)) > 0) })
+			})
+		})
+	}))
 }
 
 // UBL-CR-605: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0813(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3562 *Node) Seq { return child(n3562, enK66) }), func(n3563 *Node) Seq { return child(n3563, enK51) }), func(n3564 *Node) Seq { return child(n3564, enK22) }), func(n3565 *Node) Seq { return child(n3565, enK183) }))
+	return !(anyNode(child(n, enK32), func(n3948 *Node) bool {
+		return anyNode(child(n3948, enK66), func(n3949 *Node) bool {
+			return anyNode(child(n3949, enK51), func(n3950 *Node) bool {
+				return anyNode(child(n3950, enK22), func(n3951 *Node) bool { return (len(child(n3951, enK183)) > 0) })
+			})
+		})
+	}) || anyNode(child(n, enK33), func(n3953 *Node) bool {
+		return anyNode(child(n3953, enK66), func(n3954 *Node) bool {
+			return anyNode(child(n3954, enK51), func(n3955 *Node) bool {
+				return anyNode(child(n3955, enK22), func(n3956 *Node) bool { return (len(child(n3956, enK183)) > 0) })
+			})
+		})
+	}))
 }
 
 // UBL-CR-606: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0814(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3566 *Node) Seq { return child(n3566, enK66) }), func(n3567 *Node) Seq { return child(n3567, enK51) }), func(n3568 *Node) Seq { return child(n3568, enK22) }), func(n3569 *Node) Seq { return child(n3569, enK184) }))
+	return !(anyNode(child(n, enK32), func(n3958 *Node) bool {
+		return anyNode(child(n3958, enK66), func(n3959 *Node) bool {
+			return anyNode(child(n3959, enK51), func(n3960 *Node) bool {
+				return anyNode(child(n3960, enK22), func(n3961 *Node) bool { return (len(child(n3961, enK184)) > 0) })
+			})
+		})
+	}) || anyNode(child(n, enK33), func(n3963 *Node) bool {
+		return anyNode(child(n3963, enK66), func(n3964 *Node) bool {
+			return anyNode(child(n3964, enK51), func(n3965 *Node) bool {
+				return anyNode(child(n3965, enK22), func(n3966 *Node) bool { return (len(child(n3966, enK184)) > 0) })
+			})
+		})
+	}))
 }
 
 // UBL-CR-607: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0815(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3570 *Node) Seq { return child(n3570, enK66) }), func(n3571 *Node) Seq { return child(n3571, enK51) }), func(n3572 *Node) Seq { return child(n3572, enK22) }), func(n3573 *Node) Seq { return child(n3573, enK185) }))
+	return !(anyNode(child(n, enK32), func(n3968 *Node) bool {
+		return anyNode(child(n3968, enK66), func(n3969 *Node) bool {
+			return anyNode(child(n3969, enK51), func(n3970 *Node) bool {
+				return anyNode(child(n3970, enK22), func(n3971 *Node) bool { return (len(child(n3971, enK185)) > 0) })
+			})
+		})
+	}) || anyNode(child(n, enK33), func(n3973 *Node) bool {
+		return anyNode(child(n3973, enK66), func(n3974 *Node) bool {
+			return anyNode(child(n3974, enK51), func(n3975 *Node) bool {
+				return anyNode(child(n3975, enK22), func(n3976 *Node) bool { return (len(child(n3976, enK185)) > 0) })
+			})
+		})
+	}))
 }
 
 // UBL-CR-608: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ID)
 func enT0816(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3574 *Node) Seq { return child(n3574, enK66) }), func(n3575 *Node) Seq { return child(n3575, enK72) }), func(n3576 *Node) Seq { return child(n3576, enK1) }))
+	return !(anyNode(child(n, enK32), func(n3978 *Node) bool {
+		return anyNode(child(n3978, enK66), func(n3979 *Node) bool {
+			return anyNode(child(n3979, enK72), func(n3980 *Node) bool { return (len(child(n3980, enK1)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3982 *Node) bool {
+		return anyNode(child(n3982, enK66), func(n3983 *Node) bool {
+			return anyNode(child(n3983, enK72), func(n3984 *Node) bool { return (len(child(n3984, enK1)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-609: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:NameCode)
 func enT0817(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3577 *Node) Seq { return child(n3577, enK66) }), func(n3578 *Node) Seq { return child(n3578, enK72) }), func(n3579 *Node) Seq { return child(n3579, enK331) }))
+	return !(anyNode(child(n, enK32), func(n3986 *Node) bool {
+		return anyNode(child(n3986, enK66), func(n3987 *Node) bool {
+			return anyNode(child(n3987, enK72), func(n3988 *Node) bool { return (len(child(n3988, enK331)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3990 *Node) bool {
+		return anyNode(child(n3990, enK66), func(n3991 *Node) bool {
+			return anyNode(child(n3991, enK72), func(n3992 *Node) bool { return (len(child(n3992, enK331)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-610: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:TestMethod)
 func enT0818(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3580 *Node) Seq { return child(n3580, enK66) }), func(n3581 *Node) Seq { return child(n3581, enK72) }), func(n3582 *Node) Seq { return child(n3582, enK332) }))
+	return !(anyNode(child(n, enK32), func(n3994 *Node) bool {
+		return anyNode(child(n3994, enK66), func(n3995 *Node) bool {
+			return anyNode(child(n3995, enK72), func(n3996 *Node) bool { return (len(child(n3996, enK332)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3998 *Node) bool {
+		return anyNode(child(n3998, enK66), func(n3999 *Node) bool {
+			return anyNode(child(n3999, enK72), func(n4000 *Node) bool { return (len(child(n4000, enK332)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-611: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQuantity)
 func enT0819(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3583 *Node) Seq { return child(n3583, enK66) }), func(n3584 *Node) Seq { return child(n3584, enK72) }), func(n3585 *Node) Seq { return child(n3585, enK333) }))
+	return !(anyNode(child(n, enK32), func(n4002 *Node) bool {
+		return anyNode(child(n4002, enK66), func(n4003 *Node) bool {
+			return anyNode(child(n4003, enK72), func(n4004 *Node) bool { return (len(child(n4004, enK333)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4006 *Node) bool {
+		return anyNode(child(n4006, enK66), func(n4007 *Node) bool {
+			return anyNode(child(n4007, enK72), func(n4008 *Node) bool { return (len(child(n4008, enK333)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-612: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQualifier)
 func enT0820(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3586 *Node) Seq { return child(n3586, enK66) }), func(n3587 *Node) Seq { return child(n3587, enK72) }), func(n3588 *Node) Seq { return child(n3588, enK334) }))
+	return !(anyNode(child(n, enK32), func(n4010 *Node) bool {
+		return anyNode(child(n4010, enK66), func(n4011 *Node) bool {
+			return anyNode(child(n4011, enK72), func(n4012 *Node) bool { return (len(child(n4012, enK334)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4014 *Node) bool {
+		return anyNode(child(n4014, enK66), func(n4015 *Node) bool {
+			return anyNode(child(n4015, enK72), func(n4016 *Node) bool { return (len(child(n4016, enK334)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-613: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ImportanceCode)
 func enT0821(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3589 *Node) Seq { return child(n3589, enK66) }), func(n3590 *Node) Seq { return child(n3590, enK72) }), func(n3591 *Node) Seq { return child(n3591, enK335) }))
+	return !(anyNode(child(n, enK32), func(n4018 *Node) bool {
+		return anyNode(child(n4018, enK66), func(n4019 *Node) bool {
+			return anyNode(child(n4019, enK72), func(n4020 *Node) bool { return (len(child(n4020, enK335)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4022 *Node) bool {
+		return anyNode(child(n4022, enK66), func(n4023 *Node) bool {
+			return anyNode(child(n4023, enK72), func(n4024 *Node) bool { return (len(child(n4024, enK335)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-614: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ListValue)
 func enT0822(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3592 *Node) Seq { return child(n3592, enK66) }), func(n3593 *Node) Seq { return child(n3593, enK72) }), func(n3594 *Node) Seq { return child(n3594, enK336) }))
+	return !(anyNode(child(n, enK32), func(n4026 *Node) bool {
+		return anyNode(child(n4026, enK66), func(n4027 *Node) bool {
+			return anyNode(child(n4027, enK72), func(n4028 *Node) bool { return (len(child(n4028, enK336)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4030 *Node) bool {
+		return anyNode(child(n4030, enK66), func(n4031 *Node) bool {
+			return anyNode(child(n4031, enK72), func(n4032 *Node) bool { return (len(child(n4032, enK336)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-615: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:UsabilityPeriod)
 func enT0823(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3595 *Node) Seq { return child(n3595, enK66) }), func(n3596 *Node) Seq { return child(n3596, enK72) }), func(n3597 *Node) Seq { return child(n3597, enK337) }))
+	return !(anyNode(child(n, enK32), func(n4034 *Node) bool {
+		return anyNode(child(n4034, enK66), func(n4035 *Node) bool {
+			return anyNode(child(n4035, enK72), func(n4036 *Node) bool { return (len(child(n4036, enK337)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4038 *Node) bool {
+		return anyNode(child(n4038, enK66), func(n4039 *Node) bool {
+			return anyNode(child(n4039, enK72), func(n4040 *Node) bool { return (len(child(n4040, enK337)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-616: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyGroup)
 func enT0824(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3598 *Node) Seq { return child(n3598, enK66) }), func(n3599 *Node) Seq { return child(n3599, enK72) }), func(n3600 *Node) Seq { return child(n3600, enK338) }))
+	return !(anyNode(child(n, enK32), func(n4042 *Node) bool {
+		return anyNode(child(n4042, enK66), func(n4043 *Node) bool {
+			return anyNode(child(n4043, enK72), func(n4044 *Node) bool { return (len(child(n4044, enK338)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4046 *Node) bool {
+		return anyNode(child(n4046, enK66), func(n4047 *Node) bool {
+			return anyNode(child(n4047, enK72), func(n4048 *Node) bool { return (len(child(n4048, enK338)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-617: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:RangeDimension)
 func enT0825(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3601 *Node) Seq { return child(n3601, enK66) }), func(n3602 *Node) Seq { return child(n3602, enK72) }), func(n3603 *Node) Seq { return child(n3603, enK339) }))
+	return !(anyNode(child(n, enK32), func(n4050 *Node) bool {
+		return anyNode(child(n4050, enK66), func(n4051 *Node) bool {
+			return anyNode(child(n4051, enK72), func(n4052 *Node) bool { return (len(child(n4052, enK339)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4054 *Node) bool {
+		return anyNode(child(n4054, enK66), func(n4055 *Node) bool {
+			return anyNode(child(n4055, enK72), func(n4056 *Node) bool { return (len(child(n4056, enK339)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-618: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyRange)
 func enT0826(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3604 *Node) Seq { return child(n3604, enK66) }), func(n3605 *Node) Seq { return child(n3605, enK72) }), func(n3606 *Node) Seq { return child(n3606, enK340) }))
+	return !(anyNode(child(n, enK32), func(n4058 *Node) bool {
+		return anyNode(child(n4058, enK66), func(n4059 *Node) bool {
+			return anyNode(child(n4059, enK72), func(n4060 *Node) bool { return (len(child(n4060, enK340)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4062 *Node) bool {
+		return anyNode(child(n4062, enK66), func(n4063 *Node) bool {
+			return anyNode(child(n4063, enK72), func(n4064 *Node) bool { return (len(child(n4064, enK340)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-619: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturerParty)
 func enT0827(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3607 *Node) Seq { return child(n3607, enK66) }), func(n3608 *Node) Seq { return child(n3608, enK341) }))
+	return !(anyNode(child(n, enK32), func(n4066 *Node) bool {
+		return anyNode(child(n4066, enK66), func(n4067 *Node) bool { return (len(child(n4067, enK341)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4069 *Node) bool {
+		return anyNode(child(n4069, enK66), func(n4070 *Node) bool { return (len(child(n4070, enK341)) > 0) })
+	}))
 }
 
 // UBL-CR-620: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:InformationContentProviderParty)
 func enT0828(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3609 *Node) Seq { return child(n3609, enK66) }), func(n3610 *Node) Seq { return child(n3610, enK342) }))
+	return !(anyNode(child(n, enK32), func(n4072 *Node) bool {
+		return anyNode(child(n4072, enK66), func(n4073 *Node) bool { return (len(child(n4073, enK342)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4075 *Node) bool {
+		return anyNode(child(n4075, enK66), func(n4076 *Node) bool { return (len(child(n4076, enK342)) > 0) })
+	}))
 }
 
 // UBL-CR-621: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginAddress)
 func enT0829(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3611 *Node) Seq { return child(n3611, enK66) }), func(n3612 *Node) Seq { return child(n3612, enK343) }))
+	return !(anyNode(child(n, enK32), func(n4078 *Node) bool {
+		return anyNode(child(n4078, enK66), func(n4079 *Node) bool { return (len(child(n4079, enK343)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4081 *Node) bool {
+		return anyNode(child(n4081, enK66), func(n4082 *Node) bool { return (len(child(n4082, enK343)) > 0) })
+	}))
 }
 
 // UBL-CR-622: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemInstance)
 func enT0830(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3613 *Node) Seq { return child(n3613, enK66) }), func(n3614 *Node) Seq { return child(n3614, enK344) }))
+	return !(anyNode(child(n, enK32), func(n4084 *Node) bool {
+		return anyNode(child(n4084, enK66), func(n4085 *Node) bool { return (len(child(n4085, enK344)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4087 *Node) bool {
+		return anyNode(child(n4087, enK66), func(n4088 *Node) bool { return (len(child(n4088, enK344)) > 0) })
+	}))
 }
 
 // UBL-CR-623: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Certificate)
 func enT0831(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3615 *Node) Seq { return child(n3615, enK66) }), func(n3616 *Node) Seq { return child(n3616, enK345) }))
+	return !(anyNode(child(n, enK32), func(n4090 *Node) bool {
+		return anyNode(child(n4090, enK66), func(n4091 *Node) bool { return (len(child(n4091, enK345)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4093 *Node) bool {
+		return anyNode(child(n4093, enK66), func(n4094 *Node) bool { return (len(child(n4094, enK345)) > 0) })
+	}))
 }
 
 // UBL-CR-624: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Dimension)
 func enT0832(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3617 *Node) Seq { return child(n3617, enK66) }), func(n3618 *Node) Seq { return child(n3618, enK346) }))
+	return !(anyNode(child(n, enK32), func(n4096 *Node) bool {
+		return anyNode(child(n4096, enK66), func(n4097 *Node) bool { return (len(child(n4097, enK346)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4099 *Node) bool {
+		return anyNode(child(n4099, enK66), func(n4100 *Node) bool { return (len(child(n4100, enK346)) > 0) })
+	}))
 }
 
 // UBL-CR-625: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceChangeReason)
 func enT0833(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3619 *Node) Seq { return child(n3619, enK68) }), func(n3620 *Node) Seq { return child(n3620, enK347) }))
+	return !(anyNode(child(n, enK32), func(n4102 *Node) bool {
+		return anyNode(child(n4102, enK68), func(n4103 *Node) bool { return (len(child(n4103, enK347)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4105 *Node) bool {
+		return anyNode(child(n4105, enK68), func(n4106 *Node) bool { return (len(child(n4106, enK347)) > 0) })
+	}))
 }
 
 // UBL-CR-626: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceTypeCode)
 func enT0834(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3621 *Node) Seq { return child(n3621, enK68) }), func(n3622 *Node) Seq { return child(n3622, enK348) }))
+	return !(anyNode(child(n, enK32), func(n4108 *Node) bool {
+		return anyNode(child(n4108, enK68), func(n4109 *Node) bool { return (len(child(n4109, enK348)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4111 *Node) bool {
+		return anyNode(child(n4111, enK68), func(n4112 *Node) bool { return (len(child(n4112, enK348)) > 0) })
+	}))
 }
 
 // UBL-CR-627: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceType)
 func enT0835(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3623 *Node) Seq { return child(n3623, enK68) }), func(n3624 *Node) Seq { return child(n3624, enK349) }))
+	return !(anyNode(child(n, enK32), func(n4114 *Node) bool {
+		return anyNode(child(n4114, enK68), func(n4115 *Node) bool { return (len(child(n4115, enK349)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4117 *Node) bool {
+		return anyNode(child(n4117, enK68), func(n4118 *Node) bool { return (len(child(n4118, enK349)) > 0) })
+	}))
 }
 
 // UBL-CR-628: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func enT0836(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3625 *Node) Seq { return child(n3625, enK68) }), func(n3626 *Node) Seq { return child(n3626, enK350) }))
+	return !(anyNode(child(n, enK32), func(n4120 *Node) bool {
+		return anyNode(child(n4120, enK68), func(n4121 *Node) bool { return (len(child(n4121, enK350)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4123 *Node) bool {
+		return anyNode(child(n4123, enK68), func(n4124 *Node) bool { return (len(child(n4124, enK350)) > 0) })
+	}))
 }
 
 // UBL-CR-629: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:ValidityPeriod)
 func enT0837(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3627 *Node) Seq { return child(n3627, enK68) }), func(n3628 *Node) Seq { return child(n3628, enK351) }))
+	return !(anyNode(child(n, enK32), func(n4126 *Node) bool {
+		return anyNode(child(n4126, enK68), func(n4127 *Node) bool { return (len(child(n4127, enK351)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4129 *Node) bool {
+		return anyNode(child(n4129, enK68), func(n4130 *Node) bool { return (len(child(n4130, enK351)) > 0) })
+	}))
 }
 
 // UBL-CR-630: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceList)
 func enT0838(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3629 *Node) Seq { return child(n3629, enK68) }), func(n3630 *Node) Seq { return child(n3630, enK352) }))
+	return !(anyNode(child(n, enK32), func(n4132 *Node) bool {
+		return anyNode(child(n4132, enK68), func(n4133 *Node) bool { return (len(child(n4133, enK352)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4135 *Node) bool {
+		return anyNode(child(n4135, enK68), func(n4136 *Node) bool { return (len(child(n4136, enK352)) > 0) })
+	}))
 }
 
 // UBL-CR-632: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:ID)
 func enT0839(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3631 *Node) Seq { return child(n3631, enK68) }), func(n3632 *Node) Seq { return child(n3632, enK16) }), func(n3633 *Node) Seq { return child(n3633, enK1) }))
+	return !(anyNode(child(n, enK32), func(n4138 *Node) bool {
+		return anyNode(child(n4138, enK68), func(n4139 *Node) bool {
+			return anyNode(child(n4139, enK16), func(n4140 *Node) bool { return (len(child(n4140, enK1)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4142 *Node) bool {
+		return anyNode(child(n4142, enK68), func(n4143 *Node) bool {
+			return anyNode(child(n4143, enK16), func(n4144 *Node) bool { return (len(child(n4144, enK1)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-633: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func enT0840(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3634 *Node) Seq { return child(n3634, enK68) }), func(n3635 *Node) Seq { return child(n3635, enK16) }), func(n3636 *Node) Seq { return child(n3636, enK24) }))
+	return !(anyNode(child(n, enK32), func(n4146 *Node) bool {
+		return anyNode(child(n4146, enK68), func(n4147 *Node) bool {
+			return anyNode(child(n4147, enK16), func(n4148 *Node) bool { return (len(child(n4148, enK24)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4150 *Node) bool {
+		return anyNode(child(n4150, enK68), func(n4151 *Node) bool {
+			return anyNode(child(n4151, enK16), func(n4152 *Node) bool { return (len(child(n4152, enK24)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-634: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func enT0841(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3637 *Node) Seq { return child(n3637, enK68) }), func(n3638 *Node) Seq { return child(n3638, enK16) }), func(n3639 *Node) Seq { return child(n3639, enK23) }))
+	return !(anyNode(child(n, enK32), func(n4154 *Node) bool {
+		return anyNode(child(n4154, enK68), func(n4155 *Node) bool {
+			return anyNode(child(n4155, enK16), func(n4156 *Node) bool { return (len(child(n4156, enK23)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4158 *Node) bool {
+		return anyNode(child(n4158, enK68), func(n4159 *Node) bool {
+			return anyNode(child(n4159, enK16), func(n4160 *Node) bool { return (len(child(n4160, enK23)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-635: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func enT0842(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3640 *Node) Seq { return child(n3640, enK68) }), func(n3641 *Node) Seq { return child(n3641, enK16) }), func(n3642 *Node) Seq { return child(n3642, enK353) }))
+	return !(anyNode(child(n, enK32), func(n4162 *Node) bool {
+		return anyNode(child(n4162, enK68), func(n4163 *Node) bool {
+			return anyNode(child(n4163, enK16), func(n4164 *Node) bool { return (len(child(n4164, enK353)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4166 *Node) bool {
+		return anyNode(child(n4166, enK68), func(n4167 *Node) bool {
+			return anyNode(child(n4167, enK16), func(n4168 *Node) bool { return (len(child(n4168, enK353)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-636: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0843(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3643 *Node) Seq { return child(n3643, enK68) }), func(n3644 *Node) Seq { return child(n3644, enK16) }), func(n3645 *Node) Seq { return child(n3645, enK279) }))
+	return !(anyNode(child(n, enK32), func(n4170 *Node) bool {
+		return anyNode(child(n4170, enK68), func(n4171 *Node) bool {
+			return anyNode(child(n4171, enK16), func(n4172 *Node) bool { return (len(child(n4172, enK279)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4174 *Node) bool {
+		return anyNode(child(n4174, enK68), func(n4175 *Node) bool {
+			return anyNode(child(n4175, enK16), func(n4176 *Node) bool { return (len(child(n4176, enK279)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-637: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0844(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3646 *Node) Seq { return child(n3646, enK68) }), func(n3647 *Node) Seq { return child(n3647, enK16) }), func(n3648 *Node) Seq { return child(n3648, enK280) }))
+	return !(anyNode(child(n, enK32), func(n4178 *Node) bool {
+		return anyNode(child(n4178, enK68), func(n4179 *Node) bool {
+			return anyNode(child(n4179, enK16), func(n4180 *Node) bool { return (len(child(n4180, enK280)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4182 *Node) bool {
+		return anyNode(child(n4182, enK68), func(n4183 *Node) bool {
+			return anyNode(child(n4183, enK16), func(n4184 *Node) bool { return (len(child(n4184, enK280)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-638: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0845(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3649 *Node) Seq { return child(n3649, enK68) }), func(n3650 *Node) Seq { return child(n3650, enK16) }), func(n3651 *Node) Seq { return child(n3651, enK106) }))
+	return !(anyNode(child(n, enK32), func(n4186 *Node) bool {
+		return anyNode(child(n4186, enK68), func(n4187 *Node) bool {
+			return anyNode(child(n4187, enK16), func(n4188 *Node) bool { return (len(child(n4188, enK106)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4190 *Node) bool {
+		return anyNode(child(n4190, enK68), func(n4191 *Node) bool {
+			return anyNode(child(n4191, enK16), func(n4192 *Node) bool { return (len(child(n4192, enK106)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-639: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCost)
 func enT0846(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3652 *Node) Seq { return child(n3652, enK68) }), func(n3653 *Node) Seq { return child(n3653, enK16) }), func(n3654 *Node) Seq { return child(n3654, enK281) }))
+	return !(anyNode(child(n, enK32), func(n4194 *Node) bool {
+		return anyNode(child(n4194, enK68), func(n4195 *Node) bool {
+			return anyNode(child(n4195, enK16), func(n4196 *Node) bool { return (len(child(n4196, enK281)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4198 *Node) bool {
+		return anyNode(child(n4198, enK68), func(n4199 *Node) bool {
+			return anyNode(child(n4199, enK16), func(n4200 *Node) bool { return (len(child(n4200, enK281)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-640: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0847(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3655 *Node) Seq { return child(n3655, enK68) }), func(n3656 *Node) Seq { return child(n3656, enK16) }), func(n3657 *Node) Seq { return child(n3657, enK282) }))
+	return !(anyNode(child(n, enK32), func(n4202 *Node) bool {
+		return anyNode(child(n4202, enK68), func(n4203 *Node) bool {
+			return anyNode(child(n4203, enK16), func(n4204 *Node) bool { return (len(child(n4204, enK282)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4206 *Node) bool {
+		return anyNode(child(n4206, enK68), func(n4207 *Node) bool {
+			return anyNode(child(n4207, enK16), func(n4208 *Node) bool { return (len(child(n4208, enK282)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-641: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxCategory)
 func enT0848(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3658 *Node) Seq { return child(n3658, enK68) }), func(n3659 *Node) Seq { return child(n3659, enK16) }), func(n3660 *Node) Seq { return child(n3660, enK21) }))
+	return !(anyNode(child(n, enK32), func(n4210 *Node) bool {
+		return anyNode(child(n4210, enK68), func(n4211 *Node) bool {
+			return anyNode(child(n4211, enK16), func(n4212 *Node) bool { return (len(child(n4212, enK21)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4214 *Node) bool {
+		return anyNode(child(n4214, enK68), func(n4215 *Node) bool {
+			return anyNode(child(n4215, enK16), func(n4216 *Node) bool { return (len(child(n4216, enK21)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-642: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxTotal)
 func enT0849(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3661 *Node) Seq { return child(n3661, enK68) }), func(n3662 *Node) Seq { return child(n3662, enK16) }), func(n3663 *Node) Seq { return child(n3663, enK48) }))
+	return !(anyNode(child(n, enK32), func(n4218 *Node) bool {
+		return anyNode(child(n4218, enK68), func(n4219 *Node) bool {
+			return anyNode(child(n4219, enK16), func(n4220 *Node) bool { return (len(child(n4220, enK48)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4222 *Node) bool {
+		return anyNode(child(n4222, enK68), func(n4223 *Node) bool {
+			return anyNode(child(n4223, enK16), func(n4224 *Node) bool { return (len(child(n4224, enK48)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-643: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:PaymentMeans)
 func enT0850(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3664 *Node) Seq { return child(n3664, enK68) }), func(n3665 *Node) Seq { return child(n3665, enK16) }), func(n3666 *Node) Seq { return child(n3666, enK11) }))
+	return !(anyNode(child(n, enK32), func(n4226 *Node) bool {
+		return anyNode(child(n4226, enK68), func(n4227 *Node) bool {
+			return anyNode(child(n4227, enK16), func(n4228 *Node) bool { return (len(child(n4228, enK11)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4230 *Node) bool {
+		return anyNode(child(n4230, enK68), func(n4231 *Node) bool {
+			return anyNode(child(n4231, enK16), func(n4232 *Node) bool { return (len(child(n4232, enK11)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-644: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:PricingExchangeRate)
 func enT0851(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3667 *Node) Seq { return child(n3667, enK68) }), func(n3668 *Node) Seq { return child(n3668, enK287) }))
+	return !(anyNode(child(n, enK32), func(n4234 *Node) bool {
+		return anyNode(child(n4234, enK68), func(n4235 *Node) bool { return (len(child(n4235, enK287)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4237 *Node) bool {
+		return anyNode(child(n4237, enK68), func(n4238 *Node) bool { return (len(child(n4238, enK287)) > 0) })
+	}))
 }
 
 // UBL-CR-645: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DeliveryTerms)
 func enT0852(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3669 *Node) Seq { return child(n3669, enK232) }))
+	return !(anyNode(child(n, enK32), func(n4240 *Node) bool { return (len(child(n4240, enK232)) > 0) }) || anyNode(child(n, enK33), func(n4242 *Node) bool { return (len(child(n4242, enK232)) > 0) }))
 }
 
 // UBL-CR-646: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:SubInvoiceLine)
 func enT0853(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3670 *Node) Seq { return child(n3670, enK354) }))
+	return !(anyNode(child(n, enK32), func(n4244 *Node) bool { return (len(child(n4244, enK354)) > 0) }) || anyNode(child(n, enK33), func(n4246 *Node) bool { return (len(child(n4246, enK354)) > 0) }))
 }
 
 // UBL-CR-647: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ItemPriceExtension)
 func enT0854(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3671 *Node) Seq { return child(n3671, enK355) }))
+	return !(anyNode(child(n, enK32), func(n4248 *Node) bool { return (len(child(n4248, enK355)) > 0) }) || anyNode(child(n, enK33), func(n4250 *Node) bool { return (len(child(n4250, enK355)) > 0) }))
 }
 
 // UBL-CR-648: not(cbc:CustomizationID/@schemeID)
 func enT0855(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK39), func(n3672 *Node) bool { return (len(attr(n3672, enK5)) > 0) })
+	return !anyNode(child(n, enK39), func(n4252 *Node) bool { return (len(attr(n4252, enK5)) > 0) })
 }
 
 // UBL-CR-649: not(cbc:ProfileID/@schemeID)
 func enT0856(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK356), func(n3674 *Node) bool { return (len(attr(n3674, enK5)) > 0) })
+	return !anyNode(child(n, enK356), func(n4254 *Node) bool { return (len(attr(n4254, enK5)) > 0) })
 }
 
 // UBL-CR-650: not(cbc:ID/@schemeID)
 func enT0857(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK1), func(n3676 *Node) bool { return (len(attr(n3676, enK5)) > 0) })
+	return !anyNode(child(n, enK1), func(n4256 *Node) bool { return (len(attr(n4256, enK5)) > 0) })
 }
 
 // UBL-CR-651: not(cbc:SalesOrderID/@schemeID)
 func enT0858(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK357), func(n3678 *Node) bool { return (len(attr(n3678, enK5)) > 0) })
+	return !anyNode(child(n, enK357), func(n4258 *Node) bool { return (len(attr(n4258, enK5)) > 0) })
 }
 
 // UBL-CR-652: not(//cac:PartyTaxScheme/cbc:CompanyID/@schemeID)
 func enT0859(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK54), func(n3680 *Node) bool {
-		return anyNode(child(n3680, enK55), func(n3681 *Node) bool { return (len(attr(n3681, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK54), func(n4260 *Node) bool {
+		return anyNode(child(n4260, enK55), func(n4261 *Node) bool { return (len(attr(n4261, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-653: not(cac:PaymentMeans/cbc:PaymentID/@schemeID)
 func enT0860(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3683 *Node) bool {
-		return anyNode(child(n3683, enK358), func(n3684 *Node) bool { return (len(attr(n3684, enK5)) > 0) })
+	return !anyNode(child(n, enK11), func(n4263 *Node) bool {
+		return anyNode(child(n4263, enK358), func(n4264 *Node) bool { return (len(attr(n4264, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-654: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID/@schemeID)
 func enT0861(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3686 *Node) bool {
-		return anyNode(child(n3686, enK83), func(n3687 *Node) bool {
-			return anyNode(child(n3687, enK1), func(n3688 *Node) bool { return (len(attr(n3688, enK5)) > 0) })
+	return !anyNode(child(n, enK11), func(n4266 *Node) bool {
+		return anyNode(child(n4266, enK83), func(n4267 *Node) bool {
+			return anyNode(child(n4267, enK1), func(n4268 *Node) bool { return (len(attr(n4268, enK5)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-655: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID/@schemeID)
 func enT0862(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3690 *Node) bool {
-		return anyNode(child(n3690, enK83), func(n3691 *Node) bool {
-			return anyNode(child(n3691, enK250), func(n3692 *Node) bool {
-				return anyNode(child(n3692, enK1), func(n3693 *Node) bool { return (len(attr(n3693, enK5)) > 0) })
+	return !anyNode(child(n, enK11), func(n4270 *Node) bool {
+		return anyNode(child(n4270, enK83), func(n4271 *Node) bool {
+			return anyNode(child(n4271, enK250), func(n4272 *Node) bool {
+				return anyNode(child(n4272, enK1), func(n4273 *Node) bool { return (len(attr(n4273, enK5)) > 0) })
 			})
 		})
 	})
@@ -11695,43 +12411,43 @@ func enT0862(v []Seq, n *Node) bool {
 
 // UBL-CR-656: not(cbc:InvoiceTypeCode/@listID)
 func enT0863(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK41), func(n3695 *Node) bool { return (len(attr(n3695, enK76)) > 0) })
+	return !anyNode(child(n, enK41), func(n4275 *Node) bool { return (len(attr(n4275, enK76)) > 0) })
 }
 
 // UBL-CR-657: not(cbc:DocumentCurrencyCode/@listID)
 func enT0864(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK43), func(n3697 *Node) bool { return (len(attr(n3697, enK76)) > 0) })
+	return !anyNode(child(n, enK43), func(n4277 *Node) bool { return (len(attr(n4277, enK76)) > 0) })
 }
 
 // UBL-CR-658: not(cbc:TaxCurrencyCode/@listID)
 func enT0865(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3699 *Node) bool { return (len(attr(n3699, enK76)) > 0) })
+	return !anyNode(child(n, enK47), func(n4279 *Node) bool { return (len(attr(n4279, enK76)) > 0) })
 }
 
 // UBL-CR-659: not(cac:AdditionalDocumentReference/cbc:DocumentTypeCode/@listID)
 func enT0866(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n3701 *Node) bool {
-		return anyNode(child(n3701, enK93), func(n3702 *Node) bool { return (len(attr(n3702, enK76)) > 0) })
+	return !anyNode(child(n, enK0), func(n4281 *Node) bool {
+		return anyNode(child(n4281, enK93), func(n4282 *Node) bool { return (len(attr(n4282, enK76)) > 0) })
 	})
 }
 
 // UBL-CR-660: not(//cac:Country/cbc:IdentificationCode/@listID)
 func enT0867(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK7), func(n3704 *Node) bool {
-		return anyNode(child(n3704, enK8), func(n3705 *Node) bool { return (len(attr(n3705, enK76)) > 0) })
+	return !anyNode(desc(root(n), enK7), func(n4284 *Node) bool {
+		return anyNode(child(n4284, enK8), func(n4285 *Node) bool { return (len(attr(n4285, enK76)) > 0) })
 	})
 }
 
 // UBL-CR-661: not(cac:PaymentMeans/cbc:PaymentMeansCode/@listID)
 func enT0868(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3707 *Node) bool {
-		return anyNode(child(n3707, enK84), func(n3708 *Node) bool { return (len(attr(n3708, enK76)) > 0) })
+	return !anyNode(child(n, enK11), func(n4287 *Node) bool {
+		return anyNode(child(n4287, enK84), func(n4288 *Node) bool { return (len(attr(n4288, enK76)) > 0) })
 	})
 }
 
 // UBL-CR-662: not(//cbc:AllowanceChargeReasonCode/@listID)
 func enT0869(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK24), func(n3710 *Node) bool { return (len(attr(n3710, enK76)) > 0) })
+	return !anyNode(desc(root(n), enK24), func(n4290 *Node) bool { return (len(attr(n4290, enK76)) > 0) })
 }
 
 // UBL-CR-663: not(//@unitCodeListID)
@@ -11746,120 +12462,120 @@ func enT0871(v []Seq, n *Node) bool {
 
 // UBL-CR-665: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode != '130' or not(cbc:DocumentTypeCode)]/cbc:ID/@schemeID)
 func enT0872(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK0), func(n3714 *Node) bool {
-		return (anyNode(child(n3714, enK93), func(n3715 *Node) bool { return (n3715.StringValue() != "130") }) || !(len(child(n3714, enK93)) > 0)) && anyNode(child(n3714, enK1), func(n3717 *Node) bool { return (len(attr(n3717, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK0), func(n4294 *Node) bool {
+		return (anyNode(child(n4294, enK93), func(n4295 *Node) bool { return (n4295.StringValue() != "130") }) || !(len(child(n4294, enK93)) > 0)) && anyNode(child(n4294, enK1), func(n4297 *Node) bool { return (len(attr(n4297, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-666: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cac:Attachment)
 func enT0873(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK0), func(n3719 *Node) bool {
-		return anyNode(child(n3719, enK93), func(n3720 *Node) bool { return (n3720.StringValue() == "130") }) && (len(child(n3719, enK122)) > 0)
+	return !anyNode(desc(root(n), enK0), func(n4299 *Node) bool {
+		return anyNode(child(n4299, enK93), func(n4300 *Node) bool { return (n4300.StringValue() == "130") }) && (len(child(n4299, enK122)) > 0)
 	})
 }
 
 // UBL-CR-667: not(//cac:BuyersItemIdentification/cbc:ID/@schemeID)
 func enT0874(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK314), func(n3722 *Node) bool {
-		return anyNode(child(n3722, enK1), func(n3723 *Node) bool { return (len(attr(n3723, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK314), func(n4302 *Node) bool {
+		return anyNode(child(n4302, enK1), func(n4303 *Node) bool { return (len(attr(n4303, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-668: not(//cac:SellersItemIdentification/cbc:ID/@schemeID)
 func enT0875(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK319), func(n3725 *Node) bool {
-		return anyNode(child(n3725, enK1), func(n3726 *Node) bool { return (len(attr(n3726, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK319), func(n4305 *Node) bool {
+		return anyNode(child(n4305, enK1), func(n4306 *Node) bool { return (len(attr(n4306, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-669: not(//cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func enT0876(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK68), func(n3728 *Node) bool {
-		return anyNode(child(n3728, enK16), func(n3729 *Node) bool { return (len(child(n3729, enK24)) > 0) })
+	return !anyNode(desc(root(n), enK68), func(n4308 *Node) bool {
+		return anyNode(child(n4308, enK16), func(n4309 *Node) bool { return (len(child(n4309, enK24)) > 0) })
 	})
 }
 
 // UBL-CR-670: not(//cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func enT0877(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK68), func(n3731 *Node) bool {
-		return anyNode(child(n3731, enK16), func(n3732 *Node) bool { return (len(child(n3732, enK23)) > 0) })
+	return !anyNode(desc(root(n), enK68), func(n4311 *Node) bool {
+		return anyNode(child(n4311, enK16), func(n4312 *Node) bool { return (len(child(n4312, enK23)) > 0) })
 	})
 }
 
 // UBL-CR-671: not(//cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func enT0878(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK68), func(n3734 *Node) bool {
-		return anyNode(child(n3734, enK16), func(n3735 *Node) bool { return (len(child(n3735, enK353)) > 0) })
+	return !anyNode(desc(root(n), enK68), func(n4314 *Node) bool {
+		return anyNode(child(n4314, enK16), func(n4315 *Node) bool { return (len(child(n4315, enK353)) > 0) })
 	})
 }
 
 // UBL-CR-672: not(cbc:CreditNoteTypeCode/@listID)
 func enT0879(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK42), func(n3737 *Node) bool { return (len(attr(n3737, enK76)) > 0) })
+	return !anyNode(child(n, enK42), func(n4317 *Node) bool { return (len(attr(n4317, enK76)) > 0) })
 }
 
 // UBL-CR-673: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:DocumentDescription)
 func enT0880(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK0), func(n3739 *Node) bool {
-		return anyNode(child(n3739, enK93), func(n3740 *Node) bool { return (n3740.StringValue() == "130") }) && (len(child(n3739, enK92)) > 0)
+	return !anyNode(desc(root(n), enK0), func(n4319 *Node) bool {
+		return anyNode(child(n4319, enK93), func(n4320 *Node) bool { return (n4320.StringValue() == "130") }) && (len(child(n4319, enK92)) > 0)
 	})
 }
 
 // UBL-CR-674: not(//cbc:PrimaryAccountNumberID/@schemeID)
 func enT0881(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK9), func(n3742 *Node) bool { return (len(attr(n3742, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK9), func(n4322 *Node) bool { return (len(attr(n4322, enK5)) > 0) })
 }
 
 // UBL-CR-675: not(//cac:CardAccount/cbc:NetworkID/@schemeID)
 func enT0882(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK10), func(n3744 *Node) bool {
-		return anyNode(child(n3744, enK360), func(n3745 *Node) bool { return (len(attr(n3745, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK10), func(n4324 *Node) bool {
+		return anyNode(child(n4324, enK360), func(n4325 *Node) bool { return (len(attr(n4325, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-676: not(//cac:PaymentMandate/cbc:ID/@schemeID)
 func enT0883(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK253), func(n3747 *Node) bool {
-		return anyNode(child(n3747, enK1), func(n3748 *Node) bool { return (len(attr(n3748, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK253), func(n4327 *Node) bool {
+		return anyNode(child(n4327, enK1), func(n4328 *Node) bool { return (len(attr(n4328, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-677: not(//cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID/@schemeID)
 func enT0884(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK253), func(n3750 *Node) bool {
-		return anyNode(child(n3750, enK259), func(n3751 *Node) bool {
-			return anyNode(child(n3751, enK1), func(n3752 *Node) bool { return (len(attr(n3752, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK253), func(n4330 *Node) bool {
+		return anyNode(child(n4330, enK259), func(n4331 *Node) bool {
+			return anyNode(child(n4331, enK1), func(n4332 *Node) bool { return (len(attr(n4332, enK5)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-678: not(//cac:TaxCategory/cbc:ID/@schemeID)
 func enT0885(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK21), func(n3754 *Node) bool {
-		return anyNode(child(n3754, enK1), func(n3755 *Node) bool { return (len(attr(n3755, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK21), func(n4334 *Node) bool {
+		return anyNode(child(n4334, enK1), func(n4335 *Node) bool { return (len(attr(n4335, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-679: not(//cac:ClassifiedTaxCategory/cbc:ID/@schemeID)
 func enT0886(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK51), func(n3757 *Node) bool {
-		return anyNode(child(n3757, enK1), func(n3758 *Node) bool { return (len(attr(n3758, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK51), func(n4337 *Node) bool {
+		return anyNode(child(n4337, enK1), func(n4338 *Node) bool { return (len(attr(n4338, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-680: not(//cac:PaymentMeans/cac:PayerFinancialAccount)
 func enT0887(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK11), func(n3760 *Node) bool { return (len(child(n3760, enK259)) > 0) })
+	return !anyNode(desc(root(n), enK11), func(n4340 *Node) bool { return (len(child(n4340, enK259)) > 0) })
 }
 
 // UBL-CR-681: not(cac:PaymentMeans/cbc:InstructionNote)
 func enT0888(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3762 *Node) bool { return (len(child(n3762, enK361)) > 0) })
+	return !anyNode(child(n, enK11), func(n4342 *Node) bool { return (len(child(n4342, enK361)) > 0) })
 }
 
 // UBL-CR-682: not(cac:Delivery/cac:DeliveryAddress)
 func enT0889(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3764 *Node) bool { return (len(child(n3764, enK362)) > 0) })
+	return !anyNode(child(n, enK15), func(n4344 *Node) bool { return (len(child(n4344, enK362)) > 0) })
 }
 
 // UBL-DT-08: not(//@schemeName)
@@ -11915,15 +12631,15 @@ func enT0899(v []Seq, n *Node) bool {
 // UBL-DT-18: count(//@name) - count(//cbc:PaymentMeansCode/@name) <= 0
 func enT0900(v []Seq, n *Node) bool {
 	return gcmp(arith(func() Seq {
-		k3776 := 0
-		anyNode(descAttr(root(n), enK373), func(n3777 *Node) bool { return tally1(&k3776) })
-		return countOf(k3776)
+		k4356 := 0
+		anyNode(descAttr(root(n), enK373), func(n4357 *Node) bool { return tally1(&k4356) })
+		return countOf(k4356)
 	}(), func() Seq {
-		k3778 := 0
-		anyNode(desc(root(n), enK84), func(n3779 *Node) bool {
-			return anyNode(attr(n3779, enK373), func(n3780 *Node) bool { return tally1(&k3778) })
+		k4358 := 0
+		anyNode(desc(root(n), enK84), func(n4359 *Node) bool {
+			return anyNode(attr(n4359, enK373), func(n4360 *Node) bool { return tally1(&k4358) })
 		})
-		return countOf(k3778)
+		return countOf(k4358)
 	}(), opSub), enK62, opLe)
 }
 
@@ -11980,354 +12696,354 @@ func enT0910(v []Seq, n *Node) bool {
 // UBL-SR-01: (count(cac:ContractDocumentReference/cbc:ID) <= 1)
 func enT0911(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3791 := 0
-		anyNode(child(n, enK136), func(n3792 *Node) bool {
-			return anyNode(child(n3792, enK1), func(n3793 *Node) bool { return tally1(&k3791) })
+		k4371 := 0
+		anyNode(child(n, enK136), func(n4372 *Node) bool {
+			return anyNode(child(n4372, enK1), func(n4373 *Node) bool { return tally1(&k4371) })
 		})
-		return countOf(k3791)
+		return countOf(k4371)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-02: (count(cac:ReceiptDocumentReference/cbc:ID) <= 1)
 func enT0912(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3794 := 0
-		anyNode(child(n, enK133), func(n3795 *Node) bool {
-			return anyNode(child(n3795, enK1), func(n3796 *Node) bool { return tally1(&k3794) })
+		k4374 := 0
+		anyNode(child(n, enK133), func(n4375 *Node) bool {
+			return anyNode(child(n4375, enK1), func(n4376 *Node) bool { return tally1(&k4374) })
 		})
-		return countOf(k3794)
+		return countOf(k4374)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-03: (count(cac:DespatchDocumentReference/cbc:ID) <= 1)
 func enT0913(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3797 := 0
-		anyNode(child(n, enK132), func(n3798 *Node) bool {
-			return anyNode(child(n3798, enK1), func(n3799 *Node) bool { return tally1(&k3797) })
+		k4377 := 0
+		anyNode(child(n, enK132), func(n4378 *Node) bool {
+			return anyNode(child(n4378, enK1), func(n4379 *Node) bool { return tally1(&k4377) })
 		})
-		return countOf(k3797)
+		return countOf(k4377)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-04: (count(cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']/cbc:ID) <= 1)
 func enT0914(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3800 := 0
-		anyNode(child(n, enK0), func(n3801 *Node) bool {
-			return anyNode(child(n3801, enK93), func(n3802 *Node) bool { return (n3802.StringValue() == "130") }) && anyNode(child(n3801, enK1), func(n3803 *Node) bool { return tally1(&k3800) })
+		k4380 := 0
+		anyNode(child(n, enK0), func(n4381 *Node) bool {
+			return anyNode(child(n4381, enK93), func(n4382 *Node) bool { return (n4382.StringValue() == "130") }) && anyNode(child(n4381, enK1), func(n4383 *Node) bool { return tally1(&k4380) })
 		})
-		return countOf(k3800)
+		return countOf(k4380)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-05: (count(cac:PaymentTerms/cbc:Note) <= 1)
 func enT0915(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3804 := 0
-		anyNode(child(n, enK263), func(n3805 *Node) bool {
-			return anyNode(child(n3805, enK78), func(n3806 *Node) bool { return tally1(&k3804) })
+		k4384 := 0
+		anyNode(child(n, enK263), func(n4385 *Node) bool {
+			return anyNode(child(n4385, enK78), func(n4386 *Node) bool { return tally1(&k4384) })
 		})
-		return countOf(k3804)
+		return countOf(k4384)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-08: (count(cac:InvoicePeriod) <= 1)
 func enT0916(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3807 := 0
-		anyNode(child(n, enK58), func(n3808 *Node) bool { return tally1(&k3807) })
-		return countOf(k3807)
+		k4387 := 0
+		anyNode(child(n, enK58), func(n4388 *Node) bool { return tally1(&k4387) })
+		return countOf(k4387)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-09: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func enT0917(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3809 := 0
-		anyNode(child(n, enK44), func(n3810 *Node) bool {
-			return anyNode(child(n3810, enK3), func(n3811 *Node) bool {
-				return anyNode(child(n3811, enK45), func(n3812 *Node) bool {
-					return anyNode(child(n3812, enK46), func(n3813 *Node) bool { return tally1(&k3809) })
+		k4389 := 0
+		anyNode(child(n, enK44), func(n4390 *Node) bool {
+			return anyNode(child(n4390, enK3), func(n4391 *Node) bool {
+				return anyNode(child(n4391, enK45), func(n4392 *Node) bool {
+					return anyNode(child(n4392, enK46), func(n4393 *Node) bool { return tally1(&k4389) })
 				})
 			})
 		})
-		return countOf(k3809)
+		return countOf(k4389)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-10: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func enT0918(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3814 := 0
-		anyNode(child(n, enK44), func(n3815 *Node) bool {
-			return anyNode(child(n3815, enK3), func(n3816 *Node) bool {
-				return anyNode(child(n3816, enK81), func(n3817 *Node) bool {
-					return anyNode(child(n3817, enK67), func(n3818 *Node) bool { return tally1(&k3814) })
+		k4394 := 0
+		anyNode(child(n, enK44), func(n4395 *Node) bool {
+			return anyNode(child(n4395, enK3), func(n4396 *Node) bool {
+				return anyNode(child(n4396, enK81), func(n4397 *Node) bool {
+					return anyNode(child(n4397, enK67), func(n4398 *Node) bool { return tally1(&k4394) })
 				})
 			})
 		})
-		return countOf(k3814)
+		return countOf(k4394)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-11: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func enT0919(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3819 := 0
-		anyNode(child(n, enK44), func(n3820 *Node) bool {
-			return anyNode(child(n3820, enK3), func(n3821 *Node) bool {
-				return anyNode(child(n3821, enK45), func(n3822 *Node) bool {
-					return anyNode(child(n3822, enK55), func(n3823 *Node) bool { return tally1(&k3819) })
+		k4399 := 0
+		anyNode(child(n, enK44), func(n4400 *Node) bool {
+			return anyNode(child(n4400, enK3), func(n4401 *Node) bool {
+				return anyNode(child(n4401, enK45), func(n4402 *Node) bool {
+					return anyNode(child(n4402, enK55), func(n4403 *Node) bool { return tally1(&k4399) })
 				})
 			})
 		})
-		return countOf(k3819)
+		return countOf(k4399)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-12: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func enT0920(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3824 := 0
-		anyNode(child(n, enK44), func(n3825 *Node) bool {
-			return anyNode(child(n3825, enK3), func(n3826 *Node) bool {
-				return anyNode(child(n3826, enK54), func(n3827 *Node) bool {
-					return anyNode(child(n3827, enK22), func(n3828 *Node) bool { return gcmpStr(strSeq(strings.ToUpper(str(child(n3828, enK1)))), "VAT", true) }) && anyNode(child(n3827, enK55), func(n3829 *Node) bool { return tally1(&k3824) })
+		k4404 := 0
+		anyNode(child(n, enK44), func(n4405 *Node) bool {
+			return anyNode(child(n4405, enK3), func(n4406 *Node) bool {
+				return anyNode(child(n4406, enK54), func(n4407 *Node) bool {
+					return anyNode(child(n4407, enK22), func(n4408 *Node) bool { return gcmpStr(strSeq(strings.ToUpper(str(child(n4408, enK1)))), "VAT", true) }) && anyNode(child(n4407, enK55), func(n4409 *Node) bool { return tally1(&k4404) })
 				})
 			})
 		})
-		return countOf(k3824)
+		return countOf(k4404)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-13: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)!='VAT']/cbc:CompanyID) <= 1)
 func enT0921(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3830 := 0
-		anyNode(child(n, enK44), func(n3831 *Node) bool {
-			return anyNode(child(n3831, enK3), func(n3832 *Node) bool {
-				return anyNode(child(n3832, enK54), func(n3833 *Node) bool {
-					return anyNode(child(n3833, enK22), func(n3834 *Node) bool { return gcmpStr(strSeq(strings.ToUpper(str(child(n3834, enK1)))), "VAT", false) }) && anyNode(child(n3833, enK55), func(n3835 *Node) bool { return tally1(&k3830) })
+		k4410 := 0
+		anyNode(child(n, enK44), func(n4411 *Node) bool {
+			return anyNode(child(n4411, enK3), func(n4412 *Node) bool {
+				return anyNode(child(n4412, enK54), func(n4413 *Node) bool {
+					return anyNode(child(n4413, enK22), func(n4414 *Node) bool { return gcmpStr(strSeq(strings.ToUpper(str(child(n4414, enK1)))), "VAT", false) }) && anyNode(child(n4413, enK55), func(n4415 *Node) bool { return tally1(&k4410) })
 				})
 			})
 		})
-		return countOf(k3830)
+		return countOf(k4410)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-14: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm) <= 1)
 func enT0922(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3836 := 0
-		anyNode(child(n, enK44), func(n3837 *Node) bool {
-			return anyNode(child(n3837, enK3), func(n3838 *Node) bool {
-				return anyNode(child(n3838, enK45), func(n3839 *Node) bool {
-					return anyNode(child(n3839, enK208), func(n3840 *Node) bool { return tally1(&k3836) })
+		k4416 := 0
+		anyNode(child(n, enK44), func(n4417 *Node) bool {
+			return anyNode(child(n4417, enK3), func(n4418 *Node) bool {
+				return anyNode(child(n4418, enK45), func(n4419 *Node) bool {
+					return anyNode(child(n4419, enK208), func(n4420 *Node) bool { return tally1(&k4416) })
 				})
 			})
 		})
-		return countOf(k3836)
+		return countOf(k4416)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-15: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func enT0923(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3841 := 0
-		anyNode(child(n, enK4), func(n3842 *Node) bool {
-			return anyNode(child(n3842, enK3), func(n3843 *Node) bool {
-				return anyNode(child(n3843, enK45), func(n3844 *Node) bool {
-					return anyNode(child(n3844, enK46), func(n3845 *Node) bool { return tally1(&k3841) })
+		k4421 := 0
+		anyNode(child(n, enK4), func(n4422 *Node) bool {
+			return anyNode(child(n4422, enK3), func(n4423 *Node) bool {
+				return anyNode(child(n4423, enK45), func(n4424 *Node) bool {
+					return anyNode(child(n4424, enK46), func(n4425 *Node) bool { return tally1(&k4421) })
 				})
 			})
 		})
-		return countOf(k3841)
+		return countOf(k4421)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-16: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID) <= 1)
 func enT0924(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3846 := 0
-		anyNode(child(n, enK4), func(n3847 *Node) bool {
-			return anyNode(child(n3847, enK3), func(n3848 *Node) bool {
-				return anyNode(child(n3848, enK82), func(n3849 *Node) bool {
-					return anyNode(child(n3849, enK1), func(n3850 *Node) bool { return tally1(&k3846) })
+		k4426 := 0
+		anyNode(child(n, enK4), func(n4427 *Node) bool {
+			return anyNode(child(n4427, enK3), func(n4428 *Node) bool {
+				return anyNode(child(n4428, enK82), func(n4429 *Node) bool {
+					return anyNode(child(n4429, enK1), func(n4430 *Node) bool { return tally1(&k4426) })
 				})
 			})
 		})
-		return countOf(k3846)
+		return countOf(k4426)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-17: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func enT0925(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3851 := 0
-		anyNode(child(n, enK4), func(n3852 *Node) bool {
-			return anyNode(child(n3852, enK3), func(n3853 *Node) bool {
-				return anyNode(child(n3853, enK45), func(n3854 *Node) bool {
-					return anyNode(child(n3854, enK55), func(n3855 *Node) bool { return tally1(&k3851) })
+		k4431 := 0
+		anyNode(child(n, enK4), func(n4432 *Node) bool {
+			return anyNode(child(n4432, enK3), func(n4433 *Node) bool {
+				return anyNode(child(n4433, enK45), func(n4434 *Node) bool {
+					return anyNode(child(n4434, enK55), func(n4435 *Node) bool { return tally1(&k4431) })
 				})
 			})
 		})
-		return countOf(k3851)
+		return countOf(k4431)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-18: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func enT0926(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3856 := 0
-		anyNode(child(n, enK4), func(n3857 *Node) bool {
-			return anyNode(child(n3857, enK3), func(n3858 *Node) bool {
-				return anyNode(child(n3858, enK54), func(n3859 *Node) bool {
-					return anyNode(child(n3859, enK22), func(n3860 *Node) bool { return gcmpStr(strSeq(strings.ToUpper(str(child(n3860, enK1)))), "VAT", true) }) && anyNode(child(n3859, enK55), func(n3861 *Node) bool { return tally1(&k3856) })
+		k4436 := 0
+		anyNode(child(n, enK4), func(n4437 *Node) bool {
+			return anyNode(child(n4437, enK3), func(n4438 *Node) bool {
+				return anyNode(child(n4438, enK54), func(n4439 *Node) bool {
+					return anyNode(child(n4439, enK22), func(n4440 *Node) bool { return gcmpStr(strSeq(strings.ToUpper(str(child(n4440, enK1)))), "VAT", true) }) && anyNode(child(n4439, enK55), func(n4441 *Node) bool { return tally1(&k4436) })
 				})
 			})
 		})
-		return countOf(k3856)
+		return countOf(k4436)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-24: (count(cac:Delivery) <= 1)
 func enT0927(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3862 := 0
-		anyNode(child(n, enK15), func(n3863 *Node) bool { return tally1(&k3862) })
-		return countOf(k3862)
+		k4442 := 0
+		anyNode(child(n, enK15), func(n4443 *Node) bool { return tally1(&k4442) })
+		return countOf(k4442)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-29: (count(//cac:PartyIdentification/cbc:ID[upper-case(@schemeID) = 'SEPA']) <= 1)
 func enT0928(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3864 := 0
-		anyNode(desc(root(n), enK82), func(n3865 *Node) bool {
-			return anyNode(child(n3865, enK1), func(n3866 *Node) bool { return (strings.ToUpper(str(attr(n3866, enK5))) == "SEPA") && tally1(&k3864) })
+		k4444 := 0
+		anyNode(desc(root(n), enK82), func(n4445 *Node) bool {
+			return anyNode(child(n4445, enK1), func(n4446 *Node) bool { return (strings.ToUpper(str(attr(n4446, enK5))) == "SEPA") && tally1(&k4444) })
 		})
-		return countOf(k3864)
+		return countOf(k4444)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-39: (count(cac:ProjectReference/cbc:ID) <= 1)
 func enT0929(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3867 := 0
-		anyNode(child(n, enK147), func(n3868 *Node) bool {
-			return anyNode(child(n3868, enK1), func(n3869 *Node) bool { return tally1(&k3867) })
+		k4447 := 0
+		anyNode(child(n, enK147), func(n4448 *Node) bool {
+			return anyNode(child(n4448, enK1), func(n4449 *Node) bool { return tally1(&k4447) })
 		})
-		return countOf(k3867)
+		return countOf(k4447)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-40: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func enT0930(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3870 := 0
-		anyNode(child(n, enK4), func(n3871 *Node) bool {
-			return anyNode(child(n3871, enK3), func(n3872 *Node) bool {
-				return anyNode(child(n3872, enK81), func(n3873 *Node) bool {
-					return anyNode(child(n3873, enK67), func(n3874 *Node) bool { return tally1(&k3870) })
+		k4450 := 0
+		anyNode(child(n, enK4), func(n4451 *Node) bool {
+			return anyNode(child(n4451, enK3), func(n4452 *Node) bool {
+				return anyNode(child(n4452, enK81), func(n4453 *Node) bool {
+					return anyNode(child(n4453, enK67), func(n4454 *Node) bool { return tally1(&k4450) })
 				})
 			})
 		})
-		return countOf(k3870)
+		return countOf(k4450)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-44: count(//cbc:PaymentID[not(preceding::cbc:PaymentID/. = .)]) <= 1
 func enT0931(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3875 := 0
-		anyNode(desc(root(n), enK358), func(n3876 *Node) bool {
-			return !func(r3877 Seq) bool {
-				return anyNode(preceding(n3876, enK358), func(n3878 *Node) bool { return gcmp(nodeSeq(n3878), r3877, opEq) })
-			}(nodeSeq(n3876)) && tally1(&k3875)
+		k4455 := 0
+		anyNode(desc(root(n), enK358), func(n4456 *Node) bool {
+			return !func(r4457 Seq) bool {
+				return anyNode(preceding(n4456, enK358), func(n4458 *Node) bool { return gcmp(nodeSeq(n4458), r4457, opEq) })
+			}(nodeSeq(n4456)) && tally1(&k4455)
 		})
-		return countOf(k3875)
+		return countOf(k4455)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-45: (count(cac:PaymentMeans/cbc:PaymentDueDate) <=1)
 func enT0932(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3879 := 0
-		anyNode(child(n, enK11), func(n3880 *Node) bool {
-			return anyNode(child(n3880, enK236), func(n3881 *Node) bool { return tally1(&k3879) })
+		k4459 := 0
+		anyNode(child(n, enK11), func(n4460 *Node) bool {
+			return anyNode(child(n4460, enK236), func(n4461 *Node) bool { return tally1(&k4459) })
 		})
-		return countOf(k3879)
+		return countOf(k4459)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-46: (count(cac:PaymentMeans/cbc:PaymentMeansCode/@name) <=1)
 func enT0933(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3882 := 0
-		anyNode(child(n, enK11), func(n3883 *Node) bool {
-			return anyNode(child(n3883, enK84), func(n3884 *Node) bool {
-				return anyNode(attr(n3884, enK373), func(n3885 *Node) bool { return tally1(&k3882) })
+		k4462 := 0
+		anyNode(child(n, enK11), func(n4463 *Node) bool {
+			return anyNode(child(n4463, enK84), func(n4464 *Node) bool {
+				return anyNode(attr(n4464, enK373), func(n4465 *Node) bool { return tally1(&k4462) })
 			})
 		})
-		return countOf(k3882)
+		return countOf(k4462)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-47: count(//cbc:PaymentMeansCode[not(preceding::cbc:PaymentMeansCode/. = .)]) <= 1
 func enT0934(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3886 := 0
-		anyNode(desc(root(n), enK84), func(n3887 *Node) bool {
-			return !func(r3888 Seq) bool {
-				return anyNode(preceding(n3887, enK84), func(n3889 *Node) bool { return gcmp(nodeSeq(n3889), r3888, opEq) })
-			}(nodeSeq(n3887)) && tally1(&k3886)
+		k4466 := 0
+		anyNode(desc(root(n), enK84), func(n4467 *Node) bool {
+			return !func(r4468 Seq) bool {
+				return anyNode(preceding(n4467, enK84), func(n4469 *Node) bool { return gcmp(nodeSeq(n4469), r4468, opEq) })
+			}(nodeSeq(n4467)) && tally1(&k4466)
 		})
-		return countOf(k3886)
+		return countOf(k4466)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-49: (count(cac:InvoicePeriod/cbc:DescriptionCode) <=1)
 func enT0935(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3890 := 0
-		anyNode(child(n, enK58), func(n3891 *Node) bool {
-			return anyNode(child(n3891, enK59), func(n3892 *Node) bool { return tally1(&k3890) })
+		k4470 := 0
+		anyNode(child(n, enK58), func(n4471 *Node) bool {
+			return anyNode(child(n4471, enK59), func(n4472 *Node) bool { return tally1(&k4470) })
 		})
-		return countOf(k3890)
+		return countOf(k4470)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-54: count(cac:PaymentMeans/cac:CardAccount) <= 1
 func enT0936(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3893 := 0
-		anyNode(child(n, enK11), func(n3894 *Node) bool {
-			return anyNode(child(n3894, enK10), func(n3895 *Node) bool { return tally1(&k3893) })
+		k4473 := 0
+		anyNode(child(n, enK11), func(n4474 *Node) bool {
+			return anyNode(child(n4474, enK10), func(n4475 *Node) bool { return tally1(&k4473) })
 		})
-		return countOf(k3893)
+		return countOf(k4473)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-55: count(cac:PaymentMeans/cac:PaymentMandate) <= 1
 func enT0937(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3896 := 0
-		anyNode(child(n, enK11), func(n3897 *Node) bool {
-			return anyNode(child(n3897, enK253), func(n3898 *Node) bool { return tally1(&k3896) })
+		k4476 := 0
+		anyNode(child(n, enK11), func(n4477 *Node) bool {
+			return anyNode(child(n4477, enK253), func(n4478 *Node) bool { return tally1(&k4476) })
 		})
-		return countOf(k3896)
+		return countOf(k4476)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-56: count(cac:OriginatorDocumentReference/cbc:ID) <= 1
 func enT0938(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3899 := 0
-		anyNode(child(n, enK135), func(n3900 *Node) bool {
-			return anyNode(child(n3900, enK1), func(n3901 *Node) bool { return tally1(&k3899) })
+		k4479 := 0
+		anyNode(child(n, enK135), func(n4480 *Node) bool {
+			return anyNode(child(n4480, enK1), func(n4481 *Node) bool { return tally1(&k4479) })
 		})
-		return countOf(k3899)
+		return countOf(k4479)
 	}(), enK53, opLe)
 }
 
@@ -12357,73 +13073,73 @@ func enM076(v []Seq, n *Node) bool {
 // UBL-SR-34: (count(cbc:Note) <= 1)
 func enT0939(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3902 := 0
-		anyNode(child(n, enK78), func(n3903 *Node) bool { return tally1(&k3902) })
-		return countOf(k3902)
+		k4482 := 0
+		anyNode(child(n, enK78), func(n4483 *Node) bool { return tally1(&k4482) })
+		return countOf(k4482)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-35: (count(cac:OrderLineReference/cbc:LineID) <= 1)
 func enT0940(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3904 := 0
-		anyNode(child(n, enK299), func(n3905 *Node) bool {
-			return anyNode(child(n3905, enK384), func(n3906 *Node) bool { return tally1(&k3904) })
+		k4484 := 0
+		anyNode(child(n, enK299), func(n4485 *Node) bool {
+			return anyNode(child(n4485, enK384), func(n4486 *Node) bool { return tally1(&k4484) })
 		})
-		return countOf(k3904)
+		return countOf(k4484)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-36: (count(cac:InvoicePeriod) <= 1)
 func enT0941(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3907 := 0
-		anyNode(child(n, enK58), func(n3908 *Node) bool { return tally1(&k3907) })
-		return countOf(k3907)
+		k4487 := 0
+		anyNode(child(n, enK58), func(n4488 *Node) bool { return tally1(&k4487) })
+		return countOf(k4487)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-37: (count(cac:Price/cac:AllowanceCharge/cbc:Amount) <= 1)
 func enT0942(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3909 := 0
-		anyNode(child(n, enK68), func(n3910 *Node) bool {
-			return anyNode(child(n3910, enK16), func(n3911 *Node) bool {
-				return anyNode(child(n3911, enK20), func(n3912 *Node) bool { return tally1(&k3909) })
+		k4489 := 0
+		anyNode(child(n, enK68), func(n4490 *Node) bool {
+			return anyNode(child(n4490, enK16), func(n4491 *Node) bool {
+				return anyNode(child(n4491, enK20), func(n4492 *Node) bool { return tally1(&k4489) })
 			})
 		})
-		return countOf(k3909)
+		return countOf(k4489)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-48: count(cac:Item/cac:ClassifiedTaxCategory) = 1
 func enT0943(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3913 := 0
-		anyNode(child(n, enK66), func(n3914 *Node) bool {
-			return anyNode(child(n3914, enK51), func(n3915 *Node) bool { return tally1(&k3913) })
+		k4493 := 0
+		anyNode(child(n, enK66), func(n4494 *Node) bool {
+			return anyNode(child(n4494, enK51), func(n4495 *Node) bool { return tally1(&k4493) })
 		})
-		return countOf(k3913)
+		return countOf(k4493)
 	}(), enK53, opEq)
 }
 
 // UBL-SR-50: count(cac:Item/cbc:Description) <= 1
 func enT0944(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3916 := 0
-		anyNode(child(n, enK66), func(n3917 *Node) bool {
-			return anyNode(child(n3917, enK111), func(n3918 *Node) bool { return tally1(&k3916) })
+		k4496 := 0
+		anyNode(child(n, enK66), func(n4497 *Node) bool {
+			return anyNode(child(n4497, enK111), func(n4498 *Node) bool { return tally1(&k4496) })
 		})
-		return countOf(k3916)
+		return countOf(k4496)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-52: count(cac:DocumentReference) <= 1
 func enT0945(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3919 := 0
-		anyNode(child(n, enK115), func(n3920 *Node) bool { return tally1(&k3919) })
-		return countOf(k3919)
+		k4499 := 0
+		anyNode(child(n, enK115), func(n4500 *Node) bool { return tally1(&k4499) })
+		return countOf(k4499)
 	}(), enK53, opLe)
 }
 
@@ -12444,46 +13160,46 @@ func enM077(v []Seq, n *Node) bool {
 // UBL-SR-19: (count(cac:PartyName/cbc:Name) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0946(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k3921 := 0
-		anyNode(child(n, enK81), func(n3922 *Node) bool {
-			return anyNode(child(n3922, enK67), func(n3923 *Node) bool { return tally1(&k3921) })
+		k4501 := 0
+		anyNode(child(n, enK81), func(n4502 *Node) bool {
+			return anyNode(child(n4502, enK67), func(n4503 *Node) bool { return tally1(&k4501) })
 		})
-		return countOf(k3921)
-	}(), enK53, opLe) && func(r3928 Seq) bool {
-		return anyNode(child(n, enK81), func(n3929 *Node) bool {
-			return anyNode(child(n3929, enK67), func(n3930 *Node) bool { return gcmp(nodeSeq(n3930), r3928, opNe) })
+		return countOf(k4501)
+	}(), enK53, opLe) && func(r4508 Seq) bool {
+		return anyNode(child(n, enK81), func(n4509 *Node) bool {
+			return anyNode(child(n4509, enK67), func(n4510 *Node) bool { return gcmp(nodeSeq(n4510), r4508, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n3924 *Node) Seq { return child(n3924, enK44) }), func(n3925 *Node) Seq { return child(n3925, enK3) }), func(n3926 *Node) Seq { return child(n3926, enK45) }), func(n3927 *Node) Seq { return child(n3927, enK46) })))
+	}(step(step(step(step(parent(n), func(n4504 *Node) Seq { return child(n4504, enK44) }), func(n4505 *Node) Seq { return child(n4505, enK3) }), func(n4506 *Node) Seq { return child(n4506, enK45) }), func(n4507 *Node) Seq { return child(n4507, enK46) })))
 }
 
 // UBL-SR-20: (count(cac:PartyIdentification/cbc:ID[upper-case(@schemeID) != 'SEPA']) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0947(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k3931 := 0
-		anyNode(child(n, enK82), func(n3932 *Node) bool {
-			return anyNode(child(n3932, enK1), func(n3933 *Node) bool { return (strings.ToUpper(str(attr(n3933, enK5))) != "SEPA") && tally1(&k3931) })
+		k4511 := 0
+		anyNode(child(n, enK82), func(n4512 *Node) bool {
+			return anyNode(child(n4512, enK1), func(n4513 *Node) bool { return (strings.ToUpper(str(attr(n4513, enK5))) != "SEPA") && tally1(&k4511) })
 		})
-		return countOf(k3931)
-	}(), enK53, opLe) && func(r3938 Seq) bool {
-		return anyNode(child(n, enK81), func(n3939 *Node) bool {
-			return anyNode(child(n3939, enK67), func(n3940 *Node) bool { return gcmp(nodeSeq(n3940), r3938, opNe) })
+		return countOf(k4511)
+	}(), enK53, opLe) && func(r4518 Seq) bool {
+		return anyNode(child(n, enK81), func(n4519 *Node) bool {
+			return anyNode(child(n4519, enK67), func(n4520 *Node) bool { return gcmp(nodeSeq(n4520), r4518, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n3934 *Node) Seq { return child(n3934, enK44) }), func(n3935 *Node) Seq { return child(n3935, enK3) }), func(n3936 *Node) Seq { return child(n3936, enK45) }), func(n3937 *Node) Seq { return child(n3937, enK46) })))
+	}(step(step(step(step(parent(n), func(n4514 *Node) Seq { return child(n4514, enK44) }), func(n4515 *Node) Seq { return child(n4515, enK3) }), func(n4516 *Node) Seq { return child(n4516, enK45) }), func(n4517 *Node) Seq { return child(n4517, enK46) })))
 }
 
 // UBL-SR-21: (count(cac:PartyLegalEntity/cbc:CompanyID) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0948(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k3941 := 0
-		anyNode(child(n, enK45), func(n3942 *Node) bool {
-			return anyNode(child(n3942, enK55), func(n3943 *Node) bool { return tally1(&k3941) })
+		k4521 := 0
+		anyNode(child(n, enK45), func(n4522 *Node) bool {
+			return anyNode(child(n4522, enK55), func(n4523 *Node) bool { return tally1(&k4521) })
 		})
-		return countOf(k3941)
-	}(), enK53, opLe) && func(r3948 Seq) bool {
-		return anyNode(child(n, enK81), func(n3949 *Node) bool {
-			return anyNode(child(n3949, enK67), func(n3950 *Node) bool { return gcmp(nodeSeq(n3950), r3948, opNe) })
+		return countOf(k4521)
+	}(), enK53, opLe) && func(r4528 Seq) bool {
+		return anyNode(child(n, enK81), func(n4529 *Node) bool {
+			return anyNode(child(n4529, enK67), func(n4530 *Node) bool { return gcmp(nodeSeq(n4530), r4528, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n3944 *Node) Seq { return child(n3944, enK44) }), func(n3945 *Node) Seq { return child(n3945, enK3) }), func(n3946 *Node) Seq { return child(n3946, enK45) }), func(n3947 *Node) Seq { return child(n3947, enK46) })))
+	}(step(step(step(step(parent(n), func(n4524 *Node) Seq { return child(n4524, enK44) }), func(n4525 *Node) Seq { return child(n4525, enK3) }), func(n4526 *Node) Seq { return child(n4526, enK45) }), func(n4527 *Node) Seq { return child(n4527, enK46) })))
 }
 
 // cac:PaymentMeans
@@ -12503,29 +13219,29 @@ func enM078(v []Seq, n *Node) bool {
 // UBL-SR-26: (count(cbc:PaymentID) <= 1)
 func enT0949(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3951 := 0
-		anyNode(child(n, enK358), func(n3952 *Node) bool { return tally1(&k3951) })
-		return countOf(k3951)
+		k4531 := 0
+		anyNode(child(n, enK358), func(n4532 *Node) bool { return tally1(&k4531) })
+		return countOf(k4531)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-27: (count(cbc:PaymentMeansCode) <= 1)
 func enT0950(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3953 := 0
-		anyNode(child(n, enK84), func(n3954 *Node) bool { return tally1(&k3953) })
-		return countOf(k3953)
+		k4533 := 0
+		anyNode(child(n, enK84), func(n4534 *Node) bool { return tally1(&k4533) })
+		return countOf(k4533)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-28: (count(cac:PaymentMandate/cbc:ID) <= 1)
 func enT0951(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3955 := 0
-		anyNode(child(n, enK253), func(n3956 *Node) bool {
-			return anyNode(child(n3956, enK1), func(n3957 *Node) bool { return tally1(&k3955) })
+		k4535 := 0
+		anyNode(child(n, enK253), func(n4536 *Node) bool {
+			return anyNode(child(n4536, enK1), func(n4537 *Node) bool { return tally1(&k4535) })
 		})
-		return countOf(k3955)
+		return countOf(k4535)
 	}(), enK53, opLe)
 }
 
@@ -12546,15 +13262,15 @@ func enM079(v []Seq, n *Node) bool {
 // UBL-SR-06: (count(cac:InvoiceDocumentReference) <= 1)
 func enT0952(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3958 := 0
-		anyNode(child(n, enK86), func(n3959 *Node) bool { return tally1(&k3958) })
-		return countOf(k3958)
+		k4538 := 0
+		anyNode(child(n, enK86), func(n4539 *Node) bool { return tally1(&k4538) })
+		return countOf(k4538)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-07: (cac:InvoiceDocumentReference/cbc:ID)
 func enT0953(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK86), func(n3960 *Node) bool { return (len(child(n3960, enK1)) > 0) })
+	return anyNode(child(n, enK86), func(n4540 *Node) bool { return (len(child(n4540, enK1)) > 0) })
 }
 
 // cac:TaxRepresentativeParty
@@ -12574,22 +13290,22 @@ func enM080(v []Seq, n *Node) bool {
 // UBL-SR-22: (count(cac:PartyName/cbc:Name) <= 1)
 func enT0954(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3962 := 0
-		anyNode(child(n, enK81), func(n3963 *Node) bool {
-			return anyNode(child(n3963, enK67), func(n3964 *Node) bool { return tally1(&k3962) })
+		k4542 := 0
+		anyNode(child(n, enK81), func(n4543 *Node) bool {
+			return anyNode(child(n4543, enK67), func(n4544 *Node) bool { return tally1(&k4542) })
 		})
-		return countOf(k3962)
+		return countOf(k4542)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-23: (count(cac:PartyTaxScheme/cbc:CompanyID) <= 1)
 func enT0955(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3965 := 0
-		anyNode(child(n, enK54), func(n3966 *Node) bool {
-			return anyNode(child(n3966, enK55), func(n3967 *Node) bool { return tally1(&k3965) })
+		k4545 := 0
+		anyNode(child(n, enK54), func(n4546 *Node) bool {
+			return anyNode(child(n4546, enK55), func(n4547 *Node) bool { return tally1(&k4545) })
 		})
-		return countOf(k3965)
+		return countOf(k4545)
 	}(), enK53, opLe)
 }
 
@@ -12610,11 +13326,11 @@ func enM081(v []Seq, n *Node) bool {
 // UBL-SR-32: (count(cac:TaxCategory/cbc:TaxExemptionReason) <= 1)
 func enT0956(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k3968 := 0
-		anyNode(child(n, enK21), func(n3969 *Node) bool {
-			return anyNode(child(n3969, enK89), func(n3970 *Node) bool { return tally1(&k3968) })
+		k4548 := 0
+		anyNode(child(n, enK21), func(n4549 *Node) bool {
+			return anyNode(child(n4549, enK89), func(n4550 *Node) bool { return tally1(&k4548) })
 		})
-		return countOf(k3968)
+		return countOf(k4548)
 	}(), enK53, opLe)
 }
 
@@ -12848,7 +13564,7 @@ func enM087(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK0) {
 			return false
 		}
-		if !(anyNode(child(m, enK93), func(n3974 *Node) bool { return (n3974.StringValue() == "130") })) {
+		if !(anyNode(child(m, enK93), func(n4554 *Node) bool { return (n4554.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -12867,7 +13583,7 @@ func enM087(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK115) {
 			return false
 		}
-		if !(anyNode(child(m, enK93), func(n3976 *Node) bool { return (n3976.StringValue() == "130") })) {
+		if !(anyNode(child(m, enK93), func(n4556 *Node) bool { return (n4556.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -13086,8 +13802,8 @@ func enM096(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r3982 Seq) bool {
-			return anyNode(child(m, enK17), func(n3983 *Node) bool { return gcmp(nodeSeq(n3983), r3982, opEq) })
+		if !(func(r4562 Seq) bool {
+			return anyNode(child(m, enK17), func(n4563 *Node) bool { return gcmp(nodeSeq(n4563), r4562, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -13114,8 +13830,8 @@ func enM097(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r3984 Seq) bool {
-			return anyNode(child(m, enK17), func(n3985 *Node) bool { return gcmp(nodeSeq(n3985), r3984, opEq) })
+		if !(func(r4564 Seq) bool {
+			return anyNode(child(m, enK17), func(n4565 *Node) bool { return gcmp(nodeSeq(n4565), r4564, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -13241,10 +13957,10 @@ func enM101(v []Seq, n *Node) bool {
 
 // BR-CL-24: ((@mimeCode = 'application/pdf' or @mimeCode = 'image/png' or @mimeCode = 'image/jpeg' or @mimeCode = 'text/csv' or @mimeCode = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' or @…
 func enT0976(v []Seq, n *Node) bool {
-	return (((((anyNode(attr(n, enK94), func(n3991 *Node) bool { return (n3991.StringValue() == "application/pdf") }) || anyNode(attr(n, enK94), func(n3992 *Node) bool { return (n3992.StringValue() == "image/png") })) || anyNode(attr(n, enK94), func(n3993 *Node) bool { return (n3993.StringValue() == "image/jpeg") })) || anyNode(attr(n, enK94), func(n3994 *Node) bool { return (n3994.StringValue() == "text/csv") })) || anyNode(attr(n, enK94), func(n3995 *Node) bool {
-		return (n3995.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	})) || anyNode(attr(n, enK94), func(n3996 *Node) bool {
-		return (n3996.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
+	return (((((anyNode(attr(n, enK94), func(n4571 *Node) bool { return (n4571.StringValue() == "application/pdf") }) || anyNode(attr(n, enK94), func(n4572 *Node) bool { return (n4572.StringValue() == "image/png") })) || anyNode(attr(n, enK94), func(n4573 *Node) bool { return (n4573.StringValue() == "image/jpeg") })) || anyNode(attr(n, enK94), func(n4574 *Node) bool { return (n4574.StringValue() == "text/csv") })) || anyNode(attr(n, enK94), func(n4575 *Node) bool {
+		return (n4575.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	})) || anyNode(attr(n, enK94), func(n4576 *Node) bool {
+		return (n4576.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
 	}))
 }
 

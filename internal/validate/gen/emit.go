@@ -635,6 +635,17 @@ func (c *compiler) existsPath(e expr, s scope) (string, bool) {
 	if !ok || len(p.steps) == 0 {
 		return "", false
 	}
+	if alts := splitUnion(p); alts != nil {
+		var gs []string
+		for _, a := range alts {
+			g, ok := c.existsPath(a, s)
+			if !ok {
+				return "", false
+			}
+			gs = append(gs, g)
+		}
+		return "(" + strings.Join(gs, " || ") + ")", true
+	}
 	for _, st := range p.steps {
 		if st.axis == "" || (st.desc && (st.axis != "child" || st.test != "name") && st.axis != "attribute") {
 			return "", false
@@ -715,10 +726,24 @@ const (
 // For count and sum the loops must visit each node once, and for sum in
 // document order: after the first step only child, attribute and self
 // steps, parent steps only from a single node.
-func loopable(e expr, mode int) (*path, bool) {
+func loopable(e expr, mode int) ([]*path, bool) {
 	p, ok := e.(*path)
 	if !ok || len(p.steps) == 0 {
 		return nil, false
+	}
+	if alts := splitUnion(p); alts != nil {
+		if mode != loopAny {
+			return nil, false
+		}
+		var out []*path
+		for _, a := range alts {
+			ps, ok := loopable(a, mode)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, ps...)
+		}
+		return out, true
 	}
 	single := true
 	for i, st := range p.steps {
@@ -752,7 +777,42 @@ func loopable(e expr, mode int) (*path, bool) {
 			single = false
 		}
 	}
-	return p, true
+	return []*path{p}, true
+}
+
+// splitUnion rewrites a relative path whose first step is a union of paths,
+// (A|B)/rest, as the alternatives A/rest and B/rest (nil otherwise): for
+// existential uses, where document order and duplicates do not matter.
+func splitUnion(p *path) []*path {
+	st := p.steps[0]
+	if p.abs != 0 || st.axis != "" || len(st.preds) > 0 {
+		return nil
+	}
+	var sides []expr
+	var collect func(e expr) bool
+	collect = func(e expr) bool {
+		if b, ok := e.(*binary); ok && b.op == "|" {
+			return collect(b.l) && collect(b.r)
+		}
+		if _, ok := e.(*path); !ok {
+			return false
+		}
+		sides = append(sides, e)
+		return true
+	}
+	if !collect(st.primary) {
+		return nil
+	}
+	var out []*path
+	for _, side := range sides {
+		sp := side.(*path)
+		if len(sp.steps) == 0 {
+			return nil
+		}
+		steps := append(append([]*pathStep{}, sp.steps...), p.steps[1:]...)
+		out = append(out, &path{abs: sp.abs, steps: steps})
+	}
+	return out
 }
 
 // atomicExpr: e certainly yields atomic values (no nodes).
@@ -778,12 +838,19 @@ func atomicExpr(e expr) bool {
 // with nested anyNode loops (no sequence is built for any step) and stops
 // when leaf is true. leaf gets either the node variable of the last step
 // or, for a final primary, the Go Seq expression of its items.
-func (c *compiler) loopPath(p *path, s scope, leaf func(nv, seq string) string) string {
-	start := s.cv
-	if p.abs != 0 {
-		start = "root(" + s.cv + ")"
+func (c *compiler) loopPath(ps []*path, s scope, leaf func(nv, seq string) string) string {
+	var alts []string
+	for _, p := range ps {
+		start := s.cv
+		if p.abs != 0 {
+			start = "root(" + s.cv + ")"
+		}
+		alts = append(alts, c.loopFrom(p.steps, start, s, leaf))
 	}
-	return c.loopFrom(p.steps, start, s, leaf)
+	if len(alts) == 1 {
+		return alts[0]
+	}
+	return "(" + strings.Join(alts, " || ") + ")"
 }
 
 func (c *compiler) loopFrom(steps []*pathStep, nv string, s scope, leaf func(nv, seq string) string) string {
