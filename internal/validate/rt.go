@@ -26,12 +26,13 @@ const (
 
 // Item is one XPath item: a node or an atomic value.
 type Item struct {
-	K uint8
-	N *Node
-	S string
-	D decimal.Decimal
-	F float64 // xs:double; for xs:date, days since 1970-01-01
-	B bool
+	K  uint8
+	ID int32 // name id of a node item in a node's cached children or attributes (window)
+	N  *Node
+	S  string
+	D  decimal.Decimal
+	F  float64 // xs:double; for xs:date, days since 1970-01-01
+	B  bool
 }
 
 // Seq is an XPath sequence.
@@ -523,12 +524,13 @@ func child(n *Node, nt *Name) Seq {
 		n.kids = make(Seq, 0, len(n.Children))
 		for _, c := range n.Children {
 			if c.Kind == KindElement {
-				n.kids = append(n.kids, Item{K: iNode, N: c})
+				n.kids = append(n.kids, Item{K: iNode, ID: c.ID, N: c})
 			}
 		}
+		n.kidRuns = adjacentNames(n.kids)
 	}
 	if nt.ID == 0 || len(n.kids) <= 8 {
-		return window(n.kids, nt)
+		return window(n.kids, nt, n.kidRuns)
 	}
 	if n.byID == nil {
 		n.byID = indexKids(n.kids)
@@ -559,7 +561,60 @@ func indexKids(kids Seq) map[int32]Seq {
 	return m
 }
 
-func window(all Seq, nt *Name) Seq {
+// adjacentNames reports whether, in a short list of children, the children
+// of each name id are adjacent (so a window need not look further).
+func adjacentNames(kids Seq) bool {
+	if len(kids) > 8 {
+		return false
+	}
+	for i := 1; i < len(kids); i++ {
+		id := kids[i].ID
+		if id == kids[i-1].ID {
+			continue
+		}
+		for _, k := range kids[:i] {
+			if k.ID == id {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// window is the items of all (a node's cached children or attributes, with
+// their ids) that match nt; adjacent says the items of each id are known to
+// be adjacent.
+func window(all Seq, nt *Name, adjacent bool) Seq {
+	if id := nt.ID; id != 0 {
+		i := 0
+		for i < len(all) && all[i].ID != id {
+			i++
+		}
+		if i == len(all) {
+			return nil
+		}
+		j := i + 1
+		for j < len(all) && all[j].ID == id {
+			j++
+		}
+		if adjacent {
+			return all[i:j:j]
+		}
+		k := j
+		for k < len(all) && all[k].ID != id {
+			k++
+		}
+		if k == len(all) {
+			return all[i:j:j]
+		}
+		var out Seq
+		for _, it := range all[i:] {
+			if it.ID == id {
+				out = append(out, it)
+			}
+		}
+		return out
+	}
 	i := 0
 	for i < len(all) && !nameMatch(all[i].N, nt) {
 		i++
@@ -604,10 +659,10 @@ func attr(n *Node, nt *Name) Seq {
 	if n.attrs == nil {
 		n.attrs = make(Seq, len(n.Attrs))
 		for i, a := range n.Attrs {
-			n.attrs[i] = Item{K: iNode, N: a}
+			n.attrs[i] = Item{K: iNode, ID: a.ID, N: a}
 		}
 	}
-	return window(n.attrs, nt)
+	return window(n.attrs, nt, true) // attribute names are unique
 }
 
 func descendants(n *Node, nt *Name, out Seq) Seq {
