@@ -483,6 +483,8 @@ func filter(s Seq, pred func(n *Node) bool) Seq {
 type Name struct {
 	ID           int32
 	Space, Local string
+
+	indexElem, indexAttr bool // `//name`, `//@name` from the document node are indexed
 }
 
 var (
@@ -678,13 +680,14 @@ func descendants(n *Node, nt *Name, out Seq) Seq {
 }
 
 // desc is descendant::name (the `//name` of an abbreviated path). From the
-// document node it is answered from a name index built by one walk on
-// first use (callers never modify a Seq they did not build).
+// document node, for the names the compiled rules ask for (indexNames), it
+// is answered from a name index built by one walk on first use (callers
+// never modify a Seq they did not build).
 func desc(n *Node, nt *Name) Seq {
-	if n.Kind != KindDocument || nt.ID == 0 {
+	if n.Kind != KindDocument || nt.ID == 0 || !nt.indexElem {
 		return descendants(n, nt, nil)
 	}
-	return n.index()[nameKey{nt.ID, false}]
+	return n.index().elem[nt.ID]
 }
 
 // nameKey is a name id, for elements or attributes.
@@ -693,43 +696,72 @@ type nameKey struct {
 	attr bool
 }
 
-// index maps element and attribute names to their nodes in document order.
-func (n *Node) index() map[nameKey]Seq {
+// indexNames marks the names whose `//name` (attr: `//@name`) the compiled
+// rules evaluate from the document node: only these are indexed (called by
+// package-level initialisers of the generated code).
+func indexNames(attr bool, names ...*Name) bool {
+	nameMutex.Lock()
+	defer nameMutex.Unlock()
+	for _, nm := range names {
+		if attr {
+			nm.indexAttr = true
+		} else {
+			nm.indexElem = true
+		}
+	}
+	return true
+}
+
+// docIndex holds, per name id, the indexed elements and attributes in
+// document order.
+type docIndex struct {
+	elem, attr []Seq
+}
+
+// index builds the document's name index in two walks (count, then fill
+// one backing array).
+func (n *Node) index() *docIndex {
 	if n.cache != nil {
 		return n.cache
 	}
-	m := map[nameKey]Seq{}
-	var walk func(p *Node)
-	walk = func(p *Node) {
+	ids := len(nameByID)
+	cnt := make([]int32, 2*ids) // elements, then attributes
+	var walk func(p *Node, fill func(k int, m *Node))
+	walk = func(p *Node, fill func(k int, m *Node)) {
 		for _, c := range p.Children {
 			if c.Kind != KindElement {
 				continue
 			}
-			if c.ID != 0 {
-				k := nameKey{c.ID, false}
-				m[k] = append(m[k], Item{K: iNode, N: c})
+			if c.ID != 0 && nameByID[c.ID].indexElem {
+				fill(int(c.ID), c)
 			}
 			for _, a := range c.Attrs {
-				if a.ID != 0 {
-					ka := nameKey{a.ID, true}
-					m[ka] = append(m[ka], Item{K: iNode, N: a})
+				if a.ID != 0 && nameByID[a.ID].indexAttr {
+					fill(ids+int(a.ID), a)
 				}
 			}
-			walk(c)
+			walk(c, fill)
 		}
 	}
-	walk(n)
-	for k, v := range m {
-		m[k] = v[:len(v):len(v)]
+	total := 0
+	walk(n, func(k int, _ *Node) { cnt[k]++; total++ })
+	all := make(Seq, 0, total)
+	seqs := make([]Seq, 2*ids)
+	for k, c := range cnt {
+		if c > 0 {
+			seqs[k] = all[len(all) : len(all) : len(all)+int(c)]
+			all = all[:len(all)+int(c)]
+		}
 	}
-	n.cache = m
-	return m
+	walk(n, func(k int, m *Node) { seqs[k] = append(seqs[k], Item{K: iNode, ID: m.ID, N: m}) })
+	n.cache = &docIndex{elem: seqs[:ids:ids], attr: seqs[ids:]}
+	return n.cache
 }
 
 // descAttr is //@name.
 func descAttr(n *Node, nt *Name) Seq {
-	if n.Kind == KindDocument && nt.ID != 0 {
-		return n.index()[nameKey{nt.ID, true}]
+	if n.Kind == KindDocument && nt.ID != 0 && nt.indexAttr {
+		return n.index().attr[nt.ID]
 	}
 	var out Seq
 	var walk func(m *Node)

@@ -396,6 +396,10 @@ var (
 	enK386 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EmbeddedDocumentBinaryObject")
 )
 
+var _ = indexNames(false, enK32, enK33, enK48, enK21, enK51, enK44, enK56, enK4, enK16, enK8, enK54, enK7, enK24, enK251, enK0, enK314, enK319, enK68, enK9, enK10, enK253, enK11, enK84, enK82, enK358)
+
+var _ = indexNames(true, enK359, enK363, enK364, enK365, enK366, enK367, enK368, enK369, enK370, enK371, enK372, enK373, enK374, enK375, enK376, enK377, enK378, enK379, enK380, enK381, enK382, enK383)
+
 var schemaEN = &Schema{
 	Lets: enLets,
 	Patterns: []Pattern{

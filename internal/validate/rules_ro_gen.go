@@ -480,6 +480,10 @@ var (
 	roK470 = intLit("500")
 )
 
+var _ = indexNames(false, roK59, roK60, roK89, roK90, roK105, roK80, roK110, roK101, roK114, roK64, roK76, roK68, roK112, roK67, roK83, roK307, roK53, roK369, roK374, roK125, roK415, roK69, roK109, roK70, roK140, roK138, roK413)
+
+var _ = indexNames(true, roK414, roK419, roK420, roK421, roK422, roK423, roK424, roK425, roK426, roK427, roK428, roK429, roK430, roK431, roK432, roK433, roK434, roK435, roK436, roK437, roK438, roK439)
+
 var schemaRO = &Schema{
 	Lets: roLets,
 	Patterns: []Pattern{

@@ -17,6 +17,27 @@ type compiler struct {
 	tmp    int
 	// lastKeys: the names a rule context's last steps can match (set by matcher)
 	lastKeys []string
+	// indexed: the names of `//name` ([0]) and `//@name` ([1]) steps, in
+	// order of first use: the runtime indexes them (indexNames)
+	indexed [2][]string
+	seenIdx map[string]bool
+}
+
+// index records a `//name` (attr: `//@name`) name constant for indexNames.
+func (c *compiler) index(k string, attr bool) string {
+	key := fmt.Sprint(k, attr)
+	if c.seenIdx == nil {
+		c.seenIdx = map[string]bool{}
+	}
+	if !c.seenIdx[key] {
+		c.seenIdx[key] = true
+		i := 0
+		if attr {
+			i = 1
+		}
+		c.indexed[i] = append(c.indexed[i], k)
+	}
+	return k
 }
 
 type scope struct {
@@ -412,12 +433,12 @@ func (c *compiler) axisCall(st *pathStep, nv string, s scope) string {
 	switch st.axis {
 	case "child":
 		if st.desc {
-			return "desc(" + args + ")"
+			return "desc(" + nv + ", " + c.index(c.name(space, st.local), false) + ")"
 		}
 		return "child(" + args + ")"
 	case "attribute":
 		if st.desc {
-			return "descAttr(" + args + ")"
+			return "descAttr(" + nv + ", " + c.index(c.name(space, st.local), true) + ")"
 		}
 		return "attr(" + args + ")"
 	case "self":
@@ -617,7 +638,7 @@ func (c *compiler) descUnion(names []*pathStep, nv string) string {
 		if s.prefix == "" && s.local == "*" {
 			space = "*"
 		}
-		parts[i] = fmt.Sprintf("desc(%s, %s)", nv, c.name(space, s.local))
+		parts[i] = fmt.Sprintf("desc(%s, %s)", nv, c.index(c.name(space, s.local), false))
 	}
 	return "union(" + strings.Join(parts, ", ") + ")"
 }
