@@ -19,7 +19,7 @@ func Parse(data []byte) (*Document, error) {
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("%w: not UTF-8", ErrNotWellFormed)
 	}
-	p := &scanner{data: data, line: 1, doc: &Node{Kind: KindDocument}, order: 1, names: map[string]string{}}
+	p := &scanner{data: data, src: string(data), line: 1, doc: &Node{Kind: KindDocument}, order: 1, names: map[string]string{}}
 	p.cur = p.doc
 	if err := p.run(); err != nil {
 		(&Document{slabs: p.slabs}).release()
@@ -42,6 +42,8 @@ type nsBinding struct{ prefix, uri string }
 
 type scanner struct {
 	data    []byte
+	src     string // data as one string: texts and values without references are substrings of it
+	buf     []byte // scratch for decoded texts (copied into strings)
 	pos     int
 	line    int // line of pos
 	lineAt  int // position line was counted up to
@@ -191,7 +193,7 @@ func (p *scanner) cdata() error {
 	if p.cur == p.doc {
 		return scanError("CDATA outside the root element")
 	}
-	p.addText(normalizeNewlines(p.data[from:from+i]), p.lineOf(p.pos))
+	p.addText(p.str(from, normalizeNewlines(p.data[from:from+i])), p.lineOf(p.pos))
 	p.pos = from + i + 3
 	return nil
 }
@@ -211,27 +213,39 @@ func (p *scanner) charData() error {
 		}
 		return nil
 	}
-	txt, err := decodeText(raw, false)
+	txt, err := decodeText(p.buf[:0], raw, false)
 	if err != nil {
 		return err
 	}
-	p.addText(txt, p.lineOf(start))
+	if len(txt) > 0 && &txt[0] != &raw[0] {
+		p.buf = txt[:0] // reuse the grown scratch buffer
+	}
+	p.addText(p.str(start, txt), p.lineOf(start))
 	return nil
 }
 
-func (p *scanner) addText(txt []byte, line int) {
-	if len(txt) == 0 {
+// str is b as a string: a substring of src when b is data[at:at+len(b)]
+// (no reference was resolved), else a copy.
+func (p *scanner) str(at int, b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if at+len(b) <= len(p.data) && &b[0] == &p.data[at] {
+		return p.src[at : at+len(b)]
+	}
+	if len(b) <= 64 && len(bytes.Trim(b, " \t\n")) == 0 {
+		return p.intern(b) // indentation repeats
+	}
+	return string(b)
+}
+
+func (p *scanner) addText(data string, line int) {
+	if len(data) == 0 {
 		return
 	}
 	if k := len(p.cur.Children); k > 0 && p.cur.Children[k-1].Kind == KindText {
-		p.cur.Children[k-1].Data += string(txt)
+		p.cur.Children[k-1].Data += data
 		return
-	}
-	data := ""
-	if len(txt) <= 64 && len(bytes.Trim(txt, " \t\n")) == 0 {
-		data = p.intern(txt) // indentation repeats
-	} else {
-		data = string(txt)
 	}
 	n := p.node()
 	*n = Node{Kind: KindText, Data: data, Parent: p.cur, Order: p.order, Line: line}
@@ -333,7 +347,7 @@ func (p *scanner) attrs() ([]rawAttr, bool, error) {
 		if bytes.IndexByte(raw, '<') >= 0 {
 			return nil, false, scanError("< in attribute value")
 		}
-		v, err := decodeText(raw, true)
+		v, err := decodeText(p.buf[:0], raw, true)
 		if err != nil {
 			return nil, false, err
 		}
@@ -342,7 +356,7 @@ func (p *scanner) attrs() ([]rawAttr, bool, error) {
 				return nil, false, scanError("duplicate attribute " + n)
 			}
 		}
-		out = append(out, rawAttr{n, string(v)})
+		out = append(out, rawAttr{n, p.str(p.pos+1, v)})
 		p.pos += end + 2
 	}
 }
@@ -454,14 +468,13 @@ func normalizeNewlines(b []byte) []byte {
 
 // decodeText resolves entity and character references; line ends become
 // \n, and in attribute values (attr) every white-space character a space.
-func decodeText(raw []byte, attr bool) ([]byte, error) {
+func decodeText(out, raw []byte, attr bool) ([]byte, error) {
 	if bytes.IndexByte(raw, '&') < 0 && bytes.IndexByte(raw, '\r') < 0 && (!attr || !bytes.ContainsAny(raw, "\t\n")) {
 		return raw, checkChars(raw)
 	}
 	if err := checkChars(raw); err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, len(raw))
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
 		if c == '\r' {
