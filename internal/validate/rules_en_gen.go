@@ -1780,9 +1780,7 @@ func enT0005(v []Seq, n *Node) bool {
 // BR-32: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func enT0006(v []Seq, n *Node) bool {
 	return anyNode(child(n, enK21), func(n10 *Node) bool {
-		return anyNode(child(n10, enK22), func(n11 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n11, enK1))))), "VAT", true)
-		}) && (len(child(n10, enK1)) > 0)
+		return anyNode(child(n10, enK22), func(n11 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n11, enK1)))) == "VAT") }) && (len(child(n10, enK1)) > 0)
 	})
 }
 
@@ -1860,9 +1858,7 @@ func enT0012(v []Seq, n *Node) bool {
 // BR-37: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func enT0013(v []Seq, n *Node) bool {
 	return anyNode(child(n, enK21), func(n22 *Node) bool {
-		return anyNode(child(n22, enK22), func(n23 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n23, enK1))))), "VAT", true)
-		}) && (len(child(n22, enK1)) > 0)
+		return anyNode(child(n22, enK22), func(n23 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n23, enK1)))) == "VAT") }) && (len(child(n22, enK1)) > 0)
 	})
 }
 
@@ -2115,42 +2111,30 @@ func enT0046(v []Seq, n *Node) bool {
 // BR-AE-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'AE']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cb…
 func enT0047(v []Seq, n *Node) bool {
 	return (((anyNode(desc(root(n), enK21), func(n89 *Node) bool {
-		return anyNode(child(n89, enK22), func(n90 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n90, enK1))))), "VAT", true)
-		}) && anyNode(child(n89, enK1), func(n91 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n91))) == "AE") })
+		return anyNode(child(n89, enK22), func(n90 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n90, enK1)))) == "VAT") }) && anyNode(child(n89, enK1), func(n91 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n91))) == "AE") })
 	}) || anyNode(desc(root(n), enK51), func(n92 *Node) bool {
-		return anyNode(child(n92, enK22), func(n93 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n93, enK1))))), "VAT", true)
-		}) && anyNode(child(n92, enK1), func(n94 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n94))) == "AE") })
+		return anyNode(child(n92, enK22), func(n93 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n93, enK1)))) == "VAT") }) && anyNode(child(n92, enK1), func(n94 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n94))) == "AE") })
 	})) && gcmp(func() Seq {
 		k95 := 0
 		anyNode(child(n, enK48), func(n96 *Node) bool {
 			return anyNode(child(n96, enK52), func(n97 *Node) bool {
 				return anyNode(child(n97, enK21), func(n98 *Node) bool {
-					return anyNode(child(n98, enK22), func(n99 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n99, enK1))))), "VAT", true)
-					}) && anyNode(child(n98, enK1), func(n100 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n100))) == "AE") && tally1(&k95) })
+					return anyNode(child(n98, enK22), func(n99 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n99, enK1)))) == "VAT") }) && anyNode(child(n98, enK1), func(n100 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n100))) == "AE") && tally1(&k95) })
 				})
 			})
 		})
 		return countOf(k95)
 	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n101 *Node) bool {
-		return anyNode(child(n101, enK22), func(n102 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n102, enK1))))), "VAT", true)
-		}) && anyNode(child(n101, enK1), func(n103 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n103))) == "AE") })
+		return anyNode(child(n101, enK22), func(n102 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n102, enK1)))) == "VAT") }) && anyNode(child(n101, enK1), func(n103 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n103))) == "AE") })
 	}) && !anyNode(desc(root(n), enK51), func(n104 *Node) bool {
-		return anyNode(child(n104, enK22), func(n105 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n105, enK1))))), "VAT", true)
-		}) && anyNode(child(n104, enK1), func(n106 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n106))) == "AE") })
+		return anyNode(child(n104, enK22), func(n105 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n105, enK1)))) == "VAT") }) && anyNode(child(n104, enK1), func(n106 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n106))) == "AE") })
 	})))
 }
 
 // BR-AE-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc…
 func enT0048(v []Seq, n *Node) bool {
 	return (((anyNode(desc(root(n), enK51), func(n107 *Node) bool {
-		return (fnNormalizeSpace(str(child(n107, enK1))) == "AE") && anyNode(child(n107, enK22), func(n108 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n108, enK1))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n107, enK1))) == "AE") && anyNode(child(n107, enK22), func(n108 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n108, enK1)))) == "VAT") })
 	}) && (anyNode(desc(root(n), enK44), func(n109 *Node) bool {
 		return anyNode(child(n109, enK3), func(n110 *Node) bool {
 			return anyNode(child(n110, enK54), func(n111 *Node) bool { return (len(child(n111, enK55)) > 0) })
@@ -2174,9 +2158,7 @@ func enT0048(v []Seq, n *Node) bool {
 			return anyNode(child(n123, enK45), func(n124 *Node) bool { return (len(child(n124, enK55)) > 0) })
 		})
 	}))) || !anyNode(desc(root(n), enK51), func(n126 *Node) bool {
-		return (fnNormalizeSpace(str(child(n126, enK1))) == "AE") && anyNode(child(n126, enK22), func(n127 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n127, enK1))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n126, enK1))) == "AE") && anyNode(child(n126, enK22), func(n127 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n127, enK1)))) == "VAT") })
 	}))
 }
 
@@ -2186,9 +2168,7 @@ func enT0049(v []Seq, n *Node) bool {
 		return func(r129 Seq) bool {
 			return anyNode(child(n128, enK17), func(n130 *Node) bool { return gcmp(nodeSeq(n130), r129, opEq) })
 		}(boolSeq(false)) && anyNode(child(n128, enK21), func(n131 *Node) bool {
-			return (fnNormalizeSpace(str(child(n131, enK1))) == "AE") && anyNode(child(n131, enK22), func(n132 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n132, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n131, enK1))) == "AE") && anyNode(child(n131, enK22), func(n132 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n132, enK1)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), enK44), func(n133 *Node) bool {
 		return anyNode(child(n133, enK3), func(n134 *Node) bool {
@@ -2216,9 +2196,7 @@ func enT0049(v []Seq, n *Node) bool {
 		return func(r151 Seq) bool {
 			return anyNode(child(n150, enK17), func(n152 *Node) bool { return gcmp(nodeSeq(n152), r151, opEq) })
 		}(boolSeq(false)) && anyNode(child(n150, enK21), func(n153 *Node) bool {
-			return (fnNormalizeSpace(str(child(n153, enK1))) == "AE") && anyNode(child(n153, enK22), func(n154 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n154, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n153, enK1))) == "AE") && anyNode(child(n153, enK22), func(n154 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n154, enK1)))) == "VAT") })
 		})
 	}))
 }
@@ -2229,9 +2207,7 @@ func enT0050(v []Seq, n *Node) bool {
 		return func(r156 Seq) bool {
 			return anyNode(child(n155, enK17), func(n157 *Node) bool { return gcmp(nodeSeq(n157), r156, opEq) })
 		}(boolSeq(true)) && anyNode(child(n155, enK21), func(n158 *Node) bool {
-			return (fnNormalizeSpace(str(child(n158, enK1))) == "AE") && anyNode(child(n158, enK22), func(n159 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n159, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n158, enK1))) == "AE") && anyNode(child(n158, enK22), func(n159 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n159, enK1)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), enK44), func(n160 *Node) bool {
 		return anyNode(child(n160, enK3), func(n161 *Node) bool {
@@ -2259,9 +2235,7 @@ func enT0050(v []Seq, n *Node) bool {
 		return func(r178 Seq) bool {
 			return anyNode(child(n177, enK17), func(n179 *Node) bool { return gcmp(nodeSeq(n179), r178, opEq) })
 		}(boolSeq(true)) && anyNode(child(n177, enK21), func(n180 *Node) bool {
-			return (fnNormalizeSpace(str(child(n180, enK1))) == "AE") && anyNode(child(n180, enK22), func(n181 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n181, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n180, enK1))) == "AE") && anyNode(child(n180, enK22), func(n181 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n181, enK1)))) == "VAT") })
 		})
 	}))
 }
@@ -2348,42 +2322,30 @@ func enT0055(v []Seq, n *Node) bool {
 // BR-E-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'E']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0056(v []Seq, n *Node) bool {
 	return (((anyNode(desc(root(n), enK21), func(n229 *Node) bool {
-		return anyNode(child(n229, enK22), func(n230 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n230, enK1))))), "VAT", true)
-		}) && anyNode(child(n229, enK1), func(n231 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n231))) == "E") })
+		return anyNode(child(n229, enK22), func(n230 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n230, enK1)))) == "VAT") }) && anyNode(child(n229, enK1), func(n231 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n231))) == "E") })
 	}) || anyNode(desc(root(n), enK51), func(n232 *Node) bool {
-		return anyNode(child(n232, enK22), func(n233 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n233, enK1))))), "VAT", true)
-		}) && anyNode(child(n232, enK1), func(n234 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n234))) == "E") })
+		return anyNode(child(n232, enK22), func(n233 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n233, enK1)))) == "VAT") }) && anyNode(child(n232, enK1), func(n234 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n234))) == "E") })
 	})) && gcmp(func() Seq {
 		k235 := 0
 		anyNode(child(n, enK48), func(n236 *Node) bool {
 			return anyNode(child(n236, enK52), func(n237 *Node) bool {
 				return anyNode(child(n237, enK21), func(n238 *Node) bool {
-					return anyNode(child(n238, enK22), func(n239 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n239, enK1))))), "VAT", true)
-					}) && anyNode(child(n238, enK1), func(n240 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n240))) == "E") && tally1(&k235) })
+					return anyNode(child(n238, enK22), func(n239 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n239, enK1)))) == "VAT") }) && anyNode(child(n238, enK1), func(n240 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n240))) == "E") && tally1(&k235) })
 				})
 			})
 		})
 		return countOf(k235)
 	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n241 *Node) bool {
-		return anyNode(child(n241, enK22), func(n242 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n242, enK1))))), "VAT", true)
-		}) && anyNode(child(n241, enK1), func(n243 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n243))) == "E") })
+		return anyNode(child(n241, enK22), func(n242 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n242, enK1)))) == "VAT") }) && anyNode(child(n241, enK1), func(n243 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n243))) == "E") })
 	}) && !anyNode(desc(root(n), enK51), func(n244 *Node) bool {
-		return anyNode(child(n244, enK22), func(n245 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n245, enK1))))), "VAT", true)
-		}) && anyNode(child(n244, enK1), func(n246 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n246))) == "E") })
+		return anyNode(child(n244, enK22), func(n245 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n245, enK1)))) == "VAT") }) && anyNode(child(n244, enK1), func(n246 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n246))) == "E") })
 	})))
 }
 
 // BR-E-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0057(v []Seq, n *Node) bool {
 	return ((anyNode(desc(root(n), enK51), func(n247 *Node) bool {
-		return (fnNormalizeSpace(str(child(n247, enK1))) == "E") && anyNode(child(n247, enK22), func(n248 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n248, enK1))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n247, enK1))) == "E") && anyNode(child(n247, enK22), func(n248 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n248, enK1)))) == "VAT") })
 	}) && (anyNode(desc(root(n), enK44), func(n249 *Node) bool {
 		return anyNode(child(n249, enK3), func(n250 *Node) bool {
 			return anyNode(child(n250, enK54), func(n251 *Node) bool { return (len(child(n251, enK55)) > 0) })
@@ -2395,9 +2357,7 @@ func enT0057(v []Seq, n *Node) bool {
 			})) && (len(child(n254, enK55)) > 0)
 		})
 	}))) || !anyNode(desc(root(n), enK51), func(n257 *Node) bool {
-		return (fnNormalizeSpace(str(child(n257, enK1))) == "E") && anyNode(child(n257, enK22), func(n258 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n258, enK1))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n257, enK1))) == "E") && anyNode(child(n257, enK22), func(n258 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n258, enK1)))) == "VAT") })
 	}))
 }
 
@@ -2407,9 +2367,7 @@ func enT0058(v []Seq, n *Node) bool {
 		return func(r260 Seq) bool {
 			return anyNode(child(n259, enK17), func(n261 *Node) bool { return gcmp(nodeSeq(n261), r260, opEq) })
 		}(boolSeq(false)) && anyNode(child(n259, enK21), func(n262 *Node) bool {
-			return (fnNormalizeSpace(str(child(n262, enK1))) == "E") && anyNode(child(n262, enK22), func(n263 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n263, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n262, enK1))) == "E") && anyNode(child(n262, enK22), func(n263 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n263, enK1)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), enK44), func(n264 *Node) bool {
 		return anyNode(child(n264, enK3), func(n265 *Node) bool {
@@ -2425,9 +2383,7 @@ func enT0058(v []Seq, n *Node) bool {
 		return func(r273 Seq) bool {
 			return anyNode(child(n272, enK17), func(n274 *Node) bool { return gcmp(nodeSeq(n274), r273, opEq) })
 		}(boolSeq(false)) && anyNode(child(n272, enK21), func(n275 *Node) bool {
-			return (fnNormalizeSpace(str(child(n275, enK1))) == "E") && anyNode(child(n275, enK22), func(n276 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n276, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n275, enK1))) == "E") && anyNode(child(n275, enK22), func(n276 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n276, enK1)))) == "VAT") })
 		})
 	}))
 }
@@ -2438,9 +2394,7 @@ func enT0059(v []Seq, n *Node) bool {
 		return func(r278 Seq) bool {
 			return anyNode(child(n277, enK17), func(n279 *Node) bool { return gcmp(nodeSeq(n279), r278, opEq) })
 		}(boolSeq(true)) && anyNode(child(n277, enK21), func(n280 *Node) bool {
-			return (fnNormalizeSpace(str(child(n280, enK1))) == "E") && anyNode(child(n280, enK22), func(n281 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n281, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n280, enK1))) == "E") && anyNode(child(n280, enK22), func(n281 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n281, enK1)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), enK44), func(n282 *Node) bool {
 		return anyNode(child(n282, enK3), func(n283 *Node) bool {
@@ -2456,9 +2410,7 @@ func enT0059(v []Seq, n *Node) bool {
 		return func(r291 Seq) bool {
 			return anyNode(child(n290, enK17), func(n292 *Node) bool { return gcmp(nodeSeq(n292), r291, opEq) })
 		}(boolSeq(true)) && anyNode(child(n290, enK21), func(n293 *Node) bool {
-			return (fnNormalizeSpace(str(child(n293, enK1))) == "E") && anyNode(child(n293, enK22), func(n294 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n294, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n293, enK1))) == "E") && anyNode(child(n293, enK22), func(n294 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n294, enK1)))) == "VAT") })
 		})
 	}))
 }
@@ -2466,42 +2418,30 @@ func enT0059(v []Seq, n *Node) bool {
 // BR-G-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'G']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0060(v []Seq, n *Node) bool {
 	return (((anyNode(desc(root(n), enK21), func(n295 *Node) bool {
-		return anyNode(child(n295, enK22), func(n296 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n296, enK1))))), "VAT", true)
-		}) && anyNode(child(n295, enK1), func(n297 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n297))) == "G") })
+		return anyNode(child(n295, enK22), func(n296 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n296, enK1)))) == "VAT") }) && anyNode(child(n295, enK1), func(n297 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n297))) == "G") })
 	}) || anyNode(desc(root(n), enK51), func(n298 *Node) bool {
-		return anyNode(child(n298, enK22), func(n299 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n299, enK1))))), "VAT", true)
-		}) && anyNode(child(n298, enK1), func(n300 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n300))) == "G") })
+		return anyNode(child(n298, enK22), func(n299 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n299, enK1)))) == "VAT") }) && anyNode(child(n298, enK1), func(n300 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n300))) == "G") })
 	})) && gcmp(func() Seq {
 		k301 := 0
 		anyNode(child(n, enK48), func(n302 *Node) bool {
 			return anyNode(child(n302, enK52), func(n303 *Node) bool {
 				return anyNode(child(n303, enK21), func(n304 *Node) bool {
-					return anyNode(child(n304, enK22), func(n305 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n305, enK1))))), "VAT", true)
-					}) && anyNode(child(n304, enK1), func(n306 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n306))) == "G") && tally1(&k301) })
+					return anyNode(child(n304, enK22), func(n305 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n305, enK1)))) == "VAT") }) && anyNode(child(n304, enK1), func(n306 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n306))) == "G") && tally1(&k301) })
 				})
 			})
 		})
 		return countOf(k301)
 	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n307 *Node) bool {
-		return anyNode(child(n307, enK22), func(n308 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n308, enK1))))), "VAT", true)
-		}) && anyNode(child(n307, enK1), func(n309 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n309))) == "G") })
+		return anyNode(child(n307, enK22), func(n308 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n308, enK1)))) == "VAT") }) && anyNode(child(n307, enK1), func(n309 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n309))) == "G") })
 	}) && !anyNode(desc(root(n), enK51), func(n310 *Node) bool {
-		return anyNode(child(n310, enK22), func(n311 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n311, enK1))))), "VAT", true)
-		}) && anyNode(child(n310, enK1), func(n312 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n312))) == "G") })
+		return anyNode(child(n310, enK22), func(n311 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n311, enK1)))) == "VAT") }) && anyNode(child(n310, enK1), func(n312 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n312))) == "G") })
 	})))
 }
 
 // BR-G-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
 func enT0061(v []Seq, n *Node) bool {
 	return ((anyNode(desc(root(n), enK51), func(n313 *Node) bool {
-		return (fnNormalizeSpace(str(child(n313, enK1))) == "G") && anyNode(child(n313, enK22), func(n314 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n314, enK1))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n313, enK1))) == "G") && anyNode(child(n313, enK22), func(n314 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n314, enK1)))) == "VAT") })
 	}) && (anyNode(desc(root(n), enK44), func(n315 *Node) bool {
 		return anyNode(child(n315, enK3), func(n316 *Node) bool {
 			return anyNode(child(n316, enK54), func(n317 *Node) bool {
@@ -2517,9 +2457,7 @@ func enT0061(v []Seq, n *Node) bool {
 			})) && (len(child(n321, enK55)) > 0)
 		})
 	}))) || !anyNode(desc(root(n), enK51), func(n324 *Node) bool {
-		return (fnNormalizeSpace(str(child(n324, enK1))) == "G") && anyNode(child(n324, enK22), func(n325 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n325, enK1))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n324, enK1))) == "G") && anyNode(child(n324, enK22), func(n325 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n325, enK1)))) == "VAT") })
 	}))
 }
 
@@ -2547,9 +2485,7 @@ func enT0062(v []Seq, n *Node) bool {
 		return func(r340 Seq) bool {
 			return anyNode(child(n339, enK17), func(n341 *Node) bool { return gcmp(nodeSeq(n341), r340, opEq) })
 		}(boolSeq(false)) && anyNode(child(n339, enK21), func(n342 *Node) bool {
-			return (fnNormalizeSpace(str(child(n342, enK1))) == "G") && anyNode(child(n342, enK22), func(n343 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n343, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n342, enK1))) == "G") && anyNode(child(n342, enK22), func(n343 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n343, enK1)))) == "VAT") })
 		})
 	}))
 }
@@ -2578,9 +2514,7 @@ func enT0063(v []Seq, n *Node) bool {
 		return func(r358 Seq) bool {
 			return anyNode(child(n357, enK17), func(n359 *Node) bool { return gcmp(nodeSeq(n359), r358, opEq) })
 		}(boolSeq(true)) && anyNode(child(n357, enK21), func(n360 *Node) bool {
-			return (fnNormalizeSpace(str(child(n360, enK1))) == "G") && anyNode(child(n360, enK22), func(n361 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n361, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n360, enK1))) == "G") && anyNode(child(n360, enK22), func(n361 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n361, enK1)))) == "VAT") })
 		})
 	}))
 }
@@ -2588,42 +2522,30 @@ func enT0063(v []Seq, n *Node) bool {
 // BR-IC-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0064(v []Seq, n *Node) bool {
 	return (((anyNode(desc(root(n), enK21), func(n362 *Node) bool {
-		return anyNode(child(n362, enK22), func(n363 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n363, enK1))))), "VAT", true)
-		}) && anyNode(child(n362, enK1), func(n364 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n364))) == "K") })
+		return anyNode(child(n362, enK22), func(n363 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n363, enK1)))) == "VAT") }) && anyNode(child(n362, enK1), func(n364 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n364))) == "K") })
 	}) || anyNode(desc(root(n), enK51), func(n365 *Node) bool {
-		return anyNode(child(n365, enK22), func(n366 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n366, enK1))))), "VAT", true)
-		}) && anyNode(child(n365, enK1), func(n367 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n367))) == "K") })
+		return anyNode(child(n365, enK22), func(n366 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n366, enK1)))) == "VAT") }) && anyNode(child(n365, enK1), func(n367 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n367))) == "K") })
 	})) && gcmp(func() Seq {
 		k368 := 0
 		anyNode(child(n, enK48), func(n369 *Node) bool {
 			return anyNode(child(n369, enK52), func(n370 *Node) bool {
 				return anyNode(child(n370, enK21), func(n371 *Node) bool {
-					return anyNode(child(n371, enK22), func(n372 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n372, enK1))))), "VAT", true)
-					}) && anyNode(child(n371, enK1), func(n373 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n373))) == "K") && tally1(&k368) })
+					return anyNode(child(n371, enK22), func(n372 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n372, enK1)))) == "VAT") }) && anyNode(child(n371, enK1), func(n373 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n373))) == "K") && tally1(&k368) })
 				})
 			})
 		})
 		return countOf(k368)
 	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n374 *Node) bool {
-		return anyNode(child(n374, enK22), func(n375 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n375, enK1))))), "VAT", true)
-		}) && anyNode(child(n374, enK1), func(n376 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n376))) == "K") })
+		return anyNode(child(n374, enK22), func(n375 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n375, enK1)))) == "VAT") }) && anyNode(child(n374, enK1), func(n376 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n376))) == "K") })
 	}) && !anyNode(desc(root(n), enK51), func(n377 *Node) bool {
-		return anyNode(child(n377, enK22), func(n378 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n378, enK1))))), "VAT", true)
-		}) && anyNode(child(n377, enK1), func(n379 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n379))) == "K") })
+		return anyNode(child(n377, enK22), func(n378 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n378, enK1)))) == "VAT") }) && anyNode(child(n377, enK1), func(n379 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n379))) == "K") })
 	})))
 }
 
 // BR-IC-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
 func enT0065(v []Seq, n *Node) bool {
 	return (((anyNode(desc(root(n), enK51), func(n380 *Node) bool {
-		return (fnNormalizeSpace(str(child(n380, enK1))) == "K") && anyNode(child(n380, enK22), func(n381 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n381, enK1))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n380, enK1))) == "K") && anyNode(child(n380, enK22), func(n381 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n381, enK1)))) == "VAT") })
 	}) && (anyNode(desc(root(n), enK44), func(n382 *Node) bool {
 		return anyNode(child(n382, enK3), func(n383 *Node) bool {
 			return anyNode(child(n383, enK54), func(n384 *Node) bool {
@@ -2647,9 +2569,7 @@ func enT0065(v []Seq, n *Node) bool {
 			})
 		})
 	})) || !anyNode(desc(root(n), enK51), func(n396 *Node) bool {
-		return (fnNormalizeSpace(str(child(n396, enK1))) == "K") && anyNode(child(n396, enK22), func(n397 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n397, enK1))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n396, enK1))) == "K") && anyNode(child(n396, enK22), func(n397 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n397, enK1)))) == "VAT") })
 	}))
 }
 
@@ -2659,9 +2579,7 @@ func enT0066(v []Seq, n *Node) bool {
 		return func(r399 Seq) bool {
 			return anyNode(child(n398, enK17), func(n400 *Node) bool { return gcmp(nodeSeq(n400), r399, opEq) })
 		}(boolSeq(false)) && anyNode(child(n398, enK21), func(n401 *Node) bool {
-			return (fnNormalizeSpace(str(child(n401, enK1))) == "K") && anyNode(child(n401, enK22), func(n402 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n402, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n401, enK1))) == "K") && anyNode(child(n401, enK22), func(n402 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n402, enK1)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), enK44), func(n403 *Node) bool {
 		return anyNode(child(n403, enK3), func(n404 *Node) bool {
@@ -2689,9 +2607,7 @@ func enT0066(v []Seq, n *Node) bool {
 		return func(r418 Seq) bool {
 			return anyNode(child(n417, enK17), func(n419 *Node) bool { return gcmp(nodeSeq(n419), r418, opEq) })
 		}(boolSeq(false)) && anyNode(child(n417, enK21), func(n420 *Node) bool {
-			return (fnNormalizeSpace(str(child(n420, enK1))) == "K") && anyNode(child(n420, enK22), func(n421 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n421, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n420, enK1))) == "K") && anyNode(child(n420, enK22), func(n421 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n421, enK1)))) == "VAT") })
 		})
 	}))
 }
@@ -2702,9 +2618,7 @@ func enT0067(v []Seq, n *Node) bool {
 		return func(r423 Seq) bool {
 			return anyNode(child(n422, enK17), func(n424 *Node) bool { return gcmp(nodeSeq(n424), r423, opEq) })
 		}(boolSeq(true)) && anyNode(child(n422, enK21), func(n425 *Node) bool {
-			return (fnNormalizeSpace(str(child(n425, enK1))) == "K") && anyNode(child(n425, enK22), func(n426 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n426, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n425, enK1))) == "K") && anyNode(child(n425, enK22), func(n426 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n426, enK1)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), enK44), func(n427 *Node) bool {
 		return anyNode(child(n427, enK3), func(n428 *Node) bool {
@@ -2732,9 +2646,7 @@ func enT0067(v []Seq, n *Node) bool {
 		return func(r442 Seq) bool {
 			return anyNode(child(n441, enK17), func(n443 *Node) bool { return gcmp(nodeSeq(n443), r442, opEq) })
 		}(boolSeq(true)) && anyNode(child(n441, enK21), func(n444 *Node) bool {
-			return (fnNormalizeSpace(str(child(n444, enK1))) == "K") && anyNode(child(n444, enK22), func(n445 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n445, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n444, enK1))) == "K") && anyNode(child(n444, enK22), func(n445 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n445, enK1)))) == "VAT") })
 		})
 	}))
 }
@@ -2744,17 +2656,13 @@ func enT0068(v []Seq, n *Node) bool {
 	return ((anyNode(child(n, enK48), func(n446 *Node) bool {
 		return anyNode(child(n446, enK52), func(n447 *Node) bool {
 			return anyNode(child(n447, enK21), func(n448 *Node) bool {
-				return anyNode(child(n448, enK22), func(n449 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n449, enK1))))), "VAT", true)
-				}) && anyNode(child(n448, enK1), func(n450 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n450))) == "K") })
+				return anyNode(child(n448, enK22), func(n449 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n449, enK1)))) == "VAT") }) && anyNode(child(n448, enK1), func(n450 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n450))) == "K") })
 			})
 		})
 	}) && (gcmp(fnStringLength(str(step(child(n, enK15), func(n451 *Node) Seq { return child(n451, enK60) }))), enK53, opGt) || anyNode(child(n, enK58), func(n452 *Node) bool { return (len(child(n452, enK61)) > 0) }))) || !anyNode(child(n, enK48), func(n454 *Node) bool {
 		return anyNode(child(n454, enK52), func(n455 *Node) bool {
 			return anyNode(child(n455, enK21), func(n456 *Node) bool {
-				return anyNode(child(n456, enK22), func(n457 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n457, enK1))))), "VAT", true)
-				}) && anyNode(child(n456, enK1), func(n458 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n458))) == "K") })
+				return anyNode(child(n456, enK22), func(n457 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n457, enK1)))) == "VAT") }) && anyNode(child(n456, enK1), func(n458 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n458))) == "K") })
 			})
 		})
 	}))
@@ -2765,17 +2673,13 @@ func enT0069(v []Seq, n *Node) bool {
 	return ((anyNode(child(n, enK48), func(n459 *Node) bool {
 		return anyNode(child(n459, enK52), func(n460 *Node) bool {
 			return anyNode(child(n460, enK21), func(n461 *Node) bool {
-				return anyNode(child(n461, enK22), func(n462 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n462, enK1))))), "VAT", true)
-				}) && anyNode(child(n461, enK1), func(n463 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n463))) == "K") })
+				return anyNode(child(n461, enK22), func(n462 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n462, enK1)))) == "VAT") }) && anyNode(child(n461, enK1), func(n463 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n463))) == "K") })
 			})
 		})
 	}) && gcmp(fnStringLength(str(step(step(step(step(child(n, enK15), func(n464 *Node) Seq { return child(n464, enK14) }), func(n465 *Node) Seq { return child(n465, enK13) }), func(n466 *Node) Seq { return child(n466, enK7) }), func(n467 *Node) Seq { return child(n467, enK8) }))), enK53, opGt)) || !anyNode(child(n, enK48), func(n468 *Node) bool {
 		return anyNode(child(n468, enK52), func(n469 *Node) bool {
 			return anyNode(child(n469, enK21), func(n470 *Node) bool {
-				return anyNode(child(n470, enK22), func(n471 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n471, enK1))))), "VAT", true)
-				}) && anyNode(child(n470, enK1), func(n472 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n472))) == "K") })
+				return anyNode(child(n470, enK22), func(n471 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n471, enK1)))) == "VAT") }) && anyNode(child(n470, enK1), func(n472 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n472))) == "K") })
 			})
 		})
 	}))
@@ -2787,18 +2691,14 @@ func enT0070(v []Seq, n *Node) bool {
 		k473 := 0
 		anyNode(desc(root(n), enK16), func(n474 *Node) bool {
 			return anyNode(child(n474, enK21), func(n475 *Node) bool {
-				return (fnNormalizeSpace(str(child(n475, enK1))) == "L") && anyNode(child(n475, enK22), func(n476 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n476, enK1))))), "VAT", true)
-				}) && tally1(&k473)
+				return (fnNormalizeSpace(str(child(n475, enK1))) == "L") && anyNode(child(n475, enK22), func(n476 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n476, enK1)))) == "VAT") }) && tally1(&k473)
 			})
 		})
 		return countOf(k473)
 	}(), func() Seq {
 		k477 := 0
 		anyNode(desc(root(n), enK51), func(n478 *Node) bool {
-			return (fnNormalizeSpace(str(child(n478, enK1))) == "L") && anyNode(child(n478, enK22), func(n479 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n479, enK1))))), "VAT", true)
-			}) && tally1(&k477)
+			return (fnNormalizeSpace(str(child(n478, enK1))) == "L") && anyNode(child(n478, enK22), func(n479 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n479, enK1)))) == "VAT") }) && tally1(&k477)
 		})
 		return countOf(k477)
 	}(), opAdd), enK62, opGt) && gcmp(func() Seq {
@@ -2815,18 +2715,14 @@ func enT0070(v []Seq, n *Node) bool {
 		k485 := 0
 		anyNode(desc(root(n), enK16), func(n486 *Node) bool {
 			return anyNode(child(n486, enK21), func(n487 *Node) bool {
-				return (fnNormalizeSpace(str(child(n487, enK1))) == "L") && anyNode(child(n487, enK22), func(n488 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n488, enK1))))), "VAT", true)
-				}) && tally1(&k485)
+				return (fnNormalizeSpace(str(child(n487, enK1))) == "L") && anyNode(child(n487, enK22), func(n488 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n488, enK1)))) == "VAT") }) && tally1(&k485)
 			})
 		})
 		return countOf(k485)
 	}(), func() Seq {
 		k489 := 0
 		anyNode(desc(root(n), enK51), func(n490 *Node) bool {
-			return (fnNormalizeSpace(str(child(n490, enK1))) == "L") && anyNode(child(n490, enK22), func(n491 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n491, enK1))))), "VAT", true)
-			}) && tally1(&k489)
+			return (fnNormalizeSpace(str(child(n490, enK1))) == "L") && anyNode(child(n490, enK22), func(n491 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n491, enK1)))) == "VAT") }) && tally1(&k489)
 		})
 		return countOf(k489)
 	}(), opAdd), enK62, opEq) && gcmp(func() Seq {
@@ -2834,9 +2730,7 @@ func enT0070(v []Seq, n *Node) bool {
 		anyNode(child(n, enK48), func(n493 *Node) bool {
 			return anyNode(child(n493, enK52), func(n494 *Node) bool {
 				return anyNode(child(n494, enK21), func(n495 *Node) bool {
-					return (fnNormalizeSpace(str(child(n495, enK1))) == "L") && anyNode(child(n495, enK22), func(n496 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n496, enK1))))), "VAT", true)
-					}) && tally1(&k492)
+					return (fnNormalizeSpace(str(child(n495, enK1))) == "L") && anyNode(child(n495, enK22), func(n496 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n496, enK1)))) == "VAT") }) && tally1(&k492)
 				})
 			})
 		})
@@ -2847,9 +2741,7 @@ func enT0070(v []Seq, n *Node) bool {
 // BR-AF-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0071(v []Seq, n *Node) bool {
 	return ((anyNode(desc(root(n), enK51), func(n497 *Node) bool {
-		return (fnNormalizeSpace(str(child(n497, enK1))) == "L") && anyNode(child(n497, enK22), func(n498 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n498, enK1))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n497, enK1))) == "L") && anyNode(child(n497, enK22), func(n498 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n498, enK1)))) == "VAT") })
 	}) && (anyNode(desc(root(n), enK44), func(n499 *Node) bool {
 		return anyNode(child(n499, enK3), func(n500 *Node) bool {
 			return anyNode(child(n500, enK54), func(n501 *Node) bool { return (len(child(n501, enK55)) > 0) })
@@ -2861,9 +2753,7 @@ func enT0071(v []Seq, n *Node) bool {
 			})) && (len(child(n504, enK55)) > 0)
 		})
 	}))) || !anyNode(desc(root(n), enK51), func(n507 *Node) bool {
-		return (fnNormalizeSpace(str(child(n507, enK1))) == "L") && anyNode(child(n507, enK22), func(n508 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n508, enK1))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n507, enK1))) == "L") && anyNode(child(n507, enK22), func(n508 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n508, enK1)))) == "VAT") })
 	}))
 }
 
@@ -2873,9 +2763,7 @@ func enT0072(v []Seq, n *Node) bool {
 		return func(r510 Seq) bool {
 			return anyNode(child(n509, enK17), func(n511 *Node) bool { return gcmp(nodeSeq(n511), r510, opEq) })
 		}(boolSeq(false)) && anyNode(child(n509, enK21), func(n512 *Node) bool {
-			return (fnNormalizeSpace(str(child(n512, enK1))) == "L") && anyNode(child(n512, enK22), func(n513 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n513, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n512, enK1))) == "L") && anyNode(child(n512, enK22), func(n513 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n513, enK1)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), enK44), func(n514 *Node) bool {
 		return anyNode(child(n514, enK3), func(n515 *Node) bool {
@@ -2891,9 +2779,7 @@ func enT0072(v []Seq, n *Node) bool {
 		return func(r523 Seq) bool {
 			return anyNode(child(n522, enK17), func(n524 *Node) bool { return gcmp(nodeSeq(n524), r523, opEq) })
 		}(boolSeq(false)) && anyNode(child(n522, enK21), func(n525 *Node) bool {
-			return (fnNormalizeSpace(str(child(n525, enK1))) == "L") && anyNode(child(n525, enK22), func(n526 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n526, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n525, enK1))) == "L") && anyNode(child(n525, enK22), func(n526 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n526, enK1)))) == "VAT") })
 		})
 	}))
 }
@@ -2904,9 +2790,7 @@ func enT0073(v []Seq, n *Node) bool {
 		return func(r528 Seq) bool {
 			return anyNode(child(n527, enK17), func(n529 *Node) bool { return gcmp(nodeSeq(n529), r528, opEq) })
 		}(boolSeq(true)) && anyNode(child(n527, enK21), func(n530 *Node) bool {
-			return (fnNormalizeSpace(str(child(n530, enK1))) == "L") && anyNode(child(n530, enK22), func(n531 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n531, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n530, enK1))) == "L") && anyNode(child(n530, enK22), func(n531 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n531, enK1)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), enK44), func(n532 *Node) bool {
 		return anyNode(child(n532, enK3), func(n533 *Node) bool {
@@ -2922,9 +2806,7 @@ func enT0073(v []Seq, n *Node) bool {
 		return func(r541 Seq) bool {
 			return anyNode(child(n540, enK17), func(n542 *Node) bool { return gcmp(nodeSeq(n542), r541, opEq) })
 		}(boolSeq(true)) && anyNode(child(n540, enK21), func(n543 *Node) bool {
-			return anyNode(child(n543, enK1), func(n544 *Node) bool { return (n544.StringValue() == "L") }) && anyNode(child(n543, enK22), func(n545 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n545, enK1))))), "VAT", true)
-			})
+			return anyNode(child(n543, enK1), func(n544 *Node) bool { return (n544.StringValue() == "L") }) && anyNode(child(n543, enK22), func(n545 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n545, enK1)))) == "VAT") })
 		})
 	}))
 }
@@ -2935,18 +2817,14 @@ func enT0074(v []Seq, n *Node) bool {
 		k546 := 0
 		anyNode(desc(root(n), enK16), func(n547 *Node) bool {
 			return anyNode(child(n547, enK21), func(n548 *Node) bool {
-				return (fnNormalizeSpace(str(child(n548, enK1))) == "M") && anyNode(child(n548, enK22), func(n549 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n549, enK1))))), "VAT", true)
-				}) && tally1(&k546)
+				return (fnNormalizeSpace(str(child(n548, enK1))) == "M") && anyNode(child(n548, enK22), func(n549 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n549, enK1)))) == "VAT") }) && tally1(&k546)
 			})
 		})
 		return countOf(k546)
 	}(), func() Seq {
 		k550 := 0
 		anyNode(desc(root(n), enK51), func(n551 *Node) bool {
-			return (fnNormalizeSpace(str(child(n551, enK1))) == "M") && anyNode(child(n551, enK22), func(n552 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n552, enK1))))), "VAT", true)
-			}) && tally1(&k550)
+			return (fnNormalizeSpace(str(child(n551, enK1))) == "M") && anyNode(child(n551, enK22), func(n552 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n552, enK1)))) == "VAT") }) && tally1(&k550)
 		})
 		return countOf(k550)
 	}(), opAdd), enK62, opGt) && gcmp(func() Seq {
@@ -2954,9 +2832,7 @@ func enT0074(v []Seq, n *Node) bool {
 		anyNode(child(n, enK48), func(n554 *Node) bool {
 			return anyNode(child(n554, enK52), func(n555 *Node) bool {
 				return anyNode(child(n555, enK21), func(n556 *Node) bool {
-					return anyNode(child(n556, enK1), func(n557 *Node) bool { return (n557.StringValue() == "M") }) && anyNode(child(n556, enK22), func(n558 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n558, enK1))))), "VAT", true)
-					}) && tally1(&k553)
+					return anyNode(child(n556, enK1), func(n557 *Node) bool { return (n557.StringValue() == "M") }) && anyNode(child(n556, enK22), func(n558 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n558, enK1)))) == "VAT") }) && tally1(&k553)
 				})
 			})
 		})
@@ -2965,18 +2841,14 @@ func enT0074(v []Seq, n *Node) bool {
 		k559 := 0
 		anyNode(desc(root(n), enK16), func(n560 *Node) bool {
 			return anyNode(child(n560, enK21), func(n561 *Node) bool {
-				return (fnNormalizeSpace(str(child(n561, enK1))) == "M") && anyNode(child(n561, enK22), func(n562 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n562, enK1))))), "VAT", true)
-				}) && tally1(&k559)
+				return (fnNormalizeSpace(str(child(n561, enK1))) == "M") && anyNode(child(n561, enK22), func(n562 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n562, enK1)))) == "VAT") }) && tally1(&k559)
 			})
 		})
 		return countOf(k559)
 	}(), func() Seq {
 		k563 := 0
 		anyNode(desc(root(n), enK51), func(n564 *Node) bool {
-			return (fnNormalizeSpace(str(child(n564, enK1))) == "M") && anyNode(child(n564, enK22), func(n565 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n565, enK1))))), "VAT", true)
-			}) && tally1(&k563)
+			return (fnNormalizeSpace(str(child(n564, enK1))) == "M") && anyNode(child(n564, enK22), func(n565 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n565, enK1)))) == "VAT") }) && tally1(&k563)
 		})
 		return countOf(k563)
 	}(), opAdd), enK62, opEq) && gcmp(func() Seq {
@@ -2984,9 +2856,7 @@ func enT0074(v []Seq, n *Node) bool {
 		anyNode(child(n, enK48), func(n567 *Node) bool {
 			return anyNode(child(n567, enK52), func(n568 *Node) bool {
 				return anyNode(child(n568, enK21), func(n569 *Node) bool {
-					return (fnNormalizeSpace(str(child(n569, enK1))) == "M") && anyNode(child(n569, enK22), func(n570 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n570, enK1))))), "VAT", true)
-					}) && tally1(&k566)
+					return (fnNormalizeSpace(str(child(n569, enK1))) == "M") && anyNode(child(n569, enK22), func(n570 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n570, enK1)))) == "VAT") }) && tally1(&k566)
 				})
 			})
 		})
@@ -2997,9 +2867,7 @@ func enT0074(v []Seq, n *Node) bool {
 // BR-AG-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0075(v []Seq, n *Node) bool {
 	return ((anyNode(desc(root(n), enK51), func(n571 *Node) bool {
-		return (fnNormalizeSpace(str(child(n571, enK1))) == "M") && anyNode(child(n571, enK22), func(n572 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n572, enK1))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n571, enK1))) == "M") && anyNode(child(n571, enK22), func(n572 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n572, enK1)))) == "VAT") })
 	}) && (anyNode(desc(root(n), enK44), func(n573 *Node) bool {
 		return anyNode(child(n573, enK3), func(n574 *Node) bool {
 			return anyNode(child(n574, enK54), func(n575 *Node) bool { return (len(child(n575, enK55)) > 0) })
@@ -3011,9 +2879,7 @@ func enT0075(v []Seq, n *Node) bool {
 			})) && (len(child(n578, enK55)) > 0)
 		})
 	}))) || !anyNode(desc(root(n), enK51), func(n581 *Node) bool {
-		return (fnNormalizeSpace(str(child(n581, enK1))) == "M") && anyNode(child(n581, enK22), func(n582 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n582, enK1))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n581, enK1))) == "M") && anyNode(child(n581, enK22), func(n582 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n582, enK1)))) == "VAT") })
 	}))
 }
 
@@ -3023,9 +2889,7 @@ func enT0076(v []Seq, n *Node) bool {
 		return func(r584 Seq) bool {
 			return anyNode(child(n583, enK17), func(n585 *Node) bool { return gcmp(nodeSeq(n585), r584, opEq) })
 		}(boolSeq(false)) && anyNode(child(n583, enK21), func(n586 *Node) bool {
-			return (fnNormalizeSpace(str(child(n586, enK1))) == "M") && anyNode(child(n586, enK22), func(n587 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n587, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n586, enK1))) == "M") && anyNode(child(n586, enK22), func(n587 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n587, enK1)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), enK44), func(n588 *Node) bool {
 		return anyNode(child(n588, enK3), func(n589 *Node) bool {
@@ -3041,9 +2905,7 @@ func enT0076(v []Seq, n *Node) bool {
 		return func(r597 Seq) bool {
 			return anyNode(child(n596, enK17), func(n598 *Node) bool { return gcmp(nodeSeq(n598), r597, opEq) })
 		}(boolSeq(false)) && anyNode(child(n596, enK21), func(n599 *Node) bool {
-			return (fnNormalizeSpace(str(child(n599, enK1))) == "M") && anyNode(child(n599, enK22), func(n600 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n600, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n599, enK1))) == "M") && anyNode(child(n599, enK22), func(n600 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n600, enK1)))) == "VAT") })
 		})
 	}))
 }
@@ -3054,9 +2916,7 @@ func enT0077(v []Seq, n *Node) bool {
 		return func(r602 Seq) bool {
 			return anyNode(child(n601, enK17), func(n603 *Node) bool { return gcmp(nodeSeq(n603), r602, opEq) })
 		}(boolSeq(true)) && anyNode(child(n601, enK21), func(n604 *Node) bool {
-			return (fnNormalizeSpace(str(child(n604, enK1))) == "M") && anyNode(child(n604, enK22), func(n605 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n605, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n604, enK1))) == "M") && anyNode(child(n604, enK22), func(n605 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n605, enK1)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), enK44), func(n606 *Node) bool {
 		return anyNode(child(n606, enK3), func(n607 *Node) bool {
@@ -3072,9 +2932,7 @@ func enT0077(v []Seq, n *Node) bool {
 		return func(r615 Seq) bool {
 			return anyNode(child(n614, enK17), func(n616 *Node) bool { return gcmp(nodeSeq(n616), r615, opEq) })
 		}(boolSeq(true)) && anyNode(child(n614, enK21), func(n617 *Node) bool {
-			return (fnNormalizeSpace(str(child(n617, enK1))) == "M") && anyNode(child(n617, enK22), func(n618 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n618, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n617, enK1))) == "M") && anyNode(child(n617, enK22), func(n618 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n618, enK1)))) == "VAT") })
 		})
 	}))
 }
@@ -3082,42 +2940,30 @@ func enT0077(v []Seq, n *Node) bool {
 // BR-O-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0078(v []Seq, n *Node) bool {
 	return (((anyNode(desc(root(n), enK21), func(n619 *Node) bool {
-		return anyNode(child(n619, enK22), func(n620 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n620, enK1))))), "VAT", true)
-		}) && anyNode(child(n619, enK1), func(n621 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n621))) == "O") })
+		return anyNode(child(n619, enK22), func(n620 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n620, enK1)))) == "VAT") }) && anyNode(child(n619, enK1), func(n621 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n621))) == "O") })
 	}) || anyNode(desc(root(n), enK51), func(n622 *Node) bool {
-		return anyNode(child(n622, enK22), func(n623 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n623, enK1))))), "VAT", true)
-		}) && anyNode(child(n622, enK1), func(n624 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n624))) == "O") })
+		return anyNode(child(n622, enK22), func(n623 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n623, enK1)))) == "VAT") }) && anyNode(child(n622, enK1), func(n624 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n624))) == "O") })
 	})) && gcmp(func() Seq {
 		k625 := 0
 		anyNode(child(n, enK48), func(n626 *Node) bool {
 			return anyNode(child(n626, enK52), func(n627 *Node) bool {
 				return anyNode(child(n627, enK21), func(n628 *Node) bool {
-					return anyNode(child(n628, enK22), func(n629 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n629, enK1))))), "VAT", true)
-					}) && anyNode(child(n628, enK1), func(n630 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n630))) == "O") && tally1(&k625) })
+					return anyNode(child(n628, enK22), func(n629 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n629, enK1)))) == "VAT") }) && anyNode(child(n628, enK1), func(n630 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n630))) == "O") && tally1(&k625) })
 				})
 			})
 		})
 		return countOf(k625)
 	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n631 *Node) bool {
-		return anyNode(child(n631, enK22), func(n632 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n632, enK1))))), "VAT", true)
-		}) && anyNode(child(n631, enK1), func(n633 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n633))) == "O") })
+		return anyNode(child(n631, enK22), func(n632 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n632, enK1)))) == "VAT") }) && anyNode(child(n631, enK1), func(n633 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n633))) == "O") })
 	}) && !anyNode(desc(root(n), enK51), func(n634 *Node) bool {
-		return anyNode(child(n634, enK22), func(n635 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n635, enK1))))), "VAT", true)
-		}) && anyNode(child(n634, enK1), func(n636 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n636))) == "O") })
+		return anyNode(child(n634, enK22), func(n635 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n635, enK1)))) == "VAT") }) && anyNode(child(n634, enK1), func(n636 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n636))) == "O") })
 	})))
 }
 
 // BR-O-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:Tax…
 func enT0079(v []Seq, n *Node) bool {
 	return ((anyNode(desc(root(n), enK51), func(n637 *Node) bool {
-		return (fnNormalizeSpace(str(child(n637, enK1))) == "O") && anyNode(child(n637, enK22), func(n638 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n638, enK1))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n637, enK1))) == "O") && anyNode(child(n637, enK22), func(n638 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n638, enK1)))) == "VAT") })
 	}) && ((!anyNode(desc(root(n), enK44), func(n639 *Node) bool {
 		return anyNode(child(n639, enK3), func(n640 *Node) bool {
 			return anyNode(child(n640, enK54), func(n641 *Node) bool {
@@ -3141,9 +2987,7 @@ func enT0079(v []Seq, n *Node) bool {
 			})
 		})
 	}))) || !anyNode(desc(root(n), enK51), func(n653 *Node) bool {
-		return (fnNormalizeSpace(str(child(n653, enK1))) == "O") && anyNode(child(n653, enK22), func(n654 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n654, enK1))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n653, enK1))) == "O") && anyNode(child(n653, enK22), func(n654 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n654, enK1)))) == "VAT") })
 	}))
 }
 
@@ -3154,9 +2998,7 @@ func enT0080(v []Seq, n *Node) bool {
 			return func(r657 Seq) bool {
 				return anyNode(child(n656, enK17), func(n658 *Node) bool { return gcmp(nodeSeq(n658), r657, opEq) })
 			}(boolSeq(false)) && anyNode(child(n656, enK21), func(n659 *Node) bool {
-				return (fnNormalizeSpace(str(child(n659, enK1))) == "O") && anyNode(child(n659, enK22), func(n660 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n660, enK1))))), "VAT", true)
-				})
+				return (fnNormalizeSpace(str(child(n659, enK1))) == "O") && anyNode(child(n659, enK22), func(n660 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n660, enK1)))) == "VAT") })
 			})
 		})
 	}) || anyNode(child(root(n), enK19), func(n661 *Node) bool {
@@ -3164,9 +3006,7 @@ func enT0080(v []Seq, n *Node) bool {
 			return func(r663 Seq) bool {
 				return anyNode(child(n662, enK17), func(n664 *Node) bool { return gcmp(nodeSeq(n664), r663, opEq) })
 			}(boolSeq(false)) && anyNode(child(n662, enK21), func(n665 *Node) bool {
-				return (fnNormalizeSpace(str(child(n665, enK1))) == "O") && anyNode(child(n665, enK22), func(n666 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n666, enK1))))), "VAT", true)
-				})
+				return (fnNormalizeSpace(str(child(n665, enK1))) == "O") && anyNode(child(n665, enK22), func(n666 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n666, enK1)))) == "VAT") })
 			})
 		})
 	})) && ((!anyNode(desc(root(n), enK44), func(n667 *Node) bool {
@@ -3196,9 +3036,7 @@ func enT0080(v []Seq, n *Node) bool {
 			return func(r683 Seq) bool {
 				return anyNode(child(n682, enK17), func(n684 *Node) bool { return gcmp(nodeSeq(n684), r683, opEq) })
 			}(boolSeq(false)) && anyNode(child(n682, enK21), func(n685 *Node) bool {
-				return (fnNormalizeSpace(str(child(n685, enK1))) == "O") && anyNode(child(n685, enK22), func(n686 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n686, enK1))))), "VAT", true)
-				})
+				return (fnNormalizeSpace(str(child(n685, enK1))) == "O") && anyNode(child(n685, enK22), func(n686 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n686, enK1)))) == "VAT") })
 			})
 		})
 	}) || anyNode(child(root(n), enK19), func(n687 *Node) bool {
@@ -3206,9 +3044,7 @@ func enT0080(v []Seq, n *Node) bool {
 			return func(r689 Seq) bool {
 				return anyNode(child(n688, enK17), func(n690 *Node) bool { return gcmp(nodeSeq(n690), r689, opEq) })
 			}(boolSeq(false)) && anyNode(child(n688, enK21), func(n691 *Node) bool {
-				return (fnNormalizeSpace(str(child(n691, enK1))) == "O") && anyNode(child(n691, enK22), func(n692 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n692, enK1))))), "VAT", true)
-				})
+				return (fnNormalizeSpace(str(child(n691, enK1))) == "O") && anyNode(child(n691, enK22), func(n692 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n692, enK1)))) == "VAT") })
 			})
 		})
 	})))
@@ -3221,9 +3057,7 @@ func enT0081(v []Seq, n *Node) bool {
 			return func(r695 Seq) bool {
 				return anyNode(child(n694, enK17), func(n696 *Node) bool { return gcmp(nodeSeq(n696), r695, opEq) })
 			}(boolSeq(true)) && anyNode(child(n694, enK21), func(n697 *Node) bool {
-				return (fnNormalizeSpace(str(child(n697, enK1))) == "O") && anyNode(child(n697, enK22), func(n698 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n698, enK1))))), "VAT", true)
-				})
+				return (fnNormalizeSpace(str(child(n697, enK1))) == "O") && anyNode(child(n697, enK22), func(n698 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n698, enK1)))) == "VAT") })
 			})
 		})
 	}) || anyNode(child(root(n), enK19), func(n699 *Node) bool {
@@ -3231,9 +3065,7 @@ func enT0081(v []Seq, n *Node) bool {
 			return func(r701 Seq) bool {
 				return anyNode(child(n700, enK17), func(n702 *Node) bool { return gcmp(nodeSeq(n702), r701, opEq) })
 			}(boolSeq(true)) && anyNode(child(n700, enK21), func(n703 *Node) bool {
-				return (fnNormalizeSpace(str(child(n703, enK1))) == "O") && anyNode(child(n703, enK22), func(n704 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n704, enK1))))), "VAT", true)
-				})
+				return (fnNormalizeSpace(str(child(n703, enK1))) == "O") && anyNode(child(n703, enK22), func(n704 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n704, enK1)))) == "VAT") })
 			})
 		})
 	})) && ((!anyNode(desc(root(n), enK44), func(n705 *Node) bool {
@@ -3263,9 +3095,7 @@ func enT0081(v []Seq, n *Node) bool {
 			return func(r721 Seq) bool {
 				return anyNode(child(n720, enK17), func(n722 *Node) bool { return gcmp(nodeSeq(n722), r721, opEq) })
 			}(boolSeq(true)) && anyNode(child(n720, enK21), func(n723 *Node) bool {
-				return (fnNormalizeSpace(str(child(n723, enK1))) == "O") && anyNode(child(n723, enK22), func(n724 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n724, enK1))))), "VAT", true)
-				})
+				return (fnNormalizeSpace(str(child(n723, enK1))) == "O") && anyNode(child(n723, enK22), func(n724 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n724, enK1)))) == "VAT") })
 			})
 		})
 	}) || anyNode(child(root(n), enK19), func(n725 *Node) bool {
@@ -3273,9 +3103,7 @@ func enT0081(v []Seq, n *Node) bool {
 			return func(r727 Seq) bool {
 				return anyNode(child(n726, enK17), func(n728 *Node) bool { return gcmp(nodeSeq(n728), r727, opEq) })
 			}(boolSeq(true)) && anyNode(child(n726, enK21), func(n729 *Node) bool {
-				return (fnNormalizeSpace(str(child(n729, enK1))) == "O") && anyNode(child(n729, enK22), func(n730 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n730, enK1))))), "VAT", true)
-				})
+				return (fnNormalizeSpace(str(child(n729, enK1))) == "O") && anyNode(child(n729, enK22), func(n730 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n730, enK1)))) == "VAT") })
 			})
 		})
 	})))
@@ -3286,9 +3114,7 @@ func enT0082(v []Seq, n *Node) bool {
 	return ((anyNode(child(n, enK48), func(n731 *Node) bool {
 		return anyNode(child(n731, enK52), func(n732 *Node) bool {
 			return anyNode(child(n732, enK21), func(n733 *Node) bool {
-				return anyNode(child(n733, enK22), func(n734 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n734, enK1))))), "VAT", true)
-				}) && anyNode(child(n733, enK1), func(n735 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n735))) == "O") })
+				return anyNode(child(n733, enK22), func(n734 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n734, enK1)))) == "VAT") }) && anyNode(child(n733, enK1), func(n735 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n735))) == "O") })
 			})
 		})
 	}) && gcmp(func() Seq {
@@ -3296,9 +3122,7 @@ func enT0082(v []Seq, n *Node) bool {
 		anyNode(child(n, enK48), func(n737 *Node) bool {
 			return anyNode(child(n737, enK52), func(n738 *Node) bool {
 				return anyNode(child(n738, enK21), func(n739 *Node) bool {
-					return (fnNormalizeSpace(str(child(n739, enK1))) != "O") && anyNode(child(n739, enK22), func(n740 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n740, enK1))))), "VAT", true)
-					}) && tally1(&k736)
+					return (fnNormalizeSpace(str(child(n739, enK1))) != "O") && anyNode(child(n739, enK22), func(n740 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n740, enK1)))) == "VAT") }) && tally1(&k736)
 				})
 			})
 		})
@@ -3306,9 +3130,7 @@ func enT0082(v []Seq, n *Node) bool {
 	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n741 *Node) bool {
 		return anyNode(child(n741, enK52), func(n742 *Node) bool {
 			return anyNode(child(n742, enK21), func(n743 *Node) bool {
-				return anyNode(child(n743, enK22), func(n744 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n744, enK1))))), "VAT", true)
-				}) && anyNode(child(n743, enK1), func(n745 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n745))) == "O") })
+				return anyNode(child(n743, enK22), func(n744 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n744, enK1)))) == "VAT") }) && anyNode(child(n743, enK1), func(n745 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n745))) == "O") })
 			})
 		})
 	}))
@@ -3319,25 +3141,19 @@ func enT0083(v []Seq, n *Node) bool {
 	return ((anyNode(child(n, enK48), func(n746 *Node) bool {
 		return anyNode(child(n746, enK52), func(n747 *Node) bool {
 			return anyNode(child(n747, enK21), func(n748 *Node) bool {
-				return anyNode(child(n748, enK22), func(n749 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n749, enK1))))), "VAT", true)
-				}) && anyNode(child(n748, enK1), func(n750 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n750))) == "O") })
+				return anyNode(child(n748, enK22), func(n749 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n749, enK1)))) == "VAT") }) && anyNode(child(n748, enK1), func(n750 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n750))) == "O") })
 			})
 		})
 	}) && gcmp(func() Seq {
 		k751 := 0
 		anyNode(desc(root(n), enK51), func(n752 *Node) bool {
-			return (fnNormalizeSpace(str(child(n752, enK1))) != "O") && anyNode(child(n752, enK22), func(n753 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n753, enK1))))), "VAT", true)
-			}) && tally1(&k751)
+			return (fnNormalizeSpace(str(child(n752, enK1))) != "O") && anyNode(child(n752, enK22), func(n753 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n753, enK1)))) == "VAT") }) && tally1(&k751)
 		})
 		return countOf(k751)
 	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n754 *Node) bool {
 		return anyNode(child(n754, enK52), func(n755 *Node) bool {
 			return anyNode(child(n755, enK21), func(n756 *Node) bool {
-				return anyNode(child(n756, enK22), func(n757 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n757, enK1))))), "VAT", true)
-				}) && anyNode(child(n756, enK1), func(n758 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n758))) == "O") })
+				return anyNode(child(n756, enK22), func(n757 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n757, enK1)))) == "VAT") }) && anyNode(child(n756, enK1), func(n758 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n758))) == "O") })
 			})
 		})
 	}))
@@ -3348,9 +3164,7 @@ func enT0084(v []Seq, n *Node) bool {
 	return ((anyNode(child(n, enK48), func(n759 *Node) bool {
 		return anyNode(child(n759, enK52), func(n760 *Node) bool {
 			return anyNode(child(n760, enK21), func(n761 *Node) bool {
-				return anyNode(child(n761, enK22), func(n762 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n762, enK1))))), "VAT", true)
-				}) && anyNode(child(n761, enK1), func(n763 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n763))) == "O") })
+				return anyNode(child(n761, enK22), func(n762 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n762, enK1)))) == "VAT") }) && anyNode(child(n761, enK1), func(n763 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n763))) == "O") })
 			})
 		})
 	}) && gcmp(func() Seq {
@@ -3359,18 +3173,14 @@ func enT0084(v []Seq, n *Node) bool {
 			return func(r766 Seq) bool {
 				return anyNode(child(n765, enK17), func(n767 *Node) bool { return gcmp(nodeSeq(n767), r766, opEq) })
 			}(boolSeq(false)) && anyNode(child(n765, enK21), func(n768 *Node) bool {
-				return (fnNormalizeSpace(str(child(n768, enK1))) != "O") && anyNode(child(n768, enK22), func(n769 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n769, enK1))))), "VAT", true)
-				}) && tally1(&k764)
+				return (fnNormalizeSpace(str(child(n768, enK1))) != "O") && anyNode(child(n768, enK22), func(n769 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n769, enK1)))) == "VAT") }) && tally1(&k764)
 			})
 		})
 		return countOf(k764)
 	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n770 *Node) bool {
 		return anyNode(child(n770, enK52), func(n771 *Node) bool {
 			return anyNode(child(n771, enK21), func(n772 *Node) bool {
-				return anyNode(child(n772, enK22), func(n773 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n773, enK1))))), "VAT", true)
-				}) && anyNode(child(n772, enK1), func(n774 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n774))) == "O") })
+				return anyNode(child(n772, enK22), func(n773 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n773, enK1)))) == "VAT") }) && anyNode(child(n772, enK1), func(n774 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n774))) == "O") })
 			})
 		})
 	}))
@@ -3381,9 +3191,7 @@ func enT0085(v []Seq, n *Node) bool {
 	return ((anyNode(child(n, enK48), func(n775 *Node) bool {
 		return anyNode(child(n775, enK52), func(n776 *Node) bool {
 			return anyNode(child(n776, enK21), func(n777 *Node) bool {
-				return anyNode(child(n777, enK22), func(n778 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n778, enK1))))), "VAT", true)
-				}) && anyNode(child(n777, enK1), func(n779 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n779))) == "O") })
+				return anyNode(child(n777, enK22), func(n778 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n778, enK1)))) == "VAT") }) && anyNode(child(n777, enK1), func(n779 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n779))) == "O") })
 			})
 		})
 	}) && gcmp(func() Seq {
@@ -3392,18 +3200,14 @@ func enT0085(v []Seq, n *Node) bool {
 			return func(r782 Seq) bool {
 				return anyNode(child(n781, enK17), func(n783 *Node) bool { return gcmp(nodeSeq(n783), r782, opEq) })
 			}(boolSeq(true)) && anyNode(child(n781, enK21), func(n784 *Node) bool {
-				return (fnNormalizeSpace(str(child(n784, enK1))) != "O") && anyNode(child(n784, enK22), func(n785 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n785, enK1))))), "VAT", true)
-				}) && tally1(&k780)
+				return (fnNormalizeSpace(str(child(n784, enK1))) != "O") && anyNode(child(n784, enK22), func(n785 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n785, enK1)))) == "VAT") }) && tally1(&k780)
 			})
 		})
 		return countOf(k780)
 	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n786 *Node) bool {
 		return anyNode(child(n786, enK52), func(n787 *Node) bool {
 			return anyNode(child(n787, enK21), func(n788 *Node) bool {
-				return anyNode(child(n788, enK22), func(n789 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n789, enK1))))), "VAT", true)
-				}) && anyNode(child(n788, enK1), func(n790 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n790))) == "O") })
+				return anyNode(child(n788, enK22), func(n789 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n789, enK1)))) == "VAT") }) && anyNode(child(n788, enK1), func(n790 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n790))) == "O") })
 			})
 		})
 	}))
@@ -3453,9 +3257,7 @@ func enT0086(v []Seq, n *Node) bool {
 // BR-S-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0087(v []Seq, n *Node) bool {
 	return ((anyNode(desc(root(n), enK51), func(n809 *Node) bool {
-		return (fnNormalizeSpace(str(child(n809, enK1))) == "S") && anyNode(child(n809, enK22), func(n810 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n810, enK1))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n809, enK1))) == "S") && anyNode(child(n809, enK22), func(n810 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n810, enK1)))) == "VAT") })
 	}) && (anyNode(desc(root(n), enK44), func(n811 *Node) bool {
 		return anyNode(child(n811, enK3), func(n812 *Node) bool {
 			return anyNode(child(n812, enK54), func(n813 *Node) bool { return (len(child(n813, enK55)) > 0) })
@@ -3475,9 +3277,7 @@ func enT0088(v []Seq, n *Node) bool {
 		return func(r821 Seq) bool {
 			return anyNode(child(n820, enK17), func(n822 *Node) bool { return gcmp(nodeSeq(n822), r821, opEq) })
 		}(boolSeq(false)) && anyNode(child(n820, enK21), func(n823 *Node) bool {
-			return (fnNormalizeSpace(str(child(n823, enK1))) == "S") && anyNode(child(n823, enK22), func(n824 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n824, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n823, enK1))) == "S") && anyNode(child(n823, enK22), func(n824 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n824, enK1)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), enK44), func(n825 *Node) bool {
 		return anyNode(child(n825, enK3), func(n826 *Node) bool {
@@ -3493,9 +3293,7 @@ func enT0088(v []Seq, n *Node) bool {
 		return func(r834 Seq) bool {
 			return anyNode(child(n833, enK17), func(n835 *Node) bool { return gcmp(nodeSeq(n835), r834, opEq) })
 		}(boolSeq(false)) && anyNode(child(n833, enK21), func(n836 *Node) bool {
-			return (fnNormalizeSpace(str(child(n836, enK1))) == "S") && anyNode(child(n836, enK22), func(n837 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n837, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n836, enK1))) == "S") && anyNode(child(n836, enK22), func(n837 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n837, enK1)))) == "VAT") })
 		})
 	}))
 }
@@ -3506,9 +3304,7 @@ func enT0089(v []Seq, n *Node) bool {
 		return func(r839 Seq) bool {
 			return anyNode(child(n838, enK17), func(n840 *Node) bool { return gcmp(nodeSeq(n840), r839, opEq) })
 		}(boolSeq(true)) && anyNode(child(n838, enK21), func(n841 *Node) bool {
-			return (fnNormalizeSpace(str(child(n841, enK1))) == "S") && anyNode(child(n841, enK22), func(n842 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n842, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n841, enK1))) == "S") && anyNode(child(n841, enK22), func(n842 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n842, enK1)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), enK44), func(n843 *Node) bool {
 		return anyNode(child(n843, enK3), func(n844 *Node) bool {
@@ -3524,9 +3320,7 @@ func enT0089(v []Seq, n *Node) bool {
 		return func(r852 Seq) bool {
 			return anyNode(child(n851, enK17), func(n853 *Node) bool { return gcmp(nodeSeq(n853), r852, opEq) })
 		}(boolSeq(true)) && anyNode(child(n851, enK21), func(n854 *Node) bool {
-			return (fnNormalizeSpace(str(child(n854, enK1))) == "S") && anyNode(child(n854, enK22), func(n855 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n855, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n854, enK1))) == "S") && anyNode(child(n854, enK22), func(n855 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n855, enK1)))) == "VAT") })
 		})
 	}))
 }
@@ -3534,42 +3328,30 @@ func enT0089(v []Seq, n *Node) bool {
 // BR-Z-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'Z']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0090(v []Seq, n *Node) bool {
 	return (((anyNode(desc(root(n), enK21), func(n856 *Node) bool {
-		return anyNode(child(n856, enK22), func(n857 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n857, enK1))))), "VAT", true)
-		}) && anyNode(child(n856, enK1), func(n858 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n858))) == "Z") })
+		return anyNode(child(n856, enK22), func(n857 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n857, enK1)))) == "VAT") }) && anyNode(child(n856, enK1), func(n858 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n858))) == "Z") })
 	}) || anyNode(desc(root(n), enK51), func(n859 *Node) bool {
-		return anyNode(child(n859, enK22), func(n860 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n860, enK1))))), "VAT", true)
-		}) && anyNode(child(n859, enK1), func(n861 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n861))) == "Z") })
+		return anyNode(child(n859, enK22), func(n860 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n860, enK1)))) == "VAT") }) && anyNode(child(n859, enK1), func(n861 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n861))) == "Z") })
 	})) && gcmp(func() Seq {
 		k862 := 0
 		anyNode(child(n, enK48), func(n863 *Node) bool {
 			return anyNode(child(n863, enK52), func(n864 *Node) bool {
 				return anyNode(child(n864, enK21), func(n865 *Node) bool {
-					return anyNode(child(n865, enK22), func(n866 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n866, enK1))))), "VAT", true)
-					}) && anyNode(child(n865, enK1), func(n867 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n867))) == "Z") && tally1(&k862) })
+					return anyNode(child(n865, enK22), func(n866 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n866, enK1)))) == "VAT") }) && anyNode(child(n865, enK1), func(n867 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n867))) == "Z") && tally1(&k862) })
 				})
 			})
 		})
 		return countOf(k862)
 	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n868 *Node) bool {
-		return anyNode(child(n868, enK22), func(n869 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n869, enK1))))), "VAT", true)
-		}) && anyNode(child(n868, enK1), func(n870 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n870))) == "Z") })
+		return anyNode(child(n868, enK22), func(n869 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n869, enK1)))) == "VAT") }) && anyNode(child(n868, enK1), func(n870 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n870))) == "Z") })
 	}) && !anyNode(desc(root(n), enK51), func(n871 *Node) bool {
-		return anyNode(child(n871, enK22), func(n872 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n872, enK1))))), "VAT", true)
-		}) && anyNode(child(n871, enK1), func(n873 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n873))) == "Z") })
+		return anyNode(child(n871, enK22), func(n872 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n872, enK1)))) == "VAT") }) && anyNode(child(n871, enK1), func(n873 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n873))) == "Z") })
 	})))
 }
 
 // BR-Z-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0091(v []Seq, n *Node) bool {
 	return ((anyNode(desc(root(n), enK51), func(n874 *Node) bool {
-		return (fnNormalizeSpace(str(child(n874, enK1))) == "Z") && anyNode(child(n874, enK22), func(n875 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n875, enK1))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n874, enK1))) == "Z") && anyNode(child(n874, enK22), func(n875 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n875, enK1)))) == "VAT") })
 	}) && (anyNode(desc(root(n), enK44), func(n876 *Node) bool {
 		return anyNode(child(n876, enK3), func(n877 *Node) bool {
 			return anyNode(child(n877, enK54), func(n878 *Node) bool { return (len(child(n878, enK55)) > 0) })
@@ -3581,9 +3363,7 @@ func enT0091(v []Seq, n *Node) bool {
 			})) && (len(child(n881, enK55)) > 0)
 		})
 	}))) || !anyNode(desc(root(n), enK51), func(n884 *Node) bool {
-		return (fnNormalizeSpace(str(child(n884, enK1))) == "Z") && anyNode(child(n884, enK22), func(n885 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n885, enK1))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n884, enK1))) == "Z") && anyNode(child(n884, enK22), func(n885 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n885, enK1)))) == "VAT") })
 	}))
 }
 
@@ -3593,9 +3373,7 @@ func enT0092(v []Seq, n *Node) bool {
 		return func(r887 Seq) bool {
 			return anyNode(child(n886, enK17), func(n888 *Node) bool { return gcmp(nodeSeq(n888), r887, opEq) })
 		}(boolSeq(false)) && anyNode(child(n886, enK21), func(n889 *Node) bool {
-			return (fnNormalizeSpace(str(child(n889, enK1))) == "Z") && anyNode(child(n889, enK22), func(n890 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n890, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n889, enK1))) == "Z") && anyNode(child(n889, enK22), func(n890 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n890, enK1)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), enK44), func(n891 *Node) bool {
 		return anyNode(child(n891, enK3), func(n892 *Node) bool {
@@ -3611,9 +3389,7 @@ func enT0092(v []Seq, n *Node) bool {
 		return func(r900 Seq) bool {
 			return anyNode(child(n899, enK17), func(n901 *Node) bool { return gcmp(nodeSeq(n901), r900, opEq) })
 		}(boolSeq(false)) && anyNode(child(n899, enK21), func(n902 *Node) bool {
-			return (fnNormalizeSpace(str(child(n902, enK1))) == "Z") && anyNode(child(n902, enK22), func(n903 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n903, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n902, enK1))) == "Z") && anyNode(child(n902, enK22), func(n903 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n903, enK1)))) == "VAT") })
 		})
 	}))
 }
@@ -3624,9 +3400,7 @@ func enT0093(v []Seq, n *Node) bool {
 		return func(r905 Seq) bool {
 			return anyNode(child(n904, enK17), func(n906 *Node) bool { return gcmp(nodeSeq(n906), r905, opEq) })
 		}(boolSeq(true)) && anyNode(child(n904, enK21), func(n907 *Node) bool {
-			return (fnNormalizeSpace(str(child(n907, enK1))) == "Z") && anyNode(child(n907, enK22), func(n908 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n908, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n907, enK1))) == "Z") && anyNode(child(n907, enK22), func(n908 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n908, enK1)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), enK44), func(n909 *Node) bool {
 		return anyNode(child(n909, enK3), func(n910 *Node) bool {
@@ -3642,9 +3416,7 @@ func enT0093(v []Seq, n *Node) bool {
 		return func(r918 Seq) bool {
 			return anyNode(child(n917, enK17), func(n919 *Node) bool { return gcmp(nodeSeq(n919), r918, opEq) })
 		}(boolSeq(true)) && anyNode(child(n917, enK21), func(n920 *Node) bool {
-			return (fnNormalizeSpace(str(child(n920, enK1))) == "Z") && anyNode(child(n920, enK22), func(n921 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n921, enK1))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n920, enK1))) == "Z") && anyNode(child(n920, enK22), func(n921 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n921, enK1)))) == "VAT") })
 		})
 	}))
 }
@@ -4270,9 +4042,7 @@ func enM022(v []Seq, n *Node) bool {
 func enT0131(v []Seq, n *Node) bool {
 	return ((anyNode(child(n, enK3), func(n1040 *Node) bool {
 		return anyNode(child(n1040, enK54), func(n1041 *Node) bool {
-			return anyNode(child(n1041, enK22), func(n1042 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1042, enK1))))), "VAT", true)
-			}) && (len(child(n1041, enK55)) > 0)
+			return anyNode(child(n1041, enK22), func(n1042 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1042, enK1)))) == "VAT") }) && (len(child(n1041, enK55)) > 0)
 		})
 	}) || anyNode(child(n, enK3), func(n1044 *Node) bool {
 		return anyNode(child(n1044, enK82), func(n1045 *Node) bool {
@@ -4466,47 +4236,31 @@ func enT0140(v []Seq, n *Node) bool {
 // BR-47: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func enT0141(v []Seq, n *Node) bool {
 	return anyNode(child(n, enK21), func(n1064 *Node) bool {
-		return anyNode(child(n1064, enK22), func(n1065 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1065, enK1))))), "VAT", true)
-		}) && (len(child(n1064, enK1)) > 0)
+		return anyNode(child(n1064, enK22), func(n1065 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1065, enK1)))) == "VAT") }) && (len(child(n1064, enK1)) > 0)
 	})
 }
 
 // BR-48: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:Percent) or (cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/normalize-space(cbc:ID)='O')
 func enT0142(v []Seq, n *Node) bool {
 	return (anyNode(child(n, enK21), func(n1067 *Node) bool {
-		return anyNode(child(n1067, enK22), func(n1068 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1068, enK1))))), "VAT", true)
-		}) && (len(child(n1067, enK88)) > 0)
+		return anyNode(child(n1067, enK22), func(n1068 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1068, enK1)))) == "VAT") }) && (len(child(n1067, enK88)) > 0)
 	}) || anyNode(child(n, enK21), func(n1070 *Node) bool {
-		return anyNode(child(n1070, enK22), func(n1071 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1071, enK1))))), "VAT", true)
-		}) && gcmpStr(strSeq(fnNormalizeSpace(str(child(n1070, enK1)))), "O", true)
+		return anyNode(child(n1070, enK22), func(n1071 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1071, enK1)))) == "VAT") }) && (fnNormalizeSpace(str(child(n1070, enK1))) == "O")
 	}))
 }
 
 // BR-CO-17: (round(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/xs:decimal(cbc:Percent)) = 0 and (round(xs:decimal(cbc:TaxAmount)) = 0)) or (round(cac:TaxCategory[cac:TaxScheme/normali…
 func enT0143(v []Seq, n *Node) bool {
 	return (((gcmp(fnRound(step(filter(child(n, enK21), func(p1072 *Node) bool {
-		return anyNode(child(p1072, enK22), func(n1073 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1073, enK1))))), "VAT", true)
-		})
+		return anyNode(child(p1072, enK22), func(n1073 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1073, enK1)))) == "VAT") })
 	}), func(n1074 *Node) Seq { return castDecimal(child(n1074, enK88)) })), enK62, opEq) && gcmp(fnRound(castDecimal(child(n, enK49))), enK62, opEq)) || (gcmp(fnRound(step(filter(child(n, enK21), func(p1075 *Node) bool {
-		return anyNode(child(p1075, enK22), func(n1076 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1076, enK1))))), "VAT", true)
-		})
+		return anyNode(child(p1075, enK22), func(n1076 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1076, enK1)))) == "VAT") })
 	}), func(n1077 *Node) Seq { return castDecimal(child(n1077, enK88)) })), enK62, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, enK49))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK87))), arith(step(filter(child(n, enK21), func(p1078 *Node) bool {
-		return anyNode(child(p1078, enK22), func(n1079 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1079, enK1))))), "VAT", true)
-		})
+		return anyNode(child(p1078, enK22), func(n1079 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1079, enK1)))) == "VAT") })
 	}), func(n1080 *Node) Seq { return castDecimal(child(n1080, enK88)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, enK49))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK87))), arith(step(filter(child(n, enK21), func(p1081 *Node) bool {
-		return anyNode(child(p1081, enK22), func(n1082 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1082, enK1))))), "VAT", true)
-		})
+		return anyNode(child(p1081, enK22), func(n1082 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1082, enK1)))) == "VAT") })
 	}), func(n1083 *Node) Seq { return castDecimal(child(n1083, enK88)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt)))) || (!(len(step(filter(child(n, enK21), func(p1084 *Node) bool {
-		return anyNode(child(p1084, enK22), func(n1085 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1085, enK1))))), "VAT", true)
-		})
+		return anyNode(child(p1084, enK22), func(n1085 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1085, enK1)))) == "VAT") })
 	}), func(n1086 *Node) Seq { return castDecimal(child(n1086, enK88)) })) > 0) && gcmp(fnRound(castDecimal(child(n, enK49))), enK62, opEq)))
 }
 
@@ -4527,9 +4281,7 @@ func enM029(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1087 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1087, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1087 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1087, enK1)))) == "VAT") })) {
 			return false
 		}
 		return true
@@ -4554,9 +4306,7 @@ func enM030(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1088 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1088, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1088 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1088, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4587,7 +4337,7 @@ func enT0147(v []Seq, n *Node) bool {
 				return anyNode(parent(n1093), func(n1094 *Node) bool {
 					return anyNode(child(n1094, enK32), func(n1095 *Node) bool {
 						return anyNode(child(n1095, enK66), func(n1096 *Node) bool {
-							return anyNode(child(n1096, enK51), func(n1097 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1097, enK1)))), "AE", true) })
+							return anyNode(child(n1096, enK51), func(n1097 *Node) bool { return (fnNormalizeSpace(str(child(n1097, enK1))) == "AE") })
 						}) && a1091.add(castDecimal(child(n1095, enK28)))
 					})
 				})
@@ -4602,7 +4352,7 @@ func enT0147(v []Seq, n *Node) bool {
 					return anyNode(child(n1101, enK16), func(n1102 *Node) bool {
 						return func(r1103 Seq) bool {
 							return anyNode(child(n1102, enK17), func(n1104 *Node) bool { return gcmp(nodeSeq(n1104), r1103, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1102, enK21), func(n1105 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1105, enK1)))), "AE", true) }) && a1098.add(castDecimal(child(n1102, enK20)))
+						}(boolSeq(true)) && anyNode(child(n1102, enK21), func(n1105 *Node) bool { return (fnNormalizeSpace(str(child(n1105, enK1))) == "AE") }) && a1098.add(castDecimal(child(n1102, enK20)))
 					})
 				})
 			})
@@ -4616,7 +4366,7 @@ func enT0147(v []Seq, n *Node) bool {
 					return anyNode(child(n1109, enK16), func(n1110 *Node) bool {
 						return func(r1111 Seq) bool {
 							return anyNode(child(n1110, enK17), func(n1112 *Node) bool { return gcmp(nodeSeq(n1112), r1111, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1110, enK21), func(n1113 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1113, enK1)))), "AE", true) }) && a1106.add(castDecimal(child(n1110, enK20)))
+						}(boolSeq(false)) && anyNode(child(n1110, enK21), func(n1113 *Node) bool { return (fnNormalizeSpace(str(child(n1113, enK1))) == "AE") }) && a1106.add(castDecimal(child(n1110, enK20)))
 					})
 				})
 			})
@@ -4629,7 +4379,7 @@ func enT0147(v []Seq, n *Node) bool {
 				return anyNode(parent(n1118), func(n1119 *Node) bool {
 					return anyNode(child(n1119, enK33), func(n1120 *Node) bool {
 						return anyNode(child(n1120, enK66), func(n1121 *Node) bool {
-							return anyNode(child(n1121, enK51), func(n1122 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1122, enK1)))), "AE", true) })
+							return anyNode(child(n1121, enK51), func(n1122 *Node) bool { return (fnNormalizeSpace(str(child(n1122, enK1))) == "AE") })
 						}) && a1116.add(castDecimal(child(n1120, enK28)))
 					})
 				})
@@ -4644,7 +4394,7 @@ func enT0147(v []Seq, n *Node) bool {
 					return anyNode(child(n1126, enK16), func(n1127 *Node) bool {
 						return func(r1128 Seq) bool {
 							return anyNode(child(n1127, enK17), func(n1129 *Node) bool { return gcmp(nodeSeq(n1129), r1128, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1127, enK21), func(n1130 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1130, enK1)))), "AE", true) }) && a1123.add(castDecimal(child(n1127, enK20)))
+						}(boolSeq(true)) && anyNode(child(n1127, enK21), func(n1130 *Node) bool { return (fnNormalizeSpace(str(child(n1130, enK1))) == "AE") }) && a1123.add(castDecimal(child(n1127, enK20)))
 					})
 				})
 			})
@@ -4658,7 +4408,7 @@ func enT0147(v []Seq, n *Node) bool {
 					return anyNode(child(n1134, enK16), func(n1135 *Node) bool {
 						return func(r1136 Seq) bool {
 							return anyNode(child(n1135, enK17), func(n1137 *Node) bool { return gcmp(nodeSeq(n1137), r1136, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1135, enK21), func(n1138 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1138, enK1)))), "AE", true) }) && a1131.add(castDecimal(child(n1135, enK20)))
+						}(boolSeq(false)) && anyNode(child(n1135, enK21), func(n1138 *Node) bool { return (fnNormalizeSpace(str(child(n1138, enK1))) == "AE") }) && a1131.add(castDecimal(child(n1135, enK20)))
 					})
 				})
 			})
@@ -4687,9 +4437,7 @@ func enM031(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1142 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1142, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1142 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1142, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4723,9 +4471,7 @@ func enM032(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1145 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1145, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1145 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1145, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4759,9 +4505,7 @@ func enM033(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1148 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1148, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1148 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1148, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4784,9 +4528,7 @@ func enM033(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1149 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1149, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1149 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1149, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4819,9 +4561,7 @@ func enM034(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1150 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1150, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1150 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1150, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4852,7 +4592,7 @@ func enT0153(v []Seq, n *Node) bool {
 				return anyNode(parent(n1155), func(n1156 *Node) bool {
 					return anyNode(child(n1156, enK32), func(n1157 *Node) bool {
 						return anyNode(child(n1157, enK66), func(n1158 *Node) bool {
-							return anyNode(child(n1158, enK51), func(n1159 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1159, enK1)))), "E", true) })
+							return anyNode(child(n1158, enK51), func(n1159 *Node) bool { return (fnNormalizeSpace(str(child(n1159, enK1))) == "E") })
 						}) && a1153.add(castDecimal(child(n1157, enK28)))
 					})
 				})
@@ -4867,7 +4607,7 @@ func enT0153(v []Seq, n *Node) bool {
 					return anyNode(child(n1163, enK16), func(n1164 *Node) bool {
 						return func(r1165 Seq) bool {
 							return anyNode(child(n1164, enK17), func(n1166 *Node) bool { return gcmp(nodeSeq(n1166), r1165, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1164, enK21), func(n1167 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1167, enK1)))), "E", true) }) && a1160.add(castDecimal(child(n1164, enK20)))
+						}(boolSeq(true)) && anyNode(child(n1164, enK21), func(n1167 *Node) bool { return (fnNormalizeSpace(str(child(n1167, enK1))) == "E") }) && a1160.add(castDecimal(child(n1164, enK20)))
 					})
 				})
 			})
@@ -4881,7 +4621,7 @@ func enT0153(v []Seq, n *Node) bool {
 					return anyNode(child(n1171, enK16), func(n1172 *Node) bool {
 						return func(r1173 Seq) bool {
 							return anyNode(child(n1172, enK17), func(n1174 *Node) bool { return gcmp(nodeSeq(n1174), r1173, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1172, enK21), func(n1175 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1175, enK1)))), "E", true) }) && a1168.add(castDecimal(child(n1172, enK20)))
+						}(boolSeq(false)) && anyNode(child(n1172, enK21), func(n1175 *Node) bool { return (fnNormalizeSpace(str(child(n1175, enK1))) == "E") }) && a1168.add(castDecimal(child(n1172, enK20)))
 					})
 				})
 			})
@@ -4894,7 +4634,7 @@ func enT0153(v []Seq, n *Node) bool {
 				return anyNode(parent(n1180), func(n1181 *Node) bool {
 					return anyNode(child(n1181, enK33), func(n1182 *Node) bool {
 						return anyNode(child(n1182, enK66), func(n1183 *Node) bool {
-							return anyNode(child(n1183, enK51), func(n1184 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1184, enK1)))), "E", true) })
+							return anyNode(child(n1183, enK51), func(n1184 *Node) bool { return (fnNormalizeSpace(str(child(n1184, enK1))) == "E") })
 						}) && a1178.add(castDecimal(child(n1182, enK28)))
 					})
 				})
@@ -4909,7 +4649,7 @@ func enT0153(v []Seq, n *Node) bool {
 					return anyNode(child(n1188, enK16), func(n1189 *Node) bool {
 						return func(r1190 Seq) bool {
 							return anyNode(child(n1189, enK17), func(n1191 *Node) bool { return gcmp(nodeSeq(n1191), r1190, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1189, enK21), func(n1192 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1192, enK1)))), "E", true) }) && a1185.add(castDecimal(child(n1189, enK20)))
+						}(boolSeq(true)) && anyNode(child(n1189, enK21), func(n1192 *Node) bool { return (fnNormalizeSpace(str(child(n1192, enK1))) == "E") }) && a1185.add(castDecimal(child(n1189, enK20)))
 					})
 				})
 			})
@@ -4923,7 +4663,7 @@ func enT0153(v []Seq, n *Node) bool {
 					return anyNode(child(n1196, enK16), func(n1197 *Node) bool {
 						return func(r1198 Seq) bool {
 							return anyNode(child(n1197, enK17), func(n1199 *Node) bool { return gcmp(nodeSeq(n1199), r1198, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1197, enK21), func(n1200 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1200, enK1)))), "E", true) }) && a1193.add(castDecimal(child(n1197, enK20)))
+						}(boolSeq(false)) && anyNode(child(n1197, enK21), func(n1200 *Node) bool { return (fnNormalizeSpace(str(child(n1200, enK1))) == "E") }) && a1193.add(castDecimal(child(n1197, enK20)))
 					})
 				})
 			})
@@ -4952,9 +4692,7 @@ func enM035(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1204 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1204, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1204 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1204, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4988,9 +4726,7 @@ func enM036(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1207 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1207, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1207 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1207, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5024,9 +4760,7 @@ func enM037(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1210 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1210, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1210 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1210, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5049,9 +4783,7 @@ func enM037(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1211 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1211, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1211 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1211, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5084,9 +4816,7 @@ func enM038(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1212 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1212, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1212 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1212, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5117,7 +4847,7 @@ func enT0159(v []Seq, n *Node) bool {
 				return anyNode(parent(n1217), func(n1218 *Node) bool {
 					return anyNode(child(n1218, enK32), func(n1219 *Node) bool {
 						return anyNode(child(n1219, enK66), func(n1220 *Node) bool {
-							return anyNode(child(n1220, enK51), func(n1221 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1221, enK1)))), "G", true) })
+							return anyNode(child(n1220, enK51), func(n1221 *Node) bool { return (fnNormalizeSpace(str(child(n1221, enK1))) == "G") })
 						}) && a1215.add(castDecimal(child(n1219, enK28)))
 					})
 				})
@@ -5132,7 +4862,7 @@ func enT0159(v []Seq, n *Node) bool {
 					return anyNode(child(n1225, enK16), func(n1226 *Node) bool {
 						return func(r1227 Seq) bool {
 							return anyNode(child(n1226, enK17), func(n1228 *Node) bool { return gcmp(nodeSeq(n1228), r1227, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1226, enK21), func(n1229 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1229, enK1)))), "G", true) }) && a1222.add(castDecimal(child(n1226, enK20)))
+						}(boolSeq(true)) && anyNode(child(n1226, enK21), func(n1229 *Node) bool { return (fnNormalizeSpace(str(child(n1229, enK1))) == "G") }) && a1222.add(castDecimal(child(n1226, enK20)))
 					})
 				})
 			})
@@ -5146,7 +4876,7 @@ func enT0159(v []Seq, n *Node) bool {
 					return anyNode(child(n1233, enK16), func(n1234 *Node) bool {
 						return func(r1235 Seq) bool {
 							return anyNode(child(n1234, enK17), func(n1236 *Node) bool { return gcmp(nodeSeq(n1236), r1235, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1234, enK21), func(n1237 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1237, enK1)))), "G", true) }) && a1230.add(castDecimal(child(n1234, enK20)))
+						}(boolSeq(false)) && anyNode(child(n1234, enK21), func(n1237 *Node) bool { return (fnNormalizeSpace(str(child(n1237, enK1))) == "G") }) && a1230.add(castDecimal(child(n1234, enK20)))
 					})
 				})
 			})
@@ -5159,7 +4889,7 @@ func enT0159(v []Seq, n *Node) bool {
 				return anyNode(parent(n1242), func(n1243 *Node) bool {
 					return anyNode(child(n1243, enK33), func(n1244 *Node) bool {
 						return anyNode(child(n1244, enK66), func(n1245 *Node) bool {
-							return anyNode(child(n1245, enK51), func(n1246 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1246, enK1)))), "G", true) })
+							return anyNode(child(n1245, enK51), func(n1246 *Node) bool { return (fnNormalizeSpace(str(child(n1246, enK1))) == "G") })
 						}) && a1240.add(castDecimal(child(n1244, enK28)))
 					})
 				})
@@ -5174,7 +4904,7 @@ func enT0159(v []Seq, n *Node) bool {
 					return anyNode(child(n1250, enK16), func(n1251 *Node) bool {
 						return func(r1252 Seq) bool {
 							return anyNode(child(n1251, enK17), func(n1253 *Node) bool { return gcmp(nodeSeq(n1253), r1252, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1251, enK21), func(n1254 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1254, enK1)))), "G", true) }) && a1247.add(castDecimal(child(n1251, enK20)))
+						}(boolSeq(true)) && anyNode(child(n1251, enK21), func(n1254 *Node) bool { return (fnNormalizeSpace(str(child(n1254, enK1))) == "G") }) && a1247.add(castDecimal(child(n1251, enK20)))
 					})
 				})
 			})
@@ -5188,7 +4918,7 @@ func enT0159(v []Seq, n *Node) bool {
 					return anyNode(child(n1258, enK16), func(n1259 *Node) bool {
 						return func(r1260 Seq) bool {
 							return anyNode(child(n1259, enK17), func(n1261 *Node) bool { return gcmp(nodeSeq(n1261), r1260, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1259, enK21), func(n1262 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1262, enK1)))), "G", true) }) && a1255.add(castDecimal(child(n1259, enK20)))
+						}(boolSeq(false)) && anyNode(child(n1259, enK21), func(n1262 *Node) bool { return (fnNormalizeSpace(str(child(n1262, enK1))) == "G") }) && a1255.add(castDecimal(child(n1259, enK20)))
 					})
 				})
 			})
@@ -5217,9 +4947,7 @@ func enM039(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1266 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1266, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1266 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1266, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5253,9 +4981,7 @@ func enM040(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1269 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1269, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1269 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1269, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5289,9 +5015,7 @@ func enM041(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1272 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1272, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1272 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1272, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5314,9 +5038,7 @@ func enM041(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1273 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1273, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1273 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1273, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5349,9 +5071,7 @@ func enM042(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1274 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1274, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1274 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1274, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5382,7 +5102,7 @@ func enT0165(v []Seq, n *Node) bool {
 				return anyNode(parent(n1279), func(n1280 *Node) bool {
 					return anyNode(child(n1280, enK32), func(n1281 *Node) bool {
 						return anyNode(child(n1281, enK66), func(n1282 *Node) bool {
-							return anyNode(child(n1282, enK51), func(n1283 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1283, enK1)))), "K", true) })
+							return anyNode(child(n1282, enK51), func(n1283 *Node) bool { return (fnNormalizeSpace(str(child(n1283, enK1))) == "K") })
 						}) && a1277.add(castDecimal(child(n1281, enK28)))
 					})
 				})
@@ -5397,7 +5117,7 @@ func enT0165(v []Seq, n *Node) bool {
 					return anyNode(child(n1287, enK16), func(n1288 *Node) bool {
 						return func(r1289 Seq) bool {
 							return anyNode(child(n1288, enK17), func(n1290 *Node) bool { return gcmp(nodeSeq(n1290), r1289, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1288, enK21), func(n1291 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1291, enK1)))), "K", true) }) && a1284.add(castDecimal(child(n1288, enK20)))
+						}(boolSeq(true)) && anyNode(child(n1288, enK21), func(n1291 *Node) bool { return (fnNormalizeSpace(str(child(n1291, enK1))) == "K") }) && a1284.add(castDecimal(child(n1288, enK20)))
 					})
 				})
 			})
@@ -5411,7 +5131,7 @@ func enT0165(v []Seq, n *Node) bool {
 					return anyNode(child(n1295, enK16), func(n1296 *Node) bool {
 						return func(r1297 Seq) bool {
 							return anyNode(child(n1296, enK17), func(n1298 *Node) bool { return gcmp(nodeSeq(n1298), r1297, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1296, enK21), func(n1299 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1299, enK1)))), "K", true) }) && a1292.add(castDecimal(child(n1296, enK20)))
+						}(boolSeq(false)) && anyNode(child(n1296, enK21), func(n1299 *Node) bool { return (fnNormalizeSpace(str(child(n1299, enK1))) == "K") }) && a1292.add(castDecimal(child(n1296, enK20)))
 					})
 				})
 			})
@@ -5424,7 +5144,7 @@ func enT0165(v []Seq, n *Node) bool {
 				return anyNode(parent(n1304), func(n1305 *Node) bool {
 					return anyNode(child(n1305, enK33), func(n1306 *Node) bool {
 						return anyNode(child(n1306, enK66), func(n1307 *Node) bool {
-							return anyNode(child(n1307, enK51), func(n1308 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1308, enK1)))), "K", true) })
+							return anyNode(child(n1307, enK51), func(n1308 *Node) bool { return (fnNormalizeSpace(str(child(n1308, enK1))) == "K") })
 						}) && a1302.add(castDecimal(child(n1306, enK28)))
 					})
 				})
@@ -5439,7 +5159,7 @@ func enT0165(v []Seq, n *Node) bool {
 					return anyNode(child(n1312, enK16), func(n1313 *Node) bool {
 						return func(r1314 Seq) bool {
 							return anyNode(child(n1313, enK17), func(n1315 *Node) bool { return gcmp(nodeSeq(n1315), r1314, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1313, enK21), func(n1316 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1316, enK1)))), "K", true) }) && a1309.add(castDecimal(child(n1313, enK20)))
+						}(boolSeq(true)) && anyNode(child(n1313, enK21), func(n1316 *Node) bool { return (fnNormalizeSpace(str(child(n1316, enK1))) == "K") }) && a1309.add(castDecimal(child(n1313, enK20)))
 					})
 				})
 			})
@@ -5453,7 +5173,7 @@ func enT0165(v []Seq, n *Node) bool {
 					return anyNode(child(n1320, enK16), func(n1321 *Node) bool {
 						return func(r1322 Seq) bool {
 							return anyNode(child(n1321, enK17), func(n1323 *Node) bool { return gcmp(nodeSeq(n1323), r1322, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1321, enK21), func(n1324 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1324, enK1)))), "K", true) }) && a1317.add(castDecimal(child(n1321, enK20)))
+						}(boolSeq(false)) && anyNode(child(n1321, enK21), func(n1324 *Node) bool { return (fnNormalizeSpace(str(child(n1324, enK1))) == "K") }) && a1317.add(castDecimal(child(n1321, enK20)))
 					})
 				})
 			})
@@ -5482,9 +5202,7 @@ func enM043(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1328 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1328, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1328 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1328, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5518,9 +5236,7 @@ func enM044(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1331 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1331, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1331 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1331, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5554,9 +5270,7 @@ func enM045(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1334 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1334, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1334 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1334, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5579,9 +5293,7 @@ func enM045(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1335 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1335, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1335 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1335, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5614,9 +5326,7 @@ func enM046(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1336 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1336, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1336 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1336, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5652,7 +5362,7 @@ func enT0171(v []Seq, n *Node) bool {
 					return anyNode(parent(n1341), func(n1342 *Node) bool {
 						return anyNode(child(n1342, enK32), func(n1343 *Node) bool {
 							return anyNode(child(n1343, enK66), func(n1344 *Node) bool {
-								return anyNode(child(n1344, enK51), func(n1345 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1345, enK1)))), "L", true) })
+								return anyNode(child(n1344, enK51), func(n1345 *Node) bool { return (fnNormalizeSpace(str(child(n1345, enK1))) == "L") })
 							}) && anyNode(child(n1343, enK66), func(n1346 *Node) bool {
 								return anyNode(child(n1346, enK51), func(n1347 *Node) bool { return gcmp(castDecimal(child(n1347, enK88)), q1337, opEq) })
 							}) && a1339.add(castDecimal(child(n1343, enK28)))
@@ -5669,7 +5379,7 @@ func enT0171(v []Seq, n *Node) bool {
 						return anyNode(child(n1351, enK16), func(n1352 *Node) bool {
 							return func(r1353 Seq) bool {
 								return anyNode(child(n1352, enK17), func(n1354 *Node) bool { return gcmp(nodeSeq(n1354), r1353, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1352, enK21), func(n1355 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1355, enK1)))), "L", true) }) && anyNode(child(n1352, enK21), func(n1356 *Node) bool { return gcmp(castDecimal(child(n1356, enK88)), q1337, opEq) }) && a1348.add(castDecimal(child(n1352, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1352, enK21), func(n1355 *Node) bool { return (fnNormalizeSpace(str(child(n1355, enK1))) == "L") }) && anyNode(child(n1352, enK21), func(n1356 *Node) bool { return gcmp(castDecimal(child(n1356, enK88)), q1337, opEq) }) && a1348.add(castDecimal(child(n1352, enK20)))
 						})
 					})
 				})
@@ -5683,7 +5393,7 @@ func enT0171(v []Seq, n *Node) bool {
 						return anyNode(child(n1360, enK16), func(n1361 *Node) bool {
 							return func(r1362 Seq) bool {
 								return anyNode(child(n1361, enK17), func(n1363 *Node) bool { return gcmp(nodeSeq(n1363), r1362, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1361, enK21), func(n1364 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1364, enK1)))), "L", true) }) && anyNode(child(n1361, enK21), func(n1365 *Node) bool { return gcmp(castDecimal(child(n1365, enK88)), q1337, opEq) }) && a1357.add(castDecimal(child(n1361, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1361, enK21), func(n1364 *Node) bool { return (fnNormalizeSpace(str(child(n1364, enK1))) == "L") }) && anyNode(child(n1361, enK21), func(n1365 *Node) bool { return gcmp(castDecimal(child(n1365, enK88)), q1337, opEq) }) && a1357.add(castDecimal(child(n1361, enK20)))
 						})
 					})
 				})
@@ -5700,7 +5410,7 @@ func enT0171(v []Seq, n *Node) bool {
 					return anyNode(parent(n1370), func(n1371 *Node) bool {
 						return anyNode(child(n1371, enK32), func(n1372 *Node) bool {
 							return anyNode(child(n1372, enK66), func(n1373 *Node) bool {
-								return anyNode(child(n1373, enK51), func(n1374 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1374, enK1)))), "L", true) })
+								return anyNode(child(n1373, enK51), func(n1374 *Node) bool { return (fnNormalizeSpace(str(child(n1374, enK1))) == "L") })
 							}) && anyNode(child(n1372, enK66), func(n1375 *Node) bool {
 								return anyNode(child(n1375, enK51), func(n1376 *Node) bool { return gcmp(castDecimal(child(n1376, enK88)), q1337, opEq) })
 							}) && a1368.add(castDecimal(child(n1372, enK28)))
@@ -5717,7 +5427,7 @@ func enT0171(v []Seq, n *Node) bool {
 						return anyNode(child(n1380, enK16), func(n1381 *Node) bool {
 							return func(r1382 Seq) bool {
 								return anyNode(child(n1381, enK17), func(n1383 *Node) bool { return gcmp(nodeSeq(n1383), r1382, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1381, enK21), func(n1384 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1384, enK1)))), "L", true) }) && anyNode(child(n1381, enK21), func(n1385 *Node) bool { return gcmp(castDecimal(child(n1385, enK88)), q1337, opEq) }) && a1377.add(castDecimal(child(n1381, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1381, enK21), func(n1384 *Node) bool { return (fnNormalizeSpace(str(child(n1384, enK1))) == "L") }) && anyNode(child(n1381, enK21), func(n1385 *Node) bool { return gcmp(castDecimal(child(n1385, enK88)), q1337, opEq) }) && a1377.add(castDecimal(child(n1381, enK20)))
 						})
 					})
 				})
@@ -5731,7 +5441,7 @@ func enT0171(v []Seq, n *Node) bool {
 						return anyNode(child(n1389, enK16), func(n1390 *Node) bool {
 							return func(r1391 Seq) bool {
 								return anyNode(child(n1390, enK17), func(n1392 *Node) bool { return gcmp(nodeSeq(n1392), r1391, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1390, enK21), func(n1393 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1393, enK1)))), "L", true) }) && anyNode(child(n1390, enK21), func(n1394 *Node) bool { return gcmp(castDecimal(child(n1394, enK88)), q1337, opEq) }) && a1386.add(castDecimal(child(n1390, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1390, enK21), func(n1393 *Node) bool { return (fnNormalizeSpace(str(child(n1393, enK1))) == "L") }) && anyNode(child(n1390, enK21), func(n1394 *Node) bool { return gcmp(castDecimal(child(n1394, enK88)), q1337, opEq) }) && a1386.add(castDecimal(child(n1390, enK20)))
 						})
 					})
 				})
@@ -5748,7 +5458,7 @@ func enT0171(v []Seq, n *Node) bool {
 					return anyNode(parent(n1400), func(n1401 *Node) bool {
 						return anyNode(child(n1401, enK33), func(n1402 *Node) bool {
 							return anyNode(child(n1402, enK66), func(n1403 *Node) bool {
-								return anyNode(child(n1403, enK51), func(n1404 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1404, enK1)))), "L", true) })
+								return anyNode(child(n1403, enK51), func(n1404 *Node) bool { return (fnNormalizeSpace(str(child(n1404, enK1))) == "L") })
 							}) && anyNode(child(n1402, enK66), func(n1405 *Node) bool {
 								return anyNode(child(n1405, enK51), func(n1406 *Node) bool { return gcmp(castDecimal(child(n1406, enK88)), q1337, opEq) })
 							}) && a1398.add(castDecimal(child(n1402, enK28)))
@@ -5765,7 +5475,7 @@ func enT0171(v []Seq, n *Node) bool {
 						return anyNode(child(n1410, enK16), func(n1411 *Node) bool {
 							return func(r1412 Seq) bool {
 								return anyNode(child(n1411, enK17), func(n1413 *Node) bool { return gcmp(nodeSeq(n1413), r1412, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1411, enK21), func(n1414 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1414, enK1)))), "L", true) }) && anyNode(child(n1411, enK21), func(n1415 *Node) bool { return gcmp(castDecimal(child(n1415, enK88)), q1337, opEq) }) && a1407.add(castDecimal(child(n1411, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1411, enK21), func(n1414 *Node) bool { return (fnNormalizeSpace(str(child(n1414, enK1))) == "L") }) && anyNode(child(n1411, enK21), func(n1415 *Node) bool { return gcmp(castDecimal(child(n1415, enK88)), q1337, opEq) }) && a1407.add(castDecimal(child(n1411, enK20)))
 						})
 					})
 				})
@@ -5779,7 +5489,7 @@ func enT0171(v []Seq, n *Node) bool {
 						return anyNode(child(n1419, enK16), func(n1420 *Node) bool {
 							return func(r1421 Seq) bool {
 								return anyNode(child(n1420, enK17), func(n1422 *Node) bool { return gcmp(nodeSeq(n1422), r1421, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1420, enK21), func(n1423 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1423, enK1)))), "L", true) }) && anyNode(child(n1420, enK21), func(n1424 *Node) bool { return gcmp(castDecimal(child(n1424, enK88)), q1337, opEq) }) && a1416.add(castDecimal(child(n1420, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1420, enK21), func(n1423 *Node) bool { return (fnNormalizeSpace(str(child(n1423, enK1))) == "L") }) && anyNode(child(n1420, enK21), func(n1424 *Node) bool { return gcmp(castDecimal(child(n1424, enK88)), q1337, opEq) }) && a1416.add(castDecimal(child(n1420, enK20)))
 						})
 					})
 				})
@@ -5796,7 +5506,7 @@ func enT0171(v []Seq, n *Node) bool {
 					return anyNode(parent(n1429), func(n1430 *Node) bool {
 						return anyNode(child(n1430, enK33), func(n1431 *Node) bool {
 							return anyNode(child(n1431, enK66), func(n1432 *Node) bool {
-								return anyNode(child(n1432, enK51), func(n1433 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1433, enK1)))), "L", true) })
+								return anyNode(child(n1432, enK51), func(n1433 *Node) bool { return (fnNormalizeSpace(str(child(n1433, enK1))) == "L") })
 							}) && anyNode(child(n1431, enK66), func(n1434 *Node) bool {
 								return anyNode(child(n1434, enK51), func(n1435 *Node) bool { return gcmp(castDecimal(child(n1435, enK88)), q1337, opEq) })
 							}) && a1427.add(castDecimal(child(n1431, enK28)))
@@ -5813,7 +5523,7 @@ func enT0171(v []Seq, n *Node) bool {
 						return anyNode(child(n1439, enK16), func(n1440 *Node) bool {
 							return func(r1441 Seq) bool {
 								return anyNode(child(n1440, enK17), func(n1442 *Node) bool { return gcmp(nodeSeq(n1442), r1441, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1440, enK21), func(n1443 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1443, enK1)))), "L", true) }) && anyNode(child(n1440, enK21), func(n1444 *Node) bool { return gcmp(castDecimal(child(n1444, enK88)), q1337, opEq) }) && a1436.add(castDecimal(child(n1440, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1440, enK21), func(n1443 *Node) bool { return (fnNormalizeSpace(str(child(n1443, enK1))) == "L") }) && anyNode(child(n1440, enK21), func(n1444 *Node) bool { return gcmp(castDecimal(child(n1444, enK88)), q1337, opEq) }) && a1436.add(castDecimal(child(n1440, enK20)))
 						})
 					})
 				})
@@ -5827,7 +5537,7 @@ func enT0171(v []Seq, n *Node) bool {
 						return anyNode(child(n1448, enK16), func(n1449 *Node) bool {
 							return func(r1450 Seq) bool {
 								return anyNode(child(n1449, enK17), func(n1451 *Node) bool { return gcmp(nodeSeq(n1451), r1450, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1449, enK21), func(n1452 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1452, enK1)))), "L", true) }) && anyNode(child(n1449, enK21), func(n1453 *Node) bool { return gcmp(castDecimal(child(n1453, enK88)), q1337, opEq) }) && a1445.add(castDecimal(child(n1449, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1449, enK21), func(n1452 *Node) bool { return (fnNormalizeSpace(str(child(n1452, enK1))) == "L") }) && anyNode(child(n1449, enK21), func(n1453 *Node) bool { return gcmp(castDecimal(child(n1453, enK88)), q1337, opEq) }) && a1445.add(castDecimal(child(n1449, enK20)))
 						})
 					})
 				})
@@ -5857,9 +5567,7 @@ func enM047(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1462 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1462, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1462 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1462, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5893,9 +5601,7 @@ func enM048(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1466 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1466, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1466 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1466, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5929,9 +5635,7 @@ func enM049(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1470 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1470, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1470 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1470, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5954,9 +5658,7 @@ func enM049(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1471 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1471, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1471 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1471, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5989,9 +5691,7 @@ func enM050(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1473 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1473, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1473 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1473, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6027,7 +5727,7 @@ func enT0177(v []Seq, n *Node) bool {
 					return anyNode(parent(n1478), func(n1479 *Node) bool {
 						return anyNode(child(n1479, enK32), func(n1480 *Node) bool {
 							return anyNode(child(n1480, enK66), func(n1481 *Node) bool {
-								return anyNode(child(n1481, enK51), func(n1482 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1482, enK1)))), "M", true) })
+								return anyNode(child(n1481, enK51), func(n1482 *Node) bool { return (fnNormalizeSpace(str(child(n1482, enK1))) == "M") })
 							}) && anyNode(child(n1480, enK66), func(n1483 *Node) bool {
 								return anyNode(child(n1483, enK51), func(n1484 *Node) bool { return gcmp(castDecimal(child(n1484, enK88)), q1474, opEq) })
 							}) && a1476.add(castDecimal(child(n1480, enK28)))
@@ -6044,7 +5744,7 @@ func enT0177(v []Seq, n *Node) bool {
 						return anyNode(child(n1488, enK16), func(n1489 *Node) bool {
 							return func(r1490 Seq) bool {
 								return anyNode(child(n1489, enK17), func(n1491 *Node) bool { return gcmp(nodeSeq(n1491), r1490, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1489, enK21), func(n1492 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1492, enK1)))), "M", true) }) && anyNode(child(n1489, enK21), func(n1493 *Node) bool { return gcmp(castDecimal(child(n1493, enK88)), q1474, opEq) }) && a1485.add(castDecimal(child(n1489, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1489, enK21), func(n1492 *Node) bool { return (fnNormalizeSpace(str(child(n1492, enK1))) == "M") }) && anyNode(child(n1489, enK21), func(n1493 *Node) bool { return gcmp(castDecimal(child(n1493, enK88)), q1474, opEq) }) && a1485.add(castDecimal(child(n1489, enK20)))
 						})
 					})
 				})
@@ -6058,7 +5758,7 @@ func enT0177(v []Seq, n *Node) bool {
 						return anyNode(child(n1497, enK16), func(n1498 *Node) bool {
 							return func(r1499 Seq) bool {
 								return anyNode(child(n1498, enK17), func(n1500 *Node) bool { return gcmp(nodeSeq(n1500), r1499, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1498, enK21), func(n1501 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1501, enK1)))), "M", true) }) && anyNode(child(n1498, enK21), func(n1502 *Node) bool { return gcmp(castDecimal(child(n1502, enK88)), q1474, opEq) }) && a1494.add(castDecimal(child(n1498, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1498, enK21), func(n1501 *Node) bool { return (fnNormalizeSpace(str(child(n1501, enK1))) == "M") }) && anyNode(child(n1498, enK21), func(n1502 *Node) bool { return gcmp(castDecimal(child(n1502, enK88)), q1474, opEq) }) && a1494.add(castDecimal(child(n1498, enK20)))
 						})
 					})
 				})
@@ -6075,7 +5775,7 @@ func enT0177(v []Seq, n *Node) bool {
 					return anyNode(parent(n1507), func(n1508 *Node) bool {
 						return anyNode(child(n1508, enK32), func(n1509 *Node) bool {
 							return anyNode(child(n1509, enK66), func(n1510 *Node) bool {
-								return anyNode(child(n1510, enK51), func(n1511 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1511, enK1)))), "M", true) })
+								return anyNode(child(n1510, enK51), func(n1511 *Node) bool { return (fnNormalizeSpace(str(child(n1511, enK1))) == "M") })
 							}) && anyNode(child(n1509, enK66), func(n1512 *Node) bool {
 								return anyNode(child(n1512, enK51), func(n1513 *Node) bool { return gcmp(castDecimal(child(n1513, enK88)), q1474, opEq) })
 							}) && a1505.add(castDecimal(child(n1509, enK28)))
@@ -6092,7 +5792,7 @@ func enT0177(v []Seq, n *Node) bool {
 						return anyNode(child(n1517, enK16), func(n1518 *Node) bool {
 							return func(r1519 Seq) bool {
 								return anyNode(child(n1518, enK17), func(n1520 *Node) bool { return gcmp(nodeSeq(n1520), r1519, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1518, enK21), func(n1521 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1521, enK1)))), "M", true) }) && anyNode(child(n1518, enK21), func(n1522 *Node) bool { return gcmp(castDecimal(child(n1522, enK88)), q1474, opEq) }) && a1514.add(castDecimal(child(n1518, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1518, enK21), func(n1521 *Node) bool { return (fnNormalizeSpace(str(child(n1521, enK1))) == "M") }) && anyNode(child(n1518, enK21), func(n1522 *Node) bool { return gcmp(castDecimal(child(n1522, enK88)), q1474, opEq) }) && a1514.add(castDecimal(child(n1518, enK20)))
 						})
 					})
 				})
@@ -6106,7 +5806,7 @@ func enT0177(v []Seq, n *Node) bool {
 						return anyNode(child(n1526, enK16), func(n1527 *Node) bool {
 							return func(r1528 Seq) bool {
 								return anyNode(child(n1527, enK17), func(n1529 *Node) bool { return gcmp(nodeSeq(n1529), r1528, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1527, enK21), func(n1530 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1530, enK1)))), "M", true) }) && anyNode(child(n1527, enK21), func(n1531 *Node) bool { return gcmp(castDecimal(child(n1531, enK88)), q1474, opEq) }) && a1523.add(castDecimal(child(n1527, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1527, enK21), func(n1530 *Node) bool { return (fnNormalizeSpace(str(child(n1530, enK1))) == "M") }) && anyNode(child(n1527, enK21), func(n1531 *Node) bool { return gcmp(castDecimal(child(n1531, enK88)), q1474, opEq) }) && a1523.add(castDecimal(child(n1527, enK20)))
 						})
 					})
 				})
@@ -6123,7 +5823,7 @@ func enT0177(v []Seq, n *Node) bool {
 					return anyNode(parent(n1537), func(n1538 *Node) bool {
 						return anyNode(child(n1538, enK33), func(n1539 *Node) bool {
 							return anyNode(child(n1539, enK66), func(n1540 *Node) bool {
-								return anyNode(child(n1540, enK51), func(n1541 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1541, enK1)))), "M", true) })
+								return anyNode(child(n1540, enK51), func(n1541 *Node) bool { return (fnNormalizeSpace(str(child(n1541, enK1))) == "M") })
 							}) && anyNode(child(n1539, enK66), func(n1542 *Node) bool {
 								return anyNode(child(n1542, enK51), func(n1543 *Node) bool { return gcmp(castDecimal(child(n1543, enK88)), q1474, opEq) })
 							}) && a1535.add(castDecimal(child(n1539, enK28)))
@@ -6140,7 +5840,7 @@ func enT0177(v []Seq, n *Node) bool {
 						return anyNode(child(n1547, enK16), func(n1548 *Node) bool {
 							return func(r1549 Seq) bool {
 								return anyNode(child(n1548, enK17), func(n1550 *Node) bool { return gcmp(nodeSeq(n1550), r1549, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1548, enK21), func(n1551 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1551, enK1)))), "M", true) }) && anyNode(child(n1548, enK21), func(n1552 *Node) bool { return gcmp(castDecimal(child(n1552, enK88)), q1474, opEq) }) && a1544.add(castDecimal(child(n1548, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1548, enK21), func(n1551 *Node) bool { return (fnNormalizeSpace(str(child(n1551, enK1))) == "M") }) && anyNode(child(n1548, enK21), func(n1552 *Node) bool { return gcmp(castDecimal(child(n1552, enK88)), q1474, opEq) }) && a1544.add(castDecimal(child(n1548, enK20)))
 						})
 					})
 				})
@@ -6154,7 +5854,7 @@ func enT0177(v []Seq, n *Node) bool {
 						return anyNode(child(n1556, enK16), func(n1557 *Node) bool {
 							return func(r1558 Seq) bool {
 								return anyNode(child(n1557, enK17), func(n1559 *Node) bool { return gcmp(nodeSeq(n1559), r1558, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1557, enK21), func(n1560 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1560, enK1)))), "M", true) }) && anyNode(child(n1557, enK21), func(n1561 *Node) bool { return gcmp(castDecimal(child(n1561, enK88)), q1474, opEq) }) && a1553.add(castDecimal(child(n1557, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1557, enK21), func(n1560 *Node) bool { return (fnNormalizeSpace(str(child(n1560, enK1))) == "M") }) && anyNode(child(n1557, enK21), func(n1561 *Node) bool { return gcmp(castDecimal(child(n1561, enK88)), q1474, opEq) }) && a1553.add(castDecimal(child(n1557, enK20)))
 						})
 					})
 				})
@@ -6171,7 +5871,7 @@ func enT0177(v []Seq, n *Node) bool {
 					return anyNode(parent(n1566), func(n1567 *Node) bool {
 						return anyNode(child(n1567, enK33), func(n1568 *Node) bool {
 							return anyNode(child(n1568, enK66), func(n1569 *Node) bool {
-								return anyNode(child(n1569, enK51), func(n1570 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1570, enK1)))), "M", true) })
+								return anyNode(child(n1569, enK51), func(n1570 *Node) bool { return (fnNormalizeSpace(str(child(n1570, enK1))) == "M") })
 							}) && anyNode(child(n1568, enK66), func(n1571 *Node) bool {
 								return anyNode(child(n1571, enK51), func(n1572 *Node) bool { return gcmp(castDecimal(child(n1572, enK88)), q1474, opEq) })
 							}) && a1564.add(castDecimal(child(n1568, enK28)))
@@ -6188,7 +5888,7 @@ func enT0177(v []Seq, n *Node) bool {
 						return anyNode(child(n1576, enK16), func(n1577 *Node) bool {
 							return func(r1578 Seq) bool {
 								return anyNode(child(n1577, enK17), func(n1579 *Node) bool { return gcmp(nodeSeq(n1579), r1578, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1577, enK21), func(n1580 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1580, enK1)))), "M", true) }) && anyNode(child(n1577, enK21), func(n1581 *Node) bool { return gcmp(castDecimal(child(n1581, enK88)), q1474, opEq) }) && a1573.add(castDecimal(child(n1577, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1577, enK21), func(n1580 *Node) bool { return (fnNormalizeSpace(str(child(n1580, enK1))) == "M") }) && anyNode(child(n1577, enK21), func(n1581 *Node) bool { return gcmp(castDecimal(child(n1581, enK88)), q1474, opEq) }) && a1573.add(castDecimal(child(n1577, enK20)))
 						})
 					})
 				})
@@ -6202,7 +5902,7 @@ func enT0177(v []Seq, n *Node) bool {
 						return anyNode(child(n1585, enK16), func(n1586 *Node) bool {
 							return func(r1587 Seq) bool {
 								return anyNode(child(n1586, enK17), func(n1588 *Node) bool { return gcmp(nodeSeq(n1588), r1587, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1586, enK21), func(n1589 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1589, enK1)))), "M", true) }) && anyNode(child(n1586, enK21), func(n1590 *Node) bool { return gcmp(castDecimal(child(n1590, enK88)), q1474, opEq) }) && a1582.add(castDecimal(child(n1586, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1586, enK21), func(n1589 *Node) bool { return (fnNormalizeSpace(str(child(n1589, enK1))) == "M") }) && anyNode(child(n1586, enK21), func(n1590 *Node) bool { return gcmp(castDecimal(child(n1590, enK88)), q1474, opEq) }) && a1582.add(castDecimal(child(n1586, enK20)))
 						})
 					})
 				})
@@ -6232,9 +5932,7 @@ func enM051(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1599 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1599, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1599 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1599, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6268,9 +5966,7 @@ func enM052(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1603 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1603, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1603 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1603, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6304,9 +6000,7 @@ func enM053(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1607 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1607, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1607 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1607, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6329,9 +6023,7 @@ func enM053(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1608 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1608, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1608 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1608, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6364,9 +6056,7 @@ func enM054(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1610 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1610, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1610 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1610, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6397,7 +6087,7 @@ func enT0183(v []Seq, n *Node) bool {
 				return anyNode(parent(n1615), func(n1616 *Node) bool {
 					return anyNode(child(n1616, enK32), func(n1617 *Node) bool {
 						return anyNode(child(n1617, enK66), func(n1618 *Node) bool {
-							return anyNode(child(n1618, enK51), func(n1619 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1619, enK1)))), "O", true) })
+							return anyNode(child(n1618, enK51), func(n1619 *Node) bool { return (fnNormalizeSpace(str(child(n1619, enK1))) == "O") })
 						}) && a1613.add(castDecimal(child(n1617, enK28)))
 					})
 				})
@@ -6412,7 +6102,7 @@ func enT0183(v []Seq, n *Node) bool {
 					return anyNode(child(n1623, enK16), func(n1624 *Node) bool {
 						return func(r1625 Seq) bool {
 							return anyNode(child(n1624, enK17), func(n1626 *Node) bool { return gcmp(nodeSeq(n1626), r1625, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1624, enK21), func(n1627 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1627, enK1)))), "O", true) }) && a1620.add(castDecimal(child(n1624, enK20)))
+						}(boolSeq(true)) && anyNode(child(n1624, enK21), func(n1627 *Node) bool { return (fnNormalizeSpace(str(child(n1627, enK1))) == "O") }) && a1620.add(castDecimal(child(n1624, enK20)))
 					})
 				})
 			})
@@ -6426,7 +6116,7 @@ func enT0183(v []Seq, n *Node) bool {
 					return anyNode(child(n1631, enK16), func(n1632 *Node) bool {
 						return func(r1633 Seq) bool {
 							return anyNode(child(n1632, enK17), func(n1634 *Node) bool { return gcmp(nodeSeq(n1634), r1633, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1632, enK21), func(n1635 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1635, enK1)))), "O", true) }) && a1628.add(castDecimal(child(n1632, enK20)))
+						}(boolSeq(false)) && anyNode(child(n1632, enK21), func(n1635 *Node) bool { return (fnNormalizeSpace(str(child(n1635, enK1))) == "O") }) && a1628.add(castDecimal(child(n1632, enK20)))
 					})
 				})
 			})
@@ -6439,7 +6129,7 @@ func enT0183(v []Seq, n *Node) bool {
 				return anyNode(parent(n1640), func(n1641 *Node) bool {
 					return anyNode(child(n1641, enK33), func(n1642 *Node) bool {
 						return anyNode(child(n1642, enK66), func(n1643 *Node) bool {
-							return anyNode(child(n1643, enK51), func(n1644 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1644, enK1)))), "O", true) })
+							return anyNode(child(n1643, enK51), func(n1644 *Node) bool { return (fnNormalizeSpace(str(child(n1644, enK1))) == "O") })
 						}) && a1638.add(castDecimal(child(n1642, enK28)))
 					})
 				})
@@ -6454,7 +6144,7 @@ func enT0183(v []Seq, n *Node) bool {
 					return anyNode(child(n1648, enK16), func(n1649 *Node) bool {
 						return func(r1650 Seq) bool {
 							return anyNode(child(n1649, enK17), func(n1651 *Node) bool { return gcmp(nodeSeq(n1651), r1650, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1649, enK21), func(n1652 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1652, enK1)))), "O", true) }) && a1645.add(castDecimal(child(n1649, enK20)))
+						}(boolSeq(true)) && anyNode(child(n1649, enK21), func(n1652 *Node) bool { return (fnNormalizeSpace(str(child(n1652, enK1))) == "O") }) && a1645.add(castDecimal(child(n1649, enK20)))
 					})
 				})
 			})
@@ -6468,7 +6158,7 @@ func enT0183(v []Seq, n *Node) bool {
 					return anyNode(child(n1656, enK16), func(n1657 *Node) bool {
 						return func(r1658 Seq) bool {
 							return anyNode(child(n1657, enK17), func(n1659 *Node) bool { return gcmp(nodeSeq(n1659), r1658, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1657, enK21), func(n1660 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1660, enK1)))), "O", true) }) && a1653.add(castDecimal(child(n1657, enK20)))
+						}(boolSeq(false)) && anyNode(child(n1657, enK21), func(n1660 *Node) bool { return (fnNormalizeSpace(str(child(n1660, enK1))) == "O") }) && a1653.add(castDecimal(child(n1657, enK20)))
 					})
 				})
 			})
@@ -6497,9 +6187,7 @@ func enM055(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1664 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1664, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1664 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1664, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6533,9 +6221,7 @@ func enM056(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1668 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1668, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1668 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1668, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6569,9 +6255,7 @@ func enM057(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1672 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1672, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1672 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1672, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6594,9 +6278,7 @@ func enM057(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1673 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1673, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1673 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1673, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6629,9 +6311,7 @@ func enM058(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1675 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1675, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1675 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1675, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6658,12 +6338,12 @@ func enT0189(v []Seq, n *Node) bool {
 	return every(castDecimal(child(n, enK88)), func(q1676 Seq) bool {
 		return (((anyNode(desc(root(n), enK32), func(n1677 *Node) bool {
 			return anyNode(child(n1677, enK66), func(n1678 *Node) bool {
-				return anyNode(child(n1678, enK51), func(n1679 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1679, enK1)))), "S", true) })
+				return anyNode(child(n1678, enK51), func(n1679 *Node) bool { return (fnNormalizeSpace(str(child(n1679, enK1))) == "S") })
 			}) && anyNode(child(n1677, enK66), func(n1680 *Node) bool {
 				return anyNode(child(n1680, enK51), func(n1681 *Node) bool { return gcmp(castDecimal(child(n1681, enK88)), q1676, opEq) })
 			})
 		}) || anyNode(desc(root(n), enK16), func(n1682 *Node) bool {
-			return anyNode(child(n1682, enK21), func(n1683 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1683, enK1)))), "S", true) }) && anyNode(child(n1682, enK21), func(n1684 *Node) bool { return gcmp(castDecimal(child(n1684, enK88)), q1676, opEq) })
+			return anyNode(child(n1682, enK21), func(n1683 *Node) bool { return (fnNormalizeSpace(str(child(n1683, enK1))) == "S") }) && anyNode(child(n1682, enK21), func(n1684 *Node) bool { return gcmp(castDecimal(child(n1684, enK88)), q1676, opEq) })
 		})) && (func(r1712 Seq) bool {
 			return anyNode(parent(n), func(n1713 *Node) bool {
 				return gcmp(castDecimal(arith(child(n1713, enK87), enK53, opSub)), r1712, opLt)
@@ -6675,7 +6355,7 @@ func enT0189(v []Seq, n *Node) bool {
 					return anyNode(parent(n1687), func(n1688 *Node) bool {
 						return anyNode(child(n1688, enK32), func(n1689 *Node) bool {
 							return anyNode(child(n1689, enK66), func(n1690 *Node) bool {
-								return anyNode(child(n1690, enK51), func(n1691 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1691, enK1)))), "S", true) })
+								return anyNode(child(n1690, enK51), func(n1691 *Node) bool { return (fnNormalizeSpace(str(child(n1691, enK1))) == "S") })
 							}) && anyNode(child(n1689, enK66), func(n1692 *Node) bool {
 								return anyNode(child(n1692, enK51), func(n1693 *Node) bool { return gcmp(castDecimal(child(n1693, enK88)), q1676, opEq) })
 							}) && a1685.add(castDecimal(child(n1689, enK28)))
@@ -6692,7 +6372,7 @@ func enT0189(v []Seq, n *Node) bool {
 						return anyNode(child(n1697, enK16), func(n1698 *Node) bool {
 							return func(r1699 Seq) bool {
 								return anyNode(child(n1698, enK17), func(n1700 *Node) bool { return gcmp(nodeSeq(n1700), r1699, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1698, enK21), func(n1701 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1701, enK1)))), "S", true) }) && anyNode(child(n1698, enK21), func(n1702 *Node) bool { return gcmp(castDecimal(child(n1702, enK88)), q1676, opEq) }) && a1694.add(castDecimal(child(n1698, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1698, enK21), func(n1701 *Node) bool { return (fnNormalizeSpace(str(child(n1701, enK1))) == "S") }) && anyNode(child(n1698, enK21), func(n1702 *Node) bool { return gcmp(castDecimal(child(n1702, enK88)), q1676, opEq) }) && a1694.add(castDecimal(child(n1698, enK20)))
 						})
 					})
 				})
@@ -6706,7 +6386,7 @@ func enT0189(v []Seq, n *Node) bool {
 						return anyNode(child(n1706, enK16), func(n1707 *Node) bool {
 							return func(r1708 Seq) bool {
 								return anyNode(child(n1707, enK17), func(n1709 *Node) bool { return gcmp(nodeSeq(n1709), r1708, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1707, enK21), func(n1710 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1710, enK1)))), "S", true) }) && anyNode(child(n1707, enK21), func(n1711 *Node) bool { return gcmp(castDecimal(child(n1711, enK88)), q1676, opEq) }) && a1703.add(castDecimal(child(n1707, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1707, enK21), func(n1710 *Node) bool { return (fnNormalizeSpace(str(child(n1710, enK1))) == "S") }) && anyNode(child(n1707, enK21), func(n1711 *Node) bool { return gcmp(castDecimal(child(n1711, enK88)), q1676, opEq) }) && a1703.add(castDecimal(child(n1707, enK20)))
 						})
 					})
 				})
@@ -6723,7 +6403,7 @@ func enT0189(v []Seq, n *Node) bool {
 					return anyNode(parent(n1716), func(n1717 *Node) bool {
 						return anyNode(child(n1717, enK32), func(n1718 *Node) bool {
 							return anyNode(child(n1718, enK66), func(n1719 *Node) bool {
-								return anyNode(child(n1719, enK51), func(n1720 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1720, enK1)))), "S", true) })
+								return anyNode(child(n1719, enK51), func(n1720 *Node) bool { return (fnNormalizeSpace(str(child(n1720, enK1))) == "S") })
 							}) && anyNode(child(n1718, enK66), func(n1721 *Node) bool {
 								return anyNode(child(n1721, enK51), func(n1722 *Node) bool { return gcmp(castDecimal(child(n1722, enK88)), q1676, opEq) })
 							}) && a1714.add(castDecimal(child(n1718, enK28)))
@@ -6740,7 +6420,7 @@ func enT0189(v []Seq, n *Node) bool {
 						return anyNode(child(n1726, enK16), func(n1727 *Node) bool {
 							return func(r1728 Seq) bool {
 								return anyNode(child(n1727, enK17), func(n1729 *Node) bool { return gcmp(nodeSeq(n1729), r1728, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1727, enK21), func(n1730 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1730, enK1)))), "S", true) }) && anyNode(child(n1727, enK21), func(n1731 *Node) bool { return gcmp(castDecimal(child(n1731, enK88)), q1676, opEq) }) && a1723.add(castDecimal(child(n1727, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1727, enK21), func(n1730 *Node) bool { return (fnNormalizeSpace(str(child(n1730, enK1))) == "S") }) && anyNode(child(n1727, enK21), func(n1731 *Node) bool { return gcmp(castDecimal(child(n1731, enK88)), q1676, opEq) }) && a1723.add(castDecimal(child(n1727, enK20)))
 						})
 					})
 				})
@@ -6754,7 +6434,7 @@ func enT0189(v []Seq, n *Node) bool {
 						return anyNode(child(n1735, enK16), func(n1736 *Node) bool {
 							return func(r1737 Seq) bool {
 								return anyNode(child(n1736, enK17), func(n1738 *Node) bool { return gcmp(nodeSeq(n1738), r1737, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1736, enK21), func(n1739 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1739, enK1)))), "S", true) }) && anyNode(child(n1736, enK21), func(n1740 *Node) bool { return gcmp(castDecimal(child(n1740, enK88)), q1676, opEq) }) && a1732.add(castDecimal(child(n1736, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1736, enK21), func(n1739 *Node) bool { return (fnNormalizeSpace(str(child(n1739, enK1))) == "S") }) && anyNode(child(n1736, enK21), func(n1740 *Node) bool { return gcmp(castDecimal(child(n1740, enK88)), q1676, opEq) }) && a1732.add(castDecimal(child(n1736, enK20)))
 						})
 					})
 				})
@@ -6762,12 +6442,12 @@ func enT0189(v []Seq, n *Node) bool {
 			return a1732.result()
 		}(), opSub)))) || ((anyNode(desc(root(n), enK33), func(n1743 *Node) bool {
 			return anyNode(child(n1743, enK66), func(n1744 *Node) bool {
-				return anyNode(child(n1744, enK51), func(n1745 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1745, enK1)))), "S", true) })
+				return anyNode(child(n1744, enK51), func(n1745 *Node) bool { return (fnNormalizeSpace(str(child(n1745, enK1))) == "S") })
 			}) && anyNode(child(n1743, enK66), func(n1746 *Node) bool {
 				return anyNode(child(n1746, enK51), func(n1747 *Node) bool { return gcmp(castDecimal(child(n1747, enK88)), q1676, opEq) })
 			})
 		}) || anyNode(desc(root(n), enK16), func(n1748 *Node) bool {
-			return anyNode(child(n1748, enK21), func(n1749 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1749, enK1)))), "S", true) }) && anyNode(child(n1748, enK21), func(n1750 *Node) bool { return gcmp(castDecimal(child(n1750, enK88)), q1676, opEq) })
+			return anyNode(child(n1748, enK21), func(n1749 *Node) bool { return (fnNormalizeSpace(str(child(n1749, enK1))) == "S") }) && anyNode(child(n1748, enK21), func(n1750 *Node) bool { return gcmp(castDecimal(child(n1750, enK88)), q1676, opEq) })
 		})) && (func(r1778 Seq) bool {
 			return anyNode(parent(n), func(n1779 *Node) bool {
 				return gcmp(castDecimal(arith(child(n1779, enK87), enK53, opSub)), r1778, opLt)
@@ -6779,7 +6459,7 @@ func enT0189(v []Seq, n *Node) bool {
 					return anyNode(parent(n1753), func(n1754 *Node) bool {
 						return anyNode(child(n1754, enK33), func(n1755 *Node) bool {
 							return anyNode(child(n1755, enK66), func(n1756 *Node) bool {
-								return anyNode(child(n1756, enK51), func(n1757 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1757, enK1)))), "S", true) })
+								return anyNode(child(n1756, enK51), func(n1757 *Node) bool { return (fnNormalizeSpace(str(child(n1757, enK1))) == "S") })
 							}) && anyNode(child(n1755, enK66), func(n1758 *Node) bool {
 								return anyNode(child(n1758, enK51), func(n1759 *Node) bool { return gcmp(castDecimal(child(n1759, enK88)), q1676, opEq) })
 							}) && a1751.add(castDecimal(child(n1755, enK28)))
@@ -6796,7 +6476,7 @@ func enT0189(v []Seq, n *Node) bool {
 						return anyNode(child(n1763, enK16), func(n1764 *Node) bool {
 							return func(r1765 Seq) bool {
 								return anyNode(child(n1764, enK17), func(n1766 *Node) bool { return gcmp(nodeSeq(n1766), r1765, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1764, enK21), func(n1767 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1767, enK1)))), "S", true) }) && anyNode(child(n1764, enK21), func(n1768 *Node) bool { return gcmp(castDecimal(child(n1768, enK88)), q1676, opEq) }) && a1760.add(castDecimal(child(n1764, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1764, enK21), func(n1767 *Node) bool { return (fnNormalizeSpace(str(child(n1767, enK1))) == "S") }) && anyNode(child(n1764, enK21), func(n1768 *Node) bool { return gcmp(castDecimal(child(n1768, enK88)), q1676, opEq) }) && a1760.add(castDecimal(child(n1764, enK20)))
 						})
 					})
 				})
@@ -6810,7 +6490,7 @@ func enT0189(v []Seq, n *Node) bool {
 						return anyNode(child(n1772, enK16), func(n1773 *Node) bool {
 							return func(r1774 Seq) bool {
 								return anyNode(child(n1773, enK17), func(n1775 *Node) bool { return gcmp(nodeSeq(n1775), r1774, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1773, enK21), func(n1776 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1776, enK1)))), "S", true) }) && anyNode(child(n1773, enK21), func(n1777 *Node) bool { return gcmp(castDecimal(child(n1777, enK88)), q1676, opEq) }) && a1769.add(castDecimal(child(n1773, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1773, enK21), func(n1776 *Node) bool { return (fnNormalizeSpace(str(child(n1776, enK1))) == "S") }) && anyNode(child(n1773, enK21), func(n1777 *Node) bool { return gcmp(castDecimal(child(n1777, enK88)), q1676, opEq) }) && a1769.add(castDecimal(child(n1773, enK20)))
 						})
 					})
 				})
@@ -6827,7 +6507,7 @@ func enT0189(v []Seq, n *Node) bool {
 					return anyNode(parent(n1782), func(n1783 *Node) bool {
 						return anyNode(child(n1783, enK33), func(n1784 *Node) bool {
 							return anyNode(child(n1784, enK66), func(n1785 *Node) bool {
-								return anyNode(child(n1785, enK51), func(n1786 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1786, enK1)))), "S", true) })
+								return anyNode(child(n1785, enK51), func(n1786 *Node) bool { return (fnNormalizeSpace(str(child(n1786, enK1))) == "S") })
 							}) && anyNode(child(n1784, enK66), func(n1787 *Node) bool {
 								return anyNode(child(n1787, enK51), func(n1788 *Node) bool { return gcmp(castDecimal(child(n1788, enK88)), q1676, opEq) })
 							}) && a1780.add(castDecimal(child(n1784, enK28)))
@@ -6844,7 +6524,7 @@ func enT0189(v []Seq, n *Node) bool {
 						return anyNode(child(n1792, enK16), func(n1793 *Node) bool {
 							return func(r1794 Seq) bool {
 								return anyNode(child(n1793, enK17), func(n1795 *Node) bool { return gcmp(nodeSeq(n1795), r1794, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1793, enK21), func(n1796 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1796, enK1)))), "S", true) }) && anyNode(child(n1793, enK21), func(n1797 *Node) bool { return gcmp(castDecimal(child(n1797, enK88)), q1676, opEq) }) && a1789.add(castDecimal(child(n1793, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1793, enK21), func(n1796 *Node) bool { return (fnNormalizeSpace(str(child(n1796, enK1))) == "S") }) && anyNode(child(n1793, enK21), func(n1797 *Node) bool { return gcmp(castDecimal(child(n1797, enK88)), q1676, opEq) }) && a1789.add(castDecimal(child(n1793, enK20)))
 						})
 					})
 				})
@@ -6858,7 +6538,7 @@ func enT0189(v []Seq, n *Node) bool {
 						return anyNode(child(n1801, enK16), func(n1802 *Node) bool {
 							return func(r1803 Seq) bool {
 								return anyNode(child(n1802, enK17), func(n1804 *Node) bool { return gcmp(nodeSeq(n1804), r1803, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1802, enK21), func(n1805 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1805, enK1)))), "S", true) }) && anyNode(child(n1802, enK21), func(n1806 *Node) bool { return gcmp(castDecimal(child(n1806, enK88)), q1676, opEq) }) && a1798.add(castDecimal(child(n1802, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1802, enK21), func(n1805 *Node) bool { return (fnNormalizeSpace(str(child(n1805, enK1))) == "S") }) && anyNode(child(n1802, enK21), func(n1806 *Node) bool { return gcmp(castDecimal(child(n1806, enK88)), q1676, opEq) }) && a1798.add(castDecimal(child(n1802, enK20)))
 						})
 					})
 				})
@@ -6888,9 +6568,7 @@ func enM059(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1815 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1815, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1815 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1815, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6924,9 +6602,7 @@ func enM060(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1819 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1819, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1819 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1819, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6960,9 +6636,7 @@ func enM061(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1823 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1823, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1823 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1823, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6985,9 +6659,7 @@ func enM061(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1824 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1824, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1824 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1824, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7020,9 +6692,7 @@ func enM062(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1826 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1826, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1826 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1826, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7053,7 +6723,7 @@ func enT0195(v []Seq, n *Node) bool {
 				return anyNode(parent(n1831), func(n1832 *Node) bool {
 					return anyNode(child(n1832, enK32), func(n1833 *Node) bool {
 						return anyNode(child(n1833, enK66), func(n1834 *Node) bool {
-							return anyNode(child(n1834, enK51), func(n1835 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1835, enK1)))), "Z", true) })
+							return anyNode(child(n1834, enK51), func(n1835 *Node) bool { return (fnNormalizeSpace(str(child(n1835, enK1))) == "Z") })
 						}) && a1829.add(castDecimal(child(n1833, enK28)))
 					})
 				})
@@ -7068,7 +6738,7 @@ func enT0195(v []Seq, n *Node) bool {
 					return anyNode(child(n1839, enK16), func(n1840 *Node) bool {
 						return func(r1841 Seq) bool {
 							return anyNode(child(n1840, enK17), func(n1842 *Node) bool { return gcmp(nodeSeq(n1842), r1841, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1840, enK21), func(n1843 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1843, enK1)))), "Z", true) }) && a1836.add(castDecimal(child(n1840, enK20)))
+						}(boolSeq(true)) && anyNode(child(n1840, enK21), func(n1843 *Node) bool { return (fnNormalizeSpace(str(child(n1843, enK1))) == "Z") }) && a1836.add(castDecimal(child(n1840, enK20)))
 					})
 				})
 			})
@@ -7082,7 +6752,7 @@ func enT0195(v []Seq, n *Node) bool {
 					return anyNode(child(n1847, enK16), func(n1848 *Node) bool {
 						return func(r1849 Seq) bool {
 							return anyNode(child(n1848, enK17), func(n1850 *Node) bool { return gcmp(nodeSeq(n1850), r1849, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1848, enK21), func(n1851 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1851, enK1)))), "Z", true) }) && a1844.add(castDecimal(child(n1848, enK20)))
+						}(boolSeq(false)) && anyNode(child(n1848, enK21), func(n1851 *Node) bool { return (fnNormalizeSpace(str(child(n1851, enK1))) == "Z") }) && a1844.add(castDecimal(child(n1848, enK20)))
 					})
 				})
 			})
@@ -7095,7 +6765,7 @@ func enT0195(v []Seq, n *Node) bool {
 				return anyNode(parent(n1856), func(n1857 *Node) bool {
 					return anyNode(child(n1857, enK33), func(n1858 *Node) bool {
 						return anyNode(child(n1858, enK66), func(n1859 *Node) bool {
-							return anyNode(child(n1859, enK51), func(n1860 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1860, enK1)))), "Z", true) })
+							return anyNode(child(n1859, enK51), func(n1860 *Node) bool { return (fnNormalizeSpace(str(child(n1860, enK1))) == "Z") })
 						}) && a1854.add(castDecimal(child(n1858, enK28)))
 					})
 				})
@@ -7110,7 +6780,7 @@ func enT0195(v []Seq, n *Node) bool {
 					return anyNode(child(n1864, enK16), func(n1865 *Node) bool {
 						return func(r1866 Seq) bool {
 							return anyNode(child(n1865, enK17), func(n1867 *Node) bool { return gcmp(nodeSeq(n1867), r1866, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1865, enK21), func(n1868 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1868, enK1)))), "Z", true) }) && a1861.add(castDecimal(child(n1865, enK20)))
+						}(boolSeq(true)) && anyNode(child(n1865, enK21), func(n1868 *Node) bool { return (fnNormalizeSpace(str(child(n1868, enK1))) == "Z") }) && a1861.add(castDecimal(child(n1865, enK20)))
 					})
 				})
 			})
@@ -7124,7 +6794,7 @@ func enT0195(v []Seq, n *Node) bool {
 					return anyNode(child(n1872, enK16), func(n1873 *Node) bool {
 						return func(r1874 Seq) bool {
 							return anyNode(child(n1873, enK17), func(n1875 *Node) bool { return gcmp(nodeSeq(n1875), r1874, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1873, enK21), func(n1876 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1876, enK1)))), "Z", true) }) && a1869.add(castDecimal(child(n1873, enK20)))
+						}(boolSeq(false)) && anyNode(child(n1873, enK21), func(n1876 *Node) bool { return (fnNormalizeSpace(str(child(n1876, enK1))) == "Z") }) && a1869.add(castDecimal(child(n1873, enK20)))
 					})
 				})
 			})
@@ -7153,9 +6823,7 @@ func enM063(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1880 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1880, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1880 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1880, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7189,9 +6857,7 @@ func enM064(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1883 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1883, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1883 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1883, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7225,9 +6891,7 @@ func enM065(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1886 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1886, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1886 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1886, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7250,9 +6914,7 @@ func enM065(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1887 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1887, enK1))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, enK22), func(n1887 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1887, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7369,7 +7031,7 @@ func enM069(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
 			return false
 		}
-		if !((strings.HasSuffix(fnName(nodeSeq(m)), "Amount") && !strings.HasSuffix(fnName(nodeSeq(m)), "PriceAmount")) && !anyNode(ancestor(m, enK68), func(n1900 *Node) bool { return (len(child(n1900, enK16)) > 0) })) {
+		if !((strings.HasSuffix(m.Local, "Amount") && !strings.HasSuffix(m.Local, "PriceAmount")) && !anyNode(ancestor(m, enK68), func(n1900 *Node) bool { return (len(child(n1900, enK16)) > 0) })) {
 			return false
 		}
 		return true
@@ -7391,7 +7053,7 @@ func enM070(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
 			return false
 		}
-		if !(strings.HasSuffix(fnName(nodeSeq(m)), "BinaryObject")) {
+		if !(strings.HasSuffix(m.Local, "BinaryObject")) {
 			return false
 		}
 		return true
@@ -12813,7 +12475,7 @@ func enT0920(v []Seq, n *Node) bool {
 		anyNode(child(n, enK44), func(n4405 *Node) bool {
 			return anyNode(child(n4405, enK3), func(n4406 *Node) bool {
 				return anyNode(child(n4406, enK54), func(n4407 *Node) bool {
-					return anyNode(child(n4407, enK22), func(n4408 *Node) bool { return gcmpStr(strSeq(strings.ToUpper(str(child(n4408, enK1)))), "VAT", true) }) && anyNode(child(n4407, enK55), func(n4409 *Node) bool { return tally1(&k4404) })
+					return anyNode(child(n4407, enK22), func(n4408 *Node) bool { return (strings.ToUpper(str(child(n4408, enK1))) == "VAT") }) && anyNode(child(n4407, enK55), func(n4409 *Node) bool { return tally1(&k4404) })
 				})
 			})
 		})
@@ -12828,7 +12490,7 @@ func enT0921(v []Seq, n *Node) bool {
 		anyNode(child(n, enK44), func(n4411 *Node) bool {
 			return anyNode(child(n4411, enK3), func(n4412 *Node) bool {
 				return anyNode(child(n4412, enK54), func(n4413 *Node) bool {
-					return anyNode(child(n4413, enK22), func(n4414 *Node) bool { return gcmpStr(strSeq(strings.ToUpper(str(child(n4414, enK1)))), "VAT", false) }) && anyNode(child(n4413, enK55), func(n4415 *Node) bool { return tally1(&k4410) })
+					return anyNode(child(n4413, enK22), func(n4414 *Node) bool { return (strings.ToUpper(str(child(n4414, enK1))) != "VAT") }) && anyNode(child(n4413, enK55), func(n4415 *Node) bool { return tally1(&k4410) })
 				})
 			})
 		})
@@ -12903,7 +12565,7 @@ func enT0926(v []Seq, n *Node) bool {
 		anyNode(child(n, enK4), func(n4437 *Node) bool {
 			return anyNode(child(n4437, enK3), func(n4438 *Node) bool {
 				return anyNode(child(n4438, enK54), func(n4439 *Node) bool {
-					return anyNode(child(n4439, enK22), func(n4440 *Node) bool { return gcmpStr(strSeq(strings.ToUpper(str(child(n4440, enK1)))), "VAT", true) }) && anyNode(child(n4439, enK55), func(n4441 *Node) bool { return tally1(&k4436) })
+					return anyNode(child(n4439, enK22), func(n4440 *Node) bool { return (strings.ToUpper(str(child(n4440, enK1))) == "VAT") }) && anyNode(child(n4439, enK55), func(n4441 *Node) bool { return tally1(&k4436) })
 				})
 			})
 		})

@@ -2072,9 +2072,7 @@ func roT0006(v []Seq, n *Node) bool {
 // BR-32: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func roT0007(v []Seq, n *Node) bool {
 	return anyNode(child(n, roK80), func(n15 *Node) bool {
-		return anyNode(child(n15, roK81), func(n16 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n16, roK54))))), "VAT", true)
-		}) && (len(child(n15, roK54)) > 0)
+		return anyNode(child(n15, roK81), func(n16 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n16, roK54)))) == "VAT") }) && (len(child(n15, roK54)) > 0)
 	})
 }
 
@@ -2152,9 +2150,7 @@ func roT0013(v []Seq, n *Node) bool {
 // BR-37: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func roT0014(v []Seq, n *Node) bool {
 	return anyNode(child(n, roK80), func(n27 *Node) bool {
-		return anyNode(child(n27, roK81), func(n28 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n28, roK54))))), "VAT", true)
-		}) && (len(child(n27, roK54)) > 0)
+		return anyNode(child(n27, roK81), func(n28 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n28, roK54)))) == "VAT") }) && (len(child(n27, roK54)) > 0)
 	})
 }
 
@@ -2441,42 +2437,30 @@ func roT0049(v []Seq, n *Node) bool {
 // BR-AE-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'AE']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cb…
 func roT0050(v []Seq, n *Node) bool {
 	return (((anyNode(desc(root(n), roK80), func(n108 *Node) bool {
-		return anyNode(child(n108, roK81), func(n109 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n109, roK54))))), "VAT", true)
-		}) && anyNode(child(n108, roK54), func(n110 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n110))) == "AE") })
+		return anyNode(child(n108, roK81), func(n109 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n109, roK54)))) == "VAT") }) && anyNode(child(n108, roK54), func(n110 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n110))) == "AE") })
 	}) || anyNode(desc(root(n), roK110), func(n111 *Node) bool {
-		return anyNode(child(n111, roK81), func(n112 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n112, roK54))))), "VAT", true)
-		}) && anyNode(child(n111, roK54), func(n113 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n113))) == "AE") })
+		return anyNode(child(n111, roK81), func(n112 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n112, roK54)))) == "VAT") }) && anyNode(child(n111, roK54), func(n113 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n113))) == "AE") })
 	})) && gcmp(func() Seq {
 		k114 := 0
 		anyNode(child(n, roK105), func(n115 *Node) bool {
 			return anyNode(child(n115, roK111), func(n116 *Node) bool {
 				return anyNode(child(n116, roK80), func(n117 *Node) bool {
-					return anyNode(child(n117, roK81), func(n118 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n118, roK54))))), "VAT", true)
-					}) && anyNode(child(n117, roK54), func(n119 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n119))) == "AE") && tally1(&k114) })
+					return anyNode(child(n117, roK81), func(n118 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n118, roK54)))) == "VAT") }) && anyNode(child(n117, roK54), func(n119 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n119))) == "AE") && tally1(&k114) })
 				})
 			})
 		})
 		return countOf(k114)
 	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n120 *Node) bool {
-		return anyNode(child(n120, roK81), func(n121 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n121, roK54))))), "VAT", true)
-		}) && anyNode(child(n120, roK54), func(n122 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n122))) == "AE") })
+		return anyNode(child(n120, roK81), func(n121 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n121, roK54)))) == "VAT") }) && anyNode(child(n120, roK54), func(n122 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n122))) == "AE") })
 	}) && !anyNode(desc(root(n), roK110), func(n123 *Node) bool {
-		return anyNode(child(n123, roK81), func(n124 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n124, roK54))))), "VAT", true)
-		}) && anyNode(child(n123, roK54), func(n125 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n125))) == "AE") })
+		return anyNode(child(n123, roK81), func(n124 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n124, roK54)))) == "VAT") }) && anyNode(child(n123, roK54), func(n125 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n125))) == "AE") })
 	})))
 }
 
 // BR-AE-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc…
 func roT0051(v []Seq, n *Node) bool {
 	return (((anyNode(desc(root(n), roK110), func(n126 *Node) bool {
-		return (fnNormalizeSpace(str(child(n126, roK54))) == "AE") && anyNode(child(n126, roK81), func(n127 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n127, roK54))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n126, roK54))) == "AE") && anyNode(child(n126, roK81), func(n127 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n127, roK54)))) == "VAT") })
 	}) && (anyNode(desc(root(n), roK101), func(n128 *Node) bool {
 		return anyNode(child(n128, roK63), func(n129 *Node) bool {
 			return anyNode(child(n129, roK112), func(n130 *Node) bool { return (len(child(n130, roK113)) > 0) })
@@ -2500,9 +2484,7 @@ func roT0051(v []Seq, n *Node) bool {
 			return anyNode(child(n142, roK102), func(n143 *Node) bool { return (len(child(n143, roK113)) > 0) })
 		})
 	}))) || !anyNode(desc(root(n), roK110), func(n145 *Node) bool {
-		return (fnNormalizeSpace(str(child(n145, roK54))) == "AE") && anyNode(child(n145, roK81), func(n146 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n146, roK54))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n145, roK54))) == "AE") && anyNode(child(n145, roK81), func(n146 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n146, roK54)))) == "VAT") })
 	}))
 }
 
@@ -2512,9 +2494,7 @@ func roT0052(v []Seq, n *Node) bool {
 		return func(r148 Seq) bool {
 			return anyNode(child(n147, roK77), func(n149 *Node) bool { return gcmp(nodeSeq(n149), r148, opEq) })
 		}(boolSeq(false)) && anyNode(child(n147, roK80), func(n150 *Node) bool {
-			return (fnNormalizeSpace(str(child(n150, roK54))) == "AE") && anyNode(child(n150, roK81), func(n151 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n151, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n150, roK54))) == "AE") && anyNode(child(n150, roK81), func(n151 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n151, roK54)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), roK101), func(n152 *Node) bool {
 		return anyNode(child(n152, roK63), func(n153 *Node) bool {
@@ -2542,9 +2522,7 @@ func roT0052(v []Seq, n *Node) bool {
 		return func(r170 Seq) bool {
 			return anyNode(child(n169, roK77), func(n171 *Node) bool { return gcmp(nodeSeq(n171), r170, opEq) })
 		}(boolSeq(false)) && anyNode(child(n169, roK80), func(n172 *Node) bool {
-			return (fnNormalizeSpace(str(child(n172, roK54))) == "AE") && anyNode(child(n172, roK81), func(n173 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n173, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n172, roK54))) == "AE") && anyNode(child(n172, roK81), func(n173 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n173, roK54)))) == "VAT") })
 		})
 	}))
 }
@@ -2555,9 +2533,7 @@ func roT0053(v []Seq, n *Node) bool {
 		return func(r175 Seq) bool {
 			return anyNode(child(n174, roK77), func(n176 *Node) bool { return gcmp(nodeSeq(n176), r175, opEq) })
 		}(boolSeq(true)) && anyNode(child(n174, roK80), func(n177 *Node) bool {
-			return (fnNormalizeSpace(str(child(n177, roK54))) == "AE") && anyNode(child(n177, roK81), func(n178 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n178, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n177, roK54))) == "AE") && anyNode(child(n177, roK81), func(n178 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n178, roK54)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), roK101), func(n179 *Node) bool {
 		return anyNode(child(n179, roK63), func(n180 *Node) bool {
@@ -2585,9 +2561,7 @@ func roT0053(v []Seq, n *Node) bool {
 		return func(r197 Seq) bool {
 			return anyNode(child(n196, roK77), func(n198 *Node) bool { return gcmp(nodeSeq(n198), r197, opEq) })
 		}(boolSeq(true)) && anyNode(child(n196, roK80), func(n199 *Node) bool {
-			return (fnNormalizeSpace(str(child(n199, roK54))) == "AE") && anyNode(child(n199, roK81), func(n200 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n200, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n199, roK54))) == "AE") && anyNode(child(n199, roK81), func(n200 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n200, roK54)))) == "VAT") })
 		})
 	}))
 }
@@ -2674,42 +2648,30 @@ func roT0058(v []Seq, n *Node) bool {
 // BR-E-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'E']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0059(v []Seq, n *Node) bool {
 	return (((anyNode(desc(root(n), roK80), func(n248 *Node) bool {
-		return anyNode(child(n248, roK81), func(n249 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n249, roK54))))), "VAT", true)
-		}) && anyNode(child(n248, roK54), func(n250 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n250))) == "E") })
+		return anyNode(child(n248, roK81), func(n249 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n249, roK54)))) == "VAT") }) && anyNode(child(n248, roK54), func(n250 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n250))) == "E") })
 	}) || anyNode(desc(root(n), roK110), func(n251 *Node) bool {
-		return anyNode(child(n251, roK81), func(n252 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n252, roK54))))), "VAT", true)
-		}) && anyNode(child(n251, roK54), func(n253 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n253))) == "E") })
+		return anyNode(child(n251, roK81), func(n252 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n252, roK54)))) == "VAT") }) && anyNode(child(n251, roK54), func(n253 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n253))) == "E") })
 	})) && gcmp(func() Seq {
 		k254 := 0
 		anyNode(child(n, roK105), func(n255 *Node) bool {
 			return anyNode(child(n255, roK111), func(n256 *Node) bool {
 				return anyNode(child(n256, roK80), func(n257 *Node) bool {
-					return anyNode(child(n257, roK81), func(n258 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n258, roK54))))), "VAT", true)
-					}) && anyNode(child(n257, roK54), func(n259 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n259))) == "E") && tally1(&k254) })
+					return anyNode(child(n257, roK81), func(n258 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n258, roK54)))) == "VAT") }) && anyNode(child(n257, roK54), func(n259 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n259))) == "E") && tally1(&k254) })
 				})
 			})
 		})
 		return countOf(k254)
 	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n260 *Node) bool {
-		return anyNode(child(n260, roK81), func(n261 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n261, roK54))))), "VAT", true)
-		}) && anyNode(child(n260, roK54), func(n262 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n262))) == "E") })
+		return anyNode(child(n260, roK81), func(n261 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n261, roK54)))) == "VAT") }) && anyNode(child(n260, roK54), func(n262 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n262))) == "E") })
 	}) && !anyNode(desc(root(n), roK110), func(n263 *Node) bool {
-		return anyNode(child(n263, roK81), func(n264 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n264, roK54))))), "VAT", true)
-		}) && anyNode(child(n263, roK54), func(n265 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n265))) == "E") })
+		return anyNode(child(n263, roK81), func(n264 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n264, roK54)))) == "VAT") }) && anyNode(child(n263, roK54), func(n265 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n265))) == "E") })
 	})))
 }
 
 // BR-E-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0060(v []Seq, n *Node) bool {
 	return ((anyNode(desc(root(n), roK110), func(n266 *Node) bool {
-		return (fnNormalizeSpace(str(child(n266, roK54))) == "E") && anyNode(child(n266, roK81), func(n267 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n267, roK54))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n266, roK54))) == "E") && anyNode(child(n266, roK81), func(n267 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n267, roK54)))) == "VAT") })
 	}) && (anyNode(desc(root(n), roK101), func(n268 *Node) bool {
 		return anyNode(child(n268, roK63), func(n269 *Node) bool {
 			return anyNode(child(n269, roK112), func(n270 *Node) bool { return (len(child(n270, roK113)) > 0) })
@@ -2721,9 +2683,7 @@ func roT0060(v []Seq, n *Node) bool {
 			})) && (len(child(n273, roK113)) > 0)
 		})
 	}))) || !anyNode(desc(root(n), roK110), func(n276 *Node) bool {
-		return (fnNormalizeSpace(str(child(n276, roK54))) == "E") && anyNode(child(n276, roK81), func(n277 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n277, roK54))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n276, roK54))) == "E") && anyNode(child(n276, roK81), func(n277 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n277, roK54)))) == "VAT") })
 	}))
 }
 
@@ -2733,9 +2693,7 @@ func roT0061(v []Seq, n *Node) bool {
 		return func(r279 Seq) bool {
 			return anyNode(child(n278, roK77), func(n280 *Node) bool { return gcmp(nodeSeq(n280), r279, opEq) })
 		}(boolSeq(false)) && anyNode(child(n278, roK80), func(n281 *Node) bool {
-			return (fnNormalizeSpace(str(child(n281, roK54))) == "E") && anyNode(child(n281, roK81), func(n282 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n282, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n281, roK54))) == "E") && anyNode(child(n281, roK81), func(n282 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n282, roK54)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), roK101), func(n283 *Node) bool {
 		return anyNode(child(n283, roK63), func(n284 *Node) bool {
@@ -2751,9 +2709,7 @@ func roT0061(v []Seq, n *Node) bool {
 		return func(r292 Seq) bool {
 			return anyNode(child(n291, roK77), func(n293 *Node) bool { return gcmp(nodeSeq(n293), r292, opEq) })
 		}(boolSeq(false)) && anyNode(child(n291, roK80), func(n294 *Node) bool {
-			return (fnNormalizeSpace(str(child(n294, roK54))) == "E") && anyNode(child(n294, roK81), func(n295 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n295, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n294, roK54))) == "E") && anyNode(child(n294, roK81), func(n295 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n295, roK54)))) == "VAT") })
 		})
 	}))
 }
@@ -2764,9 +2720,7 @@ func roT0062(v []Seq, n *Node) bool {
 		return func(r297 Seq) bool {
 			return anyNode(child(n296, roK77), func(n298 *Node) bool { return gcmp(nodeSeq(n298), r297, opEq) })
 		}(boolSeq(true)) && anyNode(child(n296, roK80), func(n299 *Node) bool {
-			return (fnNormalizeSpace(str(child(n299, roK54))) == "E") && anyNode(child(n299, roK81), func(n300 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n300, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n299, roK54))) == "E") && anyNode(child(n299, roK81), func(n300 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n300, roK54)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), roK101), func(n301 *Node) bool {
 		return anyNode(child(n301, roK63), func(n302 *Node) bool {
@@ -2782,9 +2736,7 @@ func roT0062(v []Seq, n *Node) bool {
 		return func(r310 Seq) bool {
 			return anyNode(child(n309, roK77), func(n311 *Node) bool { return gcmp(nodeSeq(n311), r310, opEq) })
 		}(boolSeq(true)) && anyNode(child(n309, roK80), func(n312 *Node) bool {
-			return (fnNormalizeSpace(str(child(n312, roK54))) == "E") && anyNode(child(n312, roK81), func(n313 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n313, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n312, roK54))) == "E") && anyNode(child(n312, roK81), func(n313 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n313, roK54)))) == "VAT") })
 		})
 	}))
 }
@@ -2792,42 +2744,30 @@ func roT0062(v []Seq, n *Node) bool {
 // BR-G-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'G']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0063(v []Seq, n *Node) bool {
 	return (((anyNode(desc(root(n), roK80), func(n314 *Node) bool {
-		return anyNode(child(n314, roK81), func(n315 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n315, roK54))))), "VAT", true)
-		}) && anyNode(child(n314, roK54), func(n316 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n316))) == "G") })
+		return anyNode(child(n314, roK81), func(n315 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n315, roK54)))) == "VAT") }) && anyNode(child(n314, roK54), func(n316 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n316))) == "G") })
 	}) || anyNode(desc(root(n), roK110), func(n317 *Node) bool {
-		return anyNode(child(n317, roK81), func(n318 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n318, roK54))))), "VAT", true)
-		}) && anyNode(child(n317, roK54), func(n319 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n319))) == "G") })
+		return anyNode(child(n317, roK81), func(n318 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n318, roK54)))) == "VAT") }) && anyNode(child(n317, roK54), func(n319 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n319))) == "G") })
 	})) && gcmp(func() Seq {
 		k320 := 0
 		anyNode(child(n, roK105), func(n321 *Node) bool {
 			return anyNode(child(n321, roK111), func(n322 *Node) bool {
 				return anyNode(child(n322, roK80), func(n323 *Node) bool {
-					return anyNode(child(n323, roK81), func(n324 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n324, roK54))))), "VAT", true)
-					}) && anyNode(child(n323, roK54), func(n325 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n325))) == "G") && tally1(&k320) })
+					return anyNode(child(n323, roK81), func(n324 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n324, roK54)))) == "VAT") }) && anyNode(child(n323, roK54), func(n325 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n325))) == "G") && tally1(&k320) })
 				})
 			})
 		})
 		return countOf(k320)
 	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n326 *Node) bool {
-		return anyNode(child(n326, roK81), func(n327 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n327, roK54))))), "VAT", true)
-		}) && anyNode(child(n326, roK54), func(n328 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n328))) == "G") })
+		return anyNode(child(n326, roK81), func(n327 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n327, roK54)))) == "VAT") }) && anyNode(child(n326, roK54), func(n328 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n328))) == "G") })
 	}) && !anyNode(desc(root(n), roK110), func(n329 *Node) bool {
-		return anyNode(child(n329, roK81), func(n330 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n330, roK54))))), "VAT", true)
-		}) && anyNode(child(n329, roK54), func(n331 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n331))) == "G") })
+		return anyNode(child(n329, roK81), func(n330 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n330, roK54)))) == "VAT") }) && anyNode(child(n329, roK54), func(n331 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n331))) == "G") })
 	})))
 }
 
 // BR-G-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
 func roT0064(v []Seq, n *Node) bool {
 	return ((anyNode(desc(root(n), roK110), func(n332 *Node) bool {
-		return (fnNormalizeSpace(str(child(n332, roK54))) == "G") && anyNode(child(n332, roK81), func(n333 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n333, roK54))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n332, roK54))) == "G") && anyNode(child(n332, roK81), func(n333 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n333, roK54)))) == "VAT") })
 	}) && (anyNode(desc(root(n), roK101), func(n334 *Node) bool {
 		return anyNode(child(n334, roK63), func(n335 *Node) bool {
 			return anyNode(child(n335, roK112), func(n336 *Node) bool {
@@ -2843,9 +2783,7 @@ func roT0064(v []Seq, n *Node) bool {
 			})) && (len(child(n340, roK113)) > 0)
 		})
 	}))) || !anyNode(desc(root(n), roK110), func(n343 *Node) bool {
-		return (fnNormalizeSpace(str(child(n343, roK54))) == "G") && anyNode(child(n343, roK81), func(n344 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n344, roK54))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n343, roK54))) == "G") && anyNode(child(n343, roK81), func(n344 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n344, roK54)))) == "VAT") })
 	}))
 }
 
@@ -2873,9 +2811,7 @@ func roT0065(v []Seq, n *Node) bool {
 		return func(r359 Seq) bool {
 			return anyNode(child(n358, roK77), func(n360 *Node) bool { return gcmp(nodeSeq(n360), r359, opEq) })
 		}(boolSeq(false)) && anyNode(child(n358, roK80), func(n361 *Node) bool {
-			return (fnNormalizeSpace(str(child(n361, roK54))) == "G") && anyNode(child(n361, roK81), func(n362 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n362, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n361, roK54))) == "G") && anyNode(child(n361, roK81), func(n362 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n362, roK54)))) == "VAT") })
 		})
 	}))
 }
@@ -2904,9 +2840,7 @@ func roT0066(v []Seq, n *Node) bool {
 		return func(r377 Seq) bool {
 			return anyNode(child(n376, roK77), func(n378 *Node) bool { return gcmp(nodeSeq(n378), r377, opEq) })
 		}(boolSeq(true)) && anyNode(child(n376, roK80), func(n379 *Node) bool {
-			return (fnNormalizeSpace(str(child(n379, roK54))) == "G") && anyNode(child(n379, roK81), func(n380 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n380, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n379, roK54))) == "G") && anyNode(child(n379, roK81), func(n380 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n380, roK54)))) == "VAT") })
 		})
 	}))
 }
@@ -2914,42 +2848,30 @@ func roT0066(v []Seq, n *Node) bool {
 // BR-IC-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0067(v []Seq, n *Node) bool {
 	return (((anyNode(desc(root(n), roK80), func(n381 *Node) bool {
-		return anyNode(child(n381, roK81), func(n382 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n382, roK54))))), "VAT", true)
-		}) && anyNode(child(n381, roK54), func(n383 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n383))) == "K") })
+		return anyNode(child(n381, roK81), func(n382 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n382, roK54)))) == "VAT") }) && anyNode(child(n381, roK54), func(n383 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n383))) == "K") })
 	}) || anyNode(desc(root(n), roK110), func(n384 *Node) bool {
-		return anyNode(child(n384, roK81), func(n385 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n385, roK54))))), "VAT", true)
-		}) && anyNode(child(n384, roK54), func(n386 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n386))) == "K") })
+		return anyNode(child(n384, roK81), func(n385 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n385, roK54)))) == "VAT") }) && anyNode(child(n384, roK54), func(n386 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n386))) == "K") })
 	})) && gcmp(func() Seq {
 		k387 := 0
 		anyNode(child(n, roK105), func(n388 *Node) bool {
 			return anyNode(child(n388, roK111), func(n389 *Node) bool {
 				return anyNode(child(n389, roK80), func(n390 *Node) bool {
-					return anyNode(child(n390, roK81), func(n391 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n391, roK54))))), "VAT", true)
-					}) && anyNode(child(n390, roK54), func(n392 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n392))) == "K") && tally1(&k387) })
+					return anyNode(child(n390, roK81), func(n391 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n391, roK54)))) == "VAT") }) && anyNode(child(n390, roK54), func(n392 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n392))) == "K") && tally1(&k387) })
 				})
 			})
 		})
 		return countOf(k387)
 	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n393 *Node) bool {
-		return anyNode(child(n393, roK81), func(n394 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n394, roK54))))), "VAT", true)
-		}) && anyNode(child(n393, roK54), func(n395 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n395))) == "K") })
+		return anyNode(child(n393, roK81), func(n394 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n394, roK54)))) == "VAT") }) && anyNode(child(n393, roK54), func(n395 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n395))) == "K") })
 	}) && !anyNode(desc(root(n), roK110), func(n396 *Node) bool {
-		return anyNode(child(n396, roK81), func(n397 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n397, roK54))))), "VAT", true)
-		}) && anyNode(child(n396, roK54), func(n398 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n398))) == "K") })
+		return anyNode(child(n396, roK81), func(n397 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n397, roK54)))) == "VAT") }) && anyNode(child(n396, roK54), func(n398 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n398))) == "K") })
 	})))
 }
 
 // BR-IC-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
 func roT0068(v []Seq, n *Node) bool {
 	return (((anyNode(desc(root(n), roK110), func(n399 *Node) bool {
-		return (fnNormalizeSpace(str(child(n399, roK54))) == "K") && anyNode(child(n399, roK81), func(n400 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n400, roK54))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n399, roK54))) == "K") && anyNode(child(n399, roK81), func(n400 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n400, roK54)))) == "VAT") })
 	}) && (anyNode(desc(root(n), roK101), func(n401 *Node) bool {
 		return anyNode(child(n401, roK63), func(n402 *Node) bool {
 			return anyNode(child(n402, roK112), func(n403 *Node) bool {
@@ -2973,9 +2895,7 @@ func roT0068(v []Seq, n *Node) bool {
 			})
 		})
 	})) || !anyNode(desc(root(n), roK110), func(n415 *Node) bool {
-		return (fnNormalizeSpace(str(child(n415, roK54))) == "K") && anyNode(child(n415, roK81), func(n416 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n416, roK54))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n415, roK54))) == "K") && anyNode(child(n415, roK81), func(n416 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n416, roK54)))) == "VAT") })
 	}))
 }
 
@@ -2985,9 +2905,7 @@ func roT0069(v []Seq, n *Node) bool {
 		return func(r418 Seq) bool {
 			return anyNode(child(n417, roK77), func(n419 *Node) bool { return gcmp(nodeSeq(n419), r418, opEq) })
 		}(boolSeq(false)) && anyNode(child(n417, roK80), func(n420 *Node) bool {
-			return (fnNormalizeSpace(str(child(n420, roK54))) == "K") && anyNode(child(n420, roK81), func(n421 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n421, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n420, roK54))) == "K") && anyNode(child(n420, roK81), func(n421 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n421, roK54)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), roK101), func(n422 *Node) bool {
 		return anyNode(child(n422, roK63), func(n423 *Node) bool {
@@ -3015,9 +2933,7 @@ func roT0069(v []Seq, n *Node) bool {
 		return func(r437 Seq) bool {
 			return anyNode(child(n436, roK77), func(n438 *Node) bool { return gcmp(nodeSeq(n438), r437, opEq) })
 		}(boolSeq(false)) && anyNode(child(n436, roK80), func(n439 *Node) bool {
-			return (fnNormalizeSpace(str(child(n439, roK54))) == "K") && anyNode(child(n439, roK81), func(n440 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n440, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n439, roK54))) == "K") && anyNode(child(n439, roK81), func(n440 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n440, roK54)))) == "VAT") })
 		})
 	}))
 }
@@ -3028,9 +2944,7 @@ func roT0070(v []Seq, n *Node) bool {
 		return func(r442 Seq) bool {
 			return anyNode(child(n441, roK77), func(n443 *Node) bool { return gcmp(nodeSeq(n443), r442, opEq) })
 		}(boolSeq(true)) && anyNode(child(n441, roK80), func(n444 *Node) bool {
-			return (fnNormalizeSpace(str(child(n444, roK54))) == "K") && anyNode(child(n444, roK81), func(n445 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n445, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n444, roK54))) == "K") && anyNode(child(n444, roK81), func(n445 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n445, roK54)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), roK101), func(n446 *Node) bool {
 		return anyNode(child(n446, roK63), func(n447 *Node) bool {
@@ -3058,9 +2972,7 @@ func roT0070(v []Seq, n *Node) bool {
 		return func(r461 Seq) bool {
 			return anyNode(child(n460, roK77), func(n462 *Node) bool { return gcmp(nodeSeq(n462), r461, opEq) })
 		}(boolSeq(true)) && anyNode(child(n460, roK80), func(n463 *Node) bool {
-			return (fnNormalizeSpace(str(child(n463, roK54))) == "K") && anyNode(child(n463, roK81), func(n464 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n464, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n463, roK54))) == "K") && anyNode(child(n463, roK81), func(n464 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n464, roK54)))) == "VAT") })
 		})
 	}))
 }
@@ -3070,17 +2982,13 @@ func roT0071(v []Seq, n *Node) bool {
 	return ((anyNode(child(n, roK105), func(n465 *Node) bool {
 		return anyNode(child(n465, roK111), func(n466 *Node) bool {
 			return anyNode(child(n466, roK80), func(n467 *Node) bool {
-				return anyNode(child(n467, roK81), func(n468 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n468, roK54))))), "VAT", true)
-				}) && anyNode(child(n467, roK54), func(n469 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n469))) == "K") })
+				return anyNode(child(n467, roK81), func(n468 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n468, roK54)))) == "VAT") }) && anyNode(child(n467, roK54), func(n469 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n469))) == "K") })
 			})
 		})
 	}) && (gcmp(fnStringLength(str(step(child(n, roK75), func(n470 *Node) Seq { return child(n470, roK118) }))), roK108, opGt) || anyNode(child(n, roK116), func(n471 *Node) bool { return (len(child(n471, roK119)) > 0) }))) || !anyNode(child(n, roK105), func(n473 *Node) bool {
 		return anyNode(child(n473, roK111), func(n474 *Node) bool {
 			return anyNode(child(n474, roK80), func(n475 *Node) bool {
-				return anyNode(child(n475, roK81), func(n476 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n476, roK54))))), "VAT", true)
-				}) && anyNode(child(n475, roK54), func(n477 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n477))) == "K") })
+				return anyNode(child(n475, roK81), func(n476 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n476, roK54)))) == "VAT") }) && anyNode(child(n475, roK54), func(n477 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n477))) == "K") })
 			})
 		})
 	}))
@@ -3091,17 +2999,13 @@ func roT0072(v []Seq, n *Node) bool {
 	return ((anyNode(child(n, roK105), func(n478 *Node) bool {
 		return anyNode(child(n478, roK111), func(n479 *Node) bool {
 			return anyNode(child(n479, roK80), func(n480 *Node) bool {
-				return anyNode(child(n480, roK81), func(n481 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n481, roK54))))), "VAT", true)
-				}) && anyNode(child(n480, roK54), func(n482 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n482))) == "K") })
+				return anyNode(child(n480, roK81), func(n481 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n481, roK54)))) == "VAT") }) && anyNode(child(n480, roK54), func(n482 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n482))) == "K") })
 			})
 		})
 	}) && gcmp(fnStringLength(str(step(step(step(step(child(n, roK75), func(n483 *Node) Seq { return child(n483, roK74) }), func(n484 *Node) Seq { return child(n484, roK73) }), func(n485 *Node) Seq { return child(n485, roK67) }), func(n486 *Node) Seq { return child(n486, roK68) }))), roK108, opGt)) || !anyNode(child(n, roK105), func(n487 *Node) bool {
 		return anyNode(child(n487, roK111), func(n488 *Node) bool {
 			return anyNode(child(n488, roK80), func(n489 *Node) bool {
-				return anyNode(child(n489, roK81), func(n490 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n490, roK54))))), "VAT", true)
-				}) && anyNode(child(n489, roK54), func(n491 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n491))) == "K") })
+				return anyNode(child(n489, roK81), func(n490 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n490, roK54)))) == "VAT") }) && anyNode(child(n489, roK54), func(n491 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n491))) == "K") })
 			})
 		})
 	}))
@@ -3113,18 +3017,14 @@ func roT0073(v []Seq, n *Node) bool {
 		k492 := 0
 		anyNode(desc(root(n), roK76), func(n493 *Node) bool {
 			return anyNode(child(n493, roK80), func(n494 *Node) bool {
-				return (fnNormalizeSpace(str(child(n494, roK54))) == "L") && anyNode(child(n494, roK81), func(n495 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n495, roK54))))), "VAT", true)
-				}) && tally1(&k492)
+				return (fnNormalizeSpace(str(child(n494, roK54))) == "L") && anyNode(child(n494, roK81), func(n495 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n495, roK54)))) == "VAT") }) && tally1(&k492)
 			})
 		})
 		return countOf(k492)
 	}(), func() Seq {
 		k496 := 0
 		anyNode(desc(root(n), roK110), func(n497 *Node) bool {
-			return (fnNormalizeSpace(str(child(n497, roK54))) == "L") && anyNode(child(n497, roK81), func(n498 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n498, roK54))))), "VAT", true)
-			}) && tally1(&k496)
+			return (fnNormalizeSpace(str(child(n497, roK54))) == "L") && anyNode(child(n497, roK81), func(n498 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n498, roK54)))) == "VAT") }) && tally1(&k496)
 		})
 		return countOf(k496)
 	}(), opAdd), roK58, opGt) && gcmp(func() Seq {
@@ -3141,18 +3041,14 @@ func roT0073(v []Seq, n *Node) bool {
 		k504 := 0
 		anyNode(desc(root(n), roK76), func(n505 *Node) bool {
 			return anyNode(child(n505, roK80), func(n506 *Node) bool {
-				return (fnNormalizeSpace(str(child(n506, roK54))) == "L") && anyNode(child(n506, roK81), func(n507 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n507, roK54))))), "VAT", true)
-				}) && tally1(&k504)
+				return (fnNormalizeSpace(str(child(n506, roK54))) == "L") && anyNode(child(n506, roK81), func(n507 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n507, roK54)))) == "VAT") }) && tally1(&k504)
 			})
 		})
 		return countOf(k504)
 	}(), func() Seq {
 		k508 := 0
 		anyNode(desc(root(n), roK110), func(n509 *Node) bool {
-			return (fnNormalizeSpace(str(child(n509, roK54))) == "L") && anyNode(child(n509, roK81), func(n510 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n510, roK54))))), "VAT", true)
-			}) && tally1(&k508)
+			return (fnNormalizeSpace(str(child(n509, roK54))) == "L") && anyNode(child(n509, roK81), func(n510 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n510, roK54)))) == "VAT") }) && tally1(&k508)
 		})
 		return countOf(k508)
 	}(), opAdd), roK58, opEq) && gcmp(func() Seq {
@@ -3160,9 +3056,7 @@ func roT0073(v []Seq, n *Node) bool {
 		anyNode(child(n, roK105), func(n512 *Node) bool {
 			return anyNode(child(n512, roK111), func(n513 *Node) bool {
 				return anyNode(child(n513, roK80), func(n514 *Node) bool {
-					return (fnNormalizeSpace(str(child(n514, roK54))) == "L") && anyNode(child(n514, roK81), func(n515 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n515, roK54))))), "VAT", true)
-					}) && tally1(&k511)
+					return (fnNormalizeSpace(str(child(n514, roK54))) == "L") && anyNode(child(n514, roK81), func(n515 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n515, roK54)))) == "VAT") }) && tally1(&k511)
 				})
 			})
 		})
@@ -3173,9 +3067,7 @@ func roT0073(v []Seq, n *Node) bool {
 // BR-IG-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0074(v []Seq, n *Node) bool {
 	return ((anyNode(desc(root(n), roK110), func(n516 *Node) bool {
-		return (fnNormalizeSpace(str(child(n516, roK54))) == "L") && anyNode(child(n516, roK81), func(n517 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n517, roK54))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n516, roK54))) == "L") && anyNode(child(n516, roK81), func(n517 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n517, roK54)))) == "VAT") })
 	}) && (anyNode(desc(root(n), roK101), func(n518 *Node) bool {
 		return anyNode(child(n518, roK63), func(n519 *Node) bool {
 			return anyNode(child(n519, roK112), func(n520 *Node) bool { return (len(child(n520, roK113)) > 0) })
@@ -3187,9 +3079,7 @@ func roT0074(v []Seq, n *Node) bool {
 			})) && (len(child(n523, roK113)) > 0)
 		})
 	}))) || !anyNode(desc(root(n), roK110), func(n526 *Node) bool {
-		return (fnNormalizeSpace(str(child(n526, roK54))) == "L") && anyNode(child(n526, roK81), func(n527 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n527, roK54))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n526, roK54))) == "L") && anyNode(child(n526, roK81), func(n527 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n527, roK54)))) == "VAT") })
 	}))
 }
 
@@ -3199,9 +3089,7 @@ func roT0075(v []Seq, n *Node) bool {
 		return func(r529 Seq) bool {
 			return anyNode(child(n528, roK77), func(n530 *Node) bool { return gcmp(nodeSeq(n530), r529, opEq) })
 		}(boolSeq(false)) && anyNode(child(n528, roK80), func(n531 *Node) bool {
-			return (fnNormalizeSpace(str(child(n531, roK54))) == "L") && anyNode(child(n531, roK81), func(n532 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n532, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n531, roK54))) == "L") && anyNode(child(n531, roK81), func(n532 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n532, roK54)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), roK101), func(n533 *Node) bool {
 		return anyNode(child(n533, roK63), func(n534 *Node) bool {
@@ -3217,9 +3105,7 @@ func roT0075(v []Seq, n *Node) bool {
 		return func(r542 Seq) bool {
 			return anyNode(child(n541, roK77), func(n543 *Node) bool { return gcmp(nodeSeq(n543), r542, opEq) })
 		}(boolSeq(false)) && anyNode(child(n541, roK80), func(n544 *Node) bool {
-			return (fnNormalizeSpace(str(child(n544, roK54))) == "L") && anyNode(child(n544, roK81), func(n545 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n545, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n544, roK54))) == "L") && anyNode(child(n544, roK81), func(n545 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n545, roK54)))) == "VAT") })
 		})
 	}))
 }
@@ -3230,9 +3116,7 @@ func roT0076(v []Seq, n *Node) bool {
 		return func(r547 Seq) bool {
 			return anyNode(child(n546, roK77), func(n548 *Node) bool { return gcmp(nodeSeq(n548), r547, opEq) })
 		}(boolSeq(true)) && anyNode(child(n546, roK80), func(n549 *Node) bool {
-			return (fnNormalizeSpace(str(child(n549, roK54))) == "L") && anyNode(child(n549, roK81), func(n550 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n550, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n549, roK54))) == "L") && anyNode(child(n549, roK81), func(n550 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n550, roK54)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), roK101), func(n551 *Node) bool {
 		return anyNode(child(n551, roK63), func(n552 *Node) bool {
@@ -3248,9 +3132,7 @@ func roT0076(v []Seq, n *Node) bool {
 		return func(r560 Seq) bool {
 			return anyNode(child(n559, roK77), func(n561 *Node) bool { return gcmp(nodeSeq(n561), r560, opEq) })
 		}(boolSeq(true)) && anyNode(child(n559, roK80), func(n562 *Node) bool {
-			return anyNode(child(n562, roK54), func(n563 *Node) bool { return (n563.StringValue() == "L") }) && anyNode(child(n562, roK81), func(n564 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n564, roK54))))), "VAT", true)
-			})
+			return anyNode(child(n562, roK54), func(n563 *Node) bool { return (n563.StringValue() == "L") }) && anyNode(child(n562, roK81), func(n564 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n564, roK54)))) == "VAT") })
 		})
 	}))
 }
@@ -3261,18 +3143,14 @@ func roT0077(v []Seq, n *Node) bool {
 		k565 := 0
 		anyNode(desc(root(n), roK76), func(n566 *Node) bool {
 			return anyNode(child(n566, roK80), func(n567 *Node) bool {
-				return (fnNormalizeSpace(str(child(n567, roK54))) == "M") && anyNode(child(n567, roK81), func(n568 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n568, roK54))))), "VAT", true)
-				}) && tally1(&k565)
+				return (fnNormalizeSpace(str(child(n567, roK54))) == "M") && anyNode(child(n567, roK81), func(n568 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n568, roK54)))) == "VAT") }) && tally1(&k565)
 			})
 		})
 		return countOf(k565)
 	}(), func() Seq {
 		k569 := 0
 		anyNode(desc(root(n), roK110), func(n570 *Node) bool {
-			return (fnNormalizeSpace(str(child(n570, roK54))) == "M") && anyNode(child(n570, roK81), func(n571 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n571, roK54))))), "VAT", true)
-			}) && tally1(&k569)
+			return (fnNormalizeSpace(str(child(n570, roK54))) == "M") && anyNode(child(n570, roK81), func(n571 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n571, roK54)))) == "VAT") }) && tally1(&k569)
 		})
 		return countOf(k569)
 	}(), opAdd), roK58, opGt) && gcmp(func() Seq {
@@ -3280,9 +3158,7 @@ func roT0077(v []Seq, n *Node) bool {
 		anyNode(child(n, roK105), func(n573 *Node) bool {
 			return anyNode(child(n573, roK111), func(n574 *Node) bool {
 				return anyNode(child(n574, roK80), func(n575 *Node) bool {
-					return anyNode(child(n575, roK54), func(n576 *Node) bool { return (n576.StringValue() == "M") }) && anyNode(child(n575, roK81), func(n577 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n577, roK54))))), "VAT", true)
-					}) && tally1(&k572)
+					return anyNode(child(n575, roK54), func(n576 *Node) bool { return (n576.StringValue() == "M") }) && anyNode(child(n575, roK81), func(n577 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n577, roK54)))) == "VAT") }) && tally1(&k572)
 				})
 			})
 		})
@@ -3291,18 +3167,14 @@ func roT0077(v []Seq, n *Node) bool {
 		k578 := 0
 		anyNode(desc(root(n), roK76), func(n579 *Node) bool {
 			return anyNode(child(n579, roK80), func(n580 *Node) bool {
-				return (fnNormalizeSpace(str(child(n580, roK54))) == "M") && anyNode(child(n580, roK81), func(n581 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n581, roK54))))), "VAT", true)
-				}) && tally1(&k578)
+				return (fnNormalizeSpace(str(child(n580, roK54))) == "M") && anyNode(child(n580, roK81), func(n581 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n581, roK54)))) == "VAT") }) && tally1(&k578)
 			})
 		})
 		return countOf(k578)
 	}(), func() Seq {
 		k582 := 0
 		anyNode(desc(root(n), roK110), func(n583 *Node) bool {
-			return (fnNormalizeSpace(str(child(n583, roK54))) == "M") && anyNode(child(n583, roK81), func(n584 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n584, roK54))))), "VAT", true)
-			}) && tally1(&k582)
+			return (fnNormalizeSpace(str(child(n583, roK54))) == "M") && anyNode(child(n583, roK81), func(n584 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n584, roK54)))) == "VAT") }) && tally1(&k582)
 		})
 		return countOf(k582)
 	}(), opAdd), roK58, opEq) && gcmp(func() Seq {
@@ -3310,9 +3182,7 @@ func roT0077(v []Seq, n *Node) bool {
 		anyNode(child(n, roK105), func(n586 *Node) bool {
 			return anyNode(child(n586, roK111), func(n587 *Node) bool {
 				return anyNode(child(n587, roK80), func(n588 *Node) bool {
-					return (fnNormalizeSpace(str(child(n588, roK54))) == "M") && anyNode(child(n588, roK81), func(n589 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n589, roK54))))), "VAT", true)
-					}) && tally1(&k585)
+					return (fnNormalizeSpace(str(child(n588, roK54))) == "M") && anyNode(child(n588, roK81), func(n589 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n589, roK54)))) == "VAT") }) && tally1(&k585)
 				})
 			})
 		})
@@ -3323,9 +3193,7 @@ func roT0077(v []Seq, n *Node) bool {
 // BR-IP-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0078(v []Seq, n *Node) bool {
 	return ((anyNode(desc(root(n), roK110), func(n590 *Node) bool {
-		return (fnNormalizeSpace(str(child(n590, roK54))) == "M") && anyNode(child(n590, roK81), func(n591 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n591, roK54))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n590, roK54))) == "M") && anyNode(child(n590, roK81), func(n591 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n591, roK54)))) == "VAT") })
 	}) && (anyNode(desc(root(n), roK101), func(n592 *Node) bool {
 		return anyNode(child(n592, roK63), func(n593 *Node) bool {
 			return anyNode(child(n593, roK112), func(n594 *Node) bool { return (len(child(n594, roK113)) > 0) })
@@ -3337,9 +3205,7 @@ func roT0078(v []Seq, n *Node) bool {
 			})) && (len(child(n597, roK113)) > 0)
 		})
 	}))) || !anyNode(desc(root(n), roK110), func(n600 *Node) bool {
-		return (fnNormalizeSpace(str(child(n600, roK54))) == "M") && anyNode(child(n600, roK81), func(n601 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n601, roK54))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n600, roK54))) == "M") && anyNode(child(n600, roK81), func(n601 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n601, roK54)))) == "VAT") })
 	}))
 }
 
@@ -3349,9 +3215,7 @@ func roT0079(v []Seq, n *Node) bool {
 		return func(r603 Seq) bool {
 			return anyNode(child(n602, roK77), func(n604 *Node) bool { return gcmp(nodeSeq(n604), r603, opEq) })
 		}(boolSeq(false)) && anyNode(child(n602, roK80), func(n605 *Node) bool {
-			return (fnNormalizeSpace(str(child(n605, roK54))) == "M") && anyNode(child(n605, roK81), func(n606 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n606, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n605, roK54))) == "M") && anyNode(child(n605, roK81), func(n606 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n606, roK54)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), roK101), func(n607 *Node) bool {
 		return anyNode(child(n607, roK63), func(n608 *Node) bool {
@@ -3367,9 +3231,7 @@ func roT0079(v []Seq, n *Node) bool {
 		return func(r616 Seq) bool {
 			return anyNode(child(n615, roK77), func(n617 *Node) bool { return gcmp(nodeSeq(n617), r616, opEq) })
 		}(boolSeq(false)) && anyNode(child(n615, roK80), func(n618 *Node) bool {
-			return (fnNormalizeSpace(str(child(n618, roK54))) == "M") && anyNode(child(n618, roK81), func(n619 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n619, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n618, roK54))) == "M") && anyNode(child(n618, roK81), func(n619 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n619, roK54)))) == "VAT") })
 		})
 	}))
 }
@@ -3380,9 +3242,7 @@ func roT0080(v []Seq, n *Node) bool {
 		return func(r621 Seq) bool {
 			return anyNode(child(n620, roK77), func(n622 *Node) bool { return gcmp(nodeSeq(n622), r621, opEq) })
 		}(boolSeq(true)) && anyNode(child(n620, roK80), func(n623 *Node) bool {
-			return (fnNormalizeSpace(str(child(n623, roK54))) == "M") && anyNode(child(n623, roK81), func(n624 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n624, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n623, roK54))) == "M") && anyNode(child(n623, roK81), func(n624 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n624, roK54)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), roK101), func(n625 *Node) bool {
 		return anyNode(child(n625, roK63), func(n626 *Node) bool {
@@ -3398,9 +3258,7 @@ func roT0080(v []Seq, n *Node) bool {
 		return func(r634 Seq) bool {
 			return anyNode(child(n633, roK77), func(n635 *Node) bool { return gcmp(nodeSeq(n635), r634, opEq) })
 		}(boolSeq(true)) && anyNode(child(n633, roK80), func(n636 *Node) bool {
-			return (fnNormalizeSpace(str(child(n636, roK54))) == "M") && anyNode(child(n636, roK81), func(n637 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n637, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n636, roK54))) == "M") && anyNode(child(n636, roK81), func(n637 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n637, roK54)))) == "VAT") })
 		})
 	}))
 }
@@ -3408,42 +3266,30 @@ func roT0080(v []Seq, n *Node) bool {
 // BR-O-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0081(v []Seq, n *Node) bool {
 	return (((anyNode(desc(root(n), roK80), func(n638 *Node) bool {
-		return anyNode(child(n638, roK81), func(n639 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n639, roK54))))), "VAT", true)
-		}) && anyNode(child(n638, roK54), func(n640 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n640))) == "O") })
+		return anyNode(child(n638, roK81), func(n639 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n639, roK54)))) == "VAT") }) && anyNode(child(n638, roK54), func(n640 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n640))) == "O") })
 	}) || anyNode(desc(root(n), roK110), func(n641 *Node) bool {
-		return anyNode(child(n641, roK81), func(n642 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n642, roK54))))), "VAT", true)
-		}) && anyNode(child(n641, roK54), func(n643 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n643))) == "O") })
+		return anyNode(child(n641, roK81), func(n642 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n642, roK54)))) == "VAT") }) && anyNode(child(n641, roK54), func(n643 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n643))) == "O") })
 	})) && gcmp(func() Seq {
 		k644 := 0
 		anyNode(child(n, roK105), func(n645 *Node) bool {
 			return anyNode(child(n645, roK111), func(n646 *Node) bool {
 				return anyNode(child(n646, roK80), func(n647 *Node) bool {
-					return anyNode(child(n647, roK81), func(n648 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n648, roK54))))), "VAT", true)
-					}) && anyNode(child(n647, roK54), func(n649 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n649))) == "O") && tally1(&k644) })
+					return anyNode(child(n647, roK81), func(n648 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n648, roK54)))) == "VAT") }) && anyNode(child(n647, roK54), func(n649 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n649))) == "O") && tally1(&k644) })
 				})
 			})
 		})
 		return countOf(k644)
 	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n650 *Node) bool {
-		return anyNode(child(n650, roK81), func(n651 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n651, roK54))))), "VAT", true)
-		}) && anyNode(child(n650, roK54), func(n652 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n652))) == "O") })
+		return anyNode(child(n650, roK81), func(n651 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n651, roK54)))) == "VAT") }) && anyNode(child(n650, roK54), func(n652 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n652))) == "O") })
 	}) && !anyNode(desc(root(n), roK110), func(n653 *Node) bool {
-		return anyNode(child(n653, roK81), func(n654 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n654, roK54))))), "VAT", true)
-		}) && anyNode(child(n653, roK54), func(n655 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n655))) == "O") })
+		return anyNode(child(n653, roK81), func(n654 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n654, roK54)))) == "VAT") }) && anyNode(child(n653, roK54), func(n655 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n655))) == "O") })
 	})))
 }
 
 // BR-O-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:Tax…
 func roT0082(v []Seq, n *Node) bool {
 	return ((anyNode(desc(root(n), roK110), func(n656 *Node) bool {
-		return (fnNormalizeSpace(str(child(n656, roK54))) == "O") && anyNode(child(n656, roK81), func(n657 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n657, roK54))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n656, roK54))) == "O") && anyNode(child(n656, roK81), func(n657 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n657, roK54)))) == "VAT") })
 	}) && ((!anyNode(desc(root(n), roK101), func(n658 *Node) bool {
 		return anyNode(child(n658, roK63), func(n659 *Node) bool {
 			return anyNode(child(n659, roK112), func(n660 *Node) bool {
@@ -3467,9 +3313,7 @@ func roT0082(v []Seq, n *Node) bool {
 			})
 		})
 	}))) || !anyNode(desc(root(n), roK110), func(n672 *Node) bool {
-		return (fnNormalizeSpace(str(child(n672, roK54))) == "O") && anyNode(child(n672, roK81), func(n673 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n673, roK54))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n672, roK54))) == "O") && anyNode(child(n672, roK81), func(n673 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n673, roK54)))) == "VAT") })
 	}))
 }
 
@@ -3480,9 +3324,7 @@ func roT0083(v []Seq, n *Node) bool {
 			return func(r676 Seq) bool {
 				return anyNode(child(n675, roK77), func(n677 *Node) bool { return gcmp(nodeSeq(n677), r676, opEq) })
 			}(boolSeq(false)) && anyNode(child(n675, roK80), func(n678 *Node) bool {
-				return (fnNormalizeSpace(str(child(n678, roK54))) == "O") && anyNode(child(n678, roK81), func(n679 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n679, roK54))))), "VAT", true)
-				})
+				return (fnNormalizeSpace(str(child(n678, roK54))) == "O") && anyNode(child(n678, roK81), func(n679 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n679, roK54)))) == "VAT") })
 			})
 		})
 	}) || anyNode(child(root(n), roK78), func(n680 *Node) bool {
@@ -3490,9 +3332,7 @@ func roT0083(v []Seq, n *Node) bool {
 			return func(r682 Seq) bool {
 				return anyNode(child(n681, roK77), func(n683 *Node) bool { return gcmp(nodeSeq(n683), r682, opEq) })
 			}(boolSeq(false)) && anyNode(child(n681, roK80), func(n684 *Node) bool {
-				return (fnNormalizeSpace(str(child(n684, roK54))) == "O") && anyNode(child(n684, roK81), func(n685 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n685, roK54))))), "VAT", true)
-				})
+				return (fnNormalizeSpace(str(child(n684, roK54))) == "O") && anyNode(child(n684, roK81), func(n685 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n685, roK54)))) == "VAT") })
 			})
 		})
 	})) && ((!anyNode(desc(root(n), roK101), func(n686 *Node) bool {
@@ -3522,9 +3362,7 @@ func roT0083(v []Seq, n *Node) bool {
 			return func(r702 Seq) bool {
 				return anyNode(child(n701, roK77), func(n703 *Node) bool { return gcmp(nodeSeq(n703), r702, opEq) })
 			}(boolSeq(false)) && anyNode(child(n701, roK80), func(n704 *Node) bool {
-				return (fnNormalizeSpace(str(child(n704, roK54))) == "O") && anyNode(child(n704, roK81), func(n705 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n705, roK54))))), "VAT", true)
-				})
+				return (fnNormalizeSpace(str(child(n704, roK54))) == "O") && anyNode(child(n704, roK81), func(n705 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n705, roK54)))) == "VAT") })
 			})
 		})
 	}) || anyNode(child(root(n), roK78), func(n706 *Node) bool {
@@ -3532,9 +3370,7 @@ func roT0083(v []Seq, n *Node) bool {
 			return func(r708 Seq) bool {
 				return anyNode(child(n707, roK77), func(n709 *Node) bool { return gcmp(nodeSeq(n709), r708, opEq) })
 			}(boolSeq(false)) && anyNode(child(n707, roK80), func(n710 *Node) bool {
-				return (fnNormalizeSpace(str(child(n710, roK54))) == "O") && anyNode(child(n710, roK81), func(n711 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n711, roK54))))), "VAT", true)
-				})
+				return (fnNormalizeSpace(str(child(n710, roK54))) == "O") && anyNode(child(n710, roK81), func(n711 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n711, roK54)))) == "VAT") })
 			})
 		})
 	})))
@@ -3547,9 +3383,7 @@ func roT0084(v []Seq, n *Node) bool {
 			return func(r714 Seq) bool {
 				return anyNode(child(n713, roK77), func(n715 *Node) bool { return gcmp(nodeSeq(n715), r714, opEq) })
 			}(boolSeq(true)) && anyNode(child(n713, roK80), func(n716 *Node) bool {
-				return (fnNormalizeSpace(str(child(n716, roK54))) == "O") && anyNode(child(n716, roK81), func(n717 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n717, roK54))))), "VAT", true)
-				})
+				return (fnNormalizeSpace(str(child(n716, roK54))) == "O") && anyNode(child(n716, roK81), func(n717 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n717, roK54)))) == "VAT") })
 			})
 		})
 	}) || anyNode(child(root(n), roK78), func(n718 *Node) bool {
@@ -3557,9 +3391,7 @@ func roT0084(v []Seq, n *Node) bool {
 			return func(r720 Seq) bool {
 				return anyNode(child(n719, roK77), func(n721 *Node) bool { return gcmp(nodeSeq(n721), r720, opEq) })
 			}(boolSeq(true)) && anyNode(child(n719, roK80), func(n722 *Node) bool {
-				return (fnNormalizeSpace(str(child(n722, roK54))) == "O") && anyNode(child(n722, roK81), func(n723 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n723, roK54))))), "VAT", true)
-				})
+				return (fnNormalizeSpace(str(child(n722, roK54))) == "O") && anyNode(child(n722, roK81), func(n723 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n723, roK54)))) == "VAT") })
 			})
 		})
 	})) && ((!anyNode(desc(root(n), roK101), func(n724 *Node) bool {
@@ -3589,9 +3421,7 @@ func roT0084(v []Seq, n *Node) bool {
 			return func(r740 Seq) bool {
 				return anyNode(child(n739, roK77), func(n741 *Node) bool { return gcmp(nodeSeq(n741), r740, opEq) })
 			}(boolSeq(true)) && anyNode(child(n739, roK80), func(n742 *Node) bool {
-				return (fnNormalizeSpace(str(child(n742, roK54))) == "O") && anyNode(child(n742, roK81), func(n743 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n743, roK54))))), "VAT", true)
-				})
+				return (fnNormalizeSpace(str(child(n742, roK54))) == "O") && anyNode(child(n742, roK81), func(n743 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n743, roK54)))) == "VAT") })
 			})
 		})
 	}) || anyNode(child(root(n), roK78), func(n744 *Node) bool {
@@ -3599,9 +3429,7 @@ func roT0084(v []Seq, n *Node) bool {
 			return func(r746 Seq) bool {
 				return anyNode(child(n745, roK77), func(n747 *Node) bool { return gcmp(nodeSeq(n747), r746, opEq) })
 			}(boolSeq(true)) && anyNode(child(n745, roK80), func(n748 *Node) bool {
-				return (fnNormalizeSpace(str(child(n748, roK54))) == "O") && anyNode(child(n748, roK81), func(n749 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n749, roK54))))), "VAT", true)
-				})
+				return (fnNormalizeSpace(str(child(n748, roK54))) == "O") && anyNode(child(n748, roK81), func(n749 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n749, roK54)))) == "VAT") })
 			})
 		})
 	})))
@@ -3612,9 +3440,7 @@ func roT0085(v []Seq, n *Node) bool {
 	return ((anyNode(child(n, roK105), func(n750 *Node) bool {
 		return anyNode(child(n750, roK111), func(n751 *Node) bool {
 			return anyNode(child(n751, roK80), func(n752 *Node) bool {
-				return anyNode(child(n752, roK81), func(n753 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n753, roK54))))), "VAT", true)
-				}) && anyNode(child(n752, roK54), func(n754 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n754))) == "O") })
+				return anyNode(child(n752, roK81), func(n753 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n753, roK54)))) == "VAT") }) && anyNode(child(n752, roK54), func(n754 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n754))) == "O") })
 			})
 		})
 	}) && gcmp(func() Seq {
@@ -3622,9 +3448,7 @@ func roT0085(v []Seq, n *Node) bool {
 		anyNode(child(n, roK105), func(n756 *Node) bool {
 			return anyNode(child(n756, roK111), func(n757 *Node) bool {
 				return anyNode(child(n757, roK80), func(n758 *Node) bool {
-					return (fnNormalizeSpace(str(child(n758, roK54))) != "O") && anyNode(child(n758, roK81), func(n759 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n759, roK54))))), "VAT", true)
-					}) && tally1(&k755)
+					return (fnNormalizeSpace(str(child(n758, roK54))) != "O") && anyNode(child(n758, roK81), func(n759 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n759, roK54)))) == "VAT") }) && tally1(&k755)
 				})
 			})
 		})
@@ -3632,9 +3456,7 @@ func roT0085(v []Seq, n *Node) bool {
 	}(), roK58, opEq)) || !anyNode(child(n, roK105), func(n760 *Node) bool {
 		return anyNode(child(n760, roK111), func(n761 *Node) bool {
 			return anyNode(child(n761, roK80), func(n762 *Node) bool {
-				return anyNode(child(n762, roK81), func(n763 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n763, roK54))))), "VAT", true)
-				}) && anyNode(child(n762, roK54), func(n764 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n764))) == "O") })
+				return anyNode(child(n762, roK81), func(n763 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n763, roK54)))) == "VAT") }) && anyNode(child(n762, roK54), func(n764 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n764))) == "O") })
 			})
 		})
 	}))
@@ -3645,25 +3467,19 @@ func roT0086(v []Seq, n *Node) bool {
 	return ((anyNode(child(n, roK105), func(n765 *Node) bool {
 		return anyNode(child(n765, roK111), func(n766 *Node) bool {
 			return anyNode(child(n766, roK80), func(n767 *Node) bool {
-				return anyNode(child(n767, roK81), func(n768 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n768, roK54))))), "VAT", true)
-				}) && anyNode(child(n767, roK54), func(n769 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n769))) == "O") })
+				return anyNode(child(n767, roK81), func(n768 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n768, roK54)))) == "VAT") }) && anyNode(child(n767, roK54), func(n769 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n769))) == "O") })
 			})
 		})
 	}) && gcmp(func() Seq {
 		k770 := 0
 		anyNode(desc(root(n), roK110), func(n771 *Node) bool {
-			return (fnNormalizeSpace(str(child(n771, roK54))) != "O") && anyNode(child(n771, roK81), func(n772 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n772, roK54))))), "VAT", true)
-			}) && tally1(&k770)
+			return (fnNormalizeSpace(str(child(n771, roK54))) != "O") && anyNode(child(n771, roK81), func(n772 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n772, roK54)))) == "VAT") }) && tally1(&k770)
 		})
 		return countOf(k770)
 	}(), roK58, opEq)) || !anyNode(child(n, roK105), func(n773 *Node) bool {
 		return anyNode(child(n773, roK111), func(n774 *Node) bool {
 			return anyNode(child(n774, roK80), func(n775 *Node) bool {
-				return anyNode(child(n775, roK81), func(n776 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n776, roK54))))), "VAT", true)
-				}) && anyNode(child(n775, roK54), func(n777 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n777))) == "O") })
+				return anyNode(child(n775, roK81), func(n776 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n776, roK54)))) == "VAT") }) && anyNode(child(n775, roK54), func(n777 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n777))) == "O") })
 			})
 		})
 	}))
@@ -3674,9 +3490,7 @@ func roT0087(v []Seq, n *Node) bool {
 	return ((anyNode(child(n, roK105), func(n778 *Node) bool {
 		return anyNode(child(n778, roK111), func(n779 *Node) bool {
 			return anyNode(child(n779, roK80), func(n780 *Node) bool {
-				return anyNode(child(n780, roK81), func(n781 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n781, roK54))))), "VAT", true)
-				}) && anyNode(child(n780, roK54), func(n782 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n782))) == "O") })
+				return anyNode(child(n780, roK81), func(n781 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n781, roK54)))) == "VAT") }) && anyNode(child(n780, roK54), func(n782 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n782))) == "O") })
 			})
 		})
 	}) && gcmp(func() Seq {
@@ -3685,18 +3499,14 @@ func roT0087(v []Seq, n *Node) bool {
 			return func(r785 Seq) bool {
 				return anyNode(child(n784, roK77), func(n786 *Node) bool { return gcmp(nodeSeq(n786), r785, opEq) })
 			}(boolSeq(false)) && anyNode(child(n784, roK80), func(n787 *Node) bool {
-				return (fnNormalizeSpace(str(child(n787, roK54))) != "O") && anyNode(child(n787, roK81), func(n788 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n788, roK54))))), "VAT", true)
-				}) && tally1(&k783)
+				return (fnNormalizeSpace(str(child(n787, roK54))) != "O") && anyNode(child(n787, roK81), func(n788 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n788, roK54)))) == "VAT") }) && tally1(&k783)
 			})
 		})
 		return countOf(k783)
 	}(), roK58, opEq)) || !anyNode(child(n, roK105), func(n789 *Node) bool {
 		return anyNode(child(n789, roK111), func(n790 *Node) bool {
 			return anyNode(child(n790, roK80), func(n791 *Node) bool {
-				return anyNode(child(n791, roK81), func(n792 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n792, roK54))))), "VAT", true)
-				}) && anyNode(child(n791, roK54), func(n793 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n793))) == "O") })
+				return anyNode(child(n791, roK81), func(n792 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n792, roK54)))) == "VAT") }) && anyNode(child(n791, roK54), func(n793 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n793))) == "O") })
 			})
 		})
 	}))
@@ -3707,9 +3517,7 @@ func roT0088(v []Seq, n *Node) bool {
 	return ((anyNode(child(n, roK105), func(n794 *Node) bool {
 		return anyNode(child(n794, roK111), func(n795 *Node) bool {
 			return anyNode(child(n795, roK80), func(n796 *Node) bool {
-				return anyNode(child(n796, roK81), func(n797 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n797, roK54))))), "VAT", true)
-				}) && anyNode(child(n796, roK54), func(n798 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n798))) == "O") })
+				return anyNode(child(n796, roK81), func(n797 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n797, roK54)))) == "VAT") }) && anyNode(child(n796, roK54), func(n798 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n798))) == "O") })
 			})
 		})
 	}) && gcmp(func() Seq {
@@ -3718,18 +3526,14 @@ func roT0088(v []Seq, n *Node) bool {
 			return func(r801 Seq) bool {
 				return anyNode(child(n800, roK77), func(n802 *Node) bool { return gcmp(nodeSeq(n802), r801, opEq) })
 			}(boolSeq(true)) && anyNode(child(n800, roK80), func(n803 *Node) bool {
-				return (fnNormalizeSpace(str(child(n803, roK54))) != "O") && anyNode(child(n803, roK81), func(n804 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n804, roK54))))), "VAT", true)
-				}) && tally1(&k799)
+				return (fnNormalizeSpace(str(child(n803, roK54))) != "O") && anyNode(child(n803, roK81), func(n804 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n804, roK54)))) == "VAT") }) && tally1(&k799)
 			})
 		})
 		return countOf(k799)
 	}(), roK58, opEq)) || !anyNode(child(n, roK105), func(n805 *Node) bool {
 		return anyNode(child(n805, roK111), func(n806 *Node) bool {
 			return anyNode(child(n806, roK80), func(n807 *Node) bool {
-				return anyNode(child(n807, roK81), func(n808 *Node) bool {
-					return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n808, roK54))))), "VAT", true)
-				}) && anyNode(child(n807, roK54), func(n809 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n809))) == "O") })
+				return anyNode(child(n807, roK81), func(n808 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n808, roK54)))) == "VAT") }) && anyNode(child(n807, roK54), func(n809 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n809))) == "O") })
 			})
 		})
 	}))
@@ -3779,9 +3583,7 @@ func roT0089(v []Seq, n *Node) bool {
 // BR-S-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0090(v []Seq, n *Node) bool {
 	return ((anyNode(desc(root(n), roK110), func(n828 *Node) bool {
-		return (fnNormalizeSpace(str(child(n828, roK54))) == "S") && anyNode(child(n828, roK81), func(n829 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n829, roK54))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n828, roK54))) == "S") && anyNode(child(n828, roK81), func(n829 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n829, roK54)))) == "VAT") })
 	}) && (anyNode(desc(root(n), roK101), func(n830 *Node) bool {
 		return anyNode(child(n830, roK63), func(n831 *Node) bool {
 			return anyNode(child(n831, roK112), func(n832 *Node) bool { return (len(child(n832, roK113)) > 0) })
@@ -3801,9 +3603,7 @@ func roT0091(v []Seq, n *Node) bool {
 		return func(r840 Seq) bool {
 			return anyNode(child(n839, roK77), func(n841 *Node) bool { return gcmp(nodeSeq(n841), r840, opEq) })
 		}(boolSeq(false)) && anyNode(child(n839, roK80), func(n842 *Node) bool {
-			return (fnNormalizeSpace(str(child(n842, roK54))) == "S") && anyNode(child(n842, roK81), func(n843 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n843, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n842, roK54))) == "S") && anyNode(child(n842, roK81), func(n843 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n843, roK54)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), roK101), func(n844 *Node) bool {
 		return anyNode(child(n844, roK63), func(n845 *Node) bool {
@@ -3819,9 +3619,7 @@ func roT0091(v []Seq, n *Node) bool {
 		return func(r853 Seq) bool {
 			return anyNode(child(n852, roK77), func(n854 *Node) bool { return gcmp(nodeSeq(n854), r853, opEq) })
 		}(boolSeq(false)) && anyNode(child(n852, roK80), func(n855 *Node) bool {
-			return (fnNormalizeSpace(str(child(n855, roK54))) == "S") && anyNode(child(n855, roK81), func(n856 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n856, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n855, roK54))) == "S") && anyNode(child(n855, roK81), func(n856 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n856, roK54)))) == "VAT") })
 		})
 	}))
 }
@@ -3832,9 +3630,7 @@ func roT0092(v []Seq, n *Node) bool {
 		return func(r858 Seq) bool {
 			return anyNode(child(n857, roK77), func(n859 *Node) bool { return gcmp(nodeSeq(n859), r858, opEq) })
 		}(boolSeq(true)) && anyNode(child(n857, roK80), func(n860 *Node) bool {
-			return (fnNormalizeSpace(str(child(n860, roK54))) == "S") && anyNode(child(n860, roK81), func(n861 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n861, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n860, roK54))) == "S") && anyNode(child(n860, roK81), func(n861 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n861, roK54)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), roK101), func(n862 *Node) bool {
 		return anyNode(child(n862, roK63), func(n863 *Node) bool {
@@ -3850,9 +3646,7 @@ func roT0092(v []Seq, n *Node) bool {
 		return func(r871 Seq) bool {
 			return anyNode(child(n870, roK77), func(n872 *Node) bool { return gcmp(nodeSeq(n872), r871, opEq) })
 		}(boolSeq(true)) && anyNode(child(n870, roK80), func(n873 *Node) bool {
-			return (fnNormalizeSpace(str(child(n873, roK54))) == "S") && anyNode(child(n873, roK81), func(n874 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n874, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n873, roK54))) == "S") && anyNode(child(n873, roK81), func(n874 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n874, roK54)))) == "VAT") })
 		})
 	}))
 }
@@ -3860,42 +3654,30 @@ func roT0092(v []Seq, n *Node) bool {
 // BR-Z-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'Z']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0093(v []Seq, n *Node) bool {
 	return (((anyNode(desc(root(n), roK80), func(n875 *Node) bool {
-		return anyNode(child(n875, roK81), func(n876 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n876, roK54))))), "VAT", true)
-		}) && anyNode(child(n875, roK54), func(n877 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n877))) == "Z") })
+		return anyNode(child(n875, roK81), func(n876 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n876, roK54)))) == "VAT") }) && anyNode(child(n875, roK54), func(n877 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n877))) == "Z") })
 	}) || anyNode(desc(root(n), roK110), func(n878 *Node) bool {
-		return anyNode(child(n878, roK81), func(n879 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n879, roK54))))), "VAT", true)
-		}) && anyNode(child(n878, roK54), func(n880 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n880))) == "Z") })
+		return anyNode(child(n878, roK81), func(n879 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n879, roK54)))) == "VAT") }) && anyNode(child(n878, roK54), func(n880 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n880))) == "Z") })
 	})) && gcmp(func() Seq {
 		k881 := 0
 		anyNode(child(n, roK105), func(n882 *Node) bool {
 			return anyNode(child(n882, roK111), func(n883 *Node) bool {
 				return anyNode(child(n883, roK80), func(n884 *Node) bool {
-					return anyNode(child(n884, roK81), func(n885 *Node) bool {
-						return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n885, roK54))))), "VAT", true)
-					}) && anyNode(child(n884, roK54), func(n886 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n886))) == "Z") && tally1(&k881) })
+					return anyNode(child(n884, roK81), func(n885 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n885, roK54)))) == "VAT") }) && anyNode(child(n884, roK54), func(n886 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n886))) == "Z") && tally1(&k881) })
 				})
 			})
 		})
 		return countOf(k881)
 	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n887 *Node) bool {
-		return anyNode(child(n887, roK81), func(n888 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n888, roK54))))), "VAT", true)
-		}) && anyNode(child(n887, roK54), func(n889 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n889))) == "Z") })
+		return anyNode(child(n887, roK81), func(n888 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n888, roK54)))) == "VAT") }) && anyNode(child(n887, roK54), func(n889 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n889))) == "Z") })
 	}) && !anyNode(desc(root(n), roK110), func(n890 *Node) bool {
-		return anyNode(child(n890, roK81), func(n891 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n891, roK54))))), "VAT", true)
-		}) && anyNode(child(n890, roK54), func(n892 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n892))) == "Z") })
+		return anyNode(child(n890, roK81), func(n891 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n891, roK54)))) == "VAT") }) && anyNode(child(n890, roK54), func(n892 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n892))) == "Z") })
 	})))
 }
 
 // BR-Z-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0094(v []Seq, n *Node) bool {
 	return ((anyNode(desc(root(n), roK110), func(n893 *Node) bool {
-		return (fnNormalizeSpace(str(child(n893, roK54))) == "Z") && anyNode(child(n893, roK81), func(n894 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n894, roK54))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n893, roK54))) == "Z") && anyNode(child(n893, roK81), func(n894 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n894, roK54)))) == "VAT") })
 	}) && (anyNode(desc(root(n), roK101), func(n895 *Node) bool {
 		return anyNode(child(n895, roK63), func(n896 *Node) bool {
 			return anyNode(child(n896, roK112), func(n897 *Node) bool { return (len(child(n897, roK113)) > 0) })
@@ -3907,9 +3689,7 @@ func roT0094(v []Seq, n *Node) bool {
 			})) && (len(child(n900, roK113)) > 0)
 		})
 	}))) || !anyNode(desc(root(n), roK110), func(n903 *Node) bool {
-		return (fnNormalizeSpace(str(child(n903, roK54))) == "Z") && anyNode(child(n903, roK81), func(n904 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n904, roK54))))), "VAT", true)
-		})
+		return (fnNormalizeSpace(str(child(n903, roK54))) == "Z") && anyNode(child(n903, roK81), func(n904 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n904, roK54)))) == "VAT") })
 	}))
 }
 
@@ -3919,9 +3699,7 @@ func roT0095(v []Seq, n *Node) bool {
 		return func(r906 Seq) bool {
 			return anyNode(child(n905, roK77), func(n907 *Node) bool { return gcmp(nodeSeq(n907), r906, opEq) })
 		}(boolSeq(false)) && anyNode(child(n905, roK80), func(n908 *Node) bool {
-			return (fnNormalizeSpace(str(child(n908, roK54))) == "Z") && anyNode(child(n908, roK81), func(n909 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n909, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n908, roK54))) == "Z") && anyNode(child(n908, roK81), func(n909 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n909, roK54)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), roK101), func(n910 *Node) bool {
 		return anyNode(child(n910, roK63), func(n911 *Node) bool {
@@ -3937,9 +3715,7 @@ func roT0095(v []Seq, n *Node) bool {
 		return func(r919 Seq) bool {
 			return anyNode(child(n918, roK77), func(n920 *Node) bool { return gcmp(nodeSeq(n920), r919, opEq) })
 		}(boolSeq(false)) && anyNode(child(n918, roK80), func(n921 *Node) bool {
-			return (fnNormalizeSpace(str(child(n921, roK54))) == "Z") && anyNode(child(n921, roK81), func(n922 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n922, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n921, roK54))) == "Z") && anyNode(child(n921, roK81), func(n922 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n922, roK54)))) == "VAT") })
 		})
 	}))
 }
@@ -3950,9 +3726,7 @@ func roT0096(v []Seq, n *Node) bool {
 		return func(r924 Seq) bool {
 			return anyNode(child(n923, roK77), func(n925 *Node) bool { return gcmp(nodeSeq(n925), r924, opEq) })
 		}(boolSeq(true)) && anyNode(child(n923, roK80), func(n926 *Node) bool {
-			return (fnNormalizeSpace(str(child(n926, roK54))) == "Z") && anyNode(child(n926, roK81), func(n927 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n927, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n926, roK54))) == "Z") && anyNode(child(n926, roK81), func(n927 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n927, roK54)))) == "VAT") })
 		})
 	}) && (anyNode(desc(root(n), roK101), func(n928 *Node) bool {
 		return anyNode(child(n928, roK63), func(n929 *Node) bool {
@@ -3968,9 +3742,7 @@ func roT0096(v []Seq, n *Node) bool {
 		return func(r937 Seq) bool {
 			return anyNode(child(n936, roK77), func(n938 *Node) bool { return gcmp(nodeSeq(n938), r937, opEq) })
 		}(boolSeq(true)) && anyNode(child(n936, roK80), func(n939 *Node) bool {
-			return (fnNormalizeSpace(str(child(n939, roK54))) == "Z") && anyNode(child(n939, roK81), func(n940 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n940, roK54))))), "VAT", true)
-			})
+			return (fnNormalizeSpace(str(child(n939, roK54))) == "Z") && anyNode(child(n939, roK81), func(n940 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n940, roK54)))) == "VAT") })
 		})
 	}))
 }
@@ -4567,9 +4339,7 @@ func roM023(v []Seq, n *Node) bool {
 func roT0133(v []Seq, n *Node) bool {
 	return ((anyNode(child(n, roK63), func(n1045 *Node) bool {
 		return anyNode(child(n1045, roK112), func(n1046 *Node) bool {
-			return anyNode(child(n1046, roK81), func(n1047 *Node) bool {
-				return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1047, roK54))))), "VAT", true)
-			}) && (len(child(n1046, roK113)) > 0)
+			return anyNode(child(n1046, roK81), func(n1047 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1047, roK54)))) == "VAT") }) && (len(child(n1046, roK113)) > 0)
 		})
 	}) || anyNode(child(n, roK63), func(n1049 *Node) bool {
 		return anyNode(child(n1049, roK138), func(n1050 *Node) bool { return (len(child(n1050, roK54)) > 0) })
@@ -4765,47 +4535,31 @@ func roT0142(v []Seq, n *Node) bool {
 // BR-47: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func roT0143(v []Seq, n *Node) bool {
 	return anyNode(child(n, roK80), func(n1071 *Node) bool {
-		return anyNode(child(n1071, roK81), func(n1072 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1072, roK54))))), "VAT", true)
-		}) && (len(child(n1071, roK54)) > 0)
+		return anyNode(child(n1071, roK81), func(n1072 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1072, roK54)))) == "VAT") }) && (len(child(n1071, roK54)) > 0)
 	})
 }
 
 // BR-48: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:Percent) or (cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/normalize-space(cbc:ID)='O')
 func roT0144(v []Seq, n *Node) bool {
 	return (anyNode(child(n, roK80), func(n1074 *Node) bool {
-		return anyNode(child(n1074, roK81), func(n1075 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1075, roK54))))), "VAT", true)
-		}) && (len(child(n1074, roK144)) > 0)
+		return anyNode(child(n1074, roK81), func(n1075 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1075, roK54)))) == "VAT") }) && (len(child(n1074, roK144)) > 0)
 	}) || anyNode(child(n, roK80), func(n1077 *Node) bool {
-		return anyNode(child(n1077, roK81), func(n1078 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1078, roK54))))), "VAT", true)
-		}) && gcmpStr(strSeq(fnNormalizeSpace(str(child(n1077, roK54)))), "O", true)
+		return anyNode(child(n1077, roK81), func(n1078 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1078, roK54)))) == "VAT") }) && (fnNormalizeSpace(str(child(n1077, roK54))) == "O")
 	}))
 }
 
 // BR-CO-17: (round(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/xs:decimal(cbc:Percent)) = 0 and (round(xs:decimal(cbc:TaxAmount)) = 0)) or (round(cac:TaxCategory[cac:TaxScheme/normali…
 func roT0145(v []Seq, n *Node) bool {
 	return (((gcmp(fnRound(step(filter(child(n, roK80), func(p1079 *Node) bool {
-		return anyNode(child(p1079, roK81), func(n1080 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1080, roK54))))), "VAT", true)
-		})
+		return anyNode(child(p1079, roK81), func(n1080 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1080, roK54)))) == "VAT") })
 	}), func(n1081 *Node) Seq { return castDecimal(child(n1081, roK144)) })), roK58, opEq) && gcmp(fnRound(castDecimal(child(n, roK106))), roK58, opEq)) || (gcmp(fnRound(step(filter(child(n, roK80), func(p1082 *Node) bool {
-		return anyNode(child(p1082, roK81), func(n1083 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1083, roK54))))), "VAT", true)
-		})
+		return anyNode(child(p1082, roK81), func(n1083 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1083, roK54)))) == "VAT") })
 	}), func(n1084 *Node) Seq { return castDecimal(child(n1084, roK144)) })), roK58, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, roK106))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK143))), arith(step(filter(child(n, roK80), func(p1085 *Node) bool {
-		return anyNode(child(p1085, roK81), func(n1086 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1086, roK54))))), "VAT", true)
-		})
+		return anyNode(child(p1085, roK81), func(n1086 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1086, roK54)))) == "VAT") })
 	}), func(n1087 *Node) Seq { return castDecimal(child(n1087, roK144)) }), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, roK106))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK143))), arith(step(filter(child(n, roK80), func(p1088 *Node) bool {
-		return anyNode(child(p1088, roK81), func(n1089 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1089, roK54))))), "VAT", true)
-		})
+		return anyNode(child(p1088, roK81), func(n1089 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1089, roK54)))) == "VAT") })
 	}), func(n1090 *Node) Seq { return castDecimal(child(n1090, roK144)) }), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt)))) || (!(len(step(filter(child(n, roK80), func(p1091 *Node) bool {
-		return anyNode(child(p1091, roK81), func(n1092 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1092, roK54))))), "VAT", true)
-		})
+		return anyNode(child(p1091, roK81), func(n1092 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1092, roK54)))) == "VAT") })
 	}), func(n1093 *Node) Seq { return castDecimal(child(n1093, roK144)) })) > 0) && gcmp(fnRound(castDecimal(child(n, roK106))), roK58, opEq)))
 }
 
@@ -4826,9 +4580,7 @@ func roM030(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK112) {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1094 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1094, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1094 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1094, roK54)))) == "VAT") })) {
 			return false
 		}
 		return true
@@ -4853,9 +4605,7 @@ func roM031(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1095 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1095, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1095 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1095, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4886,7 +4636,7 @@ func roT0149(v []Seq, n *Node) bool {
 				return anyNode(parent(n1100), func(n1101 *Node) bool {
 					return anyNode(child(n1101, roK89), func(n1102 *Node) bool {
 						return anyNode(child(n1102, roK123), func(n1103 *Node) bool {
-							return anyNode(child(n1103, roK110), func(n1104 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1104, roK54)))), "AE", true) })
+							return anyNode(child(n1103, roK110), func(n1104 *Node) bool { return (fnNormalizeSpace(str(child(n1104, roK54))) == "AE") })
 						}) && a1098.add(castDecimal(child(n1102, roK86)))
 					})
 				})
@@ -4901,7 +4651,7 @@ func roT0149(v []Seq, n *Node) bool {
 					return anyNode(child(n1108, roK76), func(n1109 *Node) bool {
 						return func(r1110 Seq) bool {
 							return anyNode(child(n1109, roK77), func(n1111 *Node) bool { return gcmp(nodeSeq(n1111), r1110, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1109, roK80), func(n1112 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1112, roK54)))), "AE", true) }) && a1105.add(castDecimal(child(n1109, roK79)))
+						}(boolSeq(true)) && anyNode(child(n1109, roK80), func(n1112 *Node) bool { return (fnNormalizeSpace(str(child(n1112, roK54))) == "AE") }) && a1105.add(castDecimal(child(n1109, roK79)))
 					})
 				})
 			})
@@ -4915,7 +4665,7 @@ func roT0149(v []Seq, n *Node) bool {
 					return anyNode(child(n1116, roK76), func(n1117 *Node) bool {
 						return func(r1118 Seq) bool {
 							return anyNode(child(n1117, roK77), func(n1119 *Node) bool { return gcmp(nodeSeq(n1119), r1118, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1117, roK80), func(n1120 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1120, roK54)))), "AE", true) }) && a1113.add(castDecimal(child(n1117, roK79)))
+						}(boolSeq(false)) && anyNode(child(n1117, roK80), func(n1120 *Node) bool { return (fnNormalizeSpace(str(child(n1120, roK54))) == "AE") }) && a1113.add(castDecimal(child(n1117, roK79)))
 					})
 				})
 			})
@@ -4928,7 +4678,7 @@ func roT0149(v []Seq, n *Node) bool {
 				return anyNode(parent(n1125), func(n1126 *Node) bool {
 					return anyNode(child(n1126, roK90), func(n1127 *Node) bool {
 						return anyNode(child(n1127, roK123), func(n1128 *Node) bool {
-							return anyNode(child(n1128, roK110), func(n1129 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1129, roK54)))), "AE", true) })
+							return anyNode(child(n1128, roK110), func(n1129 *Node) bool { return (fnNormalizeSpace(str(child(n1129, roK54))) == "AE") })
 						}) && a1123.add(castDecimal(child(n1127, roK86)))
 					})
 				})
@@ -4943,7 +4693,7 @@ func roT0149(v []Seq, n *Node) bool {
 					return anyNode(child(n1133, roK76), func(n1134 *Node) bool {
 						return func(r1135 Seq) bool {
 							return anyNode(child(n1134, roK77), func(n1136 *Node) bool { return gcmp(nodeSeq(n1136), r1135, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1134, roK80), func(n1137 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1137, roK54)))), "AE", true) }) && a1130.add(castDecimal(child(n1134, roK79)))
+						}(boolSeq(true)) && anyNode(child(n1134, roK80), func(n1137 *Node) bool { return (fnNormalizeSpace(str(child(n1137, roK54))) == "AE") }) && a1130.add(castDecimal(child(n1134, roK79)))
 					})
 				})
 			})
@@ -4957,7 +4707,7 @@ func roT0149(v []Seq, n *Node) bool {
 					return anyNode(child(n1141, roK76), func(n1142 *Node) bool {
 						return func(r1143 Seq) bool {
 							return anyNode(child(n1142, roK77), func(n1144 *Node) bool { return gcmp(nodeSeq(n1144), r1143, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1142, roK80), func(n1145 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1145, roK54)))), "AE", true) }) && a1138.add(castDecimal(child(n1142, roK79)))
+						}(boolSeq(false)) && anyNode(child(n1142, roK80), func(n1145 *Node) bool { return (fnNormalizeSpace(str(child(n1145, roK54))) == "AE") }) && a1138.add(castDecimal(child(n1142, roK79)))
 					})
 				})
 			})
@@ -4986,9 +4736,7 @@ func roM032(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1149 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1149, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1149 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1149, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5022,9 +4770,7 @@ func roM033(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1152 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1152, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1152 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1152, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5058,9 +4804,7 @@ func roM034(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1155 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1155, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1155 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1155, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5083,9 +4827,7 @@ func roM034(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1156 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1156, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1156 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1156, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5118,9 +4860,7 @@ func roM035(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1157 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1157, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1157 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1157, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5151,7 +4891,7 @@ func roT0155(v []Seq, n *Node) bool {
 				return anyNode(parent(n1162), func(n1163 *Node) bool {
 					return anyNode(child(n1163, roK89), func(n1164 *Node) bool {
 						return anyNode(child(n1164, roK123), func(n1165 *Node) bool {
-							return anyNode(child(n1165, roK110), func(n1166 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1166, roK54)))), "E", true) })
+							return anyNode(child(n1165, roK110), func(n1166 *Node) bool { return (fnNormalizeSpace(str(child(n1166, roK54))) == "E") })
 						}) && a1160.add(castDecimal(child(n1164, roK86)))
 					})
 				})
@@ -5166,7 +4906,7 @@ func roT0155(v []Seq, n *Node) bool {
 					return anyNode(child(n1170, roK76), func(n1171 *Node) bool {
 						return func(r1172 Seq) bool {
 							return anyNode(child(n1171, roK77), func(n1173 *Node) bool { return gcmp(nodeSeq(n1173), r1172, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1171, roK80), func(n1174 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1174, roK54)))), "E", true) }) && a1167.add(castDecimal(child(n1171, roK79)))
+						}(boolSeq(true)) && anyNode(child(n1171, roK80), func(n1174 *Node) bool { return (fnNormalizeSpace(str(child(n1174, roK54))) == "E") }) && a1167.add(castDecimal(child(n1171, roK79)))
 					})
 				})
 			})
@@ -5180,7 +4920,7 @@ func roT0155(v []Seq, n *Node) bool {
 					return anyNode(child(n1178, roK76), func(n1179 *Node) bool {
 						return func(r1180 Seq) bool {
 							return anyNode(child(n1179, roK77), func(n1181 *Node) bool { return gcmp(nodeSeq(n1181), r1180, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1179, roK80), func(n1182 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1182, roK54)))), "E", true) }) && a1175.add(castDecimal(child(n1179, roK79)))
+						}(boolSeq(false)) && anyNode(child(n1179, roK80), func(n1182 *Node) bool { return (fnNormalizeSpace(str(child(n1182, roK54))) == "E") }) && a1175.add(castDecimal(child(n1179, roK79)))
 					})
 				})
 			})
@@ -5193,7 +4933,7 @@ func roT0155(v []Seq, n *Node) bool {
 				return anyNode(parent(n1187), func(n1188 *Node) bool {
 					return anyNode(child(n1188, roK90), func(n1189 *Node) bool {
 						return anyNode(child(n1189, roK123), func(n1190 *Node) bool {
-							return anyNode(child(n1190, roK110), func(n1191 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1191, roK54)))), "E", true) })
+							return anyNode(child(n1190, roK110), func(n1191 *Node) bool { return (fnNormalizeSpace(str(child(n1191, roK54))) == "E") })
 						}) && a1185.add(castDecimal(child(n1189, roK86)))
 					})
 				})
@@ -5208,7 +4948,7 @@ func roT0155(v []Seq, n *Node) bool {
 					return anyNode(child(n1195, roK76), func(n1196 *Node) bool {
 						return func(r1197 Seq) bool {
 							return anyNode(child(n1196, roK77), func(n1198 *Node) bool { return gcmp(nodeSeq(n1198), r1197, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1196, roK80), func(n1199 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1199, roK54)))), "E", true) }) && a1192.add(castDecimal(child(n1196, roK79)))
+						}(boolSeq(true)) && anyNode(child(n1196, roK80), func(n1199 *Node) bool { return (fnNormalizeSpace(str(child(n1199, roK54))) == "E") }) && a1192.add(castDecimal(child(n1196, roK79)))
 					})
 				})
 			})
@@ -5222,7 +4962,7 @@ func roT0155(v []Seq, n *Node) bool {
 					return anyNode(child(n1203, roK76), func(n1204 *Node) bool {
 						return func(r1205 Seq) bool {
 							return anyNode(child(n1204, roK77), func(n1206 *Node) bool { return gcmp(nodeSeq(n1206), r1205, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1204, roK80), func(n1207 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1207, roK54)))), "E", true) }) && a1200.add(castDecimal(child(n1204, roK79)))
+						}(boolSeq(false)) && anyNode(child(n1204, roK80), func(n1207 *Node) bool { return (fnNormalizeSpace(str(child(n1207, roK54))) == "E") }) && a1200.add(castDecimal(child(n1204, roK79)))
 					})
 				})
 			})
@@ -5251,9 +4991,7 @@ func roM036(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1211 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1211, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1211 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1211, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5287,9 +5025,7 @@ func roM037(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1214 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1214, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1214 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1214, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5323,9 +5059,7 @@ func roM038(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1217 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1217, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1217 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1217, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5348,9 +5082,7 @@ func roM038(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1218 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1218, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1218 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1218, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5383,9 +5115,7 @@ func roM039(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1219 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1219, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1219 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1219, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5416,7 +5146,7 @@ func roT0161(v []Seq, n *Node) bool {
 				return anyNode(parent(n1224), func(n1225 *Node) bool {
 					return anyNode(child(n1225, roK89), func(n1226 *Node) bool {
 						return anyNode(child(n1226, roK123), func(n1227 *Node) bool {
-							return anyNode(child(n1227, roK110), func(n1228 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1228, roK54)))), "G", true) })
+							return anyNode(child(n1227, roK110), func(n1228 *Node) bool { return (fnNormalizeSpace(str(child(n1228, roK54))) == "G") })
 						}) && a1222.add(castDecimal(child(n1226, roK86)))
 					})
 				})
@@ -5431,7 +5161,7 @@ func roT0161(v []Seq, n *Node) bool {
 					return anyNode(child(n1232, roK76), func(n1233 *Node) bool {
 						return func(r1234 Seq) bool {
 							return anyNode(child(n1233, roK77), func(n1235 *Node) bool { return gcmp(nodeSeq(n1235), r1234, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1233, roK80), func(n1236 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1236, roK54)))), "G", true) }) && a1229.add(castDecimal(child(n1233, roK79)))
+						}(boolSeq(true)) && anyNode(child(n1233, roK80), func(n1236 *Node) bool { return (fnNormalizeSpace(str(child(n1236, roK54))) == "G") }) && a1229.add(castDecimal(child(n1233, roK79)))
 					})
 				})
 			})
@@ -5445,7 +5175,7 @@ func roT0161(v []Seq, n *Node) bool {
 					return anyNode(child(n1240, roK76), func(n1241 *Node) bool {
 						return func(r1242 Seq) bool {
 							return anyNode(child(n1241, roK77), func(n1243 *Node) bool { return gcmp(nodeSeq(n1243), r1242, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1241, roK80), func(n1244 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1244, roK54)))), "G", true) }) && a1237.add(castDecimal(child(n1241, roK79)))
+						}(boolSeq(false)) && anyNode(child(n1241, roK80), func(n1244 *Node) bool { return (fnNormalizeSpace(str(child(n1244, roK54))) == "G") }) && a1237.add(castDecimal(child(n1241, roK79)))
 					})
 				})
 			})
@@ -5458,7 +5188,7 @@ func roT0161(v []Seq, n *Node) bool {
 				return anyNode(parent(n1249), func(n1250 *Node) bool {
 					return anyNode(child(n1250, roK90), func(n1251 *Node) bool {
 						return anyNode(child(n1251, roK123), func(n1252 *Node) bool {
-							return anyNode(child(n1252, roK110), func(n1253 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1253, roK54)))), "G", true) })
+							return anyNode(child(n1252, roK110), func(n1253 *Node) bool { return (fnNormalizeSpace(str(child(n1253, roK54))) == "G") })
 						}) && a1247.add(castDecimal(child(n1251, roK86)))
 					})
 				})
@@ -5473,7 +5203,7 @@ func roT0161(v []Seq, n *Node) bool {
 					return anyNode(child(n1257, roK76), func(n1258 *Node) bool {
 						return func(r1259 Seq) bool {
 							return anyNode(child(n1258, roK77), func(n1260 *Node) bool { return gcmp(nodeSeq(n1260), r1259, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1258, roK80), func(n1261 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1261, roK54)))), "G", true) }) && a1254.add(castDecimal(child(n1258, roK79)))
+						}(boolSeq(true)) && anyNode(child(n1258, roK80), func(n1261 *Node) bool { return (fnNormalizeSpace(str(child(n1261, roK54))) == "G") }) && a1254.add(castDecimal(child(n1258, roK79)))
 					})
 				})
 			})
@@ -5487,7 +5217,7 @@ func roT0161(v []Seq, n *Node) bool {
 					return anyNode(child(n1265, roK76), func(n1266 *Node) bool {
 						return func(r1267 Seq) bool {
 							return anyNode(child(n1266, roK77), func(n1268 *Node) bool { return gcmp(nodeSeq(n1268), r1267, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1266, roK80), func(n1269 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1269, roK54)))), "G", true) }) && a1262.add(castDecimal(child(n1266, roK79)))
+						}(boolSeq(false)) && anyNode(child(n1266, roK80), func(n1269 *Node) bool { return (fnNormalizeSpace(str(child(n1269, roK54))) == "G") }) && a1262.add(castDecimal(child(n1266, roK79)))
 					})
 				})
 			})
@@ -5516,9 +5246,7 @@ func roM040(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1273 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1273, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1273 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1273, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5552,9 +5280,7 @@ func roM041(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1276 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1276, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1276 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1276, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5588,9 +5314,7 @@ func roM042(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1279 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1279, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1279 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1279, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5613,9 +5337,7 @@ func roM042(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1280 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1280, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1280 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1280, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5648,9 +5370,7 @@ func roM043(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1281 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1281, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1281 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1281, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5681,7 +5401,7 @@ func roT0167(v []Seq, n *Node) bool {
 				return anyNode(parent(n1286), func(n1287 *Node) bool {
 					return anyNode(child(n1287, roK89), func(n1288 *Node) bool {
 						return anyNode(child(n1288, roK123), func(n1289 *Node) bool {
-							return anyNode(child(n1289, roK110), func(n1290 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1290, roK54)))), "K", true) })
+							return anyNode(child(n1289, roK110), func(n1290 *Node) bool { return (fnNormalizeSpace(str(child(n1290, roK54))) == "K") })
 						}) && a1284.add(castDecimal(child(n1288, roK86)))
 					})
 				})
@@ -5696,7 +5416,7 @@ func roT0167(v []Seq, n *Node) bool {
 					return anyNode(child(n1294, roK76), func(n1295 *Node) bool {
 						return func(r1296 Seq) bool {
 							return anyNode(child(n1295, roK77), func(n1297 *Node) bool { return gcmp(nodeSeq(n1297), r1296, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1295, roK80), func(n1298 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1298, roK54)))), "K", true) }) && a1291.add(castDecimal(child(n1295, roK79)))
+						}(boolSeq(true)) && anyNode(child(n1295, roK80), func(n1298 *Node) bool { return (fnNormalizeSpace(str(child(n1298, roK54))) == "K") }) && a1291.add(castDecimal(child(n1295, roK79)))
 					})
 				})
 			})
@@ -5710,7 +5430,7 @@ func roT0167(v []Seq, n *Node) bool {
 					return anyNode(child(n1302, roK76), func(n1303 *Node) bool {
 						return func(r1304 Seq) bool {
 							return anyNode(child(n1303, roK77), func(n1305 *Node) bool { return gcmp(nodeSeq(n1305), r1304, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1303, roK80), func(n1306 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1306, roK54)))), "K", true) }) && a1299.add(castDecimal(child(n1303, roK79)))
+						}(boolSeq(false)) && anyNode(child(n1303, roK80), func(n1306 *Node) bool { return (fnNormalizeSpace(str(child(n1306, roK54))) == "K") }) && a1299.add(castDecimal(child(n1303, roK79)))
 					})
 				})
 			})
@@ -5723,7 +5443,7 @@ func roT0167(v []Seq, n *Node) bool {
 				return anyNode(parent(n1311), func(n1312 *Node) bool {
 					return anyNode(child(n1312, roK90), func(n1313 *Node) bool {
 						return anyNode(child(n1313, roK123), func(n1314 *Node) bool {
-							return anyNode(child(n1314, roK110), func(n1315 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1315, roK54)))), "K", true) })
+							return anyNode(child(n1314, roK110), func(n1315 *Node) bool { return (fnNormalizeSpace(str(child(n1315, roK54))) == "K") })
 						}) && a1309.add(castDecimal(child(n1313, roK86)))
 					})
 				})
@@ -5738,7 +5458,7 @@ func roT0167(v []Seq, n *Node) bool {
 					return anyNode(child(n1319, roK76), func(n1320 *Node) bool {
 						return func(r1321 Seq) bool {
 							return anyNode(child(n1320, roK77), func(n1322 *Node) bool { return gcmp(nodeSeq(n1322), r1321, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1320, roK80), func(n1323 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1323, roK54)))), "K", true) }) && a1316.add(castDecimal(child(n1320, roK79)))
+						}(boolSeq(true)) && anyNode(child(n1320, roK80), func(n1323 *Node) bool { return (fnNormalizeSpace(str(child(n1323, roK54))) == "K") }) && a1316.add(castDecimal(child(n1320, roK79)))
 					})
 				})
 			})
@@ -5752,7 +5472,7 @@ func roT0167(v []Seq, n *Node) bool {
 					return anyNode(child(n1327, roK76), func(n1328 *Node) bool {
 						return func(r1329 Seq) bool {
 							return anyNode(child(n1328, roK77), func(n1330 *Node) bool { return gcmp(nodeSeq(n1330), r1329, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1328, roK80), func(n1331 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1331, roK54)))), "K", true) }) && a1324.add(castDecimal(child(n1328, roK79)))
+						}(boolSeq(false)) && anyNode(child(n1328, roK80), func(n1331 *Node) bool { return (fnNormalizeSpace(str(child(n1331, roK54))) == "K") }) && a1324.add(castDecimal(child(n1328, roK79)))
 					})
 				})
 			})
@@ -5781,9 +5501,7 @@ func roM044(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1335 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1335, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1335 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1335, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5817,9 +5535,7 @@ func roM045(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1338 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1338, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1338 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1338, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5853,9 +5569,7 @@ func roM046(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1341 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1341, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1341 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1341, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5878,9 +5592,7 @@ func roM046(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1342 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1342, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1342 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1342, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5913,9 +5625,7 @@ func roM047(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1343 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1343, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1343 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1343, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5951,7 +5661,7 @@ func roT0173(v []Seq, n *Node) bool {
 					return anyNode(parent(n1348), func(n1349 *Node) bool {
 						return anyNode(child(n1349, roK89), func(n1350 *Node) bool {
 							return anyNode(child(n1350, roK123), func(n1351 *Node) bool {
-								return anyNode(child(n1351, roK110), func(n1352 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1352, roK54)))), "L", true) })
+								return anyNode(child(n1351, roK110), func(n1352 *Node) bool { return (fnNormalizeSpace(str(child(n1352, roK54))) == "L") })
 							}) && anyNode(child(n1350, roK123), func(n1353 *Node) bool {
 								return anyNode(child(n1353, roK110), func(n1354 *Node) bool { return gcmp(castDecimal(child(n1354, roK144)), q1344, opEq) })
 							}) && a1346.add(castDecimal(child(n1350, roK86)))
@@ -5968,7 +5678,7 @@ func roT0173(v []Seq, n *Node) bool {
 						return anyNode(child(n1358, roK76), func(n1359 *Node) bool {
 							return func(r1360 Seq) bool {
 								return anyNode(child(n1359, roK77), func(n1361 *Node) bool { return gcmp(nodeSeq(n1361), r1360, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1359, roK80), func(n1362 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1362, roK54)))), "L", true) }) && anyNode(child(n1359, roK80), func(n1363 *Node) bool { return gcmp(castDecimal(child(n1363, roK144)), q1344, opEq) }) && a1355.add(castDecimal(child(n1359, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1359, roK80), func(n1362 *Node) bool { return (fnNormalizeSpace(str(child(n1362, roK54))) == "L") }) && anyNode(child(n1359, roK80), func(n1363 *Node) bool { return gcmp(castDecimal(child(n1363, roK144)), q1344, opEq) }) && a1355.add(castDecimal(child(n1359, roK79)))
 						})
 					})
 				})
@@ -5982,7 +5692,7 @@ func roT0173(v []Seq, n *Node) bool {
 						return anyNode(child(n1367, roK76), func(n1368 *Node) bool {
 							return func(r1369 Seq) bool {
 								return anyNode(child(n1368, roK77), func(n1370 *Node) bool { return gcmp(nodeSeq(n1370), r1369, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1368, roK80), func(n1371 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1371, roK54)))), "L", true) }) && anyNode(child(n1368, roK80), func(n1372 *Node) bool { return gcmp(castDecimal(child(n1372, roK144)), q1344, opEq) }) && a1364.add(castDecimal(child(n1368, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1368, roK80), func(n1371 *Node) bool { return (fnNormalizeSpace(str(child(n1371, roK54))) == "L") }) && anyNode(child(n1368, roK80), func(n1372 *Node) bool { return gcmp(castDecimal(child(n1372, roK144)), q1344, opEq) }) && a1364.add(castDecimal(child(n1368, roK79)))
 						})
 					})
 				})
@@ -5999,7 +5709,7 @@ func roT0173(v []Seq, n *Node) bool {
 					return anyNode(parent(n1377), func(n1378 *Node) bool {
 						return anyNode(child(n1378, roK89), func(n1379 *Node) bool {
 							return anyNode(child(n1379, roK123), func(n1380 *Node) bool {
-								return anyNode(child(n1380, roK110), func(n1381 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1381, roK54)))), "L", true) })
+								return anyNode(child(n1380, roK110), func(n1381 *Node) bool { return (fnNormalizeSpace(str(child(n1381, roK54))) == "L") })
 							}) && anyNode(child(n1379, roK123), func(n1382 *Node) bool {
 								return anyNode(child(n1382, roK110), func(n1383 *Node) bool { return gcmp(castDecimal(child(n1383, roK144)), q1344, opEq) })
 							}) && a1375.add(castDecimal(child(n1379, roK86)))
@@ -6016,7 +5726,7 @@ func roT0173(v []Seq, n *Node) bool {
 						return anyNode(child(n1387, roK76), func(n1388 *Node) bool {
 							return func(r1389 Seq) bool {
 								return anyNode(child(n1388, roK77), func(n1390 *Node) bool { return gcmp(nodeSeq(n1390), r1389, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1388, roK80), func(n1391 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1391, roK54)))), "L", true) }) && anyNode(child(n1388, roK80), func(n1392 *Node) bool { return gcmp(castDecimal(child(n1392, roK144)), q1344, opEq) }) && a1384.add(castDecimal(child(n1388, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1388, roK80), func(n1391 *Node) bool { return (fnNormalizeSpace(str(child(n1391, roK54))) == "L") }) && anyNode(child(n1388, roK80), func(n1392 *Node) bool { return gcmp(castDecimal(child(n1392, roK144)), q1344, opEq) }) && a1384.add(castDecimal(child(n1388, roK79)))
 						})
 					})
 				})
@@ -6030,7 +5740,7 @@ func roT0173(v []Seq, n *Node) bool {
 						return anyNode(child(n1396, roK76), func(n1397 *Node) bool {
 							return func(r1398 Seq) bool {
 								return anyNode(child(n1397, roK77), func(n1399 *Node) bool { return gcmp(nodeSeq(n1399), r1398, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1397, roK80), func(n1400 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1400, roK54)))), "L", true) }) && anyNode(child(n1397, roK80), func(n1401 *Node) bool { return gcmp(castDecimal(child(n1401, roK144)), q1344, opEq) }) && a1393.add(castDecimal(child(n1397, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1397, roK80), func(n1400 *Node) bool { return (fnNormalizeSpace(str(child(n1400, roK54))) == "L") }) && anyNode(child(n1397, roK80), func(n1401 *Node) bool { return gcmp(castDecimal(child(n1401, roK144)), q1344, opEq) }) && a1393.add(castDecimal(child(n1397, roK79)))
 						})
 					})
 				})
@@ -6047,7 +5757,7 @@ func roT0173(v []Seq, n *Node) bool {
 					return anyNode(parent(n1407), func(n1408 *Node) bool {
 						return anyNode(child(n1408, roK90), func(n1409 *Node) bool {
 							return anyNode(child(n1409, roK123), func(n1410 *Node) bool {
-								return anyNode(child(n1410, roK110), func(n1411 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1411, roK54)))), "L", true) })
+								return anyNode(child(n1410, roK110), func(n1411 *Node) bool { return (fnNormalizeSpace(str(child(n1411, roK54))) == "L") })
 							}) && anyNode(child(n1409, roK123), func(n1412 *Node) bool {
 								return anyNode(child(n1412, roK110), func(n1413 *Node) bool { return gcmp(castDecimal(child(n1413, roK144)), q1344, opEq) })
 							}) && a1405.add(castDecimal(child(n1409, roK86)))
@@ -6064,7 +5774,7 @@ func roT0173(v []Seq, n *Node) bool {
 						return anyNode(child(n1417, roK76), func(n1418 *Node) bool {
 							return func(r1419 Seq) bool {
 								return anyNode(child(n1418, roK77), func(n1420 *Node) bool { return gcmp(nodeSeq(n1420), r1419, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1418, roK80), func(n1421 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1421, roK54)))), "L", true) }) && anyNode(child(n1418, roK80), func(n1422 *Node) bool { return gcmp(castDecimal(child(n1422, roK144)), q1344, opEq) }) && a1414.add(castDecimal(child(n1418, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1418, roK80), func(n1421 *Node) bool { return (fnNormalizeSpace(str(child(n1421, roK54))) == "L") }) && anyNode(child(n1418, roK80), func(n1422 *Node) bool { return gcmp(castDecimal(child(n1422, roK144)), q1344, opEq) }) && a1414.add(castDecimal(child(n1418, roK79)))
 						})
 					})
 				})
@@ -6078,7 +5788,7 @@ func roT0173(v []Seq, n *Node) bool {
 						return anyNode(child(n1426, roK76), func(n1427 *Node) bool {
 							return func(r1428 Seq) bool {
 								return anyNode(child(n1427, roK77), func(n1429 *Node) bool { return gcmp(nodeSeq(n1429), r1428, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1427, roK80), func(n1430 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1430, roK54)))), "L", true) }) && anyNode(child(n1427, roK80), func(n1431 *Node) bool { return gcmp(castDecimal(child(n1431, roK144)), q1344, opEq) }) && a1423.add(castDecimal(child(n1427, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1427, roK80), func(n1430 *Node) bool { return (fnNormalizeSpace(str(child(n1430, roK54))) == "L") }) && anyNode(child(n1427, roK80), func(n1431 *Node) bool { return gcmp(castDecimal(child(n1431, roK144)), q1344, opEq) }) && a1423.add(castDecimal(child(n1427, roK79)))
 						})
 					})
 				})
@@ -6095,7 +5805,7 @@ func roT0173(v []Seq, n *Node) bool {
 					return anyNode(parent(n1436), func(n1437 *Node) bool {
 						return anyNode(child(n1437, roK90), func(n1438 *Node) bool {
 							return anyNode(child(n1438, roK123), func(n1439 *Node) bool {
-								return anyNode(child(n1439, roK110), func(n1440 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1440, roK54)))), "L", true) })
+								return anyNode(child(n1439, roK110), func(n1440 *Node) bool { return (fnNormalizeSpace(str(child(n1440, roK54))) == "L") })
 							}) && anyNode(child(n1438, roK123), func(n1441 *Node) bool {
 								return anyNode(child(n1441, roK110), func(n1442 *Node) bool { return gcmp(castDecimal(child(n1442, roK144)), q1344, opEq) })
 							}) && a1434.add(castDecimal(child(n1438, roK86)))
@@ -6112,7 +5822,7 @@ func roT0173(v []Seq, n *Node) bool {
 						return anyNode(child(n1446, roK76), func(n1447 *Node) bool {
 							return func(r1448 Seq) bool {
 								return anyNode(child(n1447, roK77), func(n1449 *Node) bool { return gcmp(nodeSeq(n1449), r1448, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1447, roK80), func(n1450 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1450, roK54)))), "L", true) }) && anyNode(child(n1447, roK80), func(n1451 *Node) bool { return gcmp(castDecimal(child(n1451, roK144)), q1344, opEq) }) && a1443.add(castDecimal(child(n1447, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1447, roK80), func(n1450 *Node) bool { return (fnNormalizeSpace(str(child(n1450, roK54))) == "L") }) && anyNode(child(n1447, roK80), func(n1451 *Node) bool { return gcmp(castDecimal(child(n1451, roK144)), q1344, opEq) }) && a1443.add(castDecimal(child(n1447, roK79)))
 						})
 					})
 				})
@@ -6126,7 +5836,7 @@ func roT0173(v []Seq, n *Node) bool {
 						return anyNode(child(n1455, roK76), func(n1456 *Node) bool {
 							return func(r1457 Seq) bool {
 								return anyNode(child(n1456, roK77), func(n1458 *Node) bool { return gcmp(nodeSeq(n1458), r1457, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1456, roK80), func(n1459 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1459, roK54)))), "L", true) }) && anyNode(child(n1456, roK80), func(n1460 *Node) bool { return gcmp(castDecimal(child(n1460, roK144)), q1344, opEq) }) && a1452.add(castDecimal(child(n1456, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1456, roK80), func(n1459 *Node) bool { return (fnNormalizeSpace(str(child(n1459, roK54))) == "L") }) && anyNode(child(n1456, roK80), func(n1460 *Node) bool { return gcmp(castDecimal(child(n1460, roK144)), q1344, opEq) }) && a1452.add(castDecimal(child(n1456, roK79)))
 						})
 					})
 				})
@@ -6156,9 +5866,7 @@ func roM048(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1469 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1469, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1469 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1469, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6192,9 +5900,7 @@ func roM049(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1473 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1473, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1473 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1473, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6228,9 +5934,7 @@ func roM050(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1477 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1477, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1477 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1477, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6253,9 +5957,7 @@ func roM050(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1478 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1478, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1478 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1478, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6288,9 +5990,7 @@ func roM051(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1480 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1480, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1480 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1480, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6326,7 +6026,7 @@ func roT0179(v []Seq, n *Node) bool {
 					return anyNode(parent(n1485), func(n1486 *Node) bool {
 						return anyNode(child(n1486, roK89), func(n1487 *Node) bool {
 							return anyNode(child(n1487, roK123), func(n1488 *Node) bool {
-								return anyNode(child(n1488, roK110), func(n1489 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1489, roK54)))), "M", true) })
+								return anyNode(child(n1488, roK110), func(n1489 *Node) bool { return (fnNormalizeSpace(str(child(n1489, roK54))) == "M") })
 							}) && anyNode(child(n1487, roK123), func(n1490 *Node) bool {
 								return anyNode(child(n1490, roK110), func(n1491 *Node) bool { return gcmp(castDecimal(child(n1491, roK144)), q1481, opEq) })
 							}) && a1483.add(castDecimal(child(n1487, roK86)))
@@ -6343,7 +6043,7 @@ func roT0179(v []Seq, n *Node) bool {
 						return anyNode(child(n1495, roK76), func(n1496 *Node) bool {
 							return func(r1497 Seq) bool {
 								return anyNode(child(n1496, roK77), func(n1498 *Node) bool { return gcmp(nodeSeq(n1498), r1497, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1496, roK80), func(n1499 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1499, roK54)))), "M", true) }) && anyNode(child(n1496, roK80), func(n1500 *Node) bool { return gcmp(castDecimal(child(n1500, roK144)), q1481, opEq) }) && a1492.add(castDecimal(child(n1496, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1496, roK80), func(n1499 *Node) bool { return (fnNormalizeSpace(str(child(n1499, roK54))) == "M") }) && anyNode(child(n1496, roK80), func(n1500 *Node) bool { return gcmp(castDecimal(child(n1500, roK144)), q1481, opEq) }) && a1492.add(castDecimal(child(n1496, roK79)))
 						})
 					})
 				})
@@ -6357,7 +6057,7 @@ func roT0179(v []Seq, n *Node) bool {
 						return anyNode(child(n1504, roK76), func(n1505 *Node) bool {
 							return func(r1506 Seq) bool {
 								return anyNode(child(n1505, roK77), func(n1507 *Node) bool { return gcmp(nodeSeq(n1507), r1506, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1505, roK80), func(n1508 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1508, roK54)))), "M", true) }) && anyNode(child(n1505, roK80), func(n1509 *Node) bool { return gcmp(castDecimal(child(n1509, roK144)), q1481, opEq) }) && a1501.add(castDecimal(child(n1505, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1505, roK80), func(n1508 *Node) bool { return (fnNormalizeSpace(str(child(n1508, roK54))) == "M") }) && anyNode(child(n1505, roK80), func(n1509 *Node) bool { return gcmp(castDecimal(child(n1509, roK144)), q1481, opEq) }) && a1501.add(castDecimal(child(n1505, roK79)))
 						})
 					})
 				})
@@ -6374,7 +6074,7 @@ func roT0179(v []Seq, n *Node) bool {
 					return anyNode(parent(n1514), func(n1515 *Node) bool {
 						return anyNode(child(n1515, roK89), func(n1516 *Node) bool {
 							return anyNode(child(n1516, roK123), func(n1517 *Node) bool {
-								return anyNode(child(n1517, roK110), func(n1518 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1518, roK54)))), "M", true) })
+								return anyNode(child(n1517, roK110), func(n1518 *Node) bool { return (fnNormalizeSpace(str(child(n1518, roK54))) == "M") })
 							}) && anyNode(child(n1516, roK123), func(n1519 *Node) bool {
 								return anyNode(child(n1519, roK110), func(n1520 *Node) bool { return gcmp(castDecimal(child(n1520, roK144)), q1481, opEq) })
 							}) && a1512.add(castDecimal(child(n1516, roK86)))
@@ -6391,7 +6091,7 @@ func roT0179(v []Seq, n *Node) bool {
 						return anyNode(child(n1524, roK76), func(n1525 *Node) bool {
 							return func(r1526 Seq) bool {
 								return anyNode(child(n1525, roK77), func(n1527 *Node) bool { return gcmp(nodeSeq(n1527), r1526, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1525, roK80), func(n1528 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1528, roK54)))), "M", true) }) && anyNode(child(n1525, roK80), func(n1529 *Node) bool { return gcmp(castDecimal(child(n1529, roK144)), q1481, opEq) }) && a1521.add(castDecimal(child(n1525, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1525, roK80), func(n1528 *Node) bool { return (fnNormalizeSpace(str(child(n1528, roK54))) == "M") }) && anyNode(child(n1525, roK80), func(n1529 *Node) bool { return gcmp(castDecimal(child(n1529, roK144)), q1481, opEq) }) && a1521.add(castDecimal(child(n1525, roK79)))
 						})
 					})
 				})
@@ -6405,7 +6105,7 @@ func roT0179(v []Seq, n *Node) bool {
 						return anyNode(child(n1533, roK76), func(n1534 *Node) bool {
 							return func(r1535 Seq) bool {
 								return anyNode(child(n1534, roK77), func(n1536 *Node) bool { return gcmp(nodeSeq(n1536), r1535, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1534, roK80), func(n1537 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1537, roK54)))), "M", true) }) && anyNode(child(n1534, roK80), func(n1538 *Node) bool { return gcmp(castDecimal(child(n1538, roK144)), q1481, opEq) }) && a1530.add(castDecimal(child(n1534, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1534, roK80), func(n1537 *Node) bool { return (fnNormalizeSpace(str(child(n1537, roK54))) == "M") }) && anyNode(child(n1534, roK80), func(n1538 *Node) bool { return gcmp(castDecimal(child(n1538, roK144)), q1481, opEq) }) && a1530.add(castDecimal(child(n1534, roK79)))
 						})
 					})
 				})
@@ -6422,7 +6122,7 @@ func roT0179(v []Seq, n *Node) bool {
 					return anyNode(parent(n1544), func(n1545 *Node) bool {
 						return anyNode(child(n1545, roK90), func(n1546 *Node) bool {
 							return anyNode(child(n1546, roK123), func(n1547 *Node) bool {
-								return anyNode(child(n1547, roK110), func(n1548 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1548, roK54)))), "M", true) })
+								return anyNode(child(n1547, roK110), func(n1548 *Node) bool { return (fnNormalizeSpace(str(child(n1548, roK54))) == "M") })
 							}) && anyNode(child(n1546, roK123), func(n1549 *Node) bool {
 								return anyNode(child(n1549, roK110), func(n1550 *Node) bool { return gcmp(castDecimal(child(n1550, roK144)), q1481, opEq) })
 							}) && a1542.add(castDecimal(child(n1546, roK86)))
@@ -6439,7 +6139,7 @@ func roT0179(v []Seq, n *Node) bool {
 						return anyNode(child(n1554, roK76), func(n1555 *Node) bool {
 							return func(r1556 Seq) bool {
 								return anyNode(child(n1555, roK77), func(n1557 *Node) bool { return gcmp(nodeSeq(n1557), r1556, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1555, roK80), func(n1558 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1558, roK54)))), "M", true) }) && anyNode(child(n1555, roK80), func(n1559 *Node) bool { return gcmp(castDecimal(child(n1559, roK144)), q1481, opEq) }) && a1551.add(castDecimal(child(n1555, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1555, roK80), func(n1558 *Node) bool { return (fnNormalizeSpace(str(child(n1558, roK54))) == "M") }) && anyNode(child(n1555, roK80), func(n1559 *Node) bool { return gcmp(castDecimal(child(n1559, roK144)), q1481, opEq) }) && a1551.add(castDecimal(child(n1555, roK79)))
 						})
 					})
 				})
@@ -6453,7 +6153,7 @@ func roT0179(v []Seq, n *Node) bool {
 						return anyNode(child(n1563, roK76), func(n1564 *Node) bool {
 							return func(r1565 Seq) bool {
 								return anyNode(child(n1564, roK77), func(n1566 *Node) bool { return gcmp(nodeSeq(n1566), r1565, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1564, roK80), func(n1567 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1567, roK54)))), "M", true) }) && anyNode(child(n1564, roK80), func(n1568 *Node) bool { return gcmp(castDecimal(child(n1568, roK144)), q1481, opEq) }) && a1560.add(castDecimal(child(n1564, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1564, roK80), func(n1567 *Node) bool { return (fnNormalizeSpace(str(child(n1567, roK54))) == "M") }) && anyNode(child(n1564, roK80), func(n1568 *Node) bool { return gcmp(castDecimal(child(n1568, roK144)), q1481, opEq) }) && a1560.add(castDecimal(child(n1564, roK79)))
 						})
 					})
 				})
@@ -6470,7 +6170,7 @@ func roT0179(v []Seq, n *Node) bool {
 					return anyNode(parent(n1573), func(n1574 *Node) bool {
 						return anyNode(child(n1574, roK90), func(n1575 *Node) bool {
 							return anyNode(child(n1575, roK123), func(n1576 *Node) bool {
-								return anyNode(child(n1576, roK110), func(n1577 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1577, roK54)))), "M", true) })
+								return anyNode(child(n1576, roK110), func(n1577 *Node) bool { return (fnNormalizeSpace(str(child(n1577, roK54))) == "M") })
 							}) && anyNode(child(n1575, roK123), func(n1578 *Node) bool {
 								return anyNode(child(n1578, roK110), func(n1579 *Node) bool { return gcmp(castDecimal(child(n1579, roK144)), q1481, opEq) })
 							}) && a1571.add(castDecimal(child(n1575, roK86)))
@@ -6487,7 +6187,7 @@ func roT0179(v []Seq, n *Node) bool {
 						return anyNode(child(n1583, roK76), func(n1584 *Node) bool {
 							return func(r1585 Seq) bool {
 								return anyNode(child(n1584, roK77), func(n1586 *Node) bool { return gcmp(nodeSeq(n1586), r1585, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1584, roK80), func(n1587 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1587, roK54)))), "M", true) }) && anyNode(child(n1584, roK80), func(n1588 *Node) bool { return gcmp(castDecimal(child(n1588, roK144)), q1481, opEq) }) && a1580.add(castDecimal(child(n1584, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1584, roK80), func(n1587 *Node) bool { return (fnNormalizeSpace(str(child(n1587, roK54))) == "M") }) && anyNode(child(n1584, roK80), func(n1588 *Node) bool { return gcmp(castDecimal(child(n1588, roK144)), q1481, opEq) }) && a1580.add(castDecimal(child(n1584, roK79)))
 						})
 					})
 				})
@@ -6501,7 +6201,7 @@ func roT0179(v []Seq, n *Node) bool {
 						return anyNode(child(n1592, roK76), func(n1593 *Node) bool {
 							return func(r1594 Seq) bool {
 								return anyNode(child(n1593, roK77), func(n1595 *Node) bool { return gcmp(nodeSeq(n1595), r1594, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1593, roK80), func(n1596 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1596, roK54)))), "M", true) }) && anyNode(child(n1593, roK80), func(n1597 *Node) bool { return gcmp(castDecimal(child(n1597, roK144)), q1481, opEq) }) && a1589.add(castDecimal(child(n1593, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1593, roK80), func(n1596 *Node) bool { return (fnNormalizeSpace(str(child(n1596, roK54))) == "M") }) && anyNode(child(n1593, roK80), func(n1597 *Node) bool { return gcmp(castDecimal(child(n1597, roK144)), q1481, opEq) }) && a1589.add(castDecimal(child(n1593, roK79)))
 						})
 					})
 				})
@@ -6531,9 +6231,7 @@ func roM052(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1606 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1606, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1606 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1606, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6567,9 +6265,7 @@ func roM053(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1610 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1610, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1610 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1610, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6603,9 +6299,7 @@ func roM054(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1614 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1614, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1614 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1614, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6628,9 +6322,7 @@ func roM054(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1615 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1615, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1615 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1615, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6663,9 +6355,7 @@ func roM055(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1617 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1617, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1617 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1617, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6696,7 +6386,7 @@ func roT0185(v []Seq, n *Node) bool {
 				return anyNode(parent(n1622), func(n1623 *Node) bool {
 					return anyNode(child(n1623, roK89), func(n1624 *Node) bool {
 						return anyNode(child(n1624, roK123), func(n1625 *Node) bool {
-							return anyNode(child(n1625, roK110), func(n1626 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1626, roK54)))), "O", true) })
+							return anyNode(child(n1625, roK110), func(n1626 *Node) bool { return (fnNormalizeSpace(str(child(n1626, roK54))) == "O") })
 						}) && a1620.add(castDecimal(child(n1624, roK86)))
 					})
 				})
@@ -6711,7 +6401,7 @@ func roT0185(v []Seq, n *Node) bool {
 					return anyNode(child(n1630, roK76), func(n1631 *Node) bool {
 						return func(r1632 Seq) bool {
 							return anyNode(child(n1631, roK77), func(n1633 *Node) bool { return gcmp(nodeSeq(n1633), r1632, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1631, roK80), func(n1634 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1634, roK54)))), "O", true) }) && a1627.add(castDecimal(child(n1631, roK79)))
+						}(boolSeq(true)) && anyNode(child(n1631, roK80), func(n1634 *Node) bool { return (fnNormalizeSpace(str(child(n1634, roK54))) == "O") }) && a1627.add(castDecimal(child(n1631, roK79)))
 					})
 				})
 			})
@@ -6725,7 +6415,7 @@ func roT0185(v []Seq, n *Node) bool {
 					return anyNode(child(n1638, roK76), func(n1639 *Node) bool {
 						return func(r1640 Seq) bool {
 							return anyNode(child(n1639, roK77), func(n1641 *Node) bool { return gcmp(nodeSeq(n1641), r1640, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1639, roK80), func(n1642 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1642, roK54)))), "O", true) }) && a1635.add(castDecimal(child(n1639, roK79)))
+						}(boolSeq(false)) && anyNode(child(n1639, roK80), func(n1642 *Node) bool { return (fnNormalizeSpace(str(child(n1642, roK54))) == "O") }) && a1635.add(castDecimal(child(n1639, roK79)))
 					})
 				})
 			})
@@ -6738,7 +6428,7 @@ func roT0185(v []Seq, n *Node) bool {
 				return anyNode(parent(n1647), func(n1648 *Node) bool {
 					return anyNode(child(n1648, roK90), func(n1649 *Node) bool {
 						return anyNode(child(n1649, roK123), func(n1650 *Node) bool {
-							return anyNode(child(n1650, roK110), func(n1651 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1651, roK54)))), "O", true) })
+							return anyNode(child(n1650, roK110), func(n1651 *Node) bool { return (fnNormalizeSpace(str(child(n1651, roK54))) == "O") })
 						}) && a1645.add(castDecimal(child(n1649, roK86)))
 					})
 				})
@@ -6753,7 +6443,7 @@ func roT0185(v []Seq, n *Node) bool {
 					return anyNode(child(n1655, roK76), func(n1656 *Node) bool {
 						return func(r1657 Seq) bool {
 							return anyNode(child(n1656, roK77), func(n1658 *Node) bool { return gcmp(nodeSeq(n1658), r1657, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1656, roK80), func(n1659 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1659, roK54)))), "O", true) }) && a1652.add(castDecimal(child(n1656, roK79)))
+						}(boolSeq(true)) && anyNode(child(n1656, roK80), func(n1659 *Node) bool { return (fnNormalizeSpace(str(child(n1659, roK54))) == "O") }) && a1652.add(castDecimal(child(n1656, roK79)))
 					})
 				})
 			})
@@ -6767,7 +6457,7 @@ func roT0185(v []Seq, n *Node) bool {
 					return anyNode(child(n1663, roK76), func(n1664 *Node) bool {
 						return func(r1665 Seq) bool {
 							return anyNode(child(n1664, roK77), func(n1666 *Node) bool { return gcmp(nodeSeq(n1666), r1665, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1664, roK80), func(n1667 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1667, roK54)))), "O", true) }) && a1660.add(castDecimal(child(n1664, roK79)))
+						}(boolSeq(false)) && anyNode(child(n1664, roK80), func(n1667 *Node) bool { return (fnNormalizeSpace(str(child(n1667, roK54))) == "O") }) && a1660.add(castDecimal(child(n1664, roK79)))
 					})
 				})
 			})
@@ -6796,9 +6486,7 @@ func roM056(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1671 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1671, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1671 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1671, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6832,9 +6520,7 @@ func roM057(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1675 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1675, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1675 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1675, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6868,9 +6554,7 @@ func roM058(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1679 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1679, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1679 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1679, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6893,9 +6577,7 @@ func roM058(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1680 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1680, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1680 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1680, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6928,9 +6610,7 @@ func roM059(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1682 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1682, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1682 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1682, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6957,12 +6637,12 @@ func roT0191(v []Seq, n *Node) bool {
 	return every(castDecimal(child(n, roK144)), func(q1683 Seq) bool {
 		return (((anyNode(desc(root(n), roK89), func(n1684 *Node) bool {
 			return anyNode(child(n1684, roK123), func(n1685 *Node) bool {
-				return anyNode(child(n1685, roK110), func(n1686 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1686, roK54)))), "S", true) })
+				return anyNode(child(n1685, roK110), func(n1686 *Node) bool { return (fnNormalizeSpace(str(child(n1686, roK54))) == "S") })
 			}) && anyNode(child(n1684, roK123), func(n1687 *Node) bool {
 				return anyNode(child(n1687, roK110), func(n1688 *Node) bool { return gcmp(castDecimal(child(n1688, roK144)), q1683, opEq) })
 			})
 		}) || anyNode(desc(root(n), roK76), func(n1689 *Node) bool {
-			return anyNode(child(n1689, roK80), func(n1690 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1690, roK54)))), "S", true) }) && anyNode(child(n1689, roK80), func(n1691 *Node) bool { return gcmp(castDecimal(child(n1691, roK144)), q1683, opEq) })
+			return anyNode(child(n1689, roK80), func(n1690 *Node) bool { return (fnNormalizeSpace(str(child(n1690, roK54))) == "S") }) && anyNode(child(n1689, roK80), func(n1691 *Node) bool { return gcmp(castDecimal(child(n1691, roK144)), q1683, opEq) })
 		})) && (func(r1719 Seq) bool {
 			return anyNode(parent(n), func(n1720 *Node) bool {
 				return gcmp(castDecimal(arith(child(n1720, roK143), roK108, opSub)), r1719, opLt)
@@ -6974,7 +6654,7 @@ func roT0191(v []Seq, n *Node) bool {
 					return anyNode(parent(n1694), func(n1695 *Node) bool {
 						return anyNode(child(n1695, roK89), func(n1696 *Node) bool {
 							return anyNode(child(n1696, roK123), func(n1697 *Node) bool {
-								return anyNode(child(n1697, roK110), func(n1698 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1698, roK54)))), "S", true) })
+								return anyNode(child(n1697, roK110), func(n1698 *Node) bool { return (fnNormalizeSpace(str(child(n1698, roK54))) == "S") })
 							}) && anyNode(child(n1696, roK123), func(n1699 *Node) bool {
 								return anyNode(child(n1699, roK110), func(n1700 *Node) bool { return gcmp(castDecimal(child(n1700, roK144)), q1683, opEq) })
 							}) && a1692.add(castDecimal(child(n1696, roK86)))
@@ -6991,7 +6671,7 @@ func roT0191(v []Seq, n *Node) bool {
 						return anyNode(child(n1704, roK76), func(n1705 *Node) bool {
 							return func(r1706 Seq) bool {
 								return anyNode(child(n1705, roK77), func(n1707 *Node) bool { return gcmp(nodeSeq(n1707), r1706, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1705, roK80), func(n1708 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1708, roK54)))), "S", true) }) && anyNode(child(n1705, roK80), func(n1709 *Node) bool { return gcmp(castDecimal(child(n1709, roK144)), q1683, opEq) }) && a1701.add(castDecimal(child(n1705, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1705, roK80), func(n1708 *Node) bool { return (fnNormalizeSpace(str(child(n1708, roK54))) == "S") }) && anyNode(child(n1705, roK80), func(n1709 *Node) bool { return gcmp(castDecimal(child(n1709, roK144)), q1683, opEq) }) && a1701.add(castDecimal(child(n1705, roK79)))
 						})
 					})
 				})
@@ -7005,7 +6685,7 @@ func roT0191(v []Seq, n *Node) bool {
 						return anyNode(child(n1713, roK76), func(n1714 *Node) bool {
 							return func(r1715 Seq) bool {
 								return anyNode(child(n1714, roK77), func(n1716 *Node) bool { return gcmp(nodeSeq(n1716), r1715, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1714, roK80), func(n1717 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1717, roK54)))), "S", true) }) && anyNode(child(n1714, roK80), func(n1718 *Node) bool { return gcmp(castDecimal(child(n1718, roK144)), q1683, opEq) }) && a1710.add(castDecimal(child(n1714, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1714, roK80), func(n1717 *Node) bool { return (fnNormalizeSpace(str(child(n1717, roK54))) == "S") }) && anyNode(child(n1714, roK80), func(n1718 *Node) bool { return gcmp(castDecimal(child(n1718, roK144)), q1683, opEq) }) && a1710.add(castDecimal(child(n1714, roK79)))
 						})
 					})
 				})
@@ -7022,7 +6702,7 @@ func roT0191(v []Seq, n *Node) bool {
 					return anyNode(parent(n1723), func(n1724 *Node) bool {
 						return anyNode(child(n1724, roK89), func(n1725 *Node) bool {
 							return anyNode(child(n1725, roK123), func(n1726 *Node) bool {
-								return anyNode(child(n1726, roK110), func(n1727 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1727, roK54)))), "S", true) })
+								return anyNode(child(n1726, roK110), func(n1727 *Node) bool { return (fnNormalizeSpace(str(child(n1727, roK54))) == "S") })
 							}) && anyNode(child(n1725, roK123), func(n1728 *Node) bool {
 								return anyNode(child(n1728, roK110), func(n1729 *Node) bool { return gcmp(castDecimal(child(n1729, roK144)), q1683, opEq) })
 							}) && a1721.add(castDecimal(child(n1725, roK86)))
@@ -7039,7 +6719,7 @@ func roT0191(v []Seq, n *Node) bool {
 						return anyNode(child(n1733, roK76), func(n1734 *Node) bool {
 							return func(r1735 Seq) bool {
 								return anyNode(child(n1734, roK77), func(n1736 *Node) bool { return gcmp(nodeSeq(n1736), r1735, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1734, roK80), func(n1737 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1737, roK54)))), "S", true) }) && anyNode(child(n1734, roK80), func(n1738 *Node) bool { return gcmp(castDecimal(child(n1738, roK144)), q1683, opEq) }) && a1730.add(castDecimal(child(n1734, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1734, roK80), func(n1737 *Node) bool { return (fnNormalizeSpace(str(child(n1737, roK54))) == "S") }) && anyNode(child(n1734, roK80), func(n1738 *Node) bool { return gcmp(castDecimal(child(n1738, roK144)), q1683, opEq) }) && a1730.add(castDecimal(child(n1734, roK79)))
 						})
 					})
 				})
@@ -7053,7 +6733,7 @@ func roT0191(v []Seq, n *Node) bool {
 						return anyNode(child(n1742, roK76), func(n1743 *Node) bool {
 							return func(r1744 Seq) bool {
 								return anyNode(child(n1743, roK77), func(n1745 *Node) bool { return gcmp(nodeSeq(n1745), r1744, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1743, roK80), func(n1746 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1746, roK54)))), "S", true) }) && anyNode(child(n1743, roK80), func(n1747 *Node) bool { return gcmp(castDecimal(child(n1747, roK144)), q1683, opEq) }) && a1739.add(castDecimal(child(n1743, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1743, roK80), func(n1746 *Node) bool { return (fnNormalizeSpace(str(child(n1746, roK54))) == "S") }) && anyNode(child(n1743, roK80), func(n1747 *Node) bool { return gcmp(castDecimal(child(n1747, roK144)), q1683, opEq) }) && a1739.add(castDecimal(child(n1743, roK79)))
 						})
 					})
 				})
@@ -7061,12 +6741,12 @@ func roT0191(v []Seq, n *Node) bool {
 			return a1739.result()
 		}(), opSub)))) || ((anyNode(desc(root(n), roK90), func(n1750 *Node) bool {
 			return anyNode(child(n1750, roK123), func(n1751 *Node) bool {
-				return anyNode(child(n1751, roK110), func(n1752 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1752, roK54)))), "S", true) })
+				return anyNode(child(n1751, roK110), func(n1752 *Node) bool { return (fnNormalizeSpace(str(child(n1752, roK54))) == "S") })
 			}) && anyNode(child(n1750, roK123), func(n1753 *Node) bool {
 				return anyNode(child(n1753, roK110), func(n1754 *Node) bool { return gcmp(castDecimal(child(n1754, roK144)), q1683, opEq) })
 			})
 		}) || anyNode(desc(root(n), roK76), func(n1755 *Node) bool {
-			return anyNode(child(n1755, roK80), func(n1756 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1756, roK54)))), "S", true) }) && anyNode(child(n1755, roK80), func(n1757 *Node) bool { return gcmp(castDecimal(child(n1757, roK144)), q1683, opEq) })
+			return anyNode(child(n1755, roK80), func(n1756 *Node) bool { return (fnNormalizeSpace(str(child(n1756, roK54))) == "S") }) && anyNode(child(n1755, roK80), func(n1757 *Node) bool { return gcmp(castDecimal(child(n1757, roK144)), q1683, opEq) })
 		})) && (func(r1785 Seq) bool {
 			return anyNode(parent(n), func(n1786 *Node) bool {
 				return gcmp(castDecimal(arith(child(n1786, roK143), roK108, opSub)), r1785, opLt)
@@ -7078,7 +6758,7 @@ func roT0191(v []Seq, n *Node) bool {
 					return anyNode(parent(n1760), func(n1761 *Node) bool {
 						return anyNode(child(n1761, roK90), func(n1762 *Node) bool {
 							return anyNode(child(n1762, roK123), func(n1763 *Node) bool {
-								return anyNode(child(n1763, roK110), func(n1764 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1764, roK54)))), "S", true) })
+								return anyNode(child(n1763, roK110), func(n1764 *Node) bool { return (fnNormalizeSpace(str(child(n1764, roK54))) == "S") })
 							}) && anyNode(child(n1762, roK123), func(n1765 *Node) bool {
 								return anyNode(child(n1765, roK110), func(n1766 *Node) bool { return gcmp(castDecimal(child(n1766, roK144)), q1683, opEq) })
 							}) && a1758.add(castDecimal(child(n1762, roK86)))
@@ -7095,7 +6775,7 @@ func roT0191(v []Seq, n *Node) bool {
 						return anyNode(child(n1770, roK76), func(n1771 *Node) bool {
 							return func(r1772 Seq) bool {
 								return anyNode(child(n1771, roK77), func(n1773 *Node) bool { return gcmp(nodeSeq(n1773), r1772, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1771, roK80), func(n1774 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1774, roK54)))), "S", true) }) && anyNode(child(n1771, roK80), func(n1775 *Node) bool { return gcmp(castDecimal(child(n1775, roK144)), q1683, opEq) }) && a1767.add(castDecimal(child(n1771, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1771, roK80), func(n1774 *Node) bool { return (fnNormalizeSpace(str(child(n1774, roK54))) == "S") }) && anyNode(child(n1771, roK80), func(n1775 *Node) bool { return gcmp(castDecimal(child(n1775, roK144)), q1683, opEq) }) && a1767.add(castDecimal(child(n1771, roK79)))
 						})
 					})
 				})
@@ -7109,7 +6789,7 @@ func roT0191(v []Seq, n *Node) bool {
 						return anyNode(child(n1779, roK76), func(n1780 *Node) bool {
 							return func(r1781 Seq) bool {
 								return anyNode(child(n1780, roK77), func(n1782 *Node) bool { return gcmp(nodeSeq(n1782), r1781, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1780, roK80), func(n1783 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1783, roK54)))), "S", true) }) && anyNode(child(n1780, roK80), func(n1784 *Node) bool { return gcmp(castDecimal(child(n1784, roK144)), q1683, opEq) }) && a1776.add(castDecimal(child(n1780, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1780, roK80), func(n1783 *Node) bool { return (fnNormalizeSpace(str(child(n1783, roK54))) == "S") }) && anyNode(child(n1780, roK80), func(n1784 *Node) bool { return gcmp(castDecimal(child(n1784, roK144)), q1683, opEq) }) && a1776.add(castDecimal(child(n1780, roK79)))
 						})
 					})
 				})
@@ -7126,7 +6806,7 @@ func roT0191(v []Seq, n *Node) bool {
 					return anyNode(parent(n1789), func(n1790 *Node) bool {
 						return anyNode(child(n1790, roK90), func(n1791 *Node) bool {
 							return anyNode(child(n1791, roK123), func(n1792 *Node) bool {
-								return anyNode(child(n1792, roK110), func(n1793 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1793, roK54)))), "S", true) })
+								return anyNode(child(n1792, roK110), func(n1793 *Node) bool { return (fnNormalizeSpace(str(child(n1793, roK54))) == "S") })
 							}) && anyNode(child(n1791, roK123), func(n1794 *Node) bool {
 								return anyNode(child(n1794, roK110), func(n1795 *Node) bool { return gcmp(castDecimal(child(n1795, roK144)), q1683, opEq) })
 							}) && a1787.add(castDecimal(child(n1791, roK86)))
@@ -7143,7 +6823,7 @@ func roT0191(v []Seq, n *Node) bool {
 						return anyNode(child(n1799, roK76), func(n1800 *Node) bool {
 							return func(r1801 Seq) bool {
 								return anyNode(child(n1800, roK77), func(n1802 *Node) bool { return gcmp(nodeSeq(n1802), r1801, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1800, roK80), func(n1803 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1803, roK54)))), "S", true) }) && anyNode(child(n1800, roK80), func(n1804 *Node) bool { return gcmp(castDecimal(child(n1804, roK144)), q1683, opEq) }) && a1796.add(castDecimal(child(n1800, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1800, roK80), func(n1803 *Node) bool { return (fnNormalizeSpace(str(child(n1803, roK54))) == "S") }) && anyNode(child(n1800, roK80), func(n1804 *Node) bool { return gcmp(castDecimal(child(n1804, roK144)), q1683, opEq) }) && a1796.add(castDecimal(child(n1800, roK79)))
 						})
 					})
 				})
@@ -7157,7 +6837,7 @@ func roT0191(v []Seq, n *Node) bool {
 						return anyNode(child(n1808, roK76), func(n1809 *Node) bool {
 							return func(r1810 Seq) bool {
 								return anyNode(child(n1809, roK77), func(n1811 *Node) bool { return gcmp(nodeSeq(n1811), r1810, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1809, roK80), func(n1812 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1812, roK54)))), "S", true) }) && anyNode(child(n1809, roK80), func(n1813 *Node) bool { return gcmp(castDecimal(child(n1813, roK144)), q1683, opEq) }) && a1805.add(castDecimal(child(n1809, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1809, roK80), func(n1812 *Node) bool { return (fnNormalizeSpace(str(child(n1812, roK54))) == "S") }) && anyNode(child(n1809, roK80), func(n1813 *Node) bool { return gcmp(castDecimal(child(n1813, roK144)), q1683, opEq) }) && a1805.add(castDecimal(child(n1809, roK79)))
 						})
 					})
 				})
@@ -7187,9 +6867,7 @@ func roM060(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1822 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1822, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1822 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1822, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7223,9 +6901,7 @@ func roM061(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1826 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1826, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1826 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1826, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7259,9 +6935,7 @@ func roM062(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1830 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1830, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1830 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1830, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7284,9 +6958,7 @@ func roM062(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1831 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1831, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1831 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1831, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7319,9 +6991,7 @@ func roM063(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1833 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1833, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1833 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1833, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7352,7 +7022,7 @@ func roT0197(v []Seq, n *Node) bool {
 				return anyNode(parent(n1838), func(n1839 *Node) bool {
 					return anyNode(child(n1839, roK89), func(n1840 *Node) bool {
 						return anyNode(child(n1840, roK123), func(n1841 *Node) bool {
-							return anyNode(child(n1841, roK110), func(n1842 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1842, roK54)))), "Z", true) })
+							return anyNode(child(n1841, roK110), func(n1842 *Node) bool { return (fnNormalizeSpace(str(child(n1842, roK54))) == "Z") })
 						}) && a1836.add(castDecimal(child(n1840, roK86)))
 					})
 				})
@@ -7367,7 +7037,7 @@ func roT0197(v []Seq, n *Node) bool {
 					return anyNode(child(n1846, roK76), func(n1847 *Node) bool {
 						return func(r1848 Seq) bool {
 							return anyNode(child(n1847, roK77), func(n1849 *Node) bool { return gcmp(nodeSeq(n1849), r1848, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1847, roK80), func(n1850 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1850, roK54)))), "Z", true) }) && a1843.add(castDecimal(child(n1847, roK79)))
+						}(boolSeq(true)) && anyNode(child(n1847, roK80), func(n1850 *Node) bool { return (fnNormalizeSpace(str(child(n1850, roK54))) == "Z") }) && a1843.add(castDecimal(child(n1847, roK79)))
 					})
 				})
 			})
@@ -7381,7 +7051,7 @@ func roT0197(v []Seq, n *Node) bool {
 					return anyNode(child(n1854, roK76), func(n1855 *Node) bool {
 						return func(r1856 Seq) bool {
 							return anyNode(child(n1855, roK77), func(n1857 *Node) bool { return gcmp(nodeSeq(n1857), r1856, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1855, roK80), func(n1858 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1858, roK54)))), "Z", true) }) && a1851.add(castDecimal(child(n1855, roK79)))
+						}(boolSeq(false)) && anyNode(child(n1855, roK80), func(n1858 *Node) bool { return (fnNormalizeSpace(str(child(n1858, roK54))) == "Z") }) && a1851.add(castDecimal(child(n1855, roK79)))
 					})
 				})
 			})
@@ -7394,7 +7064,7 @@ func roT0197(v []Seq, n *Node) bool {
 				return anyNode(parent(n1863), func(n1864 *Node) bool {
 					return anyNode(child(n1864, roK90), func(n1865 *Node) bool {
 						return anyNode(child(n1865, roK123), func(n1866 *Node) bool {
-							return anyNode(child(n1866, roK110), func(n1867 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1867, roK54)))), "Z", true) })
+							return anyNode(child(n1866, roK110), func(n1867 *Node) bool { return (fnNormalizeSpace(str(child(n1867, roK54))) == "Z") })
 						}) && a1861.add(castDecimal(child(n1865, roK86)))
 					})
 				})
@@ -7409,7 +7079,7 @@ func roT0197(v []Seq, n *Node) bool {
 					return anyNode(child(n1871, roK76), func(n1872 *Node) bool {
 						return func(r1873 Seq) bool {
 							return anyNode(child(n1872, roK77), func(n1874 *Node) bool { return gcmp(nodeSeq(n1874), r1873, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1872, roK80), func(n1875 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1875, roK54)))), "Z", true) }) && a1868.add(castDecimal(child(n1872, roK79)))
+						}(boolSeq(true)) && anyNode(child(n1872, roK80), func(n1875 *Node) bool { return (fnNormalizeSpace(str(child(n1875, roK54))) == "Z") }) && a1868.add(castDecimal(child(n1872, roK79)))
 					})
 				})
 			})
@@ -7423,7 +7093,7 @@ func roT0197(v []Seq, n *Node) bool {
 					return anyNode(child(n1879, roK76), func(n1880 *Node) bool {
 						return func(r1881 Seq) bool {
 							return anyNode(child(n1880, roK77), func(n1882 *Node) bool { return gcmp(nodeSeq(n1882), r1881, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1880, roK80), func(n1883 *Node) bool { return gcmpStr(strSeq(fnNormalizeSpace(str(child(n1883, roK54)))), "Z", true) }) && a1876.add(castDecimal(child(n1880, roK79)))
+						}(boolSeq(false)) && anyNode(child(n1880, roK80), func(n1883 *Node) bool { return (fnNormalizeSpace(str(child(n1883, roK54))) == "Z") }) && a1876.add(castDecimal(child(n1880, roK79)))
 					})
 				})
 			})
@@ -7452,9 +7122,7 @@ func roM064(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1887 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1887, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1887 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1887, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7488,9 +7156,7 @@ func roM065(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1890 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1890, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1890 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1890, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7524,9 +7190,7 @@ func roM066(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1893 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1893, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1893 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1893, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7549,9 +7213,7 @@ func roM066(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1894 *Node) bool {
-			return gcmpStr(strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1894, roK54))))), "VAT", true)
-		})) {
+		if !(anyNode(child(m, roK81), func(n1894 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1894, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7636,7 +7298,7 @@ func roM069(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
-		if !((strings.HasSuffix(fnName(nodeSeq(m)), "Amount") && !strings.HasSuffix(fnName(nodeSeq(m)), "PriceAmount")) && !anyNode(ancestor(m, roK125), func(n1904 *Node) bool { return (len(child(n1904, roK76)) > 0) })) {
+		if !((strings.HasSuffix(m.Local, "Amount") && !strings.HasSuffix(m.Local, "PriceAmount")) && !anyNode(ancestor(m, roK125), func(n1904 *Node) bool { return (len(child(n1904, roK76)) > 0) })) {
 			return false
 		}
 		return true
@@ -7658,7 +7320,7 @@ func roM070(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
-		if !(strings.HasSuffix(fnName(nodeSeq(m)), "BinaryObject")) {
+		if !(strings.HasSuffix(m.Local, "BinaryObject")) {
 			return false
 		}
 		return true
@@ -13070,7 +12732,7 @@ func roT0921(v []Seq, n *Node) bool {
 		anyNode(child(n, roK101), func(n4412 *Node) bool {
 			return anyNode(child(n4412, roK63), func(n4413 *Node) bool {
 				return anyNode(child(n4413, roK112), func(n4414 *Node) bool {
-					return anyNode(child(n4414, roK81), func(n4415 *Node) bool { return gcmpStr(strSeq(strings.ToUpper(str(child(n4415, roK54)))), "VAT", true) }) && anyNode(child(n4414, roK113), func(n4416 *Node) bool { return tally1(&k4411) })
+					return anyNode(child(n4414, roK81), func(n4415 *Node) bool { return (strings.ToUpper(str(child(n4415, roK54))) == "VAT") }) && anyNode(child(n4414, roK113), func(n4416 *Node) bool { return tally1(&k4411) })
 				})
 			})
 		})
@@ -13085,9 +12747,7 @@ func roT0922(v []Seq, n *Node) bool {
 		anyNode(child(n, roK101), func(n4418 *Node) bool {
 			return anyNode(child(n4418, roK63), func(n4419 *Node) bool {
 				return anyNode(child(n4419, roK112), func(n4420 *Node) bool {
-					return anyNode(child(n4420, roK81), func(n4421 *Node) bool {
-						return gcmpStr(strSeq(strings.ToUpper(str(child(n4421, roK54)))), "VAT", false)
-					}) && anyNode(child(n4420, roK113), func(n4422 *Node) bool { return tally1(&k4417) })
+					return anyNode(child(n4420, roK81), func(n4421 *Node) bool { return (strings.ToUpper(str(child(n4421, roK54))) != "VAT") }) && anyNode(child(n4420, roK113), func(n4422 *Node) bool { return tally1(&k4417) })
 				})
 			})
 		})
@@ -13162,7 +12822,7 @@ func roT0927(v []Seq, n *Node) bool {
 		anyNode(child(n, roK64), func(n4444 *Node) bool {
 			return anyNode(child(n4444, roK63), func(n4445 *Node) bool {
 				return anyNode(child(n4445, roK112), func(n4446 *Node) bool {
-					return anyNode(child(n4446, roK81), func(n4447 *Node) bool { return gcmpStr(strSeq(strings.ToUpper(str(child(n4447, roK54)))), "VAT", true) }) && anyNode(child(n4446, roK113), func(n4448 *Node) bool { return tally1(&k4443) })
+					return anyNode(child(n4446, roK81), func(n4447 *Node) bool { return (strings.ToUpper(str(child(n4447, roK54))) == "VAT") }) && anyNode(child(n4446, roK113), func(n4448 *Node) bool { return tally1(&k4443) })
 				})
 			})
 		})

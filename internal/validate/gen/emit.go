@@ -135,7 +135,7 @@ func (c *compiler) boolOf(e expr, s scope) string {
 		g := c.fresh("q")
 		if p, ok := loopable(x.in, loopAny); ok {
 			// a loop over the path's items: no sequence is built
-			loop := c.loopPath(p, s, func(nv, seq string) string {
+			loop := c.loopPath(p, s, func(nv, seq, str string) string {
 				body := c.boolOf(x.body, s.bind(x.name, g))
 				if nv != "" {
 					if x.every {
@@ -216,6 +216,12 @@ func (c *compiler) boolCall(x *call, s scope) (string, bool) {
 		return fmt.Sprintf("strings.HasPrefix(%s, %s)", c.strOf(x.args[0], s), c.strOf(x.args[1], s)), true
 	case "ends-with":
 		c.arity(x, 2)
+		if nm, ok := x.args[0].(*call); ok && nm.name == "name" && len(nm.args) == 0 {
+			if l, ok := x.args[1].(*lit); ok && l.kind == "string" && !strings.Contains(l.val, ":") {
+				// a suffix without a colon of prefix:local is a suffix of local
+				return fmt.Sprintf("strings.HasSuffix(%s.Local, %s)", s.cv, strconv.Quote(l.val)), true
+			}
+		}
 		return fmt.Sprintf("strings.HasSuffix(%s, %s)", c.strOf(x.args[0], s), c.strOf(x.args[1], s)), true
 	case "matches":
 		c.arity(x, 2)
@@ -370,7 +376,7 @@ func (c *compiler) seqCall(x *call, s scope) string {
 		c.arity(x, 1)
 		if p, ok := loopable(x.args[0], loopCount); ok {
 			k := c.fresh("k")
-			loop := c.loopPath(p, s, func(nv, seq string) string {
+			loop := c.loopPath(p, s, func(nv, seq, str string) string {
 				if nv != "" {
 					return "tally1(&" + k + ")"
 				}
@@ -383,7 +389,7 @@ func (c *compiler) seqCall(x *call, s scope) string {
 		c.arity(x, 1)
 		if p, ok := loopable(x.args[0], loopSum); ok {
 			a := c.fresh("a")
-			loop := c.loopPath(p, s, func(nv, seq string) string {
+			loop := c.loopPath(p, s, func(nv, seq, str string) string {
 				if nv != "" {
 					return a + ".add(nodeSeq(" + nv + "))"
 				}
@@ -724,9 +730,12 @@ func (c *compiler) cmpStringLiteral(x *binary, s scope) (string, bool) {
 	}
 	if p, ok := loopable(other, loopAny); ok {
 		cmp := map[string]string{"=": "==", "!=": "!="}[x.op]
-		return c.loopPath(p, s, func(nv, seq string) string {
+		return c.loopPath(p, s, func(nv, seq, str string) string {
 			if nv != "" {
 				return fmt.Sprintf("(%s.StringValue() %s %s)", nv, cmp, strconv.Quote(lt.val))
+			}
+			if str != "" {
+				return fmt.Sprintf("(%s %s %s)", str, cmp, strconv.Quote(lt.val))
 			}
 			return fmt.Sprintf("gcmpStr(%s, %s, %t)", seq, strconv.Quote(lt.val), x.op == "=")
 		}), true
@@ -859,7 +868,7 @@ func atomicExpr(e expr) bool {
 // with nested anyNode loops (no sequence is built for any step) and stops
 // when leaf is true. leaf gets either the node variable of the last step
 // or, for a final primary, the Go Seq expression of its items.
-func (c *compiler) loopPath(ps []*path, s scope, leaf func(nv, seq string) string) string {
+func (c *compiler) loopPath(ps []*path, s scope, leaf func(nv, seq, str string) string) string {
 	var alts []string
 	for _, p := range ps {
 		start := s.cv
@@ -874,10 +883,15 @@ func (c *compiler) loopPath(ps []*path, s scope, leaf func(nv, seq string) strin
 	return "(" + strings.Join(alts, " || ") + ")"
 }
 
-func (c *compiler) loopFrom(steps []*pathStep, nv string, s scope, leaf func(nv, seq string) string) string {
+func (c *compiler) loopFrom(steps []*pathStep, nv string, s scope, leaf func(nv, seq, str string) string) string {
 	st := steps[0]
 	if st.axis == "" {
-		return leaf("", c.seqOf(st.primary, s.with(nv)))
+		if cl, ok := st.primary.(*call); ok {
+			if g, ok := c.strCall(cl, s.with(nv)); ok {
+				return leaf("", "strSeq("+g+")", g)
+			}
+		}
+		return leaf("", c.seqOf(st.primary, s.with(nv)), "")
 	}
 	sel := c.axisCall(st, nv, s)
 	next := c.fresh("n")
@@ -894,7 +908,7 @@ func (c *compiler) loopFrom(steps []*pathStep, nv string, s scope, leaf func(nv,
 	if len(steps) > 1 {
 		conds = append(conds, c.loopFrom(steps[1:], next, s, leaf))
 	} else {
-		conds = append(conds, leaf(next, ""))
+		conds = append(conds, leaf(next, "", ""))
 	}
 	return fmt.Sprintf("anyNode(%s, func(%s *Node) bool { return %s })", sel, next, strings.Join(conds, " && "))
 }
@@ -930,12 +944,12 @@ func (c *compiler) gcmpLoop(x *binary, op string, s scope) (string, bool) {
 	if p, ok := loopable(x.l, loopAny); ok {
 		r := c.seqOf(x.r, s)
 		if cheapSeq(x.r) {
-			return c.loopPath(p, s, func(nv, seq string) string {
+			return c.loopPath(p, s, func(nv, seq, str string) string {
 				return fmt.Sprintf("gcmp(%s, %s, %s)", leafSeq(nv, seq), r, op)
 			}), true
 		}
 		rv := c.fresh("r")
-		body := c.loopPath(p, s, func(nv, seq string) string {
+		body := c.loopPath(p, s, func(nv, seq, str string) string {
 			return fmt.Sprintf("gcmp(%s, %s, %s)", leafSeq(nv, seq), rv, op)
 		})
 		return fmt.Sprintf("func(%s Seq) bool { return %s }(%s)", rv, body, r), true
@@ -943,12 +957,12 @@ func (c *compiler) gcmpLoop(x *binary, op string, s scope) (string, bool) {
 	if p, ok := loopable(x.r, loopAny); ok {
 		l := c.seqOf(x.l, s)
 		if cheapSeq(x.l) {
-			return c.loopPath(p, s, func(nv, seq string) string {
+			return c.loopPath(p, s, func(nv, seq, str string) string {
 				return fmt.Sprintf("gcmp(%s, %s, %s)", l, leafSeq(nv, seq), op)
 			}), true
 		}
 		lv := c.fresh("l")
-		body := c.loopPath(p, s, func(nv, seq string) string {
+		body := c.loopPath(p, s, func(nv, seq, str string) string {
 			return fmt.Sprintf("gcmp(%s, %s, %s)", lv, leafSeq(nv, seq), op)
 		})
 		return fmt.Sprintf("func(%s Seq) bool { return %s }(%s)", lv, body, l), true
