@@ -484,8 +484,12 @@ type Name struct {
 	ID           int32
 	Space, Local string
 
-	indexElem, indexAttr bool // `//name`, `//@name` from the document node are indexed
+	indexElem, indexAttr bool  // `//name`, `//@name` from the document node are indexed
+	slotElem, slotAttr   int32 // their slots in docIndex.seqs (from 1)
 }
+
+// indexSlots is the number of indexed names (elements and attributes).
+var indexSlots int32
 
 var (
 	nameIDs   = map[[2]string]int32{}
@@ -687,7 +691,7 @@ func desc(n *Node, nt *Name) Seq {
 	if n.Kind != KindDocument || nt.ID == 0 || !nt.indexElem {
 		return descendants(n, nt, nil)
 	}
-	return n.index().elem[nt.ID]
+	return n.index().seqs[nt.slotElem]
 }
 
 // nameKey is a name id, for elements or attributes.
@@ -703,19 +707,22 @@ func indexNames(attr bool, names ...*Name) bool {
 	nameMutex.Lock()
 	defer nameMutex.Unlock()
 	for _, nm := range names {
-		if attr {
-			nm.indexAttr = true
-		} else {
-			nm.indexElem = true
+		switch {
+		case attr && !nm.indexAttr:
+			indexSlots++
+			nm.indexAttr, nm.slotAttr = true, indexSlots
+		case !attr && !nm.indexElem:
+			indexSlots++
+			nm.indexElem, nm.slotElem = true, indexSlots
 		}
 	}
 	return true
 }
 
-// docIndex holds, per name id, the indexed elements and attributes in
-// document order.
+// docIndex holds, per slot of an indexed name, the elements or attributes
+// in document order.
 type docIndex struct {
-	elem, attr []Seq
+	seqs []Seq
 }
 
 // index builds the document's name index in two walks (count, then fill
@@ -724,8 +731,7 @@ func (n *Node) index() *docIndex {
 	if n.cache != nil {
 		return n.cache
 	}
-	ids := len(nameByID)
-	cnt := make([]int32, 2*ids) // elements, then attributes
+	cnt := make([]int32, indexSlots+1)
 	var walk func(p *Node, fill func(k int, m *Node))
 	walk = func(p *Node, fill func(k int, m *Node)) {
 		for _, c := range p.Children {
@@ -733,11 +739,11 @@ func (n *Node) index() *docIndex {
 				continue
 			}
 			if c.ID != 0 && nameByID[c.ID].indexElem {
-				fill(int(c.ID), c)
+				fill(int(nameByID[c.ID].slotElem), c)
 			}
 			for _, a := range c.Attrs {
 				if a.ID != 0 && nameByID[a.ID].indexAttr {
-					fill(ids+int(a.ID), a)
+					fill(int(nameByID[a.ID].slotAttr), a)
 				}
 			}
 			walk(c, fill)
@@ -746,7 +752,7 @@ func (n *Node) index() *docIndex {
 	total := 0
 	walk(n, func(k int, _ *Node) { cnt[k]++; total++ })
 	all := make(Seq, 0, total)
-	seqs := make([]Seq, 2*ids)
+	seqs := make([]Seq, indexSlots+1)
 	for k, c := range cnt {
 		if c > 0 {
 			seqs[k] = all[len(all) : len(all) : len(all)+int(c)]
@@ -754,14 +760,14 @@ func (n *Node) index() *docIndex {
 		}
 	}
 	walk(n, func(k int, m *Node) { seqs[k] = append(seqs[k], Item{K: iNode, ID: m.ID, N: m}) })
-	n.cache = &docIndex{elem: seqs[:ids:ids], attr: seqs[ids:]}
+	n.cache = &docIndex{seqs: seqs}
 	return n.cache
 }
 
 // descAttr is //@name.
 func descAttr(n *Node, nt *Name) Seq {
 	if n.Kind == KindDocument && nt.ID != 0 && nt.indexAttr {
-		return n.index().attr[nt.ID]
+		return n.index().seqs[nt.slotAttr]
 	}
 	var out Seq
 	var walk func(m *Node)
