@@ -19,9 +19,13 @@ func Parse(data []byte) (*Document, error) {
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("%w: not UTF-8", ErrNotWellFormed)
 	}
-	p := &scanner{data: data, src: string(data), line: 1, doc: &Node{Kind: KindDocument}, order: 1, names: map[string]string{}}
+	p := &scanner{data: data, src: string(data), line: 1, doc: &Node{Kind: KindDocument}, order: 1, names: namesPool.Get().(map[string]string)}
 	p.cur = p.doc
-	if err := p.run(); err != nil {
+	err := p.run()
+	if len(p.names) <= maxPooledNames {
+		namesPool.Put(p.names) // interned strings are immutable copies: safe to share later
+	}
+	if err != nil {
 		(&Document{slabs: p.slabs}).release()
 		return nil, fmt.Errorf("%w: line %d: %s", ErrNotWellFormed, p.line, err.Error())
 	}
@@ -60,6 +64,13 @@ type scanner struct {
 }
 
 const slabSize = 256
+
+// namesPool recycles the interned-name maps between parses (names and
+// indentation repeat from document to document); maps that grew past
+// maxPooledNames are dropped.
+var namesPool = sync.Pool{New: func() any { return map[string]string{} }}
+
+const maxPooledNames = 4096
 
 // slabPool recycles node slabs between Schematron calls (every node taken
 // from a slab is overwritten whole, caches included).
