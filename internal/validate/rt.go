@@ -527,7 +527,17 @@ func nameMatch(n *Node, nt *Name) bool {
 // node's cached children, so it does not allocate.
 func child(n *Node, nt *Name) Seq {
 	if n.kids == nil {
-		n.kids = make(Seq, 0, len(n.Children))
+		k := 0
+		for _, c := range n.Children {
+			if c.Kind == KindElement {
+				k++
+			}
+		}
+		if k == 0 {
+			n.kids = noKids // leaves (text only): no allocation
+			return nil
+		}
+		n.kids = make(Seq, 0, k)
 		for _, c := range n.Children {
 			if c.Kind == KindElement {
 				n.kids = append(n.kids, Item{K: iNode, ID: c.ID, N: c})
@@ -590,6 +600,9 @@ func adjacentNames(kids Seq) bool {
 // window is the items of all (a node's cached children or attributes, with
 // their ids) that match nt; adjacent says the items of each id are known to
 // be adjacent.
+// noKids is the cached children of a node without element children.
+var noKids = Seq{}
+
 func window(all Seq, nt *Name, adjacent bool) Seq {
 	if id := nt.ID; id != 0 {
 		i := 0
