@@ -21,6 +21,7 @@ func Parse(data []byte) (*Document, error) {
 	}
 	p := &scanner{data: data, src: string(data), line: 1, doc: &Node{Kind: KindDocument}, order: 1, names: namesPool.Get().(map[string]string)}
 	p.cur = p.doc
+	p.kidMark = append(p.kidMark, 0)
 	err := p.run()
 	if len(p.names) <= maxPooledNames {
 		namesPool.Put(p.names) // interned strings are immutable copies: safe to share later
@@ -45,22 +46,27 @@ func (d *Document) release() {
 type nsBinding struct{ prefix, uri string }
 
 type scanner struct {
-	data    []byte
-	src     string // data as one string: texts and values without references are substrings of it
-	buf     []byte // scratch for decoded texts (copied into strings)
-	pos     int
-	line    int // line of pos
-	lineAt  int // position line was counted up to
-	doc     *Node
-	cur     *Node
-	order   int
-	ns      []nsBinding
-	marks   []int
-	open    []string // raw names of open elements
-	sawRoot bool
-	slab    []Node // nodes are carved from chunks
-	slabs   []*[]Node
-	names   map[string]string // interned names
+	data []byte
+	src  string // data as one string: texts and values without references are substrings of it
+	buf  []byte // scratch for decoded texts (copied into strings)
+	// children of the open nodes, pending until their end tags (closeKids);
+	// kidMark: where each open node's start on kids (the document's first)
+	kids     []*Node
+	kidMark  []int
+	kidArena []*Node
+	pos      int
+	line     int // line of pos
+	lineAt   int // position line was counted up to
+	doc      *Node
+	cur      *Node
+	order    int
+	ns       []nsBinding
+	marks    []int
+	open     []string // raw names of open elements
+	sawRoot  bool
+	slab     []Node // nodes are carved from chunks
+	slabs    []*[]Node
+	names    map[string]string // interned names
 }
 
 const slabSize = 256
@@ -142,8 +148,36 @@ func (p *scanner) run() error {
 	if !p.sawRoot || len(p.open) > 0 {
 		return scanError("no complete root element")
 	}
+	p.closeKids() // the document node's
 	return nil
 }
+
+// closeKids gives the current node its children, pending on the kids
+// stack since its start tag, as an exact slice carved from a shared array.
+func (p *scanner) closeKids() {
+	start := p.kidMark[len(p.kidMark)-1]
+	p.kidMark = p.kidMark[:len(p.kidMark)-1]
+	ks := p.kids[start:]
+	p.kids = p.kids[:start]
+	if len(ks) == 0 {
+		return
+	}
+	var out []*Node
+	switch {
+	case len(ks) > kidChunk/4:
+		out = make([]*Node, len(ks))
+	default:
+		if len(ks) > len(p.kidArena) {
+			p.kidArena = make([]*Node, kidChunk)
+		}
+		out = p.kidArena[:len(ks):len(ks)]
+		p.kidArena = p.kidArena[len(ks):]
+	}
+	copy(out, ks)
+	p.cur.Children = out
+}
+
+const kidChunk = 1024
 
 func (p *scanner) skipTo(end string, from int) error {
 	i := bytes.Index(p.data[from:], []byte(end))
@@ -254,13 +288,13 @@ func (p *scanner) addText(data string, line int) {
 	if len(data) == 0 {
 		return
 	}
-	if k := len(p.cur.Children); k > 0 && p.cur.Children[k-1].Kind == KindText {
-		p.cur.Children[k-1].Data += data
+	if k := len(p.kids); k > p.kidMark[len(p.kidMark)-1] && p.kids[k-1].Kind == KindText {
+		p.kids[k-1].Data += data
 		return
 	}
 	n := p.node()
 	*n = Node{Kind: KindText, Data: data, Parent: p.cur, Order: p.order, Line: line}
-	p.cur.Children = append(p.cur.Children, n)
+	p.kids = append(p.kids, n)
 	p.order++
 }
 
@@ -409,7 +443,7 @@ func (p *scanner) startTag() error {
 	if err := p.addAttrs(el, attrs, line); err != nil {
 		return err
 	}
-	p.cur.Children = append(p.cur.Children, el)
+	p.kids = append(p.kids, el)
 	p.sawRoot = true
 	if empty {
 		p.ns = p.ns[:p.marks[len(p.marks)-1]]
@@ -417,6 +451,7 @@ func (p *scanner) startTag() error {
 		return nil
 	}
 	p.open = append(p.open, raw)
+	p.kidMark = append(p.kidMark, len(p.kids))
 	p.cur = el
 	return nil
 }
@@ -465,6 +500,7 @@ func (p *scanner) endTag() error {
 	p.open = p.open[:len(p.open)-1]
 	p.ns = p.ns[:p.marks[len(p.marks)-1]]
 	p.marks = p.marks[:len(p.marks)-1]
+	p.closeKids()
 	p.cur = p.cur.Parent
 	return nil
 }
