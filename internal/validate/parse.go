@@ -54,6 +54,7 @@ type scanner struct {
 	kids     []*Node
 	kidMark  []int
 	kidArena []*Node
+	rawAttrs []rawAttr // scratch of attrs()
 	pos      int
 	line     int // line of pos
 	lineAt   int // position line was counted up to
@@ -352,7 +353,8 @@ func (p *scanner) lookup(prefix string) (string, bool) {
 type rawAttr struct{ name, value string }
 
 func (p *scanner) attrs() ([]rawAttr, bool, error) {
-	var out []rawAttr
+	out := p.rawAttrs[:0] // scratch: the caller is done with it before the next tag
+	defer func() { p.rawAttrs = out[:0] }()
 	for {
 		hadSpace := p.pos < len(p.data) && isSpace(p.data[p.pos])
 		p.skipSpace()
@@ -457,6 +459,15 @@ func (p *scanner) startTag() error {
 }
 
 func (p *scanner) addAttrs(el *Node, attrs []rawAttr, line int) error {
+	k := 0
+	for _, a := range attrs {
+		if a.name != "xmlns" && !strings.HasPrefix(a.name, "xmlns:") {
+			k++
+		}
+	}
+	if k > 0 {
+		el.Attrs = make([]*Node, 0, k)
+	}
 	for _, a := range attrs {
 		if a.name == "xmlns" || strings.HasPrefix(a.name, "xmlns:") {
 			continue
