@@ -20,7 +20,12 @@ func benchFile(b *testing.B, name string) {
 	}
 }
 
+// BenchmarkSchematronTypical is ANAF's 35-line example (41 KB).
 func BenchmarkSchematronTypical(b *testing.B) { benchFile(b, "ciusro/anaf-eInvoice_ex-v101.xml") }
+
+// Typical invoices of 1 and 5 lines (7 KB, 23 KB).
+func BenchmarkSchematron1Line(b *testing.B)  { benchFile(b, "ciusro/oca-invoice_discount.xml") }
+func BenchmarkSchematron5Lines(b *testing.B) { benchFile(b, "ciusro/anaf-ubl_b2g_example0.xml") }
 func BenchmarkSchematron999Lines(b *testing.B) {
 	benchFile(b, "ciusro/derived-large-999-lines.xml")
 }

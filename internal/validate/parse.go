@@ -19,9 +19,14 @@ func Parse(data []byte) (*Document, error) {
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("%w: not UTF-8", ErrNotWellFormed)
 	}
-	p := &scanner{data: data, line: 1, doc: &Node{Kind: KindDocument}, order: 1, names: map[string]string{}}
+	p := &scanner{data: data, src: string(data), line: 1, doc: &Node{Kind: KindDocument}, order: 1, names: namesPool.Get().(map[string]string)}
 	p.cur = p.doc
-	if err := p.run(); err != nil {
+	p.kidMark = append(p.kidMark, 0)
+	err := p.run()
+	if len(p.names) <= maxPooledNames {
+		namesPool.Put(p.names) // interned strings are immutable copies: safe to share later
+	}
+	if err != nil {
 		(&Document{slabs: p.slabs}).release()
 		return nil, fmt.Errorf("%w: line %d: %s", ErrNotWellFormed, p.line, err.Error())
 	}
@@ -41,23 +46,38 @@ func (d *Document) release() {
 type nsBinding struct{ prefix, uri string }
 
 type scanner struct {
-	data    []byte
-	pos     int
-	line    int // line of pos
-	lineAt  int // position line was counted up to
-	doc     *Node
-	cur     *Node
-	order   int
-	ns      []nsBinding
-	marks   []int
-	open    []string // raw names of open elements
-	sawRoot bool
-	slab    []Node // nodes are carved from chunks
-	slabs   []*[]Node
-	names   map[string]string // interned names
+	data []byte
+	src  string // data as one string: texts and values without references are substrings of it
+	buf  []byte // scratch for decoded texts (copied into strings)
+	// children of the open nodes, pending until their end tags (closeKids);
+	// kidMark: where each open node's start on kids (the document's first)
+	kids     []*Node
+	kidMark  []int
+	kidArena []*Node
+	rawAttrs []rawAttr // scratch of attrs()
+	pos      int
+	line     int // line of pos
+	lineAt   int // position line was counted up to
+	doc      *Node
+	cur      *Node
+	order    int
+	ns       []nsBinding
+	marks    []int
+	open     []string // raw names of open elements
+	sawRoot  bool
+	slab     []Node // nodes are carved from chunks
+	slabs    []*[]Node
+	names    map[string]string // interned names
 }
 
 const slabSize = 256
+
+// namesPool recycles the interned-name maps between parses (names and
+// indentation repeat from document to document); maps that grew past
+// maxPooledNames are dropped.
+var namesPool = sync.Pool{New: func() any { return map[string]string{} }}
+
+const maxPooledNames = 4096
 
 // slabPool recycles node slabs between Schematron calls (every node taken
 // from a slab is overwritten whole, caches included).
@@ -129,8 +149,36 @@ func (p *scanner) run() error {
 	if !p.sawRoot || len(p.open) > 0 {
 		return scanError("no complete root element")
 	}
+	p.closeKids() // the document node's
 	return nil
 }
+
+// closeKids gives the current node its children, pending on the kids
+// stack since its start tag, as an exact slice carved from a shared array.
+func (p *scanner) closeKids() {
+	start := p.kidMark[len(p.kidMark)-1]
+	p.kidMark = p.kidMark[:len(p.kidMark)-1]
+	ks := p.kids[start:]
+	p.kids = p.kids[:start]
+	if len(ks) == 0 {
+		return
+	}
+	var out []*Node
+	switch {
+	case len(ks) > kidChunk/4:
+		out = make([]*Node, len(ks))
+	default:
+		if len(ks) > len(p.kidArena) {
+			p.kidArena = make([]*Node, kidChunk)
+		}
+		out = p.kidArena[:len(ks):len(ks)]
+		p.kidArena = p.kidArena[len(ks):]
+	}
+	copy(out, ks)
+	p.cur.Children = out
+}
+
+const kidChunk = 1024
 
 func (p *scanner) skipTo(end string, from int) error {
 	i := bytes.Index(p.data[from:], []byte(end))
@@ -191,7 +239,7 @@ func (p *scanner) cdata() error {
 	if p.cur == p.doc {
 		return scanError("CDATA outside the root element")
 	}
-	p.addText(normalizeNewlines(p.data[from:from+i]), p.lineOf(p.pos))
+	p.addText(p.str(from, normalizeNewlines(p.data[from:from+i])), p.lineOf(p.pos))
 	p.pos = from + i + 3
 	return nil
 }
@@ -211,31 +259,43 @@ func (p *scanner) charData() error {
 		}
 		return nil
 	}
-	txt, err := decodeText(raw, false)
+	txt, err := decodeText(p.buf[:0], raw, false)
 	if err != nil {
 		return err
 	}
-	p.addText(txt, p.lineOf(start))
+	if len(txt) > 0 && &txt[0] != &raw[0] {
+		p.buf = txt[:0] // reuse the grown scratch buffer
+	}
+	p.addText(p.str(start, txt), p.lineOf(start))
 	return nil
 }
 
-func (p *scanner) addText(txt []byte, line int) {
-	if len(txt) == 0 {
+// str is b as a string: a substring of src when b is data[at:at+len(b)]
+// (no reference was resolved), else a copy.
+func (p *scanner) str(at int, b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if at+len(b) <= len(p.data) && &b[0] == &p.data[at] {
+		return p.src[at : at+len(b)]
+	}
+	if len(b) <= 64 && len(bytes.Trim(b, " \t\n")) == 0 {
+		return p.intern(b) // indentation repeats
+	}
+	return string(b)
+}
+
+func (p *scanner) addText(data string, line int) {
+	if len(data) == 0 {
 		return
 	}
-	if k := len(p.cur.Children); k > 0 && p.cur.Children[k-1].Kind == KindText {
-		p.cur.Children[k-1].Data += string(txt)
+	if k := len(p.kids); k > p.kidMark[len(p.kidMark)-1] && p.kids[k-1].Kind == KindText {
+		p.kids[k-1].Data += data
 		return
-	}
-	data := ""
-	if len(txt) <= 64 && len(bytes.Trim(txt, " \t\n")) == 0 {
-		data = p.intern(txt) // indentation repeats
-	} else {
-		data = string(txt)
 	}
 	n := p.node()
 	*n = Node{Kind: KindText, Data: data, Parent: p.cur, Order: p.order, Line: line}
-	p.cur.Children = append(p.cur.Children, n)
+	p.kids = append(p.kids, n)
 	p.order++
 }
 
@@ -293,7 +353,8 @@ func (p *scanner) lookup(prefix string) (string, bool) {
 type rawAttr struct{ name, value string }
 
 func (p *scanner) attrs() ([]rawAttr, bool, error) {
-	var out []rawAttr
+	out := p.rawAttrs[:0] // scratch: the caller is done with it before the next tag
+	defer func() { p.rawAttrs = out[:0] }()
 	for {
 		hadSpace := p.pos < len(p.data) && isSpace(p.data[p.pos])
 		p.skipSpace()
@@ -333,7 +394,7 @@ func (p *scanner) attrs() ([]rawAttr, bool, error) {
 		if bytes.IndexByte(raw, '<') >= 0 {
 			return nil, false, scanError("< in attribute value")
 		}
-		v, err := decodeText(raw, true)
+		v, err := decodeText(p.buf[:0], raw, true)
 		if err != nil {
 			return nil, false, err
 		}
@@ -342,7 +403,7 @@ func (p *scanner) attrs() ([]rawAttr, bool, error) {
 				return nil, false, scanError("duplicate attribute " + n)
 			}
 		}
-		out = append(out, rawAttr{n, string(v)})
+		out = append(out, rawAttr{n, p.str(p.pos+1, v)})
 		p.pos += end + 2
 	}
 }
@@ -384,7 +445,7 @@ func (p *scanner) startTag() error {
 	if err := p.addAttrs(el, attrs, line); err != nil {
 		return err
 	}
-	p.cur.Children = append(p.cur.Children, el)
+	p.kids = append(p.kids, el)
 	p.sawRoot = true
 	if empty {
 		p.ns = p.ns[:p.marks[len(p.marks)-1]]
@@ -392,11 +453,21 @@ func (p *scanner) startTag() error {
 		return nil
 	}
 	p.open = append(p.open, raw)
+	p.kidMark = append(p.kidMark, len(p.kids))
 	p.cur = el
 	return nil
 }
 
 func (p *scanner) addAttrs(el *Node, attrs []rawAttr, line int) error {
+	k := 0
+	for _, a := range attrs {
+		if a.name != "xmlns" && !strings.HasPrefix(a.name, "xmlns:") {
+			k++
+		}
+	}
+	if k > 0 {
+		el.Attrs = make([]*Node, 0, k)
+	}
 	for _, a := range attrs {
 		if a.name == "xmlns" || strings.HasPrefix(a.name, "xmlns:") {
 			continue
@@ -440,6 +511,7 @@ func (p *scanner) endTag() error {
 	p.open = p.open[:len(p.open)-1]
 	p.ns = p.ns[:p.marks[len(p.marks)-1]]
 	p.marks = p.marks[:len(p.marks)-1]
+	p.closeKids()
 	p.cur = p.cur.Parent
 	return nil
 }
@@ -454,14 +526,13 @@ func normalizeNewlines(b []byte) []byte {
 
 // decodeText resolves entity and character references; line ends become
 // \n, and in attribute values (attr) every white-space character a space.
-func decodeText(raw []byte, attr bool) ([]byte, error) {
+func decodeText(out, raw []byte, attr bool) ([]byte, error) {
 	if bytes.IndexByte(raw, '&') < 0 && bytes.IndexByte(raw, '\r') < 0 && (!attr || !bytes.ContainsAny(raw, "\t\n")) {
 		return raw, checkChars(raw)
 	}
 	if err := checkChars(raw); err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, len(raw))
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
 		if c == '\r' {

@@ -26,12 +26,13 @@ const (
 
 // Item is one XPath item: a node or an atomic value.
 type Item struct {
-	K uint8
-	N *Node
-	S string
-	D decimal.Decimal
-	F float64 // xs:double; for xs:date, days since 1970-01-01
-	B bool
+	K  uint8
+	ID int32 // name id of a node item in a node's cached children or attributes (window)
+	N  *Node
+	S  string
+	D  decimal.Decimal
+	F  float64 // xs:double; for xs:date, days since 1970-01-01
+	B  bool
 }
 
 // Seq is an XPath sequence.
@@ -482,7 +483,13 @@ func filter(s Seq, pred func(n *Node) bool) Seq {
 type Name struct {
 	ID           int32
 	Space, Local string
+
+	indexElem, indexAttr bool  // `//name`, `//@name` from the document node are indexed
+	slotElem, slotAttr   int32 // their slots in docIndex.seqs (from 1)
 }
+
+// indexSlots is the number of indexed names (elements and attributes).
+var indexSlots int32
 
 var (
 	nameIDs   = map[[2]string]int32{}
@@ -520,15 +527,26 @@ func nameMatch(n *Node, nt *Name) bool {
 // node's cached children, so it does not allocate.
 func child(n *Node, nt *Name) Seq {
 	if n.kids == nil {
-		n.kids = make(Seq, 0, len(n.Children))
+		k := 0
 		for _, c := range n.Children {
 			if c.Kind == KindElement {
-				n.kids = append(n.kids, Item{K: iNode, N: c})
+				k++
 			}
 		}
+		if k == 0 {
+			n.kids = noKids // leaves (text only): no allocation
+			return nil
+		}
+		n.kids = make(Seq, 0, k)
+		for _, c := range n.Children {
+			if c.Kind == KindElement {
+				n.kids = append(n.kids, Item{K: iNode, ID: c.ID, N: c})
+			}
+		}
+		n.kidRuns = adjacentNames(n.kids)
 	}
 	if nt.ID == 0 || len(n.kids) <= 8 {
-		return window(n.kids, nt)
+		return window(n.kids, nt, n.kidRuns)
 	}
 	if n.byID == nil {
 		n.byID = indexKids(n.kids)
@@ -559,7 +577,63 @@ func indexKids(kids Seq) map[int32]Seq {
 	return m
 }
 
-func window(all Seq, nt *Name) Seq {
+// adjacentNames reports whether, in a short list of children, the children
+// of each name id are adjacent (so a window need not look further).
+func adjacentNames(kids Seq) bool {
+	if len(kids) > 8 {
+		return false
+	}
+	for i := 1; i < len(kids); i++ {
+		id := kids[i].ID
+		if id == kids[i-1].ID {
+			continue
+		}
+		for _, k := range kids[:i] {
+			if k.ID == id {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// window is the items of all (a node's cached children or attributes, with
+// their ids) that match nt; adjacent says the items of each id are known to
+// be adjacent.
+// noKids is the cached children of a node without element children.
+var noKids = Seq{}
+
+func window(all Seq, nt *Name, adjacent bool) Seq {
+	if id := nt.ID; id != 0 {
+		i := 0
+		for i < len(all) && all[i].ID != id {
+			i++
+		}
+		if i == len(all) {
+			return nil
+		}
+		j := i + 1
+		for j < len(all) && all[j].ID == id {
+			j++
+		}
+		if adjacent {
+			return all[i:j:j]
+		}
+		k := j
+		for k < len(all) && all[k].ID != id {
+			k++
+		}
+		if k == len(all) {
+			return all[i:j:j]
+		}
+		var out Seq
+		for _, it := range all[i:] {
+			if it.ID == id {
+				out = append(out, it)
+			}
+		}
+		return out
+	}
 	i := 0
 	for i < len(all) && !nameMatch(all[i].N, nt) {
 		i++
@@ -604,10 +678,10 @@ func attr(n *Node, nt *Name) Seq {
 	if n.attrs == nil {
 		n.attrs = make(Seq, len(n.Attrs))
 		for i, a := range n.Attrs {
-			n.attrs[i] = Item{K: iNode, N: a}
+			n.attrs[i] = Item{K: iNode, ID: a.ID, N: a}
 		}
 	}
-	return window(n.attrs, nt)
+	return window(n.attrs, nt, true) // attribute names are unique
 }
 
 func descendants(n *Node, nt *Name, out Seq) Seq {
@@ -623,13 +697,14 @@ func descendants(n *Node, nt *Name, out Seq) Seq {
 }
 
 // desc is descendant::name (the `//name` of an abbreviated path). From the
-// document node it is answered from a name index built by one walk on
-// first use (callers never modify a Seq they did not build).
+// document node, for the names the compiled rules ask for (indexNames), it
+// is answered from a name index built by one walk on first use (callers
+// never modify a Seq they did not build).
 func desc(n *Node, nt *Name) Seq {
-	if n.Kind != KindDocument || nt.ID == 0 {
+	if n.Kind != KindDocument || nt.ID == 0 || !nt.indexElem {
 		return descendants(n, nt, nil)
 	}
-	return n.index()[nameKey{nt.ID, false}]
+	return n.index().seqs[nt.slotElem]
 }
 
 // nameKey is a name id, for elements or attributes.
@@ -638,43 +713,74 @@ type nameKey struct {
 	attr bool
 }
 
-// index maps element and attribute names to their nodes in document order.
-func (n *Node) index() map[nameKey]Seq {
+// indexNames marks the names whose `//name` (attr: `//@name`) the compiled
+// rules evaluate from the document node: only these are indexed (called by
+// package-level initialisers of the generated code).
+func indexNames(attr bool, names ...*Name) bool {
+	nameMutex.Lock()
+	defer nameMutex.Unlock()
+	for _, nm := range names {
+		switch {
+		case attr && !nm.indexAttr:
+			indexSlots++
+			nm.indexAttr, nm.slotAttr = true, indexSlots
+		case !attr && !nm.indexElem:
+			indexSlots++
+			nm.indexElem, nm.slotElem = true, indexSlots
+		}
+	}
+	return true
+}
+
+// docIndex holds, per slot of an indexed name, the elements or attributes
+// in document order.
+type docIndex struct {
+	seqs []Seq
+}
+
+// index builds the document's name index in two walks (count, then fill
+// one backing array).
+func (n *Node) index() *docIndex {
 	if n.cache != nil {
 		return n.cache
 	}
-	m := map[nameKey]Seq{}
-	var walk func(p *Node)
-	walk = func(p *Node) {
+	cnt := make([]int32, indexSlots+1)
+	var walk func(p *Node, fill func(k int, m *Node))
+	walk = func(p *Node, fill func(k int, m *Node)) {
 		for _, c := range p.Children {
 			if c.Kind != KindElement {
 				continue
 			}
-			if c.ID != 0 {
-				k := nameKey{c.ID, false}
-				m[k] = append(m[k], Item{K: iNode, N: c})
+			if c.ID != 0 && nameByID[c.ID].indexElem {
+				fill(int(nameByID[c.ID].slotElem), c)
 			}
 			for _, a := range c.Attrs {
-				if a.ID != 0 {
-					ka := nameKey{a.ID, true}
-					m[ka] = append(m[ka], Item{K: iNode, N: a})
+				if a.ID != 0 && nameByID[a.ID].indexAttr {
+					fill(int(nameByID[a.ID].slotAttr), a)
 				}
 			}
-			walk(c)
+			walk(c, fill)
 		}
 	}
-	walk(n)
-	for k, v := range m {
-		m[k] = v[:len(v):len(v)]
+	total := 0
+	walk(n, func(k int, _ *Node) { cnt[k]++; total++ })
+	all := make(Seq, 0, total)
+	seqs := make([]Seq, indexSlots+1)
+	for k, c := range cnt {
+		if c > 0 {
+			seqs[k] = all[len(all) : len(all) : len(all)+int(c)]
+			all = all[:len(all)+int(c)]
+		}
 	}
-	n.cache = m
-	return m
+	walk(n, func(k int, m *Node) { seqs[k] = append(seqs[k], Item{K: iNode, ID: m.ID, N: m}) })
+	n.cache = &docIndex{seqs: seqs}
+	return n.cache
 }
 
 // descAttr is //@name.
 func descAttr(n *Node, nt *Name) Seq {
-	if n.Kind == KindDocument && nt.ID != 0 {
-		return n.index()[nameKey{nt.ID, true}]
+	if n.Kind == KindDocument && nt.ID != 0 && nt.indexAttr {
+		return n.index().seqs[nt.slotAttr]
 	}
 	var out Seq
 	var walk func(m *Node)
@@ -845,20 +951,61 @@ func firstNum(s Seq) Item {
 }
 
 func fnSum(s Seq) Seq {
-	if len(s) == 0 {
+	var a sumAcc
+	a.add(s)
+	return a.result()
+}
+
+// sumAcc is fn:sum fed item by item (the compiled loops over a path feed
+// it without building the sequence): the first item atomised (untyped
+// becomes xs:double), then each further item added with arith.
+type sumAcc struct {
+	acc  Seq
+	some bool
+}
+
+func (a *sumAcc) item(it Item) {
+	if !a.some {
+		a.some = true
+		first := atom(it)
+		a.acc = Seq{first}
+		if first.K == iUntyped {
+			f, _ := parseDouble(first.S)
+			a.acc = dblLit(f)
+		}
+		return
+	}
+	a.acc = arith(a.acc, Seq{it}, opAdd)
+}
+
+// add adds the items of s; it returns false (for use inside anyNode loops).
+func (a *sumAcc) add(s Seq) bool {
+	for _, it := range s {
+		a.item(it)
+	}
+	return false
+}
+
+func (a *sumAcc) result() Seq {
+	if !a.some {
 		return decSeq(decimal.Zero)
 	}
-	first := atom(s[0])
-	acc := Seq{first}
-	if first.K == iUntyped {
-		f, _ := parseDouble(first.S)
-		acc = dblLit(f)
-	}
-	for _, it := range s[1:] {
-		acc = arith(acc, Seq{it}, opAdd)
-	}
-	return acc
+	return a.acc
 }
+
+// tally adds len(s) to *k; it returns false (for use inside anyNode loops).
+func tally(k *int, s Seq) bool {
+	*k += len(s)
+	return false
+}
+
+// tally1 counts one node; it returns false (for use inside anyNode loops).
+func tally1(k *int) bool {
+	*k++
+	return false
+}
+
+func countOf(k int) Seq { return decSeq(decimal.NewFromInt(int64(k))) }
 
 // fnRound rounds half towards positive infinity.
 func fnRound(s Seq) Seq {

@@ -54,10 +54,10 @@ var (
 	enK44  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingSupplierParty")
 	enK45  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyLegalEntity")
 	enK46  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationName")
-	enK47  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxTotal")
-	enK48  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxAmount")
-	enK49  = nameOf("", "currencyID")
-	enK50  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxCurrencyCode")
+	enK47  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxCurrencyCode")
+	enK48  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxTotal")
+	enK49  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxAmount")
+	enK50  = nameOf("", "currencyID")
 	enK51  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ClassifiedTaxCategory")
 	enK52  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxSubtotal")
 	enK53  = intLit("1")
@@ -395,6 +395,10 @@ var (
 	enK385 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseQuantity")
 	enK386 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EmbeddedDocumentBinaryObject")
 )
+
+var _ = indexNames(false, enK32, enK33, enK48, enK21, enK51, enK44, enK56, enK4, enK16, enK8, enK54, enK7, enK24, enK251, enK0, enK314, enK319, enK68, enK9, enK10, enK253, enK11, enK84, enK82, enK358)
+
+var _ = indexNames(true, enK359, enK363, enK364, enK365, enK366, enK367, enK368, enK369, enK370, enK371, enK372, enK373, enK374, enK375, enK376, enK377, enK378, enK379, enK380, enK381, enK382, enK383)
 
 var schemaEN = &Schema{
 	Lets: enLets,
@@ -1734,7 +1738,9 @@ func enM005(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r5 Seq) bool {
+			return anyNode(child(m, enK17), func(n6 *Node) bool { return gcmp(nodeSeq(n6), r5, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
@@ -1750,7 +1756,9 @@ func enM005(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r7 Seq) bool {
+			return anyNode(child(m, enK17), func(n8 *Node) bool { return gcmp(nodeSeq(n8), r7, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
@@ -1771,8 +1779,8 @@ func enT0005(v []Seq, n *Node) bool {
 
 // BR-32: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func enT0006(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK21), func(n6 *Node) bool {
-		return gcmpStr(step(child(n6, enK22), func(n7 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n7, enK1))))) }), "VAT", true) && (len(child(n6, enK1)) > 0)
+	return anyNode(child(n, enK21), func(n10 *Node) bool {
+		return anyNode(child(n10, enK22), func(n11 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n11, enK1)))) == "VAT") }) && (len(child(n10, enK1)) > 0)
 	})
 }
 
@@ -1808,7 +1816,9 @@ func enM006(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r17 Seq) bool {
+			return anyNode(child(m, enK17), func(n18 *Node) bool { return gcmp(nodeSeq(n18), r17, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
@@ -1824,7 +1834,9 @@ func enM006(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r19 Seq) bool {
+			return anyNode(child(m, enK17), func(n20 *Node) bool { return gcmp(nodeSeq(n20), r19, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
@@ -1845,8 +1857,8 @@ func enT0012(v []Seq, n *Node) bool {
 
 // BR-37: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func enT0013(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK21), func(n14 *Node) bool {
-		return gcmpStr(step(child(n14, enK22), func(n15 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n15, enK1))))) }), "VAT", true) && (len(child(n14, enK1)) > 0)
+	return anyNode(child(n, enK21), func(n22 *Node) bool {
+		return anyNode(child(n22, enK22), func(n23 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n23, enK1)))) == "VAT") }) && (len(child(n22, enK1)) > 0)
 	})
 }
 
@@ -1911,24 +1923,48 @@ func enT0022(v []Seq, n *Node) bool {
 
 // BR-CO-10: (xs:decimal(cbc:LineExtensionAmount) = xs:decimal(round(sum(//(cac:InvoiceLine|cac:CreditNoteLine)/xs:decimal(cbc:LineExtensionAmount)) * 10 * 10) div 100))
 func enT0023(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK28)), castDecimal(arith(fnRound(arith(arith(fnSum(step(union(desc(root(n), enK32), desc(root(n), enK33)), func(n25 *Node) Seq { return castDecimal(child(n25, enK28)) })), enK12, opMul), enK12, opMul)), enK34, opDiv)), opEq)
+	return gcmp(castDecimal(child(n, enK28)), castDecimal(arith(fnRound(arith(arith(fnSum(step(union(desc(root(n), enK32), desc(root(n), enK33)), func(n33 *Node) Seq { return castDecimal(child(n33, enK28)) })), enK12, opMul), enK12, opMul)), enK34, opDiv)), opEq)
 }
 
 // BR-CO-11: xs:decimal(cbc:AllowanceTotalAmount) = (round(sum(../cac:AllowanceCharge[cbc:ChargeIndicator=false()]/xs:decimal(cbc:Amount)) * 10 * 10) div 100) or (not(cbc:AllowanceTotalAmount) and not(../cac:Allow…
 func enT0024(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, enK35)), arith(fnRound(arith(arith(fnSum(step(step(parent(n), func(n26 *Node) Seq {
-		return filter(child(n26, enK16), func(p27 *Node) bool { return gcmp(child(p27, enK17), boolSeq(false), opEq) })
-	}), func(n28 *Node) Seq { return castDecimal(child(n28, enK20)) })), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || (!(len(child(n, enK35)) > 0) && !anyNode(parent(n), func(n30 *Node) bool {
-		return anyNode(child(n30, enK16), func(n31 *Node) bool { return gcmp(child(n31, enK17), boolSeq(false), opEq) })
+	return (gcmp(castDecimal(child(n, enK35)), arith(fnRound(arith(arith(func() Seq {
+		var a34 sumAcc
+		anyNode(parent(n), func(n35 *Node) bool {
+			return anyNode(child(n35, enK16), func(n36 *Node) bool {
+				return func(r37 Seq) bool {
+					return anyNode(child(n36, enK17), func(n38 *Node) bool { return gcmp(nodeSeq(n38), r37, opEq) })
+				}(boolSeq(false)) && a34.add(castDecimal(child(n36, enK20)))
+			})
+		})
+		return a34.result()
+	}(), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || (!(len(child(n, enK35)) > 0) && !anyNode(parent(n), func(n40 *Node) bool {
+		return anyNode(child(n40, enK16), func(n41 *Node) bool {
+			return func(r42 Seq) bool {
+				return anyNode(child(n41, enK17), func(n43 *Node) bool { return gcmp(nodeSeq(n43), r42, opEq) })
+			}(boolSeq(false))
+		})
 	})))
 }
 
 // BR-CO-12: xs:decimal(cbc:ChargeTotalAmount) = (round(sum(../cac:AllowanceCharge[cbc:ChargeIndicator=true()]/xs:decimal(cbc:Amount)) * 10 * 10) div 100) or (not(cbc:ChargeTotalAmount) and not(../cac:AllowanceCha…
 func enT0025(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, enK36)), arith(fnRound(arith(arith(fnSum(step(step(parent(n), func(n32 *Node) Seq {
-		return filter(child(n32, enK16), func(p33 *Node) bool { return gcmp(child(p33, enK17), boolSeq(true), opEq) })
-	}), func(n34 *Node) Seq { return castDecimal(child(n34, enK20)) })), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || (!(len(child(n, enK36)) > 0) && !anyNode(parent(n), func(n36 *Node) bool {
-		return anyNode(child(n36, enK16), func(n37 *Node) bool { return gcmp(child(n37, enK17), boolSeq(true), opEq) })
+	return (gcmp(castDecimal(child(n, enK36)), arith(fnRound(arith(arith(func() Seq {
+		var a44 sumAcc
+		anyNode(parent(n), func(n45 *Node) bool {
+			return anyNode(child(n45, enK16), func(n46 *Node) bool {
+				return func(r47 Seq) bool {
+					return anyNode(child(n46, enK17), func(n48 *Node) bool { return gcmp(nodeSeq(n48), r47, opEq) })
+				}(boolSeq(true)) && a44.add(castDecimal(child(n46, enK20)))
+			})
+		})
+		return a44.result()
+	}(), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || (!(len(child(n, enK36)) > 0) && !anyNode(parent(n), func(n50 *Node) bool {
+		return anyNode(child(n50, enK16), func(n51 *Node) bool {
+			return func(r52 Seq) bool {
+				return anyNode(child(n51, enK17), func(n53 *Node) bool { return gcmp(nodeSeq(n53), r52, opEq) })
+			}(boolSeq(true))
+		})
 	})))
 }
 
@@ -2032,25 +2068,25 @@ func enT0040(v []Seq, n *Node) bool {
 
 // BR-06: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) != ”
 func enT0041(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(step(step(child(n, enK44), func(n54 *Node) Seq { return child(n54, enK3) }), func(n55 *Node) Seq { return child(n55, enK45) }), func(n56 *Node) Seq { return child(n56, enK46) }))) != "")
+	return (fnNormalizeSpace(str(step(step(step(child(n, enK44), func(n70 *Node) Seq { return child(n70, enK3) }), func(n71 *Node) Seq { return child(n71, enK45) }), func(n72 *Node) Seq { return child(n72, enK46) }))) != "")
 }
 
 // BR-07: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) != ”
 func enT0042(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(step(step(child(n, enK4), func(n57 *Node) Seq { return child(n57, enK3) }), func(n58 *Node) Seq { return child(n58, enK45) }), func(n59 *Node) Seq { return child(n59, enK46) }))) != "")
+	return (fnNormalizeSpace(str(step(step(step(child(n, enK4), func(n73 *Node) Seq { return child(n73, enK3) }), func(n74 *Node) Seq { return child(n74, enK45) }), func(n75 *Node) Seq { return child(n75, enK46) }))) != "")
 }
 
 // BR-08: exists(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress)
 func enT0043(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK44), func(n60 *Node) bool {
-		return anyNode(child(n60, enK3), func(n61 *Node) bool { return (len(child(n61, enK6)) > 0) })
+	return anyNode(child(n, enK44), func(n76 *Node) bool {
+		return anyNode(child(n76, enK3), func(n77 *Node) bool { return (len(child(n77, enK6)) > 0) })
 	})
 }
 
 // BR-10: exists(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress)
 func enT0044(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK4), func(n63 *Node) bool {
-		return anyNode(child(n63, enK3), func(n64 *Node) bool { return (len(child(n64, enK6)) > 0) })
+	return anyNode(child(n, enK4), func(n79 *Node) bool {
+		return anyNode(child(n79, enK3), func(n80 *Node) bool { return (len(child(n80, enK6)) > 0) })
 	})
 }
 
@@ -2061,484 +2097,572 @@ func enT0045(v []Seq, n *Node) bool {
 
 // BR-53: every $taxcurrency in cbc:TaxCurrencyCode satisfies exists(//cac:TaxTotal/cbc:TaxAmount[@currencyID=$taxcurrency])
 func enT0046(v []Seq, n *Node) bool {
-	return every(child(n, enK50), func(q68 Seq) bool {
-		return anyNode(desc(root(n), enK47), func(n69 *Node) bool {
-			return anyNode(child(n69, enK48), func(n70 *Node) bool { return gcmp(attr(n70, enK49), q68, opEq) })
-		})
+	return !anyNode(child(n, enK47), func(n85 *Node) bool {
+		return !func(q84 Seq) bool {
+			return anyNode(desc(root(n), enK48), func(n86 *Node) bool {
+				return anyNode(child(n86, enK49), func(n87 *Node) bool {
+					return anyNode(attr(n87, enK50), func(n88 *Node) bool { return gcmp(nodeSeq(n88), q84, opEq) })
+				})
+			})
+		}(nodeSeq(n85))
 	})
 }
 
 // BR-AE-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'AE']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cb…
 func enT0047(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n71 *Node) bool {
-		return gcmpStr(step(child(n71, enK22), func(n72 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n72, enK1))))) }), "VAT", true) && anyNode(child(n71, enK1), func(n73 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n73))) == "AE") })
-	}) || anyNode(desc(root(n), enK51), func(n74 *Node) bool {
-		return gcmpStr(step(child(n74, enK22), func(n75 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n75, enK1))))) }), "VAT", true) && anyNode(child(n74, enK1), func(n76 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n76))) == "AE") })
-	})) && gcmp(fnCount(step(step(step(child(n, enK47), func(n77 *Node) Seq { return child(n77, enK52) }), func(n78 *Node) Seq {
-		return filter(child(n78, enK21), func(p79 *Node) bool {
-			return gcmpStr(step(child(p79, enK22), func(n80 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n80, enK1))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), enK21), func(n89 *Node) bool {
+		return anyNode(child(n89, enK22), func(n90 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n90, enK1)))) == "VAT") }) && anyNode(child(n89, enK1), func(n91 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n91))) == "AE") })
+	}) || anyNode(desc(root(n), enK51), func(n92 *Node) bool {
+		return anyNode(child(n92, enK22), func(n93 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n93, enK1)))) == "VAT") }) && anyNode(child(n92, enK1), func(n94 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n94))) == "AE") })
+	})) && gcmp(func() Seq {
+		k95 := 0
+		anyNode(child(n, enK48), func(n96 *Node) bool {
+			return anyNode(child(n96, enK52), func(n97 *Node) bool {
+				return anyNode(child(n97, enK21), func(n98 *Node) bool {
+					return anyNode(child(n98, enK22), func(n99 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n99, enK1)))) == "VAT") }) && anyNode(child(n98, enK1), func(n100 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n100))) == "AE") && tally1(&k95) })
+				})
+			})
 		})
-	}), func(n81 *Node) Seq {
-		return filter(child(n81, enK1), func(p82 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p82))) == "AE") })
-	})), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n83 *Node) bool {
-		return gcmpStr(step(child(n83, enK22), func(n84 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n84, enK1))))) }), "VAT", true) && anyNode(child(n83, enK1), func(n85 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n85))) == "AE") })
-	}) && !anyNode(desc(root(n), enK51), func(n86 *Node) bool {
-		return gcmpStr(step(child(n86, enK22), func(n87 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n87, enK1))))) }), "VAT", true) && anyNode(child(n86, enK1), func(n88 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n88))) == "AE") })
+		return countOf(k95)
+	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n101 *Node) bool {
+		return anyNode(child(n101, enK22), func(n102 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n102, enK1)))) == "VAT") }) && anyNode(child(n101, enK1), func(n103 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n103))) == "AE") })
+	}) && !anyNode(desc(root(n), enK51), func(n104 *Node) bool {
+		return anyNode(child(n104, enK22), func(n105 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n105, enK1)))) == "VAT") }) && anyNode(child(n104, enK1), func(n106 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n106))) == "AE") })
 	})))
 }
 
 // BR-AE-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc…
 func enT0048(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK51), func(n89 *Node) bool {
-		return (fnNormalizeSpace(str(child(n89, enK1))) == "AE") && gcmpStr(step(child(n89, enK22), func(n90 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n90, enK1))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), enK44), func(n91 *Node) bool {
-		return anyNode(child(n91, enK3), func(n92 *Node) bool {
-			return anyNode(child(n92, enK54), func(n93 *Node) bool { return (len(child(n93, enK55)) > 0) })
+	return (((anyNode(desc(root(n), enK51), func(n107 *Node) bool {
+		return (fnNormalizeSpace(str(child(n107, enK1))) == "AE") && anyNode(child(n107, enK22), func(n108 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n108, enK1)))) == "VAT") })
+	}) && (anyNode(desc(root(n), enK44), func(n109 *Node) bool {
+		return anyNode(child(n109, enK3), func(n110 *Node) bool {
+			return anyNode(child(n110, enK54), func(n111 *Node) bool { return (len(child(n111, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n95 *Node) bool {
-		return anyNode(child(n95, enK54), func(n96 *Node) bool {
-			return ebv(step(child(n96, enK22), func(n97 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n97, enK1)))) == "VAT"))
-			})) && (len(child(n96, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n113 *Node) bool {
+		return anyNode(child(n113, enK54), func(n114 *Node) bool {
+			return ebv(step(child(n114, enK22), func(n115 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n115, enK1)))) == "VAT"))
+			})) && (len(child(n114, enK55)) > 0)
 		})
-	}))) && (anyNode(desc(root(n), enK4), func(n99 *Node) bool {
-		return anyNode(child(n99, enK3), func(n100 *Node) bool {
-			return anyNode(child(n100, enK54), func(n101 *Node) bool {
-				return ebv(step(child(n101, enK22), func(n102 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n102, enK1)))) == "VAT"))
-				})) && (len(child(n101, enK55)) > 0)
+	}))) && (anyNode(desc(root(n), enK4), func(n117 *Node) bool {
+		return anyNode(child(n117, enK3), func(n118 *Node) bool {
+			return anyNode(child(n118, enK54), func(n119 *Node) bool {
+				return ebv(step(child(n119, enK22), func(n120 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n120, enK1)))) == "VAT"))
+				})) && (len(child(n119, enK55)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), enK4), func(n104 *Node) bool {
-		return anyNode(child(n104, enK3), func(n105 *Node) bool {
-			return anyNode(child(n105, enK45), func(n106 *Node) bool { return (len(child(n106, enK55)) > 0) })
+	}) || anyNode(desc(root(n), enK4), func(n122 *Node) bool {
+		return anyNode(child(n122, enK3), func(n123 *Node) bool {
+			return anyNode(child(n123, enK45), func(n124 *Node) bool { return (len(child(n124, enK55)) > 0) })
 		})
-	}))) || !anyNode(desc(root(n), enK51), func(n108 *Node) bool {
-		return (fnNormalizeSpace(str(child(n108, enK1))) == "AE") && gcmpStr(step(child(n108, enK22), func(n109 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n109, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK51), func(n126 *Node) bool {
+		return (fnNormalizeSpace(str(child(n126, enK1))) == "AE") && anyNode(child(n126, enK22), func(n127 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n127, enK1)))) == "VAT") })
 	}))
 }
 
 // BR-AE-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplie…
 func enT0049(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK16), func(n110 *Node) bool {
-		return gcmp(child(n110, enK17), boolSeq(false), opEq) && anyNode(child(n110, enK21), func(n111 *Node) bool {
-			return (fnNormalizeSpace(str(child(n111, enK1))) == "AE") && gcmpStr(step(child(n111, enK22), func(n112 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n112, enK1))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), enK16), func(n128 *Node) bool {
+		return func(r129 Seq) bool {
+			return anyNode(child(n128, enK17), func(n130 *Node) bool { return gcmp(nodeSeq(n130), r129, opEq) })
+		}(boolSeq(false)) && anyNode(child(n128, enK21), func(n131 *Node) bool {
+			return (fnNormalizeSpace(str(child(n131, enK1))) == "AE") && anyNode(child(n131, enK22), func(n132 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n132, enK1)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n113 *Node) bool {
-		return anyNode(child(n113, enK3), func(n114 *Node) bool {
-			return anyNode(child(n114, enK54), func(n115 *Node) bool { return (len(child(n115, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n133 *Node) bool {
+		return anyNode(child(n133, enK3), func(n134 *Node) bool {
+			return anyNode(child(n134, enK54), func(n135 *Node) bool { return (len(child(n135, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n117 *Node) bool {
-		return anyNode(child(n117, enK54), func(n118 *Node) bool {
-			return ebv(step(child(n118, enK22), func(n119 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n119, enK1)))) == "VAT"))
-			})) && (len(child(n118, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n137 *Node) bool {
+		return anyNode(child(n137, enK54), func(n138 *Node) bool {
+			return ebv(step(child(n138, enK22), func(n139 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n139, enK1)))) == "VAT"))
+			})) && (len(child(n138, enK55)) > 0)
 		})
-	}))) && (anyNode(desc(root(n), enK4), func(n121 *Node) bool {
-		return anyNode(child(n121, enK3), func(n122 *Node) bool {
-			return anyNode(child(n122, enK54), func(n123 *Node) bool {
-				return ebv(step(child(n123, enK22), func(n124 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n124, enK1)))) == "VAT"))
-				})) && (len(child(n123, enK55)) > 0)
+	}))) && (anyNode(desc(root(n), enK4), func(n141 *Node) bool {
+		return anyNode(child(n141, enK3), func(n142 *Node) bool {
+			return anyNode(child(n142, enK54), func(n143 *Node) bool {
+				return ebv(step(child(n143, enK22), func(n144 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n144, enK1)))) == "VAT"))
+				})) && (len(child(n143, enK55)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), enK4), func(n126 *Node) bool {
-		return anyNode(child(n126, enK3), func(n127 *Node) bool {
-			return anyNode(child(n127, enK45), func(n128 *Node) bool { return (len(child(n128, enK55)) > 0) })
+	}) || anyNode(desc(root(n), enK4), func(n146 *Node) bool {
+		return anyNode(child(n146, enK3), func(n147 *Node) bool {
+			return anyNode(child(n147, enK45), func(n148 *Node) bool { return (len(child(n148, enK55)) > 0) })
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n130 *Node) bool {
-		return gcmp(child(n130, enK17), boolSeq(false), opEq) && anyNode(child(n130, enK21), func(n131 *Node) bool {
-			return (fnNormalizeSpace(str(child(n131, enK1))) == "AE") && gcmpStr(step(child(n131, enK22), func(n132 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n132, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n150 *Node) bool {
+		return func(r151 Seq) bool {
+			return anyNode(child(n150, enK17), func(n152 *Node) bool { return gcmp(nodeSeq(n152), r151, opEq) })
+		}(boolSeq(false)) && anyNode(child(n150, enK21), func(n153 *Node) bool {
+			return (fnNormalizeSpace(str(child(n153, enK1))) == "AE") && anyNode(child(n153, enK22), func(n154 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n154, enK1)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-AE-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplier…
 func enT0050(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK16), func(n133 *Node) bool {
-		return gcmp(child(n133, enK17), boolSeq(true), opEq) && anyNode(child(n133, enK21), func(n134 *Node) bool {
-			return (fnNormalizeSpace(str(child(n134, enK1))) == "AE") && gcmpStr(step(child(n134, enK22), func(n135 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n135, enK1))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), enK16), func(n155 *Node) bool {
+		return func(r156 Seq) bool {
+			return anyNode(child(n155, enK17), func(n157 *Node) bool { return gcmp(nodeSeq(n157), r156, opEq) })
+		}(boolSeq(true)) && anyNode(child(n155, enK21), func(n158 *Node) bool {
+			return (fnNormalizeSpace(str(child(n158, enK1))) == "AE") && anyNode(child(n158, enK22), func(n159 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n159, enK1)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n136 *Node) bool {
-		return anyNode(child(n136, enK3), func(n137 *Node) bool {
-			return anyNode(child(n137, enK54), func(n138 *Node) bool { return (len(child(n138, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n160 *Node) bool {
+		return anyNode(child(n160, enK3), func(n161 *Node) bool {
+			return anyNode(child(n161, enK54), func(n162 *Node) bool { return (len(child(n162, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n140 *Node) bool {
-		return anyNode(child(n140, enK54), func(n141 *Node) bool {
-			return ebv(step(child(n141, enK22), func(n142 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n142, enK1)))) == "VAT"))
-			})) && (len(child(n141, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n164 *Node) bool {
+		return anyNode(child(n164, enK54), func(n165 *Node) bool {
+			return ebv(step(child(n165, enK22), func(n166 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n166, enK1)))) == "VAT"))
+			})) && (len(child(n165, enK55)) > 0)
 		})
-	}))) && (anyNode(desc(root(n), enK4), func(n144 *Node) bool {
-		return anyNode(child(n144, enK3), func(n145 *Node) bool {
-			return anyNode(child(n145, enK54), func(n146 *Node) bool {
-				return ebv(step(child(n146, enK22), func(n147 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n147, enK1)))) == "VAT"))
-				})) && (len(child(n146, enK55)) > 0)
+	}))) && (anyNode(desc(root(n), enK4), func(n168 *Node) bool {
+		return anyNode(child(n168, enK3), func(n169 *Node) bool {
+			return anyNode(child(n169, enK54), func(n170 *Node) bool {
+				return ebv(step(child(n170, enK22), func(n171 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n171, enK1)))) == "VAT"))
+				})) && (len(child(n170, enK55)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), enK4), func(n149 *Node) bool {
-		return anyNode(child(n149, enK3), func(n150 *Node) bool {
-			return anyNode(child(n150, enK45), func(n151 *Node) bool { return (len(child(n151, enK55)) > 0) })
+	}) || anyNode(desc(root(n), enK4), func(n173 *Node) bool {
+		return anyNode(child(n173, enK3), func(n174 *Node) bool {
+			return anyNode(child(n174, enK45), func(n175 *Node) bool { return (len(child(n175, enK55)) > 0) })
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n153 *Node) bool {
-		return gcmp(child(n153, enK17), boolSeq(true), opEq) && anyNode(child(n153, enK21), func(n154 *Node) bool {
-			return (fnNormalizeSpace(str(child(n154, enK1))) == "AE") && gcmpStr(step(child(n154, enK22), func(n155 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n155, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n177 *Node) bool {
+		return func(r178 Seq) bool {
+			return anyNode(child(n177, enK17), func(n179 *Node) bool { return gcmp(nodeSeq(n179), r178, opEq) })
+		}(boolSeq(true)) && anyNode(child(n177, enK21), func(n180 *Node) bool {
+			return (fnNormalizeSpace(str(child(n180, enK1))) == "AE") && anyNode(child(n180, enK22), func(n181 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n181, enK1)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-CO-03: (exists(cbc:TaxPointDate) and not(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and exists(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and not(cac:InvoicePeri…
 func enT0051(v []Seq, n *Node) bool {
-	return ((((len(child(n, enK57)) > 0) && !anyNode(child(n, enK58), func(n157 *Node) bool { return (len(child(n157, enK59)) > 0) })) || (!(len(child(n, enK57)) > 0) && anyNode(child(n, enK58), func(n160 *Node) bool { return (len(child(n160, enK59)) > 0) }))) || (!(len(child(n, enK57)) > 0) && !anyNode(child(n, enK58), func(n163 *Node) bool { return (len(child(n163, enK59)) > 0) })))
+	return ((((len(child(n, enK57)) > 0) && !anyNode(child(n, enK58), func(n183 *Node) bool { return (len(child(n183, enK59)) > 0) })) || (!(len(child(n, enK57)) > 0) && anyNode(child(n, enK58), func(n186 *Node) bool { return (len(child(n186, enK59)) > 0) }))) || (!(len(child(n, enK57)) > 0) && !anyNode(child(n, enK58), func(n189 *Node) bool { return (len(child(n189, enK59)) > 0) })))
 }
 
 // BR-CO-15: every $Currency in cbc:DocumentCurrencyCode satisfies (count(cac:TaxTotal/xs:decimal(cbc:TaxAmount[@currencyID=$Currency])) eq 1) and (cac:LegalMonetaryTotal/xs:decimal(cbc:TaxInclusiveAmount) = round…
 func enT0052(v []Seq, n *Node) bool {
-	return every(child(n, enK43), func(q165 Seq) bool {
-		return (ebv(vcmp(fnCount(step(child(n, enK47), func(n166 *Node) Seq {
-			return castDecimal(filter(child(n166, enK48), func(p167 *Node) bool { return gcmp(attr(p167, enK49), q165, opEq) }))
-		})), enK53, opEq)) && gcmp(step(child(n, enK27), func(n168 *Node) Seq { return castDecimal(child(n168, enK30)) }), arith(fnRound(arith(arith(arith(step(child(n, enK27), func(n169 *Node) Seq { return castDecimal(child(n169, enK29)) }), step(child(n, enK47), func(n170 *Node) Seq {
-			return castDecimal(filter(child(n170, enK48), func(p171 *Node) bool { return gcmp(attr(p171, enK49), q165, opEq) }))
-		}), opAdd), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq))
+	return !anyNode(child(n, enK43), func(n192 *Node) bool {
+		return !func(q191 Seq) bool {
+			return (ebv(vcmp(func() Seq {
+				k193 := 0
+				anyNode(child(n, enK48), func(n194 *Node) bool {
+					return tally(&k193, castDecimal(filter(child(n194, enK49), func(p195 *Node) bool {
+						return anyNode(attr(p195, enK50), func(n196 *Node) bool { return gcmp(nodeSeq(n196), q191, opEq) })
+					})))
+				})
+				return countOf(k193)
+			}(), enK53, opEq)) && func(r201 Seq) bool {
+				return anyNode(child(n, enK27), func(n202 *Node) bool { return gcmp(castDecimal(child(n202, enK30)), r201, opEq) })
+			}(arith(fnRound(arith(arith(arith(step(child(n, enK27), func(n197 *Node) Seq { return castDecimal(child(n197, enK29)) }), step(child(n, enK48), func(n198 *Node) Seq {
+				return castDecimal(filter(child(n198, enK49), func(p199 *Node) bool {
+					return anyNode(attr(p199, enK50), func(n200 *Node) bool { return gcmp(nodeSeq(n200), q191, opEq) })
+				}))
+			}), opAdd), enK12, opMul), enK12, opMul)), enK34, opDiv)))
+		}(nodeSeq(n192))
 	})
 }
 
 // BR-CO-18: exists(cac:TaxTotal/cac:TaxSubtotal)
 func enT0053(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK47), func(n172 *Node) bool { return (len(child(n172, enK52)) > 0) })
+	return anyNode(child(n, enK48), func(n203 *Node) bool { return (len(child(n203, enK52)) > 0) })
 }
 
 // BR-DEC-13: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode],'.'))<=2)) or (not(//cac:T…
 func enT0054(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK47), func(n174 *Node) bool {
-		return anyNode(child(n174, enK48), func(n175 *Node) bool { return gcmp(attr(n175, enK49), child(n175, enK43), opEq) })
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK47), func(n176 *Node) Seq {
-		return filter(child(n176, enK48), func(p177 *Node) bool { return gcmp(attr(p177, enK49), child(p177, enK43), opEq) })
-	})), ".")), enK25, opLe)) || !anyNode(desc(root(n), enK47), func(n178 *Node) bool {
-		return anyNode(child(n178, enK48), func(n179 *Node) bool { return gcmp(attr(n179, enK49), child(n179, enK43), opEq) })
+	return ((anyNode(desc(root(n), enK48), func(n205 *Node) bool {
+		return anyNode(child(n205, enK49), func(n206 *Node) bool {
+			return func(r207 Seq) bool {
+				return anyNode(attr(n206, enK50), func(n208 *Node) bool { return gcmp(nodeSeq(n208), r207, opEq) })
+			}(child(n206, enK43))
+		})
+	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK48), func(n209 *Node) Seq {
+		return filter(child(n209, enK49), func(p210 *Node) bool {
+			return func(r211 Seq) bool {
+				return anyNode(attr(p210, enK50), func(n212 *Node) bool { return gcmp(nodeSeq(n212), r211, opEq) })
+			}(child(p210, enK43))
+		})
+	})), ".")), enK25, opLe)) || !anyNode(desc(root(n), enK48), func(n213 *Node) bool {
+		return anyNode(child(n213, enK49), func(n214 *Node) bool {
+			return func(r215 Seq) bool {
+				return anyNode(attr(n214, enK50), func(n216 *Node) bool { return gcmp(nodeSeq(n216), r215, opEq) })
+			}(child(n214, enK43))
+		})
 	}))
 }
 
 // BR-DEC-15: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode],'.'))<=2)) or (not(//cac:TaxTotal/cb…
 func enT0055(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK47), func(n180 *Node) bool {
-		return anyNode(child(n180, enK48), func(n181 *Node) bool { return gcmp(attr(n181, enK49), child(n181, enK50), opEq) })
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK47), func(n182 *Node) Seq {
-		return filter(child(n182, enK48), func(p183 *Node) bool { return gcmp(attr(p183, enK49), child(p183, enK50), opEq) })
-	})), ".")), enK25, opLe)) || !anyNode(desc(root(n), enK47), func(n184 *Node) bool {
-		return anyNode(child(n184, enK48), func(n185 *Node) bool { return gcmp(attr(n185, enK49), child(n185, enK50), opEq) })
+	return ((anyNode(desc(root(n), enK48), func(n217 *Node) bool {
+		return anyNode(child(n217, enK49), func(n218 *Node) bool {
+			return func(r219 Seq) bool {
+				return anyNode(attr(n218, enK50), func(n220 *Node) bool { return gcmp(nodeSeq(n220), r219, opEq) })
+			}(child(n218, enK47))
+		})
+	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK48), func(n221 *Node) Seq {
+		return filter(child(n221, enK49), func(p222 *Node) bool {
+			return func(r223 Seq) bool {
+				return anyNode(attr(p222, enK50), func(n224 *Node) bool { return gcmp(nodeSeq(n224), r223, opEq) })
+			}(child(p222, enK47))
+		})
+	})), ".")), enK25, opLe)) || !anyNode(desc(root(n), enK48), func(n225 *Node) bool {
+		return anyNode(child(n225, enK49), func(n226 *Node) bool {
+			return func(r227 Seq) bool {
+				return anyNode(attr(n226, enK50), func(n228 *Node) bool { return gcmp(nodeSeq(n228), r227, opEq) })
+			}(child(n226, enK47))
+		})
 	}))
 }
 
 // BR-E-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'E']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0056(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n186 *Node) bool {
-		return gcmpStr(step(child(n186, enK22), func(n187 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n187, enK1))))) }), "VAT", true) && anyNode(child(n186, enK1), func(n188 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n188))) == "E") })
-	}) || anyNode(desc(root(n), enK51), func(n189 *Node) bool {
-		return gcmpStr(step(child(n189, enK22), func(n190 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n190, enK1))))) }), "VAT", true) && anyNode(child(n189, enK1), func(n191 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n191))) == "E") })
-	})) && gcmp(fnCount(step(step(step(child(n, enK47), func(n192 *Node) Seq { return child(n192, enK52) }), func(n193 *Node) Seq {
-		return filter(child(n193, enK21), func(p194 *Node) bool {
-			return gcmpStr(step(child(p194, enK22), func(n195 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n195, enK1))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), enK21), func(n229 *Node) bool {
+		return anyNode(child(n229, enK22), func(n230 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n230, enK1)))) == "VAT") }) && anyNode(child(n229, enK1), func(n231 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n231))) == "E") })
+	}) || anyNode(desc(root(n), enK51), func(n232 *Node) bool {
+		return anyNode(child(n232, enK22), func(n233 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n233, enK1)))) == "VAT") }) && anyNode(child(n232, enK1), func(n234 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n234))) == "E") })
+	})) && gcmp(func() Seq {
+		k235 := 0
+		anyNode(child(n, enK48), func(n236 *Node) bool {
+			return anyNode(child(n236, enK52), func(n237 *Node) bool {
+				return anyNode(child(n237, enK21), func(n238 *Node) bool {
+					return anyNode(child(n238, enK22), func(n239 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n239, enK1)))) == "VAT") }) && anyNode(child(n238, enK1), func(n240 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n240))) == "E") && tally1(&k235) })
+				})
+			})
 		})
-	}), func(n196 *Node) Seq {
-		return filter(child(n196, enK1), func(p197 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p197))) == "E") })
-	})), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n198 *Node) bool {
-		return gcmpStr(step(child(n198, enK22), func(n199 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n199, enK1))))) }), "VAT", true) && anyNode(child(n198, enK1), func(n200 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n200))) == "E") })
-	}) && !anyNode(desc(root(n), enK51), func(n201 *Node) bool {
-		return gcmpStr(step(child(n201, enK22), func(n202 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n202, enK1))))) }), "VAT", true) && anyNode(child(n201, enK1), func(n203 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n203))) == "E") })
+		return countOf(k235)
+	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n241 *Node) bool {
+		return anyNode(child(n241, enK22), func(n242 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n242, enK1)))) == "VAT") }) && anyNode(child(n241, enK1), func(n243 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n243))) == "E") })
+	}) && !anyNode(desc(root(n), enK51), func(n244 *Node) bool {
+		return anyNode(child(n244, enK22), func(n245 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n245, enK1)))) == "VAT") }) && anyNode(child(n244, enK1), func(n246 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n246))) == "E") })
 	})))
 }
 
 // BR-E-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0057(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n204 *Node) bool {
-		return (fnNormalizeSpace(str(child(n204, enK1))) == "E") && gcmpStr(step(child(n204, enK22), func(n205 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n205, enK1))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), enK44), func(n206 *Node) bool {
-		return anyNode(child(n206, enK3), func(n207 *Node) bool {
-			return anyNode(child(n207, enK54), func(n208 *Node) bool { return (len(child(n208, enK55)) > 0) })
+	return ((anyNode(desc(root(n), enK51), func(n247 *Node) bool {
+		return (fnNormalizeSpace(str(child(n247, enK1))) == "E") && anyNode(child(n247, enK22), func(n248 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n248, enK1)))) == "VAT") })
+	}) && (anyNode(desc(root(n), enK44), func(n249 *Node) bool {
+		return anyNode(child(n249, enK3), func(n250 *Node) bool {
+			return anyNode(child(n250, enK54), func(n251 *Node) bool { return (len(child(n251, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n210 *Node) bool {
-		return anyNode(child(n210, enK54), func(n211 *Node) bool {
-			return ebv(step(child(n211, enK22), func(n212 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n212, enK1)))) == "VAT"))
-			})) && (len(child(n211, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n253 *Node) bool {
+		return anyNode(child(n253, enK54), func(n254 *Node) bool {
+			return ebv(step(child(n254, enK22), func(n255 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n255, enK1)))) == "VAT"))
+			})) && (len(child(n254, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK51), func(n214 *Node) bool {
-		return (fnNormalizeSpace(str(child(n214, enK1))) == "E") && gcmpStr(step(child(n214, enK22), func(n215 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n215, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK51), func(n257 *Node) bool {
+		return (fnNormalizeSpace(str(child(n257, enK1))) == "E") && anyNode(child(n257, enK22), func(n258 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n258, enK1)))) == "VAT") })
 	}))
 }
 
 // BR-E-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0058(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n216 *Node) bool {
-		return gcmp(child(n216, enK17), boolSeq(false), opEq) && anyNode(child(n216, enK21), func(n217 *Node) bool {
-			return (fnNormalizeSpace(str(child(n217, enK1))) == "E") && gcmpStr(step(child(n217, enK22), func(n218 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n218, enK1))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n259 *Node) bool {
+		return func(r260 Seq) bool {
+			return anyNode(child(n259, enK17), func(n261 *Node) bool { return gcmp(nodeSeq(n261), r260, opEq) })
+		}(boolSeq(false)) && anyNode(child(n259, enK21), func(n262 *Node) bool {
+			return (fnNormalizeSpace(str(child(n262, enK1))) == "E") && anyNode(child(n262, enK22), func(n263 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n263, enK1)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n219 *Node) bool {
-		return anyNode(child(n219, enK3), func(n220 *Node) bool {
-			return anyNode(child(n220, enK54), func(n221 *Node) bool { return (len(child(n221, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n264 *Node) bool {
+		return anyNode(child(n264, enK3), func(n265 *Node) bool {
+			return anyNode(child(n265, enK54), func(n266 *Node) bool { return (len(child(n266, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n223 *Node) bool {
-		return anyNode(child(n223, enK54), func(n224 *Node) bool {
-			return ebv(step(child(n224, enK22), func(n225 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n225, enK1)))) == "VAT"))
-			})) && (len(child(n224, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n268 *Node) bool {
+		return anyNode(child(n268, enK54), func(n269 *Node) bool {
+			return ebv(step(child(n269, enK22), func(n270 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n270, enK1)))) == "VAT"))
+			})) && (len(child(n269, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n227 *Node) bool {
-		return gcmp(child(n227, enK17), boolSeq(false), opEq) && anyNode(child(n227, enK21), func(n228 *Node) bool {
-			return (fnNormalizeSpace(str(child(n228, enK1))) == "E") && gcmpStr(step(child(n228, enK22), func(n229 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n229, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n272 *Node) bool {
+		return func(r273 Seq) bool {
+			return anyNode(child(n272, enK17), func(n274 *Node) bool { return gcmp(nodeSeq(n274), r273, opEq) })
+		}(boolSeq(false)) && anyNode(child(n272, enK21), func(n275 *Node) bool {
+			return (fnNormalizeSpace(str(child(n275, enK1))) == "E") && anyNode(child(n275, enK22), func(n276 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n276, enK1)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-E-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0059(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n230 *Node) bool {
-		return gcmp(child(n230, enK17), boolSeq(true), opEq) && anyNode(child(n230, enK21), func(n231 *Node) bool {
-			return (fnNormalizeSpace(str(child(n231, enK1))) == "E") && gcmpStr(step(child(n231, enK22), func(n232 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n232, enK1))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n277 *Node) bool {
+		return func(r278 Seq) bool {
+			return anyNode(child(n277, enK17), func(n279 *Node) bool { return gcmp(nodeSeq(n279), r278, opEq) })
+		}(boolSeq(true)) && anyNode(child(n277, enK21), func(n280 *Node) bool {
+			return (fnNormalizeSpace(str(child(n280, enK1))) == "E") && anyNode(child(n280, enK22), func(n281 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n281, enK1)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n233 *Node) bool {
-		return anyNode(child(n233, enK3), func(n234 *Node) bool {
-			return anyNode(child(n234, enK54), func(n235 *Node) bool { return (len(child(n235, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n282 *Node) bool {
+		return anyNode(child(n282, enK3), func(n283 *Node) bool {
+			return anyNode(child(n283, enK54), func(n284 *Node) bool { return (len(child(n284, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n237 *Node) bool {
-		return anyNode(child(n237, enK54), func(n238 *Node) bool {
-			return ebv(step(child(n238, enK22), func(n239 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n239, enK1)))) == "VAT"))
-			})) && (len(child(n238, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n286 *Node) bool {
+		return anyNode(child(n286, enK54), func(n287 *Node) bool {
+			return ebv(step(child(n287, enK22), func(n288 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n288, enK1)))) == "VAT"))
+			})) && (len(child(n287, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n241 *Node) bool {
-		return gcmp(child(n241, enK17), boolSeq(true), opEq) && anyNode(child(n241, enK21), func(n242 *Node) bool {
-			return (fnNormalizeSpace(str(child(n242, enK1))) == "E") && gcmpStr(step(child(n242, enK22), func(n243 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n243, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n290 *Node) bool {
+		return func(r291 Seq) bool {
+			return anyNode(child(n290, enK17), func(n292 *Node) bool { return gcmp(nodeSeq(n292), r291, opEq) })
+		}(boolSeq(true)) && anyNode(child(n290, enK21), func(n293 *Node) bool {
+			return (fnNormalizeSpace(str(child(n293, enK1))) == "E") && anyNode(child(n293, enK22), func(n294 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n294, enK1)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-G-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'G']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0060(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n244 *Node) bool {
-		return gcmpStr(step(child(n244, enK22), func(n245 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n245, enK1))))) }), "VAT", true) && anyNode(child(n244, enK1), func(n246 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n246))) == "G") })
-	}) || anyNode(desc(root(n), enK51), func(n247 *Node) bool {
-		return gcmpStr(step(child(n247, enK22), func(n248 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n248, enK1))))) }), "VAT", true) && anyNode(child(n247, enK1), func(n249 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n249))) == "G") })
-	})) && gcmp(fnCount(step(step(step(child(n, enK47), func(n250 *Node) Seq { return child(n250, enK52) }), func(n251 *Node) Seq {
-		return filter(child(n251, enK21), func(p252 *Node) bool {
-			return gcmpStr(step(child(p252, enK22), func(n253 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n253, enK1))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), enK21), func(n295 *Node) bool {
+		return anyNode(child(n295, enK22), func(n296 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n296, enK1)))) == "VAT") }) && anyNode(child(n295, enK1), func(n297 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n297))) == "G") })
+	}) || anyNode(desc(root(n), enK51), func(n298 *Node) bool {
+		return anyNode(child(n298, enK22), func(n299 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n299, enK1)))) == "VAT") }) && anyNode(child(n298, enK1), func(n300 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n300))) == "G") })
+	})) && gcmp(func() Seq {
+		k301 := 0
+		anyNode(child(n, enK48), func(n302 *Node) bool {
+			return anyNode(child(n302, enK52), func(n303 *Node) bool {
+				return anyNode(child(n303, enK21), func(n304 *Node) bool {
+					return anyNode(child(n304, enK22), func(n305 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n305, enK1)))) == "VAT") }) && anyNode(child(n304, enK1), func(n306 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n306))) == "G") && tally1(&k301) })
+				})
+			})
 		})
-	}), func(n254 *Node) Seq {
-		return filter(child(n254, enK1), func(p255 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p255))) == "G") })
-	})), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n256 *Node) bool {
-		return gcmpStr(step(child(n256, enK22), func(n257 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n257, enK1))))) }), "VAT", true) && anyNode(child(n256, enK1), func(n258 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n258))) == "G") })
-	}) && !anyNode(desc(root(n), enK51), func(n259 *Node) bool {
-		return gcmpStr(step(child(n259, enK22), func(n260 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n260, enK1))))) }), "VAT", true) && anyNode(child(n259, enK1), func(n261 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n261))) == "G") })
+		return countOf(k301)
+	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n307 *Node) bool {
+		return anyNode(child(n307, enK22), func(n308 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n308, enK1)))) == "VAT") }) && anyNode(child(n307, enK1), func(n309 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n309))) == "G") })
+	}) && !anyNode(desc(root(n), enK51), func(n310 *Node) bool {
+		return anyNode(child(n310, enK22), func(n311 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n311, enK1)))) == "VAT") }) && anyNode(child(n310, enK1), func(n312 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n312))) == "G") })
 	})))
 }
 
 // BR-G-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
 func enT0061(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n262 *Node) bool {
-		return (fnNormalizeSpace(str(child(n262, enK1))) == "G") && gcmpStr(step(child(n262, enK22), func(n263 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n263, enK1))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), enK44), func(n264 *Node) bool {
-		return anyNode(child(n264, enK3), func(n265 *Node) bool {
-			return anyNode(child(n265, enK54), func(n266 *Node) bool {
-				return ebv(step(child(n266, enK22), func(n267 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n267, enK1)))) == "VAT"))
-				})) && (len(child(n266, enK55)) > 0)
+	return ((anyNode(desc(root(n), enK51), func(n313 *Node) bool {
+		return (fnNormalizeSpace(str(child(n313, enK1))) == "G") && anyNode(child(n313, enK22), func(n314 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n314, enK1)))) == "VAT") })
+	}) && (anyNode(desc(root(n), enK44), func(n315 *Node) bool {
+		return anyNode(child(n315, enK3), func(n316 *Node) bool {
+			return anyNode(child(n316, enK54), func(n317 *Node) bool {
+				return ebv(step(child(n317, enK22), func(n318 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n318, enK1)))) == "VAT"))
+				})) && (len(child(n317, enK55)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), enK56), func(n269 *Node) bool {
-		return anyNode(child(n269, enK54), func(n270 *Node) bool {
-			return ebv(step(child(n270, enK22), func(n271 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n271, enK1)))) == "VAT"))
-			})) && (len(child(n270, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n320 *Node) bool {
+		return anyNode(child(n320, enK54), func(n321 *Node) bool {
+			return ebv(step(child(n321, enK22), func(n322 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n322, enK1)))) == "VAT"))
+			})) && (len(child(n321, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK51), func(n273 *Node) bool {
-		return (fnNormalizeSpace(str(child(n273, enK1))) == "G") && gcmpStr(step(child(n273, enK22), func(n274 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n274, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK51), func(n324 *Node) bool {
+		return (fnNormalizeSpace(str(child(n324, enK1))) == "G") && anyNode(child(n324, enK22), func(n325 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n325, enK1)))) == "VAT") })
 	}))
 }
 
 // BR-G-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/(normalize…
 func enT0062(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n275 *Node) bool {
-		return gcmp(child(n275, enK17), boolSeq(false), opEq) && anyNode(child(n275, enK21), func(n276 *Node) bool { return (fnNormalizeSpace(str(child(n276, enK1))) == "G") })
-	}) && (anyNode(desc(root(n), enK44), func(n277 *Node) bool {
-		return anyNode(child(n277, enK3), func(n278 *Node) bool {
-			return anyNode(child(n278, enK54), func(n279 *Node) bool {
-				return ebv(step(child(n279, enK22), func(n280 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n280, enK1)))) == "VAT"))
-				})) && (len(child(n279, enK55)) > 0)
+	return ((anyNode(desc(root(n), enK16), func(n326 *Node) bool {
+		return func(r327 Seq) bool {
+			return anyNode(child(n326, enK17), func(n328 *Node) bool { return gcmp(nodeSeq(n328), r327, opEq) })
+		}(boolSeq(false)) && anyNode(child(n326, enK21), func(n329 *Node) bool { return (fnNormalizeSpace(str(child(n329, enK1))) == "G") })
+	}) && (anyNode(desc(root(n), enK44), func(n330 *Node) bool {
+		return anyNode(child(n330, enK3), func(n331 *Node) bool {
+			return anyNode(child(n331, enK54), func(n332 *Node) bool {
+				return ebv(step(child(n332, enK22), func(n333 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n333, enK1)))) == "VAT"))
+				})) && (len(child(n332, enK55)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), enK56), func(n282 *Node) bool {
-		return anyNode(child(n282, enK54), func(n283 *Node) bool {
-			return ebv(step(child(n283, enK22), func(n284 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n284, enK1)))) == "VAT"))
-			})) && (len(child(n283, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n335 *Node) bool {
+		return anyNode(child(n335, enK54), func(n336 *Node) bool {
+			return ebv(step(child(n336, enK22), func(n337 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n337, enK1)))) == "VAT"))
+			})) && (len(child(n336, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n286 *Node) bool {
-		return gcmp(child(n286, enK17), boolSeq(false), opEq) && anyNode(child(n286, enK21), func(n287 *Node) bool {
-			return (fnNormalizeSpace(str(child(n287, enK1))) == "G") && gcmpStr(step(child(n287, enK22), func(n288 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n288, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n339 *Node) bool {
+		return func(r340 Seq) bool {
+			return anyNode(child(n339, enK17), func(n341 *Node) bool { return gcmp(nodeSeq(n341), r340, opEq) })
+		}(boolSeq(false)) && anyNode(child(n339, enK21), func(n342 *Node) bool {
+			return (fnNormalizeSpace(str(child(n342, enK1))) == "G") && anyNode(child(n342, enK22), func(n343 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n343, enK1)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-G-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='G']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/(normalize-…
 func enT0063(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n289 *Node) bool {
-		return gcmp(child(n289, enK17), boolSeq(true), opEq) && anyNode(child(n289, enK21), func(n290 *Node) bool { return (fnNormalizeSpace(str(child(n290, enK1))) == "G") })
-	}) && (anyNode(desc(root(n), enK44), func(n291 *Node) bool {
-		return anyNode(child(n291, enK3), func(n292 *Node) bool {
-			return anyNode(child(n292, enK54), func(n293 *Node) bool {
-				return ebv(step(child(n293, enK22), func(n294 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n294, enK1)))) == "VAT"))
-				})) && (len(child(n293, enK55)) > 0)
+	return ((anyNode(desc(root(n), enK16), func(n344 *Node) bool {
+		return func(r345 Seq) bool {
+			return anyNode(child(n344, enK17), func(n346 *Node) bool { return gcmp(nodeSeq(n346), r345, opEq) })
+		}(boolSeq(true)) && anyNode(child(n344, enK21), func(n347 *Node) bool { return (fnNormalizeSpace(str(child(n347, enK1))) == "G") })
+	}) && (anyNode(desc(root(n), enK44), func(n348 *Node) bool {
+		return anyNode(child(n348, enK3), func(n349 *Node) bool {
+			return anyNode(child(n349, enK54), func(n350 *Node) bool {
+				return ebv(step(child(n350, enK22), func(n351 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n351, enK1)))) == "VAT"))
+				})) && (len(child(n350, enK55)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), enK56), func(n296 *Node) bool {
-		return anyNode(child(n296, enK54), func(n297 *Node) bool {
-			return ebv(step(child(n297, enK22), func(n298 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n298, enK1)))) == "VAT"))
-			})) && (len(child(n297, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n353 *Node) bool {
+		return anyNode(child(n353, enK54), func(n354 *Node) bool {
+			return ebv(step(child(n354, enK22), func(n355 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n355, enK1)))) == "VAT"))
+			})) && (len(child(n354, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n300 *Node) bool {
-		return gcmp(child(n300, enK17), boolSeq(true), opEq) && anyNode(child(n300, enK21), func(n301 *Node) bool {
-			return (fnNormalizeSpace(str(child(n301, enK1))) == "G") && gcmpStr(step(child(n301, enK22), func(n302 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n302, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n357 *Node) bool {
+		return func(r358 Seq) bool {
+			return anyNode(child(n357, enK17), func(n359 *Node) bool { return gcmp(nodeSeq(n359), r358, opEq) })
+		}(boolSeq(true)) && anyNode(child(n357, enK21), func(n360 *Node) bool {
+			return (fnNormalizeSpace(str(child(n360, enK1))) == "G") && anyNode(child(n360, enK22), func(n361 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n361, enK1)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-IC-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0064(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n303 *Node) bool {
-		return gcmpStr(step(child(n303, enK22), func(n304 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n304, enK1))))) }), "VAT", true) && anyNode(child(n303, enK1), func(n305 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n305))) == "K") })
-	}) || anyNode(desc(root(n), enK51), func(n306 *Node) bool {
-		return gcmpStr(step(child(n306, enK22), func(n307 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n307, enK1))))) }), "VAT", true) && anyNode(child(n306, enK1), func(n308 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n308))) == "K") })
-	})) && gcmp(fnCount(step(step(step(child(n, enK47), func(n309 *Node) Seq { return child(n309, enK52) }), func(n310 *Node) Seq {
-		return filter(child(n310, enK21), func(p311 *Node) bool {
-			return gcmpStr(step(child(p311, enK22), func(n312 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n312, enK1))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), enK21), func(n362 *Node) bool {
+		return anyNode(child(n362, enK22), func(n363 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n363, enK1)))) == "VAT") }) && anyNode(child(n362, enK1), func(n364 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n364))) == "K") })
+	}) || anyNode(desc(root(n), enK51), func(n365 *Node) bool {
+		return anyNode(child(n365, enK22), func(n366 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n366, enK1)))) == "VAT") }) && anyNode(child(n365, enK1), func(n367 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n367))) == "K") })
+	})) && gcmp(func() Seq {
+		k368 := 0
+		anyNode(child(n, enK48), func(n369 *Node) bool {
+			return anyNode(child(n369, enK52), func(n370 *Node) bool {
+				return anyNode(child(n370, enK21), func(n371 *Node) bool {
+					return anyNode(child(n371, enK22), func(n372 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n372, enK1)))) == "VAT") }) && anyNode(child(n371, enK1), func(n373 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n373))) == "K") && tally1(&k368) })
+				})
+			})
 		})
-	}), func(n313 *Node) Seq {
-		return filter(child(n313, enK1), func(p314 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p314))) == "K") })
-	})), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n315 *Node) bool {
-		return gcmpStr(step(child(n315, enK22), func(n316 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n316, enK1))))) }), "VAT", true) && anyNode(child(n315, enK1), func(n317 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n317))) == "K") })
-	}) && !anyNode(desc(root(n), enK51), func(n318 *Node) bool {
-		return gcmpStr(step(child(n318, enK22), func(n319 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n319, enK1))))) }), "VAT", true) && anyNode(child(n318, enK1), func(n320 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n320))) == "K") })
+		return countOf(k368)
+	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n374 *Node) bool {
+		return anyNode(child(n374, enK22), func(n375 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n375, enK1)))) == "VAT") }) && anyNode(child(n374, enK1), func(n376 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n376))) == "K") })
+	}) && !anyNode(desc(root(n), enK51), func(n377 *Node) bool {
+		return anyNode(child(n377, enK22), func(n378 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n378, enK1)))) == "VAT") }) && anyNode(child(n377, enK1), func(n379 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n379))) == "K") })
 	})))
 }
 
 // BR-IC-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
 func enT0065(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK51), func(n321 *Node) bool {
-		return (fnNormalizeSpace(str(child(n321, enK1))) == "K") && gcmpStr(step(child(n321, enK22), func(n322 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n322, enK1))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), enK44), func(n323 *Node) bool {
-		return anyNode(child(n323, enK3), func(n324 *Node) bool {
-			return anyNode(child(n324, enK54), func(n325 *Node) bool {
-				return ebv(step(child(n325, enK22), func(n326 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n326, enK1)))) == "VAT"))
-				})) && (len(child(n325, enK55)) > 0)
+	return (((anyNode(desc(root(n), enK51), func(n380 *Node) bool {
+		return (fnNormalizeSpace(str(child(n380, enK1))) == "K") && anyNode(child(n380, enK22), func(n381 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n381, enK1)))) == "VAT") })
+	}) && (anyNode(desc(root(n), enK44), func(n382 *Node) bool {
+		return anyNode(child(n382, enK3), func(n383 *Node) bool {
+			return anyNode(child(n383, enK54), func(n384 *Node) bool {
+				return ebv(step(child(n384, enK22), func(n385 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n385, enK1)))) == "VAT"))
+				})) && (len(child(n384, enK55)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), enK56), func(n328 *Node) bool {
-		return anyNode(child(n328, enK54), func(n329 *Node) bool {
-			return ebv(step(child(n329, enK22), func(n330 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n330, enK1)))) == "VAT"))
-			})) && (len(child(n329, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n387 *Node) bool {
+		return anyNode(child(n387, enK54), func(n388 *Node) bool {
+			return ebv(step(child(n388, enK22), func(n389 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n389, enK1)))) == "VAT"))
+			})) && (len(child(n388, enK55)) > 0)
 		})
-	}))) && anyNode(desc(root(n), enK4), func(n332 *Node) bool {
-		return anyNode(child(n332, enK3), func(n333 *Node) bool {
-			return anyNode(child(n333, enK54), func(n334 *Node) bool {
-				return ebv(step(child(n334, enK22), func(n335 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n335, enK1)))) == "VAT"))
-				})) && (len(child(n334, enK55)) > 0)
+	}))) && anyNode(desc(root(n), enK4), func(n391 *Node) bool {
+		return anyNode(child(n391, enK3), func(n392 *Node) bool {
+			return anyNode(child(n392, enK54), func(n393 *Node) bool {
+				return ebv(step(child(n393, enK22), func(n394 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n394, enK1)))) == "VAT"))
+				})) && (len(child(n393, enK55)) > 0)
 			})
 		})
-	})) || !anyNode(desc(root(n), enK51), func(n337 *Node) bool {
-		return (fnNormalizeSpace(str(child(n337, enK1))) == "K") && gcmpStr(step(child(n337, enK22), func(n338 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n338, enK1))))) }), "VAT", true)
+	})) || !anyNode(desc(root(n), enK51), func(n396 *Node) bool {
+		return (fnNormalizeSpace(str(child(n396, enK1))) == "K") && anyNode(child(n396, enK22), func(n397 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n397, enK1)))) == "VAT") })
 	}))
 }
 
 // BR-IC-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplier…
 func enT0066(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK16), func(n339 *Node) bool {
-		return gcmp(child(n339, enK17), boolSeq(false), opEq) && anyNode(child(n339, enK21), func(n340 *Node) bool {
-			return (fnNormalizeSpace(str(child(n340, enK1))) == "K") && gcmpStr(step(child(n340, enK22), func(n341 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n341, enK1))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), enK16), func(n398 *Node) bool {
+		return func(r399 Seq) bool {
+			return anyNode(child(n398, enK17), func(n400 *Node) bool { return gcmp(nodeSeq(n400), r399, opEq) })
+		}(boolSeq(false)) && anyNode(child(n398, enK21), func(n401 *Node) bool {
+			return (fnNormalizeSpace(str(child(n401, enK1))) == "K") && anyNode(child(n401, enK22), func(n402 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n402, enK1)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n342 *Node) bool {
-		return anyNode(child(n342, enK3), func(n343 *Node) bool {
-			return anyNode(child(n343, enK54), func(n344 *Node) bool {
-				return ebv(step(child(n344, enK22), func(n345 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n345, enK1)))) == "VAT"))
-				})) && (len(child(n344, enK55)) > 0)
+	}) && (anyNode(desc(root(n), enK44), func(n403 *Node) bool {
+		return anyNode(child(n403, enK3), func(n404 *Node) bool {
+			return anyNode(child(n404, enK54), func(n405 *Node) bool {
+				return ebv(step(child(n405, enK22), func(n406 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n406, enK1)))) == "VAT"))
+				})) && (len(child(n405, enK55)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), enK56), func(n347 *Node) bool {
-		return anyNode(child(n347, enK54), func(n348 *Node) bool {
-			return ebv(step(child(n348, enK22), func(n349 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n349, enK1)))) == "VAT"))
-			})) && (len(child(n348, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n408 *Node) bool {
+		return anyNode(child(n408, enK54), func(n409 *Node) bool {
+			return ebv(step(child(n409, enK22), func(n410 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n410, enK1)))) == "VAT"))
+			})) && (len(child(n409, enK55)) > 0)
 		})
-	}))) && anyNode(desc(root(n), enK4), func(n351 *Node) bool {
-		return anyNode(child(n351, enK3), func(n352 *Node) bool {
-			return anyNode(child(n352, enK54), func(n353 *Node) bool {
-				return ebv(step(child(n353, enK22), func(n354 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n354, enK1)))) == "VAT"))
-				})) && (len(child(n353, enK55)) > 0)
+	}))) && anyNode(desc(root(n), enK4), func(n412 *Node) bool {
+		return anyNode(child(n412, enK3), func(n413 *Node) bool {
+			return anyNode(child(n413, enK54), func(n414 *Node) bool {
+				return ebv(step(child(n414, enK22), func(n415 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n415, enK1)))) == "VAT"))
+				})) && (len(child(n414, enK55)) > 0)
 			})
 		})
-	})) || !anyNode(desc(root(n), enK16), func(n356 *Node) bool {
-		return gcmp(child(n356, enK17), boolSeq(false), opEq) && anyNode(child(n356, enK21), func(n357 *Node) bool {
-			return (fnNormalizeSpace(str(child(n357, enK1))) == "K") && gcmpStr(step(child(n357, enK22), func(n358 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n358, enK1))))) }), "VAT", true)
+	})) || !anyNode(desc(root(n), enK16), func(n417 *Node) bool {
+		return func(r418 Seq) bool {
+			return anyNode(child(n417, enK17), func(n419 *Node) bool { return gcmp(nodeSeq(n419), r418, opEq) })
+		}(boolSeq(false)) && anyNode(child(n417, enK21), func(n420 *Node) bool {
+			return (fnNormalizeSpace(str(child(n420, enK1))) == "K") && anyNode(child(n420, enK22), func(n421 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n421, enK1)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-IC-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierP…
 func enT0067(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK16), func(n359 *Node) bool {
-		return gcmp(child(n359, enK17), boolSeq(true), opEq) && anyNode(child(n359, enK21), func(n360 *Node) bool {
-			return (fnNormalizeSpace(str(child(n360, enK1))) == "K") && gcmpStr(step(child(n360, enK22), func(n361 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n361, enK1))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), enK16), func(n422 *Node) bool {
+		return func(r423 Seq) bool {
+			return anyNode(child(n422, enK17), func(n424 *Node) bool { return gcmp(nodeSeq(n424), r423, opEq) })
+		}(boolSeq(true)) && anyNode(child(n422, enK21), func(n425 *Node) bool {
+			return (fnNormalizeSpace(str(child(n425, enK1))) == "K") && anyNode(child(n425, enK22), func(n426 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n426, enK1)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n362 *Node) bool {
-		return anyNode(child(n362, enK3), func(n363 *Node) bool {
-			return anyNode(child(n363, enK54), func(n364 *Node) bool {
-				return ebv(step(child(n364, enK22), func(n365 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n365, enK1)))) == "VAT"))
-				})) && (len(child(n364, enK55)) > 0)
+	}) && (anyNode(desc(root(n), enK44), func(n427 *Node) bool {
+		return anyNode(child(n427, enK3), func(n428 *Node) bool {
+			return anyNode(child(n428, enK54), func(n429 *Node) bool {
+				return ebv(step(child(n429, enK22), func(n430 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n430, enK1)))) == "VAT"))
+				})) && (len(child(n429, enK55)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), enK56), func(n367 *Node) bool {
-		return anyNode(child(n367, enK54), func(n368 *Node) bool {
-			return ebv(step(child(n368, enK22), func(n369 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n369, enK1)))) == "VAT"))
-			})) && (len(child(n368, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n432 *Node) bool {
+		return anyNode(child(n432, enK54), func(n433 *Node) bool {
+			return ebv(step(child(n433, enK22), func(n434 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n434, enK1)))) == "VAT"))
+			})) && (len(child(n433, enK55)) > 0)
 		})
-	}))) && anyNode(desc(root(n), enK4), func(n371 *Node) bool {
-		return anyNode(child(n371, enK3), func(n372 *Node) bool {
-			return anyNode(child(n372, enK54), func(n373 *Node) bool {
-				return ebv(step(child(n373, enK22), func(n374 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n374, enK1)))) == "VAT"))
-				})) && (len(child(n373, enK55)) > 0)
+	}))) && anyNode(desc(root(n), enK4), func(n436 *Node) bool {
+		return anyNode(child(n436, enK3), func(n437 *Node) bool {
+			return anyNode(child(n437, enK54), func(n438 *Node) bool {
+				return ebv(step(child(n438, enK22), func(n439 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n439, enK1)))) == "VAT"))
+				})) && (len(child(n438, enK55)) > 0)
 			})
 		})
-	})) || !anyNode(desc(root(n), enK16), func(n376 *Node) bool {
-		return gcmp(child(n376, enK17), boolSeq(true), opEq) && anyNode(child(n376, enK21), func(n377 *Node) bool {
-			return (fnNormalizeSpace(str(child(n377, enK1))) == "K") && gcmpStr(step(child(n377, enK22), func(n378 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n378, enK1))))) }), "VAT", true)
+	})) || !anyNode(desc(root(n), enK16), func(n441 *Node) bool {
+		return func(r442 Seq) bool {
+			return anyNode(child(n441, enK17), func(n443 *Node) bool { return gcmp(nodeSeq(n443), r442, opEq) })
+		}(boolSeq(true)) && anyNode(child(n441, enK21), func(n444 *Node) bool {
+			return (fnNormalizeSpace(str(child(n444, enK1))) == "K") && anyNode(child(n444, enK22), func(n445 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n445, enK1)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-IC-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cbc:ActualDeliveryDate) …
 func enT0068(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK47), func(n379 *Node) bool {
-		return anyNode(child(n379, enK52), func(n380 *Node) bool {
-			return anyNode(child(n380, enK21), func(n381 *Node) bool {
-				return gcmpStr(step(child(n381, enK22), func(n382 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n382, enK1))))) }), "VAT", true) && anyNode(child(n381, enK1), func(n383 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n383))) == "K") })
+	return ((anyNode(child(n, enK48), func(n446 *Node) bool {
+		return anyNode(child(n446, enK52), func(n447 *Node) bool {
+			return anyNode(child(n447, enK21), func(n448 *Node) bool {
+				return anyNode(child(n448, enK22), func(n449 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n449, enK1)))) == "VAT") }) && anyNode(child(n448, enK1), func(n450 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n450))) == "K") })
 			})
 		})
-	}) && (gcmp(fnStringLength(str(step(child(n, enK15), func(n384 *Node) Seq { return child(n384, enK60) }))), enK53, opGt) || anyNode(child(n, enK58), func(n385 *Node) bool { return (len(child(n385, enK61)) > 0) }))) || !anyNode(child(n, enK47), func(n387 *Node) bool {
-		return anyNode(child(n387, enK52), func(n388 *Node) bool {
-			return anyNode(child(n388, enK21), func(n389 *Node) bool {
-				return gcmpStr(step(child(n389, enK22), func(n390 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n390, enK1))))) }), "VAT", true) && anyNode(child(n389, enK1), func(n391 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n391))) == "K") })
+	}) && (gcmp(fnStringLength(str(step(child(n, enK15), func(n451 *Node) Seq { return child(n451, enK60) }))), enK53, opGt) || anyNode(child(n, enK58), func(n452 *Node) bool { return (len(child(n452, enK61)) > 0) }))) || !anyNode(child(n, enK48), func(n454 *Node) bool {
+		return anyNode(child(n454, enK52), func(n455 *Node) bool {
+			return anyNode(child(n455, enK21), func(n456 *Node) bool {
+				return anyNode(child(n456, enK22), func(n457 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n457, enK1)))) == "VAT") }) && anyNode(child(n456, enK1), func(n458 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n458))) == "K") })
 			})
 		})
 	}))
@@ -2546,16 +2670,16 @@ func enT0068(v []Seq, n *Node) bool {
 
 // BR-IC-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cac:DeliveryLocation/cac…
 func enT0069(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK47), func(n392 *Node) bool {
-		return anyNode(child(n392, enK52), func(n393 *Node) bool {
-			return anyNode(child(n393, enK21), func(n394 *Node) bool {
-				return gcmpStr(step(child(n394, enK22), func(n395 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n395, enK1))))) }), "VAT", true) && anyNode(child(n394, enK1), func(n396 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n396))) == "K") })
+	return ((anyNode(child(n, enK48), func(n459 *Node) bool {
+		return anyNode(child(n459, enK52), func(n460 *Node) bool {
+			return anyNode(child(n460, enK21), func(n461 *Node) bool {
+				return anyNode(child(n461, enK22), func(n462 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n462, enK1)))) == "VAT") }) && anyNode(child(n461, enK1), func(n463 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n463))) == "K") })
 			})
 		})
-	}) && gcmp(fnStringLength(str(step(step(step(step(child(n, enK15), func(n397 *Node) Seq { return child(n397, enK14) }), func(n398 *Node) Seq { return child(n398, enK13) }), func(n399 *Node) Seq { return child(n399, enK7) }), func(n400 *Node) Seq { return child(n400, enK8) }))), enK53, opGt)) || !anyNode(child(n, enK47), func(n401 *Node) bool {
-		return anyNode(child(n401, enK52), func(n402 *Node) bool {
-			return anyNode(child(n402, enK21), func(n403 *Node) bool {
-				return gcmpStr(step(child(n403, enK22), func(n404 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n404, enK1))))) }), "VAT", true) && anyNode(child(n403, enK1), func(n405 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n405))) == "K") })
+	}) && gcmp(fnStringLength(str(step(step(step(step(child(n, enK15), func(n464 *Node) Seq { return child(n464, enK14) }), func(n465 *Node) Seq { return child(n465, enK13) }), func(n466 *Node) Seq { return child(n466, enK7) }), func(n467 *Node) Seq { return child(n467, enK8) }))), enK53, opGt)) || !anyNode(child(n, enK48), func(n468 *Node) bool {
+		return anyNode(child(n468, enK52), func(n469 *Node) bool {
+			return anyNode(child(n469, enK21), func(n470 *Node) bool {
+				return anyNode(child(n470, enK22), func(n471 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n471, enK1)))) == "VAT") }) && anyNode(child(n470, enK1), func(n472 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n472))) == "K") })
 			})
 		})
 	}))
@@ -2563,326 +2687,450 @@ func enT0069(v []Seq, n *Node) bool {
 
 // BR-AF-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'…
 func enT0070(v []Seq, n *Node) bool {
-	return ((gcmp(arith(fnCount(step(desc(root(n), enK16), func(n406 *Node) Seq {
-		return filter(filter(child(n406, enK21), func(p407 *Node) bool { return (fnNormalizeSpace(str(child(p407, enK1))) == "L") }), func(p408 *Node) bool {
-			return gcmpStr(step(child(p408, enK22), func(n409 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n409, enK1))))) }), "VAT", true)
+	return ((gcmp(arith(func() Seq {
+		k473 := 0
+		anyNode(desc(root(n), enK16), func(n474 *Node) bool {
+			return anyNode(child(n474, enK21), func(n475 *Node) bool {
+				return (fnNormalizeSpace(str(child(n475, enK1))) == "L") && anyNode(child(n475, enK22), func(n476 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n476, enK1)))) == "VAT") }) && tally1(&k473)
+			})
 		})
-	})), fnCount(filter(filter(desc(root(n), enK51), func(p410 *Node) bool { return (fnNormalizeSpace(str(child(p410, enK1))) == "L") }), func(p411 *Node) bool {
-		return gcmpStr(step(child(p411, enK22), func(n412 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n412, enK1))))) }), "VAT", true)
-	})), opAdd), enK62, opGt) && gcmp(fnCount(step(step(child(n, enK47), func(n413 *Node) Seq { return child(n413, enK52) }), func(n414 *Node) Seq {
-		return filter(child(n414, enK21), func(p415 *Node) bool { return gcmpStr(child(p415, enK1), "L", true) })
-	})), enK62, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), enK16), func(n416 *Node) Seq {
-		return filter(filter(child(n416, enK21), func(p417 *Node) bool { return (fnNormalizeSpace(str(child(p417, enK1))) == "L") }), func(p418 *Node) bool {
-			return gcmpStr(step(child(p418, enK22), func(n419 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n419, enK1))))) }), "VAT", true)
+		return countOf(k473)
+	}(), func() Seq {
+		k477 := 0
+		anyNode(desc(root(n), enK51), func(n478 *Node) bool {
+			return (fnNormalizeSpace(str(child(n478, enK1))) == "L") && anyNode(child(n478, enK22), func(n479 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n479, enK1)))) == "VAT") }) && tally1(&k477)
 		})
-	})), fnCount(filter(filter(desc(root(n), enK51), func(p420 *Node) bool { return (fnNormalizeSpace(str(child(p420, enK1))) == "L") }), func(p421 *Node) bool {
-		return gcmpStr(step(child(p421, enK22), func(n422 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n422, enK1))))) }), "VAT", true)
-	})), opAdd), enK62, opEq) && gcmp(fnCount(step(step(child(n, enK47), func(n423 *Node) Seq { return child(n423, enK52) }), func(n424 *Node) Seq {
-		return filter(filter(child(n424, enK21), func(p425 *Node) bool { return (fnNormalizeSpace(str(child(p425, enK1))) == "L") }), func(p426 *Node) bool {
-			return gcmpStr(step(child(p426, enK22), func(n427 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n427, enK1))))) }), "VAT", true)
+		return countOf(k477)
+	}(), opAdd), enK62, opGt) && gcmp(func() Seq {
+		k480 := 0
+		anyNode(child(n, enK48), func(n481 *Node) bool {
+			return anyNode(child(n481, enK52), func(n482 *Node) bool {
+				return anyNode(child(n482, enK21), func(n483 *Node) bool {
+					return anyNode(child(n483, enK1), func(n484 *Node) bool { return (n484.StringValue() == "L") }) && tally1(&k480)
+				})
+			})
 		})
-	})), enK62, opEq)))
+		return countOf(k480)
+	}(), enK62, opGt)) || (gcmp(arith(func() Seq {
+		k485 := 0
+		anyNode(desc(root(n), enK16), func(n486 *Node) bool {
+			return anyNode(child(n486, enK21), func(n487 *Node) bool {
+				return (fnNormalizeSpace(str(child(n487, enK1))) == "L") && anyNode(child(n487, enK22), func(n488 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n488, enK1)))) == "VAT") }) && tally1(&k485)
+			})
+		})
+		return countOf(k485)
+	}(), func() Seq {
+		k489 := 0
+		anyNode(desc(root(n), enK51), func(n490 *Node) bool {
+			return (fnNormalizeSpace(str(child(n490, enK1))) == "L") && anyNode(child(n490, enK22), func(n491 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n491, enK1)))) == "VAT") }) && tally1(&k489)
+		})
+		return countOf(k489)
+	}(), opAdd), enK62, opEq) && gcmp(func() Seq {
+		k492 := 0
+		anyNode(child(n, enK48), func(n493 *Node) bool {
+			return anyNode(child(n493, enK52), func(n494 *Node) bool {
+				return anyNode(child(n494, enK21), func(n495 *Node) bool {
+					return (fnNormalizeSpace(str(child(n495, enK1))) == "L") && anyNode(child(n495, enK22), func(n496 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n496, enK1)))) == "VAT") }) && tally1(&k492)
+				})
+			})
+		})
+		return countOf(k492)
+	}(), enK62, opEq)))
 }
 
 // BR-AF-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0071(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n428 *Node) bool {
-		return (fnNormalizeSpace(str(child(n428, enK1))) == "L") && gcmpStr(step(child(n428, enK22), func(n429 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n429, enK1))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), enK44), func(n430 *Node) bool {
-		return anyNode(child(n430, enK3), func(n431 *Node) bool {
-			return anyNode(child(n431, enK54), func(n432 *Node) bool { return (len(child(n432, enK55)) > 0) })
+	return ((anyNode(desc(root(n), enK51), func(n497 *Node) bool {
+		return (fnNormalizeSpace(str(child(n497, enK1))) == "L") && anyNode(child(n497, enK22), func(n498 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n498, enK1)))) == "VAT") })
+	}) && (anyNode(desc(root(n), enK44), func(n499 *Node) bool {
+		return anyNode(child(n499, enK3), func(n500 *Node) bool {
+			return anyNode(child(n500, enK54), func(n501 *Node) bool { return (len(child(n501, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n434 *Node) bool {
-		return anyNode(child(n434, enK54), func(n435 *Node) bool {
-			return ebv(step(child(n435, enK22), func(n436 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n436, enK1)))) == "VAT"))
-			})) && (len(child(n435, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n503 *Node) bool {
+		return anyNode(child(n503, enK54), func(n504 *Node) bool {
+			return ebv(step(child(n504, enK22), func(n505 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n505, enK1)))) == "VAT"))
+			})) && (len(child(n504, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK51), func(n438 *Node) bool {
-		return (fnNormalizeSpace(str(child(n438, enK1))) == "L") && gcmpStr(step(child(n438, enK22), func(n439 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n439, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK51), func(n507 *Node) bool {
+		return (fnNormalizeSpace(str(child(n507, enK1))) == "L") && anyNode(child(n507, enK22), func(n508 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n508, enK1)))) == "VAT") })
 	}))
 }
 
 // BR-AF-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0072(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n440 *Node) bool {
-		return gcmp(child(n440, enK17), boolSeq(false), opEq) && anyNode(child(n440, enK21), func(n441 *Node) bool {
-			return (fnNormalizeSpace(str(child(n441, enK1))) == "L") && gcmpStr(step(child(n441, enK22), func(n442 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n442, enK1))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n509 *Node) bool {
+		return func(r510 Seq) bool {
+			return anyNode(child(n509, enK17), func(n511 *Node) bool { return gcmp(nodeSeq(n511), r510, opEq) })
+		}(boolSeq(false)) && anyNode(child(n509, enK21), func(n512 *Node) bool {
+			return (fnNormalizeSpace(str(child(n512, enK1))) == "L") && anyNode(child(n512, enK22), func(n513 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n513, enK1)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n443 *Node) bool {
-		return anyNode(child(n443, enK3), func(n444 *Node) bool {
-			return anyNode(child(n444, enK54), func(n445 *Node) bool { return (len(child(n445, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n514 *Node) bool {
+		return anyNode(child(n514, enK3), func(n515 *Node) bool {
+			return anyNode(child(n515, enK54), func(n516 *Node) bool { return (len(child(n516, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n447 *Node) bool {
-		return anyNode(child(n447, enK54), func(n448 *Node) bool {
-			return ebv(step(child(n448, enK22), func(n449 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n449, enK1)))) == "VAT"))
-			})) && (len(child(n448, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n518 *Node) bool {
+		return anyNode(child(n518, enK54), func(n519 *Node) bool {
+			return ebv(step(child(n519, enK22), func(n520 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n520, enK1)))) == "VAT"))
+			})) && (len(child(n519, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n451 *Node) bool {
-		return gcmp(child(n451, enK17), boolSeq(false), opEq) && anyNode(child(n451, enK21), func(n452 *Node) bool {
-			return (fnNormalizeSpace(str(child(n452, enK1))) == "L") && gcmpStr(step(child(n452, enK22), func(n453 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n453, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n522 *Node) bool {
+		return func(r523 Seq) bool {
+			return anyNode(child(n522, enK17), func(n524 *Node) bool { return gcmp(nodeSeq(n524), r523, opEq) })
+		}(boolSeq(false)) && anyNode(child(n522, enK21), func(n525 *Node) bool {
+			return (fnNormalizeSpace(str(child(n525, enK1))) == "L") && anyNode(child(n525, enK22), func(n526 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n526, enK1)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-AF-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0073(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n454 *Node) bool {
-		return gcmp(child(n454, enK17), boolSeq(true), opEq) && anyNode(child(n454, enK21), func(n455 *Node) bool {
-			return (fnNormalizeSpace(str(child(n455, enK1))) == "L") && gcmpStr(step(child(n455, enK22), func(n456 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n456, enK1))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n527 *Node) bool {
+		return func(r528 Seq) bool {
+			return anyNode(child(n527, enK17), func(n529 *Node) bool { return gcmp(nodeSeq(n529), r528, opEq) })
+		}(boolSeq(true)) && anyNode(child(n527, enK21), func(n530 *Node) bool {
+			return (fnNormalizeSpace(str(child(n530, enK1))) == "L") && anyNode(child(n530, enK22), func(n531 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n531, enK1)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n457 *Node) bool {
-		return anyNode(child(n457, enK3), func(n458 *Node) bool {
-			return anyNode(child(n458, enK54), func(n459 *Node) bool { return (len(child(n459, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n532 *Node) bool {
+		return anyNode(child(n532, enK3), func(n533 *Node) bool {
+			return anyNode(child(n533, enK54), func(n534 *Node) bool { return (len(child(n534, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n461 *Node) bool {
-		return anyNode(child(n461, enK54), func(n462 *Node) bool {
-			return ebv(step(child(n462, enK22), func(n463 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n463, enK1)))) == "VAT"))
-			})) && (len(child(n462, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n536 *Node) bool {
+		return anyNode(child(n536, enK54), func(n537 *Node) bool {
+			return ebv(step(child(n537, enK22), func(n538 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n538, enK1)))) == "VAT"))
+			})) && (len(child(n537, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n465 *Node) bool {
-		return gcmp(child(n465, enK17), boolSeq(true), opEq) && anyNode(child(n465, enK21), func(n466 *Node) bool {
-			return gcmpStr(child(n466, enK1), "L", true) && gcmpStr(step(child(n466, enK22), func(n467 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n467, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n540 *Node) bool {
+		return func(r541 Seq) bool {
+			return anyNode(child(n540, enK17), func(n542 *Node) bool { return gcmp(nodeSeq(n542), r541, opEq) })
+		}(boolSeq(true)) && anyNode(child(n540, enK21), func(n543 *Node) bool {
+			return anyNode(child(n543, enK1), func(n544 *Node) bool { return (n544.StringValue() == "L") }) && anyNode(child(n543, enK22), func(n545 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n545, enK1)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-AG-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'…
 func enT0074(v []Seq, n *Node) bool {
-	return ((gcmp(arith(fnCount(step(desc(root(n), enK16), func(n468 *Node) Seq {
-		return filter(filter(child(n468, enK21), func(p469 *Node) bool { return (fnNormalizeSpace(str(child(p469, enK1))) == "M") }), func(p470 *Node) bool {
-			return gcmpStr(step(child(p470, enK22), func(n471 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n471, enK1))))) }), "VAT", true)
+	return ((gcmp(arith(func() Seq {
+		k546 := 0
+		anyNode(desc(root(n), enK16), func(n547 *Node) bool {
+			return anyNode(child(n547, enK21), func(n548 *Node) bool {
+				return (fnNormalizeSpace(str(child(n548, enK1))) == "M") && anyNode(child(n548, enK22), func(n549 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n549, enK1)))) == "VAT") }) && tally1(&k546)
+			})
 		})
-	})), fnCount(filter(filter(desc(root(n), enK51), func(p472 *Node) bool { return (fnNormalizeSpace(str(child(p472, enK1))) == "M") }), func(p473 *Node) bool {
-		return gcmpStr(step(child(p473, enK22), func(n474 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n474, enK1))))) }), "VAT", true)
-	})), opAdd), enK62, opGt) && gcmp(fnCount(step(step(child(n, enK47), func(n475 *Node) Seq { return child(n475, enK52) }), func(n476 *Node) Seq {
-		return filter(filter(child(n476, enK21), func(p477 *Node) bool { return gcmpStr(child(p477, enK1), "M", true) }), func(p478 *Node) bool {
-			return gcmpStr(step(child(p478, enK22), func(n479 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n479, enK1))))) }), "VAT", true)
+		return countOf(k546)
+	}(), func() Seq {
+		k550 := 0
+		anyNode(desc(root(n), enK51), func(n551 *Node) bool {
+			return (fnNormalizeSpace(str(child(n551, enK1))) == "M") && anyNode(child(n551, enK22), func(n552 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n552, enK1)))) == "VAT") }) && tally1(&k550)
 		})
-	})), enK62, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), enK16), func(n480 *Node) Seq {
-		return filter(filter(child(n480, enK21), func(p481 *Node) bool { return (fnNormalizeSpace(str(child(p481, enK1))) == "M") }), func(p482 *Node) bool {
-			return gcmpStr(step(child(p482, enK22), func(n483 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n483, enK1))))) }), "VAT", true)
+		return countOf(k550)
+	}(), opAdd), enK62, opGt) && gcmp(func() Seq {
+		k553 := 0
+		anyNode(child(n, enK48), func(n554 *Node) bool {
+			return anyNode(child(n554, enK52), func(n555 *Node) bool {
+				return anyNode(child(n555, enK21), func(n556 *Node) bool {
+					return anyNode(child(n556, enK1), func(n557 *Node) bool { return (n557.StringValue() == "M") }) && anyNode(child(n556, enK22), func(n558 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n558, enK1)))) == "VAT") }) && tally1(&k553)
+				})
+			})
 		})
-	})), fnCount(filter(filter(desc(root(n), enK51), func(p484 *Node) bool { return (fnNormalizeSpace(str(child(p484, enK1))) == "M") }), func(p485 *Node) bool {
-		return gcmpStr(step(child(p485, enK22), func(n486 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n486, enK1))))) }), "VAT", true)
-	})), opAdd), enK62, opEq) && gcmp(fnCount(step(step(child(n, enK47), func(n487 *Node) Seq { return child(n487, enK52) }), func(n488 *Node) Seq {
-		return filter(filter(child(n488, enK21), func(p489 *Node) bool { return (fnNormalizeSpace(str(child(p489, enK1))) == "M") }), func(p490 *Node) bool {
-			return gcmpStr(step(child(p490, enK22), func(n491 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n491, enK1))))) }), "VAT", true)
+		return countOf(k553)
+	}(), enK62, opGt)) || (gcmp(arith(func() Seq {
+		k559 := 0
+		anyNode(desc(root(n), enK16), func(n560 *Node) bool {
+			return anyNode(child(n560, enK21), func(n561 *Node) bool {
+				return (fnNormalizeSpace(str(child(n561, enK1))) == "M") && anyNode(child(n561, enK22), func(n562 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n562, enK1)))) == "VAT") }) && tally1(&k559)
+			})
 		})
-	})), enK62, opEq)))
+		return countOf(k559)
+	}(), func() Seq {
+		k563 := 0
+		anyNode(desc(root(n), enK51), func(n564 *Node) bool {
+			return (fnNormalizeSpace(str(child(n564, enK1))) == "M") && anyNode(child(n564, enK22), func(n565 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n565, enK1)))) == "VAT") }) && tally1(&k563)
+		})
+		return countOf(k563)
+	}(), opAdd), enK62, opEq) && gcmp(func() Seq {
+		k566 := 0
+		anyNode(child(n, enK48), func(n567 *Node) bool {
+			return anyNode(child(n567, enK52), func(n568 *Node) bool {
+				return anyNode(child(n568, enK21), func(n569 *Node) bool {
+					return (fnNormalizeSpace(str(child(n569, enK1))) == "M") && anyNode(child(n569, enK22), func(n570 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n570, enK1)))) == "VAT") }) && tally1(&k566)
+				})
+			})
+		})
+		return countOf(k566)
+	}(), enK62, opEq)))
 }
 
 // BR-AG-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0075(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n492 *Node) bool {
-		return (fnNormalizeSpace(str(child(n492, enK1))) == "M") && gcmpStr(step(child(n492, enK22), func(n493 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n493, enK1))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), enK44), func(n494 *Node) bool {
-		return anyNode(child(n494, enK3), func(n495 *Node) bool {
-			return anyNode(child(n495, enK54), func(n496 *Node) bool { return (len(child(n496, enK55)) > 0) })
+	return ((anyNode(desc(root(n), enK51), func(n571 *Node) bool {
+		return (fnNormalizeSpace(str(child(n571, enK1))) == "M") && anyNode(child(n571, enK22), func(n572 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n572, enK1)))) == "VAT") })
+	}) && (anyNode(desc(root(n), enK44), func(n573 *Node) bool {
+		return anyNode(child(n573, enK3), func(n574 *Node) bool {
+			return anyNode(child(n574, enK54), func(n575 *Node) bool { return (len(child(n575, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n498 *Node) bool {
-		return anyNode(child(n498, enK54), func(n499 *Node) bool {
-			return ebv(step(child(n499, enK22), func(n500 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n500, enK1)))) == "VAT"))
-			})) && (len(child(n499, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n577 *Node) bool {
+		return anyNode(child(n577, enK54), func(n578 *Node) bool {
+			return ebv(step(child(n578, enK22), func(n579 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n579, enK1)))) == "VAT"))
+			})) && (len(child(n578, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK51), func(n502 *Node) bool {
-		return (fnNormalizeSpace(str(child(n502, enK1))) == "M") && gcmpStr(step(child(n502, enK22), func(n503 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n503, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK51), func(n581 *Node) bool {
+		return (fnNormalizeSpace(str(child(n581, enK1))) == "M") && anyNode(child(n581, enK22), func(n582 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n582, enK1)))) == "VAT") })
 	}))
 }
 
 // BR-AG-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0076(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n504 *Node) bool {
-		return gcmp(child(n504, enK17), boolSeq(false), opEq) && anyNode(child(n504, enK21), func(n505 *Node) bool {
-			return (fnNormalizeSpace(str(child(n505, enK1))) == "M") && gcmpStr(step(child(n505, enK22), func(n506 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n506, enK1))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n583 *Node) bool {
+		return func(r584 Seq) bool {
+			return anyNode(child(n583, enK17), func(n585 *Node) bool { return gcmp(nodeSeq(n585), r584, opEq) })
+		}(boolSeq(false)) && anyNode(child(n583, enK21), func(n586 *Node) bool {
+			return (fnNormalizeSpace(str(child(n586, enK1))) == "M") && anyNode(child(n586, enK22), func(n587 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n587, enK1)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n507 *Node) bool {
-		return anyNode(child(n507, enK3), func(n508 *Node) bool {
-			return anyNode(child(n508, enK54), func(n509 *Node) bool { return (len(child(n509, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n588 *Node) bool {
+		return anyNode(child(n588, enK3), func(n589 *Node) bool {
+			return anyNode(child(n589, enK54), func(n590 *Node) bool { return (len(child(n590, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n511 *Node) bool {
-		return anyNode(child(n511, enK54), func(n512 *Node) bool {
-			return ebv(step(child(n512, enK22), func(n513 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n513, enK1)))) == "VAT"))
-			})) && (len(child(n512, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n592 *Node) bool {
+		return anyNode(child(n592, enK54), func(n593 *Node) bool {
+			return ebv(step(child(n593, enK22), func(n594 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n594, enK1)))) == "VAT"))
+			})) && (len(child(n593, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n515 *Node) bool {
-		return gcmp(child(n515, enK17), boolSeq(false), opEq) && anyNode(child(n515, enK21), func(n516 *Node) bool {
-			return (fnNormalizeSpace(str(child(n516, enK1))) == "M") && gcmpStr(step(child(n516, enK22), func(n517 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n517, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n596 *Node) bool {
+		return func(r597 Seq) bool {
+			return anyNode(child(n596, enK17), func(n598 *Node) bool { return gcmp(nodeSeq(n598), r597, opEq) })
+		}(boolSeq(false)) && anyNode(child(n596, enK21), func(n599 *Node) bool {
+			return (fnNormalizeSpace(str(child(n599, enK1))) == "M") && anyNode(child(n599, enK22), func(n600 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n600, enK1)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-AG-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0077(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n518 *Node) bool {
-		return gcmp(child(n518, enK17), boolSeq(true), opEq) && anyNode(child(n518, enK21), func(n519 *Node) bool {
-			return (fnNormalizeSpace(str(child(n519, enK1))) == "M") && gcmpStr(step(child(n519, enK22), func(n520 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n520, enK1))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n601 *Node) bool {
+		return func(r602 Seq) bool {
+			return anyNode(child(n601, enK17), func(n603 *Node) bool { return gcmp(nodeSeq(n603), r602, opEq) })
+		}(boolSeq(true)) && anyNode(child(n601, enK21), func(n604 *Node) bool {
+			return (fnNormalizeSpace(str(child(n604, enK1))) == "M") && anyNode(child(n604, enK22), func(n605 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n605, enK1)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n521 *Node) bool {
-		return anyNode(child(n521, enK3), func(n522 *Node) bool {
-			return anyNode(child(n522, enK54), func(n523 *Node) bool { return (len(child(n523, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n606 *Node) bool {
+		return anyNode(child(n606, enK3), func(n607 *Node) bool {
+			return anyNode(child(n607, enK54), func(n608 *Node) bool { return (len(child(n608, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n525 *Node) bool {
-		return anyNode(child(n525, enK54), func(n526 *Node) bool {
-			return ebv(step(child(n526, enK22), func(n527 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n527, enK1)))) == "VAT"))
-			})) && (len(child(n526, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n610 *Node) bool {
+		return anyNode(child(n610, enK54), func(n611 *Node) bool {
+			return ebv(step(child(n611, enK22), func(n612 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n612, enK1)))) == "VAT"))
+			})) && (len(child(n611, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n529 *Node) bool {
-		return gcmp(child(n529, enK17), boolSeq(true), opEq) && anyNode(child(n529, enK21), func(n530 *Node) bool {
-			return (fnNormalizeSpace(str(child(n530, enK1))) == "M") && gcmpStr(step(child(n530, enK22), func(n531 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n531, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n614 *Node) bool {
+		return func(r615 Seq) bool {
+			return anyNode(child(n614, enK17), func(n616 *Node) bool { return gcmp(nodeSeq(n616), r615, opEq) })
+		}(boolSeq(true)) && anyNode(child(n614, enK21), func(n617 *Node) bool {
+			return (fnNormalizeSpace(str(child(n617, enK1))) == "M") && anyNode(child(n617, enK22), func(n618 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n618, enK1)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-O-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0078(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n532 *Node) bool {
-		return gcmpStr(step(child(n532, enK22), func(n533 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n533, enK1))))) }), "VAT", true) && anyNode(child(n532, enK1), func(n534 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n534))) == "O") })
-	}) || anyNode(desc(root(n), enK51), func(n535 *Node) bool {
-		return gcmpStr(step(child(n535, enK22), func(n536 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n536, enK1))))) }), "VAT", true) && anyNode(child(n535, enK1), func(n537 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n537))) == "O") })
-	})) && gcmp(fnCount(step(step(step(child(n, enK47), func(n538 *Node) Seq { return child(n538, enK52) }), func(n539 *Node) Seq {
-		return filter(child(n539, enK21), func(p540 *Node) bool {
-			return gcmpStr(step(child(p540, enK22), func(n541 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n541, enK1))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), enK21), func(n619 *Node) bool {
+		return anyNode(child(n619, enK22), func(n620 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n620, enK1)))) == "VAT") }) && anyNode(child(n619, enK1), func(n621 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n621))) == "O") })
+	}) || anyNode(desc(root(n), enK51), func(n622 *Node) bool {
+		return anyNode(child(n622, enK22), func(n623 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n623, enK1)))) == "VAT") }) && anyNode(child(n622, enK1), func(n624 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n624))) == "O") })
+	})) && gcmp(func() Seq {
+		k625 := 0
+		anyNode(child(n, enK48), func(n626 *Node) bool {
+			return anyNode(child(n626, enK52), func(n627 *Node) bool {
+				return anyNode(child(n627, enK21), func(n628 *Node) bool {
+					return anyNode(child(n628, enK22), func(n629 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n629, enK1)))) == "VAT") }) && anyNode(child(n628, enK1), func(n630 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n630))) == "O") && tally1(&k625) })
+				})
+			})
 		})
-	}), func(n542 *Node) Seq {
-		return filter(child(n542, enK1), func(p543 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p543))) == "O") })
-	})), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n544 *Node) bool {
-		return gcmpStr(step(child(n544, enK22), func(n545 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n545, enK1))))) }), "VAT", true) && anyNode(child(n544, enK1), func(n546 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n546))) == "O") })
-	}) && !anyNode(desc(root(n), enK51), func(n547 *Node) bool {
-		return gcmpStr(step(child(n547, enK22), func(n548 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n548, enK1))))) }), "VAT", true) && anyNode(child(n547, enK1), func(n549 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n549))) == "O") })
+		return countOf(k625)
+	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n631 *Node) bool {
+		return anyNode(child(n631, enK22), func(n632 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n632, enK1)))) == "VAT") }) && anyNode(child(n631, enK1), func(n633 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n633))) == "O") })
+	}) && !anyNode(desc(root(n), enK51), func(n634 *Node) bool {
+		return anyNode(child(n634, enK22), func(n635 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n635, enK1)))) == "VAT") }) && anyNode(child(n634, enK1), func(n636 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n636))) == "O") })
 	})))
 }
 
 // BR-O-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:Tax…
 func enT0079(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n550 *Node) bool {
-		return (fnNormalizeSpace(str(child(n550, enK1))) == "O") && gcmpStr(step(child(n550, enK22), func(n551 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n551, enK1))))) }), "VAT", true)
-	}) && ((!anyNode(desc(root(n), enK44), func(n552 *Node) bool {
-		return anyNode(child(n552, enK3), func(n553 *Node) bool {
-			return anyNode(child(n553, enK54), func(n554 *Node) bool {
-				return ebv(step(child(n554, enK22), func(n555 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n555, enK1)))) == "VAT"))
-				})) && (len(child(n554, enK55)) > 0)
+	return ((anyNode(desc(root(n), enK51), func(n637 *Node) bool {
+		return (fnNormalizeSpace(str(child(n637, enK1))) == "O") && anyNode(child(n637, enK22), func(n638 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n638, enK1)))) == "VAT") })
+	}) && ((!anyNode(desc(root(n), enK44), func(n639 *Node) bool {
+		return anyNode(child(n639, enK3), func(n640 *Node) bool {
+			return anyNode(child(n640, enK54), func(n641 *Node) bool {
+				return ebv(step(child(n641, enK22), func(n642 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n642, enK1)))) == "VAT"))
+				})) && (len(child(n641, enK55)) > 0)
 			})
 		})
-	}) && !anyNode(desc(root(n), enK56), func(n557 *Node) bool {
-		return anyNode(child(n557, enK54), func(n558 *Node) bool {
-			return ebv(step(child(n558, enK22), func(n559 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n559, enK1)))) == "VAT"))
-			})) && (len(child(n558, enK55)) > 0)
+	}) && !anyNode(desc(root(n), enK56), func(n644 *Node) bool {
+		return anyNode(child(n644, enK54), func(n645 *Node) bool {
+			return ebv(step(child(n645, enK22), func(n646 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n646, enK1)))) == "VAT"))
+			})) && (len(child(n645, enK55)) > 0)
 		})
-	})) && !anyNode(desc(root(n), enK4), func(n561 *Node) bool {
-		return anyNode(child(n561, enK3), func(n562 *Node) bool {
-			return anyNode(child(n562, enK54), func(n563 *Node) bool {
-				return ebv(step(child(n563, enK22), func(n564 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n564, enK1)))) == "VAT"))
-				})) && (len(child(n563, enK55)) > 0)
+	})) && !anyNode(desc(root(n), enK4), func(n648 *Node) bool {
+		return anyNode(child(n648, enK3), func(n649 *Node) bool {
+			return anyNode(child(n649, enK54), func(n650 *Node) bool {
+				return ebv(step(child(n650, enK22), func(n651 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n651, enK1)))) == "VAT"))
+				})) && (len(child(n650, enK55)) > 0)
 			})
 		})
-	}))) || !anyNode(desc(root(n), enK51), func(n566 *Node) bool {
-		return (fnNormalizeSpace(str(child(n566, enK1))) == "O") && gcmpStr(step(child(n566, enK22), func(n567 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n567, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK51), func(n653 *Node) bool {
+		return (fnNormalizeSpace(str(child(n653, enK1))) == "O") && anyNode(child(n653, enK22), func(n654 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n654, enK1)))) == "VAT") })
 	}))
 }
 
 // BR-O-03: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not…
 func enT0080(v []Seq, n *Node) bool {
-	return (((len(step(step(union(child(root(n), enK18), child(root(n), enK19)), func(n568 *Node) Seq {
-		return filter(child(n568, enK16), func(p569 *Node) bool { return gcmp(child(p569, enK17), boolSeq(false), opEq) })
-	}), func(n570 *Node) Seq {
-		return filter(filter(child(n570, enK21), func(p571 *Node) bool { return (fnNormalizeSpace(str(child(p571, enK1))) == "O") }), func(p572 *Node) bool {
-			return gcmpStr(step(child(p572, enK22), func(n573 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n573, enK1))))) }), "VAT", true)
-		})
-	})) > 0) && ((!anyNode(desc(root(n), enK44), func(n574 *Node) bool {
-		return anyNode(child(n574, enK3), func(n575 *Node) bool {
-			return anyNode(child(n575, enK54), func(n576 *Node) bool {
-				return ebv(step(child(n576, enK22), func(n577 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n577, enK1)))) == "VAT"))
-				})) && (len(child(n576, enK55)) > 0)
+	return (((anyNode(child(root(n), enK18), func(n655 *Node) bool {
+		return anyNode(child(n655, enK16), func(n656 *Node) bool {
+			return func(r657 Seq) bool {
+				return anyNode(child(n656, enK17), func(n658 *Node) bool { return gcmp(nodeSeq(n658), r657, opEq) })
+			}(boolSeq(false)) && anyNode(child(n656, enK21), func(n659 *Node) bool {
+				return (fnNormalizeSpace(str(child(n659, enK1))) == "O") && anyNode(child(n659, enK22), func(n660 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n660, enK1)))) == "VAT") })
 			})
 		})
-	}) && !anyNode(desc(root(n), enK56), func(n579 *Node) bool {
-		return anyNode(child(n579, enK54), func(n580 *Node) bool {
-			return ebv(step(child(n580, enK22), func(n581 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n581, enK1)))) == "VAT"))
-			})) && (len(child(n580, enK55)) > 0)
-		})
-	})) && !anyNode(desc(root(n), enK4), func(n583 *Node) bool {
-		return anyNode(child(n583, enK3), func(n584 *Node) bool {
-			return anyNode(child(n584, enK54), func(n585 *Node) bool {
-				return ebv(step(child(n585, enK22), func(n586 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n586, enK1)))) == "VAT"))
-				})) && (len(child(n585, enK55)) > 0)
+	}) || anyNode(child(root(n), enK19), func(n661 *Node) bool {
+		return anyNode(child(n661, enK16), func(n662 *Node) bool {
+			return func(r663 Seq) bool {
+				return anyNode(child(n662, enK17), func(n664 *Node) bool { return gcmp(nodeSeq(n664), r663, opEq) })
+			}(boolSeq(false)) && anyNode(child(n662, enK21), func(n665 *Node) bool {
+				return (fnNormalizeSpace(str(child(n665, enK1))) == "O") && anyNode(child(n665, enK22), func(n666 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n666, enK1)))) == "VAT") })
 			})
 		})
-	}))) || !(len(step(step(union(child(root(n), enK18), child(root(n), enK19)), func(n588 *Node) Seq {
-		return filter(child(n588, enK16), func(p589 *Node) bool { return gcmp(child(p589, enK17), boolSeq(false), opEq) })
-	}), func(n590 *Node) Seq {
-		return filter(filter(child(n590, enK21), func(p591 *Node) bool { return (fnNormalizeSpace(str(child(p591, enK1))) == "O") }), func(p592 *Node) bool {
-			return gcmpStr(step(child(p592, enK22), func(n593 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n593, enK1))))) }), "VAT", true)
+	})) && ((!anyNode(desc(root(n), enK44), func(n667 *Node) bool {
+		return anyNode(child(n667, enK3), func(n668 *Node) bool {
+			return anyNode(child(n668, enK54), func(n669 *Node) bool {
+				return ebv(step(child(n669, enK22), func(n670 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n670, enK1)))) == "VAT"))
+				})) && (len(child(n669, enK55)) > 0)
+			})
 		})
-	})) > 0))
+	}) && !anyNode(desc(root(n), enK56), func(n672 *Node) bool {
+		return anyNode(child(n672, enK54), func(n673 *Node) bool {
+			return ebv(step(child(n673, enK22), func(n674 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n674, enK1)))) == "VAT"))
+			})) && (len(child(n673, enK55)) > 0)
+		})
+	})) && !anyNode(desc(root(n), enK4), func(n676 *Node) bool {
+		return anyNode(child(n676, enK3), func(n677 *Node) bool {
+			return anyNode(child(n677, enK54), func(n678 *Node) bool {
+				return ebv(step(child(n678, enK22), func(n679 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n679, enK1)))) == "VAT"))
+				})) && (len(child(n678, enK55)) > 0)
+			})
+		})
+	}))) || !(anyNode(child(root(n), enK18), func(n681 *Node) bool {
+		return anyNode(child(n681, enK16), func(n682 *Node) bool {
+			return func(r683 Seq) bool {
+				return anyNode(child(n682, enK17), func(n684 *Node) bool { return gcmp(nodeSeq(n684), r683, opEq) })
+			}(boolSeq(false)) && anyNode(child(n682, enK21), func(n685 *Node) bool {
+				return (fnNormalizeSpace(str(child(n685, enK1))) == "O") && anyNode(child(n685, enK22), func(n686 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n686, enK1)))) == "VAT") })
+			})
+		})
+	}) || anyNode(child(root(n), enK19), func(n687 *Node) bool {
+		return anyNode(child(n687, enK16), func(n688 *Node) bool {
+			return func(r689 Seq) bool {
+				return anyNode(child(n688, enK17), func(n690 *Node) bool { return gcmp(nodeSeq(n690), r689, opEq) })
+			}(boolSeq(false)) && anyNode(child(n688, enK21), func(n691 *Node) bool {
+				return (fnNormalizeSpace(str(child(n691, enK1))) == "O") && anyNode(child(n691, enK22), func(n692 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n692, enK1)))) == "VAT") })
+			})
+		})
+	})))
 }
 
 // BR-O-04: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(…
 func enT0081(v []Seq, n *Node) bool {
-	return (((len(step(step(union(child(root(n), enK18), child(root(n), enK19)), func(n594 *Node) Seq {
-		return filter(child(n594, enK16), func(p595 *Node) bool { return gcmp(child(p595, enK17), boolSeq(true), opEq) })
-	}), func(n596 *Node) Seq {
-		return filter(filter(child(n596, enK21), func(p597 *Node) bool { return (fnNormalizeSpace(str(child(p597, enK1))) == "O") }), func(p598 *Node) bool {
-			return gcmpStr(step(child(p598, enK22), func(n599 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n599, enK1))))) }), "VAT", true)
-		})
-	})) > 0) && ((!anyNode(desc(root(n), enK44), func(n600 *Node) bool {
-		return anyNode(child(n600, enK3), func(n601 *Node) bool {
-			return anyNode(child(n601, enK54), func(n602 *Node) bool {
-				return ebv(step(child(n602, enK22), func(n603 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n603, enK1)))) == "VAT"))
-				})) && (len(child(n602, enK55)) > 0)
+	return (((anyNode(child(root(n), enK18), func(n693 *Node) bool {
+		return anyNode(child(n693, enK16), func(n694 *Node) bool {
+			return func(r695 Seq) bool {
+				return anyNode(child(n694, enK17), func(n696 *Node) bool { return gcmp(nodeSeq(n696), r695, opEq) })
+			}(boolSeq(true)) && anyNode(child(n694, enK21), func(n697 *Node) bool {
+				return (fnNormalizeSpace(str(child(n697, enK1))) == "O") && anyNode(child(n697, enK22), func(n698 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n698, enK1)))) == "VAT") })
 			})
 		})
-	}) && !anyNode(desc(root(n), enK56), func(n605 *Node) bool {
-		return anyNode(child(n605, enK54), func(n606 *Node) bool {
-			return ebv(step(child(n606, enK22), func(n607 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n607, enK1)))) == "VAT"))
-			})) && (len(child(n606, enK55)) > 0)
-		})
-	})) && !anyNode(desc(root(n), enK4), func(n609 *Node) bool {
-		return anyNode(child(n609, enK3), func(n610 *Node) bool {
-			return anyNode(child(n610, enK54), func(n611 *Node) bool {
-				return ebv(step(child(n611, enK22), func(n612 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n612, enK1)))) == "VAT"))
-				})) && (len(child(n611, enK55)) > 0)
+	}) || anyNode(child(root(n), enK19), func(n699 *Node) bool {
+		return anyNode(child(n699, enK16), func(n700 *Node) bool {
+			return func(r701 Seq) bool {
+				return anyNode(child(n700, enK17), func(n702 *Node) bool { return gcmp(nodeSeq(n702), r701, opEq) })
+			}(boolSeq(true)) && anyNode(child(n700, enK21), func(n703 *Node) bool {
+				return (fnNormalizeSpace(str(child(n703, enK1))) == "O") && anyNode(child(n703, enK22), func(n704 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n704, enK1)))) == "VAT") })
 			})
 		})
-	}))) || !(len(step(step(union(child(root(n), enK18), child(root(n), enK19)), func(n614 *Node) Seq {
-		return filter(child(n614, enK16), func(p615 *Node) bool { return gcmp(child(p615, enK17), boolSeq(true), opEq) })
-	}), func(n616 *Node) Seq {
-		return filter(filter(child(n616, enK21), func(p617 *Node) bool { return (fnNormalizeSpace(str(child(p617, enK1))) == "O") }), func(p618 *Node) bool {
-			return gcmpStr(step(child(p618, enK22), func(n619 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n619, enK1))))) }), "VAT", true)
+	})) && ((!anyNode(desc(root(n), enK44), func(n705 *Node) bool {
+		return anyNode(child(n705, enK3), func(n706 *Node) bool {
+			return anyNode(child(n706, enK54), func(n707 *Node) bool {
+				return ebv(step(child(n707, enK22), func(n708 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n708, enK1)))) == "VAT"))
+				})) && (len(child(n707, enK55)) > 0)
+			})
 		})
-	})) > 0))
+	}) && !anyNode(desc(root(n), enK56), func(n710 *Node) bool {
+		return anyNode(child(n710, enK54), func(n711 *Node) bool {
+			return ebv(step(child(n711, enK22), func(n712 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n712, enK1)))) == "VAT"))
+			})) && (len(child(n711, enK55)) > 0)
+		})
+	})) && !anyNode(desc(root(n), enK4), func(n714 *Node) bool {
+		return anyNode(child(n714, enK3), func(n715 *Node) bool {
+			return anyNode(child(n715, enK54), func(n716 *Node) bool {
+				return ebv(step(child(n716, enK22), func(n717 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n717, enK1)))) == "VAT"))
+				})) && (len(child(n716, enK55)) > 0)
+			})
+		})
+	}))) || !(anyNode(child(root(n), enK18), func(n719 *Node) bool {
+		return anyNode(child(n719, enK16), func(n720 *Node) bool {
+			return func(r721 Seq) bool {
+				return anyNode(child(n720, enK17), func(n722 *Node) bool { return gcmp(nodeSeq(n722), r721, opEq) })
+			}(boolSeq(true)) && anyNode(child(n720, enK21), func(n723 *Node) bool {
+				return (fnNormalizeSpace(str(child(n723, enK1))) == "O") && anyNode(child(n723, enK22), func(n724 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n724, enK1)))) == "VAT") })
+			})
+		})
+	}) || anyNode(child(root(n), enK19), func(n725 *Node) bool {
+		return anyNode(child(n725, enK16), func(n726 *Node) bool {
+			return func(r727 Seq) bool {
+				return anyNode(child(n726, enK17), func(n728 *Node) bool { return gcmp(nodeSeq(n728), r727, opEq) })
+			}(boolSeq(true)) && anyNode(child(n726, enK21), func(n729 *Node) bool {
+				return (fnNormalizeSpace(str(child(n729, enK1))) == "O") && anyNode(child(n729, enK22), func(n730 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n730, enK1)))) == "VAT") })
+			})
+		})
+	})))
 }
 
 // BR-O-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[n…
 func enT0082(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK47), func(n620 *Node) bool {
-		return anyNode(child(n620, enK52), func(n621 *Node) bool {
-			return anyNode(child(n621, enK21), func(n622 *Node) bool {
-				return gcmpStr(step(child(n622, enK22), func(n623 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n623, enK1))))) }), "VAT", true) && anyNode(child(n622, enK1), func(n624 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n624))) == "O") })
+	return ((anyNode(child(n, enK48), func(n731 *Node) bool {
+		return anyNode(child(n731, enK52), func(n732 *Node) bool {
+			return anyNode(child(n732, enK21), func(n733 *Node) bool {
+				return anyNode(child(n733, enK22), func(n734 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n734, enK1)))) == "VAT") }) && anyNode(child(n733, enK1), func(n735 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n735))) == "O") })
 			})
 		})
-	}) && gcmp(fnCount(step(step(child(n, enK47), func(n625 *Node) Seq { return child(n625, enK52) }), func(n626 *Node) Seq {
-		return filter(filter(child(n626, enK21), func(p627 *Node) bool { return (fnNormalizeSpace(str(child(p627, enK1))) != "O") }), func(p628 *Node) bool {
-			return gcmpStr(step(child(p628, enK22), func(n629 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n629, enK1))))) }), "VAT", true)
+	}) && gcmp(func() Seq {
+		k736 := 0
+		anyNode(child(n, enK48), func(n737 *Node) bool {
+			return anyNode(child(n737, enK52), func(n738 *Node) bool {
+				return anyNode(child(n738, enK21), func(n739 *Node) bool {
+					return (fnNormalizeSpace(str(child(n739, enK1))) != "O") && anyNode(child(n739, enK22), func(n740 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n740, enK1)))) == "VAT") }) && tally1(&k736)
+				})
+			})
 		})
-	})), enK62, opEq)) || !anyNode(child(n, enK47), func(n630 *Node) bool {
-		return anyNode(child(n630, enK52), func(n631 *Node) bool {
-			return anyNode(child(n631, enK21), func(n632 *Node) bool {
-				return gcmpStr(step(child(n632, enK22), func(n633 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n633, enK1))))) }), "VAT", true) && anyNode(child(n632, enK1), func(n634 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n634))) == "O") })
+		return countOf(k736)
+	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n741 *Node) bool {
+		return anyNode(child(n741, enK52), func(n742 *Node) bool {
+			return anyNode(child(n742, enK21), func(n743 *Node) bool {
+				return anyNode(child(n743, enK22), func(n744 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n744, enK1)))) == "VAT") }) && anyNode(child(n743, enK1), func(n745 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n745))) == "O") })
 			})
 		})
 	}))
@@ -2890,18 +3138,22 @@ func enT0082(v []Seq, n *Node) bool {
 
 // BR-O-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:ClassifiedTaxCategory[normalize-space(cb…
 func enT0083(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK47), func(n635 *Node) bool {
-		return anyNode(child(n635, enK52), func(n636 *Node) bool {
-			return anyNode(child(n636, enK21), func(n637 *Node) bool {
-				return gcmpStr(step(child(n637, enK22), func(n638 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n638, enK1))))) }), "VAT", true) && anyNode(child(n637, enK1), func(n639 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n639))) == "O") })
+	return ((anyNode(child(n, enK48), func(n746 *Node) bool {
+		return anyNode(child(n746, enK52), func(n747 *Node) bool {
+			return anyNode(child(n747, enK21), func(n748 *Node) bool {
+				return anyNode(child(n748, enK22), func(n749 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n749, enK1)))) == "VAT") }) && anyNode(child(n748, enK1), func(n750 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n750))) == "O") })
 			})
 		})
-	}) && gcmp(fnCount(filter(filter(desc(root(n), enK51), func(p640 *Node) bool { return (fnNormalizeSpace(str(child(p640, enK1))) != "O") }), func(p641 *Node) bool {
-		return gcmpStr(step(child(p641, enK22), func(n642 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n642, enK1))))) }), "VAT", true)
-	})), enK62, opEq)) || !anyNode(child(n, enK47), func(n643 *Node) bool {
-		return anyNode(child(n643, enK52), func(n644 *Node) bool {
-			return anyNode(child(n644, enK21), func(n645 *Node) bool {
-				return gcmpStr(step(child(n645, enK22), func(n646 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n646, enK1))))) }), "VAT", true) && anyNode(child(n645, enK1), func(n647 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n647))) == "O") })
+	}) && gcmp(func() Seq {
+		k751 := 0
+		anyNode(desc(root(n), enK51), func(n752 *Node) bool {
+			return (fnNormalizeSpace(str(child(n752, enK1))) != "O") && anyNode(child(n752, enK22), func(n753 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n753, enK1)))) == "VAT") }) && tally1(&k751)
+		})
+		return countOf(k751)
+	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n754 *Node) bool {
+		return anyNode(child(n754, enK52), func(n755 *Node) bool {
+			return anyNode(child(n755, enK21), func(n756 *Node) bool {
+				return anyNode(child(n756, enK22), func(n757 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n757, enK1)))) == "VAT") }) && anyNode(child(n756, enK1), func(n758 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n758))) == "O") })
 			})
 		})
 	}))
@@ -2909,20 +3161,26 @@ func enT0083(v []Seq, n *Node) bool {
 
 // BR-O-13: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=fals…
 func enT0084(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK47), func(n648 *Node) bool {
-		return anyNode(child(n648, enK52), func(n649 *Node) bool {
-			return anyNode(child(n649, enK21), func(n650 *Node) bool {
-				return gcmpStr(step(child(n650, enK22), func(n651 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n651, enK1))))) }), "VAT", true) && anyNode(child(n650, enK1), func(n652 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n652))) == "O") })
+	return ((anyNode(child(n, enK48), func(n759 *Node) bool {
+		return anyNode(child(n759, enK52), func(n760 *Node) bool {
+			return anyNode(child(n760, enK21), func(n761 *Node) bool {
+				return anyNode(child(n761, enK22), func(n762 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n762, enK1)))) == "VAT") }) && anyNode(child(n761, enK1), func(n763 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n763))) == "O") })
 			})
 		})
-	}) && gcmp(fnCount(step(filter(desc(root(n), enK16), func(p653 *Node) bool { return gcmp(child(p653, enK17), boolSeq(false), opEq) }), func(n654 *Node) Seq {
-		return filter(filter(child(n654, enK21), func(p655 *Node) bool { return (fnNormalizeSpace(str(child(p655, enK1))) != "O") }), func(p656 *Node) bool {
-			return gcmpStr(step(child(p656, enK22), func(n657 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n657, enK1))))) }), "VAT", true)
+	}) && gcmp(func() Seq {
+		k764 := 0
+		anyNode(desc(root(n), enK16), func(n765 *Node) bool {
+			return func(r766 Seq) bool {
+				return anyNode(child(n765, enK17), func(n767 *Node) bool { return gcmp(nodeSeq(n767), r766, opEq) })
+			}(boolSeq(false)) && anyNode(child(n765, enK21), func(n768 *Node) bool {
+				return (fnNormalizeSpace(str(child(n768, enK1))) != "O") && anyNode(child(n768, enK22), func(n769 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n769, enK1)))) == "VAT") }) && tally1(&k764)
+			})
 		})
-	})), enK62, opEq)) || !anyNode(child(n, enK47), func(n658 *Node) bool {
-		return anyNode(child(n658, enK52), func(n659 *Node) bool {
-			return anyNode(child(n659, enK21), func(n660 *Node) bool {
-				return gcmpStr(step(child(n660, enK22), func(n661 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n661, enK1))))) }), "VAT", true) && anyNode(child(n660, enK1), func(n662 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n662))) == "O") })
+		return countOf(k764)
+	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n770 *Node) bool {
+		return anyNode(child(n770, enK52), func(n771 *Node) bool {
+			return anyNode(child(n771, enK21), func(n772 *Node) bool {
+				return anyNode(child(n772, enK22), func(n773 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n773, enK1)))) == "VAT") }) && anyNode(child(n772, enK1), func(n774 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n774))) == "O") })
 			})
 		})
 	}))
@@ -2930,20 +3188,26 @@ func enT0084(v []Seq, n *Node) bool {
 
 // BR-O-14: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=true…
 func enT0085(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK47), func(n663 *Node) bool {
-		return anyNode(child(n663, enK52), func(n664 *Node) bool {
-			return anyNode(child(n664, enK21), func(n665 *Node) bool {
-				return gcmpStr(step(child(n665, enK22), func(n666 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n666, enK1))))) }), "VAT", true) && anyNode(child(n665, enK1), func(n667 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n667))) == "O") })
+	return ((anyNode(child(n, enK48), func(n775 *Node) bool {
+		return anyNode(child(n775, enK52), func(n776 *Node) bool {
+			return anyNode(child(n776, enK21), func(n777 *Node) bool {
+				return anyNode(child(n777, enK22), func(n778 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n778, enK1)))) == "VAT") }) && anyNode(child(n777, enK1), func(n779 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n779))) == "O") })
 			})
 		})
-	}) && gcmp(fnCount(step(filter(desc(root(n), enK16), func(p668 *Node) bool { return gcmp(child(p668, enK17), boolSeq(true), opEq) }), func(n669 *Node) Seq {
-		return filter(filter(child(n669, enK21), func(p670 *Node) bool { return (fnNormalizeSpace(str(child(p670, enK1))) != "O") }), func(p671 *Node) bool {
-			return gcmpStr(step(child(p671, enK22), func(n672 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n672, enK1))))) }), "VAT", true)
+	}) && gcmp(func() Seq {
+		k780 := 0
+		anyNode(desc(root(n), enK16), func(n781 *Node) bool {
+			return func(r782 Seq) bool {
+				return anyNode(child(n781, enK17), func(n783 *Node) bool { return gcmp(nodeSeq(n783), r782, opEq) })
+			}(boolSeq(true)) && anyNode(child(n781, enK21), func(n784 *Node) bool {
+				return (fnNormalizeSpace(str(child(n784, enK1))) != "O") && anyNode(child(n784, enK22), func(n785 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n785, enK1)))) == "VAT") }) && tally1(&k780)
+			})
 		})
-	})), enK62, opEq)) || !anyNode(child(n, enK47), func(n673 *Node) bool {
-		return anyNode(child(n673, enK52), func(n674 *Node) bool {
-			return anyNode(child(n674, enK21), func(n675 *Node) bool {
-				return gcmpStr(step(child(n675, enK22), func(n676 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n676, enK1))))) }), "VAT", true) && anyNode(child(n675, enK1), func(n677 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n677))) == "O") })
+		return countOf(k780)
+	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n786 *Node) bool {
+		return anyNode(child(n786, enK52), func(n787 *Node) bool {
+			return anyNode(child(n787, enK21), func(n788 *Node) bool {
+				return anyNode(child(n788, enK22), func(n789 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n789, enK1)))) == "VAT") }) && anyNode(child(n788, enK1), func(n790 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n790))) == "O") })
 			})
 		})
 	}))
@@ -2951,172 +3215,264 @@ func enT0085(v []Seq, n *Node) bool {
 
 // BR-S-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'S']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'])) > 0 and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCat…
 func enT0086(v []Seq, n *Node) bool {
-	return ((gcmp(arith(fnCount(step(desc(root(n), enK16), func(n678 *Node) Seq {
-		return filter(child(n678, enK21), func(p679 *Node) bool { return (fnNormalizeSpace(str(child(p679, enK1))) == "S") })
-	})), fnCount(filter(desc(root(n), enK51), func(p680 *Node) bool { return (fnNormalizeSpace(str(child(p680, enK1))) == "S") })), opAdd), enK62, opGt) && gcmp(fnCount(step(step(child(n, enK47), func(n681 *Node) Seq { return child(n681, enK52) }), func(n682 *Node) Seq {
-		return filter(child(n682, enK21), func(p683 *Node) bool { return (fnNormalizeSpace(str(child(p683, enK1))) == "S") })
-	})), enK62, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), enK16), func(n684 *Node) Seq {
-		return filter(child(n684, enK21), func(p685 *Node) bool { return (fnNormalizeSpace(str(child(p685, enK1))) == "S") })
-	})), fnCount(filter(desc(root(n), enK51), func(p686 *Node) bool { return (fnNormalizeSpace(str(child(p686, enK1))) == "S") })), opAdd), enK62, opEq) && gcmp(fnCount(step(step(child(n, enK47), func(n687 *Node) Seq { return child(n687, enK52) }), func(n688 *Node) Seq {
-		return filter(child(n688, enK21), func(p689 *Node) bool { return (fnNormalizeSpace(str(child(p689, enK1))) == "S") })
-	})), enK62, opEq)))
+	return ((gcmp(arith(func() Seq {
+		k791 := 0
+		anyNode(desc(root(n), enK16), func(n792 *Node) bool {
+			return anyNode(child(n792, enK21), func(n793 *Node) bool { return (fnNormalizeSpace(str(child(n793, enK1))) == "S") && tally1(&k791) })
+		})
+		return countOf(k791)
+	}(), func() Seq {
+		k794 := 0
+		anyNode(desc(root(n), enK51), func(n795 *Node) bool { return (fnNormalizeSpace(str(child(n795, enK1))) == "S") && tally1(&k794) })
+		return countOf(k794)
+	}(), opAdd), enK62, opGt) && gcmp(func() Seq {
+		k796 := 0
+		anyNode(child(n, enK48), func(n797 *Node) bool {
+			return anyNode(child(n797, enK52), func(n798 *Node) bool {
+				return anyNode(child(n798, enK21), func(n799 *Node) bool { return (fnNormalizeSpace(str(child(n799, enK1))) == "S") && tally1(&k796) })
+			})
+		})
+		return countOf(k796)
+	}(), enK62, opGt)) || (gcmp(arith(func() Seq {
+		k800 := 0
+		anyNode(desc(root(n), enK16), func(n801 *Node) bool {
+			return anyNode(child(n801, enK21), func(n802 *Node) bool { return (fnNormalizeSpace(str(child(n802, enK1))) == "S") && tally1(&k800) })
+		})
+		return countOf(k800)
+	}(), func() Seq {
+		k803 := 0
+		anyNode(desc(root(n), enK51), func(n804 *Node) bool { return (fnNormalizeSpace(str(child(n804, enK1))) == "S") && tally1(&k803) })
+		return countOf(k803)
+	}(), opAdd), enK62, opEq) && gcmp(func() Seq {
+		k805 := 0
+		anyNode(child(n, enK48), func(n806 *Node) bool {
+			return anyNode(child(n806, enK52), func(n807 *Node) bool {
+				return anyNode(child(n807, enK21), func(n808 *Node) bool { return (fnNormalizeSpace(str(child(n808, enK1))) == "S") && tally1(&k805) })
+			})
+		})
+		return countOf(k805)
+	}(), enK62, opEq)))
 }
 
 // BR-S-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0087(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n690 *Node) bool {
-		return (fnNormalizeSpace(str(child(n690, enK1))) == "S") && gcmpStr(step(child(n690, enK22), func(n691 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n691, enK1))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), enK44), func(n692 *Node) bool {
-		return anyNode(child(n692, enK3), func(n693 *Node) bool {
-			return anyNode(child(n693, enK54), func(n694 *Node) bool { return (len(child(n694, enK55)) > 0) })
+	return ((anyNode(desc(root(n), enK51), func(n809 *Node) bool {
+		return (fnNormalizeSpace(str(child(n809, enK1))) == "S") && anyNode(child(n809, enK22), func(n810 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n810, enK1)))) == "VAT") })
+	}) && (anyNode(desc(root(n), enK44), func(n811 *Node) bool {
+		return anyNode(child(n811, enK3), func(n812 *Node) bool {
+			return anyNode(child(n812, enK54), func(n813 *Node) bool { return (len(child(n813, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n696 *Node) bool {
-		return anyNode(child(n696, enK54), func(n697 *Node) bool {
-			return ebv(step(child(n697, enK22), func(n698 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n698, enK1)))) == "VAT"))
-			})) && (len(child(n697, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n815 *Node) bool {
+		return anyNode(child(n815, enK54), func(n816 *Node) bool {
+			return ebv(step(child(n816, enK22), func(n817 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n817, enK1)))) == "VAT"))
+			})) && (len(child(n816, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK51), func(n700 *Node) bool { return (fnNormalizeSpace(str(child(n700, enK1))) == "S") }))
+	}))) || !anyNode(desc(root(n), enK51), func(n819 *Node) bool { return (fnNormalizeSpace(str(child(n819, enK1))) == "S") }))
 }
 
 // BR-S-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0088(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n701 *Node) bool {
-		return gcmp(child(n701, enK17), boolSeq(false), opEq) && anyNode(child(n701, enK21), func(n702 *Node) bool {
-			return (fnNormalizeSpace(str(child(n702, enK1))) == "S") && gcmpStr(step(child(n702, enK22), func(n703 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n703, enK1))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n820 *Node) bool {
+		return func(r821 Seq) bool {
+			return anyNode(child(n820, enK17), func(n822 *Node) bool { return gcmp(nodeSeq(n822), r821, opEq) })
+		}(boolSeq(false)) && anyNode(child(n820, enK21), func(n823 *Node) bool {
+			return (fnNormalizeSpace(str(child(n823, enK1))) == "S") && anyNode(child(n823, enK22), func(n824 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n824, enK1)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n704 *Node) bool {
-		return anyNode(child(n704, enK3), func(n705 *Node) bool {
-			return anyNode(child(n705, enK54), func(n706 *Node) bool { return (len(child(n706, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n825 *Node) bool {
+		return anyNode(child(n825, enK3), func(n826 *Node) bool {
+			return anyNode(child(n826, enK54), func(n827 *Node) bool { return (len(child(n827, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n708 *Node) bool {
-		return anyNode(child(n708, enK54), func(n709 *Node) bool {
-			return ebv(step(child(n709, enK22), func(n710 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n710, enK1)))) == "VAT"))
-			})) && (len(child(n709, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n829 *Node) bool {
+		return anyNode(child(n829, enK54), func(n830 *Node) bool {
+			return ebv(step(child(n830, enK22), func(n831 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n831, enK1)))) == "VAT"))
+			})) && (len(child(n830, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n712 *Node) bool {
-		return gcmp(child(n712, enK17), boolSeq(false), opEq) && anyNode(child(n712, enK21), func(n713 *Node) bool {
-			return (fnNormalizeSpace(str(child(n713, enK1))) == "S") && gcmpStr(step(child(n713, enK22), func(n714 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n714, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n833 *Node) bool {
+		return func(r834 Seq) bool {
+			return anyNode(child(n833, enK17), func(n835 *Node) bool { return gcmp(nodeSeq(n835), r834, opEq) })
+		}(boolSeq(false)) && anyNode(child(n833, enK21), func(n836 *Node) bool {
+			return (fnNormalizeSpace(str(child(n836, enK1))) == "S") && anyNode(child(n836, enK22), func(n837 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n837, enK1)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-S-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0089(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n715 *Node) bool {
-		return gcmp(child(n715, enK17), boolSeq(true), opEq) && anyNode(child(n715, enK21), func(n716 *Node) bool {
-			return (fnNormalizeSpace(str(child(n716, enK1))) == "S") && gcmpStr(step(child(n716, enK22), func(n717 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n717, enK1))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n838 *Node) bool {
+		return func(r839 Seq) bool {
+			return anyNode(child(n838, enK17), func(n840 *Node) bool { return gcmp(nodeSeq(n840), r839, opEq) })
+		}(boolSeq(true)) && anyNode(child(n838, enK21), func(n841 *Node) bool {
+			return (fnNormalizeSpace(str(child(n841, enK1))) == "S") && anyNode(child(n841, enK22), func(n842 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n842, enK1)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n718 *Node) bool {
-		return anyNode(child(n718, enK3), func(n719 *Node) bool {
-			return anyNode(child(n719, enK54), func(n720 *Node) bool { return (len(child(n720, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n843 *Node) bool {
+		return anyNode(child(n843, enK3), func(n844 *Node) bool {
+			return anyNode(child(n844, enK54), func(n845 *Node) bool { return (len(child(n845, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n722 *Node) bool {
-		return anyNode(child(n722, enK54), func(n723 *Node) bool {
-			return ebv(step(child(n723, enK22), func(n724 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n724, enK1)))) == "VAT"))
-			})) && (len(child(n723, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n847 *Node) bool {
+		return anyNode(child(n847, enK54), func(n848 *Node) bool {
+			return ebv(step(child(n848, enK22), func(n849 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n849, enK1)))) == "VAT"))
+			})) && (len(child(n848, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n726 *Node) bool {
-		return gcmp(child(n726, enK17), boolSeq(true), opEq) && anyNode(child(n726, enK21), func(n727 *Node) bool {
-			return (fnNormalizeSpace(str(child(n727, enK1))) == "S") && gcmpStr(step(child(n727, enK22), func(n728 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n728, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n851 *Node) bool {
+		return func(r852 Seq) bool {
+			return anyNode(child(n851, enK17), func(n853 *Node) bool { return gcmp(nodeSeq(n853), r852, opEq) })
+		}(boolSeq(true)) && anyNode(child(n851, enK21), func(n854 *Node) bool {
+			return (fnNormalizeSpace(str(child(n854, enK1))) == "S") && anyNode(child(n854, enK22), func(n855 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n855, enK1)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-Z-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'Z']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0090(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n729 *Node) bool {
-		return gcmpStr(step(child(n729, enK22), func(n730 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n730, enK1))))) }), "VAT", true) && anyNode(child(n729, enK1), func(n731 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n731))) == "Z") })
-	}) || anyNode(desc(root(n), enK51), func(n732 *Node) bool {
-		return gcmpStr(step(child(n732, enK22), func(n733 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n733, enK1))))) }), "VAT", true) && anyNode(child(n732, enK1), func(n734 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n734))) == "Z") })
-	})) && gcmp(fnCount(step(step(step(child(n, enK47), func(n735 *Node) Seq { return child(n735, enK52) }), func(n736 *Node) Seq {
-		return filter(child(n736, enK21), func(p737 *Node) bool {
-			return gcmpStr(step(child(p737, enK22), func(n738 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n738, enK1))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), enK21), func(n856 *Node) bool {
+		return anyNode(child(n856, enK22), func(n857 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n857, enK1)))) == "VAT") }) && anyNode(child(n856, enK1), func(n858 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n858))) == "Z") })
+	}) || anyNode(desc(root(n), enK51), func(n859 *Node) bool {
+		return anyNode(child(n859, enK22), func(n860 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n860, enK1)))) == "VAT") }) && anyNode(child(n859, enK1), func(n861 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n861))) == "Z") })
+	})) && gcmp(func() Seq {
+		k862 := 0
+		anyNode(child(n, enK48), func(n863 *Node) bool {
+			return anyNode(child(n863, enK52), func(n864 *Node) bool {
+				return anyNode(child(n864, enK21), func(n865 *Node) bool {
+					return anyNode(child(n865, enK22), func(n866 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n866, enK1)))) == "VAT") }) && anyNode(child(n865, enK1), func(n867 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n867))) == "Z") && tally1(&k862) })
+				})
+			})
 		})
-	}), func(n739 *Node) Seq {
-		return filter(child(n739, enK1), func(p740 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p740))) == "Z") })
-	})), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n741 *Node) bool {
-		return gcmpStr(step(child(n741, enK22), func(n742 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n742, enK1))))) }), "VAT", true) && anyNode(child(n741, enK1), func(n743 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n743))) == "Z") })
-	}) && !anyNode(desc(root(n), enK51), func(n744 *Node) bool {
-		return gcmpStr(step(child(n744, enK22), func(n745 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n745, enK1))))) }), "VAT", true) && anyNode(child(n744, enK1), func(n746 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n746))) == "Z") })
+		return countOf(k862)
+	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n868 *Node) bool {
+		return anyNode(child(n868, enK22), func(n869 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n869, enK1)))) == "VAT") }) && anyNode(child(n868, enK1), func(n870 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n870))) == "Z") })
+	}) && !anyNode(desc(root(n), enK51), func(n871 *Node) bool {
+		return anyNode(child(n871, enK22), func(n872 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n872, enK1)))) == "VAT") }) && anyNode(child(n871, enK1), func(n873 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n873))) == "Z") })
 	})))
 }
 
 // BR-Z-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0091(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n747 *Node) bool {
-		return (fnNormalizeSpace(str(child(n747, enK1))) == "Z") && gcmpStr(step(child(n747, enK22), func(n748 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n748, enK1))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), enK44), func(n749 *Node) bool {
-		return anyNode(child(n749, enK3), func(n750 *Node) bool {
-			return anyNode(child(n750, enK54), func(n751 *Node) bool { return (len(child(n751, enK55)) > 0) })
+	return ((anyNode(desc(root(n), enK51), func(n874 *Node) bool {
+		return (fnNormalizeSpace(str(child(n874, enK1))) == "Z") && anyNode(child(n874, enK22), func(n875 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n875, enK1)))) == "VAT") })
+	}) && (anyNode(desc(root(n), enK44), func(n876 *Node) bool {
+		return anyNode(child(n876, enK3), func(n877 *Node) bool {
+			return anyNode(child(n877, enK54), func(n878 *Node) bool { return (len(child(n878, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n753 *Node) bool {
-		return anyNode(child(n753, enK54), func(n754 *Node) bool {
-			return ebv(step(child(n754, enK22), func(n755 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n755, enK1)))) == "VAT"))
-			})) && (len(child(n754, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n880 *Node) bool {
+		return anyNode(child(n880, enK54), func(n881 *Node) bool {
+			return ebv(step(child(n881, enK22), func(n882 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n882, enK1)))) == "VAT"))
+			})) && (len(child(n881, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK51), func(n757 *Node) bool {
-		return (fnNormalizeSpace(str(child(n757, enK1))) == "Z") && gcmpStr(step(child(n757, enK22), func(n758 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n758, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK51), func(n884 *Node) bool {
+		return (fnNormalizeSpace(str(child(n884, enK1))) == "Z") && anyNode(child(n884, enK22), func(n885 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n885, enK1)))) == "VAT") })
 	}))
 }
 
 // BR-Z-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0092(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n759 *Node) bool {
-		return gcmp(child(n759, enK17), boolSeq(false), opEq) && anyNode(child(n759, enK21), func(n760 *Node) bool {
-			return (fnNormalizeSpace(str(child(n760, enK1))) == "Z") && gcmpStr(step(child(n760, enK22), func(n761 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n761, enK1))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n886 *Node) bool {
+		return func(r887 Seq) bool {
+			return anyNode(child(n886, enK17), func(n888 *Node) bool { return gcmp(nodeSeq(n888), r887, opEq) })
+		}(boolSeq(false)) && anyNode(child(n886, enK21), func(n889 *Node) bool {
+			return (fnNormalizeSpace(str(child(n889, enK1))) == "Z") && anyNode(child(n889, enK22), func(n890 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n890, enK1)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n762 *Node) bool {
-		return anyNode(child(n762, enK3), func(n763 *Node) bool {
-			return anyNode(child(n763, enK54), func(n764 *Node) bool { return (len(child(n764, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n891 *Node) bool {
+		return anyNode(child(n891, enK3), func(n892 *Node) bool {
+			return anyNode(child(n892, enK54), func(n893 *Node) bool { return (len(child(n893, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n766 *Node) bool {
-		return anyNode(child(n766, enK54), func(n767 *Node) bool {
-			return ebv(step(child(n767, enK22), func(n768 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n768, enK1)))) == "VAT"))
-			})) && (len(child(n767, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n895 *Node) bool {
+		return anyNode(child(n895, enK54), func(n896 *Node) bool {
+			return ebv(step(child(n896, enK22), func(n897 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n897, enK1)))) == "VAT"))
+			})) && (len(child(n896, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n770 *Node) bool {
-		return gcmp(child(n770, enK17), boolSeq(false), opEq) && anyNode(child(n770, enK21), func(n771 *Node) bool {
-			return (fnNormalizeSpace(str(child(n771, enK1))) == "Z") && gcmpStr(step(child(n771, enK22), func(n772 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n772, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n899 *Node) bool {
+		return func(r900 Seq) bool {
+			return anyNode(child(n899, enK17), func(n901 *Node) bool { return gcmp(nodeSeq(n901), r900, opEq) })
+		}(boolSeq(false)) && anyNode(child(n899, enK21), func(n902 *Node) bool {
+			return (fnNormalizeSpace(str(child(n902, enK1))) == "Z") && anyNode(child(n902, enK22), func(n903 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n903, enK1)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-Z-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0093(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n773 *Node) bool {
-		return gcmp(child(n773, enK17), boolSeq(true), opEq) && anyNode(child(n773, enK21), func(n774 *Node) bool {
-			return (fnNormalizeSpace(str(child(n774, enK1))) == "Z") && gcmpStr(step(child(n774, enK22), func(n775 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n775, enK1))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), enK16), func(n904 *Node) bool {
+		return func(r905 Seq) bool {
+			return anyNode(child(n904, enK17), func(n906 *Node) bool { return gcmp(nodeSeq(n906), r905, opEq) })
+		}(boolSeq(true)) && anyNode(child(n904, enK21), func(n907 *Node) bool {
+			return (fnNormalizeSpace(str(child(n907, enK1))) == "Z") && anyNode(child(n907, enK22), func(n908 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n908, enK1)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), enK44), func(n776 *Node) bool {
-		return anyNode(child(n776, enK3), func(n777 *Node) bool {
-			return anyNode(child(n777, enK54), func(n778 *Node) bool { return (len(child(n778, enK55)) > 0) })
+	}) && (anyNode(desc(root(n), enK44), func(n909 *Node) bool {
+		return anyNode(child(n909, enK3), func(n910 *Node) bool {
+			return anyNode(child(n910, enK54), func(n911 *Node) bool { return (len(child(n911, enK55)) > 0) })
 		})
-	}) || anyNode(desc(root(n), enK56), func(n780 *Node) bool {
-		return anyNode(child(n780, enK54), func(n781 *Node) bool {
-			return ebv(step(child(n781, enK22), func(n782 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n782, enK1)))) == "VAT"))
-			})) && (len(child(n781, enK55)) > 0)
+	}) || anyNode(desc(root(n), enK56), func(n913 *Node) bool {
+		return anyNode(child(n913, enK54), func(n914 *Node) bool {
+			return ebv(step(child(n914, enK22), func(n915 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n915, enK1)))) == "VAT"))
+			})) && (len(child(n914, enK55)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), enK16), func(n784 *Node) bool {
-		return gcmp(child(n784, enK17), boolSeq(true), opEq) && anyNode(child(n784, enK21), func(n785 *Node) bool {
-			return (fnNormalizeSpace(str(child(n785, enK1))) == "Z") && gcmpStr(step(child(n785, enK22), func(n786 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n786, enK1))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), enK16), func(n917 *Node) bool {
+		return func(r918 Seq) bool {
+			return anyNode(child(n917, enK17), func(n919 *Node) bool { return gcmp(nodeSeq(n919), r918, opEq) })
+		}(boolSeq(true)) && anyNode(child(n917, enK21), func(n920 *Node) bool {
+			return (fnNormalizeSpace(str(child(n920, enK1))) == "Z") && anyNode(child(n920, enK22), func(n921 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n921, enK1)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-B-01: (not(//cbc:IdentificationCode != 'IT') and (//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B')) or (not(//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B…
 func enT0094(v []Seq, n *Node) bool {
-	return ((!gcmpStr(desc(root(n), enK8), "IT", false) && (gcmpStr(step(desc(root(n), enK21), func(n787 *Node) Seq { return child(n787, enK1) }), "B", true) || gcmpStr(step(desc(root(n), enK51), func(n788 *Node) Seq { return child(n788, enK1) }), "B", true))) || !(gcmpStr(step(desc(root(n), enK21), func(n789 *Node) Seq { return child(n789, enK1) }), "B", true) || gcmpStr(step(desc(root(n), enK51), func(n790 *Node) Seq { return child(n790, enK1) }), "B", true)))
+	return ((!anyNode(desc(root(n), enK8), func(n922 *Node) bool { return (n922.StringValue() != "IT") }) && (anyNode(desc(root(n), enK21), func(n923 *Node) bool {
+		return anyNode(child(n923, enK1), func(n924 *Node) bool { return (n924.StringValue() == "B") })
+	}) || anyNode(desc(root(n), enK51), func(n925 *Node) bool {
+		return anyNode(child(n925, enK1), func(n926 *Node) bool { return (n926.StringValue() == "B") })
+	}))) || !(anyNode(desc(root(n), enK21), func(n927 *Node) bool {
+		return anyNode(child(n927, enK1), func(n928 *Node) bool { return (n928.StringValue() == "B") })
+	}) || anyNode(desc(root(n), enK51), func(n929 *Node) bool {
+		return anyNode(child(n929, enK1), func(n930 *Node) bool { return (n930.StringValue() == "B") })
+	})))
 }
 
 // BR-B-02: ((cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:ID ='B' or cac:AllowanceCharge/cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B') and (not(cac:TaxTotal/cac:TaxSubtotal/cac:Tax…
 func enT0095(v []Seq, n *Node) bool {
-	return ((((gcmpStr(step(step(step(child(n, enK47), func(n791 *Node) Seq { return child(n791, enK52) }), func(n792 *Node) Seq { return child(n792, enK21) }), func(n793 *Node) Seq { return child(n793, enK1) }), "B", true) || gcmpStr(step(step(child(n, enK16), func(n794 *Node) Seq { return child(n794, enK21) }), func(n795 *Node) Seq { return child(n795, enK1) }), "B", true)) || gcmpStr(step(desc(root(n), enK51), func(n796 *Node) Seq { return child(n796, enK1) }), "B", true)) && !((gcmpStr(step(step(step(child(n, enK47), func(n797 *Node) Seq { return child(n797, enK52) }), func(n798 *Node) Seq { return child(n798, enK21) }), func(n799 *Node) Seq { return child(n799, enK1) }), "S", true) || gcmpStr(step(step(child(n, enK16), func(n800 *Node) Seq { return child(n800, enK21) }), func(n801 *Node) Seq { return child(n801, enK1) }), "S", true)) || gcmpStr(step(desc(root(n), enK51), func(n802 *Node) Seq { return child(n802, enK1) }), "S", true))) || !((gcmpStr(step(step(step(child(n, enK47), func(n803 *Node) Seq { return child(n803, enK52) }), func(n804 *Node) Seq { return child(n804, enK21) }), func(n805 *Node) Seq { return child(n805, enK1) }), "B", true) || gcmpStr(step(step(child(n, enK16), func(n806 *Node) Seq { return child(n806, enK21) }), func(n807 *Node) Seq { return child(n807, enK1) }), "B", true)) || gcmpStr(step(desc(root(n), enK51), func(n808 *Node) Seq { return child(n808, enK1) }), "B", true)))
+	return ((((anyNode(child(n, enK48), func(n931 *Node) bool {
+		return anyNode(child(n931, enK52), func(n932 *Node) bool {
+			return anyNode(child(n932, enK21), func(n933 *Node) bool {
+				return anyNode(child(n933, enK1), func(n934 *Node) bool { return (n934.StringValue() == "B") })
+			})
+		})
+	}) || anyNode(child(n, enK16), func(n935 *Node) bool {
+		return anyNode(child(n935, enK21), func(n936 *Node) bool {
+			return anyNode(child(n936, enK1), func(n937 *Node) bool { return (n937.StringValue() == "B") })
+		})
+	})) || anyNode(desc(root(n), enK51), func(n938 *Node) bool {
+		return anyNode(child(n938, enK1), func(n939 *Node) bool { return (n939.StringValue() == "B") })
+	})) && !((anyNode(child(n, enK48), func(n940 *Node) bool {
+		return anyNode(child(n940, enK52), func(n941 *Node) bool {
+			return anyNode(child(n941, enK21), func(n942 *Node) bool {
+				return anyNode(child(n942, enK1), func(n943 *Node) bool { return (n943.StringValue() == "S") })
+			})
+		})
+	}) || anyNode(child(n, enK16), func(n944 *Node) bool {
+		return anyNode(child(n944, enK21), func(n945 *Node) bool {
+			return anyNode(child(n945, enK1), func(n946 *Node) bool { return (n946.StringValue() == "S") })
+		})
+	})) || anyNode(desc(root(n), enK51), func(n947 *Node) bool {
+		return anyNode(child(n947, enK1), func(n948 *Node) bool { return (n948.StringValue() == "S") })
+	}))) || !((anyNode(child(n, enK48), func(n949 *Node) bool {
+		return anyNode(child(n949, enK52), func(n950 *Node) bool {
+			return anyNode(child(n950, enK21), func(n951 *Node) bool {
+				return anyNode(child(n951, enK1), func(n952 *Node) bool { return (n952.StringValue() == "B") })
+			})
+		})
+	}) || anyNode(child(n, enK16), func(n953 *Node) bool {
+		return anyNode(child(n953, enK21), func(n954 *Node) bool {
+			return anyNode(child(n954, enK1), func(n955 *Node) bool { return (n955.StringValue() == "B") })
+		})
+	})) || anyNode(desc(root(n), enK51), func(n956 *Node) bool {
+		return anyNode(child(n956, enK1), func(n957 *Node) bool { return (n957.StringValue() == "B") })
+	})))
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
@@ -3154,7 +3510,7 @@ func enT0097(v []Seq, n *Node) bool {
 
 // BR-23: exists(cbc:InvoicedQuantity/@unitCode) or exists(cbc:CreditedQuantity/@unitCode)
 func enT0098(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK63), func(n811 *Node) bool { return (len(attr(n811, enK65)) > 0) }) || anyNode(child(n, enK64), func(n813 *Node) bool { return (len(attr(n813, enK65)) > 0) }))
+	return (anyNode(child(n, enK63), func(n960 *Node) bool { return (len(attr(n960, enK65)) > 0) }) || anyNode(child(n, enK64), func(n962 *Node) bool { return (len(attr(n962, enK65)) > 0) }))
 }
 
 // BR-24: exists(cbc:LineExtensionAmount)
@@ -3164,33 +3520,39 @@ func enT0099(v []Seq, n *Node) bool {
 
 // BR-25: normalize-space(cac:Item/cbc:Name) != ”
 func enT0100(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK66), func(n816 *Node) Seq { return child(n816, enK67) }))) != "")
+	return (fnNormalizeSpace(str(step(child(n, enK66), func(n965 *Node) Seq { return child(n965, enK67) }))) != "")
 }
 
 // BR-26: exists(cac:Price/cbc:PriceAmount)
 func enT0101(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK68), func(n817 *Node) bool { return (len(child(n817, enK69)) > 0) })
+	return anyNode(child(n, enK68), func(n966 *Node) bool { return (len(child(n966, enK69)) > 0) })
 }
 
 // BR-27: (cac:Price/cbc:PriceAmount) >= 0
 func enT0102(v []Seq, n *Node) bool {
-	return gcmp(step(child(n, enK68), func(n819 *Node) Seq { return child(n819, enK69) }), enK62, opGe)
+	return anyNode(child(n, enK68), func(n968 *Node) bool {
+		return anyNode(child(n968, enK69), func(n969 *Node) bool { return gcmp(nodeSeq(n969), enK62, opGe) })
+	})
 }
 
 // BR-28: (cac:Price/cac:AllowanceCharge/cbc:BaseAmount) >= 0 or not(exists(cac:Price/cac:AllowanceCharge/cbc:BaseAmount))
 func enT0103(v []Seq, n *Node) bool {
-	return (gcmp(step(step(child(n, enK68), func(n820 *Node) Seq { return child(n820, enK16) }), func(n821 *Node) Seq { return child(n821, enK26) }), enK62, opGe) || !anyNode(child(n, enK68), func(n822 *Node) bool {
-		return anyNode(child(n822, enK16), func(n823 *Node) bool { return (len(child(n823, enK26)) > 0) })
+	return (anyNode(child(n, enK68), func(n970 *Node) bool {
+		return anyNode(child(n970, enK16), func(n971 *Node) bool {
+			return anyNode(child(n971, enK26), func(n972 *Node) bool { return gcmp(nodeSeq(n972), enK62, opGe) })
+		})
+	}) || !anyNode(child(n, enK68), func(n973 *Node) bool {
+		return anyNode(child(n973, enK16), func(n974 *Node) bool { return (len(child(n974, enK26)) > 0) })
 	}))
 }
 
 // BR-CO-04: (cac:Item/cac:ClassifiedTaxCategory[cac:TaxScheme/(normalize-space(upper-case(cbc:ID))='VAT')]/cbc:ID)
 func enT0104(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK66), func(n825 *Node) bool {
-		return anyNode(child(n825, enK51), func(n826 *Node) bool {
-			return ebv(step(child(n826, enK22), func(n827 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n827, enK1)))) == "VAT"))
-			})) && (len(child(n826, enK1)) > 0)
+	return anyNode(child(n, enK66), func(n976 *Node) bool {
+		return anyNode(child(n976, enK51), func(n977 *Node) bool {
+			return ebv(step(child(n977, enK22), func(n978 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n978, enK1)))) == "VAT"))
+			})) && (len(child(n977, enK1)) > 0)
 		})
 	})
 }
@@ -3207,7 +3569,9 @@ func enM010(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r980 Seq) bool {
+			return anyNode(child(m, enK17), func(n981 *Node) bool { return gcmp(nodeSeq(n981), r980, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
@@ -3223,7 +3587,9 @@ func enM010(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r982 Seq) bool {
+			return anyNode(child(m, enK17), func(n983 *Node) bool { return gcmp(nodeSeq(n983), r982, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
@@ -3274,7 +3640,9 @@ func enM011(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r989 Seq) bool {
+			return anyNode(child(m, enK17), func(n990 *Node) bool { return gcmp(nodeSeq(n990), r989, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
@@ -3290,7 +3658,9 @@ func enM011(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r991 Seq) bool {
+			return anyNode(child(m, enK17), func(n992 *Node) bool { return gcmp(nodeSeq(n992), r991, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
@@ -3574,7 +3944,15 @@ func enM018(v []Seq, n *Node) bool {
 
 // BR-17: exists(cac:PartyName/cbc:Name) and (not(cac:PartyName/cbc:Name = ../cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) and not(cac:PartyIdentification/cbc:ID = ../cac:AccountingSupplierPart…
 func enT0126(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK81), func(n858 *Node) bool { return (len(child(n858, enK67)) > 0) }) && (!gcmp(step(child(n, enK81), func(n860 *Node) Seq { return child(n860, enK67) }), step(step(step(step(parent(n), func(n861 *Node) Seq { return child(n861, enK44) }), func(n862 *Node) Seq { return child(n862, enK3) }), func(n863 *Node) Seq { return child(n863, enK81) }), func(n864 *Node) Seq { return child(n864, enK67) }), opEq) && !gcmp(step(child(n, enK82), func(n865 *Node) Seq { return child(n865, enK1) }), step(step(step(step(parent(n), func(n866 *Node) Seq { return child(n866, enK44) }), func(n867 *Node) Seq { return child(n867, enK3) }), func(n868 *Node) Seq { return child(n868, enK82) }), func(n869 *Node) Seq { return child(n869, enK1) }), opEq)))
+	return (anyNode(child(n, enK81), func(n1017 *Node) bool { return (len(child(n1017, enK67)) > 0) }) && (!func(r1023 Seq) bool {
+		return anyNode(child(n, enK81), func(n1024 *Node) bool {
+			return anyNode(child(n1024, enK67), func(n1025 *Node) bool { return gcmp(nodeSeq(n1025), r1023, opEq) })
+		})
+	}(step(step(step(step(parent(n), func(n1019 *Node) Seq { return child(n1019, enK44) }), func(n1020 *Node) Seq { return child(n1020, enK3) }), func(n1021 *Node) Seq { return child(n1021, enK81) }), func(n1022 *Node) Seq { return child(n1022, enK67) })) && !func(r1030 Seq) bool {
+		return anyNode(child(n, enK82), func(n1031 *Node) bool {
+			return anyNode(child(n1031, enK1), func(n1032 *Node) bool { return gcmp(nodeSeq(n1032), r1030, opEq) })
+		})
+	}(step(step(step(step(parent(n), func(n1026 *Node) Seq { return child(n1026, enK44) }), func(n1027 *Node) Seq { return child(n1027, enK3) }), func(n1028 *Node) Seq { return child(n1028, enK82) }), func(n1029 *Node) Seq { return child(n1029, enK1) }))))
 }
 
 // cac:PaymentMeans[cbc:PaymentMeansCode='30' or cbc:PaymentMeansCode='58']/cac:PayeeFinancialAccount
@@ -3588,7 +3966,7 @@ func enM019(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK11) {
 			return false
 		}
-		if !(gcmpStr(child(m, enK84), "30", true) || gcmpStr(child(m, enK84), "58", true)) {
+		if !(anyNode(child(m, enK84), func(n1033 *Node) bool { return (n1033.StringValue() == "30") }) || anyNode(child(m, enK84), func(n1034 *Node) bool { return (n1034.StringValue() == "58") })) {
 			return false
 		}
 		return true
@@ -3624,7 +4002,7 @@ func enT0128(v []Seq, n *Node) bool {
 
 // BR-61: (exists(cac:PayeeFinancialAccount/cbc:ID) and ((normalize-space(cbc:PaymentMeansCode) = '30') or (normalize-space(cbc:PaymentMeansCode) = '58') )) or ((normalize-space(cbc:PaymentMeansCode) != '30') a…
 func enT0129(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK83), func(n871 *Node) bool { return (len(child(n871, enK1)) > 0) }) && ((fnNormalizeSpace(str(child(n, enK84))) == "30") || (fnNormalizeSpace(str(child(n, enK84))) == "58"))) || ((fnNormalizeSpace(str(child(n, enK84))) != "30") && (fnNormalizeSpace(str(child(n, enK84))) != "58")))
+	return ((anyNode(child(n, enK83), func(n1036 *Node) bool { return (len(child(n1036, enK1)) > 0) }) && ((fnNormalizeSpace(str(child(n, enK84))) == "30") || (fnNormalizeSpace(str(child(n, enK84))) == "58"))) || ((fnNormalizeSpace(str(child(n, enK84))) != "30") && (fnNormalizeSpace(str(child(n, enK84))) != "58")))
 }
 
 // cac:BillingReference
@@ -3643,7 +4021,7 @@ func enM021(v []Seq, n *Node) bool {
 
 // BR-55: exists(cac:InvoiceDocumentReference/cbc:ID)
 func enT0130(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK86), func(n873 *Node) bool { return (len(child(n873, enK1)) > 0) })
+	return anyNode(child(n, enK86), func(n1038 *Node) bool { return (len(child(n1038, enK1)) > 0) })
 }
 
 // cac:AccountingSupplierParty
@@ -3662,16 +4040,18 @@ func enM022(v []Seq, n *Node) bool {
 
 // BR-CO-26: exists(cac:Party/cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:CompanyID) or exists(cac:Party/cac:PartyIdentification/cbc:ID[not(@schemeID = 'SEPA')]) or exists(cac:P…
 func enT0131(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK3), func(n875 *Node) bool {
-		return anyNode(child(n875, enK54), func(n876 *Node) bool {
-			return gcmpStr(step(child(n876, enK22), func(n877 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n877, enK1))))) }), "VAT", true) && (len(child(n876, enK55)) > 0)
+	return ((anyNode(child(n, enK3), func(n1040 *Node) bool {
+		return anyNode(child(n1040, enK54), func(n1041 *Node) bool {
+			return anyNode(child(n1041, enK22), func(n1042 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1042, enK1)))) == "VAT") }) && (len(child(n1041, enK55)) > 0)
 		})
-	}) || anyNode(child(n, enK3), func(n879 *Node) bool {
-		return anyNode(child(n879, enK82), func(n880 *Node) bool {
-			return anyNode(child(n880, enK1), func(n881 *Node) bool { return !gcmpStr(attr(n881, enK5), "SEPA", true) })
+	}) || anyNode(child(n, enK3), func(n1044 *Node) bool {
+		return anyNode(child(n1044, enK82), func(n1045 *Node) bool {
+			return anyNode(child(n1045, enK1), func(n1046 *Node) bool {
+				return !anyNode(attr(n1046, enK5), func(n1047 *Node) bool { return (n1047.StringValue() == "SEPA") })
+			})
 		})
-	})) || anyNode(child(n, enK3), func(n882 *Node) bool {
-		return anyNode(child(n882, enK45), func(n883 *Node) bool { return (len(child(n883, enK55)) > 0) })
+	})) || anyNode(child(n, enK3), func(n1048 *Node) bool {
+		return anyNode(child(n1048, enK45), func(n1049 *Node) bool { return (len(child(n1049, enK55)) > 0) })
 	}))
 }
 
@@ -3726,7 +4106,7 @@ func enM024(v []Seq, n *Node) bool {
 
 // BR-09: normalize-space(cac:Country/cbc:IdentificationCode) != ”
 func enT0133(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK7), func(n886 *Node) Seq { return child(n886, enK8) }))) != "")
+	return (fnNormalizeSpace(str(step(child(n, enK7), func(n1052 *Node) Seq { return child(n1052, enK8) }))) != "")
 }
 
 // cac:TaxRepresentativeParty
@@ -3745,7 +4125,7 @@ func enM025(v []Seq, n *Node) bool {
 
 // BR-18: normalize-space(cac:PartyName/cbc:Name) != ”
 func enT0134(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK81), func(n887 *Node) Seq { return child(n887, enK67) }))) != "")
+	return (fnNormalizeSpace(str(step(child(n, enK81), func(n1053 *Node) Seq { return child(n1053, enK67) }))) != "")
 }
 
 // BR-19: exists(cac:PostalAddress)
@@ -3755,10 +4135,10 @@ func enT0135(v []Seq, n *Node) bool {
 
 // BR-56: exists(cac:PartyTaxScheme[cac:TaxScheme/(normalize-space(upper-case(cbc:ID)) = 'VAT')]/cbc:CompanyID)
 func enT0136(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK54), func(n889 *Node) bool {
-		return ebv(step(child(n889, enK22), func(n890 *Node) Seq {
-			return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n890, enK1)))) == "VAT"))
-		})) && (len(child(n889, enK55)) > 0)
+	return anyNode(child(n, enK54), func(n1055 *Node) bool {
+		return ebv(step(child(n1055, enK22), func(n1056 *Node) Seq {
+			return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n1056, enK1)))) == "VAT"))
+		})) && (len(child(n1055, enK55)) > 0)
 	})
 }
 
@@ -3782,14 +4162,14 @@ func enM026(v []Seq, n *Node) bool {
 
 // BR-20: normalize-space(cac:Country/cbc:IdentificationCode) != ”
 func enT0137(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK7), func(n892 *Node) Seq { return child(n892, enK8) }))) != "")
+	return (fnNormalizeSpace(str(step(child(n, enK7), func(n1058 *Node) Seq { return child(n1058, enK8) }))) != "")
 }
 
 // /ubl:Invoice/cac:TaxTotal | /cn:CreditNote/cac:TaxTotal
 func enM027(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -3802,7 +4182,7 @@ func enM027(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -3818,7 +4198,11 @@ func enM027(v []Seq, n *Node) bool {
 
 // BR-CO-14: (xs:decimal(child::cbc:TaxAmount)= round((sum(cac:TaxSubtotal/xs:decimal(cbc:TaxAmount)) * 10 * 10)) div 100) or not(cac:TaxSubtotal)
 func enT0138(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, enK48)), arith(fnRound(arith(arith(fnSum(step(child(n, enK52), func(n893 *Node) Seq { return castDecimal(child(n893, enK48)) })), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || !(len(child(n, enK52)) > 0))
+	return (gcmp(castDecimal(child(n, enK49)), arith(fnRound(arith(arith(func() Seq {
+		var a1059 sumAcc
+		anyNode(child(n, enK52), func(n1060 *Node) bool { return a1059.add(castDecimal(child(n1060, enK49))) })
+		return a1059.result()
+	}(), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || !(len(child(n, enK52)) > 0))
 }
 
 // cac:TaxTotal/cac:TaxSubtotal
@@ -3829,7 +4213,7 @@ func enM028(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		return true
@@ -3846,38 +4230,38 @@ func enT0139(v []Seq, n *Node) bool {
 
 // BR-46: exists(cbc:TaxAmount)
 func enT0140(v []Seq, n *Node) bool {
-	return (len(child(n, enK48)) > 0)
+	return (len(child(n, enK49)) > 0)
 }
 
 // BR-47: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func enT0141(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK21), func(n897 *Node) bool {
-		return gcmpStr(step(child(n897, enK22), func(n898 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n898, enK1))))) }), "VAT", true) && (len(child(n897, enK1)) > 0)
+	return anyNode(child(n, enK21), func(n1064 *Node) bool {
+		return anyNode(child(n1064, enK22), func(n1065 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1065, enK1)))) == "VAT") }) && (len(child(n1064, enK1)) > 0)
 	})
 }
 
 // BR-48: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:Percent) or (cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/normalize-space(cbc:ID)='O')
 func enT0142(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK21), func(n900 *Node) bool {
-		return gcmpStr(step(child(n900, enK22), func(n901 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n901, enK1))))) }), "VAT", true) && (len(child(n900, enK88)) > 0)
-	}) || gcmpStr(step(filter(child(n, enK21), func(p903 *Node) bool {
-		return gcmpStr(step(child(p903, enK22), func(n904 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n904, enK1))))) }), "VAT", true)
-	}), func(n905 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n905, enK1)))) }), "O", true))
+	return (anyNode(child(n, enK21), func(n1067 *Node) bool {
+		return anyNode(child(n1067, enK22), func(n1068 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1068, enK1)))) == "VAT") }) && (len(child(n1067, enK88)) > 0)
+	}) || anyNode(child(n, enK21), func(n1070 *Node) bool {
+		return anyNode(child(n1070, enK22), func(n1071 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1071, enK1)))) == "VAT") }) && (fnNormalizeSpace(str(child(n1070, enK1))) == "O")
+	}))
 }
 
 // BR-CO-17: (round(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/xs:decimal(cbc:Percent)) = 0 and (round(xs:decimal(cbc:TaxAmount)) = 0)) or (round(cac:TaxCategory[cac:TaxScheme/normali…
 func enT0143(v []Seq, n *Node) bool {
-	return (((gcmp(fnRound(step(filter(child(n, enK21), func(p906 *Node) bool {
-		return gcmpStr(step(child(p906, enK22), func(n907 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n907, enK1))))) }), "VAT", true)
-	}), func(n908 *Node) Seq { return castDecimal(child(n908, enK88)) })), enK62, opEq) && gcmp(fnRound(castDecimal(child(n, enK48))), enK62, opEq)) || (gcmp(fnRound(step(filter(child(n, enK21), func(p909 *Node) bool {
-		return gcmpStr(step(child(p909, enK22), func(n910 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n910, enK1))))) }), "VAT", true)
-	}), func(n911 *Node) Seq { return castDecimal(child(n911, enK88)) })), enK62, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, enK48))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK87))), arith(step(filter(child(n, enK21), func(p912 *Node) bool {
-		return gcmpStr(step(child(p912, enK22), func(n913 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n913, enK1))))) }), "VAT", true)
-	}), func(n914 *Node) Seq { return castDecimal(child(n914, enK88)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, enK48))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK87))), arith(step(filter(child(n, enK21), func(p915 *Node) bool {
-		return gcmpStr(step(child(p915, enK22), func(n916 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n916, enK1))))) }), "VAT", true)
-	}), func(n917 *Node) Seq { return castDecimal(child(n917, enK88)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt)))) || (!(len(step(filter(child(n, enK21), func(p918 *Node) bool {
-		return gcmpStr(step(child(p918, enK22), func(n919 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n919, enK1))))) }), "VAT", true)
-	}), func(n920 *Node) Seq { return castDecimal(child(n920, enK88)) })) > 0) && gcmp(fnRound(castDecimal(child(n, enK48))), enK62, opEq)))
+	return (((gcmp(fnRound(step(filter(child(n, enK21), func(p1072 *Node) bool {
+		return anyNode(child(p1072, enK22), func(n1073 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1073, enK1)))) == "VAT") })
+	}), func(n1074 *Node) Seq { return castDecimal(child(n1074, enK88)) })), enK62, opEq) && gcmp(fnRound(castDecimal(child(n, enK49))), enK62, opEq)) || (gcmp(fnRound(step(filter(child(n, enK21), func(p1075 *Node) bool {
+		return anyNode(child(p1075, enK22), func(n1076 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1076, enK1)))) == "VAT") })
+	}), func(n1077 *Node) Seq { return castDecimal(child(n1077, enK88)) })), enK62, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, enK49))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK87))), arith(step(filter(child(n, enK21), func(p1078 *Node) bool {
+		return anyNode(child(p1078, enK22), func(n1079 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1079, enK1)))) == "VAT") })
+	}), func(n1080 *Node) Seq { return castDecimal(child(n1080, enK88)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, enK49))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK87))), arith(step(filter(child(n, enK21), func(p1081 *Node) bool {
+		return anyNode(child(p1081, enK22), func(n1082 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1082, enK1)))) == "VAT") })
+	}), func(n1083 *Node) Seq { return castDecimal(child(n1083, enK88)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt)))) || (!(len(step(filter(child(n, enK21), func(p1084 *Node) bool {
+		return anyNode(child(p1084, enK22), func(n1085 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1085, enK1)))) == "VAT") })
+	}), func(n1086 *Node) Seq { return castDecimal(child(n1086, enK88)) })) > 0) && gcmp(fnRound(castDecimal(child(n, enK49))), enK62, opEq)))
 }
 
 // BR-DEC-19: string-length(substring-after(cbc:TaxableAmount,'.'))<=2
@@ -3887,7 +4271,7 @@ func enT0144(v []Seq, n *Node) bool {
 
 // BR-DEC-20: string-length(substring-after(cbc:TaxAmount,'.'))<=2
 func enT0145(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK48)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK49)), ".")), enK25, opLe)
 }
 
 // //cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -3897,7 +4281,7 @@ func enM029(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n921 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n921, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1087 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1087, enK1)))) == "VAT") })) {
 			return false
 		}
 		return true
@@ -3922,7 +4306,7 @@ func enM030(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n922 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n922, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1088 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1088, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -3930,7 +4314,7 @@ func enM030(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -3946,36 +4330,96 @@ func enM030(v []Seq, n *Node) bool {
 
 // BR-AE-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='AE']/xs:decimal(cbc:LineExtensionAmount)) +…
 func enT0147(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n924 *Node) Seq { return child(n924, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n925 *Node) Seq { return parent(n925) }), func(n926 *Node) Seq { return parent(n926) }), func(n927 *Node) Seq {
-		return filter(child(n927, enK32), func(p928 *Node) bool {
-			return gcmpStr(step(step(child(p928, enK66), func(n929 *Node) Seq { return child(n929, enK51) }), func(n930 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n930, enK1)))) }), "AE", true)
+	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1090 *Node) Seq { return child(n1090, enK87) })), arith(arith(func() Seq {
+		var a1091 sumAcc
+		anyNode(parent(n), func(n1092 *Node) bool {
+			return anyNode(parent(n1092), func(n1093 *Node) bool {
+				return anyNode(parent(n1093), func(n1094 *Node) bool {
+					return anyNode(child(n1094, enK32), func(n1095 *Node) bool {
+						return anyNode(child(n1095, enK66), func(n1096 *Node) bool {
+							return anyNode(child(n1096, enK51), func(n1097 *Node) bool { return (fnNormalizeSpace(str(child(n1097, enK1))) == "AE") })
+						}) && a1091.add(castDecimal(child(n1095, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n931 *Node) Seq { return castDecimal(child(n931, enK28)) })), fnSum(step(step(step(step(parent(n), func(n932 *Node) Seq { return parent(n932) }), func(n933 *Node) Seq { return parent(n933) }), func(n934 *Node) Seq {
-		return filter(filter(child(n934, enK16), func(p935 *Node) bool { return gcmp(child(p935, enK17), boolSeq(true), opEq) }), func(p936 *Node) bool {
-			return gcmpStr(step(child(p936, enK21), func(n937 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n937, enK1)))) }), "AE", true)
+		return a1091.result()
+	}(), func() Seq {
+		var a1098 sumAcc
+		anyNode(parent(n), func(n1099 *Node) bool {
+			return anyNode(parent(n1099), func(n1100 *Node) bool {
+				return anyNode(parent(n1100), func(n1101 *Node) bool {
+					return anyNode(child(n1101, enK16), func(n1102 *Node) bool {
+						return func(r1103 Seq) bool {
+							return anyNode(child(n1102, enK17), func(n1104 *Node) bool { return gcmp(nodeSeq(n1104), r1103, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1102, enK21), func(n1105 *Node) bool { return (fnNormalizeSpace(str(child(n1105, enK1))) == "AE") }) && a1098.add(castDecimal(child(n1102, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n938 *Node) Seq { return castDecimal(child(n938, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n939 *Node) Seq { return parent(n939) }), func(n940 *Node) Seq { return parent(n940) }), func(n941 *Node) Seq {
-		return filter(filter(child(n941, enK16), func(p942 *Node) bool { return gcmp(child(p942, enK17), boolSeq(false), opEq) }), func(p943 *Node) bool {
-			return gcmpStr(step(child(p943, enK21), func(n944 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n944, enK1)))) }), "AE", true)
+		return a1098.result()
+	}(), opAdd), func() Seq {
+		var a1106 sumAcc
+		anyNode(parent(n), func(n1107 *Node) bool {
+			return anyNode(parent(n1107), func(n1108 *Node) bool {
+				return anyNode(parent(n1108), func(n1109 *Node) bool {
+					return anyNode(child(n1109, enK16), func(n1110 *Node) bool {
+						return func(r1111 Seq) bool {
+							return anyNode(child(n1110, enK17), func(n1112 *Node) bool { return gcmp(nodeSeq(n1112), r1111, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1110, enK21), func(n1113 *Node) bool { return (fnNormalizeSpace(str(child(n1113, enK1))) == "AE") }) && a1106.add(castDecimal(child(n1110, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n945 *Node) Seq { return castDecimal(child(n945, enK20)) })), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n947 *Node) Seq { return child(n947, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n948 *Node) Seq { return parent(n948) }), func(n949 *Node) Seq { return parent(n949) }), func(n950 *Node) Seq {
-		return filter(child(n950, enK33), func(p951 *Node) bool {
-			return gcmpStr(step(step(child(p951, enK66), func(n952 *Node) Seq { return child(n952, enK51) }), func(n953 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n953, enK1)))) }), "AE", true)
+		return a1106.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1115 *Node) Seq { return child(n1115, enK87) })), arith(arith(func() Seq {
+		var a1116 sumAcc
+		anyNode(parent(n), func(n1117 *Node) bool {
+			return anyNode(parent(n1117), func(n1118 *Node) bool {
+				return anyNode(parent(n1118), func(n1119 *Node) bool {
+					return anyNode(child(n1119, enK33), func(n1120 *Node) bool {
+						return anyNode(child(n1120, enK66), func(n1121 *Node) bool {
+							return anyNode(child(n1121, enK51), func(n1122 *Node) bool { return (fnNormalizeSpace(str(child(n1122, enK1))) == "AE") })
+						}) && a1116.add(castDecimal(child(n1120, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n954 *Node) Seq { return castDecimal(child(n954, enK28)) })), fnSum(step(step(step(step(parent(n), func(n955 *Node) Seq { return parent(n955) }), func(n956 *Node) Seq { return parent(n956) }), func(n957 *Node) Seq {
-		return filter(filter(child(n957, enK16), func(p958 *Node) bool { return gcmp(child(p958, enK17), boolSeq(true), opEq) }), func(p959 *Node) bool {
-			return gcmpStr(step(child(p959, enK21), func(n960 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n960, enK1)))) }), "AE", true)
+		return a1116.result()
+	}(), func() Seq {
+		var a1123 sumAcc
+		anyNode(parent(n), func(n1124 *Node) bool {
+			return anyNode(parent(n1124), func(n1125 *Node) bool {
+				return anyNode(parent(n1125), func(n1126 *Node) bool {
+					return anyNode(child(n1126, enK16), func(n1127 *Node) bool {
+						return func(r1128 Seq) bool {
+							return anyNode(child(n1127, enK17), func(n1129 *Node) bool { return gcmp(nodeSeq(n1129), r1128, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1127, enK21), func(n1130 *Node) bool { return (fnNormalizeSpace(str(child(n1130, enK1))) == "AE") }) && a1123.add(castDecimal(child(n1127, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n961 *Node) Seq { return castDecimal(child(n961, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n962 *Node) Seq { return parent(n962) }), func(n963 *Node) Seq { return parent(n963) }), func(n964 *Node) Seq {
-		return filter(filter(child(n964, enK16), func(p965 *Node) bool { return gcmp(child(p965, enK17), boolSeq(false), opEq) }), func(p966 *Node) bool {
-			return gcmpStr(step(child(p966, enK21), func(n967 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n967, enK1)))) }), "AE", true)
+		return a1123.result()
+	}(), opAdd), func() Seq {
+		var a1131 sumAcc
+		anyNode(parent(n), func(n1132 *Node) bool {
+			return anyNode(parent(n1132), func(n1133 *Node) bool {
+				return anyNode(parent(n1133), func(n1134 *Node) bool {
+					return anyNode(child(n1134, enK16), func(n1135 *Node) bool {
+						return func(r1136 Seq) bool {
+							return anyNode(child(n1135, enK17), func(n1137 *Node) bool { return gcmp(nodeSeq(n1137), r1136, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1135, enK21), func(n1138 *Node) bool { return (fnNormalizeSpace(str(child(n1138, enK1))) == "AE") }) && a1131.add(castDecimal(child(n1135, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n968 *Node) Seq { return castDecimal(child(n968, enK20)) })), opSub), opEq)))
+		return a1131.result()
+	}(), opSub), opEq)))
 }
 
 // BR-AE-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0148(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n969 *Node) Seq { return child(n969, enK48) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1139 *Node) Seq { return child(n1139, enK49) })), enK62, opEq)
 }
 
 // BR-AE-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -3993,14 +4437,16 @@ func enM031(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n972 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n972, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1142 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1142, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r1143 Seq) bool {
+			return anyNode(child(m, enK17), func(n1144 *Node) bool { return gcmp(nodeSeq(n1144), r1143, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -4025,14 +4471,16 @@ func enM032(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n973 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n973, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1145 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1145, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r1146 Seq) bool {
+			return anyNode(child(m, enK17), func(n1147 *Node) bool { return gcmp(nodeSeq(n1147), r1146, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -4057,7 +4505,7 @@ func enM033(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n974 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n974, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1148 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1148, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4080,7 +4528,7 @@ func enM033(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n975 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n975, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1149 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1149, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4113,7 +4561,7 @@ func enM034(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n976 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n976, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1150 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1150, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4121,7 +4569,7 @@ func enM034(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -4137,36 +4585,96 @@ func enM034(v []Seq, n *Node) bool {
 
 // BR-E-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='E']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0153(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n978 *Node) Seq { return child(n978, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n979 *Node) Seq { return parent(n979) }), func(n980 *Node) Seq { return parent(n980) }), func(n981 *Node) Seq {
-		return filter(child(n981, enK32), func(p982 *Node) bool {
-			return gcmpStr(step(step(child(p982, enK66), func(n983 *Node) Seq { return child(n983, enK51) }), func(n984 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n984, enK1)))) }), "E", true)
+	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1152 *Node) Seq { return child(n1152, enK87) })), arith(arith(func() Seq {
+		var a1153 sumAcc
+		anyNode(parent(n), func(n1154 *Node) bool {
+			return anyNode(parent(n1154), func(n1155 *Node) bool {
+				return anyNode(parent(n1155), func(n1156 *Node) bool {
+					return anyNode(child(n1156, enK32), func(n1157 *Node) bool {
+						return anyNode(child(n1157, enK66), func(n1158 *Node) bool {
+							return anyNode(child(n1158, enK51), func(n1159 *Node) bool { return (fnNormalizeSpace(str(child(n1159, enK1))) == "E") })
+						}) && a1153.add(castDecimal(child(n1157, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n985 *Node) Seq { return castDecimal(child(n985, enK28)) })), fnSum(step(step(step(step(parent(n), func(n986 *Node) Seq { return parent(n986) }), func(n987 *Node) Seq { return parent(n987) }), func(n988 *Node) Seq {
-		return filter(filter(child(n988, enK16), func(p989 *Node) bool { return gcmp(child(p989, enK17), boolSeq(true), opEq) }), func(p990 *Node) bool {
-			return gcmpStr(step(child(p990, enK21), func(n991 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n991, enK1)))) }), "E", true)
+		return a1153.result()
+	}(), func() Seq {
+		var a1160 sumAcc
+		anyNode(parent(n), func(n1161 *Node) bool {
+			return anyNode(parent(n1161), func(n1162 *Node) bool {
+				return anyNode(parent(n1162), func(n1163 *Node) bool {
+					return anyNode(child(n1163, enK16), func(n1164 *Node) bool {
+						return func(r1165 Seq) bool {
+							return anyNode(child(n1164, enK17), func(n1166 *Node) bool { return gcmp(nodeSeq(n1166), r1165, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1164, enK21), func(n1167 *Node) bool { return (fnNormalizeSpace(str(child(n1167, enK1))) == "E") }) && a1160.add(castDecimal(child(n1164, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n992 *Node) Seq { return castDecimal(child(n992, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n993 *Node) Seq { return parent(n993) }), func(n994 *Node) Seq { return parent(n994) }), func(n995 *Node) Seq {
-		return filter(filter(child(n995, enK16), func(p996 *Node) bool { return gcmp(child(p996, enK17), boolSeq(false), opEq) }), func(p997 *Node) bool {
-			return gcmpStr(step(child(p997, enK21), func(n998 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n998, enK1)))) }), "E", true)
+		return a1160.result()
+	}(), opAdd), func() Seq {
+		var a1168 sumAcc
+		anyNode(parent(n), func(n1169 *Node) bool {
+			return anyNode(parent(n1169), func(n1170 *Node) bool {
+				return anyNode(parent(n1170), func(n1171 *Node) bool {
+					return anyNode(child(n1171, enK16), func(n1172 *Node) bool {
+						return func(r1173 Seq) bool {
+							return anyNode(child(n1172, enK17), func(n1174 *Node) bool { return gcmp(nodeSeq(n1174), r1173, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1172, enK21), func(n1175 *Node) bool { return (fnNormalizeSpace(str(child(n1175, enK1))) == "E") }) && a1168.add(castDecimal(child(n1172, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n999 *Node) Seq { return castDecimal(child(n999, enK20)) })), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1001 *Node) Seq { return child(n1001, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1002 *Node) Seq { return parent(n1002) }), func(n1003 *Node) Seq { return parent(n1003) }), func(n1004 *Node) Seq {
-		return filter(child(n1004, enK33), func(p1005 *Node) bool {
-			return gcmpStr(step(step(child(p1005, enK66), func(n1006 *Node) Seq { return child(n1006, enK51) }), func(n1007 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1007, enK1)))) }), "E", true)
+		return a1168.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1177 *Node) Seq { return child(n1177, enK87) })), arith(arith(func() Seq {
+		var a1178 sumAcc
+		anyNode(parent(n), func(n1179 *Node) bool {
+			return anyNode(parent(n1179), func(n1180 *Node) bool {
+				return anyNode(parent(n1180), func(n1181 *Node) bool {
+					return anyNode(child(n1181, enK33), func(n1182 *Node) bool {
+						return anyNode(child(n1182, enK66), func(n1183 *Node) bool {
+							return anyNode(child(n1183, enK51), func(n1184 *Node) bool { return (fnNormalizeSpace(str(child(n1184, enK1))) == "E") })
+						}) && a1178.add(castDecimal(child(n1182, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n1008 *Node) Seq { return castDecimal(child(n1008, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1009 *Node) Seq { return parent(n1009) }), func(n1010 *Node) Seq { return parent(n1010) }), func(n1011 *Node) Seq {
-		return filter(filter(child(n1011, enK16), func(p1012 *Node) bool { return gcmp(child(p1012, enK17), boolSeq(true), opEq) }), func(p1013 *Node) bool {
-			return gcmpStr(step(child(p1013, enK21), func(n1014 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1014, enK1)))) }), "E", true)
+		return a1178.result()
+	}(), func() Seq {
+		var a1185 sumAcc
+		anyNode(parent(n), func(n1186 *Node) bool {
+			return anyNode(parent(n1186), func(n1187 *Node) bool {
+				return anyNode(parent(n1187), func(n1188 *Node) bool {
+					return anyNode(child(n1188, enK16), func(n1189 *Node) bool {
+						return func(r1190 Seq) bool {
+							return anyNode(child(n1189, enK17), func(n1191 *Node) bool { return gcmp(nodeSeq(n1191), r1190, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1189, enK21), func(n1192 *Node) bool { return (fnNormalizeSpace(str(child(n1192, enK1))) == "E") }) && a1185.add(castDecimal(child(n1189, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1015 *Node) Seq { return castDecimal(child(n1015, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1016 *Node) Seq { return parent(n1016) }), func(n1017 *Node) Seq { return parent(n1017) }), func(n1018 *Node) Seq {
-		return filter(filter(child(n1018, enK16), func(p1019 *Node) bool { return gcmp(child(p1019, enK17), boolSeq(false), opEq) }), func(p1020 *Node) bool {
-			return gcmpStr(step(child(p1020, enK21), func(n1021 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1021, enK1)))) }), "E", true)
+		return a1185.result()
+	}(), opAdd), func() Seq {
+		var a1193 sumAcc
+		anyNode(parent(n), func(n1194 *Node) bool {
+			return anyNode(parent(n1194), func(n1195 *Node) bool {
+				return anyNode(parent(n1195), func(n1196 *Node) bool {
+					return anyNode(child(n1196, enK16), func(n1197 *Node) bool {
+						return func(r1198 Seq) bool {
+							return anyNode(child(n1197, enK17), func(n1199 *Node) bool { return gcmp(nodeSeq(n1199), r1198, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1197, enK21), func(n1200 *Node) bool { return (fnNormalizeSpace(str(child(n1200, enK1))) == "E") }) && a1193.add(castDecimal(child(n1197, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1022 *Node) Seq { return castDecimal(child(n1022, enK20)) })), opSub), opEq)))
+		return a1193.result()
+	}(), opSub), opEq)))
 }
 
 // BR-E-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0154(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1023 *Node) Seq { return child(n1023, enK48) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1201 *Node) Seq { return child(n1201, enK49) })), enK62, opEq)
 }
 
 // BR-E-10: exists(cbc:TaxExemptionReason) or exists(cbc:TaxExemptionReasonCode)
@@ -4184,14 +4692,16 @@ func enM035(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1026 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1026, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1204 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1204, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r1205 Seq) bool {
+			return anyNode(child(m, enK17), func(n1206 *Node) bool { return gcmp(nodeSeq(n1206), r1205, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -4216,14 +4726,16 @@ func enM036(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1027 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1027, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1207 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1207, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r1208 Seq) bool {
+			return anyNode(child(m, enK17), func(n1209 *Node) bool { return gcmp(nodeSeq(n1209), r1208, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -4248,7 +4760,7 @@ func enM037(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1028 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1028, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1210 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1210, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4271,7 +4783,7 @@ func enM037(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1029 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1029, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1211 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1211, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4304,7 +4816,7 @@ func enM038(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1030 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1030, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1212 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1212, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4312,7 +4824,7 @@ func enM038(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -4328,36 +4840,96 @@ func enM038(v []Seq, n *Node) bool {
 
 // BR-G-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='G']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0159(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1032 *Node) Seq { return child(n1032, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1033 *Node) Seq { return parent(n1033) }), func(n1034 *Node) Seq { return parent(n1034) }), func(n1035 *Node) Seq {
-		return filter(child(n1035, enK32), func(p1036 *Node) bool {
-			return gcmpStr(step(step(child(p1036, enK66), func(n1037 *Node) Seq { return child(n1037, enK51) }), func(n1038 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1038, enK1)))) }), "G", true)
+	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1214 *Node) Seq { return child(n1214, enK87) })), arith(arith(func() Seq {
+		var a1215 sumAcc
+		anyNode(parent(n), func(n1216 *Node) bool {
+			return anyNode(parent(n1216), func(n1217 *Node) bool {
+				return anyNode(parent(n1217), func(n1218 *Node) bool {
+					return anyNode(child(n1218, enK32), func(n1219 *Node) bool {
+						return anyNode(child(n1219, enK66), func(n1220 *Node) bool {
+							return anyNode(child(n1220, enK51), func(n1221 *Node) bool { return (fnNormalizeSpace(str(child(n1221, enK1))) == "G") })
+						}) && a1215.add(castDecimal(child(n1219, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n1039 *Node) Seq { return castDecimal(child(n1039, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1040 *Node) Seq { return parent(n1040) }), func(n1041 *Node) Seq { return parent(n1041) }), func(n1042 *Node) Seq {
-		return filter(filter(child(n1042, enK16), func(p1043 *Node) bool { return gcmp(child(p1043, enK17), boolSeq(true), opEq) }), func(p1044 *Node) bool {
-			return gcmpStr(step(child(p1044, enK21), func(n1045 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1045, enK1)))) }), "G", true)
+		return a1215.result()
+	}(), func() Seq {
+		var a1222 sumAcc
+		anyNode(parent(n), func(n1223 *Node) bool {
+			return anyNode(parent(n1223), func(n1224 *Node) bool {
+				return anyNode(parent(n1224), func(n1225 *Node) bool {
+					return anyNode(child(n1225, enK16), func(n1226 *Node) bool {
+						return func(r1227 Seq) bool {
+							return anyNode(child(n1226, enK17), func(n1228 *Node) bool { return gcmp(nodeSeq(n1228), r1227, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1226, enK21), func(n1229 *Node) bool { return (fnNormalizeSpace(str(child(n1229, enK1))) == "G") }) && a1222.add(castDecimal(child(n1226, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1046 *Node) Seq { return castDecimal(child(n1046, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1047 *Node) Seq { return parent(n1047) }), func(n1048 *Node) Seq { return parent(n1048) }), func(n1049 *Node) Seq {
-		return filter(filter(child(n1049, enK16), func(p1050 *Node) bool { return gcmp(child(p1050, enK17), boolSeq(false), opEq) }), func(p1051 *Node) bool {
-			return gcmpStr(step(child(p1051, enK21), func(n1052 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1052, enK1)))) }), "G", true)
+		return a1222.result()
+	}(), opAdd), func() Seq {
+		var a1230 sumAcc
+		anyNode(parent(n), func(n1231 *Node) bool {
+			return anyNode(parent(n1231), func(n1232 *Node) bool {
+				return anyNode(parent(n1232), func(n1233 *Node) bool {
+					return anyNode(child(n1233, enK16), func(n1234 *Node) bool {
+						return func(r1235 Seq) bool {
+							return anyNode(child(n1234, enK17), func(n1236 *Node) bool { return gcmp(nodeSeq(n1236), r1235, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1234, enK21), func(n1237 *Node) bool { return (fnNormalizeSpace(str(child(n1237, enK1))) == "G") }) && a1230.add(castDecimal(child(n1234, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1053 *Node) Seq { return castDecimal(child(n1053, enK20)) })), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1055 *Node) Seq { return child(n1055, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1056 *Node) Seq { return parent(n1056) }), func(n1057 *Node) Seq { return parent(n1057) }), func(n1058 *Node) Seq {
-		return filter(child(n1058, enK33), func(p1059 *Node) bool {
-			return gcmpStr(step(step(child(p1059, enK66), func(n1060 *Node) Seq { return child(n1060, enK51) }), func(n1061 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1061, enK1)))) }), "G", true)
+		return a1230.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1239 *Node) Seq { return child(n1239, enK87) })), arith(arith(func() Seq {
+		var a1240 sumAcc
+		anyNode(parent(n), func(n1241 *Node) bool {
+			return anyNode(parent(n1241), func(n1242 *Node) bool {
+				return anyNode(parent(n1242), func(n1243 *Node) bool {
+					return anyNode(child(n1243, enK33), func(n1244 *Node) bool {
+						return anyNode(child(n1244, enK66), func(n1245 *Node) bool {
+							return anyNode(child(n1245, enK51), func(n1246 *Node) bool { return (fnNormalizeSpace(str(child(n1246, enK1))) == "G") })
+						}) && a1240.add(castDecimal(child(n1244, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n1062 *Node) Seq { return castDecimal(child(n1062, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1063 *Node) Seq { return parent(n1063) }), func(n1064 *Node) Seq { return parent(n1064) }), func(n1065 *Node) Seq {
-		return filter(filter(child(n1065, enK16), func(p1066 *Node) bool { return gcmp(child(p1066, enK17), boolSeq(true), opEq) }), func(p1067 *Node) bool {
-			return gcmpStr(step(child(p1067, enK21), func(n1068 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1068, enK1)))) }), "G", true)
+		return a1240.result()
+	}(), func() Seq {
+		var a1247 sumAcc
+		anyNode(parent(n), func(n1248 *Node) bool {
+			return anyNode(parent(n1248), func(n1249 *Node) bool {
+				return anyNode(parent(n1249), func(n1250 *Node) bool {
+					return anyNode(child(n1250, enK16), func(n1251 *Node) bool {
+						return func(r1252 Seq) bool {
+							return anyNode(child(n1251, enK17), func(n1253 *Node) bool { return gcmp(nodeSeq(n1253), r1252, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1251, enK21), func(n1254 *Node) bool { return (fnNormalizeSpace(str(child(n1254, enK1))) == "G") }) && a1247.add(castDecimal(child(n1251, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1069 *Node) Seq { return castDecimal(child(n1069, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1070 *Node) Seq { return parent(n1070) }), func(n1071 *Node) Seq { return parent(n1071) }), func(n1072 *Node) Seq {
-		return filter(filter(child(n1072, enK16), func(p1073 *Node) bool { return gcmp(child(p1073, enK17), boolSeq(false), opEq) }), func(p1074 *Node) bool {
-			return gcmpStr(step(child(p1074, enK21), func(n1075 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1075, enK1)))) }), "G", true)
+		return a1247.result()
+	}(), opAdd), func() Seq {
+		var a1255 sumAcc
+		anyNode(parent(n), func(n1256 *Node) bool {
+			return anyNode(parent(n1256), func(n1257 *Node) bool {
+				return anyNode(parent(n1257), func(n1258 *Node) bool {
+					return anyNode(child(n1258, enK16), func(n1259 *Node) bool {
+						return func(r1260 Seq) bool {
+							return anyNode(child(n1259, enK17), func(n1261 *Node) bool { return gcmp(nodeSeq(n1261), r1260, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1259, enK21), func(n1262 *Node) bool { return (fnNormalizeSpace(str(child(n1262, enK1))) == "G") }) && a1255.add(castDecimal(child(n1259, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1076 *Node) Seq { return castDecimal(child(n1076, enK20)) })), opSub), opEq)))
+		return a1255.result()
+	}(), opSub), opEq)))
 }
 
 // BR-G-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0160(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1077 *Node) Seq { return child(n1077, enK48) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1263 *Node) Seq { return child(n1263, enK49) })), enK62, opEq)
 }
 
 // BR-G-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -4375,14 +4947,16 @@ func enM039(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1080 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1080, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1266 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1266, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r1267 Seq) bool {
+			return anyNode(child(m, enK17), func(n1268 *Node) bool { return gcmp(nodeSeq(n1268), r1267, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -4407,14 +4981,16 @@ func enM040(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1081 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1081, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1269 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1269, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r1270 Seq) bool {
+			return anyNode(child(m, enK17), func(n1271 *Node) bool { return gcmp(nodeSeq(n1271), r1270, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -4439,7 +5015,7 @@ func enM041(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1082 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1082, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1272 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1272, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4462,7 +5038,7 @@ func enM041(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1083 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1083, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1273 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1273, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4495,7 +5071,7 @@ func enM042(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1084 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1084, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1274 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1274, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4503,7 +5079,7 @@ func enM042(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -4519,36 +5095,96 @@ func enM042(v []Seq, n *Node) bool {
 
 // BR-IC-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='K']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0165(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1086 *Node) Seq { return child(n1086, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1087 *Node) Seq { return parent(n1087) }), func(n1088 *Node) Seq { return parent(n1088) }), func(n1089 *Node) Seq {
-		return filter(child(n1089, enK32), func(p1090 *Node) bool {
-			return gcmpStr(step(step(child(p1090, enK66), func(n1091 *Node) Seq { return child(n1091, enK51) }), func(n1092 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1092, enK1)))) }), "K", true)
+	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1276 *Node) Seq { return child(n1276, enK87) })), arith(arith(func() Seq {
+		var a1277 sumAcc
+		anyNode(parent(n), func(n1278 *Node) bool {
+			return anyNode(parent(n1278), func(n1279 *Node) bool {
+				return anyNode(parent(n1279), func(n1280 *Node) bool {
+					return anyNode(child(n1280, enK32), func(n1281 *Node) bool {
+						return anyNode(child(n1281, enK66), func(n1282 *Node) bool {
+							return anyNode(child(n1282, enK51), func(n1283 *Node) bool { return (fnNormalizeSpace(str(child(n1283, enK1))) == "K") })
+						}) && a1277.add(castDecimal(child(n1281, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n1093 *Node) Seq { return castDecimal(child(n1093, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1094 *Node) Seq { return parent(n1094) }), func(n1095 *Node) Seq { return parent(n1095) }), func(n1096 *Node) Seq {
-		return filter(filter(child(n1096, enK16), func(p1097 *Node) bool { return gcmp(child(p1097, enK17), boolSeq(true), opEq) }), func(p1098 *Node) bool {
-			return gcmpStr(step(child(p1098, enK21), func(n1099 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1099, enK1)))) }), "K", true)
+		return a1277.result()
+	}(), func() Seq {
+		var a1284 sumAcc
+		anyNode(parent(n), func(n1285 *Node) bool {
+			return anyNode(parent(n1285), func(n1286 *Node) bool {
+				return anyNode(parent(n1286), func(n1287 *Node) bool {
+					return anyNode(child(n1287, enK16), func(n1288 *Node) bool {
+						return func(r1289 Seq) bool {
+							return anyNode(child(n1288, enK17), func(n1290 *Node) bool { return gcmp(nodeSeq(n1290), r1289, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1288, enK21), func(n1291 *Node) bool { return (fnNormalizeSpace(str(child(n1291, enK1))) == "K") }) && a1284.add(castDecimal(child(n1288, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1100 *Node) Seq { return castDecimal(child(n1100, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1101 *Node) Seq { return parent(n1101) }), func(n1102 *Node) Seq { return parent(n1102) }), func(n1103 *Node) Seq {
-		return filter(filter(child(n1103, enK16), func(p1104 *Node) bool { return gcmp(child(p1104, enK17), boolSeq(false), opEq) }), func(p1105 *Node) bool {
-			return gcmpStr(step(child(p1105, enK21), func(n1106 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1106, enK1)))) }), "K", true)
+		return a1284.result()
+	}(), opAdd), func() Seq {
+		var a1292 sumAcc
+		anyNode(parent(n), func(n1293 *Node) bool {
+			return anyNode(parent(n1293), func(n1294 *Node) bool {
+				return anyNode(parent(n1294), func(n1295 *Node) bool {
+					return anyNode(child(n1295, enK16), func(n1296 *Node) bool {
+						return func(r1297 Seq) bool {
+							return anyNode(child(n1296, enK17), func(n1298 *Node) bool { return gcmp(nodeSeq(n1298), r1297, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1296, enK21), func(n1299 *Node) bool { return (fnNormalizeSpace(str(child(n1299, enK1))) == "K") }) && a1292.add(castDecimal(child(n1296, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1107 *Node) Seq { return castDecimal(child(n1107, enK20)) })), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1109 *Node) Seq { return child(n1109, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1110 *Node) Seq { return parent(n1110) }), func(n1111 *Node) Seq { return parent(n1111) }), func(n1112 *Node) Seq {
-		return filter(child(n1112, enK33), func(p1113 *Node) bool {
-			return gcmpStr(step(step(child(p1113, enK66), func(n1114 *Node) Seq { return child(n1114, enK51) }), func(n1115 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1115, enK1)))) }), "K", true)
+		return a1292.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1301 *Node) Seq { return child(n1301, enK87) })), arith(arith(func() Seq {
+		var a1302 sumAcc
+		anyNode(parent(n), func(n1303 *Node) bool {
+			return anyNode(parent(n1303), func(n1304 *Node) bool {
+				return anyNode(parent(n1304), func(n1305 *Node) bool {
+					return anyNode(child(n1305, enK33), func(n1306 *Node) bool {
+						return anyNode(child(n1306, enK66), func(n1307 *Node) bool {
+							return anyNode(child(n1307, enK51), func(n1308 *Node) bool { return (fnNormalizeSpace(str(child(n1308, enK1))) == "K") })
+						}) && a1302.add(castDecimal(child(n1306, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n1116 *Node) Seq { return castDecimal(child(n1116, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1117 *Node) Seq { return parent(n1117) }), func(n1118 *Node) Seq { return parent(n1118) }), func(n1119 *Node) Seq {
-		return filter(filter(child(n1119, enK16), func(p1120 *Node) bool { return gcmp(child(p1120, enK17), boolSeq(true), opEq) }), func(p1121 *Node) bool {
-			return gcmpStr(step(child(p1121, enK21), func(n1122 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1122, enK1)))) }), "K", true)
+		return a1302.result()
+	}(), func() Seq {
+		var a1309 sumAcc
+		anyNode(parent(n), func(n1310 *Node) bool {
+			return anyNode(parent(n1310), func(n1311 *Node) bool {
+				return anyNode(parent(n1311), func(n1312 *Node) bool {
+					return anyNode(child(n1312, enK16), func(n1313 *Node) bool {
+						return func(r1314 Seq) bool {
+							return anyNode(child(n1313, enK17), func(n1315 *Node) bool { return gcmp(nodeSeq(n1315), r1314, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1313, enK21), func(n1316 *Node) bool { return (fnNormalizeSpace(str(child(n1316, enK1))) == "K") }) && a1309.add(castDecimal(child(n1313, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1123 *Node) Seq { return castDecimal(child(n1123, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1124 *Node) Seq { return parent(n1124) }), func(n1125 *Node) Seq { return parent(n1125) }), func(n1126 *Node) Seq {
-		return filter(filter(child(n1126, enK16), func(p1127 *Node) bool { return gcmp(child(p1127, enK17), boolSeq(false), opEq) }), func(p1128 *Node) bool {
-			return gcmpStr(step(child(p1128, enK21), func(n1129 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1129, enK1)))) }), "K", true)
+		return a1309.result()
+	}(), opAdd), func() Seq {
+		var a1317 sumAcc
+		anyNode(parent(n), func(n1318 *Node) bool {
+			return anyNode(parent(n1318), func(n1319 *Node) bool {
+				return anyNode(parent(n1319), func(n1320 *Node) bool {
+					return anyNode(child(n1320, enK16), func(n1321 *Node) bool {
+						return func(r1322 Seq) bool {
+							return anyNode(child(n1321, enK17), func(n1323 *Node) bool { return gcmp(nodeSeq(n1323), r1322, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1321, enK21), func(n1324 *Node) bool { return (fnNormalizeSpace(str(child(n1324, enK1))) == "K") }) && a1317.add(castDecimal(child(n1321, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1130 *Node) Seq { return castDecimal(child(n1130, enK20)) })), opSub), opEq)))
+		return a1317.result()
+	}(), opSub), opEq)))
 }
 
 // BR-IC-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0166(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1131 *Node) Seq { return child(n1131, enK48) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1325 *Node) Seq { return child(n1325, enK49) })), enK62, opEq)
 }
 
 // BR-IC-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -4566,14 +5202,16 @@ func enM043(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1134 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1134, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1328 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1328, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r1329 Seq) bool {
+			return anyNode(child(m, enK17), func(n1330 *Node) bool { return gcmp(nodeSeq(n1330), r1329, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -4598,14 +5236,16 @@ func enM044(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1135 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1135, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1331 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1331, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r1332 Seq) bool {
+			return anyNode(child(m, enK17), func(n1333 *Node) bool { return gcmp(nodeSeq(n1333), r1332, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -4630,7 +5270,7 @@ func enM045(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1136 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1136, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1334 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1334, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4653,7 +5293,7 @@ func enM045(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1137 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1137, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1335 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1335, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4686,7 +5326,7 @@ func enM046(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1138 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1138, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1336 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1336, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4694,7 +5334,7 @@ func enM046(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -4710,86 +5350,206 @@ func enM046(v []Seq, n *Node) bool {
 
 // BR-AF-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func enT0171(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK88)), func(q1139 Seq) bool {
-		return (((len(desc(root(n), enK32)) > 0) && (gcmp(step(parent(n), func(n1141 *Node) Seq { return castDecimal(arith(child(n1141, enK87), enK53, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1142 *Node) Seq { return parent(n1142) }), func(n1143 *Node) Seq { return parent(n1143) }), func(n1144 *Node) Seq {
-			return filter(filter(child(n1144, enK32), func(p1145 *Node) bool {
-				return gcmpStr(step(step(child(p1145, enK66), func(n1146 *Node) Seq { return child(n1146, enK51) }), func(n1147 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1147, enK1)))) }), "L", true)
-			}), func(p1148 *Node) bool {
-				return gcmp(step(step(child(p1148, enK66), func(n1149 *Node) Seq { return child(n1149, enK51) }), func(n1150 *Node) Seq { return castDecimal(child(n1150, enK88)) }), q1139, opEq)
+	return every(castDecimal(child(n, enK88)), func(q1337 Seq) bool {
+		return (((len(desc(root(n), enK32)) > 0) && (func(r1366 Seq) bool {
+			return anyNode(parent(n), func(n1367 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1367, enK87), enK53, opSub)), r1366, opLt)
 			})
-		}), func(n1151 *Node) Seq { return castDecimal(child(n1151, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1152 *Node) Seq { return parent(n1152) }), func(n1153 *Node) Seq { return parent(n1153) }), func(n1154 *Node) Seq {
-			return filter(filter(filter(child(n1154, enK16), func(p1155 *Node) bool { return gcmp(child(p1155, enK17), boolSeq(true), opEq) }), func(p1156 *Node) bool {
-				return gcmpStr(step(child(p1156, enK21), func(n1157 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1157, enK1)))) }), "L", true)
-			}), func(p1158 *Node) bool {
-				return gcmp(step(child(p1158, enK21), func(n1159 *Node) Seq { return castDecimal(child(n1159, enK88)) }), q1139, opEq)
+		}(arith(arith(func() Seq {
+			var a1339 sumAcc
+			anyNode(parent(n), func(n1340 *Node) bool {
+				return anyNode(parent(n1340), func(n1341 *Node) bool {
+					return anyNode(parent(n1341), func(n1342 *Node) bool {
+						return anyNode(child(n1342, enK32), func(n1343 *Node) bool {
+							return anyNode(child(n1343, enK66), func(n1344 *Node) bool {
+								return anyNode(child(n1344, enK51), func(n1345 *Node) bool { return (fnNormalizeSpace(str(child(n1345, enK1))) == "L") })
+							}) && anyNode(child(n1343, enK66), func(n1346 *Node) bool {
+								return anyNode(child(n1346, enK51), func(n1347 *Node) bool { return gcmp(castDecimal(child(n1347, enK88)), q1337, opEq) })
+							}) && a1339.add(castDecimal(child(n1343, enK28)))
+						})
+					})
+				})
 			})
-		}), func(n1160 *Node) Seq { return castDecimal(child(n1160, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1161 *Node) Seq { return parent(n1161) }), func(n1162 *Node) Seq { return parent(n1162) }), func(n1163 *Node) Seq {
-			return filter(filter(filter(child(n1163, enK16), func(p1164 *Node) bool { return gcmp(child(p1164, enK17), boolSeq(false), opEq) }), func(p1165 *Node) bool {
-				return gcmpStr(step(child(p1165, enK21), func(n1166 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1166, enK1)))) }), "L", true)
-			}), func(p1167 *Node) bool {
-				return gcmp(step(child(p1167, enK21), func(n1168 *Node) Seq { return castDecimal(child(n1168, enK88)) }), q1139, opEq)
+			return a1339.result()
+		}(), func() Seq {
+			var a1348 sumAcc
+			anyNode(parent(n), func(n1349 *Node) bool {
+				return anyNode(parent(n1349), func(n1350 *Node) bool {
+					return anyNode(parent(n1350), func(n1351 *Node) bool {
+						return anyNode(child(n1351, enK16), func(n1352 *Node) bool {
+							return func(r1353 Seq) bool {
+								return anyNode(child(n1352, enK17), func(n1354 *Node) bool { return gcmp(nodeSeq(n1354), r1353, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1352, enK21), func(n1355 *Node) bool { return (fnNormalizeSpace(str(child(n1355, enK1))) == "L") }) && anyNode(child(n1352, enK21), func(n1356 *Node) bool { return gcmp(castDecimal(child(n1356, enK88)), q1337, opEq) }) && a1348.add(castDecimal(child(n1352, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1169 *Node) Seq { return castDecimal(child(n1169, enK20)) })), opSub), opLt) && gcmp(step(parent(n), func(n1170 *Node) Seq { return castDecimal(arith(child(n1170, enK87), enK53, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1171 *Node) Seq { return parent(n1171) }), func(n1172 *Node) Seq { return parent(n1172) }), func(n1173 *Node) Seq {
-			return filter(filter(child(n1173, enK32), func(p1174 *Node) bool {
-				return gcmpStr(step(step(child(p1174, enK66), func(n1175 *Node) Seq { return child(n1175, enK51) }), func(n1176 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1176, enK1)))) }), "L", true)
-			}), func(p1177 *Node) bool {
-				return gcmp(step(step(child(p1177, enK66), func(n1178 *Node) Seq { return child(n1178, enK51) }), func(n1179 *Node) Seq { return castDecimal(child(n1179, enK88)) }), q1139, opEq)
+			return a1348.result()
+		}(), opAdd), func() Seq {
+			var a1357 sumAcc
+			anyNode(parent(n), func(n1358 *Node) bool {
+				return anyNode(parent(n1358), func(n1359 *Node) bool {
+					return anyNode(parent(n1359), func(n1360 *Node) bool {
+						return anyNode(child(n1360, enK16), func(n1361 *Node) bool {
+							return func(r1362 Seq) bool {
+								return anyNode(child(n1361, enK17), func(n1363 *Node) bool { return gcmp(nodeSeq(n1363), r1362, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1361, enK21), func(n1364 *Node) bool { return (fnNormalizeSpace(str(child(n1364, enK1))) == "L") }) && anyNode(child(n1361, enK21), func(n1365 *Node) bool { return gcmp(castDecimal(child(n1365, enK88)), q1337, opEq) }) && a1357.add(castDecimal(child(n1361, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1180 *Node) Seq { return castDecimal(child(n1180, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1181 *Node) Seq { return parent(n1181) }), func(n1182 *Node) Seq { return parent(n1182) }), func(n1183 *Node) Seq {
-			return filter(filter(filter(child(n1183, enK16), func(p1184 *Node) bool { return gcmp(child(p1184, enK17), boolSeq(true), opEq) }), func(p1185 *Node) bool {
-				return gcmpStr(step(child(p1185, enK21), func(n1186 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1186, enK1)))) }), "L", true)
-			}), func(p1187 *Node) bool {
-				return gcmp(step(child(p1187, enK21), func(n1188 *Node) Seq { return castDecimal(child(n1188, enK88)) }), q1139, opEq)
+			return a1357.result()
+		}(), opSub)) && func(r1395 Seq) bool {
+			return anyNode(parent(n), func(n1396 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1396, enK87), enK53, opAdd)), r1395, opGt)
 			})
-		}), func(n1189 *Node) Seq { return castDecimal(child(n1189, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1190 *Node) Seq { return parent(n1190) }), func(n1191 *Node) Seq { return parent(n1191) }), func(n1192 *Node) Seq {
-			return filter(filter(filter(child(n1192, enK16), func(p1193 *Node) bool { return gcmp(child(p1193, enK17), boolSeq(false), opEq) }), func(p1194 *Node) bool {
-				return gcmpStr(step(child(p1194, enK21), func(n1195 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1195, enK1)))) }), "L", true)
-			}), func(p1196 *Node) bool {
-				return gcmp(step(child(p1196, enK21), func(n1197 *Node) Seq { return castDecimal(child(n1197, enK88)) }), q1139, opEq)
+		}(arith(arith(func() Seq {
+			var a1368 sumAcc
+			anyNode(parent(n), func(n1369 *Node) bool {
+				return anyNode(parent(n1369), func(n1370 *Node) bool {
+					return anyNode(parent(n1370), func(n1371 *Node) bool {
+						return anyNode(child(n1371, enK32), func(n1372 *Node) bool {
+							return anyNode(child(n1372, enK66), func(n1373 *Node) bool {
+								return anyNode(child(n1373, enK51), func(n1374 *Node) bool { return (fnNormalizeSpace(str(child(n1374, enK1))) == "L") })
+							}) && anyNode(child(n1372, enK66), func(n1375 *Node) bool {
+								return anyNode(child(n1375, enK51), func(n1376 *Node) bool { return gcmp(castDecimal(child(n1376, enK88)), q1337, opEq) })
+							}) && a1368.add(castDecimal(child(n1372, enK28)))
+						})
+					})
+				})
 			})
-		}), func(n1198 *Node) Seq { return castDecimal(child(n1198, enK20)) })), opSub), opGt))) || ((len(desc(root(n), enK33)) > 0) && (gcmp(step(parent(n), func(n1200 *Node) Seq { return castDecimal(arith(child(n1200, enK87), enK53, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1201 *Node) Seq { return parent(n1201) }), func(n1202 *Node) Seq { return parent(n1202) }), func(n1203 *Node) Seq {
-			return filter(filter(child(n1203, enK33), func(p1204 *Node) bool {
-				return gcmpStr(step(step(child(p1204, enK66), func(n1205 *Node) Seq { return child(n1205, enK51) }), func(n1206 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1206, enK1)))) }), "L", true)
-			}), func(p1207 *Node) bool {
-				return gcmp(step(step(child(p1207, enK66), func(n1208 *Node) Seq { return child(n1208, enK51) }), func(n1209 *Node) Seq { return castDecimal(child(n1209, enK88)) }), q1139, opEq)
+			return a1368.result()
+		}(), func() Seq {
+			var a1377 sumAcc
+			anyNode(parent(n), func(n1378 *Node) bool {
+				return anyNode(parent(n1378), func(n1379 *Node) bool {
+					return anyNode(parent(n1379), func(n1380 *Node) bool {
+						return anyNode(child(n1380, enK16), func(n1381 *Node) bool {
+							return func(r1382 Seq) bool {
+								return anyNode(child(n1381, enK17), func(n1383 *Node) bool { return gcmp(nodeSeq(n1383), r1382, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1381, enK21), func(n1384 *Node) bool { return (fnNormalizeSpace(str(child(n1384, enK1))) == "L") }) && anyNode(child(n1381, enK21), func(n1385 *Node) bool { return gcmp(castDecimal(child(n1385, enK88)), q1337, opEq) }) && a1377.add(castDecimal(child(n1381, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1210 *Node) Seq { return castDecimal(child(n1210, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1211 *Node) Seq { return parent(n1211) }), func(n1212 *Node) Seq { return parent(n1212) }), func(n1213 *Node) Seq {
-			return filter(filter(filter(child(n1213, enK16), func(p1214 *Node) bool { return gcmp(child(p1214, enK17), boolSeq(true), opEq) }), func(p1215 *Node) bool {
-				return gcmpStr(step(child(p1215, enK21), func(n1216 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1216, enK1)))) }), "L", true)
-			}), func(p1217 *Node) bool {
-				return gcmp(step(child(p1217, enK21), func(n1218 *Node) Seq { return castDecimal(child(n1218, enK88)) }), q1139, opEq)
+			return a1377.result()
+		}(), opAdd), func() Seq {
+			var a1386 sumAcc
+			anyNode(parent(n), func(n1387 *Node) bool {
+				return anyNode(parent(n1387), func(n1388 *Node) bool {
+					return anyNode(parent(n1388), func(n1389 *Node) bool {
+						return anyNode(child(n1389, enK16), func(n1390 *Node) bool {
+							return func(r1391 Seq) bool {
+								return anyNode(child(n1390, enK17), func(n1392 *Node) bool { return gcmp(nodeSeq(n1392), r1391, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1390, enK21), func(n1393 *Node) bool { return (fnNormalizeSpace(str(child(n1393, enK1))) == "L") }) && anyNode(child(n1390, enK21), func(n1394 *Node) bool { return gcmp(castDecimal(child(n1394, enK88)), q1337, opEq) }) && a1386.add(castDecimal(child(n1390, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1219 *Node) Seq { return castDecimal(child(n1219, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1220 *Node) Seq { return parent(n1220) }), func(n1221 *Node) Seq { return parent(n1221) }), func(n1222 *Node) Seq {
-			return filter(filter(filter(child(n1222, enK16), func(p1223 *Node) bool { return gcmp(child(p1223, enK17), boolSeq(false), opEq) }), func(p1224 *Node) bool {
-				return gcmpStr(step(child(p1224, enK21), func(n1225 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1225, enK1)))) }), "L", true)
-			}), func(p1226 *Node) bool {
-				return gcmp(step(child(p1226, enK21), func(n1227 *Node) Seq { return castDecimal(child(n1227, enK88)) }), q1139, opEq)
+			return a1386.result()
+		}(), opSub)))) || ((len(desc(root(n), enK33)) > 0) && (func(r1425 Seq) bool {
+			return anyNode(parent(n), func(n1426 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1426, enK87), enK53, opSub)), r1425, opLt)
 			})
-		}), func(n1228 *Node) Seq { return castDecimal(child(n1228, enK20)) })), opSub), opLt) && gcmp(step(parent(n), func(n1229 *Node) Seq { return castDecimal(arith(child(n1229, enK87), enK53, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1230 *Node) Seq { return parent(n1230) }), func(n1231 *Node) Seq { return parent(n1231) }), func(n1232 *Node) Seq {
-			return filter(filter(child(n1232, enK33), func(p1233 *Node) bool {
-				return gcmpStr(step(step(child(p1233, enK66), func(n1234 *Node) Seq { return child(n1234, enK51) }), func(n1235 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1235, enK1)))) }), "L", true)
-			}), func(p1236 *Node) bool {
-				return gcmp(step(step(child(p1236, enK66), func(n1237 *Node) Seq { return child(n1237, enK51) }), func(n1238 *Node) Seq { return castDecimal(child(n1238, enK88)) }), q1139, opEq)
+		}(arith(arith(func() Seq {
+			var a1398 sumAcc
+			anyNode(parent(n), func(n1399 *Node) bool {
+				return anyNode(parent(n1399), func(n1400 *Node) bool {
+					return anyNode(parent(n1400), func(n1401 *Node) bool {
+						return anyNode(child(n1401, enK33), func(n1402 *Node) bool {
+							return anyNode(child(n1402, enK66), func(n1403 *Node) bool {
+								return anyNode(child(n1403, enK51), func(n1404 *Node) bool { return (fnNormalizeSpace(str(child(n1404, enK1))) == "L") })
+							}) && anyNode(child(n1402, enK66), func(n1405 *Node) bool {
+								return anyNode(child(n1405, enK51), func(n1406 *Node) bool { return gcmp(castDecimal(child(n1406, enK88)), q1337, opEq) })
+							}) && a1398.add(castDecimal(child(n1402, enK28)))
+						})
+					})
+				})
 			})
-		}), func(n1239 *Node) Seq { return castDecimal(child(n1239, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1240 *Node) Seq { return parent(n1240) }), func(n1241 *Node) Seq { return parent(n1241) }), func(n1242 *Node) Seq {
-			return filter(filter(filter(child(n1242, enK16), func(p1243 *Node) bool { return gcmp(child(p1243, enK17), boolSeq(true), opEq) }), func(p1244 *Node) bool {
-				return gcmpStr(step(child(p1244, enK21), func(n1245 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1245, enK1)))) }), "L", true)
-			}), func(p1246 *Node) bool {
-				return gcmp(step(child(p1246, enK21), func(n1247 *Node) Seq { return castDecimal(child(n1247, enK88)) }), q1139, opEq)
+			return a1398.result()
+		}(), func() Seq {
+			var a1407 sumAcc
+			anyNode(parent(n), func(n1408 *Node) bool {
+				return anyNode(parent(n1408), func(n1409 *Node) bool {
+					return anyNode(parent(n1409), func(n1410 *Node) bool {
+						return anyNode(child(n1410, enK16), func(n1411 *Node) bool {
+							return func(r1412 Seq) bool {
+								return anyNode(child(n1411, enK17), func(n1413 *Node) bool { return gcmp(nodeSeq(n1413), r1412, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1411, enK21), func(n1414 *Node) bool { return (fnNormalizeSpace(str(child(n1414, enK1))) == "L") }) && anyNode(child(n1411, enK21), func(n1415 *Node) bool { return gcmp(castDecimal(child(n1415, enK88)), q1337, opEq) }) && a1407.add(castDecimal(child(n1411, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1248 *Node) Seq { return castDecimal(child(n1248, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1249 *Node) Seq { return parent(n1249) }), func(n1250 *Node) Seq { return parent(n1250) }), func(n1251 *Node) Seq {
-			return filter(filter(filter(child(n1251, enK16), func(p1252 *Node) bool { return gcmp(child(p1252, enK17), boolSeq(false), opEq) }), func(p1253 *Node) bool {
-				return gcmpStr(step(child(p1253, enK21), func(n1254 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1254, enK1)))) }), "L", true)
-			}), func(p1255 *Node) bool {
-				return gcmp(step(child(p1255, enK21), func(n1256 *Node) Seq { return castDecimal(child(n1256, enK88)) }), q1139, opEq)
+			return a1407.result()
+		}(), opAdd), func() Seq {
+			var a1416 sumAcc
+			anyNode(parent(n), func(n1417 *Node) bool {
+				return anyNode(parent(n1417), func(n1418 *Node) bool {
+					return anyNode(parent(n1418), func(n1419 *Node) bool {
+						return anyNode(child(n1419, enK16), func(n1420 *Node) bool {
+							return func(r1421 Seq) bool {
+								return anyNode(child(n1420, enK17), func(n1422 *Node) bool { return gcmp(nodeSeq(n1422), r1421, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1420, enK21), func(n1423 *Node) bool { return (fnNormalizeSpace(str(child(n1423, enK1))) == "L") }) && anyNode(child(n1420, enK21), func(n1424 *Node) bool { return gcmp(castDecimal(child(n1424, enK88)), q1337, opEq) }) && a1416.add(castDecimal(child(n1420, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1257 *Node) Seq { return castDecimal(child(n1257, enK20)) })), opSub), opGt))))
+			return a1416.result()
+		}(), opSub)) && func(r1454 Seq) bool {
+			return anyNode(parent(n), func(n1455 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1455, enK87), enK53, opAdd)), r1454, opGt)
+			})
+		}(arith(arith(func() Seq {
+			var a1427 sumAcc
+			anyNode(parent(n), func(n1428 *Node) bool {
+				return anyNode(parent(n1428), func(n1429 *Node) bool {
+					return anyNode(parent(n1429), func(n1430 *Node) bool {
+						return anyNode(child(n1430, enK33), func(n1431 *Node) bool {
+							return anyNode(child(n1431, enK66), func(n1432 *Node) bool {
+								return anyNode(child(n1432, enK51), func(n1433 *Node) bool { return (fnNormalizeSpace(str(child(n1433, enK1))) == "L") })
+							}) && anyNode(child(n1431, enK66), func(n1434 *Node) bool {
+								return anyNode(child(n1434, enK51), func(n1435 *Node) bool { return gcmp(castDecimal(child(n1435, enK88)), q1337, opEq) })
+							}) && a1427.add(castDecimal(child(n1431, enK28)))
+						})
+					})
+				})
+			})
+			return a1427.result()
+		}(), func() Seq {
+			var a1436 sumAcc
+			anyNode(parent(n), func(n1437 *Node) bool {
+				return anyNode(parent(n1437), func(n1438 *Node) bool {
+					return anyNode(parent(n1438), func(n1439 *Node) bool {
+						return anyNode(child(n1439, enK16), func(n1440 *Node) bool {
+							return func(r1441 Seq) bool {
+								return anyNode(child(n1440, enK17), func(n1442 *Node) bool { return gcmp(nodeSeq(n1442), r1441, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1440, enK21), func(n1443 *Node) bool { return (fnNormalizeSpace(str(child(n1443, enK1))) == "L") }) && anyNode(child(n1440, enK21), func(n1444 *Node) bool { return gcmp(castDecimal(child(n1444, enK88)), q1337, opEq) }) && a1436.add(castDecimal(child(n1440, enK20)))
+						})
+					})
+				})
+			})
+			return a1436.result()
+		}(), opAdd), func() Seq {
+			var a1445 sumAcc
+			anyNode(parent(n), func(n1446 *Node) bool {
+				return anyNode(parent(n1446), func(n1447 *Node) bool {
+					return anyNode(parent(n1447), func(n1448 *Node) bool {
+						return anyNode(child(n1448, enK16), func(n1449 *Node) bool {
+							return func(r1450 Seq) bool {
+								return anyNode(child(n1449, enK17), func(n1451 *Node) bool { return gcmp(nodeSeq(n1451), r1450, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1449, enK21), func(n1452 *Node) bool { return (fnNormalizeSpace(str(child(n1452, enK1))) == "L") }) && anyNode(child(n1449, enK21), func(n1453 *Node) bool { return gcmp(castDecimal(child(n1453, enK88)), q1337, opEq) }) && a1445.add(castDecimal(child(n1449, enK20)))
+						})
+					})
+				})
+			})
+			return a1445.result()
+		}(), opSub)))))
 	})
 }
 
 // BR-AF-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0172(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1258 *Node) Seq { return child(n1258, enK48) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1259 *Node) Seq { return child(n1259, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1260 *Node) Seq { return child(n1260, enK48) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1261 *Node) Seq { return child(n1261, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1456 *Node) Seq { return child(n1456, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1457 *Node) Seq { return child(n1457, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1458 *Node) Seq { return child(n1458, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1459 *Node) Seq { return child(n1459, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
 }
 
 // BR-AF-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
@@ -4807,14 +5567,16 @@ func enM047(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1264 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1264, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1462 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1462, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r1463 Seq) bool {
+			return anyNode(child(m, enK17), func(n1464 *Node) bool { return gcmp(nodeSeq(n1464), r1463, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -4826,7 +5588,7 @@ func enM047(v []Seq, n *Node) bool {
 
 // BR-AF-06: (cbc:Percent) >= 0
 func enT0174(v []Seq, n *Node) bool {
-	return gcmp(child(n, enK88), enK62, opGe)
+	return anyNode(child(n, enK88), func(n1465 *Node) bool { return gcmp(nodeSeq(n1465), enK62, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -4839,14 +5601,16 @@ func enM048(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1265 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1265, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1466 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1466, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r1467 Seq) bool {
+			return anyNode(child(m, enK17), func(n1468 *Node) bool { return gcmp(nodeSeq(n1468), r1467, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -4858,7 +5622,7 @@ func enM048(v []Seq, n *Node) bool {
 
 // BR-AF-07: (cbc:Percent) >= 0
 func enT0175(v []Seq, n *Node) bool {
-	return gcmp(child(n, enK88), enK62, opGe)
+	return anyNode(child(n, enK88), func(n1469 *Node) bool { return gcmp(nodeSeq(n1469), enK62, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
@@ -4871,7 +5635,7 @@ func enM049(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1266 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1266, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1470 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1470, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4894,7 +5658,7 @@ func enM049(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1267 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1267, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1471 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1471, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4914,7 +5678,7 @@ func enM049(v []Seq, n *Node) bool {
 
 // BR-AF-05: (cbc:Percent) >= 0
 func enT0176(v []Seq, n *Node) bool {
-	return gcmp(child(n, enK88), enK62, opGe)
+	return anyNode(child(n, enK88), func(n1472 *Node) bool { return gcmp(nodeSeq(n1472), enK62, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -4927,7 +5691,7 @@ func enM050(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1268 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1268, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1473 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1473, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4935,7 +5699,7 @@ func enM050(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -4951,86 +5715,206 @@ func enM050(v []Seq, n *Node) bool {
 
 // BR-AG-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func enT0177(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK88)), func(q1269 Seq) bool {
-		return (((len(desc(root(n), enK32)) > 0) && (gcmp(step(parent(n), func(n1271 *Node) Seq { return castDecimal(arith(child(n1271, enK87), enK53, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1272 *Node) Seq { return parent(n1272) }), func(n1273 *Node) Seq { return parent(n1273) }), func(n1274 *Node) Seq {
-			return filter(filter(child(n1274, enK32), func(p1275 *Node) bool {
-				return gcmpStr(step(step(child(p1275, enK66), func(n1276 *Node) Seq { return child(n1276, enK51) }), func(n1277 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1277, enK1)))) }), "M", true)
-			}), func(p1278 *Node) bool {
-				return gcmp(step(step(child(p1278, enK66), func(n1279 *Node) Seq { return child(n1279, enK51) }), func(n1280 *Node) Seq { return castDecimal(child(n1280, enK88)) }), q1269, opEq)
+	return every(castDecimal(child(n, enK88)), func(q1474 Seq) bool {
+		return (((len(desc(root(n), enK32)) > 0) && (func(r1503 Seq) bool {
+			return anyNode(parent(n), func(n1504 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1504, enK87), enK53, opSub)), r1503, opLt)
 			})
-		}), func(n1281 *Node) Seq { return castDecimal(child(n1281, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1282 *Node) Seq { return parent(n1282) }), func(n1283 *Node) Seq { return parent(n1283) }), func(n1284 *Node) Seq {
-			return filter(filter(filter(child(n1284, enK16), func(p1285 *Node) bool { return gcmp(child(p1285, enK17), boolSeq(true), opEq) }), func(p1286 *Node) bool {
-				return gcmpStr(step(child(p1286, enK21), func(n1287 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1287, enK1)))) }), "M", true)
-			}), func(p1288 *Node) bool {
-				return gcmp(step(child(p1288, enK21), func(n1289 *Node) Seq { return castDecimal(child(n1289, enK88)) }), q1269, opEq)
+		}(arith(arith(func() Seq {
+			var a1476 sumAcc
+			anyNode(parent(n), func(n1477 *Node) bool {
+				return anyNode(parent(n1477), func(n1478 *Node) bool {
+					return anyNode(parent(n1478), func(n1479 *Node) bool {
+						return anyNode(child(n1479, enK32), func(n1480 *Node) bool {
+							return anyNode(child(n1480, enK66), func(n1481 *Node) bool {
+								return anyNode(child(n1481, enK51), func(n1482 *Node) bool { return (fnNormalizeSpace(str(child(n1482, enK1))) == "M") })
+							}) && anyNode(child(n1480, enK66), func(n1483 *Node) bool {
+								return anyNode(child(n1483, enK51), func(n1484 *Node) bool { return gcmp(castDecimal(child(n1484, enK88)), q1474, opEq) })
+							}) && a1476.add(castDecimal(child(n1480, enK28)))
+						})
+					})
+				})
 			})
-		}), func(n1290 *Node) Seq { return castDecimal(child(n1290, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1291 *Node) Seq { return parent(n1291) }), func(n1292 *Node) Seq { return parent(n1292) }), func(n1293 *Node) Seq {
-			return filter(filter(filter(child(n1293, enK16), func(p1294 *Node) bool { return gcmp(child(p1294, enK17), boolSeq(false), opEq) }), func(p1295 *Node) bool {
-				return gcmpStr(step(child(p1295, enK21), func(n1296 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1296, enK1)))) }), "M", true)
-			}), func(p1297 *Node) bool {
-				return gcmp(step(child(p1297, enK21), func(n1298 *Node) Seq { return castDecimal(child(n1298, enK88)) }), q1269, opEq)
+			return a1476.result()
+		}(), func() Seq {
+			var a1485 sumAcc
+			anyNode(parent(n), func(n1486 *Node) bool {
+				return anyNode(parent(n1486), func(n1487 *Node) bool {
+					return anyNode(parent(n1487), func(n1488 *Node) bool {
+						return anyNode(child(n1488, enK16), func(n1489 *Node) bool {
+							return func(r1490 Seq) bool {
+								return anyNode(child(n1489, enK17), func(n1491 *Node) bool { return gcmp(nodeSeq(n1491), r1490, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1489, enK21), func(n1492 *Node) bool { return (fnNormalizeSpace(str(child(n1492, enK1))) == "M") }) && anyNode(child(n1489, enK21), func(n1493 *Node) bool { return gcmp(castDecimal(child(n1493, enK88)), q1474, opEq) }) && a1485.add(castDecimal(child(n1489, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1299 *Node) Seq { return castDecimal(child(n1299, enK20)) })), opSub), opLt) && gcmp(step(parent(n), func(n1300 *Node) Seq { return castDecimal(arith(child(n1300, enK87), enK53, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1301 *Node) Seq { return parent(n1301) }), func(n1302 *Node) Seq { return parent(n1302) }), func(n1303 *Node) Seq {
-			return filter(filter(child(n1303, enK32), func(p1304 *Node) bool {
-				return gcmpStr(step(step(child(p1304, enK66), func(n1305 *Node) Seq { return child(n1305, enK51) }), func(n1306 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1306, enK1)))) }), "M", true)
-			}), func(p1307 *Node) bool {
-				return gcmp(step(step(child(p1307, enK66), func(n1308 *Node) Seq { return child(n1308, enK51) }), func(n1309 *Node) Seq { return castDecimal(child(n1309, enK88)) }), q1269, opEq)
+			return a1485.result()
+		}(), opAdd), func() Seq {
+			var a1494 sumAcc
+			anyNode(parent(n), func(n1495 *Node) bool {
+				return anyNode(parent(n1495), func(n1496 *Node) bool {
+					return anyNode(parent(n1496), func(n1497 *Node) bool {
+						return anyNode(child(n1497, enK16), func(n1498 *Node) bool {
+							return func(r1499 Seq) bool {
+								return anyNode(child(n1498, enK17), func(n1500 *Node) bool { return gcmp(nodeSeq(n1500), r1499, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1498, enK21), func(n1501 *Node) bool { return (fnNormalizeSpace(str(child(n1501, enK1))) == "M") }) && anyNode(child(n1498, enK21), func(n1502 *Node) bool { return gcmp(castDecimal(child(n1502, enK88)), q1474, opEq) }) && a1494.add(castDecimal(child(n1498, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1310 *Node) Seq { return castDecimal(child(n1310, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1311 *Node) Seq { return parent(n1311) }), func(n1312 *Node) Seq { return parent(n1312) }), func(n1313 *Node) Seq {
-			return filter(filter(filter(child(n1313, enK16), func(p1314 *Node) bool { return gcmp(child(p1314, enK17), boolSeq(true), opEq) }), func(p1315 *Node) bool {
-				return gcmpStr(step(child(p1315, enK21), func(n1316 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1316, enK1)))) }), "M", true)
-			}), func(p1317 *Node) bool {
-				return gcmp(step(child(p1317, enK21), func(n1318 *Node) Seq { return castDecimal(child(n1318, enK88)) }), q1269, opEq)
+			return a1494.result()
+		}(), opSub)) && func(r1532 Seq) bool {
+			return anyNode(parent(n), func(n1533 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1533, enK87), enK53, opAdd)), r1532, opGt)
 			})
-		}), func(n1319 *Node) Seq { return castDecimal(child(n1319, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1320 *Node) Seq { return parent(n1320) }), func(n1321 *Node) Seq { return parent(n1321) }), func(n1322 *Node) Seq {
-			return filter(filter(filter(child(n1322, enK16), func(p1323 *Node) bool { return gcmp(child(p1323, enK17), boolSeq(false), opEq) }), func(p1324 *Node) bool {
-				return gcmpStr(step(child(p1324, enK21), func(n1325 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1325, enK1)))) }), "M", true)
-			}), func(p1326 *Node) bool {
-				return gcmp(step(child(p1326, enK21), func(n1327 *Node) Seq { return castDecimal(child(n1327, enK88)) }), q1269, opEq)
+		}(arith(arith(func() Seq {
+			var a1505 sumAcc
+			anyNode(parent(n), func(n1506 *Node) bool {
+				return anyNode(parent(n1506), func(n1507 *Node) bool {
+					return anyNode(parent(n1507), func(n1508 *Node) bool {
+						return anyNode(child(n1508, enK32), func(n1509 *Node) bool {
+							return anyNode(child(n1509, enK66), func(n1510 *Node) bool {
+								return anyNode(child(n1510, enK51), func(n1511 *Node) bool { return (fnNormalizeSpace(str(child(n1511, enK1))) == "M") })
+							}) && anyNode(child(n1509, enK66), func(n1512 *Node) bool {
+								return anyNode(child(n1512, enK51), func(n1513 *Node) bool { return gcmp(castDecimal(child(n1513, enK88)), q1474, opEq) })
+							}) && a1505.add(castDecimal(child(n1509, enK28)))
+						})
+					})
+				})
 			})
-		}), func(n1328 *Node) Seq { return castDecimal(child(n1328, enK20)) })), opSub), opGt))) || ((len(desc(root(n), enK33)) > 0) && (gcmp(step(parent(n), func(n1330 *Node) Seq { return castDecimal(arith(child(n1330, enK87), enK53, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1331 *Node) Seq { return parent(n1331) }), func(n1332 *Node) Seq { return parent(n1332) }), func(n1333 *Node) Seq {
-			return filter(filter(child(n1333, enK33), func(p1334 *Node) bool {
-				return gcmpStr(step(step(child(p1334, enK66), func(n1335 *Node) Seq { return child(n1335, enK51) }), func(n1336 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1336, enK1)))) }), "M", true)
-			}), func(p1337 *Node) bool {
-				return gcmp(step(step(child(p1337, enK66), func(n1338 *Node) Seq { return child(n1338, enK51) }), func(n1339 *Node) Seq { return castDecimal(child(n1339, enK88)) }), q1269, opEq)
+			return a1505.result()
+		}(), func() Seq {
+			var a1514 sumAcc
+			anyNode(parent(n), func(n1515 *Node) bool {
+				return anyNode(parent(n1515), func(n1516 *Node) bool {
+					return anyNode(parent(n1516), func(n1517 *Node) bool {
+						return anyNode(child(n1517, enK16), func(n1518 *Node) bool {
+							return func(r1519 Seq) bool {
+								return anyNode(child(n1518, enK17), func(n1520 *Node) bool { return gcmp(nodeSeq(n1520), r1519, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1518, enK21), func(n1521 *Node) bool { return (fnNormalizeSpace(str(child(n1521, enK1))) == "M") }) && anyNode(child(n1518, enK21), func(n1522 *Node) bool { return gcmp(castDecimal(child(n1522, enK88)), q1474, opEq) }) && a1514.add(castDecimal(child(n1518, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1340 *Node) Seq { return castDecimal(child(n1340, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1341 *Node) Seq { return parent(n1341) }), func(n1342 *Node) Seq { return parent(n1342) }), func(n1343 *Node) Seq {
-			return filter(filter(filter(child(n1343, enK16), func(p1344 *Node) bool { return gcmp(child(p1344, enK17), boolSeq(true), opEq) }), func(p1345 *Node) bool {
-				return gcmpStr(step(child(p1345, enK21), func(n1346 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1346, enK1)))) }), "M", true)
-			}), func(p1347 *Node) bool {
-				return gcmp(step(child(p1347, enK21), func(n1348 *Node) Seq { return castDecimal(child(n1348, enK88)) }), q1269, opEq)
+			return a1514.result()
+		}(), opAdd), func() Seq {
+			var a1523 sumAcc
+			anyNode(parent(n), func(n1524 *Node) bool {
+				return anyNode(parent(n1524), func(n1525 *Node) bool {
+					return anyNode(parent(n1525), func(n1526 *Node) bool {
+						return anyNode(child(n1526, enK16), func(n1527 *Node) bool {
+							return func(r1528 Seq) bool {
+								return anyNode(child(n1527, enK17), func(n1529 *Node) bool { return gcmp(nodeSeq(n1529), r1528, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1527, enK21), func(n1530 *Node) bool { return (fnNormalizeSpace(str(child(n1530, enK1))) == "M") }) && anyNode(child(n1527, enK21), func(n1531 *Node) bool { return gcmp(castDecimal(child(n1531, enK88)), q1474, opEq) }) && a1523.add(castDecimal(child(n1527, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1349 *Node) Seq { return castDecimal(child(n1349, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1350 *Node) Seq { return parent(n1350) }), func(n1351 *Node) Seq { return parent(n1351) }), func(n1352 *Node) Seq {
-			return filter(filter(filter(child(n1352, enK16), func(p1353 *Node) bool { return gcmp(child(p1353, enK17), boolSeq(false), opEq) }), func(p1354 *Node) bool {
-				return gcmpStr(step(child(p1354, enK21), func(n1355 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1355, enK1)))) }), "M", true)
-			}), func(p1356 *Node) bool {
-				return gcmp(step(child(p1356, enK21), func(n1357 *Node) Seq { return castDecimal(child(n1357, enK88)) }), q1269, opEq)
+			return a1523.result()
+		}(), opSub)))) || ((len(desc(root(n), enK33)) > 0) && (func(r1562 Seq) bool {
+			return anyNode(parent(n), func(n1563 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1563, enK87), enK53, opSub)), r1562, opLt)
 			})
-		}), func(n1358 *Node) Seq { return castDecimal(child(n1358, enK20)) })), opSub), opLt) && gcmp(step(parent(n), func(n1359 *Node) Seq { return castDecimal(arith(child(n1359, enK87), enK53, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1360 *Node) Seq { return parent(n1360) }), func(n1361 *Node) Seq { return parent(n1361) }), func(n1362 *Node) Seq {
-			return filter(filter(child(n1362, enK33), func(p1363 *Node) bool {
-				return gcmpStr(step(step(child(p1363, enK66), func(n1364 *Node) Seq { return child(n1364, enK51) }), func(n1365 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1365, enK1)))) }), "M", true)
-			}), func(p1366 *Node) bool {
-				return gcmp(step(step(child(p1366, enK66), func(n1367 *Node) Seq { return child(n1367, enK51) }), func(n1368 *Node) Seq { return castDecimal(child(n1368, enK88)) }), q1269, opEq)
+		}(arith(arith(func() Seq {
+			var a1535 sumAcc
+			anyNode(parent(n), func(n1536 *Node) bool {
+				return anyNode(parent(n1536), func(n1537 *Node) bool {
+					return anyNode(parent(n1537), func(n1538 *Node) bool {
+						return anyNode(child(n1538, enK33), func(n1539 *Node) bool {
+							return anyNode(child(n1539, enK66), func(n1540 *Node) bool {
+								return anyNode(child(n1540, enK51), func(n1541 *Node) bool { return (fnNormalizeSpace(str(child(n1541, enK1))) == "M") })
+							}) && anyNode(child(n1539, enK66), func(n1542 *Node) bool {
+								return anyNode(child(n1542, enK51), func(n1543 *Node) bool { return gcmp(castDecimal(child(n1543, enK88)), q1474, opEq) })
+							}) && a1535.add(castDecimal(child(n1539, enK28)))
+						})
+					})
+				})
 			})
-		}), func(n1369 *Node) Seq { return castDecimal(child(n1369, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1370 *Node) Seq { return parent(n1370) }), func(n1371 *Node) Seq { return parent(n1371) }), func(n1372 *Node) Seq {
-			return filter(filter(filter(child(n1372, enK16), func(p1373 *Node) bool { return gcmp(child(p1373, enK17), boolSeq(true), opEq) }), func(p1374 *Node) bool {
-				return gcmpStr(step(child(p1374, enK21), func(n1375 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1375, enK1)))) }), "M", true)
-			}), func(p1376 *Node) bool {
-				return gcmp(step(child(p1376, enK21), func(n1377 *Node) Seq { return castDecimal(child(n1377, enK88)) }), q1269, opEq)
+			return a1535.result()
+		}(), func() Seq {
+			var a1544 sumAcc
+			anyNode(parent(n), func(n1545 *Node) bool {
+				return anyNode(parent(n1545), func(n1546 *Node) bool {
+					return anyNode(parent(n1546), func(n1547 *Node) bool {
+						return anyNode(child(n1547, enK16), func(n1548 *Node) bool {
+							return func(r1549 Seq) bool {
+								return anyNode(child(n1548, enK17), func(n1550 *Node) bool { return gcmp(nodeSeq(n1550), r1549, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1548, enK21), func(n1551 *Node) bool { return (fnNormalizeSpace(str(child(n1551, enK1))) == "M") }) && anyNode(child(n1548, enK21), func(n1552 *Node) bool { return gcmp(castDecimal(child(n1552, enK88)), q1474, opEq) }) && a1544.add(castDecimal(child(n1548, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1378 *Node) Seq { return castDecimal(child(n1378, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1379 *Node) Seq { return parent(n1379) }), func(n1380 *Node) Seq { return parent(n1380) }), func(n1381 *Node) Seq {
-			return filter(filter(filter(child(n1381, enK16), func(p1382 *Node) bool { return gcmp(child(p1382, enK17), boolSeq(false), opEq) }), func(p1383 *Node) bool {
-				return gcmpStr(step(child(p1383, enK21), func(n1384 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1384, enK1)))) }), "M", true)
-			}), func(p1385 *Node) bool {
-				return gcmp(step(child(p1385, enK21), func(n1386 *Node) Seq { return castDecimal(child(n1386, enK88)) }), q1269, opEq)
+			return a1544.result()
+		}(), opAdd), func() Seq {
+			var a1553 sumAcc
+			anyNode(parent(n), func(n1554 *Node) bool {
+				return anyNode(parent(n1554), func(n1555 *Node) bool {
+					return anyNode(parent(n1555), func(n1556 *Node) bool {
+						return anyNode(child(n1556, enK16), func(n1557 *Node) bool {
+							return func(r1558 Seq) bool {
+								return anyNode(child(n1557, enK17), func(n1559 *Node) bool { return gcmp(nodeSeq(n1559), r1558, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1557, enK21), func(n1560 *Node) bool { return (fnNormalizeSpace(str(child(n1560, enK1))) == "M") }) && anyNode(child(n1557, enK21), func(n1561 *Node) bool { return gcmp(castDecimal(child(n1561, enK88)), q1474, opEq) }) && a1553.add(castDecimal(child(n1557, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1387 *Node) Seq { return castDecimal(child(n1387, enK20)) })), opSub), opGt))))
+			return a1553.result()
+		}(), opSub)) && func(r1591 Seq) bool {
+			return anyNode(parent(n), func(n1592 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1592, enK87), enK53, opAdd)), r1591, opGt)
+			})
+		}(arith(arith(func() Seq {
+			var a1564 sumAcc
+			anyNode(parent(n), func(n1565 *Node) bool {
+				return anyNode(parent(n1565), func(n1566 *Node) bool {
+					return anyNode(parent(n1566), func(n1567 *Node) bool {
+						return anyNode(child(n1567, enK33), func(n1568 *Node) bool {
+							return anyNode(child(n1568, enK66), func(n1569 *Node) bool {
+								return anyNode(child(n1569, enK51), func(n1570 *Node) bool { return (fnNormalizeSpace(str(child(n1570, enK1))) == "M") })
+							}) && anyNode(child(n1568, enK66), func(n1571 *Node) bool {
+								return anyNode(child(n1571, enK51), func(n1572 *Node) bool { return gcmp(castDecimal(child(n1572, enK88)), q1474, opEq) })
+							}) && a1564.add(castDecimal(child(n1568, enK28)))
+						})
+					})
+				})
+			})
+			return a1564.result()
+		}(), func() Seq {
+			var a1573 sumAcc
+			anyNode(parent(n), func(n1574 *Node) bool {
+				return anyNode(parent(n1574), func(n1575 *Node) bool {
+					return anyNode(parent(n1575), func(n1576 *Node) bool {
+						return anyNode(child(n1576, enK16), func(n1577 *Node) bool {
+							return func(r1578 Seq) bool {
+								return anyNode(child(n1577, enK17), func(n1579 *Node) bool { return gcmp(nodeSeq(n1579), r1578, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1577, enK21), func(n1580 *Node) bool { return (fnNormalizeSpace(str(child(n1580, enK1))) == "M") }) && anyNode(child(n1577, enK21), func(n1581 *Node) bool { return gcmp(castDecimal(child(n1581, enK88)), q1474, opEq) }) && a1573.add(castDecimal(child(n1577, enK20)))
+						})
+					})
+				})
+			})
+			return a1573.result()
+		}(), opAdd), func() Seq {
+			var a1582 sumAcc
+			anyNode(parent(n), func(n1583 *Node) bool {
+				return anyNode(parent(n1583), func(n1584 *Node) bool {
+					return anyNode(parent(n1584), func(n1585 *Node) bool {
+						return anyNode(child(n1585, enK16), func(n1586 *Node) bool {
+							return func(r1587 Seq) bool {
+								return anyNode(child(n1586, enK17), func(n1588 *Node) bool { return gcmp(nodeSeq(n1588), r1587, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1586, enK21), func(n1589 *Node) bool { return (fnNormalizeSpace(str(child(n1589, enK1))) == "M") }) && anyNode(child(n1586, enK21), func(n1590 *Node) bool { return gcmp(castDecimal(child(n1590, enK88)), q1474, opEq) }) && a1582.add(castDecimal(child(n1586, enK20)))
+						})
+					})
+				})
+			})
+			return a1582.result()
+		}(), opSub)))))
 	})
 }
 
 // BR-AG-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0178(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1388 *Node) Seq { return child(n1388, enK48) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1389 *Node) Seq { return child(n1389, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1390 *Node) Seq { return child(n1390, enK48) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1391 *Node) Seq { return child(n1391, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1593 *Node) Seq { return child(n1593, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1594 *Node) Seq { return child(n1594, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1595 *Node) Seq { return child(n1595, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1596 *Node) Seq { return child(n1596, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
 }
 
 // BR-AG-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
@@ -5048,14 +5932,16 @@ func enM051(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1394 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1394, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1599 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1599, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r1600 Seq) bool {
+			return anyNode(child(m, enK17), func(n1601 *Node) bool { return gcmp(nodeSeq(n1601), r1600, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -5067,7 +5953,7 @@ func enM051(v []Seq, n *Node) bool {
 
 // BR-AG-06: (cbc:Percent) >= 0
 func enT0180(v []Seq, n *Node) bool {
-	return gcmp(child(n, enK88), enK62, opGe)
+	return anyNode(child(n, enK88), func(n1602 *Node) bool { return gcmp(nodeSeq(n1602), enK62, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5080,14 +5966,16 @@ func enM052(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1395 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1395, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1603 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1603, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r1604 Seq) bool {
+			return anyNode(child(m, enK17), func(n1605 *Node) bool { return gcmp(nodeSeq(n1605), r1604, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -5099,7 +5987,7 @@ func enM052(v []Seq, n *Node) bool {
 
 // BR-AG-07: (cbc:Percent) >= 0
 func enT0181(v []Seq, n *Node) bool {
-	return gcmp(child(n, enK88), enK62, opGe)
+	return anyNode(child(n, enK88), func(n1606 *Node) bool { return gcmp(nodeSeq(n1606), enK62, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
@@ -5112,7 +6000,7 @@ func enM053(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1396 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1396, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1607 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1607, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5135,7 +6023,7 @@ func enM053(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1397 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1397, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1608 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1608, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5155,7 +6043,7 @@ func enM053(v []Seq, n *Node) bool {
 
 // BR-AG-05: (cbc:Percent) >= 0
 func enT0182(v []Seq, n *Node) bool {
-	return gcmp(child(n, enK88), enK62, opGe)
+	return anyNode(child(n, enK88), func(n1609 *Node) bool { return gcmp(nodeSeq(n1609), enK62, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5168,7 +6056,7 @@ func enM054(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1398 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1398, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1610 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1610, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5176,7 +6064,7 @@ func enM054(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -5192,36 +6080,96 @@ func enM054(v []Seq, n *Node) bool {
 
 // BR-O-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='O']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0183(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1400 *Node) Seq { return child(n1400, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1401 *Node) Seq { return parent(n1401) }), func(n1402 *Node) Seq { return parent(n1402) }), func(n1403 *Node) Seq {
-		return filter(child(n1403, enK32), func(p1404 *Node) bool {
-			return gcmpStr(step(step(child(p1404, enK66), func(n1405 *Node) Seq { return child(n1405, enK51) }), func(n1406 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1406, enK1)))) }), "O", true)
+	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1612 *Node) Seq { return child(n1612, enK87) })), arith(arith(func() Seq {
+		var a1613 sumAcc
+		anyNode(parent(n), func(n1614 *Node) bool {
+			return anyNode(parent(n1614), func(n1615 *Node) bool {
+				return anyNode(parent(n1615), func(n1616 *Node) bool {
+					return anyNode(child(n1616, enK32), func(n1617 *Node) bool {
+						return anyNode(child(n1617, enK66), func(n1618 *Node) bool {
+							return anyNode(child(n1618, enK51), func(n1619 *Node) bool { return (fnNormalizeSpace(str(child(n1619, enK1))) == "O") })
+						}) && a1613.add(castDecimal(child(n1617, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n1407 *Node) Seq { return castDecimal(child(n1407, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1408 *Node) Seq { return parent(n1408) }), func(n1409 *Node) Seq { return parent(n1409) }), func(n1410 *Node) Seq {
-		return filter(filter(child(n1410, enK16), func(p1411 *Node) bool { return gcmp(child(p1411, enK17), boolSeq(true), opEq) }), func(p1412 *Node) bool {
-			return gcmpStr(step(child(p1412, enK21), func(n1413 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1413, enK1)))) }), "O", true)
+		return a1613.result()
+	}(), func() Seq {
+		var a1620 sumAcc
+		anyNode(parent(n), func(n1621 *Node) bool {
+			return anyNode(parent(n1621), func(n1622 *Node) bool {
+				return anyNode(parent(n1622), func(n1623 *Node) bool {
+					return anyNode(child(n1623, enK16), func(n1624 *Node) bool {
+						return func(r1625 Seq) bool {
+							return anyNode(child(n1624, enK17), func(n1626 *Node) bool { return gcmp(nodeSeq(n1626), r1625, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1624, enK21), func(n1627 *Node) bool { return (fnNormalizeSpace(str(child(n1627, enK1))) == "O") }) && a1620.add(castDecimal(child(n1624, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1414 *Node) Seq { return castDecimal(child(n1414, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1415 *Node) Seq { return parent(n1415) }), func(n1416 *Node) Seq { return parent(n1416) }), func(n1417 *Node) Seq {
-		return filter(filter(child(n1417, enK16), func(p1418 *Node) bool { return gcmp(child(p1418, enK17), boolSeq(false), opEq) }), func(p1419 *Node) bool {
-			return gcmpStr(step(child(p1419, enK21), func(n1420 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1420, enK1)))) }), "O", true)
+		return a1620.result()
+	}(), opAdd), func() Seq {
+		var a1628 sumAcc
+		anyNode(parent(n), func(n1629 *Node) bool {
+			return anyNode(parent(n1629), func(n1630 *Node) bool {
+				return anyNode(parent(n1630), func(n1631 *Node) bool {
+					return anyNode(child(n1631, enK16), func(n1632 *Node) bool {
+						return func(r1633 Seq) bool {
+							return anyNode(child(n1632, enK17), func(n1634 *Node) bool { return gcmp(nodeSeq(n1634), r1633, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1632, enK21), func(n1635 *Node) bool { return (fnNormalizeSpace(str(child(n1635, enK1))) == "O") }) && a1628.add(castDecimal(child(n1632, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1421 *Node) Seq { return castDecimal(child(n1421, enK20)) })), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1423 *Node) Seq { return child(n1423, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1424 *Node) Seq { return parent(n1424) }), func(n1425 *Node) Seq { return parent(n1425) }), func(n1426 *Node) Seq {
-		return filter(child(n1426, enK33), func(p1427 *Node) bool {
-			return gcmpStr(step(step(child(p1427, enK66), func(n1428 *Node) Seq { return child(n1428, enK51) }), func(n1429 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1429, enK1)))) }), "O", true)
+		return a1628.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1637 *Node) Seq { return child(n1637, enK87) })), arith(arith(func() Seq {
+		var a1638 sumAcc
+		anyNode(parent(n), func(n1639 *Node) bool {
+			return anyNode(parent(n1639), func(n1640 *Node) bool {
+				return anyNode(parent(n1640), func(n1641 *Node) bool {
+					return anyNode(child(n1641, enK33), func(n1642 *Node) bool {
+						return anyNode(child(n1642, enK66), func(n1643 *Node) bool {
+							return anyNode(child(n1643, enK51), func(n1644 *Node) bool { return (fnNormalizeSpace(str(child(n1644, enK1))) == "O") })
+						}) && a1638.add(castDecimal(child(n1642, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n1430 *Node) Seq { return castDecimal(child(n1430, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1431 *Node) Seq { return parent(n1431) }), func(n1432 *Node) Seq { return parent(n1432) }), func(n1433 *Node) Seq {
-		return filter(filter(child(n1433, enK16), func(p1434 *Node) bool { return gcmp(child(p1434, enK17), boolSeq(true), opEq) }), func(p1435 *Node) bool {
-			return gcmpStr(step(child(p1435, enK21), func(n1436 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1436, enK1)))) }), "O", true)
+		return a1638.result()
+	}(), func() Seq {
+		var a1645 sumAcc
+		anyNode(parent(n), func(n1646 *Node) bool {
+			return anyNode(parent(n1646), func(n1647 *Node) bool {
+				return anyNode(parent(n1647), func(n1648 *Node) bool {
+					return anyNode(child(n1648, enK16), func(n1649 *Node) bool {
+						return func(r1650 Seq) bool {
+							return anyNode(child(n1649, enK17), func(n1651 *Node) bool { return gcmp(nodeSeq(n1651), r1650, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1649, enK21), func(n1652 *Node) bool { return (fnNormalizeSpace(str(child(n1652, enK1))) == "O") }) && a1645.add(castDecimal(child(n1649, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1437 *Node) Seq { return castDecimal(child(n1437, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1438 *Node) Seq { return parent(n1438) }), func(n1439 *Node) Seq { return parent(n1439) }), func(n1440 *Node) Seq {
-		return filter(filter(child(n1440, enK16), func(p1441 *Node) bool { return gcmp(child(p1441, enK17), boolSeq(false), opEq) }), func(p1442 *Node) bool {
-			return gcmpStr(step(child(p1442, enK21), func(n1443 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1443, enK1)))) }), "O", true)
+		return a1645.result()
+	}(), opAdd), func() Seq {
+		var a1653 sumAcc
+		anyNode(parent(n), func(n1654 *Node) bool {
+			return anyNode(parent(n1654), func(n1655 *Node) bool {
+				return anyNode(parent(n1655), func(n1656 *Node) bool {
+					return anyNode(child(n1656, enK16), func(n1657 *Node) bool {
+						return func(r1658 Seq) bool {
+							return anyNode(child(n1657, enK17), func(n1659 *Node) bool { return gcmp(nodeSeq(n1659), r1658, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1657, enK21), func(n1660 *Node) bool { return (fnNormalizeSpace(str(child(n1660, enK1))) == "O") }) && a1653.add(castDecimal(child(n1657, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1444 *Node) Seq { return castDecimal(child(n1444, enK20)) })), opSub), opEq)))
+		return a1653.result()
+	}(), opSub), opEq)))
 }
 
 // BR-O-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0184(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1445 *Node) Seq { return child(n1445, enK48) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1661 *Node) Seq { return child(n1661, enK49) })), enK62, opEq)
 }
 
 // BR-O-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -5239,14 +6187,16 @@ func enM055(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1448 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1448, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1664 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1664, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r1665 Seq) bool {
+			return anyNode(child(m, enK17), func(n1666 *Node) bool { return gcmp(nodeSeq(n1666), r1665, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -5271,14 +6221,16 @@ func enM056(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1450 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1450, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1668 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1668, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r1669 Seq) bool {
+			return anyNode(child(m, enK17), func(n1670 *Node) bool { return gcmp(nodeSeq(n1670), r1669, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -5303,7 +6255,7 @@ func enM057(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1452 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1452, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1672 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1672, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5326,7 +6278,7 @@ func enM057(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1453 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1453, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1673 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1673, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5359,7 +6311,7 @@ func enM058(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1455 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1455, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1675 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1675, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5367,7 +6319,7 @@ func enM058(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -5383,94 +6335,222 @@ func enM058(v []Seq, n *Node) bool {
 
 // BR-S-08: every $rate in xs:decimal(cbc:Percent) satisfies (((exists(//cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID) = 'S'][cac:Item/cac:ClassifiedTaxCategory/xs:decimal(cbc:Percent…
 func enT0189(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK88)), func(q1456 Seq) bool {
-		return (((anyNode(desc(root(n), enK32), func(n1457 *Node) bool {
-			return gcmpStr(step(step(child(n1457, enK66), func(n1458 *Node) Seq { return child(n1458, enK51) }), func(n1459 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1459, enK1)))) }), "S", true) && gcmp(step(step(child(n1457, enK66), func(n1460 *Node) Seq { return child(n1460, enK51) }), func(n1461 *Node) Seq { return castDecimal(child(n1461, enK88)) }), q1456, opEq)
-		}) || anyNode(desc(root(n), enK16), func(n1462 *Node) bool {
-			return gcmpStr(step(child(n1462, enK21), func(n1463 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1463, enK1)))) }), "S", true) && gcmp(step(child(n1462, enK21), func(n1464 *Node) Seq { return castDecimal(child(n1464, enK88)) }), q1456, opEq)
-		})) && (gcmp(step(parent(n), func(n1465 *Node) Seq { return castDecimal(arith(child(n1465, enK87), enK53, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1466 *Node) Seq { return parent(n1466) }), func(n1467 *Node) Seq { return parent(n1467) }), func(n1468 *Node) Seq {
-			return filter(filter(child(n1468, enK32), func(p1469 *Node) bool {
-				return gcmpStr(step(step(child(p1469, enK66), func(n1470 *Node) Seq { return child(n1470, enK51) }), func(n1471 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1471, enK1)))) }), "S", true)
-			}), func(p1472 *Node) bool {
-				return gcmp(step(step(child(p1472, enK66), func(n1473 *Node) Seq { return child(n1473, enK51) }), func(n1474 *Node) Seq { return castDecimal(child(n1474, enK88)) }), q1456, opEq)
+	return every(castDecimal(child(n, enK88)), func(q1676 Seq) bool {
+		return (((anyNode(desc(root(n), enK32), func(n1677 *Node) bool {
+			return anyNode(child(n1677, enK66), func(n1678 *Node) bool {
+				return anyNode(child(n1678, enK51), func(n1679 *Node) bool { return (fnNormalizeSpace(str(child(n1679, enK1))) == "S") })
+			}) && anyNode(child(n1677, enK66), func(n1680 *Node) bool {
+				return anyNode(child(n1680, enK51), func(n1681 *Node) bool { return gcmp(castDecimal(child(n1681, enK88)), q1676, opEq) })
 			})
-		}), func(n1475 *Node) Seq { return castDecimal(child(n1475, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1476 *Node) Seq { return parent(n1476) }), func(n1477 *Node) Seq { return parent(n1477) }), func(n1478 *Node) Seq {
-			return filter(filter(filter(child(n1478, enK16), func(p1479 *Node) bool { return gcmp(child(p1479, enK17), boolSeq(true), opEq) }), func(p1480 *Node) bool {
-				return gcmpStr(step(child(p1480, enK21), func(n1481 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1481, enK1)))) }), "S", true)
-			}), func(p1482 *Node) bool {
-				return gcmp(step(child(p1482, enK21), func(n1483 *Node) Seq { return castDecimal(child(n1483, enK88)) }), q1456, opEq)
+		}) || anyNode(desc(root(n), enK16), func(n1682 *Node) bool {
+			return anyNode(child(n1682, enK21), func(n1683 *Node) bool { return (fnNormalizeSpace(str(child(n1683, enK1))) == "S") }) && anyNode(child(n1682, enK21), func(n1684 *Node) bool { return gcmp(castDecimal(child(n1684, enK88)), q1676, opEq) })
+		})) && (func(r1712 Seq) bool {
+			return anyNode(parent(n), func(n1713 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1713, enK87), enK53, opSub)), r1712, opLt)
 			})
-		}), func(n1484 *Node) Seq { return castDecimal(child(n1484, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1485 *Node) Seq { return parent(n1485) }), func(n1486 *Node) Seq { return parent(n1486) }), func(n1487 *Node) Seq {
-			return filter(filter(filter(child(n1487, enK16), func(p1488 *Node) bool { return gcmp(child(p1488, enK17), boolSeq(false), opEq) }), func(p1489 *Node) bool {
-				return gcmpStr(step(child(p1489, enK21), func(n1490 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1490, enK1)))) }), "S", true)
-			}), func(p1491 *Node) bool {
-				return gcmp(step(child(p1491, enK21), func(n1492 *Node) Seq { return castDecimal(child(n1492, enK88)) }), q1456, opEq)
+		}(arith(arith(func() Seq {
+			var a1685 sumAcc
+			anyNode(parent(n), func(n1686 *Node) bool {
+				return anyNode(parent(n1686), func(n1687 *Node) bool {
+					return anyNode(parent(n1687), func(n1688 *Node) bool {
+						return anyNode(child(n1688, enK32), func(n1689 *Node) bool {
+							return anyNode(child(n1689, enK66), func(n1690 *Node) bool {
+								return anyNode(child(n1690, enK51), func(n1691 *Node) bool { return (fnNormalizeSpace(str(child(n1691, enK1))) == "S") })
+							}) && anyNode(child(n1689, enK66), func(n1692 *Node) bool {
+								return anyNode(child(n1692, enK51), func(n1693 *Node) bool { return gcmp(castDecimal(child(n1693, enK88)), q1676, opEq) })
+							}) && a1685.add(castDecimal(child(n1689, enK28)))
+						})
+					})
+				})
 			})
-		}), func(n1493 *Node) Seq { return castDecimal(child(n1493, enK20)) })), opSub), opLt) && gcmp(step(parent(n), func(n1494 *Node) Seq { return castDecimal(arith(child(n1494, enK87), enK53, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1495 *Node) Seq { return parent(n1495) }), func(n1496 *Node) Seq { return parent(n1496) }), func(n1497 *Node) Seq {
-			return filter(filter(child(n1497, enK32), func(p1498 *Node) bool {
-				return gcmpStr(step(step(child(p1498, enK66), func(n1499 *Node) Seq { return child(n1499, enK51) }), func(n1500 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1500, enK1)))) }), "S", true)
-			}), func(p1501 *Node) bool {
-				return gcmp(step(step(child(p1501, enK66), func(n1502 *Node) Seq { return child(n1502, enK51) }), func(n1503 *Node) Seq { return castDecimal(child(n1503, enK88)) }), q1456, opEq)
+			return a1685.result()
+		}(), func() Seq {
+			var a1694 sumAcc
+			anyNode(parent(n), func(n1695 *Node) bool {
+				return anyNode(parent(n1695), func(n1696 *Node) bool {
+					return anyNode(parent(n1696), func(n1697 *Node) bool {
+						return anyNode(child(n1697, enK16), func(n1698 *Node) bool {
+							return func(r1699 Seq) bool {
+								return anyNode(child(n1698, enK17), func(n1700 *Node) bool { return gcmp(nodeSeq(n1700), r1699, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1698, enK21), func(n1701 *Node) bool { return (fnNormalizeSpace(str(child(n1701, enK1))) == "S") }) && anyNode(child(n1698, enK21), func(n1702 *Node) bool { return gcmp(castDecimal(child(n1702, enK88)), q1676, opEq) }) && a1694.add(castDecimal(child(n1698, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1504 *Node) Seq { return castDecimal(child(n1504, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1505 *Node) Seq { return parent(n1505) }), func(n1506 *Node) Seq { return parent(n1506) }), func(n1507 *Node) Seq {
-			return filter(filter(filter(child(n1507, enK16), func(p1508 *Node) bool { return gcmp(child(p1508, enK17), boolSeq(true), opEq) }), func(p1509 *Node) bool {
-				return gcmpStr(step(child(p1509, enK21), func(n1510 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1510, enK1)))) }), "S", true)
-			}), func(p1511 *Node) bool {
-				return gcmp(step(child(p1511, enK21), func(n1512 *Node) Seq { return castDecimal(child(n1512, enK88)) }), q1456, opEq)
+			return a1694.result()
+		}(), opAdd), func() Seq {
+			var a1703 sumAcc
+			anyNode(parent(n), func(n1704 *Node) bool {
+				return anyNode(parent(n1704), func(n1705 *Node) bool {
+					return anyNode(parent(n1705), func(n1706 *Node) bool {
+						return anyNode(child(n1706, enK16), func(n1707 *Node) bool {
+							return func(r1708 Seq) bool {
+								return anyNode(child(n1707, enK17), func(n1709 *Node) bool { return gcmp(nodeSeq(n1709), r1708, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1707, enK21), func(n1710 *Node) bool { return (fnNormalizeSpace(str(child(n1710, enK1))) == "S") }) && anyNode(child(n1707, enK21), func(n1711 *Node) bool { return gcmp(castDecimal(child(n1711, enK88)), q1676, opEq) }) && a1703.add(castDecimal(child(n1707, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1513 *Node) Seq { return castDecimal(child(n1513, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1514 *Node) Seq { return parent(n1514) }), func(n1515 *Node) Seq { return parent(n1515) }), func(n1516 *Node) Seq {
-			return filter(filter(filter(child(n1516, enK16), func(p1517 *Node) bool { return gcmp(child(p1517, enK17), boolSeq(false), opEq) }), func(p1518 *Node) bool {
-				return gcmpStr(step(child(p1518, enK21), func(n1519 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1519, enK1)))) }), "S", true)
-			}), func(p1520 *Node) bool {
-				return gcmp(step(child(p1520, enK21), func(n1521 *Node) Seq { return castDecimal(child(n1521, enK88)) }), q1456, opEq)
+			return a1703.result()
+		}(), opSub)) && func(r1741 Seq) bool {
+			return anyNode(parent(n), func(n1742 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1742, enK87), enK53, opAdd)), r1741, opGt)
 			})
-		}), func(n1522 *Node) Seq { return castDecimal(child(n1522, enK20)) })), opSub), opGt))) || ((anyNode(desc(root(n), enK33), func(n1523 *Node) bool {
-			return gcmpStr(step(step(child(n1523, enK66), func(n1524 *Node) Seq { return child(n1524, enK51) }), func(n1525 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1525, enK1)))) }), "S", true) && gcmp(step(step(child(n1523, enK66), func(n1526 *Node) Seq { return child(n1526, enK51) }), func(n1527 *Node) Seq { return castDecimal(child(n1527, enK88)) }), q1456, opEq)
-		}) || anyNode(desc(root(n), enK16), func(n1528 *Node) bool {
-			return gcmpStr(step(child(n1528, enK21), func(n1529 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1529, enK1)))) }), "S", true) && gcmp(step(child(n1528, enK21), func(n1530 *Node) Seq { return castDecimal(child(n1530, enK88)) }), q1456, opEq)
-		})) && (gcmp(step(parent(n), func(n1531 *Node) Seq { return castDecimal(arith(child(n1531, enK87), enK53, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1532 *Node) Seq { return parent(n1532) }), func(n1533 *Node) Seq { return parent(n1533) }), func(n1534 *Node) Seq {
-			return filter(filter(child(n1534, enK33), func(p1535 *Node) bool {
-				return gcmpStr(step(step(child(p1535, enK66), func(n1536 *Node) Seq { return child(n1536, enK51) }), func(n1537 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1537, enK1)))) }), "S", true)
-			}), func(p1538 *Node) bool {
-				return gcmp(step(step(child(p1538, enK66), func(n1539 *Node) Seq { return child(n1539, enK51) }), func(n1540 *Node) Seq { return castDecimal(child(n1540, enK88)) }), q1456, opEq)
+		}(arith(arith(func() Seq {
+			var a1714 sumAcc
+			anyNode(parent(n), func(n1715 *Node) bool {
+				return anyNode(parent(n1715), func(n1716 *Node) bool {
+					return anyNode(parent(n1716), func(n1717 *Node) bool {
+						return anyNode(child(n1717, enK32), func(n1718 *Node) bool {
+							return anyNode(child(n1718, enK66), func(n1719 *Node) bool {
+								return anyNode(child(n1719, enK51), func(n1720 *Node) bool { return (fnNormalizeSpace(str(child(n1720, enK1))) == "S") })
+							}) && anyNode(child(n1718, enK66), func(n1721 *Node) bool {
+								return anyNode(child(n1721, enK51), func(n1722 *Node) bool { return gcmp(castDecimal(child(n1722, enK88)), q1676, opEq) })
+							}) && a1714.add(castDecimal(child(n1718, enK28)))
+						})
+					})
+				})
 			})
-		}), func(n1541 *Node) Seq { return castDecimal(child(n1541, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1542 *Node) Seq { return parent(n1542) }), func(n1543 *Node) Seq { return parent(n1543) }), func(n1544 *Node) Seq {
-			return filter(filter(filter(child(n1544, enK16), func(p1545 *Node) bool { return gcmp(child(p1545, enK17), boolSeq(true), opEq) }), func(p1546 *Node) bool {
-				return gcmpStr(step(child(p1546, enK21), func(n1547 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1547, enK1)))) }), "S", true)
-			}), func(p1548 *Node) bool {
-				return gcmp(step(child(p1548, enK21), func(n1549 *Node) Seq { return castDecimal(child(n1549, enK88)) }), q1456, opEq)
+			return a1714.result()
+		}(), func() Seq {
+			var a1723 sumAcc
+			anyNode(parent(n), func(n1724 *Node) bool {
+				return anyNode(parent(n1724), func(n1725 *Node) bool {
+					return anyNode(parent(n1725), func(n1726 *Node) bool {
+						return anyNode(child(n1726, enK16), func(n1727 *Node) bool {
+							return func(r1728 Seq) bool {
+								return anyNode(child(n1727, enK17), func(n1729 *Node) bool { return gcmp(nodeSeq(n1729), r1728, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1727, enK21), func(n1730 *Node) bool { return (fnNormalizeSpace(str(child(n1730, enK1))) == "S") }) && anyNode(child(n1727, enK21), func(n1731 *Node) bool { return gcmp(castDecimal(child(n1731, enK88)), q1676, opEq) }) && a1723.add(castDecimal(child(n1727, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1550 *Node) Seq { return castDecimal(child(n1550, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1551 *Node) Seq { return parent(n1551) }), func(n1552 *Node) Seq { return parent(n1552) }), func(n1553 *Node) Seq {
-			return filter(filter(filter(child(n1553, enK16), func(p1554 *Node) bool { return gcmp(child(p1554, enK17), boolSeq(false), opEq) }), func(p1555 *Node) bool {
-				return gcmpStr(step(child(p1555, enK21), func(n1556 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1556, enK1)))) }), "S", true)
-			}), func(p1557 *Node) bool {
-				return gcmp(step(child(p1557, enK21), func(n1558 *Node) Seq { return castDecimal(child(n1558, enK88)) }), q1456, opEq)
+			return a1723.result()
+		}(), opAdd), func() Seq {
+			var a1732 sumAcc
+			anyNode(parent(n), func(n1733 *Node) bool {
+				return anyNode(parent(n1733), func(n1734 *Node) bool {
+					return anyNode(parent(n1734), func(n1735 *Node) bool {
+						return anyNode(child(n1735, enK16), func(n1736 *Node) bool {
+							return func(r1737 Seq) bool {
+								return anyNode(child(n1736, enK17), func(n1738 *Node) bool { return gcmp(nodeSeq(n1738), r1737, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1736, enK21), func(n1739 *Node) bool { return (fnNormalizeSpace(str(child(n1739, enK1))) == "S") }) && anyNode(child(n1736, enK21), func(n1740 *Node) bool { return gcmp(castDecimal(child(n1740, enK88)), q1676, opEq) }) && a1732.add(castDecimal(child(n1736, enK20)))
+						})
+					})
+				})
 			})
-		}), func(n1559 *Node) Seq { return castDecimal(child(n1559, enK20)) })), opSub), opLt) && gcmp(step(parent(n), func(n1560 *Node) Seq { return castDecimal(arith(child(n1560, enK87), enK53, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1561 *Node) Seq { return parent(n1561) }), func(n1562 *Node) Seq { return parent(n1562) }), func(n1563 *Node) Seq {
-			return filter(filter(child(n1563, enK33), func(p1564 *Node) bool {
-				return gcmpStr(step(step(child(p1564, enK66), func(n1565 *Node) Seq { return child(n1565, enK51) }), func(n1566 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1566, enK1)))) }), "S", true)
-			}), func(p1567 *Node) bool {
-				return gcmp(step(step(child(p1567, enK66), func(n1568 *Node) Seq { return child(n1568, enK51) }), func(n1569 *Node) Seq { return castDecimal(child(n1569, enK88)) }), q1456, opEq)
+			return a1732.result()
+		}(), opSub)))) || ((anyNode(desc(root(n), enK33), func(n1743 *Node) bool {
+			return anyNode(child(n1743, enK66), func(n1744 *Node) bool {
+				return anyNode(child(n1744, enK51), func(n1745 *Node) bool { return (fnNormalizeSpace(str(child(n1745, enK1))) == "S") })
+			}) && anyNode(child(n1743, enK66), func(n1746 *Node) bool {
+				return anyNode(child(n1746, enK51), func(n1747 *Node) bool { return gcmp(castDecimal(child(n1747, enK88)), q1676, opEq) })
 			})
-		}), func(n1570 *Node) Seq { return castDecimal(child(n1570, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1571 *Node) Seq { return parent(n1571) }), func(n1572 *Node) Seq { return parent(n1572) }), func(n1573 *Node) Seq {
-			return filter(filter(filter(child(n1573, enK16), func(p1574 *Node) bool { return gcmp(child(p1574, enK17), boolSeq(true), opEq) }), func(p1575 *Node) bool {
-				return gcmpStr(step(child(p1575, enK21), func(n1576 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1576, enK1)))) }), "S", true)
-			}), func(p1577 *Node) bool {
-				return gcmp(step(child(p1577, enK21), func(n1578 *Node) Seq { return castDecimal(child(n1578, enK88)) }), q1456, opEq)
+		}) || anyNode(desc(root(n), enK16), func(n1748 *Node) bool {
+			return anyNode(child(n1748, enK21), func(n1749 *Node) bool { return (fnNormalizeSpace(str(child(n1749, enK1))) == "S") }) && anyNode(child(n1748, enK21), func(n1750 *Node) bool { return gcmp(castDecimal(child(n1750, enK88)), q1676, opEq) })
+		})) && (func(r1778 Seq) bool {
+			return anyNode(parent(n), func(n1779 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1779, enK87), enK53, opSub)), r1778, opLt)
 			})
-		}), func(n1579 *Node) Seq { return castDecimal(child(n1579, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1580 *Node) Seq { return parent(n1580) }), func(n1581 *Node) Seq { return parent(n1581) }), func(n1582 *Node) Seq {
-			return filter(filter(filter(child(n1582, enK16), func(p1583 *Node) bool { return gcmp(child(p1583, enK17), boolSeq(false), opEq) }), func(p1584 *Node) bool {
-				return gcmpStr(step(child(p1584, enK21), func(n1585 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1585, enK1)))) }), "S", true)
-			}), func(p1586 *Node) bool {
-				return gcmp(step(child(p1586, enK21), func(n1587 *Node) Seq { return castDecimal(child(n1587, enK88)) }), q1456, opEq)
+		}(arith(arith(func() Seq {
+			var a1751 sumAcc
+			anyNode(parent(n), func(n1752 *Node) bool {
+				return anyNode(parent(n1752), func(n1753 *Node) bool {
+					return anyNode(parent(n1753), func(n1754 *Node) bool {
+						return anyNode(child(n1754, enK33), func(n1755 *Node) bool {
+							return anyNode(child(n1755, enK66), func(n1756 *Node) bool {
+								return anyNode(child(n1756, enK51), func(n1757 *Node) bool { return (fnNormalizeSpace(str(child(n1757, enK1))) == "S") })
+							}) && anyNode(child(n1755, enK66), func(n1758 *Node) bool {
+								return anyNode(child(n1758, enK51), func(n1759 *Node) bool { return gcmp(castDecimal(child(n1759, enK88)), q1676, opEq) })
+							}) && a1751.add(castDecimal(child(n1755, enK28)))
+						})
+					})
+				})
 			})
-		}), func(n1588 *Node) Seq { return castDecimal(child(n1588, enK20)) })), opSub), opGt))))
+			return a1751.result()
+		}(), func() Seq {
+			var a1760 sumAcc
+			anyNode(parent(n), func(n1761 *Node) bool {
+				return anyNode(parent(n1761), func(n1762 *Node) bool {
+					return anyNode(parent(n1762), func(n1763 *Node) bool {
+						return anyNode(child(n1763, enK16), func(n1764 *Node) bool {
+							return func(r1765 Seq) bool {
+								return anyNode(child(n1764, enK17), func(n1766 *Node) bool { return gcmp(nodeSeq(n1766), r1765, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1764, enK21), func(n1767 *Node) bool { return (fnNormalizeSpace(str(child(n1767, enK1))) == "S") }) && anyNode(child(n1764, enK21), func(n1768 *Node) bool { return gcmp(castDecimal(child(n1768, enK88)), q1676, opEq) }) && a1760.add(castDecimal(child(n1764, enK20)))
+						})
+					})
+				})
+			})
+			return a1760.result()
+		}(), opAdd), func() Seq {
+			var a1769 sumAcc
+			anyNode(parent(n), func(n1770 *Node) bool {
+				return anyNode(parent(n1770), func(n1771 *Node) bool {
+					return anyNode(parent(n1771), func(n1772 *Node) bool {
+						return anyNode(child(n1772, enK16), func(n1773 *Node) bool {
+							return func(r1774 Seq) bool {
+								return anyNode(child(n1773, enK17), func(n1775 *Node) bool { return gcmp(nodeSeq(n1775), r1774, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1773, enK21), func(n1776 *Node) bool { return (fnNormalizeSpace(str(child(n1776, enK1))) == "S") }) && anyNode(child(n1773, enK21), func(n1777 *Node) bool { return gcmp(castDecimal(child(n1777, enK88)), q1676, opEq) }) && a1769.add(castDecimal(child(n1773, enK20)))
+						})
+					})
+				})
+			})
+			return a1769.result()
+		}(), opSub)) && func(r1807 Seq) bool {
+			return anyNode(parent(n), func(n1808 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1808, enK87), enK53, opAdd)), r1807, opGt)
+			})
+		}(arith(arith(func() Seq {
+			var a1780 sumAcc
+			anyNode(parent(n), func(n1781 *Node) bool {
+				return anyNode(parent(n1781), func(n1782 *Node) bool {
+					return anyNode(parent(n1782), func(n1783 *Node) bool {
+						return anyNode(child(n1783, enK33), func(n1784 *Node) bool {
+							return anyNode(child(n1784, enK66), func(n1785 *Node) bool {
+								return anyNode(child(n1785, enK51), func(n1786 *Node) bool { return (fnNormalizeSpace(str(child(n1786, enK1))) == "S") })
+							}) && anyNode(child(n1784, enK66), func(n1787 *Node) bool {
+								return anyNode(child(n1787, enK51), func(n1788 *Node) bool { return gcmp(castDecimal(child(n1788, enK88)), q1676, opEq) })
+							}) && a1780.add(castDecimal(child(n1784, enK28)))
+						})
+					})
+				})
+			})
+			return a1780.result()
+		}(), func() Seq {
+			var a1789 sumAcc
+			anyNode(parent(n), func(n1790 *Node) bool {
+				return anyNode(parent(n1790), func(n1791 *Node) bool {
+					return anyNode(parent(n1791), func(n1792 *Node) bool {
+						return anyNode(child(n1792, enK16), func(n1793 *Node) bool {
+							return func(r1794 Seq) bool {
+								return anyNode(child(n1793, enK17), func(n1795 *Node) bool { return gcmp(nodeSeq(n1795), r1794, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1793, enK21), func(n1796 *Node) bool { return (fnNormalizeSpace(str(child(n1796, enK1))) == "S") }) && anyNode(child(n1793, enK21), func(n1797 *Node) bool { return gcmp(castDecimal(child(n1797, enK88)), q1676, opEq) }) && a1789.add(castDecimal(child(n1793, enK20)))
+						})
+					})
+				})
+			})
+			return a1789.result()
+		}(), opAdd), func() Seq {
+			var a1798 sumAcc
+			anyNode(parent(n), func(n1799 *Node) bool {
+				return anyNode(parent(n1799), func(n1800 *Node) bool {
+					return anyNode(parent(n1800), func(n1801 *Node) bool {
+						return anyNode(child(n1801, enK16), func(n1802 *Node) bool {
+							return func(r1803 Seq) bool {
+								return anyNode(child(n1802, enK17), func(n1804 *Node) bool { return gcmp(nodeSeq(n1804), r1803, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1802, enK21), func(n1805 *Node) bool { return (fnNormalizeSpace(str(child(n1805, enK1))) == "S") }) && anyNode(child(n1802, enK21), func(n1806 *Node) bool { return gcmp(castDecimal(child(n1806, enK88)), q1676, opEq) }) && a1798.add(castDecimal(child(n1802, enK20)))
+						})
+					})
+				})
+			})
+			return a1798.result()
+		}(), opSub)))))
 	})
 }
 
 // BR-S-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0190(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1589 *Node) Seq { return child(n1589, enK48) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1590 *Node) Seq { return child(n1590, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1591 *Node) Seq { return child(n1591, enK48) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1592 *Node) Seq { return child(n1592, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1809 *Node) Seq { return child(n1809, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1810 *Node) Seq { return child(n1810, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1811 *Node) Seq { return child(n1811, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1812 *Node) Seq { return child(n1812, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
 }
 
 // BR-S-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
@@ -5488,14 +6568,16 @@ func enM059(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1595 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1595, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1815 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1815, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r1816 Seq) bool {
+			return anyNode(child(m, enK17), func(n1817 *Node) bool { return gcmp(nodeSeq(n1817), r1816, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -5507,7 +6589,7 @@ func enM059(v []Seq, n *Node) bool {
 
 // BR-S-06: (cbc:Percent) > 0
 func enT0192(v []Seq, n *Node) bool {
-	return gcmp(child(n, enK88), enK62, opGt)
+	return anyNode(child(n, enK88), func(n1818 *Node) bool { return gcmp(nodeSeq(n1818), enK62, opGt) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5520,14 +6602,16 @@ func enM060(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1596 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1596, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1819 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1819, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r1820 Seq) bool {
+			return anyNode(child(m, enK17), func(n1821 *Node) bool { return gcmp(nodeSeq(n1821), r1820, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -5539,7 +6623,7 @@ func enM060(v []Seq, n *Node) bool {
 
 // BR-S-07: (cbc:Percent) > 0
 func enT0193(v []Seq, n *Node) bool {
-	return gcmp(child(n, enK88), enK62, opGt)
+	return anyNode(child(n, enK88), func(n1822 *Node) bool { return gcmp(nodeSeq(n1822), enK62, opGt) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -5552,7 +6636,7 @@ func enM061(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1597 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1597, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1823 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1823, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5575,7 +6659,7 @@ func enM061(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1598 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1598, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1824 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1824, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5595,7 +6679,7 @@ func enM061(v []Seq, n *Node) bool {
 
 // BR-S-05: (cbc:Percent) > 0
 func enT0194(v []Seq, n *Node) bool {
-	return gcmp(child(n, enK88), enK62, opGt)
+	return anyNode(child(n, enK88), func(n1825 *Node) bool { return gcmp(nodeSeq(n1825), enK62, opGt) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5608,7 +6692,7 @@ func enM062(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1599 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1599, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1826 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1826, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5616,7 +6700,7 @@ func enM062(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		m = m.Parent
@@ -5632,36 +6716,96 @@ func enM062(v []Seq, n *Node) bool {
 
 // BR-Z-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='Z']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0195(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1601 *Node) Seq { return child(n1601, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1602 *Node) Seq { return parent(n1602) }), func(n1603 *Node) Seq { return parent(n1603) }), func(n1604 *Node) Seq {
-		return filter(child(n1604, enK32), func(p1605 *Node) bool {
-			return gcmpStr(step(step(child(p1605, enK66), func(n1606 *Node) Seq { return child(n1606, enK51) }), func(n1607 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1607, enK1)))) }), "Z", true)
+	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1828 *Node) Seq { return child(n1828, enK87) })), arith(arith(func() Seq {
+		var a1829 sumAcc
+		anyNode(parent(n), func(n1830 *Node) bool {
+			return anyNode(parent(n1830), func(n1831 *Node) bool {
+				return anyNode(parent(n1831), func(n1832 *Node) bool {
+					return anyNode(child(n1832, enK32), func(n1833 *Node) bool {
+						return anyNode(child(n1833, enK66), func(n1834 *Node) bool {
+							return anyNode(child(n1834, enK51), func(n1835 *Node) bool { return (fnNormalizeSpace(str(child(n1835, enK1))) == "Z") })
+						}) && a1829.add(castDecimal(child(n1833, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n1608 *Node) Seq { return castDecimal(child(n1608, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1609 *Node) Seq { return parent(n1609) }), func(n1610 *Node) Seq { return parent(n1610) }), func(n1611 *Node) Seq {
-		return filter(filter(child(n1611, enK16), func(p1612 *Node) bool { return gcmp(child(p1612, enK17), boolSeq(true), opEq) }), func(p1613 *Node) bool {
-			return gcmpStr(step(child(p1613, enK21), func(n1614 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1614, enK1)))) }), "Z", true)
+		return a1829.result()
+	}(), func() Seq {
+		var a1836 sumAcc
+		anyNode(parent(n), func(n1837 *Node) bool {
+			return anyNode(parent(n1837), func(n1838 *Node) bool {
+				return anyNode(parent(n1838), func(n1839 *Node) bool {
+					return anyNode(child(n1839, enK16), func(n1840 *Node) bool {
+						return func(r1841 Seq) bool {
+							return anyNode(child(n1840, enK17), func(n1842 *Node) bool { return gcmp(nodeSeq(n1842), r1841, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1840, enK21), func(n1843 *Node) bool { return (fnNormalizeSpace(str(child(n1843, enK1))) == "Z") }) && a1836.add(castDecimal(child(n1840, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1615 *Node) Seq { return castDecimal(child(n1615, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1616 *Node) Seq { return parent(n1616) }), func(n1617 *Node) Seq { return parent(n1617) }), func(n1618 *Node) Seq {
-		return filter(filter(child(n1618, enK16), func(p1619 *Node) bool { return gcmp(child(p1619, enK17), boolSeq(false), opEq) }), func(p1620 *Node) bool {
-			return gcmpStr(step(child(p1620, enK21), func(n1621 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1621, enK1)))) }), "Z", true)
+		return a1836.result()
+	}(), opAdd), func() Seq {
+		var a1844 sumAcc
+		anyNode(parent(n), func(n1845 *Node) bool {
+			return anyNode(parent(n1845), func(n1846 *Node) bool {
+				return anyNode(parent(n1846), func(n1847 *Node) bool {
+					return anyNode(child(n1847, enK16), func(n1848 *Node) bool {
+						return func(r1849 Seq) bool {
+							return anyNode(child(n1848, enK17), func(n1850 *Node) bool { return gcmp(nodeSeq(n1850), r1849, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1848, enK21), func(n1851 *Node) bool { return (fnNormalizeSpace(str(child(n1851, enK1))) == "Z") }) && a1844.add(castDecimal(child(n1848, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1622 *Node) Seq { return castDecimal(child(n1622, enK20)) })), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1624 *Node) Seq { return child(n1624, enK87) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1625 *Node) Seq { return parent(n1625) }), func(n1626 *Node) Seq { return parent(n1626) }), func(n1627 *Node) Seq {
-		return filter(child(n1627, enK33), func(p1628 *Node) bool {
-			return gcmpStr(step(step(child(p1628, enK66), func(n1629 *Node) Seq { return child(n1629, enK51) }), func(n1630 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1630, enK1)))) }), "Z", true)
+		return a1844.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1853 *Node) Seq { return child(n1853, enK87) })), arith(arith(func() Seq {
+		var a1854 sumAcc
+		anyNode(parent(n), func(n1855 *Node) bool {
+			return anyNode(parent(n1855), func(n1856 *Node) bool {
+				return anyNode(parent(n1856), func(n1857 *Node) bool {
+					return anyNode(child(n1857, enK33), func(n1858 *Node) bool {
+						return anyNode(child(n1858, enK66), func(n1859 *Node) bool {
+							return anyNode(child(n1859, enK51), func(n1860 *Node) bool { return (fnNormalizeSpace(str(child(n1860, enK1))) == "Z") })
+						}) && a1854.add(castDecimal(child(n1858, enK28)))
+					})
+				})
+			})
 		})
-	}), func(n1631 *Node) Seq { return castDecimal(child(n1631, enK28)) })), fnSum(step(step(step(step(parent(n), func(n1632 *Node) Seq { return parent(n1632) }), func(n1633 *Node) Seq { return parent(n1633) }), func(n1634 *Node) Seq {
-		return filter(filter(child(n1634, enK16), func(p1635 *Node) bool { return gcmp(child(p1635, enK17), boolSeq(true), opEq) }), func(p1636 *Node) bool {
-			return gcmpStr(step(child(p1636, enK21), func(n1637 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1637, enK1)))) }), "Z", true)
+		return a1854.result()
+	}(), func() Seq {
+		var a1861 sumAcc
+		anyNode(parent(n), func(n1862 *Node) bool {
+			return anyNode(parent(n1862), func(n1863 *Node) bool {
+				return anyNode(parent(n1863), func(n1864 *Node) bool {
+					return anyNode(child(n1864, enK16), func(n1865 *Node) bool {
+						return func(r1866 Seq) bool {
+							return anyNode(child(n1865, enK17), func(n1867 *Node) bool { return gcmp(nodeSeq(n1867), r1866, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1865, enK21), func(n1868 *Node) bool { return (fnNormalizeSpace(str(child(n1868, enK1))) == "Z") }) && a1861.add(castDecimal(child(n1865, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1638 *Node) Seq { return castDecimal(child(n1638, enK20)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1639 *Node) Seq { return parent(n1639) }), func(n1640 *Node) Seq { return parent(n1640) }), func(n1641 *Node) Seq {
-		return filter(filter(child(n1641, enK16), func(p1642 *Node) bool { return gcmp(child(p1642, enK17), boolSeq(false), opEq) }), func(p1643 *Node) bool {
-			return gcmpStr(step(child(p1643, enK21), func(n1644 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1644, enK1)))) }), "Z", true)
+		return a1861.result()
+	}(), opAdd), func() Seq {
+		var a1869 sumAcc
+		anyNode(parent(n), func(n1870 *Node) bool {
+			return anyNode(parent(n1870), func(n1871 *Node) bool {
+				return anyNode(parent(n1871), func(n1872 *Node) bool {
+					return anyNode(child(n1872, enK16), func(n1873 *Node) bool {
+						return func(r1874 Seq) bool {
+							return anyNode(child(n1873, enK17), func(n1875 *Node) bool { return gcmp(nodeSeq(n1875), r1874, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1873, enK21), func(n1876 *Node) bool { return (fnNormalizeSpace(str(child(n1876, enK1))) == "Z") }) && a1869.add(castDecimal(child(n1873, enK20)))
+					})
+				})
+			})
 		})
-	}), func(n1645 *Node) Seq { return castDecimal(child(n1645, enK20)) })), opSub), opEq)))
+		return a1869.result()
+	}(), opSub), opEq)))
 }
 
 // BR-Z-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0196(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1646 *Node) Seq { return child(n1646, enK48) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1877 *Node) Seq { return child(n1877, enK49) })), enK62, opEq)
 }
 
 // BR-Z-10: not((cbc:TaxExemptionReason) or (cbc:TaxExemptionReasonCode))
@@ -5679,14 +6823,16 @@ func enM063(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1649 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1649, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1880 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1880, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r1881 Seq) bool {
+			return anyNode(child(m, enK17), func(n1882 *Node) bool { return gcmp(nodeSeq(n1882), r1881, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -5711,14 +6857,16 @@ func enM064(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1650 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1650, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1883 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1883, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r1884 Seq) bool {
+			return anyNode(child(m, enK17), func(n1885 *Node) bool { return gcmp(nodeSeq(n1885), r1884, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -5743,7 +6891,7 @@ func enM065(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1651 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1651, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1886 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1886, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5766,7 +6914,7 @@ func enM065(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, enK22), func(n1652 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1652, enK1))))) }), "VAT", true)) {
+		if !(anyNode(child(m, enK22), func(n1887 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1887, enK1)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5814,7 +6962,11 @@ func enM066(v []Seq, n *Node) bool {
 
 // UBL-SR-51: not(cac:AddressLine) or count(cac:AddressLine) = 1
 func enT0201(v []Seq, n *Node) bool {
-	return (!(len(child(n, enK91)) > 0) || gcmp(fnCount(child(n, enK91)), enK53, opEq))
+	return (!(len(child(n, enK91)) > 0) || gcmp(func() Seq {
+		k1889 := 0
+		anyNode(child(n, enK91), func(n1890 *Node) bool { return tally1(&k1889) })
+		return countOf(k1889)
+	}(), enK53, opEq))
 }
 
 // cac:AccountingSupplierParty/cac:Party
@@ -5837,7 +6989,11 @@ func enM067(v []Seq, n *Node) bool {
 
 // UBL-SR-42: (count(cac:PartyTaxScheme) <= 2)
 func enT0202(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK54)), enK25, opLe)
+	return gcmp(func() Seq {
+		k1891 := 0
+		anyNode(child(n, enK54), func(n1892 *Node) bool { return tally1(&k1891) })
+		return countOf(k1891)
+	}(), enK25, opLe)
 }
 
 // cac:AdditionalDocumentReference
@@ -5856,12 +7012,16 @@ func enM068(v []Seq, n *Node) bool {
 
 // UBL-SR-33: (count(cbc:DocumentDescription) <= 1)
 func enT0203(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK92)), enK53, opLe)
+	return gcmp(func() Seq {
+		k1893 := 0
+		anyNode(child(n, enK92), func(n1894 *Node) bool { return tally1(&k1893) })
+		return countOf(k1893)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-43: ((cbc:DocumentTypeCode='130') or ((local-name(/*) = 'CreditNote') and (cbc:DocumentTypeCode='50')) or (not(cbc:ID/@schemeID) and not(cbc:DocumentTypeCode)))
 func enT0204(v []Seq, n *Node) bool {
-	return ((gcmpStr(child(n, enK93), "130", true) || ((fnLocalName(child(root(n), enK61)) == "CreditNote") && gcmpStr(child(n, enK93), "50", true))) || (!anyNode(child(n, enK1), func(n1654 *Node) bool { return (len(attr(n1654, enK5)) > 0) }) && !(len(child(n, enK93)) > 0)))
+	return ((anyNode(child(n, enK93), func(n1895 *Node) bool { return (n1895.StringValue() == "130") }) || ((fnLocalName(child(root(n), enK61)) == "CreditNote") && anyNode(child(n, enK93), func(n1896 *Node) bool { return (n1896.StringValue() == "50") }))) || (!anyNode(child(n, enK1), func(n1897 *Node) bool { return (len(attr(n1897, enK5)) > 0) }) && !(len(child(n, enK93)) > 0)))
 }
 
 // //*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]
@@ -5871,7 +7031,7 @@ func enM069(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
 			return false
 		}
-		if !((strings.HasSuffix(fnName(nodeSeq(m)), "Amount") && !strings.HasSuffix(fnName(nodeSeq(m)), "PriceAmount")) && !anyNode(ancestor(m, enK68), func(n1657 *Node) bool { return (len(child(n1657, enK16)) > 0) })) {
+		if !((strings.HasSuffix(m.Local, "Amount") && !strings.HasSuffix(m.Local, "PriceAmount")) && !anyNode(ancestor(m, enK68), func(n1900 *Node) bool { return (len(child(n1900, enK16)) > 0) })) {
 			return false
 		}
 		return true
@@ -5893,7 +7053,7 @@ func enM070(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
 			return false
 		}
-		if !(strings.HasSuffix(fnName(nodeSeq(m)), "BinaryObject")) {
+		if !(strings.HasSuffix(m.Local, "BinaryObject")) {
 			return false
 		}
 		return true
@@ -5929,7 +7089,15 @@ func enM071(v []Seq, n *Node) bool {
 
 // UBL-SR-25: (count(cac:DeliveryParty/cac:PartyName/cbc:Name) <= 1)
 func enT0208(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, enK96), func(n1661 *Node) Seq { return child(n1661, enK81) }), func(n1662 *Node) Seq { return child(n1662, enK67) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k1904 := 0
+		anyNode(child(n, enK96), func(n1905 *Node) bool {
+			return anyNode(child(n1905, enK81), func(n1906 *Node) bool {
+				return anyNode(child(n1906, enK67), func(n1907 *Node) bool { return tally1(&k1904) })
+			})
+		})
+		return countOf(k1904)
+	}(), enK53, opLe)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = false()]
@@ -5939,7 +7107,9 @@ func enM072(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r1908 Seq) bool {
+			return anyNode(child(m, enK17), func(n1909 *Node) bool { return gcmp(nodeSeq(n1909), r1908, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -5951,7 +7121,11 @@ func enM072(v []Seq, n *Node) bool {
 
 // UBL-SR-30: (count(cbc:AllowanceChargeReason) <= 1)
 func enT0209(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK23)), enK53, opLe)
+	return gcmp(func() Seq {
+		k1910 := 0
+		anyNode(child(n, enK23), func(n1911 *Node) bool { return tally1(&k1910) })
+		return countOf(k1910)
+	}(), enK53, opLe)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = true()]
@@ -5961,7 +7135,9 @@ func enM073(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r1912 Seq) bool {
+			return anyNode(child(m, enK17), func(n1913 *Node) bool { return gcmp(nodeSeq(n1913), r1912, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -5973,7 +7149,11 @@ func enM073(v []Seq, n *Node) bool {
 
 // UBL-SR-31: (count(cbc:AllowanceChargeReason) <= 1)
 func enT0210(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK23)), enK53, opLe)
+	return gcmp(func() Seq {
+		k1914 := 0
+		anyNode(child(n, enK23), func(n1915 *Node) bool { return tally1(&k1914) })
+		return countOf(k1914)
+	}(), enK53, opLe)
 }
 
 // cac:PartyTaxScheme
@@ -5992,7 +7172,7 @@ func enM074(v []Seq, n *Node) bool {
 
 // UBL-SR-53: exists(cac:TaxScheme/cbc:ID) and exists(cbc:CompanyID)
 func enT0211(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK22), func(n1663 *Node) bool { return (len(child(n1663, enK1)) > 0) }) && (len(child(n, enK55)) > 0))
+	return (anyNode(child(n, enK22), func(n1916 *Node) bool { return (len(child(n1916, enK1)) > 0) }) && (len(child(n, enK55)) > 0))
 }
 
 // /ubl:Invoice | /cn:CreditNote
@@ -6025,7 +7205,7 @@ func enT0212(v []Seq, n *Node) bool {
 
 // UBL-CR-002: not(cbc:UBLVersionID) or cbc:UBLVersionID = '2.1'
 func enT0213(v []Seq, n *Node) bool {
-	return (!(len(child(n, enK98)) > 0) || gcmpStr(child(n, enK98), "2.1", true))
+	return (!(len(child(n, enK98)) > 0) || anyNode(child(n, enK98), func(n1921 *Node) bool { return (n1921.StringValue() == "2.1") }))
 }
 
 // UBL-CR-003: not(cbc:ProfileExecutionID)
@@ -6075,357 +7255,357 @@ func enT0222(v []Seq, n *Node) bool {
 
 // UBL-CR-012: not(cac:InvoicePeriod/cbc:StartTime)
 func enT0223(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1677 *Node) bool { return (len(child(n1677, enK108)) > 0) })
+	return !anyNode(child(n, enK58), func(n1931 *Node) bool { return (len(child(n1931, enK108)) > 0) })
 }
 
 // UBL-CR-013: not(cac:InvoicePeriod/cbc:EndTime)
 func enT0224(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1679 *Node) bool { return (len(child(n1679, enK109)) > 0) })
+	return !anyNode(child(n, enK58), func(n1933 *Node) bool { return (len(child(n1933, enK109)) > 0) })
 }
 
 // UBL-CR-014: not(cac:InvoicePeriod/cbc:DurationMeasure)
 func enT0225(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1681 *Node) bool { return (len(child(n1681, enK110)) > 0) })
+	return !anyNode(child(n, enK58), func(n1935 *Node) bool { return (len(child(n1935, enK110)) > 0) })
 }
 
 // UBL-CR-015: not(cac:InvoicePeriod/cbc:Description)
 func enT0226(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1683 *Node) bool { return (len(child(n1683, enK111)) > 0) })
+	return !anyNode(child(n, enK58), func(n1937 *Node) bool { return (len(child(n1937, enK111)) > 0) })
 }
 
 // UBL-CR-016: not(cac:OrderReference/cbc:CopyIndicator)
 func enT0227(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1685 *Node) bool { return (len(child(n1685, enK100)) > 0) })
+	return !anyNode(child(n, enK112), func(n1939 *Node) bool { return (len(child(n1939, enK100)) > 0) })
 }
 
 // UBL-CR-017: not(cac:OrderReference/cbc:UUID)
 func enT0228(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1687 *Node) bool { return (len(child(n1687, enK101)) > 0) })
+	return !anyNode(child(n, enK112), func(n1941 *Node) bool { return (len(child(n1941, enK101)) > 0) })
 }
 
 // UBL-CR-018: not(cac:OrderReference/cbc:IssueDate)
 func enT0229(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1689 *Node) bool { return (len(child(n1689, enK40)) > 0) })
+	return !anyNode(child(n, enK112), func(n1943 *Node) bool { return (len(child(n1943, enK40)) > 0) })
 }
 
 // UBL-CR-019: not(cac:OrderReference/cbc:IssueTime)
 func enT0230(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1691 *Node) bool { return (len(child(n1691, enK102)) > 0) })
+	return !anyNode(child(n, enK112), func(n1945 *Node) bool { return (len(child(n1945, enK102)) > 0) })
 }
 
 // UBL-CR-020: not(cac:OrderReference/cbc:CustomerReference)
 func enT0231(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1693 *Node) bool { return (len(child(n1693, enK113)) > 0) })
+	return !anyNode(child(n, enK112), func(n1947 *Node) bool { return (len(child(n1947, enK113)) > 0) })
 }
 
 // UBL-CR-021: not(cac:OrderReference/cbc:OrderTypeCode)
 func enT0232(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1695 *Node) bool { return (len(child(n1695, enK114)) > 0) })
+	return !anyNode(child(n, enK112), func(n1949 *Node) bool { return (len(child(n1949, enK114)) > 0) })
 }
 
 // UBL-CR-022: not(cac:OrderReference/cac:DocumentReference)
 func enT0233(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1697 *Node) bool { return (len(child(n1697, enK115)) > 0) })
+	return !anyNode(child(n, enK112), func(n1951 *Node) bool { return (len(child(n1951, enK115)) > 0) })
 }
 
 // UBL-CR-023: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:CopyIndicator)
 func enT0234(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1699 *Node) bool {
-		return anyNode(child(n1699, enK86), func(n1700 *Node) bool { return (len(child(n1700, enK100)) > 0) })
+	return !anyNode(child(n, enK85), func(n1953 *Node) bool {
+		return anyNode(child(n1953, enK86), func(n1954 *Node) bool { return (len(child(n1954, enK100)) > 0) })
 	})
 }
 
 // UBL-CR-024: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:UUID)
 func enT0235(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1702 *Node) bool {
-		return anyNode(child(n1702, enK86), func(n1703 *Node) bool { return (len(child(n1703, enK101)) > 0) })
+	return !anyNode(child(n, enK85), func(n1956 *Node) bool {
+		return anyNode(child(n1956, enK86), func(n1957 *Node) bool { return (len(child(n1957, enK101)) > 0) })
 	})
 }
 
 // UBL-CR-025: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueTime)
 func enT0236(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1705 *Node) bool {
-		return anyNode(child(n1705, enK86), func(n1706 *Node) bool { return (len(child(n1706, enK102)) > 0) })
+	return !anyNode(child(n, enK85), func(n1959 *Node) bool {
+		return anyNode(child(n1959, enK86), func(n1960 *Node) bool { return (len(child(n1960, enK102)) > 0) })
 	})
 }
 
 // UBL-CR-026: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentTypeCode)
 func enT0237(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1708 *Node) bool {
-		return anyNode(child(n1708, enK86), func(n1709 *Node) bool { return (len(child(n1709, enK93)) > 0) })
+	return !anyNode(child(n, enK85), func(n1962 *Node) bool {
+		return anyNode(child(n1962, enK86), func(n1963 *Node) bool { return (len(child(n1963, enK93)) > 0) })
 	})
 }
 
 // UBL-CR-027: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentType)
 func enT0238(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1711 *Node) bool {
-		return anyNode(child(n1711, enK86), func(n1712 *Node) bool { return (len(child(n1712, enK116)) > 0) })
+	return !anyNode(child(n, enK85), func(n1965 *Node) bool {
+		return anyNode(child(n1965, enK86), func(n1966 *Node) bool { return (len(child(n1966, enK116)) > 0) })
 	})
 }
 
 // UBL-CR-028: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:XPath)
 func enT0239(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1714 *Node) bool {
-		return anyNode(child(n1714, enK86), func(n1715 *Node) bool { return (len(child(n1715, enK117)) > 0) })
+	return !anyNode(child(n, enK85), func(n1968 *Node) bool {
+		return anyNode(child(n1968, enK86), func(n1969 *Node) bool { return (len(child(n1969, enK117)) > 0) })
 	})
 }
 
 // UBL-CR-029: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LanguageID)
 func enT0240(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1717 *Node) bool {
-		return anyNode(child(n1717, enK86), func(n1718 *Node) bool { return (len(child(n1718, enK118)) > 0) })
+	return !anyNode(child(n, enK85), func(n1971 *Node) bool {
+		return anyNode(child(n1971, enK86), func(n1972 *Node) bool { return (len(child(n1972, enK118)) > 0) })
 	})
 }
 
 // UBL-CR-030: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LocaleCode)
 func enT0241(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1720 *Node) bool {
-		return anyNode(child(n1720, enK86), func(n1721 *Node) bool { return (len(child(n1721, enK119)) > 0) })
+	return !anyNode(child(n, enK85), func(n1974 *Node) bool {
+		return anyNode(child(n1974, enK86), func(n1975 *Node) bool { return (len(child(n1975, enK119)) > 0) })
 	})
 }
 
 // UBL-CR-031: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:VersionID)
 func enT0242(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1723 *Node) bool {
-		return anyNode(child(n1723, enK86), func(n1724 *Node) bool { return (len(child(n1724, enK120)) > 0) })
+	return !anyNode(child(n, enK85), func(n1977 *Node) bool {
+		return anyNode(child(n1977, enK86), func(n1978 *Node) bool { return (len(child(n1978, enK120)) > 0) })
 	})
 }
 
 // UBL-CR-032: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentStatusCode)
 func enT0243(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1726 *Node) bool {
-		return anyNode(child(n1726, enK86), func(n1727 *Node) bool { return (len(child(n1727, enK121)) > 0) })
+	return !anyNode(child(n, enK85), func(n1980 *Node) bool {
+		return anyNode(child(n1980, enK86), func(n1981 *Node) bool { return (len(child(n1981, enK121)) > 0) })
 	})
 }
 
 // UBL-CR-033: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentDescription)
 func enT0244(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1729 *Node) bool {
-		return anyNode(child(n1729, enK86), func(n1730 *Node) bool { return (len(child(n1730, enK92)) > 0) })
+	return !anyNode(child(n, enK85), func(n1983 *Node) bool {
+		return anyNode(child(n1983, enK86), func(n1984 *Node) bool { return (len(child(n1984, enK92)) > 0) })
 	})
 }
 
 // UBL-CR-034: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:Attachment)
 func enT0245(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1732 *Node) bool {
-		return anyNode(child(n1732, enK86), func(n1733 *Node) bool { return (len(child(n1733, enK122)) > 0) })
+	return !anyNode(child(n, enK85), func(n1986 *Node) bool {
+		return anyNode(child(n1986, enK86), func(n1987 *Node) bool { return (len(child(n1987, enK122)) > 0) })
 	})
 }
 
 // UBL-CR-035: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ValidityPeriod)
 func enT0246(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1735 *Node) bool {
-		return anyNode(child(n1735, enK86), func(n1736 *Node) bool { return (len(child(n1736, enK123)) > 0) })
+	return !anyNode(child(n, enK85), func(n1989 *Node) bool {
+		return anyNode(child(n1989, enK86), func(n1990 *Node) bool { return (len(child(n1990, enK123)) > 0) })
 	})
 }
 
 // UBL-CR-036: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:IssuerParty)
 func enT0247(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1738 *Node) bool {
-		return anyNode(child(n1738, enK86), func(n1739 *Node) bool { return (len(child(n1739, enK124)) > 0) })
+	return !anyNode(child(n, enK85), func(n1992 *Node) bool {
+		return anyNode(child(n1992, enK86), func(n1993 *Node) bool { return (len(child(n1993, enK124)) > 0) })
 	})
 }
 
 // UBL-CR-037: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ResultOfVerification)
 func enT0248(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1741 *Node) bool {
-		return anyNode(child(n1741, enK86), func(n1742 *Node) bool { return (len(child(n1742, enK125)) > 0) })
+	return !anyNode(child(n, enK85), func(n1995 *Node) bool {
+		return anyNode(child(n1995, enK86), func(n1996 *Node) bool { return (len(child(n1996, enK125)) > 0) })
 	})
 }
 
 // UBL-CR-038: not(cac:BillingReference/cac:SelfBilledInvoiceDocumentReference)
 func enT0249(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1744 *Node) bool { return (len(child(n1744, enK126)) > 0) })
+	return !anyNode(child(n, enK85), func(n1998 *Node) bool { return (len(child(n1998, enK126)) > 0) })
 }
 
 // UBL-CR-039: not(cac:BillingReference/cac:CreditNoteDocumentReference)
 func enT0250(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1746 *Node) bool { return (len(child(n1746, enK127)) > 0) })
+	return !anyNode(child(n, enK85), func(n2000 *Node) bool { return (len(child(n2000, enK127)) > 0) })
 }
 
 // UBL-CR-040: not(cac:BillingReference/cac:SelfBilledCreditNoteDocumentReference)
 func enT0251(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1748 *Node) bool { return (len(child(n1748, enK128)) > 0) })
+	return !anyNode(child(n, enK85), func(n2002 *Node) bool { return (len(child(n2002, enK128)) > 0) })
 }
 
 // UBL-CR-041: not(cac:BillingReference/cac:DebitNoteDocumentReference)
 func enT0252(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1750 *Node) bool { return (len(child(n1750, enK129)) > 0) })
+	return !anyNode(child(n, enK85), func(n2004 *Node) bool { return (len(child(n2004, enK129)) > 0) })
 }
 
 // UBL-CR-042: not(cac:BillingReference/cac:ReminderDocumentReference)
 func enT0253(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1752 *Node) bool { return (len(child(n1752, enK130)) > 0) })
+	return !anyNode(child(n, enK85), func(n2006 *Node) bool { return (len(child(n2006, enK130)) > 0) })
 }
 
 // UBL-CR-043: not(cac:BillingReference/cac:AdditionalDocumentReference)
 func enT0254(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1754 *Node) bool { return (len(child(n1754, enK0)) > 0) })
+	return !anyNode(child(n, enK85), func(n2008 *Node) bool { return (len(child(n2008, enK0)) > 0) })
 }
 
 // UBL-CR-044: not(cac:BillingReference/cac:BillingReferenceLine)
 func enT0255(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1756 *Node) bool { return (len(child(n1756, enK131)) > 0) })
+	return !anyNode(child(n, enK85), func(n2010 *Node) bool { return (len(child(n2010, enK131)) > 0) })
 }
 
 // UBL-CR-045: not(cac:DespatchDocumentReference/cbc:CopyIndicator)
 func enT0256(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1758 *Node) bool { return (len(child(n1758, enK100)) > 0) })
+	return !anyNode(child(n, enK132), func(n2012 *Node) bool { return (len(child(n2012, enK100)) > 0) })
 }
 
 // UBL-CR-046: not(cac:DespatchDocumentReference/cbc:UUID)
 func enT0257(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1760 *Node) bool { return (len(child(n1760, enK101)) > 0) })
+	return !anyNode(child(n, enK132), func(n2014 *Node) bool { return (len(child(n2014, enK101)) > 0) })
 }
 
 // UBL-CR-047: not(cac:DespatchDocumentReference/cbc:IssueDate)
 func enT0258(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1762 *Node) bool { return (len(child(n1762, enK40)) > 0) })
+	return !anyNode(child(n, enK132), func(n2016 *Node) bool { return (len(child(n2016, enK40)) > 0) })
 }
 
 // UBL-CR-048: not(cac:DespatchDocumentReference/cbc:IssueTime)
 func enT0259(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1764 *Node) bool { return (len(child(n1764, enK102)) > 0) })
+	return !anyNode(child(n, enK132), func(n2018 *Node) bool { return (len(child(n2018, enK102)) > 0) })
 }
 
 // UBL-CR-049: not(cac:DespatchDocumentReference/cbc:DocumentTypeCode)
 func enT0260(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1766 *Node) bool { return (len(child(n1766, enK93)) > 0) })
+	return !anyNode(child(n, enK132), func(n2020 *Node) bool { return (len(child(n2020, enK93)) > 0) })
 }
 
 // UBL-CR-050: not(cac:DespatchDocumentReference/cbc:DocumentType)
 func enT0261(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1768 *Node) bool { return (len(child(n1768, enK116)) > 0) })
+	return !anyNode(child(n, enK132), func(n2022 *Node) bool { return (len(child(n2022, enK116)) > 0) })
 }
 
 // UBL-CR-051: not(cac:DespatchDocumentReference/cbc:XPath)
 func enT0262(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1770 *Node) bool { return (len(child(n1770, enK117)) > 0) })
+	return !anyNode(child(n, enK132), func(n2024 *Node) bool { return (len(child(n2024, enK117)) > 0) })
 }
 
 // UBL-CR-052: not(cac:DespatchDocumentReference/cbc:LanguageID)
 func enT0263(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1772 *Node) bool { return (len(child(n1772, enK118)) > 0) })
+	return !anyNode(child(n, enK132), func(n2026 *Node) bool { return (len(child(n2026, enK118)) > 0) })
 }
 
 // UBL-CR-053: not(cac:DespatchDocumentReference/cbc:LocaleCode)
 func enT0264(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1774 *Node) bool { return (len(child(n1774, enK119)) > 0) })
+	return !anyNode(child(n, enK132), func(n2028 *Node) bool { return (len(child(n2028, enK119)) > 0) })
 }
 
 // UBL-CR-054: not(cac:DespatchDocumentReference/cbc:VersionID)
 func enT0265(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1776 *Node) bool { return (len(child(n1776, enK120)) > 0) })
+	return !anyNode(child(n, enK132), func(n2030 *Node) bool { return (len(child(n2030, enK120)) > 0) })
 }
 
 // UBL-CR-055: not(cac:DespatchDocumentReference/cbc:DocumentStatusCode)
 func enT0266(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1778 *Node) bool { return (len(child(n1778, enK121)) > 0) })
+	return !anyNode(child(n, enK132), func(n2032 *Node) bool { return (len(child(n2032, enK121)) > 0) })
 }
 
 // UBL-CR-056: not(cac:DespatchDocumentReference/cbc:DocumentDescription)
 func enT0267(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1780 *Node) bool { return (len(child(n1780, enK92)) > 0) })
+	return !anyNode(child(n, enK132), func(n2034 *Node) bool { return (len(child(n2034, enK92)) > 0) })
 }
 
 // UBL-CR-057: not(cac:DespatchDocumentReference/cac:Attachment)
 func enT0268(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1782 *Node) bool { return (len(child(n1782, enK122)) > 0) })
+	return !anyNode(child(n, enK132), func(n2036 *Node) bool { return (len(child(n2036, enK122)) > 0) })
 }
 
 // UBL-CR-058: not(cac:DespatchDocumentReference/cac:ValidityPeriod)
 func enT0269(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1784 *Node) bool { return (len(child(n1784, enK123)) > 0) })
+	return !anyNode(child(n, enK132), func(n2038 *Node) bool { return (len(child(n2038, enK123)) > 0) })
 }
 
 // UBL-CR-059: not(cac:DespatchDocumentReference/cac:IssuerParty)
 func enT0270(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1786 *Node) bool { return (len(child(n1786, enK124)) > 0) })
+	return !anyNode(child(n, enK132), func(n2040 *Node) bool { return (len(child(n2040, enK124)) > 0) })
 }
 
 // UBL-CR-060: not(cac:DespatchDocumentReference/cac:ResultOfVerification)
 func enT0271(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n1788 *Node) bool { return (len(child(n1788, enK125)) > 0) })
+	return !anyNode(child(n, enK132), func(n2042 *Node) bool { return (len(child(n2042, enK125)) > 0) })
 }
 
 // UBL-CR-061: not(cac:ReceiptDocumentReference/cbc:CopyIndicator)
 func enT0272(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1790 *Node) bool { return (len(child(n1790, enK100)) > 0) })
+	return !anyNode(child(n, enK133), func(n2044 *Node) bool { return (len(child(n2044, enK100)) > 0) })
 }
 
 // UBL-CR-062: not(cac:ReceiptDocumentReference/cbc:UUID)
 func enT0273(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1792 *Node) bool { return (len(child(n1792, enK101)) > 0) })
+	return !anyNode(child(n, enK133), func(n2046 *Node) bool { return (len(child(n2046, enK101)) > 0) })
 }
 
 // UBL-CR-063: not(cac:ReceiptDocumentReference/cbc:IssueDate)
 func enT0274(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1794 *Node) bool { return (len(child(n1794, enK40)) > 0) })
+	return !anyNode(child(n, enK133), func(n2048 *Node) bool { return (len(child(n2048, enK40)) > 0) })
 }
 
 // UBL-CR-064: not(cac:ReceiptDocumentReference/cbc:IssueTime)
 func enT0275(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1796 *Node) bool { return (len(child(n1796, enK102)) > 0) })
+	return !anyNode(child(n, enK133), func(n2050 *Node) bool { return (len(child(n2050, enK102)) > 0) })
 }
 
 // UBL-CR-065: not(cac:ReceiptDocumentReference/cbc:DocumentTypeCode)
 func enT0276(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1798 *Node) bool { return (len(child(n1798, enK93)) > 0) })
+	return !anyNode(child(n, enK133), func(n2052 *Node) bool { return (len(child(n2052, enK93)) > 0) })
 }
 
 // UBL-CR-066: not(cac:ReceiptDocumentReference/cbc:DocumentType)
 func enT0277(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1800 *Node) bool { return (len(child(n1800, enK116)) > 0) })
+	return !anyNode(child(n, enK133), func(n2054 *Node) bool { return (len(child(n2054, enK116)) > 0) })
 }
 
 // UBL-CR-067: not(cac:ReceiptDocumentReference/cbc:XPath)
 func enT0278(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1802 *Node) bool { return (len(child(n1802, enK117)) > 0) })
+	return !anyNode(child(n, enK133), func(n2056 *Node) bool { return (len(child(n2056, enK117)) > 0) })
 }
 
 // UBL-CR-068: not(cac:ReceiptDocumentReference/cbc:LanguageID)
 func enT0279(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1804 *Node) bool { return (len(child(n1804, enK118)) > 0) })
+	return !anyNode(child(n, enK133), func(n2058 *Node) bool { return (len(child(n2058, enK118)) > 0) })
 }
 
 // UBL-CR-069: not(cac:ReceiptDocumentReference/cbc:LocaleCode)
 func enT0280(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1806 *Node) bool { return (len(child(n1806, enK119)) > 0) })
+	return !anyNode(child(n, enK133), func(n2060 *Node) bool { return (len(child(n2060, enK119)) > 0) })
 }
 
 // UBL-CR-070: not(cac:ReceiptDocumentReference/cbc:VersionID)
 func enT0281(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1808 *Node) bool { return (len(child(n1808, enK120)) > 0) })
+	return !anyNode(child(n, enK133), func(n2062 *Node) bool { return (len(child(n2062, enK120)) > 0) })
 }
 
 // UBL-CR-071: not(cac:ReceiptDocumentReference/cbc:DocumentStatusCode)
 func enT0282(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1810 *Node) bool { return (len(child(n1810, enK121)) > 0) })
+	return !anyNode(child(n, enK133), func(n2064 *Node) bool { return (len(child(n2064, enK121)) > 0) })
 }
 
 // UBL-CR-072: not(cac:ReceiptDocumentReference/cbc:DocumentDescription)
 func enT0283(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1812 *Node) bool { return (len(child(n1812, enK92)) > 0) })
+	return !anyNode(child(n, enK133), func(n2066 *Node) bool { return (len(child(n2066, enK92)) > 0) })
 }
 
 // UBL-CR-073: not(cac:ReceiptDocumentReference/cac:Attachment)
 func enT0284(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1814 *Node) bool { return (len(child(n1814, enK122)) > 0) })
+	return !anyNode(child(n, enK133), func(n2068 *Node) bool { return (len(child(n2068, enK122)) > 0) })
 }
 
 // UBL-CR-074: not(cac:ReceiptDocumentReference/cac:ValidityPeriod)
 func enT0285(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1816 *Node) bool { return (len(child(n1816, enK123)) > 0) })
+	return !anyNode(child(n, enK133), func(n2070 *Node) bool { return (len(child(n2070, enK123)) > 0) })
 }
 
 // UBL-CR-075: not(cac:ReceiptDocumentReference/cac:IssuerParty)
 func enT0286(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1818 *Node) bool { return (len(child(n1818, enK124)) > 0) })
+	return !anyNode(child(n, enK133), func(n2072 *Node) bool { return (len(child(n2072, enK124)) > 0) })
 }
 
 // UBL-CR-076: not(cac:ReceiptDocumentReference/cac:ResultOfVerification)
 func enT0287(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n1820 *Node) bool { return (len(child(n1820, enK125)) > 0) })
+	return !anyNode(child(n, enK133), func(n2074 *Node) bool { return (len(child(n2074, enK125)) > 0) })
 }
 
 // UBL-CR-077: not(cac:StatementDocumentReference)
@@ -6435,332 +7615,332 @@ func enT0288(v []Seq, n *Node) bool {
 
 // UBL-CR-078: not(cac:OriginatorDocumentReference/cbc:CopyIndicator)
 func enT0289(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1823 *Node) bool { return (len(child(n1823, enK100)) > 0) })
+	return !anyNode(child(n, enK135), func(n2077 *Node) bool { return (len(child(n2077, enK100)) > 0) })
 }
 
 // UBL-CR-079: not(cac:OriginatorDocumentReference/cbc:UUID)
 func enT0290(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1825 *Node) bool { return (len(child(n1825, enK101)) > 0) })
+	return !anyNode(child(n, enK135), func(n2079 *Node) bool { return (len(child(n2079, enK101)) > 0) })
 }
 
 // UBL-CR-080: not(cac:OriginatorDocumentReference/cbc:IssueDate)
 func enT0291(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1827 *Node) bool { return (len(child(n1827, enK40)) > 0) })
+	return !anyNode(child(n, enK135), func(n2081 *Node) bool { return (len(child(n2081, enK40)) > 0) })
 }
 
 // UBL-CR-081: not(cac:OriginatorDocumentReference/cbc:IssueTime)
 func enT0292(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1829 *Node) bool { return (len(child(n1829, enK102)) > 0) })
+	return !anyNode(child(n, enK135), func(n2083 *Node) bool { return (len(child(n2083, enK102)) > 0) })
 }
 
 // UBL-CR-082: not(cac:OriginatorDocumentReference/cbc:DocumentTypeCode)
 func enT0293(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1831 *Node) bool { return (len(child(n1831, enK93)) > 0) })
+	return !anyNode(child(n, enK135), func(n2085 *Node) bool { return (len(child(n2085, enK93)) > 0) })
 }
 
 // UBL-CR-083: not(cac:OriginatorDocumentReference/cbc:DocumentType)
 func enT0294(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1833 *Node) bool { return (len(child(n1833, enK116)) > 0) })
+	return !anyNode(child(n, enK135), func(n2087 *Node) bool { return (len(child(n2087, enK116)) > 0) })
 }
 
 // UBL-CR-084: not(cac:OriginatorDocumentReference/cbc:XPath)
 func enT0295(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1835 *Node) bool { return (len(child(n1835, enK117)) > 0) })
+	return !anyNode(child(n, enK135), func(n2089 *Node) bool { return (len(child(n2089, enK117)) > 0) })
 }
 
 // UBL-CR-085: not(cac:OriginatorDocumentReference/cbc:LanguageID)
 func enT0296(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1837 *Node) bool { return (len(child(n1837, enK118)) > 0) })
+	return !anyNode(child(n, enK135), func(n2091 *Node) bool { return (len(child(n2091, enK118)) > 0) })
 }
 
 // UBL-CR-086: not(cac:OriginatorDocumentReference/cbc:LocaleCode)
 func enT0297(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1839 *Node) bool { return (len(child(n1839, enK119)) > 0) })
+	return !anyNode(child(n, enK135), func(n2093 *Node) bool { return (len(child(n2093, enK119)) > 0) })
 }
 
 // UBL-CR-087: not(cac:OriginatorDocumentReference/cbc:VersionID)
 func enT0298(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1841 *Node) bool { return (len(child(n1841, enK120)) > 0) })
+	return !anyNode(child(n, enK135), func(n2095 *Node) bool { return (len(child(n2095, enK120)) > 0) })
 }
 
 // UBL-CR-088: not(cac:OriginatorDocumentReference/cbc:DocumentStatusCode)
 func enT0299(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1843 *Node) bool { return (len(child(n1843, enK121)) > 0) })
+	return !anyNode(child(n, enK135), func(n2097 *Node) bool { return (len(child(n2097, enK121)) > 0) })
 }
 
 // UBL-CR-089: not(cac:OriginatorDocumentReference/cbc:DocumentDescription)
 func enT0300(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1845 *Node) bool { return (len(child(n1845, enK92)) > 0) })
+	return !anyNode(child(n, enK135), func(n2099 *Node) bool { return (len(child(n2099, enK92)) > 0) })
 }
 
 // UBL-CR-090: not(cac:OriginatorDocumentReference/cac:Attachment)
 func enT0301(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1847 *Node) bool { return (len(child(n1847, enK122)) > 0) })
+	return !anyNode(child(n, enK135), func(n2101 *Node) bool { return (len(child(n2101, enK122)) > 0) })
 }
 
 // UBL-CR-091: not(cac:OriginatorDocumentReference/cac:ValidityPeriod)
 func enT0302(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1849 *Node) bool { return (len(child(n1849, enK123)) > 0) })
+	return !anyNode(child(n, enK135), func(n2103 *Node) bool { return (len(child(n2103, enK123)) > 0) })
 }
 
 // UBL-CR-092: not(cac:OriginatorDocumentReference/cac:IssuerParty)
 func enT0303(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1851 *Node) bool { return (len(child(n1851, enK124)) > 0) })
+	return !anyNode(child(n, enK135), func(n2105 *Node) bool { return (len(child(n2105, enK124)) > 0) })
 }
 
 // UBL-CR-093: not(cac:OriginatorDocumentReference/cac:ResultOfVerification)
 func enT0304(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n1853 *Node) bool { return (len(child(n1853, enK125)) > 0) })
+	return !anyNode(child(n, enK135), func(n2107 *Node) bool { return (len(child(n2107, enK125)) > 0) })
 }
 
 // UBL-CR-094: not(cac:ContractDocumentReference/cbc:CopyIndicator)
 func enT0305(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1855 *Node) bool { return (len(child(n1855, enK100)) > 0) })
+	return !anyNode(child(n, enK136), func(n2109 *Node) bool { return (len(child(n2109, enK100)) > 0) })
 }
 
 // UBL-CR-095: not(cac:ContractDocumentReference/cbc:UUID)
 func enT0306(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1857 *Node) bool { return (len(child(n1857, enK101)) > 0) })
+	return !anyNode(child(n, enK136), func(n2111 *Node) bool { return (len(child(n2111, enK101)) > 0) })
 }
 
 // UBL-CR-096: not(cac:ContractDocumentReference/cbc:IssueDate)
 func enT0307(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1859 *Node) bool { return (len(child(n1859, enK40)) > 0) })
+	return !anyNode(child(n, enK136), func(n2113 *Node) bool { return (len(child(n2113, enK40)) > 0) })
 }
 
 // UBL-CR-097: not(cac:ContractDocumentReference/cbc:IssueTime)
 func enT0308(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1861 *Node) bool { return (len(child(n1861, enK102)) > 0) })
+	return !anyNode(child(n, enK136), func(n2115 *Node) bool { return (len(child(n2115, enK102)) > 0) })
 }
 
 // UBL-CR-098: not(cac:ContractDocumentReference/cbc:DocumentTypeCode)
 func enT0309(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1863 *Node) bool { return (len(child(n1863, enK93)) > 0) })
+	return !anyNode(child(n, enK136), func(n2117 *Node) bool { return (len(child(n2117, enK93)) > 0) })
 }
 
 // UBL-CR-099: not(cac:ContractDocumentReference/cbc:DocumentType)
 func enT0310(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1865 *Node) bool { return (len(child(n1865, enK116)) > 0) })
+	return !anyNode(child(n, enK136), func(n2119 *Node) bool { return (len(child(n2119, enK116)) > 0) })
 }
 
 // UBL-CR-100: not(cac:ContractDocumentReference/cbc:XPath)
 func enT0311(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1867 *Node) bool { return (len(child(n1867, enK117)) > 0) })
+	return !anyNode(child(n, enK136), func(n2121 *Node) bool { return (len(child(n2121, enK117)) > 0) })
 }
 
 // UBL-CR-101: not(cac:ContractDocumentReference/cbc:LanguageID)
 func enT0312(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1869 *Node) bool { return (len(child(n1869, enK118)) > 0) })
+	return !anyNode(child(n, enK136), func(n2123 *Node) bool { return (len(child(n2123, enK118)) > 0) })
 }
 
 // UBL-CR-102: not(cac:ContractDocumentReference/cbc:LocaleCode)
 func enT0313(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1871 *Node) bool { return (len(child(n1871, enK119)) > 0) })
+	return !anyNode(child(n, enK136), func(n2125 *Node) bool { return (len(child(n2125, enK119)) > 0) })
 }
 
 // UBL-CR-103: not(cac:ContractDocumentReference/cbc:VersionID)
 func enT0314(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1873 *Node) bool { return (len(child(n1873, enK120)) > 0) })
+	return !anyNode(child(n, enK136), func(n2127 *Node) bool { return (len(child(n2127, enK120)) > 0) })
 }
 
 // UBL-CR-104: not(cac:ContractDocumentReference/cbc:DocumentStatusCode)
 func enT0315(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1875 *Node) bool { return (len(child(n1875, enK121)) > 0) })
+	return !anyNode(child(n, enK136), func(n2129 *Node) bool { return (len(child(n2129, enK121)) > 0) })
 }
 
 // UBL-CR-105: not(cac:ContractDocumentReference/cbc:DocumentDescription)
 func enT0316(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1877 *Node) bool { return (len(child(n1877, enK92)) > 0) })
+	return !anyNode(child(n, enK136), func(n2131 *Node) bool { return (len(child(n2131, enK92)) > 0) })
 }
 
 // UBL-CR-106: not(cac:ContractDocumentReference/cac:Attachment)
 func enT0317(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1879 *Node) bool { return (len(child(n1879, enK122)) > 0) })
+	return !anyNode(child(n, enK136), func(n2133 *Node) bool { return (len(child(n2133, enK122)) > 0) })
 }
 
 // UBL-CR-107: not(cac:ContractDocumentReference/cac:ValidityPeriod)
 func enT0318(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1881 *Node) bool { return (len(child(n1881, enK123)) > 0) })
+	return !anyNode(child(n, enK136), func(n2135 *Node) bool { return (len(child(n2135, enK123)) > 0) })
 }
 
 // UBL-CR-108: not(cac:ContractDocumentReference/cac:IssuerParty)
 func enT0319(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1883 *Node) bool { return (len(child(n1883, enK124)) > 0) })
+	return !anyNode(child(n, enK136), func(n2137 *Node) bool { return (len(child(n2137, enK124)) > 0) })
 }
 
 // UBL-CR-109: not(cac:ContractDocumentReference/cac:ResultOfVerification)
 func enT0320(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n1885 *Node) bool { return (len(child(n1885, enK125)) > 0) })
+	return !anyNode(child(n, enK136), func(n2139 *Node) bool { return (len(child(n2139, enK125)) > 0) })
 }
 
 // UBL-CR-110: not(cac:AdditionalDocumentReference/cbc:CopyIndicator)
 func enT0321(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1887 *Node) bool { return (len(child(n1887, enK100)) > 0) })
+	return !anyNode(child(n, enK0), func(n2141 *Node) bool { return (len(child(n2141, enK100)) > 0) })
 }
 
 // UBL-CR-111: not(cac:AdditionalDocumentReference/cbc:UUID)
 func enT0322(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1889 *Node) bool { return (len(child(n1889, enK101)) > 0) })
+	return !anyNode(child(n, enK0), func(n2143 *Node) bool { return (len(child(n2143, enK101)) > 0) })
 }
 
 // UBL-CR-112: not(cac:AdditionalDocumentReference/cbc:IssueDate)
 func enT0323(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1891 *Node) bool { return (len(child(n1891, enK40)) > 0) })
+	return !anyNode(child(n, enK0), func(n2145 *Node) bool { return (len(child(n2145, enK40)) > 0) })
 }
 
 // UBL-CR-113: not(cac:AdditionalDocumentReference/cbc:IssueTime)
 func enT0324(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1893 *Node) bool { return (len(child(n1893, enK102)) > 0) })
+	return !anyNode(child(n, enK0), func(n2147 *Node) bool { return (len(child(n2147, enK102)) > 0) })
 }
 
 // UBL-CR-114: not(cac:AdditionalDocumentReference/cbc:DocumentType)
 func enT0325(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1895 *Node) bool { return (len(child(n1895, enK116)) > 0) })
+	return !anyNode(child(n, enK0), func(n2149 *Node) bool { return (len(child(n2149, enK116)) > 0) })
 }
 
 // UBL-CR-115: not(cac:AdditionalDocumentReference/cbc:XPath)
 func enT0326(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1897 *Node) bool { return (len(child(n1897, enK117)) > 0) })
+	return !anyNode(child(n, enK0), func(n2151 *Node) bool { return (len(child(n2151, enK117)) > 0) })
 }
 
 // UBL-CR-116: not(cac:AdditionalDocumentReference/cbc:LanguageID)
 func enT0327(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1899 *Node) bool { return (len(child(n1899, enK118)) > 0) })
+	return !anyNode(child(n, enK0), func(n2153 *Node) bool { return (len(child(n2153, enK118)) > 0) })
 }
 
 // UBL-CR-117: not(cac:AdditionalDocumentReference/cbc:LocaleCode)
 func enT0328(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1901 *Node) bool { return (len(child(n1901, enK119)) > 0) })
+	return !anyNode(child(n, enK0), func(n2155 *Node) bool { return (len(child(n2155, enK119)) > 0) })
 }
 
 // UBL-CR-118: not(cac:AdditionalDocumentReference/cbc:VersionID)
 func enT0329(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1903 *Node) bool { return (len(child(n1903, enK120)) > 0) })
+	return !anyNode(child(n, enK0), func(n2157 *Node) bool { return (len(child(n2157, enK120)) > 0) })
 }
 
 // UBL-CR-119: not(cac:AdditionalDocumentReference/cbc:DocumentStatusCode)
 func enT0330(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1905 *Node) bool { return (len(child(n1905, enK121)) > 0) })
+	return !anyNode(child(n, enK0), func(n2159 *Node) bool { return (len(child(n2159, enK121)) > 0) })
 }
 
 // UBL-CR-121: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:DocumentHash)
 func enT0331(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1907 *Node) bool {
-		return anyNode(child(n1907, enK122), func(n1908 *Node) bool {
-			return anyNode(child(n1908, enK137), func(n1909 *Node) bool { return (len(child(n1909, enK138)) > 0) })
+	return !anyNode(child(n, enK0), func(n2161 *Node) bool {
+		return anyNode(child(n2161, enK122), func(n2162 *Node) bool {
+			return anyNode(child(n2162, enK137), func(n2163 *Node) bool { return (len(child(n2163, enK138)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-122: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:HashAlgorithmMethod)
 func enT0332(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1911 *Node) bool {
-		return anyNode(child(n1911, enK122), func(n1912 *Node) bool {
-			return anyNode(child(n1912, enK137), func(n1913 *Node) bool { return (len(child(n1913, enK139)) > 0) })
+	return !anyNode(child(n, enK0), func(n2165 *Node) bool {
+		return anyNode(child(n2165, enK122), func(n2166 *Node) bool {
+			return anyNode(child(n2166, enK137), func(n2167 *Node) bool { return (len(child(n2167, enK139)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-123: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryDate)
 func enT0333(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1915 *Node) bool {
-		return anyNode(child(n1915, enK122), func(n1916 *Node) bool {
-			return anyNode(child(n1916, enK137), func(n1917 *Node) bool { return (len(child(n1917, enK140)) > 0) })
+	return !anyNode(child(n, enK0), func(n2169 *Node) bool {
+		return anyNode(child(n2169, enK122), func(n2170 *Node) bool {
+			return anyNode(child(n2170, enK137), func(n2171 *Node) bool { return (len(child(n2171, enK140)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-124: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryTime)
 func enT0334(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1919 *Node) bool {
-		return anyNode(child(n1919, enK122), func(n1920 *Node) bool {
-			return anyNode(child(n1920, enK137), func(n1921 *Node) bool { return (len(child(n1921, enK141)) > 0) })
+	return !anyNode(child(n, enK0), func(n2173 *Node) bool {
+		return anyNode(child(n2173, enK122), func(n2174 *Node) bool {
+			return anyNode(child(n2174, enK137), func(n2175 *Node) bool { return (len(child(n2175, enK141)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-125: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:MimeCode)
 func enT0335(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1923 *Node) bool {
-		return anyNode(child(n1923, enK122), func(n1924 *Node) bool {
-			return anyNode(child(n1924, enK137), func(n1925 *Node) bool { return (len(child(n1925, enK142)) > 0) })
+	return !anyNode(child(n, enK0), func(n2177 *Node) bool {
+		return anyNode(child(n2177, enK122), func(n2178 *Node) bool {
+			return anyNode(child(n2178, enK137), func(n2179 *Node) bool { return (len(child(n2179, enK142)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-126: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FormatCode)
 func enT0336(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1927 *Node) bool {
-		return anyNode(child(n1927, enK122), func(n1928 *Node) bool {
-			return anyNode(child(n1928, enK137), func(n1929 *Node) bool { return (len(child(n1929, enK143)) > 0) })
+	return !anyNode(child(n, enK0), func(n2181 *Node) bool {
+		return anyNode(child(n2181, enK122), func(n2182 *Node) bool {
+			return anyNode(child(n2182, enK137), func(n2183 *Node) bool { return (len(child(n2183, enK143)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-127: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:EncodingCode)
 func enT0337(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1931 *Node) bool {
-		return anyNode(child(n1931, enK122), func(n1932 *Node) bool {
-			return anyNode(child(n1932, enK137), func(n1933 *Node) bool { return (len(child(n1933, enK144)) > 0) })
+	return !anyNode(child(n, enK0), func(n2185 *Node) bool {
+		return anyNode(child(n2185, enK122), func(n2186 *Node) bool {
+			return anyNode(child(n2186, enK137), func(n2187 *Node) bool { return (len(child(n2187, enK144)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-128: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:CharacterSetCode)
 func enT0338(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1935 *Node) bool {
-		return anyNode(child(n1935, enK122), func(n1936 *Node) bool {
-			return anyNode(child(n1936, enK137), func(n1937 *Node) bool { return (len(child(n1937, enK145)) > 0) })
+	return !anyNode(child(n, enK0), func(n2189 *Node) bool {
+		return anyNode(child(n2189, enK122), func(n2190 *Node) bool {
+			return anyNode(child(n2190, enK137), func(n2191 *Node) bool { return (len(child(n2191, enK145)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-129: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FileName)
 func enT0339(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1939 *Node) bool {
-		return anyNode(child(n1939, enK122), func(n1940 *Node) bool {
-			return anyNode(child(n1940, enK137), func(n1941 *Node) bool { return (len(child(n1941, enK146)) > 0) })
+	return !anyNode(child(n, enK0), func(n2193 *Node) bool {
+		return anyNode(child(n2193, enK122), func(n2194 *Node) bool {
+			return anyNode(child(n2194, enK137), func(n2195 *Node) bool { return (len(child(n2195, enK146)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-130: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:Description)
 func enT0340(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1943 *Node) bool {
-		return anyNode(child(n1943, enK122), func(n1944 *Node) bool {
-			return anyNode(child(n1944, enK137), func(n1945 *Node) bool { return (len(child(n1945, enK111)) > 0) })
+	return !anyNode(child(n, enK0), func(n2197 *Node) bool {
+		return anyNode(child(n2197, enK122), func(n2198 *Node) bool {
+			return anyNode(child(n2198, enK137), func(n2199 *Node) bool { return (len(child(n2199, enK111)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-131: not(cac:AdditionalDocumentReference/cac:ValidityPeriod)
 func enT0341(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1947 *Node) bool { return (len(child(n1947, enK123)) > 0) })
+	return !anyNode(child(n, enK0), func(n2201 *Node) bool { return (len(child(n2201, enK123)) > 0) })
 }
 
 // UBL-CR-132: not(cac:AdditionalDocumentReference/cac:IssuerParty)
 func enT0342(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1949 *Node) bool { return (len(child(n1949, enK124)) > 0) })
+	return !anyNode(child(n, enK0), func(n2203 *Node) bool { return (len(child(n2203, enK124)) > 0) })
 }
 
 // UBL-CR-133: not(cac:AdditionalDocumentReference/cac:ResultOfVerification)
 func enT0343(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n1951 *Node) bool { return (len(child(n1951, enK125)) > 0) })
+	return !anyNode(child(n, enK0), func(n2205 *Node) bool { return (len(child(n2205, enK125)) > 0) })
 }
 
 // UBL-CR-134: not(cac:ProjectReference/cbc:UUID)
 func enT0344(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK147), func(n1953 *Node) bool { return (len(child(n1953, enK101)) > 0) })
+	return !anyNode(child(n, enK147), func(n2207 *Node) bool { return (len(child(n2207, enK101)) > 0) })
 }
 
 // UBL-CR-135: not(cac:ProjectReference/cbc:IssueDate)
 func enT0345(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK147), func(n1955 *Node) bool { return (len(child(n1955, enK40)) > 0) })
+	return !anyNode(child(n, enK147), func(n2209 *Node) bool { return (len(child(n2209, enK40)) > 0) })
 }
 
 // UBL-CR-136: not(cac:ProjectReference/cac:WorkPhaseReference)
 func enT0346(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK147), func(n1957 *Node) bool { return (len(child(n1957, enK148)) > 0) })
+	return !anyNode(child(n, enK147), func(n2211 *Node) bool { return (len(child(n2211, enK148)) > 0) })
 }
 
 // UBL-CR-137: not(cac:Signature)
@@ -6770,238 +7950,238 @@ func enT0347(v []Seq, n *Node) bool {
 
 // UBL-CR-138: not(cac:AccountingSupplierParty/cbc:CustomerAssignedAccountID)
 func enT0348(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1960 *Node) bool { return (len(child(n1960, enK150)) > 0) })
+	return !anyNode(child(n, enK44), func(n2214 *Node) bool { return (len(child(n2214, enK150)) > 0) })
 }
 
 // UBL-CR-139: not(cac:AccountingSupplierParty/cbc:AdditionalAccountID)
 func enT0349(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1962 *Node) bool { return (len(child(n1962, enK151)) > 0) })
+	return !anyNode(child(n, enK44), func(n2216 *Node) bool { return (len(child(n2216, enK151)) > 0) })
 }
 
 // UBL-CR-140: not(cac:AccountingSupplierParty/cbc:DataSendingCapability)
 func enT0350(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1964 *Node) bool { return (len(child(n1964, enK152)) > 0) })
+	return !anyNode(child(n, enK44), func(n2218 *Node) bool { return (len(child(n2218, enK152)) > 0) })
 }
 
 // UBL-CR-141: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkCareIndicator)
 func enT0351(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1966 *Node) bool {
-		return anyNode(child(n1966, enK3), func(n1967 *Node) bool { return (len(child(n1967, enK153)) > 0) })
+	return !anyNode(child(n, enK44), func(n2220 *Node) bool {
+		return anyNode(child(n2220, enK3), func(n2221 *Node) bool { return (len(child(n2221, enK153)) > 0) })
 	})
 }
 
 // UBL-CR-142: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkAttentionIndicator)
 func enT0352(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1969 *Node) bool {
-		return anyNode(child(n1969, enK3), func(n1970 *Node) bool { return (len(child(n1970, enK154)) > 0) })
+	return !anyNode(child(n, enK44), func(n2223 *Node) bool {
+		return anyNode(child(n2223, enK3), func(n2224 *Node) bool { return (len(child(n2224, enK154)) > 0) })
 	})
 }
 
 // UBL-CR-143: not(cac:AccountingSupplierParty/cac:Party/cbc:WebsiteURI)
 func enT0353(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1972 *Node) bool {
-		return anyNode(child(n1972, enK3), func(n1973 *Node) bool { return (len(child(n1973, enK155)) > 0) })
+	return !anyNode(child(n, enK44), func(n2226 *Node) bool {
+		return anyNode(child(n2226, enK3), func(n2227 *Node) bool { return (len(child(n2227, enK155)) > 0) })
 	})
 }
 
 // UBL-CR-144: not(cac:AccountingSupplierParty/cac:Party/cbc:LogoReferenceID)
 func enT0354(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1975 *Node) bool {
-		return anyNode(child(n1975, enK3), func(n1976 *Node) bool { return (len(child(n1976, enK156)) > 0) })
+	return !anyNode(child(n, enK44), func(n2229 *Node) bool {
+		return anyNode(child(n2229, enK3), func(n2230 *Node) bool { return (len(child(n2230, enK156)) > 0) })
 	})
 }
 
 // UBL-CR-145: not(cac:AccountingSupplierParty/cac:Party/cbc:IndustryClassificationCode)
 func enT0355(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1978 *Node) bool {
-		return anyNode(child(n1978, enK3), func(n1979 *Node) bool { return (len(child(n1979, enK157)) > 0) })
+	return !anyNode(child(n, enK44), func(n2232 *Node) bool {
+		return anyNode(child(n2232, enK3), func(n2233 *Node) bool { return (len(child(n2233, enK157)) > 0) })
 	})
 }
 
 // UBL-CR-146: not(cac:AccountingSupplierParty/cac:Party/cac:Language)
 func enT0356(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1981 *Node) bool {
-		return anyNode(child(n1981, enK3), func(n1982 *Node) bool { return (len(child(n1982, enK158)) > 0) })
+	return !anyNode(child(n, enK44), func(n2235 *Node) bool {
+		return anyNode(child(n2235, enK3), func(n2236 *Node) bool { return (len(child(n2236, enK158)) > 0) })
 	})
 }
 
 // UBL-CR-147: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:ID)
 func enT0357(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1984 *Node) bool {
-		return anyNode(child(n1984, enK3), func(n1985 *Node) bool {
-			return anyNode(child(n1985, enK6), func(n1986 *Node) bool { return (len(child(n1986, enK1)) > 0) })
+	return !anyNode(child(n, enK44), func(n2238 *Node) bool {
+		return anyNode(child(n2238, enK3), func(n2239 *Node) bool {
+			return anyNode(child(n2239, enK6), func(n2240 *Node) bool { return (len(child(n2240, enK1)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-148: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0358(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1988 *Node) bool {
-		return anyNode(child(n1988, enK3), func(n1989 *Node) bool {
-			return anyNode(child(n1989, enK6), func(n1990 *Node) bool { return (len(child(n1990, enK159)) > 0) })
+	return !anyNode(child(n, enK44), func(n2242 *Node) bool {
+		return anyNode(child(n2242, enK3), func(n2243 *Node) bool {
+			return anyNode(child(n2243, enK6), func(n2244 *Node) bool { return (len(child(n2244, enK159)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-149: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0359(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1992 *Node) bool {
-		return anyNode(child(n1992, enK3), func(n1993 *Node) bool {
-			return anyNode(child(n1993, enK6), func(n1994 *Node) bool { return (len(child(n1994, enK160)) > 0) })
+	return !anyNode(child(n, enK44), func(n2246 *Node) bool {
+		return anyNode(child(n2246, enK3), func(n2247 *Node) bool {
+			return anyNode(child(n2247, enK6), func(n2248 *Node) bool { return (len(child(n2248, enK160)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-150: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func enT0360(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n1996 *Node) bool {
-		return anyNode(child(n1996, enK3), func(n1997 *Node) bool {
-			return anyNode(child(n1997, enK6), func(n1998 *Node) bool { return (len(child(n1998, enK161)) > 0) })
+	return !anyNode(child(n, enK44), func(n2250 *Node) bool {
+		return anyNode(child(n2250, enK3), func(n2251 *Node) bool {
+			return anyNode(child(n2251, enK6), func(n2252 *Node) bool { return (len(child(n2252, enK161)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-151: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func enT0361(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2000 *Node) bool {
-		return anyNode(child(n2000, enK3), func(n2001 *Node) bool {
-			return anyNode(child(n2001, enK6), func(n2002 *Node) bool { return (len(child(n2002, enK162)) > 0) })
+	return !anyNode(child(n, enK44), func(n2254 *Node) bool {
+		return anyNode(child(n2254, enK3), func(n2255 *Node) bool {
+			return anyNode(child(n2255, enK6), func(n2256 *Node) bool { return (len(child(n2256, enK162)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-152: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Room)
 func enT0362(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2004 *Node) bool {
-		return anyNode(child(n2004, enK3), func(n2005 *Node) bool {
-			return anyNode(child(n2005, enK6), func(n2006 *Node) bool { return (len(child(n2006, enK163)) > 0) })
+	return !anyNode(child(n, enK44), func(n2258 *Node) bool {
+		return anyNode(child(n2258, enK3), func(n2259 *Node) bool {
+			return anyNode(child(n2259, enK6), func(n2260 *Node) bool { return (len(child(n2260, enK163)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-153: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func enT0363(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2008 *Node) bool {
-		return anyNode(child(n2008, enK3), func(n2009 *Node) bool {
-			return anyNode(child(n2009, enK6), func(n2010 *Node) bool { return (len(child(n2010, enK164)) > 0) })
+	return !anyNode(child(n, enK44), func(n2262 *Node) bool {
+		return anyNode(child(n2262, enK3), func(n2263 *Node) bool {
+			return anyNode(child(n2263, enK6), func(n2264 *Node) bool { return (len(child(n2264, enK164)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-154: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func enT0364(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2012 *Node) bool {
-		return anyNode(child(n2012, enK3), func(n2013 *Node) bool {
-			return anyNode(child(n2013, enK6), func(n2014 *Node) bool { return (len(child(n2014, enK165)) > 0) })
+	return !anyNode(child(n, enK44), func(n2266 *Node) bool {
+		return anyNode(child(n2266, enK3), func(n2267 *Node) bool {
+			return anyNode(child(n2267, enK6), func(n2268 *Node) bool { return (len(child(n2268, enK165)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-155: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func enT0365(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2016 *Node) bool {
-		return anyNode(child(n2016, enK3), func(n2017 *Node) bool {
-			return anyNode(child(n2017, enK6), func(n2018 *Node) bool { return (len(child(n2018, enK166)) > 0) })
+	return !anyNode(child(n, enK44), func(n2270 *Node) bool {
+		return anyNode(child(n2270, enK3), func(n2271 *Node) bool {
+			return anyNode(child(n2271, enK6), func(n2272 *Node) bool { return (len(child(n2272, enK166)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-156: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func enT0366(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2020 *Node) bool {
-		return anyNode(child(n2020, enK3), func(n2021 *Node) bool {
-			return anyNode(child(n2021, enK6), func(n2022 *Node) bool { return (len(child(n2022, enK167)) > 0) })
+	return !anyNode(child(n, enK44), func(n2274 *Node) bool {
+		return anyNode(child(n2274, enK3), func(n2275 *Node) bool {
+			return anyNode(child(n2275, enK6), func(n2276 *Node) bool { return (len(child(n2276, enK167)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-157: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Department)
 func enT0367(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2024 *Node) bool {
-		return anyNode(child(n2024, enK3), func(n2025 *Node) bool {
-			return anyNode(child(n2025, enK6), func(n2026 *Node) bool { return (len(child(n2026, enK168)) > 0) })
+	return !anyNode(child(n, enK44), func(n2278 *Node) bool {
+		return anyNode(child(n2278, enK3), func(n2279 *Node) bool {
+			return anyNode(child(n2279, enK6), func(n2280 *Node) bool { return (len(child(n2280, enK168)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-158: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func enT0368(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2028 *Node) bool {
-		return anyNode(child(n2028, enK3), func(n2029 *Node) bool {
-			return anyNode(child(n2029, enK6), func(n2030 *Node) bool { return (len(child(n2030, enK169)) > 0) })
+	return !anyNode(child(n, enK44), func(n2282 *Node) bool {
+		return anyNode(child(n2282, enK3), func(n2283 *Node) bool {
+			return anyNode(child(n2283, enK6), func(n2284 *Node) bool { return (len(child(n2284, enK169)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-159: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func enT0369(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2032 *Node) bool {
-		return anyNode(child(n2032, enK3), func(n2033 *Node) bool {
-			return anyNode(child(n2033, enK6), func(n2034 *Node) bool { return (len(child(n2034, enK170)) > 0) })
+	return !anyNode(child(n, enK44), func(n2286 *Node) bool {
+		return anyNode(child(n2286, enK3), func(n2287 *Node) bool {
+			return anyNode(child(n2287, enK6), func(n2288 *Node) bool { return (len(child(n2288, enK170)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-160: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func enT0370(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2036 *Node) bool {
-		return anyNode(child(n2036, enK3), func(n2037 *Node) bool {
-			return anyNode(child(n2037, enK6), func(n2038 *Node) bool { return (len(child(n2038, enK171)) > 0) })
+	return !anyNode(child(n, enK44), func(n2290 *Node) bool {
+		return anyNode(child(n2290, enK3), func(n2291 *Node) bool {
+			return anyNode(child(n2291, enK6), func(n2292 *Node) bool { return (len(child(n2292, enK171)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-161: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0371(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2040 *Node) bool {
-		return anyNode(child(n2040, enK3), func(n2041 *Node) bool {
-			return anyNode(child(n2041, enK6), func(n2042 *Node) bool { return (len(child(n2042, enK172)) > 0) })
+	return !anyNode(child(n, enK44), func(n2294 *Node) bool {
+		return anyNode(child(n2294, enK3), func(n2295 *Node) bool {
+			return anyNode(child(n2295, enK6), func(n2296 *Node) bool { return (len(child(n2296, enK172)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-162: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0372(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2044 *Node) bool {
-		return anyNode(child(n2044, enK3), func(n2045 *Node) bool {
-			return anyNode(child(n2045, enK6), func(n2046 *Node) bool { return (len(child(n2046, enK173)) > 0) })
+	return !anyNode(child(n, enK44), func(n2298 *Node) bool {
+		return anyNode(child(n2298, enK3), func(n2299 *Node) bool {
+			return anyNode(child(n2299, enK6), func(n2300 *Node) bool { return (len(child(n2300, enK173)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-163: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Region)
 func enT0373(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2048 *Node) bool {
-		return anyNode(child(n2048, enK3), func(n2049 *Node) bool {
-			return anyNode(child(n2049, enK6), func(n2050 *Node) bool { return (len(child(n2050, enK174)) > 0) })
+	return !anyNode(child(n, enK44), func(n2302 *Node) bool {
+		return anyNode(child(n2302, enK3), func(n2303 *Node) bool {
+			return anyNode(child(n2303, enK6), func(n2304 *Node) bool { return (len(child(n2304, enK174)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-164: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:District)
 func enT0374(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2052 *Node) bool {
-		return anyNode(child(n2052, enK3), func(n2053 *Node) bool {
-			return anyNode(child(n2053, enK6), func(n2054 *Node) bool { return (len(child(n2054, enK175)) > 0) })
+	return !anyNode(child(n, enK44), func(n2306 *Node) bool {
+		return anyNode(child(n2306, enK3), func(n2307 *Node) bool {
+			return anyNode(child(n2307, enK6), func(n2308 *Node) bool { return (len(child(n2308, enK175)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-165: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0375(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2056 *Node) bool {
-		return anyNode(child(n2056, enK3), func(n2057 *Node) bool {
-			return anyNode(child(n2057, enK6), func(n2058 *Node) bool { return (len(child(n2058, enK176)) > 0) })
+	return !anyNode(child(n, enK44), func(n2310 *Node) bool {
+		return anyNode(child(n2310, enK3), func(n2311 *Node) bool {
+			return anyNode(child(n2311, enK6), func(n2312 *Node) bool { return (len(child(n2312, enK176)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-166: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0376(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2060 *Node) bool {
-		return anyNode(child(n2060, enK3), func(n2061 *Node) bool {
-			return anyNode(child(n2061, enK6), func(n2062 *Node) bool {
-				return anyNode(child(n2062, enK7), func(n2063 *Node) bool { return (len(child(n2063, enK67)) > 0) })
+	return !anyNode(child(n, enK44), func(n2314 *Node) bool {
+		return anyNode(child(n2314, enK3), func(n2315 *Node) bool {
+			return anyNode(child(n2315, enK6), func(n2316 *Node) bool {
+				return anyNode(child(n2316, enK7), func(n2317 *Node) bool { return (len(child(n2317, enK67)) > 0) })
 			})
 		})
 	})
@@ -7009,71 +8189,71 @@ func enT0376(v []Seq, n *Node) bool {
 
 // UBL-CR-167: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func enT0377(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2065 *Node) bool {
-		return anyNode(child(n2065, enK3), func(n2066 *Node) bool {
-			return anyNode(child(n2066, enK6), func(n2067 *Node) bool { return (len(child(n2067, enK177)) > 0) })
+	return !anyNode(child(n, enK44), func(n2319 *Node) bool {
+		return anyNode(child(n2319, enK3), func(n2320 *Node) bool {
+			return anyNode(child(n2320, enK6), func(n2321 *Node) bool { return (len(child(n2321, enK177)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-168: not(cac:AccountingSupplierParty/cac:Party/cac:PhysicalLocation)
 func enT0378(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2069 *Node) bool {
-		return anyNode(child(n2069, enK3), func(n2070 *Node) bool { return (len(child(n2070, enK178)) > 0) })
+	return !anyNode(child(n, enK44), func(n2323 *Node) bool {
+		return anyNode(child(n2323, enK3), func(n2324 *Node) bool { return (len(child(n2324, enK178)) > 0) })
 	})
 }
 
 // UBL-CR-169: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0379(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2072 *Node) bool {
-		return anyNode(child(n2072, enK3), func(n2073 *Node) bool {
-			return anyNode(child(n2073, enK54), func(n2074 *Node) bool { return (len(child(n2074, enK46)) > 0) })
+	return !anyNode(child(n, enK44), func(n2326 *Node) bool {
+		return anyNode(child(n2326, enK3), func(n2327 *Node) bool {
+			return anyNode(child(n2327, enK54), func(n2328 *Node) bool { return (len(child(n2328, enK46)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-170: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0380(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2076 *Node) bool {
-		return anyNode(child(n2076, enK3), func(n2077 *Node) bool {
-			return anyNode(child(n2077, enK54), func(n2078 *Node) bool { return (len(child(n2078, enK179)) > 0) })
+	return !anyNode(child(n, enK44), func(n2330 *Node) bool {
+		return anyNode(child(n2330, enK3), func(n2331 *Node) bool {
+			return anyNode(child(n2331, enK54), func(n2332 *Node) bool { return (len(child(n2332, enK179)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-171: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0381(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2080 *Node) bool {
-		return anyNode(child(n2080, enK3), func(n2081 *Node) bool {
-			return anyNode(child(n2081, enK54), func(n2082 *Node) bool { return (len(child(n2082, enK180)) > 0) })
+	return !anyNode(child(n, enK44), func(n2334 *Node) bool {
+		return anyNode(child(n2334, enK3), func(n2335 *Node) bool {
+			return anyNode(child(n2335, enK54), func(n2336 *Node) bool { return (len(child(n2336, enK180)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-172: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0382(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2084 *Node) bool {
-		return anyNode(child(n2084, enK3), func(n2085 *Node) bool {
-			return anyNode(child(n2085, enK54), func(n2086 *Node) bool { return (len(child(n2086, enK181)) > 0) })
+	return !anyNode(child(n, enK44), func(n2338 *Node) bool {
+		return anyNode(child(n2338, enK3), func(n2339 *Node) bool {
+			return anyNode(child(n2339, enK54), func(n2340 *Node) bool { return (len(child(n2340, enK181)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-173: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0383(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2088 *Node) bool {
-		return anyNode(child(n2088, enK3), func(n2089 *Node) bool {
-			return anyNode(child(n2089, enK54), func(n2090 *Node) bool { return (len(child(n2090, enK182)) > 0) })
+	return !anyNode(child(n, enK44), func(n2342 *Node) bool {
+		return anyNode(child(n2342, enK3), func(n2343 *Node) bool {
+			return anyNode(child(n2343, enK54), func(n2344 *Node) bool { return (len(child(n2344, enK182)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-174: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0384(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2092 *Node) bool {
-		return anyNode(child(n2092, enK3), func(n2093 *Node) bool {
-			return anyNode(child(n2093, enK54), func(n2094 *Node) bool {
-				return anyNode(child(n2094, enK22), func(n2095 *Node) bool { return (len(child(n2095, enK67)) > 0) })
+	return !anyNode(child(n, enK44), func(n2346 *Node) bool {
+		return anyNode(child(n2346, enK3), func(n2347 *Node) bool {
+			return anyNode(child(n2347, enK54), func(n2348 *Node) bool {
+				return anyNode(child(n2348, enK22), func(n2349 *Node) bool { return (len(child(n2349, enK67)) > 0) })
 			})
 		})
 	})
@@ -7081,10 +8261,10 @@ func enT0384(v []Seq, n *Node) bool {
 
 // UBL-CR-175: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0385(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2097 *Node) bool {
-		return anyNode(child(n2097, enK3), func(n2098 *Node) bool {
-			return anyNode(child(n2098, enK54), func(n2099 *Node) bool {
-				return anyNode(child(n2099, enK22), func(n2100 *Node) bool { return (len(child(n2100, enK183)) > 0) })
+	return !anyNode(child(n, enK44), func(n2351 *Node) bool {
+		return anyNode(child(n2351, enK3), func(n2352 *Node) bool {
+			return anyNode(child(n2352, enK54), func(n2353 *Node) bool {
+				return anyNode(child(n2353, enK22), func(n2354 *Node) bool { return (len(child(n2354, enK183)) > 0) })
 			})
 		})
 	})
@@ -7092,10 +8272,10 @@ func enT0385(v []Seq, n *Node) bool {
 
 // UBL-CR-176: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0386(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2102 *Node) bool {
-		return anyNode(child(n2102, enK3), func(n2103 *Node) bool {
-			return anyNode(child(n2103, enK54), func(n2104 *Node) bool {
-				return anyNode(child(n2104, enK22), func(n2105 *Node) bool { return (len(child(n2105, enK184)) > 0) })
+	return !anyNode(child(n, enK44), func(n2356 *Node) bool {
+		return anyNode(child(n2356, enK3), func(n2357 *Node) bool {
+			return anyNode(child(n2357, enK54), func(n2358 *Node) bool {
+				return anyNode(child(n2358, enK22), func(n2359 *Node) bool { return (len(child(n2359, enK184)) > 0) })
 			})
 		})
 	})
@@ -7103,10 +8283,10 @@ func enT0386(v []Seq, n *Node) bool {
 
 // UBL-CR-177: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0387(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2107 *Node) bool {
-		return anyNode(child(n2107, enK3), func(n2108 *Node) bool {
-			return anyNode(child(n2108, enK54), func(n2109 *Node) bool {
-				return anyNode(child(n2109, enK22), func(n2110 *Node) bool { return (len(child(n2110, enK185)) > 0) })
+	return !anyNode(child(n, enK44), func(n2361 *Node) bool {
+		return anyNode(child(n2361, enK3), func(n2362 *Node) bool {
+			return anyNode(child(n2362, enK54), func(n2363 *Node) bool {
+				return anyNode(child(n2363, enK22), func(n2364 *Node) bool { return (len(child(n2364, enK185)) > 0) })
 			})
 		})
 	})
@@ -7114,423 +8294,423 @@ func enT0387(v []Seq, n *Node) bool {
 
 // UBL-CR-178: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0388(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2112 *Node) bool {
-		return anyNode(child(n2112, enK3), func(n2113 *Node) bool {
-			return anyNode(child(n2113, enK45), func(n2114 *Node) bool { return (len(child(n2114, enK186)) > 0) })
+	return !anyNode(child(n, enK44), func(n2366 *Node) bool {
+		return anyNode(child(n2366, enK3), func(n2367 *Node) bool {
+			return anyNode(child(n2367, enK45), func(n2368 *Node) bool { return (len(child(n2368, enK186)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-179: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0389(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2116 *Node) bool {
-		return anyNode(child(n2116, enK3), func(n2117 *Node) bool {
-			return anyNode(child(n2117, enK45), func(n2118 *Node) bool { return (len(child(n2118, enK187)) > 0) })
+	return !anyNode(child(n, enK44), func(n2370 *Node) bool {
+		return anyNode(child(n2370, enK3), func(n2371 *Node) bool {
+			return anyNode(child(n2371, enK45), func(n2372 *Node) bool { return (len(child(n2372, enK187)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-180: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0390(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2120 *Node) bool {
-		return anyNode(child(n2120, enK3), func(n2121 *Node) bool {
-			return anyNode(child(n2121, enK45), func(n2122 *Node) bool { return (len(child(n2122, enK188)) > 0) })
+	return !anyNode(child(n, enK44), func(n2374 *Node) bool {
+		return anyNode(child(n2374, enK3), func(n2375 *Node) bool {
+			return anyNode(child(n2375, enK45), func(n2376 *Node) bool { return (len(child(n2376, enK188)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-181: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0391(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2124 *Node) bool {
-		return anyNode(child(n2124, enK3), func(n2125 *Node) bool {
-			return anyNode(child(n2125, enK45), func(n2126 *Node) bool { return (len(child(n2126, enK189)) > 0) })
+	return !anyNode(child(n, enK44), func(n2378 *Node) bool {
+		return anyNode(child(n2378, enK3), func(n2379 *Node) bool {
+			return anyNode(child(n2379, enK45), func(n2380 *Node) bool { return (len(child(n2380, enK189)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-182: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0392(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2128 *Node) bool {
-		return anyNode(child(n2128, enK3), func(n2129 *Node) bool {
-			return anyNode(child(n2129, enK45), func(n2130 *Node) bool { return (len(child(n2130, enK190)) > 0) })
+	return !anyNode(child(n, enK44), func(n2382 *Node) bool {
+		return anyNode(child(n2382, enK3), func(n2383 *Node) bool {
+			return anyNode(child(n2383, enK45), func(n2384 *Node) bool { return (len(child(n2384, enK190)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-183: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0393(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2132 *Node) bool {
-		return anyNode(child(n2132, enK3), func(n2133 *Node) bool {
-			return anyNode(child(n2133, enK45), func(n2134 *Node) bool { return (len(child(n2134, enK191)) > 0) })
+	return !anyNode(child(n, enK44), func(n2386 *Node) bool {
+		return anyNode(child(n2386, enK3), func(n2387 *Node) bool {
+			return anyNode(child(n2387, enK45), func(n2388 *Node) bool { return (len(child(n2388, enK191)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-184: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0394(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2136 *Node) bool {
-		return anyNode(child(n2136, enK3), func(n2137 *Node) bool {
-			return anyNode(child(n2137, enK45), func(n2138 *Node) bool { return (len(child(n2138, enK192)) > 0) })
+	return !anyNode(child(n, enK44), func(n2390 *Node) bool {
+		return anyNode(child(n2390, enK3), func(n2391 *Node) bool {
+			return anyNode(child(n2391, enK45), func(n2392 *Node) bool { return (len(child(n2392, enK192)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-185: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0395(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2140 *Node) bool {
-		return anyNode(child(n2140, enK3), func(n2141 *Node) bool {
-			return anyNode(child(n2141, enK45), func(n2142 *Node) bool { return (len(child(n2142, enK182)) > 0) })
+	return !anyNode(child(n, enK44), func(n2394 *Node) bool {
+		return anyNode(child(n2394, enK3), func(n2395 *Node) bool {
+			return anyNode(child(n2395, enK45), func(n2396 *Node) bool { return (len(child(n2396, enK182)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-186: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0396(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2144 *Node) bool {
-		return anyNode(child(n2144, enK3), func(n2145 *Node) bool {
-			return anyNode(child(n2145, enK45), func(n2146 *Node) bool { return (len(child(n2146, enK193)) > 0) })
+	return !anyNode(child(n, enK44), func(n2398 *Node) bool {
+		return anyNode(child(n2398, enK3), func(n2399 *Node) bool {
+			return anyNode(child(n2399, enK45), func(n2400 *Node) bool { return (len(child(n2400, enK193)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-187: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0397(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2148 *Node) bool {
-		return anyNode(child(n2148, enK3), func(n2149 *Node) bool {
-			return anyNode(child(n2149, enK45), func(n2150 *Node) bool { return (len(child(n2150, enK194)) > 0) })
+	return !anyNode(child(n, enK44), func(n2402 *Node) bool {
+		return anyNode(child(n2402, enK3), func(n2403 *Node) bool {
+			return anyNode(child(n2403, enK45), func(n2404 *Node) bool { return (len(child(n2404, enK194)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-188: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0398(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2152 *Node) bool {
-		return anyNode(child(n2152, enK3), func(n2153 *Node) bool {
-			return anyNode(child(n2153, enK45), func(n2154 *Node) bool { return (len(child(n2154, enK195)) > 0) })
+	return !anyNode(child(n, enK44), func(n2406 *Node) bool {
+		return anyNode(child(n2406, enK3), func(n2407 *Node) bool {
+			return anyNode(child(n2407, enK45), func(n2408 *Node) bool { return (len(child(n2408, enK195)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-189: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ID)
 func enT0399(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2156 *Node) bool {
-		return anyNode(child(n2156, enK3), func(n2157 *Node) bool {
-			return anyNode(child(n2157, enK196), func(n2158 *Node) bool { return (len(child(n2158, enK1)) > 0) })
+	return !anyNode(child(n, enK44), func(n2410 *Node) bool {
+		return anyNode(child(n2410, enK3), func(n2411 *Node) bool {
+			return anyNode(child(n2411, enK196), func(n2412 *Node) bool { return (len(child(n2412, enK1)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-190: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telefax)
 func enT0400(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2160 *Node) bool {
-		return anyNode(child(n2160, enK3), func(n2161 *Node) bool {
-			return anyNode(child(n2161, enK196), func(n2162 *Node) bool { return (len(child(n2162, enK197)) > 0) })
+	return !anyNode(child(n, enK44), func(n2414 *Node) bool {
+		return anyNode(child(n2414, enK3), func(n2415 *Node) bool {
+			return anyNode(child(n2415, enK196), func(n2416 *Node) bool { return (len(child(n2416, enK197)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-191: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Note)
 func enT0401(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2164 *Node) bool {
-		return anyNode(child(n2164, enK3), func(n2165 *Node) bool {
-			return anyNode(child(n2165, enK196), func(n2166 *Node) bool { return (len(child(n2166, enK78)) > 0) })
+	return !anyNode(child(n, enK44), func(n2418 *Node) bool {
+		return anyNode(child(n2418, enK3), func(n2419 *Node) bool {
+			return anyNode(child(n2419, enK196), func(n2420 *Node) bool { return (len(child(n2420, enK78)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-192: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func enT0402(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2168 *Node) bool {
-		return anyNode(child(n2168, enK3), func(n2169 *Node) bool {
-			return anyNode(child(n2169, enK196), func(n2170 *Node) bool { return (len(child(n2170, enK198)) > 0) })
+	return !anyNode(child(n, enK44), func(n2422 *Node) bool {
+		return anyNode(child(n2422, enK3), func(n2423 *Node) bool {
+			return anyNode(child(n2423, enK196), func(n2424 *Node) bool { return (len(child(n2424, enK198)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-193: not(cac:AccountingSupplierParty/cac:Party/cac:Person)
 func enT0403(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2172 *Node) bool {
-		return anyNode(child(n2172, enK3), func(n2173 *Node) bool { return (len(child(n2173, enK199)) > 0) })
+	return !anyNode(child(n, enK44), func(n2426 *Node) bool {
+		return anyNode(child(n2426, enK3), func(n2427 *Node) bool { return (len(child(n2427, enK199)) > 0) })
 	})
 }
 
 // UBL-CR-194: not(cac:AccountingSupplierParty/cac:Party/cac:AgentParty)
 func enT0404(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2175 *Node) bool {
-		return anyNode(child(n2175, enK3), func(n2176 *Node) bool { return (len(child(n2176, enK200)) > 0) })
+	return !anyNode(child(n, enK44), func(n2429 *Node) bool {
+		return anyNode(child(n2429, enK3), func(n2430 *Node) bool { return (len(child(n2430, enK200)) > 0) })
 	})
 }
 
 // UBL-CR-195: not(cac:AccountingSupplierParty/cac:Party/cac:ServiceProviderParty)
 func enT0405(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2178 *Node) bool {
-		return anyNode(child(n2178, enK3), func(n2179 *Node) bool { return (len(child(n2179, enK201)) > 0) })
+	return !anyNode(child(n, enK44), func(n2432 *Node) bool {
+		return anyNode(child(n2432, enK3), func(n2433 *Node) bool { return (len(child(n2433, enK201)) > 0) })
 	})
 }
 
 // UBL-CR-196: not(cac:AccountingSupplierParty/cac:Party/cac:PowerOfAttorney)
 func enT0406(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2181 *Node) bool {
-		return anyNode(child(n2181, enK3), func(n2182 *Node) bool { return (len(child(n2182, enK202)) > 0) })
+	return !anyNode(child(n, enK44), func(n2435 *Node) bool {
+		return anyNode(child(n2435, enK3), func(n2436 *Node) bool { return (len(child(n2436, enK202)) > 0) })
 	})
 }
 
 // UBL-CR-197: not(cac:AccountingSupplierParty/cac:Party/cac:FinancialAccount)
 func enT0407(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2184 *Node) bool {
-		return anyNode(child(n2184, enK3), func(n2185 *Node) bool { return (len(child(n2185, enK203)) > 0) })
+	return !anyNode(child(n, enK44), func(n2438 *Node) bool {
+		return anyNode(child(n2438, enK3), func(n2439 *Node) bool { return (len(child(n2439, enK203)) > 0) })
 	})
 }
 
 // UBL-CR-198: not(cac:AccountingSupplierParty/cac:DespatchContact)
 func enT0408(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2187 *Node) bool { return (len(child(n2187, enK204)) > 0) })
+	return !anyNode(child(n, enK44), func(n2441 *Node) bool { return (len(child(n2441, enK204)) > 0) })
 }
 
 // UBL-CR-199: not(cac:AccountingSupplierParty/cac:AccountingContact)
 func enT0409(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2189 *Node) bool { return (len(child(n2189, enK205)) > 0) })
+	return !anyNode(child(n, enK44), func(n2443 *Node) bool { return (len(child(n2443, enK205)) > 0) })
 }
 
 // UBL-CR-200: not(cac:AccountingSupplierParty/cac:SellerContact)
 func enT0410(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2191 *Node) bool { return (len(child(n2191, enK206)) > 0) })
+	return !anyNode(child(n, enK44), func(n2445 *Node) bool { return (len(child(n2445, enK206)) > 0) })
 }
 
 // UBL-CR-201: not(cac:AccountingCustomerParty/cbc:CustomerAssignedAccountID)
 func enT0411(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2193 *Node) bool { return (len(child(n2193, enK150)) > 0) })
+	return !anyNode(child(n, enK4), func(n2447 *Node) bool { return (len(child(n2447, enK150)) > 0) })
 }
 
 // UBL-CR-202: not(cac:AccountingCustomerParty/cbc:SupplierAssignedAccountID)
 func enT0412(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2195 *Node) bool { return (len(child(n2195, enK207)) > 0) })
+	return !anyNode(child(n, enK4), func(n2449 *Node) bool { return (len(child(n2449, enK207)) > 0) })
 }
 
 // UBL-CR-203: not(cac:AccountingCustomerParty/cbc:AdditionalAccountID)
 func enT0413(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2197 *Node) bool { return (len(child(n2197, enK151)) > 0) })
+	return !anyNode(child(n, enK4), func(n2451 *Node) bool { return (len(child(n2451, enK151)) > 0) })
 }
 
 // UBL-CR-204: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkCareIndicator)
 func enT0414(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2199 *Node) bool {
-		return anyNode(child(n2199, enK3), func(n2200 *Node) bool { return (len(child(n2200, enK153)) > 0) })
+	return !anyNode(child(n, enK4), func(n2453 *Node) bool {
+		return anyNode(child(n2453, enK3), func(n2454 *Node) bool { return (len(child(n2454, enK153)) > 0) })
 	})
 }
 
 // UBL-CR-205: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkAttentionIndicator)
 func enT0415(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2202 *Node) bool {
-		return anyNode(child(n2202, enK3), func(n2203 *Node) bool { return (len(child(n2203, enK154)) > 0) })
+	return !anyNode(child(n, enK4), func(n2456 *Node) bool {
+		return anyNode(child(n2456, enK3), func(n2457 *Node) bool { return (len(child(n2457, enK154)) > 0) })
 	})
 }
 
 // UBL-CR-206: not(cac:AccountingCustomerParty/cac:Party/cbc:WebsiteURI)
 func enT0416(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2205 *Node) bool {
-		return anyNode(child(n2205, enK3), func(n2206 *Node) bool { return (len(child(n2206, enK155)) > 0) })
+	return !anyNode(child(n, enK4), func(n2459 *Node) bool {
+		return anyNode(child(n2459, enK3), func(n2460 *Node) bool { return (len(child(n2460, enK155)) > 0) })
 	})
 }
 
 // UBL-CR-207: not(cac:AccountingCustomerParty/cac:Party/cbc:LogoReferenceID)
 func enT0417(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2208 *Node) bool {
-		return anyNode(child(n2208, enK3), func(n2209 *Node) bool { return (len(child(n2209, enK156)) > 0) })
+	return !anyNode(child(n, enK4), func(n2462 *Node) bool {
+		return anyNode(child(n2462, enK3), func(n2463 *Node) bool { return (len(child(n2463, enK156)) > 0) })
 	})
 }
 
 // UBL-CR-208: not(cac:AccountingCustomerParty/cac:Party/cbc:IndustryClassificationCode)
 func enT0418(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2211 *Node) bool {
-		return anyNode(child(n2211, enK3), func(n2212 *Node) bool { return (len(child(n2212, enK157)) > 0) })
+	return !anyNode(child(n, enK4), func(n2465 *Node) bool {
+		return anyNode(child(n2465, enK3), func(n2466 *Node) bool { return (len(child(n2466, enK157)) > 0) })
 	})
 }
 
 // UBL-CR-209: not(cac:AccountingCustomerParty/cac:Party/cac:Language)
 func enT0419(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2214 *Node) bool {
-		return anyNode(child(n2214, enK3), func(n2215 *Node) bool { return (len(child(n2215, enK158)) > 0) })
+	return !anyNode(child(n, enK4), func(n2468 *Node) bool {
+		return anyNode(child(n2468, enK3), func(n2469 *Node) bool { return (len(child(n2469, enK158)) > 0) })
 	})
 }
 
 // UBL-CR-210: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:ID)
 func enT0420(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2217 *Node) bool {
-		return anyNode(child(n2217, enK3), func(n2218 *Node) bool {
-			return anyNode(child(n2218, enK6), func(n2219 *Node) bool { return (len(child(n2219, enK1)) > 0) })
+	return !anyNode(child(n, enK4), func(n2471 *Node) bool {
+		return anyNode(child(n2471, enK3), func(n2472 *Node) bool {
+			return anyNode(child(n2472, enK6), func(n2473 *Node) bool { return (len(child(n2473, enK1)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-211: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0421(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2221 *Node) bool {
-		return anyNode(child(n2221, enK3), func(n2222 *Node) bool {
-			return anyNode(child(n2222, enK6), func(n2223 *Node) bool { return (len(child(n2223, enK159)) > 0) })
+	return !anyNode(child(n, enK4), func(n2475 *Node) bool {
+		return anyNode(child(n2475, enK3), func(n2476 *Node) bool {
+			return anyNode(child(n2476, enK6), func(n2477 *Node) bool { return (len(child(n2477, enK159)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-212: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0422(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2225 *Node) bool {
-		return anyNode(child(n2225, enK3), func(n2226 *Node) bool {
-			return anyNode(child(n2226, enK6), func(n2227 *Node) bool { return (len(child(n2227, enK160)) > 0) })
+	return !anyNode(child(n, enK4), func(n2479 *Node) bool {
+		return anyNode(child(n2479, enK3), func(n2480 *Node) bool {
+			return anyNode(child(n2480, enK6), func(n2481 *Node) bool { return (len(child(n2481, enK160)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-213: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func enT0423(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2229 *Node) bool {
-		return anyNode(child(n2229, enK3), func(n2230 *Node) bool {
-			return anyNode(child(n2230, enK6), func(n2231 *Node) bool { return (len(child(n2231, enK161)) > 0) })
+	return !anyNode(child(n, enK4), func(n2483 *Node) bool {
+		return anyNode(child(n2483, enK3), func(n2484 *Node) bool {
+			return anyNode(child(n2484, enK6), func(n2485 *Node) bool { return (len(child(n2485, enK161)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-214: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func enT0424(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2233 *Node) bool {
-		return anyNode(child(n2233, enK3), func(n2234 *Node) bool {
-			return anyNode(child(n2234, enK6), func(n2235 *Node) bool { return (len(child(n2235, enK162)) > 0) })
+	return !anyNode(child(n, enK4), func(n2487 *Node) bool {
+		return anyNode(child(n2487, enK3), func(n2488 *Node) bool {
+			return anyNode(child(n2488, enK6), func(n2489 *Node) bool { return (len(child(n2489, enK162)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-215: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Room)
 func enT0425(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2237 *Node) bool {
-		return anyNode(child(n2237, enK3), func(n2238 *Node) bool {
-			return anyNode(child(n2238, enK6), func(n2239 *Node) bool { return (len(child(n2239, enK163)) > 0) })
+	return !anyNode(child(n, enK4), func(n2491 *Node) bool {
+		return anyNode(child(n2491, enK3), func(n2492 *Node) bool {
+			return anyNode(child(n2492, enK6), func(n2493 *Node) bool { return (len(child(n2493, enK163)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-216: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func enT0426(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2241 *Node) bool {
-		return anyNode(child(n2241, enK3), func(n2242 *Node) bool {
-			return anyNode(child(n2242, enK6), func(n2243 *Node) bool { return (len(child(n2243, enK164)) > 0) })
+	return !anyNode(child(n, enK4), func(n2495 *Node) bool {
+		return anyNode(child(n2495, enK3), func(n2496 *Node) bool {
+			return anyNode(child(n2496, enK6), func(n2497 *Node) bool { return (len(child(n2497, enK164)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-217: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func enT0427(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2245 *Node) bool {
-		return anyNode(child(n2245, enK3), func(n2246 *Node) bool {
-			return anyNode(child(n2246, enK6), func(n2247 *Node) bool { return (len(child(n2247, enK165)) > 0) })
+	return !anyNode(child(n, enK4), func(n2499 *Node) bool {
+		return anyNode(child(n2499, enK3), func(n2500 *Node) bool {
+			return anyNode(child(n2500, enK6), func(n2501 *Node) bool { return (len(child(n2501, enK165)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-218: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func enT0428(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2249 *Node) bool {
-		return anyNode(child(n2249, enK3), func(n2250 *Node) bool {
-			return anyNode(child(n2250, enK6), func(n2251 *Node) bool { return (len(child(n2251, enK166)) > 0) })
+	return !anyNode(child(n, enK4), func(n2503 *Node) bool {
+		return anyNode(child(n2503, enK3), func(n2504 *Node) bool {
+			return anyNode(child(n2504, enK6), func(n2505 *Node) bool { return (len(child(n2505, enK166)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-219: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func enT0429(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2253 *Node) bool {
-		return anyNode(child(n2253, enK3), func(n2254 *Node) bool {
-			return anyNode(child(n2254, enK6), func(n2255 *Node) bool { return (len(child(n2255, enK167)) > 0) })
+	return !anyNode(child(n, enK4), func(n2507 *Node) bool {
+		return anyNode(child(n2507, enK3), func(n2508 *Node) bool {
+			return anyNode(child(n2508, enK6), func(n2509 *Node) bool { return (len(child(n2509, enK167)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-220: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Department)
 func enT0430(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2257 *Node) bool {
-		return anyNode(child(n2257, enK3), func(n2258 *Node) bool {
-			return anyNode(child(n2258, enK6), func(n2259 *Node) bool { return (len(child(n2259, enK168)) > 0) })
+	return !anyNode(child(n, enK4), func(n2511 *Node) bool {
+		return anyNode(child(n2511, enK3), func(n2512 *Node) bool {
+			return anyNode(child(n2512, enK6), func(n2513 *Node) bool { return (len(child(n2513, enK168)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-221: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func enT0431(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2261 *Node) bool {
-		return anyNode(child(n2261, enK3), func(n2262 *Node) bool {
-			return anyNode(child(n2262, enK6), func(n2263 *Node) bool { return (len(child(n2263, enK169)) > 0) })
+	return !anyNode(child(n, enK4), func(n2515 *Node) bool {
+		return anyNode(child(n2515, enK3), func(n2516 *Node) bool {
+			return anyNode(child(n2516, enK6), func(n2517 *Node) bool { return (len(child(n2517, enK169)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-222: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func enT0432(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2265 *Node) bool {
-		return anyNode(child(n2265, enK3), func(n2266 *Node) bool {
-			return anyNode(child(n2266, enK6), func(n2267 *Node) bool { return (len(child(n2267, enK170)) > 0) })
+	return !anyNode(child(n, enK4), func(n2519 *Node) bool {
+		return anyNode(child(n2519, enK3), func(n2520 *Node) bool {
+			return anyNode(child(n2520, enK6), func(n2521 *Node) bool { return (len(child(n2521, enK170)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-223: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func enT0433(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2269 *Node) bool {
-		return anyNode(child(n2269, enK3), func(n2270 *Node) bool {
-			return anyNode(child(n2270, enK6), func(n2271 *Node) bool { return (len(child(n2271, enK171)) > 0) })
+	return !anyNode(child(n, enK4), func(n2523 *Node) bool {
+		return anyNode(child(n2523, enK3), func(n2524 *Node) bool {
+			return anyNode(child(n2524, enK6), func(n2525 *Node) bool { return (len(child(n2525, enK171)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-224: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0434(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2273 *Node) bool {
-		return anyNode(child(n2273, enK3), func(n2274 *Node) bool {
-			return anyNode(child(n2274, enK6), func(n2275 *Node) bool { return (len(child(n2275, enK172)) > 0) })
+	return !anyNode(child(n, enK4), func(n2527 *Node) bool {
+		return anyNode(child(n2527, enK3), func(n2528 *Node) bool {
+			return anyNode(child(n2528, enK6), func(n2529 *Node) bool { return (len(child(n2529, enK172)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-225: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0435(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2277 *Node) bool {
-		return anyNode(child(n2277, enK3), func(n2278 *Node) bool {
-			return anyNode(child(n2278, enK6), func(n2279 *Node) bool { return (len(child(n2279, enK173)) > 0) })
+	return !anyNode(child(n, enK4), func(n2531 *Node) bool {
+		return anyNode(child(n2531, enK3), func(n2532 *Node) bool {
+			return anyNode(child(n2532, enK6), func(n2533 *Node) bool { return (len(child(n2533, enK173)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-226: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Region)
 func enT0436(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2281 *Node) bool {
-		return anyNode(child(n2281, enK3), func(n2282 *Node) bool {
-			return anyNode(child(n2282, enK6), func(n2283 *Node) bool { return (len(child(n2283, enK174)) > 0) })
+	return !anyNode(child(n, enK4), func(n2535 *Node) bool {
+		return anyNode(child(n2535, enK3), func(n2536 *Node) bool {
+			return anyNode(child(n2536, enK6), func(n2537 *Node) bool { return (len(child(n2537, enK174)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-227: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:District)
 func enT0437(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2285 *Node) bool {
-		return anyNode(child(n2285, enK3), func(n2286 *Node) bool {
-			return anyNode(child(n2286, enK6), func(n2287 *Node) bool { return (len(child(n2287, enK175)) > 0) })
+	return !anyNode(child(n, enK4), func(n2539 *Node) bool {
+		return anyNode(child(n2539, enK3), func(n2540 *Node) bool {
+			return anyNode(child(n2540, enK6), func(n2541 *Node) bool { return (len(child(n2541, enK175)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-228: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0438(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2289 *Node) bool {
-		return anyNode(child(n2289, enK3), func(n2290 *Node) bool {
-			return anyNode(child(n2290, enK6), func(n2291 *Node) bool { return (len(child(n2291, enK176)) > 0) })
+	return !anyNode(child(n, enK4), func(n2543 *Node) bool {
+		return anyNode(child(n2543, enK3), func(n2544 *Node) bool {
+			return anyNode(child(n2544, enK6), func(n2545 *Node) bool { return (len(child(n2545, enK176)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-229: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0439(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2293 *Node) bool {
-		return anyNode(child(n2293, enK3), func(n2294 *Node) bool {
-			return anyNode(child(n2294, enK6), func(n2295 *Node) bool {
-				return anyNode(child(n2295, enK7), func(n2296 *Node) bool { return (len(child(n2296, enK67)) > 0) })
+	return !anyNode(child(n, enK4), func(n2547 *Node) bool {
+		return anyNode(child(n2547, enK3), func(n2548 *Node) bool {
+			return anyNode(child(n2548, enK6), func(n2549 *Node) bool {
+				return anyNode(child(n2549, enK7), func(n2550 *Node) bool { return (len(child(n2550, enK67)) > 0) })
 			})
 		})
 	})
@@ -7538,71 +8718,71 @@ func enT0439(v []Seq, n *Node) bool {
 
 // UBL-CR-230: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func enT0440(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2298 *Node) bool {
-		return anyNode(child(n2298, enK3), func(n2299 *Node) bool {
-			return anyNode(child(n2299, enK6), func(n2300 *Node) bool { return (len(child(n2300, enK177)) > 0) })
+	return !anyNode(child(n, enK4), func(n2552 *Node) bool {
+		return anyNode(child(n2552, enK3), func(n2553 *Node) bool {
+			return anyNode(child(n2553, enK6), func(n2554 *Node) bool { return (len(child(n2554, enK177)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-231: not(cac:AccountingCustomerParty/cac:Party/cac:PhysicalLocation)
 func enT0441(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2302 *Node) bool {
-		return anyNode(child(n2302, enK3), func(n2303 *Node) bool { return (len(child(n2303, enK178)) > 0) })
+	return !anyNode(child(n, enK4), func(n2556 *Node) bool {
+		return anyNode(child(n2556, enK3), func(n2557 *Node) bool { return (len(child(n2557, enK178)) > 0) })
 	})
 }
 
 // UBL-CR-232: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0442(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2305 *Node) bool {
-		return anyNode(child(n2305, enK3), func(n2306 *Node) bool {
-			return anyNode(child(n2306, enK54), func(n2307 *Node) bool { return (len(child(n2307, enK46)) > 0) })
+	return !anyNode(child(n, enK4), func(n2559 *Node) bool {
+		return anyNode(child(n2559, enK3), func(n2560 *Node) bool {
+			return anyNode(child(n2560, enK54), func(n2561 *Node) bool { return (len(child(n2561, enK46)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-233: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0443(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2309 *Node) bool {
-		return anyNode(child(n2309, enK3), func(n2310 *Node) bool {
-			return anyNode(child(n2310, enK54), func(n2311 *Node) bool { return (len(child(n2311, enK179)) > 0) })
+	return !anyNode(child(n, enK4), func(n2563 *Node) bool {
+		return anyNode(child(n2563, enK3), func(n2564 *Node) bool {
+			return anyNode(child(n2564, enK54), func(n2565 *Node) bool { return (len(child(n2565, enK179)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-234: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0444(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2313 *Node) bool {
-		return anyNode(child(n2313, enK3), func(n2314 *Node) bool {
-			return anyNode(child(n2314, enK54), func(n2315 *Node) bool { return (len(child(n2315, enK180)) > 0) })
+	return !anyNode(child(n, enK4), func(n2567 *Node) bool {
+		return anyNode(child(n2567, enK3), func(n2568 *Node) bool {
+			return anyNode(child(n2568, enK54), func(n2569 *Node) bool { return (len(child(n2569, enK180)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-235: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0445(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2317 *Node) bool {
-		return anyNode(child(n2317, enK3), func(n2318 *Node) bool {
-			return anyNode(child(n2318, enK54), func(n2319 *Node) bool { return (len(child(n2319, enK181)) > 0) })
+	return !anyNode(child(n, enK4), func(n2571 *Node) bool {
+		return anyNode(child(n2571, enK3), func(n2572 *Node) bool {
+			return anyNode(child(n2572, enK54), func(n2573 *Node) bool { return (len(child(n2573, enK181)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-236: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0446(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2321 *Node) bool {
-		return anyNode(child(n2321, enK3), func(n2322 *Node) bool {
-			return anyNode(child(n2322, enK54), func(n2323 *Node) bool { return (len(child(n2323, enK182)) > 0) })
+	return !anyNode(child(n, enK4), func(n2575 *Node) bool {
+		return anyNode(child(n2575, enK3), func(n2576 *Node) bool {
+			return anyNode(child(n2576, enK54), func(n2577 *Node) bool { return (len(child(n2577, enK182)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-237: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0447(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2325 *Node) bool {
-		return anyNode(child(n2325, enK3), func(n2326 *Node) bool {
-			return anyNode(child(n2326, enK54), func(n2327 *Node) bool {
-				return anyNode(child(n2327, enK22), func(n2328 *Node) bool { return (len(child(n2328, enK67)) > 0) })
+	return !anyNode(child(n, enK4), func(n2579 *Node) bool {
+		return anyNode(child(n2579, enK3), func(n2580 *Node) bool {
+			return anyNode(child(n2580, enK54), func(n2581 *Node) bool {
+				return anyNode(child(n2581, enK22), func(n2582 *Node) bool { return (len(child(n2582, enK67)) > 0) })
 			})
 		})
 	})
@@ -7610,10 +8790,10 @@ func enT0447(v []Seq, n *Node) bool {
 
 // UBL-CR-238: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0448(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2330 *Node) bool {
-		return anyNode(child(n2330, enK3), func(n2331 *Node) bool {
-			return anyNode(child(n2331, enK54), func(n2332 *Node) bool {
-				return anyNode(child(n2332, enK22), func(n2333 *Node) bool { return (len(child(n2333, enK183)) > 0) })
+	return !anyNode(child(n, enK4), func(n2584 *Node) bool {
+		return anyNode(child(n2584, enK3), func(n2585 *Node) bool {
+			return anyNode(child(n2585, enK54), func(n2586 *Node) bool {
+				return anyNode(child(n2586, enK22), func(n2587 *Node) bool { return (len(child(n2587, enK183)) > 0) })
 			})
 		})
 	})
@@ -7621,10 +8801,10 @@ func enT0448(v []Seq, n *Node) bool {
 
 // UBL-CR-239: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0449(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2335 *Node) bool {
-		return anyNode(child(n2335, enK3), func(n2336 *Node) bool {
-			return anyNode(child(n2336, enK54), func(n2337 *Node) bool {
-				return anyNode(child(n2337, enK22), func(n2338 *Node) bool { return (len(child(n2338, enK184)) > 0) })
+	return !anyNode(child(n, enK4), func(n2589 *Node) bool {
+		return anyNode(child(n2589, enK3), func(n2590 *Node) bool {
+			return anyNode(child(n2590, enK54), func(n2591 *Node) bool {
+				return anyNode(child(n2591, enK22), func(n2592 *Node) bool { return (len(child(n2592, enK184)) > 0) })
 			})
 		})
 	})
@@ -7632,10 +8812,10 @@ func enT0449(v []Seq, n *Node) bool {
 
 // UBL-CR-240: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0450(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2340 *Node) bool {
-		return anyNode(child(n2340, enK3), func(n2341 *Node) bool {
-			return anyNode(child(n2341, enK54), func(n2342 *Node) bool {
-				return anyNode(child(n2342, enK22), func(n2343 *Node) bool { return (len(child(n2343, enK185)) > 0) })
+	return !anyNode(child(n, enK4), func(n2594 *Node) bool {
+		return anyNode(child(n2594, enK3), func(n2595 *Node) bool {
+			return anyNode(child(n2595, enK54), func(n2596 *Node) bool {
+				return anyNode(child(n2596, enK22), func(n2597 *Node) bool { return (len(child(n2597, enK185)) > 0) })
 			})
 		})
 	})
@@ -7643,367 +8823,367 @@ func enT0450(v []Seq, n *Node) bool {
 
 // UBL-CR-241: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0451(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2345 *Node) bool {
-		return anyNode(child(n2345, enK3), func(n2346 *Node) bool {
-			return anyNode(child(n2346, enK45), func(n2347 *Node) bool { return (len(child(n2347, enK186)) > 0) })
+	return !anyNode(child(n, enK4), func(n2599 *Node) bool {
+		return anyNode(child(n2599, enK3), func(n2600 *Node) bool {
+			return anyNode(child(n2600, enK45), func(n2601 *Node) bool { return (len(child(n2601, enK186)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-242: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0452(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2349 *Node) bool {
-		return anyNode(child(n2349, enK3), func(n2350 *Node) bool {
-			return anyNode(child(n2350, enK45), func(n2351 *Node) bool { return (len(child(n2351, enK187)) > 0) })
+	return !anyNode(child(n, enK4), func(n2603 *Node) bool {
+		return anyNode(child(n2603, enK3), func(n2604 *Node) bool {
+			return anyNode(child(n2604, enK45), func(n2605 *Node) bool { return (len(child(n2605, enK187)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-243: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0453(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2353 *Node) bool {
-		return anyNode(child(n2353, enK3), func(n2354 *Node) bool {
-			return anyNode(child(n2354, enK45), func(n2355 *Node) bool { return (len(child(n2355, enK188)) > 0) })
+	return !anyNode(child(n, enK4), func(n2607 *Node) bool {
+		return anyNode(child(n2607, enK3), func(n2608 *Node) bool {
+			return anyNode(child(n2608, enK45), func(n2609 *Node) bool { return (len(child(n2609, enK188)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-244: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func enT0454(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2357 *Node) bool {
-		return anyNode(child(n2357, enK3), func(n2358 *Node) bool {
-			return anyNode(child(n2358, enK45), func(n2359 *Node) bool { return (len(child(n2359, enK208)) > 0) })
+	return !anyNode(child(n, enK4), func(n2611 *Node) bool {
+		return anyNode(child(n2611, enK3), func(n2612 *Node) bool {
+			return anyNode(child(n2612, enK45), func(n2613 *Node) bool { return (len(child(n2613, enK208)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-245: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0455(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2361 *Node) bool {
-		return anyNode(child(n2361, enK3), func(n2362 *Node) bool {
-			return anyNode(child(n2362, enK45), func(n2363 *Node) bool { return (len(child(n2363, enK189)) > 0) })
+	return !anyNode(child(n, enK4), func(n2615 *Node) bool {
+		return anyNode(child(n2615, enK3), func(n2616 *Node) bool {
+			return anyNode(child(n2616, enK45), func(n2617 *Node) bool { return (len(child(n2617, enK189)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-246: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0456(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2365 *Node) bool {
-		return anyNode(child(n2365, enK3), func(n2366 *Node) bool {
-			return anyNode(child(n2366, enK45), func(n2367 *Node) bool { return (len(child(n2367, enK190)) > 0) })
+	return !anyNode(child(n, enK4), func(n2619 *Node) bool {
+		return anyNode(child(n2619, enK3), func(n2620 *Node) bool {
+			return anyNode(child(n2620, enK45), func(n2621 *Node) bool { return (len(child(n2621, enK190)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-247: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0457(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2369 *Node) bool {
-		return anyNode(child(n2369, enK3), func(n2370 *Node) bool {
-			return anyNode(child(n2370, enK45), func(n2371 *Node) bool { return (len(child(n2371, enK191)) > 0) })
+	return !anyNode(child(n, enK4), func(n2623 *Node) bool {
+		return anyNode(child(n2623, enK3), func(n2624 *Node) bool {
+			return anyNode(child(n2624, enK45), func(n2625 *Node) bool { return (len(child(n2625, enK191)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-248: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0458(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2373 *Node) bool {
-		return anyNode(child(n2373, enK3), func(n2374 *Node) bool {
-			return anyNode(child(n2374, enK45), func(n2375 *Node) bool { return (len(child(n2375, enK192)) > 0) })
+	return !anyNode(child(n, enK4), func(n2627 *Node) bool {
+		return anyNode(child(n2627, enK3), func(n2628 *Node) bool {
+			return anyNode(child(n2628, enK45), func(n2629 *Node) bool { return (len(child(n2629, enK192)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-249: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0459(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2377 *Node) bool {
-		return anyNode(child(n2377, enK3), func(n2378 *Node) bool {
-			return anyNode(child(n2378, enK45), func(n2379 *Node) bool { return (len(child(n2379, enK182)) > 0) })
+	return !anyNode(child(n, enK4), func(n2631 *Node) bool {
+		return anyNode(child(n2631, enK3), func(n2632 *Node) bool {
+			return anyNode(child(n2632, enK45), func(n2633 *Node) bool { return (len(child(n2633, enK182)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-250: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0460(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2381 *Node) bool {
-		return anyNode(child(n2381, enK3), func(n2382 *Node) bool {
-			return anyNode(child(n2382, enK45), func(n2383 *Node) bool { return (len(child(n2383, enK193)) > 0) })
+	return !anyNode(child(n, enK4), func(n2635 *Node) bool {
+		return anyNode(child(n2635, enK3), func(n2636 *Node) bool {
+			return anyNode(child(n2636, enK45), func(n2637 *Node) bool { return (len(child(n2637, enK193)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-251: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0461(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2385 *Node) bool {
-		return anyNode(child(n2385, enK3), func(n2386 *Node) bool {
-			return anyNode(child(n2386, enK45), func(n2387 *Node) bool { return (len(child(n2387, enK194)) > 0) })
+	return !anyNode(child(n, enK4), func(n2639 *Node) bool {
+		return anyNode(child(n2639, enK3), func(n2640 *Node) bool {
+			return anyNode(child(n2640, enK45), func(n2641 *Node) bool { return (len(child(n2641, enK194)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-252: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0462(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2389 *Node) bool {
-		return anyNode(child(n2389, enK3), func(n2390 *Node) bool {
-			return anyNode(child(n2390, enK45), func(n2391 *Node) bool { return (len(child(n2391, enK195)) > 0) })
+	return !anyNode(child(n, enK4), func(n2643 *Node) bool {
+		return anyNode(child(n2643, enK3), func(n2644 *Node) bool {
+			return anyNode(child(n2644, enK45), func(n2645 *Node) bool { return (len(child(n2645, enK195)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-253: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ID)
 func enT0463(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2393 *Node) bool {
-		return anyNode(child(n2393, enK3), func(n2394 *Node) bool {
-			return anyNode(child(n2394, enK196), func(n2395 *Node) bool { return (len(child(n2395, enK1)) > 0) })
+	return !anyNode(child(n, enK4), func(n2647 *Node) bool {
+		return anyNode(child(n2647, enK3), func(n2648 *Node) bool {
+			return anyNode(child(n2648, enK196), func(n2649 *Node) bool { return (len(child(n2649, enK1)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-254: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telefax)
 func enT0464(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2397 *Node) bool {
-		return anyNode(child(n2397, enK3), func(n2398 *Node) bool {
-			return anyNode(child(n2398, enK196), func(n2399 *Node) bool { return (len(child(n2399, enK197)) > 0) })
+	return !anyNode(child(n, enK4), func(n2651 *Node) bool {
+		return anyNode(child(n2651, enK3), func(n2652 *Node) bool {
+			return anyNode(child(n2652, enK196), func(n2653 *Node) bool { return (len(child(n2653, enK197)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-255: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Note)
 func enT0465(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2401 *Node) bool {
-		return anyNode(child(n2401, enK3), func(n2402 *Node) bool {
-			return anyNode(child(n2402, enK196), func(n2403 *Node) bool { return (len(child(n2403, enK78)) > 0) })
+	return !anyNode(child(n, enK4), func(n2655 *Node) bool {
+		return anyNode(child(n2655, enK3), func(n2656 *Node) bool {
+			return anyNode(child(n2656, enK196), func(n2657 *Node) bool { return (len(child(n2657, enK78)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-256: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func enT0466(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2405 *Node) bool {
-		return anyNode(child(n2405, enK3), func(n2406 *Node) bool {
-			return anyNode(child(n2406, enK196), func(n2407 *Node) bool { return (len(child(n2407, enK198)) > 0) })
+	return !anyNode(child(n, enK4), func(n2659 *Node) bool {
+		return anyNode(child(n2659, enK3), func(n2660 *Node) bool {
+			return anyNode(child(n2660, enK196), func(n2661 *Node) bool { return (len(child(n2661, enK198)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-257: not(cac:AccountingCustomerParty/cac:Party/cac:Person)
 func enT0467(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2409 *Node) bool {
-		return anyNode(child(n2409, enK3), func(n2410 *Node) bool { return (len(child(n2410, enK199)) > 0) })
+	return !anyNode(child(n, enK4), func(n2663 *Node) bool {
+		return anyNode(child(n2663, enK3), func(n2664 *Node) bool { return (len(child(n2664, enK199)) > 0) })
 	})
 }
 
 // UBL-CR-258: not(cac:AccountingCustomerParty/cac:Party/cac:AgentParty)
 func enT0468(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2412 *Node) bool {
-		return anyNode(child(n2412, enK3), func(n2413 *Node) bool { return (len(child(n2413, enK200)) > 0) })
+	return !anyNode(child(n, enK4), func(n2666 *Node) bool {
+		return anyNode(child(n2666, enK3), func(n2667 *Node) bool { return (len(child(n2667, enK200)) > 0) })
 	})
 }
 
 // UBL-CR-259: not(cac:AccountingCustomerParty/cac:Party/cac:ServiceProviderParty)
 func enT0469(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2415 *Node) bool {
-		return anyNode(child(n2415, enK3), func(n2416 *Node) bool { return (len(child(n2416, enK201)) > 0) })
+	return !anyNode(child(n, enK4), func(n2669 *Node) bool {
+		return anyNode(child(n2669, enK3), func(n2670 *Node) bool { return (len(child(n2670, enK201)) > 0) })
 	})
 }
 
 // UBL-CR-260: not(cac:AccountingCustomerParty/cac:Party/cac:PowerOfAttorney)
 func enT0470(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2418 *Node) bool {
-		return anyNode(child(n2418, enK3), func(n2419 *Node) bool { return (len(child(n2419, enK202)) > 0) })
+	return !anyNode(child(n, enK4), func(n2672 *Node) bool {
+		return anyNode(child(n2672, enK3), func(n2673 *Node) bool { return (len(child(n2673, enK202)) > 0) })
 	})
 }
 
 // UBL-CR-261: not(cac:AccountingCustomerParty/cac:Party/cac:FinancialAccount)
 func enT0471(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2421 *Node) bool {
-		return anyNode(child(n2421, enK3), func(n2422 *Node) bool { return (len(child(n2422, enK203)) > 0) })
+	return !anyNode(child(n, enK4), func(n2675 *Node) bool {
+		return anyNode(child(n2675, enK3), func(n2676 *Node) bool { return (len(child(n2676, enK203)) > 0) })
 	})
 }
 
 // UBL-CR-262: not(cac:AccountingCustomerParty/cac:DeliveryContact)
 func enT0472(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2424 *Node) bool { return (len(child(n2424, enK209)) > 0) })
+	return !anyNode(child(n, enK4), func(n2678 *Node) bool { return (len(child(n2678, enK209)) > 0) })
 }
 
 // UBL-CR-263: not(cac:AccountingCustomerParty/cac:AccountingContact)
 func enT0473(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2426 *Node) bool { return (len(child(n2426, enK205)) > 0) })
+	return !anyNode(child(n, enK4), func(n2680 *Node) bool { return (len(child(n2680, enK205)) > 0) })
 }
 
 // UBL-CR-264: not(cac:AccountingCustomerParty/cac:BuyerContact)
 func enT0474(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2428 *Node) bool { return (len(child(n2428, enK210)) > 0) })
+	return !anyNode(child(n, enK4), func(n2682 *Node) bool { return (len(child(n2682, enK210)) > 0) })
 }
 
 // UBL-CR-265: not(cac:PayeeParty/cbc:MarkCareIndicator)
 func enT0475(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2430 *Node) bool { return (len(child(n2430, enK153)) > 0) })
+	return !anyNode(child(n, enK80), func(n2684 *Node) bool { return (len(child(n2684, enK153)) > 0) })
 }
 
 // UBL-CR-266: not(cac:PayeeParty/cbc:MarkAttentionIndicator)
 func enT0476(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2432 *Node) bool { return (len(child(n2432, enK154)) > 0) })
+	return !anyNode(child(n, enK80), func(n2686 *Node) bool { return (len(child(n2686, enK154)) > 0) })
 }
 
 // UBL-CR-267: not(cac:PayeeParty/cbc:WebsiteURI)
 func enT0477(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2434 *Node) bool { return (len(child(n2434, enK155)) > 0) })
+	return !anyNode(child(n, enK80), func(n2688 *Node) bool { return (len(child(n2688, enK155)) > 0) })
 }
 
 // UBL-CR-268: not(cac:PayeeParty/cbc:LogoReferenceID)
 func enT0478(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2436 *Node) bool { return (len(child(n2436, enK156)) > 0) })
+	return !anyNode(child(n, enK80), func(n2690 *Node) bool { return (len(child(n2690, enK156)) > 0) })
 }
 
 // UBL-CR-269: not(cac:PayeeParty/cbc:EndpointID)
 func enT0479(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2438 *Node) bool { return (len(child(n2438, enK2)) > 0) })
+	return !anyNode(child(n, enK80), func(n2692 *Node) bool { return (len(child(n2692, enK2)) > 0) })
 }
 
 // UBL-CR-270: not(cac:PayeeParty/cbc:IndustryClassificationCode)
 func enT0480(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2440 *Node) bool { return (len(child(n2440, enK157)) > 0) })
+	return !anyNode(child(n, enK80), func(n2694 *Node) bool { return (len(child(n2694, enK157)) > 0) })
 }
 
 // UBL-CR-271: not(cac:PayeeParty/cac:Language)
 func enT0481(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2442 *Node) bool { return (len(child(n2442, enK158)) > 0) })
+	return !anyNode(child(n, enK80), func(n2696 *Node) bool { return (len(child(n2696, enK158)) > 0) })
 }
 
 // UBL-CR-272: not(cac:PayeeParty/cac:PostalAddress)
 func enT0482(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2444 *Node) bool { return (len(child(n2444, enK6)) > 0) })
+	return !anyNode(child(n, enK80), func(n2698 *Node) bool { return (len(child(n2698, enK6)) > 0) })
 }
 
 // UBL-CR-273: not(cac:PayeeParty/cac:PhysicalLocation)
 func enT0483(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2446 *Node) bool { return (len(child(n2446, enK178)) > 0) })
+	return !anyNode(child(n, enK80), func(n2700 *Node) bool { return (len(child(n2700, enK178)) > 0) })
 }
 
 // UBL-CR-274: not(cac:PayeeParty/cac:PartyTaxScheme)
 func enT0484(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2448 *Node) bool { return (len(child(n2448, enK54)) > 0) })
+	return !anyNode(child(n, enK80), func(n2702 *Node) bool { return (len(child(n2702, enK54)) > 0) })
 }
 
 // UBL-CR-275: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationName)
 func enT0485(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2450 *Node) bool {
-		return anyNode(child(n2450, enK45), func(n2451 *Node) bool { return (len(child(n2451, enK46)) > 0) })
+	return !anyNode(child(n, enK80), func(n2704 *Node) bool {
+		return anyNode(child(n2704, enK45), func(n2705 *Node) bool { return (len(child(n2705, enK46)) > 0) })
 	})
 }
 
 // UBL-CR-276: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0486(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2453 *Node) bool {
-		return anyNode(child(n2453, enK45), func(n2454 *Node) bool { return (len(child(n2454, enK186)) > 0) })
+	return !anyNode(child(n, enK80), func(n2707 *Node) bool {
+		return anyNode(child(n2707, enK45), func(n2708 *Node) bool { return (len(child(n2708, enK186)) > 0) })
 	})
 }
 
 // UBL-CR-277: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0487(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2456 *Node) bool {
-		return anyNode(child(n2456, enK45), func(n2457 *Node) bool { return (len(child(n2457, enK187)) > 0) })
+	return !anyNode(child(n, enK80), func(n2710 *Node) bool {
+		return anyNode(child(n2710, enK45), func(n2711 *Node) bool { return (len(child(n2711, enK187)) > 0) })
 	})
 }
 
 // UBL-CR-278: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0488(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2459 *Node) bool {
-		return anyNode(child(n2459, enK45), func(n2460 *Node) bool { return (len(child(n2460, enK188)) > 0) })
+	return !anyNode(child(n, enK80), func(n2713 *Node) bool {
+		return anyNode(child(n2713, enK45), func(n2714 *Node) bool { return (len(child(n2714, enK188)) > 0) })
 	})
 }
 
 // UBL-CR-279: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func enT0489(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2462 *Node) bool {
-		return anyNode(child(n2462, enK45), func(n2463 *Node) bool { return (len(child(n2463, enK208)) > 0) })
+	return !anyNode(child(n, enK80), func(n2716 *Node) bool {
+		return anyNode(child(n2716, enK45), func(n2717 *Node) bool { return (len(child(n2717, enK208)) > 0) })
 	})
 }
 
 // UBL-CR-280: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0490(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2465 *Node) bool {
-		return anyNode(child(n2465, enK45), func(n2466 *Node) bool { return (len(child(n2466, enK189)) > 0) })
+	return !anyNode(child(n, enK80), func(n2719 *Node) bool {
+		return anyNode(child(n2719, enK45), func(n2720 *Node) bool { return (len(child(n2720, enK189)) > 0) })
 	})
 }
 
 // UBL-CR-281: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0491(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2468 *Node) bool {
-		return anyNode(child(n2468, enK45), func(n2469 *Node) bool { return (len(child(n2469, enK190)) > 0) })
+	return !anyNode(child(n, enK80), func(n2722 *Node) bool {
+		return anyNode(child(n2722, enK45), func(n2723 *Node) bool { return (len(child(n2723, enK190)) > 0) })
 	})
 }
 
 // UBL-CR-282: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0492(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2471 *Node) bool {
-		return anyNode(child(n2471, enK45), func(n2472 *Node) bool { return (len(child(n2472, enK191)) > 0) })
+	return !anyNode(child(n, enK80), func(n2725 *Node) bool {
+		return anyNode(child(n2725, enK45), func(n2726 *Node) bool { return (len(child(n2726, enK191)) > 0) })
 	})
 }
 
 // UBL-CR-283: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0493(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2474 *Node) bool {
-		return anyNode(child(n2474, enK45), func(n2475 *Node) bool { return (len(child(n2475, enK192)) > 0) })
+	return !anyNode(child(n, enK80), func(n2728 *Node) bool {
+		return anyNode(child(n2728, enK45), func(n2729 *Node) bool { return (len(child(n2729, enK192)) > 0) })
 	})
 }
 
 // UBL-CR-284: not(cac:PayeeParty/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0494(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2477 *Node) bool {
-		return anyNode(child(n2477, enK45), func(n2478 *Node) bool { return (len(child(n2478, enK182)) > 0) })
+	return !anyNode(child(n, enK80), func(n2731 *Node) bool {
+		return anyNode(child(n2731, enK45), func(n2732 *Node) bool { return (len(child(n2732, enK182)) > 0) })
 	})
 }
 
 // UBL-CR-285: not(cac:PayeeParty/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0495(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2480 *Node) bool {
-		return anyNode(child(n2480, enK45), func(n2481 *Node) bool { return (len(child(n2481, enK193)) > 0) })
+	return !anyNode(child(n, enK80), func(n2734 *Node) bool {
+		return anyNode(child(n2734, enK45), func(n2735 *Node) bool { return (len(child(n2735, enK193)) > 0) })
 	})
 }
 
 // UBL-CR-286: not(cac:PayeeParty/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0496(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2483 *Node) bool {
-		return anyNode(child(n2483, enK45), func(n2484 *Node) bool { return (len(child(n2484, enK194)) > 0) })
+	return !anyNode(child(n, enK80), func(n2737 *Node) bool {
+		return anyNode(child(n2737, enK45), func(n2738 *Node) bool { return (len(child(n2738, enK194)) > 0) })
 	})
 }
 
 // UBL-CR-287: not(cac:PayeeParty/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0497(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2486 *Node) bool {
-		return anyNode(child(n2486, enK45), func(n2487 *Node) bool { return (len(child(n2487, enK195)) > 0) })
+	return !anyNode(child(n, enK80), func(n2740 *Node) bool {
+		return anyNode(child(n2740, enK45), func(n2741 *Node) bool { return (len(child(n2741, enK195)) > 0) })
 	})
 }
 
 // UBL-CR-288: not(cac:PayeeParty/cac:Contact)
 func enT0498(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2489 *Node) bool { return (len(child(n2489, enK196)) > 0) })
+	return !anyNode(child(n, enK80), func(n2743 *Node) bool { return (len(child(n2743, enK196)) > 0) })
 }
 
 // UBL-CR-289: not(cac:PayeeParty/cac:Person)
 func enT0499(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2491 *Node) bool { return (len(child(n2491, enK199)) > 0) })
+	return !anyNode(child(n, enK80), func(n2745 *Node) bool { return (len(child(n2745, enK199)) > 0) })
 }
 
 // UBL-CR-290: not(cac:PayeeParty/cac:AgentParty)
 func enT0500(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2493 *Node) bool { return (len(child(n2493, enK200)) > 0) })
+	return !anyNode(child(n, enK80), func(n2747 *Node) bool { return (len(child(n2747, enK200)) > 0) })
 }
 
 // UBL-CR-291: not(cac:PayeeParty/cac:ServiceProviderParty)
 func enT0501(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2495 *Node) bool { return (len(child(n2495, enK201)) > 0) })
+	return !anyNode(child(n, enK80), func(n2749 *Node) bool { return (len(child(n2749, enK201)) > 0) })
 }
 
 // UBL-CR-292: not(cac:PayeeParty/cac:PowerOfAttorney)
 func enT0502(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2497 *Node) bool { return (len(child(n2497, enK202)) > 0) })
+	return !anyNode(child(n, enK80), func(n2751 *Node) bool { return (len(child(n2751, enK202)) > 0) })
 }
 
 // UBL-CR-293: not(cac:PayeeParty/cac:FinancialAccount)
 func enT0503(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2499 *Node) bool { return (len(child(n2499, enK203)) > 0) })
+	return !anyNode(child(n, enK80), func(n2753 *Node) bool { return (len(child(n2753, enK203)) > 0) })
 }
 
 // UBL-CR-294: not(cac:BuyerCustomerParty)
@@ -8018,582 +9198,582 @@ func enT0505(v []Seq, n *Node) bool {
 
 // UBL-CR-296: not(cac:TaxRepresentativeParty/cbc:MarkCareIndicator)
 func enT0506(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2503 *Node) bool { return (len(child(n2503, enK153)) > 0) })
+	return !anyNode(child(n, enK56), func(n2757 *Node) bool { return (len(child(n2757, enK153)) > 0) })
 }
 
 // UBL-CR-297: not(cac:TaxRepresentativeParty/cbc:MarkAttentionIndicator)
 func enT0507(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2505 *Node) bool { return (len(child(n2505, enK154)) > 0) })
+	return !anyNode(child(n, enK56), func(n2759 *Node) bool { return (len(child(n2759, enK154)) > 0) })
 }
 
 // UBL-CR-298: not(cac:TaxRepresentativeParty/cbc:WebsiteURI)
 func enT0508(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2507 *Node) bool { return (len(child(n2507, enK155)) > 0) })
+	return !anyNode(child(n, enK56), func(n2761 *Node) bool { return (len(child(n2761, enK155)) > 0) })
 }
 
 // UBL-CR-299: not(cac:TaxRepresentativeParty/cbc:LogoReferenceID)
 func enT0509(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2509 *Node) bool { return (len(child(n2509, enK156)) > 0) })
+	return !anyNode(child(n, enK56), func(n2763 *Node) bool { return (len(child(n2763, enK156)) > 0) })
 }
 
 // UBL-CR-300: not(cac:TaxRepresentativeParty/cbc:EndpointID)
 func enT0510(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2511 *Node) bool { return (len(child(n2511, enK2)) > 0) })
+	return !anyNode(child(n, enK56), func(n2765 *Node) bool { return (len(child(n2765, enK2)) > 0) })
 }
 
 // UBL-CR-301: not(cac:TaxRepresentativeParty/cbc:IndustryClassificationCode)
 func enT0511(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2513 *Node) bool { return (len(child(n2513, enK157)) > 0) })
+	return !anyNode(child(n, enK56), func(n2767 *Node) bool { return (len(child(n2767, enK157)) > 0) })
 }
 
 // UBL-CR-302: not(cac:TaxRepresentativeParty/cac:PartyIdentification)
 func enT0512(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2515 *Node) bool { return (len(child(n2515, enK82)) > 0) })
+	return !anyNode(child(n, enK56), func(n2769 *Node) bool { return (len(child(n2769, enK82)) > 0) })
 }
 
 // UBL-CR-303: not(cac:TaxRepresentativeParty/cac:Language)
 func enT0513(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2517 *Node) bool { return (len(child(n2517, enK158)) > 0) })
+	return !anyNode(child(n, enK56), func(n2771 *Node) bool { return (len(child(n2771, enK158)) > 0) })
 }
 
 // UBL-CR-304: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:ID)
 func enT0514(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2519 *Node) bool {
-		return anyNode(child(n2519, enK6), func(n2520 *Node) bool { return (len(child(n2520, enK1)) > 0) })
+	return !anyNode(child(n, enK56), func(n2773 *Node) bool {
+		return anyNode(child(n2773, enK6), func(n2774 *Node) bool { return (len(child(n2774, enK1)) > 0) })
 	})
 }
 
 // UBL-CR-305: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0515(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2522 *Node) bool {
-		return anyNode(child(n2522, enK6), func(n2523 *Node) bool { return (len(child(n2523, enK159)) > 0) })
+	return !anyNode(child(n, enK56), func(n2776 *Node) bool {
+		return anyNode(child(n2776, enK6), func(n2777 *Node) bool { return (len(child(n2777, enK159)) > 0) })
 	})
 }
 
 // UBL-CR-306: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0516(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2525 *Node) bool {
-		return anyNode(child(n2525, enK6), func(n2526 *Node) bool { return (len(child(n2526, enK160)) > 0) })
+	return !anyNode(child(n, enK56), func(n2779 *Node) bool {
+		return anyNode(child(n2779, enK6), func(n2780 *Node) bool { return (len(child(n2780, enK160)) > 0) })
 	})
 }
 
 // UBL-CR-307: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Postbox)
 func enT0517(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2528 *Node) bool {
-		return anyNode(child(n2528, enK6), func(n2529 *Node) bool { return (len(child(n2529, enK161)) > 0) })
+	return !anyNode(child(n, enK56), func(n2782 *Node) bool {
+		return anyNode(child(n2782, enK6), func(n2783 *Node) bool { return (len(child(n2783, enK161)) > 0) })
 	})
 }
 
 // UBL-CR-308: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Floor)
 func enT0518(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2531 *Node) bool {
-		return anyNode(child(n2531, enK6), func(n2532 *Node) bool { return (len(child(n2532, enK162)) > 0) })
+	return !anyNode(child(n, enK56), func(n2785 *Node) bool {
+		return anyNode(child(n2785, enK6), func(n2786 *Node) bool { return (len(child(n2786, enK162)) > 0) })
 	})
 }
 
 // UBL-CR-309: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Room)
 func enT0519(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2534 *Node) bool {
-		return anyNode(child(n2534, enK6), func(n2535 *Node) bool { return (len(child(n2535, enK163)) > 0) })
+	return !anyNode(child(n, enK56), func(n2788 *Node) bool {
+		return anyNode(child(n2788, enK6), func(n2789 *Node) bool { return (len(child(n2789, enK163)) > 0) })
 	})
 }
 
 // UBL-CR-310: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BlockName)
 func enT0520(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2537 *Node) bool {
-		return anyNode(child(n2537, enK6), func(n2538 *Node) bool { return (len(child(n2538, enK164)) > 0) })
+	return !anyNode(child(n, enK56), func(n2791 *Node) bool {
+		return anyNode(child(n2791, enK6), func(n2792 *Node) bool { return (len(child(n2792, enK164)) > 0) })
 	})
 }
 
 // UBL-CR-311: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingName)
 func enT0521(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2540 *Node) bool {
-		return anyNode(child(n2540, enK6), func(n2541 *Node) bool { return (len(child(n2541, enK165)) > 0) })
+	return !anyNode(child(n, enK56), func(n2794 *Node) bool {
+		return anyNode(child(n2794, enK6), func(n2795 *Node) bool { return (len(child(n2795, enK165)) > 0) })
 	})
 }
 
 // UBL-CR-312: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingNumber)
 func enT0522(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2543 *Node) bool {
-		return anyNode(child(n2543, enK6), func(n2544 *Node) bool { return (len(child(n2544, enK166)) > 0) })
+	return !anyNode(child(n, enK56), func(n2797 *Node) bool {
+		return anyNode(child(n2797, enK6), func(n2798 *Node) bool { return (len(child(n2798, enK166)) > 0) })
 	})
 }
 
 // UBL-CR-313: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:InhouseMail)
 func enT0523(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2546 *Node) bool {
-		return anyNode(child(n2546, enK6), func(n2547 *Node) bool { return (len(child(n2547, enK167)) > 0) })
+	return !anyNode(child(n, enK56), func(n2800 *Node) bool {
+		return anyNode(child(n2800, enK6), func(n2801 *Node) bool { return (len(child(n2801, enK167)) > 0) })
 	})
 }
 
 // UBL-CR-314: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Department)
 func enT0524(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2549 *Node) bool {
-		return anyNode(child(n2549, enK6), func(n2550 *Node) bool { return (len(child(n2550, enK168)) > 0) })
+	return !anyNode(child(n, enK56), func(n2803 *Node) bool {
+		return anyNode(child(n2803, enK6), func(n2804 *Node) bool { return (len(child(n2804, enK168)) > 0) })
 	})
 }
 
 // UBL-CR-315: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkAttention)
 func enT0525(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2552 *Node) bool {
-		return anyNode(child(n2552, enK6), func(n2553 *Node) bool { return (len(child(n2553, enK169)) > 0) })
+	return !anyNode(child(n, enK56), func(n2806 *Node) bool {
+		return anyNode(child(n2806, enK6), func(n2807 *Node) bool { return (len(child(n2807, enK169)) > 0) })
 	})
 }
 
 // UBL-CR-316: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkCare)
 func enT0526(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2555 *Node) bool {
-		return anyNode(child(n2555, enK6), func(n2556 *Node) bool { return (len(child(n2556, enK170)) > 0) })
+	return !anyNode(child(n, enK56), func(n2809 *Node) bool {
+		return anyNode(child(n2809, enK6), func(n2810 *Node) bool { return (len(child(n2810, enK170)) > 0) })
 	})
 }
 
 // UBL-CR-317: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PlotIdentification)
 func enT0527(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2558 *Node) bool {
-		return anyNode(child(n2558, enK6), func(n2559 *Node) bool { return (len(child(n2559, enK171)) > 0) })
+	return !anyNode(child(n, enK56), func(n2812 *Node) bool {
+		return anyNode(child(n2812, enK6), func(n2813 *Node) bool { return (len(child(n2813, enK171)) > 0) })
 	})
 }
 
 // UBL-CR-318: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0528(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2561 *Node) bool {
-		return anyNode(child(n2561, enK6), func(n2562 *Node) bool { return (len(child(n2562, enK172)) > 0) })
+	return !anyNode(child(n, enK56), func(n2815 *Node) bool {
+		return anyNode(child(n2815, enK6), func(n2816 *Node) bool { return (len(child(n2816, enK172)) > 0) })
 	})
 }
 
 // UBL-CR-319: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0529(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2564 *Node) bool {
-		return anyNode(child(n2564, enK6), func(n2565 *Node) bool { return (len(child(n2565, enK173)) > 0) })
+	return !anyNode(child(n, enK56), func(n2818 *Node) bool {
+		return anyNode(child(n2818, enK6), func(n2819 *Node) bool { return (len(child(n2819, enK173)) > 0) })
 	})
 }
 
 // UBL-CR-320: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Region)
 func enT0530(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2567 *Node) bool {
-		return anyNode(child(n2567, enK6), func(n2568 *Node) bool { return (len(child(n2568, enK174)) > 0) })
+	return !anyNode(child(n, enK56), func(n2821 *Node) bool {
+		return anyNode(child(n2821, enK6), func(n2822 *Node) bool { return (len(child(n2822, enK174)) > 0) })
 	})
 }
 
 // UBL-CR-321: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:District)
 func enT0531(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2570 *Node) bool {
-		return anyNode(child(n2570, enK6), func(n2571 *Node) bool { return (len(child(n2571, enK175)) > 0) })
+	return !anyNode(child(n, enK56), func(n2824 *Node) bool {
+		return anyNode(child(n2824, enK6), func(n2825 *Node) bool { return (len(child(n2825, enK175)) > 0) })
 	})
 }
 
 // UBL-CR-322: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0532(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2573 *Node) bool {
-		return anyNode(child(n2573, enK6), func(n2574 *Node) bool { return (len(child(n2574, enK176)) > 0) })
+	return !anyNode(child(n, enK56), func(n2827 *Node) bool {
+		return anyNode(child(n2827, enK6), func(n2828 *Node) bool { return (len(child(n2828, enK176)) > 0) })
 	})
 }
 
 // UBL-CR-323: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0533(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2576 *Node) bool {
-		return anyNode(child(n2576, enK6), func(n2577 *Node) bool {
-			return anyNode(child(n2577, enK7), func(n2578 *Node) bool { return (len(child(n2578, enK67)) > 0) })
+	return !anyNode(child(n, enK56), func(n2830 *Node) bool {
+		return anyNode(child(n2830, enK6), func(n2831 *Node) bool {
+			return anyNode(child(n2831, enK7), func(n2832 *Node) bool { return (len(child(n2832, enK67)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-324: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:LocationCoordinate)
 func enT0534(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2580 *Node) bool {
-		return anyNode(child(n2580, enK6), func(n2581 *Node) bool { return (len(child(n2581, enK177)) > 0) })
+	return !anyNode(child(n, enK56), func(n2834 *Node) bool {
+		return anyNode(child(n2834, enK6), func(n2835 *Node) bool { return (len(child(n2835, enK177)) > 0) })
 	})
 }
 
 // UBL-CR-325: not(cac:TaxRepresentativeParty/cac:PhysicalLocation)
 func enT0535(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2583 *Node) bool { return (len(child(n2583, enK178)) > 0) })
+	return !anyNode(child(n, enK56), func(n2837 *Node) bool { return (len(child(n2837, enK178)) > 0) })
 }
 
 // UBL-CR-326: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0536(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2585 *Node) bool {
-		return anyNode(child(n2585, enK54), func(n2586 *Node) bool { return (len(child(n2586, enK46)) > 0) })
+	return !anyNode(child(n, enK56), func(n2839 *Node) bool {
+		return anyNode(child(n2839, enK54), func(n2840 *Node) bool { return (len(child(n2840, enK46)) > 0) })
 	})
 }
 
 // UBL-CR-327: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0537(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2588 *Node) bool {
-		return anyNode(child(n2588, enK54), func(n2589 *Node) bool { return (len(child(n2589, enK179)) > 0) })
+	return !anyNode(child(n, enK56), func(n2842 *Node) bool {
+		return anyNode(child(n2842, enK54), func(n2843 *Node) bool { return (len(child(n2843, enK179)) > 0) })
 	})
 }
 
 // UBL-CR-328: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0538(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2591 *Node) bool {
-		return anyNode(child(n2591, enK54), func(n2592 *Node) bool { return (len(child(n2592, enK180)) > 0) })
+	return !anyNode(child(n, enK56), func(n2845 *Node) bool {
+		return anyNode(child(n2845, enK54), func(n2846 *Node) bool { return (len(child(n2846, enK180)) > 0) })
 	})
 }
 
 // UBL-CR-329: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0539(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2594 *Node) bool {
-		return anyNode(child(n2594, enK54), func(n2595 *Node) bool { return (len(child(n2595, enK181)) > 0) })
+	return !anyNode(child(n, enK56), func(n2848 *Node) bool {
+		return anyNode(child(n2848, enK54), func(n2849 *Node) bool { return (len(child(n2849, enK181)) > 0) })
 	})
 }
 
 // UBL-CR-330: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0540(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2597 *Node) bool {
-		return anyNode(child(n2597, enK54), func(n2598 *Node) bool { return (len(child(n2598, enK182)) > 0) })
+	return !anyNode(child(n, enK56), func(n2851 *Node) bool {
+		return anyNode(child(n2851, enK54), func(n2852 *Node) bool { return (len(child(n2852, enK182)) > 0) })
 	})
 }
 
 // UBL-CR-331: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0541(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2600 *Node) bool {
-		return anyNode(child(n2600, enK54), func(n2601 *Node) bool {
-			return anyNode(child(n2601, enK22), func(n2602 *Node) bool { return (len(child(n2602, enK67)) > 0) })
+	return !anyNode(child(n, enK56), func(n2854 *Node) bool {
+		return anyNode(child(n2854, enK54), func(n2855 *Node) bool {
+			return anyNode(child(n2855, enK22), func(n2856 *Node) bool { return (len(child(n2856, enK67)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-332: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0542(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2604 *Node) bool {
-		return anyNode(child(n2604, enK54), func(n2605 *Node) bool {
-			return anyNode(child(n2605, enK22), func(n2606 *Node) bool { return (len(child(n2606, enK183)) > 0) })
+	return !anyNode(child(n, enK56), func(n2858 *Node) bool {
+		return anyNode(child(n2858, enK54), func(n2859 *Node) bool {
+			return anyNode(child(n2859, enK22), func(n2860 *Node) bool { return (len(child(n2860, enK183)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-333: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0543(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2608 *Node) bool {
-		return anyNode(child(n2608, enK54), func(n2609 *Node) bool {
-			return anyNode(child(n2609, enK22), func(n2610 *Node) bool { return (len(child(n2610, enK184)) > 0) })
+	return !anyNode(child(n, enK56), func(n2862 *Node) bool {
+		return anyNode(child(n2862, enK54), func(n2863 *Node) bool {
+			return anyNode(child(n2863, enK22), func(n2864 *Node) bool { return (len(child(n2864, enK184)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-334: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0544(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2612 *Node) bool {
-		return anyNode(child(n2612, enK54), func(n2613 *Node) bool {
-			return anyNode(child(n2613, enK22), func(n2614 *Node) bool { return (len(child(n2614, enK185)) > 0) })
+	return !anyNode(child(n, enK56), func(n2866 *Node) bool {
+		return anyNode(child(n2866, enK54), func(n2867 *Node) bool {
+			return anyNode(child(n2867, enK22), func(n2868 *Node) bool { return (len(child(n2868, enK185)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-335: not(cac:TaxRepresentativeParty/cac:PartyLegalEntity)
 func enT0545(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2616 *Node) bool { return (len(child(n2616, enK45)) > 0) })
+	return !anyNode(child(n, enK56), func(n2870 *Node) bool { return (len(child(n2870, enK45)) > 0) })
 }
 
 // UBL-CR-336: not(cac:TaxRepresentativeParty/cac:Contact)
 func enT0546(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2618 *Node) bool { return (len(child(n2618, enK196)) > 0) })
+	return !anyNode(child(n, enK56), func(n2872 *Node) bool { return (len(child(n2872, enK196)) > 0) })
 }
 
 // UBL-CR-337: not(cac:TaxRepresentativeParty/cac:Person)
 func enT0547(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2620 *Node) bool { return (len(child(n2620, enK199)) > 0) })
+	return !anyNode(child(n, enK56), func(n2874 *Node) bool { return (len(child(n2874, enK199)) > 0) })
 }
 
 // UBL-CR-338: not(cac:TaxRepresentativeParty/cac:AgentParty)
 func enT0548(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2622 *Node) bool { return (len(child(n2622, enK200)) > 0) })
+	return !anyNode(child(n, enK56), func(n2876 *Node) bool { return (len(child(n2876, enK200)) > 0) })
 }
 
 // UBL-CR-339: not(cac:TaxRepresentativeParty/cac:ServiceProviderParty)
 func enT0549(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2624 *Node) bool { return (len(child(n2624, enK201)) > 0) })
+	return !anyNode(child(n, enK56), func(n2878 *Node) bool { return (len(child(n2878, enK201)) > 0) })
 }
 
 // UBL-CR-340: not(cac:TaxRepresentativeParty/cac:PowerOfAttorney)
 func enT0550(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2626 *Node) bool { return (len(child(n2626, enK202)) > 0) })
+	return !anyNode(child(n, enK56), func(n2880 *Node) bool { return (len(child(n2880, enK202)) > 0) })
 }
 
 // UBL-CR-341: not(cac:TaxRepresentativeParty/cac:FinancialAccount)
 func enT0551(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2628 *Node) bool { return (len(child(n2628, enK203)) > 0) })
+	return !anyNode(child(n, enK56), func(n2882 *Node) bool { return (len(child(n2882, enK203)) > 0) })
 }
 
 // UBL-CR-342: not(cac:Delivery/cbc:ID)
 func enT0552(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2630 *Node) bool { return (len(child(n2630, enK1)) > 0) })
+	return !anyNode(child(n, enK15), func(n2884 *Node) bool { return (len(child(n2884, enK1)) > 0) })
 }
 
 // UBL-CR-343: not(cac:Delivery/cbc:Quantity)
 func enT0553(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2632 *Node) bool { return (len(child(n2632, enK213)) > 0) })
+	return !anyNode(child(n, enK15), func(n2886 *Node) bool { return (len(child(n2886, enK213)) > 0) })
 }
 
 // UBL-CR-344: not(cac:Delivery/cbc:MinimumQuantity)
 func enT0554(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2634 *Node) bool { return (len(child(n2634, enK214)) > 0) })
+	return !anyNode(child(n, enK15), func(n2888 *Node) bool { return (len(child(n2888, enK214)) > 0) })
 }
 
 // UBL-CR-345: not(cac:Delivery/cbc:MaximumQuantity)
 func enT0555(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2636 *Node) bool { return (len(child(n2636, enK215)) > 0) })
+	return !anyNode(child(n, enK15), func(n2890 *Node) bool { return (len(child(n2890, enK215)) > 0) })
 }
 
 // UBL-CR-346: not(cac:Delivery/cbc:ActualDeliveryTime)
 func enT0556(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2638 *Node) bool { return (len(child(n2638, enK216)) > 0) })
+	return !anyNode(child(n, enK15), func(n2892 *Node) bool { return (len(child(n2892, enK216)) > 0) })
 }
 
 // UBL-CR-347: not(cac:Delivery/cbc:LatestDeliveryDate)
 func enT0557(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2640 *Node) bool { return (len(child(n2640, enK217)) > 0) })
+	return !anyNode(child(n, enK15), func(n2894 *Node) bool { return (len(child(n2894, enK217)) > 0) })
 }
 
 // UBL-CR-348: not(cac:Delivery/cbc:LatestDeliveryTime)
 func enT0558(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2642 *Node) bool { return (len(child(n2642, enK218)) > 0) })
+	return !anyNode(child(n, enK15), func(n2896 *Node) bool { return (len(child(n2896, enK218)) > 0) })
 }
 
 // UBL-CR-349: not(cac:Delivery/cbc:ReleaseID)
 func enT0559(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2644 *Node) bool { return (len(child(n2644, enK219)) > 0) })
+	return !anyNode(child(n, enK15), func(n2898 *Node) bool { return (len(child(n2898, enK219)) > 0) })
 }
 
 // UBL-CR-350: not(cac:Delivery/cbc:TrackingID)
 func enT0560(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2646 *Node) bool { return (len(child(n2646, enK220)) > 0) })
+	return !anyNode(child(n, enK15), func(n2900 *Node) bool { return (len(child(n2900, enK220)) > 0) })
 }
 
 // UBL-CR-351: not(cac:Delivery/cac:DeliveryLocation/cbc:Description)
 func enT0561(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2648 *Node) bool {
-		return anyNode(child(n2648, enK14), func(n2649 *Node) bool { return (len(child(n2649, enK111)) > 0) })
+	return !anyNode(child(n, enK15), func(n2902 *Node) bool {
+		return anyNode(child(n2902, enK14), func(n2903 *Node) bool { return (len(child(n2903, enK111)) > 0) })
 	})
 }
 
 // UBL-CR-352: not(cac:Delivery/cac:DeliveryLocation/cbc:Conditions)
 func enT0562(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2651 *Node) bool {
-		return anyNode(child(n2651, enK14), func(n2652 *Node) bool { return (len(child(n2652, enK221)) > 0) })
+	return !anyNode(child(n, enK15), func(n2905 *Node) bool {
+		return anyNode(child(n2905, enK14), func(n2906 *Node) bool { return (len(child(n2906, enK221)) > 0) })
 	})
 }
 
 // UBL-CR-353: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentity)
 func enT0563(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2654 *Node) bool {
-		return anyNode(child(n2654, enK14), func(n2655 *Node) bool { return (len(child(n2655, enK222)) > 0) })
+	return !anyNode(child(n, enK15), func(n2908 *Node) bool {
+		return anyNode(child(n2908, enK14), func(n2909 *Node) bool { return (len(child(n2909, enK222)) > 0) })
 	})
 }
 
 // UBL-CR-354: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentityCode)
 func enT0564(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2657 *Node) bool {
-		return anyNode(child(n2657, enK14), func(n2658 *Node) bool { return (len(child(n2658, enK173)) > 0) })
+	return !anyNode(child(n, enK15), func(n2911 *Node) bool {
+		return anyNode(child(n2911, enK14), func(n2912 *Node) bool { return (len(child(n2912, enK173)) > 0) })
 	})
 }
 
 // UBL-CR-355: not(cac:Delivery/cac:DeliveryLocation/cbc:LocationTypeCode)
 func enT0565(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2660 *Node) bool {
-		return anyNode(child(n2660, enK14), func(n2661 *Node) bool { return (len(child(n2661, enK223)) > 0) })
+	return !anyNode(child(n, enK15), func(n2914 *Node) bool {
+		return anyNode(child(n2914, enK14), func(n2915 *Node) bool { return (len(child(n2915, enK223)) > 0) })
 	})
 }
 
 // UBL-CR-356: not(cac:Delivery/cac:DeliveryLocation/cbc:InformationURI)
 func enT0566(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2663 *Node) bool {
-		return anyNode(child(n2663, enK14), func(n2664 *Node) bool { return (len(child(n2664, enK224)) > 0) })
+	return !anyNode(child(n, enK15), func(n2917 *Node) bool {
+		return anyNode(child(n2917, enK14), func(n2918 *Node) bool { return (len(child(n2918, enK224)) > 0) })
 	})
 }
 
 // UBL-CR-357: not(cac:Delivery/cac:DeliveryLocation/cbc:Name)
 func enT0567(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2666 *Node) bool {
-		return anyNode(child(n2666, enK14), func(n2667 *Node) bool { return (len(child(n2667, enK67)) > 0) })
+	return !anyNode(child(n, enK15), func(n2920 *Node) bool {
+		return anyNode(child(n2920, enK14), func(n2921 *Node) bool { return (len(child(n2921, enK67)) > 0) })
 	})
 }
 
 // UBL-CR-358: not(cac:Delivery/cac:DeliveryLocation/cac:ValidityPeriod)
 func enT0568(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2669 *Node) bool {
-		return anyNode(child(n2669, enK14), func(n2670 *Node) bool { return (len(child(n2670, enK123)) > 0) })
+	return !anyNode(child(n, enK15), func(n2923 *Node) bool {
+		return anyNode(child(n2923, enK14), func(n2924 *Node) bool { return (len(child(n2924, enK123)) > 0) })
 	})
 }
 
 // UBL-CR-359: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:ID)
 func enT0569(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2672 *Node) bool {
-		return anyNode(child(n2672, enK14), func(n2673 *Node) bool {
-			return anyNode(child(n2673, enK13), func(n2674 *Node) bool { return (len(child(n2674, enK1)) > 0) })
+	return !anyNode(child(n, enK15), func(n2926 *Node) bool {
+		return anyNode(child(n2926, enK14), func(n2927 *Node) bool {
+			return anyNode(child(n2927, enK13), func(n2928 *Node) bool { return (len(child(n2928, enK1)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-360: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressTypeCode)
 func enT0570(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2676 *Node) bool {
-		return anyNode(child(n2676, enK14), func(n2677 *Node) bool {
-			return anyNode(child(n2677, enK13), func(n2678 *Node) bool { return (len(child(n2678, enK159)) > 0) })
+	return !anyNode(child(n, enK15), func(n2930 *Node) bool {
+		return anyNode(child(n2930, enK14), func(n2931 *Node) bool {
+			return anyNode(child(n2931, enK13), func(n2932 *Node) bool { return (len(child(n2932, enK159)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-361: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressFormatCode)
 func enT0571(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2680 *Node) bool {
-		return anyNode(child(n2680, enK14), func(n2681 *Node) bool {
-			return anyNode(child(n2681, enK13), func(n2682 *Node) bool { return (len(child(n2682, enK160)) > 0) })
+	return !anyNode(child(n, enK15), func(n2934 *Node) bool {
+		return anyNode(child(n2934, enK14), func(n2935 *Node) bool {
+			return anyNode(child(n2935, enK13), func(n2936 *Node) bool { return (len(child(n2936, enK160)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-362: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Postbox)
 func enT0572(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2684 *Node) bool {
-		return anyNode(child(n2684, enK14), func(n2685 *Node) bool {
-			return anyNode(child(n2685, enK13), func(n2686 *Node) bool { return (len(child(n2686, enK161)) > 0) })
+	return !anyNode(child(n, enK15), func(n2938 *Node) bool {
+		return anyNode(child(n2938, enK14), func(n2939 *Node) bool {
+			return anyNode(child(n2939, enK13), func(n2940 *Node) bool { return (len(child(n2940, enK161)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-363: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Floor)
 func enT0573(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2688 *Node) bool {
-		return anyNode(child(n2688, enK14), func(n2689 *Node) bool {
-			return anyNode(child(n2689, enK13), func(n2690 *Node) bool { return (len(child(n2690, enK162)) > 0) })
+	return !anyNode(child(n, enK15), func(n2942 *Node) bool {
+		return anyNode(child(n2942, enK14), func(n2943 *Node) bool {
+			return anyNode(child(n2943, enK13), func(n2944 *Node) bool { return (len(child(n2944, enK162)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-364: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Room)
 func enT0574(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2692 *Node) bool {
-		return anyNode(child(n2692, enK14), func(n2693 *Node) bool {
-			return anyNode(child(n2693, enK13), func(n2694 *Node) bool { return (len(child(n2694, enK163)) > 0) })
+	return !anyNode(child(n, enK15), func(n2946 *Node) bool {
+		return anyNode(child(n2946, enK14), func(n2947 *Node) bool {
+			return anyNode(child(n2947, enK13), func(n2948 *Node) bool { return (len(child(n2948, enK163)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-365: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BlockName)
 func enT0575(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2696 *Node) bool {
-		return anyNode(child(n2696, enK14), func(n2697 *Node) bool {
-			return anyNode(child(n2697, enK13), func(n2698 *Node) bool { return (len(child(n2698, enK164)) > 0) })
+	return !anyNode(child(n, enK15), func(n2950 *Node) bool {
+		return anyNode(child(n2950, enK14), func(n2951 *Node) bool {
+			return anyNode(child(n2951, enK13), func(n2952 *Node) bool { return (len(child(n2952, enK164)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-366: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingName)
 func enT0576(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2700 *Node) bool {
-		return anyNode(child(n2700, enK14), func(n2701 *Node) bool {
-			return anyNode(child(n2701, enK13), func(n2702 *Node) bool { return (len(child(n2702, enK165)) > 0) })
+	return !anyNode(child(n, enK15), func(n2954 *Node) bool {
+		return anyNode(child(n2954, enK14), func(n2955 *Node) bool {
+			return anyNode(child(n2955, enK13), func(n2956 *Node) bool { return (len(child(n2956, enK165)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-367: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingNumber)
 func enT0577(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2704 *Node) bool {
-		return anyNode(child(n2704, enK14), func(n2705 *Node) bool {
-			return anyNode(child(n2705, enK13), func(n2706 *Node) bool { return (len(child(n2706, enK166)) > 0) })
+	return !anyNode(child(n, enK15), func(n2958 *Node) bool {
+		return anyNode(child(n2958, enK14), func(n2959 *Node) bool {
+			return anyNode(child(n2959, enK13), func(n2960 *Node) bool { return (len(child(n2960, enK166)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-368: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:InhouseMail)
 func enT0578(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2708 *Node) bool {
-		return anyNode(child(n2708, enK14), func(n2709 *Node) bool {
-			return anyNode(child(n2709, enK13), func(n2710 *Node) bool { return (len(child(n2710, enK167)) > 0) })
+	return !anyNode(child(n, enK15), func(n2962 *Node) bool {
+		return anyNode(child(n2962, enK14), func(n2963 *Node) bool {
+			return anyNode(child(n2963, enK13), func(n2964 *Node) bool { return (len(child(n2964, enK167)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-369: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Department)
 func enT0579(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2712 *Node) bool {
-		return anyNode(child(n2712, enK14), func(n2713 *Node) bool {
-			return anyNode(child(n2713, enK13), func(n2714 *Node) bool { return (len(child(n2714, enK168)) > 0) })
+	return !anyNode(child(n, enK15), func(n2966 *Node) bool {
+		return anyNode(child(n2966, enK14), func(n2967 *Node) bool {
+			return anyNode(child(n2967, enK13), func(n2968 *Node) bool { return (len(child(n2968, enK168)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-370: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkAttention)
 func enT0580(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2716 *Node) bool {
-		return anyNode(child(n2716, enK14), func(n2717 *Node) bool {
-			return anyNode(child(n2717, enK13), func(n2718 *Node) bool { return (len(child(n2718, enK169)) > 0) })
+	return !anyNode(child(n, enK15), func(n2970 *Node) bool {
+		return anyNode(child(n2970, enK14), func(n2971 *Node) bool {
+			return anyNode(child(n2971, enK13), func(n2972 *Node) bool { return (len(child(n2972, enK169)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-371: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkCare)
 func enT0581(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2720 *Node) bool {
-		return anyNode(child(n2720, enK14), func(n2721 *Node) bool {
-			return anyNode(child(n2721, enK13), func(n2722 *Node) bool { return (len(child(n2722, enK170)) > 0) })
+	return !anyNode(child(n, enK15), func(n2974 *Node) bool {
+		return anyNode(child(n2974, enK14), func(n2975 *Node) bool {
+			return anyNode(child(n2975, enK13), func(n2976 *Node) bool { return (len(child(n2976, enK170)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-372: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PlotIdentification)
 func enT0582(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2724 *Node) bool {
-		return anyNode(child(n2724, enK14), func(n2725 *Node) bool {
-			return anyNode(child(n2725, enK13), func(n2726 *Node) bool { return (len(child(n2726, enK171)) > 0) })
+	return !anyNode(child(n, enK15), func(n2978 *Node) bool {
+		return anyNode(child(n2978, enK14), func(n2979 *Node) bool {
+			return anyNode(child(n2979, enK13), func(n2980 *Node) bool { return (len(child(n2980, enK171)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-373: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CitySubdivisionName)
 func enT0583(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2728 *Node) bool {
-		return anyNode(child(n2728, enK14), func(n2729 *Node) bool {
-			return anyNode(child(n2729, enK13), func(n2730 *Node) bool { return (len(child(n2730, enK172)) > 0) })
+	return !anyNode(child(n, enK15), func(n2982 *Node) bool {
+		return anyNode(child(n2982, enK14), func(n2983 *Node) bool {
+			return anyNode(child(n2983, enK13), func(n2984 *Node) bool { return (len(child(n2984, enK172)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-374: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CountrySubentityCode)
 func enT0584(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2732 *Node) bool {
-		return anyNode(child(n2732, enK14), func(n2733 *Node) bool {
-			return anyNode(child(n2733, enK13), func(n2734 *Node) bool { return (len(child(n2734, enK173)) > 0) })
+	return !anyNode(child(n, enK15), func(n2986 *Node) bool {
+		return anyNode(child(n2986, enK14), func(n2987 *Node) bool {
+			return anyNode(child(n2987, enK13), func(n2988 *Node) bool { return (len(child(n2988, enK173)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-375: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Region)
 func enT0585(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2736 *Node) bool {
-		return anyNode(child(n2736, enK14), func(n2737 *Node) bool {
-			return anyNode(child(n2737, enK13), func(n2738 *Node) bool { return (len(child(n2738, enK174)) > 0) })
+	return !anyNode(child(n, enK15), func(n2990 *Node) bool {
+		return anyNode(child(n2990, enK14), func(n2991 *Node) bool {
+			return anyNode(child(n2991, enK13), func(n2992 *Node) bool { return (len(child(n2992, enK174)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-376: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:District)
 func enT0586(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2740 *Node) bool {
-		return anyNode(child(n2740, enK14), func(n2741 *Node) bool {
-			return anyNode(child(n2741, enK13), func(n2742 *Node) bool { return (len(child(n2742, enK175)) > 0) })
+	return !anyNode(child(n, enK15), func(n2994 *Node) bool {
+		return anyNode(child(n2994, enK14), func(n2995 *Node) bool {
+			return anyNode(child(n2995, enK13), func(n2996 *Node) bool { return (len(child(n2996, enK175)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-377: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:TimezoneOffset)
 func enT0587(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2744 *Node) bool {
-		return anyNode(child(n2744, enK14), func(n2745 *Node) bool {
-			return anyNode(child(n2745, enK13), func(n2746 *Node) bool { return (len(child(n2746, enK176)) > 0) })
+	return !anyNode(child(n, enK15), func(n2998 *Node) bool {
+		return anyNode(child(n2998, enK14), func(n2999 *Node) bool {
+			return anyNode(child(n2999, enK13), func(n3000 *Node) bool { return (len(child(n3000, enK176)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-378: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:Country/cbc:Name)
 func enT0588(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2748 *Node) bool {
-		return anyNode(child(n2748, enK14), func(n2749 *Node) bool {
-			return anyNode(child(n2749, enK13), func(n2750 *Node) bool {
-				return anyNode(child(n2750, enK7), func(n2751 *Node) bool { return (len(child(n2751, enK67)) > 0) })
+	return !anyNode(child(n, enK15), func(n3002 *Node) bool {
+		return anyNode(child(n3002, enK14), func(n3003 *Node) bool {
+			return anyNode(child(n3003, enK13), func(n3004 *Node) bool {
+				return anyNode(child(n3004, enK7), func(n3005 *Node) bool { return (len(child(n3005, enK67)) > 0) })
 			})
 		})
 	})
@@ -8601,201 +9781,201 @@ func enT0588(v []Seq, n *Node) bool {
 
 // UBL-CR-379: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:LocationCoordinate)
 func enT0589(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2753 *Node) bool {
-		return anyNode(child(n2753, enK14), func(n2754 *Node) bool {
-			return anyNode(child(n2754, enK13), func(n2755 *Node) bool { return (len(child(n2755, enK177)) > 0) })
+	return !anyNode(child(n, enK15), func(n3007 *Node) bool {
+		return anyNode(child(n3007, enK14), func(n3008 *Node) bool {
+			return anyNode(child(n3008, enK13), func(n3009 *Node) bool { return (len(child(n3009, enK177)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-380: not(cac:Delivery/cac:DeliveryLocation/cac:SubsidiaryLocation)
 func enT0590(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2757 *Node) bool {
-		return anyNode(child(n2757, enK14), func(n2758 *Node) bool { return (len(child(n2758, enK225)) > 0) })
+	return !anyNode(child(n, enK15), func(n3011 *Node) bool {
+		return anyNode(child(n3011, enK14), func(n3012 *Node) bool { return (len(child(n3012, enK225)) > 0) })
 	})
 }
 
 // UBL-CR-381: not(cac:Delivery/cac:DeliveryLocation/cac:LocationCoordinate)
 func enT0591(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2760 *Node) bool {
-		return anyNode(child(n2760, enK14), func(n2761 *Node) bool { return (len(child(n2761, enK177)) > 0) })
+	return !anyNode(child(n, enK15), func(n3014 *Node) bool {
+		return anyNode(child(n3014, enK14), func(n3015 *Node) bool { return (len(child(n3015, enK177)) > 0) })
 	})
 }
 
 // UBL-CR-382: not(cac:Delivery/cac:AlternativeDeliveryLocation)
 func enT0592(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2763 *Node) bool { return (len(child(n2763, enK226)) > 0) })
+	return !anyNode(child(n, enK15), func(n3017 *Node) bool { return (len(child(n3017, enK226)) > 0) })
 }
 
 // UBL-CR-383: not(cac:Delivery/cac:RequestedDeliveryPeriod)
 func enT0593(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2765 *Node) bool { return (len(child(n2765, enK227)) > 0) })
+	return !anyNode(child(n, enK15), func(n3019 *Node) bool { return (len(child(n3019, enK227)) > 0) })
 }
 
 // UBL-CR-384: not(cac:Delivery/cac:EstimatedDeliveryPeriod)
 func enT0594(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2767 *Node) bool { return (len(child(n2767, enK228)) > 0) })
+	return !anyNode(child(n, enK15), func(n3021 *Node) bool { return (len(child(n3021, enK228)) > 0) })
 }
 
 // UBL-CR-385: not(cac:Delivery/cac:CarrierParty)
 func enT0595(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2769 *Node) bool { return (len(child(n2769, enK229)) > 0) })
+	return !anyNode(child(n, enK15), func(n3023 *Node) bool { return (len(child(n3023, enK229)) > 0) })
 }
 
 // UBL-CR-386: not(cac:Delivery/cac:DeliveryParty/cbc:MarkCareIndicator)
 func enT0596(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2771 *Node) bool {
-		return anyNode(child(n2771, enK96), func(n2772 *Node) bool { return (len(child(n2772, enK153)) > 0) })
+	return !anyNode(child(n, enK15), func(n3025 *Node) bool {
+		return anyNode(child(n3025, enK96), func(n3026 *Node) bool { return (len(child(n3026, enK153)) > 0) })
 	})
 }
 
 // UBL-CR-387: not(cac:Delivery/cac:DeliveryParty/cbc:MarkAttentionIndicator)
 func enT0597(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2774 *Node) bool {
-		return anyNode(child(n2774, enK96), func(n2775 *Node) bool { return (len(child(n2775, enK154)) > 0) })
+	return !anyNode(child(n, enK15), func(n3028 *Node) bool {
+		return anyNode(child(n3028, enK96), func(n3029 *Node) bool { return (len(child(n3029, enK154)) > 0) })
 	})
 }
 
 // UBL-CR-388: not(cac:Delivery/cac:DeliveryParty/cbc:WebsiteURI)
 func enT0598(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2777 *Node) bool {
-		return anyNode(child(n2777, enK96), func(n2778 *Node) bool { return (len(child(n2778, enK155)) > 0) })
+	return !anyNode(child(n, enK15), func(n3031 *Node) bool {
+		return anyNode(child(n3031, enK96), func(n3032 *Node) bool { return (len(child(n3032, enK155)) > 0) })
 	})
 }
 
 // UBL-CR-389: not(cac:Delivery/cac:DeliveryParty/cbc:LogoReferenceID)
 func enT0599(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2780 *Node) bool {
-		return anyNode(child(n2780, enK96), func(n2781 *Node) bool { return (len(child(n2781, enK156)) > 0) })
+	return !anyNode(child(n, enK15), func(n3034 *Node) bool {
+		return anyNode(child(n3034, enK96), func(n3035 *Node) bool { return (len(child(n3035, enK156)) > 0) })
 	})
 }
 
 // UBL-CR-390: not(cac:Delivery/cac:DeliveryParty/cbc:EndpointID)
 func enT0600(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2783 *Node) bool {
-		return anyNode(child(n2783, enK96), func(n2784 *Node) bool { return (len(child(n2784, enK2)) > 0) })
+	return !anyNode(child(n, enK15), func(n3037 *Node) bool {
+		return anyNode(child(n3037, enK96), func(n3038 *Node) bool { return (len(child(n3038, enK2)) > 0) })
 	})
 }
 
 // UBL-CR-391: not(cac:Delivery/cac:DeliveryParty/cbc:IndustryClassificationCode)
 func enT0601(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2786 *Node) bool {
-		return anyNode(child(n2786, enK96), func(n2787 *Node) bool { return (len(child(n2787, enK157)) > 0) })
+	return !anyNode(child(n, enK15), func(n3040 *Node) bool {
+		return anyNode(child(n3040, enK96), func(n3041 *Node) bool { return (len(child(n3041, enK157)) > 0) })
 	})
 }
 
 // UBL-CR-392: not(cac:Delivery/cac:DeliveryParty/cac:PartyIdentification)
 func enT0602(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2789 *Node) bool {
-		return anyNode(child(n2789, enK96), func(n2790 *Node) bool { return (len(child(n2790, enK82)) > 0) })
+	return !anyNode(child(n, enK15), func(n3043 *Node) bool {
+		return anyNode(child(n3043, enK96), func(n3044 *Node) bool { return (len(child(n3044, enK82)) > 0) })
 	})
 }
 
 // UBL-CR-393: not(cac:Delivery/cac:DeliveryParty/cac:Language)
 func enT0603(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2792 *Node) bool {
-		return anyNode(child(n2792, enK96), func(n2793 *Node) bool { return (len(child(n2793, enK158)) > 0) })
+	return !anyNode(child(n, enK15), func(n3046 *Node) bool {
+		return anyNode(child(n3046, enK96), func(n3047 *Node) bool { return (len(child(n3047, enK158)) > 0) })
 	})
 }
 
 // UBL-CR-394: not(cac:Delivery/cac:DeliveryParty/cac:PostalAddress)
 func enT0604(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2795 *Node) bool {
-		return anyNode(child(n2795, enK96), func(n2796 *Node) bool { return (len(child(n2796, enK6)) > 0) })
+	return !anyNode(child(n, enK15), func(n3049 *Node) bool {
+		return anyNode(child(n3049, enK96), func(n3050 *Node) bool { return (len(child(n3050, enK6)) > 0) })
 	})
 }
 
 // UBL-CR-395: not(cac:Delivery/cac:DeliveryParty/cac:PhysicalLocation)
 func enT0605(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2798 *Node) bool {
-		return anyNode(child(n2798, enK96), func(n2799 *Node) bool { return (len(child(n2799, enK178)) > 0) })
+	return !anyNode(child(n, enK15), func(n3052 *Node) bool {
+		return anyNode(child(n3052, enK96), func(n3053 *Node) bool { return (len(child(n3053, enK178)) > 0) })
 	})
 }
 
 // UBL-CR-396: not(cac:Delivery/cac:DeliveryParty/cac:PartyTaxScheme)
 func enT0606(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2801 *Node) bool {
-		return anyNode(child(n2801, enK96), func(n2802 *Node) bool { return (len(child(n2802, enK54)) > 0) })
+	return !anyNode(child(n, enK15), func(n3055 *Node) bool {
+		return anyNode(child(n3055, enK96), func(n3056 *Node) bool { return (len(child(n3056, enK54)) > 0) })
 	})
 }
 
 // UBL-CR-397: not(cac:Delivery/cac:DeliveryParty/cac:PartyLegalEntity)
 func enT0607(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2804 *Node) bool {
-		return anyNode(child(n2804, enK96), func(n2805 *Node) bool { return (len(child(n2805, enK45)) > 0) })
+	return !anyNode(child(n, enK15), func(n3058 *Node) bool {
+		return anyNode(child(n3058, enK96), func(n3059 *Node) bool { return (len(child(n3059, enK45)) > 0) })
 	})
 }
 
 // UBL-CR-398: not(cac:Delivery/cac:DeliveryParty/cac:Contact)
 func enT0608(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2807 *Node) bool {
-		return anyNode(child(n2807, enK96), func(n2808 *Node) bool { return (len(child(n2808, enK196)) > 0) })
+	return !anyNode(child(n, enK15), func(n3061 *Node) bool {
+		return anyNode(child(n3061, enK96), func(n3062 *Node) bool { return (len(child(n3062, enK196)) > 0) })
 	})
 }
 
 // UBL-CR-399: not(cac:Delivery/cac:DeliveryParty/cac:Person)
 func enT0609(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2810 *Node) bool {
-		return anyNode(child(n2810, enK96), func(n2811 *Node) bool { return (len(child(n2811, enK199)) > 0) })
+	return !anyNode(child(n, enK15), func(n3064 *Node) bool {
+		return anyNode(child(n3064, enK96), func(n3065 *Node) bool { return (len(child(n3065, enK199)) > 0) })
 	})
 }
 
 // UBL-CR-400: not(cac:Delivery/cac:DeliveryParty/cac:AgentParty)
 func enT0610(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2813 *Node) bool {
-		return anyNode(child(n2813, enK96), func(n2814 *Node) bool { return (len(child(n2814, enK200)) > 0) })
+	return !anyNode(child(n, enK15), func(n3067 *Node) bool {
+		return anyNode(child(n3067, enK96), func(n3068 *Node) bool { return (len(child(n3068, enK200)) > 0) })
 	})
 }
 
 // UBL-CR-401: not(cac:Delivery/cac:DeliveryParty/cac:ServiceProviderParty)
 func enT0611(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2816 *Node) bool {
-		return anyNode(child(n2816, enK96), func(n2817 *Node) bool { return (len(child(n2817, enK201)) > 0) })
+	return !anyNode(child(n, enK15), func(n3070 *Node) bool {
+		return anyNode(child(n3070, enK96), func(n3071 *Node) bool { return (len(child(n3071, enK201)) > 0) })
 	})
 }
 
 // UBL-CR-402: not(cac:Delivery/cac:DeliveryParty/cac:PowerOfAttorney)
 func enT0612(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2819 *Node) bool {
-		return anyNode(child(n2819, enK96), func(n2820 *Node) bool { return (len(child(n2820, enK202)) > 0) })
+	return !anyNode(child(n, enK15), func(n3073 *Node) bool {
+		return anyNode(child(n3073, enK96), func(n3074 *Node) bool { return (len(child(n3074, enK202)) > 0) })
 	})
 }
 
 // UBL-CR-403: not(cac:Delivery/cac:DeliveryParty/cac:FinancialAccount)
 func enT0613(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2822 *Node) bool {
-		return anyNode(child(n2822, enK96), func(n2823 *Node) bool { return (len(child(n2823, enK203)) > 0) })
+	return !anyNode(child(n, enK15), func(n3076 *Node) bool {
+		return anyNode(child(n3076, enK96), func(n3077 *Node) bool { return (len(child(n3077, enK203)) > 0) })
 	})
 }
 
 // UBL-CR-404: not(cac:Delivery/cac:NotifyParty)
 func enT0614(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2825 *Node) bool { return (len(child(n2825, enK230)) > 0) })
+	return !anyNode(child(n, enK15), func(n3079 *Node) bool { return (len(child(n3079, enK230)) > 0) })
 }
 
 // UBL-CR-405: not(cac:Delivery/cac:Despatch)
 func enT0615(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2827 *Node) bool { return (len(child(n2827, enK231)) > 0) })
+	return !anyNode(child(n, enK15), func(n3081 *Node) bool { return (len(child(n3081, enK231)) > 0) })
 }
 
 // UBL-CR-406: not(cac:Delivery/cac:DeliveryTerms)
 func enT0616(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2829 *Node) bool { return (len(child(n2829, enK232)) > 0) })
+	return !anyNode(child(n, enK15), func(n3083 *Node) bool { return (len(child(n3083, enK232)) > 0) })
 }
 
 // UBL-CR-407: not(cac:Delivery/cac:MinimumDeliveryUnit)
 func enT0617(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2831 *Node) bool { return (len(child(n2831, enK233)) > 0) })
+	return !anyNode(child(n, enK15), func(n3085 *Node) bool { return (len(child(n3085, enK233)) > 0) })
 }
 
 // UBL-CR-408: not(cac:Delivery/cac:MaximumDeliveryUnit)
 func enT0618(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2833 *Node) bool { return (len(child(n2833, enK234)) > 0) })
+	return !anyNode(child(n, enK15), func(n3087 *Node) bool { return (len(child(n3087, enK234)) > 0) })
 }
 
 // UBL-CR-409: not(cac:Delivery/cac:Shipment)
 func enT0619(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2835 *Node) bool { return (len(child(n2835, enK235)) > 0) })
+	return !anyNode(child(n, enK15), func(n3089 *Node) bool { return (len(child(n3089, enK235)) > 0) })
 }
 
 // UBL-CR-410: not(cac:DeliveryTerms)
@@ -8805,130 +9985,130 @@ func enT0620(v []Seq, n *Node) bool {
 
 // UBL-CR-411: not(cac:PaymentMeans/cbc:ID)
 func enT0621(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2838 *Node) bool { return (len(child(n2838, enK1)) > 0) })
+	return !anyNode(child(n, enK11), func(n3092 *Node) bool { return (len(child(n3092, enK1)) > 0) })
 }
 
 // UBL-CR-412: not(cac:PaymentMeans/cbc:PaymentDueDate) or ../cn:CreditNote
 func enT0622(v []Seq, n *Node) bool {
-	return (!anyNode(child(n, enK11), func(n2840 *Node) bool { return (len(child(n2840, enK236)) > 0) }) || anyNode(parent(n), func(n2842 *Node) bool { return (len(child(n2842, enK19)) > 0) }))
+	return (!anyNode(child(n, enK11), func(n3094 *Node) bool { return (len(child(n3094, enK236)) > 0) }) || anyNode(parent(n), func(n3096 *Node) bool { return (len(child(n3096, enK19)) > 0) }))
 }
 
 // UBL-CR-413: not(cac:PaymentMeans/cbc:PaymentChannelCode)
 func enT0623(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2844 *Node) bool { return (len(child(n2844, enK237)) > 0) })
+	return !anyNode(child(n, enK11), func(n3098 *Node) bool { return (len(child(n3098, enK237)) > 0) })
 }
 
 // UBL-CR-414: not(cac:PaymentMeans/cbc:InstructionID)
 func enT0624(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2846 *Node) bool { return (len(child(n2846, enK238)) > 0) })
+	return !anyNode(child(n, enK11), func(n3100 *Node) bool { return (len(child(n3100, enK238)) > 0) })
 }
 
 // UBL-CR-415: not(cac:PaymentMeans/cac:CardAccount/cbc:CardTypeCode)
 func enT0625(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2848 *Node) bool {
-		return anyNode(child(n2848, enK10), func(n2849 *Node) bool { return (len(child(n2849, enK239)) > 0) })
+	return !anyNode(child(n, enK11), func(n3102 *Node) bool {
+		return anyNode(child(n3102, enK10), func(n3103 *Node) bool { return (len(child(n3103, enK239)) > 0) })
 	})
 }
 
 // UBL-CR-416: not(cac:PaymentMeans/cac:CardAccount/cbc:ValidityStartDate)
 func enT0626(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2851 *Node) bool {
-		return anyNode(child(n2851, enK10), func(n2852 *Node) bool { return (len(child(n2852, enK240)) > 0) })
+	return !anyNode(child(n, enK11), func(n3105 *Node) bool {
+		return anyNode(child(n3105, enK10), func(n3106 *Node) bool { return (len(child(n3106, enK240)) > 0) })
 	})
 }
 
 // UBL-CR-417: not(cac:PaymentMeans/cac:CardAccount/cbc:ExpiryDate)
 func enT0627(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2854 *Node) bool {
-		return anyNode(child(n2854, enK10), func(n2855 *Node) bool { return (len(child(n2855, enK140)) > 0) })
+	return !anyNode(child(n, enK11), func(n3108 *Node) bool {
+		return anyNode(child(n3108, enK10), func(n3109 *Node) bool { return (len(child(n3109, enK140)) > 0) })
 	})
 }
 
 // UBL-CR-418: not(cac:PaymentMeans/cac:CardAccount/cbc:IssuerID)
 func enT0628(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2857 *Node) bool {
-		return anyNode(child(n2857, enK10), func(n2858 *Node) bool { return (len(child(n2858, enK241)) > 0) })
+	return !anyNode(child(n, enK11), func(n3111 *Node) bool {
+		return anyNode(child(n3111, enK10), func(n3112 *Node) bool { return (len(child(n3112, enK241)) > 0) })
 	})
 }
 
 // UBL-CR-419: not(cac:PaymentMeans/cac:CardAccount/cbc:IssueNumberID)
 func enT0629(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2860 *Node) bool {
-		return anyNode(child(n2860, enK10), func(n2861 *Node) bool { return (len(child(n2861, enK242)) > 0) })
+	return !anyNode(child(n, enK11), func(n3114 *Node) bool {
+		return anyNode(child(n3114, enK10), func(n3115 *Node) bool { return (len(child(n3115, enK242)) > 0) })
 	})
 }
 
 // UBL-CR-420: not(cac:PaymentMeans/cac:CardAccount/cbc:CV2ID)
 func enT0630(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2863 *Node) bool {
-		return anyNode(child(n2863, enK10), func(n2864 *Node) bool { return (len(child(n2864, enK243)) > 0) })
+	return !anyNode(child(n, enK11), func(n3117 *Node) bool {
+		return anyNode(child(n3117, enK10), func(n3118 *Node) bool { return (len(child(n3118, enK243)) > 0) })
 	})
 }
 
 // UBL-CR-421: not(cac:PaymentMeans/cac:CardAccount/cbc:CardChipCode)
 func enT0631(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2866 *Node) bool {
-		return anyNode(child(n2866, enK10), func(n2867 *Node) bool { return (len(child(n2867, enK244)) > 0) })
+	return !anyNode(child(n, enK11), func(n3120 *Node) bool {
+		return anyNode(child(n3120, enK10), func(n3121 *Node) bool { return (len(child(n3121, enK244)) > 0) })
 	})
 }
 
 // UBL-CR-422: not(cac:PaymentMeans/cac:CardAccount/cbc:ChipApplicationID)
 func enT0632(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2869 *Node) bool {
-		return anyNode(child(n2869, enK10), func(n2870 *Node) bool { return (len(child(n2870, enK245)) > 0) })
+	return !anyNode(child(n, enK11), func(n3123 *Node) bool {
+		return anyNode(child(n3123, enK10), func(n3124 *Node) bool { return (len(child(n3124, enK245)) > 0) })
 	})
 }
 
 // UBL-CR-424: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AliasName)
 func enT0633(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2872 *Node) bool {
-		return anyNode(child(n2872, enK83), func(n2873 *Node) bool { return (len(child(n2873, enK246)) > 0) })
+	return !anyNode(child(n, enK11), func(n3126 *Node) bool {
+		return anyNode(child(n3126, enK83), func(n3127 *Node) bool { return (len(child(n3127, enK246)) > 0) })
 	})
 }
 
 // UBL-CR-425: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountTypeCode)
 func enT0634(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2875 *Node) bool {
-		return anyNode(child(n2875, enK83), func(n2876 *Node) bool { return (len(child(n2876, enK247)) > 0) })
+	return !anyNode(child(n, enK11), func(n3129 *Node) bool {
+		return anyNode(child(n3129, enK83), func(n3130 *Node) bool { return (len(child(n3130, enK247)) > 0) })
 	})
 }
 
 // UBL-CR-426: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountFormatCode)
 func enT0635(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2878 *Node) bool {
-		return anyNode(child(n2878, enK83), func(n2879 *Node) bool { return (len(child(n2879, enK248)) > 0) })
+	return !anyNode(child(n, enK11), func(n3132 *Node) bool {
+		return anyNode(child(n3132, enK83), func(n3133 *Node) bool { return (len(child(n3133, enK248)) > 0) })
 	})
 }
 
 // UBL-CR-427: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:CurrencyCode)
 func enT0636(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2881 *Node) bool {
-		return anyNode(child(n2881, enK83), func(n2882 *Node) bool { return (len(child(n2882, enK184)) > 0) })
+	return !anyNode(child(n, enK11), func(n3135 *Node) bool {
+		return anyNode(child(n3135, enK83), func(n3136 *Node) bool { return (len(child(n3136, enK184)) > 0) })
 	})
 }
 
 // UBL-CR-428: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:PaymentNote)
 func enT0637(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2884 *Node) bool {
-		return anyNode(child(n2884, enK83), func(n2885 *Node) bool { return (len(child(n2885, enK249)) > 0) })
+	return !anyNode(child(n, enK11), func(n3138 *Node) bool {
+		return anyNode(child(n3138, enK83), func(n3139 *Node) bool { return (len(child(n3139, enK249)) > 0) })
 	})
 }
 
 // UBL-CR-429: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:Name)
 func enT0638(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2887 *Node) bool {
-		return anyNode(child(n2887, enK83), func(n2888 *Node) bool {
-			return anyNode(child(n2888, enK250), func(n2889 *Node) bool { return (len(child(n2889, enK67)) > 0) })
+	return !anyNode(child(n, enK11), func(n3141 *Node) bool {
+		return anyNode(child(n3141, enK83), func(n3142 *Node) bool {
+			return anyNode(child(n3142, enK250), func(n3143 *Node) bool { return (len(child(n3143, enK67)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-430: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cbc:Name)
 func enT0639(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2891 *Node) bool {
-		return anyNode(child(n2891, enK83), func(n2892 *Node) bool {
-			return anyNode(child(n2892, enK250), func(n2893 *Node) bool {
-				return anyNode(child(n2893, enK251), func(n2894 *Node) bool { return (len(child(n2894, enK67)) > 0) })
+	return !anyNode(child(n, enK11), func(n3145 *Node) bool {
+		return anyNode(child(n3145, enK83), func(n3146 *Node) bool {
+			return anyNode(child(n3146, enK250), func(n3147 *Node) bool {
+				return anyNode(child(n3147, enK251), func(n3148 *Node) bool { return (len(child(n3148, enK67)) > 0) })
 			})
 		})
 	})
@@ -8936,10 +10116,10 @@ func enT0639(v []Seq, n *Node) bool {
 
 // UBL-CR-431: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cac:Address)
 func enT0640(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2896 *Node) bool {
-		return anyNode(child(n2896, enK83), func(n2897 *Node) bool {
-			return anyNode(child(n2897, enK250), func(n2898 *Node) bool {
-				return anyNode(child(n2898, enK251), func(n2899 *Node) bool { return (len(child(n2899, enK13)) > 0) })
+	return !anyNode(child(n, enK11), func(n3150 *Node) bool {
+		return anyNode(child(n3150, enK83), func(n3151 *Node) bool {
+			return anyNode(child(n3151, enK250), func(n3152 *Node) bool {
+				return anyNode(child(n3152, enK251), func(n3153 *Node) bool { return (len(child(n3153, enK13)) > 0) })
 			})
 		})
 	})
@@ -8947,246 +10127,246 @@ func enT0640(v []Seq, n *Node) bool {
 
 // UBL-CR-432: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:Address)
 func enT0641(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2901 *Node) bool {
-		return anyNode(child(n2901, enK83), func(n2902 *Node) bool {
-			return anyNode(child(n2902, enK250), func(n2903 *Node) bool { return (len(child(n2903, enK13)) > 0) })
+	return !anyNode(child(n, enK11), func(n3155 *Node) bool {
+		return anyNode(child(n3155, enK83), func(n3156 *Node) bool {
+			return anyNode(child(n3156, enK250), func(n3157 *Node) bool { return (len(child(n3157, enK13)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-433: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:Country)
 func enT0642(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2905 *Node) bool {
-		return anyNode(child(n2905, enK83), func(n2906 *Node) bool { return (len(child(n2906, enK7)) > 0) })
+	return !anyNode(child(n, enK11), func(n3159 *Node) bool {
+		return anyNode(child(n3159, enK83), func(n3160 *Node) bool { return (len(child(n3160, enK7)) > 0) })
 	})
 }
 
 // UBL-CR-434: not(cac:PaymentMeans/cac:CreditAccount)
 func enT0643(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2908 *Node) bool { return (len(child(n2908, enK252)) > 0) })
+	return !anyNode(child(n, enK11), func(n3162 *Node) bool { return (len(child(n3162, enK252)) > 0) })
 }
 
 // UBL-CR-435: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MandateTypeCode)
 func enT0644(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2910 *Node) bool {
-		return anyNode(child(n2910, enK253), func(n2911 *Node) bool { return (len(child(n2911, enK254)) > 0) })
+	return !anyNode(child(n, enK11), func(n3164 *Node) bool {
+		return anyNode(child(n3164, enK253), func(n3165 *Node) bool { return (len(child(n3165, enK254)) > 0) })
 	})
 }
 
 // UBL-CR-436: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaymentInstructionsNumeric)
 func enT0645(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2913 *Node) bool {
-		return anyNode(child(n2913, enK253), func(n2914 *Node) bool { return (len(child(n2914, enK255)) > 0) })
+	return !anyNode(child(n, enK11), func(n3167 *Node) bool {
+		return anyNode(child(n3167, enK253), func(n3168 *Node) bool { return (len(child(n3168, enK255)) > 0) })
 	})
 }
 
 // UBL-CR-437: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaidAmount)
 func enT0646(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2916 *Node) bool {
-		return anyNode(child(n2916, enK253), func(n2917 *Node) bool { return (len(child(n2917, enK256)) > 0) })
+	return !anyNode(child(n, enK11), func(n3170 *Node) bool {
+		return anyNode(child(n3170, enK253), func(n3171 *Node) bool { return (len(child(n3171, enK256)) > 0) })
 	})
 }
 
 // UBL-CR-438: not(cac:PaymentMeans/cac:PaymentMandate/cbc:SignatureID)
 func enT0647(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2919 *Node) bool {
-		return anyNode(child(n2919, enK253), func(n2920 *Node) bool { return (len(child(n2920, enK257)) > 0) })
+	return !anyNode(child(n, enK11), func(n3173 *Node) bool {
+		return anyNode(child(n3173, enK253), func(n3174 *Node) bool { return (len(child(n3174, enK257)) > 0) })
 	})
 }
 
 // UBL-CR-439: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerParty)
 func enT0648(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2922 *Node) bool {
-		return anyNode(child(n2922, enK253), func(n2923 *Node) bool { return (len(child(n2923, enK258)) > 0) })
+	return !anyNode(child(n, enK11), func(n3176 *Node) bool {
+		return anyNode(child(n3176, enK253), func(n3177 *Node) bool { return (len(child(n3177, enK258)) > 0) })
 	})
 }
 
 // UBL-CR-440: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:Name)
 func enT0649(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2925 *Node) bool {
-		return anyNode(child(n2925, enK253), func(n2926 *Node) bool {
-			return anyNode(child(n2926, enK259), func(n2927 *Node) bool { return (len(child(n2927, enK67)) > 0) })
+	return !anyNode(child(n, enK11), func(n3179 *Node) bool {
+		return anyNode(child(n3179, enK253), func(n3180 *Node) bool {
+			return anyNode(child(n3180, enK259), func(n3181 *Node) bool { return (len(child(n3181, enK67)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-441: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AliasName)
 func enT0650(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2929 *Node) bool {
-		return anyNode(child(n2929, enK253), func(n2930 *Node) bool {
-			return anyNode(child(n2930, enK259), func(n2931 *Node) bool { return (len(child(n2931, enK246)) > 0) })
+	return !anyNode(child(n, enK11), func(n3183 *Node) bool {
+		return anyNode(child(n3183, enK253), func(n3184 *Node) bool {
+			return anyNode(child(n3184, enK259), func(n3185 *Node) bool { return (len(child(n3185, enK246)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-442: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountTypeCode)
 func enT0651(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2933 *Node) bool {
-		return anyNode(child(n2933, enK253), func(n2934 *Node) bool {
-			return anyNode(child(n2934, enK259), func(n2935 *Node) bool { return (len(child(n2935, enK247)) > 0) })
+	return !anyNode(child(n, enK11), func(n3187 *Node) bool {
+		return anyNode(child(n3187, enK253), func(n3188 *Node) bool {
+			return anyNode(child(n3188, enK259), func(n3189 *Node) bool { return (len(child(n3189, enK247)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-443: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountFormatCode)
 func enT0652(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2937 *Node) bool {
-		return anyNode(child(n2937, enK253), func(n2938 *Node) bool {
-			return anyNode(child(n2938, enK259), func(n2939 *Node) bool { return (len(child(n2939, enK248)) > 0) })
+	return !anyNode(child(n, enK11), func(n3191 *Node) bool {
+		return anyNode(child(n3191, enK253), func(n3192 *Node) bool {
+			return anyNode(child(n3192, enK259), func(n3193 *Node) bool { return (len(child(n3193, enK248)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-444: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:CurrencyCode)
 func enT0653(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2941 *Node) bool {
-		return anyNode(child(n2941, enK253), func(n2942 *Node) bool {
-			return anyNode(child(n2942, enK259), func(n2943 *Node) bool { return (len(child(n2943, enK184)) > 0) })
+	return !anyNode(child(n, enK11), func(n3195 *Node) bool {
+		return anyNode(child(n3195, enK253), func(n3196 *Node) bool {
+			return anyNode(child(n3196, enK259), func(n3197 *Node) bool { return (len(child(n3197, enK184)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-445: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:PaymentNote)
 func enT0654(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2945 *Node) bool {
-		return anyNode(child(n2945, enK253), func(n2946 *Node) bool {
-			return anyNode(child(n2946, enK259), func(n2947 *Node) bool { return (len(child(n2947, enK249)) > 0) })
+	return !anyNode(child(n, enK11), func(n3199 *Node) bool {
+		return anyNode(child(n3199, enK253), func(n3200 *Node) bool {
+			return anyNode(child(n3200, enK259), func(n3201 *Node) bool { return (len(child(n3201, enK249)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-446: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:FinancialInstitutionBranch)
 func enT0655(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2949 *Node) bool {
-		return anyNode(child(n2949, enK253), func(n2950 *Node) bool {
-			return anyNode(child(n2950, enK259), func(n2951 *Node) bool { return (len(child(n2951, enK250)) > 0) })
+	return !anyNode(child(n, enK11), func(n3203 *Node) bool {
+		return anyNode(child(n3203, enK253), func(n3204 *Node) bool {
+			return anyNode(child(n3204, enK259), func(n3205 *Node) bool { return (len(child(n3205, enK250)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-447: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:Country)
 func enT0656(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2953 *Node) bool {
-		return anyNode(child(n2953, enK253), func(n2954 *Node) bool {
-			return anyNode(child(n2954, enK259), func(n2955 *Node) bool { return (len(child(n2955, enK7)) > 0) })
+	return !anyNode(child(n, enK11), func(n3207 *Node) bool {
+		return anyNode(child(n3207, enK253), func(n3208 *Node) bool {
+			return anyNode(child(n3208, enK259), func(n3209 *Node) bool { return (len(child(n3209, enK7)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-448: not(cac:PaymentMeans/cac:PaymentMandate/cac:ValidityPeriod)
 func enT0657(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2957 *Node) bool {
-		return anyNode(child(n2957, enK253), func(n2958 *Node) bool { return (len(child(n2958, enK123)) > 0) })
+	return !anyNode(child(n, enK11), func(n3211 *Node) bool {
+		return anyNode(child(n3211, enK253), func(n3212 *Node) bool { return (len(child(n3212, enK123)) > 0) })
 	})
 }
 
 // UBL-CR-449: not(cac:PaymentMeans/cac:PaymentMandate/cac:PaymentReversalPeriod)
 func enT0658(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2960 *Node) bool {
-		return anyNode(child(n2960, enK253), func(n2961 *Node) bool { return (len(child(n2961, enK260)) > 0) })
+	return !anyNode(child(n, enK11), func(n3214 *Node) bool {
+		return anyNode(child(n3214, enK253), func(n3215 *Node) bool { return (len(child(n3215, enK260)) > 0) })
 	})
 }
 
 // UBL-CR-450: not(cac:PaymentMeans/cac:PaymentMandate/cac:Clause)
 func enT0659(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2963 *Node) bool {
-		return anyNode(child(n2963, enK253), func(n2964 *Node) bool { return (len(child(n2964, enK261)) > 0) })
+	return !anyNode(child(n, enK11), func(n3217 *Node) bool {
+		return anyNode(child(n3217, enK253), func(n3218 *Node) bool { return (len(child(n3218, enK261)) > 0) })
 	})
 }
 
 // UBL-CR-451: not(cac:PaymentMeans/cac:TradeFinancing)
 func enT0660(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n2966 *Node) bool { return (len(child(n2966, enK262)) > 0) })
+	return !anyNode(child(n, enK11), func(n3220 *Node) bool { return (len(child(n3220, enK262)) > 0) })
 }
 
 // UBL-CR-452: not(cac:PaymentTerms/cbc:ID)
 func enT0661(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2968 *Node) bool { return (len(child(n2968, enK1)) > 0) })
+	return !anyNode(child(n, enK263), func(n3222 *Node) bool { return (len(child(n3222, enK1)) > 0) })
 }
 
 // UBL-CR-453: not(cac:PaymentTerms/cbc:PaymentMeansID)
 func enT0662(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2970 *Node) bool { return (len(child(n2970, enK264)) > 0) })
+	return !anyNode(child(n, enK263), func(n3224 *Node) bool { return (len(child(n3224, enK264)) > 0) })
 }
 
 // UBL-CR-454: not(cac:PaymentTerms/cbc:PrepaidPaymentReferenceID)
 func enT0663(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2972 *Node) bool { return (len(child(n2972, enK265)) > 0) })
+	return !anyNode(child(n, enK263), func(n3226 *Node) bool { return (len(child(n3226, enK265)) > 0) })
 }
 
 // UBL-CR-455: not(cac:PaymentTerms/cbc:ReferenceEventCode)
 func enT0664(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2974 *Node) bool { return (len(child(n2974, enK266)) > 0) })
+	return !anyNode(child(n, enK263), func(n3228 *Node) bool { return (len(child(n3228, enK266)) > 0) })
 }
 
 // UBL-CR-456: not(cac:PaymentTerms/cbc:SettlementDiscountPercent)
 func enT0665(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2976 *Node) bool { return (len(child(n2976, enK267)) > 0) })
+	return !anyNode(child(n, enK263), func(n3230 *Node) bool { return (len(child(n3230, enK267)) > 0) })
 }
 
 // UBL-CR-457: not(cac:PaymentTerms/cbc:PenaltySurchargePercent)
 func enT0666(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2978 *Node) bool { return (len(child(n2978, enK268)) > 0) })
+	return !anyNode(child(n, enK263), func(n3232 *Node) bool { return (len(child(n3232, enK268)) > 0) })
 }
 
 // UBL-CR-458: not(cac:PaymentTerms/cbc:PaymentPercent)
 func enT0667(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2980 *Node) bool { return (len(child(n2980, enK269)) > 0) })
+	return !anyNode(child(n, enK263), func(n3234 *Node) bool { return (len(child(n3234, enK269)) > 0) })
 }
 
 // UBL-CR-459: not(cac:PaymentTerms/cbc:Amount)
 func enT0668(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2982 *Node) bool { return (len(child(n2982, enK20)) > 0) })
+	return !anyNode(child(n, enK263), func(n3236 *Node) bool { return (len(child(n3236, enK20)) > 0) })
 }
 
 // UBL-CR-460: not(cac:PaymentTerms/cbc:SettlementDiscountAmount)
 func enT0669(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2984 *Node) bool { return (len(child(n2984, enK270)) > 0) })
+	return !anyNode(child(n, enK263), func(n3238 *Node) bool { return (len(child(n3238, enK270)) > 0) })
 }
 
 // UBL-CR-461: not(cac:PaymentTerms/cbc:PenaltyAmount)
 func enT0670(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2986 *Node) bool { return (len(child(n2986, enK271)) > 0) })
+	return !anyNode(child(n, enK263), func(n3240 *Node) bool { return (len(child(n3240, enK271)) > 0) })
 }
 
 // UBL-CR-462: not(cac:PaymentTerms/cbc:PaymentTermsDetailsURI)
 func enT0671(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2988 *Node) bool { return (len(child(n2988, enK272)) > 0) })
+	return !anyNode(child(n, enK263), func(n3242 *Node) bool { return (len(child(n3242, enK272)) > 0) })
 }
 
 // UBL-CR-463: not(cac:PaymentTerms/cbc:PaymentDueDate)
 func enT0672(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2990 *Node) bool { return (len(child(n2990, enK236)) > 0) })
+	return !anyNode(child(n, enK263), func(n3244 *Node) bool { return (len(child(n3244, enK236)) > 0) })
 }
 
 // UBL-CR-464: not(cac:PaymentTerms/cbc:InstallmentDueDate)
 func enT0673(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2992 *Node) bool { return (len(child(n2992, enK273)) > 0) })
+	return !anyNode(child(n, enK263), func(n3246 *Node) bool { return (len(child(n3246, enK273)) > 0) })
 }
 
 // UBL-CR-465: not(cac:PaymentTerms/cbc:InvoicingPartyReference)
 func enT0674(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2994 *Node) bool { return (len(child(n2994, enK274)) > 0) })
+	return !anyNode(child(n, enK263), func(n3248 *Node) bool { return (len(child(n3248, enK274)) > 0) })
 }
 
 // UBL-CR-466: not(cac:PaymentTerms/cac:SettlementPeriod)
 func enT0675(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2996 *Node) bool { return (len(child(n2996, enK275)) > 0) })
+	return !anyNode(child(n, enK263), func(n3250 *Node) bool { return (len(child(n3250, enK275)) > 0) })
 }
 
 // UBL-CR-467: not(cac:PaymentTerms/cac:PenaltyPeriod)
 func enT0676(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n2998 *Node) bool { return (len(child(n2998, enK276)) > 0) })
+	return !anyNode(child(n, enK263), func(n3252 *Node) bool { return (len(child(n3252, enK276)) > 0) })
 }
 
 // UBL-CR-468: not(cac:PaymentTerms/cac:ExchangeRate)
 func enT0677(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3000 *Node) bool { return (len(child(n3000, enK277)) > 0) })
+	return !anyNode(child(n, enK263), func(n3254 *Node) bool { return (len(child(n3254, enK277)) > 0) })
 }
 
 // UBL-CR-469: not(cac:PaymentTerms/cac:ValidityPeriod)
 func enT0678(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3002 *Node) bool { return (len(child(n3002, enK123)) > 0) })
+	return !anyNode(child(n, enK263), func(n3256 *Node) bool { return (len(child(n3256, enK123)) > 0) })
 }
 
 // UBL-CR-470: not(cac:PrepaidPayment)
@@ -9196,127 +10376,127 @@ func enT0679(v []Seq, n *Node) bool {
 
 // UBL-CR-471: not(cac:AllowanceCharge/cbc:ID)
 func enT0680(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3005 *Node) bool { return (len(child(n3005, enK1)) > 0) })
+	return !anyNode(child(n, enK16), func(n3259 *Node) bool { return (len(child(n3259, enK1)) > 0) })
 }
 
 // UBL-CR-472: not(cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0681(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3007 *Node) bool { return (len(child(n3007, enK279)) > 0) })
+	return !anyNode(child(n, enK16), func(n3261 *Node) bool { return (len(child(n3261, enK279)) > 0) })
 }
 
 // UBL-CR-473: not(cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0682(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3009 *Node) bool { return (len(child(n3009, enK280)) > 0) })
+	return !anyNode(child(n, enK16), func(n3263 *Node) bool { return (len(child(n3263, enK280)) > 0) })
 }
 
 // UBL-CR-474: not(cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0683(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3011 *Node) bool { return (len(child(n3011, enK106)) > 0) })
+	return !anyNode(child(n, enK16), func(n3265 *Node) bool { return (len(child(n3265, enK106)) > 0) })
 }
 
 // UBL-CR-475: not(cac:AllowanceCharge/cbc:AccountingCost)
 func enT0684(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3013 *Node) bool { return (len(child(n3013, enK281)) > 0) })
+	return !anyNode(child(n, enK16), func(n3267 *Node) bool { return (len(child(n3267, enK281)) > 0) })
 }
 
 // UBL-CR-476: not(cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0685(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3015 *Node) bool { return (len(child(n3015, enK282)) > 0) })
+	return !anyNode(child(n, enK16), func(n3269 *Node) bool { return (len(child(n3269, enK282)) > 0) })
 }
 
 // UBL-CR-477: not(cac:AllowanceCharge/cac:TaxCategory/cbc:Name)
 func enT0686(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3017 *Node) bool {
-		return anyNode(child(n3017, enK21), func(n3018 *Node) bool { return (len(child(n3018, enK67)) > 0) })
+	return !anyNode(child(n, enK16), func(n3271 *Node) bool {
+		return anyNode(child(n3271, enK21), func(n3272 *Node) bool { return (len(child(n3272, enK67)) > 0) })
 	})
 }
 
 // UBL-CR-478: not(cac:AllowanceCharge/cac:TaxCategory/cbc:BaseUnitMeasure)
 func enT0687(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3020 *Node) bool {
-		return anyNode(child(n3020, enK21), func(n3021 *Node) bool { return (len(child(n3021, enK283)) > 0) })
+	return !anyNode(child(n, enK16), func(n3274 *Node) bool {
+		return anyNode(child(n3274, enK21), func(n3275 *Node) bool { return (len(child(n3275, enK283)) > 0) })
 	})
 }
 
 // UBL-CR-479: not(cac:AllowanceCharge/cac:TaxCategory/cbc:PerUnitAmount)
 func enT0688(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3023 *Node) bool {
-		return anyNode(child(n3023, enK21), func(n3024 *Node) bool { return (len(child(n3024, enK282)) > 0) })
+	return !anyNode(child(n, enK16), func(n3277 *Node) bool {
+		return anyNode(child(n3277, enK21), func(n3278 *Node) bool { return (len(child(n3278, enK282)) > 0) })
 	})
 }
 
 // UBL-CR-480: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReasonCode)
 func enT0689(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3026 *Node) bool {
-		return anyNode(child(n3026, enK21), func(n3027 *Node) bool { return (len(child(n3027, enK90)) > 0) })
+	return !anyNode(child(n, enK16), func(n3280 *Node) bool {
+		return anyNode(child(n3280, enK21), func(n3281 *Node) bool { return (len(child(n3281, enK90)) > 0) })
 	})
 }
 
 // UBL-CR-481: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReason)
 func enT0690(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3029 *Node) bool {
-		return anyNode(child(n3029, enK21), func(n3030 *Node) bool { return (len(child(n3030, enK89)) > 0) })
+	return !anyNode(child(n, enK16), func(n3283 *Node) bool {
+		return anyNode(child(n3283, enK21), func(n3284 *Node) bool { return (len(child(n3284, enK89)) > 0) })
 	})
 }
 
 // UBL-CR-482: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRange)
 func enT0691(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3032 *Node) bool {
-		return anyNode(child(n3032, enK21), func(n3033 *Node) bool { return (len(child(n3033, enK284)) > 0) })
+	return !anyNode(child(n, enK16), func(n3286 *Node) bool {
+		return anyNode(child(n3286, enK21), func(n3287 *Node) bool { return (len(child(n3287, enK284)) > 0) })
 	})
 }
 
 // UBL-CR-483: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRatePercent)
 func enT0692(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3035 *Node) bool {
-		return anyNode(child(n3035, enK21), func(n3036 *Node) bool { return (len(child(n3036, enK285)) > 0) })
+	return !anyNode(child(n, enK16), func(n3289 *Node) bool {
+		return anyNode(child(n3289, enK21), func(n3290 *Node) bool { return (len(child(n3290, enK285)) > 0) })
 	})
 }
 
 // UBL-CR-484: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func enT0693(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3038 *Node) bool {
-		return anyNode(child(n3038, enK21), func(n3039 *Node) bool {
-			return anyNode(child(n3039, enK22), func(n3040 *Node) bool { return (len(child(n3040, enK67)) > 0) })
+	return !anyNode(child(n, enK16), func(n3292 *Node) bool {
+		return anyNode(child(n3292, enK21), func(n3293 *Node) bool {
+			return anyNode(child(n3293, enK22), func(n3294 *Node) bool { return (len(child(n3294, enK67)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-485: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0694(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3042 *Node) bool {
-		return anyNode(child(n3042, enK21), func(n3043 *Node) bool {
-			return anyNode(child(n3043, enK22), func(n3044 *Node) bool { return (len(child(n3044, enK183)) > 0) })
+	return !anyNode(child(n, enK16), func(n3296 *Node) bool {
+		return anyNode(child(n3296, enK21), func(n3297 *Node) bool {
+			return anyNode(child(n3297, enK22), func(n3298 *Node) bool { return (len(child(n3298, enK183)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-486: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0695(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3046 *Node) bool {
-		return anyNode(child(n3046, enK21), func(n3047 *Node) bool {
-			return anyNode(child(n3047, enK22), func(n3048 *Node) bool { return (len(child(n3048, enK184)) > 0) })
+	return !anyNode(child(n, enK16), func(n3300 *Node) bool {
+		return anyNode(child(n3300, enK21), func(n3301 *Node) bool {
+			return anyNode(child(n3301, enK22), func(n3302 *Node) bool { return (len(child(n3302, enK184)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-487: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0696(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3050 *Node) bool {
-		return anyNode(child(n3050, enK21), func(n3051 *Node) bool {
-			return anyNode(child(n3051, enK22), func(n3052 *Node) bool { return (len(child(n3052, enK185)) > 0) })
+	return !anyNode(child(n, enK16), func(n3304 *Node) bool {
+		return anyNode(child(n3304, enK21), func(n3305 *Node) bool {
+			return anyNode(child(n3305, enK22), func(n3306 *Node) bool { return (len(child(n3306, enK185)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-488: not(cac:AllowanceCharge/cac:TaxTotal)
 func enT0697(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3054 *Node) bool { return (len(child(n3054, enK47)) > 0) })
+	return !anyNode(child(n, enK16), func(n3308 *Node) bool { return (len(child(n3308, enK48)) > 0) })
 }
 
 // UBL-CR-489: not(cac:AllowanceCharge/cac:PaymentMeans)
 func enT0698(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3056 *Node) bool { return (len(child(n3056, enK11)) > 0) })
+	return !anyNode(child(n, enK16), func(n3310 *Node) bool { return (len(child(n3310, enK11)) > 0) })
 }
 
 // UBL-CR-490: not(cac:TaxExchangeRate)
@@ -9341,119 +10521,119 @@ func enT0702(v []Seq, n *Node) bool {
 
 // UBL-CR-494: not(cac:TaxTotal/cbc:RoundingAmount)
 func enT0703(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3062 *Node) bool { return (len(child(n3062, enK290)) > 0) })
+	return !anyNode(child(n, enK48), func(n3316 *Node) bool { return (len(child(n3316, enK290)) > 0) })
 }
 
 // UBL-CR-495: not(cac:TaxTotal/cbc:TaxEvidenceIndicator)
 func enT0704(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3064 *Node) bool { return (len(child(n3064, enK291)) > 0) })
+	return !anyNode(child(n, enK48), func(n3318 *Node) bool { return (len(child(n3318, enK291)) > 0) })
 }
 
 // UBL-CR-496: not(cac:TaxTotal/cbc:TaxIncludedIndicator)
 func enT0705(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3066 *Node) bool { return (len(child(n3066, enK292)) > 0) })
+	return !anyNode(child(n, enK48), func(n3320 *Node) bool { return (len(child(n3320, enK292)) > 0) })
 }
 
 // UBL-CR-497: not(cac:TaxTotal/cac:TaxSubtotal/cbc:CalculationSequenceNumeric)
 func enT0706(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3068 *Node) bool {
-		return anyNode(child(n3068, enK52), func(n3069 *Node) bool { return (len(child(n3069, enK293)) > 0) })
+	return !anyNode(child(n, enK48), func(n3322 *Node) bool {
+		return anyNode(child(n3322, enK52), func(n3323 *Node) bool { return (len(child(n3323, enK293)) > 0) })
 	})
 }
 
 // UBL-CR-498: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TransactionCurrencyTaxAmount)
 func enT0707(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3071 *Node) bool {
-		return anyNode(child(n3071, enK52), func(n3072 *Node) bool { return (len(child(n3072, enK294)) > 0) })
+	return !anyNode(child(n, enK48), func(n3325 *Node) bool {
+		return anyNode(child(n3325, enK52), func(n3326 *Node) bool { return (len(child(n3326, enK294)) > 0) })
 	})
 }
 
 // UBL-CR-499: not(cac:TaxTotal/cac:TaxSubtotal/cbc:Percent)
 func enT0708(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3074 *Node) bool {
-		return anyNode(child(n3074, enK52), func(n3075 *Node) bool { return (len(child(n3075, enK88)) > 0) })
+	return !anyNode(child(n, enK48), func(n3328 *Node) bool {
+		return anyNode(child(n3328, enK52), func(n3329 *Node) bool { return (len(child(n3329, enK88)) > 0) })
 	})
 }
 
 // UBL-CR-500: not(cac:TaxTotal/cac:TaxSubtotal/cbc:BaseUnitMeasure)
 func enT0709(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3077 *Node) bool {
-		return anyNode(child(n3077, enK52), func(n3078 *Node) bool { return (len(child(n3078, enK283)) > 0) })
+	return !anyNode(child(n, enK48), func(n3331 *Node) bool {
+		return anyNode(child(n3331, enK52), func(n3332 *Node) bool { return (len(child(n3332, enK283)) > 0) })
 	})
 }
 
 // UBL-CR-501: not(cac:TaxTotal/cac:TaxSubtotal/cbc:PerUnitAmount)
 func enT0710(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3080 *Node) bool {
-		return anyNode(child(n3080, enK52), func(n3081 *Node) bool { return (len(child(n3081, enK282)) > 0) })
+	return !anyNode(child(n, enK48), func(n3334 *Node) bool {
+		return anyNode(child(n3334, enK52), func(n3335 *Node) bool { return (len(child(n3335, enK282)) > 0) })
 	})
 }
 
 // UBL-CR-502: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRange)
 func enT0711(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3083 *Node) bool {
-		return anyNode(child(n3083, enK52), func(n3084 *Node) bool { return (len(child(n3084, enK284)) > 0) })
+	return !anyNode(child(n, enK48), func(n3337 *Node) bool {
+		return anyNode(child(n3337, enK52), func(n3338 *Node) bool { return (len(child(n3338, enK284)) > 0) })
 	})
 }
 
 // UBL-CR-503: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRatePercent)
 func enT0712(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3086 *Node) bool {
-		return anyNode(child(n3086, enK52), func(n3087 *Node) bool { return (len(child(n3087, enK285)) > 0) })
+	return !anyNode(child(n, enK48), func(n3340 *Node) bool {
+		return anyNode(child(n3340, enK52), func(n3341 *Node) bool { return (len(child(n3341, enK285)) > 0) })
 	})
 }
 
 // UBL-CR-504: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:Name)
 func enT0713(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3089 *Node) bool {
-		return anyNode(child(n3089, enK52), func(n3090 *Node) bool {
-			return anyNode(child(n3090, enK21), func(n3091 *Node) bool { return (len(child(n3091, enK67)) > 0) })
+	return !anyNode(child(n, enK48), func(n3343 *Node) bool {
+		return anyNode(child(n3343, enK52), func(n3344 *Node) bool {
+			return anyNode(child(n3344, enK21), func(n3345 *Node) bool { return (len(child(n3345, enK67)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-505: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:BaseUnitMeasure)
 func enT0714(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3093 *Node) bool {
-		return anyNode(child(n3093, enK52), func(n3094 *Node) bool {
-			return anyNode(child(n3094, enK21), func(n3095 *Node) bool { return (len(child(n3095, enK283)) > 0) })
+	return !anyNode(child(n, enK48), func(n3347 *Node) bool {
+		return anyNode(child(n3347, enK52), func(n3348 *Node) bool {
+			return anyNode(child(n3348, enK21), func(n3349 *Node) bool { return (len(child(n3349, enK283)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-506: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:PerUnitAmount)
 func enT0715(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3097 *Node) bool {
-		return anyNode(child(n3097, enK52), func(n3098 *Node) bool {
-			return anyNode(child(n3098, enK21), func(n3099 *Node) bool { return (len(child(n3099, enK282)) > 0) })
+	return !anyNode(child(n, enK48), func(n3351 *Node) bool {
+		return anyNode(child(n3351, enK52), func(n3352 *Node) bool {
+			return anyNode(child(n3352, enK21), func(n3353 *Node) bool { return (len(child(n3353, enK282)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-507: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRange)
 func enT0716(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3101 *Node) bool {
-		return anyNode(child(n3101, enK52), func(n3102 *Node) bool {
-			return anyNode(child(n3102, enK21), func(n3103 *Node) bool { return (len(child(n3103, enK284)) > 0) })
+	return !anyNode(child(n, enK48), func(n3355 *Node) bool {
+		return anyNode(child(n3355, enK52), func(n3356 *Node) bool {
+			return anyNode(child(n3356, enK21), func(n3357 *Node) bool { return (len(child(n3357, enK284)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-508: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRatePercent)
 func enT0717(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3105 *Node) bool {
-		return anyNode(child(n3105, enK52), func(n3106 *Node) bool {
-			return anyNode(child(n3106, enK21), func(n3107 *Node) bool { return (len(child(n3107, enK285)) > 0) })
+	return !anyNode(child(n, enK48), func(n3359 *Node) bool {
+		return anyNode(child(n3359, enK52), func(n3360 *Node) bool {
+			return anyNode(child(n3360, enK21), func(n3361 *Node) bool { return (len(child(n3361, enK285)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-509: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func enT0718(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3109 *Node) bool {
-		return anyNode(child(n3109, enK52), func(n3110 *Node) bool {
-			return anyNode(child(n3110, enK21), func(n3111 *Node) bool {
-				return anyNode(child(n3111, enK22), func(n3112 *Node) bool { return (len(child(n3112, enK67)) > 0) })
+	return !anyNode(child(n, enK48), func(n3363 *Node) bool {
+		return anyNode(child(n3363, enK52), func(n3364 *Node) bool {
+			return anyNode(child(n3364, enK21), func(n3365 *Node) bool {
+				return anyNode(child(n3365, enK22), func(n3366 *Node) bool { return (len(child(n3366, enK67)) > 0) })
 			})
 		})
 	})
@@ -9461,10 +10641,10 @@ func enT0718(v []Seq, n *Node) bool {
 
 // UBL-CR-510: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0719(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3114 *Node) bool {
-		return anyNode(child(n3114, enK52), func(n3115 *Node) bool {
-			return anyNode(child(n3115, enK21), func(n3116 *Node) bool {
-				return anyNode(child(n3116, enK22), func(n3117 *Node) bool { return (len(child(n3117, enK183)) > 0) })
+	return !anyNode(child(n, enK48), func(n3368 *Node) bool {
+		return anyNode(child(n3368, enK52), func(n3369 *Node) bool {
+			return anyNode(child(n3369, enK21), func(n3370 *Node) bool {
+				return anyNode(child(n3370, enK22), func(n3371 *Node) bool { return (len(child(n3371, enK183)) > 0) })
 			})
 		})
 	})
@@ -9472,10 +10652,10 @@ func enT0719(v []Seq, n *Node) bool {
 
 // UBL-CR-511: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0720(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3119 *Node) bool {
-		return anyNode(child(n3119, enK52), func(n3120 *Node) bool {
-			return anyNode(child(n3120, enK21), func(n3121 *Node) bool {
-				return anyNode(child(n3121, enK22), func(n3122 *Node) bool { return (len(child(n3122, enK184)) > 0) })
+	return !anyNode(child(n, enK48), func(n3373 *Node) bool {
+		return anyNode(child(n3373, enK52), func(n3374 *Node) bool {
+			return anyNode(child(n3374, enK21), func(n3375 *Node) bool {
+				return anyNode(child(n3375, enK22), func(n3376 *Node) bool { return (len(child(n3376, enK184)) > 0) })
 			})
 		})
 	})
@@ -9483,10 +10663,10 @@ func enT0720(v []Seq, n *Node) bool {
 
 // UBL-CR-512: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0721(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n3124 *Node) bool {
-		return anyNode(child(n3124, enK52), func(n3125 *Node) bool {
-			return anyNode(child(n3125, enK21), func(n3126 *Node) bool {
-				return anyNode(child(n3126, enK22), func(n3127 *Node) bool { return (len(child(n3127, enK185)) > 0) })
+	return !anyNode(child(n, enK48), func(n3378 *Node) bool {
+		return anyNode(child(n3378, enK52), func(n3379 *Node) bool {
+			return anyNode(child(n3379, enK21), func(n3380 *Node) bool {
+				return anyNode(child(n3380, enK22), func(n3381 *Node) bool { return (len(child(n3381, enK185)) > 0) })
 			})
 		})
 	})
@@ -9499,713 +10679,1397 @@ func enT0722(v []Seq, n *Node) bool {
 
 // UBL-CR-514: not(cac:LegalMonetaryTotal/cbc:PayableAlternativeAmount)
 func enT0723(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK27), func(n3130 *Node) bool { return (len(child(n3130, enK296)) > 0) })
+	return !anyNode(child(n, enK27), func(n3384 *Node) bool { return (len(child(n3384, enK296)) > 0) })
 }
 
 // UBL-CR-515: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:UUID)
 func enT0724(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3132 *Node) Seq { return child(n3132, enK101) }))
+	return !(anyNode(child(n, enK32), func(n3386 *Node) bool { return (len(child(n3386, enK101)) > 0) }) || anyNode(child(n, enK33), func(n3388 *Node) bool { return (len(child(n3388, enK101)) > 0) }))
 }
 
 // UBL-CR-516: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:TaxPointDate)
 func enT0725(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3133 *Node) Seq { return child(n3133, enK57) }))
+	return !(anyNode(child(n, enK32), func(n3390 *Node) bool { return (len(child(n3390, enK57)) > 0) }) || anyNode(child(n, enK33), func(n3392 *Node) bool { return (len(child(n3392, enK57)) > 0) }))
 }
 
 // UBL-CR-517: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:AccountingCostCode)
 func enT0726(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3134 *Node) Seq { return child(n3134, enK106) }))
+	return !(anyNode(child(n, enK32), func(n3394 *Node) bool { return (len(child(n3394, enK106)) > 0) }) || anyNode(child(n, enK33), func(n3396 *Node) bool { return (len(child(n3396, enK106)) > 0) }))
 }
 
 // UBL-CR-518: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:PaymentPurposeCode)
 func enT0727(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3135 *Node) Seq { return child(n3135, enK297) }))
+	return !(anyNode(child(n, enK32), func(n3398 *Node) bool { return (len(child(n3398, enK297)) > 0) }) || anyNode(child(n, enK33), func(n3400 *Node) bool { return (len(child(n3400, enK297)) > 0) }))
 }
 
 // UBL-CR-519: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:FreeOfChargeIndicator)
 func enT0728(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3136 *Node) Seq { return child(n3136, enK298) }))
+	return !(anyNode(child(n, enK32), func(n3402 *Node) bool { return (len(child(n3402, enK298)) > 0) }) || anyNode(child(n, enK33), func(n3404 *Node) bool { return (len(child(n3404, enK298)) > 0) }))
 }
 
 // UBL-CR-520: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:StartTime)
 func enT0729(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3137 *Node) Seq { return child(n3137, enK58) }), func(n3138 *Node) Seq { return child(n3138, enK108) }))
+	return !(anyNode(child(n, enK32), func(n3406 *Node) bool {
+		return anyNode(child(n3406, enK58), func(n3407 *Node) bool { return (len(child(n3407, enK108)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3409 *Node) bool {
+		return anyNode(child(n3409, enK58), func(n3410 *Node) bool { return (len(child(n3410, enK108)) > 0) })
+	}))
 }
 
 // UBL-CR-521: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:EndTime)
 func enT0730(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3139 *Node) Seq { return child(n3139, enK58) }), func(n3140 *Node) Seq { return child(n3140, enK109) }))
+	return !(anyNode(child(n, enK32), func(n3412 *Node) bool {
+		return anyNode(child(n3412, enK58), func(n3413 *Node) bool { return (len(child(n3413, enK109)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3415 *Node) bool {
+		return anyNode(child(n3415, enK58), func(n3416 *Node) bool { return (len(child(n3416, enK109)) > 0) })
+	}))
 }
 
 // UBL-CR-522: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DurationMeasure)
 func enT0731(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3141 *Node) Seq { return child(n3141, enK58) }), func(n3142 *Node) Seq { return child(n3142, enK110) }))
+	return !(anyNode(child(n, enK32), func(n3418 *Node) bool {
+		return anyNode(child(n3418, enK58), func(n3419 *Node) bool { return (len(child(n3419, enK110)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3421 *Node) bool {
+		return anyNode(child(n3421, enK58), func(n3422 *Node) bool { return (len(child(n3422, enK110)) > 0) })
+	}))
 }
 
 // UBL-CR-523: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DescriptionCode)
 func enT0732(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3143 *Node) Seq { return child(n3143, enK58) }), func(n3144 *Node) Seq { return child(n3144, enK59) }))
+	return !(anyNode(child(n, enK32), func(n3424 *Node) bool {
+		return anyNode(child(n3424, enK58), func(n3425 *Node) bool { return (len(child(n3425, enK59)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3427 *Node) bool {
+		return anyNode(child(n3427, enK58), func(n3428 *Node) bool { return (len(child(n3428, enK59)) > 0) })
+	}))
 }
 
 // UBL-CR-524: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:Description)
 func enT0733(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3145 *Node) Seq { return child(n3145, enK58) }), func(n3146 *Node) Seq { return child(n3146, enK111) }))
+	return !(anyNode(child(n, enK32), func(n3430 *Node) bool {
+		return anyNode(child(n3430, enK58), func(n3431 *Node) bool { return (len(child(n3431, enK111)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3433 *Node) bool {
+		return anyNode(child(n3433, enK58), func(n3434 *Node) bool { return (len(child(n3434, enK111)) > 0) })
+	}))
 }
 
 // UBL-CR-525: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:SalesOrderLineID)
 func enT0734(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3147 *Node) Seq { return child(n3147, enK299) }), func(n3148 *Node) Seq { return child(n3148, enK300) }))
+	return !(anyNode(child(n, enK32), func(n3436 *Node) bool {
+		return anyNode(child(n3436, enK299), func(n3437 *Node) bool { return (len(child(n3437, enK300)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3439 *Node) bool {
+		return anyNode(child(n3439, enK299), func(n3440 *Node) bool { return (len(child(n3440, enK300)) > 0) })
+	}))
 }
 
 // UBL-CR-526: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:UUID)
 func enT0735(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3149 *Node) Seq { return child(n3149, enK299) }), func(n3150 *Node) Seq { return child(n3150, enK101) }))
+	return !(anyNode(child(n, enK32), func(n3442 *Node) bool {
+		return anyNode(child(n3442, enK299), func(n3443 *Node) bool { return (len(child(n3443, enK101)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3445 *Node) bool {
+		return anyNode(child(n3445, enK299), func(n3446 *Node) bool { return (len(child(n3446, enK101)) > 0) })
+	}))
 }
 
 // UBL-CR-527: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:LineStatusCode)
 func enT0736(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3151 *Node) Seq { return child(n3151, enK299) }), func(n3152 *Node) Seq { return child(n3152, enK301) }))
+	return !(anyNode(child(n, enK32), func(n3448 *Node) bool {
+		return anyNode(child(n3448, enK299), func(n3449 *Node) bool { return (len(child(n3449, enK301)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3451 *Node) bool {
+		return anyNode(child(n3451, enK299), func(n3452 *Node) bool { return (len(child(n3452, enK301)) > 0) })
+	}))
 }
 
 // UBL-CR-528: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cac:OrderReference)
 func enT0737(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3153 *Node) Seq { return child(n3153, enK299) }), func(n3154 *Node) Seq { return child(n3154, enK112) }))
+	return !(anyNode(child(n, enK32), func(n3454 *Node) bool {
+		return anyNode(child(n3454, enK299), func(n3455 *Node) bool { return (len(child(n3455, enK112)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3457 *Node) bool {
+		return anyNode(child(n3457, enK299), func(n3458 *Node) bool { return (len(child(n3458, enK112)) > 0) })
+	}))
 }
 
 // UBL-CR-529: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DespatchLineReference)
 func enT0738(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3155 *Node) Seq { return child(n3155, enK302) }))
+	return !(anyNode(child(n, enK32), func(n3460 *Node) bool { return (len(child(n3460, enK302)) > 0) }) || anyNode(child(n, enK33), func(n3462 *Node) bool { return (len(child(n3462, enK302)) > 0) }))
 }
 
 // UBL-CR-530: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ReceiptLineReference)
 func enT0739(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3156 *Node) Seq { return child(n3156, enK303) }))
+	return !(anyNode(child(n, enK32), func(n3464 *Node) bool { return (len(child(n3464, enK303)) > 0) }) || anyNode(child(n, enK33), func(n3466 *Node) bool { return (len(child(n3466, enK303)) > 0) }))
 }
 
 // UBL-CR-531: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:BillingReference)
 func enT0740(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3157 *Node) Seq { return child(n3157, enK85) }))
+	return !(anyNode(child(n, enK32), func(n3468 *Node) bool { return (len(child(n3468, enK85)) > 0) }) || anyNode(child(n, enK33), func(n3470 *Node) bool { return (len(child(n3470, enK85)) > 0) }))
 }
 
 // UBL-CR-532: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:CopyIndicator)
 func enT0741(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3158 *Node) Seq { return child(n3158, enK115) }), func(n3159 *Node) Seq { return child(n3159, enK100) }))
+	return !(anyNode(child(n, enK32), func(n3472 *Node) bool {
+		return anyNode(child(n3472, enK115), func(n3473 *Node) bool { return (len(child(n3473, enK100)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3475 *Node) bool {
+		return anyNode(child(n3475, enK115), func(n3476 *Node) bool { return (len(child(n3476, enK100)) > 0) })
+	}))
 }
 
 // UBL-CR-533: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:UUID)
 func enT0742(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3160 *Node) Seq { return child(n3160, enK115) }), func(n3161 *Node) Seq { return child(n3161, enK101) }))
+	return !(anyNode(child(n, enK32), func(n3478 *Node) bool {
+		return anyNode(child(n3478, enK115), func(n3479 *Node) bool { return (len(child(n3479, enK101)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3481 *Node) bool {
+		return anyNode(child(n3481, enK115), func(n3482 *Node) bool { return (len(child(n3482, enK101)) > 0) })
+	}))
 }
 
 // UBL-CR-534: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueDate)
 func enT0743(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3162 *Node) Seq { return child(n3162, enK115) }), func(n3163 *Node) Seq { return child(n3163, enK40) }))
+	return !(anyNode(child(n, enK32), func(n3484 *Node) bool {
+		return anyNode(child(n3484, enK115), func(n3485 *Node) bool { return (len(child(n3485, enK40)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3487 *Node) bool {
+		return anyNode(child(n3487, enK115), func(n3488 *Node) bool { return (len(child(n3488, enK40)) > 0) })
+	}))
 }
 
 // UBL-CR-535: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueTime)
 func enT0744(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3164 *Node) Seq { return child(n3164, enK115) }), func(n3165 *Node) Seq { return child(n3165, enK102) }))
+	return !(anyNode(child(n, enK32), func(n3490 *Node) bool {
+		return anyNode(child(n3490, enK115), func(n3491 *Node) bool { return (len(child(n3491, enK102)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3493 *Node) bool {
+		return anyNode(child(n3493, enK115), func(n3494 *Node) bool { return (len(child(n3494, enK102)) > 0) })
+	}))
 }
 
 // UBL-CR-537: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentType)
 func enT0745(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3166 *Node) Seq { return child(n3166, enK115) }), func(n3167 *Node) Seq { return child(n3167, enK116) }))
+	return !(anyNode(child(n, enK32), func(n3496 *Node) bool {
+		return anyNode(child(n3496, enK115), func(n3497 *Node) bool { return (len(child(n3497, enK116)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3499 *Node) bool {
+		return anyNode(child(n3499, enK115), func(n3500 *Node) bool { return (len(child(n3500, enK116)) > 0) })
+	}))
 }
 
 // UBL-CR-538: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:XPath)
 func enT0746(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3168 *Node) Seq { return child(n3168, enK115) }), func(n3169 *Node) Seq { return child(n3169, enK117) }))
+	return !(anyNode(child(n, enK32), func(n3502 *Node) bool {
+		return anyNode(child(n3502, enK115), func(n3503 *Node) bool { return (len(child(n3503, enK117)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3505 *Node) bool {
+		return anyNode(child(n3505, enK115), func(n3506 *Node) bool { return (len(child(n3506, enK117)) > 0) })
+	}))
 }
 
 // UBL-CR-539: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LanguageID)
 func enT0747(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3170 *Node) Seq { return child(n3170, enK115) }), func(n3171 *Node) Seq { return child(n3171, enK118) }))
+	return !(anyNode(child(n, enK32), func(n3508 *Node) bool {
+		return anyNode(child(n3508, enK115), func(n3509 *Node) bool { return (len(child(n3509, enK118)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3511 *Node) bool {
+		return anyNode(child(n3511, enK115), func(n3512 *Node) bool { return (len(child(n3512, enK118)) > 0) })
+	}))
 }
 
 // UBL-CR-540: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LocaleCode)
 func enT0748(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3172 *Node) Seq { return child(n3172, enK115) }), func(n3173 *Node) Seq { return child(n3173, enK119) }))
+	return !(anyNode(child(n, enK32), func(n3514 *Node) bool {
+		return anyNode(child(n3514, enK115), func(n3515 *Node) bool { return (len(child(n3515, enK119)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3517 *Node) bool {
+		return anyNode(child(n3517, enK115), func(n3518 *Node) bool { return (len(child(n3518, enK119)) > 0) })
+	}))
 }
 
 // UBL-CR-541: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:VersionID)
 func enT0749(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3174 *Node) Seq { return child(n3174, enK115) }), func(n3175 *Node) Seq { return child(n3175, enK120) }))
+	return !(anyNode(child(n, enK32), func(n3520 *Node) bool {
+		return anyNode(child(n3520, enK115), func(n3521 *Node) bool { return (len(child(n3521, enK120)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3523 *Node) bool {
+		return anyNode(child(n3523, enK115), func(n3524 *Node) bool { return (len(child(n3524, enK120)) > 0) })
+	}))
 }
 
 // UBL-CR-542: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentStatusCode)
 func enT0750(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3176 *Node) Seq { return child(n3176, enK115) }), func(n3177 *Node) Seq { return child(n3177, enK121) }))
+	return !(anyNode(child(n, enK32), func(n3526 *Node) bool {
+		return anyNode(child(n3526, enK115), func(n3527 *Node) bool { return (len(child(n3527, enK121)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3529 *Node) bool {
+		return anyNode(child(n3529, enK115), func(n3530 *Node) bool { return (len(child(n3530, enK121)) > 0) })
+	}))
 }
 
 // UBL-CR-543: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentDescription)
 func enT0751(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3178 *Node) Seq { return child(n3178, enK115) }), func(n3179 *Node) Seq { return child(n3179, enK92) }))
+	return !(anyNode(child(n, enK32), func(n3532 *Node) bool {
+		return anyNode(child(n3532, enK115), func(n3533 *Node) bool { return (len(child(n3533, enK92)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3535 *Node) bool {
+		return anyNode(child(n3535, enK115), func(n3536 *Node) bool { return (len(child(n3536, enK92)) > 0) })
+	}))
 }
 
 // UBL-CR-544: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:Attachment)
 func enT0752(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3180 *Node) Seq { return child(n3180, enK115) }), func(n3181 *Node) Seq { return child(n3181, enK122) }))
+	return !(anyNode(child(n, enK32), func(n3538 *Node) bool {
+		return anyNode(child(n3538, enK115), func(n3539 *Node) bool { return (len(child(n3539, enK122)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3541 *Node) bool {
+		return anyNode(child(n3541, enK115), func(n3542 *Node) bool { return (len(child(n3542, enK122)) > 0) })
+	}))
 }
 
 // UBL-CR-545: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ValidityPeriod)
 func enT0753(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3182 *Node) Seq { return child(n3182, enK115) }), func(n3183 *Node) Seq { return child(n3183, enK123) }))
+	return !(anyNode(child(n, enK32), func(n3544 *Node) bool {
+		return anyNode(child(n3544, enK115), func(n3545 *Node) bool { return (len(child(n3545, enK123)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3547 *Node) bool {
+		return anyNode(child(n3547, enK115), func(n3548 *Node) bool { return (len(child(n3548, enK123)) > 0) })
+	}))
 }
 
 // UBL-CR-546: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:IssuerParty)
 func enT0754(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3184 *Node) Seq { return child(n3184, enK115) }), func(n3185 *Node) Seq { return child(n3185, enK124) }))
+	return !(anyNode(child(n, enK32), func(n3550 *Node) bool {
+		return anyNode(child(n3550, enK115), func(n3551 *Node) bool { return (len(child(n3551, enK124)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3553 *Node) bool {
+		return anyNode(child(n3553, enK115), func(n3554 *Node) bool { return (len(child(n3554, enK124)) > 0) })
+	}))
 }
 
 // UBL-CR-547: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ResultOfVerification)
 func enT0755(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3186 *Node) Seq { return child(n3186, enK115) }), func(n3187 *Node) Seq { return child(n3187, enK125) }))
+	return !(anyNode(child(n, enK32), func(n3556 *Node) bool {
+		return anyNode(child(n3556, enK115), func(n3557 *Node) bool { return (len(child(n3557, enK125)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3559 *Node) bool {
+		return anyNode(child(n3559, enK115), func(n3560 *Node) bool { return (len(child(n3560, enK125)) > 0) })
+	}))
 }
 
 // UBL-CR-548: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PricingReference)
 func enT0756(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3188 *Node) Seq { return child(n3188, enK304) }))
+	return !(anyNode(child(n, enK32), func(n3562 *Node) bool { return (len(child(n3562, enK304)) > 0) }) || anyNode(child(n, enK33), func(n3564 *Node) bool { return (len(child(n3564, enK304)) > 0) }))
 }
 
 // UBL-CR-549: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OriginatorParty)
 func enT0757(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3189 *Node) Seq { return child(n3189, enK305) }))
+	return !(anyNode(child(n, enK32), func(n3566 *Node) bool { return (len(child(n3566, enK305)) > 0) }) || anyNode(child(n, enK33), func(n3568 *Node) bool { return (len(child(n3568, enK305)) > 0) }))
 }
 
 // UBL-CR-550: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Delivery)
 func enT0758(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3190 *Node) Seq { return child(n3190, enK15) }))
+	return !(anyNode(child(n, enK32), func(n3570 *Node) bool { return (len(child(n3570, enK15)) > 0) }) || anyNode(child(n, enK33), func(n3572 *Node) bool { return (len(child(n3572, enK15)) > 0) }))
 }
 
 // UBL-CR-551: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PaymentTerms)
 func enT0759(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3191 *Node) Seq { return child(n3191, enK263) }))
+	return !(anyNode(child(n, enK32), func(n3574 *Node) bool { return (len(child(n3574, enK263)) > 0) }) || anyNode(child(n, enK33), func(n3576 *Node) bool { return (len(child(n3576, enK263)) > 0) }))
 }
 
 // UBL-CR-552: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:ID)
 func enT0760(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3192 *Node) Seq { return child(n3192, enK16) }), func(n3193 *Node) Seq { return child(n3193, enK1) }))
+	return !(anyNode(child(n, enK32), func(n3578 *Node) bool {
+		return anyNode(child(n3578, enK16), func(n3579 *Node) bool { return (len(child(n3579, enK1)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3581 *Node) bool {
+		return anyNode(child(n3581, enK16), func(n3582 *Node) bool { return (len(child(n3582, enK1)) > 0) })
+	}))
 }
 
 // UBL-CR-553: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0761(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3194 *Node) Seq { return child(n3194, enK16) }), func(n3195 *Node) Seq { return child(n3195, enK279) }))
+	return !(anyNode(child(n, enK32), func(n3584 *Node) bool {
+		return anyNode(child(n3584, enK16), func(n3585 *Node) bool { return (len(child(n3585, enK279)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3587 *Node) bool {
+		return anyNode(child(n3587, enK16), func(n3588 *Node) bool { return (len(child(n3588, enK279)) > 0) })
+	}))
 }
 
 // UBL-CR-554: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0762(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3196 *Node) Seq { return child(n3196, enK16) }), func(n3197 *Node) Seq { return child(n3197, enK280) }))
+	return !(anyNode(child(n, enK32), func(n3590 *Node) bool {
+		return anyNode(child(n3590, enK16), func(n3591 *Node) bool { return (len(child(n3591, enK280)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3593 *Node) bool {
+		return anyNode(child(n3593, enK16), func(n3594 *Node) bool { return (len(child(n3594, enK280)) > 0) })
+	}))
 }
 
 // UBL-CR-555: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0763(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3198 *Node) Seq { return child(n3198, enK16) }), func(n3199 *Node) Seq { return child(n3199, enK106) }))
+	return !(anyNode(child(n, enK32), func(n3596 *Node) bool {
+		return anyNode(child(n3596, enK16), func(n3597 *Node) bool { return (len(child(n3597, enK106)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3599 *Node) bool {
+		return anyNode(child(n3599, enK16), func(n3600 *Node) bool { return (len(child(n3600, enK106)) > 0) })
+	}))
 }
 
 // UBL-CR-556: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCost)
 func enT0764(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3200 *Node) Seq { return child(n3200, enK16) }), func(n3201 *Node) Seq { return child(n3201, enK281) }))
+	return !(anyNode(child(n, enK32), func(n3602 *Node) bool {
+		return anyNode(child(n3602, enK16), func(n3603 *Node) bool { return (len(child(n3603, enK281)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3605 *Node) bool {
+		return anyNode(child(n3605, enK16), func(n3606 *Node) bool { return (len(child(n3606, enK281)) > 0) })
+	}))
 }
 
 // UBL-CR-557: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0765(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3202 *Node) Seq { return child(n3202, enK16) }), func(n3203 *Node) Seq { return child(n3203, enK282) }))
+	return !(anyNode(child(n, enK32), func(n3608 *Node) bool {
+		return anyNode(child(n3608, enK16), func(n3609 *Node) bool { return (len(child(n3609, enK282)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3611 *Node) bool {
+		return anyNode(child(n3611, enK16), func(n3612 *Node) bool { return (len(child(n3612, enK282)) > 0) })
+	}))
 }
 
 // UBL-CR-558: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxCategory)
 func enT0766(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3204 *Node) Seq { return child(n3204, enK16) }), func(n3205 *Node) Seq { return child(n3205, enK21) }))
+	return !(anyNode(child(n, enK32), func(n3614 *Node) bool {
+		return anyNode(child(n3614, enK16), func(n3615 *Node) bool { return (len(child(n3615, enK21)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3617 *Node) bool {
+		return anyNode(child(n3617, enK16), func(n3618 *Node) bool { return (len(child(n3618, enK21)) > 0) })
+	}))
 }
 
 // UBL-CR-559: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxTotal)
 func enT0767(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3206 *Node) Seq { return child(n3206, enK16) }), func(n3207 *Node) Seq { return child(n3207, enK47) }))
+	return !(anyNode(child(n, enK32), func(n3620 *Node) bool {
+		return anyNode(child(n3620, enK16), func(n3621 *Node) bool { return (len(child(n3621, enK48)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3623 *Node) bool {
+		return anyNode(child(n3623, enK16), func(n3624 *Node) bool { return (len(child(n3624, enK48)) > 0) })
+	}))
 }
 
 // UBL-CR-560: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:PaymentMeans)
 func enT0768(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3208 *Node) Seq { return child(n3208, enK16) }), func(n3209 *Node) Seq { return child(n3209, enK11) }))
+	return !(anyNode(child(n, enK32), func(n3626 *Node) bool {
+		return anyNode(child(n3626, enK16), func(n3627 *Node) bool { return (len(child(n3627, enK11)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3629 *Node) bool {
+		return anyNode(child(n3629, enK16), func(n3630 *Node) bool { return (len(child(n3630, enK11)) > 0) })
+	}))
 }
 
 // UBL-CR-561: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:TaxTotal)
 func enT0769(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3210 *Node) Seq { return child(n3210, enK47) }))
+	return !(anyNode(child(n, enK32), func(n3632 *Node) bool { return (len(child(n3632, enK48)) > 0) }) || anyNode(child(n, enK33), func(n3634 *Node) bool { return (len(child(n3634, enK48)) > 0) }))
 }
 
 // UBL-CR-562: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:WithholdingTaxTotal)
 func enT0770(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3211 *Node) Seq { return child(n3211, enK295) }))
+	return !(anyNode(child(n, enK32), func(n3636 *Node) bool { return (len(child(n3636, enK295)) > 0) }) || anyNode(child(n, enK33), func(n3638 *Node) bool { return (len(child(n3638, enK295)) > 0) }))
 }
 
 // UBL-CR-563: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackQuantity)
 func enT0771(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3212 *Node) Seq { return child(n3212, enK66) }), func(n3213 *Node) Seq { return child(n3213, enK306) }))
+	return !(anyNode(child(n, enK32), func(n3640 *Node) bool {
+		return anyNode(child(n3640, enK66), func(n3641 *Node) bool { return (len(child(n3641, enK306)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3643 *Node) bool {
+		return anyNode(child(n3643, enK66), func(n3644 *Node) bool { return (len(child(n3644, enK306)) > 0) })
+	}))
 }
 
 // UBL-CR-564: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackSizeNumeric)
 func enT0772(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3214 *Node) Seq { return child(n3214, enK66) }), func(n3215 *Node) Seq { return child(n3215, enK307) }))
+	return !(anyNode(child(n, enK32), func(n3646 *Node) bool {
+		return anyNode(child(n3646, enK66), func(n3647 *Node) bool { return (len(child(n3647, enK307)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3649 *Node) bool {
+		return anyNode(child(n3649, enK66), func(n3650 *Node) bool { return (len(child(n3650, enK307)) > 0) })
+	}))
 }
 
 // UBL-CR-565: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:CatalogueIndicator)
 func enT0773(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3216 *Node) Seq { return child(n3216, enK66) }), func(n3217 *Node) Seq { return child(n3217, enK308) }))
+	return !(anyNode(child(n, enK32), func(n3652 *Node) bool {
+		return anyNode(child(n3652, enK66), func(n3653 *Node) bool { return (len(child(n3653, enK308)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3655 *Node) bool {
+		return anyNode(child(n3655, enK66), func(n3656 *Node) bool { return (len(child(n3656, enK308)) > 0) })
+	}))
 }
 
 // UBL-CR-566: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:HazardousRiskIndicator)
 func enT0774(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3218 *Node) Seq { return child(n3218, enK66) }), func(n3219 *Node) Seq { return child(n3219, enK309) }))
+	return !(anyNode(child(n, enK32), func(n3658 *Node) bool {
+		return anyNode(child(n3658, enK66), func(n3659 *Node) bool { return (len(child(n3659, enK309)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3661 *Node) bool {
+		return anyNode(child(n3661, enK66), func(n3662 *Node) bool { return (len(child(n3662, enK309)) > 0) })
+	}))
 }
 
 // UBL-CR-567: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:AdditionalInformation)
 func enT0775(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3220 *Node) Seq { return child(n3220, enK66) }), func(n3221 *Node) Seq { return child(n3221, enK310) }))
+	return !(anyNode(child(n, enK32), func(n3664 *Node) bool {
+		return anyNode(child(n3664, enK66), func(n3665 *Node) bool { return (len(child(n3665, enK310)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3667 *Node) bool {
+		return anyNode(child(n3667, enK66), func(n3668 *Node) bool { return (len(child(n3668, enK310)) > 0) })
+	}))
 }
 
 // UBL-CR-568: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:Keyword)
 func enT0776(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3222 *Node) Seq { return child(n3222, enK66) }), func(n3223 *Node) Seq { return child(n3223, enK311) }))
+	return !(anyNode(child(n, enK32), func(n3670 *Node) bool {
+		return anyNode(child(n3670, enK66), func(n3671 *Node) bool { return (len(child(n3671, enK311)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3673 *Node) bool {
+		return anyNode(child(n3673, enK66), func(n3674 *Node) bool { return (len(child(n3674, enK311)) > 0) })
+	}))
 }
 
 // UBL-CR-569: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:BrandName)
 func enT0777(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3224 *Node) Seq { return child(n3224, enK66) }), func(n3225 *Node) Seq { return child(n3225, enK312) }))
+	return !(anyNode(child(n, enK32), func(n3676 *Node) bool {
+		return anyNode(child(n3676, enK66), func(n3677 *Node) bool { return (len(child(n3677, enK312)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3679 *Node) bool {
+		return anyNode(child(n3679, enK66), func(n3680 *Node) bool { return (len(child(n3680, enK312)) > 0) })
+	}))
 }
 
 // UBL-CR-570: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:ModelName)
 func enT0778(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3226 *Node) Seq { return child(n3226, enK66) }), func(n3227 *Node) Seq { return child(n3227, enK313) }))
+	return !(anyNode(child(n, enK32), func(n3682 *Node) bool {
+		return anyNode(child(n3682, enK66), func(n3683 *Node) bool { return (len(child(n3683, enK313)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3685 *Node) bool {
+		return anyNode(child(n3685, enK66), func(n3686 *Node) bool { return (len(child(n3686, enK313)) > 0) })
+	}))
 }
 
 // UBL-CR-571: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:ExtendedID)
 func enT0779(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3228 *Node) Seq { return child(n3228, enK66) }), func(n3229 *Node) Seq { return child(n3229, enK314) }), func(n3230 *Node) Seq { return child(n3230, enK315) }))
+	return !(anyNode(child(n, enK32), func(n3688 *Node) bool {
+		return anyNode(child(n3688, enK66), func(n3689 *Node) bool {
+			return anyNode(child(n3689, enK314), func(n3690 *Node) bool { return (len(child(n3690, enK315)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3692 *Node) bool {
+		return anyNode(child(n3692, enK66), func(n3693 *Node) bool {
+			return anyNode(child(n3693, enK314), func(n3694 *Node) bool { return (len(child(n3694, enK315)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-572: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:BarcodeSymbologyID)
 func enT0780(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3231 *Node) Seq { return child(n3231, enK66) }), func(n3232 *Node) Seq { return child(n3232, enK314) }), func(n3233 *Node) Seq { return child(n3233, enK316) }))
+	return !(anyNode(child(n, enK32), func(n3696 *Node) bool {
+		return anyNode(child(n3696, enK66), func(n3697 *Node) bool {
+			return anyNode(child(n3697, enK314), func(n3698 *Node) bool { return (len(child(n3698, enK316)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3700 *Node) bool {
+		return anyNode(child(n3700, enK66), func(n3701 *Node) bool {
+			return anyNode(child(n3701, enK314), func(n3702 *Node) bool { return (len(child(n3702, enK316)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-573: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:PhysicalAttribute)
 func enT0781(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3234 *Node) Seq { return child(n3234, enK66) }), func(n3235 *Node) Seq { return child(n3235, enK314) }), func(n3236 *Node) Seq { return child(n3236, enK317) }))
+	return !(anyNode(child(n, enK32), func(n3704 *Node) bool {
+		return anyNode(child(n3704, enK66), func(n3705 *Node) bool {
+			return anyNode(child(n3705, enK314), func(n3706 *Node) bool { return (len(child(n3706, enK317)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3708 *Node) bool {
+		return anyNode(child(n3708, enK66), func(n3709 *Node) bool {
+			return anyNode(child(n3709, enK314), func(n3710 *Node) bool { return (len(child(n3710, enK317)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-574: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:MeasurementDimension)
 func enT0782(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3237 *Node) Seq { return child(n3237, enK66) }), func(n3238 *Node) Seq { return child(n3238, enK314) }), func(n3239 *Node) Seq { return child(n3239, enK318) }))
+	return !(anyNode(child(n, enK32), func(n3712 *Node) bool {
+		return anyNode(child(n3712, enK66), func(n3713 *Node) bool {
+			return anyNode(child(n3713, enK314), func(n3714 *Node) bool { return (len(child(n3714, enK318)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3716 *Node) bool {
+		return anyNode(child(n3716, enK66), func(n3717 *Node) bool {
+			return anyNode(child(n3717, enK314), func(n3718 *Node) bool { return (len(child(n3718, enK318)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-575: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:IssuerParty)
 func enT0783(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3240 *Node) Seq { return child(n3240, enK66) }), func(n3241 *Node) Seq { return child(n3241, enK314) }), func(n3242 *Node) Seq { return child(n3242, enK124) }))
+	return !(anyNode(child(n, enK32), func(n3720 *Node) bool {
+		return anyNode(child(n3720, enK66), func(n3721 *Node) bool {
+			return anyNode(child(n3721, enK314), func(n3722 *Node) bool { return (len(child(n3722, enK124)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3724 *Node) bool {
+		return anyNode(child(n3724, enK66), func(n3725 *Node) bool {
+			return anyNode(child(n3725, enK314), func(n3726 *Node) bool { return (len(child(n3726, enK124)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-576: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:ExtendedID)
 func enT0784(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3243 *Node) Seq { return child(n3243, enK66) }), func(n3244 *Node) Seq { return child(n3244, enK319) }), func(n3245 *Node) Seq { return child(n3245, enK315) }))
+	return !(anyNode(child(n, enK32), func(n3728 *Node) bool {
+		return anyNode(child(n3728, enK66), func(n3729 *Node) bool {
+			return anyNode(child(n3729, enK319), func(n3730 *Node) bool { return (len(child(n3730, enK315)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3732 *Node) bool {
+		return anyNode(child(n3732, enK66), func(n3733 *Node) bool {
+			return anyNode(child(n3733, enK319), func(n3734 *Node) bool { return (len(child(n3734, enK315)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-577: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:BarcodeSymbologyID)
 func enT0785(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3246 *Node) Seq { return child(n3246, enK66) }), func(n3247 *Node) Seq { return child(n3247, enK319) }), func(n3248 *Node) Seq { return child(n3248, enK316) }))
+	return !(anyNode(child(n, enK32), func(n3736 *Node) bool {
+		return anyNode(child(n3736, enK66), func(n3737 *Node) bool {
+			return anyNode(child(n3737, enK319), func(n3738 *Node) bool { return (len(child(n3738, enK316)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3740 *Node) bool {
+		return anyNode(child(n3740, enK66), func(n3741 *Node) bool {
+			return anyNode(child(n3741, enK319), func(n3742 *Node) bool { return (len(child(n3742, enK316)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-578: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:PhysicalAttribute)
 func enT0786(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3249 *Node) Seq { return child(n3249, enK66) }), func(n3250 *Node) Seq { return child(n3250, enK319) }), func(n3251 *Node) Seq { return child(n3251, enK317) }))
+	return !(anyNode(child(n, enK32), func(n3744 *Node) bool {
+		return anyNode(child(n3744, enK66), func(n3745 *Node) bool {
+			return anyNode(child(n3745, enK319), func(n3746 *Node) bool { return (len(child(n3746, enK317)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3748 *Node) bool {
+		return anyNode(child(n3748, enK66), func(n3749 *Node) bool {
+			return anyNode(child(n3749, enK319), func(n3750 *Node) bool { return (len(child(n3750, enK317)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-579: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:MeasurementDimension)
 func enT0787(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3252 *Node) Seq { return child(n3252, enK66) }), func(n3253 *Node) Seq { return child(n3253, enK319) }), func(n3254 *Node) Seq { return child(n3254, enK318) }))
+	return !(anyNode(child(n, enK32), func(n3752 *Node) bool {
+		return anyNode(child(n3752, enK66), func(n3753 *Node) bool {
+			return anyNode(child(n3753, enK319), func(n3754 *Node) bool { return (len(child(n3754, enK318)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3756 *Node) bool {
+		return anyNode(child(n3756, enK66), func(n3757 *Node) bool {
+			return anyNode(child(n3757, enK319), func(n3758 *Node) bool { return (len(child(n3758, enK318)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-580: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:IssuerParty)
 func enT0788(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3255 *Node) Seq { return child(n3255, enK66) }), func(n3256 *Node) Seq { return child(n3256, enK319) }), func(n3257 *Node) Seq { return child(n3257, enK124) }))
+	return !(anyNode(child(n, enK32), func(n3760 *Node) bool {
+		return anyNode(child(n3760, enK66), func(n3761 *Node) bool {
+			return anyNode(child(n3761, enK319), func(n3762 *Node) bool { return (len(child(n3762, enK124)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3764 *Node) bool {
+		return anyNode(child(n3764, enK66), func(n3765 *Node) bool {
+			return anyNode(child(n3765, enK319), func(n3766 *Node) bool { return (len(child(n3766, enK124)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-581: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturersItemIdentification)
 func enT0789(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3258 *Node) Seq { return child(n3258, enK66) }), func(n3259 *Node) Seq { return child(n3259, enK320) }))
+	return !(anyNode(child(n, enK32), func(n3768 *Node) bool {
+		return anyNode(child(n3768, enK66), func(n3769 *Node) bool { return (len(child(n3769, enK320)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3771 *Node) bool {
+		return anyNode(child(n3771, enK66), func(n3772 *Node) bool { return (len(child(n3772, enK320)) > 0) })
+	}))
 }
 
 // UBL-CR-582: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:ExtendedID)
 func enT0790(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3260 *Node) Seq { return child(n3260, enK66) }), func(n3261 *Node) Seq { return child(n3261, enK77) }), func(n3262 *Node) Seq { return child(n3262, enK315) }))
+	return !(anyNode(child(n, enK32), func(n3774 *Node) bool {
+		return anyNode(child(n3774, enK66), func(n3775 *Node) bool {
+			return anyNode(child(n3775, enK77), func(n3776 *Node) bool { return (len(child(n3776, enK315)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3778 *Node) bool {
+		return anyNode(child(n3778, enK66), func(n3779 *Node) bool {
+			return anyNode(child(n3779, enK77), func(n3780 *Node) bool { return (len(child(n3780, enK315)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-583: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:BarcodeSymbologyID)
 func enT0791(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3263 *Node) Seq { return child(n3263, enK66) }), func(n3264 *Node) Seq { return child(n3264, enK77) }), func(n3265 *Node) Seq { return child(n3265, enK316) }))
+	return !(anyNode(child(n, enK32), func(n3782 *Node) bool {
+		return anyNode(child(n3782, enK66), func(n3783 *Node) bool {
+			return anyNode(child(n3783, enK77), func(n3784 *Node) bool { return (len(child(n3784, enK316)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3786 *Node) bool {
+		return anyNode(child(n3786, enK66), func(n3787 *Node) bool {
+			return anyNode(child(n3787, enK77), func(n3788 *Node) bool { return (len(child(n3788, enK316)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-584: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:PhysicalAttribute)
 func enT0792(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3266 *Node) Seq { return child(n3266, enK66) }), func(n3267 *Node) Seq { return child(n3267, enK77) }), func(n3268 *Node) Seq { return child(n3268, enK317) }))
+	return !(anyNode(child(n, enK32), func(n3790 *Node) bool {
+		return anyNode(child(n3790, enK66), func(n3791 *Node) bool {
+			return anyNode(child(n3791, enK77), func(n3792 *Node) bool { return (len(child(n3792, enK317)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3794 *Node) bool {
+		return anyNode(child(n3794, enK66), func(n3795 *Node) bool {
+			return anyNode(child(n3795, enK77), func(n3796 *Node) bool { return (len(child(n3796, enK317)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-585: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:MeasurementDimension)
 func enT0793(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3269 *Node) Seq { return child(n3269, enK66) }), func(n3270 *Node) Seq { return child(n3270, enK77) }), func(n3271 *Node) Seq { return child(n3271, enK318) }))
+	return !(anyNode(child(n, enK32), func(n3798 *Node) bool {
+		return anyNode(child(n3798, enK66), func(n3799 *Node) bool {
+			return anyNode(child(n3799, enK77), func(n3800 *Node) bool { return (len(child(n3800, enK318)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3802 *Node) bool {
+		return anyNode(child(n3802, enK66), func(n3803 *Node) bool {
+			return anyNode(child(n3803, enK77), func(n3804 *Node) bool { return (len(child(n3804, enK318)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-586: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:IssuerParty)
 func enT0794(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3272 *Node) Seq { return child(n3272, enK66) }), func(n3273 *Node) Seq { return child(n3273, enK77) }), func(n3274 *Node) Seq { return child(n3274, enK124) }))
+	return !(anyNode(child(n, enK32), func(n3806 *Node) bool {
+		return anyNode(child(n3806, enK66), func(n3807 *Node) bool {
+			return anyNode(child(n3807, enK77), func(n3808 *Node) bool { return (len(child(n3808, enK124)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3810 *Node) bool {
+		return anyNode(child(n3810, enK66), func(n3811 *Node) bool {
+			return anyNode(child(n3811, enK77), func(n3812 *Node) bool { return (len(child(n3812, enK124)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-587: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueItemIdentification)
 func enT0795(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3275 *Node) Seq { return child(n3275, enK66) }), func(n3276 *Node) Seq { return child(n3276, enK321) }))
+	return !(anyNode(child(n, enK32), func(n3814 *Node) bool {
+		return anyNode(child(n3814, enK66), func(n3815 *Node) bool { return (len(child(n3815, enK321)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3817 *Node) bool {
+		return anyNode(child(n3817, enK66), func(n3818 *Node) bool { return (len(child(n3818, enK321)) > 0) })
+	}))
 }
 
 // UBL-CR-588: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemIdentification)
 func enT0796(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3277 *Node) Seq { return child(n3277, enK66) }), func(n3278 *Node) Seq { return child(n3278, enK322) }))
+	return !(anyNode(child(n, enK32), func(n3820 *Node) bool {
+		return anyNode(child(n3820, enK66), func(n3821 *Node) bool { return (len(child(n3821, enK322)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3823 *Node) bool {
+		return anyNode(child(n3823, enK66), func(n3824 *Node) bool { return (len(child(n3824, enK322)) > 0) })
+	}))
 }
 
 // UBL-CR-589: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueDocumentReference)
 func enT0797(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3279 *Node) Seq { return child(n3279, enK66) }), func(n3280 *Node) Seq { return child(n3280, enK323) }))
+	return !(anyNode(child(n, enK32), func(n3826 *Node) bool {
+		return anyNode(child(n3826, enK66), func(n3827 *Node) bool { return (len(child(n3827, enK323)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3829 *Node) bool {
+		return anyNode(child(n3829, enK66), func(n3830 *Node) bool { return (len(child(n3830, enK323)) > 0) })
+	}))
 }
 
 // UBL-CR-590: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemSpecificationDocumentReference)
 func enT0798(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3281 *Node) Seq { return child(n3281, enK66) }), func(n3282 *Node) Seq { return child(n3282, enK324) }))
+	return !(anyNode(child(n, enK32), func(n3832 *Node) bool {
+		return anyNode(child(n3832, enK66), func(n3833 *Node) bool { return (len(child(n3833, enK324)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3835 *Node) bool {
+		return anyNode(child(n3835, enK66), func(n3836 *Node) bool { return (len(child(n3836, enK324)) > 0) })
+	}))
 }
 
 // UBL-CR-591: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginCountry/cbc:Name)
 func enT0799(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3283 *Node) Seq { return child(n3283, enK66) }), func(n3284 *Node) Seq { return child(n3284, enK325) }), func(n3285 *Node) Seq { return child(n3285, enK67) }))
+	return !(anyNode(child(n, enK32), func(n3838 *Node) bool {
+		return anyNode(child(n3838, enK66), func(n3839 *Node) bool {
+			return anyNode(child(n3839, enK325), func(n3840 *Node) bool { return (len(child(n3840, enK67)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3842 *Node) bool {
+		return anyNode(child(n3842, enK66), func(n3843 *Node) bool {
+			return anyNode(child(n3843, enK325), func(n3844 *Node) bool { return (len(child(n3844, enK67)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-592: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:NatureCode)
 func enT0800(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3286 *Node) Seq { return child(n3286, enK66) }), func(n3287 *Node) Seq { return child(n3287, enK75) }), func(n3288 *Node) Seq { return child(n3288, enK326) }))
+	return !(anyNode(child(n, enK32), func(n3846 *Node) bool {
+		return anyNode(child(n3846, enK66), func(n3847 *Node) bool {
+			return anyNode(child(n3847, enK75), func(n3848 *Node) bool { return (len(child(n3848, enK326)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3850 *Node) bool {
+		return anyNode(child(n3850, enK66), func(n3851 *Node) bool {
+			return anyNode(child(n3851, enK75), func(n3852 *Node) bool { return (len(child(n3852, enK326)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-593: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CargoTypeCode)
 func enT0801(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3289 *Node) Seq { return child(n3289, enK66) }), func(n3290 *Node) Seq { return child(n3290, enK75) }), func(n3291 *Node) Seq { return child(n3291, enK327) }))
+	return !(anyNode(child(n, enK32), func(n3854 *Node) bool {
+		return anyNode(child(n3854, enK66), func(n3855 *Node) bool {
+			return anyNode(child(n3855, enK75), func(n3856 *Node) bool { return (len(child(n3856, enK327)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3858 *Node) bool {
+		return anyNode(child(n3858, enK66), func(n3859 *Node) bool {
+			return anyNode(child(n3859, enK75), func(n3860 *Node) bool { return (len(child(n3860, enK327)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-594: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CommodityCode)
 func enT0802(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3292 *Node) Seq { return child(n3292, enK66) }), func(n3293 *Node) Seq { return child(n3293, enK75) }), func(n3294 *Node) Seq { return child(n3294, enK328) }))
+	return !(anyNode(child(n, enK32), func(n3862 *Node) bool {
+		return anyNode(child(n3862, enK66), func(n3863 *Node) bool {
+			return anyNode(child(n3863, enK75), func(n3864 *Node) bool { return (len(child(n3864, enK328)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3866 *Node) bool {
+		return anyNode(child(n3866, enK66), func(n3867 *Node) bool {
+			return anyNode(child(n3867, enK75), func(n3868 *Node) bool { return (len(child(n3868, enK328)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-595: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:TransactionConditions)
 func enT0803(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3295 *Node) Seq { return child(n3295, enK66) }), func(n3296 *Node) Seq { return child(n3296, enK329) }))
+	return !(anyNode(child(n, enK32), func(n3870 *Node) bool {
+		return anyNode(child(n3870, enK66), func(n3871 *Node) bool { return (len(child(n3871, enK329)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3873 *Node) bool {
+		return anyNode(child(n3873, enK66), func(n3874 *Node) bool { return (len(child(n3874, enK329)) > 0) })
+	}))
 }
 
 // UBL-CR-596: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:HazardousItem)
 func enT0804(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3297 *Node) Seq { return child(n3297, enK66) }), func(n3298 *Node) Seq { return child(n3298, enK330) }))
+	return !(anyNode(child(n, enK32), func(n3876 *Node) bool {
+		return anyNode(child(n3876, enK66), func(n3877 *Node) bool { return (len(child(n3877, enK330)) > 0) })
+	}) || anyNode(child(n, enK33), func(n3879 *Node) bool {
+		return anyNode(child(n3879, enK66), func(n3880 *Node) bool { return (len(child(n3880, enK330)) > 0) })
+	}))
 }
 
 // UBL-CR-597: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:Name)
 func enT0805(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3299 *Node) Seq { return child(n3299, enK66) }), func(n3300 *Node) Seq { return child(n3300, enK51) }), func(n3301 *Node) Seq { return child(n3301, enK67) }))
+	return !(anyNode(child(n, enK32), func(n3882 *Node) bool {
+		return anyNode(child(n3882, enK66), func(n3883 *Node) bool {
+			return anyNode(child(n3883, enK51), func(n3884 *Node) bool { return (len(child(n3884, enK67)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3886 *Node) bool {
+		return anyNode(child(n3886, enK66), func(n3887 *Node) bool {
+			return anyNode(child(n3887, enK51), func(n3888 *Node) bool { return (len(child(n3888, enK67)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-598: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:BaseUnitMeasure)
 func enT0806(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3302 *Node) Seq { return child(n3302, enK66) }), func(n3303 *Node) Seq { return child(n3303, enK51) }), func(n3304 *Node) Seq { return child(n3304, enK283) }))
+	return !(anyNode(child(n, enK32), func(n3890 *Node) bool {
+		return anyNode(child(n3890, enK66), func(n3891 *Node) bool {
+			return anyNode(child(n3891, enK51), func(n3892 *Node) bool { return (len(child(n3892, enK283)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3894 *Node) bool {
+		return anyNode(child(n3894, enK66), func(n3895 *Node) bool {
+			return anyNode(child(n3895, enK51), func(n3896 *Node) bool { return (len(child(n3896, enK283)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-599: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:PerUnitAmount)
 func enT0807(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3305 *Node) Seq { return child(n3305, enK66) }), func(n3306 *Node) Seq { return child(n3306, enK51) }), func(n3307 *Node) Seq { return child(n3307, enK282) }))
+	return !(anyNode(child(n, enK32), func(n3898 *Node) bool {
+		return anyNode(child(n3898, enK66), func(n3899 *Node) bool {
+			return anyNode(child(n3899, enK51), func(n3900 *Node) bool { return (len(child(n3900, enK282)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3902 *Node) bool {
+		return anyNode(child(n3902, enK66), func(n3903 *Node) bool {
+			return anyNode(child(n3903, enK51), func(n3904 *Node) bool { return (len(child(n3904, enK282)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-600: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReasonCode)
 func enT0808(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3308 *Node) Seq { return child(n3308, enK66) }), func(n3309 *Node) Seq { return child(n3309, enK51) }), func(n3310 *Node) Seq { return child(n3310, enK90) }))
+	return !(anyNode(child(n, enK32), func(n3906 *Node) bool {
+		return anyNode(child(n3906, enK66), func(n3907 *Node) bool {
+			return anyNode(child(n3907, enK51), func(n3908 *Node) bool { return (len(child(n3908, enK90)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3910 *Node) bool {
+		return anyNode(child(n3910, enK66), func(n3911 *Node) bool {
+			return anyNode(child(n3911, enK51), func(n3912 *Node) bool { return (len(child(n3912, enK90)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-601: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReason)
 func enT0809(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3311 *Node) Seq { return child(n3311, enK66) }), func(n3312 *Node) Seq { return child(n3312, enK51) }), func(n3313 *Node) Seq { return child(n3313, enK89) }))
+	return !(anyNode(child(n, enK32), func(n3914 *Node) bool {
+		return anyNode(child(n3914, enK66), func(n3915 *Node) bool {
+			return anyNode(child(n3915, enK51), func(n3916 *Node) bool { return (len(child(n3916, enK89)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3918 *Node) bool {
+		return anyNode(child(n3918, enK66), func(n3919 *Node) bool {
+			return anyNode(child(n3919, enK51), func(n3920 *Node) bool { return (len(child(n3920, enK89)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-602: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRange)
 func enT0810(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3314 *Node) Seq { return child(n3314, enK66) }), func(n3315 *Node) Seq { return child(n3315, enK51) }), func(n3316 *Node) Seq { return child(n3316, enK284) }))
+	return !(anyNode(child(n, enK32), func(n3922 *Node) bool {
+		return anyNode(child(n3922, enK66), func(n3923 *Node) bool {
+			return anyNode(child(n3923, enK51), func(n3924 *Node) bool { return (len(child(n3924, enK284)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3926 *Node) bool {
+		return anyNode(child(n3926, enK66), func(n3927 *Node) bool {
+			return anyNode(child(n3927, enK51), func(n3928 *Node) bool { return (len(child(n3928, enK284)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-603: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRatePercent)
 func enT0811(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3317 *Node) Seq { return child(n3317, enK66) }), func(n3318 *Node) Seq { return child(n3318, enK51) }), func(n3319 *Node) Seq { return child(n3319, enK285) }))
+	return !(anyNode(child(n, enK32), func(n3930 *Node) bool {
+		return anyNode(child(n3930, enK66), func(n3931 *Node) bool {
+			return anyNode(child(n3931, enK51), func(n3932 *Node) bool { return (len(child(n3932, enK285)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3934 *Node) bool {
+		return anyNode(child(n3934, enK66), func(n3935 *Node) bool {
+			return anyNode(child(n3935, enK51), func(n3936 *Node) bool { return (len(child(n3936, enK285)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-604: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:Name)
 func enT0812(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3320 *Node) Seq { return child(n3320, enK66) }), func(n3321 *Node) Seq { return child(n3321, enK51) }), func(n3322 *Node) Seq { return child(n3322, enK22) }), func(n3323 *Node) Seq { return child(n3323, enK67) }))
+	return !(anyNode(child(n, enK32), func(n3938 *Node) bool {
+		return anyNode(child(n3938, enK66), func(n3939 *Node) bool {
+			return anyNode(child(n3939, enK51), func(n3940 *Node) bool {
+				return anyNode(child(n3940, enK22), func(n3941 *Node) bool { return (len(child(n3941, enK67)) > 0) })
+			})
+		})
+	}) || anyNode(child(n, enK33), func(n3943 *Node) bool {
+		return anyNode(child(n3943, enK66), func(n3944 *Node) bool {
+			return anyNode(child(n3944, enK51), func(n3945 *Node) bool {
+				return anyNode(child(n3945, enK22), func(n3946 *Node) bool { return (len(child(n3946, enK67)) > 0) })
+			})
+		})
+	}))
 }
 
 // UBL-CR-605: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0813(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3324 *Node) Seq { return child(n3324, enK66) }), func(n3325 *Node) Seq { return child(n3325, enK51) }), func(n3326 *Node) Seq { return child(n3326, enK22) }), func(n3327 *Node) Seq { return child(n3327, enK183) }))
+	return !(anyNode(child(n, enK32), func(n3948 *Node) bool {
+		return anyNode(child(n3948, enK66), func(n3949 *Node) bool {
+			return anyNode(child(n3949, enK51), func(n3950 *Node) bool {
+				return anyNode(child(n3950, enK22), func(n3951 *Node) bool { return (len(child(n3951, enK183)) > 0) })
+			})
+		})
+	}) || anyNode(child(n, enK33), func(n3953 *Node) bool {
+		return anyNode(child(n3953, enK66), func(n3954 *Node) bool {
+			return anyNode(child(n3954, enK51), func(n3955 *Node) bool {
+				return anyNode(child(n3955, enK22), func(n3956 *Node) bool { return (len(child(n3956, enK183)) > 0) })
+			})
+		})
+	}))
 }
 
 // UBL-CR-606: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0814(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3328 *Node) Seq { return child(n3328, enK66) }), func(n3329 *Node) Seq { return child(n3329, enK51) }), func(n3330 *Node) Seq { return child(n3330, enK22) }), func(n3331 *Node) Seq { return child(n3331, enK184) }))
+	return !(anyNode(child(n, enK32), func(n3958 *Node) bool {
+		return anyNode(child(n3958, enK66), func(n3959 *Node) bool {
+			return anyNode(child(n3959, enK51), func(n3960 *Node) bool {
+				return anyNode(child(n3960, enK22), func(n3961 *Node) bool { return (len(child(n3961, enK184)) > 0) })
+			})
+		})
+	}) || anyNode(child(n, enK33), func(n3963 *Node) bool {
+		return anyNode(child(n3963, enK66), func(n3964 *Node) bool {
+			return anyNode(child(n3964, enK51), func(n3965 *Node) bool {
+				return anyNode(child(n3965, enK22), func(n3966 *Node) bool { return (len(child(n3966, enK184)) > 0) })
+			})
+		})
+	}))
 }
 
 // UBL-CR-607: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0815(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3332 *Node) Seq { return child(n3332, enK66) }), func(n3333 *Node) Seq { return child(n3333, enK51) }), func(n3334 *Node) Seq { return child(n3334, enK22) }), func(n3335 *Node) Seq { return child(n3335, enK185) }))
+	return !(anyNode(child(n, enK32), func(n3968 *Node) bool {
+		return anyNode(child(n3968, enK66), func(n3969 *Node) bool {
+			return anyNode(child(n3969, enK51), func(n3970 *Node) bool {
+				return anyNode(child(n3970, enK22), func(n3971 *Node) bool { return (len(child(n3971, enK185)) > 0) })
+			})
+		})
+	}) || anyNode(child(n, enK33), func(n3973 *Node) bool {
+		return anyNode(child(n3973, enK66), func(n3974 *Node) bool {
+			return anyNode(child(n3974, enK51), func(n3975 *Node) bool {
+				return anyNode(child(n3975, enK22), func(n3976 *Node) bool { return (len(child(n3976, enK185)) > 0) })
+			})
+		})
+	}))
 }
 
 // UBL-CR-608: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ID)
 func enT0816(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3336 *Node) Seq { return child(n3336, enK66) }), func(n3337 *Node) Seq { return child(n3337, enK72) }), func(n3338 *Node) Seq { return child(n3338, enK1) }))
+	return !(anyNode(child(n, enK32), func(n3978 *Node) bool {
+		return anyNode(child(n3978, enK66), func(n3979 *Node) bool {
+			return anyNode(child(n3979, enK72), func(n3980 *Node) bool { return (len(child(n3980, enK1)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3982 *Node) bool {
+		return anyNode(child(n3982, enK66), func(n3983 *Node) bool {
+			return anyNode(child(n3983, enK72), func(n3984 *Node) bool { return (len(child(n3984, enK1)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-609: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:NameCode)
 func enT0817(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3339 *Node) Seq { return child(n3339, enK66) }), func(n3340 *Node) Seq { return child(n3340, enK72) }), func(n3341 *Node) Seq { return child(n3341, enK331) }))
+	return !(anyNode(child(n, enK32), func(n3986 *Node) bool {
+		return anyNode(child(n3986, enK66), func(n3987 *Node) bool {
+			return anyNode(child(n3987, enK72), func(n3988 *Node) bool { return (len(child(n3988, enK331)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3990 *Node) bool {
+		return anyNode(child(n3990, enK66), func(n3991 *Node) bool {
+			return anyNode(child(n3991, enK72), func(n3992 *Node) bool { return (len(child(n3992, enK331)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-610: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:TestMethod)
 func enT0818(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3342 *Node) Seq { return child(n3342, enK66) }), func(n3343 *Node) Seq { return child(n3343, enK72) }), func(n3344 *Node) Seq { return child(n3344, enK332) }))
+	return !(anyNode(child(n, enK32), func(n3994 *Node) bool {
+		return anyNode(child(n3994, enK66), func(n3995 *Node) bool {
+			return anyNode(child(n3995, enK72), func(n3996 *Node) bool { return (len(child(n3996, enK332)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n3998 *Node) bool {
+		return anyNode(child(n3998, enK66), func(n3999 *Node) bool {
+			return anyNode(child(n3999, enK72), func(n4000 *Node) bool { return (len(child(n4000, enK332)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-611: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQuantity)
 func enT0819(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3345 *Node) Seq { return child(n3345, enK66) }), func(n3346 *Node) Seq { return child(n3346, enK72) }), func(n3347 *Node) Seq { return child(n3347, enK333) }))
+	return !(anyNode(child(n, enK32), func(n4002 *Node) bool {
+		return anyNode(child(n4002, enK66), func(n4003 *Node) bool {
+			return anyNode(child(n4003, enK72), func(n4004 *Node) bool { return (len(child(n4004, enK333)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4006 *Node) bool {
+		return anyNode(child(n4006, enK66), func(n4007 *Node) bool {
+			return anyNode(child(n4007, enK72), func(n4008 *Node) bool { return (len(child(n4008, enK333)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-612: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQualifier)
 func enT0820(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3348 *Node) Seq { return child(n3348, enK66) }), func(n3349 *Node) Seq { return child(n3349, enK72) }), func(n3350 *Node) Seq { return child(n3350, enK334) }))
+	return !(anyNode(child(n, enK32), func(n4010 *Node) bool {
+		return anyNode(child(n4010, enK66), func(n4011 *Node) bool {
+			return anyNode(child(n4011, enK72), func(n4012 *Node) bool { return (len(child(n4012, enK334)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4014 *Node) bool {
+		return anyNode(child(n4014, enK66), func(n4015 *Node) bool {
+			return anyNode(child(n4015, enK72), func(n4016 *Node) bool { return (len(child(n4016, enK334)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-613: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ImportanceCode)
 func enT0821(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3351 *Node) Seq { return child(n3351, enK66) }), func(n3352 *Node) Seq { return child(n3352, enK72) }), func(n3353 *Node) Seq { return child(n3353, enK335) }))
+	return !(anyNode(child(n, enK32), func(n4018 *Node) bool {
+		return anyNode(child(n4018, enK66), func(n4019 *Node) bool {
+			return anyNode(child(n4019, enK72), func(n4020 *Node) bool { return (len(child(n4020, enK335)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4022 *Node) bool {
+		return anyNode(child(n4022, enK66), func(n4023 *Node) bool {
+			return anyNode(child(n4023, enK72), func(n4024 *Node) bool { return (len(child(n4024, enK335)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-614: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ListValue)
 func enT0822(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3354 *Node) Seq { return child(n3354, enK66) }), func(n3355 *Node) Seq { return child(n3355, enK72) }), func(n3356 *Node) Seq { return child(n3356, enK336) }))
+	return !(anyNode(child(n, enK32), func(n4026 *Node) bool {
+		return anyNode(child(n4026, enK66), func(n4027 *Node) bool {
+			return anyNode(child(n4027, enK72), func(n4028 *Node) bool { return (len(child(n4028, enK336)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4030 *Node) bool {
+		return anyNode(child(n4030, enK66), func(n4031 *Node) bool {
+			return anyNode(child(n4031, enK72), func(n4032 *Node) bool { return (len(child(n4032, enK336)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-615: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:UsabilityPeriod)
 func enT0823(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3357 *Node) Seq { return child(n3357, enK66) }), func(n3358 *Node) Seq { return child(n3358, enK72) }), func(n3359 *Node) Seq { return child(n3359, enK337) }))
+	return !(anyNode(child(n, enK32), func(n4034 *Node) bool {
+		return anyNode(child(n4034, enK66), func(n4035 *Node) bool {
+			return anyNode(child(n4035, enK72), func(n4036 *Node) bool { return (len(child(n4036, enK337)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4038 *Node) bool {
+		return anyNode(child(n4038, enK66), func(n4039 *Node) bool {
+			return anyNode(child(n4039, enK72), func(n4040 *Node) bool { return (len(child(n4040, enK337)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-616: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyGroup)
 func enT0824(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3360 *Node) Seq { return child(n3360, enK66) }), func(n3361 *Node) Seq { return child(n3361, enK72) }), func(n3362 *Node) Seq { return child(n3362, enK338) }))
+	return !(anyNode(child(n, enK32), func(n4042 *Node) bool {
+		return anyNode(child(n4042, enK66), func(n4043 *Node) bool {
+			return anyNode(child(n4043, enK72), func(n4044 *Node) bool { return (len(child(n4044, enK338)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4046 *Node) bool {
+		return anyNode(child(n4046, enK66), func(n4047 *Node) bool {
+			return anyNode(child(n4047, enK72), func(n4048 *Node) bool { return (len(child(n4048, enK338)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-617: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:RangeDimension)
 func enT0825(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3363 *Node) Seq { return child(n3363, enK66) }), func(n3364 *Node) Seq { return child(n3364, enK72) }), func(n3365 *Node) Seq { return child(n3365, enK339) }))
+	return !(anyNode(child(n, enK32), func(n4050 *Node) bool {
+		return anyNode(child(n4050, enK66), func(n4051 *Node) bool {
+			return anyNode(child(n4051, enK72), func(n4052 *Node) bool { return (len(child(n4052, enK339)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4054 *Node) bool {
+		return anyNode(child(n4054, enK66), func(n4055 *Node) bool {
+			return anyNode(child(n4055, enK72), func(n4056 *Node) bool { return (len(child(n4056, enK339)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-618: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyRange)
 func enT0826(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3366 *Node) Seq { return child(n3366, enK66) }), func(n3367 *Node) Seq { return child(n3367, enK72) }), func(n3368 *Node) Seq { return child(n3368, enK340) }))
+	return !(anyNode(child(n, enK32), func(n4058 *Node) bool {
+		return anyNode(child(n4058, enK66), func(n4059 *Node) bool {
+			return anyNode(child(n4059, enK72), func(n4060 *Node) bool { return (len(child(n4060, enK340)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4062 *Node) bool {
+		return anyNode(child(n4062, enK66), func(n4063 *Node) bool {
+			return anyNode(child(n4063, enK72), func(n4064 *Node) bool { return (len(child(n4064, enK340)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-619: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturerParty)
 func enT0827(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3369 *Node) Seq { return child(n3369, enK66) }), func(n3370 *Node) Seq { return child(n3370, enK341) }))
+	return !(anyNode(child(n, enK32), func(n4066 *Node) bool {
+		return anyNode(child(n4066, enK66), func(n4067 *Node) bool { return (len(child(n4067, enK341)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4069 *Node) bool {
+		return anyNode(child(n4069, enK66), func(n4070 *Node) bool { return (len(child(n4070, enK341)) > 0) })
+	}))
 }
 
 // UBL-CR-620: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:InformationContentProviderParty)
 func enT0828(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3371 *Node) Seq { return child(n3371, enK66) }), func(n3372 *Node) Seq { return child(n3372, enK342) }))
+	return !(anyNode(child(n, enK32), func(n4072 *Node) bool {
+		return anyNode(child(n4072, enK66), func(n4073 *Node) bool { return (len(child(n4073, enK342)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4075 *Node) bool {
+		return anyNode(child(n4075, enK66), func(n4076 *Node) bool { return (len(child(n4076, enK342)) > 0) })
+	}))
 }
 
 // UBL-CR-621: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginAddress)
 func enT0829(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3373 *Node) Seq { return child(n3373, enK66) }), func(n3374 *Node) Seq { return child(n3374, enK343) }))
+	return !(anyNode(child(n, enK32), func(n4078 *Node) bool {
+		return anyNode(child(n4078, enK66), func(n4079 *Node) bool { return (len(child(n4079, enK343)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4081 *Node) bool {
+		return anyNode(child(n4081, enK66), func(n4082 *Node) bool { return (len(child(n4082, enK343)) > 0) })
+	}))
 }
 
 // UBL-CR-622: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemInstance)
 func enT0830(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3375 *Node) Seq { return child(n3375, enK66) }), func(n3376 *Node) Seq { return child(n3376, enK344) }))
+	return !(anyNode(child(n, enK32), func(n4084 *Node) bool {
+		return anyNode(child(n4084, enK66), func(n4085 *Node) bool { return (len(child(n4085, enK344)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4087 *Node) bool {
+		return anyNode(child(n4087, enK66), func(n4088 *Node) bool { return (len(child(n4088, enK344)) > 0) })
+	}))
 }
 
 // UBL-CR-623: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Certificate)
 func enT0831(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3377 *Node) Seq { return child(n3377, enK66) }), func(n3378 *Node) Seq { return child(n3378, enK345) }))
+	return !(anyNode(child(n, enK32), func(n4090 *Node) bool {
+		return anyNode(child(n4090, enK66), func(n4091 *Node) bool { return (len(child(n4091, enK345)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4093 *Node) bool {
+		return anyNode(child(n4093, enK66), func(n4094 *Node) bool { return (len(child(n4094, enK345)) > 0) })
+	}))
 }
 
 // UBL-CR-624: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Dimension)
 func enT0832(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3379 *Node) Seq { return child(n3379, enK66) }), func(n3380 *Node) Seq { return child(n3380, enK346) }))
+	return !(anyNode(child(n, enK32), func(n4096 *Node) bool {
+		return anyNode(child(n4096, enK66), func(n4097 *Node) bool { return (len(child(n4097, enK346)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4099 *Node) bool {
+		return anyNode(child(n4099, enK66), func(n4100 *Node) bool { return (len(child(n4100, enK346)) > 0) })
+	}))
 }
 
 // UBL-CR-625: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceChangeReason)
 func enT0833(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3381 *Node) Seq { return child(n3381, enK68) }), func(n3382 *Node) Seq { return child(n3382, enK347) }))
+	return !(anyNode(child(n, enK32), func(n4102 *Node) bool {
+		return anyNode(child(n4102, enK68), func(n4103 *Node) bool { return (len(child(n4103, enK347)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4105 *Node) bool {
+		return anyNode(child(n4105, enK68), func(n4106 *Node) bool { return (len(child(n4106, enK347)) > 0) })
+	}))
 }
 
 // UBL-CR-626: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceTypeCode)
 func enT0834(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3383 *Node) Seq { return child(n3383, enK68) }), func(n3384 *Node) Seq { return child(n3384, enK348) }))
+	return !(anyNode(child(n, enK32), func(n4108 *Node) bool {
+		return anyNode(child(n4108, enK68), func(n4109 *Node) bool { return (len(child(n4109, enK348)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4111 *Node) bool {
+		return anyNode(child(n4111, enK68), func(n4112 *Node) bool { return (len(child(n4112, enK348)) > 0) })
+	}))
 }
 
 // UBL-CR-627: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceType)
 func enT0835(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3385 *Node) Seq { return child(n3385, enK68) }), func(n3386 *Node) Seq { return child(n3386, enK349) }))
+	return !(anyNode(child(n, enK32), func(n4114 *Node) bool {
+		return anyNode(child(n4114, enK68), func(n4115 *Node) bool { return (len(child(n4115, enK349)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4117 *Node) bool {
+		return anyNode(child(n4117, enK68), func(n4118 *Node) bool { return (len(child(n4118, enK349)) > 0) })
+	}))
 }
 
 // UBL-CR-628: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func enT0836(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3387 *Node) Seq { return child(n3387, enK68) }), func(n3388 *Node) Seq { return child(n3388, enK350) }))
+	return !(anyNode(child(n, enK32), func(n4120 *Node) bool {
+		return anyNode(child(n4120, enK68), func(n4121 *Node) bool { return (len(child(n4121, enK350)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4123 *Node) bool {
+		return anyNode(child(n4123, enK68), func(n4124 *Node) bool { return (len(child(n4124, enK350)) > 0) })
+	}))
 }
 
 // UBL-CR-629: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:ValidityPeriod)
 func enT0837(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3389 *Node) Seq { return child(n3389, enK68) }), func(n3390 *Node) Seq { return child(n3390, enK351) }))
+	return !(anyNode(child(n, enK32), func(n4126 *Node) bool {
+		return anyNode(child(n4126, enK68), func(n4127 *Node) bool { return (len(child(n4127, enK351)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4129 *Node) bool {
+		return anyNode(child(n4129, enK68), func(n4130 *Node) bool { return (len(child(n4130, enK351)) > 0) })
+	}))
 }
 
 // UBL-CR-630: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceList)
 func enT0838(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3391 *Node) Seq { return child(n3391, enK68) }), func(n3392 *Node) Seq { return child(n3392, enK352) }))
+	return !(anyNode(child(n, enK32), func(n4132 *Node) bool {
+		return anyNode(child(n4132, enK68), func(n4133 *Node) bool { return (len(child(n4133, enK352)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4135 *Node) bool {
+		return anyNode(child(n4135, enK68), func(n4136 *Node) bool { return (len(child(n4136, enK352)) > 0) })
+	}))
 }
 
 // UBL-CR-632: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:ID)
 func enT0839(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3393 *Node) Seq { return child(n3393, enK68) }), func(n3394 *Node) Seq { return child(n3394, enK16) }), func(n3395 *Node) Seq { return child(n3395, enK1) }))
+	return !(anyNode(child(n, enK32), func(n4138 *Node) bool {
+		return anyNode(child(n4138, enK68), func(n4139 *Node) bool {
+			return anyNode(child(n4139, enK16), func(n4140 *Node) bool { return (len(child(n4140, enK1)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4142 *Node) bool {
+		return anyNode(child(n4142, enK68), func(n4143 *Node) bool {
+			return anyNode(child(n4143, enK16), func(n4144 *Node) bool { return (len(child(n4144, enK1)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-633: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func enT0840(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3396 *Node) Seq { return child(n3396, enK68) }), func(n3397 *Node) Seq { return child(n3397, enK16) }), func(n3398 *Node) Seq { return child(n3398, enK24) }))
+	return !(anyNode(child(n, enK32), func(n4146 *Node) bool {
+		return anyNode(child(n4146, enK68), func(n4147 *Node) bool {
+			return anyNode(child(n4147, enK16), func(n4148 *Node) bool { return (len(child(n4148, enK24)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4150 *Node) bool {
+		return anyNode(child(n4150, enK68), func(n4151 *Node) bool {
+			return anyNode(child(n4151, enK16), func(n4152 *Node) bool { return (len(child(n4152, enK24)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-634: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func enT0841(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3399 *Node) Seq { return child(n3399, enK68) }), func(n3400 *Node) Seq { return child(n3400, enK16) }), func(n3401 *Node) Seq { return child(n3401, enK23) }))
+	return !(anyNode(child(n, enK32), func(n4154 *Node) bool {
+		return anyNode(child(n4154, enK68), func(n4155 *Node) bool {
+			return anyNode(child(n4155, enK16), func(n4156 *Node) bool { return (len(child(n4156, enK23)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4158 *Node) bool {
+		return anyNode(child(n4158, enK68), func(n4159 *Node) bool {
+			return anyNode(child(n4159, enK16), func(n4160 *Node) bool { return (len(child(n4160, enK23)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-635: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func enT0842(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3402 *Node) Seq { return child(n3402, enK68) }), func(n3403 *Node) Seq { return child(n3403, enK16) }), func(n3404 *Node) Seq { return child(n3404, enK353) }))
+	return !(anyNode(child(n, enK32), func(n4162 *Node) bool {
+		return anyNode(child(n4162, enK68), func(n4163 *Node) bool {
+			return anyNode(child(n4163, enK16), func(n4164 *Node) bool { return (len(child(n4164, enK353)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4166 *Node) bool {
+		return anyNode(child(n4166, enK68), func(n4167 *Node) bool {
+			return anyNode(child(n4167, enK16), func(n4168 *Node) bool { return (len(child(n4168, enK353)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-636: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0843(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3405 *Node) Seq { return child(n3405, enK68) }), func(n3406 *Node) Seq { return child(n3406, enK16) }), func(n3407 *Node) Seq { return child(n3407, enK279) }))
+	return !(anyNode(child(n, enK32), func(n4170 *Node) bool {
+		return anyNode(child(n4170, enK68), func(n4171 *Node) bool {
+			return anyNode(child(n4171, enK16), func(n4172 *Node) bool { return (len(child(n4172, enK279)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4174 *Node) bool {
+		return anyNode(child(n4174, enK68), func(n4175 *Node) bool {
+			return anyNode(child(n4175, enK16), func(n4176 *Node) bool { return (len(child(n4176, enK279)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-637: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0844(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3408 *Node) Seq { return child(n3408, enK68) }), func(n3409 *Node) Seq { return child(n3409, enK16) }), func(n3410 *Node) Seq { return child(n3410, enK280) }))
+	return !(anyNode(child(n, enK32), func(n4178 *Node) bool {
+		return anyNode(child(n4178, enK68), func(n4179 *Node) bool {
+			return anyNode(child(n4179, enK16), func(n4180 *Node) bool { return (len(child(n4180, enK280)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4182 *Node) bool {
+		return anyNode(child(n4182, enK68), func(n4183 *Node) bool {
+			return anyNode(child(n4183, enK16), func(n4184 *Node) bool { return (len(child(n4184, enK280)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-638: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0845(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3411 *Node) Seq { return child(n3411, enK68) }), func(n3412 *Node) Seq { return child(n3412, enK16) }), func(n3413 *Node) Seq { return child(n3413, enK106) }))
+	return !(anyNode(child(n, enK32), func(n4186 *Node) bool {
+		return anyNode(child(n4186, enK68), func(n4187 *Node) bool {
+			return anyNode(child(n4187, enK16), func(n4188 *Node) bool { return (len(child(n4188, enK106)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4190 *Node) bool {
+		return anyNode(child(n4190, enK68), func(n4191 *Node) bool {
+			return anyNode(child(n4191, enK16), func(n4192 *Node) bool { return (len(child(n4192, enK106)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-639: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCost)
 func enT0846(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3414 *Node) Seq { return child(n3414, enK68) }), func(n3415 *Node) Seq { return child(n3415, enK16) }), func(n3416 *Node) Seq { return child(n3416, enK281) }))
+	return !(anyNode(child(n, enK32), func(n4194 *Node) bool {
+		return anyNode(child(n4194, enK68), func(n4195 *Node) bool {
+			return anyNode(child(n4195, enK16), func(n4196 *Node) bool { return (len(child(n4196, enK281)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4198 *Node) bool {
+		return anyNode(child(n4198, enK68), func(n4199 *Node) bool {
+			return anyNode(child(n4199, enK16), func(n4200 *Node) bool { return (len(child(n4200, enK281)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-640: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0847(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3417 *Node) Seq { return child(n3417, enK68) }), func(n3418 *Node) Seq { return child(n3418, enK16) }), func(n3419 *Node) Seq { return child(n3419, enK282) }))
+	return !(anyNode(child(n, enK32), func(n4202 *Node) bool {
+		return anyNode(child(n4202, enK68), func(n4203 *Node) bool {
+			return anyNode(child(n4203, enK16), func(n4204 *Node) bool { return (len(child(n4204, enK282)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4206 *Node) bool {
+		return anyNode(child(n4206, enK68), func(n4207 *Node) bool {
+			return anyNode(child(n4207, enK16), func(n4208 *Node) bool { return (len(child(n4208, enK282)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-641: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxCategory)
 func enT0848(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3420 *Node) Seq { return child(n3420, enK68) }), func(n3421 *Node) Seq { return child(n3421, enK16) }), func(n3422 *Node) Seq { return child(n3422, enK21) }))
+	return !(anyNode(child(n, enK32), func(n4210 *Node) bool {
+		return anyNode(child(n4210, enK68), func(n4211 *Node) bool {
+			return anyNode(child(n4211, enK16), func(n4212 *Node) bool { return (len(child(n4212, enK21)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4214 *Node) bool {
+		return anyNode(child(n4214, enK68), func(n4215 *Node) bool {
+			return anyNode(child(n4215, enK16), func(n4216 *Node) bool { return (len(child(n4216, enK21)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-642: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxTotal)
 func enT0849(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3423 *Node) Seq { return child(n3423, enK68) }), func(n3424 *Node) Seq { return child(n3424, enK16) }), func(n3425 *Node) Seq { return child(n3425, enK47) }))
+	return !(anyNode(child(n, enK32), func(n4218 *Node) bool {
+		return anyNode(child(n4218, enK68), func(n4219 *Node) bool {
+			return anyNode(child(n4219, enK16), func(n4220 *Node) bool { return (len(child(n4220, enK48)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4222 *Node) bool {
+		return anyNode(child(n4222, enK68), func(n4223 *Node) bool {
+			return anyNode(child(n4223, enK16), func(n4224 *Node) bool { return (len(child(n4224, enK48)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-643: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:PaymentMeans)
 func enT0850(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, enK32), child(n, enK33)), func(n3426 *Node) Seq { return child(n3426, enK68) }), func(n3427 *Node) Seq { return child(n3427, enK16) }), func(n3428 *Node) Seq { return child(n3428, enK11) }))
+	return !(anyNode(child(n, enK32), func(n4226 *Node) bool {
+		return anyNode(child(n4226, enK68), func(n4227 *Node) bool {
+			return anyNode(child(n4227, enK16), func(n4228 *Node) bool { return (len(child(n4228, enK11)) > 0) })
+		})
+	}) || anyNode(child(n, enK33), func(n4230 *Node) bool {
+		return anyNode(child(n4230, enK68), func(n4231 *Node) bool {
+			return anyNode(child(n4231, enK16), func(n4232 *Node) bool { return (len(child(n4232, enK11)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-644: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:PricingExchangeRate)
 func enT0851(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, enK32), child(n, enK33)), func(n3429 *Node) Seq { return child(n3429, enK68) }), func(n3430 *Node) Seq { return child(n3430, enK287) }))
+	return !(anyNode(child(n, enK32), func(n4234 *Node) bool {
+		return anyNode(child(n4234, enK68), func(n4235 *Node) bool { return (len(child(n4235, enK287)) > 0) })
+	}) || anyNode(child(n, enK33), func(n4237 *Node) bool {
+		return anyNode(child(n4237, enK68), func(n4238 *Node) bool { return (len(child(n4238, enK287)) > 0) })
+	}))
 }
 
 // UBL-CR-645: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DeliveryTerms)
 func enT0852(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3431 *Node) Seq { return child(n3431, enK232) }))
+	return !(anyNode(child(n, enK32), func(n4240 *Node) bool { return (len(child(n4240, enK232)) > 0) }) || anyNode(child(n, enK33), func(n4242 *Node) bool { return (len(child(n4242, enK232)) > 0) }))
 }
 
 // UBL-CR-646: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:SubInvoiceLine)
 func enT0853(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3432 *Node) Seq { return child(n3432, enK354) }))
+	return !(anyNode(child(n, enK32), func(n4244 *Node) bool { return (len(child(n4244, enK354)) > 0) }) || anyNode(child(n, enK33), func(n4246 *Node) bool { return (len(child(n4246, enK354)) > 0) }))
 }
 
 // UBL-CR-647: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ItemPriceExtension)
 func enT0854(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, enK32), child(n, enK33)), func(n3433 *Node) Seq { return child(n3433, enK355) }))
+	return !(anyNode(child(n, enK32), func(n4248 *Node) bool { return (len(child(n4248, enK355)) > 0) }) || anyNode(child(n, enK33), func(n4250 *Node) bool { return (len(child(n4250, enK355)) > 0) }))
 }
 
 // UBL-CR-648: not(cbc:CustomizationID/@schemeID)
 func enT0855(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK39), func(n3434 *Node) bool { return (len(attr(n3434, enK5)) > 0) })
+	return !anyNode(child(n, enK39), func(n4252 *Node) bool { return (len(attr(n4252, enK5)) > 0) })
 }
 
 // UBL-CR-649: not(cbc:ProfileID/@schemeID)
 func enT0856(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK356), func(n3436 *Node) bool { return (len(attr(n3436, enK5)) > 0) })
+	return !anyNode(child(n, enK356), func(n4254 *Node) bool { return (len(attr(n4254, enK5)) > 0) })
 }
 
 // UBL-CR-650: not(cbc:ID/@schemeID)
 func enT0857(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK1), func(n3438 *Node) bool { return (len(attr(n3438, enK5)) > 0) })
+	return !anyNode(child(n, enK1), func(n4256 *Node) bool { return (len(attr(n4256, enK5)) > 0) })
 }
 
 // UBL-CR-651: not(cbc:SalesOrderID/@schemeID)
 func enT0858(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK357), func(n3440 *Node) bool { return (len(attr(n3440, enK5)) > 0) })
+	return !anyNode(child(n, enK357), func(n4258 *Node) bool { return (len(attr(n4258, enK5)) > 0) })
 }
 
 // UBL-CR-652: not(//cac:PartyTaxScheme/cbc:CompanyID/@schemeID)
 func enT0859(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK54), func(n3442 *Node) bool {
-		return anyNode(child(n3442, enK55), func(n3443 *Node) bool { return (len(attr(n3443, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK54), func(n4260 *Node) bool {
+		return anyNode(child(n4260, enK55), func(n4261 *Node) bool { return (len(attr(n4261, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-653: not(cac:PaymentMeans/cbc:PaymentID/@schemeID)
 func enT0860(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3445 *Node) bool {
-		return anyNode(child(n3445, enK358), func(n3446 *Node) bool { return (len(attr(n3446, enK5)) > 0) })
+	return !anyNode(child(n, enK11), func(n4263 *Node) bool {
+		return anyNode(child(n4263, enK358), func(n4264 *Node) bool { return (len(attr(n4264, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-654: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID/@schemeID)
 func enT0861(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3448 *Node) bool {
-		return anyNode(child(n3448, enK83), func(n3449 *Node) bool {
-			return anyNode(child(n3449, enK1), func(n3450 *Node) bool { return (len(attr(n3450, enK5)) > 0) })
+	return !anyNode(child(n, enK11), func(n4266 *Node) bool {
+		return anyNode(child(n4266, enK83), func(n4267 *Node) bool {
+			return anyNode(child(n4267, enK1), func(n4268 *Node) bool { return (len(attr(n4268, enK5)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-655: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID/@schemeID)
 func enT0862(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3452 *Node) bool {
-		return anyNode(child(n3452, enK83), func(n3453 *Node) bool {
-			return anyNode(child(n3453, enK250), func(n3454 *Node) bool {
-				return anyNode(child(n3454, enK1), func(n3455 *Node) bool { return (len(attr(n3455, enK5)) > 0) })
+	return !anyNode(child(n, enK11), func(n4270 *Node) bool {
+		return anyNode(child(n4270, enK83), func(n4271 *Node) bool {
+			return anyNode(child(n4271, enK250), func(n4272 *Node) bool {
+				return anyNode(child(n4272, enK1), func(n4273 *Node) bool { return (len(attr(n4273, enK5)) > 0) })
 			})
 		})
 	})
@@ -10213,43 +12077,43 @@ func enT0862(v []Seq, n *Node) bool {
 
 // UBL-CR-656: not(cbc:InvoiceTypeCode/@listID)
 func enT0863(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK41), func(n3457 *Node) bool { return (len(attr(n3457, enK76)) > 0) })
+	return !anyNode(child(n, enK41), func(n4275 *Node) bool { return (len(attr(n4275, enK76)) > 0) })
 }
 
 // UBL-CR-657: not(cbc:DocumentCurrencyCode/@listID)
 func enT0864(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK43), func(n3459 *Node) bool { return (len(attr(n3459, enK76)) > 0) })
+	return !anyNode(child(n, enK43), func(n4277 *Node) bool { return (len(attr(n4277, enK76)) > 0) })
 }
 
 // UBL-CR-658: not(cbc:TaxCurrencyCode/@listID)
 func enT0865(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK50), func(n3461 *Node) bool { return (len(attr(n3461, enK76)) > 0) })
+	return !anyNode(child(n, enK47), func(n4279 *Node) bool { return (len(attr(n4279, enK76)) > 0) })
 }
 
 // UBL-CR-659: not(cac:AdditionalDocumentReference/cbc:DocumentTypeCode/@listID)
 func enT0866(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n3463 *Node) bool {
-		return anyNode(child(n3463, enK93), func(n3464 *Node) bool { return (len(attr(n3464, enK76)) > 0) })
+	return !anyNode(child(n, enK0), func(n4281 *Node) bool {
+		return anyNode(child(n4281, enK93), func(n4282 *Node) bool { return (len(attr(n4282, enK76)) > 0) })
 	})
 }
 
 // UBL-CR-660: not(//cac:Country/cbc:IdentificationCode/@listID)
 func enT0867(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK7), func(n3466 *Node) bool {
-		return anyNode(child(n3466, enK8), func(n3467 *Node) bool { return (len(attr(n3467, enK76)) > 0) })
+	return !anyNode(desc(root(n), enK7), func(n4284 *Node) bool {
+		return anyNode(child(n4284, enK8), func(n4285 *Node) bool { return (len(attr(n4285, enK76)) > 0) })
 	})
 }
 
 // UBL-CR-661: not(cac:PaymentMeans/cbc:PaymentMeansCode/@listID)
 func enT0868(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3469 *Node) bool {
-		return anyNode(child(n3469, enK84), func(n3470 *Node) bool { return (len(attr(n3470, enK76)) > 0) })
+	return !anyNode(child(n, enK11), func(n4287 *Node) bool {
+		return anyNode(child(n4287, enK84), func(n4288 *Node) bool { return (len(attr(n4288, enK76)) > 0) })
 	})
 }
 
 // UBL-CR-662: not(//cbc:AllowanceChargeReasonCode/@listID)
 func enT0869(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK24), func(n3472 *Node) bool { return (len(attr(n3472, enK76)) > 0) })
+	return !anyNode(desc(root(n), enK24), func(n4290 *Node) bool { return (len(attr(n4290, enK76)) > 0) })
 }
 
 // UBL-CR-663: not(//@unitCodeListID)
@@ -10264,120 +12128,120 @@ func enT0871(v []Seq, n *Node) bool {
 
 // UBL-CR-665: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode != '130' or not(cbc:DocumentTypeCode)]/cbc:ID/@schemeID)
 func enT0872(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK0), func(n3476 *Node) bool {
-		return (gcmpStr(child(n3476, enK93), "130", false) || !(len(child(n3476, enK93)) > 0)) && anyNode(child(n3476, enK1), func(n3478 *Node) bool { return (len(attr(n3478, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK0), func(n4294 *Node) bool {
+		return (anyNode(child(n4294, enK93), func(n4295 *Node) bool { return (n4295.StringValue() != "130") }) || !(len(child(n4294, enK93)) > 0)) && anyNode(child(n4294, enK1), func(n4297 *Node) bool { return (len(attr(n4297, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-666: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cac:Attachment)
 func enT0873(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK0), func(n3480 *Node) bool {
-		return gcmpStr(child(n3480, enK93), "130", true) && (len(child(n3480, enK122)) > 0)
+	return !anyNode(desc(root(n), enK0), func(n4299 *Node) bool {
+		return anyNode(child(n4299, enK93), func(n4300 *Node) bool { return (n4300.StringValue() == "130") }) && (len(child(n4299, enK122)) > 0)
 	})
 }
 
 // UBL-CR-667: not(//cac:BuyersItemIdentification/cbc:ID/@schemeID)
 func enT0874(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK314), func(n3482 *Node) bool {
-		return anyNode(child(n3482, enK1), func(n3483 *Node) bool { return (len(attr(n3483, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK314), func(n4302 *Node) bool {
+		return anyNode(child(n4302, enK1), func(n4303 *Node) bool { return (len(attr(n4303, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-668: not(//cac:SellersItemIdentification/cbc:ID/@schemeID)
 func enT0875(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK319), func(n3485 *Node) bool {
-		return anyNode(child(n3485, enK1), func(n3486 *Node) bool { return (len(attr(n3486, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK319), func(n4305 *Node) bool {
+		return anyNode(child(n4305, enK1), func(n4306 *Node) bool { return (len(attr(n4306, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-669: not(//cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func enT0876(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK68), func(n3488 *Node) bool {
-		return anyNode(child(n3488, enK16), func(n3489 *Node) bool { return (len(child(n3489, enK24)) > 0) })
+	return !anyNode(desc(root(n), enK68), func(n4308 *Node) bool {
+		return anyNode(child(n4308, enK16), func(n4309 *Node) bool { return (len(child(n4309, enK24)) > 0) })
 	})
 }
 
 // UBL-CR-670: not(//cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func enT0877(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK68), func(n3491 *Node) bool {
-		return anyNode(child(n3491, enK16), func(n3492 *Node) bool { return (len(child(n3492, enK23)) > 0) })
+	return !anyNode(desc(root(n), enK68), func(n4311 *Node) bool {
+		return anyNode(child(n4311, enK16), func(n4312 *Node) bool { return (len(child(n4312, enK23)) > 0) })
 	})
 }
 
 // UBL-CR-671: not(//cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func enT0878(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK68), func(n3494 *Node) bool {
-		return anyNode(child(n3494, enK16), func(n3495 *Node) bool { return (len(child(n3495, enK353)) > 0) })
+	return !anyNode(desc(root(n), enK68), func(n4314 *Node) bool {
+		return anyNode(child(n4314, enK16), func(n4315 *Node) bool { return (len(child(n4315, enK353)) > 0) })
 	})
 }
 
 // UBL-CR-672: not(cbc:CreditNoteTypeCode/@listID)
 func enT0879(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK42), func(n3497 *Node) bool { return (len(attr(n3497, enK76)) > 0) })
+	return !anyNode(child(n, enK42), func(n4317 *Node) bool { return (len(attr(n4317, enK76)) > 0) })
 }
 
 // UBL-CR-673: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:DocumentDescription)
 func enT0880(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK0), func(n3499 *Node) bool {
-		return gcmpStr(child(n3499, enK93), "130", true) && (len(child(n3499, enK92)) > 0)
+	return !anyNode(desc(root(n), enK0), func(n4319 *Node) bool {
+		return anyNode(child(n4319, enK93), func(n4320 *Node) bool { return (n4320.StringValue() == "130") }) && (len(child(n4319, enK92)) > 0)
 	})
 }
 
 // UBL-CR-674: not(//cbc:PrimaryAccountNumberID/@schemeID)
 func enT0881(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK9), func(n3501 *Node) bool { return (len(attr(n3501, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK9), func(n4322 *Node) bool { return (len(attr(n4322, enK5)) > 0) })
 }
 
 // UBL-CR-675: not(//cac:CardAccount/cbc:NetworkID/@schemeID)
 func enT0882(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK10), func(n3503 *Node) bool {
-		return anyNode(child(n3503, enK360), func(n3504 *Node) bool { return (len(attr(n3504, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK10), func(n4324 *Node) bool {
+		return anyNode(child(n4324, enK360), func(n4325 *Node) bool { return (len(attr(n4325, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-676: not(//cac:PaymentMandate/cbc:ID/@schemeID)
 func enT0883(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK253), func(n3506 *Node) bool {
-		return anyNode(child(n3506, enK1), func(n3507 *Node) bool { return (len(attr(n3507, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK253), func(n4327 *Node) bool {
+		return anyNode(child(n4327, enK1), func(n4328 *Node) bool { return (len(attr(n4328, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-677: not(//cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID/@schemeID)
 func enT0884(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK253), func(n3509 *Node) bool {
-		return anyNode(child(n3509, enK259), func(n3510 *Node) bool {
-			return anyNode(child(n3510, enK1), func(n3511 *Node) bool { return (len(attr(n3511, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK253), func(n4330 *Node) bool {
+		return anyNode(child(n4330, enK259), func(n4331 *Node) bool {
+			return anyNode(child(n4331, enK1), func(n4332 *Node) bool { return (len(attr(n4332, enK5)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-678: not(//cac:TaxCategory/cbc:ID/@schemeID)
 func enT0885(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK21), func(n3513 *Node) bool {
-		return anyNode(child(n3513, enK1), func(n3514 *Node) bool { return (len(attr(n3514, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK21), func(n4334 *Node) bool {
+		return anyNode(child(n4334, enK1), func(n4335 *Node) bool { return (len(attr(n4335, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-679: not(//cac:ClassifiedTaxCategory/cbc:ID/@schemeID)
 func enT0886(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK51), func(n3516 *Node) bool {
-		return anyNode(child(n3516, enK1), func(n3517 *Node) bool { return (len(attr(n3517, enK5)) > 0) })
+	return !anyNode(desc(root(n), enK51), func(n4337 *Node) bool {
+		return anyNode(child(n4337, enK1), func(n4338 *Node) bool { return (len(attr(n4338, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-680: not(//cac:PaymentMeans/cac:PayerFinancialAccount)
 func enT0887(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK11), func(n3519 *Node) bool { return (len(child(n3519, enK259)) > 0) })
+	return !anyNode(desc(root(n), enK11), func(n4340 *Node) bool { return (len(child(n4340, enK259)) > 0) })
 }
 
 // UBL-CR-681: not(cac:PaymentMeans/cbc:InstructionNote)
 func enT0888(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3521 *Node) bool { return (len(child(n3521, enK361)) > 0) })
+	return !anyNode(child(n, enK11), func(n4342 *Node) bool { return (len(child(n4342, enK361)) > 0) })
 }
 
 // UBL-CR-682: not(cac:Delivery/cac:DeliveryAddress)
 func enT0889(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3523 *Node) bool { return (len(child(n3523, enK362)) > 0) })
+	return !anyNode(child(n, enK15), func(n4344 *Node) bool { return (len(child(n4344, enK362)) > 0) })
 }
 
 // UBL-DT-08: not(//@schemeName)
@@ -10432,7 +12296,17 @@ func enT0899(v []Seq, n *Node) bool {
 
 // UBL-DT-18: count(//@name) - count(//cbc:PaymentMeansCode/@name) <= 0
 func enT0900(v []Seq, n *Node) bool {
-	return gcmp(arith(fnCount(descAttr(root(n), enK373)), fnCount(step(desc(root(n), enK84), func(n3535 *Node) Seq { return attr(n3535, enK373) })), opSub), enK62, opLe)
+	return gcmp(arith(func() Seq {
+		k4356 := 0
+		anyNode(descAttr(root(n), enK373), func(n4357 *Node) bool { return tally1(&k4356) })
+		return countOf(k4356)
+	}(), func() Seq {
+		k4358 := 0
+		anyNode(desc(root(n), enK84), func(n4359 *Node) bool {
+			return anyNode(attr(n4359, enK373), func(n4360 *Node) bool { return tally1(&k4358) })
+		})
+		return countOf(k4358)
+	}(), opSub), enK62, opLe)
 }
 
 // UBL-DT-19: not(//@languageID)
@@ -10487,160 +12361,356 @@ func enT0910(v []Seq, n *Node) bool {
 
 // UBL-SR-01: (count(cac:ContractDocumentReference/cbc:ID) <= 1)
 func enT0911(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK136), func(n3546 *Node) Seq { return child(n3546, enK1) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4371 := 0
+		anyNode(child(n, enK136), func(n4372 *Node) bool {
+			return anyNode(child(n4372, enK1), func(n4373 *Node) bool { return tally1(&k4371) })
+		})
+		return countOf(k4371)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-02: (count(cac:ReceiptDocumentReference/cbc:ID) <= 1)
 func enT0912(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK133), func(n3547 *Node) Seq { return child(n3547, enK1) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4374 := 0
+		anyNode(child(n, enK133), func(n4375 *Node) bool {
+			return anyNode(child(n4375, enK1), func(n4376 *Node) bool { return tally1(&k4374) })
+		})
+		return countOf(k4374)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-03: (count(cac:DespatchDocumentReference/cbc:ID) <= 1)
 func enT0913(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK132), func(n3548 *Node) Seq { return child(n3548, enK1) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4377 := 0
+		anyNode(child(n, enK132), func(n4378 *Node) bool {
+			return anyNode(child(n4378, enK1), func(n4379 *Node) bool { return tally1(&k4377) })
+		})
+		return countOf(k4377)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-04: (count(cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']/cbc:ID) <= 1)
 func enT0914(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(filter(child(n, enK0), func(p3549 *Node) bool { return gcmpStr(child(p3549, enK93), "130", true) }), func(n3550 *Node) Seq { return child(n3550, enK1) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4380 := 0
+		anyNode(child(n, enK0), func(n4381 *Node) bool {
+			return anyNode(child(n4381, enK93), func(n4382 *Node) bool { return (n4382.StringValue() == "130") }) && anyNode(child(n4381, enK1), func(n4383 *Node) bool { return tally1(&k4380) })
+		})
+		return countOf(k4380)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-05: (count(cac:PaymentTerms/cbc:Note) <= 1)
 func enT0915(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK263), func(n3551 *Node) Seq { return child(n3551, enK78) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4384 := 0
+		anyNode(child(n, enK263), func(n4385 *Node) bool {
+			return anyNode(child(n4385, enK78), func(n4386 *Node) bool { return tally1(&k4384) })
+		})
+		return countOf(k4384)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-08: (count(cac:InvoicePeriod) <= 1)
 func enT0916(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK58)), enK53, opLe)
+	return gcmp(func() Seq {
+		k4387 := 0
+		anyNode(child(n, enK58), func(n4388 *Node) bool { return tally1(&k4387) })
+		return countOf(k4387)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-09: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func enT0917(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK44), func(n3552 *Node) Seq { return child(n3552, enK3) }), func(n3553 *Node) Seq { return child(n3553, enK45) }), func(n3554 *Node) Seq { return child(n3554, enK46) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4389 := 0
+		anyNode(child(n, enK44), func(n4390 *Node) bool {
+			return anyNode(child(n4390, enK3), func(n4391 *Node) bool {
+				return anyNode(child(n4391, enK45), func(n4392 *Node) bool {
+					return anyNode(child(n4392, enK46), func(n4393 *Node) bool { return tally1(&k4389) })
+				})
+			})
+		})
+		return countOf(k4389)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-10: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func enT0918(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK44), func(n3555 *Node) Seq { return child(n3555, enK3) }), func(n3556 *Node) Seq { return child(n3556, enK81) }), func(n3557 *Node) Seq { return child(n3557, enK67) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4394 := 0
+		anyNode(child(n, enK44), func(n4395 *Node) bool {
+			return anyNode(child(n4395, enK3), func(n4396 *Node) bool {
+				return anyNode(child(n4396, enK81), func(n4397 *Node) bool {
+					return anyNode(child(n4397, enK67), func(n4398 *Node) bool { return tally1(&k4394) })
+				})
+			})
+		})
+		return countOf(k4394)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-11: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func enT0919(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK44), func(n3558 *Node) Seq { return child(n3558, enK3) }), func(n3559 *Node) Seq { return child(n3559, enK45) }), func(n3560 *Node) Seq { return child(n3560, enK55) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4399 := 0
+		anyNode(child(n, enK44), func(n4400 *Node) bool {
+			return anyNode(child(n4400, enK3), func(n4401 *Node) bool {
+				return anyNode(child(n4401, enK45), func(n4402 *Node) bool {
+					return anyNode(child(n4402, enK55), func(n4403 *Node) bool { return tally1(&k4399) })
+				})
+			})
+		})
+		return countOf(k4399)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-12: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func enT0920(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK44), func(n3561 *Node) Seq { return child(n3561, enK3) }), func(n3562 *Node) Seq {
-		return filter(child(n3562, enK54), func(p3563 *Node) bool {
-			return gcmpStr(step(child(p3563, enK22), func(n3564 *Node) Seq { return strSeq(strings.ToUpper(str(child(n3564, enK1)))) }), "VAT", true)
+	return gcmp(func() Seq {
+		k4404 := 0
+		anyNode(child(n, enK44), func(n4405 *Node) bool {
+			return anyNode(child(n4405, enK3), func(n4406 *Node) bool {
+				return anyNode(child(n4406, enK54), func(n4407 *Node) bool {
+					return anyNode(child(n4407, enK22), func(n4408 *Node) bool { return (strings.ToUpper(str(child(n4408, enK1))) == "VAT") }) && anyNode(child(n4407, enK55), func(n4409 *Node) bool { return tally1(&k4404) })
+				})
+			})
 		})
-	}), func(n3565 *Node) Seq { return child(n3565, enK55) })), enK53, opLe)
+		return countOf(k4404)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-13: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)!='VAT']/cbc:CompanyID) <= 1)
 func enT0921(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK44), func(n3566 *Node) Seq { return child(n3566, enK3) }), func(n3567 *Node) Seq {
-		return filter(child(n3567, enK54), func(p3568 *Node) bool {
-			return gcmpStr(step(child(p3568, enK22), func(n3569 *Node) Seq { return strSeq(strings.ToUpper(str(child(n3569, enK1)))) }), "VAT", false)
+	return gcmp(func() Seq {
+		k4410 := 0
+		anyNode(child(n, enK44), func(n4411 *Node) bool {
+			return anyNode(child(n4411, enK3), func(n4412 *Node) bool {
+				return anyNode(child(n4412, enK54), func(n4413 *Node) bool {
+					return anyNode(child(n4413, enK22), func(n4414 *Node) bool { return (strings.ToUpper(str(child(n4414, enK1))) != "VAT") }) && anyNode(child(n4413, enK55), func(n4415 *Node) bool { return tally1(&k4410) })
+				})
+			})
 		})
-	}), func(n3570 *Node) Seq { return child(n3570, enK55) })), enK53, opLe)
+		return countOf(k4410)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-14: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm) <= 1)
 func enT0922(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK44), func(n3571 *Node) Seq { return child(n3571, enK3) }), func(n3572 *Node) Seq { return child(n3572, enK45) }), func(n3573 *Node) Seq { return child(n3573, enK208) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4416 := 0
+		anyNode(child(n, enK44), func(n4417 *Node) bool {
+			return anyNode(child(n4417, enK3), func(n4418 *Node) bool {
+				return anyNode(child(n4418, enK45), func(n4419 *Node) bool {
+					return anyNode(child(n4419, enK208), func(n4420 *Node) bool { return tally1(&k4416) })
+				})
+			})
+		})
+		return countOf(k4416)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-15: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func enT0923(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK4), func(n3574 *Node) Seq { return child(n3574, enK3) }), func(n3575 *Node) Seq { return child(n3575, enK45) }), func(n3576 *Node) Seq { return child(n3576, enK46) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4421 := 0
+		anyNode(child(n, enK4), func(n4422 *Node) bool {
+			return anyNode(child(n4422, enK3), func(n4423 *Node) bool {
+				return anyNode(child(n4423, enK45), func(n4424 *Node) bool {
+					return anyNode(child(n4424, enK46), func(n4425 *Node) bool { return tally1(&k4421) })
+				})
+			})
+		})
+		return countOf(k4421)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-16: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID) <= 1)
 func enT0924(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK4), func(n3577 *Node) Seq { return child(n3577, enK3) }), func(n3578 *Node) Seq { return child(n3578, enK82) }), func(n3579 *Node) Seq { return child(n3579, enK1) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4426 := 0
+		anyNode(child(n, enK4), func(n4427 *Node) bool {
+			return anyNode(child(n4427, enK3), func(n4428 *Node) bool {
+				return anyNode(child(n4428, enK82), func(n4429 *Node) bool {
+					return anyNode(child(n4429, enK1), func(n4430 *Node) bool { return tally1(&k4426) })
+				})
+			})
+		})
+		return countOf(k4426)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-17: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func enT0925(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK4), func(n3580 *Node) Seq { return child(n3580, enK3) }), func(n3581 *Node) Seq { return child(n3581, enK45) }), func(n3582 *Node) Seq { return child(n3582, enK55) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4431 := 0
+		anyNode(child(n, enK4), func(n4432 *Node) bool {
+			return anyNode(child(n4432, enK3), func(n4433 *Node) bool {
+				return anyNode(child(n4433, enK45), func(n4434 *Node) bool {
+					return anyNode(child(n4434, enK55), func(n4435 *Node) bool { return tally1(&k4431) })
+				})
+			})
+		})
+		return countOf(k4431)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-18: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func enT0926(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK4), func(n3583 *Node) Seq { return child(n3583, enK3) }), func(n3584 *Node) Seq {
-		return filter(child(n3584, enK54), func(p3585 *Node) bool {
-			return gcmpStr(step(child(p3585, enK22), func(n3586 *Node) Seq { return strSeq(strings.ToUpper(str(child(n3586, enK1)))) }), "VAT", true)
+	return gcmp(func() Seq {
+		k4436 := 0
+		anyNode(child(n, enK4), func(n4437 *Node) bool {
+			return anyNode(child(n4437, enK3), func(n4438 *Node) bool {
+				return anyNode(child(n4438, enK54), func(n4439 *Node) bool {
+					return anyNode(child(n4439, enK22), func(n4440 *Node) bool { return (strings.ToUpper(str(child(n4440, enK1))) == "VAT") }) && anyNode(child(n4439, enK55), func(n4441 *Node) bool { return tally1(&k4436) })
+				})
+			})
 		})
-	}), func(n3587 *Node) Seq { return child(n3587, enK55) })), enK53, opLe)
+		return countOf(k4436)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-24: (count(cac:Delivery) <= 1)
 func enT0927(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK15)), enK53, opLe)
+	return gcmp(func() Seq {
+		k4442 := 0
+		anyNode(child(n, enK15), func(n4443 *Node) bool { return tally1(&k4442) })
+		return countOf(k4442)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-29: (count(//cac:PartyIdentification/cbc:ID[upper-case(@schemeID) = 'SEPA']) <= 1)
 func enT0928(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(desc(root(n), enK82), func(n3588 *Node) Seq {
-		return filter(child(n3588, enK1), func(p3589 *Node) bool { return (strings.ToUpper(str(attr(p3589, enK5))) == "SEPA") })
-	})), enK53, opLe)
+	return gcmp(func() Seq {
+		k4444 := 0
+		anyNode(desc(root(n), enK82), func(n4445 *Node) bool {
+			return anyNode(child(n4445, enK1), func(n4446 *Node) bool { return (strings.ToUpper(str(attr(n4446, enK5))) == "SEPA") && tally1(&k4444) })
+		})
+		return countOf(k4444)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-39: (count(cac:ProjectReference/cbc:ID) <= 1)
 func enT0929(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK147), func(n3590 *Node) Seq { return child(n3590, enK1) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4447 := 0
+		anyNode(child(n, enK147), func(n4448 *Node) bool {
+			return anyNode(child(n4448, enK1), func(n4449 *Node) bool { return tally1(&k4447) })
+		})
+		return countOf(k4447)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-40: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func enT0930(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, enK4), func(n3591 *Node) Seq { return child(n3591, enK3) }), func(n3592 *Node) Seq { return child(n3592, enK81) }), func(n3593 *Node) Seq { return child(n3593, enK67) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4450 := 0
+		anyNode(child(n, enK4), func(n4451 *Node) bool {
+			return anyNode(child(n4451, enK3), func(n4452 *Node) bool {
+				return anyNode(child(n4452, enK81), func(n4453 *Node) bool {
+					return anyNode(child(n4453, enK67), func(n4454 *Node) bool { return tally1(&k4450) })
+				})
+			})
+		})
+		return countOf(k4450)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-44: count(//cbc:PaymentID[not(preceding::cbc:PaymentID/. = .)]) <= 1
 func enT0931(v []Seq, n *Node) bool {
-	return gcmp(fnCount(filter(desc(root(n), enK358), func(p3594 *Node) bool {
-		return !gcmp(step(preceding(p3594, enK358), func(n3595 *Node) Seq { return nodeSeq(n3595) }), nodeSeq(p3594), opEq)
-	})), enK53, opLe)
+	return gcmp(func() Seq {
+		k4455 := 0
+		anyNode(desc(root(n), enK358), func(n4456 *Node) bool {
+			return !func(r4457 Seq) bool {
+				return anyNode(preceding(n4456, enK358), func(n4458 *Node) bool { return gcmp(nodeSeq(n4458), r4457, opEq) })
+			}(nodeSeq(n4456)) && tally1(&k4455)
+		})
+		return countOf(k4455)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-45: (count(cac:PaymentMeans/cbc:PaymentDueDate) <=1)
 func enT0932(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK11), func(n3596 *Node) Seq { return child(n3596, enK236) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4459 := 0
+		anyNode(child(n, enK11), func(n4460 *Node) bool {
+			return anyNode(child(n4460, enK236), func(n4461 *Node) bool { return tally1(&k4459) })
+		})
+		return countOf(k4459)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-46: (count(cac:PaymentMeans/cbc:PaymentMeansCode/@name) <=1)
 func enT0933(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, enK11), func(n3597 *Node) Seq { return child(n3597, enK84) }), func(n3598 *Node) Seq { return attr(n3598, enK373) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4462 := 0
+		anyNode(child(n, enK11), func(n4463 *Node) bool {
+			return anyNode(child(n4463, enK84), func(n4464 *Node) bool {
+				return anyNode(attr(n4464, enK373), func(n4465 *Node) bool { return tally1(&k4462) })
+			})
+		})
+		return countOf(k4462)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-47: count(//cbc:PaymentMeansCode[not(preceding::cbc:PaymentMeansCode/. = .)]) <= 1
 func enT0934(v []Seq, n *Node) bool {
-	return gcmp(fnCount(filter(desc(root(n), enK84), func(p3599 *Node) bool {
-		return !gcmp(step(preceding(p3599, enK84), func(n3600 *Node) Seq { return nodeSeq(n3600) }), nodeSeq(p3599), opEq)
-	})), enK53, opLe)
+	return gcmp(func() Seq {
+		k4466 := 0
+		anyNode(desc(root(n), enK84), func(n4467 *Node) bool {
+			return !func(r4468 Seq) bool {
+				return anyNode(preceding(n4467, enK84), func(n4469 *Node) bool { return gcmp(nodeSeq(n4469), r4468, opEq) })
+			}(nodeSeq(n4467)) && tally1(&k4466)
+		})
+		return countOf(k4466)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-49: (count(cac:InvoicePeriod/cbc:DescriptionCode) <=1)
 func enT0935(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK58), func(n3601 *Node) Seq { return child(n3601, enK59) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4470 := 0
+		anyNode(child(n, enK58), func(n4471 *Node) bool {
+			return anyNode(child(n4471, enK59), func(n4472 *Node) bool { return tally1(&k4470) })
+		})
+		return countOf(k4470)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-54: count(cac:PaymentMeans/cac:CardAccount) <= 1
 func enT0936(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK11), func(n3602 *Node) Seq { return child(n3602, enK10) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4473 := 0
+		anyNode(child(n, enK11), func(n4474 *Node) bool {
+			return anyNode(child(n4474, enK10), func(n4475 *Node) bool { return tally1(&k4473) })
+		})
+		return countOf(k4473)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-55: count(cac:PaymentMeans/cac:PaymentMandate) <= 1
 func enT0937(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK11), func(n3603 *Node) Seq { return child(n3603, enK253) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4476 := 0
+		anyNode(child(n, enK11), func(n4477 *Node) bool {
+			return anyNode(child(n4477, enK253), func(n4478 *Node) bool { return tally1(&k4476) })
+		})
+		return countOf(k4476)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-56: count(cac:OriginatorDocumentReference/cbc:ID) <= 1
 func enT0938(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK135), func(n3604 *Node) Seq { return child(n3604, enK1) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4479 := 0
+		anyNode(child(n, enK135), func(n4480 *Node) bool {
+			return anyNode(child(n4480, enK1), func(n4481 *Node) bool { return tally1(&k4479) })
+		})
+		return countOf(k4479)
+	}(), enK53, opLe)
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
@@ -10668,37 +12738,75 @@ func enM076(v []Seq, n *Node) bool {
 
 // UBL-SR-34: (count(cbc:Note) <= 1)
 func enT0939(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK78)), enK53, opLe)
+	return gcmp(func() Seq {
+		k4482 := 0
+		anyNode(child(n, enK78), func(n4483 *Node) bool { return tally1(&k4482) })
+		return countOf(k4482)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-35: (count(cac:OrderLineReference/cbc:LineID) <= 1)
 func enT0940(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK299), func(n3605 *Node) Seq { return child(n3605, enK384) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4484 := 0
+		anyNode(child(n, enK299), func(n4485 *Node) bool {
+			return anyNode(child(n4485, enK384), func(n4486 *Node) bool { return tally1(&k4484) })
+		})
+		return countOf(k4484)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-36: (count(cac:InvoicePeriod) <= 1)
 func enT0941(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK58)), enK53, opLe)
+	return gcmp(func() Seq {
+		k4487 := 0
+		anyNode(child(n, enK58), func(n4488 *Node) bool { return tally1(&k4487) })
+		return countOf(k4487)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-37: (count(cac:Price/cac:AllowanceCharge/cbc:Amount) <= 1)
 func enT0942(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, enK68), func(n3606 *Node) Seq { return child(n3606, enK16) }), func(n3607 *Node) Seq { return child(n3607, enK20) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4489 := 0
+		anyNode(child(n, enK68), func(n4490 *Node) bool {
+			return anyNode(child(n4490, enK16), func(n4491 *Node) bool {
+				return anyNode(child(n4491, enK20), func(n4492 *Node) bool { return tally1(&k4489) })
+			})
+		})
+		return countOf(k4489)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-48: count(cac:Item/cac:ClassifiedTaxCategory) = 1
 func enT0943(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK66), func(n3608 *Node) Seq { return child(n3608, enK51) })), enK53, opEq)
+	return gcmp(func() Seq {
+		k4493 := 0
+		anyNode(child(n, enK66), func(n4494 *Node) bool {
+			return anyNode(child(n4494, enK51), func(n4495 *Node) bool { return tally1(&k4493) })
+		})
+		return countOf(k4493)
+	}(), enK53, opEq)
 }
 
 // UBL-SR-50: count(cac:Item/cbc:Description) <= 1
 func enT0944(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK66), func(n3609 *Node) Seq { return child(n3609, enK111) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4496 := 0
+		anyNode(child(n, enK66), func(n4497 *Node) bool {
+			return anyNode(child(n4497, enK111), func(n4498 *Node) bool { return tally1(&k4496) })
+		})
+		return countOf(k4496)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-52: count(cac:DocumentReference) <= 1
 func enT0945(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK115)), enK53, opLe)
+	return gcmp(func() Seq {
+		k4499 := 0
+		anyNode(child(n, enK115), func(n4500 *Node) bool { return tally1(&k4499) })
+		return countOf(k4499)
+	}(), enK53, opLe)
 }
 
 // cac:PayeeParty
@@ -10717,19 +12825,47 @@ func enM077(v []Seq, n *Node) bool {
 
 // UBL-SR-19: (count(cac:PartyName/cbc:Name) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0946(v []Seq, n *Node) bool {
-	return (gcmp(fnCount(step(child(n, enK81), func(n3610 *Node) Seq { return child(n3610, enK67) })), enK53, opLe) && gcmp(step(child(n, enK81), func(n3611 *Node) Seq { return child(n3611, enK67) }), step(step(step(step(parent(n), func(n3612 *Node) Seq { return child(n3612, enK44) }), func(n3613 *Node) Seq { return child(n3613, enK3) }), func(n3614 *Node) Seq { return child(n3614, enK45) }), func(n3615 *Node) Seq { return child(n3615, enK46) }), opNe))
+	return (gcmp(func() Seq {
+		k4501 := 0
+		anyNode(child(n, enK81), func(n4502 *Node) bool {
+			return anyNode(child(n4502, enK67), func(n4503 *Node) bool { return tally1(&k4501) })
+		})
+		return countOf(k4501)
+	}(), enK53, opLe) && func(r4508 Seq) bool {
+		return anyNode(child(n, enK81), func(n4509 *Node) bool {
+			return anyNode(child(n4509, enK67), func(n4510 *Node) bool { return gcmp(nodeSeq(n4510), r4508, opNe) })
+		})
+	}(step(step(step(step(parent(n), func(n4504 *Node) Seq { return child(n4504, enK44) }), func(n4505 *Node) Seq { return child(n4505, enK3) }), func(n4506 *Node) Seq { return child(n4506, enK45) }), func(n4507 *Node) Seq { return child(n4507, enK46) })))
 }
 
 // UBL-SR-20: (count(cac:PartyIdentification/cbc:ID[upper-case(@schemeID) != 'SEPA']) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0947(v []Seq, n *Node) bool {
-	return (gcmp(fnCount(step(child(n, enK82), func(n3616 *Node) Seq {
-		return filter(child(n3616, enK1), func(p3617 *Node) bool { return (strings.ToUpper(str(attr(p3617, enK5))) != "SEPA") })
-	})), enK53, opLe) && gcmp(step(child(n, enK81), func(n3618 *Node) Seq { return child(n3618, enK67) }), step(step(step(step(parent(n), func(n3619 *Node) Seq { return child(n3619, enK44) }), func(n3620 *Node) Seq { return child(n3620, enK3) }), func(n3621 *Node) Seq { return child(n3621, enK45) }), func(n3622 *Node) Seq { return child(n3622, enK46) }), opNe))
+	return (gcmp(func() Seq {
+		k4511 := 0
+		anyNode(child(n, enK82), func(n4512 *Node) bool {
+			return anyNode(child(n4512, enK1), func(n4513 *Node) bool { return (strings.ToUpper(str(attr(n4513, enK5))) != "SEPA") && tally1(&k4511) })
+		})
+		return countOf(k4511)
+	}(), enK53, opLe) && func(r4518 Seq) bool {
+		return anyNode(child(n, enK81), func(n4519 *Node) bool {
+			return anyNode(child(n4519, enK67), func(n4520 *Node) bool { return gcmp(nodeSeq(n4520), r4518, opNe) })
+		})
+	}(step(step(step(step(parent(n), func(n4514 *Node) Seq { return child(n4514, enK44) }), func(n4515 *Node) Seq { return child(n4515, enK3) }), func(n4516 *Node) Seq { return child(n4516, enK45) }), func(n4517 *Node) Seq { return child(n4517, enK46) })))
 }
 
 // UBL-SR-21: (count(cac:PartyLegalEntity/cbc:CompanyID) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0948(v []Seq, n *Node) bool {
-	return (gcmp(fnCount(step(child(n, enK45), func(n3623 *Node) Seq { return child(n3623, enK55) })), enK53, opLe) && gcmp(step(child(n, enK81), func(n3624 *Node) Seq { return child(n3624, enK67) }), step(step(step(step(parent(n), func(n3625 *Node) Seq { return child(n3625, enK44) }), func(n3626 *Node) Seq { return child(n3626, enK3) }), func(n3627 *Node) Seq { return child(n3627, enK45) }), func(n3628 *Node) Seq { return child(n3628, enK46) }), opNe))
+	return (gcmp(func() Seq {
+		k4521 := 0
+		anyNode(child(n, enK45), func(n4522 *Node) bool {
+			return anyNode(child(n4522, enK55), func(n4523 *Node) bool { return tally1(&k4521) })
+		})
+		return countOf(k4521)
+	}(), enK53, opLe) && func(r4528 Seq) bool {
+		return anyNode(child(n, enK81), func(n4529 *Node) bool {
+			return anyNode(child(n4529, enK67), func(n4530 *Node) bool { return gcmp(nodeSeq(n4530), r4528, opNe) })
+		})
+	}(step(step(step(step(parent(n), func(n4524 *Node) Seq { return child(n4524, enK44) }), func(n4525 *Node) Seq { return child(n4525, enK3) }), func(n4526 *Node) Seq { return child(n4526, enK45) }), func(n4527 *Node) Seq { return child(n4527, enK46) })))
 }
 
 // cac:PaymentMeans
@@ -10748,17 +12884,31 @@ func enM078(v []Seq, n *Node) bool {
 
 // UBL-SR-26: (count(cbc:PaymentID) <= 1)
 func enT0949(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK358)), enK53, opLe)
+	return gcmp(func() Seq {
+		k4531 := 0
+		anyNode(child(n, enK358), func(n4532 *Node) bool { return tally1(&k4531) })
+		return countOf(k4531)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-27: (count(cbc:PaymentMeansCode) <= 1)
 func enT0950(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK84)), enK53, opLe)
+	return gcmp(func() Seq {
+		k4533 := 0
+		anyNode(child(n, enK84), func(n4534 *Node) bool { return tally1(&k4533) })
+		return countOf(k4533)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-28: (count(cac:PaymentMandate/cbc:ID) <= 1)
 func enT0951(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK253), func(n3629 *Node) Seq { return child(n3629, enK1) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4535 := 0
+		anyNode(child(n, enK253), func(n4536 *Node) bool {
+			return anyNode(child(n4536, enK1), func(n4537 *Node) bool { return tally1(&k4535) })
+		})
+		return countOf(k4535)
+	}(), enK53, opLe)
 }
 
 // cac:BillingReference
@@ -10777,12 +12927,16 @@ func enM079(v []Seq, n *Node) bool {
 
 // UBL-SR-06: (count(cac:InvoiceDocumentReference) <= 1)
 func enT0952(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, enK86)), enK53, opLe)
+	return gcmp(func() Seq {
+		k4538 := 0
+		anyNode(child(n, enK86), func(n4539 *Node) bool { return tally1(&k4538) })
+		return countOf(k4538)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-07: (cac:InvoiceDocumentReference/cbc:ID)
 func enT0953(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK86), func(n3630 *Node) bool { return (len(child(n3630, enK1)) > 0) })
+	return anyNode(child(n, enK86), func(n4540 *Node) bool { return (len(child(n4540, enK1)) > 0) })
 }
 
 // cac:TaxRepresentativeParty
@@ -10801,12 +12955,24 @@ func enM080(v []Seq, n *Node) bool {
 
 // UBL-SR-22: (count(cac:PartyName/cbc:Name) <= 1)
 func enT0954(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK81), func(n3632 *Node) Seq { return child(n3632, enK67) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4542 := 0
+		anyNode(child(n, enK81), func(n4543 *Node) bool {
+			return anyNode(child(n4543, enK67), func(n4544 *Node) bool { return tally1(&k4542) })
+		})
+		return countOf(k4542)
+	}(), enK53, opLe)
 }
 
 // UBL-SR-23: (count(cac:PartyTaxScheme/cbc:CompanyID) <= 1)
 func enT0955(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK54), func(n3633 *Node) Seq { return child(n3633, enK55) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4545 := 0
+		anyNode(child(n, enK54), func(n4546 *Node) bool {
+			return anyNode(child(n4546, enK55), func(n4547 *Node) bool { return tally1(&k4545) })
+		})
+		return countOf(k4545)
+	}(), enK53, opLe)
 }
 
 // cac:TaxSubtotal
@@ -10825,7 +12991,13 @@ func enM081(v []Seq, n *Node) bool {
 
 // UBL-SR-32: (count(cac:TaxCategory/cbc:TaxExemptionReason) <= 1)
 func enT0956(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, enK21), func(n3634 *Node) Seq { return child(n3634, enK89) })), enK53, opLe)
+	return gcmp(func() Seq {
+		k4548 := 0
+		anyNode(child(n, enK21), func(n4549 *Node) bool {
+			return anyNode(child(n4549, enK89), func(n4550 *Node) bool { return tally1(&k4548) })
+		})
+		return countOf(k4548)
+	}(), enK53, opLe)
 }
 
 // cbc:InvoiceTypeCode | cbc:CreditNoteTypeCode
@@ -10887,7 +13059,7 @@ func enM083(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK49) {
 			return false
 		}
 		return true
@@ -10980,7 +13152,7 @@ func enM083(v []Seq, n *Node) bool {
 
 // BR-CL-03: ((not(contains(normalize-space(@currencyID), ' ')) and contains(' AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY CO…
 func enT0958(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK49))), " ") && strings.Contains(" AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VES VED VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ", (" "+fnNormalizeSpace(str(attr(n, enK49)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK50))), " ") && strings.Contains(" AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VES VED VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ", (" "+fnNormalizeSpace(str(attr(n, enK50)))+" ")))
 }
 
 // cbc:DocumentCurrencyCode
@@ -11006,7 +13178,7 @@ func enT0959(v []Seq, n *Node) bool {
 func enM085(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK50) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
 			return false
 		}
 		return true
@@ -11058,7 +13230,7 @@ func enM087(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK0) {
 			return false
 		}
-		if !(gcmpStr(child(m, enK93), "130", true)) {
+		if !(anyNode(child(m, enK93), func(n4554 *Node) bool { return (n4554.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -11077,7 +13249,7 @@ func enM087(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK115) {
 			return false
 		}
-		if !(gcmpStr(child(m, enK93), "130", true)) {
+		if !(anyNode(child(m, enK93), func(n4556 *Node) bool { return (n4556.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -11296,7 +13468,9 @@ func enM096(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(false), opEq)) {
+		if !(func(r4562 Seq) bool {
+			return anyNode(child(m, enK17), func(n4563 *Node) bool { return gcmp(nodeSeq(n4563), r4562, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -11322,7 +13496,9 @@ func enM097(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(gcmp(child(m, enK17), boolSeq(true), opEq)) {
+		if !(func(r4564 Seq) bool {
+			return anyNode(child(m, enK17), func(n4565 *Node) bool { return gcmp(nodeSeq(n4565), r4564, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -11447,7 +13623,11 @@ func enM101(v []Seq, n *Node) bool {
 
 // BR-CL-24: ((@mimeCode = 'application/pdf' or @mimeCode = 'image/png' or @mimeCode = 'image/jpeg' or @mimeCode = 'text/csv' or @mimeCode = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' or @…
 func enT0976(v []Seq, n *Node) bool {
-	return (((((gcmpStr(attr(n, enK94), "application/pdf", true) || gcmpStr(attr(n, enK94), "image/png", true)) || gcmpStr(attr(n, enK94), "image/jpeg", true)) || gcmpStr(attr(n, enK94), "text/csv", true)) || gcmpStr(attr(n, enK94), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", true)) || gcmpStr(attr(n, enK94), "application/vnd.oasis.opendocument.spreadsheet", true))
+	return (((((anyNode(attr(n, enK94), func(n4571 *Node) bool { return (n4571.StringValue() == "application/pdf") }) || anyNode(attr(n, enK94), func(n4572 *Node) bool { return (n4572.StringValue() == "image/png") })) || anyNode(attr(n, enK94), func(n4573 *Node) bool { return (n4573.StringValue() == "image/jpeg") })) || anyNode(attr(n, enK94), func(n4574 *Node) bool { return (n4574.StringValue() == "text/csv") })) || anyNode(attr(n, enK94), func(n4575 *Node) bool {
+		return (n4575.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	})) || anyNode(attr(n, enK94), func(n4576 *Node) bool {
+		return (n4576.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
+	}))
 }
 
 // cbc:EndpointID[@schemeID]

@@ -111,10 +111,10 @@ var (
 	roK101 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingSupplierParty")
 	roK102 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyLegalEntity")
 	roK103 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationName")
-	roK104 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxTotal")
-	roK105 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxAmount")
-	roK106 = nameOf("", "currencyID")
-	roK107 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxCurrencyCode")
+	roK104 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxCurrencyCode")
+	roK105 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxTotal")
+	roK106 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxAmount")
+	roK107 = nameOf("", "currencyID")
 	roK108 = intLit("1")
 	roK109 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMandate")
 	roK110 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ClassifiedTaxCategory")
@@ -479,6 +479,10 @@ var (
 	roK469 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "URI")
 	roK470 = intLit("500")
 )
+
+var _ = indexNames(false, roK59, roK60, roK89, roK90, roK105, roK80, roK110, roK101, roK114, roK64, roK76, roK68, roK112, roK67, roK83, roK307, roK53, roK369, roK374, roK125, roK415, roK69, roK109, roK70, roK140, roK138, roK413)
+
+var _ = indexNames(true, roK414, roK419, roK420, roK421, roK422, roK423, roK424, roK425, roK426, roK427, roK428, roK429, roK430, roK431, roK432, roK433, roK434, roK435, roK436, roK437, roK438, roK439)
 
 var schemaRO = &Schema{
 	Lets: roLets,
@@ -1883,7 +1887,7 @@ func roM000(v []Seq, n *Node) bool {
 
 // BR-52: (cbc:ID) != ”
 func roT0000(v []Seq, n *Node) bool {
-	return gcmpStr(child(n, roK54), "", false)
+	return anyNode(child(n, roK54), func(n1 *Node) bool { return (n1.StringValue() != "") })
 }
 
 // /ubl:Invoice/cac:LegalMonetaryTotal/cbc:PayableAmount
@@ -1910,7 +1914,7 @@ func roM001(v []Seq, n *Node) bool {
 
 // BR-CO-25: ((. > 0) and (exists(//cbc:DueDate) or exists(//cac:PaymentTerms/cbc:Note))) or (. <= 0)
 func roT0001(v []Seq, n *Node) bool {
-	return ((gcmp(nodeSeq(n), roK58, opGt) && ((len(desc(root(n), roK59)) > 0) || anyNode(desc(root(n), roK60), func(n2 *Node) bool { return (len(child(n2, roK61)) > 0) }))) || gcmp(nodeSeq(n), roK58, opLe))
+	return ((gcmp(nodeSeq(n), roK58, opGt) && ((len(desc(root(n), roK59)) > 0) || anyNode(desc(root(n), roK60), func(n3 *Node) bool { return (len(child(n3, roK61)) > 0) }))) || gcmp(nodeSeq(n), roK58, opLe))
 }
 
 // cac:AccountingCustomerParty/cac:Party/cbc:EndpointID
@@ -1964,7 +1968,9 @@ func roM003(v []Seq, n *Node) bool {
 
 // BR-11: (cac:Country/cbc:IdentificationCode) != ”
 func roT0003(v []Seq, n *Node) bool {
-	return gcmpStr(step(child(n, roK67), func(n5 *Node) Seq { return child(n5, roK68) }), "", false)
+	return anyNode(child(n, roK67), func(n6 *Node) bool {
+		return anyNode(child(n6, roK68), func(n7 *Node) bool { return (n7.StringValue() != "") })
+	})
 }
 
 // cac:PaymentMeans/cac:CardAccount
@@ -2014,7 +2020,7 @@ func roM005(v []Seq, n *Node) bool {
 
 // BR-57: exists(cac:Country/cbc:IdentificationCode)
 func roT0005(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK67), func(n6 *Node) bool { return (len(child(n6, roK68)) > 0) })
+	return anyNode(child(n, roK67), func(n8 *Node) bool { return (len(child(n8, roK68)) > 0) })
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | /cn:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
@@ -2024,7 +2030,9 @@ func roM006(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
+		if !(func(r10 Seq) bool {
+			return anyNode(child(m, roK77), func(n11 *Node) bool { return gcmp(nodeSeq(n11), r10, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
@@ -2040,7 +2048,9 @@ func roM006(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
+		if !(func(r12 Seq) bool {
+			return anyNode(child(m, roK77), func(n13 *Node) bool { return gcmp(nodeSeq(n13), r12, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
@@ -2061,8 +2071,8 @@ func roT0006(v []Seq, n *Node) bool {
 
 // BR-32: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func roT0007(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK80), func(n9 *Node) bool {
-		return gcmpStr(step(child(n9, roK81), func(n10 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n10, roK54))))) }), "VAT", true) && (len(child(n9, roK54)) > 0)
+	return anyNode(child(n, roK80), func(n15 *Node) bool {
+		return anyNode(child(n15, roK81), func(n16 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n16, roK54)))) == "VAT") }) && (len(child(n15, roK54)) > 0)
 	})
 }
 
@@ -2098,7 +2108,9 @@ func roM007(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
+		if !(func(r22 Seq) bool {
+			return anyNode(child(m, roK77), func(n23 *Node) bool { return gcmp(nodeSeq(n23), r22, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
@@ -2114,7 +2126,9 @@ func roM007(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
+		if !(func(r24 Seq) bool {
+			return anyNode(child(m, roK77), func(n25 *Node) bool { return gcmp(nodeSeq(n25), r24, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
@@ -2135,8 +2149,8 @@ func roT0013(v []Seq, n *Node) bool {
 
 // BR-37: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func roT0014(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK80), func(n17 *Node) bool {
-		return gcmpStr(step(child(n17, roK81), func(n18 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n18, roK54))))) }), "VAT", true) && (len(child(n17, roK54)) > 0)
+	return anyNode(child(n, roK80), func(n27 *Node) bool {
+		return anyNode(child(n27, roK81), func(n28 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n28, roK54)))) == "VAT") }) && (len(child(n27, roK54)) > 0)
 	})
 }
 
@@ -2201,24 +2215,48 @@ func roT0023(v []Seq, n *Node) bool {
 
 // BR-CO-10: (xs:decimal(cbc:LineExtensionAmount) = xs:decimal(round(sum(//(cac:InvoiceLine|cac:CreditNoteLine)/xs:decimal(cbc:LineExtensionAmount)) * 10 * 10) div 100))
 func roT0024(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK86)), castDecimal(arith(fnRound(arith(arith(fnSum(step(union(desc(root(n), roK89), desc(root(n), roK90)), func(n28 *Node) Seq { return castDecimal(child(n28, roK86)) })), roK72, opMul), roK72, opMul)), roK91, opDiv)), opEq)
+	return gcmp(castDecimal(child(n, roK86)), castDecimal(arith(fnRound(arith(arith(fnSum(step(union(desc(root(n), roK89), desc(root(n), roK90)), func(n38 *Node) Seq { return castDecimal(child(n38, roK86)) })), roK72, opMul), roK72, opMul)), roK91, opDiv)), opEq)
 }
 
 // BR-CO-11: xs:decimal(cbc:AllowanceTotalAmount) = (round(sum(../cac:AllowanceCharge[cbc:ChargeIndicator=false()]/xs:decimal(cbc:Amount)) * 10 * 10) div 100) or (not(cbc:AllowanceTotalAmount) and not(../cac:Allow…
 func roT0025(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, roK92)), arith(fnRound(arith(arith(fnSum(step(step(parent(n), func(n29 *Node) Seq {
-		return filter(child(n29, roK76), func(p30 *Node) bool { return gcmp(child(p30, roK77), boolSeq(false), opEq) })
-	}), func(n31 *Node) Seq { return castDecimal(child(n31, roK79)) })), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq) || (!(len(child(n, roK92)) > 0) && !anyNode(parent(n), func(n33 *Node) bool {
-		return anyNode(child(n33, roK76), func(n34 *Node) bool { return gcmp(child(n34, roK77), boolSeq(false), opEq) })
+	return (gcmp(castDecimal(child(n, roK92)), arith(fnRound(arith(arith(func() Seq {
+		var a39 sumAcc
+		anyNode(parent(n), func(n40 *Node) bool {
+			return anyNode(child(n40, roK76), func(n41 *Node) bool {
+				return func(r42 Seq) bool {
+					return anyNode(child(n41, roK77), func(n43 *Node) bool { return gcmp(nodeSeq(n43), r42, opEq) })
+				}(boolSeq(false)) && a39.add(castDecimal(child(n41, roK79)))
+			})
+		})
+		return a39.result()
+	}(), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq) || (!(len(child(n, roK92)) > 0) && !anyNode(parent(n), func(n45 *Node) bool {
+		return anyNode(child(n45, roK76), func(n46 *Node) bool {
+			return func(r47 Seq) bool {
+				return anyNode(child(n46, roK77), func(n48 *Node) bool { return gcmp(nodeSeq(n48), r47, opEq) })
+			}(boolSeq(false))
+		})
 	})))
 }
 
 // BR-CO-12: xs:decimal(cbc:ChargeTotalAmount) = (round(sum(../cac:AllowanceCharge[cbc:ChargeIndicator=true()]/xs:decimal(cbc:Amount)) * 10 * 10) div 100) or (not(cbc:ChargeTotalAmount) and not(../cac:AllowanceCha…
 func roT0026(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, roK93)), arith(fnRound(arith(arith(fnSum(step(step(parent(n), func(n35 *Node) Seq {
-		return filter(child(n35, roK76), func(p36 *Node) bool { return gcmp(child(p36, roK77), boolSeq(true), opEq) })
-	}), func(n37 *Node) Seq { return castDecimal(child(n37, roK79)) })), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq) || (!(len(child(n, roK93)) > 0) && !anyNode(parent(n), func(n39 *Node) bool {
-		return anyNode(child(n39, roK76), func(n40 *Node) bool { return gcmp(child(n40, roK77), boolSeq(true), opEq) })
+	return (gcmp(castDecimal(child(n, roK93)), arith(fnRound(arith(arith(func() Seq {
+		var a49 sumAcc
+		anyNode(parent(n), func(n50 *Node) bool {
+			return anyNode(child(n50, roK76), func(n51 *Node) bool {
+				return func(r52 Seq) bool {
+					return anyNode(child(n51, roK77), func(n53 *Node) bool { return gcmp(nodeSeq(n53), r52, opEq) })
+				}(boolSeq(true)) && a49.add(castDecimal(child(n51, roK79)))
+			})
+		})
+		return a49.result()
+	}(), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq) || (!(len(child(n, roK93)) > 0) && !anyNode(parent(n), func(n55 *Node) bool {
+		return anyNode(child(n55, roK76), func(n56 *Node) bool {
+			return func(r57 Seq) bool {
+				return anyNode(child(n56, roK77), func(n58 *Node) bool { return gcmp(nodeSeq(n58), r57, opEq) })
+			}(boolSeq(true))
+		})
 	})))
 }
 
@@ -2297,50 +2335,62 @@ func roM009(v []Seq, n *Node) bool {
 
 // BR-01: (cbc:CustomizationID) != ”
 func roT0037(v []Seq, n *Node) bool {
-	return gcmpStr(child(n, roK96), "", false)
+	return anyNode(child(n, roK96), func(n75 *Node) bool { return (n75.StringValue() != "") })
 }
 
 // BR-02: (cbc:ID) !=”
 func roT0038(v []Seq, n *Node) bool {
-	return gcmpStr(child(n, roK54), "", false)
+	return anyNode(child(n, roK54), func(n76 *Node) bool { return (n76.StringValue() != "") })
 }
 
 // BR-03: (cbc:IssueDate) !=”
 func roT0039(v []Seq, n *Node) bool {
-	return gcmpStr(child(n, roK97), "", false)
+	return anyNode(child(n, roK97), func(n77 *Node) bool { return (n77.StringValue() != "") })
 }
 
 // BR-04: (cbc:InvoiceTypeCode) !=” or (cbc:CreditNoteTypeCode) !=”
 func roT0040(v []Seq, n *Node) bool {
-	return (gcmpStr(child(n, roK98), "", false) || gcmpStr(child(n, roK99), "", false))
+	return (anyNode(child(n, roK98), func(n78 *Node) bool { return (n78.StringValue() != "") }) || anyNode(child(n, roK99), func(n79 *Node) bool { return (n79.StringValue() != "") }))
 }
 
 // BR-05: (cbc:DocumentCurrencyCode) !=”
 func roT0041(v []Seq, n *Node) bool {
-	return gcmpStr(child(n, roK100), "", false)
+	return anyNode(child(n, roK100), func(n80 *Node) bool { return (n80.StringValue() != "") })
 }
 
 // BR-06: (cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) !=”
 func roT0042(v []Seq, n *Node) bool {
-	return gcmpStr(step(step(step(child(n, roK101), func(n57 *Node) Seq { return child(n57, roK63) }), func(n58 *Node) Seq { return child(n58, roK102) }), func(n59 *Node) Seq { return child(n59, roK103) }), "", false)
+	return anyNode(child(n, roK101), func(n81 *Node) bool {
+		return anyNode(child(n81, roK63), func(n82 *Node) bool {
+			return anyNode(child(n82, roK102), func(n83 *Node) bool {
+				return anyNode(child(n83, roK103), func(n84 *Node) bool { return (n84.StringValue() != "") })
+			})
+		})
+	})
 }
 
 // BR-07: (cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) !=”
 func roT0043(v []Seq, n *Node) bool {
-	return gcmpStr(step(step(step(child(n, roK64), func(n60 *Node) Seq { return child(n60, roK63) }), func(n61 *Node) Seq { return child(n61, roK102) }), func(n62 *Node) Seq { return child(n62, roK103) }), "", false)
+	return anyNode(child(n, roK64), func(n85 *Node) bool {
+		return anyNode(child(n85, roK63), func(n86 *Node) bool {
+			return anyNode(child(n86, roK102), func(n87 *Node) bool {
+				return anyNode(child(n87, roK103), func(n88 *Node) bool { return (n88.StringValue() != "") })
+			})
+		})
+	})
 }
 
 // BR-08: exists(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress)
 func roT0044(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK101), func(n63 *Node) bool {
-		return anyNode(child(n63, roK63), func(n64 *Node) bool { return (len(child(n64, roK66)) > 0) })
+	return anyNode(child(n, roK101), func(n89 *Node) bool {
+		return anyNode(child(n89, roK63), func(n90 *Node) bool { return (len(child(n90, roK66)) > 0) })
 	})
 }
 
 // BR-10: exists(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress)
 func roT0045(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK64), func(n66 *Node) bool {
-		return anyNode(child(n66, roK63), func(n67 *Node) bool { return (len(child(n67, roK66)) > 0) })
+	return anyNode(child(n, roK64), func(n92 *Node) bool {
+		return anyNode(child(n92, roK63), func(n93 *Node) bool { return (len(child(n93, roK66)) > 0) })
 	})
 }
 
@@ -2351,323 +2401,303 @@ func roT0046(v []Seq, n *Node) bool {
 
 // BR-53: every $taxcurrency in cbc:TaxCurrencyCode satisfies exists(//cac:TaxTotal/cbc:TaxAmount[@currencyID=$taxcurrency])
 func roT0047(v []Seq, n *Node) bool {
-	return every(child(n, roK107), func(q71 Seq) bool {
-		return anyNode(desc(root(n), roK104), func(n72 *Node) bool {
-			return anyNode(child(n72, roK105), func(n73 *Node) bool { return gcmp(attr(n73, roK106), q71, opEq) })
-		})
+	return !anyNode(child(n, roK104), func(n98 *Node) bool {
+		return !func(q97 Seq) bool {
+			return anyNode(desc(root(n), roK105), func(n99 *Node) bool {
+				return anyNode(child(n99, roK106), func(n100 *Node) bool {
+					return anyNode(attr(n100, roK107), func(n101 *Node) bool { return gcmp(nodeSeq(n101), q97, opEq) })
+				})
+			})
+		}(nodeSeq(n98))
 	})
 }
 
 // BR-66: count(cac:PaymentMeans/cac:CardAccount) <= 1
 func roT0048(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, roK70), func(n74 *Node) Seq { return child(n74, roK69) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k102 := 0
+		anyNode(child(n, roK70), func(n103 *Node) bool {
+			return anyNode(child(n103, roK69), func(n104 *Node) bool { return tally1(&k102) })
+		})
+		return countOf(k102)
+	}(), roK108, opLe)
 }
 
 // BR-67: count(cac:PaymentMeans/cac:PaymentMandate) <= 1
 func roT0049(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, roK70), func(n75 *Node) Seq { return child(n75, roK109) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k105 := 0
+		anyNode(child(n, roK70), func(n106 *Node) bool {
+			return anyNode(child(n106, roK109), func(n107 *Node) bool { return tally1(&k105) })
+		})
+		return countOf(k105)
+	}(), roK108, opLe)
 }
 
 // BR-AE-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'AE']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cb…
 func roT0050(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK80), func(n76 *Node) bool {
-		return gcmpStr(step(child(n76, roK81), func(n77 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n77, roK54))))) }), "VAT", true) && anyNode(child(n76, roK54), func(n78 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n78))) == "AE") })
-	}) || anyNode(desc(root(n), roK110), func(n79 *Node) bool {
-		return gcmpStr(step(child(n79, roK81), func(n80 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n80, roK54))))) }), "VAT", true) && anyNode(child(n79, roK54), func(n81 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n81))) == "AE") })
-	})) && gcmp(fnCount(step(step(step(child(n, roK104), func(n82 *Node) Seq { return child(n82, roK111) }), func(n83 *Node) Seq {
-		return filter(child(n83, roK80), func(p84 *Node) bool {
-			return gcmpStr(step(child(p84, roK81), func(n85 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n85, roK54))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), roK80), func(n108 *Node) bool {
+		return anyNode(child(n108, roK81), func(n109 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n109, roK54)))) == "VAT") }) && anyNode(child(n108, roK54), func(n110 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n110))) == "AE") })
+	}) || anyNode(desc(root(n), roK110), func(n111 *Node) bool {
+		return anyNode(child(n111, roK81), func(n112 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n112, roK54)))) == "VAT") }) && anyNode(child(n111, roK54), func(n113 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n113))) == "AE") })
+	})) && gcmp(func() Seq {
+		k114 := 0
+		anyNode(child(n, roK105), func(n115 *Node) bool {
+			return anyNode(child(n115, roK111), func(n116 *Node) bool {
+				return anyNode(child(n116, roK80), func(n117 *Node) bool {
+					return anyNode(child(n117, roK81), func(n118 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n118, roK54)))) == "VAT") }) && anyNode(child(n117, roK54), func(n119 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n119))) == "AE") && tally1(&k114) })
+				})
+			})
 		})
-	}), func(n86 *Node) Seq {
-		return filter(child(n86, roK54), func(p87 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p87))) == "AE") })
-	})), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n88 *Node) bool {
-		return gcmpStr(step(child(n88, roK81), func(n89 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n89, roK54))))) }), "VAT", true) && anyNode(child(n88, roK54), func(n90 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n90))) == "AE") })
-	}) && !anyNode(desc(root(n), roK110), func(n91 *Node) bool {
-		return gcmpStr(step(child(n91, roK81), func(n92 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n92, roK54))))) }), "VAT", true) && anyNode(child(n91, roK54), func(n93 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n93))) == "AE") })
+		return countOf(k114)
+	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n120 *Node) bool {
+		return anyNode(child(n120, roK81), func(n121 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n121, roK54)))) == "VAT") }) && anyNode(child(n120, roK54), func(n122 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n122))) == "AE") })
+	}) && !anyNode(desc(root(n), roK110), func(n123 *Node) bool {
+		return anyNode(child(n123, roK81), func(n124 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n124, roK54)))) == "VAT") }) && anyNode(child(n123, roK54), func(n125 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n125))) == "AE") })
 	})))
 }
 
 // BR-AE-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc…
 func roT0051(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK110), func(n94 *Node) bool {
-		return (fnNormalizeSpace(str(child(n94, roK54))) == "AE") && gcmpStr(step(child(n94, roK81), func(n95 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n95, roK54))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), roK101), func(n96 *Node) bool {
-		return anyNode(child(n96, roK63), func(n97 *Node) bool {
-			return anyNode(child(n97, roK112), func(n98 *Node) bool { return (len(child(n98, roK113)) > 0) })
+	return (((anyNode(desc(root(n), roK110), func(n126 *Node) bool {
+		return (fnNormalizeSpace(str(child(n126, roK54))) == "AE") && anyNode(child(n126, roK81), func(n127 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n127, roK54)))) == "VAT") })
+	}) && (anyNode(desc(root(n), roK101), func(n128 *Node) bool {
+		return anyNode(child(n128, roK63), func(n129 *Node) bool {
+			return anyNode(child(n129, roK112), func(n130 *Node) bool { return (len(child(n130, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), roK114), func(n100 *Node) bool {
-		return anyNode(child(n100, roK112), func(n101 *Node) bool {
-			return ebv(step(child(n101, roK81), func(n102 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n102, roK54)))) == "VAT"))
-			})) && (len(child(n101, roK113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n132 *Node) bool {
+		return anyNode(child(n132, roK112), func(n133 *Node) bool {
+			return ebv(step(child(n133, roK81), func(n134 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n134, roK54)))) == "VAT"))
+			})) && (len(child(n133, roK113)) > 0)
 		})
-	}))) && (anyNode(desc(root(n), roK64), func(n104 *Node) bool {
-		return anyNode(child(n104, roK63), func(n105 *Node) bool {
-			return anyNode(child(n105, roK112), func(n106 *Node) bool {
-				return ebv(step(child(n106, roK81), func(n107 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n107, roK54)))) == "VAT"))
-				})) && (len(child(n106, roK113)) > 0)
+	}))) && (anyNode(desc(root(n), roK64), func(n136 *Node) bool {
+		return anyNode(child(n136, roK63), func(n137 *Node) bool {
+			return anyNode(child(n137, roK112), func(n138 *Node) bool {
+				return ebv(step(child(n138, roK81), func(n139 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n139, roK54)))) == "VAT"))
+				})) && (len(child(n138, roK113)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), roK64), func(n109 *Node) bool {
-		return anyNode(child(n109, roK63), func(n110 *Node) bool {
-			return anyNode(child(n110, roK102), func(n111 *Node) bool { return (len(child(n111, roK113)) > 0) })
+	}) || anyNode(desc(root(n), roK64), func(n141 *Node) bool {
+		return anyNode(child(n141, roK63), func(n142 *Node) bool {
+			return anyNode(child(n142, roK102), func(n143 *Node) bool { return (len(child(n143, roK113)) > 0) })
 		})
-	}))) || !anyNode(desc(root(n), roK110), func(n113 *Node) bool {
-		return (fnNormalizeSpace(str(child(n113, roK54))) == "AE") && gcmpStr(step(child(n113, roK81), func(n114 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n114, roK54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK110), func(n145 *Node) bool {
+		return (fnNormalizeSpace(str(child(n145, roK54))) == "AE") && anyNode(child(n145, roK81), func(n146 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n146, roK54)))) == "VAT") })
 	}))
 }
 
 // BR-AE-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplie…
 func roT0052(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK76), func(n115 *Node) bool {
-		return gcmp(child(n115, roK77), boolSeq(false), opEq) && anyNode(child(n115, roK80), func(n116 *Node) bool {
-			return (fnNormalizeSpace(str(child(n116, roK54))) == "AE") && gcmpStr(step(child(n116, roK81), func(n117 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n117, roK54))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), roK76), func(n147 *Node) bool {
+		return func(r148 Seq) bool {
+			return anyNode(child(n147, roK77), func(n149 *Node) bool { return gcmp(nodeSeq(n149), r148, opEq) })
+		}(boolSeq(false)) && anyNode(child(n147, roK80), func(n150 *Node) bool {
+			return (fnNormalizeSpace(str(child(n150, roK54))) == "AE") && anyNode(child(n150, roK81), func(n151 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n151, roK54)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), roK101), func(n118 *Node) bool {
-		return anyNode(child(n118, roK63), func(n119 *Node) bool {
-			return anyNode(child(n119, roK112), func(n120 *Node) bool { return (len(child(n120, roK113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n152 *Node) bool {
+		return anyNode(child(n152, roK63), func(n153 *Node) bool {
+			return anyNode(child(n153, roK112), func(n154 *Node) bool { return (len(child(n154, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), roK114), func(n122 *Node) bool {
-		return anyNode(child(n122, roK112), func(n123 *Node) bool {
-			return ebv(step(child(n123, roK81), func(n124 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n124, roK54)))) == "VAT"))
-			})) && (len(child(n123, roK113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n156 *Node) bool {
+		return anyNode(child(n156, roK112), func(n157 *Node) bool {
+			return ebv(step(child(n157, roK81), func(n158 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n158, roK54)))) == "VAT"))
+			})) && (len(child(n157, roK113)) > 0)
 		})
-	}))) && (anyNode(desc(root(n), roK64), func(n126 *Node) bool {
-		return anyNode(child(n126, roK63), func(n127 *Node) bool {
-			return anyNode(child(n127, roK112), func(n128 *Node) bool {
-				return ebv(step(child(n128, roK81), func(n129 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n129, roK54)))) == "VAT"))
-				})) && (len(child(n128, roK113)) > 0)
+	}))) && (anyNode(desc(root(n), roK64), func(n160 *Node) bool {
+		return anyNode(child(n160, roK63), func(n161 *Node) bool {
+			return anyNode(child(n161, roK112), func(n162 *Node) bool {
+				return ebv(step(child(n162, roK81), func(n163 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n163, roK54)))) == "VAT"))
+				})) && (len(child(n162, roK113)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), roK64), func(n131 *Node) bool {
-		return anyNode(child(n131, roK63), func(n132 *Node) bool {
-			return anyNode(child(n132, roK102), func(n133 *Node) bool { return (len(child(n133, roK113)) > 0) })
+	}) || anyNode(desc(root(n), roK64), func(n165 *Node) bool {
+		return anyNode(child(n165, roK63), func(n166 *Node) bool {
+			return anyNode(child(n166, roK102), func(n167 *Node) bool { return (len(child(n167, roK113)) > 0) })
 		})
-	}))) || !anyNode(desc(root(n), roK76), func(n135 *Node) bool {
-		return gcmp(child(n135, roK77), boolSeq(false), opEq) && anyNode(child(n135, roK80), func(n136 *Node) bool {
-			return (fnNormalizeSpace(str(child(n136, roK54))) == "AE") && gcmpStr(step(child(n136, roK81), func(n137 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n137, roK54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n169 *Node) bool {
+		return func(r170 Seq) bool {
+			return anyNode(child(n169, roK77), func(n171 *Node) bool { return gcmp(nodeSeq(n171), r170, opEq) })
+		}(boolSeq(false)) && anyNode(child(n169, roK80), func(n172 *Node) bool {
+			return (fnNormalizeSpace(str(child(n172, roK54))) == "AE") && anyNode(child(n172, roK81), func(n173 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n173, roK54)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-AE-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplier…
 func roT0053(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK76), func(n138 *Node) bool {
-		return gcmp(child(n138, roK77), boolSeq(true), opEq) && anyNode(child(n138, roK80), func(n139 *Node) bool {
-			return (fnNormalizeSpace(str(child(n139, roK54))) == "AE") && gcmpStr(step(child(n139, roK81), func(n140 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n140, roK54))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), roK76), func(n174 *Node) bool {
+		return func(r175 Seq) bool {
+			return anyNode(child(n174, roK77), func(n176 *Node) bool { return gcmp(nodeSeq(n176), r175, opEq) })
+		}(boolSeq(true)) && anyNode(child(n174, roK80), func(n177 *Node) bool {
+			return (fnNormalizeSpace(str(child(n177, roK54))) == "AE") && anyNode(child(n177, roK81), func(n178 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n178, roK54)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), roK101), func(n141 *Node) bool {
-		return anyNode(child(n141, roK63), func(n142 *Node) bool {
-			return anyNode(child(n142, roK112), func(n143 *Node) bool { return (len(child(n143, roK113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n179 *Node) bool {
+		return anyNode(child(n179, roK63), func(n180 *Node) bool {
+			return anyNode(child(n180, roK112), func(n181 *Node) bool { return (len(child(n181, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), roK114), func(n145 *Node) bool {
-		return anyNode(child(n145, roK112), func(n146 *Node) bool {
-			return ebv(step(child(n146, roK81), func(n147 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n147, roK54)))) == "VAT"))
-			})) && (len(child(n146, roK113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n183 *Node) bool {
+		return anyNode(child(n183, roK112), func(n184 *Node) bool {
+			return ebv(step(child(n184, roK81), func(n185 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n185, roK54)))) == "VAT"))
+			})) && (len(child(n184, roK113)) > 0)
 		})
-	}))) && (anyNode(desc(root(n), roK64), func(n149 *Node) bool {
-		return anyNode(child(n149, roK63), func(n150 *Node) bool {
-			return anyNode(child(n150, roK112), func(n151 *Node) bool {
-				return ebv(step(child(n151, roK81), func(n152 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n152, roK54)))) == "VAT"))
-				})) && (len(child(n151, roK113)) > 0)
+	}))) && (anyNode(desc(root(n), roK64), func(n187 *Node) bool {
+		return anyNode(child(n187, roK63), func(n188 *Node) bool {
+			return anyNode(child(n188, roK112), func(n189 *Node) bool {
+				return ebv(step(child(n189, roK81), func(n190 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n190, roK54)))) == "VAT"))
+				})) && (len(child(n189, roK113)) > 0)
 			})
 		})
-	}) || anyNode(desc(root(n), roK64), func(n154 *Node) bool {
-		return anyNode(child(n154, roK63), func(n155 *Node) bool {
-			return anyNode(child(n155, roK102), func(n156 *Node) bool { return (len(child(n156, roK113)) > 0) })
+	}) || anyNode(desc(root(n), roK64), func(n192 *Node) bool {
+		return anyNode(child(n192, roK63), func(n193 *Node) bool {
+			return anyNode(child(n193, roK102), func(n194 *Node) bool { return (len(child(n194, roK113)) > 0) })
 		})
-	}))) || !anyNode(desc(root(n), roK76), func(n158 *Node) bool {
-		return gcmp(child(n158, roK77), boolSeq(true), opEq) && anyNode(child(n158, roK80), func(n159 *Node) bool {
-			return (fnNormalizeSpace(str(child(n159, roK54))) == "AE") && gcmpStr(step(child(n159, roK81), func(n160 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n160, roK54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n196 *Node) bool {
+		return func(r197 Seq) bool {
+			return anyNode(child(n196, roK77), func(n198 *Node) bool { return gcmp(nodeSeq(n198), r197, opEq) })
+		}(boolSeq(true)) && anyNode(child(n196, roK80), func(n199 *Node) bool {
+			return (fnNormalizeSpace(str(child(n199, roK54))) == "AE") && anyNode(child(n199, roK81), func(n200 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n200, roK54)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-CO-03: (exists(cbc:TaxPointDate) and not(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and exists(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and not(cac:InvoicePeri…
 func roT0054(v []Seq, n *Node) bool {
-	return ((((len(child(n, roK115)) > 0) && !anyNode(child(n, roK116), func(n162 *Node) bool { return (len(child(n162, roK117)) > 0) })) || (!(len(child(n, roK115)) > 0) && anyNode(child(n, roK116), func(n165 *Node) bool { return (len(child(n165, roK117)) > 0) }))) || (!(len(child(n, roK115)) > 0) && !anyNode(child(n, roK116), func(n168 *Node) bool { return (len(child(n168, roK117)) > 0) })))
+	return ((((len(child(n, roK115)) > 0) && !anyNode(child(n, roK116), func(n202 *Node) bool { return (len(child(n202, roK117)) > 0) })) || (!(len(child(n, roK115)) > 0) && anyNode(child(n, roK116), func(n205 *Node) bool { return (len(child(n205, roK117)) > 0) }))) || (!(len(child(n, roK115)) > 0) && !anyNode(child(n, roK116), func(n208 *Node) bool { return (len(child(n208, roK117)) > 0) })))
 }
 
 // BR-CO-15: every $Currency in cbc:DocumentCurrencyCode satisfies (count(cac:TaxTotal/xs:decimal(cbc:TaxAmount[@currencyID=$Currency])) eq 1) and (cac:LegalMonetaryTotal/xs:decimal(cbc:TaxInclusiveAmount) = round…
 func roT0055(v []Seq, n *Node) bool {
-	return every(child(n, roK100), func(q170 Seq) bool {
-		return (ebv(vcmp(fnCount(step(child(n, roK104), func(n171 *Node) Seq {
-			return castDecimal(filter(child(n171, roK105), func(p172 *Node) bool { return gcmp(attr(p172, roK106), q170, opEq) }))
-		})), roK108, opEq)) && gcmp(step(child(n, roK56), func(n173 *Node) Seq { return castDecimal(child(n173, roK88)) }), arith(fnRound(arith(arith(arith(step(child(n, roK56), func(n174 *Node) Seq { return castDecimal(child(n174, roK87)) }), step(child(n, roK104), func(n175 *Node) Seq {
-			return castDecimal(filter(child(n175, roK105), func(p176 *Node) bool { return gcmp(attr(p176, roK106), q170, opEq) }))
-		}), opAdd), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq))
+	return !anyNode(child(n, roK100), func(n211 *Node) bool {
+		return !func(q210 Seq) bool {
+			return (ebv(vcmp(func() Seq {
+				k212 := 0
+				anyNode(child(n, roK105), func(n213 *Node) bool {
+					return tally(&k212, castDecimal(filter(child(n213, roK106), func(p214 *Node) bool {
+						return anyNode(attr(p214, roK107), func(n215 *Node) bool { return gcmp(nodeSeq(n215), q210, opEq) })
+					})))
+				})
+				return countOf(k212)
+			}(), roK108, opEq)) && func(r220 Seq) bool {
+				return anyNode(child(n, roK56), func(n221 *Node) bool { return gcmp(castDecimal(child(n221, roK88)), r220, opEq) })
+			}(arith(fnRound(arith(arith(arith(step(child(n, roK56), func(n216 *Node) Seq { return castDecimal(child(n216, roK87)) }), step(child(n, roK105), func(n217 *Node) Seq {
+				return castDecimal(filter(child(n217, roK106), func(p218 *Node) bool {
+					return anyNode(attr(p218, roK107), func(n219 *Node) bool { return gcmp(nodeSeq(n219), q210, opEq) })
+				}))
+			}), opAdd), roK72, opMul), roK72, opMul)), roK91, opDiv)))
+		}(nodeSeq(n211))
 	})
 }
 
 // BR-CO-18: exists(cac:TaxTotal/cac:TaxSubtotal)
 func roT0056(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK104), func(n177 *Node) bool { return (len(child(n177, roK111)) > 0) })
+	return anyNode(child(n, roK105), func(n222 *Node) bool { return (len(child(n222, roK111)) > 0) })
 }
 
 // BR-DEC-13: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode],'.'))<=2)) or (not(//cac:T…
 func roT0057(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK104), func(n179 *Node) bool {
-		return anyNode(child(n179, roK105), func(n180 *Node) bool { return gcmp(attr(n180, roK106), child(n180, roK100), opEq) })
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK104), func(n181 *Node) Seq {
-		return filter(child(n181, roK105), func(p182 *Node) bool { return gcmp(attr(p182, roK106), child(p182, roK100), opEq) })
-	})), ".")), roK84, opLe)) || !anyNode(desc(root(n), roK104), func(n183 *Node) bool {
-		return anyNode(child(n183, roK105), func(n184 *Node) bool { return gcmp(attr(n184, roK106), child(n184, roK100), opEq) })
+	return ((anyNode(desc(root(n), roK105), func(n224 *Node) bool {
+		return anyNode(child(n224, roK106), func(n225 *Node) bool {
+			return func(r226 Seq) bool {
+				return anyNode(attr(n225, roK107), func(n227 *Node) bool { return gcmp(nodeSeq(n227), r226, opEq) })
+			}(child(n225, roK100))
+		})
+	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n228 *Node) Seq {
+		return filter(child(n228, roK106), func(p229 *Node) bool {
+			return func(r230 Seq) bool {
+				return anyNode(attr(p229, roK107), func(n231 *Node) bool { return gcmp(nodeSeq(n231), r230, opEq) })
+			}(child(p229, roK100))
+		})
+	})), ".")), roK84, opLe)) || !anyNode(desc(root(n), roK105), func(n232 *Node) bool {
+		return anyNode(child(n232, roK106), func(n233 *Node) bool {
+			return func(r234 Seq) bool {
+				return anyNode(attr(n233, roK107), func(n235 *Node) bool { return gcmp(nodeSeq(n235), r234, opEq) })
+			}(child(n233, roK100))
+		})
 	}))
 }
 
 // BR-DEC-15: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode],'.'))<=2)) or (not(//cac:TaxTotal/cb…
 func roT0058(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK104), func(n185 *Node) bool {
-		return anyNode(child(n185, roK105), func(n186 *Node) bool { return gcmp(attr(n186, roK106), child(n186, roK107), opEq) })
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK104), func(n187 *Node) Seq {
-		return filter(child(n187, roK105), func(p188 *Node) bool { return gcmp(attr(p188, roK106), child(p188, roK107), opEq) })
-	})), ".")), roK84, opLe)) || !anyNode(desc(root(n), roK104), func(n189 *Node) bool {
-		return anyNode(child(n189, roK105), func(n190 *Node) bool { return gcmp(attr(n190, roK106), child(n190, roK107), opEq) })
+	return ((anyNode(desc(root(n), roK105), func(n236 *Node) bool {
+		return anyNode(child(n236, roK106), func(n237 *Node) bool {
+			return func(r238 Seq) bool {
+				return anyNode(attr(n237, roK107), func(n239 *Node) bool { return gcmp(nodeSeq(n239), r238, opEq) })
+			}(child(n237, roK104))
+		})
+	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n240 *Node) Seq {
+		return filter(child(n240, roK106), func(p241 *Node) bool {
+			return func(r242 Seq) bool {
+				return anyNode(attr(p241, roK107), func(n243 *Node) bool { return gcmp(nodeSeq(n243), r242, opEq) })
+			}(child(p241, roK104))
+		})
+	})), ".")), roK84, opLe)) || !anyNode(desc(root(n), roK105), func(n244 *Node) bool {
+		return anyNode(child(n244, roK106), func(n245 *Node) bool {
+			return func(r246 Seq) bool {
+				return anyNode(attr(n245, roK107), func(n247 *Node) bool { return gcmp(nodeSeq(n247), r246, opEq) })
+			}(child(n245, roK104))
+		})
 	}))
 }
 
 // BR-E-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'E']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0059(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK80), func(n191 *Node) bool {
-		return gcmpStr(step(child(n191, roK81), func(n192 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n192, roK54))))) }), "VAT", true) && anyNode(child(n191, roK54), func(n193 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n193))) == "E") })
-	}) || anyNode(desc(root(n), roK110), func(n194 *Node) bool {
-		return gcmpStr(step(child(n194, roK81), func(n195 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n195, roK54))))) }), "VAT", true) && anyNode(child(n194, roK54), func(n196 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n196))) == "E") })
-	})) && gcmp(fnCount(step(step(step(child(n, roK104), func(n197 *Node) Seq { return child(n197, roK111) }), func(n198 *Node) Seq {
-		return filter(child(n198, roK80), func(p199 *Node) bool {
-			return gcmpStr(step(child(p199, roK81), func(n200 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n200, roK54))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), roK80), func(n248 *Node) bool {
+		return anyNode(child(n248, roK81), func(n249 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n249, roK54)))) == "VAT") }) && anyNode(child(n248, roK54), func(n250 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n250))) == "E") })
+	}) || anyNode(desc(root(n), roK110), func(n251 *Node) bool {
+		return anyNode(child(n251, roK81), func(n252 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n252, roK54)))) == "VAT") }) && anyNode(child(n251, roK54), func(n253 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n253))) == "E") })
+	})) && gcmp(func() Seq {
+		k254 := 0
+		anyNode(child(n, roK105), func(n255 *Node) bool {
+			return anyNode(child(n255, roK111), func(n256 *Node) bool {
+				return anyNode(child(n256, roK80), func(n257 *Node) bool {
+					return anyNode(child(n257, roK81), func(n258 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n258, roK54)))) == "VAT") }) && anyNode(child(n257, roK54), func(n259 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n259))) == "E") && tally1(&k254) })
+				})
+			})
 		})
-	}), func(n201 *Node) Seq {
-		return filter(child(n201, roK54), func(p202 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p202))) == "E") })
-	})), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n203 *Node) bool {
-		return gcmpStr(step(child(n203, roK81), func(n204 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n204, roK54))))) }), "VAT", true) && anyNode(child(n203, roK54), func(n205 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n205))) == "E") })
-	}) && !anyNode(desc(root(n), roK110), func(n206 *Node) bool {
-		return gcmpStr(step(child(n206, roK81), func(n207 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n207, roK54))))) }), "VAT", true) && anyNode(child(n206, roK54), func(n208 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n208))) == "E") })
+		return countOf(k254)
+	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n260 *Node) bool {
+		return anyNode(child(n260, roK81), func(n261 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n261, roK54)))) == "VAT") }) && anyNode(child(n260, roK54), func(n262 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n262))) == "E") })
+	}) && !anyNode(desc(root(n), roK110), func(n263 *Node) bool {
+		return anyNode(child(n263, roK81), func(n264 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n264, roK54)))) == "VAT") }) && anyNode(child(n263, roK54), func(n265 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n265))) == "E") })
 	})))
 }
 
 // BR-E-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0060(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n209 *Node) bool {
-		return (fnNormalizeSpace(str(child(n209, roK54))) == "E") && gcmpStr(step(child(n209, roK81), func(n210 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n210, roK54))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), roK101), func(n211 *Node) bool {
-		return anyNode(child(n211, roK63), func(n212 *Node) bool {
-			return anyNode(child(n212, roK112), func(n213 *Node) bool { return (len(child(n213, roK113)) > 0) })
+	return ((anyNode(desc(root(n), roK110), func(n266 *Node) bool {
+		return (fnNormalizeSpace(str(child(n266, roK54))) == "E") && anyNode(child(n266, roK81), func(n267 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n267, roK54)))) == "VAT") })
+	}) && (anyNode(desc(root(n), roK101), func(n268 *Node) bool {
+		return anyNode(child(n268, roK63), func(n269 *Node) bool {
+			return anyNode(child(n269, roK112), func(n270 *Node) bool { return (len(child(n270, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), roK114), func(n215 *Node) bool {
-		return anyNode(child(n215, roK112), func(n216 *Node) bool {
-			return ebv(step(child(n216, roK81), func(n217 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n217, roK54)))) == "VAT"))
-			})) && (len(child(n216, roK113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n272 *Node) bool {
+		return anyNode(child(n272, roK112), func(n273 *Node) bool {
+			return ebv(step(child(n273, roK81), func(n274 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n274, roK54)))) == "VAT"))
+			})) && (len(child(n273, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), roK110), func(n219 *Node) bool {
-		return (fnNormalizeSpace(str(child(n219, roK54))) == "E") && gcmpStr(step(child(n219, roK81), func(n220 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n220, roK54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK110), func(n276 *Node) bool {
+		return (fnNormalizeSpace(str(child(n276, roK54))) == "E") && anyNode(child(n276, roK81), func(n277 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n277, roK54)))) == "VAT") })
 	}))
 }
 
 // BR-E-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0061(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n221 *Node) bool {
-		return gcmp(child(n221, roK77), boolSeq(false), opEq) && anyNode(child(n221, roK80), func(n222 *Node) bool {
-			return (fnNormalizeSpace(str(child(n222, roK54))) == "E") && gcmpStr(step(child(n222, roK81), func(n223 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n223, roK54))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), roK76), func(n278 *Node) bool {
+		return func(r279 Seq) bool {
+			return anyNode(child(n278, roK77), func(n280 *Node) bool { return gcmp(nodeSeq(n280), r279, opEq) })
+		}(boolSeq(false)) && anyNode(child(n278, roK80), func(n281 *Node) bool {
+			return (fnNormalizeSpace(str(child(n281, roK54))) == "E") && anyNode(child(n281, roK81), func(n282 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n282, roK54)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), roK101), func(n224 *Node) bool {
-		return anyNode(child(n224, roK63), func(n225 *Node) bool {
-			return anyNode(child(n225, roK112), func(n226 *Node) bool { return (len(child(n226, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n228 *Node) bool {
-		return anyNode(child(n228, roK112), func(n229 *Node) bool {
-			return ebv(step(child(n229, roK81), func(n230 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n230, roK54)))) == "VAT"))
-			})) && (len(child(n229, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n232 *Node) bool {
-		return gcmp(child(n232, roK77), boolSeq(false), opEq) && anyNode(child(n232, roK80), func(n233 *Node) bool {
-			return (fnNormalizeSpace(str(child(n233, roK54))) == "E") && gcmpStr(step(child(n233, roK81), func(n234 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n234, roK54))))) }), "VAT", true)
-		})
-	}))
-}
-
-// BR-E-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
-func roT0062(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n235 *Node) bool {
-		return gcmp(child(n235, roK77), boolSeq(true), opEq) && anyNode(child(n235, roK80), func(n236 *Node) bool {
-			return (fnNormalizeSpace(str(child(n236, roK54))) == "E") && gcmpStr(step(child(n236, roK81), func(n237 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n237, roK54))))) }), "VAT", true)
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n238 *Node) bool {
-		return anyNode(child(n238, roK63), func(n239 *Node) bool {
-			return anyNode(child(n239, roK112), func(n240 *Node) bool { return (len(child(n240, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n242 *Node) bool {
-		return anyNode(child(n242, roK112), func(n243 *Node) bool {
-			return ebv(step(child(n243, roK81), func(n244 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n244, roK54)))) == "VAT"))
-			})) && (len(child(n243, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n246 *Node) bool {
-		return gcmp(child(n246, roK77), boolSeq(true), opEq) && anyNode(child(n246, roK80), func(n247 *Node) bool {
-			return (fnNormalizeSpace(str(child(n247, roK54))) == "E") && gcmpStr(step(child(n247, roK81), func(n248 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n248, roK54))))) }), "VAT", true)
-		})
-	}))
-}
-
-// BR-G-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'G']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
-func roT0063(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK80), func(n249 *Node) bool {
-		return gcmpStr(step(child(n249, roK81), func(n250 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n250, roK54))))) }), "VAT", true) && anyNode(child(n249, roK54), func(n251 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n251))) == "G") })
-	}) || anyNode(desc(root(n), roK110), func(n252 *Node) bool {
-		return gcmpStr(step(child(n252, roK81), func(n253 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n253, roK54))))) }), "VAT", true) && anyNode(child(n252, roK54), func(n254 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n254))) == "G") })
-	})) && gcmp(fnCount(step(step(step(child(n, roK104), func(n255 *Node) Seq { return child(n255, roK111) }), func(n256 *Node) Seq {
-		return filter(child(n256, roK80), func(p257 *Node) bool {
-			return gcmpStr(step(child(p257, roK81), func(n258 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n258, roK54))))) }), "VAT", true)
-		})
-	}), func(n259 *Node) Seq {
-		return filter(child(n259, roK54), func(p260 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p260))) == "G") })
-	})), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n261 *Node) bool {
-		return gcmpStr(step(child(n261, roK81), func(n262 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n262, roK54))))) }), "VAT", true) && anyNode(child(n261, roK54), func(n263 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n263))) == "G") })
-	}) && !anyNode(desc(root(n), roK110), func(n264 *Node) bool {
-		return gcmpStr(step(child(n264, roK81), func(n265 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n265, roK54))))) }), "VAT", true) && anyNode(child(n264, roK54), func(n266 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n266))) == "G") })
-	})))
-}
-
-// BR-G-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
-func roT0064(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n267 *Node) bool {
-		return (fnNormalizeSpace(str(child(n267, roK54))) == "G") && gcmpStr(step(child(n267, roK81), func(n268 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n268, roK54))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), roK101), func(n269 *Node) bool {
-		return anyNode(child(n269, roK63), func(n270 *Node) bool {
-			return anyNode(child(n270, roK112), func(n271 *Node) bool {
-				return ebv(step(child(n271, roK81), func(n272 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n272, roK54)))) == "VAT"))
-				})) && (len(child(n271, roK113)) > 0)
-			})
-		})
-	}) || anyNode(desc(root(n), roK114), func(n274 *Node) bool {
-		return anyNode(child(n274, roK112), func(n275 *Node) bool {
-			return ebv(step(child(n275, roK81), func(n276 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n276, roK54)))) == "VAT"))
-			})) && (len(child(n275, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK110), func(n278 *Node) bool {
-		return (fnNormalizeSpace(str(child(n278, roK54))) == "G") && gcmpStr(step(child(n278, roK81), func(n279 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n279, roK54))))) }), "VAT", true)
-	}))
-}
-
-// BR-G-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/(normalize…
-func roT0065(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n280 *Node) bool {
-		return gcmp(child(n280, roK77), boolSeq(false), opEq) && anyNode(child(n280, roK80), func(n281 *Node) bool { return (fnNormalizeSpace(str(child(n281, roK54))) == "G") })
-	}) && (anyNode(desc(root(n), roK101), func(n282 *Node) bool {
-		return anyNode(child(n282, roK63), func(n283 *Node) bool {
-			return anyNode(child(n283, roK112), func(n284 *Node) bool {
-				return ebv(step(child(n284, roK81), func(n285 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n285, roK54)))) == "VAT"))
-				})) && (len(child(n284, roK113)) > 0)
-			})
+	}) && (anyNode(desc(root(n), roK101), func(n283 *Node) bool {
+		return anyNode(child(n283, roK63), func(n284 *Node) bool {
+			return anyNode(child(n284, roK112), func(n285 *Node) bool { return (len(child(n285, roK113)) > 0) })
 		})
 	}) || anyNode(desc(root(n), roK114), func(n287 *Node) bool {
 		return anyNode(child(n287, roK112), func(n288 *Node) bool {
@@ -2676,128 +2706,122 @@ func roT0065(v []Seq, n *Node) bool {
 			})) && (len(child(n288, roK113)) > 0)
 		})
 	}))) || !anyNode(desc(root(n), roK76), func(n291 *Node) bool {
-		return gcmp(child(n291, roK77), boolSeq(false), opEq) && anyNode(child(n291, roK80), func(n292 *Node) bool {
-			return (fnNormalizeSpace(str(child(n292, roK54))) == "G") && gcmpStr(step(child(n292, roK81), func(n293 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n293, roK54))))) }), "VAT", true)
+		return func(r292 Seq) bool {
+			return anyNode(child(n291, roK77), func(n293 *Node) bool { return gcmp(nodeSeq(n293), r292, opEq) })
+		}(boolSeq(false)) && anyNode(child(n291, roK80), func(n294 *Node) bool {
+			return (fnNormalizeSpace(str(child(n294, roK54))) == "E") && anyNode(child(n294, roK81), func(n295 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n295, roK54)))) == "VAT") })
+		})
+	}))
+}
+
+// BR-E-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
+func roT0062(v []Seq, n *Node) bool {
+	return ((anyNode(desc(root(n), roK76), func(n296 *Node) bool {
+		return func(r297 Seq) bool {
+			return anyNode(child(n296, roK77), func(n298 *Node) bool { return gcmp(nodeSeq(n298), r297, opEq) })
+		}(boolSeq(true)) && anyNode(child(n296, roK80), func(n299 *Node) bool {
+			return (fnNormalizeSpace(str(child(n299, roK54))) == "E") && anyNode(child(n299, roK81), func(n300 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n300, roK54)))) == "VAT") })
+		})
+	}) && (anyNode(desc(root(n), roK101), func(n301 *Node) bool {
+		return anyNode(child(n301, roK63), func(n302 *Node) bool {
+			return anyNode(child(n302, roK112), func(n303 *Node) bool { return (len(child(n303, roK113)) > 0) })
+		})
+	}) || anyNode(desc(root(n), roK114), func(n305 *Node) bool {
+		return anyNode(child(n305, roK112), func(n306 *Node) bool {
+			return ebv(step(child(n306, roK81), func(n307 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n307, roK54)))) == "VAT"))
+			})) && (len(child(n306, roK113)) > 0)
+		})
+	}))) || !anyNode(desc(root(n), roK76), func(n309 *Node) bool {
+		return func(r310 Seq) bool {
+			return anyNode(child(n309, roK77), func(n311 *Node) bool { return gcmp(nodeSeq(n311), r310, opEq) })
+		}(boolSeq(true)) && anyNode(child(n309, roK80), func(n312 *Node) bool {
+			return (fnNormalizeSpace(str(child(n312, roK54))) == "E") && anyNode(child(n312, roK81), func(n313 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n313, roK54)))) == "VAT") })
+		})
+	}))
+}
+
+// BR-G-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'G']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
+func roT0063(v []Seq, n *Node) bool {
+	return (((anyNode(desc(root(n), roK80), func(n314 *Node) bool {
+		return anyNode(child(n314, roK81), func(n315 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n315, roK54)))) == "VAT") }) && anyNode(child(n314, roK54), func(n316 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n316))) == "G") })
+	}) || anyNode(desc(root(n), roK110), func(n317 *Node) bool {
+		return anyNode(child(n317, roK81), func(n318 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n318, roK54)))) == "VAT") }) && anyNode(child(n317, roK54), func(n319 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n319))) == "G") })
+	})) && gcmp(func() Seq {
+		k320 := 0
+		anyNode(child(n, roK105), func(n321 *Node) bool {
+			return anyNode(child(n321, roK111), func(n322 *Node) bool {
+				return anyNode(child(n322, roK80), func(n323 *Node) bool {
+					return anyNode(child(n323, roK81), func(n324 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n324, roK54)))) == "VAT") }) && anyNode(child(n323, roK54), func(n325 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n325))) == "G") && tally1(&k320) })
+				})
+			})
+		})
+		return countOf(k320)
+	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n326 *Node) bool {
+		return anyNode(child(n326, roK81), func(n327 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n327, roK54)))) == "VAT") }) && anyNode(child(n326, roK54), func(n328 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n328))) == "G") })
+	}) && !anyNode(desc(root(n), roK110), func(n329 *Node) bool {
+		return anyNode(child(n329, roK81), func(n330 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n330, roK54)))) == "VAT") }) && anyNode(child(n329, roK54), func(n331 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n331))) == "G") })
+	})))
+}
+
+// BR-G-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
+func roT0064(v []Seq, n *Node) bool {
+	return ((anyNode(desc(root(n), roK110), func(n332 *Node) bool {
+		return (fnNormalizeSpace(str(child(n332, roK54))) == "G") && anyNode(child(n332, roK81), func(n333 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n333, roK54)))) == "VAT") })
+	}) && (anyNode(desc(root(n), roK101), func(n334 *Node) bool {
+		return anyNode(child(n334, roK63), func(n335 *Node) bool {
+			return anyNode(child(n335, roK112), func(n336 *Node) bool {
+				return ebv(step(child(n336, roK81), func(n337 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n337, roK54)))) == "VAT"))
+				})) && (len(child(n336, roK113)) > 0)
+			})
+		})
+	}) || anyNode(desc(root(n), roK114), func(n339 *Node) bool {
+		return anyNode(child(n339, roK112), func(n340 *Node) bool {
+			return ebv(step(child(n340, roK81), func(n341 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n341, roK54)))) == "VAT"))
+			})) && (len(child(n340, roK113)) > 0)
+		})
+	}))) || !anyNode(desc(root(n), roK110), func(n343 *Node) bool {
+		return (fnNormalizeSpace(str(child(n343, roK54))) == "G") && anyNode(child(n343, roK81), func(n344 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n344, roK54)))) == "VAT") })
+	}))
+}
+
+// BR-G-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/(normalize…
+func roT0065(v []Seq, n *Node) bool {
+	return ((anyNode(desc(root(n), roK76), func(n345 *Node) bool {
+		return func(r346 Seq) bool {
+			return anyNode(child(n345, roK77), func(n347 *Node) bool { return gcmp(nodeSeq(n347), r346, opEq) })
+		}(boolSeq(false)) && anyNode(child(n345, roK80), func(n348 *Node) bool { return (fnNormalizeSpace(str(child(n348, roK54))) == "G") })
+	}) && (anyNode(desc(root(n), roK101), func(n349 *Node) bool {
+		return anyNode(child(n349, roK63), func(n350 *Node) bool {
+			return anyNode(child(n350, roK112), func(n351 *Node) bool {
+				return ebv(step(child(n351, roK81), func(n352 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n352, roK54)))) == "VAT"))
+				})) && (len(child(n351, roK113)) > 0)
+			})
+		})
+	}) || anyNode(desc(root(n), roK114), func(n354 *Node) bool {
+		return anyNode(child(n354, roK112), func(n355 *Node) bool {
+			return ebv(step(child(n355, roK81), func(n356 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n356, roK54)))) == "VAT"))
+			})) && (len(child(n355, roK113)) > 0)
+		})
+	}))) || !anyNode(desc(root(n), roK76), func(n358 *Node) bool {
+		return func(r359 Seq) bool {
+			return anyNode(child(n358, roK77), func(n360 *Node) bool { return gcmp(nodeSeq(n360), r359, opEq) })
+		}(boolSeq(false)) && anyNode(child(n358, roK80), func(n361 *Node) bool {
+			return (fnNormalizeSpace(str(child(n361, roK54))) == "G") && anyNode(child(n361, roK81), func(n362 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n362, roK54)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-G-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='G']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/(normalize-…
 func roT0066(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n294 *Node) bool {
-		return gcmp(child(n294, roK77), boolSeq(true), opEq) && anyNode(child(n294, roK80), func(n295 *Node) bool { return (fnNormalizeSpace(str(child(n295, roK54))) == "G") })
-	}) && (anyNode(desc(root(n), roK101), func(n296 *Node) bool {
-		return anyNode(child(n296, roK63), func(n297 *Node) bool {
-			return anyNode(child(n297, roK112), func(n298 *Node) bool {
-				return ebv(step(child(n298, roK81), func(n299 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n299, roK54)))) == "VAT"))
-				})) && (len(child(n298, roK113)) > 0)
-			})
-		})
-	}) || anyNode(desc(root(n), roK114), func(n301 *Node) bool {
-		return anyNode(child(n301, roK112), func(n302 *Node) bool {
-			return ebv(step(child(n302, roK81), func(n303 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n303, roK54)))) == "VAT"))
-			})) && (len(child(n302, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n305 *Node) bool {
-		return gcmp(child(n305, roK77), boolSeq(true), opEq) && anyNode(child(n305, roK80), func(n306 *Node) bool {
-			return (fnNormalizeSpace(str(child(n306, roK54))) == "G") && gcmpStr(step(child(n306, roK81), func(n307 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n307, roK54))))) }), "VAT", true)
-		})
-	}))
-}
-
-// BR-IC-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
-func roT0067(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK80), func(n308 *Node) bool {
-		return gcmpStr(step(child(n308, roK81), func(n309 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n309, roK54))))) }), "VAT", true) && anyNode(child(n308, roK54), func(n310 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n310))) == "K") })
-	}) || anyNode(desc(root(n), roK110), func(n311 *Node) bool {
-		return gcmpStr(step(child(n311, roK81), func(n312 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n312, roK54))))) }), "VAT", true) && anyNode(child(n311, roK54), func(n313 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n313))) == "K") })
-	})) && gcmp(fnCount(step(step(step(child(n, roK104), func(n314 *Node) Seq { return child(n314, roK111) }), func(n315 *Node) Seq {
-		return filter(child(n315, roK80), func(p316 *Node) bool {
-			return gcmpStr(step(child(p316, roK81), func(n317 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n317, roK54))))) }), "VAT", true)
-		})
-	}), func(n318 *Node) Seq {
-		return filter(child(n318, roK54), func(p319 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p319))) == "K") })
-	})), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n320 *Node) bool {
-		return gcmpStr(step(child(n320, roK81), func(n321 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n321, roK54))))) }), "VAT", true) && anyNode(child(n320, roK54), func(n322 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n322))) == "K") })
-	}) && !anyNode(desc(root(n), roK110), func(n323 *Node) bool {
-		return gcmpStr(step(child(n323, roK81), func(n324 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n324, roK54))))) }), "VAT", true) && anyNode(child(n323, roK54), func(n325 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n325))) == "K") })
-	})))
-}
-
-// BR-IC-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
-func roT0068(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK110), func(n326 *Node) bool {
-		return (fnNormalizeSpace(str(child(n326, roK54))) == "K") && gcmpStr(step(child(n326, roK81), func(n327 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n327, roK54))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), roK101), func(n328 *Node) bool {
-		return anyNode(child(n328, roK63), func(n329 *Node) bool {
-			return anyNode(child(n329, roK112), func(n330 *Node) bool {
-				return ebv(step(child(n330, roK81), func(n331 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n331, roK54)))) == "VAT"))
-				})) && (len(child(n330, roK113)) > 0)
-			})
-		})
-	}) || anyNode(desc(root(n), roK114), func(n333 *Node) bool {
-		return anyNode(child(n333, roK112), func(n334 *Node) bool {
-			return ebv(step(child(n334, roK81), func(n335 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n335, roK54)))) == "VAT"))
-			})) && (len(child(n334, roK113)) > 0)
-		})
-	}))) && anyNode(desc(root(n), roK64), func(n337 *Node) bool {
-		return anyNode(child(n337, roK63), func(n338 *Node) bool {
-			return anyNode(child(n338, roK112), func(n339 *Node) bool {
-				return ebv(step(child(n339, roK81), func(n340 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n340, roK54)))) == "VAT"))
-				})) && (len(child(n339, roK113)) > 0)
-			})
-		})
-	})) || !anyNode(desc(root(n), roK110), func(n342 *Node) bool {
-		return (fnNormalizeSpace(str(child(n342, roK54))) == "K") && gcmpStr(step(child(n342, roK81), func(n343 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n343, roK54))))) }), "VAT", true)
-	}))
-}
-
-// BR-IC-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplier…
-func roT0069(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK76), func(n344 *Node) bool {
-		return gcmp(child(n344, roK77), boolSeq(false), opEq) && anyNode(child(n344, roK80), func(n345 *Node) bool {
-			return (fnNormalizeSpace(str(child(n345, roK54))) == "K") && gcmpStr(step(child(n345, roK81), func(n346 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n346, roK54))))) }), "VAT", true)
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n347 *Node) bool {
-		return anyNode(child(n347, roK63), func(n348 *Node) bool {
-			return anyNode(child(n348, roK112), func(n349 *Node) bool {
-				return ebv(step(child(n349, roK81), func(n350 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n350, roK54)))) == "VAT"))
-				})) && (len(child(n349, roK113)) > 0)
-			})
-		})
-	}) || anyNode(desc(root(n), roK114), func(n352 *Node) bool {
-		return anyNode(child(n352, roK112), func(n353 *Node) bool {
-			return ebv(step(child(n353, roK81), func(n354 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n354, roK54)))) == "VAT"))
-			})) && (len(child(n353, roK113)) > 0)
-		})
-	}))) && anyNode(desc(root(n), roK64), func(n356 *Node) bool {
-		return anyNode(child(n356, roK63), func(n357 *Node) bool {
-			return anyNode(child(n357, roK112), func(n358 *Node) bool {
-				return ebv(step(child(n358, roK81), func(n359 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n359, roK54)))) == "VAT"))
-				})) && (len(child(n358, roK113)) > 0)
-			})
-		})
-	})) || !anyNode(desc(root(n), roK76), func(n361 *Node) bool {
-		return gcmp(child(n361, roK77), boolSeq(false), opEq) && anyNode(child(n361, roK80), func(n362 *Node) bool {
-			return (fnNormalizeSpace(str(child(n362, roK54))) == "K") && gcmpStr(step(child(n362, roK81), func(n363 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n363, roK54))))) }), "VAT", true)
-		})
-	}))
-}
-
-// BR-IC-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierP…
-func roT0070(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK76), func(n364 *Node) bool {
-		return gcmp(child(n364, roK77), boolSeq(true), opEq) && anyNode(child(n364, roK80), func(n365 *Node) bool {
-			return (fnNormalizeSpace(str(child(n365, roK54))) == "K") && gcmpStr(step(child(n365, roK81), func(n366 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n366, roK54))))) }), "VAT", true)
-		})
+	return ((anyNode(desc(root(n), roK76), func(n363 *Node) bool {
+		return func(r364 Seq) bool {
+			return anyNode(child(n363, roK77), func(n365 *Node) bool { return gcmp(nodeSeq(n365), r364, opEq) })
+		}(boolSeq(true)) && anyNode(child(n363, roK80), func(n366 *Node) bool { return (fnNormalizeSpace(str(child(n366, roK54))) == "G") })
 	}) && (anyNode(desc(root(n), roK101), func(n367 *Node) bool {
 		return anyNode(child(n367, roK63), func(n368 *Node) bool {
 			return anyNode(child(n368, roK112), func(n369 *Node) bool {
@@ -2812,33 +2836,159 @@ func roT0070(v []Seq, n *Node) bool {
 				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n374, roK54)))) == "VAT"))
 			})) && (len(child(n373, roK113)) > 0)
 		})
-	}))) && anyNode(desc(root(n), roK64), func(n376 *Node) bool {
-		return anyNode(child(n376, roK63), func(n377 *Node) bool {
-			return anyNode(child(n377, roK112), func(n378 *Node) bool {
-				return ebv(step(child(n378, roK81), func(n379 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n379, roK54)))) == "VAT"))
-				})) && (len(child(n378, roK113)) > 0)
+	}))) || !anyNode(desc(root(n), roK76), func(n376 *Node) bool {
+		return func(r377 Seq) bool {
+			return anyNode(child(n376, roK77), func(n378 *Node) bool { return gcmp(nodeSeq(n378), r377, opEq) })
+		}(boolSeq(true)) && anyNode(child(n376, roK80), func(n379 *Node) bool {
+			return (fnNormalizeSpace(str(child(n379, roK54))) == "G") && anyNode(child(n379, roK81), func(n380 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n380, roK54)))) == "VAT") })
+		})
+	}))
+}
+
+// BR-IC-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
+func roT0067(v []Seq, n *Node) bool {
+	return (((anyNode(desc(root(n), roK80), func(n381 *Node) bool {
+		return anyNode(child(n381, roK81), func(n382 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n382, roK54)))) == "VAT") }) && anyNode(child(n381, roK54), func(n383 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n383))) == "K") })
+	}) || anyNode(desc(root(n), roK110), func(n384 *Node) bool {
+		return anyNode(child(n384, roK81), func(n385 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n385, roK54)))) == "VAT") }) && anyNode(child(n384, roK54), func(n386 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n386))) == "K") })
+	})) && gcmp(func() Seq {
+		k387 := 0
+		anyNode(child(n, roK105), func(n388 *Node) bool {
+			return anyNode(child(n388, roK111), func(n389 *Node) bool {
+				return anyNode(child(n389, roK80), func(n390 *Node) bool {
+					return anyNode(child(n390, roK81), func(n391 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n391, roK54)))) == "VAT") }) && anyNode(child(n390, roK54), func(n392 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n392))) == "K") && tally1(&k387) })
+				})
 			})
 		})
-	})) || !anyNode(desc(root(n), roK76), func(n381 *Node) bool {
-		return gcmp(child(n381, roK77), boolSeq(true), opEq) && anyNode(child(n381, roK80), func(n382 *Node) bool {
-			return (fnNormalizeSpace(str(child(n382, roK54))) == "K") && gcmpStr(step(child(n382, roK81), func(n383 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n383, roK54))))) }), "VAT", true)
+		return countOf(k387)
+	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n393 *Node) bool {
+		return anyNode(child(n393, roK81), func(n394 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n394, roK54)))) == "VAT") }) && anyNode(child(n393, roK54), func(n395 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n395))) == "K") })
+	}) && !anyNode(desc(root(n), roK110), func(n396 *Node) bool {
+		return anyNode(child(n396, roK81), func(n397 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n397, roK54)))) == "VAT") }) && anyNode(child(n396, roK54), func(n398 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n398))) == "K") })
+	})))
+}
+
+// BR-IC-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
+func roT0068(v []Seq, n *Node) bool {
+	return (((anyNode(desc(root(n), roK110), func(n399 *Node) bool {
+		return (fnNormalizeSpace(str(child(n399, roK54))) == "K") && anyNode(child(n399, roK81), func(n400 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n400, roK54)))) == "VAT") })
+	}) && (anyNode(desc(root(n), roK101), func(n401 *Node) bool {
+		return anyNode(child(n401, roK63), func(n402 *Node) bool {
+			return anyNode(child(n402, roK112), func(n403 *Node) bool {
+				return ebv(step(child(n403, roK81), func(n404 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n404, roK54)))) == "VAT"))
+				})) && (len(child(n403, roK113)) > 0)
+			})
+		})
+	}) || anyNode(desc(root(n), roK114), func(n406 *Node) bool {
+		return anyNode(child(n406, roK112), func(n407 *Node) bool {
+			return ebv(step(child(n407, roK81), func(n408 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n408, roK54)))) == "VAT"))
+			})) && (len(child(n407, roK113)) > 0)
+		})
+	}))) && anyNode(desc(root(n), roK64), func(n410 *Node) bool {
+		return anyNode(child(n410, roK63), func(n411 *Node) bool {
+			return anyNode(child(n411, roK112), func(n412 *Node) bool {
+				return ebv(step(child(n412, roK81), func(n413 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n413, roK54)))) == "VAT"))
+				})) && (len(child(n412, roK113)) > 0)
+			})
+		})
+	})) || !anyNode(desc(root(n), roK110), func(n415 *Node) bool {
+		return (fnNormalizeSpace(str(child(n415, roK54))) == "K") && anyNode(child(n415, roK81), func(n416 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n416, roK54)))) == "VAT") })
+	}))
+}
+
+// BR-IC-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplier…
+func roT0069(v []Seq, n *Node) bool {
+	return (((anyNode(desc(root(n), roK76), func(n417 *Node) bool {
+		return func(r418 Seq) bool {
+			return anyNode(child(n417, roK77), func(n419 *Node) bool { return gcmp(nodeSeq(n419), r418, opEq) })
+		}(boolSeq(false)) && anyNode(child(n417, roK80), func(n420 *Node) bool {
+			return (fnNormalizeSpace(str(child(n420, roK54))) == "K") && anyNode(child(n420, roK81), func(n421 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n421, roK54)))) == "VAT") })
+		})
+	}) && (anyNode(desc(root(n), roK101), func(n422 *Node) bool {
+		return anyNode(child(n422, roK63), func(n423 *Node) bool {
+			return anyNode(child(n423, roK112), func(n424 *Node) bool {
+				return ebv(step(child(n424, roK81), func(n425 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n425, roK54)))) == "VAT"))
+				})) && (len(child(n424, roK113)) > 0)
+			})
+		})
+	}) || anyNode(desc(root(n), roK114), func(n427 *Node) bool {
+		return anyNode(child(n427, roK112), func(n428 *Node) bool {
+			return ebv(step(child(n428, roK81), func(n429 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n429, roK54)))) == "VAT"))
+			})) && (len(child(n428, roK113)) > 0)
+		})
+	}))) && anyNode(desc(root(n), roK64), func(n431 *Node) bool {
+		return anyNode(child(n431, roK63), func(n432 *Node) bool {
+			return anyNode(child(n432, roK112), func(n433 *Node) bool {
+				return ebv(step(child(n433, roK81), func(n434 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n434, roK54)))) == "VAT"))
+				})) && (len(child(n433, roK113)) > 0)
+			})
+		})
+	})) || !anyNode(desc(root(n), roK76), func(n436 *Node) bool {
+		return func(r437 Seq) bool {
+			return anyNode(child(n436, roK77), func(n438 *Node) bool { return gcmp(nodeSeq(n438), r437, opEq) })
+		}(boolSeq(false)) && anyNode(child(n436, roK80), func(n439 *Node) bool {
+			return (fnNormalizeSpace(str(child(n439, roK54))) == "K") && anyNode(child(n439, roK81), func(n440 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n440, roK54)))) == "VAT") })
+		})
+	}))
+}
+
+// BR-IC-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierP…
+func roT0070(v []Seq, n *Node) bool {
+	return (((anyNode(desc(root(n), roK76), func(n441 *Node) bool {
+		return func(r442 Seq) bool {
+			return anyNode(child(n441, roK77), func(n443 *Node) bool { return gcmp(nodeSeq(n443), r442, opEq) })
+		}(boolSeq(true)) && anyNode(child(n441, roK80), func(n444 *Node) bool {
+			return (fnNormalizeSpace(str(child(n444, roK54))) == "K") && anyNode(child(n444, roK81), func(n445 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n445, roK54)))) == "VAT") })
+		})
+	}) && (anyNode(desc(root(n), roK101), func(n446 *Node) bool {
+		return anyNode(child(n446, roK63), func(n447 *Node) bool {
+			return anyNode(child(n447, roK112), func(n448 *Node) bool {
+				return ebv(step(child(n448, roK81), func(n449 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n449, roK54)))) == "VAT"))
+				})) && (len(child(n448, roK113)) > 0)
+			})
+		})
+	}) || anyNode(desc(root(n), roK114), func(n451 *Node) bool {
+		return anyNode(child(n451, roK112), func(n452 *Node) bool {
+			return ebv(step(child(n452, roK81), func(n453 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n453, roK54)))) == "VAT"))
+			})) && (len(child(n452, roK113)) > 0)
+		})
+	}))) && anyNode(desc(root(n), roK64), func(n455 *Node) bool {
+		return anyNode(child(n455, roK63), func(n456 *Node) bool {
+			return anyNode(child(n456, roK112), func(n457 *Node) bool {
+				return ebv(step(child(n457, roK81), func(n458 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n458, roK54)))) == "VAT"))
+				})) && (len(child(n457, roK113)) > 0)
+			})
+		})
+	})) || !anyNode(desc(root(n), roK76), func(n460 *Node) bool {
+		return func(r461 Seq) bool {
+			return anyNode(child(n460, roK77), func(n462 *Node) bool { return gcmp(nodeSeq(n462), r461, opEq) })
+		}(boolSeq(true)) && anyNode(child(n460, roK80), func(n463 *Node) bool {
+			return (fnNormalizeSpace(str(child(n463, roK54))) == "K") && anyNode(child(n463, roK81), func(n464 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n464, roK54)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-IC-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cbc:ActualDeliveryDate) …
 func roT0071(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, roK104), func(n384 *Node) bool {
-		return anyNode(child(n384, roK111), func(n385 *Node) bool {
-			return anyNode(child(n385, roK80), func(n386 *Node) bool {
-				return gcmpStr(step(child(n386, roK81), func(n387 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n387, roK54))))) }), "VAT", true) && anyNode(child(n386, roK54), func(n388 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n388))) == "K") })
+	return ((anyNode(child(n, roK105), func(n465 *Node) bool {
+		return anyNode(child(n465, roK111), func(n466 *Node) bool {
+			return anyNode(child(n466, roK80), func(n467 *Node) bool {
+				return anyNode(child(n467, roK81), func(n468 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n468, roK54)))) == "VAT") }) && anyNode(child(n467, roK54), func(n469 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n469))) == "K") })
 			})
 		})
-	}) && (gcmp(fnStringLength(str(step(child(n, roK75), func(n389 *Node) Seq { return child(n389, roK118) }))), roK108, opGt) || anyNode(child(n, roK116), func(n390 *Node) bool { return (len(child(n390, roK119)) > 0) }))) || !anyNode(child(n, roK104), func(n392 *Node) bool {
-		return anyNode(child(n392, roK111), func(n393 *Node) bool {
-			return anyNode(child(n393, roK80), func(n394 *Node) bool {
-				return gcmpStr(step(child(n394, roK81), func(n395 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n395, roK54))))) }), "VAT", true) && anyNode(child(n394, roK54), func(n396 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n396))) == "K") })
+	}) && (gcmp(fnStringLength(str(step(child(n, roK75), func(n470 *Node) Seq { return child(n470, roK118) }))), roK108, opGt) || anyNode(child(n, roK116), func(n471 *Node) bool { return (len(child(n471, roK119)) > 0) }))) || !anyNode(child(n, roK105), func(n473 *Node) bool {
+		return anyNode(child(n473, roK111), func(n474 *Node) bool {
+			return anyNode(child(n474, roK80), func(n475 *Node) bool {
+				return anyNode(child(n475, roK81), func(n476 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n476, roK54)))) == "VAT") }) && anyNode(child(n475, roK54), func(n477 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n477))) == "K") })
 			})
 		})
 	}))
@@ -2846,16 +2996,16 @@ func roT0071(v []Seq, n *Node) bool {
 
 // BR-IC-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cac:DeliveryLocation/cac…
 func roT0072(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, roK104), func(n397 *Node) bool {
-		return anyNode(child(n397, roK111), func(n398 *Node) bool {
-			return anyNode(child(n398, roK80), func(n399 *Node) bool {
-				return gcmpStr(step(child(n399, roK81), func(n400 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n400, roK54))))) }), "VAT", true) && anyNode(child(n399, roK54), func(n401 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n401))) == "K") })
+	return ((anyNode(child(n, roK105), func(n478 *Node) bool {
+		return anyNode(child(n478, roK111), func(n479 *Node) bool {
+			return anyNode(child(n479, roK80), func(n480 *Node) bool {
+				return anyNode(child(n480, roK81), func(n481 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n481, roK54)))) == "VAT") }) && anyNode(child(n480, roK54), func(n482 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n482))) == "K") })
 			})
 		})
-	}) && gcmp(fnStringLength(str(step(step(step(step(child(n, roK75), func(n402 *Node) Seq { return child(n402, roK74) }), func(n403 *Node) Seq { return child(n403, roK73) }), func(n404 *Node) Seq { return child(n404, roK67) }), func(n405 *Node) Seq { return child(n405, roK68) }))), roK108, opGt)) || !anyNode(child(n, roK104), func(n406 *Node) bool {
-		return anyNode(child(n406, roK111), func(n407 *Node) bool {
-			return anyNode(child(n407, roK80), func(n408 *Node) bool {
-				return gcmpStr(step(child(n408, roK81), func(n409 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n409, roK54))))) }), "VAT", true) && anyNode(child(n408, roK54), func(n410 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n410))) == "K") })
+	}) && gcmp(fnStringLength(str(step(step(step(step(child(n, roK75), func(n483 *Node) Seq { return child(n483, roK74) }), func(n484 *Node) Seq { return child(n484, roK73) }), func(n485 *Node) Seq { return child(n485, roK67) }), func(n486 *Node) Seq { return child(n486, roK68) }))), roK108, opGt)) || !anyNode(child(n, roK105), func(n487 *Node) bool {
+		return anyNode(child(n487, roK111), func(n488 *Node) bool {
+			return anyNode(child(n488, roK80), func(n489 *Node) bool {
+				return anyNode(child(n489, roK81), func(n490 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n490, roK54)))) == "VAT") }) && anyNode(child(n489, roK54), func(n491 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n491))) == "K") })
 			})
 		})
 	}))
@@ -2863,326 +3013,450 @@ func roT0072(v []Seq, n *Node) bool {
 
 // BR-IG-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'…
 func roT0073(v []Seq, n *Node) bool {
-	return ((gcmp(arith(fnCount(step(desc(root(n), roK76), func(n411 *Node) Seq {
-		return filter(filter(child(n411, roK80), func(p412 *Node) bool { return (fnNormalizeSpace(str(child(p412, roK54))) == "L") }), func(p413 *Node) bool {
-			return gcmpStr(step(child(p413, roK81), func(n414 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n414, roK54))))) }), "VAT", true)
+	return ((gcmp(arith(func() Seq {
+		k492 := 0
+		anyNode(desc(root(n), roK76), func(n493 *Node) bool {
+			return anyNode(child(n493, roK80), func(n494 *Node) bool {
+				return (fnNormalizeSpace(str(child(n494, roK54))) == "L") && anyNode(child(n494, roK81), func(n495 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n495, roK54)))) == "VAT") }) && tally1(&k492)
+			})
 		})
-	})), fnCount(filter(filter(desc(root(n), roK110), func(p415 *Node) bool { return (fnNormalizeSpace(str(child(p415, roK54))) == "L") }), func(p416 *Node) bool {
-		return gcmpStr(step(child(p416, roK81), func(n417 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n417, roK54))))) }), "VAT", true)
-	})), opAdd), roK58, opGt) && gcmp(fnCount(step(step(child(n, roK104), func(n418 *Node) Seq { return child(n418, roK111) }), func(n419 *Node) Seq {
-		return filter(child(n419, roK80), func(p420 *Node) bool { return gcmpStr(child(p420, roK54), "L", true) })
-	})), roK58, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), roK76), func(n421 *Node) Seq {
-		return filter(filter(child(n421, roK80), func(p422 *Node) bool { return (fnNormalizeSpace(str(child(p422, roK54))) == "L") }), func(p423 *Node) bool {
-			return gcmpStr(step(child(p423, roK81), func(n424 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n424, roK54))))) }), "VAT", true)
+		return countOf(k492)
+	}(), func() Seq {
+		k496 := 0
+		anyNode(desc(root(n), roK110), func(n497 *Node) bool {
+			return (fnNormalizeSpace(str(child(n497, roK54))) == "L") && anyNode(child(n497, roK81), func(n498 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n498, roK54)))) == "VAT") }) && tally1(&k496)
 		})
-	})), fnCount(filter(filter(desc(root(n), roK110), func(p425 *Node) bool { return (fnNormalizeSpace(str(child(p425, roK54))) == "L") }), func(p426 *Node) bool {
-		return gcmpStr(step(child(p426, roK81), func(n427 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n427, roK54))))) }), "VAT", true)
-	})), opAdd), roK58, opEq) && gcmp(fnCount(step(step(child(n, roK104), func(n428 *Node) Seq { return child(n428, roK111) }), func(n429 *Node) Seq {
-		return filter(filter(child(n429, roK80), func(p430 *Node) bool { return (fnNormalizeSpace(str(child(p430, roK54))) == "L") }), func(p431 *Node) bool {
-			return gcmpStr(step(child(p431, roK81), func(n432 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n432, roK54))))) }), "VAT", true)
+		return countOf(k496)
+	}(), opAdd), roK58, opGt) && gcmp(func() Seq {
+		k499 := 0
+		anyNode(child(n, roK105), func(n500 *Node) bool {
+			return anyNode(child(n500, roK111), func(n501 *Node) bool {
+				return anyNode(child(n501, roK80), func(n502 *Node) bool {
+					return anyNode(child(n502, roK54), func(n503 *Node) bool { return (n503.StringValue() == "L") }) && tally1(&k499)
+				})
+			})
 		})
-	})), roK58, opEq)))
+		return countOf(k499)
+	}(), roK58, opGt)) || (gcmp(arith(func() Seq {
+		k504 := 0
+		anyNode(desc(root(n), roK76), func(n505 *Node) bool {
+			return anyNode(child(n505, roK80), func(n506 *Node) bool {
+				return (fnNormalizeSpace(str(child(n506, roK54))) == "L") && anyNode(child(n506, roK81), func(n507 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n507, roK54)))) == "VAT") }) && tally1(&k504)
+			})
+		})
+		return countOf(k504)
+	}(), func() Seq {
+		k508 := 0
+		anyNode(desc(root(n), roK110), func(n509 *Node) bool {
+			return (fnNormalizeSpace(str(child(n509, roK54))) == "L") && anyNode(child(n509, roK81), func(n510 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n510, roK54)))) == "VAT") }) && tally1(&k508)
+		})
+		return countOf(k508)
+	}(), opAdd), roK58, opEq) && gcmp(func() Seq {
+		k511 := 0
+		anyNode(child(n, roK105), func(n512 *Node) bool {
+			return anyNode(child(n512, roK111), func(n513 *Node) bool {
+				return anyNode(child(n513, roK80), func(n514 *Node) bool {
+					return (fnNormalizeSpace(str(child(n514, roK54))) == "L") && anyNode(child(n514, roK81), func(n515 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n515, roK54)))) == "VAT") }) && tally1(&k511)
+				})
+			})
+		})
+		return countOf(k511)
+	}(), roK58, opEq)))
 }
 
 // BR-IG-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0074(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n433 *Node) bool {
-		return (fnNormalizeSpace(str(child(n433, roK54))) == "L") && gcmpStr(step(child(n433, roK81), func(n434 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n434, roK54))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), roK101), func(n435 *Node) bool {
-		return anyNode(child(n435, roK63), func(n436 *Node) bool {
-			return anyNode(child(n436, roK112), func(n437 *Node) bool { return (len(child(n437, roK113)) > 0) })
+	return ((anyNode(desc(root(n), roK110), func(n516 *Node) bool {
+		return (fnNormalizeSpace(str(child(n516, roK54))) == "L") && anyNode(child(n516, roK81), func(n517 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n517, roK54)))) == "VAT") })
+	}) && (anyNode(desc(root(n), roK101), func(n518 *Node) bool {
+		return anyNode(child(n518, roK63), func(n519 *Node) bool {
+			return anyNode(child(n519, roK112), func(n520 *Node) bool { return (len(child(n520, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), roK114), func(n439 *Node) bool {
-		return anyNode(child(n439, roK112), func(n440 *Node) bool {
-			return ebv(step(child(n440, roK81), func(n441 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n441, roK54)))) == "VAT"))
-			})) && (len(child(n440, roK113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n522 *Node) bool {
+		return anyNode(child(n522, roK112), func(n523 *Node) bool {
+			return ebv(step(child(n523, roK81), func(n524 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n524, roK54)))) == "VAT"))
+			})) && (len(child(n523, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), roK110), func(n443 *Node) bool {
-		return (fnNormalizeSpace(str(child(n443, roK54))) == "L") && gcmpStr(step(child(n443, roK81), func(n444 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n444, roK54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK110), func(n526 *Node) bool {
+		return (fnNormalizeSpace(str(child(n526, roK54))) == "L") && anyNode(child(n526, roK81), func(n527 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n527, roK54)))) == "VAT") })
 	}))
 }
 
 // BR-IG-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0075(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n445 *Node) bool {
-		return gcmp(child(n445, roK77), boolSeq(false), opEq) && anyNode(child(n445, roK80), func(n446 *Node) bool {
-			return (fnNormalizeSpace(str(child(n446, roK54))) == "L") && gcmpStr(step(child(n446, roK81), func(n447 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n447, roK54))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), roK76), func(n528 *Node) bool {
+		return func(r529 Seq) bool {
+			return anyNode(child(n528, roK77), func(n530 *Node) bool { return gcmp(nodeSeq(n530), r529, opEq) })
+		}(boolSeq(false)) && anyNode(child(n528, roK80), func(n531 *Node) bool {
+			return (fnNormalizeSpace(str(child(n531, roK54))) == "L") && anyNode(child(n531, roK81), func(n532 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n532, roK54)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), roK101), func(n448 *Node) bool {
-		return anyNode(child(n448, roK63), func(n449 *Node) bool {
-			return anyNode(child(n449, roK112), func(n450 *Node) bool { return (len(child(n450, roK113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n533 *Node) bool {
+		return anyNode(child(n533, roK63), func(n534 *Node) bool {
+			return anyNode(child(n534, roK112), func(n535 *Node) bool { return (len(child(n535, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), roK114), func(n452 *Node) bool {
-		return anyNode(child(n452, roK112), func(n453 *Node) bool {
-			return ebv(step(child(n453, roK81), func(n454 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n454, roK54)))) == "VAT"))
-			})) && (len(child(n453, roK113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n537 *Node) bool {
+		return anyNode(child(n537, roK112), func(n538 *Node) bool {
+			return ebv(step(child(n538, roK81), func(n539 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n539, roK54)))) == "VAT"))
+			})) && (len(child(n538, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), roK76), func(n456 *Node) bool {
-		return gcmp(child(n456, roK77), boolSeq(false), opEq) && anyNode(child(n456, roK80), func(n457 *Node) bool {
-			return (fnNormalizeSpace(str(child(n457, roK54))) == "L") && gcmpStr(step(child(n457, roK81), func(n458 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n458, roK54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n541 *Node) bool {
+		return func(r542 Seq) bool {
+			return anyNode(child(n541, roK77), func(n543 *Node) bool { return gcmp(nodeSeq(n543), r542, opEq) })
+		}(boolSeq(false)) && anyNode(child(n541, roK80), func(n544 *Node) bool {
+			return (fnNormalizeSpace(str(child(n544, roK54))) == "L") && anyNode(child(n544, roK81), func(n545 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n545, roK54)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-IG-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0076(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n459 *Node) bool {
-		return gcmp(child(n459, roK77), boolSeq(true), opEq) && anyNode(child(n459, roK80), func(n460 *Node) bool {
-			return (fnNormalizeSpace(str(child(n460, roK54))) == "L") && gcmpStr(step(child(n460, roK81), func(n461 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n461, roK54))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), roK76), func(n546 *Node) bool {
+		return func(r547 Seq) bool {
+			return anyNode(child(n546, roK77), func(n548 *Node) bool { return gcmp(nodeSeq(n548), r547, opEq) })
+		}(boolSeq(true)) && anyNode(child(n546, roK80), func(n549 *Node) bool {
+			return (fnNormalizeSpace(str(child(n549, roK54))) == "L") && anyNode(child(n549, roK81), func(n550 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n550, roK54)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), roK101), func(n462 *Node) bool {
-		return anyNode(child(n462, roK63), func(n463 *Node) bool {
-			return anyNode(child(n463, roK112), func(n464 *Node) bool { return (len(child(n464, roK113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n551 *Node) bool {
+		return anyNode(child(n551, roK63), func(n552 *Node) bool {
+			return anyNode(child(n552, roK112), func(n553 *Node) bool { return (len(child(n553, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), roK114), func(n466 *Node) bool {
-		return anyNode(child(n466, roK112), func(n467 *Node) bool {
-			return ebv(step(child(n467, roK81), func(n468 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n468, roK54)))) == "VAT"))
-			})) && (len(child(n467, roK113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n555 *Node) bool {
+		return anyNode(child(n555, roK112), func(n556 *Node) bool {
+			return ebv(step(child(n556, roK81), func(n557 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n557, roK54)))) == "VAT"))
+			})) && (len(child(n556, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), roK76), func(n470 *Node) bool {
-		return gcmp(child(n470, roK77), boolSeq(true), opEq) && anyNode(child(n470, roK80), func(n471 *Node) bool {
-			return gcmpStr(child(n471, roK54), "L", true) && gcmpStr(step(child(n471, roK81), func(n472 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n472, roK54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n559 *Node) bool {
+		return func(r560 Seq) bool {
+			return anyNode(child(n559, roK77), func(n561 *Node) bool { return gcmp(nodeSeq(n561), r560, opEq) })
+		}(boolSeq(true)) && anyNode(child(n559, roK80), func(n562 *Node) bool {
+			return anyNode(child(n562, roK54), func(n563 *Node) bool { return (n563.StringValue() == "L") }) && anyNode(child(n562, roK81), func(n564 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n564, roK54)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-IP-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'…
 func roT0077(v []Seq, n *Node) bool {
-	return ((gcmp(arith(fnCount(step(desc(root(n), roK76), func(n473 *Node) Seq {
-		return filter(filter(child(n473, roK80), func(p474 *Node) bool { return (fnNormalizeSpace(str(child(p474, roK54))) == "M") }), func(p475 *Node) bool {
-			return gcmpStr(step(child(p475, roK81), func(n476 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n476, roK54))))) }), "VAT", true)
+	return ((gcmp(arith(func() Seq {
+		k565 := 0
+		anyNode(desc(root(n), roK76), func(n566 *Node) bool {
+			return anyNode(child(n566, roK80), func(n567 *Node) bool {
+				return (fnNormalizeSpace(str(child(n567, roK54))) == "M") && anyNode(child(n567, roK81), func(n568 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n568, roK54)))) == "VAT") }) && tally1(&k565)
+			})
 		})
-	})), fnCount(filter(filter(desc(root(n), roK110), func(p477 *Node) bool { return (fnNormalizeSpace(str(child(p477, roK54))) == "M") }), func(p478 *Node) bool {
-		return gcmpStr(step(child(p478, roK81), func(n479 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n479, roK54))))) }), "VAT", true)
-	})), opAdd), roK58, opGt) && gcmp(fnCount(step(step(child(n, roK104), func(n480 *Node) Seq { return child(n480, roK111) }), func(n481 *Node) Seq {
-		return filter(filter(child(n481, roK80), func(p482 *Node) bool { return gcmpStr(child(p482, roK54), "M", true) }), func(p483 *Node) bool {
-			return gcmpStr(step(child(p483, roK81), func(n484 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n484, roK54))))) }), "VAT", true)
+		return countOf(k565)
+	}(), func() Seq {
+		k569 := 0
+		anyNode(desc(root(n), roK110), func(n570 *Node) bool {
+			return (fnNormalizeSpace(str(child(n570, roK54))) == "M") && anyNode(child(n570, roK81), func(n571 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n571, roK54)))) == "VAT") }) && tally1(&k569)
 		})
-	})), roK58, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), roK76), func(n485 *Node) Seq {
-		return filter(filter(child(n485, roK80), func(p486 *Node) bool { return (fnNormalizeSpace(str(child(p486, roK54))) == "M") }), func(p487 *Node) bool {
-			return gcmpStr(step(child(p487, roK81), func(n488 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n488, roK54))))) }), "VAT", true)
+		return countOf(k569)
+	}(), opAdd), roK58, opGt) && gcmp(func() Seq {
+		k572 := 0
+		anyNode(child(n, roK105), func(n573 *Node) bool {
+			return anyNode(child(n573, roK111), func(n574 *Node) bool {
+				return anyNode(child(n574, roK80), func(n575 *Node) bool {
+					return anyNode(child(n575, roK54), func(n576 *Node) bool { return (n576.StringValue() == "M") }) && anyNode(child(n575, roK81), func(n577 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n577, roK54)))) == "VAT") }) && tally1(&k572)
+				})
+			})
 		})
-	})), fnCount(filter(filter(desc(root(n), roK110), func(p489 *Node) bool { return (fnNormalizeSpace(str(child(p489, roK54))) == "M") }), func(p490 *Node) bool {
-		return gcmpStr(step(child(p490, roK81), func(n491 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n491, roK54))))) }), "VAT", true)
-	})), opAdd), roK58, opEq) && gcmp(fnCount(step(step(child(n, roK104), func(n492 *Node) Seq { return child(n492, roK111) }), func(n493 *Node) Seq {
-		return filter(filter(child(n493, roK80), func(p494 *Node) bool { return (fnNormalizeSpace(str(child(p494, roK54))) == "M") }), func(p495 *Node) bool {
-			return gcmpStr(step(child(p495, roK81), func(n496 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n496, roK54))))) }), "VAT", true)
+		return countOf(k572)
+	}(), roK58, opGt)) || (gcmp(arith(func() Seq {
+		k578 := 0
+		anyNode(desc(root(n), roK76), func(n579 *Node) bool {
+			return anyNode(child(n579, roK80), func(n580 *Node) bool {
+				return (fnNormalizeSpace(str(child(n580, roK54))) == "M") && anyNode(child(n580, roK81), func(n581 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n581, roK54)))) == "VAT") }) && tally1(&k578)
+			})
 		})
-	})), roK58, opEq)))
+		return countOf(k578)
+	}(), func() Seq {
+		k582 := 0
+		anyNode(desc(root(n), roK110), func(n583 *Node) bool {
+			return (fnNormalizeSpace(str(child(n583, roK54))) == "M") && anyNode(child(n583, roK81), func(n584 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n584, roK54)))) == "VAT") }) && tally1(&k582)
+		})
+		return countOf(k582)
+	}(), opAdd), roK58, opEq) && gcmp(func() Seq {
+		k585 := 0
+		anyNode(child(n, roK105), func(n586 *Node) bool {
+			return anyNode(child(n586, roK111), func(n587 *Node) bool {
+				return anyNode(child(n587, roK80), func(n588 *Node) bool {
+					return (fnNormalizeSpace(str(child(n588, roK54))) == "M") && anyNode(child(n588, roK81), func(n589 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n589, roK54)))) == "VAT") }) && tally1(&k585)
+				})
+			})
+		})
+		return countOf(k585)
+	}(), roK58, opEq)))
 }
 
 // BR-IP-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0078(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n497 *Node) bool {
-		return (fnNormalizeSpace(str(child(n497, roK54))) == "M") && gcmpStr(step(child(n497, roK81), func(n498 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n498, roK54))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), roK101), func(n499 *Node) bool {
-		return anyNode(child(n499, roK63), func(n500 *Node) bool {
-			return anyNode(child(n500, roK112), func(n501 *Node) bool { return (len(child(n501, roK113)) > 0) })
+	return ((anyNode(desc(root(n), roK110), func(n590 *Node) bool {
+		return (fnNormalizeSpace(str(child(n590, roK54))) == "M") && anyNode(child(n590, roK81), func(n591 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n591, roK54)))) == "VAT") })
+	}) && (anyNode(desc(root(n), roK101), func(n592 *Node) bool {
+		return anyNode(child(n592, roK63), func(n593 *Node) bool {
+			return anyNode(child(n593, roK112), func(n594 *Node) bool { return (len(child(n594, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), roK114), func(n503 *Node) bool {
-		return anyNode(child(n503, roK112), func(n504 *Node) bool {
-			return ebv(step(child(n504, roK81), func(n505 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n505, roK54)))) == "VAT"))
-			})) && (len(child(n504, roK113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n596 *Node) bool {
+		return anyNode(child(n596, roK112), func(n597 *Node) bool {
+			return ebv(step(child(n597, roK81), func(n598 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n598, roK54)))) == "VAT"))
+			})) && (len(child(n597, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), roK110), func(n507 *Node) bool {
-		return (fnNormalizeSpace(str(child(n507, roK54))) == "M") && gcmpStr(step(child(n507, roK81), func(n508 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n508, roK54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK110), func(n600 *Node) bool {
+		return (fnNormalizeSpace(str(child(n600, roK54))) == "M") && anyNode(child(n600, roK81), func(n601 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n601, roK54)))) == "VAT") })
 	}))
 }
 
 // BR-IP-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0079(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n509 *Node) bool {
-		return gcmp(child(n509, roK77), boolSeq(false), opEq) && anyNode(child(n509, roK80), func(n510 *Node) bool {
-			return (fnNormalizeSpace(str(child(n510, roK54))) == "M") && gcmpStr(step(child(n510, roK81), func(n511 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n511, roK54))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), roK76), func(n602 *Node) bool {
+		return func(r603 Seq) bool {
+			return anyNode(child(n602, roK77), func(n604 *Node) bool { return gcmp(nodeSeq(n604), r603, opEq) })
+		}(boolSeq(false)) && anyNode(child(n602, roK80), func(n605 *Node) bool {
+			return (fnNormalizeSpace(str(child(n605, roK54))) == "M") && anyNode(child(n605, roK81), func(n606 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n606, roK54)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), roK101), func(n512 *Node) bool {
-		return anyNode(child(n512, roK63), func(n513 *Node) bool {
-			return anyNode(child(n513, roK112), func(n514 *Node) bool { return (len(child(n514, roK113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n607 *Node) bool {
+		return anyNode(child(n607, roK63), func(n608 *Node) bool {
+			return anyNode(child(n608, roK112), func(n609 *Node) bool { return (len(child(n609, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), roK114), func(n516 *Node) bool {
-		return anyNode(child(n516, roK112), func(n517 *Node) bool {
-			return ebv(step(child(n517, roK81), func(n518 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n518, roK54)))) == "VAT"))
-			})) && (len(child(n517, roK113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n611 *Node) bool {
+		return anyNode(child(n611, roK112), func(n612 *Node) bool {
+			return ebv(step(child(n612, roK81), func(n613 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n613, roK54)))) == "VAT"))
+			})) && (len(child(n612, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), roK76), func(n520 *Node) bool {
-		return gcmp(child(n520, roK77), boolSeq(false), opEq) && anyNode(child(n520, roK80), func(n521 *Node) bool {
-			return (fnNormalizeSpace(str(child(n521, roK54))) == "M") && gcmpStr(step(child(n521, roK81), func(n522 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n522, roK54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n615 *Node) bool {
+		return func(r616 Seq) bool {
+			return anyNode(child(n615, roK77), func(n617 *Node) bool { return gcmp(nodeSeq(n617), r616, opEq) })
+		}(boolSeq(false)) && anyNode(child(n615, roK80), func(n618 *Node) bool {
+			return (fnNormalizeSpace(str(child(n618, roK54))) == "M") && anyNode(child(n618, roK81), func(n619 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n619, roK54)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-IP-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0080(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n523 *Node) bool {
-		return gcmp(child(n523, roK77), boolSeq(true), opEq) && anyNode(child(n523, roK80), func(n524 *Node) bool {
-			return (fnNormalizeSpace(str(child(n524, roK54))) == "M") && gcmpStr(step(child(n524, roK81), func(n525 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n525, roK54))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), roK76), func(n620 *Node) bool {
+		return func(r621 Seq) bool {
+			return anyNode(child(n620, roK77), func(n622 *Node) bool { return gcmp(nodeSeq(n622), r621, opEq) })
+		}(boolSeq(true)) && anyNode(child(n620, roK80), func(n623 *Node) bool {
+			return (fnNormalizeSpace(str(child(n623, roK54))) == "M") && anyNode(child(n623, roK81), func(n624 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n624, roK54)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), roK101), func(n526 *Node) bool {
-		return anyNode(child(n526, roK63), func(n527 *Node) bool {
-			return anyNode(child(n527, roK112), func(n528 *Node) bool { return (len(child(n528, roK113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n625 *Node) bool {
+		return anyNode(child(n625, roK63), func(n626 *Node) bool {
+			return anyNode(child(n626, roK112), func(n627 *Node) bool { return (len(child(n627, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), roK114), func(n530 *Node) bool {
-		return anyNode(child(n530, roK112), func(n531 *Node) bool {
-			return ebv(step(child(n531, roK81), func(n532 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n532, roK54)))) == "VAT"))
-			})) && (len(child(n531, roK113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n629 *Node) bool {
+		return anyNode(child(n629, roK112), func(n630 *Node) bool {
+			return ebv(step(child(n630, roK81), func(n631 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n631, roK54)))) == "VAT"))
+			})) && (len(child(n630, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), roK76), func(n534 *Node) bool {
-		return gcmp(child(n534, roK77), boolSeq(true), opEq) && anyNode(child(n534, roK80), func(n535 *Node) bool {
-			return (fnNormalizeSpace(str(child(n535, roK54))) == "M") && gcmpStr(step(child(n535, roK81), func(n536 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n536, roK54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n633 *Node) bool {
+		return func(r634 Seq) bool {
+			return anyNode(child(n633, roK77), func(n635 *Node) bool { return gcmp(nodeSeq(n635), r634, opEq) })
+		}(boolSeq(true)) && anyNode(child(n633, roK80), func(n636 *Node) bool {
+			return (fnNormalizeSpace(str(child(n636, roK54))) == "M") && anyNode(child(n636, roK81), func(n637 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n637, roK54)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-O-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0081(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK80), func(n537 *Node) bool {
-		return gcmpStr(step(child(n537, roK81), func(n538 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n538, roK54))))) }), "VAT", true) && anyNode(child(n537, roK54), func(n539 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n539))) == "O") })
-	}) || anyNode(desc(root(n), roK110), func(n540 *Node) bool {
-		return gcmpStr(step(child(n540, roK81), func(n541 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n541, roK54))))) }), "VAT", true) && anyNode(child(n540, roK54), func(n542 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n542))) == "O") })
-	})) && gcmp(fnCount(step(step(step(child(n, roK104), func(n543 *Node) Seq { return child(n543, roK111) }), func(n544 *Node) Seq {
-		return filter(child(n544, roK80), func(p545 *Node) bool {
-			return gcmpStr(step(child(p545, roK81), func(n546 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n546, roK54))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), roK80), func(n638 *Node) bool {
+		return anyNode(child(n638, roK81), func(n639 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n639, roK54)))) == "VAT") }) && anyNode(child(n638, roK54), func(n640 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n640))) == "O") })
+	}) || anyNode(desc(root(n), roK110), func(n641 *Node) bool {
+		return anyNode(child(n641, roK81), func(n642 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n642, roK54)))) == "VAT") }) && anyNode(child(n641, roK54), func(n643 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n643))) == "O") })
+	})) && gcmp(func() Seq {
+		k644 := 0
+		anyNode(child(n, roK105), func(n645 *Node) bool {
+			return anyNode(child(n645, roK111), func(n646 *Node) bool {
+				return anyNode(child(n646, roK80), func(n647 *Node) bool {
+					return anyNode(child(n647, roK81), func(n648 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n648, roK54)))) == "VAT") }) && anyNode(child(n647, roK54), func(n649 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n649))) == "O") && tally1(&k644) })
+				})
+			})
 		})
-	}), func(n547 *Node) Seq {
-		return filter(child(n547, roK54), func(p548 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p548))) == "O") })
-	})), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n549 *Node) bool {
-		return gcmpStr(step(child(n549, roK81), func(n550 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n550, roK54))))) }), "VAT", true) && anyNode(child(n549, roK54), func(n551 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n551))) == "O") })
-	}) && !anyNode(desc(root(n), roK110), func(n552 *Node) bool {
-		return gcmpStr(step(child(n552, roK81), func(n553 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n553, roK54))))) }), "VAT", true) && anyNode(child(n552, roK54), func(n554 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n554))) == "O") })
+		return countOf(k644)
+	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n650 *Node) bool {
+		return anyNode(child(n650, roK81), func(n651 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n651, roK54)))) == "VAT") }) && anyNode(child(n650, roK54), func(n652 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n652))) == "O") })
+	}) && !anyNode(desc(root(n), roK110), func(n653 *Node) bool {
+		return anyNode(child(n653, roK81), func(n654 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n654, roK54)))) == "VAT") }) && anyNode(child(n653, roK54), func(n655 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n655))) == "O") })
 	})))
 }
 
 // BR-O-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:Tax…
 func roT0082(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n555 *Node) bool {
-		return (fnNormalizeSpace(str(child(n555, roK54))) == "O") && gcmpStr(step(child(n555, roK81), func(n556 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n556, roK54))))) }), "VAT", true)
-	}) && ((!anyNode(desc(root(n), roK101), func(n557 *Node) bool {
-		return anyNode(child(n557, roK63), func(n558 *Node) bool {
-			return anyNode(child(n558, roK112), func(n559 *Node) bool {
-				return ebv(step(child(n559, roK81), func(n560 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n560, roK54)))) == "VAT"))
-				})) && (len(child(n559, roK113)) > 0)
+	return ((anyNode(desc(root(n), roK110), func(n656 *Node) bool {
+		return (fnNormalizeSpace(str(child(n656, roK54))) == "O") && anyNode(child(n656, roK81), func(n657 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n657, roK54)))) == "VAT") })
+	}) && ((!anyNode(desc(root(n), roK101), func(n658 *Node) bool {
+		return anyNode(child(n658, roK63), func(n659 *Node) bool {
+			return anyNode(child(n659, roK112), func(n660 *Node) bool {
+				return ebv(step(child(n660, roK81), func(n661 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n661, roK54)))) == "VAT"))
+				})) && (len(child(n660, roK113)) > 0)
 			})
 		})
-	}) && !anyNode(desc(root(n), roK114), func(n562 *Node) bool {
-		return anyNode(child(n562, roK112), func(n563 *Node) bool {
-			return ebv(step(child(n563, roK81), func(n564 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n564, roK54)))) == "VAT"))
-			})) && (len(child(n563, roK113)) > 0)
+	}) && !anyNode(desc(root(n), roK114), func(n663 *Node) bool {
+		return anyNode(child(n663, roK112), func(n664 *Node) bool {
+			return ebv(step(child(n664, roK81), func(n665 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n665, roK54)))) == "VAT"))
+			})) && (len(child(n664, roK113)) > 0)
 		})
-	})) && !anyNode(desc(root(n), roK64), func(n566 *Node) bool {
-		return anyNode(child(n566, roK63), func(n567 *Node) bool {
-			return anyNode(child(n567, roK112), func(n568 *Node) bool {
-				return ebv(step(child(n568, roK81), func(n569 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n569, roK54)))) == "VAT"))
-				})) && (len(child(n568, roK113)) > 0)
+	})) && !anyNode(desc(root(n), roK64), func(n667 *Node) bool {
+		return anyNode(child(n667, roK63), func(n668 *Node) bool {
+			return anyNode(child(n668, roK112), func(n669 *Node) bool {
+				return ebv(step(child(n669, roK81), func(n670 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n670, roK54)))) == "VAT"))
+				})) && (len(child(n669, roK113)) > 0)
 			})
 		})
-	}))) || !anyNode(desc(root(n), roK110), func(n571 *Node) bool {
-		return (fnNormalizeSpace(str(child(n571, roK54))) == "O") && gcmpStr(step(child(n571, roK81), func(n572 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n572, roK54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK110), func(n672 *Node) bool {
+		return (fnNormalizeSpace(str(child(n672, roK54))) == "O") && anyNode(child(n672, roK81), func(n673 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n673, roK54)))) == "VAT") })
 	}))
 }
 
 // BR-O-03: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not…
 func roT0083(v []Seq, n *Node) bool {
-	return (((len(step(step(union(child(root(n), roK57), child(root(n), roK78)), func(n573 *Node) Seq {
-		return filter(child(n573, roK76), func(p574 *Node) bool { return gcmp(child(p574, roK77), boolSeq(false), opEq) })
-	}), func(n575 *Node) Seq {
-		return filter(filter(child(n575, roK80), func(p576 *Node) bool { return (fnNormalizeSpace(str(child(p576, roK54))) == "O") }), func(p577 *Node) bool {
-			return gcmpStr(step(child(p577, roK81), func(n578 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n578, roK54))))) }), "VAT", true)
-		})
-	})) > 0) && ((!anyNode(desc(root(n), roK101), func(n579 *Node) bool {
-		return anyNode(child(n579, roK63), func(n580 *Node) bool {
-			return anyNode(child(n580, roK112), func(n581 *Node) bool {
-				return ebv(step(child(n581, roK81), func(n582 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n582, roK54)))) == "VAT"))
-				})) && (len(child(n581, roK113)) > 0)
+	return (((anyNode(child(root(n), roK57), func(n674 *Node) bool {
+		return anyNode(child(n674, roK76), func(n675 *Node) bool {
+			return func(r676 Seq) bool {
+				return anyNode(child(n675, roK77), func(n677 *Node) bool { return gcmp(nodeSeq(n677), r676, opEq) })
+			}(boolSeq(false)) && anyNode(child(n675, roK80), func(n678 *Node) bool {
+				return (fnNormalizeSpace(str(child(n678, roK54))) == "O") && anyNode(child(n678, roK81), func(n679 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n679, roK54)))) == "VAT") })
 			})
 		})
-	}) && !anyNode(desc(root(n), roK114), func(n584 *Node) bool {
-		return anyNode(child(n584, roK112), func(n585 *Node) bool {
-			return ebv(step(child(n585, roK81), func(n586 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n586, roK54)))) == "VAT"))
-			})) && (len(child(n585, roK113)) > 0)
-		})
-	})) && !anyNode(desc(root(n), roK64), func(n588 *Node) bool {
-		return anyNode(child(n588, roK63), func(n589 *Node) bool {
-			return anyNode(child(n589, roK112), func(n590 *Node) bool {
-				return ebv(step(child(n590, roK81), func(n591 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n591, roK54)))) == "VAT"))
-				})) && (len(child(n590, roK113)) > 0)
+	}) || anyNode(child(root(n), roK78), func(n680 *Node) bool {
+		return anyNode(child(n680, roK76), func(n681 *Node) bool {
+			return func(r682 Seq) bool {
+				return anyNode(child(n681, roK77), func(n683 *Node) bool { return gcmp(nodeSeq(n683), r682, opEq) })
+			}(boolSeq(false)) && anyNode(child(n681, roK80), func(n684 *Node) bool {
+				return (fnNormalizeSpace(str(child(n684, roK54))) == "O") && anyNode(child(n684, roK81), func(n685 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n685, roK54)))) == "VAT") })
 			})
 		})
-	}))) || !(len(step(step(union(child(root(n), roK57), child(root(n), roK78)), func(n593 *Node) Seq {
-		return filter(child(n593, roK76), func(p594 *Node) bool { return gcmp(child(p594, roK77), boolSeq(false), opEq) })
-	}), func(n595 *Node) Seq {
-		return filter(filter(child(n595, roK80), func(p596 *Node) bool { return (fnNormalizeSpace(str(child(p596, roK54))) == "O") }), func(p597 *Node) bool {
-			return gcmpStr(step(child(p597, roK81), func(n598 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n598, roK54))))) }), "VAT", true)
+	})) && ((!anyNode(desc(root(n), roK101), func(n686 *Node) bool {
+		return anyNode(child(n686, roK63), func(n687 *Node) bool {
+			return anyNode(child(n687, roK112), func(n688 *Node) bool {
+				return ebv(step(child(n688, roK81), func(n689 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n689, roK54)))) == "VAT"))
+				})) && (len(child(n688, roK113)) > 0)
+			})
 		})
-	})) > 0))
+	}) && !anyNode(desc(root(n), roK114), func(n691 *Node) bool {
+		return anyNode(child(n691, roK112), func(n692 *Node) bool {
+			return ebv(step(child(n692, roK81), func(n693 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n693, roK54)))) == "VAT"))
+			})) && (len(child(n692, roK113)) > 0)
+		})
+	})) && !anyNode(desc(root(n), roK64), func(n695 *Node) bool {
+		return anyNode(child(n695, roK63), func(n696 *Node) bool {
+			return anyNode(child(n696, roK112), func(n697 *Node) bool {
+				return ebv(step(child(n697, roK81), func(n698 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n698, roK54)))) == "VAT"))
+				})) && (len(child(n697, roK113)) > 0)
+			})
+		})
+	}))) || !(anyNode(child(root(n), roK57), func(n700 *Node) bool {
+		return anyNode(child(n700, roK76), func(n701 *Node) bool {
+			return func(r702 Seq) bool {
+				return anyNode(child(n701, roK77), func(n703 *Node) bool { return gcmp(nodeSeq(n703), r702, opEq) })
+			}(boolSeq(false)) && anyNode(child(n701, roK80), func(n704 *Node) bool {
+				return (fnNormalizeSpace(str(child(n704, roK54))) == "O") && anyNode(child(n704, roK81), func(n705 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n705, roK54)))) == "VAT") })
+			})
+		})
+	}) || anyNode(child(root(n), roK78), func(n706 *Node) bool {
+		return anyNode(child(n706, roK76), func(n707 *Node) bool {
+			return func(r708 Seq) bool {
+				return anyNode(child(n707, roK77), func(n709 *Node) bool { return gcmp(nodeSeq(n709), r708, opEq) })
+			}(boolSeq(false)) && anyNode(child(n707, roK80), func(n710 *Node) bool {
+				return (fnNormalizeSpace(str(child(n710, roK54))) == "O") && anyNode(child(n710, roK81), func(n711 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n711, roK54)))) == "VAT") })
+			})
+		})
+	})))
 }
 
 // BR-O-04: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(…
 func roT0084(v []Seq, n *Node) bool {
-	return (((len(step(step(union(child(root(n), roK57), child(root(n), roK78)), func(n599 *Node) Seq {
-		return filter(child(n599, roK76), func(p600 *Node) bool { return gcmp(child(p600, roK77), boolSeq(true), opEq) })
-	}), func(n601 *Node) Seq {
-		return filter(filter(child(n601, roK80), func(p602 *Node) bool { return (fnNormalizeSpace(str(child(p602, roK54))) == "O") }), func(p603 *Node) bool {
-			return gcmpStr(step(child(p603, roK81), func(n604 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n604, roK54))))) }), "VAT", true)
-		})
-	})) > 0) && ((!anyNode(desc(root(n), roK101), func(n605 *Node) bool {
-		return anyNode(child(n605, roK63), func(n606 *Node) bool {
-			return anyNode(child(n606, roK112), func(n607 *Node) bool {
-				return ebv(step(child(n607, roK81), func(n608 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n608, roK54)))) == "VAT"))
-				})) && (len(child(n607, roK113)) > 0)
+	return (((anyNode(child(root(n), roK57), func(n712 *Node) bool {
+		return anyNode(child(n712, roK76), func(n713 *Node) bool {
+			return func(r714 Seq) bool {
+				return anyNode(child(n713, roK77), func(n715 *Node) bool { return gcmp(nodeSeq(n715), r714, opEq) })
+			}(boolSeq(true)) && anyNode(child(n713, roK80), func(n716 *Node) bool {
+				return (fnNormalizeSpace(str(child(n716, roK54))) == "O") && anyNode(child(n716, roK81), func(n717 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n717, roK54)))) == "VAT") })
 			})
 		})
-	}) && !anyNode(desc(root(n), roK114), func(n610 *Node) bool {
-		return anyNode(child(n610, roK112), func(n611 *Node) bool {
-			return ebv(step(child(n611, roK81), func(n612 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n612, roK54)))) == "VAT"))
-			})) && (len(child(n611, roK113)) > 0)
-		})
-	})) && !anyNode(desc(root(n), roK64), func(n614 *Node) bool {
-		return anyNode(child(n614, roK63), func(n615 *Node) bool {
-			return anyNode(child(n615, roK112), func(n616 *Node) bool {
-				return ebv(step(child(n616, roK81), func(n617 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n617, roK54)))) == "VAT"))
-				})) && (len(child(n616, roK113)) > 0)
+	}) || anyNode(child(root(n), roK78), func(n718 *Node) bool {
+		return anyNode(child(n718, roK76), func(n719 *Node) bool {
+			return func(r720 Seq) bool {
+				return anyNode(child(n719, roK77), func(n721 *Node) bool { return gcmp(nodeSeq(n721), r720, opEq) })
+			}(boolSeq(true)) && anyNode(child(n719, roK80), func(n722 *Node) bool {
+				return (fnNormalizeSpace(str(child(n722, roK54))) == "O") && anyNode(child(n722, roK81), func(n723 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n723, roK54)))) == "VAT") })
 			})
 		})
-	}))) || !(len(step(step(union(child(root(n), roK57), child(root(n), roK78)), func(n619 *Node) Seq {
-		return filter(child(n619, roK76), func(p620 *Node) bool { return gcmp(child(p620, roK77), boolSeq(true), opEq) })
-	}), func(n621 *Node) Seq {
-		return filter(filter(child(n621, roK80), func(p622 *Node) bool { return (fnNormalizeSpace(str(child(p622, roK54))) == "O") }), func(p623 *Node) bool {
-			return gcmpStr(step(child(p623, roK81), func(n624 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n624, roK54))))) }), "VAT", true)
+	})) && ((!anyNode(desc(root(n), roK101), func(n724 *Node) bool {
+		return anyNode(child(n724, roK63), func(n725 *Node) bool {
+			return anyNode(child(n725, roK112), func(n726 *Node) bool {
+				return ebv(step(child(n726, roK81), func(n727 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n727, roK54)))) == "VAT"))
+				})) && (len(child(n726, roK113)) > 0)
+			})
 		})
-	})) > 0))
+	}) && !anyNode(desc(root(n), roK114), func(n729 *Node) bool {
+		return anyNode(child(n729, roK112), func(n730 *Node) bool {
+			return ebv(step(child(n730, roK81), func(n731 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n731, roK54)))) == "VAT"))
+			})) && (len(child(n730, roK113)) > 0)
+		})
+	})) && !anyNode(desc(root(n), roK64), func(n733 *Node) bool {
+		return anyNode(child(n733, roK63), func(n734 *Node) bool {
+			return anyNode(child(n734, roK112), func(n735 *Node) bool {
+				return ebv(step(child(n735, roK81), func(n736 *Node) Seq {
+					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n736, roK54)))) == "VAT"))
+				})) && (len(child(n735, roK113)) > 0)
+			})
+		})
+	}))) || !(anyNode(child(root(n), roK57), func(n738 *Node) bool {
+		return anyNode(child(n738, roK76), func(n739 *Node) bool {
+			return func(r740 Seq) bool {
+				return anyNode(child(n739, roK77), func(n741 *Node) bool { return gcmp(nodeSeq(n741), r740, opEq) })
+			}(boolSeq(true)) && anyNode(child(n739, roK80), func(n742 *Node) bool {
+				return (fnNormalizeSpace(str(child(n742, roK54))) == "O") && anyNode(child(n742, roK81), func(n743 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n743, roK54)))) == "VAT") })
+			})
+		})
+	}) || anyNode(child(root(n), roK78), func(n744 *Node) bool {
+		return anyNode(child(n744, roK76), func(n745 *Node) bool {
+			return func(r746 Seq) bool {
+				return anyNode(child(n745, roK77), func(n747 *Node) bool { return gcmp(nodeSeq(n747), r746, opEq) })
+			}(boolSeq(true)) && anyNode(child(n745, roK80), func(n748 *Node) bool {
+				return (fnNormalizeSpace(str(child(n748, roK54))) == "O") && anyNode(child(n748, roK81), func(n749 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n749, roK54)))) == "VAT") })
+			})
+		})
+	})))
 }
 
 // BR-O-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[n…
 func roT0085(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, roK104), func(n625 *Node) bool {
-		return anyNode(child(n625, roK111), func(n626 *Node) bool {
-			return anyNode(child(n626, roK80), func(n627 *Node) bool {
-				return gcmpStr(step(child(n627, roK81), func(n628 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n628, roK54))))) }), "VAT", true) && anyNode(child(n627, roK54), func(n629 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n629))) == "O") })
+	return ((anyNode(child(n, roK105), func(n750 *Node) bool {
+		return anyNode(child(n750, roK111), func(n751 *Node) bool {
+			return anyNode(child(n751, roK80), func(n752 *Node) bool {
+				return anyNode(child(n752, roK81), func(n753 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n753, roK54)))) == "VAT") }) && anyNode(child(n752, roK54), func(n754 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n754))) == "O") })
 			})
 		})
-	}) && gcmp(fnCount(step(step(child(n, roK104), func(n630 *Node) Seq { return child(n630, roK111) }), func(n631 *Node) Seq {
-		return filter(filter(child(n631, roK80), func(p632 *Node) bool { return (fnNormalizeSpace(str(child(p632, roK54))) != "O") }), func(p633 *Node) bool {
-			return gcmpStr(step(child(p633, roK81), func(n634 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n634, roK54))))) }), "VAT", true)
+	}) && gcmp(func() Seq {
+		k755 := 0
+		anyNode(child(n, roK105), func(n756 *Node) bool {
+			return anyNode(child(n756, roK111), func(n757 *Node) bool {
+				return anyNode(child(n757, roK80), func(n758 *Node) bool {
+					return (fnNormalizeSpace(str(child(n758, roK54))) != "O") && anyNode(child(n758, roK81), func(n759 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n759, roK54)))) == "VAT") }) && tally1(&k755)
+				})
+			})
 		})
-	})), roK58, opEq)) || !anyNode(child(n, roK104), func(n635 *Node) bool {
-		return anyNode(child(n635, roK111), func(n636 *Node) bool {
-			return anyNode(child(n636, roK80), func(n637 *Node) bool {
-				return gcmpStr(step(child(n637, roK81), func(n638 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n638, roK54))))) }), "VAT", true) && anyNode(child(n637, roK54), func(n639 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n639))) == "O") })
+		return countOf(k755)
+	}(), roK58, opEq)) || !anyNode(child(n, roK105), func(n760 *Node) bool {
+		return anyNode(child(n760, roK111), func(n761 *Node) bool {
+			return anyNode(child(n761, roK80), func(n762 *Node) bool {
+				return anyNode(child(n762, roK81), func(n763 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n763, roK54)))) == "VAT") }) && anyNode(child(n762, roK54), func(n764 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n764))) == "O") })
 			})
 		})
 	}))
@@ -3190,18 +3464,22 @@ func roT0085(v []Seq, n *Node) bool {
 
 // BR-O-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:ClassifiedTaxCategory[normalize-space(cb…
 func roT0086(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, roK104), func(n640 *Node) bool {
-		return anyNode(child(n640, roK111), func(n641 *Node) bool {
-			return anyNode(child(n641, roK80), func(n642 *Node) bool {
-				return gcmpStr(step(child(n642, roK81), func(n643 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n643, roK54))))) }), "VAT", true) && anyNode(child(n642, roK54), func(n644 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n644))) == "O") })
+	return ((anyNode(child(n, roK105), func(n765 *Node) bool {
+		return anyNode(child(n765, roK111), func(n766 *Node) bool {
+			return anyNode(child(n766, roK80), func(n767 *Node) bool {
+				return anyNode(child(n767, roK81), func(n768 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n768, roK54)))) == "VAT") }) && anyNode(child(n767, roK54), func(n769 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n769))) == "O") })
 			})
 		})
-	}) && gcmp(fnCount(filter(filter(desc(root(n), roK110), func(p645 *Node) bool { return (fnNormalizeSpace(str(child(p645, roK54))) != "O") }), func(p646 *Node) bool {
-		return gcmpStr(step(child(p646, roK81), func(n647 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n647, roK54))))) }), "VAT", true)
-	})), roK58, opEq)) || !anyNode(child(n, roK104), func(n648 *Node) bool {
-		return anyNode(child(n648, roK111), func(n649 *Node) bool {
-			return anyNode(child(n649, roK80), func(n650 *Node) bool {
-				return gcmpStr(step(child(n650, roK81), func(n651 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n651, roK54))))) }), "VAT", true) && anyNode(child(n650, roK54), func(n652 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n652))) == "O") })
+	}) && gcmp(func() Seq {
+		k770 := 0
+		anyNode(desc(root(n), roK110), func(n771 *Node) bool {
+			return (fnNormalizeSpace(str(child(n771, roK54))) != "O") && anyNode(child(n771, roK81), func(n772 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n772, roK54)))) == "VAT") }) && tally1(&k770)
+		})
+		return countOf(k770)
+	}(), roK58, opEq)) || !anyNode(child(n, roK105), func(n773 *Node) bool {
+		return anyNode(child(n773, roK111), func(n774 *Node) bool {
+			return anyNode(child(n774, roK80), func(n775 *Node) bool {
+				return anyNode(child(n775, roK81), func(n776 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n776, roK54)))) == "VAT") }) && anyNode(child(n775, roK54), func(n777 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n777))) == "O") })
 			})
 		})
 	}))
@@ -3209,20 +3487,26 @@ func roT0086(v []Seq, n *Node) bool {
 
 // BR-O-13: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=fals…
 func roT0087(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, roK104), func(n653 *Node) bool {
-		return anyNode(child(n653, roK111), func(n654 *Node) bool {
-			return anyNode(child(n654, roK80), func(n655 *Node) bool {
-				return gcmpStr(step(child(n655, roK81), func(n656 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n656, roK54))))) }), "VAT", true) && anyNode(child(n655, roK54), func(n657 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n657))) == "O") })
+	return ((anyNode(child(n, roK105), func(n778 *Node) bool {
+		return anyNode(child(n778, roK111), func(n779 *Node) bool {
+			return anyNode(child(n779, roK80), func(n780 *Node) bool {
+				return anyNode(child(n780, roK81), func(n781 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n781, roK54)))) == "VAT") }) && anyNode(child(n780, roK54), func(n782 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n782))) == "O") })
 			})
 		})
-	}) && gcmp(fnCount(step(filter(desc(root(n), roK76), func(p658 *Node) bool { return gcmp(child(p658, roK77), boolSeq(false), opEq) }), func(n659 *Node) Seq {
-		return filter(filter(child(n659, roK80), func(p660 *Node) bool { return (fnNormalizeSpace(str(child(p660, roK54))) != "O") }), func(p661 *Node) bool {
-			return gcmpStr(step(child(p661, roK81), func(n662 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n662, roK54))))) }), "VAT", true)
+	}) && gcmp(func() Seq {
+		k783 := 0
+		anyNode(desc(root(n), roK76), func(n784 *Node) bool {
+			return func(r785 Seq) bool {
+				return anyNode(child(n784, roK77), func(n786 *Node) bool { return gcmp(nodeSeq(n786), r785, opEq) })
+			}(boolSeq(false)) && anyNode(child(n784, roK80), func(n787 *Node) bool {
+				return (fnNormalizeSpace(str(child(n787, roK54))) != "O") && anyNode(child(n787, roK81), func(n788 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n788, roK54)))) == "VAT") }) && tally1(&k783)
+			})
 		})
-	})), roK58, opEq)) || !anyNode(child(n, roK104), func(n663 *Node) bool {
-		return anyNode(child(n663, roK111), func(n664 *Node) bool {
-			return anyNode(child(n664, roK80), func(n665 *Node) bool {
-				return gcmpStr(step(child(n665, roK81), func(n666 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n666, roK54))))) }), "VAT", true) && anyNode(child(n665, roK54), func(n667 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n667))) == "O") })
+		return countOf(k783)
+	}(), roK58, opEq)) || !anyNode(child(n, roK105), func(n789 *Node) bool {
+		return anyNode(child(n789, roK111), func(n790 *Node) bool {
+			return anyNode(child(n790, roK80), func(n791 *Node) bool {
+				return anyNode(child(n791, roK81), func(n792 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n792, roK54)))) == "VAT") }) && anyNode(child(n791, roK54), func(n793 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n793))) == "O") })
 			})
 		})
 	}))
@@ -3230,20 +3514,26 @@ func roT0087(v []Seq, n *Node) bool {
 
 // BR-O-14: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=true…
 func roT0088(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, roK104), func(n668 *Node) bool {
-		return anyNode(child(n668, roK111), func(n669 *Node) bool {
-			return anyNode(child(n669, roK80), func(n670 *Node) bool {
-				return gcmpStr(step(child(n670, roK81), func(n671 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n671, roK54))))) }), "VAT", true) && anyNode(child(n670, roK54), func(n672 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n672))) == "O") })
+	return ((anyNode(child(n, roK105), func(n794 *Node) bool {
+		return anyNode(child(n794, roK111), func(n795 *Node) bool {
+			return anyNode(child(n795, roK80), func(n796 *Node) bool {
+				return anyNode(child(n796, roK81), func(n797 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n797, roK54)))) == "VAT") }) && anyNode(child(n796, roK54), func(n798 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n798))) == "O") })
 			})
 		})
-	}) && gcmp(fnCount(step(filter(desc(root(n), roK76), func(p673 *Node) bool { return gcmp(child(p673, roK77), boolSeq(true), opEq) }), func(n674 *Node) Seq {
-		return filter(filter(child(n674, roK80), func(p675 *Node) bool { return (fnNormalizeSpace(str(child(p675, roK54))) != "O") }), func(p676 *Node) bool {
-			return gcmpStr(step(child(p676, roK81), func(n677 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n677, roK54))))) }), "VAT", true)
+	}) && gcmp(func() Seq {
+		k799 := 0
+		anyNode(desc(root(n), roK76), func(n800 *Node) bool {
+			return func(r801 Seq) bool {
+				return anyNode(child(n800, roK77), func(n802 *Node) bool { return gcmp(nodeSeq(n802), r801, opEq) })
+			}(boolSeq(true)) && anyNode(child(n800, roK80), func(n803 *Node) bool {
+				return (fnNormalizeSpace(str(child(n803, roK54))) != "O") && anyNode(child(n803, roK81), func(n804 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n804, roK54)))) == "VAT") }) && tally1(&k799)
+			})
 		})
-	})), roK58, opEq)) || !anyNode(child(n, roK104), func(n678 *Node) bool {
-		return anyNode(child(n678, roK111), func(n679 *Node) bool {
-			return anyNode(child(n679, roK80), func(n680 *Node) bool {
-				return gcmpStr(step(child(n680, roK81), func(n681 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n681, roK54))))) }), "VAT", true) && anyNode(child(n680, roK54), func(n682 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n682))) == "O") })
+		return countOf(k799)
+	}(), roK58, opEq)) || !anyNode(child(n, roK105), func(n805 *Node) bool {
+		return anyNode(child(n805, roK111), func(n806 *Node) bool {
+			return anyNode(child(n806, roK80), func(n807 *Node) bool {
+				return anyNode(child(n807, roK81), func(n808 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n808, roK54)))) == "VAT") }) && anyNode(child(n807, roK54), func(n809 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n809))) == "O") })
 			})
 		})
 	}))
@@ -3251,172 +3541,240 @@ func roT0088(v []Seq, n *Node) bool {
 
 // BR-S-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'S']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'])) > 0 and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCat…
 func roT0089(v []Seq, n *Node) bool {
-	return ((gcmp(arith(fnCount(step(desc(root(n), roK76), func(n683 *Node) Seq {
-		return filter(child(n683, roK80), func(p684 *Node) bool { return (fnNormalizeSpace(str(child(p684, roK54))) == "S") })
-	})), fnCount(filter(desc(root(n), roK110), func(p685 *Node) bool { return (fnNormalizeSpace(str(child(p685, roK54))) == "S") })), opAdd), roK58, opGt) && gcmp(fnCount(step(step(child(n, roK104), func(n686 *Node) Seq { return child(n686, roK111) }), func(n687 *Node) Seq {
-		return filter(child(n687, roK80), func(p688 *Node) bool { return (fnNormalizeSpace(str(child(p688, roK54))) == "S") })
-	})), roK58, opGt)) || (gcmp(arith(fnCount(step(desc(root(n), roK76), func(n689 *Node) Seq {
-		return filter(child(n689, roK80), func(p690 *Node) bool { return (fnNormalizeSpace(str(child(p690, roK54))) == "S") })
-	})), fnCount(filter(desc(root(n), roK110), func(p691 *Node) bool { return (fnNormalizeSpace(str(child(p691, roK54))) == "S") })), opAdd), roK58, opEq) && gcmp(fnCount(step(step(child(n, roK104), func(n692 *Node) Seq { return child(n692, roK111) }), func(n693 *Node) Seq {
-		return filter(child(n693, roK80), func(p694 *Node) bool { return (fnNormalizeSpace(str(child(p694, roK54))) == "S") })
-	})), roK58, opEq)))
+	return ((gcmp(arith(func() Seq {
+		k810 := 0
+		anyNode(desc(root(n), roK76), func(n811 *Node) bool {
+			return anyNode(child(n811, roK80), func(n812 *Node) bool { return (fnNormalizeSpace(str(child(n812, roK54))) == "S") && tally1(&k810) })
+		})
+		return countOf(k810)
+	}(), func() Seq {
+		k813 := 0
+		anyNode(desc(root(n), roK110), func(n814 *Node) bool { return (fnNormalizeSpace(str(child(n814, roK54))) == "S") && tally1(&k813) })
+		return countOf(k813)
+	}(), opAdd), roK58, opGt) && gcmp(func() Seq {
+		k815 := 0
+		anyNode(child(n, roK105), func(n816 *Node) bool {
+			return anyNode(child(n816, roK111), func(n817 *Node) bool {
+				return anyNode(child(n817, roK80), func(n818 *Node) bool { return (fnNormalizeSpace(str(child(n818, roK54))) == "S") && tally1(&k815) })
+			})
+		})
+		return countOf(k815)
+	}(), roK58, opGt)) || (gcmp(arith(func() Seq {
+		k819 := 0
+		anyNode(desc(root(n), roK76), func(n820 *Node) bool {
+			return anyNode(child(n820, roK80), func(n821 *Node) bool { return (fnNormalizeSpace(str(child(n821, roK54))) == "S") && tally1(&k819) })
+		})
+		return countOf(k819)
+	}(), func() Seq {
+		k822 := 0
+		anyNode(desc(root(n), roK110), func(n823 *Node) bool { return (fnNormalizeSpace(str(child(n823, roK54))) == "S") && tally1(&k822) })
+		return countOf(k822)
+	}(), opAdd), roK58, opEq) && gcmp(func() Seq {
+		k824 := 0
+		anyNode(child(n, roK105), func(n825 *Node) bool {
+			return anyNode(child(n825, roK111), func(n826 *Node) bool {
+				return anyNode(child(n826, roK80), func(n827 *Node) bool { return (fnNormalizeSpace(str(child(n827, roK54))) == "S") && tally1(&k824) })
+			})
+		})
+		return countOf(k824)
+	}(), roK58, opEq)))
 }
 
 // BR-S-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0090(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n695 *Node) bool {
-		return (fnNormalizeSpace(str(child(n695, roK54))) == "S") && gcmpStr(step(child(n695, roK81), func(n696 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n696, roK54))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), roK101), func(n697 *Node) bool {
-		return anyNode(child(n697, roK63), func(n698 *Node) bool {
-			return anyNode(child(n698, roK112), func(n699 *Node) bool { return (len(child(n699, roK113)) > 0) })
+	return ((anyNode(desc(root(n), roK110), func(n828 *Node) bool {
+		return (fnNormalizeSpace(str(child(n828, roK54))) == "S") && anyNode(child(n828, roK81), func(n829 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n829, roK54)))) == "VAT") })
+	}) && (anyNode(desc(root(n), roK101), func(n830 *Node) bool {
+		return anyNode(child(n830, roK63), func(n831 *Node) bool {
+			return anyNode(child(n831, roK112), func(n832 *Node) bool { return (len(child(n832, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), roK114), func(n701 *Node) bool {
-		return anyNode(child(n701, roK112), func(n702 *Node) bool {
-			return ebv(step(child(n702, roK81), func(n703 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n703, roK54)))) == "VAT"))
-			})) && (len(child(n702, roK113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n834 *Node) bool {
+		return anyNode(child(n834, roK112), func(n835 *Node) bool {
+			return ebv(step(child(n835, roK81), func(n836 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n836, roK54)))) == "VAT"))
+			})) && (len(child(n835, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), roK110), func(n705 *Node) bool { return (fnNormalizeSpace(str(child(n705, roK54))) == "S") }))
+	}))) || !anyNode(desc(root(n), roK110), func(n838 *Node) bool { return (fnNormalizeSpace(str(child(n838, roK54))) == "S") }))
 }
 
 // BR-S-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0091(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n706 *Node) bool {
-		return gcmp(child(n706, roK77), boolSeq(false), opEq) && anyNode(child(n706, roK80), func(n707 *Node) bool {
-			return (fnNormalizeSpace(str(child(n707, roK54))) == "S") && gcmpStr(step(child(n707, roK81), func(n708 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n708, roK54))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), roK76), func(n839 *Node) bool {
+		return func(r840 Seq) bool {
+			return anyNode(child(n839, roK77), func(n841 *Node) bool { return gcmp(nodeSeq(n841), r840, opEq) })
+		}(boolSeq(false)) && anyNode(child(n839, roK80), func(n842 *Node) bool {
+			return (fnNormalizeSpace(str(child(n842, roK54))) == "S") && anyNode(child(n842, roK81), func(n843 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n843, roK54)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), roK101), func(n709 *Node) bool {
-		return anyNode(child(n709, roK63), func(n710 *Node) bool {
-			return anyNode(child(n710, roK112), func(n711 *Node) bool { return (len(child(n711, roK113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n844 *Node) bool {
+		return anyNode(child(n844, roK63), func(n845 *Node) bool {
+			return anyNode(child(n845, roK112), func(n846 *Node) bool { return (len(child(n846, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), roK114), func(n713 *Node) bool {
-		return anyNode(child(n713, roK112), func(n714 *Node) bool {
-			return ebv(step(child(n714, roK81), func(n715 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n715, roK54)))) == "VAT"))
-			})) && (len(child(n714, roK113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n848 *Node) bool {
+		return anyNode(child(n848, roK112), func(n849 *Node) bool {
+			return ebv(step(child(n849, roK81), func(n850 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n850, roK54)))) == "VAT"))
+			})) && (len(child(n849, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), roK76), func(n717 *Node) bool {
-		return gcmp(child(n717, roK77), boolSeq(false), opEq) && anyNode(child(n717, roK80), func(n718 *Node) bool {
-			return (fnNormalizeSpace(str(child(n718, roK54))) == "S") && gcmpStr(step(child(n718, roK81), func(n719 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n719, roK54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n852 *Node) bool {
+		return func(r853 Seq) bool {
+			return anyNode(child(n852, roK77), func(n854 *Node) bool { return gcmp(nodeSeq(n854), r853, opEq) })
+		}(boolSeq(false)) && anyNode(child(n852, roK80), func(n855 *Node) bool {
+			return (fnNormalizeSpace(str(child(n855, roK54))) == "S") && anyNode(child(n855, roK81), func(n856 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n856, roK54)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-S-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0092(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n720 *Node) bool {
-		return gcmp(child(n720, roK77), boolSeq(true), opEq) && anyNode(child(n720, roK80), func(n721 *Node) bool {
-			return (fnNormalizeSpace(str(child(n721, roK54))) == "S") && gcmpStr(step(child(n721, roK81), func(n722 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n722, roK54))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), roK76), func(n857 *Node) bool {
+		return func(r858 Seq) bool {
+			return anyNode(child(n857, roK77), func(n859 *Node) bool { return gcmp(nodeSeq(n859), r858, opEq) })
+		}(boolSeq(true)) && anyNode(child(n857, roK80), func(n860 *Node) bool {
+			return (fnNormalizeSpace(str(child(n860, roK54))) == "S") && anyNode(child(n860, roK81), func(n861 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n861, roK54)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), roK101), func(n723 *Node) bool {
-		return anyNode(child(n723, roK63), func(n724 *Node) bool {
-			return anyNode(child(n724, roK112), func(n725 *Node) bool { return (len(child(n725, roK113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n862 *Node) bool {
+		return anyNode(child(n862, roK63), func(n863 *Node) bool {
+			return anyNode(child(n863, roK112), func(n864 *Node) bool { return (len(child(n864, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), roK114), func(n727 *Node) bool {
-		return anyNode(child(n727, roK112), func(n728 *Node) bool {
-			return ebv(step(child(n728, roK81), func(n729 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n729, roK54)))) == "VAT"))
-			})) && (len(child(n728, roK113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n866 *Node) bool {
+		return anyNode(child(n866, roK112), func(n867 *Node) bool {
+			return ebv(step(child(n867, roK81), func(n868 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n868, roK54)))) == "VAT"))
+			})) && (len(child(n867, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), roK76), func(n731 *Node) bool {
-		return gcmp(child(n731, roK77), boolSeq(true), opEq) && anyNode(child(n731, roK80), func(n732 *Node) bool {
-			return (fnNormalizeSpace(str(child(n732, roK54))) == "S") && gcmpStr(step(child(n732, roK81), func(n733 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n733, roK54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n870 *Node) bool {
+		return func(r871 Seq) bool {
+			return anyNode(child(n870, roK77), func(n872 *Node) bool { return gcmp(nodeSeq(n872), r871, opEq) })
+		}(boolSeq(true)) && anyNode(child(n870, roK80), func(n873 *Node) bool {
+			return (fnNormalizeSpace(str(child(n873, roK54))) == "S") && anyNode(child(n873, roK81), func(n874 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n874, roK54)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-Z-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'Z']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0093(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK80), func(n734 *Node) bool {
-		return gcmpStr(step(child(n734, roK81), func(n735 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n735, roK54))))) }), "VAT", true) && anyNode(child(n734, roK54), func(n736 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n736))) == "Z") })
-	}) || anyNode(desc(root(n), roK110), func(n737 *Node) bool {
-		return gcmpStr(step(child(n737, roK81), func(n738 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n738, roK54))))) }), "VAT", true) && anyNode(child(n737, roK54), func(n739 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n739))) == "Z") })
-	})) && gcmp(fnCount(step(step(step(child(n, roK104), func(n740 *Node) Seq { return child(n740, roK111) }), func(n741 *Node) Seq {
-		return filter(child(n741, roK80), func(p742 *Node) bool {
-			return gcmpStr(step(child(p742, roK81), func(n743 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n743, roK54))))) }), "VAT", true)
+	return (((anyNode(desc(root(n), roK80), func(n875 *Node) bool {
+		return anyNode(child(n875, roK81), func(n876 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n876, roK54)))) == "VAT") }) && anyNode(child(n875, roK54), func(n877 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n877))) == "Z") })
+	}) || anyNode(desc(root(n), roK110), func(n878 *Node) bool {
+		return anyNode(child(n878, roK81), func(n879 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n879, roK54)))) == "VAT") }) && anyNode(child(n878, roK54), func(n880 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n880))) == "Z") })
+	})) && gcmp(func() Seq {
+		k881 := 0
+		anyNode(child(n, roK105), func(n882 *Node) bool {
+			return anyNode(child(n882, roK111), func(n883 *Node) bool {
+				return anyNode(child(n883, roK80), func(n884 *Node) bool {
+					return anyNode(child(n884, roK81), func(n885 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n885, roK54)))) == "VAT") }) && anyNode(child(n884, roK54), func(n886 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n886))) == "Z") && tally1(&k881) })
+				})
+			})
 		})
-	}), func(n744 *Node) Seq {
-		return filter(child(n744, roK54), func(p745 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(p745))) == "Z") })
-	})), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n746 *Node) bool {
-		return gcmpStr(step(child(n746, roK81), func(n747 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n747, roK54))))) }), "VAT", true) && anyNode(child(n746, roK54), func(n748 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n748))) == "Z") })
-	}) && !anyNode(desc(root(n), roK110), func(n749 *Node) bool {
-		return gcmpStr(step(child(n749, roK81), func(n750 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n750, roK54))))) }), "VAT", true) && anyNode(child(n749, roK54), func(n751 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n751))) == "Z") })
+		return countOf(k881)
+	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n887 *Node) bool {
+		return anyNode(child(n887, roK81), func(n888 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n888, roK54)))) == "VAT") }) && anyNode(child(n887, roK54), func(n889 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n889))) == "Z") })
+	}) && !anyNode(desc(root(n), roK110), func(n890 *Node) bool {
+		return anyNode(child(n890, roK81), func(n891 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n891, roK54)))) == "VAT") }) && anyNode(child(n890, roK54), func(n892 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n892))) == "Z") })
 	})))
 }
 
 // BR-Z-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0094(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n752 *Node) bool {
-		return (fnNormalizeSpace(str(child(n752, roK54))) == "Z") && gcmpStr(step(child(n752, roK81), func(n753 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n753, roK54))))) }), "VAT", true)
-	}) && (anyNode(desc(root(n), roK101), func(n754 *Node) bool {
-		return anyNode(child(n754, roK63), func(n755 *Node) bool {
-			return anyNode(child(n755, roK112), func(n756 *Node) bool { return (len(child(n756, roK113)) > 0) })
+	return ((anyNode(desc(root(n), roK110), func(n893 *Node) bool {
+		return (fnNormalizeSpace(str(child(n893, roK54))) == "Z") && anyNode(child(n893, roK81), func(n894 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n894, roK54)))) == "VAT") })
+	}) && (anyNode(desc(root(n), roK101), func(n895 *Node) bool {
+		return anyNode(child(n895, roK63), func(n896 *Node) bool {
+			return anyNode(child(n896, roK112), func(n897 *Node) bool { return (len(child(n897, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), roK114), func(n758 *Node) bool {
-		return anyNode(child(n758, roK112), func(n759 *Node) bool {
-			return ebv(step(child(n759, roK81), func(n760 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n760, roK54)))) == "VAT"))
-			})) && (len(child(n759, roK113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n899 *Node) bool {
+		return anyNode(child(n899, roK112), func(n900 *Node) bool {
+			return ebv(step(child(n900, roK81), func(n901 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n901, roK54)))) == "VAT"))
+			})) && (len(child(n900, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), roK110), func(n762 *Node) bool {
-		return (fnNormalizeSpace(str(child(n762, roK54))) == "Z") && gcmpStr(step(child(n762, roK81), func(n763 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n763, roK54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK110), func(n903 *Node) bool {
+		return (fnNormalizeSpace(str(child(n903, roK54))) == "Z") && anyNode(child(n903, roK81), func(n904 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n904, roK54)))) == "VAT") })
 	}))
 }
 
 // BR-Z-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0095(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n764 *Node) bool {
-		return gcmp(child(n764, roK77), boolSeq(false), opEq) && anyNode(child(n764, roK80), func(n765 *Node) bool {
-			return (fnNormalizeSpace(str(child(n765, roK54))) == "Z") && gcmpStr(step(child(n765, roK81), func(n766 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n766, roK54))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), roK76), func(n905 *Node) bool {
+		return func(r906 Seq) bool {
+			return anyNode(child(n905, roK77), func(n907 *Node) bool { return gcmp(nodeSeq(n907), r906, opEq) })
+		}(boolSeq(false)) && anyNode(child(n905, roK80), func(n908 *Node) bool {
+			return (fnNormalizeSpace(str(child(n908, roK54))) == "Z") && anyNode(child(n908, roK81), func(n909 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n909, roK54)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), roK101), func(n767 *Node) bool {
-		return anyNode(child(n767, roK63), func(n768 *Node) bool {
-			return anyNode(child(n768, roK112), func(n769 *Node) bool { return (len(child(n769, roK113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n910 *Node) bool {
+		return anyNode(child(n910, roK63), func(n911 *Node) bool {
+			return anyNode(child(n911, roK112), func(n912 *Node) bool { return (len(child(n912, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), roK114), func(n771 *Node) bool {
-		return anyNode(child(n771, roK112), func(n772 *Node) bool {
-			return ebv(step(child(n772, roK81), func(n773 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n773, roK54)))) == "VAT"))
-			})) && (len(child(n772, roK113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n914 *Node) bool {
+		return anyNode(child(n914, roK112), func(n915 *Node) bool {
+			return ebv(step(child(n915, roK81), func(n916 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n916, roK54)))) == "VAT"))
+			})) && (len(child(n915, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), roK76), func(n775 *Node) bool {
-		return gcmp(child(n775, roK77), boolSeq(false), opEq) && anyNode(child(n775, roK80), func(n776 *Node) bool {
-			return (fnNormalizeSpace(str(child(n776, roK54))) == "Z") && gcmpStr(step(child(n776, roK81), func(n777 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n777, roK54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n918 *Node) bool {
+		return func(r919 Seq) bool {
+			return anyNode(child(n918, roK77), func(n920 *Node) bool { return gcmp(nodeSeq(n920), r919, opEq) })
+		}(boolSeq(false)) && anyNode(child(n918, roK80), func(n921 *Node) bool {
+			return (fnNormalizeSpace(str(child(n921, roK54))) == "Z") && anyNode(child(n921, roK81), func(n922 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n922, roK54)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-Z-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0096(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n778 *Node) bool {
-		return gcmp(child(n778, roK77), boolSeq(true), opEq) && anyNode(child(n778, roK80), func(n779 *Node) bool {
-			return (fnNormalizeSpace(str(child(n779, roK54))) == "Z") && gcmpStr(step(child(n779, roK81), func(n780 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n780, roK54))))) }), "VAT", true)
+	return ((anyNode(desc(root(n), roK76), func(n923 *Node) bool {
+		return func(r924 Seq) bool {
+			return anyNode(child(n923, roK77), func(n925 *Node) bool { return gcmp(nodeSeq(n925), r924, opEq) })
+		}(boolSeq(true)) && anyNode(child(n923, roK80), func(n926 *Node) bool {
+			return (fnNormalizeSpace(str(child(n926, roK54))) == "Z") && anyNode(child(n926, roK81), func(n927 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n927, roK54)))) == "VAT") })
 		})
-	}) && (anyNode(desc(root(n), roK101), func(n781 *Node) bool {
-		return anyNode(child(n781, roK63), func(n782 *Node) bool {
-			return anyNode(child(n782, roK112), func(n783 *Node) bool { return (len(child(n783, roK113)) > 0) })
+	}) && (anyNode(desc(root(n), roK101), func(n928 *Node) bool {
+		return anyNode(child(n928, roK63), func(n929 *Node) bool {
+			return anyNode(child(n929, roK112), func(n930 *Node) bool { return (len(child(n930, roK113)) > 0) })
 		})
-	}) || anyNode(desc(root(n), roK114), func(n785 *Node) bool {
-		return anyNode(child(n785, roK112), func(n786 *Node) bool {
-			return ebv(step(child(n786, roK81), func(n787 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n787, roK54)))) == "VAT"))
-			})) && (len(child(n786, roK113)) > 0)
+	}) || anyNode(desc(root(n), roK114), func(n932 *Node) bool {
+		return anyNode(child(n932, roK112), func(n933 *Node) bool {
+			return ebv(step(child(n933, roK81), func(n934 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n934, roK54)))) == "VAT"))
+			})) && (len(child(n933, roK113)) > 0)
 		})
-	}))) || !anyNode(desc(root(n), roK76), func(n789 *Node) bool {
-		return gcmp(child(n789, roK77), boolSeq(true), opEq) && anyNode(child(n789, roK80), func(n790 *Node) bool {
-			return (fnNormalizeSpace(str(child(n790, roK54))) == "Z") && gcmpStr(step(child(n790, roK81), func(n791 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n791, roK54))))) }), "VAT", true)
+	}))) || !anyNode(desc(root(n), roK76), func(n936 *Node) bool {
+		return func(r937 Seq) bool {
+			return anyNode(child(n936, roK77), func(n938 *Node) bool { return gcmp(nodeSeq(n938), r937, opEq) })
+		}(boolSeq(true)) && anyNode(child(n936, roK80), func(n939 *Node) bool {
+			return (fnNormalizeSpace(str(child(n939, roK54))) == "Z") && anyNode(child(n939, roK81), func(n940 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n940, roK54)))) == "VAT") })
 		})
 	}))
 }
 
 // BR-B-01: (not(//cbc:IdentificationCode != 'IT') and (//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B')) or (not(//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B…
 func roT0097(v []Seq, n *Node) bool {
-	return ((!gcmpStr(desc(root(n), roK68), "IT", false) && (gcmpStr(step(desc(root(n), roK80), func(n792 *Node) Seq { return child(n792, roK54) }), "B", true) || gcmpStr(step(desc(root(n), roK110), func(n793 *Node) Seq { return child(n793, roK54) }), "B", true))) || !(gcmpStr(step(desc(root(n), roK80), func(n794 *Node) Seq { return child(n794, roK54) }), "B", true) || gcmpStr(step(desc(root(n), roK110), func(n795 *Node) Seq { return child(n795, roK54) }), "B", true)))
+	return ((!anyNode(desc(root(n), roK68), func(n941 *Node) bool { return (n941.StringValue() != "IT") }) && (anyNode(desc(root(n), roK80), func(n942 *Node) bool {
+		return anyNode(child(n942, roK54), func(n943 *Node) bool { return (n943.StringValue() == "B") })
+	}) || anyNode(desc(root(n), roK110), func(n944 *Node) bool {
+		return anyNode(child(n944, roK54), func(n945 *Node) bool { return (n945.StringValue() == "B") })
+	}))) || !(anyNode(desc(root(n), roK80), func(n946 *Node) bool {
+		return anyNode(child(n946, roK54), func(n947 *Node) bool { return (n947.StringValue() == "B") })
+	}) || anyNode(desc(root(n), roK110), func(n948 *Node) bool {
+		return anyNode(child(n948, roK54), func(n949 *Node) bool { return (n949.StringValue() == "B") })
+	})))
 }
 
 // BR-B-02: ((//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B') and (not(//cac:TaxCategory/cbc:ID ='S' or //cac:ClassifiedTaxCategory/cbc:ID = 'S'))) or (not(//cac:TaxCategory/cbc:ID ='B'…
 func roT0098(v []Seq, n *Node) bool {
-	return (((gcmpStr(step(desc(root(n), roK80), func(n796 *Node) Seq { return child(n796, roK54) }), "B", true) || gcmpStr(step(desc(root(n), roK110), func(n797 *Node) Seq { return child(n797, roK54) }), "B", true)) && !(gcmpStr(step(desc(root(n), roK80), func(n798 *Node) Seq { return child(n798, roK54) }), "S", true) || gcmpStr(step(desc(root(n), roK110), func(n799 *Node) Seq { return child(n799, roK54) }), "S", true))) || !(gcmpStr(step(desc(root(n), roK80), func(n800 *Node) Seq { return child(n800, roK54) }), "B", true) || gcmpStr(step(desc(root(n), roK110), func(n801 *Node) Seq { return child(n801, roK54) }), "B", true)))
+	return (((anyNode(desc(root(n), roK80), func(n950 *Node) bool {
+		return anyNode(child(n950, roK54), func(n951 *Node) bool { return (n951.StringValue() == "B") })
+	}) || anyNode(desc(root(n), roK110), func(n952 *Node) bool {
+		return anyNode(child(n952, roK54), func(n953 *Node) bool { return (n953.StringValue() == "B") })
+	})) && !(anyNode(desc(root(n), roK80), func(n954 *Node) bool {
+		return anyNode(child(n954, roK54), func(n955 *Node) bool { return (n955.StringValue() == "S") })
+	}) || anyNode(desc(root(n), roK110), func(n956 *Node) bool {
+		return anyNode(child(n956, roK54), func(n957 *Node) bool { return (n957.StringValue() == "S") })
+	}))) || !(anyNode(desc(root(n), roK80), func(n958 *Node) bool {
+		return anyNode(child(n958, roK54), func(n959 *Node) bool { return (n959.StringValue() == "B") })
+	}) || anyNode(desc(root(n), roK110), func(n960 *Node) bool {
+		return anyNode(child(n960, roK54), func(n961 *Node) bool { return (n961.StringValue() == "B") })
+	})))
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
@@ -3444,7 +3802,7 @@ func roM010(v []Seq, n *Node) bool {
 
 // BR-21: (cbc:ID) != ”
 func roT0099(v []Seq, n *Node) bool {
-	return gcmpStr(child(n, roK54), "", false)
+	return anyNode(child(n, roK54), func(n962 *Node) bool { return (n962.StringValue() != "") })
 }
 
 // BR-22: exists(cbc:InvoicedQuantity) or exists(cbc:CreditedQuantity)
@@ -3454,7 +3812,7 @@ func roT0100(v []Seq, n *Node) bool {
 
 // BR-23: exists(cbc:InvoicedQuantity/@unitCode) or exists(cbc:CreditedQuantity/@unitCode)
 func roT0101(v []Seq, n *Node) bool {
-	return (anyNode(child(n, roK120), func(n804 *Node) bool { return (len(attr(n804, roK122)) > 0) }) || anyNode(child(n, roK121), func(n806 *Node) bool { return (len(attr(n806, roK122)) > 0) }))
+	return (anyNode(child(n, roK120), func(n965 *Node) bool { return (len(attr(n965, roK122)) > 0) }) || anyNode(child(n, roK121), func(n967 *Node) bool { return (len(attr(n967, roK122)) > 0) }))
 }
 
 // BR-24: exists(cbc:LineExtensionAmount)
@@ -3464,28 +3822,34 @@ func roT0102(v []Seq, n *Node) bool {
 
 // BR-25: (cac:Item/cbc:Name) != ”
 func roT0103(v []Seq, n *Node) bool {
-	return gcmpStr(step(child(n, roK123), func(n809 *Node) Seq { return child(n809, roK124) }), "", false)
+	return anyNode(child(n, roK123), func(n970 *Node) bool {
+		return anyNode(child(n970, roK124), func(n971 *Node) bool { return (n971.StringValue() != "") })
+	})
 }
 
 // BR-26: exists(cac:Price/cbc:PriceAmount)
 func roT0104(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK125), func(n810 *Node) bool { return (len(child(n810, roK126)) > 0) })
+	return anyNode(child(n, roK125), func(n972 *Node) bool { return (len(child(n972, roK126)) > 0) })
 }
 
 // BR-28: (cac:Price/cac:AllowanceCharge/cbc:BaseAmount) >= 0 or not(exists(cac:Price/cac:AllowanceCharge/cbc:BaseAmount))
 func roT0105(v []Seq, n *Node) bool {
-	return (gcmp(step(step(child(n, roK125), func(n812 *Node) Seq { return child(n812, roK76) }), func(n813 *Node) Seq { return child(n813, roK85) }), roK58, opGe) || !anyNode(child(n, roK125), func(n814 *Node) bool {
-		return anyNode(child(n814, roK76), func(n815 *Node) bool { return (len(child(n815, roK85)) > 0) })
+	return (anyNode(child(n, roK125), func(n974 *Node) bool {
+		return anyNode(child(n974, roK76), func(n975 *Node) bool {
+			return anyNode(child(n975, roK85), func(n976 *Node) bool { return gcmp(nodeSeq(n976), roK58, opGe) })
+		})
+	}) || !anyNode(child(n, roK125), func(n977 *Node) bool {
+		return anyNode(child(n977, roK76), func(n978 *Node) bool { return (len(child(n978, roK85)) > 0) })
 	}))
 }
 
 // BR-CO-04: (cac:Item/cac:ClassifiedTaxCategory[cac:TaxScheme/(normalize-space(upper-case(cbc:ID))='VAT')]/cbc:ID)
 func roT0106(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK123), func(n817 *Node) bool {
-		return anyNode(child(n817, roK110), func(n818 *Node) bool {
-			return ebv(step(child(n818, roK81), func(n819 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n819, roK54)))) == "VAT"))
-			})) && (len(child(n818, roK54)) > 0)
+	return anyNode(child(n, roK123), func(n980 *Node) bool {
+		return anyNode(child(n980, roK110), func(n981 *Node) bool {
+			return ebv(step(child(n981, roK81), func(n982 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n982, roK54)))) == "VAT"))
+			})) && (len(child(n981, roK54)) > 0)
 		})
 	})
 }
@@ -3502,7 +3866,9 @@ func roM011(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
+		if !(func(r984 Seq) bool {
+			return anyNode(child(m, roK77), func(n985 *Node) bool { return gcmp(nodeSeq(n985), r984, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
@@ -3518,7 +3884,9 @@ func roM011(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
+		if !(func(r986 Seq) bool {
+			return anyNode(child(m, roK77), func(n987 *Node) bool { return gcmp(nodeSeq(n987), r986, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
@@ -3569,7 +3937,9 @@ func roM012(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
+		if !(func(r993 Seq) bool {
+			return anyNode(child(m, roK77), func(n994 *Node) bool { return gcmp(nodeSeq(n994), r993, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
@@ -3585,7 +3955,9 @@ func roM012(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
+		if !(func(r995 Seq) bool {
+			return anyNode(child(m, roK77), func(n996 *Node) bool { return gcmp(nodeSeq(n996), r995, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
@@ -3869,7 +4241,15 @@ func roM019(v []Seq, n *Node) bool {
 
 // BR-17: exists(cac:PartyName/cbc:Name) and (not(cac:PartyName/cbc:Name = ../cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) and not(cac:PartyIdentification/cbc:ID = ../cac:AccountingSupplierPart…
 func roT0128(v []Seq, n *Node) bool {
-	return (anyNode(child(n, roK137), func(n850 *Node) bool { return (len(child(n850, roK124)) > 0) }) && (!gcmp(step(child(n, roK137), func(n852 *Node) Seq { return child(n852, roK124) }), step(step(step(step(parent(n), func(n853 *Node) Seq { return child(n853, roK101) }), func(n854 *Node) Seq { return child(n854, roK63) }), func(n855 *Node) Seq { return child(n855, roK137) }), func(n856 *Node) Seq { return child(n856, roK124) }), opEq) && !gcmp(step(child(n, roK138), func(n857 *Node) Seq { return child(n857, roK54) }), step(step(step(step(parent(n), func(n858 *Node) Seq { return child(n858, roK101) }), func(n859 *Node) Seq { return child(n859, roK63) }), func(n860 *Node) Seq { return child(n860, roK138) }), func(n861 *Node) Seq { return child(n861, roK54) }), opEq)))
+	return (anyNode(child(n, roK137), func(n1021 *Node) bool { return (len(child(n1021, roK124)) > 0) }) && (!func(r1027 Seq) bool {
+		return anyNode(child(n, roK137), func(n1028 *Node) bool {
+			return anyNode(child(n1028, roK124), func(n1029 *Node) bool { return gcmp(nodeSeq(n1029), r1027, opEq) })
+		})
+	}(step(step(step(step(parent(n), func(n1023 *Node) Seq { return child(n1023, roK101) }), func(n1024 *Node) Seq { return child(n1024, roK63) }), func(n1025 *Node) Seq { return child(n1025, roK137) }), func(n1026 *Node) Seq { return child(n1026, roK124) })) && !func(r1034 Seq) bool {
+		return anyNode(child(n, roK138), func(n1035 *Node) bool {
+			return anyNode(child(n1035, roK54), func(n1036 *Node) bool { return gcmp(nodeSeq(n1036), r1034, opEq) })
+		})
+	}(step(step(step(step(parent(n), func(n1030 *Node) Seq { return child(n1030, roK101) }), func(n1031 *Node) Seq { return child(n1031, roK63) }), func(n1032 *Node) Seq { return child(n1032, roK138) }), func(n1033 *Node) Seq { return child(n1033, roK54) }))))
 }
 
 // cac:PaymentMeans[cbc:PaymentMeansCode='30' or cbc:PaymentMeansCode='58']/cac:PayeeFinancialAccount
@@ -3883,7 +4263,7 @@ func roM020(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK70) {
 			return false
 		}
-		if !(gcmpStr(child(m, roK140), "30", true) || gcmpStr(child(m, roK140), "58", true)) {
+		if !(anyNode(child(m, roK140), func(n1037 *Node) bool { return (n1037.StringValue() == "30") }) || anyNode(child(m, roK140), func(n1038 *Node) bool { return (n1038.StringValue() == "58") })) {
 			return false
 		}
 		return true
@@ -3895,7 +4275,7 @@ func roM020(v []Seq, n *Node) bool {
 
 // BR-50: (cbc:ID) != ”
 func roT0129(v []Seq, n *Node) bool {
-	return gcmpStr(child(n, roK54), "", false)
+	return anyNode(child(n, roK54), func(n1039 *Node) bool { return (n1039.StringValue() != "") })
 }
 
 // cac:PaymentMeans
@@ -3919,7 +4299,7 @@ func roT0130(v []Seq, n *Node) bool {
 
 // BR-61: (exists(cac:PayeeFinancialAccount/cbc:ID) and ((normalize-space(cbc:PaymentMeansCode) = '30') or (normalize-space(cbc:PaymentMeansCode) = '58') )) or ((normalize-space(cbc:PaymentMeansCode) != '30') a…
 func roT0131(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, roK139), func(n863 *Node) bool { return (len(child(n863, roK54)) > 0) }) && ((fnNormalizeSpace(str(child(n, roK140))) == "30") || (fnNormalizeSpace(str(child(n, roK140))) == "58"))) || ((fnNormalizeSpace(str(child(n, roK140))) != "30") && (fnNormalizeSpace(str(child(n, roK140))) != "58")))
+	return ((anyNode(child(n, roK139), func(n1041 *Node) bool { return (len(child(n1041, roK54)) > 0) }) && ((fnNormalizeSpace(str(child(n, roK140))) == "30") || (fnNormalizeSpace(str(child(n, roK140))) == "58"))) || ((fnNormalizeSpace(str(child(n, roK140))) != "30") && (fnNormalizeSpace(str(child(n, roK140))) != "58")))
 }
 
 // cac:BillingReference
@@ -3938,7 +4318,7 @@ func roM022(v []Seq, n *Node) bool {
 
 // BR-55: exists(cac:InvoiceDocumentReference/cbc:ID)
 func roT0132(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK142), func(n865 *Node) bool { return (len(child(n865, roK54)) > 0) })
+	return anyNode(child(n, roK142), func(n1043 *Node) bool { return (len(child(n1043, roK54)) > 0) })
 }
 
 // cac:AccountingSupplierParty
@@ -3957,14 +4337,14 @@ func roM023(v []Seq, n *Node) bool {
 
 // BR-CO-26: exists(cac:Party/cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:CompanyID) or exists(cac:Party/cac:PartyIdentification/cbc:ID) or exists(cac:Party/cac:PartyLegalEntity…
 func roT0133(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, roK63), func(n867 *Node) bool {
-		return anyNode(child(n867, roK112), func(n868 *Node) bool {
-			return gcmpStr(step(child(n868, roK81), func(n869 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n869, roK54))))) }), "VAT", true) && (len(child(n868, roK113)) > 0)
+	return ((anyNode(child(n, roK63), func(n1045 *Node) bool {
+		return anyNode(child(n1045, roK112), func(n1046 *Node) bool {
+			return anyNode(child(n1046, roK81), func(n1047 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1047, roK54)))) == "VAT") }) && (len(child(n1046, roK113)) > 0)
 		})
-	}) || anyNode(child(n, roK63), func(n871 *Node) bool {
-		return anyNode(child(n871, roK138), func(n872 *Node) bool { return (len(child(n872, roK54)) > 0) })
-	})) || anyNode(child(n, roK63), func(n874 *Node) bool {
-		return anyNode(child(n874, roK102), func(n875 *Node) bool { return (len(child(n875, roK113)) > 0) })
+	}) || anyNode(child(n, roK63), func(n1049 *Node) bool {
+		return anyNode(child(n1049, roK138), func(n1050 *Node) bool { return (len(child(n1050, roK54)) > 0) })
+	})) || anyNode(child(n, roK63), func(n1052 *Node) bool {
+		return anyNode(child(n1052, roK102), func(n1053 *Node) bool { return (len(child(n1053, roK113)) > 0) })
 	}))
 }
 
@@ -4019,7 +4399,9 @@ func roM025(v []Seq, n *Node) bool {
 
 // BR-09: (cac:Country/cbc:IdentificationCode) != ”
 func roT0135(v []Seq, n *Node) bool {
-	return gcmpStr(step(child(n, roK67), func(n878 *Node) Seq { return child(n878, roK68) }), "", false)
+	return anyNode(child(n, roK67), func(n1056 *Node) bool {
+		return anyNode(child(n1056, roK68), func(n1057 *Node) bool { return (n1057.StringValue() != "") })
+	})
 }
 
 // cac:TaxRepresentativeParty
@@ -4038,7 +4420,9 @@ func roM026(v []Seq, n *Node) bool {
 
 // BR-18: (cac:PartyName/cbc:Name) != ”
 func roT0136(v []Seq, n *Node) bool {
-	return gcmpStr(step(child(n, roK137), func(n879 *Node) Seq { return child(n879, roK124) }), "", false)
+	return anyNode(child(n, roK137), func(n1058 *Node) bool {
+		return anyNode(child(n1058, roK124), func(n1059 *Node) bool { return (n1059.StringValue() != "") })
+	})
 }
 
 // BR-19: exists(cac:PostalAddress)
@@ -4048,10 +4432,10 @@ func roT0137(v []Seq, n *Node) bool {
 
 // BR-56: exists(cac:PartyTaxScheme[cac:TaxScheme/(normalize-space(upper-case(cbc:ID)) = 'VAT')]/cbc:CompanyID)
 func roT0138(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK112), func(n881 *Node) bool {
-		return ebv(step(child(n881, roK81), func(n882 *Node) Seq {
-			return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n882, roK54)))) == "VAT"))
-		})) && (len(child(n881, roK113)) > 0)
+	return anyNode(child(n, roK112), func(n1061 *Node) bool {
+		return ebv(step(child(n1061, roK81), func(n1062 *Node) Seq {
+			return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n1062, roK54)))) == "VAT"))
+		})) && (len(child(n1061, roK113)) > 0)
 	})
 }
 
@@ -4075,14 +4459,16 @@ func roM027(v []Seq, n *Node) bool {
 
 // BR-20: (cac:Country/cbc:IdentificationCode) != ”
 func roT0139(v []Seq, n *Node) bool {
-	return gcmpStr(step(child(n, roK67), func(n884 *Node) Seq { return child(n884, roK68) }), "", false)
+	return anyNode(child(n, roK67), func(n1064 *Node) bool {
+		return anyNode(child(n1064, roK68), func(n1065 *Node) bool { return (n1065.StringValue() != "") })
+	})
 }
 
 // /ubl:Invoice/cac:TaxTotal | /cn:CreditNote/cac:TaxTotal
 func roM028(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
 			return false
 		}
 		m = m.Parent
@@ -4095,7 +4481,7 @@ func roM028(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
 			return false
 		}
 		m = m.Parent
@@ -4111,7 +4497,11 @@ func roM028(v []Seq, n *Node) bool {
 
 // BR-CO-14: (xs:decimal(child::cbc:TaxAmount)= round((sum(cac:TaxSubtotal/xs:decimal(cbc:TaxAmount)) * 10 * 10)) div 100) or not(cac:TaxSubtotal)
 func roT0140(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, roK105)), arith(fnRound(arith(arith(fnSum(step(child(n, roK111), func(n885 *Node) Seq { return castDecimal(child(n885, roK105)) })), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq) || !(len(child(n, roK111)) > 0))
+	return (gcmp(castDecimal(child(n, roK106)), arith(fnRound(arith(arith(func() Seq {
+		var a1066 sumAcc
+		anyNode(child(n, roK111), func(n1067 *Node) bool { return a1066.add(castDecimal(child(n1067, roK106))) })
+		return a1066.result()
+	}(), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq) || !(len(child(n, roK111)) > 0))
 }
 
 // cac:TaxTotal/cac:TaxSubtotal
@@ -4122,7 +4512,7 @@ func roM029(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
 			return false
 		}
 		return true
@@ -4139,38 +4529,38 @@ func roT0141(v []Seq, n *Node) bool {
 
 // BR-46: exists(cbc:TaxAmount)
 func roT0142(v []Seq, n *Node) bool {
-	return (len(child(n, roK105)) > 0)
+	return (len(child(n, roK106)) > 0)
 }
 
 // BR-47: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func roT0143(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK80), func(n889 *Node) bool {
-		return gcmpStr(step(child(n889, roK81), func(n890 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n890, roK54))))) }), "VAT", true) && (len(child(n889, roK54)) > 0)
+	return anyNode(child(n, roK80), func(n1071 *Node) bool {
+		return anyNode(child(n1071, roK81), func(n1072 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1072, roK54)))) == "VAT") }) && (len(child(n1071, roK54)) > 0)
 	})
 }
 
 // BR-48: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:Percent) or (cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/normalize-space(cbc:ID)='O')
 func roT0144(v []Seq, n *Node) bool {
-	return (anyNode(child(n, roK80), func(n892 *Node) bool {
-		return gcmpStr(step(child(n892, roK81), func(n893 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n893, roK54))))) }), "VAT", true) && (len(child(n892, roK144)) > 0)
-	}) || gcmpStr(step(filter(child(n, roK80), func(p895 *Node) bool {
-		return gcmpStr(step(child(p895, roK81), func(n896 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n896, roK54))))) }), "VAT", true)
-	}), func(n897 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n897, roK54)))) }), "O", true))
+	return (anyNode(child(n, roK80), func(n1074 *Node) bool {
+		return anyNode(child(n1074, roK81), func(n1075 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1075, roK54)))) == "VAT") }) && (len(child(n1074, roK144)) > 0)
+	}) || anyNode(child(n, roK80), func(n1077 *Node) bool {
+		return anyNode(child(n1077, roK81), func(n1078 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1078, roK54)))) == "VAT") }) && (fnNormalizeSpace(str(child(n1077, roK54))) == "O")
+	}))
 }
 
 // BR-CO-17: (round(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/xs:decimal(cbc:Percent)) = 0 and (round(xs:decimal(cbc:TaxAmount)) = 0)) or (round(cac:TaxCategory[cac:TaxScheme/normali…
 func roT0145(v []Seq, n *Node) bool {
-	return (((gcmp(fnRound(step(filter(child(n, roK80), func(p898 *Node) bool {
-		return gcmpStr(step(child(p898, roK81), func(n899 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n899, roK54))))) }), "VAT", true)
-	}), func(n900 *Node) Seq { return castDecimal(child(n900, roK144)) })), roK58, opEq) && gcmp(fnRound(castDecimal(child(n, roK105))), roK58, opEq)) || (gcmp(fnRound(step(filter(child(n, roK80), func(p901 *Node) bool {
-		return gcmpStr(step(child(p901, roK81), func(n902 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n902, roK54))))) }), "VAT", true)
-	}), func(n903 *Node) Seq { return castDecimal(child(n903, roK144)) })), roK58, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, roK105))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK143))), arith(step(filter(child(n, roK80), func(p904 *Node) bool {
-		return gcmpStr(step(child(p904, roK81), func(n905 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n905, roK54))))) }), "VAT", true)
-	}), func(n906 *Node) Seq { return castDecimal(child(n906, roK144)) }), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, roK105))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK143))), arith(step(filter(child(n, roK80), func(p907 *Node) bool {
-		return gcmpStr(step(child(p907, roK81), func(n908 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n908, roK54))))) }), "VAT", true)
-	}), func(n909 *Node) Seq { return castDecimal(child(n909, roK144)) }), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt)))) || (!(len(step(filter(child(n, roK80), func(p910 *Node) bool {
-		return gcmpStr(step(child(p910, roK81), func(n911 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n911, roK54))))) }), "VAT", true)
-	}), func(n912 *Node) Seq { return castDecimal(child(n912, roK144)) })) > 0) && gcmp(fnRound(castDecimal(child(n, roK105))), roK58, opEq)))
+	return (((gcmp(fnRound(step(filter(child(n, roK80), func(p1079 *Node) bool {
+		return anyNode(child(p1079, roK81), func(n1080 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1080, roK54)))) == "VAT") })
+	}), func(n1081 *Node) Seq { return castDecimal(child(n1081, roK144)) })), roK58, opEq) && gcmp(fnRound(castDecimal(child(n, roK106))), roK58, opEq)) || (gcmp(fnRound(step(filter(child(n, roK80), func(p1082 *Node) bool {
+		return anyNode(child(p1082, roK81), func(n1083 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1083, roK54)))) == "VAT") })
+	}), func(n1084 *Node) Seq { return castDecimal(child(n1084, roK144)) })), roK58, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, roK106))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK143))), arith(step(filter(child(n, roK80), func(p1085 *Node) bool {
+		return anyNode(child(p1085, roK81), func(n1086 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1086, roK54)))) == "VAT") })
+	}), func(n1087 *Node) Seq { return castDecimal(child(n1087, roK144)) }), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, roK106))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK143))), arith(step(filter(child(n, roK80), func(p1088 *Node) bool {
+		return anyNode(child(p1088, roK81), func(n1089 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1089, roK54)))) == "VAT") })
+	}), func(n1090 *Node) Seq { return castDecimal(child(n1090, roK144)) }), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt)))) || (!(len(step(filter(child(n, roK80), func(p1091 *Node) bool {
+		return anyNode(child(p1091, roK81), func(n1092 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1092, roK54)))) == "VAT") })
+	}), func(n1093 *Node) Seq { return castDecimal(child(n1093, roK144)) })) > 0) && gcmp(fnRound(castDecimal(child(n, roK106))), roK58, opEq)))
 }
 
 // BR-DEC-19: string-length(substring-after(cbc:TaxableAmount,'.'))<=2
@@ -4180,7 +4570,7 @@ func roT0146(v []Seq, n *Node) bool {
 
 // BR-DEC-20: string-length(substring-after(cbc:TaxAmount,'.'))<=2
 func roT0147(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK105)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK106)), ".")), roK84, opLe)
 }
 
 // //cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -4190,7 +4580,7 @@ func roM030(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK112) {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n913 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n913, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1094 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1094, roK54)))) == "VAT") })) {
 			return false
 		}
 		return true
@@ -4215,7 +4605,7 @@ func roM031(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "AE") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n914 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n914, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1095 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1095, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4223,7 +4613,7 @@ func roM031(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
 			return false
 		}
 		m = m.Parent
@@ -4239,36 +4629,96 @@ func roM031(v []Seq, n *Node) bool {
 
 // BR-AE-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='AE']/xs:decimal(cbc:LineExtensionAmount)) +…
 func roT0149(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n916 *Node) Seq { return child(n916, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n917 *Node) Seq { return parent(n917) }), func(n918 *Node) Seq { return parent(n918) }), func(n919 *Node) Seq {
-		return filter(child(n919, roK89), func(p920 *Node) bool {
-			return gcmpStr(step(step(child(p920, roK123), func(n921 *Node) Seq { return child(n921, roK110) }), func(n922 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n922, roK54)))) }), "AE", true)
+	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1097 *Node) Seq { return child(n1097, roK143) })), arith(arith(func() Seq {
+		var a1098 sumAcc
+		anyNode(parent(n), func(n1099 *Node) bool {
+			return anyNode(parent(n1099), func(n1100 *Node) bool {
+				return anyNode(parent(n1100), func(n1101 *Node) bool {
+					return anyNode(child(n1101, roK89), func(n1102 *Node) bool {
+						return anyNode(child(n1102, roK123), func(n1103 *Node) bool {
+							return anyNode(child(n1103, roK110), func(n1104 *Node) bool { return (fnNormalizeSpace(str(child(n1104, roK54))) == "AE") })
+						}) && a1098.add(castDecimal(child(n1102, roK86)))
+					})
+				})
+			})
 		})
-	}), func(n923 *Node) Seq { return castDecimal(child(n923, roK86)) })), fnSum(step(step(step(step(parent(n), func(n924 *Node) Seq { return parent(n924) }), func(n925 *Node) Seq { return parent(n925) }), func(n926 *Node) Seq {
-		return filter(filter(child(n926, roK76), func(p927 *Node) bool { return gcmp(child(p927, roK77), boolSeq(true), opEq) }), func(p928 *Node) bool {
-			return gcmpStr(step(child(p928, roK80), func(n929 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n929, roK54)))) }), "AE", true)
+		return a1098.result()
+	}(), func() Seq {
+		var a1105 sumAcc
+		anyNode(parent(n), func(n1106 *Node) bool {
+			return anyNode(parent(n1106), func(n1107 *Node) bool {
+				return anyNode(parent(n1107), func(n1108 *Node) bool {
+					return anyNode(child(n1108, roK76), func(n1109 *Node) bool {
+						return func(r1110 Seq) bool {
+							return anyNode(child(n1109, roK77), func(n1111 *Node) bool { return gcmp(nodeSeq(n1111), r1110, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1109, roK80), func(n1112 *Node) bool { return (fnNormalizeSpace(str(child(n1112, roK54))) == "AE") }) && a1105.add(castDecimal(child(n1109, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n930 *Node) Seq { return castDecimal(child(n930, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n931 *Node) Seq { return parent(n931) }), func(n932 *Node) Seq { return parent(n932) }), func(n933 *Node) Seq {
-		return filter(filter(child(n933, roK76), func(p934 *Node) bool { return gcmp(child(p934, roK77), boolSeq(false), opEq) }), func(p935 *Node) bool {
-			return gcmpStr(step(child(p935, roK80), func(n936 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n936, roK54)))) }), "AE", true)
+		return a1105.result()
+	}(), opAdd), func() Seq {
+		var a1113 sumAcc
+		anyNode(parent(n), func(n1114 *Node) bool {
+			return anyNode(parent(n1114), func(n1115 *Node) bool {
+				return anyNode(parent(n1115), func(n1116 *Node) bool {
+					return anyNode(child(n1116, roK76), func(n1117 *Node) bool {
+						return func(r1118 Seq) bool {
+							return anyNode(child(n1117, roK77), func(n1119 *Node) bool { return gcmp(nodeSeq(n1119), r1118, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1117, roK80), func(n1120 *Node) bool { return (fnNormalizeSpace(str(child(n1120, roK54))) == "AE") }) && a1113.add(castDecimal(child(n1117, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n937 *Node) Seq { return castDecimal(child(n937, roK79)) })), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n939 *Node) Seq { return child(n939, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n940 *Node) Seq { return parent(n940) }), func(n941 *Node) Seq { return parent(n941) }), func(n942 *Node) Seq {
-		return filter(child(n942, roK90), func(p943 *Node) bool {
-			return gcmpStr(step(step(child(p943, roK123), func(n944 *Node) Seq { return child(n944, roK110) }), func(n945 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n945, roK54)))) }), "AE", true)
+		return a1113.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1122 *Node) Seq { return child(n1122, roK143) })), arith(arith(func() Seq {
+		var a1123 sumAcc
+		anyNode(parent(n), func(n1124 *Node) bool {
+			return anyNode(parent(n1124), func(n1125 *Node) bool {
+				return anyNode(parent(n1125), func(n1126 *Node) bool {
+					return anyNode(child(n1126, roK90), func(n1127 *Node) bool {
+						return anyNode(child(n1127, roK123), func(n1128 *Node) bool {
+							return anyNode(child(n1128, roK110), func(n1129 *Node) bool { return (fnNormalizeSpace(str(child(n1129, roK54))) == "AE") })
+						}) && a1123.add(castDecimal(child(n1127, roK86)))
+					})
+				})
+			})
 		})
-	}), func(n946 *Node) Seq { return castDecimal(child(n946, roK86)) })), fnSum(step(step(step(step(parent(n), func(n947 *Node) Seq { return parent(n947) }), func(n948 *Node) Seq { return parent(n948) }), func(n949 *Node) Seq {
-		return filter(filter(child(n949, roK76), func(p950 *Node) bool { return gcmp(child(p950, roK77), boolSeq(true), opEq) }), func(p951 *Node) bool {
-			return gcmpStr(step(child(p951, roK80), func(n952 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n952, roK54)))) }), "AE", true)
+		return a1123.result()
+	}(), func() Seq {
+		var a1130 sumAcc
+		anyNode(parent(n), func(n1131 *Node) bool {
+			return anyNode(parent(n1131), func(n1132 *Node) bool {
+				return anyNode(parent(n1132), func(n1133 *Node) bool {
+					return anyNode(child(n1133, roK76), func(n1134 *Node) bool {
+						return func(r1135 Seq) bool {
+							return anyNode(child(n1134, roK77), func(n1136 *Node) bool { return gcmp(nodeSeq(n1136), r1135, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1134, roK80), func(n1137 *Node) bool { return (fnNormalizeSpace(str(child(n1137, roK54))) == "AE") }) && a1130.add(castDecimal(child(n1134, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n953 *Node) Seq { return castDecimal(child(n953, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n954 *Node) Seq { return parent(n954) }), func(n955 *Node) Seq { return parent(n955) }), func(n956 *Node) Seq {
-		return filter(filter(child(n956, roK76), func(p957 *Node) bool { return gcmp(child(p957, roK77), boolSeq(false), opEq) }), func(p958 *Node) bool {
-			return gcmpStr(step(child(p958, roK80), func(n959 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n959, roK54)))) }), "AE", true)
+		return a1130.result()
+	}(), opAdd), func() Seq {
+		var a1138 sumAcc
+		anyNode(parent(n), func(n1139 *Node) bool {
+			return anyNode(parent(n1139), func(n1140 *Node) bool {
+				return anyNode(parent(n1140), func(n1141 *Node) bool {
+					return anyNode(child(n1141, roK76), func(n1142 *Node) bool {
+						return func(r1143 Seq) bool {
+							return anyNode(child(n1142, roK77), func(n1144 *Node) bool { return gcmp(nodeSeq(n1144), r1143, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1142, roK80), func(n1145 *Node) bool { return (fnNormalizeSpace(str(child(n1145, roK54))) == "AE") }) && a1138.add(castDecimal(child(n1142, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n960 *Node) Seq { return castDecimal(child(n960, roK79)) })), opSub), opEq)))
+		return a1138.result()
+	}(), opSub), opEq)))
 }
 
 // BR-AE-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0150(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n961 *Node) Seq { return child(n961, roK105) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1146 *Node) Seq { return child(n1146, roK106) })), roK58, opEq)
 }
 
 // BR-AE-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -4286,14 +4736,16 @@ func roM032(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "AE") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n964 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n964, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1149 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1149, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
+		if !(func(r1150 Seq) bool {
+			return anyNode(child(m, roK77), func(n1151 *Node) bool { return gcmp(nodeSeq(n1151), r1150, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -4318,14 +4770,16 @@ func roM033(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "AE") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n965 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n965, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1152 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1152, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
+		if !(func(r1153 Seq) bool {
+			return anyNode(child(m, roK77), func(n1154 *Node) bool { return gcmp(nodeSeq(n1154), r1153, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -4350,7 +4804,7 @@ func roM034(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "AE") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n966 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n966, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1155 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1155, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4373,7 +4827,7 @@ func roM034(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "AE") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n967 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n967, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1156 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1156, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4406,7 +4860,7 @@ func roM035(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "E") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n968 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n968, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1157 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1157, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4414,7 +4868,7 @@ func roM035(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
 			return false
 		}
 		m = m.Parent
@@ -4430,36 +4884,96 @@ func roM035(v []Seq, n *Node) bool {
 
 // BR-E-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='E']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0155(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n970 *Node) Seq { return child(n970, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n971 *Node) Seq { return parent(n971) }), func(n972 *Node) Seq { return parent(n972) }), func(n973 *Node) Seq {
-		return filter(child(n973, roK89), func(p974 *Node) bool {
-			return gcmpStr(step(step(child(p974, roK123), func(n975 *Node) Seq { return child(n975, roK110) }), func(n976 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n976, roK54)))) }), "E", true)
+	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1159 *Node) Seq { return child(n1159, roK143) })), arith(arith(func() Seq {
+		var a1160 sumAcc
+		anyNode(parent(n), func(n1161 *Node) bool {
+			return anyNode(parent(n1161), func(n1162 *Node) bool {
+				return anyNode(parent(n1162), func(n1163 *Node) bool {
+					return anyNode(child(n1163, roK89), func(n1164 *Node) bool {
+						return anyNode(child(n1164, roK123), func(n1165 *Node) bool {
+							return anyNode(child(n1165, roK110), func(n1166 *Node) bool { return (fnNormalizeSpace(str(child(n1166, roK54))) == "E") })
+						}) && a1160.add(castDecimal(child(n1164, roK86)))
+					})
+				})
+			})
 		})
-	}), func(n977 *Node) Seq { return castDecimal(child(n977, roK86)) })), fnSum(step(step(step(step(parent(n), func(n978 *Node) Seq { return parent(n978) }), func(n979 *Node) Seq { return parent(n979) }), func(n980 *Node) Seq {
-		return filter(filter(child(n980, roK76), func(p981 *Node) bool { return gcmp(child(p981, roK77), boolSeq(true), opEq) }), func(p982 *Node) bool {
-			return gcmpStr(step(child(p982, roK80), func(n983 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n983, roK54)))) }), "E", true)
+		return a1160.result()
+	}(), func() Seq {
+		var a1167 sumAcc
+		anyNode(parent(n), func(n1168 *Node) bool {
+			return anyNode(parent(n1168), func(n1169 *Node) bool {
+				return anyNode(parent(n1169), func(n1170 *Node) bool {
+					return anyNode(child(n1170, roK76), func(n1171 *Node) bool {
+						return func(r1172 Seq) bool {
+							return anyNode(child(n1171, roK77), func(n1173 *Node) bool { return gcmp(nodeSeq(n1173), r1172, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1171, roK80), func(n1174 *Node) bool { return (fnNormalizeSpace(str(child(n1174, roK54))) == "E") }) && a1167.add(castDecimal(child(n1171, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n984 *Node) Seq { return castDecimal(child(n984, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n985 *Node) Seq { return parent(n985) }), func(n986 *Node) Seq { return parent(n986) }), func(n987 *Node) Seq {
-		return filter(filter(child(n987, roK76), func(p988 *Node) bool { return gcmp(child(p988, roK77), boolSeq(false), opEq) }), func(p989 *Node) bool {
-			return gcmpStr(step(child(p989, roK80), func(n990 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n990, roK54)))) }), "E", true)
+		return a1167.result()
+	}(), opAdd), func() Seq {
+		var a1175 sumAcc
+		anyNode(parent(n), func(n1176 *Node) bool {
+			return anyNode(parent(n1176), func(n1177 *Node) bool {
+				return anyNode(parent(n1177), func(n1178 *Node) bool {
+					return anyNode(child(n1178, roK76), func(n1179 *Node) bool {
+						return func(r1180 Seq) bool {
+							return anyNode(child(n1179, roK77), func(n1181 *Node) bool { return gcmp(nodeSeq(n1181), r1180, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1179, roK80), func(n1182 *Node) bool { return (fnNormalizeSpace(str(child(n1182, roK54))) == "E") }) && a1175.add(castDecimal(child(n1179, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n991 *Node) Seq { return castDecimal(child(n991, roK79)) })), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n993 *Node) Seq { return child(n993, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n994 *Node) Seq { return parent(n994) }), func(n995 *Node) Seq { return parent(n995) }), func(n996 *Node) Seq {
-		return filter(child(n996, roK90), func(p997 *Node) bool {
-			return gcmpStr(step(step(child(p997, roK123), func(n998 *Node) Seq { return child(n998, roK110) }), func(n999 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n999, roK54)))) }), "E", true)
+		return a1175.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1184 *Node) Seq { return child(n1184, roK143) })), arith(arith(func() Seq {
+		var a1185 sumAcc
+		anyNode(parent(n), func(n1186 *Node) bool {
+			return anyNode(parent(n1186), func(n1187 *Node) bool {
+				return anyNode(parent(n1187), func(n1188 *Node) bool {
+					return anyNode(child(n1188, roK90), func(n1189 *Node) bool {
+						return anyNode(child(n1189, roK123), func(n1190 *Node) bool {
+							return anyNode(child(n1190, roK110), func(n1191 *Node) bool { return (fnNormalizeSpace(str(child(n1191, roK54))) == "E") })
+						}) && a1185.add(castDecimal(child(n1189, roK86)))
+					})
+				})
+			})
 		})
-	}), func(n1000 *Node) Seq { return castDecimal(child(n1000, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1001 *Node) Seq { return parent(n1001) }), func(n1002 *Node) Seq { return parent(n1002) }), func(n1003 *Node) Seq {
-		return filter(filter(child(n1003, roK76), func(p1004 *Node) bool { return gcmp(child(p1004, roK77), boolSeq(true), opEq) }), func(p1005 *Node) bool {
-			return gcmpStr(step(child(p1005, roK80), func(n1006 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1006, roK54)))) }), "E", true)
+		return a1185.result()
+	}(), func() Seq {
+		var a1192 sumAcc
+		anyNode(parent(n), func(n1193 *Node) bool {
+			return anyNode(parent(n1193), func(n1194 *Node) bool {
+				return anyNode(parent(n1194), func(n1195 *Node) bool {
+					return anyNode(child(n1195, roK76), func(n1196 *Node) bool {
+						return func(r1197 Seq) bool {
+							return anyNode(child(n1196, roK77), func(n1198 *Node) bool { return gcmp(nodeSeq(n1198), r1197, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1196, roK80), func(n1199 *Node) bool { return (fnNormalizeSpace(str(child(n1199, roK54))) == "E") }) && a1192.add(castDecimal(child(n1196, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n1007 *Node) Seq { return castDecimal(child(n1007, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1008 *Node) Seq { return parent(n1008) }), func(n1009 *Node) Seq { return parent(n1009) }), func(n1010 *Node) Seq {
-		return filter(filter(child(n1010, roK76), func(p1011 *Node) bool { return gcmp(child(p1011, roK77), boolSeq(false), opEq) }), func(p1012 *Node) bool {
-			return gcmpStr(step(child(p1012, roK80), func(n1013 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1013, roK54)))) }), "E", true)
+		return a1192.result()
+	}(), opAdd), func() Seq {
+		var a1200 sumAcc
+		anyNode(parent(n), func(n1201 *Node) bool {
+			return anyNode(parent(n1201), func(n1202 *Node) bool {
+				return anyNode(parent(n1202), func(n1203 *Node) bool {
+					return anyNode(child(n1203, roK76), func(n1204 *Node) bool {
+						return func(r1205 Seq) bool {
+							return anyNode(child(n1204, roK77), func(n1206 *Node) bool { return gcmp(nodeSeq(n1206), r1205, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1204, roK80), func(n1207 *Node) bool { return (fnNormalizeSpace(str(child(n1207, roK54))) == "E") }) && a1200.add(castDecimal(child(n1204, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n1014 *Node) Seq { return castDecimal(child(n1014, roK79)) })), opSub), opEq)))
+		return a1200.result()
+	}(), opSub), opEq)))
 }
 
 // BR-E-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0156(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1015 *Node) Seq { return child(n1015, roK105) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1208 *Node) Seq { return child(n1208, roK106) })), roK58, opEq)
 }
 
 // BR-E-10: exists(cbc:TaxExemptionReason) or exists(cbc:TaxExemptionReasonCode)
@@ -4477,14 +4991,16 @@ func roM036(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "E") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1018 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1018, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1211 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1211, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
+		if !(func(r1212 Seq) bool {
+			return anyNode(child(m, roK77), func(n1213 *Node) bool { return gcmp(nodeSeq(n1213), r1212, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -4509,14 +5025,16 @@ func roM037(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "E") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1019 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1019, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1214 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1214, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
+		if !(func(r1215 Seq) bool {
+			return anyNode(child(m, roK77), func(n1216 *Node) bool { return gcmp(nodeSeq(n1216), r1215, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -4541,7 +5059,7 @@ func roM038(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "E") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1020 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1020, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1217 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1217, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4564,7 +5082,7 @@ func roM038(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "E") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1021 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1021, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1218 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1218, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4597,7 +5115,7 @@ func roM039(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "G") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1022 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1022, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1219 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1219, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4605,7 +5123,7 @@ func roM039(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
 			return false
 		}
 		m = m.Parent
@@ -4621,36 +5139,96 @@ func roM039(v []Seq, n *Node) bool {
 
 // BR-G-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='G']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0161(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1024 *Node) Seq { return child(n1024, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1025 *Node) Seq { return parent(n1025) }), func(n1026 *Node) Seq { return parent(n1026) }), func(n1027 *Node) Seq {
-		return filter(child(n1027, roK89), func(p1028 *Node) bool {
-			return gcmpStr(step(step(child(p1028, roK123), func(n1029 *Node) Seq { return child(n1029, roK110) }), func(n1030 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1030, roK54)))) }), "G", true)
+	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1221 *Node) Seq { return child(n1221, roK143) })), arith(arith(func() Seq {
+		var a1222 sumAcc
+		anyNode(parent(n), func(n1223 *Node) bool {
+			return anyNode(parent(n1223), func(n1224 *Node) bool {
+				return anyNode(parent(n1224), func(n1225 *Node) bool {
+					return anyNode(child(n1225, roK89), func(n1226 *Node) bool {
+						return anyNode(child(n1226, roK123), func(n1227 *Node) bool {
+							return anyNode(child(n1227, roK110), func(n1228 *Node) bool { return (fnNormalizeSpace(str(child(n1228, roK54))) == "G") })
+						}) && a1222.add(castDecimal(child(n1226, roK86)))
+					})
+				})
+			})
 		})
-	}), func(n1031 *Node) Seq { return castDecimal(child(n1031, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1032 *Node) Seq { return parent(n1032) }), func(n1033 *Node) Seq { return parent(n1033) }), func(n1034 *Node) Seq {
-		return filter(filter(child(n1034, roK76), func(p1035 *Node) bool { return gcmp(child(p1035, roK77), boolSeq(true), opEq) }), func(p1036 *Node) bool {
-			return gcmpStr(step(child(p1036, roK80), func(n1037 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1037, roK54)))) }), "G", true)
+		return a1222.result()
+	}(), func() Seq {
+		var a1229 sumAcc
+		anyNode(parent(n), func(n1230 *Node) bool {
+			return anyNode(parent(n1230), func(n1231 *Node) bool {
+				return anyNode(parent(n1231), func(n1232 *Node) bool {
+					return anyNode(child(n1232, roK76), func(n1233 *Node) bool {
+						return func(r1234 Seq) bool {
+							return anyNode(child(n1233, roK77), func(n1235 *Node) bool { return gcmp(nodeSeq(n1235), r1234, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1233, roK80), func(n1236 *Node) bool { return (fnNormalizeSpace(str(child(n1236, roK54))) == "G") }) && a1229.add(castDecimal(child(n1233, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n1038 *Node) Seq { return castDecimal(child(n1038, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1039 *Node) Seq { return parent(n1039) }), func(n1040 *Node) Seq { return parent(n1040) }), func(n1041 *Node) Seq {
-		return filter(filter(child(n1041, roK76), func(p1042 *Node) bool { return gcmp(child(p1042, roK77), boolSeq(false), opEq) }), func(p1043 *Node) bool {
-			return gcmpStr(step(child(p1043, roK80), func(n1044 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1044, roK54)))) }), "G", true)
+		return a1229.result()
+	}(), opAdd), func() Seq {
+		var a1237 sumAcc
+		anyNode(parent(n), func(n1238 *Node) bool {
+			return anyNode(parent(n1238), func(n1239 *Node) bool {
+				return anyNode(parent(n1239), func(n1240 *Node) bool {
+					return anyNode(child(n1240, roK76), func(n1241 *Node) bool {
+						return func(r1242 Seq) bool {
+							return anyNode(child(n1241, roK77), func(n1243 *Node) bool { return gcmp(nodeSeq(n1243), r1242, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1241, roK80), func(n1244 *Node) bool { return (fnNormalizeSpace(str(child(n1244, roK54))) == "G") }) && a1237.add(castDecimal(child(n1241, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n1045 *Node) Seq { return castDecimal(child(n1045, roK79)) })), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1047 *Node) Seq { return child(n1047, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1048 *Node) Seq { return parent(n1048) }), func(n1049 *Node) Seq { return parent(n1049) }), func(n1050 *Node) Seq {
-		return filter(child(n1050, roK90), func(p1051 *Node) bool {
-			return gcmpStr(step(step(child(p1051, roK123), func(n1052 *Node) Seq { return child(n1052, roK110) }), func(n1053 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1053, roK54)))) }), "G", true)
+		return a1237.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1246 *Node) Seq { return child(n1246, roK143) })), arith(arith(func() Seq {
+		var a1247 sumAcc
+		anyNode(parent(n), func(n1248 *Node) bool {
+			return anyNode(parent(n1248), func(n1249 *Node) bool {
+				return anyNode(parent(n1249), func(n1250 *Node) bool {
+					return anyNode(child(n1250, roK90), func(n1251 *Node) bool {
+						return anyNode(child(n1251, roK123), func(n1252 *Node) bool {
+							return anyNode(child(n1252, roK110), func(n1253 *Node) bool { return (fnNormalizeSpace(str(child(n1253, roK54))) == "G") })
+						}) && a1247.add(castDecimal(child(n1251, roK86)))
+					})
+				})
+			})
 		})
-	}), func(n1054 *Node) Seq { return castDecimal(child(n1054, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1055 *Node) Seq { return parent(n1055) }), func(n1056 *Node) Seq { return parent(n1056) }), func(n1057 *Node) Seq {
-		return filter(filter(child(n1057, roK76), func(p1058 *Node) bool { return gcmp(child(p1058, roK77), boolSeq(true), opEq) }), func(p1059 *Node) bool {
-			return gcmpStr(step(child(p1059, roK80), func(n1060 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1060, roK54)))) }), "G", true)
+		return a1247.result()
+	}(), func() Seq {
+		var a1254 sumAcc
+		anyNode(parent(n), func(n1255 *Node) bool {
+			return anyNode(parent(n1255), func(n1256 *Node) bool {
+				return anyNode(parent(n1256), func(n1257 *Node) bool {
+					return anyNode(child(n1257, roK76), func(n1258 *Node) bool {
+						return func(r1259 Seq) bool {
+							return anyNode(child(n1258, roK77), func(n1260 *Node) bool { return gcmp(nodeSeq(n1260), r1259, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1258, roK80), func(n1261 *Node) bool { return (fnNormalizeSpace(str(child(n1261, roK54))) == "G") }) && a1254.add(castDecimal(child(n1258, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n1061 *Node) Seq { return castDecimal(child(n1061, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1062 *Node) Seq { return parent(n1062) }), func(n1063 *Node) Seq { return parent(n1063) }), func(n1064 *Node) Seq {
-		return filter(filter(child(n1064, roK76), func(p1065 *Node) bool { return gcmp(child(p1065, roK77), boolSeq(false), opEq) }), func(p1066 *Node) bool {
-			return gcmpStr(step(child(p1066, roK80), func(n1067 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1067, roK54)))) }), "G", true)
+		return a1254.result()
+	}(), opAdd), func() Seq {
+		var a1262 sumAcc
+		anyNode(parent(n), func(n1263 *Node) bool {
+			return anyNode(parent(n1263), func(n1264 *Node) bool {
+				return anyNode(parent(n1264), func(n1265 *Node) bool {
+					return anyNode(child(n1265, roK76), func(n1266 *Node) bool {
+						return func(r1267 Seq) bool {
+							return anyNode(child(n1266, roK77), func(n1268 *Node) bool { return gcmp(nodeSeq(n1268), r1267, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1266, roK80), func(n1269 *Node) bool { return (fnNormalizeSpace(str(child(n1269, roK54))) == "G") }) && a1262.add(castDecimal(child(n1266, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n1068 *Node) Seq { return castDecimal(child(n1068, roK79)) })), opSub), opEq)))
+		return a1262.result()
+	}(), opSub), opEq)))
 }
 
 // BR-G-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0162(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1069 *Node) Seq { return child(n1069, roK105) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1270 *Node) Seq { return child(n1270, roK106) })), roK58, opEq)
 }
 
 // BR-G-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -4668,14 +5246,16 @@ func roM040(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "G") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1072 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1072, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1273 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1273, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
+		if !(func(r1274 Seq) bool {
+			return anyNode(child(m, roK77), func(n1275 *Node) bool { return gcmp(nodeSeq(n1275), r1274, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -4700,14 +5280,16 @@ func roM041(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "G") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1073 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1073, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1276 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1276, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
+		if !(func(r1277 Seq) bool {
+			return anyNode(child(m, roK77), func(n1278 *Node) bool { return gcmp(nodeSeq(n1278), r1277, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -4732,7 +5314,7 @@ func roM042(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "G") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1074 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1074, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1279 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1279, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4755,7 +5337,7 @@ func roM042(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "G") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1075 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1075, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1280 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1280, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4788,7 +5370,7 @@ func roM043(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "K") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1076 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1076, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1281 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1281, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4796,7 +5378,7 @@ func roM043(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
 			return false
 		}
 		m = m.Parent
@@ -4812,36 +5394,96 @@ func roM043(v []Seq, n *Node) bool {
 
 // BR-IC-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='K']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0167(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1078 *Node) Seq { return child(n1078, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1079 *Node) Seq { return parent(n1079) }), func(n1080 *Node) Seq { return parent(n1080) }), func(n1081 *Node) Seq {
-		return filter(child(n1081, roK89), func(p1082 *Node) bool {
-			return gcmpStr(step(step(child(p1082, roK123), func(n1083 *Node) Seq { return child(n1083, roK110) }), func(n1084 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1084, roK54)))) }), "K", true)
+	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1283 *Node) Seq { return child(n1283, roK143) })), arith(arith(func() Seq {
+		var a1284 sumAcc
+		anyNode(parent(n), func(n1285 *Node) bool {
+			return anyNode(parent(n1285), func(n1286 *Node) bool {
+				return anyNode(parent(n1286), func(n1287 *Node) bool {
+					return anyNode(child(n1287, roK89), func(n1288 *Node) bool {
+						return anyNode(child(n1288, roK123), func(n1289 *Node) bool {
+							return anyNode(child(n1289, roK110), func(n1290 *Node) bool { return (fnNormalizeSpace(str(child(n1290, roK54))) == "K") })
+						}) && a1284.add(castDecimal(child(n1288, roK86)))
+					})
+				})
+			})
 		})
-	}), func(n1085 *Node) Seq { return castDecimal(child(n1085, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1086 *Node) Seq { return parent(n1086) }), func(n1087 *Node) Seq { return parent(n1087) }), func(n1088 *Node) Seq {
-		return filter(filter(child(n1088, roK76), func(p1089 *Node) bool { return gcmp(child(p1089, roK77), boolSeq(true), opEq) }), func(p1090 *Node) bool {
-			return gcmpStr(step(child(p1090, roK80), func(n1091 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1091, roK54)))) }), "K", true)
+		return a1284.result()
+	}(), func() Seq {
+		var a1291 sumAcc
+		anyNode(parent(n), func(n1292 *Node) bool {
+			return anyNode(parent(n1292), func(n1293 *Node) bool {
+				return anyNode(parent(n1293), func(n1294 *Node) bool {
+					return anyNode(child(n1294, roK76), func(n1295 *Node) bool {
+						return func(r1296 Seq) bool {
+							return anyNode(child(n1295, roK77), func(n1297 *Node) bool { return gcmp(nodeSeq(n1297), r1296, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1295, roK80), func(n1298 *Node) bool { return (fnNormalizeSpace(str(child(n1298, roK54))) == "K") }) && a1291.add(castDecimal(child(n1295, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n1092 *Node) Seq { return castDecimal(child(n1092, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1093 *Node) Seq { return parent(n1093) }), func(n1094 *Node) Seq { return parent(n1094) }), func(n1095 *Node) Seq {
-		return filter(filter(child(n1095, roK76), func(p1096 *Node) bool { return gcmp(child(p1096, roK77), boolSeq(false), opEq) }), func(p1097 *Node) bool {
-			return gcmpStr(step(child(p1097, roK80), func(n1098 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1098, roK54)))) }), "K", true)
+		return a1291.result()
+	}(), opAdd), func() Seq {
+		var a1299 sumAcc
+		anyNode(parent(n), func(n1300 *Node) bool {
+			return anyNode(parent(n1300), func(n1301 *Node) bool {
+				return anyNode(parent(n1301), func(n1302 *Node) bool {
+					return anyNode(child(n1302, roK76), func(n1303 *Node) bool {
+						return func(r1304 Seq) bool {
+							return anyNode(child(n1303, roK77), func(n1305 *Node) bool { return gcmp(nodeSeq(n1305), r1304, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1303, roK80), func(n1306 *Node) bool { return (fnNormalizeSpace(str(child(n1306, roK54))) == "K") }) && a1299.add(castDecimal(child(n1303, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n1099 *Node) Seq { return castDecimal(child(n1099, roK79)) })), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1101 *Node) Seq { return child(n1101, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1102 *Node) Seq { return parent(n1102) }), func(n1103 *Node) Seq { return parent(n1103) }), func(n1104 *Node) Seq {
-		return filter(child(n1104, roK90), func(p1105 *Node) bool {
-			return gcmpStr(step(step(child(p1105, roK123), func(n1106 *Node) Seq { return child(n1106, roK110) }), func(n1107 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1107, roK54)))) }), "K", true)
+		return a1299.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1308 *Node) Seq { return child(n1308, roK143) })), arith(arith(func() Seq {
+		var a1309 sumAcc
+		anyNode(parent(n), func(n1310 *Node) bool {
+			return anyNode(parent(n1310), func(n1311 *Node) bool {
+				return anyNode(parent(n1311), func(n1312 *Node) bool {
+					return anyNode(child(n1312, roK90), func(n1313 *Node) bool {
+						return anyNode(child(n1313, roK123), func(n1314 *Node) bool {
+							return anyNode(child(n1314, roK110), func(n1315 *Node) bool { return (fnNormalizeSpace(str(child(n1315, roK54))) == "K") })
+						}) && a1309.add(castDecimal(child(n1313, roK86)))
+					})
+				})
+			})
 		})
-	}), func(n1108 *Node) Seq { return castDecimal(child(n1108, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1109 *Node) Seq { return parent(n1109) }), func(n1110 *Node) Seq { return parent(n1110) }), func(n1111 *Node) Seq {
-		return filter(filter(child(n1111, roK76), func(p1112 *Node) bool { return gcmp(child(p1112, roK77), boolSeq(true), opEq) }), func(p1113 *Node) bool {
-			return gcmpStr(step(child(p1113, roK80), func(n1114 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1114, roK54)))) }), "K", true)
+		return a1309.result()
+	}(), func() Seq {
+		var a1316 sumAcc
+		anyNode(parent(n), func(n1317 *Node) bool {
+			return anyNode(parent(n1317), func(n1318 *Node) bool {
+				return anyNode(parent(n1318), func(n1319 *Node) bool {
+					return anyNode(child(n1319, roK76), func(n1320 *Node) bool {
+						return func(r1321 Seq) bool {
+							return anyNode(child(n1320, roK77), func(n1322 *Node) bool { return gcmp(nodeSeq(n1322), r1321, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1320, roK80), func(n1323 *Node) bool { return (fnNormalizeSpace(str(child(n1323, roK54))) == "K") }) && a1316.add(castDecimal(child(n1320, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n1115 *Node) Seq { return castDecimal(child(n1115, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1116 *Node) Seq { return parent(n1116) }), func(n1117 *Node) Seq { return parent(n1117) }), func(n1118 *Node) Seq {
-		return filter(filter(child(n1118, roK76), func(p1119 *Node) bool { return gcmp(child(p1119, roK77), boolSeq(false), opEq) }), func(p1120 *Node) bool {
-			return gcmpStr(step(child(p1120, roK80), func(n1121 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1121, roK54)))) }), "K", true)
+		return a1316.result()
+	}(), opAdd), func() Seq {
+		var a1324 sumAcc
+		anyNode(parent(n), func(n1325 *Node) bool {
+			return anyNode(parent(n1325), func(n1326 *Node) bool {
+				return anyNode(parent(n1326), func(n1327 *Node) bool {
+					return anyNode(child(n1327, roK76), func(n1328 *Node) bool {
+						return func(r1329 Seq) bool {
+							return anyNode(child(n1328, roK77), func(n1330 *Node) bool { return gcmp(nodeSeq(n1330), r1329, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1328, roK80), func(n1331 *Node) bool { return (fnNormalizeSpace(str(child(n1331, roK54))) == "K") }) && a1324.add(castDecimal(child(n1328, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n1122 *Node) Seq { return castDecimal(child(n1122, roK79)) })), opSub), opEq)))
+		return a1324.result()
+	}(), opSub), opEq)))
 }
 
 // BR-IC-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0168(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1123 *Node) Seq { return child(n1123, roK105) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1332 *Node) Seq { return child(n1332, roK106) })), roK58, opEq)
 }
 
 // BR-IC-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -4859,14 +5501,16 @@ func roM044(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "K") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1126 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1126, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1335 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1335, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
+		if !(func(r1336 Seq) bool {
+			return anyNode(child(m, roK77), func(n1337 *Node) bool { return gcmp(nodeSeq(n1337), r1336, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -4891,14 +5535,16 @@ func roM045(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "K") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1127 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1127, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1338 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1338, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
+		if !(func(r1339 Seq) bool {
+			return anyNode(child(m, roK77), func(n1340 *Node) bool { return gcmp(nodeSeq(n1340), r1339, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -4923,7 +5569,7 @@ func roM046(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "K") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1128 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1128, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1341 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1341, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4946,7 +5592,7 @@ func roM046(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "K") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1129 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1129, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1342 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1342, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4979,7 +5625,7 @@ func roM047(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "L") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1130 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1130, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1343 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1343, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4987,7 +5633,7 @@ func roM047(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
 			return false
 		}
 		m = m.Parent
@@ -5003,86 +5649,206 @@ func roM047(v []Seq, n *Node) bool {
 
 // BR-IG-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func roT0173(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, roK144)), func(q1131 Seq) bool {
-		return (((len(desc(root(n), roK89)) > 0) && (gcmp(step(parent(n), func(n1133 *Node) Seq { return castDecimal(arith(child(n1133, roK143), roK108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1134 *Node) Seq { return parent(n1134) }), func(n1135 *Node) Seq { return parent(n1135) }), func(n1136 *Node) Seq {
-			return filter(filter(child(n1136, roK89), func(p1137 *Node) bool {
-				return gcmpStr(step(step(child(p1137, roK123), func(n1138 *Node) Seq { return child(n1138, roK110) }), func(n1139 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1139, roK54)))) }), "L", true)
-			}), func(p1140 *Node) bool {
-				return gcmp(step(step(child(p1140, roK123), func(n1141 *Node) Seq { return child(n1141, roK110) }), func(n1142 *Node) Seq { return castDecimal(child(n1142, roK144)) }), q1131, opEq)
+	return every(castDecimal(child(n, roK144)), func(q1344 Seq) bool {
+		return (((len(desc(root(n), roK89)) > 0) && (func(r1373 Seq) bool {
+			return anyNode(parent(n), func(n1374 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1374, roK143), roK108, opSub)), r1373, opLt)
 			})
-		}), func(n1143 *Node) Seq { return castDecimal(child(n1143, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1144 *Node) Seq { return parent(n1144) }), func(n1145 *Node) Seq { return parent(n1145) }), func(n1146 *Node) Seq {
-			return filter(filter(filter(child(n1146, roK76), func(p1147 *Node) bool { return gcmp(child(p1147, roK77), boolSeq(true), opEq) }), func(p1148 *Node) bool {
-				return gcmpStr(step(child(p1148, roK80), func(n1149 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1149, roK54)))) }), "L", true)
-			}), func(p1150 *Node) bool {
-				return gcmp(step(child(p1150, roK80), func(n1151 *Node) Seq { return castDecimal(child(n1151, roK144)) }), q1131, opEq)
+		}(arith(arith(func() Seq {
+			var a1346 sumAcc
+			anyNode(parent(n), func(n1347 *Node) bool {
+				return anyNode(parent(n1347), func(n1348 *Node) bool {
+					return anyNode(parent(n1348), func(n1349 *Node) bool {
+						return anyNode(child(n1349, roK89), func(n1350 *Node) bool {
+							return anyNode(child(n1350, roK123), func(n1351 *Node) bool {
+								return anyNode(child(n1351, roK110), func(n1352 *Node) bool { return (fnNormalizeSpace(str(child(n1352, roK54))) == "L") })
+							}) && anyNode(child(n1350, roK123), func(n1353 *Node) bool {
+								return anyNode(child(n1353, roK110), func(n1354 *Node) bool { return gcmp(castDecimal(child(n1354, roK144)), q1344, opEq) })
+							}) && a1346.add(castDecimal(child(n1350, roK86)))
+						})
+					})
+				})
 			})
-		}), func(n1152 *Node) Seq { return castDecimal(child(n1152, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1153 *Node) Seq { return parent(n1153) }), func(n1154 *Node) Seq { return parent(n1154) }), func(n1155 *Node) Seq {
-			return filter(filter(filter(child(n1155, roK76), func(p1156 *Node) bool { return gcmp(child(p1156, roK77), boolSeq(false), opEq) }), func(p1157 *Node) bool {
-				return gcmpStr(step(child(p1157, roK80), func(n1158 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1158, roK54)))) }), "L", true)
-			}), func(p1159 *Node) bool {
-				return gcmp(step(child(p1159, roK80), func(n1160 *Node) Seq { return castDecimal(child(n1160, roK144)) }), q1131, opEq)
+			return a1346.result()
+		}(), func() Seq {
+			var a1355 sumAcc
+			anyNode(parent(n), func(n1356 *Node) bool {
+				return anyNode(parent(n1356), func(n1357 *Node) bool {
+					return anyNode(parent(n1357), func(n1358 *Node) bool {
+						return anyNode(child(n1358, roK76), func(n1359 *Node) bool {
+							return func(r1360 Seq) bool {
+								return anyNode(child(n1359, roK77), func(n1361 *Node) bool { return gcmp(nodeSeq(n1361), r1360, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1359, roK80), func(n1362 *Node) bool { return (fnNormalizeSpace(str(child(n1362, roK54))) == "L") }) && anyNode(child(n1359, roK80), func(n1363 *Node) bool { return gcmp(castDecimal(child(n1363, roK144)), q1344, opEq) }) && a1355.add(castDecimal(child(n1359, roK79)))
+						})
+					})
+				})
 			})
-		}), func(n1161 *Node) Seq { return castDecimal(child(n1161, roK79)) })), opSub), opLt) && gcmp(step(parent(n), func(n1162 *Node) Seq { return castDecimal(arith(child(n1162, roK143), roK108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1163 *Node) Seq { return parent(n1163) }), func(n1164 *Node) Seq { return parent(n1164) }), func(n1165 *Node) Seq {
-			return filter(filter(child(n1165, roK89), func(p1166 *Node) bool {
-				return gcmpStr(step(step(child(p1166, roK123), func(n1167 *Node) Seq { return child(n1167, roK110) }), func(n1168 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1168, roK54)))) }), "L", true)
-			}), func(p1169 *Node) bool {
-				return gcmp(step(step(child(p1169, roK123), func(n1170 *Node) Seq { return child(n1170, roK110) }), func(n1171 *Node) Seq { return castDecimal(child(n1171, roK144)) }), q1131, opEq)
+			return a1355.result()
+		}(), opAdd), func() Seq {
+			var a1364 sumAcc
+			anyNode(parent(n), func(n1365 *Node) bool {
+				return anyNode(parent(n1365), func(n1366 *Node) bool {
+					return anyNode(parent(n1366), func(n1367 *Node) bool {
+						return anyNode(child(n1367, roK76), func(n1368 *Node) bool {
+							return func(r1369 Seq) bool {
+								return anyNode(child(n1368, roK77), func(n1370 *Node) bool { return gcmp(nodeSeq(n1370), r1369, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1368, roK80), func(n1371 *Node) bool { return (fnNormalizeSpace(str(child(n1371, roK54))) == "L") }) && anyNode(child(n1368, roK80), func(n1372 *Node) bool { return gcmp(castDecimal(child(n1372, roK144)), q1344, opEq) }) && a1364.add(castDecimal(child(n1368, roK79)))
+						})
+					})
+				})
 			})
-		}), func(n1172 *Node) Seq { return castDecimal(child(n1172, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1173 *Node) Seq { return parent(n1173) }), func(n1174 *Node) Seq { return parent(n1174) }), func(n1175 *Node) Seq {
-			return filter(filter(filter(child(n1175, roK76), func(p1176 *Node) bool { return gcmp(child(p1176, roK77), boolSeq(true), opEq) }), func(p1177 *Node) bool {
-				return gcmpStr(step(child(p1177, roK80), func(n1178 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1178, roK54)))) }), "L", true)
-			}), func(p1179 *Node) bool {
-				return gcmp(step(child(p1179, roK80), func(n1180 *Node) Seq { return castDecimal(child(n1180, roK144)) }), q1131, opEq)
+			return a1364.result()
+		}(), opSub)) && func(r1402 Seq) bool {
+			return anyNode(parent(n), func(n1403 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1403, roK143), roK108, opAdd)), r1402, opGt)
 			})
-		}), func(n1181 *Node) Seq { return castDecimal(child(n1181, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1182 *Node) Seq { return parent(n1182) }), func(n1183 *Node) Seq { return parent(n1183) }), func(n1184 *Node) Seq {
-			return filter(filter(filter(child(n1184, roK76), func(p1185 *Node) bool { return gcmp(child(p1185, roK77), boolSeq(false), opEq) }), func(p1186 *Node) bool {
-				return gcmpStr(step(child(p1186, roK80), func(n1187 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1187, roK54)))) }), "L", true)
-			}), func(p1188 *Node) bool {
-				return gcmp(step(child(p1188, roK80), func(n1189 *Node) Seq { return castDecimal(child(n1189, roK144)) }), q1131, opEq)
+		}(arith(arith(func() Seq {
+			var a1375 sumAcc
+			anyNode(parent(n), func(n1376 *Node) bool {
+				return anyNode(parent(n1376), func(n1377 *Node) bool {
+					return anyNode(parent(n1377), func(n1378 *Node) bool {
+						return anyNode(child(n1378, roK89), func(n1379 *Node) bool {
+							return anyNode(child(n1379, roK123), func(n1380 *Node) bool {
+								return anyNode(child(n1380, roK110), func(n1381 *Node) bool { return (fnNormalizeSpace(str(child(n1381, roK54))) == "L") })
+							}) && anyNode(child(n1379, roK123), func(n1382 *Node) bool {
+								return anyNode(child(n1382, roK110), func(n1383 *Node) bool { return gcmp(castDecimal(child(n1383, roK144)), q1344, opEq) })
+							}) && a1375.add(castDecimal(child(n1379, roK86)))
+						})
+					})
+				})
 			})
-		}), func(n1190 *Node) Seq { return castDecimal(child(n1190, roK79)) })), opSub), opGt))) || ((len(desc(root(n), roK90)) > 0) && (gcmp(step(parent(n), func(n1192 *Node) Seq { return castDecimal(arith(child(n1192, roK143), roK108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1193 *Node) Seq { return parent(n1193) }), func(n1194 *Node) Seq { return parent(n1194) }), func(n1195 *Node) Seq {
-			return filter(filter(child(n1195, roK90), func(p1196 *Node) bool {
-				return gcmpStr(step(step(child(p1196, roK123), func(n1197 *Node) Seq { return child(n1197, roK110) }), func(n1198 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1198, roK54)))) }), "L", true)
-			}), func(p1199 *Node) bool {
-				return gcmp(step(step(child(p1199, roK123), func(n1200 *Node) Seq { return child(n1200, roK110) }), func(n1201 *Node) Seq { return castDecimal(child(n1201, roK144)) }), q1131, opEq)
+			return a1375.result()
+		}(), func() Seq {
+			var a1384 sumAcc
+			anyNode(parent(n), func(n1385 *Node) bool {
+				return anyNode(parent(n1385), func(n1386 *Node) bool {
+					return anyNode(parent(n1386), func(n1387 *Node) bool {
+						return anyNode(child(n1387, roK76), func(n1388 *Node) bool {
+							return func(r1389 Seq) bool {
+								return anyNode(child(n1388, roK77), func(n1390 *Node) bool { return gcmp(nodeSeq(n1390), r1389, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1388, roK80), func(n1391 *Node) bool { return (fnNormalizeSpace(str(child(n1391, roK54))) == "L") }) && anyNode(child(n1388, roK80), func(n1392 *Node) bool { return gcmp(castDecimal(child(n1392, roK144)), q1344, opEq) }) && a1384.add(castDecimal(child(n1388, roK79)))
+						})
+					})
+				})
 			})
-		}), func(n1202 *Node) Seq { return castDecimal(child(n1202, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1203 *Node) Seq { return parent(n1203) }), func(n1204 *Node) Seq { return parent(n1204) }), func(n1205 *Node) Seq {
-			return filter(filter(filter(child(n1205, roK76), func(p1206 *Node) bool { return gcmp(child(p1206, roK77), boolSeq(true), opEq) }), func(p1207 *Node) bool {
-				return gcmpStr(step(child(p1207, roK80), func(n1208 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1208, roK54)))) }), "L", true)
-			}), func(p1209 *Node) bool {
-				return gcmp(step(child(p1209, roK80), func(n1210 *Node) Seq { return castDecimal(child(n1210, roK144)) }), q1131, opEq)
+			return a1384.result()
+		}(), opAdd), func() Seq {
+			var a1393 sumAcc
+			anyNode(parent(n), func(n1394 *Node) bool {
+				return anyNode(parent(n1394), func(n1395 *Node) bool {
+					return anyNode(parent(n1395), func(n1396 *Node) bool {
+						return anyNode(child(n1396, roK76), func(n1397 *Node) bool {
+							return func(r1398 Seq) bool {
+								return anyNode(child(n1397, roK77), func(n1399 *Node) bool { return gcmp(nodeSeq(n1399), r1398, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1397, roK80), func(n1400 *Node) bool { return (fnNormalizeSpace(str(child(n1400, roK54))) == "L") }) && anyNode(child(n1397, roK80), func(n1401 *Node) bool { return gcmp(castDecimal(child(n1401, roK144)), q1344, opEq) }) && a1393.add(castDecimal(child(n1397, roK79)))
+						})
+					})
+				})
 			})
-		}), func(n1211 *Node) Seq { return castDecimal(child(n1211, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1212 *Node) Seq { return parent(n1212) }), func(n1213 *Node) Seq { return parent(n1213) }), func(n1214 *Node) Seq {
-			return filter(filter(filter(child(n1214, roK76), func(p1215 *Node) bool { return gcmp(child(p1215, roK77), boolSeq(false), opEq) }), func(p1216 *Node) bool {
-				return gcmpStr(step(child(p1216, roK80), func(n1217 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1217, roK54)))) }), "L", true)
-			}), func(p1218 *Node) bool {
-				return gcmp(step(child(p1218, roK80), func(n1219 *Node) Seq { return castDecimal(child(n1219, roK144)) }), q1131, opEq)
+			return a1393.result()
+		}(), opSub)))) || ((len(desc(root(n), roK90)) > 0) && (func(r1432 Seq) bool {
+			return anyNode(parent(n), func(n1433 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1433, roK143), roK108, opSub)), r1432, opLt)
 			})
-		}), func(n1220 *Node) Seq { return castDecimal(child(n1220, roK79)) })), opSub), opLt) && gcmp(step(parent(n), func(n1221 *Node) Seq { return castDecimal(arith(child(n1221, roK143), roK108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1222 *Node) Seq { return parent(n1222) }), func(n1223 *Node) Seq { return parent(n1223) }), func(n1224 *Node) Seq {
-			return filter(filter(child(n1224, roK90), func(p1225 *Node) bool {
-				return gcmpStr(step(step(child(p1225, roK123), func(n1226 *Node) Seq { return child(n1226, roK110) }), func(n1227 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1227, roK54)))) }), "L", true)
-			}), func(p1228 *Node) bool {
-				return gcmp(step(step(child(p1228, roK123), func(n1229 *Node) Seq { return child(n1229, roK110) }), func(n1230 *Node) Seq { return castDecimal(child(n1230, roK144)) }), q1131, opEq)
+		}(arith(arith(func() Seq {
+			var a1405 sumAcc
+			anyNode(parent(n), func(n1406 *Node) bool {
+				return anyNode(parent(n1406), func(n1407 *Node) bool {
+					return anyNode(parent(n1407), func(n1408 *Node) bool {
+						return anyNode(child(n1408, roK90), func(n1409 *Node) bool {
+							return anyNode(child(n1409, roK123), func(n1410 *Node) bool {
+								return anyNode(child(n1410, roK110), func(n1411 *Node) bool { return (fnNormalizeSpace(str(child(n1411, roK54))) == "L") })
+							}) && anyNode(child(n1409, roK123), func(n1412 *Node) bool {
+								return anyNode(child(n1412, roK110), func(n1413 *Node) bool { return gcmp(castDecimal(child(n1413, roK144)), q1344, opEq) })
+							}) && a1405.add(castDecimal(child(n1409, roK86)))
+						})
+					})
+				})
 			})
-		}), func(n1231 *Node) Seq { return castDecimal(child(n1231, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1232 *Node) Seq { return parent(n1232) }), func(n1233 *Node) Seq { return parent(n1233) }), func(n1234 *Node) Seq {
-			return filter(filter(filter(child(n1234, roK76), func(p1235 *Node) bool { return gcmp(child(p1235, roK77), boolSeq(true), opEq) }), func(p1236 *Node) bool {
-				return gcmpStr(step(child(p1236, roK80), func(n1237 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1237, roK54)))) }), "L", true)
-			}), func(p1238 *Node) bool {
-				return gcmp(step(child(p1238, roK80), func(n1239 *Node) Seq { return castDecimal(child(n1239, roK144)) }), q1131, opEq)
+			return a1405.result()
+		}(), func() Seq {
+			var a1414 sumAcc
+			anyNode(parent(n), func(n1415 *Node) bool {
+				return anyNode(parent(n1415), func(n1416 *Node) bool {
+					return anyNode(parent(n1416), func(n1417 *Node) bool {
+						return anyNode(child(n1417, roK76), func(n1418 *Node) bool {
+							return func(r1419 Seq) bool {
+								return anyNode(child(n1418, roK77), func(n1420 *Node) bool { return gcmp(nodeSeq(n1420), r1419, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1418, roK80), func(n1421 *Node) bool { return (fnNormalizeSpace(str(child(n1421, roK54))) == "L") }) && anyNode(child(n1418, roK80), func(n1422 *Node) bool { return gcmp(castDecimal(child(n1422, roK144)), q1344, opEq) }) && a1414.add(castDecimal(child(n1418, roK79)))
+						})
+					})
+				})
 			})
-		}), func(n1240 *Node) Seq { return castDecimal(child(n1240, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1241 *Node) Seq { return parent(n1241) }), func(n1242 *Node) Seq { return parent(n1242) }), func(n1243 *Node) Seq {
-			return filter(filter(filter(child(n1243, roK76), func(p1244 *Node) bool { return gcmp(child(p1244, roK77), boolSeq(false), opEq) }), func(p1245 *Node) bool {
-				return gcmpStr(step(child(p1245, roK80), func(n1246 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1246, roK54)))) }), "L", true)
-			}), func(p1247 *Node) bool {
-				return gcmp(step(child(p1247, roK80), func(n1248 *Node) Seq { return castDecimal(child(n1248, roK144)) }), q1131, opEq)
+			return a1414.result()
+		}(), opAdd), func() Seq {
+			var a1423 sumAcc
+			anyNode(parent(n), func(n1424 *Node) bool {
+				return anyNode(parent(n1424), func(n1425 *Node) bool {
+					return anyNode(parent(n1425), func(n1426 *Node) bool {
+						return anyNode(child(n1426, roK76), func(n1427 *Node) bool {
+							return func(r1428 Seq) bool {
+								return anyNode(child(n1427, roK77), func(n1429 *Node) bool { return gcmp(nodeSeq(n1429), r1428, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1427, roK80), func(n1430 *Node) bool { return (fnNormalizeSpace(str(child(n1430, roK54))) == "L") }) && anyNode(child(n1427, roK80), func(n1431 *Node) bool { return gcmp(castDecimal(child(n1431, roK144)), q1344, opEq) }) && a1423.add(castDecimal(child(n1427, roK79)))
+						})
+					})
+				})
 			})
-		}), func(n1249 *Node) Seq { return castDecimal(child(n1249, roK79)) })), opSub), opGt))))
+			return a1423.result()
+		}(), opSub)) && func(r1461 Seq) bool {
+			return anyNode(parent(n), func(n1462 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1462, roK143), roK108, opAdd)), r1461, opGt)
+			})
+		}(arith(arith(func() Seq {
+			var a1434 sumAcc
+			anyNode(parent(n), func(n1435 *Node) bool {
+				return anyNode(parent(n1435), func(n1436 *Node) bool {
+					return anyNode(parent(n1436), func(n1437 *Node) bool {
+						return anyNode(child(n1437, roK90), func(n1438 *Node) bool {
+							return anyNode(child(n1438, roK123), func(n1439 *Node) bool {
+								return anyNode(child(n1439, roK110), func(n1440 *Node) bool { return (fnNormalizeSpace(str(child(n1440, roK54))) == "L") })
+							}) && anyNode(child(n1438, roK123), func(n1441 *Node) bool {
+								return anyNode(child(n1441, roK110), func(n1442 *Node) bool { return gcmp(castDecimal(child(n1442, roK144)), q1344, opEq) })
+							}) && a1434.add(castDecimal(child(n1438, roK86)))
+						})
+					})
+				})
+			})
+			return a1434.result()
+		}(), func() Seq {
+			var a1443 sumAcc
+			anyNode(parent(n), func(n1444 *Node) bool {
+				return anyNode(parent(n1444), func(n1445 *Node) bool {
+					return anyNode(parent(n1445), func(n1446 *Node) bool {
+						return anyNode(child(n1446, roK76), func(n1447 *Node) bool {
+							return func(r1448 Seq) bool {
+								return anyNode(child(n1447, roK77), func(n1449 *Node) bool { return gcmp(nodeSeq(n1449), r1448, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1447, roK80), func(n1450 *Node) bool { return (fnNormalizeSpace(str(child(n1450, roK54))) == "L") }) && anyNode(child(n1447, roK80), func(n1451 *Node) bool { return gcmp(castDecimal(child(n1451, roK144)), q1344, opEq) }) && a1443.add(castDecimal(child(n1447, roK79)))
+						})
+					})
+				})
+			})
+			return a1443.result()
+		}(), opAdd), func() Seq {
+			var a1452 sumAcc
+			anyNode(parent(n), func(n1453 *Node) bool {
+				return anyNode(parent(n1453), func(n1454 *Node) bool {
+					return anyNode(parent(n1454), func(n1455 *Node) bool {
+						return anyNode(child(n1455, roK76), func(n1456 *Node) bool {
+							return func(r1457 Seq) bool {
+								return anyNode(child(n1456, roK77), func(n1458 *Node) bool { return gcmp(nodeSeq(n1458), r1457, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1456, roK80), func(n1459 *Node) bool { return (fnNormalizeSpace(str(child(n1459, roK54))) == "L") }) && anyNode(child(n1456, roK80), func(n1460 *Node) bool { return gcmp(castDecimal(child(n1460, roK144)), q1344, opEq) }) && a1452.add(castDecimal(child(n1456, roK79)))
+						})
+					})
+				})
+			})
+			return a1452.result()
+		}(), opSub)))))
 	})
 }
 
 // BR-IG-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0174(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1250 *Node) Seq { return child(n1250, roK105) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1251 *Node) Seq { return child(n1251, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1252 *Node) Seq { return child(n1252, roK105) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1253 *Node) Seq { return child(n1253, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1463 *Node) Seq { return child(n1463, roK106) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1464 *Node) Seq { return child(n1464, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1465 *Node) Seq { return child(n1465, roK106) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1466 *Node) Seq { return child(n1466, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
 }
 
 // BR-IG-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
@@ -5100,14 +5866,16 @@ func roM048(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "L") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1256 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1256, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1469 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1469, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
+		if !(func(r1470 Seq) bool {
+			return anyNode(child(m, roK77), func(n1471 *Node) bool { return gcmp(nodeSeq(n1471), r1470, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -5119,7 +5887,7 @@ func roM048(v []Seq, n *Node) bool {
 
 // BR-IG-06: (cbc:Percent) >= 0
 func roT0176(v []Seq, n *Node) bool {
-	return gcmp(child(n, roK144), roK58, opGe)
+	return anyNode(child(n, roK144), func(n1472 *Node) bool { return gcmp(nodeSeq(n1472), roK58, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5132,14 +5900,16 @@ func roM049(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "L") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1257 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1257, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1473 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1473, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
+		if !(func(r1474 Seq) bool {
+			return anyNode(child(m, roK77), func(n1475 *Node) bool { return gcmp(nodeSeq(n1475), r1474, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -5151,7 +5921,7 @@ func roM049(v []Seq, n *Node) bool {
 
 // BR-IG-07: (cbc:Percent) >= 0
 func roT0177(v []Seq, n *Node) bool {
-	return gcmp(child(n, roK144), roK58, opGe)
+	return anyNode(child(n, roK144), func(n1476 *Node) bool { return gcmp(nodeSeq(n1476), roK58, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
@@ -5164,7 +5934,7 @@ func roM050(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "L") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1258 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1258, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1477 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1477, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5187,7 +5957,7 @@ func roM050(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "L") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1259 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1259, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1478 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1478, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5207,7 +5977,7 @@ func roM050(v []Seq, n *Node) bool {
 
 // BR-IG-05: (cbc:Percent) >= 0
 func roT0178(v []Seq, n *Node) bool {
-	return gcmp(child(n, roK144), roK58, opGe)
+	return anyNode(child(n, roK144), func(n1479 *Node) bool { return gcmp(nodeSeq(n1479), roK58, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5220,7 +5990,7 @@ func roM051(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "M") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1260 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1260, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1480 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1480, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5228,7 +5998,7 @@ func roM051(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
 			return false
 		}
 		m = m.Parent
@@ -5244,86 +6014,206 @@ func roM051(v []Seq, n *Node) bool {
 
 // BR-IP-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func roT0179(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, roK144)), func(q1261 Seq) bool {
-		return (((len(desc(root(n), roK89)) > 0) && (gcmp(step(parent(n), func(n1263 *Node) Seq { return castDecimal(arith(child(n1263, roK143), roK108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1264 *Node) Seq { return parent(n1264) }), func(n1265 *Node) Seq { return parent(n1265) }), func(n1266 *Node) Seq {
-			return filter(filter(child(n1266, roK89), func(p1267 *Node) bool {
-				return gcmpStr(step(step(child(p1267, roK123), func(n1268 *Node) Seq { return child(n1268, roK110) }), func(n1269 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1269, roK54)))) }), "M", true)
-			}), func(p1270 *Node) bool {
-				return gcmp(step(step(child(p1270, roK123), func(n1271 *Node) Seq { return child(n1271, roK110) }), func(n1272 *Node) Seq { return castDecimal(child(n1272, roK144)) }), q1261, opEq)
+	return every(castDecimal(child(n, roK144)), func(q1481 Seq) bool {
+		return (((len(desc(root(n), roK89)) > 0) && (func(r1510 Seq) bool {
+			return anyNode(parent(n), func(n1511 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1511, roK143), roK108, opSub)), r1510, opLt)
 			})
-		}), func(n1273 *Node) Seq { return castDecimal(child(n1273, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1274 *Node) Seq { return parent(n1274) }), func(n1275 *Node) Seq { return parent(n1275) }), func(n1276 *Node) Seq {
-			return filter(filter(filter(child(n1276, roK76), func(p1277 *Node) bool { return gcmp(child(p1277, roK77), boolSeq(true), opEq) }), func(p1278 *Node) bool {
-				return gcmpStr(step(child(p1278, roK80), func(n1279 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1279, roK54)))) }), "M", true)
-			}), func(p1280 *Node) bool {
-				return gcmp(step(child(p1280, roK80), func(n1281 *Node) Seq { return castDecimal(child(n1281, roK144)) }), q1261, opEq)
+		}(arith(arith(func() Seq {
+			var a1483 sumAcc
+			anyNode(parent(n), func(n1484 *Node) bool {
+				return anyNode(parent(n1484), func(n1485 *Node) bool {
+					return anyNode(parent(n1485), func(n1486 *Node) bool {
+						return anyNode(child(n1486, roK89), func(n1487 *Node) bool {
+							return anyNode(child(n1487, roK123), func(n1488 *Node) bool {
+								return anyNode(child(n1488, roK110), func(n1489 *Node) bool { return (fnNormalizeSpace(str(child(n1489, roK54))) == "M") })
+							}) && anyNode(child(n1487, roK123), func(n1490 *Node) bool {
+								return anyNode(child(n1490, roK110), func(n1491 *Node) bool { return gcmp(castDecimal(child(n1491, roK144)), q1481, opEq) })
+							}) && a1483.add(castDecimal(child(n1487, roK86)))
+						})
+					})
+				})
 			})
-		}), func(n1282 *Node) Seq { return castDecimal(child(n1282, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1283 *Node) Seq { return parent(n1283) }), func(n1284 *Node) Seq { return parent(n1284) }), func(n1285 *Node) Seq {
-			return filter(filter(filter(child(n1285, roK76), func(p1286 *Node) bool { return gcmp(child(p1286, roK77), boolSeq(false), opEq) }), func(p1287 *Node) bool {
-				return gcmpStr(step(child(p1287, roK80), func(n1288 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1288, roK54)))) }), "M", true)
-			}), func(p1289 *Node) bool {
-				return gcmp(step(child(p1289, roK80), func(n1290 *Node) Seq { return castDecimal(child(n1290, roK144)) }), q1261, opEq)
+			return a1483.result()
+		}(), func() Seq {
+			var a1492 sumAcc
+			anyNode(parent(n), func(n1493 *Node) bool {
+				return anyNode(parent(n1493), func(n1494 *Node) bool {
+					return anyNode(parent(n1494), func(n1495 *Node) bool {
+						return anyNode(child(n1495, roK76), func(n1496 *Node) bool {
+							return func(r1497 Seq) bool {
+								return anyNode(child(n1496, roK77), func(n1498 *Node) bool { return gcmp(nodeSeq(n1498), r1497, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1496, roK80), func(n1499 *Node) bool { return (fnNormalizeSpace(str(child(n1499, roK54))) == "M") }) && anyNode(child(n1496, roK80), func(n1500 *Node) bool { return gcmp(castDecimal(child(n1500, roK144)), q1481, opEq) }) && a1492.add(castDecimal(child(n1496, roK79)))
+						})
+					})
+				})
 			})
-		}), func(n1291 *Node) Seq { return castDecimal(child(n1291, roK79)) })), opSub), opLt) && gcmp(step(parent(n), func(n1292 *Node) Seq { return castDecimal(arith(child(n1292, roK143), roK108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1293 *Node) Seq { return parent(n1293) }), func(n1294 *Node) Seq { return parent(n1294) }), func(n1295 *Node) Seq {
-			return filter(filter(child(n1295, roK89), func(p1296 *Node) bool {
-				return gcmpStr(step(step(child(p1296, roK123), func(n1297 *Node) Seq { return child(n1297, roK110) }), func(n1298 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1298, roK54)))) }), "M", true)
-			}), func(p1299 *Node) bool {
-				return gcmp(step(step(child(p1299, roK123), func(n1300 *Node) Seq { return child(n1300, roK110) }), func(n1301 *Node) Seq { return castDecimal(child(n1301, roK144)) }), q1261, opEq)
+			return a1492.result()
+		}(), opAdd), func() Seq {
+			var a1501 sumAcc
+			anyNode(parent(n), func(n1502 *Node) bool {
+				return anyNode(parent(n1502), func(n1503 *Node) bool {
+					return anyNode(parent(n1503), func(n1504 *Node) bool {
+						return anyNode(child(n1504, roK76), func(n1505 *Node) bool {
+							return func(r1506 Seq) bool {
+								return anyNode(child(n1505, roK77), func(n1507 *Node) bool { return gcmp(nodeSeq(n1507), r1506, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1505, roK80), func(n1508 *Node) bool { return (fnNormalizeSpace(str(child(n1508, roK54))) == "M") }) && anyNode(child(n1505, roK80), func(n1509 *Node) bool { return gcmp(castDecimal(child(n1509, roK144)), q1481, opEq) }) && a1501.add(castDecimal(child(n1505, roK79)))
+						})
+					})
+				})
 			})
-		}), func(n1302 *Node) Seq { return castDecimal(child(n1302, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1303 *Node) Seq { return parent(n1303) }), func(n1304 *Node) Seq { return parent(n1304) }), func(n1305 *Node) Seq {
-			return filter(filter(filter(child(n1305, roK76), func(p1306 *Node) bool { return gcmp(child(p1306, roK77), boolSeq(true), opEq) }), func(p1307 *Node) bool {
-				return gcmpStr(step(child(p1307, roK80), func(n1308 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1308, roK54)))) }), "M", true)
-			}), func(p1309 *Node) bool {
-				return gcmp(step(child(p1309, roK80), func(n1310 *Node) Seq { return castDecimal(child(n1310, roK144)) }), q1261, opEq)
+			return a1501.result()
+		}(), opSub)) && func(r1539 Seq) bool {
+			return anyNode(parent(n), func(n1540 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1540, roK143), roK108, opAdd)), r1539, opGt)
 			})
-		}), func(n1311 *Node) Seq { return castDecimal(child(n1311, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1312 *Node) Seq { return parent(n1312) }), func(n1313 *Node) Seq { return parent(n1313) }), func(n1314 *Node) Seq {
-			return filter(filter(filter(child(n1314, roK76), func(p1315 *Node) bool { return gcmp(child(p1315, roK77), boolSeq(false), opEq) }), func(p1316 *Node) bool {
-				return gcmpStr(step(child(p1316, roK80), func(n1317 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1317, roK54)))) }), "M", true)
-			}), func(p1318 *Node) bool {
-				return gcmp(step(child(p1318, roK80), func(n1319 *Node) Seq { return castDecimal(child(n1319, roK144)) }), q1261, opEq)
+		}(arith(arith(func() Seq {
+			var a1512 sumAcc
+			anyNode(parent(n), func(n1513 *Node) bool {
+				return anyNode(parent(n1513), func(n1514 *Node) bool {
+					return anyNode(parent(n1514), func(n1515 *Node) bool {
+						return anyNode(child(n1515, roK89), func(n1516 *Node) bool {
+							return anyNode(child(n1516, roK123), func(n1517 *Node) bool {
+								return anyNode(child(n1517, roK110), func(n1518 *Node) bool { return (fnNormalizeSpace(str(child(n1518, roK54))) == "M") })
+							}) && anyNode(child(n1516, roK123), func(n1519 *Node) bool {
+								return anyNode(child(n1519, roK110), func(n1520 *Node) bool { return gcmp(castDecimal(child(n1520, roK144)), q1481, opEq) })
+							}) && a1512.add(castDecimal(child(n1516, roK86)))
+						})
+					})
+				})
 			})
-		}), func(n1320 *Node) Seq { return castDecimal(child(n1320, roK79)) })), opSub), opGt))) || ((len(desc(root(n), roK90)) > 0) && (gcmp(step(parent(n), func(n1322 *Node) Seq { return castDecimal(arith(child(n1322, roK143), roK108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1323 *Node) Seq { return parent(n1323) }), func(n1324 *Node) Seq { return parent(n1324) }), func(n1325 *Node) Seq {
-			return filter(filter(child(n1325, roK90), func(p1326 *Node) bool {
-				return gcmpStr(step(step(child(p1326, roK123), func(n1327 *Node) Seq { return child(n1327, roK110) }), func(n1328 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1328, roK54)))) }), "M", true)
-			}), func(p1329 *Node) bool {
-				return gcmp(step(step(child(p1329, roK123), func(n1330 *Node) Seq { return child(n1330, roK110) }), func(n1331 *Node) Seq { return castDecimal(child(n1331, roK144)) }), q1261, opEq)
+			return a1512.result()
+		}(), func() Seq {
+			var a1521 sumAcc
+			anyNode(parent(n), func(n1522 *Node) bool {
+				return anyNode(parent(n1522), func(n1523 *Node) bool {
+					return anyNode(parent(n1523), func(n1524 *Node) bool {
+						return anyNode(child(n1524, roK76), func(n1525 *Node) bool {
+							return func(r1526 Seq) bool {
+								return anyNode(child(n1525, roK77), func(n1527 *Node) bool { return gcmp(nodeSeq(n1527), r1526, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1525, roK80), func(n1528 *Node) bool { return (fnNormalizeSpace(str(child(n1528, roK54))) == "M") }) && anyNode(child(n1525, roK80), func(n1529 *Node) bool { return gcmp(castDecimal(child(n1529, roK144)), q1481, opEq) }) && a1521.add(castDecimal(child(n1525, roK79)))
+						})
+					})
+				})
 			})
-		}), func(n1332 *Node) Seq { return castDecimal(child(n1332, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1333 *Node) Seq { return parent(n1333) }), func(n1334 *Node) Seq { return parent(n1334) }), func(n1335 *Node) Seq {
-			return filter(filter(filter(child(n1335, roK76), func(p1336 *Node) bool { return gcmp(child(p1336, roK77), boolSeq(true), opEq) }), func(p1337 *Node) bool {
-				return gcmpStr(step(child(p1337, roK80), func(n1338 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1338, roK54)))) }), "M", true)
-			}), func(p1339 *Node) bool {
-				return gcmp(step(child(p1339, roK80), func(n1340 *Node) Seq { return castDecimal(child(n1340, roK144)) }), q1261, opEq)
+			return a1521.result()
+		}(), opAdd), func() Seq {
+			var a1530 sumAcc
+			anyNode(parent(n), func(n1531 *Node) bool {
+				return anyNode(parent(n1531), func(n1532 *Node) bool {
+					return anyNode(parent(n1532), func(n1533 *Node) bool {
+						return anyNode(child(n1533, roK76), func(n1534 *Node) bool {
+							return func(r1535 Seq) bool {
+								return anyNode(child(n1534, roK77), func(n1536 *Node) bool { return gcmp(nodeSeq(n1536), r1535, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1534, roK80), func(n1537 *Node) bool { return (fnNormalizeSpace(str(child(n1537, roK54))) == "M") }) && anyNode(child(n1534, roK80), func(n1538 *Node) bool { return gcmp(castDecimal(child(n1538, roK144)), q1481, opEq) }) && a1530.add(castDecimal(child(n1534, roK79)))
+						})
+					})
+				})
 			})
-		}), func(n1341 *Node) Seq { return castDecimal(child(n1341, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1342 *Node) Seq { return parent(n1342) }), func(n1343 *Node) Seq { return parent(n1343) }), func(n1344 *Node) Seq {
-			return filter(filter(filter(child(n1344, roK76), func(p1345 *Node) bool { return gcmp(child(p1345, roK77), boolSeq(false), opEq) }), func(p1346 *Node) bool {
-				return gcmpStr(step(child(p1346, roK80), func(n1347 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1347, roK54)))) }), "M", true)
-			}), func(p1348 *Node) bool {
-				return gcmp(step(child(p1348, roK80), func(n1349 *Node) Seq { return castDecimal(child(n1349, roK144)) }), q1261, opEq)
+			return a1530.result()
+		}(), opSub)))) || ((len(desc(root(n), roK90)) > 0) && (func(r1569 Seq) bool {
+			return anyNode(parent(n), func(n1570 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1570, roK143), roK108, opSub)), r1569, opLt)
 			})
-		}), func(n1350 *Node) Seq { return castDecimal(child(n1350, roK79)) })), opSub), opLt) && gcmp(step(parent(n), func(n1351 *Node) Seq { return castDecimal(arith(child(n1351, roK143), roK108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1352 *Node) Seq { return parent(n1352) }), func(n1353 *Node) Seq { return parent(n1353) }), func(n1354 *Node) Seq {
-			return filter(filter(child(n1354, roK90), func(p1355 *Node) bool {
-				return gcmpStr(step(step(child(p1355, roK123), func(n1356 *Node) Seq { return child(n1356, roK110) }), func(n1357 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1357, roK54)))) }), "M", true)
-			}), func(p1358 *Node) bool {
-				return gcmp(step(step(child(p1358, roK123), func(n1359 *Node) Seq { return child(n1359, roK110) }), func(n1360 *Node) Seq { return castDecimal(child(n1360, roK144)) }), q1261, opEq)
+		}(arith(arith(func() Seq {
+			var a1542 sumAcc
+			anyNode(parent(n), func(n1543 *Node) bool {
+				return anyNode(parent(n1543), func(n1544 *Node) bool {
+					return anyNode(parent(n1544), func(n1545 *Node) bool {
+						return anyNode(child(n1545, roK90), func(n1546 *Node) bool {
+							return anyNode(child(n1546, roK123), func(n1547 *Node) bool {
+								return anyNode(child(n1547, roK110), func(n1548 *Node) bool { return (fnNormalizeSpace(str(child(n1548, roK54))) == "M") })
+							}) && anyNode(child(n1546, roK123), func(n1549 *Node) bool {
+								return anyNode(child(n1549, roK110), func(n1550 *Node) bool { return gcmp(castDecimal(child(n1550, roK144)), q1481, opEq) })
+							}) && a1542.add(castDecimal(child(n1546, roK86)))
+						})
+					})
+				})
 			})
-		}), func(n1361 *Node) Seq { return castDecimal(child(n1361, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1362 *Node) Seq { return parent(n1362) }), func(n1363 *Node) Seq { return parent(n1363) }), func(n1364 *Node) Seq {
-			return filter(filter(filter(child(n1364, roK76), func(p1365 *Node) bool { return gcmp(child(p1365, roK77), boolSeq(true), opEq) }), func(p1366 *Node) bool {
-				return gcmpStr(step(child(p1366, roK80), func(n1367 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1367, roK54)))) }), "M", true)
-			}), func(p1368 *Node) bool {
-				return gcmp(step(child(p1368, roK80), func(n1369 *Node) Seq { return castDecimal(child(n1369, roK144)) }), q1261, opEq)
+			return a1542.result()
+		}(), func() Seq {
+			var a1551 sumAcc
+			anyNode(parent(n), func(n1552 *Node) bool {
+				return anyNode(parent(n1552), func(n1553 *Node) bool {
+					return anyNode(parent(n1553), func(n1554 *Node) bool {
+						return anyNode(child(n1554, roK76), func(n1555 *Node) bool {
+							return func(r1556 Seq) bool {
+								return anyNode(child(n1555, roK77), func(n1557 *Node) bool { return gcmp(nodeSeq(n1557), r1556, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1555, roK80), func(n1558 *Node) bool { return (fnNormalizeSpace(str(child(n1558, roK54))) == "M") }) && anyNode(child(n1555, roK80), func(n1559 *Node) bool { return gcmp(castDecimal(child(n1559, roK144)), q1481, opEq) }) && a1551.add(castDecimal(child(n1555, roK79)))
+						})
+					})
+				})
 			})
-		}), func(n1370 *Node) Seq { return castDecimal(child(n1370, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1371 *Node) Seq { return parent(n1371) }), func(n1372 *Node) Seq { return parent(n1372) }), func(n1373 *Node) Seq {
-			return filter(filter(filter(child(n1373, roK76), func(p1374 *Node) bool { return gcmp(child(p1374, roK77), boolSeq(false), opEq) }), func(p1375 *Node) bool {
-				return gcmpStr(step(child(p1375, roK80), func(n1376 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1376, roK54)))) }), "M", true)
-			}), func(p1377 *Node) bool {
-				return gcmp(step(child(p1377, roK80), func(n1378 *Node) Seq { return castDecimal(child(n1378, roK144)) }), q1261, opEq)
+			return a1551.result()
+		}(), opAdd), func() Seq {
+			var a1560 sumAcc
+			anyNode(parent(n), func(n1561 *Node) bool {
+				return anyNode(parent(n1561), func(n1562 *Node) bool {
+					return anyNode(parent(n1562), func(n1563 *Node) bool {
+						return anyNode(child(n1563, roK76), func(n1564 *Node) bool {
+							return func(r1565 Seq) bool {
+								return anyNode(child(n1564, roK77), func(n1566 *Node) bool { return gcmp(nodeSeq(n1566), r1565, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1564, roK80), func(n1567 *Node) bool { return (fnNormalizeSpace(str(child(n1567, roK54))) == "M") }) && anyNode(child(n1564, roK80), func(n1568 *Node) bool { return gcmp(castDecimal(child(n1568, roK144)), q1481, opEq) }) && a1560.add(castDecimal(child(n1564, roK79)))
+						})
+					})
+				})
 			})
-		}), func(n1379 *Node) Seq { return castDecimal(child(n1379, roK79)) })), opSub), opGt))))
+			return a1560.result()
+		}(), opSub)) && func(r1598 Seq) bool {
+			return anyNode(parent(n), func(n1599 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1599, roK143), roK108, opAdd)), r1598, opGt)
+			})
+		}(arith(arith(func() Seq {
+			var a1571 sumAcc
+			anyNode(parent(n), func(n1572 *Node) bool {
+				return anyNode(parent(n1572), func(n1573 *Node) bool {
+					return anyNode(parent(n1573), func(n1574 *Node) bool {
+						return anyNode(child(n1574, roK90), func(n1575 *Node) bool {
+							return anyNode(child(n1575, roK123), func(n1576 *Node) bool {
+								return anyNode(child(n1576, roK110), func(n1577 *Node) bool { return (fnNormalizeSpace(str(child(n1577, roK54))) == "M") })
+							}) && anyNode(child(n1575, roK123), func(n1578 *Node) bool {
+								return anyNode(child(n1578, roK110), func(n1579 *Node) bool { return gcmp(castDecimal(child(n1579, roK144)), q1481, opEq) })
+							}) && a1571.add(castDecimal(child(n1575, roK86)))
+						})
+					})
+				})
+			})
+			return a1571.result()
+		}(), func() Seq {
+			var a1580 sumAcc
+			anyNode(parent(n), func(n1581 *Node) bool {
+				return anyNode(parent(n1581), func(n1582 *Node) bool {
+					return anyNode(parent(n1582), func(n1583 *Node) bool {
+						return anyNode(child(n1583, roK76), func(n1584 *Node) bool {
+							return func(r1585 Seq) bool {
+								return anyNode(child(n1584, roK77), func(n1586 *Node) bool { return gcmp(nodeSeq(n1586), r1585, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1584, roK80), func(n1587 *Node) bool { return (fnNormalizeSpace(str(child(n1587, roK54))) == "M") }) && anyNode(child(n1584, roK80), func(n1588 *Node) bool { return gcmp(castDecimal(child(n1588, roK144)), q1481, opEq) }) && a1580.add(castDecimal(child(n1584, roK79)))
+						})
+					})
+				})
+			})
+			return a1580.result()
+		}(), opAdd), func() Seq {
+			var a1589 sumAcc
+			anyNode(parent(n), func(n1590 *Node) bool {
+				return anyNode(parent(n1590), func(n1591 *Node) bool {
+					return anyNode(parent(n1591), func(n1592 *Node) bool {
+						return anyNode(child(n1592, roK76), func(n1593 *Node) bool {
+							return func(r1594 Seq) bool {
+								return anyNode(child(n1593, roK77), func(n1595 *Node) bool { return gcmp(nodeSeq(n1595), r1594, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1593, roK80), func(n1596 *Node) bool { return (fnNormalizeSpace(str(child(n1596, roK54))) == "M") }) && anyNode(child(n1593, roK80), func(n1597 *Node) bool { return gcmp(castDecimal(child(n1597, roK144)), q1481, opEq) }) && a1589.add(castDecimal(child(n1593, roK79)))
+						})
+					})
+				})
+			})
+			return a1589.result()
+		}(), opSub)))))
 	})
 }
 
 // BR-IP-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0180(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1380 *Node) Seq { return child(n1380, roK105) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1381 *Node) Seq { return child(n1381, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1382 *Node) Seq { return child(n1382, roK105) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1383 *Node) Seq { return child(n1383, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1600 *Node) Seq { return child(n1600, roK106) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1601 *Node) Seq { return child(n1601, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1602 *Node) Seq { return child(n1602, roK106) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1603 *Node) Seq { return child(n1603, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
 }
 
 // BR-IP-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
@@ -5341,14 +6231,16 @@ func roM052(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "M") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1386 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1386, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1606 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1606, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
+		if !(func(r1607 Seq) bool {
+			return anyNode(child(m, roK77), func(n1608 *Node) bool { return gcmp(nodeSeq(n1608), r1607, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -5360,7 +6252,7 @@ func roM052(v []Seq, n *Node) bool {
 
 // BR-IP-06: (cbc:Percent) >= 0
 func roT0182(v []Seq, n *Node) bool {
-	return gcmp(child(n, roK144), roK58, opGe)
+	return anyNode(child(n, roK144), func(n1609 *Node) bool { return gcmp(nodeSeq(n1609), roK58, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5373,14 +6265,16 @@ func roM053(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "M") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1387 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1387, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1610 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1610, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
+		if !(func(r1611 Seq) bool {
+			return anyNode(child(m, roK77), func(n1612 *Node) bool { return gcmp(nodeSeq(n1612), r1611, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -5392,7 +6286,7 @@ func roM053(v []Seq, n *Node) bool {
 
 // BR-IP-07: (cbc:Percent) >= 0
 func roT0183(v []Seq, n *Node) bool {
-	return gcmp(child(n, roK144), roK58, opGe)
+	return anyNode(child(n, roK144), func(n1613 *Node) bool { return gcmp(nodeSeq(n1613), roK58, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
@@ -5405,7 +6299,7 @@ func roM054(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "M") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1388 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1388, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1614 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1614, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5428,7 +6322,7 @@ func roM054(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "M") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1389 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1389, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1615 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1615, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5448,7 +6342,7 @@ func roM054(v []Seq, n *Node) bool {
 
 // BR-IP-05: (cbc:Percent) >= 0
 func roT0184(v []Seq, n *Node) bool {
-	return gcmp(child(n, roK144), roK58, opGe)
+	return anyNode(child(n, roK144), func(n1616 *Node) bool { return gcmp(nodeSeq(n1616), roK58, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5461,7 +6355,7 @@ func roM055(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "O") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1390 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1390, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1617 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1617, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5469,7 +6363,7 @@ func roM055(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
 			return false
 		}
 		m = m.Parent
@@ -5485,36 +6379,96 @@ func roM055(v []Seq, n *Node) bool {
 
 // BR-O-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='O']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0185(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1392 *Node) Seq { return child(n1392, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1393 *Node) Seq { return parent(n1393) }), func(n1394 *Node) Seq { return parent(n1394) }), func(n1395 *Node) Seq {
-		return filter(child(n1395, roK89), func(p1396 *Node) bool {
-			return gcmpStr(step(step(child(p1396, roK123), func(n1397 *Node) Seq { return child(n1397, roK110) }), func(n1398 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1398, roK54)))) }), "O", true)
+	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1619 *Node) Seq { return child(n1619, roK143) })), arith(arith(func() Seq {
+		var a1620 sumAcc
+		anyNode(parent(n), func(n1621 *Node) bool {
+			return anyNode(parent(n1621), func(n1622 *Node) bool {
+				return anyNode(parent(n1622), func(n1623 *Node) bool {
+					return anyNode(child(n1623, roK89), func(n1624 *Node) bool {
+						return anyNode(child(n1624, roK123), func(n1625 *Node) bool {
+							return anyNode(child(n1625, roK110), func(n1626 *Node) bool { return (fnNormalizeSpace(str(child(n1626, roK54))) == "O") })
+						}) && a1620.add(castDecimal(child(n1624, roK86)))
+					})
+				})
+			})
 		})
-	}), func(n1399 *Node) Seq { return castDecimal(child(n1399, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1400 *Node) Seq { return parent(n1400) }), func(n1401 *Node) Seq { return parent(n1401) }), func(n1402 *Node) Seq {
-		return filter(filter(child(n1402, roK76), func(p1403 *Node) bool { return gcmp(child(p1403, roK77), boolSeq(true), opEq) }), func(p1404 *Node) bool {
-			return gcmpStr(step(child(p1404, roK80), func(n1405 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1405, roK54)))) }), "O", true)
+		return a1620.result()
+	}(), func() Seq {
+		var a1627 sumAcc
+		anyNode(parent(n), func(n1628 *Node) bool {
+			return anyNode(parent(n1628), func(n1629 *Node) bool {
+				return anyNode(parent(n1629), func(n1630 *Node) bool {
+					return anyNode(child(n1630, roK76), func(n1631 *Node) bool {
+						return func(r1632 Seq) bool {
+							return anyNode(child(n1631, roK77), func(n1633 *Node) bool { return gcmp(nodeSeq(n1633), r1632, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1631, roK80), func(n1634 *Node) bool { return (fnNormalizeSpace(str(child(n1634, roK54))) == "O") }) && a1627.add(castDecimal(child(n1631, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n1406 *Node) Seq { return castDecimal(child(n1406, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1407 *Node) Seq { return parent(n1407) }), func(n1408 *Node) Seq { return parent(n1408) }), func(n1409 *Node) Seq {
-		return filter(filter(child(n1409, roK76), func(p1410 *Node) bool { return gcmp(child(p1410, roK77), boolSeq(false), opEq) }), func(p1411 *Node) bool {
-			return gcmpStr(step(child(p1411, roK80), func(n1412 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1412, roK54)))) }), "O", true)
+		return a1627.result()
+	}(), opAdd), func() Seq {
+		var a1635 sumAcc
+		anyNode(parent(n), func(n1636 *Node) bool {
+			return anyNode(parent(n1636), func(n1637 *Node) bool {
+				return anyNode(parent(n1637), func(n1638 *Node) bool {
+					return anyNode(child(n1638, roK76), func(n1639 *Node) bool {
+						return func(r1640 Seq) bool {
+							return anyNode(child(n1639, roK77), func(n1641 *Node) bool { return gcmp(nodeSeq(n1641), r1640, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1639, roK80), func(n1642 *Node) bool { return (fnNormalizeSpace(str(child(n1642, roK54))) == "O") }) && a1635.add(castDecimal(child(n1639, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n1413 *Node) Seq { return castDecimal(child(n1413, roK79)) })), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1415 *Node) Seq { return child(n1415, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1416 *Node) Seq { return parent(n1416) }), func(n1417 *Node) Seq { return parent(n1417) }), func(n1418 *Node) Seq {
-		return filter(child(n1418, roK90), func(p1419 *Node) bool {
-			return gcmpStr(step(step(child(p1419, roK123), func(n1420 *Node) Seq { return child(n1420, roK110) }), func(n1421 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1421, roK54)))) }), "O", true)
+		return a1635.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1644 *Node) Seq { return child(n1644, roK143) })), arith(arith(func() Seq {
+		var a1645 sumAcc
+		anyNode(parent(n), func(n1646 *Node) bool {
+			return anyNode(parent(n1646), func(n1647 *Node) bool {
+				return anyNode(parent(n1647), func(n1648 *Node) bool {
+					return anyNode(child(n1648, roK90), func(n1649 *Node) bool {
+						return anyNode(child(n1649, roK123), func(n1650 *Node) bool {
+							return anyNode(child(n1650, roK110), func(n1651 *Node) bool { return (fnNormalizeSpace(str(child(n1651, roK54))) == "O") })
+						}) && a1645.add(castDecimal(child(n1649, roK86)))
+					})
+				})
+			})
 		})
-	}), func(n1422 *Node) Seq { return castDecimal(child(n1422, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1423 *Node) Seq { return parent(n1423) }), func(n1424 *Node) Seq { return parent(n1424) }), func(n1425 *Node) Seq {
-		return filter(filter(child(n1425, roK76), func(p1426 *Node) bool { return gcmp(child(p1426, roK77), boolSeq(true), opEq) }), func(p1427 *Node) bool {
-			return gcmpStr(step(child(p1427, roK80), func(n1428 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1428, roK54)))) }), "O", true)
+		return a1645.result()
+	}(), func() Seq {
+		var a1652 sumAcc
+		anyNode(parent(n), func(n1653 *Node) bool {
+			return anyNode(parent(n1653), func(n1654 *Node) bool {
+				return anyNode(parent(n1654), func(n1655 *Node) bool {
+					return anyNode(child(n1655, roK76), func(n1656 *Node) bool {
+						return func(r1657 Seq) bool {
+							return anyNode(child(n1656, roK77), func(n1658 *Node) bool { return gcmp(nodeSeq(n1658), r1657, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1656, roK80), func(n1659 *Node) bool { return (fnNormalizeSpace(str(child(n1659, roK54))) == "O") }) && a1652.add(castDecimal(child(n1656, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n1429 *Node) Seq { return castDecimal(child(n1429, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1430 *Node) Seq { return parent(n1430) }), func(n1431 *Node) Seq { return parent(n1431) }), func(n1432 *Node) Seq {
-		return filter(filter(child(n1432, roK76), func(p1433 *Node) bool { return gcmp(child(p1433, roK77), boolSeq(false), opEq) }), func(p1434 *Node) bool {
-			return gcmpStr(step(child(p1434, roK80), func(n1435 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1435, roK54)))) }), "O", true)
+		return a1652.result()
+	}(), opAdd), func() Seq {
+		var a1660 sumAcc
+		anyNode(parent(n), func(n1661 *Node) bool {
+			return anyNode(parent(n1661), func(n1662 *Node) bool {
+				return anyNode(parent(n1662), func(n1663 *Node) bool {
+					return anyNode(child(n1663, roK76), func(n1664 *Node) bool {
+						return func(r1665 Seq) bool {
+							return anyNode(child(n1664, roK77), func(n1666 *Node) bool { return gcmp(nodeSeq(n1666), r1665, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1664, roK80), func(n1667 *Node) bool { return (fnNormalizeSpace(str(child(n1667, roK54))) == "O") }) && a1660.add(castDecimal(child(n1664, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n1436 *Node) Seq { return castDecimal(child(n1436, roK79)) })), opSub), opEq)))
+		return a1660.result()
+	}(), opSub), opEq)))
 }
 
 // BR-O-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0186(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1437 *Node) Seq { return child(n1437, roK105) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1668 *Node) Seq { return child(n1668, roK106) })), roK58, opEq)
 }
 
 // BR-O-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -5532,14 +6486,16 @@ func roM056(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "O") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1440 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1440, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1671 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1671, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
+		if !(func(r1672 Seq) bool {
+			return anyNode(child(m, roK77), func(n1673 *Node) bool { return gcmp(nodeSeq(n1673), r1672, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -5564,14 +6520,16 @@ func roM057(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "O") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1442 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1442, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1675 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1675, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
+		if !(func(r1676 Seq) bool {
+			return anyNode(child(m, roK77), func(n1677 *Node) bool { return gcmp(nodeSeq(n1677), r1676, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -5596,7 +6554,7 @@ func roM058(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "O") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1444 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1444, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1679 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1679, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5619,7 +6577,7 @@ func roM058(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "O") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1445 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1445, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1680 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1680, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5652,7 +6610,7 @@ func roM059(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "S") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1447 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1447, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1682 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1682, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5660,7 +6618,7 @@ func roM059(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
 			return false
 		}
 		m = m.Parent
@@ -5676,94 +6634,222 @@ func roM059(v []Seq, n *Node) bool {
 
 // BR-S-08: every $rate in xs:decimal(cbc:Percent) satisfies (((exists(//cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID) = 'S'][cac:Item/cac:ClassifiedTaxCategory/xs:decimal(cbc:Percent…
 func roT0191(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, roK144)), func(q1448 Seq) bool {
-		return (((anyNode(desc(root(n), roK89), func(n1449 *Node) bool {
-			return gcmpStr(step(step(child(n1449, roK123), func(n1450 *Node) Seq { return child(n1450, roK110) }), func(n1451 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1451, roK54)))) }), "S", true) && gcmp(step(step(child(n1449, roK123), func(n1452 *Node) Seq { return child(n1452, roK110) }), func(n1453 *Node) Seq { return castDecimal(child(n1453, roK144)) }), q1448, opEq)
-		}) || anyNode(desc(root(n), roK76), func(n1454 *Node) bool {
-			return gcmpStr(step(child(n1454, roK80), func(n1455 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1455, roK54)))) }), "S", true) && gcmp(step(child(n1454, roK80), func(n1456 *Node) Seq { return castDecimal(child(n1456, roK144)) }), q1448, opEq)
-		})) && (gcmp(step(parent(n), func(n1457 *Node) Seq { return castDecimal(arith(child(n1457, roK143), roK108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1458 *Node) Seq { return parent(n1458) }), func(n1459 *Node) Seq { return parent(n1459) }), func(n1460 *Node) Seq {
-			return filter(filter(child(n1460, roK89), func(p1461 *Node) bool {
-				return gcmpStr(step(step(child(p1461, roK123), func(n1462 *Node) Seq { return child(n1462, roK110) }), func(n1463 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1463, roK54)))) }), "S", true)
-			}), func(p1464 *Node) bool {
-				return gcmp(step(step(child(p1464, roK123), func(n1465 *Node) Seq { return child(n1465, roK110) }), func(n1466 *Node) Seq { return castDecimal(child(n1466, roK144)) }), q1448, opEq)
+	return every(castDecimal(child(n, roK144)), func(q1683 Seq) bool {
+		return (((anyNode(desc(root(n), roK89), func(n1684 *Node) bool {
+			return anyNode(child(n1684, roK123), func(n1685 *Node) bool {
+				return anyNode(child(n1685, roK110), func(n1686 *Node) bool { return (fnNormalizeSpace(str(child(n1686, roK54))) == "S") })
+			}) && anyNode(child(n1684, roK123), func(n1687 *Node) bool {
+				return anyNode(child(n1687, roK110), func(n1688 *Node) bool { return gcmp(castDecimal(child(n1688, roK144)), q1683, opEq) })
 			})
-		}), func(n1467 *Node) Seq { return castDecimal(child(n1467, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1468 *Node) Seq { return parent(n1468) }), func(n1469 *Node) Seq { return parent(n1469) }), func(n1470 *Node) Seq {
-			return filter(filter(filter(child(n1470, roK76), func(p1471 *Node) bool { return gcmp(child(p1471, roK77), boolSeq(true), opEq) }), func(p1472 *Node) bool {
-				return gcmpStr(step(child(p1472, roK80), func(n1473 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1473, roK54)))) }), "S", true)
-			}), func(p1474 *Node) bool {
-				return gcmp(step(child(p1474, roK80), func(n1475 *Node) Seq { return castDecimal(child(n1475, roK144)) }), q1448, opEq)
+		}) || anyNode(desc(root(n), roK76), func(n1689 *Node) bool {
+			return anyNode(child(n1689, roK80), func(n1690 *Node) bool { return (fnNormalizeSpace(str(child(n1690, roK54))) == "S") }) && anyNode(child(n1689, roK80), func(n1691 *Node) bool { return gcmp(castDecimal(child(n1691, roK144)), q1683, opEq) })
+		})) && (func(r1719 Seq) bool {
+			return anyNode(parent(n), func(n1720 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1720, roK143), roK108, opSub)), r1719, opLt)
 			})
-		}), func(n1476 *Node) Seq { return castDecimal(child(n1476, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1477 *Node) Seq { return parent(n1477) }), func(n1478 *Node) Seq { return parent(n1478) }), func(n1479 *Node) Seq {
-			return filter(filter(filter(child(n1479, roK76), func(p1480 *Node) bool { return gcmp(child(p1480, roK77), boolSeq(false), opEq) }), func(p1481 *Node) bool {
-				return gcmpStr(step(child(p1481, roK80), func(n1482 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1482, roK54)))) }), "S", true)
-			}), func(p1483 *Node) bool {
-				return gcmp(step(child(p1483, roK80), func(n1484 *Node) Seq { return castDecimal(child(n1484, roK144)) }), q1448, opEq)
+		}(arith(arith(func() Seq {
+			var a1692 sumAcc
+			anyNode(parent(n), func(n1693 *Node) bool {
+				return anyNode(parent(n1693), func(n1694 *Node) bool {
+					return anyNode(parent(n1694), func(n1695 *Node) bool {
+						return anyNode(child(n1695, roK89), func(n1696 *Node) bool {
+							return anyNode(child(n1696, roK123), func(n1697 *Node) bool {
+								return anyNode(child(n1697, roK110), func(n1698 *Node) bool { return (fnNormalizeSpace(str(child(n1698, roK54))) == "S") })
+							}) && anyNode(child(n1696, roK123), func(n1699 *Node) bool {
+								return anyNode(child(n1699, roK110), func(n1700 *Node) bool { return gcmp(castDecimal(child(n1700, roK144)), q1683, opEq) })
+							}) && a1692.add(castDecimal(child(n1696, roK86)))
+						})
+					})
+				})
 			})
-		}), func(n1485 *Node) Seq { return castDecimal(child(n1485, roK79)) })), opSub), opLt) && gcmp(step(parent(n), func(n1486 *Node) Seq { return castDecimal(arith(child(n1486, roK143), roK108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1487 *Node) Seq { return parent(n1487) }), func(n1488 *Node) Seq { return parent(n1488) }), func(n1489 *Node) Seq {
-			return filter(filter(child(n1489, roK89), func(p1490 *Node) bool {
-				return gcmpStr(step(step(child(p1490, roK123), func(n1491 *Node) Seq { return child(n1491, roK110) }), func(n1492 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1492, roK54)))) }), "S", true)
-			}), func(p1493 *Node) bool {
-				return gcmp(step(step(child(p1493, roK123), func(n1494 *Node) Seq { return child(n1494, roK110) }), func(n1495 *Node) Seq { return castDecimal(child(n1495, roK144)) }), q1448, opEq)
+			return a1692.result()
+		}(), func() Seq {
+			var a1701 sumAcc
+			anyNode(parent(n), func(n1702 *Node) bool {
+				return anyNode(parent(n1702), func(n1703 *Node) bool {
+					return anyNode(parent(n1703), func(n1704 *Node) bool {
+						return anyNode(child(n1704, roK76), func(n1705 *Node) bool {
+							return func(r1706 Seq) bool {
+								return anyNode(child(n1705, roK77), func(n1707 *Node) bool { return gcmp(nodeSeq(n1707), r1706, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1705, roK80), func(n1708 *Node) bool { return (fnNormalizeSpace(str(child(n1708, roK54))) == "S") }) && anyNode(child(n1705, roK80), func(n1709 *Node) bool { return gcmp(castDecimal(child(n1709, roK144)), q1683, opEq) }) && a1701.add(castDecimal(child(n1705, roK79)))
+						})
+					})
+				})
 			})
-		}), func(n1496 *Node) Seq { return castDecimal(child(n1496, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1497 *Node) Seq { return parent(n1497) }), func(n1498 *Node) Seq { return parent(n1498) }), func(n1499 *Node) Seq {
-			return filter(filter(filter(child(n1499, roK76), func(p1500 *Node) bool { return gcmp(child(p1500, roK77), boolSeq(true), opEq) }), func(p1501 *Node) bool {
-				return gcmpStr(step(child(p1501, roK80), func(n1502 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1502, roK54)))) }), "S", true)
-			}), func(p1503 *Node) bool {
-				return gcmp(step(child(p1503, roK80), func(n1504 *Node) Seq { return castDecimal(child(n1504, roK144)) }), q1448, opEq)
+			return a1701.result()
+		}(), opAdd), func() Seq {
+			var a1710 sumAcc
+			anyNode(parent(n), func(n1711 *Node) bool {
+				return anyNode(parent(n1711), func(n1712 *Node) bool {
+					return anyNode(parent(n1712), func(n1713 *Node) bool {
+						return anyNode(child(n1713, roK76), func(n1714 *Node) bool {
+							return func(r1715 Seq) bool {
+								return anyNode(child(n1714, roK77), func(n1716 *Node) bool { return gcmp(nodeSeq(n1716), r1715, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1714, roK80), func(n1717 *Node) bool { return (fnNormalizeSpace(str(child(n1717, roK54))) == "S") }) && anyNode(child(n1714, roK80), func(n1718 *Node) bool { return gcmp(castDecimal(child(n1718, roK144)), q1683, opEq) }) && a1710.add(castDecimal(child(n1714, roK79)))
+						})
+					})
+				})
 			})
-		}), func(n1505 *Node) Seq { return castDecimal(child(n1505, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1506 *Node) Seq { return parent(n1506) }), func(n1507 *Node) Seq { return parent(n1507) }), func(n1508 *Node) Seq {
-			return filter(filter(filter(child(n1508, roK76), func(p1509 *Node) bool { return gcmp(child(p1509, roK77), boolSeq(false), opEq) }), func(p1510 *Node) bool {
-				return gcmpStr(step(child(p1510, roK80), func(n1511 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1511, roK54)))) }), "S", true)
-			}), func(p1512 *Node) bool {
-				return gcmp(step(child(p1512, roK80), func(n1513 *Node) Seq { return castDecimal(child(n1513, roK144)) }), q1448, opEq)
+			return a1710.result()
+		}(), opSub)) && func(r1748 Seq) bool {
+			return anyNode(parent(n), func(n1749 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1749, roK143), roK108, opAdd)), r1748, opGt)
 			})
-		}), func(n1514 *Node) Seq { return castDecimal(child(n1514, roK79)) })), opSub), opGt))) || ((anyNode(desc(root(n), roK90), func(n1515 *Node) bool {
-			return gcmpStr(step(step(child(n1515, roK123), func(n1516 *Node) Seq { return child(n1516, roK110) }), func(n1517 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1517, roK54)))) }), "S", true) && gcmp(step(step(child(n1515, roK123), func(n1518 *Node) Seq { return child(n1518, roK110) }), func(n1519 *Node) Seq { return castDecimal(child(n1519, roK144)) }), q1448, opEq)
-		}) || anyNode(desc(root(n), roK76), func(n1520 *Node) bool {
-			return gcmpStr(step(child(n1520, roK80), func(n1521 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1521, roK54)))) }), "S", true) && gcmp(step(child(n1520, roK80), func(n1522 *Node) Seq { return castDecimal(child(n1522, roK144)) }), q1448, opEq)
-		})) && (gcmp(step(parent(n), func(n1523 *Node) Seq { return castDecimal(arith(child(n1523, roK143), roK108, opSub)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1524 *Node) Seq { return parent(n1524) }), func(n1525 *Node) Seq { return parent(n1525) }), func(n1526 *Node) Seq {
-			return filter(filter(child(n1526, roK90), func(p1527 *Node) bool {
-				return gcmpStr(step(step(child(p1527, roK123), func(n1528 *Node) Seq { return child(n1528, roK110) }), func(n1529 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1529, roK54)))) }), "S", true)
-			}), func(p1530 *Node) bool {
-				return gcmp(step(step(child(p1530, roK123), func(n1531 *Node) Seq { return child(n1531, roK110) }), func(n1532 *Node) Seq { return castDecimal(child(n1532, roK144)) }), q1448, opEq)
+		}(arith(arith(func() Seq {
+			var a1721 sumAcc
+			anyNode(parent(n), func(n1722 *Node) bool {
+				return anyNode(parent(n1722), func(n1723 *Node) bool {
+					return anyNode(parent(n1723), func(n1724 *Node) bool {
+						return anyNode(child(n1724, roK89), func(n1725 *Node) bool {
+							return anyNode(child(n1725, roK123), func(n1726 *Node) bool {
+								return anyNode(child(n1726, roK110), func(n1727 *Node) bool { return (fnNormalizeSpace(str(child(n1727, roK54))) == "S") })
+							}) && anyNode(child(n1725, roK123), func(n1728 *Node) bool {
+								return anyNode(child(n1728, roK110), func(n1729 *Node) bool { return gcmp(castDecimal(child(n1729, roK144)), q1683, opEq) })
+							}) && a1721.add(castDecimal(child(n1725, roK86)))
+						})
+					})
+				})
 			})
-		}), func(n1533 *Node) Seq { return castDecimal(child(n1533, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1534 *Node) Seq { return parent(n1534) }), func(n1535 *Node) Seq { return parent(n1535) }), func(n1536 *Node) Seq {
-			return filter(filter(filter(child(n1536, roK76), func(p1537 *Node) bool { return gcmp(child(p1537, roK77), boolSeq(true), opEq) }), func(p1538 *Node) bool {
-				return gcmpStr(step(child(p1538, roK80), func(n1539 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1539, roK54)))) }), "S", true)
-			}), func(p1540 *Node) bool {
-				return gcmp(step(child(p1540, roK80), func(n1541 *Node) Seq { return castDecimal(child(n1541, roK144)) }), q1448, opEq)
+			return a1721.result()
+		}(), func() Seq {
+			var a1730 sumAcc
+			anyNode(parent(n), func(n1731 *Node) bool {
+				return anyNode(parent(n1731), func(n1732 *Node) bool {
+					return anyNode(parent(n1732), func(n1733 *Node) bool {
+						return anyNode(child(n1733, roK76), func(n1734 *Node) bool {
+							return func(r1735 Seq) bool {
+								return anyNode(child(n1734, roK77), func(n1736 *Node) bool { return gcmp(nodeSeq(n1736), r1735, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1734, roK80), func(n1737 *Node) bool { return (fnNormalizeSpace(str(child(n1737, roK54))) == "S") }) && anyNode(child(n1734, roK80), func(n1738 *Node) bool { return gcmp(castDecimal(child(n1738, roK144)), q1683, opEq) }) && a1730.add(castDecimal(child(n1734, roK79)))
+						})
+					})
+				})
 			})
-		}), func(n1542 *Node) Seq { return castDecimal(child(n1542, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1543 *Node) Seq { return parent(n1543) }), func(n1544 *Node) Seq { return parent(n1544) }), func(n1545 *Node) Seq {
-			return filter(filter(filter(child(n1545, roK76), func(p1546 *Node) bool { return gcmp(child(p1546, roK77), boolSeq(false), opEq) }), func(p1547 *Node) bool {
-				return gcmpStr(step(child(p1547, roK80), func(n1548 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1548, roK54)))) }), "S", true)
-			}), func(p1549 *Node) bool {
-				return gcmp(step(child(p1549, roK80), func(n1550 *Node) Seq { return castDecimal(child(n1550, roK144)) }), q1448, opEq)
+			return a1730.result()
+		}(), opAdd), func() Seq {
+			var a1739 sumAcc
+			anyNode(parent(n), func(n1740 *Node) bool {
+				return anyNode(parent(n1740), func(n1741 *Node) bool {
+					return anyNode(parent(n1741), func(n1742 *Node) bool {
+						return anyNode(child(n1742, roK76), func(n1743 *Node) bool {
+							return func(r1744 Seq) bool {
+								return anyNode(child(n1743, roK77), func(n1745 *Node) bool { return gcmp(nodeSeq(n1745), r1744, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1743, roK80), func(n1746 *Node) bool { return (fnNormalizeSpace(str(child(n1746, roK54))) == "S") }) && anyNode(child(n1743, roK80), func(n1747 *Node) bool { return gcmp(castDecimal(child(n1747, roK144)), q1683, opEq) }) && a1739.add(castDecimal(child(n1743, roK79)))
+						})
+					})
+				})
 			})
-		}), func(n1551 *Node) Seq { return castDecimal(child(n1551, roK79)) })), opSub), opLt) && gcmp(step(parent(n), func(n1552 *Node) Seq { return castDecimal(arith(child(n1552, roK143), roK108, opAdd)) }), arith(arith(fnSum(step(step(step(step(parent(n), func(n1553 *Node) Seq { return parent(n1553) }), func(n1554 *Node) Seq { return parent(n1554) }), func(n1555 *Node) Seq {
-			return filter(filter(child(n1555, roK90), func(p1556 *Node) bool {
-				return gcmpStr(step(step(child(p1556, roK123), func(n1557 *Node) Seq { return child(n1557, roK110) }), func(n1558 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1558, roK54)))) }), "S", true)
-			}), func(p1559 *Node) bool {
-				return gcmp(step(step(child(p1559, roK123), func(n1560 *Node) Seq { return child(n1560, roK110) }), func(n1561 *Node) Seq { return castDecimal(child(n1561, roK144)) }), q1448, opEq)
+			return a1739.result()
+		}(), opSub)))) || ((anyNode(desc(root(n), roK90), func(n1750 *Node) bool {
+			return anyNode(child(n1750, roK123), func(n1751 *Node) bool {
+				return anyNode(child(n1751, roK110), func(n1752 *Node) bool { return (fnNormalizeSpace(str(child(n1752, roK54))) == "S") })
+			}) && anyNode(child(n1750, roK123), func(n1753 *Node) bool {
+				return anyNode(child(n1753, roK110), func(n1754 *Node) bool { return gcmp(castDecimal(child(n1754, roK144)), q1683, opEq) })
 			})
-		}), func(n1562 *Node) Seq { return castDecimal(child(n1562, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1563 *Node) Seq { return parent(n1563) }), func(n1564 *Node) Seq { return parent(n1564) }), func(n1565 *Node) Seq {
-			return filter(filter(filter(child(n1565, roK76), func(p1566 *Node) bool { return gcmp(child(p1566, roK77), boolSeq(true), opEq) }), func(p1567 *Node) bool {
-				return gcmpStr(step(child(p1567, roK80), func(n1568 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1568, roK54)))) }), "S", true)
-			}), func(p1569 *Node) bool {
-				return gcmp(step(child(p1569, roK80), func(n1570 *Node) Seq { return castDecimal(child(n1570, roK144)) }), q1448, opEq)
+		}) || anyNode(desc(root(n), roK76), func(n1755 *Node) bool {
+			return anyNode(child(n1755, roK80), func(n1756 *Node) bool { return (fnNormalizeSpace(str(child(n1756, roK54))) == "S") }) && anyNode(child(n1755, roK80), func(n1757 *Node) bool { return gcmp(castDecimal(child(n1757, roK144)), q1683, opEq) })
+		})) && (func(r1785 Seq) bool {
+			return anyNode(parent(n), func(n1786 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1786, roK143), roK108, opSub)), r1785, opLt)
 			})
-		}), func(n1571 *Node) Seq { return castDecimal(child(n1571, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1572 *Node) Seq { return parent(n1572) }), func(n1573 *Node) Seq { return parent(n1573) }), func(n1574 *Node) Seq {
-			return filter(filter(filter(child(n1574, roK76), func(p1575 *Node) bool { return gcmp(child(p1575, roK77), boolSeq(false), opEq) }), func(p1576 *Node) bool {
-				return gcmpStr(step(child(p1576, roK80), func(n1577 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1577, roK54)))) }), "S", true)
-			}), func(p1578 *Node) bool {
-				return gcmp(step(child(p1578, roK80), func(n1579 *Node) Seq { return castDecimal(child(n1579, roK144)) }), q1448, opEq)
+		}(arith(arith(func() Seq {
+			var a1758 sumAcc
+			anyNode(parent(n), func(n1759 *Node) bool {
+				return anyNode(parent(n1759), func(n1760 *Node) bool {
+					return anyNode(parent(n1760), func(n1761 *Node) bool {
+						return anyNode(child(n1761, roK90), func(n1762 *Node) bool {
+							return anyNode(child(n1762, roK123), func(n1763 *Node) bool {
+								return anyNode(child(n1763, roK110), func(n1764 *Node) bool { return (fnNormalizeSpace(str(child(n1764, roK54))) == "S") })
+							}) && anyNode(child(n1762, roK123), func(n1765 *Node) bool {
+								return anyNode(child(n1765, roK110), func(n1766 *Node) bool { return gcmp(castDecimal(child(n1766, roK144)), q1683, opEq) })
+							}) && a1758.add(castDecimal(child(n1762, roK86)))
+						})
+					})
+				})
 			})
-		}), func(n1580 *Node) Seq { return castDecimal(child(n1580, roK79)) })), opSub), opGt))))
+			return a1758.result()
+		}(), func() Seq {
+			var a1767 sumAcc
+			anyNode(parent(n), func(n1768 *Node) bool {
+				return anyNode(parent(n1768), func(n1769 *Node) bool {
+					return anyNode(parent(n1769), func(n1770 *Node) bool {
+						return anyNode(child(n1770, roK76), func(n1771 *Node) bool {
+							return func(r1772 Seq) bool {
+								return anyNode(child(n1771, roK77), func(n1773 *Node) bool { return gcmp(nodeSeq(n1773), r1772, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1771, roK80), func(n1774 *Node) bool { return (fnNormalizeSpace(str(child(n1774, roK54))) == "S") }) && anyNode(child(n1771, roK80), func(n1775 *Node) bool { return gcmp(castDecimal(child(n1775, roK144)), q1683, opEq) }) && a1767.add(castDecimal(child(n1771, roK79)))
+						})
+					})
+				})
+			})
+			return a1767.result()
+		}(), opAdd), func() Seq {
+			var a1776 sumAcc
+			anyNode(parent(n), func(n1777 *Node) bool {
+				return anyNode(parent(n1777), func(n1778 *Node) bool {
+					return anyNode(parent(n1778), func(n1779 *Node) bool {
+						return anyNode(child(n1779, roK76), func(n1780 *Node) bool {
+							return func(r1781 Seq) bool {
+								return anyNode(child(n1780, roK77), func(n1782 *Node) bool { return gcmp(nodeSeq(n1782), r1781, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1780, roK80), func(n1783 *Node) bool { return (fnNormalizeSpace(str(child(n1783, roK54))) == "S") }) && anyNode(child(n1780, roK80), func(n1784 *Node) bool { return gcmp(castDecimal(child(n1784, roK144)), q1683, opEq) }) && a1776.add(castDecimal(child(n1780, roK79)))
+						})
+					})
+				})
+			})
+			return a1776.result()
+		}(), opSub)) && func(r1814 Seq) bool {
+			return anyNode(parent(n), func(n1815 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1815, roK143), roK108, opAdd)), r1814, opGt)
+			})
+		}(arith(arith(func() Seq {
+			var a1787 sumAcc
+			anyNode(parent(n), func(n1788 *Node) bool {
+				return anyNode(parent(n1788), func(n1789 *Node) bool {
+					return anyNode(parent(n1789), func(n1790 *Node) bool {
+						return anyNode(child(n1790, roK90), func(n1791 *Node) bool {
+							return anyNode(child(n1791, roK123), func(n1792 *Node) bool {
+								return anyNode(child(n1792, roK110), func(n1793 *Node) bool { return (fnNormalizeSpace(str(child(n1793, roK54))) == "S") })
+							}) && anyNode(child(n1791, roK123), func(n1794 *Node) bool {
+								return anyNode(child(n1794, roK110), func(n1795 *Node) bool { return gcmp(castDecimal(child(n1795, roK144)), q1683, opEq) })
+							}) && a1787.add(castDecimal(child(n1791, roK86)))
+						})
+					})
+				})
+			})
+			return a1787.result()
+		}(), func() Seq {
+			var a1796 sumAcc
+			anyNode(parent(n), func(n1797 *Node) bool {
+				return anyNode(parent(n1797), func(n1798 *Node) bool {
+					return anyNode(parent(n1798), func(n1799 *Node) bool {
+						return anyNode(child(n1799, roK76), func(n1800 *Node) bool {
+							return func(r1801 Seq) bool {
+								return anyNode(child(n1800, roK77), func(n1802 *Node) bool { return gcmp(nodeSeq(n1802), r1801, opEq) })
+							}(boolSeq(true)) && anyNode(child(n1800, roK80), func(n1803 *Node) bool { return (fnNormalizeSpace(str(child(n1803, roK54))) == "S") }) && anyNode(child(n1800, roK80), func(n1804 *Node) bool { return gcmp(castDecimal(child(n1804, roK144)), q1683, opEq) }) && a1796.add(castDecimal(child(n1800, roK79)))
+						})
+					})
+				})
+			})
+			return a1796.result()
+		}(), opAdd), func() Seq {
+			var a1805 sumAcc
+			anyNode(parent(n), func(n1806 *Node) bool {
+				return anyNode(parent(n1806), func(n1807 *Node) bool {
+					return anyNode(parent(n1807), func(n1808 *Node) bool {
+						return anyNode(child(n1808, roK76), func(n1809 *Node) bool {
+							return func(r1810 Seq) bool {
+								return anyNode(child(n1809, roK77), func(n1811 *Node) bool { return gcmp(nodeSeq(n1811), r1810, opEq) })
+							}(boolSeq(false)) && anyNode(child(n1809, roK80), func(n1812 *Node) bool { return (fnNormalizeSpace(str(child(n1812, roK54))) == "S") }) && anyNode(child(n1809, roK80), func(n1813 *Node) bool { return gcmp(castDecimal(child(n1813, roK144)), q1683, opEq) }) && a1805.add(castDecimal(child(n1809, roK79)))
+						})
+					})
+				})
+			})
+			return a1805.result()
+		}(), opSub)))))
 	})
 }
 
 // BR-S-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0192(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1581 *Node) Seq { return child(n1581, roK105) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1582 *Node) Seq { return child(n1582, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1583 *Node) Seq { return child(n1583, roK105) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1584 *Node) Seq { return child(n1584, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1816 *Node) Seq { return child(n1816, roK106) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1817 *Node) Seq { return child(n1817, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1818 *Node) Seq { return child(n1818, roK106) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1819 *Node) Seq { return child(n1819, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
 }
 
 // BR-S-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
@@ -5781,14 +6867,16 @@ func roM060(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "S") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1587 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1587, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1822 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1822, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
+		if !(func(r1823 Seq) bool {
+			return anyNode(child(m, roK77), func(n1824 *Node) bool { return gcmp(nodeSeq(n1824), r1823, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -5800,7 +6888,7 @@ func roM060(v []Seq, n *Node) bool {
 
 // BR-S-06: (cbc:Percent) > 0
 func roT0194(v []Seq, n *Node) bool {
-	return gcmp(child(n, roK144), roK58, opGt)
+	return anyNode(child(n, roK144), func(n1825 *Node) bool { return gcmp(nodeSeq(n1825), roK58, opGt) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5813,14 +6901,16 @@ func roM061(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "S") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1588 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1588, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1826 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1826, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
+		if !(func(r1827 Seq) bool {
+			return anyNode(child(m, roK77), func(n1828 *Node) bool { return gcmp(nodeSeq(n1828), r1827, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -5832,7 +6922,7 @@ func roM061(v []Seq, n *Node) bool {
 
 // BR-S-07: (cbc:Percent) > 0
 func roT0195(v []Seq, n *Node) bool {
-	return gcmp(child(n, roK144), roK58, opGt)
+	return anyNode(child(n, roK144), func(n1829 *Node) bool { return gcmp(nodeSeq(n1829), roK58, opGt) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -5845,7 +6935,7 @@ func roM062(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "S") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1589 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1589, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1830 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1830, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5868,7 +6958,7 @@ func roM062(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "S") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1590 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1590, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1831 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1831, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5888,7 +6978,7 @@ func roM062(v []Seq, n *Node) bool {
 
 // BR-S-05: (cbc:Percent) > 0
 func roT0196(v []Seq, n *Node) bool {
-	return gcmp(child(n, roK144), roK58, opGt)
+	return anyNode(child(n, roK144), func(n1832 *Node) bool { return gcmp(nodeSeq(n1832), roK58, opGt) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5901,7 +6991,7 @@ func roM063(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "Z") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1591 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1591, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1833 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1833, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5909,7 +6999,7 @@ func roM063(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
 			return false
 		}
 		m = m.Parent
@@ -5925,36 +7015,96 @@ func roM063(v []Seq, n *Node) bool {
 
 // BR-Z-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='Z']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0197(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1593 *Node) Seq { return child(n1593, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1594 *Node) Seq { return parent(n1594) }), func(n1595 *Node) Seq { return parent(n1595) }), func(n1596 *Node) Seq {
-		return filter(child(n1596, roK89), func(p1597 *Node) bool {
-			return gcmpStr(step(step(child(p1597, roK123), func(n1598 *Node) Seq { return child(n1598, roK110) }), func(n1599 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1599, roK54)))) }), "Z", true)
+	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1835 *Node) Seq { return child(n1835, roK143) })), arith(arith(func() Seq {
+		var a1836 sumAcc
+		anyNode(parent(n), func(n1837 *Node) bool {
+			return anyNode(parent(n1837), func(n1838 *Node) bool {
+				return anyNode(parent(n1838), func(n1839 *Node) bool {
+					return anyNode(child(n1839, roK89), func(n1840 *Node) bool {
+						return anyNode(child(n1840, roK123), func(n1841 *Node) bool {
+							return anyNode(child(n1841, roK110), func(n1842 *Node) bool { return (fnNormalizeSpace(str(child(n1842, roK54))) == "Z") })
+						}) && a1836.add(castDecimal(child(n1840, roK86)))
+					})
+				})
+			})
 		})
-	}), func(n1600 *Node) Seq { return castDecimal(child(n1600, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1601 *Node) Seq { return parent(n1601) }), func(n1602 *Node) Seq { return parent(n1602) }), func(n1603 *Node) Seq {
-		return filter(filter(child(n1603, roK76), func(p1604 *Node) bool { return gcmp(child(p1604, roK77), boolSeq(true), opEq) }), func(p1605 *Node) bool {
-			return gcmpStr(step(child(p1605, roK80), func(n1606 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1606, roK54)))) }), "Z", true)
+		return a1836.result()
+	}(), func() Seq {
+		var a1843 sumAcc
+		anyNode(parent(n), func(n1844 *Node) bool {
+			return anyNode(parent(n1844), func(n1845 *Node) bool {
+				return anyNode(parent(n1845), func(n1846 *Node) bool {
+					return anyNode(child(n1846, roK76), func(n1847 *Node) bool {
+						return func(r1848 Seq) bool {
+							return anyNode(child(n1847, roK77), func(n1849 *Node) bool { return gcmp(nodeSeq(n1849), r1848, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1847, roK80), func(n1850 *Node) bool { return (fnNormalizeSpace(str(child(n1850, roK54))) == "Z") }) && a1843.add(castDecimal(child(n1847, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n1607 *Node) Seq { return castDecimal(child(n1607, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1608 *Node) Seq { return parent(n1608) }), func(n1609 *Node) Seq { return parent(n1609) }), func(n1610 *Node) Seq {
-		return filter(filter(child(n1610, roK76), func(p1611 *Node) bool { return gcmp(child(p1611, roK77), boolSeq(false), opEq) }), func(p1612 *Node) bool {
-			return gcmpStr(step(child(p1612, roK80), func(n1613 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1613, roK54)))) }), "Z", true)
+		return a1843.result()
+	}(), opAdd), func() Seq {
+		var a1851 sumAcc
+		anyNode(parent(n), func(n1852 *Node) bool {
+			return anyNode(parent(n1852), func(n1853 *Node) bool {
+				return anyNode(parent(n1853), func(n1854 *Node) bool {
+					return anyNode(child(n1854, roK76), func(n1855 *Node) bool {
+						return func(r1856 Seq) bool {
+							return anyNode(child(n1855, roK77), func(n1857 *Node) bool { return gcmp(nodeSeq(n1857), r1856, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1855, roK80), func(n1858 *Node) bool { return (fnNormalizeSpace(str(child(n1858, roK54))) == "Z") }) && a1851.add(castDecimal(child(n1855, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n1614 *Node) Seq { return castDecimal(child(n1614, roK79)) })), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1616 *Node) Seq { return child(n1616, roK143) })), arith(arith(fnSum(step(step(step(step(parent(n), func(n1617 *Node) Seq { return parent(n1617) }), func(n1618 *Node) Seq { return parent(n1618) }), func(n1619 *Node) Seq {
-		return filter(child(n1619, roK90), func(p1620 *Node) bool {
-			return gcmpStr(step(step(child(p1620, roK123), func(n1621 *Node) Seq { return child(n1621, roK110) }), func(n1622 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1622, roK54)))) }), "Z", true)
+		return a1851.result()
+	}(), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1860 *Node) Seq { return child(n1860, roK143) })), arith(arith(func() Seq {
+		var a1861 sumAcc
+		anyNode(parent(n), func(n1862 *Node) bool {
+			return anyNode(parent(n1862), func(n1863 *Node) bool {
+				return anyNode(parent(n1863), func(n1864 *Node) bool {
+					return anyNode(child(n1864, roK90), func(n1865 *Node) bool {
+						return anyNode(child(n1865, roK123), func(n1866 *Node) bool {
+							return anyNode(child(n1866, roK110), func(n1867 *Node) bool { return (fnNormalizeSpace(str(child(n1867, roK54))) == "Z") })
+						}) && a1861.add(castDecimal(child(n1865, roK86)))
+					})
+				})
+			})
 		})
-	}), func(n1623 *Node) Seq { return castDecimal(child(n1623, roK86)) })), fnSum(step(step(step(step(parent(n), func(n1624 *Node) Seq { return parent(n1624) }), func(n1625 *Node) Seq { return parent(n1625) }), func(n1626 *Node) Seq {
-		return filter(filter(child(n1626, roK76), func(p1627 *Node) bool { return gcmp(child(p1627, roK77), boolSeq(true), opEq) }), func(p1628 *Node) bool {
-			return gcmpStr(step(child(p1628, roK80), func(n1629 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1629, roK54)))) }), "Z", true)
+		return a1861.result()
+	}(), func() Seq {
+		var a1868 sumAcc
+		anyNode(parent(n), func(n1869 *Node) bool {
+			return anyNode(parent(n1869), func(n1870 *Node) bool {
+				return anyNode(parent(n1870), func(n1871 *Node) bool {
+					return anyNode(child(n1871, roK76), func(n1872 *Node) bool {
+						return func(r1873 Seq) bool {
+							return anyNode(child(n1872, roK77), func(n1874 *Node) bool { return gcmp(nodeSeq(n1874), r1873, opEq) })
+						}(boolSeq(true)) && anyNode(child(n1872, roK80), func(n1875 *Node) bool { return (fnNormalizeSpace(str(child(n1875, roK54))) == "Z") }) && a1868.add(castDecimal(child(n1872, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n1630 *Node) Seq { return castDecimal(child(n1630, roK79)) })), opAdd), fnSum(step(step(step(step(parent(n), func(n1631 *Node) Seq { return parent(n1631) }), func(n1632 *Node) Seq { return parent(n1632) }), func(n1633 *Node) Seq {
-		return filter(filter(child(n1633, roK76), func(p1634 *Node) bool { return gcmp(child(p1634, roK77), boolSeq(false), opEq) }), func(p1635 *Node) bool {
-			return gcmpStr(step(child(p1635, roK80), func(n1636 *Node) Seq { return strSeq(fnNormalizeSpace(str(child(n1636, roK54)))) }), "Z", true)
+		return a1868.result()
+	}(), opAdd), func() Seq {
+		var a1876 sumAcc
+		anyNode(parent(n), func(n1877 *Node) bool {
+			return anyNode(parent(n1877), func(n1878 *Node) bool {
+				return anyNode(parent(n1878), func(n1879 *Node) bool {
+					return anyNode(child(n1879, roK76), func(n1880 *Node) bool {
+						return func(r1881 Seq) bool {
+							return anyNode(child(n1880, roK77), func(n1882 *Node) bool { return gcmp(nodeSeq(n1882), r1881, opEq) })
+						}(boolSeq(false)) && anyNode(child(n1880, roK80), func(n1883 *Node) bool { return (fnNormalizeSpace(str(child(n1883, roK54))) == "Z") }) && a1876.add(castDecimal(child(n1880, roK79)))
+					})
+				})
+			})
 		})
-	}), func(n1637 *Node) Seq { return castDecimal(child(n1637, roK79)) })), opSub), opEq)))
+		return a1876.result()
+	}(), opSub), opEq)))
 }
 
 // BR-Z-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0198(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1638 *Node) Seq { return child(n1638, roK105) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1884 *Node) Seq { return child(n1884, roK106) })), roK58, opEq)
 }
 
 // BR-Z-10: not((cbc:TaxExemptionReason) or (cbc:TaxExemptionReasonCode))
@@ -5972,14 +7122,16 @@ func roM064(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "Z") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1641 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1641, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1887 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1887, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
+		if !(func(r1888 Seq) bool {
+			return anyNode(child(m, roK77), func(n1889 *Node) bool { return gcmp(nodeSeq(n1889), r1888, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -6004,14 +7156,16 @@ func roM065(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "Z") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1642 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1642, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1890 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1890, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
+		if !(func(r1891 Seq) bool {
+			return anyNode(child(m, roK77), func(n1892 *Node) bool { return gcmp(nodeSeq(n1892), r1891, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -6036,7 +7190,7 @@ func roM066(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "Z") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1643 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1643, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1893 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1893, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6059,7 +7213,7 @@ func roM066(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(str(child(m, roK54))) == "Z") {
 			return false
 		}
-		if !(gcmpStr(step(child(m, roK81), func(n1644 *Node) Seq { return strSeq(fnNormalizeSpace(strings.ToUpper(str(child(n1644, roK54))))) }), "VAT", true)) {
+		if !(anyNode(child(m, roK81), func(n1894 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1894, roK54)))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6102,7 +7256,11 @@ func roM067(v []Seq, n *Node) bool {
 
 // UBL-SR-42: (count(cac:PartyTaxScheme) <= 2)
 func roT0203(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, roK112)), roK84, opLe)
+	return gcmp(func() Seq {
+		k1895 := 0
+		anyNode(child(n, roK112), func(n1896 *Node) bool { return tally1(&k1895) })
+		return countOf(k1895)
+	}(), roK84, opLe)
 }
 
 // cac:AdditionalDocumentReference
@@ -6121,12 +7279,16 @@ func roM068(v []Seq, n *Node) bool {
 
 // UBL-SR-33: (count(cbc:DocumentDescription) <= 1)
 func roT0204(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, roK147)), roK108, opLe)
+	return gcmp(func() Seq {
+		k1897 := 0
+		anyNode(child(n, roK147), func(n1898 *Node) bool { return tally1(&k1897) })
+		return countOf(k1897)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-43: ((cbc:DocumentTypeCode='130') or ((local-name(/*) = 'CreditNote') and (cbc:DocumentTypeCode='50')) or (not(cbc:ID/@scheme) and not(cbc:DocumentTypeCode)))
 func roT0205(v []Seq, n *Node) bool {
-	return ((gcmpStr(child(n, roK148), "130", true) || ((fnLocalName(child(root(n), roK119)) == "CreditNote") && gcmpStr(child(n, roK148), "50", true))) || (!anyNode(child(n, roK54), func(n1645 *Node) bool { return (len(attr(n1645, roK149)) > 0) }) && !(len(child(n, roK148)) > 0)))
+	return ((anyNode(child(n, roK148), func(n1899 *Node) bool { return (n1899.StringValue() == "130") }) || ((fnLocalName(child(root(n), roK119)) == "CreditNote") && anyNode(child(n, roK148), func(n1900 *Node) bool { return (n1900.StringValue() == "50") }))) || (!anyNode(child(n, roK54), func(n1901 *Node) bool { return (len(attr(n1901, roK149)) > 0) }) && !(len(child(n, roK148)) > 0)))
 }
 
 // //*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]
@@ -6136,7 +7298,7 @@ func roM069(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
-		if !((strings.HasSuffix(fnName(nodeSeq(m)), "Amount") && !strings.HasSuffix(fnName(nodeSeq(m)), "PriceAmount")) && !anyNode(ancestor(m, roK125), func(n1648 *Node) bool { return (len(child(n1648, roK76)) > 0) })) {
+		if !((strings.HasSuffix(m.Local, "Amount") && !strings.HasSuffix(m.Local, "PriceAmount")) && !anyNode(ancestor(m, roK125), func(n1904 *Node) bool { return (len(child(n1904, roK76)) > 0) })) {
 			return false
 		}
 		return true
@@ -6158,7 +7320,7 @@ func roM070(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
-		if !(strings.HasSuffix(fnName(nodeSeq(m)), "BinaryObject")) {
+		if !(strings.HasSuffix(m.Local, "BinaryObject")) {
 			return false
 		}
 		return true
@@ -6194,7 +7356,15 @@ func roM071(v []Seq, n *Node) bool {
 
 // UBL-SR-25: (count(cac:DeliveryParty/cac:PartyName/cbc:Name) <= 1)
 func roT0209(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, roK152), func(n1652 *Node) Seq { return child(n1652, roK137) }), func(n1653 *Node) Seq { return child(n1653, roK124) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k1908 := 0
+		anyNode(child(n, roK152), func(n1909 *Node) bool {
+			return anyNode(child(n1909, roK137), func(n1910 *Node) bool {
+				return anyNode(child(n1910, roK124), func(n1911 *Node) bool { return tally1(&k1908) })
+			})
+		})
+		return countOf(k1908)
+	}(), roK108, opLe)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = false()]
@@ -6204,7 +7374,9 @@ func roM072(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
+		if !(func(r1912 Seq) bool {
+			return anyNode(child(m, roK77), func(n1913 *Node) bool { return gcmp(nodeSeq(n1913), r1912, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -6216,7 +7388,11 @@ func roM072(v []Seq, n *Node) bool {
 
 // UBL-SR-30: (count(cbc:AllowanceChargeReason) <= 1)
 func roT0210(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, roK82)), roK108, opLe)
+	return gcmp(func() Seq {
+		k1914 := 0
+		anyNode(child(n, roK82), func(n1915 *Node) bool { return tally1(&k1914) })
+		return countOf(k1914)
+	}(), roK108, opLe)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = true()]
@@ -6226,7 +7402,9 @@ func roM073(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
+		if !(func(r1916 Seq) bool {
+			return anyNode(child(m, roK77), func(n1917 *Node) bool { return gcmp(nodeSeq(n1917), r1916, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -6238,7 +7416,11 @@ func roM073(v []Seq, n *Node) bool {
 
 // UBL-SR-31: (count(cbc:AllowanceChargeReason) <= 1)
 func roT0211(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, roK82)), roK108, opLe)
+	return gcmp(func() Seq {
+		k1918 := 0
+		anyNode(child(n, roK82), func(n1919 *Node) bool { return tally1(&k1918) })
+		return countOf(k1918)
+	}(), roK108, opLe)
 }
 
 // /ubl:Invoice | /cn:CreditNote
@@ -6271,7 +7453,7 @@ func roT0212(v []Seq, n *Node) bool {
 
 // UBL-CR-002: not(cbc:UBLVersionID) or cbc:UBLVersionID = '2.1'
 func roT0213(v []Seq, n *Node) bool {
-	return (!(len(child(n, roK154)) > 0) || gcmpStr(child(n, roK154), "2.1", true))
+	return (!(len(child(n, roK154)) > 0) || anyNode(child(n, roK154), func(n1922 *Node) bool { return (n1922.StringValue() == "2.1") }))
 }
 
 // UBL-CR-003: not(cbc:ProfileExecutionID)
@@ -6321,357 +7503,357 @@ func roT0222(v []Seq, n *Node) bool {
 
 // UBL-CR-012: not(cac:InvoicePeriod/cbc:StartTime)
 func roT0223(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK116), func(n1665 *Node) bool { return (len(child(n1665, roK164)) > 0) })
+	return !anyNode(child(n, roK116), func(n1932 *Node) bool { return (len(child(n1932, roK164)) > 0) })
 }
 
 // UBL-CR-013: not(cac:InvoicePeriod/cbc:EndTime)
 func roT0224(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK116), func(n1667 *Node) bool { return (len(child(n1667, roK165)) > 0) })
+	return !anyNode(child(n, roK116), func(n1934 *Node) bool { return (len(child(n1934, roK165)) > 0) })
 }
 
 // UBL-CR-014: not(cac:InvoicePeriod/cbc:DurationMeasure)
 func roT0225(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK116), func(n1669 *Node) bool { return (len(child(n1669, roK166)) > 0) })
+	return !anyNode(child(n, roK116), func(n1936 *Node) bool { return (len(child(n1936, roK166)) > 0) })
 }
 
 // UBL-CR-015: not(cac:InvoicePeriod/cbc:Description)
 func roT0226(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK116), func(n1671 *Node) bool { return (len(child(n1671, roK167)) > 0) })
+	return !anyNode(child(n, roK116), func(n1938 *Node) bool { return (len(child(n1938, roK167)) > 0) })
 }
 
 // UBL-CR-016: not(cac:OrderReference/cbc:CopyIndicator)
 func roT0227(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK168), func(n1673 *Node) bool { return (len(child(n1673, roK156)) > 0) })
+	return !anyNode(child(n, roK168), func(n1940 *Node) bool { return (len(child(n1940, roK156)) > 0) })
 }
 
 // UBL-CR-017: not(cac:OrderReference/cbc:UUID)
 func roT0228(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK168), func(n1675 *Node) bool { return (len(child(n1675, roK157)) > 0) })
+	return !anyNode(child(n, roK168), func(n1942 *Node) bool { return (len(child(n1942, roK157)) > 0) })
 }
 
 // UBL-CR-018: not(cac:OrderReference/cbc:IssueDate)
 func roT0229(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK168), func(n1677 *Node) bool { return (len(child(n1677, roK97)) > 0) })
+	return !anyNode(child(n, roK168), func(n1944 *Node) bool { return (len(child(n1944, roK97)) > 0) })
 }
 
 // UBL-CR-019: not(cac:OrderReference/cbc:IssueTime)
 func roT0230(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK168), func(n1679 *Node) bool { return (len(child(n1679, roK158)) > 0) })
+	return !anyNode(child(n, roK168), func(n1946 *Node) bool { return (len(child(n1946, roK158)) > 0) })
 }
 
 // UBL-CR-020: not(cac:OrderReference/cbc:CustomerReference)
 func roT0231(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK168), func(n1681 *Node) bool { return (len(child(n1681, roK169)) > 0) })
+	return !anyNode(child(n, roK168), func(n1948 *Node) bool { return (len(child(n1948, roK169)) > 0) })
 }
 
 // UBL-CR-021: not(cac:OrderReference/cbc:OrderTypeCode)
 func roT0232(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK168), func(n1683 *Node) bool { return (len(child(n1683, roK170)) > 0) })
+	return !anyNode(child(n, roK168), func(n1950 *Node) bool { return (len(child(n1950, roK170)) > 0) })
 }
 
 // UBL-CR-022: not(cac:OrderReference/cac:DocumentReference)
 func roT0233(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK168), func(n1685 *Node) bool { return (len(child(n1685, roK171)) > 0) })
+	return !anyNode(child(n, roK168), func(n1952 *Node) bool { return (len(child(n1952, roK171)) > 0) })
 }
 
 // UBL-CR-023: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:CopyIndicator)
 func roT0234(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1687 *Node) bool {
-		return anyNode(child(n1687, roK142), func(n1688 *Node) bool { return (len(child(n1688, roK156)) > 0) })
+	return !anyNode(child(n, roK141), func(n1954 *Node) bool {
+		return anyNode(child(n1954, roK142), func(n1955 *Node) bool { return (len(child(n1955, roK156)) > 0) })
 	})
 }
 
 // UBL-CR-024: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:UUID)
 func roT0235(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1690 *Node) bool {
-		return anyNode(child(n1690, roK142), func(n1691 *Node) bool { return (len(child(n1691, roK157)) > 0) })
+	return !anyNode(child(n, roK141), func(n1957 *Node) bool {
+		return anyNode(child(n1957, roK142), func(n1958 *Node) bool { return (len(child(n1958, roK157)) > 0) })
 	})
 }
 
 // UBL-CR-025: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueTime)
 func roT0236(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1693 *Node) bool {
-		return anyNode(child(n1693, roK142), func(n1694 *Node) bool { return (len(child(n1694, roK158)) > 0) })
+	return !anyNode(child(n, roK141), func(n1960 *Node) bool {
+		return anyNode(child(n1960, roK142), func(n1961 *Node) bool { return (len(child(n1961, roK158)) > 0) })
 	})
 }
 
 // UBL-CR-026: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentTypeCode)
 func roT0237(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1696 *Node) bool {
-		return anyNode(child(n1696, roK142), func(n1697 *Node) bool { return (len(child(n1697, roK148)) > 0) })
+	return !anyNode(child(n, roK141), func(n1963 *Node) bool {
+		return anyNode(child(n1963, roK142), func(n1964 *Node) bool { return (len(child(n1964, roK148)) > 0) })
 	})
 }
 
 // UBL-CR-027: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentType)
 func roT0238(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1699 *Node) bool {
-		return anyNode(child(n1699, roK142), func(n1700 *Node) bool { return (len(child(n1700, roK172)) > 0) })
+	return !anyNode(child(n, roK141), func(n1966 *Node) bool {
+		return anyNode(child(n1966, roK142), func(n1967 *Node) bool { return (len(child(n1967, roK172)) > 0) })
 	})
 }
 
 // UBL-CR-028: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:XPath)
 func roT0239(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1702 *Node) bool {
-		return anyNode(child(n1702, roK142), func(n1703 *Node) bool { return (len(child(n1703, roK173)) > 0) })
+	return !anyNode(child(n, roK141), func(n1969 *Node) bool {
+		return anyNode(child(n1969, roK142), func(n1970 *Node) bool { return (len(child(n1970, roK173)) > 0) })
 	})
 }
 
 // UBL-CR-029: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LanguageID)
 func roT0240(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1705 *Node) bool {
-		return anyNode(child(n1705, roK142), func(n1706 *Node) bool { return (len(child(n1706, roK174)) > 0) })
+	return !anyNode(child(n, roK141), func(n1972 *Node) bool {
+		return anyNode(child(n1972, roK142), func(n1973 *Node) bool { return (len(child(n1973, roK174)) > 0) })
 	})
 }
 
 // UBL-CR-030: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LocaleCode)
 func roT0241(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1708 *Node) bool {
-		return anyNode(child(n1708, roK142), func(n1709 *Node) bool { return (len(child(n1709, roK175)) > 0) })
+	return !anyNode(child(n, roK141), func(n1975 *Node) bool {
+		return anyNode(child(n1975, roK142), func(n1976 *Node) bool { return (len(child(n1976, roK175)) > 0) })
 	})
 }
 
 // UBL-CR-031: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:VersionID)
 func roT0242(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1711 *Node) bool {
-		return anyNode(child(n1711, roK142), func(n1712 *Node) bool { return (len(child(n1712, roK176)) > 0) })
+	return !anyNode(child(n, roK141), func(n1978 *Node) bool {
+		return anyNode(child(n1978, roK142), func(n1979 *Node) bool { return (len(child(n1979, roK176)) > 0) })
 	})
 }
 
 // UBL-CR-032: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentStatusCode)
 func roT0243(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1714 *Node) bool {
-		return anyNode(child(n1714, roK142), func(n1715 *Node) bool { return (len(child(n1715, roK177)) > 0) })
+	return !anyNode(child(n, roK141), func(n1981 *Node) bool {
+		return anyNode(child(n1981, roK142), func(n1982 *Node) bool { return (len(child(n1982, roK177)) > 0) })
 	})
 }
 
 // UBL-CR-033: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentDescription)
 func roT0244(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1717 *Node) bool {
-		return anyNode(child(n1717, roK142), func(n1718 *Node) bool { return (len(child(n1718, roK147)) > 0) })
+	return !anyNode(child(n, roK141), func(n1984 *Node) bool {
+		return anyNode(child(n1984, roK142), func(n1985 *Node) bool { return (len(child(n1985, roK147)) > 0) })
 	})
 }
 
 // UBL-CR-034: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:Attachment)
 func roT0245(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1720 *Node) bool {
-		return anyNode(child(n1720, roK142), func(n1721 *Node) bool { return (len(child(n1721, roK178)) > 0) })
+	return !anyNode(child(n, roK141), func(n1987 *Node) bool {
+		return anyNode(child(n1987, roK142), func(n1988 *Node) bool { return (len(child(n1988, roK178)) > 0) })
 	})
 }
 
 // UBL-CR-035: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ValidityPeriod)
 func roT0246(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1723 *Node) bool {
-		return anyNode(child(n1723, roK142), func(n1724 *Node) bool { return (len(child(n1724, roK179)) > 0) })
+	return !anyNode(child(n, roK141), func(n1990 *Node) bool {
+		return anyNode(child(n1990, roK142), func(n1991 *Node) bool { return (len(child(n1991, roK179)) > 0) })
 	})
 }
 
 // UBL-CR-036: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:IssuerParty)
 func roT0247(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1726 *Node) bool {
-		return anyNode(child(n1726, roK142), func(n1727 *Node) bool { return (len(child(n1727, roK180)) > 0) })
+	return !anyNode(child(n, roK141), func(n1993 *Node) bool {
+		return anyNode(child(n1993, roK142), func(n1994 *Node) bool { return (len(child(n1994, roK180)) > 0) })
 	})
 }
 
 // UBL-CR-037: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ResultOfVerification)
 func roT0248(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1729 *Node) bool {
-		return anyNode(child(n1729, roK142), func(n1730 *Node) bool { return (len(child(n1730, roK181)) > 0) })
+	return !anyNode(child(n, roK141), func(n1996 *Node) bool {
+		return anyNode(child(n1996, roK142), func(n1997 *Node) bool { return (len(child(n1997, roK181)) > 0) })
 	})
 }
 
 // UBL-CR-038: not(cac:BillingReference/cac:SelfBilledInvoiceDocumentReference)
 func roT0249(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1732 *Node) bool { return (len(child(n1732, roK182)) > 0) })
+	return !anyNode(child(n, roK141), func(n1999 *Node) bool { return (len(child(n1999, roK182)) > 0) })
 }
 
 // UBL-CR-039: not(cac:BillingReference/cac:CreditNoteDocumentReference)
 func roT0250(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1734 *Node) bool { return (len(child(n1734, roK183)) > 0) })
+	return !anyNode(child(n, roK141), func(n2001 *Node) bool { return (len(child(n2001, roK183)) > 0) })
 }
 
 // UBL-CR-040: not(cac:BillingReference/cac:SelfBilledCreditNoteDocumentReference)
 func roT0251(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1736 *Node) bool { return (len(child(n1736, roK184)) > 0) })
+	return !anyNode(child(n, roK141), func(n2003 *Node) bool { return (len(child(n2003, roK184)) > 0) })
 }
 
 // UBL-CR-041: not(cac:BillingReference/cac:DebitNoteDocumentReference)
 func roT0252(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1738 *Node) bool { return (len(child(n1738, roK185)) > 0) })
+	return !anyNode(child(n, roK141), func(n2005 *Node) bool { return (len(child(n2005, roK185)) > 0) })
 }
 
 // UBL-CR-042: not(cac:BillingReference/cac:ReminderDocumentReference)
 func roT0253(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1740 *Node) bool { return (len(child(n1740, roK186)) > 0) })
+	return !anyNode(child(n, roK141), func(n2007 *Node) bool { return (len(child(n2007, roK186)) > 0) })
 }
 
 // UBL-CR-043: not(cac:BillingReference/cac:AdditionalDocumentReference)
 func roT0254(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1742 *Node) bool { return (len(child(n1742, roK53)) > 0) })
+	return !anyNode(child(n, roK141), func(n2009 *Node) bool { return (len(child(n2009, roK53)) > 0) })
 }
 
 // UBL-CR-044: not(cac:BillingReference/cac:BillingReferenceLine)
 func roT0255(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1744 *Node) bool { return (len(child(n1744, roK187)) > 0) })
+	return !anyNode(child(n, roK141), func(n2011 *Node) bool { return (len(child(n2011, roK187)) > 0) })
 }
 
 // UBL-CR-045: not(cac:DespatchDocumentReference/cbc:CopyIndicator)
 func roT0256(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n1746 *Node) bool { return (len(child(n1746, roK156)) > 0) })
+	return !anyNode(child(n, roK188), func(n2013 *Node) bool { return (len(child(n2013, roK156)) > 0) })
 }
 
 // UBL-CR-046: not(cac:DespatchDocumentReference/cbc:UUID)
 func roT0257(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n1748 *Node) bool { return (len(child(n1748, roK157)) > 0) })
+	return !anyNode(child(n, roK188), func(n2015 *Node) bool { return (len(child(n2015, roK157)) > 0) })
 }
 
 // UBL-CR-047: not(cac:DespatchDocumentReference/cbc:IssueDate)
 func roT0258(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n1750 *Node) bool { return (len(child(n1750, roK97)) > 0) })
+	return !anyNode(child(n, roK188), func(n2017 *Node) bool { return (len(child(n2017, roK97)) > 0) })
 }
 
 // UBL-CR-048: not(cac:DespatchDocumentReference/cbc:IssueTime)
 func roT0259(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n1752 *Node) bool { return (len(child(n1752, roK158)) > 0) })
+	return !anyNode(child(n, roK188), func(n2019 *Node) bool { return (len(child(n2019, roK158)) > 0) })
 }
 
 // UBL-CR-049: not(cac:DespatchDocumentReference/cbc:DocumentTypeCode)
 func roT0260(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n1754 *Node) bool { return (len(child(n1754, roK148)) > 0) })
+	return !anyNode(child(n, roK188), func(n2021 *Node) bool { return (len(child(n2021, roK148)) > 0) })
 }
 
 // UBL-CR-050: not(cac:DespatchDocumentReference/cbc:DocumentType)
 func roT0261(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n1756 *Node) bool { return (len(child(n1756, roK172)) > 0) })
+	return !anyNode(child(n, roK188), func(n2023 *Node) bool { return (len(child(n2023, roK172)) > 0) })
 }
 
 // UBL-CR-051: not(cac:DespatchDocumentReference/cbc:XPath)
 func roT0262(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n1758 *Node) bool { return (len(child(n1758, roK173)) > 0) })
+	return !anyNode(child(n, roK188), func(n2025 *Node) bool { return (len(child(n2025, roK173)) > 0) })
 }
 
 // UBL-CR-052: not(cac:DespatchDocumentReference/cbc:LanguageID)
 func roT0263(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n1760 *Node) bool { return (len(child(n1760, roK174)) > 0) })
+	return !anyNode(child(n, roK188), func(n2027 *Node) bool { return (len(child(n2027, roK174)) > 0) })
 }
 
 // UBL-CR-053: not(cac:DespatchDocumentReference/cbc:LocaleCode)
 func roT0264(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n1762 *Node) bool { return (len(child(n1762, roK175)) > 0) })
+	return !anyNode(child(n, roK188), func(n2029 *Node) bool { return (len(child(n2029, roK175)) > 0) })
 }
 
 // UBL-CR-054: not(cac:DespatchDocumentReference/cbc:VersionID)
 func roT0265(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n1764 *Node) bool { return (len(child(n1764, roK176)) > 0) })
+	return !anyNode(child(n, roK188), func(n2031 *Node) bool { return (len(child(n2031, roK176)) > 0) })
 }
 
 // UBL-CR-055: not(cac:DespatchDocumentReference/cbc:DocumentStatusCode)
 func roT0266(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n1766 *Node) bool { return (len(child(n1766, roK177)) > 0) })
+	return !anyNode(child(n, roK188), func(n2033 *Node) bool { return (len(child(n2033, roK177)) > 0) })
 }
 
 // UBL-CR-056: not(cac:DespatchDocumentReference/cbc:DocumentDescription)
 func roT0267(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n1768 *Node) bool { return (len(child(n1768, roK147)) > 0) })
+	return !anyNode(child(n, roK188), func(n2035 *Node) bool { return (len(child(n2035, roK147)) > 0) })
 }
 
 // UBL-CR-057: not(cac:DespatchDocumentReference/cac:Attachment)
 func roT0268(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n1770 *Node) bool { return (len(child(n1770, roK178)) > 0) })
+	return !anyNode(child(n, roK188), func(n2037 *Node) bool { return (len(child(n2037, roK178)) > 0) })
 }
 
 // UBL-CR-058: not(cac:DespatchDocumentReference/cac:ValidityPeriod)
 func roT0269(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n1772 *Node) bool { return (len(child(n1772, roK179)) > 0) })
+	return !anyNode(child(n, roK188), func(n2039 *Node) bool { return (len(child(n2039, roK179)) > 0) })
 }
 
 // UBL-CR-059: not(cac:DespatchDocumentReference/cac:IssuerParty)
 func roT0270(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n1774 *Node) bool { return (len(child(n1774, roK180)) > 0) })
+	return !anyNode(child(n, roK188), func(n2041 *Node) bool { return (len(child(n2041, roK180)) > 0) })
 }
 
 // UBL-CR-060: not(cac:DespatchDocumentReference/cac:ResultOfVerification)
 func roT0271(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n1776 *Node) bool { return (len(child(n1776, roK181)) > 0) })
+	return !anyNode(child(n, roK188), func(n2043 *Node) bool { return (len(child(n2043, roK181)) > 0) })
 }
 
 // UBL-CR-061: not(cac:ReceiptDocumentReference/cbc:CopyIndicator)
 func roT0272(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n1778 *Node) bool { return (len(child(n1778, roK156)) > 0) })
+	return !anyNode(child(n, roK189), func(n2045 *Node) bool { return (len(child(n2045, roK156)) > 0) })
 }
 
 // UBL-CR-062: not(cac:ReceiptDocumentReference/cbc:UUID)
 func roT0273(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n1780 *Node) bool { return (len(child(n1780, roK157)) > 0) })
+	return !anyNode(child(n, roK189), func(n2047 *Node) bool { return (len(child(n2047, roK157)) > 0) })
 }
 
 // UBL-CR-063: not(cac:ReceiptDocumentReference/cbc:IssueDate)
 func roT0274(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n1782 *Node) bool { return (len(child(n1782, roK97)) > 0) })
+	return !anyNode(child(n, roK189), func(n2049 *Node) bool { return (len(child(n2049, roK97)) > 0) })
 }
 
 // UBL-CR-064: not(cac:ReceiptDocumentReference/cbc:IssueTime)
 func roT0275(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n1784 *Node) bool { return (len(child(n1784, roK158)) > 0) })
+	return !anyNode(child(n, roK189), func(n2051 *Node) bool { return (len(child(n2051, roK158)) > 0) })
 }
 
 // UBL-CR-065: not(cac:ReceiptDocumentReference/cbc:DocumentTypeCode)
 func roT0276(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n1786 *Node) bool { return (len(child(n1786, roK148)) > 0) })
+	return !anyNode(child(n, roK189), func(n2053 *Node) bool { return (len(child(n2053, roK148)) > 0) })
 }
 
 // UBL-CR-066: not(cac:ReceiptDocumentReference/cbc:DocumentType)
 func roT0277(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n1788 *Node) bool { return (len(child(n1788, roK172)) > 0) })
+	return !anyNode(child(n, roK189), func(n2055 *Node) bool { return (len(child(n2055, roK172)) > 0) })
 }
 
 // UBL-CR-067: not(cac:ReceiptDocumentReference/cbc:XPath)
 func roT0278(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n1790 *Node) bool { return (len(child(n1790, roK173)) > 0) })
+	return !anyNode(child(n, roK189), func(n2057 *Node) bool { return (len(child(n2057, roK173)) > 0) })
 }
 
 // UBL-CR-068: not(cac:ReceiptDocumentReference/cbc:LanguageID)
 func roT0279(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n1792 *Node) bool { return (len(child(n1792, roK174)) > 0) })
+	return !anyNode(child(n, roK189), func(n2059 *Node) bool { return (len(child(n2059, roK174)) > 0) })
 }
 
 // UBL-CR-069: not(cac:ReceiptDocumentReference/cbc:LocaleCode)
 func roT0280(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n1794 *Node) bool { return (len(child(n1794, roK175)) > 0) })
+	return !anyNode(child(n, roK189), func(n2061 *Node) bool { return (len(child(n2061, roK175)) > 0) })
 }
 
 // UBL-CR-070: not(cac:ReceiptDocumentReference/cbc:VersionID)
 func roT0281(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n1796 *Node) bool { return (len(child(n1796, roK176)) > 0) })
+	return !anyNode(child(n, roK189), func(n2063 *Node) bool { return (len(child(n2063, roK176)) > 0) })
 }
 
 // UBL-CR-071: not(cac:ReceiptDocumentReference/cbc:DocumentStatusCode)
 func roT0282(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n1798 *Node) bool { return (len(child(n1798, roK177)) > 0) })
+	return !anyNode(child(n, roK189), func(n2065 *Node) bool { return (len(child(n2065, roK177)) > 0) })
 }
 
 // UBL-CR-072: not(cac:ReceiptDocumentReference/cbc:DocumentDescription)
 func roT0283(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n1800 *Node) bool { return (len(child(n1800, roK147)) > 0) })
+	return !anyNode(child(n, roK189), func(n2067 *Node) bool { return (len(child(n2067, roK147)) > 0) })
 }
 
 // UBL-CR-073: not(cac:ReceiptDocumentReference/cac:Attachment)
 func roT0284(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n1802 *Node) bool { return (len(child(n1802, roK178)) > 0) })
+	return !anyNode(child(n, roK189), func(n2069 *Node) bool { return (len(child(n2069, roK178)) > 0) })
 }
 
 // UBL-CR-074: not(cac:ReceiptDocumentReference/cac:ValidityPeriod)
 func roT0285(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n1804 *Node) bool { return (len(child(n1804, roK179)) > 0) })
+	return !anyNode(child(n, roK189), func(n2071 *Node) bool { return (len(child(n2071, roK179)) > 0) })
 }
 
 // UBL-CR-075: not(cac:ReceiptDocumentReference/cac:IssuerParty)
 func roT0286(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n1806 *Node) bool { return (len(child(n1806, roK180)) > 0) })
+	return !anyNode(child(n, roK189), func(n2073 *Node) bool { return (len(child(n2073, roK180)) > 0) })
 }
 
 // UBL-CR-076: not(cac:ReceiptDocumentReference/cac:ResultOfVerification)
 func roT0287(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n1808 *Node) bool { return (len(child(n1808, roK181)) > 0) })
+	return !anyNode(child(n, roK189), func(n2075 *Node) bool { return (len(child(n2075, roK181)) > 0) })
 }
 
 // UBL-CR-077: not(cac:StatementDocumentReference)
@@ -6681,332 +7863,332 @@ func roT0288(v []Seq, n *Node) bool {
 
 // UBL-CR-078: not(cac:OriginatorDocumentReference/cbc:CopyIndicator)
 func roT0289(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n1811 *Node) bool { return (len(child(n1811, roK156)) > 0) })
+	return !anyNode(child(n, roK191), func(n2078 *Node) bool { return (len(child(n2078, roK156)) > 0) })
 }
 
 // UBL-CR-079: not(cac:OriginatorDocumentReference/cbc:UUID)
 func roT0290(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n1813 *Node) bool { return (len(child(n1813, roK157)) > 0) })
+	return !anyNode(child(n, roK191), func(n2080 *Node) bool { return (len(child(n2080, roK157)) > 0) })
 }
 
 // UBL-CR-080: not(cac:OriginatorDocumentReference/cbc:IssueDate)
 func roT0291(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n1815 *Node) bool { return (len(child(n1815, roK97)) > 0) })
+	return !anyNode(child(n, roK191), func(n2082 *Node) bool { return (len(child(n2082, roK97)) > 0) })
 }
 
 // UBL-CR-081: not(cac:OriginatorDocumentReference/cbc:IssueTime)
 func roT0292(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n1817 *Node) bool { return (len(child(n1817, roK158)) > 0) })
+	return !anyNode(child(n, roK191), func(n2084 *Node) bool { return (len(child(n2084, roK158)) > 0) })
 }
 
 // UBL-CR-082: not(cac:OriginatorDocumentReference/cbc:DocumentTypeCode)
 func roT0293(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n1819 *Node) bool { return (len(child(n1819, roK148)) > 0) })
+	return !anyNode(child(n, roK191), func(n2086 *Node) bool { return (len(child(n2086, roK148)) > 0) })
 }
 
 // UBL-CR-083: not(cac:OriginatorDocumentReference/cbc:DocumentType)
 func roT0294(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n1821 *Node) bool { return (len(child(n1821, roK172)) > 0) })
+	return !anyNode(child(n, roK191), func(n2088 *Node) bool { return (len(child(n2088, roK172)) > 0) })
 }
 
 // UBL-CR-084: not(cac:OriginatorDocumentReference/cbc:XPath)
 func roT0295(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n1823 *Node) bool { return (len(child(n1823, roK173)) > 0) })
+	return !anyNode(child(n, roK191), func(n2090 *Node) bool { return (len(child(n2090, roK173)) > 0) })
 }
 
 // UBL-CR-085: not(cac:OriginatorDocumentReference/cbc:LanguageID)
 func roT0296(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n1825 *Node) bool { return (len(child(n1825, roK174)) > 0) })
+	return !anyNode(child(n, roK191), func(n2092 *Node) bool { return (len(child(n2092, roK174)) > 0) })
 }
 
 // UBL-CR-086: not(cac:OriginatorDocumentReference/cbc:LocaleCode)
 func roT0297(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n1827 *Node) bool { return (len(child(n1827, roK175)) > 0) })
+	return !anyNode(child(n, roK191), func(n2094 *Node) bool { return (len(child(n2094, roK175)) > 0) })
 }
 
 // UBL-CR-087: not(cac:OriginatorDocumentReference/cbc:VersionID)
 func roT0298(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n1829 *Node) bool { return (len(child(n1829, roK176)) > 0) })
+	return !anyNode(child(n, roK191), func(n2096 *Node) bool { return (len(child(n2096, roK176)) > 0) })
 }
 
 // UBL-CR-088: not(cac:OriginatorDocumentReference/cbc:DocumentStatusCode)
 func roT0299(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n1831 *Node) bool { return (len(child(n1831, roK177)) > 0) })
+	return !anyNode(child(n, roK191), func(n2098 *Node) bool { return (len(child(n2098, roK177)) > 0) })
 }
 
 // UBL-CR-089: not(cac:OriginatorDocumentReference/cbc:DocumentDescription)
 func roT0300(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n1833 *Node) bool { return (len(child(n1833, roK147)) > 0) })
+	return !anyNode(child(n, roK191), func(n2100 *Node) bool { return (len(child(n2100, roK147)) > 0) })
 }
 
 // UBL-CR-090: not(cac:OriginatorDocumentReference/cac:Attachment)
 func roT0301(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n1835 *Node) bool { return (len(child(n1835, roK178)) > 0) })
+	return !anyNode(child(n, roK191), func(n2102 *Node) bool { return (len(child(n2102, roK178)) > 0) })
 }
 
 // UBL-CR-091: not(cac:OriginatorDocumentReference/cac:ValidityPeriod)
 func roT0302(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n1837 *Node) bool { return (len(child(n1837, roK179)) > 0) })
+	return !anyNode(child(n, roK191), func(n2104 *Node) bool { return (len(child(n2104, roK179)) > 0) })
 }
 
 // UBL-CR-092: not(cac:OriginatorDocumentReference/cac:IssuerParty)
 func roT0303(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n1839 *Node) bool { return (len(child(n1839, roK180)) > 0) })
+	return !anyNode(child(n, roK191), func(n2106 *Node) bool { return (len(child(n2106, roK180)) > 0) })
 }
 
 // UBL-CR-093: not(cac:OriginatorDocumentReference/cac:ResultOfVerification)
 func roT0304(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n1841 *Node) bool { return (len(child(n1841, roK181)) > 0) })
+	return !anyNode(child(n, roK191), func(n2108 *Node) bool { return (len(child(n2108, roK181)) > 0) })
 }
 
 // UBL-CR-094: not(cac:ContractDocumentReference/cbc:CopyIndicator)
 func roT0305(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n1843 *Node) bool { return (len(child(n1843, roK156)) > 0) })
+	return !anyNode(child(n, roK192), func(n2110 *Node) bool { return (len(child(n2110, roK156)) > 0) })
 }
 
 // UBL-CR-095: not(cac:ContractDocumentReference/cbc:UUID)
 func roT0306(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n1845 *Node) bool { return (len(child(n1845, roK157)) > 0) })
+	return !anyNode(child(n, roK192), func(n2112 *Node) bool { return (len(child(n2112, roK157)) > 0) })
 }
 
 // UBL-CR-096: not(cac:ContractDocumentReference/cbc:IssueDate)
 func roT0307(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n1847 *Node) bool { return (len(child(n1847, roK97)) > 0) })
+	return !anyNode(child(n, roK192), func(n2114 *Node) bool { return (len(child(n2114, roK97)) > 0) })
 }
 
 // UBL-CR-097: not(cac:ContractDocumentReference/cbc:IssueTime)
 func roT0308(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n1849 *Node) bool { return (len(child(n1849, roK158)) > 0) })
+	return !anyNode(child(n, roK192), func(n2116 *Node) bool { return (len(child(n2116, roK158)) > 0) })
 }
 
 // UBL-CR-098: not(cac:ContractDocumentReference/cbc:DocumentTypeCode)
 func roT0309(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n1851 *Node) bool { return (len(child(n1851, roK148)) > 0) })
+	return !anyNode(child(n, roK192), func(n2118 *Node) bool { return (len(child(n2118, roK148)) > 0) })
 }
 
 // UBL-CR-099: not(cac:ContractDocumentReference/cbc:DocumentType)
 func roT0310(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n1853 *Node) bool { return (len(child(n1853, roK172)) > 0) })
+	return !anyNode(child(n, roK192), func(n2120 *Node) bool { return (len(child(n2120, roK172)) > 0) })
 }
 
 // UBL-CR-100: not(cac:ContractDocumentReference/cbc:XPath)
 func roT0311(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n1855 *Node) bool { return (len(child(n1855, roK173)) > 0) })
+	return !anyNode(child(n, roK192), func(n2122 *Node) bool { return (len(child(n2122, roK173)) > 0) })
 }
 
 // UBL-CR-101: not(cac:ContractDocumentReference/cbc:LanguageID)
 func roT0312(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n1857 *Node) bool { return (len(child(n1857, roK174)) > 0) })
+	return !anyNode(child(n, roK192), func(n2124 *Node) bool { return (len(child(n2124, roK174)) > 0) })
 }
 
 // UBL-CR-102: not(cac:ContractDocumentReference/cbc:LocaleCode)
 func roT0313(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n1859 *Node) bool { return (len(child(n1859, roK175)) > 0) })
+	return !anyNode(child(n, roK192), func(n2126 *Node) bool { return (len(child(n2126, roK175)) > 0) })
 }
 
 // UBL-CR-103: not(cac:ContractDocumentReference/cbc:VersionID)
 func roT0314(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n1861 *Node) bool { return (len(child(n1861, roK176)) > 0) })
+	return !anyNode(child(n, roK192), func(n2128 *Node) bool { return (len(child(n2128, roK176)) > 0) })
 }
 
 // UBL-CR-104: not(cac:ContractDocumentReference/cbc:DocumentStatusCode)
 func roT0315(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n1863 *Node) bool { return (len(child(n1863, roK177)) > 0) })
+	return !anyNode(child(n, roK192), func(n2130 *Node) bool { return (len(child(n2130, roK177)) > 0) })
 }
 
 // UBL-CR-105: not(cac:ContractDocumentReference/cbc:DocumentDescription)
 func roT0316(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n1865 *Node) bool { return (len(child(n1865, roK147)) > 0) })
+	return !anyNode(child(n, roK192), func(n2132 *Node) bool { return (len(child(n2132, roK147)) > 0) })
 }
 
 // UBL-CR-106: not(cac:ContractDocumentReference/cac:Attachment)
 func roT0317(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n1867 *Node) bool { return (len(child(n1867, roK178)) > 0) })
+	return !anyNode(child(n, roK192), func(n2134 *Node) bool { return (len(child(n2134, roK178)) > 0) })
 }
 
 // UBL-CR-107: not(cac:ContractDocumentReference/cac:ValidityPeriod)
 func roT0318(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n1869 *Node) bool { return (len(child(n1869, roK179)) > 0) })
+	return !anyNode(child(n, roK192), func(n2136 *Node) bool { return (len(child(n2136, roK179)) > 0) })
 }
 
 // UBL-CR-108: not(cac:ContractDocumentReference/cac:IssuerParty)
 func roT0319(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n1871 *Node) bool { return (len(child(n1871, roK180)) > 0) })
+	return !anyNode(child(n, roK192), func(n2138 *Node) bool { return (len(child(n2138, roK180)) > 0) })
 }
 
 // UBL-CR-109: not(cac:ContractDocumentReference/cac:ResultOfVerification)
 func roT0320(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n1873 *Node) bool { return (len(child(n1873, roK181)) > 0) })
+	return !anyNode(child(n, roK192), func(n2140 *Node) bool { return (len(child(n2140, roK181)) > 0) })
 }
 
 // UBL-CR-110: not(cac:AdditionalDocumentReference/cbc:CopyIndicator)
 func roT0321(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1875 *Node) bool { return (len(child(n1875, roK156)) > 0) })
+	return !anyNode(child(n, roK53), func(n2142 *Node) bool { return (len(child(n2142, roK156)) > 0) })
 }
 
 // UBL-CR-111: not(cac:AdditionalDocumentReference/cbc:UUID)
 func roT0322(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1877 *Node) bool { return (len(child(n1877, roK157)) > 0) })
+	return !anyNode(child(n, roK53), func(n2144 *Node) bool { return (len(child(n2144, roK157)) > 0) })
 }
 
 // UBL-CR-112: not(cac:AdditionalDocumentReference/cbc:IssueDate)
 func roT0323(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1879 *Node) bool { return (len(child(n1879, roK97)) > 0) })
+	return !anyNode(child(n, roK53), func(n2146 *Node) bool { return (len(child(n2146, roK97)) > 0) })
 }
 
 // UBL-CR-113: not(cac:AdditionalDocumentReference/cbc:IssueTime)
 func roT0324(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1881 *Node) bool { return (len(child(n1881, roK158)) > 0) })
+	return !anyNode(child(n, roK53), func(n2148 *Node) bool { return (len(child(n2148, roK158)) > 0) })
 }
 
 // UBL-CR-114: not(cac:AdditionalDocumentReference/cbc:DocumentType)
 func roT0325(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1883 *Node) bool { return (len(child(n1883, roK172)) > 0) })
+	return !anyNode(child(n, roK53), func(n2150 *Node) bool { return (len(child(n2150, roK172)) > 0) })
 }
 
 // UBL-CR-115: not(cac:AdditionalDocumentReference/cbc:XPath)
 func roT0326(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1885 *Node) bool { return (len(child(n1885, roK173)) > 0) })
+	return !anyNode(child(n, roK53), func(n2152 *Node) bool { return (len(child(n2152, roK173)) > 0) })
 }
 
 // UBL-CR-116: not(cac:AdditionalDocumentReference/cbc:LanguageID)
 func roT0327(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1887 *Node) bool { return (len(child(n1887, roK174)) > 0) })
+	return !anyNode(child(n, roK53), func(n2154 *Node) bool { return (len(child(n2154, roK174)) > 0) })
 }
 
 // UBL-CR-117: not(cac:AdditionalDocumentReference/cbc:LocaleCode)
 func roT0328(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1889 *Node) bool { return (len(child(n1889, roK175)) > 0) })
+	return !anyNode(child(n, roK53), func(n2156 *Node) bool { return (len(child(n2156, roK175)) > 0) })
 }
 
 // UBL-CR-118: not(cac:AdditionalDocumentReference/cbc:VersionID)
 func roT0329(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1891 *Node) bool { return (len(child(n1891, roK176)) > 0) })
+	return !anyNode(child(n, roK53), func(n2158 *Node) bool { return (len(child(n2158, roK176)) > 0) })
 }
 
 // UBL-CR-119: not(cac:AdditionalDocumentReference/cbc:DocumentStatusCode)
 func roT0330(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1893 *Node) bool { return (len(child(n1893, roK177)) > 0) })
+	return !anyNode(child(n, roK53), func(n2160 *Node) bool { return (len(child(n2160, roK177)) > 0) })
 }
 
 // UBL-CR-121: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:DocumentHash)
 func roT0331(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1895 *Node) bool {
-		return anyNode(child(n1895, roK178), func(n1896 *Node) bool {
-			return anyNode(child(n1896, roK193), func(n1897 *Node) bool { return (len(child(n1897, roK194)) > 0) })
+	return !anyNode(child(n, roK53), func(n2162 *Node) bool {
+		return anyNode(child(n2162, roK178), func(n2163 *Node) bool {
+			return anyNode(child(n2163, roK193), func(n2164 *Node) bool { return (len(child(n2164, roK194)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-122: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:HashAlgorithmMethod)
 func roT0332(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1899 *Node) bool {
-		return anyNode(child(n1899, roK178), func(n1900 *Node) bool {
-			return anyNode(child(n1900, roK193), func(n1901 *Node) bool { return (len(child(n1901, roK195)) > 0) })
+	return !anyNode(child(n, roK53), func(n2166 *Node) bool {
+		return anyNode(child(n2166, roK178), func(n2167 *Node) bool {
+			return anyNode(child(n2167, roK193), func(n2168 *Node) bool { return (len(child(n2168, roK195)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-123: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryDate)
 func roT0333(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1903 *Node) bool {
-		return anyNode(child(n1903, roK178), func(n1904 *Node) bool {
-			return anyNode(child(n1904, roK193), func(n1905 *Node) bool { return (len(child(n1905, roK196)) > 0) })
+	return !anyNode(child(n, roK53), func(n2170 *Node) bool {
+		return anyNode(child(n2170, roK178), func(n2171 *Node) bool {
+			return anyNode(child(n2171, roK193), func(n2172 *Node) bool { return (len(child(n2172, roK196)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-124: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryTime)
 func roT0334(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1907 *Node) bool {
-		return anyNode(child(n1907, roK178), func(n1908 *Node) bool {
-			return anyNode(child(n1908, roK193), func(n1909 *Node) bool { return (len(child(n1909, roK197)) > 0) })
+	return !anyNode(child(n, roK53), func(n2174 *Node) bool {
+		return anyNode(child(n2174, roK178), func(n2175 *Node) bool {
+			return anyNode(child(n2175, roK193), func(n2176 *Node) bool { return (len(child(n2176, roK197)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-125: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:MimeCode)
 func roT0335(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1911 *Node) bool {
-		return anyNode(child(n1911, roK178), func(n1912 *Node) bool {
-			return anyNode(child(n1912, roK193), func(n1913 *Node) bool { return (len(child(n1913, roK198)) > 0) })
+	return !anyNode(child(n, roK53), func(n2178 *Node) bool {
+		return anyNode(child(n2178, roK178), func(n2179 *Node) bool {
+			return anyNode(child(n2179, roK193), func(n2180 *Node) bool { return (len(child(n2180, roK198)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-126: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FormatCode)
 func roT0336(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1915 *Node) bool {
-		return anyNode(child(n1915, roK178), func(n1916 *Node) bool {
-			return anyNode(child(n1916, roK193), func(n1917 *Node) bool { return (len(child(n1917, roK199)) > 0) })
+	return !anyNode(child(n, roK53), func(n2182 *Node) bool {
+		return anyNode(child(n2182, roK178), func(n2183 *Node) bool {
+			return anyNode(child(n2183, roK193), func(n2184 *Node) bool { return (len(child(n2184, roK199)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-127: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:EncodingCode)
 func roT0337(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1919 *Node) bool {
-		return anyNode(child(n1919, roK178), func(n1920 *Node) bool {
-			return anyNode(child(n1920, roK193), func(n1921 *Node) bool { return (len(child(n1921, roK200)) > 0) })
+	return !anyNode(child(n, roK53), func(n2186 *Node) bool {
+		return anyNode(child(n2186, roK178), func(n2187 *Node) bool {
+			return anyNode(child(n2187, roK193), func(n2188 *Node) bool { return (len(child(n2188, roK200)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-128: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:CharacterSetCode)
 func roT0338(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1923 *Node) bool {
-		return anyNode(child(n1923, roK178), func(n1924 *Node) bool {
-			return anyNode(child(n1924, roK193), func(n1925 *Node) bool { return (len(child(n1925, roK201)) > 0) })
+	return !anyNode(child(n, roK53), func(n2190 *Node) bool {
+		return anyNode(child(n2190, roK178), func(n2191 *Node) bool {
+			return anyNode(child(n2191, roK193), func(n2192 *Node) bool { return (len(child(n2192, roK201)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-129: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FileName)
 func roT0339(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1927 *Node) bool {
-		return anyNode(child(n1927, roK178), func(n1928 *Node) bool {
-			return anyNode(child(n1928, roK193), func(n1929 *Node) bool { return (len(child(n1929, roK202)) > 0) })
+	return !anyNode(child(n, roK53), func(n2194 *Node) bool {
+		return anyNode(child(n2194, roK178), func(n2195 *Node) bool {
+			return anyNode(child(n2195, roK193), func(n2196 *Node) bool { return (len(child(n2196, roK202)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-130: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:Description)
 func roT0340(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1931 *Node) bool {
-		return anyNode(child(n1931, roK178), func(n1932 *Node) bool {
-			return anyNode(child(n1932, roK193), func(n1933 *Node) bool { return (len(child(n1933, roK167)) > 0) })
+	return !anyNode(child(n, roK53), func(n2198 *Node) bool {
+		return anyNode(child(n2198, roK178), func(n2199 *Node) bool {
+			return anyNode(child(n2199, roK193), func(n2200 *Node) bool { return (len(child(n2200, roK167)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-131: not(cac:AdditionalDocumentReference/cac:ValidityPeriod)
 func roT0341(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1935 *Node) bool { return (len(child(n1935, roK179)) > 0) })
+	return !anyNode(child(n, roK53), func(n2202 *Node) bool { return (len(child(n2202, roK179)) > 0) })
 }
 
 // UBL-CR-132: not(cac:AdditionalDocumentReference/cac:IssuerParty)
 func roT0342(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1937 *Node) bool { return (len(child(n1937, roK180)) > 0) })
+	return !anyNode(child(n, roK53), func(n2204 *Node) bool { return (len(child(n2204, roK180)) > 0) })
 }
 
 // UBL-CR-133: not(cac:AdditionalDocumentReference/cac:ResultOfVerification)
 func roT0343(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n1939 *Node) bool { return (len(child(n1939, roK181)) > 0) })
+	return !anyNode(child(n, roK53), func(n2206 *Node) bool { return (len(child(n2206, roK181)) > 0) })
 }
 
 // UBL-CR-134: not(cac:ProjectReference/cbc:UUID)
 func roT0344(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK203), func(n1941 *Node) bool { return (len(child(n1941, roK157)) > 0) })
+	return !anyNode(child(n, roK203), func(n2208 *Node) bool { return (len(child(n2208, roK157)) > 0) })
 }
 
 // UBL-CR-135: not(cac:ProjectReference/cbc:IssueDate)
 func roT0345(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK203), func(n1943 *Node) bool { return (len(child(n1943, roK97)) > 0) })
+	return !anyNode(child(n, roK203), func(n2210 *Node) bool { return (len(child(n2210, roK97)) > 0) })
 }
 
 // UBL-CR-136: not(cac:ProjectReference/cac:WorkPhaseReference)
 func roT0346(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK203), func(n1945 *Node) bool { return (len(child(n1945, roK204)) > 0) })
+	return !anyNode(child(n, roK203), func(n2212 *Node) bool { return (len(child(n2212, roK204)) > 0) })
 }
 
 // UBL-CR-137: not(cac:Signature)
@@ -7016,238 +8198,238 @@ func roT0347(v []Seq, n *Node) bool {
 
 // UBL-CR-138: not(cac:AccountingSupplierParty/cbc:CustomerAssignedAccountID)
 func roT0348(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n1948 *Node) bool { return (len(child(n1948, roK206)) > 0) })
+	return !anyNode(child(n, roK101), func(n2215 *Node) bool { return (len(child(n2215, roK206)) > 0) })
 }
 
 // UBL-CR-139: not(cac:AccountingSupplierParty/cbc:AdditionalAccountID)
 func roT0349(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n1950 *Node) bool { return (len(child(n1950, roK207)) > 0) })
+	return !anyNode(child(n, roK101), func(n2217 *Node) bool { return (len(child(n2217, roK207)) > 0) })
 }
 
 // UBL-CR-140: not(cac:AccountingSupplierParty/cbc:DataSendingCapability)
 func roT0350(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n1952 *Node) bool { return (len(child(n1952, roK208)) > 0) })
+	return !anyNode(child(n, roK101), func(n2219 *Node) bool { return (len(child(n2219, roK208)) > 0) })
 }
 
 // UBL-CR-141: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkCareIndicator)
 func roT0351(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n1954 *Node) bool {
-		return anyNode(child(n1954, roK63), func(n1955 *Node) bool { return (len(child(n1955, roK209)) > 0) })
+	return !anyNode(child(n, roK101), func(n2221 *Node) bool {
+		return anyNode(child(n2221, roK63), func(n2222 *Node) bool { return (len(child(n2222, roK209)) > 0) })
 	})
 }
 
 // UBL-CR-142: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkAttentionIndicator)
 func roT0352(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n1957 *Node) bool {
-		return anyNode(child(n1957, roK63), func(n1958 *Node) bool { return (len(child(n1958, roK210)) > 0) })
+	return !anyNode(child(n, roK101), func(n2224 *Node) bool {
+		return anyNode(child(n2224, roK63), func(n2225 *Node) bool { return (len(child(n2225, roK210)) > 0) })
 	})
 }
 
 // UBL-CR-143: not(cac:AccountingSupplierParty/cac:Party/cbc:WebsiteURI)
 func roT0353(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n1960 *Node) bool {
-		return anyNode(child(n1960, roK63), func(n1961 *Node) bool { return (len(child(n1961, roK211)) > 0) })
+	return !anyNode(child(n, roK101), func(n2227 *Node) bool {
+		return anyNode(child(n2227, roK63), func(n2228 *Node) bool { return (len(child(n2228, roK211)) > 0) })
 	})
 }
 
 // UBL-CR-144: not(cac:AccountingSupplierParty/cac:Party/cbc:LogoReferenceID)
 func roT0354(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n1963 *Node) bool {
-		return anyNode(child(n1963, roK63), func(n1964 *Node) bool { return (len(child(n1964, roK212)) > 0) })
+	return !anyNode(child(n, roK101), func(n2230 *Node) bool {
+		return anyNode(child(n2230, roK63), func(n2231 *Node) bool { return (len(child(n2231, roK212)) > 0) })
 	})
 }
 
 // UBL-CR-145: not(cac:AccountingSupplierParty/cac:Party/cbc:IndustryClassificationCode)
 func roT0355(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n1966 *Node) bool {
-		return anyNode(child(n1966, roK63), func(n1967 *Node) bool { return (len(child(n1967, roK213)) > 0) })
+	return !anyNode(child(n, roK101), func(n2233 *Node) bool {
+		return anyNode(child(n2233, roK63), func(n2234 *Node) bool { return (len(child(n2234, roK213)) > 0) })
 	})
 }
 
 // UBL-CR-146: not(cac:AccountingSupplierParty/cac:Party/cac:Language)
 func roT0356(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n1969 *Node) bool {
-		return anyNode(child(n1969, roK63), func(n1970 *Node) bool { return (len(child(n1970, roK214)) > 0) })
+	return !anyNode(child(n, roK101), func(n2236 *Node) bool {
+		return anyNode(child(n2236, roK63), func(n2237 *Node) bool { return (len(child(n2237, roK214)) > 0) })
 	})
 }
 
 // UBL-CR-147: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:ID)
 func roT0357(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n1972 *Node) bool {
-		return anyNode(child(n1972, roK63), func(n1973 *Node) bool {
-			return anyNode(child(n1973, roK66), func(n1974 *Node) bool { return (len(child(n1974, roK54)) > 0) })
+	return !anyNode(child(n, roK101), func(n2239 *Node) bool {
+		return anyNode(child(n2239, roK63), func(n2240 *Node) bool {
+			return anyNode(child(n2240, roK66), func(n2241 *Node) bool { return (len(child(n2241, roK54)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-148: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0358(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n1976 *Node) bool {
-		return anyNode(child(n1976, roK63), func(n1977 *Node) bool {
-			return anyNode(child(n1977, roK66), func(n1978 *Node) bool { return (len(child(n1978, roK215)) > 0) })
+	return !anyNode(child(n, roK101), func(n2243 *Node) bool {
+		return anyNode(child(n2243, roK63), func(n2244 *Node) bool {
+			return anyNode(child(n2244, roK66), func(n2245 *Node) bool { return (len(child(n2245, roK215)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-149: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0359(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n1980 *Node) bool {
-		return anyNode(child(n1980, roK63), func(n1981 *Node) bool {
-			return anyNode(child(n1981, roK66), func(n1982 *Node) bool { return (len(child(n1982, roK216)) > 0) })
+	return !anyNode(child(n, roK101), func(n2247 *Node) bool {
+		return anyNode(child(n2247, roK63), func(n2248 *Node) bool {
+			return anyNode(child(n2248, roK66), func(n2249 *Node) bool { return (len(child(n2249, roK216)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-150: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func roT0360(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n1984 *Node) bool {
-		return anyNode(child(n1984, roK63), func(n1985 *Node) bool {
-			return anyNode(child(n1985, roK66), func(n1986 *Node) bool { return (len(child(n1986, roK217)) > 0) })
+	return !anyNode(child(n, roK101), func(n2251 *Node) bool {
+		return anyNode(child(n2251, roK63), func(n2252 *Node) bool {
+			return anyNode(child(n2252, roK66), func(n2253 *Node) bool { return (len(child(n2253, roK217)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-151: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func roT0361(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n1988 *Node) bool {
-		return anyNode(child(n1988, roK63), func(n1989 *Node) bool {
-			return anyNode(child(n1989, roK66), func(n1990 *Node) bool { return (len(child(n1990, roK218)) > 0) })
+	return !anyNode(child(n, roK101), func(n2255 *Node) bool {
+		return anyNode(child(n2255, roK63), func(n2256 *Node) bool {
+			return anyNode(child(n2256, roK66), func(n2257 *Node) bool { return (len(child(n2257, roK218)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-152: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Room)
 func roT0362(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n1992 *Node) bool {
-		return anyNode(child(n1992, roK63), func(n1993 *Node) bool {
-			return anyNode(child(n1993, roK66), func(n1994 *Node) bool { return (len(child(n1994, roK219)) > 0) })
+	return !anyNode(child(n, roK101), func(n2259 *Node) bool {
+		return anyNode(child(n2259, roK63), func(n2260 *Node) bool {
+			return anyNode(child(n2260, roK66), func(n2261 *Node) bool { return (len(child(n2261, roK219)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-153: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func roT0363(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n1996 *Node) bool {
-		return anyNode(child(n1996, roK63), func(n1997 *Node) bool {
-			return anyNode(child(n1997, roK66), func(n1998 *Node) bool { return (len(child(n1998, roK220)) > 0) })
+	return !anyNode(child(n, roK101), func(n2263 *Node) bool {
+		return anyNode(child(n2263, roK63), func(n2264 *Node) bool {
+			return anyNode(child(n2264, roK66), func(n2265 *Node) bool { return (len(child(n2265, roK220)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-154: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func roT0364(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2000 *Node) bool {
-		return anyNode(child(n2000, roK63), func(n2001 *Node) bool {
-			return anyNode(child(n2001, roK66), func(n2002 *Node) bool { return (len(child(n2002, roK221)) > 0) })
+	return !anyNode(child(n, roK101), func(n2267 *Node) bool {
+		return anyNode(child(n2267, roK63), func(n2268 *Node) bool {
+			return anyNode(child(n2268, roK66), func(n2269 *Node) bool { return (len(child(n2269, roK221)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-155: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func roT0365(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2004 *Node) bool {
-		return anyNode(child(n2004, roK63), func(n2005 *Node) bool {
-			return anyNode(child(n2005, roK66), func(n2006 *Node) bool { return (len(child(n2006, roK222)) > 0) })
+	return !anyNode(child(n, roK101), func(n2271 *Node) bool {
+		return anyNode(child(n2271, roK63), func(n2272 *Node) bool {
+			return anyNode(child(n2272, roK66), func(n2273 *Node) bool { return (len(child(n2273, roK222)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-156: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func roT0366(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2008 *Node) bool {
-		return anyNode(child(n2008, roK63), func(n2009 *Node) bool {
-			return anyNode(child(n2009, roK66), func(n2010 *Node) bool { return (len(child(n2010, roK223)) > 0) })
+	return !anyNode(child(n, roK101), func(n2275 *Node) bool {
+		return anyNode(child(n2275, roK63), func(n2276 *Node) bool {
+			return anyNode(child(n2276, roK66), func(n2277 *Node) bool { return (len(child(n2277, roK223)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-157: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Department)
 func roT0367(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2012 *Node) bool {
-		return anyNode(child(n2012, roK63), func(n2013 *Node) bool {
-			return anyNode(child(n2013, roK66), func(n2014 *Node) bool { return (len(child(n2014, roK224)) > 0) })
+	return !anyNode(child(n, roK101), func(n2279 *Node) bool {
+		return anyNode(child(n2279, roK63), func(n2280 *Node) bool {
+			return anyNode(child(n2280, roK66), func(n2281 *Node) bool { return (len(child(n2281, roK224)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-158: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func roT0368(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2016 *Node) bool {
-		return anyNode(child(n2016, roK63), func(n2017 *Node) bool {
-			return anyNode(child(n2017, roK66), func(n2018 *Node) bool { return (len(child(n2018, roK225)) > 0) })
+	return !anyNode(child(n, roK101), func(n2283 *Node) bool {
+		return anyNode(child(n2283, roK63), func(n2284 *Node) bool {
+			return anyNode(child(n2284, roK66), func(n2285 *Node) bool { return (len(child(n2285, roK225)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-159: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func roT0369(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2020 *Node) bool {
-		return anyNode(child(n2020, roK63), func(n2021 *Node) bool {
-			return anyNode(child(n2021, roK66), func(n2022 *Node) bool { return (len(child(n2022, roK226)) > 0) })
+	return !anyNode(child(n, roK101), func(n2287 *Node) bool {
+		return anyNode(child(n2287, roK63), func(n2288 *Node) bool {
+			return anyNode(child(n2288, roK66), func(n2289 *Node) bool { return (len(child(n2289, roK226)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-160: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func roT0370(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2024 *Node) bool {
-		return anyNode(child(n2024, roK63), func(n2025 *Node) bool {
-			return anyNode(child(n2025, roK66), func(n2026 *Node) bool { return (len(child(n2026, roK227)) > 0) })
+	return !anyNode(child(n, roK101), func(n2291 *Node) bool {
+		return anyNode(child(n2291, roK63), func(n2292 *Node) bool {
+			return anyNode(child(n2292, roK66), func(n2293 *Node) bool { return (len(child(n2293, roK227)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-161: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0371(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2028 *Node) bool {
-		return anyNode(child(n2028, roK63), func(n2029 *Node) bool {
-			return anyNode(child(n2029, roK66), func(n2030 *Node) bool { return (len(child(n2030, roK228)) > 0) })
+	return !anyNode(child(n, roK101), func(n2295 *Node) bool {
+		return anyNode(child(n2295, roK63), func(n2296 *Node) bool {
+			return anyNode(child(n2296, roK66), func(n2297 *Node) bool { return (len(child(n2297, roK228)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-162: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0372(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2032 *Node) bool {
-		return anyNode(child(n2032, roK63), func(n2033 *Node) bool {
-			return anyNode(child(n2033, roK66), func(n2034 *Node) bool { return (len(child(n2034, roK229)) > 0) })
+	return !anyNode(child(n, roK101), func(n2299 *Node) bool {
+		return anyNode(child(n2299, roK63), func(n2300 *Node) bool {
+			return anyNode(child(n2300, roK66), func(n2301 *Node) bool { return (len(child(n2301, roK229)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-163: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Region)
 func roT0373(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2036 *Node) bool {
-		return anyNode(child(n2036, roK63), func(n2037 *Node) bool {
-			return anyNode(child(n2037, roK66), func(n2038 *Node) bool { return (len(child(n2038, roK230)) > 0) })
+	return !anyNode(child(n, roK101), func(n2303 *Node) bool {
+		return anyNode(child(n2303, roK63), func(n2304 *Node) bool {
+			return anyNode(child(n2304, roK66), func(n2305 *Node) bool { return (len(child(n2305, roK230)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-164: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:District)
 func roT0374(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2040 *Node) bool {
-		return anyNode(child(n2040, roK63), func(n2041 *Node) bool {
-			return anyNode(child(n2041, roK66), func(n2042 *Node) bool { return (len(child(n2042, roK231)) > 0) })
+	return !anyNode(child(n, roK101), func(n2307 *Node) bool {
+		return anyNode(child(n2307, roK63), func(n2308 *Node) bool {
+			return anyNode(child(n2308, roK66), func(n2309 *Node) bool { return (len(child(n2309, roK231)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-165: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0375(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2044 *Node) bool {
-		return anyNode(child(n2044, roK63), func(n2045 *Node) bool {
-			return anyNode(child(n2045, roK66), func(n2046 *Node) bool { return (len(child(n2046, roK232)) > 0) })
+	return !anyNode(child(n, roK101), func(n2311 *Node) bool {
+		return anyNode(child(n2311, roK63), func(n2312 *Node) bool {
+			return anyNode(child(n2312, roK66), func(n2313 *Node) bool { return (len(child(n2313, roK232)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-166: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0376(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2048 *Node) bool {
-		return anyNode(child(n2048, roK63), func(n2049 *Node) bool {
-			return anyNode(child(n2049, roK66), func(n2050 *Node) bool {
-				return anyNode(child(n2050, roK67), func(n2051 *Node) bool { return (len(child(n2051, roK124)) > 0) })
+	return !anyNode(child(n, roK101), func(n2315 *Node) bool {
+		return anyNode(child(n2315, roK63), func(n2316 *Node) bool {
+			return anyNode(child(n2316, roK66), func(n2317 *Node) bool {
+				return anyNode(child(n2317, roK67), func(n2318 *Node) bool { return (len(child(n2318, roK124)) > 0) })
 			})
 		})
 	})
@@ -7255,71 +8437,71 @@ func roT0376(v []Seq, n *Node) bool {
 
 // UBL-CR-167: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func roT0377(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2053 *Node) bool {
-		return anyNode(child(n2053, roK63), func(n2054 *Node) bool {
-			return anyNode(child(n2054, roK66), func(n2055 *Node) bool { return (len(child(n2055, roK233)) > 0) })
+	return !anyNode(child(n, roK101), func(n2320 *Node) bool {
+		return anyNode(child(n2320, roK63), func(n2321 *Node) bool {
+			return anyNode(child(n2321, roK66), func(n2322 *Node) bool { return (len(child(n2322, roK233)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-168: not(cac:AccountingSupplierParty/cac:Party/cac:PhysicalLocation)
 func roT0378(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2057 *Node) bool {
-		return anyNode(child(n2057, roK63), func(n2058 *Node) bool { return (len(child(n2058, roK234)) > 0) })
+	return !anyNode(child(n, roK101), func(n2324 *Node) bool {
+		return anyNode(child(n2324, roK63), func(n2325 *Node) bool { return (len(child(n2325, roK234)) > 0) })
 	})
 }
 
 // UBL-CR-169: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0379(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2060 *Node) bool {
-		return anyNode(child(n2060, roK63), func(n2061 *Node) bool {
-			return anyNode(child(n2061, roK112), func(n2062 *Node) bool { return (len(child(n2062, roK103)) > 0) })
+	return !anyNode(child(n, roK101), func(n2327 *Node) bool {
+		return anyNode(child(n2327, roK63), func(n2328 *Node) bool {
+			return anyNode(child(n2328, roK112), func(n2329 *Node) bool { return (len(child(n2329, roK103)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-170: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0380(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2064 *Node) bool {
-		return anyNode(child(n2064, roK63), func(n2065 *Node) bool {
-			return anyNode(child(n2065, roK112), func(n2066 *Node) bool { return (len(child(n2066, roK235)) > 0) })
+	return !anyNode(child(n, roK101), func(n2331 *Node) bool {
+		return anyNode(child(n2331, roK63), func(n2332 *Node) bool {
+			return anyNode(child(n2332, roK112), func(n2333 *Node) bool { return (len(child(n2333, roK235)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-171: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0381(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2068 *Node) bool {
-		return anyNode(child(n2068, roK63), func(n2069 *Node) bool {
-			return anyNode(child(n2069, roK112), func(n2070 *Node) bool { return (len(child(n2070, roK236)) > 0) })
+	return !anyNode(child(n, roK101), func(n2335 *Node) bool {
+		return anyNode(child(n2335, roK63), func(n2336 *Node) bool {
+			return anyNode(child(n2336, roK112), func(n2337 *Node) bool { return (len(child(n2337, roK236)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-172: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0382(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2072 *Node) bool {
-		return anyNode(child(n2072, roK63), func(n2073 *Node) bool {
-			return anyNode(child(n2073, roK112), func(n2074 *Node) bool { return (len(child(n2074, roK237)) > 0) })
+	return !anyNode(child(n, roK101), func(n2339 *Node) bool {
+		return anyNode(child(n2339, roK63), func(n2340 *Node) bool {
+			return anyNode(child(n2340, roK112), func(n2341 *Node) bool { return (len(child(n2341, roK237)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-173: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0383(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2076 *Node) bool {
-		return anyNode(child(n2076, roK63), func(n2077 *Node) bool {
-			return anyNode(child(n2077, roK112), func(n2078 *Node) bool { return (len(child(n2078, roK238)) > 0) })
+	return !anyNode(child(n, roK101), func(n2343 *Node) bool {
+		return anyNode(child(n2343, roK63), func(n2344 *Node) bool {
+			return anyNode(child(n2344, roK112), func(n2345 *Node) bool { return (len(child(n2345, roK238)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-174: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0384(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2080 *Node) bool {
-		return anyNode(child(n2080, roK63), func(n2081 *Node) bool {
-			return anyNode(child(n2081, roK112), func(n2082 *Node) bool {
-				return anyNode(child(n2082, roK81), func(n2083 *Node) bool { return (len(child(n2083, roK124)) > 0) })
+	return !anyNode(child(n, roK101), func(n2347 *Node) bool {
+		return anyNode(child(n2347, roK63), func(n2348 *Node) bool {
+			return anyNode(child(n2348, roK112), func(n2349 *Node) bool {
+				return anyNode(child(n2349, roK81), func(n2350 *Node) bool { return (len(child(n2350, roK124)) > 0) })
 			})
 		})
 	})
@@ -7327,10 +8509,10 @@ func roT0384(v []Seq, n *Node) bool {
 
 // UBL-CR-175: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0385(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2085 *Node) bool {
-		return anyNode(child(n2085, roK63), func(n2086 *Node) bool {
-			return anyNode(child(n2086, roK112), func(n2087 *Node) bool {
-				return anyNode(child(n2087, roK81), func(n2088 *Node) bool { return (len(child(n2088, roK239)) > 0) })
+	return !anyNode(child(n, roK101), func(n2352 *Node) bool {
+		return anyNode(child(n2352, roK63), func(n2353 *Node) bool {
+			return anyNode(child(n2353, roK112), func(n2354 *Node) bool {
+				return anyNode(child(n2354, roK81), func(n2355 *Node) bool { return (len(child(n2355, roK239)) > 0) })
 			})
 		})
 	})
@@ -7338,10 +8520,10 @@ func roT0385(v []Seq, n *Node) bool {
 
 // UBL-CR-176: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0386(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2090 *Node) bool {
-		return anyNode(child(n2090, roK63), func(n2091 *Node) bool {
-			return anyNode(child(n2091, roK112), func(n2092 *Node) bool {
-				return anyNode(child(n2092, roK81), func(n2093 *Node) bool { return (len(child(n2093, roK240)) > 0) })
+	return !anyNode(child(n, roK101), func(n2357 *Node) bool {
+		return anyNode(child(n2357, roK63), func(n2358 *Node) bool {
+			return anyNode(child(n2358, roK112), func(n2359 *Node) bool {
+				return anyNode(child(n2359, roK81), func(n2360 *Node) bool { return (len(child(n2360, roK240)) > 0) })
 			})
 		})
 	})
@@ -7349,10 +8531,10 @@ func roT0386(v []Seq, n *Node) bool {
 
 // UBL-CR-177: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0387(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2095 *Node) bool {
-		return anyNode(child(n2095, roK63), func(n2096 *Node) bool {
-			return anyNode(child(n2096, roK112), func(n2097 *Node) bool {
-				return anyNode(child(n2097, roK81), func(n2098 *Node) bool { return (len(child(n2098, roK241)) > 0) })
+	return !anyNode(child(n, roK101), func(n2362 *Node) bool {
+		return anyNode(child(n2362, roK63), func(n2363 *Node) bool {
+			return anyNode(child(n2363, roK112), func(n2364 *Node) bool {
+				return anyNode(child(n2364, roK81), func(n2365 *Node) bool { return (len(child(n2365, roK241)) > 0) })
 			})
 		})
 	})
@@ -7360,423 +8542,423 @@ func roT0387(v []Seq, n *Node) bool {
 
 // UBL-CR-178: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0388(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2100 *Node) bool {
-		return anyNode(child(n2100, roK63), func(n2101 *Node) bool {
-			return anyNode(child(n2101, roK102), func(n2102 *Node) bool { return (len(child(n2102, roK242)) > 0) })
+	return !anyNode(child(n, roK101), func(n2367 *Node) bool {
+		return anyNode(child(n2367, roK63), func(n2368 *Node) bool {
+			return anyNode(child(n2368, roK102), func(n2369 *Node) bool { return (len(child(n2369, roK242)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-179: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0389(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2104 *Node) bool {
-		return anyNode(child(n2104, roK63), func(n2105 *Node) bool {
-			return anyNode(child(n2105, roK102), func(n2106 *Node) bool { return (len(child(n2106, roK243)) > 0) })
+	return !anyNode(child(n, roK101), func(n2371 *Node) bool {
+		return anyNode(child(n2371, roK63), func(n2372 *Node) bool {
+			return anyNode(child(n2372, roK102), func(n2373 *Node) bool { return (len(child(n2373, roK243)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-180: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0390(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2108 *Node) bool {
-		return anyNode(child(n2108, roK63), func(n2109 *Node) bool {
-			return anyNode(child(n2109, roK102), func(n2110 *Node) bool { return (len(child(n2110, roK244)) > 0) })
+	return !anyNode(child(n, roK101), func(n2375 *Node) bool {
+		return anyNode(child(n2375, roK63), func(n2376 *Node) bool {
+			return anyNode(child(n2376, roK102), func(n2377 *Node) bool { return (len(child(n2377, roK244)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-181: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0391(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2112 *Node) bool {
-		return anyNode(child(n2112, roK63), func(n2113 *Node) bool {
-			return anyNode(child(n2113, roK102), func(n2114 *Node) bool { return (len(child(n2114, roK245)) > 0) })
+	return !anyNode(child(n, roK101), func(n2379 *Node) bool {
+		return anyNode(child(n2379, roK63), func(n2380 *Node) bool {
+			return anyNode(child(n2380, roK102), func(n2381 *Node) bool { return (len(child(n2381, roK245)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-182: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0392(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2116 *Node) bool {
-		return anyNode(child(n2116, roK63), func(n2117 *Node) bool {
-			return anyNode(child(n2117, roK102), func(n2118 *Node) bool { return (len(child(n2118, roK246)) > 0) })
+	return !anyNode(child(n, roK101), func(n2383 *Node) bool {
+		return anyNode(child(n2383, roK63), func(n2384 *Node) bool {
+			return anyNode(child(n2384, roK102), func(n2385 *Node) bool { return (len(child(n2385, roK246)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-183: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0393(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2120 *Node) bool {
-		return anyNode(child(n2120, roK63), func(n2121 *Node) bool {
-			return anyNode(child(n2121, roK102), func(n2122 *Node) bool { return (len(child(n2122, roK247)) > 0) })
+	return !anyNode(child(n, roK101), func(n2387 *Node) bool {
+		return anyNode(child(n2387, roK63), func(n2388 *Node) bool {
+			return anyNode(child(n2388, roK102), func(n2389 *Node) bool { return (len(child(n2389, roK247)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-184: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0394(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2124 *Node) bool {
-		return anyNode(child(n2124, roK63), func(n2125 *Node) bool {
-			return anyNode(child(n2125, roK102), func(n2126 *Node) bool { return (len(child(n2126, roK248)) > 0) })
+	return !anyNode(child(n, roK101), func(n2391 *Node) bool {
+		return anyNode(child(n2391, roK63), func(n2392 *Node) bool {
+			return anyNode(child(n2392, roK102), func(n2393 *Node) bool { return (len(child(n2393, roK248)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-185: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0395(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2128 *Node) bool {
-		return anyNode(child(n2128, roK63), func(n2129 *Node) bool {
-			return anyNode(child(n2129, roK102), func(n2130 *Node) bool { return (len(child(n2130, roK238)) > 0) })
+	return !anyNode(child(n, roK101), func(n2395 *Node) bool {
+		return anyNode(child(n2395, roK63), func(n2396 *Node) bool {
+			return anyNode(child(n2396, roK102), func(n2397 *Node) bool { return (len(child(n2397, roK238)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-186: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0396(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2132 *Node) bool {
-		return anyNode(child(n2132, roK63), func(n2133 *Node) bool {
-			return anyNode(child(n2133, roK102), func(n2134 *Node) bool { return (len(child(n2134, roK249)) > 0) })
+	return !anyNode(child(n, roK101), func(n2399 *Node) bool {
+		return anyNode(child(n2399, roK63), func(n2400 *Node) bool {
+			return anyNode(child(n2400, roK102), func(n2401 *Node) bool { return (len(child(n2401, roK249)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-187: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0397(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2136 *Node) bool {
-		return anyNode(child(n2136, roK63), func(n2137 *Node) bool {
-			return anyNode(child(n2137, roK102), func(n2138 *Node) bool { return (len(child(n2138, roK250)) > 0) })
+	return !anyNode(child(n, roK101), func(n2403 *Node) bool {
+		return anyNode(child(n2403, roK63), func(n2404 *Node) bool {
+			return anyNode(child(n2404, roK102), func(n2405 *Node) bool { return (len(child(n2405, roK250)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-188: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0398(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2140 *Node) bool {
-		return anyNode(child(n2140, roK63), func(n2141 *Node) bool {
-			return anyNode(child(n2141, roK102), func(n2142 *Node) bool { return (len(child(n2142, roK251)) > 0) })
+	return !anyNode(child(n, roK101), func(n2407 *Node) bool {
+		return anyNode(child(n2407, roK63), func(n2408 *Node) bool {
+			return anyNode(child(n2408, roK102), func(n2409 *Node) bool { return (len(child(n2409, roK251)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-189: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ID)
 func roT0399(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2144 *Node) bool {
-		return anyNode(child(n2144, roK63), func(n2145 *Node) bool {
-			return anyNode(child(n2145, roK252), func(n2146 *Node) bool { return (len(child(n2146, roK54)) > 0) })
+	return !anyNode(child(n, roK101), func(n2411 *Node) bool {
+		return anyNode(child(n2411, roK63), func(n2412 *Node) bool {
+			return anyNode(child(n2412, roK252), func(n2413 *Node) bool { return (len(child(n2413, roK54)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-190: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telefax)
 func roT0400(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2148 *Node) bool {
-		return anyNode(child(n2148, roK63), func(n2149 *Node) bool {
-			return anyNode(child(n2149, roK252), func(n2150 *Node) bool { return (len(child(n2150, roK253)) > 0) })
+	return !anyNode(child(n, roK101), func(n2415 *Node) bool {
+		return anyNode(child(n2415, roK63), func(n2416 *Node) bool {
+			return anyNode(child(n2416, roK252), func(n2417 *Node) bool { return (len(child(n2417, roK253)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-191: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Note)
 func roT0401(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2152 *Node) bool {
-		return anyNode(child(n2152, roK63), func(n2153 *Node) bool {
-			return anyNode(child(n2153, roK252), func(n2154 *Node) bool { return (len(child(n2154, roK61)) > 0) })
+	return !anyNode(child(n, roK101), func(n2419 *Node) bool {
+		return anyNode(child(n2419, roK63), func(n2420 *Node) bool {
+			return anyNode(child(n2420, roK252), func(n2421 *Node) bool { return (len(child(n2421, roK61)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-192: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func roT0402(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2156 *Node) bool {
-		return anyNode(child(n2156, roK63), func(n2157 *Node) bool {
-			return anyNode(child(n2157, roK252), func(n2158 *Node) bool { return (len(child(n2158, roK254)) > 0) })
+	return !anyNode(child(n, roK101), func(n2423 *Node) bool {
+		return anyNode(child(n2423, roK63), func(n2424 *Node) bool {
+			return anyNode(child(n2424, roK252), func(n2425 *Node) bool { return (len(child(n2425, roK254)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-193: not(cac:AccountingSupplierParty/cac:Party/cac:Person)
 func roT0403(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2160 *Node) bool {
-		return anyNode(child(n2160, roK63), func(n2161 *Node) bool { return (len(child(n2161, roK255)) > 0) })
+	return !anyNode(child(n, roK101), func(n2427 *Node) bool {
+		return anyNode(child(n2427, roK63), func(n2428 *Node) bool { return (len(child(n2428, roK255)) > 0) })
 	})
 }
 
 // UBL-CR-194: not(cac:AccountingSupplierParty/cac:Party/cac:AgentParty)
 func roT0404(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2163 *Node) bool {
-		return anyNode(child(n2163, roK63), func(n2164 *Node) bool { return (len(child(n2164, roK256)) > 0) })
+	return !anyNode(child(n, roK101), func(n2430 *Node) bool {
+		return anyNode(child(n2430, roK63), func(n2431 *Node) bool { return (len(child(n2431, roK256)) > 0) })
 	})
 }
 
 // UBL-CR-195: not(cac:AccountingSupplierParty/cac:Party/cac:ServiceProviderParty)
 func roT0405(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2166 *Node) bool {
-		return anyNode(child(n2166, roK63), func(n2167 *Node) bool { return (len(child(n2167, roK257)) > 0) })
+	return !anyNode(child(n, roK101), func(n2433 *Node) bool {
+		return anyNode(child(n2433, roK63), func(n2434 *Node) bool { return (len(child(n2434, roK257)) > 0) })
 	})
 }
 
 // UBL-CR-196: not(cac:AccountingSupplierParty/cac:Party/cac:PowerOfAttorney)
 func roT0406(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2169 *Node) bool {
-		return anyNode(child(n2169, roK63), func(n2170 *Node) bool { return (len(child(n2170, roK258)) > 0) })
+	return !anyNode(child(n, roK101), func(n2436 *Node) bool {
+		return anyNode(child(n2436, roK63), func(n2437 *Node) bool { return (len(child(n2437, roK258)) > 0) })
 	})
 }
 
 // UBL-CR-197: not(cac:AccountingSupplierParty/cac:Party/cac:FinancialAccount)
 func roT0407(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2172 *Node) bool {
-		return anyNode(child(n2172, roK63), func(n2173 *Node) bool { return (len(child(n2173, roK259)) > 0) })
+	return !anyNode(child(n, roK101), func(n2439 *Node) bool {
+		return anyNode(child(n2439, roK63), func(n2440 *Node) bool { return (len(child(n2440, roK259)) > 0) })
 	})
 }
 
 // UBL-CR-198: not(cac:AccountingSupplierParty/cac:DespatchContact)
 func roT0408(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2175 *Node) bool { return (len(child(n2175, roK260)) > 0) })
+	return !anyNode(child(n, roK101), func(n2442 *Node) bool { return (len(child(n2442, roK260)) > 0) })
 }
 
 // UBL-CR-199: not(cac:AccountingSupplierParty/cac:AccountingContact)
 func roT0409(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2177 *Node) bool { return (len(child(n2177, roK261)) > 0) })
+	return !anyNode(child(n, roK101), func(n2444 *Node) bool { return (len(child(n2444, roK261)) > 0) })
 }
 
 // UBL-CR-200: not(cac:AccountingSupplierParty/cac:SellerContact)
 func roT0410(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2179 *Node) bool { return (len(child(n2179, roK262)) > 0) })
+	return !anyNode(child(n, roK101), func(n2446 *Node) bool { return (len(child(n2446, roK262)) > 0) })
 }
 
 // UBL-CR-201: not(cac:AccountingCustomerParty/cbc:CustomerAssignedAccountID)
 func roT0411(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2181 *Node) bool { return (len(child(n2181, roK206)) > 0) })
+	return !anyNode(child(n, roK64), func(n2448 *Node) bool { return (len(child(n2448, roK206)) > 0) })
 }
 
 // UBL-CR-202: not(cac:AccountingCustomerParty/cbc:SupplierAssignedAccountID)
 func roT0412(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2183 *Node) bool { return (len(child(n2183, roK263)) > 0) })
+	return !anyNode(child(n, roK64), func(n2450 *Node) bool { return (len(child(n2450, roK263)) > 0) })
 }
 
 // UBL-CR-203: not(cac:AccountingCustomerParty/cbc:AdditionalAccountID)
 func roT0413(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2185 *Node) bool { return (len(child(n2185, roK207)) > 0) })
+	return !anyNode(child(n, roK64), func(n2452 *Node) bool { return (len(child(n2452, roK207)) > 0) })
 }
 
 // UBL-CR-204: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkCareIndicator)
 func roT0414(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2187 *Node) bool {
-		return anyNode(child(n2187, roK63), func(n2188 *Node) bool { return (len(child(n2188, roK209)) > 0) })
+	return !anyNode(child(n, roK64), func(n2454 *Node) bool {
+		return anyNode(child(n2454, roK63), func(n2455 *Node) bool { return (len(child(n2455, roK209)) > 0) })
 	})
 }
 
 // UBL-CR-205: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkAttentionIndicator)
 func roT0415(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2190 *Node) bool {
-		return anyNode(child(n2190, roK63), func(n2191 *Node) bool { return (len(child(n2191, roK210)) > 0) })
+	return !anyNode(child(n, roK64), func(n2457 *Node) bool {
+		return anyNode(child(n2457, roK63), func(n2458 *Node) bool { return (len(child(n2458, roK210)) > 0) })
 	})
 }
 
 // UBL-CR-206: not(cac:AccountingCustomerParty/cac:Party/cbc:WebsiteURI)
 func roT0416(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2193 *Node) bool {
-		return anyNode(child(n2193, roK63), func(n2194 *Node) bool { return (len(child(n2194, roK211)) > 0) })
+	return !anyNode(child(n, roK64), func(n2460 *Node) bool {
+		return anyNode(child(n2460, roK63), func(n2461 *Node) bool { return (len(child(n2461, roK211)) > 0) })
 	})
 }
 
 // UBL-CR-207: not(cac:AccountingCustomerParty/cac:Party/cbc:LogoReferenceID)
 func roT0417(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2196 *Node) bool {
-		return anyNode(child(n2196, roK63), func(n2197 *Node) bool { return (len(child(n2197, roK212)) > 0) })
+	return !anyNode(child(n, roK64), func(n2463 *Node) bool {
+		return anyNode(child(n2463, roK63), func(n2464 *Node) bool { return (len(child(n2464, roK212)) > 0) })
 	})
 }
 
 // UBL-CR-208: not(cac:AccountingCustomerParty/cac:Party/cbc:IndustryClassificationCode)
 func roT0418(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2199 *Node) bool {
-		return anyNode(child(n2199, roK63), func(n2200 *Node) bool { return (len(child(n2200, roK213)) > 0) })
+	return !anyNode(child(n, roK64), func(n2466 *Node) bool {
+		return anyNode(child(n2466, roK63), func(n2467 *Node) bool { return (len(child(n2467, roK213)) > 0) })
 	})
 }
 
 // UBL-CR-209: not(cac:AccountingCustomerParty/cac:Party/cac:Language)
 func roT0419(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2202 *Node) bool {
-		return anyNode(child(n2202, roK63), func(n2203 *Node) bool { return (len(child(n2203, roK214)) > 0) })
+	return !anyNode(child(n, roK64), func(n2469 *Node) bool {
+		return anyNode(child(n2469, roK63), func(n2470 *Node) bool { return (len(child(n2470, roK214)) > 0) })
 	})
 }
 
 // UBL-CR-210: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:ID)
 func roT0420(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2205 *Node) bool {
-		return anyNode(child(n2205, roK63), func(n2206 *Node) bool {
-			return anyNode(child(n2206, roK66), func(n2207 *Node) bool { return (len(child(n2207, roK54)) > 0) })
+	return !anyNode(child(n, roK64), func(n2472 *Node) bool {
+		return anyNode(child(n2472, roK63), func(n2473 *Node) bool {
+			return anyNode(child(n2473, roK66), func(n2474 *Node) bool { return (len(child(n2474, roK54)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-211: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0421(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2209 *Node) bool {
-		return anyNode(child(n2209, roK63), func(n2210 *Node) bool {
-			return anyNode(child(n2210, roK66), func(n2211 *Node) bool { return (len(child(n2211, roK215)) > 0) })
+	return !anyNode(child(n, roK64), func(n2476 *Node) bool {
+		return anyNode(child(n2476, roK63), func(n2477 *Node) bool {
+			return anyNode(child(n2477, roK66), func(n2478 *Node) bool { return (len(child(n2478, roK215)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-212: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0422(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2213 *Node) bool {
-		return anyNode(child(n2213, roK63), func(n2214 *Node) bool {
-			return anyNode(child(n2214, roK66), func(n2215 *Node) bool { return (len(child(n2215, roK216)) > 0) })
+	return !anyNode(child(n, roK64), func(n2480 *Node) bool {
+		return anyNode(child(n2480, roK63), func(n2481 *Node) bool {
+			return anyNode(child(n2481, roK66), func(n2482 *Node) bool { return (len(child(n2482, roK216)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-213: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func roT0423(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2217 *Node) bool {
-		return anyNode(child(n2217, roK63), func(n2218 *Node) bool {
-			return anyNode(child(n2218, roK66), func(n2219 *Node) bool { return (len(child(n2219, roK217)) > 0) })
+	return !anyNode(child(n, roK64), func(n2484 *Node) bool {
+		return anyNode(child(n2484, roK63), func(n2485 *Node) bool {
+			return anyNode(child(n2485, roK66), func(n2486 *Node) bool { return (len(child(n2486, roK217)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-214: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func roT0424(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2221 *Node) bool {
-		return anyNode(child(n2221, roK63), func(n2222 *Node) bool {
-			return anyNode(child(n2222, roK66), func(n2223 *Node) bool { return (len(child(n2223, roK218)) > 0) })
+	return !anyNode(child(n, roK64), func(n2488 *Node) bool {
+		return anyNode(child(n2488, roK63), func(n2489 *Node) bool {
+			return anyNode(child(n2489, roK66), func(n2490 *Node) bool { return (len(child(n2490, roK218)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-215: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Room)
 func roT0425(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2225 *Node) bool {
-		return anyNode(child(n2225, roK63), func(n2226 *Node) bool {
-			return anyNode(child(n2226, roK66), func(n2227 *Node) bool { return (len(child(n2227, roK219)) > 0) })
+	return !anyNode(child(n, roK64), func(n2492 *Node) bool {
+		return anyNode(child(n2492, roK63), func(n2493 *Node) bool {
+			return anyNode(child(n2493, roK66), func(n2494 *Node) bool { return (len(child(n2494, roK219)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-216: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func roT0426(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2229 *Node) bool {
-		return anyNode(child(n2229, roK63), func(n2230 *Node) bool {
-			return anyNode(child(n2230, roK66), func(n2231 *Node) bool { return (len(child(n2231, roK220)) > 0) })
+	return !anyNode(child(n, roK64), func(n2496 *Node) bool {
+		return anyNode(child(n2496, roK63), func(n2497 *Node) bool {
+			return anyNode(child(n2497, roK66), func(n2498 *Node) bool { return (len(child(n2498, roK220)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-217: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func roT0427(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2233 *Node) bool {
-		return anyNode(child(n2233, roK63), func(n2234 *Node) bool {
-			return anyNode(child(n2234, roK66), func(n2235 *Node) bool { return (len(child(n2235, roK221)) > 0) })
+	return !anyNode(child(n, roK64), func(n2500 *Node) bool {
+		return anyNode(child(n2500, roK63), func(n2501 *Node) bool {
+			return anyNode(child(n2501, roK66), func(n2502 *Node) bool { return (len(child(n2502, roK221)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-218: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func roT0428(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2237 *Node) bool {
-		return anyNode(child(n2237, roK63), func(n2238 *Node) bool {
-			return anyNode(child(n2238, roK66), func(n2239 *Node) bool { return (len(child(n2239, roK222)) > 0) })
+	return !anyNode(child(n, roK64), func(n2504 *Node) bool {
+		return anyNode(child(n2504, roK63), func(n2505 *Node) bool {
+			return anyNode(child(n2505, roK66), func(n2506 *Node) bool { return (len(child(n2506, roK222)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-219: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func roT0429(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2241 *Node) bool {
-		return anyNode(child(n2241, roK63), func(n2242 *Node) bool {
-			return anyNode(child(n2242, roK66), func(n2243 *Node) bool { return (len(child(n2243, roK223)) > 0) })
+	return !anyNode(child(n, roK64), func(n2508 *Node) bool {
+		return anyNode(child(n2508, roK63), func(n2509 *Node) bool {
+			return anyNode(child(n2509, roK66), func(n2510 *Node) bool { return (len(child(n2510, roK223)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-220: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Department)
 func roT0430(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2245 *Node) bool {
-		return anyNode(child(n2245, roK63), func(n2246 *Node) bool {
-			return anyNode(child(n2246, roK66), func(n2247 *Node) bool { return (len(child(n2247, roK224)) > 0) })
+	return !anyNode(child(n, roK64), func(n2512 *Node) bool {
+		return anyNode(child(n2512, roK63), func(n2513 *Node) bool {
+			return anyNode(child(n2513, roK66), func(n2514 *Node) bool { return (len(child(n2514, roK224)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-221: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func roT0431(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2249 *Node) bool {
-		return anyNode(child(n2249, roK63), func(n2250 *Node) bool {
-			return anyNode(child(n2250, roK66), func(n2251 *Node) bool { return (len(child(n2251, roK225)) > 0) })
+	return !anyNode(child(n, roK64), func(n2516 *Node) bool {
+		return anyNode(child(n2516, roK63), func(n2517 *Node) bool {
+			return anyNode(child(n2517, roK66), func(n2518 *Node) bool { return (len(child(n2518, roK225)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-222: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func roT0432(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2253 *Node) bool {
-		return anyNode(child(n2253, roK63), func(n2254 *Node) bool {
-			return anyNode(child(n2254, roK66), func(n2255 *Node) bool { return (len(child(n2255, roK226)) > 0) })
+	return !anyNode(child(n, roK64), func(n2520 *Node) bool {
+		return anyNode(child(n2520, roK63), func(n2521 *Node) bool {
+			return anyNode(child(n2521, roK66), func(n2522 *Node) bool { return (len(child(n2522, roK226)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-223: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func roT0433(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2257 *Node) bool {
-		return anyNode(child(n2257, roK63), func(n2258 *Node) bool {
-			return anyNode(child(n2258, roK66), func(n2259 *Node) bool { return (len(child(n2259, roK227)) > 0) })
+	return !anyNode(child(n, roK64), func(n2524 *Node) bool {
+		return anyNode(child(n2524, roK63), func(n2525 *Node) bool {
+			return anyNode(child(n2525, roK66), func(n2526 *Node) bool { return (len(child(n2526, roK227)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-224: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0434(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2261 *Node) bool {
-		return anyNode(child(n2261, roK63), func(n2262 *Node) bool {
-			return anyNode(child(n2262, roK66), func(n2263 *Node) bool { return (len(child(n2263, roK228)) > 0) })
+	return !anyNode(child(n, roK64), func(n2528 *Node) bool {
+		return anyNode(child(n2528, roK63), func(n2529 *Node) bool {
+			return anyNode(child(n2529, roK66), func(n2530 *Node) bool { return (len(child(n2530, roK228)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-225: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0435(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2265 *Node) bool {
-		return anyNode(child(n2265, roK63), func(n2266 *Node) bool {
-			return anyNode(child(n2266, roK66), func(n2267 *Node) bool { return (len(child(n2267, roK229)) > 0) })
+	return !anyNode(child(n, roK64), func(n2532 *Node) bool {
+		return anyNode(child(n2532, roK63), func(n2533 *Node) bool {
+			return anyNode(child(n2533, roK66), func(n2534 *Node) bool { return (len(child(n2534, roK229)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-226: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Region)
 func roT0436(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2269 *Node) bool {
-		return anyNode(child(n2269, roK63), func(n2270 *Node) bool {
-			return anyNode(child(n2270, roK66), func(n2271 *Node) bool { return (len(child(n2271, roK230)) > 0) })
+	return !anyNode(child(n, roK64), func(n2536 *Node) bool {
+		return anyNode(child(n2536, roK63), func(n2537 *Node) bool {
+			return anyNode(child(n2537, roK66), func(n2538 *Node) bool { return (len(child(n2538, roK230)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-227: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:District)
 func roT0437(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2273 *Node) bool {
-		return anyNode(child(n2273, roK63), func(n2274 *Node) bool {
-			return anyNode(child(n2274, roK66), func(n2275 *Node) bool { return (len(child(n2275, roK231)) > 0) })
+	return !anyNode(child(n, roK64), func(n2540 *Node) bool {
+		return anyNode(child(n2540, roK63), func(n2541 *Node) bool {
+			return anyNode(child(n2541, roK66), func(n2542 *Node) bool { return (len(child(n2542, roK231)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-228: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0438(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2277 *Node) bool {
-		return anyNode(child(n2277, roK63), func(n2278 *Node) bool {
-			return anyNode(child(n2278, roK66), func(n2279 *Node) bool { return (len(child(n2279, roK232)) > 0) })
+	return !anyNode(child(n, roK64), func(n2544 *Node) bool {
+		return anyNode(child(n2544, roK63), func(n2545 *Node) bool {
+			return anyNode(child(n2545, roK66), func(n2546 *Node) bool { return (len(child(n2546, roK232)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-229: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0439(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2281 *Node) bool {
-		return anyNode(child(n2281, roK63), func(n2282 *Node) bool {
-			return anyNode(child(n2282, roK66), func(n2283 *Node) bool {
-				return anyNode(child(n2283, roK67), func(n2284 *Node) bool { return (len(child(n2284, roK124)) > 0) })
+	return !anyNode(child(n, roK64), func(n2548 *Node) bool {
+		return anyNode(child(n2548, roK63), func(n2549 *Node) bool {
+			return anyNode(child(n2549, roK66), func(n2550 *Node) bool {
+				return anyNode(child(n2550, roK67), func(n2551 *Node) bool { return (len(child(n2551, roK124)) > 0) })
 			})
 		})
 	})
@@ -7784,71 +8966,71 @@ func roT0439(v []Seq, n *Node) bool {
 
 // UBL-CR-230: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func roT0440(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2286 *Node) bool {
-		return anyNode(child(n2286, roK63), func(n2287 *Node) bool {
-			return anyNode(child(n2287, roK66), func(n2288 *Node) bool { return (len(child(n2288, roK233)) > 0) })
+	return !anyNode(child(n, roK64), func(n2553 *Node) bool {
+		return anyNode(child(n2553, roK63), func(n2554 *Node) bool {
+			return anyNode(child(n2554, roK66), func(n2555 *Node) bool { return (len(child(n2555, roK233)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-231: not(cac:AccountingCustomerParty/cac:Party/cac:PhysicalLocation)
 func roT0441(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2290 *Node) bool {
-		return anyNode(child(n2290, roK63), func(n2291 *Node) bool { return (len(child(n2291, roK234)) > 0) })
+	return !anyNode(child(n, roK64), func(n2557 *Node) bool {
+		return anyNode(child(n2557, roK63), func(n2558 *Node) bool { return (len(child(n2558, roK234)) > 0) })
 	})
 }
 
 // UBL-CR-232: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0442(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2293 *Node) bool {
-		return anyNode(child(n2293, roK63), func(n2294 *Node) bool {
-			return anyNode(child(n2294, roK112), func(n2295 *Node) bool { return (len(child(n2295, roK103)) > 0) })
+	return !anyNode(child(n, roK64), func(n2560 *Node) bool {
+		return anyNode(child(n2560, roK63), func(n2561 *Node) bool {
+			return anyNode(child(n2561, roK112), func(n2562 *Node) bool { return (len(child(n2562, roK103)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-233: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0443(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2297 *Node) bool {
-		return anyNode(child(n2297, roK63), func(n2298 *Node) bool {
-			return anyNode(child(n2298, roK112), func(n2299 *Node) bool { return (len(child(n2299, roK235)) > 0) })
+	return !anyNode(child(n, roK64), func(n2564 *Node) bool {
+		return anyNode(child(n2564, roK63), func(n2565 *Node) bool {
+			return anyNode(child(n2565, roK112), func(n2566 *Node) bool { return (len(child(n2566, roK235)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-234: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0444(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2301 *Node) bool {
-		return anyNode(child(n2301, roK63), func(n2302 *Node) bool {
-			return anyNode(child(n2302, roK112), func(n2303 *Node) bool { return (len(child(n2303, roK236)) > 0) })
+	return !anyNode(child(n, roK64), func(n2568 *Node) bool {
+		return anyNode(child(n2568, roK63), func(n2569 *Node) bool {
+			return anyNode(child(n2569, roK112), func(n2570 *Node) bool { return (len(child(n2570, roK236)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-235: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0445(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2305 *Node) bool {
-		return anyNode(child(n2305, roK63), func(n2306 *Node) bool {
-			return anyNode(child(n2306, roK112), func(n2307 *Node) bool { return (len(child(n2307, roK237)) > 0) })
+	return !anyNode(child(n, roK64), func(n2572 *Node) bool {
+		return anyNode(child(n2572, roK63), func(n2573 *Node) bool {
+			return anyNode(child(n2573, roK112), func(n2574 *Node) bool { return (len(child(n2574, roK237)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-236: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0446(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2309 *Node) bool {
-		return anyNode(child(n2309, roK63), func(n2310 *Node) bool {
-			return anyNode(child(n2310, roK112), func(n2311 *Node) bool { return (len(child(n2311, roK238)) > 0) })
+	return !anyNode(child(n, roK64), func(n2576 *Node) bool {
+		return anyNode(child(n2576, roK63), func(n2577 *Node) bool {
+			return anyNode(child(n2577, roK112), func(n2578 *Node) bool { return (len(child(n2578, roK238)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-237: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0447(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2313 *Node) bool {
-		return anyNode(child(n2313, roK63), func(n2314 *Node) bool {
-			return anyNode(child(n2314, roK112), func(n2315 *Node) bool {
-				return anyNode(child(n2315, roK81), func(n2316 *Node) bool { return (len(child(n2316, roK124)) > 0) })
+	return !anyNode(child(n, roK64), func(n2580 *Node) bool {
+		return anyNode(child(n2580, roK63), func(n2581 *Node) bool {
+			return anyNode(child(n2581, roK112), func(n2582 *Node) bool {
+				return anyNode(child(n2582, roK81), func(n2583 *Node) bool { return (len(child(n2583, roK124)) > 0) })
 			})
 		})
 	})
@@ -7856,10 +9038,10 @@ func roT0447(v []Seq, n *Node) bool {
 
 // UBL-CR-238: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0448(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2318 *Node) bool {
-		return anyNode(child(n2318, roK63), func(n2319 *Node) bool {
-			return anyNode(child(n2319, roK112), func(n2320 *Node) bool {
-				return anyNode(child(n2320, roK81), func(n2321 *Node) bool { return (len(child(n2321, roK239)) > 0) })
+	return !anyNode(child(n, roK64), func(n2585 *Node) bool {
+		return anyNode(child(n2585, roK63), func(n2586 *Node) bool {
+			return anyNode(child(n2586, roK112), func(n2587 *Node) bool {
+				return anyNode(child(n2587, roK81), func(n2588 *Node) bool { return (len(child(n2588, roK239)) > 0) })
 			})
 		})
 	})
@@ -7867,10 +9049,10 @@ func roT0448(v []Seq, n *Node) bool {
 
 // UBL-CR-239: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0449(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2323 *Node) bool {
-		return anyNode(child(n2323, roK63), func(n2324 *Node) bool {
-			return anyNode(child(n2324, roK112), func(n2325 *Node) bool {
-				return anyNode(child(n2325, roK81), func(n2326 *Node) bool { return (len(child(n2326, roK240)) > 0) })
+	return !anyNode(child(n, roK64), func(n2590 *Node) bool {
+		return anyNode(child(n2590, roK63), func(n2591 *Node) bool {
+			return anyNode(child(n2591, roK112), func(n2592 *Node) bool {
+				return anyNode(child(n2592, roK81), func(n2593 *Node) bool { return (len(child(n2593, roK240)) > 0) })
 			})
 		})
 	})
@@ -7878,10 +9060,10 @@ func roT0449(v []Seq, n *Node) bool {
 
 // UBL-CR-240: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0450(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2328 *Node) bool {
-		return anyNode(child(n2328, roK63), func(n2329 *Node) bool {
-			return anyNode(child(n2329, roK112), func(n2330 *Node) bool {
-				return anyNode(child(n2330, roK81), func(n2331 *Node) bool { return (len(child(n2331, roK241)) > 0) })
+	return !anyNode(child(n, roK64), func(n2595 *Node) bool {
+		return anyNode(child(n2595, roK63), func(n2596 *Node) bool {
+			return anyNode(child(n2596, roK112), func(n2597 *Node) bool {
+				return anyNode(child(n2597, roK81), func(n2598 *Node) bool { return (len(child(n2598, roK241)) > 0) })
 			})
 		})
 	})
@@ -7889,367 +9071,367 @@ func roT0450(v []Seq, n *Node) bool {
 
 // UBL-CR-241: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0451(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2333 *Node) bool {
-		return anyNode(child(n2333, roK63), func(n2334 *Node) bool {
-			return anyNode(child(n2334, roK102), func(n2335 *Node) bool { return (len(child(n2335, roK242)) > 0) })
+	return !anyNode(child(n, roK64), func(n2600 *Node) bool {
+		return anyNode(child(n2600, roK63), func(n2601 *Node) bool {
+			return anyNode(child(n2601, roK102), func(n2602 *Node) bool { return (len(child(n2602, roK242)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-242: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0452(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2337 *Node) bool {
-		return anyNode(child(n2337, roK63), func(n2338 *Node) bool {
-			return anyNode(child(n2338, roK102), func(n2339 *Node) bool { return (len(child(n2339, roK243)) > 0) })
+	return !anyNode(child(n, roK64), func(n2604 *Node) bool {
+		return anyNode(child(n2604, roK63), func(n2605 *Node) bool {
+			return anyNode(child(n2605, roK102), func(n2606 *Node) bool { return (len(child(n2606, roK243)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-243: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0453(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2341 *Node) bool {
-		return anyNode(child(n2341, roK63), func(n2342 *Node) bool {
-			return anyNode(child(n2342, roK102), func(n2343 *Node) bool { return (len(child(n2343, roK244)) > 0) })
+	return !anyNode(child(n, roK64), func(n2608 *Node) bool {
+		return anyNode(child(n2608, roK63), func(n2609 *Node) bool {
+			return anyNode(child(n2609, roK102), func(n2610 *Node) bool { return (len(child(n2610, roK244)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-244: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func roT0454(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2345 *Node) bool {
-		return anyNode(child(n2345, roK63), func(n2346 *Node) bool {
-			return anyNode(child(n2346, roK102), func(n2347 *Node) bool { return (len(child(n2347, roK264)) > 0) })
+	return !anyNode(child(n, roK64), func(n2612 *Node) bool {
+		return anyNode(child(n2612, roK63), func(n2613 *Node) bool {
+			return anyNode(child(n2613, roK102), func(n2614 *Node) bool { return (len(child(n2614, roK264)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-245: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0455(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2349 *Node) bool {
-		return anyNode(child(n2349, roK63), func(n2350 *Node) bool {
-			return anyNode(child(n2350, roK102), func(n2351 *Node) bool { return (len(child(n2351, roK245)) > 0) })
+	return !anyNode(child(n, roK64), func(n2616 *Node) bool {
+		return anyNode(child(n2616, roK63), func(n2617 *Node) bool {
+			return anyNode(child(n2617, roK102), func(n2618 *Node) bool { return (len(child(n2618, roK245)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-246: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0456(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2353 *Node) bool {
-		return anyNode(child(n2353, roK63), func(n2354 *Node) bool {
-			return anyNode(child(n2354, roK102), func(n2355 *Node) bool { return (len(child(n2355, roK246)) > 0) })
+	return !anyNode(child(n, roK64), func(n2620 *Node) bool {
+		return anyNode(child(n2620, roK63), func(n2621 *Node) bool {
+			return anyNode(child(n2621, roK102), func(n2622 *Node) bool { return (len(child(n2622, roK246)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-247: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0457(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2357 *Node) bool {
-		return anyNode(child(n2357, roK63), func(n2358 *Node) bool {
-			return anyNode(child(n2358, roK102), func(n2359 *Node) bool { return (len(child(n2359, roK247)) > 0) })
+	return !anyNode(child(n, roK64), func(n2624 *Node) bool {
+		return anyNode(child(n2624, roK63), func(n2625 *Node) bool {
+			return anyNode(child(n2625, roK102), func(n2626 *Node) bool { return (len(child(n2626, roK247)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-248: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0458(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2361 *Node) bool {
-		return anyNode(child(n2361, roK63), func(n2362 *Node) bool {
-			return anyNode(child(n2362, roK102), func(n2363 *Node) bool { return (len(child(n2363, roK248)) > 0) })
+	return !anyNode(child(n, roK64), func(n2628 *Node) bool {
+		return anyNode(child(n2628, roK63), func(n2629 *Node) bool {
+			return anyNode(child(n2629, roK102), func(n2630 *Node) bool { return (len(child(n2630, roK248)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-249: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0459(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2365 *Node) bool {
-		return anyNode(child(n2365, roK63), func(n2366 *Node) bool {
-			return anyNode(child(n2366, roK102), func(n2367 *Node) bool { return (len(child(n2367, roK238)) > 0) })
+	return !anyNode(child(n, roK64), func(n2632 *Node) bool {
+		return anyNode(child(n2632, roK63), func(n2633 *Node) bool {
+			return anyNode(child(n2633, roK102), func(n2634 *Node) bool { return (len(child(n2634, roK238)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-250: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0460(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2369 *Node) bool {
-		return anyNode(child(n2369, roK63), func(n2370 *Node) bool {
-			return anyNode(child(n2370, roK102), func(n2371 *Node) bool { return (len(child(n2371, roK249)) > 0) })
+	return !anyNode(child(n, roK64), func(n2636 *Node) bool {
+		return anyNode(child(n2636, roK63), func(n2637 *Node) bool {
+			return anyNode(child(n2637, roK102), func(n2638 *Node) bool { return (len(child(n2638, roK249)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-251: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0461(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2373 *Node) bool {
-		return anyNode(child(n2373, roK63), func(n2374 *Node) bool {
-			return anyNode(child(n2374, roK102), func(n2375 *Node) bool { return (len(child(n2375, roK250)) > 0) })
+	return !anyNode(child(n, roK64), func(n2640 *Node) bool {
+		return anyNode(child(n2640, roK63), func(n2641 *Node) bool {
+			return anyNode(child(n2641, roK102), func(n2642 *Node) bool { return (len(child(n2642, roK250)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-252: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0462(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2377 *Node) bool {
-		return anyNode(child(n2377, roK63), func(n2378 *Node) bool {
-			return anyNode(child(n2378, roK102), func(n2379 *Node) bool { return (len(child(n2379, roK251)) > 0) })
+	return !anyNode(child(n, roK64), func(n2644 *Node) bool {
+		return anyNode(child(n2644, roK63), func(n2645 *Node) bool {
+			return anyNode(child(n2645, roK102), func(n2646 *Node) bool { return (len(child(n2646, roK251)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-253: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ID)
 func roT0463(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2381 *Node) bool {
-		return anyNode(child(n2381, roK63), func(n2382 *Node) bool {
-			return anyNode(child(n2382, roK252), func(n2383 *Node) bool { return (len(child(n2383, roK54)) > 0) })
+	return !anyNode(child(n, roK64), func(n2648 *Node) bool {
+		return anyNode(child(n2648, roK63), func(n2649 *Node) bool {
+			return anyNode(child(n2649, roK252), func(n2650 *Node) bool { return (len(child(n2650, roK54)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-254: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telefax)
 func roT0464(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2385 *Node) bool {
-		return anyNode(child(n2385, roK63), func(n2386 *Node) bool {
-			return anyNode(child(n2386, roK252), func(n2387 *Node) bool { return (len(child(n2387, roK253)) > 0) })
+	return !anyNode(child(n, roK64), func(n2652 *Node) bool {
+		return anyNode(child(n2652, roK63), func(n2653 *Node) bool {
+			return anyNode(child(n2653, roK252), func(n2654 *Node) bool { return (len(child(n2654, roK253)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-255: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Note)
 func roT0465(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2389 *Node) bool {
-		return anyNode(child(n2389, roK63), func(n2390 *Node) bool {
-			return anyNode(child(n2390, roK252), func(n2391 *Node) bool { return (len(child(n2391, roK61)) > 0) })
+	return !anyNode(child(n, roK64), func(n2656 *Node) bool {
+		return anyNode(child(n2656, roK63), func(n2657 *Node) bool {
+			return anyNode(child(n2657, roK252), func(n2658 *Node) bool { return (len(child(n2658, roK61)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-256: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func roT0466(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2393 *Node) bool {
-		return anyNode(child(n2393, roK63), func(n2394 *Node) bool {
-			return anyNode(child(n2394, roK252), func(n2395 *Node) bool { return (len(child(n2395, roK254)) > 0) })
+	return !anyNode(child(n, roK64), func(n2660 *Node) bool {
+		return anyNode(child(n2660, roK63), func(n2661 *Node) bool {
+			return anyNode(child(n2661, roK252), func(n2662 *Node) bool { return (len(child(n2662, roK254)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-257: not(cac:AccountingCustomerParty/cac:Party/cac:Person)
 func roT0467(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2397 *Node) bool {
-		return anyNode(child(n2397, roK63), func(n2398 *Node) bool { return (len(child(n2398, roK255)) > 0) })
+	return !anyNode(child(n, roK64), func(n2664 *Node) bool {
+		return anyNode(child(n2664, roK63), func(n2665 *Node) bool { return (len(child(n2665, roK255)) > 0) })
 	})
 }
 
 // UBL-CR-258: not(cac:AccountingCustomerParty/cac:Party/cac:AgentParty)
 func roT0468(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2400 *Node) bool {
-		return anyNode(child(n2400, roK63), func(n2401 *Node) bool { return (len(child(n2401, roK256)) > 0) })
+	return !anyNode(child(n, roK64), func(n2667 *Node) bool {
+		return anyNode(child(n2667, roK63), func(n2668 *Node) bool { return (len(child(n2668, roK256)) > 0) })
 	})
 }
 
 // UBL-CR-259: not(cac:AccountingCustomerParty/cac:Party/cac:ServiceProviderParty)
 func roT0469(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2403 *Node) bool {
-		return anyNode(child(n2403, roK63), func(n2404 *Node) bool { return (len(child(n2404, roK257)) > 0) })
+	return !anyNode(child(n, roK64), func(n2670 *Node) bool {
+		return anyNode(child(n2670, roK63), func(n2671 *Node) bool { return (len(child(n2671, roK257)) > 0) })
 	})
 }
 
 // UBL-CR-260: not(cac:AccountingCustomerParty/cac:Party/cac:PowerOfAttorney)
 func roT0470(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2406 *Node) bool {
-		return anyNode(child(n2406, roK63), func(n2407 *Node) bool { return (len(child(n2407, roK258)) > 0) })
+	return !anyNode(child(n, roK64), func(n2673 *Node) bool {
+		return anyNode(child(n2673, roK63), func(n2674 *Node) bool { return (len(child(n2674, roK258)) > 0) })
 	})
 }
 
 // UBL-CR-261: not(cac:AccountingCustomerParty/cac:Party/cac:FinancialAccount)
 func roT0471(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2409 *Node) bool {
-		return anyNode(child(n2409, roK63), func(n2410 *Node) bool { return (len(child(n2410, roK259)) > 0) })
+	return !anyNode(child(n, roK64), func(n2676 *Node) bool {
+		return anyNode(child(n2676, roK63), func(n2677 *Node) bool { return (len(child(n2677, roK259)) > 0) })
 	})
 }
 
 // UBL-CR-262: not(cac:AccountingCustomerParty/cac:DeliveryContact)
 func roT0472(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2412 *Node) bool { return (len(child(n2412, roK265)) > 0) })
+	return !anyNode(child(n, roK64), func(n2679 *Node) bool { return (len(child(n2679, roK265)) > 0) })
 }
 
 // UBL-CR-263: not(cac:AccountingCustomerParty/cac:AccountingContact)
 func roT0473(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2414 *Node) bool { return (len(child(n2414, roK261)) > 0) })
+	return !anyNode(child(n, roK64), func(n2681 *Node) bool { return (len(child(n2681, roK261)) > 0) })
 }
 
 // UBL-CR-264: not(cac:AccountingCustomerParty/cac:BuyerContact)
 func roT0474(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2416 *Node) bool { return (len(child(n2416, roK266)) > 0) })
+	return !anyNode(child(n, roK64), func(n2683 *Node) bool { return (len(child(n2683, roK266)) > 0) })
 }
 
 // UBL-CR-265: not(cac:PayeeParty/cbc:MarkCareIndicator)
 func roT0475(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2418 *Node) bool { return (len(child(n2418, roK209)) > 0) })
+	return !anyNode(child(n, roK136), func(n2685 *Node) bool { return (len(child(n2685, roK209)) > 0) })
 }
 
 // UBL-CR-266: not(cac:PayeeParty/cbc:MarkAttentionIndicator)
 func roT0476(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2420 *Node) bool { return (len(child(n2420, roK210)) > 0) })
+	return !anyNode(child(n, roK136), func(n2687 *Node) bool { return (len(child(n2687, roK210)) > 0) })
 }
 
 // UBL-CR-267: not(cac:PayeeParty/cbc:WebsiteURI)
 func roT0477(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2422 *Node) bool { return (len(child(n2422, roK211)) > 0) })
+	return !anyNode(child(n, roK136), func(n2689 *Node) bool { return (len(child(n2689, roK211)) > 0) })
 }
 
 // UBL-CR-268: not(cac:PayeeParty/cbc:LogoReferenceID)
 func roT0478(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2424 *Node) bool { return (len(child(n2424, roK212)) > 0) })
+	return !anyNode(child(n, roK136), func(n2691 *Node) bool { return (len(child(n2691, roK212)) > 0) })
 }
 
 // UBL-CR-269: not(cac:PayeeParty/cbc:EndpointID)
 func roT0479(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2426 *Node) bool { return (len(child(n2426, roK62)) > 0) })
+	return !anyNode(child(n, roK136), func(n2693 *Node) bool { return (len(child(n2693, roK62)) > 0) })
 }
 
 // UBL-CR-270: not(cac:PayeeParty/cbc:IndustryClassificationCode)
 func roT0480(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2428 *Node) bool { return (len(child(n2428, roK213)) > 0) })
+	return !anyNode(child(n, roK136), func(n2695 *Node) bool { return (len(child(n2695, roK213)) > 0) })
 }
 
 // UBL-CR-271: not(cac:PayeeParty/cac:Language)
 func roT0481(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2430 *Node) bool { return (len(child(n2430, roK214)) > 0) })
+	return !anyNode(child(n, roK136), func(n2697 *Node) bool { return (len(child(n2697, roK214)) > 0) })
 }
 
 // UBL-CR-272: not(cac:PayeeParty/cac:PostalAddress)
 func roT0482(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2432 *Node) bool { return (len(child(n2432, roK66)) > 0) })
+	return !anyNode(child(n, roK136), func(n2699 *Node) bool { return (len(child(n2699, roK66)) > 0) })
 }
 
 // UBL-CR-273: not(cac:PayeeParty/cac:PhysicalLocation)
 func roT0483(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2434 *Node) bool { return (len(child(n2434, roK234)) > 0) })
+	return !anyNode(child(n, roK136), func(n2701 *Node) bool { return (len(child(n2701, roK234)) > 0) })
 }
 
 // UBL-CR-274: not(cac:PayeeParty/cac:PartyTaxScheme)
 func roT0484(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2436 *Node) bool { return (len(child(n2436, roK112)) > 0) })
+	return !anyNode(child(n, roK136), func(n2703 *Node) bool { return (len(child(n2703, roK112)) > 0) })
 }
 
 // UBL-CR-275: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationName)
 func roT0485(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2438 *Node) bool {
-		return anyNode(child(n2438, roK102), func(n2439 *Node) bool { return (len(child(n2439, roK103)) > 0) })
+	return !anyNode(child(n, roK136), func(n2705 *Node) bool {
+		return anyNode(child(n2705, roK102), func(n2706 *Node) bool { return (len(child(n2706, roK103)) > 0) })
 	})
 }
 
 // UBL-CR-276: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0486(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2441 *Node) bool {
-		return anyNode(child(n2441, roK102), func(n2442 *Node) bool { return (len(child(n2442, roK242)) > 0) })
+	return !anyNode(child(n, roK136), func(n2708 *Node) bool {
+		return anyNode(child(n2708, roK102), func(n2709 *Node) bool { return (len(child(n2709, roK242)) > 0) })
 	})
 }
 
 // UBL-CR-277: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0487(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2444 *Node) bool {
-		return anyNode(child(n2444, roK102), func(n2445 *Node) bool { return (len(child(n2445, roK243)) > 0) })
+	return !anyNode(child(n, roK136), func(n2711 *Node) bool {
+		return anyNode(child(n2711, roK102), func(n2712 *Node) bool { return (len(child(n2712, roK243)) > 0) })
 	})
 }
 
 // UBL-CR-278: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0488(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2447 *Node) bool {
-		return anyNode(child(n2447, roK102), func(n2448 *Node) bool { return (len(child(n2448, roK244)) > 0) })
+	return !anyNode(child(n, roK136), func(n2714 *Node) bool {
+		return anyNode(child(n2714, roK102), func(n2715 *Node) bool { return (len(child(n2715, roK244)) > 0) })
 	})
 }
 
 // UBL-CR-279: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func roT0489(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2450 *Node) bool {
-		return anyNode(child(n2450, roK102), func(n2451 *Node) bool { return (len(child(n2451, roK264)) > 0) })
+	return !anyNode(child(n, roK136), func(n2717 *Node) bool {
+		return anyNode(child(n2717, roK102), func(n2718 *Node) bool { return (len(child(n2718, roK264)) > 0) })
 	})
 }
 
 // UBL-CR-280: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0490(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2453 *Node) bool {
-		return anyNode(child(n2453, roK102), func(n2454 *Node) bool { return (len(child(n2454, roK245)) > 0) })
+	return !anyNode(child(n, roK136), func(n2720 *Node) bool {
+		return anyNode(child(n2720, roK102), func(n2721 *Node) bool { return (len(child(n2721, roK245)) > 0) })
 	})
 }
 
 // UBL-CR-281: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0491(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2456 *Node) bool {
-		return anyNode(child(n2456, roK102), func(n2457 *Node) bool { return (len(child(n2457, roK246)) > 0) })
+	return !anyNode(child(n, roK136), func(n2723 *Node) bool {
+		return anyNode(child(n2723, roK102), func(n2724 *Node) bool { return (len(child(n2724, roK246)) > 0) })
 	})
 }
 
 // UBL-CR-282: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0492(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2459 *Node) bool {
-		return anyNode(child(n2459, roK102), func(n2460 *Node) bool { return (len(child(n2460, roK247)) > 0) })
+	return !anyNode(child(n, roK136), func(n2726 *Node) bool {
+		return anyNode(child(n2726, roK102), func(n2727 *Node) bool { return (len(child(n2727, roK247)) > 0) })
 	})
 }
 
 // UBL-CR-283: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0493(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2462 *Node) bool {
-		return anyNode(child(n2462, roK102), func(n2463 *Node) bool { return (len(child(n2463, roK248)) > 0) })
+	return !anyNode(child(n, roK136), func(n2729 *Node) bool {
+		return anyNode(child(n2729, roK102), func(n2730 *Node) bool { return (len(child(n2730, roK248)) > 0) })
 	})
 }
 
 // UBL-CR-284: not(cac:PayeeParty/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0494(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2465 *Node) bool {
-		return anyNode(child(n2465, roK102), func(n2466 *Node) bool { return (len(child(n2466, roK238)) > 0) })
+	return !anyNode(child(n, roK136), func(n2732 *Node) bool {
+		return anyNode(child(n2732, roK102), func(n2733 *Node) bool { return (len(child(n2733, roK238)) > 0) })
 	})
 }
 
 // UBL-CR-285: not(cac:PayeeParty/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0495(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2468 *Node) bool {
-		return anyNode(child(n2468, roK102), func(n2469 *Node) bool { return (len(child(n2469, roK249)) > 0) })
+	return !anyNode(child(n, roK136), func(n2735 *Node) bool {
+		return anyNode(child(n2735, roK102), func(n2736 *Node) bool { return (len(child(n2736, roK249)) > 0) })
 	})
 }
 
 // UBL-CR-286: not(cac:PayeeParty/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0496(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2471 *Node) bool {
-		return anyNode(child(n2471, roK102), func(n2472 *Node) bool { return (len(child(n2472, roK250)) > 0) })
+	return !anyNode(child(n, roK136), func(n2738 *Node) bool {
+		return anyNode(child(n2738, roK102), func(n2739 *Node) bool { return (len(child(n2739, roK250)) > 0) })
 	})
 }
 
 // UBL-CR-287: not(cac:PayeeParty/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0497(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2474 *Node) bool {
-		return anyNode(child(n2474, roK102), func(n2475 *Node) bool { return (len(child(n2475, roK251)) > 0) })
+	return !anyNode(child(n, roK136), func(n2741 *Node) bool {
+		return anyNode(child(n2741, roK102), func(n2742 *Node) bool { return (len(child(n2742, roK251)) > 0) })
 	})
 }
 
 // UBL-CR-288: not(cac:PayeeParty/cac:Contact)
 func roT0498(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2477 *Node) bool { return (len(child(n2477, roK252)) > 0) })
+	return !anyNode(child(n, roK136), func(n2744 *Node) bool { return (len(child(n2744, roK252)) > 0) })
 }
 
 // UBL-CR-289: not(cac:PayeeParty/cac:Person)
 func roT0499(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2479 *Node) bool { return (len(child(n2479, roK255)) > 0) })
+	return !anyNode(child(n, roK136), func(n2746 *Node) bool { return (len(child(n2746, roK255)) > 0) })
 }
 
 // UBL-CR-290: not(cac:PayeeParty/cac:AgentParty)
 func roT0500(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2481 *Node) bool { return (len(child(n2481, roK256)) > 0) })
+	return !anyNode(child(n, roK136), func(n2748 *Node) bool { return (len(child(n2748, roK256)) > 0) })
 }
 
 // UBL-CR-291: not(cac:PayeeParty/cac:ServiceProviderParty)
 func roT0501(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2483 *Node) bool { return (len(child(n2483, roK257)) > 0) })
+	return !anyNode(child(n, roK136), func(n2750 *Node) bool { return (len(child(n2750, roK257)) > 0) })
 }
 
 // UBL-CR-292: not(cac:PayeeParty/cac:PowerOfAttorney)
 func roT0502(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2485 *Node) bool { return (len(child(n2485, roK258)) > 0) })
+	return !anyNode(child(n, roK136), func(n2752 *Node) bool { return (len(child(n2752, roK258)) > 0) })
 }
 
 // UBL-CR-293: not(cac:PayeeParty/cac:FinancialAccount)
 func roT0503(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2487 *Node) bool { return (len(child(n2487, roK259)) > 0) })
+	return !anyNode(child(n, roK136), func(n2754 *Node) bool { return (len(child(n2754, roK259)) > 0) })
 }
 
 // UBL-CR-294: not(cac:BuyerCustomerParty)
@@ -8264,582 +9446,582 @@ func roT0505(v []Seq, n *Node) bool {
 
 // UBL-CR-296: not(cac:TaxRepresentativeParty/cbc:MarkCareIndicator)
 func roT0506(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2491 *Node) bool { return (len(child(n2491, roK209)) > 0) })
+	return !anyNode(child(n, roK114), func(n2758 *Node) bool { return (len(child(n2758, roK209)) > 0) })
 }
 
 // UBL-CR-297: not(cac:TaxRepresentativeParty/cbc:MarkAttentionIndicator)
 func roT0507(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2493 *Node) bool { return (len(child(n2493, roK210)) > 0) })
+	return !anyNode(child(n, roK114), func(n2760 *Node) bool { return (len(child(n2760, roK210)) > 0) })
 }
 
 // UBL-CR-298: not(cac:TaxRepresentativeParty/cbc:WebsiteURI)
 func roT0508(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2495 *Node) bool { return (len(child(n2495, roK211)) > 0) })
+	return !anyNode(child(n, roK114), func(n2762 *Node) bool { return (len(child(n2762, roK211)) > 0) })
 }
 
 // UBL-CR-299: not(cac:TaxRepresentativeParty/cbc:LogoReferenceID)
 func roT0509(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2497 *Node) bool { return (len(child(n2497, roK212)) > 0) })
+	return !anyNode(child(n, roK114), func(n2764 *Node) bool { return (len(child(n2764, roK212)) > 0) })
 }
 
 // UBL-CR-300: not(cac:TaxRepresentativeParty/cbc:EndpointID)
 func roT0510(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2499 *Node) bool { return (len(child(n2499, roK62)) > 0) })
+	return !anyNode(child(n, roK114), func(n2766 *Node) bool { return (len(child(n2766, roK62)) > 0) })
 }
 
 // UBL-CR-301: not(cac:TaxRepresentativeParty/cbc:IndustryClassificationCode)
 func roT0511(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2501 *Node) bool { return (len(child(n2501, roK213)) > 0) })
+	return !anyNode(child(n, roK114), func(n2768 *Node) bool { return (len(child(n2768, roK213)) > 0) })
 }
 
 // UBL-CR-302: not(cac:TaxRepresentativeParty/cac:PartyIdentification)
 func roT0512(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2503 *Node) bool { return (len(child(n2503, roK138)) > 0) })
+	return !anyNode(child(n, roK114), func(n2770 *Node) bool { return (len(child(n2770, roK138)) > 0) })
 }
 
 // UBL-CR-303: not(cac:TaxRepresentativeParty/cac:Language)
 func roT0513(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2505 *Node) bool { return (len(child(n2505, roK214)) > 0) })
+	return !anyNode(child(n, roK114), func(n2772 *Node) bool { return (len(child(n2772, roK214)) > 0) })
 }
 
 // UBL-CR-304: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:ID)
 func roT0514(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2507 *Node) bool {
-		return anyNode(child(n2507, roK66), func(n2508 *Node) bool { return (len(child(n2508, roK54)) > 0) })
+	return !anyNode(child(n, roK114), func(n2774 *Node) bool {
+		return anyNode(child(n2774, roK66), func(n2775 *Node) bool { return (len(child(n2775, roK54)) > 0) })
 	})
 }
 
 // UBL-CR-305: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0515(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2510 *Node) bool {
-		return anyNode(child(n2510, roK66), func(n2511 *Node) bool { return (len(child(n2511, roK215)) > 0) })
+	return !anyNode(child(n, roK114), func(n2777 *Node) bool {
+		return anyNode(child(n2777, roK66), func(n2778 *Node) bool { return (len(child(n2778, roK215)) > 0) })
 	})
 }
 
 // UBL-CR-306: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0516(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2513 *Node) bool {
-		return anyNode(child(n2513, roK66), func(n2514 *Node) bool { return (len(child(n2514, roK216)) > 0) })
+	return !anyNode(child(n, roK114), func(n2780 *Node) bool {
+		return anyNode(child(n2780, roK66), func(n2781 *Node) bool { return (len(child(n2781, roK216)) > 0) })
 	})
 }
 
 // UBL-CR-307: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Postbox)
 func roT0517(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2516 *Node) bool {
-		return anyNode(child(n2516, roK66), func(n2517 *Node) bool { return (len(child(n2517, roK217)) > 0) })
+	return !anyNode(child(n, roK114), func(n2783 *Node) bool {
+		return anyNode(child(n2783, roK66), func(n2784 *Node) bool { return (len(child(n2784, roK217)) > 0) })
 	})
 }
 
 // UBL-CR-308: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Floor)
 func roT0518(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2519 *Node) bool {
-		return anyNode(child(n2519, roK66), func(n2520 *Node) bool { return (len(child(n2520, roK218)) > 0) })
+	return !anyNode(child(n, roK114), func(n2786 *Node) bool {
+		return anyNode(child(n2786, roK66), func(n2787 *Node) bool { return (len(child(n2787, roK218)) > 0) })
 	})
 }
 
 // UBL-CR-309: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Room)
 func roT0519(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2522 *Node) bool {
-		return anyNode(child(n2522, roK66), func(n2523 *Node) bool { return (len(child(n2523, roK219)) > 0) })
+	return !anyNode(child(n, roK114), func(n2789 *Node) bool {
+		return anyNode(child(n2789, roK66), func(n2790 *Node) bool { return (len(child(n2790, roK219)) > 0) })
 	})
 }
 
 // UBL-CR-310: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BlockName)
 func roT0520(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2525 *Node) bool {
-		return anyNode(child(n2525, roK66), func(n2526 *Node) bool { return (len(child(n2526, roK220)) > 0) })
+	return !anyNode(child(n, roK114), func(n2792 *Node) bool {
+		return anyNode(child(n2792, roK66), func(n2793 *Node) bool { return (len(child(n2793, roK220)) > 0) })
 	})
 }
 
 // UBL-CR-311: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingName)
 func roT0521(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2528 *Node) bool {
-		return anyNode(child(n2528, roK66), func(n2529 *Node) bool { return (len(child(n2529, roK221)) > 0) })
+	return !anyNode(child(n, roK114), func(n2795 *Node) bool {
+		return anyNode(child(n2795, roK66), func(n2796 *Node) bool { return (len(child(n2796, roK221)) > 0) })
 	})
 }
 
 // UBL-CR-312: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingNumber)
 func roT0522(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2531 *Node) bool {
-		return anyNode(child(n2531, roK66), func(n2532 *Node) bool { return (len(child(n2532, roK222)) > 0) })
+	return !anyNode(child(n, roK114), func(n2798 *Node) bool {
+		return anyNode(child(n2798, roK66), func(n2799 *Node) bool { return (len(child(n2799, roK222)) > 0) })
 	})
 }
 
 // UBL-CR-313: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:InhouseMail)
 func roT0523(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2534 *Node) bool {
-		return anyNode(child(n2534, roK66), func(n2535 *Node) bool { return (len(child(n2535, roK223)) > 0) })
+	return !anyNode(child(n, roK114), func(n2801 *Node) bool {
+		return anyNode(child(n2801, roK66), func(n2802 *Node) bool { return (len(child(n2802, roK223)) > 0) })
 	})
 }
 
 // UBL-CR-314: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Department)
 func roT0524(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2537 *Node) bool {
-		return anyNode(child(n2537, roK66), func(n2538 *Node) bool { return (len(child(n2538, roK224)) > 0) })
+	return !anyNode(child(n, roK114), func(n2804 *Node) bool {
+		return anyNode(child(n2804, roK66), func(n2805 *Node) bool { return (len(child(n2805, roK224)) > 0) })
 	})
 }
 
 // UBL-CR-315: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkAttention)
 func roT0525(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2540 *Node) bool {
-		return anyNode(child(n2540, roK66), func(n2541 *Node) bool { return (len(child(n2541, roK225)) > 0) })
+	return !anyNode(child(n, roK114), func(n2807 *Node) bool {
+		return anyNode(child(n2807, roK66), func(n2808 *Node) bool { return (len(child(n2808, roK225)) > 0) })
 	})
 }
 
 // UBL-CR-316: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkCare)
 func roT0526(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2543 *Node) bool {
-		return anyNode(child(n2543, roK66), func(n2544 *Node) bool { return (len(child(n2544, roK226)) > 0) })
+	return !anyNode(child(n, roK114), func(n2810 *Node) bool {
+		return anyNode(child(n2810, roK66), func(n2811 *Node) bool { return (len(child(n2811, roK226)) > 0) })
 	})
 }
 
 // UBL-CR-317: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PlotIdentification)
 func roT0527(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2546 *Node) bool {
-		return anyNode(child(n2546, roK66), func(n2547 *Node) bool { return (len(child(n2547, roK227)) > 0) })
+	return !anyNode(child(n, roK114), func(n2813 *Node) bool {
+		return anyNode(child(n2813, roK66), func(n2814 *Node) bool { return (len(child(n2814, roK227)) > 0) })
 	})
 }
 
 // UBL-CR-318: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0528(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2549 *Node) bool {
-		return anyNode(child(n2549, roK66), func(n2550 *Node) bool { return (len(child(n2550, roK228)) > 0) })
+	return !anyNode(child(n, roK114), func(n2816 *Node) bool {
+		return anyNode(child(n2816, roK66), func(n2817 *Node) bool { return (len(child(n2817, roK228)) > 0) })
 	})
 }
 
 // UBL-CR-319: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0529(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2552 *Node) bool {
-		return anyNode(child(n2552, roK66), func(n2553 *Node) bool { return (len(child(n2553, roK229)) > 0) })
+	return !anyNode(child(n, roK114), func(n2819 *Node) bool {
+		return anyNode(child(n2819, roK66), func(n2820 *Node) bool { return (len(child(n2820, roK229)) > 0) })
 	})
 }
 
 // UBL-CR-320: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Region)
 func roT0530(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2555 *Node) bool {
-		return anyNode(child(n2555, roK66), func(n2556 *Node) bool { return (len(child(n2556, roK230)) > 0) })
+	return !anyNode(child(n, roK114), func(n2822 *Node) bool {
+		return anyNode(child(n2822, roK66), func(n2823 *Node) bool { return (len(child(n2823, roK230)) > 0) })
 	})
 }
 
 // UBL-CR-321: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:District)
 func roT0531(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2558 *Node) bool {
-		return anyNode(child(n2558, roK66), func(n2559 *Node) bool { return (len(child(n2559, roK231)) > 0) })
+	return !anyNode(child(n, roK114), func(n2825 *Node) bool {
+		return anyNode(child(n2825, roK66), func(n2826 *Node) bool { return (len(child(n2826, roK231)) > 0) })
 	})
 }
 
 // UBL-CR-322: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0532(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2561 *Node) bool {
-		return anyNode(child(n2561, roK66), func(n2562 *Node) bool { return (len(child(n2562, roK232)) > 0) })
+	return !anyNode(child(n, roK114), func(n2828 *Node) bool {
+		return anyNode(child(n2828, roK66), func(n2829 *Node) bool { return (len(child(n2829, roK232)) > 0) })
 	})
 }
 
 // UBL-CR-323: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0533(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2564 *Node) bool {
-		return anyNode(child(n2564, roK66), func(n2565 *Node) bool {
-			return anyNode(child(n2565, roK67), func(n2566 *Node) bool { return (len(child(n2566, roK124)) > 0) })
+	return !anyNode(child(n, roK114), func(n2831 *Node) bool {
+		return anyNode(child(n2831, roK66), func(n2832 *Node) bool {
+			return anyNode(child(n2832, roK67), func(n2833 *Node) bool { return (len(child(n2833, roK124)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-324: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:LocationCoordinate)
 func roT0534(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2568 *Node) bool {
-		return anyNode(child(n2568, roK66), func(n2569 *Node) bool { return (len(child(n2569, roK233)) > 0) })
+	return !anyNode(child(n, roK114), func(n2835 *Node) bool {
+		return anyNode(child(n2835, roK66), func(n2836 *Node) bool { return (len(child(n2836, roK233)) > 0) })
 	})
 }
 
 // UBL-CR-325: not(cac:TaxRepresentativeParty/cac:PhysicalLocation)
 func roT0535(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2571 *Node) bool { return (len(child(n2571, roK234)) > 0) })
+	return !anyNode(child(n, roK114), func(n2838 *Node) bool { return (len(child(n2838, roK234)) > 0) })
 }
 
 // UBL-CR-326: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0536(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2573 *Node) bool {
-		return anyNode(child(n2573, roK112), func(n2574 *Node) bool { return (len(child(n2574, roK103)) > 0) })
+	return !anyNode(child(n, roK114), func(n2840 *Node) bool {
+		return anyNode(child(n2840, roK112), func(n2841 *Node) bool { return (len(child(n2841, roK103)) > 0) })
 	})
 }
 
 // UBL-CR-327: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0537(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2576 *Node) bool {
-		return anyNode(child(n2576, roK112), func(n2577 *Node) bool { return (len(child(n2577, roK235)) > 0) })
+	return !anyNode(child(n, roK114), func(n2843 *Node) bool {
+		return anyNode(child(n2843, roK112), func(n2844 *Node) bool { return (len(child(n2844, roK235)) > 0) })
 	})
 }
 
 // UBL-CR-328: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0538(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2579 *Node) bool {
-		return anyNode(child(n2579, roK112), func(n2580 *Node) bool { return (len(child(n2580, roK236)) > 0) })
+	return !anyNode(child(n, roK114), func(n2846 *Node) bool {
+		return anyNode(child(n2846, roK112), func(n2847 *Node) bool { return (len(child(n2847, roK236)) > 0) })
 	})
 }
 
 // UBL-CR-329: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0539(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2582 *Node) bool {
-		return anyNode(child(n2582, roK112), func(n2583 *Node) bool { return (len(child(n2583, roK237)) > 0) })
+	return !anyNode(child(n, roK114), func(n2849 *Node) bool {
+		return anyNode(child(n2849, roK112), func(n2850 *Node) bool { return (len(child(n2850, roK237)) > 0) })
 	})
 }
 
 // UBL-CR-330: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0540(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2585 *Node) bool {
-		return anyNode(child(n2585, roK112), func(n2586 *Node) bool { return (len(child(n2586, roK238)) > 0) })
+	return !anyNode(child(n, roK114), func(n2852 *Node) bool {
+		return anyNode(child(n2852, roK112), func(n2853 *Node) bool { return (len(child(n2853, roK238)) > 0) })
 	})
 }
 
 // UBL-CR-331: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0541(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2588 *Node) bool {
-		return anyNode(child(n2588, roK112), func(n2589 *Node) bool {
-			return anyNode(child(n2589, roK81), func(n2590 *Node) bool { return (len(child(n2590, roK124)) > 0) })
+	return !anyNode(child(n, roK114), func(n2855 *Node) bool {
+		return anyNode(child(n2855, roK112), func(n2856 *Node) bool {
+			return anyNode(child(n2856, roK81), func(n2857 *Node) bool { return (len(child(n2857, roK124)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-332: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0542(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2592 *Node) bool {
-		return anyNode(child(n2592, roK112), func(n2593 *Node) bool {
-			return anyNode(child(n2593, roK81), func(n2594 *Node) bool { return (len(child(n2594, roK239)) > 0) })
+	return !anyNode(child(n, roK114), func(n2859 *Node) bool {
+		return anyNode(child(n2859, roK112), func(n2860 *Node) bool {
+			return anyNode(child(n2860, roK81), func(n2861 *Node) bool { return (len(child(n2861, roK239)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-333: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0543(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2596 *Node) bool {
-		return anyNode(child(n2596, roK112), func(n2597 *Node) bool {
-			return anyNode(child(n2597, roK81), func(n2598 *Node) bool { return (len(child(n2598, roK240)) > 0) })
+	return !anyNode(child(n, roK114), func(n2863 *Node) bool {
+		return anyNode(child(n2863, roK112), func(n2864 *Node) bool {
+			return anyNode(child(n2864, roK81), func(n2865 *Node) bool { return (len(child(n2865, roK240)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-334: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0544(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2600 *Node) bool {
-		return anyNode(child(n2600, roK112), func(n2601 *Node) bool {
-			return anyNode(child(n2601, roK81), func(n2602 *Node) bool { return (len(child(n2602, roK241)) > 0) })
+	return !anyNode(child(n, roK114), func(n2867 *Node) bool {
+		return anyNode(child(n2867, roK112), func(n2868 *Node) bool {
+			return anyNode(child(n2868, roK81), func(n2869 *Node) bool { return (len(child(n2869, roK241)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-335: not(cac:TaxRepresentativeParty/cac:PartyLegalEntity)
 func roT0545(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2604 *Node) bool { return (len(child(n2604, roK102)) > 0) })
+	return !anyNode(child(n, roK114), func(n2871 *Node) bool { return (len(child(n2871, roK102)) > 0) })
 }
 
 // UBL-CR-336: not(cac:TaxRepresentativeParty/cac:Contact)
 func roT0546(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2606 *Node) bool { return (len(child(n2606, roK252)) > 0) })
+	return !anyNode(child(n, roK114), func(n2873 *Node) bool { return (len(child(n2873, roK252)) > 0) })
 }
 
 // UBL-CR-337: not(cac:TaxRepresentativeParty/cac:Person)
 func roT0547(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2608 *Node) bool { return (len(child(n2608, roK255)) > 0) })
+	return !anyNode(child(n, roK114), func(n2875 *Node) bool { return (len(child(n2875, roK255)) > 0) })
 }
 
 // UBL-CR-338: not(cac:TaxRepresentativeParty/cac:AgentParty)
 func roT0548(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2610 *Node) bool { return (len(child(n2610, roK256)) > 0) })
+	return !anyNode(child(n, roK114), func(n2877 *Node) bool { return (len(child(n2877, roK256)) > 0) })
 }
 
 // UBL-CR-339: not(cac:TaxRepresentativeParty/cac:ServiceProviderParty)
 func roT0549(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2612 *Node) bool { return (len(child(n2612, roK257)) > 0) })
+	return !anyNode(child(n, roK114), func(n2879 *Node) bool { return (len(child(n2879, roK257)) > 0) })
 }
 
 // UBL-CR-340: not(cac:TaxRepresentativeParty/cac:PowerOfAttorney)
 func roT0550(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2614 *Node) bool { return (len(child(n2614, roK258)) > 0) })
+	return !anyNode(child(n, roK114), func(n2881 *Node) bool { return (len(child(n2881, roK258)) > 0) })
 }
 
 // UBL-CR-341: not(cac:TaxRepresentativeParty/cac:FinancialAccount)
 func roT0551(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2616 *Node) bool { return (len(child(n2616, roK259)) > 0) })
+	return !anyNode(child(n, roK114), func(n2883 *Node) bool { return (len(child(n2883, roK259)) > 0) })
 }
 
 // UBL-CR-342: not(cac:Delivery/cbc:ID)
 func roT0552(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2618 *Node) bool { return (len(child(n2618, roK54)) > 0) })
+	return !anyNode(child(n, roK75), func(n2885 *Node) bool { return (len(child(n2885, roK54)) > 0) })
 }
 
 // UBL-CR-343: not(cac:Delivery/cbc:Quantity)
 func roT0553(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2620 *Node) bool { return (len(child(n2620, roK269)) > 0) })
+	return !anyNode(child(n, roK75), func(n2887 *Node) bool { return (len(child(n2887, roK269)) > 0) })
 }
 
 // UBL-CR-344: not(cac:Delivery/cbc:MinimumQuantity)
 func roT0554(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2622 *Node) bool { return (len(child(n2622, roK270)) > 0) })
+	return !anyNode(child(n, roK75), func(n2889 *Node) bool { return (len(child(n2889, roK270)) > 0) })
 }
 
 // UBL-CR-345: not(cac:Delivery/cbc:MaximumQuantity)
 func roT0555(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2624 *Node) bool { return (len(child(n2624, roK271)) > 0) })
+	return !anyNode(child(n, roK75), func(n2891 *Node) bool { return (len(child(n2891, roK271)) > 0) })
 }
 
 // UBL-CR-346: not(cac:Delivery/cbc:ActualDeliveryTime)
 func roT0556(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2626 *Node) bool { return (len(child(n2626, roK272)) > 0) })
+	return !anyNode(child(n, roK75), func(n2893 *Node) bool { return (len(child(n2893, roK272)) > 0) })
 }
 
 // UBL-CR-347: not(cac:Delivery/cbc:LatestDeliveryDate)
 func roT0557(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2628 *Node) bool { return (len(child(n2628, roK273)) > 0) })
+	return !anyNode(child(n, roK75), func(n2895 *Node) bool { return (len(child(n2895, roK273)) > 0) })
 }
 
 // UBL-CR-348: not(cac:Delivery/cbc:LatestDeliveryTime)
 func roT0558(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2630 *Node) bool { return (len(child(n2630, roK274)) > 0) })
+	return !anyNode(child(n, roK75), func(n2897 *Node) bool { return (len(child(n2897, roK274)) > 0) })
 }
 
 // UBL-CR-349: not(cac:Delivery/cbc:ReleaseID)
 func roT0559(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2632 *Node) bool { return (len(child(n2632, roK275)) > 0) })
+	return !anyNode(child(n, roK75), func(n2899 *Node) bool { return (len(child(n2899, roK275)) > 0) })
 }
 
 // UBL-CR-350: not(cac:Delivery/cbc:TrackingID)
 func roT0560(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2634 *Node) bool { return (len(child(n2634, roK276)) > 0) })
+	return !anyNode(child(n, roK75), func(n2901 *Node) bool { return (len(child(n2901, roK276)) > 0) })
 }
 
 // UBL-CR-351: not(cac:Delivery/cac:DeliveryLocation/cbc:Description)
 func roT0561(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2636 *Node) bool {
-		return anyNode(child(n2636, roK74), func(n2637 *Node) bool { return (len(child(n2637, roK167)) > 0) })
+	return !anyNode(child(n, roK75), func(n2903 *Node) bool {
+		return anyNode(child(n2903, roK74), func(n2904 *Node) bool { return (len(child(n2904, roK167)) > 0) })
 	})
 }
 
 // UBL-CR-352: not(cac:Delivery/cac:DeliveryLocation/cbc:Conditions)
 func roT0562(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2639 *Node) bool {
-		return anyNode(child(n2639, roK74), func(n2640 *Node) bool { return (len(child(n2640, roK277)) > 0) })
+	return !anyNode(child(n, roK75), func(n2906 *Node) bool {
+		return anyNode(child(n2906, roK74), func(n2907 *Node) bool { return (len(child(n2907, roK277)) > 0) })
 	})
 }
 
 // UBL-CR-353: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentity)
 func roT0563(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2642 *Node) bool {
-		return anyNode(child(n2642, roK74), func(n2643 *Node) bool { return (len(child(n2643, roK278)) > 0) })
+	return !anyNode(child(n, roK75), func(n2909 *Node) bool {
+		return anyNode(child(n2909, roK74), func(n2910 *Node) bool { return (len(child(n2910, roK278)) > 0) })
 	})
 }
 
 // UBL-CR-354: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentityCode)
 func roT0564(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2645 *Node) bool {
-		return anyNode(child(n2645, roK74), func(n2646 *Node) bool { return (len(child(n2646, roK229)) > 0) })
+	return !anyNode(child(n, roK75), func(n2912 *Node) bool {
+		return anyNode(child(n2912, roK74), func(n2913 *Node) bool { return (len(child(n2913, roK229)) > 0) })
 	})
 }
 
 // UBL-CR-355: not(cac:Delivery/cac:DeliveryLocation/cbc:LocationTypeCode)
 func roT0565(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2648 *Node) bool {
-		return anyNode(child(n2648, roK74), func(n2649 *Node) bool { return (len(child(n2649, roK279)) > 0) })
+	return !anyNode(child(n, roK75), func(n2915 *Node) bool {
+		return anyNode(child(n2915, roK74), func(n2916 *Node) bool { return (len(child(n2916, roK279)) > 0) })
 	})
 }
 
 // UBL-CR-356: not(cac:Delivery/cac:DeliveryLocation/cbc:InformationURI)
 func roT0566(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2651 *Node) bool {
-		return anyNode(child(n2651, roK74), func(n2652 *Node) bool { return (len(child(n2652, roK280)) > 0) })
+	return !anyNode(child(n, roK75), func(n2918 *Node) bool {
+		return anyNode(child(n2918, roK74), func(n2919 *Node) bool { return (len(child(n2919, roK280)) > 0) })
 	})
 }
 
 // UBL-CR-357: not(cac:Delivery/cac:DeliveryLocation/cbc:Name)
 func roT0567(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2654 *Node) bool {
-		return anyNode(child(n2654, roK74), func(n2655 *Node) bool { return (len(child(n2655, roK124)) > 0) })
+	return !anyNode(child(n, roK75), func(n2921 *Node) bool {
+		return anyNode(child(n2921, roK74), func(n2922 *Node) bool { return (len(child(n2922, roK124)) > 0) })
 	})
 }
 
 // UBL-CR-358: not(cac:Delivery/cac:DeliveryLocation/cac:ValidityPeriod)
 func roT0568(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2657 *Node) bool {
-		return anyNode(child(n2657, roK74), func(n2658 *Node) bool { return (len(child(n2658, roK179)) > 0) })
+	return !anyNode(child(n, roK75), func(n2924 *Node) bool {
+		return anyNode(child(n2924, roK74), func(n2925 *Node) bool { return (len(child(n2925, roK179)) > 0) })
 	})
 }
 
 // UBL-CR-359: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:ID)
 func roT0569(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2660 *Node) bool {
-		return anyNode(child(n2660, roK74), func(n2661 *Node) bool {
-			return anyNode(child(n2661, roK73), func(n2662 *Node) bool { return (len(child(n2662, roK54)) > 0) })
+	return !anyNode(child(n, roK75), func(n2927 *Node) bool {
+		return anyNode(child(n2927, roK74), func(n2928 *Node) bool {
+			return anyNode(child(n2928, roK73), func(n2929 *Node) bool { return (len(child(n2929, roK54)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-360: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressTypeCode)
 func roT0570(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2664 *Node) bool {
-		return anyNode(child(n2664, roK74), func(n2665 *Node) bool {
-			return anyNode(child(n2665, roK73), func(n2666 *Node) bool { return (len(child(n2666, roK215)) > 0) })
+	return !anyNode(child(n, roK75), func(n2931 *Node) bool {
+		return anyNode(child(n2931, roK74), func(n2932 *Node) bool {
+			return anyNode(child(n2932, roK73), func(n2933 *Node) bool { return (len(child(n2933, roK215)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-361: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressFormatCode)
 func roT0571(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2668 *Node) bool {
-		return anyNode(child(n2668, roK74), func(n2669 *Node) bool {
-			return anyNode(child(n2669, roK73), func(n2670 *Node) bool { return (len(child(n2670, roK216)) > 0) })
+	return !anyNode(child(n, roK75), func(n2935 *Node) bool {
+		return anyNode(child(n2935, roK74), func(n2936 *Node) bool {
+			return anyNode(child(n2936, roK73), func(n2937 *Node) bool { return (len(child(n2937, roK216)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-362: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Postbox)
 func roT0572(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2672 *Node) bool {
-		return anyNode(child(n2672, roK74), func(n2673 *Node) bool {
-			return anyNode(child(n2673, roK73), func(n2674 *Node) bool { return (len(child(n2674, roK217)) > 0) })
+	return !anyNode(child(n, roK75), func(n2939 *Node) bool {
+		return anyNode(child(n2939, roK74), func(n2940 *Node) bool {
+			return anyNode(child(n2940, roK73), func(n2941 *Node) bool { return (len(child(n2941, roK217)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-363: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Floor)
 func roT0573(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2676 *Node) bool {
-		return anyNode(child(n2676, roK74), func(n2677 *Node) bool {
-			return anyNode(child(n2677, roK73), func(n2678 *Node) bool { return (len(child(n2678, roK218)) > 0) })
+	return !anyNode(child(n, roK75), func(n2943 *Node) bool {
+		return anyNode(child(n2943, roK74), func(n2944 *Node) bool {
+			return anyNode(child(n2944, roK73), func(n2945 *Node) bool { return (len(child(n2945, roK218)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-364: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Room)
 func roT0574(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2680 *Node) bool {
-		return anyNode(child(n2680, roK74), func(n2681 *Node) bool {
-			return anyNode(child(n2681, roK73), func(n2682 *Node) bool { return (len(child(n2682, roK219)) > 0) })
+	return !anyNode(child(n, roK75), func(n2947 *Node) bool {
+		return anyNode(child(n2947, roK74), func(n2948 *Node) bool {
+			return anyNode(child(n2948, roK73), func(n2949 *Node) bool { return (len(child(n2949, roK219)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-365: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BlockName)
 func roT0575(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2684 *Node) bool {
-		return anyNode(child(n2684, roK74), func(n2685 *Node) bool {
-			return anyNode(child(n2685, roK73), func(n2686 *Node) bool { return (len(child(n2686, roK220)) > 0) })
+	return !anyNode(child(n, roK75), func(n2951 *Node) bool {
+		return anyNode(child(n2951, roK74), func(n2952 *Node) bool {
+			return anyNode(child(n2952, roK73), func(n2953 *Node) bool { return (len(child(n2953, roK220)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-366: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingName)
 func roT0576(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2688 *Node) bool {
-		return anyNode(child(n2688, roK74), func(n2689 *Node) bool {
-			return anyNode(child(n2689, roK73), func(n2690 *Node) bool { return (len(child(n2690, roK221)) > 0) })
+	return !anyNode(child(n, roK75), func(n2955 *Node) bool {
+		return anyNode(child(n2955, roK74), func(n2956 *Node) bool {
+			return anyNode(child(n2956, roK73), func(n2957 *Node) bool { return (len(child(n2957, roK221)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-367: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingNumber)
 func roT0577(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2692 *Node) bool {
-		return anyNode(child(n2692, roK74), func(n2693 *Node) bool {
-			return anyNode(child(n2693, roK73), func(n2694 *Node) bool { return (len(child(n2694, roK222)) > 0) })
+	return !anyNode(child(n, roK75), func(n2959 *Node) bool {
+		return anyNode(child(n2959, roK74), func(n2960 *Node) bool {
+			return anyNode(child(n2960, roK73), func(n2961 *Node) bool { return (len(child(n2961, roK222)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-368: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:InhouseMail)
 func roT0578(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2696 *Node) bool {
-		return anyNode(child(n2696, roK74), func(n2697 *Node) bool {
-			return anyNode(child(n2697, roK73), func(n2698 *Node) bool { return (len(child(n2698, roK223)) > 0) })
+	return !anyNode(child(n, roK75), func(n2963 *Node) bool {
+		return anyNode(child(n2963, roK74), func(n2964 *Node) bool {
+			return anyNode(child(n2964, roK73), func(n2965 *Node) bool { return (len(child(n2965, roK223)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-369: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Department)
 func roT0579(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2700 *Node) bool {
-		return anyNode(child(n2700, roK74), func(n2701 *Node) bool {
-			return anyNode(child(n2701, roK73), func(n2702 *Node) bool { return (len(child(n2702, roK224)) > 0) })
+	return !anyNode(child(n, roK75), func(n2967 *Node) bool {
+		return anyNode(child(n2967, roK74), func(n2968 *Node) bool {
+			return anyNode(child(n2968, roK73), func(n2969 *Node) bool { return (len(child(n2969, roK224)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-370: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkAttention)
 func roT0580(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2704 *Node) bool {
-		return anyNode(child(n2704, roK74), func(n2705 *Node) bool {
-			return anyNode(child(n2705, roK73), func(n2706 *Node) bool { return (len(child(n2706, roK225)) > 0) })
+	return !anyNode(child(n, roK75), func(n2971 *Node) bool {
+		return anyNode(child(n2971, roK74), func(n2972 *Node) bool {
+			return anyNode(child(n2972, roK73), func(n2973 *Node) bool { return (len(child(n2973, roK225)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-371: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkCare)
 func roT0581(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2708 *Node) bool {
-		return anyNode(child(n2708, roK74), func(n2709 *Node) bool {
-			return anyNode(child(n2709, roK73), func(n2710 *Node) bool { return (len(child(n2710, roK226)) > 0) })
+	return !anyNode(child(n, roK75), func(n2975 *Node) bool {
+		return anyNode(child(n2975, roK74), func(n2976 *Node) bool {
+			return anyNode(child(n2976, roK73), func(n2977 *Node) bool { return (len(child(n2977, roK226)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-372: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PlotIdentification)
 func roT0582(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2712 *Node) bool {
-		return anyNode(child(n2712, roK74), func(n2713 *Node) bool {
-			return anyNode(child(n2713, roK73), func(n2714 *Node) bool { return (len(child(n2714, roK227)) > 0) })
+	return !anyNode(child(n, roK75), func(n2979 *Node) bool {
+		return anyNode(child(n2979, roK74), func(n2980 *Node) bool {
+			return anyNode(child(n2980, roK73), func(n2981 *Node) bool { return (len(child(n2981, roK227)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-373: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CitySubdivisionName)
 func roT0583(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2716 *Node) bool {
-		return anyNode(child(n2716, roK74), func(n2717 *Node) bool {
-			return anyNode(child(n2717, roK73), func(n2718 *Node) bool { return (len(child(n2718, roK228)) > 0) })
+	return !anyNode(child(n, roK75), func(n2983 *Node) bool {
+		return anyNode(child(n2983, roK74), func(n2984 *Node) bool {
+			return anyNode(child(n2984, roK73), func(n2985 *Node) bool { return (len(child(n2985, roK228)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-374: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CountrySubentityCode)
 func roT0584(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2720 *Node) bool {
-		return anyNode(child(n2720, roK74), func(n2721 *Node) bool {
-			return anyNode(child(n2721, roK73), func(n2722 *Node) bool { return (len(child(n2722, roK229)) > 0) })
+	return !anyNode(child(n, roK75), func(n2987 *Node) bool {
+		return anyNode(child(n2987, roK74), func(n2988 *Node) bool {
+			return anyNode(child(n2988, roK73), func(n2989 *Node) bool { return (len(child(n2989, roK229)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-375: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Region)
 func roT0585(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2724 *Node) bool {
-		return anyNode(child(n2724, roK74), func(n2725 *Node) bool {
-			return anyNode(child(n2725, roK73), func(n2726 *Node) bool { return (len(child(n2726, roK230)) > 0) })
+	return !anyNode(child(n, roK75), func(n2991 *Node) bool {
+		return anyNode(child(n2991, roK74), func(n2992 *Node) bool {
+			return anyNode(child(n2992, roK73), func(n2993 *Node) bool { return (len(child(n2993, roK230)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-376: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:District)
 func roT0586(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2728 *Node) bool {
-		return anyNode(child(n2728, roK74), func(n2729 *Node) bool {
-			return anyNode(child(n2729, roK73), func(n2730 *Node) bool { return (len(child(n2730, roK231)) > 0) })
+	return !anyNode(child(n, roK75), func(n2995 *Node) bool {
+		return anyNode(child(n2995, roK74), func(n2996 *Node) bool {
+			return anyNode(child(n2996, roK73), func(n2997 *Node) bool { return (len(child(n2997, roK231)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-377: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:TimezoneOffset)
 func roT0587(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2732 *Node) bool {
-		return anyNode(child(n2732, roK74), func(n2733 *Node) bool {
-			return anyNode(child(n2733, roK73), func(n2734 *Node) bool { return (len(child(n2734, roK232)) > 0) })
+	return !anyNode(child(n, roK75), func(n2999 *Node) bool {
+		return anyNode(child(n2999, roK74), func(n3000 *Node) bool {
+			return anyNode(child(n3000, roK73), func(n3001 *Node) bool { return (len(child(n3001, roK232)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-378: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:Country/cbc:Name)
 func roT0588(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2736 *Node) bool {
-		return anyNode(child(n2736, roK74), func(n2737 *Node) bool {
-			return anyNode(child(n2737, roK73), func(n2738 *Node) bool {
-				return anyNode(child(n2738, roK67), func(n2739 *Node) bool { return (len(child(n2739, roK124)) > 0) })
+	return !anyNode(child(n, roK75), func(n3003 *Node) bool {
+		return anyNode(child(n3003, roK74), func(n3004 *Node) bool {
+			return anyNode(child(n3004, roK73), func(n3005 *Node) bool {
+				return anyNode(child(n3005, roK67), func(n3006 *Node) bool { return (len(child(n3006, roK124)) > 0) })
 			})
 		})
 	})
@@ -8847,201 +10029,201 @@ func roT0588(v []Seq, n *Node) bool {
 
 // UBL-CR-379: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:LocationCoordinate)
 func roT0589(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2741 *Node) bool {
-		return anyNode(child(n2741, roK74), func(n2742 *Node) bool {
-			return anyNode(child(n2742, roK73), func(n2743 *Node) bool { return (len(child(n2743, roK233)) > 0) })
+	return !anyNode(child(n, roK75), func(n3008 *Node) bool {
+		return anyNode(child(n3008, roK74), func(n3009 *Node) bool {
+			return anyNode(child(n3009, roK73), func(n3010 *Node) bool { return (len(child(n3010, roK233)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-380: not(cac:Delivery/cac:DeliveryLocation/cac:SubsidiaryLocation)
 func roT0590(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2745 *Node) bool {
-		return anyNode(child(n2745, roK74), func(n2746 *Node) bool { return (len(child(n2746, roK281)) > 0) })
+	return !anyNode(child(n, roK75), func(n3012 *Node) bool {
+		return anyNode(child(n3012, roK74), func(n3013 *Node) bool { return (len(child(n3013, roK281)) > 0) })
 	})
 }
 
 // UBL-CR-381: not(cac:Delivery/cac:DeliveryLocation/cac:LocationCoordinate)
 func roT0591(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2748 *Node) bool {
-		return anyNode(child(n2748, roK74), func(n2749 *Node) bool { return (len(child(n2749, roK233)) > 0) })
+	return !anyNode(child(n, roK75), func(n3015 *Node) bool {
+		return anyNode(child(n3015, roK74), func(n3016 *Node) bool { return (len(child(n3016, roK233)) > 0) })
 	})
 }
 
 // UBL-CR-382: not(cac:Delivery/cac:AlternativeDeliveryLocation)
 func roT0592(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2751 *Node) bool { return (len(child(n2751, roK282)) > 0) })
+	return !anyNode(child(n, roK75), func(n3018 *Node) bool { return (len(child(n3018, roK282)) > 0) })
 }
 
 // UBL-CR-383: not(cac:Delivery/cac:RequestedDeliveryPeriod)
 func roT0593(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2753 *Node) bool { return (len(child(n2753, roK283)) > 0) })
+	return !anyNode(child(n, roK75), func(n3020 *Node) bool { return (len(child(n3020, roK283)) > 0) })
 }
 
 // UBL-CR-384: not(cac:Delivery/cac:EstimatedDeliveryPeriod)
 func roT0594(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2755 *Node) bool { return (len(child(n2755, roK284)) > 0) })
+	return !anyNode(child(n, roK75), func(n3022 *Node) bool { return (len(child(n3022, roK284)) > 0) })
 }
 
 // UBL-CR-385: not(cac:Delivery/cac:CarrierParty)
 func roT0595(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2757 *Node) bool { return (len(child(n2757, roK285)) > 0) })
+	return !anyNode(child(n, roK75), func(n3024 *Node) bool { return (len(child(n3024, roK285)) > 0) })
 }
 
 // UBL-CR-386: not(cac:Delivery/cac:DeliveryParty/cbc:MarkCareIndicator)
 func roT0596(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2759 *Node) bool {
-		return anyNode(child(n2759, roK152), func(n2760 *Node) bool { return (len(child(n2760, roK209)) > 0) })
+	return !anyNode(child(n, roK75), func(n3026 *Node) bool {
+		return anyNode(child(n3026, roK152), func(n3027 *Node) bool { return (len(child(n3027, roK209)) > 0) })
 	})
 }
 
 // UBL-CR-387: not(cac:Delivery/cac:DeliveryParty/cbc:MarkAttentionIndicator)
 func roT0597(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2762 *Node) bool {
-		return anyNode(child(n2762, roK152), func(n2763 *Node) bool { return (len(child(n2763, roK210)) > 0) })
+	return !anyNode(child(n, roK75), func(n3029 *Node) bool {
+		return anyNode(child(n3029, roK152), func(n3030 *Node) bool { return (len(child(n3030, roK210)) > 0) })
 	})
 }
 
 // UBL-CR-388: not(cac:Delivery/cac:DeliveryParty/cbc:WebsiteURI)
 func roT0598(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2765 *Node) bool {
-		return anyNode(child(n2765, roK152), func(n2766 *Node) bool { return (len(child(n2766, roK211)) > 0) })
+	return !anyNode(child(n, roK75), func(n3032 *Node) bool {
+		return anyNode(child(n3032, roK152), func(n3033 *Node) bool { return (len(child(n3033, roK211)) > 0) })
 	})
 }
 
 // UBL-CR-389: not(cac:Delivery/cac:DeliveryParty/cbc:LogoReferenceID)
 func roT0599(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2768 *Node) bool {
-		return anyNode(child(n2768, roK152), func(n2769 *Node) bool { return (len(child(n2769, roK212)) > 0) })
+	return !anyNode(child(n, roK75), func(n3035 *Node) bool {
+		return anyNode(child(n3035, roK152), func(n3036 *Node) bool { return (len(child(n3036, roK212)) > 0) })
 	})
 }
 
 // UBL-CR-390: not(cac:Delivery/cac:DeliveryParty/cbc:EndpointID)
 func roT0600(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2771 *Node) bool {
-		return anyNode(child(n2771, roK152), func(n2772 *Node) bool { return (len(child(n2772, roK62)) > 0) })
+	return !anyNode(child(n, roK75), func(n3038 *Node) bool {
+		return anyNode(child(n3038, roK152), func(n3039 *Node) bool { return (len(child(n3039, roK62)) > 0) })
 	})
 }
 
 // UBL-CR-391: not(cac:Delivery/cac:DeliveryParty/cbc:IndustryClassificationCode)
 func roT0601(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2774 *Node) bool {
-		return anyNode(child(n2774, roK152), func(n2775 *Node) bool { return (len(child(n2775, roK213)) > 0) })
+	return !anyNode(child(n, roK75), func(n3041 *Node) bool {
+		return anyNode(child(n3041, roK152), func(n3042 *Node) bool { return (len(child(n3042, roK213)) > 0) })
 	})
 }
 
 // UBL-CR-392: not(cac:Delivery/cac:DeliveryParty/cac:PartyIdentification)
 func roT0602(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2777 *Node) bool {
-		return anyNode(child(n2777, roK152), func(n2778 *Node) bool { return (len(child(n2778, roK138)) > 0) })
+	return !anyNode(child(n, roK75), func(n3044 *Node) bool {
+		return anyNode(child(n3044, roK152), func(n3045 *Node) bool { return (len(child(n3045, roK138)) > 0) })
 	})
 }
 
 // UBL-CR-393: not(cac:Delivery/cac:DeliveryParty/cac:Language)
 func roT0603(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2780 *Node) bool {
-		return anyNode(child(n2780, roK152), func(n2781 *Node) bool { return (len(child(n2781, roK214)) > 0) })
+	return !anyNode(child(n, roK75), func(n3047 *Node) bool {
+		return anyNode(child(n3047, roK152), func(n3048 *Node) bool { return (len(child(n3048, roK214)) > 0) })
 	})
 }
 
 // UBL-CR-394: not(cac:Delivery/cac:DeliveryParty/cac:PostalAddress)
 func roT0604(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2783 *Node) bool {
-		return anyNode(child(n2783, roK152), func(n2784 *Node) bool { return (len(child(n2784, roK66)) > 0) })
+	return !anyNode(child(n, roK75), func(n3050 *Node) bool {
+		return anyNode(child(n3050, roK152), func(n3051 *Node) bool { return (len(child(n3051, roK66)) > 0) })
 	})
 }
 
 // UBL-CR-395: not(cac:Delivery/cac:DeliveryParty/cac:PhysicalLocation)
 func roT0605(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2786 *Node) bool {
-		return anyNode(child(n2786, roK152), func(n2787 *Node) bool { return (len(child(n2787, roK234)) > 0) })
+	return !anyNode(child(n, roK75), func(n3053 *Node) bool {
+		return anyNode(child(n3053, roK152), func(n3054 *Node) bool { return (len(child(n3054, roK234)) > 0) })
 	})
 }
 
 // UBL-CR-396: not(cac:Delivery/cac:DeliveryParty/cac:PartyTaxScheme)
 func roT0606(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2789 *Node) bool {
-		return anyNode(child(n2789, roK152), func(n2790 *Node) bool { return (len(child(n2790, roK112)) > 0) })
+	return !anyNode(child(n, roK75), func(n3056 *Node) bool {
+		return anyNode(child(n3056, roK152), func(n3057 *Node) bool { return (len(child(n3057, roK112)) > 0) })
 	})
 }
 
 // UBL-CR-397: not(cac:Delivery/cac:DeliveryParty/cac:PartyLegalEntity)
 func roT0607(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2792 *Node) bool {
-		return anyNode(child(n2792, roK152), func(n2793 *Node) bool { return (len(child(n2793, roK102)) > 0) })
+	return !anyNode(child(n, roK75), func(n3059 *Node) bool {
+		return anyNode(child(n3059, roK152), func(n3060 *Node) bool { return (len(child(n3060, roK102)) > 0) })
 	})
 }
 
 // UBL-CR-398: not(cac:Delivery/cac:DeliveryParty/cac:Contact)
 func roT0608(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2795 *Node) bool {
-		return anyNode(child(n2795, roK152), func(n2796 *Node) bool { return (len(child(n2796, roK252)) > 0) })
+	return !anyNode(child(n, roK75), func(n3062 *Node) bool {
+		return anyNode(child(n3062, roK152), func(n3063 *Node) bool { return (len(child(n3063, roK252)) > 0) })
 	})
 }
 
 // UBL-CR-399: not(cac:Delivery/cac:DeliveryParty/cac:Person)
 func roT0609(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2798 *Node) bool {
-		return anyNode(child(n2798, roK152), func(n2799 *Node) bool { return (len(child(n2799, roK255)) > 0) })
+	return !anyNode(child(n, roK75), func(n3065 *Node) bool {
+		return anyNode(child(n3065, roK152), func(n3066 *Node) bool { return (len(child(n3066, roK255)) > 0) })
 	})
 }
 
 // UBL-CR-400: not(cac:Delivery/cac:DeliveryParty/cac:AgentParty)
 func roT0610(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2801 *Node) bool {
-		return anyNode(child(n2801, roK152), func(n2802 *Node) bool { return (len(child(n2802, roK256)) > 0) })
+	return !anyNode(child(n, roK75), func(n3068 *Node) bool {
+		return anyNode(child(n3068, roK152), func(n3069 *Node) bool { return (len(child(n3069, roK256)) > 0) })
 	})
 }
 
 // UBL-CR-401: not(cac:Delivery/cac:DeliveryParty/cac:ServiceProviderParty)
 func roT0611(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2804 *Node) bool {
-		return anyNode(child(n2804, roK152), func(n2805 *Node) bool { return (len(child(n2805, roK257)) > 0) })
+	return !anyNode(child(n, roK75), func(n3071 *Node) bool {
+		return anyNode(child(n3071, roK152), func(n3072 *Node) bool { return (len(child(n3072, roK257)) > 0) })
 	})
 }
 
 // UBL-CR-402: not(cac:Delivery/cac:DeliveryParty/cac:PowerOfAttorney)
 func roT0612(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2807 *Node) bool {
-		return anyNode(child(n2807, roK152), func(n2808 *Node) bool { return (len(child(n2808, roK258)) > 0) })
+	return !anyNode(child(n, roK75), func(n3074 *Node) bool {
+		return anyNode(child(n3074, roK152), func(n3075 *Node) bool { return (len(child(n3075, roK258)) > 0) })
 	})
 }
 
 // UBL-CR-403: not(cac:Delivery/cac:DeliveryParty/cac:FinancialAccount)
 func roT0613(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2810 *Node) bool {
-		return anyNode(child(n2810, roK152), func(n2811 *Node) bool { return (len(child(n2811, roK259)) > 0) })
+	return !anyNode(child(n, roK75), func(n3077 *Node) bool {
+		return anyNode(child(n3077, roK152), func(n3078 *Node) bool { return (len(child(n3078, roK259)) > 0) })
 	})
 }
 
 // UBL-CR-404: not(cac:Delivery/cac:NotifyParty)
 func roT0614(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2813 *Node) bool { return (len(child(n2813, roK286)) > 0) })
+	return !anyNode(child(n, roK75), func(n3080 *Node) bool { return (len(child(n3080, roK286)) > 0) })
 }
 
 // UBL-CR-405: not(cac:Delivery/cac:Despatch)
 func roT0615(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2815 *Node) bool { return (len(child(n2815, roK287)) > 0) })
+	return !anyNode(child(n, roK75), func(n3082 *Node) bool { return (len(child(n3082, roK287)) > 0) })
 }
 
 // UBL-CR-406: not(cac:Delivery/cac:DeliveryTerms)
 func roT0616(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2817 *Node) bool { return (len(child(n2817, roK288)) > 0) })
+	return !anyNode(child(n, roK75), func(n3084 *Node) bool { return (len(child(n3084, roK288)) > 0) })
 }
 
 // UBL-CR-407: not(cac:Delivery/cac:MinimumDeliveryUnit)
 func roT0617(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2819 *Node) bool { return (len(child(n2819, roK289)) > 0) })
+	return !anyNode(child(n, roK75), func(n3086 *Node) bool { return (len(child(n3086, roK289)) > 0) })
 }
 
 // UBL-CR-408: not(cac:Delivery/cac:MaximumDeliveryUnit)
 func roT0618(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2821 *Node) bool { return (len(child(n2821, roK290)) > 0) })
+	return !anyNode(child(n, roK75), func(n3088 *Node) bool { return (len(child(n3088, roK290)) > 0) })
 }
 
 // UBL-CR-409: not(cac:Delivery/cac:Shipment)
 func roT0619(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2823 *Node) bool { return (len(child(n2823, roK291)) > 0) })
+	return !anyNode(child(n, roK75), func(n3090 *Node) bool { return (len(child(n3090, roK291)) > 0) })
 }
 
 // UBL-CR-410: not(cac:DeliveryTerms)
@@ -9051,130 +10233,130 @@ func roT0620(v []Seq, n *Node) bool {
 
 // UBL-CR-411: not(cac:PaymentMeans/cbc:ID)
 func roT0621(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2826 *Node) bool { return (len(child(n2826, roK54)) > 0) })
+	return !anyNode(child(n, roK70), func(n3093 *Node) bool { return (len(child(n3093, roK54)) > 0) })
 }
 
 // UBL-CR-412: not(cac:PaymentMeans/cbc:PaymentDueDate) or ../cn:CreditNote
 func roT0622(v []Seq, n *Node) bool {
-	return (!anyNode(child(n, roK70), func(n2828 *Node) bool { return (len(child(n2828, roK292)) > 0) }) || anyNode(parent(n), func(n2830 *Node) bool { return (len(child(n2830, roK78)) > 0) }))
+	return (!anyNode(child(n, roK70), func(n3095 *Node) bool { return (len(child(n3095, roK292)) > 0) }) || anyNode(parent(n), func(n3097 *Node) bool { return (len(child(n3097, roK78)) > 0) }))
 }
 
 // UBL-CR-413: not(cac:PaymentMeans/cbc:PaymentChannelCode)
 func roT0623(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2832 *Node) bool { return (len(child(n2832, roK293)) > 0) })
+	return !anyNode(child(n, roK70), func(n3099 *Node) bool { return (len(child(n3099, roK293)) > 0) })
 }
 
 // UBL-CR-414: not(cac:PaymentMeans/cbc:InstructionID)
 func roT0624(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2834 *Node) bool { return (len(child(n2834, roK294)) > 0) })
+	return !anyNode(child(n, roK70), func(n3101 *Node) bool { return (len(child(n3101, roK294)) > 0) })
 }
 
 // UBL-CR-415: not(cac:PaymentMeans/cac:CardAccount/cbc:CardTypeCode)
 func roT0625(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2836 *Node) bool {
-		return anyNode(child(n2836, roK69), func(n2837 *Node) bool { return (len(child(n2837, roK295)) > 0) })
+	return !anyNode(child(n, roK70), func(n3103 *Node) bool {
+		return anyNode(child(n3103, roK69), func(n3104 *Node) bool { return (len(child(n3104, roK295)) > 0) })
 	})
 }
 
 // UBL-CR-416: not(cac:PaymentMeans/cac:CardAccount/cbc:ValidityStartDate)
 func roT0626(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2839 *Node) bool {
-		return anyNode(child(n2839, roK69), func(n2840 *Node) bool { return (len(child(n2840, roK296)) > 0) })
+	return !anyNode(child(n, roK70), func(n3106 *Node) bool {
+		return anyNode(child(n3106, roK69), func(n3107 *Node) bool { return (len(child(n3107, roK296)) > 0) })
 	})
 }
 
 // UBL-CR-417: not(cac:PaymentMeans/cac:CardAccount/cbc:ExpiryDate)
 func roT0627(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2842 *Node) bool {
-		return anyNode(child(n2842, roK69), func(n2843 *Node) bool { return (len(child(n2843, roK196)) > 0) })
+	return !anyNode(child(n, roK70), func(n3109 *Node) bool {
+		return anyNode(child(n3109, roK69), func(n3110 *Node) bool { return (len(child(n3110, roK196)) > 0) })
 	})
 }
 
 // UBL-CR-418: not(cac:PaymentMeans/cac:CardAccount/cbc:IssuerID)
 func roT0628(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2845 *Node) bool {
-		return anyNode(child(n2845, roK69), func(n2846 *Node) bool { return (len(child(n2846, roK297)) > 0) })
+	return !anyNode(child(n, roK70), func(n3112 *Node) bool {
+		return anyNode(child(n3112, roK69), func(n3113 *Node) bool { return (len(child(n3113, roK297)) > 0) })
 	})
 }
 
 // UBL-CR-419: not(cac:PaymentMeans/cac:CardAccount/cbc:IssueNumberID)
 func roT0629(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2848 *Node) bool {
-		return anyNode(child(n2848, roK69), func(n2849 *Node) bool { return (len(child(n2849, roK298)) > 0) })
+	return !anyNode(child(n, roK70), func(n3115 *Node) bool {
+		return anyNode(child(n3115, roK69), func(n3116 *Node) bool { return (len(child(n3116, roK298)) > 0) })
 	})
 }
 
 // UBL-CR-420: not(cac:PaymentMeans/cac:CardAccount/cbc:CV2ID)
 func roT0630(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2851 *Node) bool {
-		return anyNode(child(n2851, roK69), func(n2852 *Node) bool { return (len(child(n2852, roK299)) > 0) })
+	return !anyNode(child(n, roK70), func(n3118 *Node) bool {
+		return anyNode(child(n3118, roK69), func(n3119 *Node) bool { return (len(child(n3119, roK299)) > 0) })
 	})
 }
 
 // UBL-CR-421: not(cac:PaymentMeans/cac:CardAccount/cbc:CardChipCode)
 func roT0631(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2854 *Node) bool {
-		return anyNode(child(n2854, roK69), func(n2855 *Node) bool { return (len(child(n2855, roK300)) > 0) })
+	return !anyNode(child(n, roK70), func(n3121 *Node) bool {
+		return anyNode(child(n3121, roK69), func(n3122 *Node) bool { return (len(child(n3122, roK300)) > 0) })
 	})
 }
 
 // UBL-CR-422: not(cac:PaymentMeans/cac:CardAccount/cbc:ChipApplicationID)
 func roT0632(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2857 *Node) bool {
-		return anyNode(child(n2857, roK69), func(n2858 *Node) bool { return (len(child(n2858, roK301)) > 0) })
+	return !anyNode(child(n, roK70), func(n3124 *Node) bool {
+		return anyNode(child(n3124, roK69), func(n3125 *Node) bool { return (len(child(n3125, roK301)) > 0) })
 	})
 }
 
 // UBL-CR-424: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AliasName)
 func roT0633(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2860 *Node) bool {
-		return anyNode(child(n2860, roK139), func(n2861 *Node) bool { return (len(child(n2861, roK302)) > 0) })
+	return !anyNode(child(n, roK70), func(n3127 *Node) bool {
+		return anyNode(child(n3127, roK139), func(n3128 *Node) bool { return (len(child(n3128, roK302)) > 0) })
 	})
 }
 
 // UBL-CR-425: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountTypeCode)
 func roT0634(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2863 *Node) bool {
-		return anyNode(child(n2863, roK139), func(n2864 *Node) bool { return (len(child(n2864, roK303)) > 0) })
+	return !anyNode(child(n, roK70), func(n3130 *Node) bool {
+		return anyNode(child(n3130, roK139), func(n3131 *Node) bool { return (len(child(n3131, roK303)) > 0) })
 	})
 }
 
 // UBL-CR-426: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountFormatCode)
 func roT0635(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2866 *Node) bool {
-		return anyNode(child(n2866, roK139), func(n2867 *Node) bool { return (len(child(n2867, roK304)) > 0) })
+	return !anyNode(child(n, roK70), func(n3133 *Node) bool {
+		return anyNode(child(n3133, roK139), func(n3134 *Node) bool { return (len(child(n3134, roK304)) > 0) })
 	})
 }
 
 // UBL-CR-427: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:CurrencyCode)
 func roT0636(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2869 *Node) bool {
-		return anyNode(child(n2869, roK139), func(n2870 *Node) bool { return (len(child(n2870, roK240)) > 0) })
+	return !anyNode(child(n, roK70), func(n3136 *Node) bool {
+		return anyNode(child(n3136, roK139), func(n3137 *Node) bool { return (len(child(n3137, roK240)) > 0) })
 	})
 }
 
 // UBL-CR-428: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:PaymentNote)
 func roT0637(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2872 *Node) bool {
-		return anyNode(child(n2872, roK139), func(n2873 *Node) bool { return (len(child(n2873, roK305)) > 0) })
+	return !anyNode(child(n, roK70), func(n3139 *Node) bool {
+		return anyNode(child(n3139, roK139), func(n3140 *Node) bool { return (len(child(n3140, roK305)) > 0) })
 	})
 }
 
 // UBL-CR-429: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:Name)
 func roT0638(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2875 *Node) bool {
-		return anyNode(child(n2875, roK139), func(n2876 *Node) bool {
-			return anyNode(child(n2876, roK306), func(n2877 *Node) bool { return (len(child(n2877, roK124)) > 0) })
+	return !anyNode(child(n, roK70), func(n3142 *Node) bool {
+		return anyNode(child(n3142, roK139), func(n3143 *Node) bool {
+			return anyNode(child(n3143, roK306), func(n3144 *Node) bool { return (len(child(n3144, roK124)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-430: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cbc:Name)
 func roT0639(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2879 *Node) bool {
-		return anyNode(child(n2879, roK139), func(n2880 *Node) bool {
-			return anyNode(child(n2880, roK306), func(n2881 *Node) bool {
-				return anyNode(child(n2881, roK307), func(n2882 *Node) bool { return (len(child(n2882, roK124)) > 0) })
+	return !anyNode(child(n, roK70), func(n3146 *Node) bool {
+		return anyNode(child(n3146, roK139), func(n3147 *Node) bool {
+			return anyNode(child(n3147, roK306), func(n3148 *Node) bool {
+				return anyNode(child(n3148, roK307), func(n3149 *Node) bool { return (len(child(n3149, roK124)) > 0) })
 			})
 		})
 	})
@@ -9182,10 +10364,10 @@ func roT0639(v []Seq, n *Node) bool {
 
 // UBL-CR-431: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cac:Address)
 func roT0640(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2884 *Node) bool {
-		return anyNode(child(n2884, roK139), func(n2885 *Node) bool {
-			return anyNode(child(n2885, roK306), func(n2886 *Node) bool {
-				return anyNode(child(n2886, roK307), func(n2887 *Node) bool { return (len(child(n2887, roK73)) > 0) })
+	return !anyNode(child(n, roK70), func(n3151 *Node) bool {
+		return anyNode(child(n3151, roK139), func(n3152 *Node) bool {
+			return anyNode(child(n3152, roK306), func(n3153 *Node) bool {
+				return anyNode(child(n3153, roK307), func(n3154 *Node) bool { return (len(child(n3154, roK73)) > 0) })
 			})
 		})
 	})
@@ -9193,246 +10375,246 @@ func roT0640(v []Seq, n *Node) bool {
 
 // UBL-CR-432: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:Address)
 func roT0641(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2889 *Node) bool {
-		return anyNode(child(n2889, roK139), func(n2890 *Node) bool {
-			return anyNode(child(n2890, roK306), func(n2891 *Node) bool { return (len(child(n2891, roK73)) > 0) })
+	return !anyNode(child(n, roK70), func(n3156 *Node) bool {
+		return anyNode(child(n3156, roK139), func(n3157 *Node) bool {
+			return anyNode(child(n3157, roK306), func(n3158 *Node) bool { return (len(child(n3158, roK73)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-433: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:Country)
 func roT0642(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2893 *Node) bool {
-		return anyNode(child(n2893, roK139), func(n2894 *Node) bool { return (len(child(n2894, roK67)) > 0) })
+	return !anyNode(child(n, roK70), func(n3160 *Node) bool {
+		return anyNode(child(n3160, roK139), func(n3161 *Node) bool { return (len(child(n3161, roK67)) > 0) })
 	})
 }
 
 // UBL-CR-434: not(cac:PaymentMeans/cac:CreditAccount)
 func roT0643(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2896 *Node) bool { return (len(child(n2896, roK308)) > 0) })
+	return !anyNode(child(n, roK70), func(n3163 *Node) bool { return (len(child(n3163, roK308)) > 0) })
 }
 
 // UBL-CR-435: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MandateTypeCode)
 func roT0644(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2898 *Node) bool {
-		return anyNode(child(n2898, roK109), func(n2899 *Node) bool { return (len(child(n2899, roK309)) > 0) })
+	return !anyNode(child(n, roK70), func(n3165 *Node) bool {
+		return anyNode(child(n3165, roK109), func(n3166 *Node) bool { return (len(child(n3166, roK309)) > 0) })
 	})
 }
 
 // UBL-CR-436: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaymentInstructionsNumeric)
 func roT0645(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2901 *Node) bool {
-		return anyNode(child(n2901, roK109), func(n2902 *Node) bool { return (len(child(n2902, roK310)) > 0) })
+	return !anyNode(child(n, roK70), func(n3168 *Node) bool {
+		return anyNode(child(n3168, roK109), func(n3169 *Node) bool { return (len(child(n3169, roK310)) > 0) })
 	})
 }
 
 // UBL-CR-437: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaidAmount)
 func roT0646(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2904 *Node) bool {
-		return anyNode(child(n2904, roK109), func(n2905 *Node) bool { return (len(child(n2905, roK311)) > 0) })
+	return !anyNode(child(n, roK70), func(n3171 *Node) bool {
+		return anyNode(child(n3171, roK109), func(n3172 *Node) bool { return (len(child(n3172, roK311)) > 0) })
 	})
 }
 
 // UBL-CR-438: not(cac:PaymentMeans/cac:PaymentMandate/cbc:SignatureID)
 func roT0647(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2907 *Node) bool {
-		return anyNode(child(n2907, roK109), func(n2908 *Node) bool { return (len(child(n2908, roK312)) > 0) })
+	return !anyNode(child(n, roK70), func(n3174 *Node) bool {
+		return anyNode(child(n3174, roK109), func(n3175 *Node) bool { return (len(child(n3175, roK312)) > 0) })
 	})
 }
 
 // UBL-CR-439: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerParty)
 func roT0648(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2910 *Node) bool {
-		return anyNode(child(n2910, roK109), func(n2911 *Node) bool { return (len(child(n2911, roK313)) > 0) })
+	return !anyNode(child(n, roK70), func(n3177 *Node) bool {
+		return anyNode(child(n3177, roK109), func(n3178 *Node) bool { return (len(child(n3178, roK313)) > 0) })
 	})
 }
 
 // UBL-CR-440: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:Name)
 func roT0649(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2913 *Node) bool {
-		return anyNode(child(n2913, roK109), func(n2914 *Node) bool {
-			return anyNode(child(n2914, roK314), func(n2915 *Node) bool { return (len(child(n2915, roK124)) > 0) })
+	return !anyNode(child(n, roK70), func(n3180 *Node) bool {
+		return anyNode(child(n3180, roK109), func(n3181 *Node) bool {
+			return anyNode(child(n3181, roK314), func(n3182 *Node) bool { return (len(child(n3182, roK124)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-441: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AliasName)
 func roT0650(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2917 *Node) bool {
-		return anyNode(child(n2917, roK109), func(n2918 *Node) bool {
-			return anyNode(child(n2918, roK314), func(n2919 *Node) bool { return (len(child(n2919, roK302)) > 0) })
+	return !anyNode(child(n, roK70), func(n3184 *Node) bool {
+		return anyNode(child(n3184, roK109), func(n3185 *Node) bool {
+			return anyNode(child(n3185, roK314), func(n3186 *Node) bool { return (len(child(n3186, roK302)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-442: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountTypeCode)
 func roT0651(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2921 *Node) bool {
-		return anyNode(child(n2921, roK109), func(n2922 *Node) bool {
-			return anyNode(child(n2922, roK314), func(n2923 *Node) bool { return (len(child(n2923, roK303)) > 0) })
+	return !anyNode(child(n, roK70), func(n3188 *Node) bool {
+		return anyNode(child(n3188, roK109), func(n3189 *Node) bool {
+			return anyNode(child(n3189, roK314), func(n3190 *Node) bool { return (len(child(n3190, roK303)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-443: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountFormatCode)
 func roT0652(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2925 *Node) bool {
-		return anyNode(child(n2925, roK109), func(n2926 *Node) bool {
-			return anyNode(child(n2926, roK314), func(n2927 *Node) bool { return (len(child(n2927, roK304)) > 0) })
+	return !anyNode(child(n, roK70), func(n3192 *Node) bool {
+		return anyNode(child(n3192, roK109), func(n3193 *Node) bool {
+			return anyNode(child(n3193, roK314), func(n3194 *Node) bool { return (len(child(n3194, roK304)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-444: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:CurrencyCode)
 func roT0653(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2929 *Node) bool {
-		return anyNode(child(n2929, roK109), func(n2930 *Node) bool {
-			return anyNode(child(n2930, roK314), func(n2931 *Node) bool { return (len(child(n2931, roK240)) > 0) })
+	return !anyNode(child(n, roK70), func(n3196 *Node) bool {
+		return anyNode(child(n3196, roK109), func(n3197 *Node) bool {
+			return anyNode(child(n3197, roK314), func(n3198 *Node) bool { return (len(child(n3198, roK240)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-445: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:PaymentNote)
 func roT0654(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2933 *Node) bool {
-		return anyNode(child(n2933, roK109), func(n2934 *Node) bool {
-			return anyNode(child(n2934, roK314), func(n2935 *Node) bool { return (len(child(n2935, roK305)) > 0) })
+	return !anyNode(child(n, roK70), func(n3200 *Node) bool {
+		return anyNode(child(n3200, roK109), func(n3201 *Node) bool {
+			return anyNode(child(n3201, roK314), func(n3202 *Node) bool { return (len(child(n3202, roK305)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-446: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:FinancialInstitutionBranch)
 func roT0655(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2937 *Node) bool {
-		return anyNode(child(n2937, roK109), func(n2938 *Node) bool {
-			return anyNode(child(n2938, roK314), func(n2939 *Node) bool { return (len(child(n2939, roK306)) > 0) })
+	return !anyNode(child(n, roK70), func(n3204 *Node) bool {
+		return anyNode(child(n3204, roK109), func(n3205 *Node) bool {
+			return anyNode(child(n3205, roK314), func(n3206 *Node) bool { return (len(child(n3206, roK306)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-447: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:Country)
 func roT0656(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2941 *Node) bool {
-		return anyNode(child(n2941, roK109), func(n2942 *Node) bool {
-			return anyNode(child(n2942, roK314), func(n2943 *Node) bool { return (len(child(n2943, roK67)) > 0) })
+	return !anyNode(child(n, roK70), func(n3208 *Node) bool {
+		return anyNode(child(n3208, roK109), func(n3209 *Node) bool {
+			return anyNode(child(n3209, roK314), func(n3210 *Node) bool { return (len(child(n3210, roK67)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-448: not(cac:PaymentMeans/cac:PaymentMandate/cac:ValidityPeriod)
 func roT0657(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2945 *Node) bool {
-		return anyNode(child(n2945, roK109), func(n2946 *Node) bool { return (len(child(n2946, roK179)) > 0) })
+	return !anyNode(child(n, roK70), func(n3212 *Node) bool {
+		return anyNode(child(n3212, roK109), func(n3213 *Node) bool { return (len(child(n3213, roK179)) > 0) })
 	})
 }
 
 // UBL-CR-449: not(cac:PaymentMeans/cac:PaymentMandate/cac:PaymentReversalPeriod)
 func roT0658(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2948 *Node) bool {
-		return anyNode(child(n2948, roK109), func(n2949 *Node) bool { return (len(child(n2949, roK315)) > 0) })
+	return !anyNode(child(n, roK70), func(n3215 *Node) bool {
+		return anyNode(child(n3215, roK109), func(n3216 *Node) bool { return (len(child(n3216, roK315)) > 0) })
 	})
 }
 
 // UBL-CR-450: not(cac:PaymentMeans/cac:PaymentMandate/cac:Clause)
 func roT0659(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2951 *Node) bool {
-		return anyNode(child(n2951, roK109), func(n2952 *Node) bool { return (len(child(n2952, roK316)) > 0) })
+	return !anyNode(child(n, roK70), func(n3218 *Node) bool {
+		return anyNode(child(n3218, roK109), func(n3219 *Node) bool { return (len(child(n3219, roK316)) > 0) })
 	})
 }
 
 // UBL-CR-451: not(cac:PaymentMeans/cac:TradeFinancing)
 func roT0660(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n2954 *Node) bool { return (len(child(n2954, roK317)) > 0) })
+	return !anyNode(child(n, roK70), func(n3221 *Node) bool { return (len(child(n3221, roK317)) > 0) })
 }
 
 // UBL-CR-452: not(cac:PaymentTerms/cbc:ID)
 func roT0661(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n2956 *Node) bool { return (len(child(n2956, roK54)) > 0) })
+	return !anyNode(child(n, roK60), func(n3223 *Node) bool { return (len(child(n3223, roK54)) > 0) })
 }
 
 // UBL-CR-453: not(cac:PaymentTerms/cbc:PaymentMeansID)
 func roT0662(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n2958 *Node) bool { return (len(child(n2958, roK318)) > 0) })
+	return !anyNode(child(n, roK60), func(n3225 *Node) bool { return (len(child(n3225, roK318)) > 0) })
 }
 
 // UBL-CR-454: not(cac:PaymentTerms/cbc:PrepaidPaymentReferenceID)
 func roT0663(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n2960 *Node) bool { return (len(child(n2960, roK319)) > 0) })
+	return !anyNode(child(n, roK60), func(n3227 *Node) bool { return (len(child(n3227, roK319)) > 0) })
 }
 
 // UBL-CR-455: not(cac:PaymentTerms/cbc:ReferenceEventCode)
 func roT0664(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n2962 *Node) bool { return (len(child(n2962, roK320)) > 0) })
+	return !anyNode(child(n, roK60), func(n3229 *Node) bool { return (len(child(n3229, roK320)) > 0) })
 }
 
 // UBL-CR-456: not(cac:PaymentTerms/cbc:SettlementDiscountPercent)
 func roT0665(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n2964 *Node) bool { return (len(child(n2964, roK321)) > 0) })
+	return !anyNode(child(n, roK60), func(n3231 *Node) bool { return (len(child(n3231, roK321)) > 0) })
 }
 
 // UBL-CR-457: not(cac:PaymentTerms/cbc:PenaltySurchargePercent)
 func roT0666(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n2966 *Node) bool { return (len(child(n2966, roK322)) > 0) })
+	return !anyNode(child(n, roK60), func(n3233 *Node) bool { return (len(child(n3233, roK322)) > 0) })
 }
 
 // UBL-CR-458: not(cac:PaymentTerms/cbc:PaymentPercent)
 func roT0667(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n2968 *Node) bool { return (len(child(n2968, roK323)) > 0) })
+	return !anyNode(child(n, roK60), func(n3235 *Node) bool { return (len(child(n3235, roK323)) > 0) })
 }
 
 // UBL-CR-459: not(cac:PaymentTerms/cbc:Amount)
 func roT0668(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n2970 *Node) bool { return (len(child(n2970, roK79)) > 0) })
+	return !anyNode(child(n, roK60), func(n3237 *Node) bool { return (len(child(n3237, roK79)) > 0) })
 }
 
 // UBL-CR-460: not(cac:PaymentTerms/cbc:SettlementDiscountAmount)
 func roT0669(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n2972 *Node) bool { return (len(child(n2972, roK324)) > 0) })
+	return !anyNode(child(n, roK60), func(n3239 *Node) bool { return (len(child(n3239, roK324)) > 0) })
 }
 
 // UBL-CR-461: not(cac:PaymentTerms/cbc:PenaltyAmount)
 func roT0670(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n2974 *Node) bool { return (len(child(n2974, roK325)) > 0) })
+	return !anyNode(child(n, roK60), func(n3241 *Node) bool { return (len(child(n3241, roK325)) > 0) })
 }
 
 // UBL-CR-462: not(cac:PaymentTerms/cbc:PaymentTermsDetailsURI)
 func roT0671(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n2976 *Node) bool { return (len(child(n2976, roK326)) > 0) })
+	return !anyNode(child(n, roK60), func(n3243 *Node) bool { return (len(child(n3243, roK326)) > 0) })
 }
 
 // UBL-CR-463: not(cac:PaymentTerms/cbc:PaymentDueDate)
 func roT0672(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n2978 *Node) bool { return (len(child(n2978, roK292)) > 0) })
+	return !anyNode(child(n, roK60), func(n3245 *Node) bool { return (len(child(n3245, roK292)) > 0) })
 }
 
 // UBL-CR-464: not(cac:PaymentTerms/cbc:InstallmentDueDate)
 func roT0673(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n2980 *Node) bool { return (len(child(n2980, roK327)) > 0) })
+	return !anyNode(child(n, roK60), func(n3247 *Node) bool { return (len(child(n3247, roK327)) > 0) })
 }
 
 // UBL-CR-465: not(cac:PaymentTerms/cbc:InvoicingPartyReference)
 func roT0674(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n2982 *Node) bool { return (len(child(n2982, roK328)) > 0) })
+	return !anyNode(child(n, roK60), func(n3249 *Node) bool { return (len(child(n3249, roK328)) > 0) })
 }
 
 // UBL-CR-466: not(cac:PaymentTerms/cac:SettlementPeriod)
 func roT0675(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n2984 *Node) bool { return (len(child(n2984, roK329)) > 0) })
+	return !anyNode(child(n, roK60), func(n3251 *Node) bool { return (len(child(n3251, roK329)) > 0) })
 }
 
 // UBL-CR-467: not(cac:PaymentTerms/cac:PenaltyPeriod)
 func roT0676(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n2986 *Node) bool { return (len(child(n2986, roK330)) > 0) })
+	return !anyNode(child(n, roK60), func(n3253 *Node) bool { return (len(child(n3253, roK330)) > 0) })
 }
 
 // UBL-CR-468: not(cac:PaymentTerms/cac:ExchangeRate)
 func roT0677(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n2988 *Node) bool { return (len(child(n2988, roK331)) > 0) })
+	return !anyNode(child(n, roK60), func(n3255 *Node) bool { return (len(child(n3255, roK331)) > 0) })
 }
 
 // UBL-CR-469: not(cac:PaymentTerms/cac:ValidityPeriod)
 func roT0678(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n2990 *Node) bool { return (len(child(n2990, roK179)) > 0) })
+	return !anyNode(child(n, roK60), func(n3257 *Node) bool { return (len(child(n3257, roK179)) > 0) })
 }
 
 // UBL-CR-470: not(cac:PrepaidPayment)
@@ -9442,127 +10624,127 @@ func roT0679(v []Seq, n *Node) bool {
 
 // UBL-CR-471: not(cac:AllowanceCharge/cbc:ID)
 func roT0680(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n2993 *Node) bool { return (len(child(n2993, roK54)) > 0) })
+	return !anyNode(child(n, roK76), func(n3260 *Node) bool { return (len(child(n3260, roK54)) > 0) })
 }
 
 // UBL-CR-472: not(cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0681(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n2995 *Node) bool { return (len(child(n2995, roK333)) > 0) })
+	return !anyNode(child(n, roK76), func(n3262 *Node) bool { return (len(child(n3262, roK333)) > 0) })
 }
 
 // UBL-CR-473: not(cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0682(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n2997 *Node) bool { return (len(child(n2997, roK334)) > 0) })
+	return !anyNode(child(n, roK76), func(n3264 *Node) bool { return (len(child(n3264, roK334)) > 0) })
 }
 
 // UBL-CR-474: not(cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0683(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n2999 *Node) bool { return (len(child(n2999, roK162)) > 0) })
+	return !anyNode(child(n, roK76), func(n3266 *Node) bool { return (len(child(n3266, roK162)) > 0) })
 }
 
 // UBL-CR-475: not(cac:AllowanceCharge/cbc:AccountingCost)
 func roT0684(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3001 *Node) bool { return (len(child(n3001, roK335)) > 0) })
+	return !anyNode(child(n, roK76), func(n3268 *Node) bool { return (len(child(n3268, roK335)) > 0) })
 }
 
 // UBL-CR-476: not(cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0685(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3003 *Node) bool { return (len(child(n3003, roK336)) > 0) })
+	return !anyNode(child(n, roK76), func(n3270 *Node) bool { return (len(child(n3270, roK336)) > 0) })
 }
 
 // UBL-CR-477: not(cac:AllowanceCharge/cac:TaxCategory/cbc:Name)
 func roT0686(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3005 *Node) bool {
-		return anyNode(child(n3005, roK80), func(n3006 *Node) bool { return (len(child(n3006, roK124)) > 0) })
+	return !anyNode(child(n, roK76), func(n3272 *Node) bool {
+		return anyNode(child(n3272, roK80), func(n3273 *Node) bool { return (len(child(n3273, roK124)) > 0) })
 	})
 }
 
 // UBL-CR-478: not(cac:AllowanceCharge/cac:TaxCategory/cbc:BaseUnitMeasure)
 func roT0687(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3008 *Node) bool {
-		return anyNode(child(n3008, roK80), func(n3009 *Node) bool { return (len(child(n3009, roK337)) > 0) })
+	return !anyNode(child(n, roK76), func(n3275 *Node) bool {
+		return anyNode(child(n3275, roK80), func(n3276 *Node) bool { return (len(child(n3276, roK337)) > 0) })
 	})
 }
 
 // UBL-CR-479: not(cac:AllowanceCharge/cac:TaxCategory/cbc:PerUnitAmount)
 func roT0688(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3011 *Node) bool {
-		return anyNode(child(n3011, roK80), func(n3012 *Node) bool { return (len(child(n3012, roK336)) > 0) })
+	return !anyNode(child(n, roK76), func(n3278 *Node) bool {
+		return anyNode(child(n3278, roK80), func(n3279 *Node) bool { return (len(child(n3279, roK336)) > 0) })
 	})
 }
 
 // UBL-CR-480: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReasonCode)
 func roT0689(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3014 *Node) bool {
-		return anyNode(child(n3014, roK80), func(n3015 *Node) bool { return (len(child(n3015, roK146)) > 0) })
+	return !anyNode(child(n, roK76), func(n3281 *Node) bool {
+		return anyNode(child(n3281, roK80), func(n3282 *Node) bool { return (len(child(n3282, roK146)) > 0) })
 	})
 }
 
 // UBL-CR-481: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReason)
 func roT0690(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3017 *Node) bool {
-		return anyNode(child(n3017, roK80), func(n3018 *Node) bool { return (len(child(n3018, roK145)) > 0) })
+	return !anyNode(child(n, roK76), func(n3284 *Node) bool {
+		return anyNode(child(n3284, roK80), func(n3285 *Node) bool { return (len(child(n3285, roK145)) > 0) })
 	})
 }
 
 // UBL-CR-482: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRange)
 func roT0691(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3020 *Node) bool {
-		return anyNode(child(n3020, roK80), func(n3021 *Node) bool { return (len(child(n3021, roK338)) > 0) })
+	return !anyNode(child(n, roK76), func(n3287 *Node) bool {
+		return anyNode(child(n3287, roK80), func(n3288 *Node) bool { return (len(child(n3288, roK338)) > 0) })
 	})
 }
 
 // UBL-CR-483: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRatePercent)
 func roT0692(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3023 *Node) bool {
-		return anyNode(child(n3023, roK80), func(n3024 *Node) bool { return (len(child(n3024, roK339)) > 0) })
+	return !anyNode(child(n, roK76), func(n3290 *Node) bool {
+		return anyNode(child(n3290, roK80), func(n3291 *Node) bool { return (len(child(n3291, roK339)) > 0) })
 	})
 }
 
 // UBL-CR-484: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func roT0693(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3026 *Node) bool {
-		return anyNode(child(n3026, roK80), func(n3027 *Node) bool {
-			return anyNode(child(n3027, roK81), func(n3028 *Node) bool { return (len(child(n3028, roK124)) > 0) })
+	return !anyNode(child(n, roK76), func(n3293 *Node) bool {
+		return anyNode(child(n3293, roK80), func(n3294 *Node) bool {
+			return anyNode(child(n3294, roK81), func(n3295 *Node) bool { return (len(child(n3295, roK124)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-485: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0694(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3030 *Node) bool {
-		return anyNode(child(n3030, roK80), func(n3031 *Node) bool {
-			return anyNode(child(n3031, roK81), func(n3032 *Node) bool { return (len(child(n3032, roK239)) > 0) })
+	return !anyNode(child(n, roK76), func(n3297 *Node) bool {
+		return anyNode(child(n3297, roK80), func(n3298 *Node) bool {
+			return anyNode(child(n3298, roK81), func(n3299 *Node) bool { return (len(child(n3299, roK239)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-486: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0695(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3034 *Node) bool {
-		return anyNode(child(n3034, roK80), func(n3035 *Node) bool {
-			return anyNode(child(n3035, roK81), func(n3036 *Node) bool { return (len(child(n3036, roK240)) > 0) })
+	return !anyNode(child(n, roK76), func(n3301 *Node) bool {
+		return anyNode(child(n3301, roK80), func(n3302 *Node) bool {
+			return anyNode(child(n3302, roK81), func(n3303 *Node) bool { return (len(child(n3303, roK240)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-487: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cac:JurisdiccionRegionAddress)
 func roT0696(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3038 *Node) bool {
-		return anyNode(child(n3038, roK80), func(n3039 *Node) bool {
-			return anyNode(child(n3039, roK81), func(n3040 *Node) bool { return (len(child(n3040, roK340)) > 0) })
+	return !anyNode(child(n, roK76), func(n3305 *Node) bool {
+		return anyNode(child(n3305, roK80), func(n3306 *Node) bool {
+			return anyNode(child(n3306, roK81), func(n3307 *Node) bool { return (len(child(n3307, roK340)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-488: not(cac:AllowanceCharge/cac:TaxTotal)
 func roT0697(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3042 *Node) bool { return (len(child(n3042, roK104)) > 0) })
+	return !anyNode(child(n, roK76), func(n3309 *Node) bool { return (len(child(n3309, roK105)) > 0) })
 }
 
 // UBL-CR-489: not(cac:AllowanceCharge/cac:PaymentMeans)
 func roT0698(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3044 *Node) bool { return (len(child(n3044, roK70)) > 0) })
+	return !anyNode(child(n, roK76), func(n3311 *Node) bool { return (len(child(n3311, roK70)) > 0) })
 }
 
 // UBL-CR-490: not(cac:TaxExchangeRate)
@@ -9587,119 +10769,119 @@ func roT0702(v []Seq, n *Node) bool {
 
 // UBL-CR-494: not(cac:TaxTotal/cbc:RoundingAmount)
 func roT0703(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n3050 *Node) bool { return (len(child(n3050, roK345)) > 0) })
+	return !anyNode(child(n, roK105), func(n3317 *Node) bool { return (len(child(n3317, roK345)) > 0) })
 }
 
 // UBL-CR-495: not(cac:TaxTotal/cbc:TaxEvidenceIndicator)
 func roT0704(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n3052 *Node) bool { return (len(child(n3052, roK346)) > 0) })
+	return !anyNode(child(n, roK105), func(n3319 *Node) bool { return (len(child(n3319, roK346)) > 0) })
 }
 
 // UBL-CR-496: not(cac:TaxTotal/cbc:TaxIncludedIndicator)
 func roT0705(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n3054 *Node) bool { return (len(child(n3054, roK347)) > 0) })
+	return !anyNode(child(n, roK105), func(n3321 *Node) bool { return (len(child(n3321, roK347)) > 0) })
 }
 
 // UBL-CR-497: not(cac:TaxTotal/cac:TaxSubtotal/cbc:CalculationSequenceNumeric)
 func roT0706(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n3056 *Node) bool {
-		return anyNode(child(n3056, roK111), func(n3057 *Node) bool { return (len(child(n3057, roK348)) > 0) })
+	return !anyNode(child(n, roK105), func(n3323 *Node) bool {
+		return anyNode(child(n3323, roK111), func(n3324 *Node) bool { return (len(child(n3324, roK348)) > 0) })
 	})
 }
 
 // UBL-CR-498: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TransactionCurrencyTaxAmount)
 func roT0707(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n3059 *Node) bool {
-		return anyNode(child(n3059, roK111), func(n3060 *Node) bool { return (len(child(n3060, roK349)) > 0) })
+	return !anyNode(child(n, roK105), func(n3326 *Node) bool {
+		return anyNode(child(n3326, roK111), func(n3327 *Node) bool { return (len(child(n3327, roK349)) > 0) })
 	})
 }
 
 // UBL-CR-499: not(cac:TaxTotal/cac:TaxSubtotal/cbc:Percent)
 func roT0708(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n3062 *Node) bool {
-		return anyNode(child(n3062, roK111), func(n3063 *Node) bool { return (len(child(n3063, roK144)) > 0) })
+	return !anyNode(child(n, roK105), func(n3329 *Node) bool {
+		return anyNode(child(n3329, roK111), func(n3330 *Node) bool { return (len(child(n3330, roK144)) > 0) })
 	})
 }
 
 // UBL-CR-500: not(cac:TaxTotal/cac:TaxSubtotal/cbc:BaseUnitMeasure)
 func roT0709(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n3065 *Node) bool {
-		return anyNode(child(n3065, roK111), func(n3066 *Node) bool { return (len(child(n3066, roK337)) > 0) })
+	return !anyNode(child(n, roK105), func(n3332 *Node) bool {
+		return anyNode(child(n3332, roK111), func(n3333 *Node) bool { return (len(child(n3333, roK337)) > 0) })
 	})
 }
 
 // UBL-CR-501: not(cac:TaxTotal/cac:TaxSubtotal/cbc:PerUnitAmount)
 func roT0710(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n3068 *Node) bool {
-		return anyNode(child(n3068, roK111), func(n3069 *Node) bool { return (len(child(n3069, roK336)) > 0) })
+	return !anyNode(child(n, roK105), func(n3335 *Node) bool {
+		return anyNode(child(n3335, roK111), func(n3336 *Node) bool { return (len(child(n3336, roK336)) > 0) })
 	})
 }
 
 // UBL-CR-502: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRange)
 func roT0711(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n3071 *Node) bool {
-		return anyNode(child(n3071, roK111), func(n3072 *Node) bool { return (len(child(n3072, roK338)) > 0) })
+	return !anyNode(child(n, roK105), func(n3338 *Node) bool {
+		return anyNode(child(n3338, roK111), func(n3339 *Node) bool { return (len(child(n3339, roK338)) > 0) })
 	})
 }
 
 // UBL-CR-503: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRatePercent)
 func roT0712(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n3074 *Node) bool {
-		return anyNode(child(n3074, roK111), func(n3075 *Node) bool { return (len(child(n3075, roK339)) > 0) })
+	return !anyNode(child(n, roK105), func(n3341 *Node) bool {
+		return anyNode(child(n3341, roK111), func(n3342 *Node) bool { return (len(child(n3342, roK339)) > 0) })
 	})
 }
 
 // UBL-CR-504: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:Name)
 func roT0713(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n3077 *Node) bool {
-		return anyNode(child(n3077, roK111), func(n3078 *Node) bool {
-			return anyNode(child(n3078, roK80), func(n3079 *Node) bool { return (len(child(n3079, roK124)) > 0) })
+	return !anyNode(child(n, roK105), func(n3344 *Node) bool {
+		return anyNode(child(n3344, roK111), func(n3345 *Node) bool {
+			return anyNode(child(n3345, roK80), func(n3346 *Node) bool { return (len(child(n3346, roK124)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-505: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:BaseUnitMeasure)
 func roT0714(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n3081 *Node) bool {
-		return anyNode(child(n3081, roK111), func(n3082 *Node) bool {
-			return anyNode(child(n3082, roK80), func(n3083 *Node) bool { return (len(child(n3083, roK337)) > 0) })
+	return !anyNode(child(n, roK105), func(n3348 *Node) bool {
+		return anyNode(child(n3348, roK111), func(n3349 *Node) bool {
+			return anyNode(child(n3349, roK80), func(n3350 *Node) bool { return (len(child(n3350, roK337)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-506: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:PerUnitAmount)
 func roT0715(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n3085 *Node) bool {
-		return anyNode(child(n3085, roK111), func(n3086 *Node) bool {
-			return anyNode(child(n3086, roK80), func(n3087 *Node) bool { return (len(child(n3087, roK336)) > 0) })
+	return !anyNode(child(n, roK105), func(n3352 *Node) bool {
+		return anyNode(child(n3352, roK111), func(n3353 *Node) bool {
+			return anyNode(child(n3353, roK80), func(n3354 *Node) bool { return (len(child(n3354, roK336)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-507: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRange)
 func roT0716(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n3089 *Node) bool {
-		return anyNode(child(n3089, roK111), func(n3090 *Node) bool {
-			return anyNode(child(n3090, roK80), func(n3091 *Node) bool { return (len(child(n3091, roK338)) > 0) })
+	return !anyNode(child(n, roK105), func(n3356 *Node) bool {
+		return anyNode(child(n3356, roK111), func(n3357 *Node) bool {
+			return anyNode(child(n3357, roK80), func(n3358 *Node) bool { return (len(child(n3358, roK338)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-508: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRatePercent)
 func roT0717(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n3093 *Node) bool {
-		return anyNode(child(n3093, roK111), func(n3094 *Node) bool {
-			return anyNode(child(n3094, roK80), func(n3095 *Node) bool { return (len(child(n3095, roK339)) > 0) })
+	return !anyNode(child(n, roK105), func(n3360 *Node) bool {
+		return anyNode(child(n3360, roK111), func(n3361 *Node) bool {
+			return anyNode(child(n3361, roK80), func(n3362 *Node) bool { return (len(child(n3362, roK339)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-509: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func roT0718(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n3097 *Node) bool {
-		return anyNode(child(n3097, roK111), func(n3098 *Node) bool {
-			return anyNode(child(n3098, roK80), func(n3099 *Node) bool {
-				return anyNode(child(n3099, roK81), func(n3100 *Node) bool { return (len(child(n3100, roK124)) > 0) })
+	return !anyNode(child(n, roK105), func(n3364 *Node) bool {
+		return anyNode(child(n3364, roK111), func(n3365 *Node) bool {
+			return anyNode(child(n3365, roK80), func(n3366 *Node) bool {
+				return anyNode(child(n3366, roK81), func(n3367 *Node) bool { return (len(child(n3367, roK124)) > 0) })
 			})
 		})
 	})
@@ -9707,10 +10889,10 @@ func roT0718(v []Seq, n *Node) bool {
 
 // UBL-CR-510: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0719(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n3102 *Node) bool {
-		return anyNode(child(n3102, roK111), func(n3103 *Node) bool {
-			return anyNode(child(n3103, roK80), func(n3104 *Node) bool {
-				return anyNode(child(n3104, roK81), func(n3105 *Node) bool { return (len(child(n3105, roK239)) > 0) })
+	return !anyNode(child(n, roK105), func(n3369 *Node) bool {
+		return anyNode(child(n3369, roK111), func(n3370 *Node) bool {
+			return anyNode(child(n3370, roK80), func(n3371 *Node) bool {
+				return anyNode(child(n3371, roK81), func(n3372 *Node) bool { return (len(child(n3372, roK239)) > 0) })
 			})
 		})
 	})
@@ -9718,10 +10900,10 @@ func roT0719(v []Seq, n *Node) bool {
 
 // UBL-CR-511: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0720(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n3107 *Node) bool {
-		return anyNode(child(n3107, roK111), func(n3108 *Node) bool {
-			return anyNode(child(n3108, roK80), func(n3109 *Node) bool {
-				return anyNode(child(n3109, roK81), func(n3110 *Node) bool { return (len(child(n3110, roK240)) > 0) })
+	return !anyNode(child(n, roK105), func(n3374 *Node) bool {
+		return anyNode(child(n3374, roK111), func(n3375 *Node) bool {
+			return anyNode(child(n3375, roK80), func(n3376 *Node) bool {
+				return anyNode(child(n3376, roK81), func(n3377 *Node) bool { return (len(child(n3377, roK240)) > 0) })
 			})
 		})
 	})
@@ -9729,10 +10911,10 @@ func roT0720(v []Seq, n *Node) bool {
 
 // UBL-CR-512: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0721(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n3112 *Node) bool {
-		return anyNode(child(n3112, roK111), func(n3113 *Node) bool {
-			return anyNode(child(n3113, roK80), func(n3114 *Node) bool {
-				return anyNode(child(n3114, roK81), func(n3115 *Node) bool { return (len(child(n3115, roK241)) > 0) })
+	return !anyNode(child(n, roK105), func(n3379 *Node) bool {
+		return anyNode(child(n3379, roK111), func(n3380 *Node) bool {
+			return anyNode(child(n3380, roK80), func(n3381 *Node) bool {
+				return anyNode(child(n3381, roK81), func(n3382 *Node) bool { return (len(child(n3382, roK241)) > 0) })
 			})
 		})
 	})
@@ -9745,718 +10927,1406 @@ func roT0722(v []Seq, n *Node) bool {
 
 // UBL-CR-514: not(cac:LegalMonetaryTotal/cbc:PayableAlternativeAmount)
 func roT0723(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK56), func(n3118 *Node) bool { return (len(child(n3118, roK351)) > 0) })
+	return !anyNode(child(n, roK56), func(n3385 *Node) bool { return (len(child(n3385, roK351)) > 0) })
 }
 
 // UBL-CR-515: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:UUID)
 func roT0724(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3120 *Node) Seq { return child(n3120, roK157) }))
+	return !(anyNode(child(n, roK89), func(n3387 *Node) bool { return (len(child(n3387, roK157)) > 0) }) || anyNode(child(n, roK90), func(n3389 *Node) bool { return (len(child(n3389, roK157)) > 0) }))
 }
 
 // UBL-CR-516: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:TaxPointDate)
 func roT0725(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3121 *Node) Seq { return child(n3121, roK115) }))
+	return !(anyNode(child(n, roK89), func(n3391 *Node) bool { return (len(child(n3391, roK115)) > 0) }) || anyNode(child(n, roK90), func(n3393 *Node) bool { return (len(child(n3393, roK115)) > 0) }))
 }
 
 // UBL-CR-517: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:AccountingCostCode)
 func roT0726(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3122 *Node) Seq { return child(n3122, roK162) }))
+	return !(anyNode(child(n, roK89), func(n3395 *Node) bool { return (len(child(n3395, roK162)) > 0) }) || anyNode(child(n, roK90), func(n3397 *Node) bool { return (len(child(n3397, roK162)) > 0) }))
 }
 
 // UBL-CR-518: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:PaymentPurposeCode)
 func roT0727(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3123 *Node) Seq { return child(n3123, roK352) }))
+	return !(anyNode(child(n, roK89), func(n3399 *Node) bool { return (len(child(n3399, roK352)) > 0) }) || anyNode(child(n, roK90), func(n3401 *Node) bool { return (len(child(n3401, roK352)) > 0) }))
 }
 
 // UBL-CR-519: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:FreeOfChargeIndicator)
 func roT0728(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3124 *Node) Seq { return child(n3124, roK353) }))
+	return !(anyNode(child(n, roK89), func(n3403 *Node) bool { return (len(child(n3403, roK353)) > 0) }) || anyNode(child(n, roK90), func(n3405 *Node) bool { return (len(child(n3405, roK353)) > 0) }))
 }
 
 // UBL-CR-520: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:StartTime)
 func roT0729(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3125 *Node) Seq { return child(n3125, roK116) }), func(n3126 *Node) Seq { return child(n3126, roK164) }))
+	return !(anyNode(child(n, roK89), func(n3407 *Node) bool {
+		return anyNode(child(n3407, roK116), func(n3408 *Node) bool { return (len(child(n3408, roK164)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3410 *Node) bool {
+		return anyNode(child(n3410, roK116), func(n3411 *Node) bool { return (len(child(n3411, roK164)) > 0) })
+	}))
 }
 
 // UBL-CR-521: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:EndTime)
 func roT0730(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3127 *Node) Seq { return child(n3127, roK116) }), func(n3128 *Node) Seq { return child(n3128, roK165) }))
+	return !(anyNode(child(n, roK89), func(n3413 *Node) bool {
+		return anyNode(child(n3413, roK116), func(n3414 *Node) bool { return (len(child(n3414, roK165)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3416 *Node) bool {
+		return anyNode(child(n3416, roK116), func(n3417 *Node) bool { return (len(child(n3417, roK165)) > 0) })
+	}))
 }
 
 // UBL-CR-522: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DurationMeasure)
 func roT0731(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3129 *Node) Seq { return child(n3129, roK116) }), func(n3130 *Node) Seq { return child(n3130, roK166) }))
+	return !(anyNode(child(n, roK89), func(n3419 *Node) bool {
+		return anyNode(child(n3419, roK116), func(n3420 *Node) bool { return (len(child(n3420, roK166)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3422 *Node) bool {
+		return anyNode(child(n3422, roK116), func(n3423 *Node) bool { return (len(child(n3423, roK166)) > 0) })
+	}))
 }
 
 // UBL-CR-523: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DescriptionCode)
 func roT0732(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3131 *Node) Seq { return child(n3131, roK116) }), func(n3132 *Node) Seq { return child(n3132, roK117) }))
+	return !(anyNode(child(n, roK89), func(n3425 *Node) bool {
+		return anyNode(child(n3425, roK116), func(n3426 *Node) bool { return (len(child(n3426, roK117)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3428 *Node) bool {
+		return anyNode(child(n3428, roK116), func(n3429 *Node) bool { return (len(child(n3429, roK117)) > 0) })
+	}))
 }
 
 // UBL-CR-524: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:Description)
 func roT0733(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3133 *Node) Seq { return child(n3133, roK116) }), func(n3134 *Node) Seq { return child(n3134, roK167) }))
+	return !(anyNode(child(n, roK89), func(n3431 *Node) bool {
+		return anyNode(child(n3431, roK116), func(n3432 *Node) bool { return (len(child(n3432, roK167)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3434 *Node) bool {
+		return anyNode(child(n3434, roK116), func(n3435 *Node) bool { return (len(child(n3435, roK167)) > 0) })
+	}))
 }
 
 // UBL-CR-525: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:SalesOrderLineID)
 func roT0734(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3135 *Node) Seq { return child(n3135, roK354) }), func(n3136 *Node) Seq { return child(n3136, roK355) }))
+	return !(anyNode(child(n, roK89), func(n3437 *Node) bool {
+		return anyNode(child(n3437, roK354), func(n3438 *Node) bool { return (len(child(n3438, roK355)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3440 *Node) bool {
+		return anyNode(child(n3440, roK354), func(n3441 *Node) bool { return (len(child(n3441, roK355)) > 0) })
+	}))
 }
 
 // UBL-CR-526: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:UUID)
 func roT0735(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3137 *Node) Seq { return child(n3137, roK354) }), func(n3138 *Node) Seq { return child(n3138, roK157) }))
+	return !(anyNode(child(n, roK89), func(n3443 *Node) bool {
+		return anyNode(child(n3443, roK354), func(n3444 *Node) bool { return (len(child(n3444, roK157)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3446 *Node) bool {
+		return anyNode(child(n3446, roK354), func(n3447 *Node) bool { return (len(child(n3447, roK157)) > 0) })
+	}))
 }
 
 // UBL-CR-527: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:LineStatusCode)
 func roT0736(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3139 *Node) Seq { return child(n3139, roK354) }), func(n3140 *Node) Seq { return child(n3140, roK356) }))
+	return !(anyNode(child(n, roK89), func(n3449 *Node) bool {
+		return anyNode(child(n3449, roK354), func(n3450 *Node) bool { return (len(child(n3450, roK356)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3452 *Node) bool {
+		return anyNode(child(n3452, roK354), func(n3453 *Node) bool { return (len(child(n3453, roK356)) > 0) })
+	}))
 }
 
 // UBL-CR-528: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cac:OrderReference)
 func roT0737(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3141 *Node) Seq { return child(n3141, roK354) }), func(n3142 *Node) Seq { return child(n3142, roK168) }))
+	return !(anyNode(child(n, roK89), func(n3455 *Node) bool {
+		return anyNode(child(n3455, roK354), func(n3456 *Node) bool { return (len(child(n3456, roK168)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3458 *Node) bool {
+		return anyNode(child(n3458, roK354), func(n3459 *Node) bool { return (len(child(n3459, roK168)) > 0) })
+	}))
 }
 
 // UBL-CR-529: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DespatchLineReference)
 func roT0738(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3143 *Node) Seq { return child(n3143, roK357) }))
+	return !(anyNode(child(n, roK89), func(n3461 *Node) bool { return (len(child(n3461, roK357)) > 0) }) || anyNode(child(n, roK90), func(n3463 *Node) bool { return (len(child(n3463, roK357)) > 0) }))
 }
 
 // UBL-CR-530: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ReceiptLineReference)
 func roT0739(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3144 *Node) Seq { return child(n3144, roK358) }))
+	return !(anyNode(child(n, roK89), func(n3465 *Node) bool { return (len(child(n3465, roK358)) > 0) }) || anyNode(child(n, roK90), func(n3467 *Node) bool { return (len(child(n3467, roK358)) > 0) }))
 }
 
 // UBL-CR-531: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:BillingReference)
 func roT0740(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3145 *Node) Seq { return child(n3145, roK141) }))
+	return !(anyNode(child(n, roK89), func(n3469 *Node) bool { return (len(child(n3469, roK141)) > 0) }) || anyNode(child(n, roK90), func(n3471 *Node) bool { return (len(child(n3471, roK141)) > 0) }))
 }
 
 // UBL-CR-532: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:CopyIndicator)
 func roT0741(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3146 *Node) Seq { return child(n3146, roK171) }), func(n3147 *Node) Seq { return child(n3147, roK156) }))
+	return !(anyNode(child(n, roK89), func(n3473 *Node) bool {
+		return anyNode(child(n3473, roK171), func(n3474 *Node) bool { return (len(child(n3474, roK156)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3476 *Node) bool {
+		return anyNode(child(n3476, roK171), func(n3477 *Node) bool { return (len(child(n3477, roK156)) > 0) })
+	}))
 }
 
 // UBL-CR-533: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:UUID)
 func roT0742(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3148 *Node) Seq { return child(n3148, roK171) }), func(n3149 *Node) Seq { return child(n3149, roK157) }))
+	return !(anyNode(child(n, roK89), func(n3479 *Node) bool {
+		return anyNode(child(n3479, roK171), func(n3480 *Node) bool { return (len(child(n3480, roK157)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3482 *Node) bool {
+		return anyNode(child(n3482, roK171), func(n3483 *Node) bool { return (len(child(n3483, roK157)) > 0) })
+	}))
 }
 
 // UBL-CR-534: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueDate)
 func roT0743(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3150 *Node) Seq { return child(n3150, roK171) }), func(n3151 *Node) Seq { return child(n3151, roK97) }))
+	return !(anyNode(child(n, roK89), func(n3485 *Node) bool {
+		return anyNode(child(n3485, roK171), func(n3486 *Node) bool { return (len(child(n3486, roK97)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3488 *Node) bool {
+		return anyNode(child(n3488, roK171), func(n3489 *Node) bool { return (len(child(n3489, roK97)) > 0) })
+	}))
 }
 
 // UBL-CR-535: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueTime)
 func roT0744(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3152 *Node) Seq { return child(n3152, roK171) }), func(n3153 *Node) Seq { return child(n3153, roK158) }))
+	return !(anyNode(child(n, roK89), func(n3491 *Node) bool {
+		return anyNode(child(n3491, roK171), func(n3492 *Node) bool { return (len(child(n3492, roK158)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3494 *Node) bool {
+		return anyNode(child(n3494, roK171), func(n3495 *Node) bool { return (len(child(n3495, roK158)) > 0) })
+	}))
 }
 
 // UBL-CR-537: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentType)
 func roT0745(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3154 *Node) Seq { return child(n3154, roK171) }), func(n3155 *Node) Seq { return child(n3155, roK172) }))
+	return !(anyNode(child(n, roK89), func(n3497 *Node) bool {
+		return anyNode(child(n3497, roK171), func(n3498 *Node) bool { return (len(child(n3498, roK172)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3500 *Node) bool {
+		return anyNode(child(n3500, roK171), func(n3501 *Node) bool { return (len(child(n3501, roK172)) > 0) })
+	}))
 }
 
 // UBL-CR-538: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:XPath)
 func roT0746(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3156 *Node) Seq { return child(n3156, roK171) }), func(n3157 *Node) Seq { return child(n3157, roK173) }))
+	return !(anyNode(child(n, roK89), func(n3503 *Node) bool {
+		return anyNode(child(n3503, roK171), func(n3504 *Node) bool { return (len(child(n3504, roK173)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3506 *Node) bool {
+		return anyNode(child(n3506, roK171), func(n3507 *Node) bool { return (len(child(n3507, roK173)) > 0) })
+	}))
 }
 
 // UBL-CR-539: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LanguageID)
 func roT0747(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3158 *Node) Seq { return child(n3158, roK171) }), func(n3159 *Node) Seq { return child(n3159, roK174) }))
+	return !(anyNode(child(n, roK89), func(n3509 *Node) bool {
+		return anyNode(child(n3509, roK171), func(n3510 *Node) bool { return (len(child(n3510, roK174)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3512 *Node) bool {
+		return anyNode(child(n3512, roK171), func(n3513 *Node) bool { return (len(child(n3513, roK174)) > 0) })
+	}))
 }
 
 // UBL-CR-540: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LocaleCode)
 func roT0748(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3160 *Node) Seq { return child(n3160, roK171) }), func(n3161 *Node) Seq { return child(n3161, roK175) }))
+	return !(anyNode(child(n, roK89), func(n3515 *Node) bool {
+		return anyNode(child(n3515, roK171), func(n3516 *Node) bool { return (len(child(n3516, roK175)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3518 *Node) bool {
+		return anyNode(child(n3518, roK171), func(n3519 *Node) bool { return (len(child(n3519, roK175)) > 0) })
+	}))
 }
 
 // UBL-CR-541: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:VersionID)
 func roT0749(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3162 *Node) Seq { return child(n3162, roK171) }), func(n3163 *Node) Seq { return child(n3163, roK176) }))
+	return !(anyNode(child(n, roK89), func(n3521 *Node) bool {
+		return anyNode(child(n3521, roK171), func(n3522 *Node) bool { return (len(child(n3522, roK176)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3524 *Node) bool {
+		return anyNode(child(n3524, roK171), func(n3525 *Node) bool { return (len(child(n3525, roK176)) > 0) })
+	}))
 }
 
 // UBL-CR-542: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentStatusCode)
 func roT0750(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3164 *Node) Seq { return child(n3164, roK171) }), func(n3165 *Node) Seq { return child(n3165, roK177) }))
+	return !(anyNode(child(n, roK89), func(n3527 *Node) bool {
+		return anyNode(child(n3527, roK171), func(n3528 *Node) bool { return (len(child(n3528, roK177)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3530 *Node) bool {
+		return anyNode(child(n3530, roK171), func(n3531 *Node) bool { return (len(child(n3531, roK177)) > 0) })
+	}))
 }
 
 // UBL-CR-543: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentDescription)
 func roT0751(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3166 *Node) Seq { return child(n3166, roK171) }), func(n3167 *Node) Seq { return child(n3167, roK147) }))
+	return !(anyNode(child(n, roK89), func(n3533 *Node) bool {
+		return anyNode(child(n3533, roK171), func(n3534 *Node) bool { return (len(child(n3534, roK147)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3536 *Node) bool {
+		return anyNode(child(n3536, roK171), func(n3537 *Node) bool { return (len(child(n3537, roK147)) > 0) })
+	}))
 }
 
 // UBL-CR-544: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:Attachment)
 func roT0752(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3168 *Node) Seq { return child(n3168, roK171) }), func(n3169 *Node) Seq { return child(n3169, roK178) }))
+	return !(anyNode(child(n, roK89), func(n3539 *Node) bool {
+		return anyNode(child(n3539, roK171), func(n3540 *Node) bool { return (len(child(n3540, roK178)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3542 *Node) bool {
+		return anyNode(child(n3542, roK171), func(n3543 *Node) bool { return (len(child(n3543, roK178)) > 0) })
+	}))
 }
 
 // UBL-CR-545: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ValidityPeriod)
 func roT0753(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3170 *Node) Seq { return child(n3170, roK171) }), func(n3171 *Node) Seq { return child(n3171, roK179) }))
+	return !(anyNode(child(n, roK89), func(n3545 *Node) bool {
+		return anyNode(child(n3545, roK171), func(n3546 *Node) bool { return (len(child(n3546, roK179)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3548 *Node) bool {
+		return anyNode(child(n3548, roK171), func(n3549 *Node) bool { return (len(child(n3549, roK179)) > 0) })
+	}))
 }
 
 // UBL-CR-546: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:IssuerParty)
 func roT0754(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3172 *Node) Seq { return child(n3172, roK171) }), func(n3173 *Node) Seq { return child(n3173, roK180) }))
+	return !(anyNode(child(n, roK89), func(n3551 *Node) bool {
+		return anyNode(child(n3551, roK171), func(n3552 *Node) bool { return (len(child(n3552, roK180)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3554 *Node) bool {
+		return anyNode(child(n3554, roK171), func(n3555 *Node) bool { return (len(child(n3555, roK180)) > 0) })
+	}))
 }
 
 // UBL-CR-547: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ResultOfVerification)
 func roT0755(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3174 *Node) Seq { return child(n3174, roK171) }), func(n3175 *Node) Seq { return child(n3175, roK181) }))
+	return !(anyNode(child(n, roK89), func(n3557 *Node) bool {
+		return anyNode(child(n3557, roK171), func(n3558 *Node) bool { return (len(child(n3558, roK181)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3560 *Node) bool {
+		return anyNode(child(n3560, roK171), func(n3561 *Node) bool { return (len(child(n3561, roK181)) > 0) })
+	}))
 }
 
 // UBL-CR-548: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PricingReference)
 func roT0756(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3176 *Node) Seq { return child(n3176, roK359) }))
+	return !(anyNode(child(n, roK89), func(n3563 *Node) bool { return (len(child(n3563, roK359)) > 0) }) || anyNode(child(n, roK90), func(n3565 *Node) bool { return (len(child(n3565, roK359)) > 0) }))
 }
 
 // UBL-CR-549: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OriginatorParty)
 func roT0757(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3177 *Node) Seq { return child(n3177, roK360) }))
+	return !(anyNode(child(n, roK89), func(n3567 *Node) bool { return (len(child(n3567, roK360)) > 0) }) || anyNode(child(n, roK90), func(n3569 *Node) bool { return (len(child(n3569, roK360)) > 0) }))
 }
 
 // UBL-CR-550: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Delivery)
 func roT0758(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3178 *Node) Seq { return child(n3178, roK75) }))
+	return !(anyNode(child(n, roK89), func(n3571 *Node) bool { return (len(child(n3571, roK75)) > 0) }) || anyNode(child(n, roK90), func(n3573 *Node) bool { return (len(child(n3573, roK75)) > 0) }))
 }
 
 // UBL-CR-551: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PaymentTerms)
 func roT0759(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3179 *Node) Seq { return child(n3179, roK60) }))
+	return !(anyNode(child(n, roK89), func(n3575 *Node) bool { return (len(child(n3575, roK60)) > 0) }) || anyNode(child(n, roK90), func(n3577 *Node) bool { return (len(child(n3577, roK60)) > 0) }))
 }
 
 // UBL-CR-552: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:ID)
 func roT0760(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3180 *Node) Seq { return child(n3180, roK76) }), func(n3181 *Node) Seq { return child(n3181, roK54) }))
+	return !(anyNode(child(n, roK89), func(n3579 *Node) bool {
+		return anyNode(child(n3579, roK76), func(n3580 *Node) bool { return (len(child(n3580, roK54)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3582 *Node) bool {
+		return anyNode(child(n3582, roK76), func(n3583 *Node) bool { return (len(child(n3583, roK54)) > 0) })
+	}))
 }
 
 // UBL-CR-553: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0761(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3182 *Node) Seq { return child(n3182, roK76) }), func(n3183 *Node) Seq { return child(n3183, roK333) }))
+	return !(anyNode(child(n, roK89), func(n3585 *Node) bool {
+		return anyNode(child(n3585, roK76), func(n3586 *Node) bool { return (len(child(n3586, roK333)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3588 *Node) bool {
+		return anyNode(child(n3588, roK76), func(n3589 *Node) bool { return (len(child(n3589, roK333)) > 0) })
+	}))
 }
 
 // UBL-CR-554: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0762(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3184 *Node) Seq { return child(n3184, roK76) }), func(n3185 *Node) Seq { return child(n3185, roK334) }))
+	return !(anyNode(child(n, roK89), func(n3591 *Node) bool {
+		return anyNode(child(n3591, roK76), func(n3592 *Node) bool { return (len(child(n3592, roK334)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3594 *Node) bool {
+		return anyNode(child(n3594, roK76), func(n3595 *Node) bool { return (len(child(n3595, roK334)) > 0) })
+	}))
 }
 
 // UBL-CR-555: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0763(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3186 *Node) Seq { return child(n3186, roK76) }), func(n3187 *Node) Seq { return child(n3187, roK162) }))
+	return !(anyNode(child(n, roK89), func(n3597 *Node) bool {
+		return anyNode(child(n3597, roK76), func(n3598 *Node) bool { return (len(child(n3598, roK162)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3600 *Node) bool {
+		return anyNode(child(n3600, roK76), func(n3601 *Node) bool { return (len(child(n3601, roK162)) > 0) })
+	}))
 }
 
 // UBL-CR-556: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCost)
 func roT0764(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3188 *Node) Seq { return child(n3188, roK76) }), func(n3189 *Node) Seq { return child(n3189, roK335) }))
+	return !(anyNode(child(n, roK89), func(n3603 *Node) bool {
+		return anyNode(child(n3603, roK76), func(n3604 *Node) bool { return (len(child(n3604, roK335)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3606 *Node) bool {
+		return anyNode(child(n3606, roK76), func(n3607 *Node) bool { return (len(child(n3607, roK335)) > 0) })
+	}))
 }
 
 // UBL-CR-557: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0765(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3190 *Node) Seq { return child(n3190, roK76) }), func(n3191 *Node) Seq { return child(n3191, roK336) }))
+	return !(anyNode(child(n, roK89), func(n3609 *Node) bool {
+		return anyNode(child(n3609, roK76), func(n3610 *Node) bool { return (len(child(n3610, roK336)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3612 *Node) bool {
+		return anyNode(child(n3612, roK76), func(n3613 *Node) bool { return (len(child(n3613, roK336)) > 0) })
+	}))
 }
 
 // UBL-CR-558: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxCategory)
 func roT0766(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3192 *Node) Seq { return child(n3192, roK76) }), func(n3193 *Node) Seq { return child(n3193, roK80) }))
+	return !(anyNode(child(n, roK89), func(n3615 *Node) bool {
+		return anyNode(child(n3615, roK76), func(n3616 *Node) bool { return (len(child(n3616, roK80)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3618 *Node) bool {
+		return anyNode(child(n3618, roK76), func(n3619 *Node) bool { return (len(child(n3619, roK80)) > 0) })
+	}))
 }
 
 // UBL-CR-559: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxTotal)
 func roT0767(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3194 *Node) Seq { return child(n3194, roK76) }), func(n3195 *Node) Seq { return child(n3195, roK104) }))
+	return !(anyNode(child(n, roK89), func(n3621 *Node) bool {
+		return anyNode(child(n3621, roK76), func(n3622 *Node) bool { return (len(child(n3622, roK105)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3624 *Node) bool {
+		return anyNode(child(n3624, roK76), func(n3625 *Node) bool { return (len(child(n3625, roK105)) > 0) })
+	}))
 }
 
 // UBL-CR-560: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:PaymentMeans)
 func roT0768(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3196 *Node) Seq { return child(n3196, roK76) }), func(n3197 *Node) Seq { return child(n3197, roK70) }))
+	return !(anyNode(child(n, roK89), func(n3627 *Node) bool {
+		return anyNode(child(n3627, roK76), func(n3628 *Node) bool { return (len(child(n3628, roK70)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3630 *Node) bool {
+		return anyNode(child(n3630, roK76), func(n3631 *Node) bool { return (len(child(n3631, roK70)) > 0) })
+	}))
 }
 
 // UBL-CR-561: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:TaxTotal)
 func roT0769(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3198 *Node) Seq { return child(n3198, roK104) }))
+	return !(anyNode(child(n, roK89), func(n3633 *Node) bool { return (len(child(n3633, roK105)) > 0) }) || anyNode(child(n, roK90), func(n3635 *Node) bool { return (len(child(n3635, roK105)) > 0) }))
 }
 
 // UBL-CR-562: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:WithholdingTaxTotal)
 func roT0770(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3199 *Node) Seq { return child(n3199, roK350) }))
+	return !(anyNode(child(n, roK89), func(n3637 *Node) bool { return (len(child(n3637, roK350)) > 0) }) || anyNode(child(n, roK90), func(n3639 *Node) bool { return (len(child(n3639, roK350)) > 0) }))
 }
 
 // UBL-CR-563: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackQuantity)
 func roT0771(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3200 *Node) Seq { return child(n3200, roK123) }), func(n3201 *Node) Seq { return child(n3201, roK361) }))
+	return !(anyNode(child(n, roK89), func(n3641 *Node) bool {
+		return anyNode(child(n3641, roK123), func(n3642 *Node) bool { return (len(child(n3642, roK361)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3644 *Node) bool {
+		return anyNode(child(n3644, roK123), func(n3645 *Node) bool { return (len(child(n3645, roK361)) > 0) })
+	}))
 }
 
 // UBL-CR-564: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackSizeNumeric)
 func roT0772(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3202 *Node) Seq { return child(n3202, roK123) }), func(n3203 *Node) Seq { return child(n3203, roK362) }))
+	return !(anyNode(child(n, roK89), func(n3647 *Node) bool {
+		return anyNode(child(n3647, roK123), func(n3648 *Node) bool { return (len(child(n3648, roK362)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3650 *Node) bool {
+		return anyNode(child(n3650, roK123), func(n3651 *Node) bool { return (len(child(n3651, roK362)) > 0) })
+	}))
 }
 
 // UBL-CR-565: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:CatalogueIndicator)
 func roT0773(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3204 *Node) Seq { return child(n3204, roK123) }), func(n3205 *Node) Seq { return child(n3205, roK363) }))
+	return !(anyNode(child(n, roK89), func(n3653 *Node) bool {
+		return anyNode(child(n3653, roK123), func(n3654 *Node) bool { return (len(child(n3654, roK363)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3656 *Node) bool {
+		return anyNode(child(n3656, roK123), func(n3657 *Node) bool { return (len(child(n3657, roK363)) > 0) })
+	}))
 }
 
 // UBL-CR-566: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:HazardousRiskIndicator)
 func roT0774(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3206 *Node) Seq { return child(n3206, roK123) }), func(n3207 *Node) Seq { return child(n3207, roK364) }))
+	return !(anyNode(child(n, roK89), func(n3659 *Node) bool {
+		return anyNode(child(n3659, roK123), func(n3660 *Node) bool { return (len(child(n3660, roK364)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3662 *Node) bool {
+		return anyNode(child(n3662, roK123), func(n3663 *Node) bool { return (len(child(n3663, roK364)) > 0) })
+	}))
 }
 
 // UBL-CR-567: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:AdditionalInformation)
 func roT0775(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3208 *Node) Seq { return child(n3208, roK123) }), func(n3209 *Node) Seq { return child(n3209, roK365) }))
+	return !(anyNode(child(n, roK89), func(n3665 *Node) bool {
+		return anyNode(child(n3665, roK123), func(n3666 *Node) bool { return (len(child(n3666, roK365)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3668 *Node) bool {
+		return anyNode(child(n3668, roK123), func(n3669 *Node) bool { return (len(child(n3669, roK365)) > 0) })
+	}))
 }
 
 // UBL-CR-568: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:Keyword)
 func roT0776(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3210 *Node) Seq { return child(n3210, roK123) }), func(n3211 *Node) Seq { return child(n3211, roK366) }))
+	return !(anyNode(child(n, roK89), func(n3671 *Node) bool {
+		return anyNode(child(n3671, roK123), func(n3672 *Node) bool { return (len(child(n3672, roK366)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3674 *Node) bool {
+		return anyNode(child(n3674, roK123), func(n3675 *Node) bool { return (len(child(n3675, roK366)) > 0) })
+	}))
 }
 
 // UBL-CR-569: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:BrandName)
 func roT0777(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3212 *Node) Seq { return child(n3212, roK123) }), func(n3213 *Node) Seq { return child(n3213, roK367) }))
+	return !(anyNode(child(n, roK89), func(n3677 *Node) bool {
+		return anyNode(child(n3677, roK123), func(n3678 *Node) bool { return (len(child(n3678, roK367)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3680 *Node) bool {
+		return anyNode(child(n3680, roK123), func(n3681 *Node) bool { return (len(child(n3681, roK367)) > 0) })
+	}))
 }
 
 // UBL-CR-570: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:ModelName)
 func roT0778(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3214 *Node) Seq { return child(n3214, roK123) }), func(n3215 *Node) Seq { return child(n3215, roK368) }))
+	return !(anyNode(child(n, roK89), func(n3683 *Node) bool {
+		return anyNode(child(n3683, roK123), func(n3684 *Node) bool { return (len(child(n3684, roK368)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3686 *Node) bool {
+		return anyNode(child(n3686, roK123), func(n3687 *Node) bool { return (len(child(n3687, roK368)) > 0) })
+	}))
 }
 
 // UBL-CR-571: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:ExtendedID)
 func roT0779(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3216 *Node) Seq { return child(n3216, roK123) }), func(n3217 *Node) Seq { return child(n3217, roK369) }), func(n3218 *Node) Seq { return child(n3218, roK370) }))
+	return !(anyNode(child(n, roK89), func(n3689 *Node) bool {
+		return anyNode(child(n3689, roK123), func(n3690 *Node) bool {
+			return anyNode(child(n3690, roK369), func(n3691 *Node) bool { return (len(child(n3691, roK370)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3693 *Node) bool {
+		return anyNode(child(n3693, roK123), func(n3694 *Node) bool {
+			return anyNode(child(n3694, roK369), func(n3695 *Node) bool { return (len(child(n3695, roK370)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-572: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:BarecodeSymbologyID)
 func roT0780(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3219 *Node) Seq { return child(n3219, roK123) }), func(n3220 *Node) Seq { return child(n3220, roK369) }), func(n3221 *Node) Seq { return child(n3221, roK371) }))
+	return !(anyNode(child(n, roK89), func(n3697 *Node) bool {
+		return anyNode(child(n3697, roK123), func(n3698 *Node) bool {
+			return anyNode(child(n3698, roK369), func(n3699 *Node) bool { return (len(child(n3699, roK371)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3701 *Node) bool {
+		return anyNode(child(n3701, roK123), func(n3702 *Node) bool {
+			return anyNode(child(n3702, roK369), func(n3703 *Node) bool { return (len(child(n3703, roK371)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-573: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:PhysicalAttribute)
 func roT0781(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3222 *Node) Seq { return child(n3222, roK123) }), func(n3223 *Node) Seq { return child(n3223, roK369) }), func(n3224 *Node) Seq { return child(n3224, roK372) }))
+	return !(anyNode(child(n, roK89), func(n3705 *Node) bool {
+		return anyNode(child(n3705, roK123), func(n3706 *Node) bool {
+			return anyNode(child(n3706, roK369), func(n3707 *Node) bool { return (len(child(n3707, roK372)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3709 *Node) bool {
+		return anyNode(child(n3709, roK123), func(n3710 *Node) bool {
+			return anyNode(child(n3710, roK369), func(n3711 *Node) bool { return (len(child(n3711, roK372)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-574: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:MeasurementDimension)
 func roT0782(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3225 *Node) Seq { return child(n3225, roK123) }), func(n3226 *Node) Seq { return child(n3226, roK369) }), func(n3227 *Node) Seq { return child(n3227, roK373) }))
+	return !(anyNode(child(n, roK89), func(n3713 *Node) bool {
+		return anyNode(child(n3713, roK123), func(n3714 *Node) bool {
+			return anyNode(child(n3714, roK369), func(n3715 *Node) bool { return (len(child(n3715, roK373)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3717 *Node) bool {
+		return anyNode(child(n3717, roK123), func(n3718 *Node) bool {
+			return anyNode(child(n3718, roK369), func(n3719 *Node) bool { return (len(child(n3719, roK373)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-575: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:IssuerParty)
 func roT0783(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3228 *Node) Seq { return child(n3228, roK123) }), func(n3229 *Node) Seq { return child(n3229, roK369) }), func(n3230 *Node) Seq { return child(n3230, roK180) }))
+	return !(anyNode(child(n, roK89), func(n3721 *Node) bool {
+		return anyNode(child(n3721, roK123), func(n3722 *Node) bool {
+			return anyNode(child(n3722, roK369), func(n3723 *Node) bool { return (len(child(n3723, roK180)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3725 *Node) bool {
+		return anyNode(child(n3725, roK123), func(n3726 *Node) bool {
+			return anyNode(child(n3726, roK369), func(n3727 *Node) bool { return (len(child(n3727, roK180)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-576: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:ExtendedID)
 func roT0784(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3231 *Node) Seq { return child(n3231, roK123) }), func(n3232 *Node) Seq { return child(n3232, roK374) }), func(n3233 *Node) Seq { return child(n3233, roK370) }))
+	return !(anyNode(child(n, roK89), func(n3729 *Node) bool {
+		return anyNode(child(n3729, roK123), func(n3730 *Node) bool {
+			return anyNode(child(n3730, roK374), func(n3731 *Node) bool { return (len(child(n3731, roK370)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3733 *Node) bool {
+		return anyNode(child(n3733, roK123), func(n3734 *Node) bool {
+			return anyNode(child(n3734, roK374), func(n3735 *Node) bool { return (len(child(n3735, roK370)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-577: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:BarecodeSymbologyID)
 func roT0785(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3234 *Node) Seq { return child(n3234, roK123) }), func(n3235 *Node) Seq { return child(n3235, roK374) }), func(n3236 *Node) Seq { return child(n3236, roK371) }))
+	return !(anyNode(child(n, roK89), func(n3737 *Node) bool {
+		return anyNode(child(n3737, roK123), func(n3738 *Node) bool {
+			return anyNode(child(n3738, roK374), func(n3739 *Node) bool { return (len(child(n3739, roK371)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3741 *Node) bool {
+		return anyNode(child(n3741, roK123), func(n3742 *Node) bool {
+			return anyNode(child(n3742, roK374), func(n3743 *Node) bool { return (len(child(n3743, roK371)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-578: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:PhysicalAttribute)
 func roT0786(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3237 *Node) Seq { return child(n3237, roK123) }), func(n3238 *Node) Seq { return child(n3238, roK374) }), func(n3239 *Node) Seq { return child(n3239, roK372) }))
+	return !(anyNode(child(n, roK89), func(n3745 *Node) bool {
+		return anyNode(child(n3745, roK123), func(n3746 *Node) bool {
+			return anyNode(child(n3746, roK374), func(n3747 *Node) bool { return (len(child(n3747, roK372)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3749 *Node) bool {
+		return anyNode(child(n3749, roK123), func(n3750 *Node) bool {
+			return anyNode(child(n3750, roK374), func(n3751 *Node) bool { return (len(child(n3751, roK372)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-579: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:MeasurementDimension)
 func roT0787(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3240 *Node) Seq { return child(n3240, roK123) }), func(n3241 *Node) Seq { return child(n3241, roK374) }), func(n3242 *Node) Seq { return child(n3242, roK373) }))
+	return !(anyNode(child(n, roK89), func(n3753 *Node) bool {
+		return anyNode(child(n3753, roK123), func(n3754 *Node) bool {
+			return anyNode(child(n3754, roK374), func(n3755 *Node) bool { return (len(child(n3755, roK373)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3757 *Node) bool {
+		return anyNode(child(n3757, roK123), func(n3758 *Node) bool {
+			return anyNode(child(n3758, roK374), func(n3759 *Node) bool { return (len(child(n3759, roK373)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-580: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:IssuerParty)
 func roT0788(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3243 *Node) Seq { return child(n3243, roK123) }), func(n3244 *Node) Seq { return child(n3244, roK374) }), func(n3245 *Node) Seq { return child(n3245, roK180) }))
+	return !(anyNode(child(n, roK89), func(n3761 *Node) bool {
+		return anyNode(child(n3761, roK123), func(n3762 *Node) bool {
+			return anyNode(child(n3762, roK374), func(n3763 *Node) bool { return (len(child(n3763, roK180)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3765 *Node) bool {
+		return anyNode(child(n3765, roK123), func(n3766 *Node) bool {
+			return anyNode(child(n3766, roK374), func(n3767 *Node) bool { return (len(child(n3767, roK180)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-581: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturersItemIdentification)
 func roT0789(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3246 *Node) Seq { return child(n3246, roK123) }), func(n3247 *Node) Seq { return child(n3247, roK375) }))
+	return !(anyNode(child(n, roK89), func(n3769 *Node) bool {
+		return anyNode(child(n3769, roK123), func(n3770 *Node) bool { return (len(child(n3770, roK375)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3772 *Node) bool {
+		return anyNode(child(n3772, roK123), func(n3773 *Node) bool { return (len(child(n3773, roK375)) > 0) })
+	}))
 }
 
 // UBL-CR-582: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:ExtendedID)
 func roT0790(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3248 *Node) Seq { return child(n3248, roK123) }), func(n3249 *Node) Seq { return child(n3249, roK134) }), func(n3250 *Node) Seq { return child(n3250, roK370) }))
+	return !(anyNode(child(n, roK89), func(n3775 *Node) bool {
+		return anyNode(child(n3775, roK123), func(n3776 *Node) bool {
+			return anyNode(child(n3776, roK134), func(n3777 *Node) bool { return (len(child(n3777, roK370)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3779 *Node) bool {
+		return anyNode(child(n3779, roK123), func(n3780 *Node) bool {
+			return anyNode(child(n3780, roK134), func(n3781 *Node) bool { return (len(child(n3781, roK370)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-583: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:BarecodeSymbologyID)
 func roT0791(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3251 *Node) Seq { return child(n3251, roK123) }), func(n3252 *Node) Seq { return child(n3252, roK134) }), func(n3253 *Node) Seq { return child(n3253, roK371) }))
+	return !(anyNode(child(n, roK89), func(n3783 *Node) bool {
+		return anyNode(child(n3783, roK123), func(n3784 *Node) bool {
+			return anyNode(child(n3784, roK134), func(n3785 *Node) bool { return (len(child(n3785, roK371)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3787 *Node) bool {
+		return anyNode(child(n3787, roK123), func(n3788 *Node) bool {
+			return anyNode(child(n3788, roK134), func(n3789 *Node) bool { return (len(child(n3789, roK371)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-584: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:PhysicalAttribute)
 func roT0792(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3254 *Node) Seq { return child(n3254, roK123) }), func(n3255 *Node) Seq { return child(n3255, roK134) }), func(n3256 *Node) Seq { return child(n3256, roK372) }))
+	return !(anyNode(child(n, roK89), func(n3791 *Node) bool {
+		return anyNode(child(n3791, roK123), func(n3792 *Node) bool {
+			return anyNode(child(n3792, roK134), func(n3793 *Node) bool { return (len(child(n3793, roK372)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3795 *Node) bool {
+		return anyNode(child(n3795, roK123), func(n3796 *Node) bool {
+			return anyNode(child(n3796, roK134), func(n3797 *Node) bool { return (len(child(n3797, roK372)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-585: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:MeasurementDimension)
 func roT0793(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3257 *Node) Seq { return child(n3257, roK123) }), func(n3258 *Node) Seq { return child(n3258, roK134) }), func(n3259 *Node) Seq { return child(n3259, roK373) }))
+	return !(anyNode(child(n, roK89), func(n3799 *Node) bool {
+		return anyNode(child(n3799, roK123), func(n3800 *Node) bool {
+			return anyNode(child(n3800, roK134), func(n3801 *Node) bool { return (len(child(n3801, roK373)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3803 *Node) bool {
+		return anyNode(child(n3803, roK123), func(n3804 *Node) bool {
+			return anyNode(child(n3804, roK134), func(n3805 *Node) bool { return (len(child(n3805, roK373)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-586: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:IssuerParty)
 func roT0794(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3260 *Node) Seq { return child(n3260, roK123) }), func(n3261 *Node) Seq { return child(n3261, roK134) }), func(n3262 *Node) Seq { return child(n3262, roK180) }))
+	return !(anyNode(child(n, roK89), func(n3807 *Node) bool {
+		return anyNode(child(n3807, roK123), func(n3808 *Node) bool {
+			return anyNode(child(n3808, roK134), func(n3809 *Node) bool { return (len(child(n3809, roK180)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3811 *Node) bool {
+		return anyNode(child(n3811, roK123), func(n3812 *Node) bool {
+			return anyNode(child(n3812, roK134), func(n3813 *Node) bool { return (len(child(n3813, roK180)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-587: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueItemIdentification)
 func roT0795(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3263 *Node) Seq { return child(n3263, roK123) }), func(n3264 *Node) Seq { return child(n3264, roK376) }))
+	return !(anyNode(child(n, roK89), func(n3815 *Node) bool {
+		return anyNode(child(n3815, roK123), func(n3816 *Node) bool { return (len(child(n3816, roK376)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3818 *Node) bool {
+		return anyNode(child(n3818, roK123), func(n3819 *Node) bool { return (len(child(n3819, roK376)) > 0) })
+	}))
 }
 
 // UBL-CR-588: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemIdentification)
 func roT0796(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3265 *Node) Seq { return child(n3265, roK123) }), func(n3266 *Node) Seq { return child(n3266, roK377) }))
+	return !(anyNode(child(n, roK89), func(n3821 *Node) bool {
+		return anyNode(child(n3821, roK123), func(n3822 *Node) bool { return (len(child(n3822, roK377)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3824 *Node) bool {
+		return anyNode(child(n3824, roK123), func(n3825 *Node) bool { return (len(child(n3825, roK377)) > 0) })
+	}))
 }
 
 // UBL-CR-589: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueDocumentReference)
 func roT0797(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3267 *Node) Seq { return child(n3267, roK123) }), func(n3268 *Node) Seq { return child(n3268, roK378) }))
+	return !(anyNode(child(n, roK89), func(n3827 *Node) bool {
+		return anyNode(child(n3827, roK123), func(n3828 *Node) bool { return (len(child(n3828, roK378)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3830 *Node) bool {
+		return anyNode(child(n3830, roK123), func(n3831 *Node) bool { return (len(child(n3831, roK378)) > 0) })
+	}))
 }
 
 // UBL-CR-590: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemSpecificationDocumentReference)
 func roT0798(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3269 *Node) Seq { return child(n3269, roK123) }), func(n3270 *Node) Seq { return child(n3270, roK379) }))
+	return !(anyNode(child(n, roK89), func(n3833 *Node) bool {
+		return anyNode(child(n3833, roK123), func(n3834 *Node) bool { return (len(child(n3834, roK379)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3836 *Node) bool {
+		return anyNode(child(n3836, roK123), func(n3837 *Node) bool { return (len(child(n3837, roK379)) > 0) })
+	}))
 }
 
 // UBL-CR-591: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginCountry/cbc:Name)
 func roT0799(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3271 *Node) Seq { return child(n3271, roK123) }), func(n3272 *Node) Seq { return child(n3272, roK380) }), func(n3273 *Node) Seq { return child(n3273, roK124) }))
+	return !(anyNode(child(n, roK89), func(n3839 *Node) bool {
+		return anyNode(child(n3839, roK123), func(n3840 *Node) bool {
+			return anyNode(child(n3840, roK380), func(n3841 *Node) bool { return (len(child(n3841, roK124)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3843 *Node) bool {
+		return anyNode(child(n3843, roK123), func(n3844 *Node) bool {
+			return anyNode(child(n3844, roK380), func(n3845 *Node) bool { return (len(child(n3845, roK124)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-592: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:NatureCode)
 func roT0800(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3274 *Node) Seq { return child(n3274, roK123) }), func(n3275 *Node) Seq { return child(n3275, roK132) }), func(n3276 *Node) Seq { return child(n3276, roK381) }))
+	return !(anyNode(child(n, roK89), func(n3847 *Node) bool {
+		return anyNode(child(n3847, roK123), func(n3848 *Node) bool {
+			return anyNode(child(n3848, roK132), func(n3849 *Node) bool { return (len(child(n3849, roK381)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3851 *Node) bool {
+		return anyNode(child(n3851, roK123), func(n3852 *Node) bool {
+			return anyNode(child(n3852, roK132), func(n3853 *Node) bool { return (len(child(n3853, roK381)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-593: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CargoTypeCode)
 func roT0801(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3277 *Node) Seq { return child(n3277, roK123) }), func(n3278 *Node) Seq { return child(n3278, roK132) }), func(n3279 *Node) Seq { return child(n3279, roK382) }))
+	return !(anyNode(child(n, roK89), func(n3855 *Node) bool {
+		return anyNode(child(n3855, roK123), func(n3856 *Node) bool {
+			return anyNode(child(n3856, roK132), func(n3857 *Node) bool { return (len(child(n3857, roK382)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3859 *Node) bool {
+		return anyNode(child(n3859, roK123), func(n3860 *Node) bool {
+			return anyNode(child(n3860, roK132), func(n3861 *Node) bool { return (len(child(n3861, roK382)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-594: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CommodityCode)
 func roT0802(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3280 *Node) Seq { return child(n3280, roK123) }), func(n3281 *Node) Seq { return child(n3281, roK132) }), func(n3282 *Node) Seq { return child(n3282, roK383) }))
+	return !(anyNode(child(n, roK89), func(n3863 *Node) bool {
+		return anyNode(child(n3863, roK123), func(n3864 *Node) bool {
+			return anyNode(child(n3864, roK132), func(n3865 *Node) bool { return (len(child(n3865, roK383)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3867 *Node) bool {
+		return anyNode(child(n3867, roK123), func(n3868 *Node) bool {
+			return anyNode(child(n3868, roK132), func(n3869 *Node) bool { return (len(child(n3869, roK383)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-595: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:TransactionConditions)
 func roT0803(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3283 *Node) Seq { return child(n3283, roK123) }), func(n3284 *Node) Seq { return child(n3284, roK384) }))
+	return !(anyNode(child(n, roK89), func(n3871 *Node) bool {
+		return anyNode(child(n3871, roK123), func(n3872 *Node) bool { return (len(child(n3872, roK384)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3874 *Node) bool {
+		return anyNode(child(n3874, roK123), func(n3875 *Node) bool { return (len(child(n3875, roK384)) > 0) })
+	}))
 }
 
 // UBL-CR-596: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:HazardousItem)
 func roT0804(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3285 *Node) Seq { return child(n3285, roK123) }), func(n3286 *Node) Seq { return child(n3286, roK385) }))
+	return !(anyNode(child(n, roK89), func(n3877 *Node) bool {
+		return anyNode(child(n3877, roK123), func(n3878 *Node) bool { return (len(child(n3878, roK385)) > 0) })
+	}) || anyNode(child(n, roK90), func(n3880 *Node) bool {
+		return anyNode(child(n3880, roK123), func(n3881 *Node) bool { return (len(child(n3881, roK385)) > 0) })
+	}))
 }
 
 // UBL-CR-597: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:Name)
 func roT0805(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3287 *Node) Seq { return child(n3287, roK123) }), func(n3288 *Node) Seq { return child(n3288, roK110) }), func(n3289 *Node) Seq { return child(n3289, roK124) }))
+	return !(anyNode(child(n, roK89), func(n3883 *Node) bool {
+		return anyNode(child(n3883, roK123), func(n3884 *Node) bool {
+			return anyNode(child(n3884, roK110), func(n3885 *Node) bool { return (len(child(n3885, roK124)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3887 *Node) bool {
+		return anyNode(child(n3887, roK123), func(n3888 *Node) bool {
+			return anyNode(child(n3888, roK110), func(n3889 *Node) bool { return (len(child(n3889, roK124)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-598: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:BaseUnitMeasure)
 func roT0806(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3290 *Node) Seq { return child(n3290, roK123) }), func(n3291 *Node) Seq { return child(n3291, roK110) }), func(n3292 *Node) Seq { return child(n3292, roK337) }))
+	return !(anyNode(child(n, roK89), func(n3891 *Node) bool {
+		return anyNode(child(n3891, roK123), func(n3892 *Node) bool {
+			return anyNode(child(n3892, roK110), func(n3893 *Node) bool { return (len(child(n3893, roK337)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3895 *Node) bool {
+		return anyNode(child(n3895, roK123), func(n3896 *Node) bool {
+			return anyNode(child(n3896, roK110), func(n3897 *Node) bool { return (len(child(n3897, roK337)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-599: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:PerUnitAmount)
 func roT0807(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3293 *Node) Seq { return child(n3293, roK123) }), func(n3294 *Node) Seq { return child(n3294, roK110) }), func(n3295 *Node) Seq { return child(n3295, roK336) }))
+	return !(anyNode(child(n, roK89), func(n3899 *Node) bool {
+		return anyNode(child(n3899, roK123), func(n3900 *Node) bool {
+			return anyNode(child(n3900, roK110), func(n3901 *Node) bool { return (len(child(n3901, roK336)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3903 *Node) bool {
+		return anyNode(child(n3903, roK123), func(n3904 *Node) bool {
+			return anyNode(child(n3904, roK110), func(n3905 *Node) bool { return (len(child(n3905, roK336)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-600: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReasonCode)
 func roT0808(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3296 *Node) Seq { return child(n3296, roK123) }), func(n3297 *Node) Seq { return child(n3297, roK110) }), func(n3298 *Node) Seq { return child(n3298, roK146) }))
+	return !(anyNode(child(n, roK89), func(n3907 *Node) bool {
+		return anyNode(child(n3907, roK123), func(n3908 *Node) bool {
+			return anyNode(child(n3908, roK110), func(n3909 *Node) bool { return (len(child(n3909, roK146)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3911 *Node) bool {
+		return anyNode(child(n3911, roK123), func(n3912 *Node) bool {
+			return anyNode(child(n3912, roK110), func(n3913 *Node) bool { return (len(child(n3913, roK146)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-601: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReason)
 func roT0809(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3299 *Node) Seq { return child(n3299, roK123) }), func(n3300 *Node) Seq { return child(n3300, roK110) }), func(n3301 *Node) Seq { return child(n3301, roK145) }))
+	return !(anyNode(child(n, roK89), func(n3915 *Node) bool {
+		return anyNode(child(n3915, roK123), func(n3916 *Node) bool {
+			return anyNode(child(n3916, roK110), func(n3917 *Node) bool { return (len(child(n3917, roK145)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3919 *Node) bool {
+		return anyNode(child(n3919, roK123), func(n3920 *Node) bool {
+			return anyNode(child(n3920, roK110), func(n3921 *Node) bool { return (len(child(n3921, roK145)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-602: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRange)
 func roT0810(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3302 *Node) Seq { return child(n3302, roK123) }), func(n3303 *Node) Seq { return child(n3303, roK110) }), func(n3304 *Node) Seq { return child(n3304, roK338) }))
+	return !(anyNode(child(n, roK89), func(n3923 *Node) bool {
+		return anyNode(child(n3923, roK123), func(n3924 *Node) bool {
+			return anyNode(child(n3924, roK110), func(n3925 *Node) bool { return (len(child(n3925, roK338)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3927 *Node) bool {
+		return anyNode(child(n3927, roK123), func(n3928 *Node) bool {
+			return anyNode(child(n3928, roK110), func(n3929 *Node) bool { return (len(child(n3929, roK338)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-603: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRatePercent)
 func roT0811(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3305 *Node) Seq { return child(n3305, roK123) }), func(n3306 *Node) Seq { return child(n3306, roK110) }), func(n3307 *Node) Seq { return child(n3307, roK339) }))
+	return !(anyNode(child(n, roK89), func(n3931 *Node) bool {
+		return anyNode(child(n3931, roK123), func(n3932 *Node) bool {
+			return anyNode(child(n3932, roK110), func(n3933 *Node) bool { return (len(child(n3933, roK339)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3935 *Node) bool {
+		return anyNode(child(n3935, roK123), func(n3936 *Node) bool {
+			return anyNode(child(n3936, roK110), func(n3937 *Node) bool { return (len(child(n3937, roK339)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-604: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:Name)
 func roT0812(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3308 *Node) Seq { return child(n3308, roK123) }), func(n3309 *Node) Seq { return child(n3309, roK110) }), func(n3310 *Node) Seq { return child(n3310, roK81) }), func(n3311 *Node) Seq { return child(n3311, roK124) }))
+	return !(anyNode(child(n, roK89), func(n3939 *Node) bool {
+		return anyNode(child(n3939, roK123), func(n3940 *Node) bool {
+			return anyNode(child(n3940, roK110), func(n3941 *Node) bool {
+				return anyNode(child(n3941, roK81), func(n3942 *Node) bool { return (len(child(n3942, roK124)) > 0) })
+			})
+		})
+	}) || anyNode(child(n, roK90), func(n3944 *Node) bool {
+		return anyNode(child(n3944, roK123), func(n3945 *Node) bool {
+			return anyNode(child(n3945, roK110), func(n3946 *Node) bool {
+				return anyNode(child(n3946, roK81), func(n3947 *Node) bool { return (len(child(n3947, roK124)) > 0) })
+			})
+		})
+	}))
 }
 
 // UBL-CR-605: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0813(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3312 *Node) Seq { return child(n3312, roK123) }), func(n3313 *Node) Seq { return child(n3313, roK110) }), func(n3314 *Node) Seq { return child(n3314, roK81) }), func(n3315 *Node) Seq { return child(n3315, roK239) }))
+	return !(anyNode(child(n, roK89), func(n3949 *Node) bool {
+		return anyNode(child(n3949, roK123), func(n3950 *Node) bool {
+			return anyNode(child(n3950, roK110), func(n3951 *Node) bool {
+				return anyNode(child(n3951, roK81), func(n3952 *Node) bool { return (len(child(n3952, roK239)) > 0) })
+			})
+		})
+	}) || anyNode(child(n, roK90), func(n3954 *Node) bool {
+		return anyNode(child(n3954, roK123), func(n3955 *Node) bool {
+			return anyNode(child(n3955, roK110), func(n3956 *Node) bool {
+				return anyNode(child(n3956, roK81), func(n3957 *Node) bool { return (len(child(n3957, roK239)) > 0) })
+			})
+		})
+	}))
 }
 
 // UBL-CR-606: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0814(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3316 *Node) Seq { return child(n3316, roK123) }), func(n3317 *Node) Seq { return child(n3317, roK110) }), func(n3318 *Node) Seq { return child(n3318, roK81) }), func(n3319 *Node) Seq { return child(n3319, roK240) }))
+	return !(anyNode(child(n, roK89), func(n3959 *Node) bool {
+		return anyNode(child(n3959, roK123), func(n3960 *Node) bool {
+			return anyNode(child(n3960, roK110), func(n3961 *Node) bool {
+				return anyNode(child(n3961, roK81), func(n3962 *Node) bool { return (len(child(n3962, roK240)) > 0) })
+			})
+		})
+	}) || anyNode(child(n, roK90), func(n3964 *Node) bool {
+		return anyNode(child(n3964, roK123), func(n3965 *Node) bool {
+			return anyNode(child(n3965, roK110), func(n3966 *Node) bool {
+				return anyNode(child(n3966, roK81), func(n3967 *Node) bool { return (len(child(n3967, roK240)) > 0) })
+			})
+		})
+	}))
 }
 
 // UBL-CR-607: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0815(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3320 *Node) Seq { return child(n3320, roK123) }), func(n3321 *Node) Seq { return child(n3321, roK110) }), func(n3322 *Node) Seq { return child(n3322, roK81) }), func(n3323 *Node) Seq { return child(n3323, roK241) }))
+	return !(anyNode(child(n, roK89), func(n3969 *Node) bool {
+		return anyNode(child(n3969, roK123), func(n3970 *Node) bool {
+			return anyNode(child(n3970, roK110), func(n3971 *Node) bool {
+				return anyNode(child(n3971, roK81), func(n3972 *Node) bool { return (len(child(n3972, roK241)) > 0) })
+			})
+		})
+	}) || anyNode(child(n, roK90), func(n3974 *Node) bool {
+		return anyNode(child(n3974, roK123), func(n3975 *Node) bool {
+			return anyNode(child(n3975, roK110), func(n3976 *Node) bool {
+				return anyNode(child(n3976, roK81), func(n3977 *Node) bool { return (len(child(n3977, roK241)) > 0) })
+			})
+		})
+	}))
 }
 
 // UBL-CR-608: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ID)
 func roT0816(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3324 *Node) Seq { return child(n3324, roK123) }), func(n3325 *Node) Seq { return child(n3325, roK129) }), func(n3326 *Node) Seq { return child(n3326, roK54) }))
+	return !(anyNode(child(n, roK89), func(n3979 *Node) bool {
+		return anyNode(child(n3979, roK123), func(n3980 *Node) bool {
+			return anyNode(child(n3980, roK129), func(n3981 *Node) bool { return (len(child(n3981, roK54)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3983 *Node) bool {
+		return anyNode(child(n3983, roK123), func(n3984 *Node) bool {
+			return anyNode(child(n3984, roK129), func(n3985 *Node) bool { return (len(child(n3985, roK54)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-609: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:NameCode)
 func roT0817(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3327 *Node) Seq { return child(n3327, roK123) }), func(n3328 *Node) Seq { return child(n3328, roK129) }), func(n3329 *Node) Seq { return child(n3329, roK386) }))
+	return !(anyNode(child(n, roK89), func(n3987 *Node) bool {
+		return anyNode(child(n3987, roK123), func(n3988 *Node) bool {
+			return anyNode(child(n3988, roK129), func(n3989 *Node) bool { return (len(child(n3989, roK386)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3991 *Node) bool {
+		return anyNode(child(n3991, roK123), func(n3992 *Node) bool {
+			return anyNode(child(n3992, roK129), func(n3993 *Node) bool { return (len(child(n3993, roK386)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-610: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:TestMethod)
 func roT0818(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3330 *Node) Seq { return child(n3330, roK123) }), func(n3331 *Node) Seq { return child(n3331, roK129) }), func(n3332 *Node) Seq { return child(n3332, roK387) }))
+	return !(anyNode(child(n, roK89), func(n3995 *Node) bool {
+		return anyNode(child(n3995, roK123), func(n3996 *Node) bool {
+			return anyNode(child(n3996, roK129), func(n3997 *Node) bool { return (len(child(n3997, roK387)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n3999 *Node) bool {
+		return anyNode(child(n3999, roK123), func(n4000 *Node) bool {
+			return anyNode(child(n4000, roK129), func(n4001 *Node) bool { return (len(child(n4001, roK387)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-611: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQuantity)
 func roT0819(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3333 *Node) Seq { return child(n3333, roK123) }), func(n3334 *Node) Seq { return child(n3334, roK129) }), func(n3335 *Node) Seq { return child(n3335, roK388) }))
+	return !(anyNode(child(n, roK89), func(n4003 *Node) bool {
+		return anyNode(child(n4003, roK123), func(n4004 *Node) bool {
+			return anyNode(child(n4004, roK129), func(n4005 *Node) bool { return (len(child(n4005, roK388)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n4007 *Node) bool {
+		return anyNode(child(n4007, roK123), func(n4008 *Node) bool {
+			return anyNode(child(n4008, roK129), func(n4009 *Node) bool { return (len(child(n4009, roK388)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-612: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQualifier)
 func roT0820(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3336 *Node) Seq { return child(n3336, roK123) }), func(n3337 *Node) Seq { return child(n3337, roK129) }), func(n3338 *Node) Seq { return child(n3338, roK389) }))
+	return !(anyNode(child(n, roK89), func(n4011 *Node) bool {
+		return anyNode(child(n4011, roK123), func(n4012 *Node) bool {
+			return anyNode(child(n4012, roK129), func(n4013 *Node) bool { return (len(child(n4013, roK389)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n4015 *Node) bool {
+		return anyNode(child(n4015, roK123), func(n4016 *Node) bool {
+			return anyNode(child(n4016, roK129), func(n4017 *Node) bool { return (len(child(n4017, roK389)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-613: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ImportanceCode)
 func roT0821(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3339 *Node) Seq { return child(n3339, roK123) }), func(n3340 *Node) Seq { return child(n3340, roK129) }), func(n3341 *Node) Seq { return child(n3341, roK390) }))
+	return !(anyNode(child(n, roK89), func(n4019 *Node) bool {
+		return anyNode(child(n4019, roK123), func(n4020 *Node) bool {
+			return anyNode(child(n4020, roK129), func(n4021 *Node) bool { return (len(child(n4021, roK390)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n4023 *Node) bool {
+		return anyNode(child(n4023, roK123), func(n4024 *Node) bool {
+			return anyNode(child(n4024, roK129), func(n4025 *Node) bool { return (len(child(n4025, roK390)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-614: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ListValue)
 func roT0822(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3342 *Node) Seq { return child(n3342, roK123) }), func(n3343 *Node) Seq { return child(n3343, roK129) }), func(n3344 *Node) Seq { return child(n3344, roK391) }))
+	return !(anyNode(child(n, roK89), func(n4027 *Node) bool {
+		return anyNode(child(n4027, roK123), func(n4028 *Node) bool {
+			return anyNode(child(n4028, roK129), func(n4029 *Node) bool { return (len(child(n4029, roK391)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n4031 *Node) bool {
+		return anyNode(child(n4031, roK123), func(n4032 *Node) bool {
+			return anyNode(child(n4032, roK129), func(n4033 *Node) bool { return (len(child(n4033, roK391)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-615: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:UsabilityPeriod)
 func roT0823(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3345 *Node) Seq { return child(n3345, roK123) }), func(n3346 *Node) Seq { return child(n3346, roK129) }), func(n3347 *Node) Seq { return child(n3347, roK392) }))
+	return !(anyNode(child(n, roK89), func(n4035 *Node) bool {
+		return anyNode(child(n4035, roK123), func(n4036 *Node) bool {
+			return anyNode(child(n4036, roK129), func(n4037 *Node) bool { return (len(child(n4037, roK392)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n4039 *Node) bool {
+		return anyNode(child(n4039, roK123), func(n4040 *Node) bool {
+			return anyNode(child(n4040, roK129), func(n4041 *Node) bool { return (len(child(n4041, roK392)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-616: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyGroup)
 func roT0824(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3348 *Node) Seq { return child(n3348, roK123) }), func(n3349 *Node) Seq { return child(n3349, roK129) }), func(n3350 *Node) Seq { return child(n3350, roK393) }))
+	return !(anyNode(child(n, roK89), func(n4043 *Node) bool {
+		return anyNode(child(n4043, roK123), func(n4044 *Node) bool {
+			return anyNode(child(n4044, roK129), func(n4045 *Node) bool { return (len(child(n4045, roK393)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n4047 *Node) bool {
+		return anyNode(child(n4047, roK123), func(n4048 *Node) bool {
+			return anyNode(child(n4048, roK129), func(n4049 *Node) bool { return (len(child(n4049, roK393)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-617: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:RangeDimension)
 func roT0825(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3351 *Node) Seq { return child(n3351, roK123) }), func(n3352 *Node) Seq { return child(n3352, roK129) }), func(n3353 *Node) Seq { return child(n3353, roK394) }))
+	return !(anyNode(child(n, roK89), func(n4051 *Node) bool {
+		return anyNode(child(n4051, roK123), func(n4052 *Node) bool {
+			return anyNode(child(n4052, roK129), func(n4053 *Node) bool { return (len(child(n4053, roK394)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n4055 *Node) bool {
+		return anyNode(child(n4055, roK123), func(n4056 *Node) bool {
+			return anyNode(child(n4056, roK129), func(n4057 *Node) bool { return (len(child(n4057, roK394)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-618: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyRange)
 func roT0826(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3354 *Node) Seq { return child(n3354, roK123) }), func(n3355 *Node) Seq { return child(n3355, roK129) }), func(n3356 *Node) Seq { return child(n3356, roK395) }))
+	return !(anyNode(child(n, roK89), func(n4059 *Node) bool {
+		return anyNode(child(n4059, roK123), func(n4060 *Node) bool {
+			return anyNode(child(n4060, roK129), func(n4061 *Node) bool { return (len(child(n4061, roK395)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n4063 *Node) bool {
+		return anyNode(child(n4063, roK123), func(n4064 *Node) bool {
+			return anyNode(child(n4064, roK129), func(n4065 *Node) bool { return (len(child(n4065, roK395)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-619: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturerParty)
 func roT0827(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3357 *Node) Seq { return child(n3357, roK123) }), func(n3358 *Node) Seq { return child(n3358, roK396) }))
+	return !(anyNode(child(n, roK89), func(n4067 *Node) bool {
+		return anyNode(child(n4067, roK123), func(n4068 *Node) bool { return (len(child(n4068, roK396)) > 0) })
+	}) || anyNode(child(n, roK90), func(n4070 *Node) bool {
+		return anyNode(child(n4070, roK123), func(n4071 *Node) bool { return (len(child(n4071, roK396)) > 0) })
+	}))
 }
 
 // UBL-CR-620: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:InformationContentProviderParty)
 func roT0828(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3359 *Node) Seq { return child(n3359, roK123) }), func(n3360 *Node) Seq { return child(n3360, roK397) }))
+	return !(anyNode(child(n, roK89), func(n4073 *Node) bool {
+		return anyNode(child(n4073, roK123), func(n4074 *Node) bool { return (len(child(n4074, roK397)) > 0) })
+	}) || anyNode(child(n, roK90), func(n4076 *Node) bool {
+		return anyNode(child(n4076, roK123), func(n4077 *Node) bool { return (len(child(n4077, roK397)) > 0) })
+	}))
 }
 
 // UBL-CR-621: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginAddress)
 func roT0829(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3361 *Node) Seq { return child(n3361, roK123) }), func(n3362 *Node) Seq { return child(n3362, roK398) }))
+	return !(anyNode(child(n, roK89), func(n4079 *Node) bool {
+		return anyNode(child(n4079, roK123), func(n4080 *Node) bool { return (len(child(n4080, roK398)) > 0) })
+	}) || anyNode(child(n, roK90), func(n4082 *Node) bool {
+		return anyNode(child(n4082, roK123), func(n4083 *Node) bool { return (len(child(n4083, roK398)) > 0) })
+	}))
 }
 
 // UBL-CR-622: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemInstance)
 func roT0830(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3363 *Node) Seq { return child(n3363, roK123) }), func(n3364 *Node) Seq { return child(n3364, roK399) }))
+	return !(anyNode(child(n, roK89), func(n4085 *Node) bool {
+		return anyNode(child(n4085, roK123), func(n4086 *Node) bool { return (len(child(n4086, roK399)) > 0) })
+	}) || anyNode(child(n, roK90), func(n4088 *Node) bool {
+		return anyNode(child(n4088, roK123), func(n4089 *Node) bool { return (len(child(n4089, roK399)) > 0) })
+	}))
 }
 
 // UBL-CR-623: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Certificate)
 func roT0831(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3365 *Node) Seq { return child(n3365, roK123) }), func(n3366 *Node) Seq { return child(n3366, roK400) }))
+	return !(anyNode(child(n, roK89), func(n4091 *Node) bool {
+		return anyNode(child(n4091, roK123), func(n4092 *Node) bool { return (len(child(n4092, roK400)) > 0) })
+	}) || anyNode(child(n, roK90), func(n4094 *Node) bool {
+		return anyNode(child(n4094, roK123), func(n4095 *Node) bool { return (len(child(n4095, roK400)) > 0) })
+	}))
 }
 
 // UBL-CR-624: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Dimension)
 func roT0832(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3367 *Node) Seq { return child(n3367, roK123) }), func(n3368 *Node) Seq { return child(n3368, roK401) }))
+	return !(anyNode(child(n, roK89), func(n4097 *Node) bool {
+		return anyNode(child(n4097, roK123), func(n4098 *Node) bool { return (len(child(n4098, roK401)) > 0) })
+	}) || anyNode(child(n, roK90), func(n4100 *Node) bool {
+		return anyNode(child(n4100, roK123), func(n4101 *Node) bool { return (len(child(n4101, roK401)) > 0) })
+	}))
 }
 
 // UBL-CR-625: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceChangeReason)
 func roT0833(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3369 *Node) Seq { return child(n3369, roK125) }), func(n3370 *Node) Seq { return child(n3370, roK402) }))
+	return !(anyNode(child(n, roK89), func(n4103 *Node) bool {
+		return anyNode(child(n4103, roK125), func(n4104 *Node) bool { return (len(child(n4104, roK402)) > 0) })
+	}) || anyNode(child(n, roK90), func(n4106 *Node) bool {
+		return anyNode(child(n4106, roK125), func(n4107 *Node) bool { return (len(child(n4107, roK402)) > 0) })
+	}))
 }
 
 // UBL-CR-626: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceTypeCode)
 func roT0834(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3371 *Node) Seq { return child(n3371, roK125) }), func(n3372 *Node) Seq { return child(n3372, roK403) }))
+	return !(anyNode(child(n, roK89), func(n4109 *Node) bool {
+		return anyNode(child(n4109, roK125), func(n4110 *Node) bool { return (len(child(n4110, roK403)) > 0) })
+	}) || anyNode(child(n, roK90), func(n4112 *Node) bool {
+		return anyNode(child(n4112, roK125), func(n4113 *Node) bool { return (len(child(n4113, roK403)) > 0) })
+	}))
 }
 
 // UBL-CR-627: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceType)
 func roT0835(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3373 *Node) Seq { return child(n3373, roK125) }), func(n3374 *Node) Seq { return child(n3374, roK404) }))
+	return !(anyNode(child(n, roK89), func(n4115 *Node) bool {
+		return anyNode(child(n4115, roK125), func(n4116 *Node) bool { return (len(child(n4116, roK404)) > 0) })
+	}) || anyNode(child(n, roK90), func(n4118 *Node) bool {
+		return anyNode(child(n4118, roK125), func(n4119 *Node) bool { return (len(child(n4119, roK404)) > 0) })
+	}))
 }
 
 // UBL-CR-628: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func roT0836(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3375 *Node) Seq { return child(n3375, roK125) }), func(n3376 *Node) Seq { return child(n3376, roK405) }))
+	return !(anyNode(child(n, roK89), func(n4121 *Node) bool {
+		return anyNode(child(n4121, roK125), func(n4122 *Node) bool { return (len(child(n4122, roK405)) > 0) })
+	}) || anyNode(child(n, roK90), func(n4124 *Node) bool {
+		return anyNode(child(n4124, roK125), func(n4125 *Node) bool { return (len(child(n4125, roK405)) > 0) })
+	}))
 }
 
 // UBL-CR-629: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:ValidityPeriod)
 func roT0837(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3377 *Node) Seq { return child(n3377, roK125) }), func(n3378 *Node) Seq { return child(n3378, roK406) }))
+	return !(anyNode(child(n, roK89), func(n4127 *Node) bool {
+		return anyNode(child(n4127, roK125), func(n4128 *Node) bool { return (len(child(n4128, roK406)) > 0) })
+	}) || anyNode(child(n, roK90), func(n4130 *Node) bool {
+		return anyNode(child(n4130, roK125), func(n4131 *Node) bool { return (len(child(n4131, roK406)) > 0) })
+	}))
 }
 
 // UBL-CR-630: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceList)
 func roT0838(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3379 *Node) Seq { return child(n3379, roK125) }), func(n3380 *Node) Seq { return child(n3380, roK407) }))
+	return !(anyNode(child(n, roK89), func(n4133 *Node) bool {
+		return anyNode(child(n4133, roK125), func(n4134 *Node) bool { return (len(child(n4134, roK407)) > 0) })
+	}) || anyNode(child(n, roK90), func(n4136 *Node) bool {
+		return anyNode(child(n4136, roK125), func(n4137 *Node) bool { return (len(child(n4137, roK407)) > 0) })
+	}))
 }
 
 // UBL-CR-631: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func roT0839(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3381 *Node) Seq { return child(n3381, roK125) }), func(n3382 *Node) Seq { return child(n3382, roK405) }))
+	return !(anyNode(child(n, roK89), func(n4139 *Node) bool {
+		return anyNode(child(n4139, roK125), func(n4140 *Node) bool { return (len(child(n4140, roK405)) > 0) })
+	}) || anyNode(child(n, roK90), func(n4142 *Node) bool {
+		return anyNode(child(n4142, roK125), func(n4143 *Node) bool { return (len(child(n4143, roK405)) > 0) })
+	}))
 }
 
 // UBL-CR-632: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:ID)
 func roT0840(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3383 *Node) Seq { return child(n3383, roK125) }), func(n3384 *Node) Seq { return child(n3384, roK76) }), func(n3385 *Node) Seq { return child(n3385, roK54) }))
+	return !(anyNode(child(n, roK89), func(n4145 *Node) bool {
+		return anyNode(child(n4145, roK125), func(n4146 *Node) bool {
+			return anyNode(child(n4146, roK76), func(n4147 *Node) bool { return (len(child(n4147, roK54)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n4149 *Node) bool {
+		return anyNode(child(n4149, roK125), func(n4150 *Node) bool {
+			return anyNode(child(n4150, roK76), func(n4151 *Node) bool { return (len(child(n4151, roK54)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-633: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func roT0841(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3386 *Node) Seq { return child(n3386, roK125) }), func(n3387 *Node) Seq { return child(n3387, roK76) }), func(n3388 *Node) Seq { return child(n3388, roK83) }))
+	return !(anyNode(child(n, roK89), func(n4153 *Node) bool {
+		return anyNode(child(n4153, roK125), func(n4154 *Node) bool {
+			return anyNode(child(n4154, roK76), func(n4155 *Node) bool { return (len(child(n4155, roK83)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n4157 *Node) bool {
+		return anyNode(child(n4157, roK125), func(n4158 *Node) bool {
+			return anyNode(child(n4158, roK76), func(n4159 *Node) bool { return (len(child(n4159, roK83)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-634: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func roT0842(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3389 *Node) Seq { return child(n3389, roK125) }), func(n3390 *Node) Seq { return child(n3390, roK76) }), func(n3391 *Node) Seq { return child(n3391, roK82) }))
+	return !(anyNode(child(n, roK89), func(n4161 *Node) bool {
+		return anyNode(child(n4161, roK125), func(n4162 *Node) bool {
+			return anyNode(child(n4162, roK76), func(n4163 *Node) bool { return (len(child(n4163, roK82)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n4165 *Node) bool {
+		return anyNode(child(n4165, roK125), func(n4166 *Node) bool {
+			return anyNode(child(n4166, roK76), func(n4167 *Node) bool { return (len(child(n4167, roK82)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-635: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func roT0843(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3392 *Node) Seq { return child(n3392, roK125) }), func(n3393 *Node) Seq { return child(n3393, roK76) }), func(n3394 *Node) Seq { return child(n3394, roK408) }))
+	return !(anyNode(child(n, roK89), func(n4169 *Node) bool {
+		return anyNode(child(n4169, roK125), func(n4170 *Node) bool {
+			return anyNode(child(n4170, roK76), func(n4171 *Node) bool { return (len(child(n4171, roK408)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n4173 *Node) bool {
+		return anyNode(child(n4173, roK125), func(n4174 *Node) bool {
+			return anyNode(child(n4174, roK76), func(n4175 *Node) bool { return (len(child(n4175, roK408)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-636: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0844(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3395 *Node) Seq { return child(n3395, roK125) }), func(n3396 *Node) Seq { return child(n3396, roK76) }), func(n3397 *Node) Seq { return child(n3397, roK333) }))
+	return !(anyNode(child(n, roK89), func(n4177 *Node) bool {
+		return anyNode(child(n4177, roK125), func(n4178 *Node) bool {
+			return anyNode(child(n4178, roK76), func(n4179 *Node) bool { return (len(child(n4179, roK333)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n4181 *Node) bool {
+		return anyNode(child(n4181, roK125), func(n4182 *Node) bool {
+			return anyNode(child(n4182, roK76), func(n4183 *Node) bool { return (len(child(n4183, roK333)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-637: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0845(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3398 *Node) Seq { return child(n3398, roK125) }), func(n3399 *Node) Seq { return child(n3399, roK76) }), func(n3400 *Node) Seq { return child(n3400, roK334) }))
+	return !(anyNode(child(n, roK89), func(n4185 *Node) bool {
+		return anyNode(child(n4185, roK125), func(n4186 *Node) bool {
+			return anyNode(child(n4186, roK76), func(n4187 *Node) bool { return (len(child(n4187, roK334)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n4189 *Node) bool {
+		return anyNode(child(n4189, roK125), func(n4190 *Node) bool {
+			return anyNode(child(n4190, roK76), func(n4191 *Node) bool { return (len(child(n4191, roK334)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-638: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0846(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3401 *Node) Seq { return child(n3401, roK125) }), func(n3402 *Node) Seq { return child(n3402, roK76) }), func(n3403 *Node) Seq { return child(n3403, roK162) }))
+	return !(anyNode(child(n, roK89), func(n4193 *Node) bool {
+		return anyNode(child(n4193, roK125), func(n4194 *Node) bool {
+			return anyNode(child(n4194, roK76), func(n4195 *Node) bool { return (len(child(n4195, roK162)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n4197 *Node) bool {
+		return anyNode(child(n4197, roK125), func(n4198 *Node) bool {
+			return anyNode(child(n4198, roK76), func(n4199 *Node) bool { return (len(child(n4199, roK162)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-639: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCost)
 func roT0847(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3404 *Node) Seq { return child(n3404, roK125) }), func(n3405 *Node) Seq { return child(n3405, roK76) }), func(n3406 *Node) Seq { return child(n3406, roK335) }))
+	return !(anyNode(child(n, roK89), func(n4201 *Node) bool {
+		return anyNode(child(n4201, roK125), func(n4202 *Node) bool {
+			return anyNode(child(n4202, roK76), func(n4203 *Node) bool { return (len(child(n4203, roK335)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n4205 *Node) bool {
+		return anyNode(child(n4205, roK125), func(n4206 *Node) bool {
+			return anyNode(child(n4206, roK76), func(n4207 *Node) bool { return (len(child(n4207, roK335)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-640: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0848(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3407 *Node) Seq { return child(n3407, roK125) }), func(n3408 *Node) Seq { return child(n3408, roK76) }), func(n3409 *Node) Seq { return child(n3409, roK336) }))
+	return !(anyNode(child(n, roK89), func(n4209 *Node) bool {
+		return anyNode(child(n4209, roK125), func(n4210 *Node) bool {
+			return anyNode(child(n4210, roK76), func(n4211 *Node) bool { return (len(child(n4211, roK336)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n4213 *Node) bool {
+		return anyNode(child(n4213, roK125), func(n4214 *Node) bool {
+			return anyNode(child(n4214, roK76), func(n4215 *Node) bool { return (len(child(n4215, roK336)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-641: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxCategory)
 func roT0849(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3410 *Node) Seq { return child(n3410, roK125) }), func(n3411 *Node) Seq { return child(n3411, roK76) }), func(n3412 *Node) Seq { return child(n3412, roK80) }))
+	return !(anyNode(child(n, roK89), func(n4217 *Node) bool {
+		return anyNode(child(n4217, roK125), func(n4218 *Node) bool {
+			return anyNode(child(n4218, roK76), func(n4219 *Node) bool { return (len(child(n4219, roK80)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n4221 *Node) bool {
+		return anyNode(child(n4221, roK125), func(n4222 *Node) bool {
+			return anyNode(child(n4222, roK76), func(n4223 *Node) bool { return (len(child(n4223, roK80)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-642: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxTotal)
 func roT0850(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3413 *Node) Seq { return child(n3413, roK125) }), func(n3414 *Node) Seq { return child(n3414, roK76) }), func(n3415 *Node) Seq { return child(n3415, roK104) }))
+	return !(anyNode(child(n, roK89), func(n4225 *Node) bool {
+		return anyNode(child(n4225, roK125), func(n4226 *Node) bool {
+			return anyNode(child(n4226, roK76), func(n4227 *Node) bool { return (len(child(n4227, roK105)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n4229 *Node) bool {
+		return anyNode(child(n4229, roK125), func(n4230 *Node) bool {
+			return anyNode(child(n4230, roK76), func(n4231 *Node) bool { return (len(child(n4231, roK105)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-643: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:PaymentMeans)
 func roT0851(v []Seq, n *Node) bool {
-	return !ebv(step(step(step(union(child(n, roK89), child(n, roK90)), func(n3416 *Node) Seq { return child(n3416, roK125) }), func(n3417 *Node) Seq { return child(n3417, roK76) }), func(n3418 *Node) Seq { return child(n3418, roK70) }))
+	return !(anyNode(child(n, roK89), func(n4233 *Node) bool {
+		return anyNode(child(n4233, roK125), func(n4234 *Node) bool {
+			return anyNode(child(n4234, roK76), func(n4235 *Node) bool { return (len(child(n4235, roK70)) > 0) })
+		})
+	}) || anyNode(child(n, roK90), func(n4237 *Node) bool {
+		return anyNode(child(n4237, roK125), func(n4238 *Node) bool {
+			return anyNode(child(n4238, roK76), func(n4239 *Node) bool { return (len(child(n4239, roK70)) > 0) })
+		})
+	}))
 }
 
 // UBL-CR-644: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:PricingExchangeRate)
 func roT0852(v []Seq, n *Node) bool {
-	return !ebv(step(step(union(child(n, roK89), child(n, roK90)), func(n3419 *Node) Seq { return child(n3419, roK125) }), func(n3420 *Node) Seq { return child(n3420, roK342) }))
+	return !(anyNode(child(n, roK89), func(n4241 *Node) bool {
+		return anyNode(child(n4241, roK125), func(n4242 *Node) bool { return (len(child(n4242, roK342)) > 0) })
+	}) || anyNode(child(n, roK90), func(n4244 *Node) bool {
+		return anyNode(child(n4244, roK125), func(n4245 *Node) bool { return (len(child(n4245, roK342)) > 0) })
+	}))
 }
 
 // UBL-CR-645: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DeliveryTerms)
 func roT0853(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3421 *Node) Seq { return child(n3421, roK288) }))
+	return !(anyNode(child(n, roK89), func(n4247 *Node) bool { return (len(child(n4247, roK288)) > 0) }) || anyNode(child(n, roK90), func(n4249 *Node) bool { return (len(child(n4249, roK288)) > 0) }))
 }
 
 // UBL-CR-646: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:SubInvoiceLine)
 func roT0854(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3422 *Node) Seq { return child(n3422, roK409) }))
+	return !(anyNode(child(n, roK89), func(n4251 *Node) bool { return (len(child(n4251, roK409)) > 0) }) || anyNode(child(n, roK90), func(n4253 *Node) bool { return (len(child(n4253, roK409)) > 0) }))
 }
 
 // UBL-CR-647: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ItemPriceExtension)
 func roT0855(v []Seq, n *Node) bool {
-	return !ebv(step(union(child(n, roK89), child(n, roK90)), func(n3423 *Node) Seq { return child(n3423, roK410) }))
+	return !(anyNode(child(n, roK89), func(n4255 *Node) bool { return (len(child(n4255, roK410)) > 0) }) || anyNode(child(n, roK90), func(n4257 *Node) bool { return (len(child(n4257, roK410)) > 0) }))
 }
 
 // UBL-CR-648: not(cbc:CustomizationID/@schemeID)
 func roT0856(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK96), func(n3424 *Node) bool { return (len(attr(n3424, roK65)) > 0) })
+	return !anyNode(child(n, roK96), func(n4259 *Node) bool { return (len(attr(n4259, roK65)) > 0) })
 }
 
 // UBL-CR-649: not(cbc:ProfileID/@schemeID)
 func roT0857(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK411), func(n3426 *Node) bool { return (len(attr(n3426, roK65)) > 0) })
+	return !anyNode(child(n, roK411), func(n4261 *Node) bool { return (len(attr(n4261, roK65)) > 0) })
 }
 
 // UBL-CR-650: not(cbc:ID/@schemeID)
 func roT0858(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK54), func(n3428 *Node) bool { return (len(attr(n3428, roK65)) > 0) })
+	return !anyNode(child(n, roK54), func(n4263 *Node) bool { return (len(attr(n4263, roK65)) > 0) })
 }
 
 // UBL-CR-651: not(cbc:SalesOrderID/@schemeID)
 func roT0859(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK412), func(n3430 *Node) bool { return (len(attr(n3430, roK65)) > 0) })
+	return !anyNode(child(n, roK412), func(n4265 *Node) bool { return (len(attr(n4265, roK65)) > 0) })
 }
 
 // UBL-CR-652: not(//cac:PartyTaxScheme/cbc:CompanyID/@schemeID)
 func roT0860(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK112), func(n3432 *Node) bool {
-		return anyNode(child(n3432, roK113), func(n3433 *Node) bool { return (len(attr(n3433, roK65)) > 0) })
+	return !anyNode(desc(root(n), roK112), func(n4267 *Node) bool {
+		return anyNode(child(n4267, roK113), func(n4268 *Node) bool { return (len(attr(n4268, roK65)) > 0) })
 	})
 }
 
 // UBL-CR-653: not(cac:PaymentMeans/cbc:PaymentID/@schemeID)
 func roT0861(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3435 *Node) bool {
-		return anyNode(child(n3435, roK413), func(n3436 *Node) bool { return (len(attr(n3436, roK65)) > 0) })
+	return !anyNode(child(n, roK70), func(n4270 *Node) bool {
+		return anyNode(child(n4270, roK413), func(n4271 *Node) bool { return (len(attr(n4271, roK65)) > 0) })
 	})
 }
 
 // UBL-CR-654: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID/@schemeID)
 func roT0862(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3438 *Node) bool {
-		return anyNode(child(n3438, roK139), func(n3439 *Node) bool {
-			return anyNode(child(n3439, roK54), func(n3440 *Node) bool { return (len(attr(n3440, roK65)) > 0) })
+	return !anyNode(child(n, roK70), func(n4273 *Node) bool {
+		return anyNode(child(n4273, roK139), func(n4274 *Node) bool {
+			return anyNode(child(n4274, roK54), func(n4275 *Node) bool { return (len(attr(n4275, roK65)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-655: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID/@schemeID)
 func roT0863(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3442 *Node) bool {
-		return anyNode(child(n3442, roK139), func(n3443 *Node) bool {
-			return anyNode(child(n3443, roK306), func(n3444 *Node) bool {
-				return anyNode(child(n3444, roK54), func(n3445 *Node) bool { return (len(attr(n3445, roK65)) > 0) })
+	return !anyNode(child(n, roK70), func(n4277 *Node) bool {
+		return anyNode(child(n4277, roK139), func(n4278 *Node) bool {
+			return anyNode(child(n4278, roK306), func(n4279 *Node) bool {
+				return anyNode(child(n4279, roK54), func(n4280 *Node) bool { return (len(attr(n4280, roK65)) > 0) })
 			})
 		})
 	})
@@ -10464,43 +12334,43 @@ func roT0863(v []Seq, n *Node) bool {
 
 // UBL-CR-656: not(cbc:InvoiceTypeCode/@listID)
 func roT0864(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK98), func(n3447 *Node) bool { return (len(attr(n3447, roK133)) > 0) })
+	return !anyNode(child(n, roK98), func(n4282 *Node) bool { return (len(attr(n4282, roK133)) > 0) })
 }
 
 // UBL-CR-657: not(cbc:DocumentCurrencyCode/@listID)
 func roT0865(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK100), func(n3449 *Node) bool { return (len(attr(n3449, roK133)) > 0) })
+	return !anyNode(child(n, roK100), func(n4284 *Node) bool { return (len(attr(n4284, roK133)) > 0) })
 }
 
 // UBL-CR-658: not(cbc:TaxCurrencyCode/@listID)
 func roT0866(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK107), func(n3451 *Node) bool { return (len(attr(n3451, roK133)) > 0) })
+	return !anyNode(child(n, roK104), func(n4286 *Node) bool { return (len(attr(n4286, roK133)) > 0) })
 }
 
 // UBL-CR-659: not(cac:AdditionalDocumentReference/cbc:DocumentTypeCode/@listID)
 func roT0867(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n3453 *Node) bool {
-		return anyNode(child(n3453, roK148), func(n3454 *Node) bool { return (len(attr(n3454, roK133)) > 0) })
+	return !anyNode(child(n, roK53), func(n4288 *Node) bool {
+		return anyNode(child(n4288, roK148), func(n4289 *Node) bool { return (len(attr(n4289, roK133)) > 0) })
 	})
 }
 
 // UBL-CR-660: not(//cac:Country/cbc:IdentificationCode/@listID)
 func roT0868(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK67), func(n3456 *Node) bool {
-		return anyNode(child(n3456, roK68), func(n3457 *Node) bool { return (len(attr(n3457, roK133)) > 0) })
+	return !anyNode(desc(root(n), roK67), func(n4291 *Node) bool {
+		return anyNode(child(n4291, roK68), func(n4292 *Node) bool { return (len(attr(n4292, roK133)) > 0) })
 	})
 }
 
 // UBL-CR-661: not(cac:PaymentMeans/cbc:PaymentMeansCode/@listID)
 func roT0869(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3459 *Node) bool {
-		return anyNode(child(n3459, roK140), func(n3460 *Node) bool { return (len(attr(n3460, roK133)) > 0) })
+	return !anyNode(child(n, roK70), func(n4294 *Node) bool {
+		return anyNode(child(n4294, roK140), func(n4295 *Node) bool { return (len(attr(n4295, roK133)) > 0) })
 	})
 }
 
 // UBL-CR-662: not(//cbc:AllowanceChargeReasonCode/@listID)
 func roT0870(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK83), func(n3462 *Node) bool { return (len(attr(n3462, roK133)) > 0) })
+	return !anyNode(desc(root(n), roK83), func(n4297 *Node) bool { return (len(attr(n4297, roK133)) > 0) })
 }
 
 // UBL-CR-663: not(//@unitCodeListID)
@@ -10515,120 +12385,120 @@ func roT0872(v []Seq, n *Node) bool {
 
 // UBL-CR-665: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode != '130' or not(cbc:DocumentTypeCode)]/cbc:ID/@schemeID)
 func roT0873(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK53), func(n3466 *Node) bool {
-		return (gcmpStr(child(n3466, roK148), "130", false) || !(len(child(n3466, roK148)) > 0)) && anyNode(child(n3466, roK54), func(n3468 *Node) bool { return (len(attr(n3468, roK65)) > 0) })
+	return !anyNode(desc(root(n), roK53), func(n4301 *Node) bool {
+		return (anyNode(child(n4301, roK148), func(n4302 *Node) bool { return (n4302.StringValue() != "130") }) || !(len(child(n4301, roK148)) > 0)) && anyNode(child(n4301, roK54), func(n4304 *Node) bool { return (len(attr(n4304, roK65)) > 0) })
 	})
 }
 
 // UBL-CR-666: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cac:Attachment)
 func roT0874(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK53), func(n3470 *Node) bool {
-		return gcmpStr(child(n3470, roK148), "130", true) && (len(child(n3470, roK178)) > 0)
+	return !anyNode(desc(root(n), roK53), func(n4306 *Node) bool {
+		return anyNode(child(n4306, roK148), func(n4307 *Node) bool { return (n4307.StringValue() == "130") }) && (len(child(n4306, roK178)) > 0)
 	})
 }
 
 // UBL-CR-667: not(//cac:BuyersItemIdentification/cbc:ID/@schemeID)
 func roT0875(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK369), func(n3472 *Node) bool {
-		return anyNode(child(n3472, roK54), func(n3473 *Node) bool { return (len(attr(n3473, roK65)) > 0) })
+	return !anyNode(desc(root(n), roK369), func(n4309 *Node) bool {
+		return anyNode(child(n4309, roK54), func(n4310 *Node) bool { return (len(attr(n4310, roK65)) > 0) })
 	})
 }
 
 // UBL-CR-668: not(//cac:SellersItemIdentification/cbc:ID/@schemeID)
 func roT0876(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK374), func(n3475 *Node) bool {
-		return anyNode(child(n3475, roK54), func(n3476 *Node) bool { return (len(attr(n3476, roK65)) > 0) })
+	return !anyNode(desc(root(n), roK374), func(n4312 *Node) bool {
+		return anyNode(child(n4312, roK54), func(n4313 *Node) bool { return (len(attr(n4313, roK65)) > 0) })
 	})
 }
 
 // UBL-CR-669: not(//cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func roT0877(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK125), func(n3478 *Node) bool {
-		return anyNode(child(n3478, roK76), func(n3479 *Node) bool { return (len(child(n3479, roK83)) > 0) })
+	return !anyNode(desc(root(n), roK125), func(n4315 *Node) bool {
+		return anyNode(child(n4315, roK76), func(n4316 *Node) bool { return (len(child(n4316, roK83)) > 0) })
 	})
 }
 
 // UBL-CR-670: not(//cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func roT0878(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK125), func(n3481 *Node) bool {
-		return anyNode(child(n3481, roK76), func(n3482 *Node) bool { return (len(child(n3482, roK82)) > 0) })
+	return !anyNode(desc(root(n), roK125), func(n4318 *Node) bool {
+		return anyNode(child(n4318, roK76), func(n4319 *Node) bool { return (len(child(n4319, roK82)) > 0) })
 	})
 }
 
 // UBL-CR-671: not(//cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func roT0879(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK125), func(n3484 *Node) bool {
-		return anyNode(child(n3484, roK76), func(n3485 *Node) bool { return (len(child(n3485, roK408)) > 0) })
+	return !anyNode(desc(root(n), roK125), func(n4321 *Node) bool {
+		return anyNode(child(n4321, roK76), func(n4322 *Node) bool { return (len(child(n4322, roK408)) > 0) })
 	})
 }
 
 // UBL-CR-672: not(cbc:CreditNoteTypeCode/@listID)
 func roT0880(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK99), func(n3487 *Node) bool { return (len(attr(n3487, roK133)) > 0) })
+	return !anyNode(child(n, roK99), func(n4324 *Node) bool { return (len(attr(n4324, roK133)) > 0) })
 }
 
 // UBL-CR-673: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:DocumentDescription)
 func roT0881(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK53), func(n3489 *Node) bool {
-		return gcmpStr(child(n3489, roK148), "130", true) && (len(child(n3489, roK147)) > 0)
+	return !anyNode(desc(root(n), roK53), func(n4326 *Node) bool {
+		return anyNode(child(n4326, roK148), func(n4327 *Node) bool { return (n4327.StringValue() == "130") }) && (len(child(n4326, roK147)) > 0)
 	})
 }
 
 // UBL-CR-674: not(//cbc:PrimaryAccountNumber/@schemeID)
 func roT0882(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK415), func(n3491 *Node) bool { return (len(attr(n3491, roK65)) > 0) })
+	return !anyNode(desc(root(n), roK415), func(n4329 *Node) bool { return (len(attr(n4329, roK65)) > 0) })
 }
 
 // UBL-CR-675: not(//cac:CardAccount/cbc:NetworkID/@schemeID)
 func roT0883(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK69), func(n3493 *Node) bool {
-		return anyNode(child(n3493, roK416), func(n3494 *Node) bool { return (len(attr(n3494, roK65)) > 0) })
+	return !anyNode(desc(root(n), roK69), func(n4331 *Node) bool {
+		return anyNode(child(n4331, roK416), func(n4332 *Node) bool { return (len(attr(n4332, roK65)) > 0) })
 	})
 }
 
 // UBL-CR-676: not(//cac:PaymentMandate/cbc:ID/@schemeID)
 func roT0884(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK109), func(n3496 *Node) bool {
-		return anyNode(child(n3496, roK54), func(n3497 *Node) bool { return (len(attr(n3497, roK65)) > 0) })
+	return !anyNode(desc(root(n), roK109), func(n4334 *Node) bool {
+		return anyNode(child(n4334, roK54), func(n4335 *Node) bool { return (len(attr(n4335, roK65)) > 0) })
 	})
 }
 
 // UBL-CR-677: not(//cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID/@schemeID)
 func roT0885(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK109), func(n3499 *Node) bool {
-		return anyNode(child(n3499, roK314), func(n3500 *Node) bool {
-			return anyNode(child(n3500, roK54), func(n3501 *Node) bool { return (len(attr(n3501, roK65)) > 0) })
+	return !anyNode(desc(root(n), roK109), func(n4337 *Node) bool {
+		return anyNode(child(n4337, roK314), func(n4338 *Node) bool {
+			return anyNode(child(n4338, roK54), func(n4339 *Node) bool { return (len(attr(n4339, roK65)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-678: not(//cac:TaxCategory/cbc:ID/@schemeID)
 func roT0886(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK80), func(n3503 *Node) bool {
-		return anyNode(child(n3503, roK54), func(n3504 *Node) bool { return (len(attr(n3504, roK65)) > 0) })
+	return !anyNode(desc(root(n), roK80), func(n4341 *Node) bool {
+		return anyNode(child(n4341, roK54), func(n4342 *Node) bool { return (len(attr(n4342, roK65)) > 0) })
 	})
 }
 
 // UBL-CR-679: not(//cac:ClassifiedTaxCategory/cbc:ID/@schemeID)
 func roT0887(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK110), func(n3506 *Node) bool {
-		return anyNode(child(n3506, roK54), func(n3507 *Node) bool { return (len(attr(n3507, roK65)) > 0) })
+	return !anyNode(desc(root(n), roK110), func(n4344 *Node) bool {
+		return anyNode(child(n4344, roK54), func(n4345 *Node) bool { return (len(attr(n4345, roK65)) > 0) })
 	})
 }
 
 // UBL-CR-680: not(//cac:PaymentMeans/cac:PayerFinancialAccount)
 func roT0888(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK70), func(n3509 *Node) bool { return (len(child(n3509, roK314)) > 0) })
+	return !anyNode(desc(root(n), roK70), func(n4347 *Node) bool { return (len(child(n4347, roK314)) > 0) })
 }
 
 // UBL-CR-681: not(cac:PaymentMeans/cbc:InstructionNote)
 func roT0889(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3511 *Node) bool { return (len(child(n3511, roK417)) > 0) })
+	return !anyNode(child(n, roK70), func(n4349 *Node) bool { return (len(child(n4349, roK417)) > 0) })
 }
 
 // UBL-CR-682: not(cac:Delivery/cac:DeliveryAddress)
 func roT0890(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3513 *Node) bool { return (len(child(n3513, roK418)) > 0) })
+	return !anyNode(child(n, roK75), func(n4351 *Node) bool { return (len(child(n4351, roK418)) > 0) })
 }
 
 // UBL-DT-08: not(//@schemeName)
@@ -10683,7 +12553,17 @@ func roT0900(v []Seq, n *Node) bool {
 
 // UBL-DT-18: count(//@name) - count(//cbc:PaymentMeansCode/@name) <= 0
 func roT0901(v []Seq, n *Node) bool {
-	return gcmp(arith(fnCount(descAttr(root(n), roK429)), fnCount(step(desc(root(n), roK140), func(n3525 *Node) Seq { return attr(n3525, roK429) })), opSub), roK58, opLe)
+	return gcmp(arith(func() Seq {
+		k4363 := 0
+		anyNode(descAttr(root(n), roK429), func(n4364 *Node) bool { return tally1(&k4363) })
+		return countOf(k4363)
+	}(), func() Seq {
+		k4365 := 0
+		anyNode(desc(root(n), roK140), func(n4366 *Node) bool {
+			return anyNode(attr(n4366, roK429), func(n4367 *Node) bool { return tally1(&k4365) })
+		})
+		return countOf(k4365)
+	}(), opSub), roK58, opLe)
 }
 
 // UBL-DT-19: not(//@languageID)
@@ -10738,145 +12618,323 @@ func roT0911(v []Seq, n *Node) bool {
 
 // UBL-SR-01: (count(cac:ContractDocumentReference/cbc:ID) <= 1)
 func roT0912(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, roK192), func(n3536 *Node) Seq { return child(n3536, roK54) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4378 := 0
+		anyNode(child(n, roK192), func(n4379 *Node) bool {
+			return anyNode(child(n4379, roK54), func(n4380 *Node) bool { return tally1(&k4378) })
+		})
+		return countOf(k4378)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-02: (count(cac:ReceiptDocumentReference/cbc:ID) <= 1)
 func roT0913(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, roK189), func(n3537 *Node) Seq { return child(n3537, roK54) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4381 := 0
+		anyNode(child(n, roK189), func(n4382 *Node) bool {
+			return anyNode(child(n4382, roK54), func(n4383 *Node) bool { return tally1(&k4381) })
+		})
+		return countOf(k4381)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-03: (count(cac:DespatchDocumentReference/cbc:ID) <= 1)
 func roT0914(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, roK188), func(n3538 *Node) Seq { return child(n3538, roK54) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4384 := 0
+		anyNode(child(n, roK188), func(n4385 *Node) bool {
+			return anyNode(child(n4385, roK54), func(n4386 *Node) bool { return tally1(&k4384) })
+		})
+		return countOf(k4384)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-04: (count(cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']/cbc:ID) <= 1)
 func roT0915(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(filter(child(n, roK53), func(p3539 *Node) bool { return gcmpStr(child(p3539, roK148), "130", true) }), func(n3540 *Node) Seq { return child(n3540, roK54) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4387 := 0
+		anyNode(child(n, roK53), func(n4388 *Node) bool {
+			return anyNode(child(n4388, roK148), func(n4389 *Node) bool { return (n4389.StringValue() == "130") }) && anyNode(child(n4388, roK54), func(n4390 *Node) bool { return tally1(&k4387) })
+		})
+		return countOf(k4387)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-05: (count(cac:PaymentTerms/cbc:Note) <= 1)
 func roT0916(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, roK60), func(n3541 *Node) Seq { return child(n3541, roK61) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4391 := 0
+		anyNode(child(n, roK60), func(n4392 *Node) bool {
+			return anyNode(child(n4392, roK61), func(n4393 *Node) bool { return tally1(&k4391) })
+		})
+		return countOf(k4391)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-08: (count(cac:InvoicePeriod) <= 1)
 func roT0917(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, roK116)), roK108, opLe)
+	return gcmp(func() Seq {
+		k4394 := 0
+		anyNode(child(n, roK116), func(n4395 *Node) bool { return tally1(&k4394) })
+		return countOf(k4394)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-09: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func roT0918(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, roK101), func(n3542 *Node) Seq { return child(n3542, roK63) }), func(n3543 *Node) Seq { return child(n3543, roK102) }), func(n3544 *Node) Seq { return child(n3544, roK103) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4396 := 0
+		anyNode(child(n, roK101), func(n4397 *Node) bool {
+			return anyNode(child(n4397, roK63), func(n4398 *Node) bool {
+				return anyNode(child(n4398, roK102), func(n4399 *Node) bool {
+					return anyNode(child(n4399, roK103), func(n4400 *Node) bool { return tally1(&k4396) })
+				})
+			})
+		})
+		return countOf(k4396)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-10: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func roT0919(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, roK101), func(n3545 *Node) Seq { return child(n3545, roK63) }), func(n3546 *Node) Seq { return child(n3546, roK137) }), func(n3547 *Node) Seq { return child(n3547, roK124) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4401 := 0
+		anyNode(child(n, roK101), func(n4402 *Node) bool {
+			return anyNode(child(n4402, roK63), func(n4403 *Node) bool {
+				return anyNode(child(n4403, roK137), func(n4404 *Node) bool {
+					return anyNode(child(n4404, roK124), func(n4405 *Node) bool { return tally1(&k4401) })
+				})
+			})
+		})
+		return countOf(k4401)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-11: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func roT0920(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, roK101), func(n3548 *Node) Seq { return child(n3548, roK63) }), func(n3549 *Node) Seq { return child(n3549, roK102) }), func(n3550 *Node) Seq { return child(n3550, roK113) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4406 := 0
+		anyNode(child(n, roK101), func(n4407 *Node) bool {
+			return anyNode(child(n4407, roK63), func(n4408 *Node) bool {
+				return anyNode(child(n4408, roK102), func(n4409 *Node) bool {
+					return anyNode(child(n4409, roK113), func(n4410 *Node) bool { return tally1(&k4406) })
+				})
+			})
+		})
+		return countOf(k4406)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-12: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func roT0921(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, roK101), func(n3551 *Node) Seq { return child(n3551, roK63) }), func(n3552 *Node) Seq {
-		return filter(child(n3552, roK112), func(p3553 *Node) bool {
-			return gcmpStr(step(child(p3553, roK81), func(n3554 *Node) Seq { return strSeq(strings.ToUpper(str(child(n3554, roK54)))) }), "VAT", true)
+	return gcmp(func() Seq {
+		k4411 := 0
+		anyNode(child(n, roK101), func(n4412 *Node) bool {
+			return anyNode(child(n4412, roK63), func(n4413 *Node) bool {
+				return anyNode(child(n4413, roK112), func(n4414 *Node) bool {
+					return anyNode(child(n4414, roK81), func(n4415 *Node) bool { return (strings.ToUpper(str(child(n4415, roK54))) == "VAT") }) && anyNode(child(n4414, roK113), func(n4416 *Node) bool { return tally1(&k4411) })
+				})
+			})
 		})
-	}), func(n3555 *Node) Seq { return child(n3555, roK113) })), roK108, opLe)
+		return countOf(k4411)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-13: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)!='VAT']/cbc:CompanyID) <= 1)
 func roT0922(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, roK101), func(n3556 *Node) Seq { return child(n3556, roK63) }), func(n3557 *Node) Seq {
-		return filter(child(n3557, roK112), func(p3558 *Node) bool {
-			return gcmpStr(step(child(p3558, roK81), func(n3559 *Node) Seq { return strSeq(strings.ToUpper(str(child(n3559, roK54)))) }), "VAT", false)
+	return gcmp(func() Seq {
+		k4417 := 0
+		anyNode(child(n, roK101), func(n4418 *Node) bool {
+			return anyNode(child(n4418, roK63), func(n4419 *Node) bool {
+				return anyNode(child(n4419, roK112), func(n4420 *Node) bool {
+					return anyNode(child(n4420, roK81), func(n4421 *Node) bool { return (strings.ToUpper(str(child(n4421, roK54))) != "VAT") }) && anyNode(child(n4420, roK113), func(n4422 *Node) bool { return tally1(&k4417) })
+				})
+			})
 		})
-	}), func(n3560 *Node) Seq { return child(n3560, roK113) })), roK108, opLe)
+		return countOf(k4417)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-14: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm) <= 1)
 func roT0923(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, roK101), func(n3561 *Node) Seq { return child(n3561, roK63) }), func(n3562 *Node) Seq { return child(n3562, roK102) }), func(n3563 *Node) Seq { return child(n3563, roK264) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4423 := 0
+		anyNode(child(n, roK101), func(n4424 *Node) bool {
+			return anyNode(child(n4424, roK63), func(n4425 *Node) bool {
+				return anyNode(child(n4425, roK102), func(n4426 *Node) bool {
+					return anyNode(child(n4426, roK264), func(n4427 *Node) bool { return tally1(&k4423) })
+				})
+			})
+		})
+		return countOf(k4423)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-15: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func roT0924(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, roK64), func(n3564 *Node) Seq { return child(n3564, roK63) }), func(n3565 *Node) Seq { return child(n3565, roK102) }), func(n3566 *Node) Seq { return child(n3566, roK103) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4428 := 0
+		anyNode(child(n, roK64), func(n4429 *Node) bool {
+			return anyNode(child(n4429, roK63), func(n4430 *Node) bool {
+				return anyNode(child(n4430, roK102), func(n4431 *Node) bool {
+					return anyNode(child(n4431, roK103), func(n4432 *Node) bool { return tally1(&k4428) })
+				})
+			})
+		})
+		return countOf(k4428)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-16: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID) <= 1)
 func roT0925(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, roK64), func(n3567 *Node) Seq { return child(n3567, roK63) }), func(n3568 *Node) Seq { return child(n3568, roK138) }), func(n3569 *Node) Seq { return child(n3569, roK54) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4433 := 0
+		anyNode(child(n, roK64), func(n4434 *Node) bool {
+			return anyNode(child(n4434, roK63), func(n4435 *Node) bool {
+				return anyNode(child(n4435, roK138), func(n4436 *Node) bool {
+					return anyNode(child(n4436, roK54), func(n4437 *Node) bool { return tally1(&k4433) })
+				})
+			})
+		})
+		return countOf(k4433)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-17: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func roT0926(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, roK64), func(n3570 *Node) Seq { return child(n3570, roK63) }), func(n3571 *Node) Seq { return child(n3571, roK102) }), func(n3572 *Node) Seq { return child(n3572, roK113) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4438 := 0
+		anyNode(child(n, roK64), func(n4439 *Node) bool {
+			return anyNode(child(n4439, roK63), func(n4440 *Node) bool {
+				return anyNode(child(n4440, roK102), func(n4441 *Node) bool {
+					return anyNode(child(n4441, roK113), func(n4442 *Node) bool { return tally1(&k4438) })
+				})
+			})
+		})
+		return countOf(k4438)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-18: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func roT0927(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, roK64), func(n3573 *Node) Seq { return child(n3573, roK63) }), func(n3574 *Node) Seq {
-		return filter(child(n3574, roK112), func(p3575 *Node) bool {
-			return gcmpStr(step(child(p3575, roK81), func(n3576 *Node) Seq { return strSeq(strings.ToUpper(str(child(n3576, roK54)))) }), "VAT", true)
+	return gcmp(func() Seq {
+		k4443 := 0
+		anyNode(child(n, roK64), func(n4444 *Node) bool {
+			return anyNode(child(n4444, roK63), func(n4445 *Node) bool {
+				return anyNode(child(n4445, roK112), func(n4446 *Node) bool {
+					return anyNode(child(n4446, roK81), func(n4447 *Node) bool { return (strings.ToUpper(str(child(n4447, roK54))) == "VAT") }) && anyNode(child(n4446, roK113), func(n4448 *Node) bool { return tally1(&k4443) })
+				})
+			})
 		})
-	}), func(n3577 *Node) Seq { return child(n3577, roK113) })), roK108, opLe)
+		return countOf(k4443)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-24: (count(cac:Delivery) <= 1)
 func roT0928(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, roK75)), roK108, opLe)
+	return gcmp(func() Seq {
+		k4449 := 0
+		anyNode(child(n, roK75), func(n4450 *Node) bool { return tally1(&k4449) })
+		return countOf(k4449)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-29: (count(//cac:PartyIdentification/cbc:ID[upper-case(@schemeID) = 'SEPA']) <= 1)
 func roT0929(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(desc(root(n), roK138), func(n3578 *Node) Seq {
-		return filter(child(n3578, roK54), func(p3579 *Node) bool { return (strings.ToUpper(str(attr(p3579, roK65))) == "SEPA") })
-	})), roK108, opLe)
+	return gcmp(func() Seq {
+		k4451 := 0
+		anyNode(desc(root(n), roK138), func(n4452 *Node) bool {
+			return anyNode(child(n4452, roK54), func(n4453 *Node) bool { return (strings.ToUpper(str(attr(n4453, roK65))) == "SEPA") && tally1(&k4451) })
+		})
+		return countOf(k4451)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-39: (count(cac:ProjectReference/cbc:ID) <= 1)
 func roT0930(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, roK203), func(n3580 *Node) Seq { return child(n3580, roK54) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4454 := 0
+		anyNode(child(n, roK203), func(n4455 *Node) bool {
+			return anyNode(child(n4455, roK54), func(n4456 *Node) bool { return tally1(&k4454) })
+		})
+		return countOf(k4454)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-40: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func roT0931(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(step(child(n, roK64), func(n3581 *Node) Seq { return child(n3581, roK63) }), func(n3582 *Node) Seq { return child(n3582, roK137) }), func(n3583 *Node) Seq { return child(n3583, roK124) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4457 := 0
+		anyNode(child(n, roK64), func(n4458 *Node) bool {
+			return anyNode(child(n4458, roK63), func(n4459 *Node) bool {
+				return anyNode(child(n4459, roK137), func(n4460 *Node) bool {
+					return anyNode(child(n4460, roK124), func(n4461 *Node) bool { return tally1(&k4457) })
+				})
+			})
+		})
+		return countOf(k4457)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-44: count(//cbc:PaymentID[not(preceding::cbc:PaymentID/. = .)]) <= 1
 func roT0932(v []Seq, n *Node) bool {
-	return gcmp(fnCount(filter(desc(root(n), roK413), func(p3584 *Node) bool {
-		return !gcmp(step(preceding(p3584, roK413), func(n3585 *Node) Seq { return nodeSeq(n3585) }), nodeSeq(p3584), opEq)
-	})), roK108, opLe)
+	return gcmp(func() Seq {
+		k4462 := 0
+		anyNode(desc(root(n), roK413), func(n4463 *Node) bool {
+			return !func(r4464 Seq) bool {
+				return anyNode(preceding(n4463, roK413), func(n4465 *Node) bool { return gcmp(nodeSeq(n4465), r4464, opEq) })
+			}(nodeSeq(n4463)) && tally1(&k4462)
+		})
+		return countOf(k4462)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-45: (count(cac:PaymentMeans/cbc:PaymentDueDate) <=1)
 func roT0933(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, roK70), func(n3586 *Node) Seq { return child(n3586, roK292) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4466 := 0
+		anyNode(child(n, roK70), func(n4467 *Node) bool {
+			return anyNode(child(n4467, roK292), func(n4468 *Node) bool { return tally1(&k4466) })
+		})
+		return countOf(k4466)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-46: (count(cac:PaymentMeans/cbc:PaymentMeansCode/@name) <=1)
 func roT0934(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, roK70), func(n3587 *Node) Seq { return child(n3587, roK140) }), func(n3588 *Node) Seq { return attr(n3588, roK429) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4469 := 0
+		anyNode(child(n, roK70), func(n4470 *Node) bool {
+			return anyNode(child(n4470, roK140), func(n4471 *Node) bool {
+				return anyNode(attr(n4471, roK429), func(n4472 *Node) bool { return tally1(&k4469) })
+			})
+		})
+		return countOf(k4469)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-47: count(//cbc:PaymentMeansCode[not(preceding::cbc:PaymentMeansCode/. = .)]) <= 1
 func roT0935(v []Seq, n *Node) bool {
-	return gcmp(fnCount(filter(desc(root(n), roK140), func(p3589 *Node) bool {
-		return !gcmp(step(preceding(p3589, roK140), func(n3590 *Node) Seq { return nodeSeq(n3590) }), nodeSeq(p3589), opEq)
-	})), roK108, opLe)
+	return gcmp(func() Seq {
+		k4473 := 0
+		anyNode(desc(root(n), roK140), func(n4474 *Node) bool {
+			return !func(r4475 Seq) bool {
+				return anyNode(preceding(n4474, roK140), func(n4476 *Node) bool { return gcmp(nodeSeq(n4476), r4475, opEq) })
+			}(nodeSeq(n4474)) && tally1(&k4473)
+		})
+		return countOf(k4473)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-49: (count(cac:InvoicePeriod/cbc:DescriptionCode) <=1)
 func roT0936(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, roK116), func(n3591 *Node) Seq { return child(n3591, roK117) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4477 := 0
+		anyNode(child(n, roK116), func(n4478 *Node) bool {
+			return anyNode(child(n4478, roK117), func(n4479 *Node) bool { return tally1(&k4477) })
+		})
+		return countOf(k4477)
+	}(), roK108, opLe)
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
@@ -10904,32 +12962,66 @@ func roM075(v []Seq, n *Node) bool {
 
 // UBL-SR-34: (count(cbc:Note) <= 1)
 func roT0937(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, roK61)), roK108, opLe)
+	return gcmp(func() Seq {
+		k4480 := 0
+		anyNode(child(n, roK61), func(n4481 *Node) bool { return tally1(&k4480) })
+		return countOf(k4480)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-35: (count(cac:OrderLineReference/cbc:LineID) <= 1)
 func roT0938(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, roK354), func(n3592 *Node) Seq { return child(n3592, roK440) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4482 := 0
+		anyNode(child(n, roK354), func(n4483 *Node) bool {
+			return anyNode(child(n4483, roK440), func(n4484 *Node) bool { return tally1(&k4482) })
+		})
+		return countOf(k4482)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-36: (count(cac:InvoicePeriod) <= 1)
 func roT0939(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, roK116)), roK108, opLe)
+	return gcmp(func() Seq {
+		k4485 := 0
+		anyNode(child(n, roK116), func(n4486 *Node) bool { return tally1(&k4485) })
+		return countOf(k4485)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-37: (count(cac:Price/cac:AllowanceCharge/cbc:Amount) <= 1)
 func roT0940(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, roK125), func(n3593 *Node) Seq { return child(n3593, roK76) }), func(n3594 *Node) Seq { return child(n3594, roK79) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4487 := 0
+		anyNode(child(n, roK125), func(n4488 *Node) bool {
+			return anyNode(child(n4488, roK76), func(n4489 *Node) bool {
+				return anyNode(child(n4489, roK79), func(n4490 *Node) bool { return tally1(&k4487) })
+			})
+		})
+		return countOf(k4487)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-48: count(cac:Item/cac:ClassifiedTaxCategory) = 1
 func roT0941(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, roK123), func(n3595 *Node) Seq { return child(n3595, roK110) })), roK108, opEq)
+	return gcmp(func() Seq {
+		k4491 := 0
+		anyNode(child(n, roK123), func(n4492 *Node) bool {
+			return anyNode(child(n4492, roK110), func(n4493 *Node) bool { return tally1(&k4491) })
+		})
+		return countOf(k4491)
+	}(), roK108, opEq)
 }
 
 // UBL-SR-50: count(cac:Item/cbc:Description) <= 1
 func roT0942(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, roK123), func(n3596 *Node) Seq { return child(n3596, roK167) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4494 := 0
+		anyNode(child(n, roK123), func(n4495 *Node) bool {
+			return anyNode(child(n4495, roK167), func(n4496 *Node) bool { return tally1(&k4494) })
+		})
+		return countOf(k4494)
+	}(), roK108, opLe)
 }
 
 // cac:PayeeParty
@@ -10948,19 +13040,47 @@ func roM076(v []Seq, n *Node) bool {
 
 // UBL-SR-19: (count(cac:PartyName/cbc:Name) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0943(v []Seq, n *Node) bool {
-	return (gcmp(fnCount(step(child(n, roK137), func(n3597 *Node) Seq { return child(n3597, roK124) })), roK108, opLe) && gcmp(step(child(n, roK137), func(n3598 *Node) Seq { return child(n3598, roK124) }), step(step(step(step(parent(n), func(n3599 *Node) Seq { return child(n3599, roK101) }), func(n3600 *Node) Seq { return child(n3600, roK63) }), func(n3601 *Node) Seq { return child(n3601, roK102) }), func(n3602 *Node) Seq { return child(n3602, roK103) }), opNe))
+	return (gcmp(func() Seq {
+		k4497 := 0
+		anyNode(child(n, roK137), func(n4498 *Node) bool {
+			return anyNode(child(n4498, roK124), func(n4499 *Node) bool { return tally1(&k4497) })
+		})
+		return countOf(k4497)
+	}(), roK108, opLe) && func(r4504 Seq) bool {
+		return anyNode(child(n, roK137), func(n4505 *Node) bool {
+			return anyNode(child(n4505, roK124), func(n4506 *Node) bool { return gcmp(nodeSeq(n4506), r4504, opNe) })
+		})
+	}(step(step(step(step(parent(n), func(n4500 *Node) Seq { return child(n4500, roK101) }), func(n4501 *Node) Seq { return child(n4501, roK63) }), func(n4502 *Node) Seq { return child(n4502, roK102) }), func(n4503 *Node) Seq { return child(n4503, roK103) })))
 }
 
 // UBL-SR-20: (count(cac:PartyIdentification/cbc:ID[upper-case(@schemeID) != 'SEPA']) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0944(v []Seq, n *Node) bool {
-	return (gcmp(fnCount(step(child(n, roK138), func(n3603 *Node) Seq {
-		return filter(child(n3603, roK54), func(p3604 *Node) bool { return (strings.ToUpper(str(attr(p3604, roK65))) != "SEPA") })
-	})), roK108, opLe) && gcmp(step(child(n, roK137), func(n3605 *Node) Seq { return child(n3605, roK124) }), step(step(step(step(parent(n), func(n3606 *Node) Seq { return child(n3606, roK101) }), func(n3607 *Node) Seq { return child(n3607, roK63) }), func(n3608 *Node) Seq { return child(n3608, roK102) }), func(n3609 *Node) Seq { return child(n3609, roK103) }), opNe))
+	return (gcmp(func() Seq {
+		k4507 := 0
+		anyNode(child(n, roK138), func(n4508 *Node) bool {
+			return anyNode(child(n4508, roK54), func(n4509 *Node) bool { return (strings.ToUpper(str(attr(n4509, roK65))) != "SEPA") && tally1(&k4507) })
+		})
+		return countOf(k4507)
+	}(), roK108, opLe) && func(r4514 Seq) bool {
+		return anyNode(child(n, roK137), func(n4515 *Node) bool {
+			return anyNode(child(n4515, roK124), func(n4516 *Node) bool { return gcmp(nodeSeq(n4516), r4514, opNe) })
+		})
+	}(step(step(step(step(parent(n), func(n4510 *Node) Seq { return child(n4510, roK101) }), func(n4511 *Node) Seq { return child(n4511, roK63) }), func(n4512 *Node) Seq { return child(n4512, roK102) }), func(n4513 *Node) Seq { return child(n4513, roK103) })))
 }
 
 // UBL-SR-21: (count(cac:PartyLegalEntity/cbc:CompanyID) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0945(v []Seq, n *Node) bool {
-	return (gcmp(fnCount(step(child(n, roK102), func(n3610 *Node) Seq { return child(n3610, roK113) })), roK108, opLe) && gcmp(step(child(n, roK137), func(n3611 *Node) Seq { return child(n3611, roK124) }), step(step(step(step(parent(n), func(n3612 *Node) Seq { return child(n3612, roK101) }), func(n3613 *Node) Seq { return child(n3613, roK63) }), func(n3614 *Node) Seq { return child(n3614, roK102) }), func(n3615 *Node) Seq { return child(n3615, roK103) }), opNe))
+	return (gcmp(func() Seq {
+		k4517 := 0
+		anyNode(child(n, roK102), func(n4518 *Node) bool {
+			return anyNode(child(n4518, roK113), func(n4519 *Node) bool { return tally1(&k4517) })
+		})
+		return countOf(k4517)
+	}(), roK108, opLe) && func(r4524 Seq) bool {
+		return anyNode(child(n, roK137), func(n4525 *Node) bool {
+			return anyNode(child(n4525, roK124), func(n4526 *Node) bool { return gcmp(nodeSeq(n4526), r4524, opNe) })
+		})
+	}(step(step(step(step(parent(n), func(n4520 *Node) Seq { return child(n4520, roK101) }), func(n4521 *Node) Seq { return child(n4521, roK63) }), func(n4522 *Node) Seq { return child(n4522, roK102) }), func(n4523 *Node) Seq { return child(n4523, roK103) })))
 }
 
 // cac:PaymentMeans
@@ -10979,17 +13099,31 @@ func roM077(v []Seq, n *Node) bool {
 
 // UBL-SR-26: (count(cbc:PaymentID) <= 1)
 func roT0946(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, roK413)), roK108, opLe)
+	return gcmp(func() Seq {
+		k4527 := 0
+		anyNode(child(n, roK413), func(n4528 *Node) bool { return tally1(&k4527) })
+		return countOf(k4527)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-27: (count(cbc:PaymentMeansCode) <= 1)
 func roT0947(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, roK140)), roK108, opLe)
+	return gcmp(func() Seq {
+		k4529 := 0
+		anyNode(child(n, roK140), func(n4530 *Node) bool { return tally1(&k4529) })
+		return countOf(k4529)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-28: (count(cac:PaymentMandate/cbc:ID) <= 1)
 func roT0948(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, roK109), func(n3616 *Node) Seq { return child(n3616, roK54) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4531 := 0
+		anyNode(child(n, roK109), func(n4532 *Node) bool {
+			return anyNode(child(n4532, roK54), func(n4533 *Node) bool { return tally1(&k4531) })
+		})
+		return countOf(k4531)
+	}(), roK108, opLe)
 }
 
 // cac:BillingReference
@@ -11008,12 +13142,16 @@ func roM078(v []Seq, n *Node) bool {
 
 // UBL-SR-06: (count(cac:InvoiceDocumentReference) <= 1)
 func roT0949(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, roK142)), roK108, opLe)
+	return gcmp(func() Seq {
+		k4534 := 0
+		anyNode(child(n, roK142), func(n4535 *Node) bool { return tally1(&k4534) })
+		return countOf(k4534)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-07: (cac:InvoiceDocumentReference/cbc:ID)
 func roT0950(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK142), func(n3617 *Node) bool { return (len(child(n3617, roK54)) > 0) })
+	return anyNode(child(n, roK142), func(n4536 *Node) bool { return (len(child(n4536, roK54)) > 0) })
 }
 
 // cac:TaxRepresentativeParty
@@ -11032,12 +13170,28 @@ func roM079(v []Seq, n *Node) bool {
 
 // UBL-SR-22: (count(cac:Party/cac:PartyName/cbc:Name) <= 1)
 func roT0951(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, roK63), func(n3619 *Node) Seq { return child(n3619, roK137) }), func(n3620 *Node) Seq { return child(n3620, roK124) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4538 := 0
+		anyNode(child(n, roK63), func(n4539 *Node) bool {
+			return anyNode(child(n4539, roK137), func(n4540 *Node) bool {
+				return anyNode(child(n4540, roK124), func(n4541 *Node) bool { return tally1(&k4538) })
+			})
+		})
+		return countOf(k4538)
+	}(), roK108, opLe)
 }
 
 // UBL-SR-23: (count(cac:Party/cac:PartyTaxScheme/cbc:CompanyID) <= 1)
 func roT0952(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(step(child(n, roK63), func(n3621 *Node) Seq { return child(n3621, roK112) }), func(n3622 *Node) Seq { return child(n3622, roK113) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4542 := 0
+		anyNode(child(n, roK63), func(n4543 *Node) bool {
+			return anyNode(child(n4543, roK112), func(n4544 *Node) bool {
+				return anyNode(child(n4544, roK113), func(n4545 *Node) bool { return tally1(&k4542) })
+			})
+		})
+		return countOf(k4542)
+	}(), roK108, opLe)
 }
 
 // cac:TaxSubtotal
@@ -11056,7 +13210,13 @@ func roM080(v []Seq, n *Node) bool {
 
 // UBL-SR-32: (count(cac:TaxCategory/cbc:TaxExemptionReason) <= 1)
 func roT0953(v []Seq, n *Node) bool {
-	return gcmp(fnCount(step(child(n, roK80), func(n3623 *Node) Seq { return child(n3623, roK145) })), roK108, opLe)
+	return gcmp(func() Seq {
+		k4546 := 0
+		anyNode(child(n, roK80), func(n4547 *Node) bool {
+			return anyNode(child(n4547, roK145), func(n4548 *Node) bool { return tally1(&k4546) })
+		})
+		return countOf(k4546)
+	}(), roK108, opLe)
 }
 
 // cbc:InvoiceTypeCode | cbc:CreditNoteTypeCode
@@ -11091,7 +13251,7 @@ func roT0954(v []Seq, n *Node) bool {
 func roM082(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindAttr || !nameMatch(m, roK106) {
+		if m == nil || m.Kind != KindAttr || !nameMatch(m, roK107) {
 			return false
 		}
 		return true
@@ -11129,7 +13289,7 @@ func roT0956(v []Seq, n *Node) bool {
 func roM084(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK107) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
 			return false
 		}
 		return true
@@ -11181,7 +13341,7 @@ func roM086(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK53) {
 			return false
 		}
-		if !(gcmpStr(child(m, roK148), "130", true)) {
+		if !(anyNode(child(m, roK148), func(n4552 *Node) bool { return (n4552.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -11200,7 +13360,7 @@ func roM086(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK171) {
 			return false
 		}
-		if !(gcmpStr(child(m, roK148), "130", true)) {
+		if !(anyNode(child(m, roK148), func(n4554 *Node) bool { return (n4554.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -11419,7 +13579,9 @@ func roM095(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
+		if !(func(r4560 Seq) bool {
+			return anyNode(child(m, roK77), func(n4561 *Node) bool { return gcmp(nodeSeq(n4561), r4560, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		return true
@@ -11445,7 +13607,9 @@ func roM096(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
+		if !(func(r4562 Seq) bool {
+			return anyNode(child(m, roK77), func(n4563 *Node) bool { return gcmp(nodeSeq(n4563), r4562, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		return true
@@ -11543,7 +13707,11 @@ func roM100(v []Seq, n *Node) bool {
 
 // BR-CL-24: ((@mimeCode = 'application/pdf' or @mimeCode = 'image/png' or @mimeCode = 'image/jpeg' or @mimeCode = 'text/csv' or @mimeCode = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' or @…
 func roT0973(v []Seq, n *Node) bool {
-	return (((((gcmpStr(attr(n, roK150), "application/pdf", true) || gcmpStr(attr(n, roK150), "image/png", true)) || gcmpStr(attr(n, roK150), "image/jpeg", true)) || gcmpStr(attr(n, roK150), "text/csv", true)) || gcmpStr(attr(n, roK150), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", true)) || gcmpStr(attr(n, roK150), "application/vnd.oasis.opendocument.spreadsheet", true))
+	return (((((anyNode(attr(n, roK150), func(n4566 *Node) bool { return (n4566.StringValue() == "application/pdf") }) || anyNode(attr(n, roK150), func(n4567 *Node) bool { return (n4567.StringValue() == "image/png") })) || anyNode(attr(n, roK150), func(n4568 *Node) bool { return (n4568.StringValue() == "image/jpeg") })) || anyNode(attr(n, roK150), func(n4569 *Node) bool { return (n4569.StringValue() == "text/csv") })) || anyNode(attr(n, roK150), func(n4570 *Node) bool {
+		return (n4570.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	})) || anyNode(attr(n, roK150), func(n4571 *Node) bool {
+		return (n4571.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
+	}))
 }
 
 // cbc:EndpointID[@schemeID]
@@ -11809,32 +13977,36 @@ func roM113(v []Seq, n *Node) bool {
 
 // BR-RO-001: cbc:CustomizationID = $RO-CIUS-ID
 func roT0986(v []Seq, n *Node) bool {
-	return gcmp(child(n, roK96), v[1], opEq)
+	return anyNode(child(n, roK96), func(n4574 *Node) bool { return gcmp(nodeSeq(n4574), v[1], opEq) })
 }
 
 // BR-RO-A020: count(cbc:Note) <= 20
 func roT0987(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, roK61)), roK442, opLe)
+	return gcmp(func() Seq {
+		k4575 := 0
+		anyNode(child(n, roK61), func(n4576 *Node) bool { return tally1(&k4575) })
+		return countOf(k4575)
+	}(), roK442, opLe)
 }
 
 // BR-RO-L0201: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PostalZone)) <=20
 func roT0988(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3637 *Node) Seq { return child(n3637, roK63) }), func(n3638 *Node) Seq { return child(n3638, roK66) }), func(n3639 *Node) Seq { return child(n3639, roK443) })))), roK442, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4577 *Node) Seq { return child(n4577, roK63) }), func(n4578 *Node) Seq { return child(n4578, roK66) }), func(n4579 *Node) Seq { return child(n4579, roK443) })))), roK442, opLe)
 }
 
 // BR-RO-L0202: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PostalZone)) <=20
 func roT0989(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3640 *Node) Seq { return child(n3640, roK63) }), func(n3641 *Node) Seq { return child(n3641, roK66) }), func(n3642 *Node) Seq { return child(n3642, roK443) })))), roK442, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4580 *Node) Seq { return child(n4580, roK63) }), func(n4581 *Node) Seq { return child(n4581, roK66) }), func(n4582 *Node) Seq { return child(n4582, roK443) })))), roK442, opLe)
 }
 
 // BR-RO-L0203: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PostalZone)) <= 20
 func roT0990(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n3643 *Node) Seq { return child(n3643, roK66) }), func(n3644 *Node) Seq { return child(n3644, roK443) })))), roK442, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n4583 *Node) Seq { return child(n4583, roK66) }), func(n4584 *Node) Seq { return child(n4584, roK443) })))), roK442, opLe)
 }
 
 // BR-RO-L0204: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PostalZone)) <= 20
 func roT0991(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n3645 *Node) Seq { return child(n3645, roK74) }), func(n3646 *Node) Seq { return child(n3646, roK73) }), func(n3647 *Node) Seq { return child(n3647, roK443) })))), roK442, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n4585 *Node) Seq { return child(n4585, roK74) }), func(n4586 *Node) Seq { return child(n4586, roK73) }), func(n4587 *Node) Seq { return child(n4587, roK443) })))), roK442, opLe)
 }
 
 // BR-RO-L155: string-length(normalize-space(cbc:ID)) <= 200
@@ -11844,52 +14016,52 @@ func roT0992(v []Seq, n *Node) bool {
 
 // BR-RO-L0302: string-length(normalize-space(cac:ContractDocumentReference/cbc:ID)) <= 200
 func roT0993(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK192), func(n3648 *Node) Seq { return child(n3648, roK54) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK192), func(n4588 *Node) Seq { return child(n4588, roK54) })))), roK444, opLe)
 }
 
 // BR-RO-L0303: string-length(normalize-space(cac:OrderReference/cbc:ID)) <= 200
 func roT0994(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK168), func(n3649 *Node) Seq { return child(n3649, roK54) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK168), func(n4589 *Node) Seq { return child(n4589, roK54) })))), roK444, opLe)
 }
 
 // BR-RO-L0304: string-length(normalize-space(cac:OrderReference/cbc:SalesOrderID)) <= 200
 func roT0995(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK168), func(n3650 *Node) Seq { return child(n3650, roK412) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK168), func(n4590 *Node) Seq { return child(n4590, roK412) })))), roK444, opLe)
 }
 
 // BR-RO-L0305: string-length(normalize-space(cac:ReceiptDocumentReference/cbc:ID)) <= 200
 func roT0996(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK189), func(n3651 *Node) Seq { return child(n3651, roK54) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK189), func(n4591 *Node) Seq { return child(n4591, roK54) })))), roK444, opLe)
 }
 
 // BR-RO-L0306: string-length(normalize-space(cac:DespatchDocumentReference/cbc:ID)) <= 200
 func roT0997(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK188), func(n3652 *Node) Seq { return child(n3652, roK54) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK188), func(n4592 *Node) Seq { return child(n4592, roK54) })))), roK444, opLe)
 }
 
 // BR-RO-L0307: string-length(normalize-space(cac:OriginatorDocumentReference/cbc:ID)) <= 200
 func roT0998(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK191), func(n3653 *Node) Seq { return child(n3653, roK54) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK191), func(n4593 *Node) Seq { return child(n4593, roK54) })))), roK444, opLe)
 }
 
 // BR-RO-L0501: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CityName)) <= 50
 func roT0999(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3654 *Node) Seq { return child(n3654, roK63) }), func(n3655 *Node) Seq { return child(n3655, roK66) }), func(n3656 *Node) Seq { return child(n3656, roK445) })))), roK446, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4594 *Node) Seq { return child(n4594, roK63) }), func(n4595 *Node) Seq { return child(n4595, roK66) }), func(n4596 *Node) Seq { return child(n4596, roK445) })))), roK446, opLe)
 }
 
 // BR-RO-L0502: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CityName)) <= 50
 func roT1000(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3657 *Node) Seq { return child(n3657, roK63) }), func(n3658 *Node) Seq { return child(n3658, roK66) }), func(n3659 *Node) Seq { return child(n3659, roK445) })))), roK446, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4597 *Node) Seq { return child(n4597, roK63) }), func(n4598 *Node) Seq { return child(n4598, roK66) }), func(n4599 *Node) Seq { return child(n4599, roK445) })))), roK446, opLe)
 }
 
 // BR-RO-L0503: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CityName)) <= 50
 func roT1001(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n3660 *Node) Seq { return child(n3660, roK66) }), func(n3661 *Node) Seq { return child(n3661, roK445) })))), roK446, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n4600 *Node) Seq { return child(n4600, roK66) }), func(n4601 *Node) Seq { return child(n4601, roK445) })))), roK446, opLe)
 }
 
 // BR-RO-L0504: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CityName)) <= 50
 func roT1002(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n3662 *Node) Seq { return child(n3662, roK74) }), func(n3663 *Node) Seq { return child(n3663, roK73) }), func(n3664 *Node) Seq { return child(n3664, roK445) })))), roK446, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n4602 *Node) Seq { return child(n4602, roK74) }), func(n4603 *Node) Seq { return child(n4603, roK73) }), func(n4604 *Node) Seq { return child(n4604, roK445) })))), roK446, opLe)
 }
 
 // BR-RO-L1001: string-length(normalize-space(cbc:AccountingCost)) <= 100
@@ -11899,137 +14071,137 @@ func roT1003(v []Seq, n *Node) bool {
 
 // BR-RO-L1002: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1004(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3665 *Node) Seq { return child(n3665, roK63) }), func(n3666 *Node) Seq { return child(n3666, roK66) }), func(n3667 *Node) Seq { return child(n3667, roK447) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4605 *Node) Seq { return child(n4605, roK63) }), func(n4606 *Node) Seq { return child(n4606, roK66) }), func(n4607 *Node) Seq { return child(n4607, roK447) })))), roK91, opLe)
 }
 
 // BR-RO-L1003: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1005(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, roK101), func(n3668 *Node) Seq { return child(n3668, roK63) }), func(n3669 *Node) Seq { return child(n3669, roK66) }), func(n3670 *Node) Seq { return child(n3670, roK448) }), func(n3671 *Node) Seq { return child(n3671, roK449) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, roK101), func(n4608 *Node) Seq { return child(n4608, roK63) }), func(n4609 *Node) Seq { return child(n4609, roK66) }), func(n4610 *Node) Seq { return child(n4610, roK448) }), func(n4611 *Node) Seq { return child(n4611, roK449) })))), roK91, opLe)
 }
 
 // BR-RO-L1004: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Name)) <= 100
 func roT1006(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3672 *Node) Seq { return child(n3672, roK63) }), func(n3673 *Node) Seq { return child(n3673, roK252) }), func(n3674 *Node) Seq { return child(n3674, roK124) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4612 *Node) Seq { return child(n4612, roK63) }), func(n4613 *Node) Seq { return child(n4613, roK252) }), func(n4614 *Node) Seq { return child(n4614, roK124) })))), roK91, opLe)
 }
 
 // BR-RO-L1005: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telephone)) <= 100
 func roT1007(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3675 *Node) Seq { return child(n3675, roK63) }), func(n3676 *Node) Seq { return child(n3676, roK252) }), func(n3677 *Node) Seq { return child(n3677, roK450) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4615 *Node) Seq { return child(n4615, roK63) }), func(n4616 *Node) Seq { return child(n4616, roK252) }), func(n4617 *Node) Seq { return child(n4617, roK450) })))), roK91, opLe)
 }
 
 // BR-RO-L1006: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ElectronicMail)) <= 100
 func roT1008(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3678 *Node) Seq { return child(n3678, roK63) }), func(n3679 *Node) Seq { return child(n3679, roK252) }), func(n3680 *Node) Seq { return child(n3680, roK451) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4618 *Node) Seq { return child(n4618, roK63) }), func(n4619 *Node) Seq { return child(n4619, roK252) }), func(n4620 *Node) Seq { return child(n4620, roK451) })))), roK91, opLe)
 }
 
 // BR-RO-L1007: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1009(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3681 *Node) Seq { return child(n3681, roK63) }), func(n3682 *Node) Seq { return child(n3682, roK66) }), func(n3683 *Node) Seq { return child(n3683, roK447) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4621 *Node) Seq { return child(n4621, roK63) }), func(n4622 *Node) Seq { return child(n4622, roK66) }), func(n4623 *Node) Seq { return child(n4623, roK447) })))), roK91, opLe)
 }
 
 // BR-RO-L1008: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1010(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, roK64), func(n3684 *Node) Seq { return child(n3684, roK63) }), func(n3685 *Node) Seq { return child(n3685, roK66) }), func(n3686 *Node) Seq { return child(n3686, roK448) }), func(n3687 *Node) Seq { return child(n3687, roK449) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, roK64), func(n4624 *Node) Seq { return child(n4624, roK63) }), func(n4625 *Node) Seq { return child(n4625, roK66) }), func(n4626 *Node) Seq { return child(n4626, roK448) }), func(n4627 *Node) Seq { return child(n4627, roK449) })))), roK91, opLe)
 }
 
 // BR-RO-L1009: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Name)) <= 100
 func roT1011(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3688 *Node) Seq { return child(n3688, roK63) }), func(n3689 *Node) Seq { return child(n3689, roK252) }), func(n3690 *Node) Seq { return child(n3690, roK124) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4628 *Node) Seq { return child(n4628, roK63) }), func(n4629 *Node) Seq { return child(n4629, roK252) }), func(n4630 *Node) Seq { return child(n4630, roK124) })))), roK91, opLe)
 }
 
 // BR-RO-L1010: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telephone)) <= 100
 func roT1012(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3691 *Node) Seq { return child(n3691, roK63) }), func(n3692 *Node) Seq { return child(n3692, roK252) }), func(n3693 *Node) Seq { return child(n3693, roK450) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4631 *Node) Seq { return child(n4631, roK63) }), func(n4632 *Node) Seq { return child(n4632, roK252) }), func(n4633 *Node) Seq { return child(n4633, roK450) })))), roK91, opLe)
 }
 
 // BR-RO-L1011: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ElectronicMail)) <= 100
 func roT1013(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3694 *Node) Seq { return child(n3694, roK63) }), func(n3695 *Node) Seq { return child(n3695, roK252) }), func(n3696 *Node) Seq { return child(n3696, roK451) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4634 *Node) Seq { return child(n4634, roK63) }), func(n4635 *Node) Seq { return child(n4635, roK252) }), func(n4636 *Node) Seq { return child(n4636, roK451) })))), roK91, opLe)
 }
 
 // BR-RO-L1012: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1014(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n3697 *Node) Seq { return child(n3697, roK66) }), func(n3698 *Node) Seq { return child(n3698, roK447) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n4637 *Node) Seq { return child(n4637, roK66) }), func(n4638 *Node) Seq { return child(n4638, roK447) })))), roK91, opLe)
 }
 
 // BR-RO-L1013: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1015(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK114), func(n3699 *Node) Seq { return child(n3699, roK66) }), func(n3700 *Node) Seq { return child(n3700, roK448) }), func(n3701 *Node) Seq { return child(n3701, roK449) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK114), func(n4639 *Node) Seq { return child(n4639, roK66) }), func(n4640 *Node) Seq { return child(n4640, roK448) }), func(n4641 *Node) Seq { return child(n4641, roK449) })))), roK91, opLe)
 }
 
 // BR-RO-L1014: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AdditionalStreetName)) <= 100
 func roT1016(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n3702 *Node) Seq { return child(n3702, roK74) }), func(n3703 *Node) Seq { return child(n3703, roK73) }), func(n3704 *Node) Seq { return child(n3704, roK447) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n4642 *Node) Seq { return child(n4642, roK74) }), func(n4643 *Node) Seq { return child(n4643, roK73) }), func(n4644 *Node) Seq { return child(n4644, roK447) })))), roK91, opLe)
 }
 
 // BR-RO-L1015: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:AddressLine/cbc:Line)) <= 100
 func roT1017(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, roK75), func(n3705 *Node) Seq { return child(n3705, roK74) }), func(n3706 *Node) Seq { return child(n3706, roK73) }), func(n3707 *Node) Seq { return child(n3707, roK448) }), func(n3708 *Node) Seq { return child(n3708, roK449) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, roK75), func(n4645 *Node) Seq { return child(n4645, roK74) }), func(n4646 *Node) Seq { return child(n4646, roK73) }), func(n4647 *Node) Seq { return child(n4647, roK448) }), func(n4648 *Node) Seq { return child(n4648, roK449) })))), roK91, opLe)
 }
 
 // BR-RO-L151: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1018(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3709 *Node) Seq { return child(n3709, roK63) }), func(n3710 *Node) Seq { return child(n3710, roK66) }), func(n3711 *Node) Seq { return child(n3711, roK452) })))), roK453, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4649 *Node) Seq { return child(n4649, roK63) }), func(n4650 *Node) Seq { return child(n4650, roK66) }), func(n4651 *Node) Seq { return child(n4651, roK452) })))), roK453, opLe)
 }
 
 // BR-RO-L152: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1019(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3712 *Node) Seq { return child(n3712, roK63) }), func(n3713 *Node) Seq { return child(n3713, roK66) }), func(n3714 *Node) Seq { return child(n3714, roK452) })))), roK453, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4652 *Node) Seq { return child(n4652, roK63) }), func(n4653 *Node) Seq { return child(n4653, roK66) }), func(n4654 *Node) Seq { return child(n4654, roK452) })))), roK453, opLe)
 }
 
 // BR-RO-L153: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1020(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n3715 *Node) Seq { return child(n3715, roK66) }), func(n3716 *Node) Seq { return child(n3716, roK452) })))), roK453, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n4655 *Node) Seq { return child(n4655, roK66) }), func(n4656 *Node) Seq { return child(n4656, roK452) })))), roK453, opLe)
 }
 
 // BR-RO-L154: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:StreetName)) <= 150
 func roT1021(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n3717 *Node) Seq { return child(n3717, roK74) }), func(n3718 *Node) Seq { return child(n3718, roK73) }), func(n3719 *Node) Seq { return child(n3719, roK452) })))), roK453, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n4657 *Node) Seq { return child(n4657, roK74) }), func(n4658 *Node) Seq { return child(n4658, roK73) }), func(n4659 *Node) Seq { return child(n4659, roK452) })))), roK453, opLe)
 }
 
 // BR-RO-L201: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName)) <= 200
 func roT1022(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3720 *Node) Seq { return child(n3720, roK63) }), func(n3721 *Node) Seq { return child(n3721, roK102) }), func(n3722 *Node) Seq { return child(n3722, roK103) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4660 *Node) Seq { return child(n4660, roK63) }), func(n4661 *Node) Seq { return child(n4661, roK102) }), func(n4662 *Node) Seq { return child(n4662, roK103) })))), roK444, opLe)
 }
 
 // BR-RO-L202: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name)) <= 200
 func roT1023(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3723 *Node) Seq { return child(n3723, roK63) }), func(n3724 *Node) Seq { return child(n3724, roK137) }), func(n3725 *Node) Seq { return child(n3725, roK124) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4663 *Node) Seq { return child(n4663, roK63) }), func(n4664 *Node) Seq { return child(n4664, roK137) }), func(n4665 *Node) Seq { return child(n4665, roK124) })))), roK444, opLe)
 }
 
 // BR-RO-L203: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName)) <= 200
 func roT1024(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3726 *Node) Seq { return child(n3726, roK63) }), func(n3727 *Node) Seq { return child(n3727, roK102) }), func(n3728 *Node) Seq { return child(n3728, roK103) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4666 *Node) Seq { return child(n4666, roK63) }), func(n4667 *Node) Seq { return child(n4667, roK102) }), func(n4668 *Node) Seq { return child(n4668, roK103) })))), roK444, opLe)
 }
 
 // BR-RO-L204: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name)) <= 200
 func roT1025(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3729 *Node) Seq { return child(n3729, roK63) }), func(n3730 *Node) Seq { return child(n3730, roK137) }), func(n3731 *Node) Seq { return child(n3731, roK124) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4669 *Node) Seq { return child(n4669, roK63) }), func(n4670 *Node) Seq { return child(n4670, roK137) }), func(n4671 *Node) Seq { return child(n4671, roK124) })))), roK444, opLe)
 }
 
 // BR-RO-L205: string-length(normalize-space(cac:PayeeParty/cac:PartyName/cbc:Name)) <= 200
 func roT1026(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK136), func(n3732 *Node) Seq { return child(n3732, roK137) }), func(n3733 *Node) Seq { return child(n3733, roK124) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK136), func(n4672 *Node) Seq { return child(n4672, roK137) }), func(n4673 *Node) Seq { return child(n4673, roK124) })))), roK444, opLe)
 }
 
 // BR-RO-L206: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PartyName/cbc:Name)) <= 200
 func roT1027(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n3734 *Node) Seq { return child(n3734, roK137) }), func(n3735 *Node) Seq { return child(n3735, roK124) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n4674 *Node) Seq { return child(n4674, roK137) }), func(n4675 *Node) Seq { return child(n4675, roK124) })))), roK444, opLe)
 }
 
 // BR-RO-L207: string-length(normalize-space(cac:Delivery/cac:DeliveryParty/cac:PartyName/cbc:Name)) <= 200
 func roT1028(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n3736 *Node) Seq { return child(n3736, roK152) }), func(n3737 *Node) Seq { return child(n3737, roK137) }), func(n3738 *Node) Seq { return child(n3738, roK124) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n4676 *Node) Seq { return child(n4676, roK152) }), func(n4677 *Node) Seq { return child(n4677, roK137) }), func(n4678 *Node) Seq { return child(n4678, roK124) })))), roK444, opLe)
 }
 
 // BR-RO-L301: string-length(normalize-space(cac:PaymentTerms/cbc:Note)) <= 300
 func roT1029(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK60), func(n3739 *Node) Seq { return child(n3739, roK61) })))), roK454, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK60), func(n4679 *Node) Seq { return child(n4679, roK61) })))), roK454, opLe)
 }
 
 // BR-RO-L1000: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)) <= 1000
 func roT1030(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3740 *Node) Seq { return child(n3740, roK63) }), func(n3741 *Node) Seq { return child(n3741, roK102) }), func(n3742 *Node) Seq { return child(n3742, roK264) })))), roK455, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4680 *Node) Seq { return child(n4680, roK63) }), func(n4681 *Node) Seq { return child(n4681, roK102) }), func(n4682 *Node) Seq { return child(n4682, roK264) })))), roK455, opLe)
 }
 
 // BR-RO-010: matches(normalize-space(cbc:ID), '([0-9])')
@@ -12039,30 +14211,46 @@ func roT1031(v []Seq, n *Node) bool {
 
 // BR-RO-030: (normalize-space(cbc:TaxCurrencyCode) = 'RON' and normalize-space(cbc:DocumentCurrencyCode) != 'RON') or (normalize-space(cbc:TaxCurrencyCode) = 'RON' and normalize-space(cbc:DocumentCurrencyCode) = '…
 func roT1032(v []Seq, n *Node) bool {
-	return (((((fnNormalizeSpace(str(child(n, roK107))) == "RON") && (fnNormalizeSpace(str(child(n, roK100))) != "RON")) || ((fnNormalizeSpace(str(child(n, roK107))) == "RON") && (fnNormalizeSpace(str(child(n, roK100))) == "RON"))) || ((fnNormalizeSpace(str(child(n, roK107))) != "RON") && (fnNormalizeSpace(str(child(n, roK100))) == "RON"))) || (!(len(child(n, roK107)) > 0) && (fnNormalizeSpace(str(child(n, roK100))) == "RON")))
+	return (((((fnNormalizeSpace(str(child(n, roK104))) == "RON") && (fnNormalizeSpace(str(child(n, roK100))) != "RON")) || ((fnNormalizeSpace(str(child(n, roK104))) == "RON") && (fnNormalizeSpace(str(child(n, roK100))) == "RON"))) || ((fnNormalizeSpace(str(child(n, roK104))) != "RON") && (fnNormalizeSpace(str(child(n, roK100))) == "RON"))) || (!(len(child(n, roK104)) > 0) && (fnNormalizeSpace(str(child(n, roK100))) == "RON")))
 }
 
 // BR-RO-065: not((cac:AllowanceCharge/cac:TaxCategory/cbc:ID[ancestor::cac:AllowanceCharge/cbc:ChargeIndicator = 'false' and following-sibling::cac:TaxScheme/cbc:ID = 'VAT'] = ('S', 'Z', 'E', 'AE', 'K', 'G', 'L', …
 func roT1033(v []Seq, n *Node) bool {
-	return (!((gcmp(step(step(child(n, roK76), func(n3744 *Node) Seq { return child(n3744, roK80) }), func(n3745 *Node) Seq {
-		return filter(child(n3745, roK54), func(p3746 *Node) bool {
-			return (gcmpStr(step(ancestor(p3746, roK76), func(n3747 *Node) Seq { return child(n3747, roK77) }), "false", true) && gcmpStr(step(followingSibling(p3746, roK81), func(n3748 *Node) Seq { return child(n3748, roK54) }), "VAT", true))
+	return (!((anyNode(child(n, roK76), func(n4684 *Node) bool {
+		return anyNode(child(n4684, roK80), func(n4685 *Node) bool {
+			return anyNode(child(n4685, roK54), func(n4686 *Node) bool {
+				return (anyNode(ancestor(n4686, roK76), func(n4687 *Node) bool {
+					return anyNode(child(n4687, roK77), func(n4688 *Node) bool { return (n4688.StringValue() == "false") })
+				}) && anyNode(followingSibling(n4686, roK81), func(n4689 *Node) bool {
+					return anyNode(child(n4689, roK54), func(n4690 *Node) bool { return (n4690.StringValue() == "VAT") })
+				})) && gcmp(nodeSeq(n4686), roK464, opEq)
+			})
 		})
-	}), roK464, opEq) || gcmp(step(step(child(n, roK76), func(n3749 *Node) Seq { return child(n3749, roK80) }), func(n3750 *Node) Seq {
-		return filter(child(n3750, roK54), func(p3751 *Node) bool {
-			return gcmpStr(step(ancestor(p3751, roK76), func(n3752 *Node) Seq { return child(n3752, roK77) }), "true", true)
+	}) || anyNode(child(n, roK76), func(n4691 *Node) bool {
+		return anyNode(child(n4691, roK80), func(n4692 *Node) bool {
+			return anyNode(child(n4692, roK54), func(n4693 *Node) bool {
+				return anyNode(ancestor(n4693, roK76), func(n4694 *Node) bool {
+					return anyNode(child(n4694, roK77), func(n4695 *Node) bool { return (n4695.StringValue() == "true") })
+				}) && gcmp(nodeSeq(n4693), roK464, opEq)
+			})
 		})
-	}), roK464, opEq)) || gcmp(step(step(step(child(n, roK89), func(n3753 *Node) Seq { return child(n3753, roK123) }), func(n3754 *Node) Seq { return child(n3754, roK110) }), func(n3755 *Node) Seq { return child(n3755, roK54) }), roK464, opEq)) || ebv(concatSeq(step(step(child(n, roK114), func(n3756 *Node) Seq { return child(n3756, roK112) }), func(n3757 *Node) Seq { return child(n3757, roK113) }), step(step(step(child(n, roK101), func(n3758 *Node) Seq { return child(n3758, roK63) }), func(n3759 *Node) Seq { return child(n3759, roK112) }), func(n3760 *Node) Seq {
-		return filter(child(n3760, roK113), func(p3761 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p3761))))) })
+	})) || anyNode(child(n, roK89), func(n4696 *Node) bool {
+		return anyNode(child(n4696, roK123), func(n4697 *Node) bool {
+			return anyNode(child(n4697, roK110), func(n4698 *Node) bool {
+				return anyNode(child(n4698, roK54), func(n4699 *Node) bool { return gcmp(nodeSeq(n4699), roK464, opEq) })
+			})
+		})
+	})) || ebv(concatSeq(step(step(child(n, roK114), func(n4700 *Node) Seq { return child(n4700, roK112) }), func(n4701 *Node) Seq { return child(n4701, roK113) }), step(step(step(child(n, roK101), func(n4702 *Node) Seq { return child(n4702, roK63) }), func(n4703 *Node) Seq { return child(n4703, roK112) }), func(n4704 *Node) Seq {
+		return filter(child(n4704, roK113), func(p4705 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p4705))))) })
 	}))))
 }
 
 // BR-RO-081: cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:StreetName[boolean(normalize-space(.))]
 func roT1034(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK101), func(n3762 *Node) bool {
-		return anyNode(child(n3762, roK63), func(n3763 *Node) bool {
-			return anyNode(child(n3763, roK66), func(n3764 *Node) bool {
-				return anyNode(child(n3764, roK452), func(n3765 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3765))))) })
+	return anyNode(child(n, roK101), func(n4706 *Node) bool {
+		return anyNode(child(n4706, roK63), func(n4707 *Node) bool {
+			return anyNode(child(n4707, roK66), func(n4708 *Node) bool {
+				return anyNode(child(n4708, roK452), func(n4709 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4709))))) })
 			})
 		})
 	})
@@ -12070,10 +14258,10 @@ func roT1034(v []Seq, n *Node) bool {
 
 // BR-RO-082: cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:StreetName[boolean(normalize-space(.))]
 func roT1035(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK64), func(n3766 *Node) bool {
-		return anyNode(child(n3766, roK63), func(n3767 *Node) bool {
-			return anyNode(child(n3767, roK66), func(n3768 *Node) bool {
-				return anyNode(child(n3768, roK452), func(n3769 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3769))))) })
+	return anyNode(child(n, roK64), func(n4710 *Node) bool {
+		return anyNode(child(n4710, roK63), func(n4711 *Node) bool {
+			return anyNode(child(n4711, roK66), func(n4712 *Node) bool {
+				return anyNode(child(n4712, roK452), func(n4713 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4713))))) })
 			})
 		})
 	})
@@ -12081,10 +14269,10 @@ func roT1035(v []Seq, n *Node) bool {
 
 // BR-RO-091: cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CityName[boolean(normalize-space(.))]
 func roT1036(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK101), func(n3770 *Node) bool {
-		return anyNode(child(n3770, roK63), func(n3771 *Node) bool {
-			return anyNode(child(n3771, roK66), func(n3772 *Node) bool {
-				return anyNode(child(n3772, roK445), func(n3773 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3773))))) })
+	return anyNode(child(n, roK101), func(n4714 *Node) bool {
+		return anyNode(child(n4714, roK63), func(n4715 *Node) bool {
+			return anyNode(child(n4715, roK66), func(n4716 *Node) bool {
+				return anyNode(child(n4716, roK445), func(n4717 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4717))))) })
 			})
 		})
 	})
@@ -12092,10 +14280,10 @@ func roT1036(v []Seq, n *Node) bool {
 
 // BR-RO-092: cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CityName[boolean(normalize-space(.))]
 func roT1037(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK64), func(n3774 *Node) bool {
-		return anyNode(child(n3774, roK63), func(n3775 *Node) bool {
-			return anyNode(child(n3775, roK66), func(n3776 *Node) bool {
-				return anyNode(child(n3776, roK445), func(n3777 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3777))))) })
+	return anyNode(child(n, roK64), func(n4718 *Node) bool {
+		return anyNode(child(n4718, roK63), func(n4719 *Node) bool {
+			return anyNode(child(n4719, roK66), func(n4720 *Node) bool {
+				return anyNode(child(n4720, roK445), func(n4721 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4721))))) })
 			})
 		})
 	})
@@ -12103,36 +14291,52 @@ func roT1037(v []Seq, n *Node) bool {
 
 // BR-RO-100: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Count…
 func roT1038(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(str(step(step(step(step(child(n, roK101), func(n3778 *Node) Seq { return child(n3778, roK63) }), func(n3779 *Node) Seq { return child(n3779, roK66) }), func(n3780 *Node) Seq { return child(n3780, roK67) }), func(n3781 *Node) Seq { return child(n3781, roK68) }))) == "RO") && (fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3782 *Node) Seq { return child(n3782, roK63) }), func(n3783 *Node) Seq { return child(n3783, roK66) }), func(n3784 *Node) Seq { return child(n3784, roK278) }))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3785 *Node) Seq { return child(n3785, roK63) }), func(n3786 *Node) Seq { return child(n3786, roK66) }), func(n3787 *Node) Seq { return child(n3787, roK445) })))), v[5], opEq))
+	return (((fnNormalizeSpace(str(step(step(step(step(child(n, roK101), func(n4722 *Node) Seq { return child(n4722, roK63) }), func(n4723 *Node) Seq { return child(n4723, roK66) }), func(n4724 *Node) Seq { return child(n4724, roK67) }), func(n4725 *Node) Seq { return child(n4725, roK68) }))) == "RO") && (fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4726 *Node) Seq { return child(n4726, roK63) }), func(n4727 *Node) Seq { return child(n4727, roK66) }), func(n4728 *Node) Seq { return child(n4728, roK278) }))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4729 *Node) Seq { return child(n4729, roK63) }), func(n4730 *Node) Seq { return child(n4730, roK66) }), func(n4731 *Node) Seq { return child(n4731, roK445) })))), v[5], opEq))
 }
 
 // BR-RO-110: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:C…
 func roT1039(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(str(step(step(step(step(child(n, roK101), func(n3788 *Node) Seq { return child(n3788, roK63) }), func(n3789 *Node) Seq { return child(n3789, roK66) }), func(n3790 *Node) Seq { return child(n3790, roK67) }), func(n3791 *Node) Seq { return child(n3791, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n3792 *Node) Seq { return child(n3792, roK63) }), func(n3793 *Node) Seq { return child(n3793, roK66) }), func(n3794 *Node) Seq { return child(n3794, roK278) })))), v[4], opEq))
+	return ((fnNormalizeSpace(str(step(step(step(step(child(n, roK101), func(n4732 *Node) Seq { return child(n4732, roK63) }), func(n4733 *Node) Seq { return child(n4733, roK66) }), func(n4734 *Node) Seq { return child(n4734, roK67) }), func(n4735 *Node) Seq { return child(n4735, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4736 *Node) Seq { return child(n4736, roK63) }), func(n4737 *Node) Seq { return child(n4737, roK66) }), func(n4738 *Node) Seq { return child(n4738, roK278) })))), v[4], opEq))
 }
 
 // BR-RO-101: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Count…
 func roT1040(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(str(step(step(step(step(child(n, roK64), func(n3795 *Node) Seq { return child(n3795, roK63) }), func(n3796 *Node) Seq { return child(n3796, roK66) }), func(n3797 *Node) Seq { return child(n3797, roK67) }), func(n3798 *Node) Seq { return child(n3798, roK68) }))) == "RO") && (fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3799 *Node) Seq { return child(n3799, roK63) }), func(n3800 *Node) Seq { return child(n3800, roK66) }), func(n3801 *Node) Seq { return child(n3801, roK278) }))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3802 *Node) Seq { return child(n3802, roK63) }), func(n3803 *Node) Seq { return child(n3803, roK66) }), func(n3804 *Node) Seq { return child(n3804, roK445) })))), v[5], opEq))
+	return (((fnNormalizeSpace(str(step(step(step(step(child(n, roK64), func(n4739 *Node) Seq { return child(n4739, roK63) }), func(n4740 *Node) Seq { return child(n4740, roK66) }), func(n4741 *Node) Seq { return child(n4741, roK67) }), func(n4742 *Node) Seq { return child(n4742, roK68) }))) == "RO") && (fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4743 *Node) Seq { return child(n4743, roK63) }), func(n4744 *Node) Seq { return child(n4744, roK66) }), func(n4745 *Node) Seq { return child(n4745, roK278) }))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4746 *Node) Seq { return child(n4746, roK63) }), func(n4747 *Node) Seq { return child(n4747, roK66) }), func(n4748 *Node) Seq { return child(n4748, roK445) })))), v[5], opEq))
 }
 
 // BR-RO-111: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:C…
 func roT1041(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(str(step(step(step(step(child(n, roK64), func(n3805 *Node) Seq { return child(n3805, roK63) }), func(n3806 *Node) Seq { return child(n3806, roK66) }), func(n3807 *Node) Seq { return child(n3807, roK67) }), func(n3808 *Node) Seq { return child(n3808, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n3809 *Node) Seq { return child(n3809, roK63) }), func(n3810 *Node) Seq { return child(n3810, roK66) }), func(n3811 *Node) Seq { return child(n3811, roK278) })))), v[4], opEq))
+	return ((fnNormalizeSpace(str(step(step(step(step(child(n, roK64), func(n4749 *Node) Seq { return child(n4749, roK63) }), func(n4750 *Node) Seq { return child(n4750, roK66) }), func(n4751 *Node) Seq { return child(n4751, roK67) }), func(n4752 *Node) Seq { return child(n4752, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4753 *Node) Seq { return child(n4753, roK63) }), func(n4754 *Node) Seq { return child(n4754, roK66) }), func(n4755 *Node) Seq { return child(n4755, roK278) })))), v[4], opEq))
 }
 
 // BR-RO-120: not((cac:AllowanceCharge/cac:TaxCategory/cbc:ID[ancestor::cac:AllowanceCharge/cbc:ChargeIndicator = 'false' and following-sibling::cac:TaxScheme/cbc:ID = 'VAT'] = ('S', 'Z', 'E', 'AE', 'K', 'G', 'L', …
 func roT1042(v []Seq, n *Node) bool {
-	return (!((gcmp(step(step(child(n, roK76), func(n3812 *Node) Seq { return child(n3812, roK80) }), func(n3813 *Node) Seq {
-		return filter(child(n3813, roK54), func(p3814 *Node) bool {
-			return (gcmpStr(step(ancestor(p3814, roK76), func(n3815 *Node) Seq { return child(n3815, roK77) }), "false", true) && gcmpStr(step(followingSibling(p3814, roK81), func(n3816 *Node) Seq { return child(n3816, roK54) }), "VAT", true))
+	return (!((anyNode(child(n, roK76), func(n4756 *Node) bool {
+		return anyNode(child(n4756, roK80), func(n4757 *Node) bool {
+			return anyNode(child(n4757, roK54), func(n4758 *Node) bool {
+				return (anyNode(ancestor(n4758, roK76), func(n4759 *Node) bool {
+					return anyNode(child(n4759, roK77), func(n4760 *Node) bool { return (n4760.StringValue() == "false") })
+				}) && anyNode(followingSibling(n4758, roK81), func(n4761 *Node) bool {
+					return anyNode(child(n4761, roK54), func(n4762 *Node) bool { return (n4762.StringValue() == "VAT") })
+				})) && gcmp(nodeSeq(n4758), roK464, opEq)
+			})
 		})
-	}), roK464, opEq) || gcmp(step(step(child(n, roK76), func(n3817 *Node) Seq { return child(n3817, roK80) }), func(n3818 *Node) Seq {
-		return filter(child(n3818, roK54), func(p3819 *Node) bool {
-			return gcmpStr(step(ancestor(p3819, roK76), func(n3820 *Node) Seq { return child(n3820, roK77) }), "true", true)
+	}) || anyNode(child(n, roK76), func(n4763 *Node) bool {
+		return anyNode(child(n4763, roK80), func(n4764 *Node) bool {
+			return anyNode(child(n4764, roK54), func(n4765 *Node) bool {
+				return anyNode(ancestor(n4765, roK76), func(n4766 *Node) bool {
+					return anyNode(child(n4766, roK77), func(n4767 *Node) bool { return (n4767.StringValue() == "true") })
+				}) && gcmp(nodeSeq(n4765), roK464, opEq)
+			})
 		})
-	}), roK464, opEq)) || gcmp(step(step(step(child(n, roK89), func(n3821 *Node) Seq { return child(n3821, roK123) }), func(n3822 *Node) Seq { return child(n3822, roK110) }), func(n3823 *Node) Seq { return child(n3823, roK54) }), roK464, opEq)) || ebv(concatSeq(step(step(step(child(n, roK64), func(n3824 *Node) Seq { return child(n3824, roK63) }), func(n3825 *Node) Seq { return child(n3825, roK102) }), func(n3826 *Node) Seq { return child(n3826, roK113) }), step(step(step(child(n, roK64), func(n3827 *Node) Seq { return child(n3827, roK63) }), func(n3828 *Node) Seq { return child(n3828, roK112) }), func(n3829 *Node) Seq {
-		return filter(child(n3829, roK113), func(p3830 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p3830))))) })
+	})) || anyNode(child(n, roK89), func(n4768 *Node) bool {
+		return anyNode(child(n4768, roK123), func(n4769 *Node) bool {
+			return anyNode(child(n4769, roK110), func(n4770 *Node) bool {
+				return anyNode(child(n4770, roK54), func(n4771 *Node) bool { return gcmp(nodeSeq(n4771), roK464, opEq) })
+			})
+		})
+	})) || ebv(concatSeq(step(step(step(child(n, roK64), func(n4772 *Node) Seq { return child(n4772, roK63) }), func(n4773 *Node) Seq { return child(n4773, roK102) }), func(n4774 *Node) Seq { return child(n4774, roK113) }), step(step(step(child(n, roK64), func(n4775 *Node) Seq { return child(n4775, roK63) }), func(n4776 *Node) Seq { return child(n4776, roK112) }), func(n4777 *Node) Seq {
+		return filter(child(n4777, roK113), func(p4778 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p4778))))) })
 	}))))
 }
 
@@ -12177,22 +14381,22 @@ func roM114(v []Seq, n *Node) bool {
 
 // BR-RO-140: cbc:StreetName[boolean(normalize-space(.))]
 func roT1043(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK452), func(n3831 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3831))))) })
+	return anyNode(child(n, roK452), func(n4779 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4779))))) })
 }
 
 // BR-RO-150: cbc:CityName[boolean(normalize-space(.))]
 func roT1044(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK445), func(n3832 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3832))))) })
+	return anyNode(child(n, roK445), func(n4780 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4780))))) })
 }
 
 // BR-RO-160: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cbc:CountrySubentity) = 'RO-B' and not(normalize-space(cbc:CityName) = $SECTOR-RO-CODES)
 func roT1045(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(str(step(child(n, roK67), func(n3833 *Node) Seq { return child(n3833, roK68) }))) == "RO") && (fnNormalizeSpace(str(child(n, roK278))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK445)))), v[5], opEq))
+	return (((fnNormalizeSpace(str(step(child(n, roK67), func(n4781 *Node) Seq { return child(n4781, roK68) }))) == "RO") && (fnNormalizeSpace(str(child(n, roK278))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK445)))), v[5], opEq))
 }
 
 // BR-RO-170: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cbc:CountrySubentity) = $ISO-3166-RO-CODES)
 func roT1046(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(str(step(child(n, roK67), func(n3834 *Node) Seq { return child(n3834, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK278)))), v[4], opEq))
+	return ((fnNormalizeSpace(str(step(child(n, roK67), func(n4782 *Node) Seq { return child(n4782, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK278)))), v[4], opEq))
 }
 
 // //cac:PaymentMeans
@@ -12211,17 +14415,17 @@ func roM115(v []Seq, n *Node) bool {
 
 // BR-RO-L208: string-length(normalize-space(cac:PayeeFinancialAccount/cbc:Name)) <= 200
 func roT1047(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK139), func(n3835 *Node) Seq { return child(n3835, roK124) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK139), func(n4783 *Node) Seq { return child(n4783, roK124) })))), roK444, opLe)
 }
 
 // BR-RO-L209: string-length(normalize-space(cac:CardAccount/cbc:HolderName)) <= 200
 func roT1048(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK69), func(n3836 *Node) Seq { return child(n3836, roK466) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK69), func(n4784 *Node) Seq { return child(n4784, roK466) })))), roK444, opLe)
 }
 
 // BR-RO-L1016: string-length(normalize-space(cbc:PaymentMeansCode/@name)) <= 100
 func roT1049(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK140), func(n3837 *Node) Seq { return attr(n3837, roK429) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK140), func(n4785 *Node) Seq { return attr(n4785, roK429) })))), roK91, opLe)
 }
 
 // BR-RO-L140: string-length(normalize-space(cbc:PaymentID)) <= 140
@@ -12278,27 +14482,27 @@ func roM116(v []Seq, n *Node) bool {
 
 // BR-RO-180: cbc:StreetName[boolean(normalize-space(.))]
 func roT1051(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK452), func(n3838 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3838))))) })
+	return anyNode(child(n, roK452), func(n4786 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4786))))) })
 }
 
 // BR-RO-201: cbc:CityName[boolean(normalize-space(.))]
 func roT1052(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK445), func(n3839 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3839))))) })
+	return anyNode(child(n, roK445), func(n4787 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4787))))) })
 }
 
 // BR-RO-202: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cbc:CountrySubentity) = 'RO-B' and not(normalize-space(cbc:CityName) = $SECTOR-RO-CODES)
 func roT1053(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(str(step(child(n, roK67), func(n3840 *Node) Seq { return child(n3840, roK68) }))) == "RO") && (fnNormalizeSpace(str(child(n, roK278))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK445)))), v[5], opEq))
+	return (((fnNormalizeSpace(str(step(child(n, roK67), func(n4788 *Node) Seq { return child(n4788, roK68) }))) == "RO") && (fnNormalizeSpace(str(child(n, roK278))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK445)))), v[5], opEq))
 }
 
 // BR-RO-211: cbc:CountrySubentity[boolean(normalize-space(.))]
 func roT1054(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK278), func(n3841 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n3841))))) })
+	return anyNode(child(n, roK278), func(n4789 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4789))))) })
 }
 
 // BR-RO-212: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cbc:CountrySubentity) = $ISO-3166-RO-CODES)
 func roT1055(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(str(step(child(n, roK67), func(n3842 *Node) Seq { return child(n3842, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK278)))), v[4], opEq))
+	return ((fnNormalizeSpace(str(step(child(n, roK67), func(n4790 *Node) Seq { return child(n4790, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK278)))), v[4], opEq))
 }
 
 // cac:InvoicePeriod/cbc:DescriptionCode
@@ -12349,7 +14553,7 @@ func roM118(v []Seq, n *Node) bool {
 
 // BR-RO-L1024: string-length(normalize-space(cac:Item/cbc:Name)) <= 100
 func roT1057(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK123), func(n3843 *Node) Seq { return child(n3843, roK124) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK123), func(n4791 *Node) Seq { return child(n4791, roK124) })))), roK91, opLe)
 }
 
 // BR-RO-L1021: string-length(normalize-space(cbc:AccountingCost)) <= 100
@@ -12359,7 +14563,7 @@ func roT1058(v []Seq, n *Node) bool {
 
 // BR-RO-L212: string-length(normalize-space(cac:Item/cbc:Description)) <= 200
 func roT1059(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK123), func(n3844 *Node) Seq { return child(n3844, roK167) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK123), func(n4792 *Node) Seq { return child(n4792, roK167) })))), roK444, opLe)
 }
 
 // BR-RO-L303: string-length(normalize-space(cbc:Note)) <= 300
@@ -12407,7 +14611,9 @@ func roM120(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
+		if !(func(r4793 Seq) bool {
+			return anyNode(child(m, roK77), func(n4794 *Node) bool { return gcmp(nodeSeq(n4794), r4793, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
@@ -12423,7 +14629,9 @@ func roM120(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
+		if !(func(r4795 Seq) bool {
+			return anyNode(child(m, roK77), func(n4796 *Node) bool { return gcmp(nodeSeq(n4796), r4795, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
@@ -12459,7 +14667,9 @@ func roM121(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
+		if !(func(r4797 Seq) bool {
+			return anyNode(child(m, roK77), func(n4798 *Node) bool { return gcmp(nodeSeq(n4798), r4797, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
@@ -12475,7 +14685,9 @@ func roM121(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
+		if !(func(r4799 Seq) bool {
+			return anyNode(child(m, roK77), func(n4800 *Node) bool { return gcmp(nodeSeq(n4800), r4799, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
@@ -12583,23 +14795,47 @@ func roM123(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-13: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode],'.'))<=2)) or (not(//cac:T…
 func roT1078(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK104), func(n3845 *Node) bool {
-		return anyNode(child(n3845, roK105), func(n3846 *Node) bool { return gcmp(attr(n3846, roK106), child(n3846, roK100), opEq) })
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK104), func(n3847 *Node) Seq {
-		return filter(child(n3847, roK105), func(p3848 *Node) bool { return gcmp(attr(p3848, roK106), child(p3848, roK100), opEq) })
-	})), ".")), roK84, opLe)) || !anyNode(desc(root(n), roK104), func(n3849 *Node) bool {
-		return anyNode(child(n3849, roK105), func(n3850 *Node) bool { return gcmp(attr(n3850, roK106), child(n3850, roK100), opEq) })
+	return ((anyNode(desc(root(n), roK105), func(n4801 *Node) bool {
+		return anyNode(child(n4801, roK106), func(n4802 *Node) bool {
+			return func(r4803 Seq) bool {
+				return anyNode(attr(n4802, roK107), func(n4804 *Node) bool { return gcmp(nodeSeq(n4804), r4803, opEq) })
+			}(child(n4802, roK100))
+		})
+	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n4805 *Node) Seq {
+		return filter(child(n4805, roK106), func(p4806 *Node) bool {
+			return func(r4807 Seq) bool {
+				return anyNode(attr(p4806, roK107), func(n4808 *Node) bool { return gcmp(nodeSeq(n4808), r4807, opEq) })
+			}(child(p4806, roK100))
+		})
+	})), ".")), roK84, opLe)) || !anyNode(desc(root(n), roK105), func(n4809 *Node) bool {
+		return anyNode(child(n4809, roK106), func(n4810 *Node) bool {
+			return func(r4811 Seq) bool {
+				return anyNode(attr(n4810, roK107), func(n4812 *Node) bool { return gcmp(nodeSeq(n4812), r4811, opEq) })
+			}(child(n4810, roK100))
+		})
 	}))
 }
 
 // BR-DEC-RO-15: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode],'.'))<=2)) or (not(//cac:TaxTotal/cb…
 func roT1079(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK104), func(n3851 *Node) bool {
-		return anyNode(child(n3851, roK105), func(n3852 *Node) bool { return gcmp(attr(n3852, roK106), child(n3852, roK107), opEq) })
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK104), func(n3853 *Node) Seq {
-		return filter(child(n3853, roK105), func(p3854 *Node) bool { return gcmp(attr(p3854, roK106), child(p3854, roK107), opEq) })
-	})), ".")), roK84, opLe)) || !anyNode(desc(root(n), roK104), func(n3855 *Node) bool {
-		return anyNode(child(n3855, roK105), func(n3856 *Node) bool { return gcmp(attr(n3856, roK106), child(n3856, roK107), opEq) })
+	return ((anyNode(desc(root(n), roK105), func(n4813 *Node) bool {
+		return anyNode(child(n4813, roK106), func(n4814 *Node) bool {
+			return func(r4815 Seq) bool {
+				return anyNode(attr(n4814, roK107), func(n4816 *Node) bool { return gcmp(nodeSeq(n4816), r4815, opEq) })
+			}(child(n4814, roK104))
+		})
+	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n4817 *Node) Seq {
+		return filter(child(n4817, roK106), func(p4818 *Node) bool {
+			return func(r4819 Seq) bool {
+				return anyNode(attr(p4818, roK107), func(n4820 *Node) bool { return gcmp(nodeSeq(n4820), r4819, opEq) })
+			}(child(p4818, roK104))
+		})
+	})), ".")), roK84, opLe)) || !anyNode(desc(root(n), roK105), func(n4821 *Node) bool {
+		return anyNode(child(n4821, roK106), func(n4822 *Node) bool {
+			return func(r4823 Seq) bool {
+				return anyNode(attr(n4822, roK107), func(n4824 *Node) bool { return gcmp(nodeSeq(n4824), r4823, opEq) })
+			}(child(n4822, roK104))
+		})
 	}))
 }
 
@@ -12611,7 +14847,7 @@ func roM124(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
 			return false
 		}
 		return true
@@ -12628,7 +14864,7 @@ func roT1080(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-1010: string-length(substring-after(cbc:TaxAmount,'.'))<=2
 func roT1081(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK105)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK106)), ".")), roK84, opLe)
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
@@ -12666,7 +14902,9 @@ func roM126(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
+		if !(func(r4825 Seq) bool {
+			return anyNode(child(m, roK77), func(n4826 *Node) bool { return gcmp(nodeSeq(n4826), r4825, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
@@ -12682,7 +14920,9 @@ func roM126(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(false), opEq)) {
+		if !(func(r4827 Seq) bool {
+			return anyNode(child(m, roK77), func(n4828 *Node) bool { return gcmp(nodeSeq(n4828), r4827, opEq) })
+		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
@@ -12718,7 +14958,9 @@ func roM127(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
+		if !(func(r4829 Seq) bool {
+			return anyNode(child(m, roK77), func(n4830 *Node) bool { return gcmp(nodeSeq(n4830), r4829, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
@@ -12734,7 +14976,9 @@ func roM127(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(gcmp(child(m, roK77), boolSeq(true), opEq)) {
+		if !(func(r4831 Seq) bool {
+			return anyNode(child(m, roK77), func(n4832 *Node) bool { return gcmp(nodeSeq(n4832), r4831, opEq) })
+		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
@@ -12813,12 +15057,12 @@ func roT1092(v []Seq, n *Node) bool {
 
 // BR-RO-L210: string-length(normalize-space(cac:Attachment/cac:ExternalReference/cbc:URI)) <= 200
 func roT1093(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK178), func(n3857 *Node) Seq { return child(n3857, roK193) }), func(n3858 *Node) Seq { return child(n3858, roK469) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK178), func(n4833 *Node) Seq { return child(n4833, roK193) }), func(n4834 *Node) Seq { return child(n4834, roK469) })))), roK444, opLe)
 }
 
 // BR-RO-L211: string-length(normalize-space(cac:Attachment/cbc:EmbeddedDocumentBinaryObject/@filename)) <= 200
 func roT1094(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK178), func(n3859 *Node) Seq { return child(n3859, roK441) }), func(n3860 *Node) Seq { return attr(n3860, roK151) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK178), func(n4835 *Node) Seq { return child(n4835, roK441) }), func(n4836 *Node) Seq { return attr(n4836, roK151) })))), roK444, opLe)
 }
 
 // //cac:BillingReference
@@ -12837,12 +15081,16 @@ func roM130(v []Seq, n *Node) bool {
 
 // BR-RO-A500: count(cac:InvoiceDocumentReference) <= 500
 func roT1095(v []Seq, n *Node) bool {
-	return gcmp(fnCount(child(n, roK142)), roK470, opLe)
+	return gcmp(func() Seq {
+		k4837 := 0
+		anyNode(child(n, roK142), func(n4838 *Node) bool { return tally1(&k4837) })
+		return countOf(k4837)
+	}(), roK470, opLe)
 }
 
 // BR-RO-L156: string-length(normalize-space(cac:InvoiceDocumentReference/cbc:ID)) <= 200
 func roT1096(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK142), func(n3861 *Node) Seq { return child(n3861, roK54) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK142), func(n4839 *Node) Seq { return child(n4839, roK54) })))), roK444, opLe)
 }
 
 // /ubl:Invoice/cac:TaxTotal/cac:TaxSubtotal | /ubl:CreditNote/cac:TaxTotal/cac:TaxSubtotal
@@ -12853,7 +15101,7 @@ func roM131(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
 			return false
 		}
 		m = m.Parent
@@ -12870,7 +15118,7 @@ func roM131(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
 			return false
 		}
 		m = m.Parent

@@ -29,7 +29,8 @@ type NameTest struct {
 // can match it, in rule order.
 type patternIndex struct {
 	byName  map[nameKey][]int
-	anyElem []int // rules for element names not in byName
+	byID    [2][][]int // byName by name id, for elements [0] and attributes [1]; nil: not in byName
+	anyElem []int      // rules for element names not in byName
 	anyAttr []int
 }
 
@@ -102,8 +103,15 @@ func (s *Schema) Run(d *Document) []Finding {
 		idx := &s.dispatch[pi]
 		p := &s.Patterns[pi]
 		visit := func(n *Node) {
-			rules, ok := idx.byName[nameKey{n.ID, n.Kind == KindAttr}]
-			if !ok || n.ID == 0 {
+			a := 0
+			if n.Kind == KindAttr {
+				a = 1
+			}
+			var rules []int
+			if int(n.ID) < len(idx.byID[a]) {
+				rules = idx.byID[a][n.ID]
+			}
+			if rules == nil || n.ID == 0 {
 				rules = idx.anyElem
 				if n.Kind == KindAttr {
 					rules = idx.anyAttr
@@ -168,6 +176,19 @@ func (s *Schema) buildDispatch() {
 				idx.anyElem = appendOnce(idx.anyElem, ri)
 				idx.anyAttr = appendOnce(idx.anyAttr, ri)
 			}
+		}
+		for i := range idx.byID {
+			idx.byID[i] = make([][]int, len(nameByID))
+		}
+		for k, list := range idx.byName {
+			if list == nil {
+				list = []int{} // known name, no rule: not the wildcard lists
+			}
+			a := 0
+			if k.attr {
+				a = 1
+			}
+			idx.byID[a][k.id] = list
 		}
 		s.dispatch[pi] = idx
 	}

@@ -17,6 +17,27 @@ type compiler struct {
 	tmp    int
 	// lastKeys: the names a rule context's last steps can match (set by matcher)
 	lastKeys []string
+	// indexed: the names of `//name` ([0]) and `//@name` ([1]) steps, in
+	// order of first use: the runtime indexes them (indexNames)
+	indexed [2][]string
+	seenIdx map[string]bool
+}
+
+// index records a `//name` (attr: `//@name`) name constant for indexNames.
+func (c *compiler) index(k string, attr bool) string {
+	key := fmt.Sprint(k, attr)
+	if c.seenIdx == nil {
+		c.seenIdx = map[string]bool{}
+	}
+	if !c.seenIdx[key] {
+		c.seenIdx[key] = true
+		i := 0
+		if attr {
+			i = 1
+		}
+		c.indexed[i] = append(c.indexed[i], k)
+	}
+	return k
 }
 
 type scope struct {
@@ -101,6 +122,9 @@ func (c *compiler) boolOf(e expr, s scope) string {
 			if g, ok := c.cmpStringLiteral(x, s); ok {
 				return g
 			}
+			if g, ok := c.gcmpLoop(x, op, s); ok {
+				return g
+			}
 			return fmt.Sprintf("gcmp(%s, %s, %s)", c.seqOf(x.l, s), c.seqOf(x.r, s), op)
 		}
 	case *quant:
@@ -109,6 +133,26 @@ func (c *compiler) boolOf(e expr, s scope) string {
 			fn = "some"
 		}
 		g := c.fresh("q")
+		if p, ok := loopable(x.in, loopAny); ok {
+			// a loop over the path's items: no sequence is built
+			loop := c.loopPath(p, s, func(nv, seq, str string) string {
+				body := c.boolOf(x.body, s.bind(x.name, g))
+				if nv != "" {
+					if x.every {
+						return fmt.Sprintf("!func(%s Seq) bool { return %s }(nodeSeq(%s))", g, body, nv)
+					}
+					return fmt.Sprintf("func(%s Seq) bool { return %s }(nodeSeq(%s))", g, body, nv)
+				}
+				if x.every {
+					return fmt.Sprintf("!every(%s, func(%s Seq) bool { return %s })", seq, g, body)
+				}
+				return fmt.Sprintf("some(%s, func(%s Seq) bool { return %s })", seq, g, body)
+			})
+			if x.every {
+				return "!" + loop
+			}
+			return loop
+		}
 		body := c.boolOf(x.body, s.bind(x.name, g))
 		return fmt.Sprintf("%s(%s, func(%s Seq) bool { return %s })", fn, c.seqOf(x.in, s), g, body)
 	case *castable:
@@ -172,6 +216,12 @@ func (c *compiler) boolCall(x *call, s scope) (string, bool) {
 		return fmt.Sprintf("strings.HasPrefix(%s, %s)", c.strOf(x.args[0], s), c.strOf(x.args[1], s)), true
 	case "ends-with":
 		c.arity(x, 2)
+		if nm, ok := x.args[0].(*call); ok && nm.name == "name" && len(nm.args) == 0 {
+			if l, ok := x.args[1].(*lit); ok && l.kind == "string" && !strings.Contains(l.val, ":") {
+				// a suffix without a colon of prefix:local is a suffix of local
+				return fmt.Sprintf("strings.HasSuffix(%s.Local, %s)", s.cv, strconv.Quote(l.val)), true
+			}
+		}
 		return fmt.Sprintf("strings.HasSuffix(%s, %s)", c.strOf(x.args[0], s), c.strOf(x.args[1], s)), true
 	case "matches":
 		c.arity(x, 2)
@@ -323,8 +373,30 @@ func (c *compiler) seqCall(x *call, s scope) string {
 	}
 	switch x.name {
 	case "count":
+		c.arity(x, 1)
+		if p, ok := loopable(x.args[0], loopCount); ok {
+			k := c.fresh("k")
+			loop := c.loopPath(p, s, func(nv, seq, str string) string {
+				if nv != "" {
+					return "tally1(&" + k + ")"
+				}
+				return "tally(&" + k + ", " + seq + ")"
+			})
+			return fmt.Sprintf("func() Seq { %s := 0; %s; return countOf(%s) }()", k, loop, k)
+		}
 		return one("fnCount")
 	case "sum":
+		c.arity(x, 1)
+		if p, ok := loopable(x.args[0], loopSum); ok {
+			a := c.fresh("a")
+			loop := c.loopPath(p, s, func(nv, seq, str string) string {
+				if nv != "" {
+					return a + ".add(nodeSeq(" + nv + "))"
+				}
+				return a + ".add(" + seq + ")"
+			})
+			return fmt.Sprintf("func() Seq { var %s sumAcc; %s; return %s.result() }()", a, loop, a)
+		}
 		return one("fnSum")
 	case "round":
 		return one("fnRound")
@@ -367,12 +439,12 @@ func (c *compiler) axisCall(st *pathStep, nv string, s scope) string {
 	switch st.axis {
 	case "child":
 		if st.desc {
-			return "desc(" + args + ")"
+			return "desc(" + nv + ", " + c.index(c.name(space, st.local), false) + ")"
 		}
 		return "child(" + args + ")"
 	case "attribute":
 		if st.desc {
-			return "descAttr(" + args + ")"
+			return "descAttr(" + nv + ", " + c.index(c.name(space, st.local), true) + ")"
 		}
 		return "attr(" + args + ")"
 	case "self":
@@ -572,7 +644,7 @@ func (c *compiler) descUnion(names []*pathStep, nv string) string {
 		if s.prefix == "" && s.local == "*" {
 			space = "*"
 		}
-		parts[i] = fmt.Sprintf("desc(%s, %s)", nv, c.name(space, s.local))
+		parts[i] = fmt.Sprintf("desc(%s, %s)", nv, c.index(c.name(space, s.local), false))
 	}
 	return "union(" + strings.Join(parts, ", ") + ")"
 }
@@ -589,6 +661,17 @@ func (c *compiler) existsPath(e expr, s scope) (string, bool) {
 	p, ok := e.(*path)
 	if !ok || len(p.steps) == 0 {
 		return "", false
+	}
+	if alts := splitUnion(p); alts != nil {
+		var gs []string
+		for _, a := range alts {
+			g, ok := c.existsPath(a, s)
+			if !ok {
+				return "", false
+			}
+			gs = append(gs, g)
+		}
+		return "(" + strings.Join(gs, " || ") + ")", true
 	}
 	for _, st := range p.steps {
 		if st.axis == "" || (st.desc && (st.axis != "child" || st.test != "name") && st.axis != "attribute") {
@@ -645,5 +728,244 @@ func (c *compiler) cmpStringLiteral(x *binary, s scope) (string, bool) {
 			return fmt.Sprintf("(%s %s %s)", g, map[string]string{"=": "==", "!=": "!="}[x.op], strconv.Quote(lt.val)), true
 		}
 	}
+	if p, ok := loopable(other, loopAny); ok {
+		cmp := map[string]string{"=": "==", "!=": "!="}[x.op]
+		return c.loopPath(p, s, func(nv, seq, str string) string {
+			if nv != "" {
+				return fmt.Sprintf("(%s.StringValue() %s %s)", nv, cmp, strconv.Quote(lt.val))
+			}
+			if str != "" {
+				return fmt.Sprintf("(%s %s %s)", str, cmp, strconv.Quote(lt.val))
+			}
+			return fmt.Sprintf("gcmpStr(%s, %s, %t)", seq, strconv.Quote(lt.val), x.op == "=")
+		}), true
+	}
 	return fmt.Sprintf("gcmpStr(%s, %s, %t)", c.seqOf(other, s), strconv.Quote(lt.val), x.op == "="), true
+}
+
+// Loop modes of loopPath: what the consumer of a path's items needs.
+const (
+	loopAny   = iota // existential (=, some, every): order and duplicates do not matter
+	loopCount        // count(): no duplicates
+	loopSum          // sum(): no duplicates, document order (xs:double addition)
+)
+
+// loopable reports whether path e can be compiled as nested loops over its
+// steps (loopPath) for the mode: axis steps (a `//` only on a name or
+// attribute test), and at the end possibly a primary without predicates.
+// For count and sum the loops must visit each node once, and for sum in
+// document order: after the first step only child, attribute and self
+// steps, parent steps only from a single node.
+func loopable(e expr, mode int) ([]*path, bool) {
+	p, ok := e.(*path)
+	if !ok || len(p.steps) == 0 {
+		return nil, false
+	}
+	if alts := splitUnion(p); alts != nil {
+		if mode != loopAny {
+			return nil, false
+		}
+		var out []*path
+		for _, a := range alts {
+			ps, ok := loopable(a, mode)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, ps...)
+		}
+		return out, true
+	}
+	single := true
+	for i, st := range p.steps {
+		if st.axis == "" {
+			if i != len(p.steps)-1 || i == 0 || len(st.preds) > 0 {
+				return nil, false
+			}
+			if mode != loopAny && !atomicExpr(st.primary) {
+				return nil, false
+			}
+			continue
+		}
+		if st.desc && (st.axis != "child" || st.test != "name") && st.axis != "attribute" {
+			return nil, false
+		}
+		if mode == loopAny {
+			continue
+		}
+		switch {
+		case st.axis == "self":
+		case st.axis == "parent":
+			if !single {
+				return nil, false
+			}
+		case (st.axis == "child" || st.axis == "attribute") && !st.desc:
+			single = false
+		default: // descendants, ancestors, siblings, preceding: nested or out of order
+			if !single || mode == loopSum {
+				return nil, false
+			}
+			single = false
+		}
+	}
+	return []*path{p}, true
+}
+
+// splitUnion rewrites a relative path whose first step is a union of paths,
+// (A|B)/rest, as the alternatives A/rest and B/rest (nil otherwise): for
+// existential uses, where document order and duplicates do not matter.
+func splitUnion(p *path) []*path {
+	st := p.steps[0]
+	if p.abs != 0 || st.axis != "" || len(st.preds) > 0 {
+		return nil
+	}
+	var sides []expr
+	var collect func(e expr) bool
+	collect = func(e expr) bool {
+		if b, ok := e.(*binary); ok && b.op == "|" {
+			return collect(b.l) && collect(b.r)
+		}
+		if _, ok := e.(*path); !ok {
+			return false
+		}
+		sides = append(sides, e)
+		return true
+	}
+	if !collect(st.primary) {
+		return nil
+	}
+	var out []*path
+	for _, side := range sides {
+		sp := side.(*path)
+		if len(sp.steps) == 0 {
+			return nil
+		}
+		steps := append(append([]*pathStep{}, sp.steps...), p.steps[1:]...)
+		out = append(out, &path{abs: sp.abs, steps: steps})
+	}
+	return out
+}
+
+// atomicExpr: e certainly yields atomic values (no nodes).
+func atomicExpr(e expr) bool {
+	switch x := e.(type) {
+	case *lit:
+		return true
+	case *binary:
+		_, ok := arithOp[x.op]
+		return ok
+	case *call:
+		switch x.name {
+		case "xs:decimal", "normalize-space", "string", "upper-case", "lower-case", "substring-after",
+			"substring-before", "substring", "concat", "name", "local-name", "string-length", "count",
+			"sum", "round", "abs":
+			return true
+		}
+	}
+	return false
+}
+
+// loopPath compiles a Go bool expression that visits the items of path p
+// with nested anyNode loops (no sequence is built for any step) and stops
+// when leaf is true. leaf gets either the node variable of the last step
+// or, for a final primary, the Go Seq expression of its items.
+func (c *compiler) loopPath(ps []*path, s scope, leaf func(nv, seq, str string) string) string {
+	var alts []string
+	for _, p := range ps {
+		start := s.cv
+		if p.abs != 0 {
+			start = "root(" + s.cv + ")"
+		}
+		alts = append(alts, c.loopFrom(p.steps, start, s, leaf))
+	}
+	if len(alts) == 1 {
+		return alts[0]
+	}
+	return "(" + strings.Join(alts, " || ") + ")"
+}
+
+func (c *compiler) loopFrom(steps []*pathStep, nv string, s scope, leaf func(nv, seq, str string) string) string {
+	st := steps[0]
+	if st.axis == "" {
+		if cl, ok := st.primary.(*call); ok {
+			if g, ok := c.strCall(cl, s.with(nv)); ok {
+				return leaf("", "strSeq("+g+")", g)
+			}
+		}
+		return leaf("", c.seqOf(st.primary, s.with(nv)), "")
+	}
+	sel := c.axisCall(st, nv, s)
+	next := c.fresh("n")
+	var conds []string
+	for _, pr := range st.preds {
+		if l, ok := pr.(*lit); ok && l.kind != "string" {
+			c.fail("positional predicates are not compiled")
+		}
+		if cl, ok := pr.(*call); ok && (cl.name == "position" || cl.name == "last") {
+			c.fail("positional predicates are not compiled")
+		}
+		conds = append(conds, c.boolOf(pr, s.with(next)))
+	}
+	if len(steps) > 1 {
+		conds = append(conds, c.loopFrom(steps[1:], next, s, leaf))
+	} else {
+		conds = append(conds, leaf(next, "", ""))
+	}
+	return fmt.Sprintf("anyNode(%s, func(%s *Node) bool { return %s })", sel, next, strings.Join(conds, " && "))
+}
+
+// leafSeq is the Seq of one leaf of loopPath.
+func leafSeq(nv, seq string) string {
+	if nv != "" {
+		return "nodeSeq(" + nv + ")"
+	}
+	return seq
+}
+
+// cheapSeq: e compiles to a constant or a variable (no evaluation cost).
+func cheapSeq(e expr) bool {
+	switch x := e.(type) {
+	case *lit, *varRef:
+		return true
+	case *seqExpr:
+		for _, it := range x.items {
+			if _, ok := it.(*lit); !ok {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// gcmpLoop compiles the general comparison l op r with a path operand as a
+// loop over the path's items (a general comparison is existential); the
+// other operand is evaluated once.
+func (c *compiler) gcmpLoop(x *binary, op string, s scope) (string, bool) {
+	if p, ok := loopable(x.l, loopAny); ok {
+		r := c.seqOf(x.r, s)
+		if cheapSeq(x.r) {
+			return c.loopPath(p, s, func(nv, seq, str string) string {
+				return fmt.Sprintf("gcmp(%s, %s, %s)", leafSeq(nv, seq), r, op)
+			}), true
+		}
+		rv := c.fresh("r")
+		body := c.loopPath(p, s, func(nv, seq, str string) string {
+			return fmt.Sprintf("gcmp(%s, %s, %s)", leafSeq(nv, seq), rv, op)
+		})
+		return fmt.Sprintf("func(%s Seq) bool { return %s }(%s)", rv, body, r), true
+	}
+	if p, ok := loopable(x.r, loopAny); ok {
+		l := c.seqOf(x.l, s)
+		if cheapSeq(x.l) {
+			return c.loopPath(p, s, func(nv, seq, str string) string {
+				return fmt.Sprintf("gcmp(%s, %s, %s)", l, leafSeq(nv, seq), op)
+			}), true
+		}
+		lv := c.fresh("l")
+		body := c.loopPath(p, s, func(nv, seq, str string) string {
+			return fmt.Sprintf("gcmp(%s, %s, %s)", lv, leafSeq(nv, seq), op)
+		})
+		return fmt.Sprintf("func(%s Seq) bool { return %s }(%s)", lv, body, l), true
+	}
+	return "", false
 }

@@ -198,6 +198,11 @@ func Generate(s *Schema, o Options) ([]byte, error) {
 		}
 		out.WriteString(")\n\n")
 	}
+	for i, names := range c.indexed {
+		if len(names) > 0 {
+			fmt.Fprintf(&out, "var _ = indexNames(%t, %s)\n\n", i == 1, strings.Join(names, ", "))
+		}
+	}
 	out.WriteString(table.String())
 	out.WriteString(body.String())
 	src, err := format.Source(out.Bytes())
