@@ -37,3 +37,4 @@ fuzz: ## Fuzz the parsers and the validator for a while (FUZZTIME=60s).
 	$(GO) test -run '^$$' -fuzz FuzzReadArchive -fuzztime $${FUZZTIME:-60s} ./internal/invoice/
 	$(GO) test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $${FUZZTIME:-60s} ./internal/validate/xsd/
 	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $${FUZZTIME:-60s} ./internal/validate/
+	$(GO) test -run '^$$' -fuzz '^FuzzInviteInput$$' -fuzztime $${FUZZTIME:-60s} ./internal/gateway/

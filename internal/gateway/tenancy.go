@@ -177,9 +177,8 @@ func (s *Service) Invite(ctx context.Context, a Actor, companyID int64, email, r
 	if a.Impersonated() {
 		return nil, ErrImpersonating
 	}
-	email = strings.ToLower(strings.TrimSpace(email))
-	if addr, perr := mail.ParseAddress(email); email == "" || perr != nil || addr.Address != email {
-		return nil, ErrBadEmail
+	if email, err = inviteeEmail(email); err != nil {
+		return nil, err
 	}
 	if role, err = normRole(role); err != nil {
 		return nil, err
@@ -534,4 +533,14 @@ func CreateCredentialAllowed(a Actor) error {
 		return ErrImpersonating
 	}
 	return nil
+}
+
+// inviteeEmail is the address an invitation is for: trimmed, lower-cased,
+// and a bare address (no display name, no comments). ErrBadEmail otherwise.
+func inviteeEmail(email string) (string, error) {
+	email = normEmail(email)
+	if addr, err := mail.ParseAddress(email); email == "" || err != nil || addr.Address != email {
+		return "", ErrBadEmail
+	}
+	return email, nil
 }

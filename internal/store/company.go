@@ -108,7 +108,7 @@ func (s *Store) SetCompanySyncedUntil(ctx context.Context, companyID int64, unti
 // role) the way the model before invitations did: an owner as the
 // company's creator, lending their ANAF connection (consent on), a member
 // without consent. The use cases (internal/gateway) use
-// CreateCompanyWithOwner, InsertMembership and SetRole instead; tests and
+// CreateCompanyWithOwner, AddMemberIfAbsent and SetRole instead; tests and
 // tools that build fixtures use this.
 func (s *Store) AddMembership(ctx context.Context, companyID, userID int64, role string) error {
 	_, err := s.q.ExecContext(ctx, `
