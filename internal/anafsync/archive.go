@@ -44,6 +44,9 @@ func (e *Engine) archive(ctx context.Context, client *anaf.Client, tok *token, c
 	if err != nil {
 		return false, reused, fmt.Errorf("storing message %s: %w", m.ID, err)
 	}
+	if inserted {
+		e.recordVerdict(ctx, inv, reused) // verdict.go: never fails the sync
+	}
 	return inserted, reused, nil
 }
 

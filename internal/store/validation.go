@@ -95,6 +95,28 @@ func (s *Store) InvoiceValidation(ctx context.Context, companyID, id int64) (*In
 	return &v, nil
 }
 
+// MessageValidation returns the verdict made with current on any
+// archived copy of ANAF message anafID (the seller's and the buyer's
+// company archive the same signed ZIP), so a second copy need not be
+// validated again. ErrNotFound when no copy has one.
+func (s *Store) MessageValidation(ctx context.Context, anafID, current string) (*InvoiceValidation, error) {
+	var (
+		v      InvoiceValidation
+		report string
+	)
+	err := s.q.QueryRowContext(ctx, `
+		SELECT validation_state, validation_errors, validation_warnings, validation_report, validated_with
+		FROM invoices WHERE anaf_id = $1 AND validated_with = $2 ORDER BY id LIMIT 1`, anafID, current).
+		Scan(&v.State, &v.Errors, &v.Warnings, &report, &v.ValidatedWith)
+	if err != nil {
+		return nil, s.wrap("message validation", err)
+	}
+	if report != "" {
+		v.Report = []byte(report)
+	}
+	return &v, nil
+}
+
 // ValidationScan selects invoices to validate. Current is the profile and
 // rules version of this build ("ro 1.0.9"): an invoice needs validation
 // when its validated_with differs (never validated, or by older rules);

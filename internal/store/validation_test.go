@@ -78,6 +78,12 @@ func TestInvoiceValidation(t *testing.T) {
 		require.ErrorIs(t, st.SetInvoiceValidation(ctx, 1<<40, &store.InvoiceValidation{State: "valid", ValidatedWith: "ro 1.0.9"}), store.ErrNotFound)
 		require.Error(t, st.SetInvoiceValidation(ctx, mine[0], &store.InvoiceValidation{State: "valid"}))
 
+		mv, err := st.MessageValidation(ctx, "3010000001", "ro 1.0.9")
+		require.NoError(t, err)
+		require.Equal(t, store.ValidationInvalid, mv.State)
+		_, err = st.MessageValidation(ctx, "3010000001", "ro 1.1.0")
+		require.ErrorIs(t, err, store.ErrNotFound)
+
 		v, err = st.InvoiceValidation(ctx, c.ID, mine[1])
 		require.NoError(t, err)
 		require.Equal(t, store.ValidationInvalid, v.State)
