@@ -218,6 +218,19 @@ var messages = map[string]message{
 	"status.approved":         {"aprobat", "approved"},
 	"status.rejected":         {"respins", "rejected"},
 
+	// The native validator's verdict on the invoice page (issue 13).
+	"inv.verdict":                {"Validare", "Validation"},
+	"inv.verdict.valid":          {"Validă: nicio eroare, niciun avertisment după regulile CIUS-RO.", "Valid: no errors, no warnings under the CIUS-RO rules."},
+	"inv.verdict.valid.warnings": {"Validă, cu %d avertismente.", "Valid, with %d warnings."},
+	"inv.verdict.invalid":        {"%d erori, %d avertismente după regulile actuale (ANAF a acceptat factura).", "%d errors, %d warnings under the current rules (ANAF accepted the invoice)."},
+	"inv.verdict.not.applicable": {"Nu se aplică: mesajul nu conține o factură UBL.", "Not applicable: the message holds no UBL invoice."},
+	"inv.verdict.failed":         {"Validarea acestei facturi nu a reușit.", "This invoice could not be validated."},
+	"inv.verdict.pending":        {"Nevalidată încă; validarea rulează în fundal.", "Not validated yet; validation runs in the background."},
+	"inv.verdict.with":           {"Validată cu %s la %s.", "Validated with %s on %s."},
+	"inv.verdict.outdated":       {"Regulile s-au schimbat de atunci: va fi validată din nou.", "The rules have changed since: it will be validated again."},
+	"inv.verdict.list":           {"Regulile declanșate", "The rules that fired"},
+	"inv.verdict.truncated":      {"Lista este scurtată; numerele de mai sus sunt complete.", "The list is shortened; the counts above are complete."},
+
 	"nav.skip":    {"Sari la conținut", "Skip to content"},
 	"nav.account": {"Contul meu: schimbă parola", "My account: change password"},
 	"form.save":   {"Salvează", "Save"},
