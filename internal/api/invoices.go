@@ -90,6 +90,7 @@ type invoiceDetailJSON struct {
 	ZIPSHA256  string          `json:"zip_sha256"`
 	UploadID   *string         `json:"upload_id"`
 	Detalii    *string         `json:"anaf_details"`
+	Validation validationJSON  `json:"validation"` // validation_json.go
 }
 
 func (h *handler) getInvoice(w http.ResponseWriter, r *http.Request) {
@@ -97,13 +98,14 @@ func (h *handler) getInvoice(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	inv, _, err := h.gw.Invoice(r.Context(), principalFrom(r.Context()).Principal, id)
+	inv, _, verdict, err := h.gw.InvoiceWithVerdict(r.Context(), principalFrom(r.Context()).Principal, id)
 	if err != nil {
 		h.useCaseError(w, r, err)
 		return
 	}
 	out := invoiceDetailJSON{invoiceJSON: h.toJSON(inv), Details: json.RawMessage("null"), ZIPSHA256: fmt.Sprintf("%x", inv.ZIPSHA256),
-		UploadID: nullable(inv.UploadID), Detalii: nullable(inv.Details), ParseError: nullable(inv.ParseError)}
+		UploadID: nullable(inv.UploadID), Detalii: nullable(inv.Details), ParseError: nullable(inv.ParseError),
+		Validation: toValidationJSON(verdict)}
 	if len(inv.ParsedJSON) > 0 {
 		out.Details = inv.ParsedJSON
 	}
