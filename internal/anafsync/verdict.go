@@ -166,6 +166,12 @@ type ValidationCounts struct {
 func ValidateArchive(ctx context.Context, st *store.Store, o ArchiveValidation) (*ValidationCounts, error) {
 	c := &ValidationCounts{}
 	var after int64
+	// The archive-wide walk takes any invoices still needing validation
+	// (store.InvoicesToValidate): seen guards against rows coming back
+	// (another process validating with other rules, as in a rolling
+	// upgrade) so the walk always ends.
+	ordered := o.All || o.CompanyID != 0
+	seen := map[int64]bool{}
 	for {
 		if ctx.Err() != nil {
 			return c, ctx.Err()
@@ -181,7 +187,15 @@ func ValidateArchive(ctx context.Context, st *store.Store, o ArchiveValidation) 
 			c.Done = true
 			return c, nil
 		}
+		fresh := 0
 		for _, t := range batch {
+			if !ordered {
+				if seen[t.ID] {
+					continue
+				}
+				seen[t.ID] = true
+			}
+			fresh++
 			if err := validateOne(ctx, st, t, c); err != nil {
 				return c, err
 			}
@@ -192,6 +206,10 @@ func ValidateArchive(ctx context.Context, st *store.Store, o ArchiveValidation) 
 		}
 		if o.Progress != nil {
 			o.Progress(*c)
+		}
+		if fresh == 0 {
+			c.Done = true
+			return c, nil
 		}
 	}
 }

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -125,7 +127,7 @@ type ValidationScan struct {
 	Current   string
 	CompanyID int64
 	All       bool
-	AfterID   int64 // only ids above this (the walk's cursor)
+	AfterID   int64 // only ids above this (the cursor of an All or company walk)
 	Limit     int   // batch size; <= 0: 200
 }
 
@@ -144,34 +146,51 @@ func needsValidation(ph string) string {
 	return "(validated_with < " + ph + " OR validated_with > " + ph + ")"
 }
 
-// InvoicesToValidate returns the next batch of invoices selected by f, in
-// id order above f.AfterID. An empty batch means the walk is done.
+// InvoicesToValidate returns the next batch of invoices selected by f,
+// sorted by id. An empty batch means the walk is done.
+//
+// The archive-wide walk (neither All nor CompanyID) is answered from the
+// validated_with index alone and ignores AfterID: it returns any f.Limit
+// invoices needing validation, and the walk goes on until none is left
+// (each verdict stored takes its row out of the selection). A walk in id
+// order would make SQLite scan the table from the first id, reading every
+// ZIP on the way, whenever only a few invoices need validation. An All or
+// company walk is in id order above AfterID.
 func (s *Store) InvoicesToValidate(ctx context.Context, f ValidationScan) ([]ValidationTarget, error) {
 	if f.Limit <= 0 {
 		f.Limit = 200
 	}
-	conds := []string{"id > $1"}
-	args := []any{f.AfterID}
+	var (
+		conds []string
+		args  []any
+		order string
+	)
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	if f.CompanyID != 0 {
-		conds = append(conds, "company_id = "+arg(f.CompanyID))
-	}
 	if !f.All {
 		conds = append(conds, needsValidation(arg(f.Current)))
 	}
+	if f.All || f.CompanyID != 0 {
+		conds = append(conds, "id > "+arg(f.AfterID))
+		order = " ORDER BY id"
+	}
+	if f.CompanyID != 0 {
+		conds = append(conds, "company_id = "+arg(f.CompanyID))
+	}
 	rows, err := s.q.QueryContext(ctx, `SELECT id, company_id, message_type, document_type FROM invoices WHERE `+
-		strings.Join(conds, " AND ")+` ORDER BY id LIMIT `+arg(f.Limit), args...)
+		strings.Join(conds, " AND ")+order+` LIMIT `+arg(f.Limit), args...)
 	if err != nil {
 		return nil, s.wrap("invoices to validate", err)
 	}
-	return collect(rows, "invoices to validate", s, func(row interface{ Scan(...any) error }) (*ValidationTarget, error) {
+	out, err := collect(rows, "invoices to validate", s, func(row interface{ Scan(...any) error }) (*ValidationTarget, error) {
 		var t ValidationTarget
 		err := row.Scan(&t.ID, &t.CompanyID, &t.MessageType, &t.DocumentType)
 		return &t, err
 	})
+	slices.SortFunc(out, func(a, b ValidationTarget) int { return cmp.Compare(a.ID, b.ID) })
+	return out, err
 }
 
 // HasInvoicesToValidate reports whether any invoice needs validation by

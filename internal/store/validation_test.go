@@ -44,24 +44,33 @@ func TestInvoiceValidation(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, has)
 
-		// Paging in id order, in batches, with the cursor.
+		// A company walk: in id order, in batches, with the cursor.
 		var walked []int64
 		after := int64(0)
 		for {
-			batch, err := st.InvoicesToValidate(ctx, store.ValidationScan{Current: "ro 1.0.9", AfterID: after, Limit: 3})
+			batch, err := st.InvoicesToValidate(ctx, store.ValidationScan{Current: "ro 1.0.9", CompanyID: c.ID, AfterID: after, Limit: 2})
 			require.NoError(t, err)
 			if len(batch) == 0 {
 				break
 			}
-			require.LessOrEqual(t, len(batch), 3)
+			require.LessOrEqual(t, len(batch), 2)
 			for _, b := range batch {
 				walked = append(walked, b.ID)
 				require.Equal(t, store.TypeReceived, b.MessageType)
 				require.Equal(t, "380", b.DocumentType)
+				require.Equal(t, c.ID, b.CompanyID)
 			}
 			after = batch[len(batch)-1].ID
 		}
-		require.Equal(t, append(append([]int64{}, mine...), theirs...), walked)
+		require.Equal(t, mine, walked)
+		// The archive-wide walk: any Limit rows needing validation, sorted by id.
+		batch, err := st.InvoicesToValidate(ctx, store.ValidationScan{Current: "ro 1.0.9", Limit: 3, AfterID: 1 << 40})
+		require.NoError(t, err)
+		require.Len(t, batch, 3, "AfterID is ignored")
+		require.IsIncreasing(t, []int64{batch[0].ID, batch[1].ID, batch[2].ID})
+		batch, err = st.InvoicesToValidate(ctx, store.ValidationScan{Current: "ro 1.0.9"})
+		require.NoError(t, err)
+		require.Len(t, batch, 7)
 
 		// Verdicts.
 		report := []byte(`{"profile":"ro","errors":[],"warnings":[{"id":"BR-RO-W1","flag":"warning","message":"m"}]}`)
@@ -94,7 +103,7 @@ func TestInvoiceValidation(t *testing.T) {
 		require.JSONEq(t, string(report), string(v.Report))
 
 		// Left: theirs[0] (older rules) and theirs[1] (never).
-		batch, err := st.InvoicesToValidate(ctx, store.ValidationScan{Current: "ro 1.0.9"})
+		batch, err = st.InvoicesToValidate(ctx, store.ValidationScan{Current: "ro 1.0.9"})
 		require.NoError(t, err)
 		require.Len(t, batch, 2)
 		require.Equal(t, theirs, []int64{batch[0].ID, batch[1].ID})
