@@ -112,3 +112,36 @@ func waitJobs(t *testing.T, r *jobs.Runner, within time.Duration) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestValidateArchiveEnqueuedAtStart: a server's runner (Schedule on)
+// enqueues validate_archive at start when invoices lack a verdict, and
+// they get one without anybody asking.
+func TestValidateArchiveEnqueuedAtStart(t *testing.T) {
+	t.Parallel()
+	st := storetest.NewSQLite(t)
+	ctx := t.Context()
+	e := newEnv(t, st, 3, nil)
+	eng := e.engine(st)
+	for _, c := range e.cos {
+		_, err := eng.SyncCompany(ctx, c.ID, nil)
+		require.NoError(t, err)
+	}
+	n, err := st.ResetInvoiceValidation(ctx, 0)
+	require.NoError(t, err)
+	require.Positive(t, n)
+
+	require.NoError(t, jobs.Migrate(ctx, st, nil))
+	r, err := jobs.New(jobs.Options{Store: st, Engine: eng, Logger: slog.New(slog.DiscardHandler), Schedule: true,
+		ScheduleEvery: time.Hour})
+	require.NoError(t, err)
+	require.NoError(t, r.Start(ctx))
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = r.Stop(sctx)
+	})
+	waitJobs(t, r, 60*time.Second)
+	has, err := st.HasInvoicesToValidate(ctx, anafsync.ValidatedWith)
+	require.NoError(t, err)
+	require.False(t, has)
+}
