@@ -1,6 +1,7 @@
 package anafsync
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -267,8 +268,9 @@ func (e *Engine) refresh(ctx context.Context, client *anaf.Client, t *token) (*t
 	defer mu.Unlock()
 
 	var out *token
-	// The cross-process lock (PostgreSQL advisory lock; SQLite: the mutex
-	// above, one process) covers read, refresh and store. The spent refresh
+	// The cross-process lock (PostgreSQL: an advisory lock; SQLite: a lock
+	// row with a lease) covers read, refresh and store; the mutex above
+	// spares this process's own syncs the polling. The spent refresh
 	// token must be replaced even if the sync is being canceled, so the
 	// locked section ignores ctx's cancellation.
 	wctx := context.WithoutCancel(ctx)
@@ -300,6 +302,14 @@ func (e *Engine) refreshLocked(ctx, wctx context.Context, st *store.Store, clien
 		if !errors.Is(err, anaf.ErrUnauthorized) {
 			return nil, fmt.Errorf("refreshing the ANAF token: %w", err)
 		}
+		// A refresh token another writer spent while ours was in flight
+		// (a holder whose lease ran out, a reconnect): the pair it stored
+		// is the one to use, not a reason to ask the user to reconnect.
+		if cur := e.storedSince(wctx, t); cur != nil {
+			e.logger().Info("ANAF refused a refresh token another process had already replaced; using the stored pair",
+				slog.Int64("user_id", t.userID))
+			return cur, nil
+		}
 		// Another process may still hold a valid pair: only the status changes.
 		// Stored outside the locked transaction so the rollback that the
 		// error causes does not undo it.
@@ -324,6 +334,21 @@ func (e *Engine) refreshLocked(ctx, wctx context.Context, st *store.Store, clien
 		return nil, fmt.Errorf("storing the refreshed ANAF token: %w", err)
 	}
 	return &token{userID: t.userID, access: nt.AccessToken, refresh: nt.RefreshToken, row: row}, nil
+}
+
+// storedSince returns the user's stored token when it was saved again
+// after t was read (another pair, still connected), else nil. It reads
+// through e.Store (committed rows), never the locked transaction.
+func (e *Engine) storedSince(ctx context.Context, t *token) *token {
+	row, err := e.Store.ANAFTokenByUser(ctx, t.userID)
+	if err != nil || row.Status != StatusConnected || bytes.Equal(row.RefreshTokenEnc, t.row.RefreshTokenEnc) {
+		return nil
+	}
+	cur, err := e.decrypt(row)
+	if err != nil || cur.refresh == t.refresh {
+		return nil
+	}
+	return cur
 }
 
 // RefreshUser refreshes a user's connected ANAF token now (the
