@@ -171,4 +171,3 @@ func (b *testBundle) rekey(t testing.TB) string {
 	b.setToken(t, access, refresh, row.ExpiresAt)
 	return spec
 }
-
