@@ -13,12 +13,38 @@ import (
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
-// Token statuses (store.ANAFToken.Status) and the state of a company without one.
+// The states of an ANAF connection, named once for the whole product
+// (PRODUCT.md §5): the pages, the API's health, the metric
+// efactura_anaf_connections{state} and the audit all say these. A token
+// row stores connected, needs_attention, reconnect_needed or key_missing;
+// refresh_failed is a connected row whose access token expired (ANAF could
+// not be reached to refresh it ahead of expiry; retried); disconnected is
+// no row.
 const (
-	TokenConnected = "connected"
+	ConnConnected       = store.ANAFConnected
+	ConnRefreshFailed   = store.ANAFRefreshFailed
+	ConnNeedsAttention  = store.ANAFNeedsAttention
+	ConnReconnectNeeded = store.ANAFReconnectNeeded
+	ConnKeyMissing      = store.ANAFKeyMissing
+	ConnDisconnected    = store.ANAFDisconnected
+
+	// TokenConnected is the stored status of a usable grant.
+	TokenConnected = ConnConnected
 	// NotConnected: no consenting member of the company has a grant.
-	NotConnected = "not_connected"
+	NotConnected = ConnDisconnected
 )
+
+// ConnStates lists the connection states in the product's order.
+var ConnStates = store.ANAFConnStates
+
+// connStateOf is the state of a stored grant at now: its status, or
+// refresh_failed for a connected grant whose access token expired.
+func connStateOf(t *store.ANAFToken, now time.Time) string {
+	if t.Status == ConnConnected && !t.ExpiresAt.After(now) {
+		return ConnRefreshFailed
+	}
+	return t.Status
+}
 
 // Refusals of the ANAF connection use cases.
 var (
@@ -41,16 +67,18 @@ func (e *ANAFTestError) Error() string { return e.Reason }
 
 // ConnState is a company's ANAF connection as its sync sees it: the
 // consenting members' grants in the order the sync engine tries them
-// (store.ConsentingMembers); the first connected one serves the company.
+// (store.ConsentingMembers); the first usable one serves the company.
 type ConnState struct {
-	// Status is TokenConnected when a consenting member's grant is
-	// connected, else the status of the first grant found (e.g.
-	// "reconnect_needed"), else NotConnected.
+	// Status is one of ConnStates: ConnConnected when a consenting
+	// member's grant is connected, else ConnRefreshFailed when one is
+	// connected but its access token expired (the sync still tries it),
+	// else the state of the first grant found (e.g. needs_attention),
+	// else ConnDisconnected.
 	Status string
-	// UserID is the member whose grant the sync uses (0: none connected).
+	// UserID is the member whose grant the sync uses (0: none usable).
 	UserID int64
 	// ExpiresAt is the access token expiry of that grant (or of the first
-	// grant found when none is connected); nil without a grant.
+	// grant found when none is usable); nil without a grant.
 	ExpiresAt *time.Time
 }
 
@@ -62,7 +90,8 @@ func (s *Service) ConnectionState(ctx context.Context, companyID int64) (*ConnSt
 	if err != nil {
 		return nil, err
 	}
-	st := &ConnState{Status: NotConnected}
+	st := &ConnState{Status: ConnDisconnected}
+	var stale *ConnState // the first connected grant whose access token expired
 	for _, id := range ids {
 		t, err := s.Store.ANAFTokenByUser(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
@@ -72,12 +101,17 @@ func (s *Service) ConnectionState(ctx context.Context, companyID int64) (*ConnSt
 			return nil, err
 		}
 		exp := t.ExpiresAt.UTC()
-		if t.Status == TokenConnected {
-			return &ConnState{Status: TokenConnected, UserID: id, ExpiresAt: &exp}, nil
+		switch state := connStateOf(t, s.now()); {
+		case state == ConnConnected:
+			return &ConnState{Status: ConnConnected, UserID: id, ExpiresAt: &exp}, nil
+		case state == ConnRefreshFailed && stale == nil:
+			stale = &ConnState{Status: ConnRefreshFailed, UserID: id, ExpiresAt: &exp}
+		case st.Status == ConnDisconnected:
+			st.Status, st.ExpiresAt = state, &exp
 		}
-		if st.Status == NotConnected {
-			st.Status, st.ExpiresAt = t.Status, &exp
-		}
+	}
+	if stale != nil {
+		return stale, nil
 	}
 	return st, nil
 }
@@ -88,10 +122,11 @@ type ServedCompany struct {
 	LastSync *store.SyncRun
 }
 
-// ANAFConnection is the actor's ANAF grant (nil when not connected) and
-// the companies it serves.
+// ANAFConnection is the actor's ANAF grant (nil when not connected), its
+// state (one of ConnStates) and the companies it serves.
 type ANAFConnection struct {
 	Token  *store.ANAFToken
+	State  string
 	Served []ServedCompany
 }
 
@@ -105,19 +140,19 @@ func (s *Service) HasANAFConnection(ctx context.Context, a Actor) (bool, error) 
 	if err != nil {
 		return false, err
 	}
-	return tok.Status == "connected", nil
+	return tok.Status == TokenConnected, nil
 }
 
 // MyANAFConnection returns the actor's grant and the companies whose sync uses it.
 func (s *Service) MyANAFConnection(ctx context.Context, a Actor) (*ANAFConnection, error) {
 	tok, err := s.Store.ANAFTokenByUser(ctx, a.UserID)
 	if errors.Is(err, store.ErrNotFound) {
-		return &ANAFConnection{}, nil
+		return &ANAFConnection{State: ConnDisconnected}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	out := &ANAFConnection{Token: tok}
+	out := &ANAFConnection{Token: tok, State: connStateOf(tok, s.now())}
 	companies, err := s.Store.CompaniesForUser(ctx, a.UserID)
 	if err != nil {
 		return nil, err
