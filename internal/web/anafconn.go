@@ -50,11 +50,16 @@ func (a *app) anafRefusal(w http.ResponseWriter, r *http.Request, err error, wra
 	var failed *gateway.ANAFTestError
 	switch {
 	case errors.As(err, &refused):
-		a.setFlash(r, "error", a.t(r, "anaf.error", refused.Reason))
+		// What it means and what to do, then ANAF's own words.
+		a.setFlash(r, "error", a.t(r, "anaf.oauth."+refused.Kind)+" "+a.t(r, "anaf.oauth.answer", refused.Reason))
 		redirect(w, r, "/anaf")
 		return
 	case errors.As(err, &failed):
-		msg = failed.Reason
+		if failed.Code == gateway.ANAFTestNotFound || failed.Code == gateway.ANAFTestUnexpected {
+			msg = a.t(r, "anaf.test."+failed.Code, failed.HTTPStatus)
+		} else {
+			msg = a.t(r, "anaf.test."+failed.Code)
+		}
 	case errors.As(err, &ge) && anafMessages[ge.Code] != "":
 		msg = a.t(r, anafMessages[ge.Code])
 		if wrapKey == "" || ge.Code == gateway.ErrANAFExchange.Code {
