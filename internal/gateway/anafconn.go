@@ -64,7 +64,9 @@ type ANAFRefusedError struct {
 	Kind   string // one of the OAuthFailure* kinds
 }
 
-func (e *ANAFRefusedError) Error() string { return "ANAF did not complete the authorization: " + e.Reason }
+func (e *ANAFRefusedError) Error() string {
+	return "ANAF did not complete the authorization: " + e.Reason
+}
 
 // What an OAuth error answer from ANAF means (ANAFRefusedError.Kind).
 const (
