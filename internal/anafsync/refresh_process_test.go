@@ -63,8 +63,14 @@ func TestRefreshAcrossProcesses(t *testing.T) {
 				require.NoError(t, cmd.Start())
 				children[i] = cmd
 			}
-			// Let both processes start and open the database, then release them together.
-			time.Sleep(700 * time.Millisecond)
+			// Wait until both processes have opened the database, then release them together.
+			for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+				ready, _ := filepath.Glob(start + ".ready.*")
+				if len(ready) == len(children) {
+					break
+				}
+				require.True(t, time.Now().Before(deadline), "children not ready: %v\n%s\n%s", ready, outs[0], outs[1])
+			}
 			require.NoError(t, os.WriteFile(start, nil, 0o600))
 			for i, cmd := range children {
 				err := cmd.Wait()
@@ -112,8 +118,10 @@ func TestRefreshChildProcess(t *testing.T) {
 	// Warm up the connection pool so both children reach the lock together.
 	_, err = st.ANAFTokenByUser(ctx, uid)
 	require.NoError(t, err)
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(2 * time.Millisecond) {
-		if _, err := os.Stat(os.Getenv(envChildStart)); err == nil {
+	start := os.Getenv(envChildStart)
+	require.NoError(t, os.WriteFile(start+".ready."+strconv.Itoa(os.Getpid()), nil, 0o600))
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+		if _, err := os.Stat(start); err == nil {
 			break
 		}
 		require.True(t, time.Now().Before(deadline), "never released")
@@ -134,7 +142,8 @@ func TestRefreshRefusedButStoredMeanwhile(t *testing.T) {
 		company := b.company(t, b.busiestCIF(t))
 		_, access, refresh := b.storedToken(t)
 		b.setToken(t, access, refresh, b.clock.Now().Add(time.Hour)) // due for a refresh
-		require.NoError(t, b.sim.InjectFault(anafsim.Fault{Endpoint: "token", Kind: anafsim.FaultSlow, Count: 1, DelayMS: 600}))
+		require.NoError(t, b.sim.InjectFault(anafsim.Fault{Endpoint: "token", Kind: anafsim.FaultSlow, Count: 1, DelayMS: 1500}))
+		calls := b.sim.Stats().Calls["token"]
 
 		done := make(chan error, 1)
 		go func() {
@@ -144,7 +153,8 @@ func TestRefreshRefusedButStoredMeanwhile(t *testing.T) {
 		// While the sync's refresh waits at ANAF, another writer (outside
 		// the lock: a holder whose lease ran out) spends the same refresh
 		// token and stores the new pair.
-		time.Sleep(200 * time.Millisecond)
+		require.Eventually(t, func() bool { return b.sim.Stats().Calls["token"] == calls+1 }, 10*time.Second, time.Millisecond,
+			"the sync's refresh reached ANAF")
 		nt, err := b.client.Refresh(ctx, refresh)
 		require.NoError(t, err)
 		require.NoError(t, anafsync.SaveToken(ctx, st, b.keys, b.userID, nt))
