@@ -21,11 +21,16 @@ const (
 	FaultEmptyBody    = "empty_body"    // HTTP 200 with no body
 	FaultTechError    = "tech_error"    // upload/stareMesaj: "A aparut o eroare tehnica. Cod: 1814"
 	FaultLostResponse = "lost_response" // do the work, then drop the connection
+	// FaultInvalidToken: API: 401 invalid_token on every call of the
+	// endpoint until ClearFaults (Count is ignored), whatever the token, a
+	// freshly refreshed one too: ANAF refusing a token that has not expired.
+	FaultInvalidToken = "invalid_token"
 )
 
 var faultKinds = map[string]bool{
 	FaultHTTP500: true, FaultHTTP503HTML: true, FaultWAFHTML: true, FaultExpiredToken: true, FaultQuota: true,
 	FaultSlow: true, FaultMalformedZip: true, FaultEmptyBody: true, FaultTechError: true, FaultLostResponse: true,
+	FaultInvalidToken: true,
 }
 
 // Fault makes the next Count calls of Endpoint (the ANAF path's last segment,
@@ -66,6 +71,10 @@ func (s *Server) takeFaultLocked(endpoint string) *Fault {
 		return nil
 	}
 	f := q[0]
+	if f.Kind == FaultInvalidToken {
+		c := *f
+		return &c // persistent: stays queued until ClearFaults
+	}
 	f.Count--
 	if f.Count <= 0 {
 		s.faults[endpoint] = q[1:]
@@ -105,7 +114,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, endpoint str
 		_, _ = io.WriteString(w, wafPage)
 	case FaultEmptyBody:
 		w.WriteHeader(http.StatusOK)
-	case FaultExpiredToken:
+	case FaultExpiredToken, FaultInvalidToken:
 		if endpoint == "token" {
 			oauthError(w, http.StatusBadRequest, "invalid_grant", "Refresh Token status is expired")
 		} else {
