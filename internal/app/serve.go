@@ -40,6 +40,12 @@ type ServeOptions struct {
 // Serve runs the gateway until ctx is cancelled, then shuts down gracefully.
 func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 	cfg := e.Cfg
+	// Every secret at rest must open with EFACTURA_ENCRYPTION_KEY: a
+	// missing or replaced key is refused here, by count and kid, rather
+	// than found connection by connection.
+	if err := e.CheckSecretsAtStart(ctx); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (set another address with --addr or EFACTURA_ADDR): %w", cfg.Addr, err)

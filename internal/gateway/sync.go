@@ -105,6 +105,7 @@ func IsSyncBusy(err error) bool { return errors.Is(err, anafsync.ErrBusy) }
 // SyncErrorCode names a sync run's error when it is one the pages explain
 // in the user's language: "refused" (ANAF refused every lent connection
 // for the CIF), "no_connection" (no member lends a live one); "" for any
+// "key_missing" (the lent connection's encryption key is missing); "" for any
 // other error, shown as it is.
 func SyncErrorCode(msg string) string {
 	switch {
@@ -112,6 +113,8 @@ func SyncErrorCode(msg string) string {
 		return "refused"
 	case strings.HasPrefix(msg, anafsync.ErrNoConnection.Error()):
 		return "no_connection"
+	case strings.HasPrefix(msg, anafsync.ErrKeyMissing.Error()):
+		return "key_missing"
 	}
 	return ""
 }

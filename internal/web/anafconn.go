@@ -19,7 +19,13 @@ func (p anafPage) Connected() bool { return p.Token != nil && p.Token.Status == 
 
 // NeedsReconnect reports a grant the refresher could not renew.
 func (p anafPage) NeedsReconnect() bool {
-	return p.Token != nil && p.Token.Status != gateway.TokenConnected
+	return p.Token != nil && p.Token.Status != gateway.TokenConnected && !p.KeyMissing()
+}
+
+// KeyMissing reports a grant the gateway cannot decrypt (its encryption
+// key is missing): an administrator puts the key back, no reconnect.
+func (p anafPage) KeyMissing() bool {
+	return p.Token != nil && p.Token.Status == gateway.TokenKeyMissing
 }
 
 func (a *app) showANAFPage(w http.ResponseWriter, r *http.Request) {
@@ -37,6 +43,7 @@ var anafMessages = map[string]string{
 	gateway.ErrANAFNotConnected.Code: "anaf.not.connected",
 	gateway.ErrANAFReconnect.Code:    "anaf.reconnect",
 	gateway.ErrANAFExchange.Code:     "anaf.exchange.failed",
+	gateway.ErrANAFKeyMissing.Code:   "anaf.key.missing",
 }
 
 // anafRefusal flashes why an ANAF connection use case failed (wrapped in
