@@ -44,7 +44,13 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 	// missing or replaced key is refused here, by count and kid, rather
 	// than found connection by connection.
 	if err := e.CheckSecretsAtStart(ctx); err != nil {
-		return err
+		var u *UndecryptableError
+		if !o.Demo || !errors.As(err, &u) {
+			return err
+		}
+		// The demo connects its admin again when the stored connection
+		// does not decrypt (a data directory, and its key, deleted).
+		e.Logger.Warn("demo: " + err.Error())
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
