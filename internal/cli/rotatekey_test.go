@@ -15,6 +15,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/config"
 	"github.com/efactura-gateway/efactura/internal/secretbox"
 	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/store/storetest"
 )
 
 // TestRotateKey proves `efactura rotate-key`: secrets sealed under an old
@@ -160,7 +161,26 @@ func sealed(t *testing.T, r *runner, spec string, emails ...string) *store.Store
 // or not — never "0 would be re-encrypted" (issue 15 item 11).
 func TestRotateKeyReplacedUnderSameKID(t *testing.T) {
 	t.Parallel()
-	r := newRunner(t)
+	eachDB(t, testRotateKeyReplacedUnderSameKID)
+}
+
+// eachDB runs fn as "SQLite" and "PostgreSQL" subtests, with the runner's
+// DATABASE_URL on a fresh database of each.
+func eachDB(t *testing.T, fn func(t *testing.T, r *runner)) {
+	t.Helper()
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			r := newRunner(t)
+			if d == store.Postgres {
+				_, r.env["DATABASE_URL"] = storetest.Fresh(t, d)
+			}
+			fn(t, r)
+		})
+	}
+}
+
+func testRotateKeyReplacedUnderSameKID(t *testing.T, r *runner) {
 	orig, replaced := config.NewEncryptionKey("k1"), config.NewEncryptionKey("k1")
 	r.env["EFACTURA_ENCRYPTION_KEY"] = orig
 	code, _, errOut := r.run("migrate", "up")
@@ -217,7 +237,10 @@ func TestRotateKeyForgetUndecryptable(t *testing.T) {
 // key_missing meanwhile (issue 15 item 11).
 func TestStartRefusesUndecryptableSecrets(t *testing.T) {
 	t.Parallel()
-	r := newRunner(t)
+	eachDB(t, testStartRefusesUndecryptableSecrets)
+}
+
+func testStartRefusesUndecryptableSecrets(t *testing.T, r *runner) {
 	oldKey, newKey := config.NewEncryptionKey("k20260101-000001"), config.NewEncryptionKey("k20260102-000002")
 	r.env["EFACTURA_ENCRYPTION_KEY"] = oldKey
 	r.env["EFACTURA_ADDR"] = "127.0.0.1:0"

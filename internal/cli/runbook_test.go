@@ -25,6 +25,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/invoice/invoicegen"
 	"github.com/efactura-gateway/efactura/internal/secretbox"
 	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/store/storetest"
 )
 
 // runbookPrelude stands in, for the runbook blocks of docs/operations.md,
@@ -206,7 +207,24 @@ func TestOperationsRunbooks(t *testing.T) {
 	build := exec.Command("go", "build", "-o", filepath.Join(binDir, "efactura"), "../../cmd/efactura")
 	build.Stderr = os.Stderr
 	require.NoError(t, build.Run())
+	blocks := runbooks{rotate: rotateBlock, backup: backupBlock, restore: restoreBlock}
+	t.Run("SQLite", func(t *testing.T) { t.Parallel(); followRunbooks(t, binDir, blocks, store.SQLite) })
+	t.Run("PostgreSQL", func(t *testing.T) { t.Parallel(); followRunbooks(t, binDir, blocks, store.Postgres) })
+}
 
+// runbooks are the blocks of docs/operations.md.
+type runbooks struct{ rotate, backup, restore string }
+
+// followRunbooks runs the runbooks on dialect d: SQLite at
+// /var/lib/efactura/data/efactura.db (whose directory the new machine does
+// not have), or PostgreSQL databases created empty for each machine (the
+// "createdb" the restore runbook asks for).
+func followRunbooks(t *testing.T, binDir string, rb runbooks, d store.Dialect) {
+	oldDB, newDB := "sqlite:/var/lib/efactura/data/efactura.db", "sqlite:/var/lib/efactura/data/efactura.db"
+	if d == store.Postgres {
+		_, oldDB = storetest.Fresh(t, d)
+		_, newDB = storetest.Fresh(t, d)
+	}
 	sim, err := anafsim.New(anafsim.Options{AutoApprove: true, NoQuotas: true, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	_, err = sim.LoadFiles(invoicegen.Generate(12, 15))
@@ -227,7 +245,7 @@ func TestOperationsRunbooks(t *testing.T) {
 	keygen, err := exec.Command(filepath.Join(binDir, "efactura"), "keygen").Output()
 	require.NoError(t, err)
 	conf := string(keygen) + strings.Join([]string{
-		"DATABASE_URL=sqlite:/var/lib/efactura/data/efactura.db",
+		"DATABASE_URL=" + oldDB,
 		"EFACTURA_BASE_URL=https://efactura.example.ro",
 		"EFACTURA_ADDR=127.0.0.1:8080",
 		"EFACTURA_ANAF_BASE_URL=" + srv.URL,
@@ -246,13 +264,13 @@ func TestOperationsRunbooks(t *testing.T) {
 
 	// Data: users, companies, invoices and an ANAF connection sealed with
 	// the first key (the demo, in development mode, on that database).
-	seed(t, binDir, old, want)
-	dbPath := old.path("var/lib/efactura/data/efactura.db")
-	requireTokensUnder(t, dbPath, firstKey, firstKID)
+	seed(t, binDir, old, strings.Replace(oldDB, "/var/lib/efactura", old.path("var/lib/efactura"), 1), want)
+	oldURL := strings.Replace(oldDB, "/var/lib/efactura", old.path("var/lib/efactura"), 1)
+	requireTokensUnder(t, oldURL, firstKey, firstKID)
 	old.run(t, binDir, "sudo systemctl start efactura")
 
 	// Key rotation, as written.
-	out := old.run(t, binDir, rotateBlock)
+	out := old.run(t, binDir, rb.rotate)
 	require.Contains(t, out, "2 secrets, 2 would be re-encrypted", out)
 	require.Regexp(t, `2 secrets, 2 re-encrypted with key "k[0-9]{8}-[0-9a-f]{6}"`, out)
 	require.Contains(t, out, "2 secrets, 0 would be re-encrypted", "after the old key is gone")
@@ -260,14 +278,14 @@ func TestOperationsRunbooks(t *testing.T) {
 	require.NotContains(t, newKey, ",", "only the new key is left")
 	newKID, _, _ := strings.Cut(newKey, ":")
 	require.NotEqual(t, firstKID, newKID)
-	requireTokensUnder(t, dbPath, newKey, newKID)
+	requireTokensUnder(t, oldURL, newKey, newKID)
 	requireSyncs(t, binDir, old, sim, cif)
 	apiKey, err := os.ReadFile(old.path("apikey"))
 	require.NoError(t, err)
 	served := invoicesPage(t, old, string(apiKey))
 
 	// Backup, as written; the backup and the environment file go to a new machine.
-	old.run(t, binDir, backupBlock)
+	old.run(t, binDir, rb.backup)
 	backups, err := filepath.Glob(old.path("var/backups/efactura/efactura-*.bak"))
 	require.NoError(t, err)
 	require.Len(t, backups, 1)
@@ -279,20 +297,21 @@ func TestOperationsRunbooks(t *testing.T) {
 	require.NoError(t, os.WriteFile(fresh.path("var/backups/efactura/"+filepath.Base(backups[0])), b, 0o600))
 	moved, err := os.ReadFile(old.path("etc/efactura/efactura.env"))
 	require.NoError(t, err)
-	writeEnv(fresh, strings.NewReplacer(old.path("var/lib/efactura"), "/var/lib/efactura", old.addr, "127.0.0.1:8080").Replace(string(moved)))
+	writeEnv(fresh, strings.NewReplacer(old.path("var/lib/efactura"), "/var/lib/efactura", old.addr, "127.0.0.1:8080",
+		"DATABASE_URL="+oldDB, "DATABASE_URL="+newDB).Replace(string(moved)))
 
 	// Restore, as written, into the fresh directory; the gateway starts.
-	out = fresh.run(t, binDir, restoreBlock)
+	out = fresh.run(t, binDir, rb.restore)
 	require.Contains(t, out, "ok")
 	require.Contains(t, out, fmt.Sprintf("%d archived ZIPs checked, 0 mismatches", want))
 	require.Equal(t, served, invoicesPage(t, fresh, string(apiKey)), "the same invoices, the same API key")
-	requireTokensUnder(t, fresh.path("var/lib/efactura/data/efactura.db"), newKey, newKID)
+	requireTokensUnder(t, strings.Replace(newDB, "/var/lib/efactura", fresh.path("var/lib/efactura"), 1), newKey, newKID)
 	requireSyncs(t, binDir, fresh, sim, cif)
 }
 
 // seed runs `efactura serve --demo` (development) on the machine's
 // database until the simulator's want messages are archived.
-func seed(t *testing.T, binDir string, m *machine, want int) {
+func seed(t *testing.T, binDir string, m *machine, dbURL string, want int) {
 	t.Helper()
 	require.NoError(t, os.MkdirAll(m.path("var/lib/efactura"), 0o700)) // StateDirectory=
 	env := envFile(t, m.path("etc/efactura/efactura.env"))
@@ -319,7 +338,7 @@ func seed(t *testing.T, binDir string, m *machine, want int) {
 	}
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	require.FileExists(t, m.path("apikey"), "the demo did not start: %s", stderr.String())
-	st, err := store.Open(context.Background(), "sqlite:"+m.path("var/lib/efactura/data/efactura.db"), store.PoolConfig{})
+	st, err := store.Open(context.Background(), dbURL, store.PoolConfig{})
 	require.NoError(t, err)
 	defer st.Close()
 	require.Eventually(t, func() bool {
@@ -332,11 +351,11 @@ func seed(t *testing.T, binDir string, m *machine, want int) {
 
 // requireTokensUnder: every ANAF token in the database is sealed under kid
 // and opens with spec alone.
-func requireTokensUnder(t *testing.T, dbPath, spec, kid string) {
+func requireTokensUnder(t *testing.T, dbURL, spec, kid string) {
 	t.Helper()
 	ring, err := secretbox.Parse(spec)
 	require.NoError(t, err)
-	st, err := store.Open(context.Background(), "sqlite:"+dbPath, store.PoolConfig{})
+	st, err := store.Open(context.Background(), dbURL, store.PoolConfig{})
 	require.NoError(t, err)
 	defer st.Close()
 	rows, err := st.DB().Query(`SELECT access_token_enc, refresh_token_enc, status FROM anaf_tokens`)
