@@ -19,7 +19,10 @@ const (
 	StatusConnected       = store.ANAFConnected
 	StatusNeedsAttention  = store.ANAFNeedsAttention
 	StatusReconnectNeeded = store.ANAFReconnectNeeded
-	StatusKeyMissing      = store.ANAFKeyMissing
+	// StatusKeyMissing: the stored token cannot be decrypted with
+	// EFACTURA_ENCRYPTION_KEY (its key was removed or replaced). The row is
+	// kept as it is; putting the key back makes it usable again (keymissing.go).
+	StatusKeyMissing = store.ANAFKeyMissing
 )
 
 // ErrNeedsAttention means ANAF kept refusing a member's access token,
@@ -181,7 +184,8 @@ var (
 
 // userToken returns a usable access token of one user, refreshing it first
 // when it expires within refreshMargin. Errors: errNoToken, errReadToken,
-// ErrReconnectNeeded (not connected, undecryptable, or refresh refused),
+// ErrReconnectNeeded (not connected, or refresh refused), ErrKeyMissing
+// (undecryptable: marked key_missing, usable again once the key is back),
 // transient refresh failures when the access token already expired.
 func (e *Engine) userToken(ctx context.Context, client *anaf.Client, uid int64) (*token, error) {
 	row, err := e.Store.ANAFTokenByUser(ctx, uid)
@@ -191,23 +195,18 @@ func (e *Engine) userToken(ctx context.Context, client *anaf.Client, uid int64) 
 	if err != nil {
 		return nil, fmt.Errorf("%w of user %d: %w", errReadToken, uid, err)
 	}
+	if row.Status == StatusKeyMissing {
+		e.keyBack(ctx, row)
+	}
+	if row.Status == StatusKeyMissing {
+		return nil, keyMissingError(row)
+	}
 	if row.Status != StatusConnected {
 		return nil, notConnectedErr(row.Status)
 	}
 	t, err := e.decrypt(row)
 	if err != nil {
-		// Encrypted with a key EFACTURA_ENCRYPTION_KEY no longer holds:
-		// unusable until the user connects again, so say so (page, health).
-		e.logger().Error("stored ANAF token cannot be decrypted", slog.Int64("user_id", uid), slog.String("error", err.Error()))
-		bad := *row
-		bad.Status = StatusReconnectNeeded
-		if serr := e.Store.SaveANAFToken(ctx, &bad); serr != nil {
-			e.logger().Error("marking ANAF connection", slog.String("error", serr.Error()))
-		}
-		actor := uid
-		_ = e.Store.Audit(ctx, &store.AuditEvent{ActorID: &actor, Action: store.ActionANAFTokenUndecryptable, Target: store.TargetUser(uid),
-			Details: "the stored ANAF token cannot be decrypted with EFACTURA_ENCRYPTION_KEY (was the key changed or removed?)"})
-		return nil, fmt.Errorf("%w (the stored ANAF token cannot be decrypted with EFACTURA_ENCRYPTION_KEY: was the key changed?)", ErrReconnectNeeded)
+		return nil, e.keyMissing(ctx, row, err)
 	}
 	if !row.ExpiresAt.Before(e.now().Add(refreshMargin)) {
 		return t, nil
@@ -418,7 +417,7 @@ func (e *Engine) RefreshUser(ctx context.Context, client *anaf.Client, userID in
 	}
 	t, err := e.decrypt(row)
 	if err != nil {
-		return err
+		return e.keyMissing(ctx, row, err)
 	}
 	_, err = e.refresh(ctx, client, t)
 	return err

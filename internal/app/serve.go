@@ -40,6 +40,18 @@ type ServeOptions struct {
 // Serve runs the gateway until ctx is cancelled, then shuts down gracefully.
 func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 	cfg := e.Cfg
+	// Every secret at rest must open with EFACTURA_ENCRYPTION_KEY: a
+	// missing or replaced key is refused here, by count and kid, rather
+	// than found connection by connection.
+	if err := e.CheckSecretsAtStart(ctx); err != nil {
+		var u *UndecryptableError
+		if !o.Demo || !errors.As(err, &u) {
+			return err
+		}
+		// The demo connects its admin again when the stored connection
+		// does not decrypt (a data directory, and its key, deleted).
+		e.Logger.Warn("demo: " + err.Error())
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (set another address with --addr or EFACTURA_ADDR): %w", cfg.Addr, err)

@@ -11,11 +11,13 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/alecthomas/kong"
 
 	"github.com/efactura-gateway/efactura/internal/app"
 	"github.com/efactura-gateway/efactura/internal/config"
+	"github.com/efactura-gateway/efactura/internal/secretbox"
 	"github.com/efactura-gateway/efactura/internal/version"
 )
 
@@ -143,8 +145,11 @@ func (h helpCmd) Run(g *globals, parser *kong.Kong) error {
 
 type keygenCmd struct{}
 
+// Run prints a new secret key and a new encryption key under a fresh kid
+// (secretbox.NewKID), so the new key can be put first in front of the
+// old ones for a rotation without a kid clash.
 func (keygenCmd) Run(g *globals) error {
 	fmt.Fprintln(g.stdout, "EFACTURA_SECRET_KEY="+config.NewSecretKey())
-	fmt.Fprintln(g.stdout, "EFACTURA_ENCRYPTION_KEY="+config.NewEncryptionKey("k1"))
+	fmt.Fprintln(g.stdout, "EFACTURA_ENCRYPTION_KEY="+config.NewEncryptionKey(secretbox.NewKID(time.Now())))
 	return nil
 }

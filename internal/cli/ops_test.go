@@ -43,7 +43,9 @@ func TestBackupRestoreVerifyCommands(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "empty database")
 
+	// Onto a new machine: the database's directory does not exist yet.
 	r2 := newRunner(t)
+	r2.env["DATABASE_URL"] = "sqlite:" + filepath.Join(t.TempDir(), "new", "data", "efactura.db")
 	code, _, errOut = r2.run("restore", "--in", backup)
 	require.Equal(t, 0, code, errOut)
 	code, out, errOut = r2.run("company", "list")

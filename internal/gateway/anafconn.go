@@ -53,6 +53,7 @@ var (
 	ErrANAFNotConnected = &Error{Kind: KindConflict, Code: "anaf_not_connected", Msg: "you have no ANAF connection"}
 	ErrANAFReconnect    = &Error{Kind: KindConflict, Code: "anaf_reconnect", Msg: "the ANAF connection cannot be used: connect again"}
 	ErrANAFExchange     = &Error{Kind: KindUnavailable, Code: "anaf_exchange", Msg: "ANAF did not exchange the authorization code"}
+	ErrANAFKeyMissing   = &Error{Kind: KindUnavailable, Code: "anaf_key_missing", Msg: "the stored ANAF connection cannot be decrypted: its encryption key is missing; an administrator must put it back (no need to reconnect)"}
 )
 
 // ANAFRefusedError is ANAF's own answer to an authorization that did not
@@ -179,6 +180,7 @@ func (s *Service) ConnectionState(ctx context.Context, companyID int64) (*ConnSt
 			return nil, err
 		}
 		exp := t.ExpiresAt.UTC()
+		t.Status = s.keyStatus(t)
 		switch state := connStateOf(t, s.now()); {
 		case state == ConnConnected:
 			return &ConnState{Status: ConnConnected, UserID: id, ExpiresAt: &exp}, nil
@@ -192,6 +194,28 @@ func (s *Service) ConnectionState(ctx context.Context, companyID int64) (*ConnSt
 		return stale, nil
 	}
 	return st, nil
+}
+
+// TokenKeyMissing: the stored grant cannot be decrypted with
+// EFACTURA_ENCRYPTION_KEY (its key was removed or replaced); it works again
+// once an operator puts the key back, without reconnecting.
+const TokenKeyMissing = anafsync.StatusKeyMissing
+
+// keyStatus is a grant's status as this process can use it: a connected
+// or key_missing grant is connected when the keyring opens both tokens
+// (the key is back: it works again without reconnecting) and key_missing
+// when it does not; any other status is the stored one.
+func (s *Service) keyStatus(t *store.ANAFToken) string {
+	if s.Secrets == nil || t.Status != TokenConnected && t.Status != TokenKeyMissing {
+		return t.Status
+	}
+	if _, err := s.Secrets.Decrypt(t.AccessTokenEnc); err != nil {
+		return TokenKeyMissing
+	}
+	if _, err := s.Secrets.Decrypt(t.RefreshTokenEnc); err != nil {
+		return TokenKeyMissing
+	}
+	return TokenConnected
 }
 
 // ServedCompany is a company whose sync uses the actor's ANAF grant, with its latest sync run.
@@ -218,7 +242,7 @@ func (s *Service) HasANAFConnection(ctx context.Context, a Actor) (bool, error) 
 	if err != nil {
 		return false, err
 	}
-	return tok.Status == TokenConnected, nil
+	return s.keyStatus(tok) == TokenConnected, nil
 }
 
 // MyANAFConnection returns the actor's grant and the companies whose sync uses it.
@@ -230,6 +254,7 @@ func (s *Service) MyANAFConnection(ctx context.Context, a Actor) (*ANAFConnectio
 	if err != nil {
 		return nil, err
 	}
+	tok.Status = s.keyStatus(tok)
 	out := &ANAFConnection{Token: tok, State: connStateOf(tok, s.now())}
 	companies, err := s.Store.CompaniesForUser(ctx, a.UserID)
 	if err != nil {
@@ -391,13 +416,13 @@ func (s *Service) TestANAF(ctx context.Context, a Actor) (string, error) {
 	if s.Secrets == nil {
 		return "", ErrANAFUnconfigured
 	}
+	access, err := s.Secrets.Decrypt(tok.AccessTokenEnc)
+	if err != nil {
+		return "", ErrANAFKeyMissing
+	}
 	client, err := s.anafClient(ctx)
 	if err != nil {
 		return "", err
-	}
-	access, err := s.Secrets.Decrypt(tok.AccessTokenEnc)
-	if err != nil {
-		return "", ErrANAFReconnect
 	}
 	answer, err := client.Hello(ctx, string(access))
 	if err != nil {

@@ -106,7 +106,8 @@ func IsSyncBusy(err error) bool { return errors.Is(err, anafsync.ErrBusy) }
 // say in the user's language what happened and what to do, never the
 // error chain itself: "refused" (ANAF refused every lent connection for
 // the CIF), "no_connection" (no member lends a live one), "needs_attention"
-// (ANAF refuses a fresh access token), "reconnect" (ANAF refused the
+// (ANAF refuses a fresh access token), "key_missing" (the lent connection's
+// encryption key is missing), "reconnect" (ANAF refused the
 // refresh), "no_rights" (ANAF: no SPV rights on the CIF), "unauthorized"
 // (ANAF refused the access token), "quota" (a quota is spent; the run
 // resumes after it resets), "unavailable" (ANAF unreachable, maintenance,
@@ -124,6 +125,8 @@ func SyncErrorCode(msg string) string {
 		return "no_rights" // the last lent connection ANAF refused for the CIF
 	case strings.HasPrefix(msg, anafsync.ErrNoConnection.Error()):
 		return "no_connection"
+	case strings.HasPrefix(msg, anafsync.ErrKeyMissing.Error()):
+		return "key_missing"
 	case strings.Contains(msg, anafsync.ErrNeedsAttention.Error()):
 		return "needs_attention"
 	case strings.Contains(msg, anafsync.ErrReconnectNeeded.Error()):

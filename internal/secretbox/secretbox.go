@@ -15,9 +15,11 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 const (
@@ -115,6 +117,18 @@ func Generate(kid string) (string, error) {
 	}
 	return kid + ":" + base64.StdEncoding.EncodeToString(key), nil
 }
+
+// NewKID returns a fresh key id: "k", the UTC date of now (yyyymmdd), "-"
+// and 6 random hex digits (e.g. "k20261207-3fa91c"), so a key generated
+// for a rotation never repeats a kid already in the keyring.
+func NewKID(now time.Time) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return "k" + now.UTC().Format("20060102") + "-" + hex.EncodeToString(b)
+}
+
+// Has reports whether the keyring holds a key named kid.
+func (k *Keyring) Has(kid string) bool { _, ok := k.aeads[kid]; return ok }
 
 // NewestKID is the kid Encrypt uses.
 func (k *Keyring) NewestKID() string { return k.kids[0] }

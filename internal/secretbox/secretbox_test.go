@@ -3,6 +3,7 @@ package secretbox_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -122,4 +123,24 @@ func TestBadSpecs(t *testing.T) {
 	// URL base64 and padding variants are accepted.
 	urlKey := strings.NewReplacer("+", "-", "/", "_").Replace(key)
 	newRing(t, "k:"+strings.TrimRight(urlKey, "="))
+}
+
+// TestNewKID: fresh kids are valid, dated and distinct, so a generated key
+// never clashes with one already in the keyring.
+func TestNewKID(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 8, 0, 30, 0, 0, time.FixedZone("EET", 2*3600)) // 7 December in UTC
+	seen := map[string]bool{}
+	for range 100 {
+		kid := secretbox.NewKID(now)
+		require.Regexp(t, `^k20261207-[0-9a-f]{6}$`, kid, "the UTC date")
+		require.False(t, seen[kid])
+		seen[kid] = true
+		spec, err := secretbox.Generate(kid)
+		require.NoError(t, err)
+		kr, err := secretbox.Parse(spec)
+		require.NoError(t, err)
+		require.True(t, kr.Has(kid))
+		require.False(t, kr.Has(kid+"x"))
+	}
 }

@@ -102,6 +102,10 @@ const (
 	ActionANAFRefreshFailed      = "anaf.refresh_failed"
 	ActionANAFNeedsAttention     = "anaf.needs_attention"
 	ActionANAFTokenUndecryptable = "anaf.token_undecryptable"
+	ActionANAFTokenKeyRestored   = "anaf.token_key_restored"
+	// ActionSecretsForgotten: `efactura rotate-key --forget-undecryptable`
+	// deleted the secrets whose key is lost (target "encryption_key").
+	ActionSecretsForgotten = "system.secrets_forgotten"
 )
 
 // Audit targets have one format: "<kind>:<id>", e.g. "company:12345674",

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -50,11 +51,14 @@ func Backup(ctx context.Context, st *Store, dbURL, out string) error {
 }
 
 // Restore puts the backup file in into the database at dbURL, which must
-// hold no users, companies or invoices (a fresh database, migrated or not):
-// a SQLite backup is copied into place (the file named by dbURL, its -wal
-// and -shm removed first); a pg_dump file is loaded with `pg_restore
-// --clean --if-exists --no-owner --exit-on-error` from PATH. The backup's
-// kind must match the database's.
+// hold no users, companies or invoices (a fresh database, migrated or not,
+// or for SQLite no file at all, even in a directory that does not exist
+// yet: a new machine): a SQLite backup is copied into a temporary file
+// beside the target, checked, and renamed into place (restoreSQLite); a
+// pg_dump file is loaded with `pg_restore --clean --if-exists --no-owner
+// --exit-on-error --single-transaction` from PATH, so a failure rolls
+// everything back and leaves the database as it was. The backup's kind
+// must match the database's. Either way a failed restore can be retried.
 func Restore(ctx context.Context, dbURL, in string) error {
 	head := make([]byte, 16)
 	f, err := os.Open(in)
@@ -90,19 +94,56 @@ func Restore(ctx context.Context, dbURL, in string) error {
 		}
 		return nil
 	}
+	return restoreSQLite(ctx, dbURL, in)
+}
+
+// restoreSQLite copies the backup to a temporary file in the target's
+// directory (created, mode 0700, when missing: a new machine), checks that
+// copy's integrity, and only then renames it over the database file (its
+// -wal and -shm removed first). A failure at any step removes the
+// temporary file and leaves the target as it was, so the restore can
+// simply be run again.
+func restoreSQLite(ctx context.Context, dbURL, in string) (err error) {
 	path := sqlitePath(dbURL)
 	if path == "" || path == ":memory:" {
 		return errors.New("store: restore: DATABASE_URL must name a SQLite file")
 	}
-	for _, suffix := range []string{"", "-wal", "-shm"} {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("store: restore: creating the database directory: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".restore-*")
+	if err != nil {
+		return fmt.Errorf("store: restore: %w", err)
+	}
+	tmpPath := tmp.Name()
+	_ = tmp.Close()
+	defer func() {
+		if err != nil {
+			removeSQLiteFiles(tmpPath)
+		}
+	}()
+	if err := copyInto(in, tmpPath); err != nil {
+		return fmt.Errorf("store: restore: %w", err)
+	}
+	if err := checkSQLiteFile(ctx, "sqlite:"+tmpPath); err != nil {
+		return err
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
 		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("store: restore: %w", err)
 		}
 	}
-	if err := copyFile(in, path); err != nil {
+	if err := os.Rename(tmpPath, path); err != nil {
 		return fmt.Errorf("store: restore: %w", err)
 	}
-	st, err := Open(ctx, dbURL, PoolConfig{})
+	removeSQLiteFiles(tmpPath) // a -wal or -shm the check may have left
+	return syncDir(dir)
+}
+
+// checkSQLiteFile opens a restored copy and runs PRAGMA integrity_check.
+func checkSQLiteFile(ctx context.Context, url string) error {
+	st, err := Open(ctx, url, PoolConfig{})
 	if err != nil {
 		return fmt.Errorf("store: restore: the restored file does not open: %w", err)
 	}
@@ -113,6 +154,26 @@ func Restore(ctx context.Context, dbURL, in string) error {
 	}
 	if res != "ok" {
 		return fmt.Errorf("store: restore: integrity check of the restored file: %s", res)
+	}
+	return nil
+}
+
+// removeSQLiteFiles removes a database file and its -wal and -shm, if any.
+func removeSQLiteFiles(path string) {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		_ = os.Remove(path + suffix)
+	}
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("store: restore: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("store: restore: syncing %s: %w", dir, err)
 	}
 	return nil
 }
@@ -171,17 +232,22 @@ func libpqURL(u string) string {
 	return base + "?" + strings.Join(keep, "&")
 }
 
-func copyFile(src, dst string) error {
+// copyInto copies src into the existing file dst (truncated), synced, mode 0600.
+func copyInto(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
 	if _, err := io.Copy(out, in); err != nil {
+		_ = out.Close()
+		return err
+	}
+	if err := out.Chmod(0o600); err != nil {
 		_ = out.Close()
 		return err
 	}

@@ -23,6 +23,12 @@ func (p anafPage) NeedsReconnect() bool {
 	return p.State == gateway.ConnNeedsAttention || p.State == gateway.ConnReconnectNeeded
 }
 
+// KeyMissing reports a grant the gateway cannot decrypt (its encryption
+// key is missing): an administrator puts the key back, no reconnect.
+func (p anafPage) KeyMissing() bool {
+	return p.State == gateway.ConnKeyMissing
+}
+
 func (a *app) showANAFPage(w http.ResponseWriter, r *http.Request) {
 	conn, err := a.gw().MyANAFConnection(r.Context(), a.actor(r))
 	if err != nil {
@@ -38,6 +44,7 @@ var anafMessages = map[string]string{
 	gateway.ErrANAFNotConnected.Code: "anaf.not.connected",
 	gateway.ErrANAFReconnect.Code:    "anaf.reconnect",
 	gateway.ErrANAFExchange.Code:     "anaf.exchange.failed",
+	gateway.ErrANAFKeyMissing.Code:   "anaf.key.missing",
 }
 
 // anafRefusal flashes why an ANAF connection use case failed (wrapped in
