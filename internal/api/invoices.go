@@ -85,11 +85,10 @@ func invoiceID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 // fields and the details.
 type invoiceDetailJSON struct {
 	invoiceJSON
-	Details    json.RawMessage `json:"details"`
-	ParseError *string         `json:"parse_error"`
-	ZIPSHA256  string          `json:"zip_sha256"`
-	UploadID   *string         `json:"upload_id"`
-	Detalii    *string         `json:"anaf_details"`
+	Details   json.RawMessage `json:"details"`
+	ZIPSHA256 string          `json:"zip_sha256"`
+	UploadID  *string         `json:"upload_id"`
+	Detalii   *string         `json:"anaf_details"`
 }
 
 func (h *handler) getInvoice(w http.ResponseWriter, r *http.Request) {
@@ -103,7 +102,7 @@ func (h *handler) getInvoice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := invoiceDetailJSON{invoiceJSON: h.toJSON(inv), Details: json.RawMessage("null"), ZIPSHA256: fmt.Sprintf("%x", inv.ZIPSHA256),
-		UploadID: nullable(inv.UploadID), Detalii: nullable(inv.Details), ParseError: nullable(inv.ParseError)}
+		UploadID: nullable(inv.UploadID), Detalii: nullable(inv.Details)}
 	if len(inv.ParsedJSON) > 0 {
 		out.Details = inv.ParsedJSON
 	}

@@ -162,7 +162,7 @@ func (inv *Invoice) ParseStatus() string {
 	switch {
 	case inv.ParseError != "":
 		return ParseUnreadable
-	case inv.DocumentType == "anaf_errors" || inv.MessageType == TypeErrors:
+	case inv.DocumentType == "ANAFErrors" || inv.MessageType == TypeErrors: // invoice.DocumentTypeANAFErrors
 		return ParseANAFErrors
 	}
 	return ParseOK
