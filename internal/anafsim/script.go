@@ -66,6 +66,27 @@ func (s *Server) HideUntil(downloadID string, visibleAt time.Time) error {
 	return nil
 }
 
+// SetCreated sets the data_creare of the messages of downloadID (and of
+// its archive) to at: with HideUntil, a message published late with an
+// earlier data_creare.
+func (s *Server) SetCreated(downloadID string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.st.Archives[downloadID]
+	if a == nil {
+		return ErrUnknownMessage
+	}
+	at = at.UTC().Truncate(time.Minute)
+	a.Created = at
+	for _, m := range s.st.Messages {
+		if m.ID == downloadID {
+			m.Created = at
+		}
+	}
+	s.persistLocked()
+	return nil
+}
+
 // Expire makes descarcare of downloadID answer ANAF's 60-day retention
 // text while the message is still listed (ANAF's list and its download
 // disagree near the edge).
@@ -167,6 +188,7 @@ func (s *Server) otherLayoutAnswer(w http.ResponseWriter, r *http.Request) bool 
 
 // Script is the body of POST /__sim/script: Action is "republish" (ID;
 // At optional: the new message's data_creare), "hide_until" (ID, At),
+// "set_created" (ID, At),
 // "expire" (ID), "other_layout" (ID) or "list_also_for" (ID, CIF, ListCIF).
 type Script struct {
 	Action  string    `json:"action"`
@@ -183,6 +205,8 @@ func (s *Server) Run(sc Script) (string, error) {
 		return s.Republish(sc.ID, sc.At)
 	case "hide_until":
 		return "", s.HideUntil(sc.ID, sc.At)
+	case "set_created":
+		return "", s.SetCreated(sc.ID, sc.At)
 	case "expire":
 		return "", s.Expire(sc.ID)
 	case "other_layout":

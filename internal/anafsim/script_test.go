@@ -51,10 +51,14 @@ func TestScriptHideUntil(t *testing.T) {
 	id := sellerMessage(t, b)
 	now := b.clock.Now()
 	require.NoError(t, b.sim.HideUntil(id, now.Add(time.Hour)))
+	_, err := b.sim.Run(Script{Action: "set_created", ID: id, At: now.Add(-3 * time.Hour)})
+	require.NoError(t, err)
 	lr := b.page(t, seller, now.Add(-59*24*time.Hour), now, 1)
 	require.Equal(t, "Nu exista mesaje in intervalul selectat", lr.Eroare)
 	b.clock.Advance(time.Hour)
-	require.Equal(t, id, sellerMessage(t, b), "visible later, data_creare unchanged")
+	require.Equal(t, id, sellerMessage(t, b), "visible later")
+	lr = b.page(t, seller, now.Add(-4*time.Hour), now.Add(-2*time.Hour), 1)
+	require.Len(t, lr.Mesaje, 1, "with its earlier data_creare")
 }
 
 func TestScriptExpireAndFault(t *testing.T) {

@@ -432,14 +432,16 @@ func (s *syncStep) stored(m anaf.Message, inv *store.Invoice) {
 	if inv == nil {
 		return
 	}
-	switch {
-	case inv.DuplicateOf != 0:
-		s.run.Duplicates++
-		s.e.logger().Info("ANAF listed an archived invoice again under another message id; marked duplicate_of",
-			slog.String("cif", s.company.CIF), slog.String("id", m.ID), slog.Int64("duplicate_of", inv.DuplicateOf))
-	case inv.ConflictOf != 0:
-		s.run.Conflicts++
+	// The rows marked may be this one or, when this one is older than
+	// what was archived first (lists come newest first), the earlier ones.
+	if inv.MarkedDuplicates > 0 {
+		s.run.Duplicates += inv.MarkedDuplicates
+		s.e.logger().Info("ANAF listed an archived invoice again under another message id; the later is marked duplicate_of the first",
+			slog.String("cif", s.company.CIF), slog.String("id", m.ID), slog.String("number", inv.InvoiceNumber))
+	}
+	if inv.MarkedConflicts > 0 {
+		s.run.Conflicts += inv.MarkedConflicts
 		s.e.logger().Warn("an invoice has the identity (seller CIF, number, issue date) of an archived one with another total",
-			slog.String("cif", s.company.CIF), slog.String("id", m.ID), slog.Int64("conflict_of", inv.ConflictOf))
+			slog.String("cif", s.company.CIF), slog.String("id", m.ID), slog.String("number", inv.InvoiceNumber))
 	}
 }

@@ -301,7 +301,8 @@ func (s *syncStep) quotaWait(err error) error {
 				slog.String("cif", s.company.CIF), slog.String("quota", string(ae.Quota)), slog.String("anaf", ae.Text))
 		}
 	}
-	return &QuotaWaitError{Until: until.UTC(), Err: err}
+	// Microseconds: the time as the run row stores it.
+	return &QuotaWaitError{Until: until.UTC().Truncate(time.Microsecond), Err: err}
 }
 
 // finish ends the step on err (nil: the run's work is done). A lost

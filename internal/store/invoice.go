@@ -171,6 +171,7 @@ type identityRow struct {
 // and the message ANAF lists for it are one row, id_descarcare). inv's
 // DuplicateOf and ConflictOf are set.
 func (s *Store) markIdentity(ctx context.Context, inv *Invoice) error {
+	inv.MarkedDuplicates, inv.MarkedConflicts = 0, 0
 	supplier, number, date, ok := InvoiceIdentity(inv)
 	if !ok {
 		return nil
@@ -211,6 +212,12 @@ func (s *Store) markIdentity(ctx context.Context, inv *Invoice) error {
 			} else {
 				r.wantConflct = first.id
 			}
+		}
+		if r.wantDup != 0 && r.dup == 0 {
+			inv.MarkedDuplicates++
+		}
+		if r.wantConflct != 0 && r.confl == 0 {
+			inv.MarkedConflicts++
 		}
 		if r.wantDup != r.dup || r.wantConflct != r.confl {
 			if _, err := s.q.ExecContext(ctx, `UPDATE invoices SET duplicate_of = $1, conflict_of = $2 WHERE id = $3`,

@@ -147,6 +147,11 @@ type Invoice struct {
 	// InsertInvoice (migration 00010).
 	DuplicateOf int64
 	ConflictOf  int64
+	// MarkedDuplicates and MarkedConflicts, set by InsertInvoice, count the
+	// rows of the identity it newly marked duplicate_of or conflict_of
+	// (this one, or an earlier-stored one when this one is the original).
+	MarkedDuplicates int
+	MarkedConflicts  int
 }
 
 // Parse statuses of an archived message (ParseStatus).
