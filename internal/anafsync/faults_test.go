@@ -255,7 +255,6 @@ func TestSyncDownloadFaults(t *testing.T) {
 		}
 	})
 
-
 }
 
 // zipOf builds a well-formed ZIP with one entry, not shaped like ANAF's.

@@ -184,10 +184,10 @@ type InvoiceFilter struct {
 	// ExcludeDuplicates leaves out rows with DuplicateOf set (figures and
 	// exports, unless the caller asks for duplicates).
 	ExcludeDuplicates bool
-	SortBy      string // invoice_date | total_amount | synced_at | anaf_id
-	SortDesc    bool
-	Limit       int
-	Offset      int
+	SortBy            string // invoice_date | total_amount | synced_at | anaf_id
+	SortDesc          bool
+	Limit             int
+	Offset            int
 }
 
 // SyncRun records one synchronisation of a company.
