@@ -89,10 +89,12 @@ type Progress struct {
 // Result summarises one sync run (or, for Step, one step of it).
 type Result struct {
 	RunID    int64
-	Found    int // messages listed
-	New      int // archived by this run
-	Failed   int // could not be downloaded or stored (retried next run)
-	Reused   int // ZIPs taken from the archive of another company instead of downloading
+	Found    int    // messages listed
+	New      int    // archived by this run
+	Failed   int    // could not be downloaded or stored (retried next run)
+	Reused   int    // ZIPs taken from the archive of another company instead of downloading
+	Status   string // the run's outcome once it ended (ok, ok_with_warnings, partial, failed); "" before
+	Warning  string // the run's warning once it ended (SyncOKWithWarnings says what it covers)
 	Start    time.Time
 	End      time.Time
 	Duration time.Duration

@@ -404,6 +404,7 @@ func (s *syncStep) finishRun(err error) {
 		}
 	}
 	run.Found, run.New, run.Failed = res.Found, res.New, res.Failed
+	res.Status, res.Warning = run.Status, run.Warning
 	if ferr := e.Store.FinishSyncRun(s.wctx, run); ferr != nil {
 		e.logger().Error("recording sync outcome", slog.String("error", ferr.Error()))
 	}
