@@ -39,3 +39,32 @@ func TestDashboardShowsSyncWarnings(t *testing.T) {
 	require.Contains(t, p.Body, "ANAF a listat 2 mesaje pentru alt CIF (12345674, 31415920)")
 	require.Contains(t, p.Body, "republicat")
 }
+
+// TestDuplicateMarkedOnPages (issue 15 item 8): the list and the invoice
+// page say that a row repeats an archived invoice, and link to the first.
+func TestDuplicateMarkedOnPages(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	u := b.user(t, "u@example.ro", store.UserApproved, false)
+	c := b.company(t, "98765438", "BETA", u)
+	first := b.invoiceOf(t, c, "3001", "AS-1", "ALFA SOFT SRL")
+	again, err := b.st.InvoiceByID(t.Context(), c.ID, first.ID)
+	require.NoError(t, err)
+	again.ID, again.ANAFID, again.ANAFCreatedAt = 0, "3002", first.ANAFCreatedAt.Add(time.Hour)
+	again.ZIP, err = b.st.InvoiceZIP(t.Context(), c.ID, first.ID)
+	require.NoError(t, err)
+	_, err = b.st.InsertInvoice(t.Context(), again)
+	require.NoError(t, err)
+	require.Equal(t, first.ID, again.DuplicateOf)
+
+	br := b.browser(t)
+	br.login(u.Email)
+	p := br.get("/")
+	require.Equal(t, http.StatusOK, p.Status)
+	require.Contains(t, p.Body, `<a class="badge" href="/invoices/`+itoa(first.ID)+`"`)
+	p = br.get("/invoices/" + itoa(again.ID))
+	require.Equal(t, http.StatusOK, p.Status)
+	require.Contains(t, p.Body, "ANAF a listat această factură")
+	p = br.get("/invoices/" + itoa(first.ID))
+	require.NotContains(t, p.Body, "ANAF a listat această factură")
+}
