@@ -120,6 +120,19 @@ type InvoiceDetail struct {
 	ZIPSHA256   string          `json:"zip_sha256"`
 	UploadID    *string         `json:"upload_id"`
 	ANAFDetails *string         `json:"anaf_details"`
+	// Validation is the gateway's own validator's verdict on the invoice.
+	Validation InvoiceValidation `json:"validation"`
+}
+
+// InvoiceValidation is the native validator's verdict on an archived
+// invoice: State pending | valid | invalid | not_applicable | failed.
+type InvoiceValidation struct {
+	State         string          `json:"state"`
+	Errors        int             `json:"errors"`
+	Warnings      int             `json:"warnings"`
+	ValidatedWith *string         `json:"validated_with"` // "ro 1.0.9"; nil while pending
+	ValidatedAt   *time.Time      `json:"validated_at"`
+	Report        json.RawMessage `json:"report"` // {profile, doctype, errors, warnings}; null when none
 }
 
 // Pagination is the list's pagination block.

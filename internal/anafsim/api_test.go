@@ -518,3 +518,23 @@ func TestUploadLostResponse(t *testing.T) {
 	require.Error(t, err)
 	require.Equal(t, map[string]int{seller: 1, buyer: 1}, b.sim.CIFs(), "the upload happened")
 }
+
+// TestFaultInvalidTokenPersists: the invalid_token fault refuses every
+// call of its endpoint, with a fresh token too, until the faults are cleared.
+func TestFaultInvalidTokenPersists(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	path := "/prod/FCTEL/rest/listaMesajePaginatieFactura?startTime=1&endTime=2&pagina=1&cif=" + seller
+	require.NoError(t, b.sim.InjectFault(Fault{Endpoint: "listaMesajePaginatieFactura", Kind: FaultInvalidToken}))
+	for range 3 {
+		resp, _ := b.api(t, http.MethodGet, path, nil)
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		require.Contains(t, resp.Header.Get("WWW-Authenticate"), `error="invalid_token"`)
+	}
+	fresh := b.login(t) // the token endpoint is not affected
+	resp, _ := b.apiWith(t, fresh.AccessToken, http.MethodGet, path, nil)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	b.sim.ClearFaults()
+	resp, _ = b.apiWith(t, fresh.AccessToken, http.MethodGet, path, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+}

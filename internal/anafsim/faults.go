@@ -24,12 +24,16 @@ const (
 	FaultHTTP429      = "http429"       // HTTP 429 without Retry-After (ANAF's per-minute limit)
 	FaultExpired      = "expired"       // descarcare: the 60-day retention text
 	FaultOtherLayout  = "other_layout"  // descarcare: a valid ZIP of another layout (entries in a folder)
+	// FaultInvalidToken: API: 401 invalid_token on every call of the
+	// endpoint until ClearFaults (Count is ignored), whatever the token, a
+	// freshly refreshed one too: ANAF refusing a token that has not expired.
+	FaultInvalidToken = "invalid_token"
 )
 
 var faultKinds = map[string]bool{
 	FaultHTTP500: true, FaultHTTP503HTML: true, FaultWAFHTML: true, FaultExpiredToken: true, FaultQuota: true,
 	FaultSlow: true, FaultMalformedZip: true, FaultEmptyBody: true, FaultTechError: true, FaultLostResponse: true,
-	FaultHTTP429: true, FaultExpired: true, FaultOtherLayout: true,
+	FaultHTTP429: true, FaultExpired: true, FaultOtherLayout: true, FaultInvalidToken: true,
 }
 
 // Fault makes the next Count calls of Endpoint (the ANAF path's last segment,
@@ -70,6 +74,10 @@ func (s *Server) takeFaultLocked(endpoint string) *Fault {
 		return nil
 	}
 	f := q[0]
+	if f.Kind == FaultInvalidToken {
+		c := *f
+		return &c // persistent: stays queued until ClearFaults
+	}
 	f.Count--
 	if f.Count <= 0 {
 		s.faults[endpoint] = q[1:]
@@ -109,7 +117,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, endpoint str
 		_, _ = io.WriteString(w, wafPage)
 	case FaultEmptyBody:
 		w.WriteHeader(http.StatusOK)
-	case FaultExpiredToken:
+	case FaultExpiredToken, FaultInvalidToken:
 		if endpoint == "token" {
 			oauthError(w, http.StatusBadRequest, "invalid_grant", "Refresh Token status is expired")
 		} else {

@@ -46,11 +46,15 @@ func (e *Engine) archive(ctx context.Context, client *anaf.Client, tok *token, c
 	if err != nil {
 		return nil, false, reused, fmt.Errorf("storing message %s: %w", m.ID, err)
 	}
+	if inserted {
+		e.recordVerdict(ctx, inv, reused) // verdict.go: never fails the sync
+	}
 	return inv, inserted, reused, nil
 }
 
 // perMessageQuota reports a quota of one message (descarcare: 10
-// downloads per id per day): that message fails, the run goes on.
+// downloads per id per day): that message is deferred to the quota
+// reset (syncStep.defer_), the run goes on.
 func perMessageQuota(err error) bool {
 	var ae *anaf.Error
 	return errors.As(err, &ae) && ae.Quota == anaf.QuotaDownload

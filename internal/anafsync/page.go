@@ -56,7 +56,9 @@ func (s *syncStep) listPage(page int) (msgs []anaf.Message, total int, err error
 		if err = s.reauth(err); err != nil {
 			return nil, 0, err
 		}
-		msgs, total, err = s.list(page)
+		if msgs, total, err = s.list(page); errors.Is(err, anaf.ErrUnauthorized) {
+			return nil, 0, s.e.refusedAfterRefresh(s.wctx, s.tok, err)
+		}
 	}
 	for errors.Is(err, anaf.ErrNoRights) {
 		if err = s.nextMember(err); err != nil {
@@ -92,7 +94,7 @@ func (s *syncStep) list(page int) (msgs []anaf.Message, total int, err error) {
 // per step: a second refusal ends the run instead of looping.
 func (s *syncStep) reauth(cause error) error {
 	if s.refreshed {
-		return fmt.Errorf("ANAF refused the access token again right after a refresh: %w", cause)
+		return s.e.refusedAfterRefresh(s.wctx, s.tok, cause)
 	}
 	s.refreshed = true
 	nt, err := s.e.refresh(s.ctx, s.client, s.tok)
@@ -229,7 +231,7 @@ func (s *syncStep) archiveMessage(i int, m anaf.Message) error {
 		}
 		inv, inserted, reused, err = s.e.archive(s.ctx, s.client, s.tok, s.company, m, s.owner)
 		if errors.Is(err, anaf.ErrUnauthorized) {
-			return fmt.Errorf("ANAF refused the access token again right after a refresh: %w", err)
+			return s.e.refusedAfterRefresh(s.wctx, s.tok, err)
 		}
 	}
 	switch {

@@ -1,6 +1,7 @@
 package anafsync
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,11 +13,60 @@ import (
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
-// Token row statuses (store.ANAFToken.Status).
+// Token row statuses (store.ANAFToken.Status): the stored ones of the
+// product's connection states (store.ANAFConnStates).
 const (
-	StatusConnected       = "connected"
-	StatusReconnectNeeded = "reconnect_needed"
+	StatusConnected       = store.ANAFConnected
+	StatusNeedsAttention  = store.ANAFNeedsAttention
+	StatusReconnectNeeded = store.ANAFReconnectNeeded
+	StatusKeyMissing      = store.ANAFKeyMissing
 )
+
+// ErrNeedsAttention means ANAF kept refusing a member's access token,
+// which had not expired, even right after a refresh (HTTP 401
+// invalid_token): the connection is marked needs_attention and not used
+// until the user connects again.
+var ErrNeedsAttention = errors.New("ANAF refuses this ANAF connection's access token although it has not expired, " +
+	"even right after a refresh: connect again on the ANAF page")
+
+// notConnectedErr is the error for a token row whose status is not connected.
+func notConnectedErr(status string) error {
+	if status == StatusNeedsAttention {
+		return ErrNeedsAttention
+	}
+	return ErrReconnectNeeded
+}
+
+// refusedAfterRefresh handles ANAF refusing (cause: anaf.ErrUnauthorized)
+// an access token it has just issued by a refresh: the member's connection
+// becomes needs_attention (stored, audited "anaf.needs_attention") and the
+// returned error wraps ErrNeedsAttention and cause. It is marked only
+// while the stored pair is still t's: a pair stored meanwhile (a reconnect)
+// is left alone.
+func (e *Engine) refusedAfterRefresh(ctx context.Context, t *token, cause error) error {
+	ctx = context.WithoutCancel(ctx)
+	uid := t.userID
+	row, err := e.Store.ANAFTokenByUser(ctx, uid)
+	switch {
+	case err != nil:
+		e.logger().Error("reading the ANAF token to mark it needs_attention", slog.Int64("user_id", uid), slog.String("error", err.Error()))
+	case t.row != nil && !bytes.Equal(row.RefreshTokenEnc, t.row.RefreshTokenEnc):
+		// Replaced since this sync read it: the new pair gets its own chance.
+	case row.Status == StatusConnected:
+		row.Status = StatusNeedsAttention
+		if err := e.Store.SaveANAFToken(ctx, row); err != nil {
+			e.logger().Error("marking the ANAF connection needs_attention", slog.Int64("user_id", uid), slog.String("error", err.Error()))
+			break
+		}
+		e.logger().Warn("ANAF refused a fresh access token: the ANAF connection needs attention",
+			slog.Int64("user_id", uid), slog.String("error", cause.Error()))
+		if err := e.Store.Audit(ctx, &store.AuditEvent{ActorID: &uid, Action: store.ActionANAFNeedsAttention,
+			Target: store.TargetUser(uid), Details: cause.Error()}); err != nil {
+			e.logger().Error("auditing the ANAF connection needs_attention", slog.String("error", err.Error()))
+		}
+	}
+	return fmt.Errorf("%w (%w)", ErrNeedsAttention, cause)
+}
 
 type token struct {
 	userID  int64
@@ -92,10 +142,10 @@ func (e *Engine) token(ctx context.Context, client *anaf.Client, companyID int64
 			return t, nil
 		case errors.Is(err, errNoToken):
 			continue
-		case errors.Is(err, ErrReconnectNeeded):
+		case errors.Is(err, ErrReconnectNeeded), errors.Is(err, ErrNeedsAttention):
 			// Identity, not errors.Is: a bare sentinel (no refusal text)
 			// gives way to a later refusal; the first wrapped one is kept.
-			if reconnectErr == nil || reconnectErr == ErrReconnectNeeded { //nolint:errorlint // identity with the bare sentinel is the point
+			if reconnectErr == nil || reconnectErr == ErrReconnectNeeded || reconnectErr == ErrNeedsAttention { //nolint:errorlint // identity with the bare sentinel is the point
 
 				reconnectErr = err
 			}
@@ -142,7 +192,7 @@ func (e *Engine) userToken(ctx context.Context, client *anaf.Client, uid int64) 
 		return nil, fmt.Errorf("%w of user %d: %w", errReadToken, uid, err)
 	}
 	if row.Status != StatusConnected {
-		return nil, ErrReconnectNeeded
+		return nil, notConnectedErr(row.Status)
 	}
 	t, err := e.decrypt(row)
 	if err != nil {
@@ -166,7 +216,7 @@ func (e *Engine) userToken(ctx context.Context, client *anaf.Client, uid int64) 
 	switch {
 	case err == nil:
 		return nt, nil
-	case errors.Is(err, ErrReconnectNeeded), ctx.Err() != nil:
+	case errors.Is(err, ErrReconnectNeeded), errors.Is(err, ErrNeedsAttention), ctx.Err() != nil:
 		return nil, err
 	case row.ExpiresAt.After(e.now()):
 		// ANAF could not be reached to refresh, but the access token
@@ -242,7 +292,9 @@ func (e *Engine) VerifyCIF(ctx context.Context, userID int64, cifDigits string) 
 		if t, err = e.refresh(ctx, client, t); err != nil {
 			return err
 		}
-		err = list()
+		if err = list(); errors.Is(err, anaf.ErrUnauthorized) {
+			return e.refusedAfterRefresh(ctx, t, err)
+		}
 	}
 	switch {
 	case err == nil:
@@ -267,8 +319,9 @@ func (e *Engine) refresh(ctx context.Context, client *anaf.Client, t *token) (*t
 	defer mu.Unlock()
 
 	var out *token
-	// The cross-process lock (PostgreSQL advisory lock; SQLite: the mutex
-	// above, one process) covers read, refresh and store. The spent refresh
+	// The cross-process lock (PostgreSQL: an advisory lock; SQLite: a lock
+	// row with a lease) covers read, refresh and store; the mutex above
+	// spares this process's own syncs the polling. The spent refresh
 	// token must be replaced even if the sync is being canceled, so the
 	// locked section ignores ctx's cancellation.
 	wctx := context.WithoutCancel(ctx)
@@ -288,7 +341,7 @@ func (e *Engine) refreshLocked(ctx, wctx context.Context, st *store.Store, clien
 	// Another sync (in any process) may have refreshed, or failed to, while we waited.
 	if row, err := st.ANAFTokenByUser(wctx, t.userID); err == nil {
 		if row.Status != StatusConnected {
-			return nil, ErrReconnectNeeded
+			return nil, notConnectedErr(row.Status)
 		}
 		if cur, err := e.decrypt(row); err == nil && cur.refresh != t.refresh {
 			return cur, nil
@@ -299,6 +352,14 @@ func (e *Engine) refreshLocked(ctx, wctx context.Context, st *store.Store, clien
 	if err != nil {
 		if !errors.Is(err, anaf.ErrUnauthorized) {
 			return nil, fmt.Errorf("refreshing the ANAF token: %w", err)
+		}
+		// A refresh token another writer spent while ours was in flight
+		// (a holder whose lease ran out, a reconnect): the pair it stored
+		// is the one to use, not a reason to ask the user to reconnect.
+		if cur := e.storedSince(wctx, t); cur != nil {
+			e.logger().Info("ANAF refused a refresh token another process had already replaced; using the stored pair",
+				slog.Int64("user_id", t.userID))
+			return cur, nil
 		}
 		// Another process may still hold a valid pair: only the status changes.
 		// Stored outside the locked transaction so the rollback that the
@@ -326,6 +387,21 @@ func (e *Engine) refreshLocked(ctx, wctx context.Context, st *store.Store, clien
 	return &token{userID: t.userID, access: nt.AccessToken, refresh: nt.RefreshToken, row: row}, nil
 }
 
+// storedSince returns the user's stored token when it was saved again
+// after t was read (another pair, still connected), else nil. It reads
+// through e.Store (committed rows), never the locked transaction.
+func (e *Engine) storedSince(ctx context.Context, t *token) *token {
+	row, err := e.Store.ANAFTokenByUser(ctx, t.userID)
+	if err != nil || row.Status != StatusConnected || bytes.Equal(row.RefreshTokenEnc, t.row.RefreshTokenEnc) {
+		return nil
+	}
+	cur, err := e.decrypt(row)
+	if err != nil || cur.refresh == t.refresh {
+		return nil
+	}
+	return cur
+}
+
 // RefreshUser refreshes a user's connected ANAF token now (the
 // refresh_tokens job, ahead of expiry), under the same locks as a sync's
 // refresh. A token another process rotated meanwhile is left as it is.
@@ -338,7 +414,7 @@ func (e *Engine) RefreshUser(ctx context.Context, client *anaf.Client, userID in
 		return fmt.Errorf("reading the ANAF token of user %d: %w", userID, err)
 	}
 	if row.Status != StatusConnected {
-		return ErrReconnectNeeded
+		return notConnectedErr(row.Status)
 	}
 	t, err := e.decrypt(row)
 	if err != nil {

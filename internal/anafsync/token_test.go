@@ -81,12 +81,67 @@ func TestSyncToken(t *testing.T) {
 
 		_, err := b.engine.SyncCompany(t.Context(), company.ID, nil)
 		require.ErrorIs(t, err, anaf.ErrUnauthorized)
+		require.ErrorIs(t, err, anafsync.ErrNeedsAttention)
 		after := b.sim.Stats().Calls
 		require.Equal(t, calls["token"]+1, after["token"])
 		require.Equal(t, calls["descarcare"]+2, after["descarcare"], "one try with each token, then stop")
 		run := b.lastRun(t, company.ID)
 		require.Equal(t, store.SyncFailed, run.Status)
-		require.Contains(t, run.Error, "refused the access token again")
+		require.Contains(t, run.Error, anafsync.ErrNeedsAttention.Error())
+	})
+
+	// ANAF keeps answering 401 invalid_token to a token that has not
+	// expired, a freshly refreshed one too: one refresh and one retry,
+	// then the connection is needs_attention (stored, audited) and no
+	// later run calls ANAF with it until the user connects again.
+	t.Run("PersistentInvalidTokenNeedsAttention", func(t *testing.T) {
+		t.Parallel()
+		storetest.Each(t, func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			b := setup(t, st, options{invoices: 4})
+			company := b.company(t, b.busiestCIF(t))
+			require.NoError(t, b.sim.InjectFault(anafsim.Fault{Endpoint: "listaMesajePaginatieFactura", Kind: anafsim.FaultInvalidToken}))
+			calls := b.sim.Stats().Calls
+
+			_, err := b.engine.SyncCompany(ctx, company.ID, nil)
+			require.ErrorIs(t, err, anafsync.ErrNeedsAttention)
+			require.ErrorIs(t, err, anaf.ErrUnauthorized)
+			after := b.sim.Stats().Calls
+			require.Equal(t, calls["token"]+1, after["token"], "one refresh")
+			require.Equal(t, calls["listaMesajePaginatieFactura"]+2, after["listaMesajePaginatieFactura"], "one retry")
+			row, _, _ := b.storedToken(t)
+			require.Equal(t, anafsync.StatusNeedsAttention, row.Status)
+			require.True(t, row.ExpiresAt.After(b.clock.Now()), "the token had not expired")
+			events, err := st.AuditEvents(ctx, 10)
+			require.NoError(t, err)
+			var audited int
+			for _, e := range events {
+				if e.Action == store.ActionANAFNeedsAttention {
+					audited++
+					require.Equal(t, store.TargetUser(b.userID), e.Target)
+					require.Contains(t, e.Details, "invalid_token")
+				}
+			}
+			require.Equal(t, 1, audited)
+			require.Equal(t, store.SyncFailed, b.lastRun(t, company.ID).Status)
+
+			// Later runs do not use it (no ANAF call), whatever the clock says.
+			b.clock.Advance(2 * time.Hour)
+			_, err = b.engine.SyncCompany(ctx, company.ID, nil)
+			require.ErrorIs(t, err, anafsync.ErrNeedsAttention)
+			require.Equal(t, after, b.sim.Stats().Calls)
+			require.Error(t, b.engine.RefreshUser(ctx, b.client, b.userID))
+			require.Equal(t, after, b.sim.Stats().Calls)
+
+			// The user connects again: connected, and the sync works once ANAF does.
+			b.sim.ClearFaults()
+			b.connect(t, b.userID)
+			res, err := b.engine.SyncCompany(ctx, company.ID, nil)
+			require.NoError(t, err)
+			require.Positive(t, res.New)
+			row, _, _ = b.storedToken(t)
+			require.Equal(t, anafsync.StatusConnected, row.Status)
+		})
 	})
 
 	t.Run("RefreshRefused", func(t *testing.T) {

@@ -90,11 +90,33 @@ func (f *fixture) testHealth(t *testing.T) {
 		company, ok := checks["company"].(map[string]any)
 		require.True(t, ok, "checks.company: %v", checks)
 		require.Equal(t, cifA, company["cif"])
-		require.Equal(t, "not_connected", company["anaf_connection"])
+		require.Equal(t, "disconnected", company["anaf_connection"])
 		lastSync := company["last_sync"].(map[string]any)
 		require.Equal(t, store.SyncOK, lastSync["status"])
 		require.EqualValues(t, 3, lastSync["found"])
 		require.EqualValues(t, 2, lastSync["new"])
+
+		// The connection states named in PRODUCT.md §5, as the sync engine stores them.
+		u, err := f.st.CreateUser(ctx, "health-owner@example.com", "x", false, store.UserApproved)
+		require.NoError(t, err)
+		require.NoError(t, f.st.AddMembership(ctx, f.compA.ID, u.ID, store.RoleOwner))
+		for _, tc := range []struct {
+			status  string
+			expires time.Duration
+			want    string
+		}{
+			{store.ANAFNeedsAttention, 24 * time.Hour, "needs_attention"},
+			{store.ANAFReconnectNeeded, 24 * time.Hour, "reconnect_needed"},
+			{store.ANAFConnected, -time.Hour, "refresh_failed"},
+			{store.ANAFConnected, 24 * time.Hour, "connected"},
+		} {
+			require.NoError(t, f.st.SaveANAFToken(ctx, &store.ANAFToken{UserID: u.ID, AccessTokenEnc: []byte("a"), RefreshTokenEnc: []byte("r"),
+				ExpiresAt: time.Now().Add(tc.expires), Status: tc.status}))
+			rec := f.get(t, "/api/v1/health", "X-API-KEY", f.keyA)
+			company := decode(t, rec.Body.Bytes())["checks"].(map[string]any)["company"].(map[string]any)
+			require.Equal(t, tc.want, company["anaf_connection"], tc.status)
+		}
+		require.NoError(t, f.st.DeleteANAFToken(ctx, u.ID))
 
 		// B's key: B's company, which never synced.
 		rec = f.get(t, "/api/v1/health", "X-API-KEY", f.keyB)

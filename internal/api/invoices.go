@@ -85,10 +85,11 @@ func invoiceID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 // fields and the details.
 type invoiceDetailJSON struct {
 	invoiceJSON
-	Details   json.RawMessage `json:"details"`
-	ZIPSHA256 string          `json:"zip_sha256"`
-	UploadID  *string         `json:"upload_id"`
-	Detalii   *string         `json:"anaf_details"`
+	Details    json.RawMessage `json:"details"`
+	ZIPSHA256  string          `json:"zip_sha256"`
+	UploadID   *string         `json:"upload_id"`
+	Detalii    *string         `json:"anaf_details"`
+	Validation validationJSON  `json:"validation"` // validation_json.go
 }
 
 func (h *handler) getInvoice(w http.ResponseWriter, r *http.Request) {
@@ -96,13 +97,14 @@ func (h *handler) getInvoice(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	inv, _, err := h.gw.Invoice(r.Context(), principalFrom(r.Context()).Principal, id)
+	inv, _, verdict, err := h.gw.InvoiceWithVerdict(r.Context(), principalFrom(r.Context()).Principal, id)
 	if err != nil {
 		h.useCaseError(w, r, err)
 		return
 	}
 	out := invoiceDetailJSON{invoiceJSON: h.toJSON(inv), Details: json.RawMessage("null"), ZIPSHA256: fmt.Sprintf("%x", inv.ZIPSHA256),
-		UploadID: nullable(inv.UploadID), Detalii: nullable(inv.Details)}
+		UploadID: nullable(inv.UploadID), Detalii: nullable(inv.Details),
+		Validation: toValidationJSON(verdict)}
 	if len(inv.ParsedJSON) > 0 {
 		out.Details = inv.ParsedJSON
 	}

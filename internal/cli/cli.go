@@ -42,6 +42,7 @@ type root struct {
 	Backup        backupCmd        `cmd:"" help:"Write a consistent backup of the database (--out FILE)."`
 	Restore       restoreCmd       `cmd:"" help:"Restore a backup into an empty database (--in FILE)."`
 	VerifyArchive verifyArchiveCmd `cmd:"" name:"verify-archive" help:"Recompute every archived ZIP's SHA-256; exit 1 on any mismatch."`
+	Revalidate    revalidateCmd    `cmd:"" help:"Validate archived invoices with the native validator and store the verdicts (--company CIF, --all); prints counts."`
 	Probe         probeCmd         `cmd:"" help:"GET a health URL; exit 0 on 2xx (container HEALTHCHECK)."`
 	RotateKey     rotateKeyCmd     `cmd:"" name:"rotate-key" help:"Re-encrypt the ANAF client secret and tokens with the newest EFACTURA_ENCRYPTION_KEY."`
 	Version       versionCmd       `cmd:"" help:"Print the version."`

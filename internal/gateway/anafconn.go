@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"net/http"
 	"strings"
 	"time"
 
@@ -13,12 +14,38 @@ import (
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
-// Token statuses (store.ANAFToken.Status) and the state of a company without one.
+// The states of an ANAF connection, named once for the whole product
+// (PRODUCT.md §5): the pages, the API's health, the metric
+// efactura_anaf_connections{state} and the audit all say these. A token
+// row stores connected, needs_attention, reconnect_needed or key_missing;
+// refresh_failed is a connected row whose access token expired (ANAF could
+// not be reached to refresh it ahead of expiry; retried); disconnected is
+// no row.
 const (
-	TokenConnected = "connected"
+	ConnConnected       = store.ANAFConnected
+	ConnRefreshFailed   = store.ANAFRefreshFailed
+	ConnNeedsAttention  = store.ANAFNeedsAttention
+	ConnReconnectNeeded = store.ANAFReconnectNeeded
+	ConnKeyMissing      = store.ANAFKeyMissing
+	ConnDisconnected    = store.ANAFDisconnected
+
+	// TokenConnected is the stored status of a usable grant.
+	TokenConnected = ConnConnected
 	// NotConnected: no consenting member of the company has a grant.
-	NotConnected = "not_connected"
+	NotConnected = ConnDisconnected
 )
+
+// ConnStates lists the connection states in the product's order.
+var ConnStates = store.ANAFConnStates
+
+// connStateOf is the state of a stored grant at now: its status, or
+// refresh_failed for a connected grant whose access token expired.
+func connStateOf(t *store.ANAFToken, now time.Time) string {
+	if t.Status == ConnConnected && !t.ExpiresAt.After(now) {
+		return ConnRefreshFailed
+	}
+	return t.Status
+}
 
 // Refusals of the ANAF connection use cases.
 var (
@@ -28,29 +55,108 @@ var (
 	ErrANAFExchange     = &Error{Kind: KindUnavailable, Code: "anaf_exchange", Msg: "ANAF did not exchange the authorization code"}
 )
 
-// ANAFRefusedError is ANAF's own refusal of an authorization (its error
-// and description), shown to the user.
-type ANAFRefusedError struct{ Reason string }
+// ANAFRefusedError is ANAF's own answer to an authorization that did not
+// complete: its OAuth error code and description (Reason joins them), and
+// Kind, what the door tells the user it means.
+type ANAFRefusedError struct {
+	Reason string // "code: description", ANAF's words
+	Code   string // ANAF's OAuth error code (RFC 6749 §4.1.2.1), e.g. "access_denied"
+	Kind   string // one of the OAuthFailure* kinds
+}
 
-func (e *ANAFRefusedError) Error() string { return "ANAF refused the authorization: " + e.Reason }
+func (e *ANAFRefusedError) Error() string {
+	return "ANAF did not complete the authorization: " + e.Reason
+}
 
-// ANAFTestError is a failed ANAF smoke test; Reason is ANAF's or the network's answer.
-type ANAFTestError struct{ Reason string }
+// What an OAuth error answer from ANAF means (ANAFRefusedError.Kind).
+const (
+	// OAuthFailureDenied: the user cancelled or refused at ANAF (access_denied).
+	OAuthFailureDenied = "denied"
+	// OAuthFailureUnavailable: ANAF failed (server_error,
+	// temporarily_unavailable): nobody refused anything; try again later.
+	OAuthFailureUnavailable = "unavailable"
+	// OAuthFailureConfig: ANAF did not accept the gateway's request
+	// (invalid_request, unauthorized_client, invalid_scope,
+	// unsupported_response_type): the OAuth application settings are wrong.
+	OAuthFailureConfig = "config"
+	// OAuthFailureOther: any other code.
+	OAuthFailureOther = "other"
+)
+
+// oauthFailureKind classifies an OAuth error code from ANAF's redirect.
+func oauthFailureKind(code string) string {
+	switch code {
+	case "access_denied":
+		return OAuthFailureDenied
+	case "server_error", "temporarily_unavailable":
+		return OAuthFailureUnavailable
+	case "invalid_request", "unauthorized_client", "invalid_scope", "unsupported_response_type":
+		return OAuthFailureConfig
+	}
+	return OAuthFailureOther
+}
+
+// ANAFTestError is a failed ANAF smoke test: Code says what happened (one
+// of the ANAFTest* codes), HTTPStatus ANAF's status (0: no answer), Reason
+// the technical detail (for the log, not the page).
+type ANAFTestError struct {
+	Code       string
+	HTTPStatus int
+	Reason     string
+}
 
 func (e *ANAFTestError) Error() string { return e.Reason }
 
+// What a failed ANAF smoke test means (ANAFTestError.Code).
+const (
+	// ANAFTestUnauthorized: ANAF refused the access token (401/403).
+	ANAFTestUnauthorized = "unauthorized"
+	// ANAFTestNotFound: ANAF answered 404 for its test service: ANAF's
+	// maintenance answers so, and so does a wrong ANAF address.
+	ANAFTestNotFound = "not_found"
+	// ANAFTestUnavailable: ANAF could not be reached, timed out, answered
+	// 5xx or a maintenance/firewall page.
+	ANAFTestUnavailable = "unavailable"
+	// ANAFTestLimited: ANAF's rate limit (HTTP 429).
+	ANAFTestLimited = "limited"
+	// ANAFTestUnexpected: any other answer.
+	ANAFTestUnexpected = "unexpected"
+)
+
+// anafTestError classifies a failed Hello call.
+func anafTestError(err error) *ANAFTestError {
+	out := &ANAFTestError{Code: ANAFTestUnexpected, Reason: err.Error()}
+	var ae *anaf.Error
+	if errors.As(err, &ae) {
+		out.HTTPStatus = ae.HTTPStatus
+	}
+	switch {
+	case errors.Is(err, anaf.ErrUnauthorized):
+		out.Code = ANAFTestUnauthorized
+	case out.HTTPStatus == http.StatusNotFound:
+		out.Code = ANAFTestNotFound
+	case errors.Is(err, anaf.ErrQuota):
+		out.Code = ANAFTestLimited
+	case errors.Is(err, anaf.ErrTransient):
+		out.Code = ANAFTestUnavailable
+	}
+	return out
+}
+
 // ConnState is a company's ANAF connection as its sync sees it: the
 // consenting members' grants in the order the sync engine tries them
-// (store.ConsentingMembers); the first connected one serves the company.
+// (store.ConsentingMembers); the first usable one serves the company.
 type ConnState struct {
-	// Status is TokenConnected when a consenting member's grant is
-	// connected, else the status of the first grant found (e.g.
-	// "reconnect_needed"), else NotConnected.
+	// Status is one of ConnStates: ConnConnected when a consenting
+	// member's grant is connected, else ConnRefreshFailed when one is
+	// connected but its access token expired (the sync still tries it),
+	// else the state of the first grant found (e.g. needs_attention),
+	// else ConnDisconnected.
 	Status string
-	// UserID is the member whose grant the sync uses (0: none connected).
+	// UserID is the member whose grant the sync uses (0: none usable).
 	UserID int64
 	// ExpiresAt is the access token expiry of that grant (or of the first
-	// grant found when none is connected); nil without a grant.
+	// grant found when none is usable); nil without a grant.
 	ExpiresAt *time.Time
 }
 
@@ -62,7 +168,8 @@ func (s *Service) ConnectionState(ctx context.Context, companyID int64) (*ConnSt
 	if err != nil {
 		return nil, err
 	}
-	st := &ConnState{Status: NotConnected}
+	st := &ConnState{Status: ConnDisconnected}
+	var stale *ConnState // the first connected grant whose access token expired
 	for _, id := range ids {
 		t, err := s.Store.ANAFTokenByUser(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
@@ -72,12 +179,17 @@ func (s *Service) ConnectionState(ctx context.Context, companyID int64) (*ConnSt
 			return nil, err
 		}
 		exp := t.ExpiresAt.UTC()
-		if t.Status == TokenConnected {
-			return &ConnState{Status: TokenConnected, UserID: id, ExpiresAt: &exp}, nil
+		switch state := connStateOf(t, s.now()); {
+		case state == ConnConnected:
+			return &ConnState{Status: ConnConnected, UserID: id, ExpiresAt: &exp}, nil
+		case state == ConnRefreshFailed && stale == nil:
+			stale = &ConnState{Status: ConnRefreshFailed, UserID: id, ExpiresAt: &exp}
+		case st.Status == ConnDisconnected:
+			st.Status, st.ExpiresAt = state, &exp
 		}
-		if st.Status == NotConnected {
-			st.Status, st.ExpiresAt = t.Status, &exp
-		}
+	}
+	if stale != nil {
+		return stale, nil
 	}
 	return st, nil
 }
@@ -88,10 +200,11 @@ type ServedCompany struct {
 	LastSync *store.SyncRun
 }
 
-// ANAFConnection is the actor's ANAF grant (nil when not connected) and
-// the companies it serves.
+// ANAFConnection is the actor's ANAF grant (nil when not connected), its
+// state (one of ConnStates) and the companies it serves.
 type ANAFConnection struct {
 	Token  *store.ANAFToken
+	State  string
 	Served []ServedCompany
 }
 
@@ -105,19 +218,19 @@ func (s *Service) HasANAFConnection(ctx context.Context, a Actor) (bool, error) 
 	if err != nil {
 		return false, err
 	}
-	return tok.Status == "connected", nil
+	return tok.Status == TokenConnected, nil
 }
 
 // MyANAFConnection returns the actor's grant and the companies whose sync uses it.
 func (s *Service) MyANAFConnection(ctx context.Context, a Actor) (*ANAFConnection, error) {
 	tok, err := s.Store.ANAFTokenByUser(ctx, a.UserID)
 	if errors.Is(err, store.ErrNotFound) {
-		return &ANAFConnection{}, nil
+		return &ANAFConnection{State: ConnDisconnected}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	out := &ANAFConnection{Token: tok}
+	out := &ANAFConnection{Token: tok, State: connStateOf(tok, s.now())}
 	companies, err := s.Store.CompaniesForUser(ctx, a.UserID)
 	if err != nil {
 		return nil, err
@@ -184,7 +297,7 @@ func (s *Service) ANAFCallback(ctx context.Context, a Actor, code, anafError, de
 			reason += ": " + description
 		}
 		s.auditTarget(ctx, a, store.ActionANAFConnectFailed, store.TargetUser(a.UserID), reason)
-		return &ANAFRefusedError{Reason: reason}
+		return &ANAFRefusedError{Reason: reason, Code: anafError, Kind: oauthFailureKind(anafError)}
 	}
 	client, err := s.anafClient(ctx)
 	if err != nil {
@@ -203,7 +316,35 @@ func (s *Service) ANAFCallback(ctx context.Context, a Actor, code, anafError, de
 		return err
 	}
 	s.auditTarget(ctx, a, store.ActionANAFConnect, store.TargetUser(a.UserID), "")
+	s.syncServed(ctx, a)
 	return nil
+}
+
+// syncServed starts a sync of every company the actor's (new) ANAF
+// connection serves: a company added before ANAF was connected, or whose
+// sync stopped for want of a usable connection, catches up at once.
+// Failures are logged: the connection itself succeeded.
+func (s *Service) syncServed(ctx context.Context, a Actor) {
+	if s.SyncStarter == nil {
+		return
+	}
+	companies, err := s.Store.CompaniesForUser(ctx, a.UserID)
+	if err != nil {
+		s.logger().WarnContext(ctx, "listing the companies to sync after connecting ANAF", "user_id", a.UserID, "error", err.Error())
+		return
+	}
+	for i := range companies {
+		c := &companies[i]
+		st, err := s.ConnectionState(ctx, c.ID)
+		if err != nil || st.UserID != a.UserID {
+			continue
+		}
+		if _, err := s.SyncStarter(ctx, c.ID); err != nil {
+			s.logger().WarnContext(ctx, "starting a sync after connecting ANAF", "company_id", c.ID, "error", err.Error())
+			continue
+		}
+		s.audit(ctx, a, store.ActionCompanySync, c, "after connecting ANAF")
+	}
 }
 
 // DisconnectANAF revokes the actor's grant at ANAF (best effort: the
@@ -261,7 +402,7 @@ func (s *Service) TestANAF(ctx context.Context, a Actor) (string, error) {
 	answer, err := client.Hello(ctx, string(access))
 	if err != nil {
 		s.logger().WarnContext(ctx, "anaf hello failed", "user_id", a.UserID, "error", err.Error())
-		return "", &ANAFTestError{Reason: err.Error()}
+		return "", anafTestError(err)
 	}
 	first, _, _ := strings.Cut(strings.TrimSpace(answer), "\n")
 	if len(first) > 120 {

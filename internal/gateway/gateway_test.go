@@ -294,4 +294,30 @@ func TestConnectionState(t *testing.T) {
 	st, err = b.gw.ConnectionState(ctx, b.company.ID)
 	require.NoError(t, err)
 	require.Equal(t, "reconnect_needed", st.Status, "only consenting members' grants count")
+
+	// The product's states (PRODUCT.md §5): needs_attention as stored; a
+	// connected grant whose access token expired is refresh_failed and
+	// still serves the company (the sync tries it) unless another is connected.
+	require.Equal(t, []string{"connected", "refresh_failed", "needs_attention", "reconnect_needed", "key_missing", "disconnected"}, gateway.ConnStates)
+	grant(b.mem, gateway.ConnNeedsAttention)
+	st, err = b.gw.ConnectionState(ctx, b.company.ID)
+	require.NoError(t, err)
+	require.Equal(t, gateway.ConnNeedsAttention, st.Status)
+	require.Zero(t, st.UserID)
+	conn, err = b.gw.MyANAFConnection(ctx, actor(b.mem))
+	require.NoError(t, err)
+	require.Equal(t, gateway.ConnNeedsAttention, conn.State)
+
+	require.NoError(t, b.st.SaveANAFToken(ctx, &store.ANAFToken{UserID: b.mem.ID, AccessTokenEnc: []byte("a"), RefreshTokenEnc: []byte("r"),
+		ExpiresAt: time.Now().Add(-time.Hour), Status: gateway.ConnConnected}))
+	st, err = b.gw.ConnectionState(ctx, b.company.ID)
+	require.NoError(t, err)
+	require.Equal(t, gateway.ConnRefreshFailed, st.Status)
+	require.Equal(t, b.mem.ID, st.UserID)
+
+	require.NoError(t, b.st.SetConsent(ctx, b.company.ID, b.own.ID, true))
+	st, err = b.gw.ConnectionState(ctx, b.company.ID)
+	require.NoError(t, err)
+	require.Equal(t, gateway.ConnConnected, st.Status, "a connected grant is preferred")
+	require.Equal(t, b.own.ID, st.UserID)
 }

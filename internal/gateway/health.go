@@ -12,9 +12,9 @@ func (s *Service) Ping(ctx context.Context) error { return s.Store.Ping(ctx) }
 type CompanyHealth struct {
 	CIF    string
 	Status string // the company's verification status
-	// ANAFConnection is the status of a consenting member's ANAF
-	// connection ("connected" when any is), "not_connected" without one;
-	// TokenExpiresAt its token's expiry (nil without one).
+	// ANAFConnection is the state of the consenting members' ANAF
+	// connection (ConnectionState: one of ConnStates), "unknown" when it
+	// could not be read; TokenExpiresAt its token's expiry (nil without one).
 	ANAFConnection string
 	TokenExpiresAt *time.Time
 	LastSync       *SyncRun // nil when it never synced
@@ -25,7 +25,7 @@ type CompanyHealth struct {
 // last sync run. Failures to read them leave the fields empty.
 func (s *Service) CompanyHealth(ctx context.Context, k *KeyAuth) *CompanyHealth {
 	c := k.Company
-	out := &CompanyHealth{CIF: c.CIF, Status: c.Status, ANAFConnection: "not_connected"}
+	out := &CompanyHealth{CIF: c.CIF, Status: c.Status, ANAFConnection: ConnDisconnected}
 	// The one rule the pages use too (ConnectionState).
 	if st, err := s.ConnectionState(ctx, c.ID); err == nil {
 		out.ANAFConnection, out.TokenExpiresAt = st.Status, st.ExpiresAt

@@ -133,6 +133,8 @@ type InvoicePage struct {
 	Facts []view.KV
 	// ParseError says why the document could not be read; "" when it could.
 	ParseError string
+	// Verdict is the native validator's verdict (validation.go).
+	Verdict *Verdict
 }
 
 // InvoicePage returns invoice id, when the principal may see it (as
@@ -155,6 +157,9 @@ func (s *Service) InvoicePage(ctx context.Context, p Principal, id int64, lang s
 	}
 	if Renderable(doc) {
 		page.View = view.New(doc, facts, view.Lang(lang))
+	}
+	if page.Verdict, err = s.verdictOf(ctx, inv); err != nil {
+		return nil, err
 	}
 	return page, nil
 }

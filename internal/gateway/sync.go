@@ -103,16 +103,59 @@ func (s *Service) SyncStarted(ctx context.Context, p Principal, c *Company) {
 // company is already running in this process.
 func IsSyncBusy(err error) bool { return errors.Is(err, anafsync.ErrBusy) }
 
-// SyncErrorCode names a sync run's error when it is one the pages explain
-// in the user's language: "refused" (ANAF refused every lent connection
-// for the CIF), "no_connection" (no member lends a live one); "" for any
-// other error, shown as it is.
+// SyncErrorCode names what a sync run's error means, for the pages to
+// say in the user's language what happened and what to do, never the
+// error chain itself: "refused" (ANAF refused every lent connection for
+// the CIF), "no_connection" (no member lends a live one), "needs_attention"
+// (ANAF refuses a fresh access token), "reconnect" (ANAF refused the
+// refresh), "no_rights" (ANAF: no SPV rights on the CIF), "unauthorized"
+// (ANAF refused the access token), "quota" (a quota is spent; the run
+// resumes after it resets), "unavailable" (ANAF unreachable, maintenance,
+// 5xx), "partial" (some messages could not be archived; retried), "other"
+// for anything else; "" for no error.
 func SyncErrorCode(msg string) string {
 	switch {
+	case msg == "":
+		return ""
 	case strings.HasPrefix(msg, anafsync.ErrAllRefused.Error()):
 		return "refused"
+	case msg == anafsync.ErrNoConnection.Error():
+		return "no_connection"
+	case strings.HasPrefix(msg, anafsync.ErrNoConnection.Error()) && strings.Contains(msg, ": no rights"):
+		return "no_rights" // the last lent connection ANAF refused for the CIF
 	case strings.HasPrefix(msg, anafsync.ErrNoConnection.Error()):
 		return "no_connection"
+	case strings.Contains(msg, anafsync.ErrNeedsAttention.Error()):
+		return "needs_attention"
+	case strings.Contains(msg, anafsync.ErrReconnectNeeded.Error()):
+		return "reconnect"
+	case strings.Contains(msg, "messages could not be archived"):
+		return "partial"
+	case strings.Contains(msg, ": no rights"), strings.Contains(msg, anafsync.ErrNotCovered.Error()):
+		return "no_rights"
+	case strings.Contains(msg, ": unauthorized"):
+		return "unauthorized"
+	case strings.Contains(msg, "quota"):
+		return "quota"
+	case strings.Contains(msg, "transient failure"), strings.Contains(msg, "outcome unknown"):
+		return "unavailable"
 	}
-	return ""
+	return "other"
+}
+
+// SyncWaiting is how the pages show a run that failed only because no
+// member lends the company a live ANAF connection yet (a company added
+// before ANAF was connected): waiting for the ANAF connection, not failed.
+const SyncWaiting = "waiting"
+
+// SyncShownStatus is the status the pages show for a run: SyncWaiting
+// for a run that failed for want of an ANAF connection, else its status.
+func SyncShownStatus(run *SyncRun) string {
+	if run == nil {
+		return ""
+	}
+	if run.Status == store.SyncFailed && run.Error == anafsync.ErrNoConnection.Error() {
+		return SyncWaiting
+	}
+	return run.Status
 }

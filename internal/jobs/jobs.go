@@ -24,6 +24,9 @@
 //     listed again, known messages not downloaded) that finds what ANAF
 //     published late (issue 15; anafsync.RelistWindow, metric
 //     efactura_sync_late_messages_total).
+//   - validate_archive (one-off, validate.go): validates archived invoices
+//     without a verdict by the current rules, in bounded steps; enqueued at
+//     start when any needs it, one at a time (River's unique options).
 //   - refresh_tokens (periodic, hourly): refreshes ANAF tokens expiring
 //     within RefreshAhead, under the per-user cross-process lock; and prunes
 //     old quota counters.
@@ -226,6 +229,7 @@ func New(o Options) (*Runner, error) {
 	river.AddWorker(workers, &syncWorker{r: r})
 	river.AddWorker(workers, &scheduleWorker{r: r})
 	river.AddWorker(workers, &refreshWorker{r: r})
+	river.AddWorker(workers, &validateWorker{r: r}) // validate.go
 	cfg := &river.Config{
 		Logger:               o.Logger.With(slog.String("component", "river")),
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
@@ -258,6 +262,12 @@ func New(o Options) (*Runner, error) {
 func (r *Runner) Start(ctx context.Context) error {
 	if err := r.client.Start(ctx); err != nil {
 		return fmt.Errorf("jobs: start: %w", err)
+	}
+	if r.opts.Schedule {
+		// Archived invoices without a verdict (validate.go); never fails the start.
+		if _, err := r.EnqueueValidation(ctx); err != nil {
+			r.log.Warn("enqueueing validate_archive", slog.String("error", err.Error()))
+		}
 	}
 	return nil
 }

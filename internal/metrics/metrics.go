@@ -15,8 +15,10 @@
 //   - efactura_anaf_calls_total{endpoint,outcome},
 //     efactura_anaf_call_duration_seconds{endpoint} (anaf.Config.Observer);
 //   - efactura_anaf_quota_remaining{quota}, efactura_anaf_token_expiry_days,
-//     efactura_anaf_reconnect_needed, efactura_last_backup_timestamp_seconds
-//     (read from the store at scrape time);
+//     efactura_anaf_reconnect_needed, efactura_anaf_connections{state}
+//     (users' ANAF connections by state: connected, refresh_failed,
+//     needs_attention, reconnect_needed, key_missing),
+//     efactura_last_backup_timestamp_seconds (read from the store at scrape time);
 //   - efactura_dependency_up{dependency} 1|0 (RegisterChecks, at scrape time);
 //   - efactura_build_info{version,goversion} 1.
 package metrics
@@ -322,6 +324,7 @@ type storeCollector struct {
 	st                                   *store.Store
 	log                                  *slog.Logger
 	tokenDays, reconnect, backup, quota  *prometheus.Desc
+	connections                          *prometheus.Desc
 	quotaLimitPerMinute, quotaLimitDaily int
 }
 
@@ -340,6 +343,8 @@ func (m *Metrics) RegisterStore(st *store.Store, logger *slog.Logger) {
 			"Days until the nearest connected ANAF access token expires (negative: expired).", nil, nil),
 		reconnect: prometheus.NewDesc("efactura_anaf_reconnect_needed",
 			"ANAF connections whose token refresh was refused: their owner must connect again.", nil, nil),
+		connections: prometheus.NewDesc("efactura_anaf_connections",
+			"Users' ANAF connections by state (connected, refresh_failed, needs_attention, reconnect_needed, key_missing).", []string{"state"}, nil),
 		backup: prometheus.NewDesc("efactura_last_backup_timestamp_seconds",
 			"Unix time of the last successful `efactura backup` (absent: never).", nil, nil),
 		quota: prometheus.NewDesc("efactura_anaf_quota_remaining",
@@ -352,6 +357,7 @@ func (m *Metrics) RegisterStore(st *store.Store, logger *slog.Logger) {
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.tokenDays
 	ch <- c.reconnect
+	ch <- c.connections
 	ch <- c.backup
 	ch <- c.quota
 }
@@ -372,6 +378,13 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		fail("reconnects", err)
 	} else {
 		ch <- prometheus.MustNewConstMetric(c.reconnect, prometheus.GaugeValue, float64(n))
+	}
+	if counts, err := c.st.ANAFConnectionCounts(ctx, now); err != nil {
+		fail("connection states", err)
+	} else {
+		for state, n := range counts {
+			ch <- prometheus.MustNewConstMetric(c.connections, prometheus.GaugeValue, float64(n), state)
+		}
 	}
 	if t, err := c.st.LastBackupAt(ctx); err != nil {
 		fail("last backup", err)

@@ -201,3 +201,40 @@ func TestDependencyUp(t *testing.T) {
 	require.Contains(t, out, `efactura_dependency_up{dependency="redis"} 1`)
 	require.NotContains(t, out, `dependency="database"`)
 }
+
+// TestANAFConnectionStates: efactura_anaf_connections{state} counts the
+// users' ANAF connections by product state, every state present.
+func TestANAFConnectionStates(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		m := New(nil)
+		m.RegisterStore(st, nil)
+		out := scrape(t, m)
+		for _, s := range []string{"connected", "refresh_failed", "needs_attention", "reconnect_needed", "key_missing"} {
+			require.Contains(t, out, `efactura_anaf_connections{state="`+s+`"} 0`)
+		}
+		rows := []struct {
+			status  string
+			expires time.Duration
+		}{
+			{store.ANAFConnected, 24 * time.Hour},
+			{store.ANAFConnected, 48 * time.Hour},
+			{store.ANAFConnected, -time.Hour}, // expired: the refresh did not get through
+			{store.ANAFNeedsAttention, 24 * time.Hour},
+			{store.ANAFReconnectNeeded, -time.Hour},
+		}
+		for i, r := range rows {
+			u, err := st.CreateUser(ctx, fmt.Sprintf("u%d@example.com", i), "x", false, "active")
+			require.NoError(t, err)
+			require.NoError(t, st.SaveANAFToken(ctx, &store.ANAFToken{UserID: u.ID, AccessTokenEnc: []byte("a"), RefreshTokenEnc: []byte("r"),
+				ExpiresAt: time.Now().Add(r.expires), Status: r.status}))
+		}
+		out = scrape(t, m)
+		require.Contains(t, out, `efactura_anaf_connections{state="connected"} 2`)
+		require.Contains(t, out, `efactura_anaf_connections{state="refresh_failed"} 1`)
+		require.Contains(t, out, `efactura_anaf_connections{state="needs_attention"} 1`)
+		require.Contains(t, out, `efactura_anaf_connections{state="reconnect_needed"} 1`)
+		require.Contains(t, out, `efactura_anaf_connections{state="key_missing"} 0`)
+	})
+}

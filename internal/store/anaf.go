@@ -107,3 +107,32 @@ func (s *Store) ReconnectNeeded(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// ANAFConnectionCounts counts users' ANAF connections by state
+// (ANAFConnStates except ANAFDisconnected): the stored statuses, with
+// connected rows whose access token expired before now counted as
+// ANAFRefreshFailed. Every state is present (0 when none).
+func (s *Store) ANAFConnectionCounts(ctx context.Context, now time.Time) (map[string]int, error) {
+	rows, err := s.q.QueryContext(ctx, `
+		SELECT CASE WHEN status = $1 AND expires_at < $2 THEN $3 ELSE status END AS state, COUNT(*)
+		FROM anaf_tokens GROUP BY 1`, ANAFConnected, s.tv(now), ANAFRefreshFailed)
+	if err != nil {
+		return nil, s.wrap("anaf connection counts", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for _, st := range ANAFConnStates {
+		if st != ANAFDisconnected {
+			out[st] = 0
+		}
+	}
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, s.wrap("anaf connection counts", err)
+		}
+		out[state] += n
+	}
+	return out, s.wrap("anaf connection counts", rows.Err())
+}

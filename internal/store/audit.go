@@ -100,6 +100,7 @@ const (
 	ActionANAFDisconnect         = "anaf.disconnect"
 	ActionANAFAppUpdate          = "anaf.app_update"
 	ActionANAFRefreshFailed      = "anaf.refresh_failed"
+	ActionANAFNeedsAttention     = "anaf.needs_attention"
 	ActionANAFTokenUndecryptable = "anaf.token_undecryptable"
 )
 

@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -87,17 +90,24 @@ func (s *Store) SyncLease(ctx context.Context, companyID int64) (owner string, u
 const advisoryClassToken int32 = 0x65664154 // "efAT"
 
 // WithUserTokenLock runs fn while holding the cross-process lock of one
-// user's ANAF token. On PostgreSQL: a transaction holding
-// pg_advisory_xact_lock(class, userID), so only one replica at a time
-// reads, refreshes and stores that user's token; fn gets the transaction's
-// Store (committed when fn returns nil, rolled back otherwise; the lock
-// ends with the transaction). On SQLite the gateway is a single process
-// and callers serialise in memory (anafsync's per-user mutex), so fn runs
-// on s without a transaction: holding SQLite's write lock across an HTTP
-// call to ANAF would stall every writer.
+// user's ANAF token, so only one process at a time reads, refreshes and
+// stores that user's token (ANAF invalidates a refresh token once used: a
+// second process spending the same one would get invalid_grant).
+//
+// On PostgreSQL: a transaction holding pg_advisory_xact_lock(class,
+// userID); fn gets the transaction's Store (committed when fn returns nil,
+// rolled back otherwise; the lock ends with the transaction).
+//
+// On SQLite: a lock row in anaf_token_locks (migration 00009) taken with a
+// lease of TokenLockLease in a short BEGIN IMMEDIATE transaction, polled
+// until free for at most TokenLockWait, and deleted when fn returns; fn
+// runs on s without a transaction (holding SQLite's write lock across an
+// HTTP call to ANAF would stall every writer). A holder that crashed
+// blocks the others for at most one lease. Errors: ErrTokenLockBusy when
+// the lock stayed taken for TokenLockWait, ctx's error, the store's.
 func (s *Store) WithUserTokenLock(ctx context.Context, userID int64, fn func(st *Store) error) error {
 	if s.dialect != Postgres {
-		return fn(s)
+		return s.withTokenLockRow(ctx, userID, fn)
 	}
 	return s.WithTx(ctx, func(tx *Store) error {
 		if _, err := tx.q.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1::int4, $2::int4)`, advisoryClassToken, int32(userID)); err != nil {
@@ -105,6 +115,78 @@ func (s *Store) WithUserTokenLock(ctx context.Context, userID int64, fn func(st 
 		}
 		return fn(tx)
 	})
+}
+
+// TokenLockLease is how long a SQLite token lock row is held at most: more
+// than a refresh at ANAF takes (the client's timeout and retries), so a live
+// holder keeps it; a crashed holder's row is taken over after it.
+const TokenLockLease = 2 * time.Minute
+
+// TokenLockWait is how long WithUserTokenLock waits for a SQLite token lock
+// held by another process before giving up with ErrTokenLockBusy.
+const TokenLockWait = TokenLockLease + 15*time.Second
+
+// tokenLockPoll is the pause between tries to take a held SQLite token lock.
+const tokenLockPoll = 50 * time.Millisecond
+
+// ErrTokenLockBusy means another process held the user's ANAF token lock
+// for longer than TokenLockWait.
+var ErrTokenLockBusy = errors.New("store: another process holds the ANAF token lock of the user")
+
+func (s *Store) withTokenLockRow(ctx context.Context, userID int64, fn func(st *Store) error) error {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	owner := hex.EncodeToString(b)
+	deadline := time.Now().Add(TokenLockWait)
+	for {
+		ok, err := s.tryTokenLock(ctx, userID, owner)
+		if err != nil {
+			return err
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w (user %d)", ErrTokenLockBusy, userID)
+		}
+		t := time.NewTimer(tokenLockPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	defer func() {
+		// Released even when ctx ends: the row would block others for a lease.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, err := s.q.ExecContext(rctx, `DELETE FROM anaf_token_locks WHERE user_id = $1 AND owner = $2`, userID, owner); err != nil {
+			s.logger.Warn("releasing the ANAF token lock", "user_id", userID, "error", err.Error())
+		}
+	}()
+	return fn(s)
+}
+
+// tryTokenLock takes the SQLite token lock row of userID for owner when it
+// is absent or its lease expired, in one BEGIN IMMEDIATE transaction.
+func (s *Store) tryTokenLock(ctx context.Context, userID int64, owner string) (bool, error) {
+	var taken bool
+	err := s.WithTx(ctx, func(tx *Store) error {
+		t := now()
+		res, err := tx.q.ExecContext(ctx, `
+			INSERT INTO anaf_token_locks (user_id, owner, lease_until) VALUES ($1, $2, $3)
+			ON CONFLICT (user_id) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
+			WHERE anaf_token_locks.lease_until < $4`,
+			userID, owner, tx.tv(t.Add(TokenLockLease)), tx.tv(t))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		taken = n == 1
+		return err
+	})
+	return taken, s.wrap("token lock", err)
 }
 
 // ClaimDownload claims the download of ANAF message anafID for owner until

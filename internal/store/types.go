@@ -77,10 +77,38 @@ type ANAFToken struct {
 	RefreshTokenEnc  []byte
 	ExpiresAt        time.Time // access token expiry (UTC)
 	RefreshExpiresAt *time.Time
-	Status           string // "connected" | "reconnect_needed"
+	Status           string // ANAFConnected | ANAFNeedsAttention | ANAFReconnectNeeded | ANAFKeyMissing
 	LastRefreshAt    *time.Time
 	UpdatedAt        time.Time
 }
+
+// The states of an ANAF connection, named once for the whole product
+// (PRODUCT.md §5; gateway re-exports them for the doors). A token row's
+// Status is one of the stored ones; ANAFRefreshFailed is a connected row
+// whose access token expired (the refresh ahead of expiry did not get
+// through: ANAF unreachable, retried), ANAFDisconnected is no row.
+const (
+	// ANAFConnected: the token works (or is refreshed before it is used).
+	ANAFConnected = "connected"
+	// ANAFRefreshFailed: connected, but the access token expired because
+	// ANAF could not be reached to refresh it; retried, no user action yet.
+	ANAFRefreshFailed = "refresh_failed"
+	// ANAFNeedsAttention: ANAF kept refusing the access token (401
+	// invalid_token) although it had not expired, even right after a
+	// refresh; the syncs stop using it until the user connects again.
+	ANAFNeedsAttention = "needs_attention"
+	// ANAFReconnectNeeded: ANAF refused the refresh (invalid_grant): the
+	// user must connect again with the certificate.
+	ANAFReconnectNeeded = "reconnect_needed"
+	// ANAFKeyMissing: the stored token cannot be decrypted with the
+	// configured keys; restoring the key makes it usable again.
+	ANAFKeyMissing = "key_missing"
+	// ANAFDisconnected: no ANAF connection (never connected, or removed).
+	ANAFDisconnected = "disconnected"
+)
+
+// ANAFConnStates lists the connection states in the product's order.
+var ANAFConnStates = []string{ANAFConnected, ANAFRefreshFailed, ANAFNeedsAttention, ANAFReconnectNeeded, ANAFKeyMissing, ANAFDisconnected}
 
 // API key scopes.
 const (

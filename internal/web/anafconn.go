@@ -11,15 +11,16 @@ import (
 // anafPage is the data of anaf.html.
 type anafPage struct {
 	Token  *gateway.ANAFToken      // nil when not connected
+	State  string                  // one of gateway.ConnStates
 	Served []gateway.ServedCompany // the user's companies whose syncs use this connection
 }
 
 // Connected reports a usable grant.
-func (p anafPage) Connected() bool { return p.Token != nil && p.Token.Status == gateway.TokenConnected }
+func (p anafPage) Connected() bool { return p.State == gateway.ConnConnected }
 
-// NeedsReconnect reports a grant the refresher could not renew.
+// NeedsReconnect reports a grant the user must connect again to repair.
 func (p anafPage) NeedsReconnect() bool {
-	return p.Token != nil && p.Token.Status != gateway.TokenConnected
+	return p.State == gateway.ConnNeedsAttention || p.State == gateway.ConnReconnectNeeded
 }
 
 func (a *app) showANAFPage(w http.ResponseWriter, r *http.Request) {
@@ -28,7 +29,7 @@ func (a *app) showANAFPage(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	a.render(w, r, http.StatusOK, "anaf", "anaf", anafPage{Token: conn.Token, Served: conn.Served})
+	a.render(w, r, http.StatusOK, "anaf", "anaf", anafPage{Token: conn.Token, State: conn.State, Served: conn.Served})
 }
 
 // anafMessages maps the ANAF connection refusals to catalog keys.
@@ -49,11 +50,16 @@ func (a *app) anafRefusal(w http.ResponseWriter, r *http.Request, err error, wra
 	var failed *gateway.ANAFTestError
 	switch {
 	case errors.As(err, &refused):
-		a.setFlash(r, "error", a.t(r, "anaf.error", refused.Reason))
+		// What it means and what to do, then ANAF's own words.
+		a.setFlash(r, "error", a.t(r, "anaf.oauth."+refused.Kind)+" "+a.t(r, "anaf.oauth.answer", refused.Reason))
 		redirect(w, r, "/anaf")
 		return
 	case errors.As(err, &failed):
-		msg = failed.Reason
+		if failed.Code == gateway.ANAFTestNotFound || failed.Code == gateway.ANAFTestUnexpected {
+			msg = a.t(r, "anaf.test."+failed.Code, failed.HTTPStatus)
+		} else {
+			msg = a.t(r, "anaf.test."+failed.Code)
+		}
 	case errors.As(err, &ge) && anafMessages[ge.Code] != "":
 		msg = a.t(r, anafMessages[ge.Code])
 		if wrapKey == "" || ge.Code == gateway.ErrANAFExchange.Code {

@@ -361,9 +361,10 @@ func (a *app) showSyncStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	st := syncStatus{Status: "none", Done: true}
 	if run != nil {
-		st = syncStatus{Status: run.Status, Done: run.FinishedAt != nil, Pages: run.Pages, TotalPages: run.TotalPages,
+		shown := gateway.SyncShownStatus(run)
+		st = syncStatus{Status: shown, Done: run.FinishedAt != nil, Pages: run.Pages, TotalPages: run.TotalPages,
 			Found: run.Found, New: run.New, Failed: run.Failed}
-		st.Text = a.t(r, "sync.progress", a.t(r, "sync."+run.Status), run.Pages, max(run.TotalPages, run.Pages), run.Found, run.New)
+		st.Text = a.t(r, "sync.progress", a.t(r, "sync."+shown), run.Pages, max(run.TotalPages, run.Pages), run.Found, run.New)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

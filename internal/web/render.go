@@ -132,14 +132,16 @@ func templateFuncs(lang string) template.FuncMap {
 		},
 		// date shows a day in Europe/Bucharest: dd.mm.yyyy (ro), yyyy-mm-dd (en).
 		"date": func(t time.Time) string { return formatDate(lang, t) },
-		// syncError is a sync run's error in the page's language when it
-		// is one the pages explain, else as it is.
+		// syncError says in the page's language what a sync run's error
+		// means and what to do; never the error chain (in the log).
 		"syncError": func(msg string) string {
 			if code := gateway.SyncErrorCode(msg); code != "" {
 				return translate(lang, "sync.err."+code)
 			}
-			return msg
+			return ""
 		},
+		// syncStatus is the status a run is shown with (gateway.SyncShownStatus).
+		"syncStatus": gateway.SyncShownStatus,
 		// num formats an integer with thousands separators.
 		"num": func(n int) string { return formatInt(lang, n) },
 	}

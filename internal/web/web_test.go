@@ -743,11 +743,30 @@ func TestANAFConnection(t *testing.T) {
 	// A stored token shows as connected, with its expiry in Bucharest time; disconnect removes it.
 	require.NoError(t, b.st.SaveANAFToken(t.Context(), &store.ANAFToken{
 		UserID: u.ID, AccessTokenEnc: []byte("x"), RefreshTokenEnc: []byte("y"),
-		ExpiresAt: time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC), Status: "connected",
+		ExpiresAt: time.Date(2036, 7, 1, 9, 0, 0, 0, time.UTC), Status: "connected",
 	}))
 	body = br.get("/anaf").Body
 	require.Contains(t, body, "Conectat la ANAF.")
-	require.Contains(t, body, "2026-07-01 12:00")
+	require.Contains(t, body, "2036-07-01 12:00")
+	// Every other state says what happened and what to do, in the user's language.
+	for _, tc := range []struct {
+		status  string
+		expires time.Time
+		ro, en  string
+	}{
+		{"needs_attention", time.Date(2036, 7, 1, 9, 0, 0, 0, time.UTC), "ANAF refuză tokenul de acces deși nu a expirat", "reconnect with your digital certificate"},
+		{"reconnect_needed", time.Date(2036, 7, 1, 9, 0, 0, 0, time.UTC), "ANAF a refuzat reîmprospătarea", "reconnect with your digital certificate"},
+		{"connected", time.Date(2025, 7, 1, 9, 0, 0, 0, time.UTC), "ANAF nu a putut fi contactat", "The gateway keeps trying"},
+	} {
+		require.NoError(t, b.st.SaveANAFToken(t.Context(), &store.ANAFToken{
+			UserID: u.ID, AccessTokenEnc: []byte("x"), RefreshTokenEnc: []byte("y"), ExpiresAt: tc.expires, Status: tc.status,
+		}))
+		body = br.get("/anaf").Body
+		require.Contains(t, body, tc.ro, tc.status)
+		require.NotContains(t, body, "Conectat la ANAF.")
+		require.Contains(t, br.get("/anaf?lang=en").Body, tc.en, tc.status)
+		br.get("/anaf?lang=ro")
+	}
 	p = br.post("/anaf/disconnect", nil)
 	require.Equal(t, http.StatusSeeOther, p.Status)
 	_, err := b.st.ANAFTokenByUser(t.Context(), u.ID)
