@@ -106,6 +106,10 @@ type Invoice struct {
 	VATAmount     json.Number `json:"vat_amount"`   // BT-110; "" when null
 	SyncedAt      time.Time   `json:"synced_at"`
 	DownloadURL   string      `json:"download_url"`
+	ParseStatus   string      `json:"parse_status"` // ok | unreadable | anaf_errors
+	ParseError    *string     `json:"parse_error"`
+	DuplicateOf   *int64      `json:"duplicate_of"` // the first invoice of the same identity and total (ANAF re-published it)
+	ConflictOf    *int64      `json:"conflict_of"`  // the first invoice of the same identity with another total
 }
 
 // InvoiceDetail is GET /api/v1/invoices/{id}'s data: the invoice and its
@@ -113,7 +117,6 @@ type Invoice struct {
 type InvoiceDetail struct {
 	Invoice
 	Details     json.RawMessage `json:"details"` // null when the document could not be parsed
-	ParseError  *string         `json:"parse_error"`
 	ZIPSHA256   string          `json:"zip_sha256"`
 	UploadID    *string         `json:"upload_id"`
 	ANAFDetails *string         `json:"anaf_details"`
@@ -204,7 +207,7 @@ type Health struct {
 // SyncRun is one synchronisation run of the key's company.
 type SyncRun struct {
 	ID          int64      `json:"id"`
-	Status      string     `json:"status"` // queued | running | ok | partial | failed
+	Status      string     `json:"status"` // queued | running | ok | ok_with_warnings | partial | failed
 	StartedAt   time.Time  `json:"started_at"`
 	FinishedAt  *time.Time `json:"finished_at"`
 	WindowStart *time.Time `json:"window_start"`
@@ -217,6 +220,12 @@ type SyncRun struct {
 	AtRisk      int        `json:"at_risk_messages"`
 	Warning     string     `json:"warning,omitempty"`
 	Error       string     `json:"error,omitempty"`
+	Kind        string     `json:"kind"` // incremental | relist
+	Expired     int        `json:"expired_messages"`
+	Deferred    int        `json:"deferred_messages"`
+	Foreign     int        `json:"foreign_messages"`
+	Duplicates  int        `json:"duplicate_messages"`
+	Conflicts   int        `json:"conflict_messages"`
 }
 
 // Health calls GET /api/v1/health. A 503 is returned as the Health and an *Error.

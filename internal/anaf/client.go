@@ -410,6 +410,10 @@ func (c *Client) precheck(endpoint string, resp *response) *Error {
 		e.Quota = QuotaRate
 		e.Text = jsonMessage(resp.body)
 		e.RetryAfter = parseRetryAfter(resp.header.Get("Retry-After"), c.cfg.Now())
+		if e.RetryAfter <= 0 {
+			// No Retry-After: the limit is per minute, not per hour.
+			e.RetryAfter = rateLimitWait()
+		}
 		return e
 	case resp.status == http.StatusNoContent:
 		e.Kind = KindQuota

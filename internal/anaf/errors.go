@@ -3,6 +3,7 @@ package anaf
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"regexp"
 	"strconv"
 	"strings"
@@ -308,10 +309,40 @@ func quotaFor(endpoint, text string) Quota {
 	return QuotaUnspecified
 }
 
-// untilBucharestMidnight is the wait until the next local calendar day, when
-// ANAF's daily counters are assumed to reset (undocumented, API.md §7).
-func untilBucharestMidnight(now time.Time) time.Duration {
+// QuotaResetHour is the hour of the day, Europe/Bucharest, at which ANAF's
+// daily quotas (descarcare's 10 per message, the lists' per CIF, …) are
+// assumed to reset: midnight. ANAF does not document it (API.md §7); it is
+// this one constant, and a caller that still meets a daily-quota refusal
+// after a reset says so in its log (internal/anafsync).
+const QuotaResetHour = 0
+
+// NextQuotaReset returns the first assumed reset of ANAF's daily quotas
+// after now (QuotaResetHour, Europe/Bucharest), in UTC.
+func NextQuotaReset(now time.Time) time.Time {
 	l := now.In(Bucharest())
-	next := time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, Bucharest())
-	return next.Sub(now)
+	next := time.Date(l.Year(), l.Month(), l.Day(), QuotaResetHour, 0, 0, 0, Bucharest())
+	if !next.After(now) {
+		next = time.Date(l.Year(), l.Month(), l.Day()+1, QuotaResetHour, 0, 0, 0, Bucharest())
+	}
+	return next.UTC()
+}
+
+// untilBucharestMidnight is the wait until the next assumed reset of ANAF's
+// daily counters (NextQuotaReset).
+func untilBucharestMidnight(now time.Time) time.Duration {
+	return NextQuotaReset(now).Sub(now)
+}
+
+// RateLimitWait is the pause after an HTTP 429 that carries no Retry-After:
+// ANAF's rate limit behind 429 is per minute (API.md §7), so about a
+// minute, plus up to RateLimitJitter at random so that workers limited
+// together do not come back together.
+const (
+	RateLimitWait   = time.Minute
+	RateLimitJitter = 15 * time.Second
+)
+
+// rateLimitWait is RateLimitWait plus a random part of RateLimitJitter.
+func rateLimitWait() time.Duration {
+	return RateLimitWait + rand.N(RateLimitJitter)
 }

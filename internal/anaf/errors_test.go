@@ -216,3 +216,40 @@ func TestDailyQuotaRetryAfterIsNextBucharestMidnight(t *testing.T) {
 	require.Equal(t, 12*time.Hour, e.RetryAfter)
 	require.False(t, IsTransient(e))
 }
+
+// Issue 15 item 7: a 429 without Retry-After waits about a minute (the
+// limit is per minute), with jitter, never an hour; a Spring 429 body too.
+func TestRateLimitWithoutRetryAfterWaitsAboutAMinute(t *testing.T) {
+	t.Parallel()
+	for name, resp := range map[string]canned{
+		"NoHeader":    {status: 429},
+		"SpringBody":  {status: 429, ctype: ctJSON, body: []byte(`{"timestamp":"15-01-2026 10:32:01","status":429,"error":"Too Many Requests","message":"Too Many Requests"}`)},
+		"EmptyHeader": {status: 429, header: map[string]string{"Retry-After": " "}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			seen := map[time.Duration]bool{}
+			for range 8 {
+				err := callDownload(t.Context(), cannedClient(t, resp))
+				var e *Error
+				require.ErrorAs(t, err, &e)
+				require.Equal(t, QuotaRate, e.Quota)
+				require.True(t, IsTransient(err))
+				require.GreaterOrEqual(t, e.RetryAfter, RateLimitWait)
+				require.Less(t, e.RetryAfter, RateLimitWait+RateLimitJitter)
+				seen[e.RetryAfter] = true
+			}
+			require.Greater(t, len(seen), 1, "the wait has jitter")
+		})
+	}
+}
+
+func TestNextQuotaReset(t *testing.T) {
+	t.Parallel()
+	// 12:00 Bucharest (EET) → the next midnight, 22:00 UTC.
+	require.Equal(t, time.Date(2026, 1, 15, 22, 0, 0, 0, time.UTC), NextQuotaReset(testNow))
+	// Exactly at the reset: the next one.
+	require.Equal(t, time.Date(2026, 1, 16, 22, 0, 0, 0, time.UTC), NextQuotaReset(time.Date(2026, 1, 15, 22, 0, 0, 0, time.UTC)))
+	// Summer time (EEST, UTC+3).
+	require.Equal(t, time.Date(2026, 7, 1, 21, 0, 0, 0, time.UTC), NextQuotaReset(time.Date(2026, 7, 1, 10, 0, 0, 0, time.UTC)))
+}

@@ -204,8 +204,8 @@ func (c *Client) window(u quotaUse, now time.Time) QuotaWindow {
 		return QuotaWindow{Start: s, End: s.Add(time.Minute)}
 	}
 	l := now.In(c.limits.DayLocation)
-	s := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, c.limits.DayLocation)
-	e := time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, c.limits.DayLocation)
+	s := time.Date(l.Year(), l.Month(), l.Day(), QuotaResetHour, 0, 0, 0, c.limits.DayLocation)
+	e := time.Date(l.Year(), l.Month(), l.Day()+1, QuotaResetHour, 0, 0, 0, c.limits.DayLocation)
 	return QuotaWindow{Start: s.UTC(), End: e.UTC()}
 }
 

@@ -98,6 +98,7 @@ func familyDError(endpoint string, status int, j *wireError) *Error {
 		e.Kind = KindUnauthorized
 	case st == 429:
 		e.Kind, e.Quota = KindQuota, QuotaRate
+		e.RetryAfter = rateLimitWait() // a Spring body carries no Retry-After
 	case st >= 500 || st == 408:
 		e.Kind = KindTransient
 	default:

@@ -54,6 +54,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /__sim/faults", s.handlePostFaults)
 	mux.HandleFunc("DELETE /__sim/faults", s.handleDeleteFaults)
 	mux.HandleFunc("GET /__sim/stats", s.handleStats)
+	mux.HandleFunc("POST /__sim/script", s.handleScript)
 	mux.HandleFunc("POST /__sim/reset", func(w http.ResponseWriter, _ *http.Request) {
 		s.Reset()
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -183,7 +184,7 @@ var filtruTip = map[string]func(string) bool{
 func (s *Server) selectLocked(cif string, from, to time.Time, filtru string) []messageJSON {
 	var ms []*message
 	for _, m := range s.st.Messages {
-		if m.CIF != cif || m.Created.Before(from) || m.Created.After(to) || !s.listableLocked(m) {
+		if m.listOwner() != cif || m.Created.Before(from) || m.Created.After(to) || !s.listableLocked(m) {
 			continue
 		}
 		if filtru != "" && !filtruTip[filtru](m.Tip) {
@@ -383,8 +384,8 @@ func (s *Server) handleDescarcare(w http.ResponseWriter, r *http.Request) {
 		eroare(w, titluDescarc, "Nu aveti dreptul sa descarcati acesta factura")
 		return
 	}
-	if a.Created.Before(s.now().Add(-retention)) {
-		eroare(w, titluDescarc, "Fisierul nu mai poate fi descarcat pentru ca a trecut perioada de 60 de zile in care este disponibil")
+	if a.Expired || a.Created.Before(s.now().Add(-retention)) {
+		eroare(w, titluDescarc, "%s", expiredText)
 		return
 	}
 	if s.quotaLocked("descarcare", id, s.opts.DownloadsPerDay) {
@@ -392,6 +393,9 @@ func (s *Server) handleDescarcare(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	z, err := s.zipLocked(a)
+	if err == nil && a.OtherLayout {
+		z, err = s.otherLayoutZIPLocked(a)
+	}
 	if err != nil {
 		s.springError(w, http.StatusInternalServerError, err.Error())
 		return

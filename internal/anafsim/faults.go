@@ -21,6 +21,9 @@ const (
 	FaultEmptyBody    = "empty_body"    // HTTP 200 with no body
 	FaultTechError    = "tech_error"    // upload/stareMesaj: "A aparut o eroare tehnica. Cod: 1814"
 	FaultLostResponse = "lost_response" // do the work, then drop the connection
+	FaultHTTP429      = "http429"       // HTTP 429 without Retry-After (ANAF's per-minute limit)
+	FaultExpired      = "expired"       // descarcare: the 60-day retention text
+	FaultOtherLayout  = "other_layout"  // descarcare: a valid ZIP of another layout (entries in a folder)
 	// FaultInvalidToken: API: 401 invalid_token on every call of the
 	// endpoint until ClearFaults (Count is ignored), whatever the token, a
 	// freshly refreshed one too: ANAF refusing a token that has not expired.
@@ -30,7 +33,7 @@ const (
 var faultKinds = map[string]bool{
 	FaultHTTP500: true, FaultHTTP503HTML: true, FaultWAFHTML: true, FaultExpiredToken: true, FaultQuota: true,
 	FaultSlow: true, FaultMalformedZip: true, FaultEmptyBody: true, FaultTechError: true, FaultLostResponse: true,
-	FaultInvalidToken: true,
+	FaultHTTP429: true, FaultExpired: true, FaultOtherLayout: true, FaultInvalidToken: true,
 }
 
 // Fault makes the next Count calls of Endpoint (the ANAF path's last segment,
@@ -122,6 +125,12 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, endpoint str
 		}
 	case FaultQuota:
 		s.quotaAnswer(w, r, endpoint)
+	case FaultHTTP429:
+		s.springError(w, http.StatusTooManyRequests, "Too Many Requests")
+	case FaultExpired:
+		eroare(w, titluDescarc, "%s", expiredText)
+	case FaultOtherLayout:
+		return s.otherLayoutAnswer(w, r)
 	case FaultTechError:
 		date := s.now().In(bucharest).Format(creareLayout)
 		switch endpoint {

@@ -276,7 +276,9 @@ func (s *Server) CIFs() map[string]int {
 	s.processDueLocked()
 	out := map[string]int{}
 	for _, m := range s.st.Messages {
-		out[m.CIF]++
+		if m.ListedFor == "" {
+			out[m.CIF]++
+		}
 	}
 	return out
 }

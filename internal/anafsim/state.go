@@ -54,6 +54,11 @@ type archive struct {
 	DocHash     string    `json:"doc_hash"`
 	Created     time.Time `json:"created"`
 	CIFs        []string  `json:"cifs"` // CIFs whose messages point at it
+	// Expired: descarcare answers the 60-day text although the message is
+	// still listed (Server.Expire).
+	Expired bool `json:"expired,omitempty"`
+	// OtherLayout: descarcare answers a ZIP of another layout (Server.OtherLayout).
+	OtherLayout bool `json:"other_layout,omitempty"`
 }
 
 // message is one element of a CIF's message list.
@@ -64,6 +69,20 @@ type message struct {
 	Tip         string    `json:"tip"`
 	Detalii     string    `json:"detalii"`
 	Created     time.Time `json:"created"`
+	// VisibleAt: the message is in no list before it, whatever its
+	// data_creare (late publication, Server.HideUntil); zero: at once.
+	VisibleAt time.Time `json:"visible_at,omitzero"`
+	// ListedFor: this element appears in ListedFor's list (not in CIF's),
+	// with cif = CIF (ANAF listing a message for another CIF, Server.ListAlsoFor).
+	ListedFor string `json:"listed_for,omitempty"`
+}
+
+// listOwner is the CIF whose list shows m.
+func (m *message) listOwner() string {
+	if m.ListedFor != "" {
+		return m.ListedFor
+	}
+	return m.CIF
 }
 
 // upload is a document received by /upload or loaded from a file.
@@ -391,5 +410,5 @@ func (s *Server) anyMayLocked(tok *tokenRec) bool {
 // 60 days and not in the future.
 func (s *Server) listableLocked(m *message) bool {
 	now := s.now()
-	return !m.Created.Before(now.Add(-retention)) && !m.Created.After(now)
+	return !m.Created.Before(now.Add(-retention)) && !m.Created.After(now) && !m.VisibleAt.After(now)
 }

@@ -1,6 +1,7 @@
 package anafsync
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -15,8 +16,9 @@ import (
 )
 
 // archive downloads (or reuses) one message's ZIP, parses it and stores it.
-// reused reports a ZIP taken from another company's archive.
-func (e *Engine) archive(ctx context.Context, client *anaf.Client, tok *token, company *store.Company, m anaf.Message, owner string) (inserted, reused bool, err error) {
+// reused reports a ZIP taken from another company's archive; inv is the
+// stored row (with its identity marks), nil on error.
+func (e *Engine) archive(ctx context.Context, client *anaf.Client, tok *token, company *store.Company, m anaf.Message, owner string) (inv *store.Invoice, inserted, reused bool, err error) {
 	zipBytes, err := e.Store.ArchivedZIP(ctx, m.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		// Another worker may be downloading the same id for the other
@@ -33,25 +35,26 @@ func (e *Engine) archive(ctx context.Context, client *anaf.Client, tok *token, c
 	case errors.Is(err, store.ErrNotFound):
 		zipBytes, err = e.download(ctx, client, tok.access, m.ID)
 		if err != nil {
-			return false, false, fmt.Errorf("downloading message %s: %w", m.ID, err)
+			return nil, false, false, fmt.Errorf("downloading message %s: %w", m.ID, err)
 		}
 	default:
-		return false, false, fmt.Errorf("looking for message %s in the archive: %w", m.ID, err)
+		return nil, false, false, fmt.Errorf("looking for message %s in the archive: %w", m.ID, err)
 	}
-	inv := BuildInvoice(company.ID, m, zipBytes)
+	inv = BuildInvoice(company.ID, m, zipBytes)
 	inv.SyncedAt = e.now().UTC()
 	inserted, err = e.Store.InsertInvoice(ctx, inv)
 	if err != nil {
-		return false, reused, fmt.Errorf("storing message %s: %w", m.ID, err)
+		return nil, false, reused, fmt.Errorf("storing message %s: %w", m.ID, err)
 	}
 	if inserted {
 		e.recordVerdict(ctx, inv, reused) // verdict.go: never fails the sync
 	}
-	return inserted, reused, nil
+	return inv, inserted, reused, nil
 }
 
 // perMessageQuota reports a quota of one message (descarcare: 10
-// downloads per id per day): that message fails, the run goes on.
+// downloads per id per day): that message is deferred to the quota
+// reset (syncStep.defer_), the run goes on.
 func perMessageQuota(err error) bool {
 	var ae *anaf.Error
 	return errors.As(err, &ae) && ae.Quota == anaf.QuotaDownload
@@ -116,6 +119,12 @@ func (e *Engine) download(ctx context.Context, client *anaf.Client, access, id s
 			if _, rerr := invoice.ReadArchive(b); rerr == nil {
 				return b, nil
 			}
+			if isZIP(b) {
+				// A whole ZIP of a layout the gateway cannot read: ANAF
+				// sends the same again, so it is archived as it is (with
+				// its parse error) and never downloaded again.
+				return b, nil
+			}
 			if kept != nil && bytes.Equal(kept, b) {
 				return b, nil
 			}
@@ -135,6 +144,13 @@ func (e *Engine) download(ctx context.Context, client *anaf.Client, access, id s
 		return kept, nil
 	}
 	return nil, fmt.Errorf("still unreadable after %d downloads: %w", MaxRedownloads+1, lastErr)
+}
+
+// isZIP reports whether b opens as a ZIP archive (its central directory
+// is whole): a ZIP of another layout, not a truncated answer.
+func isZIP(b []byte) bool {
+	_, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	return err == nil
 }
 
 func (e *Engine) downloadWithRetry(ctx context.Context, client *anaf.Client, access, id string) ([]byte, error) {

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,6 +51,18 @@ var DefaultRetry = anaf.RetryPolicy{MaxAttempts: 4, BaseDelay: 500 * time.Millis
 // while some messages failed (store.SyncOK and store.SyncFailed are the others).
 const SyncPartial = "partial"
 
+// SyncOKWithWarnings is the sync_runs status of a run that archived
+// everything it could, and met what the user should know of (the run's
+// Warning says what): messages past ANAF's retention (expired), deferred to
+// ANAF's daily quota reset, listed for another CIF, re-published
+// (duplicates) or conflicting with an earlier invoice of the same identity.
+const SyncOKWithWarnings = "ok_with_warnings"
+
+// RelistWindow is how far back the daily re-list (a run of kind
+// store.SyncKindRelist) lists: messages ANAF makes visible later than their
+// data_creare suggests fall out of the incremental window (Overlap).
+const RelistWindow = 48 * time.Hour
+
 // ErrNoConnection means no member who lends their ANAF connection to the
 // company (consent) has one that may act for its CIF.
 var ErrNoConnection = errors.New("no member of this company lends it a connected ANAF account whose rights cover its CIF: " +
@@ -76,10 +89,12 @@ type Progress struct {
 // Result summarises one sync run (or, for Step, one step of it).
 type Result struct {
 	RunID    int64
-	Found    int // messages listed
-	New      int // archived by this run
-	Failed   int // could not be downloaded or stored (retried next run)
-	Reused   int // ZIPs taken from the archive of another company instead of downloading
+	Found    int    // messages listed
+	New      int    // archived by this run
+	Failed   int    // could not be downloaded or stored (retried next run)
+	Reused   int    // ZIPs taken from the archive of another company instead of downloading
+	Status   string // the run's outcome once it ended (ok, ok_with_warnings, partial, failed); "" before
+	Warning  string // the run's warning once it ended (SyncOKWithWarnings says what it covers)
 	Start    time.Time
 	End      time.Time
 	Duration time.Duration
@@ -149,6 +164,10 @@ type Engine struct {
 	// status (ok, partial, failed) and how many new messages it archived
 	// (metrics).
 	OnRunFinished func(status string, archived int)
+	// OnRelist, when set, is told of every finished daily re-list: the
+	// company's CIF and how many messages it found that the incremental
+	// runs had missed (metrics).
+	OnRelist func(cif string, missed int)
 
 	// enqueue, set by New, makes SyncNow queue a durable job instead of
 	// syncing in a goroutine of this process.
@@ -176,6 +195,7 @@ type Options struct {
 	Retry         anaf.RetryPolicy
 	OnLease       func(companyID int64, delta int)
 	OnRunFinished func(status string, archived int)
+	OnRelist      func(cif string, missed int)
 	// Enqueue, when set, makes SyncNow queue a durable job (internal/jobs)
 	// instead of syncing in a goroutine of this process. The job runner is
 	// built with the engine, so a server passes a small func that forwards
@@ -187,7 +207,7 @@ type Options struct {
 func New(o Options) *Engine {
 	return &Engine{
 		Store: o.Store, Secrets: o.Secrets, ANAFClient: o.ANAFClient, Logger: o.Logger, Now: o.Now,
-		Retry: o.Retry, OnLease: o.OnLease, OnRunFinished: o.OnRunFinished, enqueue: o.Enqueue,
+		Retry: o.Retry, OnLease: o.OnLease, OnRunFinished: o.OnRunFinished, OnRelist: o.OnRelist, enqueue: o.Enqueue,
 	}
 }
 
@@ -318,12 +338,48 @@ func (e *Engine) SyncCompany(ctx context.Context, companyID int64, progress func
 	if errors.Is(err, store.ErrNotFound) {
 		run, err = e.Store.OpenSyncRun(ctx, companyID, store.SyncRunning)
 	}
+	if err == nil {
+		// A run waiting for ANAF's quota reset waits for every caller,
+		// `efactura sync` included.
+		err = e.waiting(run)
+	}
 	if err != nil {
 		_ = e.Store.ReleaseSyncLease(context.WithoutCancel(ctx), companyID, owner)
+		var qw *QuotaWaitError
+		if errors.As(err, &qw) {
+			return &Result{RunID: run.ID, Found: run.Found, New: run.New, Failed: run.Failed}, err
+		}
 		return nil, fmt.Errorf("recording sync run: %w", err)
 	}
 	res, _, err := e.step(ctx, run.ID, owner, StepOptions{Progress: progress}, true)
 	return res, err
+}
+
+// waiting returns a *QuotaWaitError when the run waits for an ANAF quota
+// reset that has not come yet (its ResumeAfter): nothing is asked of ANAF
+// before it, whoever asks (the scheduler, "sync now", `efactura sync`).
+func (e *Engine) waiting(run *store.SyncRun) error {
+	if run.ResumeAfter == nil || !e.now().Before(*run.ResumeAfter) {
+		return nil
+	}
+	cause := errors.New(strings.TrimSpace(run.Error))
+	if run.Error == "" {
+		cause = anaf.ErrQuota
+	}
+	return &QuotaWaitError{Until: run.ResumeAfter.UTC(), Err: cause}
+}
+
+// QueueRelist opens a queued daily re-list run of the company (kind
+// store.SyncKindRelist: the last RelistWindow listed again, known messages
+// not downloaded). existing is true, and the run the company's open one,
+// when another run is open: the re-list waits for the next day's turn.
+func (e *Engine) QueueRelist(ctx context.Context, companyID int64) (run *store.SyncRun, existing bool, err error) {
+	run, err = e.Store.OpenSyncRunKind(ctx, companyID, store.SyncQueued, store.SyncKindRelist)
+	if errors.Is(err, store.ErrAlreadyExists) {
+		run, err = e.Store.OpenSyncRunOf(ctx, companyID)
+		return run, err == nil, err
+	}
+	return run, false, err
 }
 
 // Step works on an open run for at most o.MaxDuration, holding the

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/cif"
@@ -124,7 +126,7 @@ func (s *syncStep) nextMember(cause error) error {
 // are not archived yet, then moves the cursor past the page.
 func (s *syncStep) archivePage(page int, msgs []anaf.Message, total int) error {
 	run, res := s.run, s.res
-	own := s.e.ownMessages(s.company, msgs)
+	own, foreign := s.e.ownMessages(s.company, msgs)
 	ids := make([]string, len(own))
 	for i, m := range own {
 		ids[i] = m.ID
@@ -136,9 +138,33 @@ func (s *syncStep) archivePage(page int, msgs []anaf.Message, total int) error {
 		}
 		return fmt.Errorf("reading the archive: %w", err)
 	}
-	var todo []anaf.Message
+	var todo, candidates []anaf.Message
+	var candidateIDs []string
 	for _, m := range own {
 		if !have[m.ID] {
+			candidates = append(candidates, m)
+			candidateIDs = append(candidateIDs, m.ID)
+		}
+	}
+	s.pageDeferred, s.pageExpired, s.pageDeferredUntil, s.pageExpiredText = 0, 0, time.Time{}, ""
+	s.states, err = s.e.Store.MessageStates(s.ctx, run.CompanyID, candidateIDs)
+	if err != nil {
+		if s.ctx.Err() != nil {
+			return interrupted(err)
+		}
+		return fmt.Errorf("reading the archive: %w", err)
+	}
+	for _, m := range candidates {
+		st := s.states[m.ID]
+		switch {
+		case st != nil && st.State == store.MessageExpired:
+			// Terminal: ANAF said it is past its retention; never asked again.
+			s.pageExpired++
+			s.pageExpiredText = st.ANAFText
+		case st != nil && st.State == store.MessageDeferred && st.DeferredUntil != nil && s.e.now().Before(*st.DeferredUntil):
+			// Waits for ANAF's daily quota reset: not asked before it.
+			s.deferred(*st.DeferredUntil)
+		default:
 			todo = append(todo, m)
 		}
 	}
@@ -157,6 +183,19 @@ func (s *syncStep) archivePage(page int, msgs []anaf.Message, total int) error {
 	res.Found += len(own)
 	res.Failed += s.pageFailed
 	run.AtRisk += s.pageAtRisk
+	run.Deferred += s.pageDeferred
+	if s.pageDeferredUntil.After(timeOr(run.DeferredUntil)) {
+		u := s.pageDeferredUntil.UTC()
+		run.DeferredUntil = &u
+	}
+	run.Expired += s.pageExpired
+	if s.pageExpiredText != "" {
+		run.ExpiredText = s.pageExpiredText
+	}
+	if len(foreign) > 0 {
+		run.Foreign += len(foreign)
+		run.ForeignCIFs = mergeCIFs(run.ForeignCIFs, foreign)
+	}
 	run.Pages++
 	run.NextPage = page + 1
 	if total == 0 && len(msgs) >= anaf.PageSize && page >= run.TotalPages {
@@ -185,12 +224,12 @@ func (s *syncStep) archiveMessage(i int, m anaf.Message) error {
 		}
 		return fmt.Errorf("recording sync progress: %w", err)
 	}
-	inserted, reused, err := s.e.archive(s.ctx, s.client, s.tok, s.company, m, s.owner)
+	inv, inserted, reused, err := s.e.archive(s.ctx, s.client, s.tok, s.company, m, s.owner)
 	if errors.Is(err, anaf.ErrUnauthorized) {
 		if err := s.reauth(err); err != nil {
 			return err
 		}
-		inserted, reused, err = s.e.archive(s.ctx, s.client, s.tok, s.company, m, s.owner)
+		inv, inserted, reused, err = s.e.archive(s.ctx, s.client, s.tok, s.company, m, s.owner)
 		if errors.Is(err, anaf.ErrUnauthorized) {
 			return s.e.refusedAfterRefresh(s.wctx, s.tok, err)
 		}
@@ -202,6 +241,7 @@ func (s *syncStep) archiveMessage(i int, m anaf.Message) error {
 		}
 	case inserted:
 		s.res.New++
+		s.stored(m, inv)
 	}
 	if reused && err == nil {
 		s.res.Reused++
@@ -218,6 +258,12 @@ func (s *syncStep) messageFailed(m anaf.Message, err error) error {
 	switch {
 	case s.ctx.Err() != nil:
 		return interrupted(err)
+	case errors.Is(err, anaf.ErrQuota) && perMessageQuota(err):
+		// descarcare's daily limit for this message: not retried before
+		// the reset (an hourly sync would spend a try every hour).
+		return s.defer_(m, err)
+	case errors.Is(err, anaf.ErrExpired):
+		return s.expired(m, err)
 	case errors.Is(err, anaf.ErrQuota) && !perMessageQuota(err):
 		// The rate limit or another run-wide quota: wait for its
 		// reset instead of failing every remaining message.
@@ -249,21 +295,155 @@ func (s *syncStep) messageFailed(m anaf.Message, err error) error {
 }
 
 // ownMessages keeps the messages ANAF listed for the company's own CIF.
-// A message whose cif is another CIF (or missing) is dropped and logged:
-// it is never stored under this company.
-func (e *Engine) ownMessages(company *store.Company, msgs []anaf.Message) []anaf.Message {
+// A message whose cif is another CIF (or missing) is dropped: it is never
+// stored under this company; foreign holds the CIFs they were listed for
+// ("" for none), one per message, counted in the run and logged once per
+// run (finishRun).
+func (e *Engine) ownMessages(company *store.Company, msgs []anaf.Message) (own []anaf.Message, foreign []string) {
 	want, err := cif.Normalize(company.CIF)
 	if err != nil {
 		want = strings.TrimSpace(company.CIF)
 	}
-	own := make([]anaf.Message, 0, len(msgs))
+	own = make([]anaf.Message, 0, len(msgs))
 	for _, m := range msgs {
 		if got, err := cif.Normalize(m.CIF); err == nil && got == want {
 			own = append(own, m)
 			continue
 		}
-		e.logger().Warn("ANAF listed a message for another CIF; ignored",
-			slog.String("cif", company.CIF), slog.String("message_cif", m.CIF), slog.String("id", m.ID))
+		foreign = append(foreign, strings.TrimSpace(m.CIF))
 	}
-	return own
+	return own, foreign
+}
+
+// mergeCIFs adds cifs to the sorted comma-separated list have, once each;
+// an empty CIF is written "(none)".
+func mergeCIFs(have string, cifs []string) string {
+	set := map[string]bool{}
+	for _, c := range strings.Split(have, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			set[c] = true
+		}
+	}
+	for _, c := range cifs {
+		if c == "" {
+			c = "(none)"
+		}
+		set[c] = true
+	}
+	out := make([]string, 0, len(set))
+	for c := range set {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
+func timeOr(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+// deferred counts a message of the page deferred until the quota reset.
+func (s *syncStep) deferred(until time.Time) {
+	s.pageDeferred++
+	if until.After(s.pageDeferredUntil) {
+		s.pageDeferredUntil = until
+	}
+}
+
+// defer_ records ANAF's daily download limit for message m (err): the
+// message waits for the quota reset (anaf.NextQuotaReset) and is not
+// asked for before it, whoever syncs. When it had waited for a reset
+// already, ANAF's refusal after it is logged: the reset time is assumed.
+func (s *syncStep) defer_(m anaf.Message, err error) error {
+	now := s.e.now()
+	until := anaf.NextQuotaReset(now)
+	var ae *anaf.Error
+	text := err.Error()
+	if errors.As(err, &ae) {
+		text = ae.Text
+		if ae.ResetAt.After(now) {
+			until = ae.ResetAt.UTC()
+		}
+	}
+	if prev := s.states[m.ID]; prev != nil && prev.State == store.MessageDeferred {
+		s.e.logger().Warn("ANAF still refuses a download after the assumed daily quota reset (midnight, Europe/Bucharest)",
+			slog.String("cif", s.company.CIF), slog.String("id", m.ID), slog.Time("deferred_until", timeOr(prev.DeferredUntil)),
+			slog.String("anaf", text))
+	}
+	if serr := s.e.Store.SetMessageState(s.wctx, &store.MessageState{CompanyID: s.company.ID, ANAFID: m.ID,
+		State: store.MessageDeferred, DeferredUntil: &until, ANAFText: text, MessageType: m.Type, ANAFCreatedAt: timePtr(m.CreatedAt)}); serr != nil {
+		return s.storeFailed(m, serr)
+	}
+	s.deferred(until)
+	s.e.logger().Info("ANAF's daily download limit reached for a message; deferred until the quota reset",
+		slog.String("cif", s.company.CIF), slog.String("id", m.ID), slog.Time("until", until))
+	return nil
+}
+
+// expired records a message ANAF refuses as past its 60-day retention
+// (err): terminal, never requested again, reported in the run.
+func (s *syncStep) expired(m anaf.Message, err error) error {
+	text := err.Error()
+	var ae *anaf.Error
+	if errors.As(err, &ae) && ae.Text != "" {
+		text = ae.Text
+	}
+	if serr := s.e.Store.SetMessageState(s.wctx, &store.MessageState{CompanyID: s.company.ID, ANAFID: m.ID,
+		State: store.MessageExpired, ANAFText: text, MessageType: m.Type, ANAFCreatedAt: timePtr(m.CreatedAt)}); serr != nil {
+		return s.storeFailed(m, serr)
+	}
+	s.pageExpired++
+	s.pageExpiredText = text
+	s.e.logger().Warn("ANAF refuses a message past its 60-day retention; recorded as expired",
+		slog.String("cif", s.company.CIF), slog.String("id", m.ID), slog.String("anaf", text))
+	return nil
+}
+
+// storeFailed is a failure to record a message's state: counted as a
+// failed message (retried next run), or a storage stop.
+func (s *syncStep) storeFailed(m anaf.Message, err error) error {
+	if store.IsStorageError(err) {
+		return &stayOpen{fmt.Errorf("recording message %s of CIF %s: %w", m.ID, s.company.CIF, err)}
+	}
+	s.pageFailed++
+	if s.res.Failed+s.pageFailed == 1 {
+		s.run.Error = "first error: " + err.Error()
+	}
+	return nil
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// stored follows a message archived by this run: its recorded state (a
+// deferral) is forgotten, and a duplicate or conflicting identity counted.
+func (s *syncStep) stored(m anaf.Message, inv *store.Invoice) {
+	if st := s.states[m.ID]; st != nil {
+		if err := s.e.Store.ClearMessageState(s.wctx, s.company.ID, m.ID); err != nil {
+			s.e.logger().Warn("forgetting a message's deferral", slog.String("id", m.ID), slog.String("error", err.Error()))
+		}
+	}
+	if inv == nil {
+		return
+	}
+	// The rows marked may be this one or, when this one is older than
+	// what was archived first (lists come newest first), the earlier ones.
+	if inv.MarkedDuplicates > 0 {
+		s.run.Duplicates += inv.MarkedDuplicates
+		s.e.logger().Info("ANAF listed an archived invoice again under another message id; the later is marked duplicate_of the first",
+			slog.String("cif", s.company.CIF), slog.String("id", m.ID), slog.String("number", inv.InvoiceNumber))
+	}
+	if inv.MarkedConflicts > 0 {
+		s.run.Conflicts += inv.MarkedConflicts
+		s.e.logger().Warn("an invoice has the identity (seller CIF, number, issue date) of an archived one with another total",
+			slog.String("cif", s.company.CIF), slog.String("id", m.ID), slog.String("number", inv.InvoiceNumber))
+	}
 }

@@ -43,6 +43,14 @@ type syncStep struct {
 	covered   bool           // the token's coverage of the CIF was recorded in this step
 
 	pageFailed, pageAtRisk int // of the page being archived
+	// Of the page being archived: messages deferred to ANAF's daily quota
+	// reset (and the latest reset), expired (with ANAF's last text), and
+	// listed for another CIF. Added to the run when the page is done.
+	pageDeferred, pageExpired int
+	pageDeferredUntil         time.Time
+	pageExpiredText           string
+	states                    map[string]*store.MessageState // recorded states of the page's messages to do
+	afterQuota                bool                           // the run waited for a quota reset before this step
 }
 
 // errYield ends a step that ran out of time: the cursor is recorded and
@@ -67,6 +75,9 @@ func (e *Engine) step(ctx context.Context, runID int64, owner string, o StepOpti
 	if run.FinishedAt != nil {
 		return res, true, nil
 	}
+	if err := e.waiting(run); err != nil {
+		return res, false, err
+	}
 	s := &syncStep{e: e, o: o, owner: owner, foreground: foreground, run: run, res: res, refused: map[int64]bool{}}
 	if err := s.begin(ctx); err != nil {
 		return res, false, err
@@ -76,7 +87,9 @@ func (e *Engine) step(ctx context.Context, runID int64, owner string, o StepOpti
 	if err == nil {
 		err = s.listPages()
 	}
-	if err == nil && res.Failed == 0 {
+	if err == nil && res.Failed == 0 && run.Deferred == 0 {
+		// Deferred messages are listed again (not downloaded) until
+		// their quota reset: the window stays where it was.
 		if serr := e.Store.SetCompanySyncedUntil(s.wctx, run.CompanyID, *run.WindowEnd); serr != nil {
 			err = fmt.Errorf("recording the synced window: %w", serr)
 		}
@@ -225,9 +238,22 @@ func (s *syncStep) prepare() error {
 			last = *company.LastSyncedUntil
 		}
 		start, end := anaf.Window(last, e.now(), Overlap)
+		if run.Kind == store.SyncKindRelist && end.Sub(start) < RelistWindow {
+			// The daily re-list: the last 48 hours (or more when the last
+			// success is older), listing only what the incremental runs
+			// already archived.
+			start = end.Add(-RelistWindow)
+		}
 		run.WindowStart, run.WindowEnd, run.NextPage = &start, &end, 1
+	} else if oldest, _ := anaf.Window(time.Time{}, e.now(), 0); run.WindowStart.Before(oldest) {
+		// A run resumed long after its window was fixed (it waited for a
+		// quota reset): ANAF refuses a start older than 60 days, and what
+		// is older cannot be listed anymore. List again from page 1
+		// (archived messages are skipped).
+		run.WindowStart, run.NextPage, run.TotalPages = &oldest, 1, 0
 	}
 	run.Status = store.SyncRunning
+	s.afterQuota = run.ResumeAfter != nil
 	if run.ResumeAfter != nil {
 		// The run waited for a quota reset: its error was that wait.
 		run.Error = ""
@@ -268,8 +294,15 @@ func (s *syncStep) quotaWait(err error) error {
 		case ae.RetryAfter > 0:
 			until = s.e.now().Add(ae.RetryAfter)
 		}
+		if s.afterQuota && ae.Quota != anaf.QuotaRate {
+			// The reset is an assumption (anaf.QuotaResetHour): say so
+			// when ANAF still refuses after it.
+			s.e.logger().Warn("ANAF still refuses after the assumed daily quota reset (midnight, Europe/Bucharest)",
+				slog.String("cif", s.company.CIF), slog.String("quota", string(ae.Quota)), slog.String("anaf", ae.Text))
+		}
 	}
-	return &QuotaWaitError{Until: until.UTC(), Err: err}
+	// Microseconds: the time as the run row stores it.
+	return &QuotaWaitError{Until: until.UTC().Truncate(time.Microsecond), Err: err}
 }
 
 // finish ends the step on err (nil: the run's work is done). A lost
@@ -303,6 +336,38 @@ func (s *syncStep) finish(err error) (*Result, bool, error) {
 	return s.res, true, err
 }
 
+// runWarning is the run's warning: one sentence per kind of thing the user
+// should know of (English, for the API and the logs; the pages write their
+// own from the run's counters); "" when none.
+func runWarning(run *store.SyncRun) string {
+	var w []string
+	if run.AtRisk > 0 {
+		w = append(w, fmt.Sprintf("%d messages listed by ANAF are not archived and are older than %d days: ANAF deletes them at 60 days; sync again soon.",
+			run.AtRisk, int(AtRiskAge.Hours()/24)))
+	}
+	if run.Expired > 0 {
+		w = append(w, fmt.Sprintf("%d messages are past ANAF's 60-day retention and can no longer be downloaded (ANAF: %q); they are recorded as expired and not requested again.",
+			run.Expired, run.ExpiredText))
+	}
+	if run.Deferred > 0 && run.DeferredUntil != nil {
+		w = append(w, fmt.Sprintf("%d messages reached ANAF's daily download limit; they are downloaded after the reset at %s.",
+			run.Deferred, run.DeferredUntil.In(anaf.Bucharest()).Format("02.01.2006 15:04 MST")))
+	}
+	if run.Foreign > 0 {
+		w = append(w, fmt.Sprintf("ANAF listed %d messages for another CIF (%s); they were not stored under this company.",
+			run.Foreign, run.ForeignCIFs))
+	}
+	if run.Duplicates > 0 {
+		w = append(w, fmt.Sprintf("%d messages repeat an invoice already archived under another message id (ANAF re-published it); they are marked duplicate_of and left out of figures and exports.",
+			run.Duplicates))
+	}
+	if run.Conflicts > 0 {
+		w = append(w, fmt.Sprintf("%d invoices have the seller, number and issue date of an archived invoice but another total; check them.",
+			run.Conflicts))
+	}
+	return strings.Join(w, " ")
+}
+
 // finishRun records the run's outcome: ok, partial (some messages
 // failed) or failed (err), with its at-risk warning.
 func (s *syncStep) finishRun(err error) {
@@ -310,6 +375,7 @@ func (s *syncStep) finishRun(err error) {
 	run.FinishedAt = nil // the store's clock, like StartedAt
 	run.Status = store.SyncOK
 	run.ResumeAfter = nil
+	run.Warning = runWarning(run)
 	switch {
 	case err != nil:
 		run.Status = store.SyncFailed
@@ -318,14 +384,27 @@ func (s *syncStep) finishRun(err error) {
 		run.Status = SyncPartial
 		run.Error = fmt.Sprintf("%d of %d messages could not be archived and will be retried on the next sync; first error: %s",
 			res.Failed, res.Found, strings.TrimPrefix(run.Error, "first error: "))
+	case run.Warning != "":
+		run.Status = SyncOKWithWarnings
+		run.Error = ""
 	default:
 		run.Error = ""
 	}
-	if run.AtRisk > 0 {
-		run.Warning = fmt.Sprintf("%d messages listed by ANAF are not archived and are older than %d days: ANAF deletes them at 60 days; sync again soon",
-			run.AtRisk, int(AtRiskAge.Hours()/24))
+	if run.Foreign > 0 {
+		// Once per run, not per message.
+		e.logger().Warn("ANAF listed messages for another CIF; they were not stored under this company",
+			slog.String("cif", s.company.CIF), slog.Int("messages", run.Foreign), slog.String("listed_cifs", run.ForeignCIFs))
+	}
+	if run.Kind == store.SyncKindRelist && err == nil {
+		missed := res.New + res.Failed
+		e.logger().Info("daily re-list of the last 48 hours finished", slog.String("cif", s.company.CIF),
+			slog.Int("listed", res.Found), slog.Int("missed_by_incremental_syncs", missed))
+		if e.OnRelist != nil {
+			e.OnRelist(s.company.CIF, missed)
+		}
 	}
 	run.Found, run.New, run.Failed = res.Found, res.New, res.Failed
+	res.Status, res.Warning = run.Status, run.Warning
 	if ferr := e.Store.FinishSyncRun(s.wctx, run); ferr != nil {
 		e.logger().Error("recording sync outcome", slog.String("error", ferr.Error()))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -38,7 +39,19 @@ func TestStepQuotaWait(t *testing.T) {
 		require.True(t, waiting.ResumeAfter.Equal(qw.Until))
 		require.Equal(t, qw.Error(), waiting.Error)
 
+		// Issue 15 item 3: before the reset nobody asks ANAF again, a
+		// foreground sync (`efactura sync`) included.
+		calls := b.sim.Stats().Calls["listaMesajePaginatieFactura"]
+		_, done, err = b.engine.Step(ctx, run.ID, "test-owner", anafsync.StepOptions{})
+		require.True(t, errors.As(err, &qw), "%v", err)
+		require.False(t, done)
+		_, err = b.engine.SyncCompany(ctx, company.ID, nil)
+		require.True(t, errors.As(err, &qw), "%v", err)
+		require.True(t, qw.Until.Equal(*waiting.ResumeAfter))
+		require.Equal(t, calls, b.sim.Stats().Calls["listaMesajePaginatieFactura"], "no call before the reset")
+
 		b.sim.ClearFaults()
+		b.clock.Advance(qw.Until.Sub(b.clock.Now()) + time.Minute)
 		var during *store.SyncRun
 		progress := func(anafsync.Progress) {
 			if during == nil {

@@ -461,8 +461,9 @@ func (f *fixture) testSort(t *testing.T) {
 	}
 }
 
-// exampleListAnswer is PRODUCT.md §4's example list answer (shape only).
-const exampleListAnswer = `{"data":[{"id":42,"anaf_id":"3012345671","invoice_type":"FACTURA PRIMITA","cif_emitent":"12345674","cif_beneficiar":"98765438","issuer_name":"ALFA SOFT SRL","receiver_name":"BETA TRADING SRL","supplier_name":"ALFA SOFT SRL","supplier_cif":"12345674","invoice_number":"AS-0042","invoice_date":"2026-01-15","due_date":"2026-02-14","currency":"RON","total_amount":1190.00,"vat_amount":190.00,"synced_at":"2026-01-15T09:41:07Z","download_url":"https://gw.example/api/v1/invoices/42/download"}],"pagination":{"page":1,"per_page":50,"total":1,"pages":1,"has_next":false,"has_prev":false},"meta":{"company_id":3,"company_cif":"98765438"}}`
+// exampleListAnswer is PRODUCT.md §4's example list answer (shape only),
+// with issue 15's parse_status, parse_error, duplicate_of and conflict_of.
+const exampleListAnswer = `{"data":[{"id":42,"anaf_id":"3012345671","invoice_type":"FACTURA PRIMITA","cif_emitent":"12345674","cif_beneficiar":"98765438","issuer_name":"ALFA SOFT SRL","receiver_name":"BETA TRADING SRL","supplier_name":"ALFA SOFT SRL","supplier_cif":"12345674","invoice_number":"AS-0042","invoice_date":"2026-01-15","due_date":"2026-02-14","currency":"RON","total_amount":1190.00,"vat_amount":190.00,"synced_at":"2026-01-15T09:41:07Z","download_url":"https://gw.example/api/v1/invoices/42/download","parse_status":"ok","parse_error":null,"duplicate_of":null,"conflict_of":null}],"pagination":{"page":1,"per_page":50,"total":1,"pages":1,"has_next":false,"has_prev":false},"meta":{"company_id":3,"company_cif":"98765438"}}`
 
 // jsonKind names the JSON type of a raw value.
 func jsonKind(raw json.RawMessage) string {
@@ -628,6 +629,8 @@ func (f *fixture) testOneInvoice(t *testing.T) {
 				require.Contains(t, data, k)
 			}
 			require.Equal(t, "null", string(data["parse_error"]))
+			require.Equal(t, `"ok"`, string(data["parse_status"]))
+			require.Equal(t, "null", string(data["duplicate_of"]))
 			require.Equal(t, fmt.Sprintf("%q", fmt.Sprintf("%x", s.inv.ZIPSHA256)), string(data["zip_sha256"]))
 			require.Equal(t, strconv.Quote(s.inv.UploadID), string(data["upload_id"]))
 			require.Equal(t, strconv.Quote(s.inv.Details), string(data["anaf_details"]))
@@ -683,6 +686,7 @@ func (f *fixture) testOneInvoice(t *testing.T) {
 		require.Len(t, details.Errors, 1)
 		require.Contains(t, details.Errors[0], "BR-RO-065")
 		require.Equal(t, "null", string(data["parse_error"]))
+		require.Equal(t, `"anaf_errors"`, string(data["parse_status"]))
 	})
 
 	t.Run("unparsable", func(t *testing.T) {
@@ -692,7 +696,30 @@ func (f *fixture) testOneInvoice(t *testing.T) {
 			require.Equal(t, "string", jsonKind(data["parse_error"]), id)
 			require.NotEqual(t, `""`, string(data["parse_error"]), id)
 			require.Equal(t, "null", string(data["total_amount"]), id)
+			require.Equal(t, `"unreadable"`, string(data["parse_status"]), id)
 		}
+		// The list carries the same flag and text (issue 15 item 6).
+		rec := f.get(t, "/api/v1/invoices?per_page=100")
+		require.Equal(t, http.StatusOK, rec.Code)
+		var list struct {
+			Data []map[string]json.RawMessage `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &list))
+		status := map[string]string{}
+		for _, item := range list.Data {
+			var anafID, st string
+			require.NoError(t, json.Unmarshal(item["anaf_id"], &anafID))
+			require.NoError(t, json.Unmarshal(item["parse_status"], &st))
+			status[anafID] = st
+			if st == "unreadable" {
+				require.Equal(t, "string", jsonKind(item["parse_error"]), anafID)
+			} else {
+				require.Equal(t, "null", string(item["parse_error"]), anafID)
+			}
+		}
+		require.Equal(t, "unreadable", status[anafIDUnparsable])
+		require.Equal(t, "unreadable", status[anafIDBrokenZIP])
+		require.Equal(t, "anaf_errors", status[anafIDErrors])
 	})
 
 	t.Run("another company's invoice is 404", func(t *testing.T) {

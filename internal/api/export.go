@@ -16,7 +16,8 @@ import (
 // per invoice line (each invoice's details loaded: one query per invoice);
 // lang=ro (default) or en names the headers. The answer is an attachment
 // named facturi_<company CIF>_<YYYY-MM-DD, Bucharest>.csv|xlsx; a
-// personal number (CNP) of a buyer is masked.
+// personal number (CNP) of a buyer is masked. Invoices marked duplicate_of
+// another (ANAF re-published them) are left out unless include_duplicates=true.
 func (h *handler) exportInvoices(w http.ResponseWriter, r *http.Request) {
 	p := principalFrom(r.Context())
 	q := r.URL.Query()
@@ -41,6 +42,14 @@ func (h *handler) exportInvoices(w http.ResponseWriter, r *http.Request) {
 		req.Lang = lang
 	default:
 		writeError(w, http.StatusBadRequest, "INVALID_PARAMETER", "lang must be ro or en.")
+		return
+	}
+	switch strings.ToLower(q.Get("include_duplicates")) {
+	case "", "0", "false":
+	case "1", "true":
+		req.IncludeDuplicates = true
+	default:
+		writeError(w, http.StatusBadRequest, "INVALID_PARAMETER", "include_duplicates must be true or false.")
 		return
 	}
 	f, ok := invoiceFilter(w, r)

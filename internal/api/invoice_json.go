@@ -32,6 +32,24 @@ type invoiceJSON struct {
 	VATAmount     json.RawMessage `json:"vat_amount"`   // BT-110
 	SyncedAt      string          `json:"synced_at"`    // RFC 3339 UTC
 	DownloadURL   string          `json:"download_url"`
+	// ParseStatus is how the archive read the message: ok, unreadable
+	// (ParseError says why; the ZIP is kept byte for byte) or anaf_errors
+	// (ANAF's error list, ERORI FACTURA).
+	ParseStatus string  `json:"parse_status"`
+	ParseError  *string `json:"parse_error"`
+	// DuplicateOf is the id of the first invoice of the same identity
+	// (seller CIF, BT-1, BT-2) and total that ANAF listed under another
+	// message id; null otherwise. ConflictOf: the same identity with
+	// another total; null otherwise.
+	DuplicateOf *int64 `json:"duplicate_of"`
+	ConflictOf  *int64 `json:"conflict_of"`
+}
+
+func nullableID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
 }
 
 // xsDecimal is an amount as UBL writes it (xs:decimal): an optional sign,
@@ -89,6 +107,10 @@ func (h *handler) toJSON(inv *gateway.Invoice) invoiceJSON {
 		VATAmount:     decimalJSON(inv.VATAmount),
 		SyncedAt:      inv.SyncedAt.UTC().Format(time.RFC3339),
 		DownloadURL:   fmt.Sprintf("%s/api/v1/invoices/%d/download", h.BaseURL, inv.ID),
+		ParseStatus:   inv.ParseStatus(),
+		ParseError:    nullable(inv.ParseError),
+		DuplicateOf:   nullableID(inv.DuplicateOf),
+		ConflictOf:    nullableID(inv.ConflictOf),
 	}
 }
 

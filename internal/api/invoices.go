@@ -86,7 +86,6 @@ func invoiceID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 type invoiceDetailJSON struct {
 	invoiceJSON
 	Details    json.RawMessage `json:"details"`
-	ParseError *string         `json:"parse_error"`
 	ZIPSHA256  string          `json:"zip_sha256"`
 	UploadID   *string         `json:"upload_id"`
 	Detalii    *string         `json:"anaf_details"`
@@ -104,7 +103,7 @@ func (h *handler) getInvoice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := invoiceDetailJSON{invoiceJSON: h.toJSON(inv), Details: json.RawMessage("null"), ZIPSHA256: fmt.Sprintf("%x", inv.ZIPSHA256),
-		UploadID: nullable(inv.UploadID), Detalii: nullable(inv.Details), ParseError: nullable(inv.ParseError),
+		UploadID: nullable(inv.UploadID), Detalii: nullable(inv.Details),
 		Validation: toValidationJSON(verdict)}
 	if len(inv.ParsedJSON) > 0 {
 		out.Details = inv.ParsedJSON

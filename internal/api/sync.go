@@ -12,7 +12,7 @@ import (
 // in RFC 3339 UTC (null when unset).
 type syncRunJSON struct {
 	ID          int64   `json:"id"`
-	Status      string  `json:"status"` // queued | running | ok | partial | failed
+	Status      string  `json:"status"` // queued | running | ok | ok_with_warnings | partial | failed
 	StartedAt   string  `json:"started_at"`
 	FinishedAt  *string `json:"finished_at"`
 	WindowStart *string `json:"window_start"`
@@ -26,6 +26,16 @@ type syncRunJSON struct {
 	Warning     string  `json:"warning,omitempty"`
 	Error       string  `json:"error,omitempty"`
 	ResumeAfter *string `json:"resume_after,omitempty"`
+	// Issue 15: what the run met besides archiving (its warning says it in words).
+	Kind          string  `json:"kind"` // incremental | relist
+	Expired       int     `json:"expired_messages"`
+	ExpiredText   string  `json:"expired_text,omitempty"`
+	Deferred      int     `json:"deferred_messages"`
+	DeferredUntil *string `json:"deferred_until,omitempty"`
+	Foreign       int     `json:"foreign_messages"`
+	ForeignCIFs   string  `json:"foreign_cifs,omitempty"`
+	Duplicates    int     `json:"duplicate_messages"`
+	Conflicts     int     `json:"conflict_messages"`
 }
 
 func rfc3339(t *time.Time) *string {
@@ -42,6 +52,9 @@ func syncRunOut(r *gateway.SyncRun) syncRunJSON {
 		WindowStart: rfc3339(r.WindowStart), WindowEnd: rfc3339(r.WindowEnd), Pages: r.Pages, TotalPages: r.TotalPages,
 		Found: r.Found, New: r.New, Failed: r.Failed, AtRisk: r.AtRisk, Warning: r.Warning, Error: r.Error,
 		ResumeAfter: rfc3339(r.ResumeAfter),
+		Kind:        r.Kind, Expired: r.Expired, ExpiredText: r.ExpiredText, Deferred: r.Deferred,
+		DeferredUntil: rfc3339(r.DeferredUntil), Foreign: r.Foreign, ForeignCIFs: r.ForeignCIFs,
+		Duplicates: r.Duplicates, Conflicts: r.Conflicts,
 	}
 }
 

@@ -205,6 +205,7 @@ func (e *Env) syncEngine(enqueue anafsync.Enqueuer) *anafsync.Engine {
 	o := anafsync.Options{Store: e.Store, Secrets: e.Secrets, ANAFClient: e.ANAFClientFunc(), Logger: e.Logger, Enqueue: enqueue}
 	if e.Metrics != nil {
 		o.OnRunFinished = e.Metrics.ObserveSyncRun
+		o.OnRelist = e.Metrics.ObserveRelist
 	}
 	return anafsync.New(o)
 }

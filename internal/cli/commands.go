@@ -594,6 +594,9 @@ func (c *syncCmd) Run(g *globals) error {
 		return err
 	}
 	fmt.Fprintf(g.stdout, "company %s: found %d, new %d, failed %d (%.1fs)\n", comp.CIF, res.Found, res.New, res.Failed, res.Duration.Seconds())
+	if res.Warning != "" {
+		fmt.Fprintf(g.stderr, "warning: %s\n", res.Warning)
+	}
 	if res.Failed > 0 {
 		return &exitError{code: 1, err: fmt.Errorf("%d messages could not be archived; run sync again", res.Failed)}
 	}

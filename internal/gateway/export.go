@@ -20,6 +20,9 @@ type ExportRequest struct {
 	Format    string
 	Lines     bool
 	Lang      string
+	// IncludeDuplicates keeps invoices marked duplicate_of another (ANAF
+	// re-published them); by default an export counts an invoice once.
+	IncludeDuplicates bool
 }
 
 // ExportTooLarge is the Cause of an ErrExportTooLarge copy: how many
@@ -73,6 +76,7 @@ func (s *Service) Export(ctx context.Context, p Principal, req ExportRequest) (*
 		limit := s.exportCap()
 		f := req.Filter
 		f.CompanyID, f.Limit, f.Offset = c.ID, limit, 0
+		f.ExcludeDuplicates = !req.IncludeDuplicates
 		var total int
 		if req.Partner != "" {
 			rows, total, err = s.Store.InvoicesWithPartner(ctx, f, req.Partner)

@@ -45,7 +45,8 @@ func unverifiedRun(c *Company, run *SyncRun) *SyncRun {
 	}
 	r := *run
 	r.Found, r.New, r.Failed, r.AtRisk, r.Pages, r.TotalPages = 0, 0, 0, 0, 0, 0
-	r.Warning = ""
+	r.Expired, r.Deferred, r.Foreign, r.Duplicates, r.Conflicts = 0, 0, 0, 0, 0
+	r.Warning, r.ExpiredText, r.ForeignCIFs, r.DeferredUntil = "", "", "", nil
 	return &r
 }
 

@@ -19,6 +19,11 @@
 //     has passed, and re-enqueues open runs whose job died (no progress for
 //     StaleAfter and a free lease) — the fast path after a crash, instead
 //     of River's stuck-job rescue.
+//     It also queues, once per RelistEvery, a daily re-list of each synced
+//     company with auto-sync (a sync run of kind relist: the last 48 hours
+//     listed again, known messages not downloaded) that finds what ANAF
+//     published late (issue 15; anafsync.RelistWindow, metric
+//     efactura_sync_late_messages_total).
 //   - validate_archive (one-off, validate.go): validates archived invoices
 //     without a verdict by the current rules, in bounded steps; enqueued at
 //     start when any needs it, one at a time (River's unique options).
@@ -75,6 +80,9 @@ const (
 	StorageBackoffMax = 10 * time.Minute
 	RefreshAhead      = 7 * 24 * time.Hour
 	QuotaKeep         = 48 * time.Hour
+	// RelistEvery is how often each company's last 48 hours are listed
+	// again (late publication).
+	RelistEvery = 24 * time.Hour
 )
 
 // SyncCompanyArgs is the sync_company job: one step of run RunID of company CompanyID.
@@ -128,6 +136,8 @@ type Options struct {
 	ScheduleEvery time.Duration
 	// StorageBackoff overrides the first storage back-off (tests); default StorageBackoff.
 	StorageBackoff time.Duration
+	// RelistEvery overrides the daily re-list period (tests); default RelistEvery.
+	RelistEvery time.Duration
 	// Observe, when set, is told of every job execution: its kind, outcome
 	// ("ok", "snoozed", "cancelled", "error") and run time (metrics).
 	Observe func(kind, outcome string, d time.Duration)
@@ -210,6 +220,9 @@ func New(o Options) (*Runner, error) {
 	}
 	if o.StorageBackoff <= 0 {
 		o.StorageBackoff = StorageBackoff
+	}
+	if o.RelistEvery <= 0 {
+		o.RelistEvery = RelistEvery
 	}
 	r := &Runner{opts: o, log: o.Logger}
 	workers := river.NewWorkers()
@@ -454,6 +467,44 @@ func (r *Runner) ScheduleOnce(ctx context.Context) error {
 	for _, c := range due {
 		if _, err := r.StartSync(ctx, c.ID); err != nil {
 			r.log.Warn("scheduling a sync", slog.String("cif", c.CIF), slog.String("error", err.Error()))
+		}
+	}
+	return r.scheduleRelists(ctx, now)
+}
+
+// scheduleRelists queues the daily re-list of each company with auto-sync
+// that synced successfully at least once and whose last re-list started
+// RelistEvery ago or never ran. A company with a run open waits for the
+// next tick.
+func (r *Runner) scheduleRelists(ctx context.Context, now time.Time) error {
+	st := r.opts.Store
+	cs, err := st.Companies(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if !c.AutoSync || c.LastSyncedUntil == nil {
+			continue
+		}
+		last, err := st.LastSyncRunOfKind(ctx, c.ID, store.SyncKindRelist)
+		switch {
+		case err == nil && now.Sub(last.StartedAt) < r.opts.RelistEvery:
+			continue
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		run, existing, err := r.opts.Engine.QueueRelist(ctx, c.ID)
+		if err != nil {
+			r.log.Warn("scheduling the daily re-list", slog.String("cif", c.CIF), slog.String("error", err.Error()))
+			continue
+		}
+		if existing {
+			continue
+		}
+		if _, err := r.client.Insert(ctx, SyncCompanyArgs{CompanyID: c.ID, RunID: run.ID}, nil); err != nil {
+			// The run is open without a job: this function's next tick
+			// does not see it due, schedule_syncs resumes it once stale.
+			return fmt.Errorf("jobs: enqueue the re-list of company %d: %w", c.ID, err)
 		}
 	}
 	return nil

@@ -9,6 +9,9 @@
 //     efactura_db_wait_total, efactura_db_wait_seconds_total (sql.DBStats);
 //   - efactura_jobs_total{kind,outcome}, efactura_job_duration_seconds{kind};
 //   - efactura_sync_runs_total{status}, efactura_invoices_archived_total;
+//   - efactura_sync_relists_total, efactura_sync_late_messages_total (the
+//     daily re-list of the last 48 hours, and the messages it found that the
+//     incremental runs had missed: ANAF's late publication);
 //   - efactura_anaf_calls_total{endpoint,outcome},
 //     efactura_anaf_call_duration_seconds{endpoint} (anaf.Config.Observer);
 //   - efactura_anaf_quota_remaining{quota}, efactura_anaf_token_expiry_days,
@@ -55,6 +58,8 @@ type Metrics struct {
 	archived     prometheus.Counter
 	anafCalls    *prometheus.CounterVec
 	anafDuration *prometheus.HistogramVec
+	relists      prometheus.Counter
+	lateMessages prometheus.Counter
 	checks       *checksCollector
 }
 
@@ -81,7 +86,7 @@ func New(reg *prometheus.Registry) *Metrics {
 			Buckets: []float64{.01, .05, .1, .5, 1, 2.5, 5, 10, 15, 30, 60},
 		}, []string{"kind"}),
 		syncRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "efactura_sync_runs_total", Help: "Finished sync runs, by final status (ok, partial, failed).",
+			Name: "efactura_sync_runs_total", Help: "Finished sync runs, by final status (ok, ok_with_warnings, partial, failed).",
 		}, []string{"status"}),
 		archived: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "efactura_invoices_archived_total", Help: "ANAF messages archived (new ZIPs stored).",
@@ -93,13 +98,20 @@ func New(reg *prometheus.Registry) *Metrics {
 			Name: "efactura_anaf_call_duration_seconds", Help: "ANAF call attempt latency in seconds, by endpoint.",
 			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 		}, []string{"endpoint"}),
+		relists: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "efactura_sync_relists_total", Help: "Finished daily re-lists of the last 48 hours (one per company per day).",
+		}),
+		lateMessages: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "efactura_sync_late_messages_total",
+			Help: "Messages the daily re-list found that the incremental syncs had missed (ANAF published them late).",
+		}),
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "efactura_build_info", Help: "Always 1; labels carry the version and Go version.",
 	}, []string{"version", "goversion"})
 	build.WithLabelValues(version.String(), runtime.Version()).Set(1)
 	reg.MustRegister(m.httpRequests, m.httpDuration, m.jobs, m.jobDuration, m.syncRuns, m.archived,
-		m.anafCalls, m.anafDuration, build)
+		m.anafCalls, m.anafDuration, m.relists, m.lateMessages, build)
 	return m
 }
 
@@ -200,6 +212,16 @@ func (m *Metrics) ObserveSyncRun(status string, archived int) {
 	m.syncRuns.WithLabelValues(status).Inc()
 	if archived > 0 {
 		m.archived.Add(float64(archived))
+	}
+}
+
+// ObserveRelist records a finished daily re-list and how many messages it
+// found that the incremental runs had missed (cif is logged by the engine,
+// not a label).
+func (m *Metrics) ObserveRelist(_ string, missed int) {
+	m.relists.Inc()
+	if missed > 0 {
+		m.lateMessages.Add(float64(missed))
 	}
 }
 

@@ -65,6 +65,8 @@ func TestObserversCountANAFJobsAndSync(t *testing.T) {
 	m.ObserveJob("sync_company", "snoozed", time.Second)
 	m.ObserveSyncRun("ok", 3)
 	m.ObserveSyncRun("failed", 0)
+	m.ObserveRelist("12345674", 2)
+	m.ObserveRelist("98765438", 0)
 	out := scrape(t, m)
 	for _, want := range []string{
 		`efactura_anaf_calls_total{endpoint="descarcare",outcome="ok"} 1`,
@@ -74,6 +76,8 @@ func TestObserversCountANAFJobsAndSync(t *testing.T) {
 		`efactura_sync_runs_total{status="ok"} 1`,
 		`efactura_sync_runs_total{status="failed"} 1`,
 		`efactura_invoices_archived_total 3`,
+		`efactura_sync_relists_total 2`,
+		`efactura_sync_late_messages_total 2`,
 	} {
 		require.Contains(t, out, want)
 	}

@@ -6,8 +6,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/shopspring/decimal"
@@ -19,14 +21,26 @@ import (
 // invoiceListColumns are the columns of a listed invoice (no ZIP, no parsed JSON).
 const invoiceListColumns = `id, company_id, anaf_id, upload_id, message_type, details, cif_emitent, cif_beneficiar,
 	anaf_created_at, document_type, invoice_number, issue_date, due_date, currency, issuer_name,
-	receiver_name, supplier_cif, total_amount, vat_amount, parse_error, zip_sha256, synced_at`
+	receiver_name, supplier_cif, total_amount, vat_amount, parse_error, zip_sha256, synced_at, duplicate_of, conflict_of`
 
 func invoiceScanArgs(inv *Invoice, issueDate *sql.NullString) []any {
 	return []any{&inv.ID, &inv.CompanyID, &inv.ANAFID, &inv.UploadID, &inv.MessageType, &inv.Details,
 		&inv.CIFEmitent, &inv.CIFBeneficiar, timeCol{&inv.ANAFCreatedAt}, &inv.DocumentType,
 		&inv.InvoiceNumber, issueDate, &inv.DueDate, &inv.Currency, &inv.IssuerName,
 		&inv.ReceiverName, &inv.SupplierCIF, &inv.TotalAmount, &inv.VATAmount, &inv.ParseError,
-		&inv.ZIPSHA256, timeCol{&inv.SyncedAt}}
+		&inv.ZIPSHA256, timeCol{&inv.SyncedAt}, nullIDCol{&inv.DuplicateOf}, nullIDCol{&inv.ConflictOf}}
+}
+
+// nullIDCol scans a nullable id into an int64 (0 for NULL).
+type nullIDCol struct{ dst *int64 }
+
+func (c nullIDCol) Scan(src any) error {
+	var n sql.NullInt64
+	if err := n.Scan(src); err != nil {
+		return err
+	}
+	*c.dst = n.Int64
+	return nil
 }
 
 func scanInvoice(row interface{ Scan(...any) error }) (*Invoice, error) {
@@ -101,20 +115,129 @@ func (s *Store) InsertInvoice(ctx context.Context, inv *Invoice) (inserted bool,
 			inv.ParsedJSON, inv.ParseError, search, zip, inv.ZIPSHA256, tx.tv(inv.SyncedAt)).Scan(&inv.ID)
 		if err == nil {
 			inserted = true
-			return nil
+			return tx.markIdentity(ctx, inv)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return tx.wrap("insert invoice", err)
 		}
-		// The row exists: report its id.
-		err = tx.q.QueryRowContext(ctx, `SELECT id FROM invoices WHERE company_id = $1 AND anaf_id = $2`,
-			inv.CompanyID, inv.ANAFID).Scan(&inv.ID)
+		// The row exists: report its id and marks.
+		err = tx.q.QueryRowContext(ctx, `SELECT id, duplicate_of, conflict_of FROM invoices WHERE company_id = $1 AND anaf_id = $2`,
+			inv.CompanyID, inv.ANAFID).Scan(&inv.ID, nullIDCol{&inv.DuplicateOf}, nullIDCol{&inv.ConflictOf})
 		return tx.wrap("insert invoice: existing", err)
 	})
 	if err != nil {
 		return false, err
 	}
 	return inserted, nil
+}
+
+// InvoiceIdentity is the identity of an invoice, one rule for the whole
+// gateway (sync, upload, compliance): the seller's CIF, the number (BT-1)
+// and the issue date (BT-2). ok is false when a part is missing (an
+// unparsed document, ANAF's error list): such a row has no identity.
+func InvoiceIdentity(inv *Invoice) (supplierCIF, number, issueDate string, ok bool) {
+	supplierCIF, number, issueDate = strings.TrimSpace(inv.SupplierCIF), strings.TrimSpace(inv.InvoiceNumber), strings.TrimSpace(inv.IssueDate)
+	return supplierCIF, number, issueDate, supplierCIF != "" && number != "" && issueDate != ""
+}
+
+// SameTotal reports whether two totals (BT-112 as written) are the same
+// amount: compared as decimals ("100.0" = "100.00"), else as text.
+func SameTotal(a, b string) bool {
+	da, errA := decimal.NewFromString(strings.TrimSpace(a))
+	db, errB := decimal.NewFromString(strings.TrimSpace(b))
+	if errA == nil && errB == nil {
+		return da.Equal(db)
+	}
+	return strings.TrimSpace(a) == strings.TrimSpace(b)
+}
+
+// identityRow is one member of an identity group (markIdentity).
+type identityRow struct {
+	id          int64
+	created     time.Time
+	anafID      string
+	total       string
+	dup, confl  int64
+	wantDup     int64
+	wantConflct int64
+}
+
+// markIdentity marks the rows of the company and message type sharing
+// inv's identity (InvoiceIdentity) after inv was inserted: the first of
+// them (earliest data_creare, then the smaller ANAF id) is the original;
+// every other row with the same total is duplicate_of it, one with another
+// total is conflict_of it. A row is never marked against itself: rows of
+// one company have distinct ANAF message ids (an upload the gateway sent
+// and the message ANAF lists for it are one row, id_descarcare). inv's
+// DuplicateOf and ConflictOf are set.
+func (s *Store) markIdentity(ctx context.Context, inv *Invoice) error {
+	inv.MarkedDuplicates, inv.MarkedConflicts = 0, 0
+	supplier, number, date, ok := InvoiceIdentity(inv)
+	if !ok {
+		return nil
+	}
+	rows, err := s.q.QueryContext(ctx, `SELECT id, anaf_created_at, anaf_id, total_amount, duplicate_of, conflict_of FROM invoices
+		WHERE company_id = $1 AND supplier_cif = $2 AND invoice_number = $3 AND issue_date = $4 AND message_type = $5`,
+		inv.CompanyID, supplier, number, date, inv.MessageType)
+	if err != nil {
+		return s.wrap("invoice identity", err)
+	}
+	group, err := collect(rows, "invoice identity", s, func(row interface{ Scan(...any) error }) (*identityRow, error) {
+		var r identityRow
+		err := row.Scan(&r.id, timeCol{&r.created}, &r.anafID, &r.total, nullIDCol{&r.dup}, nullIDCol{&r.confl})
+		return &r, err
+	})
+	if err != nil || len(group) < 2 {
+		return err
+	}
+	sort.Slice(group, func(i, j int) bool {
+		a, b := group[i], group[j]
+		if !a.created.Equal(b.created) {
+			return a.created.Before(b.created)
+		}
+		if len(a.anafID) != len(b.anafID) {
+			return len(a.anafID) < len(b.anafID)
+		}
+		if a.anafID != b.anafID {
+			return a.anafID < b.anafID
+		}
+		return a.id < b.id
+	})
+	first := group[0]
+	for i := range group {
+		r := &group[i]
+		if i > 0 {
+			if SameTotal(r.total, first.total) {
+				r.wantDup = first.id
+			} else {
+				r.wantConflct = first.id
+			}
+		}
+		if r.wantDup != 0 && r.dup == 0 {
+			inv.MarkedDuplicates++
+		}
+		if r.wantConflct != 0 && r.confl == 0 {
+			inv.MarkedConflicts++
+		}
+		if r.wantDup != r.dup || r.wantConflct != r.confl {
+			if _, err := s.q.ExecContext(ctx, `UPDATE invoices SET duplicate_of = $1, conflict_of = $2 WHERE id = $3`,
+				nullID(r.wantDup), nullID(r.wantConflct), r.id); err != nil {
+				return s.wrap("mark invoice identity", err)
+			}
+		}
+		if r.id == inv.ID {
+			inv.DuplicateOf, inv.ConflictOf = r.wantDup, r.wantConflct
+		}
+	}
+	return nil
+}
+
+// nullID is an id parameter, NULL for 0.
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
 }
 
 // ExistingANAFIDs returns which of anafIDs the company already has.
@@ -248,6 +371,9 @@ func invoiceWhere(f InvoiceFilter) (string, []any) {
 	if q := foldSearch(strings.TrimSpace(f.Query)); q != "" {
 		conds = append(conds, "search_text LIKE "+arg("%"+escapeLike(q)+"%")+` ESCAPE '\'`)
 	}
+	if f.ExcludeDuplicates {
+		conds = append(conds, "duplicate_of IS NULL")
+	}
 	return strings.Join(conds, " AND "), args
 }
 
@@ -323,11 +449,12 @@ type InvoiceAmount struct {
 }
 
 // InvoiceAmounts lists the date, type, currency and total of the company's
-// invoices issued on or after from (YYYY-MM-DD), oldest first.
+// invoices issued on or after from (YYYY-MM-DD), oldest first; rows marked
+// duplicate_of another are left out (a re-published message counts once).
 func (s *Store) InvoiceAmounts(ctx context.Context, companyID int64, from string) ([]InvoiceAmount, error) {
 	rows, err := s.q.QueryContext(ctx, `
 		SELECT issue_date, message_type, currency, total_amount FROM invoices
-		WHERE company_id = $1 AND issue_date >= $2 ORDER BY issue_date, id`, companyID, from)
+		WHERE company_id = $1 AND issue_date >= $2 AND duplicate_of IS NULL ORDER BY issue_date, id`, companyID, from)
 	if err != nil {
 		return nil, s.wrap("invoice amounts", err)
 	}

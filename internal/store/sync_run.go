@@ -14,14 +14,17 @@ const (
 )
 
 const syncRunColumns = `id, company_id, started_at, finished_at, status, found_count, new_count, failed_count, error,
-	window_start, window_end, next_page, pages, total_pages, at_risk, warning, resume_after, updated_at`
+	window_start, window_end, next_page, pages, total_pages, at_risk, warning, resume_after, updated_at,
+	kind, expired_count, expired_text, deferred_count, deferred_until, foreign_count, foreign_cifs, duplicate_count, conflict_count`
 
 func scanSyncRun(row interface{ Scan(...any) error }) (*SyncRun, error) {
 	var r SyncRun
 	err := row.Scan(&r.ID, &r.CompanyID, timeCol{&r.StartedAt}, nullTimeCol{&r.FinishedAt}, &r.Status,
 		&r.Found, &r.New, &r.Failed, &r.Error,
 		nullTimeCol{&r.WindowStart}, nullTimeCol{&r.WindowEnd}, &r.NextPage, &r.Pages, &r.TotalPages,
-		&r.AtRisk, &r.Warning, nullTimeCol{&r.ResumeAfter}, nullTimeCol{&r.UpdatedAt})
+		&r.AtRisk, &r.Warning, nullTimeCol{&r.ResumeAfter}, nullTimeCol{&r.UpdatedAt},
+		&r.Kind, &r.Expired, &r.ExpiredText, &r.Deferred, nullTimeCol{&r.DeferredUntil}, &r.Foreign, &r.ForeignCIFs,
+		&r.Duplicates, &r.Conflicts)
 	if err != nil {
 		return nil, err
 	}
@@ -54,11 +57,17 @@ func (s *Store) StartSyncRun(ctx context.Context, companyID int64) (*SyncRun, er
 // ErrAlreadyExists when the company already has an open run (the unique
 // index sync_runs_one_open_idx: one open run per company, on every replica).
 func (s *Store) OpenSyncRun(ctx context.Context, companyID int64, status string) (*SyncRun, error) {
+	return s.OpenSyncRunKind(ctx, companyID, status, SyncKindIncremental)
+}
+
+// OpenSyncRunKind is OpenSyncRun for a run of the given kind
+// (SyncKindIncremental or SyncKindRelist).
+func (s *Store) OpenSyncRunKind(ctx context.Context, companyID int64, status, kind string) (*SyncRun, error) {
 	t := now()
-	r := &SyncRun{CompanyID: companyID, StartedAt: t, Status: status, NextPage: 1, UpdatedAt: &t}
+	r := &SyncRun{CompanyID: companyID, StartedAt: t, Status: status, NextPage: 1, UpdatedAt: &t, Kind: kind}
 	err := s.q.QueryRowContext(ctx, `
-		INSERT INTO sync_runs (company_id, started_at, status, next_page, updated_at) VALUES ($1, $2, $3, 1, $2) RETURNING id`,
-		companyID, s.tv(r.StartedAt), r.Status).Scan(&r.ID)
+		INSERT INTO sync_runs (company_id, started_at, status, next_page, updated_at, kind) VALUES ($1, $2, $3, 1, $2, $4) RETURNING id`,
+		companyID, s.tv(r.StartedAt), r.Status, kind).Scan(&r.ID)
 	if err != nil {
 		return nil, s.wrap("open sync run", err)
 	}
@@ -75,10 +84,13 @@ func (s *Store) SaveSyncRun(ctx context.Context, r *SyncRun) error {
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE sync_runs SET finished_at = $1, status = $2, found_count = $3, new_count = $4,
 			failed_count = $5, error = $6, window_start = $7, window_end = $8, next_page = $9,
-			pages = $10, total_pages = $11, at_risk = $12, warning = $13, resume_after = $14, updated_at = $15
-		WHERE id = $16`,
+			pages = $10, total_pages = $11, at_risk = $12, warning = $13, resume_after = $14, updated_at = $15,
+			expired_count = $16, expired_text = $17, deferred_count = $18, deferred_until = $19, foreign_count = $20,
+			foreign_cifs = $21, duplicate_count = $22, conflict_count = $23
+		WHERE id = $24`,
 		s.tpv(r.FinishedAt), r.Status, r.Found, r.New, r.Failed, r.Error, s.tpv(r.WindowStart), s.tpv(r.WindowEnd),
-		r.NextPage, r.Pages, r.TotalPages, r.AtRisk, r.Warning, s.tpv(r.ResumeAfter), s.tv(t), r.ID)
+		r.NextPage, r.Pages, r.TotalPages, r.AtRisk, r.Warning, s.tpv(r.ResumeAfter), s.tv(t),
+		r.Expired, r.ExpiredText, r.Deferred, s.tpv(r.DeferredUntil), r.Foreign, r.ForeignCIFs, r.Duplicates, r.Conflicts, r.ID)
 	return s.mustAffect("save sync run", res, err)
 }
 
@@ -192,6 +204,17 @@ func (s *Store) CompaniesDueForSync(ctx context.Context, at time.Time) ([]Compan
 		due = append(due, c)
 	}
 	return due, nil
+}
+
+// LastSyncRunOfKind returns the start of the company's latest run of the
+// kind; ErrNotFound when it never ran one.
+func (s *Store) LastSyncRunOfKind(ctx context.Context, companyID int64, kind string) (*SyncRun, error) {
+	r, err := scanSyncRun(s.q.QueryRowContext(ctx, `SELECT `+syncRunColumns+` FROM sync_runs WHERE company_id = $1 AND kind = $2
+		ORDER BY started_at DESC, id DESC LIMIT 1`, companyID, kind))
+	if err != nil {
+		return nil, s.wrap("last sync run of kind", err)
+	}
+	return r, nil
 }
 
 // SyncOutcome is the latest sync run of one company.

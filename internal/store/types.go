@@ -166,6 +166,39 @@ type Invoice struct {
 	ZIP       []byte // the original ZIP, byte for byte
 	ZIPSHA256 []byte
 	SyncedAt  time.Time
+
+	// DuplicateOf is the id of the first row of the same company and
+	// message type with the same invoice identity (InvoiceIdentity) and
+	// the same total under another ANAF message id (ANAF re-published
+	// it); 0 for none. ConflictOf is that first row's id when the total
+	// differs (a conflict, not a duplicate); 0 for none. Set by
+	// InsertInvoice (migration 00010).
+	DuplicateOf int64
+	ConflictOf  int64
+	// MarkedDuplicates and MarkedConflicts, set by InsertInvoice, count the
+	// rows of the identity it newly marked duplicate_of or conflict_of
+	// (this one, or an earlier-stored one when this one is the original).
+	MarkedDuplicates int
+	MarkedConflicts  int
+}
+
+// Parse statuses of an archived message (ParseStatus).
+const (
+	ParseOK         = "ok"          // the invoice was read
+	ParseUnreadable = "unreadable"  // the ZIP or its document could not be read (ParseError says why)
+	ParseANAFErrors = "anaf_errors" // ANAF's error list (ERORI FACTURA), read
+)
+
+// ParseStatus is how the archive read the message: ParseOK,
+// ParseUnreadable (ParseError set) or ParseANAFErrors.
+func (inv *Invoice) ParseStatus() string {
+	switch {
+	case inv.ParseError != "":
+		return ParseUnreadable
+	case inv.DocumentType == "ANAFErrors" || inv.MessageType == TypeErrors: // invoice.DocumentTypeANAFErrors
+		return ParseANAFErrors
+	}
+	return ParseOK
 }
 
 // InvoiceFilter selects invoices of one company for listing.
@@ -176,10 +209,13 @@ type InvoiceFilter struct {
 	DateFrom    string // YYYY-MM-DD, inclusive, on the issue date
 	DateTo      string
 	Query       string // free text over number and party names
-	SortBy      string // invoice_date | total_amount | synced_at | anaf_id
-	SortDesc    bool
-	Limit       int
-	Offset      int
+	// ExcludeDuplicates leaves out rows with DuplicateOf set (figures and
+	// exports, unless the caller asks for duplicates).
+	ExcludeDuplicates bool
+	SortBy            string // invoice_date | total_amount | synced_at | anaf_id
+	SortDesc          bool
+	Limit             int
+	Offset            int
 }
 
 // SyncRun records one synchronisation of a company.
@@ -205,6 +241,41 @@ type SyncRun struct {
 	Warning     string     // readable sentence about AtRisk; "" when none
 	ResumeAfter *time.Time // the run waits (ANAF quota) until then; nil: resume at once
 	UpdatedAt   *time.Time // last recorded progress
+
+	// What the run met besides archiving (migration 00010).
+	Kind          string     // SyncKindIncremental | SyncKindRelist
+	Expired       int        // messages ANAF refused as past its 60-day retention (recorded expired, never requested again)
+	ExpiredText   string     // ANAF's text of such a refusal
+	Deferred      int        // messages deferred to ANAF's daily quota reset
+	DeferredUntil *time.Time // the latest reset they wait for
+	Foreign       int        // messages ANAF listed for another CIF (dropped)
+	ForeignCIFs   string     // those CIFs, comma-separated, sorted
+	Duplicates    int        // archived messages marked duplicate_of an earlier one
+	Conflicts     int        // archived messages whose identity matches an earlier one with another total
+}
+
+// Sync run kinds.
+const (
+	SyncKindIncremental = "incremental" // the window since the last successful run
+	SyncKindRelist      = "relist"      // the daily re-list of the last 48 hours (late publication)
+)
+
+// Message states of sync_message_states.
+const (
+	MessageDeferred = "deferred" // waits for ANAF's daily download quota to reset (DeferredUntil)
+	MessageExpired  = "expired"  // ANAF refused it as past its 60-day retention: never requested again
+)
+
+// MessageState is what the sync knows of a listed message it did not archive.
+type MessageState struct {
+	CompanyID     int64
+	ANAFID        string
+	State         string     // MessageDeferred | MessageExpired
+	DeferredUntil *time.Time // MessageDeferred: not requested before this
+	ANAFText      string     // ANAF's answer, verbatim
+	MessageType   string
+	ANAFCreatedAt *time.Time
+	UpdatedAt     time.Time
 }
 
 // AuditEvent is one security-relevant action.

@@ -91,6 +91,8 @@ type invoiceRow struct {
 	Total       string // formatted in the page's language, with the currency
 	MessageType string
 	SyncedAt    time.Time
+	DuplicateOf int64 // the first invoice of the same identity (ANAF re-published it); 0 for none
+	ConflictOf  int64 // the first invoice of the same identity with another total; 0 for none
 }
 
 // dashboardPage is the data of dashboard.html.
@@ -289,6 +291,8 @@ func newInvoiceRow(lang string, inv *gateway.Invoice) invoiceRow {
 		Total:       formatMoney(lang, inv.TotalAmount, inv.Currency),
 		MessageType: inv.MessageType,
 		SyncedAt:    inv.SyncedAt,
+		DuplicateOf: inv.DuplicateOf,
+		ConflictOf:  inv.ConflictOf,
 	}
 	if inv.MessageType == gateway.TypeSent {
 		row.PartnerName, row.PartnerCIF = inv.ReceiverName, invoice.MaskCNP(inv.CIFBeneficiar) // a person's CNP is never listed
