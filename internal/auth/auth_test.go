@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +43,7 @@ func TestPassword(t *testing.T) {
 		ok, err := auth.CheckPassword(h, "pw")
 		require.NoError(t, err)
 		require.True(t, ok)
-		require.Equal(t, uint32(64*1024), auth.DefaultArgon2Params.Memory)
+		require.Equal(t, uint32(19*1024), auth.DefaultArgon2Params.Memory)
 	})
 
 	t.Run("Malformed", func(t *testing.T) {
@@ -153,11 +154,72 @@ func TestSessionStore(t *testing.T) {
 // zero Argon2Params (an unset options field) stands for them.
 func TestPasswordDefaults(t *testing.T) {
 	t.Parallel()
-	const prefix = "$argon2id$v=19$m=65536,t=3,p=2$"
+	const prefix = "$argon2id$v=19$m=19456,t=2,p=1$"
 	h, err := auth.HashPassword("corect cal baterie capsă")
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(h, prefix), h)
 	h, err = auth.Argon2Params{}.Hash("corect cal baterie capsă")
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(h, prefix), h)
+}
+
+// TestNeedsRehash: a hash made with other costs than the service's (the
+// earlier 64 MiB default among them) verifies with its own costs and is
+// to be rehashed; one made with the same costs is not.
+func TestNeedsRehash(t *testing.T) {
+	t.Parallel()
+	salt := []byte("0123456789abcdef")
+	// The earlier production default, m=65536,t=3,p=2, at its full cost.
+	key := argon2.IDKey([]byte("pw"), salt, 3, 64*1024, 2, 32)
+	old := "$argon2id$v=19$m=65536,t=3,p=2$" + base64.RawStdEncoding.EncodeToString(salt) + "$" + base64.RawStdEncoding.EncodeToString(key)
+	ok, err := auth.CheckPassword(old, "pw")
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.True(t, auth.DefaultArgon2Params.NeedsRehash(old))
+	require.True(t, auth.Argon2Params{}.NeedsRehash(old))
+	require.True(t, auth.TestArgon2Params.NeedsRehash(old))
+
+	h, err := auth.HashPassword("pw")
+	require.NoError(t, err)
+	require.False(t, auth.DefaultArgon2Params.NeedsRehash(h))
+	require.False(t, auth.Argon2Params{}.NeedsRehash(h))
+	require.True(t, auth.TestArgon2Params.NeedsRehash(h))
+
+	for _, p := range []auth.Argon2Params{
+		{Memory: 64, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32},
+		{Memory: 64, Time: 1, Threads: 2, SaltLen: 16, KeyLen: 32},
+		{Memory: 128, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
+		{Memory: 64, Time: 1, Threads: 1, SaltLen: 8, KeyLen: 32},
+		{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 16},
+	} {
+		h, err := auth.TestArgon2Params.Hash("pw")
+		require.NoError(t, err)
+		require.False(t, auth.TestArgon2Params.NeedsRehash(h))
+		require.True(t, p.NeedsRehash(h), "%+v", p)
+	}
+	require.True(t, auth.TestArgon2Params.NeedsRehash("plain"))
+}
+
+// TestHashesBounded: many parallel hashes and checks all complete (the
+// semaphore of MaxConcurrentHashes queues them, it does not refuse).
+func TestHashesBounded(t *testing.T) {
+	t.Parallel()
+	const n = 4 * auth.MaxConcurrentHashes
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			h, err := auth.TestArgon2Params.Hash("pw")
+			if err == nil {
+				var ok bool
+				ok, err = auth.CheckPassword(h, "pw")
+				if err == nil && !ok {
+					err = fmt.Errorf("hash %d: password not verified", i)
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		require.NoError(t, <-errs)
+	}
 }

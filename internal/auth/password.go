@@ -20,9 +20,33 @@ type Argon2Params struct {
 	KeyLen  uint32 // bytes
 }
 
-// DefaultArgon2Params follow OWASP's argon2id guidance (64 MiB, 3 passes,
-// 2 lanes; OWASP's floor is 19 MiB × 2): about 100 ms on a server core.
-var DefaultArgon2Params = Argon2Params{Memory: 64 * 1024, Time: 3, Threads: 2, SaltLen: 16, KeyLen: 32}
+// DefaultArgon2Params are OWASP's lower-memory argon2id choice (19 MiB,
+// 2 passes, 1 lane; its equivalent of 64 MiB × 3 at a third of the memory):
+// a login holds 19 MiB for the time of one hash (tens of milliseconds on a
+// server core), and at most MaxConcurrentHashes hashes run at once, so 10
+// parallel logins stay under 40 MiB of hashing. Hashes made with the
+// earlier default (m=65536,t=3,p=2) still verify — each hash records its
+// own costs — and the gateway rehashes them at the first successful login
+// (Argon2Params.NeedsRehash).
+var DefaultArgon2Params = Argon2Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// MaxConcurrentHashes bounds the argon2id computations (hashes and checks)
+// running at once in the process; more wait their turn. Each holds its
+// hash's memory (19 MiB at the default costs) while it runs.
+const MaxConcurrentHashes = 2
+
+// hashSlots is the semaphore of MaxConcurrentHashes.
+var hashSlots = make(chan struct{}, MaxConcurrentHashes)
+
+// idKey is argon2.IDKey inside a slot of hashSlots.
+func idKey(pw, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	hashSlots <- struct{}{}
+	defer func() { <-hashSlots }()
+	return argon2IDKey(pw, salt, time, memory, threads, keyLen)
+}
+
+// argon2IDKey is argon2.IDKey (a variable for the semaphore's test).
+var argon2IDKey = argon2.IDKey
 
 // TestArgon2Params are cheap parameters for tests only: they pass them
 // where the costs are configured (gateway.Service.PasswordParams,
@@ -41,7 +65,7 @@ const maxArgon2Memory = 1 << 20
 var b64 = base64.RawStdEncoding
 
 // HashPassword returns the argon2id PHC string of pw with a random salt and
-// DefaultArgon2Params: "$argon2id$v=19$m=65536,t=3,p=2$<salt>$<hash>"
+// DefaultArgon2Params: "$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>"
 // (unpadded standard base64).
 func HashPassword(pw string) (string, error) { return DefaultArgon2Params.Hash(pw) }
 
@@ -55,42 +79,73 @@ func (p Argon2Params) Hash(pw string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("auth: salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	key := idKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
 // CheckPassword reports whether pw matches hash (a HashPassword string),
-// comparing in constant time. A wrong password is (false, nil); a hash that
-// cannot be parsed is ErrMalformedHash.
+// comparing in constant time, with the costs recorded in hash. A wrong
+// password is (false, nil); a hash that cannot be parsed is
+// ErrMalformedHash.
 func CheckPassword(hash, pw string) (bool, error) {
+	h, err := parseHash(hash)
+	if err != nil {
+		return false, err
+	}
+	got := idKey([]byte(pw), h.salt, h.time, h.memory, h.threads, uint32(len(h.key)))
+	return subtle.ConstantTimeCompare(got, h.key) == 1, nil
+}
+
+// NeedsRehash reports whether hash was made with costs other than p's
+// (the zero Argon2Params: DefaultArgon2Params) — memory, passes, lanes,
+// salt or key length — or cannot be parsed. After a successful
+// CheckPassword, such a hash is replaced by p.Hash of the same password.
+func (p Argon2Params) NeedsRehash(hash string) bool {
+	if p == (Argon2Params{}) {
+		p = DefaultArgon2Params
+	}
+	h, err := parseHash(hash)
+	if err != nil {
+		return true
+	}
+	return h.memory != p.Memory || h.time != p.Time || h.threads != p.Threads ||
+		uint32(len(h.salt)) != p.SaltLen || uint32(len(h.key)) != p.KeyLen
+}
+
+// parsedHash is a PHC argon2id string taken apart.
+type parsedHash struct {
+	memory, time uint32
+	threads      uint8
+	salt, key    []byte
+}
+
+// parseHash takes a HashPassword string apart; ErrMalformedHash.
+func parseHash(hash string) (*parsedHash, error) {
 	parts := strings.Split(hash, "$")
 	// "", "argon2id", "v=19", "m=..,t=..,p=..", salt, key
 	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
-		return false, ErrMalformedHash
+		return nil, ErrMalformedHash
 	}
 	var version int
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return false, fmt.Errorf("%w: version %q", ErrMalformedHash, parts[2])
+		return nil, fmt.Errorf("%w: version %q", ErrMalformedHash, parts[2])
 	}
-	var (
-		memory, time uint32
-		threads      uint8
-	)
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &time, &threads); err != nil {
-		return false, fmt.Errorf("%w: parameters %q", ErrMalformedHash, parts[3])
+	var h parsedHash
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &h.memory, &h.time, &h.threads); err != nil {
+		return nil, fmt.Errorf("%w: parameters %q", ErrMalformedHash, parts[3])
 	}
-	if memory == 0 || memory > maxArgon2Memory || time == 0 || threads == 0 {
-		return false, fmt.Errorf("%w: parameters out of range", ErrMalformedHash)
+	if h.memory == 0 || h.memory > maxArgon2Memory || h.time == 0 || h.threads == 0 {
+		return nil, fmt.Errorf("%w: parameters out of range", ErrMalformedHash)
 	}
-	salt, err := b64.DecodeString(parts[4])
-	if err != nil || len(salt) == 0 {
-		return false, fmt.Errorf("%w: salt", ErrMalformedHash)
+	var err error
+	h.salt, err = b64.DecodeString(parts[4])
+	if err != nil || len(h.salt) == 0 {
+		return nil, fmt.Errorf("%w: salt", ErrMalformedHash)
 	}
-	want, err := b64.DecodeString(parts[5])
-	if err != nil || len(want) == 0 || len(want) > 1024 {
-		return false, fmt.Errorf("%w: key", ErrMalformedHash)
+	h.key, err = b64.DecodeString(parts[5])
+	if err != nil || len(h.key) == 0 || len(h.key) > 1024 {
+		return nil, fmt.Errorf("%w: key", ErrMalformedHash)
 	}
-	got := argon2.IDKey([]byte(pw), salt, time, memory, threads, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1, nil
+	return &h, nil
 }

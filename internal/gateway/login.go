@@ -68,6 +68,7 @@ func (s *Service) Login(ctx context.Context, ip, email, password string, start f
 		s.auditTarget(ctx, Actor{UserID: u.ID, IP: ip}, store.ActionUserLoginFailed, store.TargetUser(u.ID), "wrong password")
 		return nil, "", ErrLoginFailed
 	}
+	s.rehashPassword(ctx, u, password)
 	if u.Status != store.UserRejected {
 		// The right password: forget this address's failures of the account.
 		if err := th.succeeded(ctx, s.Store, email, ip); err != nil {
@@ -95,6 +96,27 @@ func (s *Service) Login(ctx context.Context, ip, email, password string, start f
 		n = ""
 	}
 	return u, n, nil
+}
+
+// rehashPassword replaces u's password hash, made with other argon2id
+// costs than the Service's (an earlier default: 64 MiB), by one at the
+// Service's costs, after the right password was typed. Only while the
+// stored hash is still the one checked, so a password change in the
+// meantime stands. A failure is logged: the old hash keeps working.
+func (s *Service) rehashPassword(ctx context.Context, u *User, password string) {
+	if !s.PasswordParams.NeedsRehash(u.PasswordHash) {
+		return
+	}
+	hash, err := s.PasswordParams.Hash(password)
+	if err == nil {
+		var replaced bool
+		if replaced, err = s.Store.ReplaceUserPasswordHash(ctx, u.ID, u.PasswordHash, hash); replaced {
+			u.PasswordHash = hash
+		}
+	}
+	if err != nil {
+		s.logger().WarnContext(ctx, "login: rehash the password at the current costs", "user_id", u.ID, "error", err.Error())
+	}
 }
 
 // RetryMinutes is the wait of a throttled login in whole minutes, rounded

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
@@ -94,4 +95,50 @@ func TestSessionUser(t *testing.T) {
 	res, err = b.gw.SessionUser(ctx, 1<<40, 0, now)
 	require.NoError(t, err)
 	require.True(t, res.Ended, "a vanished user")
+}
+
+// TestLoginRehash: a password hash made with other argon2id costs than
+// the Service's (an earlier default) still logs in, and the right password
+// replaces it by one at the Service's costs; a wrong password leaves it.
+// The replacement only happens while the hash is the one checked.
+func TestLoginRehash(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	start := func(*gateway.User) error { return nil }
+	older := auth.Argon2Params{Memory: 128, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+	oldHash, err := older.Hash(testPassword)
+	require.NoError(t, err)
+	u, err := b.st.CreateUser(ctx, "older@example.ro", oldHash, false, store.UserApproved)
+	require.NoError(t, err)
+	stored := func() string {
+		got, err := b.st.UserByID(ctx, u.ID)
+		require.NoError(t, err)
+		return got.PasswordHash
+	}
+
+	_, _, err = b.gw.Login(ctx, "192.0.2.8", u.Email, "wrong password", start)
+	require.ErrorIs(t, err, gateway.ErrLoginFailed)
+	require.Equal(t, oldHash, stored(), "a wrong password rehashes nothing")
+
+	_, _, err = b.gw.Login(ctx, "192.0.2.8", u.Email, testPassword, start)
+	require.NoError(t, err)
+	now := stored()
+	require.NotEqual(t, oldHash, now)
+	require.False(t, auth.TestArgon2Params.NeedsRehash(now), now)
+	ok, err := auth.CheckPassword(now, testPassword)
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	// At the Service's costs already: the next login keeps the hash.
+	_, _, err = b.gw.Login(ctx, "192.0.2.8", u.Email, testPassword, start)
+	require.NoError(t, err)
+	require.Equal(t, now, stored())
+
+	// A rehash racing a password change loses: the stored hash is no
+	// longer the one it checked.
+	replaced, err := b.st.ReplaceUserPasswordHash(ctx, u.ID, oldHash, "$argon2id$stale")
+	require.NoError(t, err)
+	require.False(t, replaced)
+	require.Equal(t, now, stored())
 }

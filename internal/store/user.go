@@ -82,6 +82,21 @@ func (s *Store) SetUserPassword(ctx context.Context, id int64, passwordHash stri
 	return s.mustAffect("set user password", res, err)
 }
 
+// ReplaceUserPasswordHash replaces the password hash only while it is
+// still old (a rehash at new costs after a login must not undo a password
+// change made in the meantime). It reports whether it replaced it.
+func (s *Store) ReplaceUserPasswordHash(ctx context.Context, id int64, old, passwordHash string) (bool, error) {
+	res, err := s.q.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3`, passwordHash, id, old)
+	if err != nil {
+		return false, s.wrap("replace user password hash", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, s.wrap("replace user password hash", err)
+	}
+	return n == 1, nil
+}
+
 // SetUserLang records the user's interface language ("ro", "en" or ""). ErrNotFound.
 func (s *Store) SetUserLang(ctx context.Context, id int64, lang string) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE users SET lang = $1 WHERE id = $2`, lang, id)
