@@ -1833,6 +1833,29 @@ func (f *Fpdf) addFontFromBytes(familyStr, styleStr string, jsonFileBytes, zFile
 		// 	styleStr = "BI"
 		// }
 
+		var sbarr map[int]int
+		if f.aliasNbPagesStr == "" {
+			sbarr = makeSubsetRange(57)
+		} else {
+			sbarr = makeSubsetRange(32)
+		}
+		// Patched: the same bytes under the same key were parsed before:
+		// their definition (widths shared, read only) and id are reused;
+		// the subsetting state (used runes, a fresh font file reading the
+		// same bytes) is this document's own.
+		bk, reusable := keyOfFontBytes(utf8Bytes)
+		pk := parsedFontKey{bytes: bk, fontkey: fontkey}
+		if reusable {
+			if p := loadParsedFont(pk); p != nil {
+				def := p.def
+				def.utf8File = newUTF8Font(&fileReader{readerPosition: 0, array: utf8Bytes})
+				def.utf8File.reuseKey = bk
+				def.usedRunes = sbarr
+				f.fonts[fontkey] = def
+				return
+			}
+		}
+
 		Type := "UTF8"
 		reader := fileReader{readerPosition: 0, array: utf8Bytes}
 
@@ -1854,12 +1877,6 @@ func (f *Fpdf) addFontFromBytes(familyStr, styleStr string, jsonFileBytes, zFile
 			MissingWidth: round(utf8File.DefaultWidth),
 		}
 
-		var sbarr map[int]int
-		if f.aliasNbPagesStr == "" {
-			sbarr = makeSubsetRange(57)
-		} else {
-			sbarr = makeSubsetRange(32)
-		}
 		def := fontDefType{
 			Tp:        Type,
 			Name:      fontkey,
@@ -1872,6 +1889,12 @@ func (f *Fpdf) addFontFromBytes(familyStr, styleStr string, jsonFileBytes, zFile
 		}
 		def.i, _ = generateFontID(def)
 		f.fonts[fontkey] = def
+		if reusable {
+			utf8File.reuseKey = bk
+			shared := def
+			shared.utf8File, shared.usedRunes = nil, nil
+			storeParsedFont(pk, &parsedUTF8Font{def: shared})
+		}
 	} else {
 		// load font definitions
 		var info fontDefType
@@ -4158,7 +4181,9 @@ func (f *Fpdf) putfonts() {
 				f.out("endobj")
 
 				// Embed CIDToGIDMap
-				cidToGidMap := make([]byte, 256*256*2)
+				// Patched: a pooled scratch buffer, cleared after use.
+				cidBuf := cidToGidMaps.Get().(*[]byte)
+				cidToGidMap := *cidBuf
 
 				for cc, glyph := range CodeSignDictionary {
 					cidToGidMap[cc*2] = byte(glyph >> 8)
@@ -4166,6 +4191,10 @@ func (f *Fpdf) putfonts() {
 				}
 
 				cidToGidMap = sliceCompress(cidToGidMap)
+				for i := range *cidBuf {
+					(*cidBuf)[i] = 0
+				}
+				cidToGidMaps.Put(cidBuf)
 				f.newobj()
 				f.out("<</Length " + strconv.Itoa(len(cidToGidMap)) + "/Filter /FlateDecode>>")
 				f.putstream(cidToGidMap)

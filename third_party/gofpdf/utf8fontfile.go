@@ -55,6 +55,7 @@ type utf8FontFile struct {
 	DefaultWidth         float64
 	symbolData           map[int]map[string][]int
 	CodeSymbolDictionary map[int]int
+	reuseKey             fontBytesKey // patched: the AddUTF8FontFromBytes bytes, when reusable
 }
 
 type tableDescription struct {
@@ -166,6 +167,10 @@ func (utf *utf8FontFile) calcInt32(x, y []int) []int {
 
 func (utf *utf8FontFile) generateChecksum(data []byte) []int {
 	if (len(data) % 4) != 0 {
+		// Patched: data may be a table sliced from the font's bytes, whose
+		// capacity runs into the next table: pad a copy, never the font
+		// (the caller's bytes, shared by every document and goroutine).
+		data = data[:len(data):len(data)]
 		for i := 0; (len(data) % 4) != 0; i++ {
 			data = append(data, 0)
 		}
@@ -661,14 +666,23 @@ func (utf *utf8FontFile) GenerateCutFont(usedRunes map[int]int) []byte {
 	utf.skip(4)
 	numSymbols := utf.readUint16()
 
-	symbolCharDictionary := utf.generateCMAP()
-	if symbolCharDictionary == nil {
-		return nil
+	// Patched: the cmap and loca tables of a font from
+	// AddUTF8FontFromBytes are read once and shared (read only); the
+	// widths read here (hmtx, at scale 1) were never used by the subset.
+	if t := loadCutTables(utf.reuseKey); utf.reuseKey.first != nil && t != nil {
+		utf.charSymbolDictionary = t.charSymbolDictionary
+		utf.symbolPosition = t.symbolPosition
+	} else {
+		symbolCharDictionary := utf.generateCMAP()
+		if symbolCharDictionary == nil {
+			return nil
+		}
+
+		utf.parseLOCATable(LocaFormat, numSymbols)
+		if utf.reuseKey.first != nil {
+			storeCutTables(utf.reuseKey, &cutTables{charSymbolDictionary: utf.charSymbolDictionary, symbolPosition: utf.symbolPosition})
+		}
 	}
-
-	utf.parseHMTXTable(metricsCount, numSymbols, symbolCharDictionary, 1.0)
-
-	utf.parseLOCATable(LocaFormat, numSymbols)
 
 	cidSymbolPairCollection, symbolArray, symbolCollection, symbolCollectionKeys := utf.parseSymbols(usedRunes)
 
@@ -983,8 +997,13 @@ func max(i, n int) int {
 }
 
 func (utf *utf8FontFile) assembleTables() []byte {
-	answer := make([]byte, 0)
 	tablesCount := len(utf.outTablesData)
+	// Patched: the font's final size is known; allocated once.
+	size := 12 + tablesCount*16
+	for _, t := range utf.outTablesData {
+		size += (len(t) + 3) &^ 3
+	}
+	answer := make([]byte, 0, size)
 	findSize := 1
 	writer := 0
 	for findSize*2 <= tablesCount {
@@ -1015,9 +1034,11 @@ func (utf *utf8FontFile) assembleTables() []byte {
 	}
 
 	for _, key := range tablesNames {
-		data := append([]byte{}, tables[key]...)
-		data = append(data, []byte{0, 0, 0}...)
-		answer = append(answer, data[:(len(data)&^3)]...)
+		// Patched: the table and its zero padding appended directly (the
+		// same bytes as padding a copy).
+		data := tables[key]
+		answer = append(answer, data...)
+		answer = append(answer, make([]byte, ((len(data)+3)&^3)-len(data))...)
 	}
 
 	checksum := utf.generateChecksum([]byte(answer))

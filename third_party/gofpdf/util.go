@@ -83,11 +83,19 @@ func slicesEqual(a, b []float64) bool {
 
 // sliceCompress returns a zlib-compressed copy of the specified byte array
 func sliceCompress(data []byte) []byte {
-	var buf bytes.Buffer
-	cmp, _ := zlib.NewWriterLevel(&buf, zlib.BestSpeed)
+	// Patched: a pooled compressor, Reset (the same output as a new one),
+	// writing into a pooled buffer; the result is copied out at its size.
+	buf := compressBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	cmp := zlibWriters.Get().(*zlib.Writer)
+	cmp.Reset(buf)
 	cmp.Write(data)
 	cmp.Close()
-	return buf.Bytes()
+	cmp.Reset(nil)
+	zlibWriters.Put(cmp)
+	out := append([]byte(nil), buf.Bytes()...)
+	compressBufs.Put(buf)
+	return out
 }
 
 // sliceUncompress returns an uncompressed copy of the specified zlib-compressed byte array

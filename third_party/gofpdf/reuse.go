@@ -1,0 +1,103 @@
+package gofpdf
+
+// Patches of the eFactura Gateway (see PATCHES.md): what every document
+// rebuilt although it never changes — the parsed UTF-8 fonts, the tables
+// of their subsetting, the zlib compressors — is built once and reused.
+// The bytes of every PDF are unchanged.
+
+import (
+	"bytes"
+	"compress/zlib"
+	"sync"
+)
+
+// fontBytesKey names the bytes of a font given to AddUTF8FontFromBytes
+// by identity (first byte and length): the caller keeps them unchanged
+// while fonts from them are in use, as it must anyway (the font object
+// reads them until Output).
+type fontBytesKey struct {
+	first *byte
+	n     int
+}
+
+func keyOfFontBytes(b []byte) (fontBytesKey, bool) {
+	if len(b) == 0 {
+		return fontBytesKey{}, false
+	}
+	return fontBytesKey{&b[0], len(b)}, true
+}
+
+// maxReusedFonts bounds each cache below: a program that hands over freshly
+// read bytes for every document only misses the cache, it does not grow it.
+const maxReusedFonts = 32
+
+// parsedUTF8Font is what addFontFromBytes derives from a UTF-8 font's bytes
+// and key: its definition (with the widths, shared read-only) and its id.
+type parsedUTF8Font struct {
+	def fontDefType
+}
+
+// cutTables are the font's tables that GenerateCutFont reads for every
+// subset: the character → glyph map (cmap) and the glyph offsets (loca).
+// Both are only read.
+type cutTables struct {
+	charSymbolDictionary map[int]int
+	symbolPosition       []int
+}
+
+var (
+	reuseMu     sync.Mutex
+	parsedFonts = map[parsedFontKey]*parsedUTF8Font{}
+	cutTableMap = map[fontBytesKey]*cutTables{}
+)
+
+type parsedFontKey struct {
+	bytes   fontBytesKey
+	fontkey string
+}
+
+func loadParsedFont(k parsedFontKey) *parsedUTF8Font {
+	reuseMu.Lock()
+	defer reuseMu.Unlock()
+	return parsedFonts[k]
+}
+
+func storeParsedFont(k parsedFontKey, p *parsedUTF8Font) {
+	reuseMu.Lock()
+	defer reuseMu.Unlock()
+	if len(parsedFonts) < maxReusedFonts {
+		parsedFonts[k] = p
+	}
+}
+
+func loadCutTables(k fontBytesKey) *cutTables {
+	reuseMu.Lock()
+	defer reuseMu.Unlock()
+	return cutTableMap[k]
+}
+
+func storeCutTables(k fontBytesKey, t *cutTables) {
+	reuseMu.Lock()
+	defer reuseMu.Unlock()
+	if len(cutTableMap) < maxReusedFonts {
+		cutTableMap[k] = t
+	}
+}
+
+// zlibWriters are BestSpeed compressors for sliceCompress: each holds
+// about a megabyte of tables that NewWriterLevel would allocate and clear
+// again for every stream.
+var zlibWriters = sync.Pool{New: func() interface{} {
+	w, _ := zlib.NewWriterLevel(nil, zlib.BestSpeed)
+	return w
+}}
+
+// cidToGidMaps are the 128 KiB scratch buffers of putfonts' CIDToGIDMap,
+// handed back cleared.
+var cidToGidMaps = sync.Pool{New: func() interface{} {
+	b := make([]byte, 256*256*2)
+	return &b
+}}
+
+// compressBufs are sliceCompress's output buffers.
+var compressBufs = sync.Pool{New: func() interface{} { return new(bytes.Buffer) }}
