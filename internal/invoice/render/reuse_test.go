@@ -111,4 +111,3 @@ func TestPDFAllocations(t *testing.T) {
 		t.Fatalf("a typical PDF allocated %.1f MB, want ≤ 2 MB", per/(1<<20))
 	}
 }
-
