@@ -4,7 +4,8 @@
 # one login and during 10 parallel logins (password hashing is argon2id;
 # its memory per hash is what moves these figures). VmRSS is sampled every
 # 20 ms; "peak" is the largest sample of the phase, and VmHWM the kernel's
-# high-water mark since the phase began (reset through /proc/PID/clear_refs).
+# high-water mark since the phase began (reset through /proc/PID/clear_refs);
+# "cpu" the gateway's CPU time (user + system) during the phase.
 #
 #   bench/rss.sh [LOGINS]        default 10 parallel logins
 #   RSS_IDLE=8                   seconds to let the demo's first sync settle
@@ -35,13 +36,16 @@ cred="$work/data/demo-credentials.txt"
 email=$(awk '/^admin_email:/ {print $2}' "$cred")
 pass=$(awk '/^admin_password:/ {print $2}' "$cred")
 
+ticks() { awk '{print $14 + $15}' "/proc/$gw/stat"; }
+hz=$(getconf CLK_TCK)
 mib() { awk -v k="$1:" '$1 == k {printf "%.1f", $2/1024}' "/proc/$gw/status"; }
 reset_hwm() { echo 5 >"/proc/$gw/clear_refs" 2>/dev/null || true; }
 # sample PHASE CMD...: runs CMD while sampling VmRSS, prints the phase's line.
 sample() {
-	local phase=$1 peak=0 r
+	local phase=$1 peak=0 r t0
 	shift
 	reset_hwm
+	t0=$(ticks)
 	"$@" &
 	local job=$!
 	while kill -0 "$job" 2>/dev/null; do
@@ -52,7 +56,8 @@ sample() {
 	wait "$job"
 	r=$(awk '$1 == "VmRSS:" {print $2}' "/proc/$gw/status")
 	((r > peak)) && peak=$r
-	printf '%-22s VmRSS %6s  peak %6.1f  VmHWM %6s\n' "$phase" "$(mib VmRSS)" "$(awk -v p="$peak" 'BEGIN {print p/1024}')" "$(mib VmHWM)"
+	printf '%-22s VmRSS %6s  peak %6.1f  VmHWM %6s  cpu %6.0f ms\n' "$phase" "$(mib VmRSS)" "$(awk -v p="$peak" 'BEGIN {print p/1024}')" "$(mib VmHWM)" \
+		"$(awk -v a="$t0" -v b="$(ticks)" -v hz="$hz" 'BEGIN {print (b - a) * 1000 / hz}')"
 }
 login() {
 	local code

@@ -42,21 +42,27 @@ const MaxConcurrentHashes = 1
 // hashSlots is the semaphore of MaxConcurrentHashes.
 var hashSlots = make(chan struct{}, MaxConcurrentHashes)
 
-// releaseAfterKiB: a hash of at least this much memory (4 MiB) returns
-// it to the operating system before giving up its slot.
-const releaseAfterKiB = 4 << 10
+// releaseFromKiB: around a hash of at least this much memory (4 MiB), the
+// process returns its free memory to the operating system.
+const releaseFromKiB = 4 << 10
 
-// idKey is argon2.IDKey inside a slot of hashSlots. The hash's memory,
-// garbage once IDKey returns, goes back to the operating system before
-// the slot is given up (a collection and a scavenge: a few milliseconds
-// next to the hash's tens), so neither a login's 19 MiB lingers in the
-// process's RSS until the runtime's background scavenger gets to it, nor
-// do the blocks of a burst of logins pile up before a collection.
+// idKey is argon2.IDKey inside a slot of hashSlots. Around a hash of at
+// least releaseFromKiB, free memory goes back to the operating system (a
+// collection and a scavenge: a few milliseconds next to the hash's tens):
+// before it, so the hash's 19 MiB come on top of what the process really
+// holds rather than of garbage the runtime's background scavenger has not
+// returned yet; after it, so the hash's memory — garbage once IDKey
+// returns — does not linger in the RSS, nor do the blocks of a burst of
+// logins pile up before a collection.
 func idKey(pw, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
 	hashSlots <- struct{}{}
 	defer func() { <-hashSlots }()
+	release := memory >= releaseFromKiB
+	if release {
+		debug.FreeOSMemory()
+	}
 	key := argon2IDKey(pw, salt, time, memory, threads, keyLen)
-	if memory >= releaseAfterKiB {
+	if release {
 		debug.FreeOSMemory()
 	}
 	return key
