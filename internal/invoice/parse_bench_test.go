@@ -3,6 +3,7 @@ package invoice_test
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -107,7 +108,7 @@ func BenchmarkParse(b *testing.B) {
 		run(b, func() error {
 			d := xml.NewDecoder(bytes.NewReader(data))
 			for {
-				if _, err := d.Token(); err == io.EOF {
+				if _, err := d.Token(); errors.Is(err, io.EOF) {
 					return nil
 				} else if err != nil {
 					return err
