@@ -134,6 +134,9 @@ var matrix = []struct {
 	{matrixRoute{"GET", "/api/v1/sync"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"POST", "/api/v1/sync"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"POST", "/api/v1/validate"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"POST", "/api/v1/invoices"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/uploads"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/uploads/{id}"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	// State-changing web routes, sent same-origin with an empty form.
 	{matrixRoute{"POST", "/register"}, [6]string{bad, bad, bad, bad, bad, bad}},
 	{matrixRoute{"POST", "/companies/{id}/sync"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
