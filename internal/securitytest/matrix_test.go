@@ -116,6 +116,12 @@ var matrix = []struct {
 	{matrixRoute{"GET", "/anaf/callback"}, [6]string{toLogin, toPend, acted, acted, acted, forbid}},
 	{matrixRoute{"GET", "/invitations"}, [6]string{toLogin, toPend, ok, ok, ok, ok}},
 	{matrixRoute{"GET", "/validate"}, [6]string{toLogin, toPend, ok, ok, ok, ok}},
+	// Sending invoices (issue 14): members only; no upload has the
+	// company's id, so an upload's page is 404 to everyone.
+	{matrixRoute{"GET", "/companies/{id}/upload"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	{matrixRoute{"GET", "/companies/{id}/uploads"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	{matrixRoute{"GET", "/uploads/{id}"}, [6]string{toLogin, toPend, nf, nf, nf, nf}},
+	{matrixRoute{"GET", "/uploads/{id}/status"}, [6]string{toLogin, toPend, nf, nf, nf, nf}},
 	// Administration: 404 to everyone but admins (not even known to exist).
 	{matrixRoute{"GET", "/admin/users"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
 	{matrixRoute{"GET", "/admin/anaf"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
@@ -142,6 +148,8 @@ var matrix = []struct {
 	{matrixRoute{"POST", "/companies/{id}/sync"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
 	{matrixRoute{"POST", "/companies"}, [6]string{toLogin, toPend, bad, bad, bad, bad}},
 	{matrixRoute{"POST", "/validate"}, [6]string{toLogin, toPend, bad, bad, bad, bad}},
+	{matrixRoute{"POST", "/companies/{id}/upload"}, [6]string{toLogin, toPend, bad, nf, nf, bad}},
+	{matrixRoute{"POST", "/invoices/{id}/message"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
 	{matrixRoute{"POST", "/companies/{id}"}, [6]string{toLogin, toPend, bad, nf, nf, bad}},
 	{matrixRoute{"POST", "/companies/{id}/members"}, [6]string{toLogin, toPend, bad, nf, nf, forbid}},
 	{matrixRoute{"POST", "/companies/{id}/keys"}, [6]string{toLogin, toPend, bad, nf, nf, forbid}},
@@ -193,6 +201,8 @@ var webRoutes = []string{
 	"POST /companies/{id}/join-requests/{rid}/decline", "POST /companies/{id}/leave", "POST /companies/{id}/consent",
 	"GET /invitations", "POST /invitations/{id}/accept", "POST /invitations/{id}/decline",
 	"GET /validate", "POST /validate",
+	"GET /companies/{id}/upload", "POST /companies/{id}/upload", "GET /companies/{id}/uploads",
+	"GET /uploads/{id}", "GET /uploads/{id}/status", "POST /invoices/{id}/message",
 }
 
 // TestMatrixCoversRoutes fails when a route of the web route table (read

@@ -140,6 +140,12 @@ func templateFuncs(lang string) template.FuncMap {
 			}
 			return msg
 		},
+		// datetime shows a time in Europe/Bucharest: dd.mm.yyyy HH:MM (ro).
+		"datetime": func(t time.Time) string { return formatDateTime(lang, t) },
+		// day shows a YYYY-MM-DD day: dd.mm.yyyy (ro).
+		"day": func(d string) string { return formatDay(lang, d) },
+		// uploadState is an upload state's label.
+		"uploadState": func(s gateway.UploadState) string { return translate(lang, "upload.state."+string(s)) },
 		// num formats an integer with thousands separators.
 		"num": func(n int) string { return formatInt(lang, n) },
 	}
