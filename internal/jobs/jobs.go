@@ -213,6 +213,7 @@ func New(o Options) (*Runner, error) {
 	river.AddWorker(workers, &syncWorker{r: r})
 	river.AddWorker(workers, &scheduleWorker{r: r})
 	river.AddWorker(workers, &refreshWorker{r: r})
+	addUploadWorkers(workers, r) // upload.go
 	cfg := &river.Config{
 		Logger:               o.Logger.With(slog.String("component", "river")),
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
@@ -232,6 +233,7 @@ func New(o Options) (*Runner, error) {
 				return RefreshTokensArgs{}, nil
 			}, &river.PeriodicJobOpts{ID: "refresh_tokens", RunOnStart: true}),
 		}
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs, uploadPeriodicJobs()...)
 	}
 	client, err := river.NewClient(driverFor(o.Store), cfg)
 	if err != nil {
