@@ -166,13 +166,16 @@ func (e *Engine) SendUpload(ctx context.Context, id int64, final bool) (UploadNe
 		}
 		return e.notSent(ctx, u, final, err)
 	}
-	started := e.now().UTC()
-	pstarted := &started
-	// Committed before the call: a process that dies while sending leaves
-	// the mark, and the retried job turns the upload unknown instead of
-	// sending it again.
-	if err := st.UpdateUpload(ctx, u.ID, store.UploadUpdate{SendStartedAt: &pstarted}, store.UploadSending); err != nil {
-		return UploadNext{Done: errors.Is(err, store.ErrNotFound)}, ignoreMoved(err)
+	// Claimed and committed before the call: a process that dies while
+	// sending leaves the mark, and the retried job turns the upload
+	// unknown instead of sending it again; of two concurrent jobs only one
+	// claims it.
+	claimed, err := st.ClaimUploadSend(ctx, u.ID, e.now().UTC())
+	if err != nil {
+		return UploadNext{}, err
+	}
+	if !claimed {
+		return UploadNext{Done: true}, nil
 	}
 	standard := u.Standard
 	if standard == "" {
@@ -243,9 +246,36 @@ func ignoreMoved(err error) error {
 	return err
 }
 
+// PollLease is how long one poll step holds its upload (next_poll_at)
+// against a duplicate poll job; a step left by a dead process is taken
+// over after it.
+const PollLease = 20 * time.Second
+
 // PollUpload follows a pending upload (stareMesaj) or reconciles an unknown
-// one; other states are Done.
+// one; other states are Done. One step runs at a time per upload: it
+// claims the upload's next_poll_at (a duplicate job finds it held and is
+// Done), and leaves it at the time of the next step.
 func (e *Engine) PollUpload(ctx context.Context, id int64) (UploadNext, error) {
+	now := e.now().UTC()
+	claimed, err := e.Store.ClaimUploadPoll(ctx, id, now, now.Add(PollLease))
+	if err != nil {
+		return UploadNext{}, err
+	}
+	if !claimed {
+		return UploadNext{Done: true}, nil
+	}
+	next, err := e.pollStep(ctx, id)
+	if next.Poll && !next.Done {
+		at := e.now().Add(next.After).UTC()
+		pat := &at
+		if uerr := e.Store.UpdateUpload(context.WithoutCancel(ctx), id, store.UploadUpdate{NextPollAt: &pat}); uerr != nil && err == nil {
+			err = ignoreMoved(uerr)
+		}
+	}
+	return next, err
+}
+
+func (e *Engine) pollStep(ctx context.Context, id int64) (UploadNext, error) {
 	u, err := e.Store.UploadByID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return UploadNext{Done: true}, nil
@@ -273,8 +303,6 @@ func (e *Engine) PollUpload(ctx context.Context, id int64) (UploadNext, error) {
 			return UploadNext{}, ignoreMoved(err)
 		}
 		return UploadNext{Poll: true, Sync: true, After: backoffAt(e.reconcilePolls(), u.Polls)}, nil
-	case store.UploadSending:
-		return UploadNext{Poll: true, After: time.Second}, nil
 	}
 	return UploadNext{Done: true}, nil
 }
@@ -326,9 +354,7 @@ func (e *Engine) pollPending(ctx context.Context, u *store.Upload) (UploadNext, 
 		return UploadNext{Done: true}, ignoreMoved(err)
 	}
 	// in prelucrare (or a state ANAF has not documented): later.
-	at := e.now().Add(next).UTC()
-	pat := &at
-	if err := e.Store.UpdateUpload(ctx, u.ID, store.UploadUpdate{Polls: &polls, NextPollAt: &pat}, store.UploadPending); err != nil {
+	if err := e.Store.UpdateUpload(ctx, u.ID, store.UploadUpdate{Polls: &polls}, store.UploadPending); err != nil {
 		return UploadNext{Done: true}, ignoreMoved(err)
 	}
 	return UploadNext{Poll: true, After: next}, nil

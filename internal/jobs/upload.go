@@ -22,12 +22,15 @@ import (
 //   - poll_upload {upload_id}: follows a pending upload through stareMesaj
 //     with backoff (anafsync.DefaultUploadPolls; quota → snooze until the
 //     reset), and reconciles an unknown one by queueing syncs of its company
-//     and matching the archived messages, for anafsync.UnknownFor. One job
-//     per upload (unique by args while not finished), snoozing between steps.
+//     and matching the archived messages, for anafsync.UnknownFor. The job
+//     snoozes between steps; each step claims the upload's next_poll_at
+//     (anafsync.PollLease), so a duplicate job finds it held and ends.
 //   - resume_uploads (periodic, every ResumeUploadsEvery): queues the job an
-//     upload in sending, pending or unknown (within UnknownFor) should have —
-//     after a crash between a state change and the next job's insert.
-//     Uniqueness makes it a no-op when the job exists.
+//     upload should have and lost (a process killed mid-poll, a crash
+//     between a state change and the next job's insert): send_upload for
+//     one still sending after a minute (unique: a no-op when it exists),
+//     poll_upload for one pending or unknown (within UnknownFor) whose next
+//     poll is overdue. A restarted process runs it at once.
 
 // ResumeUploadsEvery is the period of resume_uploads.
 const ResumeUploadsEvery = time.Minute
@@ -62,9 +65,11 @@ type PollUploadArgs struct {
 // Kind is "poll_upload".
 func (PollUploadArgs) Kind() string { return "poll_upload" }
 
-// InsertOpts: snoozes do not count; errors (database) are retried.
+// InsertOpts: snoozes do not count; errors (database) are retried. Not
+// unique in River (a job left running by a dead process would block its
+// replacement until River's rescue): the step's claim dedupes.
 func (PollUploadArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 25, UniqueOpts: uploadUnique}
+	return river.InsertOpts{MaxAttempts: 25}
 }
 
 // ResumeUploadsArgs is the periodic resume_uploads job.
@@ -84,9 +89,9 @@ func addUploadWorkers(w *river.Workers, r *Runner) {
 	river.AddWorker(w, &resumeUploadsWorker{r: r})
 }
 
-func uploadPeriodicJobs() []*river.PeriodicJob {
+func uploadPeriodicJobs(every time.Duration) []*river.PeriodicJob {
 	return []*river.PeriodicJob{
-		river.NewPeriodicJob(river.PeriodicInterval(ResumeUploadsEvery), func() (river.JobArgs, *river.InsertOpts) {
+		river.NewPeriodicJob(river.PeriodicInterval(every), func() (river.JobArgs, *river.InsertOpts) {
 			return ResumeUploadsArgs{}, nil
 		}, &river.PeriodicJobOpts{ID: "resume_uploads", RunOnStart: true}),
 	}
@@ -203,7 +208,11 @@ func (w *resumeUploadsWorker) Work(ctx context.Context, job *river.Job[ResumeUpl
 // no-op for those that have it) and prunes expired idempotency keys.
 func (r *Runner) ResumeUploads(ctx context.Context) error {
 	st := r.opts.Store
-	if _, err := st.PruneIdempotency(ctx, time.Now()); err != nil {
+	now := time.Now()
+	if r.opts.Engine.Now != nil {
+		now = r.opts.Engine.Now()
+	}
+	if _, err := st.PruneIdempotency(ctx, now); err != nil {
 		r.log.Warn("pruning idempotency keys", slog.String("error", err.Error()))
 	}
 	var errs []error
@@ -216,7 +225,7 @@ func (r *Runner) ResumeUploads(ctx context.Context) error {
 			var args river.JobArgs = PollUploadArgs{UploadID: u.ID}
 			switch state {
 			case store.UploadSending:
-				if time.Since(u.CreatedAt) < ResumeUploadsEvery {
+				if now.Sub(u.CreatedAt) < time.Minute {
 					continue // its job was queued with it
 				}
 				args = SendUploadArgs{UploadID: u.ID}
@@ -225,9 +234,12 @@ func (r *Runner) ResumeUploads(ctx context.Context) error {
 				if u.SentAt != nil {
 					since = *u.SentAt
 				}
-				if time.Since(since) > anafsync.UnknownFor {
+				if now.Sub(since) > anafsync.UnknownFor {
 					continue
 				}
+			}
+			if state != store.UploadSending && u.NextPollAt != nil && u.NextPollAt.After(now) {
+				continue // its job is due later (or a step holds it)
 			}
 			if _, err := r.client.Insert(ctx, args, nil); err != nil {
 				errs = append(errs, err)

@@ -389,3 +389,32 @@ func (s *Store) SQLTx() *sql.Tx {
 	}
 	return nil
 }
+
+// ClaimUploadSend marks upload id as being sent (send_started_at = at)
+// when it is in state sending and no attempt began yet; false when
+// another attempt did (or the upload moved on). The mark is committed
+// before the upload call, so a send is never made twice.
+func (s *Store) ClaimUploadSend(ctx context.Context, id int64, at time.Time) (bool, error) {
+	res, err := s.q.ExecContext(ctx, `UPDATE uploads SET send_started_at = $1, updated_at = $1
+		WHERE id = $2 AND state = 'sending' AND send_started_at IS NULL`, s.tv(at), id)
+	if err != nil {
+		return false, s.wrap("claim upload send", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.wrap("claim upload send", err)
+}
+
+// ClaimUploadPoll lets one poll step of upload id run: it sets
+// next_poll_at to leaseUntil when the upload is pending or unknown and its
+// next poll is due (NULL or at or before now); false when another job
+// holds it or the upload is finished.
+func (s *Store) ClaimUploadPoll(ctx context.Context, id int64, now, leaseUntil time.Time) (bool, error) {
+	res, err := s.q.ExecContext(ctx, `UPDATE uploads SET next_poll_at = $1
+		WHERE id = $2 AND state IN ('pending', 'unknown') AND (next_poll_at IS NULL OR next_poll_at <= $3)`,
+		s.tv(leaseUntil), id, s.tv(now))
+	if err != nil {
+		return false, s.wrap("claim upload poll", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.wrap("claim upload poll", err)
+}
