@@ -49,10 +49,10 @@ var DefaultReconcilePolls = []time.Duration{30 * time.Second, time.Minute, 2 * t
 
 // UploadNext tells the job runner what to do after a step of an upload.
 type UploadNext struct {
-	Done bool          // the upload reached a final state (or is gone): no more work
-	Poll bool          // queue (or continue) the poll job after After
-	Sync bool          // queue a sync of the company (reconciliation of an unknown upload)
-	Retry bool         // the send did not happen (nothing reached ANAF): try again after After
+	Done  bool          // the upload reached a final state (or is gone): no more work
+	Poll  bool          // queue (or continue) the poll job after After
+	Sync  bool          // queue a sync of the company (reconciliation of an unknown upload)
+	Retry bool          // the send did not happen (nothing reached ANAF): try again after After
 	After time.Duration // wait before the next step
 }
 
