@@ -149,6 +149,13 @@ type Engine struct {
 	// status (ok, partial, failed) and how many new messages it archived
 	// (metrics).
 	OnRunFinished func(status string, archived int)
+	// UploadPolls are the waits between stareMesaj calls of a pending
+	// upload (nil: DefaultUploadPolls); ReconcilePolls those between the
+	// reconciliation rounds of an unknown one (nil: DefaultReconcilePolls).
+	UploadPolls    []time.Duration
+	ReconcilePolls []time.Duration
+	// OnUpload, when set, is told of every state change of an upload.
+	OnUpload func(UploadEvent)
 
 	// enqueue, set by New, makes SyncNow queue a durable job instead of
 	// syncing in a goroutine of this process.

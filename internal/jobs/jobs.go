@@ -123,6 +123,8 @@ type Options struct {
 	StepDuration time.Duration
 	// ScheduleEvery overrides the scheduler period (tests); default ScheduleEvery.
 	ScheduleEvery time.Duration
+	// ResumeUploadsEvery overrides the resume_uploads period (tests); default ResumeUploadsEvery.
+	ResumeUploadsEvery time.Duration
 	// StorageBackoff overrides the first storage back-off (tests); default StorageBackoff.
 	StorageBackoff time.Duration
 	// Observe, when set, is told of every job execution: its kind, outcome
@@ -205,6 +207,9 @@ func New(o Options) (*Runner, error) {
 	if o.ScheduleEvery <= 0 {
 		o.ScheduleEvery = ScheduleEvery
 	}
+	if o.ResumeUploadsEvery <= 0 {
+		o.ResumeUploadsEvery = ResumeUploadsEvery
+	}
 	if o.StorageBackoff <= 0 {
 		o.StorageBackoff = StorageBackoff
 	}
@@ -213,6 +218,7 @@ func New(o Options) (*Runner, error) {
 	river.AddWorker(workers, &syncWorker{r: r})
 	river.AddWorker(workers, &scheduleWorker{r: r})
 	river.AddWorker(workers, &refreshWorker{r: r})
+	addUploadWorkers(workers, r) // upload.go
 	cfg := &river.Config{
 		Logger:               o.Logger.With(slog.String("component", "river")),
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
@@ -232,6 +238,7 @@ func New(o Options) (*Runner, error) {
 				return RefreshTokensArgs{}, nil
 			}, &river.PeriodicJobOpts{ID: "refresh_tokens", RunOnStart: true}),
 		}
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs, uploadPeriodicJobs(o.ResumeUploadsEvery)...)
 	}
 	client, err := river.NewClient(driverFor(o.Store), cfg)
 	if err != nil {
