@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/efactura-gateway/efactura/client"
+	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/invoice"
 	"github.com/efactura-gateway/efactura/internal/invoice/invoicegen"
 	"github.com/efactura-gateway/efactura/internal/store"
@@ -69,6 +71,13 @@ func uploadAnswer(t *testing.T, rec *httptest.ResponseRecorder) client.Upload {
 func TestUploadAPI(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, storetest.NewSQLite(t))
+	// The use case queues the send job in the upload's transaction; the
+	// API door's tests need no job runner behind it (the end-to-end test
+	// of internal/gateway sends for real).
+	f.h = New(Deps{Gateway: &gateway.Service{Store: f.st, UploadQueuer: func(context.Context, *store.Store, int64) error { return nil }},
+		BaseURL: testBaseURL})
+	f.srv = httptest.NewServer(f.h)
+	t.Cleanup(f.srv.Close)
 	d := loadDoc(t)
 	sc, err := newSchemaChecker(OpenAPIJSON)
 	require.NoError(t, err)
