@@ -84,7 +84,9 @@ func TestUploadAPI(t *testing.T) {
 	writeA := f.newKeyScope(t, f.compA.ID, store.ScopeWrite)
 	writeB := f.newKeyScope(t, f.compB.ID, store.ScopeWrite)
 	xmlCT := []string{"Content-Type", "application/xml"}
-	hdr := func(key string, more ...string) []string { return append([]string{"X-API-KEY", key}, append(xmlCT, more...)...) }
+	hdr := func(key string, more ...string) []string {
+		return append([]string{"X-API-KEY", key}, append(xmlCT, more...)...)
+	}
 	check := func(t *testing.T, method, pattern string, rec *httptest.ResponseRecorder) {
 		t.Helper()
 		checkAgainstDoc(t, d, sc, method, pattern, rec)
