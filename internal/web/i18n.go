@@ -502,6 +502,8 @@ var messages = map[string]message{
 	"upload.err.duplicate_invoice":      {"Factura (vânzător, număr, dată) a mai fost trimisă sau se trimite acum.", "This invoice (seller, number, date) was already sent or is being sent."},
 	"upload.err.duplicate.of":           {"Factura (vânzător, număr, dată) a mai fost trimisă: încărcarea %d (%s).", "This invoice (seller, number, date) was already sent: upload %d (%s)."},
 	"upload.err.idempotency_key_reused": {"Formularul a fost deja trimis cu alte fișiere; reîncărcați pagina.", "The form was already sent with other files; reload the page."},
+	"upload.err.invalid_note":           {"Scrieți mesajul către vânzător (cel mult 1000 de caractere).", "Write the message to the seller (at most 1000 characters)."},
+	"upload.err.not_received_invoice":   {"Doar unei facturi primite i se poate răspunde.", "Only a received invoice can be answered."},
 	"upload.err.refused":                {"Factura nu poate fi trimisă.", "The invoice cannot be sent."},
 	"upload.err.forbidden":              {"Nu puteți trimite facturi pentru această companie (trebuie drept de scriere și acordul ANAF).", "You may not send invoices for this company (write rights and ANAF consent are needed)."},
 	"upload.err.unavailable":            {"Trimiterea nu este disponibilă acum; încercați din nou peste câteva minute.", "Sending is not available now; try again in a few minutes."},
@@ -510,12 +512,12 @@ var messages = map[string]message{
 	"rasp.decision":                     {"Răspuns", "Answer"},
 	"rasp.accept":                       {"Accept factura", "I accept the invoice"},
 	"rasp.reject":                       {"Resping factura", "I reject the invoice"},
-	"rasp.note":                         {"Notă (obligatorie la respingere)", "Note (required to reject)"},
+	"rasp.note":                         {"Mesaj (obligatoriu, cel mult 1000 de caractere)", "Message (required, at most 1000 characters)"},
 	"rasp.submit":                       {"Trimite mesajul", "Send the message"},
 	"rasp.sent":                         {"Mesajul a fost trimis la ANAF (încărcarea %d).", "The message was sent to ANAF (upload %d)."},
 	"rasp.not.received":                 {"Doar unei facturi primite i se poate răspunde.", "Only a received invoice can be answered."},
 	"rasp.decision.required":            {"Alegeți: acceptați sau respingeți factura.", "Choose: accept or reject the invoice."},
-	"rasp.note.required":                {"Scrieți motivul respingerii.", "Write why you reject the invoice."},
+	"rasp.note.required":                {"Scrieți mesajul către vânzător.", "Write the message to the seller."},
 	"rasp.note.long":                    {"Nota are cel mult %d caractere.", "The note has at most %d characters."},
 }
 

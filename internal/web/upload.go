@@ -451,7 +451,7 @@ func (a *app) submitBuyerMessage(w http.ResponseWriter, r *http.Request) {
 		a.setFlash(r, "error", a.t(r, "rasp.decision.required"))
 	case len([]rune(note)) > maxBuyerNote:
 		a.setFlash(r, "error", a.t(r, "rasp.note.long", maxBuyerNote))
-	case decision == "reject" && note == "":
+	case note == "":
 		a.setFlash(r, "error", a.t(r, "rasp.note.required"))
 	default:
 		up, err := a.gw().SendBuyerMessage(r.Context(), a.principal(r), id, decision == "accept", note)
