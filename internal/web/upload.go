@@ -244,7 +244,8 @@ func (a *app) submitSend(w http.ResponseWriter, r *http.Request) {
 	if len(token) > 64 || strings.ContainsFunc(token, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
 		token = ""
 	}
-	status := http.StatusOK
+	// 200 with one result per file, refused ones included (as /validate
+	// answers an invalid document): the form itself was taken.
 	for i, f := range files {
 		res := sendResult{File: f.name}
 		switch {
@@ -266,12 +267,9 @@ func (a *app) submitSend(w http.ResponseWriter, r *http.Request) {
 				res.Upload, res.Report = up, up.Report
 			}
 		}
-		if res.Error != "" || res.Upload != nil && res.Upload.State == gateway.UploadInvalid {
-			status = http.StatusUnprocessableEntity
-		}
 		p.Results = append(p.Results, res)
 	}
-	a.render(w, r, status, "upload", "invoices", p)
+	a.render(w, r, http.StatusOK, "upload", "invoices", p)
 }
 
 // sendRefusal turns a refusal of one file into its message; false when

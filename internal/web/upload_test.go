@@ -88,7 +88,7 @@ func TestSendPage(t *testing.T) {
 	files := [][2]string{{"EPS-0901.xml", valid}, {"rea <b>.xml", invalid}}
 	form := url.Values{"token": {token[1]}}
 	p = br.sendForm(base+"/upload", files, form)
-	require.Equal(t, http.StatusUnprocessableEntity, p.Status, "one file was invalid")
+	require.Equal(t, http.StatusOK, p.Status, "a result per file, the invalid one included")
 	require.Contains(t, p.Body, "Invalidă: 2 erori") // the report, in Romanian
 	require.Contains(t, p.Body, "BR-CL-01")
 	require.Contains(t, p.Body, "BR-RO-020")
@@ -103,14 +103,14 @@ func TestSendPage(t *testing.T) {
 
 	// A double click: the same form again sends nothing new.
 	again := br.sendForm(base+"/upload", files, form)
-	require.Equal(t, http.StatusUnprocessableEntity, again.Status)
+	require.Equal(t, http.StatusOK, again.Status)
 	require.Equal(t, ids, uploadLinkRE.FindStringSubmatch(again.Body), "the same upload")
 	require.NotContains(t, again.Body, "a mai fost trimisă")
 	require.Equal(t, 1, queued, "sent once")
 
 	// A new form with the same invoice: a duplicate, naming the upload.
 	p = br.sendForm(base+"/upload?lang=en", [][2]string{{"copy.xml", valid}}, url.Values{"token": {"another-token"}, "b2c": {"1"}})
-	require.Equal(t, http.StatusUnprocessableEntity, p.Status)
+	require.Equal(t, http.StatusOK, p.Status)
 	require.Contains(t, p.Body, "was already sent: upload "+ids[1])
 	require.Contains(t, p.Body, `href="/uploads/`+ids[1]+`"`)
 	require.Contains(t, p.Body, `name="b2c" value="1" checked`)
