@@ -154,6 +154,8 @@ type Engine struct {
 	// reconciliation rounds of an unknown one (nil: DefaultReconcilePolls).
 	UploadPolls    []time.Duration
 	ReconcilePolls []time.Duration
+	// PollLease bounds one poll step's hold on its upload (0: DefaultPollLease).
+	PollLease time.Duration
 	// OnUpload, when set, is told of every state change of an upload.
 	OnUpload func(UploadEvent)
 

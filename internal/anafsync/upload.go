@@ -246,10 +246,11 @@ func ignoreMoved(err error) error {
 	return err
 }
 
-// PollLease is how long one poll step holds its upload (next_poll_at)
-// against a duplicate poll job; a step left by a dead process is taken
-// over after it.
-const PollLease = 20 * time.Second
+// DefaultPollLease is how long one poll step holds its upload
+// (next_poll_at) against a duplicate poll job (Engine.PollLease); a step
+// left by a dead process is taken over after it. A duplicate step after
+// it is harmless: stareMesaj is a read and every transition is guarded.
+const DefaultPollLease = 20 * time.Second
 
 // PollUpload follows a pending upload (stareMesaj) or reconciles an unknown
 // one; other states are Done. One step runs at a time per upload: it
@@ -257,7 +258,11 @@ const PollLease = 20 * time.Second
 // Done), and leaves it at the time of the next step.
 func (e *Engine) PollUpload(ctx context.Context, id int64) (UploadNext, error) {
 	now := e.now().UTC()
-	claimed, err := e.Store.ClaimUploadPoll(ctx, id, now, now.Add(PollLease))
+	lease := e.PollLease
+	if lease <= 0 {
+		lease = DefaultPollLease
+	}
+	claimed, err := e.Store.ClaimUploadPoll(ctx, id, now, now.Add(lease))
 	if err != nil {
 		return UploadNext{}, err
 	}

@@ -24,7 +24,7 @@ import (
 //     reset), and reconciles an unknown one by queueing syncs of its company
 //     and matching the archived messages, for anafsync.UnknownFor. The job
 //     snoozes between steps; each step claims the upload's next_poll_at
-//     (anafsync.PollLease), so a duplicate job finds it held and ends.
+//     (anafsync.DefaultPollLease), so a duplicate job finds it held and ends.
 //   - resume_uploads (periodic, every ResumeUploadsEvery): queues the job an
 //     upload should have and lost (a process killed mid-poll, a crash
 //     between a state change and the next job's insert): send_upload for
@@ -78,9 +78,11 @@ type ResumeUploadsArgs struct{}
 // Kind is "resume_uploads".
 func (ResumeUploadsArgs) Kind() string { return "resume_uploads" }
 
-// InsertOpts: one per period.
+// InsertOpts: one attempt. Not unique by period: only River's leader
+// inserts it, and a newly elected leader (a restart after a crash) runs
+// it at once — that is its point; it is idempotent.
 func (ResumeUploadsArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByPeriod: ResumeUploadsEvery}}
+	return river.InsertOpts{MaxAttempts: 1}
 }
 
 func addUploadWorkers(w *river.Workers, r *Runner) {
