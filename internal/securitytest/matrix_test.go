@@ -41,6 +41,8 @@ func (r matrixRoute) path(w *world) string {
 	switch {
 	case strings.HasPrefix(p, "/invoices/"), strings.HasPrefix(p, "/api/v1/invoices/{id}"):
 		p = strings.Replace(p, "{id}", strconv.FormatInt(w.invA.ID, 10), 1)
+	case strings.HasPrefix(p, "/uploads/"), strings.HasPrefix(p, "/api/v1/uploads/{id}"):
+		p = strings.Replace(p, "{id}", strconv.FormatInt(w.uploadA.ID, 10), 1)
 	case strings.HasPrefix(p, "/admin/users/"):
 		p = strings.Replace(p, "{id}", strconv.FormatInt(w.pending.ID, 10), 1)
 	case strings.HasPrefix(p, "/invitations/"):
@@ -116,12 +118,11 @@ var matrix = []struct {
 	{matrixRoute{"GET", "/anaf/callback"}, [6]string{toLogin, toPend, acted, acted, acted, forbid}},
 	{matrixRoute{"GET", "/invitations"}, [6]string{toLogin, toPend, ok, ok, ok, ok}},
 	{matrixRoute{"GET", "/validate"}, [6]string{toLogin, toPend, ok, ok, ok, ok}},
-	// Sending invoices (issue 14): members only; no upload has the
-	// company's id, so an upload's page is 404 to everyone.
+	// Sending invoices (issue 14): members only ({id} of /uploads is A's upload).
 	{matrixRoute{"GET", "/companies/{id}/upload"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
 	{matrixRoute{"GET", "/companies/{id}/uploads"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
-	{matrixRoute{"GET", "/uploads/{id}"}, [6]string{toLogin, toPend, nf, nf, nf, nf}},
-	{matrixRoute{"GET", "/uploads/{id}/status"}, [6]string{toLogin, toPend, nf, nf, nf, nf}},
+	{matrixRoute{"GET", "/uploads/{id}"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	{matrixRoute{"GET", "/uploads/{id}/status"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
 	// Administration: 404 to everyone but admins (not even known to exist).
 	{matrixRoute{"GET", "/admin/users"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
 	{matrixRoute{"GET", "/admin/anaf"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},

@@ -81,6 +81,7 @@ func TestAPIKeyMatrix(t *testing.T) {
 		{"POST", "/api/v1/invoices", [7]int{401, 401, 401, 401, 403, 422, 403}},
 		{"GET", "/api/v1/uploads", [7]int{401, 401, 401, 401, 200, 200, 200}},
 		{"GET", "/api/v1/uploads/999999", [7]int{401, 401, 401, 401, 404, 404, 404}},
+		{"GET", "/api/v1/uploads/" + strconv.FormatInt(w.uploadA.ID, 10), [7]int{401, 401, 401, 401, 200, 200, 404}},
 	}
 	codes := map[string]string{"none": "MISSING_API_KEY", "malformed": "INVALID_API_KEY_FORMAT", "unknown": "INVALID_API_KEY", "revoked": "INVALID_API_KEY"}
 	for _, r := range rows {
@@ -106,6 +107,10 @@ func TestAPIKeyMatrix(t *testing.T) {
 	list := s.apiReq(t, "GET", "/api/v1/invoices", w.keyBRead, nil)
 	require.NotContains(t, list.Body, w.invA.ANAFID)
 	require.Contains(t, list.Body, w.invB.ANAFID)
+	// B's key lists only B's uploads.
+	ups := s.apiReq(t, "GET", "/api/v1/uploads", w.keyBRead, nil)
+	require.Contains(t, ups.Body, `"file_name":"`+w.uploadB.FileName+`"`)
+	require.NotContains(t, ups.Body, `"id":`+strconv.FormatInt(w.uploadA.ID, 10)+`,`)
 	runs := s.apiReq(t, "GET", "/api/v1/sync", w.keyBRead, nil)
 	require.NotContains(t, runs.Body, `"id":`+strconv.FormatInt(w.runA.ID, 10)+`,`)
 	t.Logf("API key matrix: %d routes × %d principals", len(rows), len(principals))
