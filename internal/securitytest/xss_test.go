@@ -80,7 +80,7 @@ func TestXSS(t *testing.T) {
 
 	id := strconv.FormatInt(hostile.ID, 10)
 	cid := strconv.FormatInt(w.compA.ID, 10)
-	webPages := []string{"/companies/" + cid + "/uploads", "/uploads/" + upID, "/uploads/" + upID + "/status", "/companies/" + cid + "/upload","/", "/?q=" + url.QueryEscape(payload), "/?partner=" + url.QueryEscape(payload), "/?tab=" + url.QueryEscape(payload),
+	webPages := []string{"/companies/" + cid + "/uploads", "/uploads/" + upID, "/uploads/" + upID + "/status", "/companies/" + cid + "/upload", "/", "/?q=" + url.QueryEscape(payload), "/?partner=" + url.QueryEscape(payload), "/?tab=" + url.QueryEscape(payload),
 		"/invoices/" + id, "/companies", "/companies/" + cid, "/companies/" + cid + "/keys", "/companies/" + cid + "/delete",
 		"/anaf", "/login?next=" + url.QueryEscape(payload), "/export?format=csv&company=" + cid}
 	for _, role := range []string{userA, adminAsA} {
