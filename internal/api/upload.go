@@ -236,6 +236,9 @@ func (h *handler) uploadError(w http.ResponseWriter, r *http.Request, err error)
 		})
 	case errors.Is(err, gateway.ErrDuplicateInvoice):
 		writeError(w, http.StatusConflict, "DUPLICATE_INVOICE", gateway.ErrDuplicateInvoice.Msg)
+	case errors.Is(err, gateway.ErrUnverified) && r.Method == http.MethodPost:
+		// Nothing is sent for a company ANAF has not confirmed yet.
+		writeError(w, http.StatusUnprocessableEntity, "COMPANY_UNVERIFIED", "The key's company "+gateway.ErrUnverified.Msg+".")
 	case errors.As(err, &ge) && ge.Kind == gateway.KindNotFound:
 		writeError(w, http.StatusNotFound, "UPLOAD_NOT_FOUND", gateway.ErrUploadNotFound.Msg)
 	case errors.As(err, &ge) && ge.Kind == gateway.KindInvalid:

@@ -242,6 +242,13 @@ func TestUploadAPI(t *testing.T) {
 				requireError(t, rec, tc.status, tc.code)
 			})
 		}
+		// A company ANAF has not confirmed yet sends nothing.
+		unverified, err := f.st.CreateCompany(t.Context(), "27182818", "EPSILON SRL")
+		require.NoError(t, err)
+		rec := f.post("/api/v1/invoices", sellerDoc(t, "27182818", "UPL-0009"), hdr(f.newKeyScope(t, unverified.ID, store.ScopeWrite))...)
+		check(t, "POST", "/api/v1/invoices", rec)
+		requireError(t, rec, http.StatusUnprocessableEntity, "COMPANY_UNVERIFIED")
+
 		for _, q := range []string{"state=done", "date_from=2026-02-30", "page=0", "per_page=x"} {
 			rec := f.get(t, "/api/v1/uploads?"+q, "X-API-KEY", f.keyA)
 			require.Equal(t, http.StatusBadRequest, rec.Code, q)

@@ -504,6 +504,7 @@ var messages = map[string]message{
 	"upload.err.idempotency_key_reused": {"Formularul a fost deja trimis cu alte fișiere; reîncărcați pagina.", "The form was already sent with other files; reload the page."},
 	"upload.err.invalid_note":           {"Scrieți mesajul către vânzător (cel mult 1000 de caractere).", "Write the message to the seller (at most 1000 characters)."},
 	"upload.err.not_received_invoice":   {"Doar unei facturi primite i se poate răspunde.", "Only a received invoice can be answered."},
+	"upload.err.unverified":             {"Compania nu este încă verificată de ANAF (prima sincronizare reușită o verifică); nimic nu a fost trimis.", "This company is not verified by ANAF yet (its first successful sync verifies it); nothing was sent."},
 	"upload.err.refused":                {"Factura nu poate fi trimisă.", "The invoice cannot be sent."},
 	"upload.err.forbidden":              {"Nu puteți trimite facturi pentru această companie (trebuie drept de scriere și acordul ANAF).", "You may not send invoices for this company (write rights and ANAF consent are needed)."},
 	"upload.err.unavailable":            {"Trimiterea nu este disponibilă acum; încercați din nou peste câteva minute.", "Sending is not available now; try again in a few minutes."},

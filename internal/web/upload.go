@@ -285,6 +285,10 @@ func (a *app) sendRefusal(r *http.Request, err error, res *sendResult) bool {
 		}
 		return true
 	}
+	if errors.Is(err, gateway.ErrUnverified) {
+		res.Error = a.t(r, "upload.err.unverified")
+		return true
+	}
 	var ge *gateway.Error
 	if !errors.As(err, &ge) || ge.Kind != gateway.KindInvalid && ge.Kind != gateway.KindConflict {
 		return false
