@@ -113,6 +113,16 @@ func TestBrowserUploadJourney(t *testing.T) {
 	require.Contains(t, b.text("table.invoices"), "EPS-0901")
 	b.shot("sent-list-1280")
 
+	// A received invoice: the buyer's message to the seller (RASP).
+	b.open("/?tab=received")
+	b.submit("table.invoices tbody tr a", ".buyer-message")
+	b.do("reject", chromedp.Click(chromedp.CSS("#rasp-reject")))
+	b.fill("#rasp-note", "Cantitatea de pe linia 1 nu corespunde avizului.")
+	b.shot("buyer-message-1280")
+	b.submit(".buyer-message button[type=submit]", ".flash")
+	require.Contains(t, b.eval(`document.querySelector('.flash').className`), "flash-ok", b.text(".flash"))
+	require.Contains(t, b.text(".flash"), "Mesajul a fost trimis la ANAF")
+
 	// The same pages at 360 px, in Romanian and English.
 	var problems []string
 	b.do("viewport 360", chromedp.EmulateViewport(360, 800))
