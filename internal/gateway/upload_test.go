@@ -58,6 +58,10 @@ func TestUploadRefusals(t *testing.T) {
 	require.ErrorIs(t, err, gateway.ErrImpersonating)
 	_, err = b.gw.UploadInvoice(ctx, gateway.UserPrincipal(actor(b.admin)), req(valid))
 	require.ErrorIs(t, err, gateway.ErrNotFound)
+	_, err = b.gw.UploadInvoice(ctx, gateway.UserPrincipal(gateway.Actor{}), req(valid))
+	require.ErrorIs(t, err, gateway.ErrNotFound, "nobody")
+	_, err = b.gw.UploadInvoice(ctx, gateway.UserPrincipal(gateway.Actor{CLI: true}), req(valid))
+	require.ErrorIs(t, err, gateway.ErrUploadUnavailable, "the operator at the command line passes the tenant check")
 
 	// An invalid document of the company is stored (never sent) with its
 	// report, and only the company's principals see it.
