@@ -68,11 +68,6 @@ func (p Principal) requireScope(scope string) error {
 // company comes back with ErrUnverified: it shows nothing from ANAF.
 func (s *Service) company(ctx context.Context, p Principal, companyID int64) (*Company, error) {
 	if p.key == nil {
-		if p.actor.UserID == 0 && p.actor.CLI {
-			// The operator at the command line (efactura upload): any
-			// company of the database, which they hold anyway.
-			return s.operatorCompany(ctx, companyID)
-		}
 		if p.actor.UserID == 0 {
 			return nil, ErrNotFound
 		}
@@ -82,21 +77,6 @@ func (s *Service) company(ctx context.Context, p Principal, companyID int64) (*C
 		return nil, ErrNotFound
 	}
 	c, err := s.Store.CompanyByID(ctx, p.key.CompanyID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !c.Verified() {
-		return c, ErrUnverified
-	}
-	return c, nil
-}
-
-// operatorCompany is company for the operator at the command line.
-func (s *Service) operatorCompany(ctx context.Context, companyID int64) (*Company, error) {
-	c, err := s.Store.CompanyByID(ctx, companyID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNotFound
 	}

@@ -38,9 +38,10 @@ type UploadQueue func(ctx context.Context, tx *store.Store, uploadID int64) erro
 const uploadWaitEvery = 200 * time.Millisecond
 
 // writableCompany is the tenant check of sending: a write-scope key of
-// its own verified company, or a member of a verified company who is not
-// being impersonated (sending goes out with a consenting member's ANAF
-// connection, checked when it is sent).
+// its own verified company, a member of a verified company who is not
+// being impersonated, or the operator at the command line (`efactura
+// upload --company`, any verified company). Sending goes out with a
+// consenting member's ANAF connection, checked when it is sent.
 func (s *Service) writableCompany(ctx context.Context, p Principal, companyID int64) (*Company, error) {
 	if err := p.requireScope(ScopeWrite); err != nil {
 		return nil, err
@@ -48,7 +49,27 @@ func (s *Service) writableCompany(ctx context.Context, p Principal, companyID in
 	if p.key == nil && p.actor.Impersonated() {
 		return nil, ErrImpersonating
 	}
-	return s.company(ctx, p, companyID)
+	return s.uploadCompany(ctx, p, companyID)
+}
+
+// uploadCompany is the tenant check of reading uploads: as company (a
+// member's or a key's own verified company), and for the operator at the
+// command line any verified company.
+func (s *Service) uploadCompany(ctx context.Context, p Principal, companyID int64) (*Company, error) {
+	if p.key != nil || !p.actor.CLI || p.actor.UserID != 0 {
+		return s.company(ctx, p, companyID)
+	}
+	c, err := s.Store.CompanyByID(ctx, companyID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !c.Verified() {
+		return c, ErrUnverified
+	}
+	return c, nil
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -293,7 +314,7 @@ func (s *Service) GetUpload(ctx context.Context, p Principal, id int64) (*Upload
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.company(ctx, p, u.CompanyID)
+	c, err := s.uploadCompany(ctx, p, u.CompanyID)
 	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnverified) {
 		return nil, ErrUploadNotFound
 	}
@@ -305,7 +326,7 @@ func (s *Service) GetUpload(ctx context.Context, p Principal, id int64) (*Upload
 
 // Uploads lists a company's uploads, newest first.
 func (s *Service) Uploads(ctx context.Context, p Principal, companyID int64, f UploadFilter) (*UploadList, error) {
-	c, err := s.company(ctx, p, companyID)
+	c, err := s.uploadCompany(ctx, p, companyID)
 	if err != nil {
 		return nil, err
 	}

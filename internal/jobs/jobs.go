@@ -22,6 +22,8 @@
 //   - refresh_tokens (periodic, hourly): refreshes ANAF tokens expiring
 //     within RefreshAhead, under the per-user cross-process lock; and prunes
 //     old quota counters.
+//   - send_upload, poll_upload and the periodic resume_uploads: sending
+//     invoices (issue 14), see upload.go.
 //
 // Uniqueness: at most one open sync run per company (a unique index in
 // sync_runs), so the scheduler, the API and the web never start a second
