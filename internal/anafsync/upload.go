@@ -91,9 +91,6 @@ func backoffAt(s []time.Duration, n int) time.Duration {
 // applying up, and records it (audit: store.ActionUploadSent / ActionUploadState).
 func (e *Engine) transition(ctx context.Context, st *store.Store, u *store.Upload, state, detail string, up store.UploadUpdate, from ...string) error {
 	up.State = state
-	if err := st.UpdateUpload(ctx, u.ID, up, from...); err != nil {
-		return err
-	}
 	action := store.ActionUploadState
 	if u.State == store.UploadSending {
 		action = store.ActionUploadSent
@@ -109,8 +106,15 @@ func (e *Engine) transition(ctx context.Context, st *store.Store, u *store.Uploa
 	if detail != "" {
 		details += " " + detail
 	}
-	if err := st.Audit(ctx, &store.AuditEvent{Action: action, Target: store.TargetUpload(u.ID), Details: details}); err != nil {
-		e.logger().Warn("audit of an upload failed", slog.Int64("upload_id", u.ID), slog.String("error", err.Error()))
+	// The change and its audit row commit together.
+	err := st.WithTx(ctx, func(tx *store.Store) error {
+		if err := tx.UpdateUpload(ctx, u.ID, up, from...); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, &store.AuditEvent{Action: action, Target: store.TargetUpload(u.ID), Details: details})
+	})
+	if err != nil {
+		return err
 	}
 	if e.OnUpload != nil {
 		e.OnUpload(UploadEvent{Upload: u, State: state, Detail: detail})

@@ -161,3 +161,39 @@ func TestSentInvoiceFor(t *testing.T) {
 		require.Equal(t, "3002", list[0].ANAFID)
 	})
 }
+
+func TestUploadClaims(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := t.Context()
+		c := mkCompany(t, st, "40000006")
+		u := mkUpload(c, "F-4", store.UploadSending)
+		require.NoError(t, st.CreateUpload(ctx, u))
+		now := time.Now()
+		// One send claim, ever.
+		ok, err := st.ClaimUploadSend(ctx, u.ID, now)
+		require.NoError(t, err)
+		require.True(t, ok)
+		ok, err = st.ClaimUploadSend(ctx, u.ID, now)
+		require.NoError(t, err)
+		require.False(t, ok, "a second attempt never sends")
+		got, err := st.UploadByID(ctx, u.ID)
+		require.NoError(t, err)
+		require.NotNil(t, got.SendStartedAt)
+
+		// Polls: only pending/unknown, one holder until its lease ends.
+		ok, err = st.ClaimUploadPoll(ctx, u.ID, now, now.Add(time.Minute))
+		require.NoError(t, err)
+		require.False(t, ok, "sending is not polled")
+		require.NoError(t, st.UpdateUpload(ctx, u.ID, store.UploadUpdate{State: store.UploadPending}))
+		ok, err = st.ClaimUploadPoll(ctx, u.ID, now, now.Add(time.Minute))
+		require.NoError(t, err)
+		require.True(t, ok)
+		ok, err = st.ClaimUploadPoll(ctx, u.ID, now.Add(time.Second), now.Add(time.Minute))
+		require.NoError(t, err)
+		require.False(t, ok, "held")
+		ok, err = st.ClaimUploadPoll(ctx, u.ID, now.Add(2*time.Minute), now.Add(3*time.Minute))
+		require.NoError(t, err)
+		require.True(t, ok, "the lease ended")
+	})
+}
