@@ -38,3 +38,6 @@ fuzz: ## Fuzz the parsers and the validator for a while (FUZZTIME=60s).
 	$(GO) test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $${FUZZTIME:-60s} ./internal/validate/xsd/
 	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $${FUZZTIME:-60s} ./internal/validate/
 	$(GO) test -run '^$$' -fuzz '^FuzzInviteInput$$' -fuzztime $${FUZZTIME:-60s} ./internal/gateway/
+	$(GO) test -run '^$$' -fuzz '^FuzzUploadParams$$' -fuzztime $${FUZZTIME:-60s} ./internal/api/
+	$(GO) test -run '^$$' -fuzz '^FuzzUploadInput$$' -fuzztime $${FUZZTIME:-60s} ./internal/gateway/
+	$(GO) test -run '^$$' -fuzz '^FuzzANAFErrorList$$' -fuzztime $${FUZZTIME:-60s} ./internal/anafsync/

@@ -339,13 +339,17 @@ func (c *Client) bytes(ctx context.Context, path string, q url.Values) ([]byte, 
 const maxAnswer = 512 << 20
 
 // do sends a request and returns the body; a status ≥ 400 is an *Error.
-func (c *Client) do(ctx context.Context, method, path string, body io.Reader) ([]byte, int, error) {
+// headers are name, value pairs.
+func (c *Client) do(ctx context.Context, method, path string, body io.Reader, headers ...string) ([]byte, int, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return nil, 0, fmt.Errorf("efactura api: %w", err)
 	}
 	if c.key != "" {
 		req.Header.Set("X-API-KEY", c.key)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)

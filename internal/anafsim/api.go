@@ -562,9 +562,14 @@ func (s *Server) handleUpload(b2c bool) http.HandlerFunc {
 			refuse(sax(1, 1, err.Error()))
 			return
 		}
-		reject := ""
+		var reject []string
 		if s.opts.Reject != nil && p.standard != "RASP" {
-			reject = s.opts.Reject(body)
+			if msg := s.opts.Reject(body); msg != "" {
+				reject = append(reject, msg)
+			}
+		}
+		if s.opts.RejectAll != nil && p.standard != "RASP" {
+			reject = append(reject, s.opts.RejectAll(body)...)
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -581,7 +586,7 @@ func (s *Server) handleUpload(b2c bool) http.HandlerFunc {
 // without a Romanian CIF on a B2B upload without extern=DA; Options.Reject;
 // a duplicate of an earlier ok upload. RASP: the invoice it names must exist,
 // be ok, and have the cif parameter as its buyer or seller.
-func (s *Server) uploadLocked(body []byte, d *docInfo, p uploadParams, reject string) string {
+func (s *Server) uploadLocked(body []byte, d *docInfo, p uploadParams, reject []string) string {
 	s.st.UploadSeq++
 	now := s.now().UTC()
 	idx := hashID("50", s.uploadTaken, []byte("sim-upload"), body, []byte(strconv.Itoa(s.st.UploadSeq)), []byte(now.String()))
@@ -608,7 +613,7 @@ func (s *Server) uploadLocked(body []byte, d *docInfo, p uploadParams, reject st
 	return idx
 }
 
-func (s *Server) invoiceOutcomeLocked(u *upload, reject string) {
+func (s *Server) invoiceOutcomeLocked(u *upload, reject []string) {
 	issuer := u.Seller
 	if u.Autofactura {
 		issuer = u.Buyer
@@ -624,8 +629,11 @@ func (s *Server) invoiceOutcomeLocked(u *upload, reject string) {
 		u.Outcome, u.ErrorText = "nok", fmt.Sprintf("E: CIF-ul %s din factura (%s) nu corespunde cu parametrul cif=%s al incarcarii", role, issuer, u.CIF)
 	case u.Buyer == "" && !u.B2C && !u.Extern:
 		u.Outcome, u.ErrorText = "nok", "E: Cumparatorul nu are un cod de identificare fiscala romanesc (BT-48/BT-47); pentru cumparatori din afara Romaniei folositi parametrul extern=DA"
-	case reject != "":
-		u.Outcome, u.ErrorText = "nok", reject
+	case len(reject) > 0:
+		u.Outcome, u.ErrorText = "nok", reject[0]
+		if len(reject) > 1 {
+			u.ErrorTexts = reject
+		}
 	default:
 		if prev := s.duplicateLocked(u); prev != nil {
 			u.Outcome = "nok"

@@ -109,9 +109,15 @@ func (s *Server) zipLocked(a *archive) ([]byte, error) {
 }
 
 // errorsXML is file 1 of an ERORI FACTURA ZIP (API.md §5; namespace typo is ANAF's).
-func errorsXML(index, cif, text string) []byte {
-	return []byte(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" +
+// Several errors are several Error elements, in order.
+func errorsXML(index, cif string, texts ...string) []byte {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" +
 		`<header xmlns="mfp:anaf:dgti:efactura:mesajEroriFactuta:v1" Index_incarcare="` + index +
-		`" Cif_emitent="` + cif + `">` + "\n" +
-		`    <Error errorMessage="` + xmlAttr(text) + `"/>` + "\n</header>\n")
+		`" Cif_emitent="` + cif + `">` + "\n")
+	for _, t := range texts {
+		b.WriteString(`    <Error errorMessage="` + xmlAttr(t) + `"/>` + "\n")
+	}
+	b.WriteString("</header>\n")
+	return []byte(b.String())
 }

@@ -98,6 +98,11 @@ type Options struct {
 	// Reject, when set, is called for each parsable upload; a non-empty result
 	// makes the upload nok with that text as its ERORI FACTURA error.
 	Reject func(doc []byte) string
+	// RejectAll, when set, is called for each parsable invoice upload (and
+	// validare); every text it returns is one error of the upload's
+	// ERORI FACTURA file (one <Error> element each, as ANAF lists several
+	// fired rules). NativeRejections is the native validator's.
+	RejectAll func(doc []byte) []string
 	// Logger receives skipped files and persistence errors; default slog.Default().
 	Logger *slog.Logger
 

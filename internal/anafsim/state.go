@@ -100,6 +100,7 @@ type upload struct {
 	ReadyAt    time.Time `json:"ready_at"`
 	Outcome    string    `json:"outcome"` // "ok" | "nok"
 	ErrorText  string    `json:"error_text,omitempty"`
+	ErrorTexts []string  `json:"error_texts,omitempty"` // every error when there are several (ErrorText is the first)
 	DownloadID string    `json:"download_id,omitempty"` // set once processed
 	Done       bool      `json:"done"`
 
@@ -320,7 +321,11 @@ func (s *Server) processUploadLocked(u *upload) {
 	if target == "" {
 		target = u.Seller
 	}
-	errDoc := errorsXML(u.Index, target, u.ErrorText)
+	texts := u.ErrorTexts
+	if len(texts) == 0 {
+		texts = []string{u.ErrorText}
+	}
+	errDoc := errorsXML(u.Index, target, texts...)
 	a := &archive{DownloadID: u.DownloadID, UploadIndex: u.Index, DocHash: s.storeDocLocked(errDoc), Created: created}
 	detalii := "Erori de validare identificate la factura transmisa cu id_incarcare=" + u.Index
 	if u.Autofactura {

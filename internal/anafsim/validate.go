@@ -83,6 +83,11 @@ func (s *Server) validateDoc(std string, body []byte) []string {
 			return []string{msg}
 		}
 	}
+	if s.opts.RejectAll != nil {
+		if msgs := s.opts.RejectAll(body); len(msgs) > 0 {
+			return msgs
+		}
+	}
 	return nil
 }
 

@@ -168,6 +168,15 @@ type Engine struct {
 	// company's CIF and how many messages it found that the incremental
 	// runs had missed (metrics).
 	OnRelist func(cif string, missed int)
+	// UploadPolls are the waits between stareMesaj calls of a pending
+	// upload (nil: DefaultUploadPolls); ReconcilePolls those between the
+	// reconciliation rounds of an unknown one (nil: DefaultReconcilePolls).
+	UploadPolls    []time.Duration
+	ReconcilePolls []time.Duration
+	// PollLease bounds one poll step's hold on its upload (0: DefaultPollLease).
+	PollLease time.Duration
+	// OnUpload, when set, is told of every state change of an upload.
+	OnUpload func(UploadEvent)
 
 	// enqueue, set by New, makes SyncNow queue a durable job instead of
 	// syncing in a goroutine of this process.

@@ -81,12 +81,14 @@ func (h *handler) limit(next http.Handler) http.Handler {
 var bodyTypes = map[string][]string{
 	"POST /api/v1/sync":     {"application/json"},
 	"POST /api/v1/validate": {"application/xml", "text/xml"},
+	"POST /api/v1/invoices": {"application/xml", "text/xml"},
 }
 
 // bodyLimits are the routes that take more than MaxBodyBytes: a document
-// to validate may be as large as ANAF accepts (10 MB).
+// to validate or to send may be as large as ANAF accepts (10 MB).
 var bodyLimits = map[string]int64{
 	"POST /api/v1/validate": invoice.MaxUploadSize,
+	"POST /api/v1/invoices": invoice.MaxUploadSize,
 }
 
 // bodyLimit is the largest body the route reads.
@@ -112,6 +114,10 @@ func (h *handler) checkBody(rt route, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit := bodyLimit(rt)
 		if r.ContentLength > limit {
+			if rt.method == http.MethodPost && rt.pattern == "/api/v1/invoices" {
+				uploadTooLarge(w) // ANAF's own reason
+				return
+			}
 			tooLarge(w, limit)
 			return
 		}

@@ -142,7 +142,7 @@ func (d *demoState) startSim(invoicesDir string) (names map[string]string, count
 	cfg, logger := d.env.Cfg, d.env.Logger
 	sim, err := anafsim.New(anafsim.Options{
 		StateDir: filepath.Join(cfg.DataDir, "anafsim"), ClientID: demoClientID, ClientSecret: demoClientSecret, AutoApprove: true,
-		Logger: slog.New(slog.DiscardHandler),
+		Logger: slog.New(slog.DiscardHandler), RejectAll: anafsim.NativeRejections,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("starting the ANAF simulator: %w", err)

@@ -117,6 +117,7 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		}
 		return 0, err
 	}
+	gw.UploadQueuer = runner.EnqueueUpload
 	gw.Throttle = gateway.NewLoginThrottle(gateway.LoginLimits{PerAccountIP: cfg.LoginFailuresPerAccountIP, PerIP: cfg.LoginFailuresPerIP,
 		PerAccount: cfg.LoginFailuresPerAccount, Window: cfg.LoginFailureWindow})
 	webHandler, err := web.New(web.Deps{

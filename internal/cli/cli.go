@@ -39,6 +39,7 @@ type root struct {
 	Sync          syncCmd          `cmd:"" help:"Synchronise one company with ANAF now, in the foreground."`
 	Parse         parseCmd         `cmd:"" help:"Parse UBL invoices and print their business terms."`
 	Validate      validateCmd      `cmd:"" help:"Validate UBL invoices offline (UBL 2.1 XSD + CIUS-RO or EN 16931 rules); exit 1 if any is invalid."`
+	Upload        uploadCmd        `cmd:"" help:"Send invoices to ANAF (validated first, never twice); --wait for ANAF's answer; exit 1 if any is rejected."`
 	Render        renderCmd        `cmd:"" help:"Render one UBL invoice as HTML or PDF (--html|--pdf -o OUT)."`
 	Keygen        keygenCmd        `cmd:"" help:"Print new values for EFACTURA_SECRET_KEY and EFACTURA_ENCRYPTION_KEY."`
 	Backup        backupCmd        `cmd:"" help:"Write a consistent backup of the database (--out FILE)."`

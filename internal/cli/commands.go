@@ -86,6 +86,7 @@ func (c *anafSimCmd) Run(g *globals) error {
 		RedirectURIs: c.RedirectURI, AccessTTL: c.AccessTTL, RefreshTTL: c.RefreshTTL, ProcessingDelay: c.ProcessingDelay,
 		NoQuotas: c.Quotas == "off", StatusPerDay: c.StatusPerDay, FaultRate: c.FaultRate, Seed: c.Seed,
 		Latency: c.Latency, Hang: c.Hang, RASPTipSeller: c.RASPTipSeller, RASPTipBuyer: c.RASPTipBuyer, Logger: logger,
+		RejectAll: anafsim.NativeRejections, // uploads judged by the native validator, every fired rule in the error ZIP
 	})
 	if err != nil {
 		return err

@@ -52,6 +52,10 @@ type Service struct {
 	// SyncStarter queues a sync of a company now and returns its run
 	// (jobs.Runner.StartSync); nil: StartSync answers ErrSyncUnavailable.
 	SyncStarter func(ctx context.Context, companyID int64) (runID int64, err error)
+	// UploadQueuer queues the send job of a new upload in the transaction
+	// that creates it (jobs.Runner.EnqueueUpload); nil: UploadInvoice
+	// answers ErrUploadUnavailable (an invalid document is still reported).
+	UploadQueuer UploadQueue
 	// Throttle limits failed logins (Login); nil: one with the default
 	// limits, shared by the process.
 	Throttle *LoginThrottle

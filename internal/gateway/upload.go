@@ -1,16 +1,15 @@
 package gateway
 
 import (
-	"context"
-	"errors"
 	"time"
 )
 
 // Sending invoices (issue 14, PRODUCT.md §3–§5): one use case behind the
 // web upload page, POST /api/v1/invoices and `efactura upload`.
 //
-// THIS FILE IS THE CONTRACT the doors are built against; the bodies are
-// filled in by the upload implementation (store, River jobs, reconciliation).
+// This file is the contract the doors are built against (types and
+// refusals); the bodies are in upload_usecase.go, the ANAF side in
+// internal/anafsync/upload.go and the jobs in internal/jobs/upload.go.
 
 // UploadState is where an upload is.
 type UploadState string
@@ -128,37 +127,5 @@ func (e *DuplicateInvoiceError) Error() string { return ErrDuplicateInvoice.Msg 
 // Unwrap makes errors.Is(err, ErrDuplicateInvoice) hold.
 func (e *DuplicateInvoiceError) Unwrap() error { return ErrDuplicateInvoice }
 
-var errUploadNotBuilt = errors.New("gateway: uploads are not built yet")
-
-// UploadInvoice receives, validates and (when valid) queues one document
-// for sending; it returns at once (state sending, or invalid) — a River
-// job sends it and follows ANAF's answer. The principal must be able to
-// write to the company (a write-scope key of it, or a member with write
-// rights and ANAF consent).
-func (s *Service) UploadInvoice(ctx context.Context, p Principal, req UploadRequest) (*Upload, error) {
-	return nil, errUploadNotBuilt
-}
-
-// GetUpload returns one upload the principal may read.
-func (s *Service) GetUpload(ctx context.Context, p Principal, id int64) (*Upload, error) {
-	return nil, errUploadNotBuilt
-}
-
-// Uploads lists a company's uploads, newest first.
-func (s *Service) Uploads(ctx context.Context, p Principal, companyID int64, f UploadFilter) (*UploadList, error) {
-	return nil, errUploadNotBuilt
-}
-
-// WaitUpload blocks until the upload leaves sending/pending/unknown or ctx
-// ends, and returns it (the CLI's --wait and tests).
-func (s *Service) WaitUpload(ctx context.Context, p Principal, id int64) (*Upload, error) {
-	return nil, errUploadNotBuilt
-}
-
-// SendBuyerMessage sends ANAF's buyer message (standard RASP) about a
-// received invoice: accept or reject with a note. The principal must be
-// able to write to the invoice's company, and the invoice must be one it
-// received (FACTURA PRIMITA). It returns the upload that carries it.
-func (s *Service) SendBuyerMessage(ctx context.Context, p Principal, invoiceID int64, accept bool, note string) (*Upload, error) {
-	return nil, errUploadNotBuilt
-}
+// The use cases (UploadInvoice, GetUpload, Uploads, WaitUpload,
+// SendBuyerMessage) are in upload_usecase.go.

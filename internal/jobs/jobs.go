@@ -30,6 +30,8 @@
 //   - refresh_tokens (periodic, hourly): refreshes ANAF tokens expiring
 //     within RefreshAhead, under the per-user cross-process lock; and prunes
 //     old quota counters.
+//   - send_upload, poll_upload and the periodic resume_uploads: sending
+//     invoices (issue 14), see upload.go.
 //
 // Uniqueness: at most one open sync run per company (a unique index in
 // sync_runs), so the scheduler, the API and the web never start a second
@@ -134,6 +136,8 @@ type Options struct {
 	StepDuration time.Duration
 	// ScheduleEvery overrides the scheduler period (tests); default ScheduleEvery.
 	ScheduleEvery time.Duration
+	// ResumeUploadsEvery overrides the resume_uploads period (tests); default ResumeUploadsEvery.
+	ResumeUploadsEvery time.Duration
 	// StorageBackoff overrides the first storage back-off (tests); default StorageBackoff.
 	StorageBackoff time.Duration
 	// RelistEvery overrides the daily re-list period (tests); default RelistEvery.
@@ -218,6 +222,9 @@ func New(o Options) (*Runner, error) {
 	if o.ScheduleEvery <= 0 {
 		o.ScheduleEvery = ScheduleEvery
 	}
+	if o.ResumeUploadsEvery <= 0 {
+		o.ResumeUploadsEvery = ResumeUploadsEvery
+	}
 	if o.StorageBackoff <= 0 {
 		o.StorageBackoff = StorageBackoff
 	}
@@ -230,6 +237,7 @@ func New(o Options) (*Runner, error) {
 	river.AddWorker(workers, &scheduleWorker{r: r})
 	river.AddWorker(workers, &refreshWorker{r: r})
 	river.AddWorker(workers, &validateWorker{r: r}) // validate.go
+	addUploadWorkers(workers, r)                    // upload.go
 	cfg := &river.Config{
 		Logger:               o.Logger.With(slog.String("component", "river")),
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
@@ -249,6 +257,7 @@ func New(o Options) (*Runner, error) {
 				return RefreshTokensArgs{}, nil
 			}, &river.PeriodicJobOpts{ID: "refresh_tokens", RunOnStart: true}),
 		}
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs, uploadPeriodicJobs(o.ResumeUploadsEvery)...)
 	}
 	client, err := river.NewClient(driverFor(o.Store), cfg)
 	if err != nil {

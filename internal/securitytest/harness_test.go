@@ -151,6 +151,7 @@ type world struct {
 	inviteOther, inviteB           *store.Invitation
 	joinAccept, joinDecline, joinB *store.JoinRequest
 	invoiceDocA                    []byte
+	uploadA, uploadB               *store.Upload // one upload of A's and of B's company
 }
 
 var cifCounter atomic.Int64
@@ -241,6 +242,17 @@ func (s *stack) seed(t *testing.T, tag string, doc []byte) *world {
 		run.Status = store.SyncOK
 		require.NoError(t, s.st.FinishSyncRun(ctx, run))
 		*c.run = run
+	}
+	// An upload (issue 14) of each of A's and B's companies, refused locally.
+	for _, c := range []struct {
+		comp *store.Company
+		up   **store.Upload
+	}{{w.compA, &w.uploadA}, {w.compB, &w.uploadB}} {
+		u := &store.Upload{CompanyID: c.comp.ID, FileName: "upload-" + c.comp.CIF + ".xml", State: store.UploadInvalid,
+			SellerCIF: c.comp.CIF, InvoiceNumber: "UP-" + tag, IssueDate: "2026-01-15", Document: []byte("<Invoice/>"),
+			DocSHA256: []byte("0123456789abcdef0123456789abcdef"), Errors: []store.UploadError{{ID: "BR-01", Message: "x"}}}
+		require.NoError(t, s.st.CreateUpload(ctx, u))
+		*c.up = u
 	}
 	return w
 }

@@ -41,6 +41,8 @@ func (r matrixRoute) path(w *world) string {
 	switch {
 	case strings.HasPrefix(p, "/invoices/"), strings.HasPrefix(p, "/api/v1/invoices/{id}"):
 		p = strings.Replace(p, "{id}", strconv.FormatInt(w.invA.ID, 10), 1)
+	case strings.HasPrefix(p, "/uploads/"), strings.HasPrefix(p, "/api/v1/uploads/{id}"):
+		p = strings.Replace(p, "{id}", strconv.FormatInt(w.uploadA.ID, 10), 1)
 	case strings.HasPrefix(p, "/admin/users/"):
 		p = strings.Replace(p, "{id}", strconv.FormatInt(w.pending.ID, 10), 1)
 	case strings.HasPrefix(p, "/invitations/"):
@@ -116,6 +118,11 @@ var matrix = []struct {
 	{matrixRoute{"GET", "/anaf/callback"}, [6]string{toLogin, toPend, acted, acted, acted, forbid}},
 	{matrixRoute{"GET", "/invitations"}, [6]string{toLogin, toPend, ok, ok, ok, ok}},
 	{matrixRoute{"GET", "/validate"}, [6]string{toLogin, toPend, ok, ok, ok, ok}},
+	// Sending invoices (issue 14): members only ({id} of /uploads is A's upload).
+	{matrixRoute{"GET", "/companies/{id}/upload"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	{matrixRoute{"GET", "/companies/{id}/uploads"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	{matrixRoute{"GET", "/uploads/{id}"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	{matrixRoute{"GET", "/uploads/{id}/status"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
 	// Administration: 404 to everyone but admins (not even known to exist).
 	{matrixRoute{"GET", "/admin/users"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
 	{matrixRoute{"GET", "/admin/anaf"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
@@ -134,11 +141,16 @@ var matrix = []struct {
 	{matrixRoute{"GET", "/api/v1/sync"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"POST", "/api/v1/sync"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"POST", "/api/v1/validate"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"POST", "/api/v1/invoices"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/uploads"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/uploads/{id}"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	// State-changing web routes, sent same-origin with an empty form.
 	{matrixRoute{"POST", "/register"}, [6]string{bad, bad, bad, bad, bad, bad}},
 	{matrixRoute{"POST", "/companies/{id}/sync"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
 	{matrixRoute{"POST", "/companies"}, [6]string{toLogin, toPend, bad, bad, bad, bad}},
 	{matrixRoute{"POST", "/validate"}, [6]string{toLogin, toPend, bad, bad, bad, bad}},
+	{matrixRoute{"POST", "/companies/{id}/upload"}, [6]string{toLogin, toPend, bad, nf, nf, bad}},
+	{matrixRoute{"POST", "/invoices/{id}/message"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
 	{matrixRoute{"POST", "/companies/{id}"}, [6]string{toLogin, toPend, bad, nf, nf, bad}},
 	{matrixRoute{"POST", "/companies/{id}/members"}, [6]string{toLogin, toPend, bad, nf, nf, forbid}},
 	{matrixRoute{"POST", "/companies/{id}/keys"}, [6]string{toLogin, toPend, bad, nf, nf, forbid}},
@@ -190,6 +202,8 @@ var webRoutes = []string{
 	"POST /companies/{id}/join-requests/{rid}/decline", "POST /companies/{id}/leave", "POST /companies/{id}/consent",
 	"GET /invitations", "POST /invitations/{id}/accept", "POST /invitations/{id}/decline",
 	"GET /validate", "POST /validate",
+	"GET /companies/{id}/upload", "POST /companies/{id}/upload", "GET /companies/{id}/uploads",
+	"GET /uploads/{id}", "GET /uploads/{id}/status", "POST /invoices/{id}/message",
 }
 
 // TestMatrixCoversRoutes fails when a route of the web route table (read

@@ -76,6 +76,12 @@ func TestAPIKeyMatrix(t *testing.T) {
 		{"GET", "/api/v1/invoices/export", [7]int{401, 401, 401, 401, 200, 200, 200}},
 		{"GET", "/api/v1/sync", [7]int{401, 401, 401, 401, 200, 200, 200}},
 		{"POST", "/api/v1/sync", [7]int{401, 401, 401, 401, 403, 202, 403}},
+		// Sending: a read key cannot upload; A's write key reaches the use
+		// case (an empty body is refused there); no upload 999999 exists.
+		{"POST", "/api/v1/invoices", [7]int{401, 401, 401, 401, 403, 422, 403}},
+		{"GET", "/api/v1/uploads", [7]int{401, 401, 401, 401, 200, 200, 200}},
+		{"GET", "/api/v1/uploads/999999", [7]int{401, 401, 401, 401, 404, 404, 404}},
+		{"GET", "/api/v1/uploads/" + strconv.FormatInt(w.uploadA.ID, 10), [7]int{401, 401, 401, 401, 200, 200, 404}},
 	}
 	codes := map[string]string{"none": "MISSING_API_KEY", "malformed": "INVALID_API_KEY_FORMAT", "unknown": "INVALID_API_KEY", "revoked": "INVALID_API_KEY"}
 	for _, r := range rows {
@@ -86,7 +92,9 @@ func TestAPIKeyMatrix(t *testing.T) {
 			if got.Status == 401 {
 				require.Contains(t, got.Body, `"code":"`+codes[p.name]+`"`)
 			}
-			if got.Status == 404 {
+			if got.Status == 404 && strings.HasPrefix(r.path, "/api/v1/uploads/") {
+				require.Contains(t, got.Body, `"code":"UPLOAD_NOT_FOUND"`)
+			} else if got.Status == 404 {
 				require.Contains(t, got.Body, `"code":"INVOICE_NOT_FOUND"`)
 				require.NotContains(t, got.Body, w.invA.ANAFID, "never another company's data")
 			}
@@ -99,6 +107,10 @@ func TestAPIKeyMatrix(t *testing.T) {
 	list := s.apiReq(t, "GET", "/api/v1/invoices", w.keyBRead, nil)
 	require.NotContains(t, list.Body, w.invA.ANAFID)
 	require.Contains(t, list.Body, w.invB.ANAFID)
+	// B's key lists only B's uploads.
+	ups := s.apiReq(t, "GET", "/api/v1/uploads", w.keyBRead, nil)
+	require.Contains(t, ups.Body, `"file_name":"`+w.uploadB.FileName+`"`)
+	require.NotContains(t, ups.Body, `"id":`+strconv.FormatInt(w.uploadA.ID, 10)+`,`)
 	runs := s.apiReq(t, "GET", "/api/v1/sync", w.keyBRead, nil)
 	require.NotContains(t, runs.Body, `"id":`+strconv.FormatInt(w.runA.ID, 10)+`,`)
 	t.Logf("API key matrix: %d routes × %d principals", len(rows), len(principals))

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/efactura-gateway/efactura/internal/invoice/invoicegen"
+	"github.com/efactura-gateway/efactura/internal/store"
 )
 
 // payload is markup that would run if a page inserted it unescaped.
@@ -69,15 +70,27 @@ func TestXSS(t *testing.T) {
 	require.NoError(t, s.st.UpdateCompany(ctx, &c))
 	require.Contains(t, string(hostile.ParsedJSON), "onerror", "the parsed invoice holds the payload")
 
+	// An upload whose file name, number, buyer and errors carry it (issue 14).
+	up := &store.Upload{CompanyID: w.compA.ID, FileName: payload + ".xml", State: store.UploadNOK, SellerCIF: w.compA.CIF,
+		InvoiceNumber: payload, IssueDate: "2026-01-15", BuyerName: payload, BuyerCIF: payload, TotalAmount: "1.00", Currency: "RON",
+		Document: []byte("<Invoice/>"), DocSHA256: []byte("fedcba9876543210fedcba9876543210"),
+		Errors: []store.UploadError{{ID: payload, Message: payload}}}
+	require.NoError(t, s.st.CreateUpload(ctx, up))
+	upID := strconv.FormatInt(up.ID, 10)
+
 	id := strconv.FormatInt(hostile.ID, 10)
 	cid := strconv.FormatInt(w.compA.ID, 10)
-	webPages := []string{"/", "/?q=" + url.QueryEscape(payload), "/?partner=" + url.QueryEscape(payload), "/?tab=" + url.QueryEscape(payload),
+	webPages := []string{"/companies/" + cid + "/uploads", "/uploads/" + upID, "/uploads/" + upID + "/status", "/companies/" + cid + "/upload", "/", "/?q=" + url.QueryEscape(payload), "/?partner=" + url.QueryEscape(payload), "/?tab=" + url.QueryEscape(payload),
 		"/invoices/" + id, "/companies", "/companies/" + cid, "/companies/" + cid + "/keys", "/companies/" + cid + "/delete",
 		"/anaf", "/login?next=" + url.QueryEscape(payload), "/export?format=csv&company=" + cid}
 	for _, role := range []string{userA, adminAsA} {
 		b := s.loginAs(t, w, role)
 		for _, p := range webPages {
 			r := b.get(p)
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+				require.NotContains(t, r.Body, "<script", p) // an upload's live state
+				continue
+			}
 			if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
 				// Data (the CSV export) holds the text as it is, as a
 				// download that no browser renders as a page.
@@ -98,7 +111,8 @@ func TestXSS(t *testing.T) {
 	}
 
 	// The API's JSON escapes markup; answers are never HTML.
-	for _, p := range []string{"/api/v1/invoices", "/api/v1/invoices/" + id, "/api/v1/health", "/api/v1/invoices?q=" + url.QueryEscape(payload)} {
+	for _, p := range []string{"/api/v1/invoices", "/api/v1/invoices/" + id, "/api/v1/health", "/api/v1/invoices?q=" + url.QueryEscape(payload),
+		"/api/v1/uploads", "/api/v1/uploads/" + upID} {
 		r := s.apiReq(t, "GET", p, w.keyARead, nil)
 		require.Equal(t, 200, r.Status, p)
 		require.Equal(t, "application/json", r.Header.Get("Content-Type"))

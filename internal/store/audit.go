@@ -92,6 +92,10 @@ const (
 	ActionCompanyStatusMigrated     = "company.status_migrated"     // written by migration 00005
 	ActionMembershipConsentMigrated = "membership.consent_migrated" // written by migration 00005
 
+	ActionUploadCreate = "upload.create" // an upload received (sending or invalid)
+	ActionUploadSent   = "upload.sent"   // ANAF answered the upload with an index (or the answer was lost: unknown)
+	ActionUploadState  = "upload.state"  // ANAF's verdict: ok or nok, or reconciled
+
 	ActionAPIKeyCreate = "apikey.create"
 	ActionAPIKeyRevoke = "apikey.revoke"
 
@@ -116,6 +120,9 @@ func TargetCompany(cif string) string { return "company:" + cif }
 
 // TargetUser is the audit target of a user.
 func TargetUser(id int64) string { return "user:" + strconv.FormatInt(id, 10) }
+
+// TargetUpload names an upload in audit targets.
+func TargetUpload(id int64) string { return "upload:" + strconv.FormatInt(id, 10) }
 
 // TargetKey is the audit target of an API key.
 func TargetKey(id int64) string { return "key:" + strconv.FormatInt(id, 10) }

@@ -142,6 +142,19 @@ func templateFuncs(lang string) template.FuncMap {
 		},
 		// syncStatus is the status a run is shown with (gateway.SyncShownStatus).
 		"syncStatus": gateway.SyncShownStatus,
+		// datetime shows a time in Europe/Bucharest: dd.mm.yyyy HH:MM (ro).
+		"datetime": func(t time.Time) string { return formatDateTime(lang, t) },
+		// day shows a YYYY-MM-DD day: dd.mm.yyyy (ro).
+		"day": func(d string) string { return formatDay(lang, d) },
+		// clip cuts a text to n characters, with an ellipsis.
+		"clip": func(s string, n int) string {
+			if r := []rune(s); len(r) > n {
+				return string(r[:n-1]) + "…"
+			}
+			return s
+		},
+		// uploadState is an upload state's label.
+		"uploadState": func(s gateway.UploadState) string { return translate(lang, "upload.state."+string(s)) },
 		// num formats an integer with thousands separators.
 		"num": func(n int) string { return formatInt(lang, n) },
 	}

@@ -101,9 +101,14 @@ func New(d Deps) (http.Handler, error) {
 	// the upload routes at most MaxUploadBytes.
 	inner := a.loadUser(a.routes())
 	forms, uploads := httpserver.FormBodies(MaxFormBytes, inner), httpserver.FormBodies(MaxUploadBytes, inner)
+	sends := httpserver.FormBodies(MaxSendBytes, inner) // the send form: several files
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if uploadRoutes[r.Method+" "+r.URL.Path] {
 			uploads.ServeHTTP(w, r)
+			return
+		}
+		if isSendForm(r) {
+			sends.ServeHTTP(w, r)
 			return
 		}
 		forms.ServeHTTP(w, r)
@@ -153,6 +158,12 @@ func (a *app) routes() http.Handler {
 	mux.Handle("POST /companies/{id}/consent", login(a.submitConsent))
 	mux.Handle("GET /validate", login(a.showValidatePage)) // validate.go
 	mux.Handle("POST /validate", login(a.submitValidate))
+	mux.Handle("GET /companies/{id}/upload", login(a.showSendPage)) // upload.go
+	mux.Handle("POST /companies/{id}/upload", login(a.submitSend))
+	mux.Handle("GET /companies/{id}/uploads", login(a.showUploadsPage))
+	mux.Handle("GET /uploads/{id}", login(a.showUploadPage))
+	mux.Handle("GET /uploads/{id}/status", login(a.showUploadStatus))
+	mux.Handle("POST /invoices/{id}/message", login(a.submitBuyerMessage))
 	mux.Handle("GET /invitations", login(a.showInvitationsPage))
 	mux.Handle("POST /invitations/{id}/accept", login(a.submitAnswerInvitation(true)))
 	mux.Handle("POST /invitations/{id}/decline", login(a.submitAnswerInvitation(false)))
