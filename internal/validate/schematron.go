@@ -75,22 +75,35 @@ const (
 // fired checks in SVRL order: pattern by pattern, each in document order of
 // the context nodes (elements, then their attributes, then their children).
 func Schematron(doc []byte, profile string) ([]Finding, error) {
-	var s *Schema
-	switch profile {
-	case ProfileRO, "":
-		s = schemaRO
-	case ProfileEN:
-		s = schemaEN
-	default:
-		return nil, fmt.Errorf("validate: unknown profile %q", profile)
-	}
-	d, err := Parse(doc)
+	s, err := schemaOf(profile)
 	if err != nil {
 		return nil, err
 	}
+	out, _, err := runSchema(s, doc)
+	return out, err
+}
+
+// runSchema parses doc, runs s over it and reads the document's shape (root
+// name, invoice line ids) from the same tree.
+func runSchema(s *Schema, doc []byte) ([]Finding, docShape, error) {
+	d, err := Parse(doc)
+	if err != nil {
+		return nil, docShape{}, err
+	}
 	out := s.Run(d)
-	d.release() // findings hold no node pointers
-	return out, nil
+	shape := shapeOf(d)
+	d.release() // findings and shape hold no node pointers
+	return out, shape, nil
+}
+
+func schemaOf(profile string) (*Schema, error) {
+	switch profile {
+	case ProfileRO, "":
+		return schemaRO, nil
+	case ProfileEN:
+		return schemaEN, nil
+	}
+	return nil, fmt.Errorf("validate: unknown profile %q", profile)
 }
 
 // Run applies the schema to a parsed document.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/efactura-gateway/efactura/internal/validate/xsd"
 )
@@ -56,12 +57,18 @@ func Validate(doc []byte, profile string) (*Report, error) {
 		}
 		return r, nil
 	}
-	shape := scan(doc)
+	s, err := schemaOf(profile)
+	if err != nil {
+		return nil, err
+	}
+	fs, shape, serr := runSchema(s, doc)
+	if serr != nil {
+		shape = scan(doc)
+	}
 	r.DocType = shape.root
 	for _, is := range issues {
 		r.Errors = append(r.Errors, Error{ID: xsd.IDSchema, Flag: "fatal", Location: is.Location, Line: is.Line, Message: is.Message, LineID: shape.lineOf(is.Location)})
 	}
-	fs, serr := Schematron(doc, profile)
 	if serr != nil {
 		// the XSD layer read it; the Schematron parser refused it
 		r.Errors = append(r.Errors, Error{ID: xsd.IDXML, Flag: "fatal", Line: 1, Message: serr.Error()})
@@ -106,6 +113,30 @@ func (s docShape) lineOf(loc string) string {
 		return ""
 	}
 	return s.lineIDs[k-1]
+}
+
+// shapeOf reads the shape from the parsed tree, as scan does from the bytes.
+func shapeOf(d *Document) docShape {
+	var s docShape
+	for _, root := range d.Root.Children {
+		if root.Kind != KindElement {
+			continue
+		}
+		s.root = root.Local
+		for _, l := range root.Children {
+			if l.Kind != KindElement || (l.Local != "InvoiceLine" && l.Local != "CreditNoteLine") {
+				continue
+			}
+			id := ""
+			for _, c := range l.Children {
+				if c.Kind == KindElement && c.Local == "ID" {
+					id = strings.TrimSpace(c.StringValue())
+				}
+			}
+			s.lineIDs = append(s.lineIDs, id)
+		}
+	}
+	return s
 }
 
 // scan reads the root element name and each top-level line's cbc:ID.

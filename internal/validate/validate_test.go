@@ -201,3 +201,27 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+// TestShapeFromTree: the root name and line ids read from the parsed tree
+// equal those of the encoding/xml scan, on every reference document.
+func TestShapeFromTree(t *testing.T) {
+	docs, order := loadVerdicts(t)
+	n := 0
+	for _, name := range order {
+		data, err := os.ReadFile(docs[name].path)
+		if err != nil {
+			continue
+		}
+		d, err := Parse(data)
+		if err != nil {
+			continue
+		}
+		got, want := shapeOf(d), scan(data)
+		d.release()
+		if got.root != want.root || strings.Join(got.lineIDs, "\x00") != strings.Join(want.lineIDs, "\x00") || len(got.lineIDs) != len(want.lineIDs) {
+			t.Errorf("%s: tree shape %+v, scan %+v", name, got, want)
+		}
+		n++
+	}
+	t.Logf("%d documents", n)
+}
