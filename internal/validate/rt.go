@@ -897,6 +897,31 @@ func fnNormalizeSpace(s string) string {
 	return strings.Join(strings.FieldsFunc(s, xmlSpace), " ")
 }
 
+// words is a code list (' A B … Z ', one space around each word) as a set,
+// with its text.
+type words struct {
+	set  map[string]bool
+	text string
+}
+
+func wordSet(list string) *words {
+	w := &words{set: map[string]bool{}, text: list}
+	for _, x := range strings.Split(list[1:len(list)-1], " ") {
+		w.set[x] = true
+	}
+	return w
+}
+
+// containsWord is contains(list, s): for s = ' word ' (a word without
+// spaces) a set lookup, which answers the same as the substring search
+// because each word of the list has exactly one space on either side.
+func containsWord(w *words, s string) bool {
+	if len(s) >= 3 && s[0] == ' ' && s[len(s)-1] == ' ' && strings.IndexByte(s[1:len(s)-1], ' ') < 0 {
+		return w.set[s[1:len(s)-1]]
+	}
+	return strings.Contains(w.text, s)
+}
+
 func fnStringLength(s string) Seq {
 	return decSeq(decimal.NewFromInt(int64(utf8.RuneCountInString(s))))
 }

@@ -88,6 +88,20 @@ func (c *compiler) uri(prefix string) string {
 	return u
 }
 
+// isWordList: a long string literal of words each preceded and followed by
+// one space (' 10 11 13 … ZZ '), as the code-list rules write them.
+func isWordList(v string) bool {
+	if len(v) < 64 || v[0] != ' ' || v[len(v)-1] != ' ' {
+		return false
+	}
+	for _, w := range strings.Split(v[1:len(v)-1], " ") {
+		if w == "" {
+			return false
+		}
+	}
+	return true
+}
+
 // boolean-valued expressions compile to Go bool directly.
 func isBoolExpr(e expr) bool {
 	switch x := e.(type) {
@@ -210,6 +224,11 @@ func (c *compiler) boolCall(x *call, s scope) (string, bool) {
 		return "false", true
 	case "contains":
 		c.arity(x, 2)
+		if l, ok := x.args[0].(*lit); ok && l.kind == "string" && isWordList(l.val) {
+			// a code list (' A B C ') searched for ' code ': a set lookup
+			k := c.constant(fmt.Sprintf("wordSet(%s)", strconv.Quote(l.val)))
+			return fmt.Sprintf("containsWord(%s, %s)", k, c.strOf(x.args[1], s)), true
+		}
 		return fmt.Sprintf("strings.Contains(%s, %s)", c.strOf(x.args[0], s), c.strOf(x.args[1], s)), true
 	case "starts-with":
 		c.arity(x, 2)
