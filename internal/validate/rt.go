@@ -59,6 +59,27 @@ func boolSeq(b bool) Seq {
 	return seqFalse
 }
 
+// smallInts are the integers 0…maxSmallInt as items: counts and string
+// lengths are answered from it without allocating (decimals are immutable
+// and no caller modifies a Seq it did not build).
+var smallInts = func() []Item {
+	out := make([]Item, maxSmallInt+1)
+	for i := range out {
+		out[i] = Item{K: iDecimal, D: decimal.NewFromInt(int64(i))}
+	}
+	return out
+}()
+
+const maxSmallInt = 1024
+
+// intSeq is the integer k as a decimal.
+func intSeq(k int) Seq {
+	if k >= 0 && k <= maxSmallInt {
+		return smallInts[k : k+1 : k+1]
+	}
+	return decSeq(decimal.NewFromInt(int64(k)))
+}
+
 func intLit(s string) Seq { return decSeq(decimal.RequireFromString(s)) }
 
 func dblLit(f float64) Seq { return Seq{{K: iDouble, F: f}} }
@@ -923,10 +944,10 @@ func containsWord(w *words, s string) bool {
 }
 
 func fnStringLength(s string) Seq {
-	return decSeq(decimal.NewFromInt(int64(utf8.RuneCountInString(s))))
+	return intSeq(utf8.RuneCountInString(s))
 }
 
-func fnCount(s Seq) Seq { return decSeq(decimal.NewFromInt(int64(len(s)))) }
+func fnCount(s Seq) Seq { return intSeq(len(s)) }
 
 func fnSubstringAfter(a, b string) string {
 	i := strings.Index(a, b)
@@ -1030,7 +1051,7 @@ func tally1(k *int) bool {
 	return false
 }
 
-func countOf(k int) Seq { return decSeq(decimal.NewFromInt(int64(k))) }
+func countOf(k int) Seq { return intSeq(k) }
 
 // fnRound rounds half towards positive infinity.
 func fnRound(s Seq) Seq {
