@@ -20,7 +20,7 @@ func Parse(data []byte) (*Document, error) {
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("%w: not UTF-8", ErrNotWellFormed)
 	}
-	p := &scanner{data: data, src: string(data), line: 1, doc: &Node{Kind: KindDocument}, order: 1, names: namesPool.Get().(map[string]string),
+	p := &scanner{data: data, src: string(data), line: 1, doc: &Node{Kind: KindDocument, cache: &docIndex{}}, order: 1, names: namesPool.Get().(map[string]string),
 		qnames: qnamesPool.Get().(map[string]*qname), gen: nsGens.Add(1)}
 	p.cur = p.doc
 	p.kidMark = append(p.kidMark, 0)
@@ -43,6 +43,12 @@ func Parse(data []byte) (*Document, error) {
 func (d *Document) release() {
 	for _, sp := range d.slabs {
 		slabPool.Put(sp)
+	}
+	if d.Root != nil && d.Root.cache != nil {
+		for _, sp := range d.Root.cache.chunks {
+			itemPool.Put(sp)
+		}
+		d.Root.cache = nil
 	}
 	d.slabs = nil
 	d.Root = nil

@@ -558,7 +558,7 @@ func child(n *Node, nt *Name) Seq {
 			n.kids = noKids // leaves (text only): no allocation
 			return nil
 		}
-		n.kids = make(Seq, 0, k)
+		n.kids = items(n, k)[:0]
 		for _, c := range n.Children {
 			if c.Kind == KindElement {
 				n.kids = append(n.kids, Item{K: iNode, ID: c.ID, N: c})
@@ -697,7 +697,7 @@ func attr(n *Node, nt *Name) Seq {
 		return nil
 	}
 	if n.attrs == nil {
-		n.attrs = make(Seq, len(n.Attrs))
+		n.attrs = items(n, len(n.Attrs))
 		for i, a := range n.Attrs {
 			n.attrs[i] = Item{K: iNode, ID: a.ID, N: a}
 		}
@@ -757,12 +757,37 @@ func indexNames(attr bool, names ...*Name) bool {
 // in document order.
 type docIndex struct {
 	seqs []Seq
+	// the node caches' items are carved from chunks, recycled with the
+	// document's node slabs
+	items  []Item
+	chunks []*[]Item
+}
+
+const itemChunk = 512
+
+var itemPool = sync.Pool{New: func() any { s := make([]Item, itemChunk); return &s }}
+
+// items is a Seq of k items for a cache of node n, from its document's
+// chunks when it has them (a document from Parse), else allocated.
+func items(n *Node, k int) Seq {
+	d := root(n).cache
+	if d == nil || k > itemChunk/8 {
+		return make(Seq, k)
+	}
+	if len(d.items) < k {
+		sp := itemPool.Get().(*[]Item)
+		d.chunks = append(d.chunks, sp)
+		d.items = *sp
+	}
+	out := d.items[:k:k]
+	d.items = d.items[k:]
+	return out
 }
 
 // index builds the document's name index in two walks (count, then fill
 // one backing array).
 func (n *Node) index() *docIndex {
-	if n.cache != nil {
+	if n.cache != nil && n.cache.seqs != nil {
 		return n.cache
 	}
 	cnt := make([]int32, indexSlots+1)
@@ -794,7 +819,10 @@ func (n *Node) index() *docIndex {
 		}
 	}
 	walk(n, func(k int, m *Node) { seqs[k] = append(seqs[k], Item{K: iNode, ID: m.ID, N: m}) })
-	n.cache = &docIndex{seqs: seqs}
+	if n.cache == nil {
+		n.cache = &docIndex{}
+	}
+	n.cache.seqs = seqs
 	return n.cache
 }
 
@@ -1287,7 +1315,8 @@ func (n *Node) decimal() Seq {
 	if n.dec == nil {
 		d, ok := parseDecimal(n.StringValue())
 		if ok {
-			n.dec = decSeq(d)
+			n.dec = items(n, 1)
+			n.dec[0] = Item{K: iDecimal, D: d}
 		} else {
 			n.dec = Seq{} // FORG0001 in XPath: empty here
 		}
