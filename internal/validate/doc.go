@@ -39,7 +39,7 @@ type Node struct {
 	cache   *docIndex     // document node: `//name` results
 	self    [1]Item       // the node as an item (nodeSeq)
 	kids    Seq           // element children as items, built on first use
-	byID    map[int32]Seq // wide parents: kids by name id, built on first use
+	byID    *kidIndex     // wide parents: kids by name id, built on first use
 	attrs   Seq           // attributes as items, built on first use
 	dec     Seq           // xs:decimal of the text, parsed on first use
 }

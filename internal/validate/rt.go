@@ -3,6 +3,7 @@ package validate
 import (
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -572,13 +573,28 @@ func child(n *Node, nt *Name) Seq {
 	if n.byID == nil {
 		n.byID = indexKids(n.kids)
 	}
-	return n.byID[nt.ID]
+	ix := n.byID
+	for i, id := range ix.ids {
+		if id == nt.ID {
+			return ix.seqs[i]
+		}
+	}
+	return nil
+}
+
+// kidIndex is a wide parent's element children grouped by name id: the
+// ids searched in a compact array (a few dozen distinct names at most in
+// UBL), each with its children.
+type kidIndex struct {
+	ids  []int32
+	seqs []Seq
 }
 
 // indexKids groups a wide parent's element children by name id: windows on
 // kids where a name's children are adjacent, copies otherwise.
-func indexKids(kids Seq) map[int32]Seq {
-	m := make(map[int32]Seq, len(kids)/2)
+func indexKids(kids Seq) *kidIndex {
+	ix := &kidIndex{}
+	var owned []bool // seqs[k] is a copy, appended to in place
 	for i := 0; i < len(kids); {
 		id := kids[i].N.ID
 		j := i + 1
@@ -586,16 +602,22 @@ func indexKids(kids Seq) map[int32]Seq {
 			j++
 		}
 		if id != 0 {
-			if prev, ok := m[id]; ok {
-				joined := make(Seq, 0, len(prev)+j-i)
-				m[id] = append(append(joined, prev...), kids[i:j]...)
+			k := slices.Index(ix.ids, id)
+			if k >= 0 {
+				if !owned[k] {
+					prev := ix.seqs[k]
+					ix.seqs[k], owned[k] = append(make(Seq, 0, 2*len(prev)+j-i), prev...), true
+				}
+				ix.seqs[k] = append(ix.seqs[k], kids[i:j]...)
 			} else {
-				m[id] = kids[i:j:j]
+				owned = append(owned, false)
+				ix.ids = append(ix.ids, id)
+				ix.seqs = append(ix.seqs, kids[i:j:j])
 			}
 		}
 		i = j
 	}
-	return m
+	return ix
 }
 
 // adjacentNames reports whether, in a short list of children, the children

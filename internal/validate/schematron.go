@@ -132,6 +132,20 @@ func (s *Schema) Run(d *Document) []Finding {
 			}
 			out = p.apply(v, n, rules, out)
 		}
+		if d.slabs != nil {
+			// the scanner carves nodes from the slabs in document order
+			left := d.Nodes - 1
+			for _, sp := range d.slabs {
+				nodes := (*sp)[:min(left, len(*sp))]
+				left -= len(nodes)
+				for i := range nodes {
+					if nodes[i].Kind != KindText {
+						visit(&nodes[i])
+					}
+				}
+			}
+			continue
+		}
 		var walk func(n *Node)
 		walk = func(n *Node) {
 			visit(n)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -224,4 +225,27 @@ func TestShapeFromTree(t *testing.T) {
 		n++
 	}
 	t.Logf("%d documents", n)
+}
+
+// TestSlabOrder: the findings of a run over the slabs (nodes in creation
+// order) equal those of the tree walk, on every reference document.
+func TestSlabOrder(t *testing.T) {
+	docs, order := loadVerdicts(t)
+	schemaRO.once.Do(schemaRO.buildDispatch)
+	for _, name := range order {
+		data, err := os.ReadFile(docs[name].path)
+		if err != nil {
+			continue
+		}
+		d, err := Parse(data)
+		if err != nil {
+			continue
+		}
+		bySlab := schemaRO.Run(d)
+		byTree := schemaRO.Run(&Document{Root: d.Root, Nodes: d.Nodes})
+		d.release()
+		if !reflect.DeepEqual(bySlab, byTree) {
+			t.Errorf("%s: slab order %v, tree order %v", name, bySlab, byTree)
+		}
+	}
 }
