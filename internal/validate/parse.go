@@ -16,11 +16,18 @@ import (
 // character references, attribute-value and line-end normalisation, and
 // line numbers. It checks well-formedness as far as the model needs.
 func Parse(data []byte) (*Document, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark is not text
+	return parse(data, string(data))
+}
+
+// parse is Parse with the document also as a string (src == string(data)).
+func parse(data []byte, src string) (*Document, error) {
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) { // a UTF-8 byte order mark is not text
+		data, src = data[3:], src[3:]
+	}
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("%w: not UTF-8", ErrNotWellFormed)
 	}
-	p := &scanner{data: data, src: string(data), line: 1, doc: &Node{Kind: KindDocument, cache: &docIndex{}}, order: 1, names: namesPool.Get().(map[string]string),
+	p := &scanner{data: data, src: src, line: 1, doc: &Node{Kind: KindDocument, cache: &docIndex{}}, order: 1, names: namesPool.Get().(map[string]string),
 		qnames: qnamesPool.Get().(map[string]*qname), gen: nsGens.Add(1)}
 	p.cur = p.doc
 	p.kidMark = append(p.kidMark, 0)
@@ -191,19 +198,20 @@ func (p *scanner) closeKids() {
 	if len(ks) == 0 {
 		return
 	}
-	var out []*Node
-	switch {
-	case len(ks) > kidChunk/4:
-		out = make([]*Node, len(ks))
-	default:
-		if len(ks) > len(p.kidArena) {
-			p.kidArena = make([]*Node, kidChunk)
-		}
-		out = p.kidArena[:len(ks):len(ks)]
-		p.kidArena = p.kidArena[len(ks):]
+	p.cur.Children = append(p.ptrs(len(ks)), ks...)
+}
+
+// ptrs is an empty node list of capacity k carved from a shared array.
+func (p *scanner) ptrs(k int) []*Node {
+	if k > kidChunk/4 {
+		return make([]*Node, 0, k)
 	}
-	copy(out, ks)
-	p.cur.Children = out
+	if k > len(p.kidArena) {
+		p.kidArena = make([]*Node, kidChunk)
+	}
+	out := p.kidArena[:0:k]
+	p.kidArena = p.kidArena[k:]
+	return out
 }
 
 const kidChunk = 1024
@@ -507,7 +515,7 @@ func (p *scanner) addAttrs(el *Node, attrs []rawAttr, line int) error {
 		}
 	}
 	if k > 0 {
-		el.Attrs = make([]*Node, 0, k)
+		el.Attrs = p.ptrs(k)
 	}
 	for _, a := range attrs {
 		q := a.name

@@ -79,14 +79,14 @@ func Schematron(doc []byte, profile string) ([]Finding, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, _, err := runSchema(s, doc)
+	out, _, err := runSchema(s, doc, string(doc))
 	return out, err
 }
 
 // runSchema parses doc, runs s over it and reads the document's shape (root
 // name, invoice line ids) from the same tree.
-func runSchema(s *Schema, doc []byte) ([]Finding, docShape, error) {
-	d, err := Parse(doc)
+func runSchema(s *Schema, doc []byte, src string) ([]Finding, docShape, error) {
+	d, err := parse(doc, src)
 	if err != nil {
 		return nil, docShape{}, err
 	}

@@ -44,7 +44,8 @@ func Validate(doc []byte, profile string) (*Report, error) {
 		return nil, errors.New("validate: unknown profile " + strconv.Quote(profile))
 	}
 	r := &Report{Profile: profile, Errors: []Error{}, Warnings: []Error{}}
-	issues, err := xsd.Check(doc)
+	src := string(doc) // one copy, for both layers
+	issues, err := xsd.CheckSource(doc, src)
 	if err != nil {
 		if !errors.Is(err, xsd.ErrNotXML) {
 			return nil, err
@@ -61,7 +62,7 @@ func Validate(doc []byte, profile string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	fs, shape, serr := runSchema(s, doc)
+	fs, shape, serr := runSchema(s, doc, src)
 	if serr != nil {
 		shape = scan(doc)
 	}
@@ -112,7 +113,7 @@ func (s docShape) lineOf(loc string) string {
 	if err != nil || k < 1 || k > len(s.lineIDs) {
 		return ""
 	}
-	return s.lineIDs[k-1]
+	return strings.Clone(s.lineIDs[k-1]) // not a window on the whole document
 }
 
 // shapeOf reads the shape from the parsed tree, as scan does from the bytes.

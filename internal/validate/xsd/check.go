@@ -125,7 +125,14 @@ type checker struct {
 // that is not well-formed gives one XML (or XML-DOCTYPE) issue and an error
 // wrapping ErrNotXML.
 func Check(doc []byte) ([]Issue, error) {
-	if issues, ok := checkFast(doc); ok {
+	return CheckSource(doc, string(doc))
+}
+
+// CheckSource is Check for a caller that holds the document as a string
+// too (src == string(doc)): names and values are taken from src, not from
+// another copy of doc.
+func CheckSource(doc []byte, src string) ([]Issue, error) {
+	if issues, ok := checkFast(doc, src); ok {
 		if fastHook != nil {
 			fastHook(doc, issues)
 		}

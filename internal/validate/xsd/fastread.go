@@ -53,12 +53,14 @@ func (r *fastReader) lineOf(i int) int {
 // checkFast runs the checker over doc with the fast reader; ok is false
 // when the reader declined or the document is not well-formed (the caller
 // then runs the encoding/xml path).
-func checkFast(doc []byte) (issues []Issue, ok bool) {
-	doc = bytes.TrimPrefix(doc, []byte{0xEF, 0xBB, 0xBF})
-	if !plainChars(doc) || xml11.Match(doc) {
+func checkFast(doc []byte, src string) (issues []Issue, ok bool) {
+	if bytes.HasPrefix(doc, []byte{0xEF, 0xBB, 0xBF}) {
+		doc, src = doc[3:], src[3:]
+	}
+	if len(src) != len(doc) || !plainChars(doc) || xml11.Match(doc) {
 		return nil, false
 	}
-	c := &checker{doc: doc, fast: &fastReader{data: doc, src: string(doc), line: 1}}
+	c := &checker{doc: doc, fast: &fastReader{data: doc, src: src, line: 1}}
 	if err := c.runFast(); err != nil {
 		return nil, false
 	}

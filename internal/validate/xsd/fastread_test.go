@@ -34,14 +34,14 @@ func TestMain(m *testing.M) {
 }
 
 func TestFastReaderUsed(t *testing.T) {
-	if _, ok := checkFast([]byte(minimal)); !ok {
+	if _, ok := checkFast([]byte(minimal), minimal); !ok {
 		t.Fatal("the fast reader declines the minimal invoice")
 	}
 	for _, doc := range []string{
 		"<Invoice/>", "", "<?xml version='1.1'?><a/>", "<a>&foo;</a>", "<a b='1'c='2'/>", "<!DOCTYPE a><a/>",
 		"<a><![CDATA[]]></a>", "<a>]]></a>", "<a>&#xD800;</a>", "<1a/>", "<a:b:c/>", "<?xml version=\"1.0\" encoding=\"ISO-8859-2\"?><a/>",
 	} {
-		fast, fok := checkFast([]byte(doc))
+		fast, fok := checkFast([]byte(doc), doc)
 		std, err := checkStd([]byte(doc))
 		if fok && (err != nil || !reflect.DeepEqual(fast, std)) {
 			t.Errorf("%q: fast %v, std %v %v", doc, fast, std, err)
