@@ -27,13 +27,17 @@ const (
 
 // Item is one XPath item: a node or an atomic value.
 type Item struct {
-	K  uint8
+	K uint8
+	// sc is, for an xs:decimal held in I (the fast path), its scale plus
+	// one: the value is I / 10^(sc-1); 0: the value is D
+	sc uint8
+	B  bool
 	ID int32 // name id of a node item in a node's cached children or attributes (window)
 	N  *Node
 	S  string
 	D  decimal.Decimal
 	F  float64 // xs:double; for xs:date, days since 1970-01-01
-	B  bool
+	I  int64
 }
 
 // Seq is an XPath sequence.
@@ -66,7 +70,7 @@ func boolSeq(b bool) Seq {
 var smallInts = func() []Item {
 	out := make([]Item, maxSmallInt+1)
 	for i := range out {
-		out[i] = Item{K: iDecimal, D: decimal.NewFromInt(int64(i))}
+		out[i] = Item{K: iDecimal, sc: 1, I: int64(i)}
 	}
 	return out
 }()
@@ -81,7 +85,13 @@ func intSeq(k int) Seq {
 	return decSeq(decimal.NewFromInt(int64(k)))
 }
 
-func intLit(s string) Seq { return decSeq(decimal.RequireFromString(s)) }
+func intLit(s string) Seq {
+	d, ok := parseDecimal(s)
+	if !ok {
+		panic("validate: bad integer literal " + s)
+	}
+	return Seq{d}
+}
 
 func dblLit(f float64) Seq { return Seq{{K: iDouble, F: f}} }
 
@@ -99,6 +109,9 @@ func ebv(s Seq) bool {
 	case iString, iUntyped:
 		return it.S != ""
 	case iDecimal:
+		if it.sc != 0 {
+			return it.I != 0
+		}
 		return !it.D.IsZero()
 	case iDouble:
 		return it.F != 0 && !math.IsNaN(it.F)
@@ -113,7 +126,7 @@ func itemString(it Item) string {
 	case iUntyped, iString:
 		return it.S
 	case iDecimal:
-		return it.D.String()
+		return it.dec().String()
 	case iDouble:
 		return formatDouble(it.F)
 	case iBool:
@@ -178,8 +191,18 @@ func parseDouble(s string) (float64, bool) {
 	return f, true
 }
 
-func parseDecimal(s string) (decimal.Decimal, bool) {
+// parseDecimal is the xs:decimal of s: in an int64 when it has at most
+// maxFastDigits digits, else a big decimal.
+func parseDecimal(s string) (Item, bool) {
 	s = strings.TrimFunc(s, xmlSpace)
+	if it, ok := parseFastDecimal(s); ok {
+		return it, true
+	}
+	d, ok := parseBigDecimal(s)
+	return Item{K: iDecimal, D: d}, ok
+}
+
+func parseBigDecimal(s string) (decimal.Decimal, bool) {
 	if s == "" {
 		return decimal.Decimal{}, false
 	}
@@ -209,8 +232,7 @@ func toDouble(it Item) (float64, bool) {
 	case iDouble:
 		return it.F, true
 	case iDecimal:
-		f, _ := it.D.Float64()
-		return f, true
+		return decFloat(it), true
 	case iUntyped, iString:
 		return parseDouble(it.S)
 	case iNode:
@@ -285,7 +307,7 @@ func compareAtoms(a, b Item, op int, general bool) bool {
 		return false // failed cast: a dynamic error in XPath
 	case isNumeric(a.K) && isNumeric(b.K):
 		if a.K == iDecimal && b.K == iDecimal {
-			return cmpResult(a.D.Cmp(b.D), op)
+			return cmpResult(decCmp(a, b), op)
 		}
 		fa, _ := toDouble(a)
 		fb, _ := toDouble(b)
@@ -384,18 +406,22 @@ func arith(a, b Seq, op int) Seq {
 		return Seq{{K: iDouble, F: math.NaN()}}
 	}
 	if x.K == iDecimal && y.K == iDecimal {
+		if r, ok := decArith(x, y, op); ok {
+			return Seq{r}
+		}
+		xd, yd := x.dec(), y.dec()
 		switch op {
 		case opAdd:
-			return decSeq(x.D.Add(y.D))
+			return decSeq(xd.Add(yd))
 		case opSub:
-			return decSeq(x.D.Sub(y.D))
+			return decSeq(xd.Sub(yd))
 		case opMul:
-			return decSeq(x.D.Mul(y.D))
+			return decSeq(xd.Mul(yd))
 		}
-		if y.D.IsZero() {
+		if yd.IsZero() {
 			return Seq{{K: iDouble, F: math.NaN()}}
 		}
-		return decSeq(x.D.DivRound(y.D, 20))
+		return decSeq(xd.DivRound(yd, 20))
 	}
 	fx, _ := toDouble(x)
 	fy, _ := toDouble(y)
@@ -419,6 +445,9 @@ func neg(a Seq) Seq {
 		return dblLit(math.NaN())
 	}
 	if x.K == iDecimal {
+		if x.sc != 0 {
+			return Seq{{K: iDecimal, sc: x.sc, I: -x.I}}
+		}
 		return decSeq(x.D.Neg())
 	}
 	return dblLit(-x.F)
@@ -1084,7 +1113,7 @@ func (a *sumAcc) add(s Seq) bool {
 
 func (a *sumAcc) result() Seq {
 	if !a.some {
-		return decSeq(decimal.Zero)
+		return intSeq(0)
 	}
 	return a.acc
 }
@@ -1113,6 +1142,17 @@ func fnRound(s Seq) Seq {
 		return dblLit(math.NaN())
 	}
 	if it.K == iDecimal {
+		if it.sc != 0 {
+			if it.sc == 1 {
+				return Seq{it}
+			}
+			p := pow10[it.sc-1]
+			q, m := (it.I+p/2)/p, (it.I+p/2)%p
+			if m < 0 {
+				q-- // floor
+			}
+			return Seq{{K: iDecimal, sc: 1, I: q}}
+		}
 		return decSeq(it.D.Add(decimal.New(5, -1)).Floor())
 	}
 	if math.IsNaN(it.F) || math.IsInf(it.F, 0) {
@@ -1130,6 +1170,12 @@ func fnAbs(s Seq) Seq {
 		return dblLit(math.NaN())
 	}
 	if it.K == iDecimal {
+		if it.sc != 0 {
+			if it.I < 0 {
+				it.I = -it.I
+			}
+			return Seq{it}
+		}
 		return decSeq(it.D.Abs())
 	}
 	return dblLit(math.Abs(it.F))
@@ -1154,15 +1200,15 @@ func castDecimal(s Seq) Seq {
 		return decSeq(decimal.NewFromFloat(it.F))
 	case iBool:
 		if it.B {
-			return decSeq(decimal.NewFromInt(1))
+			return intSeq(1)
 		}
-		return decSeq(decimal.Zero)
+		return intSeq(0)
 	}
 	d, ok := parseDecimal(it.S)
 	if !ok {
 		return nil // FORG0001 in XPath
 	}
-	return decSeq(d)
+	return Seq{d}
 }
 
 var dateRe = regexp.MustCompile(`^(-?\d{4,})-(\d{2})-(\d{2})(Z|[+-]\d{2}:\d{2})?$`)
@@ -1338,7 +1384,7 @@ func (n *Node) decimal() Seq {
 		d, ok := parseDecimal(n.StringValue())
 		if ok {
 			n.dec = items(n, 1)
-			n.dec[0] = Item{K: iDecimal, D: d}
+			n.dec[0] = d
 		} else {
 			n.dec = Seq{} // FORG0001 in XPath: empty here
 		}
