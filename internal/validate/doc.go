@@ -36,12 +36,12 @@ type Node struct {
 	strSet bool
 	// kidRuns: in kids, the children of each name id are adjacent
 	kidRuns bool
-	cache   *docIndex     // document node: `//name` results
-	self    [1]Item       // the node as an item (nodeSeq)
-	kids    Seq           // element children as items, built on first use
-	byID    *kidIndex     // wide parents: kids by name id, built on first use
-	attrs   Seq           // attributes as items, built on first use
-	dec     Seq           // xs:decimal of the text, parsed on first use
+	cache   *docIndex // document node: `//name` results
+	self    [1]Item   // the node as an item (nodeSeq)
+	kids    Seq       // element children as items, built on first use
+	byID    *kidIndex // wide parents: kids by name id, built on first use
+	attrs   Seq       // attributes as items, built on first use
+	dec     Seq       // xs:decimal of the text, parsed on first use
 }
 
 // Name is the qualified name as written (name()).
