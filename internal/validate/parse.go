@@ -27,7 +27,7 @@ func parse(data []byte, src string) (*Document, error) {
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("%w: not UTF-8", ErrNotWellFormed)
 	}
-	p := &scanner{data: data, src: src, line: 1, doc: &Node{Kind: KindDocument, cache: &docIndex{}}, order: 1, names: namesPool.Get().(map[string]string),
+	p := &scanner{data: data, src: src, line: 1, doc: &Node{Kind: KindDocument, x: &nodeCache{doc: &docIndex{}}}, order: 1, names: namesPool.Get().(map[string]string),
 		qnames: qnamesPool.Get().(map[string]*qname), gen: nsGens.Add(1)}
 	p.cur = p.doc
 	p.kidMark = append(p.kidMark, 0)
@@ -51,11 +51,15 @@ func (d *Document) release() {
 	for _, sp := range d.slabs {
 		slabPool.Put(sp)
 	}
-	if d.Root != nil && d.Root.cache != nil {
-		for _, sp := range d.Root.cache.chunks {
+	if d.Root != nil && d.Root.x != nil && d.Root.x.doc != nil {
+		ix := d.Root.x.doc
+		for _, sp := range ix.chunks {
 			itemPool.Put(sp)
 		}
-		d.Root.cache = nil
+		for _, sp := range ix.cacheChunks {
+			cachePool.Put(sp)
+		}
+		d.Root.x = nil
 	}
 	d.slabs = nil
 	d.Root = nil

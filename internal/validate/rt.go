@@ -50,10 +50,11 @@ var (
 
 // nodeSeq is the one-node sequence (n); it does not allocate.
 func nodeSeq(n *Node) Seq {
-	if n.self[0].N == nil {
-		n.self[0] = Item{K: iNode, N: n}
+	x := n.ext()
+	if x.self[0].N == nil {
+		x.self[0] = Item{K: iNode, N: n}
 	}
-	return n.self[:]
+	return x.self[:]
 }
 func strSeq(s string) Seq          { return Seq{{K: iString, S: s}} }
 func decSeq(d decimal.Decimal) Seq { return Seq{{K: iDecimal, D: d}} }
@@ -577,7 +578,8 @@ func nameMatch(n *Node, nt *Name) bool {
 // UBL schemas order them) the result is a capacity-limited window on the
 // node's cached children, so it does not allocate.
 func child(n *Node, nt *Name) Seq {
-	if n.kids == nil {
+	x := n.ext()
+	if x.kids == nil {
 		k := 0
 		for _, c := range n.Children {
 			if c.Kind == KindElement {
@@ -585,24 +587,24 @@ func child(n *Node, nt *Name) Seq {
 			}
 		}
 		if k == 0 {
-			n.kids = noKids // leaves (text only): no allocation
+			x.kids = noKids // leaves (text only): no allocation
 			return nil
 		}
-		n.kids = items(n, k)[:0]
+		x.kids = items(n, k)[:0]
 		for _, c := range n.Children {
 			if c.Kind == KindElement {
-				n.kids = append(n.kids, Item{K: iNode, ID: c.ID, N: c})
+				x.kids = append(x.kids, Item{K: iNode, ID: c.ID, N: c})
 			}
 		}
-		n.kidRuns = adjacentNames(n.kids)
+		x.kidRuns = adjacentNames(x.kids)
 	}
-	if nt.ID == 0 || len(n.kids) <= 8 {
-		return window(n.kids, nt, n.kidRuns)
+	if nt.ID == 0 || len(x.kids) <= 8 {
+		return window(x.kids, nt, x.kidRuns)
 	}
-	if n.byID == nil {
-		n.byID = indexKids(n.kids)
+	if x.byID == nil {
+		x.byID = indexKids(x.kids)
 	}
-	ix := n.byID
+	ix := x.byID
 	for i, id := range ix.ids {
 		if id == nt.ID {
 			return ix.seqs[i]
@@ -747,13 +749,14 @@ func attr(n *Node, nt *Name) Seq {
 	if len(n.Attrs) == 0 {
 		return nil
 	}
-	if n.attrs == nil {
-		n.attrs = items(n, len(n.Attrs))
+	x := n.ext()
+	if x.attrs == nil {
+		x.attrs = items(n, len(n.Attrs))
 		for i, a := range n.Attrs {
-			n.attrs[i] = Item{K: iNode, ID: a.ID, N: a}
+			x.attrs[i] = Item{K: iNode, ID: a.ID, N: a}
 		}
 	}
-	return window(n.attrs, nt, true) // attribute names are unique
+	return window(x.attrs, nt, true) // attribute names are unique
 }
 
 func descendants(n *Node, nt *Name, out Seq) Seq {
@@ -812,6 +815,42 @@ type docIndex struct {
 	// document's node slabs
 	items  []Item
 	chunks []*[]Item
+	// node caches, carved the same way
+	caches      []nodeCache
+	cacheChunks []*[]nodeCache
+}
+
+const cacheChunk = 128
+
+var cachePool = sync.Pool{New: func() any { s := make([]nodeCache, cacheChunk); return &s }}
+
+// docOf is the index of n's document, nil for a document not from Parse.
+func docOf(n *Node) *docIndex {
+	r := root(n)
+	if r.x == nil {
+		return nil
+	}
+	return r.x.doc
+}
+
+// newCache is a zeroed cache for n.
+func newCache(n *Node) *nodeCache {
+	if n.Kind == KindDocument {
+		return &nodeCache{}
+	}
+	d := docOf(n)
+	if d == nil {
+		return &nodeCache{}
+	}
+	if len(d.caches) == 0 {
+		sp := cachePool.Get().(*[]nodeCache)
+		d.cacheChunks = append(d.cacheChunks, sp)
+		d.caches = *sp
+	}
+	c := &d.caches[0]
+	d.caches = d.caches[1:]
+	*c = nodeCache{}
+	return c
 }
 
 const itemChunk = 512
@@ -821,7 +860,7 @@ var itemPool = sync.Pool{New: func() any { s := make([]Item, itemChunk); return 
 // items is a Seq of k items for a cache of node n, from its document's
 // chunks when it has them (a document from Parse), else allocated.
 func items(n *Node, k int) Seq {
-	d := root(n).cache
+	d := docOf(n)
 	if d == nil || k > itemChunk/8 {
 		return make(Seq, k)
 	}
@@ -838,8 +877,8 @@ func items(n *Node, k int) Seq {
 // index builds the document's name index in two walks (count, then fill
 // one backing array).
 func (n *Node) index() *docIndex {
-	if n.cache != nil && n.cache.seqs != nil {
-		return n.cache
+	if n.x != nil && n.x.doc != nil && n.x.doc.seqs != nil {
+		return n.x.doc
 	}
 	cnt := make([]int32, indexSlots+1)
 	var walk func(p *Node, fill func(k int, m *Node))
@@ -870,11 +909,12 @@ func (n *Node) index() *docIndex {
 		}
 	}
 	walk(n, func(k int, m *Node) { seqs[k] = append(seqs[k], Item{K: iNode, ID: m.ID, N: m}) })
-	if n.cache == nil {
-		n.cache = &docIndex{}
+	x := n.ext()
+	if x.doc == nil {
+		x.doc = &docIndex{}
 	}
-	n.cache.seqs = seqs
-	return n.cache
+	x.doc.seqs = seqs
+	return x.doc
 }
 
 // descAttr is //@name.
@@ -1380,17 +1420,18 @@ func atom(it Item) Item {
 
 // decimal is xs:decimal of the node's text, parsed once per node.
 func (n *Node) decimal() Seq {
-	if n.dec == nil {
+	x := n.ext()
+	if x.dec == nil {
 		d, ok := parseDecimal(n.StringValue())
 		if ok {
-			n.dec = items(n, 1)
-			n.dec[0] = d
+			x.dec = items(n, 1)
+			x.dec[0] = d
 		} else {
-			n.dec = Seq{} // FORG0001 in XPath: empty here
+			x.dec = Seq{} // FORG0001 in XPath: empty here
 		}
 	}
-	if len(n.dec) == 0 {
+	if len(x.dec) == 0 {
 		return nil
 	}
-	return n.dec
+	return x.dec
 }
