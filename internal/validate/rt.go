@@ -1435,3 +1435,14 @@ func (n *Node) decimal() Seq {
 	}
 	return x.dec
 }
+
+// memoBool is a document-constant test (see gen/memo.go): evaluated on
+// first use, then read from its slot of the per-document slice v.
+func memoBool(v []Seq, k int, f func() bool) bool {
+	if m := v[k]; m != nil {
+		return m[0].B
+	}
+	b := f()
+	v[k] = boolSeq(b)
+	return b
+}

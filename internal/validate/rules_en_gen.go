@@ -1612,8 +1612,11 @@ var schemaEN = &Schema{
 	},
 }
 
+// enSlots: the lets, then the document-constant tests (memoBool).
+const enSlots = 274
+
 func enLets(n *Node) []Seq {
-	v := make([]Seq, 0)
+	v := make([]Seq, enSlots)
 	return v
 }
 
@@ -2123,11 +2126,17 @@ func enT0046(v []Seq, n *Node) bool {
 
 // BR-AE-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'AE']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cb…
 func enT0047(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n89 *Node) bool {
-		return anyNode(child(n89, enK22), func(n90 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n90, enK1)))) == "VAT") }) && anyNode(child(n89, enK1), func(n91 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n91))) == "AE") })
-	}) || anyNode(desc(root(n), enK51), func(n92 *Node) bool {
-		return anyNode(child(n92, enK22), func(n93 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n93, enK1)))) == "VAT") }) && anyNode(child(n92, enK1), func(n94 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n94))) == "AE") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 0, func() bool {
+		return (memoBool(v, 1, func() bool {
+			return anyNode(desc(root(n), enK21), func(n89 *Node) bool {
+				return anyNode(child(n89, enK22), func(n90 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n90, enK1)))) == "VAT") }) && anyNode(child(n89, enK1), func(n91 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n91))) == "AE") })
+			})
+		}) || memoBool(v, 2, func() bool {
+			return anyNode(desc(root(n), enK51), func(n92 *Node) bool {
+				return anyNode(child(n92, enK22), func(n93 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n93, enK1)))) == "VAT") }) && anyNode(child(n92, enK1), func(n94 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n94))) == "AE") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k95 := 0
 		anyNode(child(n, enK48), func(n96 *Node) bool {
 			return anyNode(child(n96, enK52), func(n97 *Node) bool {
@@ -2137,120 +2146,202 @@ func enT0047(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k95)
-	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n101 *Node) bool {
-		return anyNode(child(n101, enK22), func(n102 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n102, enK1)))) == "VAT") }) && anyNode(child(n101, enK1), func(n103 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n103))) == "AE") })
-	}) && !anyNode(desc(root(n), enK51), func(n104 *Node) bool {
-		return anyNode(child(n104, enK22), func(n105 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n105, enK1)))) == "VAT") }) && anyNode(child(n104, enK1), func(n106 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n106))) == "AE") })
-	})))
+	}(), enK53, opEq)) || memoBool(v, 3, func() bool {
+		return (memoBool(v, 4, func() bool {
+			return !memoBool(v, 1, func() bool {
+				return anyNode(desc(root(n), enK21), func(n101 *Node) bool {
+					return anyNode(child(n101, enK22), func(n102 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n102, enK1)))) == "VAT") }) && anyNode(child(n101, enK1), func(n103 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n103))) == "AE") })
+				})
+			})
+		}) && memoBool(v, 5, func() bool {
+			return !memoBool(v, 2, func() bool {
+				return anyNode(desc(root(n), enK51), func(n104 *Node) bool {
+					return anyNode(child(n104, enK22), func(n105 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n105, enK1)))) == "VAT") }) && anyNode(child(n104, enK1), func(n106 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n106))) == "AE") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-AE-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc…
 func enT0048(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK51), func(n107 *Node) bool {
-		return (fnNormalizeSpace(str(child(n107, enK1))) == "AE") && anyNode(child(n107, enK22), func(n108 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n108, enK1)))) == "VAT") })
-	}) && (anyNode(desc(root(n), enK44), func(n109 *Node) bool {
-		return anyNode(child(n109, enK3), func(n110 *Node) bool {
-			return anyNode(child(n110, enK54), func(n111 *Node) bool { return (len(child(n111, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n113 *Node) bool {
-		return anyNode(child(n113, enK54), func(n114 *Node) bool {
-			return ebv(step(child(n114, enK22), func(n115 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n115, enK1)))) == "VAT"))
-			})) && (len(child(n114, enK55)) > 0)
-		})
-	}))) && (anyNode(desc(root(n), enK4), func(n117 *Node) bool {
-		return anyNode(child(n117, enK3), func(n118 *Node) bool {
-			return anyNode(child(n118, enK54), func(n119 *Node) bool {
-				return ebv(step(child(n119, enK22), func(n120 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n120, enK1)))) == "VAT"))
-				})) && (len(child(n119, enK55)) > 0)
+	return memoBool(v, 6, func() bool {
+		return (memoBool(v, 7, func() bool {
+			return (memoBool(v, 8, func() bool {
+				return (memoBool(v, 9, func() bool {
+					return anyNode(desc(root(n), enK51), func(n107 *Node) bool {
+						return (fnNormalizeSpace(str(child(n107, enK1))) == "AE") && anyNode(child(n107, enK22), func(n108 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n108, enK1)))) == "VAT") })
+					})
+				}) && memoBool(v, 10, func() bool {
+					return (memoBool(v, 11, func() bool {
+						return anyNode(desc(root(n), enK44), func(n109 *Node) bool {
+							return anyNode(child(n109, enK3), func(n110 *Node) bool {
+								return anyNode(child(n110, enK54), func(n111 *Node) bool { return (len(child(n111, enK55)) > 0) })
+							})
+						})
+					}) || memoBool(v, 12, func() bool {
+						return anyNode(desc(root(n), enK56), func(n113 *Node) bool {
+							return anyNode(child(n113, enK54), func(n114 *Node) bool {
+								return ebv(step(child(n114, enK22), func(n115 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n115, enK1)))) == "VAT"))
+								})) && (len(child(n114, enK55)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 13, func() bool {
+				return (memoBool(v, 14, func() bool {
+					return anyNode(desc(root(n), enK4), func(n117 *Node) bool {
+						return anyNode(child(n117, enK3), func(n118 *Node) bool {
+							return anyNode(child(n118, enK54), func(n119 *Node) bool {
+								return ebv(step(child(n119, enK22), func(n120 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n120, enK1)))) == "VAT"))
+								})) && (len(child(n119, enK55)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 15, func() bool {
+					return anyNode(desc(root(n), enK4), func(n122 *Node) bool {
+						return anyNode(child(n122, enK3), func(n123 *Node) bool {
+							return anyNode(child(n123, enK45), func(n124 *Node) bool { return (len(child(n124, enK55)) > 0) })
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 16, func() bool {
+			return !memoBool(v, 9, func() bool {
+				return anyNode(desc(root(n), enK51), func(n126 *Node) bool {
+					return (fnNormalizeSpace(str(child(n126, enK1))) == "AE") && anyNode(child(n126, enK22), func(n127 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n127, enK1)))) == "VAT") })
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), enK4), func(n122 *Node) bool {
-		return anyNode(child(n122, enK3), func(n123 *Node) bool {
-			return anyNode(child(n123, enK45), func(n124 *Node) bool { return (len(child(n124, enK55)) > 0) })
-		})
-	}))) || !anyNode(desc(root(n), enK51), func(n126 *Node) bool {
-		return (fnNormalizeSpace(str(child(n126, enK1))) == "AE") && anyNode(child(n126, enK22), func(n127 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n127, enK1)))) == "VAT") })
-	}))
+		}))
+	})
 }
 
 // BR-AE-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplie…
 func enT0049(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK16), func(n128 *Node) bool {
-		return func(r129 Seq) bool {
-			return anyNode(child(n128, enK17), func(n130 *Node) bool { return gcmp(nodeSeq(n130), r129, opEq) })
-		}(boolSeq(false)) && anyNode(child(n128, enK21), func(n131 *Node) bool {
-			return (fnNormalizeSpace(str(child(n131, enK1))) == "AE") && anyNode(child(n131, enK22), func(n132 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n132, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n133 *Node) bool {
-		return anyNode(child(n133, enK3), func(n134 *Node) bool {
-			return anyNode(child(n134, enK54), func(n135 *Node) bool { return (len(child(n135, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n137 *Node) bool {
-		return anyNode(child(n137, enK54), func(n138 *Node) bool {
-			return ebv(step(child(n138, enK22), func(n139 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n139, enK1)))) == "VAT"))
-			})) && (len(child(n138, enK55)) > 0)
-		})
-	}))) && (anyNode(desc(root(n), enK4), func(n141 *Node) bool {
-		return anyNode(child(n141, enK3), func(n142 *Node) bool {
-			return anyNode(child(n142, enK54), func(n143 *Node) bool {
-				return ebv(step(child(n143, enK22), func(n144 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n144, enK1)))) == "VAT"))
-				})) && (len(child(n143, enK55)) > 0)
+	return memoBool(v, 17, func() bool {
+		return (memoBool(v, 18, func() bool {
+			return (memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), enK16), func(n128 *Node) bool {
+						return func(r129 Seq) bool {
+							return anyNode(child(n128, enK17), func(n130 *Node) bool { return gcmp(nodeSeq(n130), r129, opEq) })
+						}(boolSeq(false)) && anyNode(child(n128, enK21), func(n131 *Node) bool {
+							return (fnNormalizeSpace(str(child(n131, enK1))) == "AE") && anyNode(child(n131, enK22), func(n132 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n132, enK1)))) == "VAT") })
+						})
+					})
+				}) && memoBool(v, 10, func() bool {
+					return (memoBool(v, 11, func() bool {
+						return anyNode(desc(root(n), enK44), func(n133 *Node) bool {
+							return anyNode(child(n133, enK3), func(n134 *Node) bool {
+								return anyNode(child(n134, enK54), func(n135 *Node) bool { return (len(child(n135, enK55)) > 0) })
+							})
+						})
+					}) || memoBool(v, 12, func() bool {
+						return anyNode(desc(root(n), enK56), func(n137 *Node) bool {
+							return anyNode(child(n137, enK54), func(n138 *Node) bool {
+								return ebv(step(child(n138, enK22), func(n139 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n139, enK1)))) == "VAT"))
+								})) && (len(child(n138, enK55)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 13, func() bool {
+				return (memoBool(v, 14, func() bool {
+					return anyNode(desc(root(n), enK4), func(n141 *Node) bool {
+						return anyNode(child(n141, enK3), func(n142 *Node) bool {
+							return anyNode(child(n142, enK54), func(n143 *Node) bool {
+								return ebv(step(child(n143, enK22), func(n144 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n144, enK1)))) == "VAT"))
+								})) && (len(child(n143, enK55)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 15, func() bool {
+					return anyNode(desc(root(n), enK4), func(n146 *Node) bool {
+						return anyNode(child(n146, enK3), func(n147 *Node) bool {
+							return anyNode(child(n147, enK45), func(n148 *Node) bool { return (len(child(n148, enK55)) > 0) })
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 21, func() bool {
+			return !memoBool(v, 20, func() bool {
+				return anyNode(desc(root(n), enK16), func(n150 *Node) bool {
+					return func(r151 Seq) bool {
+						return anyNode(child(n150, enK17), func(n152 *Node) bool { return gcmp(nodeSeq(n152), r151, opEq) })
+					}(boolSeq(false)) && anyNode(child(n150, enK21), func(n153 *Node) bool {
+						return (fnNormalizeSpace(str(child(n153, enK1))) == "AE") && anyNode(child(n153, enK22), func(n154 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n154, enK1)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), enK4), func(n146 *Node) bool {
-		return anyNode(child(n146, enK3), func(n147 *Node) bool {
-			return anyNode(child(n147, enK45), func(n148 *Node) bool { return (len(child(n148, enK55)) > 0) })
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n150 *Node) bool {
-		return func(r151 Seq) bool {
-			return anyNode(child(n150, enK17), func(n152 *Node) bool { return gcmp(nodeSeq(n152), r151, opEq) })
-		}(boolSeq(false)) && anyNode(child(n150, enK21), func(n153 *Node) bool {
-			return (fnNormalizeSpace(str(child(n153, enK1))) == "AE") && anyNode(child(n153, enK22), func(n154 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n154, enK1)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-AE-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplier…
 func enT0050(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK16), func(n155 *Node) bool {
-		return func(r156 Seq) bool {
-			return anyNode(child(n155, enK17), func(n157 *Node) bool { return gcmp(nodeSeq(n157), r156, opEq) })
-		}(boolSeq(true)) && anyNode(child(n155, enK21), func(n158 *Node) bool {
-			return (fnNormalizeSpace(str(child(n158, enK1))) == "AE") && anyNode(child(n158, enK22), func(n159 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n159, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n160 *Node) bool {
-		return anyNode(child(n160, enK3), func(n161 *Node) bool {
-			return anyNode(child(n161, enK54), func(n162 *Node) bool { return (len(child(n162, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n164 *Node) bool {
-		return anyNode(child(n164, enK54), func(n165 *Node) bool {
-			return ebv(step(child(n165, enK22), func(n166 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n166, enK1)))) == "VAT"))
-			})) && (len(child(n165, enK55)) > 0)
-		})
-	}))) && (anyNode(desc(root(n), enK4), func(n168 *Node) bool {
-		return anyNode(child(n168, enK3), func(n169 *Node) bool {
-			return anyNode(child(n169, enK54), func(n170 *Node) bool {
-				return ebv(step(child(n170, enK22), func(n171 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n171, enK1)))) == "VAT"))
-				})) && (len(child(n170, enK55)) > 0)
+	return memoBool(v, 22, func() bool {
+		return (memoBool(v, 23, func() bool {
+			return (memoBool(v, 24, func() bool {
+				return (memoBool(v, 25, func() bool {
+					return anyNode(desc(root(n), enK16), func(n155 *Node) bool {
+						return func(r156 Seq) bool {
+							return anyNode(child(n155, enK17), func(n157 *Node) bool { return gcmp(nodeSeq(n157), r156, opEq) })
+						}(boolSeq(true)) && anyNode(child(n155, enK21), func(n158 *Node) bool {
+							return (fnNormalizeSpace(str(child(n158, enK1))) == "AE") && anyNode(child(n158, enK22), func(n159 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n159, enK1)))) == "VAT") })
+						})
+					})
+				}) && memoBool(v, 10, func() bool {
+					return (memoBool(v, 11, func() bool {
+						return anyNode(desc(root(n), enK44), func(n160 *Node) bool {
+							return anyNode(child(n160, enK3), func(n161 *Node) bool {
+								return anyNode(child(n161, enK54), func(n162 *Node) bool { return (len(child(n162, enK55)) > 0) })
+							})
+						})
+					}) || memoBool(v, 12, func() bool {
+						return anyNode(desc(root(n), enK56), func(n164 *Node) bool {
+							return anyNode(child(n164, enK54), func(n165 *Node) bool {
+								return ebv(step(child(n165, enK22), func(n166 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n166, enK1)))) == "VAT"))
+								})) && (len(child(n165, enK55)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 13, func() bool {
+				return (memoBool(v, 14, func() bool {
+					return anyNode(desc(root(n), enK4), func(n168 *Node) bool {
+						return anyNode(child(n168, enK3), func(n169 *Node) bool {
+							return anyNode(child(n169, enK54), func(n170 *Node) bool {
+								return ebv(step(child(n170, enK22), func(n171 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n171, enK1)))) == "VAT"))
+								})) && (len(child(n170, enK55)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 15, func() bool {
+					return anyNode(desc(root(n), enK4), func(n173 *Node) bool {
+						return anyNode(child(n173, enK3), func(n174 *Node) bool {
+							return anyNode(child(n174, enK45), func(n175 *Node) bool { return (len(child(n175, enK55)) > 0) })
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 26, func() bool {
+			return !memoBool(v, 25, func() bool {
+				return anyNode(desc(root(n), enK16), func(n177 *Node) bool {
+					return func(r178 Seq) bool {
+						return anyNode(child(n177, enK17), func(n179 *Node) bool { return gcmp(nodeSeq(n179), r178, opEq) })
+					}(boolSeq(true)) && anyNode(child(n177, enK21), func(n180 *Node) bool {
+						return (fnNormalizeSpace(str(child(n180, enK1))) == "AE") && anyNode(child(n180, enK22), func(n181 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n181, enK1)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), enK4), func(n173 *Node) bool {
-		return anyNode(child(n173, enK3), func(n174 *Node) bool {
-			return anyNode(child(n174, enK45), func(n175 *Node) bool { return (len(child(n175, enK55)) > 0) })
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n177 *Node) bool {
-		return func(r178 Seq) bool {
-			return anyNode(child(n177, enK17), func(n179 *Node) bool { return gcmp(nodeSeq(n179), r178, opEq) })
-		}(boolSeq(true)) && anyNode(child(n177, enK21), func(n180 *Node) bool {
-			return (fnNormalizeSpace(str(child(n180, enK1))) == "AE") && anyNode(child(n180, enK22), func(n181 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n181, enK1)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-CO-03: (exists(cbc:TaxPointDate) and not(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and exists(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and not(cac:InvoicePeri…
@@ -2288,57 +2379,87 @@ func enT0053(v []Seq, n *Node) bool {
 
 // BR-DEC-13: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode],'.'))<=2)) or (not(//cac:T…
 func enT0054(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK48), func(n205 *Node) bool {
-		return anyNode(child(n205, enK49), func(n206 *Node) bool {
-			return func(r207 Seq) bool {
-				return anyNode(attr(n206, enK50), func(n208 *Node) bool { return gcmp(nodeSeq(n208), r207, opEq) })
-			}(child(n206, enK43))
-		})
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK48), func(n209 *Node) Seq {
-		return filter(child(n209, enK49), func(p210 *Node) bool {
-			return func(r211 Seq) bool {
-				return anyNode(attr(p210, enK50), func(n212 *Node) bool { return gcmp(nodeSeq(n212), r211, opEq) })
-			}(child(p210, enK43))
-		})
-	})), ".")), enK25, opLe)) || !anyNode(desc(root(n), enK48), func(n213 *Node) bool {
-		return anyNode(child(n213, enK49), func(n214 *Node) bool {
-			return func(r215 Seq) bool {
-				return anyNode(attr(n214, enK50), func(n216 *Node) bool { return gcmp(nodeSeq(n216), r215, opEq) })
-			}(child(n214, enK43))
-		})
-	}))
+	return memoBool(v, 27, func() bool {
+		return (memoBool(v, 28, func() bool {
+			return (memoBool(v, 29, func() bool {
+				return anyNode(desc(root(n), enK48), func(n205 *Node) bool {
+					return anyNode(child(n205, enK49), func(n206 *Node) bool {
+						return func(r207 Seq) bool {
+							return anyNode(attr(n206, enK50), func(n208 *Node) bool { return gcmp(nodeSeq(n208), r207, opEq) })
+						}(child(n206, enK43))
+					})
+				})
+			}) && memoBool(v, 30, func() bool {
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK48), func(n209 *Node) Seq {
+					return filter(child(n209, enK49), func(p210 *Node) bool {
+						return func(r211 Seq) bool {
+							return anyNode(attr(p210, enK50), func(n212 *Node) bool { return gcmp(nodeSeq(n212), r211, opEq) })
+						}(child(p210, enK43))
+					})
+				})), ".")), enK25, opLe)
+			}))
+		}) || memoBool(v, 31, func() bool {
+			return !memoBool(v, 29, func() bool {
+				return anyNode(desc(root(n), enK48), func(n213 *Node) bool {
+					return anyNode(child(n213, enK49), func(n214 *Node) bool {
+						return func(r215 Seq) bool {
+							return anyNode(attr(n214, enK50), func(n216 *Node) bool { return gcmp(nodeSeq(n216), r215, opEq) })
+						}(child(n214, enK43))
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-DEC-15: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode],'.'))<=2)) or (not(//cac:TaxTotal/cb…
 func enT0055(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK48), func(n217 *Node) bool {
-		return anyNode(child(n217, enK49), func(n218 *Node) bool {
-			return func(r219 Seq) bool {
-				return anyNode(attr(n218, enK50), func(n220 *Node) bool { return gcmp(nodeSeq(n220), r219, opEq) })
-			}(child(n218, enK47))
-		})
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK48), func(n221 *Node) Seq {
-		return filter(child(n221, enK49), func(p222 *Node) bool {
-			return func(r223 Seq) bool {
-				return anyNode(attr(p222, enK50), func(n224 *Node) bool { return gcmp(nodeSeq(n224), r223, opEq) })
-			}(child(p222, enK47))
-		})
-	})), ".")), enK25, opLe)) || !anyNode(desc(root(n), enK48), func(n225 *Node) bool {
-		return anyNode(child(n225, enK49), func(n226 *Node) bool {
-			return func(r227 Seq) bool {
-				return anyNode(attr(n226, enK50), func(n228 *Node) bool { return gcmp(nodeSeq(n228), r227, opEq) })
-			}(child(n226, enK47))
-		})
-	}))
+	return memoBool(v, 32, func() bool {
+		return (memoBool(v, 33, func() bool {
+			return (memoBool(v, 34, func() bool {
+				return anyNode(desc(root(n), enK48), func(n217 *Node) bool {
+					return anyNode(child(n217, enK49), func(n218 *Node) bool {
+						return func(r219 Seq) bool {
+							return anyNode(attr(n218, enK50), func(n220 *Node) bool { return gcmp(nodeSeq(n220), r219, opEq) })
+						}(child(n218, enK47))
+					})
+				})
+			}) && memoBool(v, 35, func() bool {
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK48), func(n221 *Node) Seq {
+					return filter(child(n221, enK49), func(p222 *Node) bool {
+						return func(r223 Seq) bool {
+							return anyNode(attr(p222, enK50), func(n224 *Node) bool { return gcmp(nodeSeq(n224), r223, opEq) })
+						}(child(p222, enK47))
+					})
+				})), ".")), enK25, opLe)
+			}))
+		}) || memoBool(v, 36, func() bool {
+			return !memoBool(v, 34, func() bool {
+				return anyNode(desc(root(n), enK48), func(n225 *Node) bool {
+					return anyNode(child(n225, enK49), func(n226 *Node) bool {
+						return func(r227 Seq) bool {
+							return anyNode(attr(n226, enK50), func(n228 *Node) bool { return gcmp(nodeSeq(n228), r227, opEq) })
+						}(child(n226, enK47))
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-E-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'E']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0056(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n229 *Node) bool {
-		return anyNode(child(n229, enK22), func(n230 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n230, enK1)))) == "VAT") }) && anyNode(child(n229, enK1), func(n231 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n231))) == "E") })
-	}) || anyNode(desc(root(n), enK51), func(n232 *Node) bool {
-		return anyNode(child(n232, enK22), func(n233 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n233, enK1)))) == "VAT") }) && anyNode(child(n232, enK1), func(n234 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n234))) == "E") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 37, func() bool {
+		return (memoBool(v, 38, func() bool {
+			return anyNode(desc(root(n), enK21), func(n229 *Node) bool {
+				return anyNode(child(n229, enK22), func(n230 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n230, enK1)))) == "VAT") }) && anyNode(child(n229, enK1), func(n231 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n231))) == "E") })
+			})
+		}) || memoBool(v, 39, func() bool {
+			return anyNode(desc(root(n), enK51), func(n232 *Node) bool {
+				return anyNode(child(n232, enK22), func(n233 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n233, enK1)))) == "VAT") }) && anyNode(child(n232, enK1), func(n234 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n234))) == "E") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k235 := 0
 		anyNode(child(n, enK48), func(n236 *Node) bool {
 			return anyNode(child(n236, enK52), func(n237 *Node) bool {
@@ -2348,93 +2469,157 @@ func enT0056(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k235)
-	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n241 *Node) bool {
-		return anyNode(child(n241, enK22), func(n242 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n242, enK1)))) == "VAT") }) && anyNode(child(n241, enK1), func(n243 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n243))) == "E") })
-	}) && !anyNode(desc(root(n), enK51), func(n244 *Node) bool {
-		return anyNode(child(n244, enK22), func(n245 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n245, enK1)))) == "VAT") }) && anyNode(child(n244, enK1), func(n246 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n246))) == "E") })
-	})))
+	}(), enK53, opEq)) || memoBool(v, 40, func() bool {
+		return (memoBool(v, 41, func() bool {
+			return !memoBool(v, 38, func() bool {
+				return anyNode(desc(root(n), enK21), func(n241 *Node) bool {
+					return anyNode(child(n241, enK22), func(n242 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n242, enK1)))) == "VAT") }) && anyNode(child(n241, enK1), func(n243 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n243))) == "E") })
+				})
+			})
+		}) && memoBool(v, 42, func() bool {
+			return !memoBool(v, 39, func() bool {
+				return anyNode(desc(root(n), enK51), func(n244 *Node) bool {
+					return anyNode(child(n244, enK22), func(n245 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n245, enK1)))) == "VAT") }) && anyNode(child(n244, enK1), func(n246 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n246))) == "E") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-E-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0057(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n247 *Node) bool {
-		return (fnNormalizeSpace(str(child(n247, enK1))) == "E") && anyNode(child(n247, enK22), func(n248 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n248, enK1)))) == "VAT") })
-	}) && (anyNode(desc(root(n), enK44), func(n249 *Node) bool {
-		return anyNode(child(n249, enK3), func(n250 *Node) bool {
-			return anyNode(child(n250, enK54), func(n251 *Node) bool { return (len(child(n251, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n253 *Node) bool {
-		return anyNode(child(n253, enK54), func(n254 *Node) bool {
-			return ebv(step(child(n254, enK22), func(n255 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n255, enK1)))) == "VAT"))
-			})) && (len(child(n254, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK51), func(n257 *Node) bool {
-		return (fnNormalizeSpace(str(child(n257, enK1))) == "E") && anyNode(child(n257, enK22), func(n258 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n258, enK1)))) == "VAT") })
-	}))
+	return memoBool(v, 43, func() bool {
+		return (memoBool(v, 44, func() bool {
+			return (memoBool(v, 45, func() bool {
+				return anyNode(desc(root(n), enK51), func(n247 *Node) bool {
+					return (fnNormalizeSpace(str(child(n247, enK1))) == "E") && anyNode(child(n247, enK22), func(n248 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n248, enK1)))) == "VAT") })
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n249 *Node) bool {
+						return anyNode(child(n249, enK3), func(n250 *Node) bool {
+							return anyNode(child(n250, enK54), func(n251 *Node) bool { return (len(child(n251, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n253 *Node) bool {
+						return anyNode(child(n253, enK54), func(n254 *Node) bool {
+							return ebv(step(child(n254, enK22), func(n255 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n255, enK1)))) == "VAT"))
+							})) && (len(child(n254, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 46, func() bool {
+			return !memoBool(v, 45, func() bool {
+				return anyNode(desc(root(n), enK51), func(n257 *Node) bool {
+					return (fnNormalizeSpace(str(child(n257, enK1))) == "E") && anyNode(child(n257, enK22), func(n258 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n258, enK1)))) == "VAT") })
+				})
+			})
+		}))
+	})
 }
 
 // BR-E-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0058(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n259 *Node) bool {
-		return func(r260 Seq) bool {
-			return anyNode(child(n259, enK17), func(n261 *Node) bool { return gcmp(nodeSeq(n261), r260, opEq) })
-		}(boolSeq(false)) && anyNode(child(n259, enK21), func(n262 *Node) bool {
-			return (fnNormalizeSpace(str(child(n262, enK1))) == "E") && anyNode(child(n262, enK22), func(n263 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n263, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n264 *Node) bool {
-		return anyNode(child(n264, enK3), func(n265 *Node) bool {
-			return anyNode(child(n265, enK54), func(n266 *Node) bool { return (len(child(n266, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n268 *Node) bool {
-		return anyNode(child(n268, enK54), func(n269 *Node) bool {
-			return ebv(step(child(n269, enK22), func(n270 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n270, enK1)))) == "VAT"))
-			})) && (len(child(n269, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n272 *Node) bool {
-		return func(r273 Seq) bool {
-			return anyNode(child(n272, enK17), func(n274 *Node) bool { return gcmp(nodeSeq(n274), r273, opEq) })
-		}(boolSeq(false)) && anyNode(child(n272, enK21), func(n275 *Node) bool {
-			return (fnNormalizeSpace(str(child(n275, enK1))) == "E") && anyNode(child(n275, enK22), func(n276 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n276, enK1)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 47, func() bool {
+		return (memoBool(v, 48, func() bool {
+			return (memoBool(v, 49, func() bool {
+				return anyNode(desc(root(n), enK16), func(n259 *Node) bool {
+					return func(r260 Seq) bool {
+						return anyNode(child(n259, enK17), func(n261 *Node) bool { return gcmp(nodeSeq(n261), r260, opEq) })
+					}(boolSeq(false)) && anyNode(child(n259, enK21), func(n262 *Node) bool {
+						return (fnNormalizeSpace(str(child(n262, enK1))) == "E") && anyNode(child(n262, enK22), func(n263 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n263, enK1)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n264 *Node) bool {
+						return anyNode(child(n264, enK3), func(n265 *Node) bool {
+							return anyNode(child(n265, enK54), func(n266 *Node) bool { return (len(child(n266, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n268 *Node) bool {
+						return anyNode(child(n268, enK54), func(n269 *Node) bool {
+							return ebv(step(child(n269, enK22), func(n270 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n270, enK1)))) == "VAT"))
+							})) && (len(child(n269, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 50, func() bool {
+			return !memoBool(v, 49, func() bool {
+				return anyNode(desc(root(n), enK16), func(n272 *Node) bool {
+					return func(r273 Seq) bool {
+						return anyNode(child(n272, enK17), func(n274 *Node) bool { return gcmp(nodeSeq(n274), r273, opEq) })
+					}(boolSeq(false)) && anyNode(child(n272, enK21), func(n275 *Node) bool {
+						return (fnNormalizeSpace(str(child(n275, enK1))) == "E") && anyNode(child(n275, enK22), func(n276 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n276, enK1)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-E-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0059(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n277 *Node) bool {
-		return func(r278 Seq) bool {
-			return anyNode(child(n277, enK17), func(n279 *Node) bool { return gcmp(nodeSeq(n279), r278, opEq) })
-		}(boolSeq(true)) && anyNode(child(n277, enK21), func(n280 *Node) bool {
-			return (fnNormalizeSpace(str(child(n280, enK1))) == "E") && anyNode(child(n280, enK22), func(n281 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n281, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n282 *Node) bool {
-		return anyNode(child(n282, enK3), func(n283 *Node) bool {
-			return anyNode(child(n283, enK54), func(n284 *Node) bool { return (len(child(n284, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n286 *Node) bool {
-		return anyNode(child(n286, enK54), func(n287 *Node) bool {
-			return ebv(step(child(n287, enK22), func(n288 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n288, enK1)))) == "VAT"))
-			})) && (len(child(n287, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n290 *Node) bool {
-		return func(r291 Seq) bool {
-			return anyNode(child(n290, enK17), func(n292 *Node) bool { return gcmp(nodeSeq(n292), r291, opEq) })
-		}(boolSeq(true)) && anyNode(child(n290, enK21), func(n293 *Node) bool {
-			return (fnNormalizeSpace(str(child(n293, enK1))) == "E") && anyNode(child(n293, enK22), func(n294 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n294, enK1)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 51, func() bool {
+		return (memoBool(v, 52, func() bool {
+			return (memoBool(v, 53, func() bool {
+				return anyNode(desc(root(n), enK16), func(n277 *Node) bool {
+					return func(r278 Seq) bool {
+						return anyNode(child(n277, enK17), func(n279 *Node) bool { return gcmp(nodeSeq(n279), r278, opEq) })
+					}(boolSeq(true)) && anyNode(child(n277, enK21), func(n280 *Node) bool {
+						return (fnNormalizeSpace(str(child(n280, enK1))) == "E") && anyNode(child(n280, enK22), func(n281 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n281, enK1)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n282 *Node) bool {
+						return anyNode(child(n282, enK3), func(n283 *Node) bool {
+							return anyNode(child(n283, enK54), func(n284 *Node) bool { return (len(child(n284, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n286 *Node) bool {
+						return anyNode(child(n286, enK54), func(n287 *Node) bool {
+							return ebv(step(child(n287, enK22), func(n288 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n288, enK1)))) == "VAT"))
+							})) && (len(child(n287, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 54, func() bool {
+			return !memoBool(v, 53, func() bool {
+				return anyNode(desc(root(n), enK16), func(n290 *Node) bool {
+					return func(r291 Seq) bool {
+						return anyNode(child(n290, enK17), func(n292 *Node) bool { return gcmp(nodeSeq(n292), r291, opEq) })
+					}(boolSeq(true)) && anyNode(child(n290, enK21), func(n293 *Node) bool {
+						return (fnNormalizeSpace(str(child(n293, enK1))) == "E") && anyNode(child(n293, enK22), func(n294 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n294, enK1)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-G-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'G']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0060(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n295 *Node) bool {
-		return anyNode(child(n295, enK22), func(n296 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n296, enK1)))) == "VAT") }) && anyNode(child(n295, enK1), func(n297 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n297))) == "G") })
-	}) || anyNode(desc(root(n), enK51), func(n298 *Node) bool {
-		return anyNode(child(n298, enK22), func(n299 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n299, enK1)))) == "VAT") }) && anyNode(child(n298, enK1), func(n300 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n300))) == "G") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 55, func() bool {
+		return (memoBool(v, 56, func() bool {
+			return anyNode(desc(root(n), enK21), func(n295 *Node) bool {
+				return anyNode(child(n295, enK22), func(n296 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n296, enK1)))) == "VAT") }) && anyNode(child(n295, enK1), func(n297 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n297))) == "G") })
+			})
+		}) || memoBool(v, 57, func() bool {
+			return anyNode(desc(root(n), enK51), func(n298 *Node) bool {
+				return anyNode(child(n298, enK22), func(n299 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n299, enK1)))) == "VAT") }) && anyNode(child(n298, enK1), func(n300 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n300))) == "G") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k301 := 0
 		anyNode(child(n, enK48), func(n302 *Node) bool {
 			return anyNode(child(n302, enK52), func(n303 *Node) bool {
@@ -2444,101 +2629,165 @@ func enT0060(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k301)
-	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n307 *Node) bool {
-		return anyNode(child(n307, enK22), func(n308 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n308, enK1)))) == "VAT") }) && anyNode(child(n307, enK1), func(n309 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n309))) == "G") })
-	}) && !anyNode(desc(root(n), enK51), func(n310 *Node) bool {
-		return anyNode(child(n310, enK22), func(n311 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n311, enK1)))) == "VAT") }) && anyNode(child(n310, enK1), func(n312 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n312))) == "G") })
-	})))
+	}(), enK53, opEq)) || memoBool(v, 58, func() bool {
+		return (memoBool(v, 59, func() bool {
+			return !memoBool(v, 56, func() bool {
+				return anyNode(desc(root(n), enK21), func(n307 *Node) bool {
+					return anyNode(child(n307, enK22), func(n308 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n308, enK1)))) == "VAT") }) && anyNode(child(n307, enK1), func(n309 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n309))) == "G") })
+				})
+			})
+		}) && memoBool(v, 60, func() bool {
+			return !memoBool(v, 57, func() bool {
+				return anyNode(desc(root(n), enK51), func(n310 *Node) bool {
+					return anyNode(child(n310, enK22), func(n311 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n311, enK1)))) == "VAT") }) && anyNode(child(n310, enK1), func(n312 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n312))) == "G") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-G-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
 func enT0061(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n313 *Node) bool {
-		return (fnNormalizeSpace(str(child(n313, enK1))) == "G") && anyNode(child(n313, enK22), func(n314 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n314, enK1)))) == "VAT") })
-	}) && (anyNode(desc(root(n), enK44), func(n315 *Node) bool {
-		return anyNode(child(n315, enK3), func(n316 *Node) bool {
-			return anyNode(child(n316, enK54), func(n317 *Node) bool {
-				return ebv(step(child(n317, enK22), func(n318 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n318, enK1)))) == "VAT"))
-				})) && (len(child(n317, enK55)) > 0)
+	return memoBool(v, 61, func() bool {
+		return (memoBool(v, 62, func() bool {
+			return (memoBool(v, 63, func() bool {
+				return anyNode(desc(root(n), enK51), func(n313 *Node) bool {
+					return (fnNormalizeSpace(str(child(n313, enK1))) == "G") && anyNode(child(n313, enK22), func(n314 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n314, enK1)))) == "VAT") })
+				})
+			}) && memoBool(v, 64, func() bool {
+				return (memoBool(v, 65, func() bool {
+					return anyNode(desc(root(n), enK44), func(n315 *Node) bool {
+						return anyNode(child(n315, enK3), func(n316 *Node) bool {
+							return anyNode(child(n316, enK54), func(n317 *Node) bool {
+								return ebv(step(child(n317, enK22), func(n318 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n318, enK1)))) == "VAT"))
+								})) && (len(child(n317, enK55)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n320 *Node) bool {
+						return anyNode(child(n320, enK54), func(n321 *Node) bool {
+							return ebv(step(child(n321, enK22), func(n322 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n322, enK1)))) == "VAT"))
+							})) && (len(child(n321, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 66, func() bool {
+			return !memoBool(v, 63, func() bool {
+				return anyNode(desc(root(n), enK51), func(n324 *Node) bool {
+					return (fnNormalizeSpace(str(child(n324, enK1))) == "G") && anyNode(child(n324, enK22), func(n325 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n325, enK1)))) == "VAT") })
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), enK56), func(n320 *Node) bool {
-		return anyNode(child(n320, enK54), func(n321 *Node) bool {
-			return ebv(step(child(n321, enK22), func(n322 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n322, enK1)))) == "VAT"))
-			})) && (len(child(n321, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK51), func(n324 *Node) bool {
-		return (fnNormalizeSpace(str(child(n324, enK1))) == "G") && anyNode(child(n324, enK22), func(n325 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n325, enK1)))) == "VAT") })
-	}))
+		}))
+	})
 }
 
 // BR-G-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/(normalize…
 func enT0062(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n326 *Node) bool {
-		return func(r327 Seq) bool {
-			return anyNode(child(n326, enK17), func(n328 *Node) bool { return gcmp(nodeSeq(n328), r327, opEq) })
-		}(boolSeq(false)) && anyNode(child(n326, enK21), func(n329 *Node) bool { return (fnNormalizeSpace(str(child(n329, enK1))) == "G") })
-	}) && (anyNode(desc(root(n), enK44), func(n330 *Node) bool {
-		return anyNode(child(n330, enK3), func(n331 *Node) bool {
-			return anyNode(child(n331, enK54), func(n332 *Node) bool {
-				return ebv(step(child(n332, enK22), func(n333 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n333, enK1)))) == "VAT"))
-				})) && (len(child(n332, enK55)) > 0)
+	return memoBool(v, 67, func() bool {
+		return (memoBool(v, 68, func() bool {
+			return (memoBool(v, 69, func() bool {
+				return anyNode(desc(root(n), enK16), func(n326 *Node) bool {
+					return func(r327 Seq) bool {
+						return anyNode(child(n326, enK17), func(n328 *Node) bool { return gcmp(nodeSeq(n328), r327, opEq) })
+					}(boolSeq(false)) && anyNode(child(n326, enK21), func(n329 *Node) bool { return (fnNormalizeSpace(str(child(n329, enK1))) == "G") })
+				})
+			}) && memoBool(v, 64, func() bool {
+				return (memoBool(v, 65, func() bool {
+					return anyNode(desc(root(n), enK44), func(n330 *Node) bool {
+						return anyNode(child(n330, enK3), func(n331 *Node) bool {
+							return anyNode(child(n331, enK54), func(n332 *Node) bool {
+								return ebv(step(child(n332, enK22), func(n333 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n333, enK1)))) == "VAT"))
+								})) && (len(child(n332, enK55)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n335 *Node) bool {
+						return anyNode(child(n335, enK54), func(n336 *Node) bool {
+							return ebv(step(child(n336, enK22), func(n337 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n337, enK1)))) == "VAT"))
+							})) && (len(child(n336, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 70, func() bool {
+			return !memoBool(v, 71, func() bool {
+				return anyNode(desc(root(n), enK16), func(n339 *Node) bool {
+					return func(r340 Seq) bool {
+						return anyNode(child(n339, enK17), func(n341 *Node) bool { return gcmp(nodeSeq(n341), r340, opEq) })
+					}(boolSeq(false)) && anyNode(child(n339, enK21), func(n342 *Node) bool {
+						return (fnNormalizeSpace(str(child(n342, enK1))) == "G") && anyNode(child(n342, enK22), func(n343 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n343, enK1)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), enK56), func(n335 *Node) bool {
-		return anyNode(child(n335, enK54), func(n336 *Node) bool {
-			return ebv(step(child(n336, enK22), func(n337 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n337, enK1)))) == "VAT"))
-			})) && (len(child(n336, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n339 *Node) bool {
-		return func(r340 Seq) bool {
-			return anyNode(child(n339, enK17), func(n341 *Node) bool { return gcmp(nodeSeq(n341), r340, opEq) })
-		}(boolSeq(false)) && anyNode(child(n339, enK21), func(n342 *Node) bool {
-			return (fnNormalizeSpace(str(child(n342, enK1))) == "G") && anyNode(child(n342, enK22), func(n343 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n343, enK1)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-G-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='G']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/(normalize-…
 func enT0063(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n344 *Node) bool {
-		return func(r345 Seq) bool {
-			return anyNode(child(n344, enK17), func(n346 *Node) bool { return gcmp(nodeSeq(n346), r345, opEq) })
-		}(boolSeq(true)) && anyNode(child(n344, enK21), func(n347 *Node) bool { return (fnNormalizeSpace(str(child(n347, enK1))) == "G") })
-	}) && (anyNode(desc(root(n), enK44), func(n348 *Node) bool {
-		return anyNode(child(n348, enK3), func(n349 *Node) bool {
-			return anyNode(child(n349, enK54), func(n350 *Node) bool {
-				return ebv(step(child(n350, enK22), func(n351 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n351, enK1)))) == "VAT"))
-				})) && (len(child(n350, enK55)) > 0)
+	return memoBool(v, 72, func() bool {
+		return (memoBool(v, 73, func() bool {
+			return (memoBool(v, 74, func() bool {
+				return anyNode(desc(root(n), enK16), func(n344 *Node) bool {
+					return func(r345 Seq) bool {
+						return anyNode(child(n344, enK17), func(n346 *Node) bool { return gcmp(nodeSeq(n346), r345, opEq) })
+					}(boolSeq(true)) && anyNode(child(n344, enK21), func(n347 *Node) bool { return (fnNormalizeSpace(str(child(n347, enK1))) == "G") })
+				})
+			}) && memoBool(v, 64, func() bool {
+				return (memoBool(v, 65, func() bool {
+					return anyNode(desc(root(n), enK44), func(n348 *Node) bool {
+						return anyNode(child(n348, enK3), func(n349 *Node) bool {
+							return anyNode(child(n349, enK54), func(n350 *Node) bool {
+								return ebv(step(child(n350, enK22), func(n351 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n351, enK1)))) == "VAT"))
+								})) && (len(child(n350, enK55)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n353 *Node) bool {
+						return anyNode(child(n353, enK54), func(n354 *Node) bool {
+							return ebv(step(child(n354, enK22), func(n355 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n355, enK1)))) == "VAT"))
+							})) && (len(child(n354, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 75, func() bool {
+			return !memoBool(v, 76, func() bool {
+				return anyNode(desc(root(n), enK16), func(n357 *Node) bool {
+					return func(r358 Seq) bool {
+						return anyNode(child(n357, enK17), func(n359 *Node) bool { return gcmp(nodeSeq(n359), r358, opEq) })
+					}(boolSeq(true)) && anyNode(child(n357, enK21), func(n360 *Node) bool {
+						return (fnNormalizeSpace(str(child(n360, enK1))) == "G") && anyNode(child(n360, enK22), func(n361 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n361, enK1)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), enK56), func(n353 *Node) bool {
-		return anyNode(child(n353, enK54), func(n354 *Node) bool {
-			return ebv(step(child(n354, enK22), func(n355 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n355, enK1)))) == "VAT"))
-			})) && (len(child(n354, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n357 *Node) bool {
-		return func(r358 Seq) bool {
-			return anyNode(child(n357, enK17), func(n359 *Node) bool { return gcmp(nodeSeq(n359), r358, opEq) })
-		}(boolSeq(true)) && anyNode(child(n357, enK21), func(n360 *Node) bool {
-			return (fnNormalizeSpace(str(child(n360, enK1))) == "G") && anyNode(child(n360, enK22), func(n361 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n361, enK1)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-IC-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0064(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n362 *Node) bool {
-		return anyNode(child(n362, enK22), func(n363 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n363, enK1)))) == "VAT") }) && anyNode(child(n362, enK1), func(n364 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n364))) == "K") })
-	}) || anyNode(desc(root(n), enK51), func(n365 *Node) bool {
-		return anyNode(child(n365, enK22), func(n366 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n366, enK1)))) == "VAT") }) && anyNode(child(n365, enK1), func(n367 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n367))) == "K") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 77, func() bool {
+		return (memoBool(v, 78, func() bool {
+			return anyNode(desc(root(n), enK21), func(n362 *Node) bool {
+				return anyNode(child(n362, enK22), func(n363 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n363, enK1)))) == "VAT") }) && anyNode(child(n362, enK1), func(n364 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n364))) == "K") })
+			})
+		}) || memoBool(v, 79, func() bool {
+			return anyNode(desc(root(n), enK51), func(n365 *Node) bool {
+				return anyNode(child(n365, enK22), func(n366 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n366, enK1)))) == "VAT") }) && anyNode(child(n365, enK1), func(n367 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n367))) == "K") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k368 := 0
 		anyNode(child(n, enK48), func(n369 *Node) bool {
 			return anyNode(child(n369, enK52), func(n370 *Node) bool {
@@ -2548,120 +2797,190 @@ func enT0064(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k368)
-	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n374 *Node) bool {
-		return anyNode(child(n374, enK22), func(n375 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n375, enK1)))) == "VAT") }) && anyNode(child(n374, enK1), func(n376 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n376))) == "K") })
-	}) && !anyNode(desc(root(n), enK51), func(n377 *Node) bool {
-		return anyNode(child(n377, enK22), func(n378 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n378, enK1)))) == "VAT") }) && anyNode(child(n377, enK1), func(n379 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n379))) == "K") })
-	})))
+	}(), enK53, opEq)) || memoBool(v, 80, func() bool {
+		return (memoBool(v, 81, func() bool {
+			return !memoBool(v, 78, func() bool {
+				return anyNode(desc(root(n), enK21), func(n374 *Node) bool {
+					return anyNode(child(n374, enK22), func(n375 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n375, enK1)))) == "VAT") }) && anyNode(child(n374, enK1), func(n376 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n376))) == "K") })
+				})
+			})
+		}) && memoBool(v, 82, func() bool {
+			return !memoBool(v, 79, func() bool {
+				return anyNode(desc(root(n), enK51), func(n377 *Node) bool {
+					return anyNode(child(n377, enK22), func(n378 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n378, enK1)))) == "VAT") }) && anyNode(child(n377, enK1), func(n379 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n379))) == "K") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-IC-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
 func enT0065(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK51), func(n380 *Node) bool {
-		return (fnNormalizeSpace(str(child(n380, enK1))) == "K") && anyNode(child(n380, enK22), func(n381 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n381, enK1)))) == "VAT") })
-	}) && (anyNode(desc(root(n), enK44), func(n382 *Node) bool {
-		return anyNode(child(n382, enK3), func(n383 *Node) bool {
-			return anyNode(child(n383, enK54), func(n384 *Node) bool {
-				return ebv(step(child(n384, enK22), func(n385 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n385, enK1)))) == "VAT"))
-				})) && (len(child(n384, enK55)) > 0)
+	return memoBool(v, 83, func() bool {
+		return (memoBool(v, 84, func() bool {
+			return (memoBool(v, 85, func() bool {
+				return (memoBool(v, 86, func() bool {
+					return anyNode(desc(root(n), enK51), func(n380 *Node) bool {
+						return (fnNormalizeSpace(str(child(n380, enK1))) == "K") && anyNode(child(n380, enK22), func(n381 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n381, enK1)))) == "VAT") })
+					})
+				}) && memoBool(v, 64, func() bool {
+					return (memoBool(v, 65, func() bool {
+						return anyNode(desc(root(n), enK44), func(n382 *Node) bool {
+							return anyNode(child(n382, enK3), func(n383 *Node) bool {
+								return anyNode(child(n383, enK54), func(n384 *Node) bool {
+									return ebv(step(child(n384, enK22), func(n385 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n385, enK1)))) == "VAT"))
+									})) && (len(child(n384, enK55)) > 0)
+								})
+							})
+						})
+					}) || memoBool(v, 12, func() bool {
+						return anyNode(desc(root(n), enK56), func(n387 *Node) bool {
+							return anyNode(child(n387, enK54), func(n388 *Node) bool {
+								return ebv(step(child(n388, enK22), func(n389 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n389, enK1)))) == "VAT"))
+								})) && (len(child(n388, enK55)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 14, func() bool {
+				return anyNode(desc(root(n), enK4), func(n391 *Node) bool {
+					return anyNode(child(n391, enK3), func(n392 *Node) bool {
+						return anyNode(child(n392, enK54), func(n393 *Node) bool {
+							return ebv(step(child(n393, enK22), func(n394 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n394, enK1)))) == "VAT"))
+							})) && (len(child(n393, enK55)) > 0)
+						})
+					})
+				})
+			}))
+		}) || memoBool(v, 87, func() bool {
+			return !memoBool(v, 86, func() bool {
+				return anyNode(desc(root(n), enK51), func(n396 *Node) bool {
+					return (fnNormalizeSpace(str(child(n396, enK1))) == "K") && anyNode(child(n396, enK22), func(n397 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n397, enK1)))) == "VAT") })
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), enK56), func(n387 *Node) bool {
-		return anyNode(child(n387, enK54), func(n388 *Node) bool {
-			return ebv(step(child(n388, enK22), func(n389 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n389, enK1)))) == "VAT"))
-			})) && (len(child(n388, enK55)) > 0)
-		})
-	}))) && anyNode(desc(root(n), enK4), func(n391 *Node) bool {
-		return anyNode(child(n391, enK3), func(n392 *Node) bool {
-			return anyNode(child(n392, enK54), func(n393 *Node) bool {
-				return ebv(step(child(n393, enK22), func(n394 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n394, enK1)))) == "VAT"))
-				})) && (len(child(n393, enK55)) > 0)
-			})
-		})
-	})) || !anyNode(desc(root(n), enK51), func(n396 *Node) bool {
-		return (fnNormalizeSpace(str(child(n396, enK1))) == "K") && anyNode(child(n396, enK22), func(n397 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n397, enK1)))) == "VAT") })
-	}))
+		}))
+	})
 }
 
 // BR-IC-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplier…
 func enT0066(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK16), func(n398 *Node) bool {
-		return func(r399 Seq) bool {
-			return anyNode(child(n398, enK17), func(n400 *Node) bool { return gcmp(nodeSeq(n400), r399, opEq) })
-		}(boolSeq(false)) && anyNode(child(n398, enK21), func(n401 *Node) bool {
-			return (fnNormalizeSpace(str(child(n401, enK1))) == "K") && anyNode(child(n401, enK22), func(n402 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n402, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n403 *Node) bool {
-		return anyNode(child(n403, enK3), func(n404 *Node) bool {
-			return anyNode(child(n404, enK54), func(n405 *Node) bool {
-				return ebv(step(child(n405, enK22), func(n406 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n406, enK1)))) == "VAT"))
-				})) && (len(child(n405, enK55)) > 0)
+	return memoBool(v, 88, func() bool {
+		return (memoBool(v, 89, func() bool {
+			return (memoBool(v, 90, func() bool {
+				return (memoBool(v, 91, func() bool {
+					return anyNode(desc(root(n), enK16), func(n398 *Node) bool {
+						return func(r399 Seq) bool {
+							return anyNode(child(n398, enK17), func(n400 *Node) bool { return gcmp(nodeSeq(n400), r399, opEq) })
+						}(boolSeq(false)) && anyNode(child(n398, enK21), func(n401 *Node) bool {
+							return (fnNormalizeSpace(str(child(n401, enK1))) == "K") && anyNode(child(n401, enK22), func(n402 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n402, enK1)))) == "VAT") })
+						})
+					})
+				}) && memoBool(v, 64, func() bool {
+					return (memoBool(v, 65, func() bool {
+						return anyNode(desc(root(n), enK44), func(n403 *Node) bool {
+							return anyNode(child(n403, enK3), func(n404 *Node) bool {
+								return anyNode(child(n404, enK54), func(n405 *Node) bool {
+									return ebv(step(child(n405, enK22), func(n406 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n406, enK1)))) == "VAT"))
+									})) && (len(child(n405, enK55)) > 0)
+								})
+							})
+						})
+					}) || memoBool(v, 12, func() bool {
+						return anyNode(desc(root(n), enK56), func(n408 *Node) bool {
+							return anyNode(child(n408, enK54), func(n409 *Node) bool {
+								return ebv(step(child(n409, enK22), func(n410 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n410, enK1)))) == "VAT"))
+								})) && (len(child(n409, enK55)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 14, func() bool {
+				return anyNode(desc(root(n), enK4), func(n412 *Node) bool {
+					return anyNode(child(n412, enK3), func(n413 *Node) bool {
+						return anyNode(child(n413, enK54), func(n414 *Node) bool {
+							return ebv(step(child(n414, enK22), func(n415 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n415, enK1)))) == "VAT"))
+							})) && (len(child(n414, enK55)) > 0)
+						})
+					})
+				})
+			}))
+		}) || memoBool(v, 92, func() bool {
+			return !memoBool(v, 91, func() bool {
+				return anyNode(desc(root(n), enK16), func(n417 *Node) bool {
+					return func(r418 Seq) bool {
+						return anyNode(child(n417, enK17), func(n419 *Node) bool { return gcmp(nodeSeq(n419), r418, opEq) })
+					}(boolSeq(false)) && anyNode(child(n417, enK21), func(n420 *Node) bool {
+						return (fnNormalizeSpace(str(child(n420, enK1))) == "K") && anyNode(child(n420, enK22), func(n421 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n421, enK1)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), enK56), func(n408 *Node) bool {
-		return anyNode(child(n408, enK54), func(n409 *Node) bool {
-			return ebv(step(child(n409, enK22), func(n410 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n410, enK1)))) == "VAT"))
-			})) && (len(child(n409, enK55)) > 0)
-		})
-	}))) && anyNode(desc(root(n), enK4), func(n412 *Node) bool {
-		return anyNode(child(n412, enK3), func(n413 *Node) bool {
-			return anyNode(child(n413, enK54), func(n414 *Node) bool {
-				return ebv(step(child(n414, enK22), func(n415 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n415, enK1)))) == "VAT"))
-				})) && (len(child(n414, enK55)) > 0)
-			})
-		})
-	})) || !anyNode(desc(root(n), enK16), func(n417 *Node) bool {
-		return func(r418 Seq) bool {
-			return anyNode(child(n417, enK17), func(n419 *Node) bool { return gcmp(nodeSeq(n419), r418, opEq) })
-		}(boolSeq(false)) && anyNode(child(n417, enK21), func(n420 *Node) bool {
-			return (fnNormalizeSpace(str(child(n420, enK1))) == "K") && anyNode(child(n420, enK22), func(n421 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n421, enK1)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-IC-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierP…
 func enT0067(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK16), func(n422 *Node) bool {
-		return func(r423 Seq) bool {
-			return anyNode(child(n422, enK17), func(n424 *Node) bool { return gcmp(nodeSeq(n424), r423, opEq) })
-		}(boolSeq(true)) && anyNode(child(n422, enK21), func(n425 *Node) bool {
-			return (fnNormalizeSpace(str(child(n425, enK1))) == "K") && anyNode(child(n425, enK22), func(n426 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n426, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n427 *Node) bool {
-		return anyNode(child(n427, enK3), func(n428 *Node) bool {
-			return anyNode(child(n428, enK54), func(n429 *Node) bool {
-				return ebv(step(child(n429, enK22), func(n430 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n430, enK1)))) == "VAT"))
-				})) && (len(child(n429, enK55)) > 0)
+	return memoBool(v, 93, func() bool {
+		return (memoBool(v, 94, func() bool {
+			return (memoBool(v, 95, func() bool {
+				return (memoBool(v, 96, func() bool {
+					return anyNode(desc(root(n), enK16), func(n422 *Node) bool {
+						return func(r423 Seq) bool {
+							return anyNode(child(n422, enK17), func(n424 *Node) bool { return gcmp(nodeSeq(n424), r423, opEq) })
+						}(boolSeq(true)) && anyNode(child(n422, enK21), func(n425 *Node) bool {
+							return (fnNormalizeSpace(str(child(n425, enK1))) == "K") && anyNode(child(n425, enK22), func(n426 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n426, enK1)))) == "VAT") })
+						})
+					})
+				}) && memoBool(v, 64, func() bool {
+					return (memoBool(v, 65, func() bool {
+						return anyNode(desc(root(n), enK44), func(n427 *Node) bool {
+							return anyNode(child(n427, enK3), func(n428 *Node) bool {
+								return anyNode(child(n428, enK54), func(n429 *Node) bool {
+									return ebv(step(child(n429, enK22), func(n430 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n430, enK1)))) == "VAT"))
+									})) && (len(child(n429, enK55)) > 0)
+								})
+							})
+						})
+					}) || memoBool(v, 12, func() bool {
+						return anyNode(desc(root(n), enK56), func(n432 *Node) bool {
+							return anyNode(child(n432, enK54), func(n433 *Node) bool {
+								return ebv(step(child(n433, enK22), func(n434 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n434, enK1)))) == "VAT"))
+								})) && (len(child(n433, enK55)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 14, func() bool {
+				return anyNode(desc(root(n), enK4), func(n436 *Node) bool {
+					return anyNode(child(n436, enK3), func(n437 *Node) bool {
+						return anyNode(child(n437, enK54), func(n438 *Node) bool {
+							return ebv(step(child(n438, enK22), func(n439 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n439, enK1)))) == "VAT"))
+							})) && (len(child(n438, enK55)) > 0)
+						})
+					})
+				})
+			}))
+		}) || memoBool(v, 97, func() bool {
+			return !memoBool(v, 96, func() bool {
+				return anyNode(desc(root(n), enK16), func(n441 *Node) bool {
+					return func(r442 Seq) bool {
+						return anyNode(child(n441, enK17), func(n443 *Node) bool { return gcmp(nodeSeq(n443), r442, opEq) })
+					}(boolSeq(true)) && anyNode(child(n441, enK21), func(n444 *Node) bool {
+						return (fnNormalizeSpace(str(child(n444, enK1))) == "K") && anyNode(child(n444, enK22), func(n445 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n445, enK1)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), enK56), func(n432 *Node) bool {
-		return anyNode(child(n432, enK54), func(n433 *Node) bool {
-			return ebv(step(child(n433, enK22), func(n434 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n434, enK1)))) == "VAT"))
-			})) && (len(child(n433, enK55)) > 0)
-		})
-	}))) && anyNode(desc(root(n), enK4), func(n436 *Node) bool {
-		return anyNode(child(n436, enK3), func(n437 *Node) bool {
-			return anyNode(child(n437, enK54), func(n438 *Node) bool {
-				return ebv(step(child(n438, enK22), func(n439 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n439, enK1)))) == "VAT"))
-				})) && (len(child(n438, enK55)) > 0)
-			})
-		})
-	})) || !anyNode(desc(root(n), enK16), func(n441 *Node) bool {
-		return func(r442 Seq) bool {
-			return anyNode(child(n441, enK17), func(n443 *Node) bool { return gcmp(nodeSeq(n443), r442, opEq) })
-		}(boolSeq(true)) && anyNode(child(n441, enK21), func(n444 *Node) bool {
-			return (fnNormalizeSpace(str(child(n444, enK1))) == "K") && anyNode(child(n444, enK22), func(n445 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n445, enK1)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-IC-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cbc:ActualDeliveryDate) …
@@ -2700,21 +3019,23 @@ func enT0069(v []Seq, n *Node) bool {
 
 // BR-AF-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'…
 func enT0070(v []Seq, n *Node) bool {
-	return ((gcmp(arith(func() Seq {
-		k473 := 0
-		anyNode(desc(root(n), enK16), func(n474 *Node) bool {
-			return anyNode(child(n474, enK21), func(n475 *Node) bool {
-				return (fnNormalizeSpace(str(child(n475, enK1))) == "L") && anyNode(child(n475, enK22), func(n476 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n476, enK1)))) == "VAT") }) && tally1(&k473)
+	return ((memoBool(v, 98, func() bool {
+		return gcmp(arith(func() Seq {
+			k473 := 0
+			anyNode(desc(root(n), enK16), func(n474 *Node) bool {
+				return anyNode(child(n474, enK21), func(n475 *Node) bool {
+					return (fnNormalizeSpace(str(child(n475, enK1))) == "L") && anyNode(child(n475, enK22), func(n476 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n476, enK1)))) == "VAT") }) && tally1(&k473)
+				})
 			})
-		})
-		return countOf(k473)
-	}(), func() Seq {
-		k477 := 0
-		anyNode(desc(root(n), enK51), func(n478 *Node) bool {
-			return (fnNormalizeSpace(str(child(n478, enK1))) == "L") && anyNode(child(n478, enK22), func(n479 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n479, enK1)))) == "VAT") }) && tally1(&k477)
-		})
-		return countOf(k477)
-	}(), opAdd), enK62, opGt) && gcmp(func() Seq {
+			return countOf(k473)
+		}(), func() Seq {
+			k477 := 0
+			anyNode(desc(root(n), enK51), func(n478 *Node) bool {
+				return (fnNormalizeSpace(str(child(n478, enK1))) == "L") && anyNode(child(n478, enK22), func(n479 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n479, enK1)))) == "VAT") }) && tally1(&k477)
+			})
+			return countOf(k477)
+		}(), opAdd), enK62, opGt)
+	}) && gcmp(func() Seq {
 		k480 := 0
 		anyNode(child(n, enK48), func(n481 *Node) bool {
 			return anyNode(child(n481, enK52), func(n482 *Node) bool {
@@ -2724,21 +3045,23 @@ func enT0070(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k480)
-	}(), enK62, opGt)) || (gcmp(arith(func() Seq {
-		k485 := 0
-		anyNode(desc(root(n), enK16), func(n486 *Node) bool {
-			return anyNode(child(n486, enK21), func(n487 *Node) bool {
-				return (fnNormalizeSpace(str(child(n487, enK1))) == "L") && anyNode(child(n487, enK22), func(n488 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n488, enK1)))) == "VAT") }) && tally1(&k485)
+	}(), enK62, opGt)) || (memoBool(v, 99, func() bool {
+		return gcmp(arith(func() Seq {
+			k485 := 0
+			anyNode(desc(root(n), enK16), func(n486 *Node) bool {
+				return anyNode(child(n486, enK21), func(n487 *Node) bool {
+					return (fnNormalizeSpace(str(child(n487, enK1))) == "L") && anyNode(child(n487, enK22), func(n488 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n488, enK1)))) == "VAT") }) && tally1(&k485)
+				})
 			})
-		})
-		return countOf(k485)
-	}(), func() Seq {
-		k489 := 0
-		anyNode(desc(root(n), enK51), func(n490 *Node) bool {
-			return (fnNormalizeSpace(str(child(n490, enK1))) == "L") && anyNode(child(n490, enK22), func(n491 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n491, enK1)))) == "VAT") }) && tally1(&k489)
-		})
-		return countOf(k489)
-	}(), opAdd), enK62, opEq) && gcmp(func() Seq {
+			return countOf(k485)
+		}(), func() Seq {
+			k489 := 0
+			anyNode(desc(root(n), enK51), func(n490 *Node) bool {
+				return (fnNormalizeSpace(str(child(n490, enK1))) == "L") && anyNode(child(n490, enK22), func(n491 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n491, enK1)))) == "VAT") }) && tally1(&k489)
+			})
+			return countOf(k489)
+		}(), opAdd), enK62, opEq)
+	}) && gcmp(func() Seq {
 		k492 := 0
 		anyNode(child(n, enK48), func(n493 *Node) bool {
 			return anyNode(child(n493, enK52), func(n494 *Node) bool {
@@ -2753,94 +3076,144 @@ func enT0070(v []Seq, n *Node) bool {
 
 // BR-AF-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0071(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n497 *Node) bool {
-		return (fnNormalizeSpace(str(child(n497, enK1))) == "L") && anyNode(child(n497, enK22), func(n498 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n498, enK1)))) == "VAT") })
-	}) && (anyNode(desc(root(n), enK44), func(n499 *Node) bool {
-		return anyNode(child(n499, enK3), func(n500 *Node) bool {
-			return anyNode(child(n500, enK54), func(n501 *Node) bool { return (len(child(n501, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n503 *Node) bool {
-		return anyNode(child(n503, enK54), func(n504 *Node) bool {
-			return ebv(step(child(n504, enK22), func(n505 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n505, enK1)))) == "VAT"))
-			})) && (len(child(n504, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK51), func(n507 *Node) bool {
-		return (fnNormalizeSpace(str(child(n507, enK1))) == "L") && anyNode(child(n507, enK22), func(n508 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n508, enK1)))) == "VAT") })
-	}))
+	return memoBool(v, 100, func() bool {
+		return (memoBool(v, 101, func() bool {
+			return (memoBool(v, 102, func() bool {
+				return anyNode(desc(root(n), enK51), func(n497 *Node) bool {
+					return (fnNormalizeSpace(str(child(n497, enK1))) == "L") && anyNode(child(n497, enK22), func(n498 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n498, enK1)))) == "VAT") })
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n499 *Node) bool {
+						return anyNode(child(n499, enK3), func(n500 *Node) bool {
+							return anyNode(child(n500, enK54), func(n501 *Node) bool { return (len(child(n501, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n503 *Node) bool {
+						return anyNode(child(n503, enK54), func(n504 *Node) bool {
+							return ebv(step(child(n504, enK22), func(n505 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n505, enK1)))) == "VAT"))
+							})) && (len(child(n504, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 103, func() bool {
+			return !memoBool(v, 102, func() bool {
+				return anyNode(desc(root(n), enK51), func(n507 *Node) bool {
+					return (fnNormalizeSpace(str(child(n507, enK1))) == "L") && anyNode(child(n507, enK22), func(n508 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n508, enK1)))) == "VAT") })
+				})
+			})
+		}))
+	})
 }
 
 // BR-AF-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0072(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n509 *Node) bool {
-		return func(r510 Seq) bool {
-			return anyNode(child(n509, enK17), func(n511 *Node) bool { return gcmp(nodeSeq(n511), r510, opEq) })
-		}(boolSeq(false)) && anyNode(child(n509, enK21), func(n512 *Node) bool {
-			return (fnNormalizeSpace(str(child(n512, enK1))) == "L") && anyNode(child(n512, enK22), func(n513 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n513, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n514 *Node) bool {
-		return anyNode(child(n514, enK3), func(n515 *Node) bool {
-			return anyNode(child(n515, enK54), func(n516 *Node) bool { return (len(child(n516, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n518 *Node) bool {
-		return anyNode(child(n518, enK54), func(n519 *Node) bool {
-			return ebv(step(child(n519, enK22), func(n520 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n520, enK1)))) == "VAT"))
-			})) && (len(child(n519, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n522 *Node) bool {
-		return func(r523 Seq) bool {
-			return anyNode(child(n522, enK17), func(n524 *Node) bool { return gcmp(nodeSeq(n524), r523, opEq) })
-		}(boolSeq(false)) && anyNode(child(n522, enK21), func(n525 *Node) bool {
-			return (fnNormalizeSpace(str(child(n525, enK1))) == "L") && anyNode(child(n525, enK22), func(n526 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n526, enK1)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 104, func() bool {
+		return (memoBool(v, 105, func() bool {
+			return (memoBool(v, 106, func() bool {
+				return anyNode(desc(root(n), enK16), func(n509 *Node) bool {
+					return func(r510 Seq) bool {
+						return anyNode(child(n509, enK17), func(n511 *Node) bool { return gcmp(nodeSeq(n511), r510, opEq) })
+					}(boolSeq(false)) && anyNode(child(n509, enK21), func(n512 *Node) bool {
+						return (fnNormalizeSpace(str(child(n512, enK1))) == "L") && anyNode(child(n512, enK22), func(n513 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n513, enK1)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n514 *Node) bool {
+						return anyNode(child(n514, enK3), func(n515 *Node) bool {
+							return anyNode(child(n515, enK54), func(n516 *Node) bool { return (len(child(n516, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n518 *Node) bool {
+						return anyNode(child(n518, enK54), func(n519 *Node) bool {
+							return ebv(step(child(n519, enK22), func(n520 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n520, enK1)))) == "VAT"))
+							})) && (len(child(n519, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 107, func() bool {
+			return !memoBool(v, 106, func() bool {
+				return anyNode(desc(root(n), enK16), func(n522 *Node) bool {
+					return func(r523 Seq) bool {
+						return anyNode(child(n522, enK17), func(n524 *Node) bool { return gcmp(nodeSeq(n524), r523, opEq) })
+					}(boolSeq(false)) && anyNode(child(n522, enK21), func(n525 *Node) bool {
+						return (fnNormalizeSpace(str(child(n525, enK1))) == "L") && anyNode(child(n525, enK22), func(n526 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n526, enK1)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-AF-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0073(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n527 *Node) bool {
-		return func(r528 Seq) bool {
-			return anyNode(child(n527, enK17), func(n529 *Node) bool { return gcmp(nodeSeq(n529), r528, opEq) })
-		}(boolSeq(true)) && anyNode(child(n527, enK21), func(n530 *Node) bool {
-			return (fnNormalizeSpace(str(child(n530, enK1))) == "L") && anyNode(child(n530, enK22), func(n531 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n531, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n532 *Node) bool {
-		return anyNode(child(n532, enK3), func(n533 *Node) bool {
-			return anyNode(child(n533, enK54), func(n534 *Node) bool { return (len(child(n534, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n536 *Node) bool {
-		return anyNode(child(n536, enK54), func(n537 *Node) bool {
-			return ebv(step(child(n537, enK22), func(n538 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n538, enK1)))) == "VAT"))
-			})) && (len(child(n537, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n540 *Node) bool {
-		return func(r541 Seq) bool {
-			return anyNode(child(n540, enK17), func(n542 *Node) bool { return gcmp(nodeSeq(n542), r541, opEq) })
-		}(boolSeq(true)) && anyNode(child(n540, enK21), func(n543 *Node) bool {
-			return anyNode(child(n543, enK1), func(n544 *Node) bool { return (n544.StringValue() == "L") }) && anyNode(child(n543, enK22), func(n545 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n545, enK1)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 108, func() bool {
+		return (memoBool(v, 109, func() bool {
+			return (memoBool(v, 110, func() bool {
+				return anyNode(desc(root(n), enK16), func(n527 *Node) bool {
+					return func(r528 Seq) bool {
+						return anyNode(child(n527, enK17), func(n529 *Node) bool { return gcmp(nodeSeq(n529), r528, opEq) })
+					}(boolSeq(true)) && anyNode(child(n527, enK21), func(n530 *Node) bool {
+						return (fnNormalizeSpace(str(child(n530, enK1))) == "L") && anyNode(child(n530, enK22), func(n531 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n531, enK1)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n532 *Node) bool {
+						return anyNode(child(n532, enK3), func(n533 *Node) bool {
+							return anyNode(child(n533, enK54), func(n534 *Node) bool { return (len(child(n534, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n536 *Node) bool {
+						return anyNode(child(n536, enK54), func(n537 *Node) bool {
+							return ebv(step(child(n537, enK22), func(n538 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n538, enK1)))) == "VAT"))
+							})) && (len(child(n537, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 111, func() bool {
+			return !memoBool(v, 112, func() bool {
+				return anyNode(desc(root(n), enK16), func(n540 *Node) bool {
+					return func(r541 Seq) bool {
+						return anyNode(child(n540, enK17), func(n542 *Node) bool { return gcmp(nodeSeq(n542), r541, opEq) })
+					}(boolSeq(true)) && anyNode(child(n540, enK21), func(n543 *Node) bool {
+						return anyNode(child(n543, enK1), func(n544 *Node) bool { return (n544.StringValue() == "L") }) && anyNode(child(n543, enK22), func(n545 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n545, enK1)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-AG-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'…
 func enT0074(v []Seq, n *Node) bool {
-	return ((gcmp(arith(func() Seq {
-		k546 := 0
-		anyNode(desc(root(n), enK16), func(n547 *Node) bool {
-			return anyNode(child(n547, enK21), func(n548 *Node) bool {
-				return (fnNormalizeSpace(str(child(n548, enK1))) == "M") && anyNode(child(n548, enK22), func(n549 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n549, enK1)))) == "VAT") }) && tally1(&k546)
+	return ((memoBool(v, 113, func() bool {
+		return gcmp(arith(func() Seq {
+			k546 := 0
+			anyNode(desc(root(n), enK16), func(n547 *Node) bool {
+				return anyNode(child(n547, enK21), func(n548 *Node) bool {
+					return (fnNormalizeSpace(str(child(n548, enK1))) == "M") && anyNode(child(n548, enK22), func(n549 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n549, enK1)))) == "VAT") }) && tally1(&k546)
+				})
 			})
-		})
-		return countOf(k546)
-	}(), func() Seq {
-		k550 := 0
-		anyNode(desc(root(n), enK51), func(n551 *Node) bool {
-			return (fnNormalizeSpace(str(child(n551, enK1))) == "M") && anyNode(child(n551, enK22), func(n552 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n552, enK1)))) == "VAT") }) && tally1(&k550)
-		})
-		return countOf(k550)
-	}(), opAdd), enK62, opGt) && gcmp(func() Seq {
+			return countOf(k546)
+		}(), func() Seq {
+			k550 := 0
+			anyNode(desc(root(n), enK51), func(n551 *Node) bool {
+				return (fnNormalizeSpace(str(child(n551, enK1))) == "M") && anyNode(child(n551, enK22), func(n552 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n552, enK1)))) == "VAT") }) && tally1(&k550)
+			})
+			return countOf(k550)
+		}(), opAdd), enK62, opGt)
+	}) && gcmp(func() Seq {
 		k553 := 0
 		anyNode(child(n, enK48), func(n554 *Node) bool {
 			return anyNode(child(n554, enK52), func(n555 *Node) bool {
@@ -2850,21 +3223,23 @@ func enT0074(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k553)
-	}(), enK62, opGt)) || (gcmp(arith(func() Seq {
-		k559 := 0
-		anyNode(desc(root(n), enK16), func(n560 *Node) bool {
-			return anyNode(child(n560, enK21), func(n561 *Node) bool {
-				return (fnNormalizeSpace(str(child(n561, enK1))) == "M") && anyNode(child(n561, enK22), func(n562 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n562, enK1)))) == "VAT") }) && tally1(&k559)
+	}(), enK62, opGt)) || (memoBool(v, 114, func() bool {
+		return gcmp(arith(func() Seq {
+			k559 := 0
+			anyNode(desc(root(n), enK16), func(n560 *Node) bool {
+				return anyNode(child(n560, enK21), func(n561 *Node) bool {
+					return (fnNormalizeSpace(str(child(n561, enK1))) == "M") && anyNode(child(n561, enK22), func(n562 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n562, enK1)))) == "VAT") }) && tally1(&k559)
+				})
 			})
-		})
-		return countOf(k559)
-	}(), func() Seq {
-		k563 := 0
-		anyNode(desc(root(n), enK51), func(n564 *Node) bool {
-			return (fnNormalizeSpace(str(child(n564, enK1))) == "M") && anyNode(child(n564, enK22), func(n565 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n565, enK1)))) == "VAT") }) && tally1(&k563)
-		})
-		return countOf(k563)
-	}(), opAdd), enK62, opEq) && gcmp(func() Seq {
+			return countOf(k559)
+		}(), func() Seq {
+			k563 := 0
+			anyNode(desc(root(n), enK51), func(n564 *Node) bool {
+				return (fnNormalizeSpace(str(child(n564, enK1))) == "M") && anyNode(child(n564, enK22), func(n565 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n565, enK1)))) == "VAT") }) && tally1(&k563)
+			})
+			return countOf(k563)
+		}(), opAdd), enK62, opEq)
+	}) && gcmp(func() Seq {
 		k566 := 0
 		anyNode(child(n, enK48), func(n567 *Node) bool {
 			return anyNode(child(n567, enK52), func(n568 *Node) bool {
@@ -2879,84 +3254,138 @@ func enT0074(v []Seq, n *Node) bool {
 
 // BR-AG-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0075(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n571 *Node) bool {
-		return (fnNormalizeSpace(str(child(n571, enK1))) == "M") && anyNode(child(n571, enK22), func(n572 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n572, enK1)))) == "VAT") })
-	}) && (anyNode(desc(root(n), enK44), func(n573 *Node) bool {
-		return anyNode(child(n573, enK3), func(n574 *Node) bool {
-			return anyNode(child(n574, enK54), func(n575 *Node) bool { return (len(child(n575, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n577 *Node) bool {
-		return anyNode(child(n577, enK54), func(n578 *Node) bool {
-			return ebv(step(child(n578, enK22), func(n579 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n579, enK1)))) == "VAT"))
-			})) && (len(child(n578, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK51), func(n581 *Node) bool {
-		return (fnNormalizeSpace(str(child(n581, enK1))) == "M") && anyNode(child(n581, enK22), func(n582 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n582, enK1)))) == "VAT") })
-	}))
+	return memoBool(v, 115, func() bool {
+		return (memoBool(v, 116, func() bool {
+			return (memoBool(v, 117, func() bool {
+				return anyNode(desc(root(n), enK51), func(n571 *Node) bool {
+					return (fnNormalizeSpace(str(child(n571, enK1))) == "M") && anyNode(child(n571, enK22), func(n572 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n572, enK1)))) == "VAT") })
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n573 *Node) bool {
+						return anyNode(child(n573, enK3), func(n574 *Node) bool {
+							return anyNode(child(n574, enK54), func(n575 *Node) bool { return (len(child(n575, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n577 *Node) bool {
+						return anyNode(child(n577, enK54), func(n578 *Node) bool {
+							return ebv(step(child(n578, enK22), func(n579 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n579, enK1)))) == "VAT"))
+							})) && (len(child(n578, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 118, func() bool {
+			return !memoBool(v, 117, func() bool {
+				return anyNode(desc(root(n), enK51), func(n581 *Node) bool {
+					return (fnNormalizeSpace(str(child(n581, enK1))) == "M") && anyNode(child(n581, enK22), func(n582 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n582, enK1)))) == "VAT") })
+				})
+			})
+		}))
+	})
 }
 
 // BR-AG-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0076(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n583 *Node) bool {
-		return func(r584 Seq) bool {
-			return anyNode(child(n583, enK17), func(n585 *Node) bool { return gcmp(nodeSeq(n585), r584, opEq) })
-		}(boolSeq(false)) && anyNode(child(n583, enK21), func(n586 *Node) bool {
-			return (fnNormalizeSpace(str(child(n586, enK1))) == "M") && anyNode(child(n586, enK22), func(n587 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n587, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n588 *Node) bool {
-		return anyNode(child(n588, enK3), func(n589 *Node) bool {
-			return anyNode(child(n589, enK54), func(n590 *Node) bool { return (len(child(n590, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n592 *Node) bool {
-		return anyNode(child(n592, enK54), func(n593 *Node) bool {
-			return ebv(step(child(n593, enK22), func(n594 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n594, enK1)))) == "VAT"))
-			})) && (len(child(n593, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n596 *Node) bool {
-		return func(r597 Seq) bool {
-			return anyNode(child(n596, enK17), func(n598 *Node) bool { return gcmp(nodeSeq(n598), r597, opEq) })
-		}(boolSeq(false)) && anyNode(child(n596, enK21), func(n599 *Node) bool {
-			return (fnNormalizeSpace(str(child(n599, enK1))) == "M") && anyNode(child(n599, enK22), func(n600 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n600, enK1)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 119, func() bool {
+		return (memoBool(v, 120, func() bool {
+			return (memoBool(v, 121, func() bool {
+				return anyNode(desc(root(n), enK16), func(n583 *Node) bool {
+					return func(r584 Seq) bool {
+						return anyNode(child(n583, enK17), func(n585 *Node) bool { return gcmp(nodeSeq(n585), r584, opEq) })
+					}(boolSeq(false)) && anyNode(child(n583, enK21), func(n586 *Node) bool {
+						return (fnNormalizeSpace(str(child(n586, enK1))) == "M") && anyNode(child(n586, enK22), func(n587 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n587, enK1)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n588 *Node) bool {
+						return anyNode(child(n588, enK3), func(n589 *Node) bool {
+							return anyNode(child(n589, enK54), func(n590 *Node) bool { return (len(child(n590, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n592 *Node) bool {
+						return anyNode(child(n592, enK54), func(n593 *Node) bool {
+							return ebv(step(child(n593, enK22), func(n594 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n594, enK1)))) == "VAT"))
+							})) && (len(child(n593, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 122, func() bool {
+			return !memoBool(v, 121, func() bool {
+				return anyNode(desc(root(n), enK16), func(n596 *Node) bool {
+					return func(r597 Seq) bool {
+						return anyNode(child(n596, enK17), func(n598 *Node) bool { return gcmp(nodeSeq(n598), r597, opEq) })
+					}(boolSeq(false)) && anyNode(child(n596, enK21), func(n599 *Node) bool {
+						return (fnNormalizeSpace(str(child(n599, enK1))) == "M") && anyNode(child(n599, enK22), func(n600 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n600, enK1)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-AG-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0077(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n601 *Node) bool {
-		return func(r602 Seq) bool {
-			return anyNode(child(n601, enK17), func(n603 *Node) bool { return gcmp(nodeSeq(n603), r602, opEq) })
-		}(boolSeq(true)) && anyNode(child(n601, enK21), func(n604 *Node) bool {
-			return (fnNormalizeSpace(str(child(n604, enK1))) == "M") && anyNode(child(n604, enK22), func(n605 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n605, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n606 *Node) bool {
-		return anyNode(child(n606, enK3), func(n607 *Node) bool {
-			return anyNode(child(n607, enK54), func(n608 *Node) bool { return (len(child(n608, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n610 *Node) bool {
-		return anyNode(child(n610, enK54), func(n611 *Node) bool {
-			return ebv(step(child(n611, enK22), func(n612 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n612, enK1)))) == "VAT"))
-			})) && (len(child(n611, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n614 *Node) bool {
-		return func(r615 Seq) bool {
-			return anyNode(child(n614, enK17), func(n616 *Node) bool { return gcmp(nodeSeq(n616), r615, opEq) })
-		}(boolSeq(true)) && anyNode(child(n614, enK21), func(n617 *Node) bool {
-			return (fnNormalizeSpace(str(child(n617, enK1))) == "M") && anyNode(child(n617, enK22), func(n618 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n618, enK1)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 123, func() bool {
+		return (memoBool(v, 124, func() bool {
+			return (memoBool(v, 125, func() bool {
+				return anyNode(desc(root(n), enK16), func(n601 *Node) bool {
+					return func(r602 Seq) bool {
+						return anyNode(child(n601, enK17), func(n603 *Node) bool { return gcmp(nodeSeq(n603), r602, opEq) })
+					}(boolSeq(true)) && anyNode(child(n601, enK21), func(n604 *Node) bool {
+						return (fnNormalizeSpace(str(child(n604, enK1))) == "M") && anyNode(child(n604, enK22), func(n605 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n605, enK1)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n606 *Node) bool {
+						return anyNode(child(n606, enK3), func(n607 *Node) bool {
+							return anyNode(child(n607, enK54), func(n608 *Node) bool { return (len(child(n608, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n610 *Node) bool {
+						return anyNode(child(n610, enK54), func(n611 *Node) bool {
+							return ebv(step(child(n611, enK22), func(n612 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n612, enK1)))) == "VAT"))
+							})) && (len(child(n611, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 126, func() bool {
+			return !memoBool(v, 125, func() bool {
+				return anyNode(desc(root(n), enK16), func(n614 *Node) bool {
+					return func(r615 Seq) bool {
+						return anyNode(child(n614, enK17), func(n616 *Node) bool { return gcmp(nodeSeq(n616), r615, opEq) })
+					}(boolSeq(true)) && anyNode(child(n614, enK21), func(n617 *Node) bool {
+						return (fnNormalizeSpace(str(child(n617, enK1))) == "M") && anyNode(child(n617, enK22), func(n618 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n618, enK1)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-O-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0078(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n619 *Node) bool {
-		return anyNode(child(n619, enK22), func(n620 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n620, enK1)))) == "VAT") }) && anyNode(child(n619, enK1), func(n621 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n621))) == "O") })
-	}) || anyNode(desc(root(n), enK51), func(n622 *Node) bool {
-		return anyNode(child(n622, enK22), func(n623 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n623, enK1)))) == "VAT") }) && anyNode(child(n622, enK1), func(n624 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n624))) == "O") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 127, func() bool {
+		return (memoBool(v, 128, func() bool {
+			return anyNode(desc(root(n), enK21), func(n619 *Node) bool {
+				return anyNode(child(n619, enK22), func(n620 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n620, enK1)))) == "VAT") }) && anyNode(child(n619, enK1), func(n621 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n621))) == "O") })
+			})
+		}) || memoBool(v, 129, func() bool {
+			return anyNode(desc(root(n), enK51), func(n622 *Node) bool {
+				return anyNode(child(n622, enK22), func(n623 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n623, enK1)))) == "VAT") }) && anyNode(child(n622, enK1), func(n624 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n624))) == "O") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k625 := 0
 		anyNode(child(n, enK48), func(n626 *Node) bool {
 			return anyNode(child(n626, enK52), func(n627 *Node) bool {
@@ -2966,42 +3395,78 @@ func enT0078(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k625)
-	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n631 *Node) bool {
-		return anyNode(child(n631, enK22), func(n632 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n632, enK1)))) == "VAT") }) && anyNode(child(n631, enK1), func(n633 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n633))) == "O") })
-	}) && !anyNode(desc(root(n), enK51), func(n634 *Node) bool {
-		return anyNode(child(n634, enK22), func(n635 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n635, enK1)))) == "VAT") }) && anyNode(child(n634, enK1), func(n636 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n636))) == "O") })
-	})))
+	}(), enK53, opEq)) || memoBool(v, 130, func() bool {
+		return (memoBool(v, 131, func() bool {
+			return !memoBool(v, 128, func() bool {
+				return anyNode(desc(root(n), enK21), func(n631 *Node) bool {
+					return anyNode(child(n631, enK22), func(n632 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n632, enK1)))) == "VAT") }) && anyNode(child(n631, enK1), func(n633 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n633))) == "O") })
+				})
+			})
+		}) && memoBool(v, 132, func() bool {
+			return !memoBool(v, 129, func() bool {
+				return anyNode(desc(root(n), enK51), func(n634 *Node) bool {
+					return anyNode(child(n634, enK22), func(n635 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n635, enK1)))) == "VAT") }) && anyNode(child(n634, enK1), func(n636 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n636))) == "O") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-O-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:Tax…
 func enT0079(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n637 *Node) bool {
-		return (fnNormalizeSpace(str(child(n637, enK1))) == "O") && anyNode(child(n637, enK22), func(n638 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n638, enK1)))) == "VAT") })
-	}) && ((!anyNode(desc(root(n), enK44), func(n639 *Node) bool {
-		return anyNode(child(n639, enK3), func(n640 *Node) bool {
-			return anyNode(child(n640, enK54), func(n641 *Node) bool {
-				return ebv(step(child(n641, enK22), func(n642 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n642, enK1)))) == "VAT"))
-				})) && (len(child(n641, enK55)) > 0)
+	return memoBool(v, 133, func() bool {
+		return (memoBool(v, 134, func() bool {
+			return (memoBool(v, 135, func() bool {
+				return anyNode(desc(root(n), enK51), func(n637 *Node) bool {
+					return (fnNormalizeSpace(str(child(n637, enK1))) == "O") && anyNode(child(n637, enK22), func(n638 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n638, enK1)))) == "VAT") })
+				})
+			}) && memoBool(v, 136, func() bool {
+				return (memoBool(v, 137, func() bool {
+					return (memoBool(v, 138, func() bool {
+						return !memoBool(v, 65, func() bool {
+							return anyNode(desc(root(n), enK44), func(n639 *Node) bool {
+								return anyNode(child(n639, enK3), func(n640 *Node) bool {
+									return anyNode(child(n640, enK54), func(n641 *Node) bool {
+										return ebv(step(child(n641, enK22), func(n642 *Node) Seq {
+											return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n642, enK1)))) == "VAT"))
+										})) && (len(child(n641, enK55)) > 0)
+									})
+								})
+							})
+						})
+					}) && memoBool(v, 139, func() bool {
+						return !memoBool(v, 12, func() bool {
+							return anyNode(desc(root(n), enK56), func(n644 *Node) bool {
+								return anyNode(child(n644, enK54), func(n645 *Node) bool {
+									return ebv(step(child(n645, enK22), func(n646 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n646, enK1)))) == "VAT"))
+									})) && (len(child(n645, enK55)) > 0)
+								})
+							})
+						})
+					}))
+				}) && memoBool(v, 140, func() bool {
+					return !memoBool(v, 14, func() bool {
+						return anyNode(desc(root(n), enK4), func(n648 *Node) bool {
+							return anyNode(child(n648, enK3), func(n649 *Node) bool {
+								return anyNode(child(n649, enK54), func(n650 *Node) bool {
+									return ebv(step(child(n650, enK22), func(n651 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n651, enK1)))) == "VAT"))
+									})) && (len(child(n650, enK55)) > 0)
+								})
+							})
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 141, func() bool {
+			return !memoBool(v, 135, func() bool {
+				return anyNode(desc(root(n), enK51), func(n653 *Node) bool {
+					return (fnNormalizeSpace(str(child(n653, enK1))) == "O") && anyNode(child(n653, enK22), func(n654 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n654, enK1)))) == "VAT") })
+				})
 			})
-		})
-	}) && !anyNode(desc(root(n), enK56), func(n644 *Node) bool {
-		return anyNode(child(n644, enK54), func(n645 *Node) bool {
-			return ebv(step(child(n645, enK22), func(n646 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n646, enK1)))) == "VAT"))
-			})) && (len(child(n645, enK55)) > 0)
-		})
-	})) && !anyNode(desc(root(n), enK4), func(n648 *Node) bool {
-		return anyNode(child(n648, enK3), func(n649 *Node) bool {
-			return anyNode(child(n649, enK54), func(n650 *Node) bool {
-				return ebv(step(child(n650, enK22), func(n651 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n651, enK1)))) == "VAT"))
-				})) && (len(child(n650, enK55)) > 0)
-			})
-		})
-	}))) || !anyNode(desc(root(n), enK51), func(n653 *Node) bool {
-		return (fnNormalizeSpace(str(child(n653, enK1))) == "O") && anyNode(child(n653, enK22), func(n654 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n654, enK1)))) == "VAT") })
-	}))
+		}))
+	})
 }
 
 // BR-O-03: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not…
@@ -3022,29 +3487,45 @@ func enT0080(v []Seq, n *Node) bool {
 				return (fnNormalizeSpace(str(child(n665, enK1))) == "O") && anyNode(child(n665, enK22), func(n666 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n666, enK1)))) == "VAT") })
 			})
 		})
-	})) && ((!anyNode(desc(root(n), enK44), func(n667 *Node) bool {
-		return anyNode(child(n667, enK3), func(n668 *Node) bool {
-			return anyNode(child(n668, enK54), func(n669 *Node) bool {
-				return ebv(step(child(n669, enK22), func(n670 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n670, enK1)))) == "VAT"))
-				})) && (len(child(n669, enK55)) > 0)
+	})) && memoBool(v, 136, func() bool {
+		return (memoBool(v, 137, func() bool {
+			return (memoBool(v, 138, func() bool {
+				return !memoBool(v, 65, func() bool {
+					return anyNode(desc(root(n), enK44), func(n667 *Node) bool {
+						return anyNode(child(n667, enK3), func(n668 *Node) bool {
+							return anyNode(child(n668, enK54), func(n669 *Node) bool {
+								return ebv(step(child(n669, enK22), func(n670 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n670, enK1)))) == "VAT"))
+								})) && (len(child(n669, enK55)) > 0)
+							})
+						})
+					})
+				})
+			}) && memoBool(v, 139, func() bool {
+				return !memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n672 *Node) bool {
+						return anyNode(child(n672, enK54), func(n673 *Node) bool {
+							return ebv(step(child(n673, enK22), func(n674 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n674, enK1)))) == "VAT"))
+							})) && (len(child(n673, enK55)) > 0)
+						})
+					})
+				})
+			}))
+		}) && memoBool(v, 140, func() bool {
+			return !memoBool(v, 14, func() bool {
+				return anyNode(desc(root(n), enK4), func(n676 *Node) bool {
+					return anyNode(child(n676, enK3), func(n677 *Node) bool {
+						return anyNode(child(n677, enK54), func(n678 *Node) bool {
+							return ebv(step(child(n678, enK22), func(n679 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n679, enK1)))) == "VAT"))
+							})) && (len(child(n678, enK55)) > 0)
+						})
+					})
+				})
 			})
-		})
-	}) && !anyNode(desc(root(n), enK56), func(n672 *Node) bool {
-		return anyNode(child(n672, enK54), func(n673 *Node) bool {
-			return ebv(step(child(n673, enK22), func(n674 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n674, enK1)))) == "VAT"))
-			})) && (len(child(n673, enK55)) > 0)
-		})
-	})) && !anyNode(desc(root(n), enK4), func(n676 *Node) bool {
-		return anyNode(child(n676, enK3), func(n677 *Node) bool {
-			return anyNode(child(n677, enK54), func(n678 *Node) bool {
-				return ebv(step(child(n678, enK22), func(n679 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n679, enK1)))) == "VAT"))
-				})) && (len(child(n678, enK55)) > 0)
-			})
-		})
-	}))) || !(anyNode(child(root(n), enK18), func(n681 *Node) bool {
+		}))
+	})) || !(anyNode(child(root(n), enK18), func(n681 *Node) bool {
 		return anyNode(child(n681, enK16), func(n682 *Node) bool {
 			return func(r683 Seq) bool {
 				return anyNode(child(n682, enK17), func(n684 *Node) bool { return gcmp(nodeSeq(n684), r683, opEq) })
@@ -3081,29 +3562,45 @@ func enT0081(v []Seq, n *Node) bool {
 				return (fnNormalizeSpace(str(child(n703, enK1))) == "O") && anyNode(child(n703, enK22), func(n704 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n704, enK1)))) == "VAT") })
 			})
 		})
-	})) && ((!anyNode(desc(root(n), enK44), func(n705 *Node) bool {
-		return anyNode(child(n705, enK3), func(n706 *Node) bool {
-			return anyNode(child(n706, enK54), func(n707 *Node) bool {
-				return ebv(step(child(n707, enK22), func(n708 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n708, enK1)))) == "VAT"))
-				})) && (len(child(n707, enK55)) > 0)
+	})) && memoBool(v, 136, func() bool {
+		return (memoBool(v, 137, func() bool {
+			return (memoBool(v, 138, func() bool {
+				return !memoBool(v, 65, func() bool {
+					return anyNode(desc(root(n), enK44), func(n705 *Node) bool {
+						return anyNode(child(n705, enK3), func(n706 *Node) bool {
+							return anyNode(child(n706, enK54), func(n707 *Node) bool {
+								return ebv(step(child(n707, enK22), func(n708 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n708, enK1)))) == "VAT"))
+								})) && (len(child(n707, enK55)) > 0)
+							})
+						})
+					})
+				})
+			}) && memoBool(v, 139, func() bool {
+				return !memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n710 *Node) bool {
+						return anyNode(child(n710, enK54), func(n711 *Node) bool {
+							return ebv(step(child(n711, enK22), func(n712 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n712, enK1)))) == "VAT"))
+							})) && (len(child(n711, enK55)) > 0)
+						})
+					})
+				})
+			}))
+		}) && memoBool(v, 140, func() bool {
+			return !memoBool(v, 14, func() bool {
+				return anyNode(desc(root(n), enK4), func(n714 *Node) bool {
+					return anyNode(child(n714, enK3), func(n715 *Node) bool {
+						return anyNode(child(n715, enK54), func(n716 *Node) bool {
+							return ebv(step(child(n716, enK22), func(n717 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n717, enK1)))) == "VAT"))
+							})) && (len(child(n716, enK55)) > 0)
+						})
+					})
+				})
 			})
-		})
-	}) && !anyNode(desc(root(n), enK56), func(n710 *Node) bool {
-		return anyNode(child(n710, enK54), func(n711 *Node) bool {
-			return ebv(step(child(n711, enK22), func(n712 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n712, enK1)))) == "VAT"))
-			})) && (len(child(n711, enK55)) > 0)
-		})
-	})) && !anyNode(desc(root(n), enK4), func(n714 *Node) bool {
-		return anyNode(child(n714, enK3), func(n715 *Node) bool {
-			return anyNode(child(n715, enK54), func(n716 *Node) bool {
-				return ebv(step(child(n716, enK22), func(n717 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n717, enK1)))) == "VAT"))
-				})) && (len(child(n716, enK55)) > 0)
-			})
-		})
-	}))) || !(anyNode(child(root(n), enK18), func(n719 *Node) bool {
+		}))
+	})) || !(anyNode(child(root(n), enK18), func(n719 *Node) bool {
 		return anyNode(child(n719, enK16), func(n720 *Node) bool {
 			return func(r721 Seq) bool {
 				return anyNode(child(n720, enK17), func(n722 *Node) bool { return gcmp(nodeSeq(n722), r721, opEq) })
@@ -3157,13 +3654,15 @@ func enT0083(v []Seq, n *Node) bool {
 				return anyNode(child(n748, enK22), func(n749 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n749, enK1)))) == "VAT") }) && anyNode(child(n748, enK1), func(n750 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n750))) == "O") })
 			})
 		})
-	}) && gcmp(func() Seq {
-		k751 := 0
-		anyNode(desc(root(n), enK51), func(n752 *Node) bool {
-			return (fnNormalizeSpace(str(child(n752, enK1))) != "O") && anyNode(child(n752, enK22), func(n753 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n753, enK1)))) == "VAT") }) && tally1(&k751)
-		})
-		return countOf(k751)
-	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n754 *Node) bool {
+	}) && memoBool(v, 142, func() bool {
+		return gcmp(func() Seq {
+			k751 := 0
+			anyNode(desc(root(n), enK51), func(n752 *Node) bool {
+				return (fnNormalizeSpace(str(child(n752, enK1))) != "O") && anyNode(child(n752, enK22), func(n753 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n753, enK1)))) == "VAT") }) && tally1(&k751)
+			})
+			return countOf(k751)
+		}(), enK62, opEq)
+	})) || !anyNode(child(n, enK48), func(n754 *Node) bool {
 		return anyNode(child(n754, enK52), func(n755 *Node) bool {
 			return anyNode(child(n755, enK21), func(n756 *Node) bool {
 				return anyNode(child(n756, enK22), func(n757 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n757, enK1)))) == "VAT") }) && anyNode(child(n756, enK1), func(n758 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n758))) == "O") })
@@ -3180,17 +3679,19 @@ func enT0084(v []Seq, n *Node) bool {
 				return anyNode(child(n761, enK22), func(n762 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n762, enK1)))) == "VAT") }) && anyNode(child(n761, enK1), func(n763 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n763))) == "O") })
 			})
 		})
-	}) && gcmp(func() Seq {
-		k764 := 0
-		anyNode(desc(root(n), enK16), func(n765 *Node) bool {
-			return func(r766 Seq) bool {
-				return anyNode(child(n765, enK17), func(n767 *Node) bool { return gcmp(nodeSeq(n767), r766, opEq) })
-			}(boolSeq(false)) && anyNode(child(n765, enK21), func(n768 *Node) bool {
-				return (fnNormalizeSpace(str(child(n768, enK1))) != "O") && anyNode(child(n768, enK22), func(n769 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n769, enK1)))) == "VAT") }) && tally1(&k764)
+	}) && memoBool(v, 143, func() bool {
+		return gcmp(func() Seq {
+			k764 := 0
+			anyNode(desc(root(n), enK16), func(n765 *Node) bool {
+				return func(r766 Seq) bool {
+					return anyNode(child(n765, enK17), func(n767 *Node) bool { return gcmp(nodeSeq(n767), r766, opEq) })
+				}(boolSeq(false)) && anyNode(child(n765, enK21), func(n768 *Node) bool {
+					return (fnNormalizeSpace(str(child(n768, enK1))) != "O") && anyNode(child(n768, enK22), func(n769 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n769, enK1)))) == "VAT") }) && tally1(&k764)
+				})
 			})
-		})
-		return countOf(k764)
-	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n770 *Node) bool {
+			return countOf(k764)
+		}(), enK62, opEq)
+	})) || !anyNode(child(n, enK48), func(n770 *Node) bool {
 		return anyNode(child(n770, enK52), func(n771 *Node) bool {
 			return anyNode(child(n771, enK21), func(n772 *Node) bool {
 				return anyNode(child(n772, enK22), func(n773 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n773, enK1)))) == "VAT") }) && anyNode(child(n772, enK1), func(n774 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n774))) == "O") })
@@ -3207,17 +3708,19 @@ func enT0085(v []Seq, n *Node) bool {
 				return anyNode(child(n777, enK22), func(n778 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n778, enK1)))) == "VAT") }) && anyNode(child(n777, enK1), func(n779 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n779))) == "O") })
 			})
 		})
-	}) && gcmp(func() Seq {
-		k780 := 0
-		anyNode(desc(root(n), enK16), func(n781 *Node) bool {
-			return func(r782 Seq) bool {
-				return anyNode(child(n781, enK17), func(n783 *Node) bool { return gcmp(nodeSeq(n783), r782, opEq) })
-			}(boolSeq(true)) && anyNode(child(n781, enK21), func(n784 *Node) bool {
-				return (fnNormalizeSpace(str(child(n784, enK1))) != "O") && anyNode(child(n784, enK22), func(n785 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n785, enK1)))) == "VAT") }) && tally1(&k780)
+	}) && memoBool(v, 144, func() bool {
+		return gcmp(func() Seq {
+			k780 := 0
+			anyNode(desc(root(n), enK16), func(n781 *Node) bool {
+				return func(r782 Seq) bool {
+					return anyNode(child(n781, enK17), func(n783 *Node) bool { return gcmp(nodeSeq(n783), r782, opEq) })
+				}(boolSeq(true)) && anyNode(child(n781, enK21), func(n784 *Node) bool {
+					return (fnNormalizeSpace(str(child(n784, enK1))) != "O") && anyNode(child(n784, enK22), func(n785 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n785, enK1)))) == "VAT") }) && tally1(&k780)
+				})
 			})
-		})
-		return countOf(k780)
-	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n786 *Node) bool {
+			return countOf(k780)
+		}(), enK62, opEq)
+	})) || !anyNode(child(n, enK48), func(n786 *Node) bool {
 		return anyNode(child(n786, enK52), func(n787 *Node) bool {
 			return anyNode(child(n787, enK21), func(n788 *Node) bool {
 				return anyNode(child(n788, enK22), func(n789 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n789, enK1)))) == "VAT") }) && anyNode(child(n788, enK1), func(n790 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n790))) == "O") })
@@ -3228,17 +3731,19 @@ func enT0085(v []Seq, n *Node) bool {
 
 // BR-S-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'S']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'])) > 0 and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCat…
 func enT0086(v []Seq, n *Node) bool {
-	return ((gcmp(arith(func() Seq {
-		k791 := 0
-		anyNode(desc(root(n), enK16), func(n792 *Node) bool {
-			return anyNode(child(n792, enK21), func(n793 *Node) bool { return (fnNormalizeSpace(str(child(n793, enK1))) == "S") && tally1(&k791) })
-		})
-		return countOf(k791)
-	}(), func() Seq {
-		k794 := 0
-		anyNode(desc(root(n), enK51), func(n795 *Node) bool { return (fnNormalizeSpace(str(child(n795, enK1))) == "S") && tally1(&k794) })
-		return countOf(k794)
-	}(), opAdd), enK62, opGt) && gcmp(func() Seq {
+	return ((memoBool(v, 145, func() bool {
+		return gcmp(arith(func() Seq {
+			k791 := 0
+			anyNode(desc(root(n), enK16), func(n792 *Node) bool {
+				return anyNode(child(n792, enK21), func(n793 *Node) bool { return (fnNormalizeSpace(str(child(n793, enK1))) == "S") && tally1(&k791) })
+			})
+			return countOf(k791)
+		}(), func() Seq {
+			k794 := 0
+			anyNode(desc(root(n), enK51), func(n795 *Node) bool { return (fnNormalizeSpace(str(child(n795, enK1))) == "S") && tally1(&k794) })
+			return countOf(k794)
+		}(), opAdd), enK62, opGt)
+	}) && gcmp(func() Seq {
 		k796 := 0
 		anyNode(child(n, enK48), func(n797 *Node) bool {
 			return anyNode(child(n797, enK52), func(n798 *Node) bool {
@@ -3246,17 +3751,19 @@ func enT0086(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k796)
-	}(), enK62, opGt)) || (gcmp(arith(func() Seq {
-		k800 := 0
-		anyNode(desc(root(n), enK16), func(n801 *Node) bool {
-			return anyNode(child(n801, enK21), func(n802 *Node) bool { return (fnNormalizeSpace(str(child(n802, enK1))) == "S") && tally1(&k800) })
-		})
-		return countOf(k800)
-	}(), func() Seq {
-		k803 := 0
-		anyNode(desc(root(n), enK51), func(n804 *Node) bool { return (fnNormalizeSpace(str(child(n804, enK1))) == "S") && tally1(&k803) })
-		return countOf(k803)
-	}(), opAdd), enK62, opEq) && gcmp(func() Seq {
+	}(), enK62, opGt)) || (memoBool(v, 146, func() bool {
+		return gcmp(arith(func() Seq {
+			k800 := 0
+			anyNode(desc(root(n), enK16), func(n801 *Node) bool {
+				return anyNode(child(n801, enK21), func(n802 *Node) bool { return (fnNormalizeSpace(str(child(n802, enK1))) == "S") && tally1(&k800) })
+			})
+			return countOf(k800)
+		}(), func() Seq {
+			k803 := 0
+			anyNode(desc(root(n), enK51), func(n804 *Node) bool { return (fnNormalizeSpace(str(child(n804, enK1))) == "S") && tally1(&k803) })
+			return countOf(k803)
+		}(), opAdd), enK62, opEq)
+	}) && gcmp(func() Seq {
 		k805 := 0
 		anyNode(child(n, enK48), func(n806 *Node) bool {
 			return anyNode(child(n806, enK52), func(n807 *Node) bool {
@@ -3269,82 +3776,136 @@ func enT0086(v []Seq, n *Node) bool {
 
 // BR-S-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0087(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n809 *Node) bool {
-		return (fnNormalizeSpace(str(child(n809, enK1))) == "S") && anyNode(child(n809, enK22), func(n810 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n810, enK1)))) == "VAT") })
-	}) && (anyNode(desc(root(n), enK44), func(n811 *Node) bool {
-		return anyNode(child(n811, enK3), func(n812 *Node) bool {
-			return anyNode(child(n812, enK54), func(n813 *Node) bool { return (len(child(n813, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n815 *Node) bool {
-		return anyNode(child(n815, enK54), func(n816 *Node) bool {
-			return ebv(step(child(n816, enK22), func(n817 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n817, enK1)))) == "VAT"))
-			})) && (len(child(n816, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK51), func(n819 *Node) bool { return (fnNormalizeSpace(str(child(n819, enK1))) == "S") }))
+	return memoBool(v, 147, func() bool {
+		return (memoBool(v, 148, func() bool {
+			return (memoBool(v, 149, func() bool {
+				return anyNode(desc(root(n), enK51), func(n809 *Node) bool {
+					return (fnNormalizeSpace(str(child(n809, enK1))) == "S") && anyNode(child(n809, enK22), func(n810 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n810, enK1)))) == "VAT") })
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n811 *Node) bool {
+						return anyNode(child(n811, enK3), func(n812 *Node) bool {
+							return anyNode(child(n812, enK54), func(n813 *Node) bool { return (len(child(n813, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n815 *Node) bool {
+						return anyNode(child(n815, enK54), func(n816 *Node) bool {
+							return ebv(step(child(n816, enK22), func(n817 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n817, enK1)))) == "VAT"))
+							})) && (len(child(n816, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 150, func() bool {
+			return !memoBool(v, 151, func() bool {
+				return anyNode(desc(root(n), enK51), func(n819 *Node) bool { return (fnNormalizeSpace(str(child(n819, enK1))) == "S") })
+			})
+		}))
+	})
 }
 
 // BR-S-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0088(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n820 *Node) bool {
-		return func(r821 Seq) bool {
-			return anyNode(child(n820, enK17), func(n822 *Node) bool { return gcmp(nodeSeq(n822), r821, opEq) })
-		}(boolSeq(false)) && anyNode(child(n820, enK21), func(n823 *Node) bool {
-			return (fnNormalizeSpace(str(child(n823, enK1))) == "S") && anyNode(child(n823, enK22), func(n824 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n824, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n825 *Node) bool {
-		return anyNode(child(n825, enK3), func(n826 *Node) bool {
-			return anyNode(child(n826, enK54), func(n827 *Node) bool { return (len(child(n827, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n829 *Node) bool {
-		return anyNode(child(n829, enK54), func(n830 *Node) bool {
-			return ebv(step(child(n830, enK22), func(n831 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n831, enK1)))) == "VAT"))
-			})) && (len(child(n830, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n833 *Node) bool {
-		return func(r834 Seq) bool {
-			return anyNode(child(n833, enK17), func(n835 *Node) bool { return gcmp(nodeSeq(n835), r834, opEq) })
-		}(boolSeq(false)) && anyNode(child(n833, enK21), func(n836 *Node) bool {
-			return (fnNormalizeSpace(str(child(n836, enK1))) == "S") && anyNode(child(n836, enK22), func(n837 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n837, enK1)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 152, func() bool {
+		return (memoBool(v, 153, func() bool {
+			return (memoBool(v, 154, func() bool {
+				return anyNode(desc(root(n), enK16), func(n820 *Node) bool {
+					return func(r821 Seq) bool {
+						return anyNode(child(n820, enK17), func(n822 *Node) bool { return gcmp(nodeSeq(n822), r821, opEq) })
+					}(boolSeq(false)) && anyNode(child(n820, enK21), func(n823 *Node) bool {
+						return (fnNormalizeSpace(str(child(n823, enK1))) == "S") && anyNode(child(n823, enK22), func(n824 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n824, enK1)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n825 *Node) bool {
+						return anyNode(child(n825, enK3), func(n826 *Node) bool {
+							return anyNode(child(n826, enK54), func(n827 *Node) bool { return (len(child(n827, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n829 *Node) bool {
+						return anyNode(child(n829, enK54), func(n830 *Node) bool {
+							return ebv(step(child(n830, enK22), func(n831 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n831, enK1)))) == "VAT"))
+							})) && (len(child(n830, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 155, func() bool {
+			return !memoBool(v, 154, func() bool {
+				return anyNode(desc(root(n), enK16), func(n833 *Node) bool {
+					return func(r834 Seq) bool {
+						return anyNode(child(n833, enK17), func(n835 *Node) bool { return gcmp(nodeSeq(n835), r834, opEq) })
+					}(boolSeq(false)) && anyNode(child(n833, enK21), func(n836 *Node) bool {
+						return (fnNormalizeSpace(str(child(n836, enK1))) == "S") && anyNode(child(n836, enK22), func(n837 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n837, enK1)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-S-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0089(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n838 *Node) bool {
-		return func(r839 Seq) bool {
-			return anyNode(child(n838, enK17), func(n840 *Node) bool { return gcmp(nodeSeq(n840), r839, opEq) })
-		}(boolSeq(true)) && anyNode(child(n838, enK21), func(n841 *Node) bool {
-			return (fnNormalizeSpace(str(child(n841, enK1))) == "S") && anyNode(child(n841, enK22), func(n842 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n842, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n843 *Node) bool {
-		return anyNode(child(n843, enK3), func(n844 *Node) bool {
-			return anyNode(child(n844, enK54), func(n845 *Node) bool { return (len(child(n845, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n847 *Node) bool {
-		return anyNode(child(n847, enK54), func(n848 *Node) bool {
-			return ebv(step(child(n848, enK22), func(n849 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n849, enK1)))) == "VAT"))
-			})) && (len(child(n848, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n851 *Node) bool {
-		return func(r852 Seq) bool {
-			return anyNode(child(n851, enK17), func(n853 *Node) bool { return gcmp(nodeSeq(n853), r852, opEq) })
-		}(boolSeq(true)) && anyNode(child(n851, enK21), func(n854 *Node) bool {
-			return (fnNormalizeSpace(str(child(n854, enK1))) == "S") && anyNode(child(n854, enK22), func(n855 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n855, enK1)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 156, func() bool {
+		return (memoBool(v, 157, func() bool {
+			return (memoBool(v, 158, func() bool {
+				return anyNode(desc(root(n), enK16), func(n838 *Node) bool {
+					return func(r839 Seq) bool {
+						return anyNode(child(n838, enK17), func(n840 *Node) bool { return gcmp(nodeSeq(n840), r839, opEq) })
+					}(boolSeq(true)) && anyNode(child(n838, enK21), func(n841 *Node) bool {
+						return (fnNormalizeSpace(str(child(n841, enK1))) == "S") && anyNode(child(n841, enK22), func(n842 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n842, enK1)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n843 *Node) bool {
+						return anyNode(child(n843, enK3), func(n844 *Node) bool {
+							return anyNode(child(n844, enK54), func(n845 *Node) bool { return (len(child(n845, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n847 *Node) bool {
+						return anyNode(child(n847, enK54), func(n848 *Node) bool {
+							return ebv(step(child(n848, enK22), func(n849 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n849, enK1)))) == "VAT"))
+							})) && (len(child(n848, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 159, func() bool {
+			return !memoBool(v, 158, func() bool {
+				return anyNode(desc(root(n), enK16), func(n851 *Node) bool {
+					return func(r852 Seq) bool {
+						return anyNode(child(n851, enK17), func(n853 *Node) bool { return gcmp(nodeSeq(n853), r852, opEq) })
+					}(boolSeq(true)) && anyNode(child(n851, enK21), func(n854 *Node) bool {
+						return (fnNormalizeSpace(str(child(n854, enK1))) == "S") && anyNode(child(n854, enK22), func(n855 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n855, enK1)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-Z-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'Z']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0090(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n856 *Node) bool {
-		return anyNode(child(n856, enK22), func(n857 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n857, enK1)))) == "VAT") }) && anyNode(child(n856, enK1), func(n858 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n858))) == "Z") })
-	}) || anyNode(desc(root(n), enK51), func(n859 *Node) bool {
-		return anyNode(child(n859, enK22), func(n860 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n860, enK1)))) == "VAT") }) && anyNode(child(n859, enK1), func(n861 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n861))) == "Z") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 160, func() bool {
+		return (memoBool(v, 161, func() bool {
+			return anyNode(desc(root(n), enK21), func(n856 *Node) bool {
+				return anyNode(child(n856, enK22), func(n857 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n857, enK1)))) == "VAT") }) && anyNode(child(n856, enK1), func(n858 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n858))) == "Z") })
+			})
+		}) || memoBool(v, 162, func() bool {
+			return anyNode(desc(root(n), enK51), func(n859 *Node) bool {
+				return anyNode(child(n859, enK22), func(n860 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n860, enK1)))) == "VAT") }) && anyNode(child(n859, enK1), func(n861 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n861))) == "Z") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k862 := 0
 		anyNode(child(n, enK48), func(n863 *Node) bool {
 			return anyNode(child(n863, enK52), func(n864 *Node) bool {
@@ -3354,97 +3915,177 @@ func enT0090(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k862)
-	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n868 *Node) bool {
-		return anyNode(child(n868, enK22), func(n869 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n869, enK1)))) == "VAT") }) && anyNode(child(n868, enK1), func(n870 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n870))) == "Z") })
-	}) && !anyNode(desc(root(n), enK51), func(n871 *Node) bool {
-		return anyNode(child(n871, enK22), func(n872 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n872, enK1)))) == "VAT") }) && anyNode(child(n871, enK1), func(n873 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n873))) == "Z") })
-	})))
+	}(), enK53, opEq)) || memoBool(v, 163, func() bool {
+		return (memoBool(v, 164, func() bool {
+			return !memoBool(v, 161, func() bool {
+				return anyNode(desc(root(n), enK21), func(n868 *Node) bool {
+					return anyNode(child(n868, enK22), func(n869 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n869, enK1)))) == "VAT") }) && anyNode(child(n868, enK1), func(n870 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n870))) == "Z") })
+				})
+			})
+		}) && memoBool(v, 165, func() bool {
+			return !memoBool(v, 162, func() bool {
+				return anyNode(desc(root(n), enK51), func(n871 *Node) bool {
+					return anyNode(child(n871, enK22), func(n872 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n872, enK1)))) == "VAT") }) && anyNode(child(n871, enK1), func(n873 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n873))) == "Z") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-Z-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0091(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n874 *Node) bool {
-		return (fnNormalizeSpace(str(child(n874, enK1))) == "Z") && anyNode(child(n874, enK22), func(n875 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n875, enK1)))) == "VAT") })
-	}) && (anyNode(desc(root(n), enK44), func(n876 *Node) bool {
-		return anyNode(child(n876, enK3), func(n877 *Node) bool {
-			return anyNode(child(n877, enK54), func(n878 *Node) bool { return (len(child(n878, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n880 *Node) bool {
-		return anyNode(child(n880, enK54), func(n881 *Node) bool {
-			return ebv(step(child(n881, enK22), func(n882 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n882, enK1)))) == "VAT"))
-			})) && (len(child(n881, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK51), func(n884 *Node) bool {
-		return (fnNormalizeSpace(str(child(n884, enK1))) == "Z") && anyNode(child(n884, enK22), func(n885 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n885, enK1)))) == "VAT") })
-	}))
+	return memoBool(v, 166, func() bool {
+		return (memoBool(v, 167, func() bool {
+			return (memoBool(v, 168, func() bool {
+				return anyNode(desc(root(n), enK51), func(n874 *Node) bool {
+					return (fnNormalizeSpace(str(child(n874, enK1))) == "Z") && anyNode(child(n874, enK22), func(n875 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n875, enK1)))) == "VAT") })
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n876 *Node) bool {
+						return anyNode(child(n876, enK3), func(n877 *Node) bool {
+							return anyNode(child(n877, enK54), func(n878 *Node) bool { return (len(child(n878, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n880 *Node) bool {
+						return anyNode(child(n880, enK54), func(n881 *Node) bool {
+							return ebv(step(child(n881, enK22), func(n882 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n882, enK1)))) == "VAT"))
+							})) && (len(child(n881, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 169, func() bool {
+			return !memoBool(v, 168, func() bool {
+				return anyNode(desc(root(n), enK51), func(n884 *Node) bool {
+					return (fnNormalizeSpace(str(child(n884, enK1))) == "Z") && anyNode(child(n884, enK22), func(n885 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n885, enK1)))) == "VAT") })
+				})
+			})
+		}))
+	})
 }
 
 // BR-Z-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0092(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n886 *Node) bool {
-		return func(r887 Seq) bool {
-			return anyNode(child(n886, enK17), func(n888 *Node) bool { return gcmp(nodeSeq(n888), r887, opEq) })
-		}(boolSeq(false)) && anyNode(child(n886, enK21), func(n889 *Node) bool {
-			return (fnNormalizeSpace(str(child(n889, enK1))) == "Z") && anyNode(child(n889, enK22), func(n890 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n890, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n891 *Node) bool {
-		return anyNode(child(n891, enK3), func(n892 *Node) bool {
-			return anyNode(child(n892, enK54), func(n893 *Node) bool { return (len(child(n893, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n895 *Node) bool {
-		return anyNode(child(n895, enK54), func(n896 *Node) bool {
-			return ebv(step(child(n896, enK22), func(n897 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n897, enK1)))) == "VAT"))
-			})) && (len(child(n896, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n899 *Node) bool {
-		return func(r900 Seq) bool {
-			return anyNode(child(n899, enK17), func(n901 *Node) bool { return gcmp(nodeSeq(n901), r900, opEq) })
-		}(boolSeq(false)) && anyNode(child(n899, enK21), func(n902 *Node) bool {
-			return (fnNormalizeSpace(str(child(n902, enK1))) == "Z") && anyNode(child(n902, enK22), func(n903 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n903, enK1)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 170, func() bool {
+		return (memoBool(v, 171, func() bool {
+			return (memoBool(v, 172, func() bool {
+				return anyNode(desc(root(n), enK16), func(n886 *Node) bool {
+					return func(r887 Seq) bool {
+						return anyNode(child(n886, enK17), func(n888 *Node) bool { return gcmp(nodeSeq(n888), r887, opEq) })
+					}(boolSeq(false)) && anyNode(child(n886, enK21), func(n889 *Node) bool {
+						return (fnNormalizeSpace(str(child(n889, enK1))) == "Z") && anyNode(child(n889, enK22), func(n890 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n890, enK1)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n891 *Node) bool {
+						return anyNode(child(n891, enK3), func(n892 *Node) bool {
+							return anyNode(child(n892, enK54), func(n893 *Node) bool { return (len(child(n893, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n895 *Node) bool {
+						return anyNode(child(n895, enK54), func(n896 *Node) bool {
+							return ebv(step(child(n896, enK22), func(n897 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n897, enK1)))) == "VAT"))
+							})) && (len(child(n896, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 173, func() bool {
+			return !memoBool(v, 172, func() bool {
+				return anyNode(desc(root(n), enK16), func(n899 *Node) bool {
+					return func(r900 Seq) bool {
+						return anyNode(child(n899, enK17), func(n901 *Node) bool { return gcmp(nodeSeq(n901), r900, opEq) })
+					}(boolSeq(false)) && anyNode(child(n899, enK21), func(n902 *Node) bool {
+						return (fnNormalizeSpace(str(child(n902, enK1))) == "Z") && anyNode(child(n902, enK22), func(n903 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n903, enK1)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-Z-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0093(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n904 *Node) bool {
-		return func(r905 Seq) bool {
-			return anyNode(child(n904, enK17), func(n906 *Node) bool { return gcmp(nodeSeq(n906), r905, opEq) })
-		}(boolSeq(true)) && anyNode(child(n904, enK21), func(n907 *Node) bool {
-			return (fnNormalizeSpace(str(child(n907, enK1))) == "Z") && anyNode(child(n907, enK22), func(n908 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n908, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n909 *Node) bool {
-		return anyNode(child(n909, enK3), func(n910 *Node) bool {
-			return anyNode(child(n910, enK54), func(n911 *Node) bool { return (len(child(n911, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n913 *Node) bool {
-		return anyNode(child(n913, enK54), func(n914 *Node) bool {
-			return ebv(step(child(n914, enK22), func(n915 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n915, enK1)))) == "VAT"))
-			})) && (len(child(n914, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n917 *Node) bool {
-		return func(r918 Seq) bool {
-			return anyNode(child(n917, enK17), func(n919 *Node) bool { return gcmp(nodeSeq(n919), r918, opEq) })
-		}(boolSeq(true)) && anyNode(child(n917, enK21), func(n920 *Node) bool {
-			return (fnNormalizeSpace(str(child(n920, enK1))) == "Z") && anyNode(child(n920, enK22), func(n921 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n921, enK1)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 174, func() bool {
+		return (memoBool(v, 175, func() bool {
+			return (memoBool(v, 176, func() bool {
+				return anyNode(desc(root(n), enK16), func(n904 *Node) bool {
+					return func(r905 Seq) bool {
+						return anyNode(child(n904, enK17), func(n906 *Node) bool { return gcmp(nodeSeq(n906), r905, opEq) })
+					}(boolSeq(true)) && anyNode(child(n904, enK21), func(n907 *Node) bool {
+						return (fnNormalizeSpace(str(child(n907, enK1))) == "Z") && anyNode(child(n907, enK22), func(n908 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n908, enK1)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n909 *Node) bool {
+						return anyNode(child(n909, enK3), func(n910 *Node) bool {
+							return anyNode(child(n910, enK54), func(n911 *Node) bool { return (len(child(n911, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n913 *Node) bool {
+						return anyNode(child(n913, enK54), func(n914 *Node) bool {
+							return ebv(step(child(n914, enK22), func(n915 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n915, enK1)))) == "VAT"))
+							})) && (len(child(n914, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 177, func() bool {
+			return !memoBool(v, 176, func() bool {
+				return anyNode(desc(root(n), enK16), func(n917 *Node) bool {
+					return func(r918 Seq) bool {
+						return anyNode(child(n917, enK17), func(n919 *Node) bool { return gcmp(nodeSeq(n919), r918, opEq) })
+					}(boolSeq(true)) && anyNode(child(n917, enK21), func(n920 *Node) bool {
+						return (fnNormalizeSpace(str(child(n920, enK1))) == "Z") && anyNode(child(n920, enK22), func(n921 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n921, enK1)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-B-01: (not(//cbc:IdentificationCode != 'IT') and (//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B')) or (not(//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B…
 func enT0094(v []Seq, n *Node) bool {
-	return ((!anyNode(desc(root(n), enK8), func(n922 *Node) bool { return (n922.StringValue() != "IT") }) && (anyNode(desc(root(n), enK21), func(n923 *Node) bool {
-		return anyNode(child(n923, enK1), func(n924 *Node) bool { return (n924.StringValue() == "B") })
-	}) || anyNode(desc(root(n), enK51), func(n925 *Node) bool {
-		return anyNode(child(n925, enK1), func(n926 *Node) bool { return (n926.StringValue() == "B") })
-	}))) || !(anyNode(desc(root(n), enK21), func(n927 *Node) bool {
-		return anyNode(child(n927, enK1), func(n928 *Node) bool { return (n928.StringValue() == "B") })
-	}) || anyNode(desc(root(n), enK51), func(n929 *Node) bool {
-		return anyNode(child(n929, enK1), func(n930 *Node) bool { return (n930.StringValue() == "B") })
-	})))
+	return memoBool(v, 178, func() bool {
+		return (memoBool(v, 179, func() bool {
+			return (memoBool(v, 180, func() bool {
+				return !memoBool(v, 181, func() bool {
+					return anyNode(desc(root(n), enK8), func(n922 *Node) bool { return (n922.StringValue() != "IT") })
+				})
+			}) && memoBool(v, 182, func() bool {
+				return (memoBool(v, 183, func() bool {
+					return anyNode(desc(root(n), enK21), func(n923 *Node) bool {
+						return anyNode(child(n923, enK1), func(n924 *Node) bool { return (n924.StringValue() == "B") })
+					})
+				}) || memoBool(v, 184, func() bool {
+					return anyNode(desc(root(n), enK51), func(n925 *Node) bool {
+						return anyNode(child(n925, enK1), func(n926 *Node) bool { return (n926.StringValue() == "B") })
+					})
+				}))
+			}))
+		}) || memoBool(v, 185, func() bool {
+			return !memoBool(v, 182, func() bool {
+				return (memoBool(v, 183, func() bool {
+					return anyNode(desc(root(n), enK21), func(n927 *Node) bool {
+						return anyNode(child(n927, enK1), func(n928 *Node) bool { return (n928.StringValue() == "B") })
+					})
+				}) || memoBool(v, 184, func() bool {
+					return anyNode(desc(root(n), enK51), func(n929 *Node) bool {
+						return anyNode(child(n929, enK1), func(n930 *Node) bool { return (n930.StringValue() == "B") })
+					})
+				}))
+			})
+		}))
+	})
 }
 
 // BR-B-02: ((cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:ID ='B' or cac:AllowanceCharge/cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B') and (not(cac:TaxTotal/cac:TaxSubtotal/cac:Tax…
@@ -3459,8 +4100,10 @@ func enT0095(v []Seq, n *Node) bool {
 		return anyNode(child(n935, enK21), func(n936 *Node) bool {
 			return anyNode(child(n936, enK1), func(n937 *Node) bool { return (n937.StringValue() == "B") })
 		})
-	})) || anyNode(desc(root(n), enK51), func(n938 *Node) bool {
-		return anyNode(child(n938, enK1), func(n939 *Node) bool { return (n939.StringValue() == "B") })
+	})) || memoBool(v, 184, func() bool {
+		return anyNode(desc(root(n), enK51), func(n938 *Node) bool {
+			return anyNode(child(n938, enK1), func(n939 *Node) bool { return (n939.StringValue() == "B") })
+		})
 	})) && !((anyNode(child(n, enK48), func(n940 *Node) bool {
 		return anyNode(child(n940, enK52), func(n941 *Node) bool {
 			return anyNode(child(n941, enK21), func(n942 *Node) bool {
@@ -3471,8 +4114,10 @@ func enT0095(v []Seq, n *Node) bool {
 		return anyNode(child(n944, enK21), func(n945 *Node) bool {
 			return anyNode(child(n945, enK1), func(n946 *Node) bool { return (n946.StringValue() == "S") })
 		})
-	})) || anyNode(desc(root(n), enK51), func(n947 *Node) bool {
-		return anyNode(child(n947, enK1), func(n948 *Node) bool { return (n948.StringValue() == "S") })
+	})) || memoBool(v, 186, func() bool {
+		return anyNode(desc(root(n), enK51), func(n947 *Node) bool {
+			return anyNode(child(n947, enK1), func(n948 *Node) bool { return (n948.StringValue() == "S") })
+		})
 	}))) || !((anyNode(child(n, enK48), func(n949 *Node) bool {
 		return anyNode(child(n949, enK52), func(n950 *Node) bool {
 			return anyNode(child(n950, enK21), func(n951 *Node) bool {
@@ -3483,8 +4128,10 @@ func enT0095(v []Seq, n *Node) bool {
 		return anyNode(child(n953, enK21), func(n954 *Node) bool {
 			return anyNode(child(n954, enK1), func(n955 *Node) bool { return (n955.StringValue() == "B") })
 		})
-	})) || anyNode(desc(root(n), enK51), func(n956 *Node) bool {
-		return anyNode(child(n956, enK1), func(n957 *Node) bool { return (n957.StringValue() == "B") })
+	})) || memoBool(v, 184, func() bool {
+		return anyNode(desc(root(n), enK51), func(n956 *Node) bool {
+			return anyNode(child(n956, enK1), func(n957 *Node) bool { return (n957.StringValue() == "B") })
+		})
 	})))
 }
 
@@ -4343,7 +4990,7 @@ func enM030(v []Seq, n *Node) bool {
 
 // BR-AE-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='AE']/xs:decimal(cbc:LineExtensionAmount)) +…
 func enT0147(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1090 *Node) Seq { return child(n1090, enK88) })), arith(arith(func() Seq {
+	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1090 *Node) Seq { return child(n1090, enK88) })), arith(arith(func() Seq {
 		var a1091 sumAcc
 		anyNode(parent(n), func(n1092 *Node) bool {
 			return anyNode(parent(n1092), func(n1093 *Node) bool {
@@ -4385,7 +5032,7 @@ func enT0147(v []Seq, n *Node) bool {
 			})
 		})
 		return a1106.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1115 *Node) Seq { return child(n1115, enK88) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1115 *Node) Seq { return child(n1115, enK88) })), arith(arith(func() Seq {
 		var a1116 sumAcc
 		anyNode(parent(n), func(n1117 *Node) bool {
 			return anyNode(parent(n1117), func(n1118 *Node) bool {
@@ -4598,7 +5245,7 @@ func enM034(v []Seq, n *Node) bool {
 
 // BR-E-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='E']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0153(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1152 *Node) Seq { return child(n1152, enK88) })), arith(arith(func() Seq {
+	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1152 *Node) Seq { return child(n1152, enK88) })), arith(arith(func() Seq {
 		var a1153 sumAcc
 		anyNode(parent(n), func(n1154 *Node) bool {
 			return anyNode(parent(n1154), func(n1155 *Node) bool {
@@ -4640,7 +5287,7 @@ func enT0153(v []Seq, n *Node) bool {
 			})
 		})
 		return a1168.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1177 *Node) Seq { return child(n1177, enK88) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1177 *Node) Seq { return child(n1177, enK88) })), arith(arith(func() Seq {
 		var a1178 sumAcc
 		anyNode(parent(n), func(n1179 *Node) bool {
 			return anyNode(parent(n1179), func(n1180 *Node) bool {
@@ -4853,7 +5500,7 @@ func enM038(v []Seq, n *Node) bool {
 
 // BR-G-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='G']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0159(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1214 *Node) Seq { return child(n1214, enK88) })), arith(arith(func() Seq {
+	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1214 *Node) Seq { return child(n1214, enK88) })), arith(arith(func() Seq {
 		var a1215 sumAcc
 		anyNode(parent(n), func(n1216 *Node) bool {
 			return anyNode(parent(n1216), func(n1217 *Node) bool {
@@ -4895,7 +5542,7 @@ func enT0159(v []Seq, n *Node) bool {
 			})
 		})
 		return a1230.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1239 *Node) Seq { return child(n1239, enK88) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1239 *Node) Seq { return child(n1239, enK88) })), arith(arith(func() Seq {
 		var a1240 sumAcc
 		anyNode(parent(n), func(n1241 *Node) bool {
 			return anyNode(parent(n1241), func(n1242 *Node) bool {
@@ -5108,7 +5755,7 @@ func enM042(v []Seq, n *Node) bool {
 
 // BR-IC-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='K']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0165(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1276 *Node) Seq { return child(n1276, enK88) })), arith(arith(func() Seq {
+	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1276 *Node) Seq { return child(n1276, enK88) })), arith(arith(func() Seq {
 		var a1277 sumAcc
 		anyNode(parent(n), func(n1278 *Node) bool {
 			return anyNode(parent(n1278), func(n1279 *Node) bool {
@@ -5150,7 +5797,7 @@ func enT0165(v []Seq, n *Node) bool {
 			})
 		})
 		return a1292.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1301 *Node) Seq { return child(n1301, enK88) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1301 *Node) Seq { return child(n1301, enK88) })), arith(arith(func() Seq {
 		var a1302 sumAcc
 		anyNode(parent(n), func(n1303 *Node) bool {
 			return anyNode(parent(n1303), func(n1304 *Node) bool {
@@ -5364,7 +6011,7 @@ func enM046(v []Seq, n *Node) bool {
 // BR-AF-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func enT0171(v []Seq, n *Node) bool {
 	return every(castDecimal(child(n, enK89)), func(q1337 Seq) bool {
-		return (((len(desc(root(n), enK32)) > 0) && (func(r1366 Seq) bool {
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && (func(r1366 Seq) bool {
 			return anyNode(parent(n), func(n1367 *Node) bool {
 				return gcmp(castDecimal(arith(child(n1367, enK88), enK53, opSub)), r1366, opLt)
 			})
@@ -5460,7 +6107,7 @@ func enT0171(v []Seq, n *Node) bool {
 				})
 			})
 			return a1386.result()
-		}(), opSub)))) || ((len(desc(root(n), enK33)) > 0) && (func(r1425 Seq) bool {
+		}(), opSub)))) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && (func(r1425 Seq) bool {
 			return anyNode(parent(n), func(n1426 *Node) bool {
 				return gcmp(castDecimal(arith(child(n1426, enK88), enK53, opSub)), r1425, opLt)
 			})
@@ -5729,7 +6376,7 @@ func enM050(v []Seq, n *Node) bool {
 // BR-AG-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func enT0177(v []Seq, n *Node) bool {
 	return every(castDecimal(child(n, enK89)), func(q1474 Seq) bool {
-		return (((len(desc(root(n), enK32)) > 0) && (func(r1503 Seq) bool {
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && (func(r1503 Seq) bool {
 			return anyNode(parent(n), func(n1504 *Node) bool {
 				return gcmp(castDecimal(arith(child(n1504, enK88), enK53, opSub)), r1503, opLt)
 			})
@@ -5825,7 +6472,7 @@ func enT0177(v []Seq, n *Node) bool {
 				})
 			})
 			return a1523.result()
-		}(), opSub)))) || ((len(desc(root(n), enK33)) > 0) && (func(r1562 Seq) bool {
+		}(), opSub)))) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && (func(r1562 Seq) bool {
 			return anyNode(parent(n), func(n1563 *Node) bool {
 				return gcmp(castDecimal(arith(child(n1563, enK88), enK53, opSub)), r1562, opLt)
 			})
@@ -6093,7 +6740,7 @@ func enM054(v []Seq, n *Node) bool {
 
 // BR-O-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='O']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0183(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1612 *Node) Seq { return child(n1612, enK88) })), arith(arith(func() Seq {
+	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1612 *Node) Seq { return child(n1612, enK88) })), arith(arith(func() Seq {
 		var a1613 sumAcc
 		anyNode(parent(n), func(n1614 *Node) bool {
 			return anyNode(parent(n1614), func(n1615 *Node) bool {
@@ -6135,7 +6782,7 @@ func enT0183(v []Seq, n *Node) bool {
 			})
 		})
 		return a1628.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1637 *Node) Seq { return child(n1637, enK88) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1637 *Node) Seq { return child(n1637, enK88) })), arith(arith(func() Seq {
 		var a1638 sumAcc
 		anyNode(parent(n), func(n1639 *Node) bool {
 			return anyNode(parent(n1639), func(n1640 *Node) bool {
@@ -6729,7 +7376,7 @@ func enM062(v []Seq, n *Node) bool {
 
 // BR-Z-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='Z']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0195(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1828 *Node) Seq { return child(n1828, enK88) })), arith(arith(func() Seq {
+	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1828 *Node) Seq { return child(n1828, enK88) })), arith(arith(func() Seq {
 		var a1829 sumAcc
 		anyNode(parent(n), func(n1830 *Node) bool {
 			return anyNode(parent(n1830), func(n1831 *Node) bool {
@@ -6771,7 +7418,7 @@ func enT0195(v []Seq, n *Node) bool {
 			})
 		})
 		return a1844.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1853 *Node) Seq { return child(n1853, enK88) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1853 *Node) Seq { return child(n1853, enK88) })), arith(arith(func() Seq {
 		var a1854 sumAcc
 		anyNode(parent(n), func(n1855 *Node) bool {
 			return anyNode(parent(n1855), func(n1856 *Node) bool {
@@ -7034,7 +7681,7 @@ func enT0203(v []Seq, n *Node) bool {
 
 // UBL-SR-43: ((cbc:DocumentTypeCode='130') or ((local-name(/*) = 'CreditNote') and (cbc:DocumentTypeCode='50')) or (not(cbc:ID/@schemeID) and not(cbc:DocumentTypeCode)))
 func enT0204(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK95), func(n1895 *Node) bool { return (n1895.StringValue() == "130") }) || ((fnLocalName(child(root(n), enK61)) == "CreditNote") && anyNode(child(n, enK95), func(n1896 *Node) bool { return (n1896.StringValue() == "50") }))) || (!anyNode(child(n, enK1), func(n1897 *Node) bool { return (len(attr(n1897, enK5)) > 0) }) && !(len(child(n, enK95)) > 0)))
+	return ((anyNode(child(n, enK95), func(n1895 *Node) bool { return (n1895.StringValue() == "130") }) || (memoBool(v, 189, func() bool { return (fnLocalName(child(root(n), enK61)) == "CreditNote") }) && anyNode(child(n, enK95), func(n1896 *Node) bool { return (n1896.StringValue() == "50") }))) || (!anyNode(child(n, enK1), func(n1897 *Node) bool { return (len(attr(n1897, enK5)) > 0) }) && !(len(child(n, enK95)) > 0)))
 }
 
 // //*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]
@@ -12056,8 +12703,12 @@ func enT0858(v []Seq, n *Node) bool {
 
 // UBL-CR-652: not(//cac:PartyTaxScheme/cbc:CompanyID/@schemeID)
 func enT0859(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK54), func(n4260 *Node) bool {
-		return anyNode(child(n4260, enK55), func(n4261 *Node) bool { return (len(attr(n4261, enK5)) > 0) })
+	return memoBool(v, 190, func() bool {
+		return !memoBool(v, 191, func() bool {
+			return anyNode(desc(root(n), enK54), func(n4260 *Node) bool {
+				return anyNode(child(n4260, enK55), func(n4261 *Node) bool { return (len(attr(n4261, enK5)) > 0) })
+			})
+		})
 	})
 }
 
@@ -12112,8 +12763,12 @@ func enT0866(v []Seq, n *Node) bool {
 
 // UBL-CR-660: not(//cac:Country/cbc:IdentificationCode/@listID)
 func enT0867(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK7), func(n4284 *Node) bool {
-		return anyNode(child(n4284, enK8), func(n4285 *Node) bool { return (len(attr(n4285, enK76)) > 0) })
+	return memoBool(v, 192, func() bool {
+		return !memoBool(v, 193, func() bool {
+			return anyNode(desc(root(n), enK7), func(n4284 *Node) bool {
+				return anyNode(child(n4284, enK8), func(n4285 *Node) bool { return (len(attr(n4285, enK76)) > 0) })
+			})
+		})
 	})
 }
 
@@ -12126,65 +12781,97 @@ func enT0868(v []Seq, n *Node) bool {
 
 // UBL-CR-662: not(//cbc:AllowanceChargeReasonCode/@listID)
 func enT0869(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK24), func(n4290 *Node) bool { return (len(attr(n4290, enK76)) > 0) })
+	return memoBool(v, 194, func() bool {
+		return !memoBool(v, 195, func() bool {
+			return anyNode(desc(root(n), enK24), func(n4290 *Node) bool { return (len(attr(n4290, enK76)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-663: not(//@unitCodeListID)
 func enT0870(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK361)) > 0)
+	return memoBool(v, 196, func() bool { return !memoBool(v, 197, func() bool { return (len(descAttr(root(n), enK361)) > 0) }) })
 }
 
 // UBL-CR-664: not(//cac:FinancialInstitution)
 func enT0871(v []Seq, n *Node) bool {
-	return !(len(desc(root(n), enK253)) > 0)
+	return memoBool(v, 198, func() bool { return !memoBool(v, 199, func() bool { return (len(desc(root(n), enK253)) > 0) }) })
 }
 
 // UBL-CR-665: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode != '130' or not(cbc:DocumentTypeCode)]/cbc:ID/@schemeID)
 func enT0872(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK0), func(n4294 *Node) bool {
-		return (anyNode(child(n4294, enK95), func(n4295 *Node) bool { return (n4295.StringValue() != "130") }) || !(len(child(n4294, enK95)) > 0)) && anyNode(child(n4294, enK1), func(n4297 *Node) bool { return (len(attr(n4297, enK5)) > 0) })
+	return memoBool(v, 200, func() bool {
+		return !memoBool(v, 201, func() bool {
+			return anyNode(desc(root(n), enK0), func(n4294 *Node) bool {
+				return (anyNode(child(n4294, enK95), func(n4295 *Node) bool { return (n4295.StringValue() != "130") }) || !(len(child(n4294, enK95)) > 0)) && anyNode(child(n4294, enK1), func(n4297 *Node) bool { return (len(attr(n4297, enK5)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-666: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cac:Attachment)
 func enT0873(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK0), func(n4299 *Node) bool {
-		return anyNode(child(n4299, enK95), func(n4300 *Node) bool { return (n4300.StringValue() == "130") }) && (len(child(n4299, enK124)) > 0)
+	return memoBool(v, 202, func() bool {
+		return !memoBool(v, 203, func() bool {
+			return anyNode(desc(root(n), enK0), func(n4299 *Node) bool {
+				return anyNode(child(n4299, enK95), func(n4300 *Node) bool { return (n4300.StringValue() == "130") }) && (len(child(n4299, enK124)) > 0)
+			})
+		})
 	})
 }
 
 // UBL-CR-667: not(//cac:BuyersItemIdentification/cbc:ID/@schemeID)
 func enT0874(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK316), func(n4302 *Node) bool {
-		return anyNode(child(n4302, enK1), func(n4303 *Node) bool { return (len(attr(n4303, enK5)) > 0) })
+	return memoBool(v, 204, func() bool {
+		return !memoBool(v, 205, func() bool {
+			return anyNode(desc(root(n), enK316), func(n4302 *Node) bool {
+				return anyNode(child(n4302, enK1), func(n4303 *Node) bool { return (len(attr(n4303, enK5)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-668: not(//cac:SellersItemIdentification/cbc:ID/@schemeID)
 func enT0875(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK321), func(n4305 *Node) bool {
-		return anyNode(child(n4305, enK1), func(n4306 *Node) bool { return (len(attr(n4306, enK5)) > 0) })
+	return memoBool(v, 206, func() bool {
+		return !memoBool(v, 207, func() bool {
+			return anyNode(desc(root(n), enK321), func(n4305 *Node) bool {
+				return anyNode(child(n4305, enK1), func(n4306 *Node) bool { return (len(attr(n4306, enK5)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-669: not(//cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func enT0876(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK68), func(n4308 *Node) bool {
-		return anyNode(child(n4308, enK16), func(n4309 *Node) bool { return (len(child(n4309, enK24)) > 0) })
+	return memoBool(v, 208, func() bool {
+		return !memoBool(v, 209, func() bool {
+			return anyNode(desc(root(n), enK68), func(n4308 *Node) bool {
+				return anyNode(child(n4308, enK16), func(n4309 *Node) bool { return (len(child(n4309, enK24)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-670: not(//cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func enT0877(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK68), func(n4311 *Node) bool {
-		return anyNode(child(n4311, enK16), func(n4312 *Node) bool { return (len(child(n4312, enK23)) > 0) })
+	return memoBool(v, 210, func() bool {
+		return !memoBool(v, 211, func() bool {
+			return anyNode(desc(root(n), enK68), func(n4311 *Node) bool {
+				return anyNode(child(n4311, enK16), func(n4312 *Node) bool { return (len(child(n4312, enK23)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-671: not(//cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func enT0878(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK68), func(n4314 *Node) bool {
-		return anyNode(child(n4314, enK16), func(n4315 *Node) bool { return (len(child(n4315, enK355)) > 0) })
+	return memoBool(v, 212, func() bool {
+		return !memoBool(v, 213, func() bool {
+			return anyNode(desc(root(n), enK68), func(n4314 *Node) bool {
+				return anyNode(child(n4314, enK16), func(n4315 *Node) bool { return (len(child(n4315, enK355)) > 0) })
+			})
+		})
 	})
 }
 
@@ -12195,56 +12882,88 @@ func enT0879(v []Seq, n *Node) bool {
 
 // UBL-CR-673: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:DocumentDescription)
 func enT0880(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK0), func(n4319 *Node) bool {
-		return anyNode(child(n4319, enK95), func(n4320 *Node) bool { return (n4320.StringValue() == "130") }) && (len(child(n4319, enK94)) > 0)
+	return memoBool(v, 214, func() bool {
+		return !memoBool(v, 215, func() bool {
+			return anyNode(desc(root(n), enK0), func(n4319 *Node) bool {
+				return anyNode(child(n4319, enK95), func(n4320 *Node) bool { return (n4320.StringValue() == "130") }) && (len(child(n4319, enK94)) > 0)
+			})
+		})
 	})
 }
 
 // UBL-CR-674: not(//cbc:PrimaryAccountNumberID/@schemeID)
 func enT0881(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK9), func(n4322 *Node) bool { return (len(attr(n4322, enK5)) > 0) })
+	return memoBool(v, 216, func() bool {
+		return !memoBool(v, 217, func() bool {
+			return anyNode(desc(root(n), enK9), func(n4322 *Node) bool { return (len(attr(n4322, enK5)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-675: not(//cac:CardAccount/cbc:NetworkID/@schemeID)
 func enT0882(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK10), func(n4324 *Node) bool {
-		return anyNode(child(n4324, enK362), func(n4325 *Node) bool { return (len(attr(n4325, enK5)) > 0) })
+	return memoBool(v, 218, func() bool {
+		return !memoBool(v, 219, func() bool {
+			return anyNode(desc(root(n), enK10), func(n4324 *Node) bool {
+				return anyNode(child(n4324, enK362), func(n4325 *Node) bool { return (len(attr(n4325, enK5)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-676: not(//cac:PaymentMandate/cbc:ID/@schemeID)
 func enT0883(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK255), func(n4327 *Node) bool {
-		return anyNode(child(n4327, enK1), func(n4328 *Node) bool { return (len(attr(n4328, enK5)) > 0) })
+	return memoBool(v, 220, func() bool {
+		return !memoBool(v, 221, func() bool {
+			return anyNode(desc(root(n), enK255), func(n4327 *Node) bool {
+				return anyNode(child(n4327, enK1), func(n4328 *Node) bool { return (len(attr(n4328, enK5)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-677: not(//cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID/@schemeID)
 func enT0884(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK255), func(n4330 *Node) bool {
-		return anyNode(child(n4330, enK261), func(n4331 *Node) bool {
-			return anyNode(child(n4331, enK1), func(n4332 *Node) bool { return (len(attr(n4332, enK5)) > 0) })
+	return memoBool(v, 222, func() bool {
+		return !memoBool(v, 223, func() bool {
+			return anyNode(desc(root(n), enK255), func(n4330 *Node) bool {
+				return anyNode(child(n4330, enK261), func(n4331 *Node) bool {
+					return anyNode(child(n4331, enK1), func(n4332 *Node) bool { return (len(attr(n4332, enK5)) > 0) })
+				})
+			})
 		})
 	})
 }
 
 // UBL-CR-678: not(//cac:TaxCategory/cbc:ID/@schemeID)
 func enT0885(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK21), func(n4334 *Node) bool {
-		return anyNode(child(n4334, enK1), func(n4335 *Node) bool { return (len(attr(n4335, enK5)) > 0) })
+	return memoBool(v, 224, func() bool {
+		return !memoBool(v, 225, func() bool {
+			return anyNode(desc(root(n), enK21), func(n4334 *Node) bool {
+				return anyNode(child(n4334, enK1), func(n4335 *Node) bool { return (len(attr(n4335, enK5)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-679: not(//cac:ClassifiedTaxCategory/cbc:ID/@schemeID)
 func enT0886(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK51), func(n4337 *Node) bool {
-		return anyNode(child(n4337, enK1), func(n4338 *Node) bool { return (len(attr(n4338, enK5)) > 0) })
+	return memoBool(v, 226, func() bool {
+		return !memoBool(v, 227, func() bool {
+			return anyNode(desc(root(n), enK51), func(n4337 *Node) bool {
+				return anyNode(child(n4337, enK1), func(n4338 *Node) bool { return (len(attr(n4338, enK5)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-680: not(//cac:PaymentMeans/cac:PayerFinancialAccount)
 func enT0887(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK11), func(n4340 *Node) bool { return (len(child(n4340, enK261)) > 0) })
+	return memoBool(v, 228, func() bool {
+		return !memoBool(v, 229, func() bool {
+			return anyNode(desc(root(n), enK11), func(n4340 *Node) bool { return (len(child(n4340, enK261)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-681: not(cac:PaymentMeans/cbc:InstructionNote)
@@ -12259,117 +12978,119 @@ func enT0889(v []Seq, n *Node) bool {
 
 // UBL-DT-08: not(//@schemeName)
 func enT0890(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK365)) > 0)
+	return memoBool(v, 230, func() bool { return !memoBool(v, 231, func() bool { return (len(descAttr(root(n), enK365)) > 0) }) })
 }
 
 // UBL-DT-09: not(//@schemeAgencyName)
 func enT0891(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK366)) > 0)
+	return memoBool(v, 232, func() bool { return !memoBool(v, 233, func() bool { return (len(descAttr(root(n), enK366)) > 0) }) })
 }
 
 // UBL-DT-10: not(//@schemeDataURI)
 func enT0892(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK367)) > 0)
+	return memoBool(v, 234, func() bool { return !memoBool(v, 235, func() bool { return (len(descAttr(root(n), enK367)) > 0) }) })
 }
 
 // UBL-DT-11: not(//@schemeURI)
 func enT0893(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK368)) > 0)
+	return memoBool(v, 236, func() bool { return !memoBool(v, 237, func() bool { return (len(descAttr(root(n), enK368)) > 0) }) })
 }
 
 // UBL-DT-12: not(//@format)
 func enT0894(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK369)) > 0)
+	return memoBool(v, 238, func() bool { return !memoBool(v, 239, func() bool { return (len(descAttr(root(n), enK369)) > 0) }) })
 }
 
 // UBL-DT-13: not(//@unitCodeListIdentifier)
 func enT0895(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK370)) > 0)
+	return memoBool(v, 240, func() bool { return !memoBool(v, 241, func() bool { return (len(descAttr(root(n), enK370)) > 0) }) })
 }
 
 // UBL-DT-14: not(//@unitCodeListAgencyIdentifier)
 func enT0896(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK371)) > 0)
+	return memoBool(v, 242, func() bool { return !memoBool(v, 243, func() bool { return (len(descAttr(root(n), enK371)) > 0) }) })
 }
 
 // UBL-DT-15: not(//@unitCodeListAgencyName)
 func enT0897(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK372)) > 0)
+	return memoBool(v, 244, func() bool { return !memoBool(v, 245, func() bool { return (len(descAttr(root(n), enK372)) > 0) }) })
 }
 
 // UBL-DT-16: not(//@listAgencyName)
 func enT0898(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK373)) > 0)
+	return memoBool(v, 246, func() bool { return !memoBool(v, 247, func() bool { return (len(descAttr(root(n), enK373)) > 0) }) })
 }
 
 // UBL-DT-17: not(//@listName)
 func enT0899(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK374)) > 0)
+	return memoBool(v, 248, func() bool { return !memoBool(v, 249, func() bool { return (len(descAttr(root(n), enK374)) > 0) }) })
 }
 
 // UBL-DT-18: count(//@name) - count(//cbc:PaymentMeansCode/@name) <= 0
 func enT0900(v []Seq, n *Node) bool {
-	return gcmp(arith(func() Seq {
-		k4356 := 0
-		anyNode(descAttr(root(n), enK375), func(n4357 *Node) bool { return tally1(&k4356) })
-		return countOf(k4356)
-	}(), func() Seq {
-		k4358 := 0
-		anyNode(desc(root(n), enK85), func(n4359 *Node) bool {
-			return anyNode(attr(n4359, enK375), func(n4360 *Node) bool { return tally1(&k4358) })
-		})
-		return countOf(k4358)
-	}(), opSub), enK62, opLe)
+	return memoBool(v, 250, func() bool {
+		return gcmp(arith(func() Seq {
+			k4356 := 0
+			anyNode(descAttr(root(n), enK375), func(n4357 *Node) bool { return tally1(&k4356) })
+			return countOf(k4356)
+		}(), func() Seq {
+			k4358 := 0
+			anyNode(desc(root(n), enK85), func(n4359 *Node) bool {
+				return anyNode(attr(n4359, enK375), func(n4360 *Node) bool { return tally1(&k4358) })
+			})
+			return countOf(k4358)
+		}(), opSub), enK62, opLe)
+	})
 }
 
 // UBL-DT-19: not(//@languageID)
 func enT0901(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK376)) > 0)
+	return memoBool(v, 251, func() bool { return !memoBool(v, 252, func() bool { return (len(descAttr(root(n), enK376)) > 0) }) })
 }
 
 // UBL-DT-20: not(//@listURI)
 func enT0902(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK377)) > 0)
+	return memoBool(v, 253, func() bool { return !memoBool(v, 254, func() bool { return (len(descAttr(root(n), enK377)) > 0) }) })
 }
 
 // UBL-DT-21: not(//@listSchemeURI)
 func enT0903(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK378)) > 0)
+	return memoBool(v, 255, func() bool { return !memoBool(v, 256, func() bool { return (len(descAttr(root(n), enK378)) > 0) }) })
 }
 
 // UBL-DT-22: not(//@languageLocaleID)
 func enT0904(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK379)) > 0)
+	return memoBool(v, 257, func() bool { return !memoBool(v, 258, func() bool { return (len(descAttr(root(n), enK379)) > 0) }) })
 }
 
 // UBL-DT-23: not(//@uri)
 func enT0905(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK380)) > 0)
+	return memoBool(v, 259, func() bool { return !memoBool(v, 260, func() bool { return (len(descAttr(root(n), enK380)) > 0) }) })
 }
 
 // UBL-DT-24: not(//@currencyCodeListVersionID)
 func enT0906(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK381)) > 0)
+	return memoBool(v, 261, func() bool { return !memoBool(v, 262, func() bool { return (len(descAttr(root(n), enK381)) > 0) }) })
 }
 
 // UBL-DT-25: not(//@characterSetCode)
 func enT0907(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK382)) > 0)
+	return memoBool(v, 263, func() bool { return !memoBool(v, 264, func() bool { return (len(descAttr(root(n), enK382)) > 0) }) })
 }
 
 // UBL-DT-26: not(//@encodingCode)
 func enT0908(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK383)) > 0)
+	return memoBool(v, 265, func() bool { return !memoBool(v, 266, func() bool { return (len(descAttr(root(n), enK383)) > 0) }) })
 }
 
 // UBL-DT-27: not(//@schemeAgencyID)
 func enT0909(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK384)) > 0)
+	return memoBool(v, 267, func() bool { return !memoBool(v, 268, func() bool { return (len(descAttr(root(n), enK384)) > 0) }) })
 }
 
 // UBL-DT-28: not(//@listAgencyID)
 func enT0910(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK385)) > 0)
+	return memoBool(v, 269, func() bool { return !memoBool(v, 270, func() bool { return (len(descAttr(root(n), enK385)) > 0) }) })
 }
 
 // UBL-SR-01: (count(cac:ContractDocumentReference/cbc:ID) <= 1)
@@ -12597,13 +13318,15 @@ func enT0927(v []Seq, n *Node) bool {
 
 // UBL-SR-29: (count(//cac:PartyIdentification/cbc:ID[upper-case(@schemeID) = 'SEPA']) <= 1)
 func enT0928(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k4444 := 0
-		anyNode(desc(root(n), enK83), func(n4445 *Node) bool {
-			return anyNode(child(n4445, enK1), func(n4446 *Node) bool { return (strings.ToUpper(str(attr(n4446, enK5))) == "SEPA") && tally1(&k4444) })
-		})
-		return countOf(k4444)
-	}(), enK53, opLe)
+	return memoBool(v, 271, func() bool {
+		return gcmp(func() Seq {
+			k4444 := 0
+			anyNode(desc(root(n), enK83), func(n4445 *Node) bool {
+				return anyNode(child(n4445, enK1), func(n4446 *Node) bool { return (strings.ToUpper(str(attr(n4446, enK5))) == "SEPA") && tally1(&k4444) })
+			})
+			return countOf(k4444)
+		}(), enK53, opLe)
+	})
 }
 
 // UBL-SR-39: (count(cac:ProjectReference/cbc:ID) <= 1)
@@ -12634,15 +13357,17 @@ func enT0930(v []Seq, n *Node) bool {
 
 // UBL-SR-44: count(//cbc:PaymentID[not(preceding::cbc:PaymentID/. = .)]) <= 1
 func enT0931(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k4455 := 0
-		anyNode(desc(root(n), enK360), func(n4456 *Node) bool {
-			return !func(r4457 Seq) bool {
-				return anyNode(preceding(n4456, enK360), func(n4458 *Node) bool { return gcmp(nodeSeq(n4458), r4457, opEq) })
-			}(nodeSeq(n4456)) && tally1(&k4455)
-		})
-		return countOf(k4455)
-	}(), enK53, opLe)
+	return memoBool(v, 272, func() bool {
+		return gcmp(func() Seq {
+			k4455 := 0
+			anyNode(desc(root(n), enK360), func(n4456 *Node) bool {
+				return !func(r4457 Seq) bool {
+					return anyNode(preceding(n4456, enK360), func(n4458 *Node) bool { return gcmp(nodeSeq(n4458), r4457, opEq) })
+				}(nodeSeq(n4456)) && tally1(&k4455)
+			})
+			return countOf(k4455)
+		}(), enK53, opLe)
+	})
 }
 
 // UBL-SR-45: (count(cac:PaymentMeans/cbc:PaymentDueDate) <=1)
@@ -12671,15 +13396,17 @@ func enT0933(v []Seq, n *Node) bool {
 
 // UBL-SR-47: count(//cbc:PaymentMeansCode[not(preceding::cbc:PaymentMeansCode/. = .)]) <= 1
 func enT0934(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k4466 := 0
-		anyNode(desc(root(n), enK85), func(n4467 *Node) bool {
-			return !func(r4468 Seq) bool {
-				return anyNode(preceding(n4467, enK85), func(n4469 *Node) bool { return gcmp(nodeSeq(n4469), r4468, opEq) })
-			}(nodeSeq(n4467)) && tally1(&k4466)
-		})
-		return countOf(k4466)
-	}(), enK53, opLe)
+	return memoBool(v, 273, func() bool {
+		return gcmp(func() Seq {
+			k4466 := 0
+			anyNode(desc(root(n), enK85), func(n4467 *Node) bool {
+				return !func(r4468 Seq) bool {
+					return anyNode(preceding(n4467, enK85), func(n4469 *Node) bool { return gcmp(nodeSeq(n4469), r4468, opEq) })
+				}(nodeSeq(n4467)) && tally1(&k4466)
+			})
+			return countOf(k4466)
+		}(), enK53, opLe)
+	})
 }
 
 // UBL-SR-49: (count(cac:InvoicePeriod/cbc:DescriptionCode) <=1)

@@ -1873,8 +1873,11 @@ var schemaRO = &Schema{
 	},
 }
 
+// roSlots: the lets, then the document-constant tests (memoBool).
+const roSlots = 288
+
 func roLets(n *Node) []Seq {
-	v := make([]Seq, 6)
+	v := make([]Seq, roSlots)
 	v[0] = roK0                                                                                        // $RO-MAJOR-MINOR-PATCH-VERSION
 	v[1] = strSeq(("urn:cen.eu:en16931:2017#compliant#urn:efactura.mfinante.ro:CIUS-RO:" + str(v[0]))) // $RO-CIUS-ID
 	v[2] = roK1                                                                                        // $RO-EMAIL-REGEX
@@ -1927,7 +1930,11 @@ func roM001(v []Seq, n *Node) bool {
 
 // BR-CO-25: ((. > 0) and (exists(//cbc:DueDate) or exists(//cac:PaymentTerms/cbc:Note))) or (. <= 0)
 func roT0001(v []Seq, n *Node) bool {
-	return ((gcmp(nodeSeq(n), roK58, opGt) && ((len(desc(root(n), roK59)) > 0) || anyNode(desc(root(n), roK60), func(n3 *Node) bool { return (len(child(n3, roK61)) > 0) }))) || gcmp(nodeSeq(n), roK58, opLe))
+	return ((gcmp(nodeSeq(n), roK58, opGt) && memoBool(v, 6, func() bool {
+		return (memoBool(v, 7, func() bool { return (len(desc(root(n), roK59)) > 0) }) || memoBool(v, 8, func() bool {
+			return anyNode(desc(root(n), roK60), func(n3 *Node) bool { return (len(child(n3, roK61)) > 0) })
+		}))
+	})) || gcmp(nodeSeq(n), roK58, opLe))
 }
 
 // cac:AccountingCustomerParty/cac:Party/cbc:EndpointID
@@ -2449,11 +2456,17 @@ func roT0049(v []Seq, n *Node) bool {
 
 // BR-AE-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'AE']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cb…
 func roT0050(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK80), func(n108 *Node) bool {
-		return anyNode(child(n108, roK81), func(n109 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n109, roK54)))) == "VAT") }) && anyNode(child(n108, roK54), func(n110 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n110))) == "AE") })
-	}) || anyNode(desc(root(n), roK110), func(n111 *Node) bool {
-		return anyNode(child(n111, roK81), func(n112 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n112, roK54)))) == "VAT") }) && anyNode(child(n111, roK54), func(n113 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n113))) == "AE") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 9, func() bool {
+		return (memoBool(v, 10, func() bool {
+			return anyNode(desc(root(n), roK80), func(n108 *Node) bool {
+				return anyNode(child(n108, roK81), func(n109 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n109, roK54)))) == "VAT") }) && anyNode(child(n108, roK54), func(n110 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n110))) == "AE") })
+			})
+		}) || memoBool(v, 11, func() bool {
+			return anyNode(desc(root(n), roK110), func(n111 *Node) bool {
+				return anyNode(child(n111, roK81), func(n112 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n112, roK54)))) == "VAT") }) && anyNode(child(n111, roK54), func(n113 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n113))) == "AE") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k114 := 0
 		anyNode(child(n, roK105), func(n115 *Node) bool {
 			return anyNode(child(n115, roK111), func(n116 *Node) bool {
@@ -2463,120 +2476,202 @@ func roT0050(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k114)
-	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n120 *Node) bool {
-		return anyNode(child(n120, roK81), func(n121 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n121, roK54)))) == "VAT") }) && anyNode(child(n120, roK54), func(n122 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n122))) == "AE") })
-	}) && !anyNode(desc(root(n), roK110), func(n123 *Node) bool {
-		return anyNode(child(n123, roK81), func(n124 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n124, roK54)))) == "VAT") }) && anyNode(child(n123, roK54), func(n125 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n125))) == "AE") })
-	})))
+	}(), roK108, opEq)) || memoBool(v, 12, func() bool {
+		return (memoBool(v, 13, func() bool {
+			return !memoBool(v, 10, func() bool {
+				return anyNode(desc(root(n), roK80), func(n120 *Node) bool {
+					return anyNode(child(n120, roK81), func(n121 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n121, roK54)))) == "VAT") }) && anyNode(child(n120, roK54), func(n122 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n122))) == "AE") })
+				})
+			})
+		}) && memoBool(v, 14, func() bool {
+			return !memoBool(v, 11, func() bool {
+				return anyNode(desc(root(n), roK110), func(n123 *Node) bool {
+					return anyNode(child(n123, roK81), func(n124 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n124, roK54)))) == "VAT") }) && anyNode(child(n123, roK54), func(n125 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n125))) == "AE") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-AE-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc…
 func roT0051(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK110), func(n126 *Node) bool {
-		return (fnNormalizeSpace(str(child(n126, roK54))) == "AE") && anyNode(child(n126, roK81), func(n127 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n127, roK54)))) == "VAT") })
-	}) && (anyNode(desc(root(n), roK101), func(n128 *Node) bool {
-		return anyNode(child(n128, roK63), func(n129 *Node) bool {
-			return anyNode(child(n129, roK112), func(n130 *Node) bool { return (len(child(n130, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n132 *Node) bool {
-		return anyNode(child(n132, roK112), func(n133 *Node) bool {
-			return ebv(step(child(n133, roK81), func(n134 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n134, roK54)))) == "VAT"))
-			})) && (len(child(n133, roK113)) > 0)
-		})
-	}))) && (anyNode(desc(root(n), roK64), func(n136 *Node) bool {
-		return anyNode(child(n136, roK63), func(n137 *Node) bool {
-			return anyNode(child(n137, roK112), func(n138 *Node) bool {
-				return ebv(step(child(n138, roK81), func(n139 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n139, roK54)))) == "VAT"))
-				})) && (len(child(n138, roK113)) > 0)
+	return memoBool(v, 15, func() bool {
+		return (memoBool(v, 16, func() bool {
+			return (memoBool(v, 17, func() bool {
+				return (memoBool(v, 18, func() bool {
+					return anyNode(desc(root(n), roK110), func(n126 *Node) bool {
+						return (fnNormalizeSpace(str(child(n126, roK54))) == "AE") && anyNode(child(n126, roK81), func(n127 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n127, roK54)))) == "VAT") })
+					})
+				}) && memoBool(v, 19, func() bool {
+					return (memoBool(v, 20, func() bool {
+						return anyNode(desc(root(n), roK101), func(n128 *Node) bool {
+							return anyNode(child(n128, roK63), func(n129 *Node) bool {
+								return anyNode(child(n129, roK112), func(n130 *Node) bool { return (len(child(n130, roK113)) > 0) })
+							})
+						})
+					}) || memoBool(v, 21, func() bool {
+						return anyNode(desc(root(n), roK114), func(n132 *Node) bool {
+							return anyNode(child(n132, roK112), func(n133 *Node) bool {
+								return ebv(step(child(n133, roK81), func(n134 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n134, roK54)))) == "VAT"))
+								})) && (len(child(n133, roK113)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 22, func() bool {
+				return (memoBool(v, 23, func() bool {
+					return anyNode(desc(root(n), roK64), func(n136 *Node) bool {
+						return anyNode(child(n136, roK63), func(n137 *Node) bool {
+							return anyNode(child(n137, roK112), func(n138 *Node) bool {
+								return ebv(step(child(n138, roK81), func(n139 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n139, roK54)))) == "VAT"))
+								})) && (len(child(n138, roK113)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 24, func() bool {
+					return anyNode(desc(root(n), roK64), func(n141 *Node) bool {
+						return anyNode(child(n141, roK63), func(n142 *Node) bool {
+							return anyNode(child(n142, roK102), func(n143 *Node) bool { return (len(child(n143, roK113)) > 0) })
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 25, func() bool {
+			return !memoBool(v, 18, func() bool {
+				return anyNode(desc(root(n), roK110), func(n145 *Node) bool {
+					return (fnNormalizeSpace(str(child(n145, roK54))) == "AE") && anyNode(child(n145, roK81), func(n146 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n146, roK54)))) == "VAT") })
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), roK64), func(n141 *Node) bool {
-		return anyNode(child(n141, roK63), func(n142 *Node) bool {
-			return anyNode(child(n142, roK102), func(n143 *Node) bool { return (len(child(n143, roK113)) > 0) })
-		})
-	}))) || !anyNode(desc(root(n), roK110), func(n145 *Node) bool {
-		return (fnNormalizeSpace(str(child(n145, roK54))) == "AE") && anyNode(child(n145, roK81), func(n146 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n146, roK54)))) == "VAT") })
-	}))
+		}))
+	})
 }
 
 // BR-AE-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplie…
 func roT0052(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK76), func(n147 *Node) bool {
-		return func(r148 Seq) bool {
-			return anyNode(child(n147, roK77), func(n149 *Node) bool { return gcmp(nodeSeq(n149), r148, opEq) })
-		}(boolSeq(false)) && anyNode(child(n147, roK80), func(n150 *Node) bool {
-			return (fnNormalizeSpace(str(child(n150, roK54))) == "AE") && anyNode(child(n150, roK81), func(n151 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n151, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n152 *Node) bool {
-		return anyNode(child(n152, roK63), func(n153 *Node) bool {
-			return anyNode(child(n153, roK112), func(n154 *Node) bool { return (len(child(n154, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n156 *Node) bool {
-		return anyNode(child(n156, roK112), func(n157 *Node) bool {
-			return ebv(step(child(n157, roK81), func(n158 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n158, roK54)))) == "VAT"))
-			})) && (len(child(n157, roK113)) > 0)
-		})
-	}))) && (anyNode(desc(root(n), roK64), func(n160 *Node) bool {
-		return anyNode(child(n160, roK63), func(n161 *Node) bool {
-			return anyNode(child(n161, roK112), func(n162 *Node) bool {
-				return ebv(step(child(n162, roK81), func(n163 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n163, roK54)))) == "VAT"))
-				})) && (len(child(n162, roK113)) > 0)
+	return memoBool(v, 26, func() bool {
+		return (memoBool(v, 27, func() bool {
+			return (memoBool(v, 28, func() bool {
+				return (memoBool(v, 29, func() bool {
+					return anyNode(desc(root(n), roK76), func(n147 *Node) bool {
+						return func(r148 Seq) bool {
+							return anyNode(child(n147, roK77), func(n149 *Node) bool { return gcmp(nodeSeq(n149), r148, opEq) })
+						}(boolSeq(false)) && anyNode(child(n147, roK80), func(n150 *Node) bool {
+							return (fnNormalizeSpace(str(child(n150, roK54))) == "AE") && anyNode(child(n150, roK81), func(n151 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n151, roK54)))) == "VAT") })
+						})
+					})
+				}) && memoBool(v, 19, func() bool {
+					return (memoBool(v, 20, func() bool {
+						return anyNode(desc(root(n), roK101), func(n152 *Node) bool {
+							return anyNode(child(n152, roK63), func(n153 *Node) bool {
+								return anyNode(child(n153, roK112), func(n154 *Node) bool { return (len(child(n154, roK113)) > 0) })
+							})
+						})
+					}) || memoBool(v, 21, func() bool {
+						return anyNode(desc(root(n), roK114), func(n156 *Node) bool {
+							return anyNode(child(n156, roK112), func(n157 *Node) bool {
+								return ebv(step(child(n157, roK81), func(n158 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n158, roK54)))) == "VAT"))
+								})) && (len(child(n157, roK113)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 22, func() bool {
+				return (memoBool(v, 23, func() bool {
+					return anyNode(desc(root(n), roK64), func(n160 *Node) bool {
+						return anyNode(child(n160, roK63), func(n161 *Node) bool {
+							return anyNode(child(n161, roK112), func(n162 *Node) bool {
+								return ebv(step(child(n162, roK81), func(n163 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n163, roK54)))) == "VAT"))
+								})) && (len(child(n162, roK113)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 24, func() bool {
+					return anyNode(desc(root(n), roK64), func(n165 *Node) bool {
+						return anyNode(child(n165, roK63), func(n166 *Node) bool {
+							return anyNode(child(n166, roK102), func(n167 *Node) bool { return (len(child(n167, roK113)) > 0) })
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 30, func() bool {
+			return !memoBool(v, 29, func() bool {
+				return anyNode(desc(root(n), roK76), func(n169 *Node) bool {
+					return func(r170 Seq) bool {
+						return anyNode(child(n169, roK77), func(n171 *Node) bool { return gcmp(nodeSeq(n171), r170, opEq) })
+					}(boolSeq(false)) && anyNode(child(n169, roK80), func(n172 *Node) bool {
+						return (fnNormalizeSpace(str(child(n172, roK54))) == "AE") && anyNode(child(n172, roK81), func(n173 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n173, roK54)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), roK64), func(n165 *Node) bool {
-		return anyNode(child(n165, roK63), func(n166 *Node) bool {
-			return anyNode(child(n166, roK102), func(n167 *Node) bool { return (len(child(n167, roK113)) > 0) })
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n169 *Node) bool {
-		return func(r170 Seq) bool {
-			return anyNode(child(n169, roK77), func(n171 *Node) bool { return gcmp(nodeSeq(n171), r170, opEq) })
-		}(boolSeq(false)) && anyNode(child(n169, roK80), func(n172 *Node) bool {
-			return (fnNormalizeSpace(str(child(n172, roK54))) == "AE") && anyNode(child(n172, roK81), func(n173 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n173, roK54)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-AE-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplier…
 func roT0053(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK76), func(n174 *Node) bool {
-		return func(r175 Seq) bool {
-			return anyNode(child(n174, roK77), func(n176 *Node) bool { return gcmp(nodeSeq(n176), r175, opEq) })
-		}(boolSeq(true)) && anyNode(child(n174, roK80), func(n177 *Node) bool {
-			return (fnNormalizeSpace(str(child(n177, roK54))) == "AE") && anyNode(child(n177, roK81), func(n178 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n178, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n179 *Node) bool {
-		return anyNode(child(n179, roK63), func(n180 *Node) bool {
-			return anyNode(child(n180, roK112), func(n181 *Node) bool { return (len(child(n181, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n183 *Node) bool {
-		return anyNode(child(n183, roK112), func(n184 *Node) bool {
-			return ebv(step(child(n184, roK81), func(n185 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n185, roK54)))) == "VAT"))
-			})) && (len(child(n184, roK113)) > 0)
-		})
-	}))) && (anyNode(desc(root(n), roK64), func(n187 *Node) bool {
-		return anyNode(child(n187, roK63), func(n188 *Node) bool {
-			return anyNode(child(n188, roK112), func(n189 *Node) bool {
-				return ebv(step(child(n189, roK81), func(n190 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n190, roK54)))) == "VAT"))
-				})) && (len(child(n189, roK113)) > 0)
+	return memoBool(v, 31, func() bool {
+		return (memoBool(v, 32, func() bool {
+			return (memoBool(v, 33, func() bool {
+				return (memoBool(v, 34, func() bool {
+					return anyNode(desc(root(n), roK76), func(n174 *Node) bool {
+						return func(r175 Seq) bool {
+							return anyNode(child(n174, roK77), func(n176 *Node) bool { return gcmp(nodeSeq(n176), r175, opEq) })
+						}(boolSeq(true)) && anyNode(child(n174, roK80), func(n177 *Node) bool {
+							return (fnNormalizeSpace(str(child(n177, roK54))) == "AE") && anyNode(child(n177, roK81), func(n178 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n178, roK54)))) == "VAT") })
+						})
+					})
+				}) && memoBool(v, 19, func() bool {
+					return (memoBool(v, 20, func() bool {
+						return anyNode(desc(root(n), roK101), func(n179 *Node) bool {
+							return anyNode(child(n179, roK63), func(n180 *Node) bool {
+								return anyNode(child(n180, roK112), func(n181 *Node) bool { return (len(child(n181, roK113)) > 0) })
+							})
+						})
+					}) || memoBool(v, 21, func() bool {
+						return anyNode(desc(root(n), roK114), func(n183 *Node) bool {
+							return anyNode(child(n183, roK112), func(n184 *Node) bool {
+								return ebv(step(child(n184, roK81), func(n185 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n185, roK54)))) == "VAT"))
+								})) && (len(child(n184, roK113)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 22, func() bool {
+				return (memoBool(v, 23, func() bool {
+					return anyNode(desc(root(n), roK64), func(n187 *Node) bool {
+						return anyNode(child(n187, roK63), func(n188 *Node) bool {
+							return anyNode(child(n188, roK112), func(n189 *Node) bool {
+								return ebv(step(child(n189, roK81), func(n190 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n190, roK54)))) == "VAT"))
+								})) && (len(child(n189, roK113)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 24, func() bool {
+					return anyNode(desc(root(n), roK64), func(n192 *Node) bool {
+						return anyNode(child(n192, roK63), func(n193 *Node) bool {
+							return anyNode(child(n193, roK102), func(n194 *Node) bool { return (len(child(n194, roK113)) > 0) })
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 35, func() bool {
+			return !memoBool(v, 34, func() bool {
+				return anyNode(desc(root(n), roK76), func(n196 *Node) bool {
+					return func(r197 Seq) bool {
+						return anyNode(child(n196, roK77), func(n198 *Node) bool { return gcmp(nodeSeq(n198), r197, opEq) })
+					}(boolSeq(true)) && anyNode(child(n196, roK80), func(n199 *Node) bool {
+						return (fnNormalizeSpace(str(child(n199, roK54))) == "AE") && anyNode(child(n199, roK81), func(n200 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n200, roK54)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), roK64), func(n192 *Node) bool {
-		return anyNode(child(n192, roK63), func(n193 *Node) bool {
-			return anyNode(child(n193, roK102), func(n194 *Node) bool { return (len(child(n194, roK113)) > 0) })
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n196 *Node) bool {
-		return func(r197 Seq) bool {
-			return anyNode(child(n196, roK77), func(n198 *Node) bool { return gcmp(nodeSeq(n198), r197, opEq) })
-		}(boolSeq(true)) && anyNode(child(n196, roK80), func(n199 *Node) bool {
-			return (fnNormalizeSpace(str(child(n199, roK54))) == "AE") && anyNode(child(n199, roK81), func(n200 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n200, roK54)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-CO-03: (exists(cbc:TaxPointDate) and not(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and exists(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and not(cac:InvoicePeri…
@@ -2614,57 +2709,87 @@ func roT0056(v []Seq, n *Node) bool {
 
 // BR-DEC-13: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode],'.'))<=2)) or (not(//cac:T…
 func roT0057(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK105), func(n224 *Node) bool {
-		return anyNode(child(n224, roK106), func(n225 *Node) bool {
-			return func(r226 Seq) bool {
-				return anyNode(attr(n225, roK107), func(n227 *Node) bool { return gcmp(nodeSeq(n227), r226, opEq) })
-			}(child(n225, roK100))
-		})
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n228 *Node) Seq {
-		return filter(child(n228, roK106), func(p229 *Node) bool {
-			return func(r230 Seq) bool {
-				return anyNode(attr(p229, roK107), func(n231 *Node) bool { return gcmp(nodeSeq(n231), r230, opEq) })
-			}(child(p229, roK100))
-		})
-	})), ".")), roK84, opLe)) || !anyNode(desc(root(n), roK105), func(n232 *Node) bool {
-		return anyNode(child(n232, roK106), func(n233 *Node) bool {
-			return func(r234 Seq) bool {
-				return anyNode(attr(n233, roK107), func(n235 *Node) bool { return gcmp(nodeSeq(n235), r234, opEq) })
-			}(child(n233, roK100))
-		})
-	}))
+	return memoBool(v, 36, func() bool {
+		return (memoBool(v, 37, func() bool {
+			return (memoBool(v, 38, func() bool {
+				return anyNode(desc(root(n), roK105), func(n224 *Node) bool {
+					return anyNode(child(n224, roK106), func(n225 *Node) bool {
+						return func(r226 Seq) bool {
+							return anyNode(attr(n225, roK107), func(n227 *Node) bool { return gcmp(nodeSeq(n227), r226, opEq) })
+						}(child(n225, roK100))
+					})
+				})
+			}) && memoBool(v, 39, func() bool {
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n228 *Node) Seq {
+					return filter(child(n228, roK106), func(p229 *Node) bool {
+						return func(r230 Seq) bool {
+							return anyNode(attr(p229, roK107), func(n231 *Node) bool { return gcmp(nodeSeq(n231), r230, opEq) })
+						}(child(p229, roK100))
+					})
+				})), ".")), roK84, opLe)
+			}))
+		}) || memoBool(v, 40, func() bool {
+			return !memoBool(v, 38, func() bool {
+				return anyNode(desc(root(n), roK105), func(n232 *Node) bool {
+					return anyNode(child(n232, roK106), func(n233 *Node) bool {
+						return func(r234 Seq) bool {
+							return anyNode(attr(n233, roK107), func(n235 *Node) bool { return gcmp(nodeSeq(n235), r234, opEq) })
+						}(child(n233, roK100))
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-DEC-15: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode],'.'))<=2)) or (not(//cac:TaxTotal/cb…
 func roT0058(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK105), func(n236 *Node) bool {
-		return anyNode(child(n236, roK106), func(n237 *Node) bool {
-			return func(r238 Seq) bool {
-				return anyNode(attr(n237, roK107), func(n239 *Node) bool { return gcmp(nodeSeq(n239), r238, opEq) })
-			}(child(n237, roK104))
-		})
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n240 *Node) Seq {
-		return filter(child(n240, roK106), func(p241 *Node) bool {
-			return func(r242 Seq) bool {
-				return anyNode(attr(p241, roK107), func(n243 *Node) bool { return gcmp(nodeSeq(n243), r242, opEq) })
-			}(child(p241, roK104))
-		})
-	})), ".")), roK84, opLe)) || !anyNode(desc(root(n), roK105), func(n244 *Node) bool {
-		return anyNode(child(n244, roK106), func(n245 *Node) bool {
-			return func(r246 Seq) bool {
-				return anyNode(attr(n245, roK107), func(n247 *Node) bool { return gcmp(nodeSeq(n247), r246, opEq) })
-			}(child(n245, roK104))
-		})
-	}))
+	return memoBool(v, 41, func() bool {
+		return (memoBool(v, 42, func() bool {
+			return (memoBool(v, 43, func() bool {
+				return anyNode(desc(root(n), roK105), func(n236 *Node) bool {
+					return anyNode(child(n236, roK106), func(n237 *Node) bool {
+						return func(r238 Seq) bool {
+							return anyNode(attr(n237, roK107), func(n239 *Node) bool { return gcmp(nodeSeq(n239), r238, opEq) })
+						}(child(n237, roK104))
+					})
+				})
+			}) && memoBool(v, 44, func() bool {
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n240 *Node) Seq {
+					return filter(child(n240, roK106), func(p241 *Node) bool {
+						return func(r242 Seq) bool {
+							return anyNode(attr(p241, roK107), func(n243 *Node) bool { return gcmp(nodeSeq(n243), r242, opEq) })
+						}(child(p241, roK104))
+					})
+				})), ".")), roK84, opLe)
+			}))
+		}) || memoBool(v, 45, func() bool {
+			return !memoBool(v, 43, func() bool {
+				return anyNode(desc(root(n), roK105), func(n244 *Node) bool {
+					return anyNode(child(n244, roK106), func(n245 *Node) bool {
+						return func(r246 Seq) bool {
+							return anyNode(attr(n245, roK107), func(n247 *Node) bool { return gcmp(nodeSeq(n247), r246, opEq) })
+						}(child(n245, roK104))
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-E-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'E']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0059(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK80), func(n248 *Node) bool {
-		return anyNode(child(n248, roK81), func(n249 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n249, roK54)))) == "VAT") }) && anyNode(child(n248, roK54), func(n250 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n250))) == "E") })
-	}) || anyNode(desc(root(n), roK110), func(n251 *Node) bool {
-		return anyNode(child(n251, roK81), func(n252 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n252, roK54)))) == "VAT") }) && anyNode(child(n251, roK54), func(n253 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n253))) == "E") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 46, func() bool {
+		return (memoBool(v, 47, func() bool {
+			return anyNode(desc(root(n), roK80), func(n248 *Node) bool {
+				return anyNode(child(n248, roK81), func(n249 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n249, roK54)))) == "VAT") }) && anyNode(child(n248, roK54), func(n250 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n250))) == "E") })
+			})
+		}) || memoBool(v, 48, func() bool {
+			return anyNode(desc(root(n), roK110), func(n251 *Node) bool {
+				return anyNode(child(n251, roK81), func(n252 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n252, roK54)))) == "VAT") }) && anyNode(child(n251, roK54), func(n253 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n253))) == "E") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k254 := 0
 		anyNode(child(n, roK105), func(n255 *Node) bool {
 			return anyNode(child(n255, roK111), func(n256 *Node) bool {
@@ -2674,93 +2799,157 @@ func roT0059(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k254)
-	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n260 *Node) bool {
-		return anyNode(child(n260, roK81), func(n261 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n261, roK54)))) == "VAT") }) && anyNode(child(n260, roK54), func(n262 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n262))) == "E") })
-	}) && !anyNode(desc(root(n), roK110), func(n263 *Node) bool {
-		return anyNode(child(n263, roK81), func(n264 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n264, roK54)))) == "VAT") }) && anyNode(child(n263, roK54), func(n265 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n265))) == "E") })
-	})))
+	}(), roK108, opEq)) || memoBool(v, 49, func() bool {
+		return (memoBool(v, 50, func() bool {
+			return !memoBool(v, 47, func() bool {
+				return anyNode(desc(root(n), roK80), func(n260 *Node) bool {
+					return anyNode(child(n260, roK81), func(n261 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n261, roK54)))) == "VAT") }) && anyNode(child(n260, roK54), func(n262 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n262))) == "E") })
+				})
+			})
+		}) && memoBool(v, 51, func() bool {
+			return !memoBool(v, 48, func() bool {
+				return anyNode(desc(root(n), roK110), func(n263 *Node) bool {
+					return anyNode(child(n263, roK81), func(n264 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n264, roK54)))) == "VAT") }) && anyNode(child(n263, roK54), func(n265 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n265))) == "E") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-E-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0060(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n266 *Node) bool {
-		return (fnNormalizeSpace(str(child(n266, roK54))) == "E") && anyNode(child(n266, roK81), func(n267 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n267, roK54)))) == "VAT") })
-	}) && (anyNode(desc(root(n), roK101), func(n268 *Node) bool {
-		return anyNode(child(n268, roK63), func(n269 *Node) bool {
-			return anyNode(child(n269, roK112), func(n270 *Node) bool { return (len(child(n270, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n272 *Node) bool {
-		return anyNode(child(n272, roK112), func(n273 *Node) bool {
-			return ebv(step(child(n273, roK81), func(n274 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n274, roK54)))) == "VAT"))
-			})) && (len(child(n273, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK110), func(n276 *Node) bool {
-		return (fnNormalizeSpace(str(child(n276, roK54))) == "E") && anyNode(child(n276, roK81), func(n277 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n277, roK54)))) == "VAT") })
-	}))
+	return memoBool(v, 52, func() bool {
+		return (memoBool(v, 53, func() bool {
+			return (memoBool(v, 54, func() bool {
+				return anyNode(desc(root(n), roK110), func(n266 *Node) bool {
+					return (fnNormalizeSpace(str(child(n266, roK54))) == "E") && anyNode(child(n266, roK81), func(n267 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n267, roK54)))) == "VAT") })
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n268 *Node) bool {
+						return anyNode(child(n268, roK63), func(n269 *Node) bool {
+							return anyNode(child(n269, roK112), func(n270 *Node) bool { return (len(child(n270, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n272 *Node) bool {
+						return anyNode(child(n272, roK112), func(n273 *Node) bool {
+							return ebv(step(child(n273, roK81), func(n274 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n274, roK54)))) == "VAT"))
+							})) && (len(child(n273, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 55, func() bool {
+			return !memoBool(v, 54, func() bool {
+				return anyNode(desc(root(n), roK110), func(n276 *Node) bool {
+					return (fnNormalizeSpace(str(child(n276, roK54))) == "E") && anyNode(child(n276, roK81), func(n277 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n277, roK54)))) == "VAT") })
+				})
+			})
+		}))
+	})
 }
 
 // BR-E-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0061(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n278 *Node) bool {
-		return func(r279 Seq) bool {
-			return anyNode(child(n278, roK77), func(n280 *Node) bool { return gcmp(nodeSeq(n280), r279, opEq) })
-		}(boolSeq(false)) && anyNode(child(n278, roK80), func(n281 *Node) bool {
-			return (fnNormalizeSpace(str(child(n281, roK54))) == "E") && anyNode(child(n281, roK81), func(n282 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n282, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n283 *Node) bool {
-		return anyNode(child(n283, roK63), func(n284 *Node) bool {
-			return anyNode(child(n284, roK112), func(n285 *Node) bool { return (len(child(n285, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n287 *Node) bool {
-		return anyNode(child(n287, roK112), func(n288 *Node) bool {
-			return ebv(step(child(n288, roK81), func(n289 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n289, roK54)))) == "VAT"))
-			})) && (len(child(n288, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n291 *Node) bool {
-		return func(r292 Seq) bool {
-			return anyNode(child(n291, roK77), func(n293 *Node) bool { return gcmp(nodeSeq(n293), r292, opEq) })
-		}(boolSeq(false)) && anyNode(child(n291, roK80), func(n294 *Node) bool {
-			return (fnNormalizeSpace(str(child(n294, roK54))) == "E") && anyNode(child(n294, roK81), func(n295 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n295, roK54)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 56, func() bool {
+		return (memoBool(v, 57, func() bool {
+			return (memoBool(v, 58, func() bool {
+				return anyNode(desc(root(n), roK76), func(n278 *Node) bool {
+					return func(r279 Seq) bool {
+						return anyNode(child(n278, roK77), func(n280 *Node) bool { return gcmp(nodeSeq(n280), r279, opEq) })
+					}(boolSeq(false)) && anyNode(child(n278, roK80), func(n281 *Node) bool {
+						return (fnNormalizeSpace(str(child(n281, roK54))) == "E") && anyNode(child(n281, roK81), func(n282 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n282, roK54)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n283 *Node) bool {
+						return anyNode(child(n283, roK63), func(n284 *Node) bool {
+							return anyNode(child(n284, roK112), func(n285 *Node) bool { return (len(child(n285, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n287 *Node) bool {
+						return anyNode(child(n287, roK112), func(n288 *Node) bool {
+							return ebv(step(child(n288, roK81), func(n289 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n289, roK54)))) == "VAT"))
+							})) && (len(child(n288, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 59, func() bool {
+			return !memoBool(v, 58, func() bool {
+				return anyNode(desc(root(n), roK76), func(n291 *Node) bool {
+					return func(r292 Seq) bool {
+						return anyNode(child(n291, roK77), func(n293 *Node) bool { return gcmp(nodeSeq(n293), r292, opEq) })
+					}(boolSeq(false)) && anyNode(child(n291, roK80), func(n294 *Node) bool {
+						return (fnNormalizeSpace(str(child(n294, roK54))) == "E") && anyNode(child(n294, roK81), func(n295 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n295, roK54)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-E-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0062(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n296 *Node) bool {
-		return func(r297 Seq) bool {
-			return anyNode(child(n296, roK77), func(n298 *Node) bool { return gcmp(nodeSeq(n298), r297, opEq) })
-		}(boolSeq(true)) && anyNode(child(n296, roK80), func(n299 *Node) bool {
-			return (fnNormalizeSpace(str(child(n299, roK54))) == "E") && anyNode(child(n299, roK81), func(n300 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n300, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n301 *Node) bool {
-		return anyNode(child(n301, roK63), func(n302 *Node) bool {
-			return anyNode(child(n302, roK112), func(n303 *Node) bool { return (len(child(n303, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n305 *Node) bool {
-		return anyNode(child(n305, roK112), func(n306 *Node) bool {
-			return ebv(step(child(n306, roK81), func(n307 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n307, roK54)))) == "VAT"))
-			})) && (len(child(n306, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n309 *Node) bool {
-		return func(r310 Seq) bool {
-			return anyNode(child(n309, roK77), func(n311 *Node) bool { return gcmp(nodeSeq(n311), r310, opEq) })
-		}(boolSeq(true)) && anyNode(child(n309, roK80), func(n312 *Node) bool {
-			return (fnNormalizeSpace(str(child(n312, roK54))) == "E") && anyNode(child(n312, roK81), func(n313 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n313, roK54)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 60, func() bool {
+		return (memoBool(v, 61, func() bool {
+			return (memoBool(v, 62, func() bool {
+				return anyNode(desc(root(n), roK76), func(n296 *Node) bool {
+					return func(r297 Seq) bool {
+						return anyNode(child(n296, roK77), func(n298 *Node) bool { return gcmp(nodeSeq(n298), r297, opEq) })
+					}(boolSeq(true)) && anyNode(child(n296, roK80), func(n299 *Node) bool {
+						return (fnNormalizeSpace(str(child(n299, roK54))) == "E") && anyNode(child(n299, roK81), func(n300 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n300, roK54)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n301 *Node) bool {
+						return anyNode(child(n301, roK63), func(n302 *Node) bool {
+							return anyNode(child(n302, roK112), func(n303 *Node) bool { return (len(child(n303, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n305 *Node) bool {
+						return anyNode(child(n305, roK112), func(n306 *Node) bool {
+							return ebv(step(child(n306, roK81), func(n307 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n307, roK54)))) == "VAT"))
+							})) && (len(child(n306, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 63, func() bool {
+			return !memoBool(v, 62, func() bool {
+				return anyNode(desc(root(n), roK76), func(n309 *Node) bool {
+					return func(r310 Seq) bool {
+						return anyNode(child(n309, roK77), func(n311 *Node) bool { return gcmp(nodeSeq(n311), r310, opEq) })
+					}(boolSeq(true)) && anyNode(child(n309, roK80), func(n312 *Node) bool {
+						return (fnNormalizeSpace(str(child(n312, roK54))) == "E") && anyNode(child(n312, roK81), func(n313 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n313, roK54)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-G-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'G']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0063(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK80), func(n314 *Node) bool {
-		return anyNode(child(n314, roK81), func(n315 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n315, roK54)))) == "VAT") }) && anyNode(child(n314, roK54), func(n316 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n316))) == "G") })
-	}) || anyNode(desc(root(n), roK110), func(n317 *Node) bool {
-		return anyNode(child(n317, roK81), func(n318 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n318, roK54)))) == "VAT") }) && anyNode(child(n317, roK54), func(n319 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n319))) == "G") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 64, func() bool {
+		return (memoBool(v, 65, func() bool {
+			return anyNode(desc(root(n), roK80), func(n314 *Node) bool {
+				return anyNode(child(n314, roK81), func(n315 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n315, roK54)))) == "VAT") }) && anyNode(child(n314, roK54), func(n316 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n316))) == "G") })
+			})
+		}) || memoBool(v, 66, func() bool {
+			return anyNode(desc(root(n), roK110), func(n317 *Node) bool {
+				return anyNode(child(n317, roK81), func(n318 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n318, roK54)))) == "VAT") }) && anyNode(child(n317, roK54), func(n319 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n319))) == "G") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k320 := 0
 		anyNode(child(n, roK105), func(n321 *Node) bool {
 			return anyNode(child(n321, roK111), func(n322 *Node) bool {
@@ -2770,101 +2959,165 @@ func roT0063(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k320)
-	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n326 *Node) bool {
-		return anyNode(child(n326, roK81), func(n327 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n327, roK54)))) == "VAT") }) && anyNode(child(n326, roK54), func(n328 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n328))) == "G") })
-	}) && !anyNode(desc(root(n), roK110), func(n329 *Node) bool {
-		return anyNode(child(n329, roK81), func(n330 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n330, roK54)))) == "VAT") }) && anyNode(child(n329, roK54), func(n331 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n331))) == "G") })
-	})))
+	}(), roK108, opEq)) || memoBool(v, 67, func() bool {
+		return (memoBool(v, 68, func() bool {
+			return !memoBool(v, 65, func() bool {
+				return anyNode(desc(root(n), roK80), func(n326 *Node) bool {
+					return anyNode(child(n326, roK81), func(n327 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n327, roK54)))) == "VAT") }) && anyNode(child(n326, roK54), func(n328 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n328))) == "G") })
+				})
+			})
+		}) && memoBool(v, 69, func() bool {
+			return !memoBool(v, 66, func() bool {
+				return anyNode(desc(root(n), roK110), func(n329 *Node) bool {
+					return anyNode(child(n329, roK81), func(n330 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n330, roK54)))) == "VAT") }) && anyNode(child(n329, roK54), func(n331 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n331))) == "G") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-G-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
 func roT0064(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n332 *Node) bool {
-		return (fnNormalizeSpace(str(child(n332, roK54))) == "G") && anyNode(child(n332, roK81), func(n333 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n333, roK54)))) == "VAT") })
-	}) && (anyNode(desc(root(n), roK101), func(n334 *Node) bool {
-		return anyNode(child(n334, roK63), func(n335 *Node) bool {
-			return anyNode(child(n335, roK112), func(n336 *Node) bool {
-				return ebv(step(child(n336, roK81), func(n337 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n337, roK54)))) == "VAT"))
-				})) && (len(child(n336, roK113)) > 0)
+	return memoBool(v, 70, func() bool {
+		return (memoBool(v, 71, func() bool {
+			return (memoBool(v, 72, func() bool {
+				return anyNode(desc(root(n), roK110), func(n332 *Node) bool {
+					return (fnNormalizeSpace(str(child(n332, roK54))) == "G") && anyNode(child(n332, roK81), func(n333 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n333, roK54)))) == "VAT") })
+				})
+			}) && memoBool(v, 73, func() bool {
+				return (memoBool(v, 74, func() bool {
+					return anyNode(desc(root(n), roK101), func(n334 *Node) bool {
+						return anyNode(child(n334, roK63), func(n335 *Node) bool {
+							return anyNode(child(n335, roK112), func(n336 *Node) bool {
+								return ebv(step(child(n336, roK81), func(n337 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n337, roK54)))) == "VAT"))
+								})) && (len(child(n336, roK113)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n339 *Node) bool {
+						return anyNode(child(n339, roK112), func(n340 *Node) bool {
+							return ebv(step(child(n340, roK81), func(n341 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n341, roK54)))) == "VAT"))
+							})) && (len(child(n340, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 75, func() bool {
+			return !memoBool(v, 72, func() bool {
+				return anyNode(desc(root(n), roK110), func(n343 *Node) bool {
+					return (fnNormalizeSpace(str(child(n343, roK54))) == "G") && anyNode(child(n343, roK81), func(n344 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n344, roK54)))) == "VAT") })
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), roK114), func(n339 *Node) bool {
-		return anyNode(child(n339, roK112), func(n340 *Node) bool {
-			return ebv(step(child(n340, roK81), func(n341 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n341, roK54)))) == "VAT"))
-			})) && (len(child(n340, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK110), func(n343 *Node) bool {
-		return (fnNormalizeSpace(str(child(n343, roK54))) == "G") && anyNode(child(n343, roK81), func(n344 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n344, roK54)))) == "VAT") })
-	}))
+		}))
+	})
 }
 
 // BR-G-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/(normalize…
 func roT0065(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n345 *Node) bool {
-		return func(r346 Seq) bool {
-			return anyNode(child(n345, roK77), func(n347 *Node) bool { return gcmp(nodeSeq(n347), r346, opEq) })
-		}(boolSeq(false)) && anyNode(child(n345, roK80), func(n348 *Node) bool { return (fnNormalizeSpace(str(child(n348, roK54))) == "G") })
-	}) && (anyNode(desc(root(n), roK101), func(n349 *Node) bool {
-		return anyNode(child(n349, roK63), func(n350 *Node) bool {
-			return anyNode(child(n350, roK112), func(n351 *Node) bool {
-				return ebv(step(child(n351, roK81), func(n352 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n352, roK54)))) == "VAT"))
-				})) && (len(child(n351, roK113)) > 0)
+	return memoBool(v, 76, func() bool {
+		return (memoBool(v, 77, func() bool {
+			return (memoBool(v, 78, func() bool {
+				return anyNode(desc(root(n), roK76), func(n345 *Node) bool {
+					return func(r346 Seq) bool {
+						return anyNode(child(n345, roK77), func(n347 *Node) bool { return gcmp(nodeSeq(n347), r346, opEq) })
+					}(boolSeq(false)) && anyNode(child(n345, roK80), func(n348 *Node) bool { return (fnNormalizeSpace(str(child(n348, roK54))) == "G") })
+				})
+			}) && memoBool(v, 73, func() bool {
+				return (memoBool(v, 74, func() bool {
+					return anyNode(desc(root(n), roK101), func(n349 *Node) bool {
+						return anyNode(child(n349, roK63), func(n350 *Node) bool {
+							return anyNode(child(n350, roK112), func(n351 *Node) bool {
+								return ebv(step(child(n351, roK81), func(n352 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n352, roK54)))) == "VAT"))
+								})) && (len(child(n351, roK113)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n354 *Node) bool {
+						return anyNode(child(n354, roK112), func(n355 *Node) bool {
+							return ebv(step(child(n355, roK81), func(n356 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n356, roK54)))) == "VAT"))
+							})) && (len(child(n355, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 79, func() bool {
+			return !memoBool(v, 80, func() bool {
+				return anyNode(desc(root(n), roK76), func(n358 *Node) bool {
+					return func(r359 Seq) bool {
+						return anyNode(child(n358, roK77), func(n360 *Node) bool { return gcmp(nodeSeq(n360), r359, opEq) })
+					}(boolSeq(false)) && anyNode(child(n358, roK80), func(n361 *Node) bool {
+						return (fnNormalizeSpace(str(child(n361, roK54))) == "G") && anyNode(child(n361, roK81), func(n362 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n362, roK54)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), roK114), func(n354 *Node) bool {
-		return anyNode(child(n354, roK112), func(n355 *Node) bool {
-			return ebv(step(child(n355, roK81), func(n356 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n356, roK54)))) == "VAT"))
-			})) && (len(child(n355, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n358 *Node) bool {
-		return func(r359 Seq) bool {
-			return anyNode(child(n358, roK77), func(n360 *Node) bool { return gcmp(nodeSeq(n360), r359, opEq) })
-		}(boolSeq(false)) && anyNode(child(n358, roK80), func(n361 *Node) bool {
-			return (fnNormalizeSpace(str(child(n361, roK54))) == "G") && anyNode(child(n361, roK81), func(n362 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n362, roK54)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-G-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='G']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/(normalize-…
 func roT0066(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n363 *Node) bool {
-		return func(r364 Seq) bool {
-			return anyNode(child(n363, roK77), func(n365 *Node) bool { return gcmp(nodeSeq(n365), r364, opEq) })
-		}(boolSeq(true)) && anyNode(child(n363, roK80), func(n366 *Node) bool { return (fnNormalizeSpace(str(child(n366, roK54))) == "G") })
-	}) && (anyNode(desc(root(n), roK101), func(n367 *Node) bool {
-		return anyNode(child(n367, roK63), func(n368 *Node) bool {
-			return anyNode(child(n368, roK112), func(n369 *Node) bool {
-				return ebv(step(child(n369, roK81), func(n370 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n370, roK54)))) == "VAT"))
-				})) && (len(child(n369, roK113)) > 0)
+	return memoBool(v, 81, func() bool {
+		return (memoBool(v, 82, func() bool {
+			return (memoBool(v, 83, func() bool {
+				return anyNode(desc(root(n), roK76), func(n363 *Node) bool {
+					return func(r364 Seq) bool {
+						return anyNode(child(n363, roK77), func(n365 *Node) bool { return gcmp(nodeSeq(n365), r364, opEq) })
+					}(boolSeq(true)) && anyNode(child(n363, roK80), func(n366 *Node) bool { return (fnNormalizeSpace(str(child(n366, roK54))) == "G") })
+				})
+			}) && memoBool(v, 73, func() bool {
+				return (memoBool(v, 74, func() bool {
+					return anyNode(desc(root(n), roK101), func(n367 *Node) bool {
+						return anyNode(child(n367, roK63), func(n368 *Node) bool {
+							return anyNode(child(n368, roK112), func(n369 *Node) bool {
+								return ebv(step(child(n369, roK81), func(n370 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n370, roK54)))) == "VAT"))
+								})) && (len(child(n369, roK113)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n372 *Node) bool {
+						return anyNode(child(n372, roK112), func(n373 *Node) bool {
+							return ebv(step(child(n373, roK81), func(n374 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n374, roK54)))) == "VAT"))
+							})) && (len(child(n373, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 84, func() bool {
+			return !memoBool(v, 85, func() bool {
+				return anyNode(desc(root(n), roK76), func(n376 *Node) bool {
+					return func(r377 Seq) bool {
+						return anyNode(child(n376, roK77), func(n378 *Node) bool { return gcmp(nodeSeq(n378), r377, opEq) })
+					}(boolSeq(true)) && anyNode(child(n376, roK80), func(n379 *Node) bool {
+						return (fnNormalizeSpace(str(child(n379, roK54))) == "G") && anyNode(child(n379, roK81), func(n380 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n380, roK54)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), roK114), func(n372 *Node) bool {
-		return anyNode(child(n372, roK112), func(n373 *Node) bool {
-			return ebv(step(child(n373, roK81), func(n374 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n374, roK54)))) == "VAT"))
-			})) && (len(child(n373, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n376 *Node) bool {
-		return func(r377 Seq) bool {
-			return anyNode(child(n376, roK77), func(n378 *Node) bool { return gcmp(nodeSeq(n378), r377, opEq) })
-		}(boolSeq(true)) && anyNode(child(n376, roK80), func(n379 *Node) bool {
-			return (fnNormalizeSpace(str(child(n379, roK54))) == "G") && anyNode(child(n379, roK81), func(n380 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n380, roK54)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-IC-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0067(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK80), func(n381 *Node) bool {
-		return anyNode(child(n381, roK81), func(n382 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n382, roK54)))) == "VAT") }) && anyNode(child(n381, roK54), func(n383 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n383))) == "K") })
-	}) || anyNode(desc(root(n), roK110), func(n384 *Node) bool {
-		return anyNode(child(n384, roK81), func(n385 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n385, roK54)))) == "VAT") }) && anyNode(child(n384, roK54), func(n386 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n386))) == "K") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 86, func() bool {
+		return (memoBool(v, 87, func() bool {
+			return anyNode(desc(root(n), roK80), func(n381 *Node) bool {
+				return anyNode(child(n381, roK81), func(n382 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n382, roK54)))) == "VAT") }) && anyNode(child(n381, roK54), func(n383 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n383))) == "K") })
+			})
+		}) || memoBool(v, 88, func() bool {
+			return anyNode(desc(root(n), roK110), func(n384 *Node) bool {
+				return anyNode(child(n384, roK81), func(n385 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n385, roK54)))) == "VAT") }) && anyNode(child(n384, roK54), func(n386 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n386))) == "K") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k387 := 0
 		anyNode(child(n, roK105), func(n388 *Node) bool {
 			return anyNode(child(n388, roK111), func(n389 *Node) bool {
@@ -2874,120 +3127,190 @@ func roT0067(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k387)
-	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n393 *Node) bool {
-		return anyNode(child(n393, roK81), func(n394 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n394, roK54)))) == "VAT") }) && anyNode(child(n393, roK54), func(n395 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n395))) == "K") })
-	}) && !anyNode(desc(root(n), roK110), func(n396 *Node) bool {
-		return anyNode(child(n396, roK81), func(n397 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n397, roK54)))) == "VAT") }) && anyNode(child(n396, roK54), func(n398 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n398))) == "K") })
-	})))
+	}(), roK108, opEq)) || memoBool(v, 89, func() bool {
+		return (memoBool(v, 90, func() bool {
+			return !memoBool(v, 87, func() bool {
+				return anyNode(desc(root(n), roK80), func(n393 *Node) bool {
+					return anyNode(child(n393, roK81), func(n394 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n394, roK54)))) == "VAT") }) && anyNode(child(n393, roK54), func(n395 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n395))) == "K") })
+				})
+			})
+		}) && memoBool(v, 91, func() bool {
+			return !memoBool(v, 88, func() bool {
+				return anyNode(desc(root(n), roK110), func(n396 *Node) bool {
+					return anyNode(child(n396, roK81), func(n397 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n397, roK54)))) == "VAT") }) && anyNode(child(n396, roK54), func(n398 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n398))) == "K") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-IC-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
 func roT0068(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK110), func(n399 *Node) bool {
-		return (fnNormalizeSpace(str(child(n399, roK54))) == "K") && anyNode(child(n399, roK81), func(n400 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n400, roK54)))) == "VAT") })
-	}) && (anyNode(desc(root(n), roK101), func(n401 *Node) bool {
-		return anyNode(child(n401, roK63), func(n402 *Node) bool {
-			return anyNode(child(n402, roK112), func(n403 *Node) bool {
-				return ebv(step(child(n403, roK81), func(n404 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n404, roK54)))) == "VAT"))
-				})) && (len(child(n403, roK113)) > 0)
+	return memoBool(v, 92, func() bool {
+		return (memoBool(v, 93, func() bool {
+			return (memoBool(v, 94, func() bool {
+				return (memoBool(v, 95, func() bool {
+					return anyNode(desc(root(n), roK110), func(n399 *Node) bool {
+						return (fnNormalizeSpace(str(child(n399, roK54))) == "K") && anyNode(child(n399, roK81), func(n400 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n400, roK54)))) == "VAT") })
+					})
+				}) && memoBool(v, 73, func() bool {
+					return (memoBool(v, 74, func() bool {
+						return anyNode(desc(root(n), roK101), func(n401 *Node) bool {
+							return anyNode(child(n401, roK63), func(n402 *Node) bool {
+								return anyNode(child(n402, roK112), func(n403 *Node) bool {
+									return ebv(step(child(n403, roK81), func(n404 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n404, roK54)))) == "VAT"))
+									})) && (len(child(n403, roK113)) > 0)
+								})
+							})
+						})
+					}) || memoBool(v, 21, func() bool {
+						return anyNode(desc(root(n), roK114), func(n406 *Node) bool {
+							return anyNode(child(n406, roK112), func(n407 *Node) bool {
+								return ebv(step(child(n407, roK81), func(n408 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n408, roK54)))) == "VAT"))
+								})) && (len(child(n407, roK113)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 23, func() bool {
+				return anyNode(desc(root(n), roK64), func(n410 *Node) bool {
+					return anyNode(child(n410, roK63), func(n411 *Node) bool {
+						return anyNode(child(n411, roK112), func(n412 *Node) bool {
+							return ebv(step(child(n412, roK81), func(n413 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n413, roK54)))) == "VAT"))
+							})) && (len(child(n412, roK113)) > 0)
+						})
+					})
+				})
+			}))
+		}) || memoBool(v, 96, func() bool {
+			return !memoBool(v, 95, func() bool {
+				return anyNode(desc(root(n), roK110), func(n415 *Node) bool {
+					return (fnNormalizeSpace(str(child(n415, roK54))) == "K") && anyNode(child(n415, roK81), func(n416 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n416, roK54)))) == "VAT") })
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), roK114), func(n406 *Node) bool {
-		return anyNode(child(n406, roK112), func(n407 *Node) bool {
-			return ebv(step(child(n407, roK81), func(n408 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n408, roK54)))) == "VAT"))
-			})) && (len(child(n407, roK113)) > 0)
-		})
-	}))) && anyNode(desc(root(n), roK64), func(n410 *Node) bool {
-		return anyNode(child(n410, roK63), func(n411 *Node) bool {
-			return anyNode(child(n411, roK112), func(n412 *Node) bool {
-				return ebv(step(child(n412, roK81), func(n413 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n413, roK54)))) == "VAT"))
-				})) && (len(child(n412, roK113)) > 0)
-			})
-		})
-	})) || !anyNode(desc(root(n), roK110), func(n415 *Node) bool {
-		return (fnNormalizeSpace(str(child(n415, roK54))) == "K") && anyNode(child(n415, roK81), func(n416 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n416, roK54)))) == "VAT") })
-	}))
+		}))
+	})
 }
 
 // BR-IC-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplier…
 func roT0069(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK76), func(n417 *Node) bool {
-		return func(r418 Seq) bool {
-			return anyNode(child(n417, roK77), func(n419 *Node) bool { return gcmp(nodeSeq(n419), r418, opEq) })
-		}(boolSeq(false)) && anyNode(child(n417, roK80), func(n420 *Node) bool {
-			return (fnNormalizeSpace(str(child(n420, roK54))) == "K") && anyNode(child(n420, roK81), func(n421 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n421, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n422 *Node) bool {
-		return anyNode(child(n422, roK63), func(n423 *Node) bool {
-			return anyNode(child(n423, roK112), func(n424 *Node) bool {
-				return ebv(step(child(n424, roK81), func(n425 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n425, roK54)))) == "VAT"))
-				})) && (len(child(n424, roK113)) > 0)
+	return memoBool(v, 97, func() bool {
+		return (memoBool(v, 98, func() bool {
+			return (memoBool(v, 99, func() bool {
+				return (memoBool(v, 100, func() bool {
+					return anyNode(desc(root(n), roK76), func(n417 *Node) bool {
+						return func(r418 Seq) bool {
+							return anyNode(child(n417, roK77), func(n419 *Node) bool { return gcmp(nodeSeq(n419), r418, opEq) })
+						}(boolSeq(false)) && anyNode(child(n417, roK80), func(n420 *Node) bool {
+							return (fnNormalizeSpace(str(child(n420, roK54))) == "K") && anyNode(child(n420, roK81), func(n421 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n421, roK54)))) == "VAT") })
+						})
+					})
+				}) && memoBool(v, 73, func() bool {
+					return (memoBool(v, 74, func() bool {
+						return anyNode(desc(root(n), roK101), func(n422 *Node) bool {
+							return anyNode(child(n422, roK63), func(n423 *Node) bool {
+								return anyNode(child(n423, roK112), func(n424 *Node) bool {
+									return ebv(step(child(n424, roK81), func(n425 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n425, roK54)))) == "VAT"))
+									})) && (len(child(n424, roK113)) > 0)
+								})
+							})
+						})
+					}) || memoBool(v, 21, func() bool {
+						return anyNode(desc(root(n), roK114), func(n427 *Node) bool {
+							return anyNode(child(n427, roK112), func(n428 *Node) bool {
+								return ebv(step(child(n428, roK81), func(n429 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n429, roK54)))) == "VAT"))
+								})) && (len(child(n428, roK113)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 23, func() bool {
+				return anyNode(desc(root(n), roK64), func(n431 *Node) bool {
+					return anyNode(child(n431, roK63), func(n432 *Node) bool {
+						return anyNode(child(n432, roK112), func(n433 *Node) bool {
+							return ebv(step(child(n433, roK81), func(n434 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n434, roK54)))) == "VAT"))
+							})) && (len(child(n433, roK113)) > 0)
+						})
+					})
+				})
+			}))
+		}) || memoBool(v, 101, func() bool {
+			return !memoBool(v, 100, func() bool {
+				return anyNode(desc(root(n), roK76), func(n436 *Node) bool {
+					return func(r437 Seq) bool {
+						return anyNode(child(n436, roK77), func(n438 *Node) bool { return gcmp(nodeSeq(n438), r437, opEq) })
+					}(boolSeq(false)) && anyNode(child(n436, roK80), func(n439 *Node) bool {
+						return (fnNormalizeSpace(str(child(n439, roK54))) == "K") && anyNode(child(n439, roK81), func(n440 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n440, roK54)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), roK114), func(n427 *Node) bool {
-		return anyNode(child(n427, roK112), func(n428 *Node) bool {
-			return ebv(step(child(n428, roK81), func(n429 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n429, roK54)))) == "VAT"))
-			})) && (len(child(n428, roK113)) > 0)
-		})
-	}))) && anyNode(desc(root(n), roK64), func(n431 *Node) bool {
-		return anyNode(child(n431, roK63), func(n432 *Node) bool {
-			return anyNode(child(n432, roK112), func(n433 *Node) bool {
-				return ebv(step(child(n433, roK81), func(n434 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n434, roK54)))) == "VAT"))
-				})) && (len(child(n433, roK113)) > 0)
-			})
-		})
-	})) || !anyNode(desc(root(n), roK76), func(n436 *Node) bool {
-		return func(r437 Seq) bool {
-			return anyNode(child(n436, roK77), func(n438 *Node) bool { return gcmp(nodeSeq(n438), r437, opEq) })
-		}(boolSeq(false)) && anyNode(child(n436, roK80), func(n439 *Node) bool {
-			return (fnNormalizeSpace(str(child(n439, roK54))) == "K") && anyNode(child(n439, roK81), func(n440 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n440, roK54)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-IC-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierP…
 func roT0070(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK76), func(n441 *Node) bool {
-		return func(r442 Seq) bool {
-			return anyNode(child(n441, roK77), func(n443 *Node) bool { return gcmp(nodeSeq(n443), r442, opEq) })
-		}(boolSeq(true)) && anyNode(child(n441, roK80), func(n444 *Node) bool {
-			return (fnNormalizeSpace(str(child(n444, roK54))) == "K") && anyNode(child(n444, roK81), func(n445 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n445, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n446 *Node) bool {
-		return anyNode(child(n446, roK63), func(n447 *Node) bool {
-			return anyNode(child(n447, roK112), func(n448 *Node) bool {
-				return ebv(step(child(n448, roK81), func(n449 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n449, roK54)))) == "VAT"))
-				})) && (len(child(n448, roK113)) > 0)
+	return memoBool(v, 102, func() bool {
+		return (memoBool(v, 103, func() bool {
+			return (memoBool(v, 104, func() bool {
+				return (memoBool(v, 105, func() bool {
+					return anyNode(desc(root(n), roK76), func(n441 *Node) bool {
+						return func(r442 Seq) bool {
+							return anyNode(child(n441, roK77), func(n443 *Node) bool { return gcmp(nodeSeq(n443), r442, opEq) })
+						}(boolSeq(true)) && anyNode(child(n441, roK80), func(n444 *Node) bool {
+							return (fnNormalizeSpace(str(child(n444, roK54))) == "K") && anyNode(child(n444, roK81), func(n445 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n445, roK54)))) == "VAT") })
+						})
+					})
+				}) && memoBool(v, 73, func() bool {
+					return (memoBool(v, 74, func() bool {
+						return anyNode(desc(root(n), roK101), func(n446 *Node) bool {
+							return anyNode(child(n446, roK63), func(n447 *Node) bool {
+								return anyNode(child(n447, roK112), func(n448 *Node) bool {
+									return ebv(step(child(n448, roK81), func(n449 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n449, roK54)))) == "VAT"))
+									})) && (len(child(n448, roK113)) > 0)
+								})
+							})
+						})
+					}) || memoBool(v, 21, func() bool {
+						return anyNode(desc(root(n), roK114), func(n451 *Node) bool {
+							return anyNode(child(n451, roK112), func(n452 *Node) bool {
+								return ebv(step(child(n452, roK81), func(n453 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n453, roK54)))) == "VAT"))
+								})) && (len(child(n452, roK113)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 23, func() bool {
+				return anyNode(desc(root(n), roK64), func(n455 *Node) bool {
+					return anyNode(child(n455, roK63), func(n456 *Node) bool {
+						return anyNode(child(n456, roK112), func(n457 *Node) bool {
+							return ebv(step(child(n457, roK81), func(n458 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n458, roK54)))) == "VAT"))
+							})) && (len(child(n457, roK113)) > 0)
+						})
+					})
+				})
+			}))
+		}) || memoBool(v, 106, func() bool {
+			return !memoBool(v, 105, func() bool {
+				return anyNode(desc(root(n), roK76), func(n460 *Node) bool {
+					return func(r461 Seq) bool {
+						return anyNode(child(n460, roK77), func(n462 *Node) bool { return gcmp(nodeSeq(n462), r461, opEq) })
+					}(boolSeq(true)) && anyNode(child(n460, roK80), func(n463 *Node) bool {
+						return (fnNormalizeSpace(str(child(n463, roK54))) == "K") && anyNode(child(n463, roK81), func(n464 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n464, roK54)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), roK114), func(n451 *Node) bool {
-		return anyNode(child(n451, roK112), func(n452 *Node) bool {
-			return ebv(step(child(n452, roK81), func(n453 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n453, roK54)))) == "VAT"))
-			})) && (len(child(n452, roK113)) > 0)
-		})
-	}))) && anyNode(desc(root(n), roK64), func(n455 *Node) bool {
-		return anyNode(child(n455, roK63), func(n456 *Node) bool {
-			return anyNode(child(n456, roK112), func(n457 *Node) bool {
-				return ebv(step(child(n457, roK81), func(n458 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n458, roK54)))) == "VAT"))
-				})) && (len(child(n457, roK113)) > 0)
-			})
-		})
-	})) || !anyNode(desc(root(n), roK76), func(n460 *Node) bool {
-		return func(r461 Seq) bool {
-			return anyNode(child(n460, roK77), func(n462 *Node) bool { return gcmp(nodeSeq(n462), r461, opEq) })
-		}(boolSeq(true)) && anyNode(child(n460, roK80), func(n463 *Node) bool {
-			return (fnNormalizeSpace(str(child(n463, roK54))) == "K") && anyNode(child(n463, roK81), func(n464 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n464, roK54)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-IC-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cbc:ActualDeliveryDate) …
@@ -3026,21 +3349,23 @@ func roT0072(v []Seq, n *Node) bool {
 
 // BR-IG-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'…
 func roT0073(v []Seq, n *Node) bool {
-	return ((gcmp(arith(func() Seq {
-		k492 := 0
-		anyNode(desc(root(n), roK76), func(n493 *Node) bool {
-			return anyNode(child(n493, roK80), func(n494 *Node) bool {
-				return (fnNormalizeSpace(str(child(n494, roK54))) == "L") && anyNode(child(n494, roK81), func(n495 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n495, roK54)))) == "VAT") }) && tally1(&k492)
+	return ((memoBool(v, 107, func() bool {
+		return gcmp(arith(func() Seq {
+			k492 := 0
+			anyNode(desc(root(n), roK76), func(n493 *Node) bool {
+				return anyNode(child(n493, roK80), func(n494 *Node) bool {
+					return (fnNormalizeSpace(str(child(n494, roK54))) == "L") && anyNode(child(n494, roK81), func(n495 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n495, roK54)))) == "VAT") }) && tally1(&k492)
+				})
 			})
-		})
-		return countOf(k492)
-	}(), func() Seq {
-		k496 := 0
-		anyNode(desc(root(n), roK110), func(n497 *Node) bool {
-			return (fnNormalizeSpace(str(child(n497, roK54))) == "L") && anyNode(child(n497, roK81), func(n498 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n498, roK54)))) == "VAT") }) && tally1(&k496)
-		})
-		return countOf(k496)
-	}(), opAdd), roK58, opGt) && gcmp(func() Seq {
+			return countOf(k492)
+		}(), func() Seq {
+			k496 := 0
+			anyNode(desc(root(n), roK110), func(n497 *Node) bool {
+				return (fnNormalizeSpace(str(child(n497, roK54))) == "L") && anyNode(child(n497, roK81), func(n498 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n498, roK54)))) == "VAT") }) && tally1(&k496)
+			})
+			return countOf(k496)
+		}(), opAdd), roK58, opGt)
+	}) && gcmp(func() Seq {
 		k499 := 0
 		anyNode(child(n, roK105), func(n500 *Node) bool {
 			return anyNode(child(n500, roK111), func(n501 *Node) bool {
@@ -3050,21 +3375,23 @@ func roT0073(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k499)
-	}(), roK58, opGt)) || (gcmp(arith(func() Seq {
-		k504 := 0
-		anyNode(desc(root(n), roK76), func(n505 *Node) bool {
-			return anyNode(child(n505, roK80), func(n506 *Node) bool {
-				return (fnNormalizeSpace(str(child(n506, roK54))) == "L") && anyNode(child(n506, roK81), func(n507 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n507, roK54)))) == "VAT") }) && tally1(&k504)
+	}(), roK58, opGt)) || (memoBool(v, 108, func() bool {
+		return gcmp(arith(func() Seq {
+			k504 := 0
+			anyNode(desc(root(n), roK76), func(n505 *Node) bool {
+				return anyNode(child(n505, roK80), func(n506 *Node) bool {
+					return (fnNormalizeSpace(str(child(n506, roK54))) == "L") && anyNode(child(n506, roK81), func(n507 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n507, roK54)))) == "VAT") }) && tally1(&k504)
+				})
 			})
-		})
-		return countOf(k504)
-	}(), func() Seq {
-		k508 := 0
-		anyNode(desc(root(n), roK110), func(n509 *Node) bool {
-			return (fnNormalizeSpace(str(child(n509, roK54))) == "L") && anyNode(child(n509, roK81), func(n510 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n510, roK54)))) == "VAT") }) && tally1(&k508)
-		})
-		return countOf(k508)
-	}(), opAdd), roK58, opEq) && gcmp(func() Seq {
+			return countOf(k504)
+		}(), func() Seq {
+			k508 := 0
+			anyNode(desc(root(n), roK110), func(n509 *Node) bool {
+				return (fnNormalizeSpace(str(child(n509, roK54))) == "L") && anyNode(child(n509, roK81), func(n510 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n510, roK54)))) == "VAT") }) && tally1(&k508)
+			})
+			return countOf(k508)
+		}(), opAdd), roK58, opEq)
+	}) && gcmp(func() Seq {
 		k511 := 0
 		anyNode(child(n, roK105), func(n512 *Node) bool {
 			return anyNode(child(n512, roK111), func(n513 *Node) bool {
@@ -3079,94 +3406,144 @@ func roT0073(v []Seq, n *Node) bool {
 
 // BR-IG-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0074(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n516 *Node) bool {
-		return (fnNormalizeSpace(str(child(n516, roK54))) == "L") && anyNode(child(n516, roK81), func(n517 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n517, roK54)))) == "VAT") })
-	}) && (anyNode(desc(root(n), roK101), func(n518 *Node) bool {
-		return anyNode(child(n518, roK63), func(n519 *Node) bool {
-			return anyNode(child(n519, roK112), func(n520 *Node) bool { return (len(child(n520, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n522 *Node) bool {
-		return anyNode(child(n522, roK112), func(n523 *Node) bool {
-			return ebv(step(child(n523, roK81), func(n524 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n524, roK54)))) == "VAT"))
-			})) && (len(child(n523, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK110), func(n526 *Node) bool {
-		return (fnNormalizeSpace(str(child(n526, roK54))) == "L") && anyNode(child(n526, roK81), func(n527 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n527, roK54)))) == "VAT") })
-	}))
+	return memoBool(v, 109, func() bool {
+		return (memoBool(v, 110, func() bool {
+			return (memoBool(v, 111, func() bool {
+				return anyNode(desc(root(n), roK110), func(n516 *Node) bool {
+					return (fnNormalizeSpace(str(child(n516, roK54))) == "L") && anyNode(child(n516, roK81), func(n517 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n517, roK54)))) == "VAT") })
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n518 *Node) bool {
+						return anyNode(child(n518, roK63), func(n519 *Node) bool {
+							return anyNode(child(n519, roK112), func(n520 *Node) bool { return (len(child(n520, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n522 *Node) bool {
+						return anyNode(child(n522, roK112), func(n523 *Node) bool {
+							return ebv(step(child(n523, roK81), func(n524 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n524, roK54)))) == "VAT"))
+							})) && (len(child(n523, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 112, func() bool {
+			return !memoBool(v, 111, func() bool {
+				return anyNode(desc(root(n), roK110), func(n526 *Node) bool {
+					return (fnNormalizeSpace(str(child(n526, roK54))) == "L") && anyNode(child(n526, roK81), func(n527 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n527, roK54)))) == "VAT") })
+				})
+			})
+		}))
+	})
 }
 
 // BR-IG-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0075(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n528 *Node) bool {
-		return func(r529 Seq) bool {
-			return anyNode(child(n528, roK77), func(n530 *Node) bool { return gcmp(nodeSeq(n530), r529, opEq) })
-		}(boolSeq(false)) && anyNode(child(n528, roK80), func(n531 *Node) bool {
-			return (fnNormalizeSpace(str(child(n531, roK54))) == "L") && anyNode(child(n531, roK81), func(n532 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n532, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n533 *Node) bool {
-		return anyNode(child(n533, roK63), func(n534 *Node) bool {
-			return anyNode(child(n534, roK112), func(n535 *Node) bool { return (len(child(n535, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n537 *Node) bool {
-		return anyNode(child(n537, roK112), func(n538 *Node) bool {
-			return ebv(step(child(n538, roK81), func(n539 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n539, roK54)))) == "VAT"))
-			})) && (len(child(n538, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n541 *Node) bool {
-		return func(r542 Seq) bool {
-			return anyNode(child(n541, roK77), func(n543 *Node) bool { return gcmp(nodeSeq(n543), r542, opEq) })
-		}(boolSeq(false)) && anyNode(child(n541, roK80), func(n544 *Node) bool {
-			return (fnNormalizeSpace(str(child(n544, roK54))) == "L") && anyNode(child(n544, roK81), func(n545 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n545, roK54)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 113, func() bool {
+		return (memoBool(v, 114, func() bool {
+			return (memoBool(v, 115, func() bool {
+				return anyNode(desc(root(n), roK76), func(n528 *Node) bool {
+					return func(r529 Seq) bool {
+						return anyNode(child(n528, roK77), func(n530 *Node) bool { return gcmp(nodeSeq(n530), r529, opEq) })
+					}(boolSeq(false)) && anyNode(child(n528, roK80), func(n531 *Node) bool {
+						return (fnNormalizeSpace(str(child(n531, roK54))) == "L") && anyNode(child(n531, roK81), func(n532 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n532, roK54)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n533 *Node) bool {
+						return anyNode(child(n533, roK63), func(n534 *Node) bool {
+							return anyNode(child(n534, roK112), func(n535 *Node) bool { return (len(child(n535, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n537 *Node) bool {
+						return anyNode(child(n537, roK112), func(n538 *Node) bool {
+							return ebv(step(child(n538, roK81), func(n539 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n539, roK54)))) == "VAT"))
+							})) && (len(child(n538, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 116, func() bool {
+			return !memoBool(v, 115, func() bool {
+				return anyNode(desc(root(n), roK76), func(n541 *Node) bool {
+					return func(r542 Seq) bool {
+						return anyNode(child(n541, roK77), func(n543 *Node) bool { return gcmp(nodeSeq(n543), r542, opEq) })
+					}(boolSeq(false)) && anyNode(child(n541, roK80), func(n544 *Node) bool {
+						return (fnNormalizeSpace(str(child(n544, roK54))) == "L") && anyNode(child(n544, roK81), func(n545 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n545, roK54)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-IG-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0076(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n546 *Node) bool {
-		return func(r547 Seq) bool {
-			return anyNode(child(n546, roK77), func(n548 *Node) bool { return gcmp(nodeSeq(n548), r547, opEq) })
-		}(boolSeq(true)) && anyNode(child(n546, roK80), func(n549 *Node) bool {
-			return (fnNormalizeSpace(str(child(n549, roK54))) == "L") && anyNode(child(n549, roK81), func(n550 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n550, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n551 *Node) bool {
-		return anyNode(child(n551, roK63), func(n552 *Node) bool {
-			return anyNode(child(n552, roK112), func(n553 *Node) bool { return (len(child(n553, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n555 *Node) bool {
-		return anyNode(child(n555, roK112), func(n556 *Node) bool {
-			return ebv(step(child(n556, roK81), func(n557 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n557, roK54)))) == "VAT"))
-			})) && (len(child(n556, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n559 *Node) bool {
-		return func(r560 Seq) bool {
-			return anyNode(child(n559, roK77), func(n561 *Node) bool { return gcmp(nodeSeq(n561), r560, opEq) })
-		}(boolSeq(true)) && anyNode(child(n559, roK80), func(n562 *Node) bool {
-			return anyNode(child(n562, roK54), func(n563 *Node) bool { return (n563.StringValue() == "L") }) && anyNode(child(n562, roK81), func(n564 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n564, roK54)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 117, func() bool {
+		return (memoBool(v, 118, func() bool {
+			return (memoBool(v, 119, func() bool {
+				return anyNode(desc(root(n), roK76), func(n546 *Node) bool {
+					return func(r547 Seq) bool {
+						return anyNode(child(n546, roK77), func(n548 *Node) bool { return gcmp(nodeSeq(n548), r547, opEq) })
+					}(boolSeq(true)) && anyNode(child(n546, roK80), func(n549 *Node) bool {
+						return (fnNormalizeSpace(str(child(n549, roK54))) == "L") && anyNode(child(n549, roK81), func(n550 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n550, roK54)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n551 *Node) bool {
+						return anyNode(child(n551, roK63), func(n552 *Node) bool {
+							return anyNode(child(n552, roK112), func(n553 *Node) bool { return (len(child(n553, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n555 *Node) bool {
+						return anyNode(child(n555, roK112), func(n556 *Node) bool {
+							return ebv(step(child(n556, roK81), func(n557 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n557, roK54)))) == "VAT"))
+							})) && (len(child(n556, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 120, func() bool {
+			return !memoBool(v, 121, func() bool {
+				return anyNode(desc(root(n), roK76), func(n559 *Node) bool {
+					return func(r560 Seq) bool {
+						return anyNode(child(n559, roK77), func(n561 *Node) bool { return gcmp(nodeSeq(n561), r560, opEq) })
+					}(boolSeq(true)) && anyNode(child(n559, roK80), func(n562 *Node) bool {
+						return anyNode(child(n562, roK54), func(n563 *Node) bool { return (n563.StringValue() == "L") }) && anyNode(child(n562, roK81), func(n564 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n564, roK54)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-IP-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'…
 func roT0077(v []Seq, n *Node) bool {
-	return ((gcmp(arith(func() Seq {
-		k565 := 0
-		anyNode(desc(root(n), roK76), func(n566 *Node) bool {
-			return anyNode(child(n566, roK80), func(n567 *Node) bool {
-				return (fnNormalizeSpace(str(child(n567, roK54))) == "M") && anyNode(child(n567, roK81), func(n568 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n568, roK54)))) == "VAT") }) && tally1(&k565)
+	return ((memoBool(v, 122, func() bool {
+		return gcmp(arith(func() Seq {
+			k565 := 0
+			anyNode(desc(root(n), roK76), func(n566 *Node) bool {
+				return anyNode(child(n566, roK80), func(n567 *Node) bool {
+					return (fnNormalizeSpace(str(child(n567, roK54))) == "M") && anyNode(child(n567, roK81), func(n568 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n568, roK54)))) == "VAT") }) && tally1(&k565)
+				})
 			})
-		})
-		return countOf(k565)
-	}(), func() Seq {
-		k569 := 0
-		anyNode(desc(root(n), roK110), func(n570 *Node) bool {
-			return (fnNormalizeSpace(str(child(n570, roK54))) == "M") && anyNode(child(n570, roK81), func(n571 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n571, roK54)))) == "VAT") }) && tally1(&k569)
-		})
-		return countOf(k569)
-	}(), opAdd), roK58, opGt) && gcmp(func() Seq {
+			return countOf(k565)
+		}(), func() Seq {
+			k569 := 0
+			anyNode(desc(root(n), roK110), func(n570 *Node) bool {
+				return (fnNormalizeSpace(str(child(n570, roK54))) == "M") && anyNode(child(n570, roK81), func(n571 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n571, roK54)))) == "VAT") }) && tally1(&k569)
+			})
+			return countOf(k569)
+		}(), opAdd), roK58, opGt)
+	}) && gcmp(func() Seq {
 		k572 := 0
 		anyNode(child(n, roK105), func(n573 *Node) bool {
 			return anyNode(child(n573, roK111), func(n574 *Node) bool {
@@ -3176,21 +3553,23 @@ func roT0077(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k572)
-	}(), roK58, opGt)) || (gcmp(arith(func() Seq {
-		k578 := 0
-		anyNode(desc(root(n), roK76), func(n579 *Node) bool {
-			return anyNode(child(n579, roK80), func(n580 *Node) bool {
-				return (fnNormalizeSpace(str(child(n580, roK54))) == "M") && anyNode(child(n580, roK81), func(n581 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n581, roK54)))) == "VAT") }) && tally1(&k578)
+	}(), roK58, opGt)) || (memoBool(v, 123, func() bool {
+		return gcmp(arith(func() Seq {
+			k578 := 0
+			anyNode(desc(root(n), roK76), func(n579 *Node) bool {
+				return anyNode(child(n579, roK80), func(n580 *Node) bool {
+					return (fnNormalizeSpace(str(child(n580, roK54))) == "M") && anyNode(child(n580, roK81), func(n581 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n581, roK54)))) == "VAT") }) && tally1(&k578)
+				})
 			})
-		})
-		return countOf(k578)
-	}(), func() Seq {
-		k582 := 0
-		anyNode(desc(root(n), roK110), func(n583 *Node) bool {
-			return (fnNormalizeSpace(str(child(n583, roK54))) == "M") && anyNode(child(n583, roK81), func(n584 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n584, roK54)))) == "VAT") }) && tally1(&k582)
-		})
-		return countOf(k582)
-	}(), opAdd), roK58, opEq) && gcmp(func() Seq {
+			return countOf(k578)
+		}(), func() Seq {
+			k582 := 0
+			anyNode(desc(root(n), roK110), func(n583 *Node) bool {
+				return (fnNormalizeSpace(str(child(n583, roK54))) == "M") && anyNode(child(n583, roK81), func(n584 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n584, roK54)))) == "VAT") }) && tally1(&k582)
+			})
+			return countOf(k582)
+		}(), opAdd), roK58, opEq)
+	}) && gcmp(func() Seq {
 		k585 := 0
 		anyNode(child(n, roK105), func(n586 *Node) bool {
 			return anyNode(child(n586, roK111), func(n587 *Node) bool {
@@ -3205,84 +3584,138 @@ func roT0077(v []Seq, n *Node) bool {
 
 // BR-IP-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0078(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n590 *Node) bool {
-		return (fnNormalizeSpace(str(child(n590, roK54))) == "M") && anyNode(child(n590, roK81), func(n591 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n591, roK54)))) == "VAT") })
-	}) && (anyNode(desc(root(n), roK101), func(n592 *Node) bool {
-		return anyNode(child(n592, roK63), func(n593 *Node) bool {
-			return anyNode(child(n593, roK112), func(n594 *Node) bool { return (len(child(n594, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n596 *Node) bool {
-		return anyNode(child(n596, roK112), func(n597 *Node) bool {
-			return ebv(step(child(n597, roK81), func(n598 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n598, roK54)))) == "VAT"))
-			})) && (len(child(n597, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK110), func(n600 *Node) bool {
-		return (fnNormalizeSpace(str(child(n600, roK54))) == "M") && anyNode(child(n600, roK81), func(n601 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n601, roK54)))) == "VAT") })
-	}))
+	return memoBool(v, 124, func() bool {
+		return (memoBool(v, 125, func() bool {
+			return (memoBool(v, 126, func() bool {
+				return anyNode(desc(root(n), roK110), func(n590 *Node) bool {
+					return (fnNormalizeSpace(str(child(n590, roK54))) == "M") && anyNode(child(n590, roK81), func(n591 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n591, roK54)))) == "VAT") })
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n592 *Node) bool {
+						return anyNode(child(n592, roK63), func(n593 *Node) bool {
+							return anyNode(child(n593, roK112), func(n594 *Node) bool { return (len(child(n594, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n596 *Node) bool {
+						return anyNode(child(n596, roK112), func(n597 *Node) bool {
+							return ebv(step(child(n597, roK81), func(n598 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n598, roK54)))) == "VAT"))
+							})) && (len(child(n597, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 127, func() bool {
+			return !memoBool(v, 126, func() bool {
+				return anyNode(desc(root(n), roK110), func(n600 *Node) bool {
+					return (fnNormalizeSpace(str(child(n600, roK54))) == "M") && anyNode(child(n600, roK81), func(n601 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n601, roK54)))) == "VAT") })
+				})
+			})
+		}))
+	})
 }
 
 // BR-IP-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0079(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n602 *Node) bool {
-		return func(r603 Seq) bool {
-			return anyNode(child(n602, roK77), func(n604 *Node) bool { return gcmp(nodeSeq(n604), r603, opEq) })
-		}(boolSeq(false)) && anyNode(child(n602, roK80), func(n605 *Node) bool {
-			return (fnNormalizeSpace(str(child(n605, roK54))) == "M") && anyNode(child(n605, roK81), func(n606 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n606, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n607 *Node) bool {
-		return anyNode(child(n607, roK63), func(n608 *Node) bool {
-			return anyNode(child(n608, roK112), func(n609 *Node) bool { return (len(child(n609, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n611 *Node) bool {
-		return anyNode(child(n611, roK112), func(n612 *Node) bool {
-			return ebv(step(child(n612, roK81), func(n613 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n613, roK54)))) == "VAT"))
-			})) && (len(child(n612, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n615 *Node) bool {
-		return func(r616 Seq) bool {
-			return anyNode(child(n615, roK77), func(n617 *Node) bool { return gcmp(nodeSeq(n617), r616, opEq) })
-		}(boolSeq(false)) && anyNode(child(n615, roK80), func(n618 *Node) bool {
-			return (fnNormalizeSpace(str(child(n618, roK54))) == "M") && anyNode(child(n618, roK81), func(n619 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n619, roK54)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 128, func() bool {
+		return (memoBool(v, 129, func() bool {
+			return (memoBool(v, 130, func() bool {
+				return anyNode(desc(root(n), roK76), func(n602 *Node) bool {
+					return func(r603 Seq) bool {
+						return anyNode(child(n602, roK77), func(n604 *Node) bool { return gcmp(nodeSeq(n604), r603, opEq) })
+					}(boolSeq(false)) && anyNode(child(n602, roK80), func(n605 *Node) bool {
+						return (fnNormalizeSpace(str(child(n605, roK54))) == "M") && anyNode(child(n605, roK81), func(n606 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n606, roK54)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n607 *Node) bool {
+						return anyNode(child(n607, roK63), func(n608 *Node) bool {
+							return anyNode(child(n608, roK112), func(n609 *Node) bool { return (len(child(n609, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n611 *Node) bool {
+						return anyNode(child(n611, roK112), func(n612 *Node) bool {
+							return ebv(step(child(n612, roK81), func(n613 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n613, roK54)))) == "VAT"))
+							})) && (len(child(n612, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 131, func() bool {
+			return !memoBool(v, 130, func() bool {
+				return anyNode(desc(root(n), roK76), func(n615 *Node) bool {
+					return func(r616 Seq) bool {
+						return anyNode(child(n615, roK77), func(n617 *Node) bool { return gcmp(nodeSeq(n617), r616, opEq) })
+					}(boolSeq(false)) && anyNode(child(n615, roK80), func(n618 *Node) bool {
+						return (fnNormalizeSpace(str(child(n618, roK54))) == "M") && anyNode(child(n618, roK81), func(n619 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n619, roK54)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-IP-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0080(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n620 *Node) bool {
-		return func(r621 Seq) bool {
-			return anyNode(child(n620, roK77), func(n622 *Node) bool { return gcmp(nodeSeq(n622), r621, opEq) })
-		}(boolSeq(true)) && anyNode(child(n620, roK80), func(n623 *Node) bool {
-			return (fnNormalizeSpace(str(child(n623, roK54))) == "M") && anyNode(child(n623, roK81), func(n624 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n624, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n625 *Node) bool {
-		return anyNode(child(n625, roK63), func(n626 *Node) bool {
-			return anyNode(child(n626, roK112), func(n627 *Node) bool { return (len(child(n627, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n629 *Node) bool {
-		return anyNode(child(n629, roK112), func(n630 *Node) bool {
-			return ebv(step(child(n630, roK81), func(n631 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n631, roK54)))) == "VAT"))
-			})) && (len(child(n630, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n633 *Node) bool {
-		return func(r634 Seq) bool {
-			return anyNode(child(n633, roK77), func(n635 *Node) bool { return gcmp(nodeSeq(n635), r634, opEq) })
-		}(boolSeq(true)) && anyNode(child(n633, roK80), func(n636 *Node) bool {
-			return (fnNormalizeSpace(str(child(n636, roK54))) == "M") && anyNode(child(n636, roK81), func(n637 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n637, roK54)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 132, func() bool {
+		return (memoBool(v, 133, func() bool {
+			return (memoBool(v, 134, func() bool {
+				return anyNode(desc(root(n), roK76), func(n620 *Node) bool {
+					return func(r621 Seq) bool {
+						return anyNode(child(n620, roK77), func(n622 *Node) bool { return gcmp(nodeSeq(n622), r621, opEq) })
+					}(boolSeq(true)) && anyNode(child(n620, roK80), func(n623 *Node) bool {
+						return (fnNormalizeSpace(str(child(n623, roK54))) == "M") && anyNode(child(n623, roK81), func(n624 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n624, roK54)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n625 *Node) bool {
+						return anyNode(child(n625, roK63), func(n626 *Node) bool {
+							return anyNode(child(n626, roK112), func(n627 *Node) bool { return (len(child(n627, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n629 *Node) bool {
+						return anyNode(child(n629, roK112), func(n630 *Node) bool {
+							return ebv(step(child(n630, roK81), func(n631 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n631, roK54)))) == "VAT"))
+							})) && (len(child(n630, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 135, func() bool {
+			return !memoBool(v, 134, func() bool {
+				return anyNode(desc(root(n), roK76), func(n633 *Node) bool {
+					return func(r634 Seq) bool {
+						return anyNode(child(n633, roK77), func(n635 *Node) bool { return gcmp(nodeSeq(n635), r634, opEq) })
+					}(boolSeq(true)) && anyNode(child(n633, roK80), func(n636 *Node) bool {
+						return (fnNormalizeSpace(str(child(n636, roK54))) == "M") && anyNode(child(n636, roK81), func(n637 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n637, roK54)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-O-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0081(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK80), func(n638 *Node) bool {
-		return anyNode(child(n638, roK81), func(n639 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n639, roK54)))) == "VAT") }) && anyNode(child(n638, roK54), func(n640 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n640))) == "O") })
-	}) || anyNode(desc(root(n), roK110), func(n641 *Node) bool {
-		return anyNode(child(n641, roK81), func(n642 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n642, roK54)))) == "VAT") }) && anyNode(child(n641, roK54), func(n643 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n643))) == "O") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 136, func() bool {
+		return (memoBool(v, 137, func() bool {
+			return anyNode(desc(root(n), roK80), func(n638 *Node) bool {
+				return anyNode(child(n638, roK81), func(n639 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n639, roK54)))) == "VAT") }) && anyNode(child(n638, roK54), func(n640 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n640))) == "O") })
+			})
+		}) || memoBool(v, 138, func() bool {
+			return anyNode(desc(root(n), roK110), func(n641 *Node) bool {
+				return anyNode(child(n641, roK81), func(n642 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n642, roK54)))) == "VAT") }) && anyNode(child(n641, roK54), func(n643 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n643))) == "O") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k644 := 0
 		anyNode(child(n, roK105), func(n645 *Node) bool {
 			return anyNode(child(n645, roK111), func(n646 *Node) bool {
@@ -3292,42 +3725,78 @@ func roT0081(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k644)
-	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n650 *Node) bool {
-		return anyNode(child(n650, roK81), func(n651 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n651, roK54)))) == "VAT") }) && anyNode(child(n650, roK54), func(n652 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n652))) == "O") })
-	}) && !anyNode(desc(root(n), roK110), func(n653 *Node) bool {
-		return anyNode(child(n653, roK81), func(n654 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n654, roK54)))) == "VAT") }) && anyNode(child(n653, roK54), func(n655 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n655))) == "O") })
-	})))
+	}(), roK108, opEq)) || memoBool(v, 139, func() bool {
+		return (memoBool(v, 140, func() bool {
+			return !memoBool(v, 137, func() bool {
+				return anyNode(desc(root(n), roK80), func(n650 *Node) bool {
+					return anyNode(child(n650, roK81), func(n651 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n651, roK54)))) == "VAT") }) && anyNode(child(n650, roK54), func(n652 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n652))) == "O") })
+				})
+			})
+		}) && memoBool(v, 141, func() bool {
+			return !memoBool(v, 138, func() bool {
+				return anyNode(desc(root(n), roK110), func(n653 *Node) bool {
+					return anyNode(child(n653, roK81), func(n654 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n654, roK54)))) == "VAT") }) && anyNode(child(n653, roK54), func(n655 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n655))) == "O") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-O-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:Tax…
 func roT0082(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n656 *Node) bool {
-		return (fnNormalizeSpace(str(child(n656, roK54))) == "O") && anyNode(child(n656, roK81), func(n657 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n657, roK54)))) == "VAT") })
-	}) && ((!anyNode(desc(root(n), roK101), func(n658 *Node) bool {
-		return anyNode(child(n658, roK63), func(n659 *Node) bool {
-			return anyNode(child(n659, roK112), func(n660 *Node) bool {
-				return ebv(step(child(n660, roK81), func(n661 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n661, roK54)))) == "VAT"))
-				})) && (len(child(n660, roK113)) > 0)
+	return memoBool(v, 142, func() bool {
+		return (memoBool(v, 143, func() bool {
+			return (memoBool(v, 144, func() bool {
+				return anyNode(desc(root(n), roK110), func(n656 *Node) bool {
+					return (fnNormalizeSpace(str(child(n656, roK54))) == "O") && anyNode(child(n656, roK81), func(n657 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n657, roK54)))) == "VAT") })
+				})
+			}) && memoBool(v, 145, func() bool {
+				return (memoBool(v, 146, func() bool {
+					return (memoBool(v, 147, func() bool {
+						return !memoBool(v, 74, func() bool {
+							return anyNode(desc(root(n), roK101), func(n658 *Node) bool {
+								return anyNode(child(n658, roK63), func(n659 *Node) bool {
+									return anyNode(child(n659, roK112), func(n660 *Node) bool {
+										return ebv(step(child(n660, roK81), func(n661 *Node) Seq {
+											return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n661, roK54)))) == "VAT"))
+										})) && (len(child(n660, roK113)) > 0)
+									})
+								})
+							})
+						})
+					}) && memoBool(v, 148, func() bool {
+						return !memoBool(v, 21, func() bool {
+							return anyNode(desc(root(n), roK114), func(n663 *Node) bool {
+								return anyNode(child(n663, roK112), func(n664 *Node) bool {
+									return ebv(step(child(n664, roK81), func(n665 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n665, roK54)))) == "VAT"))
+									})) && (len(child(n664, roK113)) > 0)
+								})
+							})
+						})
+					}))
+				}) && memoBool(v, 149, func() bool {
+					return !memoBool(v, 23, func() bool {
+						return anyNode(desc(root(n), roK64), func(n667 *Node) bool {
+							return anyNode(child(n667, roK63), func(n668 *Node) bool {
+								return anyNode(child(n668, roK112), func(n669 *Node) bool {
+									return ebv(step(child(n669, roK81), func(n670 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n670, roK54)))) == "VAT"))
+									})) && (len(child(n669, roK113)) > 0)
+								})
+							})
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 150, func() bool {
+			return !memoBool(v, 144, func() bool {
+				return anyNode(desc(root(n), roK110), func(n672 *Node) bool {
+					return (fnNormalizeSpace(str(child(n672, roK54))) == "O") && anyNode(child(n672, roK81), func(n673 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n673, roK54)))) == "VAT") })
+				})
 			})
-		})
-	}) && !anyNode(desc(root(n), roK114), func(n663 *Node) bool {
-		return anyNode(child(n663, roK112), func(n664 *Node) bool {
-			return ebv(step(child(n664, roK81), func(n665 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n665, roK54)))) == "VAT"))
-			})) && (len(child(n664, roK113)) > 0)
-		})
-	})) && !anyNode(desc(root(n), roK64), func(n667 *Node) bool {
-		return anyNode(child(n667, roK63), func(n668 *Node) bool {
-			return anyNode(child(n668, roK112), func(n669 *Node) bool {
-				return ebv(step(child(n669, roK81), func(n670 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n670, roK54)))) == "VAT"))
-				})) && (len(child(n669, roK113)) > 0)
-			})
-		})
-	}))) || !anyNode(desc(root(n), roK110), func(n672 *Node) bool {
-		return (fnNormalizeSpace(str(child(n672, roK54))) == "O") && anyNode(child(n672, roK81), func(n673 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n673, roK54)))) == "VAT") })
-	}))
+		}))
+	})
 }
 
 // BR-O-03: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not…
@@ -3348,29 +3817,45 @@ func roT0083(v []Seq, n *Node) bool {
 				return (fnNormalizeSpace(str(child(n684, roK54))) == "O") && anyNode(child(n684, roK81), func(n685 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n685, roK54)))) == "VAT") })
 			})
 		})
-	})) && ((!anyNode(desc(root(n), roK101), func(n686 *Node) bool {
-		return anyNode(child(n686, roK63), func(n687 *Node) bool {
-			return anyNode(child(n687, roK112), func(n688 *Node) bool {
-				return ebv(step(child(n688, roK81), func(n689 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n689, roK54)))) == "VAT"))
-				})) && (len(child(n688, roK113)) > 0)
+	})) && memoBool(v, 145, func() bool {
+		return (memoBool(v, 146, func() bool {
+			return (memoBool(v, 147, func() bool {
+				return !memoBool(v, 74, func() bool {
+					return anyNode(desc(root(n), roK101), func(n686 *Node) bool {
+						return anyNode(child(n686, roK63), func(n687 *Node) bool {
+							return anyNode(child(n687, roK112), func(n688 *Node) bool {
+								return ebv(step(child(n688, roK81), func(n689 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n689, roK54)))) == "VAT"))
+								})) && (len(child(n688, roK113)) > 0)
+							})
+						})
+					})
+				})
+			}) && memoBool(v, 148, func() bool {
+				return !memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n691 *Node) bool {
+						return anyNode(child(n691, roK112), func(n692 *Node) bool {
+							return ebv(step(child(n692, roK81), func(n693 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n693, roK54)))) == "VAT"))
+							})) && (len(child(n692, roK113)) > 0)
+						})
+					})
+				})
+			}))
+		}) && memoBool(v, 149, func() bool {
+			return !memoBool(v, 23, func() bool {
+				return anyNode(desc(root(n), roK64), func(n695 *Node) bool {
+					return anyNode(child(n695, roK63), func(n696 *Node) bool {
+						return anyNode(child(n696, roK112), func(n697 *Node) bool {
+							return ebv(step(child(n697, roK81), func(n698 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n698, roK54)))) == "VAT"))
+							})) && (len(child(n697, roK113)) > 0)
+						})
+					})
+				})
 			})
-		})
-	}) && !anyNode(desc(root(n), roK114), func(n691 *Node) bool {
-		return anyNode(child(n691, roK112), func(n692 *Node) bool {
-			return ebv(step(child(n692, roK81), func(n693 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n693, roK54)))) == "VAT"))
-			})) && (len(child(n692, roK113)) > 0)
-		})
-	})) && !anyNode(desc(root(n), roK64), func(n695 *Node) bool {
-		return anyNode(child(n695, roK63), func(n696 *Node) bool {
-			return anyNode(child(n696, roK112), func(n697 *Node) bool {
-				return ebv(step(child(n697, roK81), func(n698 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n698, roK54)))) == "VAT"))
-				})) && (len(child(n697, roK113)) > 0)
-			})
-		})
-	}))) || !(anyNode(child(root(n), roK57), func(n700 *Node) bool {
+		}))
+	})) || !(anyNode(child(root(n), roK57), func(n700 *Node) bool {
 		return anyNode(child(n700, roK76), func(n701 *Node) bool {
 			return func(r702 Seq) bool {
 				return anyNode(child(n701, roK77), func(n703 *Node) bool { return gcmp(nodeSeq(n703), r702, opEq) })
@@ -3407,29 +3892,45 @@ func roT0084(v []Seq, n *Node) bool {
 				return (fnNormalizeSpace(str(child(n722, roK54))) == "O") && anyNode(child(n722, roK81), func(n723 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n723, roK54)))) == "VAT") })
 			})
 		})
-	})) && ((!anyNode(desc(root(n), roK101), func(n724 *Node) bool {
-		return anyNode(child(n724, roK63), func(n725 *Node) bool {
-			return anyNode(child(n725, roK112), func(n726 *Node) bool {
-				return ebv(step(child(n726, roK81), func(n727 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n727, roK54)))) == "VAT"))
-				})) && (len(child(n726, roK113)) > 0)
+	})) && memoBool(v, 145, func() bool {
+		return (memoBool(v, 146, func() bool {
+			return (memoBool(v, 147, func() bool {
+				return !memoBool(v, 74, func() bool {
+					return anyNode(desc(root(n), roK101), func(n724 *Node) bool {
+						return anyNode(child(n724, roK63), func(n725 *Node) bool {
+							return anyNode(child(n725, roK112), func(n726 *Node) bool {
+								return ebv(step(child(n726, roK81), func(n727 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n727, roK54)))) == "VAT"))
+								})) && (len(child(n726, roK113)) > 0)
+							})
+						})
+					})
+				})
+			}) && memoBool(v, 148, func() bool {
+				return !memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n729 *Node) bool {
+						return anyNode(child(n729, roK112), func(n730 *Node) bool {
+							return ebv(step(child(n730, roK81), func(n731 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n731, roK54)))) == "VAT"))
+							})) && (len(child(n730, roK113)) > 0)
+						})
+					})
+				})
+			}))
+		}) && memoBool(v, 149, func() bool {
+			return !memoBool(v, 23, func() bool {
+				return anyNode(desc(root(n), roK64), func(n733 *Node) bool {
+					return anyNode(child(n733, roK63), func(n734 *Node) bool {
+						return anyNode(child(n734, roK112), func(n735 *Node) bool {
+							return ebv(step(child(n735, roK81), func(n736 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n736, roK54)))) == "VAT"))
+							})) && (len(child(n735, roK113)) > 0)
+						})
+					})
+				})
 			})
-		})
-	}) && !anyNode(desc(root(n), roK114), func(n729 *Node) bool {
-		return anyNode(child(n729, roK112), func(n730 *Node) bool {
-			return ebv(step(child(n730, roK81), func(n731 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n731, roK54)))) == "VAT"))
-			})) && (len(child(n730, roK113)) > 0)
-		})
-	})) && !anyNode(desc(root(n), roK64), func(n733 *Node) bool {
-		return anyNode(child(n733, roK63), func(n734 *Node) bool {
-			return anyNode(child(n734, roK112), func(n735 *Node) bool {
-				return ebv(step(child(n735, roK81), func(n736 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n736, roK54)))) == "VAT"))
-				})) && (len(child(n735, roK113)) > 0)
-			})
-		})
-	}))) || !(anyNode(child(root(n), roK57), func(n738 *Node) bool {
+		}))
+	})) || !(anyNode(child(root(n), roK57), func(n738 *Node) bool {
 		return anyNode(child(n738, roK76), func(n739 *Node) bool {
 			return func(r740 Seq) bool {
 				return anyNode(child(n739, roK77), func(n741 *Node) bool { return gcmp(nodeSeq(n741), r740, opEq) })
@@ -3483,13 +3984,15 @@ func roT0086(v []Seq, n *Node) bool {
 				return anyNode(child(n767, roK81), func(n768 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n768, roK54)))) == "VAT") }) && anyNode(child(n767, roK54), func(n769 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n769))) == "O") })
 			})
 		})
-	}) && gcmp(func() Seq {
-		k770 := 0
-		anyNode(desc(root(n), roK110), func(n771 *Node) bool {
-			return (fnNormalizeSpace(str(child(n771, roK54))) != "O") && anyNode(child(n771, roK81), func(n772 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n772, roK54)))) == "VAT") }) && tally1(&k770)
-		})
-		return countOf(k770)
-	}(), roK58, opEq)) || !anyNode(child(n, roK105), func(n773 *Node) bool {
+	}) && memoBool(v, 151, func() bool {
+		return gcmp(func() Seq {
+			k770 := 0
+			anyNode(desc(root(n), roK110), func(n771 *Node) bool {
+				return (fnNormalizeSpace(str(child(n771, roK54))) != "O") && anyNode(child(n771, roK81), func(n772 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n772, roK54)))) == "VAT") }) && tally1(&k770)
+			})
+			return countOf(k770)
+		}(), roK58, opEq)
+	})) || !anyNode(child(n, roK105), func(n773 *Node) bool {
 		return anyNode(child(n773, roK111), func(n774 *Node) bool {
 			return anyNode(child(n774, roK80), func(n775 *Node) bool {
 				return anyNode(child(n775, roK81), func(n776 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n776, roK54)))) == "VAT") }) && anyNode(child(n775, roK54), func(n777 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n777))) == "O") })
@@ -3506,17 +4009,19 @@ func roT0087(v []Seq, n *Node) bool {
 				return anyNode(child(n780, roK81), func(n781 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n781, roK54)))) == "VAT") }) && anyNode(child(n780, roK54), func(n782 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n782))) == "O") })
 			})
 		})
-	}) && gcmp(func() Seq {
-		k783 := 0
-		anyNode(desc(root(n), roK76), func(n784 *Node) bool {
-			return func(r785 Seq) bool {
-				return anyNode(child(n784, roK77), func(n786 *Node) bool { return gcmp(nodeSeq(n786), r785, opEq) })
-			}(boolSeq(false)) && anyNode(child(n784, roK80), func(n787 *Node) bool {
-				return (fnNormalizeSpace(str(child(n787, roK54))) != "O") && anyNode(child(n787, roK81), func(n788 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n788, roK54)))) == "VAT") }) && tally1(&k783)
+	}) && memoBool(v, 152, func() bool {
+		return gcmp(func() Seq {
+			k783 := 0
+			anyNode(desc(root(n), roK76), func(n784 *Node) bool {
+				return func(r785 Seq) bool {
+					return anyNode(child(n784, roK77), func(n786 *Node) bool { return gcmp(nodeSeq(n786), r785, opEq) })
+				}(boolSeq(false)) && anyNode(child(n784, roK80), func(n787 *Node) bool {
+					return (fnNormalizeSpace(str(child(n787, roK54))) != "O") && anyNode(child(n787, roK81), func(n788 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n788, roK54)))) == "VAT") }) && tally1(&k783)
+				})
 			})
-		})
-		return countOf(k783)
-	}(), roK58, opEq)) || !anyNode(child(n, roK105), func(n789 *Node) bool {
+			return countOf(k783)
+		}(), roK58, opEq)
+	})) || !anyNode(child(n, roK105), func(n789 *Node) bool {
 		return anyNode(child(n789, roK111), func(n790 *Node) bool {
 			return anyNode(child(n790, roK80), func(n791 *Node) bool {
 				return anyNode(child(n791, roK81), func(n792 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n792, roK54)))) == "VAT") }) && anyNode(child(n791, roK54), func(n793 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n793))) == "O") })
@@ -3533,17 +4038,19 @@ func roT0088(v []Seq, n *Node) bool {
 				return anyNode(child(n796, roK81), func(n797 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n797, roK54)))) == "VAT") }) && anyNode(child(n796, roK54), func(n798 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n798))) == "O") })
 			})
 		})
-	}) && gcmp(func() Seq {
-		k799 := 0
-		anyNode(desc(root(n), roK76), func(n800 *Node) bool {
-			return func(r801 Seq) bool {
-				return anyNode(child(n800, roK77), func(n802 *Node) bool { return gcmp(nodeSeq(n802), r801, opEq) })
-			}(boolSeq(true)) && anyNode(child(n800, roK80), func(n803 *Node) bool {
-				return (fnNormalizeSpace(str(child(n803, roK54))) != "O") && anyNode(child(n803, roK81), func(n804 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n804, roK54)))) == "VAT") }) && tally1(&k799)
+	}) && memoBool(v, 153, func() bool {
+		return gcmp(func() Seq {
+			k799 := 0
+			anyNode(desc(root(n), roK76), func(n800 *Node) bool {
+				return func(r801 Seq) bool {
+					return anyNode(child(n800, roK77), func(n802 *Node) bool { return gcmp(nodeSeq(n802), r801, opEq) })
+				}(boolSeq(true)) && anyNode(child(n800, roK80), func(n803 *Node) bool {
+					return (fnNormalizeSpace(str(child(n803, roK54))) != "O") && anyNode(child(n803, roK81), func(n804 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n804, roK54)))) == "VAT") }) && tally1(&k799)
+				})
 			})
-		})
-		return countOf(k799)
-	}(), roK58, opEq)) || !anyNode(child(n, roK105), func(n805 *Node) bool {
+			return countOf(k799)
+		}(), roK58, opEq)
+	})) || !anyNode(child(n, roK105), func(n805 *Node) bool {
 		return anyNode(child(n805, roK111), func(n806 *Node) bool {
 			return anyNode(child(n806, roK80), func(n807 *Node) bool {
 				return anyNode(child(n807, roK81), func(n808 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n808, roK54)))) == "VAT") }) && anyNode(child(n807, roK54), func(n809 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n809))) == "O") })
@@ -3554,17 +4061,19 @@ func roT0088(v []Seq, n *Node) bool {
 
 // BR-S-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'S']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'])) > 0 and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCat…
 func roT0089(v []Seq, n *Node) bool {
-	return ((gcmp(arith(func() Seq {
-		k810 := 0
-		anyNode(desc(root(n), roK76), func(n811 *Node) bool {
-			return anyNode(child(n811, roK80), func(n812 *Node) bool { return (fnNormalizeSpace(str(child(n812, roK54))) == "S") && tally1(&k810) })
-		})
-		return countOf(k810)
-	}(), func() Seq {
-		k813 := 0
-		anyNode(desc(root(n), roK110), func(n814 *Node) bool { return (fnNormalizeSpace(str(child(n814, roK54))) == "S") && tally1(&k813) })
-		return countOf(k813)
-	}(), opAdd), roK58, opGt) && gcmp(func() Seq {
+	return ((memoBool(v, 154, func() bool {
+		return gcmp(arith(func() Seq {
+			k810 := 0
+			anyNode(desc(root(n), roK76), func(n811 *Node) bool {
+				return anyNode(child(n811, roK80), func(n812 *Node) bool { return (fnNormalizeSpace(str(child(n812, roK54))) == "S") && tally1(&k810) })
+			})
+			return countOf(k810)
+		}(), func() Seq {
+			k813 := 0
+			anyNode(desc(root(n), roK110), func(n814 *Node) bool { return (fnNormalizeSpace(str(child(n814, roK54))) == "S") && tally1(&k813) })
+			return countOf(k813)
+		}(), opAdd), roK58, opGt)
+	}) && gcmp(func() Seq {
 		k815 := 0
 		anyNode(child(n, roK105), func(n816 *Node) bool {
 			return anyNode(child(n816, roK111), func(n817 *Node) bool {
@@ -3572,17 +4081,19 @@ func roT0089(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k815)
-	}(), roK58, opGt)) || (gcmp(arith(func() Seq {
-		k819 := 0
-		anyNode(desc(root(n), roK76), func(n820 *Node) bool {
-			return anyNode(child(n820, roK80), func(n821 *Node) bool { return (fnNormalizeSpace(str(child(n821, roK54))) == "S") && tally1(&k819) })
-		})
-		return countOf(k819)
-	}(), func() Seq {
-		k822 := 0
-		anyNode(desc(root(n), roK110), func(n823 *Node) bool { return (fnNormalizeSpace(str(child(n823, roK54))) == "S") && tally1(&k822) })
-		return countOf(k822)
-	}(), opAdd), roK58, opEq) && gcmp(func() Seq {
+	}(), roK58, opGt)) || (memoBool(v, 155, func() bool {
+		return gcmp(arith(func() Seq {
+			k819 := 0
+			anyNode(desc(root(n), roK76), func(n820 *Node) bool {
+				return anyNode(child(n820, roK80), func(n821 *Node) bool { return (fnNormalizeSpace(str(child(n821, roK54))) == "S") && tally1(&k819) })
+			})
+			return countOf(k819)
+		}(), func() Seq {
+			k822 := 0
+			anyNode(desc(root(n), roK110), func(n823 *Node) bool { return (fnNormalizeSpace(str(child(n823, roK54))) == "S") && tally1(&k822) })
+			return countOf(k822)
+		}(), opAdd), roK58, opEq)
+	}) && gcmp(func() Seq {
 		k824 := 0
 		anyNode(child(n, roK105), func(n825 *Node) bool {
 			return anyNode(child(n825, roK111), func(n826 *Node) bool {
@@ -3595,82 +4106,136 @@ func roT0089(v []Seq, n *Node) bool {
 
 // BR-S-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0090(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n828 *Node) bool {
-		return (fnNormalizeSpace(str(child(n828, roK54))) == "S") && anyNode(child(n828, roK81), func(n829 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n829, roK54)))) == "VAT") })
-	}) && (anyNode(desc(root(n), roK101), func(n830 *Node) bool {
-		return anyNode(child(n830, roK63), func(n831 *Node) bool {
-			return anyNode(child(n831, roK112), func(n832 *Node) bool { return (len(child(n832, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n834 *Node) bool {
-		return anyNode(child(n834, roK112), func(n835 *Node) bool {
-			return ebv(step(child(n835, roK81), func(n836 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n836, roK54)))) == "VAT"))
-			})) && (len(child(n835, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK110), func(n838 *Node) bool { return (fnNormalizeSpace(str(child(n838, roK54))) == "S") }))
+	return memoBool(v, 156, func() bool {
+		return (memoBool(v, 157, func() bool {
+			return (memoBool(v, 158, func() bool {
+				return anyNode(desc(root(n), roK110), func(n828 *Node) bool {
+					return (fnNormalizeSpace(str(child(n828, roK54))) == "S") && anyNode(child(n828, roK81), func(n829 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n829, roK54)))) == "VAT") })
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n830 *Node) bool {
+						return anyNode(child(n830, roK63), func(n831 *Node) bool {
+							return anyNode(child(n831, roK112), func(n832 *Node) bool { return (len(child(n832, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n834 *Node) bool {
+						return anyNode(child(n834, roK112), func(n835 *Node) bool {
+							return ebv(step(child(n835, roK81), func(n836 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n836, roK54)))) == "VAT"))
+							})) && (len(child(n835, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 159, func() bool {
+			return !memoBool(v, 160, func() bool {
+				return anyNode(desc(root(n), roK110), func(n838 *Node) bool { return (fnNormalizeSpace(str(child(n838, roK54))) == "S") })
+			})
+		}))
+	})
 }
 
 // BR-S-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0091(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n839 *Node) bool {
-		return func(r840 Seq) bool {
-			return anyNode(child(n839, roK77), func(n841 *Node) bool { return gcmp(nodeSeq(n841), r840, opEq) })
-		}(boolSeq(false)) && anyNode(child(n839, roK80), func(n842 *Node) bool {
-			return (fnNormalizeSpace(str(child(n842, roK54))) == "S") && anyNode(child(n842, roK81), func(n843 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n843, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n844 *Node) bool {
-		return anyNode(child(n844, roK63), func(n845 *Node) bool {
-			return anyNode(child(n845, roK112), func(n846 *Node) bool { return (len(child(n846, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n848 *Node) bool {
-		return anyNode(child(n848, roK112), func(n849 *Node) bool {
-			return ebv(step(child(n849, roK81), func(n850 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n850, roK54)))) == "VAT"))
-			})) && (len(child(n849, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n852 *Node) bool {
-		return func(r853 Seq) bool {
-			return anyNode(child(n852, roK77), func(n854 *Node) bool { return gcmp(nodeSeq(n854), r853, opEq) })
-		}(boolSeq(false)) && anyNode(child(n852, roK80), func(n855 *Node) bool {
-			return (fnNormalizeSpace(str(child(n855, roK54))) == "S") && anyNode(child(n855, roK81), func(n856 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n856, roK54)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 161, func() bool {
+		return (memoBool(v, 162, func() bool {
+			return (memoBool(v, 163, func() bool {
+				return anyNode(desc(root(n), roK76), func(n839 *Node) bool {
+					return func(r840 Seq) bool {
+						return anyNode(child(n839, roK77), func(n841 *Node) bool { return gcmp(nodeSeq(n841), r840, opEq) })
+					}(boolSeq(false)) && anyNode(child(n839, roK80), func(n842 *Node) bool {
+						return (fnNormalizeSpace(str(child(n842, roK54))) == "S") && anyNode(child(n842, roK81), func(n843 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n843, roK54)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n844 *Node) bool {
+						return anyNode(child(n844, roK63), func(n845 *Node) bool {
+							return anyNode(child(n845, roK112), func(n846 *Node) bool { return (len(child(n846, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n848 *Node) bool {
+						return anyNode(child(n848, roK112), func(n849 *Node) bool {
+							return ebv(step(child(n849, roK81), func(n850 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n850, roK54)))) == "VAT"))
+							})) && (len(child(n849, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 164, func() bool {
+			return !memoBool(v, 163, func() bool {
+				return anyNode(desc(root(n), roK76), func(n852 *Node) bool {
+					return func(r853 Seq) bool {
+						return anyNode(child(n852, roK77), func(n854 *Node) bool { return gcmp(nodeSeq(n854), r853, opEq) })
+					}(boolSeq(false)) && anyNode(child(n852, roK80), func(n855 *Node) bool {
+						return (fnNormalizeSpace(str(child(n855, roK54))) == "S") && anyNode(child(n855, roK81), func(n856 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n856, roK54)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-S-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0092(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n857 *Node) bool {
-		return func(r858 Seq) bool {
-			return anyNode(child(n857, roK77), func(n859 *Node) bool { return gcmp(nodeSeq(n859), r858, opEq) })
-		}(boolSeq(true)) && anyNode(child(n857, roK80), func(n860 *Node) bool {
-			return (fnNormalizeSpace(str(child(n860, roK54))) == "S") && anyNode(child(n860, roK81), func(n861 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n861, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n862 *Node) bool {
-		return anyNode(child(n862, roK63), func(n863 *Node) bool {
-			return anyNode(child(n863, roK112), func(n864 *Node) bool { return (len(child(n864, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n866 *Node) bool {
-		return anyNode(child(n866, roK112), func(n867 *Node) bool {
-			return ebv(step(child(n867, roK81), func(n868 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n868, roK54)))) == "VAT"))
-			})) && (len(child(n867, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n870 *Node) bool {
-		return func(r871 Seq) bool {
-			return anyNode(child(n870, roK77), func(n872 *Node) bool { return gcmp(nodeSeq(n872), r871, opEq) })
-		}(boolSeq(true)) && anyNode(child(n870, roK80), func(n873 *Node) bool {
-			return (fnNormalizeSpace(str(child(n873, roK54))) == "S") && anyNode(child(n873, roK81), func(n874 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n874, roK54)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 165, func() bool {
+		return (memoBool(v, 166, func() bool {
+			return (memoBool(v, 167, func() bool {
+				return anyNode(desc(root(n), roK76), func(n857 *Node) bool {
+					return func(r858 Seq) bool {
+						return anyNode(child(n857, roK77), func(n859 *Node) bool { return gcmp(nodeSeq(n859), r858, opEq) })
+					}(boolSeq(true)) && anyNode(child(n857, roK80), func(n860 *Node) bool {
+						return (fnNormalizeSpace(str(child(n860, roK54))) == "S") && anyNode(child(n860, roK81), func(n861 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n861, roK54)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n862 *Node) bool {
+						return anyNode(child(n862, roK63), func(n863 *Node) bool {
+							return anyNode(child(n863, roK112), func(n864 *Node) bool { return (len(child(n864, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n866 *Node) bool {
+						return anyNode(child(n866, roK112), func(n867 *Node) bool {
+							return ebv(step(child(n867, roK81), func(n868 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n868, roK54)))) == "VAT"))
+							})) && (len(child(n867, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 168, func() bool {
+			return !memoBool(v, 167, func() bool {
+				return anyNode(desc(root(n), roK76), func(n870 *Node) bool {
+					return func(r871 Seq) bool {
+						return anyNode(child(n870, roK77), func(n872 *Node) bool { return gcmp(nodeSeq(n872), r871, opEq) })
+					}(boolSeq(true)) && anyNode(child(n870, roK80), func(n873 *Node) bool {
+						return (fnNormalizeSpace(str(child(n873, roK54))) == "S") && anyNode(child(n873, roK81), func(n874 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n874, roK54)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-Z-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'Z']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0093(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK80), func(n875 *Node) bool {
-		return anyNode(child(n875, roK81), func(n876 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n876, roK54)))) == "VAT") }) && anyNode(child(n875, roK54), func(n877 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n877))) == "Z") })
-	}) || anyNode(desc(root(n), roK110), func(n878 *Node) bool {
-		return anyNode(child(n878, roK81), func(n879 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n879, roK54)))) == "VAT") }) && anyNode(child(n878, roK54), func(n880 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n880))) == "Z") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 169, func() bool {
+		return (memoBool(v, 170, func() bool {
+			return anyNode(desc(root(n), roK80), func(n875 *Node) bool {
+				return anyNode(child(n875, roK81), func(n876 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n876, roK54)))) == "VAT") }) && anyNode(child(n875, roK54), func(n877 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n877))) == "Z") })
+			})
+		}) || memoBool(v, 171, func() bool {
+			return anyNode(desc(root(n), roK110), func(n878 *Node) bool {
+				return anyNode(child(n878, roK81), func(n879 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n879, roK54)))) == "VAT") }) && anyNode(child(n878, roK54), func(n880 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n880))) == "Z") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k881 := 0
 		anyNode(child(n, roK105), func(n882 *Node) bool {
 			return anyNode(child(n882, roK111), func(n883 *Node) bool {
@@ -3680,114 +4245,220 @@ func roT0093(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k881)
-	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n887 *Node) bool {
-		return anyNode(child(n887, roK81), func(n888 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n888, roK54)))) == "VAT") }) && anyNode(child(n887, roK54), func(n889 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n889))) == "Z") })
-	}) && !anyNode(desc(root(n), roK110), func(n890 *Node) bool {
-		return anyNode(child(n890, roK81), func(n891 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n891, roK54)))) == "VAT") }) && anyNode(child(n890, roK54), func(n892 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n892))) == "Z") })
-	})))
+	}(), roK108, opEq)) || memoBool(v, 172, func() bool {
+		return (memoBool(v, 173, func() bool {
+			return !memoBool(v, 170, func() bool {
+				return anyNode(desc(root(n), roK80), func(n887 *Node) bool {
+					return anyNode(child(n887, roK81), func(n888 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n888, roK54)))) == "VAT") }) && anyNode(child(n887, roK54), func(n889 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n889))) == "Z") })
+				})
+			})
+		}) && memoBool(v, 174, func() bool {
+			return !memoBool(v, 171, func() bool {
+				return anyNode(desc(root(n), roK110), func(n890 *Node) bool {
+					return anyNode(child(n890, roK81), func(n891 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n891, roK54)))) == "VAT") }) && anyNode(child(n890, roK54), func(n892 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n892))) == "Z") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-Z-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0094(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n893 *Node) bool {
-		return (fnNormalizeSpace(str(child(n893, roK54))) == "Z") && anyNode(child(n893, roK81), func(n894 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n894, roK54)))) == "VAT") })
-	}) && (anyNode(desc(root(n), roK101), func(n895 *Node) bool {
-		return anyNode(child(n895, roK63), func(n896 *Node) bool {
-			return anyNode(child(n896, roK112), func(n897 *Node) bool { return (len(child(n897, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n899 *Node) bool {
-		return anyNode(child(n899, roK112), func(n900 *Node) bool {
-			return ebv(step(child(n900, roK81), func(n901 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n901, roK54)))) == "VAT"))
-			})) && (len(child(n900, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK110), func(n903 *Node) bool {
-		return (fnNormalizeSpace(str(child(n903, roK54))) == "Z") && anyNode(child(n903, roK81), func(n904 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n904, roK54)))) == "VAT") })
-	}))
+	return memoBool(v, 175, func() bool {
+		return (memoBool(v, 176, func() bool {
+			return (memoBool(v, 177, func() bool {
+				return anyNode(desc(root(n), roK110), func(n893 *Node) bool {
+					return (fnNormalizeSpace(str(child(n893, roK54))) == "Z") && anyNode(child(n893, roK81), func(n894 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n894, roK54)))) == "VAT") })
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n895 *Node) bool {
+						return anyNode(child(n895, roK63), func(n896 *Node) bool {
+							return anyNode(child(n896, roK112), func(n897 *Node) bool { return (len(child(n897, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n899 *Node) bool {
+						return anyNode(child(n899, roK112), func(n900 *Node) bool {
+							return ebv(step(child(n900, roK81), func(n901 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n901, roK54)))) == "VAT"))
+							})) && (len(child(n900, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 178, func() bool {
+			return !memoBool(v, 177, func() bool {
+				return anyNode(desc(root(n), roK110), func(n903 *Node) bool {
+					return (fnNormalizeSpace(str(child(n903, roK54))) == "Z") && anyNode(child(n903, roK81), func(n904 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n904, roK54)))) == "VAT") })
+				})
+			})
+		}))
+	})
 }
 
 // BR-Z-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0095(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n905 *Node) bool {
-		return func(r906 Seq) bool {
-			return anyNode(child(n905, roK77), func(n907 *Node) bool { return gcmp(nodeSeq(n907), r906, opEq) })
-		}(boolSeq(false)) && anyNode(child(n905, roK80), func(n908 *Node) bool {
-			return (fnNormalizeSpace(str(child(n908, roK54))) == "Z") && anyNode(child(n908, roK81), func(n909 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n909, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n910 *Node) bool {
-		return anyNode(child(n910, roK63), func(n911 *Node) bool {
-			return anyNode(child(n911, roK112), func(n912 *Node) bool { return (len(child(n912, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n914 *Node) bool {
-		return anyNode(child(n914, roK112), func(n915 *Node) bool {
-			return ebv(step(child(n915, roK81), func(n916 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n916, roK54)))) == "VAT"))
-			})) && (len(child(n915, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n918 *Node) bool {
-		return func(r919 Seq) bool {
-			return anyNode(child(n918, roK77), func(n920 *Node) bool { return gcmp(nodeSeq(n920), r919, opEq) })
-		}(boolSeq(false)) && anyNode(child(n918, roK80), func(n921 *Node) bool {
-			return (fnNormalizeSpace(str(child(n921, roK54))) == "Z") && anyNode(child(n921, roK81), func(n922 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n922, roK54)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 179, func() bool {
+		return (memoBool(v, 180, func() bool {
+			return (memoBool(v, 181, func() bool {
+				return anyNode(desc(root(n), roK76), func(n905 *Node) bool {
+					return func(r906 Seq) bool {
+						return anyNode(child(n905, roK77), func(n907 *Node) bool { return gcmp(nodeSeq(n907), r906, opEq) })
+					}(boolSeq(false)) && anyNode(child(n905, roK80), func(n908 *Node) bool {
+						return (fnNormalizeSpace(str(child(n908, roK54))) == "Z") && anyNode(child(n908, roK81), func(n909 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n909, roK54)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n910 *Node) bool {
+						return anyNode(child(n910, roK63), func(n911 *Node) bool {
+							return anyNode(child(n911, roK112), func(n912 *Node) bool { return (len(child(n912, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n914 *Node) bool {
+						return anyNode(child(n914, roK112), func(n915 *Node) bool {
+							return ebv(step(child(n915, roK81), func(n916 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n916, roK54)))) == "VAT"))
+							})) && (len(child(n915, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 182, func() bool {
+			return !memoBool(v, 181, func() bool {
+				return anyNode(desc(root(n), roK76), func(n918 *Node) bool {
+					return func(r919 Seq) bool {
+						return anyNode(child(n918, roK77), func(n920 *Node) bool { return gcmp(nodeSeq(n920), r919, opEq) })
+					}(boolSeq(false)) && anyNode(child(n918, roK80), func(n921 *Node) bool {
+						return (fnNormalizeSpace(str(child(n921, roK54))) == "Z") && anyNode(child(n921, roK81), func(n922 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n922, roK54)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-Z-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0096(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n923 *Node) bool {
-		return func(r924 Seq) bool {
-			return anyNode(child(n923, roK77), func(n925 *Node) bool { return gcmp(nodeSeq(n925), r924, opEq) })
-		}(boolSeq(true)) && anyNode(child(n923, roK80), func(n926 *Node) bool {
-			return (fnNormalizeSpace(str(child(n926, roK54))) == "Z") && anyNode(child(n926, roK81), func(n927 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n927, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n928 *Node) bool {
-		return anyNode(child(n928, roK63), func(n929 *Node) bool {
-			return anyNode(child(n929, roK112), func(n930 *Node) bool { return (len(child(n930, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n932 *Node) bool {
-		return anyNode(child(n932, roK112), func(n933 *Node) bool {
-			return ebv(step(child(n933, roK81), func(n934 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n934, roK54)))) == "VAT"))
-			})) && (len(child(n933, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n936 *Node) bool {
-		return func(r937 Seq) bool {
-			return anyNode(child(n936, roK77), func(n938 *Node) bool { return gcmp(nodeSeq(n938), r937, opEq) })
-		}(boolSeq(true)) && anyNode(child(n936, roK80), func(n939 *Node) bool {
-			return (fnNormalizeSpace(str(child(n939, roK54))) == "Z") && anyNode(child(n939, roK81), func(n940 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n940, roK54)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 183, func() bool {
+		return (memoBool(v, 184, func() bool {
+			return (memoBool(v, 185, func() bool {
+				return anyNode(desc(root(n), roK76), func(n923 *Node) bool {
+					return func(r924 Seq) bool {
+						return anyNode(child(n923, roK77), func(n925 *Node) bool { return gcmp(nodeSeq(n925), r924, opEq) })
+					}(boolSeq(true)) && anyNode(child(n923, roK80), func(n926 *Node) bool {
+						return (fnNormalizeSpace(str(child(n926, roK54))) == "Z") && anyNode(child(n926, roK81), func(n927 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n927, roK54)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n928 *Node) bool {
+						return anyNode(child(n928, roK63), func(n929 *Node) bool {
+							return anyNode(child(n929, roK112), func(n930 *Node) bool { return (len(child(n930, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n932 *Node) bool {
+						return anyNode(child(n932, roK112), func(n933 *Node) bool {
+							return ebv(step(child(n933, roK81), func(n934 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n934, roK54)))) == "VAT"))
+							})) && (len(child(n933, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 186, func() bool {
+			return !memoBool(v, 185, func() bool {
+				return anyNode(desc(root(n), roK76), func(n936 *Node) bool {
+					return func(r937 Seq) bool {
+						return anyNode(child(n936, roK77), func(n938 *Node) bool { return gcmp(nodeSeq(n938), r937, opEq) })
+					}(boolSeq(true)) && anyNode(child(n936, roK80), func(n939 *Node) bool {
+						return (fnNormalizeSpace(str(child(n939, roK54))) == "Z") && anyNode(child(n939, roK81), func(n940 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n940, roK54)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-B-01: (not(//cbc:IdentificationCode != 'IT') and (//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B')) or (not(//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B…
 func roT0097(v []Seq, n *Node) bool {
-	return ((!anyNode(desc(root(n), roK68), func(n941 *Node) bool { return (n941.StringValue() != "IT") }) && (anyNode(desc(root(n), roK80), func(n942 *Node) bool {
-		return anyNode(child(n942, roK54), func(n943 *Node) bool { return (n943.StringValue() == "B") })
-	}) || anyNode(desc(root(n), roK110), func(n944 *Node) bool {
-		return anyNode(child(n944, roK54), func(n945 *Node) bool { return (n945.StringValue() == "B") })
-	}))) || !(anyNode(desc(root(n), roK80), func(n946 *Node) bool {
-		return anyNode(child(n946, roK54), func(n947 *Node) bool { return (n947.StringValue() == "B") })
-	}) || anyNode(desc(root(n), roK110), func(n948 *Node) bool {
-		return anyNode(child(n948, roK54), func(n949 *Node) bool { return (n949.StringValue() == "B") })
-	})))
+	return memoBool(v, 187, func() bool {
+		return (memoBool(v, 188, func() bool {
+			return (memoBool(v, 189, func() bool {
+				return !memoBool(v, 190, func() bool {
+					return anyNode(desc(root(n), roK68), func(n941 *Node) bool { return (n941.StringValue() != "IT") })
+				})
+			}) && memoBool(v, 191, func() bool {
+				return (memoBool(v, 192, func() bool {
+					return anyNode(desc(root(n), roK80), func(n942 *Node) bool {
+						return anyNode(child(n942, roK54), func(n943 *Node) bool { return (n943.StringValue() == "B") })
+					})
+				}) || memoBool(v, 193, func() bool {
+					return anyNode(desc(root(n), roK110), func(n944 *Node) bool {
+						return anyNode(child(n944, roK54), func(n945 *Node) bool { return (n945.StringValue() == "B") })
+					})
+				}))
+			}))
+		}) || memoBool(v, 194, func() bool {
+			return !memoBool(v, 191, func() bool {
+				return (memoBool(v, 192, func() bool {
+					return anyNode(desc(root(n), roK80), func(n946 *Node) bool {
+						return anyNode(child(n946, roK54), func(n947 *Node) bool { return (n947.StringValue() == "B") })
+					})
+				}) || memoBool(v, 193, func() bool {
+					return anyNode(desc(root(n), roK110), func(n948 *Node) bool {
+						return anyNode(child(n948, roK54), func(n949 *Node) bool { return (n949.StringValue() == "B") })
+					})
+				}))
+			})
+		}))
+	})
 }
 
 // BR-B-02: ((//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B') and (not(//cac:TaxCategory/cbc:ID ='S' or //cac:ClassifiedTaxCategory/cbc:ID = 'S'))) or (not(//cac:TaxCategory/cbc:ID ='B'…
 func roT0098(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK80), func(n950 *Node) bool {
-		return anyNode(child(n950, roK54), func(n951 *Node) bool { return (n951.StringValue() == "B") })
-	}) || anyNode(desc(root(n), roK110), func(n952 *Node) bool {
-		return anyNode(child(n952, roK54), func(n953 *Node) bool { return (n953.StringValue() == "B") })
-	})) && !(anyNode(desc(root(n), roK80), func(n954 *Node) bool {
-		return anyNode(child(n954, roK54), func(n955 *Node) bool { return (n955.StringValue() == "S") })
-	}) || anyNode(desc(root(n), roK110), func(n956 *Node) bool {
-		return anyNode(child(n956, roK54), func(n957 *Node) bool { return (n957.StringValue() == "S") })
-	}))) || !(anyNode(desc(root(n), roK80), func(n958 *Node) bool {
-		return anyNode(child(n958, roK54), func(n959 *Node) bool { return (n959.StringValue() == "B") })
-	}) || anyNode(desc(root(n), roK110), func(n960 *Node) bool {
-		return anyNode(child(n960, roK54), func(n961 *Node) bool { return (n961.StringValue() == "B") })
-	})))
+	return memoBool(v, 195, func() bool {
+		return (memoBool(v, 196, func() bool {
+			return (memoBool(v, 191, func() bool {
+				return (memoBool(v, 192, func() bool {
+					return anyNode(desc(root(n), roK80), func(n950 *Node) bool {
+						return anyNode(child(n950, roK54), func(n951 *Node) bool { return (n951.StringValue() == "B") })
+					})
+				}) || memoBool(v, 193, func() bool {
+					return anyNode(desc(root(n), roK110), func(n952 *Node) bool {
+						return anyNode(child(n952, roK54), func(n953 *Node) bool { return (n953.StringValue() == "B") })
+					})
+				}))
+			}) && memoBool(v, 197, func() bool {
+				return !memoBool(v, 198, func() bool {
+					return (memoBool(v, 199, func() bool {
+						return anyNode(desc(root(n), roK80), func(n954 *Node) bool {
+							return anyNode(child(n954, roK54), func(n955 *Node) bool { return (n955.StringValue() == "S") })
+						})
+					}) || memoBool(v, 200, func() bool {
+						return anyNode(desc(root(n), roK110), func(n956 *Node) bool {
+							return anyNode(child(n956, roK54), func(n957 *Node) bool { return (n957.StringValue() == "S") })
+						})
+					}))
+				})
+			}))
+		}) || memoBool(v, 194, func() bool {
+			return !memoBool(v, 191, func() bool {
+				return (memoBool(v, 192, func() bool {
+					return anyNode(desc(root(n), roK80), func(n958 *Node) bool {
+						return anyNode(child(n958, roK54), func(n959 *Node) bool { return (n959.StringValue() == "B") })
+					})
+				}) || memoBool(v, 193, func() bool {
+					return anyNode(desc(root(n), roK110), func(n960 *Node) bool {
+						return anyNode(child(n960, roK54), func(n961 *Node) bool { return (n961.StringValue() == "B") })
+					})
+				}))
+			})
+		}))
+	})
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
@@ -4642,7 +5313,7 @@ func roM031(v []Seq, n *Node) bool {
 
 // BR-AE-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='AE']/xs:decimal(cbc:LineExtensionAmount)) +…
 func roT0149(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1097 *Node) Seq { return child(n1097, roK144) })), arith(arith(func() Seq {
+	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1097 *Node) Seq { return child(n1097, roK144) })), arith(arith(func() Seq {
 		var a1098 sumAcc
 		anyNode(parent(n), func(n1099 *Node) bool {
 			return anyNode(parent(n1099), func(n1100 *Node) bool {
@@ -4684,7 +5355,7 @@ func roT0149(v []Seq, n *Node) bool {
 			})
 		})
 		return a1113.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1122 *Node) Seq { return child(n1122, roK144) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1122 *Node) Seq { return child(n1122, roK144) })), arith(arith(func() Seq {
 		var a1123 sumAcc
 		anyNode(parent(n), func(n1124 *Node) bool {
 			return anyNode(parent(n1124), func(n1125 *Node) bool {
@@ -4897,7 +5568,7 @@ func roM035(v []Seq, n *Node) bool {
 
 // BR-E-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='E']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0155(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1159 *Node) Seq { return child(n1159, roK144) })), arith(arith(func() Seq {
+	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1159 *Node) Seq { return child(n1159, roK144) })), arith(arith(func() Seq {
 		var a1160 sumAcc
 		anyNode(parent(n), func(n1161 *Node) bool {
 			return anyNode(parent(n1161), func(n1162 *Node) bool {
@@ -4939,7 +5610,7 @@ func roT0155(v []Seq, n *Node) bool {
 			})
 		})
 		return a1175.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1184 *Node) Seq { return child(n1184, roK144) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1184 *Node) Seq { return child(n1184, roK144) })), arith(arith(func() Seq {
 		var a1185 sumAcc
 		anyNode(parent(n), func(n1186 *Node) bool {
 			return anyNode(parent(n1186), func(n1187 *Node) bool {
@@ -5152,7 +5823,7 @@ func roM039(v []Seq, n *Node) bool {
 
 // BR-G-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='G']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0161(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1221 *Node) Seq { return child(n1221, roK144) })), arith(arith(func() Seq {
+	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1221 *Node) Seq { return child(n1221, roK144) })), arith(arith(func() Seq {
 		var a1222 sumAcc
 		anyNode(parent(n), func(n1223 *Node) bool {
 			return anyNode(parent(n1223), func(n1224 *Node) bool {
@@ -5194,7 +5865,7 @@ func roT0161(v []Seq, n *Node) bool {
 			})
 		})
 		return a1237.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1246 *Node) Seq { return child(n1246, roK144) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1246 *Node) Seq { return child(n1246, roK144) })), arith(arith(func() Seq {
 		var a1247 sumAcc
 		anyNode(parent(n), func(n1248 *Node) bool {
 			return anyNode(parent(n1248), func(n1249 *Node) bool {
@@ -5407,7 +6078,7 @@ func roM043(v []Seq, n *Node) bool {
 
 // BR-IC-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='K']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0167(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1283 *Node) Seq { return child(n1283, roK144) })), arith(arith(func() Seq {
+	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1283 *Node) Seq { return child(n1283, roK144) })), arith(arith(func() Seq {
 		var a1284 sumAcc
 		anyNode(parent(n), func(n1285 *Node) bool {
 			return anyNode(parent(n1285), func(n1286 *Node) bool {
@@ -5449,7 +6120,7 @@ func roT0167(v []Seq, n *Node) bool {
 			})
 		})
 		return a1299.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1308 *Node) Seq { return child(n1308, roK144) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1308 *Node) Seq { return child(n1308, roK144) })), arith(arith(func() Seq {
 		var a1309 sumAcc
 		anyNode(parent(n), func(n1310 *Node) bool {
 			return anyNode(parent(n1310), func(n1311 *Node) bool {
@@ -5663,7 +6334,7 @@ func roM047(v []Seq, n *Node) bool {
 // BR-IG-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func roT0173(v []Seq, n *Node) bool {
 	return every(castDecimal(child(n, roK145)), func(q1344 Seq) bool {
-		return (((len(desc(root(n), roK89)) > 0) && (func(r1373 Seq) bool {
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && (func(r1373 Seq) bool {
 			return anyNode(parent(n), func(n1374 *Node) bool {
 				return gcmp(castDecimal(arith(child(n1374, roK144), roK108, opSub)), r1373, opLt)
 			})
@@ -5759,7 +6430,7 @@ func roT0173(v []Seq, n *Node) bool {
 				})
 			})
 			return a1393.result()
-		}(), opSub)))) || ((len(desc(root(n), roK90)) > 0) && (func(r1432 Seq) bool {
+		}(), opSub)))) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && (func(r1432 Seq) bool {
 			return anyNode(parent(n), func(n1433 *Node) bool {
 				return gcmp(castDecimal(arith(child(n1433, roK144), roK108, opSub)), r1432, opLt)
 			})
@@ -6028,7 +6699,7 @@ func roM051(v []Seq, n *Node) bool {
 // BR-IP-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func roT0179(v []Seq, n *Node) bool {
 	return every(castDecimal(child(n, roK145)), func(q1481 Seq) bool {
-		return (((len(desc(root(n), roK89)) > 0) && (func(r1510 Seq) bool {
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && (func(r1510 Seq) bool {
 			return anyNode(parent(n), func(n1511 *Node) bool {
 				return gcmp(castDecimal(arith(child(n1511, roK144), roK108, opSub)), r1510, opLt)
 			})
@@ -6124,7 +6795,7 @@ func roT0179(v []Seq, n *Node) bool {
 				})
 			})
 			return a1530.result()
-		}(), opSub)))) || ((len(desc(root(n), roK90)) > 0) && (func(r1569 Seq) bool {
+		}(), opSub)))) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && (func(r1569 Seq) bool {
 			return anyNode(parent(n), func(n1570 *Node) bool {
 				return gcmp(castDecimal(arith(child(n1570, roK144), roK108, opSub)), r1569, opLt)
 			})
@@ -6392,7 +7063,7 @@ func roM055(v []Seq, n *Node) bool {
 
 // BR-O-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='O']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0185(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1619 *Node) Seq { return child(n1619, roK144) })), arith(arith(func() Seq {
+	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1619 *Node) Seq { return child(n1619, roK144) })), arith(arith(func() Seq {
 		var a1620 sumAcc
 		anyNode(parent(n), func(n1621 *Node) bool {
 			return anyNode(parent(n1621), func(n1622 *Node) bool {
@@ -6434,7 +7105,7 @@ func roT0185(v []Seq, n *Node) bool {
 			})
 		})
 		return a1635.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1644 *Node) Seq { return child(n1644, roK144) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1644 *Node) Seq { return child(n1644, roK144) })), arith(arith(func() Seq {
 		var a1645 sumAcc
 		anyNode(parent(n), func(n1646 *Node) bool {
 			return anyNode(parent(n1646), func(n1647 *Node) bool {
@@ -7028,7 +7699,7 @@ func roM063(v []Seq, n *Node) bool {
 
 // BR-Z-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='Z']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0197(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1835 *Node) Seq { return child(n1835, roK144) })), arith(arith(func() Seq {
+	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1835 *Node) Seq { return child(n1835, roK144) })), arith(arith(func() Seq {
 		var a1836 sumAcc
 		anyNode(parent(n), func(n1837 *Node) bool {
 			return anyNode(parent(n1837), func(n1838 *Node) bool {
@@ -7070,7 +7741,7 @@ func roT0197(v []Seq, n *Node) bool {
 			})
 		})
 		return a1851.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1860 *Node) Seq { return child(n1860, roK144) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1860 *Node) Seq { return child(n1860, roK144) })), arith(arith(func() Seq {
 		var a1861 sumAcc
 		anyNode(parent(n), func(n1862 *Node) bool {
 			return anyNode(parent(n1862), func(n1863 *Node) bool {
@@ -7301,7 +7972,7 @@ func roT0204(v []Seq, n *Node) bool {
 
 // UBL-SR-43: ((cbc:DocumentTypeCode='130') or ((local-name(/*) = 'CreditNote') and (cbc:DocumentTypeCode='50')) or (not(cbc:ID/@scheme) and not(cbc:DocumentTypeCode)))
 func roT0205(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, roK150), func(n1899 *Node) bool { return (n1899.StringValue() == "130") }) || ((fnLocalName(child(root(n), roK119)) == "CreditNote") && anyNode(child(n, roK150), func(n1900 *Node) bool { return (n1900.StringValue() == "50") }))) || (!anyNode(child(n, roK54), func(n1901 *Node) bool { return (len(attr(n1901, roK151)) > 0) }) && !(len(child(n, roK150)) > 0)))
+	return ((anyNode(child(n, roK150), func(n1899 *Node) bool { return (n1899.StringValue() == "130") }) || (memoBool(v, 203, func() bool { return (fnLocalName(child(root(n), roK119)) == "CreditNote") }) && anyNode(child(n, roK150), func(n1900 *Node) bool { return (n1900.StringValue() == "50") }))) || (!anyNode(child(n, roK54), func(n1901 *Node) bool { return (len(attr(n1901, roK151)) > 0) }) && !(len(child(n, roK150)) > 0)))
 }
 
 // //*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]
@@ -12313,8 +12984,12 @@ func roT0859(v []Seq, n *Node) bool {
 
 // UBL-CR-652: not(//cac:PartyTaxScheme/cbc:CompanyID/@schemeID)
 func roT0860(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK112), func(n4267 *Node) bool {
-		return anyNode(child(n4267, roK113), func(n4268 *Node) bool { return (len(attr(n4268, roK65)) > 0) })
+	return memoBool(v, 204, func() bool {
+		return !memoBool(v, 205, func() bool {
+			return anyNode(desc(root(n), roK112), func(n4267 *Node) bool {
+				return anyNode(child(n4267, roK113), func(n4268 *Node) bool { return (len(attr(n4268, roK65)) > 0) })
+			})
+		})
 	})
 }
 
@@ -12369,8 +13044,12 @@ func roT0867(v []Seq, n *Node) bool {
 
 // UBL-CR-660: not(//cac:Country/cbc:IdentificationCode/@listID)
 func roT0868(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK67), func(n4291 *Node) bool {
-		return anyNode(child(n4291, roK68), func(n4292 *Node) bool { return (len(attr(n4292, roK133)) > 0) })
+	return memoBool(v, 206, func() bool {
+		return !memoBool(v, 207, func() bool {
+			return anyNode(desc(root(n), roK67), func(n4291 *Node) bool {
+				return anyNode(child(n4291, roK68), func(n4292 *Node) bool { return (len(attr(n4292, roK133)) > 0) })
+			})
+		})
 	})
 }
 
@@ -12383,65 +13062,97 @@ func roT0869(v []Seq, n *Node) bool {
 
 // UBL-CR-662: not(//cbc:AllowanceChargeReasonCode/@listID)
 func roT0870(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK83), func(n4297 *Node) bool { return (len(attr(n4297, roK133)) > 0) })
+	return memoBool(v, 208, func() bool {
+		return !memoBool(v, 209, func() bool {
+			return anyNode(desc(root(n), roK83), func(n4297 *Node) bool { return (len(attr(n4297, roK133)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-663: not(//@unitCodeListID)
 func roT0871(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK416)) > 0)
+	return memoBool(v, 210, func() bool { return !memoBool(v, 211, func() bool { return (len(descAttr(root(n), roK416)) > 0) }) })
 }
 
 // UBL-CR-664: not(//cac:FinancialInstitution)
 func roT0872(v []Seq, n *Node) bool {
-	return !(len(desc(root(n), roK309)) > 0)
+	return memoBool(v, 212, func() bool { return !memoBool(v, 213, func() bool { return (len(desc(root(n), roK309)) > 0) }) })
 }
 
 // UBL-CR-665: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode != '130' or not(cbc:DocumentTypeCode)]/cbc:ID/@schemeID)
 func roT0873(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK53), func(n4301 *Node) bool {
-		return (anyNode(child(n4301, roK150), func(n4302 *Node) bool { return (n4302.StringValue() != "130") }) || !(len(child(n4301, roK150)) > 0)) && anyNode(child(n4301, roK54), func(n4304 *Node) bool { return (len(attr(n4304, roK65)) > 0) })
+	return memoBool(v, 214, func() bool {
+		return !memoBool(v, 215, func() bool {
+			return anyNode(desc(root(n), roK53), func(n4301 *Node) bool {
+				return (anyNode(child(n4301, roK150), func(n4302 *Node) bool { return (n4302.StringValue() != "130") }) || !(len(child(n4301, roK150)) > 0)) && anyNode(child(n4301, roK54), func(n4304 *Node) bool { return (len(attr(n4304, roK65)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-666: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cac:Attachment)
 func roT0874(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK53), func(n4306 *Node) bool {
-		return anyNode(child(n4306, roK150), func(n4307 *Node) bool { return (n4307.StringValue() == "130") }) && (len(child(n4306, roK180)) > 0)
+	return memoBool(v, 216, func() bool {
+		return !memoBool(v, 217, func() bool {
+			return anyNode(desc(root(n), roK53), func(n4306 *Node) bool {
+				return anyNode(child(n4306, roK150), func(n4307 *Node) bool { return (n4307.StringValue() == "130") }) && (len(child(n4306, roK180)) > 0)
+			})
+		})
 	})
 }
 
 // UBL-CR-667: not(//cac:BuyersItemIdentification/cbc:ID/@schemeID)
 func roT0875(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK371), func(n4309 *Node) bool {
-		return anyNode(child(n4309, roK54), func(n4310 *Node) bool { return (len(attr(n4310, roK65)) > 0) })
+	return memoBool(v, 218, func() bool {
+		return !memoBool(v, 219, func() bool {
+			return anyNode(desc(root(n), roK371), func(n4309 *Node) bool {
+				return anyNode(child(n4309, roK54), func(n4310 *Node) bool { return (len(attr(n4310, roK65)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-668: not(//cac:SellersItemIdentification/cbc:ID/@schemeID)
 func roT0876(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK376), func(n4312 *Node) bool {
-		return anyNode(child(n4312, roK54), func(n4313 *Node) bool { return (len(attr(n4313, roK65)) > 0) })
+	return memoBool(v, 220, func() bool {
+		return !memoBool(v, 221, func() bool {
+			return anyNode(desc(root(n), roK376), func(n4312 *Node) bool {
+				return anyNode(child(n4312, roK54), func(n4313 *Node) bool { return (len(attr(n4313, roK65)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-669: not(//cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func roT0877(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK125), func(n4315 *Node) bool {
-		return anyNode(child(n4315, roK76), func(n4316 *Node) bool { return (len(child(n4316, roK83)) > 0) })
+	return memoBool(v, 222, func() bool {
+		return !memoBool(v, 223, func() bool {
+			return anyNode(desc(root(n), roK125), func(n4315 *Node) bool {
+				return anyNode(child(n4315, roK76), func(n4316 *Node) bool { return (len(child(n4316, roK83)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-670: not(//cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func roT0878(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK125), func(n4318 *Node) bool {
-		return anyNode(child(n4318, roK76), func(n4319 *Node) bool { return (len(child(n4319, roK82)) > 0) })
+	return memoBool(v, 224, func() bool {
+		return !memoBool(v, 225, func() bool {
+			return anyNode(desc(root(n), roK125), func(n4318 *Node) bool {
+				return anyNode(child(n4318, roK76), func(n4319 *Node) bool { return (len(child(n4319, roK82)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-671: not(//cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func roT0879(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK125), func(n4321 *Node) bool {
-		return anyNode(child(n4321, roK76), func(n4322 *Node) bool { return (len(child(n4322, roK410)) > 0) })
+	return memoBool(v, 226, func() bool {
+		return !memoBool(v, 227, func() bool {
+			return anyNode(desc(root(n), roK125), func(n4321 *Node) bool {
+				return anyNode(child(n4321, roK76), func(n4322 *Node) bool { return (len(child(n4322, roK410)) > 0) })
+			})
+		})
 	})
 }
 
@@ -12452,56 +13163,88 @@ func roT0880(v []Seq, n *Node) bool {
 
 // UBL-CR-673: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:DocumentDescription)
 func roT0881(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK53), func(n4326 *Node) bool {
-		return anyNode(child(n4326, roK150), func(n4327 *Node) bool { return (n4327.StringValue() == "130") }) && (len(child(n4326, roK149)) > 0)
+	return memoBool(v, 228, func() bool {
+		return !memoBool(v, 229, func() bool {
+			return anyNode(desc(root(n), roK53), func(n4326 *Node) bool {
+				return anyNode(child(n4326, roK150), func(n4327 *Node) bool { return (n4327.StringValue() == "130") }) && (len(child(n4326, roK149)) > 0)
+			})
+		})
 	})
 }
 
 // UBL-CR-674: not(//cbc:PrimaryAccountNumber/@schemeID)
 func roT0882(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK417), func(n4329 *Node) bool { return (len(attr(n4329, roK65)) > 0) })
+	return memoBool(v, 230, func() bool {
+		return !memoBool(v, 231, func() bool {
+			return anyNode(desc(root(n), roK417), func(n4329 *Node) bool { return (len(attr(n4329, roK65)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-675: not(//cac:CardAccount/cbc:NetworkID/@schemeID)
 func roT0883(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK69), func(n4331 *Node) bool {
-		return anyNode(child(n4331, roK418), func(n4332 *Node) bool { return (len(attr(n4332, roK65)) > 0) })
+	return memoBool(v, 232, func() bool {
+		return !memoBool(v, 233, func() bool {
+			return anyNode(desc(root(n), roK69), func(n4331 *Node) bool {
+				return anyNode(child(n4331, roK418), func(n4332 *Node) bool { return (len(attr(n4332, roK65)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-676: not(//cac:PaymentMandate/cbc:ID/@schemeID)
 func roT0884(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK109), func(n4334 *Node) bool {
-		return anyNode(child(n4334, roK54), func(n4335 *Node) bool { return (len(attr(n4335, roK65)) > 0) })
+	return memoBool(v, 234, func() bool {
+		return !memoBool(v, 235, func() bool {
+			return anyNode(desc(root(n), roK109), func(n4334 *Node) bool {
+				return anyNode(child(n4334, roK54), func(n4335 *Node) bool { return (len(attr(n4335, roK65)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-677: not(//cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID/@schemeID)
 func roT0885(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK109), func(n4337 *Node) bool {
-		return anyNode(child(n4337, roK316), func(n4338 *Node) bool {
-			return anyNode(child(n4338, roK54), func(n4339 *Node) bool { return (len(attr(n4339, roK65)) > 0) })
+	return memoBool(v, 236, func() bool {
+		return !memoBool(v, 237, func() bool {
+			return anyNode(desc(root(n), roK109), func(n4337 *Node) bool {
+				return anyNode(child(n4337, roK316), func(n4338 *Node) bool {
+					return anyNode(child(n4338, roK54), func(n4339 *Node) bool { return (len(attr(n4339, roK65)) > 0) })
+				})
+			})
 		})
 	})
 }
 
 // UBL-CR-678: not(//cac:TaxCategory/cbc:ID/@schemeID)
 func roT0886(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK80), func(n4341 *Node) bool {
-		return anyNode(child(n4341, roK54), func(n4342 *Node) bool { return (len(attr(n4342, roK65)) > 0) })
+	return memoBool(v, 238, func() bool {
+		return !memoBool(v, 239, func() bool {
+			return anyNode(desc(root(n), roK80), func(n4341 *Node) bool {
+				return anyNode(child(n4341, roK54), func(n4342 *Node) bool { return (len(attr(n4342, roK65)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-679: not(//cac:ClassifiedTaxCategory/cbc:ID/@schemeID)
 func roT0887(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK110), func(n4344 *Node) bool {
-		return anyNode(child(n4344, roK54), func(n4345 *Node) bool { return (len(attr(n4345, roK65)) > 0) })
+	return memoBool(v, 240, func() bool {
+		return !memoBool(v, 241, func() bool {
+			return anyNode(desc(root(n), roK110), func(n4344 *Node) bool {
+				return anyNode(child(n4344, roK54), func(n4345 *Node) bool { return (len(attr(n4345, roK65)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-680: not(//cac:PaymentMeans/cac:PayerFinancialAccount)
 func roT0888(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK70), func(n4347 *Node) bool { return (len(child(n4347, roK316)) > 0) })
+	return memoBool(v, 242, func() bool {
+		return !memoBool(v, 243, func() bool {
+			return anyNode(desc(root(n), roK70), func(n4347 *Node) bool { return (len(child(n4347, roK316)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-681: not(cac:PaymentMeans/cbc:InstructionNote)
@@ -12516,117 +13259,119 @@ func roT0890(v []Seq, n *Node) bool {
 
 // UBL-DT-08: not(//@schemeName)
 func roT0891(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK421)) > 0)
+	return memoBool(v, 244, func() bool { return !memoBool(v, 245, func() bool { return (len(descAttr(root(n), roK421)) > 0) }) })
 }
 
 // UBL-DT-09: not(//@schemeAgencyName)
 func roT0892(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK422)) > 0)
+	return memoBool(v, 246, func() bool { return !memoBool(v, 247, func() bool { return (len(descAttr(root(n), roK422)) > 0) }) })
 }
 
 // UBL-DT-10: not(//@schemeDataURI)
 func roT0893(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK423)) > 0)
+	return memoBool(v, 248, func() bool { return !memoBool(v, 249, func() bool { return (len(descAttr(root(n), roK423)) > 0) }) })
 }
 
 // UBL-DT-11: not(//@schemeURI)
 func roT0894(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK424)) > 0)
+	return memoBool(v, 250, func() bool { return !memoBool(v, 251, func() bool { return (len(descAttr(root(n), roK424)) > 0) }) })
 }
 
 // UBL-DT-12: not(//@format)
 func roT0895(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK425)) > 0)
+	return memoBool(v, 252, func() bool { return !memoBool(v, 253, func() bool { return (len(descAttr(root(n), roK425)) > 0) }) })
 }
 
 // UBL-DT-13: not(//@unitCodeListIdentifier)
 func roT0896(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK426)) > 0)
+	return memoBool(v, 254, func() bool { return !memoBool(v, 255, func() bool { return (len(descAttr(root(n), roK426)) > 0) }) })
 }
 
 // UBL-DT-14: not(//@unitCodeListAgencyIdentifier)
 func roT0897(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK427)) > 0)
+	return memoBool(v, 256, func() bool { return !memoBool(v, 257, func() bool { return (len(descAttr(root(n), roK427)) > 0) }) })
 }
 
 // UBL-DT-15: not(//@unitCodeListAgencyName)
 func roT0898(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK428)) > 0)
+	return memoBool(v, 258, func() bool { return !memoBool(v, 259, func() bool { return (len(descAttr(root(n), roK428)) > 0) }) })
 }
 
 // UBL-DT-16: not(//@listAgencyName)
 func roT0899(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK429)) > 0)
+	return memoBool(v, 260, func() bool { return !memoBool(v, 261, func() bool { return (len(descAttr(root(n), roK429)) > 0) }) })
 }
 
 // UBL-DT-17: not(//@listName)
 func roT0900(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK430)) > 0)
+	return memoBool(v, 262, func() bool { return !memoBool(v, 263, func() bool { return (len(descAttr(root(n), roK430)) > 0) }) })
 }
 
 // UBL-DT-18: count(//@name) - count(//cbc:PaymentMeansCode/@name) <= 0
 func roT0901(v []Seq, n *Node) bool {
-	return gcmp(arith(func() Seq {
-		k4363 := 0
-		anyNode(descAttr(root(n), roK431), func(n4364 *Node) bool { return tally1(&k4363) })
-		return countOf(k4363)
-	}(), func() Seq {
-		k4365 := 0
-		anyNode(desc(root(n), roK141), func(n4366 *Node) bool {
-			return anyNode(attr(n4366, roK431), func(n4367 *Node) bool { return tally1(&k4365) })
-		})
-		return countOf(k4365)
-	}(), opSub), roK58, opLe)
+	return memoBool(v, 264, func() bool {
+		return gcmp(arith(func() Seq {
+			k4363 := 0
+			anyNode(descAttr(root(n), roK431), func(n4364 *Node) bool { return tally1(&k4363) })
+			return countOf(k4363)
+		}(), func() Seq {
+			k4365 := 0
+			anyNode(desc(root(n), roK141), func(n4366 *Node) bool {
+				return anyNode(attr(n4366, roK431), func(n4367 *Node) bool { return tally1(&k4365) })
+			})
+			return countOf(k4365)
+		}(), opSub), roK58, opLe)
+	})
 }
 
 // UBL-DT-19: not(//@languageID)
 func roT0902(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK432)) > 0)
+	return memoBool(v, 265, func() bool { return !memoBool(v, 266, func() bool { return (len(descAttr(root(n), roK432)) > 0) }) })
 }
 
 // UBL-DT-20: not(//@listURI)
 func roT0903(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK433)) > 0)
+	return memoBool(v, 267, func() bool { return !memoBool(v, 268, func() bool { return (len(descAttr(root(n), roK433)) > 0) }) })
 }
 
 // UBL-DT-21: not(//@listSchemeURI)
 func roT0904(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK434)) > 0)
+	return memoBool(v, 269, func() bool { return !memoBool(v, 270, func() bool { return (len(descAttr(root(n), roK434)) > 0) }) })
 }
 
 // UBL-DT-22: not(//@languageLocaleID)
 func roT0905(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK435)) > 0)
+	return memoBool(v, 271, func() bool { return !memoBool(v, 272, func() bool { return (len(descAttr(root(n), roK435)) > 0) }) })
 }
 
 // UBL-DT-23: not(//@uri)
 func roT0906(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK436)) > 0)
+	return memoBool(v, 273, func() bool { return !memoBool(v, 274, func() bool { return (len(descAttr(root(n), roK436)) > 0) }) })
 }
 
 // UBL-DT-24: not(//@currencyCodeListVersionID)
 func roT0907(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK437)) > 0)
+	return memoBool(v, 275, func() bool { return !memoBool(v, 276, func() bool { return (len(descAttr(root(n), roK437)) > 0) }) })
 }
 
 // UBL-DT-25: not(//@characterSetCode)
 func roT0908(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK438)) > 0)
+	return memoBool(v, 277, func() bool { return !memoBool(v, 278, func() bool { return (len(descAttr(root(n), roK438)) > 0) }) })
 }
 
 // UBL-DT-26: not(//@encodingCode)
 func roT0909(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK439)) > 0)
+	return memoBool(v, 279, func() bool { return !memoBool(v, 280, func() bool { return (len(descAttr(root(n), roK439)) > 0) }) })
 }
 
 // UBL-DT-27: not(//@schemeAgencyID)
 func roT0910(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK440)) > 0)
+	return memoBool(v, 281, func() bool { return !memoBool(v, 282, func() bool { return (len(descAttr(root(n), roK440)) > 0) }) })
 }
 
 // UBL-DT-28: not(//@listAgencyID)
 func roT0911(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK441)) > 0)
+	return memoBool(v, 283, func() bool { return !memoBool(v, 284, func() bool { return (len(descAttr(root(n), roK441)) > 0) }) })
 }
 
 // UBL-SR-01: (count(cac:ContractDocumentReference/cbc:ID) <= 1)
@@ -12854,13 +13599,15 @@ func roT0928(v []Seq, n *Node) bool {
 
 // UBL-SR-29: (count(//cac:PartyIdentification/cbc:ID[upper-case(@schemeID) = 'SEPA']) <= 1)
 func roT0929(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k4451 := 0
-		anyNode(desc(root(n), roK139), func(n4452 *Node) bool {
-			return anyNode(child(n4452, roK54), func(n4453 *Node) bool { return (strings.ToUpper(str(attr(n4453, roK65))) == "SEPA") && tally1(&k4451) })
-		})
-		return countOf(k4451)
-	}(), roK108, opLe)
+	return memoBool(v, 285, func() bool {
+		return gcmp(func() Seq {
+			k4451 := 0
+			anyNode(desc(root(n), roK139), func(n4452 *Node) bool {
+				return anyNode(child(n4452, roK54), func(n4453 *Node) bool { return (strings.ToUpper(str(attr(n4453, roK65))) == "SEPA") && tally1(&k4451) })
+			})
+			return countOf(k4451)
+		}(), roK108, opLe)
+	})
 }
 
 // UBL-SR-39: (count(cac:ProjectReference/cbc:ID) <= 1)
@@ -12891,15 +13638,17 @@ func roT0931(v []Seq, n *Node) bool {
 
 // UBL-SR-44: count(//cbc:PaymentID[not(preceding::cbc:PaymentID/. = .)]) <= 1
 func roT0932(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k4462 := 0
-		anyNode(desc(root(n), roK415), func(n4463 *Node) bool {
-			return !func(r4464 Seq) bool {
-				return anyNode(preceding(n4463, roK415), func(n4465 *Node) bool { return gcmp(nodeSeq(n4465), r4464, opEq) })
-			}(nodeSeq(n4463)) && tally1(&k4462)
-		})
-		return countOf(k4462)
-	}(), roK108, opLe)
+	return memoBool(v, 286, func() bool {
+		return gcmp(func() Seq {
+			k4462 := 0
+			anyNode(desc(root(n), roK415), func(n4463 *Node) bool {
+				return !func(r4464 Seq) bool {
+					return anyNode(preceding(n4463, roK415), func(n4465 *Node) bool { return gcmp(nodeSeq(n4465), r4464, opEq) })
+				}(nodeSeq(n4463)) && tally1(&k4462)
+			})
+			return countOf(k4462)
+		}(), roK108, opLe)
+	})
 }
 
 // UBL-SR-45: (count(cac:PaymentMeans/cbc:PaymentDueDate) <=1)
@@ -12928,15 +13677,17 @@ func roT0934(v []Seq, n *Node) bool {
 
 // UBL-SR-47: count(//cbc:PaymentMeansCode[not(preceding::cbc:PaymentMeansCode/. = .)]) <= 1
 func roT0935(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k4473 := 0
-		anyNode(desc(root(n), roK141), func(n4474 *Node) bool {
-			return !func(r4475 Seq) bool {
-				return anyNode(preceding(n4474, roK141), func(n4476 *Node) bool { return gcmp(nodeSeq(n4476), r4475, opEq) })
-			}(nodeSeq(n4474)) && tally1(&k4473)
-		})
-		return countOf(k4473)
-	}(), roK108, opLe)
+	return memoBool(v, 287, func() bool {
+		return gcmp(func() Seq {
+			k4473 := 0
+			anyNode(desc(root(n), roK141), func(n4474 *Node) bool {
+				return !func(r4475 Seq) bool {
+					return anyNode(preceding(n4474, roK141), func(n4476 *Node) bool { return gcmp(nodeSeq(n4476), r4475, opEq) })
+				}(nodeSeq(n4474)) && tally1(&k4473)
+			})
+			return countOf(k4473)
+		}(), roK108, opLe)
+	})
 }
 
 // UBL-SR-49: (count(cac:InvoicePeriod/cbc:DescriptionCode) <=1)
@@ -14808,48 +15559,72 @@ func roM123(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-13: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode],'.'))<=2)) or (not(//cac:T…
 func roT1078(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK105), func(n4801 *Node) bool {
-		return anyNode(child(n4801, roK106), func(n4802 *Node) bool {
-			return func(r4803 Seq) bool {
-				return anyNode(attr(n4802, roK107), func(n4804 *Node) bool { return gcmp(nodeSeq(n4804), r4803, opEq) })
-			}(child(n4802, roK100))
-		})
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n4805 *Node) Seq {
-		return filter(child(n4805, roK106), func(p4806 *Node) bool {
-			return func(r4807 Seq) bool {
-				return anyNode(attr(p4806, roK107), func(n4808 *Node) bool { return gcmp(nodeSeq(n4808), r4807, opEq) })
-			}(child(p4806, roK100))
-		})
-	})), ".")), roK84, opLe)) || !anyNode(desc(root(n), roK105), func(n4809 *Node) bool {
-		return anyNode(child(n4809, roK106), func(n4810 *Node) bool {
-			return func(r4811 Seq) bool {
-				return anyNode(attr(n4810, roK107), func(n4812 *Node) bool { return gcmp(nodeSeq(n4812), r4811, opEq) })
-			}(child(n4810, roK100))
-		})
-	}))
+	return memoBool(v, 36, func() bool {
+		return (memoBool(v, 37, func() bool {
+			return (memoBool(v, 38, func() bool {
+				return anyNode(desc(root(n), roK105), func(n4801 *Node) bool {
+					return anyNode(child(n4801, roK106), func(n4802 *Node) bool {
+						return func(r4803 Seq) bool {
+							return anyNode(attr(n4802, roK107), func(n4804 *Node) bool { return gcmp(nodeSeq(n4804), r4803, opEq) })
+						}(child(n4802, roK100))
+					})
+				})
+			}) && memoBool(v, 39, func() bool {
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n4805 *Node) Seq {
+					return filter(child(n4805, roK106), func(p4806 *Node) bool {
+						return func(r4807 Seq) bool {
+							return anyNode(attr(p4806, roK107), func(n4808 *Node) bool { return gcmp(nodeSeq(n4808), r4807, opEq) })
+						}(child(p4806, roK100))
+					})
+				})), ".")), roK84, opLe)
+			}))
+		}) || memoBool(v, 40, func() bool {
+			return !memoBool(v, 38, func() bool {
+				return anyNode(desc(root(n), roK105), func(n4809 *Node) bool {
+					return anyNode(child(n4809, roK106), func(n4810 *Node) bool {
+						return func(r4811 Seq) bool {
+							return anyNode(attr(n4810, roK107), func(n4812 *Node) bool { return gcmp(nodeSeq(n4812), r4811, opEq) })
+						}(child(n4810, roK100))
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-DEC-RO-15: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode],'.'))<=2)) or (not(//cac:TaxTotal/cb…
 func roT1079(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK105), func(n4813 *Node) bool {
-		return anyNode(child(n4813, roK106), func(n4814 *Node) bool {
-			return func(r4815 Seq) bool {
-				return anyNode(attr(n4814, roK107), func(n4816 *Node) bool { return gcmp(nodeSeq(n4816), r4815, opEq) })
-			}(child(n4814, roK104))
-		})
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n4817 *Node) Seq {
-		return filter(child(n4817, roK106), func(p4818 *Node) bool {
-			return func(r4819 Seq) bool {
-				return anyNode(attr(p4818, roK107), func(n4820 *Node) bool { return gcmp(nodeSeq(n4820), r4819, opEq) })
-			}(child(p4818, roK104))
-		})
-	})), ".")), roK84, opLe)) || !anyNode(desc(root(n), roK105), func(n4821 *Node) bool {
-		return anyNode(child(n4821, roK106), func(n4822 *Node) bool {
-			return func(r4823 Seq) bool {
-				return anyNode(attr(n4822, roK107), func(n4824 *Node) bool { return gcmp(nodeSeq(n4824), r4823, opEq) })
-			}(child(n4822, roK104))
-		})
-	}))
+	return memoBool(v, 41, func() bool {
+		return (memoBool(v, 42, func() bool {
+			return (memoBool(v, 43, func() bool {
+				return anyNode(desc(root(n), roK105), func(n4813 *Node) bool {
+					return anyNode(child(n4813, roK106), func(n4814 *Node) bool {
+						return func(r4815 Seq) bool {
+							return anyNode(attr(n4814, roK107), func(n4816 *Node) bool { return gcmp(nodeSeq(n4816), r4815, opEq) })
+						}(child(n4814, roK104))
+					})
+				})
+			}) && memoBool(v, 44, func() bool {
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n4817 *Node) Seq {
+					return filter(child(n4817, roK106), func(p4818 *Node) bool {
+						return func(r4819 Seq) bool {
+							return anyNode(attr(p4818, roK107), func(n4820 *Node) bool { return gcmp(nodeSeq(n4820), r4819, opEq) })
+						}(child(p4818, roK104))
+					})
+				})), ".")), roK84, opLe)
+			}))
+		}) || memoBool(v, 45, func() bool {
+			return !memoBool(v, 43, func() bool {
+				return anyNode(desc(root(n), roK105), func(n4821 *Node) bool {
+					return anyNode(child(n4821, roK106), func(n4822 *Node) bool {
+						return func(r4823 Seq) bool {
+							return anyNode(attr(n4822, roK107), func(n4824 *Node) bool { return gcmp(nodeSeq(n4824), r4823, opEq) })
+						}(child(n4822, roK104))
+					})
+				})
+			})
+		}))
+	})
 }
 
 // cac:TaxTotal/cac:TaxSubtotal

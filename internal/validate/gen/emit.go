@@ -21,6 +21,10 @@ type compiler struct {
 	// order of first use: the runtime indexes them (indexNames)
 	indexed [2][]string
 	seenIdx map[string]bool
+	// memoK: document-constant boolean expressions -> their slot in v
+	memoK map[string]int
+	// memoSelf: the memoized expression whose own body is being compiled
+	memoSelf expr
 }
 
 // index records a `//name` (attr: `//@name`) name constant for indexNames.
@@ -124,6 +128,14 @@ var valCmp = map[string]string{"eq": "opEq", "ne": "opNe", "lt": "opLt", "le": "
 var arithOp = map[string]string{"+": "opAdd", "-": "opSub", "*": "opMul", "div": "opDiv"}
 
 func (c *compiler) boolOf(e expr, s scope) string {
+	if e == c.memoSelf {
+		c.memoSelf = nil // its sub-expressions may have slots of their own
+	} else if c.docConstant(e) {
+		k := c.memoSlot(memoKey(e))
+		c.memoSelf = e
+		body := c.boolOf(e, s)
+		return fmt.Sprintf("memoBool(v, %d, func() bool { return %s })", k, body)
+	}
 	switch x := e.(type) {
 	case *binary:
 		switch x.op {
