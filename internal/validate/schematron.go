@@ -110,42 +110,46 @@ func schemaOf(profile string) (*Schema, error) {
 func (s *Schema) Run(d *Document) []Finding {
 	s.once.Do(s.buildDispatch)
 	v := s.Lets(d.Root)
-	var out []Finding
-	// SVRL order: pattern by pattern, each over the whole document
-	for pi := range s.Patterns {
-		idx := &s.dispatch[pi]
-		p := &s.Patterns[pi]
-		visit := func(n *Node) {
-			a := 0
-			if n.Kind == KindAttr {
-				a = 1
-			}
+	// SVRL order is pattern by pattern, each over the whole document: the
+	// nodes are visited once, each pattern's findings kept apart, then
+	// joined in pattern order (rules are pure: the order of evaluation
+	// does not change a verdict)
+	outs := make([][]Finding, len(s.Patterns))
+	visit := func(n *Node) {
+		a := 0
+		if n.Kind == KindAttr {
+			a = 1
+		}
+		for pi := range s.Patterns {
+			idx := &s.dispatch[pi]
 			var rules []int
 			if int(n.ID) < len(idx.byID[a]) {
 				rules = idx.byID[a][n.ID]
 			}
 			if rules == nil || n.ID == 0 {
 				rules = idx.anyElem
-				if n.Kind == KindAttr {
+				if a == 1 {
 					rules = idx.anyAttr
 				}
 			}
-			out = p.apply(v, n, rules, out)
+			if len(rules) > 0 {
+				outs[pi] = s.Patterns[pi].apply(v, n, rules, outs[pi])
+			}
 		}
-		if d.slabs != nil {
-			// the scanner carves nodes from the slabs in document order
-			left := d.Nodes - 1
-			for _, sp := range d.slabs {
-				nodes := (*sp)[:min(left, len(*sp))]
-				left -= len(nodes)
-				for i := range nodes {
-					if nodes[i].Kind != KindText {
-						visit(&nodes[i])
-					}
+	}
+	if d.slabs != nil {
+		// the scanner carves nodes from the slabs in document order
+		left := d.Nodes - 1
+		for _, sp := range d.slabs {
+			nodes := (*sp)[:min(left, len(*sp))]
+			left -= len(nodes)
+			for i := range nodes {
+				if nodes[i].Kind != KindText {
+					visit(&nodes[i])
 				}
 			}
-			continue
 		}
+	} else {
 		var walk func(n *Node)
 		walk = func(n *Node) {
 			visit(n)
@@ -163,6 +167,10 @@ func (s *Schema) Run(d *Document) []Finding {
 				walk(c)
 			}
 		}
+	}
+	var out []Finding
+	for _, o := range outs {
+		out = append(out, o...)
 	}
 	return out
 }
