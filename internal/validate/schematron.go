@@ -67,8 +67,11 @@ type Finding struct {
 
 // Profiles.
 const (
-	ProfileRO = "ro"      // ANAF CIUS-RO 1.0.9
-	ProfileEN = "en16931" // CEN EN 16931 UBL validation 1.3.16 (not what ANAF applies)
+	ProfileRO = "ro" // ANAF CIUS-RO 1.0.9
+	ProfileEN = "en" // CEN EN 16931 UBL validation 1.3.16 (not what ANAF applies)
+
+	// profileENOld is ProfileEN's former value, still accepted.
+	profileENOld = "en16931"
 )
 
 // Schematron runs the profile's compiled Schematron over doc and returns the
@@ -100,7 +103,7 @@ func schemaOf(profile string) (*Schema, error) {
 	switch profile {
 	case ProfileRO, "":
 		return schemaRO, nil
-	case ProfileEN:
+	case ProfileEN, profileENOld:
 		return schemaEN, nil
 	}
 	return nil, fmt.Errorf("validate: unknown profile %q", profile)

@@ -37,8 +37,11 @@ type Error struct {
 // fatal errors with id XSD and the Schematron still runs, as the reference
 // validator did. The report is invalid when any error is fatal.
 func Validate(doc []byte, profile string) (*Report, error) {
-	if profile == "" {
+	switch profile {
+	case "":
 		profile = ProfileRO
+	case profileENOld:
+		profile = ProfileEN // the report names a profile as --profile does
 	}
 	if _, ok := ruleMessages[profile]; !ok {
 		return nil, errors.New("validate: unknown profile " + strconv.Quote(profile))

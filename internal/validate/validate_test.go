@@ -156,6 +156,15 @@ func TestValidateShapes(t *testing.T) {
 	}
 	if !sawXSD || !sawLine {
 		t.Errorf("want an XSD error and one inside line 2: %+v", r.Errors)
+	}	// the report names the profile as --profile and ?profile= do; the
+	// former name of en is still accepted
+	for _, p := range []string{ProfileEN, "en16931"} {
+		if r, err := Validate([]byte(doc), p); err != nil || r.Profile != "en" {
+			t.Errorf("profile %q: report profile %q, error %v", p, r.Profile, err)
+		}
+	}
+	if r, err := Validate([]byte(doc), ""); err != nil || r.Profile != "ro" {
+		t.Errorf("default profile: report profile %q, error %v", r.Profile, err)
 	}
 }
 
