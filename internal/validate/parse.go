@@ -16,18 +16,24 @@ import (
 // character references, attribute-value and line-end normalisation, and
 // line numbers. It checks well-formedness as far as the model needs.
 func Parse(data []byte) (*Document, error) {
-	return parse(data, string(data))
+	data, decoded, err := toUTF8(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotWellFormed, err.Error())
+	}
+	return parse(data, string(data), decoded)
 }
 
-// parse is Parse with the document also as a string (src == string(data)).
-func parse(data []byte, src string) (*Document, error) {
+// parse is Parse of a document in UTF-8 with the document also as a string
+// (src == string(data)); decoded: it was decoded from the encoding its XML
+// declaration names.
+func parse(data []byte, src string, decoded bool) (*Document, error) {
 	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) { // a UTF-8 byte order mark is not text
 		data, src = data[3:], src[3:]
 	}
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("%w: not UTF-8", ErrNotWellFormed)
 	}
-	p := &scanner{data: data, src: src, line: 1, doc: &Node{Kind: KindDocument, x: &nodeCache{doc: &docIndex{}}}, order: 1, names: namesPool.Get().(map[string]string),
+	p := &scanner{data: data, src: src, line: 1, decoded: decoded, doc: &Node{Kind: KindDocument, x: &nodeCache{doc: &docIndex{}}}, order: 1, names: namesPool.Get().(map[string]string),
 		qnames: qnamesPool.Get().(map[string]*qname), gen: nsGens.Add(1)}
 	p.cur = p.doc
 	p.kidMark = append(p.kidMark, 0)
@@ -91,6 +97,7 @@ type scanner struct {
 	slabs    []*[]Node
 	names    map[string]string // interned indentation
 	qnames   map[string]*qname // names as written, checked, with their resolution
+	decoded  bool              // decoded to UTF-8 from the declared encoding
 	gen      uint64            // namespace generation: changes with the bindings in scope
 }
 
@@ -239,7 +246,7 @@ func (p *scanner) skipPI() error {
 		if start != 0 {
 			return scanError("XML declaration not at the start")
 		}
-		if i := strings.Index(pi, "encoding"); i >= 0 {
+		if i := strings.Index(pi, "encoding"); i >= 0 && !p.decoded {
 			enc := strings.ToLower(pi[i:])
 			if !strings.Contains(enc, "utf-8") && !strings.Contains(enc, "utf8") {
 				return scanError("unsupported encoding (only UTF-8)")

@@ -82,14 +82,18 @@ func Schematron(doc []byte, profile string) ([]Finding, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, _, err := runSchema(s, doc, string(doc))
+	doc, decoded, err := toUTF8(doc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotWellFormed, err.Error())
+	}
+	out, _, err := runSchema(s, doc, string(doc), decoded)
 	return out, err
 }
 
 // runSchema parses doc, runs s over it and reads the document's shape (root
 // name, invoice line ids) from the same tree.
-func runSchema(s *Schema, doc []byte, src string) ([]Finding, docShape, error) {
-	d, err := parse(doc, src)
+func runSchema(s *Schema, doc []byte, src string, decoded bool) ([]Finding, docShape, error) {
+	d, err := parse(doc, src, decoded)
 	if err != nil {
 		return nil, docShape{}, err
 	}

@@ -65,7 +65,16 @@ func Validate(doc []byte, profile string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	fs, shape, serr := runSchema(s, doc, src)
+	var fs []Finding
+	var shape docShape
+	doc8, decoded, serr := toUTF8(doc) // the XSD layer read it in its encoding: so do the rules
+	if serr == nil {
+		src8 := src
+		if decoded {
+			src8 = string(doc8)
+		}
+		fs, shape, serr = runSchema(s, doc8, src8, decoded)
+	}
 	if serr != nil {
 		shape = scan(doc)
 	}
