@@ -78,16 +78,22 @@ func checkFast(doc []byte, src string) (issues []Issue, ok bool) {
 // plainChars: valid UTF-8 holding XML characters only (no C0 control but
 // tab, LF, CR; no U+FFFE, U+FFFF), so no text needs the per-rune check.
 func plainChars(doc []byte) bool {
-	for i := 0; i < len(doc); i++ {
+	for i := 0; i < len(doc); {
 		c := doc[i]
-		switch {
-		case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
-			return false
-		case c == 0xEF && i+2 < len(doc) && doc[i+1] == 0xBF && doc[i+2] >= 0xBE:
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(doc[i:])
+		if r == utf8.RuneError && size == 1 || r == 0xFFFE || r == 0xFFFF {
 			return false
 		}
+		i += size
 	}
-	return utf8.Valid(doc)
+	return true
 }
 
 func isNameStart(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' }

@@ -48,3 +48,12 @@ func TestFastReaderUsed(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainChars(t *testing.T) {
+	for s, want := range map[string]bool{"": true, "a\tb\r\n": true, "ăș€😀\uFFFD": true, "\x00": false, "\x1f": false,
+		"\uFFFE": false, "\uFFFF": false, "\xff": false, "\xed\xa0\x80": false, "a\xc3": false, "\u0085\u2028": true} {
+		if got := plainChars([]byte(s)); got != want {
+			t.Errorf("%q: %t, want %t", s, got, want)
+		}
+	}
+}
