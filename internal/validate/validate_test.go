@@ -197,6 +197,8 @@ func FuzzValidate(f *testing.F) {
 	}
 	f.Add([]byte(`<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"><InvoiceLine/></Invoice>`))
 	f.Add([]byte("<!DOCTYPE x><x/>"))
+	f.Add([]byte("<?xml version=\"1.0\" encoding=\"ISO-8859-2\"?><Invoice xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2\">\xba\xfe</Invoice>"))
+	f.Add([]byte("\xff\xfe<\x00a\x00/\x00>\x00"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := Validate(data, ProfileRO)
 		if err != nil {
