@@ -156,7 +156,8 @@ func TestValidateShapes(t *testing.T) {
 	}
 	if !sawXSD || !sawLine {
 		t.Errorf("want an XSD error and one inside line 2: %+v", r.Errors)
-	} // the report names the profile as --profile and ?profile= do; the
+	}
+	// the report names the profile as --profile and ?profile= do; the
 	// former name of en is still accepted
 	for _, p := range []string{ProfileEN, "en16931"} {
 		if r, err := Validate([]byte(doc), p); err != nil || r.Profile != "en" {
