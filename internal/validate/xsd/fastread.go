@@ -208,16 +208,21 @@ func charRef(ref []byte) (rune, bool) {
 		return 0, false
 	}
 	for _, c := range digits {
-		if !(c >= '0' && c <= '9' || base == 16 && (c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F')) {
+		if !isDigit(c) && (base != 16 || !isHex(c)) {
 			return 0, false
 		}
 	}
 	n, err := strconv.ParseUint(string(digits), base, 32)
 	ch := rune(n)
-	if err != nil || !(ch == 0x9 || ch == 0xA || ch == 0xD || ch >= 0x20 && ch <= 0xD7FF || ch >= 0xE000 && ch <= 0xFFFD || ch >= 0x10000 && ch <= 0x10FFFF) {
+	if err != nil || !xmlChar(ch) {
 		return 0, false
 	}
 	return ch, true
+}
+
+// xmlChar: the Char production of XML 1.0.
+func xmlChar(r rune) bool {
+	return r == 0x9 || r == 0xA || r == 0xD || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
 }
 
 // xmlDeclFast is the XML declarations the fast path reads (version 1.0,
