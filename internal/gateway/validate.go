@@ -29,7 +29,7 @@ func (s *Service) Validate(_ context.Context, p Principal, doc []byte, profile s
 	switch profile {
 	case "", "ro":
 		profile = validate.ProfileRO
-	case "en", validate.ProfileEN:
+	case validate.ProfileEN, "en16931": // the old name of en
 		profile = validate.ProfileEN
 	default:
 		return nil, ErrValidateProfile

@@ -43,3 +43,23 @@ func BenchmarkParseTypical(b *testing.B) {
 		}
 	}
 }
+
+// benchValidate measures what users run: Validate = XSD + Schematron + report.
+func benchValidate(b *testing.B, name string) {
+	data, err := os.ReadFile(filepath.Join(sharedDir, "corpus", name))
+	if err != nil {
+		b.Skipf("corpus absent: %v", err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Validate(data, ProfileRO); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkValidate1Line(b *testing.B)    { benchValidate(b, "ciusro/oca-invoice_discount.xml") }
+func BenchmarkValidate5Lines(b *testing.B)   { benchValidate(b, "ciusro/anaf-ubl_b2g_example0.xml") }
+func BenchmarkValidateTypical(b *testing.B)  { benchValidate(b, "ciusro/anaf-eInvoice_ex-v101.xml") }
+func BenchmarkValidate999Lines(b *testing.B) { benchValidate(b, "ciusro/derived-large-999-lines.xml") }

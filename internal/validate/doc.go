@@ -32,16 +32,31 @@ type Node struct {
 	Order    int
 	Line     int
 
+	x *nodeCache // the rules' caches, made on first use
+}
+
+// nodeCache holds what the rules compute about a node once (kept out of
+// Node so that the scanner writes small nodes; most nodes never need it).
+type nodeCache struct {
 	str    string
 	strSet bool
 	// kidRuns: in kids, the children of each name id are adjacent
 	kidRuns bool
-	cache   *docIndex     // document node: `//name` results
-	self    [1]Item       // the node as an item (nodeSeq)
-	kids    Seq           // element children as items, built on first use
-	byID    map[int32]Seq // wide parents: kids by name id, built on first use
-	attrs   Seq           // attributes as items, built on first use
-	dec     Seq           // xs:decimal of the text, parsed on first use
+	doc     *docIndex // document node: `//name` results and the chunks
+	self    [1]Item   // the node as an item (nodeSeq)
+	kids    Seq       // element children as items, built on first use
+	byID    *kidIndex // wide parents: kids by name id, built on first use
+	attrs   Seq       // attributes as items, built on first use
+	dec     Seq       // xs:decimal of the text, parsed on first use
+}
+
+// ext is the node's cache, made on first use (from its document's chunks
+// when it has them).
+func (n *Node) ext() *nodeCache {
+	if n.x == nil {
+		n.x = newCache(n)
+	}
+	return n.x
 }
 
 // Name is the qualified name as written (name()).
@@ -66,13 +81,14 @@ func (n *Node) StringValue() string {
 		return ""
 	case len(n.Children) == 1 && n.Children[0].Kind == KindText:
 		return n.Children[0].Data
-	case n.strSet:
-		return n.str
+	case n.x != nil && n.x.strSet:
+		return n.x.str
 	}
 	var b strings.Builder
 	n.appendText(&b)
-	n.str, n.strSet = b.String(), true
-	return n.str
+	x := n.ext()
+	x.str, x.strSet = b.String(), true
+	return x.str
 }
 
 func (n *Node) appendText(b *strings.Builder) {

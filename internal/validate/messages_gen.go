@@ -1105,7 +1105,7 @@ var ruleMessages = map[string]map[string]ruleText{
 		"UBL-SR-49":      {"Value tax point date shall occur maximum once", ""},
 		"UBL-SR-50":      {"Item description shall occur maximum once", ""},
 	},
-	"en16931": {
+	"en": {
 		"BR-01":      {"An Invoice shall have a Specification identifier (BT-24).", "BT-24"},
 		"BR-02":      {"An Invoice shall have an Invoice number (BT-1).", "BT-1"},
 		"BR-03":      {"An Invoice shall have an Invoice issue date (BT-2).", "BT-2"},

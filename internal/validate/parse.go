@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -15,16 +16,33 @@ import (
 // character references, attribute-value and line-end normalisation, and
 // line numbers. It checks well-formedness as far as the model needs.
 func Parse(data []byte) (*Document, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark is not text
+	data, decoded, err := toUTF8(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotWellFormed, err.Error())
+	}
+	return parse(data, string(data), decoded)
+}
+
+// parse is Parse of a document in UTF-8 with the document also as a string
+// (src == string(data)); decoded: it was decoded from the encoding its XML
+// declaration names.
+func parse(data []byte, src string, decoded bool) (*Document, error) {
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) { // a UTF-8 byte order mark is not text
+		data, src = data[3:], src[3:]
+	}
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("%w: not UTF-8", ErrNotWellFormed)
 	}
-	p := &scanner{data: data, src: string(data), line: 1, doc: &Node{Kind: KindDocument}, order: 1, names: namesPool.Get().(map[string]string)}
+	p := &scanner{data: data, src: src, line: 1, decoded: decoded, doc: &Node{Kind: KindDocument, x: &nodeCache{doc: &docIndex{}}}, order: 1, names: namesPool.Get().(map[string]string),
+		qnames: qnamesPool.Get().(map[string]*qname), gen: nsGens.Add(1)}
 	p.cur = p.doc
 	p.kidMark = append(p.kidMark, 0)
 	err := p.run()
 	if len(p.names) <= maxPooledNames {
 		namesPool.Put(p.names) // interned strings are immutable copies: safe to share later
+	}
+	if len(p.qnames) <= maxPooledNames {
+		qnamesPool.Put(p.qnames)
 	}
 	if err != nil {
 		(&Document{slabs: p.slabs}).release()
@@ -38,6 +56,16 @@ func Parse(data []byte) (*Document, error) {
 func (d *Document) release() {
 	for _, sp := range d.slabs {
 		slabPool.Put(sp)
+	}
+	if d.Root != nil && d.Root.x != nil && d.Root.x.doc != nil {
+		ix := d.Root.x.doc
+		for _, sp := range ix.chunks {
+			itemPool.Put(sp)
+		}
+		for _, sp := range ix.cacheChunks {
+			cachePool.Put(sp)
+		}
+		d.Root.x = nil
 	}
 	d.slabs = nil
 	d.Root = nil
@@ -63,12 +91,30 @@ type scanner struct {
 	order    int
 	ns       []nsBinding
 	marks    []int
-	open     []string // raw names of open elements
+	open     []*qname // names of open elements
 	sawRoot  bool
 	slab     []Node // nodes are carved from chunks
 	slabs    []*[]Node
-	names    map[string]string // interned names
+	names    map[string]string // interned indentation
+	qnames   map[string]*qname // names as written, checked, with their resolution
+	decoded  bool              // decoded to UTF-8 from the declared encoding
+	gen      uint64            // namespace generation: changes with the bindings in scope
 }
+
+// qname is a name as written (a QName) with, for the namespace generation
+// gen (agen for an attribute), its namespace URI and name id.
+type qname struct {
+	raw, prefix, local string
+	gen, agen          uint64
+	uri, auri          string
+	id, aid            int32
+}
+
+// nsGens numbers namespace generations across parses (qname maps are
+// recycled), so a cached resolution is used only under the same bindings.
+var nsGens atomic.Uint64
+
+var qnamesPool = sync.Pool{New: func() any { return map[string]*qname{} }}
 
 const slabSize = 256
 
@@ -163,19 +209,20 @@ func (p *scanner) closeKids() {
 	if len(ks) == 0 {
 		return
 	}
-	var out []*Node
-	switch {
-	case len(ks) > kidChunk/4:
-		out = make([]*Node, len(ks))
-	default:
-		if len(ks) > len(p.kidArena) {
-			p.kidArena = make([]*Node, kidChunk)
-		}
-		out = p.kidArena[:len(ks):len(ks)]
-		p.kidArena = p.kidArena[len(ks):]
+	p.cur.Children = append(p.ptrs(len(ks)), ks...)
+}
+
+// ptrs is an empty node list of capacity k carved from a shared array.
+func (p *scanner) ptrs(k int) []*Node {
+	if k > kidChunk/4 {
+		return make([]*Node, 0, k)
 	}
-	copy(out, ks)
-	p.cur.Children = out
+	if k > len(p.kidArena) {
+		p.kidArena = make([]*Node, kidChunk)
+	}
+	out := p.kidArena[:0:k]
+	p.kidArena = p.kidArena[k:]
+	return out
 }
 
 const kidChunk = 1024
@@ -199,7 +246,7 @@ func (p *scanner) skipPI() error {
 		if start != 0 {
 			return scanError("XML declaration not at the start")
 		}
-		if i := strings.Index(pi, "encoding"); i >= 0 {
+		if i := strings.Index(pi, "encoding"); i >= 0 && !p.decoded {
 			enc := strings.ToLower(pi[i:])
 			if !strings.Contains(enc, "utf-8") && !strings.Contains(enc, "utf8") {
 				return scanError("unsupported encoding (only UTF-8)")
@@ -308,7 +355,7 @@ func (p *scanner) skipSpace() {
 }
 
 // name reads an XML name (a QName: prefix:local) at pos.
-func (p *scanner) name() (string, error) {
+func (p *scanner) name() (*qname, error) {
 	start := p.pos
 	for p.pos < len(p.data) {
 		c := p.data[p.pos]
@@ -317,18 +364,24 @@ func (p *scanner) name() (string, error) {
 		}
 		p.pos++
 	}
-	n := p.intern(p.data[start:p.pos])
+	if q, ok := p.qnames[string(p.data[start:p.pos])]; ok {
+		return q, nil
+	}
+	n := string(p.data[start:p.pos])
 	if n == "" {
-		return "", scanError("name expected")
+		return nil, scanError("name expected")
 	}
 	r, _ := utf8.DecodeRuneInString(n)
 	if r == '-' || r == '.' || r == ':' || (r >= '0' && r <= '9') {
-		return "", scanError("invalid name " + strconv.Quote(n))
+		return nil, scanError("invalid name " + strconv.Quote(n))
 	}
 	if strings.Count(n, ":") > 1 || strings.HasSuffix(n, ":") {
-		return "", scanError("invalid QName " + strconv.Quote(n))
+		return nil, scanError("invalid QName " + strconv.Quote(n))
 	}
-	return n, nil
+	q := &qname{raw: n}
+	q.prefix, q.local = splitQName(n)
+	p.qnames[n] = q
+	return q, nil
 }
 
 func splitQName(n string) (prefix, local string) {
@@ -350,7 +403,10 @@ func (p *scanner) lookup(prefix string) (string, bool) {
 	return "", prefix == ""
 }
 
-type rawAttr struct{ name, value string }
+type rawAttr struct {
+	name  *qname
+	value string
+}
 
 func (p *scanner) attrs() ([]rawAttr, bool, error) {
 	out := p.rawAttrs[:0] // scratch: the caller is done with it before the next tag
@@ -378,12 +434,12 @@ func (p *scanner) attrs() ([]rawAttr, bool, error) {
 		}
 		p.skipSpace()
 		if p.pos >= len(p.data) || p.data[p.pos] != '=' {
-			return nil, false, scanError("= expected after attribute " + n)
+			return nil, false, scanError("= expected after attribute " + n.raw)
 		}
 		p.pos++
 		p.skipSpace()
 		if p.pos >= len(p.data) || (p.data[p.pos] != '"' && p.data[p.pos] != '\'') {
-			return nil, false, scanError("quoted value expected for attribute " + n)
+			return nil, false, scanError("quoted value expected for attribute " + n.raw)
 		}
 		q := p.data[p.pos]
 		end := bytes.IndexByte(p.data[p.pos+1:], q)
@@ -400,7 +456,7 @@ func (p *scanner) attrs() ([]rawAttr, bool, error) {
 		}
 		for _, a := range out {
 			if a.name == n {
-				return nil, false, scanError("duplicate attribute " + n)
+				return nil, false, scanError("duplicate attribute " + n.raw)
 			}
 		}
 		out = append(out, rawAttr{n, p.str(p.pos+1, v)})
@@ -414,7 +470,7 @@ func (p *scanner) startTag() error {
 	}
 	line := p.lineOf(p.pos)
 	p.pos++
-	raw, err := p.name()
+	q, err := p.name()
 	if err != nil {
 		return err
 	}
@@ -425,22 +481,27 @@ func (p *scanner) startTag() error {
 	p.marks = append(p.marks, len(p.ns))
 	for _, a := range attrs {
 		switch {
-		case strings.HasPrefix(a.name, "xmlns:"):
+		case a.name.prefix == "xmlns":
 			if a.value == "" {
-				return scanError("empty namespace for prefix " + a.name[6:])
+				return scanError("empty namespace for prefix " + a.name.local)
 			}
-			p.ns = append(p.ns, nsBinding{a.name[6:], a.value})
-		case a.name == "xmlns":
+			p.ns = append(p.ns, nsBinding{a.name.local, a.value})
+		case a.name.raw == "xmlns":
 			p.ns = append(p.ns, nsBinding{"", a.value})
 		}
 	}
-	prefix, local := splitQName(raw)
-	uri, ok := p.lookup(prefix)
-	if !ok {
-		return scanError("unbound prefix " + strconv.Quote(prefix))
+	if len(p.ns) > p.marks[len(p.marks)-1] {
+		p.gen = nsGens.Add(1) // new bindings: resolve names afresh
+	}
+	if q.gen != p.gen {
+		uri, ok := p.lookup(q.prefix)
+		if !ok {
+			return scanError("unbound prefix " + strconv.Quote(q.prefix))
+		}
+		q.uri, q.id, q.gen = uri, nameIDs[[2]string{uri, q.local}], p.gen
 	}
 	el := p.node()
-	*el = Node{Kind: KindElement, ID: nameIDs[[2]string{uri, local}], Space: uri, Local: local, Prefix: prefix, Parent: p.cur, Order: p.order, Line: line}
+	*el = Node{Kind: KindElement, ID: q.id, Space: q.uri, Local: q.local, Prefix: q.prefix, Parent: p.cur, Order: p.order, Line: line}
 	p.order++
 	if err := p.addAttrs(el, attrs, line); err != nil {
 		return err
@@ -448,11 +509,10 @@ func (p *scanner) startTag() error {
 	p.kids = append(p.kids, el)
 	p.sawRoot = true
 	if empty {
-		p.ns = p.ns[:p.marks[len(p.marks)-1]]
-		p.marks = p.marks[:len(p.marks)-1]
+		p.popBindings()
 		return nil
 	}
-	p.open = append(p.open, raw)
+	p.open = append(p.open, q)
 	p.kidMark = append(p.kidMark, len(p.kids))
 	p.cur = el
 	return nil
@@ -461,31 +521,33 @@ func (p *scanner) startTag() error {
 func (p *scanner) addAttrs(el *Node, attrs []rawAttr, line int) error {
 	k := 0
 	for _, a := range attrs {
-		if a.name != "xmlns" && !strings.HasPrefix(a.name, "xmlns:") {
+		if a.name.raw != "xmlns" && a.name.prefix != "xmlns" {
 			k++
 		}
 	}
 	if k > 0 {
-		el.Attrs = make([]*Node, 0, k)
+		el.Attrs = p.ptrs(k)
 	}
 	for _, a := range attrs {
-		if a.name == "xmlns" || strings.HasPrefix(a.name, "xmlns:") {
+		q := a.name
+		if q.raw == "xmlns" || q.prefix == "xmlns" {
 			continue
 		}
-		prefix, local := splitQName(a.name)
-		at := p.node()
-		*at = Node{Kind: KindAttr, Local: local, Prefix: prefix, Data: a.value, Parent: el, Order: p.order, Line: line}
-		if prefix != "" {
-			u, ok := p.lookup(prefix)
-			if !ok {
-				return scanError("unbound prefix " + strconv.Quote(prefix))
+		if q.agen != p.gen {
+			u := ""
+			if q.prefix != "" { // an attribute without a prefix is in no namespace
+				var ok bool
+				if u, ok = p.lookup(q.prefix); !ok {
+					return scanError("unbound prefix " + strconv.Quote(q.prefix))
+				}
 			}
-			at.Space = u
+			q.auri, q.aid, q.agen = u, nameIDs[[2]string{u, q.local}], p.gen
 		}
-		at.ID = nameIDs[[2]string{at.Space, at.Local}]
+		at := p.node()
+		*at = Node{Kind: KindAttr, ID: q.aid, Space: q.auri, Local: q.local, Prefix: q.prefix, Data: a.value, Parent: el, Order: p.order, Line: line}
 		for _, b := range el.Attrs {
 			if b.Space == at.Space && b.Local == at.Local {
-				return scanError("duplicate attribute " + a.name)
+				return scanError("duplicate attribute " + q.raw)
 			}
 		}
 		p.order++
@@ -496,7 +558,7 @@ func (p *scanner) addAttrs(el *Node, attrs []rawAttr, line int) error {
 
 func (p *scanner) endTag() error {
 	p.pos += 2
-	raw, err := p.name()
+	q, err := p.name()
 	if err != nil {
 		return err
 	}
@@ -505,15 +567,24 @@ func (p *scanner) endTag() error {
 		return scanError("> expected in end tag")
 	}
 	p.pos++
-	if len(p.open) == 0 || p.open[len(p.open)-1] != raw {
-		return scanError("unexpected end tag </" + raw + ">")
+	if len(p.open) == 0 || p.open[len(p.open)-1] != q {
+		return scanError("unexpected end tag </" + q.raw + ">")
 	}
 	p.open = p.open[:len(p.open)-1]
-	p.ns = p.ns[:p.marks[len(p.marks)-1]]
-	p.marks = p.marks[:len(p.marks)-1]
+	p.popBindings()
 	p.closeKids()
 	p.cur = p.cur.Parent
 	return nil
+}
+
+// popBindings drops the bindings of the element being closed.
+func (p *scanner) popBindings() {
+	m := p.marks[len(p.marks)-1]
+	p.marks = p.marks[:len(p.marks)-1]
+	if len(p.ns) > m {
+		p.ns = p.ns[:m]
+		p.gen = nsGens.Add(1)
+	}
 }
 
 func normalizeNewlines(b []byte) []byte {

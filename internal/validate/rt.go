@@ -3,6 +3,7 @@ package validate
 import (
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,13 +27,17 @@ const (
 
 // Item is one XPath item: a node or an atomic value.
 type Item struct {
-	K  uint8
+	K uint8
+	// sc is, for an xs:decimal held in I (the fast path), its scale plus
+	// one: the value is I / 10^(sc-1); 0: the value is D
+	sc uint8
+	B  bool
 	ID int32 // name id of a node item in a node's cached children or attributes (window)
 	N  *Node
 	S  string
 	D  decimal.Decimal
 	F  float64 // xs:double; for xs:date, days since 1970-01-01
-	B  bool
+	I  int64
 }
 
 // Seq is an XPath sequence.
@@ -45,10 +50,11 @@ var (
 
 // nodeSeq is the one-node sequence (n); it does not allocate.
 func nodeSeq(n *Node) Seq {
-	if n.self[0].N == nil {
-		n.self[0] = Item{K: iNode, N: n}
+	x := n.ext()
+	if x.self[0].N == nil {
+		x.self[0] = Item{K: iNode, N: n}
 	}
-	return n.self[:]
+	return x.self[:]
 }
 func strSeq(s string) Seq          { return Seq{{K: iString, S: s}} }
 func decSeq(d decimal.Decimal) Seq { return Seq{{K: iDecimal, D: d}} }
@@ -59,7 +65,34 @@ func boolSeq(b bool) Seq {
 	return seqFalse
 }
 
-func intLit(s string) Seq { return decSeq(decimal.RequireFromString(s)) }
+// smallInts are the integers 0…maxSmallInt as items: counts and string
+// lengths are answered from it without allocating (decimals are immutable
+// and no caller modifies a Seq it did not build).
+var smallInts = func() []Item {
+	out := make([]Item, maxSmallInt+1)
+	for i := range out {
+		out[i] = Item{K: iDecimal, sc: 1, I: int64(i)}
+	}
+	return out
+}()
+
+const maxSmallInt = 1024
+
+// intSeq is the integer k as a decimal.
+func intSeq(k int) Seq {
+	if k >= 0 && k <= maxSmallInt {
+		return smallInts[k : k+1 : k+1]
+	}
+	return decSeq(decimal.NewFromInt(int64(k)))
+}
+
+func intLit(s string) Seq {
+	d, ok := parseDecimal(s)
+	if !ok {
+		panic("validate: bad integer literal " + s)
+	}
+	return Seq{d}
+}
 
 func dblLit(f float64) Seq { return Seq{{K: iDouble, F: f}} }
 
@@ -77,6 +110,9 @@ func ebv(s Seq) bool {
 	case iString, iUntyped:
 		return it.S != ""
 	case iDecimal:
+		if it.sc != 0 {
+			return it.I != 0
+		}
 		return !it.D.IsZero()
 	case iDouble:
 		return it.F != 0 && !math.IsNaN(it.F)
@@ -91,7 +127,7 @@ func itemString(it Item) string {
 	case iUntyped, iString:
 		return it.S
 	case iDecimal:
-		return it.D.String()
+		return it.dec().String()
 	case iDouble:
 		return formatDouble(it.F)
 	case iBool:
@@ -156,8 +192,18 @@ func parseDouble(s string) (float64, bool) {
 	return f, true
 }
 
-func parseDecimal(s string) (decimal.Decimal, bool) {
+// parseDecimal is the xs:decimal of s: in an int64 when it has at most
+// maxFastDigits digits, else a big decimal.
+func parseDecimal(s string) (Item, bool) {
 	s = strings.TrimFunc(s, xmlSpace)
+	if it, ok := parseFastDecimal(s); ok {
+		return it, true
+	}
+	d, ok := parseBigDecimal(s)
+	return Item{K: iDecimal, D: d}, ok
+}
+
+func parseBigDecimal(s string) (decimal.Decimal, bool) {
 	if s == "" {
 		return decimal.Decimal{}, false
 	}
@@ -187,8 +233,7 @@ func toDouble(it Item) (float64, bool) {
 	case iDouble:
 		return it.F, true
 	case iDecimal:
-		f, _ := it.D.Float64()
-		return f, true
+		return decFloat(it), true
 	case iUntyped, iString:
 		return parseDouble(it.S)
 	case iNode:
@@ -263,7 +308,7 @@ func compareAtoms(a, b Item, op int, general bool) bool {
 		return false // failed cast: a dynamic error in XPath
 	case isNumeric(a.K) && isNumeric(b.K):
 		if a.K == iDecimal && b.K == iDecimal {
-			return cmpResult(a.D.Cmp(b.D), op)
+			return cmpResult(decCmp(a, b), op)
 		}
 		fa, _ := toDouble(a)
 		fb, _ := toDouble(b)
@@ -362,18 +407,22 @@ func arith(a, b Seq, op int) Seq {
 		return Seq{{K: iDouble, F: math.NaN()}}
 	}
 	if x.K == iDecimal && y.K == iDecimal {
+		if r, ok := decArith(x, y, op); ok {
+			return Seq{r}
+		}
+		xd, yd := x.dec(), y.dec()
 		switch op {
 		case opAdd:
-			return decSeq(x.D.Add(y.D))
+			return decSeq(xd.Add(yd))
 		case opSub:
-			return decSeq(x.D.Sub(y.D))
+			return decSeq(xd.Sub(yd))
 		case opMul:
-			return decSeq(x.D.Mul(y.D))
+			return decSeq(xd.Mul(yd))
 		}
-		if y.D.IsZero() {
+		if yd.IsZero() {
 			return Seq{{K: iDouble, F: math.NaN()}}
 		}
-		return decSeq(x.D.DivRound(y.D, 20))
+		return decSeq(xd.DivRound(yd, 20))
 	}
 	fx, _ := toDouble(x)
 	fy, _ := toDouble(y)
@@ -397,6 +446,9 @@ func neg(a Seq) Seq {
 		return dblLit(math.NaN())
 	}
 	if x.K == iDecimal {
+		if x.sc != 0 {
+			return Seq{{K: iDecimal, sc: x.sc, I: -x.I}}
+		}
 		return decSeq(x.D.Neg())
 	}
 	return dblLit(-x.F)
@@ -526,7 +578,8 @@ func nameMatch(n *Node, nt *Name) bool {
 // UBL schemas order them) the result is a capacity-limited window on the
 // node's cached children, so it does not allocate.
 func child(n *Node, nt *Name) Seq {
-	if n.kids == nil {
+	x := n.ext()
+	if x.kids == nil {
 		k := 0
 		for _, c := range n.Children {
 			if c.Kind == KindElement {
@@ -534,30 +587,45 @@ func child(n *Node, nt *Name) Seq {
 			}
 		}
 		if k == 0 {
-			n.kids = noKids // leaves (text only): no allocation
+			x.kids = noKids // leaves (text only): no allocation
 			return nil
 		}
-		n.kids = make(Seq, 0, k)
+		x.kids = items(n, k)[:0]
 		for _, c := range n.Children {
 			if c.Kind == KindElement {
-				n.kids = append(n.kids, Item{K: iNode, ID: c.ID, N: c})
+				x.kids = append(x.kids, Item{K: iNode, ID: c.ID, N: c})
 			}
 		}
-		n.kidRuns = adjacentNames(n.kids)
+		x.kidRuns = adjacentNames(x.kids)
 	}
-	if nt.ID == 0 || len(n.kids) <= 8 {
-		return window(n.kids, nt, n.kidRuns)
+	if nt.ID == 0 || len(x.kids) <= 8 {
+		return window(x.kids, nt, x.kidRuns)
 	}
-	if n.byID == nil {
-		n.byID = indexKids(n.kids)
+	if x.byID == nil {
+		x.byID = indexKids(x.kids)
 	}
-	return n.byID[nt.ID]
+	ix := x.byID
+	for i, id := range ix.ids {
+		if id == nt.ID {
+			return ix.seqs[i]
+		}
+	}
+	return nil
+}
+
+// kidIndex is a wide parent's element children grouped by name id: the
+// ids searched in a compact array (a few dozen distinct names at most in
+// UBL), each with its children.
+type kidIndex struct {
+	ids  []int32
+	seqs []Seq
 }
 
 // indexKids groups a wide parent's element children by name id: windows on
 // kids where a name's children are adjacent, copies otherwise.
-func indexKids(kids Seq) map[int32]Seq {
-	m := make(map[int32]Seq, len(kids)/2)
+func indexKids(kids Seq) *kidIndex {
+	ix := &kidIndex{}
+	var owned []bool // seqs[k] is a copy, appended to in place
 	for i := 0; i < len(kids); {
 		id := kids[i].N.ID
 		j := i + 1
@@ -565,16 +633,22 @@ func indexKids(kids Seq) map[int32]Seq {
 			j++
 		}
 		if id != 0 {
-			if prev, ok := m[id]; ok {
-				joined := make(Seq, 0, len(prev)+j-i)
-				m[id] = append(append(joined, prev...), kids[i:j]...)
+			k := slices.Index(ix.ids, id)
+			if k >= 0 {
+				if !owned[k] {
+					prev := ix.seqs[k]
+					ix.seqs[k], owned[k] = append(make(Seq, 0, 2*len(prev)+j-i), prev...), true
+				}
+				ix.seqs[k] = append(ix.seqs[k], kids[i:j]...)
 			} else {
-				m[id] = kids[i:j:j]
+				owned = append(owned, false)
+				ix.ids = append(ix.ids, id)
+				ix.seqs = append(ix.seqs, kids[i:j:j])
 			}
 		}
 		i = j
 	}
-	return m
+	return ix
 }
 
 // adjacentNames reports whether, in a short list of children, the children
@@ -675,13 +749,14 @@ func attr(n *Node, nt *Name) Seq {
 	if len(n.Attrs) == 0 {
 		return nil
 	}
-	if n.attrs == nil {
-		n.attrs = make(Seq, len(n.Attrs))
+	x := n.ext()
+	if x.attrs == nil {
+		x.attrs = items(n, len(n.Attrs))
 		for i, a := range n.Attrs {
-			n.attrs[i] = Item{K: iNode, ID: a.ID, N: a}
+			x.attrs[i] = Item{K: iNode, ID: a.ID, N: a}
 		}
 	}
-	return window(n.attrs, nt, true) // attribute names are unique
+	return window(x.attrs, nt, true) // attribute names are unique
 }
 
 func descendants(n *Node, nt *Name, out Seq) Seq {
@@ -736,13 +811,74 @@ func indexNames(attr bool, names ...*Name) bool {
 // in document order.
 type docIndex struct {
 	seqs []Seq
+	// the node caches' items are carved from chunks, recycled with the
+	// document's node slabs
+	items  []Item
+	chunks []*[]Item
+	// node caches, carved the same way
+	caches      []nodeCache
+	cacheChunks []*[]nodeCache
+}
+
+const cacheChunk = 128
+
+var cachePool = sync.Pool{New: func() any { s := make([]nodeCache, cacheChunk); return &s }}
+
+// docOf is the index of n's document, nil for a document not from Parse.
+func docOf(n *Node) *docIndex {
+	r := root(n)
+	if r.x == nil {
+		return nil
+	}
+	return r.x.doc
+}
+
+// newCache is a zeroed cache for n.
+func newCache(n *Node) *nodeCache {
+	if n.Kind == KindDocument {
+		return &nodeCache{}
+	}
+	d := docOf(n)
+	if d == nil {
+		return &nodeCache{}
+	}
+	if len(d.caches) == 0 {
+		sp := cachePool.Get().(*[]nodeCache)
+		d.cacheChunks = append(d.cacheChunks, sp)
+		d.caches = *sp
+	}
+	c := &d.caches[0]
+	d.caches = d.caches[1:]
+	*c = nodeCache{}
+	return c
+}
+
+const itemChunk = 512
+
+var itemPool = sync.Pool{New: func() any { s := make([]Item, itemChunk); return &s }}
+
+// items is a Seq of k items for a cache of node n, from its document's
+// chunks when it has them (a document from Parse), else allocated.
+func items(n *Node, k int) Seq {
+	d := docOf(n)
+	if d == nil || k > itemChunk/8 {
+		return make(Seq, k)
+	}
+	if len(d.items) < k {
+		sp := itemPool.Get().(*[]Item)
+		d.chunks = append(d.chunks, sp)
+		d.items = *sp
+	}
+	out := d.items[:k:k]
+	d.items = d.items[k:]
+	return out
 }
 
 // index builds the document's name index in two walks (count, then fill
 // one backing array).
 func (n *Node) index() *docIndex {
-	if n.cache != nil {
-		return n.cache
+	if n.x != nil && n.x.doc != nil && n.x.doc.seqs != nil {
+		return n.x.doc
 	}
 	cnt := make([]int32, indexSlots+1)
 	var walk func(p *Node, fill func(k int, m *Node))
@@ -773,8 +909,12 @@ func (n *Node) index() *docIndex {
 		}
 	}
 	walk(n, func(k int, m *Node) { seqs[k] = append(seqs[k], Item{K: iNode, ID: m.ID, N: m}) })
-	n.cache = &docIndex{seqs: seqs}
-	return n.cache
+	x := n.ext()
+	if x.doc == nil {
+		x.doc = &docIndex{}
+	}
+	x.doc.seqs = seqs
+	return x.doc
 }
 
 // descAttr is //@name.
@@ -897,11 +1037,36 @@ func fnNormalizeSpace(s string) string {
 	return strings.Join(strings.FieldsFunc(s, xmlSpace), " ")
 }
 
-func fnStringLength(s string) Seq {
-	return decSeq(decimal.NewFromInt(int64(utf8.RuneCountInString(s))))
+// words is a code list (' A B … Z ', one space around each word) as a set,
+// with its text.
+type words struct {
+	set  map[string]bool
+	text string
 }
 
-func fnCount(s Seq) Seq { return decSeq(decimal.NewFromInt(int64(len(s)))) }
+func wordSet(list string) *words {
+	w := &words{set: map[string]bool{}, text: list}
+	for _, x := range strings.Split(list[1:len(list)-1], " ") {
+		w.set[x] = true
+	}
+	return w
+}
+
+// containsWord is contains(list, s): for s = ' word ' (a word without
+// spaces) a set lookup, which answers the same as the substring search
+// because each word of the list has exactly one space on either side.
+func containsWord(w *words, s string) bool {
+	if len(s) >= 3 && s[0] == ' ' && s[len(s)-1] == ' ' && strings.IndexByte(s[1:len(s)-1], ' ') < 0 {
+		return w.set[s[1:len(s)-1]]
+	}
+	return strings.Contains(w.text, s)
+}
+
+func fnStringLength(s string) Seq {
+	return intSeq(utf8.RuneCountInString(s))
+}
+
+func fnCount(s Seq) Seq { return intSeq(len(s)) }
 
 func fnSubstringAfter(a, b string) string {
 	i := strings.Index(a, b)
@@ -988,7 +1153,7 @@ func (a *sumAcc) add(s Seq) bool {
 
 func (a *sumAcc) result() Seq {
 	if !a.some {
-		return decSeq(decimal.Zero)
+		return intSeq(0)
 	}
 	return a.acc
 }
@@ -1005,7 +1170,7 @@ func tally1(k *int) bool {
 	return false
 }
 
-func countOf(k int) Seq { return decSeq(decimal.NewFromInt(int64(k))) }
+func countOf(k int) Seq { return intSeq(k) }
 
 // fnRound rounds half towards positive infinity.
 func fnRound(s Seq) Seq {
@@ -1017,6 +1182,17 @@ func fnRound(s Seq) Seq {
 		return dblLit(math.NaN())
 	}
 	if it.K == iDecimal {
+		if it.sc != 0 {
+			if it.sc == 1 {
+				return Seq{it}
+			}
+			p := pow10[it.sc-1]
+			q, m := (it.I+p/2)/p, (it.I+p/2)%p
+			if m < 0 {
+				q-- // floor
+			}
+			return Seq{{K: iDecimal, sc: 1, I: q}}
+		}
 		return decSeq(it.D.Add(decimal.New(5, -1)).Floor())
 	}
 	if math.IsNaN(it.F) || math.IsInf(it.F, 0) {
@@ -1034,6 +1210,12 @@ func fnAbs(s Seq) Seq {
 		return dblLit(math.NaN())
 	}
 	if it.K == iDecimal {
+		if it.sc != 0 {
+			if it.I < 0 {
+				it.I = -it.I
+			}
+			return Seq{it}
+		}
 		return decSeq(it.D.Abs())
 	}
 	return dblLit(math.Abs(it.F))
@@ -1058,15 +1240,15 @@ func castDecimal(s Seq) Seq {
 		return decSeq(decimal.NewFromFloat(it.F))
 	case iBool:
 		if it.B {
-			return decSeq(decimal.NewFromInt(1))
+			return intSeq(1)
 		}
-		return decSeq(decimal.Zero)
+		return intSeq(0)
 	}
 	d, ok := parseDecimal(it.S)
 	if !ok {
 		return nil // FORG0001 in XPath
 	}
-	return decSeq(d)
+	return Seq{d}
 }
 
 var dateRe = regexp.MustCompile(`^(-?\d{4,})-(\d{2})-(\d{2})(Z|[+-]\d{2}:\d{2})?$`)
@@ -1238,16 +1420,29 @@ func atom(it Item) Item {
 
 // decimal is xs:decimal of the node's text, parsed once per node.
 func (n *Node) decimal() Seq {
-	if n.dec == nil {
+	x := n.ext()
+	if x.dec == nil {
 		d, ok := parseDecimal(n.StringValue())
 		if ok {
-			n.dec = decSeq(d)
+			x.dec = items(n, 1)
+			x.dec[0] = d
 		} else {
-			n.dec = Seq{} // FORG0001 in XPath: empty here
+			x.dec = Seq{} // FORG0001 in XPath: empty here
 		}
 	}
-	if len(n.dec) == 0 {
+	if len(x.dec) == 0 {
 		return nil
 	}
-	return n.dec
+	return x.dec
+}
+
+// memoBool is a document-constant test (see gen/memo.go): evaluated on
+// first use, then read from its slot of the per-document slice v.
+func memoBool(v []Seq, k int, f func() bool) bool {
+	if m := v[k]; m != nil {
+		return m[0].B
+	}
+	b := f()
+	v[k] = boolSeq(b)
+	return b
 }

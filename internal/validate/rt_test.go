@@ -1,6 +1,9 @@
 package validate
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestRuntimeSemantics(t *testing.T) {
 	u := func(s string) Seq { return Seq{{K: iUntyped, S: s}} }
@@ -67,6 +70,18 @@ func TestParseModel(t *testing.T) {
 	for _, bad := range []string{"", "<a>", "<a></b>", "<p:a/>", "<a/><b/>", "<a/>x"} {
 		if _, err := Parse([]byte(bad)); err == nil {
 			t.Errorf("%q: want an error", bad)
+		}
+	}
+}
+
+// TestContainsWord: the set lookup answers as the substring search does.
+func TestContainsWord(t *testing.T) {
+	list := " 10 11 C62 H87 XPP ZZ 1I A10 A11 EA KGM LTR MTR MTK H " + strings.Repeat("Q ", 10)
+	w := wordSet(list)
+	for _, s := range []string{" C62 ", " C6 ", " 62 ", " C62", "C62 ", " ", "  ", "", " H87 XPP ", " ZZ ", " Q ", " Q Q ",
+		" 1 ", " A1 ", " A10 ", " H ", " KGM\t", " c62 ", " 10 11 ", "10", " X "} {
+		if got, want := containsWord(w, s), strings.Contains(list, s); got != want {
+			t.Errorf("%q: %t, want %t", s, got, want)
 		}
 	}
 }

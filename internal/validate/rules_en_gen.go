@@ -87,318 +87,331 @@ var (
 	enK77  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StandardItemIdentification")
 	enK78  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Note")
 	enK79  = intLit("3")
-	enK80  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeParty")
-	enK81  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyName")
-	enK82  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyIdentification")
-	enK83  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeFinancialAccount")
-	enK84  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansCode")
-	enK85  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReference")
-	enK86  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceDocumentReference")
-	enK87  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxableAmount")
-	enK88  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Percent")
-	enK89  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReason")
-	enK90  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReasonCode")
-	enK91  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AddressLine")
-	enK92  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentDescription")
-	enK93  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentTypeCode")
-	enK94  = nameOf("", "mimeCode")
-	enK95  = nameOf("", "filename")
-	enK96  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryParty")
-	enK97  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2", "UBLExtensions")
-	enK98  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UBLVersionID")
-	enK99  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileExecutionID")
-	enK100 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CopyIndicator")
-	enK101 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UUID")
-	enK102 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueTime")
-	enK103 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PricingCurrencyCode")
-	enK104 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentCurrencyCode")
-	enK105 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentAlternativeCurrencyCode")
-	enK106 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCostCode")
-	enK107 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineCountNumeric")
-	enK108 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartTime")
-	enK109 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndTime")
-	enK110 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DurationMeasure")
-	enK111 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Description")
-	enK112 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderReference")
-	enK113 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerReference")
-	enK114 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderTypeCode")
-	enK115 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DocumentReference")
-	enK116 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentType")
-	enK117 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "XPath")
-	enK118 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LanguageID")
-	enK119 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocaleCode")
-	enK120 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "VersionID")
-	enK121 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentStatusCode")
-	enK122 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Attachment")
-	enK123 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ValidityPeriod")
-	enK124 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "IssuerParty")
-	enK125 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ResultOfVerification")
-	enK126 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledInvoiceDocumentReference")
-	enK127 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteDocumentReference")
-	enK128 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledCreditNoteDocumentReference")
-	enK129 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DebitNoteDocumentReference")
-	enK130 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReminderDocumentReference")
-	enK131 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReferenceLine")
-	enK132 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchDocumentReference")
-	enK133 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptDocumentReference")
-	enK134 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StatementDocumentReference")
-	enK135 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorDocumentReference")
-	enK136 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ContractDocumentReference")
-	enK137 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExternalReference")
-	enK138 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentHash")
-	enK139 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HashAlgorithmMethod")
-	enK140 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryDate")
-	enK141 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryTime")
-	enK142 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MimeCode")
-	enK143 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FormatCode")
-	enK144 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EncodingCode")
-	enK145 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CharacterSetCode")
-	enK146 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FileName")
-	enK147 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ProjectReference")
-	enK148 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WorkPhaseReference")
-	enK149 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Signature")
-	enK150 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerAssignedAccountID")
-	enK151 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalAccountID")
-	enK152 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DataSendingCapability")
-	enK153 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCareIndicator")
-	enK154 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttentionIndicator")
-	enK155 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "WebsiteURI")
-	enK156 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LogoReferenceID")
-	enK157 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IndustryClassificationCode")
-	enK158 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Language")
-	enK159 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressTypeCode")
-	enK160 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressFormatCode")
-	enK161 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Postbox")
-	enK162 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Floor")
-	enK163 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Room")
-	enK164 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BlockName")
-	enK165 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingName")
-	enK166 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingNumber")
-	enK167 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InhouseMail")
-	enK168 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Department")
-	enK169 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttention")
-	enK170 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCare")
-	enK171 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PlotIdentification")
-	enK172 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CitySubdivisionName")
-	enK173 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentityCode")
-	enK174 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Region")
-	enK175 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "District")
-	enK176 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TimezoneOffset")
-	enK177 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LocationCoordinate")
-	enK178 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalLocation")
-	enK179 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxLevelCode")
-	enK180 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReasonCode")
-	enK181 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReason")
-	enK182 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RegistrationAddress")
-	enK183 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxTypeCode")
-	enK184 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CurrencyCode")
-	enK185 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdictionRegionAddress")
-	enK186 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationDate")
-	enK187 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationExpirationDate")
-	enK188 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalFormCode")
-	enK189 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SoleProprietorshipIndicator")
-	enK190 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLiquidationStatusCode")
-	enK191 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CorporateStockAmount")
-	enK192 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FullyPaidSharesIndicator")
-	enK193 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CorporateRegistrationScheme")
-	enK194 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HeadOfficeParty")
-	enK195 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ShareholderParty")
-	enK196 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Contact")
-	enK197 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telefax")
-	enK198 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OtherCommunication")
-	enK199 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Person")
-	enK200 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AgentParty")
-	enK201 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ServiceProviderParty")
-	enK202 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PowerOfAttorney")
-	enK203 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialAccount")
-	enK204 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchContact")
-	enK205 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingContact")
-	enK206 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerContact")
-	enK207 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SupplierAssignedAccountID")
-	enK208 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalForm")
-	enK209 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryContact")
-	enK210 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerContact")
-	enK211 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerCustomerParty")
-	enK212 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerSupplierParty")
-	enK213 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Quantity")
-	enK214 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MinimumQuantity")
-	enK215 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumQuantity")
-	enK216 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryTime")
-	enK217 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryDate")
-	enK218 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryTime")
-	enK219 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReleaseID")
-	enK220 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TrackingID")
-	enK221 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Conditions")
-	enK222 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentity")
-	enK223 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocationTypeCode")
-	enK224 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InformationURI")
-	enK225 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubsidiaryLocation")
-	enK226 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AlternativeDeliveryLocation")
-	enK227 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RequestedDeliveryPeriod")
-	enK228 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "EstimatedDeliveryPeriod")
-	enK229 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CarrierParty")
-	enK230 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "NotifyParty")
-	enK231 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Despatch")
-	enK232 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryTerms")
-	enK233 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MinimumDeliveryUnit")
-	enK234 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MaximumDeliveryUnit")
-	enK235 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Shipment")
-	enK236 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentDueDate")
-	enK237 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentChannelCode")
-	enK238 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionID")
-	enK239 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardTypeCode")
-	enK240 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityStartDate")
-	enK241 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssuerID")
-	enK242 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueNumberID")
-	enK243 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CV2ID")
-	enK244 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardChipCode")
-	enK245 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChipApplicationID")
-	enK246 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AliasName")
-	enK247 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountTypeCode")
-	enK248 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountFormatCode")
-	enK249 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentNote")
-	enK250 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitutionBranch")
-	enK251 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitution")
-	enK252 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditAccount")
-	enK253 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMandate")
-	enK254 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MandateTypeCode")
-	enK255 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaymentInstructionsNumeric")
-	enK256 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaidAmount")
-	enK257 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SignatureID")
-	enK258 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerParty")
-	enK259 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerFinancialAccount")
-	enK260 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentReversalPeriod")
-	enK261 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Clause")
-	enK262 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TradeFinancing")
-	enK263 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentTerms")
-	enK264 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansID")
-	enK265 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidPaymentReferenceID")
-	enK266 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReferenceEventCode")
-	enK267 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountPercent")
-	enK268 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltySurchargePercent")
-	enK269 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPercent")
-	enK270 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountAmount")
-	enK271 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltyAmount")
-	enK272 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentTermsDetailsURI")
-	enK273 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstallmentDueDate")
-	enK274 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicingPartyReference")
-	enK275 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SettlementPeriod")
-	enK276 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PenaltyPeriod")
-	enK277 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExchangeRate")
-	enK278 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PrepaidPayment")
-	enK279 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidIndicator")
-	enK280 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SequenceNumeric")
-	enK281 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCost")
-	enK282 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PerUnitAmount")
-	enK283 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseUnitMeasure")
-	enK284 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRange")
-	enK285 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRatePercent")
-	enK286 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxExchangeRate")
-	enK287 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingExchangeRate")
-	enK288 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentExchangeRate")
-	enK289 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentAlternativeExchangeRate")
-	enK290 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RoundingAmount")
-	enK291 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxEvidenceIndicator")
-	enK292 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxIncludedIndicator")
-	enK293 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CalculationSequenceNumeric")
-	enK294 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TransactionCurrencyTaxAmount")
-	enK295 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WithholdingTaxTotal")
-	enK296 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAlternativeAmount")
-	enK297 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPurposeCode")
-	enK298 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FreeOfChargeIndicator")
-	enK299 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderLineReference")
-	enK300 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderLineID")
-	enK301 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineStatusCode")
-	enK302 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchLineReference")
-	enK303 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptLineReference")
-	enK304 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingReference")
-	enK305 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorParty")
-	enK306 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackQuantity")
-	enK307 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackSizeNumeric")
-	enK308 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CatalogueIndicator")
-	enK309 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HazardousRiskIndicator")
-	enK310 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalInformation")
-	enK311 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Keyword")
-	enK312 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BrandName")
-	enK313 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ModelName")
-	enK314 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyersItemIdentification")
-	enK315 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExtendedID")
-	enK316 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BarcodeSymbologyID")
-	enK317 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalAttribute")
-	enK318 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MeasurementDimension")
-	enK319 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellersItemIdentification")
-	enK320 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturersItemIdentification")
-	enK321 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueItemIdentification")
-	enK322 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemIdentification")
-	enK323 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueDocumentReference")
-	enK324 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemSpecificationDocumentReference")
-	enK325 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginCountry")
-	enK326 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NatureCode")
-	enK327 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CargoTypeCode")
-	enK328 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CommodityCode")
-	enK329 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TransactionConditions")
-	enK330 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HazardousItem")
-	enK331 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NameCode")
-	enK332 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TestMethod")
-	enK333 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQuantity")
-	enK334 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQualifier")
-	enK335 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ImportanceCode")
-	enK336 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ListValue")
-	enK337 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "UsabilityPeriod")
-	enK338 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyGroup")
-	enK339 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RangeDimension")
-	enK340 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyRange")
-	enK341 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturerParty")
-	enK342 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InformationContentProviderParty")
-	enK343 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginAddress")
-	enK344 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemInstance")
-	enK345 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Certificate")
-	enK346 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Dimension")
-	enK347 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceChangeReason")
-	enK348 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceTypeCode")
-	enK349 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceType")
-	enK350 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderableUnitFactorRate")
-	enK351 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityPeriod")
-	enK352 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceList")
-	enK353 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MultiplierFactorNumeric")
-	enK354 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubInvoiceLine")
-	enK355 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPriceExtension")
-	enK356 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileID")
-	enK357 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderID")
-	enK358 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentID")
-	enK359 = nameOf("", "unitCodeListID")
-	enK360 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NetworkID")
-	enK361 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionNote")
-	enK362 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryAddress")
-	enK363 = nameOf("", "schemeName")
-	enK364 = nameOf("", "schemeAgencyName")
-	enK365 = nameOf("", "schemeDataURI")
-	enK366 = nameOf("", "schemeURI")
-	enK367 = nameOf("", "format")
-	enK368 = nameOf("", "unitCodeListIdentifier")
-	enK369 = nameOf("", "unitCodeListAgencyIdentifier")
-	enK370 = nameOf("", "unitCodeListAgencyName")
-	enK371 = nameOf("", "listAgencyName")
-	enK372 = nameOf("", "listName")
-	enK373 = nameOf("", "name")
-	enK374 = nameOf("", "languageID")
-	enK375 = nameOf("", "listURI")
-	enK376 = nameOf("", "listSchemeURI")
-	enK377 = nameOf("", "languageLocaleID")
-	enK378 = nameOf("", "uri")
-	enK379 = nameOf("", "currencyCodeListVersionID")
-	enK380 = nameOf("", "characterSetCode")
-	enK381 = nameOf("", "encodingCode")
-	enK382 = nameOf("", "schemeAgencyID")
-	enK383 = nameOf("", "listAgencyID")
-	enK384 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineID")
-	enK385 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseQuantity")
-	enK386 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EmbeddedDocumentBinaryObject")
+	enK80  = wordSet(" AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABZ ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACM ACN ACO ACP ACQ ACR ACS ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADH ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADS ADT ADU ADV ADW ADX ADY ADZ AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHW AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ARR ARS AUT AUU AUV AUW AUX AUY AUZ AVA AVB AVC AVD AVE AVF BAG BAH BAI BAJ BAK BAL BAM BAN BAO BAP BAQ BAR BAS BLC BLD BLE BLF BLG BLH BLI BLJ BLK BLL BLM BLN BLO BLP BLQ BLR BLS BLT BLU BLV BLW BLX BLY BLZ BMA BMB BMC BMD BME CCI CEX CHG CIP CLP CLR COI CUR CUS DAR DCL DEL DIN DOC DUT EUR FBC GBL GEN GS7 HAN HAZ ICN IIN IMI IND INS INV IRP ITR ITS LAN LIN LOI MCO MDH MKS ORI OSI PAC PAI PAY PKG PKT PMD PMT PRD PRF PRI PUR QIN QQD QUT RAH REG RET REV RQR SAF SIC SIN SLR SPA SPG SPH SPP SPT SRN SSR SUR TCA TDT TRA TRR TXD WHI ZZZ ")
+	enK81  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeParty")
+	enK82  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyName")
+	enK83  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyIdentification")
+	enK84  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeFinancialAccount")
+	enK85  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansCode")
+	enK86  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReference")
+	enK87  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceDocumentReference")
+	enK88  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxableAmount")
+	enK89  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Percent")
+	enK90  = wordSet(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH EL ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ")
+	enK91  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReason")
+	enK92  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReasonCode")
+	enK93  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AddressLine")
+	enK94  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentDescription")
+	enK95  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentTypeCode")
+	enK96  = nameOf("", "mimeCode")
+	enK97  = nameOf("", "filename")
+	enK98  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryParty")
+	enK99  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2", "UBLExtensions")
+	enK100 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UBLVersionID")
+	enK101 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileExecutionID")
+	enK102 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CopyIndicator")
+	enK103 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UUID")
+	enK104 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueTime")
+	enK105 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PricingCurrencyCode")
+	enK106 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentCurrencyCode")
+	enK107 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentAlternativeCurrencyCode")
+	enK108 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCostCode")
+	enK109 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineCountNumeric")
+	enK110 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartTime")
+	enK111 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndTime")
+	enK112 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DurationMeasure")
+	enK113 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Description")
+	enK114 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderReference")
+	enK115 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerReference")
+	enK116 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderTypeCode")
+	enK117 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DocumentReference")
+	enK118 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentType")
+	enK119 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "XPath")
+	enK120 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LanguageID")
+	enK121 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocaleCode")
+	enK122 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "VersionID")
+	enK123 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentStatusCode")
+	enK124 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Attachment")
+	enK125 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ValidityPeriod")
+	enK126 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "IssuerParty")
+	enK127 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ResultOfVerification")
+	enK128 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledInvoiceDocumentReference")
+	enK129 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteDocumentReference")
+	enK130 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledCreditNoteDocumentReference")
+	enK131 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DebitNoteDocumentReference")
+	enK132 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReminderDocumentReference")
+	enK133 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReferenceLine")
+	enK134 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchDocumentReference")
+	enK135 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptDocumentReference")
+	enK136 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StatementDocumentReference")
+	enK137 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorDocumentReference")
+	enK138 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ContractDocumentReference")
+	enK139 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExternalReference")
+	enK140 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentHash")
+	enK141 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HashAlgorithmMethod")
+	enK142 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryDate")
+	enK143 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryTime")
+	enK144 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MimeCode")
+	enK145 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FormatCode")
+	enK146 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EncodingCode")
+	enK147 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CharacterSetCode")
+	enK148 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FileName")
+	enK149 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ProjectReference")
+	enK150 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WorkPhaseReference")
+	enK151 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Signature")
+	enK152 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerAssignedAccountID")
+	enK153 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalAccountID")
+	enK154 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DataSendingCapability")
+	enK155 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCareIndicator")
+	enK156 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttentionIndicator")
+	enK157 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "WebsiteURI")
+	enK158 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LogoReferenceID")
+	enK159 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IndustryClassificationCode")
+	enK160 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Language")
+	enK161 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressTypeCode")
+	enK162 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressFormatCode")
+	enK163 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Postbox")
+	enK164 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Floor")
+	enK165 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Room")
+	enK166 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BlockName")
+	enK167 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingName")
+	enK168 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingNumber")
+	enK169 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InhouseMail")
+	enK170 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Department")
+	enK171 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttention")
+	enK172 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCare")
+	enK173 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PlotIdentification")
+	enK174 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CitySubdivisionName")
+	enK175 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentityCode")
+	enK176 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Region")
+	enK177 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "District")
+	enK178 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TimezoneOffset")
+	enK179 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LocationCoordinate")
+	enK180 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalLocation")
+	enK181 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxLevelCode")
+	enK182 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReasonCode")
+	enK183 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReason")
+	enK184 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RegistrationAddress")
+	enK185 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxTypeCode")
+	enK186 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CurrencyCode")
+	enK187 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdictionRegionAddress")
+	enK188 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationDate")
+	enK189 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationExpirationDate")
+	enK190 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalFormCode")
+	enK191 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SoleProprietorshipIndicator")
+	enK192 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLiquidationStatusCode")
+	enK193 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CorporateStockAmount")
+	enK194 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FullyPaidSharesIndicator")
+	enK195 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CorporateRegistrationScheme")
+	enK196 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HeadOfficeParty")
+	enK197 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ShareholderParty")
+	enK198 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Contact")
+	enK199 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telefax")
+	enK200 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OtherCommunication")
+	enK201 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Person")
+	enK202 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AgentParty")
+	enK203 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ServiceProviderParty")
+	enK204 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PowerOfAttorney")
+	enK205 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialAccount")
+	enK206 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchContact")
+	enK207 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingContact")
+	enK208 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerContact")
+	enK209 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SupplierAssignedAccountID")
+	enK210 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalForm")
+	enK211 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryContact")
+	enK212 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerContact")
+	enK213 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerCustomerParty")
+	enK214 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerSupplierParty")
+	enK215 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Quantity")
+	enK216 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MinimumQuantity")
+	enK217 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumQuantity")
+	enK218 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryTime")
+	enK219 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryDate")
+	enK220 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryTime")
+	enK221 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReleaseID")
+	enK222 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TrackingID")
+	enK223 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Conditions")
+	enK224 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentity")
+	enK225 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocationTypeCode")
+	enK226 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InformationURI")
+	enK227 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubsidiaryLocation")
+	enK228 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AlternativeDeliveryLocation")
+	enK229 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RequestedDeliveryPeriod")
+	enK230 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "EstimatedDeliveryPeriod")
+	enK231 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CarrierParty")
+	enK232 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "NotifyParty")
+	enK233 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Despatch")
+	enK234 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryTerms")
+	enK235 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MinimumDeliveryUnit")
+	enK236 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MaximumDeliveryUnit")
+	enK237 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Shipment")
+	enK238 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentDueDate")
+	enK239 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentChannelCode")
+	enK240 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionID")
+	enK241 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardTypeCode")
+	enK242 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityStartDate")
+	enK243 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssuerID")
+	enK244 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueNumberID")
+	enK245 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CV2ID")
+	enK246 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardChipCode")
+	enK247 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChipApplicationID")
+	enK248 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AliasName")
+	enK249 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountTypeCode")
+	enK250 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountFormatCode")
+	enK251 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentNote")
+	enK252 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitutionBranch")
+	enK253 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitution")
+	enK254 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditAccount")
+	enK255 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMandate")
+	enK256 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MandateTypeCode")
+	enK257 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaymentInstructionsNumeric")
+	enK258 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaidAmount")
+	enK259 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SignatureID")
+	enK260 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerParty")
+	enK261 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerFinancialAccount")
+	enK262 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentReversalPeriod")
+	enK263 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Clause")
+	enK264 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TradeFinancing")
+	enK265 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentTerms")
+	enK266 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansID")
+	enK267 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidPaymentReferenceID")
+	enK268 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReferenceEventCode")
+	enK269 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountPercent")
+	enK270 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltySurchargePercent")
+	enK271 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPercent")
+	enK272 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountAmount")
+	enK273 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltyAmount")
+	enK274 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentTermsDetailsURI")
+	enK275 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstallmentDueDate")
+	enK276 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicingPartyReference")
+	enK277 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SettlementPeriod")
+	enK278 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PenaltyPeriod")
+	enK279 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExchangeRate")
+	enK280 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PrepaidPayment")
+	enK281 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidIndicator")
+	enK282 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SequenceNumeric")
+	enK283 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCost")
+	enK284 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PerUnitAmount")
+	enK285 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseUnitMeasure")
+	enK286 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRange")
+	enK287 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRatePercent")
+	enK288 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxExchangeRate")
+	enK289 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingExchangeRate")
+	enK290 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentExchangeRate")
+	enK291 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentAlternativeExchangeRate")
+	enK292 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RoundingAmount")
+	enK293 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxEvidenceIndicator")
+	enK294 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxIncludedIndicator")
+	enK295 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CalculationSequenceNumeric")
+	enK296 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TransactionCurrencyTaxAmount")
+	enK297 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WithholdingTaxTotal")
+	enK298 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAlternativeAmount")
+	enK299 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPurposeCode")
+	enK300 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FreeOfChargeIndicator")
+	enK301 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderLineReference")
+	enK302 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderLineID")
+	enK303 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineStatusCode")
+	enK304 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchLineReference")
+	enK305 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptLineReference")
+	enK306 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingReference")
+	enK307 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorParty")
+	enK308 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackQuantity")
+	enK309 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackSizeNumeric")
+	enK310 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CatalogueIndicator")
+	enK311 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HazardousRiskIndicator")
+	enK312 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalInformation")
+	enK313 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Keyword")
+	enK314 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BrandName")
+	enK315 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ModelName")
+	enK316 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyersItemIdentification")
+	enK317 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExtendedID")
+	enK318 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BarcodeSymbologyID")
+	enK319 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalAttribute")
+	enK320 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MeasurementDimension")
+	enK321 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellersItemIdentification")
+	enK322 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturersItemIdentification")
+	enK323 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueItemIdentification")
+	enK324 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemIdentification")
+	enK325 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueDocumentReference")
+	enK326 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemSpecificationDocumentReference")
+	enK327 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginCountry")
+	enK328 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NatureCode")
+	enK329 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CargoTypeCode")
+	enK330 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CommodityCode")
+	enK331 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TransactionConditions")
+	enK332 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HazardousItem")
+	enK333 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NameCode")
+	enK334 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TestMethod")
+	enK335 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQuantity")
+	enK336 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQualifier")
+	enK337 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ImportanceCode")
+	enK338 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ListValue")
+	enK339 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "UsabilityPeriod")
+	enK340 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyGroup")
+	enK341 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RangeDimension")
+	enK342 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyRange")
+	enK343 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturerParty")
+	enK344 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InformationContentProviderParty")
+	enK345 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginAddress")
+	enK346 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemInstance")
+	enK347 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Certificate")
+	enK348 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Dimension")
+	enK349 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceChangeReason")
+	enK350 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceTypeCode")
+	enK351 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceType")
+	enK352 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderableUnitFactorRate")
+	enK353 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityPeriod")
+	enK354 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceList")
+	enK355 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MultiplierFactorNumeric")
+	enK356 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubInvoiceLine")
+	enK357 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPriceExtension")
+	enK358 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileID")
+	enK359 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderID")
+	enK360 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentID")
+	enK361 = nameOf("", "unitCodeListID")
+	enK362 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NetworkID")
+	enK363 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionNote")
+	enK364 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryAddress")
+	enK365 = nameOf("", "schemeName")
+	enK366 = nameOf("", "schemeAgencyName")
+	enK367 = nameOf("", "schemeDataURI")
+	enK368 = nameOf("", "schemeURI")
+	enK369 = nameOf("", "format")
+	enK370 = nameOf("", "unitCodeListIdentifier")
+	enK371 = nameOf("", "unitCodeListAgencyIdentifier")
+	enK372 = nameOf("", "unitCodeListAgencyName")
+	enK373 = nameOf("", "listAgencyName")
+	enK374 = nameOf("", "listName")
+	enK375 = nameOf("", "name")
+	enK376 = nameOf("", "languageID")
+	enK377 = nameOf("", "listURI")
+	enK378 = nameOf("", "listSchemeURI")
+	enK379 = nameOf("", "languageLocaleID")
+	enK380 = nameOf("", "uri")
+	enK381 = nameOf("", "currencyCodeListVersionID")
+	enK382 = nameOf("", "characterSetCode")
+	enK383 = nameOf("", "encodingCode")
+	enK384 = nameOf("", "schemeAgencyID")
+	enK385 = nameOf("", "listAgencyID")
+	enK386 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineID")
+	enK387 = wordSet(" 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 395 456 457 471 472 473 500 501 527 553 575 623 633 751 780 817 870 875 876 877 935 ")
+	enK388 = wordSet(" AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VES VED VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ")
+	enK389 = wordSet(" AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABY ABZ AC ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACN ACO ACP ACQ ACR ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADT ADU ADV ADW ADX ADY ADZ AE AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AF AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB AJC AJD AJE AJF AJG AJH AJI AJJ AJK AJL AJM AJN AJO AJP AJQ AJR AJS AJT AJU AJV AJW AJX AJY AJZ AKA AKB AKC AKD AKE AKF AKG AKH AKI AKJ AKK AKL AKM AKN AKO AKP AKQ AKR AKS AKT AKU AKV AKW AKX AKY AKZ ALA ALB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ALR ALS ALT ALU ALV ALW ALX ALY ALZ AMA AMB AMC AMD AME AMF AMG AMH AMI AMJ AMK AML AMM AMN AMO AMP AMQ AMR AMS AMT AMU AMV AMW AMX AMY AMZ ANA ANB ANC AND ANE ANF ANG ANH ANI ANJ ANK ANL ANM ANN ANO ANP ANQ ANR ANS ANT ANU ANV ANW ANX ANY AOA AOD AOE AOF AOG AOH AOI AOJ AOK AOL AOM AON AOO AOP AOQ AOR AOS AOT AOU AOV AOW AOX AOY AOZ AP APA APB APC APD APE APF APG APH API APJ APK APL APM APN APO APP APQ APR APS APT APU APV APW APX APY APZ AQA AQB AQC AQD AQE AQF AQG AQH AQI AQJ AQK AQL AQM AQN AQO AQP AQQ AQR AQS AQT AQU AQV AQW AQX AQY AQZ ARA ARB ARC ARD ARE ARF ARG ARH ARI ARJ ARK ARL ARM ARN ARO ARP ARQ ARR ARS ART ARU ARV ARW ARX ARY ARZ ASA ASB ASC ASD ASE ASF ASG ASH ASI ASJ ASK ASL ASM ASN ASO ASP ASQ ASR ASS AST ASU ASV ASW ASX ASY ASZ ATA ATB ATC ATD ATE ATF ATG ATH ATI ATJ ATK ATL ATM ATN ATO ATP ATQ ATR ATS ATT ATU ATV ATW ATX ATY ATZ AU AUA AUB AUC AUD AUE AUF AUG AUH AUI AUJ AUK AUL AUM AUN AUO AUP AUQ AUR AUS AUT AUU AUV AUW AUX AUY AUZ AV AVA AVB AVC AVD AVE AVF AVG AVH AVI AVJ AVK AVL AVM AVN AVO AVP AVQ AVR AVS AVT AVU AVV AVW AVX AVY AVZ AWA AWB AWC AWD AWE AWF AWG AWH AWI AWJ AWK AWL AWM AWN AWO AWP AWQ AWR AWS AWT AWU AWV AWW AWX AWY AWZ AXA AXB AXC AXD AXE AXF AXG AXH AXI AXJ AXK AXL AXM AXN AXO AXP AXQ AXR AXS AXU BA BC BD BE BH BM BN BO BR BT BTP BW CAS CAT CAU CAV CAW CAX CAY CAZ CBA CBB CD CEC CED CFE CFF CFO CG CH CK CKN CM CMR CN CNO COF CP CR CRN CS CST CT CU CV CW CZ DA DAN DB DI DL DM DQ DR EA EB ED EE EEP EI EN EQ ER ERN ET EX FC FF FI FLW FN FO FS FT FV FX GA GC GD GDN GN HS HWB IA IB ICA ICE ICO II IL INB INN INO IP IS IT IV JB JE LA LAN LAR LB LC LI LO LRC LS MA MB MF MG MH MR MRN MS MSS MWB NA NF OH OI ON OP OR PB PC PD PE PF PI PK PL POR PP PQ PR PS PW PY RA RC RCN RE REN RF RR RT SA SB SD SE SEA SF SH SI SM SN SP SQ SRN SS STA SW SZ TB TCR TE TF TI TIN TL TN TP UAR UC UCN UN UO URI VA VC VGR VM VN VON VOR VP VR VS VT VV WE WM WN WR WS WY XA XC XP ZZZ ")
+	enK390 = wordSet(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 0217 0218 0219 0220 0221 0222 0223 0224 0225 0226 0227 0228 0229 0230 0231 0232 0233 0234 0235 0236 0237 0238 0239 0240 0241 0242 0243 0244 0245 0246 0247 0248 ")
+	enK391 = wordSet(" AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT BU BV BW BX BY BZ CC CG CL CR CV DR DW EC EF EMD EN FS GB GN GMN GS HS IB IN IS IT IZ MA MF MN MP NB ON PD PL PO PPI PV QS RC RN RU RY SA SG SK SN SRS SRT SRU SRV SRW SRX SRY SRZ SS SSA SSB SSC SSD SSE SSF SSG SSH SSI SSJ SSK SSL SSM SSN SSO SSP SSQ SSR SSS SST SSU SSV SSW SSX SSY SSZ ST STA STB STC STD STE STF STG STH STI STJ STK STL STM STN STO STP STQ STR STS STT STU STV STW STX STY STZ SUA SUB SUC SUD SUE SUF SUG SUH SUI SUJ SUK SUL SUM TG TSN TSO TSP TSQ TSR TSS TST TSU UA UP VN VP VS VX ZZZ ")
+	enK392 = wordSet(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ")
+	enK393 = wordSet(" 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 74 75 76 77 78 91 92 93 94 95 96 97 98 ZZZ ")
+	enK394 = wordSet(" AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADT ADW ADY ADZ AEA AEB AEC AED AEF AEH AEI AEJ AEK AEL AEM AEN AEO AEP AES AET AEU AEV AEW AEX AEY AEZ AJ AU CA CAB CAD CAE CAF CAI CAJ CAK CAL CAM CAN CAO CAP CAQ CAR CAS CAT CAU CAV CAW CAX CAY CAZ CD CG CS CT DAB DAD DAC DAF DAG DAH DAI DAJ DAK DAL DAM DAN DAO DAP DAQ DL EG EP ER FAA FAB FAC FC FH FI GAA HAA HD HH IAA IAB ID IF IR IS KO L1 LA LAA LAB LF MAE MI ML NAA OA PA PAA PC PL PRV RAB RAC RAD RAF RE RF RH RV SA SAA SAD SAE SAI SG SH SM SU TAB TAC TT TV V1 V2 WH XAA YY ZZZ ")
+	enK395 = wordSet(" VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX-EU-132-1H VATEX-EU-132-1I VATEX-EU-132-1J VATEX-EU-132-1K VATEX-EU-132-1L VATEX-EU-132-1M VATEX-EU-132-1N VATEX-EU-132-1O VATEX-EU-132-1P VATEX-EU-132-1Q VATEX-EU-135-1 VATEX-EU-143 VATEX-EU-143-1A VATEX-EU-143-1B VATEX-EU-143-1C VATEX-EU-143-1D VATEX-EU-143-1E VATEX-EU-143-1F VATEX-EU-143-1FA VATEX-EU-143-1G VATEX-EU-143-1H VATEX-EU-143-1I VATEX-EU-143-1J VATEX-EU-143-1K VATEX-EU-143-1L VATEX-EU-144 VATEX-EU-146-1E VATEX-EU-159 VATEX-EU-309 VATEX-EU-148 VATEX-EU-148-A VATEX-EU-148-B VATEX-EU-148-C VATEX-EU-148-D VATEX-EU-148-E VATEX-EU-148-F VATEX-EU-148-G VATEX-EU-151 VATEX-EU-151-1A VATEX-EU-151-1AA VATEX-EU-151-1B VATEX-EU-151-1C VATEX-EU-151-1D VATEX-EU-151-1E VATEX-EU-G VATEX-EU-O VATEX-EU-IC VATEX-EU-AE VATEX-EU-D VATEX-EU-F VATEX-EU-I VATEX-EU-J VATEX-FR-FRANCHISE VATEX-FR-CNWVAT VATEX-EU-153 VATEX-FR-CGI261-1 VATEX-FR-CGI261-2 VATEX-FR-CGI261-3 VATEX-FR-CGI261-4 VATEX-FR-CGI261-5 VATEX-FR-CGI261-7 VATEX-FR-CGI261-8 VATEX-FR-CGI261A VATEX-FR-CGI261B VATEX-FR-CGI261C-1 VATEX-FR-CGI261C-2 VATEX-FR-CGI261C-3 VATEX-FR-CGI261D-1 VATEX-FR-CGI261D-1BIS VATEX-FR-CGI261D-2 VATEX-FR-CGI261D-3 VATEX-FR-CGI261D-4 VATEX-FR-CGI261E-1 VATEX-FR-CGI261E-2 VATEX-FR-CGI277A VATEX-FR-CGI275 VATEX-FR-298SEXDECIESA VATEX-FR-CGI295 VATEX-FR-AE ")
+	enK396 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseQuantity")
+	enK397 = wordSet(" 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2N 2P 2Q 2R 2U 2X 2Y 2Z 3B 3C 4C 4G 4H 4K 4L 4M 4N 4O 4P 4Q 4R 4T 4U 4W 4X 5A 5B 5E 5J A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A2 A20 A21 A22 A23 A24 A26 A27 A28 A29 A3 A30 A31 A32 A33 A34 A35 A36 A37 A38 A39 A4 A40 A41 A42 A43 A44 A45 A47 A48 A49 A5 A53 A54 A55 A56 A59 A6 A68 A69 A7 A70 A71 A73 A74 A75 A76 A8 A84 A85 A86 A87 A88 A89 A9 A90 A91 A93 A94 A95 A96 A97 A98 A99 AA AB ACR ACT AD AE AH AI AK AL AMH AMP ANN APZ AQ AS ASM ASU ATM AWG AY AZ B1 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B20 B21 B22 B23 B24 B25 B26 B27 B28 B29 B3 B30 B31 B32 B33 B34 B35 B4 B41 B42 B43 B44 B45 B46 B47 B48 B49 B50 B52 B53 B54 B55 B56 B57 B58 B59 B60 B61 B62 B63 B64 B66 B67 B68 B69 B7 B70 B71 B72 B73 B74 B75 B76 B77 B78 B79 B8 B80 B81 B82 B83 B84 B85 B86 B87 B88 B89 B90 B91 B92 B93 B94 B95 B96 B97 B98 B99 BAR BB BFT BHP BIL BLD BLL BP BPM BQL BTU BUA BUI C0 C10 C11 C12 C13 C14 C15 C16 C17 C18 C19 C20 C21 C22 C23 C24 C25 C26 C27 C28 C29 C3 C30 C31 C32 C33 C34 C35 C36 C37 C38 C39 C40 C41 C42 C43 C44 C45 C46 C47 C48 C49 C50 C51 C52 C53 C54 C55 C56 C57 C58 C59 C60 C61 C62 C63 C64 C65 C66 C67 C68 C69 C7 C70 C71 C72 C73 C74 C75 C76 C78 C79 C8 C80 C81 C82 C83 C84 C85 C86 C87 C88 C89 C9 C90 C91 C92 C93 C94 C95 C96 C97 C99 CCT CDL CEL CEN CG CGM CKG CLF CLT CMK CMQ CMT CNP CNT COU CTG CTM CTN CUR CWA CWI D03 D04 D1 D10 D11 D12 D13 D15 D16 D17 D18 D19 D2 D20 D21 D22 D23 D24 D25 D26 D27 D29 D30 D31 D32 D33 D34 D36 D41 D42 D43 D44 D45 D46 D47 D48 D49 D5 D50 D51 D52 D53 D54 D55 D56 D57 D58 D59 D6 D60 D61 D62 D63 D65 D68 D69 D73 D74 D77 D78 D80 D81 D82 D83 D85 D86 D87 D88 D89 D91 D93 D94 D95 DAA DAD DAY DB DBM DBW DD DEC DG DJ DLT DMA DMK DMO DMQ DMT DN DPC DPR DPT DRA DRI DRL DT DTN DWT DZN DZP E01 E07 E08 E09 E10 E12 E14 E15 E16 E17 E18 E19 E20 E21 E22 E23 E25 E27 E28 E30 E31 E32 E33 E34 E35 E36 E37 E38 E39 E4 E40 E41 E42 E43 E44 E45 E46 E47 E48 E49 E50 E51 E52 E53 E54 E55 E56 E57 E58 E59 E60 E61 E62 E63 E64 E65 E66 E67 E68 E69 E70 E71 E72 E73 E74 E75 E76 E77 E78 E79 E80 E81 E82 E83 E84 E85 E86 E87 E88 E89 E90 E91 E92 E93 E94 E95 E96 E97 E98 E99 EA EB EQ F01 F02 F03 F04 F05 F06 F07 F08 F10 F11 F12 F13 F14 F15 F16 F17 F18 F19 F20 F21 F22 F23 F24 F25 F26 F27 F28 F29 F30 F31 F32 F33 F34 F35 F36 F37 F38 F39 F40 F41 F42 F43 F44 F45 F46 F47 F48 F49 F50 F51 F52 F53 F54 F55 F56 F57 F58 F59 F60 F61 F62 F63 F64 F65 F66 F67 F68 F69 F70 F71 F72 F73 F74 F75 F76 F77 F78 F79 F80 F81 F82 F83 F84 F85 F86 F87 F88 F89 F90 F91 F92 F93 F94 F95 F96 F97 F98 F99 FAH FAR FBM FC FF FH FIT FL FNU FOT FP FR FS FTK FTQ G01 G04 G05 G06 G08 G09 G10 G11 G12 G13 G14 G15 G16 G17 G18 G19 G2 G20 G21 G23 G24 G25 G26 G27 G28 G29 G3 G30 G31 G32 G33 G34 G35 G36 G37 G38 G39 G40 G41 G42 G43 G44 G45 G46 G47 G48 G49 G50 G51 G52 G53 G54 G55 G56 G57 G58 G59 G60 G61 G62 G63 G64 G65 G66 G67 G68 G69 G70 G71 G72 G73 G74 G75 G76 G77 G78 G79 G80 G81 G82 G83 G84 G85 G86 G87 G88 G89 G90 G91 G92 G93 G94 G95 G96 G97 G98 G99 GB GBQ GDW GE GF GFI GGR GIA GIC GII GIP GJ GL GLD GLI GLL GM GO GP GQ GRM GRN GRO GV GWH H03 H04 H05 H06 H07 H08 H09 H10 H11 H12 H13 H14 H15 H16 H18 H19 H20 H21 H22 H23 H24 H25 H26 H27 H28 H29 H30 H31 H32 H33 H34 H35 H36 H37 H38 H39 H40 H41 H42 H43 H44 H45 H46 H47 H48 H49 H50 H51 H52 H53 H54 H55 H56 H57 H58 H59 H60 H61 H62 H63 H64 H65 H66 H67 H68 H69 H70 H71 H72 H73 H74 H75 H76 H77 H79 H80 H81 H82 H83 H84 H85 H87 H88 H89 H90 H91 H92 H93 H94 H95 H96 H98 H99 HA HAD HBA HBX HC HDW HEA HGM HH HIU HKM HLT HM HMO HMQ HMT HPA HTZ HUR HWE IA IE INH INK INQ ISD IU IUG IV J10 J12 J13 J14 J15 J16 J17 J18 J19 J2 J20 J21 J22 J23 J24 J25 J26 J27 J28 J29 J30 J31 J32 J33 J34 J35 J36 J38 J39 J40 J41 J42 J43 J44 J45 J46 J47 J48 J49 J50 J51 J52 J53 J54 J55 J56 J57 J58 J59 J60 J61 J62 J63 J64 J65 J66 J67 J68 J69 J70 J71 J72 J73 J74 J75 J76 J78 J79 J81 J82 J83 J84 J85 J87 J90 J91 J92 J93 J95 J96 J97 J98 J99 JE JK JM JNT JOU JPS JWL K1 K10 K11 K12 K13 K14 K15 K16 K17 K18 K19 K2 K20 K21 K22 K23 K26 K27 K28 K3 K30 K31 K32 K33 K34 K35 K36 K37 K38 K39 K40 K41 K42 K43 K45 K46 K47 K48 K49 K50 K51 K52 K53 K54 K55 K58 K59 K6 K60 K61 K62 K63 K64 K65 K66 K67 K68 K69 K70 K71 K73 K74 K75 K76 K77 K78 K79 K80 K81 K82 K83 K84 K85 K86 K87 K88 K89 K90 K91 K92 K93 K94 K95 K96 K97 K98 K99 KA KAT KB KBA KCC KDW KEL KGM KGS KHY KHZ KI KIC KIP KJ KJO KL KLK KLX KMA KMH KMK KMQ KMT KNI KNM KNS KNT KO KPA KPH KPO KPP KR KSD KSH KT KTN KUR KVA KVR KVT KW KWH KWN KWO KWS KWT KWY KX L10 L11 L12 L13 L14 L15 L16 L17 L18 L19 L2 L20 L21 L23 L24 L25 L26 L27 L28 L29 L30 L31 L32 L33 L34 L35 L36 L37 L38 L39 L40 L41 L42 L43 L44 L45 L46 L47 L48 L49 L50 L51 L52 L53 L54 L55 L56 L57 L58 L59 L60 L63 L64 L65 L66 L67 L68 L69 L70 L71 L72 L73 L74 L75 L76 L77 L78 L79 L80 L81 L82 L83 L84 L85 L86 L87 L88 L89 L90 L91 L92 L93 L94 L95 L96 L98 L99 LA LAC LBR LBT LD LEF LF LH LK LM LN LO LP LPA LR LS LTN LTR LUB LUM LUX LY M1 M10 M11 M12 M13 M14 M15 M16 M17 M18 M19 M20 M21 M22 M23 M24 M25 M26 M27 M29 M30 M31 M32 M33 M34 M35 M36 M37 M38 M39 M4 M40 M41 M42 M43 M44 M45 M46 M47 M48 M49 M5 M50 M51 M52 M53 M55 M56 M57 M58 M59 M60 M61 M62 M63 M64 M65 M66 M67 M68 M69 M7 M70 M71 M72 M73 M74 M75 M76 M77 M78 M79 M80 M81 M82 M83 M84 M85 M86 M87 M88 M89 M9 M90 M91 M92 M93 M94 M95 M96 M97 M98 M99 MAH MAL MAM MAR MAW MBE MBF MBR MC MCU MD MGM MHZ MIK MIL MIN MIO MIU MKD MKM MKW MLD MLT MMK MMQ MMT MND MNJ MON MPA MQD MQH MQM MQS MQW MRD MRM MRW MSK MTK MTQ MTR MTS MTZ MVA MWH N1 N10 N11 N12 N13 N14 N15 N16 N17 N18 N19 N20 N21 N22 N23 N24 N25 N26 N27 N28 N29 N3 N30 N31 N32 N33 N34 N35 N36 N37 N38 N39 N40 N41 N42 N43 N44 N45 N46 N47 N48 N49 N50 N51 N52 N53 N54 N55 N56 N57 N58 N59 N60 N61 N62 N63 N64 N65 N66 N67 N68 N69 N70 N71 N72 N73 N74 N75 N76 N77 N78 N79 N80 N81 N82 N83 N84 N85 N86 N87 N88 N89 N90 N91 N92 N93 N94 N95 N96 N97 N98 N99 NA NAR NCL NEW NF NIL NIU NL NM3 NMI NMP NPT NT NTU NU NX OA ODE ODG ODK ODM OHM ON ONZ OPM OT OZA OZI P1 P10 P11 P12 P13 P14 P15 P16 P17 P18 P19 P2 P20 P21 P22 P23 P24 P25 P26 P27 P28 P29 P30 P31 P32 P33 P34 P35 P36 P37 P38 P39 P40 P41 P42 P43 P44 P45 P46 P47 P48 P49 P5 P50 P51 P52 P53 P54 P55 P56 P57 P58 P59 P60 P61 P62 P63 P64 P65 P66 P67 P68 P69 P70 P71 P72 P73 P74 P75 P76 P77 P78 P79 P80 P81 P82 P83 P84 P85 P86 P87 P88 P89 P90 P91 P92 P93 P94 P95 P96 P97 P98 P99 PAL PD PFL PGL PI PLA PO PQ PR PS PTD PTI PTL PTN Q10 Q11 Q12 Q13 Q14 Q15 Q16 Q17 Q18 Q19 Q20 Q21 Q22 Q23 Q24 Q25 Q26 Q27 Q28 Q29 Q3 Q30 Q31 Q32 Q33 Q34 Q35 Q36 Q37 Q38 Q39 Q40 Q41 Q42 QA QAN QB QR QTD QTI QTL QTR R1 R9 RH RM ROM RP RPM RPS RT S3 S4 SAN SCO SCR SEC SET SG SIE SM3 SMI SQ SQR SR STC STI STK STL STN STW SW SX SYR T0 T3 TAH TAN TI TIC TIP TKM TMS TNE TP TPI TPR TQD TRL TST TTS U1 U2 UB UC VA VLT VP W2 WA WB WCD WE WEB WEE WG WHR WM WSD WTT X1 YDK YDQ YRD Z11 Z9 ZP ZZ X1A X1B X1D X1F X1G X1W X2C X3A X3H X43 X44 X4A X4B X4C X4D X4F X4G X4H X5H X5L X5M X6H X6P X7A X7B X8A X8B X8C XAA XAB XAC XAD XAE XAF XAG XAH XAI XAJ XAL XAM XAP XAT XAV XB4 XBA XBB XBC XBD XBE XBF XBG XBH XBI XBJ XBK XBL XBM XBN XBO XBP XBQ XBR XBS XBT XBU XBV XBW XBX XBY XBZ XCA XCB XCC XCD XCE XCF XCG XCH XCI XCJ XCK XCL XCM XCN XCO XCP XCQ XCR XCS XCT XCU XCV XCW XCX XCY XCZ XDA XDB XDC XDG XDH XDI XDJ XDK XDL XDM XDN XDP XDR XDS XDT XDU XDV XDW XDX XDY XEC XED XEE XEF XEG XEH XEI XEN XFB XFC XFD XFE XFI XFL XFO XFP XFR XFT XFW XFX XGB XGI XGL XGR XGU XGY XGZ XHA XHB XHC XHG XHN XHR XIA XIB XIC XID XIE XIF XIG XIH XIK XIL XIN XIZ XJB XJC XJG XJR XJT XJY XKG XKI XLE XLG XLT XLU XLV XLZ XMA XMB XMC XME XMR XMS XMT XMW XMX XNA XNE XNF XNG XNS XNT XNU XNV XO1 XO2 XO3 XO4 XO5 XO6 XO7 XO8 XO9 XOA XOB XOC XOD XOE XOF XOG XOH XOI XOJ XOK XOL XOM XON XOP XOQ XOR XOS XOT XOU XOV XOW XOX XOY XOZ XP1 XP2 XP3 XP4 XPA XPB XPC XPD XPE XPF XPG XPH XPI XPJ XPK XPL XPN XPO XPP XPR XPT XPU XPV XPX XPY XPZ XQA XQB XQC XQD XQF XQG XQH XQJ XQK XQL XQM XQN XQP XQQ XQR XQS XRD XRG XRJ XRK XRL XRO XRT XRZ XSA XSB XSC XSD XSE XSH XSI XSK XSL XSM XSO XSP XSS XST XSU XSV XSW XSX XSY XSZ XT1 XTB XTC XTD XTE XTG XTI XTK XTL XTN XTO XTR XTS XTT XTU XTV XTW XTY XTZ XUC XUN XVA XVG XVI XVK XVL XVN XVO XVP XVQ XVR XVS XVY XWA XWB XWC XWD XWF XWG XWH XWJ XWK XWL XWM XWN XWP XWQ XWR XWS XWT XWU XWV XWW XWX XWY XWZ XXA XXB XXC XXD XXF XXG XXH XXJ XXK XYA XYB XYC XYD XYF XYG XYH XYJ XYK XYL XYM XYN XYP XYQ XYR XYS XYT XYV XYW XYX XYY XYZ XZA XZB XZC XZD XZF XZG XZH XZJ XZK XZL XZM XZN XZP XZQ XZR XZS XZT XZU XZV XZW XZX XZY XZZ ")
+	enK398 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EmbeddedDocumentBinaryObject")
+	enK399 = wordSet(" 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0154 0158 0170 0177 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 0202 0203 0204 0205 0208 0209 0210 0211 0212 0213 0215 0216 0217 0218 0219 0220 0221 0225 0230 0235 0240 0244 0242 0245 0246 0248 9910 9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931 9932 9933 9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950 9951 9952 9953 9957 9959 AN AQ AS AU EM ")
 )
 
-var _ = indexNames(false, enK32, enK33, enK48, enK21, enK51, enK44, enK56, enK4, enK16, enK8, enK54, enK7, enK24, enK251, enK0, enK314, enK319, enK68, enK9, enK10, enK253, enK11, enK84, enK82, enK358)
+var _ = indexNames(false, enK32, enK33, enK48, enK21, enK51, enK44, enK56, enK4, enK16, enK8, enK54, enK7, enK24, enK253, enK0, enK316, enK321, enK68, enK9, enK10, enK255, enK11, enK85, enK83, enK360)
 
-var _ = indexNames(true, enK359, enK363, enK364, enK365, enK366, enK367, enK368, enK369, enK370, enK371, enK372, enK373, enK374, enK375, enK376, enK377, enK378, enK379, enK380, enK381, enK382, enK383)
+var _ = indexNames(true, enK361, enK365, enK366, enK367, enK368, enK369, enK370, enK371, enK372, enK373, enK374, enK375, enK376, enK377, enK378, enK379, enK380, enK381, enK382, enK383, enK384, enK385)
 
 var schemaEN = &Schema{
 	Lets: enLets,
@@ -1599,8 +1612,11 @@ var schemaEN = &Schema{
 	},
 }
 
+// enSlots: the lets, then the document-constant tests (memoBool).
+const enSlots = 274
+
 func enLets(n *Node) []Seq {
-	v := make([]Seq, 0)
+	v := make([]Seq, enSlots)
 	return v
 }
 
@@ -2110,11 +2126,17 @@ func enT0046(v []Seq, n *Node) bool {
 
 // BR-AE-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'AE']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cb…
 func enT0047(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n89 *Node) bool {
-		return anyNode(child(n89, enK22), func(n90 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n90, enK1)))) == "VAT") }) && anyNode(child(n89, enK1), func(n91 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n91))) == "AE") })
-	}) || anyNode(desc(root(n), enK51), func(n92 *Node) bool {
-		return anyNode(child(n92, enK22), func(n93 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n93, enK1)))) == "VAT") }) && anyNode(child(n92, enK1), func(n94 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n94))) == "AE") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 0, func() bool {
+		return (memoBool(v, 1, func() bool {
+			return anyNode(desc(root(n), enK21), func(n89 *Node) bool {
+				return anyNode(child(n89, enK22), func(n90 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n90, enK1)))) == "VAT") }) && anyNode(child(n89, enK1), func(n91 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n91))) == "AE") })
+			})
+		}) || memoBool(v, 2, func() bool {
+			return anyNode(desc(root(n), enK51), func(n92 *Node) bool {
+				return anyNode(child(n92, enK22), func(n93 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n93, enK1)))) == "VAT") }) && anyNode(child(n92, enK1), func(n94 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n94))) == "AE") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k95 := 0
 		anyNode(child(n, enK48), func(n96 *Node) bool {
 			return anyNode(child(n96, enK52), func(n97 *Node) bool {
@@ -2124,120 +2146,202 @@ func enT0047(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k95)
-	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n101 *Node) bool {
-		return anyNode(child(n101, enK22), func(n102 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n102, enK1)))) == "VAT") }) && anyNode(child(n101, enK1), func(n103 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n103))) == "AE") })
-	}) && !anyNode(desc(root(n), enK51), func(n104 *Node) bool {
-		return anyNode(child(n104, enK22), func(n105 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n105, enK1)))) == "VAT") }) && anyNode(child(n104, enK1), func(n106 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n106))) == "AE") })
-	})))
+	}(), enK53, opEq)) || memoBool(v, 3, func() bool {
+		return (memoBool(v, 4, func() bool {
+			return !memoBool(v, 1, func() bool {
+				return anyNode(desc(root(n), enK21), func(n101 *Node) bool {
+					return anyNode(child(n101, enK22), func(n102 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n102, enK1)))) == "VAT") }) && anyNode(child(n101, enK1), func(n103 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n103))) == "AE") })
+				})
+			})
+		}) && memoBool(v, 5, func() bool {
+			return !memoBool(v, 2, func() bool {
+				return anyNode(desc(root(n), enK51), func(n104 *Node) bool {
+					return anyNode(child(n104, enK22), func(n105 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n105, enK1)))) == "VAT") }) && anyNode(child(n104, enK1), func(n106 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n106))) == "AE") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-AE-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc…
 func enT0048(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK51), func(n107 *Node) bool {
-		return (fnNormalizeSpace(str(child(n107, enK1))) == "AE") && anyNode(child(n107, enK22), func(n108 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n108, enK1)))) == "VAT") })
-	}) && (anyNode(desc(root(n), enK44), func(n109 *Node) bool {
-		return anyNode(child(n109, enK3), func(n110 *Node) bool {
-			return anyNode(child(n110, enK54), func(n111 *Node) bool { return (len(child(n111, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n113 *Node) bool {
-		return anyNode(child(n113, enK54), func(n114 *Node) bool {
-			return ebv(step(child(n114, enK22), func(n115 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n115, enK1)))) == "VAT"))
-			})) && (len(child(n114, enK55)) > 0)
-		})
-	}))) && (anyNode(desc(root(n), enK4), func(n117 *Node) bool {
-		return anyNode(child(n117, enK3), func(n118 *Node) bool {
-			return anyNode(child(n118, enK54), func(n119 *Node) bool {
-				return ebv(step(child(n119, enK22), func(n120 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n120, enK1)))) == "VAT"))
-				})) && (len(child(n119, enK55)) > 0)
+	return memoBool(v, 6, func() bool {
+		return (memoBool(v, 7, func() bool {
+			return (memoBool(v, 8, func() bool {
+				return (memoBool(v, 9, func() bool {
+					return anyNode(desc(root(n), enK51), func(n107 *Node) bool {
+						return (fnNormalizeSpace(str(child(n107, enK1))) == "AE") && anyNode(child(n107, enK22), func(n108 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n108, enK1)))) == "VAT") })
+					})
+				}) && memoBool(v, 10, func() bool {
+					return (memoBool(v, 11, func() bool {
+						return anyNode(desc(root(n), enK44), func(n109 *Node) bool {
+							return anyNode(child(n109, enK3), func(n110 *Node) bool {
+								return anyNode(child(n110, enK54), func(n111 *Node) bool { return (len(child(n111, enK55)) > 0) })
+							})
+						})
+					}) || memoBool(v, 12, func() bool {
+						return anyNode(desc(root(n), enK56), func(n113 *Node) bool {
+							return anyNode(child(n113, enK54), func(n114 *Node) bool {
+								return ebv(step(child(n114, enK22), func(n115 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n115, enK1)))) == "VAT"))
+								})) && (len(child(n114, enK55)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 13, func() bool {
+				return (memoBool(v, 14, func() bool {
+					return anyNode(desc(root(n), enK4), func(n117 *Node) bool {
+						return anyNode(child(n117, enK3), func(n118 *Node) bool {
+							return anyNode(child(n118, enK54), func(n119 *Node) bool {
+								return ebv(step(child(n119, enK22), func(n120 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n120, enK1)))) == "VAT"))
+								})) && (len(child(n119, enK55)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 15, func() bool {
+					return anyNode(desc(root(n), enK4), func(n122 *Node) bool {
+						return anyNode(child(n122, enK3), func(n123 *Node) bool {
+							return anyNode(child(n123, enK45), func(n124 *Node) bool { return (len(child(n124, enK55)) > 0) })
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 16, func() bool {
+			return !memoBool(v, 9, func() bool {
+				return anyNode(desc(root(n), enK51), func(n126 *Node) bool {
+					return (fnNormalizeSpace(str(child(n126, enK1))) == "AE") && anyNode(child(n126, enK22), func(n127 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n127, enK1)))) == "VAT") })
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), enK4), func(n122 *Node) bool {
-		return anyNode(child(n122, enK3), func(n123 *Node) bool {
-			return anyNode(child(n123, enK45), func(n124 *Node) bool { return (len(child(n124, enK55)) > 0) })
-		})
-	}))) || !anyNode(desc(root(n), enK51), func(n126 *Node) bool {
-		return (fnNormalizeSpace(str(child(n126, enK1))) == "AE") && anyNode(child(n126, enK22), func(n127 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n127, enK1)))) == "VAT") })
-	}))
+		}))
+	})
 }
 
 // BR-AE-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplie…
 func enT0049(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK16), func(n128 *Node) bool {
-		return func(r129 Seq) bool {
-			return anyNode(child(n128, enK17), func(n130 *Node) bool { return gcmp(nodeSeq(n130), r129, opEq) })
-		}(boolSeq(false)) && anyNode(child(n128, enK21), func(n131 *Node) bool {
-			return (fnNormalizeSpace(str(child(n131, enK1))) == "AE") && anyNode(child(n131, enK22), func(n132 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n132, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n133 *Node) bool {
-		return anyNode(child(n133, enK3), func(n134 *Node) bool {
-			return anyNode(child(n134, enK54), func(n135 *Node) bool { return (len(child(n135, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n137 *Node) bool {
-		return anyNode(child(n137, enK54), func(n138 *Node) bool {
-			return ebv(step(child(n138, enK22), func(n139 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n139, enK1)))) == "VAT"))
-			})) && (len(child(n138, enK55)) > 0)
-		})
-	}))) && (anyNode(desc(root(n), enK4), func(n141 *Node) bool {
-		return anyNode(child(n141, enK3), func(n142 *Node) bool {
-			return anyNode(child(n142, enK54), func(n143 *Node) bool {
-				return ebv(step(child(n143, enK22), func(n144 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n144, enK1)))) == "VAT"))
-				})) && (len(child(n143, enK55)) > 0)
+	return memoBool(v, 17, func() bool {
+		return (memoBool(v, 18, func() bool {
+			return (memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), enK16), func(n128 *Node) bool {
+						return func(r129 Seq) bool {
+							return anyNode(child(n128, enK17), func(n130 *Node) bool { return gcmp(nodeSeq(n130), r129, opEq) })
+						}(boolSeq(false)) && anyNode(child(n128, enK21), func(n131 *Node) bool {
+							return (fnNormalizeSpace(str(child(n131, enK1))) == "AE") && anyNode(child(n131, enK22), func(n132 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n132, enK1)))) == "VAT") })
+						})
+					})
+				}) && memoBool(v, 10, func() bool {
+					return (memoBool(v, 11, func() bool {
+						return anyNode(desc(root(n), enK44), func(n133 *Node) bool {
+							return anyNode(child(n133, enK3), func(n134 *Node) bool {
+								return anyNode(child(n134, enK54), func(n135 *Node) bool { return (len(child(n135, enK55)) > 0) })
+							})
+						})
+					}) || memoBool(v, 12, func() bool {
+						return anyNode(desc(root(n), enK56), func(n137 *Node) bool {
+							return anyNode(child(n137, enK54), func(n138 *Node) bool {
+								return ebv(step(child(n138, enK22), func(n139 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n139, enK1)))) == "VAT"))
+								})) && (len(child(n138, enK55)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 13, func() bool {
+				return (memoBool(v, 14, func() bool {
+					return anyNode(desc(root(n), enK4), func(n141 *Node) bool {
+						return anyNode(child(n141, enK3), func(n142 *Node) bool {
+							return anyNode(child(n142, enK54), func(n143 *Node) bool {
+								return ebv(step(child(n143, enK22), func(n144 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n144, enK1)))) == "VAT"))
+								})) && (len(child(n143, enK55)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 15, func() bool {
+					return anyNode(desc(root(n), enK4), func(n146 *Node) bool {
+						return anyNode(child(n146, enK3), func(n147 *Node) bool {
+							return anyNode(child(n147, enK45), func(n148 *Node) bool { return (len(child(n148, enK55)) > 0) })
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 21, func() bool {
+			return !memoBool(v, 20, func() bool {
+				return anyNode(desc(root(n), enK16), func(n150 *Node) bool {
+					return func(r151 Seq) bool {
+						return anyNode(child(n150, enK17), func(n152 *Node) bool { return gcmp(nodeSeq(n152), r151, opEq) })
+					}(boolSeq(false)) && anyNode(child(n150, enK21), func(n153 *Node) bool {
+						return (fnNormalizeSpace(str(child(n153, enK1))) == "AE") && anyNode(child(n153, enK22), func(n154 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n154, enK1)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), enK4), func(n146 *Node) bool {
-		return anyNode(child(n146, enK3), func(n147 *Node) bool {
-			return anyNode(child(n147, enK45), func(n148 *Node) bool { return (len(child(n148, enK55)) > 0) })
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n150 *Node) bool {
-		return func(r151 Seq) bool {
-			return anyNode(child(n150, enK17), func(n152 *Node) bool { return gcmp(nodeSeq(n152), r151, opEq) })
-		}(boolSeq(false)) && anyNode(child(n150, enK21), func(n153 *Node) bool {
-			return (fnNormalizeSpace(str(child(n153, enK1))) == "AE") && anyNode(child(n153, enK22), func(n154 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n154, enK1)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-AE-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplier…
 func enT0050(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK16), func(n155 *Node) bool {
-		return func(r156 Seq) bool {
-			return anyNode(child(n155, enK17), func(n157 *Node) bool { return gcmp(nodeSeq(n157), r156, opEq) })
-		}(boolSeq(true)) && anyNode(child(n155, enK21), func(n158 *Node) bool {
-			return (fnNormalizeSpace(str(child(n158, enK1))) == "AE") && anyNode(child(n158, enK22), func(n159 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n159, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n160 *Node) bool {
-		return anyNode(child(n160, enK3), func(n161 *Node) bool {
-			return anyNode(child(n161, enK54), func(n162 *Node) bool { return (len(child(n162, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n164 *Node) bool {
-		return anyNode(child(n164, enK54), func(n165 *Node) bool {
-			return ebv(step(child(n165, enK22), func(n166 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n166, enK1)))) == "VAT"))
-			})) && (len(child(n165, enK55)) > 0)
-		})
-	}))) && (anyNode(desc(root(n), enK4), func(n168 *Node) bool {
-		return anyNode(child(n168, enK3), func(n169 *Node) bool {
-			return anyNode(child(n169, enK54), func(n170 *Node) bool {
-				return ebv(step(child(n170, enK22), func(n171 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n171, enK1)))) == "VAT"))
-				})) && (len(child(n170, enK55)) > 0)
+	return memoBool(v, 22, func() bool {
+		return (memoBool(v, 23, func() bool {
+			return (memoBool(v, 24, func() bool {
+				return (memoBool(v, 25, func() bool {
+					return anyNode(desc(root(n), enK16), func(n155 *Node) bool {
+						return func(r156 Seq) bool {
+							return anyNode(child(n155, enK17), func(n157 *Node) bool { return gcmp(nodeSeq(n157), r156, opEq) })
+						}(boolSeq(true)) && anyNode(child(n155, enK21), func(n158 *Node) bool {
+							return (fnNormalizeSpace(str(child(n158, enK1))) == "AE") && anyNode(child(n158, enK22), func(n159 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n159, enK1)))) == "VAT") })
+						})
+					})
+				}) && memoBool(v, 10, func() bool {
+					return (memoBool(v, 11, func() bool {
+						return anyNode(desc(root(n), enK44), func(n160 *Node) bool {
+							return anyNode(child(n160, enK3), func(n161 *Node) bool {
+								return anyNode(child(n161, enK54), func(n162 *Node) bool { return (len(child(n162, enK55)) > 0) })
+							})
+						})
+					}) || memoBool(v, 12, func() bool {
+						return anyNode(desc(root(n), enK56), func(n164 *Node) bool {
+							return anyNode(child(n164, enK54), func(n165 *Node) bool {
+								return ebv(step(child(n165, enK22), func(n166 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n166, enK1)))) == "VAT"))
+								})) && (len(child(n165, enK55)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 13, func() bool {
+				return (memoBool(v, 14, func() bool {
+					return anyNode(desc(root(n), enK4), func(n168 *Node) bool {
+						return anyNode(child(n168, enK3), func(n169 *Node) bool {
+							return anyNode(child(n169, enK54), func(n170 *Node) bool {
+								return ebv(step(child(n170, enK22), func(n171 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n171, enK1)))) == "VAT"))
+								})) && (len(child(n170, enK55)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 15, func() bool {
+					return anyNode(desc(root(n), enK4), func(n173 *Node) bool {
+						return anyNode(child(n173, enK3), func(n174 *Node) bool {
+							return anyNode(child(n174, enK45), func(n175 *Node) bool { return (len(child(n175, enK55)) > 0) })
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 26, func() bool {
+			return !memoBool(v, 25, func() bool {
+				return anyNode(desc(root(n), enK16), func(n177 *Node) bool {
+					return func(r178 Seq) bool {
+						return anyNode(child(n177, enK17), func(n179 *Node) bool { return gcmp(nodeSeq(n179), r178, opEq) })
+					}(boolSeq(true)) && anyNode(child(n177, enK21), func(n180 *Node) bool {
+						return (fnNormalizeSpace(str(child(n180, enK1))) == "AE") && anyNode(child(n180, enK22), func(n181 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n181, enK1)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), enK4), func(n173 *Node) bool {
-		return anyNode(child(n173, enK3), func(n174 *Node) bool {
-			return anyNode(child(n174, enK45), func(n175 *Node) bool { return (len(child(n175, enK55)) > 0) })
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n177 *Node) bool {
-		return func(r178 Seq) bool {
-			return anyNode(child(n177, enK17), func(n179 *Node) bool { return gcmp(nodeSeq(n179), r178, opEq) })
-		}(boolSeq(true)) && anyNode(child(n177, enK21), func(n180 *Node) bool {
-			return (fnNormalizeSpace(str(child(n180, enK1))) == "AE") && anyNode(child(n180, enK22), func(n181 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n181, enK1)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-CO-03: (exists(cbc:TaxPointDate) and not(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and exists(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and not(cac:InvoicePeri…
@@ -2275,57 +2379,87 @@ func enT0053(v []Seq, n *Node) bool {
 
 // BR-DEC-13: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode],'.'))<=2)) or (not(//cac:T…
 func enT0054(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK48), func(n205 *Node) bool {
-		return anyNode(child(n205, enK49), func(n206 *Node) bool {
-			return func(r207 Seq) bool {
-				return anyNode(attr(n206, enK50), func(n208 *Node) bool { return gcmp(nodeSeq(n208), r207, opEq) })
-			}(child(n206, enK43))
-		})
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK48), func(n209 *Node) Seq {
-		return filter(child(n209, enK49), func(p210 *Node) bool {
-			return func(r211 Seq) bool {
-				return anyNode(attr(p210, enK50), func(n212 *Node) bool { return gcmp(nodeSeq(n212), r211, opEq) })
-			}(child(p210, enK43))
-		})
-	})), ".")), enK25, opLe)) || !anyNode(desc(root(n), enK48), func(n213 *Node) bool {
-		return anyNode(child(n213, enK49), func(n214 *Node) bool {
-			return func(r215 Seq) bool {
-				return anyNode(attr(n214, enK50), func(n216 *Node) bool { return gcmp(nodeSeq(n216), r215, opEq) })
-			}(child(n214, enK43))
-		})
-	}))
+	return memoBool(v, 27, func() bool {
+		return (memoBool(v, 28, func() bool {
+			return (memoBool(v, 29, func() bool {
+				return anyNode(desc(root(n), enK48), func(n205 *Node) bool {
+					return anyNode(child(n205, enK49), func(n206 *Node) bool {
+						return func(r207 Seq) bool {
+							return anyNode(attr(n206, enK50), func(n208 *Node) bool { return gcmp(nodeSeq(n208), r207, opEq) })
+						}(child(n206, enK43))
+					})
+				})
+			}) && memoBool(v, 30, func() bool {
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK48), func(n209 *Node) Seq {
+					return filter(child(n209, enK49), func(p210 *Node) bool {
+						return func(r211 Seq) bool {
+							return anyNode(attr(p210, enK50), func(n212 *Node) bool { return gcmp(nodeSeq(n212), r211, opEq) })
+						}(child(p210, enK43))
+					})
+				})), ".")), enK25, opLe)
+			}))
+		}) || memoBool(v, 31, func() bool {
+			return !memoBool(v, 29, func() bool {
+				return anyNode(desc(root(n), enK48), func(n213 *Node) bool {
+					return anyNode(child(n213, enK49), func(n214 *Node) bool {
+						return func(r215 Seq) bool {
+							return anyNode(attr(n214, enK50), func(n216 *Node) bool { return gcmp(nodeSeq(n216), r215, opEq) })
+						}(child(n214, enK43))
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-DEC-15: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode],'.'))<=2)) or (not(//cac:TaxTotal/cb…
 func enT0055(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK48), func(n217 *Node) bool {
-		return anyNode(child(n217, enK49), func(n218 *Node) bool {
-			return func(r219 Seq) bool {
-				return anyNode(attr(n218, enK50), func(n220 *Node) bool { return gcmp(nodeSeq(n220), r219, opEq) })
-			}(child(n218, enK47))
-		})
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK48), func(n221 *Node) Seq {
-		return filter(child(n221, enK49), func(p222 *Node) bool {
-			return func(r223 Seq) bool {
-				return anyNode(attr(p222, enK50), func(n224 *Node) bool { return gcmp(nodeSeq(n224), r223, opEq) })
-			}(child(p222, enK47))
-		})
-	})), ".")), enK25, opLe)) || !anyNode(desc(root(n), enK48), func(n225 *Node) bool {
-		return anyNode(child(n225, enK49), func(n226 *Node) bool {
-			return func(r227 Seq) bool {
-				return anyNode(attr(n226, enK50), func(n228 *Node) bool { return gcmp(nodeSeq(n228), r227, opEq) })
-			}(child(n226, enK47))
-		})
-	}))
+	return memoBool(v, 32, func() bool {
+		return (memoBool(v, 33, func() bool {
+			return (memoBool(v, 34, func() bool {
+				return anyNode(desc(root(n), enK48), func(n217 *Node) bool {
+					return anyNode(child(n217, enK49), func(n218 *Node) bool {
+						return func(r219 Seq) bool {
+							return anyNode(attr(n218, enK50), func(n220 *Node) bool { return gcmp(nodeSeq(n220), r219, opEq) })
+						}(child(n218, enK47))
+					})
+				})
+			}) && memoBool(v, 35, func() bool {
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK48), func(n221 *Node) Seq {
+					return filter(child(n221, enK49), func(p222 *Node) bool {
+						return func(r223 Seq) bool {
+							return anyNode(attr(p222, enK50), func(n224 *Node) bool { return gcmp(nodeSeq(n224), r223, opEq) })
+						}(child(p222, enK47))
+					})
+				})), ".")), enK25, opLe)
+			}))
+		}) || memoBool(v, 36, func() bool {
+			return !memoBool(v, 34, func() bool {
+				return anyNode(desc(root(n), enK48), func(n225 *Node) bool {
+					return anyNode(child(n225, enK49), func(n226 *Node) bool {
+						return func(r227 Seq) bool {
+							return anyNode(attr(n226, enK50), func(n228 *Node) bool { return gcmp(nodeSeq(n228), r227, opEq) })
+						}(child(n226, enK47))
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-E-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'E']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0056(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n229 *Node) bool {
-		return anyNode(child(n229, enK22), func(n230 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n230, enK1)))) == "VAT") }) && anyNode(child(n229, enK1), func(n231 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n231))) == "E") })
-	}) || anyNode(desc(root(n), enK51), func(n232 *Node) bool {
-		return anyNode(child(n232, enK22), func(n233 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n233, enK1)))) == "VAT") }) && anyNode(child(n232, enK1), func(n234 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n234))) == "E") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 37, func() bool {
+		return (memoBool(v, 38, func() bool {
+			return anyNode(desc(root(n), enK21), func(n229 *Node) bool {
+				return anyNode(child(n229, enK22), func(n230 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n230, enK1)))) == "VAT") }) && anyNode(child(n229, enK1), func(n231 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n231))) == "E") })
+			})
+		}) || memoBool(v, 39, func() bool {
+			return anyNode(desc(root(n), enK51), func(n232 *Node) bool {
+				return anyNode(child(n232, enK22), func(n233 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n233, enK1)))) == "VAT") }) && anyNode(child(n232, enK1), func(n234 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n234))) == "E") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k235 := 0
 		anyNode(child(n, enK48), func(n236 *Node) bool {
 			return anyNode(child(n236, enK52), func(n237 *Node) bool {
@@ -2335,93 +2469,157 @@ func enT0056(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k235)
-	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n241 *Node) bool {
-		return anyNode(child(n241, enK22), func(n242 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n242, enK1)))) == "VAT") }) && anyNode(child(n241, enK1), func(n243 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n243))) == "E") })
-	}) && !anyNode(desc(root(n), enK51), func(n244 *Node) bool {
-		return anyNode(child(n244, enK22), func(n245 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n245, enK1)))) == "VAT") }) && anyNode(child(n244, enK1), func(n246 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n246))) == "E") })
-	})))
+	}(), enK53, opEq)) || memoBool(v, 40, func() bool {
+		return (memoBool(v, 41, func() bool {
+			return !memoBool(v, 38, func() bool {
+				return anyNode(desc(root(n), enK21), func(n241 *Node) bool {
+					return anyNode(child(n241, enK22), func(n242 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n242, enK1)))) == "VAT") }) && anyNode(child(n241, enK1), func(n243 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n243))) == "E") })
+				})
+			})
+		}) && memoBool(v, 42, func() bool {
+			return !memoBool(v, 39, func() bool {
+				return anyNode(desc(root(n), enK51), func(n244 *Node) bool {
+					return anyNode(child(n244, enK22), func(n245 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n245, enK1)))) == "VAT") }) && anyNode(child(n244, enK1), func(n246 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n246))) == "E") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-E-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0057(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n247 *Node) bool {
-		return (fnNormalizeSpace(str(child(n247, enK1))) == "E") && anyNode(child(n247, enK22), func(n248 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n248, enK1)))) == "VAT") })
-	}) && (anyNode(desc(root(n), enK44), func(n249 *Node) bool {
-		return anyNode(child(n249, enK3), func(n250 *Node) bool {
-			return anyNode(child(n250, enK54), func(n251 *Node) bool { return (len(child(n251, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n253 *Node) bool {
-		return anyNode(child(n253, enK54), func(n254 *Node) bool {
-			return ebv(step(child(n254, enK22), func(n255 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n255, enK1)))) == "VAT"))
-			})) && (len(child(n254, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK51), func(n257 *Node) bool {
-		return (fnNormalizeSpace(str(child(n257, enK1))) == "E") && anyNode(child(n257, enK22), func(n258 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n258, enK1)))) == "VAT") })
-	}))
+	return memoBool(v, 43, func() bool {
+		return (memoBool(v, 44, func() bool {
+			return (memoBool(v, 45, func() bool {
+				return anyNode(desc(root(n), enK51), func(n247 *Node) bool {
+					return (fnNormalizeSpace(str(child(n247, enK1))) == "E") && anyNode(child(n247, enK22), func(n248 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n248, enK1)))) == "VAT") })
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n249 *Node) bool {
+						return anyNode(child(n249, enK3), func(n250 *Node) bool {
+							return anyNode(child(n250, enK54), func(n251 *Node) bool { return (len(child(n251, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n253 *Node) bool {
+						return anyNode(child(n253, enK54), func(n254 *Node) bool {
+							return ebv(step(child(n254, enK22), func(n255 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n255, enK1)))) == "VAT"))
+							})) && (len(child(n254, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 46, func() bool {
+			return !memoBool(v, 45, func() bool {
+				return anyNode(desc(root(n), enK51), func(n257 *Node) bool {
+					return (fnNormalizeSpace(str(child(n257, enK1))) == "E") && anyNode(child(n257, enK22), func(n258 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n258, enK1)))) == "VAT") })
+				})
+			})
+		}))
+	})
 }
 
 // BR-E-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0058(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n259 *Node) bool {
-		return func(r260 Seq) bool {
-			return anyNode(child(n259, enK17), func(n261 *Node) bool { return gcmp(nodeSeq(n261), r260, opEq) })
-		}(boolSeq(false)) && anyNode(child(n259, enK21), func(n262 *Node) bool {
-			return (fnNormalizeSpace(str(child(n262, enK1))) == "E") && anyNode(child(n262, enK22), func(n263 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n263, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n264 *Node) bool {
-		return anyNode(child(n264, enK3), func(n265 *Node) bool {
-			return anyNode(child(n265, enK54), func(n266 *Node) bool { return (len(child(n266, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n268 *Node) bool {
-		return anyNode(child(n268, enK54), func(n269 *Node) bool {
-			return ebv(step(child(n269, enK22), func(n270 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n270, enK1)))) == "VAT"))
-			})) && (len(child(n269, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n272 *Node) bool {
-		return func(r273 Seq) bool {
-			return anyNode(child(n272, enK17), func(n274 *Node) bool { return gcmp(nodeSeq(n274), r273, opEq) })
-		}(boolSeq(false)) && anyNode(child(n272, enK21), func(n275 *Node) bool {
-			return (fnNormalizeSpace(str(child(n275, enK1))) == "E") && anyNode(child(n275, enK22), func(n276 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n276, enK1)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 47, func() bool {
+		return (memoBool(v, 48, func() bool {
+			return (memoBool(v, 49, func() bool {
+				return anyNode(desc(root(n), enK16), func(n259 *Node) bool {
+					return func(r260 Seq) bool {
+						return anyNode(child(n259, enK17), func(n261 *Node) bool { return gcmp(nodeSeq(n261), r260, opEq) })
+					}(boolSeq(false)) && anyNode(child(n259, enK21), func(n262 *Node) bool {
+						return (fnNormalizeSpace(str(child(n262, enK1))) == "E") && anyNode(child(n262, enK22), func(n263 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n263, enK1)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n264 *Node) bool {
+						return anyNode(child(n264, enK3), func(n265 *Node) bool {
+							return anyNode(child(n265, enK54), func(n266 *Node) bool { return (len(child(n266, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n268 *Node) bool {
+						return anyNode(child(n268, enK54), func(n269 *Node) bool {
+							return ebv(step(child(n269, enK22), func(n270 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n270, enK1)))) == "VAT"))
+							})) && (len(child(n269, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 50, func() bool {
+			return !memoBool(v, 49, func() bool {
+				return anyNode(desc(root(n), enK16), func(n272 *Node) bool {
+					return func(r273 Seq) bool {
+						return anyNode(child(n272, enK17), func(n274 *Node) bool { return gcmp(nodeSeq(n274), r273, opEq) })
+					}(boolSeq(false)) && anyNode(child(n272, enK21), func(n275 *Node) bool {
+						return (fnNormalizeSpace(str(child(n275, enK1))) == "E") && anyNode(child(n275, enK22), func(n276 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n276, enK1)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-E-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0059(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n277 *Node) bool {
-		return func(r278 Seq) bool {
-			return anyNode(child(n277, enK17), func(n279 *Node) bool { return gcmp(nodeSeq(n279), r278, opEq) })
-		}(boolSeq(true)) && anyNode(child(n277, enK21), func(n280 *Node) bool {
-			return (fnNormalizeSpace(str(child(n280, enK1))) == "E") && anyNode(child(n280, enK22), func(n281 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n281, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n282 *Node) bool {
-		return anyNode(child(n282, enK3), func(n283 *Node) bool {
-			return anyNode(child(n283, enK54), func(n284 *Node) bool { return (len(child(n284, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n286 *Node) bool {
-		return anyNode(child(n286, enK54), func(n287 *Node) bool {
-			return ebv(step(child(n287, enK22), func(n288 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n288, enK1)))) == "VAT"))
-			})) && (len(child(n287, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n290 *Node) bool {
-		return func(r291 Seq) bool {
-			return anyNode(child(n290, enK17), func(n292 *Node) bool { return gcmp(nodeSeq(n292), r291, opEq) })
-		}(boolSeq(true)) && anyNode(child(n290, enK21), func(n293 *Node) bool {
-			return (fnNormalizeSpace(str(child(n293, enK1))) == "E") && anyNode(child(n293, enK22), func(n294 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n294, enK1)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 51, func() bool {
+		return (memoBool(v, 52, func() bool {
+			return (memoBool(v, 53, func() bool {
+				return anyNode(desc(root(n), enK16), func(n277 *Node) bool {
+					return func(r278 Seq) bool {
+						return anyNode(child(n277, enK17), func(n279 *Node) bool { return gcmp(nodeSeq(n279), r278, opEq) })
+					}(boolSeq(true)) && anyNode(child(n277, enK21), func(n280 *Node) bool {
+						return (fnNormalizeSpace(str(child(n280, enK1))) == "E") && anyNode(child(n280, enK22), func(n281 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n281, enK1)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n282 *Node) bool {
+						return anyNode(child(n282, enK3), func(n283 *Node) bool {
+							return anyNode(child(n283, enK54), func(n284 *Node) bool { return (len(child(n284, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n286 *Node) bool {
+						return anyNode(child(n286, enK54), func(n287 *Node) bool {
+							return ebv(step(child(n287, enK22), func(n288 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n288, enK1)))) == "VAT"))
+							})) && (len(child(n287, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 54, func() bool {
+			return !memoBool(v, 53, func() bool {
+				return anyNode(desc(root(n), enK16), func(n290 *Node) bool {
+					return func(r291 Seq) bool {
+						return anyNode(child(n290, enK17), func(n292 *Node) bool { return gcmp(nodeSeq(n292), r291, opEq) })
+					}(boolSeq(true)) && anyNode(child(n290, enK21), func(n293 *Node) bool {
+						return (fnNormalizeSpace(str(child(n293, enK1))) == "E") && anyNode(child(n293, enK22), func(n294 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n294, enK1)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-G-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'G']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0060(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n295 *Node) bool {
-		return anyNode(child(n295, enK22), func(n296 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n296, enK1)))) == "VAT") }) && anyNode(child(n295, enK1), func(n297 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n297))) == "G") })
-	}) || anyNode(desc(root(n), enK51), func(n298 *Node) bool {
-		return anyNode(child(n298, enK22), func(n299 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n299, enK1)))) == "VAT") }) && anyNode(child(n298, enK1), func(n300 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n300))) == "G") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 55, func() bool {
+		return (memoBool(v, 56, func() bool {
+			return anyNode(desc(root(n), enK21), func(n295 *Node) bool {
+				return anyNode(child(n295, enK22), func(n296 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n296, enK1)))) == "VAT") }) && anyNode(child(n295, enK1), func(n297 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n297))) == "G") })
+			})
+		}) || memoBool(v, 57, func() bool {
+			return anyNode(desc(root(n), enK51), func(n298 *Node) bool {
+				return anyNode(child(n298, enK22), func(n299 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n299, enK1)))) == "VAT") }) && anyNode(child(n298, enK1), func(n300 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n300))) == "G") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k301 := 0
 		anyNode(child(n, enK48), func(n302 *Node) bool {
 			return anyNode(child(n302, enK52), func(n303 *Node) bool {
@@ -2431,101 +2629,165 @@ func enT0060(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k301)
-	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n307 *Node) bool {
-		return anyNode(child(n307, enK22), func(n308 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n308, enK1)))) == "VAT") }) && anyNode(child(n307, enK1), func(n309 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n309))) == "G") })
-	}) && !anyNode(desc(root(n), enK51), func(n310 *Node) bool {
-		return anyNode(child(n310, enK22), func(n311 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n311, enK1)))) == "VAT") }) && anyNode(child(n310, enK1), func(n312 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n312))) == "G") })
-	})))
+	}(), enK53, opEq)) || memoBool(v, 58, func() bool {
+		return (memoBool(v, 59, func() bool {
+			return !memoBool(v, 56, func() bool {
+				return anyNode(desc(root(n), enK21), func(n307 *Node) bool {
+					return anyNode(child(n307, enK22), func(n308 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n308, enK1)))) == "VAT") }) && anyNode(child(n307, enK1), func(n309 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n309))) == "G") })
+				})
+			})
+		}) && memoBool(v, 60, func() bool {
+			return !memoBool(v, 57, func() bool {
+				return anyNode(desc(root(n), enK51), func(n310 *Node) bool {
+					return anyNode(child(n310, enK22), func(n311 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n311, enK1)))) == "VAT") }) && anyNode(child(n310, enK1), func(n312 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n312))) == "G") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-G-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
 func enT0061(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n313 *Node) bool {
-		return (fnNormalizeSpace(str(child(n313, enK1))) == "G") && anyNode(child(n313, enK22), func(n314 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n314, enK1)))) == "VAT") })
-	}) && (anyNode(desc(root(n), enK44), func(n315 *Node) bool {
-		return anyNode(child(n315, enK3), func(n316 *Node) bool {
-			return anyNode(child(n316, enK54), func(n317 *Node) bool {
-				return ebv(step(child(n317, enK22), func(n318 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n318, enK1)))) == "VAT"))
-				})) && (len(child(n317, enK55)) > 0)
+	return memoBool(v, 61, func() bool {
+		return (memoBool(v, 62, func() bool {
+			return (memoBool(v, 63, func() bool {
+				return anyNode(desc(root(n), enK51), func(n313 *Node) bool {
+					return (fnNormalizeSpace(str(child(n313, enK1))) == "G") && anyNode(child(n313, enK22), func(n314 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n314, enK1)))) == "VAT") })
+				})
+			}) && memoBool(v, 64, func() bool {
+				return (memoBool(v, 65, func() bool {
+					return anyNode(desc(root(n), enK44), func(n315 *Node) bool {
+						return anyNode(child(n315, enK3), func(n316 *Node) bool {
+							return anyNode(child(n316, enK54), func(n317 *Node) bool {
+								return ebv(step(child(n317, enK22), func(n318 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n318, enK1)))) == "VAT"))
+								})) && (len(child(n317, enK55)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n320 *Node) bool {
+						return anyNode(child(n320, enK54), func(n321 *Node) bool {
+							return ebv(step(child(n321, enK22), func(n322 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n322, enK1)))) == "VAT"))
+							})) && (len(child(n321, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 66, func() bool {
+			return !memoBool(v, 63, func() bool {
+				return anyNode(desc(root(n), enK51), func(n324 *Node) bool {
+					return (fnNormalizeSpace(str(child(n324, enK1))) == "G") && anyNode(child(n324, enK22), func(n325 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n325, enK1)))) == "VAT") })
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), enK56), func(n320 *Node) bool {
-		return anyNode(child(n320, enK54), func(n321 *Node) bool {
-			return ebv(step(child(n321, enK22), func(n322 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n322, enK1)))) == "VAT"))
-			})) && (len(child(n321, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK51), func(n324 *Node) bool {
-		return (fnNormalizeSpace(str(child(n324, enK1))) == "G") && anyNode(child(n324, enK22), func(n325 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n325, enK1)))) == "VAT") })
-	}))
+		}))
+	})
 }
 
 // BR-G-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/(normalize…
 func enT0062(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n326 *Node) bool {
-		return func(r327 Seq) bool {
-			return anyNode(child(n326, enK17), func(n328 *Node) bool { return gcmp(nodeSeq(n328), r327, opEq) })
-		}(boolSeq(false)) && anyNode(child(n326, enK21), func(n329 *Node) bool { return (fnNormalizeSpace(str(child(n329, enK1))) == "G") })
-	}) && (anyNode(desc(root(n), enK44), func(n330 *Node) bool {
-		return anyNode(child(n330, enK3), func(n331 *Node) bool {
-			return anyNode(child(n331, enK54), func(n332 *Node) bool {
-				return ebv(step(child(n332, enK22), func(n333 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n333, enK1)))) == "VAT"))
-				})) && (len(child(n332, enK55)) > 0)
+	return memoBool(v, 67, func() bool {
+		return (memoBool(v, 68, func() bool {
+			return (memoBool(v, 69, func() bool {
+				return anyNode(desc(root(n), enK16), func(n326 *Node) bool {
+					return func(r327 Seq) bool {
+						return anyNode(child(n326, enK17), func(n328 *Node) bool { return gcmp(nodeSeq(n328), r327, opEq) })
+					}(boolSeq(false)) && anyNode(child(n326, enK21), func(n329 *Node) bool { return (fnNormalizeSpace(str(child(n329, enK1))) == "G") })
+				})
+			}) && memoBool(v, 64, func() bool {
+				return (memoBool(v, 65, func() bool {
+					return anyNode(desc(root(n), enK44), func(n330 *Node) bool {
+						return anyNode(child(n330, enK3), func(n331 *Node) bool {
+							return anyNode(child(n331, enK54), func(n332 *Node) bool {
+								return ebv(step(child(n332, enK22), func(n333 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n333, enK1)))) == "VAT"))
+								})) && (len(child(n332, enK55)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n335 *Node) bool {
+						return anyNode(child(n335, enK54), func(n336 *Node) bool {
+							return ebv(step(child(n336, enK22), func(n337 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n337, enK1)))) == "VAT"))
+							})) && (len(child(n336, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 70, func() bool {
+			return !memoBool(v, 71, func() bool {
+				return anyNode(desc(root(n), enK16), func(n339 *Node) bool {
+					return func(r340 Seq) bool {
+						return anyNode(child(n339, enK17), func(n341 *Node) bool { return gcmp(nodeSeq(n341), r340, opEq) })
+					}(boolSeq(false)) && anyNode(child(n339, enK21), func(n342 *Node) bool {
+						return (fnNormalizeSpace(str(child(n342, enK1))) == "G") && anyNode(child(n342, enK22), func(n343 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n343, enK1)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), enK56), func(n335 *Node) bool {
-		return anyNode(child(n335, enK54), func(n336 *Node) bool {
-			return ebv(step(child(n336, enK22), func(n337 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n337, enK1)))) == "VAT"))
-			})) && (len(child(n336, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n339 *Node) bool {
-		return func(r340 Seq) bool {
-			return anyNode(child(n339, enK17), func(n341 *Node) bool { return gcmp(nodeSeq(n341), r340, opEq) })
-		}(boolSeq(false)) && anyNode(child(n339, enK21), func(n342 *Node) bool {
-			return (fnNormalizeSpace(str(child(n342, enK1))) == "G") && anyNode(child(n342, enK22), func(n343 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n343, enK1)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-G-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='G']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/(normalize-…
 func enT0063(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n344 *Node) bool {
-		return func(r345 Seq) bool {
-			return anyNode(child(n344, enK17), func(n346 *Node) bool { return gcmp(nodeSeq(n346), r345, opEq) })
-		}(boolSeq(true)) && anyNode(child(n344, enK21), func(n347 *Node) bool { return (fnNormalizeSpace(str(child(n347, enK1))) == "G") })
-	}) && (anyNode(desc(root(n), enK44), func(n348 *Node) bool {
-		return anyNode(child(n348, enK3), func(n349 *Node) bool {
-			return anyNode(child(n349, enK54), func(n350 *Node) bool {
-				return ebv(step(child(n350, enK22), func(n351 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n351, enK1)))) == "VAT"))
-				})) && (len(child(n350, enK55)) > 0)
+	return memoBool(v, 72, func() bool {
+		return (memoBool(v, 73, func() bool {
+			return (memoBool(v, 74, func() bool {
+				return anyNode(desc(root(n), enK16), func(n344 *Node) bool {
+					return func(r345 Seq) bool {
+						return anyNode(child(n344, enK17), func(n346 *Node) bool { return gcmp(nodeSeq(n346), r345, opEq) })
+					}(boolSeq(true)) && anyNode(child(n344, enK21), func(n347 *Node) bool { return (fnNormalizeSpace(str(child(n347, enK1))) == "G") })
+				})
+			}) && memoBool(v, 64, func() bool {
+				return (memoBool(v, 65, func() bool {
+					return anyNode(desc(root(n), enK44), func(n348 *Node) bool {
+						return anyNode(child(n348, enK3), func(n349 *Node) bool {
+							return anyNode(child(n349, enK54), func(n350 *Node) bool {
+								return ebv(step(child(n350, enK22), func(n351 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n351, enK1)))) == "VAT"))
+								})) && (len(child(n350, enK55)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n353 *Node) bool {
+						return anyNode(child(n353, enK54), func(n354 *Node) bool {
+							return ebv(step(child(n354, enK22), func(n355 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n355, enK1)))) == "VAT"))
+							})) && (len(child(n354, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 75, func() bool {
+			return !memoBool(v, 76, func() bool {
+				return anyNode(desc(root(n), enK16), func(n357 *Node) bool {
+					return func(r358 Seq) bool {
+						return anyNode(child(n357, enK17), func(n359 *Node) bool { return gcmp(nodeSeq(n359), r358, opEq) })
+					}(boolSeq(true)) && anyNode(child(n357, enK21), func(n360 *Node) bool {
+						return (fnNormalizeSpace(str(child(n360, enK1))) == "G") && anyNode(child(n360, enK22), func(n361 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n361, enK1)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), enK56), func(n353 *Node) bool {
-		return anyNode(child(n353, enK54), func(n354 *Node) bool {
-			return ebv(step(child(n354, enK22), func(n355 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n355, enK1)))) == "VAT"))
-			})) && (len(child(n354, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n357 *Node) bool {
-		return func(r358 Seq) bool {
-			return anyNode(child(n357, enK17), func(n359 *Node) bool { return gcmp(nodeSeq(n359), r358, opEq) })
-		}(boolSeq(true)) && anyNode(child(n357, enK21), func(n360 *Node) bool {
-			return (fnNormalizeSpace(str(child(n360, enK1))) == "G") && anyNode(child(n360, enK22), func(n361 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n361, enK1)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-IC-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0064(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n362 *Node) bool {
-		return anyNode(child(n362, enK22), func(n363 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n363, enK1)))) == "VAT") }) && anyNode(child(n362, enK1), func(n364 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n364))) == "K") })
-	}) || anyNode(desc(root(n), enK51), func(n365 *Node) bool {
-		return anyNode(child(n365, enK22), func(n366 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n366, enK1)))) == "VAT") }) && anyNode(child(n365, enK1), func(n367 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n367))) == "K") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 77, func() bool {
+		return (memoBool(v, 78, func() bool {
+			return anyNode(desc(root(n), enK21), func(n362 *Node) bool {
+				return anyNode(child(n362, enK22), func(n363 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n363, enK1)))) == "VAT") }) && anyNode(child(n362, enK1), func(n364 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n364))) == "K") })
+			})
+		}) || memoBool(v, 79, func() bool {
+			return anyNode(desc(root(n), enK51), func(n365 *Node) bool {
+				return anyNode(child(n365, enK22), func(n366 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n366, enK1)))) == "VAT") }) && anyNode(child(n365, enK1), func(n367 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n367))) == "K") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k368 := 0
 		anyNode(child(n, enK48), func(n369 *Node) bool {
 			return anyNode(child(n369, enK52), func(n370 *Node) bool {
@@ -2535,120 +2797,190 @@ func enT0064(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k368)
-	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n374 *Node) bool {
-		return anyNode(child(n374, enK22), func(n375 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n375, enK1)))) == "VAT") }) && anyNode(child(n374, enK1), func(n376 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n376))) == "K") })
-	}) && !anyNode(desc(root(n), enK51), func(n377 *Node) bool {
-		return anyNode(child(n377, enK22), func(n378 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n378, enK1)))) == "VAT") }) && anyNode(child(n377, enK1), func(n379 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n379))) == "K") })
-	})))
+	}(), enK53, opEq)) || memoBool(v, 80, func() bool {
+		return (memoBool(v, 81, func() bool {
+			return !memoBool(v, 78, func() bool {
+				return anyNode(desc(root(n), enK21), func(n374 *Node) bool {
+					return anyNode(child(n374, enK22), func(n375 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n375, enK1)))) == "VAT") }) && anyNode(child(n374, enK1), func(n376 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n376))) == "K") })
+				})
+			})
+		}) && memoBool(v, 82, func() bool {
+			return !memoBool(v, 79, func() bool {
+				return anyNode(desc(root(n), enK51), func(n377 *Node) bool {
+					return anyNode(child(n377, enK22), func(n378 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n378, enK1)))) == "VAT") }) && anyNode(child(n377, enK1), func(n379 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n379))) == "K") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-IC-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
 func enT0065(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK51), func(n380 *Node) bool {
-		return (fnNormalizeSpace(str(child(n380, enK1))) == "K") && anyNode(child(n380, enK22), func(n381 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n381, enK1)))) == "VAT") })
-	}) && (anyNode(desc(root(n), enK44), func(n382 *Node) bool {
-		return anyNode(child(n382, enK3), func(n383 *Node) bool {
-			return anyNode(child(n383, enK54), func(n384 *Node) bool {
-				return ebv(step(child(n384, enK22), func(n385 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n385, enK1)))) == "VAT"))
-				})) && (len(child(n384, enK55)) > 0)
+	return memoBool(v, 83, func() bool {
+		return (memoBool(v, 84, func() bool {
+			return (memoBool(v, 85, func() bool {
+				return (memoBool(v, 86, func() bool {
+					return anyNode(desc(root(n), enK51), func(n380 *Node) bool {
+						return (fnNormalizeSpace(str(child(n380, enK1))) == "K") && anyNode(child(n380, enK22), func(n381 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n381, enK1)))) == "VAT") })
+					})
+				}) && memoBool(v, 64, func() bool {
+					return (memoBool(v, 65, func() bool {
+						return anyNode(desc(root(n), enK44), func(n382 *Node) bool {
+							return anyNode(child(n382, enK3), func(n383 *Node) bool {
+								return anyNode(child(n383, enK54), func(n384 *Node) bool {
+									return ebv(step(child(n384, enK22), func(n385 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n385, enK1)))) == "VAT"))
+									})) && (len(child(n384, enK55)) > 0)
+								})
+							})
+						})
+					}) || memoBool(v, 12, func() bool {
+						return anyNode(desc(root(n), enK56), func(n387 *Node) bool {
+							return anyNode(child(n387, enK54), func(n388 *Node) bool {
+								return ebv(step(child(n388, enK22), func(n389 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n389, enK1)))) == "VAT"))
+								})) && (len(child(n388, enK55)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 14, func() bool {
+				return anyNode(desc(root(n), enK4), func(n391 *Node) bool {
+					return anyNode(child(n391, enK3), func(n392 *Node) bool {
+						return anyNode(child(n392, enK54), func(n393 *Node) bool {
+							return ebv(step(child(n393, enK22), func(n394 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n394, enK1)))) == "VAT"))
+							})) && (len(child(n393, enK55)) > 0)
+						})
+					})
+				})
+			}))
+		}) || memoBool(v, 87, func() bool {
+			return !memoBool(v, 86, func() bool {
+				return anyNode(desc(root(n), enK51), func(n396 *Node) bool {
+					return (fnNormalizeSpace(str(child(n396, enK1))) == "K") && anyNode(child(n396, enK22), func(n397 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n397, enK1)))) == "VAT") })
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), enK56), func(n387 *Node) bool {
-		return anyNode(child(n387, enK54), func(n388 *Node) bool {
-			return ebv(step(child(n388, enK22), func(n389 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n389, enK1)))) == "VAT"))
-			})) && (len(child(n388, enK55)) > 0)
-		})
-	}))) && anyNode(desc(root(n), enK4), func(n391 *Node) bool {
-		return anyNode(child(n391, enK3), func(n392 *Node) bool {
-			return anyNode(child(n392, enK54), func(n393 *Node) bool {
-				return ebv(step(child(n393, enK22), func(n394 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n394, enK1)))) == "VAT"))
-				})) && (len(child(n393, enK55)) > 0)
-			})
-		})
-	})) || !anyNode(desc(root(n), enK51), func(n396 *Node) bool {
-		return (fnNormalizeSpace(str(child(n396, enK1))) == "K") && anyNode(child(n396, enK22), func(n397 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n397, enK1)))) == "VAT") })
-	}))
+		}))
+	})
 }
 
 // BR-IC-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplier…
 func enT0066(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK16), func(n398 *Node) bool {
-		return func(r399 Seq) bool {
-			return anyNode(child(n398, enK17), func(n400 *Node) bool { return gcmp(nodeSeq(n400), r399, opEq) })
-		}(boolSeq(false)) && anyNode(child(n398, enK21), func(n401 *Node) bool {
-			return (fnNormalizeSpace(str(child(n401, enK1))) == "K") && anyNode(child(n401, enK22), func(n402 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n402, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n403 *Node) bool {
-		return anyNode(child(n403, enK3), func(n404 *Node) bool {
-			return anyNode(child(n404, enK54), func(n405 *Node) bool {
-				return ebv(step(child(n405, enK22), func(n406 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n406, enK1)))) == "VAT"))
-				})) && (len(child(n405, enK55)) > 0)
+	return memoBool(v, 88, func() bool {
+		return (memoBool(v, 89, func() bool {
+			return (memoBool(v, 90, func() bool {
+				return (memoBool(v, 91, func() bool {
+					return anyNode(desc(root(n), enK16), func(n398 *Node) bool {
+						return func(r399 Seq) bool {
+							return anyNode(child(n398, enK17), func(n400 *Node) bool { return gcmp(nodeSeq(n400), r399, opEq) })
+						}(boolSeq(false)) && anyNode(child(n398, enK21), func(n401 *Node) bool {
+							return (fnNormalizeSpace(str(child(n401, enK1))) == "K") && anyNode(child(n401, enK22), func(n402 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n402, enK1)))) == "VAT") })
+						})
+					})
+				}) && memoBool(v, 64, func() bool {
+					return (memoBool(v, 65, func() bool {
+						return anyNode(desc(root(n), enK44), func(n403 *Node) bool {
+							return anyNode(child(n403, enK3), func(n404 *Node) bool {
+								return anyNode(child(n404, enK54), func(n405 *Node) bool {
+									return ebv(step(child(n405, enK22), func(n406 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n406, enK1)))) == "VAT"))
+									})) && (len(child(n405, enK55)) > 0)
+								})
+							})
+						})
+					}) || memoBool(v, 12, func() bool {
+						return anyNode(desc(root(n), enK56), func(n408 *Node) bool {
+							return anyNode(child(n408, enK54), func(n409 *Node) bool {
+								return ebv(step(child(n409, enK22), func(n410 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n410, enK1)))) == "VAT"))
+								})) && (len(child(n409, enK55)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 14, func() bool {
+				return anyNode(desc(root(n), enK4), func(n412 *Node) bool {
+					return anyNode(child(n412, enK3), func(n413 *Node) bool {
+						return anyNode(child(n413, enK54), func(n414 *Node) bool {
+							return ebv(step(child(n414, enK22), func(n415 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n415, enK1)))) == "VAT"))
+							})) && (len(child(n414, enK55)) > 0)
+						})
+					})
+				})
+			}))
+		}) || memoBool(v, 92, func() bool {
+			return !memoBool(v, 91, func() bool {
+				return anyNode(desc(root(n), enK16), func(n417 *Node) bool {
+					return func(r418 Seq) bool {
+						return anyNode(child(n417, enK17), func(n419 *Node) bool { return gcmp(nodeSeq(n419), r418, opEq) })
+					}(boolSeq(false)) && anyNode(child(n417, enK21), func(n420 *Node) bool {
+						return (fnNormalizeSpace(str(child(n420, enK1))) == "K") && anyNode(child(n420, enK22), func(n421 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n421, enK1)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), enK56), func(n408 *Node) bool {
-		return anyNode(child(n408, enK54), func(n409 *Node) bool {
-			return ebv(step(child(n409, enK22), func(n410 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n410, enK1)))) == "VAT"))
-			})) && (len(child(n409, enK55)) > 0)
-		})
-	}))) && anyNode(desc(root(n), enK4), func(n412 *Node) bool {
-		return anyNode(child(n412, enK3), func(n413 *Node) bool {
-			return anyNode(child(n413, enK54), func(n414 *Node) bool {
-				return ebv(step(child(n414, enK22), func(n415 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n415, enK1)))) == "VAT"))
-				})) && (len(child(n414, enK55)) > 0)
-			})
-		})
-	})) || !anyNode(desc(root(n), enK16), func(n417 *Node) bool {
-		return func(r418 Seq) bool {
-			return anyNode(child(n417, enK17), func(n419 *Node) bool { return gcmp(nodeSeq(n419), r418, opEq) })
-		}(boolSeq(false)) && anyNode(child(n417, enK21), func(n420 *Node) bool {
-			return (fnNormalizeSpace(str(child(n420, enK1))) == "K") && anyNode(child(n420, enK22), func(n421 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n421, enK1)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-IC-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierP…
 func enT0067(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK16), func(n422 *Node) bool {
-		return func(r423 Seq) bool {
-			return anyNode(child(n422, enK17), func(n424 *Node) bool { return gcmp(nodeSeq(n424), r423, opEq) })
-		}(boolSeq(true)) && anyNode(child(n422, enK21), func(n425 *Node) bool {
-			return (fnNormalizeSpace(str(child(n425, enK1))) == "K") && anyNode(child(n425, enK22), func(n426 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n426, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n427 *Node) bool {
-		return anyNode(child(n427, enK3), func(n428 *Node) bool {
-			return anyNode(child(n428, enK54), func(n429 *Node) bool {
-				return ebv(step(child(n429, enK22), func(n430 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n430, enK1)))) == "VAT"))
-				})) && (len(child(n429, enK55)) > 0)
+	return memoBool(v, 93, func() bool {
+		return (memoBool(v, 94, func() bool {
+			return (memoBool(v, 95, func() bool {
+				return (memoBool(v, 96, func() bool {
+					return anyNode(desc(root(n), enK16), func(n422 *Node) bool {
+						return func(r423 Seq) bool {
+							return anyNode(child(n422, enK17), func(n424 *Node) bool { return gcmp(nodeSeq(n424), r423, opEq) })
+						}(boolSeq(true)) && anyNode(child(n422, enK21), func(n425 *Node) bool {
+							return (fnNormalizeSpace(str(child(n425, enK1))) == "K") && anyNode(child(n425, enK22), func(n426 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n426, enK1)))) == "VAT") })
+						})
+					})
+				}) && memoBool(v, 64, func() bool {
+					return (memoBool(v, 65, func() bool {
+						return anyNode(desc(root(n), enK44), func(n427 *Node) bool {
+							return anyNode(child(n427, enK3), func(n428 *Node) bool {
+								return anyNode(child(n428, enK54), func(n429 *Node) bool {
+									return ebv(step(child(n429, enK22), func(n430 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n430, enK1)))) == "VAT"))
+									})) && (len(child(n429, enK55)) > 0)
+								})
+							})
+						})
+					}) || memoBool(v, 12, func() bool {
+						return anyNode(desc(root(n), enK56), func(n432 *Node) bool {
+							return anyNode(child(n432, enK54), func(n433 *Node) bool {
+								return ebv(step(child(n433, enK22), func(n434 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n434, enK1)))) == "VAT"))
+								})) && (len(child(n433, enK55)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 14, func() bool {
+				return anyNode(desc(root(n), enK4), func(n436 *Node) bool {
+					return anyNode(child(n436, enK3), func(n437 *Node) bool {
+						return anyNode(child(n437, enK54), func(n438 *Node) bool {
+							return ebv(step(child(n438, enK22), func(n439 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n439, enK1)))) == "VAT"))
+							})) && (len(child(n438, enK55)) > 0)
+						})
+					})
+				})
+			}))
+		}) || memoBool(v, 97, func() bool {
+			return !memoBool(v, 96, func() bool {
+				return anyNode(desc(root(n), enK16), func(n441 *Node) bool {
+					return func(r442 Seq) bool {
+						return anyNode(child(n441, enK17), func(n443 *Node) bool { return gcmp(nodeSeq(n443), r442, opEq) })
+					}(boolSeq(true)) && anyNode(child(n441, enK21), func(n444 *Node) bool {
+						return (fnNormalizeSpace(str(child(n444, enK1))) == "K") && anyNode(child(n444, enK22), func(n445 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n445, enK1)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), enK56), func(n432 *Node) bool {
-		return anyNode(child(n432, enK54), func(n433 *Node) bool {
-			return ebv(step(child(n433, enK22), func(n434 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n434, enK1)))) == "VAT"))
-			})) && (len(child(n433, enK55)) > 0)
-		})
-	}))) && anyNode(desc(root(n), enK4), func(n436 *Node) bool {
-		return anyNode(child(n436, enK3), func(n437 *Node) bool {
-			return anyNode(child(n437, enK54), func(n438 *Node) bool {
-				return ebv(step(child(n438, enK22), func(n439 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n439, enK1)))) == "VAT"))
-				})) && (len(child(n438, enK55)) > 0)
-			})
-		})
-	})) || !anyNode(desc(root(n), enK16), func(n441 *Node) bool {
-		return func(r442 Seq) bool {
-			return anyNode(child(n441, enK17), func(n443 *Node) bool { return gcmp(nodeSeq(n443), r442, opEq) })
-		}(boolSeq(true)) && anyNode(child(n441, enK21), func(n444 *Node) bool {
-			return (fnNormalizeSpace(str(child(n444, enK1))) == "K") && anyNode(child(n444, enK22), func(n445 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n445, enK1)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-IC-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cbc:ActualDeliveryDate) …
@@ -2687,21 +3019,23 @@ func enT0069(v []Seq, n *Node) bool {
 
 // BR-AF-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'…
 func enT0070(v []Seq, n *Node) bool {
-	return ((gcmp(arith(func() Seq {
-		k473 := 0
-		anyNode(desc(root(n), enK16), func(n474 *Node) bool {
-			return anyNode(child(n474, enK21), func(n475 *Node) bool {
-				return (fnNormalizeSpace(str(child(n475, enK1))) == "L") && anyNode(child(n475, enK22), func(n476 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n476, enK1)))) == "VAT") }) && tally1(&k473)
+	return ((memoBool(v, 98, func() bool {
+		return gcmp(arith(func() Seq {
+			k473 := 0
+			anyNode(desc(root(n), enK16), func(n474 *Node) bool {
+				return anyNode(child(n474, enK21), func(n475 *Node) bool {
+					return (fnNormalizeSpace(str(child(n475, enK1))) == "L") && anyNode(child(n475, enK22), func(n476 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n476, enK1)))) == "VAT") }) && tally1(&k473)
+				})
 			})
-		})
-		return countOf(k473)
-	}(), func() Seq {
-		k477 := 0
-		anyNode(desc(root(n), enK51), func(n478 *Node) bool {
-			return (fnNormalizeSpace(str(child(n478, enK1))) == "L") && anyNode(child(n478, enK22), func(n479 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n479, enK1)))) == "VAT") }) && tally1(&k477)
-		})
-		return countOf(k477)
-	}(), opAdd), enK62, opGt) && gcmp(func() Seq {
+			return countOf(k473)
+		}(), func() Seq {
+			k477 := 0
+			anyNode(desc(root(n), enK51), func(n478 *Node) bool {
+				return (fnNormalizeSpace(str(child(n478, enK1))) == "L") && anyNode(child(n478, enK22), func(n479 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n479, enK1)))) == "VAT") }) && tally1(&k477)
+			})
+			return countOf(k477)
+		}(), opAdd), enK62, opGt)
+	}) && gcmp(func() Seq {
 		k480 := 0
 		anyNode(child(n, enK48), func(n481 *Node) bool {
 			return anyNode(child(n481, enK52), func(n482 *Node) bool {
@@ -2711,21 +3045,23 @@ func enT0070(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k480)
-	}(), enK62, opGt)) || (gcmp(arith(func() Seq {
-		k485 := 0
-		anyNode(desc(root(n), enK16), func(n486 *Node) bool {
-			return anyNode(child(n486, enK21), func(n487 *Node) bool {
-				return (fnNormalizeSpace(str(child(n487, enK1))) == "L") && anyNode(child(n487, enK22), func(n488 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n488, enK1)))) == "VAT") }) && tally1(&k485)
+	}(), enK62, opGt)) || (memoBool(v, 99, func() bool {
+		return gcmp(arith(func() Seq {
+			k485 := 0
+			anyNode(desc(root(n), enK16), func(n486 *Node) bool {
+				return anyNode(child(n486, enK21), func(n487 *Node) bool {
+					return (fnNormalizeSpace(str(child(n487, enK1))) == "L") && anyNode(child(n487, enK22), func(n488 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n488, enK1)))) == "VAT") }) && tally1(&k485)
+				})
 			})
-		})
-		return countOf(k485)
-	}(), func() Seq {
-		k489 := 0
-		anyNode(desc(root(n), enK51), func(n490 *Node) bool {
-			return (fnNormalizeSpace(str(child(n490, enK1))) == "L") && anyNode(child(n490, enK22), func(n491 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n491, enK1)))) == "VAT") }) && tally1(&k489)
-		})
-		return countOf(k489)
-	}(), opAdd), enK62, opEq) && gcmp(func() Seq {
+			return countOf(k485)
+		}(), func() Seq {
+			k489 := 0
+			anyNode(desc(root(n), enK51), func(n490 *Node) bool {
+				return (fnNormalizeSpace(str(child(n490, enK1))) == "L") && anyNode(child(n490, enK22), func(n491 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n491, enK1)))) == "VAT") }) && tally1(&k489)
+			})
+			return countOf(k489)
+		}(), opAdd), enK62, opEq)
+	}) && gcmp(func() Seq {
 		k492 := 0
 		anyNode(child(n, enK48), func(n493 *Node) bool {
 			return anyNode(child(n493, enK52), func(n494 *Node) bool {
@@ -2740,94 +3076,144 @@ func enT0070(v []Seq, n *Node) bool {
 
 // BR-AF-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0071(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n497 *Node) bool {
-		return (fnNormalizeSpace(str(child(n497, enK1))) == "L") && anyNode(child(n497, enK22), func(n498 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n498, enK1)))) == "VAT") })
-	}) && (anyNode(desc(root(n), enK44), func(n499 *Node) bool {
-		return anyNode(child(n499, enK3), func(n500 *Node) bool {
-			return anyNode(child(n500, enK54), func(n501 *Node) bool { return (len(child(n501, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n503 *Node) bool {
-		return anyNode(child(n503, enK54), func(n504 *Node) bool {
-			return ebv(step(child(n504, enK22), func(n505 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n505, enK1)))) == "VAT"))
-			})) && (len(child(n504, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK51), func(n507 *Node) bool {
-		return (fnNormalizeSpace(str(child(n507, enK1))) == "L") && anyNode(child(n507, enK22), func(n508 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n508, enK1)))) == "VAT") })
-	}))
+	return memoBool(v, 100, func() bool {
+		return (memoBool(v, 101, func() bool {
+			return (memoBool(v, 102, func() bool {
+				return anyNode(desc(root(n), enK51), func(n497 *Node) bool {
+					return (fnNormalizeSpace(str(child(n497, enK1))) == "L") && anyNode(child(n497, enK22), func(n498 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n498, enK1)))) == "VAT") })
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n499 *Node) bool {
+						return anyNode(child(n499, enK3), func(n500 *Node) bool {
+							return anyNode(child(n500, enK54), func(n501 *Node) bool { return (len(child(n501, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n503 *Node) bool {
+						return anyNode(child(n503, enK54), func(n504 *Node) bool {
+							return ebv(step(child(n504, enK22), func(n505 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n505, enK1)))) == "VAT"))
+							})) && (len(child(n504, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 103, func() bool {
+			return !memoBool(v, 102, func() bool {
+				return anyNode(desc(root(n), enK51), func(n507 *Node) bool {
+					return (fnNormalizeSpace(str(child(n507, enK1))) == "L") && anyNode(child(n507, enK22), func(n508 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n508, enK1)))) == "VAT") })
+				})
+			})
+		}))
+	})
 }
 
 // BR-AF-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0072(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n509 *Node) bool {
-		return func(r510 Seq) bool {
-			return anyNode(child(n509, enK17), func(n511 *Node) bool { return gcmp(nodeSeq(n511), r510, opEq) })
-		}(boolSeq(false)) && anyNode(child(n509, enK21), func(n512 *Node) bool {
-			return (fnNormalizeSpace(str(child(n512, enK1))) == "L") && anyNode(child(n512, enK22), func(n513 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n513, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n514 *Node) bool {
-		return anyNode(child(n514, enK3), func(n515 *Node) bool {
-			return anyNode(child(n515, enK54), func(n516 *Node) bool { return (len(child(n516, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n518 *Node) bool {
-		return anyNode(child(n518, enK54), func(n519 *Node) bool {
-			return ebv(step(child(n519, enK22), func(n520 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n520, enK1)))) == "VAT"))
-			})) && (len(child(n519, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n522 *Node) bool {
-		return func(r523 Seq) bool {
-			return anyNode(child(n522, enK17), func(n524 *Node) bool { return gcmp(nodeSeq(n524), r523, opEq) })
-		}(boolSeq(false)) && anyNode(child(n522, enK21), func(n525 *Node) bool {
-			return (fnNormalizeSpace(str(child(n525, enK1))) == "L") && anyNode(child(n525, enK22), func(n526 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n526, enK1)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 104, func() bool {
+		return (memoBool(v, 105, func() bool {
+			return (memoBool(v, 106, func() bool {
+				return anyNode(desc(root(n), enK16), func(n509 *Node) bool {
+					return func(r510 Seq) bool {
+						return anyNode(child(n509, enK17), func(n511 *Node) bool { return gcmp(nodeSeq(n511), r510, opEq) })
+					}(boolSeq(false)) && anyNode(child(n509, enK21), func(n512 *Node) bool {
+						return (fnNormalizeSpace(str(child(n512, enK1))) == "L") && anyNode(child(n512, enK22), func(n513 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n513, enK1)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n514 *Node) bool {
+						return anyNode(child(n514, enK3), func(n515 *Node) bool {
+							return anyNode(child(n515, enK54), func(n516 *Node) bool { return (len(child(n516, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n518 *Node) bool {
+						return anyNode(child(n518, enK54), func(n519 *Node) bool {
+							return ebv(step(child(n519, enK22), func(n520 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n520, enK1)))) == "VAT"))
+							})) && (len(child(n519, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 107, func() bool {
+			return !memoBool(v, 106, func() bool {
+				return anyNode(desc(root(n), enK16), func(n522 *Node) bool {
+					return func(r523 Seq) bool {
+						return anyNode(child(n522, enK17), func(n524 *Node) bool { return gcmp(nodeSeq(n524), r523, opEq) })
+					}(boolSeq(false)) && anyNode(child(n522, enK21), func(n525 *Node) bool {
+						return (fnNormalizeSpace(str(child(n525, enK1))) == "L") && anyNode(child(n525, enK22), func(n526 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n526, enK1)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-AF-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0073(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n527 *Node) bool {
-		return func(r528 Seq) bool {
-			return anyNode(child(n527, enK17), func(n529 *Node) bool { return gcmp(nodeSeq(n529), r528, opEq) })
-		}(boolSeq(true)) && anyNode(child(n527, enK21), func(n530 *Node) bool {
-			return (fnNormalizeSpace(str(child(n530, enK1))) == "L") && anyNode(child(n530, enK22), func(n531 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n531, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n532 *Node) bool {
-		return anyNode(child(n532, enK3), func(n533 *Node) bool {
-			return anyNode(child(n533, enK54), func(n534 *Node) bool { return (len(child(n534, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n536 *Node) bool {
-		return anyNode(child(n536, enK54), func(n537 *Node) bool {
-			return ebv(step(child(n537, enK22), func(n538 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n538, enK1)))) == "VAT"))
-			})) && (len(child(n537, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n540 *Node) bool {
-		return func(r541 Seq) bool {
-			return anyNode(child(n540, enK17), func(n542 *Node) bool { return gcmp(nodeSeq(n542), r541, opEq) })
-		}(boolSeq(true)) && anyNode(child(n540, enK21), func(n543 *Node) bool {
-			return anyNode(child(n543, enK1), func(n544 *Node) bool { return (n544.StringValue() == "L") }) && anyNode(child(n543, enK22), func(n545 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n545, enK1)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 108, func() bool {
+		return (memoBool(v, 109, func() bool {
+			return (memoBool(v, 110, func() bool {
+				return anyNode(desc(root(n), enK16), func(n527 *Node) bool {
+					return func(r528 Seq) bool {
+						return anyNode(child(n527, enK17), func(n529 *Node) bool { return gcmp(nodeSeq(n529), r528, opEq) })
+					}(boolSeq(true)) && anyNode(child(n527, enK21), func(n530 *Node) bool {
+						return (fnNormalizeSpace(str(child(n530, enK1))) == "L") && anyNode(child(n530, enK22), func(n531 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n531, enK1)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n532 *Node) bool {
+						return anyNode(child(n532, enK3), func(n533 *Node) bool {
+							return anyNode(child(n533, enK54), func(n534 *Node) bool { return (len(child(n534, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n536 *Node) bool {
+						return anyNode(child(n536, enK54), func(n537 *Node) bool {
+							return ebv(step(child(n537, enK22), func(n538 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n538, enK1)))) == "VAT"))
+							})) && (len(child(n537, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 111, func() bool {
+			return !memoBool(v, 112, func() bool {
+				return anyNode(desc(root(n), enK16), func(n540 *Node) bool {
+					return func(r541 Seq) bool {
+						return anyNode(child(n540, enK17), func(n542 *Node) bool { return gcmp(nodeSeq(n542), r541, opEq) })
+					}(boolSeq(true)) && anyNode(child(n540, enK21), func(n543 *Node) bool {
+						return anyNode(child(n543, enK1), func(n544 *Node) bool { return (n544.StringValue() == "L") }) && anyNode(child(n543, enK22), func(n545 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n545, enK1)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-AG-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'…
 func enT0074(v []Seq, n *Node) bool {
-	return ((gcmp(arith(func() Seq {
-		k546 := 0
-		anyNode(desc(root(n), enK16), func(n547 *Node) bool {
-			return anyNode(child(n547, enK21), func(n548 *Node) bool {
-				return (fnNormalizeSpace(str(child(n548, enK1))) == "M") && anyNode(child(n548, enK22), func(n549 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n549, enK1)))) == "VAT") }) && tally1(&k546)
+	return ((memoBool(v, 113, func() bool {
+		return gcmp(arith(func() Seq {
+			k546 := 0
+			anyNode(desc(root(n), enK16), func(n547 *Node) bool {
+				return anyNode(child(n547, enK21), func(n548 *Node) bool {
+					return (fnNormalizeSpace(str(child(n548, enK1))) == "M") && anyNode(child(n548, enK22), func(n549 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n549, enK1)))) == "VAT") }) && tally1(&k546)
+				})
 			})
-		})
-		return countOf(k546)
-	}(), func() Seq {
-		k550 := 0
-		anyNode(desc(root(n), enK51), func(n551 *Node) bool {
-			return (fnNormalizeSpace(str(child(n551, enK1))) == "M") && anyNode(child(n551, enK22), func(n552 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n552, enK1)))) == "VAT") }) && tally1(&k550)
-		})
-		return countOf(k550)
-	}(), opAdd), enK62, opGt) && gcmp(func() Seq {
+			return countOf(k546)
+		}(), func() Seq {
+			k550 := 0
+			anyNode(desc(root(n), enK51), func(n551 *Node) bool {
+				return (fnNormalizeSpace(str(child(n551, enK1))) == "M") && anyNode(child(n551, enK22), func(n552 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n552, enK1)))) == "VAT") }) && tally1(&k550)
+			})
+			return countOf(k550)
+		}(), opAdd), enK62, opGt)
+	}) && gcmp(func() Seq {
 		k553 := 0
 		anyNode(child(n, enK48), func(n554 *Node) bool {
 			return anyNode(child(n554, enK52), func(n555 *Node) bool {
@@ -2837,21 +3223,23 @@ func enT0074(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k553)
-	}(), enK62, opGt)) || (gcmp(arith(func() Seq {
-		k559 := 0
-		anyNode(desc(root(n), enK16), func(n560 *Node) bool {
-			return anyNode(child(n560, enK21), func(n561 *Node) bool {
-				return (fnNormalizeSpace(str(child(n561, enK1))) == "M") && anyNode(child(n561, enK22), func(n562 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n562, enK1)))) == "VAT") }) && tally1(&k559)
+	}(), enK62, opGt)) || (memoBool(v, 114, func() bool {
+		return gcmp(arith(func() Seq {
+			k559 := 0
+			anyNode(desc(root(n), enK16), func(n560 *Node) bool {
+				return anyNode(child(n560, enK21), func(n561 *Node) bool {
+					return (fnNormalizeSpace(str(child(n561, enK1))) == "M") && anyNode(child(n561, enK22), func(n562 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n562, enK1)))) == "VAT") }) && tally1(&k559)
+				})
 			})
-		})
-		return countOf(k559)
-	}(), func() Seq {
-		k563 := 0
-		anyNode(desc(root(n), enK51), func(n564 *Node) bool {
-			return (fnNormalizeSpace(str(child(n564, enK1))) == "M") && anyNode(child(n564, enK22), func(n565 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n565, enK1)))) == "VAT") }) && tally1(&k563)
-		})
-		return countOf(k563)
-	}(), opAdd), enK62, opEq) && gcmp(func() Seq {
+			return countOf(k559)
+		}(), func() Seq {
+			k563 := 0
+			anyNode(desc(root(n), enK51), func(n564 *Node) bool {
+				return (fnNormalizeSpace(str(child(n564, enK1))) == "M") && anyNode(child(n564, enK22), func(n565 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n565, enK1)))) == "VAT") }) && tally1(&k563)
+			})
+			return countOf(k563)
+		}(), opAdd), enK62, opEq)
+	}) && gcmp(func() Seq {
 		k566 := 0
 		anyNode(child(n, enK48), func(n567 *Node) bool {
 			return anyNode(child(n567, enK52), func(n568 *Node) bool {
@@ -2866,84 +3254,138 @@ func enT0074(v []Seq, n *Node) bool {
 
 // BR-AG-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0075(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n571 *Node) bool {
-		return (fnNormalizeSpace(str(child(n571, enK1))) == "M") && anyNode(child(n571, enK22), func(n572 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n572, enK1)))) == "VAT") })
-	}) && (anyNode(desc(root(n), enK44), func(n573 *Node) bool {
-		return anyNode(child(n573, enK3), func(n574 *Node) bool {
-			return anyNode(child(n574, enK54), func(n575 *Node) bool { return (len(child(n575, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n577 *Node) bool {
-		return anyNode(child(n577, enK54), func(n578 *Node) bool {
-			return ebv(step(child(n578, enK22), func(n579 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n579, enK1)))) == "VAT"))
-			})) && (len(child(n578, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK51), func(n581 *Node) bool {
-		return (fnNormalizeSpace(str(child(n581, enK1))) == "M") && anyNode(child(n581, enK22), func(n582 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n582, enK1)))) == "VAT") })
-	}))
+	return memoBool(v, 115, func() bool {
+		return (memoBool(v, 116, func() bool {
+			return (memoBool(v, 117, func() bool {
+				return anyNode(desc(root(n), enK51), func(n571 *Node) bool {
+					return (fnNormalizeSpace(str(child(n571, enK1))) == "M") && anyNode(child(n571, enK22), func(n572 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n572, enK1)))) == "VAT") })
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n573 *Node) bool {
+						return anyNode(child(n573, enK3), func(n574 *Node) bool {
+							return anyNode(child(n574, enK54), func(n575 *Node) bool { return (len(child(n575, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n577 *Node) bool {
+						return anyNode(child(n577, enK54), func(n578 *Node) bool {
+							return ebv(step(child(n578, enK22), func(n579 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n579, enK1)))) == "VAT"))
+							})) && (len(child(n578, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 118, func() bool {
+			return !memoBool(v, 117, func() bool {
+				return anyNode(desc(root(n), enK51), func(n581 *Node) bool {
+					return (fnNormalizeSpace(str(child(n581, enK1))) == "M") && anyNode(child(n581, enK22), func(n582 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n582, enK1)))) == "VAT") })
+				})
+			})
+		}))
+	})
 }
 
 // BR-AG-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0076(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n583 *Node) bool {
-		return func(r584 Seq) bool {
-			return anyNode(child(n583, enK17), func(n585 *Node) bool { return gcmp(nodeSeq(n585), r584, opEq) })
-		}(boolSeq(false)) && anyNode(child(n583, enK21), func(n586 *Node) bool {
-			return (fnNormalizeSpace(str(child(n586, enK1))) == "M") && anyNode(child(n586, enK22), func(n587 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n587, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n588 *Node) bool {
-		return anyNode(child(n588, enK3), func(n589 *Node) bool {
-			return anyNode(child(n589, enK54), func(n590 *Node) bool { return (len(child(n590, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n592 *Node) bool {
-		return anyNode(child(n592, enK54), func(n593 *Node) bool {
-			return ebv(step(child(n593, enK22), func(n594 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n594, enK1)))) == "VAT"))
-			})) && (len(child(n593, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n596 *Node) bool {
-		return func(r597 Seq) bool {
-			return anyNode(child(n596, enK17), func(n598 *Node) bool { return gcmp(nodeSeq(n598), r597, opEq) })
-		}(boolSeq(false)) && anyNode(child(n596, enK21), func(n599 *Node) bool {
-			return (fnNormalizeSpace(str(child(n599, enK1))) == "M") && anyNode(child(n599, enK22), func(n600 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n600, enK1)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 119, func() bool {
+		return (memoBool(v, 120, func() bool {
+			return (memoBool(v, 121, func() bool {
+				return anyNode(desc(root(n), enK16), func(n583 *Node) bool {
+					return func(r584 Seq) bool {
+						return anyNode(child(n583, enK17), func(n585 *Node) bool { return gcmp(nodeSeq(n585), r584, opEq) })
+					}(boolSeq(false)) && anyNode(child(n583, enK21), func(n586 *Node) bool {
+						return (fnNormalizeSpace(str(child(n586, enK1))) == "M") && anyNode(child(n586, enK22), func(n587 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n587, enK1)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n588 *Node) bool {
+						return anyNode(child(n588, enK3), func(n589 *Node) bool {
+							return anyNode(child(n589, enK54), func(n590 *Node) bool { return (len(child(n590, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n592 *Node) bool {
+						return anyNode(child(n592, enK54), func(n593 *Node) bool {
+							return ebv(step(child(n593, enK22), func(n594 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n594, enK1)))) == "VAT"))
+							})) && (len(child(n593, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 122, func() bool {
+			return !memoBool(v, 121, func() bool {
+				return anyNode(desc(root(n), enK16), func(n596 *Node) bool {
+					return func(r597 Seq) bool {
+						return anyNode(child(n596, enK17), func(n598 *Node) bool { return gcmp(nodeSeq(n598), r597, opEq) })
+					}(boolSeq(false)) && anyNode(child(n596, enK21), func(n599 *Node) bool {
+						return (fnNormalizeSpace(str(child(n599, enK1))) == "M") && anyNode(child(n599, enK22), func(n600 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n600, enK1)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-AG-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0077(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n601 *Node) bool {
-		return func(r602 Seq) bool {
-			return anyNode(child(n601, enK17), func(n603 *Node) bool { return gcmp(nodeSeq(n603), r602, opEq) })
-		}(boolSeq(true)) && anyNode(child(n601, enK21), func(n604 *Node) bool {
-			return (fnNormalizeSpace(str(child(n604, enK1))) == "M") && anyNode(child(n604, enK22), func(n605 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n605, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n606 *Node) bool {
-		return anyNode(child(n606, enK3), func(n607 *Node) bool {
-			return anyNode(child(n607, enK54), func(n608 *Node) bool { return (len(child(n608, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n610 *Node) bool {
-		return anyNode(child(n610, enK54), func(n611 *Node) bool {
-			return ebv(step(child(n611, enK22), func(n612 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n612, enK1)))) == "VAT"))
-			})) && (len(child(n611, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n614 *Node) bool {
-		return func(r615 Seq) bool {
-			return anyNode(child(n614, enK17), func(n616 *Node) bool { return gcmp(nodeSeq(n616), r615, opEq) })
-		}(boolSeq(true)) && anyNode(child(n614, enK21), func(n617 *Node) bool {
-			return (fnNormalizeSpace(str(child(n617, enK1))) == "M") && anyNode(child(n617, enK22), func(n618 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n618, enK1)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 123, func() bool {
+		return (memoBool(v, 124, func() bool {
+			return (memoBool(v, 125, func() bool {
+				return anyNode(desc(root(n), enK16), func(n601 *Node) bool {
+					return func(r602 Seq) bool {
+						return anyNode(child(n601, enK17), func(n603 *Node) bool { return gcmp(nodeSeq(n603), r602, opEq) })
+					}(boolSeq(true)) && anyNode(child(n601, enK21), func(n604 *Node) bool {
+						return (fnNormalizeSpace(str(child(n604, enK1))) == "M") && anyNode(child(n604, enK22), func(n605 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n605, enK1)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n606 *Node) bool {
+						return anyNode(child(n606, enK3), func(n607 *Node) bool {
+							return anyNode(child(n607, enK54), func(n608 *Node) bool { return (len(child(n608, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n610 *Node) bool {
+						return anyNode(child(n610, enK54), func(n611 *Node) bool {
+							return ebv(step(child(n611, enK22), func(n612 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n612, enK1)))) == "VAT"))
+							})) && (len(child(n611, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 126, func() bool {
+			return !memoBool(v, 125, func() bool {
+				return anyNode(desc(root(n), enK16), func(n614 *Node) bool {
+					return func(r615 Seq) bool {
+						return anyNode(child(n614, enK17), func(n616 *Node) bool { return gcmp(nodeSeq(n616), r615, opEq) })
+					}(boolSeq(true)) && anyNode(child(n614, enK21), func(n617 *Node) bool {
+						return (fnNormalizeSpace(str(child(n617, enK1))) == "M") && anyNode(child(n617, enK22), func(n618 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n618, enK1)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-O-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0078(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n619 *Node) bool {
-		return anyNode(child(n619, enK22), func(n620 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n620, enK1)))) == "VAT") }) && anyNode(child(n619, enK1), func(n621 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n621))) == "O") })
-	}) || anyNode(desc(root(n), enK51), func(n622 *Node) bool {
-		return anyNode(child(n622, enK22), func(n623 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n623, enK1)))) == "VAT") }) && anyNode(child(n622, enK1), func(n624 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n624))) == "O") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 127, func() bool {
+		return (memoBool(v, 128, func() bool {
+			return anyNode(desc(root(n), enK21), func(n619 *Node) bool {
+				return anyNode(child(n619, enK22), func(n620 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n620, enK1)))) == "VAT") }) && anyNode(child(n619, enK1), func(n621 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n621))) == "O") })
+			})
+		}) || memoBool(v, 129, func() bool {
+			return anyNode(desc(root(n), enK51), func(n622 *Node) bool {
+				return anyNode(child(n622, enK22), func(n623 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n623, enK1)))) == "VAT") }) && anyNode(child(n622, enK1), func(n624 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n624))) == "O") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k625 := 0
 		anyNode(child(n, enK48), func(n626 *Node) bool {
 			return anyNode(child(n626, enK52), func(n627 *Node) bool {
@@ -2953,42 +3395,78 @@ func enT0078(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k625)
-	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n631 *Node) bool {
-		return anyNode(child(n631, enK22), func(n632 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n632, enK1)))) == "VAT") }) && anyNode(child(n631, enK1), func(n633 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n633))) == "O") })
-	}) && !anyNode(desc(root(n), enK51), func(n634 *Node) bool {
-		return anyNode(child(n634, enK22), func(n635 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n635, enK1)))) == "VAT") }) && anyNode(child(n634, enK1), func(n636 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n636))) == "O") })
-	})))
+	}(), enK53, opEq)) || memoBool(v, 130, func() bool {
+		return (memoBool(v, 131, func() bool {
+			return !memoBool(v, 128, func() bool {
+				return anyNode(desc(root(n), enK21), func(n631 *Node) bool {
+					return anyNode(child(n631, enK22), func(n632 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n632, enK1)))) == "VAT") }) && anyNode(child(n631, enK1), func(n633 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n633))) == "O") })
+				})
+			})
+		}) && memoBool(v, 132, func() bool {
+			return !memoBool(v, 129, func() bool {
+				return anyNode(desc(root(n), enK51), func(n634 *Node) bool {
+					return anyNode(child(n634, enK22), func(n635 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n635, enK1)))) == "VAT") }) && anyNode(child(n634, enK1), func(n636 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n636))) == "O") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-O-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:Tax…
 func enT0079(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n637 *Node) bool {
-		return (fnNormalizeSpace(str(child(n637, enK1))) == "O") && anyNode(child(n637, enK22), func(n638 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n638, enK1)))) == "VAT") })
-	}) && ((!anyNode(desc(root(n), enK44), func(n639 *Node) bool {
-		return anyNode(child(n639, enK3), func(n640 *Node) bool {
-			return anyNode(child(n640, enK54), func(n641 *Node) bool {
-				return ebv(step(child(n641, enK22), func(n642 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n642, enK1)))) == "VAT"))
-				})) && (len(child(n641, enK55)) > 0)
+	return memoBool(v, 133, func() bool {
+		return (memoBool(v, 134, func() bool {
+			return (memoBool(v, 135, func() bool {
+				return anyNode(desc(root(n), enK51), func(n637 *Node) bool {
+					return (fnNormalizeSpace(str(child(n637, enK1))) == "O") && anyNode(child(n637, enK22), func(n638 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n638, enK1)))) == "VAT") })
+				})
+			}) && memoBool(v, 136, func() bool {
+				return (memoBool(v, 137, func() bool {
+					return (memoBool(v, 138, func() bool {
+						return !memoBool(v, 65, func() bool {
+							return anyNode(desc(root(n), enK44), func(n639 *Node) bool {
+								return anyNode(child(n639, enK3), func(n640 *Node) bool {
+									return anyNode(child(n640, enK54), func(n641 *Node) bool {
+										return ebv(step(child(n641, enK22), func(n642 *Node) Seq {
+											return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n642, enK1)))) == "VAT"))
+										})) && (len(child(n641, enK55)) > 0)
+									})
+								})
+							})
+						})
+					}) && memoBool(v, 139, func() bool {
+						return !memoBool(v, 12, func() bool {
+							return anyNode(desc(root(n), enK56), func(n644 *Node) bool {
+								return anyNode(child(n644, enK54), func(n645 *Node) bool {
+									return ebv(step(child(n645, enK22), func(n646 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n646, enK1)))) == "VAT"))
+									})) && (len(child(n645, enK55)) > 0)
+								})
+							})
+						})
+					}))
+				}) && memoBool(v, 140, func() bool {
+					return !memoBool(v, 14, func() bool {
+						return anyNode(desc(root(n), enK4), func(n648 *Node) bool {
+							return anyNode(child(n648, enK3), func(n649 *Node) bool {
+								return anyNode(child(n649, enK54), func(n650 *Node) bool {
+									return ebv(step(child(n650, enK22), func(n651 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n651, enK1)))) == "VAT"))
+									})) && (len(child(n650, enK55)) > 0)
+								})
+							})
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 141, func() bool {
+			return !memoBool(v, 135, func() bool {
+				return anyNode(desc(root(n), enK51), func(n653 *Node) bool {
+					return (fnNormalizeSpace(str(child(n653, enK1))) == "O") && anyNode(child(n653, enK22), func(n654 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n654, enK1)))) == "VAT") })
+				})
 			})
-		})
-	}) && !anyNode(desc(root(n), enK56), func(n644 *Node) bool {
-		return anyNode(child(n644, enK54), func(n645 *Node) bool {
-			return ebv(step(child(n645, enK22), func(n646 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n646, enK1)))) == "VAT"))
-			})) && (len(child(n645, enK55)) > 0)
-		})
-	})) && !anyNode(desc(root(n), enK4), func(n648 *Node) bool {
-		return anyNode(child(n648, enK3), func(n649 *Node) bool {
-			return anyNode(child(n649, enK54), func(n650 *Node) bool {
-				return ebv(step(child(n650, enK22), func(n651 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n651, enK1)))) == "VAT"))
-				})) && (len(child(n650, enK55)) > 0)
-			})
-		})
-	}))) || !anyNode(desc(root(n), enK51), func(n653 *Node) bool {
-		return (fnNormalizeSpace(str(child(n653, enK1))) == "O") && anyNode(child(n653, enK22), func(n654 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n654, enK1)))) == "VAT") })
-	}))
+		}))
+	})
 }
 
 // BR-O-03: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not…
@@ -3009,29 +3487,45 @@ func enT0080(v []Seq, n *Node) bool {
 				return (fnNormalizeSpace(str(child(n665, enK1))) == "O") && anyNode(child(n665, enK22), func(n666 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n666, enK1)))) == "VAT") })
 			})
 		})
-	})) && ((!anyNode(desc(root(n), enK44), func(n667 *Node) bool {
-		return anyNode(child(n667, enK3), func(n668 *Node) bool {
-			return anyNode(child(n668, enK54), func(n669 *Node) bool {
-				return ebv(step(child(n669, enK22), func(n670 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n670, enK1)))) == "VAT"))
-				})) && (len(child(n669, enK55)) > 0)
+	})) && memoBool(v, 136, func() bool {
+		return (memoBool(v, 137, func() bool {
+			return (memoBool(v, 138, func() bool {
+				return !memoBool(v, 65, func() bool {
+					return anyNode(desc(root(n), enK44), func(n667 *Node) bool {
+						return anyNode(child(n667, enK3), func(n668 *Node) bool {
+							return anyNode(child(n668, enK54), func(n669 *Node) bool {
+								return ebv(step(child(n669, enK22), func(n670 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n670, enK1)))) == "VAT"))
+								})) && (len(child(n669, enK55)) > 0)
+							})
+						})
+					})
+				})
+			}) && memoBool(v, 139, func() bool {
+				return !memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n672 *Node) bool {
+						return anyNode(child(n672, enK54), func(n673 *Node) bool {
+							return ebv(step(child(n673, enK22), func(n674 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n674, enK1)))) == "VAT"))
+							})) && (len(child(n673, enK55)) > 0)
+						})
+					})
+				})
+			}))
+		}) && memoBool(v, 140, func() bool {
+			return !memoBool(v, 14, func() bool {
+				return anyNode(desc(root(n), enK4), func(n676 *Node) bool {
+					return anyNode(child(n676, enK3), func(n677 *Node) bool {
+						return anyNode(child(n677, enK54), func(n678 *Node) bool {
+							return ebv(step(child(n678, enK22), func(n679 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n679, enK1)))) == "VAT"))
+							})) && (len(child(n678, enK55)) > 0)
+						})
+					})
+				})
 			})
-		})
-	}) && !anyNode(desc(root(n), enK56), func(n672 *Node) bool {
-		return anyNode(child(n672, enK54), func(n673 *Node) bool {
-			return ebv(step(child(n673, enK22), func(n674 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n674, enK1)))) == "VAT"))
-			})) && (len(child(n673, enK55)) > 0)
-		})
-	})) && !anyNode(desc(root(n), enK4), func(n676 *Node) bool {
-		return anyNode(child(n676, enK3), func(n677 *Node) bool {
-			return anyNode(child(n677, enK54), func(n678 *Node) bool {
-				return ebv(step(child(n678, enK22), func(n679 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n679, enK1)))) == "VAT"))
-				})) && (len(child(n678, enK55)) > 0)
-			})
-		})
-	}))) || !(anyNode(child(root(n), enK18), func(n681 *Node) bool {
+		}))
+	})) || !(anyNode(child(root(n), enK18), func(n681 *Node) bool {
 		return anyNode(child(n681, enK16), func(n682 *Node) bool {
 			return func(r683 Seq) bool {
 				return anyNode(child(n682, enK17), func(n684 *Node) bool { return gcmp(nodeSeq(n684), r683, opEq) })
@@ -3068,29 +3562,45 @@ func enT0081(v []Seq, n *Node) bool {
 				return (fnNormalizeSpace(str(child(n703, enK1))) == "O") && anyNode(child(n703, enK22), func(n704 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n704, enK1)))) == "VAT") })
 			})
 		})
-	})) && ((!anyNode(desc(root(n), enK44), func(n705 *Node) bool {
-		return anyNode(child(n705, enK3), func(n706 *Node) bool {
-			return anyNode(child(n706, enK54), func(n707 *Node) bool {
-				return ebv(step(child(n707, enK22), func(n708 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n708, enK1)))) == "VAT"))
-				})) && (len(child(n707, enK55)) > 0)
+	})) && memoBool(v, 136, func() bool {
+		return (memoBool(v, 137, func() bool {
+			return (memoBool(v, 138, func() bool {
+				return !memoBool(v, 65, func() bool {
+					return anyNode(desc(root(n), enK44), func(n705 *Node) bool {
+						return anyNode(child(n705, enK3), func(n706 *Node) bool {
+							return anyNode(child(n706, enK54), func(n707 *Node) bool {
+								return ebv(step(child(n707, enK22), func(n708 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n708, enK1)))) == "VAT"))
+								})) && (len(child(n707, enK55)) > 0)
+							})
+						})
+					})
+				})
+			}) && memoBool(v, 139, func() bool {
+				return !memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n710 *Node) bool {
+						return anyNode(child(n710, enK54), func(n711 *Node) bool {
+							return ebv(step(child(n711, enK22), func(n712 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n712, enK1)))) == "VAT"))
+							})) && (len(child(n711, enK55)) > 0)
+						})
+					})
+				})
+			}))
+		}) && memoBool(v, 140, func() bool {
+			return !memoBool(v, 14, func() bool {
+				return anyNode(desc(root(n), enK4), func(n714 *Node) bool {
+					return anyNode(child(n714, enK3), func(n715 *Node) bool {
+						return anyNode(child(n715, enK54), func(n716 *Node) bool {
+							return ebv(step(child(n716, enK22), func(n717 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n717, enK1)))) == "VAT"))
+							})) && (len(child(n716, enK55)) > 0)
+						})
+					})
+				})
 			})
-		})
-	}) && !anyNode(desc(root(n), enK56), func(n710 *Node) bool {
-		return anyNode(child(n710, enK54), func(n711 *Node) bool {
-			return ebv(step(child(n711, enK22), func(n712 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n712, enK1)))) == "VAT"))
-			})) && (len(child(n711, enK55)) > 0)
-		})
-	})) && !anyNode(desc(root(n), enK4), func(n714 *Node) bool {
-		return anyNode(child(n714, enK3), func(n715 *Node) bool {
-			return anyNode(child(n715, enK54), func(n716 *Node) bool {
-				return ebv(step(child(n716, enK22), func(n717 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n717, enK1)))) == "VAT"))
-				})) && (len(child(n716, enK55)) > 0)
-			})
-		})
-	}))) || !(anyNode(child(root(n), enK18), func(n719 *Node) bool {
+		}))
+	})) || !(anyNode(child(root(n), enK18), func(n719 *Node) bool {
 		return anyNode(child(n719, enK16), func(n720 *Node) bool {
 			return func(r721 Seq) bool {
 				return anyNode(child(n720, enK17), func(n722 *Node) bool { return gcmp(nodeSeq(n722), r721, opEq) })
@@ -3144,13 +3654,15 @@ func enT0083(v []Seq, n *Node) bool {
 				return anyNode(child(n748, enK22), func(n749 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n749, enK1)))) == "VAT") }) && anyNode(child(n748, enK1), func(n750 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n750))) == "O") })
 			})
 		})
-	}) && gcmp(func() Seq {
-		k751 := 0
-		anyNode(desc(root(n), enK51), func(n752 *Node) bool {
-			return (fnNormalizeSpace(str(child(n752, enK1))) != "O") && anyNode(child(n752, enK22), func(n753 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n753, enK1)))) == "VAT") }) && tally1(&k751)
-		})
-		return countOf(k751)
-	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n754 *Node) bool {
+	}) && memoBool(v, 142, func() bool {
+		return gcmp(func() Seq {
+			k751 := 0
+			anyNode(desc(root(n), enK51), func(n752 *Node) bool {
+				return (fnNormalizeSpace(str(child(n752, enK1))) != "O") && anyNode(child(n752, enK22), func(n753 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n753, enK1)))) == "VAT") }) && tally1(&k751)
+			})
+			return countOf(k751)
+		}(), enK62, opEq)
+	})) || !anyNode(child(n, enK48), func(n754 *Node) bool {
 		return anyNode(child(n754, enK52), func(n755 *Node) bool {
 			return anyNode(child(n755, enK21), func(n756 *Node) bool {
 				return anyNode(child(n756, enK22), func(n757 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n757, enK1)))) == "VAT") }) && anyNode(child(n756, enK1), func(n758 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n758))) == "O") })
@@ -3167,17 +3679,19 @@ func enT0084(v []Seq, n *Node) bool {
 				return anyNode(child(n761, enK22), func(n762 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n762, enK1)))) == "VAT") }) && anyNode(child(n761, enK1), func(n763 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n763))) == "O") })
 			})
 		})
-	}) && gcmp(func() Seq {
-		k764 := 0
-		anyNode(desc(root(n), enK16), func(n765 *Node) bool {
-			return func(r766 Seq) bool {
-				return anyNode(child(n765, enK17), func(n767 *Node) bool { return gcmp(nodeSeq(n767), r766, opEq) })
-			}(boolSeq(false)) && anyNode(child(n765, enK21), func(n768 *Node) bool {
-				return (fnNormalizeSpace(str(child(n768, enK1))) != "O") && anyNode(child(n768, enK22), func(n769 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n769, enK1)))) == "VAT") }) && tally1(&k764)
+	}) && memoBool(v, 143, func() bool {
+		return gcmp(func() Seq {
+			k764 := 0
+			anyNode(desc(root(n), enK16), func(n765 *Node) bool {
+				return func(r766 Seq) bool {
+					return anyNode(child(n765, enK17), func(n767 *Node) bool { return gcmp(nodeSeq(n767), r766, opEq) })
+				}(boolSeq(false)) && anyNode(child(n765, enK21), func(n768 *Node) bool {
+					return (fnNormalizeSpace(str(child(n768, enK1))) != "O") && anyNode(child(n768, enK22), func(n769 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n769, enK1)))) == "VAT") }) && tally1(&k764)
+				})
 			})
-		})
-		return countOf(k764)
-	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n770 *Node) bool {
+			return countOf(k764)
+		}(), enK62, opEq)
+	})) || !anyNode(child(n, enK48), func(n770 *Node) bool {
 		return anyNode(child(n770, enK52), func(n771 *Node) bool {
 			return anyNode(child(n771, enK21), func(n772 *Node) bool {
 				return anyNode(child(n772, enK22), func(n773 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n773, enK1)))) == "VAT") }) && anyNode(child(n772, enK1), func(n774 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n774))) == "O") })
@@ -3194,17 +3708,19 @@ func enT0085(v []Seq, n *Node) bool {
 				return anyNode(child(n777, enK22), func(n778 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n778, enK1)))) == "VAT") }) && anyNode(child(n777, enK1), func(n779 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n779))) == "O") })
 			})
 		})
-	}) && gcmp(func() Seq {
-		k780 := 0
-		anyNode(desc(root(n), enK16), func(n781 *Node) bool {
-			return func(r782 Seq) bool {
-				return anyNode(child(n781, enK17), func(n783 *Node) bool { return gcmp(nodeSeq(n783), r782, opEq) })
-			}(boolSeq(true)) && anyNode(child(n781, enK21), func(n784 *Node) bool {
-				return (fnNormalizeSpace(str(child(n784, enK1))) != "O") && anyNode(child(n784, enK22), func(n785 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n785, enK1)))) == "VAT") }) && tally1(&k780)
+	}) && memoBool(v, 144, func() bool {
+		return gcmp(func() Seq {
+			k780 := 0
+			anyNode(desc(root(n), enK16), func(n781 *Node) bool {
+				return func(r782 Seq) bool {
+					return anyNode(child(n781, enK17), func(n783 *Node) bool { return gcmp(nodeSeq(n783), r782, opEq) })
+				}(boolSeq(true)) && anyNode(child(n781, enK21), func(n784 *Node) bool {
+					return (fnNormalizeSpace(str(child(n784, enK1))) != "O") && anyNode(child(n784, enK22), func(n785 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n785, enK1)))) == "VAT") }) && tally1(&k780)
+				})
 			})
-		})
-		return countOf(k780)
-	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n786 *Node) bool {
+			return countOf(k780)
+		}(), enK62, opEq)
+	})) || !anyNode(child(n, enK48), func(n786 *Node) bool {
 		return anyNode(child(n786, enK52), func(n787 *Node) bool {
 			return anyNode(child(n787, enK21), func(n788 *Node) bool {
 				return anyNode(child(n788, enK22), func(n789 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n789, enK1)))) == "VAT") }) && anyNode(child(n788, enK1), func(n790 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n790))) == "O") })
@@ -3215,17 +3731,19 @@ func enT0085(v []Seq, n *Node) bool {
 
 // BR-S-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'S']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'])) > 0 and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCat…
 func enT0086(v []Seq, n *Node) bool {
-	return ((gcmp(arith(func() Seq {
-		k791 := 0
-		anyNode(desc(root(n), enK16), func(n792 *Node) bool {
-			return anyNode(child(n792, enK21), func(n793 *Node) bool { return (fnNormalizeSpace(str(child(n793, enK1))) == "S") && tally1(&k791) })
-		})
-		return countOf(k791)
-	}(), func() Seq {
-		k794 := 0
-		anyNode(desc(root(n), enK51), func(n795 *Node) bool { return (fnNormalizeSpace(str(child(n795, enK1))) == "S") && tally1(&k794) })
-		return countOf(k794)
-	}(), opAdd), enK62, opGt) && gcmp(func() Seq {
+	return ((memoBool(v, 145, func() bool {
+		return gcmp(arith(func() Seq {
+			k791 := 0
+			anyNode(desc(root(n), enK16), func(n792 *Node) bool {
+				return anyNode(child(n792, enK21), func(n793 *Node) bool { return (fnNormalizeSpace(str(child(n793, enK1))) == "S") && tally1(&k791) })
+			})
+			return countOf(k791)
+		}(), func() Seq {
+			k794 := 0
+			anyNode(desc(root(n), enK51), func(n795 *Node) bool { return (fnNormalizeSpace(str(child(n795, enK1))) == "S") && tally1(&k794) })
+			return countOf(k794)
+		}(), opAdd), enK62, opGt)
+	}) && gcmp(func() Seq {
 		k796 := 0
 		anyNode(child(n, enK48), func(n797 *Node) bool {
 			return anyNode(child(n797, enK52), func(n798 *Node) bool {
@@ -3233,17 +3751,19 @@ func enT0086(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k796)
-	}(), enK62, opGt)) || (gcmp(arith(func() Seq {
-		k800 := 0
-		anyNode(desc(root(n), enK16), func(n801 *Node) bool {
-			return anyNode(child(n801, enK21), func(n802 *Node) bool { return (fnNormalizeSpace(str(child(n802, enK1))) == "S") && tally1(&k800) })
-		})
-		return countOf(k800)
-	}(), func() Seq {
-		k803 := 0
-		anyNode(desc(root(n), enK51), func(n804 *Node) bool { return (fnNormalizeSpace(str(child(n804, enK1))) == "S") && tally1(&k803) })
-		return countOf(k803)
-	}(), opAdd), enK62, opEq) && gcmp(func() Seq {
+	}(), enK62, opGt)) || (memoBool(v, 146, func() bool {
+		return gcmp(arith(func() Seq {
+			k800 := 0
+			anyNode(desc(root(n), enK16), func(n801 *Node) bool {
+				return anyNode(child(n801, enK21), func(n802 *Node) bool { return (fnNormalizeSpace(str(child(n802, enK1))) == "S") && tally1(&k800) })
+			})
+			return countOf(k800)
+		}(), func() Seq {
+			k803 := 0
+			anyNode(desc(root(n), enK51), func(n804 *Node) bool { return (fnNormalizeSpace(str(child(n804, enK1))) == "S") && tally1(&k803) })
+			return countOf(k803)
+		}(), opAdd), enK62, opEq)
+	}) && gcmp(func() Seq {
 		k805 := 0
 		anyNode(child(n, enK48), func(n806 *Node) bool {
 			return anyNode(child(n806, enK52), func(n807 *Node) bool {
@@ -3256,82 +3776,136 @@ func enT0086(v []Seq, n *Node) bool {
 
 // BR-S-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0087(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n809 *Node) bool {
-		return (fnNormalizeSpace(str(child(n809, enK1))) == "S") && anyNode(child(n809, enK22), func(n810 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n810, enK1)))) == "VAT") })
-	}) && (anyNode(desc(root(n), enK44), func(n811 *Node) bool {
-		return anyNode(child(n811, enK3), func(n812 *Node) bool {
-			return anyNode(child(n812, enK54), func(n813 *Node) bool { return (len(child(n813, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n815 *Node) bool {
-		return anyNode(child(n815, enK54), func(n816 *Node) bool {
-			return ebv(step(child(n816, enK22), func(n817 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n817, enK1)))) == "VAT"))
-			})) && (len(child(n816, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK51), func(n819 *Node) bool { return (fnNormalizeSpace(str(child(n819, enK1))) == "S") }))
+	return memoBool(v, 147, func() bool {
+		return (memoBool(v, 148, func() bool {
+			return (memoBool(v, 149, func() bool {
+				return anyNode(desc(root(n), enK51), func(n809 *Node) bool {
+					return (fnNormalizeSpace(str(child(n809, enK1))) == "S") && anyNode(child(n809, enK22), func(n810 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n810, enK1)))) == "VAT") })
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n811 *Node) bool {
+						return anyNode(child(n811, enK3), func(n812 *Node) bool {
+							return anyNode(child(n812, enK54), func(n813 *Node) bool { return (len(child(n813, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n815 *Node) bool {
+						return anyNode(child(n815, enK54), func(n816 *Node) bool {
+							return ebv(step(child(n816, enK22), func(n817 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n817, enK1)))) == "VAT"))
+							})) && (len(child(n816, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 150, func() bool {
+			return !memoBool(v, 151, func() bool {
+				return anyNode(desc(root(n), enK51), func(n819 *Node) bool { return (fnNormalizeSpace(str(child(n819, enK1))) == "S") })
+			})
+		}))
+	})
 }
 
 // BR-S-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0088(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n820 *Node) bool {
-		return func(r821 Seq) bool {
-			return anyNode(child(n820, enK17), func(n822 *Node) bool { return gcmp(nodeSeq(n822), r821, opEq) })
-		}(boolSeq(false)) && anyNode(child(n820, enK21), func(n823 *Node) bool {
-			return (fnNormalizeSpace(str(child(n823, enK1))) == "S") && anyNode(child(n823, enK22), func(n824 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n824, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n825 *Node) bool {
-		return anyNode(child(n825, enK3), func(n826 *Node) bool {
-			return anyNode(child(n826, enK54), func(n827 *Node) bool { return (len(child(n827, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n829 *Node) bool {
-		return anyNode(child(n829, enK54), func(n830 *Node) bool {
-			return ebv(step(child(n830, enK22), func(n831 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n831, enK1)))) == "VAT"))
-			})) && (len(child(n830, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n833 *Node) bool {
-		return func(r834 Seq) bool {
-			return anyNode(child(n833, enK17), func(n835 *Node) bool { return gcmp(nodeSeq(n835), r834, opEq) })
-		}(boolSeq(false)) && anyNode(child(n833, enK21), func(n836 *Node) bool {
-			return (fnNormalizeSpace(str(child(n836, enK1))) == "S") && anyNode(child(n836, enK22), func(n837 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n837, enK1)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 152, func() bool {
+		return (memoBool(v, 153, func() bool {
+			return (memoBool(v, 154, func() bool {
+				return anyNode(desc(root(n), enK16), func(n820 *Node) bool {
+					return func(r821 Seq) bool {
+						return anyNode(child(n820, enK17), func(n822 *Node) bool { return gcmp(nodeSeq(n822), r821, opEq) })
+					}(boolSeq(false)) && anyNode(child(n820, enK21), func(n823 *Node) bool {
+						return (fnNormalizeSpace(str(child(n823, enK1))) == "S") && anyNode(child(n823, enK22), func(n824 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n824, enK1)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n825 *Node) bool {
+						return anyNode(child(n825, enK3), func(n826 *Node) bool {
+							return anyNode(child(n826, enK54), func(n827 *Node) bool { return (len(child(n827, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n829 *Node) bool {
+						return anyNode(child(n829, enK54), func(n830 *Node) bool {
+							return ebv(step(child(n830, enK22), func(n831 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n831, enK1)))) == "VAT"))
+							})) && (len(child(n830, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 155, func() bool {
+			return !memoBool(v, 154, func() bool {
+				return anyNode(desc(root(n), enK16), func(n833 *Node) bool {
+					return func(r834 Seq) bool {
+						return anyNode(child(n833, enK17), func(n835 *Node) bool { return gcmp(nodeSeq(n835), r834, opEq) })
+					}(boolSeq(false)) && anyNode(child(n833, enK21), func(n836 *Node) bool {
+						return (fnNormalizeSpace(str(child(n836, enK1))) == "S") && anyNode(child(n836, enK22), func(n837 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n837, enK1)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-S-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0089(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n838 *Node) bool {
-		return func(r839 Seq) bool {
-			return anyNode(child(n838, enK17), func(n840 *Node) bool { return gcmp(nodeSeq(n840), r839, opEq) })
-		}(boolSeq(true)) && anyNode(child(n838, enK21), func(n841 *Node) bool {
-			return (fnNormalizeSpace(str(child(n841, enK1))) == "S") && anyNode(child(n841, enK22), func(n842 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n842, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n843 *Node) bool {
-		return anyNode(child(n843, enK3), func(n844 *Node) bool {
-			return anyNode(child(n844, enK54), func(n845 *Node) bool { return (len(child(n845, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n847 *Node) bool {
-		return anyNode(child(n847, enK54), func(n848 *Node) bool {
-			return ebv(step(child(n848, enK22), func(n849 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n849, enK1)))) == "VAT"))
-			})) && (len(child(n848, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n851 *Node) bool {
-		return func(r852 Seq) bool {
-			return anyNode(child(n851, enK17), func(n853 *Node) bool { return gcmp(nodeSeq(n853), r852, opEq) })
-		}(boolSeq(true)) && anyNode(child(n851, enK21), func(n854 *Node) bool {
-			return (fnNormalizeSpace(str(child(n854, enK1))) == "S") && anyNode(child(n854, enK22), func(n855 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n855, enK1)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 156, func() bool {
+		return (memoBool(v, 157, func() bool {
+			return (memoBool(v, 158, func() bool {
+				return anyNode(desc(root(n), enK16), func(n838 *Node) bool {
+					return func(r839 Seq) bool {
+						return anyNode(child(n838, enK17), func(n840 *Node) bool { return gcmp(nodeSeq(n840), r839, opEq) })
+					}(boolSeq(true)) && anyNode(child(n838, enK21), func(n841 *Node) bool {
+						return (fnNormalizeSpace(str(child(n841, enK1))) == "S") && anyNode(child(n841, enK22), func(n842 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n842, enK1)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n843 *Node) bool {
+						return anyNode(child(n843, enK3), func(n844 *Node) bool {
+							return anyNode(child(n844, enK54), func(n845 *Node) bool { return (len(child(n845, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n847 *Node) bool {
+						return anyNode(child(n847, enK54), func(n848 *Node) bool {
+							return ebv(step(child(n848, enK22), func(n849 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n849, enK1)))) == "VAT"))
+							})) && (len(child(n848, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 159, func() bool {
+			return !memoBool(v, 158, func() bool {
+				return anyNode(desc(root(n), enK16), func(n851 *Node) bool {
+					return func(r852 Seq) bool {
+						return anyNode(child(n851, enK17), func(n853 *Node) bool { return gcmp(nodeSeq(n853), r852, opEq) })
+					}(boolSeq(true)) && anyNode(child(n851, enK21), func(n854 *Node) bool {
+						return (fnNormalizeSpace(str(child(n854, enK1))) == "S") && anyNode(child(n854, enK22), func(n855 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n855, enK1)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-Z-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'Z']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func enT0090(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), enK21), func(n856 *Node) bool {
-		return anyNode(child(n856, enK22), func(n857 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n857, enK1)))) == "VAT") }) && anyNode(child(n856, enK1), func(n858 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n858))) == "Z") })
-	}) || anyNode(desc(root(n), enK51), func(n859 *Node) bool {
-		return anyNode(child(n859, enK22), func(n860 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n860, enK1)))) == "VAT") }) && anyNode(child(n859, enK1), func(n861 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n861))) == "Z") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 160, func() bool {
+		return (memoBool(v, 161, func() bool {
+			return anyNode(desc(root(n), enK21), func(n856 *Node) bool {
+				return anyNode(child(n856, enK22), func(n857 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n857, enK1)))) == "VAT") }) && anyNode(child(n856, enK1), func(n858 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n858))) == "Z") })
+			})
+		}) || memoBool(v, 162, func() bool {
+			return anyNode(desc(root(n), enK51), func(n859 *Node) bool {
+				return anyNode(child(n859, enK22), func(n860 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n860, enK1)))) == "VAT") }) && anyNode(child(n859, enK1), func(n861 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n861))) == "Z") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k862 := 0
 		anyNode(child(n, enK48), func(n863 *Node) bool {
 			return anyNode(child(n863, enK52), func(n864 *Node) bool {
@@ -3341,97 +3915,177 @@ func enT0090(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k862)
-	}(), enK53, opEq)) || (!anyNode(desc(root(n), enK21), func(n868 *Node) bool {
-		return anyNode(child(n868, enK22), func(n869 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n869, enK1)))) == "VAT") }) && anyNode(child(n868, enK1), func(n870 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n870))) == "Z") })
-	}) && !anyNode(desc(root(n), enK51), func(n871 *Node) bool {
-		return anyNode(child(n871, enK22), func(n872 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n872, enK1)))) == "VAT") }) && anyNode(child(n871, enK1), func(n873 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n873))) == "Z") })
-	})))
+	}(), enK53, opEq)) || memoBool(v, 163, func() bool {
+		return (memoBool(v, 164, func() bool {
+			return !memoBool(v, 161, func() bool {
+				return anyNode(desc(root(n), enK21), func(n868 *Node) bool {
+					return anyNode(child(n868, enK22), func(n869 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n869, enK1)))) == "VAT") }) && anyNode(child(n868, enK1), func(n870 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n870))) == "Z") })
+				})
+			})
+		}) && memoBool(v, 165, func() bool {
+			return !memoBool(v, 162, func() bool {
+				return anyNode(desc(root(n), enK51), func(n871 *Node) bool {
+					return anyNode(child(n871, enK22), func(n872 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n872, enK1)))) == "VAT") }) && anyNode(child(n871, enK1), func(n873 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n873))) == "Z") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-Z-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func enT0091(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK51), func(n874 *Node) bool {
-		return (fnNormalizeSpace(str(child(n874, enK1))) == "Z") && anyNode(child(n874, enK22), func(n875 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n875, enK1)))) == "VAT") })
-	}) && (anyNode(desc(root(n), enK44), func(n876 *Node) bool {
-		return anyNode(child(n876, enK3), func(n877 *Node) bool {
-			return anyNode(child(n877, enK54), func(n878 *Node) bool { return (len(child(n878, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n880 *Node) bool {
-		return anyNode(child(n880, enK54), func(n881 *Node) bool {
-			return ebv(step(child(n881, enK22), func(n882 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n882, enK1)))) == "VAT"))
-			})) && (len(child(n881, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK51), func(n884 *Node) bool {
-		return (fnNormalizeSpace(str(child(n884, enK1))) == "Z") && anyNode(child(n884, enK22), func(n885 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n885, enK1)))) == "VAT") })
-	}))
+	return memoBool(v, 166, func() bool {
+		return (memoBool(v, 167, func() bool {
+			return (memoBool(v, 168, func() bool {
+				return anyNode(desc(root(n), enK51), func(n874 *Node) bool {
+					return (fnNormalizeSpace(str(child(n874, enK1))) == "Z") && anyNode(child(n874, enK22), func(n875 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n875, enK1)))) == "VAT") })
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n876 *Node) bool {
+						return anyNode(child(n876, enK3), func(n877 *Node) bool {
+							return anyNode(child(n877, enK54), func(n878 *Node) bool { return (len(child(n878, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n880 *Node) bool {
+						return anyNode(child(n880, enK54), func(n881 *Node) bool {
+							return ebv(step(child(n881, enK22), func(n882 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n882, enK1)))) == "VAT"))
+							})) && (len(child(n881, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 169, func() bool {
+			return !memoBool(v, 168, func() bool {
+				return anyNode(desc(root(n), enK51), func(n884 *Node) bool {
+					return (fnNormalizeSpace(str(child(n884, enK1))) == "Z") && anyNode(child(n884, enK22), func(n885 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n885, enK1)))) == "VAT") })
+				})
+			})
+		}))
+	})
 }
 
 // BR-Z-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func enT0092(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n886 *Node) bool {
-		return func(r887 Seq) bool {
-			return anyNode(child(n886, enK17), func(n888 *Node) bool { return gcmp(nodeSeq(n888), r887, opEq) })
-		}(boolSeq(false)) && anyNode(child(n886, enK21), func(n889 *Node) bool {
-			return (fnNormalizeSpace(str(child(n889, enK1))) == "Z") && anyNode(child(n889, enK22), func(n890 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n890, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n891 *Node) bool {
-		return anyNode(child(n891, enK3), func(n892 *Node) bool {
-			return anyNode(child(n892, enK54), func(n893 *Node) bool { return (len(child(n893, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n895 *Node) bool {
-		return anyNode(child(n895, enK54), func(n896 *Node) bool {
-			return ebv(step(child(n896, enK22), func(n897 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n897, enK1)))) == "VAT"))
-			})) && (len(child(n896, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n899 *Node) bool {
-		return func(r900 Seq) bool {
-			return anyNode(child(n899, enK17), func(n901 *Node) bool { return gcmp(nodeSeq(n901), r900, opEq) })
-		}(boolSeq(false)) && anyNode(child(n899, enK21), func(n902 *Node) bool {
-			return (fnNormalizeSpace(str(child(n902, enK1))) == "Z") && anyNode(child(n902, enK22), func(n903 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n903, enK1)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 170, func() bool {
+		return (memoBool(v, 171, func() bool {
+			return (memoBool(v, 172, func() bool {
+				return anyNode(desc(root(n), enK16), func(n886 *Node) bool {
+					return func(r887 Seq) bool {
+						return anyNode(child(n886, enK17), func(n888 *Node) bool { return gcmp(nodeSeq(n888), r887, opEq) })
+					}(boolSeq(false)) && anyNode(child(n886, enK21), func(n889 *Node) bool {
+						return (fnNormalizeSpace(str(child(n889, enK1))) == "Z") && anyNode(child(n889, enK22), func(n890 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n890, enK1)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n891 *Node) bool {
+						return anyNode(child(n891, enK3), func(n892 *Node) bool {
+							return anyNode(child(n892, enK54), func(n893 *Node) bool { return (len(child(n893, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n895 *Node) bool {
+						return anyNode(child(n895, enK54), func(n896 *Node) bool {
+							return ebv(step(child(n896, enK22), func(n897 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n897, enK1)))) == "VAT"))
+							})) && (len(child(n896, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 173, func() bool {
+			return !memoBool(v, 172, func() bool {
+				return anyNode(desc(root(n), enK16), func(n899 *Node) bool {
+					return func(r900 Seq) bool {
+						return anyNode(child(n899, enK17), func(n901 *Node) bool { return gcmp(nodeSeq(n901), r900, opEq) })
+					}(boolSeq(false)) && anyNode(child(n899, enK21), func(n902 *Node) bool {
+						return (fnNormalizeSpace(str(child(n902, enK1))) == "Z") && anyNode(child(n902, enK22), func(n903 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n903, enK1)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-Z-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func enT0093(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), enK16), func(n904 *Node) bool {
-		return func(r905 Seq) bool {
-			return anyNode(child(n904, enK17), func(n906 *Node) bool { return gcmp(nodeSeq(n906), r905, opEq) })
-		}(boolSeq(true)) && anyNode(child(n904, enK21), func(n907 *Node) bool {
-			return (fnNormalizeSpace(str(child(n907, enK1))) == "Z") && anyNode(child(n907, enK22), func(n908 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n908, enK1)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), enK44), func(n909 *Node) bool {
-		return anyNode(child(n909, enK3), func(n910 *Node) bool {
-			return anyNode(child(n910, enK54), func(n911 *Node) bool { return (len(child(n911, enK55)) > 0) })
-		})
-	}) || anyNode(desc(root(n), enK56), func(n913 *Node) bool {
-		return anyNode(child(n913, enK54), func(n914 *Node) bool {
-			return ebv(step(child(n914, enK22), func(n915 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n915, enK1)))) == "VAT"))
-			})) && (len(child(n914, enK55)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), enK16), func(n917 *Node) bool {
-		return func(r918 Seq) bool {
-			return anyNode(child(n917, enK17), func(n919 *Node) bool { return gcmp(nodeSeq(n919), r918, opEq) })
-		}(boolSeq(true)) && anyNode(child(n917, enK21), func(n920 *Node) bool {
-			return (fnNormalizeSpace(str(child(n920, enK1))) == "Z") && anyNode(child(n920, enK22), func(n921 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n921, enK1)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 174, func() bool {
+		return (memoBool(v, 175, func() bool {
+			return (memoBool(v, 176, func() bool {
+				return anyNode(desc(root(n), enK16), func(n904 *Node) bool {
+					return func(r905 Seq) bool {
+						return anyNode(child(n904, enK17), func(n906 *Node) bool { return gcmp(nodeSeq(n906), r905, opEq) })
+					}(boolSeq(true)) && anyNode(child(n904, enK21), func(n907 *Node) bool {
+						return (fnNormalizeSpace(str(child(n907, enK1))) == "Z") && anyNode(child(n907, enK22), func(n908 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n908, enK1)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 10, func() bool {
+				return (memoBool(v, 11, func() bool {
+					return anyNode(desc(root(n), enK44), func(n909 *Node) bool {
+						return anyNode(child(n909, enK3), func(n910 *Node) bool {
+							return anyNode(child(n910, enK54), func(n911 *Node) bool { return (len(child(n911, enK55)) > 0) })
+						})
+					})
+				}) || memoBool(v, 12, func() bool {
+					return anyNode(desc(root(n), enK56), func(n913 *Node) bool {
+						return anyNode(child(n913, enK54), func(n914 *Node) bool {
+							return ebv(step(child(n914, enK22), func(n915 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n915, enK1)))) == "VAT"))
+							})) && (len(child(n914, enK55)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 177, func() bool {
+			return !memoBool(v, 176, func() bool {
+				return anyNode(desc(root(n), enK16), func(n917 *Node) bool {
+					return func(r918 Seq) bool {
+						return anyNode(child(n917, enK17), func(n919 *Node) bool { return gcmp(nodeSeq(n919), r918, opEq) })
+					}(boolSeq(true)) && anyNode(child(n917, enK21), func(n920 *Node) bool {
+						return (fnNormalizeSpace(str(child(n920, enK1))) == "Z") && anyNode(child(n920, enK22), func(n921 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n921, enK1)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-B-01: (not(//cbc:IdentificationCode != 'IT') and (//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B')) or (not(//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B…
 func enT0094(v []Seq, n *Node) bool {
-	return ((!anyNode(desc(root(n), enK8), func(n922 *Node) bool { return (n922.StringValue() != "IT") }) && (anyNode(desc(root(n), enK21), func(n923 *Node) bool {
-		return anyNode(child(n923, enK1), func(n924 *Node) bool { return (n924.StringValue() == "B") })
-	}) || anyNode(desc(root(n), enK51), func(n925 *Node) bool {
-		return anyNode(child(n925, enK1), func(n926 *Node) bool { return (n926.StringValue() == "B") })
-	}))) || !(anyNode(desc(root(n), enK21), func(n927 *Node) bool {
-		return anyNode(child(n927, enK1), func(n928 *Node) bool { return (n928.StringValue() == "B") })
-	}) || anyNode(desc(root(n), enK51), func(n929 *Node) bool {
-		return anyNode(child(n929, enK1), func(n930 *Node) bool { return (n930.StringValue() == "B") })
-	})))
+	return memoBool(v, 178, func() bool {
+		return (memoBool(v, 179, func() bool {
+			return (memoBool(v, 180, func() bool {
+				return !memoBool(v, 181, func() bool {
+					return anyNode(desc(root(n), enK8), func(n922 *Node) bool { return (n922.StringValue() != "IT") })
+				})
+			}) && memoBool(v, 182, func() bool {
+				return (memoBool(v, 183, func() bool {
+					return anyNode(desc(root(n), enK21), func(n923 *Node) bool {
+						return anyNode(child(n923, enK1), func(n924 *Node) bool { return (n924.StringValue() == "B") })
+					})
+				}) || memoBool(v, 184, func() bool {
+					return anyNode(desc(root(n), enK51), func(n925 *Node) bool {
+						return anyNode(child(n925, enK1), func(n926 *Node) bool { return (n926.StringValue() == "B") })
+					})
+				}))
+			}))
+		}) || memoBool(v, 185, func() bool {
+			return !memoBool(v, 182, func() bool {
+				return (memoBool(v, 183, func() bool {
+					return anyNode(desc(root(n), enK21), func(n927 *Node) bool {
+						return anyNode(child(n927, enK1), func(n928 *Node) bool { return (n928.StringValue() == "B") })
+					})
+				}) || memoBool(v, 184, func() bool {
+					return anyNode(desc(root(n), enK51), func(n929 *Node) bool {
+						return anyNode(child(n929, enK1), func(n930 *Node) bool { return (n930.StringValue() == "B") })
+					})
+				}))
+			})
+		}))
+	})
 }
 
 // BR-B-02: ((cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:ID ='B' or cac:AllowanceCharge/cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B') and (not(cac:TaxTotal/cac:TaxSubtotal/cac:Tax…
@@ -3446,8 +4100,10 @@ func enT0095(v []Seq, n *Node) bool {
 		return anyNode(child(n935, enK21), func(n936 *Node) bool {
 			return anyNode(child(n936, enK1), func(n937 *Node) bool { return (n937.StringValue() == "B") })
 		})
-	})) || anyNode(desc(root(n), enK51), func(n938 *Node) bool {
-		return anyNode(child(n938, enK1), func(n939 *Node) bool { return (n939.StringValue() == "B") })
+	})) || memoBool(v, 184, func() bool {
+		return anyNode(desc(root(n), enK51), func(n938 *Node) bool {
+			return anyNode(child(n938, enK1), func(n939 *Node) bool { return (n939.StringValue() == "B") })
+		})
 	})) && !((anyNode(child(n, enK48), func(n940 *Node) bool {
 		return anyNode(child(n940, enK52), func(n941 *Node) bool {
 			return anyNode(child(n941, enK21), func(n942 *Node) bool {
@@ -3458,8 +4114,10 @@ func enT0095(v []Seq, n *Node) bool {
 		return anyNode(child(n944, enK21), func(n945 *Node) bool {
 			return anyNode(child(n945, enK1), func(n946 *Node) bool { return (n946.StringValue() == "S") })
 		})
-	})) || anyNode(desc(root(n), enK51), func(n947 *Node) bool {
-		return anyNode(child(n947, enK1), func(n948 *Node) bool { return (n948.StringValue() == "S") })
+	})) || memoBool(v, 186, func() bool {
+		return anyNode(desc(root(n), enK51), func(n947 *Node) bool {
+			return anyNode(child(n947, enK1), func(n948 *Node) bool { return (n948.StringValue() == "S") })
+		})
 	}))) || !((anyNode(child(n, enK48), func(n949 *Node) bool {
 		return anyNode(child(n949, enK52), func(n950 *Node) bool {
 			return anyNode(child(n950, enK21), func(n951 *Node) bool {
@@ -3470,8 +4128,10 @@ func enT0095(v []Seq, n *Node) bool {
 		return anyNode(child(n953, enK21), func(n954 *Node) bool {
 			return anyNode(child(n954, enK1), func(n955 *Node) bool { return (n955.StringValue() == "B") })
 		})
-	})) || anyNode(desc(root(n), enK51), func(n956 *Node) bool {
-		return anyNode(child(n956, enK1), func(n957 *Node) bool { return (n957.StringValue() == "B") })
+	})) || memoBool(v, 184, func() bool {
+		return anyNode(desc(root(n), enK51), func(n956 *Node) bool {
+			return anyNode(child(n956, enK1), func(n957 *Node) bool { return (n957.StringValue() == "B") })
+		})
 	})))
 }
 
@@ -3925,14 +4585,14 @@ func enM017(v []Seq, n *Node) bool {
 
 // BR-CL-08: (contains(.,'#') and string-length(substring-before(substring-after(.,'#'),'#'))=3 and ( ( contains(' AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AA…
 func enT0125(v []Seq, n *Node) bool {
-	return ((((strings.Contains(str(nodeSeq(n)), "#") && gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#")), enK79, opEq)) && strings.Contains(" AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABZ ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACM ACN ACO ACP ACQ ACR ACS ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADH ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADS ADT ADU ADV ADW ADX ADY ADZ AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHW AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ARR ARS AUT AUU AUV AUW AUX AUY AUZ AVA AVB AVC AVD AVE AVF BAG BAH BAI BAJ BAK BAL BAM BAN BAO BAP BAQ BAR BAS BLC BLD BLE BLF BLG BLH BLI BLJ BLK BLL BLM BLN BLO BLP BLQ BLR BLS BLT BLU BLV BLW BLX BLY BLZ BMA BMB BMC BMD BME CCI CEX CHG CIP CLP CLR COI CUR CUS DAR DCL DEL DIN DOC DUT EUR FBC GBL GEN GS7 HAN HAZ ICN IIN IMI IND INS INV IRP ITR ITS LAN LIN LOI MCO MDH MKS ORI OSI PAC PAI PAY PKG PKT PMD PMT PRD PRF PRI PUR QIN QQD QUT RAH REG RET REV RQR SAF SIC SIN SLR SPA SPG SPH SPP SPT SRN SSR SUR TCA TDT TRA TRR TXD WHI ZZZ ", fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#"))) || !strings.Contains(str(nodeSeq(n)), "#")) || !gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#")), enK79, opEq))
+	return ((((strings.Contains(str(nodeSeq(n)), "#") && gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#")), enK79, opEq)) && containsWord(enK80, fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#"))) || !strings.Contains(str(nodeSeq(n)), "#")) || !gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#")), enK79, opEq))
 }
 
 // cac:PayeeParty
 func enM018(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK81) {
 			return false
 		}
 		return true
@@ -3944,29 +4604,29 @@ func enM018(v []Seq, n *Node) bool {
 
 // BR-17: exists(cac:PartyName/cbc:Name) and (not(cac:PartyName/cbc:Name = ../cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) and not(cac:PartyIdentification/cbc:ID = ../cac:AccountingSupplierPart…
 func enT0126(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK81), func(n1017 *Node) bool { return (len(child(n1017, enK67)) > 0) }) && (!func(r1023 Seq) bool {
-		return anyNode(child(n, enK81), func(n1024 *Node) bool {
+	return (anyNode(child(n, enK82), func(n1017 *Node) bool { return (len(child(n1017, enK67)) > 0) }) && (!func(r1023 Seq) bool {
+		return anyNode(child(n, enK82), func(n1024 *Node) bool {
 			return anyNode(child(n1024, enK67), func(n1025 *Node) bool { return gcmp(nodeSeq(n1025), r1023, opEq) })
 		})
-	}(step(step(step(step(parent(n), func(n1019 *Node) Seq { return child(n1019, enK44) }), func(n1020 *Node) Seq { return child(n1020, enK3) }), func(n1021 *Node) Seq { return child(n1021, enK81) }), func(n1022 *Node) Seq { return child(n1022, enK67) })) && !func(r1030 Seq) bool {
-		return anyNode(child(n, enK82), func(n1031 *Node) bool {
+	}(step(step(step(step(parent(n), func(n1019 *Node) Seq { return child(n1019, enK44) }), func(n1020 *Node) Seq { return child(n1020, enK3) }), func(n1021 *Node) Seq { return child(n1021, enK82) }), func(n1022 *Node) Seq { return child(n1022, enK67) })) && !func(r1030 Seq) bool {
+		return anyNode(child(n, enK83), func(n1031 *Node) bool {
 			return anyNode(child(n1031, enK1), func(n1032 *Node) bool { return gcmp(nodeSeq(n1032), r1030, opEq) })
 		})
-	}(step(step(step(step(parent(n), func(n1026 *Node) Seq { return child(n1026, enK44) }), func(n1027 *Node) Seq { return child(n1027, enK3) }), func(n1028 *Node) Seq { return child(n1028, enK82) }), func(n1029 *Node) Seq { return child(n1029, enK1) }))))
+	}(step(step(step(step(parent(n), func(n1026 *Node) Seq { return child(n1026, enK44) }), func(n1027 *Node) Seq { return child(n1027, enK3) }), func(n1028 *Node) Seq { return child(n1028, enK83) }), func(n1029 *Node) Seq { return child(n1029, enK1) }))))
 }
 
 // cac:PaymentMeans[cbc:PaymentMeansCode='30' or cbc:PaymentMeansCode='58']/cac:PayeeFinancialAccount
 func enM019(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK83) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK84) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK11) {
 			return false
 		}
-		if !(anyNode(child(m, enK84), func(n1033 *Node) bool { return (n1033.StringValue() == "30") }) || anyNode(child(m, enK84), func(n1034 *Node) bool { return (n1034.StringValue() == "58") })) {
+		if !(anyNode(child(m, enK85), func(n1033 *Node) bool { return (n1033.StringValue() == "30") }) || anyNode(child(m, enK85), func(n1034 *Node) bool { return (n1034.StringValue() == "58") })) {
 			return false
 		}
 		return true
@@ -3997,19 +4657,19 @@ func enM020(v []Seq, n *Node) bool {
 
 // BR-49: exists(cbc:PaymentMeansCode)
 func enT0128(v []Seq, n *Node) bool {
-	return (len(child(n, enK84)) > 0)
+	return (len(child(n, enK85)) > 0)
 }
 
 // BR-61: (exists(cac:PayeeFinancialAccount/cbc:ID) and ((normalize-space(cbc:PaymentMeansCode) = '30') or (normalize-space(cbc:PaymentMeansCode) = '58') )) or ((normalize-space(cbc:PaymentMeansCode) != '30') a…
 func enT0129(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK83), func(n1036 *Node) bool { return (len(child(n1036, enK1)) > 0) }) && ((fnNormalizeSpace(str(child(n, enK84))) == "30") || (fnNormalizeSpace(str(child(n, enK84))) == "58"))) || ((fnNormalizeSpace(str(child(n, enK84))) != "30") && (fnNormalizeSpace(str(child(n, enK84))) != "58")))
+	return ((anyNode(child(n, enK84), func(n1036 *Node) bool { return (len(child(n1036, enK1)) > 0) }) && ((fnNormalizeSpace(str(child(n, enK85))) == "30") || (fnNormalizeSpace(str(child(n, enK85))) == "58"))) || ((fnNormalizeSpace(str(child(n, enK85))) != "30") && (fnNormalizeSpace(str(child(n, enK85))) != "58")))
 }
 
 // cac:BillingReference
 func enM021(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK85) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK86) {
 			return false
 		}
 		return true
@@ -4021,7 +4681,7 @@ func enM021(v []Seq, n *Node) bool {
 
 // BR-55: exists(cac:InvoiceDocumentReference/cbc:ID)
 func enT0130(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK86), func(n1038 *Node) bool { return (len(child(n1038, enK1)) > 0) })
+	return anyNode(child(n, enK87), func(n1038 *Node) bool { return (len(child(n1038, enK1)) > 0) })
 }
 
 // cac:AccountingSupplierParty
@@ -4045,7 +4705,7 @@ func enT0131(v []Seq, n *Node) bool {
 			return anyNode(child(n1041, enK22), func(n1042 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1042, enK1)))) == "VAT") }) && (len(child(n1041, enK55)) > 0)
 		})
 	}) || anyNode(child(n, enK3), func(n1044 *Node) bool {
-		return anyNode(child(n1044, enK82), func(n1045 *Node) bool {
+		return anyNode(child(n1044, enK83), func(n1045 *Node) bool {
 			return anyNode(child(n1045, enK1), func(n1046 *Node) bool {
 				return !anyNode(attr(n1046, enK5), func(n1047 *Node) bool { return (n1047.StringValue() == "SEPA") })
 			})
@@ -4125,7 +4785,7 @@ func enM025(v []Seq, n *Node) bool {
 
 // BR-18: normalize-space(cac:PartyName/cbc:Name) != ”
 func enT0134(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK81), func(n1053 *Node) Seq { return child(n1053, enK67) }))) != "")
+	return (fnNormalizeSpace(str(step(child(n, enK82), func(n1053 *Node) Seq { return child(n1053, enK67) }))) != "")
 }
 
 // BR-19: exists(cac:PostalAddress)
@@ -4225,7 +4885,7 @@ func enM028(v []Seq, n *Node) bool {
 
 // BR-45: exists(cbc:TaxableAmount)
 func enT0139(v []Seq, n *Node) bool {
-	return (len(child(n, enK87)) > 0)
+	return (len(child(n, enK88)) > 0)
 }
 
 // BR-46: exists(cbc:TaxAmount)
@@ -4243,7 +4903,7 @@ func enT0141(v []Seq, n *Node) bool {
 // BR-48: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:Percent) or (cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/normalize-space(cbc:ID)='O')
 func enT0142(v []Seq, n *Node) bool {
 	return (anyNode(child(n, enK21), func(n1067 *Node) bool {
-		return anyNode(child(n1067, enK22), func(n1068 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1068, enK1)))) == "VAT") }) && (len(child(n1067, enK88)) > 0)
+		return anyNode(child(n1067, enK22), func(n1068 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1068, enK1)))) == "VAT") }) && (len(child(n1067, enK89)) > 0)
 	}) || anyNode(child(n, enK21), func(n1070 *Node) bool {
 		return anyNode(child(n1070, enK22), func(n1071 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1071, enK1)))) == "VAT") }) && (fnNormalizeSpace(str(child(n1070, enK1))) == "O")
 	}))
@@ -4253,20 +4913,20 @@ func enT0142(v []Seq, n *Node) bool {
 func enT0143(v []Seq, n *Node) bool {
 	return (((gcmp(fnRound(step(filter(child(n, enK21), func(p1072 *Node) bool {
 		return anyNode(child(p1072, enK22), func(n1073 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1073, enK1)))) == "VAT") })
-	}), func(n1074 *Node) Seq { return castDecimal(child(n1074, enK88)) })), enK62, opEq) && gcmp(fnRound(castDecimal(child(n, enK49))), enK62, opEq)) || (gcmp(fnRound(step(filter(child(n, enK21), func(p1075 *Node) bool {
+	}), func(n1074 *Node) Seq { return castDecimal(child(n1074, enK89)) })), enK62, opEq) && gcmp(fnRound(castDecimal(child(n, enK49))), enK62, opEq)) || (gcmp(fnRound(step(filter(child(n, enK21), func(p1075 *Node) bool {
 		return anyNode(child(p1075, enK22), func(n1076 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1076, enK1)))) == "VAT") })
-	}), func(n1077 *Node) Seq { return castDecimal(child(n1077, enK88)) })), enK62, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, enK49))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK87))), arith(step(filter(child(n, enK21), func(p1078 *Node) bool {
+	}), func(n1077 *Node) Seq { return castDecimal(child(n1077, enK89)) })), enK62, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, enK49))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK88))), arith(step(filter(child(n, enK21), func(p1078 *Node) bool {
 		return anyNode(child(p1078, enK22), func(n1079 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1079, enK1)))) == "VAT") })
-	}), func(n1080 *Node) Seq { return castDecimal(child(n1080, enK88)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, enK49))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK87))), arith(step(filter(child(n, enK21), func(p1081 *Node) bool {
+	}), func(n1080 *Node) Seq { return castDecimal(child(n1080, enK89)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, enK49))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK88))), arith(step(filter(child(n, enK21), func(p1081 *Node) bool {
 		return anyNode(child(p1081, enK22), func(n1082 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1082, enK1)))) == "VAT") })
-	}), func(n1083 *Node) Seq { return castDecimal(child(n1083, enK88)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt)))) || (!(len(step(filter(child(n, enK21), func(p1084 *Node) bool {
+	}), func(n1083 *Node) Seq { return castDecimal(child(n1083, enK89)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt)))) || (!(len(step(filter(child(n, enK21), func(p1084 *Node) bool {
 		return anyNode(child(p1084, enK22), func(n1085 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1085, enK1)))) == "VAT") })
-	}), func(n1086 *Node) Seq { return castDecimal(child(n1086, enK88)) })) > 0) && gcmp(fnRound(castDecimal(child(n, enK49))), enK62, opEq)))
+	}), func(n1086 *Node) Seq { return castDecimal(child(n1086, enK89)) })) > 0) && gcmp(fnRound(castDecimal(child(n, enK49))), enK62, opEq)))
 }
 
 // BR-DEC-19: string-length(substring-after(cbc:TaxableAmount,'.'))<=2
 func enT0144(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK87)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK88)), ".")), enK25, opLe)
 }
 
 // BR-DEC-20: string-length(substring-after(cbc:TaxAmount,'.'))<=2
@@ -4293,7 +4953,7 @@ func enM029(v []Seq, n *Node) bool {
 
 // BR-CO-09: ( contains( ' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO …
 func enT0146(v []Seq, n *Node) bool {
-	return strings.Contains(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH EL ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ", fnSubstring(str(child(n, enK55)), enK53, enK25))
+	return containsWord(enK90, fnSubstring(str(child(n, enK55)), enK53, enK25))
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -4330,7 +4990,7 @@ func enM030(v []Seq, n *Node) bool {
 
 // BR-AE-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='AE']/xs:decimal(cbc:LineExtensionAmount)) +…
 func enT0147(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1090 *Node) Seq { return child(n1090, enK87) })), arith(arith(func() Seq {
+	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1090 *Node) Seq { return child(n1090, enK88) })), arith(arith(func() Seq {
 		var a1091 sumAcc
 		anyNode(parent(n), func(n1092 *Node) bool {
 			return anyNode(parent(n1092), func(n1093 *Node) bool {
@@ -4372,7 +5032,7 @@ func enT0147(v []Seq, n *Node) bool {
 			})
 		})
 		return a1106.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1115 *Node) Seq { return child(n1115, enK87) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1115 *Node) Seq { return child(n1115, enK88) })), arith(arith(func() Seq {
 		var a1116 sumAcc
 		anyNode(parent(n), func(n1117 *Node) bool {
 			return anyNode(parent(n1117), func(n1118 *Node) bool {
@@ -4424,7 +5084,7 @@ func enT0148(v []Seq, n *Node) bool {
 
 // BR-AE-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func enT0149(v []Seq, n *Node) bool {
-	return ((len(child(n, enK89)) > 0) || (len(child(n, enK90)) > 0))
+	return ((len(child(n, enK91)) > 0) || (len(child(n, enK92)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -4458,7 +5118,7 @@ func enM031(v []Seq, n *Node) bool {
 
 // BR-AE-06: (xs:decimal(cbc:Percent) = 0)
 func enT0150(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK88)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -4492,7 +5152,7 @@ func enM032(v []Seq, n *Node) bool {
 
 // BR-AE-07: (xs:decimal(cbc:Percent) = 0)
 func enT0151(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK88)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norm…
@@ -4548,7 +5208,7 @@ func enM033(v []Seq, n *Node) bool {
 
 // BR-AE-05: (xs:decimal(cbc:Percent) = 0)
 func enT0152(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK88)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -4585,7 +5245,7 @@ func enM034(v []Seq, n *Node) bool {
 
 // BR-E-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='E']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0153(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1152 *Node) Seq { return child(n1152, enK87) })), arith(arith(func() Seq {
+	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1152 *Node) Seq { return child(n1152, enK88) })), arith(arith(func() Seq {
 		var a1153 sumAcc
 		anyNode(parent(n), func(n1154 *Node) bool {
 			return anyNode(parent(n1154), func(n1155 *Node) bool {
@@ -4627,7 +5287,7 @@ func enT0153(v []Seq, n *Node) bool {
 			})
 		})
 		return a1168.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1177 *Node) Seq { return child(n1177, enK87) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1177 *Node) Seq { return child(n1177, enK88) })), arith(arith(func() Seq {
 		var a1178 sumAcc
 		anyNode(parent(n), func(n1179 *Node) bool {
 			return anyNode(parent(n1179), func(n1180 *Node) bool {
@@ -4679,7 +5339,7 @@ func enT0154(v []Seq, n *Node) bool {
 
 // BR-E-10: exists(cbc:TaxExemptionReason) or exists(cbc:TaxExemptionReasonCode)
 func enT0155(v []Seq, n *Node) bool {
-	return ((len(child(n, enK89)) > 0) || (len(child(n, enK90)) > 0))
+	return ((len(child(n, enK91)) > 0) || (len(child(n, enK92)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -4713,7 +5373,7 @@ func enM035(v []Seq, n *Node) bool {
 
 // BR-E-06: (xs:decimal(cbc:Percent) = 0)
 func enT0156(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK88)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -4747,7 +5407,7 @@ func enM036(v []Seq, n *Node) bool {
 
 // BR-E-07: (xs:decimal(cbc:Percent) = 0)
 func enT0157(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK88)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -4803,7 +5463,7 @@ func enM037(v []Seq, n *Node) bool {
 
 // BR-E-05: (xs:decimal(cbc:Percent) = 0)
 func enT0158(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK88)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -4840,7 +5500,7 @@ func enM038(v []Seq, n *Node) bool {
 
 // BR-G-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='G']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0159(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1214 *Node) Seq { return child(n1214, enK87) })), arith(arith(func() Seq {
+	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1214 *Node) Seq { return child(n1214, enK88) })), arith(arith(func() Seq {
 		var a1215 sumAcc
 		anyNode(parent(n), func(n1216 *Node) bool {
 			return anyNode(parent(n1216), func(n1217 *Node) bool {
@@ -4882,7 +5542,7 @@ func enT0159(v []Seq, n *Node) bool {
 			})
 		})
 		return a1230.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1239 *Node) Seq { return child(n1239, enK87) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1239 *Node) Seq { return child(n1239, enK88) })), arith(arith(func() Seq {
 		var a1240 sumAcc
 		anyNode(parent(n), func(n1241 *Node) bool {
 			return anyNode(parent(n1241), func(n1242 *Node) bool {
@@ -4934,7 +5594,7 @@ func enT0160(v []Seq, n *Node) bool {
 
 // BR-G-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func enT0161(v []Seq, n *Node) bool {
-	return ((len(child(n, enK89)) > 0) || (len(child(n, enK90)) > 0))
+	return ((len(child(n, enK91)) > 0) || (len(child(n, enK92)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -4968,7 +5628,7 @@ func enM039(v []Seq, n *Node) bool {
 
 // BR-G-06: (xs:decimal(cbc:Percent) = 0)
 func enT0162(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK88)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5002,7 +5662,7 @@ func enM040(v []Seq, n *Node) bool {
 
 // BR-G-07: (xs:decimal(cbc:Percent) = 0)
 func enT0163(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK88)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -5058,7 +5718,7 @@ func enM041(v []Seq, n *Node) bool {
 
 // BR-G-05: (xs:decimal(cbc:Percent) = 0)
 func enT0164(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK88)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5095,7 +5755,7 @@ func enM042(v []Seq, n *Node) bool {
 
 // BR-IC-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='K']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0165(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1276 *Node) Seq { return child(n1276, enK87) })), arith(arith(func() Seq {
+	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1276 *Node) Seq { return child(n1276, enK88) })), arith(arith(func() Seq {
 		var a1277 sumAcc
 		anyNode(parent(n), func(n1278 *Node) bool {
 			return anyNode(parent(n1278), func(n1279 *Node) bool {
@@ -5137,7 +5797,7 @@ func enT0165(v []Seq, n *Node) bool {
 			})
 		})
 		return a1292.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1301 *Node) Seq { return child(n1301, enK87) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1301 *Node) Seq { return child(n1301, enK88) })), arith(arith(func() Seq {
 		var a1302 sumAcc
 		anyNode(parent(n), func(n1303 *Node) bool {
 			return anyNode(parent(n1303), func(n1304 *Node) bool {
@@ -5189,7 +5849,7 @@ func enT0166(v []Seq, n *Node) bool {
 
 // BR-IC-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func enT0167(v []Seq, n *Node) bool {
-	return ((len(child(n, enK89)) > 0) || (len(child(n, enK90)) > 0))
+	return ((len(child(n, enK91)) > 0) || (len(child(n, enK92)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5223,7 +5883,7 @@ func enM043(v []Seq, n *Node) bool {
 
 // BR-IC-06: (xs:decimal(cbc:Percent) = 0)
 func enT0168(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK88)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5257,7 +5917,7 @@ func enM044(v []Seq, n *Node) bool {
 
 // BR-IC-07: (xs:decimal(cbc:Percent) = 0)
 func enT0169(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK88)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -5313,7 +5973,7 @@ func enM045(v []Seq, n *Node) bool {
 
 // BR-IC-05: (xs:decimal(cbc:Percent) = 0)
 func enT0170(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK88)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5350,10 +6010,10 @@ func enM046(v []Seq, n *Node) bool {
 
 // BR-AF-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func enT0171(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK88)), func(q1337 Seq) bool {
-		return (((len(desc(root(n), enK32)) > 0) && (func(r1366 Seq) bool {
+	return every(castDecimal(child(n, enK89)), func(q1337 Seq) bool {
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && (func(r1366 Seq) bool {
 			return anyNode(parent(n), func(n1367 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1367, enK87), enK53, opSub)), r1366, opLt)
+				return gcmp(castDecimal(arith(child(n1367, enK88), enK53, opSub)), r1366, opLt)
 			})
 		}(arith(arith(func() Seq {
 			var a1339 sumAcc
@@ -5364,7 +6024,7 @@ func enT0171(v []Seq, n *Node) bool {
 							return anyNode(child(n1343, enK66), func(n1344 *Node) bool {
 								return anyNode(child(n1344, enK51), func(n1345 *Node) bool { return (fnNormalizeSpace(str(child(n1345, enK1))) == "L") })
 							}) && anyNode(child(n1343, enK66), func(n1346 *Node) bool {
-								return anyNode(child(n1346, enK51), func(n1347 *Node) bool { return gcmp(castDecimal(child(n1347, enK88)), q1337, opEq) })
+								return anyNode(child(n1346, enK51), func(n1347 *Node) bool { return gcmp(castDecimal(child(n1347, enK89)), q1337, opEq) })
 							}) && a1339.add(castDecimal(child(n1343, enK28)))
 						})
 					})
@@ -5379,7 +6039,7 @@ func enT0171(v []Seq, n *Node) bool {
 						return anyNode(child(n1351, enK16), func(n1352 *Node) bool {
 							return func(r1353 Seq) bool {
 								return anyNode(child(n1352, enK17), func(n1354 *Node) bool { return gcmp(nodeSeq(n1354), r1353, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1352, enK21), func(n1355 *Node) bool { return (fnNormalizeSpace(str(child(n1355, enK1))) == "L") }) && anyNode(child(n1352, enK21), func(n1356 *Node) bool { return gcmp(castDecimal(child(n1356, enK88)), q1337, opEq) }) && a1348.add(castDecimal(child(n1352, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1352, enK21), func(n1355 *Node) bool { return (fnNormalizeSpace(str(child(n1355, enK1))) == "L") }) && anyNode(child(n1352, enK21), func(n1356 *Node) bool { return gcmp(castDecimal(child(n1356, enK89)), q1337, opEq) }) && a1348.add(castDecimal(child(n1352, enK20)))
 						})
 					})
 				})
@@ -5393,7 +6053,7 @@ func enT0171(v []Seq, n *Node) bool {
 						return anyNode(child(n1360, enK16), func(n1361 *Node) bool {
 							return func(r1362 Seq) bool {
 								return anyNode(child(n1361, enK17), func(n1363 *Node) bool { return gcmp(nodeSeq(n1363), r1362, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1361, enK21), func(n1364 *Node) bool { return (fnNormalizeSpace(str(child(n1364, enK1))) == "L") }) && anyNode(child(n1361, enK21), func(n1365 *Node) bool { return gcmp(castDecimal(child(n1365, enK88)), q1337, opEq) }) && a1357.add(castDecimal(child(n1361, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1361, enK21), func(n1364 *Node) bool { return (fnNormalizeSpace(str(child(n1364, enK1))) == "L") }) && anyNode(child(n1361, enK21), func(n1365 *Node) bool { return gcmp(castDecimal(child(n1365, enK89)), q1337, opEq) }) && a1357.add(castDecimal(child(n1361, enK20)))
 						})
 					})
 				})
@@ -5401,7 +6061,7 @@ func enT0171(v []Seq, n *Node) bool {
 			return a1357.result()
 		}(), opSub)) && func(r1395 Seq) bool {
 			return anyNode(parent(n), func(n1396 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1396, enK87), enK53, opAdd)), r1395, opGt)
+				return gcmp(castDecimal(arith(child(n1396, enK88), enK53, opAdd)), r1395, opGt)
 			})
 		}(arith(arith(func() Seq {
 			var a1368 sumAcc
@@ -5412,7 +6072,7 @@ func enT0171(v []Seq, n *Node) bool {
 							return anyNode(child(n1372, enK66), func(n1373 *Node) bool {
 								return anyNode(child(n1373, enK51), func(n1374 *Node) bool { return (fnNormalizeSpace(str(child(n1374, enK1))) == "L") })
 							}) && anyNode(child(n1372, enK66), func(n1375 *Node) bool {
-								return anyNode(child(n1375, enK51), func(n1376 *Node) bool { return gcmp(castDecimal(child(n1376, enK88)), q1337, opEq) })
+								return anyNode(child(n1375, enK51), func(n1376 *Node) bool { return gcmp(castDecimal(child(n1376, enK89)), q1337, opEq) })
 							}) && a1368.add(castDecimal(child(n1372, enK28)))
 						})
 					})
@@ -5427,7 +6087,7 @@ func enT0171(v []Seq, n *Node) bool {
 						return anyNode(child(n1380, enK16), func(n1381 *Node) bool {
 							return func(r1382 Seq) bool {
 								return anyNode(child(n1381, enK17), func(n1383 *Node) bool { return gcmp(nodeSeq(n1383), r1382, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1381, enK21), func(n1384 *Node) bool { return (fnNormalizeSpace(str(child(n1384, enK1))) == "L") }) && anyNode(child(n1381, enK21), func(n1385 *Node) bool { return gcmp(castDecimal(child(n1385, enK88)), q1337, opEq) }) && a1377.add(castDecimal(child(n1381, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1381, enK21), func(n1384 *Node) bool { return (fnNormalizeSpace(str(child(n1384, enK1))) == "L") }) && anyNode(child(n1381, enK21), func(n1385 *Node) bool { return gcmp(castDecimal(child(n1385, enK89)), q1337, opEq) }) && a1377.add(castDecimal(child(n1381, enK20)))
 						})
 					})
 				})
@@ -5441,15 +6101,15 @@ func enT0171(v []Seq, n *Node) bool {
 						return anyNode(child(n1389, enK16), func(n1390 *Node) bool {
 							return func(r1391 Seq) bool {
 								return anyNode(child(n1390, enK17), func(n1392 *Node) bool { return gcmp(nodeSeq(n1392), r1391, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1390, enK21), func(n1393 *Node) bool { return (fnNormalizeSpace(str(child(n1393, enK1))) == "L") }) && anyNode(child(n1390, enK21), func(n1394 *Node) bool { return gcmp(castDecimal(child(n1394, enK88)), q1337, opEq) }) && a1386.add(castDecimal(child(n1390, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1390, enK21), func(n1393 *Node) bool { return (fnNormalizeSpace(str(child(n1393, enK1))) == "L") }) && anyNode(child(n1390, enK21), func(n1394 *Node) bool { return gcmp(castDecimal(child(n1394, enK89)), q1337, opEq) }) && a1386.add(castDecimal(child(n1390, enK20)))
 						})
 					})
 				})
 			})
 			return a1386.result()
-		}(), opSub)))) || ((len(desc(root(n), enK33)) > 0) && (func(r1425 Seq) bool {
+		}(), opSub)))) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && (func(r1425 Seq) bool {
 			return anyNode(parent(n), func(n1426 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1426, enK87), enK53, opSub)), r1425, opLt)
+				return gcmp(castDecimal(arith(child(n1426, enK88), enK53, opSub)), r1425, opLt)
 			})
 		}(arith(arith(func() Seq {
 			var a1398 sumAcc
@@ -5460,7 +6120,7 @@ func enT0171(v []Seq, n *Node) bool {
 							return anyNode(child(n1402, enK66), func(n1403 *Node) bool {
 								return anyNode(child(n1403, enK51), func(n1404 *Node) bool { return (fnNormalizeSpace(str(child(n1404, enK1))) == "L") })
 							}) && anyNode(child(n1402, enK66), func(n1405 *Node) bool {
-								return anyNode(child(n1405, enK51), func(n1406 *Node) bool { return gcmp(castDecimal(child(n1406, enK88)), q1337, opEq) })
+								return anyNode(child(n1405, enK51), func(n1406 *Node) bool { return gcmp(castDecimal(child(n1406, enK89)), q1337, opEq) })
 							}) && a1398.add(castDecimal(child(n1402, enK28)))
 						})
 					})
@@ -5475,7 +6135,7 @@ func enT0171(v []Seq, n *Node) bool {
 						return anyNode(child(n1410, enK16), func(n1411 *Node) bool {
 							return func(r1412 Seq) bool {
 								return anyNode(child(n1411, enK17), func(n1413 *Node) bool { return gcmp(nodeSeq(n1413), r1412, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1411, enK21), func(n1414 *Node) bool { return (fnNormalizeSpace(str(child(n1414, enK1))) == "L") }) && anyNode(child(n1411, enK21), func(n1415 *Node) bool { return gcmp(castDecimal(child(n1415, enK88)), q1337, opEq) }) && a1407.add(castDecimal(child(n1411, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1411, enK21), func(n1414 *Node) bool { return (fnNormalizeSpace(str(child(n1414, enK1))) == "L") }) && anyNode(child(n1411, enK21), func(n1415 *Node) bool { return gcmp(castDecimal(child(n1415, enK89)), q1337, opEq) }) && a1407.add(castDecimal(child(n1411, enK20)))
 						})
 					})
 				})
@@ -5489,7 +6149,7 @@ func enT0171(v []Seq, n *Node) bool {
 						return anyNode(child(n1419, enK16), func(n1420 *Node) bool {
 							return func(r1421 Seq) bool {
 								return anyNode(child(n1420, enK17), func(n1422 *Node) bool { return gcmp(nodeSeq(n1422), r1421, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1420, enK21), func(n1423 *Node) bool { return (fnNormalizeSpace(str(child(n1423, enK1))) == "L") }) && anyNode(child(n1420, enK21), func(n1424 *Node) bool { return gcmp(castDecimal(child(n1424, enK88)), q1337, opEq) }) && a1416.add(castDecimal(child(n1420, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1420, enK21), func(n1423 *Node) bool { return (fnNormalizeSpace(str(child(n1423, enK1))) == "L") }) && anyNode(child(n1420, enK21), func(n1424 *Node) bool { return gcmp(castDecimal(child(n1424, enK89)), q1337, opEq) }) && a1416.add(castDecimal(child(n1420, enK20)))
 						})
 					})
 				})
@@ -5497,7 +6157,7 @@ func enT0171(v []Seq, n *Node) bool {
 			return a1416.result()
 		}(), opSub)) && func(r1454 Seq) bool {
 			return anyNode(parent(n), func(n1455 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1455, enK87), enK53, opAdd)), r1454, opGt)
+				return gcmp(castDecimal(arith(child(n1455, enK88), enK53, opAdd)), r1454, opGt)
 			})
 		}(arith(arith(func() Seq {
 			var a1427 sumAcc
@@ -5508,7 +6168,7 @@ func enT0171(v []Seq, n *Node) bool {
 							return anyNode(child(n1431, enK66), func(n1432 *Node) bool {
 								return anyNode(child(n1432, enK51), func(n1433 *Node) bool { return (fnNormalizeSpace(str(child(n1433, enK1))) == "L") })
 							}) && anyNode(child(n1431, enK66), func(n1434 *Node) bool {
-								return anyNode(child(n1434, enK51), func(n1435 *Node) bool { return gcmp(castDecimal(child(n1435, enK88)), q1337, opEq) })
+								return anyNode(child(n1434, enK51), func(n1435 *Node) bool { return gcmp(castDecimal(child(n1435, enK89)), q1337, opEq) })
 							}) && a1427.add(castDecimal(child(n1431, enK28)))
 						})
 					})
@@ -5523,7 +6183,7 @@ func enT0171(v []Seq, n *Node) bool {
 						return anyNode(child(n1439, enK16), func(n1440 *Node) bool {
 							return func(r1441 Seq) bool {
 								return anyNode(child(n1440, enK17), func(n1442 *Node) bool { return gcmp(nodeSeq(n1442), r1441, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1440, enK21), func(n1443 *Node) bool { return (fnNormalizeSpace(str(child(n1443, enK1))) == "L") }) && anyNode(child(n1440, enK21), func(n1444 *Node) bool { return gcmp(castDecimal(child(n1444, enK88)), q1337, opEq) }) && a1436.add(castDecimal(child(n1440, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1440, enK21), func(n1443 *Node) bool { return (fnNormalizeSpace(str(child(n1443, enK1))) == "L") }) && anyNode(child(n1440, enK21), func(n1444 *Node) bool { return gcmp(castDecimal(child(n1444, enK89)), q1337, opEq) }) && a1436.add(castDecimal(child(n1440, enK20)))
 						})
 					})
 				})
@@ -5537,7 +6197,7 @@ func enT0171(v []Seq, n *Node) bool {
 						return anyNode(child(n1448, enK16), func(n1449 *Node) bool {
 							return func(r1450 Seq) bool {
 								return anyNode(child(n1449, enK17), func(n1451 *Node) bool { return gcmp(nodeSeq(n1451), r1450, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1449, enK21), func(n1452 *Node) bool { return (fnNormalizeSpace(str(child(n1452, enK1))) == "L") }) && anyNode(child(n1449, enK21), func(n1453 *Node) bool { return gcmp(castDecimal(child(n1453, enK88)), q1337, opEq) }) && a1445.add(castDecimal(child(n1449, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1449, enK21), func(n1452 *Node) bool { return (fnNormalizeSpace(str(child(n1452, enK1))) == "L") }) && anyNode(child(n1449, enK21), func(n1453 *Node) bool { return gcmp(castDecimal(child(n1453, enK89)), q1337, opEq) }) && a1445.add(castDecimal(child(n1449, enK20)))
 						})
 					})
 				})
@@ -5549,12 +6209,12 @@ func enT0171(v []Seq, n *Node) bool {
 
 // BR-AF-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0172(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1456 *Node) Seq { return child(n1456, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1457 *Node) Seq { return child(n1457, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1458 *Node) Seq { return child(n1458, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1459 *Node) Seq { return child(n1459, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1456 *Node) Seq { return child(n1456, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1457 *Node) Seq { return child(n1457, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1458 *Node) Seq { return child(n1458, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1459 *Node) Seq { return child(n1459, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
 }
 
 // BR-AF-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func enT0173(v []Seq, n *Node) bool {
-	return (!(len(child(n, enK89)) > 0) && !(len(child(n, enK90)) > 0))
+	return (!(len(child(n, enK91)) > 0) && !(len(child(n, enK92)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5588,7 +6248,7 @@ func enM047(v []Seq, n *Node) bool {
 
 // BR-AF-06: (cbc:Percent) >= 0
 func enT0174(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK88), func(n1465 *Node) bool { return gcmp(nodeSeq(n1465), enK62, opGe) })
+	return anyNode(child(n, enK89), func(n1465 *Node) bool { return gcmp(nodeSeq(n1465), enK62, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5622,7 +6282,7 @@ func enM048(v []Seq, n *Node) bool {
 
 // BR-AF-07: (cbc:Percent) >= 0
 func enT0175(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK88), func(n1469 *Node) bool { return gcmp(nodeSeq(n1469), enK62, opGe) })
+	return anyNode(child(n, enK89), func(n1469 *Node) bool { return gcmp(nodeSeq(n1469), enK62, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
@@ -5678,7 +6338,7 @@ func enM049(v []Seq, n *Node) bool {
 
 // BR-AF-05: (cbc:Percent) >= 0
 func enT0176(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK88), func(n1472 *Node) bool { return gcmp(nodeSeq(n1472), enK62, opGe) })
+	return anyNode(child(n, enK89), func(n1472 *Node) bool { return gcmp(nodeSeq(n1472), enK62, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5715,10 +6375,10 @@ func enM050(v []Seq, n *Node) bool {
 
 // BR-AG-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func enT0177(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK88)), func(q1474 Seq) bool {
-		return (((len(desc(root(n), enK32)) > 0) && (func(r1503 Seq) bool {
+	return every(castDecimal(child(n, enK89)), func(q1474 Seq) bool {
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && (func(r1503 Seq) bool {
 			return anyNode(parent(n), func(n1504 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1504, enK87), enK53, opSub)), r1503, opLt)
+				return gcmp(castDecimal(arith(child(n1504, enK88), enK53, opSub)), r1503, opLt)
 			})
 		}(arith(arith(func() Seq {
 			var a1476 sumAcc
@@ -5729,7 +6389,7 @@ func enT0177(v []Seq, n *Node) bool {
 							return anyNode(child(n1480, enK66), func(n1481 *Node) bool {
 								return anyNode(child(n1481, enK51), func(n1482 *Node) bool { return (fnNormalizeSpace(str(child(n1482, enK1))) == "M") })
 							}) && anyNode(child(n1480, enK66), func(n1483 *Node) bool {
-								return anyNode(child(n1483, enK51), func(n1484 *Node) bool { return gcmp(castDecimal(child(n1484, enK88)), q1474, opEq) })
+								return anyNode(child(n1483, enK51), func(n1484 *Node) bool { return gcmp(castDecimal(child(n1484, enK89)), q1474, opEq) })
 							}) && a1476.add(castDecimal(child(n1480, enK28)))
 						})
 					})
@@ -5744,7 +6404,7 @@ func enT0177(v []Seq, n *Node) bool {
 						return anyNode(child(n1488, enK16), func(n1489 *Node) bool {
 							return func(r1490 Seq) bool {
 								return anyNode(child(n1489, enK17), func(n1491 *Node) bool { return gcmp(nodeSeq(n1491), r1490, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1489, enK21), func(n1492 *Node) bool { return (fnNormalizeSpace(str(child(n1492, enK1))) == "M") }) && anyNode(child(n1489, enK21), func(n1493 *Node) bool { return gcmp(castDecimal(child(n1493, enK88)), q1474, opEq) }) && a1485.add(castDecimal(child(n1489, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1489, enK21), func(n1492 *Node) bool { return (fnNormalizeSpace(str(child(n1492, enK1))) == "M") }) && anyNode(child(n1489, enK21), func(n1493 *Node) bool { return gcmp(castDecimal(child(n1493, enK89)), q1474, opEq) }) && a1485.add(castDecimal(child(n1489, enK20)))
 						})
 					})
 				})
@@ -5758,7 +6418,7 @@ func enT0177(v []Seq, n *Node) bool {
 						return anyNode(child(n1497, enK16), func(n1498 *Node) bool {
 							return func(r1499 Seq) bool {
 								return anyNode(child(n1498, enK17), func(n1500 *Node) bool { return gcmp(nodeSeq(n1500), r1499, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1498, enK21), func(n1501 *Node) bool { return (fnNormalizeSpace(str(child(n1501, enK1))) == "M") }) && anyNode(child(n1498, enK21), func(n1502 *Node) bool { return gcmp(castDecimal(child(n1502, enK88)), q1474, opEq) }) && a1494.add(castDecimal(child(n1498, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1498, enK21), func(n1501 *Node) bool { return (fnNormalizeSpace(str(child(n1501, enK1))) == "M") }) && anyNode(child(n1498, enK21), func(n1502 *Node) bool { return gcmp(castDecimal(child(n1502, enK89)), q1474, opEq) }) && a1494.add(castDecimal(child(n1498, enK20)))
 						})
 					})
 				})
@@ -5766,7 +6426,7 @@ func enT0177(v []Seq, n *Node) bool {
 			return a1494.result()
 		}(), opSub)) && func(r1532 Seq) bool {
 			return anyNode(parent(n), func(n1533 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1533, enK87), enK53, opAdd)), r1532, opGt)
+				return gcmp(castDecimal(arith(child(n1533, enK88), enK53, opAdd)), r1532, opGt)
 			})
 		}(arith(arith(func() Seq {
 			var a1505 sumAcc
@@ -5777,7 +6437,7 @@ func enT0177(v []Seq, n *Node) bool {
 							return anyNode(child(n1509, enK66), func(n1510 *Node) bool {
 								return anyNode(child(n1510, enK51), func(n1511 *Node) bool { return (fnNormalizeSpace(str(child(n1511, enK1))) == "M") })
 							}) && anyNode(child(n1509, enK66), func(n1512 *Node) bool {
-								return anyNode(child(n1512, enK51), func(n1513 *Node) bool { return gcmp(castDecimal(child(n1513, enK88)), q1474, opEq) })
+								return anyNode(child(n1512, enK51), func(n1513 *Node) bool { return gcmp(castDecimal(child(n1513, enK89)), q1474, opEq) })
 							}) && a1505.add(castDecimal(child(n1509, enK28)))
 						})
 					})
@@ -5792,7 +6452,7 @@ func enT0177(v []Seq, n *Node) bool {
 						return anyNode(child(n1517, enK16), func(n1518 *Node) bool {
 							return func(r1519 Seq) bool {
 								return anyNode(child(n1518, enK17), func(n1520 *Node) bool { return gcmp(nodeSeq(n1520), r1519, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1518, enK21), func(n1521 *Node) bool { return (fnNormalizeSpace(str(child(n1521, enK1))) == "M") }) && anyNode(child(n1518, enK21), func(n1522 *Node) bool { return gcmp(castDecimal(child(n1522, enK88)), q1474, opEq) }) && a1514.add(castDecimal(child(n1518, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1518, enK21), func(n1521 *Node) bool { return (fnNormalizeSpace(str(child(n1521, enK1))) == "M") }) && anyNode(child(n1518, enK21), func(n1522 *Node) bool { return gcmp(castDecimal(child(n1522, enK89)), q1474, opEq) }) && a1514.add(castDecimal(child(n1518, enK20)))
 						})
 					})
 				})
@@ -5806,15 +6466,15 @@ func enT0177(v []Seq, n *Node) bool {
 						return anyNode(child(n1526, enK16), func(n1527 *Node) bool {
 							return func(r1528 Seq) bool {
 								return anyNode(child(n1527, enK17), func(n1529 *Node) bool { return gcmp(nodeSeq(n1529), r1528, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1527, enK21), func(n1530 *Node) bool { return (fnNormalizeSpace(str(child(n1530, enK1))) == "M") }) && anyNode(child(n1527, enK21), func(n1531 *Node) bool { return gcmp(castDecimal(child(n1531, enK88)), q1474, opEq) }) && a1523.add(castDecimal(child(n1527, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1527, enK21), func(n1530 *Node) bool { return (fnNormalizeSpace(str(child(n1530, enK1))) == "M") }) && anyNode(child(n1527, enK21), func(n1531 *Node) bool { return gcmp(castDecimal(child(n1531, enK89)), q1474, opEq) }) && a1523.add(castDecimal(child(n1527, enK20)))
 						})
 					})
 				})
 			})
 			return a1523.result()
-		}(), opSub)))) || ((len(desc(root(n), enK33)) > 0) && (func(r1562 Seq) bool {
+		}(), opSub)))) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && (func(r1562 Seq) bool {
 			return anyNode(parent(n), func(n1563 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1563, enK87), enK53, opSub)), r1562, opLt)
+				return gcmp(castDecimal(arith(child(n1563, enK88), enK53, opSub)), r1562, opLt)
 			})
 		}(arith(arith(func() Seq {
 			var a1535 sumAcc
@@ -5825,7 +6485,7 @@ func enT0177(v []Seq, n *Node) bool {
 							return anyNode(child(n1539, enK66), func(n1540 *Node) bool {
 								return anyNode(child(n1540, enK51), func(n1541 *Node) bool { return (fnNormalizeSpace(str(child(n1541, enK1))) == "M") })
 							}) && anyNode(child(n1539, enK66), func(n1542 *Node) bool {
-								return anyNode(child(n1542, enK51), func(n1543 *Node) bool { return gcmp(castDecimal(child(n1543, enK88)), q1474, opEq) })
+								return anyNode(child(n1542, enK51), func(n1543 *Node) bool { return gcmp(castDecimal(child(n1543, enK89)), q1474, opEq) })
 							}) && a1535.add(castDecimal(child(n1539, enK28)))
 						})
 					})
@@ -5840,7 +6500,7 @@ func enT0177(v []Seq, n *Node) bool {
 						return anyNode(child(n1547, enK16), func(n1548 *Node) bool {
 							return func(r1549 Seq) bool {
 								return anyNode(child(n1548, enK17), func(n1550 *Node) bool { return gcmp(nodeSeq(n1550), r1549, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1548, enK21), func(n1551 *Node) bool { return (fnNormalizeSpace(str(child(n1551, enK1))) == "M") }) && anyNode(child(n1548, enK21), func(n1552 *Node) bool { return gcmp(castDecimal(child(n1552, enK88)), q1474, opEq) }) && a1544.add(castDecimal(child(n1548, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1548, enK21), func(n1551 *Node) bool { return (fnNormalizeSpace(str(child(n1551, enK1))) == "M") }) && anyNode(child(n1548, enK21), func(n1552 *Node) bool { return gcmp(castDecimal(child(n1552, enK89)), q1474, opEq) }) && a1544.add(castDecimal(child(n1548, enK20)))
 						})
 					})
 				})
@@ -5854,7 +6514,7 @@ func enT0177(v []Seq, n *Node) bool {
 						return anyNode(child(n1556, enK16), func(n1557 *Node) bool {
 							return func(r1558 Seq) bool {
 								return anyNode(child(n1557, enK17), func(n1559 *Node) bool { return gcmp(nodeSeq(n1559), r1558, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1557, enK21), func(n1560 *Node) bool { return (fnNormalizeSpace(str(child(n1560, enK1))) == "M") }) && anyNode(child(n1557, enK21), func(n1561 *Node) bool { return gcmp(castDecimal(child(n1561, enK88)), q1474, opEq) }) && a1553.add(castDecimal(child(n1557, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1557, enK21), func(n1560 *Node) bool { return (fnNormalizeSpace(str(child(n1560, enK1))) == "M") }) && anyNode(child(n1557, enK21), func(n1561 *Node) bool { return gcmp(castDecimal(child(n1561, enK89)), q1474, opEq) }) && a1553.add(castDecimal(child(n1557, enK20)))
 						})
 					})
 				})
@@ -5862,7 +6522,7 @@ func enT0177(v []Seq, n *Node) bool {
 			return a1553.result()
 		}(), opSub)) && func(r1591 Seq) bool {
 			return anyNode(parent(n), func(n1592 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1592, enK87), enK53, opAdd)), r1591, opGt)
+				return gcmp(castDecimal(arith(child(n1592, enK88), enK53, opAdd)), r1591, opGt)
 			})
 		}(arith(arith(func() Seq {
 			var a1564 sumAcc
@@ -5873,7 +6533,7 @@ func enT0177(v []Seq, n *Node) bool {
 							return anyNode(child(n1568, enK66), func(n1569 *Node) bool {
 								return anyNode(child(n1569, enK51), func(n1570 *Node) bool { return (fnNormalizeSpace(str(child(n1570, enK1))) == "M") })
 							}) && anyNode(child(n1568, enK66), func(n1571 *Node) bool {
-								return anyNode(child(n1571, enK51), func(n1572 *Node) bool { return gcmp(castDecimal(child(n1572, enK88)), q1474, opEq) })
+								return anyNode(child(n1571, enK51), func(n1572 *Node) bool { return gcmp(castDecimal(child(n1572, enK89)), q1474, opEq) })
 							}) && a1564.add(castDecimal(child(n1568, enK28)))
 						})
 					})
@@ -5888,7 +6548,7 @@ func enT0177(v []Seq, n *Node) bool {
 						return anyNode(child(n1576, enK16), func(n1577 *Node) bool {
 							return func(r1578 Seq) bool {
 								return anyNode(child(n1577, enK17), func(n1579 *Node) bool { return gcmp(nodeSeq(n1579), r1578, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1577, enK21), func(n1580 *Node) bool { return (fnNormalizeSpace(str(child(n1580, enK1))) == "M") }) && anyNode(child(n1577, enK21), func(n1581 *Node) bool { return gcmp(castDecimal(child(n1581, enK88)), q1474, opEq) }) && a1573.add(castDecimal(child(n1577, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1577, enK21), func(n1580 *Node) bool { return (fnNormalizeSpace(str(child(n1580, enK1))) == "M") }) && anyNode(child(n1577, enK21), func(n1581 *Node) bool { return gcmp(castDecimal(child(n1581, enK89)), q1474, opEq) }) && a1573.add(castDecimal(child(n1577, enK20)))
 						})
 					})
 				})
@@ -5902,7 +6562,7 @@ func enT0177(v []Seq, n *Node) bool {
 						return anyNode(child(n1585, enK16), func(n1586 *Node) bool {
 							return func(r1587 Seq) bool {
 								return anyNode(child(n1586, enK17), func(n1588 *Node) bool { return gcmp(nodeSeq(n1588), r1587, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1586, enK21), func(n1589 *Node) bool { return (fnNormalizeSpace(str(child(n1589, enK1))) == "M") }) && anyNode(child(n1586, enK21), func(n1590 *Node) bool { return gcmp(castDecimal(child(n1590, enK88)), q1474, opEq) }) && a1582.add(castDecimal(child(n1586, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1586, enK21), func(n1589 *Node) bool { return (fnNormalizeSpace(str(child(n1589, enK1))) == "M") }) && anyNode(child(n1586, enK21), func(n1590 *Node) bool { return gcmp(castDecimal(child(n1590, enK89)), q1474, opEq) }) && a1582.add(castDecimal(child(n1586, enK20)))
 						})
 					})
 				})
@@ -5914,12 +6574,12 @@ func enT0177(v []Seq, n *Node) bool {
 
 // BR-AG-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0178(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1593 *Node) Seq { return child(n1593, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1594 *Node) Seq { return child(n1594, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1595 *Node) Seq { return child(n1595, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1596 *Node) Seq { return child(n1596, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1593 *Node) Seq { return child(n1593, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1594 *Node) Seq { return child(n1594, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1595 *Node) Seq { return child(n1595, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1596 *Node) Seq { return child(n1596, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
 }
 
 // BR-AG-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func enT0179(v []Seq, n *Node) bool {
-	return (!(len(child(n, enK89)) > 0) && !(len(child(n, enK90)) > 0))
+	return (!(len(child(n, enK91)) > 0) && !(len(child(n, enK92)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5953,7 +6613,7 @@ func enM051(v []Seq, n *Node) bool {
 
 // BR-AG-06: (cbc:Percent) >= 0
 func enT0180(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK88), func(n1602 *Node) bool { return gcmp(nodeSeq(n1602), enK62, opGe) })
+	return anyNode(child(n, enK89), func(n1602 *Node) bool { return gcmp(nodeSeq(n1602), enK62, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5987,7 +6647,7 @@ func enM052(v []Seq, n *Node) bool {
 
 // BR-AG-07: (cbc:Percent) >= 0
 func enT0181(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK88), func(n1606 *Node) bool { return gcmp(nodeSeq(n1606), enK62, opGe) })
+	return anyNode(child(n, enK89), func(n1606 *Node) bool { return gcmp(nodeSeq(n1606), enK62, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
@@ -6043,7 +6703,7 @@ func enM053(v []Seq, n *Node) bool {
 
 // BR-AG-05: (cbc:Percent) >= 0
 func enT0182(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK88), func(n1609 *Node) bool { return gcmp(nodeSeq(n1609), enK62, opGe) })
+	return anyNode(child(n, enK89), func(n1609 *Node) bool { return gcmp(nodeSeq(n1609), enK62, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6080,7 +6740,7 @@ func enM054(v []Seq, n *Node) bool {
 
 // BR-O-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='O']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0183(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1612 *Node) Seq { return child(n1612, enK87) })), arith(arith(func() Seq {
+	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1612 *Node) Seq { return child(n1612, enK88) })), arith(arith(func() Seq {
 		var a1613 sumAcc
 		anyNode(parent(n), func(n1614 *Node) bool {
 			return anyNode(parent(n1614), func(n1615 *Node) bool {
@@ -6122,7 +6782,7 @@ func enT0183(v []Seq, n *Node) bool {
 			})
 		})
 		return a1628.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1637 *Node) Seq { return child(n1637, enK87) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1637 *Node) Seq { return child(n1637, enK88) })), arith(arith(func() Seq {
 		var a1638 sumAcc
 		anyNode(parent(n), func(n1639 *Node) bool {
 			return anyNode(parent(n1639), func(n1640 *Node) bool {
@@ -6174,7 +6834,7 @@ func enT0184(v []Seq, n *Node) bool {
 
 // BR-O-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func enT0185(v []Seq, n *Node) bool {
-	return ((len(child(n, enK89)) > 0) || (len(child(n, enK90)) > 0))
+	return ((len(child(n, enK91)) > 0) || (len(child(n, enK92)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6208,7 +6868,7 @@ func enM055(v []Seq, n *Node) bool {
 
 // BR-O-06: not(cbc:Percent)
 func enT0186(v []Seq, n *Node) bool {
-	return !(len(child(n, enK88)) > 0)
+	return !(len(child(n, enK89)) > 0)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6242,7 +6902,7 @@ func enM056(v []Seq, n *Node) bool {
 
 // BR-O-07: not(cbc:Percent)
 func enT0187(v []Seq, n *Node) bool {
-	return !(len(child(n, enK88)) > 0)
+	return !(len(child(n, enK89)) > 0)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -6298,7 +6958,7 @@ func enM057(v []Seq, n *Node) bool {
 
 // BR-O-05: not(cbc:Percent)
 func enT0188(v []Seq, n *Node) bool {
-	return !(len(child(n, enK88)) > 0)
+	return !(len(child(n, enK89)) > 0)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6335,18 +6995,18 @@ func enM058(v []Seq, n *Node) bool {
 
 // BR-S-08: every $rate in xs:decimal(cbc:Percent) satisfies (((exists(//cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID) = 'S'][cac:Item/cac:ClassifiedTaxCategory/xs:decimal(cbc:Percent…
 func enT0189(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK88)), func(q1676 Seq) bool {
+	return every(castDecimal(child(n, enK89)), func(q1676 Seq) bool {
 		return (((anyNode(desc(root(n), enK32), func(n1677 *Node) bool {
 			return anyNode(child(n1677, enK66), func(n1678 *Node) bool {
 				return anyNode(child(n1678, enK51), func(n1679 *Node) bool { return (fnNormalizeSpace(str(child(n1679, enK1))) == "S") })
 			}) && anyNode(child(n1677, enK66), func(n1680 *Node) bool {
-				return anyNode(child(n1680, enK51), func(n1681 *Node) bool { return gcmp(castDecimal(child(n1681, enK88)), q1676, opEq) })
+				return anyNode(child(n1680, enK51), func(n1681 *Node) bool { return gcmp(castDecimal(child(n1681, enK89)), q1676, opEq) })
 			})
 		}) || anyNode(desc(root(n), enK16), func(n1682 *Node) bool {
-			return anyNode(child(n1682, enK21), func(n1683 *Node) bool { return (fnNormalizeSpace(str(child(n1683, enK1))) == "S") }) && anyNode(child(n1682, enK21), func(n1684 *Node) bool { return gcmp(castDecimal(child(n1684, enK88)), q1676, opEq) })
+			return anyNode(child(n1682, enK21), func(n1683 *Node) bool { return (fnNormalizeSpace(str(child(n1683, enK1))) == "S") }) && anyNode(child(n1682, enK21), func(n1684 *Node) bool { return gcmp(castDecimal(child(n1684, enK89)), q1676, opEq) })
 		})) && (func(r1712 Seq) bool {
 			return anyNode(parent(n), func(n1713 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1713, enK87), enK53, opSub)), r1712, opLt)
+				return gcmp(castDecimal(arith(child(n1713, enK88), enK53, opSub)), r1712, opLt)
 			})
 		}(arith(arith(func() Seq {
 			var a1685 sumAcc
@@ -6357,7 +7017,7 @@ func enT0189(v []Seq, n *Node) bool {
 							return anyNode(child(n1689, enK66), func(n1690 *Node) bool {
 								return anyNode(child(n1690, enK51), func(n1691 *Node) bool { return (fnNormalizeSpace(str(child(n1691, enK1))) == "S") })
 							}) && anyNode(child(n1689, enK66), func(n1692 *Node) bool {
-								return anyNode(child(n1692, enK51), func(n1693 *Node) bool { return gcmp(castDecimal(child(n1693, enK88)), q1676, opEq) })
+								return anyNode(child(n1692, enK51), func(n1693 *Node) bool { return gcmp(castDecimal(child(n1693, enK89)), q1676, opEq) })
 							}) && a1685.add(castDecimal(child(n1689, enK28)))
 						})
 					})
@@ -6372,7 +7032,7 @@ func enT0189(v []Seq, n *Node) bool {
 						return anyNode(child(n1697, enK16), func(n1698 *Node) bool {
 							return func(r1699 Seq) bool {
 								return anyNode(child(n1698, enK17), func(n1700 *Node) bool { return gcmp(nodeSeq(n1700), r1699, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1698, enK21), func(n1701 *Node) bool { return (fnNormalizeSpace(str(child(n1701, enK1))) == "S") }) && anyNode(child(n1698, enK21), func(n1702 *Node) bool { return gcmp(castDecimal(child(n1702, enK88)), q1676, opEq) }) && a1694.add(castDecimal(child(n1698, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1698, enK21), func(n1701 *Node) bool { return (fnNormalizeSpace(str(child(n1701, enK1))) == "S") }) && anyNode(child(n1698, enK21), func(n1702 *Node) bool { return gcmp(castDecimal(child(n1702, enK89)), q1676, opEq) }) && a1694.add(castDecimal(child(n1698, enK20)))
 						})
 					})
 				})
@@ -6386,7 +7046,7 @@ func enT0189(v []Seq, n *Node) bool {
 						return anyNode(child(n1706, enK16), func(n1707 *Node) bool {
 							return func(r1708 Seq) bool {
 								return anyNode(child(n1707, enK17), func(n1709 *Node) bool { return gcmp(nodeSeq(n1709), r1708, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1707, enK21), func(n1710 *Node) bool { return (fnNormalizeSpace(str(child(n1710, enK1))) == "S") }) && anyNode(child(n1707, enK21), func(n1711 *Node) bool { return gcmp(castDecimal(child(n1711, enK88)), q1676, opEq) }) && a1703.add(castDecimal(child(n1707, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1707, enK21), func(n1710 *Node) bool { return (fnNormalizeSpace(str(child(n1710, enK1))) == "S") }) && anyNode(child(n1707, enK21), func(n1711 *Node) bool { return gcmp(castDecimal(child(n1711, enK89)), q1676, opEq) }) && a1703.add(castDecimal(child(n1707, enK20)))
 						})
 					})
 				})
@@ -6394,7 +7054,7 @@ func enT0189(v []Seq, n *Node) bool {
 			return a1703.result()
 		}(), opSub)) && func(r1741 Seq) bool {
 			return anyNode(parent(n), func(n1742 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1742, enK87), enK53, opAdd)), r1741, opGt)
+				return gcmp(castDecimal(arith(child(n1742, enK88), enK53, opAdd)), r1741, opGt)
 			})
 		}(arith(arith(func() Seq {
 			var a1714 sumAcc
@@ -6405,7 +7065,7 @@ func enT0189(v []Seq, n *Node) bool {
 							return anyNode(child(n1718, enK66), func(n1719 *Node) bool {
 								return anyNode(child(n1719, enK51), func(n1720 *Node) bool { return (fnNormalizeSpace(str(child(n1720, enK1))) == "S") })
 							}) && anyNode(child(n1718, enK66), func(n1721 *Node) bool {
-								return anyNode(child(n1721, enK51), func(n1722 *Node) bool { return gcmp(castDecimal(child(n1722, enK88)), q1676, opEq) })
+								return anyNode(child(n1721, enK51), func(n1722 *Node) bool { return gcmp(castDecimal(child(n1722, enK89)), q1676, opEq) })
 							}) && a1714.add(castDecimal(child(n1718, enK28)))
 						})
 					})
@@ -6420,7 +7080,7 @@ func enT0189(v []Seq, n *Node) bool {
 						return anyNode(child(n1726, enK16), func(n1727 *Node) bool {
 							return func(r1728 Seq) bool {
 								return anyNode(child(n1727, enK17), func(n1729 *Node) bool { return gcmp(nodeSeq(n1729), r1728, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1727, enK21), func(n1730 *Node) bool { return (fnNormalizeSpace(str(child(n1730, enK1))) == "S") }) && anyNode(child(n1727, enK21), func(n1731 *Node) bool { return gcmp(castDecimal(child(n1731, enK88)), q1676, opEq) }) && a1723.add(castDecimal(child(n1727, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1727, enK21), func(n1730 *Node) bool { return (fnNormalizeSpace(str(child(n1730, enK1))) == "S") }) && anyNode(child(n1727, enK21), func(n1731 *Node) bool { return gcmp(castDecimal(child(n1731, enK89)), q1676, opEq) }) && a1723.add(castDecimal(child(n1727, enK20)))
 						})
 					})
 				})
@@ -6434,7 +7094,7 @@ func enT0189(v []Seq, n *Node) bool {
 						return anyNode(child(n1735, enK16), func(n1736 *Node) bool {
 							return func(r1737 Seq) bool {
 								return anyNode(child(n1736, enK17), func(n1738 *Node) bool { return gcmp(nodeSeq(n1738), r1737, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1736, enK21), func(n1739 *Node) bool { return (fnNormalizeSpace(str(child(n1739, enK1))) == "S") }) && anyNode(child(n1736, enK21), func(n1740 *Node) bool { return gcmp(castDecimal(child(n1740, enK88)), q1676, opEq) }) && a1732.add(castDecimal(child(n1736, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1736, enK21), func(n1739 *Node) bool { return (fnNormalizeSpace(str(child(n1739, enK1))) == "S") }) && anyNode(child(n1736, enK21), func(n1740 *Node) bool { return gcmp(castDecimal(child(n1740, enK89)), q1676, opEq) }) && a1732.add(castDecimal(child(n1736, enK20)))
 						})
 					})
 				})
@@ -6444,13 +7104,13 @@ func enT0189(v []Seq, n *Node) bool {
 			return anyNode(child(n1743, enK66), func(n1744 *Node) bool {
 				return anyNode(child(n1744, enK51), func(n1745 *Node) bool { return (fnNormalizeSpace(str(child(n1745, enK1))) == "S") })
 			}) && anyNode(child(n1743, enK66), func(n1746 *Node) bool {
-				return anyNode(child(n1746, enK51), func(n1747 *Node) bool { return gcmp(castDecimal(child(n1747, enK88)), q1676, opEq) })
+				return anyNode(child(n1746, enK51), func(n1747 *Node) bool { return gcmp(castDecimal(child(n1747, enK89)), q1676, opEq) })
 			})
 		}) || anyNode(desc(root(n), enK16), func(n1748 *Node) bool {
-			return anyNode(child(n1748, enK21), func(n1749 *Node) bool { return (fnNormalizeSpace(str(child(n1749, enK1))) == "S") }) && anyNode(child(n1748, enK21), func(n1750 *Node) bool { return gcmp(castDecimal(child(n1750, enK88)), q1676, opEq) })
+			return anyNode(child(n1748, enK21), func(n1749 *Node) bool { return (fnNormalizeSpace(str(child(n1749, enK1))) == "S") }) && anyNode(child(n1748, enK21), func(n1750 *Node) bool { return gcmp(castDecimal(child(n1750, enK89)), q1676, opEq) })
 		})) && (func(r1778 Seq) bool {
 			return anyNode(parent(n), func(n1779 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1779, enK87), enK53, opSub)), r1778, opLt)
+				return gcmp(castDecimal(arith(child(n1779, enK88), enK53, opSub)), r1778, opLt)
 			})
 		}(arith(arith(func() Seq {
 			var a1751 sumAcc
@@ -6461,7 +7121,7 @@ func enT0189(v []Seq, n *Node) bool {
 							return anyNode(child(n1755, enK66), func(n1756 *Node) bool {
 								return anyNode(child(n1756, enK51), func(n1757 *Node) bool { return (fnNormalizeSpace(str(child(n1757, enK1))) == "S") })
 							}) && anyNode(child(n1755, enK66), func(n1758 *Node) bool {
-								return anyNode(child(n1758, enK51), func(n1759 *Node) bool { return gcmp(castDecimal(child(n1759, enK88)), q1676, opEq) })
+								return anyNode(child(n1758, enK51), func(n1759 *Node) bool { return gcmp(castDecimal(child(n1759, enK89)), q1676, opEq) })
 							}) && a1751.add(castDecimal(child(n1755, enK28)))
 						})
 					})
@@ -6476,7 +7136,7 @@ func enT0189(v []Seq, n *Node) bool {
 						return anyNode(child(n1763, enK16), func(n1764 *Node) bool {
 							return func(r1765 Seq) bool {
 								return anyNode(child(n1764, enK17), func(n1766 *Node) bool { return gcmp(nodeSeq(n1766), r1765, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1764, enK21), func(n1767 *Node) bool { return (fnNormalizeSpace(str(child(n1767, enK1))) == "S") }) && anyNode(child(n1764, enK21), func(n1768 *Node) bool { return gcmp(castDecimal(child(n1768, enK88)), q1676, opEq) }) && a1760.add(castDecimal(child(n1764, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1764, enK21), func(n1767 *Node) bool { return (fnNormalizeSpace(str(child(n1767, enK1))) == "S") }) && anyNode(child(n1764, enK21), func(n1768 *Node) bool { return gcmp(castDecimal(child(n1768, enK89)), q1676, opEq) }) && a1760.add(castDecimal(child(n1764, enK20)))
 						})
 					})
 				})
@@ -6490,7 +7150,7 @@ func enT0189(v []Seq, n *Node) bool {
 						return anyNode(child(n1772, enK16), func(n1773 *Node) bool {
 							return func(r1774 Seq) bool {
 								return anyNode(child(n1773, enK17), func(n1775 *Node) bool { return gcmp(nodeSeq(n1775), r1774, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1773, enK21), func(n1776 *Node) bool { return (fnNormalizeSpace(str(child(n1776, enK1))) == "S") }) && anyNode(child(n1773, enK21), func(n1777 *Node) bool { return gcmp(castDecimal(child(n1777, enK88)), q1676, opEq) }) && a1769.add(castDecimal(child(n1773, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1773, enK21), func(n1776 *Node) bool { return (fnNormalizeSpace(str(child(n1776, enK1))) == "S") }) && anyNode(child(n1773, enK21), func(n1777 *Node) bool { return gcmp(castDecimal(child(n1777, enK89)), q1676, opEq) }) && a1769.add(castDecimal(child(n1773, enK20)))
 						})
 					})
 				})
@@ -6498,7 +7158,7 @@ func enT0189(v []Seq, n *Node) bool {
 			return a1769.result()
 		}(), opSub)) && func(r1807 Seq) bool {
 			return anyNode(parent(n), func(n1808 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1808, enK87), enK53, opAdd)), r1807, opGt)
+				return gcmp(castDecimal(arith(child(n1808, enK88), enK53, opAdd)), r1807, opGt)
 			})
 		}(arith(arith(func() Seq {
 			var a1780 sumAcc
@@ -6509,7 +7169,7 @@ func enT0189(v []Seq, n *Node) bool {
 							return anyNode(child(n1784, enK66), func(n1785 *Node) bool {
 								return anyNode(child(n1785, enK51), func(n1786 *Node) bool { return (fnNormalizeSpace(str(child(n1786, enK1))) == "S") })
 							}) && anyNode(child(n1784, enK66), func(n1787 *Node) bool {
-								return anyNode(child(n1787, enK51), func(n1788 *Node) bool { return gcmp(castDecimal(child(n1788, enK88)), q1676, opEq) })
+								return anyNode(child(n1787, enK51), func(n1788 *Node) bool { return gcmp(castDecimal(child(n1788, enK89)), q1676, opEq) })
 							}) && a1780.add(castDecimal(child(n1784, enK28)))
 						})
 					})
@@ -6524,7 +7184,7 @@ func enT0189(v []Seq, n *Node) bool {
 						return anyNode(child(n1792, enK16), func(n1793 *Node) bool {
 							return func(r1794 Seq) bool {
 								return anyNode(child(n1793, enK17), func(n1795 *Node) bool { return gcmp(nodeSeq(n1795), r1794, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1793, enK21), func(n1796 *Node) bool { return (fnNormalizeSpace(str(child(n1796, enK1))) == "S") }) && anyNode(child(n1793, enK21), func(n1797 *Node) bool { return gcmp(castDecimal(child(n1797, enK88)), q1676, opEq) }) && a1789.add(castDecimal(child(n1793, enK20)))
+							}(boolSeq(true)) && anyNode(child(n1793, enK21), func(n1796 *Node) bool { return (fnNormalizeSpace(str(child(n1796, enK1))) == "S") }) && anyNode(child(n1793, enK21), func(n1797 *Node) bool { return gcmp(castDecimal(child(n1797, enK89)), q1676, opEq) }) && a1789.add(castDecimal(child(n1793, enK20)))
 						})
 					})
 				})
@@ -6538,7 +7198,7 @@ func enT0189(v []Seq, n *Node) bool {
 						return anyNode(child(n1801, enK16), func(n1802 *Node) bool {
 							return func(r1803 Seq) bool {
 								return anyNode(child(n1802, enK17), func(n1804 *Node) bool { return gcmp(nodeSeq(n1804), r1803, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1802, enK21), func(n1805 *Node) bool { return (fnNormalizeSpace(str(child(n1805, enK1))) == "S") }) && anyNode(child(n1802, enK21), func(n1806 *Node) bool { return gcmp(castDecimal(child(n1806, enK88)), q1676, opEq) }) && a1798.add(castDecimal(child(n1802, enK20)))
+							}(boolSeq(false)) && anyNode(child(n1802, enK21), func(n1805 *Node) bool { return (fnNormalizeSpace(str(child(n1805, enK1))) == "S") }) && anyNode(child(n1802, enK21), func(n1806 *Node) bool { return gcmp(castDecimal(child(n1806, enK89)), q1676, opEq) }) && a1798.add(castDecimal(child(n1802, enK20)))
 						})
 					})
 				})
@@ -6550,12 +7210,12 @@ func enT0189(v []Seq, n *Node) bool {
 
 // BR-S-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0190(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1809 *Node) Seq { return child(n1809, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1810 *Node) Seq { return child(n1810, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1811 *Node) Seq { return child(n1811, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1812 *Node) Seq { return child(n1812, enK87) }))), arith(castDecimal(child(n, enK88)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1809 *Node) Seq { return child(n1809, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1810 *Node) Seq { return child(n1810, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1811 *Node) Seq { return child(n1811, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1812 *Node) Seq { return child(n1812, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
 }
 
 // BR-S-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func enT0191(v []Seq, n *Node) bool {
-	return (!(len(child(n, enK89)) > 0) && !(len(child(n, enK90)) > 0))
+	return (!(len(child(n, enK91)) > 0) && !(len(child(n, enK92)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6589,7 +7249,7 @@ func enM059(v []Seq, n *Node) bool {
 
 // BR-S-06: (cbc:Percent) > 0
 func enT0192(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK88), func(n1818 *Node) bool { return gcmp(nodeSeq(n1818), enK62, opGt) })
+	return anyNode(child(n, enK89), func(n1818 *Node) bool { return gcmp(nodeSeq(n1818), enK62, opGt) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6623,7 +7283,7 @@ func enM060(v []Seq, n *Node) bool {
 
 // BR-S-07: (cbc:Percent) > 0
 func enT0193(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK88), func(n1822 *Node) bool { return gcmp(nodeSeq(n1822), enK62, opGt) })
+	return anyNode(child(n, enK89), func(n1822 *Node) bool { return gcmp(nodeSeq(n1822), enK62, opGt) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -6679,7 +7339,7 @@ func enM061(v []Seq, n *Node) bool {
 
 // BR-S-05: (cbc:Percent) > 0
 func enT0194(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK88), func(n1825 *Node) bool { return gcmp(nodeSeq(n1825), enK62, opGt) })
+	return anyNode(child(n, enK89), func(n1825 *Node) bool { return gcmp(nodeSeq(n1825), enK62, opGt) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6716,7 +7376,7 @@ func enM062(v []Seq, n *Node) bool {
 
 // BR-Z-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='Z']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0195(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), enK32)) > 0) && gcmp(castDecimal(step(parent(n), func(n1828 *Node) Seq { return child(n1828, enK87) })), arith(arith(func() Seq {
+	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1828 *Node) Seq { return child(n1828, enK88) })), arith(arith(func() Seq {
 		var a1829 sumAcc
 		anyNode(parent(n), func(n1830 *Node) bool {
 			return anyNode(parent(n1830), func(n1831 *Node) bool {
@@ -6758,7 +7418,7 @@ func enT0195(v []Seq, n *Node) bool {
 			})
 		})
 		return a1844.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), enK33)) > 0) && gcmp(castDecimal(step(parent(n), func(n1853 *Node) Seq { return child(n1853, enK87) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1853 *Node) Seq { return child(n1853, enK88) })), arith(arith(func() Seq {
 		var a1854 sumAcc
 		anyNode(parent(n), func(n1855 *Node) bool {
 			return anyNode(parent(n1855), func(n1856 *Node) bool {
@@ -6810,7 +7470,7 @@ func enT0196(v []Seq, n *Node) bool {
 
 // BR-Z-10: not((cbc:TaxExemptionReason) or (cbc:TaxExemptionReasonCode))
 func enT0197(v []Seq, n *Node) bool {
-	return !((len(child(n, enK89)) > 0) || (len(child(n, enK90)) > 0))
+	return !((len(child(n, enK91)) > 0) || (len(child(n, enK92)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6844,7 +7504,7 @@ func enM063(v []Seq, n *Node) bool {
 
 // BR-Z-06: (xs:decimal(cbc:Percent) = 0)
 func enT0198(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK88)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6878,7 +7538,7 @@ func enM064(v []Seq, n *Node) bool {
 
 // BR-Z-07: (xs:decimal(cbc:Percent) = 0)
 func enT0199(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK88)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -6934,7 +7594,7 @@ func enM065(v []Seq, n *Node) bool {
 
 // BR-Z-05: (xs:decimal(cbc:Percent) = 0)
 func enT0200(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK88)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
 }
 
 // //cac:PostalAddress | //cac:Address
@@ -6962,9 +7622,9 @@ func enM066(v []Seq, n *Node) bool {
 
 // UBL-SR-51: not(cac:AddressLine) or count(cac:AddressLine) = 1
 func enT0201(v []Seq, n *Node) bool {
-	return (!(len(child(n, enK91)) > 0) || gcmp(func() Seq {
+	return (!(len(child(n, enK93)) > 0) || gcmp(func() Seq {
 		k1889 := 0
-		anyNode(child(n, enK91), func(n1890 *Node) bool { return tally1(&k1889) })
+		anyNode(child(n, enK93), func(n1890 *Node) bool { return tally1(&k1889) })
 		return countOf(k1889)
 	}(), enK53, opEq))
 }
@@ -7014,14 +7674,14 @@ func enM068(v []Seq, n *Node) bool {
 func enT0203(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k1893 := 0
-		anyNode(child(n, enK92), func(n1894 *Node) bool { return tally1(&k1893) })
+		anyNode(child(n, enK94), func(n1894 *Node) bool { return tally1(&k1893) })
 		return countOf(k1893)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-43: ((cbc:DocumentTypeCode='130') or ((local-name(/*) = 'CreditNote') and (cbc:DocumentTypeCode='50')) or (not(cbc:ID/@schemeID) and not(cbc:DocumentTypeCode)))
 func enT0204(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK93), func(n1895 *Node) bool { return (n1895.StringValue() == "130") }) || ((fnLocalName(child(root(n), enK61)) == "CreditNote") && anyNode(child(n, enK93), func(n1896 *Node) bool { return (n1896.StringValue() == "50") }))) || (!anyNode(child(n, enK1), func(n1897 *Node) bool { return (len(attr(n1897, enK5)) > 0) }) && !(len(child(n, enK93)) > 0)))
+	return ((anyNode(child(n, enK95), func(n1895 *Node) bool { return (n1895.StringValue() == "130") }) || (memoBool(v, 189, func() bool { return (fnLocalName(child(root(n), enK61)) == "CreditNote") }) && anyNode(child(n, enK95), func(n1896 *Node) bool { return (n1896.StringValue() == "50") }))) || (!anyNode(child(n, enK1), func(n1897 *Node) bool { return (len(attr(n1897, enK5)) > 0) }) && !(len(child(n, enK95)) > 0)))
 }
 
 // //*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]
@@ -7065,12 +7725,12 @@ func enM070(v []Seq, n *Node) bool {
 
 // UBL-DT-06: (@mimeCode)
 func enT0206(v []Seq, n *Node) bool {
-	return (len(attr(n, enK94)) > 0)
+	return (len(attr(n, enK96)) > 0)
 }
 
 // UBL-DT-07: (@filename)
 func enT0207(v []Seq, n *Node) bool {
-	return (len(attr(n, enK95)) > 0)
+	return (len(attr(n, enK97)) > 0)
 }
 
 // cac:Delivery
@@ -7091,8 +7751,8 @@ func enM071(v []Seq, n *Node) bool {
 func enT0208(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k1904 := 0
-		anyNode(child(n, enK96), func(n1905 *Node) bool {
-			return anyNode(child(n1905, enK81), func(n1906 *Node) bool {
+		anyNode(child(n, enK98), func(n1905 *Node) bool {
+			return anyNode(child(n1905, enK82), func(n1906 *Node) bool {
 				return anyNode(child(n1906, enK67), func(n1907 *Node) bool { return tally1(&k1904) })
 			})
 		})
@@ -7200,587 +7860,587 @@ func enM075(v []Seq, n *Node) bool {
 
 // UBL-CR-001: not(ext:UBLExtensions)
 func enT0212(v []Seq, n *Node) bool {
-	return !(len(child(n, enK97)) > 0)
+	return !(len(child(n, enK99)) > 0)
 }
 
 // UBL-CR-002: not(cbc:UBLVersionID) or cbc:UBLVersionID = '2.1'
 func enT0213(v []Seq, n *Node) bool {
-	return (!(len(child(n, enK98)) > 0) || anyNode(child(n, enK98), func(n1921 *Node) bool { return (n1921.StringValue() == "2.1") }))
+	return (!(len(child(n, enK100)) > 0) || anyNode(child(n, enK100), func(n1921 *Node) bool { return (n1921.StringValue() == "2.1") }))
 }
 
 // UBL-CR-003: not(cbc:ProfileExecutionID)
 func enT0214(v []Seq, n *Node) bool {
-	return !(len(child(n, enK99)) > 0)
+	return !(len(child(n, enK101)) > 0)
 }
 
 // UBL-CR-004: not(cbc:CopyIndicator)
 func enT0215(v []Seq, n *Node) bool {
-	return !(len(child(n, enK100)) > 0)
+	return !(len(child(n, enK102)) > 0)
 }
 
 // UBL-CR-005: not(cbc:UUID)
 func enT0216(v []Seq, n *Node) bool {
-	return !(len(child(n, enK101)) > 0)
+	return !(len(child(n, enK103)) > 0)
 }
 
 // UBL-CR-006: not(cbc:IssueTime)
 func enT0217(v []Seq, n *Node) bool {
-	return !(len(child(n, enK102)) > 0)
+	return !(len(child(n, enK104)) > 0)
 }
 
 // UBL-CR-007: not(cbc:PricingCurrencyCode)
 func enT0218(v []Seq, n *Node) bool {
-	return !(len(child(n, enK103)) > 0)
+	return !(len(child(n, enK105)) > 0)
 }
 
 // UBL-CR-008: not(cbc:PaymentCurrencyCode)
 func enT0219(v []Seq, n *Node) bool {
-	return !(len(child(n, enK104)) > 0)
+	return !(len(child(n, enK106)) > 0)
 }
 
 // UBL-CR-009: not(cbc:PaymentAlternativeCurrencyCode)
 func enT0220(v []Seq, n *Node) bool {
-	return !(len(child(n, enK105)) > 0)
+	return !(len(child(n, enK107)) > 0)
 }
 
 // UBL-CR-010: not(cbc:AccountingCostCode)
 func enT0221(v []Seq, n *Node) bool {
-	return !(len(child(n, enK106)) > 0)
+	return !(len(child(n, enK108)) > 0)
 }
 
 // UBL-CR-011: not(cbc:LineCountNumeric)
 func enT0222(v []Seq, n *Node) bool {
-	return !(len(child(n, enK107)) > 0)
+	return !(len(child(n, enK109)) > 0)
 }
 
 // UBL-CR-012: not(cac:InvoicePeriod/cbc:StartTime)
 func enT0223(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1931 *Node) bool { return (len(child(n1931, enK108)) > 0) })
+	return !anyNode(child(n, enK58), func(n1931 *Node) bool { return (len(child(n1931, enK110)) > 0) })
 }
 
 // UBL-CR-013: not(cac:InvoicePeriod/cbc:EndTime)
 func enT0224(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1933 *Node) bool { return (len(child(n1933, enK109)) > 0) })
+	return !anyNode(child(n, enK58), func(n1933 *Node) bool { return (len(child(n1933, enK111)) > 0) })
 }
 
 // UBL-CR-014: not(cac:InvoicePeriod/cbc:DurationMeasure)
 func enT0225(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1935 *Node) bool { return (len(child(n1935, enK110)) > 0) })
+	return !anyNode(child(n, enK58), func(n1935 *Node) bool { return (len(child(n1935, enK112)) > 0) })
 }
 
 // UBL-CR-015: not(cac:InvoicePeriod/cbc:Description)
 func enT0226(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1937 *Node) bool { return (len(child(n1937, enK111)) > 0) })
+	return !anyNode(child(n, enK58), func(n1937 *Node) bool { return (len(child(n1937, enK113)) > 0) })
 }
 
 // UBL-CR-016: not(cac:OrderReference/cbc:CopyIndicator)
 func enT0227(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1939 *Node) bool { return (len(child(n1939, enK100)) > 0) })
+	return !anyNode(child(n, enK114), func(n1939 *Node) bool { return (len(child(n1939, enK102)) > 0) })
 }
 
 // UBL-CR-017: not(cac:OrderReference/cbc:UUID)
 func enT0228(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1941 *Node) bool { return (len(child(n1941, enK101)) > 0) })
+	return !anyNode(child(n, enK114), func(n1941 *Node) bool { return (len(child(n1941, enK103)) > 0) })
 }
 
 // UBL-CR-018: not(cac:OrderReference/cbc:IssueDate)
 func enT0229(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1943 *Node) bool { return (len(child(n1943, enK40)) > 0) })
+	return !anyNode(child(n, enK114), func(n1943 *Node) bool { return (len(child(n1943, enK40)) > 0) })
 }
 
 // UBL-CR-019: not(cac:OrderReference/cbc:IssueTime)
 func enT0230(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1945 *Node) bool { return (len(child(n1945, enK102)) > 0) })
+	return !anyNode(child(n, enK114), func(n1945 *Node) bool { return (len(child(n1945, enK104)) > 0) })
 }
 
 // UBL-CR-020: not(cac:OrderReference/cbc:CustomerReference)
 func enT0231(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1947 *Node) bool { return (len(child(n1947, enK113)) > 0) })
+	return !anyNode(child(n, enK114), func(n1947 *Node) bool { return (len(child(n1947, enK115)) > 0) })
 }
 
 // UBL-CR-021: not(cac:OrderReference/cbc:OrderTypeCode)
 func enT0232(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1949 *Node) bool { return (len(child(n1949, enK114)) > 0) })
+	return !anyNode(child(n, enK114), func(n1949 *Node) bool { return (len(child(n1949, enK116)) > 0) })
 }
 
 // UBL-CR-022: not(cac:OrderReference/cac:DocumentReference)
 func enT0233(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK112), func(n1951 *Node) bool { return (len(child(n1951, enK115)) > 0) })
+	return !anyNode(child(n, enK114), func(n1951 *Node) bool { return (len(child(n1951, enK117)) > 0) })
 }
 
 // UBL-CR-023: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:CopyIndicator)
 func enT0234(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1953 *Node) bool {
-		return anyNode(child(n1953, enK86), func(n1954 *Node) bool { return (len(child(n1954, enK100)) > 0) })
+	return !anyNode(child(n, enK86), func(n1953 *Node) bool {
+		return anyNode(child(n1953, enK87), func(n1954 *Node) bool { return (len(child(n1954, enK102)) > 0) })
 	})
 }
 
 // UBL-CR-024: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:UUID)
 func enT0235(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1956 *Node) bool {
-		return anyNode(child(n1956, enK86), func(n1957 *Node) bool { return (len(child(n1957, enK101)) > 0) })
+	return !anyNode(child(n, enK86), func(n1956 *Node) bool {
+		return anyNode(child(n1956, enK87), func(n1957 *Node) bool { return (len(child(n1957, enK103)) > 0) })
 	})
 }
 
 // UBL-CR-025: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueTime)
 func enT0236(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1959 *Node) bool {
-		return anyNode(child(n1959, enK86), func(n1960 *Node) bool { return (len(child(n1960, enK102)) > 0) })
+	return !anyNode(child(n, enK86), func(n1959 *Node) bool {
+		return anyNode(child(n1959, enK87), func(n1960 *Node) bool { return (len(child(n1960, enK104)) > 0) })
 	})
 }
 
 // UBL-CR-026: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentTypeCode)
 func enT0237(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1962 *Node) bool {
-		return anyNode(child(n1962, enK86), func(n1963 *Node) bool { return (len(child(n1963, enK93)) > 0) })
+	return !anyNode(child(n, enK86), func(n1962 *Node) bool {
+		return anyNode(child(n1962, enK87), func(n1963 *Node) bool { return (len(child(n1963, enK95)) > 0) })
 	})
 }
 
 // UBL-CR-027: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentType)
 func enT0238(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1965 *Node) bool {
-		return anyNode(child(n1965, enK86), func(n1966 *Node) bool { return (len(child(n1966, enK116)) > 0) })
+	return !anyNode(child(n, enK86), func(n1965 *Node) bool {
+		return anyNode(child(n1965, enK87), func(n1966 *Node) bool { return (len(child(n1966, enK118)) > 0) })
 	})
 }
 
 // UBL-CR-028: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:XPath)
 func enT0239(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1968 *Node) bool {
-		return anyNode(child(n1968, enK86), func(n1969 *Node) bool { return (len(child(n1969, enK117)) > 0) })
+	return !anyNode(child(n, enK86), func(n1968 *Node) bool {
+		return anyNode(child(n1968, enK87), func(n1969 *Node) bool { return (len(child(n1969, enK119)) > 0) })
 	})
 }
 
 // UBL-CR-029: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LanguageID)
 func enT0240(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1971 *Node) bool {
-		return anyNode(child(n1971, enK86), func(n1972 *Node) bool { return (len(child(n1972, enK118)) > 0) })
+	return !anyNode(child(n, enK86), func(n1971 *Node) bool {
+		return anyNode(child(n1971, enK87), func(n1972 *Node) bool { return (len(child(n1972, enK120)) > 0) })
 	})
 }
 
 // UBL-CR-030: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LocaleCode)
 func enT0241(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1974 *Node) bool {
-		return anyNode(child(n1974, enK86), func(n1975 *Node) bool { return (len(child(n1975, enK119)) > 0) })
+	return !anyNode(child(n, enK86), func(n1974 *Node) bool {
+		return anyNode(child(n1974, enK87), func(n1975 *Node) bool { return (len(child(n1975, enK121)) > 0) })
 	})
 }
 
 // UBL-CR-031: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:VersionID)
 func enT0242(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1977 *Node) bool {
-		return anyNode(child(n1977, enK86), func(n1978 *Node) bool { return (len(child(n1978, enK120)) > 0) })
+	return !anyNode(child(n, enK86), func(n1977 *Node) bool {
+		return anyNode(child(n1977, enK87), func(n1978 *Node) bool { return (len(child(n1978, enK122)) > 0) })
 	})
 }
 
 // UBL-CR-032: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentStatusCode)
 func enT0243(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1980 *Node) bool {
-		return anyNode(child(n1980, enK86), func(n1981 *Node) bool { return (len(child(n1981, enK121)) > 0) })
+	return !anyNode(child(n, enK86), func(n1980 *Node) bool {
+		return anyNode(child(n1980, enK87), func(n1981 *Node) bool { return (len(child(n1981, enK123)) > 0) })
 	})
 }
 
 // UBL-CR-033: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentDescription)
 func enT0244(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1983 *Node) bool {
-		return anyNode(child(n1983, enK86), func(n1984 *Node) bool { return (len(child(n1984, enK92)) > 0) })
+	return !anyNode(child(n, enK86), func(n1983 *Node) bool {
+		return anyNode(child(n1983, enK87), func(n1984 *Node) bool { return (len(child(n1984, enK94)) > 0) })
 	})
 }
 
 // UBL-CR-034: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:Attachment)
 func enT0245(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1986 *Node) bool {
-		return anyNode(child(n1986, enK86), func(n1987 *Node) bool { return (len(child(n1987, enK122)) > 0) })
+	return !anyNode(child(n, enK86), func(n1986 *Node) bool {
+		return anyNode(child(n1986, enK87), func(n1987 *Node) bool { return (len(child(n1987, enK124)) > 0) })
 	})
 }
 
 // UBL-CR-035: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ValidityPeriod)
 func enT0246(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1989 *Node) bool {
-		return anyNode(child(n1989, enK86), func(n1990 *Node) bool { return (len(child(n1990, enK123)) > 0) })
+	return !anyNode(child(n, enK86), func(n1989 *Node) bool {
+		return anyNode(child(n1989, enK87), func(n1990 *Node) bool { return (len(child(n1990, enK125)) > 0) })
 	})
 }
 
 // UBL-CR-036: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:IssuerParty)
 func enT0247(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1992 *Node) bool {
-		return anyNode(child(n1992, enK86), func(n1993 *Node) bool { return (len(child(n1993, enK124)) > 0) })
+	return !anyNode(child(n, enK86), func(n1992 *Node) bool {
+		return anyNode(child(n1992, enK87), func(n1993 *Node) bool { return (len(child(n1993, enK126)) > 0) })
 	})
 }
 
 // UBL-CR-037: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ResultOfVerification)
 func enT0248(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1995 *Node) bool {
-		return anyNode(child(n1995, enK86), func(n1996 *Node) bool { return (len(child(n1996, enK125)) > 0) })
+	return !anyNode(child(n, enK86), func(n1995 *Node) bool {
+		return anyNode(child(n1995, enK87), func(n1996 *Node) bool { return (len(child(n1996, enK127)) > 0) })
 	})
 }
 
 // UBL-CR-038: not(cac:BillingReference/cac:SelfBilledInvoiceDocumentReference)
 func enT0249(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n1998 *Node) bool { return (len(child(n1998, enK126)) > 0) })
+	return !anyNode(child(n, enK86), func(n1998 *Node) bool { return (len(child(n1998, enK128)) > 0) })
 }
 
 // UBL-CR-039: not(cac:BillingReference/cac:CreditNoteDocumentReference)
 func enT0250(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n2000 *Node) bool { return (len(child(n2000, enK127)) > 0) })
+	return !anyNode(child(n, enK86), func(n2000 *Node) bool { return (len(child(n2000, enK129)) > 0) })
 }
 
 // UBL-CR-040: not(cac:BillingReference/cac:SelfBilledCreditNoteDocumentReference)
 func enT0251(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n2002 *Node) bool { return (len(child(n2002, enK128)) > 0) })
+	return !anyNode(child(n, enK86), func(n2002 *Node) bool { return (len(child(n2002, enK130)) > 0) })
 }
 
 // UBL-CR-041: not(cac:BillingReference/cac:DebitNoteDocumentReference)
 func enT0252(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n2004 *Node) bool { return (len(child(n2004, enK129)) > 0) })
+	return !anyNode(child(n, enK86), func(n2004 *Node) bool { return (len(child(n2004, enK131)) > 0) })
 }
 
 // UBL-CR-042: not(cac:BillingReference/cac:ReminderDocumentReference)
 func enT0253(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n2006 *Node) bool { return (len(child(n2006, enK130)) > 0) })
+	return !anyNode(child(n, enK86), func(n2006 *Node) bool { return (len(child(n2006, enK132)) > 0) })
 }
 
 // UBL-CR-043: not(cac:BillingReference/cac:AdditionalDocumentReference)
 func enT0254(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n2008 *Node) bool { return (len(child(n2008, enK0)) > 0) })
+	return !anyNode(child(n, enK86), func(n2008 *Node) bool { return (len(child(n2008, enK0)) > 0) })
 }
 
 // UBL-CR-044: not(cac:BillingReference/cac:BillingReferenceLine)
 func enT0255(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK85), func(n2010 *Node) bool { return (len(child(n2010, enK131)) > 0) })
+	return !anyNode(child(n, enK86), func(n2010 *Node) bool { return (len(child(n2010, enK133)) > 0) })
 }
 
 // UBL-CR-045: not(cac:DespatchDocumentReference/cbc:CopyIndicator)
 func enT0256(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2012 *Node) bool { return (len(child(n2012, enK100)) > 0) })
+	return !anyNode(child(n, enK134), func(n2012 *Node) bool { return (len(child(n2012, enK102)) > 0) })
 }
 
 // UBL-CR-046: not(cac:DespatchDocumentReference/cbc:UUID)
 func enT0257(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2014 *Node) bool { return (len(child(n2014, enK101)) > 0) })
+	return !anyNode(child(n, enK134), func(n2014 *Node) bool { return (len(child(n2014, enK103)) > 0) })
 }
 
 // UBL-CR-047: not(cac:DespatchDocumentReference/cbc:IssueDate)
 func enT0258(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2016 *Node) bool { return (len(child(n2016, enK40)) > 0) })
+	return !anyNode(child(n, enK134), func(n2016 *Node) bool { return (len(child(n2016, enK40)) > 0) })
 }
 
 // UBL-CR-048: not(cac:DespatchDocumentReference/cbc:IssueTime)
 func enT0259(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2018 *Node) bool { return (len(child(n2018, enK102)) > 0) })
+	return !anyNode(child(n, enK134), func(n2018 *Node) bool { return (len(child(n2018, enK104)) > 0) })
 }
 
 // UBL-CR-049: not(cac:DespatchDocumentReference/cbc:DocumentTypeCode)
 func enT0260(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2020 *Node) bool { return (len(child(n2020, enK93)) > 0) })
+	return !anyNode(child(n, enK134), func(n2020 *Node) bool { return (len(child(n2020, enK95)) > 0) })
 }
 
 // UBL-CR-050: not(cac:DespatchDocumentReference/cbc:DocumentType)
 func enT0261(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2022 *Node) bool { return (len(child(n2022, enK116)) > 0) })
+	return !anyNode(child(n, enK134), func(n2022 *Node) bool { return (len(child(n2022, enK118)) > 0) })
 }
 
 // UBL-CR-051: not(cac:DespatchDocumentReference/cbc:XPath)
 func enT0262(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2024 *Node) bool { return (len(child(n2024, enK117)) > 0) })
+	return !anyNode(child(n, enK134), func(n2024 *Node) bool { return (len(child(n2024, enK119)) > 0) })
 }
 
 // UBL-CR-052: not(cac:DespatchDocumentReference/cbc:LanguageID)
 func enT0263(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2026 *Node) bool { return (len(child(n2026, enK118)) > 0) })
+	return !anyNode(child(n, enK134), func(n2026 *Node) bool { return (len(child(n2026, enK120)) > 0) })
 }
 
 // UBL-CR-053: not(cac:DespatchDocumentReference/cbc:LocaleCode)
 func enT0264(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2028 *Node) bool { return (len(child(n2028, enK119)) > 0) })
+	return !anyNode(child(n, enK134), func(n2028 *Node) bool { return (len(child(n2028, enK121)) > 0) })
 }
 
 // UBL-CR-054: not(cac:DespatchDocumentReference/cbc:VersionID)
 func enT0265(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2030 *Node) bool { return (len(child(n2030, enK120)) > 0) })
+	return !anyNode(child(n, enK134), func(n2030 *Node) bool { return (len(child(n2030, enK122)) > 0) })
 }
 
 // UBL-CR-055: not(cac:DespatchDocumentReference/cbc:DocumentStatusCode)
 func enT0266(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2032 *Node) bool { return (len(child(n2032, enK121)) > 0) })
+	return !anyNode(child(n, enK134), func(n2032 *Node) bool { return (len(child(n2032, enK123)) > 0) })
 }
 
 // UBL-CR-056: not(cac:DespatchDocumentReference/cbc:DocumentDescription)
 func enT0267(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2034 *Node) bool { return (len(child(n2034, enK92)) > 0) })
+	return !anyNode(child(n, enK134), func(n2034 *Node) bool { return (len(child(n2034, enK94)) > 0) })
 }
 
 // UBL-CR-057: not(cac:DespatchDocumentReference/cac:Attachment)
 func enT0268(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2036 *Node) bool { return (len(child(n2036, enK122)) > 0) })
+	return !anyNode(child(n, enK134), func(n2036 *Node) bool { return (len(child(n2036, enK124)) > 0) })
 }
 
 // UBL-CR-058: not(cac:DespatchDocumentReference/cac:ValidityPeriod)
 func enT0269(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2038 *Node) bool { return (len(child(n2038, enK123)) > 0) })
+	return !anyNode(child(n, enK134), func(n2038 *Node) bool { return (len(child(n2038, enK125)) > 0) })
 }
 
 // UBL-CR-059: not(cac:DespatchDocumentReference/cac:IssuerParty)
 func enT0270(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2040 *Node) bool { return (len(child(n2040, enK124)) > 0) })
+	return !anyNode(child(n, enK134), func(n2040 *Node) bool { return (len(child(n2040, enK126)) > 0) })
 }
 
 // UBL-CR-060: not(cac:DespatchDocumentReference/cac:ResultOfVerification)
 func enT0271(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK132), func(n2042 *Node) bool { return (len(child(n2042, enK125)) > 0) })
+	return !anyNode(child(n, enK134), func(n2042 *Node) bool { return (len(child(n2042, enK127)) > 0) })
 }
 
 // UBL-CR-061: not(cac:ReceiptDocumentReference/cbc:CopyIndicator)
 func enT0272(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2044 *Node) bool { return (len(child(n2044, enK100)) > 0) })
+	return !anyNode(child(n, enK135), func(n2044 *Node) bool { return (len(child(n2044, enK102)) > 0) })
 }
 
 // UBL-CR-062: not(cac:ReceiptDocumentReference/cbc:UUID)
 func enT0273(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2046 *Node) bool { return (len(child(n2046, enK101)) > 0) })
+	return !anyNode(child(n, enK135), func(n2046 *Node) bool { return (len(child(n2046, enK103)) > 0) })
 }
 
 // UBL-CR-063: not(cac:ReceiptDocumentReference/cbc:IssueDate)
 func enT0274(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2048 *Node) bool { return (len(child(n2048, enK40)) > 0) })
+	return !anyNode(child(n, enK135), func(n2048 *Node) bool { return (len(child(n2048, enK40)) > 0) })
 }
 
 // UBL-CR-064: not(cac:ReceiptDocumentReference/cbc:IssueTime)
 func enT0275(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2050 *Node) bool { return (len(child(n2050, enK102)) > 0) })
+	return !anyNode(child(n, enK135), func(n2050 *Node) bool { return (len(child(n2050, enK104)) > 0) })
 }
 
 // UBL-CR-065: not(cac:ReceiptDocumentReference/cbc:DocumentTypeCode)
 func enT0276(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2052 *Node) bool { return (len(child(n2052, enK93)) > 0) })
+	return !anyNode(child(n, enK135), func(n2052 *Node) bool { return (len(child(n2052, enK95)) > 0) })
 }
 
 // UBL-CR-066: not(cac:ReceiptDocumentReference/cbc:DocumentType)
 func enT0277(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2054 *Node) bool { return (len(child(n2054, enK116)) > 0) })
+	return !anyNode(child(n, enK135), func(n2054 *Node) bool { return (len(child(n2054, enK118)) > 0) })
 }
 
 // UBL-CR-067: not(cac:ReceiptDocumentReference/cbc:XPath)
 func enT0278(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2056 *Node) bool { return (len(child(n2056, enK117)) > 0) })
+	return !anyNode(child(n, enK135), func(n2056 *Node) bool { return (len(child(n2056, enK119)) > 0) })
 }
 
 // UBL-CR-068: not(cac:ReceiptDocumentReference/cbc:LanguageID)
 func enT0279(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2058 *Node) bool { return (len(child(n2058, enK118)) > 0) })
+	return !anyNode(child(n, enK135), func(n2058 *Node) bool { return (len(child(n2058, enK120)) > 0) })
 }
 
 // UBL-CR-069: not(cac:ReceiptDocumentReference/cbc:LocaleCode)
 func enT0280(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2060 *Node) bool { return (len(child(n2060, enK119)) > 0) })
+	return !anyNode(child(n, enK135), func(n2060 *Node) bool { return (len(child(n2060, enK121)) > 0) })
 }
 
 // UBL-CR-070: not(cac:ReceiptDocumentReference/cbc:VersionID)
 func enT0281(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2062 *Node) bool { return (len(child(n2062, enK120)) > 0) })
+	return !anyNode(child(n, enK135), func(n2062 *Node) bool { return (len(child(n2062, enK122)) > 0) })
 }
 
 // UBL-CR-071: not(cac:ReceiptDocumentReference/cbc:DocumentStatusCode)
 func enT0282(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2064 *Node) bool { return (len(child(n2064, enK121)) > 0) })
+	return !anyNode(child(n, enK135), func(n2064 *Node) bool { return (len(child(n2064, enK123)) > 0) })
 }
 
 // UBL-CR-072: not(cac:ReceiptDocumentReference/cbc:DocumentDescription)
 func enT0283(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2066 *Node) bool { return (len(child(n2066, enK92)) > 0) })
+	return !anyNode(child(n, enK135), func(n2066 *Node) bool { return (len(child(n2066, enK94)) > 0) })
 }
 
 // UBL-CR-073: not(cac:ReceiptDocumentReference/cac:Attachment)
 func enT0284(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2068 *Node) bool { return (len(child(n2068, enK122)) > 0) })
+	return !anyNode(child(n, enK135), func(n2068 *Node) bool { return (len(child(n2068, enK124)) > 0) })
 }
 
 // UBL-CR-074: not(cac:ReceiptDocumentReference/cac:ValidityPeriod)
 func enT0285(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2070 *Node) bool { return (len(child(n2070, enK123)) > 0) })
+	return !anyNode(child(n, enK135), func(n2070 *Node) bool { return (len(child(n2070, enK125)) > 0) })
 }
 
 // UBL-CR-075: not(cac:ReceiptDocumentReference/cac:IssuerParty)
 func enT0286(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2072 *Node) bool { return (len(child(n2072, enK124)) > 0) })
+	return !anyNode(child(n, enK135), func(n2072 *Node) bool { return (len(child(n2072, enK126)) > 0) })
 }
 
 // UBL-CR-076: not(cac:ReceiptDocumentReference/cac:ResultOfVerification)
 func enT0287(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK133), func(n2074 *Node) bool { return (len(child(n2074, enK125)) > 0) })
+	return !anyNode(child(n, enK135), func(n2074 *Node) bool { return (len(child(n2074, enK127)) > 0) })
 }
 
 // UBL-CR-077: not(cac:StatementDocumentReference)
 func enT0288(v []Seq, n *Node) bool {
-	return !(len(child(n, enK134)) > 0)
+	return !(len(child(n, enK136)) > 0)
 }
 
 // UBL-CR-078: not(cac:OriginatorDocumentReference/cbc:CopyIndicator)
 func enT0289(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2077 *Node) bool { return (len(child(n2077, enK100)) > 0) })
+	return !anyNode(child(n, enK137), func(n2077 *Node) bool { return (len(child(n2077, enK102)) > 0) })
 }
 
 // UBL-CR-079: not(cac:OriginatorDocumentReference/cbc:UUID)
 func enT0290(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2079 *Node) bool { return (len(child(n2079, enK101)) > 0) })
+	return !anyNode(child(n, enK137), func(n2079 *Node) bool { return (len(child(n2079, enK103)) > 0) })
 }
 
 // UBL-CR-080: not(cac:OriginatorDocumentReference/cbc:IssueDate)
 func enT0291(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2081 *Node) bool { return (len(child(n2081, enK40)) > 0) })
+	return !anyNode(child(n, enK137), func(n2081 *Node) bool { return (len(child(n2081, enK40)) > 0) })
 }
 
 // UBL-CR-081: not(cac:OriginatorDocumentReference/cbc:IssueTime)
 func enT0292(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2083 *Node) bool { return (len(child(n2083, enK102)) > 0) })
+	return !anyNode(child(n, enK137), func(n2083 *Node) bool { return (len(child(n2083, enK104)) > 0) })
 }
 
 // UBL-CR-082: not(cac:OriginatorDocumentReference/cbc:DocumentTypeCode)
 func enT0293(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2085 *Node) bool { return (len(child(n2085, enK93)) > 0) })
+	return !anyNode(child(n, enK137), func(n2085 *Node) bool { return (len(child(n2085, enK95)) > 0) })
 }
 
 // UBL-CR-083: not(cac:OriginatorDocumentReference/cbc:DocumentType)
 func enT0294(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2087 *Node) bool { return (len(child(n2087, enK116)) > 0) })
+	return !anyNode(child(n, enK137), func(n2087 *Node) bool { return (len(child(n2087, enK118)) > 0) })
 }
 
 // UBL-CR-084: not(cac:OriginatorDocumentReference/cbc:XPath)
 func enT0295(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2089 *Node) bool { return (len(child(n2089, enK117)) > 0) })
+	return !anyNode(child(n, enK137), func(n2089 *Node) bool { return (len(child(n2089, enK119)) > 0) })
 }
 
 // UBL-CR-085: not(cac:OriginatorDocumentReference/cbc:LanguageID)
 func enT0296(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2091 *Node) bool { return (len(child(n2091, enK118)) > 0) })
+	return !anyNode(child(n, enK137), func(n2091 *Node) bool { return (len(child(n2091, enK120)) > 0) })
 }
 
 // UBL-CR-086: not(cac:OriginatorDocumentReference/cbc:LocaleCode)
 func enT0297(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2093 *Node) bool { return (len(child(n2093, enK119)) > 0) })
+	return !anyNode(child(n, enK137), func(n2093 *Node) bool { return (len(child(n2093, enK121)) > 0) })
 }
 
 // UBL-CR-087: not(cac:OriginatorDocumentReference/cbc:VersionID)
 func enT0298(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2095 *Node) bool { return (len(child(n2095, enK120)) > 0) })
+	return !anyNode(child(n, enK137), func(n2095 *Node) bool { return (len(child(n2095, enK122)) > 0) })
 }
 
 // UBL-CR-088: not(cac:OriginatorDocumentReference/cbc:DocumentStatusCode)
 func enT0299(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2097 *Node) bool { return (len(child(n2097, enK121)) > 0) })
+	return !anyNode(child(n, enK137), func(n2097 *Node) bool { return (len(child(n2097, enK123)) > 0) })
 }
 
 // UBL-CR-089: not(cac:OriginatorDocumentReference/cbc:DocumentDescription)
 func enT0300(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2099 *Node) bool { return (len(child(n2099, enK92)) > 0) })
+	return !anyNode(child(n, enK137), func(n2099 *Node) bool { return (len(child(n2099, enK94)) > 0) })
 }
 
 // UBL-CR-090: not(cac:OriginatorDocumentReference/cac:Attachment)
 func enT0301(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2101 *Node) bool { return (len(child(n2101, enK122)) > 0) })
+	return !anyNode(child(n, enK137), func(n2101 *Node) bool { return (len(child(n2101, enK124)) > 0) })
 }
 
 // UBL-CR-091: not(cac:OriginatorDocumentReference/cac:ValidityPeriod)
 func enT0302(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2103 *Node) bool { return (len(child(n2103, enK123)) > 0) })
+	return !anyNode(child(n, enK137), func(n2103 *Node) bool { return (len(child(n2103, enK125)) > 0) })
 }
 
 // UBL-CR-092: not(cac:OriginatorDocumentReference/cac:IssuerParty)
 func enT0303(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2105 *Node) bool { return (len(child(n2105, enK124)) > 0) })
+	return !anyNode(child(n, enK137), func(n2105 *Node) bool { return (len(child(n2105, enK126)) > 0) })
 }
 
 // UBL-CR-093: not(cac:OriginatorDocumentReference/cac:ResultOfVerification)
 func enT0304(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2107 *Node) bool { return (len(child(n2107, enK125)) > 0) })
+	return !anyNode(child(n, enK137), func(n2107 *Node) bool { return (len(child(n2107, enK127)) > 0) })
 }
 
 // UBL-CR-094: not(cac:ContractDocumentReference/cbc:CopyIndicator)
 func enT0305(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2109 *Node) bool { return (len(child(n2109, enK100)) > 0) })
+	return !anyNode(child(n, enK138), func(n2109 *Node) bool { return (len(child(n2109, enK102)) > 0) })
 }
 
 // UBL-CR-095: not(cac:ContractDocumentReference/cbc:UUID)
 func enT0306(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2111 *Node) bool { return (len(child(n2111, enK101)) > 0) })
+	return !anyNode(child(n, enK138), func(n2111 *Node) bool { return (len(child(n2111, enK103)) > 0) })
 }
 
 // UBL-CR-096: not(cac:ContractDocumentReference/cbc:IssueDate)
 func enT0307(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2113 *Node) bool { return (len(child(n2113, enK40)) > 0) })
+	return !anyNode(child(n, enK138), func(n2113 *Node) bool { return (len(child(n2113, enK40)) > 0) })
 }
 
 // UBL-CR-097: not(cac:ContractDocumentReference/cbc:IssueTime)
 func enT0308(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2115 *Node) bool { return (len(child(n2115, enK102)) > 0) })
+	return !anyNode(child(n, enK138), func(n2115 *Node) bool { return (len(child(n2115, enK104)) > 0) })
 }
 
 // UBL-CR-098: not(cac:ContractDocumentReference/cbc:DocumentTypeCode)
 func enT0309(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2117 *Node) bool { return (len(child(n2117, enK93)) > 0) })
+	return !anyNode(child(n, enK138), func(n2117 *Node) bool { return (len(child(n2117, enK95)) > 0) })
 }
 
 // UBL-CR-099: not(cac:ContractDocumentReference/cbc:DocumentType)
 func enT0310(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2119 *Node) bool { return (len(child(n2119, enK116)) > 0) })
+	return !anyNode(child(n, enK138), func(n2119 *Node) bool { return (len(child(n2119, enK118)) > 0) })
 }
 
 // UBL-CR-100: not(cac:ContractDocumentReference/cbc:XPath)
 func enT0311(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2121 *Node) bool { return (len(child(n2121, enK117)) > 0) })
+	return !anyNode(child(n, enK138), func(n2121 *Node) bool { return (len(child(n2121, enK119)) > 0) })
 }
 
 // UBL-CR-101: not(cac:ContractDocumentReference/cbc:LanguageID)
 func enT0312(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2123 *Node) bool { return (len(child(n2123, enK118)) > 0) })
+	return !anyNode(child(n, enK138), func(n2123 *Node) bool { return (len(child(n2123, enK120)) > 0) })
 }
 
 // UBL-CR-102: not(cac:ContractDocumentReference/cbc:LocaleCode)
 func enT0313(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2125 *Node) bool { return (len(child(n2125, enK119)) > 0) })
+	return !anyNode(child(n, enK138), func(n2125 *Node) bool { return (len(child(n2125, enK121)) > 0) })
 }
 
 // UBL-CR-103: not(cac:ContractDocumentReference/cbc:VersionID)
 func enT0314(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2127 *Node) bool { return (len(child(n2127, enK120)) > 0) })
+	return !anyNode(child(n, enK138), func(n2127 *Node) bool { return (len(child(n2127, enK122)) > 0) })
 }
 
 // UBL-CR-104: not(cac:ContractDocumentReference/cbc:DocumentStatusCode)
 func enT0315(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2129 *Node) bool { return (len(child(n2129, enK121)) > 0) })
+	return !anyNode(child(n, enK138), func(n2129 *Node) bool { return (len(child(n2129, enK123)) > 0) })
 }
 
 // UBL-CR-105: not(cac:ContractDocumentReference/cbc:DocumentDescription)
 func enT0316(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2131 *Node) bool { return (len(child(n2131, enK92)) > 0) })
+	return !anyNode(child(n, enK138), func(n2131 *Node) bool { return (len(child(n2131, enK94)) > 0) })
 }
 
 // UBL-CR-106: not(cac:ContractDocumentReference/cac:Attachment)
 func enT0317(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2133 *Node) bool { return (len(child(n2133, enK122)) > 0) })
+	return !anyNode(child(n, enK138), func(n2133 *Node) bool { return (len(child(n2133, enK124)) > 0) })
 }
 
 // UBL-CR-107: not(cac:ContractDocumentReference/cac:ValidityPeriod)
 func enT0318(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2135 *Node) bool { return (len(child(n2135, enK123)) > 0) })
+	return !anyNode(child(n, enK138), func(n2135 *Node) bool { return (len(child(n2135, enK125)) > 0) })
 }
 
 // UBL-CR-108: not(cac:ContractDocumentReference/cac:IssuerParty)
 func enT0319(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2137 *Node) bool { return (len(child(n2137, enK124)) > 0) })
+	return !anyNode(child(n, enK138), func(n2137 *Node) bool { return (len(child(n2137, enK126)) > 0) })
 }
 
 // UBL-CR-109: not(cac:ContractDocumentReference/cac:ResultOfVerification)
 func enT0320(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK136), func(n2139 *Node) bool { return (len(child(n2139, enK125)) > 0) })
+	return !anyNode(child(n, enK138), func(n2139 *Node) bool { return (len(child(n2139, enK127)) > 0) })
 }
 
 // UBL-CR-110: not(cac:AdditionalDocumentReference/cbc:CopyIndicator)
 func enT0321(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2141 *Node) bool { return (len(child(n2141, enK100)) > 0) })
+	return !anyNode(child(n, enK0), func(n2141 *Node) bool { return (len(child(n2141, enK102)) > 0) })
 }
 
 // UBL-CR-111: not(cac:AdditionalDocumentReference/cbc:UUID)
 func enT0322(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2143 *Node) bool { return (len(child(n2143, enK101)) > 0) })
+	return !anyNode(child(n, enK0), func(n2143 *Node) bool { return (len(child(n2143, enK103)) > 0) })
 }
 
 // UBL-CR-112: not(cac:AdditionalDocumentReference/cbc:IssueDate)
@@ -7790,44 +8450,44 @@ func enT0323(v []Seq, n *Node) bool {
 
 // UBL-CR-113: not(cac:AdditionalDocumentReference/cbc:IssueTime)
 func enT0324(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2147 *Node) bool { return (len(child(n2147, enK102)) > 0) })
+	return !anyNode(child(n, enK0), func(n2147 *Node) bool { return (len(child(n2147, enK104)) > 0) })
 }
 
 // UBL-CR-114: not(cac:AdditionalDocumentReference/cbc:DocumentType)
 func enT0325(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2149 *Node) bool { return (len(child(n2149, enK116)) > 0) })
+	return !anyNode(child(n, enK0), func(n2149 *Node) bool { return (len(child(n2149, enK118)) > 0) })
 }
 
 // UBL-CR-115: not(cac:AdditionalDocumentReference/cbc:XPath)
 func enT0326(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2151 *Node) bool { return (len(child(n2151, enK117)) > 0) })
+	return !anyNode(child(n, enK0), func(n2151 *Node) bool { return (len(child(n2151, enK119)) > 0) })
 }
 
 // UBL-CR-116: not(cac:AdditionalDocumentReference/cbc:LanguageID)
 func enT0327(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2153 *Node) bool { return (len(child(n2153, enK118)) > 0) })
+	return !anyNode(child(n, enK0), func(n2153 *Node) bool { return (len(child(n2153, enK120)) > 0) })
 }
 
 // UBL-CR-117: not(cac:AdditionalDocumentReference/cbc:LocaleCode)
 func enT0328(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2155 *Node) bool { return (len(child(n2155, enK119)) > 0) })
+	return !anyNode(child(n, enK0), func(n2155 *Node) bool { return (len(child(n2155, enK121)) > 0) })
 }
 
 // UBL-CR-118: not(cac:AdditionalDocumentReference/cbc:VersionID)
 func enT0329(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2157 *Node) bool { return (len(child(n2157, enK120)) > 0) })
+	return !anyNode(child(n, enK0), func(n2157 *Node) bool { return (len(child(n2157, enK122)) > 0) })
 }
 
 // UBL-CR-119: not(cac:AdditionalDocumentReference/cbc:DocumentStatusCode)
 func enT0330(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2159 *Node) bool { return (len(child(n2159, enK121)) > 0) })
+	return !anyNode(child(n, enK0), func(n2159 *Node) bool { return (len(child(n2159, enK123)) > 0) })
 }
 
 // UBL-CR-121: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:DocumentHash)
 func enT0331(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK0), func(n2161 *Node) bool {
-		return anyNode(child(n2161, enK122), func(n2162 *Node) bool {
-			return anyNode(child(n2162, enK137), func(n2163 *Node) bool { return (len(child(n2163, enK138)) > 0) })
+		return anyNode(child(n2161, enK124), func(n2162 *Node) bool {
+			return anyNode(child(n2162, enK139), func(n2163 *Node) bool { return (len(child(n2163, enK140)) > 0) })
 		})
 	})
 }
@@ -7835,8 +8495,8 @@ func enT0331(v []Seq, n *Node) bool {
 // UBL-CR-122: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:HashAlgorithmMethod)
 func enT0332(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK0), func(n2165 *Node) bool {
-		return anyNode(child(n2165, enK122), func(n2166 *Node) bool {
-			return anyNode(child(n2166, enK137), func(n2167 *Node) bool { return (len(child(n2167, enK139)) > 0) })
+		return anyNode(child(n2165, enK124), func(n2166 *Node) bool {
+			return anyNode(child(n2166, enK139), func(n2167 *Node) bool { return (len(child(n2167, enK141)) > 0) })
 		})
 	})
 }
@@ -7844,8 +8504,8 @@ func enT0332(v []Seq, n *Node) bool {
 // UBL-CR-123: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryDate)
 func enT0333(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK0), func(n2169 *Node) bool {
-		return anyNode(child(n2169, enK122), func(n2170 *Node) bool {
-			return anyNode(child(n2170, enK137), func(n2171 *Node) bool { return (len(child(n2171, enK140)) > 0) })
+		return anyNode(child(n2169, enK124), func(n2170 *Node) bool {
+			return anyNode(child(n2170, enK139), func(n2171 *Node) bool { return (len(child(n2171, enK142)) > 0) })
 		})
 	})
 }
@@ -7853,8 +8513,8 @@ func enT0333(v []Seq, n *Node) bool {
 // UBL-CR-124: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryTime)
 func enT0334(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK0), func(n2173 *Node) bool {
-		return anyNode(child(n2173, enK122), func(n2174 *Node) bool {
-			return anyNode(child(n2174, enK137), func(n2175 *Node) bool { return (len(child(n2175, enK141)) > 0) })
+		return anyNode(child(n2173, enK124), func(n2174 *Node) bool {
+			return anyNode(child(n2174, enK139), func(n2175 *Node) bool { return (len(child(n2175, enK143)) > 0) })
 		})
 	})
 }
@@ -7862,8 +8522,8 @@ func enT0334(v []Seq, n *Node) bool {
 // UBL-CR-125: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:MimeCode)
 func enT0335(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK0), func(n2177 *Node) bool {
-		return anyNode(child(n2177, enK122), func(n2178 *Node) bool {
-			return anyNode(child(n2178, enK137), func(n2179 *Node) bool { return (len(child(n2179, enK142)) > 0) })
+		return anyNode(child(n2177, enK124), func(n2178 *Node) bool {
+			return anyNode(child(n2178, enK139), func(n2179 *Node) bool { return (len(child(n2179, enK144)) > 0) })
 		})
 	})
 }
@@ -7871,8 +8531,8 @@ func enT0335(v []Seq, n *Node) bool {
 // UBL-CR-126: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FormatCode)
 func enT0336(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK0), func(n2181 *Node) bool {
-		return anyNode(child(n2181, enK122), func(n2182 *Node) bool {
-			return anyNode(child(n2182, enK137), func(n2183 *Node) bool { return (len(child(n2183, enK143)) > 0) })
+		return anyNode(child(n2181, enK124), func(n2182 *Node) bool {
+			return anyNode(child(n2182, enK139), func(n2183 *Node) bool { return (len(child(n2183, enK145)) > 0) })
 		})
 	})
 }
@@ -7880,8 +8540,8 @@ func enT0336(v []Seq, n *Node) bool {
 // UBL-CR-127: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:EncodingCode)
 func enT0337(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK0), func(n2185 *Node) bool {
-		return anyNode(child(n2185, enK122), func(n2186 *Node) bool {
-			return anyNode(child(n2186, enK137), func(n2187 *Node) bool { return (len(child(n2187, enK144)) > 0) })
+		return anyNode(child(n2185, enK124), func(n2186 *Node) bool {
+			return anyNode(child(n2186, enK139), func(n2187 *Node) bool { return (len(child(n2187, enK146)) > 0) })
 		})
 	})
 }
@@ -7889,8 +8549,8 @@ func enT0337(v []Seq, n *Node) bool {
 // UBL-CR-128: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:CharacterSetCode)
 func enT0338(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK0), func(n2189 *Node) bool {
-		return anyNode(child(n2189, enK122), func(n2190 *Node) bool {
-			return anyNode(child(n2190, enK137), func(n2191 *Node) bool { return (len(child(n2191, enK145)) > 0) })
+		return anyNode(child(n2189, enK124), func(n2190 *Node) bool {
+			return anyNode(child(n2190, enK139), func(n2191 *Node) bool { return (len(child(n2191, enK147)) > 0) })
 		})
 	})
 }
@@ -7898,8 +8558,8 @@ func enT0338(v []Seq, n *Node) bool {
 // UBL-CR-129: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FileName)
 func enT0339(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK0), func(n2193 *Node) bool {
-		return anyNode(child(n2193, enK122), func(n2194 *Node) bool {
-			return anyNode(child(n2194, enK137), func(n2195 *Node) bool { return (len(child(n2195, enK146)) > 0) })
+		return anyNode(child(n2193, enK124), func(n2194 *Node) bool {
+			return anyNode(child(n2194, enK139), func(n2195 *Node) bool { return (len(child(n2195, enK148)) > 0) })
 		})
 	})
 }
@@ -7907,101 +8567,101 @@ func enT0339(v []Seq, n *Node) bool {
 // UBL-CR-130: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:Description)
 func enT0340(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK0), func(n2197 *Node) bool {
-		return anyNode(child(n2197, enK122), func(n2198 *Node) bool {
-			return anyNode(child(n2198, enK137), func(n2199 *Node) bool { return (len(child(n2199, enK111)) > 0) })
+		return anyNode(child(n2197, enK124), func(n2198 *Node) bool {
+			return anyNode(child(n2198, enK139), func(n2199 *Node) bool { return (len(child(n2199, enK113)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-131: not(cac:AdditionalDocumentReference/cac:ValidityPeriod)
 func enT0341(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2201 *Node) bool { return (len(child(n2201, enK123)) > 0) })
+	return !anyNode(child(n, enK0), func(n2201 *Node) bool { return (len(child(n2201, enK125)) > 0) })
 }
 
 // UBL-CR-132: not(cac:AdditionalDocumentReference/cac:IssuerParty)
 func enT0342(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2203 *Node) bool { return (len(child(n2203, enK124)) > 0) })
+	return !anyNode(child(n, enK0), func(n2203 *Node) bool { return (len(child(n2203, enK126)) > 0) })
 }
 
 // UBL-CR-133: not(cac:AdditionalDocumentReference/cac:ResultOfVerification)
 func enT0343(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2205 *Node) bool { return (len(child(n2205, enK125)) > 0) })
+	return !anyNode(child(n, enK0), func(n2205 *Node) bool { return (len(child(n2205, enK127)) > 0) })
 }
 
 // UBL-CR-134: not(cac:ProjectReference/cbc:UUID)
 func enT0344(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK147), func(n2207 *Node) bool { return (len(child(n2207, enK101)) > 0) })
+	return !anyNode(child(n, enK149), func(n2207 *Node) bool { return (len(child(n2207, enK103)) > 0) })
 }
 
 // UBL-CR-135: not(cac:ProjectReference/cbc:IssueDate)
 func enT0345(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK147), func(n2209 *Node) bool { return (len(child(n2209, enK40)) > 0) })
+	return !anyNode(child(n, enK149), func(n2209 *Node) bool { return (len(child(n2209, enK40)) > 0) })
 }
 
 // UBL-CR-136: not(cac:ProjectReference/cac:WorkPhaseReference)
 func enT0346(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK147), func(n2211 *Node) bool { return (len(child(n2211, enK148)) > 0) })
+	return !anyNode(child(n, enK149), func(n2211 *Node) bool { return (len(child(n2211, enK150)) > 0) })
 }
 
 // UBL-CR-137: not(cac:Signature)
 func enT0347(v []Seq, n *Node) bool {
-	return !(len(child(n, enK149)) > 0)
+	return !(len(child(n, enK151)) > 0)
 }
 
 // UBL-CR-138: not(cac:AccountingSupplierParty/cbc:CustomerAssignedAccountID)
 func enT0348(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2214 *Node) bool { return (len(child(n2214, enK150)) > 0) })
+	return !anyNode(child(n, enK44), func(n2214 *Node) bool { return (len(child(n2214, enK152)) > 0) })
 }
 
 // UBL-CR-139: not(cac:AccountingSupplierParty/cbc:AdditionalAccountID)
 func enT0349(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2216 *Node) bool { return (len(child(n2216, enK151)) > 0) })
+	return !anyNode(child(n, enK44), func(n2216 *Node) bool { return (len(child(n2216, enK153)) > 0) })
 }
 
 // UBL-CR-140: not(cac:AccountingSupplierParty/cbc:DataSendingCapability)
 func enT0350(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2218 *Node) bool { return (len(child(n2218, enK152)) > 0) })
+	return !anyNode(child(n, enK44), func(n2218 *Node) bool { return (len(child(n2218, enK154)) > 0) })
 }
 
 // UBL-CR-141: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkCareIndicator)
 func enT0351(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2220 *Node) bool {
-		return anyNode(child(n2220, enK3), func(n2221 *Node) bool { return (len(child(n2221, enK153)) > 0) })
+		return anyNode(child(n2220, enK3), func(n2221 *Node) bool { return (len(child(n2221, enK155)) > 0) })
 	})
 }
 
 // UBL-CR-142: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkAttentionIndicator)
 func enT0352(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2223 *Node) bool {
-		return anyNode(child(n2223, enK3), func(n2224 *Node) bool { return (len(child(n2224, enK154)) > 0) })
+		return anyNode(child(n2223, enK3), func(n2224 *Node) bool { return (len(child(n2224, enK156)) > 0) })
 	})
 }
 
 // UBL-CR-143: not(cac:AccountingSupplierParty/cac:Party/cbc:WebsiteURI)
 func enT0353(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2226 *Node) bool {
-		return anyNode(child(n2226, enK3), func(n2227 *Node) bool { return (len(child(n2227, enK155)) > 0) })
+		return anyNode(child(n2226, enK3), func(n2227 *Node) bool { return (len(child(n2227, enK157)) > 0) })
 	})
 }
 
 // UBL-CR-144: not(cac:AccountingSupplierParty/cac:Party/cbc:LogoReferenceID)
 func enT0354(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2229 *Node) bool {
-		return anyNode(child(n2229, enK3), func(n2230 *Node) bool { return (len(child(n2230, enK156)) > 0) })
+		return anyNode(child(n2229, enK3), func(n2230 *Node) bool { return (len(child(n2230, enK158)) > 0) })
 	})
 }
 
 // UBL-CR-145: not(cac:AccountingSupplierParty/cac:Party/cbc:IndustryClassificationCode)
 func enT0355(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2232 *Node) bool {
-		return anyNode(child(n2232, enK3), func(n2233 *Node) bool { return (len(child(n2233, enK157)) > 0) })
+		return anyNode(child(n2232, enK3), func(n2233 *Node) bool { return (len(child(n2233, enK159)) > 0) })
 	})
 }
 
 // UBL-CR-146: not(cac:AccountingSupplierParty/cac:Party/cac:Language)
 func enT0356(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2235 *Node) bool {
-		return anyNode(child(n2235, enK3), func(n2236 *Node) bool { return (len(child(n2236, enK158)) > 0) })
+		return anyNode(child(n2235, enK3), func(n2236 *Node) bool { return (len(child(n2236, enK160)) > 0) })
 	})
 }
 
@@ -8018,7 +8678,7 @@ func enT0357(v []Seq, n *Node) bool {
 func enT0358(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2242 *Node) bool {
 		return anyNode(child(n2242, enK3), func(n2243 *Node) bool {
-			return anyNode(child(n2243, enK6), func(n2244 *Node) bool { return (len(child(n2244, enK159)) > 0) })
+			return anyNode(child(n2243, enK6), func(n2244 *Node) bool { return (len(child(n2244, enK161)) > 0) })
 		})
 	})
 }
@@ -8027,7 +8687,7 @@ func enT0358(v []Seq, n *Node) bool {
 func enT0359(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2246 *Node) bool {
 		return anyNode(child(n2246, enK3), func(n2247 *Node) bool {
-			return anyNode(child(n2247, enK6), func(n2248 *Node) bool { return (len(child(n2248, enK160)) > 0) })
+			return anyNode(child(n2247, enK6), func(n2248 *Node) bool { return (len(child(n2248, enK162)) > 0) })
 		})
 	})
 }
@@ -8036,7 +8696,7 @@ func enT0359(v []Seq, n *Node) bool {
 func enT0360(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2250 *Node) bool {
 		return anyNode(child(n2250, enK3), func(n2251 *Node) bool {
-			return anyNode(child(n2251, enK6), func(n2252 *Node) bool { return (len(child(n2252, enK161)) > 0) })
+			return anyNode(child(n2251, enK6), func(n2252 *Node) bool { return (len(child(n2252, enK163)) > 0) })
 		})
 	})
 }
@@ -8045,7 +8705,7 @@ func enT0360(v []Seq, n *Node) bool {
 func enT0361(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2254 *Node) bool {
 		return anyNode(child(n2254, enK3), func(n2255 *Node) bool {
-			return anyNode(child(n2255, enK6), func(n2256 *Node) bool { return (len(child(n2256, enK162)) > 0) })
+			return anyNode(child(n2255, enK6), func(n2256 *Node) bool { return (len(child(n2256, enK164)) > 0) })
 		})
 	})
 }
@@ -8054,7 +8714,7 @@ func enT0361(v []Seq, n *Node) bool {
 func enT0362(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2258 *Node) bool {
 		return anyNode(child(n2258, enK3), func(n2259 *Node) bool {
-			return anyNode(child(n2259, enK6), func(n2260 *Node) bool { return (len(child(n2260, enK163)) > 0) })
+			return anyNode(child(n2259, enK6), func(n2260 *Node) bool { return (len(child(n2260, enK165)) > 0) })
 		})
 	})
 }
@@ -8063,7 +8723,7 @@ func enT0362(v []Seq, n *Node) bool {
 func enT0363(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2262 *Node) bool {
 		return anyNode(child(n2262, enK3), func(n2263 *Node) bool {
-			return anyNode(child(n2263, enK6), func(n2264 *Node) bool { return (len(child(n2264, enK164)) > 0) })
+			return anyNode(child(n2263, enK6), func(n2264 *Node) bool { return (len(child(n2264, enK166)) > 0) })
 		})
 	})
 }
@@ -8072,7 +8732,7 @@ func enT0363(v []Seq, n *Node) bool {
 func enT0364(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2266 *Node) bool {
 		return anyNode(child(n2266, enK3), func(n2267 *Node) bool {
-			return anyNode(child(n2267, enK6), func(n2268 *Node) bool { return (len(child(n2268, enK165)) > 0) })
+			return anyNode(child(n2267, enK6), func(n2268 *Node) bool { return (len(child(n2268, enK167)) > 0) })
 		})
 	})
 }
@@ -8081,7 +8741,7 @@ func enT0364(v []Seq, n *Node) bool {
 func enT0365(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2270 *Node) bool {
 		return anyNode(child(n2270, enK3), func(n2271 *Node) bool {
-			return anyNode(child(n2271, enK6), func(n2272 *Node) bool { return (len(child(n2272, enK166)) > 0) })
+			return anyNode(child(n2271, enK6), func(n2272 *Node) bool { return (len(child(n2272, enK168)) > 0) })
 		})
 	})
 }
@@ -8090,7 +8750,7 @@ func enT0365(v []Seq, n *Node) bool {
 func enT0366(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2274 *Node) bool {
 		return anyNode(child(n2274, enK3), func(n2275 *Node) bool {
-			return anyNode(child(n2275, enK6), func(n2276 *Node) bool { return (len(child(n2276, enK167)) > 0) })
+			return anyNode(child(n2275, enK6), func(n2276 *Node) bool { return (len(child(n2276, enK169)) > 0) })
 		})
 	})
 }
@@ -8099,7 +8759,7 @@ func enT0366(v []Seq, n *Node) bool {
 func enT0367(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2278 *Node) bool {
 		return anyNode(child(n2278, enK3), func(n2279 *Node) bool {
-			return anyNode(child(n2279, enK6), func(n2280 *Node) bool { return (len(child(n2280, enK168)) > 0) })
+			return anyNode(child(n2279, enK6), func(n2280 *Node) bool { return (len(child(n2280, enK170)) > 0) })
 		})
 	})
 }
@@ -8108,7 +8768,7 @@ func enT0367(v []Seq, n *Node) bool {
 func enT0368(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2282 *Node) bool {
 		return anyNode(child(n2282, enK3), func(n2283 *Node) bool {
-			return anyNode(child(n2283, enK6), func(n2284 *Node) bool { return (len(child(n2284, enK169)) > 0) })
+			return anyNode(child(n2283, enK6), func(n2284 *Node) bool { return (len(child(n2284, enK171)) > 0) })
 		})
 	})
 }
@@ -8117,7 +8777,7 @@ func enT0368(v []Seq, n *Node) bool {
 func enT0369(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2286 *Node) bool {
 		return anyNode(child(n2286, enK3), func(n2287 *Node) bool {
-			return anyNode(child(n2287, enK6), func(n2288 *Node) bool { return (len(child(n2288, enK170)) > 0) })
+			return anyNode(child(n2287, enK6), func(n2288 *Node) bool { return (len(child(n2288, enK172)) > 0) })
 		})
 	})
 }
@@ -8126,7 +8786,7 @@ func enT0369(v []Seq, n *Node) bool {
 func enT0370(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2290 *Node) bool {
 		return anyNode(child(n2290, enK3), func(n2291 *Node) bool {
-			return anyNode(child(n2291, enK6), func(n2292 *Node) bool { return (len(child(n2292, enK171)) > 0) })
+			return anyNode(child(n2291, enK6), func(n2292 *Node) bool { return (len(child(n2292, enK173)) > 0) })
 		})
 	})
 }
@@ -8135,7 +8795,7 @@ func enT0370(v []Seq, n *Node) bool {
 func enT0371(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2294 *Node) bool {
 		return anyNode(child(n2294, enK3), func(n2295 *Node) bool {
-			return anyNode(child(n2295, enK6), func(n2296 *Node) bool { return (len(child(n2296, enK172)) > 0) })
+			return anyNode(child(n2295, enK6), func(n2296 *Node) bool { return (len(child(n2296, enK174)) > 0) })
 		})
 	})
 }
@@ -8144,7 +8804,7 @@ func enT0371(v []Seq, n *Node) bool {
 func enT0372(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2298 *Node) bool {
 		return anyNode(child(n2298, enK3), func(n2299 *Node) bool {
-			return anyNode(child(n2299, enK6), func(n2300 *Node) bool { return (len(child(n2300, enK173)) > 0) })
+			return anyNode(child(n2299, enK6), func(n2300 *Node) bool { return (len(child(n2300, enK175)) > 0) })
 		})
 	})
 }
@@ -8153,7 +8813,7 @@ func enT0372(v []Seq, n *Node) bool {
 func enT0373(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2302 *Node) bool {
 		return anyNode(child(n2302, enK3), func(n2303 *Node) bool {
-			return anyNode(child(n2303, enK6), func(n2304 *Node) bool { return (len(child(n2304, enK174)) > 0) })
+			return anyNode(child(n2303, enK6), func(n2304 *Node) bool { return (len(child(n2304, enK176)) > 0) })
 		})
 	})
 }
@@ -8162,7 +8822,7 @@ func enT0373(v []Seq, n *Node) bool {
 func enT0374(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2306 *Node) bool {
 		return anyNode(child(n2306, enK3), func(n2307 *Node) bool {
-			return anyNode(child(n2307, enK6), func(n2308 *Node) bool { return (len(child(n2308, enK175)) > 0) })
+			return anyNode(child(n2307, enK6), func(n2308 *Node) bool { return (len(child(n2308, enK177)) > 0) })
 		})
 	})
 }
@@ -8171,7 +8831,7 @@ func enT0374(v []Seq, n *Node) bool {
 func enT0375(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2310 *Node) bool {
 		return anyNode(child(n2310, enK3), func(n2311 *Node) bool {
-			return anyNode(child(n2311, enK6), func(n2312 *Node) bool { return (len(child(n2312, enK176)) > 0) })
+			return anyNode(child(n2311, enK6), func(n2312 *Node) bool { return (len(child(n2312, enK178)) > 0) })
 		})
 	})
 }
@@ -8191,7 +8851,7 @@ func enT0376(v []Seq, n *Node) bool {
 func enT0377(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2319 *Node) bool {
 		return anyNode(child(n2319, enK3), func(n2320 *Node) bool {
-			return anyNode(child(n2320, enK6), func(n2321 *Node) bool { return (len(child(n2321, enK177)) > 0) })
+			return anyNode(child(n2320, enK6), func(n2321 *Node) bool { return (len(child(n2321, enK179)) > 0) })
 		})
 	})
 }
@@ -8199,7 +8859,7 @@ func enT0377(v []Seq, n *Node) bool {
 // UBL-CR-168: not(cac:AccountingSupplierParty/cac:Party/cac:PhysicalLocation)
 func enT0378(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2323 *Node) bool {
-		return anyNode(child(n2323, enK3), func(n2324 *Node) bool { return (len(child(n2324, enK178)) > 0) })
+		return anyNode(child(n2323, enK3), func(n2324 *Node) bool { return (len(child(n2324, enK180)) > 0) })
 	})
 }
 
@@ -8216,7 +8876,7 @@ func enT0379(v []Seq, n *Node) bool {
 func enT0380(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2330 *Node) bool {
 		return anyNode(child(n2330, enK3), func(n2331 *Node) bool {
-			return anyNode(child(n2331, enK54), func(n2332 *Node) bool { return (len(child(n2332, enK179)) > 0) })
+			return anyNode(child(n2331, enK54), func(n2332 *Node) bool { return (len(child(n2332, enK181)) > 0) })
 		})
 	})
 }
@@ -8225,7 +8885,7 @@ func enT0380(v []Seq, n *Node) bool {
 func enT0381(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2334 *Node) bool {
 		return anyNode(child(n2334, enK3), func(n2335 *Node) bool {
-			return anyNode(child(n2335, enK54), func(n2336 *Node) bool { return (len(child(n2336, enK180)) > 0) })
+			return anyNode(child(n2335, enK54), func(n2336 *Node) bool { return (len(child(n2336, enK182)) > 0) })
 		})
 	})
 }
@@ -8234,7 +8894,7 @@ func enT0381(v []Seq, n *Node) bool {
 func enT0382(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2338 *Node) bool {
 		return anyNode(child(n2338, enK3), func(n2339 *Node) bool {
-			return anyNode(child(n2339, enK54), func(n2340 *Node) bool { return (len(child(n2340, enK181)) > 0) })
+			return anyNode(child(n2339, enK54), func(n2340 *Node) bool { return (len(child(n2340, enK183)) > 0) })
 		})
 	})
 }
@@ -8243,7 +8903,7 @@ func enT0382(v []Seq, n *Node) bool {
 func enT0383(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2342 *Node) bool {
 		return anyNode(child(n2342, enK3), func(n2343 *Node) bool {
-			return anyNode(child(n2343, enK54), func(n2344 *Node) bool { return (len(child(n2344, enK182)) > 0) })
+			return anyNode(child(n2343, enK54), func(n2344 *Node) bool { return (len(child(n2344, enK184)) > 0) })
 		})
 	})
 }
@@ -8264,7 +8924,7 @@ func enT0385(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2351 *Node) bool {
 		return anyNode(child(n2351, enK3), func(n2352 *Node) bool {
 			return anyNode(child(n2352, enK54), func(n2353 *Node) bool {
-				return anyNode(child(n2353, enK22), func(n2354 *Node) bool { return (len(child(n2354, enK183)) > 0) })
+				return anyNode(child(n2353, enK22), func(n2354 *Node) bool { return (len(child(n2354, enK185)) > 0) })
 			})
 		})
 	})
@@ -8275,7 +8935,7 @@ func enT0386(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2356 *Node) bool {
 		return anyNode(child(n2356, enK3), func(n2357 *Node) bool {
 			return anyNode(child(n2357, enK54), func(n2358 *Node) bool {
-				return anyNode(child(n2358, enK22), func(n2359 *Node) bool { return (len(child(n2359, enK184)) > 0) })
+				return anyNode(child(n2358, enK22), func(n2359 *Node) bool { return (len(child(n2359, enK186)) > 0) })
 			})
 		})
 	})
@@ -8286,7 +8946,7 @@ func enT0387(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2361 *Node) bool {
 		return anyNode(child(n2361, enK3), func(n2362 *Node) bool {
 			return anyNode(child(n2362, enK54), func(n2363 *Node) bool {
-				return anyNode(child(n2363, enK22), func(n2364 *Node) bool { return (len(child(n2364, enK185)) > 0) })
+				return anyNode(child(n2363, enK22), func(n2364 *Node) bool { return (len(child(n2364, enK187)) > 0) })
 			})
 		})
 	})
@@ -8296,7 +8956,7 @@ func enT0387(v []Seq, n *Node) bool {
 func enT0388(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2366 *Node) bool {
 		return anyNode(child(n2366, enK3), func(n2367 *Node) bool {
-			return anyNode(child(n2367, enK45), func(n2368 *Node) bool { return (len(child(n2368, enK186)) > 0) })
+			return anyNode(child(n2367, enK45), func(n2368 *Node) bool { return (len(child(n2368, enK188)) > 0) })
 		})
 	})
 }
@@ -8305,7 +8965,7 @@ func enT0388(v []Seq, n *Node) bool {
 func enT0389(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2370 *Node) bool {
 		return anyNode(child(n2370, enK3), func(n2371 *Node) bool {
-			return anyNode(child(n2371, enK45), func(n2372 *Node) bool { return (len(child(n2372, enK187)) > 0) })
+			return anyNode(child(n2371, enK45), func(n2372 *Node) bool { return (len(child(n2372, enK189)) > 0) })
 		})
 	})
 }
@@ -8314,7 +8974,7 @@ func enT0389(v []Seq, n *Node) bool {
 func enT0390(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2374 *Node) bool {
 		return anyNode(child(n2374, enK3), func(n2375 *Node) bool {
-			return anyNode(child(n2375, enK45), func(n2376 *Node) bool { return (len(child(n2376, enK188)) > 0) })
+			return anyNode(child(n2375, enK45), func(n2376 *Node) bool { return (len(child(n2376, enK190)) > 0) })
 		})
 	})
 }
@@ -8323,7 +8983,7 @@ func enT0390(v []Seq, n *Node) bool {
 func enT0391(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2378 *Node) bool {
 		return anyNode(child(n2378, enK3), func(n2379 *Node) bool {
-			return anyNode(child(n2379, enK45), func(n2380 *Node) bool { return (len(child(n2380, enK189)) > 0) })
+			return anyNode(child(n2379, enK45), func(n2380 *Node) bool { return (len(child(n2380, enK191)) > 0) })
 		})
 	})
 }
@@ -8332,7 +8992,7 @@ func enT0391(v []Seq, n *Node) bool {
 func enT0392(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2382 *Node) bool {
 		return anyNode(child(n2382, enK3), func(n2383 *Node) bool {
-			return anyNode(child(n2383, enK45), func(n2384 *Node) bool { return (len(child(n2384, enK190)) > 0) })
+			return anyNode(child(n2383, enK45), func(n2384 *Node) bool { return (len(child(n2384, enK192)) > 0) })
 		})
 	})
 }
@@ -8341,7 +9001,7 @@ func enT0392(v []Seq, n *Node) bool {
 func enT0393(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2386 *Node) bool {
 		return anyNode(child(n2386, enK3), func(n2387 *Node) bool {
-			return anyNode(child(n2387, enK45), func(n2388 *Node) bool { return (len(child(n2388, enK191)) > 0) })
+			return anyNode(child(n2387, enK45), func(n2388 *Node) bool { return (len(child(n2388, enK193)) > 0) })
 		})
 	})
 }
@@ -8350,7 +9010,7 @@ func enT0393(v []Seq, n *Node) bool {
 func enT0394(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2390 *Node) bool {
 		return anyNode(child(n2390, enK3), func(n2391 *Node) bool {
-			return anyNode(child(n2391, enK45), func(n2392 *Node) bool { return (len(child(n2392, enK192)) > 0) })
+			return anyNode(child(n2391, enK45), func(n2392 *Node) bool { return (len(child(n2392, enK194)) > 0) })
 		})
 	})
 }
@@ -8359,7 +9019,7 @@ func enT0394(v []Seq, n *Node) bool {
 func enT0395(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2394 *Node) bool {
 		return anyNode(child(n2394, enK3), func(n2395 *Node) bool {
-			return anyNode(child(n2395, enK45), func(n2396 *Node) bool { return (len(child(n2396, enK182)) > 0) })
+			return anyNode(child(n2395, enK45), func(n2396 *Node) bool { return (len(child(n2396, enK184)) > 0) })
 		})
 	})
 }
@@ -8368,7 +9028,7 @@ func enT0395(v []Seq, n *Node) bool {
 func enT0396(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2398 *Node) bool {
 		return anyNode(child(n2398, enK3), func(n2399 *Node) bool {
-			return anyNode(child(n2399, enK45), func(n2400 *Node) bool { return (len(child(n2400, enK193)) > 0) })
+			return anyNode(child(n2399, enK45), func(n2400 *Node) bool { return (len(child(n2400, enK195)) > 0) })
 		})
 	})
 }
@@ -8377,7 +9037,7 @@ func enT0396(v []Seq, n *Node) bool {
 func enT0397(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2402 *Node) bool {
 		return anyNode(child(n2402, enK3), func(n2403 *Node) bool {
-			return anyNode(child(n2403, enK45), func(n2404 *Node) bool { return (len(child(n2404, enK194)) > 0) })
+			return anyNode(child(n2403, enK45), func(n2404 *Node) bool { return (len(child(n2404, enK196)) > 0) })
 		})
 	})
 }
@@ -8386,7 +9046,7 @@ func enT0397(v []Seq, n *Node) bool {
 func enT0398(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2406 *Node) bool {
 		return anyNode(child(n2406, enK3), func(n2407 *Node) bool {
-			return anyNode(child(n2407, enK45), func(n2408 *Node) bool { return (len(child(n2408, enK195)) > 0) })
+			return anyNode(child(n2407, enK45), func(n2408 *Node) bool { return (len(child(n2408, enK197)) > 0) })
 		})
 	})
 }
@@ -8395,7 +9055,7 @@ func enT0398(v []Seq, n *Node) bool {
 func enT0399(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2410 *Node) bool {
 		return anyNode(child(n2410, enK3), func(n2411 *Node) bool {
-			return anyNode(child(n2411, enK196), func(n2412 *Node) bool { return (len(child(n2412, enK1)) > 0) })
+			return anyNode(child(n2411, enK198), func(n2412 *Node) bool { return (len(child(n2412, enK1)) > 0) })
 		})
 	})
 }
@@ -8404,7 +9064,7 @@ func enT0399(v []Seq, n *Node) bool {
 func enT0400(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2414 *Node) bool {
 		return anyNode(child(n2414, enK3), func(n2415 *Node) bool {
-			return anyNode(child(n2415, enK196), func(n2416 *Node) bool { return (len(child(n2416, enK197)) > 0) })
+			return anyNode(child(n2415, enK198), func(n2416 *Node) bool { return (len(child(n2416, enK199)) > 0) })
 		})
 	})
 }
@@ -8413,7 +9073,7 @@ func enT0400(v []Seq, n *Node) bool {
 func enT0401(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2418 *Node) bool {
 		return anyNode(child(n2418, enK3), func(n2419 *Node) bool {
-			return anyNode(child(n2419, enK196), func(n2420 *Node) bool { return (len(child(n2420, enK78)) > 0) })
+			return anyNode(child(n2419, enK198), func(n2420 *Node) bool { return (len(child(n2420, enK78)) > 0) })
 		})
 	})
 }
@@ -8422,7 +9082,7 @@ func enT0401(v []Seq, n *Node) bool {
 func enT0402(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2422 *Node) bool {
 		return anyNode(child(n2422, enK3), func(n2423 *Node) bool {
-			return anyNode(child(n2423, enK196), func(n2424 *Node) bool { return (len(child(n2424, enK198)) > 0) })
+			return anyNode(child(n2423, enK198), func(n2424 *Node) bool { return (len(child(n2424, enK200)) > 0) })
 		})
 	})
 }
@@ -8430,107 +9090,107 @@ func enT0402(v []Seq, n *Node) bool {
 // UBL-CR-193: not(cac:AccountingSupplierParty/cac:Party/cac:Person)
 func enT0403(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2426 *Node) bool {
-		return anyNode(child(n2426, enK3), func(n2427 *Node) bool { return (len(child(n2427, enK199)) > 0) })
+		return anyNode(child(n2426, enK3), func(n2427 *Node) bool { return (len(child(n2427, enK201)) > 0) })
 	})
 }
 
 // UBL-CR-194: not(cac:AccountingSupplierParty/cac:Party/cac:AgentParty)
 func enT0404(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2429 *Node) bool {
-		return anyNode(child(n2429, enK3), func(n2430 *Node) bool { return (len(child(n2430, enK200)) > 0) })
+		return anyNode(child(n2429, enK3), func(n2430 *Node) bool { return (len(child(n2430, enK202)) > 0) })
 	})
 }
 
 // UBL-CR-195: not(cac:AccountingSupplierParty/cac:Party/cac:ServiceProviderParty)
 func enT0405(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2432 *Node) bool {
-		return anyNode(child(n2432, enK3), func(n2433 *Node) bool { return (len(child(n2433, enK201)) > 0) })
+		return anyNode(child(n2432, enK3), func(n2433 *Node) bool { return (len(child(n2433, enK203)) > 0) })
 	})
 }
 
 // UBL-CR-196: not(cac:AccountingSupplierParty/cac:Party/cac:PowerOfAttorney)
 func enT0406(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2435 *Node) bool {
-		return anyNode(child(n2435, enK3), func(n2436 *Node) bool { return (len(child(n2436, enK202)) > 0) })
+		return anyNode(child(n2435, enK3), func(n2436 *Node) bool { return (len(child(n2436, enK204)) > 0) })
 	})
 }
 
 // UBL-CR-197: not(cac:AccountingSupplierParty/cac:Party/cac:FinancialAccount)
 func enT0407(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK44), func(n2438 *Node) bool {
-		return anyNode(child(n2438, enK3), func(n2439 *Node) bool { return (len(child(n2439, enK203)) > 0) })
+		return anyNode(child(n2438, enK3), func(n2439 *Node) bool { return (len(child(n2439, enK205)) > 0) })
 	})
 }
 
 // UBL-CR-198: not(cac:AccountingSupplierParty/cac:DespatchContact)
 func enT0408(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2441 *Node) bool { return (len(child(n2441, enK204)) > 0) })
+	return !anyNode(child(n, enK44), func(n2441 *Node) bool { return (len(child(n2441, enK206)) > 0) })
 }
 
 // UBL-CR-199: not(cac:AccountingSupplierParty/cac:AccountingContact)
 func enT0409(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2443 *Node) bool { return (len(child(n2443, enK205)) > 0) })
+	return !anyNode(child(n, enK44), func(n2443 *Node) bool { return (len(child(n2443, enK207)) > 0) })
 }
 
 // UBL-CR-200: not(cac:AccountingSupplierParty/cac:SellerContact)
 func enT0410(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2445 *Node) bool { return (len(child(n2445, enK206)) > 0) })
+	return !anyNode(child(n, enK44), func(n2445 *Node) bool { return (len(child(n2445, enK208)) > 0) })
 }
 
 // UBL-CR-201: not(cac:AccountingCustomerParty/cbc:CustomerAssignedAccountID)
 func enT0411(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2447 *Node) bool { return (len(child(n2447, enK150)) > 0) })
+	return !anyNode(child(n, enK4), func(n2447 *Node) bool { return (len(child(n2447, enK152)) > 0) })
 }
 
 // UBL-CR-202: not(cac:AccountingCustomerParty/cbc:SupplierAssignedAccountID)
 func enT0412(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2449 *Node) bool { return (len(child(n2449, enK207)) > 0) })
+	return !anyNode(child(n, enK4), func(n2449 *Node) bool { return (len(child(n2449, enK209)) > 0) })
 }
 
 // UBL-CR-203: not(cac:AccountingCustomerParty/cbc:AdditionalAccountID)
 func enT0413(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2451 *Node) bool { return (len(child(n2451, enK151)) > 0) })
+	return !anyNode(child(n, enK4), func(n2451 *Node) bool { return (len(child(n2451, enK153)) > 0) })
 }
 
 // UBL-CR-204: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkCareIndicator)
 func enT0414(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2453 *Node) bool {
-		return anyNode(child(n2453, enK3), func(n2454 *Node) bool { return (len(child(n2454, enK153)) > 0) })
+		return anyNode(child(n2453, enK3), func(n2454 *Node) bool { return (len(child(n2454, enK155)) > 0) })
 	})
 }
 
 // UBL-CR-205: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkAttentionIndicator)
 func enT0415(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2456 *Node) bool {
-		return anyNode(child(n2456, enK3), func(n2457 *Node) bool { return (len(child(n2457, enK154)) > 0) })
+		return anyNode(child(n2456, enK3), func(n2457 *Node) bool { return (len(child(n2457, enK156)) > 0) })
 	})
 }
 
 // UBL-CR-206: not(cac:AccountingCustomerParty/cac:Party/cbc:WebsiteURI)
 func enT0416(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2459 *Node) bool {
-		return anyNode(child(n2459, enK3), func(n2460 *Node) bool { return (len(child(n2460, enK155)) > 0) })
+		return anyNode(child(n2459, enK3), func(n2460 *Node) bool { return (len(child(n2460, enK157)) > 0) })
 	})
 }
 
 // UBL-CR-207: not(cac:AccountingCustomerParty/cac:Party/cbc:LogoReferenceID)
 func enT0417(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2462 *Node) bool {
-		return anyNode(child(n2462, enK3), func(n2463 *Node) bool { return (len(child(n2463, enK156)) > 0) })
+		return anyNode(child(n2462, enK3), func(n2463 *Node) bool { return (len(child(n2463, enK158)) > 0) })
 	})
 }
 
 // UBL-CR-208: not(cac:AccountingCustomerParty/cac:Party/cbc:IndustryClassificationCode)
 func enT0418(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2465 *Node) bool {
-		return anyNode(child(n2465, enK3), func(n2466 *Node) bool { return (len(child(n2466, enK157)) > 0) })
+		return anyNode(child(n2465, enK3), func(n2466 *Node) bool { return (len(child(n2466, enK159)) > 0) })
 	})
 }
 
 // UBL-CR-209: not(cac:AccountingCustomerParty/cac:Party/cac:Language)
 func enT0419(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2468 *Node) bool {
-		return anyNode(child(n2468, enK3), func(n2469 *Node) bool { return (len(child(n2469, enK158)) > 0) })
+		return anyNode(child(n2468, enK3), func(n2469 *Node) bool { return (len(child(n2469, enK160)) > 0) })
 	})
 }
 
@@ -8547,7 +9207,7 @@ func enT0420(v []Seq, n *Node) bool {
 func enT0421(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2475 *Node) bool {
 		return anyNode(child(n2475, enK3), func(n2476 *Node) bool {
-			return anyNode(child(n2476, enK6), func(n2477 *Node) bool { return (len(child(n2477, enK159)) > 0) })
+			return anyNode(child(n2476, enK6), func(n2477 *Node) bool { return (len(child(n2477, enK161)) > 0) })
 		})
 	})
 }
@@ -8556,7 +9216,7 @@ func enT0421(v []Seq, n *Node) bool {
 func enT0422(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2479 *Node) bool {
 		return anyNode(child(n2479, enK3), func(n2480 *Node) bool {
-			return anyNode(child(n2480, enK6), func(n2481 *Node) bool { return (len(child(n2481, enK160)) > 0) })
+			return anyNode(child(n2480, enK6), func(n2481 *Node) bool { return (len(child(n2481, enK162)) > 0) })
 		})
 	})
 }
@@ -8565,7 +9225,7 @@ func enT0422(v []Seq, n *Node) bool {
 func enT0423(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2483 *Node) bool {
 		return anyNode(child(n2483, enK3), func(n2484 *Node) bool {
-			return anyNode(child(n2484, enK6), func(n2485 *Node) bool { return (len(child(n2485, enK161)) > 0) })
+			return anyNode(child(n2484, enK6), func(n2485 *Node) bool { return (len(child(n2485, enK163)) > 0) })
 		})
 	})
 }
@@ -8574,7 +9234,7 @@ func enT0423(v []Seq, n *Node) bool {
 func enT0424(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2487 *Node) bool {
 		return anyNode(child(n2487, enK3), func(n2488 *Node) bool {
-			return anyNode(child(n2488, enK6), func(n2489 *Node) bool { return (len(child(n2489, enK162)) > 0) })
+			return anyNode(child(n2488, enK6), func(n2489 *Node) bool { return (len(child(n2489, enK164)) > 0) })
 		})
 	})
 }
@@ -8583,7 +9243,7 @@ func enT0424(v []Seq, n *Node) bool {
 func enT0425(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2491 *Node) bool {
 		return anyNode(child(n2491, enK3), func(n2492 *Node) bool {
-			return anyNode(child(n2492, enK6), func(n2493 *Node) bool { return (len(child(n2493, enK163)) > 0) })
+			return anyNode(child(n2492, enK6), func(n2493 *Node) bool { return (len(child(n2493, enK165)) > 0) })
 		})
 	})
 }
@@ -8592,7 +9252,7 @@ func enT0425(v []Seq, n *Node) bool {
 func enT0426(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2495 *Node) bool {
 		return anyNode(child(n2495, enK3), func(n2496 *Node) bool {
-			return anyNode(child(n2496, enK6), func(n2497 *Node) bool { return (len(child(n2497, enK164)) > 0) })
+			return anyNode(child(n2496, enK6), func(n2497 *Node) bool { return (len(child(n2497, enK166)) > 0) })
 		})
 	})
 }
@@ -8601,7 +9261,7 @@ func enT0426(v []Seq, n *Node) bool {
 func enT0427(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2499 *Node) bool {
 		return anyNode(child(n2499, enK3), func(n2500 *Node) bool {
-			return anyNode(child(n2500, enK6), func(n2501 *Node) bool { return (len(child(n2501, enK165)) > 0) })
+			return anyNode(child(n2500, enK6), func(n2501 *Node) bool { return (len(child(n2501, enK167)) > 0) })
 		})
 	})
 }
@@ -8610,7 +9270,7 @@ func enT0427(v []Seq, n *Node) bool {
 func enT0428(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2503 *Node) bool {
 		return anyNode(child(n2503, enK3), func(n2504 *Node) bool {
-			return anyNode(child(n2504, enK6), func(n2505 *Node) bool { return (len(child(n2505, enK166)) > 0) })
+			return anyNode(child(n2504, enK6), func(n2505 *Node) bool { return (len(child(n2505, enK168)) > 0) })
 		})
 	})
 }
@@ -8619,7 +9279,7 @@ func enT0428(v []Seq, n *Node) bool {
 func enT0429(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2507 *Node) bool {
 		return anyNode(child(n2507, enK3), func(n2508 *Node) bool {
-			return anyNode(child(n2508, enK6), func(n2509 *Node) bool { return (len(child(n2509, enK167)) > 0) })
+			return anyNode(child(n2508, enK6), func(n2509 *Node) bool { return (len(child(n2509, enK169)) > 0) })
 		})
 	})
 }
@@ -8628,7 +9288,7 @@ func enT0429(v []Seq, n *Node) bool {
 func enT0430(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2511 *Node) bool {
 		return anyNode(child(n2511, enK3), func(n2512 *Node) bool {
-			return anyNode(child(n2512, enK6), func(n2513 *Node) bool { return (len(child(n2513, enK168)) > 0) })
+			return anyNode(child(n2512, enK6), func(n2513 *Node) bool { return (len(child(n2513, enK170)) > 0) })
 		})
 	})
 }
@@ -8637,7 +9297,7 @@ func enT0430(v []Seq, n *Node) bool {
 func enT0431(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2515 *Node) bool {
 		return anyNode(child(n2515, enK3), func(n2516 *Node) bool {
-			return anyNode(child(n2516, enK6), func(n2517 *Node) bool { return (len(child(n2517, enK169)) > 0) })
+			return anyNode(child(n2516, enK6), func(n2517 *Node) bool { return (len(child(n2517, enK171)) > 0) })
 		})
 	})
 }
@@ -8646,7 +9306,7 @@ func enT0431(v []Seq, n *Node) bool {
 func enT0432(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2519 *Node) bool {
 		return anyNode(child(n2519, enK3), func(n2520 *Node) bool {
-			return anyNode(child(n2520, enK6), func(n2521 *Node) bool { return (len(child(n2521, enK170)) > 0) })
+			return anyNode(child(n2520, enK6), func(n2521 *Node) bool { return (len(child(n2521, enK172)) > 0) })
 		})
 	})
 }
@@ -8655,7 +9315,7 @@ func enT0432(v []Seq, n *Node) bool {
 func enT0433(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2523 *Node) bool {
 		return anyNode(child(n2523, enK3), func(n2524 *Node) bool {
-			return anyNode(child(n2524, enK6), func(n2525 *Node) bool { return (len(child(n2525, enK171)) > 0) })
+			return anyNode(child(n2524, enK6), func(n2525 *Node) bool { return (len(child(n2525, enK173)) > 0) })
 		})
 	})
 }
@@ -8664,7 +9324,7 @@ func enT0433(v []Seq, n *Node) bool {
 func enT0434(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2527 *Node) bool {
 		return anyNode(child(n2527, enK3), func(n2528 *Node) bool {
-			return anyNode(child(n2528, enK6), func(n2529 *Node) bool { return (len(child(n2529, enK172)) > 0) })
+			return anyNode(child(n2528, enK6), func(n2529 *Node) bool { return (len(child(n2529, enK174)) > 0) })
 		})
 	})
 }
@@ -8673,7 +9333,7 @@ func enT0434(v []Seq, n *Node) bool {
 func enT0435(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2531 *Node) bool {
 		return anyNode(child(n2531, enK3), func(n2532 *Node) bool {
-			return anyNode(child(n2532, enK6), func(n2533 *Node) bool { return (len(child(n2533, enK173)) > 0) })
+			return anyNode(child(n2532, enK6), func(n2533 *Node) bool { return (len(child(n2533, enK175)) > 0) })
 		})
 	})
 }
@@ -8682,7 +9342,7 @@ func enT0435(v []Seq, n *Node) bool {
 func enT0436(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2535 *Node) bool {
 		return anyNode(child(n2535, enK3), func(n2536 *Node) bool {
-			return anyNode(child(n2536, enK6), func(n2537 *Node) bool { return (len(child(n2537, enK174)) > 0) })
+			return anyNode(child(n2536, enK6), func(n2537 *Node) bool { return (len(child(n2537, enK176)) > 0) })
 		})
 	})
 }
@@ -8691,7 +9351,7 @@ func enT0436(v []Seq, n *Node) bool {
 func enT0437(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2539 *Node) bool {
 		return anyNode(child(n2539, enK3), func(n2540 *Node) bool {
-			return anyNode(child(n2540, enK6), func(n2541 *Node) bool { return (len(child(n2541, enK175)) > 0) })
+			return anyNode(child(n2540, enK6), func(n2541 *Node) bool { return (len(child(n2541, enK177)) > 0) })
 		})
 	})
 }
@@ -8700,7 +9360,7 @@ func enT0437(v []Seq, n *Node) bool {
 func enT0438(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2543 *Node) bool {
 		return anyNode(child(n2543, enK3), func(n2544 *Node) bool {
-			return anyNode(child(n2544, enK6), func(n2545 *Node) bool { return (len(child(n2545, enK176)) > 0) })
+			return anyNode(child(n2544, enK6), func(n2545 *Node) bool { return (len(child(n2545, enK178)) > 0) })
 		})
 	})
 }
@@ -8720,7 +9380,7 @@ func enT0439(v []Seq, n *Node) bool {
 func enT0440(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2552 *Node) bool {
 		return anyNode(child(n2552, enK3), func(n2553 *Node) bool {
-			return anyNode(child(n2553, enK6), func(n2554 *Node) bool { return (len(child(n2554, enK177)) > 0) })
+			return anyNode(child(n2553, enK6), func(n2554 *Node) bool { return (len(child(n2554, enK179)) > 0) })
 		})
 	})
 }
@@ -8728,7 +9388,7 @@ func enT0440(v []Seq, n *Node) bool {
 // UBL-CR-231: not(cac:AccountingCustomerParty/cac:Party/cac:PhysicalLocation)
 func enT0441(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2556 *Node) bool {
-		return anyNode(child(n2556, enK3), func(n2557 *Node) bool { return (len(child(n2557, enK178)) > 0) })
+		return anyNode(child(n2556, enK3), func(n2557 *Node) bool { return (len(child(n2557, enK180)) > 0) })
 	})
 }
 
@@ -8745,7 +9405,7 @@ func enT0442(v []Seq, n *Node) bool {
 func enT0443(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2563 *Node) bool {
 		return anyNode(child(n2563, enK3), func(n2564 *Node) bool {
-			return anyNode(child(n2564, enK54), func(n2565 *Node) bool { return (len(child(n2565, enK179)) > 0) })
+			return anyNode(child(n2564, enK54), func(n2565 *Node) bool { return (len(child(n2565, enK181)) > 0) })
 		})
 	})
 }
@@ -8754,7 +9414,7 @@ func enT0443(v []Seq, n *Node) bool {
 func enT0444(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2567 *Node) bool {
 		return anyNode(child(n2567, enK3), func(n2568 *Node) bool {
-			return anyNode(child(n2568, enK54), func(n2569 *Node) bool { return (len(child(n2569, enK180)) > 0) })
+			return anyNode(child(n2568, enK54), func(n2569 *Node) bool { return (len(child(n2569, enK182)) > 0) })
 		})
 	})
 }
@@ -8763,7 +9423,7 @@ func enT0444(v []Seq, n *Node) bool {
 func enT0445(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2571 *Node) bool {
 		return anyNode(child(n2571, enK3), func(n2572 *Node) bool {
-			return anyNode(child(n2572, enK54), func(n2573 *Node) bool { return (len(child(n2573, enK181)) > 0) })
+			return anyNode(child(n2572, enK54), func(n2573 *Node) bool { return (len(child(n2573, enK183)) > 0) })
 		})
 	})
 }
@@ -8772,7 +9432,7 @@ func enT0445(v []Seq, n *Node) bool {
 func enT0446(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2575 *Node) bool {
 		return anyNode(child(n2575, enK3), func(n2576 *Node) bool {
-			return anyNode(child(n2576, enK54), func(n2577 *Node) bool { return (len(child(n2577, enK182)) > 0) })
+			return anyNode(child(n2576, enK54), func(n2577 *Node) bool { return (len(child(n2577, enK184)) > 0) })
 		})
 	})
 }
@@ -8793,7 +9453,7 @@ func enT0448(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2584 *Node) bool {
 		return anyNode(child(n2584, enK3), func(n2585 *Node) bool {
 			return anyNode(child(n2585, enK54), func(n2586 *Node) bool {
-				return anyNode(child(n2586, enK22), func(n2587 *Node) bool { return (len(child(n2587, enK183)) > 0) })
+				return anyNode(child(n2586, enK22), func(n2587 *Node) bool { return (len(child(n2587, enK185)) > 0) })
 			})
 		})
 	})
@@ -8804,7 +9464,7 @@ func enT0449(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2589 *Node) bool {
 		return anyNode(child(n2589, enK3), func(n2590 *Node) bool {
 			return anyNode(child(n2590, enK54), func(n2591 *Node) bool {
-				return anyNode(child(n2591, enK22), func(n2592 *Node) bool { return (len(child(n2592, enK184)) > 0) })
+				return anyNode(child(n2591, enK22), func(n2592 *Node) bool { return (len(child(n2592, enK186)) > 0) })
 			})
 		})
 	})
@@ -8815,7 +9475,7 @@ func enT0450(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2594 *Node) bool {
 		return anyNode(child(n2594, enK3), func(n2595 *Node) bool {
 			return anyNode(child(n2595, enK54), func(n2596 *Node) bool {
-				return anyNode(child(n2596, enK22), func(n2597 *Node) bool { return (len(child(n2597, enK185)) > 0) })
+				return anyNode(child(n2596, enK22), func(n2597 *Node) bool { return (len(child(n2597, enK187)) > 0) })
 			})
 		})
 	})
@@ -8825,7 +9485,7 @@ func enT0450(v []Seq, n *Node) bool {
 func enT0451(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2599 *Node) bool {
 		return anyNode(child(n2599, enK3), func(n2600 *Node) bool {
-			return anyNode(child(n2600, enK45), func(n2601 *Node) bool { return (len(child(n2601, enK186)) > 0) })
+			return anyNode(child(n2600, enK45), func(n2601 *Node) bool { return (len(child(n2601, enK188)) > 0) })
 		})
 	})
 }
@@ -8834,7 +9494,7 @@ func enT0451(v []Seq, n *Node) bool {
 func enT0452(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2603 *Node) bool {
 		return anyNode(child(n2603, enK3), func(n2604 *Node) bool {
-			return anyNode(child(n2604, enK45), func(n2605 *Node) bool { return (len(child(n2605, enK187)) > 0) })
+			return anyNode(child(n2604, enK45), func(n2605 *Node) bool { return (len(child(n2605, enK189)) > 0) })
 		})
 	})
 }
@@ -8843,7 +9503,7 @@ func enT0452(v []Seq, n *Node) bool {
 func enT0453(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2607 *Node) bool {
 		return anyNode(child(n2607, enK3), func(n2608 *Node) bool {
-			return anyNode(child(n2608, enK45), func(n2609 *Node) bool { return (len(child(n2609, enK188)) > 0) })
+			return anyNode(child(n2608, enK45), func(n2609 *Node) bool { return (len(child(n2609, enK190)) > 0) })
 		})
 	})
 }
@@ -8852,7 +9512,7 @@ func enT0453(v []Seq, n *Node) bool {
 func enT0454(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2611 *Node) bool {
 		return anyNode(child(n2611, enK3), func(n2612 *Node) bool {
-			return anyNode(child(n2612, enK45), func(n2613 *Node) bool { return (len(child(n2613, enK208)) > 0) })
+			return anyNode(child(n2612, enK45), func(n2613 *Node) bool { return (len(child(n2613, enK210)) > 0) })
 		})
 	})
 }
@@ -8861,7 +9521,7 @@ func enT0454(v []Seq, n *Node) bool {
 func enT0455(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2615 *Node) bool {
 		return anyNode(child(n2615, enK3), func(n2616 *Node) bool {
-			return anyNode(child(n2616, enK45), func(n2617 *Node) bool { return (len(child(n2617, enK189)) > 0) })
+			return anyNode(child(n2616, enK45), func(n2617 *Node) bool { return (len(child(n2617, enK191)) > 0) })
 		})
 	})
 }
@@ -8870,7 +9530,7 @@ func enT0455(v []Seq, n *Node) bool {
 func enT0456(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2619 *Node) bool {
 		return anyNode(child(n2619, enK3), func(n2620 *Node) bool {
-			return anyNode(child(n2620, enK45), func(n2621 *Node) bool { return (len(child(n2621, enK190)) > 0) })
+			return anyNode(child(n2620, enK45), func(n2621 *Node) bool { return (len(child(n2621, enK192)) > 0) })
 		})
 	})
 }
@@ -8879,7 +9539,7 @@ func enT0456(v []Seq, n *Node) bool {
 func enT0457(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2623 *Node) bool {
 		return anyNode(child(n2623, enK3), func(n2624 *Node) bool {
-			return anyNode(child(n2624, enK45), func(n2625 *Node) bool { return (len(child(n2625, enK191)) > 0) })
+			return anyNode(child(n2624, enK45), func(n2625 *Node) bool { return (len(child(n2625, enK193)) > 0) })
 		})
 	})
 }
@@ -8888,7 +9548,7 @@ func enT0457(v []Seq, n *Node) bool {
 func enT0458(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2627 *Node) bool {
 		return anyNode(child(n2627, enK3), func(n2628 *Node) bool {
-			return anyNode(child(n2628, enK45), func(n2629 *Node) bool { return (len(child(n2629, enK192)) > 0) })
+			return anyNode(child(n2628, enK45), func(n2629 *Node) bool { return (len(child(n2629, enK194)) > 0) })
 		})
 	})
 }
@@ -8897,7 +9557,7 @@ func enT0458(v []Seq, n *Node) bool {
 func enT0459(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2631 *Node) bool {
 		return anyNode(child(n2631, enK3), func(n2632 *Node) bool {
-			return anyNode(child(n2632, enK45), func(n2633 *Node) bool { return (len(child(n2633, enK182)) > 0) })
+			return anyNode(child(n2632, enK45), func(n2633 *Node) bool { return (len(child(n2633, enK184)) > 0) })
 		})
 	})
 }
@@ -8906,7 +9566,7 @@ func enT0459(v []Seq, n *Node) bool {
 func enT0460(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2635 *Node) bool {
 		return anyNode(child(n2635, enK3), func(n2636 *Node) bool {
-			return anyNode(child(n2636, enK45), func(n2637 *Node) bool { return (len(child(n2637, enK193)) > 0) })
+			return anyNode(child(n2636, enK45), func(n2637 *Node) bool { return (len(child(n2637, enK195)) > 0) })
 		})
 	})
 }
@@ -8915,7 +9575,7 @@ func enT0460(v []Seq, n *Node) bool {
 func enT0461(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2639 *Node) bool {
 		return anyNode(child(n2639, enK3), func(n2640 *Node) bool {
-			return anyNode(child(n2640, enK45), func(n2641 *Node) bool { return (len(child(n2641, enK194)) > 0) })
+			return anyNode(child(n2640, enK45), func(n2641 *Node) bool { return (len(child(n2641, enK196)) > 0) })
 		})
 	})
 }
@@ -8924,7 +9584,7 @@ func enT0461(v []Seq, n *Node) bool {
 func enT0462(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2643 *Node) bool {
 		return anyNode(child(n2643, enK3), func(n2644 *Node) bool {
-			return anyNode(child(n2644, enK45), func(n2645 *Node) bool { return (len(child(n2645, enK195)) > 0) })
+			return anyNode(child(n2644, enK45), func(n2645 *Node) bool { return (len(child(n2645, enK197)) > 0) })
 		})
 	})
 }
@@ -8933,7 +9593,7 @@ func enT0462(v []Seq, n *Node) bool {
 func enT0463(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2647 *Node) bool {
 		return anyNode(child(n2647, enK3), func(n2648 *Node) bool {
-			return anyNode(child(n2648, enK196), func(n2649 *Node) bool { return (len(child(n2649, enK1)) > 0) })
+			return anyNode(child(n2648, enK198), func(n2649 *Node) bool { return (len(child(n2649, enK1)) > 0) })
 		})
 	})
 }
@@ -8942,7 +9602,7 @@ func enT0463(v []Seq, n *Node) bool {
 func enT0464(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2651 *Node) bool {
 		return anyNode(child(n2651, enK3), func(n2652 *Node) bool {
-			return anyNode(child(n2652, enK196), func(n2653 *Node) bool { return (len(child(n2653, enK197)) > 0) })
+			return anyNode(child(n2652, enK198), func(n2653 *Node) bool { return (len(child(n2653, enK199)) > 0) })
 		})
 	})
 }
@@ -8951,7 +9611,7 @@ func enT0464(v []Seq, n *Node) bool {
 func enT0465(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2655 *Node) bool {
 		return anyNode(child(n2655, enK3), func(n2656 *Node) bool {
-			return anyNode(child(n2656, enK196), func(n2657 *Node) bool { return (len(child(n2657, enK78)) > 0) })
+			return anyNode(child(n2656, enK198), func(n2657 *Node) bool { return (len(child(n2657, enK78)) > 0) })
 		})
 	})
 }
@@ -8960,7 +9620,7 @@ func enT0465(v []Seq, n *Node) bool {
 func enT0466(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2659 *Node) bool {
 		return anyNode(child(n2659, enK3), func(n2660 *Node) bool {
-			return anyNode(child(n2660, enK196), func(n2661 *Node) bool { return (len(child(n2661, enK198)) > 0) })
+			return anyNode(child(n2660, enK198), func(n2661 *Node) bool { return (len(child(n2661, enK200)) > 0) })
 		})
 	})
 }
@@ -8968,252 +9628,252 @@ func enT0466(v []Seq, n *Node) bool {
 // UBL-CR-257: not(cac:AccountingCustomerParty/cac:Party/cac:Person)
 func enT0467(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2663 *Node) bool {
-		return anyNode(child(n2663, enK3), func(n2664 *Node) bool { return (len(child(n2664, enK199)) > 0) })
+		return anyNode(child(n2663, enK3), func(n2664 *Node) bool { return (len(child(n2664, enK201)) > 0) })
 	})
 }
 
 // UBL-CR-258: not(cac:AccountingCustomerParty/cac:Party/cac:AgentParty)
 func enT0468(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2666 *Node) bool {
-		return anyNode(child(n2666, enK3), func(n2667 *Node) bool { return (len(child(n2667, enK200)) > 0) })
+		return anyNode(child(n2666, enK3), func(n2667 *Node) bool { return (len(child(n2667, enK202)) > 0) })
 	})
 }
 
 // UBL-CR-259: not(cac:AccountingCustomerParty/cac:Party/cac:ServiceProviderParty)
 func enT0469(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2669 *Node) bool {
-		return anyNode(child(n2669, enK3), func(n2670 *Node) bool { return (len(child(n2670, enK201)) > 0) })
+		return anyNode(child(n2669, enK3), func(n2670 *Node) bool { return (len(child(n2670, enK203)) > 0) })
 	})
 }
 
 // UBL-CR-260: not(cac:AccountingCustomerParty/cac:Party/cac:PowerOfAttorney)
 func enT0470(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2672 *Node) bool {
-		return anyNode(child(n2672, enK3), func(n2673 *Node) bool { return (len(child(n2673, enK202)) > 0) })
+		return anyNode(child(n2672, enK3), func(n2673 *Node) bool { return (len(child(n2673, enK204)) > 0) })
 	})
 }
 
 // UBL-CR-261: not(cac:AccountingCustomerParty/cac:Party/cac:FinancialAccount)
 func enT0471(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK4), func(n2675 *Node) bool {
-		return anyNode(child(n2675, enK3), func(n2676 *Node) bool { return (len(child(n2676, enK203)) > 0) })
+		return anyNode(child(n2675, enK3), func(n2676 *Node) bool { return (len(child(n2676, enK205)) > 0) })
 	})
 }
 
 // UBL-CR-262: not(cac:AccountingCustomerParty/cac:DeliveryContact)
 func enT0472(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2678 *Node) bool { return (len(child(n2678, enK209)) > 0) })
+	return !anyNode(child(n, enK4), func(n2678 *Node) bool { return (len(child(n2678, enK211)) > 0) })
 }
 
 // UBL-CR-263: not(cac:AccountingCustomerParty/cac:AccountingContact)
 func enT0473(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2680 *Node) bool { return (len(child(n2680, enK205)) > 0) })
+	return !anyNode(child(n, enK4), func(n2680 *Node) bool { return (len(child(n2680, enK207)) > 0) })
 }
 
 // UBL-CR-264: not(cac:AccountingCustomerParty/cac:BuyerContact)
 func enT0474(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2682 *Node) bool { return (len(child(n2682, enK210)) > 0) })
+	return !anyNode(child(n, enK4), func(n2682 *Node) bool { return (len(child(n2682, enK212)) > 0) })
 }
 
 // UBL-CR-265: not(cac:PayeeParty/cbc:MarkCareIndicator)
 func enT0475(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2684 *Node) bool { return (len(child(n2684, enK153)) > 0) })
+	return !anyNode(child(n, enK81), func(n2684 *Node) bool { return (len(child(n2684, enK155)) > 0) })
 }
 
 // UBL-CR-266: not(cac:PayeeParty/cbc:MarkAttentionIndicator)
 func enT0476(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2686 *Node) bool { return (len(child(n2686, enK154)) > 0) })
+	return !anyNode(child(n, enK81), func(n2686 *Node) bool { return (len(child(n2686, enK156)) > 0) })
 }
 
 // UBL-CR-267: not(cac:PayeeParty/cbc:WebsiteURI)
 func enT0477(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2688 *Node) bool { return (len(child(n2688, enK155)) > 0) })
+	return !anyNode(child(n, enK81), func(n2688 *Node) bool { return (len(child(n2688, enK157)) > 0) })
 }
 
 // UBL-CR-268: not(cac:PayeeParty/cbc:LogoReferenceID)
 func enT0478(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2690 *Node) bool { return (len(child(n2690, enK156)) > 0) })
+	return !anyNode(child(n, enK81), func(n2690 *Node) bool { return (len(child(n2690, enK158)) > 0) })
 }
 
 // UBL-CR-269: not(cac:PayeeParty/cbc:EndpointID)
 func enT0479(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2692 *Node) bool { return (len(child(n2692, enK2)) > 0) })
+	return !anyNode(child(n, enK81), func(n2692 *Node) bool { return (len(child(n2692, enK2)) > 0) })
 }
 
 // UBL-CR-270: not(cac:PayeeParty/cbc:IndustryClassificationCode)
 func enT0480(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2694 *Node) bool { return (len(child(n2694, enK157)) > 0) })
+	return !anyNode(child(n, enK81), func(n2694 *Node) bool { return (len(child(n2694, enK159)) > 0) })
 }
 
 // UBL-CR-271: not(cac:PayeeParty/cac:Language)
 func enT0481(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2696 *Node) bool { return (len(child(n2696, enK158)) > 0) })
+	return !anyNode(child(n, enK81), func(n2696 *Node) bool { return (len(child(n2696, enK160)) > 0) })
 }
 
 // UBL-CR-272: not(cac:PayeeParty/cac:PostalAddress)
 func enT0482(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2698 *Node) bool { return (len(child(n2698, enK6)) > 0) })
+	return !anyNode(child(n, enK81), func(n2698 *Node) bool { return (len(child(n2698, enK6)) > 0) })
 }
 
 // UBL-CR-273: not(cac:PayeeParty/cac:PhysicalLocation)
 func enT0483(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2700 *Node) bool { return (len(child(n2700, enK178)) > 0) })
+	return !anyNode(child(n, enK81), func(n2700 *Node) bool { return (len(child(n2700, enK180)) > 0) })
 }
 
 // UBL-CR-274: not(cac:PayeeParty/cac:PartyTaxScheme)
 func enT0484(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2702 *Node) bool { return (len(child(n2702, enK54)) > 0) })
+	return !anyNode(child(n, enK81), func(n2702 *Node) bool { return (len(child(n2702, enK54)) > 0) })
 }
 
 // UBL-CR-275: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationName)
 func enT0485(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2704 *Node) bool {
+	return !anyNode(child(n, enK81), func(n2704 *Node) bool {
 		return anyNode(child(n2704, enK45), func(n2705 *Node) bool { return (len(child(n2705, enK46)) > 0) })
 	})
 }
 
 // UBL-CR-276: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0486(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2707 *Node) bool {
-		return anyNode(child(n2707, enK45), func(n2708 *Node) bool { return (len(child(n2708, enK186)) > 0) })
+	return !anyNode(child(n, enK81), func(n2707 *Node) bool {
+		return anyNode(child(n2707, enK45), func(n2708 *Node) bool { return (len(child(n2708, enK188)) > 0) })
 	})
 }
 
 // UBL-CR-277: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0487(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2710 *Node) bool {
-		return anyNode(child(n2710, enK45), func(n2711 *Node) bool { return (len(child(n2711, enK187)) > 0) })
+	return !anyNode(child(n, enK81), func(n2710 *Node) bool {
+		return anyNode(child(n2710, enK45), func(n2711 *Node) bool { return (len(child(n2711, enK189)) > 0) })
 	})
 }
 
 // UBL-CR-278: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0488(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2713 *Node) bool {
-		return anyNode(child(n2713, enK45), func(n2714 *Node) bool { return (len(child(n2714, enK188)) > 0) })
+	return !anyNode(child(n, enK81), func(n2713 *Node) bool {
+		return anyNode(child(n2713, enK45), func(n2714 *Node) bool { return (len(child(n2714, enK190)) > 0) })
 	})
 }
 
 // UBL-CR-279: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func enT0489(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2716 *Node) bool {
-		return anyNode(child(n2716, enK45), func(n2717 *Node) bool { return (len(child(n2717, enK208)) > 0) })
+	return !anyNode(child(n, enK81), func(n2716 *Node) bool {
+		return anyNode(child(n2716, enK45), func(n2717 *Node) bool { return (len(child(n2717, enK210)) > 0) })
 	})
 }
 
 // UBL-CR-280: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0490(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2719 *Node) bool {
-		return anyNode(child(n2719, enK45), func(n2720 *Node) bool { return (len(child(n2720, enK189)) > 0) })
+	return !anyNode(child(n, enK81), func(n2719 *Node) bool {
+		return anyNode(child(n2719, enK45), func(n2720 *Node) bool { return (len(child(n2720, enK191)) > 0) })
 	})
 }
 
 // UBL-CR-281: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0491(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2722 *Node) bool {
-		return anyNode(child(n2722, enK45), func(n2723 *Node) bool { return (len(child(n2723, enK190)) > 0) })
+	return !anyNode(child(n, enK81), func(n2722 *Node) bool {
+		return anyNode(child(n2722, enK45), func(n2723 *Node) bool { return (len(child(n2723, enK192)) > 0) })
 	})
 }
 
 // UBL-CR-282: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0492(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2725 *Node) bool {
-		return anyNode(child(n2725, enK45), func(n2726 *Node) bool { return (len(child(n2726, enK191)) > 0) })
+	return !anyNode(child(n, enK81), func(n2725 *Node) bool {
+		return anyNode(child(n2725, enK45), func(n2726 *Node) bool { return (len(child(n2726, enK193)) > 0) })
 	})
 }
 
 // UBL-CR-283: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0493(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2728 *Node) bool {
-		return anyNode(child(n2728, enK45), func(n2729 *Node) bool { return (len(child(n2729, enK192)) > 0) })
+	return !anyNode(child(n, enK81), func(n2728 *Node) bool {
+		return anyNode(child(n2728, enK45), func(n2729 *Node) bool { return (len(child(n2729, enK194)) > 0) })
 	})
 }
 
 // UBL-CR-284: not(cac:PayeeParty/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0494(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2731 *Node) bool {
-		return anyNode(child(n2731, enK45), func(n2732 *Node) bool { return (len(child(n2732, enK182)) > 0) })
+	return !anyNode(child(n, enK81), func(n2731 *Node) bool {
+		return anyNode(child(n2731, enK45), func(n2732 *Node) bool { return (len(child(n2732, enK184)) > 0) })
 	})
 }
 
 // UBL-CR-285: not(cac:PayeeParty/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0495(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2734 *Node) bool {
-		return anyNode(child(n2734, enK45), func(n2735 *Node) bool { return (len(child(n2735, enK193)) > 0) })
+	return !anyNode(child(n, enK81), func(n2734 *Node) bool {
+		return anyNode(child(n2734, enK45), func(n2735 *Node) bool { return (len(child(n2735, enK195)) > 0) })
 	})
 }
 
 // UBL-CR-286: not(cac:PayeeParty/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0496(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2737 *Node) bool {
-		return anyNode(child(n2737, enK45), func(n2738 *Node) bool { return (len(child(n2738, enK194)) > 0) })
+	return !anyNode(child(n, enK81), func(n2737 *Node) bool {
+		return anyNode(child(n2737, enK45), func(n2738 *Node) bool { return (len(child(n2738, enK196)) > 0) })
 	})
 }
 
 // UBL-CR-287: not(cac:PayeeParty/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0497(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2740 *Node) bool {
-		return anyNode(child(n2740, enK45), func(n2741 *Node) bool { return (len(child(n2741, enK195)) > 0) })
+	return !anyNode(child(n, enK81), func(n2740 *Node) bool {
+		return anyNode(child(n2740, enK45), func(n2741 *Node) bool { return (len(child(n2741, enK197)) > 0) })
 	})
 }
 
 // UBL-CR-288: not(cac:PayeeParty/cac:Contact)
 func enT0498(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2743 *Node) bool { return (len(child(n2743, enK196)) > 0) })
+	return !anyNode(child(n, enK81), func(n2743 *Node) bool { return (len(child(n2743, enK198)) > 0) })
 }
 
 // UBL-CR-289: not(cac:PayeeParty/cac:Person)
 func enT0499(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2745 *Node) bool { return (len(child(n2745, enK199)) > 0) })
+	return !anyNode(child(n, enK81), func(n2745 *Node) bool { return (len(child(n2745, enK201)) > 0) })
 }
 
 // UBL-CR-290: not(cac:PayeeParty/cac:AgentParty)
 func enT0500(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2747 *Node) bool { return (len(child(n2747, enK200)) > 0) })
+	return !anyNode(child(n, enK81), func(n2747 *Node) bool { return (len(child(n2747, enK202)) > 0) })
 }
 
 // UBL-CR-291: not(cac:PayeeParty/cac:ServiceProviderParty)
 func enT0501(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2749 *Node) bool { return (len(child(n2749, enK201)) > 0) })
+	return !anyNode(child(n, enK81), func(n2749 *Node) bool { return (len(child(n2749, enK203)) > 0) })
 }
 
 // UBL-CR-292: not(cac:PayeeParty/cac:PowerOfAttorney)
 func enT0502(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2751 *Node) bool { return (len(child(n2751, enK202)) > 0) })
+	return !anyNode(child(n, enK81), func(n2751 *Node) bool { return (len(child(n2751, enK204)) > 0) })
 }
 
 // UBL-CR-293: not(cac:PayeeParty/cac:FinancialAccount)
 func enT0503(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK80), func(n2753 *Node) bool { return (len(child(n2753, enK203)) > 0) })
+	return !anyNode(child(n, enK81), func(n2753 *Node) bool { return (len(child(n2753, enK205)) > 0) })
 }
 
 // UBL-CR-294: not(cac:BuyerCustomerParty)
 func enT0504(v []Seq, n *Node) bool {
-	return !(len(child(n, enK211)) > 0)
+	return !(len(child(n, enK213)) > 0)
 }
 
 // UBL-CR-295: not(cac:SellerSupplierParty)
 func enT0505(v []Seq, n *Node) bool {
-	return !(len(child(n, enK212)) > 0)
+	return !(len(child(n, enK214)) > 0)
 }
 
 // UBL-CR-296: not(cac:TaxRepresentativeParty/cbc:MarkCareIndicator)
 func enT0506(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2757 *Node) bool { return (len(child(n2757, enK153)) > 0) })
+	return !anyNode(child(n, enK56), func(n2757 *Node) bool { return (len(child(n2757, enK155)) > 0) })
 }
 
 // UBL-CR-297: not(cac:TaxRepresentativeParty/cbc:MarkAttentionIndicator)
 func enT0507(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2759 *Node) bool { return (len(child(n2759, enK154)) > 0) })
+	return !anyNode(child(n, enK56), func(n2759 *Node) bool { return (len(child(n2759, enK156)) > 0) })
 }
 
 // UBL-CR-298: not(cac:TaxRepresentativeParty/cbc:WebsiteURI)
 func enT0508(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2761 *Node) bool { return (len(child(n2761, enK155)) > 0) })
+	return !anyNode(child(n, enK56), func(n2761 *Node) bool { return (len(child(n2761, enK157)) > 0) })
 }
 
 // UBL-CR-299: not(cac:TaxRepresentativeParty/cbc:LogoReferenceID)
 func enT0509(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2763 *Node) bool { return (len(child(n2763, enK156)) > 0) })
+	return !anyNode(child(n, enK56), func(n2763 *Node) bool { return (len(child(n2763, enK158)) > 0) })
 }
 
 // UBL-CR-300: not(cac:TaxRepresentativeParty/cbc:EndpointID)
@@ -9223,17 +9883,17 @@ func enT0510(v []Seq, n *Node) bool {
 
 // UBL-CR-301: not(cac:TaxRepresentativeParty/cbc:IndustryClassificationCode)
 func enT0511(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2767 *Node) bool { return (len(child(n2767, enK157)) > 0) })
+	return !anyNode(child(n, enK56), func(n2767 *Node) bool { return (len(child(n2767, enK159)) > 0) })
 }
 
 // UBL-CR-302: not(cac:TaxRepresentativeParty/cac:PartyIdentification)
 func enT0512(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2769 *Node) bool { return (len(child(n2769, enK82)) > 0) })
+	return !anyNode(child(n, enK56), func(n2769 *Node) bool { return (len(child(n2769, enK83)) > 0) })
 }
 
 // UBL-CR-303: not(cac:TaxRepresentativeParty/cac:Language)
 func enT0513(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2771 *Node) bool { return (len(child(n2771, enK158)) > 0) })
+	return !anyNode(child(n, enK56), func(n2771 *Node) bool { return (len(child(n2771, enK160)) > 0) })
 }
 
 // UBL-CR-304: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:ID)
@@ -9246,126 +9906,126 @@ func enT0514(v []Seq, n *Node) bool {
 // UBL-CR-305: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0515(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2776 *Node) bool {
-		return anyNode(child(n2776, enK6), func(n2777 *Node) bool { return (len(child(n2777, enK159)) > 0) })
+		return anyNode(child(n2776, enK6), func(n2777 *Node) bool { return (len(child(n2777, enK161)) > 0) })
 	})
 }
 
 // UBL-CR-306: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0516(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2779 *Node) bool {
-		return anyNode(child(n2779, enK6), func(n2780 *Node) bool { return (len(child(n2780, enK160)) > 0) })
+		return anyNode(child(n2779, enK6), func(n2780 *Node) bool { return (len(child(n2780, enK162)) > 0) })
 	})
 }
 
 // UBL-CR-307: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Postbox)
 func enT0517(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2782 *Node) bool {
-		return anyNode(child(n2782, enK6), func(n2783 *Node) bool { return (len(child(n2783, enK161)) > 0) })
+		return anyNode(child(n2782, enK6), func(n2783 *Node) bool { return (len(child(n2783, enK163)) > 0) })
 	})
 }
 
 // UBL-CR-308: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Floor)
 func enT0518(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2785 *Node) bool {
-		return anyNode(child(n2785, enK6), func(n2786 *Node) bool { return (len(child(n2786, enK162)) > 0) })
+		return anyNode(child(n2785, enK6), func(n2786 *Node) bool { return (len(child(n2786, enK164)) > 0) })
 	})
 }
 
 // UBL-CR-309: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Room)
 func enT0519(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2788 *Node) bool {
-		return anyNode(child(n2788, enK6), func(n2789 *Node) bool { return (len(child(n2789, enK163)) > 0) })
+		return anyNode(child(n2788, enK6), func(n2789 *Node) bool { return (len(child(n2789, enK165)) > 0) })
 	})
 }
 
 // UBL-CR-310: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BlockName)
 func enT0520(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2791 *Node) bool {
-		return anyNode(child(n2791, enK6), func(n2792 *Node) bool { return (len(child(n2792, enK164)) > 0) })
+		return anyNode(child(n2791, enK6), func(n2792 *Node) bool { return (len(child(n2792, enK166)) > 0) })
 	})
 }
 
 // UBL-CR-311: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingName)
 func enT0521(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2794 *Node) bool {
-		return anyNode(child(n2794, enK6), func(n2795 *Node) bool { return (len(child(n2795, enK165)) > 0) })
+		return anyNode(child(n2794, enK6), func(n2795 *Node) bool { return (len(child(n2795, enK167)) > 0) })
 	})
 }
 
 // UBL-CR-312: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingNumber)
 func enT0522(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2797 *Node) bool {
-		return anyNode(child(n2797, enK6), func(n2798 *Node) bool { return (len(child(n2798, enK166)) > 0) })
+		return anyNode(child(n2797, enK6), func(n2798 *Node) bool { return (len(child(n2798, enK168)) > 0) })
 	})
 }
 
 // UBL-CR-313: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:InhouseMail)
 func enT0523(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2800 *Node) bool {
-		return anyNode(child(n2800, enK6), func(n2801 *Node) bool { return (len(child(n2801, enK167)) > 0) })
+		return anyNode(child(n2800, enK6), func(n2801 *Node) bool { return (len(child(n2801, enK169)) > 0) })
 	})
 }
 
 // UBL-CR-314: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Department)
 func enT0524(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2803 *Node) bool {
-		return anyNode(child(n2803, enK6), func(n2804 *Node) bool { return (len(child(n2804, enK168)) > 0) })
+		return anyNode(child(n2803, enK6), func(n2804 *Node) bool { return (len(child(n2804, enK170)) > 0) })
 	})
 }
 
 // UBL-CR-315: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkAttention)
 func enT0525(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2806 *Node) bool {
-		return anyNode(child(n2806, enK6), func(n2807 *Node) bool { return (len(child(n2807, enK169)) > 0) })
+		return anyNode(child(n2806, enK6), func(n2807 *Node) bool { return (len(child(n2807, enK171)) > 0) })
 	})
 }
 
 // UBL-CR-316: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkCare)
 func enT0526(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2809 *Node) bool {
-		return anyNode(child(n2809, enK6), func(n2810 *Node) bool { return (len(child(n2810, enK170)) > 0) })
+		return anyNode(child(n2809, enK6), func(n2810 *Node) bool { return (len(child(n2810, enK172)) > 0) })
 	})
 }
 
 // UBL-CR-317: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PlotIdentification)
 func enT0527(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2812 *Node) bool {
-		return anyNode(child(n2812, enK6), func(n2813 *Node) bool { return (len(child(n2813, enK171)) > 0) })
+		return anyNode(child(n2812, enK6), func(n2813 *Node) bool { return (len(child(n2813, enK173)) > 0) })
 	})
 }
 
 // UBL-CR-318: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0528(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2815 *Node) bool {
-		return anyNode(child(n2815, enK6), func(n2816 *Node) bool { return (len(child(n2816, enK172)) > 0) })
+		return anyNode(child(n2815, enK6), func(n2816 *Node) bool { return (len(child(n2816, enK174)) > 0) })
 	})
 }
 
 // UBL-CR-319: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0529(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2818 *Node) bool {
-		return anyNode(child(n2818, enK6), func(n2819 *Node) bool { return (len(child(n2819, enK173)) > 0) })
+		return anyNode(child(n2818, enK6), func(n2819 *Node) bool { return (len(child(n2819, enK175)) > 0) })
 	})
 }
 
 // UBL-CR-320: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Region)
 func enT0530(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2821 *Node) bool {
-		return anyNode(child(n2821, enK6), func(n2822 *Node) bool { return (len(child(n2822, enK174)) > 0) })
+		return anyNode(child(n2821, enK6), func(n2822 *Node) bool { return (len(child(n2822, enK176)) > 0) })
 	})
 }
 
 // UBL-CR-321: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:District)
 func enT0531(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2824 *Node) bool {
-		return anyNode(child(n2824, enK6), func(n2825 *Node) bool { return (len(child(n2825, enK175)) > 0) })
+		return anyNode(child(n2824, enK6), func(n2825 *Node) bool { return (len(child(n2825, enK177)) > 0) })
 	})
 }
 
 // UBL-CR-322: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0532(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2827 *Node) bool {
-		return anyNode(child(n2827, enK6), func(n2828 *Node) bool { return (len(child(n2828, enK176)) > 0) })
+		return anyNode(child(n2827, enK6), func(n2828 *Node) bool { return (len(child(n2828, enK178)) > 0) })
 	})
 }
 
@@ -9381,13 +10041,13 @@ func enT0533(v []Seq, n *Node) bool {
 // UBL-CR-324: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:LocationCoordinate)
 func enT0534(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2834 *Node) bool {
-		return anyNode(child(n2834, enK6), func(n2835 *Node) bool { return (len(child(n2835, enK177)) > 0) })
+		return anyNode(child(n2834, enK6), func(n2835 *Node) bool { return (len(child(n2835, enK179)) > 0) })
 	})
 }
 
 // UBL-CR-325: not(cac:TaxRepresentativeParty/cac:PhysicalLocation)
 func enT0535(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2837 *Node) bool { return (len(child(n2837, enK178)) > 0) })
+	return !anyNode(child(n, enK56), func(n2837 *Node) bool { return (len(child(n2837, enK180)) > 0) })
 }
 
 // UBL-CR-326: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:RegistrationName)
@@ -9400,28 +10060,28 @@ func enT0536(v []Seq, n *Node) bool {
 // UBL-CR-327: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0537(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2842 *Node) bool {
-		return anyNode(child(n2842, enK54), func(n2843 *Node) bool { return (len(child(n2843, enK179)) > 0) })
+		return anyNode(child(n2842, enK54), func(n2843 *Node) bool { return (len(child(n2843, enK181)) > 0) })
 	})
 }
 
 // UBL-CR-328: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0538(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2845 *Node) bool {
-		return anyNode(child(n2845, enK54), func(n2846 *Node) bool { return (len(child(n2846, enK180)) > 0) })
+		return anyNode(child(n2845, enK54), func(n2846 *Node) bool { return (len(child(n2846, enK182)) > 0) })
 	})
 }
 
 // UBL-CR-329: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0539(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2848 *Node) bool {
-		return anyNode(child(n2848, enK54), func(n2849 *Node) bool { return (len(child(n2849, enK181)) > 0) })
+		return anyNode(child(n2848, enK54), func(n2849 *Node) bool { return (len(child(n2849, enK183)) > 0) })
 	})
 }
 
 // UBL-CR-330: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0540(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2851 *Node) bool {
-		return anyNode(child(n2851, enK54), func(n2852 *Node) bool { return (len(child(n2852, enK182)) > 0) })
+		return anyNode(child(n2851, enK54), func(n2852 *Node) bool { return (len(child(n2852, enK184)) > 0) })
 	})
 }
 
@@ -9438,7 +10098,7 @@ func enT0541(v []Seq, n *Node) bool {
 func enT0542(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2858 *Node) bool {
 		return anyNode(child(n2858, enK54), func(n2859 *Node) bool {
-			return anyNode(child(n2859, enK22), func(n2860 *Node) bool { return (len(child(n2860, enK183)) > 0) })
+			return anyNode(child(n2859, enK22), func(n2860 *Node) bool { return (len(child(n2860, enK185)) > 0) })
 		})
 	})
 }
@@ -9447,7 +10107,7 @@ func enT0542(v []Seq, n *Node) bool {
 func enT0543(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2862 *Node) bool {
 		return anyNode(child(n2862, enK54), func(n2863 *Node) bool {
-			return anyNode(child(n2863, enK22), func(n2864 *Node) bool { return (len(child(n2864, enK184)) > 0) })
+			return anyNode(child(n2863, enK22), func(n2864 *Node) bool { return (len(child(n2864, enK186)) > 0) })
 		})
 	})
 }
@@ -9456,7 +10116,7 @@ func enT0543(v []Seq, n *Node) bool {
 func enT0544(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK56), func(n2866 *Node) bool {
 		return anyNode(child(n2866, enK54), func(n2867 *Node) bool {
-			return anyNode(child(n2867, enK22), func(n2868 *Node) bool { return (len(child(n2868, enK185)) > 0) })
+			return anyNode(child(n2867, enK22), func(n2868 *Node) bool { return (len(child(n2868, enK187)) > 0) })
 		})
 	})
 }
@@ -9468,32 +10128,32 @@ func enT0545(v []Seq, n *Node) bool {
 
 // UBL-CR-336: not(cac:TaxRepresentativeParty/cac:Contact)
 func enT0546(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2872 *Node) bool { return (len(child(n2872, enK196)) > 0) })
+	return !anyNode(child(n, enK56), func(n2872 *Node) bool { return (len(child(n2872, enK198)) > 0) })
 }
 
 // UBL-CR-337: not(cac:TaxRepresentativeParty/cac:Person)
 func enT0547(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2874 *Node) bool { return (len(child(n2874, enK199)) > 0) })
+	return !anyNode(child(n, enK56), func(n2874 *Node) bool { return (len(child(n2874, enK201)) > 0) })
 }
 
 // UBL-CR-338: not(cac:TaxRepresentativeParty/cac:AgentParty)
 func enT0548(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2876 *Node) bool { return (len(child(n2876, enK200)) > 0) })
+	return !anyNode(child(n, enK56), func(n2876 *Node) bool { return (len(child(n2876, enK202)) > 0) })
 }
 
 // UBL-CR-339: not(cac:TaxRepresentativeParty/cac:ServiceProviderParty)
 func enT0549(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2878 *Node) bool { return (len(child(n2878, enK201)) > 0) })
+	return !anyNode(child(n, enK56), func(n2878 *Node) bool { return (len(child(n2878, enK203)) > 0) })
 }
 
 // UBL-CR-340: not(cac:TaxRepresentativeParty/cac:PowerOfAttorney)
 func enT0550(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2880 *Node) bool { return (len(child(n2880, enK202)) > 0) })
+	return !anyNode(child(n, enK56), func(n2880 *Node) bool { return (len(child(n2880, enK204)) > 0) })
 }
 
 // UBL-CR-341: not(cac:TaxRepresentativeParty/cac:FinancialAccount)
 func enT0551(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2882 *Node) bool { return (len(child(n2882, enK203)) > 0) })
+	return !anyNode(child(n, enK56), func(n2882 *Node) bool { return (len(child(n2882, enK205)) > 0) })
 }
 
 // UBL-CR-342: not(cac:Delivery/cbc:ID)
@@ -9503,83 +10163,83 @@ func enT0552(v []Seq, n *Node) bool {
 
 // UBL-CR-343: not(cac:Delivery/cbc:Quantity)
 func enT0553(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2886 *Node) bool { return (len(child(n2886, enK213)) > 0) })
+	return !anyNode(child(n, enK15), func(n2886 *Node) bool { return (len(child(n2886, enK215)) > 0) })
 }
 
 // UBL-CR-344: not(cac:Delivery/cbc:MinimumQuantity)
 func enT0554(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2888 *Node) bool { return (len(child(n2888, enK214)) > 0) })
+	return !anyNode(child(n, enK15), func(n2888 *Node) bool { return (len(child(n2888, enK216)) > 0) })
 }
 
 // UBL-CR-345: not(cac:Delivery/cbc:MaximumQuantity)
 func enT0555(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2890 *Node) bool { return (len(child(n2890, enK215)) > 0) })
+	return !anyNode(child(n, enK15), func(n2890 *Node) bool { return (len(child(n2890, enK217)) > 0) })
 }
 
 // UBL-CR-346: not(cac:Delivery/cbc:ActualDeliveryTime)
 func enT0556(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2892 *Node) bool { return (len(child(n2892, enK216)) > 0) })
+	return !anyNode(child(n, enK15), func(n2892 *Node) bool { return (len(child(n2892, enK218)) > 0) })
 }
 
 // UBL-CR-347: not(cac:Delivery/cbc:LatestDeliveryDate)
 func enT0557(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2894 *Node) bool { return (len(child(n2894, enK217)) > 0) })
+	return !anyNode(child(n, enK15), func(n2894 *Node) bool { return (len(child(n2894, enK219)) > 0) })
 }
 
 // UBL-CR-348: not(cac:Delivery/cbc:LatestDeliveryTime)
 func enT0558(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2896 *Node) bool { return (len(child(n2896, enK218)) > 0) })
+	return !anyNode(child(n, enK15), func(n2896 *Node) bool { return (len(child(n2896, enK220)) > 0) })
 }
 
 // UBL-CR-349: not(cac:Delivery/cbc:ReleaseID)
 func enT0559(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2898 *Node) bool { return (len(child(n2898, enK219)) > 0) })
+	return !anyNode(child(n, enK15), func(n2898 *Node) bool { return (len(child(n2898, enK221)) > 0) })
 }
 
 // UBL-CR-350: not(cac:Delivery/cbc:TrackingID)
 func enT0560(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2900 *Node) bool { return (len(child(n2900, enK220)) > 0) })
+	return !anyNode(child(n, enK15), func(n2900 *Node) bool { return (len(child(n2900, enK222)) > 0) })
 }
 
 // UBL-CR-351: not(cac:Delivery/cac:DeliveryLocation/cbc:Description)
 func enT0561(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2902 *Node) bool {
-		return anyNode(child(n2902, enK14), func(n2903 *Node) bool { return (len(child(n2903, enK111)) > 0) })
+		return anyNode(child(n2902, enK14), func(n2903 *Node) bool { return (len(child(n2903, enK113)) > 0) })
 	})
 }
 
 // UBL-CR-352: not(cac:Delivery/cac:DeliveryLocation/cbc:Conditions)
 func enT0562(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2905 *Node) bool {
-		return anyNode(child(n2905, enK14), func(n2906 *Node) bool { return (len(child(n2906, enK221)) > 0) })
+		return anyNode(child(n2905, enK14), func(n2906 *Node) bool { return (len(child(n2906, enK223)) > 0) })
 	})
 }
 
 // UBL-CR-353: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentity)
 func enT0563(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2908 *Node) bool {
-		return anyNode(child(n2908, enK14), func(n2909 *Node) bool { return (len(child(n2909, enK222)) > 0) })
+		return anyNode(child(n2908, enK14), func(n2909 *Node) bool { return (len(child(n2909, enK224)) > 0) })
 	})
 }
 
 // UBL-CR-354: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentityCode)
 func enT0564(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2911 *Node) bool {
-		return anyNode(child(n2911, enK14), func(n2912 *Node) bool { return (len(child(n2912, enK173)) > 0) })
+		return anyNode(child(n2911, enK14), func(n2912 *Node) bool { return (len(child(n2912, enK175)) > 0) })
 	})
 }
 
 // UBL-CR-355: not(cac:Delivery/cac:DeliveryLocation/cbc:LocationTypeCode)
 func enT0565(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2914 *Node) bool {
-		return anyNode(child(n2914, enK14), func(n2915 *Node) bool { return (len(child(n2915, enK223)) > 0) })
+		return anyNode(child(n2914, enK14), func(n2915 *Node) bool { return (len(child(n2915, enK225)) > 0) })
 	})
 }
 
 // UBL-CR-356: not(cac:Delivery/cac:DeliveryLocation/cbc:InformationURI)
 func enT0566(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2917 *Node) bool {
-		return anyNode(child(n2917, enK14), func(n2918 *Node) bool { return (len(child(n2918, enK224)) > 0) })
+		return anyNode(child(n2917, enK14), func(n2918 *Node) bool { return (len(child(n2918, enK226)) > 0) })
 	})
 }
 
@@ -9593,7 +10253,7 @@ func enT0567(v []Seq, n *Node) bool {
 // UBL-CR-358: not(cac:Delivery/cac:DeliveryLocation/cac:ValidityPeriod)
 func enT0568(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2923 *Node) bool {
-		return anyNode(child(n2923, enK14), func(n2924 *Node) bool { return (len(child(n2924, enK123)) > 0) })
+		return anyNode(child(n2923, enK14), func(n2924 *Node) bool { return (len(child(n2924, enK125)) > 0) })
 	})
 }
 
@@ -9610,7 +10270,7 @@ func enT0569(v []Seq, n *Node) bool {
 func enT0570(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2930 *Node) bool {
 		return anyNode(child(n2930, enK14), func(n2931 *Node) bool {
-			return anyNode(child(n2931, enK13), func(n2932 *Node) bool { return (len(child(n2932, enK159)) > 0) })
+			return anyNode(child(n2931, enK13), func(n2932 *Node) bool { return (len(child(n2932, enK161)) > 0) })
 		})
 	})
 }
@@ -9619,7 +10279,7 @@ func enT0570(v []Seq, n *Node) bool {
 func enT0571(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2934 *Node) bool {
 		return anyNode(child(n2934, enK14), func(n2935 *Node) bool {
-			return anyNode(child(n2935, enK13), func(n2936 *Node) bool { return (len(child(n2936, enK160)) > 0) })
+			return anyNode(child(n2935, enK13), func(n2936 *Node) bool { return (len(child(n2936, enK162)) > 0) })
 		})
 	})
 }
@@ -9628,7 +10288,7 @@ func enT0571(v []Seq, n *Node) bool {
 func enT0572(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2938 *Node) bool {
 		return anyNode(child(n2938, enK14), func(n2939 *Node) bool {
-			return anyNode(child(n2939, enK13), func(n2940 *Node) bool { return (len(child(n2940, enK161)) > 0) })
+			return anyNode(child(n2939, enK13), func(n2940 *Node) bool { return (len(child(n2940, enK163)) > 0) })
 		})
 	})
 }
@@ -9637,7 +10297,7 @@ func enT0572(v []Seq, n *Node) bool {
 func enT0573(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2942 *Node) bool {
 		return anyNode(child(n2942, enK14), func(n2943 *Node) bool {
-			return anyNode(child(n2943, enK13), func(n2944 *Node) bool { return (len(child(n2944, enK162)) > 0) })
+			return anyNode(child(n2943, enK13), func(n2944 *Node) bool { return (len(child(n2944, enK164)) > 0) })
 		})
 	})
 }
@@ -9646,7 +10306,7 @@ func enT0573(v []Seq, n *Node) bool {
 func enT0574(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2946 *Node) bool {
 		return anyNode(child(n2946, enK14), func(n2947 *Node) bool {
-			return anyNode(child(n2947, enK13), func(n2948 *Node) bool { return (len(child(n2948, enK163)) > 0) })
+			return anyNode(child(n2947, enK13), func(n2948 *Node) bool { return (len(child(n2948, enK165)) > 0) })
 		})
 	})
 }
@@ -9655,7 +10315,7 @@ func enT0574(v []Seq, n *Node) bool {
 func enT0575(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2950 *Node) bool {
 		return anyNode(child(n2950, enK14), func(n2951 *Node) bool {
-			return anyNode(child(n2951, enK13), func(n2952 *Node) bool { return (len(child(n2952, enK164)) > 0) })
+			return anyNode(child(n2951, enK13), func(n2952 *Node) bool { return (len(child(n2952, enK166)) > 0) })
 		})
 	})
 }
@@ -9664,7 +10324,7 @@ func enT0575(v []Seq, n *Node) bool {
 func enT0576(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2954 *Node) bool {
 		return anyNode(child(n2954, enK14), func(n2955 *Node) bool {
-			return anyNode(child(n2955, enK13), func(n2956 *Node) bool { return (len(child(n2956, enK165)) > 0) })
+			return anyNode(child(n2955, enK13), func(n2956 *Node) bool { return (len(child(n2956, enK167)) > 0) })
 		})
 	})
 }
@@ -9673,7 +10333,7 @@ func enT0576(v []Seq, n *Node) bool {
 func enT0577(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2958 *Node) bool {
 		return anyNode(child(n2958, enK14), func(n2959 *Node) bool {
-			return anyNode(child(n2959, enK13), func(n2960 *Node) bool { return (len(child(n2960, enK166)) > 0) })
+			return anyNode(child(n2959, enK13), func(n2960 *Node) bool { return (len(child(n2960, enK168)) > 0) })
 		})
 	})
 }
@@ -9682,7 +10342,7 @@ func enT0577(v []Seq, n *Node) bool {
 func enT0578(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2962 *Node) bool {
 		return anyNode(child(n2962, enK14), func(n2963 *Node) bool {
-			return anyNode(child(n2963, enK13), func(n2964 *Node) bool { return (len(child(n2964, enK167)) > 0) })
+			return anyNode(child(n2963, enK13), func(n2964 *Node) bool { return (len(child(n2964, enK169)) > 0) })
 		})
 	})
 }
@@ -9691,7 +10351,7 @@ func enT0578(v []Seq, n *Node) bool {
 func enT0579(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2966 *Node) bool {
 		return anyNode(child(n2966, enK14), func(n2967 *Node) bool {
-			return anyNode(child(n2967, enK13), func(n2968 *Node) bool { return (len(child(n2968, enK168)) > 0) })
+			return anyNode(child(n2967, enK13), func(n2968 *Node) bool { return (len(child(n2968, enK170)) > 0) })
 		})
 	})
 }
@@ -9700,7 +10360,7 @@ func enT0579(v []Seq, n *Node) bool {
 func enT0580(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2970 *Node) bool {
 		return anyNode(child(n2970, enK14), func(n2971 *Node) bool {
-			return anyNode(child(n2971, enK13), func(n2972 *Node) bool { return (len(child(n2972, enK169)) > 0) })
+			return anyNode(child(n2971, enK13), func(n2972 *Node) bool { return (len(child(n2972, enK171)) > 0) })
 		})
 	})
 }
@@ -9709,7 +10369,7 @@ func enT0580(v []Seq, n *Node) bool {
 func enT0581(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2974 *Node) bool {
 		return anyNode(child(n2974, enK14), func(n2975 *Node) bool {
-			return anyNode(child(n2975, enK13), func(n2976 *Node) bool { return (len(child(n2976, enK170)) > 0) })
+			return anyNode(child(n2975, enK13), func(n2976 *Node) bool { return (len(child(n2976, enK172)) > 0) })
 		})
 	})
 }
@@ -9718,7 +10378,7 @@ func enT0581(v []Seq, n *Node) bool {
 func enT0582(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2978 *Node) bool {
 		return anyNode(child(n2978, enK14), func(n2979 *Node) bool {
-			return anyNode(child(n2979, enK13), func(n2980 *Node) bool { return (len(child(n2980, enK171)) > 0) })
+			return anyNode(child(n2979, enK13), func(n2980 *Node) bool { return (len(child(n2980, enK173)) > 0) })
 		})
 	})
 }
@@ -9727,7 +10387,7 @@ func enT0582(v []Seq, n *Node) bool {
 func enT0583(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2982 *Node) bool {
 		return anyNode(child(n2982, enK14), func(n2983 *Node) bool {
-			return anyNode(child(n2983, enK13), func(n2984 *Node) bool { return (len(child(n2984, enK172)) > 0) })
+			return anyNode(child(n2983, enK13), func(n2984 *Node) bool { return (len(child(n2984, enK174)) > 0) })
 		})
 	})
 }
@@ -9736,7 +10396,7 @@ func enT0583(v []Seq, n *Node) bool {
 func enT0584(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2986 *Node) bool {
 		return anyNode(child(n2986, enK14), func(n2987 *Node) bool {
-			return anyNode(child(n2987, enK13), func(n2988 *Node) bool { return (len(child(n2988, enK173)) > 0) })
+			return anyNode(child(n2987, enK13), func(n2988 *Node) bool { return (len(child(n2988, enK175)) > 0) })
 		})
 	})
 }
@@ -9745,7 +10405,7 @@ func enT0584(v []Seq, n *Node) bool {
 func enT0585(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2990 *Node) bool {
 		return anyNode(child(n2990, enK14), func(n2991 *Node) bool {
-			return anyNode(child(n2991, enK13), func(n2992 *Node) bool { return (len(child(n2992, enK174)) > 0) })
+			return anyNode(child(n2991, enK13), func(n2992 *Node) bool { return (len(child(n2992, enK176)) > 0) })
 		})
 	})
 }
@@ -9754,7 +10414,7 @@ func enT0585(v []Seq, n *Node) bool {
 func enT0586(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2994 *Node) bool {
 		return anyNode(child(n2994, enK14), func(n2995 *Node) bool {
-			return anyNode(child(n2995, enK13), func(n2996 *Node) bool { return (len(child(n2996, enK175)) > 0) })
+			return anyNode(child(n2995, enK13), func(n2996 *Node) bool { return (len(child(n2996, enK177)) > 0) })
 		})
 	})
 }
@@ -9763,7 +10423,7 @@ func enT0586(v []Seq, n *Node) bool {
 func enT0587(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n2998 *Node) bool {
 		return anyNode(child(n2998, enK14), func(n2999 *Node) bool {
-			return anyNode(child(n2999, enK13), func(n3000 *Node) bool { return (len(child(n3000, enK176)) > 0) })
+			return anyNode(child(n2999, enK13), func(n3000 *Node) bool { return (len(child(n3000, enK178)) > 0) })
 		})
 	})
 }
@@ -9783,7 +10443,7 @@ func enT0588(v []Seq, n *Node) bool {
 func enT0589(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3007 *Node) bool {
 		return anyNode(child(n3007, enK14), func(n3008 *Node) bool {
-			return anyNode(child(n3008, enK13), func(n3009 *Node) bool { return (len(child(n3009, enK177)) > 0) })
+			return anyNode(child(n3008, enK13), func(n3009 *Node) bool { return (len(child(n3009, enK179)) > 0) })
 		})
 	})
 }
@@ -9791,196 +10451,196 @@ func enT0589(v []Seq, n *Node) bool {
 // UBL-CR-380: not(cac:Delivery/cac:DeliveryLocation/cac:SubsidiaryLocation)
 func enT0590(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3011 *Node) bool {
-		return anyNode(child(n3011, enK14), func(n3012 *Node) bool { return (len(child(n3012, enK225)) > 0) })
+		return anyNode(child(n3011, enK14), func(n3012 *Node) bool { return (len(child(n3012, enK227)) > 0) })
 	})
 }
 
 // UBL-CR-381: not(cac:Delivery/cac:DeliveryLocation/cac:LocationCoordinate)
 func enT0591(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3014 *Node) bool {
-		return anyNode(child(n3014, enK14), func(n3015 *Node) bool { return (len(child(n3015, enK177)) > 0) })
+		return anyNode(child(n3014, enK14), func(n3015 *Node) bool { return (len(child(n3015, enK179)) > 0) })
 	})
 }
 
 // UBL-CR-382: not(cac:Delivery/cac:AlternativeDeliveryLocation)
 func enT0592(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3017 *Node) bool { return (len(child(n3017, enK226)) > 0) })
+	return !anyNode(child(n, enK15), func(n3017 *Node) bool { return (len(child(n3017, enK228)) > 0) })
 }
 
 // UBL-CR-383: not(cac:Delivery/cac:RequestedDeliveryPeriod)
 func enT0593(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3019 *Node) bool { return (len(child(n3019, enK227)) > 0) })
+	return !anyNode(child(n, enK15), func(n3019 *Node) bool { return (len(child(n3019, enK229)) > 0) })
 }
 
 // UBL-CR-384: not(cac:Delivery/cac:EstimatedDeliveryPeriod)
 func enT0594(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3021 *Node) bool { return (len(child(n3021, enK228)) > 0) })
+	return !anyNode(child(n, enK15), func(n3021 *Node) bool { return (len(child(n3021, enK230)) > 0) })
 }
 
 // UBL-CR-385: not(cac:Delivery/cac:CarrierParty)
 func enT0595(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3023 *Node) bool { return (len(child(n3023, enK229)) > 0) })
+	return !anyNode(child(n, enK15), func(n3023 *Node) bool { return (len(child(n3023, enK231)) > 0) })
 }
 
 // UBL-CR-386: not(cac:Delivery/cac:DeliveryParty/cbc:MarkCareIndicator)
 func enT0596(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3025 *Node) bool {
-		return anyNode(child(n3025, enK96), func(n3026 *Node) bool { return (len(child(n3026, enK153)) > 0) })
+		return anyNode(child(n3025, enK98), func(n3026 *Node) bool { return (len(child(n3026, enK155)) > 0) })
 	})
 }
 
 // UBL-CR-387: not(cac:Delivery/cac:DeliveryParty/cbc:MarkAttentionIndicator)
 func enT0597(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3028 *Node) bool {
-		return anyNode(child(n3028, enK96), func(n3029 *Node) bool { return (len(child(n3029, enK154)) > 0) })
+		return anyNode(child(n3028, enK98), func(n3029 *Node) bool { return (len(child(n3029, enK156)) > 0) })
 	})
 }
 
 // UBL-CR-388: not(cac:Delivery/cac:DeliveryParty/cbc:WebsiteURI)
 func enT0598(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3031 *Node) bool {
-		return anyNode(child(n3031, enK96), func(n3032 *Node) bool { return (len(child(n3032, enK155)) > 0) })
+		return anyNode(child(n3031, enK98), func(n3032 *Node) bool { return (len(child(n3032, enK157)) > 0) })
 	})
 }
 
 // UBL-CR-389: not(cac:Delivery/cac:DeliveryParty/cbc:LogoReferenceID)
 func enT0599(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3034 *Node) bool {
-		return anyNode(child(n3034, enK96), func(n3035 *Node) bool { return (len(child(n3035, enK156)) > 0) })
+		return anyNode(child(n3034, enK98), func(n3035 *Node) bool { return (len(child(n3035, enK158)) > 0) })
 	})
 }
 
 // UBL-CR-390: not(cac:Delivery/cac:DeliveryParty/cbc:EndpointID)
 func enT0600(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3037 *Node) bool {
-		return anyNode(child(n3037, enK96), func(n3038 *Node) bool { return (len(child(n3038, enK2)) > 0) })
+		return anyNode(child(n3037, enK98), func(n3038 *Node) bool { return (len(child(n3038, enK2)) > 0) })
 	})
 }
 
 // UBL-CR-391: not(cac:Delivery/cac:DeliveryParty/cbc:IndustryClassificationCode)
 func enT0601(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3040 *Node) bool {
-		return anyNode(child(n3040, enK96), func(n3041 *Node) bool { return (len(child(n3041, enK157)) > 0) })
+		return anyNode(child(n3040, enK98), func(n3041 *Node) bool { return (len(child(n3041, enK159)) > 0) })
 	})
 }
 
 // UBL-CR-392: not(cac:Delivery/cac:DeliveryParty/cac:PartyIdentification)
 func enT0602(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3043 *Node) bool {
-		return anyNode(child(n3043, enK96), func(n3044 *Node) bool { return (len(child(n3044, enK82)) > 0) })
+		return anyNode(child(n3043, enK98), func(n3044 *Node) bool { return (len(child(n3044, enK83)) > 0) })
 	})
 }
 
 // UBL-CR-393: not(cac:Delivery/cac:DeliveryParty/cac:Language)
 func enT0603(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3046 *Node) bool {
-		return anyNode(child(n3046, enK96), func(n3047 *Node) bool { return (len(child(n3047, enK158)) > 0) })
+		return anyNode(child(n3046, enK98), func(n3047 *Node) bool { return (len(child(n3047, enK160)) > 0) })
 	})
 }
 
 // UBL-CR-394: not(cac:Delivery/cac:DeliveryParty/cac:PostalAddress)
 func enT0604(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3049 *Node) bool {
-		return anyNode(child(n3049, enK96), func(n3050 *Node) bool { return (len(child(n3050, enK6)) > 0) })
+		return anyNode(child(n3049, enK98), func(n3050 *Node) bool { return (len(child(n3050, enK6)) > 0) })
 	})
 }
 
 // UBL-CR-395: not(cac:Delivery/cac:DeliveryParty/cac:PhysicalLocation)
 func enT0605(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3052 *Node) bool {
-		return anyNode(child(n3052, enK96), func(n3053 *Node) bool { return (len(child(n3053, enK178)) > 0) })
+		return anyNode(child(n3052, enK98), func(n3053 *Node) bool { return (len(child(n3053, enK180)) > 0) })
 	})
 }
 
 // UBL-CR-396: not(cac:Delivery/cac:DeliveryParty/cac:PartyTaxScheme)
 func enT0606(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3055 *Node) bool {
-		return anyNode(child(n3055, enK96), func(n3056 *Node) bool { return (len(child(n3056, enK54)) > 0) })
+		return anyNode(child(n3055, enK98), func(n3056 *Node) bool { return (len(child(n3056, enK54)) > 0) })
 	})
 }
 
 // UBL-CR-397: not(cac:Delivery/cac:DeliveryParty/cac:PartyLegalEntity)
 func enT0607(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3058 *Node) bool {
-		return anyNode(child(n3058, enK96), func(n3059 *Node) bool { return (len(child(n3059, enK45)) > 0) })
+		return anyNode(child(n3058, enK98), func(n3059 *Node) bool { return (len(child(n3059, enK45)) > 0) })
 	})
 }
 
 // UBL-CR-398: not(cac:Delivery/cac:DeliveryParty/cac:Contact)
 func enT0608(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3061 *Node) bool {
-		return anyNode(child(n3061, enK96), func(n3062 *Node) bool { return (len(child(n3062, enK196)) > 0) })
+		return anyNode(child(n3061, enK98), func(n3062 *Node) bool { return (len(child(n3062, enK198)) > 0) })
 	})
 }
 
 // UBL-CR-399: not(cac:Delivery/cac:DeliveryParty/cac:Person)
 func enT0609(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3064 *Node) bool {
-		return anyNode(child(n3064, enK96), func(n3065 *Node) bool { return (len(child(n3065, enK199)) > 0) })
+		return anyNode(child(n3064, enK98), func(n3065 *Node) bool { return (len(child(n3065, enK201)) > 0) })
 	})
 }
 
 // UBL-CR-400: not(cac:Delivery/cac:DeliveryParty/cac:AgentParty)
 func enT0610(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3067 *Node) bool {
-		return anyNode(child(n3067, enK96), func(n3068 *Node) bool { return (len(child(n3068, enK200)) > 0) })
+		return anyNode(child(n3067, enK98), func(n3068 *Node) bool { return (len(child(n3068, enK202)) > 0) })
 	})
 }
 
 // UBL-CR-401: not(cac:Delivery/cac:DeliveryParty/cac:ServiceProviderParty)
 func enT0611(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3070 *Node) bool {
-		return anyNode(child(n3070, enK96), func(n3071 *Node) bool { return (len(child(n3071, enK201)) > 0) })
+		return anyNode(child(n3070, enK98), func(n3071 *Node) bool { return (len(child(n3071, enK203)) > 0) })
 	})
 }
 
 // UBL-CR-402: not(cac:Delivery/cac:DeliveryParty/cac:PowerOfAttorney)
 func enT0612(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3073 *Node) bool {
-		return anyNode(child(n3073, enK96), func(n3074 *Node) bool { return (len(child(n3074, enK202)) > 0) })
+		return anyNode(child(n3073, enK98), func(n3074 *Node) bool { return (len(child(n3074, enK204)) > 0) })
 	})
 }
 
 // UBL-CR-403: not(cac:Delivery/cac:DeliveryParty/cac:FinancialAccount)
 func enT0613(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK15), func(n3076 *Node) bool {
-		return anyNode(child(n3076, enK96), func(n3077 *Node) bool { return (len(child(n3077, enK203)) > 0) })
+		return anyNode(child(n3076, enK98), func(n3077 *Node) bool { return (len(child(n3077, enK205)) > 0) })
 	})
 }
 
 // UBL-CR-404: not(cac:Delivery/cac:NotifyParty)
 func enT0614(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3079 *Node) bool { return (len(child(n3079, enK230)) > 0) })
+	return !anyNode(child(n, enK15), func(n3079 *Node) bool { return (len(child(n3079, enK232)) > 0) })
 }
 
 // UBL-CR-405: not(cac:Delivery/cac:Despatch)
 func enT0615(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3081 *Node) bool { return (len(child(n3081, enK231)) > 0) })
+	return !anyNode(child(n, enK15), func(n3081 *Node) bool { return (len(child(n3081, enK233)) > 0) })
 }
 
 // UBL-CR-406: not(cac:Delivery/cac:DeliveryTerms)
 func enT0616(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3083 *Node) bool { return (len(child(n3083, enK232)) > 0) })
+	return !anyNode(child(n, enK15), func(n3083 *Node) bool { return (len(child(n3083, enK234)) > 0) })
 }
 
 // UBL-CR-407: not(cac:Delivery/cac:MinimumDeliveryUnit)
 func enT0617(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3085 *Node) bool { return (len(child(n3085, enK233)) > 0) })
+	return !anyNode(child(n, enK15), func(n3085 *Node) bool { return (len(child(n3085, enK235)) > 0) })
 }
 
 // UBL-CR-408: not(cac:Delivery/cac:MaximumDeliveryUnit)
 func enT0618(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3087 *Node) bool { return (len(child(n3087, enK234)) > 0) })
+	return !anyNode(child(n, enK15), func(n3087 *Node) bool { return (len(child(n3087, enK236)) > 0) })
 }
 
 // UBL-CR-409: not(cac:Delivery/cac:Shipment)
 func enT0619(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3089 *Node) bool { return (len(child(n3089, enK235)) > 0) })
+	return !anyNode(child(n, enK15), func(n3089 *Node) bool { return (len(child(n3089, enK237)) > 0) })
 }
 
 // UBL-CR-410: not(cac:DeliveryTerms)
 func enT0620(v []Seq, n *Node) bool {
-	return !(len(child(n, enK232)) > 0)
+	return !(len(child(n, enK234)) > 0)
 }
 
 // UBL-CR-411: not(cac:PaymentMeans/cbc:ID)
@@ -9990,115 +10650,115 @@ func enT0621(v []Seq, n *Node) bool {
 
 // UBL-CR-412: not(cac:PaymentMeans/cbc:PaymentDueDate) or ../cn:CreditNote
 func enT0622(v []Seq, n *Node) bool {
-	return (!anyNode(child(n, enK11), func(n3094 *Node) bool { return (len(child(n3094, enK236)) > 0) }) || anyNode(parent(n), func(n3096 *Node) bool { return (len(child(n3096, enK19)) > 0) }))
+	return (!anyNode(child(n, enK11), func(n3094 *Node) bool { return (len(child(n3094, enK238)) > 0) }) || anyNode(parent(n), func(n3096 *Node) bool { return (len(child(n3096, enK19)) > 0) }))
 }
 
 // UBL-CR-413: not(cac:PaymentMeans/cbc:PaymentChannelCode)
 func enT0623(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3098 *Node) bool { return (len(child(n3098, enK237)) > 0) })
+	return !anyNode(child(n, enK11), func(n3098 *Node) bool { return (len(child(n3098, enK239)) > 0) })
 }
 
 // UBL-CR-414: not(cac:PaymentMeans/cbc:InstructionID)
 func enT0624(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3100 *Node) bool { return (len(child(n3100, enK238)) > 0) })
+	return !anyNode(child(n, enK11), func(n3100 *Node) bool { return (len(child(n3100, enK240)) > 0) })
 }
 
 // UBL-CR-415: not(cac:PaymentMeans/cac:CardAccount/cbc:CardTypeCode)
 func enT0625(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3102 *Node) bool {
-		return anyNode(child(n3102, enK10), func(n3103 *Node) bool { return (len(child(n3103, enK239)) > 0) })
+		return anyNode(child(n3102, enK10), func(n3103 *Node) bool { return (len(child(n3103, enK241)) > 0) })
 	})
 }
 
 // UBL-CR-416: not(cac:PaymentMeans/cac:CardAccount/cbc:ValidityStartDate)
 func enT0626(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3105 *Node) bool {
-		return anyNode(child(n3105, enK10), func(n3106 *Node) bool { return (len(child(n3106, enK240)) > 0) })
+		return anyNode(child(n3105, enK10), func(n3106 *Node) bool { return (len(child(n3106, enK242)) > 0) })
 	})
 }
 
 // UBL-CR-417: not(cac:PaymentMeans/cac:CardAccount/cbc:ExpiryDate)
 func enT0627(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3108 *Node) bool {
-		return anyNode(child(n3108, enK10), func(n3109 *Node) bool { return (len(child(n3109, enK140)) > 0) })
+		return anyNode(child(n3108, enK10), func(n3109 *Node) bool { return (len(child(n3109, enK142)) > 0) })
 	})
 }
 
 // UBL-CR-418: not(cac:PaymentMeans/cac:CardAccount/cbc:IssuerID)
 func enT0628(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3111 *Node) bool {
-		return anyNode(child(n3111, enK10), func(n3112 *Node) bool { return (len(child(n3112, enK241)) > 0) })
+		return anyNode(child(n3111, enK10), func(n3112 *Node) bool { return (len(child(n3112, enK243)) > 0) })
 	})
 }
 
 // UBL-CR-419: not(cac:PaymentMeans/cac:CardAccount/cbc:IssueNumberID)
 func enT0629(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3114 *Node) bool {
-		return anyNode(child(n3114, enK10), func(n3115 *Node) bool { return (len(child(n3115, enK242)) > 0) })
+		return anyNode(child(n3114, enK10), func(n3115 *Node) bool { return (len(child(n3115, enK244)) > 0) })
 	})
 }
 
 // UBL-CR-420: not(cac:PaymentMeans/cac:CardAccount/cbc:CV2ID)
 func enT0630(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3117 *Node) bool {
-		return anyNode(child(n3117, enK10), func(n3118 *Node) bool { return (len(child(n3118, enK243)) > 0) })
+		return anyNode(child(n3117, enK10), func(n3118 *Node) bool { return (len(child(n3118, enK245)) > 0) })
 	})
 }
 
 // UBL-CR-421: not(cac:PaymentMeans/cac:CardAccount/cbc:CardChipCode)
 func enT0631(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3120 *Node) bool {
-		return anyNode(child(n3120, enK10), func(n3121 *Node) bool { return (len(child(n3121, enK244)) > 0) })
+		return anyNode(child(n3120, enK10), func(n3121 *Node) bool { return (len(child(n3121, enK246)) > 0) })
 	})
 }
 
 // UBL-CR-422: not(cac:PaymentMeans/cac:CardAccount/cbc:ChipApplicationID)
 func enT0632(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3123 *Node) bool {
-		return anyNode(child(n3123, enK10), func(n3124 *Node) bool { return (len(child(n3124, enK245)) > 0) })
+		return anyNode(child(n3123, enK10), func(n3124 *Node) bool { return (len(child(n3124, enK247)) > 0) })
 	})
 }
 
 // UBL-CR-424: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AliasName)
 func enT0633(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3126 *Node) bool {
-		return anyNode(child(n3126, enK83), func(n3127 *Node) bool { return (len(child(n3127, enK246)) > 0) })
+		return anyNode(child(n3126, enK84), func(n3127 *Node) bool { return (len(child(n3127, enK248)) > 0) })
 	})
 }
 
 // UBL-CR-425: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountTypeCode)
 func enT0634(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3129 *Node) bool {
-		return anyNode(child(n3129, enK83), func(n3130 *Node) bool { return (len(child(n3130, enK247)) > 0) })
+		return anyNode(child(n3129, enK84), func(n3130 *Node) bool { return (len(child(n3130, enK249)) > 0) })
 	})
 }
 
 // UBL-CR-426: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountFormatCode)
 func enT0635(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3132 *Node) bool {
-		return anyNode(child(n3132, enK83), func(n3133 *Node) bool { return (len(child(n3133, enK248)) > 0) })
+		return anyNode(child(n3132, enK84), func(n3133 *Node) bool { return (len(child(n3133, enK250)) > 0) })
 	})
 }
 
 // UBL-CR-427: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:CurrencyCode)
 func enT0636(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3135 *Node) bool {
-		return anyNode(child(n3135, enK83), func(n3136 *Node) bool { return (len(child(n3136, enK184)) > 0) })
+		return anyNode(child(n3135, enK84), func(n3136 *Node) bool { return (len(child(n3136, enK186)) > 0) })
 	})
 }
 
 // UBL-CR-428: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:PaymentNote)
 func enT0637(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3138 *Node) bool {
-		return anyNode(child(n3138, enK83), func(n3139 *Node) bool { return (len(child(n3139, enK249)) > 0) })
+		return anyNode(child(n3138, enK84), func(n3139 *Node) bool { return (len(child(n3139, enK251)) > 0) })
 	})
 }
 
 // UBL-CR-429: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:Name)
 func enT0638(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3141 *Node) bool {
-		return anyNode(child(n3141, enK83), func(n3142 *Node) bool {
-			return anyNode(child(n3142, enK250), func(n3143 *Node) bool { return (len(child(n3143, enK67)) > 0) })
+		return anyNode(child(n3141, enK84), func(n3142 *Node) bool {
+			return anyNode(child(n3142, enK252), func(n3143 *Node) bool { return (len(child(n3143, enK67)) > 0) })
 		})
 	})
 }
@@ -10106,9 +10766,9 @@ func enT0638(v []Seq, n *Node) bool {
 // UBL-CR-430: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cbc:Name)
 func enT0639(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3145 *Node) bool {
-		return anyNode(child(n3145, enK83), func(n3146 *Node) bool {
-			return anyNode(child(n3146, enK250), func(n3147 *Node) bool {
-				return anyNode(child(n3147, enK251), func(n3148 *Node) bool { return (len(child(n3148, enK67)) > 0) })
+		return anyNode(child(n3145, enK84), func(n3146 *Node) bool {
+			return anyNode(child(n3146, enK252), func(n3147 *Node) bool {
+				return anyNode(child(n3147, enK253), func(n3148 *Node) bool { return (len(child(n3148, enK67)) > 0) })
 			})
 		})
 	})
@@ -10117,9 +10777,9 @@ func enT0639(v []Seq, n *Node) bool {
 // UBL-CR-431: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cac:Address)
 func enT0640(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3150 *Node) bool {
-		return anyNode(child(n3150, enK83), func(n3151 *Node) bool {
-			return anyNode(child(n3151, enK250), func(n3152 *Node) bool {
-				return anyNode(child(n3152, enK251), func(n3153 *Node) bool { return (len(child(n3153, enK13)) > 0) })
+		return anyNode(child(n3150, enK84), func(n3151 *Node) bool {
+			return anyNode(child(n3151, enK252), func(n3152 *Node) bool {
+				return anyNode(child(n3152, enK253), func(n3153 *Node) bool { return (len(child(n3153, enK13)) > 0) })
 			})
 		})
 	})
@@ -10128,8 +10788,8 @@ func enT0640(v []Seq, n *Node) bool {
 // UBL-CR-432: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:Address)
 func enT0641(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3155 *Node) bool {
-		return anyNode(child(n3155, enK83), func(n3156 *Node) bool {
-			return anyNode(child(n3156, enK250), func(n3157 *Node) bool { return (len(child(n3157, enK13)) > 0) })
+		return anyNode(child(n3155, enK84), func(n3156 *Node) bool {
+			return anyNode(child(n3156, enK252), func(n3157 *Node) bool { return (len(child(n3157, enK13)) > 0) })
 		})
 	})
 }
@@ -10137,55 +10797,55 @@ func enT0641(v []Seq, n *Node) bool {
 // UBL-CR-433: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:Country)
 func enT0642(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3159 *Node) bool {
-		return anyNode(child(n3159, enK83), func(n3160 *Node) bool { return (len(child(n3160, enK7)) > 0) })
+		return anyNode(child(n3159, enK84), func(n3160 *Node) bool { return (len(child(n3160, enK7)) > 0) })
 	})
 }
 
 // UBL-CR-434: not(cac:PaymentMeans/cac:CreditAccount)
 func enT0643(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3162 *Node) bool { return (len(child(n3162, enK252)) > 0) })
+	return !anyNode(child(n, enK11), func(n3162 *Node) bool { return (len(child(n3162, enK254)) > 0) })
 }
 
 // UBL-CR-435: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MandateTypeCode)
 func enT0644(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3164 *Node) bool {
-		return anyNode(child(n3164, enK253), func(n3165 *Node) bool { return (len(child(n3165, enK254)) > 0) })
+		return anyNode(child(n3164, enK255), func(n3165 *Node) bool { return (len(child(n3165, enK256)) > 0) })
 	})
 }
 
 // UBL-CR-436: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaymentInstructionsNumeric)
 func enT0645(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3167 *Node) bool {
-		return anyNode(child(n3167, enK253), func(n3168 *Node) bool { return (len(child(n3168, enK255)) > 0) })
+		return anyNode(child(n3167, enK255), func(n3168 *Node) bool { return (len(child(n3168, enK257)) > 0) })
 	})
 }
 
 // UBL-CR-437: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaidAmount)
 func enT0646(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3170 *Node) bool {
-		return anyNode(child(n3170, enK253), func(n3171 *Node) bool { return (len(child(n3171, enK256)) > 0) })
+		return anyNode(child(n3170, enK255), func(n3171 *Node) bool { return (len(child(n3171, enK258)) > 0) })
 	})
 }
 
 // UBL-CR-438: not(cac:PaymentMeans/cac:PaymentMandate/cbc:SignatureID)
 func enT0647(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3173 *Node) bool {
-		return anyNode(child(n3173, enK253), func(n3174 *Node) bool { return (len(child(n3174, enK257)) > 0) })
+		return anyNode(child(n3173, enK255), func(n3174 *Node) bool { return (len(child(n3174, enK259)) > 0) })
 	})
 }
 
 // UBL-CR-439: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerParty)
 func enT0648(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3176 *Node) bool {
-		return anyNode(child(n3176, enK253), func(n3177 *Node) bool { return (len(child(n3177, enK258)) > 0) })
+		return anyNode(child(n3176, enK255), func(n3177 *Node) bool { return (len(child(n3177, enK260)) > 0) })
 	})
 }
 
 // UBL-CR-440: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:Name)
 func enT0649(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3179 *Node) bool {
-		return anyNode(child(n3179, enK253), func(n3180 *Node) bool {
-			return anyNode(child(n3180, enK259), func(n3181 *Node) bool { return (len(child(n3181, enK67)) > 0) })
+		return anyNode(child(n3179, enK255), func(n3180 *Node) bool {
+			return anyNode(child(n3180, enK261), func(n3181 *Node) bool { return (len(child(n3181, enK67)) > 0) })
 		})
 	})
 }
@@ -10193,8 +10853,8 @@ func enT0649(v []Seq, n *Node) bool {
 // UBL-CR-441: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AliasName)
 func enT0650(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3183 *Node) bool {
-		return anyNode(child(n3183, enK253), func(n3184 *Node) bool {
-			return anyNode(child(n3184, enK259), func(n3185 *Node) bool { return (len(child(n3185, enK246)) > 0) })
+		return anyNode(child(n3183, enK255), func(n3184 *Node) bool {
+			return anyNode(child(n3184, enK261), func(n3185 *Node) bool { return (len(child(n3185, enK248)) > 0) })
 		})
 	})
 }
@@ -10202,8 +10862,8 @@ func enT0650(v []Seq, n *Node) bool {
 // UBL-CR-442: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountTypeCode)
 func enT0651(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3187 *Node) bool {
-		return anyNode(child(n3187, enK253), func(n3188 *Node) bool {
-			return anyNode(child(n3188, enK259), func(n3189 *Node) bool { return (len(child(n3189, enK247)) > 0) })
+		return anyNode(child(n3187, enK255), func(n3188 *Node) bool {
+			return anyNode(child(n3188, enK261), func(n3189 *Node) bool { return (len(child(n3189, enK249)) > 0) })
 		})
 	})
 }
@@ -10211,8 +10871,8 @@ func enT0651(v []Seq, n *Node) bool {
 // UBL-CR-443: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountFormatCode)
 func enT0652(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3191 *Node) bool {
-		return anyNode(child(n3191, enK253), func(n3192 *Node) bool {
-			return anyNode(child(n3192, enK259), func(n3193 *Node) bool { return (len(child(n3193, enK248)) > 0) })
+		return anyNode(child(n3191, enK255), func(n3192 *Node) bool {
+			return anyNode(child(n3192, enK261), func(n3193 *Node) bool { return (len(child(n3193, enK250)) > 0) })
 		})
 	})
 }
@@ -10220,8 +10880,8 @@ func enT0652(v []Seq, n *Node) bool {
 // UBL-CR-444: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:CurrencyCode)
 func enT0653(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3195 *Node) bool {
-		return anyNode(child(n3195, enK253), func(n3196 *Node) bool {
-			return anyNode(child(n3196, enK259), func(n3197 *Node) bool { return (len(child(n3197, enK184)) > 0) })
+		return anyNode(child(n3195, enK255), func(n3196 *Node) bool {
+			return anyNode(child(n3196, enK261), func(n3197 *Node) bool { return (len(child(n3197, enK186)) > 0) })
 		})
 	})
 }
@@ -10229,8 +10889,8 @@ func enT0653(v []Seq, n *Node) bool {
 // UBL-CR-445: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:PaymentNote)
 func enT0654(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3199 *Node) bool {
-		return anyNode(child(n3199, enK253), func(n3200 *Node) bool {
-			return anyNode(child(n3200, enK259), func(n3201 *Node) bool { return (len(child(n3201, enK249)) > 0) })
+		return anyNode(child(n3199, enK255), func(n3200 *Node) bool {
+			return anyNode(child(n3200, enK261), func(n3201 *Node) bool { return (len(child(n3201, enK251)) > 0) })
 		})
 	})
 }
@@ -10238,8 +10898,8 @@ func enT0654(v []Seq, n *Node) bool {
 // UBL-CR-446: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:FinancialInstitutionBranch)
 func enT0655(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3203 *Node) bool {
-		return anyNode(child(n3203, enK253), func(n3204 *Node) bool {
-			return anyNode(child(n3204, enK259), func(n3205 *Node) bool { return (len(child(n3205, enK250)) > 0) })
+		return anyNode(child(n3203, enK255), func(n3204 *Node) bool {
+			return anyNode(child(n3204, enK261), func(n3205 *Node) bool { return (len(child(n3205, enK252)) > 0) })
 		})
 	})
 }
@@ -10247,8 +10907,8 @@ func enT0655(v []Seq, n *Node) bool {
 // UBL-CR-447: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:Country)
 func enT0656(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3207 *Node) bool {
-		return anyNode(child(n3207, enK253), func(n3208 *Node) bool {
-			return anyNode(child(n3208, enK259), func(n3209 *Node) bool { return (len(child(n3209, enK7)) > 0) })
+		return anyNode(child(n3207, enK255), func(n3208 *Node) bool {
+			return anyNode(child(n3208, enK261), func(n3209 *Node) bool { return (len(child(n3209, enK7)) > 0) })
 		})
 	})
 }
@@ -10256,122 +10916,122 @@ func enT0656(v []Seq, n *Node) bool {
 // UBL-CR-448: not(cac:PaymentMeans/cac:PaymentMandate/cac:ValidityPeriod)
 func enT0657(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3211 *Node) bool {
-		return anyNode(child(n3211, enK253), func(n3212 *Node) bool { return (len(child(n3212, enK123)) > 0) })
+		return anyNode(child(n3211, enK255), func(n3212 *Node) bool { return (len(child(n3212, enK125)) > 0) })
 	})
 }
 
 // UBL-CR-449: not(cac:PaymentMeans/cac:PaymentMandate/cac:PaymentReversalPeriod)
 func enT0658(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3214 *Node) bool {
-		return anyNode(child(n3214, enK253), func(n3215 *Node) bool { return (len(child(n3215, enK260)) > 0) })
+		return anyNode(child(n3214, enK255), func(n3215 *Node) bool { return (len(child(n3215, enK262)) > 0) })
 	})
 }
 
 // UBL-CR-450: not(cac:PaymentMeans/cac:PaymentMandate/cac:Clause)
 func enT0659(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n3217 *Node) bool {
-		return anyNode(child(n3217, enK253), func(n3218 *Node) bool { return (len(child(n3218, enK261)) > 0) })
+		return anyNode(child(n3217, enK255), func(n3218 *Node) bool { return (len(child(n3218, enK263)) > 0) })
 	})
 }
 
 // UBL-CR-451: not(cac:PaymentMeans/cac:TradeFinancing)
 func enT0660(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3220 *Node) bool { return (len(child(n3220, enK262)) > 0) })
+	return !anyNode(child(n, enK11), func(n3220 *Node) bool { return (len(child(n3220, enK264)) > 0) })
 }
 
 // UBL-CR-452: not(cac:PaymentTerms/cbc:ID)
 func enT0661(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3222 *Node) bool { return (len(child(n3222, enK1)) > 0) })
+	return !anyNode(child(n, enK265), func(n3222 *Node) bool { return (len(child(n3222, enK1)) > 0) })
 }
 
 // UBL-CR-453: not(cac:PaymentTerms/cbc:PaymentMeansID)
 func enT0662(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3224 *Node) bool { return (len(child(n3224, enK264)) > 0) })
+	return !anyNode(child(n, enK265), func(n3224 *Node) bool { return (len(child(n3224, enK266)) > 0) })
 }
 
 // UBL-CR-454: not(cac:PaymentTerms/cbc:PrepaidPaymentReferenceID)
 func enT0663(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3226 *Node) bool { return (len(child(n3226, enK265)) > 0) })
+	return !anyNode(child(n, enK265), func(n3226 *Node) bool { return (len(child(n3226, enK267)) > 0) })
 }
 
 // UBL-CR-455: not(cac:PaymentTerms/cbc:ReferenceEventCode)
 func enT0664(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3228 *Node) bool { return (len(child(n3228, enK266)) > 0) })
+	return !anyNode(child(n, enK265), func(n3228 *Node) bool { return (len(child(n3228, enK268)) > 0) })
 }
 
 // UBL-CR-456: not(cac:PaymentTerms/cbc:SettlementDiscountPercent)
 func enT0665(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3230 *Node) bool { return (len(child(n3230, enK267)) > 0) })
+	return !anyNode(child(n, enK265), func(n3230 *Node) bool { return (len(child(n3230, enK269)) > 0) })
 }
 
 // UBL-CR-457: not(cac:PaymentTerms/cbc:PenaltySurchargePercent)
 func enT0666(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3232 *Node) bool { return (len(child(n3232, enK268)) > 0) })
+	return !anyNode(child(n, enK265), func(n3232 *Node) bool { return (len(child(n3232, enK270)) > 0) })
 }
 
 // UBL-CR-458: not(cac:PaymentTerms/cbc:PaymentPercent)
 func enT0667(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3234 *Node) bool { return (len(child(n3234, enK269)) > 0) })
+	return !anyNode(child(n, enK265), func(n3234 *Node) bool { return (len(child(n3234, enK271)) > 0) })
 }
 
 // UBL-CR-459: not(cac:PaymentTerms/cbc:Amount)
 func enT0668(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3236 *Node) bool { return (len(child(n3236, enK20)) > 0) })
+	return !anyNode(child(n, enK265), func(n3236 *Node) bool { return (len(child(n3236, enK20)) > 0) })
 }
 
 // UBL-CR-460: not(cac:PaymentTerms/cbc:SettlementDiscountAmount)
 func enT0669(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3238 *Node) bool { return (len(child(n3238, enK270)) > 0) })
+	return !anyNode(child(n, enK265), func(n3238 *Node) bool { return (len(child(n3238, enK272)) > 0) })
 }
 
 // UBL-CR-461: not(cac:PaymentTerms/cbc:PenaltyAmount)
 func enT0670(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3240 *Node) bool { return (len(child(n3240, enK271)) > 0) })
+	return !anyNode(child(n, enK265), func(n3240 *Node) bool { return (len(child(n3240, enK273)) > 0) })
 }
 
 // UBL-CR-462: not(cac:PaymentTerms/cbc:PaymentTermsDetailsURI)
 func enT0671(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3242 *Node) bool { return (len(child(n3242, enK272)) > 0) })
+	return !anyNode(child(n, enK265), func(n3242 *Node) bool { return (len(child(n3242, enK274)) > 0) })
 }
 
 // UBL-CR-463: not(cac:PaymentTerms/cbc:PaymentDueDate)
 func enT0672(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3244 *Node) bool { return (len(child(n3244, enK236)) > 0) })
+	return !anyNode(child(n, enK265), func(n3244 *Node) bool { return (len(child(n3244, enK238)) > 0) })
 }
 
 // UBL-CR-464: not(cac:PaymentTerms/cbc:InstallmentDueDate)
 func enT0673(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3246 *Node) bool { return (len(child(n3246, enK273)) > 0) })
+	return !anyNode(child(n, enK265), func(n3246 *Node) bool { return (len(child(n3246, enK275)) > 0) })
 }
 
 // UBL-CR-465: not(cac:PaymentTerms/cbc:InvoicingPartyReference)
 func enT0674(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3248 *Node) bool { return (len(child(n3248, enK274)) > 0) })
+	return !anyNode(child(n, enK265), func(n3248 *Node) bool { return (len(child(n3248, enK276)) > 0) })
 }
 
 // UBL-CR-466: not(cac:PaymentTerms/cac:SettlementPeriod)
 func enT0675(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3250 *Node) bool { return (len(child(n3250, enK275)) > 0) })
+	return !anyNode(child(n, enK265), func(n3250 *Node) bool { return (len(child(n3250, enK277)) > 0) })
 }
 
 // UBL-CR-467: not(cac:PaymentTerms/cac:PenaltyPeriod)
 func enT0676(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3252 *Node) bool { return (len(child(n3252, enK276)) > 0) })
+	return !anyNode(child(n, enK265), func(n3252 *Node) bool { return (len(child(n3252, enK278)) > 0) })
 }
 
 // UBL-CR-468: not(cac:PaymentTerms/cac:ExchangeRate)
 func enT0677(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3254 *Node) bool { return (len(child(n3254, enK277)) > 0) })
+	return !anyNode(child(n, enK265), func(n3254 *Node) bool { return (len(child(n3254, enK279)) > 0) })
 }
 
 // UBL-CR-469: not(cac:PaymentTerms/cac:ValidityPeriod)
 func enT0678(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK263), func(n3256 *Node) bool { return (len(child(n3256, enK123)) > 0) })
+	return !anyNode(child(n, enK265), func(n3256 *Node) bool { return (len(child(n3256, enK125)) > 0) })
 }
 
 // UBL-CR-470: not(cac:PrepaidPayment)
 func enT0679(v []Seq, n *Node) bool {
-	return !(len(child(n, enK278)) > 0)
+	return !(len(child(n, enK280)) > 0)
 }
 
 // UBL-CR-471: not(cac:AllowanceCharge/cbc:ID)
@@ -10381,27 +11041,27 @@ func enT0680(v []Seq, n *Node) bool {
 
 // UBL-CR-472: not(cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0681(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3261 *Node) bool { return (len(child(n3261, enK279)) > 0) })
+	return !anyNode(child(n, enK16), func(n3261 *Node) bool { return (len(child(n3261, enK281)) > 0) })
 }
 
 // UBL-CR-473: not(cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0682(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3263 *Node) bool { return (len(child(n3263, enK280)) > 0) })
+	return !anyNode(child(n, enK16), func(n3263 *Node) bool { return (len(child(n3263, enK282)) > 0) })
 }
 
 // UBL-CR-474: not(cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0683(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3265 *Node) bool { return (len(child(n3265, enK106)) > 0) })
+	return !anyNode(child(n, enK16), func(n3265 *Node) bool { return (len(child(n3265, enK108)) > 0) })
 }
 
 // UBL-CR-475: not(cac:AllowanceCharge/cbc:AccountingCost)
 func enT0684(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3267 *Node) bool { return (len(child(n3267, enK281)) > 0) })
+	return !anyNode(child(n, enK16), func(n3267 *Node) bool { return (len(child(n3267, enK283)) > 0) })
 }
 
 // UBL-CR-476: not(cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0685(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3269 *Node) bool { return (len(child(n3269, enK282)) > 0) })
+	return !anyNode(child(n, enK16), func(n3269 *Node) bool { return (len(child(n3269, enK284)) > 0) })
 }
 
 // UBL-CR-477: not(cac:AllowanceCharge/cac:TaxCategory/cbc:Name)
@@ -10414,42 +11074,42 @@ func enT0686(v []Seq, n *Node) bool {
 // UBL-CR-478: not(cac:AllowanceCharge/cac:TaxCategory/cbc:BaseUnitMeasure)
 func enT0687(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK16), func(n3274 *Node) bool {
-		return anyNode(child(n3274, enK21), func(n3275 *Node) bool { return (len(child(n3275, enK283)) > 0) })
+		return anyNode(child(n3274, enK21), func(n3275 *Node) bool { return (len(child(n3275, enK285)) > 0) })
 	})
 }
 
 // UBL-CR-479: not(cac:AllowanceCharge/cac:TaxCategory/cbc:PerUnitAmount)
 func enT0688(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK16), func(n3277 *Node) bool {
-		return anyNode(child(n3277, enK21), func(n3278 *Node) bool { return (len(child(n3278, enK282)) > 0) })
+		return anyNode(child(n3277, enK21), func(n3278 *Node) bool { return (len(child(n3278, enK284)) > 0) })
 	})
 }
 
 // UBL-CR-480: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReasonCode)
 func enT0689(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK16), func(n3280 *Node) bool {
-		return anyNode(child(n3280, enK21), func(n3281 *Node) bool { return (len(child(n3281, enK90)) > 0) })
+		return anyNode(child(n3280, enK21), func(n3281 *Node) bool { return (len(child(n3281, enK92)) > 0) })
 	})
 }
 
 // UBL-CR-481: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReason)
 func enT0690(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK16), func(n3283 *Node) bool {
-		return anyNode(child(n3283, enK21), func(n3284 *Node) bool { return (len(child(n3284, enK89)) > 0) })
+		return anyNode(child(n3283, enK21), func(n3284 *Node) bool { return (len(child(n3284, enK91)) > 0) })
 	})
 }
 
 // UBL-CR-482: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRange)
 func enT0691(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK16), func(n3286 *Node) bool {
-		return anyNode(child(n3286, enK21), func(n3287 *Node) bool { return (len(child(n3287, enK284)) > 0) })
+		return anyNode(child(n3286, enK21), func(n3287 *Node) bool { return (len(child(n3287, enK286)) > 0) })
 	})
 }
 
 // UBL-CR-483: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRatePercent)
 func enT0692(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK16), func(n3289 *Node) bool {
-		return anyNode(child(n3289, enK21), func(n3290 *Node) bool { return (len(child(n3290, enK285)) > 0) })
+		return anyNode(child(n3289, enK21), func(n3290 *Node) bool { return (len(child(n3290, enK287)) > 0) })
 	})
 }
 
@@ -10466,7 +11126,7 @@ func enT0693(v []Seq, n *Node) bool {
 func enT0694(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK16), func(n3296 *Node) bool {
 		return anyNode(child(n3296, enK21), func(n3297 *Node) bool {
-			return anyNode(child(n3297, enK22), func(n3298 *Node) bool { return (len(child(n3298, enK183)) > 0) })
+			return anyNode(child(n3297, enK22), func(n3298 *Node) bool { return (len(child(n3298, enK185)) > 0) })
 		})
 	})
 }
@@ -10475,7 +11135,7 @@ func enT0694(v []Seq, n *Node) bool {
 func enT0695(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK16), func(n3300 *Node) bool {
 		return anyNode(child(n3300, enK21), func(n3301 *Node) bool {
-			return anyNode(child(n3301, enK22), func(n3302 *Node) bool { return (len(child(n3302, enK184)) > 0) })
+			return anyNode(child(n3301, enK22), func(n3302 *Node) bool { return (len(child(n3302, enK186)) > 0) })
 		})
 	})
 }
@@ -10484,7 +11144,7 @@ func enT0695(v []Seq, n *Node) bool {
 func enT0696(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK16), func(n3304 *Node) bool {
 		return anyNode(child(n3304, enK21), func(n3305 *Node) bool {
-			return anyNode(child(n3305, enK22), func(n3306 *Node) bool { return (len(child(n3306, enK185)) > 0) })
+			return anyNode(child(n3305, enK22), func(n3306 *Node) bool { return (len(child(n3306, enK187)) > 0) })
 		})
 	})
 }
@@ -10501,85 +11161,85 @@ func enT0698(v []Seq, n *Node) bool {
 
 // UBL-CR-490: not(cac:TaxExchangeRate)
 func enT0699(v []Seq, n *Node) bool {
-	return !(len(child(n, enK286)) > 0)
+	return !(len(child(n, enK288)) > 0)
 }
 
 // UBL-CR-491: not(cac:PricingExchangeRate)
 func enT0700(v []Seq, n *Node) bool {
-	return !(len(child(n, enK287)) > 0)
+	return !(len(child(n, enK289)) > 0)
 }
 
 // UBL-CR-492: not(cac:PaymentExchangeRate)
 func enT0701(v []Seq, n *Node) bool {
-	return !(len(child(n, enK288)) > 0)
+	return !(len(child(n, enK290)) > 0)
 }
 
 // UBL-CR-493: not(cac:PaymentAlternativeExchangeRate)
 func enT0702(v []Seq, n *Node) bool {
-	return !(len(child(n, enK289)) > 0)
+	return !(len(child(n, enK291)) > 0)
 }
 
 // UBL-CR-494: not(cac:TaxTotal/cbc:RoundingAmount)
 func enT0703(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3316 *Node) bool { return (len(child(n3316, enK290)) > 0) })
+	return !anyNode(child(n, enK48), func(n3316 *Node) bool { return (len(child(n3316, enK292)) > 0) })
 }
 
 // UBL-CR-495: not(cac:TaxTotal/cbc:TaxEvidenceIndicator)
 func enT0704(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3318 *Node) bool { return (len(child(n3318, enK291)) > 0) })
+	return !anyNode(child(n, enK48), func(n3318 *Node) bool { return (len(child(n3318, enK293)) > 0) })
 }
 
 // UBL-CR-496: not(cac:TaxTotal/cbc:TaxIncludedIndicator)
 func enT0705(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3320 *Node) bool { return (len(child(n3320, enK292)) > 0) })
+	return !anyNode(child(n, enK48), func(n3320 *Node) bool { return (len(child(n3320, enK294)) > 0) })
 }
 
 // UBL-CR-497: not(cac:TaxTotal/cac:TaxSubtotal/cbc:CalculationSequenceNumeric)
 func enT0706(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK48), func(n3322 *Node) bool {
-		return anyNode(child(n3322, enK52), func(n3323 *Node) bool { return (len(child(n3323, enK293)) > 0) })
+		return anyNode(child(n3322, enK52), func(n3323 *Node) bool { return (len(child(n3323, enK295)) > 0) })
 	})
 }
 
 // UBL-CR-498: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TransactionCurrencyTaxAmount)
 func enT0707(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK48), func(n3325 *Node) bool {
-		return anyNode(child(n3325, enK52), func(n3326 *Node) bool { return (len(child(n3326, enK294)) > 0) })
+		return anyNode(child(n3325, enK52), func(n3326 *Node) bool { return (len(child(n3326, enK296)) > 0) })
 	})
 }
 
 // UBL-CR-499: not(cac:TaxTotal/cac:TaxSubtotal/cbc:Percent)
 func enT0708(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK48), func(n3328 *Node) bool {
-		return anyNode(child(n3328, enK52), func(n3329 *Node) bool { return (len(child(n3329, enK88)) > 0) })
+		return anyNode(child(n3328, enK52), func(n3329 *Node) bool { return (len(child(n3329, enK89)) > 0) })
 	})
 }
 
 // UBL-CR-500: not(cac:TaxTotal/cac:TaxSubtotal/cbc:BaseUnitMeasure)
 func enT0709(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK48), func(n3331 *Node) bool {
-		return anyNode(child(n3331, enK52), func(n3332 *Node) bool { return (len(child(n3332, enK283)) > 0) })
+		return anyNode(child(n3331, enK52), func(n3332 *Node) bool { return (len(child(n3332, enK285)) > 0) })
 	})
 }
 
 // UBL-CR-501: not(cac:TaxTotal/cac:TaxSubtotal/cbc:PerUnitAmount)
 func enT0710(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK48), func(n3334 *Node) bool {
-		return anyNode(child(n3334, enK52), func(n3335 *Node) bool { return (len(child(n3335, enK282)) > 0) })
+		return anyNode(child(n3334, enK52), func(n3335 *Node) bool { return (len(child(n3335, enK284)) > 0) })
 	})
 }
 
 // UBL-CR-502: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRange)
 func enT0711(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK48), func(n3337 *Node) bool {
-		return anyNode(child(n3337, enK52), func(n3338 *Node) bool { return (len(child(n3338, enK284)) > 0) })
+		return anyNode(child(n3337, enK52), func(n3338 *Node) bool { return (len(child(n3338, enK286)) > 0) })
 	})
 }
 
 // UBL-CR-503: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRatePercent)
 func enT0712(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK48), func(n3340 *Node) bool {
-		return anyNode(child(n3340, enK52), func(n3341 *Node) bool { return (len(child(n3341, enK285)) > 0) })
+		return anyNode(child(n3340, enK52), func(n3341 *Node) bool { return (len(child(n3341, enK287)) > 0) })
 	})
 }
 
@@ -10596,7 +11256,7 @@ func enT0713(v []Seq, n *Node) bool {
 func enT0714(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK48), func(n3347 *Node) bool {
 		return anyNode(child(n3347, enK52), func(n3348 *Node) bool {
-			return anyNode(child(n3348, enK21), func(n3349 *Node) bool { return (len(child(n3349, enK283)) > 0) })
+			return anyNode(child(n3348, enK21), func(n3349 *Node) bool { return (len(child(n3349, enK285)) > 0) })
 		})
 	})
 }
@@ -10605,7 +11265,7 @@ func enT0714(v []Seq, n *Node) bool {
 func enT0715(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK48), func(n3351 *Node) bool {
 		return anyNode(child(n3351, enK52), func(n3352 *Node) bool {
-			return anyNode(child(n3352, enK21), func(n3353 *Node) bool { return (len(child(n3353, enK282)) > 0) })
+			return anyNode(child(n3352, enK21), func(n3353 *Node) bool { return (len(child(n3353, enK284)) > 0) })
 		})
 	})
 }
@@ -10614,7 +11274,7 @@ func enT0715(v []Seq, n *Node) bool {
 func enT0716(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK48), func(n3355 *Node) bool {
 		return anyNode(child(n3355, enK52), func(n3356 *Node) bool {
-			return anyNode(child(n3356, enK21), func(n3357 *Node) bool { return (len(child(n3357, enK284)) > 0) })
+			return anyNode(child(n3356, enK21), func(n3357 *Node) bool { return (len(child(n3357, enK286)) > 0) })
 		})
 	})
 }
@@ -10623,7 +11283,7 @@ func enT0716(v []Seq, n *Node) bool {
 func enT0717(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK48), func(n3359 *Node) bool {
 		return anyNode(child(n3359, enK52), func(n3360 *Node) bool {
-			return anyNode(child(n3360, enK21), func(n3361 *Node) bool { return (len(child(n3361, enK285)) > 0) })
+			return anyNode(child(n3360, enK21), func(n3361 *Node) bool { return (len(child(n3361, enK287)) > 0) })
 		})
 	})
 }
@@ -10644,7 +11304,7 @@ func enT0719(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK48), func(n3368 *Node) bool {
 		return anyNode(child(n3368, enK52), func(n3369 *Node) bool {
 			return anyNode(child(n3369, enK21), func(n3370 *Node) bool {
-				return anyNode(child(n3370, enK22), func(n3371 *Node) bool { return (len(child(n3371, enK183)) > 0) })
+				return anyNode(child(n3370, enK22), func(n3371 *Node) bool { return (len(child(n3371, enK185)) > 0) })
 			})
 		})
 	})
@@ -10655,7 +11315,7 @@ func enT0720(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK48), func(n3373 *Node) bool {
 		return anyNode(child(n3373, enK52), func(n3374 *Node) bool {
 			return anyNode(child(n3374, enK21), func(n3375 *Node) bool {
-				return anyNode(child(n3375, enK22), func(n3376 *Node) bool { return (len(child(n3376, enK184)) > 0) })
+				return anyNode(child(n3375, enK22), func(n3376 *Node) bool { return (len(child(n3376, enK186)) > 0) })
 			})
 		})
 	})
@@ -10666,7 +11326,7 @@ func enT0721(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK48), func(n3378 *Node) bool {
 		return anyNode(child(n3378, enK52), func(n3379 *Node) bool {
 			return anyNode(child(n3379, enK21), func(n3380 *Node) bool {
-				return anyNode(child(n3380, enK22), func(n3381 *Node) bool { return (len(child(n3381, enK185)) > 0) })
+				return anyNode(child(n3380, enK22), func(n3381 *Node) bool { return (len(child(n3381, enK187)) > 0) })
 			})
 		})
 	})
@@ -10674,17 +11334,17 @@ func enT0721(v []Seq, n *Node) bool {
 
 // UBL-CR-513: not(cac:WithholdingTaxTotal)
 func enT0722(v []Seq, n *Node) bool {
-	return !(len(child(n, enK295)) > 0)
+	return !(len(child(n, enK297)) > 0)
 }
 
 // UBL-CR-514: not(cac:LegalMonetaryTotal/cbc:PayableAlternativeAmount)
 func enT0723(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK27), func(n3384 *Node) bool { return (len(child(n3384, enK296)) > 0) })
+	return !anyNode(child(n, enK27), func(n3384 *Node) bool { return (len(child(n3384, enK298)) > 0) })
 }
 
 // UBL-CR-515: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:UUID)
 func enT0724(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3386 *Node) bool { return (len(child(n3386, enK101)) > 0) }) || anyNode(child(n, enK33), func(n3388 *Node) bool { return (len(child(n3388, enK101)) > 0) }))
+	return !(anyNode(child(n, enK32), func(n3386 *Node) bool { return (len(child(n3386, enK103)) > 0) }) || anyNode(child(n, enK33), func(n3388 *Node) bool { return (len(child(n3388, enK103)) > 0) }))
 }
 
 // UBL-CR-516: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:TaxPointDate)
@@ -10694,43 +11354,43 @@ func enT0725(v []Seq, n *Node) bool {
 
 // UBL-CR-517: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:AccountingCostCode)
 func enT0726(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3394 *Node) bool { return (len(child(n3394, enK106)) > 0) }) || anyNode(child(n, enK33), func(n3396 *Node) bool { return (len(child(n3396, enK106)) > 0) }))
+	return !(anyNode(child(n, enK32), func(n3394 *Node) bool { return (len(child(n3394, enK108)) > 0) }) || anyNode(child(n, enK33), func(n3396 *Node) bool { return (len(child(n3396, enK108)) > 0) }))
 }
 
 // UBL-CR-518: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:PaymentPurposeCode)
 func enT0727(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3398 *Node) bool { return (len(child(n3398, enK297)) > 0) }) || anyNode(child(n, enK33), func(n3400 *Node) bool { return (len(child(n3400, enK297)) > 0) }))
+	return !(anyNode(child(n, enK32), func(n3398 *Node) bool { return (len(child(n3398, enK299)) > 0) }) || anyNode(child(n, enK33), func(n3400 *Node) bool { return (len(child(n3400, enK299)) > 0) }))
 }
 
 // UBL-CR-519: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:FreeOfChargeIndicator)
 func enT0728(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3402 *Node) bool { return (len(child(n3402, enK298)) > 0) }) || anyNode(child(n, enK33), func(n3404 *Node) bool { return (len(child(n3404, enK298)) > 0) }))
+	return !(anyNode(child(n, enK32), func(n3402 *Node) bool { return (len(child(n3402, enK300)) > 0) }) || anyNode(child(n, enK33), func(n3404 *Node) bool { return (len(child(n3404, enK300)) > 0) }))
 }
 
 // UBL-CR-520: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:StartTime)
 func enT0729(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3406 *Node) bool {
-		return anyNode(child(n3406, enK58), func(n3407 *Node) bool { return (len(child(n3407, enK108)) > 0) })
+		return anyNode(child(n3406, enK58), func(n3407 *Node) bool { return (len(child(n3407, enK110)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3409 *Node) bool {
-		return anyNode(child(n3409, enK58), func(n3410 *Node) bool { return (len(child(n3410, enK108)) > 0) })
+		return anyNode(child(n3409, enK58), func(n3410 *Node) bool { return (len(child(n3410, enK110)) > 0) })
 	}))
 }
 
 // UBL-CR-521: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:EndTime)
 func enT0730(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3412 *Node) bool {
-		return anyNode(child(n3412, enK58), func(n3413 *Node) bool { return (len(child(n3413, enK109)) > 0) })
+		return anyNode(child(n3412, enK58), func(n3413 *Node) bool { return (len(child(n3413, enK111)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3415 *Node) bool {
-		return anyNode(child(n3415, enK58), func(n3416 *Node) bool { return (len(child(n3416, enK109)) > 0) })
+		return anyNode(child(n3415, enK58), func(n3416 *Node) bool { return (len(child(n3416, enK111)) > 0) })
 	}))
 }
 
 // UBL-CR-522: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DurationMeasure)
 func enT0731(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3418 *Node) bool {
-		return anyNode(child(n3418, enK58), func(n3419 *Node) bool { return (len(child(n3419, enK110)) > 0) })
+		return anyNode(child(n3418, enK58), func(n3419 *Node) bool { return (len(child(n3419, enK112)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3421 *Node) bool {
-		return anyNode(child(n3421, enK58), func(n3422 *Node) bool { return (len(child(n3422, enK110)) > 0) })
+		return anyNode(child(n3421, enK58), func(n3422 *Node) bool { return (len(child(n3422, enK112)) > 0) })
 	}))
 }
 
@@ -10746,206 +11406,206 @@ func enT0732(v []Seq, n *Node) bool {
 // UBL-CR-524: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:Description)
 func enT0733(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3430 *Node) bool {
-		return anyNode(child(n3430, enK58), func(n3431 *Node) bool { return (len(child(n3431, enK111)) > 0) })
+		return anyNode(child(n3430, enK58), func(n3431 *Node) bool { return (len(child(n3431, enK113)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3433 *Node) bool {
-		return anyNode(child(n3433, enK58), func(n3434 *Node) bool { return (len(child(n3434, enK111)) > 0) })
+		return anyNode(child(n3433, enK58), func(n3434 *Node) bool { return (len(child(n3434, enK113)) > 0) })
 	}))
 }
 
 // UBL-CR-525: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:SalesOrderLineID)
 func enT0734(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3436 *Node) bool {
-		return anyNode(child(n3436, enK299), func(n3437 *Node) bool { return (len(child(n3437, enK300)) > 0) })
+		return anyNode(child(n3436, enK301), func(n3437 *Node) bool { return (len(child(n3437, enK302)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3439 *Node) bool {
-		return anyNode(child(n3439, enK299), func(n3440 *Node) bool { return (len(child(n3440, enK300)) > 0) })
+		return anyNode(child(n3439, enK301), func(n3440 *Node) bool { return (len(child(n3440, enK302)) > 0) })
 	}))
 }
 
 // UBL-CR-526: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:UUID)
 func enT0735(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3442 *Node) bool {
-		return anyNode(child(n3442, enK299), func(n3443 *Node) bool { return (len(child(n3443, enK101)) > 0) })
+		return anyNode(child(n3442, enK301), func(n3443 *Node) bool { return (len(child(n3443, enK103)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3445 *Node) bool {
-		return anyNode(child(n3445, enK299), func(n3446 *Node) bool { return (len(child(n3446, enK101)) > 0) })
+		return anyNode(child(n3445, enK301), func(n3446 *Node) bool { return (len(child(n3446, enK103)) > 0) })
 	}))
 }
 
 // UBL-CR-527: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:LineStatusCode)
 func enT0736(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3448 *Node) bool {
-		return anyNode(child(n3448, enK299), func(n3449 *Node) bool { return (len(child(n3449, enK301)) > 0) })
+		return anyNode(child(n3448, enK301), func(n3449 *Node) bool { return (len(child(n3449, enK303)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3451 *Node) bool {
-		return anyNode(child(n3451, enK299), func(n3452 *Node) bool { return (len(child(n3452, enK301)) > 0) })
+		return anyNode(child(n3451, enK301), func(n3452 *Node) bool { return (len(child(n3452, enK303)) > 0) })
 	}))
 }
 
 // UBL-CR-528: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cac:OrderReference)
 func enT0737(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3454 *Node) bool {
-		return anyNode(child(n3454, enK299), func(n3455 *Node) bool { return (len(child(n3455, enK112)) > 0) })
+		return anyNode(child(n3454, enK301), func(n3455 *Node) bool { return (len(child(n3455, enK114)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3457 *Node) bool {
-		return anyNode(child(n3457, enK299), func(n3458 *Node) bool { return (len(child(n3458, enK112)) > 0) })
+		return anyNode(child(n3457, enK301), func(n3458 *Node) bool { return (len(child(n3458, enK114)) > 0) })
 	}))
 }
 
 // UBL-CR-529: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DespatchLineReference)
 func enT0738(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3460 *Node) bool { return (len(child(n3460, enK302)) > 0) }) || anyNode(child(n, enK33), func(n3462 *Node) bool { return (len(child(n3462, enK302)) > 0) }))
+	return !(anyNode(child(n, enK32), func(n3460 *Node) bool { return (len(child(n3460, enK304)) > 0) }) || anyNode(child(n, enK33), func(n3462 *Node) bool { return (len(child(n3462, enK304)) > 0) }))
 }
 
 // UBL-CR-530: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ReceiptLineReference)
 func enT0739(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3464 *Node) bool { return (len(child(n3464, enK303)) > 0) }) || anyNode(child(n, enK33), func(n3466 *Node) bool { return (len(child(n3466, enK303)) > 0) }))
+	return !(anyNode(child(n, enK32), func(n3464 *Node) bool { return (len(child(n3464, enK305)) > 0) }) || anyNode(child(n, enK33), func(n3466 *Node) bool { return (len(child(n3466, enK305)) > 0) }))
 }
 
 // UBL-CR-531: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:BillingReference)
 func enT0740(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3468 *Node) bool { return (len(child(n3468, enK85)) > 0) }) || anyNode(child(n, enK33), func(n3470 *Node) bool { return (len(child(n3470, enK85)) > 0) }))
+	return !(anyNode(child(n, enK32), func(n3468 *Node) bool { return (len(child(n3468, enK86)) > 0) }) || anyNode(child(n, enK33), func(n3470 *Node) bool { return (len(child(n3470, enK86)) > 0) }))
 }
 
 // UBL-CR-532: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:CopyIndicator)
 func enT0741(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3472 *Node) bool {
-		return anyNode(child(n3472, enK115), func(n3473 *Node) bool { return (len(child(n3473, enK100)) > 0) })
+		return anyNode(child(n3472, enK117), func(n3473 *Node) bool { return (len(child(n3473, enK102)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3475 *Node) bool {
-		return anyNode(child(n3475, enK115), func(n3476 *Node) bool { return (len(child(n3476, enK100)) > 0) })
+		return anyNode(child(n3475, enK117), func(n3476 *Node) bool { return (len(child(n3476, enK102)) > 0) })
 	}))
 }
 
 // UBL-CR-533: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:UUID)
 func enT0742(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3478 *Node) bool {
-		return anyNode(child(n3478, enK115), func(n3479 *Node) bool { return (len(child(n3479, enK101)) > 0) })
+		return anyNode(child(n3478, enK117), func(n3479 *Node) bool { return (len(child(n3479, enK103)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3481 *Node) bool {
-		return anyNode(child(n3481, enK115), func(n3482 *Node) bool { return (len(child(n3482, enK101)) > 0) })
+		return anyNode(child(n3481, enK117), func(n3482 *Node) bool { return (len(child(n3482, enK103)) > 0) })
 	}))
 }
 
 // UBL-CR-534: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueDate)
 func enT0743(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3484 *Node) bool {
-		return anyNode(child(n3484, enK115), func(n3485 *Node) bool { return (len(child(n3485, enK40)) > 0) })
+		return anyNode(child(n3484, enK117), func(n3485 *Node) bool { return (len(child(n3485, enK40)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3487 *Node) bool {
-		return anyNode(child(n3487, enK115), func(n3488 *Node) bool { return (len(child(n3488, enK40)) > 0) })
+		return anyNode(child(n3487, enK117), func(n3488 *Node) bool { return (len(child(n3488, enK40)) > 0) })
 	}))
 }
 
 // UBL-CR-535: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueTime)
 func enT0744(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3490 *Node) bool {
-		return anyNode(child(n3490, enK115), func(n3491 *Node) bool { return (len(child(n3491, enK102)) > 0) })
+		return anyNode(child(n3490, enK117), func(n3491 *Node) bool { return (len(child(n3491, enK104)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3493 *Node) bool {
-		return anyNode(child(n3493, enK115), func(n3494 *Node) bool { return (len(child(n3494, enK102)) > 0) })
+		return anyNode(child(n3493, enK117), func(n3494 *Node) bool { return (len(child(n3494, enK104)) > 0) })
 	}))
 }
 
 // UBL-CR-537: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentType)
 func enT0745(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3496 *Node) bool {
-		return anyNode(child(n3496, enK115), func(n3497 *Node) bool { return (len(child(n3497, enK116)) > 0) })
+		return anyNode(child(n3496, enK117), func(n3497 *Node) bool { return (len(child(n3497, enK118)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3499 *Node) bool {
-		return anyNode(child(n3499, enK115), func(n3500 *Node) bool { return (len(child(n3500, enK116)) > 0) })
+		return anyNode(child(n3499, enK117), func(n3500 *Node) bool { return (len(child(n3500, enK118)) > 0) })
 	}))
 }
 
 // UBL-CR-538: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:XPath)
 func enT0746(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3502 *Node) bool {
-		return anyNode(child(n3502, enK115), func(n3503 *Node) bool { return (len(child(n3503, enK117)) > 0) })
+		return anyNode(child(n3502, enK117), func(n3503 *Node) bool { return (len(child(n3503, enK119)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3505 *Node) bool {
-		return anyNode(child(n3505, enK115), func(n3506 *Node) bool { return (len(child(n3506, enK117)) > 0) })
+		return anyNode(child(n3505, enK117), func(n3506 *Node) bool { return (len(child(n3506, enK119)) > 0) })
 	}))
 }
 
 // UBL-CR-539: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LanguageID)
 func enT0747(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3508 *Node) bool {
-		return anyNode(child(n3508, enK115), func(n3509 *Node) bool { return (len(child(n3509, enK118)) > 0) })
+		return anyNode(child(n3508, enK117), func(n3509 *Node) bool { return (len(child(n3509, enK120)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3511 *Node) bool {
-		return anyNode(child(n3511, enK115), func(n3512 *Node) bool { return (len(child(n3512, enK118)) > 0) })
+		return anyNode(child(n3511, enK117), func(n3512 *Node) bool { return (len(child(n3512, enK120)) > 0) })
 	}))
 }
 
 // UBL-CR-540: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LocaleCode)
 func enT0748(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3514 *Node) bool {
-		return anyNode(child(n3514, enK115), func(n3515 *Node) bool { return (len(child(n3515, enK119)) > 0) })
+		return anyNode(child(n3514, enK117), func(n3515 *Node) bool { return (len(child(n3515, enK121)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3517 *Node) bool {
-		return anyNode(child(n3517, enK115), func(n3518 *Node) bool { return (len(child(n3518, enK119)) > 0) })
+		return anyNode(child(n3517, enK117), func(n3518 *Node) bool { return (len(child(n3518, enK121)) > 0) })
 	}))
 }
 
 // UBL-CR-541: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:VersionID)
 func enT0749(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3520 *Node) bool {
-		return anyNode(child(n3520, enK115), func(n3521 *Node) bool { return (len(child(n3521, enK120)) > 0) })
+		return anyNode(child(n3520, enK117), func(n3521 *Node) bool { return (len(child(n3521, enK122)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3523 *Node) bool {
-		return anyNode(child(n3523, enK115), func(n3524 *Node) bool { return (len(child(n3524, enK120)) > 0) })
+		return anyNode(child(n3523, enK117), func(n3524 *Node) bool { return (len(child(n3524, enK122)) > 0) })
 	}))
 }
 
 // UBL-CR-542: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentStatusCode)
 func enT0750(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3526 *Node) bool {
-		return anyNode(child(n3526, enK115), func(n3527 *Node) bool { return (len(child(n3527, enK121)) > 0) })
+		return anyNode(child(n3526, enK117), func(n3527 *Node) bool { return (len(child(n3527, enK123)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3529 *Node) bool {
-		return anyNode(child(n3529, enK115), func(n3530 *Node) bool { return (len(child(n3530, enK121)) > 0) })
+		return anyNode(child(n3529, enK117), func(n3530 *Node) bool { return (len(child(n3530, enK123)) > 0) })
 	}))
 }
 
 // UBL-CR-543: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentDescription)
 func enT0751(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3532 *Node) bool {
-		return anyNode(child(n3532, enK115), func(n3533 *Node) bool { return (len(child(n3533, enK92)) > 0) })
+		return anyNode(child(n3532, enK117), func(n3533 *Node) bool { return (len(child(n3533, enK94)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3535 *Node) bool {
-		return anyNode(child(n3535, enK115), func(n3536 *Node) bool { return (len(child(n3536, enK92)) > 0) })
+		return anyNode(child(n3535, enK117), func(n3536 *Node) bool { return (len(child(n3536, enK94)) > 0) })
 	}))
 }
 
 // UBL-CR-544: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:Attachment)
 func enT0752(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3538 *Node) bool {
-		return anyNode(child(n3538, enK115), func(n3539 *Node) bool { return (len(child(n3539, enK122)) > 0) })
+		return anyNode(child(n3538, enK117), func(n3539 *Node) bool { return (len(child(n3539, enK124)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3541 *Node) bool {
-		return anyNode(child(n3541, enK115), func(n3542 *Node) bool { return (len(child(n3542, enK122)) > 0) })
+		return anyNode(child(n3541, enK117), func(n3542 *Node) bool { return (len(child(n3542, enK124)) > 0) })
 	}))
 }
 
 // UBL-CR-545: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ValidityPeriod)
 func enT0753(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3544 *Node) bool {
-		return anyNode(child(n3544, enK115), func(n3545 *Node) bool { return (len(child(n3545, enK123)) > 0) })
+		return anyNode(child(n3544, enK117), func(n3545 *Node) bool { return (len(child(n3545, enK125)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3547 *Node) bool {
-		return anyNode(child(n3547, enK115), func(n3548 *Node) bool { return (len(child(n3548, enK123)) > 0) })
+		return anyNode(child(n3547, enK117), func(n3548 *Node) bool { return (len(child(n3548, enK125)) > 0) })
 	}))
 }
 
 // UBL-CR-546: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:IssuerParty)
 func enT0754(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3550 *Node) bool {
-		return anyNode(child(n3550, enK115), func(n3551 *Node) bool { return (len(child(n3551, enK124)) > 0) })
+		return anyNode(child(n3550, enK117), func(n3551 *Node) bool { return (len(child(n3551, enK126)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3553 *Node) bool {
-		return anyNode(child(n3553, enK115), func(n3554 *Node) bool { return (len(child(n3554, enK124)) > 0) })
+		return anyNode(child(n3553, enK117), func(n3554 *Node) bool { return (len(child(n3554, enK126)) > 0) })
 	}))
 }
 
 // UBL-CR-547: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ResultOfVerification)
 func enT0755(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3556 *Node) bool {
-		return anyNode(child(n3556, enK115), func(n3557 *Node) bool { return (len(child(n3557, enK125)) > 0) })
+		return anyNode(child(n3556, enK117), func(n3557 *Node) bool { return (len(child(n3557, enK127)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3559 *Node) bool {
-		return anyNode(child(n3559, enK115), func(n3560 *Node) bool { return (len(child(n3560, enK125)) > 0) })
+		return anyNode(child(n3559, enK117), func(n3560 *Node) bool { return (len(child(n3560, enK127)) > 0) })
 	}))
 }
 
 // UBL-CR-548: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PricingReference)
 func enT0756(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3562 *Node) bool { return (len(child(n3562, enK304)) > 0) }) || anyNode(child(n, enK33), func(n3564 *Node) bool { return (len(child(n3564, enK304)) > 0) }))
+	return !(anyNode(child(n, enK32), func(n3562 *Node) bool { return (len(child(n3562, enK306)) > 0) }) || anyNode(child(n, enK33), func(n3564 *Node) bool { return (len(child(n3564, enK306)) > 0) }))
 }
 
 // UBL-CR-549: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OriginatorParty)
 func enT0757(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3566 *Node) bool { return (len(child(n3566, enK305)) > 0) }) || anyNode(child(n, enK33), func(n3568 *Node) bool { return (len(child(n3568, enK305)) > 0) }))
+	return !(anyNode(child(n, enK32), func(n3566 *Node) bool { return (len(child(n3566, enK307)) > 0) }) || anyNode(child(n, enK33), func(n3568 *Node) bool { return (len(child(n3568, enK307)) > 0) }))
 }
 
 // UBL-CR-550: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Delivery)
@@ -10955,7 +11615,7 @@ func enT0758(v []Seq, n *Node) bool {
 
 // UBL-CR-551: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PaymentTerms)
 func enT0759(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3574 *Node) bool { return (len(child(n3574, enK263)) > 0) }) || anyNode(child(n, enK33), func(n3576 *Node) bool { return (len(child(n3576, enK263)) > 0) }))
+	return !(anyNode(child(n, enK32), func(n3574 *Node) bool { return (len(child(n3574, enK265)) > 0) }) || anyNode(child(n, enK33), func(n3576 *Node) bool { return (len(child(n3576, enK265)) > 0) }))
 }
 
 // UBL-CR-552: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:ID)
@@ -10970,45 +11630,45 @@ func enT0760(v []Seq, n *Node) bool {
 // UBL-CR-553: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0761(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3584 *Node) bool {
-		return anyNode(child(n3584, enK16), func(n3585 *Node) bool { return (len(child(n3585, enK279)) > 0) })
+		return anyNode(child(n3584, enK16), func(n3585 *Node) bool { return (len(child(n3585, enK281)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3587 *Node) bool {
-		return anyNode(child(n3587, enK16), func(n3588 *Node) bool { return (len(child(n3588, enK279)) > 0) })
+		return anyNode(child(n3587, enK16), func(n3588 *Node) bool { return (len(child(n3588, enK281)) > 0) })
 	}))
 }
 
 // UBL-CR-554: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0762(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3590 *Node) bool {
-		return anyNode(child(n3590, enK16), func(n3591 *Node) bool { return (len(child(n3591, enK280)) > 0) })
+		return anyNode(child(n3590, enK16), func(n3591 *Node) bool { return (len(child(n3591, enK282)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3593 *Node) bool {
-		return anyNode(child(n3593, enK16), func(n3594 *Node) bool { return (len(child(n3594, enK280)) > 0) })
+		return anyNode(child(n3593, enK16), func(n3594 *Node) bool { return (len(child(n3594, enK282)) > 0) })
 	}))
 }
 
 // UBL-CR-555: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0763(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3596 *Node) bool {
-		return anyNode(child(n3596, enK16), func(n3597 *Node) bool { return (len(child(n3597, enK106)) > 0) })
+		return anyNode(child(n3596, enK16), func(n3597 *Node) bool { return (len(child(n3597, enK108)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3599 *Node) bool {
-		return anyNode(child(n3599, enK16), func(n3600 *Node) bool { return (len(child(n3600, enK106)) > 0) })
+		return anyNode(child(n3599, enK16), func(n3600 *Node) bool { return (len(child(n3600, enK108)) > 0) })
 	}))
 }
 
 // UBL-CR-556: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCost)
 func enT0764(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3602 *Node) bool {
-		return anyNode(child(n3602, enK16), func(n3603 *Node) bool { return (len(child(n3603, enK281)) > 0) })
+		return anyNode(child(n3602, enK16), func(n3603 *Node) bool { return (len(child(n3603, enK283)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3605 *Node) bool {
-		return anyNode(child(n3605, enK16), func(n3606 *Node) bool { return (len(child(n3606, enK281)) > 0) })
+		return anyNode(child(n3605, enK16), func(n3606 *Node) bool { return (len(child(n3606, enK283)) > 0) })
 	}))
 }
 
 // UBL-CR-557: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0765(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3608 *Node) bool {
-		return anyNode(child(n3608, enK16), func(n3609 *Node) bool { return (len(child(n3609, enK282)) > 0) })
+		return anyNode(child(n3608, enK16), func(n3609 *Node) bool { return (len(child(n3609, enK284)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3611 *Node) bool {
-		return anyNode(child(n3611, enK16), func(n3612 *Node) bool { return (len(child(n3612, enK282)) > 0) })
+		return anyNode(child(n3611, enK16), func(n3612 *Node) bool { return (len(child(n3612, enK284)) > 0) })
 	}))
 }
 
@@ -11046,78 +11706,78 @@ func enT0769(v []Seq, n *Node) bool {
 
 // UBL-CR-562: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:WithholdingTaxTotal)
 func enT0770(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3636 *Node) bool { return (len(child(n3636, enK295)) > 0) }) || anyNode(child(n, enK33), func(n3638 *Node) bool { return (len(child(n3638, enK295)) > 0) }))
+	return !(anyNode(child(n, enK32), func(n3636 *Node) bool { return (len(child(n3636, enK297)) > 0) }) || anyNode(child(n, enK33), func(n3638 *Node) bool { return (len(child(n3638, enK297)) > 0) }))
 }
 
 // UBL-CR-563: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackQuantity)
 func enT0771(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3640 *Node) bool {
-		return anyNode(child(n3640, enK66), func(n3641 *Node) bool { return (len(child(n3641, enK306)) > 0) })
+		return anyNode(child(n3640, enK66), func(n3641 *Node) bool { return (len(child(n3641, enK308)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3643 *Node) bool {
-		return anyNode(child(n3643, enK66), func(n3644 *Node) bool { return (len(child(n3644, enK306)) > 0) })
+		return anyNode(child(n3643, enK66), func(n3644 *Node) bool { return (len(child(n3644, enK308)) > 0) })
 	}))
 }
 
 // UBL-CR-564: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackSizeNumeric)
 func enT0772(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3646 *Node) bool {
-		return anyNode(child(n3646, enK66), func(n3647 *Node) bool { return (len(child(n3647, enK307)) > 0) })
+		return anyNode(child(n3646, enK66), func(n3647 *Node) bool { return (len(child(n3647, enK309)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3649 *Node) bool {
-		return anyNode(child(n3649, enK66), func(n3650 *Node) bool { return (len(child(n3650, enK307)) > 0) })
+		return anyNode(child(n3649, enK66), func(n3650 *Node) bool { return (len(child(n3650, enK309)) > 0) })
 	}))
 }
 
 // UBL-CR-565: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:CatalogueIndicator)
 func enT0773(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3652 *Node) bool {
-		return anyNode(child(n3652, enK66), func(n3653 *Node) bool { return (len(child(n3653, enK308)) > 0) })
+		return anyNode(child(n3652, enK66), func(n3653 *Node) bool { return (len(child(n3653, enK310)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3655 *Node) bool {
-		return anyNode(child(n3655, enK66), func(n3656 *Node) bool { return (len(child(n3656, enK308)) > 0) })
+		return anyNode(child(n3655, enK66), func(n3656 *Node) bool { return (len(child(n3656, enK310)) > 0) })
 	}))
 }
 
 // UBL-CR-566: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:HazardousRiskIndicator)
 func enT0774(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3658 *Node) bool {
-		return anyNode(child(n3658, enK66), func(n3659 *Node) bool { return (len(child(n3659, enK309)) > 0) })
+		return anyNode(child(n3658, enK66), func(n3659 *Node) bool { return (len(child(n3659, enK311)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3661 *Node) bool {
-		return anyNode(child(n3661, enK66), func(n3662 *Node) bool { return (len(child(n3662, enK309)) > 0) })
+		return anyNode(child(n3661, enK66), func(n3662 *Node) bool { return (len(child(n3662, enK311)) > 0) })
 	}))
 }
 
 // UBL-CR-567: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:AdditionalInformation)
 func enT0775(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3664 *Node) bool {
-		return anyNode(child(n3664, enK66), func(n3665 *Node) bool { return (len(child(n3665, enK310)) > 0) })
+		return anyNode(child(n3664, enK66), func(n3665 *Node) bool { return (len(child(n3665, enK312)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3667 *Node) bool {
-		return anyNode(child(n3667, enK66), func(n3668 *Node) bool { return (len(child(n3668, enK310)) > 0) })
+		return anyNode(child(n3667, enK66), func(n3668 *Node) bool { return (len(child(n3668, enK312)) > 0) })
 	}))
 }
 
 // UBL-CR-568: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:Keyword)
 func enT0776(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3670 *Node) bool {
-		return anyNode(child(n3670, enK66), func(n3671 *Node) bool { return (len(child(n3671, enK311)) > 0) })
+		return anyNode(child(n3670, enK66), func(n3671 *Node) bool { return (len(child(n3671, enK313)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3673 *Node) bool {
-		return anyNode(child(n3673, enK66), func(n3674 *Node) bool { return (len(child(n3674, enK311)) > 0) })
+		return anyNode(child(n3673, enK66), func(n3674 *Node) bool { return (len(child(n3674, enK313)) > 0) })
 	}))
 }
 
 // UBL-CR-569: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:BrandName)
 func enT0777(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3676 *Node) bool {
-		return anyNode(child(n3676, enK66), func(n3677 *Node) bool { return (len(child(n3677, enK312)) > 0) })
+		return anyNode(child(n3676, enK66), func(n3677 *Node) bool { return (len(child(n3677, enK314)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3679 *Node) bool {
-		return anyNode(child(n3679, enK66), func(n3680 *Node) bool { return (len(child(n3680, enK312)) > 0) })
+		return anyNode(child(n3679, enK66), func(n3680 *Node) bool { return (len(child(n3680, enK314)) > 0) })
 	}))
 }
 
 // UBL-CR-570: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:ModelName)
 func enT0778(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3682 *Node) bool {
-		return anyNode(child(n3682, enK66), func(n3683 *Node) bool { return (len(child(n3683, enK313)) > 0) })
+		return anyNode(child(n3682, enK66), func(n3683 *Node) bool { return (len(child(n3683, enK315)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3685 *Node) bool {
-		return anyNode(child(n3685, enK66), func(n3686 *Node) bool { return (len(child(n3686, enK313)) > 0) })
+		return anyNode(child(n3685, enK66), func(n3686 *Node) bool { return (len(child(n3686, enK315)) > 0) })
 	}))
 }
 
@@ -11125,11 +11785,11 @@ func enT0778(v []Seq, n *Node) bool {
 func enT0779(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3688 *Node) bool {
 		return anyNode(child(n3688, enK66), func(n3689 *Node) bool {
-			return anyNode(child(n3689, enK314), func(n3690 *Node) bool { return (len(child(n3690, enK315)) > 0) })
+			return anyNode(child(n3689, enK316), func(n3690 *Node) bool { return (len(child(n3690, enK317)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3692 *Node) bool {
 		return anyNode(child(n3692, enK66), func(n3693 *Node) bool {
-			return anyNode(child(n3693, enK314), func(n3694 *Node) bool { return (len(child(n3694, enK315)) > 0) })
+			return anyNode(child(n3693, enK316), func(n3694 *Node) bool { return (len(child(n3694, enK317)) > 0) })
 		})
 	}))
 }
@@ -11138,11 +11798,11 @@ func enT0779(v []Seq, n *Node) bool {
 func enT0780(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3696 *Node) bool {
 		return anyNode(child(n3696, enK66), func(n3697 *Node) bool {
-			return anyNode(child(n3697, enK314), func(n3698 *Node) bool { return (len(child(n3698, enK316)) > 0) })
+			return anyNode(child(n3697, enK316), func(n3698 *Node) bool { return (len(child(n3698, enK318)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3700 *Node) bool {
 		return anyNode(child(n3700, enK66), func(n3701 *Node) bool {
-			return anyNode(child(n3701, enK314), func(n3702 *Node) bool { return (len(child(n3702, enK316)) > 0) })
+			return anyNode(child(n3701, enK316), func(n3702 *Node) bool { return (len(child(n3702, enK318)) > 0) })
 		})
 	}))
 }
@@ -11151,11 +11811,11 @@ func enT0780(v []Seq, n *Node) bool {
 func enT0781(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3704 *Node) bool {
 		return anyNode(child(n3704, enK66), func(n3705 *Node) bool {
-			return anyNode(child(n3705, enK314), func(n3706 *Node) bool { return (len(child(n3706, enK317)) > 0) })
+			return anyNode(child(n3705, enK316), func(n3706 *Node) bool { return (len(child(n3706, enK319)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3708 *Node) bool {
 		return anyNode(child(n3708, enK66), func(n3709 *Node) bool {
-			return anyNode(child(n3709, enK314), func(n3710 *Node) bool { return (len(child(n3710, enK317)) > 0) })
+			return anyNode(child(n3709, enK316), func(n3710 *Node) bool { return (len(child(n3710, enK319)) > 0) })
 		})
 	}))
 }
@@ -11164,11 +11824,11 @@ func enT0781(v []Seq, n *Node) bool {
 func enT0782(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3712 *Node) bool {
 		return anyNode(child(n3712, enK66), func(n3713 *Node) bool {
-			return anyNode(child(n3713, enK314), func(n3714 *Node) bool { return (len(child(n3714, enK318)) > 0) })
+			return anyNode(child(n3713, enK316), func(n3714 *Node) bool { return (len(child(n3714, enK320)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3716 *Node) bool {
 		return anyNode(child(n3716, enK66), func(n3717 *Node) bool {
-			return anyNode(child(n3717, enK314), func(n3718 *Node) bool { return (len(child(n3718, enK318)) > 0) })
+			return anyNode(child(n3717, enK316), func(n3718 *Node) bool { return (len(child(n3718, enK320)) > 0) })
 		})
 	}))
 }
@@ -11177,11 +11837,11 @@ func enT0782(v []Seq, n *Node) bool {
 func enT0783(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3720 *Node) bool {
 		return anyNode(child(n3720, enK66), func(n3721 *Node) bool {
-			return anyNode(child(n3721, enK314), func(n3722 *Node) bool { return (len(child(n3722, enK124)) > 0) })
+			return anyNode(child(n3721, enK316), func(n3722 *Node) bool { return (len(child(n3722, enK126)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3724 *Node) bool {
 		return anyNode(child(n3724, enK66), func(n3725 *Node) bool {
-			return anyNode(child(n3725, enK314), func(n3726 *Node) bool { return (len(child(n3726, enK124)) > 0) })
+			return anyNode(child(n3725, enK316), func(n3726 *Node) bool { return (len(child(n3726, enK126)) > 0) })
 		})
 	}))
 }
@@ -11190,11 +11850,11 @@ func enT0783(v []Seq, n *Node) bool {
 func enT0784(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3728 *Node) bool {
 		return anyNode(child(n3728, enK66), func(n3729 *Node) bool {
-			return anyNode(child(n3729, enK319), func(n3730 *Node) bool { return (len(child(n3730, enK315)) > 0) })
+			return anyNode(child(n3729, enK321), func(n3730 *Node) bool { return (len(child(n3730, enK317)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3732 *Node) bool {
 		return anyNode(child(n3732, enK66), func(n3733 *Node) bool {
-			return anyNode(child(n3733, enK319), func(n3734 *Node) bool { return (len(child(n3734, enK315)) > 0) })
+			return anyNode(child(n3733, enK321), func(n3734 *Node) bool { return (len(child(n3734, enK317)) > 0) })
 		})
 	}))
 }
@@ -11203,11 +11863,11 @@ func enT0784(v []Seq, n *Node) bool {
 func enT0785(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3736 *Node) bool {
 		return anyNode(child(n3736, enK66), func(n3737 *Node) bool {
-			return anyNode(child(n3737, enK319), func(n3738 *Node) bool { return (len(child(n3738, enK316)) > 0) })
+			return anyNode(child(n3737, enK321), func(n3738 *Node) bool { return (len(child(n3738, enK318)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3740 *Node) bool {
 		return anyNode(child(n3740, enK66), func(n3741 *Node) bool {
-			return anyNode(child(n3741, enK319), func(n3742 *Node) bool { return (len(child(n3742, enK316)) > 0) })
+			return anyNode(child(n3741, enK321), func(n3742 *Node) bool { return (len(child(n3742, enK318)) > 0) })
 		})
 	}))
 }
@@ -11216,11 +11876,11 @@ func enT0785(v []Seq, n *Node) bool {
 func enT0786(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3744 *Node) bool {
 		return anyNode(child(n3744, enK66), func(n3745 *Node) bool {
-			return anyNode(child(n3745, enK319), func(n3746 *Node) bool { return (len(child(n3746, enK317)) > 0) })
+			return anyNode(child(n3745, enK321), func(n3746 *Node) bool { return (len(child(n3746, enK319)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3748 *Node) bool {
 		return anyNode(child(n3748, enK66), func(n3749 *Node) bool {
-			return anyNode(child(n3749, enK319), func(n3750 *Node) bool { return (len(child(n3750, enK317)) > 0) })
+			return anyNode(child(n3749, enK321), func(n3750 *Node) bool { return (len(child(n3750, enK319)) > 0) })
 		})
 	}))
 }
@@ -11229,11 +11889,11 @@ func enT0786(v []Seq, n *Node) bool {
 func enT0787(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3752 *Node) bool {
 		return anyNode(child(n3752, enK66), func(n3753 *Node) bool {
-			return anyNode(child(n3753, enK319), func(n3754 *Node) bool { return (len(child(n3754, enK318)) > 0) })
+			return anyNode(child(n3753, enK321), func(n3754 *Node) bool { return (len(child(n3754, enK320)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3756 *Node) bool {
 		return anyNode(child(n3756, enK66), func(n3757 *Node) bool {
-			return anyNode(child(n3757, enK319), func(n3758 *Node) bool { return (len(child(n3758, enK318)) > 0) })
+			return anyNode(child(n3757, enK321), func(n3758 *Node) bool { return (len(child(n3758, enK320)) > 0) })
 		})
 	}))
 }
@@ -11242,11 +11902,11 @@ func enT0787(v []Seq, n *Node) bool {
 func enT0788(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3760 *Node) bool {
 		return anyNode(child(n3760, enK66), func(n3761 *Node) bool {
-			return anyNode(child(n3761, enK319), func(n3762 *Node) bool { return (len(child(n3762, enK124)) > 0) })
+			return anyNode(child(n3761, enK321), func(n3762 *Node) bool { return (len(child(n3762, enK126)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3764 *Node) bool {
 		return anyNode(child(n3764, enK66), func(n3765 *Node) bool {
-			return anyNode(child(n3765, enK319), func(n3766 *Node) bool { return (len(child(n3766, enK124)) > 0) })
+			return anyNode(child(n3765, enK321), func(n3766 *Node) bool { return (len(child(n3766, enK126)) > 0) })
 		})
 	}))
 }
@@ -11254,9 +11914,9 @@ func enT0788(v []Seq, n *Node) bool {
 // UBL-CR-581: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturersItemIdentification)
 func enT0789(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3768 *Node) bool {
-		return anyNode(child(n3768, enK66), func(n3769 *Node) bool { return (len(child(n3769, enK320)) > 0) })
+		return anyNode(child(n3768, enK66), func(n3769 *Node) bool { return (len(child(n3769, enK322)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3771 *Node) bool {
-		return anyNode(child(n3771, enK66), func(n3772 *Node) bool { return (len(child(n3772, enK320)) > 0) })
+		return anyNode(child(n3771, enK66), func(n3772 *Node) bool { return (len(child(n3772, enK322)) > 0) })
 	}))
 }
 
@@ -11264,11 +11924,11 @@ func enT0789(v []Seq, n *Node) bool {
 func enT0790(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3774 *Node) bool {
 		return anyNode(child(n3774, enK66), func(n3775 *Node) bool {
-			return anyNode(child(n3775, enK77), func(n3776 *Node) bool { return (len(child(n3776, enK315)) > 0) })
+			return anyNode(child(n3775, enK77), func(n3776 *Node) bool { return (len(child(n3776, enK317)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3778 *Node) bool {
 		return anyNode(child(n3778, enK66), func(n3779 *Node) bool {
-			return anyNode(child(n3779, enK77), func(n3780 *Node) bool { return (len(child(n3780, enK315)) > 0) })
+			return anyNode(child(n3779, enK77), func(n3780 *Node) bool { return (len(child(n3780, enK317)) > 0) })
 		})
 	}))
 }
@@ -11277,11 +11937,11 @@ func enT0790(v []Seq, n *Node) bool {
 func enT0791(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3782 *Node) bool {
 		return anyNode(child(n3782, enK66), func(n3783 *Node) bool {
-			return anyNode(child(n3783, enK77), func(n3784 *Node) bool { return (len(child(n3784, enK316)) > 0) })
+			return anyNode(child(n3783, enK77), func(n3784 *Node) bool { return (len(child(n3784, enK318)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3786 *Node) bool {
 		return anyNode(child(n3786, enK66), func(n3787 *Node) bool {
-			return anyNode(child(n3787, enK77), func(n3788 *Node) bool { return (len(child(n3788, enK316)) > 0) })
+			return anyNode(child(n3787, enK77), func(n3788 *Node) bool { return (len(child(n3788, enK318)) > 0) })
 		})
 	}))
 }
@@ -11290,11 +11950,11 @@ func enT0791(v []Seq, n *Node) bool {
 func enT0792(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3790 *Node) bool {
 		return anyNode(child(n3790, enK66), func(n3791 *Node) bool {
-			return anyNode(child(n3791, enK77), func(n3792 *Node) bool { return (len(child(n3792, enK317)) > 0) })
+			return anyNode(child(n3791, enK77), func(n3792 *Node) bool { return (len(child(n3792, enK319)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3794 *Node) bool {
 		return anyNode(child(n3794, enK66), func(n3795 *Node) bool {
-			return anyNode(child(n3795, enK77), func(n3796 *Node) bool { return (len(child(n3796, enK317)) > 0) })
+			return anyNode(child(n3795, enK77), func(n3796 *Node) bool { return (len(child(n3796, enK319)) > 0) })
 		})
 	}))
 }
@@ -11303,11 +11963,11 @@ func enT0792(v []Seq, n *Node) bool {
 func enT0793(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3798 *Node) bool {
 		return anyNode(child(n3798, enK66), func(n3799 *Node) bool {
-			return anyNode(child(n3799, enK77), func(n3800 *Node) bool { return (len(child(n3800, enK318)) > 0) })
+			return anyNode(child(n3799, enK77), func(n3800 *Node) bool { return (len(child(n3800, enK320)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3802 *Node) bool {
 		return anyNode(child(n3802, enK66), func(n3803 *Node) bool {
-			return anyNode(child(n3803, enK77), func(n3804 *Node) bool { return (len(child(n3804, enK318)) > 0) })
+			return anyNode(child(n3803, enK77), func(n3804 *Node) bool { return (len(child(n3804, enK320)) > 0) })
 		})
 	}))
 }
@@ -11316,11 +11976,11 @@ func enT0793(v []Seq, n *Node) bool {
 func enT0794(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3806 *Node) bool {
 		return anyNode(child(n3806, enK66), func(n3807 *Node) bool {
-			return anyNode(child(n3807, enK77), func(n3808 *Node) bool { return (len(child(n3808, enK124)) > 0) })
+			return anyNode(child(n3807, enK77), func(n3808 *Node) bool { return (len(child(n3808, enK126)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3810 *Node) bool {
 		return anyNode(child(n3810, enK66), func(n3811 *Node) bool {
-			return anyNode(child(n3811, enK77), func(n3812 *Node) bool { return (len(child(n3812, enK124)) > 0) })
+			return anyNode(child(n3811, enK77), func(n3812 *Node) bool { return (len(child(n3812, enK126)) > 0) })
 		})
 	}))
 }
@@ -11328,36 +11988,36 @@ func enT0794(v []Seq, n *Node) bool {
 // UBL-CR-587: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueItemIdentification)
 func enT0795(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3814 *Node) bool {
-		return anyNode(child(n3814, enK66), func(n3815 *Node) bool { return (len(child(n3815, enK321)) > 0) })
+		return anyNode(child(n3814, enK66), func(n3815 *Node) bool { return (len(child(n3815, enK323)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3817 *Node) bool {
-		return anyNode(child(n3817, enK66), func(n3818 *Node) bool { return (len(child(n3818, enK321)) > 0) })
+		return anyNode(child(n3817, enK66), func(n3818 *Node) bool { return (len(child(n3818, enK323)) > 0) })
 	}))
 }
 
 // UBL-CR-588: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemIdentification)
 func enT0796(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3820 *Node) bool {
-		return anyNode(child(n3820, enK66), func(n3821 *Node) bool { return (len(child(n3821, enK322)) > 0) })
+		return anyNode(child(n3820, enK66), func(n3821 *Node) bool { return (len(child(n3821, enK324)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3823 *Node) bool {
-		return anyNode(child(n3823, enK66), func(n3824 *Node) bool { return (len(child(n3824, enK322)) > 0) })
+		return anyNode(child(n3823, enK66), func(n3824 *Node) bool { return (len(child(n3824, enK324)) > 0) })
 	}))
 }
 
 // UBL-CR-589: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueDocumentReference)
 func enT0797(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3826 *Node) bool {
-		return anyNode(child(n3826, enK66), func(n3827 *Node) bool { return (len(child(n3827, enK323)) > 0) })
+		return anyNode(child(n3826, enK66), func(n3827 *Node) bool { return (len(child(n3827, enK325)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3829 *Node) bool {
-		return anyNode(child(n3829, enK66), func(n3830 *Node) bool { return (len(child(n3830, enK323)) > 0) })
+		return anyNode(child(n3829, enK66), func(n3830 *Node) bool { return (len(child(n3830, enK325)) > 0) })
 	}))
 }
 
 // UBL-CR-590: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemSpecificationDocumentReference)
 func enT0798(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3832 *Node) bool {
-		return anyNode(child(n3832, enK66), func(n3833 *Node) bool { return (len(child(n3833, enK324)) > 0) })
+		return anyNode(child(n3832, enK66), func(n3833 *Node) bool { return (len(child(n3833, enK326)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3835 *Node) bool {
-		return anyNode(child(n3835, enK66), func(n3836 *Node) bool { return (len(child(n3836, enK324)) > 0) })
+		return anyNode(child(n3835, enK66), func(n3836 *Node) bool { return (len(child(n3836, enK326)) > 0) })
 	}))
 }
 
@@ -11365,11 +12025,11 @@ func enT0798(v []Seq, n *Node) bool {
 func enT0799(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3838 *Node) bool {
 		return anyNode(child(n3838, enK66), func(n3839 *Node) bool {
-			return anyNode(child(n3839, enK325), func(n3840 *Node) bool { return (len(child(n3840, enK67)) > 0) })
+			return anyNode(child(n3839, enK327), func(n3840 *Node) bool { return (len(child(n3840, enK67)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3842 *Node) bool {
 		return anyNode(child(n3842, enK66), func(n3843 *Node) bool {
-			return anyNode(child(n3843, enK325), func(n3844 *Node) bool { return (len(child(n3844, enK67)) > 0) })
+			return anyNode(child(n3843, enK327), func(n3844 *Node) bool { return (len(child(n3844, enK67)) > 0) })
 		})
 	}))
 }
@@ -11378,11 +12038,11 @@ func enT0799(v []Seq, n *Node) bool {
 func enT0800(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3846 *Node) bool {
 		return anyNode(child(n3846, enK66), func(n3847 *Node) bool {
-			return anyNode(child(n3847, enK75), func(n3848 *Node) bool { return (len(child(n3848, enK326)) > 0) })
+			return anyNode(child(n3847, enK75), func(n3848 *Node) bool { return (len(child(n3848, enK328)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3850 *Node) bool {
 		return anyNode(child(n3850, enK66), func(n3851 *Node) bool {
-			return anyNode(child(n3851, enK75), func(n3852 *Node) bool { return (len(child(n3852, enK326)) > 0) })
+			return anyNode(child(n3851, enK75), func(n3852 *Node) bool { return (len(child(n3852, enK328)) > 0) })
 		})
 	}))
 }
@@ -11391,11 +12051,11 @@ func enT0800(v []Seq, n *Node) bool {
 func enT0801(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3854 *Node) bool {
 		return anyNode(child(n3854, enK66), func(n3855 *Node) bool {
-			return anyNode(child(n3855, enK75), func(n3856 *Node) bool { return (len(child(n3856, enK327)) > 0) })
+			return anyNode(child(n3855, enK75), func(n3856 *Node) bool { return (len(child(n3856, enK329)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3858 *Node) bool {
 		return anyNode(child(n3858, enK66), func(n3859 *Node) bool {
-			return anyNode(child(n3859, enK75), func(n3860 *Node) bool { return (len(child(n3860, enK327)) > 0) })
+			return anyNode(child(n3859, enK75), func(n3860 *Node) bool { return (len(child(n3860, enK329)) > 0) })
 		})
 	}))
 }
@@ -11404,11 +12064,11 @@ func enT0801(v []Seq, n *Node) bool {
 func enT0802(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3862 *Node) bool {
 		return anyNode(child(n3862, enK66), func(n3863 *Node) bool {
-			return anyNode(child(n3863, enK75), func(n3864 *Node) bool { return (len(child(n3864, enK328)) > 0) })
+			return anyNode(child(n3863, enK75), func(n3864 *Node) bool { return (len(child(n3864, enK330)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3866 *Node) bool {
 		return anyNode(child(n3866, enK66), func(n3867 *Node) bool {
-			return anyNode(child(n3867, enK75), func(n3868 *Node) bool { return (len(child(n3868, enK328)) > 0) })
+			return anyNode(child(n3867, enK75), func(n3868 *Node) bool { return (len(child(n3868, enK330)) > 0) })
 		})
 	}))
 }
@@ -11416,18 +12076,18 @@ func enT0802(v []Seq, n *Node) bool {
 // UBL-CR-595: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:TransactionConditions)
 func enT0803(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3870 *Node) bool {
-		return anyNode(child(n3870, enK66), func(n3871 *Node) bool { return (len(child(n3871, enK329)) > 0) })
+		return anyNode(child(n3870, enK66), func(n3871 *Node) bool { return (len(child(n3871, enK331)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3873 *Node) bool {
-		return anyNode(child(n3873, enK66), func(n3874 *Node) bool { return (len(child(n3874, enK329)) > 0) })
+		return anyNode(child(n3873, enK66), func(n3874 *Node) bool { return (len(child(n3874, enK331)) > 0) })
 	}))
 }
 
 // UBL-CR-596: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:HazardousItem)
 func enT0804(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3876 *Node) bool {
-		return anyNode(child(n3876, enK66), func(n3877 *Node) bool { return (len(child(n3877, enK330)) > 0) })
+		return anyNode(child(n3876, enK66), func(n3877 *Node) bool { return (len(child(n3877, enK332)) > 0) })
 	}) || anyNode(child(n, enK33), func(n3879 *Node) bool {
-		return anyNode(child(n3879, enK66), func(n3880 *Node) bool { return (len(child(n3880, enK330)) > 0) })
+		return anyNode(child(n3879, enK66), func(n3880 *Node) bool { return (len(child(n3880, enK332)) > 0) })
 	}))
 }
 
@@ -11448,11 +12108,11 @@ func enT0805(v []Seq, n *Node) bool {
 func enT0806(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3890 *Node) bool {
 		return anyNode(child(n3890, enK66), func(n3891 *Node) bool {
-			return anyNode(child(n3891, enK51), func(n3892 *Node) bool { return (len(child(n3892, enK283)) > 0) })
+			return anyNode(child(n3891, enK51), func(n3892 *Node) bool { return (len(child(n3892, enK285)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3894 *Node) bool {
 		return anyNode(child(n3894, enK66), func(n3895 *Node) bool {
-			return anyNode(child(n3895, enK51), func(n3896 *Node) bool { return (len(child(n3896, enK283)) > 0) })
+			return anyNode(child(n3895, enK51), func(n3896 *Node) bool { return (len(child(n3896, enK285)) > 0) })
 		})
 	}))
 }
@@ -11461,11 +12121,11 @@ func enT0806(v []Seq, n *Node) bool {
 func enT0807(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3898 *Node) bool {
 		return anyNode(child(n3898, enK66), func(n3899 *Node) bool {
-			return anyNode(child(n3899, enK51), func(n3900 *Node) bool { return (len(child(n3900, enK282)) > 0) })
+			return anyNode(child(n3899, enK51), func(n3900 *Node) bool { return (len(child(n3900, enK284)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3902 *Node) bool {
 		return anyNode(child(n3902, enK66), func(n3903 *Node) bool {
-			return anyNode(child(n3903, enK51), func(n3904 *Node) bool { return (len(child(n3904, enK282)) > 0) })
+			return anyNode(child(n3903, enK51), func(n3904 *Node) bool { return (len(child(n3904, enK284)) > 0) })
 		})
 	}))
 }
@@ -11474,11 +12134,11 @@ func enT0807(v []Seq, n *Node) bool {
 func enT0808(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3906 *Node) bool {
 		return anyNode(child(n3906, enK66), func(n3907 *Node) bool {
-			return anyNode(child(n3907, enK51), func(n3908 *Node) bool { return (len(child(n3908, enK90)) > 0) })
+			return anyNode(child(n3907, enK51), func(n3908 *Node) bool { return (len(child(n3908, enK92)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3910 *Node) bool {
 		return anyNode(child(n3910, enK66), func(n3911 *Node) bool {
-			return anyNode(child(n3911, enK51), func(n3912 *Node) bool { return (len(child(n3912, enK90)) > 0) })
+			return anyNode(child(n3911, enK51), func(n3912 *Node) bool { return (len(child(n3912, enK92)) > 0) })
 		})
 	}))
 }
@@ -11487,11 +12147,11 @@ func enT0808(v []Seq, n *Node) bool {
 func enT0809(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3914 *Node) bool {
 		return anyNode(child(n3914, enK66), func(n3915 *Node) bool {
-			return anyNode(child(n3915, enK51), func(n3916 *Node) bool { return (len(child(n3916, enK89)) > 0) })
+			return anyNode(child(n3915, enK51), func(n3916 *Node) bool { return (len(child(n3916, enK91)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3918 *Node) bool {
 		return anyNode(child(n3918, enK66), func(n3919 *Node) bool {
-			return anyNode(child(n3919, enK51), func(n3920 *Node) bool { return (len(child(n3920, enK89)) > 0) })
+			return anyNode(child(n3919, enK51), func(n3920 *Node) bool { return (len(child(n3920, enK91)) > 0) })
 		})
 	}))
 }
@@ -11500,11 +12160,11 @@ func enT0809(v []Seq, n *Node) bool {
 func enT0810(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3922 *Node) bool {
 		return anyNode(child(n3922, enK66), func(n3923 *Node) bool {
-			return anyNode(child(n3923, enK51), func(n3924 *Node) bool { return (len(child(n3924, enK284)) > 0) })
+			return anyNode(child(n3923, enK51), func(n3924 *Node) bool { return (len(child(n3924, enK286)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3926 *Node) bool {
 		return anyNode(child(n3926, enK66), func(n3927 *Node) bool {
-			return anyNode(child(n3927, enK51), func(n3928 *Node) bool { return (len(child(n3928, enK284)) > 0) })
+			return anyNode(child(n3927, enK51), func(n3928 *Node) bool { return (len(child(n3928, enK286)) > 0) })
 		})
 	}))
 }
@@ -11513,11 +12173,11 @@ func enT0810(v []Seq, n *Node) bool {
 func enT0811(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3930 *Node) bool {
 		return anyNode(child(n3930, enK66), func(n3931 *Node) bool {
-			return anyNode(child(n3931, enK51), func(n3932 *Node) bool { return (len(child(n3932, enK285)) > 0) })
+			return anyNode(child(n3931, enK51), func(n3932 *Node) bool { return (len(child(n3932, enK287)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3934 *Node) bool {
 		return anyNode(child(n3934, enK66), func(n3935 *Node) bool {
-			return anyNode(child(n3935, enK51), func(n3936 *Node) bool { return (len(child(n3936, enK285)) > 0) })
+			return anyNode(child(n3935, enK51), func(n3936 *Node) bool { return (len(child(n3936, enK287)) > 0) })
 		})
 	}))
 }
@@ -11544,13 +12204,13 @@ func enT0813(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3948 *Node) bool {
 		return anyNode(child(n3948, enK66), func(n3949 *Node) bool {
 			return anyNode(child(n3949, enK51), func(n3950 *Node) bool {
-				return anyNode(child(n3950, enK22), func(n3951 *Node) bool { return (len(child(n3951, enK183)) > 0) })
+				return anyNode(child(n3950, enK22), func(n3951 *Node) bool { return (len(child(n3951, enK185)) > 0) })
 			})
 		})
 	}) || anyNode(child(n, enK33), func(n3953 *Node) bool {
 		return anyNode(child(n3953, enK66), func(n3954 *Node) bool {
 			return anyNode(child(n3954, enK51), func(n3955 *Node) bool {
-				return anyNode(child(n3955, enK22), func(n3956 *Node) bool { return (len(child(n3956, enK183)) > 0) })
+				return anyNode(child(n3955, enK22), func(n3956 *Node) bool { return (len(child(n3956, enK185)) > 0) })
 			})
 		})
 	}))
@@ -11561,13 +12221,13 @@ func enT0814(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3958 *Node) bool {
 		return anyNode(child(n3958, enK66), func(n3959 *Node) bool {
 			return anyNode(child(n3959, enK51), func(n3960 *Node) bool {
-				return anyNode(child(n3960, enK22), func(n3961 *Node) bool { return (len(child(n3961, enK184)) > 0) })
+				return anyNode(child(n3960, enK22), func(n3961 *Node) bool { return (len(child(n3961, enK186)) > 0) })
 			})
 		})
 	}) || anyNode(child(n, enK33), func(n3963 *Node) bool {
 		return anyNode(child(n3963, enK66), func(n3964 *Node) bool {
 			return anyNode(child(n3964, enK51), func(n3965 *Node) bool {
-				return anyNode(child(n3965, enK22), func(n3966 *Node) bool { return (len(child(n3966, enK184)) > 0) })
+				return anyNode(child(n3965, enK22), func(n3966 *Node) bool { return (len(child(n3966, enK186)) > 0) })
 			})
 		})
 	}))
@@ -11578,13 +12238,13 @@ func enT0815(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3968 *Node) bool {
 		return anyNode(child(n3968, enK66), func(n3969 *Node) bool {
 			return anyNode(child(n3969, enK51), func(n3970 *Node) bool {
-				return anyNode(child(n3970, enK22), func(n3971 *Node) bool { return (len(child(n3971, enK185)) > 0) })
+				return anyNode(child(n3970, enK22), func(n3971 *Node) bool { return (len(child(n3971, enK187)) > 0) })
 			})
 		})
 	}) || anyNode(child(n, enK33), func(n3973 *Node) bool {
 		return anyNode(child(n3973, enK66), func(n3974 *Node) bool {
 			return anyNode(child(n3974, enK51), func(n3975 *Node) bool {
-				return anyNode(child(n3975, enK22), func(n3976 *Node) bool { return (len(child(n3976, enK185)) > 0) })
+				return anyNode(child(n3975, enK22), func(n3976 *Node) bool { return (len(child(n3976, enK187)) > 0) })
 			})
 		})
 	}))
@@ -11607,11 +12267,11 @@ func enT0816(v []Seq, n *Node) bool {
 func enT0817(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3986 *Node) bool {
 		return anyNode(child(n3986, enK66), func(n3987 *Node) bool {
-			return anyNode(child(n3987, enK72), func(n3988 *Node) bool { return (len(child(n3988, enK331)) > 0) })
+			return anyNode(child(n3987, enK72), func(n3988 *Node) bool { return (len(child(n3988, enK333)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3990 *Node) bool {
 		return anyNode(child(n3990, enK66), func(n3991 *Node) bool {
-			return anyNode(child(n3991, enK72), func(n3992 *Node) bool { return (len(child(n3992, enK331)) > 0) })
+			return anyNode(child(n3991, enK72), func(n3992 *Node) bool { return (len(child(n3992, enK333)) > 0) })
 		})
 	}))
 }
@@ -11620,11 +12280,11 @@ func enT0817(v []Seq, n *Node) bool {
 func enT0818(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n3994 *Node) bool {
 		return anyNode(child(n3994, enK66), func(n3995 *Node) bool {
-			return anyNode(child(n3995, enK72), func(n3996 *Node) bool { return (len(child(n3996, enK332)) > 0) })
+			return anyNode(child(n3995, enK72), func(n3996 *Node) bool { return (len(child(n3996, enK334)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n3998 *Node) bool {
 		return anyNode(child(n3998, enK66), func(n3999 *Node) bool {
-			return anyNode(child(n3999, enK72), func(n4000 *Node) bool { return (len(child(n4000, enK332)) > 0) })
+			return anyNode(child(n3999, enK72), func(n4000 *Node) bool { return (len(child(n4000, enK334)) > 0) })
 		})
 	}))
 }
@@ -11633,11 +12293,11 @@ func enT0818(v []Seq, n *Node) bool {
 func enT0819(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4002 *Node) bool {
 		return anyNode(child(n4002, enK66), func(n4003 *Node) bool {
-			return anyNode(child(n4003, enK72), func(n4004 *Node) bool { return (len(child(n4004, enK333)) > 0) })
+			return anyNode(child(n4003, enK72), func(n4004 *Node) bool { return (len(child(n4004, enK335)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n4006 *Node) bool {
 		return anyNode(child(n4006, enK66), func(n4007 *Node) bool {
-			return anyNode(child(n4007, enK72), func(n4008 *Node) bool { return (len(child(n4008, enK333)) > 0) })
+			return anyNode(child(n4007, enK72), func(n4008 *Node) bool { return (len(child(n4008, enK335)) > 0) })
 		})
 	}))
 }
@@ -11646,11 +12306,11 @@ func enT0819(v []Seq, n *Node) bool {
 func enT0820(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4010 *Node) bool {
 		return anyNode(child(n4010, enK66), func(n4011 *Node) bool {
-			return anyNode(child(n4011, enK72), func(n4012 *Node) bool { return (len(child(n4012, enK334)) > 0) })
+			return anyNode(child(n4011, enK72), func(n4012 *Node) bool { return (len(child(n4012, enK336)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n4014 *Node) bool {
 		return anyNode(child(n4014, enK66), func(n4015 *Node) bool {
-			return anyNode(child(n4015, enK72), func(n4016 *Node) bool { return (len(child(n4016, enK334)) > 0) })
+			return anyNode(child(n4015, enK72), func(n4016 *Node) bool { return (len(child(n4016, enK336)) > 0) })
 		})
 	}))
 }
@@ -11659,11 +12319,11 @@ func enT0820(v []Seq, n *Node) bool {
 func enT0821(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4018 *Node) bool {
 		return anyNode(child(n4018, enK66), func(n4019 *Node) bool {
-			return anyNode(child(n4019, enK72), func(n4020 *Node) bool { return (len(child(n4020, enK335)) > 0) })
+			return anyNode(child(n4019, enK72), func(n4020 *Node) bool { return (len(child(n4020, enK337)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n4022 *Node) bool {
 		return anyNode(child(n4022, enK66), func(n4023 *Node) bool {
-			return anyNode(child(n4023, enK72), func(n4024 *Node) bool { return (len(child(n4024, enK335)) > 0) })
+			return anyNode(child(n4023, enK72), func(n4024 *Node) bool { return (len(child(n4024, enK337)) > 0) })
 		})
 	}))
 }
@@ -11672,11 +12332,11 @@ func enT0821(v []Seq, n *Node) bool {
 func enT0822(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4026 *Node) bool {
 		return anyNode(child(n4026, enK66), func(n4027 *Node) bool {
-			return anyNode(child(n4027, enK72), func(n4028 *Node) bool { return (len(child(n4028, enK336)) > 0) })
+			return anyNode(child(n4027, enK72), func(n4028 *Node) bool { return (len(child(n4028, enK338)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n4030 *Node) bool {
 		return anyNode(child(n4030, enK66), func(n4031 *Node) bool {
-			return anyNode(child(n4031, enK72), func(n4032 *Node) bool { return (len(child(n4032, enK336)) > 0) })
+			return anyNode(child(n4031, enK72), func(n4032 *Node) bool { return (len(child(n4032, enK338)) > 0) })
 		})
 	}))
 }
@@ -11685,11 +12345,11 @@ func enT0822(v []Seq, n *Node) bool {
 func enT0823(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4034 *Node) bool {
 		return anyNode(child(n4034, enK66), func(n4035 *Node) bool {
-			return anyNode(child(n4035, enK72), func(n4036 *Node) bool { return (len(child(n4036, enK337)) > 0) })
+			return anyNode(child(n4035, enK72), func(n4036 *Node) bool { return (len(child(n4036, enK339)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n4038 *Node) bool {
 		return anyNode(child(n4038, enK66), func(n4039 *Node) bool {
-			return anyNode(child(n4039, enK72), func(n4040 *Node) bool { return (len(child(n4040, enK337)) > 0) })
+			return anyNode(child(n4039, enK72), func(n4040 *Node) bool { return (len(child(n4040, enK339)) > 0) })
 		})
 	}))
 }
@@ -11698,11 +12358,11 @@ func enT0823(v []Seq, n *Node) bool {
 func enT0824(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4042 *Node) bool {
 		return anyNode(child(n4042, enK66), func(n4043 *Node) bool {
-			return anyNode(child(n4043, enK72), func(n4044 *Node) bool { return (len(child(n4044, enK338)) > 0) })
+			return anyNode(child(n4043, enK72), func(n4044 *Node) bool { return (len(child(n4044, enK340)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n4046 *Node) bool {
 		return anyNode(child(n4046, enK66), func(n4047 *Node) bool {
-			return anyNode(child(n4047, enK72), func(n4048 *Node) bool { return (len(child(n4048, enK338)) > 0) })
+			return anyNode(child(n4047, enK72), func(n4048 *Node) bool { return (len(child(n4048, enK340)) > 0) })
 		})
 	}))
 }
@@ -11711,11 +12371,11 @@ func enT0824(v []Seq, n *Node) bool {
 func enT0825(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4050 *Node) bool {
 		return anyNode(child(n4050, enK66), func(n4051 *Node) bool {
-			return anyNode(child(n4051, enK72), func(n4052 *Node) bool { return (len(child(n4052, enK339)) > 0) })
+			return anyNode(child(n4051, enK72), func(n4052 *Node) bool { return (len(child(n4052, enK341)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n4054 *Node) bool {
 		return anyNode(child(n4054, enK66), func(n4055 *Node) bool {
-			return anyNode(child(n4055, enK72), func(n4056 *Node) bool { return (len(child(n4056, enK339)) > 0) })
+			return anyNode(child(n4055, enK72), func(n4056 *Node) bool { return (len(child(n4056, enK341)) > 0) })
 		})
 	}))
 }
@@ -11724,11 +12384,11 @@ func enT0825(v []Seq, n *Node) bool {
 func enT0826(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4058 *Node) bool {
 		return anyNode(child(n4058, enK66), func(n4059 *Node) bool {
-			return anyNode(child(n4059, enK72), func(n4060 *Node) bool { return (len(child(n4060, enK340)) > 0) })
+			return anyNode(child(n4059, enK72), func(n4060 *Node) bool { return (len(child(n4060, enK342)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n4062 *Node) bool {
 		return anyNode(child(n4062, enK66), func(n4063 *Node) bool {
-			return anyNode(child(n4063, enK72), func(n4064 *Node) bool { return (len(child(n4064, enK340)) > 0) })
+			return anyNode(child(n4063, enK72), func(n4064 *Node) bool { return (len(child(n4064, enK342)) > 0) })
 		})
 	}))
 }
@@ -11736,108 +12396,108 @@ func enT0826(v []Seq, n *Node) bool {
 // UBL-CR-619: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturerParty)
 func enT0827(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4066 *Node) bool {
-		return anyNode(child(n4066, enK66), func(n4067 *Node) bool { return (len(child(n4067, enK341)) > 0) })
+		return anyNode(child(n4066, enK66), func(n4067 *Node) bool { return (len(child(n4067, enK343)) > 0) })
 	}) || anyNode(child(n, enK33), func(n4069 *Node) bool {
-		return anyNode(child(n4069, enK66), func(n4070 *Node) bool { return (len(child(n4070, enK341)) > 0) })
+		return anyNode(child(n4069, enK66), func(n4070 *Node) bool { return (len(child(n4070, enK343)) > 0) })
 	}))
 }
 
 // UBL-CR-620: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:InformationContentProviderParty)
 func enT0828(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4072 *Node) bool {
-		return anyNode(child(n4072, enK66), func(n4073 *Node) bool { return (len(child(n4073, enK342)) > 0) })
+		return anyNode(child(n4072, enK66), func(n4073 *Node) bool { return (len(child(n4073, enK344)) > 0) })
 	}) || anyNode(child(n, enK33), func(n4075 *Node) bool {
-		return anyNode(child(n4075, enK66), func(n4076 *Node) bool { return (len(child(n4076, enK342)) > 0) })
+		return anyNode(child(n4075, enK66), func(n4076 *Node) bool { return (len(child(n4076, enK344)) > 0) })
 	}))
 }
 
 // UBL-CR-621: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginAddress)
 func enT0829(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4078 *Node) bool {
-		return anyNode(child(n4078, enK66), func(n4079 *Node) bool { return (len(child(n4079, enK343)) > 0) })
+		return anyNode(child(n4078, enK66), func(n4079 *Node) bool { return (len(child(n4079, enK345)) > 0) })
 	}) || anyNode(child(n, enK33), func(n4081 *Node) bool {
-		return anyNode(child(n4081, enK66), func(n4082 *Node) bool { return (len(child(n4082, enK343)) > 0) })
+		return anyNode(child(n4081, enK66), func(n4082 *Node) bool { return (len(child(n4082, enK345)) > 0) })
 	}))
 }
 
 // UBL-CR-622: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemInstance)
 func enT0830(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4084 *Node) bool {
-		return anyNode(child(n4084, enK66), func(n4085 *Node) bool { return (len(child(n4085, enK344)) > 0) })
+		return anyNode(child(n4084, enK66), func(n4085 *Node) bool { return (len(child(n4085, enK346)) > 0) })
 	}) || anyNode(child(n, enK33), func(n4087 *Node) bool {
-		return anyNode(child(n4087, enK66), func(n4088 *Node) bool { return (len(child(n4088, enK344)) > 0) })
+		return anyNode(child(n4087, enK66), func(n4088 *Node) bool { return (len(child(n4088, enK346)) > 0) })
 	}))
 }
 
 // UBL-CR-623: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Certificate)
 func enT0831(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4090 *Node) bool {
-		return anyNode(child(n4090, enK66), func(n4091 *Node) bool { return (len(child(n4091, enK345)) > 0) })
+		return anyNode(child(n4090, enK66), func(n4091 *Node) bool { return (len(child(n4091, enK347)) > 0) })
 	}) || anyNode(child(n, enK33), func(n4093 *Node) bool {
-		return anyNode(child(n4093, enK66), func(n4094 *Node) bool { return (len(child(n4094, enK345)) > 0) })
+		return anyNode(child(n4093, enK66), func(n4094 *Node) bool { return (len(child(n4094, enK347)) > 0) })
 	}))
 }
 
 // UBL-CR-624: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Dimension)
 func enT0832(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4096 *Node) bool {
-		return anyNode(child(n4096, enK66), func(n4097 *Node) bool { return (len(child(n4097, enK346)) > 0) })
+		return anyNode(child(n4096, enK66), func(n4097 *Node) bool { return (len(child(n4097, enK348)) > 0) })
 	}) || anyNode(child(n, enK33), func(n4099 *Node) bool {
-		return anyNode(child(n4099, enK66), func(n4100 *Node) bool { return (len(child(n4100, enK346)) > 0) })
+		return anyNode(child(n4099, enK66), func(n4100 *Node) bool { return (len(child(n4100, enK348)) > 0) })
 	}))
 }
 
 // UBL-CR-625: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceChangeReason)
 func enT0833(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4102 *Node) bool {
-		return anyNode(child(n4102, enK68), func(n4103 *Node) bool { return (len(child(n4103, enK347)) > 0) })
+		return anyNode(child(n4102, enK68), func(n4103 *Node) bool { return (len(child(n4103, enK349)) > 0) })
 	}) || anyNode(child(n, enK33), func(n4105 *Node) bool {
-		return anyNode(child(n4105, enK68), func(n4106 *Node) bool { return (len(child(n4106, enK347)) > 0) })
+		return anyNode(child(n4105, enK68), func(n4106 *Node) bool { return (len(child(n4106, enK349)) > 0) })
 	}))
 }
 
 // UBL-CR-626: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceTypeCode)
 func enT0834(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4108 *Node) bool {
-		return anyNode(child(n4108, enK68), func(n4109 *Node) bool { return (len(child(n4109, enK348)) > 0) })
+		return anyNode(child(n4108, enK68), func(n4109 *Node) bool { return (len(child(n4109, enK350)) > 0) })
 	}) || anyNode(child(n, enK33), func(n4111 *Node) bool {
-		return anyNode(child(n4111, enK68), func(n4112 *Node) bool { return (len(child(n4112, enK348)) > 0) })
+		return anyNode(child(n4111, enK68), func(n4112 *Node) bool { return (len(child(n4112, enK350)) > 0) })
 	}))
 }
 
 // UBL-CR-627: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceType)
 func enT0835(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4114 *Node) bool {
-		return anyNode(child(n4114, enK68), func(n4115 *Node) bool { return (len(child(n4115, enK349)) > 0) })
+		return anyNode(child(n4114, enK68), func(n4115 *Node) bool { return (len(child(n4115, enK351)) > 0) })
 	}) || anyNode(child(n, enK33), func(n4117 *Node) bool {
-		return anyNode(child(n4117, enK68), func(n4118 *Node) bool { return (len(child(n4118, enK349)) > 0) })
+		return anyNode(child(n4117, enK68), func(n4118 *Node) bool { return (len(child(n4118, enK351)) > 0) })
 	}))
 }
 
 // UBL-CR-628: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func enT0836(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4120 *Node) bool {
-		return anyNode(child(n4120, enK68), func(n4121 *Node) bool { return (len(child(n4121, enK350)) > 0) })
+		return anyNode(child(n4120, enK68), func(n4121 *Node) bool { return (len(child(n4121, enK352)) > 0) })
 	}) || anyNode(child(n, enK33), func(n4123 *Node) bool {
-		return anyNode(child(n4123, enK68), func(n4124 *Node) bool { return (len(child(n4124, enK350)) > 0) })
+		return anyNode(child(n4123, enK68), func(n4124 *Node) bool { return (len(child(n4124, enK352)) > 0) })
 	}))
 }
 
 // UBL-CR-629: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:ValidityPeriod)
 func enT0837(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4126 *Node) bool {
-		return anyNode(child(n4126, enK68), func(n4127 *Node) bool { return (len(child(n4127, enK351)) > 0) })
+		return anyNode(child(n4126, enK68), func(n4127 *Node) bool { return (len(child(n4127, enK353)) > 0) })
 	}) || anyNode(child(n, enK33), func(n4129 *Node) bool {
-		return anyNode(child(n4129, enK68), func(n4130 *Node) bool { return (len(child(n4130, enK351)) > 0) })
+		return anyNode(child(n4129, enK68), func(n4130 *Node) bool { return (len(child(n4130, enK353)) > 0) })
 	}))
 }
 
 // UBL-CR-630: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceList)
 func enT0838(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4132 *Node) bool {
-		return anyNode(child(n4132, enK68), func(n4133 *Node) bool { return (len(child(n4133, enK352)) > 0) })
+		return anyNode(child(n4132, enK68), func(n4133 *Node) bool { return (len(child(n4133, enK354)) > 0) })
 	}) || anyNode(child(n, enK33), func(n4135 *Node) bool {
-		return anyNode(child(n4135, enK68), func(n4136 *Node) bool { return (len(child(n4136, enK352)) > 0) })
+		return anyNode(child(n4135, enK68), func(n4136 *Node) bool { return (len(child(n4136, enK354)) > 0) })
 	}))
 }
 
@@ -11884,11 +12544,11 @@ func enT0841(v []Seq, n *Node) bool {
 func enT0842(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4162 *Node) bool {
 		return anyNode(child(n4162, enK68), func(n4163 *Node) bool {
-			return anyNode(child(n4163, enK16), func(n4164 *Node) bool { return (len(child(n4164, enK353)) > 0) })
+			return anyNode(child(n4163, enK16), func(n4164 *Node) bool { return (len(child(n4164, enK355)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n4166 *Node) bool {
 		return anyNode(child(n4166, enK68), func(n4167 *Node) bool {
-			return anyNode(child(n4167, enK16), func(n4168 *Node) bool { return (len(child(n4168, enK353)) > 0) })
+			return anyNode(child(n4167, enK16), func(n4168 *Node) bool { return (len(child(n4168, enK355)) > 0) })
 		})
 	}))
 }
@@ -11897,11 +12557,11 @@ func enT0842(v []Seq, n *Node) bool {
 func enT0843(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4170 *Node) bool {
 		return anyNode(child(n4170, enK68), func(n4171 *Node) bool {
-			return anyNode(child(n4171, enK16), func(n4172 *Node) bool { return (len(child(n4172, enK279)) > 0) })
+			return anyNode(child(n4171, enK16), func(n4172 *Node) bool { return (len(child(n4172, enK281)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n4174 *Node) bool {
 		return anyNode(child(n4174, enK68), func(n4175 *Node) bool {
-			return anyNode(child(n4175, enK16), func(n4176 *Node) bool { return (len(child(n4176, enK279)) > 0) })
+			return anyNode(child(n4175, enK16), func(n4176 *Node) bool { return (len(child(n4176, enK281)) > 0) })
 		})
 	}))
 }
@@ -11910,11 +12570,11 @@ func enT0843(v []Seq, n *Node) bool {
 func enT0844(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4178 *Node) bool {
 		return anyNode(child(n4178, enK68), func(n4179 *Node) bool {
-			return anyNode(child(n4179, enK16), func(n4180 *Node) bool { return (len(child(n4180, enK280)) > 0) })
+			return anyNode(child(n4179, enK16), func(n4180 *Node) bool { return (len(child(n4180, enK282)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n4182 *Node) bool {
 		return anyNode(child(n4182, enK68), func(n4183 *Node) bool {
-			return anyNode(child(n4183, enK16), func(n4184 *Node) bool { return (len(child(n4184, enK280)) > 0) })
+			return anyNode(child(n4183, enK16), func(n4184 *Node) bool { return (len(child(n4184, enK282)) > 0) })
 		})
 	}))
 }
@@ -11923,11 +12583,11 @@ func enT0844(v []Seq, n *Node) bool {
 func enT0845(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4186 *Node) bool {
 		return anyNode(child(n4186, enK68), func(n4187 *Node) bool {
-			return anyNode(child(n4187, enK16), func(n4188 *Node) bool { return (len(child(n4188, enK106)) > 0) })
+			return anyNode(child(n4187, enK16), func(n4188 *Node) bool { return (len(child(n4188, enK108)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n4190 *Node) bool {
 		return anyNode(child(n4190, enK68), func(n4191 *Node) bool {
-			return anyNode(child(n4191, enK16), func(n4192 *Node) bool { return (len(child(n4192, enK106)) > 0) })
+			return anyNode(child(n4191, enK16), func(n4192 *Node) bool { return (len(child(n4192, enK108)) > 0) })
 		})
 	}))
 }
@@ -11936,11 +12596,11 @@ func enT0845(v []Seq, n *Node) bool {
 func enT0846(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4194 *Node) bool {
 		return anyNode(child(n4194, enK68), func(n4195 *Node) bool {
-			return anyNode(child(n4195, enK16), func(n4196 *Node) bool { return (len(child(n4196, enK281)) > 0) })
+			return anyNode(child(n4195, enK16), func(n4196 *Node) bool { return (len(child(n4196, enK283)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n4198 *Node) bool {
 		return anyNode(child(n4198, enK68), func(n4199 *Node) bool {
-			return anyNode(child(n4199, enK16), func(n4200 *Node) bool { return (len(child(n4200, enK281)) > 0) })
+			return anyNode(child(n4199, enK16), func(n4200 *Node) bool { return (len(child(n4200, enK283)) > 0) })
 		})
 	}))
 }
@@ -11949,11 +12609,11 @@ func enT0846(v []Seq, n *Node) bool {
 func enT0847(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4202 *Node) bool {
 		return anyNode(child(n4202, enK68), func(n4203 *Node) bool {
-			return anyNode(child(n4203, enK16), func(n4204 *Node) bool { return (len(child(n4204, enK282)) > 0) })
+			return anyNode(child(n4203, enK16), func(n4204 *Node) bool { return (len(child(n4204, enK284)) > 0) })
 		})
 	}) || anyNode(child(n, enK33), func(n4206 *Node) bool {
 		return anyNode(child(n4206, enK68), func(n4207 *Node) bool {
-			return anyNode(child(n4207, enK16), func(n4208 *Node) bool { return (len(child(n4208, enK282)) > 0) })
+			return anyNode(child(n4207, enK16), func(n4208 *Node) bool { return (len(child(n4208, enK284)) > 0) })
 		})
 	}))
 }
@@ -12000,25 +12660,25 @@ func enT0850(v []Seq, n *Node) bool {
 // UBL-CR-644: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:PricingExchangeRate)
 func enT0851(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, enK32), func(n4234 *Node) bool {
-		return anyNode(child(n4234, enK68), func(n4235 *Node) bool { return (len(child(n4235, enK287)) > 0) })
+		return anyNode(child(n4234, enK68), func(n4235 *Node) bool { return (len(child(n4235, enK289)) > 0) })
 	}) || anyNode(child(n, enK33), func(n4237 *Node) bool {
-		return anyNode(child(n4237, enK68), func(n4238 *Node) bool { return (len(child(n4238, enK287)) > 0) })
+		return anyNode(child(n4237, enK68), func(n4238 *Node) bool { return (len(child(n4238, enK289)) > 0) })
 	}))
 }
 
 // UBL-CR-645: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DeliveryTerms)
 func enT0852(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4240 *Node) bool { return (len(child(n4240, enK232)) > 0) }) || anyNode(child(n, enK33), func(n4242 *Node) bool { return (len(child(n4242, enK232)) > 0) }))
+	return !(anyNode(child(n, enK32), func(n4240 *Node) bool { return (len(child(n4240, enK234)) > 0) }) || anyNode(child(n, enK33), func(n4242 *Node) bool { return (len(child(n4242, enK234)) > 0) }))
 }
 
 // UBL-CR-646: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:SubInvoiceLine)
 func enT0853(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4244 *Node) bool { return (len(child(n4244, enK354)) > 0) }) || anyNode(child(n, enK33), func(n4246 *Node) bool { return (len(child(n4246, enK354)) > 0) }))
+	return !(anyNode(child(n, enK32), func(n4244 *Node) bool { return (len(child(n4244, enK356)) > 0) }) || anyNode(child(n, enK33), func(n4246 *Node) bool { return (len(child(n4246, enK356)) > 0) }))
 }
 
 // UBL-CR-647: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ItemPriceExtension)
 func enT0854(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4248 *Node) bool { return (len(child(n4248, enK355)) > 0) }) || anyNode(child(n, enK33), func(n4250 *Node) bool { return (len(child(n4250, enK355)) > 0) }))
+	return !(anyNode(child(n, enK32), func(n4248 *Node) bool { return (len(child(n4248, enK357)) > 0) }) || anyNode(child(n, enK33), func(n4250 *Node) bool { return (len(child(n4250, enK357)) > 0) }))
 }
 
 // UBL-CR-648: not(cbc:CustomizationID/@schemeID)
@@ -12028,7 +12688,7 @@ func enT0855(v []Seq, n *Node) bool {
 
 // UBL-CR-649: not(cbc:ProfileID/@schemeID)
 func enT0856(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK356), func(n4254 *Node) bool { return (len(attr(n4254, enK5)) > 0) })
+	return !anyNode(child(n, enK358), func(n4254 *Node) bool { return (len(attr(n4254, enK5)) > 0) })
 }
 
 // UBL-CR-650: not(cbc:ID/@schemeID)
@@ -12038,27 +12698,31 @@ func enT0857(v []Seq, n *Node) bool {
 
 // UBL-CR-651: not(cbc:SalesOrderID/@schemeID)
 func enT0858(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK357), func(n4258 *Node) bool { return (len(attr(n4258, enK5)) > 0) })
+	return !anyNode(child(n, enK359), func(n4258 *Node) bool { return (len(attr(n4258, enK5)) > 0) })
 }
 
 // UBL-CR-652: not(//cac:PartyTaxScheme/cbc:CompanyID/@schemeID)
 func enT0859(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK54), func(n4260 *Node) bool {
-		return anyNode(child(n4260, enK55), func(n4261 *Node) bool { return (len(attr(n4261, enK5)) > 0) })
+	return memoBool(v, 190, func() bool {
+		return !memoBool(v, 191, func() bool {
+			return anyNode(desc(root(n), enK54), func(n4260 *Node) bool {
+				return anyNode(child(n4260, enK55), func(n4261 *Node) bool { return (len(attr(n4261, enK5)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-653: not(cac:PaymentMeans/cbc:PaymentID/@schemeID)
 func enT0860(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n4263 *Node) bool {
-		return anyNode(child(n4263, enK358), func(n4264 *Node) bool { return (len(attr(n4264, enK5)) > 0) })
+		return anyNode(child(n4263, enK360), func(n4264 *Node) bool { return (len(attr(n4264, enK5)) > 0) })
 	})
 }
 
 // UBL-CR-654: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID/@schemeID)
 func enT0861(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n4266 *Node) bool {
-		return anyNode(child(n4266, enK83), func(n4267 *Node) bool {
+		return anyNode(child(n4266, enK84), func(n4267 *Node) bool {
 			return anyNode(child(n4267, enK1), func(n4268 *Node) bool { return (len(attr(n4268, enK5)) > 0) })
 		})
 	})
@@ -12067,8 +12731,8 @@ func enT0861(v []Seq, n *Node) bool {
 // UBL-CR-655: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID/@schemeID)
 func enT0862(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n4270 *Node) bool {
-		return anyNode(child(n4270, enK83), func(n4271 *Node) bool {
-			return anyNode(child(n4271, enK250), func(n4272 *Node) bool {
+		return anyNode(child(n4270, enK84), func(n4271 *Node) bool {
+			return anyNode(child(n4271, enK252), func(n4272 *Node) bool {
 				return anyNode(child(n4272, enK1), func(n4273 *Node) bool { return (len(attr(n4273, enK5)) > 0) })
 			})
 		})
@@ -12093,85 +12757,121 @@ func enT0865(v []Seq, n *Node) bool {
 // UBL-CR-659: not(cac:AdditionalDocumentReference/cbc:DocumentTypeCode/@listID)
 func enT0866(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK0), func(n4281 *Node) bool {
-		return anyNode(child(n4281, enK93), func(n4282 *Node) bool { return (len(attr(n4282, enK76)) > 0) })
+		return anyNode(child(n4281, enK95), func(n4282 *Node) bool { return (len(attr(n4282, enK76)) > 0) })
 	})
 }
 
 // UBL-CR-660: not(//cac:Country/cbc:IdentificationCode/@listID)
 func enT0867(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK7), func(n4284 *Node) bool {
-		return anyNode(child(n4284, enK8), func(n4285 *Node) bool { return (len(attr(n4285, enK76)) > 0) })
+	return memoBool(v, 192, func() bool {
+		return !memoBool(v, 193, func() bool {
+			return anyNode(desc(root(n), enK7), func(n4284 *Node) bool {
+				return anyNode(child(n4284, enK8), func(n4285 *Node) bool { return (len(attr(n4285, enK76)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-661: not(cac:PaymentMeans/cbc:PaymentMeansCode/@listID)
 func enT0868(v []Seq, n *Node) bool {
 	return !anyNode(child(n, enK11), func(n4287 *Node) bool {
-		return anyNode(child(n4287, enK84), func(n4288 *Node) bool { return (len(attr(n4288, enK76)) > 0) })
+		return anyNode(child(n4287, enK85), func(n4288 *Node) bool { return (len(attr(n4288, enK76)) > 0) })
 	})
 }
 
 // UBL-CR-662: not(//cbc:AllowanceChargeReasonCode/@listID)
 func enT0869(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK24), func(n4290 *Node) bool { return (len(attr(n4290, enK76)) > 0) })
+	return memoBool(v, 194, func() bool {
+		return !memoBool(v, 195, func() bool {
+			return anyNode(desc(root(n), enK24), func(n4290 *Node) bool { return (len(attr(n4290, enK76)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-663: not(//@unitCodeListID)
 func enT0870(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK359)) > 0)
+	return memoBool(v, 196, func() bool { return !memoBool(v, 197, func() bool { return (len(descAttr(root(n), enK361)) > 0) }) })
 }
 
 // UBL-CR-664: not(//cac:FinancialInstitution)
 func enT0871(v []Seq, n *Node) bool {
-	return !(len(desc(root(n), enK251)) > 0)
+	return memoBool(v, 198, func() bool { return !memoBool(v, 199, func() bool { return (len(desc(root(n), enK253)) > 0) }) })
 }
 
 // UBL-CR-665: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode != '130' or not(cbc:DocumentTypeCode)]/cbc:ID/@schemeID)
 func enT0872(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK0), func(n4294 *Node) bool {
-		return (anyNode(child(n4294, enK93), func(n4295 *Node) bool { return (n4295.StringValue() != "130") }) || !(len(child(n4294, enK93)) > 0)) && anyNode(child(n4294, enK1), func(n4297 *Node) bool { return (len(attr(n4297, enK5)) > 0) })
+	return memoBool(v, 200, func() bool {
+		return !memoBool(v, 201, func() bool {
+			return anyNode(desc(root(n), enK0), func(n4294 *Node) bool {
+				return (anyNode(child(n4294, enK95), func(n4295 *Node) bool { return (n4295.StringValue() != "130") }) || !(len(child(n4294, enK95)) > 0)) && anyNode(child(n4294, enK1), func(n4297 *Node) bool { return (len(attr(n4297, enK5)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-666: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cac:Attachment)
 func enT0873(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK0), func(n4299 *Node) bool {
-		return anyNode(child(n4299, enK93), func(n4300 *Node) bool { return (n4300.StringValue() == "130") }) && (len(child(n4299, enK122)) > 0)
+	return memoBool(v, 202, func() bool {
+		return !memoBool(v, 203, func() bool {
+			return anyNode(desc(root(n), enK0), func(n4299 *Node) bool {
+				return anyNode(child(n4299, enK95), func(n4300 *Node) bool { return (n4300.StringValue() == "130") }) && (len(child(n4299, enK124)) > 0)
+			})
+		})
 	})
 }
 
 // UBL-CR-667: not(//cac:BuyersItemIdentification/cbc:ID/@schemeID)
 func enT0874(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK314), func(n4302 *Node) bool {
-		return anyNode(child(n4302, enK1), func(n4303 *Node) bool { return (len(attr(n4303, enK5)) > 0) })
+	return memoBool(v, 204, func() bool {
+		return !memoBool(v, 205, func() bool {
+			return anyNode(desc(root(n), enK316), func(n4302 *Node) bool {
+				return anyNode(child(n4302, enK1), func(n4303 *Node) bool { return (len(attr(n4303, enK5)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-668: not(//cac:SellersItemIdentification/cbc:ID/@schemeID)
 func enT0875(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK319), func(n4305 *Node) bool {
-		return anyNode(child(n4305, enK1), func(n4306 *Node) bool { return (len(attr(n4306, enK5)) > 0) })
+	return memoBool(v, 206, func() bool {
+		return !memoBool(v, 207, func() bool {
+			return anyNode(desc(root(n), enK321), func(n4305 *Node) bool {
+				return anyNode(child(n4305, enK1), func(n4306 *Node) bool { return (len(attr(n4306, enK5)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-669: not(//cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func enT0876(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK68), func(n4308 *Node) bool {
-		return anyNode(child(n4308, enK16), func(n4309 *Node) bool { return (len(child(n4309, enK24)) > 0) })
+	return memoBool(v, 208, func() bool {
+		return !memoBool(v, 209, func() bool {
+			return anyNode(desc(root(n), enK68), func(n4308 *Node) bool {
+				return anyNode(child(n4308, enK16), func(n4309 *Node) bool { return (len(child(n4309, enK24)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-670: not(//cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func enT0877(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK68), func(n4311 *Node) bool {
-		return anyNode(child(n4311, enK16), func(n4312 *Node) bool { return (len(child(n4312, enK23)) > 0) })
+	return memoBool(v, 210, func() bool {
+		return !memoBool(v, 211, func() bool {
+			return anyNode(desc(root(n), enK68), func(n4311 *Node) bool {
+				return anyNode(child(n4311, enK16), func(n4312 *Node) bool { return (len(child(n4312, enK23)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-671: not(//cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func enT0878(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK68), func(n4314 *Node) bool {
-		return anyNode(child(n4314, enK16), func(n4315 *Node) bool { return (len(child(n4315, enK353)) > 0) })
+	return memoBool(v, 212, func() bool {
+		return !memoBool(v, 213, func() bool {
+			return anyNode(desc(root(n), enK68), func(n4314 *Node) bool {
+				return anyNode(child(n4314, enK16), func(n4315 *Node) bool { return (len(child(n4315, enK355)) > 0) })
+			})
+		})
 	})
 }
 
@@ -12182,188 +12882,222 @@ func enT0879(v []Seq, n *Node) bool {
 
 // UBL-CR-673: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:DocumentDescription)
 func enT0880(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK0), func(n4319 *Node) bool {
-		return anyNode(child(n4319, enK93), func(n4320 *Node) bool { return (n4320.StringValue() == "130") }) && (len(child(n4319, enK92)) > 0)
+	return memoBool(v, 214, func() bool {
+		return !memoBool(v, 215, func() bool {
+			return anyNode(desc(root(n), enK0), func(n4319 *Node) bool {
+				return anyNode(child(n4319, enK95), func(n4320 *Node) bool { return (n4320.StringValue() == "130") }) && (len(child(n4319, enK94)) > 0)
+			})
+		})
 	})
 }
 
 // UBL-CR-674: not(//cbc:PrimaryAccountNumberID/@schemeID)
 func enT0881(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK9), func(n4322 *Node) bool { return (len(attr(n4322, enK5)) > 0) })
+	return memoBool(v, 216, func() bool {
+		return !memoBool(v, 217, func() bool {
+			return anyNode(desc(root(n), enK9), func(n4322 *Node) bool { return (len(attr(n4322, enK5)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-675: not(//cac:CardAccount/cbc:NetworkID/@schemeID)
 func enT0882(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK10), func(n4324 *Node) bool {
-		return anyNode(child(n4324, enK360), func(n4325 *Node) bool { return (len(attr(n4325, enK5)) > 0) })
+	return memoBool(v, 218, func() bool {
+		return !memoBool(v, 219, func() bool {
+			return anyNode(desc(root(n), enK10), func(n4324 *Node) bool {
+				return anyNode(child(n4324, enK362), func(n4325 *Node) bool { return (len(attr(n4325, enK5)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-676: not(//cac:PaymentMandate/cbc:ID/@schemeID)
 func enT0883(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK253), func(n4327 *Node) bool {
-		return anyNode(child(n4327, enK1), func(n4328 *Node) bool { return (len(attr(n4328, enK5)) > 0) })
+	return memoBool(v, 220, func() bool {
+		return !memoBool(v, 221, func() bool {
+			return anyNode(desc(root(n), enK255), func(n4327 *Node) bool {
+				return anyNode(child(n4327, enK1), func(n4328 *Node) bool { return (len(attr(n4328, enK5)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-677: not(//cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID/@schemeID)
 func enT0884(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK253), func(n4330 *Node) bool {
-		return anyNode(child(n4330, enK259), func(n4331 *Node) bool {
-			return anyNode(child(n4331, enK1), func(n4332 *Node) bool { return (len(attr(n4332, enK5)) > 0) })
+	return memoBool(v, 222, func() bool {
+		return !memoBool(v, 223, func() bool {
+			return anyNode(desc(root(n), enK255), func(n4330 *Node) bool {
+				return anyNode(child(n4330, enK261), func(n4331 *Node) bool {
+					return anyNode(child(n4331, enK1), func(n4332 *Node) bool { return (len(attr(n4332, enK5)) > 0) })
+				})
+			})
 		})
 	})
 }
 
 // UBL-CR-678: not(//cac:TaxCategory/cbc:ID/@schemeID)
 func enT0885(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK21), func(n4334 *Node) bool {
-		return anyNode(child(n4334, enK1), func(n4335 *Node) bool { return (len(attr(n4335, enK5)) > 0) })
+	return memoBool(v, 224, func() bool {
+		return !memoBool(v, 225, func() bool {
+			return anyNode(desc(root(n), enK21), func(n4334 *Node) bool {
+				return anyNode(child(n4334, enK1), func(n4335 *Node) bool { return (len(attr(n4335, enK5)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-679: not(//cac:ClassifiedTaxCategory/cbc:ID/@schemeID)
 func enT0886(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK51), func(n4337 *Node) bool {
-		return anyNode(child(n4337, enK1), func(n4338 *Node) bool { return (len(attr(n4338, enK5)) > 0) })
+	return memoBool(v, 226, func() bool {
+		return !memoBool(v, 227, func() bool {
+			return anyNode(desc(root(n), enK51), func(n4337 *Node) bool {
+				return anyNode(child(n4337, enK1), func(n4338 *Node) bool { return (len(attr(n4338, enK5)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-680: not(//cac:PaymentMeans/cac:PayerFinancialAccount)
 func enT0887(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), enK11), func(n4340 *Node) bool { return (len(child(n4340, enK259)) > 0) })
+	return memoBool(v, 228, func() bool {
+		return !memoBool(v, 229, func() bool {
+			return anyNode(desc(root(n), enK11), func(n4340 *Node) bool { return (len(child(n4340, enK261)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-681: not(cac:PaymentMeans/cbc:InstructionNote)
 func enT0888(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n4342 *Node) bool { return (len(child(n4342, enK361)) > 0) })
+	return !anyNode(child(n, enK11), func(n4342 *Node) bool { return (len(child(n4342, enK363)) > 0) })
 }
 
 // UBL-CR-682: not(cac:Delivery/cac:DeliveryAddress)
 func enT0889(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n4344 *Node) bool { return (len(child(n4344, enK362)) > 0) })
+	return !anyNode(child(n, enK15), func(n4344 *Node) bool { return (len(child(n4344, enK364)) > 0) })
 }
 
 // UBL-DT-08: not(//@schemeName)
 func enT0890(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK363)) > 0)
+	return memoBool(v, 230, func() bool { return !memoBool(v, 231, func() bool { return (len(descAttr(root(n), enK365)) > 0) }) })
 }
 
 // UBL-DT-09: not(//@schemeAgencyName)
 func enT0891(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK364)) > 0)
+	return memoBool(v, 232, func() bool { return !memoBool(v, 233, func() bool { return (len(descAttr(root(n), enK366)) > 0) }) })
 }
 
 // UBL-DT-10: not(//@schemeDataURI)
 func enT0892(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK365)) > 0)
+	return memoBool(v, 234, func() bool { return !memoBool(v, 235, func() bool { return (len(descAttr(root(n), enK367)) > 0) }) })
 }
 
 // UBL-DT-11: not(//@schemeURI)
 func enT0893(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK366)) > 0)
+	return memoBool(v, 236, func() bool { return !memoBool(v, 237, func() bool { return (len(descAttr(root(n), enK368)) > 0) }) })
 }
 
 // UBL-DT-12: not(//@format)
 func enT0894(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK367)) > 0)
+	return memoBool(v, 238, func() bool { return !memoBool(v, 239, func() bool { return (len(descAttr(root(n), enK369)) > 0) }) })
 }
 
 // UBL-DT-13: not(//@unitCodeListIdentifier)
 func enT0895(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK368)) > 0)
+	return memoBool(v, 240, func() bool { return !memoBool(v, 241, func() bool { return (len(descAttr(root(n), enK370)) > 0) }) })
 }
 
 // UBL-DT-14: not(//@unitCodeListAgencyIdentifier)
 func enT0896(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK369)) > 0)
+	return memoBool(v, 242, func() bool { return !memoBool(v, 243, func() bool { return (len(descAttr(root(n), enK371)) > 0) }) })
 }
 
 // UBL-DT-15: not(//@unitCodeListAgencyName)
 func enT0897(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK370)) > 0)
+	return memoBool(v, 244, func() bool { return !memoBool(v, 245, func() bool { return (len(descAttr(root(n), enK372)) > 0) }) })
 }
 
 // UBL-DT-16: not(//@listAgencyName)
 func enT0898(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK371)) > 0)
+	return memoBool(v, 246, func() bool { return !memoBool(v, 247, func() bool { return (len(descAttr(root(n), enK373)) > 0) }) })
 }
 
 // UBL-DT-17: not(//@listName)
 func enT0899(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK372)) > 0)
+	return memoBool(v, 248, func() bool { return !memoBool(v, 249, func() bool { return (len(descAttr(root(n), enK374)) > 0) }) })
 }
 
 // UBL-DT-18: count(//@name) - count(//cbc:PaymentMeansCode/@name) <= 0
 func enT0900(v []Seq, n *Node) bool {
-	return gcmp(arith(func() Seq {
-		k4356 := 0
-		anyNode(descAttr(root(n), enK373), func(n4357 *Node) bool { return tally1(&k4356) })
-		return countOf(k4356)
-	}(), func() Seq {
-		k4358 := 0
-		anyNode(desc(root(n), enK84), func(n4359 *Node) bool {
-			return anyNode(attr(n4359, enK373), func(n4360 *Node) bool { return tally1(&k4358) })
-		})
-		return countOf(k4358)
-	}(), opSub), enK62, opLe)
+	return memoBool(v, 250, func() bool {
+		return gcmp(arith(func() Seq {
+			k4356 := 0
+			anyNode(descAttr(root(n), enK375), func(n4357 *Node) bool { return tally1(&k4356) })
+			return countOf(k4356)
+		}(), func() Seq {
+			k4358 := 0
+			anyNode(desc(root(n), enK85), func(n4359 *Node) bool {
+				return anyNode(attr(n4359, enK375), func(n4360 *Node) bool { return tally1(&k4358) })
+			})
+			return countOf(k4358)
+		}(), opSub), enK62, opLe)
+	})
 }
 
 // UBL-DT-19: not(//@languageID)
 func enT0901(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK374)) > 0)
+	return memoBool(v, 251, func() bool { return !memoBool(v, 252, func() bool { return (len(descAttr(root(n), enK376)) > 0) }) })
 }
 
 // UBL-DT-20: not(//@listURI)
 func enT0902(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK375)) > 0)
+	return memoBool(v, 253, func() bool { return !memoBool(v, 254, func() bool { return (len(descAttr(root(n), enK377)) > 0) }) })
 }
 
 // UBL-DT-21: not(//@listSchemeURI)
 func enT0903(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK376)) > 0)
+	return memoBool(v, 255, func() bool { return !memoBool(v, 256, func() bool { return (len(descAttr(root(n), enK378)) > 0) }) })
 }
 
 // UBL-DT-22: not(//@languageLocaleID)
 func enT0904(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK377)) > 0)
+	return memoBool(v, 257, func() bool { return !memoBool(v, 258, func() bool { return (len(descAttr(root(n), enK379)) > 0) }) })
 }
 
 // UBL-DT-23: not(//@uri)
 func enT0905(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK378)) > 0)
+	return memoBool(v, 259, func() bool { return !memoBool(v, 260, func() bool { return (len(descAttr(root(n), enK380)) > 0) }) })
 }
 
 // UBL-DT-24: not(//@currencyCodeListVersionID)
 func enT0906(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK379)) > 0)
+	return memoBool(v, 261, func() bool { return !memoBool(v, 262, func() bool { return (len(descAttr(root(n), enK381)) > 0) }) })
 }
 
 // UBL-DT-25: not(//@characterSetCode)
 func enT0907(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK380)) > 0)
+	return memoBool(v, 263, func() bool { return !memoBool(v, 264, func() bool { return (len(descAttr(root(n), enK382)) > 0) }) })
 }
 
 // UBL-DT-26: not(//@encodingCode)
 func enT0908(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK381)) > 0)
+	return memoBool(v, 265, func() bool { return !memoBool(v, 266, func() bool { return (len(descAttr(root(n), enK383)) > 0) }) })
 }
 
 // UBL-DT-27: not(//@schemeAgencyID)
 func enT0909(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK382)) > 0)
+	return memoBool(v, 267, func() bool { return !memoBool(v, 268, func() bool { return (len(descAttr(root(n), enK384)) > 0) }) })
 }
 
 // UBL-DT-28: not(//@listAgencyID)
 func enT0910(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), enK383)) > 0)
+	return memoBool(v, 269, func() bool { return !memoBool(v, 270, func() bool { return (len(descAttr(root(n), enK385)) > 0) }) })
 }
 
 // UBL-SR-01: (count(cac:ContractDocumentReference/cbc:ID) <= 1)
 func enT0911(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4371 := 0
-		anyNode(child(n, enK136), func(n4372 *Node) bool {
+		anyNode(child(n, enK138), func(n4372 *Node) bool {
 			return anyNode(child(n4372, enK1), func(n4373 *Node) bool { return tally1(&k4371) })
 		})
 		return countOf(k4371)
@@ -12374,7 +13108,7 @@ func enT0911(v []Seq, n *Node) bool {
 func enT0912(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4374 := 0
-		anyNode(child(n, enK133), func(n4375 *Node) bool {
+		anyNode(child(n, enK135), func(n4375 *Node) bool {
 			return anyNode(child(n4375, enK1), func(n4376 *Node) bool { return tally1(&k4374) })
 		})
 		return countOf(k4374)
@@ -12385,7 +13119,7 @@ func enT0912(v []Seq, n *Node) bool {
 func enT0913(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4377 := 0
-		anyNode(child(n, enK132), func(n4378 *Node) bool {
+		anyNode(child(n, enK134), func(n4378 *Node) bool {
 			return anyNode(child(n4378, enK1), func(n4379 *Node) bool { return tally1(&k4377) })
 		})
 		return countOf(k4377)
@@ -12397,7 +13131,7 @@ func enT0914(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4380 := 0
 		anyNode(child(n, enK0), func(n4381 *Node) bool {
-			return anyNode(child(n4381, enK93), func(n4382 *Node) bool { return (n4382.StringValue() == "130") }) && anyNode(child(n4381, enK1), func(n4383 *Node) bool { return tally1(&k4380) })
+			return anyNode(child(n4381, enK95), func(n4382 *Node) bool { return (n4382.StringValue() == "130") }) && anyNode(child(n4381, enK1), func(n4383 *Node) bool { return tally1(&k4380) })
 		})
 		return countOf(k4380)
 	}(), enK53, opLe)
@@ -12407,7 +13141,7 @@ func enT0914(v []Seq, n *Node) bool {
 func enT0915(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4384 := 0
-		anyNode(child(n, enK263), func(n4385 *Node) bool {
+		anyNode(child(n, enK265), func(n4385 *Node) bool {
 			return anyNode(child(n4385, enK78), func(n4386 *Node) bool { return tally1(&k4384) })
 		})
 		return countOf(k4384)
@@ -12444,7 +13178,7 @@ func enT0918(v []Seq, n *Node) bool {
 		k4394 := 0
 		anyNode(child(n, enK44), func(n4395 *Node) bool {
 			return anyNode(child(n4395, enK3), func(n4396 *Node) bool {
-				return anyNode(child(n4396, enK81), func(n4397 *Node) bool {
+				return anyNode(child(n4396, enK82), func(n4397 *Node) bool {
 					return anyNode(child(n4397, enK67), func(n4398 *Node) bool { return tally1(&k4394) })
 				})
 			})
@@ -12505,7 +13239,7 @@ func enT0922(v []Seq, n *Node) bool {
 		anyNode(child(n, enK44), func(n4417 *Node) bool {
 			return anyNode(child(n4417, enK3), func(n4418 *Node) bool {
 				return anyNode(child(n4418, enK45), func(n4419 *Node) bool {
-					return anyNode(child(n4419, enK208), func(n4420 *Node) bool { return tally1(&k4416) })
+					return anyNode(child(n4419, enK210), func(n4420 *Node) bool { return tally1(&k4416) })
 				})
 			})
 		})
@@ -12534,7 +13268,7 @@ func enT0924(v []Seq, n *Node) bool {
 		k4426 := 0
 		anyNode(child(n, enK4), func(n4427 *Node) bool {
 			return anyNode(child(n4427, enK3), func(n4428 *Node) bool {
-				return anyNode(child(n4428, enK82), func(n4429 *Node) bool {
+				return anyNode(child(n4428, enK83), func(n4429 *Node) bool {
 					return anyNode(child(n4429, enK1), func(n4430 *Node) bool { return tally1(&k4426) })
 				})
 			})
@@ -12584,20 +13318,22 @@ func enT0927(v []Seq, n *Node) bool {
 
 // UBL-SR-29: (count(//cac:PartyIdentification/cbc:ID[upper-case(@schemeID) = 'SEPA']) <= 1)
 func enT0928(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k4444 := 0
-		anyNode(desc(root(n), enK82), func(n4445 *Node) bool {
-			return anyNode(child(n4445, enK1), func(n4446 *Node) bool { return (strings.ToUpper(str(attr(n4446, enK5))) == "SEPA") && tally1(&k4444) })
-		})
-		return countOf(k4444)
-	}(), enK53, opLe)
+	return memoBool(v, 271, func() bool {
+		return gcmp(func() Seq {
+			k4444 := 0
+			anyNode(desc(root(n), enK83), func(n4445 *Node) bool {
+				return anyNode(child(n4445, enK1), func(n4446 *Node) bool { return (strings.ToUpper(str(attr(n4446, enK5))) == "SEPA") && tally1(&k4444) })
+			})
+			return countOf(k4444)
+		}(), enK53, opLe)
+	})
 }
 
 // UBL-SR-39: (count(cac:ProjectReference/cbc:ID) <= 1)
 func enT0929(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4447 := 0
-		anyNode(child(n, enK147), func(n4448 *Node) bool {
+		anyNode(child(n, enK149), func(n4448 *Node) bool {
 			return anyNode(child(n4448, enK1), func(n4449 *Node) bool { return tally1(&k4447) })
 		})
 		return countOf(k4447)
@@ -12610,7 +13346,7 @@ func enT0930(v []Seq, n *Node) bool {
 		k4450 := 0
 		anyNode(child(n, enK4), func(n4451 *Node) bool {
 			return anyNode(child(n4451, enK3), func(n4452 *Node) bool {
-				return anyNode(child(n4452, enK81), func(n4453 *Node) bool {
+				return anyNode(child(n4452, enK82), func(n4453 *Node) bool {
 					return anyNode(child(n4453, enK67), func(n4454 *Node) bool { return tally1(&k4450) })
 				})
 			})
@@ -12621,15 +13357,17 @@ func enT0930(v []Seq, n *Node) bool {
 
 // UBL-SR-44: count(//cbc:PaymentID[not(preceding::cbc:PaymentID/. = .)]) <= 1
 func enT0931(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k4455 := 0
-		anyNode(desc(root(n), enK358), func(n4456 *Node) bool {
-			return !func(r4457 Seq) bool {
-				return anyNode(preceding(n4456, enK358), func(n4458 *Node) bool { return gcmp(nodeSeq(n4458), r4457, opEq) })
-			}(nodeSeq(n4456)) && tally1(&k4455)
-		})
-		return countOf(k4455)
-	}(), enK53, opLe)
+	return memoBool(v, 272, func() bool {
+		return gcmp(func() Seq {
+			k4455 := 0
+			anyNode(desc(root(n), enK360), func(n4456 *Node) bool {
+				return !func(r4457 Seq) bool {
+					return anyNode(preceding(n4456, enK360), func(n4458 *Node) bool { return gcmp(nodeSeq(n4458), r4457, opEq) })
+				}(nodeSeq(n4456)) && tally1(&k4455)
+			})
+			return countOf(k4455)
+		}(), enK53, opLe)
+	})
 }
 
 // UBL-SR-45: (count(cac:PaymentMeans/cbc:PaymentDueDate) <=1)
@@ -12637,7 +13375,7 @@ func enT0932(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4459 := 0
 		anyNode(child(n, enK11), func(n4460 *Node) bool {
-			return anyNode(child(n4460, enK236), func(n4461 *Node) bool { return tally1(&k4459) })
+			return anyNode(child(n4460, enK238), func(n4461 *Node) bool { return tally1(&k4459) })
 		})
 		return countOf(k4459)
 	}(), enK53, opLe)
@@ -12648,8 +13386,8 @@ func enT0933(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4462 := 0
 		anyNode(child(n, enK11), func(n4463 *Node) bool {
-			return anyNode(child(n4463, enK84), func(n4464 *Node) bool {
-				return anyNode(attr(n4464, enK373), func(n4465 *Node) bool { return tally1(&k4462) })
+			return anyNode(child(n4463, enK85), func(n4464 *Node) bool {
+				return anyNode(attr(n4464, enK375), func(n4465 *Node) bool { return tally1(&k4462) })
 			})
 		})
 		return countOf(k4462)
@@ -12658,15 +13396,17 @@ func enT0933(v []Seq, n *Node) bool {
 
 // UBL-SR-47: count(//cbc:PaymentMeansCode[not(preceding::cbc:PaymentMeansCode/. = .)]) <= 1
 func enT0934(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k4466 := 0
-		anyNode(desc(root(n), enK84), func(n4467 *Node) bool {
-			return !func(r4468 Seq) bool {
-				return anyNode(preceding(n4467, enK84), func(n4469 *Node) bool { return gcmp(nodeSeq(n4469), r4468, opEq) })
-			}(nodeSeq(n4467)) && tally1(&k4466)
-		})
-		return countOf(k4466)
-	}(), enK53, opLe)
+	return memoBool(v, 273, func() bool {
+		return gcmp(func() Seq {
+			k4466 := 0
+			anyNode(desc(root(n), enK85), func(n4467 *Node) bool {
+				return !func(r4468 Seq) bool {
+					return anyNode(preceding(n4467, enK85), func(n4469 *Node) bool { return gcmp(nodeSeq(n4469), r4468, opEq) })
+				}(nodeSeq(n4467)) && tally1(&k4466)
+			})
+			return countOf(k4466)
+		}(), enK53, opLe)
+	})
 }
 
 // UBL-SR-49: (count(cac:InvoicePeriod/cbc:DescriptionCode) <=1)
@@ -12696,7 +13436,7 @@ func enT0937(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4476 := 0
 		anyNode(child(n, enK11), func(n4477 *Node) bool {
-			return anyNode(child(n4477, enK253), func(n4478 *Node) bool { return tally1(&k4476) })
+			return anyNode(child(n4477, enK255), func(n4478 *Node) bool { return tally1(&k4476) })
 		})
 		return countOf(k4476)
 	}(), enK53, opLe)
@@ -12706,7 +13446,7 @@ func enT0937(v []Seq, n *Node) bool {
 func enT0938(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4479 := 0
-		anyNode(child(n, enK135), func(n4480 *Node) bool {
+		anyNode(child(n, enK137), func(n4480 *Node) bool {
 			return anyNode(child(n4480, enK1), func(n4481 *Node) bool { return tally1(&k4479) })
 		})
 		return countOf(k4479)
@@ -12749,8 +13489,8 @@ func enT0939(v []Seq, n *Node) bool {
 func enT0940(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4484 := 0
-		anyNode(child(n, enK299), func(n4485 *Node) bool {
-			return anyNode(child(n4485, enK384), func(n4486 *Node) bool { return tally1(&k4484) })
+		anyNode(child(n, enK301), func(n4485 *Node) bool {
+			return anyNode(child(n4485, enK386), func(n4486 *Node) bool { return tally1(&k4484) })
 		})
 		return countOf(k4484)
 	}(), enK53, opLe)
@@ -12794,7 +13534,7 @@ func enT0944(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4496 := 0
 		anyNode(child(n, enK66), func(n4497 *Node) bool {
-			return anyNode(child(n4497, enK111), func(n4498 *Node) bool { return tally1(&k4496) })
+			return anyNode(child(n4497, enK113), func(n4498 *Node) bool { return tally1(&k4496) })
 		})
 		return countOf(k4496)
 	}(), enK53, opLe)
@@ -12804,7 +13544,7 @@ func enT0944(v []Seq, n *Node) bool {
 func enT0945(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4499 := 0
-		anyNode(child(n, enK115), func(n4500 *Node) bool { return tally1(&k4499) })
+		anyNode(child(n, enK117), func(n4500 *Node) bool { return tally1(&k4499) })
 		return countOf(k4499)
 	}(), enK53, opLe)
 }
@@ -12813,7 +13553,7 @@ func enT0945(v []Seq, n *Node) bool {
 func enM077(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK81) {
 			return false
 		}
 		return true
@@ -12827,12 +13567,12 @@ func enM077(v []Seq, n *Node) bool {
 func enT0946(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
 		k4501 := 0
-		anyNode(child(n, enK81), func(n4502 *Node) bool {
+		anyNode(child(n, enK82), func(n4502 *Node) bool {
 			return anyNode(child(n4502, enK67), func(n4503 *Node) bool { return tally1(&k4501) })
 		})
 		return countOf(k4501)
 	}(), enK53, opLe) && func(r4508 Seq) bool {
-		return anyNode(child(n, enK81), func(n4509 *Node) bool {
+		return anyNode(child(n, enK82), func(n4509 *Node) bool {
 			return anyNode(child(n4509, enK67), func(n4510 *Node) bool { return gcmp(nodeSeq(n4510), r4508, opNe) })
 		})
 	}(step(step(step(step(parent(n), func(n4504 *Node) Seq { return child(n4504, enK44) }), func(n4505 *Node) Seq { return child(n4505, enK3) }), func(n4506 *Node) Seq { return child(n4506, enK45) }), func(n4507 *Node) Seq { return child(n4507, enK46) })))
@@ -12842,12 +13582,12 @@ func enT0946(v []Seq, n *Node) bool {
 func enT0947(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
 		k4511 := 0
-		anyNode(child(n, enK82), func(n4512 *Node) bool {
+		anyNode(child(n, enK83), func(n4512 *Node) bool {
 			return anyNode(child(n4512, enK1), func(n4513 *Node) bool { return (strings.ToUpper(str(attr(n4513, enK5))) != "SEPA") && tally1(&k4511) })
 		})
 		return countOf(k4511)
 	}(), enK53, opLe) && func(r4518 Seq) bool {
-		return anyNode(child(n, enK81), func(n4519 *Node) bool {
+		return anyNode(child(n, enK82), func(n4519 *Node) bool {
 			return anyNode(child(n4519, enK67), func(n4520 *Node) bool { return gcmp(nodeSeq(n4520), r4518, opNe) })
 		})
 	}(step(step(step(step(parent(n), func(n4514 *Node) Seq { return child(n4514, enK44) }), func(n4515 *Node) Seq { return child(n4515, enK3) }), func(n4516 *Node) Seq { return child(n4516, enK45) }), func(n4517 *Node) Seq { return child(n4517, enK46) })))
@@ -12862,7 +13602,7 @@ func enT0948(v []Seq, n *Node) bool {
 		})
 		return countOf(k4521)
 	}(), enK53, opLe) && func(r4528 Seq) bool {
-		return anyNode(child(n, enK81), func(n4529 *Node) bool {
+		return anyNode(child(n, enK82), func(n4529 *Node) bool {
 			return anyNode(child(n4529, enK67), func(n4530 *Node) bool { return gcmp(nodeSeq(n4530), r4528, opNe) })
 		})
 	}(step(step(step(step(parent(n), func(n4524 *Node) Seq { return child(n4524, enK44) }), func(n4525 *Node) Seq { return child(n4525, enK3) }), func(n4526 *Node) Seq { return child(n4526, enK45) }), func(n4527 *Node) Seq { return child(n4527, enK46) })))
@@ -12886,7 +13626,7 @@ func enM078(v []Seq, n *Node) bool {
 func enT0949(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4531 := 0
-		anyNode(child(n, enK358), func(n4532 *Node) bool { return tally1(&k4531) })
+		anyNode(child(n, enK360), func(n4532 *Node) bool { return tally1(&k4531) })
 		return countOf(k4531)
 	}(), enK53, opLe)
 }
@@ -12895,7 +13635,7 @@ func enT0949(v []Seq, n *Node) bool {
 func enT0950(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4533 := 0
-		anyNode(child(n, enK84), func(n4534 *Node) bool { return tally1(&k4533) })
+		anyNode(child(n, enK85), func(n4534 *Node) bool { return tally1(&k4533) })
 		return countOf(k4533)
 	}(), enK53, opLe)
 }
@@ -12904,7 +13644,7 @@ func enT0950(v []Seq, n *Node) bool {
 func enT0951(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4535 := 0
-		anyNode(child(n, enK253), func(n4536 *Node) bool {
+		anyNode(child(n, enK255), func(n4536 *Node) bool {
 			return anyNode(child(n4536, enK1), func(n4537 *Node) bool { return tally1(&k4535) })
 		})
 		return countOf(k4535)
@@ -12915,7 +13655,7 @@ func enT0951(v []Seq, n *Node) bool {
 func enM079(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK85) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK86) {
 			return false
 		}
 		return true
@@ -12929,14 +13669,14 @@ func enM079(v []Seq, n *Node) bool {
 func enT0952(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4538 := 0
-		anyNode(child(n, enK86), func(n4539 *Node) bool { return tally1(&k4538) })
+		anyNode(child(n, enK87), func(n4539 *Node) bool { return tally1(&k4538) })
 		return countOf(k4538)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-07: (cac:InvoiceDocumentReference/cbc:ID)
 func enT0953(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK86), func(n4540 *Node) bool { return (len(child(n4540, enK1)) > 0) })
+	return anyNode(child(n, enK87), func(n4540 *Node) bool { return (len(child(n4540, enK1)) > 0) })
 }
 
 // cac:TaxRepresentativeParty
@@ -12957,7 +13697,7 @@ func enM080(v []Seq, n *Node) bool {
 func enT0954(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4542 := 0
-		anyNode(child(n, enK81), func(n4543 *Node) bool {
+		anyNode(child(n, enK82), func(n4543 *Node) bool {
 			return anyNode(child(n4543, enK67), func(n4544 *Node) bool { return tally1(&k4542) })
 		})
 		return countOf(k4542)
@@ -12994,7 +13734,7 @@ func enT0956(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4548 := 0
 		anyNode(child(n, enK21), func(n4549 *Node) bool {
-			return anyNode(child(n4549, enK89), func(n4550 *Node) bool { return tally1(&k4548) })
+			return anyNode(child(n4549, enK91), func(n4550 *Node) bool { return tally1(&k4548) })
 		})
 		return countOf(k4548)
 	}(), enK53, opLe)
@@ -13025,7 +13765,7 @@ func enM082(v []Seq, n *Node) bool {
 
 // BR-CL-01: (self::cbc:InvoiceTypeCode and ((not(contains(normalize-space(.), ' ')) and contains(' 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 39…
 func enT0957(v []Seq, n *Node) bool {
-	return (((len(self(n, enK41)) > 0) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 395 456 457 471 472 473 500 501 527 553 575 623 633 751 780 817 870 875 876 877 935 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))) || ((len(self(n, enK42)) > 0) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 502 503 532 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))))
+	return (((len(self(n, enK41)) > 0) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK387, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))) || ((len(self(n, enK42)) > 0) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 502 503 532 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))))
 }
 
 // cbc:Amount | cbc:BaseAmount | cbc:PriceAmount | cbc:TaxAmount | cbc:TaxableAmount | cbc:LineExtensionAmount | cbc:TaxExclusiveAmount | cbc:TaxInclusiveAmount | cbc:AllowanceTotalAmount | cbc:ChargeTot…
@@ -13068,7 +13808,7 @@ func enM083(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK87) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK88) {
 			return false
 		}
 		return true
@@ -13152,7 +13892,7 @@ func enM083(v []Seq, n *Node) bool {
 
 // BR-CL-03: ((not(contains(normalize-space(@currencyID), ' ')) and contains(' AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY CO…
 func enT0958(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK50))), " ") && strings.Contains(" AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VES VED VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ", (" "+fnNormalizeSpace(str(attr(n, enK50)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK50))), " ") && containsWord(enK388, (" "+fnNormalizeSpace(str(attr(n, enK50)))+" ")))
 }
 
 // cbc:DocumentCurrencyCode
@@ -13171,7 +13911,7 @@ func enM084(v []Seq, n *Node) bool {
 
 // BR-CL-04: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC …
 func enT0959(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VES VED VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK388, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
 }
 
 // cbc:TaxCurrencyCode
@@ -13190,7 +13930,7 @@ func enM085(v []Seq, n *Node) bool {
 
 // BR-CL-05: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC …
 func enT0960(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VES VED VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK388, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
 }
 
 // cac:InvoicePeriod/cbc:DescriptionCode
@@ -13230,7 +13970,7 @@ func enM087(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK0) {
 			return false
 		}
-		if !(anyNode(child(m, enK93), func(n4554 *Node) bool { return (n4554.StringValue() == "130") })) {
+		if !(anyNode(child(m, enK95), func(n4554 *Node) bool { return (n4554.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -13246,10 +13986,10 @@ func enM087(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK115) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK117) {
 			return false
 		}
-		if !(anyNode(child(m, enK93), func(n4556 *Node) bool { return (n4556.StringValue() == "130") })) {
+		if !(anyNode(child(m, enK95), func(n4556 *Node) bool { return (n4556.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -13261,7 +14001,7 @@ func enM087(v []Seq, n *Node) bool {
 
 // BR-CL-07: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH …
 func enT0962(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && strings.Contains(" AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABY ABZ AC ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACN ACO ACP ACQ ACR ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADT ADU ADV ADW ADX ADY ADZ AE AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AF AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB AJC AJD AJE AJF AJG AJH AJI AJJ AJK AJL AJM AJN AJO AJP AJQ AJR AJS AJT AJU AJV AJW AJX AJY AJZ AKA AKB AKC AKD AKE AKF AKG AKH AKI AKJ AKK AKL AKM AKN AKO AKP AKQ AKR AKS AKT AKU AKV AKW AKX AKY AKZ ALA ALB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ALR ALS ALT ALU ALV ALW ALX ALY ALZ AMA AMB AMC AMD AME AMF AMG AMH AMI AMJ AMK AML AMM AMN AMO AMP AMQ AMR AMS AMT AMU AMV AMW AMX AMY AMZ ANA ANB ANC AND ANE ANF ANG ANH ANI ANJ ANK ANL ANM ANN ANO ANP ANQ ANR ANS ANT ANU ANV ANW ANX ANY AOA AOD AOE AOF AOG AOH AOI AOJ AOK AOL AOM AON AOO AOP AOQ AOR AOS AOT AOU AOV AOW AOX AOY AOZ AP APA APB APC APD APE APF APG APH API APJ APK APL APM APN APO APP APQ APR APS APT APU APV APW APX APY APZ AQA AQB AQC AQD AQE AQF AQG AQH AQI AQJ AQK AQL AQM AQN AQO AQP AQQ AQR AQS AQT AQU AQV AQW AQX AQY AQZ ARA ARB ARC ARD ARE ARF ARG ARH ARI ARJ ARK ARL ARM ARN ARO ARP ARQ ARR ARS ART ARU ARV ARW ARX ARY ARZ ASA ASB ASC ASD ASE ASF ASG ASH ASI ASJ ASK ASL ASM ASN ASO ASP ASQ ASR ASS AST ASU ASV ASW ASX ASY ASZ ATA ATB ATC ATD ATE ATF ATG ATH ATI ATJ ATK ATL ATM ATN ATO ATP ATQ ATR ATS ATT ATU ATV ATW ATX ATY ATZ AU AUA AUB AUC AUD AUE AUF AUG AUH AUI AUJ AUK AUL AUM AUN AUO AUP AUQ AUR AUS AUT AUU AUV AUW AUX AUY AUZ AV AVA AVB AVC AVD AVE AVF AVG AVH AVI AVJ AVK AVL AVM AVN AVO AVP AVQ AVR AVS AVT AVU AVV AVW AVX AVY AVZ AWA AWB AWC AWD AWE AWF AWG AWH AWI AWJ AWK AWL AWM AWN AWO AWP AWQ AWR AWS AWT AWU AWV AWW AWX AWY AWZ AXA AXB AXC AXD AXE AXF AXG AXH AXI AXJ AXK AXL AXM AXN AXO AXP AXQ AXR AXS AXU BA BC BD BE BH BM BN BO BR BT BTP BW CAS CAT CAU CAV CAW CAX CAY CAZ CBA CBB CD CEC CED CFE CFF CFO CG CH CK CKN CM CMR CN CNO COF CP CR CRN CS CST CT CU CV CW CZ DA DAN DB DI DL DM DQ DR EA EB ED EE EEP EI EN EQ ER ERN ET EX FC FF FI FLW FN FO FS FT FV FX GA GC GD GDN GN HS HWB IA IB ICA ICE ICO II IL INB INN INO IP IS IT IV JB JE LA LAN LAR LB LC LI LO LRC LS MA MB MF MG MH MR MRN MS MSS MWB NA NF OH OI ON OP OR PB PC PD PE PF PI PK PL POR PP PQ PR PS PW PY RA RC RCN RE REN RF RR RT SA SB SD SE SEA SF SH SI SM SN SP SQ SRN SS STA SW SZ TB TCR TE TF TI TIN TL TN TP UAR UC UCN UN UO URI VA VC VGR VM VN VON VOR VP VR VS VT VV WE WM WN WR WS WY XA XC XP ZZZ ", (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK389, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
 }
 
 // cac:PartyIdentification/cbc:ID[@schemeID]
@@ -13275,7 +14015,7 @@ func enM088(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK82) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK83) {
 			return false
 		}
 		return true
@@ -13287,7 +14027,7 @@ func enM088(v []Seq, n *Node) bool {
 
 // BR-CL-10: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func enT0963(v []Seq, n *Node) bool {
-	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && strings.Contains(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 0217 0218 0219 0220 0221 0222 0223 0224 0225 0226 0227 0228 0229 0230 0231 0232 0233 0234 0235 0236 0237 0238 0239 0240 0241 0242 0243 0244 0245 0246 0247 0248 ", (" "+fnNormalizeSpace(str(attr(n, enK5)))+" "))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, enK5)))+" "))) && ((len(ancestor(n, enK44)) > 0) || (len(ancestor(n, enK80)) > 0))))
+	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK390, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" "))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, enK5)))+" "))) && ((len(ancestor(n, enK44)) > 0) || (len(ancestor(n, enK81)) > 0))))
 }
 
 // cac:PartyLegalEntity/cbc:CompanyID[@schemeID]
@@ -13313,7 +14053,7 @@ func enM089(v []Seq, n *Node) bool {
 
 // BR-CL-11: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func enT0964(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && strings.Contains(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 0217 0218 0219 0220 0221 0222 0223 0224 0225 0226 0227 0228 0229 0230 0231 0232 0233 0234 0235 0236 0237 0238 0239 0240 0241 0242 0243 0244 0245 0246 0247 0248 ", (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK390, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
 }
 
 // cac:CommodityClassification/cbc:ItemClassificationCode[@listID]
@@ -13339,7 +14079,7 @@ func enM090(v []Seq, n *Node) bool {
 
 // BR-CL-13: ((not(contains(normalize-space(@listID), ' ')) and contains(' AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT …
 func enT0965(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK76))), " ") && strings.Contains(" AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT BU BV BW BX BY BZ CC CG CL CR CV DR DW EC EF EMD EN FS GB GN GMN GS HS IB IN IS IT IZ MA MF MN MP NB ON PD PL PO PPI PV QS RC RN RU RY SA SG SK SN SRS SRT SRU SRV SRW SRX SRY SRZ SS SSA SSB SSC SSD SSE SSF SSG SSH SSI SSJ SSK SSL SSM SSN SSO SSP SSQ SSR SSS SST SSU SSV SSW SSX SSY SSZ ST STA STB STC STD STE STF STG STH STI STJ STK STL STM STN STO STP STQ STR STS STT STU STV STW STX STY STZ SUA SUB SUC SUD SUE SUF SUG SUH SUI SUJ SUK SUL SUM TG TSN TSO TSP TSQ TSR TSS TST TSU UA UP VN VP VS VX ZZZ ", (" "+fnNormalizeSpace(str(attr(n, enK76)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK76))), " ") && containsWord(enK391, (" "+fnNormalizeSpace(str(attr(n, enK76)))+" ")))
 }
 
 // cac:Country/cbc:IdentificationCode
@@ -13362,7 +14102,7 @@ func enM091(v []Seq, n *Node) bool {
 
 // BR-CL-14: ((not(contains(normalize-space(.), ' ')) and contains(' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM …
 func enT0966(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK392, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
 }
 
 // cac:OriginCountry/cbc:IdentificationCode
@@ -13373,7 +14113,7 @@ func enM092(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK325) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK327) {
 			return false
 		}
 		return true
@@ -13385,14 +14125,14 @@ func enM092(v []Seq, n *Node) bool {
 
 // BR-CL-15: ((not(contains(normalize-space(.), ' ')) and contains(' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM …
 func enT0967(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK392, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
 }
 
 // cac:PaymentMeans/cbc:PaymentMeansCode
 func enM093(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK84) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK85) {
 			return false
 		}
 		m = m.Parent
@@ -13408,7 +14148,7 @@ func enM093(v []Seq, n *Node) bool {
 
 // BR-CL-16: ( ( not(contains(normalize-space(.),' ')) and contains( ' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 5…
 func enT0968(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 74 75 76 77 78 91 92 93 94 95 96 97 98 ZZZ ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK393, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
 }
 
 // cac:TaxCategory/cbc:ID
@@ -13510,7 +14250,7 @@ func enM097(v []Seq, n *Node) bool {
 
 // BR-CL-20: ((not(contains(normalize-space(.), ' ')) and contains(' AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE A…
 func enT0972(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADT ADW ADY ADZ AEA AEB AEC AED AEF AEH AEI AEJ AEK AEL AEM AEN AEO AEP AES AET AEU AEV AEW AEX AEY AEZ AJ AU CA CAB CAD CAE CAF CAI CAJ CAK CAL CAM CAN CAO CAP CAQ CAR CAS CAT CAU CAV CAW CAX CAY CAZ CD CG CS CT DAB DAD DAC DAF DAG DAH DAI DAJ DAK DAL DAM DAN DAO DAP DAQ DL EG EP ER FAA FAB FAC FC FH FI GAA HAA HD HH IAA IAB ID IF IR IS KO L1 LA LAA LAB LF MAE MI ML NAA OA PA PAA PC PL PRV RAB RAC RAD RAF RE RF RH RV SA SAA SAD SAE SAI SG SH SM SU TAB TAC TT TV V1 V2 WH XAA YY ZZZ ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK394, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
 }
 
 // cac:StandardItemIdentification/cbc:ID[@schemeID]
@@ -13536,14 +14276,14 @@ func enM098(v []Seq, n *Node) bool {
 
 // BR-CL-21: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func enT0973(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && strings.Contains(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 0217 0218 0219 0220 0221 0222 0223 0224 0225 0226 0227 0228 0229 0230 0231 0232 0233 0234 0235 0236 0237 0238 0239 0240 0241 0242 0243 0244 0245 0246 0247 0248 ", (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK390, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
 }
 
 // cbc:TaxExemptionReasonCode
 func enM099(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK92) {
 			return false
 		}
 		return true
@@ -13555,7 +14295,7 @@ func enM099(v []Seq, n *Node) bool {
 
 // BR-CL-22: ((not(contains(normalize-space(.), ' ')) and contains(' VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX…
 func enT0974(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX-EU-132-1H VATEX-EU-132-1I VATEX-EU-132-1J VATEX-EU-132-1K VATEX-EU-132-1L VATEX-EU-132-1M VATEX-EU-132-1N VATEX-EU-132-1O VATEX-EU-132-1P VATEX-EU-132-1Q VATEX-EU-135-1 VATEX-EU-143 VATEX-EU-143-1A VATEX-EU-143-1B VATEX-EU-143-1C VATEX-EU-143-1D VATEX-EU-143-1E VATEX-EU-143-1F VATEX-EU-143-1FA VATEX-EU-143-1G VATEX-EU-143-1H VATEX-EU-143-1I VATEX-EU-143-1J VATEX-EU-143-1K VATEX-EU-143-1L VATEX-EU-144 VATEX-EU-146-1E VATEX-EU-159 VATEX-EU-309 VATEX-EU-148 VATEX-EU-148-A VATEX-EU-148-B VATEX-EU-148-C VATEX-EU-148-D VATEX-EU-148-E VATEX-EU-148-F VATEX-EU-148-G VATEX-EU-151 VATEX-EU-151-1A VATEX-EU-151-1AA VATEX-EU-151-1B VATEX-EU-151-1C VATEX-EU-151-1D VATEX-EU-151-1E VATEX-EU-G VATEX-EU-O VATEX-EU-IC VATEX-EU-AE VATEX-EU-D VATEX-EU-F VATEX-EU-I VATEX-EU-J VATEX-FR-FRANCHISE VATEX-FR-CNWVAT VATEX-EU-153 VATEX-FR-CGI261-1 VATEX-FR-CGI261-2 VATEX-FR-CGI261-3 VATEX-FR-CGI261-4 VATEX-FR-CGI261-5 VATEX-FR-CGI261-7 VATEX-FR-CGI261-8 VATEX-FR-CGI261A VATEX-FR-CGI261B VATEX-FR-CGI261C-1 VATEX-FR-CGI261C-2 VATEX-FR-CGI261C-3 VATEX-FR-CGI261D-1 VATEX-FR-CGI261D-1BIS VATEX-FR-CGI261D-2 VATEX-FR-CGI261D-3 VATEX-FR-CGI261D-4 VATEX-FR-CGI261E-1 VATEX-FR-CGI261E-2 VATEX-FR-CGI277A VATEX-FR-CGI275 VATEX-FR-298SEXDECIESA VATEX-FR-CGI295 VATEX-FR-AE ", (" "+fnNormalizeSpace(strings.ToUpper(str(nodeSeq(n))))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK395, (" "+fnNormalizeSpace(strings.ToUpper(str(nodeSeq(n))))+" ")))
 }
 
 // cbc:InvoicedQuantity[@unitCode] | cbc:BaseQuantity[@unitCode] | cbc:CreditedQuantity[@unitCode]
@@ -13574,7 +14314,7 @@ func enM100(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK385) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK396) {
 			return false
 		}
 		if !(len(attr(m, enK65)) > 0) {
@@ -13601,17 +14341,17 @@ func enM100(v []Seq, n *Node) bool {
 
 // BR-CL-23: ((not(contains(normalize-space(@unitCode), ' ')) and contains(' 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2…
 func enT0975(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK65))), " ") && strings.Contains(" 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2N 2P 2Q 2R 2U 2X 2Y 2Z 3B 3C 4C 4G 4H 4K 4L 4M 4N 4O 4P 4Q 4R 4T 4U 4W 4X 5A 5B 5E 5J A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A2 A20 A21 A22 A23 A24 A26 A27 A28 A29 A3 A30 A31 A32 A33 A34 A35 A36 A37 A38 A39 A4 A40 A41 A42 A43 A44 A45 A47 A48 A49 A5 A53 A54 A55 A56 A59 A6 A68 A69 A7 A70 A71 A73 A74 A75 A76 A8 A84 A85 A86 A87 A88 A89 A9 A90 A91 A93 A94 A95 A96 A97 A98 A99 AA AB ACR ACT AD AE AH AI AK AL AMH AMP ANN APZ AQ AS ASM ASU ATM AWG AY AZ B1 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B20 B21 B22 B23 B24 B25 B26 B27 B28 B29 B3 B30 B31 B32 B33 B34 B35 B4 B41 B42 B43 B44 B45 B46 B47 B48 B49 B50 B52 B53 B54 B55 B56 B57 B58 B59 B60 B61 B62 B63 B64 B66 B67 B68 B69 B7 B70 B71 B72 B73 B74 B75 B76 B77 B78 B79 B8 B80 B81 B82 B83 B84 B85 B86 B87 B88 B89 B90 B91 B92 B93 B94 B95 B96 B97 B98 B99 BAR BB BFT BHP BIL BLD BLL BP BPM BQL BTU BUA BUI C0 C10 C11 C12 C13 C14 C15 C16 C17 C18 C19 C20 C21 C22 C23 C24 C25 C26 C27 C28 C29 C3 C30 C31 C32 C33 C34 C35 C36 C37 C38 C39 C40 C41 C42 C43 C44 C45 C46 C47 C48 C49 C50 C51 C52 C53 C54 C55 C56 C57 C58 C59 C60 C61 C62 C63 C64 C65 C66 C67 C68 C69 C7 C70 C71 C72 C73 C74 C75 C76 C78 C79 C8 C80 C81 C82 C83 C84 C85 C86 C87 C88 C89 C9 C90 C91 C92 C93 C94 C95 C96 C97 C99 CCT CDL CEL CEN CG CGM CKG CLF CLT CMK CMQ CMT CNP CNT COU CTG CTM CTN CUR CWA CWI D03 D04 D1 D10 D11 D12 D13 D15 D16 D17 D18 D19 D2 D20 D21 D22 D23 D24 D25 D26 D27 D29 D30 D31 D32 D33 D34 D36 D41 D42 D43 D44 D45 D46 D47 D48 D49 D5 D50 D51 D52 D53 D54 D55 D56 D57 D58 D59 D6 D60 D61 D62 D63 D65 D68 D69 D73 D74 D77 D78 D80 D81 D82 D83 D85 D86 D87 D88 D89 D91 D93 D94 D95 DAA DAD DAY DB DBM DBW DD DEC DG DJ DLT DMA DMK DMO DMQ DMT DN DPC DPR DPT DRA DRI DRL DT DTN DWT DZN DZP E01 E07 E08 E09 E10 E12 E14 E15 E16 E17 E18 E19 E20 E21 E22 E23 E25 E27 E28 E30 E31 E32 E33 E34 E35 E36 E37 E38 E39 E4 E40 E41 E42 E43 E44 E45 E46 E47 E48 E49 E50 E51 E52 E53 E54 E55 E56 E57 E58 E59 E60 E61 E62 E63 E64 E65 E66 E67 E68 E69 E70 E71 E72 E73 E74 E75 E76 E77 E78 E79 E80 E81 E82 E83 E84 E85 E86 E87 E88 E89 E90 E91 E92 E93 E94 E95 E96 E97 E98 E99 EA EB EQ F01 F02 F03 F04 F05 F06 F07 F08 F10 F11 F12 F13 F14 F15 F16 F17 F18 F19 F20 F21 F22 F23 F24 F25 F26 F27 F28 F29 F30 F31 F32 F33 F34 F35 F36 F37 F38 F39 F40 F41 F42 F43 F44 F45 F46 F47 F48 F49 F50 F51 F52 F53 F54 F55 F56 F57 F58 F59 F60 F61 F62 F63 F64 F65 F66 F67 F68 F69 F70 F71 F72 F73 F74 F75 F76 F77 F78 F79 F80 F81 F82 F83 F84 F85 F86 F87 F88 F89 F90 F91 F92 F93 F94 F95 F96 F97 F98 F99 FAH FAR FBM FC FF FH FIT FL FNU FOT FP FR FS FTK FTQ G01 G04 G05 G06 G08 G09 G10 G11 G12 G13 G14 G15 G16 G17 G18 G19 G2 G20 G21 G23 G24 G25 G26 G27 G28 G29 G3 G30 G31 G32 G33 G34 G35 G36 G37 G38 G39 G40 G41 G42 G43 G44 G45 G46 G47 G48 G49 G50 G51 G52 G53 G54 G55 G56 G57 G58 G59 G60 G61 G62 G63 G64 G65 G66 G67 G68 G69 G70 G71 G72 G73 G74 G75 G76 G77 G78 G79 G80 G81 G82 G83 G84 G85 G86 G87 G88 G89 G90 G91 G92 G93 G94 G95 G96 G97 G98 G99 GB GBQ GDW GE GF GFI GGR GIA GIC GII GIP GJ GL GLD GLI GLL GM GO GP GQ GRM GRN GRO GV GWH H03 H04 H05 H06 H07 H08 H09 H10 H11 H12 H13 H14 H15 H16 H18 H19 H20 H21 H22 H23 H24 H25 H26 H27 H28 H29 H30 H31 H32 H33 H34 H35 H36 H37 H38 H39 H40 H41 H42 H43 H44 H45 H46 H47 H48 H49 H50 H51 H52 H53 H54 H55 H56 H57 H58 H59 H60 H61 H62 H63 H64 H65 H66 H67 H68 H69 H70 H71 H72 H73 H74 H75 H76 H77 H79 H80 H81 H82 H83 H84 H85 H87 H88 H89 H90 H91 H92 H93 H94 H95 H96 H98 H99 HA HAD HBA HBX HC HDW HEA HGM HH HIU HKM HLT HM HMO HMQ HMT HPA HTZ HUR HWE IA IE INH INK INQ ISD IU IUG IV J10 J12 J13 J14 J15 J16 J17 J18 J19 J2 J20 J21 J22 J23 J24 J25 J26 J27 J28 J29 J30 J31 J32 J33 J34 J35 J36 J38 J39 J40 J41 J42 J43 J44 J45 J46 J47 J48 J49 J50 J51 J52 J53 J54 J55 J56 J57 J58 J59 J60 J61 J62 J63 J64 J65 J66 J67 J68 J69 J70 J71 J72 J73 J74 J75 J76 J78 J79 J81 J82 J83 J84 J85 J87 J90 J91 J92 J93 J95 J96 J97 J98 J99 JE JK JM JNT JOU JPS JWL K1 K10 K11 K12 K13 K14 K15 K16 K17 K18 K19 K2 K20 K21 K22 K23 K26 K27 K28 K3 K30 K31 K32 K33 K34 K35 K36 K37 K38 K39 K40 K41 K42 K43 K45 K46 K47 K48 K49 K50 K51 K52 K53 K54 K55 K58 K59 K6 K60 K61 K62 K63 K64 K65 K66 K67 K68 K69 K70 K71 K73 K74 K75 K76 K77 K78 K79 K80 K81 K82 K83 K84 K85 K86 K87 K88 K89 K90 K91 K92 K93 K94 K95 K96 K97 K98 K99 KA KAT KB KBA KCC KDW KEL KGM KGS KHY KHZ KI KIC KIP KJ KJO KL KLK KLX KMA KMH KMK KMQ KMT KNI KNM KNS KNT KO KPA KPH KPO KPP KR KSD KSH KT KTN KUR KVA KVR KVT KW KWH KWN KWO KWS KWT KWY KX L10 L11 L12 L13 L14 L15 L16 L17 L18 L19 L2 L20 L21 L23 L24 L25 L26 L27 L28 L29 L30 L31 L32 L33 L34 L35 L36 L37 L38 L39 L40 L41 L42 L43 L44 L45 L46 L47 L48 L49 L50 L51 L52 L53 L54 L55 L56 L57 L58 L59 L60 L63 L64 L65 L66 L67 L68 L69 L70 L71 L72 L73 L74 L75 L76 L77 L78 L79 L80 L81 L82 L83 L84 L85 L86 L87 L88 L89 L90 L91 L92 L93 L94 L95 L96 L98 L99 LA LAC LBR LBT LD LEF LF LH LK LM LN LO LP LPA LR LS LTN LTR LUB LUM LUX LY M1 M10 M11 M12 M13 M14 M15 M16 M17 M18 M19 M20 M21 M22 M23 M24 M25 M26 M27 M29 M30 M31 M32 M33 M34 M35 M36 M37 M38 M39 M4 M40 M41 M42 M43 M44 M45 M46 M47 M48 M49 M5 M50 M51 M52 M53 M55 M56 M57 M58 M59 M60 M61 M62 M63 M64 M65 M66 M67 M68 M69 M7 M70 M71 M72 M73 M74 M75 M76 M77 M78 M79 M80 M81 M82 M83 M84 M85 M86 M87 M88 M89 M9 M90 M91 M92 M93 M94 M95 M96 M97 M98 M99 MAH MAL MAM MAR MAW MBE MBF MBR MC MCU MD MGM MHZ MIK MIL MIN MIO MIU MKD MKM MKW MLD MLT MMK MMQ MMT MND MNJ MON MPA MQD MQH MQM MQS MQW MRD MRM MRW MSK MTK MTQ MTR MTS MTZ MVA MWH N1 N10 N11 N12 N13 N14 N15 N16 N17 N18 N19 N20 N21 N22 N23 N24 N25 N26 N27 N28 N29 N3 N30 N31 N32 N33 N34 N35 N36 N37 N38 N39 N40 N41 N42 N43 N44 N45 N46 N47 N48 N49 N50 N51 N52 N53 N54 N55 N56 N57 N58 N59 N60 N61 N62 N63 N64 N65 N66 N67 N68 N69 N70 N71 N72 N73 N74 N75 N76 N77 N78 N79 N80 N81 N82 N83 N84 N85 N86 N87 N88 N89 N90 N91 N92 N93 N94 N95 N96 N97 N98 N99 NA NAR NCL NEW NF NIL NIU NL NM3 NMI NMP NPT NT NTU NU NX OA ODE ODG ODK ODM OHM ON ONZ OPM OT OZA OZI P1 P10 P11 P12 P13 P14 P15 P16 P17 P18 P19 P2 P20 P21 P22 P23 P24 P25 P26 P27 P28 P29 P30 P31 P32 P33 P34 P35 P36 P37 P38 P39 P40 P41 P42 P43 P44 P45 P46 P47 P48 P49 P5 P50 P51 P52 P53 P54 P55 P56 P57 P58 P59 P60 P61 P62 P63 P64 P65 P66 P67 P68 P69 P70 P71 P72 P73 P74 P75 P76 P77 P78 P79 P80 P81 P82 P83 P84 P85 P86 P87 P88 P89 P90 P91 P92 P93 P94 P95 P96 P97 P98 P99 PAL PD PFL PGL PI PLA PO PQ PR PS PTD PTI PTL PTN Q10 Q11 Q12 Q13 Q14 Q15 Q16 Q17 Q18 Q19 Q20 Q21 Q22 Q23 Q24 Q25 Q26 Q27 Q28 Q29 Q3 Q30 Q31 Q32 Q33 Q34 Q35 Q36 Q37 Q38 Q39 Q40 Q41 Q42 QA QAN QB QR QTD QTI QTL QTR R1 R9 RH RM ROM RP RPM RPS RT S3 S4 SAN SCO SCR SEC SET SG SIE SM3 SMI SQ SQR SR STC STI STK STL STN STW SW SX SYR T0 T3 TAH TAN TI TIC TIP TKM TMS TNE TP TPI TPR TQD TRL TST TTS U1 U2 UB UC VA VLT VP W2 WA WB WCD WE WEB WEE WG WHR WM WSD WTT X1 YDK YDQ YRD Z11 Z9 ZP ZZ X1A X1B X1D X1F X1G X1W X2C X3A X3H X43 X44 X4A X4B X4C X4D X4F X4G X4H X5H X5L X5M X6H X6P X7A X7B X8A X8B X8C XAA XAB XAC XAD XAE XAF XAG XAH XAI XAJ XAL XAM XAP XAT XAV XB4 XBA XBB XBC XBD XBE XBF XBG XBH XBI XBJ XBK XBL XBM XBN XBO XBP XBQ XBR XBS XBT XBU XBV XBW XBX XBY XBZ XCA XCB XCC XCD XCE XCF XCG XCH XCI XCJ XCK XCL XCM XCN XCO XCP XCQ XCR XCS XCT XCU XCV XCW XCX XCY XCZ XDA XDB XDC XDG XDH XDI XDJ XDK XDL XDM XDN XDP XDR XDS XDT XDU XDV XDW XDX XDY XEC XED XEE XEF XEG XEH XEI XEN XFB XFC XFD XFE XFI XFL XFO XFP XFR XFT XFW XFX XGB XGI XGL XGR XGU XGY XGZ XHA XHB XHC XHG XHN XHR XIA XIB XIC XID XIE XIF XIG XIH XIK XIL XIN XIZ XJB XJC XJG XJR XJT XJY XKG XKI XLE XLG XLT XLU XLV XLZ XMA XMB XMC XME XMR XMS XMT XMW XMX XNA XNE XNF XNG XNS XNT XNU XNV XO1 XO2 XO3 XO4 XO5 XO6 XO7 XO8 XO9 XOA XOB XOC XOD XOE XOF XOG XOH XOI XOJ XOK XOL XOM XON XOP XOQ XOR XOS XOT XOU XOV XOW XOX XOY XOZ XP1 XP2 XP3 XP4 XPA XPB XPC XPD XPE XPF XPG XPH XPI XPJ XPK XPL XPN XPO XPP XPR XPT XPU XPV XPX XPY XPZ XQA XQB XQC XQD XQF XQG XQH XQJ XQK XQL XQM XQN XQP XQQ XQR XQS XRD XRG XRJ XRK XRL XRO XRT XRZ XSA XSB XSC XSD XSE XSH XSI XSK XSL XSM XSO XSP XSS XST XSU XSV XSW XSX XSY XSZ XT1 XTB XTC XTD XTE XTG XTI XTK XTL XTN XTO XTR XTS XTT XTU XTV XTW XTY XTZ XUC XUN XVA XVG XVI XVK XVL XVN XVO XVP XVQ XVR XVS XVY XWA XWB XWC XWD XWF XWG XWH XWJ XWK XWL XWM XWN XWP XWQ XWR XWS XWT XWU XWV XWW XWX XWY XWZ XXA XXB XXC XXD XXF XXG XXH XXJ XXK XYA XYB XYC XYD XYF XYG XYH XYJ XYK XYL XYM XYN XYP XYQ XYR XYS XYT XYV XYW XYX XYY XYZ XZA XZB XZC XZD XZF XZG XZH XZJ XZK XZL XZM XZN XZP XZQ XZR XZS XZT XZU XZV XZW XZX XZY XZZ ", (" "+fnNormalizeSpace(str(attr(n, enK65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK65))), " ") && containsWord(enK397, (" "+fnNormalizeSpace(str(attr(n, enK65)))+" ")))
 }
 
 // cbc:EmbeddedDocumentBinaryObject[@mimeCode]
 func enM101(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK386) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK398) {
 			return false
 		}
-		if !(len(attr(m, enK94)) > 0) {
+		if !(len(attr(m, enK96)) > 0) {
 			return false
 		}
 		return true
@@ -13623,9 +14363,9 @@ func enM101(v []Seq, n *Node) bool {
 
 // BR-CL-24: ((@mimeCode = 'application/pdf' or @mimeCode = 'image/png' or @mimeCode = 'image/jpeg' or @mimeCode = 'text/csv' or @mimeCode = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' or @…
 func enT0976(v []Seq, n *Node) bool {
-	return (((((anyNode(attr(n, enK94), func(n4571 *Node) bool { return (n4571.StringValue() == "application/pdf") }) || anyNode(attr(n, enK94), func(n4572 *Node) bool { return (n4572.StringValue() == "image/png") })) || anyNode(attr(n, enK94), func(n4573 *Node) bool { return (n4573.StringValue() == "image/jpeg") })) || anyNode(attr(n, enK94), func(n4574 *Node) bool { return (n4574.StringValue() == "text/csv") })) || anyNode(attr(n, enK94), func(n4575 *Node) bool {
+	return (((((anyNode(attr(n, enK96), func(n4571 *Node) bool { return (n4571.StringValue() == "application/pdf") }) || anyNode(attr(n, enK96), func(n4572 *Node) bool { return (n4572.StringValue() == "image/png") })) || anyNode(attr(n, enK96), func(n4573 *Node) bool { return (n4573.StringValue() == "image/jpeg") })) || anyNode(attr(n, enK96), func(n4574 *Node) bool { return (n4574.StringValue() == "text/csv") })) || anyNode(attr(n, enK96), func(n4575 *Node) bool {
 		return (n4575.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	})) || anyNode(attr(n, enK94), func(n4576 *Node) bool {
+	})) || anyNode(attr(n, enK96), func(n4576 *Node) bool {
 		return (n4576.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
 	}))
 }
@@ -13649,7 +14389,7 @@ func enM102(v []Seq, n *Node) bool {
 
 // BR-CL-25: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0154 0158 0170 0177 0183 0184 0188 0190 0191 0192 0193 0194 0195 0…
 func enT0977(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && strings.Contains(" 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0154 0158 0170 0177 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 0202 0203 0204 0205 0208 0209 0210 0211 0212 0213 0215 0216 0217 0218 0219 0220 0221 0225 0230 0235 0240 0244 0242 0245 0246 0248 9910 9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931 9932 9933 9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950 9951 9952 9953 9957 9959 AN AQ AS AU EM ", (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK399, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
 }
 
 // cac:DeliveryLocation/cbc:ID[@schemeID]
@@ -13675,5 +14415,5 @@ func enM103(v []Seq, n *Node) bool {
 
 // BR-CL-26: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func enT0978(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && strings.Contains(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 0217 0218 0219 0220 0221 0222 0223 0224 0225 0226 0227 0228 0229 0230 0231 0232 0233 0234 0235 0236 0237 0238 0239 0240 0241 0242 0243 0244 0245 0246 0247 0248 ", (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK390, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
 }

@@ -143,346 +143,359 @@ var (
 	roK133 = nameOf("", "listID")
 	roK134 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StandardItemIdentification")
 	roK135 = intLit("3")
-	roK136 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeParty")
-	roK137 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyName")
-	roK138 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyIdentification")
-	roK139 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeFinancialAccount")
-	roK140 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansCode")
-	roK141 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReference")
-	roK142 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceDocumentReference")
-	roK143 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxableAmount")
-	roK144 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Percent")
-	roK145 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReason")
-	roK146 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReasonCode")
-	roK147 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentDescription")
-	roK148 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentTypeCode")
-	roK149 = nameOf("", "scheme")
-	roK150 = nameOf("", "mimeCode")
-	roK151 = nameOf("", "filename")
-	roK152 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryParty")
-	roK153 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2", "UBLExtensions")
-	roK154 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UBLVersionID")
-	roK155 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileExecutionID")
-	roK156 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CopyIndicator")
-	roK157 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UUID")
-	roK158 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueTime")
-	roK159 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PricingCurrencyCode")
-	roK160 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentCurrencyCode")
-	roK161 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentAlternativeCurrencyCode")
-	roK162 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCostCode")
-	roK163 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineCountNumeric")
-	roK164 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartTime")
-	roK165 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndTime")
-	roK166 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DurationMeasure")
-	roK167 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Description")
-	roK168 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderReference")
-	roK169 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerReference")
-	roK170 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderTypeCode")
-	roK171 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DocumentReference")
-	roK172 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentType")
-	roK173 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "XPath")
-	roK174 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LanguageID")
-	roK175 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocaleCode")
-	roK176 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "VersionID")
-	roK177 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentStatusCode")
-	roK178 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Attachment")
-	roK179 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ValidityPeriod")
-	roK180 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "IssuerParty")
-	roK181 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ResultOfVerification")
-	roK182 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledInvoiceDocumentReference")
-	roK183 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteDocumentReference")
-	roK184 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledCreditNoteDocumentReference")
-	roK185 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DebitNoteDocumentReference")
-	roK186 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReminderDocumentReference")
-	roK187 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReferenceLine")
-	roK188 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchDocumentReference")
-	roK189 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptDocumentReference")
-	roK190 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StatementDocumentReference")
-	roK191 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorDocumentReference")
-	roK192 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ContractDocumentReference")
-	roK193 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExternalReference")
-	roK194 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentHash")
-	roK195 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HashAlgorithmMethod")
-	roK196 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryDate")
-	roK197 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryTime")
-	roK198 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MimeCode")
-	roK199 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FormatCode")
-	roK200 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EncodingCode")
-	roK201 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CharacterSetCode")
-	roK202 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FileName")
-	roK203 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ProjectReference")
-	roK204 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WorkPhaseReference")
-	roK205 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Signature")
-	roK206 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerAssignedAccountID")
-	roK207 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalAccountID")
-	roK208 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DataSendingCapability")
-	roK209 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCareIndicator")
-	roK210 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttentionIndicator")
-	roK211 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "WebsiteURI")
-	roK212 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LogoReferenceID")
-	roK213 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IndustryClassificationCode")
-	roK214 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Language")
-	roK215 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressTypeCode")
-	roK216 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressFormatCode")
-	roK217 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Postbox")
-	roK218 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Floor")
-	roK219 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Room")
-	roK220 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BlockName")
-	roK221 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingName")
-	roK222 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingNumber")
-	roK223 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InhouseMail")
-	roK224 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Department")
-	roK225 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttention")
-	roK226 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCare")
-	roK227 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PlotIdentification")
-	roK228 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CitySubdivisionName")
-	roK229 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentityCode")
-	roK230 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Region")
-	roK231 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "District")
-	roK232 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TimezoneOffset")
-	roK233 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LocationCoordinate")
-	roK234 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalLocation")
-	roK235 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxLevelCode")
-	roK236 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReasonCode")
-	roK237 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReason")
-	roK238 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RegistrationAddress")
-	roK239 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxTypeCode")
-	roK240 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CurrencyCode")
-	roK241 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdictionRegionAddress")
-	roK242 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationDate")
-	roK243 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationExpirationDate")
-	roK244 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalFormCode")
-	roK245 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SoleProprietorshipIndicator")
-	roK246 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLiquidationStatusCode")
-	roK247 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CorporateStockAmount")
-	roK248 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FullyPaidSharesIndicator")
-	roK249 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CorporateRegistrationScheme")
-	roK250 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HeadOfficeParty")
-	roK251 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ShareholderParty")
-	roK252 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Contact")
-	roK253 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telefax")
-	roK254 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OtherCommunication")
-	roK255 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Person")
-	roK256 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AgentParty")
-	roK257 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ServiceProviderParty")
-	roK258 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PowerOfAttorney")
-	roK259 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialAccount")
-	roK260 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchContact")
-	roK261 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingContact")
-	roK262 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerContact")
-	roK263 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SupplierAssignedAccountID")
-	roK264 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalForm")
-	roK265 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryContact")
-	roK266 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerContact")
-	roK267 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerCustomerParty")
-	roK268 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerSupplierParty")
-	roK269 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Quantity")
-	roK270 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MinimumQuantity")
-	roK271 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumQuantity")
-	roK272 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryTime")
-	roK273 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryDate")
-	roK274 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryTime")
-	roK275 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReleaseID")
-	roK276 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TrackingID")
-	roK277 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Conditions")
-	roK278 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentity")
-	roK279 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocationTypeCode")
-	roK280 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InformationURI")
-	roK281 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubsidiaryLocation")
-	roK282 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AlternativeDeliveryLocation")
-	roK283 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RequestedDeliveryPeriod")
-	roK284 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "EstimatedDeliveryPeriod")
-	roK285 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CarrierParty")
-	roK286 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "NotifyParty")
-	roK287 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Despatch")
-	roK288 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryTerms")
-	roK289 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MinimumDeliveryUnit")
-	roK290 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MaximumDeliveryUnit")
-	roK291 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Shipment")
-	roK292 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentDueDate")
-	roK293 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentChannelCode")
-	roK294 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionID")
-	roK295 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardTypeCode")
-	roK296 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityStartDate")
-	roK297 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssuerID")
-	roK298 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueNumberID")
-	roK299 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CV2ID")
-	roK300 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardChipCode")
-	roK301 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChipApplicationID")
-	roK302 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AliasName")
-	roK303 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountTypeCode")
-	roK304 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountFormatCode")
-	roK305 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentNote")
-	roK306 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitutionBranch")
-	roK307 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitution")
-	roK308 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditAccount")
-	roK309 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MandateTypeCode")
-	roK310 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaymentInstructionsNumeric")
-	roK311 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaidAmount")
-	roK312 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SignatureID")
-	roK313 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerParty")
-	roK314 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerFinancialAccount")
-	roK315 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentReversalPeriod")
-	roK316 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Clause")
-	roK317 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TradeFinancing")
-	roK318 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansID")
-	roK319 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidPaymentReferenceID")
-	roK320 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReferenceEventCode")
-	roK321 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountPercent")
-	roK322 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltySurchargePercent")
-	roK323 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPercent")
-	roK324 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountAmount")
-	roK325 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltyAmount")
-	roK326 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentTermsDetailsURI")
-	roK327 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstallmentDueDate")
-	roK328 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicingPartyReference")
-	roK329 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SettlementPeriod")
-	roK330 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PenaltyPeriod")
-	roK331 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExchangeRate")
-	roK332 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PrepaidPayment")
-	roK333 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidIndicator")
-	roK334 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SequenceNumeric")
-	roK335 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCost")
-	roK336 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PerUnitAmount")
-	roK337 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseUnitMeasure")
-	roK338 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRange")
-	roK339 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRatePercent")
-	roK340 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdiccionRegionAddress")
-	roK341 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxExchangeRate")
-	roK342 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingExchangeRate")
-	roK343 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentExchangeRate")
-	roK344 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentAlternativeExchangeRate")
-	roK345 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RoundingAmount")
-	roK346 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxEvidenceIndicator")
-	roK347 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxIncludedIndicator")
-	roK348 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CalculationSequenceNumeric")
-	roK349 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TransactionCurrencyTaxAmount")
-	roK350 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WithholdingTaxTotal")
-	roK351 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAlternativeAmount")
-	roK352 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPurposeCode")
-	roK353 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FreeOfChargeIndicator")
-	roK354 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderLineReference")
-	roK355 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderLineID")
-	roK356 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineStatusCode")
-	roK357 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchLineReference")
-	roK358 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptLineReference")
-	roK359 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingReference")
-	roK360 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorParty")
-	roK361 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackQuantity")
-	roK362 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackSizeNumeric")
-	roK363 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CatalogueIndicator")
-	roK364 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HazardousRiskIndicator")
-	roK365 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalInformation")
-	roK366 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Keyword")
-	roK367 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BrandName")
-	roK368 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ModelName")
-	roK369 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyersItemIdentification")
-	roK370 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExtendedID")
-	roK371 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BarecodeSymbologyID")
-	roK372 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalAttribute")
-	roK373 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MeasurementDimension")
-	roK374 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellersItemIdentification")
-	roK375 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturersItemIdentification")
-	roK376 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueItemIdentification")
-	roK377 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemIdentification")
-	roK378 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueDocumentReference")
-	roK379 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemSpecificationDocumentReference")
-	roK380 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginCountry")
-	roK381 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NatureCode")
-	roK382 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CargoTypeCode")
-	roK383 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CommodityCode")
-	roK384 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TransactionConditions")
-	roK385 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HazardousItem")
-	roK386 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NameCode")
-	roK387 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TestMethod")
-	roK388 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQuantity")
-	roK389 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQualifier")
-	roK390 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ImportanceCode")
-	roK391 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ListValue")
-	roK392 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "UsabilityPeriod")
-	roK393 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyGroup")
-	roK394 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RangeDimension")
-	roK395 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyRange")
-	roK396 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturerParty")
-	roK397 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InformationContentProviderParty")
-	roK398 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginAddress")
-	roK399 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemInstance")
-	roK400 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Certificate")
-	roK401 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Dimension")
-	roK402 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceChangeReason")
-	roK403 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceTypeCode")
-	roK404 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceType")
-	roK405 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderableUnitFactorRate")
-	roK406 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityPeriod")
-	roK407 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceList")
-	roK408 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MultiplierFactorNumeric")
-	roK409 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubInvoiceLine")
-	roK410 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPriceExtension")
-	roK411 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileID")
-	roK412 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderID")
-	roK413 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentID")
-	roK414 = nameOf("", "unitCodeListID")
-	roK415 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrimaryAccountNumber")
-	roK416 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NetworkID")
-	roK417 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionNote")
-	roK418 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryAddress")
-	roK419 = nameOf("", "schemeName")
-	roK420 = nameOf("", "schemeAgencyName")
-	roK421 = nameOf("", "schemeDataURI")
-	roK422 = nameOf("", "schemeURI")
-	roK423 = nameOf("", "format")
-	roK424 = nameOf("", "unitCodeListIdentifier")
-	roK425 = nameOf("", "unitCodeListAgencyIdentifier")
-	roK426 = nameOf("", "unitCodeListAgencyName")
-	roK427 = nameOf("", "listAgencyName")
-	roK428 = nameOf("", "listName")
-	roK429 = nameOf("", "name")
-	roK430 = nameOf("", "languageID")
-	roK431 = nameOf("", "listURI")
-	roK432 = nameOf("", "listSchemeURI")
-	roK433 = nameOf("", "languageLocaleID")
-	roK434 = nameOf("", "uri")
-	roK435 = nameOf("", "currencyCodeListVersionID")
-	roK436 = nameOf("", "characterSetCode")
-	roK437 = nameOf("", "encodingCode")
-	roK438 = nameOf("", "schemeAgencyID")
-	roK439 = nameOf("", "listAgencyID")
-	roK440 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineID")
-	roK441 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EmbeddedDocumentBinaryObject")
-	roK442 = intLit("20")
-	roK443 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PostalZone")
-	roK444 = intLit("200")
-	roK445 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CityName")
-	roK446 = intLit("50")
-	roK447 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalStreetName")
-	roK448 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AddressLine")
-	roK449 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Line")
-	roK450 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telephone")
-	roK451 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ElectronicMail")
-	roK452 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StreetName")
-	roK453 = intLit("150")
-	roK454 = intLit("300")
-	roK455 = intLit("1000")
-	roK456 = strSeq("S")
-	roK457 = strSeq("Z")
-	roK458 = strSeq("E")
-	roK459 = strSeq("AE")
-	roK460 = strSeq("K")
-	roK461 = strSeq("G")
-	roK462 = strSeq("L")
-	roK463 = strSeq("M")
-	roK464 = concatSeq(roK456, roK457, roK458, roK459, roK460, roK461, roK462, roK463)
-	roK465 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "CreditNote")
-	roK466 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HolderName")
-	roK467 = intLit("140")
-	roK468 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNote")
-	roK469 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "URI")
-	roK470 = intLit("500")
+	roK136 = wordSet(" AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABZ ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACM ACN ACO ACP ACQ ACR ACS ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADH ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADS ADT ADU ADV ADW ADX ADY ADZ AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHW AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ARR ARS AUT AUU AUV AUW AUX AUY AUZ AVA AVB AVC AVD AVE AVF BAG BAH BAI BAJ BAK BAL BAM BAN BAO BAP BAQ BAR BAS BLC BLD BLE BLF BLG BLH BLI BLJ BLK BLL BLM BLN BLO BLP BLQ BLR BLS BLT BLU BLV BLW BLX BLY BLZ BMA BMB BMC BMD BME CCI CEX CHG CIP CLP CLR COI CUR CUS DAR DCL DEL DIN DOC DUT EUR FBC GBL GEN GS7 HAN HAZ ICN IIN IMI IND INS INV IRP ITR ITS LAN LIN LOI MCO MDH MKS ORI OSI PAC PAI PAY PKG PKT PMD PMT PRD PRF PRI PUR QIN QQD QUT RAH REG RET REV RQR SAF SIC SIN SLR SPA SPG SPH SPP SPT SRN SSR SUR TCA TDT TRA TRR TXD WHI ZZZ ")
+	roK137 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeParty")
+	roK138 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyName")
+	roK139 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyIdentification")
+	roK140 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeFinancialAccount")
+	roK141 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansCode")
+	roK142 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReference")
+	roK143 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceDocumentReference")
+	roK144 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxableAmount")
+	roK145 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Percent")
+	roK146 = wordSet(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH EL ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ")
+	roK147 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReason")
+	roK148 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReasonCode")
+	roK149 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentDescription")
+	roK150 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentTypeCode")
+	roK151 = nameOf("", "scheme")
+	roK152 = nameOf("", "mimeCode")
+	roK153 = nameOf("", "filename")
+	roK154 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryParty")
+	roK155 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2", "UBLExtensions")
+	roK156 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UBLVersionID")
+	roK157 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileExecutionID")
+	roK158 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CopyIndicator")
+	roK159 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UUID")
+	roK160 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueTime")
+	roK161 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PricingCurrencyCode")
+	roK162 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentCurrencyCode")
+	roK163 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentAlternativeCurrencyCode")
+	roK164 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCostCode")
+	roK165 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineCountNumeric")
+	roK166 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartTime")
+	roK167 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndTime")
+	roK168 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DurationMeasure")
+	roK169 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Description")
+	roK170 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderReference")
+	roK171 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerReference")
+	roK172 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderTypeCode")
+	roK173 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DocumentReference")
+	roK174 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentType")
+	roK175 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "XPath")
+	roK176 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LanguageID")
+	roK177 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocaleCode")
+	roK178 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "VersionID")
+	roK179 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentStatusCode")
+	roK180 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Attachment")
+	roK181 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ValidityPeriod")
+	roK182 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "IssuerParty")
+	roK183 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ResultOfVerification")
+	roK184 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledInvoiceDocumentReference")
+	roK185 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteDocumentReference")
+	roK186 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledCreditNoteDocumentReference")
+	roK187 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DebitNoteDocumentReference")
+	roK188 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReminderDocumentReference")
+	roK189 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReferenceLine")
+	roK190 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchDocumentReference")
+	roK191 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptDocumentReference")
+	roK192 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StatementDocumentReference")
+	roK193 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorDocumentReference")
+	roK194 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ContractDocumentReference")
+	roK195 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExternalReference")
+	roK196 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentHash")
+	roK197 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HashAlgorithmMethod")
+	roK198 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryDate")
+	roK199 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryTime")
+	roK200 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MimeCode")
+	roK201 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FormatCode")
+	roK202 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EncodingCode")
+	roK203 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CharacterSetCode")
+	roK204 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FileName")
+	roK205 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ProjectReference")
+	roK206 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WorkPhaseReference")
+	roK207 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Signature")
+	roK208 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerAssignedAccountID")
+	roK209 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalAccountID")
+	roK210 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DataSendingCapability")
+	roK211 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCareIndicator")
+	roK212 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttentionIndicator")
+	roK213 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "WebsiteURI")
+	roK214 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LogoReferenceID")
+	roK215 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IndustryClassificationCode")
+	roK216 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Language")
+	roK217 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressTypeCode")
+	roK218 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressFormatCode")
+	roK219 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Postbox")
+	roK220 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Floor")
+	roK221 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Room")
+	roK222 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BlockName")
+	roK223 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingName")
+	roK224 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingNumber")
+	roK225 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InhouseMail")
+	roK226 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Department")
+	roK227 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttention")
+	roK228 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCare")
+	roK229 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PlotIdentification")
+	roK230 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CitySubdivisionName")
+	roK231 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentityCode")
+	roK232 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Region")
+	roK233 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "District")
+	roK234 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TimezoneOffset")
+	roK235 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LocationCoordinate")
+	roK236 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalLocation")
+	roK237 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxLevelCode")
+	roK238 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReasonCode")
+	roK239 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReason")
+	roK240 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RegistrationAddress")
+	roK241 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxTypeCode")
+	roK242 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CurrencyCode")
+	roK243 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdictionRegionAddress")
+	roK244 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationDate")
+	roK245 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationExpirationDate")
+	roK246 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalFormCode")
+	roK247 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SoleProprietorshipIndicator")
+	roK248 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLiquidationStatusCode")
+	roK249 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CorporateStockAmount")
+	roK250 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FullyPaidSharesIndicator")
+	roK251 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CorporateRegistrationScheme")
+	roK252 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HeadOfficeParty")
+	roK253 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ShareholderParty")
+	roK254 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Contact")
+	roK255 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telefax")
+	roK256 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OtherCommunication")
+	roK257 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Person")
+	roK258 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AgentParty")
+	roK259 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ServiceProviderParty")
+	roK260 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PowerOfAttorney")
+	roK261 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialAccount")
+	roK262 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchContact")
+	roK263 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingContact")
+	roK264 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerContact")
+	roK265 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SupplierAssignedAccountID")
+	roK266 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalForm")
+	roK267 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryContact")
+	roK268 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerContact")
+	roK269 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerCustomerParty")
+	roK270 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerSupplierParty")
+	roK271 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Quantity")
+	roK272 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MinimumQuantity")
+	roK273 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumQuantity")
+	roK274 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryTime")
+	roK275 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryDate")
+	roK276 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryTime")
+	roK277 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReleaseID")
+	roK278 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TrackingID")
+	roK279 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Conditions")
+	roK280 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentity")
+	roK281 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocationTypeCode")
+	roK282 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InformationURI")
+	roK283 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubsidiaryLocation")
+	roK284 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AlternativeDeliveryLocation")
+	roK285 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RequestedDeliveryPeriod")
+	roK286 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "EstimatedDeliveryPeriod")
+	roK287 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CarrierParty")
+	roK288 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "NotifyParty")
+	roK289 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Despatch")
+	roK290 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryTerms")
+	roK291 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MinimumDeliveryUnit")
+	roK292 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MaximumDeliveryUnit")
+	roK293 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Shipment")
+	roK294 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentDueDate")
+	roK295 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentChannelCode")
+	roK296 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionID")
+	roK297 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardTypeCode")
+	roK298 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityStartDate")
+	roK299 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssuerID")
+	roK300 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueNumberID")
+	roK301 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CV2ID")
+	roK302 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardChipCode")
+	roK303 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChipApplicationID")
+	roK304 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AliasName")
+	roK305 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountTypeCode")
+	roK306 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountFormatCode")
+	roK307 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentNote")
+	roK308 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitutionBranch")
+	roK309 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitution")
+	roK310 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditAccount")
+	roK311 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MandateTypeCode")
+	roK312 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaymentInstructionsNumeric")
+	roK313 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaidAmount")
+	roK314 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SignatureID")
+	roK315 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerParty")
+	roK316 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerFinancialAccount")
+	roK317 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentReversalPeriod")
+	roK318 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Clause")
+	roK319 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TradeFinancing")
+	roK320 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansID")
+	roK321 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidPaymentReferenceID")
+	roK322 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReferenceEventCode")
+	roK323 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountPercent")
+	roK324 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltySurchargePercent")
+	roK325 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPercent")
+	roK326 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountAmount")
+	roK327 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltyAmount")
+	roK328 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentTermsDetailsURI")
+	roK329 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstallmentDueDate")
+	roK330 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicingPartyReference")
+	roK331 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SettlementPeriod")
+	roK332 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PenaltyPeriod")
+	roK333 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExchangeRate")
+	roK334 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PrepaidPayment")
+	roK335 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidIndicator")
+	roK336 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SequenceNumeric")
+	roK337 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCost")
+	roK338 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PerUnitAmount")
+	roK339 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseUnitMeasure")
+	roK340 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRange")
+	roK341 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRatePercent")
+	roK342 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdiccionRegionAddress")
+	roK343 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxExchangeRate")
+	roK344 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingExchangeRate")
+	roK345 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentExchangeRate")
+	roK346 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentAlternativeExchangeRate")
+	roK347 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RoundingAmount")
+	roK348 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxEvidenceIndicator")
+	roK349 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxIncludedIndicator")
+	roK350 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CalculationSequenceNumeric")
+	roK351 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TransactionCurrencyTaxAmount")
+	roK352 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WithholdingTaxTotal")
+	roK353 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAlternativeAmount")
+	roK354 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPurposeCode")
+	roK355 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FreeOfChargeIndicator")
+	roK356 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderLineReference")
+	roK357 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderLineID")
+	roK358 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineStatusCode")
+	roK359 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchLineReference")
+	roK360 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptLineReference")
+	roK361 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingReference")
+	roK362 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorParty")
+	roK363 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackQuantity")
+	roK364 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackSizeNumeric")
+	roK365 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CatalogueIndicator")
+	roK366 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HazardousRiskIndicator")
+	roK367 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalInformation")
+	roK368 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Keyword")
+	roK369 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BrandName")
+	roK370 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ModelName")
+	roK371 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyersItemIdentification")
+	roK372 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExtendedID")
+	roK373 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BarecodeSymbologyID")
+	roK374 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalAttribute")
+	roK375 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MeasurementDimension")
+	roK376 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellersItemIdentification")
+	roK377 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturersItemIdentification")
+	roK378 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueItemIdentification")
+	roK379 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemIdentification")
+	roK380 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueDocumentReference")
+	roK381 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemSpecificationDocumentReference")
+	roK382 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginCountry")
+	roK383 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NatureCode")
+	roK384 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CargoTypeCode")
+	roK385 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CommodityCode")
+	roK386 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TransactionConditions")
+	roK387 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HazardousItem")
+	roK388 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NameCode")
+	roK389 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TestMethod")
+	roK390 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQuantity")
+	roK391 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQualifier")
+	roK392 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ImportanceCode")
+	roK393 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ListValue")
+	roK394 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "UsabilityPeriod")
+	roK395 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyGroup")
+	roK396 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RangeDimension")
+	roK397 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyRange")
+	roK398 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturerParty")
+	roK399 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InformationContentProviderParty")
+	roK400 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginAddress")
+	roK401 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemInstance")
+	roK402 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Certificate")
+	roK403 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Dimension")
+	roK404 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceChangeReason")
+	roK405 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceTypeCode")
+	roK406 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceType")
+	roK407 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderableUnitFactorRate")
+	roK408 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityPeriod")
+	roK409 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceList")
+	roK410 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MultiplierFactorNumeric")
+	roK411 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubInvoiceLine")
+	roK412 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPriceExtension")
+	roK413 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileID")
+	roK414 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderID")
+	roK415 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentID")
+	roK416 = nameOf("", "unitCodeListID")
+	roK417 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrimaryAccountNumber")
+	roK418 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NetworkID")
+	roK419 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionNote")
+	roK420 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryAddress")
+	roK421 = nameOf("", "schemeName")
+	roK422 = nameOf("", "schemeAgencyName")
+	roK423 = nameOf("", "schemeDataURI")
+	roK424 = nameOf("", "schemeURI")
+	roK425 = nameOf("", "format")
+	roK426 = nameOf("", "unitCodeListIdentifier")
+	roK427 = nameOf("", "unitCodeListAgencyIdentifier")
+	roK428 = nameOf("", "unitCodeListAgencyName")
+	roK429 = nameOf("", "listAgencyName")
+	roK430 = nameOf("", "listName")
+	roK431 = nameOf("", "name")
+	roK432 = nameOf("", "languageID")
+	roK433 = nameOf("", "listURI")
+	roK434 = nameOf("", "listSchemeURI")
+	roK435 = nameOf("", "languageLocaleID")
+	roK436 = nameOf("", "uri")
+	roK437 = nameOf("", "currencyCodeListVersionID")
+	roK438 = nameOf("", "characterSetCode")
+	roK439 = nameOf("", "encodingCode")
+	roK440 = nameOf("", "schemeAgencyID")
+	roK441 = nameOf("", "listAgencyID")
+	roK442 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineID")
+	roK443 = wordSet(" 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 395 456 457 527 553 575 623 633 751 780 817 870 875 876 877 935 ")
+	roK444 = wordSet(" AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRO MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLL SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UZS VEF VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWL ")
+	roK445 = wordSet(" AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABY ABZ AC ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACN ACO ACP ACQ ACR ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADT ADU ADV ADW ADX ADY ADZ AE AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AF AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB AJC AJD AJE AJF AJG AJH AJI AJJ AJK AJL AJM AJN AJO AJP AJQ AJR AJS AJT AJU AJV AJW AJX AJY AJZ AKA AKB AKC AKD AKE AKF AKG AKH AKI AKJ AKK AKL AKM AKN AKO AKP AKQ AKR AKS AKT AKU AKV AKW AKX AKY AKZ ALA ALB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ALR ALS ALT ALU ALV ALW ALX ALY ALZ AMA AMB AMC AMD AME AMF AMG AMH AMI AMJ AMK AML AMM AMN AMO AMP AMQ AMR AMS AMT AMU AMV AMW AMX AMY AMZ ANA ANB ANC AND ANE ANF ANG ANH ANI ANJ ANK ANL ANM ANN ANO ANP ANQ ANR ANS ANT ANU ANV ANW ANX ANY AOA AOD AOE AOF AOG AOH AOI AOJ AOK AOL AOM AON AOO AOP AOQ AOR AOS AOT AOU AOV AOW AOX AOY AOZ AP APA APB APC APD APE APF APG APH API APJ APK APL APM APN APO APP APQ APR APS APT APU APV APW APX APY APZ AQA AQB AQC AQD AQE AQF AQG AQH AQI AQJ AQK AQL AQM AQN AQO AQP AQQ AQR AQS AQT AQU AQV AQW AQX AQY AQZ ARA ARB ARC ARD ARE ARF ARG ARH ARI ARJ ARK ARL ARM ARN ARO ARP ARQ ARR ARS ART ARU ARV ARW ARX ARY ARZ ASA ASB ASC ASD ASE ASF ASG ASH ASI ASJ ASK ASL ASM ASN ASO ASP ASQ ASR ASS AST ASU ASV ASW ASX ASY ASZ ATA ATB ATC ATD ATE ATF ATG ATH ATI ATJ ATK ATL ATM ATN ATO ATP ATQ ATR ATS ATT ATU ATV ATW ATX ATY ATZ AU AUA AUB AUC AUD AUE AUF AUG AUH AUI AUJ AUK AUL AUM AUN AUO AUP AUQ AUR AUS AUT AUU AUV AUW AUX AUY AUZ AV AVA AVB AVC AVD AVE AVF AVG AVH AVI AVJ AVK AVL AVM AVN AVO AVP AVQ AVR AVS AVT AVU AVV AVW AVX AVY AVZ AWA AWB AWC AWD AWE AWF AWG AWH AWI AWJ AWK AWL AWM AWN AWO AWP AWQ AWR AWS AWT AWU AWV AWW AWX AWY AWZ AXA AXB AXC AXD AXE AXF AXG AXH AXI AXJ AXK AXL AXM AXN AXO AXP AXQ AXR AXS BA BC BD BE BH BM BN BO BR BT BTP BW CAS CAT CAU CAV CAW CAX CAY CAZ CBA CBB CD CEC CED CFE CFF CFO CG CH CK CKN CM CMR CN CNO COF CP CR CRN CS CST CT CU CV CW CZ DA DAN DB DI DL DM DQ DR EA EB ED EE EEP EI EN EQ ER ERN ET EX FC FF FI FLW FN FO FS FT FV FX GA GC GD GDN GN HS HWB IA IB ICA ICE ICO II IL INB INN INO IP IS IT IV JB JE LA LAN LAR LB LC LI LO LRC LS MA MB MF MG MH MR MRN MS MSS MWB NA NF OH OI ON OP OR PB PC PD PE PF PI PK PL POR PP PQ PR PS PW PY RA RC RCN RE REN RF RR RT SA SB SD SE SEA SF SH SI SM SN SP SQ SRN SS STA SW SZ TB TCR TE TF TI TIN TL TN TP UAR UC UCN UN UO URI VA VC VGR VM VN VON VOR VP VR VS VT VV WE WM WN WR WS WY XA XC XP ZZZ ")
+	roK446 = wordSet(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 ")
+	roK447 = wordSet(" AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT BU BV BW BX BY BZ CC CG CL CR CV DR DW EC EF EN FS GB GN GS HS IB IN IS IT IZ MA MF MN MP NB ON PD PL PO PV QS RC RN RU RY SA SG SK SN SRS SRT SRU SRV SRW SRX SRY SRZ SS SSA SSB SSC SSD SSE SSF SSG SSH SSI SSJ SSK SSL SSM SSN SSO SSP SSQ SSR SSS SST SSU SSV SSW SSX SSY SSZ ST STA STB STC STD STE STF STG STH STI STJ STK STL STM STN STO STP STQ STR STS STT STU STV STW STX STY STZ SUA SUB SUC SUD SUE SUF SUG SUH SUI SUJ SUK SUL SUM TG TSN TSO TSP TSQ TSR TSS TST TSU UA UP VN VP VS VX ZZZ ")
+	roK448 = wordSet(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ")
+	roK449 = wordSet(" 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 74 75 76 77 78 91 92 93 94 95 96 97 ZZZ ")
+	roK450 = wordSet(" AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADT ADW ADY ADZ AEA AEB AEC AED AEF AEH AEI AEJ AEK AEL AEM AEN AEO AEP AES AET AEU AEV AEW AEX AEY AEZ AJ AU CA CAB CAD CAE CAF CAI CAJ CAK CAL CAM CAN CAO CAP CAQ CAR CAS CAT CAU CAV CAW CAX CAY CAZ CD CG CS CT DAB DAD DAC DAF DAG DAH DAI DAJ DAK DAL DAM DAN DAO DAP DAQ DL EG EP ER FAA FAB FAC FC FH FI GAA HAA HD HH IAA IAB ID IF IR IS KO L1 LA LAA LAB LF MAE MI ML NAA OA PA PAA PC PL RAB RAC RAD RAF RE RF RH RV SA SAA SAD SAE SAI SG SH SM SU TAB TAC TT TV V1 V2 WH XAA YY ZZZ ")
+	roK451 = wordSet(" VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX-EU-132-1H VATEX-EU-132-1I VATEX-EU-132-1J VATEX-EU-132-1K VATEX-EU-132-1L VATEX-EU-132-1M VATEX-EU-132-1N VATEX-EU-132-1O VATEX-EU-132-1P VATEX-EU-132-1Q VATEX-EU-143 VATEX-EU-143-1A VATEX-EU-143-1B VATEX-EU-143-1C VATEX-EU-143-1D VATEX-EU-143-1E VATEX-EU-143-1F VATEX-EU-143-1FA VATEX-EU-143-1G VATEX-EU-143-1H VATEX-EU-143-1I VATEX-EU-143-1J VATEX-EU-143-1K VATEX-EU-143-1L VATEX-EU-309 VATEX-EU-148 VATEX-EU-148-A VATEX-EU-148-B VATEX-EU-148-C VATEX-EU-148-D VATEX-EU-148-E VATEX-EU-148-F VATEX-EU-148-G VATEX-EU-151 VATEX-EU-151-1A VATEX-EU-151-1AA VATEX-EU-151-1B VATEX-EU-151-1C VATEX-EU-151-1D VATEX-EU-151-1E VATEX-EU-G VATEX-EU-O VATEX-EU-IC VATEX-EU-AE VATEX-EU-D VATEX-EU-F VATEX-EU-I VATEX-EU-J ")
+	roK452 = wordSet(" 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2N 2P 2Q 2R 2U 2X 2Y 2Z 3B 3C 4C 4G 4H 4K 4L 4M 4N 4O 4P 4Q 4R 4T 4U 4W 4X 5A 5B 5E 5J A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A2 A20 A21 A22 A23 A24 A26 A27 A28 A29 A3 A30 A31 A32 A33 A34 A35 A36 A37 A38 A39 A4 A40 A41 A42 A43 A44 A45 A47 A48 A49 A5 A53 A54 A55 A56 A59 A6 A68 A69 A7 A70 A71 A73 A74 A75 A76 A8 A84 A85 A86 A87 A88 A89 A9 A90 A91 A93 A94 A95 A96 A97 A98 A99 AA AB ACR ACT AD AE AH AI AK AL AMH AMP ANN APZ AQ AS ASM ASU ATM AWG AY AZ B1 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B20 B21 B22 B23 B24 B25 B26 B27 B28 B29 B3 B30 B31 B32 B33 B34 B35 B4 B41 B42 B43 B44 B45 B46 B47 B48 B49 B50 B52 B53 B54 B55 B56 B57 B58 B59 B60 B61 B62 B63 B64 B66 B67 B68 B69 B7 B70 B71 B72 B73 B74 B75 B76 B77 B78 B79 B8 B80 B81 B82 B83 B84 B85 B86 B87 B88 B89 B90 B91 B92 B93 B94 B95 B96 B97 B98 B99 BAR BB BFT BHP BIL BLD BLL BP BPM BQL BTU BUA BUI C0 C10 C11 C12 C13 C14 C15 C16 C17 C18 C19 C20 C21 C22 C23 C24 C25 C26 C27 C28 C29 C3 C30 C31 C32 C33 C34 C35 C36 C37 C38 C39 C40 C41 C42 C43 C44 C45 C46 C47 C48 C49 C50 C51 C52 C53 C54 C55 C56 C57 C58 C59 C60 C61 C62 C63 C64 C65 C66 C67 C68 C69 C7 C70 C71 C72 C73 C74 C75 C76 C78 C79 C8 C80 C81 C82 C83 C84 C85 C86 C87 C88 C89 C9 C90 C91 C92 C93 C94 C95 C96 C97 C99 CCT CDL CEL CEN CG CGM CKG CLF CLT CMK CMQ CMT CNP CNT COU CTG CTM CTN CUR CWA CWI D03 D04 D1 D10 D11 D12 D13 D15 D16 D17 D18 D19 D2 D20 D21 D22 D23 D24 D25 D26 D27 D29 D30 D31 D32 D33 D34 D36 D41 D42 D43 D44 D45 D46 D47 D48 D49 D5 D50 D51 D52 D53 D54 D55 D56 D57 D58 D59 D6 D60 D61 D62 D63 D65 D68 D69 D73 D74 D77 D78 D80 D81 D82 D83 D85 D86 D87 D88 D89 D91 D93 D94 D95 DAA DAD DAY DB DBM DBW DD DEC DG DJ DLT DMA DMK DMO DMQ DMT DN DPC DPR DPT DRA DRI DRL DT DTN DWT DZN DZP E01 E07 E08 E09 E10 E12 E14 E15 E16 E17 E18 E19 E20 E21 E22 E23 E25 E27 E28 E30 E31 E32 E33 E34 E35 E36 E37 E38 E39 E4 E40 E41 E42 E43 E44 E45 E46 E47 E48 E49 E50 E51 E52 E53 E54 E55 E56 E57 E58 E59 E60 E61 E62 E63 E64 E65 E66 E67 E68 E69 E70 E71 E72 E73 E74 E75 E76 E77 E78 E79 E80 E81 E82 E83 E84 E85 E86 E87 E88 E89 E90 E91 E92 E93 E94 E95 E96 E97 E98 E99 EA EB EQ F01 F02 F03 F04 F05 F06 F07 F08 F10 F11 F12 F13 F14 F15 F16 F17 F18 F19 F20 F21 F22 F23 F24 F25 F26 F27 F28 F29 F30 F31 F32 F33 F34 F35 F36 F37 F38 F39 F40 F41 F42 F43 F44 F45 F46 F47 F48 F49 F50 F51 F52 F53 F54 F55 F56 F57 F58 F59 F60 F61 F62 F63 F64 F65 F66 F67 F68 F69 F70 F71 F72 F73 F74 F75 F76 F77 F78 F79 F80 F81 F82 F83 F84 F85 F86 F87 F88 F89 F90 F91 F92 F93 F94 F95 F96 F97 F98 F99 FAH FAR FBM FC FF FH FIT FL FNU FOT FP FR FS FTK FTQ G01 G04 G05 G06 G08 G09 G10 G11 G12 G13 G14 G15 G16 G17 G18 G19 G2 G20 G21 G23 G24 G25 G26 G27 G28 G29 G3 G30 G31 G32 G33 G34 G35 G36 G37 G38 G39 G40 G41 G42 G43 G44 G45 G46 G47 G48 G49 G50 G51 G52 G53 G54 G55 G56 G57 G58 G59 G60 G61 G62 G63 G64 G65 G66 G67 G68 G69 G70 G71 G72 G73 G74 G75 G76 G77 G78 G79 G80 G81 G82 G83 G84 G85 G86 G87 G88 G89 G90 G91 G92 G93 G94 G95 G96 G97 G98 G99 GB GBQ GDW GE GF GFI GGR GIA GIC GII GIP GJ GL GLD GLI GLL GM GO GP GQ GRM GRN GRO GV GWH H03 H04 H05 H06 H07 H08 H09 H10 H11 H12 H13 H14 H15 H16 H18 H19 H20 H21 H22 H23 H24 H25 H26 H27 H28 H29 H30 H31 H32 H33 H34 H35 H36 H37 H38 H39 H40 H41 H42 H43 H44 H45 H46 H47 H48 H49 H50 H51 H52 H53 H54 H55 H56 H57 H58 H59 H60 H61 H62 H63 H64 H65 H66 H67 H68 H69 H70 H71 H72 H73 H74 H75 H76 H77 H79 H80 H81 H82 H83 H84 H85 H87 H88 H89 H90 H91 H92 H93 H94 H95 H96 H98 H99 HA HAD HBA HBX HC HDW HEA HGM HH HIU HKM HLT HM HMO HMQ HMT HPA HTZ HUR HWE IA IE INH INK INQ ISD IU IUG IV J10 J12 J13 J14 J15 J16 J17 J18 J19 J2 J20 J21 J22 J23 J24 J25 J26 J27 J28 J29 J30 J31 J32 J33 J34 J35 J36 J38 J39 J40 J41 J42 J43 J44 J45 J46 J47 J48 J49 J50 J51 J52 J53 J54 J55 J56 J57 J58 J59 J60 J61 J62 J63 J64 J65 J66 J67 J68 J69 J70 J71 J72 J73 J74 J75 J76 J78 J79 J81 J82 J83 J84 J85 J87 J90 J91 J92 J93 J95 J96 J97 J98 J99 JE JK JM JNT JOU JPS JWL K1 K10 K11 K12 K13 K14 K15 K16 K17 K18 K19 K2 K20 K21 K22 K23 K26 K27 K28 K3 K30 K31 K32 K33 K34 K35 K36 K37 K38 K39 K40 K41 K42 K43 K45 K46 K47 K48 K49 K50 K51 K52 K53 K54 K55 K58 K59 K6 K60 K61 K62 K63 K64 K65 K66 K67 K68 K69 K70 K71 K73 K74 K75 K76 K77 K78 K79 K80 K81 K82 K83 K84 K85 K86 K87 K88 K89 K90 K91 K92 K93 K94 K95 K96 K97 K98 K99 KA KAT KB KBA KCC KDW KEL KGM KGS KHY KHZ KI KIC KIP KJ KJO KL KLK KLX KMA KMH KMK KMQ KMT KNI KNM KNS KNT KO KPA KPH KPO KPP KR KSD KSH KT KTN KUR KVA KVR KVT KW KWH KWN KWO KWS KWT KWY KX L10 L11 L12 L13 L14 L15 L16 L17 L18 L19 L2 L20 L21 L23 L24 L25 L26 L27 L28 L29 L30 L31 L32 L33 L34 L35 L36 L37 L38 L39 L40 L41 L42 L43 L44 L45 L46 L47 L48 L49 L50 L51 L52 L53 L54 L55 L56 L57 L58 L59 L60 L63 L64 L65 L66 L67 L68 L69 L70 L71 L72 L73 L74 L75 L76 L77 L78 L79 L80 L81 L82 L83 L84 L85 L86 L87 L88 L89 L90 L91 L92 L93 L94 L95 L96 L98 L99 LA LAC LBR LBT LD LEF LF LH LK LM LN LO LP LPA LR LS LTN LTR LUB LUM LUX LY M1 M10 M11 M12 M13 M14 M15 M16 M17 M18 M19 M20 M21 M22 M23 M24 M25 M26 M27 M29 M30 M31 M32 M33 M34 M35 M36 M37 M38 M39 M4 M40 M41 M42 M43 M44 M45 M46 M47 M48 M49 M5 M50 M51 M52 M53 M55 M56 M57 M58 M59 M60 M61 M62 M63 M64 M65 M66 M67 M68 M69 M7 M70 M71 M72 M73 M74 M75 M76 M77 M78 M79 M80 M81 M82 M83 M84 M85 M86 M87 M88 M89 M9 M90 M91 M92 M93 M94 M95 M96 M97 M98 M99 MAH MAL MAM MAR MAW MBE MBF MBR MC MCU MD MGM MHZ MIK MIL MIN MIO MIU MKD MKM MKW MLD MLT MMK MMQ MMT MND MNJ MON MPA MQD MQH MQM MQS MQW MRD MRM MRW MSK MTK MTQ MTR MTS MTZ MVA MWH N1 N10 N11 N12 N13 N14 N15 N16 N17 N18 N19 N20 N21 N22 N23 N24 N25 N26 N27 N28 N29 N3 N30 N31 N32 N33 N34 N35 N36 N37 N38 N39 N40 N41 N42 N43 N44 N45 N46 N47 N48 N49 N50 N51 N52 N53 N54 N55 N56 N57 N58 N59 N60 N61 N62 N63 N64 N65 N66 N67 N68 N69 N70 N71 N72 N73 N74 N75 N76 N77 N78 N79 N80 N81 N82 N83 N84 N85 N86 N87 N88 N89 N90 N91 N92 N93 N94 N95 N96 N97 N98 N99 NA NAR NCL NEW NF NIL NIU NL NM3 NMI NMP NPT NT NTU NU NX OA ODE ODG ODK ODM OHM ON ONZ OPM OT OZA OZI P1 P10 P11 P12 P13 P14 P15 P16 P17 P18 P19 P2 P20 P21 P22 P23 P24 P25 P26 P27 P28 P29 P30 P31 P32 P33 P34 P35 P36 P37 P38 P39 P40 P41 P42 P43 P44 P45 P46 P47 P48 P49 P5 P50 P51 P52 P53 P54 P55 P56 P57 P58 P59 P60 P61 P62 P63 P64 P65 P66 P67 P68 P69 P70 P71 P72 P73 P74 P75 P76 P77 P78 P79 P80 P81 P82 P83 P84 P85 P86 P87 P88 P89 P90 P91 P92 P93 P94 P95 P96 P97 P98 P99 PAL PD PFL PGL PI PLA PO PQ PR PS PTD PTI PTL PTN Q10 Q11 Q12 Q13 Q14 Q15 Q16 Q17 Q18 Q19 Q20 Q21 Q22 Q23 Q24 Q25 Q26 Q27 Q28 Q29 Q3 Q30 Q31 Q32 Q33 Q34 Q35 Q36 Q37 Q38 Q39 Q40 Q41 Q42 QA QAN QB QR QTD QTI QTL QTR R1 R9 RH RM ROM RP RPM RPS RT S3 S4 SAN SCO SCR SEC SET SG SIE SM3 SMI SQ SQR SR STC STI STK STL STN STW SW SX SYR T0 T3 TAH TAN TI TIC TIP TKM TMS TNE TP TPI TPR TQD TRL TST TTS U1 U2 UB UC VA VLT VP W2 WA WB WCD WE WEB WEE WG WHR WM WSD WTT X1 YDK YDQ YRD Z11 Z9 ZP ZZ X1A X1B X1D X1F X1G X1W X2C X3A X3H X43 X44 X4A X4B X4C X4D X4F X4G X4H X5H X5L X5M X6H X6P X7A X7B X8A X8B X8C XAA XAB XAC XAD XAE XAF XAG XAH XAI XAJ XAL XAM XAP XAT XAV XB4 XBA XBB XBC XBD XBE XBF XBG XBH XBI XBJ XBK XBL XBM XBN XBO XBP XBQ XBR XBS XBT XBU XBV XBW XBX XBY XBZ XCA XCB XCC XCD XCE XCF XCG XCH XCI XCJ XCK XCL XCM XCN XCO XCP XCQ XCR XCS XCT XCU XCV XCW XCX XCY XCZ XDA XDB XDC XDG XDH XDI XDJ XDK XDL XDM XDN XDP XDR XDS XDT XDU XDV XDW XDX XDY XEC XED XEE XEF XEG XEH XEI XEN XFB XFC XFD XFE XFI XFL XFO XFP XFR XFT XFW XFX XGB XGI XGL XGR XGU XGY XGZ XHA XHB XHC XHG XHN XHR XIA XIB XIC XID XIE XIF XIG XIH XIK XIL XIN XIZ XJB XJC XJG XJR XJT XJY XKG XKI XLE XLG XLT XLU XLV XLZ XMA XMB XMC XME XMR XMS XMT XMW XMX XNA XNE XNF XNG XNS XNT XNU XNV XO1 XO2 XO3 XO4 XO5 XO6 XO7 XO8 XO9 XOA XOB XOC XOD XOE XOF XOG XOH XOI XOJ XOK XOL XOM XON XOP XOQ XOR XOS XOT XOU XOV XOW XOX XOY XOZ XP1 XP2 XP3 XP4 XPA XPB XPC XPD XPE XPF XPG XPH XPI XPJ XPK XPL XPN XPO XPP XPR XPT XPU XPV XPX XPY XPZ XQA XQB XQC XQD XQF XQG XQH XQJ XQK XQL XQM XQN XQP XQQ XQR XQS XRD XRG XRJ XRK XRL XRO XRT XRZ XSA XSB XSC XSD XSE XSH XSI XSK XSL XSM XSO XSP XSS XST XSU XSV XSW XSX XSY XSZ XT1 XTB XTC XTD XTE XTG XTI XTK XTL XTN XTO XTR XTS XTT XTU XTV XTW XTY XTZ XUC XUN XVA XVG XVI XVK XVL XVN XVO XVP XVQ XVR XVS XVY XWA XWB XWC XWD XWF XWG XWH XWJ XWK XWL XWM XWN XWP XWQ XWR XWS XWT XWU XWV XWW XWX XWY XWZ XXA XXB XXC XXD XXF XXG XXH XXJ XXK XYA XYB XYC XYD XYF XYG XYH XYJ XYK XYL XYM XYN XYP XYQ XYR XYS XYT XYV XYW XYX XYY XYZ XZA XZB XZC XZD XZF XZG XZH XZJ XZK XZL XZM XZN XZP XZQ XZR XZS XZT XZU XZV XZW XZX XZY XZZ ")
+	roK453 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EmbeddedDocumentBinaryObject")
+	roK454 = wordSet(" 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0170 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 0202 0203 0204 0205 0208 0209 0210 0211 0212 0213 0215 0216 9901 9906 9907 9910 9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931 9932 9933 9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950 9951 9952 9953 9955 9957 AN AQ AS AU EM ")
+	roK455 = intLit("20")
+	roK456 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PostalZone")
+	roK457 = intLit("200")
+	roK458 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CityName")
+	roK459 = intLit("50")
+	roK460 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalStreetName")
+	roK461 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AddressLine")
+	roK462 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Line")
+	roK463 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telephone")
+	roK464 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ElectronicMail")
+	roK465 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StreetName")
+	roK466 = intLit("150")
+	roK467 = intLit("300")
+	roK468 = intLit("1000")
+	roK469 = strSeq("S")
+	roK470 = strSeq("Z")
+	roK471 = strSeq("E")
+	roK472 = strSeq("AE")
+	roK473 = strSeq("K")
+	roK474 = strSeq("G")
+	roK475 = strSeq("L")
+	roK476 = strSeq("M")
+	roK477 = concatSeq(roK469, roK470, roK471, roK472, roK473, roK474, roK475, roK476)
+	roK478 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "CreditNote")
+	roK479 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HolderName")
+	roK480 = intLit("140")
+	roK481 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNote")
+	roK482 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "URI")
+	roK483 = intLit("500")
 )
 
-var _ = indexNames(false, roK59, roK60, roK89, roK90, roK105, roK80, roK110, roK101, roK114, roK64, roK76, roK68, roK112, roK67, roK83, roK307, roK53, roK369, roK374, roK125, roK415, roK69, roK109, roK70, roK140, roK138, roK413)
+var _ = indexNames(false, roK59, roK60, roK89, roK90, roK105, roK80, roK110, roK101, roK114, roK64, roK76, roK68, roK112, roK67, roK83, roK309, roK53, roK371, roK376, roK125, roK417, roK69, roK109, roK70, roK141, roK139, roK415)
 
-var _ = indexNames(true, roK414, roK419, roK420, roK421, roK422, roK423, roK424, roK425, roK426, roK427, roK428, roK429, roK430, roK431, roK432, roK433, roK434, roK435, roK436, roK437, roK438, roK439)
+var _ = indexNames(true, roK416, roK421, roK422, roK423, roK424, roK425, roK426, roK427, roK428, roK429, roK430, roK431, roK432, roK433, roK434, roK435, roK436, roK437, roK438, roK439, roK440, roK441)
 
 var schemaRO = &Schema{
 	Lets: roLets,
@@ -1860,8 +1873,11 @@ var schemaRO = &Schema{
 	},
 }
 
+// roSlots: the lets, then the document-constant tests (memoBool).
+const roSlots = 288
+
 func roLets(n *Node) []Seq {
-	v := make([]Seq, 6)
+	v := make([]Seq, roSlots)
 	v[0] = roK0                                                                                        // $RO-MAJOR-MINOR-PATCH-VERSION
 	v[1] = strSeq(("urn:cen.eu:en16931:2017#compliant#urn:efactura.mfinante.ro:CIUS-RO:" + str(v[0]))) // $RO-CIUS-ID
 	v[2] = roK1                                                                                        // $RO-EMAIL-REGEX
@@ -1914,7 +1930,11 @@ func roM001(v []Seq, n *Node) bool {
 
 // BR-CO-25: ((. > 0) and (exists(//cbc:DueDate) or exists(//cac:PaymentTerms/cbc:Note))) or (. <= 0)
 func roT0001(v []Seq, n *Node) bool {
-	return ((gcmp(nodeSeq(n), roK58, opGt) && ((len(desc(root(n), roK59)) > 0) || anyNode(desc(root(n), roK60), func(n3 *Node) bool { return (len(child(n3, roK61)) > 0) }))) || gcmp(nodeSeq(n), roK58, opLe))
+	return ((gcmp(nodeSeq(n), roK58, opGt) && memoBool(v, 6, func() bool {
+		return (memoBool(v, 7, func() bool { return (len(desc(root(n), roK59)) > 0) }) || memoBool(v, 8, func() bool {
+			return anyNode(desc(root(n), roK60), func(n3 *Node) bool { return (len(child(n3, roK61)) > 0) })
+		}))
+	})) || gcmp(nodeSeq(n), roK58, opLe))
 }
 
 // cac:AccountingCustomerParty/cac:Party/cbc:EndpointID
@@ -2436,11 +2456,17 @@ func roT0049(v []Seq, n *Node) bool {
 
 // BR-AE-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'AE']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cb…
 func roT0050(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK80), func(n108 *Node) bool {
-		return anyNode(child(n108, roK81), func(n109 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n109, roK54)))) == "VAT") }) && anyNode(child(n108, roK54), func(n110 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n110))) == "AE") })
-	}) || anyNode(desc(root(n), roK110), func(n111 *Node) bool {
-		return anyNode(child(n111, roK81), func(n112 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n112, roK54)))) == "VAT") }) && anyNode(child(n111, roK54), func(n113 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n113))) == "AE") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 9, func() bool {
+		return (memoBool(v, 10, func() bool {
+			return anyNode(desc(root(n), roK80), func(n108 *Node) bool {
+				return anyNode(child(n108, roK81), func(n109 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n109, roK54)))) == "VAT") }) && anyNode(child(n108, roK54), func(n110 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n110))) == "AE") })
+			})
+		}) || memoBool(v, 11, func() bool {
+			return anyNode(desc(root(n), roK110), func(n111 *Node) bool {
+				return anyNode(child(n111, roK81), func(n112 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n112, roK54)))) == "VAT") }) && anyNode(child(n111, roK54), func(n113 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n113))) == "AE") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k114 := 0
 		anyNode(child(n, roK105), func(n115 *Node) bool {
 			return anyNode(child(n115, roK111), func(n116 *Node) bool {
@@ -2450,120 +2476,202 @@ func roT0050(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k114)
-	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n120 *Node) bool {
-		return anyNode(child(n120, roK81), func(n121 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n121, roK54)))) == "VAT") }) && anyNode(child(n120, roK54), func(n122 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n122))) == "AE") })
-	}) && !anyNode(desc(root(n), roK110), func(n123 *Node) bool {
-		return anyNode(child(n123, roK81), func(n124 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n124, roK54)))) == "VAT") }) && anyNode(child(n123, roK54), func(n125 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n125))) == "AE") })
-	})))
+	}(), roK108, opEq)) || memoBool(v, 12, func() bool {
+		return (memoBool(v, 13, func() bool {
+			return !memoBool(v, 10, func() bool {
+				return anyNode(desc(root(n), roK80), func(n120 *Node) bool {
+					return anyNode(child(n120, roK81), func(n121 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n121, roK54)))) == "VAT") }) && anyNode(child(n120, roK54), func(n122 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n122))) == "AE") })
+				})
+			})
+		}) && memoBool(v, 14, func() bool {
+			return !memoBool(v, 11, func() bool {
+				return anyNode(desc(root(n), roK110), func(n123 *Node) bool {
+					return anyNode(child(n123, roK81), func(n124 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n124, roK54)))) == "VAT") }) && anyNode(child(n123, roK54), func(n125 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n125))) == "AE") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-AE-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc…
 func roT0051(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK110), func(n126 *Node) bool {
-		return (fnNormalizeSpace(str(child(n126, roK54))) == "AE") && anyNode(child(n126, roK81), func(n127 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n127, roK54)))) == "VAT") })
-	}) && (anyNode(desc(root(n), roK101), func(n128 *Node) bool {
-		return anyNode(child(n128, roK63), func(n129 *Node) bool {
-			return anyNode(child(n129, roK112), func(n130 *Node) bool { return (len(child(n130, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n132 *Node) bool {
-		return anyNode(child(n132, roK112), func(n133 *Node) bool {
-			return ebv(step(child(n133, roK81), func(n134 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n134, roK54)))) == "VAT"))
-			})) && (len(child(n133, roK113)) > 0)
-		})
-	}))) && (anyNode(desc(root(n), roK64), func(n136 *Node) bool {
-		return anyNode(child(n136, roK63), func(n137 *Node) bool {
-			return anyNode(child(n137, roK112), func(n138 *Node) bool {
-				return ebv(step(child(n138, roK81), func(n139 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n139, roK54)))) == "VAT"))
-				})) && (len(child(n138, roK113)) > 0)
+	return memoBool(v, 15, func() bool {
+		return (memoBool(v, 16, func() bool {
+			return (memoBool(v, 17, func() bool {
+				return (memoBool(v, 18, func() bool {
+					return anyNode(desc(root(n), roK110), func(n126 *Node) bool {
+						return (fnNormalizeSpace(str(child(n126, roK54))) == "AE") && anyNode(child(n126, roK81), func(n127 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n127, roK54)))) == "VAT") })
+					})
+				}) && memoBool(v, 19, func() bool {
+					return (memoBool(v, 20, func() bool {
+						return anyNode(desc(root(n), roK101), func(n128 *Node) bool {
+							return anyNode(child(n128, roK63), func(n129 *Node) bool {
+								return anyNode(child(n129, roK112), func(n130 *Node) bool { return (len(child(n130, roK113)) > 0) })
+							})
+						})
+					}) || memoBool(v, 21, func() bool {
+						return anyNode(desc(root(n), roK114), func(n132 *Node) bool {
+							return anyNode(child(n132, roK112), func(n133 *Node) bool {
+								return ebv(step(child(n133, roK81), func(n134 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n134, roK54)))) == "VAT"))
+								})) && (len(child(n133, roK113)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 22, func() bool {
+				return (memoBool(v, 23, func() bool {
+					return anyNode(desc(root(n), roK64), func(n136 *Node) bool {
+						return anyNode(child(n136, roK63), func(n137 *Node) bool {
+							return anyNode(child(n137, roK112), func(n138 *Node) bool {
+								return ebv(step(child(n138, roK81), func(n139 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n139, roK54)))) == "VAT"))
+								})) && (len(child(n138, roK113)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 24, func() bool {
+					return anyNode(desc(root(n), roK64), func(n141 *Node) bool {
+						return anyNode(child(n141, roK63), func(n142 *Node) bool {
+							return anyNode(child(n142, roK102), func(n143 *Node) bool { return (len(child(n143, roK113)) > 0) })
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 25, func() bool {
+			return !memoBool(v, 18, func() bool {
+				return anyNode(desc(root(n), roK110), func(n145 *Node) bool {
+					return (fnNormalizeSpace(str(child(n145, roK54))) == "AE") && anyNode(child(n145, roK81), func(n146 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n146, roK54)))) == "VAT") })
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), roK64), func(n141 *Node) bool {
-		return anyNode(child(n141, roK63), func(n142 *Node) bool {
-			return anyNode(child(n142, roK102), func(n143 *Node) bool { return (len(child(n143, roK113)) > 0) })
-		})
-	}))) || !anyNode(desc(root(n), roK110), func(n145 *Node) bool {
-		return (fnNormalizeSpace(str(child(n145, roK54))) == "AE") && anyNode(child(n145, roK81), func(n146 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n146, roK54)))) == "VAT") })
-	}))
+		}))
+	})
 }
 
 // BR-AE-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplie…
 func roT0052(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK76), func(n147 *Node) bool {
-		return func(r148 Seq) bool {
-			return anyNode(child(n147, roK77), func(n149 *Node) bool { return gcmp(nodeSeq(n149), r148, opEq) })
-		}(boolSeq(false)) && anyNode(child(n147, roK80), func(n150 *Node) bool {
-			return (fnNormalizeSpace(str(child(n150, roK54))) == "AE") && anyNode(child(n150, roK81), func(n151 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n151, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n152 *Node) bool {
-		return anyNode(child(n152, roK63), func(n153 *Node) bool {
-			return anyNode(child(n153, roK112), func(n154 *Node) bool { return (len(child(n154, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n156 *Node) bool {
-		return anyNode(child(n156, roK112), func(n157 *Node) bool {
-			return ebv(step(child(n157, roK81), func(n158 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n158, roK54)))) == "VAT"))
-			})) && (len(child(n157, roK113)) > 0)
-		})
-	}))) && (anyNode(desc(root(n), roK64), func(n160 *Node) bool {
-		return anyNode(child(n160, roK63), func(n161 *Node) bool {
-			return anyNode(child(n161, roK112), func(n162 *Node) bool {
-				return ebv(step(child(n162, roK81), func(n163 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n163, roK54)))) == "VAT"))
-				})) && (len(child(n162, roK113)) > 0)
+	return memoBool(v, 26, func() bool {
+		return (memoBool(v, 27, func() bool {
+			return (memoBool(v, 28, func() bool {
+				return (memoBool(v, 29, func() bool {
+					return anyNode(desc(root(n), roK76), func(n147 *Node) bool {
+						return func(r148 Seq) bool {
+							return anyNode(child(n147, roK77), func(n149 *Node) bool { return gcmp(nodeSeq(n149), r148, opEq) })
+						}(boolSeq(false)) && anyNode(child(n147, roK80), func(n150 *Node) bool {
+							return (fnNormalizeSpace(str(child(n150, roK54))) == "AE") && anyNode(child(n150, roK81), func(n151 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n151, roK54)))) == "VAT") })
+						})
+					})
+				}) && memoBool(v, 19, func() bool {
+					return (memoBool(v, 20, func() bool {
+						return anyNode(desc(root(n), roK101), func(n152 *Node) bool {
+							return anyNode(child(n152, roK63), func(n153 *Node) bool {
+								return anyNode(child(n153, roK112), func(n154 *Node) bool { return (len(child(n154, roK113)) > 0) })
+							})
+						})
+					}) || memoBool(v, 21, func() bool {
+						return anyNode(desc(root(n), roK114), func(n156 *Node) bool {
+							return anyNode(child(n156, roK112), func(n157 *Node) bool {
+								return ebv(step(child(n157, roK81), func(n158 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n158, roK54)))) == "VAT"))
+								})) && (len(child(n157, roK113)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 22, func() bool {
+				return (memoBool(v, 23, func() bool {
+					return anyNode(desc(root(n), roK64), func(n160 *Node) bool {
+						return anyNode(child(n160, roK63), func(n161 *Node) bool {
+							return anyNode(child(n161, roK112), func(n162 *Node) bool {
+								return ebv(step(child(n162, roK81), func(n163 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n163, roK54)))) == "VAT"))
+								})) && (len(child(n162, roK113)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 24, func() bool {
+					return anyNode(desc(root(n), roK64), func(n165 *Node) bool {
+						return anyNode(child(n165, roK63), func(n166 *Node) bool {
+							return anyNode(child(n166, roK102), func(n167 *Node) bool { return (len(child(n167, roK113)) > 0) })
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 30, func() bool {
+			return !memoBool(v, 29, func() bool {
+				return anyNode(desc(root(n), roK76), func(n169 *Node) bool {
+					return func(r170 Seq) bool {
+						return anyNode(child(n169, roK77), func(n171 *Node) bool { return gcmp(nodeSeq(n171), r170, opEq) })
+					}(boolSeq(false)) && anyNode(child(n169, roK80), func(n172 *Node) bool {
+						return (fnNormalizeSpace(str(child(n172, roK54))) == "AE") && anyNode(child(n172, roK81), func(n173 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n173, roK54)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), roK64), func(n165 *Node) bool {
-		return anyNode(child(n165, roK63), func(n166 *Node) bool {
-			return anyNode(child(n166, roK102), func(n167 *Node) bool { return (len(child(n167, roK113)) > 0) })
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n169 *Node) bool {
-		return func(r170 Seq) bool {
-			return anyNode(child(n169, roK77), func(n171 *Node) bool { return gcmp(nodeSeq(n171), r170, opEq) })
-		}(boolSeq(false)) && anyNode(child(n169, roK80), func(n172 *Node) bool {
-			return (fnNormalizeSpace(str(child(n172, roK54))) == "AE") && anyNode(child(n172, roK81), func(n173 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n173, roK54)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-AE-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplier…
 func roT0053(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK76), func(n174 *Node) bool {
-		return func(r175 Seq) bool {
-			return anyNode(child(n174, roK77), func(n176 *Node) bool { return gcmp(nodeSeq(n176), r175, opEq) })
-		}(boolSeq(true)) && anyNode(child(n174, roK80), func(n177 *Node) bool {
-			return (fnNormalizeSpace(str(child(n177, roK54))) == "AE") && anyNode(child(n177, roK81), func(n178 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n178, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n179 *Node) bool {
-		return anyNode(child(n179, roK63), func(n180 *Node) bool {
-			return anyNode(child(n180, roK112), func(n181 *Node) bool { return (len(child(n181, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n183 *Node) bool {
-		return anyNode(child(n183, roK112), func(n184 *Node) bool {
-			return ebv(step(child(n184, roK81), func(n185 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n185, roK54)))) == "VAT"))
-			})) && (len(child(n184, roK113)) > 0)
-		})
-	}))) && (anyNode(desc(root(n), roK64), func(n187 *Node) bool {
-		return anyNode(child(n187, roK63), func(n188 *Node) bool {
-			return anyNode(child(n188, roK112), func(n189 *Node) bool {
-				return ebv(step(child(n189, roK81), func(n190 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n190, roK54)))) == "VAT"))
-				})) && (len(child(n189, roK113)) > 0)
+	return memoBool(v, 31, func() bool {
+		return (memoBool(v, 32, func() bool {
+			return (memoBool(v, 33, func() bool {
+				return (memoBool(v, 34, func() bool {
+					return anyNode(desc(root(n), roK76), func(n174 *Node) bool {
+						return func(r175 Seq) bool {
+							return anyNode(child(n174, roK77), func(n176 *Node) bool { return gcmp(nodeSeq(n176), r175, opEq) })
+						}(boolSeq(true)) && anyNode(child(n174, roK80), func(n177 *Node) bool {
+							return (fnNormalizeSpace(str(child(n177, roK54))) == "AE") && anyNode(child(n177, roK81), func(n178 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n178, roK54)))) == "VAT") })
+						})
+					})
+				}) && memoBool(v, 19, func() bool {
+					return (memoBool(v, 20, func() bool {
+						return anyNode(desc(root(n), roK101), func(n179 *Node) bool {
+							return anyNode(child(n179, roK63), func(n180 *Node) bool {
+								return anyNode(child(n180, roK112), func(n181 *Node) bool { return (len(child(n181, roK113)) > 0) })
+							})
+						})
+					}) || memoBool(v, 21, func() bool {
+						return anyNode(desc(root(n), roK114), func(n183 *Node) bool {
+							return anyNode(child(n183, roK112), func(n184 *Node) bool {
+								return ebv(step(child(n184, roK81), func(n185 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n185, roK54)))) == "VAT"))
+								})) && (len(child(n184, roK113)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 22, func() bool {
+				return (memoBool(v, 23, func() bool {
+					return anyNode(desc(root(n), roK64), func(n187 *Node) bool {
+						return anyNode(child(n187, roK63), func(n188 *Node) bool {
+							return anyNode(child(n188, roK112), func(n189 *Node) bool {
+								return ebv(step(child(n189, roK81), func(n190 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n190, roK54)))) == "VAT"))
+								})) && (len(child(n189, roK113)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 24, func() bool {
+					return anyNode(desc(root(n), roK64), func(n192 *Node) bool {
+						return anyNode(child(n192, roK63), func(n193 *Node) bool {
+							return anyNode(child(n193, roK102), func(n194 *Node) bool { return (len(child(n194, roK113)) > 0) })
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 35, func() bool {
+			return !memoBool(v, 34, func() bool {
+				return anyNode(desc(root(n), roK76), func(n196 *Node) bool {
+					return func(r197 Seq) bool {
+						return anyNode(child(n196, roK77), func(n198 *Node) bool { return gcmp(nodeSeq(n198), r197, opEq) })
+					}(boolSeq(true)) && anyNode(child(n196, roK80), func(n199 *Node) bool {
+						return (fnNormalizeSpace(str(child(n199, roK54))) == "AE") && anyNode(child(n199, roK81), func(n200 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n200, roK54)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), roK64), func(n192 *Node) bool {
-		return anyNode(child(n192, roK63), func(n193 *Node) bool {
-			return anyNode(child(n193, roK102), func(n194 *Node) bool { return (len(child(n194, roK113)) > 0) })
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n196 *Node) bool {
-		return func(r197 Seq) bool {
-			return anyNode(child(n196, roK77), func(n198 *Node) bool { return gcmp(nodeSeq(n198), r197, opEq) })
-		}(boolSeq(true)) && anyNode(child(n196, roK80), func(n199 *Node) bool {
-			return (fnNormalizeSpace(str(child(n199, roK54))) == "AE") && anyNode(child(n199, roK81), func(n200 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n200, roK54)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-CO-03: (exists(cbc:TaxPointDate) and not(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and exists(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and not(cac:InvoicePeri…
@@ -2601,57 +2709,87 @@ func roT0056(v []Seq, n *Node) bool {
 
 // BR-DEC-13: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode],'.'))<=2)) or (not(//cac:T…
 func roT0057(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK105), func(n224 *Node) bool {
-		return anyNode(child(n224, roK106), func(n225 *Node) bool {
-			return func(r226 Seq) bool {
-				return anyNode(attr(n225, roK107), func(n227 *Node) bool { return gcmp(nodeSeq(n227), r226, opEq) })
-			}(child(n225, roK100))
-		})
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n228 *Node) Seq {
-		return filter(child(n228, roK106), func(p229 *Node) bool {
-			return func(r230 Seq) bool {
-				return anyNode(attr(p229, roK107), func(n231 *Node) bool { return gcmp(nodeSeq(n231), r230, opEq) })
-			}(child(p229, roK100))
-		})
-	})), ".")), roK84, opLe)) || !anyNode(desc(root(n), roK105), func(n232 *Node) bool {
-		return anyNode(child(n232, roK106), func(n233 *Node) bool {
-			return func(r234 Seq) bool {
-				return anyNode(attr(n233, roK107), func(n235 *Node) bool { return gcmp(nodeSeq(n235), r234, opEq) })
-			}(child(n233, roK100))
-		})
-	}))
+	return memoBool(v, 36, func() bool {
+		return (memoBool(v, 37, func() bool {
+			return (memoBool(v, 38, func() bool {
+				return anyNode(desc(root(n), roK105), func(n224 *Node) bool {
+					return anyNode(child(n224, roK106), func(n225 *Node) bool {
+						return func(r226 Seq) bool {
+							return anyNode(attr(n225, roK107), func(n227 *Node) bool { return gcmp(nodeSeq(n227), r226, opEq) })
+						}(child(n225, roK100))
+					})
+				})
+			}) && memoBool(v, 39, func() bool {
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n228 *Node) Seq {
+					return filter(child(n228, roK106), func(p229 *Node) bool {
+						return func(r230 Seq) bool {
+							return anyNode(attr(p229, roK107), func(n231 *Node) bool { return gcmp(nodeSeq(n231), r230, opEq) })
+						}(child(p229, roK100))
+					})
+				})), ".")), roK84, opLe)
+			}))
+		}) || memoBool(v, 40, func() bool {
+			return !memoBool(v, 38, func() bool {
+				return anyNode(desc(root(n), roK105), func(n232 *Node) bool {
+					return anyNode(child(n232, roK106), func(n233 *Node) bool {
+						return func(r234 Seq) bool {
+							return anyNode(attr(n233, roK107), func(n235 *Node) bool { return gcmp(nodeSeq(n235), r234, opEq) })
+						}(child(n233, roK100))
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-DEC-15: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode],'.'))<=2)) or (not(//cac:TaxTotal/cb…
 func roT0058(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK105), func(n236 *Node) bool {
-		return anyNode(child(n236, roK106), func(n237 *Node) bool {
-			return func(r238 Seq) bool {
-				return anyNode(attr(n237, roK107), func(n239 *Node) bool { return gcmp(nodeSeq(n239), r238, opEq) })
-			}(child(n237, roK104))
-		})
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n240 *Node) Seq {
-		return filter(child(n240, roK106), func(p241 *Node) bool {
-			return func(r242 Seq) bool {
-				return anyNode(attr(p241, roK107), func(n243 *Node) bool { return gcmp(nodeSeq(n243), r242, opEq) })
-			}(child(p241, roK104))
-		})
-	})), ".")), roK84, opLe)) || !anyNode(desc(root(n), roK105), func(n244 *Node) bool {
-		return anyNode(child(n244, roK106), func(n245 *Node) bool {
-			return func(r246 Seq) bool {
-				return anyNode(attr(n245, roK107), func(n247 *Node) bool { return gcmp(nodeSeq(n247), r246, opEq) })
-			}(child(n245, roK104))
-		})
-	}))
+	return memoBool(v, 41, func() bool {
+		return (memoBool(v, 42, func() bool {
+			return (memoBool(v, 43, func() bool {
+				return anyNode(desc(root(n), roK105), func(n236 *Node) bool {
+					return anyNode(child(n236, roK106), func(n237 *Node) bool {
+						return func(r238 Seq) bool {
+							return anyNode(attr(n237, roK107), func(n239 *Node) bool { return gcmp(nodeSeq(n239), r238, opEq) })
+						}(child(n237, roK104))
+					})
+				})
+			}) && memoBool(v, 44, func() bool {
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n240 *Node) Seq {
+					return filter(child(n240, roK106), func(p241 *Node) bool {
+						return func(r242 Seq) bool {
+							return anyNode(attr(p241, roK107), func(n243 *Node) bool { return gcmp(nodeSeq(n243), r242, opEq) })
+						}(child(p241, roK104))
+					})
+				})), ".")), roK84, opLe)
+			}))
+		}) || memoBool(v, 45, func() bool {
+			return !memoBool(v, 43, func() bool {
+				return anyNode(desc(root(n), roK105), func(n244 *Node) bool {
+					return anyNode(child(n244, roK106), func(n245 *Node) bool {
+						return func(r246 Seq) bool {
+							return anyNode(attr(n245, roK107), func(n247 *Node) bool { return gcmp(nodeSeq(n247), r246, opEq) })
+						}(child(n245, roK104))
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-E-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'E']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0059(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK80), func(n248 *Node) bool {
-		return anyNode(child(n248, roK81), func(n249 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n249, roK54)))) == "VAT") }) && anyNode(child(n248, roK54), func(n250 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n250))) == "E") })
-	}) || anyNode(desc(root(n), roK110), func(n251 *Node) bool {
-		return anyNode(child(n251, roK81), func(n252 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n252, roK54)))) == "VAT") }) && anyNode(child(n251, roK54), func(n253 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n253))) == "E") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 46, func() bool {
+		return (memoBool(v, 47, func() bool {
+			return anyNode(desc(root(n), roK80), func(n248 *Node) bool {
+				return anyNode(child(n248, roK81), func(n249 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n249, roK54)))) == "VAT") }) && anyNode(child(n248, roK54), func(n250 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n250))) == "E") })
+			})
+		}) || memoBool(v, 48, func() bool {
+			return anyNode(desc(root(n), roK110), func(n251 *Node) bool {
+				return anyNode(child(n251, roK81), func(n252 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n252, roK54)))) == "VAT") }) && anyNode(child(n251, roK54), func(n253 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n253))) == "E") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k254 := 0
 		anyNode(child(n, roK105), func(n255 *Node) bool {
 			return anyNode(child(n255, roK111), func(n256 *Node) bool {
@@ -2661,93 +2799,157 @@ func roT0059(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k254)
-	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n260 *Node) bool {
-		return anyNode(child(n260, roK81), func(n261 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n261, roK54)))) == "VAT") }) && anyNode(child(n260, roK54), func(n262 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n262))) == "E") })
-	}) && !anyNode(desc(root(n), roK110), func(n263 *Node) bool {
-		return anyNode(child(n263, roK81), func(n264 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n264, roK54)))) == "VAT") }) && anyNode(child(n263, roK54), func(n265 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n265))) == "E") })
-	})))
+	}(), roK108, opEq)) || memoBool(v, 49, func() bool {
+		return (memoBool(v, 50, func() bool {
+			return !memoBool(v, 47, func() bool {
+				return anyNode(desc(root(n), roK80), func(n260 *Node) bool {
+					return anyNode(child(n260, roK81), func(n261 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n261, roK54)))) == "VAT") }) && anyNode(child(n260, roK54), func(n262 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n262))) == "E") })
+				})
+			})
+		}) && memoBool(v, 51, func() bool {
+			return !memoBool(v, 48, func() bool {
+				return anyNode(desc(root(n), roK110), func(n263 *Node) bool {
+					return anyNode(child(n263, roK81), func(n264 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n264, roK54)))) == "VAT") }) && anyNode(child(n263, roK54), func(n265 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n265))) == "E") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-E-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0060(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n266 *Node) bool {
-		return (fnNormalizeSpace(str(child(n266, roK54))) == "E") && anyNode(child(n266, roK81), func(n267 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n267, roK54)))) == "VAT") })
-	}) && (anyNode(desc(root(n), roK101), func(n268 *Node) bool {
-		return anyNode(child(n268, roK63), func(n269 *Node) bool {
-			return anyNode(child(n269, roK112), func(n270 *Node) bool { return (len(child(n270, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n272 *Node) bool {
-		return anyNode(child(n272, roK112), func(n273 *Node) bool {
-			return ebv(step(child(n273, roK81), func(n274 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n274, roK54)))) == "VAT"))
-			})) && (len(child(n273, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK110), func(n276 *Node) bool {
-		return (fnNormalizeSpace(str(child(n276, roK54))) == "E") && anyNode(child(n276, roK81), func(n277 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n277, roK54)))) == "VAT") })
-	}))
+	return memoBool(v, 52, func() bool {
+		return (memoBool(v, 53, func() bool {
+			return (memoBool(v, 54, func() bool {
+				return anyNode(desc(root(n), roK110), func(n266 *Node) bool {
+					return (fnNormalizeSpace(str(child(n266, roK54))) == "E") && anyNode(child(n266, roK81), func(n267 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n267, roK54)))) == "VAT") })
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n268 *Node) bool {
+						return anyNode(child(n268, roK63), func(n269 *Node) bool {
+							return anyNode(child(n269, roK112), func(n270 *Node) bool { return (len(child(n270, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n272 *Node) bool {
+						return anyNode(child(n272, roK112), func(n273 *Node) bool {
+							return ebv(step(child(n273, roK81), func(n274 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n274, roK54)))) == "VAT"))
+							})) && (len(child(n273, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 55, func() bool {
+			return !memoBool(v, 54, func() bool {
+				return anyNode(desc(root(n), roK110), func(n276 *Node) bool {
+					return (fnNormalizeSpace(str(child(n276, roK54))) == "E") && anyNode(child(n276, roK81), func(n277 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n277, roK54)))) == "VAT") })
+				})
+			})
+		}))
+	})
 }
 
 // BR-E-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0061(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n278 *Node) bool {
-		return func(r279 Seq) bool {
-			return anyNode(child(n278, roK77), func(n280 *Node) bool { return gcmp(nodeSeq(n280), r279, opEq) })
-		}(boolSeq(false)) && anyNode(child(n278, roK80), func(n281 *Node) bool {
-			return (fnNormalizeSpace(str(child(n281, roK54))) == "E") && anyNode(child(n281, roK81), func(n282 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n282, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n283 *Node) bool {
-		return anyNode(child(n283, roK63), func(n284 *Node) bool {
-			return anyNode(child(n284, roK112), func(n285 *Node) bool { return (len(child(n285, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n287 *Node) bool {
-		return anyNode(child(n287, roK112), func(n288 *Node) bool {
-			return ebv(step(child(n288, roK81), func(n289 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n289, roK54)))) == "VAT"))
-			})) && (len(child(n288, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n291 *Node) bool {
-		return func(r292 Seq) bool {
-			return anyNode(child(n291, roK77), func(n293 *Node) bool { return gcmp(nodeSeq(n293), r292, opEq) })
-		}(boolSeq(false)) && anyNode(child(n291, roK80), func(n294 *Node) bool {
-			return (fnNormalizeSpace(str(child(n294, roK54))) == "E") && anyNode(child(n294, roK81), func(n295 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n295, roK54)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 56, func() bool {
+		return (memoBool(v, 57, func() bool {
+			return (memoBool(v, 58, func() bool {
+				return anyNode(desc(root(n), roK76), func(n278 *Node) bool {
+					return func(r279 Seq) bool {
+						return anyNode(child(n278, roK77), func(n280 *Node) bool { return gcmp(nodeSeq(n280), r279, opEq) })
+					}(boolSeq(false)) && anyNode(child(n278, roK80), func(n281 *Node) bool {
+						return (fnNormalizeSpace(str(child(n281, roK54))) == "E") && anyNode(child(n281, roK81), func(n282 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n282, roK54)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n283 *Node) bool {
+						return anyNode(child(n283, roK63), func(n284 *Node) bool {
+							return anyNode(child(n284, roK112), func(n285 *Node) bool { return (len(child(n285, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n287 *Node) bool {
+						return anyNode(child(n287, roK112), func(n288 *Node) bool {
+							return ebv(step(child(n288, roK81), func(n289 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n289, roK54)))) == "VAT"))
+							})) && (len(child(n288, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 59, func() bool {
+			return !memoBool(v, 58, func() bool {
+				return anyNode(desc(root(n), roK76), func(n291 *Node) bool {
+					return func(r292 Seq) bool {
+						return anyNode(child(n291, roK77), func(n293 *Node) bool { return gcmp(nodeSeq(n293), r292, opEq) })
+					}(boolSeq(false)) && anyNode(child(n291, roK80), func(n294 *Node) bool {
+						return (fnNormalizeSpace(str(child(n294, roK54))) == "E") && anyNode(child(n294, roK81), func(n295 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n295, roK54)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-E-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0062(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n296 *Node) bool {
-		return func(r297 Seq) bool {
-			return anyNode(child(n296, roK77), func(n298 *Node) bool { return gcmp(nodeSeq(n298), r297, opEq) })
-		}(boolSeq(true)) && anyNode(child(n296, roK80), func(n299 *Node) bool {
-			return (fnNormalizeSpace(str(child(n299, roK54))) == "E") && anyNode(child(n299, roK81), func(n300 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n300, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n301 *Node) bool {
-		return anyNode(child(n301, roK63), func(n302 *Node) bool {
-			return anyNode(child(n302, roK112), func(n303 *Node) bool { return (len(child(n303, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n305 *Node) bool {
-		return anyNode(child(n305, roK112), func(n306 *Node) bool {
-			return ebv(step(child(n306, roK81), func(n307 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n307, roK54)))) == "VAT"))
-			})) && (len(child(n306, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n309 *Node) bool {
-		return func(r310 Seq) bool {
-			return anyNode(child(n309, roK77), func(n311 *Node) bool { return gcmp(nodeSeq(n311), r310, opEq) })
-		}(boolSeq(true)) && anyNode(child(n309, roK80), func(n312 *Node) bool {
-			return (fnNormalizeSpace(str(child(n312, roK54))) == "E") && anyNode(child(n312, roK81), func(n313 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n313, roK54)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 60, func() bool {
+		return (memoBool(v, 61, func() bool {
+			return (memoBool(v, 62, func() bool {
+				return anyNode(desc(root(n), roK76), func(n296 *Node) bool {
+					return func(r297 Seq) bool {
+						return anyNode(child(n296, roK77), func(n298 *Node) bool { return gcmp(nodeSeq(n298), r297, opEq) })
+					}(boolSeq(true)) && anyNode(child(n296, roK80), func(n299 *Node) bool {
+						return (fnNormalizeSpace(str(child(n299, roK54))) == "E") && anyNode(child(n299, roK81), func(n300 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n300, roK54)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n301 *Node) bool {
+						return anyNode(child(n301, roK63), func(n302 *Node) bool {
+							return anyNode(child(n302, roK112), func(n303 *Node) bool { return (len(child(n303, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n305 *Node) bool {
+						return anyNode(child(n305, roK112), func(n306 *Node) bool {
+							return ebv(step(child(n306, roK81), func(n307 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n307, roK54)))) == "VAT"))
+							})) && (len(child(n306, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 63, func() bool {
+			return !memoBool(v, 62, func() bool {
+				return anyNode(desc(root(n), roK76), func(n309 *Node) bool {
+					return func(r310 Seq) bool {
+						return anyNode(child(n309, roK77), func(n311 *Node) bool { return gcmp(nodeSeq(n311), r310, opEq) })
+					}(boolSeq(true)) && anyNode(child(n309, roK80), func(n312 *Node) bool {
+						return (fnNormalizeSpace(str(child(n312, roK54))) == "E") && anyNode(child(n312, roK81), func(n313 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n313, roK54)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-G-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'G']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0063(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK80), func(n314 *Node) bool {
-		return anyNode(child(n314, roK81), func(n315 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n315, roK54)))) == "VAT") }) && anyNode(child(n314, roK54), func(n316 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n316))) == "G") })
-	}) || anyNode(desc(root(n), roK110), func(n317 *Node) bool {
-		return anyNode(child(n317, roK81), func(n318 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n318, roK54)))) == "VAT") }) && anyNode(child(n317, roK54), func(n319 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n319))) == "G") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 64, func() bool {
+		return (memoBool(v, 65, func() bool {
+			return anyNode(desc(root(n), roK80), func(n314 *Node) bool {
+				return anyNode(child(n314, roK81), func(n315 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n315, roK54)))) == "VAT") }) && anyNode(child(n314, roK54), func(n316 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n316))) == "G") })
+			})
+		}) || memoBool(v, 66, func() bool {
+			return anyNode(desc(root(n), roK110), func(n317 *Node) bool {
+				return anyNode(child(n317, roK81), func(n318 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n318, roK54)))) == "VAT") }) && anyNode(child(n317, roK54), func(n319 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n319))) == "G") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k320 := 0
 		anyNode(child(n, roK105), func(n321 *Node) bool {
 			return anyNode(child(n321, roK111), func(n322 *Node) bool {
@@ -2757,101 +2959,165 @@ func roT0063(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k320)
-	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n326 *Node) bool {
-		return anyNode(child(n326, roK81), func(n327 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n327, roK54)))) == "VAT") }) && anyNode(child(n326, roK54), func(n328 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n328))) == "G") })
-	}) && !anyNode(desc(root(n), roK110), func(n329 *Node) bool {
-		return anyNode(child(n329, roK81), func(n330 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n330, roK54)))) == "VAT") }) && anyNode(child(n329, roK54), func(n331 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n331))) == "G") })
-	})))
+	}(), roK108, opEq)) || memoBool(v, 67, func() bool {
+		return (memoBool(v, 68, func() bool {
+			return !memoBool(v, 65, func() bool {
+				return anyNode(desc(root(n), roK80), func(n326 *Node) bool {
+					return anyNode(child(n326, roK81), func(n327 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n327, roK54)))) == "VAT") }) && anyNode(child(n326, roK54), func(n328 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n328))) == "G") })
+				})
+			})
+		}) && memoBool(v, 69, func() bool {
+			return !memoBool(v, 66, func() bool {
+				return anyNode(desc(root(n), roK110), func(n329 *Node) bool {
+					return anyNode(child(n329, roK81), func(n330 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n330, roK54)))) == "VAT") }) && anyNode(child(n329, roK54), func(n331 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n331))) == "G") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-G-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
 func roT0064(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n332 *Node) bool {
-		return (fnNormalizeSpace(str(child(n332, roK54))) == "G") && anyNode(child(n332, roK81), func(n333 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n333, roK54)))) == "VAT") })
-	}) && (anyNode(desc(root(n), roK101), func(n334 *Node) bool {
-		return anyNode(child(n334, roK63), func(n335 *Node) bool {
-			return anyNode(child(n335, roK112), func(n336 *Node) bool {
-				return ebv(step(child(n336, roK81), func(n337 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n337, roK54)))) == "VAT"))
-				})) && (len(child(n336, roK113)) > 0)
+	return memoBool(v, 70, func() bool {
+		return (memoBool(v, 71, func() bool {
+			return (memoBool(v, 72, func() bool {
+				return anyNode(desc(root(n), roK110), func(n332 *Node) bool {
+					return (fnNormalizeSpace(str(child(n332, roK54))) == "G") && anyNode(child(n332, roK81), func(n333 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n333, roK54)))) == "VAT") })
+				})
+			}) && memoBool(v, 73, func() bool {
+				return (memoBool(v, 74, func() bool {
+					return anyNode(desc(root(n), roK101), func(n334 *Node) bool {
+						return anyNode(child(n334, roK63), func(n335 *Node) bool {
+							return anyNode(child(n335, roK112), func(n336 *Node) bool {
+								return ebv(step(child(n336, roK81), func(n337 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n337, roK54)))) == "VAT"))
+								})) && (len(child(n336, roK113)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n339 *Node) bool {
+						return anyNode(child(n339, roK112), func(n340 *Node) bool {
+							return ebv(step(child(n340, roK81), func(n341 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n341, roK54)))) == "VAT"))
+							})) && (len(child(n340, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 75, func() bool {
+			return !memoBool(v, 72, func() bool {
+				return anyNode(desc(root(n), roK110), func(n343 *Node) bool {
+					return (fnNormalizeSpace(str(child(n343, roK54))) == "G") && anyNode(child(n343, roK81), func(n344 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n344, roK54)))) == "VAT") })
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), roK114), func(n339 *Node) bool {
-		return anyNode(child(n339, roK112), func(n340 *Node) bool {
-			return ebv(step(child(n340, roK81), func(n341 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n341, roK54)))) == "VAT"))
-			})) && (len(child(n340, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK110), func(n343 *Node) bool {
-		return (fnNormalizeSpace(str(child(n343, roK54))) == "G") && anyNode(child(n343, roK81), func(n344 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n344, roK54)))) == "VAT") })
-	}))
+		}))
+	})
 }
 
 // BR-G-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/(normalize…
 func roT0065(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n345 *Node) bool {
-		return func(r346 Seq) bool {
-			return anyNode(child(n345, roK77), func(n347 *Node) bool { return gcmp(nodeSeq(n347), r346, opEq) })
-		}(boolSeq(false)) && anyNode(child(n345, roK80), func(n348 *Node) bool { return (fnNormalizeSpace(str(child(n348, roK54))) == "G") })
-	}) && (anyNode(desc(root(n), roK101), func(n349 *Node) bool {
-		return anyNode(child(n349, roK63), func(n350 *Node) bool {
-			return anyNode(child(n350, roK112), func(n351 *Node) bool {
-				return ebv(step(child(n351, roK81), func(n352 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n352, roK54)))) == "VAT"))
-				})) && (len(child(n351, roK113)) > 0)
+	return memoBool(v, 76, func() bool {
+		return (memoBool(v, 77, func() bool {
+			return (memoBool(v, 78, func() bool {
+				return anyNode(desc(root(n), roK76), func(n345 *Node) bool {
+					return func(r346 Seq) bool {
+						return anyNode(child(n345, roK77), func(n347 *Node) bool { return gcmp(nodeSeq(n347), r346, opEq) })
+					}(boolSeq(false)) && anyNode(child(n345, roK80), func(n348 *Node) bool { return (fnNormalizeSpace(str(child(n348, roK54))) == "G") })
+				})
+			}) && memoBool(v, 73, func() bool {
+				return (memoBool(v, 74, func() bool {
+					return anyNode(desc(root(n), roK101), func(n349 *Node) bool {
+						return anyNode(child(n349, roK63), func(n350 *Node) bool {
+							return anyNode(child(n350, roK112), func(n351 *Node) bool {
+								return ebv(step(child(n351, roK81), func(n352 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n352, roK54)))) == "VAT"))
+								})) && (len(child(n351, roK113)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n354 *Node) bool {
+						return anyNode(child(n354, roK112), func(n355 *Node) bool {
+							return ebv(step(child(n355, roK81), func(n356 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n356, roK54)))) == "VAT"))
+							})) && (len(child(n355, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 79, func() bool {
+			return !memoBool(v, 80, func() bool {
+				return anyNode(desc(root(n), roK76), func(n358 *Node) bool {
+					return func(r359 Seq) bool {
+						return anyNode(child(n358, roK77), func(n360 *Node) bool { return gcmp(nodeSeq(n360), r359, opEq) })
+					}(boolSeq(false)) && anyNode(child(n358, roK80), func(n361 *Node) bool {
+						return (fnNormalizeSpace(str(child(n361, roK54))) == "G") && anyNode(child(n361, roK81), func(n362 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n362, roK54)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), roK114), func(n354 *Node) bool {
-		return anyNode(child(n354, roK112), func(n355 *Node) bool {
-			return ebv(step(child(n355, roK81), func(n356 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n356, roK54)))) == "VAT"))
-			})) && (len(child(n355, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n358 *Node) bool {
-		return func(r359 Seq) bool {
-			return anyNode(child(n358, roK77), func(n360 *Node) bool { return gcmp(nodeSeq(n360), r359, opEq) })
-		}(boolSeq(false)) && anyNode(child(n358, roK80), func(n361 *Node) bool {
-			return (fnNormalizeSpace(str(child(n361, roK54))) == "G") && anyNode(child(n361, roK81), func(n362 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n362, roK54)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-G-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='G']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/(normalize-…
 func roT0066(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n363 *Node) bool {
-		return func(r364 Seq) bool {
-			return anyNode(child(n363, roK77), func(n365 *Node) bool { return gcmp(nodeSeq(n365), r364, opEq) })
-		}(boolSeq(true)) && anyNode(child(n363, roK80), func(n366 *Node) bool { return (fnNormalizeSpace(str(child(n366, roK54))) == "G") })
-	}) && (anyNode(desc(root(n), roK101), func(n367 *Node) bool {
-		return anyNode(child(n367, roK63), func(n368 *Node) bool {
-			return anyNode(child(n368, roK112), func(n369 *Node) bool {
-				return ebv(step(child(n369, roK81), func(n370 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n370, roK54)))) == "VAT"))
-				})) && (len(child(n369, roK113)) > 0)
+	return memoBool(v, 81, func() bool {
+		return (memoBool(v, 82, func() bool {
+			return (memoBool(v, 83, func() bool {
+				return anyNode(desc(root(n), roK76), func(n363 *Node) bool {
+					return func(r364 Seq) bool {
+						return anyNode(child(n363, roK77), func(n365 *Node) bool { return gcmp(nodeSeq(n365), r364, opEq) })
+					}(boolSeq(true)) && anyNode(child(n363, roK80), func(n366 *Node) bool { return (fnNormalizeSpace(str(child(n366, roK54))) == "G") })
+				})
+			}) && memoBool(v, 73, func() bool {
+				return (memoBool(v, 74, func() bool {
+					return anyNode(desc(root(n), roK101), func(n367 *Node) bool {
+						return anyNode(child(n367, roK63), func(n368 *Node) bool {
+							return anyNode(child(n368, roK112), func(n369 *Node) bool {
+								return ebv(step(child(n369, roK81), func(n370 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n370, roK54)))) == "VAT"))
+								})) && (len(child(n369, roK113)) > 0)
+							})
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n372 *Node) bool {
+						return anyNode(child(n372, roK112), func(n373 *Node) bool {
+							return ebv(step(child(n373, roK81), func(n374 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n374, roK54)))) == "VAT"))
+							})) && (len(child(n373, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 84, func() bool {
+			return !memoBool(v, 85, func() bool {
+				return anyNode(desc(root(n), roK76), func(n376 *Node) bool {
+					return func(r377 Seq) bool {
+						return anyNode(child(n376, roK77), func(n378 *Node) bool { return gcmp(nodeSeq(n378), r377, opEq) })
+					}(boolSeq(true)) && anyNode(child(n376, roK80), func(n379 *Node) bool {
+						return (fnNormalizeSpace(str(child(n379, roK54))) == "G") && anyNode(child(n379, roK81), func(n380 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n380, roK54)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), roK114), func(n372 *Node) bool {
-		return anyNode(child(n372, roK112), func(n373 *Node) bool {
-			return ebv(step(child(n373, roK81), func(n374 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n374, roK54)))) == "VAT"))
-			})) && (len(child(n373, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n376 *Node) bool {
-		return func(r377 Seq) bool {
-			return anyNode(child(n376, roK77), func(n378 *Node) bool { return gcmp(nodeSeq(n378), r377, opEq) })
-		}(boolSeq(true)) && anyNode(child(n376, roK80), func(n379 *Node) bool {
-			return (fnNormalizeSpace(str(child(n379, roK54))) == "G") && anyNode(child(n379, roK81), func(n380 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n380, roK54)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-IC-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0067(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK80), func(n381 *Node) bool {
-		return anyNode(child(n381, roK81), func(n382 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n382, roK54)))) == "VAT") }) && anyNode(child(n381, roK54), func(n383 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n383))) == "K") })
-	}) || anyNode(desc(root(n), roK110), func(n384 *Node) bool {
-		return anyNode(child(n384, roK81), func(n385 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n385, roK54)))) == "VAT") }) && anyNode(child(n384, roK54), func(n386 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n386))) == "K") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 86, func() bool {
+		return (memoBool(v, 87, func() bool {
+			return anyNode(desc(root(n), roK80), func(n381 *Node) bool {
+				return anyNode(child(n381, roK81), func(n382 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n382, roK54)))) == "VAT") }) && anyNode(child(n381, roK54), func(n383 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n383))) == "K") })
+			})
+		}) || memoBool(v, 88, func() bool {
+			return anyNode(desc(root(n), roK110), func(n384 *Node) bool {
+				return anyNode(child(n384, roK81), func(n385 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n385, roK54)))) == "VAT") }) && anyNode(child(n384, roK54), func(n386 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n386))) == "K") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k387 := 0
 		anyNode(child(n, roK105), func(n388 *Node) bool {
 			return anyNode(child(n388, roK111), func(n389 *Node) bool {
@@ -2861,120 +3127,190 @@ func roT0067(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k387)
-	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n393 *Node) bool {
-		return anyNode(child(n393, roK81), func(n394 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n394, roK54)))) == "VAT") }) && anyNode(child(n393, roK54), func(n395 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n395))) == "K") })
-	}) && !anyNode(desc(root(n), roK110), func(n396 *Node) bool {
-		return anyNode(child(n396, roK81), func(n397 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n397, roK54)))) == "VAT") }) && anyNode(child(n396, roK54), func(n398 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n398))) == "K") })
-	})))
+	}(), roK108, opEq)) || memoBool(v, 89, func() bool {
+		return (memoBool(v, 90, func() bool {
+			return !memoBool(v, 87, func() bool {
+				return anyNode(desc(root(n), roK80), func(n393 *Node) bool {
+					return anyNode(child(n393, roK81), func(n394 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n394, roK54)))) == "VAT") }) && anyNode(child(n393, roK54), func(n395 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n395))) == "K") })
+				})
+			})
+		}) && memoBool(v, 91, func() bool {
+			return !memoBool(v, 88, func() bool {
+				return anyNode(desc(root(n), roK110), func(n396 *Node) bool {
+					return anyNode(child(n396, roK81), func(n397 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n397, roK54)))) == "VAT") }) && anyNode(child(n396, roK54), func(n398 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n398))) == "K") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-IC-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:…
 func roT0068(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK110), func(n399 *Node) bool {
-		return (fnNormalizeSpace(str(child(n399, roK54))) == "K") && anyNode(child(n399, roK81), func(n400 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n400, roK54)))) == "VAT") })
-	}) && (anyNode(desc(root(n), roK101), func(n401 *Node) bool {
-		return anyNode(child(n401, roK63), func(n402 *Node) bool {
-			return anyNode(child(n402, roK112), func(n403 *Node) bool {
-				return ebv(step(child(n403, roK81), func(n404 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n404, roK54)))) == "VAT"))
-				})) && (len(child(n403, roK113)) > 0)
+	return memoBool(v, 92, func() bool {
+		return (memoBool(v, 93, func() bool {
+			return (memoBool(v, 94, func() bool {
+				return (memoBool(v, 95, func() bool {
+					return anyNode(desc(root(n), roK110), func(n399 *Node) bool {
+						return (fnNormalizeSpace(str(child(n399, roK54))) == "K") && anyNode(child(n399, roK81), func(n400 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n400, roK54)))) == "VAT") })
+					})
+				}) && memoBool(v, 73, func() bool {
+					return (memoBool(v, 74, func() bool {
+						return anyNode(desc(root(n), roK101), func(n401 *Node) bool {
+							return anyNode(child(n401, roK63), func(n402 *Node) bool {
+								return anyNode(child(n402, roK112), func(n403 *Node) bool {
+									return ebv(step(child(n403, roK81), func(n404 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n404, roK54)))) == "VAT"))
+									})) && (len(child(n403, roK113)) > 0)
+								})
+							})
+						})
+					}) || memoBool(v, 21, func() bool {
+						return anyNode(desc(root(n), roK114), func(n406 *Node) bool {
+							return anyNode(child(n406, roK112), func(n407 *Node) bool {
+								return ebv(step(child(n407, roK81), func(n408 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n408, roK54)))) == "VAT"))
+								})) && (len(child(n407, roK113)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 23, func() bool {
+				return anyNode(desc(root(n), roK64), func(n410 *Node) bool {
+					return anyNode(child(n410, roK63), func(n411 *Node) bool {
+						return anyNode(child(n411, roK112), func(n412 *Node) bool {
+							return ebv(step(child(n412, roK81), func(n413 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n413, roK54)))) == "VAT"))
+							})) && (len(child(n412, roK113)) > 0)
+						})
+					})
+				})
+			}))
+		}) || memoBool(v, 96, func() bool {
+			return !memoBool(v, 95, func() bool {
+				return anyNode(desc(root(n), roK110), func(n415 *Node) bool {
+					return (fnNormalizeSpace(str(child(n415, roK54))) == "K") && anyNode(child(n415, roK81), func(n416 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n416, roK54)))) == "VAT") })
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), roK114), func(n406 *Node) bool {
-		return anyNode(child(n406, roK112), func(n407 *Node) bool {
-			return ebv(step(child(n407, roK81), func(n408 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n408, roK54)))) == "VAT"))
-			})) && (len(child(n407, roK113)) > 0)
-		})
-	}))) && anyNode(desc(root(n), roK64), func(n410 *Node) bool {
-		return anyNode(child(n410, roK63), func(n411 *Node) bool {
-			return anyNode(child(n411, roK112), func(n412 *Node) bool {
-				return ebv(step(child(n412, roK81), func(n413 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n413, roK54)))) == "VAT"))
-				})) && (len(child(n412, roK113)) > 0)
-			})
-		})
-	})) || !anyNode(desc(root(n), roK110), func(n415 *Node) bool {
-		return (fnNormalizeSpace(str(child(n415, roK54))) == "K") && anyNode(child(n415, roK81), func(n416 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n416, roK54)))) == "VAT") })
-	}))
+		}))
+	})
 }
 
 // BR-IC-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplier…
 func roT0069(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK76), func(n417 *Node) bool {
-		return func(r418 Seq) bool {
-			return anyNode(child(n417, roK77), func(n419 *Node) bool { return gcmp(nodeSeq(n419), r418, opEq) })
-		}(boolSeq(false)) && anyNode(child(n417, roK80), func(n420 *Node) bool {
-			return (fnNormalizeSpace(str(child(n420, roK54))) == "K") && anyNode(child(n420, roK81), func(n421 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n421, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n422 *Node) bool {
-		return anyNode(child(n422, roK63), func(n423 *Node) bool {
-			return anyNode(child(n423, roK112), func(n424 *Node) bool {
-				return ebv(step(child(n424, roK81), func(n425 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n425, roK54)))) == "VAT"))
-				})) && (len(child(n424, roK113)) > 0)
+	return memoBool(v, 97, func() bool {
+		return (memoBool(v, 98, func() bool {
+			return (memoBool(v, 99, func() bool {
+				return (memoBool(v, 100, func() bool {
+					return anyNode(desc(root(n), roK76), func(n417 *Node) bool {
+						return func(r418 Seq) bool {
+							return anyNode(child(n417, roK77), func(n419 *Node) bool { return gcmp(nodeSeq(n419), r418, opEq) })
+						}(boolSeq(false)) && anyNode(child(n417, roK80), func(n420 *Node) bool {
+							return (fnNormalizeSpace(str(child(n420, roK54))) == "K") && anyNode(child(n420, roK81), func(n421 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n421, roK54)))) == "VAT") })
+						})
+					})
+				}) && memoBool(v, 73, func() bool {
+					return (memoBool(v, 74, func() bool {
+						return anyNode(desc(root(n), roK101), func(n422 *Node) bool {
+							return anyNode(child(n422, roK63), func(n423 *Node) bool {
+								return anyNode(child(n423, roK112), func(n424 *Node) bool {
+									return ebv(step(child(n424, roK81), func(n425 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n425, roK54)))) == "VAT"))
+									})) && (len(child(n424, roK113)) > 0)
+								})
+							})
+						})
+					}) || memoBool(v, 21, func() bool {
+						return anyNode(desc(root(n), roK114), func(n427 *Node) bool {
+							return anyNode(child(n427, roK112), func(n428 *Node) bool {
+								return ebv(step(child(n428, roK81), func(n429 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n429, roK54)))) == "VAT"))
+								})) && (len(child(n428, roK113)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 23, func() bool {
+				return anyNode(desc(root(n), roK64), func(n431 *Node) bool {
+					return anyNode(child(n431, roK63), func(n432 *Node) bool {
+						return anyNode(child(n432, roK112), func(n433 *Node) bool {
+							return ebv(step(child(n433, roK81), func(n434 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n434, roK54)))) == "VAT"))
+							})) && (len(child(n433, roK113)) > 0)
+						})
+					})
+				})
+			}))
+		}) || memoBool(v, 101, func() bool {
+			return !memoBool(v, 100, func() bool {
+				return anyNode(desc(root(n), roK76), func(n436 *Node) bool {
+					return func(r437 Seq) bool {
+						return anyNode(child(n436, roK77), func(n438 *Node) bool { return gcmp(nodeSeq(n438), r437, opEq) })
+					}(boolSeq(false)) && anyNode(child(n436, roK80), func(n439 *Node) bool {
+						return (fnNormalizeSpace(str(child(n439, roK54))) == "K") && anyNode(child(n439, roK81), func(n440 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n440, roK54)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), roK114), func(n427 *Node) bool {
-		return anyNode(child(n427, roK112), func(n428 *Node) bool {
-			return ebv(step(child(n428, roK81), func(n429 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n429, roK54)))) == "VAT"))
-			})) && (len(child(n428, roK113)) > 0)
-		})
-	}))) && anyNode(desc(root(n), roK64), func(n431 *Node) bool {
-		return anyNode(child(n431, roK63), func(n432 *Node) bool {
-			return anyNode(child(n432, roK112), func(n433 *Node) bool {
-				return ebv(step(child(n433, roK81), func(n434 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n434, roK54)))) == "VAT"))
-				})) && (len(child(n433, roK113)) > 0)
-			})
-		})
-	})) || !anyNode(desc(root(n), roK76), func(n436 *Node) bool {
-		return func(r437 Seq) bool {
-			return anyNode(child(n436, roK77), func(n438 *Node) bool { return gcmp(nodeSeq(n438), r437, opEq) })
-		}(boolSeq(false)) && anyNode(child(n436, roK80), func(n439 *Node) bool {
-			return (fnNormalizeSpace(str(child(n439, roK54))) == "K") && anyNode(child(n439, roK81), func(n440 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n440, roK54)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-IC-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierP…
 func roT0070(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK76), func(n441 *Node) bool {
-		return func(r442 Seq) bool {
-			return anyNode(child(n441, roK77), func(n443 *Node) bool { return gcmp(nodeSeq(n443), r442, opEq) })
-		}(boolSeq(true)) && anyNode(child(n441, roK80), func(n444 *Node) bool {
-			return (fnNormalizeSpace(str(child(n444, roK54))) == "K") && anyNode(child(n444, roK81), func(n445 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n445, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n446 *Node) bool {
-		return anyNode(child(n446, roK63), func(n447 *Node) bool {
-			return anyNode(child(n447, roK112), func(n448 *Node) bool {
-				return ebv(step(child(n448, roK81), func(n449 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n449, roK54)))) == "VAT"))
-				})) && (len(child(n448, roK113)) > 0)
+	return memoBool(v, 102, func() bool {
+		return (memoBool(v, 103, func() bool {
+			return (memoBool(v, 104, func() bool {
+				return (memoBool(v, 105, func() bool {
+					return anyNode(desc(root(n), roK76), func(n441 *Node) bool {
+						return func(r442 Seq) bool {
+							return anyNode(child(n441, roK77), func(n443 *Node) bool { return gcmp(nodeSeq(n443), r442, opEq) })
+						}(boolSeq(true)) && anyNode(child(n441, roK80), func(n444 *Node) bool {
+							return (fnNormalizeSpace(str(child(n444, roK54))) == "K") && anyNode(child(n444, roK81), func(n445 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n445, roK54)))) == "VAT") })
+						})
+					})
+				}) && memoBool(v, 73, func() bool {
+					return (memoBool(v, 74, func() bool {
+						return anyNode(desc(root(n), roK101), func(n446 *Node) bool {
+							return anyNode(child(n446, roK63), func(n447 *Node) bool {
+								return anyNode(child(n447, roK112), func(n448 *Node) bool {
+									return ebv(step(child(n448, roK81), func(n449 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n449, roK54)))) == "VAT"))
+									})) && (len(child(n448, roK113)) > 0)
+								})
+							})
+						})
+					}) || memoBool(v, 21, func() bool {
+						return anyNode(desc(root(n), roK114), func(n451 *Node) bool {
+							return anyNode(child(n451, roK112), func(n452 *Node) bool {
+								return ebv(step(child(n452, roK81), func(n453 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n453, roK54)))) == "VAT"))
+								})) && (len(child(n452, roK113)) > 0)
+							})
+						})
+					}))
+				}))
+			}) && memoBool(v, 23, func() bool {
+				return anyNode(desc(root(n), roK64), func(n455 *Node) bool {
+					return anyNode(child(n455, roK63), func(n456 *Node) bool {
+						return anyNode(child(n456, roK112), func(n457 *Node) bool {
+							return ebv(step(child(n457, roK81), func(n458 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n458, roK54)))) == "VAT"))
+							})) && (len(child(n457, roK113)) > 0)
+						})
+					})
+				})
+			}))
+		}) || memoBool(v, 106, func() bool {
+			return !memoBool(v, 105, func() bool {
+				return anyNode(desc(root(n), roK76), func(n460 *Node) bool {
+					return func(r461 Seq) bool {
+						return anyNode(child(n460, roK77), func(n462 *Node) bool { return gcmp(nodeSeq(n462), r461, opEq) })
+					}(boolSeq(true)) && anyNode(child(n460, roK80), func(n463 *Node) bool {
+						return (fnNormalizeSpace(str(child(n463, roK54))) == "K") && anyNode(child(n463, roK81), func(n464 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n464, roK54)))) == "VAT") })
+					})
+				})
 			})
-		})
-	}) || anyNode(desc(root(n), roK114), func(n451 *Node) bool {
-		return anyNode(child(n451, roK112), func(n452 *Node) bool {
-			return ebv(step(child(n452, roK81), func(n453 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n453, roK54)))) == "VAT"))
-			})) && (len(child(n452, roK113)) > 0)
-		})
-	}))) && anyNode(desc(root(n), roK64), func(n455 *Node) bool {
-		return anyNode(child(n455, roK63), func(n456 *Node) bool {
-			return anyNode(child(n456, roK112), func(n457 *Node) bool {
-				return ebv(step(child(n457, roK81), func(n458 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n458, roK54)))) == "VAT"))
-				})) && (len(child(n457, roK113)) > 0)
-			})
-		})
-	})) || !anyNode(desc(root(n), roK76), func(n460 *Node) bool {
-		return func(r461 Seq) bool {
-			return anyNode(child(n460, roK77), func(n462 *Node) bool { return gcmp(nodeSeq(n462), r461, opEq) })
-		}(boolSeq(true)) && anyNode(child(n460, roK80), func(n463 *Node) bool {
-			return (fnNormalizeSpace(str(child(n463, roK54))) == "K") && anyNode(child(n463, roK81), func(n464 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n464, roK54)))) == "VAT") })
-		})
-	}))
+		}))
+	})
 }
 
 // BR-IC-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cbc:ActualDeliveryDate) …
@@ -3013,21 +3349,23 @@ func roT0072(v []Seq, n *Node) bool {
 
 // BR-IG-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'…
 func roT0073(v []Seq, n *Node) bool {
-	return ((gcmp(arith(func() Seq {
-		k492 := 0
-		anyNode(desc(root(n), roK76), func(n493 *Node) bool {
-			return anyNode(child(n493, roK80), func(n494 *Node) bool {
-				return (fnNormalizeSpace(str(child(n494, roK54))) == "L") && anyNode(child(n494, roK81), func(n495 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n495, roK54)))) == "VAT") }) && tally1(&k492)
+	return ((memoBool(v, 107, func() bool {
+		return gcmp(arith(func() Seq {
+			k492 := 0
+			anyNode(desc(root(n), roK76), func(n493 *Node) bool {
+				return anyNode(child(n493, roK80), func(n494 *Node) bool {
+					return (fnNormalizeSpace(str(child(n494, roK54))) == "L") && anyNode(child(n494, roK81), func(n495 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n495, roK54)))) == "VAT") }) && tally1(&k492)
+				})
 			})
-		})
-		return countOf(k492)
-	}(), func() Seq {
-		k496 := 0
-		anyNode(desc(root(n), roK110), func(n497 *Node) bool {
-			return (fnNormalizeSpace(str(child(n497, roK54))) == "L") && anyNode(child(n497, roK81), func(n498 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n498, roK54)))) == "VAT") }) && tally1(&k496)
-		})
-		return countOf(k496)
-	}(), opAdd), roK58, opGt) && gcmp(func() Seq {
+			return countOf(k492)
+		}(), func() Seq {
+			k496 := 0
+			anyNode(desc(root(n), roK110), func(n497 *Node) bool {
+				return (fnNormalizeSpace(str(child(n497, roK54))) == "L") && anyNode(child(n497, roK81), func(n498 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n498, roK54)))) == "VAT") }) && tally1(&k496)
+			})
+			return countOf(k496)
+		}(), opAdd), roK58, opGt)
+	}) && gcmp(func() Seq {
 		k499 := 0
 		anyNode(child(n, roK105), func(n500 *Node) bool {
 			return anyNode(child(n500, roK111), func(n501 *Node) bool {
@@ -3037,21 +3375,23 @@ func roT0073(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k499)
-	}(), roK58, opGt)) || (gcmp(arith(func() Seq {
-		k504 := 0
-		anyNode(desc(root(n), roK76), func(n505 *Node) bool {
-			return anyNode(child(n505, roK80), func(n506 *Node) bool {
-				return (fnNormalizeSpace(str(child(n506, roK54))) == "L") && anyNode(child(n506, roK81), func(n507 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n507, roK54)))) == "VAT") }) && tally1(&k504)
+	}(), roK58, opGt)) || (memoBool(v, 108, func() bool {
+		return gcmp(arith(func() Seq {
+			k504 := 0
+			anyNode(desc(root(n), roK76), func(n505 *Node) bool {
+				return anyNode(child(n505, roK80), func(n506 *Node) bool {
+					return (fnNormalizeSpace(str(child(n506, roK54))) == "L") && anyNode(child(n506, roK81), func(n507 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n507, roK54)))) == "VAT") }) && tally1(&k504)
+				})
 			})
-		})
-		return countOf(k504)
-	}(), func() Seq {
-		k508 := 0
-		anyNode(desc(root(n), roK110), func(n509 *Node) bool {
-			return (fnNormalizeSpace(str(child(n509, roK54))) == "L") && anyNode(child(n509, roK81), func(n510 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n510, roK54)))) == "VAT") }) && tally1(&k508)
-		})
-		return countOf(k508)
-	}(), opAdd), roK58, opEq) && gcmp(func() Seq {
+			return countOf(k504)
+		}(), func() Seq {
+			k508 := 0
+			anyNode(desc(root(n), roK110), func(n509 *Node) bool {
+				return (fnNormalizeSpace(str(child(n509, roK54))) == "L") && anyNode(child(n509, roK81), func(n510 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n510, roK54)))) == "VAT") }) && tally1(&k508)
+			})
+			return countOf(k508)
+		}(), opAdd), roK58, opEq)
+	}) && gcmp(func() Seq {
 		k511 := 0
 		anyNode(child(n, roK105), func(n512 *Node) bool {
 			return anyNode(child(n512, roK111), func(n513 *Node) bool {
@@ -3066,94 +3406,144 @@ func roT0073(v []Seq, n *Node) bool {
 
 // BR-IG-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0074(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n516 *Node) bool {
-		return (fnNormalizeSpace(str(child(n516, roK54))) == "L") && anyNode(child(n516, roK81), func(n517 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n517, roK54)))) == "VAT") })
-	}) && (anyNode(desc(root(n), roK101), func(n518 *Node) bool {
-		return anyNode(child(n518, roK63), func(n519 *Node) bool {
-			return anyNode(child(n519, roK112), func(n520 *Node) bool { return (len(child(n520, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n522 *Node) bool {
-		return anyNode(child(n522, roK112), func(n523 *Node) bool {
-			return ebv(step(child(n523, roK81), func(n524 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n524, roK54)))) == "VAT"))
-			})) && (len(child(n523, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK110), func(n526 *Node) bool {
-		return (fnNormalizeSpace(str(child(n526, roK54))) == "L") && anyNode(child(n526, roK81), func(n527 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n527, roK54)))) == "VAT") })
-	}))
+	return memoBool(v, 109, func() bool {
+		return (memoBool(v, 110, func() bool {
+			return (memoBool(v, 111, func() bool {
+				return anyNode(desc(root(n), roK110), func(n516 *Node) bool {
+					return (fnNormalizeSpace(str(child(n516, roK54))) == "L") && anyNode(child(n516, roK81), func(n517 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n517, roK54)))) == "VAT") })
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n518 *Node) bool {
+						return anyNode(child(n518, roK63), func(n519 *Node) bool {
+							return anyNode(child(n519, roK112), func(n520 *Node) bool { return (len(child(n520, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n522 *Node) bool {
+						return anyNode(child(n522, roK112), func(n523 *Node) bool {
+							return ebv(step(child(n523, roK81), func(n524 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n524, roK54)))) == "VAT"))
+							})) && (len(child(n523, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 112, func() bool {
+			return !memoBool(v, 111, func() bool {
+				return anyNode(desc(root(n), roK110), func(n526 *Node) bool {
+					return (fnNormalizeSpace(str(child(n526, roK54))) == "L") && anyNode(child(n526, roK81), func(n527 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n527, roK54)))) == "VAT") })
+				})
+			})
+		}))
+	})
 }
 
 // BR-IG-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0075(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n528 *Node) bool {
-		return func(r529 Seq) bool {
-			return anyNode(child(n528, roK77), func(n530 *Node) bool { return gcmp(nodeSeq(n530), r529, opEq) })
-		}(boolSeq(false)) && anyNode(child(n528, roK80), func(n531 *Node) bool {
-			return (fnNormalizeSpace(str(child(n531, roK54))) == "L") && anyNode(child(n531, roK81), func(n532 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n532, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n533 *Node) bool {
-		return anyNode(child(n533, roK63), func(n534 *Node) bool {
-			return anyNode(child(n534, roK112), func(n535 *Node) bool { return (len(child(n535, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n537 *Node) bool {
-		return anyNode(child(n537, roK112), func(n538 *Node) bool {
-			return ebv(step(child(n538, roK81), func(n539 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n539, roK54)))) == "VAT"))
-			})) && (len(child(n538, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n541 *Node) bool {
-		return func(r542 Seq) bool {
-			return anyNode(child(n541, roK77), func(n543 *Node) bool { return gcmp(nodeSeq(n543), r542, opEq) })
-		}(boolSeq(false)) && anyNode(child(n541, roK80), func(n544 *Node) bool {
-			return (fnNormalizeSpace(str(child(n544, roK54))) == "L") && anyNode(child(n544, roK81), func(n545 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n545, roK54)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 113, func() bool {
+		return (memoBool(v, 114, func() bool {
+			return (memoBool(v, 115, func() bool {
+				return anyNode(desc(root(n), roK76), func(n528 *Node) bool {
+					return func(r529 Seq) bool {
+						return anyNode(child(n528, roK77), func(n530 *Node) bool { return gcmp(nodeSeq(n530), r529, opEq) })
+					}(boolSeq(false)) && anyNode(child(n528, roK80), func(n531 *Node) bool {
+						return (fnNormalizeSpace(str(child(n531, roK54))) == "L") && anyNode(child(n531, roK81), func(n532 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n532, roK54)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n533 *Node) bool {
+						return anyNode(child(n533, roK63), func(n534 *Node) bool {
+							return anyNode(child(n534, roK112), func(n535 *Node) bool { return (len(child(n535, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n537 *Node) bool {
+						return anyNode(child(n537, roK112), func(n538 *Node) bool {
+							return ebv(step(child(n538, roK81), func(n539 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n539, roK54)))) == "VAT"))
+							})) && (len(child(n538, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 116, func() bool {
+			return !memoBool(v, 115, func() bool {
+				return anyNode(desc(root(n), roK76), func(n541 *Node) bool {
+					return func(r542 Seq) bool {
+						return anyNode(child(n541, roK77), func(n543 *Node) bool { return gcmp(nodeSeq(n543), r542, opEq) })
+					}(boolSeq(false)) && anyNode(child(n541, roK80), func(n544 *Node) bool {
+						return (fnNormalizeSpace(str(child(n544, roK54))) == "L") && anyNode(child(n544, roK81), func(n545 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n545, roK54)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-IG-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0076(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n546 *Node) bool {
-		return func(r547 Seq) bool {
-			return anyNode(child(n546, roK77), func(n548 *Node) bool { return gcmp(nodeSeq(n548), r547, opEq) })
-		}(boolSeq(true)) && anyNode(child(n546, roK80), func(n549 *Node) bool {
-			return (fnNormalizeSpace(str(child(n549, roK54))) == "L") && anyNode(child(n549, roK81), func(n550 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n550, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n551 *Node) bool {
-		return anyNode(child(n551, roK63), func(n552 *Node) bool {
-			return anyNode(child(n552, roK112), func(n553 *Node) bool { return (len(child(n553, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n555 *Node) bool {
-		return anyNode(child(n555, roK112), func(n556 *Node) bool {
-			return ebv(step(child(n556, roK81), func(n557 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n557, roK54)))) == "VAT"))
-			})) && (len(child(n556, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n559 *Node) bool {
-		return func(r560 Seq) bool {
-			return anyNode(child(n559, roK77), func(n561 *Node) bool { return gcmp(nodeSeq(n561), r560, opEq) })
-		}(boolSeq(true)) && anyNode(child(n559, roK80), func(n562 *Node) bool {
-			return anyNode(child(n562, roK54), func(n563 *Node) bool { return (n563.StringValue() == "L") }) && anyNode(child(n562, roK81), func(n564 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n564, roK54)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 117, func() bool {
+		return (memoBool(v, 118, func() bool {
+			return (memoBool(v, 119, func() bool {
+				return anyNode(desc(root(n), roK76), func(n546 *Node) bool {
+					return func(r547 Seq) bool {
+						return anyNode(child(n546, roK77), func(n548 *Node) bool { return gcmp(nodeSeq(n548), r547, opEq) })
+					}(boolSeq(true)) && anyNode(child(n546, roK80), func(n549 *Node) bool {
+						return (fnNormalizeSpace(str(child(n549, roK54))) == "L") && anyNode(child(n549, roK81), func(n550 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n550, roK54)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n551 *Node) bool {
+						return anyNode(child(n551, roK63), func(n552 *Node) bool {
+							return anyNode(child(n552, roK112), func(n553 *Node) bool { return (len(child(n553, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n555 *Node) bool {
+						return anyNode(child(n555, roK112), func(n556 *Node) bool {
+							return ebv(step(child(n556, roK81), func(n557 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n557, roK54)))) == "VAT"))
+							})) && (len(child(n556, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 120, func() bool {
+			return !memoBool(v, 121, func() bool {
+				return anyNode(desc(root(n), roK76), func(n559 *Node) bool {
+					return func(r560 Seq) bool {
+						return anyNode(child(n559, roK77), func(n561 *Node) bool { return gcmp(nodeSeq(n561), r560, opEq) })
+					}(boolSeq(true)) && anyNode(child(n559, roK80), func(n562 *Node) bool {
+						return anyNode(child(n562, roK54), func(n563 *Node) bool { return (n563.StringValue() == "L") }) && anyNode(child(n562, roK81), func(n564 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n564, roK54)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-IP-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'…
 func roT0077(v []Seq, n *Node) bool {
-	return ((gcmp(arith(func() Seq {
-		k565 := 0
-		anyNode(desc(root(n), roK76), func(n566 *Node) bool {
-			return anyNode(child(n566, roK80), func(n567 *Node) bool {
-				return (fnNormalizeSpace(str(child(n567, roK54))) == "M") && anyNode(child(n567, roK81), func(n568 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n568, roK54)))) == "VAT") }) && tally1(&k565)
+	return ((memoBool(v, 122, func() bool {
+		return gcmp(arith(func() Seq {
+			k565 := 0
+			anyNode(desc(root(n), roK76), func(n566 *Node) bool {
+				return anyNode(child(n566, roK80), func(n567 *Node) bool {
+					return (fnNormalizeSpace(str(child(n567, roK54))) == "M") && anyNode(child(n567, roK81), func(n568 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n568, roK54)))) == "VAT") }) && tally1(&k565)
+				})
 			})
-		})
-		return countOf(k565)
-	}(), func() Seq {
-		k569 := 0
-		anyNode(desc(root(n), roK110), func(n570 *Node) bool {
-			return (fnNormalizeSpace(str(child(n570, roK54))) == "M") && anyNode(child(n570, roK81), func(n571 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n571, roK54)))) == "VAT") }) && tally1(&k569)
-		})
-		return countOf(k569)
-	}(), opAdd), roK58, opGt) && gcmp(func() Seq {
+			return countOf(k565)
+		}(), func() Seq {
+			k569 := 0
+			anyNode(desc(root(n), roK110), func(n570 *Node) bool {
+				return (fnNormalizeSpace(str(child(n570, roK54))) == "M") && anyNode(child(n570, roK81), func(n571 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n571, roK54)))) == "VAT") }) && tally1(&k569)
+			})
+			return countOf(k569)
+		}(), opAdd), roK58, opGt)
+	}) && gcmp(func() Seq {
 		k572 := 0
 		anyNode(child(n, roK105), func(n573 *Node) bool {
 			return anyNode(child(n573, roK111), func(n574 *Node) bool {
@@ -3163,21 +3553,23 @@ func roT0077(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k572)
-	}(), roK58, opGt)) || (gcmp(arith(func() Seq {
-		k578 := 0
-		anyNode(desc(root(n), roK76), func(n579 *Node) bool {
-			return anyNode(child(n579, roK80), func(n580 *Node) bool {
-				return (fnNormalizeSpace(str(child(n580, roK54))) == "M") && anyNode(child(n580, roK81), func(n581 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n581, roK54)))) == "VAT") }) && tally1(&k578)
+	}(), roK58, opGt)) || (memoBool(v, 123, func() bool {
+		return gcmp(arith(func() Seq {
+			k578 := 0
+			anyNode(desc(root(n), roK76), func(n579 *Node) bool {
+				return anyNode(child(n579, roK80), func(n580 *Node) bool {
+					return (fnNormalizeSpace(str(child(n580, roK54))) == "M") && anyNode(child(n580, roK81), func(n581 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n581, roK54)))) == "VAT") }) && tally1(&k578)
+				})
 			})
-		})
-		return countOf(k578)
-	}(), func() Seq {
-		k582 := 0
-		anyNode(desc(root(n), roK110), func(n583 *Node) bool {
-			return (fnNormalizeSpace(str(child(n583, roK54))) == "M") && anyNode(child(n583, roK81), func(n584 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n584, roK54)))) == "VAT") }) && tally1(&k582)
-		})
-		return countOf(k582)
-	}(), opAdd), roK58, opEq) && gcmp(func() Seq {
+			return countOf(k578)
+		}(), func() Seq {
+			k582 := 0
+			anyNode(desc(root(n), roK110), func(n583 *Node) bool {
+				return (fnNormalizeSpace(str(child(n583, roK54))) == "M") && anyNode(child(n583, roK81), func(n584 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n584, roK54)))) == "VAT") }) && tally1(&k582)
+			})
+			return countOf(k582)
+		}(), opAdd), roK58, opEq)
+	}) && gcmp(func() Seq {
 		k585 := 0
 		anyNode(child(n, roK105), func(n586 *Node) bool {
 			return anyNode(child(n586, roK111), func(n587 *Node) bool {
@@ -3192,84 +3584,138 @@ func roT0077(v []Seq, n *Node) bool {
 
 // BR-IP-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0078(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n590 *Node) bool {
-		return (fnNormalizeSpace(str(child(n590, roK54))) == "M") && anyNode(child(n590, roK81), func(n591 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n591, roK54)))) == "VAT") })
-	}) && (anyNode(desc(root(n), roK101), func(n592 *Node) bool {
-		return anyNode(child(n592, roK63), func(n593 *Node) bool {
-			return anyNode(child(n593, roK112), func(n594 *Node) bool { return (len(child(n594, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n596 *Node) bool {
-		return anyNode(child(n596, roK112), func(n597 *Node) bool {
-			return ebv(step(child(n597, roK81), func(n598 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n598, roK54)))) == "VAT"))
-			})) && (len(child(n597, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK110), func(n600 *Node) bool {
-		return (fnNormalizeSpace(str(child(n600, roK54))) == "M") && anyNode(child(n600, roK81), func(n601 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n601, roK54)))) == "VAT") })
-	}))
+	return memoBool(v, 124, func() bool {
+		return (memoBool(v, 125, func() bool {
+			return (memoBool(v, 126, func() bool {
+				return anyNode(desc(root(n), roK110), func(n590 *Node) bool {
+					return (fnNormalizeSpace(str(child(n590, roK54))) == "M") && anyNode(child(n590, roK81), func(n591 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n591, roK54)))) == "VAT") })
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n592 *Node) bool {
+						return anyNode(child(n592, roK63), func(n593 *Node) bool {
+							return anyNode(child(n593, roK112), func(n594 *Node) bool { return (len(child(n594, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n596 *Node) bool {
+						return anyNode(child(n596, roK112), func(n597 *Node) bool {
+							return ebv(step(child(n597, roK81), func(n598 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n598, roK54)))) == "VAT"))
+							})) && (len(child(n597, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 127, func() bool {
+			return !memoBool(v, 126, func() bool {
+				return anyNode(desc(root(n), roK110), func(n600 *Node) bool {
+					return (fnNormalizeSpace(str(child(n600, roK54))) == "M") && anyNode(child(n600, roK81), func(n601 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n601, roK54)))) == "VAT") })
+				})
+			})
+		}))
+	})
 }
 
 // BR-IP-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0079(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n602 *Node) bool {
-		return func(r603 Seq) bool {
-			return anyNode(child(n602, roK77), func(n604 *Node) bool { return gcmp(nodeSeq(n604), r603, opEq) })
-		}(boolSeq(false)) && anyNode(child(n602, roK80), func(n605 *Node) bool {
-			return (fnNormalizeSpace(str(child(n605, roK54))) == "M") && anyNode(child(n605, roK81), func(n606 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n606, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n607 *Node) bool {
-		return anyNode(child(n607, roK63), func(n608 *Node) bool {
-			return anyNode(child(n608, roK112), func(n609 *Node) bool { return (len(child(n609, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n611 *Node) bool {
-		return anyNode(child(n611, roK112), func(n612 *Node) bool {
-			return ebv(step(child(n612, roK81), func(n613 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n613, roK54)))) == "VAT"))
-			})) && (len(child(n612, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n615 *Node) bool {
-		return func(r616 Seq) bool {
-			return anyNode(child(n615, roK77), func(n617 *Node) bool { return gcmp(nodeSeq(n617), r616, opEq) })
-		}(boolSeq(false)) && anyNode(child(n615, roK80), func(n618 *Node) bool {
-			return (fnNormalizeSpace(str(child(n618, roK54))) == "M") && anyNode(child(n618, roK81), func(n619 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n619, roK54)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 128, func() bool {
+		return (memoBool(v, 129, func() bool {
+			return (memoBool(v, 130, func() bool {
+				return anyNode(desc(root(n), roK76), func(n602 *Node) bool {
+					return func(r603 Seq) bool {
+						return anyNode(child(n602, roK77), func(n604 *Node) bool { return gcmp(nodeSeq(n604), r603, opEq) })
+					}(boolSeq(false)) && anyNode(child(n602, roK80), func(n605 *Node) bool {
+						return (fnNormalizeSpace(str(child(n605, roK54))) == "M") && anyNode(child(n605, roK81), func(n606 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n606, roK54)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n607 *Node) bool {
+						return anyNode(child(n607, roK63), func(n608 *Node) bool {
+							return anyNode(child(n608, roK112), func(n609 *Node) bool { return (len(child(n609, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n611 *Node) bool {
+						return anyNode(child(n611, roK112), func(n612 *Node) bool {
+							return ebv(step(child(n612, roK81), func(n613 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n613, roK54)))) == "VAT"))
+							})) && (len(child(n612, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 131, func() bool {
+			return !memoBool(v, 130, func() bool {
+				return anyNode(desc(root(n), roK76), func(n615 *Node) bool {
+					return func(r616 Seq) bool {
+						return anyNode(child(n615, roK77), func(n617 *Node) bool { return gcmp(nodeSeq(n617), r616, opEq) })
+					}(boolSeq(false)) && anyNode(child(n615, roK80), func(n618 *Node) bool {
+						return (fnNormalizeSpace(str(child(n618, roK54))) == "M") && anyNode(child(n618, roK81), func(n619 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n619, roK54)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-IP-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0080(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n620 *Node) bool {
-		return func(r621 Seq) bool {
-			return anyNode(child(n620, roK77), func(n622 *Node) bool { return gcmp(nodeSeq(n622), r621, opEq) })
-		}(boolSeq(true)) && anyNode(child(n620, roK80), func(n623 *Node) bool {
-			return (fnNormalizeSpace(str(child(n623, roK54))) == "M") && anyNode(child(n623, roK81), func(n624 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n624, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n625 *Node) bool {
-		return anyNode(child(n625, roK63), func(n626 *Node) bool {
-			return anyNode(child(n626, roK112), func(n627 *Node) bool { return (len(child(n627, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n629 *Node) bool {
-		return anyNode(child(n629, roK112), func(n630 *Node) bool {
-			return ebv(step(child(n630, roK81), func(n631 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n631, roK54)))) == "VAT"))
-			})) && (len(child(n630, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n633 *Node) bool {
-		return func(r634 Seq) bool {
-			return anyNode(child(n633, roK77), func(n635 *Node) bool { return gcmp(nodeSeq(n635), r634, opEq) })
-		}(boolSeq(true)) && anyNode(child(n633, roK80), func(n636 *Node) bool {
-			return (fnNormalizeSpace(str(child(n636, roK54))) == "M") && anyNode(child(n636, roK81), func(n637 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n637, roK54)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 132, func() bool {
+		return (memoBool(v, 133, func() bool {
+			return (memoBool(v, 134, func() bool {
+				return anyNode(desc(root(n), roK76), func(n620 *Node) bool {
+					return func(r621 Seq) bool {
+						return anyNode(child(n620, roK77), func(n622 *Node) bool { return gcmp(nodeSeq(n622), r621, opEq) })
+					}(boolSeq(true)) && anyNode(child(n620, roK80), func(n623 *Node) bool {
+						return (fnNormalizeSpace(str(child(n623, roK54))) == "M") && anyNode(child(n623, roK81), func(n624 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n624, roK54)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n625 *Node) bool {
+						return anyNode(child(n625, roK63), func(n626 *Node) bool {
+							return anyNode(child(n626, roK112), func(n627 *Node) bool { return (len(child(n627, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n629 *Node) bool {
+						return anyNode(child(n629, roK112), func(n630 *Node) bool {
+							return ebv(step(child(n630, roK81), func(n631 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n631, roK54)))) == "VAT"))
+							})) && (len(child(n630, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 135, func() bool {
+			return !memoBool(v, 134, func() bool {
+				return anyNode(desc(root(n), roK76), func(n633 *Node) bool {
+					return func(r634 Seq) bool {
+						return anyNode(child(n633, roK77), func(n635 *Node) bool { return gcmp(nodeSeq(n635), r634, opEq) })
+					}(boolSeq(true)) && anyNode(child(n633, roK80), func(n636 *Node) bool {
+						return (fnNormalizeSpace(str(child(n636, roK54))) == "M") && anyNode(child(n636, roK81), func(n637 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n637, roK54)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-O-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0081(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK80), func(n638 *Node) bool {
-		return anyNode(child(n638, roK81), func(n639 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n639, roK54)))) == "VAT") }) && anyNode(child(n638, roK54), func(n640 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n640))) == "O") })
-	}) || anyNode(desc(root(n), roK110), func(n641 *Node) bool {
-		return anyNode(child(n641, roK81), func(n642 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n642, roK54)))) == "VAT") }) && anyNode(child(n641, roK54), func(n643 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n643))) == "O") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 136, func() bool {
+		return (memoBool(v, 137, func() bool {
+			return anyNode(desc(root(n), roK80), func(n638 *Node) bool {
+				return anyNode(child(n638, roK81), func(n639 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n639, roK54)))) == "VAT") }) && anyNode(child(n638, roK54), func(n640 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n640))) == "O") })
+			})
+		}) || memoBool(v, 138, func() bool {
+			return anyNode(desc(root(n), roK110), func(n641 *Node) bool {
+				return anyNode(child(n641, roK81), func(n642 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n642, roK54)))) == "VAT") }) && anyNode(child(n641, roK54), func(n643 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n643))) == "O") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k644 := 0
 		anyNode(child(n, roK105), func(n645 *Node) bool {
 			return anyNode(child(n645, roK111), func(n646 *Node) bool {
@@ -3279,42 +3725,78 @@ func roT0081(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k644)
-	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n650 *Node) bool {
-		return anyNode(child(n650, roK81), func(n651 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n651, roK54)))) == "VAT") }) && anyNode(child(n650, roK54), func(n652 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n652))) == "O") })
-	}) && !anyNode(desc(root(n), roK110), func(n653 *Node) bool {
-		return anyNode(child(n653, roK81), func(n654 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n654, roK54)))) == "VAT") }) && anyNode(child(n653, roK54), func(n655 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n655))) == "O") })
-	})))
+	}(), roK108, opEq)) || memoBool(v, 139, func() bool {
+		return (memoBool(v, 140, func() bool {
+			return !memoBool(v, 137, func() bool {
+				return anyNode(desc(root(n), roK80), func(n650 *Node) bool {
+					return anyNode(child(n650, roK81), func(n651 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n651, roK54)))) == "VAT") }) && anyNode(child(n650, roK54), func(n652 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n652))) == "O") })
+				})
+			})
+		}) && memoBool(v, 141, func() bool {
+			return !memoBool(v, 138, func() bool {
+				return anyNode(desc(root(n), roK110), func(n653 *Node) bool {
+					return anyNode(child(n653, roK81), func(n654 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n654, roK54)))) == "VAT") }) && anyNode(child(n653, roK54), func(n655 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n655))) == "O") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-O-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:Tax…
 func roT0082(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n656 *Node) bool {
-		return (fnNormalizeSpace(str(child(n656, roK54))) == "O") && anyNode(child(n656, roK81), func(n657 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n657, roK54)))) == "VAT") })
-	}) && ((!anyNode(desc(root(n), roK101), func(n658 *Node) bool {
-		return anyNode(child(n658, roK63), func(n659 *Node) bool {
-			return anyNode(child(n659, roK112), func(n660 *Node) bool {
-				return ebv(step(child(n660, roK81), func(n661 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n661, roK54)))) == "VAT"))
-				})) && (len(child(n660, roK113)) > 0)
+	return memoBool(v, 142, func() bool {
+		return (memoBool(v, 143, func() bool {
+			return (memoBool(v, 144, func() bool {
+				return anyNode(desc(root(n), roK110), func(n656 *Node) bool {
+					return (fnNormalizeSpace(str(child(n656, roK54))) == "O") && anyNode(child(n656, roK81), func(n657 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n657, roK54)))) == "VAT") })
+				})
+			}) && memoBool(v, 145, func() bool {
+				return (memoBool(v, 146, func() bool {
+					return (memoBool(v, 147, func() bool {
+						return !memoBool(v, 74, func() bool {
+							return anyNode(desc(root(n), roK101), func(n658 *Node) bool {
+								return anyNode(child(n658, roK63), func(n659 *Node) bool {
+									return anyNode(child(n659, roK112), func(n660 *Node) bool {
+										return ebv(step(child(n660, roK81), func(n661 *Node) Seq {
+											return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n661, roK54)))) == "VAT"))
+										})) && (len(child(n660, roK113)) > 0)
+									})
+								})
+							})
+						})
+					}) && memoBool(v, 148, func() bool {
+						return !memoBool(v, 21, func() bool {
+							return anyNode(desc(root(n), roK114), func(n663 *Node) bool {
+								return anyNode(child(n663, roK112), func(n664 *Node) bool {
+									return ebv(step(child(n664, roK81), func(n665 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n665, roK54)))) == "VAT"))
+									})) && (len(child(n664, roK113)) > 0)
+								})
+							})
+						})
+					}))
+				}) && memoBool(v, 149, func() bool {
+					return !memoBool(v, 23, func() bool {
+						return anyNode(desc(root(n), roK64), func(n667 *Node) bool {
+							return anyNode(child(n667, roK63), func(n668 *Node) bool {
+								return anyNode(child(n668, roK112), func(n669 *Node) bool {
+									return ebv(step(child(n669, roK81), func(n670 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n670, roK54)))) == "VAT"))
+									})) && (len(child(n669, roK113)) > 0)
+								})
+							})
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 150, func() bool {
+			return !memoBool(v, 144, func() bool {
+				return anyNode(desc(root(n), roK110), func(n672 *Node) bool {
+					return (fnNormalizeSpace(str(child(n672, roK54))) == "O") && anyNode(child(n672, roK81), func(n673 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n673, roK54)))) == "VAT") })
+				})
 			})
-		})
-	}) && !anyNode(desc(root(n), roK114), func(n663 *Node) bool {
-		return anyNode(child(n663, roK112), func(n664 *Node) bool {
-			return ebv(step(child(n664, roK81), func(n665 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n665, roK54)))) == "VAT"))
-			})) && (len(child(n664, roK113)) > 0)
-		})
-	})) && !anyNode(desc(root(n), roK64), func(n667 *Node) bool {
-		return anyNode(child(n667, roK63), func(n668 *Node) bool {
-			return anyNode(child(n668, roK112), func(n669 *Node) bool {
-				return ebv(step(child(n669, roK81), func(n670 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n670, roK54)))) == "VAT"))
-				})) && (len(child(n669, roK113)) > 0)
-			})
-		})
-	}))) || !anyNode(desc(root(n), roK110), func(n672 *Node) bool {
-		return (fnNormalizeSpace(str(child(n672, roK54))) == "O") && anyNode(child(n672, roK81), func(n673 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n673, roK54)))) == "VAT") })
-	}))
+		}))
+	})
 }
 
 // BR-O-03: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not…
@@ -3335,29 +3817,45 @@ func roT0083(v []Seq, n *Node) bool {
 				return (fnNormalizeSpace(str(child(n684, roK54))) == "O") && anyNode(child(n684, roK81), func(n685 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n685, roK54)))) == "VAT") })
 			})
 		})
-	})) && ((!anyNode(desc(root(n), roK101), func(n686 *Node) bool {
-		return anyNode(child(n686, roK63), func(n687 *Node) bool {
-			return anyNode(child(n687, roK112), func(n688 *Node) bool {
-				return ebv(step(child(n688, roK81), func(n689 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n689, roK54)))) == "VAT"))
-				})) && (len(child(n688, roK113)) > 0)
+	})) && memoBool(v, 145, func() bool {
+		return (memoBool(v, 146, func() bool {
+			return (memoBool(v, 147, func() bool {
+				return !memoBool(v, 74, func() bool {
+					return anyNode(desc(root(n), roK101), func(n686 *Node) bool {
+						return anyNode(child(n686, roK63), func(n687 *Node) bool {
+							return anyNode(child(n687, roK112), func(n688 *Node) bool {
+								return ebv(step(child(n688, roK81), func(n689 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n689, roK54)))) == "VAT"))
+								})) && (len(child(n688, roK113)) > 0)
+							})
+						})
+					})
+				})
+			}) && memoBool(v, 148, func() bool {
+				return !memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n691 *Node) bool {
+						return anyNode(child(n691, roK112), func(n692 *Node) bool {
+							return ebv(step(child(n692, roK81), func(n693 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n693, roK54)))) == "VAT"))
+							})) && (len(child(n692, roK113)) > 0)
+						})
+					})
+				})
+			}))
+		}) && memoBool(v, 149, func() bool {
+			return !memoBool(v, 23, func() bool {
+				return anyNode(desc(root(n), roK64), func(n695 *Node) bool {
+					return anyNode(child(n695, roK63), func(n696 *Node) bool {
+						return anyNode(child(n696, roK112), func(n697 *Node) bool {
+							return ebv(step(child(n697, roK81), func(n698 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n698, roK54)))) == "VAT"))
+							})) && (len(child(n697, roK113)) > 0)
+						})
+					})
+				})
 			})
-		})
-	}) && !anyNode(desc(root(n), roK114), func(n691 *Node) bool {
-		return anyNode(child(n691, roK112), func(n692 *Node) bool {
-			return ebv(step(child(n692, roK81), func(n693 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n693, roK54)))) == "VAT"))
-			})) && (len(child(n692, roK113)) > 0)
-		})
-	})) && !anyNode(desc(root(n), roK64), func(n695 *Node) bool {
-		return anyNode(child(n695, roK63), func(n696 *Node) bool {
-			return anyNode(child(n696, roK112), func(n697 *Node) bool {
-				return ebv(step(child(n697, roK81), func(n698 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n698, roK54)))) == "VAT"))
-				})) && (len(child(n697, roK113)) > 0)
-			})
-		})
-	}))) || !(anyNode(child(root(n), roK57), func(n700 *Node) bool {
+		}))
+	})) || !(anyNode(child(root(n), roK57), func(n700 *Node) bool {
 		return anyNode(child(n700, roK76), func(n701 *Node) bool {
 			return func(r702 Seq) bool {
 				return anyNode(child(n701, roK77), func(n703 *Node) bool { return gcmp(nodeSeq(n703), r702, opEq) })
@@ -3394,29 +3892,45 @@ func roT0084(v []Seq, n *Node) bool {
 				return (fnNormalizeSpace(str(child(n722, roK54))) == "O") && anyNode(child(n722, roK81), func(n723 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n723, roK54)))) == "VAT") })
 			})
 		})
-	})) && ((!anyNode(desc(root(n), roK101), func(n724 *Node) bool {
-		return anyNode(child(n724, roK63), func(n725 *Node) bool {
-			return anyNode(child(n725, roK112), func(n726 *Node) bool {
-				return ebv(step(child(n726, roK81), func(n727 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n727, roK54)))) == "VAT"))
-				})) && (len(child(n726, roK113)) > 0)
+	})) && memoBool(v, 145, func() bool {
+		return (memoBool(v, 146, func() bool {
+			return (memoBool(v, 147, func() bool {
+				return !memoBool(v, 74, func() bool {
+					return anyNode(desc(root(n), roK101), func(n724 *Node) bool {
+						return anyNode(child(n724, roK63), func(n725 *Node) bool {
+							return anyNode(child(n725, roK112), func(n726 *Node) bool {
+								return ebv(step(child(n726, roK81), func(n727 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n727, roK54)))) == "VAT"))
+								})) && (len(child(n726, roK113)) > 0)
+							})
+						})
+					})
+				})
+			}) && memoBool(v, 148, func() bool {
+				return !memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n729 *Node) bool {
+						return anyNode(child(n729, roK112), func(n730 *Node) bool {
+							return ebv(step(child(n730, roK81), func(n731 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n731, roK54)))) == "VAT"))
+							})) && (len(child(n730, roK113)) > 0)
+						})
+					})
+				})
+			}))
+		}) && memoBool(v, 149, func() bool {
+			return !memoBool(v, 23, func() bool {
+				return anyNode(desc(root(n), roK64), func(n733 *Node) bool {
+					return anyNode(child(n733, roK63), func(n734 *Node) bool {
+						return anyNode(child(n734, roK112), func(n735 *Node) bool {
+							return ebv(step(child(n735, roK81), func(n736 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n736, roK54)))) == "VAT"))
+							})) && (len(child(n735, roK113)) > 0)
+						})
+					})
+				})
 			})
-		})
-	}) && !anyNode(desc(root(n), roK114), func(n729 *Node) bool {
-		return anyNode(child(n729, roK112), func(n730 *Node) bool {
-			return ebv(step(child(n730, roK81), func(n731 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n731, roK54)))) == "VAT"))
-			})) && (len(child(n730, roK113)) > 0)
-		})
-	})) && !anyNode(desc(root(n), roK64), func(n733 *Node) bool {
-		return anyNode(child(n733, roK63), func(n734 *Node) bool {
-			return anyNode(child(n734, roK112), func(n735 *Node) bool {
-				return ebv(step(child(n735, roK81), func(n736 *Node) Seq {
-					return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n736, roK54)))) == "VAT"))
-				})) && (len(child(n735, roK113)) > 0)
-			})
-		})
-	}))) || !(anyNode(child(root(n), roK57), func(n738 *Node) bool {
+		}))
+	})) || !(anyNode(child(root(n), roK57), func(n738 *Node) bool {
 		return anyNode(child(n738, roK76), func(n739 *Node) bool {
 			return func(r740 Seq) bool {
 				return anyNode(child(n739, roK77), func(n741 *Node) bool { return gcmp(nodeSeq(n741), r740, opEq) })
@@ -3470,13 +3984,15 @@ func roT0086(v []Seq, n *Node) bool {
 				return anyNode(child(n767, roK81), func(n768 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n768, roK54)))) == "VAT") }) && anyNode(child(n767, roK54), func(n769 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n769))) == "O") })
 			})
 		})
-	}) && gcmp(func() Seq {
-		k770 := 0
-		anyNode(desc(root(n), roK110), func(n771 *Node) bool {
-			return (fnNormalizeSpace(str(child(n771, roK54))) != "O") && anyNode(child(n771, roK81), func(n772 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n772, roK54)))) == "VAT") }) && tally1(&k770)
-		})
-		return countOf(k770)
-	}(), roK58, opEq)) || !anyNode(child(n, roK105), func(n773 *Node) bool {
+	}) && memoBool(v, 151, func() bool {
+		return gcmp(func() Seq {
+			k770 := 0
+			anyNode(desc(root(n), roK110), func(n771 *Node) bool {
+				return (fnNormalizeSpace(str(child(n771, roK54))) != "O") && anyNode(child(n771, roK81), func(n772 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n772, roK54)))) == "VAT") }) && tally1(&k770)
+			})
+			return countOf(k770)
+		}(), roK58, opEq)
+	})) || !anyNode(child(n, roK105), func(n773 *Node) bool {
 		return anyNode(child(n773, roK111), func(n774 *Node) bool {
 			return anyNode(child(n774, roK80), func(n775 *Node) bool {
 				return anyNode(child(n775, roK81), func(n776 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n776, roK54)))) == "VAT") }) && anyNode(child(n775, roK54), func(n777 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n777))) == "O") })
@@ -3493,17 +4009,19 @@ func roT0087(v []Seq, n *Node) bool {
 				return anyNode(child(n780, roK81), func(n781 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n781, roK54)))) == "VAT") }) && anyNode(child(n780, roK54), func(n782 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n782))) == "O") })
 			})
 		})
-	}) && gcmp(func() Seq {
-		k783 := 0
-		anyNode(desc(root(n), roK76), func(n784 *Node) bool {
-			return func(r785 Seq) bool {
-				return anyNode(child(n784, roK77), func(n786 *Node) bool { return gcmp(nodeSeq(n786), r785, opEq) })
-			}(boolSeq(false)) && anyNode(child(n784, roK80), func(n787 *Node) bool {
-				return (fnNormalizeSpace(str(child(n787, roK54))) != "O") && anyNode(child(n787, roK81), func(n788 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n788, roK54)))) == "VAT") }) && tally1(&k783)
+	}) && memoBool(v, 152, func() bool {
+		return gcmp(func() Seq {
+			k783 := 0
+			anyNode(desc(root(n), roK76), func(n784 *Node) bool {
+				return func(r785 Seq) bool {
+					return anyNode(child(n784, roK77), func(n786 *Node) bool { return gcmp(nodeSeq(n786), r785, opEq) })
+				}(boolSeq(false)) && anyNode(child(n784, roK80), func(n787 *Node) bool {
+					return (fnNormalizeSpace(str(child(n787, roK54))) != "O") && anyNode(child(n787, roK81), func(n788 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n788, roK54)))) == "VAT") }) && tally1(&k783)
+				})
 			})
-		})
-		return countOf(k783)
-	}(), roK58, opEq)) || !anyNode(child(n, roK105), func(n789 *Node) bool {
+			return countOf(k783)
+		}(), roK58, opEq)
+	})) || !anyNode(child(n, roK105), func(n789 *Node) bool {
 		return anyNode(child(n789, roK111), func(n790 *Node) bool {
 			return anyNode(child(n790, roK80), func(n791 *Node) bool {
 				return anyNode(child(n791, roK81), func(n792 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n792, roK54)))) == "VAT") }) && anyNode(child(n791, roK54), func(n793 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n793))) == "O") })
@@ -3520,17 +4038,19 @@ func roT0088(v []Seq, n *Node) bool {
 				return anyNode(child(n796, roK81), func(n797 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n797, roK54)))) == "VAT") }) && anyNode(child(n796, roK54), func(n798 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n798))) == "O") })
 			})
 		})
-	}) && gcmp(func() Seq {
-		k799 := 0
-		anyNode(desc(root(n), roK76), func(n800 *Node) bool {
-			return func(r801 Seq) bool {
-				return anyNode(child(n800, roK77), func(n802 *Node) bool { return gcmp(nodeSeq(n802), r801, opEq) })
-			}(boolSeq(true)) && anyNode(child(n800, roK80), func(n803 *Node) bool {
-				return (fnNormalizeSpace(str(child(n803, roK54))) != "O") && anyNode(child(n803, roK81), func(n804 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n804, roK54)))) == "VAT") }) && tally1(&k799)
+	}) && memoBool(v, 153, func() bool {
+		return gcmp(func() Seq {
+			k799 := 0
+			anyNode(desc(root(n), roK76), func(n800 *Node) bool {
+				return func(r801 Seq) bool {
+					return anyNode(child(n800, roK77), func(n802 *Node) bool { return gcmp(nodeSeq(n802), r801, opEq) })
+				}(boolSeq(true)) && anyNode(child(n800, roK80), func(n803 *Node) bool {
+					return (fnNormalizeSpace(str(child(n803, roK54))) != "O") && anyNode(child(n803, roK81), func(n804 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n804, roK54)))) == "VAT") }) && tally1(&k799)
+				})
 			})
-		})
-		return countOf(k799)
-	}(), roK58, opEq)) || !anyNode(child(n, roK105), func(n805 *Node) bool {
+			return countOf(k799)
+		}(), roK58, opEq)
+	})) || !anyNode(child(n, roK105), func(n805 *Node) bool {
 		return anyNode(child(n805, roK111), func(n806 *Node) bool {
 			return anyNode(child(n806, roK80), func(n807 *Node) bool {
 				return anyNode(child(n807, roK81), func(n808 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n808, roK54)))) == "VAT") }) && anyNode(child(n807, roK54), func(n809 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n809))) == "O") })
@@ -3541,17 +4061,19 @@ func roT0088(v []Seq, n *Node) bool {
 
 // BR-S-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'S']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'])) > 0 and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCat…
 func roT0089(v []Seq, n *Node) bool {
-	return ((gcmp(arith(func() Seq {
-		k810 := 0
-		anyNode(desc(root(n), roK76), func(n811 *Node) bool {
-			return anyNode(child(n811, roK80), func(n812 *Node) bool { return (fnNormalizeSpace(str(child(n812, roK54))) == "S") && tally1(&k810) })
-		})
-		return countOf(k810)
-	}(), func() Seq {
-		k813 := 0
-		anyNode(desc(root(n), roK110), func(n814 *Node) bool { return (fnNormalizeSpace(str(child(n814, roK54))) == "S") && tally1(&k813) })
-		return countOf(k813)
-	}(), opAdd), roK58, opGt) && gcmp(func() Seq {
+	return ((memoBool(v, 154, func() bool {
+		return gcmp(arith(func() Seq {
+			k810 := 0
+			anyNode(desc(root(n), roK76), func(n811 *Node) bool {
+				return anyNode(child(n811, roK80), func(n812 *Node) bool { return (fnNormalizeSpace(str(child(n812, roK54))) == "S") && tally1(&k810) })
+			})
+			return countOf(k810)
+		}(), func() Seq {
+			k813 := 0
+			anyNode(desc(root(n), roK110), func(n814 *Node) bool { return (fnNormalizeSpace(str(child(n814, roK54))) == "S") && tally1(&k813) })
+			return countOf(k813)
+		}(), opAdd), roK58, opGt)
+	}) && gcmp(func() Seq {
 		k815 := 0
 		anyNode(child(n, roK105), func(n816 *Node) bool {
 			return anyNode(child(n816, roK111), func(n817 *Node) bool {
@@ -3559,17 +4081,19 @@ func roT0089(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k815)
-	}(), roK58, opGt)) || (gcmp(arith(func() Seq {
-		k819 := 0
-		anyNode(desc(root(n), roK76), func(n820 *Node) bool {
-			return anyNode(child(n820, roK80), func(n821 *Node) bool { return (fnNormalizeSpace(str(child(n821, roK54))) == "S") && tally1(&k819) })
-		})
-		return countOf(k819)
-	}(), func() Seq {
-		k822 := 0
-		anyNode(desc(root(n), roK110), func(n823 *Node) bool { return (fnNormalizeSpace(str(child(n823, roK54))) == "S") && tally1(&k822) })
-		return countOf(k822)
-	}(), opAdd), roK58, opEq) && gcmp(func() Seq {
+	}(), roK58, opGt)) || (memoBool(v, 155, func() bool {
+		return gcmp(arith(func() Seq {
+			k819 := 0
+			anyNode(desc(root(n), roK76), func(n820 *Node) bool {
+				return anyNode(child(n820, roK80), func(n821 *Node) bool { return (fnNormalizeSpace(str(child(n821, roK54))) == "S") && tally1(&k819) })
+			})
+			return countOf(k819)
+		}(), func() Seq {
+			k822 := 0
+			anyNode(desc(root(n), roK110), func(n823 *Node) bool { return (fnNormalizeSpace(str(child(n823, roK54))) == "S") && tally1(&k822) })
+			return countOf(k822)
+		}(), opAdd), roK58, opEq)
+	}) && gcmp(func() Seq {
 		k824 := 0
 		anyNode(child(n, roK105), func(n825 *Node) bool {
 			return anyNode(child(n825, roK111), func(n826 *Node) bool {
@@ -3582,82 +4106,136 @@ func roT0089(v []Seq, n *Node) bool {
 
 // BR-S-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0090(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n828 *Node) bool {
-		return (fnNormalizeSpace(str(child(n828, roK54))) == "S") && anyNode(child(n828, roK81), func(n829 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n829, roK54)))) == "VAT") })
-	}) && (anyNode(desc(root(n), roK101), func(n830 *Node) bool {
-		return anyNode(child(n830, roK63), func(n831 *Node) bool {
-			return anyNode(child(n831, roK112), func(n832 *Node) bool { return (len(child(n832, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n834 *Node) bool {
-		return anyNode(child(n834, roK112), func(n835 *Node) bool {
-			return ebv(step(child(n835, roK81), func(n836 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n836, roK54)))) == "VAT"))
-			})) && (len(child(n835, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK110), func(n838 *Node) bool { return (fnNormalizeSpace(str(child(n838, roK54))) == "S") }))
+	return memoBool(v, 156, func() bool {
+		return (memoBool(v, 157, func() bool {
+			return (memoBool(v, 158, func() bool {
+				return anyNode(desc(root(n), roK110), func(n828 *Node) bool {
+					return (fnNormalizeSpace(str(child(n828, roK54))) == "S") && anyNode(child(n828, roK81), func(n829 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n829, roK54)))) == "VAT") })
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n830 *Node) bool {
+						return anyNode(child(n830, roK63), func(n831 *Node) bool {
+							return anyNode(child(n831, roK112), func(n832 *Node) bool { return (len(child(n832, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n834 *Node) bool {
+						return anyNode(child(n834, roK112), func(n835 *Node) bool {
+							return ebv(step(child(n835, roK81), func(n836 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n836, roK54)))) == "VAT"))
+							})) && (len(child(n835, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 159, func() bool {
+			return !memoBool(v, 160, func() bool {
+				return anyNode(desc(root(n), roK110), func(n838 *Node) bool { return (fnNormalizeSpace(str(child(n838, roK54))) == "S") })
+			})
+		}))
+	})
 }
 
 // BR-S-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0091(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n839 *Node) bool {
-		return func(r840 Seq) bool {
-			return anyNode(child(n839, roK77), func(n841 *Node) bool { return gcmp(nodeSeq(n841), r840, opEq) })
-		}(boolSeq(false)) && anyNode(child(n839, roK80), func(n842 *Node) bool {
-			return (fnNormalizeSpace(str(child(n842, roK54))) == "S") && anyNode(child(n842, roK81), func(n843 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n843, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n844 *Node) bool {
-		return anyNode(child(n844, roK63), func(n845 *Node) bool {
-			return anyNode(child(n845, roK112), func(n846 *Node) bool { return (len(child(n846, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n848 *Node) bool {
-		return anyNode(child(n848, roK112), func(n849 *Node) bool {
-			return ebv(step(child(n849, roK81), func(n850 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n850, roK54)))) == "VAT"))
-			})) && (len(child(n849, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n852 *Node) bool {
-		return func(r853 Seq) bool {
-			return anyNode(child(n852, roK77), func(n854 *Node) bool { return gcmp(nodeSeq(n854), r853, opEq) })
-		}(boolSeq(false)) && anyNode(child(n852, roK80), func(n855 *Node) bool {
-			return (fnNormalizeSpace(str(child(n855, roK54))) == "S") && anyNode(child(n855, roK81), func(n856 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n856, roK54)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 161, func() bool {
+		return (memoBool(v, 162, func() bool {
+			return (memoBool(v, 163, func() bool {
+				return anyNode(desc(root(n), roK76), func(n839 *Node) bool {
+					return func(r840 Seq) bool {
+						return anyNode(child(n839, roK77), func(n841 *Node) bool { return gcmp(nodeSeq(n841), r840, opEq) })
+					}(boolSeq(false)) && anyNode(child(n839, roK80), func(n842 *Node) bool {
+						return (fnNormalizeSpace(str(child(n842, roK54))) == "S") && anyNode(child(n842, roK81), func(n843 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n843, roK54)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n844 *Node) bool {
+						return anyNode(child(n844, roK63), func(n845 *Node) bool {
+							return anyNode(child(n845, roK112), func(n846 *Node) bool { return (len(child(n846, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n848 *Node) bool {
+						return anyNode(child(n848, roK112), func(n849 *Node) bool {
+							return ebv(step(child(n849, roK81), func(n850 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n850, roK54)))) == "VAT"))
+							})) && (len(child(n849, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 164, func() bool {
+			return !memoBool(v, 163, func() bool {
+				return anyNode(desc(root(n), roK76), func(n852 *Node) bool {
+					return func(r853 Seq) bool {
+						return anyNode(child(n852, roK77), func(n854 *Node) bool { return gcmp(nodeSeq(n854), r853, opEq) })
+					}(boolSeq(false)) && anyNode(child(n852, roK80), func(n855 *Node) bool {
+						return (fnNormalizeSpace(str(child(n855, roK54))) == "S") && anyNode(child(n855, roK81), func(n856 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n856, roK54)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-S-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0092(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n857 *Node) bool {
-		return func(r858 Seq) bool {
-			return anyNode(child(n857, roK77), func(n859 *Node) bool { return gcmp(nodeSeq(n859), r858, opEq) })
-		}(boolSeq(true)) && anyNode(child(n857, roK80), func(n860 *Node) bool {
-			return (fnNormalizeSpace(str(child(n860, roK54))) == "S") && anyNode(child(n860, roK81), func(n861 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n861, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n862 *Node) bool {
-		return anyNode(child(n862, roK63), func(n863 *Node) bool {
-			return anyNode(child(n863, roK112), func(n864 *Node) bool { return (len(child(n864, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n866 *Node) bool {
-		return anyNode(child(n866, roK112), func(n867 *Node) bool {
-			return ebv(step(child(n867, roK81), func(n868 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n868, roK54)))) == "VAT"))
-			})) && (len(child(n867, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n870 *Node) bool {
-		return func(r871 Seq) bool {
-			return anyNode(child(n870, roK77), func(n872 *Node) bool { return gcmp(nodeSeq(n872), r871, opEq) })
-		}(boolSeq(true)) && anyNode(child(n870, roK80), func(n873 *Node) bool {
-			return (fnNormalizeSpace(str(child(n873, roK54))) == "S") && anyNode(child(n873, roK81), func(n874 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n874, roK54)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 165, func() bool {
+		return (memoBool(v, 166, func() bool {
+			return (memoBool(v, 167, func() bool {
+				return anyNode(desc(root(n), roK76), func(n857 *Node) bool {
+					return func(r858 Seq) bool {
+						return anyNode(child(n857, roK77), func(n859 *Node) bool { return gcmp(nodeSeq(n859), r858, opEq) })
+					}(boolSeq(true)) && anyNode(child(n857, roK80), func(n860 *Node) bool {
+						return (fnNormalizeSpace(str(child(n860, roK54))) == "S") && anyNode(child(n860, roK81), func(n861 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n861, roK54)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n862 *Node) bool {
+						return anyNode(child(n862, roK63), func(n863 *Node) bool {
+							return anyNode(child(n863, roK112), func(n864 *Node) bool { return (len(child(n864, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n866 *Node) bool {
+						return anyNode(child(n866, roK112), func(n867 *Node) bool {
+							return ebv(step(child(n867, roK81), func(n868 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n868, roK54)))) == "VAT"))
+							})) && (len(child(n867, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 168, func() bool {
+			return !memoBool(v, 167, func() bool {
+				return anyNode(desc(root(n), roK76), func(n870 *Node) bool {
+					return func(r871 Seq) bool {
+						return anyNode(child(n870, roK77), func(n872 *Node) bool { return gcmp(nodeSeq(n872), r871, opEq) })
+					}(boolSeq(true)) && anyNode(child(n870, roK80), func(n873 *Node) bool {
+						return (fnNormalizeSpace(str(child(n873, roK54))) == "S") && anyNode(child(n873, roK81), func(n874 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n874, roK54)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-Z-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'Z']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc…
 func roT0093(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK80), func(n875 *Node) bool {
-		return anyNode(child(n875, roK81), func(n876 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n876, roK54)))) == "VAT") }) && anyNode(child(n875, roK54), func(n877 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n877))) == "Z") })
-	}) || anyNode(desc(root(n), roK110), func(n878 *Node) bool {
-		return anyNode(child(n878, roK81), func(n879 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n879, roK54)))) == "VAT") }) && anyNode(child(n878, roK54), func(n880 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n880))) == "Z") })
-	})) && gcmp(func() Seq {
+	return ((memoBool(v, 169, func() bool {
+		return (memoBool(v, 170, func() bool {
+			return anyNode(desc(root(n), roK80), func(n875 *Node) bool {
+				return anyNode(child(n875, roK81), func(n876 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n876, roK54)))) == "VAT") }) && anyNode(child(n875, roK54), func(n877 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n877))) == "Z") })
+			})
+		}) || memoBool(v, 171, func() bool {
+			return anyNode(desc(root(n), roK110), func(n878 *Node) bool {
+				return anyNode(child(n878, roK81), func(n879 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n879, roK54)))) == "VAT") }) && anyNode(child(n878, roK54), func(n880 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n880))) == "Z") })
+			})
+		}))
+	}) && gcmp(func() Seq {
 		k881 := 0
 		anyNode(child(n, roK105), func(n882 *Node) bool {
 			return anyNode(child(n882, roK111), func(n883 *Node) bool {
@@ -3667,114 +4245,220 @@ func roT0093(v []Seq, n *Node) bool {
 			})
 		})
 		return countOf(k881)
-	}(), roK108, opEq)) || (!anyNode(desc(root(n), roK80), func(n887 *Node) bool {
-		return anyNode(child(n887, roK81), func(n888 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n888, roK54)))) == "VAT") }) && anyNode(child(n887, roK54), func(n889 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n889))) == "Z") })
-	}) && !anyNode(desc(root(n), roK110), func(n890 *Node) bool {
-		return anyNode(child(n890, roK81), func(n891 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n891, roK54)))) == "VAT") }) && anyNode(child(n890, roK54), func(n892 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n892))) == "Z") })
-	})))
+	}(), roK108, opEq)) || memoBool(v, 172, func() bool {
+		return (memoBool(v, 173, func() bool {
+			return !memoBool(v, 170, func() bool {
+				return anyNode(desc(root(n), roK80), func(n887 *Node) bool {
+					return anyNode(child(n887, roK81), func(n888 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n888, roK54)))) == "VAT") }) && anyNode(child(n887, roK54), func(n889 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n889))) == "Z") })
+				})
+			})
+		}) && memoBool(v, 174, func() bool {
+			return !memoBool(v, 171, func() bool {
+				return anyNode(desc(root(n), roK110), func(n890 *Node) bool {
+					return anyNode(child(n890, roK81), func(n891 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n891, roK54)))) == "VAT") }) && anyNode(child(n890, roK54), func(n892 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n892))) == "Z") })
+				})
+			})
+		}))
+	}))
 }
 
 // BR-Z-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
 func roT0094(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK110), func(n893 *Node) bool {
-		return (fnNormalizeSpace(str(child(n893, roK54))) == "Z") && anyNode(child(n893, roK81), func(n894 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n894, roK54)))) == "VAT") })
-	}) && (anyNode(desc(root(n), roK101), func(n895 *Node) bool {
-		return anyNode(child(n895, roK63), func(n896 *Node) bool {
-			return anyNode(child(n896, roK112), func(n897 *Node) bool { return (len(child(n897, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n899 *Node) bool {
-		return anyNode(child(n899, roK112), func(n900 *Node) bool {
-			return ebv(step(child(n900, roK81), func(n901 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n901, roK54)))) == "VAT"))
-			})) && (len(child(n900, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK110), func(n903 *Node) bool {
-		return (fnNormalizeSpace(str(child(n903, roK54))) == "Z") && anyNode(child(n903, roK81), func(n904 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n904, roK54)))) == "VAT") })
-	}))
+	return memoBool(v, 175, func() bool {
+		return (memoBool(v, 176, func() bool {
+			return (memoBool(v, 177, func() bool {
+				return anyNode(desc(root(n), roK110), func(n893 *Node) bool {
+					return (fnNormalizeSpace(str(child(n893, roK54))) == "Z") && anyNode(child(n893, roK81), func(n894 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n894, roK54)))) == "VAT") })
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n895 *Node) bool {
+						return anyNode(child(n895, roK63), func(n896 *Node) bool {
+							return anyNode(child(n896, roK112), func(n897 *Node) bool { return (len(child(n897, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n899 *Node) bool {
+						return anyNode(child(n899, roK112), func(n900 *Node) bool {
+							return ebv(step(child(n900, roK81), func(n901 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n901, roK54)))) == "VAT"))
+							})) && (len(child(n900, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 178, func() bool {
+			return !memoBool(v, 177, func() bool {
+				return anyNode(desc(root(n), roK110), func(n903 *Node) bool {
+					return (fnNormalizeSpace(str(child(n903, roK54))) == "Z") && anyNode(child(n903, roK81), func(n904 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n904, roK54)))) == "VAT") })
+				})
+			})
+		}))
+	})
 }
 
 // BR-Z-03: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPa…
 func roT0095(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n905 *Node) bool {
-		return func(r906 Seq) bool {
-			return anyNode(child(n905, roK77), func(n907 *Node) bool { return gcmp(nodeSeq(n907), r906, opEq) })
-		}(boolSeq(false)) && anyNode(child(n905, roK80), func(n908 *Node) bool {
-			return (fnNormalizeSpace(str(child(n908, roK54))) == "Z") && anyNode(child(n908, roK81), func(n909 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n909, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n910 *Node) bool {
-		return anyNode(child(n910, roK63), func(n911 *Node) bool {
-			return anyNode(child(n911, roK112), func(n912 *Node) bool { return (len(child(n912, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n914 *Node) bool {
-		return anyNode(child(n914, roK112), func(n915 *Node) bool {
-			return ebv(step(child(n915, roK81), func(n916 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n916, roK54)))) == "VAT"))
-			})) && (len(child(n915, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n918 *Node) bool {
-		return func(r919 Seq) bool {
-			return anyNode(child(n918, roK77), func(n920 *Node) bool { return gcmp(nodeSeq(n920), r919, opEq) })
-		}(boolSeq(false)) && anyNode(child(n918, roK80), func(n921 *Node) bool {
-			return (fnNormalizeSpace(str(child(n921, roK54))) == "Z") && anyNode(child(n921, roK81), func(n922 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n922, roK54)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 179, func() bool {
+		return (memoBool(v, 180, func() bool {
+			return (memoBool(v, 181, func() bool {
+				return anyNode(desc(root(n), roK76), func(n905 *Node) bool {
+					return func(r906 Seq) bool {
+						return anyNode(child(n905, roK77), func(n907 *Node) bool { return gcmp(nodeSeq(n907), r906, opEq) })
+					}(boolSeq(false)) && anyNode(child(n905, roK80), func(n908 *Node) bool {
+						return (fnNormalizeSpace(str(child(n908, roK54))) == "Z") && anyNode(child(n908, roK81), func(n909 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n909, roK54)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n910 *Node) bool {
+						return anyNode(child(n910, roK63), func(n911 *Node) bool {
+							return anyNode(child(n911, roK112), func(n912 *Node) bool { return (len(child(n912, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n914 *Node) bool {
+						return anyNode(child(n914, roK112), func(n915 *Node) bool {
+							return ebv(step(child(n915, roK81), func(n916 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n916, roK54)))) == "VAT"))
+							})) && (len(child(n915, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 182, func() bool {
+			return !memoBool(v, 181, func() bool {
+				return anyNode(desc(root(n), roK76), func(n918 *Node) bool {
+					return func(r919 Seq) bool {
+						return anyNode(child(n918, roK77), func(n920 *Node) bool { return gcmp(nodeSeq(n920), r919, opEq) })
+					}(boolSeq(false)) && anyNode(child(n918, roK80), func(n921 *Node) bool {
+						return (fnNormalizeSpace(str(child(n921, roK54))) == "Z") && anyNode(child(n921, roK81), func(n922 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n922, roK54)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-Z-04: (exists(//cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierPar…
 func roT0096(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK76), func(n923 *Node) bool {
-		return func(r924 Seq) bool {
-			return anyNode(child(n923, roK77), func(n925 *Node) bool { return gcmp(nodeSeq(n925), r924, opEq) })
-		}(boolSeq(true)) && anyNode(child(n923, roK80), func(n926 *Node) bool {
-			return (fnNormalizeSpace(str(child(n926, roK54))) == "Z") && anyNode(child(n926, roK81), func(n927 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n927, roK54)))) == "VAT") })
-		})
-	}) && (anyNode(desc(root(n), roK101), func(n928 *Node) bool {
-		return anyNode(child(n928, roK63), func(n929 *Node) bool {
-			return anyNode(child(n929, roK112), func(n930 *Node) bool { return (len(child(n930, roK113)) > 0) })
-		})
-	}) || anyNode(desc(root(n), roK114), func(n932 *Node) bool {
-		return anyNode(child(n932, roK112), func(n933 *Node) bool {
-			return ebv(step(child(n933, roK81), func(n934 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n934, roK54)))) == "VAT"))
-			})) && (len(child(n933, roK113)) > 0)
-		})
-	}))) || !anyNode(desc(root(n), roK76), func(n936 *Node) bool {
-		return func(r937 Seq) bool {
-			return anyNode(child(n936, roK77), func(n938 *Node) bool { return gcmp(nodeSeq(n938), r937, opEq) })
-		}(boolSeq(true)) && anyNode(child(n936, roK80), func(n939 *Node) bool {
-			return (fnNormalizeSpace(str(child(n939, roK54))) == "Z") && anyNode(child(n939, roK81), func(n940 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n940, roK54)))) == "VAT") })
-		})
-	}))
+	return memoBool(v, 183, func() bool {
+		return (memoBool(v, 184, func() bool {
+			return (memoBool(v, 185, func() bool {
+				return anyNode(desc(root(n), roK76), func(n923 *Node) bool {
+					return func(r924 Seq) bool {
+						return anyNode(child(n923, roK77), func(n925 *Node) bool { return gcmp(nodeSeq(n925), r924, opEq) })
+					}(boolSeq(true)) && anyNode(child(n923, roK80), func(n926 *Node) bool {
+						return (fnNormalizeSpace(str(child(n926, roK54))) == "Z") && anyNode(child(n926, roK81), func(n927 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n927, roK54)))) == "VAT") })
+					})
+				})
+			}) && memoBool(v, 19, func() bool {
+				return (memoBool(v, 20, func() bool {
+					return anyNode(desc(root(n), roK101), func(n928 *Node) bool {
+						return anyNode(child(n928, roK63), func(n929 *Node) bool {
+							return anyNode(child(n929, roK112), func(n930 *Node) bool { return (len(child(n930, roK113)) > 0) })
+						})
+					})
+				}) || memoBool(v, 21, func() bool {
+					return anyNode(desc(root(n), roK114), func(n932 *Node) bool {
+						return anyNode(child(n932, roK112), func(n933 *Node) bool {
+							return ebv(step(child(n933, roK81), func(n934 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n934, roK54)))) == "VAT"))
+							})) && (len(child(n933, roK113)) > 0)
+						})
+					})
+				}))
+			}))
+		}) || memoBool(v, 186, func() bool {
+			return !memoBool(v, 185, func() bool {
+				return anyNode(desc(root(n), roK76), func(n936 *Node) bool {
+					return func(r937 Seq) bool {
+						return anyNode(child(n936, roK77), func(n938 *Node) bool { return gcmp(nodeSeq(n938), r937, opEq) })
+					}(boolSeq(true)) && anyNode(child(n936, roK80), func(n939 *Node) bool {
+						return (fnNormalizeSpace(str(child(n939, roK54))) == "Z") && anyNode(child(n939, roK81), func(n940 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n940, roK54)))) == "VAT") })
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-B-01: (not(//cbc:IdentificationCode != 'IT') and (//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B')) or (not(//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B…
 func roT0097(v []Seq, n *Node) bool {
-	return ((!anyNode(desc(root(n), roK68), func(n941 *Node) bool { return (n941.StringValue() != "IT") }) && (anyNode(desc(root(n), roK80), func(n942 *Node) bool {
-		return anyNode(child(n942, roK54), func(n943 *Node) bool { return (n943.StringValue() == "B") })
-	}) || anyNode(desc(root(n), roK110), func(n944 *Node) bool {
-		return anyNode(child(n944, roK54), func(n945 *Node) bool { return (n945.StringValue() == "B") })
-	}))) || !(anyNode(desc(root(n), roK80), func(n946 *Node) bool {
-		return anyNode(child(n946, roK54), func(n947 *Node) bool { return (n947.StringValue() == "B") })
-	}) || anyNode(desc(root(n), roK110), func(n948 *Node) bool {
-		return anyNode(child(n948, roK54), func(n949 *Node) bool { return (n949.StringValue() == "B") })
-	})))
+	return memoBool(v, 187, func() bool {
+		return (memoBool(v, 188, func() bool {
+			return (memoBool(v, 189, func() bool {
+				return !memoBool(v, 190, func() bool {
+					return anyNode(desc(root(n), roK68), func(n941 *Node) bool { return (n941.StringValue() != "IT") })
+				})
+			}) && memoBool(v, 191, func() bool {
+				return (memoBool(v, 192, func() bool {
+					return anyNode(desc(root(n), roK80), func(n942 *Node) bool {
+						return anyNode(child(n942, roK54), func(n943 *Node) bool { return (n943.StringValue() == "B") })
+					})
+				}) || memoBool(v, 193, func() bool {
+					return anyNode(desc(root(n), roK110), func(n944 *Node) bool {
+						return anyNode(child(n944, roK54), func(n945 *Node) bool { return (n945.StringValue() == "B") })
+					})
+				}))
+			}))
+		}) || memoBool(v, 194, func() bool {
+			return !memoBool(v, 191, func() bool {
+				return (memoBool(v, 192, func() bool {
+					return anyNode(desc(root(n), roK80), func(n946 *Node) bool {
+						return anyNode(child(n946, roK54), func(n947 *Node) bool { return (n947.StringValue() == "B") })
+					})
+				}) || memoBool(v, 193, func() bool {
+					return anyNode(desc(root(n), roK110), func(n948 *Node) bool {
+						return anyNode(child(n948, roK54), func(n949 *Node) bool { return (n949.StringValue() == "B") })
+					})
+				}))
+			})
+		}))
+	})
 }
 
 // BR-B-02: ((//cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B') and (not(//cac:TaxCategory/cbc:ID ='S' or //cac:ClassifiedTaxCategory/cbc:ID = 'S'))) or (not(//cac:TaxCategory/cbc:ID ='B'…
 func roT0098(v []Seq, n *Node) bool {
-	return (((anyNode(desc(root(n), roK80), func(n950 *Node) bool {
-		return anyNode(child(n950, roK54), func(n951 *Node) bool { return (n951.StringValue() == "B") })
-	}) || anyNode(desc(root(n), roK110), func(n952 *Node) bool {
-		return anyNode(child(n952, roK54), func(n953 *Node) bool { return (n953.StringValue() == "B") })
-	})) && !(anyNode(desc(root(n), roK80), func(n954 *Node) bool {
-		return anyNode(child(n954, roK54), func(n955 *Node) bool { return (n955.StringValue() == "S") })
-	}) || anyNode(desc(root(n), roK110), func(n956 *Node) bool {
-		return anyNode(child(n956, roK54), func(n957 *Node) bool { return (n957.StringValue() == "S") })
-	}))) || !(anyNode(desc(root(n), roK80), func(n958 *Node) bool {
-		return anyNode(child(n958, roK54), func(n959 *Node) bool { return (n959.StringValue() == "B") })
-	}) || anyNode(desc(root(n), roK110), func(n960 *Node) bool {
-		return anyNode(child(n960, roK54), func(n961 *Node) bool { return (n961.StringValue() == "B") })
-	})))
+	return memoBool(v, 195, func() bool {
+		return (memoBool(v, 196, func() bool {
+			return (memoBool(v, 191, func() bool {
+				return (memoBool(v, 192, func() bool {
+					return anyNode(desc(root(n), roK80), func(n950 *Node) bool {
+						return anyNode(child(n950, roK54), func(n951 *Node) bool { return (n951.StringValue() == "B") })
+					})
+				}) || memoBool(v, 193, func() bool {
+					return anyNode(desc(root(n), roK110), func(n952 *Node) bool {
+						return anyNode(child(n952, roK54), func(n953 *Node) bool { return (n953.StringValue() == "B") })
+					})
+				}))
+			}) && memoBool(v, 197, func() bool {
+				return !memoBool(v, 198, func() bool {
+					return (memoBool(v, 199, func() bool {
+						return anyNode(desc(root(n), roK80), func(n954 *Node) bool {
+							return anyNode(child(n954, roK54), func(n955 *Node) bool { return (n955.StringValue() == "S") })
+						})
+					}) || memoBool(v, 200, func() bool {
+						return anyNode(desc(root(n), roK110), func(n956 *Node) bool {
+							return anyNode(child(n956, roK54), func(n957 *Node) bool { return (n957.StringValue() == "S") })
+						})
+					}))
+				})
+			}))
+		}) || memoBool(v, 194, func() bool {
+			return !memoBool(v, 191, func() bool {
+				return (memoBool(v, 192, func() bool {
+					return anyNode(desc(root(n), roK80), func(n958 *Node) bool {
+						return anyNode(child(n958, roK54), func(n959 *Node) bool { return (n959.StringValue() == "B") })
+					})
+				}) || memoBool(v, 193, func() bool {
+					return anyNode(desc(root(n), roK110), func(n960 *Node) bool {
+						return anyNode(child(n960, roK54), func(n961 *Node) bool { return (n961.StringValue() == "B") })
+					})
+				}))
+			})
+		}))
+	})
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
@@ -4222,14 +4906,14 @@ func roM018(v []Seq, n *Node) bool {
 
 // BR-CL-08: (contains(.,'#') and string-length(substring-before(substring-after(.,'#'),'#'))=3 and ( ( contains(' AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AA…
 func roT0127(v []Seq, n *Node) bool {
-	return ((((strings.Contains(str(nodeSeq(n)), "#") && gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#")), roK135, opEq)) && strings.Contains(" AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABZ ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACM ACN ACO ACP ACQ ACR ACS ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADH ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADS ADT ADU ADV ADW ADX ADY ADZ AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHW AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ARR ARS AUT AUU AUV AUW AUX AUY AUZ AVA AVB AVC AVD AVE AVF BAG BAH BAI BAJ BAK BAL BAM BAN BAO BAP BAQ BAR BAS BLC BLD BLE BLF BLG BLH BLI BLJ BLK BLL BLM BLN BLO BLP BLQ BLR BLS BLT BLU BLV BLW BLX BLY BLZ BMA BMB BMC BMD BME CCI CEX CHG CIP CLP CLR COI CUR CUS DAR DCL DEL DIN DOC DUT EUR FBC GBL GEN GS7 HAN HAZ ICN IIN IMI IND INS INV IRP ITR ITS LAN LIN LOI MCO MDH MKS ORI OSI PAC PAI PAY PKG PKT PMD PMT PRD PRF PRI PUR QIN QQD QUT RAH REG RET REV RQR SAF SIC SIN SLR SPA SPG SPH SPP SPT SRN SSR SUR TCA TDT TRA TRR TXD WHI ZZZ ", fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#"))) || !strings.Contains(str(nodeSeq(n)), "#")) || !gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#")), roK135, opEq))
+	return ((((strings.Contains(str(nodeSeq(n)), "#") && gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#")), roK135, opEq)) && containsWord(roK136, fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#"))) || !strings.Contains(str(nodeSeq(n)), "#")) || !gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#")), roK135, opEq))
 }
 
 // cac:PayeeParty
 func roM019(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK136) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK137) {
 			return false
 		}
 		return true
@@ -4241,29 +4925,29 @@ func roM019(v []Seq, n *Node) bool {
 
 // BR-17: exists(cac:PartyName/cbc:Name) and (not(cac:PartyName/cbc:Name = ../cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) and not(cac:PartyIdentification/cbc:ID = ../cac:AccountingSupplierPart…
 func roT0128(v []Seq, n *Node) bool {
-	return (anyNode(child(n, roK137), func(n1021 *Node) bool { return (len(child(n1021, roK124)) > 0) }) && (!func(r1027 Seq) bool {
-		return anyNode(child(n, roK137), func(n1028 *Node) bool {
+	return (anyNode(child(n, roK138), func(n1021 *Node) bool { return (len(child(n1021, roK124)) > 0) }) && (!func(r1027 Seq) bool {
+		return anyNode(child(n, roK138), func(n1028 *Node) bool {
 			return anyNode(child(n1028, roK124), func(n1029 *Node) bool { return gcmp(nodeSeq(n1029), r1027, opEq) })
 		})
-	}(step(step(step(step(parent(n), func(n1023 *Node) Seq { return child(n1023, roK101) }), func(n1024 *Node) Seq { return child(n1024, roK63) }), func(n1025 *Node) Seq { return child(n1025, roK137) }), func(n1026 *Node) Seq { return child(n1026, roK124) })) && !func(r1034 Seq) bool {
-		return anyNode(child(n, roK138), func(n1035 *Node) bool {
+	}(step(step(step(step(parent(n), func(n1023 *Node) Seq { return child(n1023, roK101) }), func(n1024 *Node) Seq { return child(n1024, roK63) }), func(n1025 *Node) Seq { return child(n1025, roK138) }), func(n1026 *Node) Seq { return child(n1026, roK124) })) && !func(r1034 Seq) bool {
+		return anyNode(child(n, roK139), func(n1035 *Node) bool {
 			return anyNode(child(n1035, roK54), func(n1036 *Node) bool { return gcmp(nodeSeq(n1036), r1034, opEq) })
 		})
-	}(step(step(step(step(parent(n), func(n1030 *Node) Seq { return child(n1030, roK101) }), func(n1031 *Node) Seq { return child(n1031, roK63) }), func(n1032 *Node) Seq { return child(n1032, roK138) }), func(n1033 *Node) Seq { return child(n1033, roK54) }))))
+	}(step(step(step(step(parent(n), func(n1030 *Node) Seq { return child(n1030, roK101) }), func(n1031 *Node) Seq { return child(n1031, roK63) }), func(n1032 *Node) Seq { return child(n1032, roK139) }), func(n1033 *Node) Seq { return child(n1033, roK54) }))))
 }
 
 // cac:PaymentMeans[cbc:PaymentMeansCode='30' or cbc:PaymentMeansCode='58']/cac:PayeeFinancialAccount
 func roM020(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK139) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK140) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK70) {
 			return false
 		}
-		if !(anyNode(child(m, roK140), func(n1037 *Node) bool { return (n1037.StringValue() == "30") }) || anyNode(child(m, roK140), func(n1038 *Node) bool { return (n1038.StringValue() == "58") })) {
+		if !(anyNode(child(m, roK141), func(n1037 *Node) bool { return (n1037.StringValue() == "30") }) || anyNode(child(m, roK141), func(n1038 *Node) bool { return (n1038.StringValue() == "58") })) {
 			return false
 		}
 		return true
@@ -4294,19 +4978,19 @@ func roM021(v []Seq, n *Node) bool {
 
 // BR-49: exists(cbc:PaymentMeansCode)
 func roT0130(v []Seq, n *Node) bool {
-	return (len(child(n, roK140)) > 0)
+	return (len(child(n, roK141)) > 0)
 }
 
 // BR-61: (exists(cac:PayeeFinancialAccount/cbc:ID) and ((normalize-space(cbc:PaymentMeansCode) = '30') or (normalize-space(cbc:PaymentMeansCode) = '58') )) or ((normalize-space(cbc:PaymentMeansCode) != '30') a…
 func roT0131(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, roK139), func(n1041 *Node) bool { return (len(child(n1041, roK54)) > 0) }) && ((fnNormalizeSpace(str(child(n, roK140))) == "30") || (fnNormalizeSpace(str(child(n, roK140))) == "58"))) || ((fnNormalizeSpace(str(child(n, roK140))) != "30") && (fnNormalizeSpace(str(child(n, roK140))) != "58")))
+	return ((anyNode(child(n, roK140), func(n1041 *Node) bool { return (len(child(n1041, roK54)) > 0) }) && ((fnNormalizeSpace(str(child(n, roK141))) == "30") || (fnNormalizeSpace(str(child(n, roK141))) == "58"))) || ((fnNormalizeSpace(str(child(n, roK141))) != "30") && (fnNormalizeSpace(str(child(n, roK141))) != "58")))
 }
 
 // cac:BillingReference
 func roM022(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK141) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK142) {
 			return false
 		}
 		return true
@@ -4318,7 +5002,7 @@ func roM022(v []Seq, n *Node) bool {
 
 // BR-55: exists(cac:InvoiceDocumentReference/cbc:ID)
 func roT0132(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK142), func(n1043 *Node) bool { return (len(child(n1043, roK54)) > 0) })
+	return anyNode(child(n, roK143), func(n1043 *Node) bool { return (len(child(n1043, roK54)) > 0) })
 }
 
 // cac:AccountingSupplierParty
@@ -4342,7 +5026,7 @@ func roT0133(v []Seq, n *Node) bool {
 			return anyNode(child(n1046, roK81), func(n1047 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1047, roK54)))) == "VAT") }) && (len(child(n1046, roK113)) > 0)
 		})
 	}) || anyNode(child(n, roK63), func(n1049 *Node) bool {
-		return anyNode(child(n1049, roK138), func(n1050 *Node) bool { return (len(child(n1050, roK54)) > 0) })
+		return anyNode(child(n1049, roK139), func(n1050 *Node) bool { return (len(child(n1050, roK54)) > 0) })
 	})) || anyNode(child(n, roK63), func(n1052 *Node) bool {
 		return anyNode(child(n1052, roK102), func(n1053 *Node) bool { return (len(child(n1053, roK113)) > 0) })
 	}))
@@ -4420,7 +5104,7 @@ func roM026(v []Seq, n *Node) bool {
 
 // BR-18: (cac:PartyName/cbc:Name) != ”
 func roT0136(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK137), func(n1058 *Node) bool {
+	return anyNode(child(n, roK138), func(n1058 *Node) bool {
 		return anyNode(child(n1058, roK124), func(n1059 *Node) bool { return (n1059.StringValue() != "") })
 	})
 }
@@ -4524,7 +5208,7 @@ func roM029(v []Seq, n *Node) bool {
 
 // BR-45: exists(cbc:TaxableAmount)
 func roT0141(v []Seq, n *Node) bool {
-	return (len(child(n, roK143)) > 0)
+	return (len(child(n, roK144)) > 0)
 }
 
 // BR-46: exists(cbc:TaxAmount)
@@ -4542,7 +5226,7 @@ func roT0143(v []Seq, n *Node) bool {
 // BR-48: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:Percent) or (cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/normalize-space(cbc:ID)='O')
 func roT0144(v []Seq, n *Node) bool {
 	return (anyNode(child(n, roK80), func(n1074 *Node) bool {
-		return anyNode(child(n1074, roK81), func(n1075 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1075, roK54)))) == "VAT") }) && (len(child(n1074, roK144)) > 0)
+		return anyNode(child(n1074, roK81), func(n1075 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1075, roK54)))) == "VAT") }) && (len(child(n1074, roK145)) > 0)
 	}) || anyNode(child(n, roK80), func(n1077 *Node) bool {
 		return anyNode(child(n1077, roK81), func(n1078 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1078, roK54)))) == "VAT") }) && (fnNormalizeSpace(str(child(n1077, roK54))) == "O")
 	}))
@@ -4552,20 +5236,20 @@ func roT0144(v []Seq, n *Node) bool {
 func roT0145(v []Seq, n *Node) bool {
 	return (((gcmp(fnRound(step(filter(child(n, roK80), func(p1079 *Node) bool {
 		return anyNode(child(p1079, roK81), func(n1080 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1080, roK54)))) == "VAT") })
-	}), func(n1081 *Node) Seq { return castDecimal(child(n1081, roK144)) })), roK58, opEq) && gcmp(fnRound(castDecimal(child(n, roK106))), roK58, opEq)) || (gcmp(fnRound(step(filter(child(n, roK80), func(p1082 *Node) bool {
+	}), func(n1081 *Node) Seq { return castDecimal(child(n1081, roK145)) })), roK58, opEq) && gcmp(fnRound(castDecimal(child(n, roK106))), roK58, opEq)) || (gcmp(fnRound(step(filter(child(n, roK80), func(p1082 *Node) bool {
 		return anyNode(child(p1082, roK81), func(n1083 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1083, roK54)))) == "VAT") })
-	}), func(n1084 *Node) Seq { return castDecimal(child(n1084, roK144)) })), roK58, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, roK106))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK143))), arith(step(filter(child(n, roK80), func(p1085 *Node) bool {
+	}), func(n1084 *Node) Seq { return castDecimal(child(n1084, roK145)) })), roK58, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, roK106))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK144))), arith(step(filter(child(n, roK80), func(p1085 *Node) bool {
 		return anyNode(child(p1085, roK81), func(n1086 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1086, roK54)))) == "VAT") })
-	}), func(n1087 *Node) Seq { return castDecimal(child(n1087, roK144)) }), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, roK106))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK143))), arith(step(filter(child(n, roK80), func(p1088 *Node) bool {
+	}), func(n1087 *Node) Seq { return castDecimal(child(n1087, roK145)) }), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, roK106))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK144))), arith(step(filter(child(n, roK80), func(p1088 *Node) bool {
 		return anyNode(child(p1088, roK81), func(n1089 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1089, roK54)))) == "VAT") })
-	}), func(n1090 *Node) Seq { return castDecimal(child(n1090, roK144)) }), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt)))) || (!(len(step(filter(child(n, roK80), func(p1091 *Node) bool {
+	}), func(n1090 *Node) Seq { return castDecimal(child(n1090, roK145)) }), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt)))) || (!(len(step(filter(child(n, roK80), func(p1091 *Node) bool {
 		return anyNode(child(p1091, roK81), func(n1092 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1092, roK54)))) == "VAT") })
-	}), func(n1093 *Node) Seq { return castDecimal(child(n1093, roK144)) })) > 0) && gcmp(fnRound(castDecimal(child(n, roK106))), roK58, opEq)))
+	}), func(n1093 *Node) Seq { return castDecimal(child(n1093, roK145)) })) > 0) && gcmp(fnRound(castDecimal(child(n, roK106))), roK58, opEq)))
 }
 
 // BR-DEC-19: string-length(substring-after(cbc:TaxableAmount,'.'))<=2
 func roT0146(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK143)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK144)), ".")), roK84, opLe)
 }
 
 // BR-DEC-20: string-length(substring-after(cbc:TaxAmount,'.'))<=2
@@ -4592,7 +5276,7 @@ func roM030(v []Seq, n *Node) bool {
 
 // BR-CO-09: ( contains( ' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO …
 func roT0148(v []Seq, n *Node) bool {
-	return strings.Contains(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH EL ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ", fnSubstring(str(child(n, roK113)), roK108, roK84))
+	return containsWord(roK146, fnSubstring(str(child(n, roK113)), roK108, roK84))
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -4629,7 +5313,7 @@ func roM031(v []Seq, n *Node) bool {
 
 // BR-AE-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='AE']/xs:decimal(cbc:LineExtensionAmount)) +…
 func roT0149(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1097 *Node) Seq { return child(n1097, roK143) })), arith(arith(func() Seq {
+	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1097 *Node) Seq { return child(n1097, roK144) })), arith(arith(func() Seq {
 		var a1098 sumAcc
 		anyNode(parent(n), func(n1099 *Node) bool {
 			return anyNode(parent(n1099), func(n1100 *Node) bool {
@@ -4671,7 +5355,7 @@ func roT0149(v []Seq, n *Node) bool {
 			})
 		})
 		return a1113.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1122 *Node) Seq { return child(n1122, roK143) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1122 *Node) Seq { return child(n1122, roK144) })), arith(arith(func() Seq {
 		var a1123 sumAcc
 		anyNode(parent(n), func(n1124 *Node) bool {
 			return anyNode(parent(n1124), func(n1125 *Node) bool {
@@ -4723,7 +5407,7 @@ func roT0150(v []Seq, n *Node) bool {
 
 // BR-AE-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func roT0151(v []Seq, n *Node) bool {
-	return ((len(child(n, roK145)) > 0) || (len(child(n, roK146)) > 0))
+	return ((len(child(n, roK147)) > 0) || (len(child(n, roK148)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -4757,7 +5441,7 @@ func roM032(v []Seq, n *Node) bool {
 
 // BR-AE-06: (xs:decimal(cbc:Percent) = 0)
 func roT0152(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -4791,7 +5475,7 @@ func roM033(v []Seq, n *Node) bool {
 
 // BR-AE-07: (xs:decimal(cbc:Percent) = 0)
 func roT0153(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norm…
@@ -4847,7 +5531,7 @@ func roM034(v []Seq, n *Node) bool {
 
 // BR-AE-05: (xs:decimal(cbc:Percent) = 0)
 func roT0154(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -4884,7 +5568,7 @@ func roM035(v []Seq, n *Node) bool {
 
 // BR-E-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='E']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0155(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1159 *Node) Seq { return child(n1159, roK143) })), arith(arith(func() Seq {
+	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1159 *Node) Seq { return child(n1159, roK144) })), arith(arith(func() Seq {
 		var a1160 sumAcc
 		anyNode(parent(n), func(n1161 *Node) bool {
 			return anyNode(parent(n1161), func(n1162 *Node) bool {
@@ -4926,7 +5610,7 @@ func roT0155(v []Seq, n *Node) bool {
 			})
 		})
 		return a1175.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1184 *Node) Seq { return child(n1184, roK143) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1184 *Node) Seq { return child(n1184, roK144) })), arith(arith(func() Seq {
 		var a1185 sumAcc
 		anyNode(parent(n), func(n1186 *Node) bool {
 			return anyNode(parent(n1186), func(n1187 *Node) bool {
@@ -4978,7 +5662,7 @@ func roT0156(v []Seq, n *Node) bool {
 
 // BR-E-10: exists(cbc:TaxExemptionReason) or exists(cbc:TaxExemptionReasonCode)
 func roT0157(v []Seq, n *Node) bool {
-	return ((len(child(n, roK145)) > 0) || (len(child(n, roK146)) > 0))
+	return ((len(child(n, roK147)) > 0) || (len(child(n, roK148)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5012,7 +5696,7 @@ func roM036(v []Seq, n *Node) bool {
 
 // BR-E-06: (xs:decimal(cbc:Percent) = 0)
 func roT0158(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5046,7 +5730,7 @@ func roM037(v []Seq, n *Node) bool {
 
 // BR-E-07: (xs:decimal(cbc:Percent) = 0)
 func roT0159(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -5102,7 +5786,7 @@ func roM038(v []Seq, n *Node) bool {
 
 // BR-E-05: (xs:decimal(cbc:Percent) = 0)
 func roT0160(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5139,7 +5823,7 @@ func roM039(v []Seq, n *Node) bool {
 
 // BR-G-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='G']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0161(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1221 *Node) Seq { return child(n1221, roK143) })), arith(arith(func() Seq {
+	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1221 *Node) Seq { return child(n1221, roK144) })), arith(arith(func() Seq {
 		var a1222 sumAcc
 		anyNode(parent(n), func(n1223 *Node) bool {
 			return anyNode(parent(n1223), func(n1224 *Node) bool {
@@ -5181,7 +5865,7 @@ func roT0161(v []Seq, n *Node) bool {
 			})
 		})
 		return a1237.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1246 *Node) Seq { return child(n1246, roK143) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1246 *Node) Seq { return child(n1246, roK144) })), arith(arith(func() Seq {
 		var a1247 sumAcc
 		anyNode(parent(n), func(n1248 *Node) bool {
 			return anyNode(parent(n1248), func(n1249 *Node) bool {
@@ -5233,7 +5917,7 @@ func roT0162(v []Seq, n *Node) bool {
 
 // BR-G-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func roT0163(v []Seq, n *Node) bool {
-	return ((len(child(n, roK145)) > 0) || (len(child(n, roK146)) > 0))
+	return ((len(child(n, roK147)) > 0) || (len(child(n, roK148)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5267,7 +5951,7 @@ func roM040(v []Seq, n *Node) bool {
 
 // BR-G-06: (xs:decimal(cbc:Percent) = 0)
 func roT0164(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5301,7 +5985,7 @@ func roM041(v []Seq, n *Node) bool {
 
 // BR-G-07: (xs:decimal(cbc:Percent) = 0)
 func roT0165(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -5357,7 +6041,7 @@ func roM042(v []Seq, n *Node) bool {
 
 // BR-G-05: (xs:decimal(cbc:Percent) = 0)
 func roT0166(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5394,7 +6078,7 @@ func roM043(v []Seq, n *Node) bool {
 
 // BR-IC-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='K']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0167(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1283 *Node) Seq { return child(n1283, roK143) })), arith(arith(func() Seq {
+	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1283 *Node) Seq { return child(n1283, roK144) })), arith(arith(func() Seq {
 		var a1284 sumAcc
 		anyNode(parent(n), func(n1285 *Node) bool {
 			return anyNode(parent(n1285), func(n1286 *Node) bool {
@@ -5436,7 +6120,7 @@ func roT0167(v []Seq, n *Node) bool {
 			})
 		})
 		return a1299.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1308 *Node) Seq { return child(n1308, roK143) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1308 *Node) Seq { return child(n1308, roK144) })), arith(arith(func() Seq {
 		var a1309 sumAcc
 		anyNode(parent(n), func(n1310 *Node) bool {
 			return anyNode(parent(n1310), func(n1311 *Node) bool {
@@ -5488,7 +6172,7 @@ func roT0168(v []Seq, n *Node) bool {
 
 // BR-IC-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func roT0169(v []Seq, n *Node) bool {
-	return ((len(child(n, roK145)) > 0) || (len(child(n, roK146)) > 0))
+	return ((len(child(n, roK147)) > 0) || (len(child(n, roK148)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5522,7 +6206,7 @@ func roM044(v []Seq, n *Node) bool {
 
 // BR-IC-06: (xs:decimal(cbc:Percent) = 0)
 func roT0170(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5556,7 +6240,7 @@ func roM045(v []Seq, n *Node) bool {
 
 // BR-IC-07: (xs:decimal(cbc:Percent) = 0)
 func roT0171(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -5612,7 +6296,7 @@ func roM046(v []Seq, n *Node) bool {
 
 // BR-IC-05: (xs:decimal(cbc:Percent) = 0)
 func roT0172(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5649,10 +6333,10 @@ func roM047(v []Seq, n *Node) bool {
 
 // BR-IG-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func roT0173(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, roK144)), func(q1344 Seq) bool {
-		return (((len(desc(root(n), roK89)) > 0) && (func(r1373 Seq) bool {
+	return every(castDecimal(child(n, roK145)), func(q1344 Seq) bool {
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && (func(r1373 Seq) bool {
 			return anyNode(parent(n), func(n1374 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1374, roK143), roK108, opSub)), r1373, opLt)
+				return gcmp(castDecimal(arith(child(n1374, roK144), roK108, opSub)), r1373, opLt)
 			})
 		}(arith(arith(func() Seq {
 			var a1346 sumAcc
@@ -5663,7 +6347,7 @@ func roT0173(v []Seq, n *Node) bool {
 							return anyNode(child(n1350, roK123), func(n1351 *Node) bool {
 								return anyNode(child(n1351, roK110), func(n1352 *Node) bool { return (fnNormalizeSpace(str(child(n1352, roK54))) == "L") })
 							}) && anyNode(child(n1350, roK123), func(n1353 *Node) bool {
-								return anyNode(child(n1353, roK110), func(n1354 *Node) bool { return gcmp(castDecimal(child(n1354, roK144)), q1344, opEq) })
+								return anyNode(child(n1353, roK110), func(n1354 *Node) bool { return gcmp(castDecimal(child(n1354, roK145)), q1344, opEq) })
 							}) && a1346.add(castDecimal(child(n1350, roK86)))
 						})
 					})
@@ -5678,7 +6362,7 @@ func roT0173(v []Seq, n *Node) bool {
 						return anyNode(child(n1358, roK76), func(n1359 *Node) bool {
 							return func(r1360 Seq) bool {
 								return anyNode(child(n1359, roK77), func(n1361 *Node) bool { return gcmp(nodeSeq(n1361), r1360, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1359, roK80), func(n1362 *Node) bool { return (fnNormalizeSpace(str(child(n1362, roK54))) == "L") }) && anyNode(child(n1359, roK80), func(n1363 *Node) bool { return gcmp(castDecimal(child(n1363, roK144)), q1344, opEq) }) && a1355.add(castDecimal(child(n1359, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1359, roK80), func(n1362 *Node) bool { return (fnNormalizeSpace(str(child(n1362, roK54))) == "L") }) && anyNode(child(n1359, roK80), func(n1363 *Node) bool { return gcmp(castDecimal(child(n1363, roK145)), q1344, opEq) }) && a1355.add(castDecimal(child(n1359, roK79)))
 						})
 					})
 				})
@@ -5692,7 +6376,7 @@ func roT0173(v []Seq, n *Node) bool {
 						return anyNode(child(n1367, roK76), func(n1368 *Node) bool {
 							return func(r1369 Seq) bool {
 								return anyNode(child(n1368, roK77), func(n1370 *Node) bool { return gcmp(nodeSeq(n1370), r1369, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1368, roK80), func(n1371 *Node) bool { return (fnNormalizeSpace(str(child(n1371, roK54))) == "L") }) && anyNode(child(n1368, roK80), func(n1372 *Node) bool { return gcmp(castDecimal(child(n1372, roK144)), q1344, opEq) }) && a1364.add(castDecimal(child(n1368, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1368, roK80), func(n1371 *Node) bool { return (fnNormalizeSpace(str(child(n1371, roK54))) == "L") }) && anyNode(child(n1368, roK80), func(n1372 *Node) bool { return gcmp(castDecimal(child(n1372, roK145)), q1344, opEq) }) && a1364.add(castDecimal(child(n1368, roK79)))
 						})
 					})
 				})
@@ -5700,7 +6384,7 @@ func roT0173(v []Seq, n *Node) bool {
 			return a1364.result()
 		}(), opSub)) && func(r1402 Seq) bool {
 			return anyNode(parent(n), func(n1403 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1403, roK143), roK108, opAdd)), r1402, opGt)
+				return gcmp(castDecimal(arith(child(n1403, roK144), roK108, opAdd)), r1402, opGt)
 			})
 		}(arith(arith(func() Seq {
 			var a1375 sumAcc
@@ -5711,7 +6395,7 @@ func roT0173(v []Seq, n *Node) bool {
 							return anyNode(child(n1379, roK123), func(n1380 *Node) bool {
 								return anyNode(child(n1380, roK110), func(n1381 *Node) bool { return (fnNormalizeSpace(str(child(n1381, roK54))) == "L") })
 							}) && anyNode(child(n1379, roK123), func(n1382 *Node) bool {
-								return anyNode(child(n1382, roK110), func(n1383 *Node) bool { return gcmp(castDecimal(child(n1383, roK144)), q1344, opEq) })
+								return anyNode(child(n1382, roK110), func(n1383 *Node) bool { return gcmp(castDecimal(child(n1383, roK145)), q1344, opEq) })
 							}) && a1375.add(castDecimal(child(n1379, roK86)))
 						})
 					})
@@ -5726,7 +6410,7 @@ func roT0173(v []Seq, n *Node) bool {
 						return anyNode(child(n1387, roK76), func(n1388 *Node) bool {
 							return func(r1389 Seq) bool {
 								return anyNode(child(n1388, roK77), func(n1390 *Node) bool { return gcmp(nodeSeq(n1390), r1389, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1388, roK80), func(n1391 *Node) bool { return (fnNormalizeSpace(str(child(n1391, roK54))) == "L") }) && anyNode(child(n1388, roK80), func(n1392 *Node) bool { return gcmp(castDecimal(child(n1392, roK144)), q1344, opEq) }) && a1384.add(castDecimal(child(n1388, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1388, roK80), func(n1391 *Node) bool { return (fnNormalizeSpace(str(child(n1391, roK54))) == "L") }) && anyNode(child(n1388, roK80), func(n1392 *Node) bool { return gcmp(castDecimal(child(n1392, roK145)), q1344, opEq) }) && a1384.add(castDecimal(child(n1388, roK79)))
 						})
 					})
 				})
@@ -5740,15 +6424,15 @@ func roT0173(v []Seq, n *Node) bool {
 						return anyNode(child(n1396, roK76), func(n1397 *Node) bool {
 							return func(r1398 Seq) bool {
 								return anyNode(child(n1397, roK77), func(n1399 *Node) bool { return gcmp(nodeSeq(n1399), r1398, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1397, roK80), func(n1400 *Node) bool { return (fnNormalizeSpace(str(child(n1400, roK54))) == "L") }) && anyNode(child(n1397, roK80), func(n1401 *Node) bool { return gcmp(castDecimal(child(n1401, roK144)), q1344, opEq) }) && a1393.add(castDecimal(child(n1397, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1397, roK80), func(n1400 *Node) bool { return (fnNormalizeSpace(str(child(n1400, roK54))) == "L") }) && anyNode(child(n1397, roK80), func(n1401 *Node) bool { return gcmp(castDecimal(child(n1401, roK145)), q1344, opEq) }) && a1393.add(castDecimal(child(n1397, roK79)))
 						})
 					})
 				})
 			})
 			return a1393.result()
-		}(), opSub)))) || ((len(desc(root(n), roK90)) > 0) && (func(r1432 Seq) bool {
+		}(), opSub)))) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && (func(r1432 Seq) bool {
 			return anyNode(parent(n), func(n1433 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1433, roK143), roK108, opSub)), r1432, opLt)
+				return gcmp(castDecimal(arith(child(n1433, roK144), roK108, opSub)), r1432, opLt)
 			})
 		}(arith(arith(func() Seq {
 			var a1405 sumAcc
@@ -5759,7 +6443,7 @@ func roT0173(v []Seq, n *Node) bool {
 							return anyNode(child(n1409, roK123), func(n1410 *Node) bool {
 								return anyNode(child(n1410, roK110), func(n1411 *Node) bool { return (fnNormalizeSpace(str(child(n1411, roK54))) == "L") })
 							}) && anyNode(child(n1409, roK123), func(n1412 *Node) bool {
-								return anyNode(child(n1412, roK110), func(n1413 *Node) bool { return gcmp(castDecimal(child(n1413, roK144)), q1344, opEq) })
+								return anyNode(child(n1412, roK110), func(n1413 *Node) bool { return gcmp(castDecimal(child(n1413, roK145)), q1344, opEq) })
 							}) && a1405.add(castDecimal(child(n1409, roK86)))
 						})
 					})
@@ -5774,7 +6458,7 @@ func roT0173(v []Seq, n *Node) bool {
 						return anyNode(child(n1417, roK76), func(n1418 *Node) bool {
 							return func(r1419 Seq) bool {
 								return anyNode(child(n1418, roK77), func(n1420 *Node) bool { return gcmp(nodeSeq(n1420), r1419, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1418, roK80), func(n1421 *Node) bool { return (fnNormalizeSpace(str(child(n1421, roK54))) == "L") }) && anyNode(child(n1418, roK80), func(n1422 *Node) bool { return gcmp(castDecimal(child(n1422, roK144)), q1344, opEq) }) && a1414.add(castDecimal(child(n1418, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1418, roK80), func(n1421 *Node) bool { return (fnNormalizeSpace(str(child(n1421, roK54))) == "L") }) && anyNode(child(n1418, roK80), func(n1422 *Node) bool { return gcmp(castDecimal(child(n1422, roK145)), q1344, opEq) }) && a1414.add(castDecimal(child(n1418, roK79)))
 						})
 					})
 				})
@@ -5788,7 +6472,7 @@ func roT0173(v []Seq, n *Node) bool {
 						return anyNode(child(n1426, roK76), func(n1427 *Node) bool {
 							return func(r1428 Seq) bool {
 								return anyNode(child(n1427, roK77), func(n1429 *Node) bool { return gcmp(nodeSeq(n1429), r1428, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1427, roK80), func(n1430 *Node) bool { return (fnNormalizeSpace(str(child(n1430, roK54))) == "L") }) && anyNode(child(n1427, roK80), func(n1431 *Node) bool { return gcmp(castDecimal(child(n1431, roK144)), q1344, opEq) }) && a1423.add(castDecimal(child(n1427, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1427, roK80), func(n1430 *Node) bool { return (fnNormalizeSpace(str(child(n1430, roK54))) == "L") }) && anyNode(child(n1427, roK80), func(n1431 *Node) bool { return gcmp(castDecimal(child(n1431, roK145)), q1344, opEq) }) && a1423.add(castDecimal(child(n1427, roK79)))
 						})
 					})
 				})
@@ -5796,7 +6480,7 @@ func roT0173(v []Seq, n *Node) bool {
 			return a1423.result()
 		}(), opSub)) && func(r1461 Seq) bool {
 			return anyNode(parent(n), func(n1462 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1462, roK143), roK108, opAdd)), r1461, opGt)
+				return gcmp(castDecimal(arith(child(n1462, roK144), roK108, opAdd)), r1461, opGt)
 			})
 		}(arith(arith(func() Seq {
 			var a1434 sumAcc
@@ -5807,7 +6491,7 @@ func roT0173(v []Seq, n *Node) bool {
 							return anyNode(child(n1438, roK123), func(n1439 *Node) bool {
 								return anyNode(child(n1439, roK110), func(n1440 *Node) bool { return (fnNormalizeSpace(str(child(n1440, roK54))) == "L") })
 							}) && anyNode(child(n1438, roK123), func(n1441 *Node) bool {
-								return anyNode(child(n1441, roK110), func(n1442 *Node) bool { return gcmp(castDecimal(child(n1442, roK144)), q1344, opEq) })
+								return anyNode(child(n1441, roK110), func(n1442 *Node) bool { return gcmp(castDecimal(child(n1442, roK145)), q1344, opEq) })
 							}) && a1434.add(castDecimal(child(n1438, roK86)))
 						})
 					})
@@ -5822,7 +6506,7 @@ func roT0173(v []Seq, n *Node) bool {
 						return anyNode(child(n1446, roK76), func(n1447 *Node) bool {
 							return func(r1448 Seq) bool {
 								return anyNode(child(n1447, roK77), func(n1449 *Node) bool { return gcmp(nodeSeq(n1449), r1448, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1447, roK80), func(n1450 *Node) bool { return (fnNormalizeSpace(str(child(n1450, roK54))) == "L") }) && anyNode(child(n1447, roK80), func(n1451 *Node) bool { return gcmp(castDecimal(child(n1451, roK144)), q1344, opEq) }) && a1443.add(castDecimal(child(n1447, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1447, roK80), func(n1450 *Node) bool { return (fnNormalizeSpace(str(child(n1450, roK54))) == "L") }) && anyNode(child(n1447, roK80), func(n1451 *Node) bool { return gcmp(castDecimal(child(n1451, roK145)), q1344, opEq) }) && a1443.add(castDecimal(child(n1447, roK79)))
 						})
 					})
 				})
@@ -5836,7 +6520,7 @@ func roT0173(v []Seq, n *Node) bool {
 						return anyNode(child(n1455, roK76), func(n1456 *Node) bool {
 							return func(r1457 Seq) bool {
 								return anyNode(child(n1456, roK77), func(n1458 *Node) bool { return gcmp(nodeSeq(n1458), r1457, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1456, roK80), func(n1459 *Node) bool { return (fnNormalizeSpace(str(child(n1459, roK54))) == "L") }) && anyNode(child(n1456, roK80), func(n1460 *Node) bool { return gcmp(castDecimal(child(n1460, roK144)), q1344, opEq) }) && a1452.add(castDecimal(child(n1456, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1456, roK80), func(n1459 *Node) bool { return (fnNormalizeSpace(str(child(n1459, roK54))) == "L") }) && anyNode(child(n1456, roK80), func(n1460 *Node) bool { return gcmp(castDecimal(child(n1460, roK145)), q1344, opEq) }) && a1452.add(castDecimal(child(n1456, roK79)))
 						})
 					})
 				})
@@ -5848,12 +6532,12 @@ func roT0173(v []Seq, n *Node) bool {
 
 // BR-IG-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0174(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1463 *Node) Seq { return child(n1463, roK106) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1464 *Node) Seq { return child(n1464, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1465 *Node) Seq { return child(n1465, roK106) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1466 *Node) Seq { return child(n1466, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1463 *Node) Seq { return child(n1463, roK106) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1464 *Node) Seq { return child(n1464, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1465 *Node) Seq { return child(n1465, roK106) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1466 *Node) Seq { return child(n1466, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
 }
 
 // BR-IG-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func roT0175(v []Seq, n *Node) bool {
-	return (!(len(child(n, roK145)) > 0) && !(len(child(n, roK146)) > 0))
+	return (!(len(child(n, roK147)) > 0) && !(len(child(n, roK148)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5887,7 +6571,7 @@ func roM048(v []Seq, n *Node) bool {
 
 // BR-IG-06: (cbc:Percent) >= 0
 func roT0176(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK144), func(n1472 *Node) bool { return gcmp(nodeSeq(n1472), roK58, opGe) })
+	return anyNode(child(n, roK145), func(n1472 *Node) bool { return gcmp(nodeSeq(n1472), roK58, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5921,7 +6605,7 @@ func roM049(v []Seq, n *Node) bool {
 
 // BR-IG-07: (cbc:Percent) >= 0
 func roT0177(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK144), func(n1476 *Node) bool { return gcmp(nodeSeq(n1476), roK58, opGe) })
+	return anyNode(child(n, roK145), func(n1476 *Node) bool { return gcmp(nodeSeq(n1476), roK58, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
@@ -5977,7 +6661,7 @@ func roM050(v []Seq, n *Node) bool {
 
 // BR-IG-05: (cbc:Percent) >= 0
 func roT0178(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK144), func(n1479 *Node) bool { return gcmp(nodeSeq(n1479), roK58, opGe) })
+	return anyNode(child(n, roK145), func(n1479 *Node) bool { return gcmp(nodeSeq(n1479), roK58, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6014,10 +6698,10 @@ func roM051(v []Seq, n *Node) bool {
 
 // BR-IP-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func roT0179(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, roK144)), func(q1481 Seq) bool {
-		return (((len(desc(root(n), roK89)) > 0) && (func(r1510 Seq) bool {
+	return every(castDecimal(child(n, roK145)), func(q1481 Seq) bool {
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && (func(r1510 Seq) bool {
 			return anyNode(parent(n), func(n1511 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1511, roK143), roK108, opSub)), r1510, opLt)
+				return gcmp(castDecimal(arith(child(n1511, roK144), roK108, opSub)), r1510, opLt)
 			})
 		}(arith(arith(func() Seq {
 			var a1483 sumAcc
@@ -6028,7 +6712,7 @@ func roT0179(v []Seq, n *Node) bool {
 							return anyNode(child(n1487, roK123), func(n1488 *Node) bool {
 								return anyNode(child(n1488, roK110), func(n1489 *Node) bool { return (fnNormalizeSpace(str(child(n1489, roK54))) == "M") })
 							}) && anyNode(child(n1487, roK123), func(n1490 *Node) bool {
-								return anyNode(child(n1490, roK110), func(n1491 *Node) bool { return gcmp(castDecimal(child(n1491, roK144)), q1481, opEq) })
+								return anyNode(child(n1490, roK110), func(n1491 *Node) bool { return gcmp(castDecimal(child(n1491, roK145)), q1481, opEq) })
 							}) && a1483.add(castDecimal(child(n1487, roK86)))
 						})
 					})
@@ -6043,7 +6727,7 @@ func roT0179(v []Seq, n *Node) bool {
 						return anyNode(child(n1495, roK76), func(n1496 *Node) bool {
 							return func(r1497 Seq) bool {
 								return anyNode(child(n1496, roK77), func(n1498 *Node) bool { return gcmp(nodeSeq(n1498), r1497, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1496, roK80), func(n1499 *Node) bool { return (fnNormalizeSpace(str(child(n1499, roK54))) == "M") }) && anyNode(child(n1496, roK80), func(n1500 *Node) bool { return gcmp(castDecimal(child(n1500, roK144)), q1481, opEq) }) && a1492.add(castDecimal(child(n1496, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1496, roK80), func(n1499 *Node) bool { return (fnNormalizeSpace(str(child(n1499, roK54))) == "M") }) && anyNode(child(n1496, roK80), func(n1500 *Node) bool { return gcmp(castDecimal(child(n1500, roK145)), q1481, opEq) }) && a1492.add(castDecimal(child(n1496, roK79)))
 						})
 					})
 				})
@@ -6057,7 +6741,7 @@ func roT0179(v []Seq, n *Node) bool {
 						return anyNode(child(n1504, roK76), func(n1505 *Node) bool {
 							return func(r1506 Seq) bool {
 								return anyNode(child(n1505, roK77), func(n1507 *Node) bool { return gcmp(nodeSeq(n1507), r1506, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1505, roK80), func(n1508 *Node) bool { return (fnNormalizeSpace(str(child(n1508, roK54))) == "M") }) && anyNode(child(n1505, roK80), func(n1509 *Node) bool { return gcmp(castDecimal(child(n1509, roK144)), q1481, opEq) }) && a1501.add(castDecimal(child(n1505, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1505, roK80), func(n1508 *Node) bool { return (fnNormalizeSpace(str(child(n1508, roK54))) == "M") }) && anyNode(child(n1505, roK80), func(n1509 *Node) bool { return gcmp(castDecimal(child(n1509, roK145)), q1481, opEq) }) && a1501.add(castDecimal(child(n1505, roK79)))
 						})
 					})
 				})
@@ -6065,7 +6749,7 @@ func roT0179(v []Seq, n *Node) bool {
 			return a1501.result()
 		}(), opSub)) && func(r1539 Seq) bool {
 			return anyNode(parent(n), func(n1540 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1540, roK143), roK108, opAdd)), r1539, opGt)
+				return gcmp(castDecimal(arith(child(n1540, roK144), roK108, opAdd)), r1539, opGt)
 			})
 		}(arith(arith(func() Seq {
 			var a1512 sumAcc
@@ -6076,7 +6760,7 @@ func roT0179(v []Seq, n *Node) bool {
 							return anyNode(child(n1516, roK123), func(n1517 *Node) bool {
 								return anyNode(child(n1517, roK110), func(n1518 *Node) bool { return (fnNormalizeSpace(str(child(n1518, roK54))) == "M") })
 							}) && anyNode(child(n1516, roK123), func(n1519 *Node) bool {
-								return anyNode(child(n1519, roK110), func(n1520 *Node) bool { return gcmp(castDecimal(child(n1520, roK144)), q1481, opEq) })
+								return anyNode(child(n1519, roK110), func(n1520 *Node) bool { return gcmp(castDecimal(child(n1520, roK145)), q1481, opEq) })
 							}) && a1512.add(castDecimal(child(n1516, roK86)))
 						})
 					})
@@ -6091,7 +6775,7 @@ func roT0179(v []Seq, n *Node) bool {
 						return anyNode(child(n1524, roK76), func(n1525 *Node) bool {
 							return func(r1526 Seq) bool {
 								return anyNode(child(n1525, roK77), func(n1527 *Node) bool { return gcmp(nodeSeq(n1527), r1526, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1525, roK80), func(n1528 *Node) bool { return (fnNormalizeSpace(str(child(n1528, roK54))) == "M") }) && anyNode(child(n1525, roK80), func(n1529 *Node) bool { return gcmp(castDecimal(child(n1529, roK144)), q1481, opEq) }) && a1521.add(castDecimal(child(n1525, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1525, roK80), func(n1528 *Node) bool { return (fnNormalizeSpace(str(child(n1528, roK54))) == "M") }) && anyNode(child(n1525, roK80), func(n1529 *Node) bool { return gcmp(castDecimal(child(n1529, roK145)), q1481, opEq) }) && a1521.add(castDecimal(child(n1525, roK79)))
 						})
 					})
 				})
@@ -6105,15 +6789,15 @@ func roT0179(v []Seq, n *Node) bool {
 						return anyNode(child(n1533, roK76), func(n1534 *Node) bool {
 							return func(r1535 Seq) bool {
 								return anyNode(child(n1534, roK77), func(n1536 *Node) bool { return gcmp(nodeSeq(n1536), r1535, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1534, roK80), func(n1537 *Node) bool { return (fnNormalizeSpace(str(child(n1537, roK54))) == "M") }) && anyNode(child(n1534, roK80), func(n1538 *Node) bool { return gcmp(castDecimal(child(n1538, roK144)), q1481, opEq) }) && a1530.add(castDecimal(child(n1534, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1534, roK80), func(n1537 *Node) bool { return (fnNormalizeSpace(str(child(n1537, roK54))) == "M") }) && anyNode(child(n1534, roK80), func(n1538 *Node) bool { return gcmp(castDecimal(child(n1538, roK145)), q1481, opEq) }) && a1530.add(castDecimal(child(n1534, roK79)))
 						})
 					})
 				})
 			})
 			return a1530.result()
-		}(), opSub)))) || ((len(desc(root(n), roK90)) > 0) && (func(r1569 Seq) bool {
+		}(), opSub)))) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && (func(r1569 Seq) bool {
 			return anyNode(parent(n), func(n1570 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1570, roK143), roK108, opSub)), r1569, opLt)
+				return gcmp(castDecimal(arith(child(n1570, roK144), roK108, opSub)), r1569, opLt)
 			})
 		}(arith(arith(func() Seq {
 			var a1542 sumAcc
@@ -6124,7 +6808,7 @@ func roT0179(v []Seq, n *Node) bool {
 							return anyNode(child(n1546, roK123), func(n1547 *Node) bool {
 								return anyNode(child(n1547, roK110), func(n1548 *Node) bool { return (fnNormalizeSpace(str(child(n1548, roK54))) == "M") })
 							}) && anyNode(child(n1546, roK123), func(n1549 *Node) bool {
-								return anyNode(child(n1549, roK110), func(n1550 *Node) bool { return gcmp(castDecimal(child(n1550, roK144)), q1481, opEq) })
+								return anyNode(child(n1549, roK110), func(n1550 *Node) bool { return gcmp(castDecimal(child(n1550, roK145)), q1481, opEq) })
 							}) && a1542.add(castDecimal(child(n1546, roK86)))
 						})
 					})
@@ -6139,7 +6823,7 @@ func roT0179(v []Seq, n *Node) bool {
 						return anyNode(child(n1554, roK76), func(n1555 *Node) bool {
 							return func(r1556 Seq) bool {
 								return anyNode(child(n1555, roK77), func(n1557 *Node) bool { return gcmp(nodeSeq(n1557), r1556, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1555, roK80), func(n1558 *Node) bool { return (fnNormalizeSpace(str(child(n1558, roK54))) == "M") }) && anyNode(child(n1555, roK80), func(n1559 *Node) bool { return gcmp(castDecimal(child(n1559, roK144)), q1481, opEq) }) && a1551.add(castDecimal(child(n1555, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1555, roK80), func(n1558 *Node) bool { return (fnNormalizeSpace(str(child(n1558, roK54))) == "M") }) && anyNode(child(n1555, roK80), func(n1559 *Node) bool { return gcmp(castDecimal(child(n1559, roK145)), q1481, opEq) }) && a1551.add(castDecimal(child(n1555, roK79)))
 						})
 					})
 				})
@@ -6153,7 +6837,7 @@ func roT0179(v []Seq, n *Node) bool {
 						return anyNode(child(n1563, roK76), func(n1564 *Node) bool {
 							return func(r1565 Seq) bool {
 								return anyNode(child(n1564, roK77), func(n1566 *Node) bool { return gcmp(nodeSeq(n1566), r1565, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1564, roK80), func(n1567 *Node) bool { return (fnNormalizeSpace(str(child(n1567, roK54))) == "M") }) && anyNode(child(n1564, roK80), func(n1568 *Node) bool { return gcmp(castDecimal(child(n1568, roK144)), q1481, opEq) }) && a1560.add(castDecimal(child(n1564, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1564, roK80), func(n1567 *Node) bool { return (fnNormalizeSpace(str(child(n1567, roK54))) == "M") }) && anyNode(child(n1564, roK80), func(n1568 *Node) bool { return gcmp(castDecimal(child(n1568, roK145)), q1481, opEq) }) && a1560.add(castDecimal(child(n1564, roK79)))
 						})
 					})
 				})
@@ -6161,7 +6845,7 @@ func roT0179(v []Seq, n *Node) bool {
 			return a1560.result()
 		}(), opSub)) && func(r1598 Seq) bool {
 			return anyNode(parent(n), func(n1599 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1599, roK143), roK108, opAdd)), r1598, opGt)
+				return gcmp(castDecimal(arith(child(n1599, roK144), roK108, opAdd)), r1598, opGt)
 			})
 		}(arith(arith(func() Seq {
 			var a1571 sumAcc
@@ -6172,7 +6856,7 @@ func roT0179(v []Seq, n *Node) bool {
 							return anyNode(child(n1575, roK123), func(n1576 *Node) bool {
 								return anyNode(child(n1576, roK110), func(n1577 *Node) bool { return (fnNormalizeSpace(str(child(n1577, roK54))) == "M") })
 							}) && anyNode(child(n1575, roK123), func(n1578 *Node) bool {
-								return anyNode(child(n1578, roK110), func(n1579 *Node) bool { return gcmp(castDecimal(child(n1579, roK144)), q1481, opEq) })
+								return anyNode(child(n1578, roK110), func(n1579 *Node) bool { return gcmp(castDecimal(child(n1579, roK145)), q1481, opEq) })
 							}) && a1571.add(castDecimal(child(n1575, roK86)))
 						})
 					})
@@ -6187,7 +6871,7 @@ func roT0179(v []Seq, n *Node) bool {
 						return anyNode(child(n1583, roK76), func(n1584 *Node) bool {
 							return func(r1585 Seq) bool {
 								return anyNode(child(n1584, roK77), func(n1586 *Node) bool { return gcmp(nodeSeq(n1586), r1585, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1584, roK80), func(n1587 *Node) bool { return (fnNormalizeSpace(str(child(n1587, roK54))) == "M") }) && anyNode(child(n1584, roK80), func(n1588 *Node) bool { return gcmp(castDecimal(child(n1588, roK144)), q1481, opEq) }) && a1580.add(castDecimal(child(n1584, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1584, roK80), func(n1587 *Node) bool { return (fnNormalizeSpace(str(child(n1587, roK54))) == "M") }) && anyNode(child(n1584, roK80), func(n1588 *Node) bool { return gcmp(castDecimal(child(n1588, roK145)), q1481, opEq) }) && a1580.add(castDecimal(child(n1584, roK79)))
 						})
 					})
 				})
@@ -6201,7 +6885,7 @@ func roT0179(v []Seq, n *Node) bool {
 						return anyNode(child(n1592, roK76), func(n1593 *Node) bool {
 							return func(r1594 Seq) bool {
 								return anyNode(child(n1593, roK77), func(n1595 *Node) bool { return gcmp(nodeSeq(n1595), r1594, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1593, roK80), func(n1596 *Node) bool { return (fnNormalizeSpace(str(child(n1596, roK54))) == "M") }) && anyNode(child(n1593, roK80), func(n1597 *Node) bool { return gcmp(castDecimal(child(n1597, roK144)), q1481, opEq) }) && a1589.add(castDecimal(child(n1593, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1593, roK80), func(n1596 *Node) bool { return (fnNormalizeSpace(str(child(n1596, roK54))) == "M") }) && anyNode(child(n1593, roK80), func(n1597 *Node) bool { return gcmp(castDecimal(child(n1597, roK145)), q1481, opEq) }) && a1589.add(castDecimal(child(n1593, roK79)))
 						})
 					})
 				})
@@ -6213,12 +6897,12 @@ func roT0179(v []Seq, n *Node) bool {
 
 // BR-IP-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0180(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1600 *Node) Seq { return child(n1600, roK106) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1601 *Node) Seq { return child(n1601, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1602 *Node) Seq { return child(n1602, roK106) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1603 *Node) Seq { return child(n1603, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1600 *Node) Seq { return child(n1600, roK106) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1601 *Node) Seq { return child(n1601, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1602 *Node) Seq { return child(n1602, roK106) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1603 *Node) Seq { return child(n1603, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
 }
 
 // BR-IP-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func roT0181(v []Seq, n *Node) bool {
-	return (!(len(child(n, roK145)) > 0) && !(len(child(n, roK146)) > 0))
+	return (!(len(child(n, roK147)) > 0) && !(len(child(n, roK148)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6252,7 +6936,7 @@ func roM052(v []Seq, n *Node) bool {
 
 // BR-IP-06: (cbc:Percent) >= 0
 func roT0182(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK144), func(n1609 *Node) bool { return gcmp(nodeSeq(n1609), roK58, opGe) })
+	return anyNode(child(n, roK145), func(n1609 *Node) bool { return gcmp(nodeSeq(n1609), roK58, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6286,7 +6970,7 @@ func roM053(v []Seq, n *Node) bool {
 
 // BR-IP-07: (cbc:Percent) >= 0
 func roT0183(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK144), func(n1613 *Node) bool { return gcmp(nodeSeq(n1613), roK58, opGe) })
+	return anyNode(child(n, roK145), func(n1613 *Node) bool { return gcmp(nodeSeq(n1613), roK58, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
@@ -6342,7 +7026,7 @@ func roM054(v []Seq, n *Node) bool {
 
 // BR-IP-05: (cbc:Percent) >= 0
 func roT0184(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK144), func(n1616 *Node) bool { return gcmp(nodeSeq(n1616), roK58, opGe) })
+	return anyNode(child(n, roK145), func(n1616 *Node) bool { return gcmp(nodeSeq(n1616), roK58, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6379,7 +7063,7 @@ func roM055(v []Seq, n *Node) bool {
 
 // BR-O-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='O']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0185(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1619 *Node) Seq { return child(n1619, roK143) })), arith(arith(func() Seq {
+	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1619 *Node) Seq { return child(n1619, roK144) })), arith(arith(func() Seq {
 		var a1620 sumAcc
 		anyNode(parent(n), func(n1621 *Node) bool {
 			return anyNode(parent(n1621), func(n1622 *Node) bool {
@@ -6421,7 +7105,7 @@ func roT0185(v []Seq, n *Node) bool {
 			})
 		})
 		return a1635.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1644 *Node) Seq { return child(n1644, roK143) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1644 *Node) Seq { return child(n1644, roK144) })), arith(arith(func() Seq {
 		var a1645 sumAcc
 		anyNode(parent(n), func(n1646 *Node) bool {
 			return anyNode(parent(n1646), func(n1647 *Node) bool {
@@ -6473,7 +7157,7 @@ func roT0186(v []Seq, n *Node) bool {
 
 // BR-O-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func roT0187(v []Seq, n *Node) bool {
-	return ((len(child(n, roK145)) > 0) || (len(child(n, roK146)) > 0))
+	return ((len(child(n, roK147)) > 0) || (len(child(n, roK148)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6507,7 +7191,7 @@ func roM056(v []Seq, n *Node) bool {
 
 // BR-O-06: not(cbc:Percent)
 func roT0188(v []Seq, n *Node) bool {
-	return !(len(child(n, roK144)) > 0)
+	return !(len(child(n, roK145)) > 0)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6541,7 +7225,7 @@ func roM057(v []Seq, n *Node) bool {
 
 // BR-O-07: not(cbc:Percent)
 func roT0189(v []Seq, n *Node) bool {
-	return !(len(child(n, roK144)) > 0)
+	return !(len(child(n, roK145)) > 0)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -6597,7 +7281,7 @@ func roM058(v []Seq, n *Node) bool {
 
 // BR-O-05: not(cbc:Percent)
 func roT0190(v []Seq, n *Node) bool {
-	return !(len(child(n, roK144)) > 0)
+	return !(len(child(n, roK145)) > 0)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6634,18 +7318,18 @@ func roM059(v []Seq, n *Node) bool {
 
 // BR-S-08: every $rate in xs:decimal(cbc:Percent) satisfies (((exists(//cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID) = 'S'][cac:Item/cac:ClassifiedTaxCategory/xs:decimal(cbc:Percent…
 func roT0191(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, roK144)), func(q1683 Seq) bool {
+	return every(castDecimal(child(n, roK145)), func(q1683 Seq) bool {
 		return (((anyNode(desc(root(n), roK89), func(n1684 *Node) bool {
 			return anyNode(child(n1684, roK123), func(n1685 *Node) bool {
 				return anyNode(child(n1685, roK110), func(n1686 *Node) bool { return (fnNormalizeSpace(str(child(n1686, roK54))) == "S") })
 			}) && anyNode(child(n1684, roK123), func(n1687 *Node) bool {
-				return anyNode(child(n1687, roK110), func(n1688 *Node) bool { return gcmp(castDecimal(child(n1688, roK144)), q1683, opEq) })
+				return anyNode(child(n1687, roK110), func(n1688 *Node) bool { return gcmp(castDecimal(child(n1688, roK145)), q1683, opEq) })
 			})
 		}) || anyNode(desc(root(n), roK76), func(n1689 *Node) bool {
-			return anyNode(child(n1689, roK80), func(n1690 *Node) bool { return (fnNormalizeSpace(str(child(n1690, roK54))) == "S") }) && anyNode(child(n1689, roK80), func(n1691 *Node) bool { return gcmp(castDecimal(child(n1691, roK144)), q1683, opEq) })
+			return anyNode(child(n1689, roK80), func(n1690 *Node) bool { return (fnNormalizeSpace(str(child(n1690, roK54))) == "S") }) && anyNode(child(n1689, roK80), func(n1691 *Node) bool { return gcmp(castDecimal(child(n1691, roK145)), q1683, opEq) })
 		})) && (func(r1719 Seq) bool {
 			return anyNode(parent(n), func(n1720 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1720, roK143), roK108, opSub)), r1719, opLt)
+				return gcmp(castDecimal(arith(child(n1720, roK144), roK108, opSub)), r1719, opLt)
 			})
 		}(arith(arith(func() Seq {
 			var a1692 sumAcc
@@ -6656,7 +7340,7 @@ func roT0191(v []Seq, n *Node) bool {
 							return anyNode(child(n1696, roK123), func(n1697 *Node) bool {
 								return anyNode(child(n1697, roK110), func(n1698 *Node) bool { return (fnNormalizeSpace(str(child(n1698, roK54))) == "S") })
 							}) && anyNode(child(n1696, roK123), func(n1699 *Node) bool {
-								return anyNode(child(n1699, roK110), func(n1700 *Node) bool { return gcmp(castDecimal(child(n1700, roK144)), q1683, opEq) })
+								return anyNode(child(n1699, roK110), func(n1700 *Node) bool { return gcmp(castDecimal(child(n1700, roK145)), q1683, opEq) })
 							}) && a1692.add(castDecimal(child(n1696, roK86)))
 						})
 					})
@@ -6671,7 +7355,7 @@ func roT0191(v []Seq, n *Node) bool {
 						return anyNode(child(n1704, roK76), func(n1705 *Node) bool {
 							return func(r1706 Seq) bool {
 								return anyNode(child(n1705, roK77), func(n1707 *Node) bool { return gcmp(nodeSeq(n1707), r1706, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1705, roK80), func(n1708 *Node) bool { return (fnNormalizeSpace(str(child(n1708, roK54))) == "S") }) && anyNode(child(n1705, roK80), func(n1709 *Node) bool { return gcmp(castDecimal(child(n1709, roK144)), q1683, opEq) }) && a1701.add(castDecimal(child(n1705, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1705, roK80), func(n1708 *Node) bool { return (fnNormalizeSpace(str(child(n1708, roK54))) == "S") }) && anyNode(child(n1705, roK80), func(n1709 *Node) bool { return gcmp(castDecimal(child(n1709, roK145)), q1683, opEq) }) && a1701.add(castDecimal(child(n1705, roK79)))
 						})
 					})
 				})
@@ -6685,7 +7369,7 @@ func roT0191(v []Seq, n *Node) bool {
 						return anyNode(child(n1713, roK76), func(n1714 *Node) bool {
 							return func(r1715 Seq) bool {
 								return anyNode(child(n1714, roK77), func(n1716 *Node) bool { return gcmp(nodeSeq(n1716), r1715, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1714, roK80), func(n1717 *Node) bool { return (fnNormalizeSpace(str(child(n1717, roK54))) == "S") }) && anyNode(child(n1714, roK80), func(n1718 *Node) bool { return gcmp(castDecimal(child(n1718, roK144)), q1683, opEq) }) && a1710.add(castDecimal(child(n1714, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1714, roK80), func(n1717 *Node) bool { return (fnNormalizeSpace(str(child(n1717, roK54))) == "S") }) && anyNode(child(n1714, roK80), func(n1718 *Node) bool { return gcmp(castDecimal(child(n1718, roK145)), q1683, opEq) }) && a1710.add(castDecimal(child(n1714, roK79)))
 						})
 					})
 				})
@@ -6693,7 +7377,7 @@ func roT0191(v []Seq, n *Node) bool {
 			return a1710.result()
 		}(), opSub)) && func(r1748 Seq) bool {
 			return anyNode(parent(n), func(n1749 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1749, roK143), roK108, opAdd)), r1748, opGt)
+				return gcmp(castDecimal(arith(child(n1749, roK144), roK108, opAdd)), r1748, opGt)
 			})
 		}(arith(arith(func() Seq {
 			var a1721 sumAcc
@@ -6704,7 +7388,7 @@ func roT0191(v []Seq, n *Node) bool {
 							return anyNode(child(n1725, roK123), func(n1726 *Node) bool {
 								return anyNode(child(n1726, roK110), func(n1727 *Node) bool { return (fnNormalizeSpace(str(child(n1727, roK54))) == "S") })
 							}) && anyNode(child(n1725, roK123), func(n1728 *Node) bool {
-								return anyNode(child(n1728, roK110), func(n1729 *Node) bool { return gcmp(castDecimal(child(n1729, roK144)), q1683, opEq) })
+								return anyNode(child(n1728, roK110), func(n1729 *Node) bool { return gcmp(castDecimal(child(n1729, roK145)), q1683, opEq) })
 							}) && a1721.add(castDecimal(child(n1725, roK86)))
 						})
 					})
@@ -6719,7 +7403,7 @@ func roT0191(v []Seq, n *Node) bool {
 						return anyNode(child(n1733, roK76), func(n1734 *Node) bool {
 							return func(r1735 Seq) bool {
 								return anyNode(child(n1734, roK77), func(n1736 *Node) bool { return gcmp(nodeSeq(n1736), r1735, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1734, roK80), func(n1737 *Node) bool { return (fnNormalizeSpace(str(child(n1737, roK54))) == "S") }) && anyNode(child(n1734, roK80), func(n1738 *Node) bool { return gcmp(castDecimal(child(n1738, roK144)), q1683, opEq) }) && a1730.add(castDecimal(child(n1734, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1734, roK80), func(n1737 *Node) bool { return (fnNormalizeSpace(str(child(n1737, roK54))) == "S") }) && anyNode(child(n1734, roK80), func(n1738 *Node) bool { return gcmp(castDecimal(child(n1738, roK145)), q1683, opEq) }) && a1730.add(castDecimal(child(n1734, roK79)))
 						})
 					})
 				})
@@ -6733,7 +7417,7 @@ func roT0191(v []Seq, n *Node) bool {
 						return anyNode(child(n1742, roK76), func(n1743 *Node) bool {
 							return func(r1744 Seq) bool {
 								return anyNode(child(n1743, roK77), func(n1745 *Node) bool { return gcmp(nodeSeq(n1745), r1744, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1743, roK80), func(n1746 *Node) bool { return (fnNormalizeSpace(str(child(n1746, roK54))) == "S") }) && anyNode(child(n1743, roK80), func(n1747 *Node) bool { return gcmp(castDecimal(child(n1747, roK144)), q1683, opEq) }) && a1739.add(castDecimal(child(n1743, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1743, roK80), func(n1746 *Node) bool { return (fnNormalizeSpace(str(child(n1746, roK54))) == "S") }) && anyNode(child(n1743, roK80), func(n1747 *Node) bool { return gcmp(castDecimal(child(n1747, roK145)), q1683, opEq) }) && a1739.add(castDecimal(child(n1743, roK79)))
 						})
 					})
 				})
@@ -6743,13 +7427,13 @@ func roT0191(v []Seq, n *Node) bool {
 			return anyNode(child(n1750, roK123), func(n1751 *Node) bool {
 				return anyNode(child(n1751, roK110), func(n1752 *Node) bool { return (fnNormalizeSpace(str(child(n1752, roK54))) == "S") })
 			}) && anyNode(child(n1750, roK123), func(n1753 *Node) bool {
-				return anyNode(child(n1753, roK110), func(n1754 *Node) bool { return gcmp(castDecimal(child(n1754, roK144)), q1683, opEq) })
+				return anyNode(child(n1753, roK110), func(n1754 *Node) bool { return gcmp(castDecimal(child(n1754, roK145)), q1683, opEq) })
 			})
 		}) || anyNode(desc(root(n), roK76), func(n1755 *Node) bool {
-			return anyNode(child(n1755, roK80), func(n1756 *Node) bool { return (fnNormalizeSpace(str(child(n1756, roK54))) == "S") }) && anyNode(child(n1755, roK80), func(n1757 *Node) bool { return gcmp(castDecimal(child(n1757, roK144)), q1683, opEq) })
+			return anyNode(child(n1755, roK80), func(n1756 *Node) bool { return (fnNormalizeSpace(str(child(n1756, roK54))) == "S") }) && anyNode(child(n1755, roK80), func(n1757 *Node) bool { return gcmp(castDecimal(child(n1757, roK145)), q1683, opEq) })
 		})) && (func(r1785 Seq) bool {
 			return anyNode(parent(n), func(n1786 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1786, roK143), roK108, opSub)), r1785, opLt)
+				return gcmp(castDecimal(arith(child(n1786, roK144), roK108, opSub)), r1785, opLt)
 			})
 		}(arith(arith(func() Seq {
 			var a1758 sumAcc
@@ -6760,7 +7444,7 @@ func roT0191(v []Seq, n *Node) bool {
 							return anyNode(child(n1762, roK123), func(n1763 *Node) bool {
 								return anyNode(child(n1763, roK110), func(n1764 *Node) bool { return (fnNormalizeSpace(str(child(n1764, roK54))) == "S") })
 							}) && anyNode(child(n1762, roK123), func(n1765 *Node) bool {
-								return anyNode(child(n1765, roK110), func(n1766 *Node) bool { return gcmp(castDecimal(child(n1766, roK144)), q1683, opEq) })
+								return anyNode(child(n1765, roK110), func(n1766 *Node) bool { return gcmp(castDecimal(child(n1766, roK145)), q1683, opEq) })
 							}) && a1758.add(castDecimal(child(n1762, roK86)))
 						})
 					})
@@ -6775,7 +7459,7 @@ func roT0191(v []Seq, n *Node) bool {
 						return anyNode(child(n1770, roK76), func(n1771 *Node) bool {
 							return func(r1772 Seq) bool {
 								return anyNode(child(n1771, roK77), func(n1773 *Node) bool { return gcmp(nodeSeq(n1773), r1772, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1771, roK80), func(n1774 *Node) bool { return (fnNormalizeSpace(str(child(n1774, roK54))) == "S") }) && anyNode(child(n1771, roK80), func(n1775 *Node) bool { return gcmp(castDecimal(child(n1775, roK144)), q1683, opEq) }) && a1767.add(castDecimal(child(n1771, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1771, roK80), func(n1774 *Node) bool { return (fnNormalizeSpace(str(child(n1774, roK54))) == "S") }) && anyNode(child(n1771, roK80), func(n1775 *Node) bool { return gcmp(castDecimal(child(n1775, roK145)), q1683, opEq) }) && a1767.add(castDecimal(child(n1771, roK79)))
 						})
 					})
 				})
@@ -6789,7 +7473,7 @@ func roT0191(v []Seq, n *Node) bool {
 						return anyNode(child(n1779, roK76), func(n1780 *Node) bool {
 							return func(r1781 Seq) bool {
 								return anyNode(child(n1780, roK77), func(n1782 *Node) bool { return gcmp(nodeSeq(n1782), r1781, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1780, roK80), func(n1783 *Node) bool { return (fnNormalizeSpace(str(child(n1783, roK54))) == "S") }) && anyNode(child(n1780, roK80), func(n1784 *Node) bool { return gcmp(castDecimal(child(n1784, roK144)), q1683, opEq) }) && a1776.add(castDecimal(child(n1780, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1780, roK80), func(n1783 *Node) bool { return (fnNormalizeSpace(str(child(n1783, roK54))) == "S") }) && anyNode(child(n1780, roK80), func(n1784 *Node) bool { return gcmp(castDecimal(child(n1784, roK145)), q1683, opEq) }) && a1776.add(castDecimal(child(n1780, roK79)))
 						})
 					})
 				})
@@ -6797,7 +7481,7 @@ func roT0191(v []Seq, n *Node) bool {
 			return a1776.result()
 		}(), opSub)) && func(r1814 Seq) bool {
 			return anyNode(parent(n), func(n1815 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1815, roK143), roK108, opAdd)), r1814, opGt)
+				return gcmp(castDecimal(arith(child(n1815, roK144), roK108, opAdd)), r1814, opGt)
 			})
 		}(arith(arith(func() Seq {
 			var a1787 sumAcc
@@ -6808,7 +7492,7 @@ func roT0191(v []Seq, n *Node) bool {
 							return anyNode(child(n1791, roK123), func(n1792 *Node) bool {
 								return anyNode(child(n1792, roK110), func(n1793 *Node) bool { return (fnNormalizeSpace(str(child(n1793, roK54))) == "S") })
 							}) && anyNode(child(n1791, roK123), func(n1794 *Node) bool {
-								return anyNode(child(n1794, roK110), func(n1795 *Node) bool { return gcmp(castDecimal(child(n1795, roK144)), q1683, opEq) })
+								return anyNode(child(n1794, roK110), func(n1795 *Node) bool { return gcmp(castDecimal(child(n1795, roK145)), q1683, opEq) })
 							}) && a1787.add(castDecimal(child(n1791, roK86)))
 						})
 					})
@@ -6823,7 +7507,7 @@ func roT0191(v []Seq, n *Node) bool {
 						return anyNode(child(n1799, roK76), func(n1800 *Node) bool {
 							return func(r1801 Seq) bool {
 								return anyNode(child(n1800, roK77), func(n1802 *Node) bool { return gcmp(nodeSeq(n1802), r1801, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1800, roK80), func(n1803 *Node) bool { return (fnNormalizeSpace(str(child(n1803, roK54))) == "S") }) && anyNode(child(n1800, roK80), func(n1804 *Node) bool { return gcmp(castDecimal(child(n1804, roK144)), q1683, opEq) }) && a1796.add(castDecimal(child(n1800, roK79)))
+							}(boolSeq(true)) && anyNode(child(n1800, roK80), func(n1803 *Node) bool { return (fnNormalizeSpace(str(child(n1803, roK54))) == "S") }) && anyNode(child(n1800, roK80), func(n1804 *Node) bool { return gcmp(castDecimal(child(n1804, roK145)), q1683, opEq) }) && a1796.add(castDecimal(child(n1800, roK79)))
 						})
 					})
 				})
@@ -6837,7 +7521,7 @@ func roT0191(v []Seq, n *Node) bool {
 						return anyNode(child(n1808, roK76), func(n1809 *Node) bool {
 							return func(r1810 Seq) bool {
 								return anyNode(child(n1809, roK77), func(n1811 *Node) bool { return gcmp(nodeSeq(n1811), r1810, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1809, roK80), func(n1812 *Node) bool { return (fnNormalizeSpace(str(child(n1812, roK54))) == "S") }) && anyNode(child(n1809, roK80), func(n1813 *Node) bool { return gcmp(castDecimal(child(n1813, roK144)), q1683, opEq) }) && a1805.add(castDecimal(child(n1809, roK79)))
+							}(boolSeq(false)) && anyNode(child(n1809, roK80), func(n1812 *Node) bool { return (fnNormalizeSpace(str(child(n1812, roK54))) == "S") }) && anyNode(child(n1809, roK80), func(n1813 *Node) bool { return gcmp(castDecimal(child(n1813, roK145)), q1683, opEq) }) && a1805.add(castDecimal(child(n1809, roK79)))
 						})
 					})
 				})
@@ -6849,12 +7533,12 @@ func roT0191(v []Seq, n *Node) bool {
 
 // BR-S-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0192(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1816 *Node) Seq { return child(n1816, roK106) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1817 *Node) Seq { return child(n1817, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1818 *Node) Seq { return child(n1818, roK106) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1819 *Node) Seq { return child(n1819, roK143) }))), arith(castDecimal(child(n, roK144)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1816 *Node) Seq { return child(n1816, roK106) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1817 *Node) Seq { return child(n1817, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1818 *Node) Seq { return child(n1818, roK106) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1819 *Node) Seq { return child(n1819, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
 }
 
 // BR-S-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func roT0193(v []Seq, n *Node) bool {
-	return (!(len(child(n, roK145)) > 0) && !(len(child(n, roK146)) > 0))
+	return (!(len(child(n, roK147)) > 0) && !(len(child(n, roK148)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6888,7 +7572,7 @@ func roM060(v []Seq, n *Node) bool {
 
 // BR-S-06: (cbc:Percent) > 0
 func roT0194(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK144), func(n1825 *Node) bool { return gcmp(nodeSeq(n1825), roK58, opGt) })
+	return anyNode(child(n, roK145), func(n1825 *Node) bool { return gcmp(nodeSeq(n1825), roK58, opGt) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6922,7 +7606,7 @@ func roM061(v []Seq, n *Node) bool {
 
 // BR-S-07: (cbc:Percent) > 0
 func roT0195(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK144), func(n1829 *Node) bool { return gcmp(nodeSeq(n1829), roK58, opGt) })
+	return anyNode(child(n, roK145), func(n1829 *Node) bool { return gcmp(nodeSeq(n1829), roK58, opGt) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -6978,7 +7662,7 @@ func roM062(v []Seq, n *Node) bool {
 
 // BR-S-05: (cbc:Percent) > 0
 func roT0196(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK144), func(n1832 *Node) bool { return gcmp(nodeSeq(n1832), roK58, opGt) })
+	return anyNode(child(n, roK145), func(n1832 *Node) bool { return gcmp(nodeSeq(n1832), roK58, opGt) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -7015,7 +7699,7 @@ func roM063(v []Seq, n *Node) bool {
 
 // BR-Z-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='Z']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0197(v []Seq, n *Node) bool {
-	return (((len(desc(root(n), roK89)) > 0) && gcmp(castDecimal(step(parent(n), func(n1835 *Node) Seq { return child(n1835, roK143) })), arith(arith(func() Seq {
+	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1835 *Node) Seq { return child(n1835, roK144) })), arith(arith(func() Seq {
 		var a1836 sumAcc
 		anyNode(parent(n), func(n1837 *Node) bool {
 			return anyNode(parent(n1837), func(n1838 *Node) bool {
@@ -7057,7 +7741,7 @@ func roT0197(v []Seq, n *Node) bool {
 			})
 		})
 		return a1851.result()
-	}(), opSub), opEq)) || ((len(desc(root(n), roK90)) > 0) && gcmp(castDecimal(step(parent(n), func(n1860 *Node) Seq { return child(n1860, roK143) })), arith(arith(func() Seq {
+	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1860 *Node) Seq { return child(n1860, roK144) })), arith(arith(func() Seq {
 		var a1861 sumAcc
 		anyNode(parent(n), func(n1862 *Node) bool {
 			return anyNode(parent(n1862), func(n1863 *Node) bool {
@@ -7109,7 +7793,7 @@ func roT0198(v []Seq, n *Node) bool {
 
 // BR-Z-10: not((cbc:TaxExemptionReason) or (cbc:TaxExemptionReasonCode))
 func roT0199(v []Seq, n *Node) bool {
-	return !((len(child(n, roK145)) > 0) || (len(child(n, roK146)) > 0))
+	return !((len(child(n, roK147)) > 0) || (len(child(n, roK148)) > 0))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -7143,7 +7827,7 @@ func roM064(v []Seq, n *Node) bool {
 
 // BR-Z-06: (xs:decimal(cbc:Percent) = 0)
 func roT0200(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -7177,7 +7861,7 @@ func roM065(v []Seq, n *Node) bool {
 
 // BR-Z-07: (xs:decimal(cbc:Percent) = 0)
 func roT0201(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -7233,7 +7917,7 @@ func roM066(v []Seq, n *Node) bool {
 
 // BR-Z-05: (xs:decimal(cbc:Percent) = 0)
 func roT0202(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK144)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
 }
 
 // cac:AccountingSupplierParty/cac:Party
@@ -7281,14 +7965,14 @@ func roM068(v []Seq, n *Node) bool {
 func roT0204(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k1897 := 0
-		anyNode(child(n, roK147), func(n1898 *Node) bool { return tally1(&k1897) })
+		anyNode(child(n, roK149), func(n1898 *Node) bool { return tally1(&k1897) })
 		return countOf(k1897)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-43: ((cbc:DocumentTypeCode='130') or ((local-name(/*) = 'CreditNote') and (cbc:DocumentTypeCode='50')) or (not(cbc:ID/@scheme) and not(cbc:DocumentTypeCode)))
 func roT0205(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, roK148), func(n1899 *Node) bool { return (n1899.StringValue() == "130") }) || ((fnLocalName(child(root(n), roK119)) == "CreditNote") && anyNode(child(n, roK148), func(n1900 *Node) bool { return (n1900.StringValue() == "50") }))) || (!anyNode(child(n, roK54), func(n1901 *Node) bool { return (len(attr(n1901, roK149)) > 0) }) && !(len(child(n, roK148)) > 0)))
+	return ((anyNode(child(n, roK150), func(n1899 *Node) bool { return (n1899.StringValue() == "130") }) || (memoBool(v, 203, func() bool { return (fnLocalName(child(root(n), roK119)) == "CreditNote") }) && anyNode(child(n, roK150), func(n1900 *Node) bool { return (n1900.StringValue() == "50") }))) || (!anyNode(child(n, roK54), func(n1901 *Node) bool { return (len(attr(n1901, roK151)) > 0) }) && !(len(child(n, roK150)) > 0)))
 }
 
 // //*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]
@@ -7332,12 +8016,12 @@ func roM070(v []Seq, n *Node) bool {
 
 // UBL-DT-06: (@mimeCode)
 func roT0207(v []Seq, n *Node) bool {
-	return (len(attr(n, roK150)) > 0)
+	return (len(attr(n, roK152)) > 0)
 }
 
 // UBL-DT-07: (@filename)
 func roT0208(v []Seq, n *Node) bool {
-	return (len(attr(n, roK151)) > 0)
+	return (len(attr(n, roK153)) > 0)
 }
 
 // cac:Delivery
@@ -7358,8 +8042,8 @@ func roM071(v []Seq, n *Node) bool {
 func roT0209(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k1908 := 0
-		anyNode(child(n, roK152), func(n1909 *Node) bool {
-			return anyNode(child(n1909, roK137), func(n1910 *Node) bool {
+		anyNode(child(n, roK154), func(n1909 *Node) bool {
+			return anyNode(child(n1909, roK138), func(n1910 *Node) bool {
 				return anyNode(child(n1910, roK124), func(n1911 *Node) bool { return tally1(&k1908) })
 			})
 		})
@@ -7448,587 +8132,587 @@ func roM074(v []Seq, n *Node) bool {
 
 // UBL-CR-001: not(ext:UBLExtensions)
 func roT0212(v []Seq, n *Node) bool {
-	return !(len(child(n, roK153)) > 0)
+	return !(len(child(n, roK155)) > 0)
 }
 
 // UBL-CR-002: not(cbc:UBLVersionID) or cbc:UBLVersionID = '2.1'
 func roT0213(v []Seq, n *Node) bool {
-	return (!(len(child(n, roK154)) > 0) || anyNode(child(n, roK154), func(n1922 *Node) bool { return (n1922.StringValue() == "2.1") }))
+	return (!(len(child(n, roK156)) > 0) || anyNode(child(n, roK156), func(n1922 *Node) bool { return (n1922.StringValue() == "2.1") }))
 }
 
 // UBL-CR-003: not(cbc:ProfileExecutionID)
 func roT0214(v []Seq, n *Node) bool {
-	return !(len(child(n, roK155)) > 0)
+	return !(len(child(n, roK157)) > 0)
 }
 
 // UBL-CR-004: not(cbc:CopyIndicator)
 func roT0215(v []Seq, n *Node) bool {
-	return !(len(child(n, roK156)) > 0)
+	return !(len(child(n, roK158)) > 0)
 }
 
 // UBL-CR-005: not(cbc:UUID)
 func roT0216(v []Seq, n *Node) bool {
-	return !(len(child(n, roK157)) > 0)
+	return !(len(child(n, roK159)) > 0)
 }
 
 // UBL-CR-006: not(cbc:IssueTime)
 func roT0217(v []Seq, n *Node) bool {
-	return !(len(child(n, roK158)) > 0)
+	return !(len(child(n, roK160)) > 0)
 }
 
 // UBL-CR-007: not(cbc:PricingCurrencyCode)
 func roT0218(v []Seq, n *Node) bool {
-	return !(len(child(n, roK159)) > 0)
+	return !(len(child(n, roK161)) > 0)
 }
 
 // UBL-CR-008: not(cbc:PaymentCurrencyCode)
 func roT0219(v []Seq, n *Node) bool {
-	return !(len(child(n, roK160)) > 0)
+	return !(len(child(n, roK162)) > 0)
 }
 
 // UBL-CR-009: not(cbc:PaymentAlternativeCurrencyCode)
 func roT0220(v []Seq, n *Node) bool {
-	return !(len(child(n, roK161)) > 0)
+	return !(len(child(n, roK163)) > 0)
 }
 
 // UBL-CR-010: not(cbc:AccountingCostCode)
 func roT0221(v []Seq, n *Node) bool {
-	return !(len(child(n, roK162)) > 0)
+	return !(len(child(n, roK164)) > 0)
 }
 
 // UBL-CR-011: not(cbc:LineCountNumeric)
 func roT0222(v []Seq, n *Node) bool {
-	return !(len(child(n, roK163)) > 0)
+	return !(len(child(n, roK165)) > 0)
 }
 
 // UBL-CR-012: not(cac:InvoicePeriod/cbc:StartTime)
 func roT0223(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK116), func(n1932 *Node) bool { return (len(child(n1932, roK164)) > 0) })
+	return !anyNode(child(n, roK116), func(n1932 *Node) bool { return (len(child(n1932, roK166)) > 0) })
 }
 
 // UBL-CR-013: not(cac:InvoicePeriod/cbc:EndTime)
 func roT0224(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK116), func(n1934 *Node) bool { return (len(child(n1934, roK165)) > 0) })
+	return !anyNode(child(n, roK116), func(n1934 *Node) bool { return (len(child(n1934, roK167)) > 0) })
 }
 
 // UBL-CR-014: not(cac:InvoicePeriod/cbc:DurationMeasure)
 func roT0225(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK116), func(n1936 *Node) bool { return (len(child(n1936, roK166)) > 0) })
+	return !anyNode(child(n, roK116), func(n1936 *Node) bool { return (len(child(n1936, roK168)) > 0) })
 }
 
 // UBL-CR-015: not(cac:InvoicePeriod/cbc:Description)
 func roT0226(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK116), func(n1938 *Node) bool { return (len(child(n1938, roK167)) > 0) })
+	return !anyNode(child(n, roK116), func(n1938 *Node) bool { return (len(child(n1938, roK169)) > 0) })
 }
 
 // UBL-CR-016: not(cac:OrderReference/cbc:CopyIndicator)
 func roT0227(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK168), func(n1940 *Node) bool { return (len(child(n1940, roK156)) > 0) })
+	return !anyNode(child(n, roK170), func(n1940 *Node) bool { return (len(child(n1940, roK158)) > 0) })
 }
 
 // UBL-CR-017: not(cac:OrderReference/cbc:UUID)
 func roT0228(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK168), func(n1942 *Node) bool { return (len(child(n1942, roK157)) > 0) })
+	return !anyNode(child(n, roK170), func(n1942 *Node) bool { return (len(child(n1942, roK159)) > 0) })
 }
 
 // UBL-CR-018: not(cac:OrderReference/cbc:IssueDate)
 func roT0229(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK168), func(n1944 *Node) bool { return (len(child(n1944, roK97)) > 0) })
+	return !anyNode(child(n, roK170), func(n1944 *Node) bool { return (len(child(n1944, roK97)) > 0) })
 }
 
 // UBL-CR-019: not(cac:OrderReference/cbc:IssueTime)
 func roT0230(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK168), func(n1946 *Node) bool { return (len(child(n1946, roK158)) > 0) })
+	return !anyNode(child(n, roK170), func(n1946 *Node) bool { return (len(child(n1946, roK160)) > 0) })
 }
 
 // UBL-CR-020: not(cac:OrderReference/cbc:CustomerReference)
 func roT0231(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK168), func(n1948 *Node) bool { return (len(child(n1948, roK169)) > 0) })
+	return !anyNode(child(n, roK170), func(n1948 *Node) bool { return (len(child(n1948, roK171)) > 0) })
 }
 
 // UBL-CR-021: not(cac:OrderReference/cbc:OrderTypeCode)
 func roT0232(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK168), func(n1950 *Node) bool { return (len(child(n1950, roK170)) > 0) })
+	return !anyNode(child(n, roK170), func(n1950 *Node) bool { return (len(child(n1950, roK172)) > 0) })
 }
 
 // UBL-CR-022: not(cac:OrderReference/cac:DocumentReference)
 func roT0233(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK168), func(n1952 *Node) bool { return (len(child(n1952, roK171)) > 0) })
+	return !anyNode(child(n, roK170), func(n1952 *Node) bool { return (len(child(n1952, roK173)) > 0) })
 }
 
 // UBL-CR-023: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:CopyIndicator)
 func roT0234(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1954 *Node) bool {
-		return anyNode(child(n1954, roK142), func(n1955 *Node) bool { return (len(child(n1955, roK156)) > 0) })
+	return !anyNode(child(n, roK142), func(n1954 *Node) bool {
+		return anyNode(child(n1954, roK143), func(n1955 *Node) bool { return (len(child(n1955, roK158)) > 0) })
 	})
 }
 
 // UBL-CR-024: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:UUID)
 func roT0235(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1957 *Node) bool {
-		return anyNode(child(n1957, roK142), func(n1958 *Node) bool { return (len(child(n1958, roK157)) > 0) })
+	return !anyNode(child(n, roK142), func(n1957 *Node) bool {
+		return anyNode(child(n1957, roK143), func(n1958 *Node) bool { return (len(child(n1958, roK159)) > 0) })
 	})
 }
 
 // UBL-CR-025: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueTime)
 func roT0236(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1960 *Node) bool {
-		return anyNode(child(n1960, roK142), func(n1961 *Node) bool { return (len(child(n1961, roK158)) > 0) })
+	return !anyNode(child(n, roK142), func(n1960 *Node) bool {
+		return anyNode(child(n1960, roK143), func(n1961 *Node) bool { return (len(child(n1961, roK160)) > 0) })
 	})
 }
 
 // UBL-CR-026: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentTypeCode)
 func roT0237(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1963 *Node) bool {
-		return anyNode(child(n1963, roK142), func(n1964 *Node) bool { return (len(child(n1964, roK148)) > 0) })
+	return !anyNode(child(n, roK142), func(n1963 *Node) bool {
+		return anyNode(child(n1963, roK143), func(n1964 *Node) bool { return (len(child(n1964, roK150)) > 0) })
 	})
 }
 
 // UBL-CR-027: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentType)
 func roT0238(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1966 *Node) bool {
-		return anyNode(child(n1966, roK142), func(n1967 *Node) bool { return (len(child(n1967, roK172)) > 0) })
+	return !anyNode(child(n, roK142), func(n1966 *Node) bool {
+		return anyNode(child(n1966, roK143), func(n1967 *Node) bool { return (len(child(n1967, roK174)) > 0) })
 	})
 }
 
 // UBL-CR-028: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:XPath)
 func roT0239(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1969 *Node) bool {
-		return anyNode(child(n1969, roK142), func(n1970 *Node) bool { return (len(child(n1970, roK173)) > 0) })
+	return !anyNode(child(n, roK142), func(n1969 *Node) bool {
+		return anyNode(child(n1969, roK143), func(n1970 *Node) bool { return (len(child(n1970, roK175)) > 0) })
 	})
 }
 
 // UBL-CR-029: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LanguageID)
 func roT0240(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1972 *Node) bool {
-		return anyNode(child(n1972, roK142), func(n1973 *Node) bool { return (len(child(n1973, roK174)) > 0) })
+	return !anyNode(child(n, roK142), func(n1972 *Node) bool {
+		return anyNode(child(n1972, roK143), func(n1973 *Node) bool { return (len(child(n1973, roK176)) > 0) })
 	})
 }
 
 // UBL-CR-030: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LocaleCode)
 func roT0241(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1975 *Node) bool {
-		return anyNode(child(n1975, roK142), func(n1976 *Node) bool { return (len(child(n1976, roK175)) > 0) })
+	return !anyNode(child(n, roK142), func(n1975 *Node) bool {
+		return anyNode(child(n1975, roK143), func(n1976 *Node) bool { return (len(child(n1976, roK177)) > 0) })
 	})
 }
 
 // UBL-CR-031: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:VersionID)
 func roT0242(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1978 *Node) bool {
-		return anyNode(child(n1978, roK142), func(n1979 *Node) bool { return (len(child(n1979, roK176)) > 0) })
+	return !anyNode(child(n, roK142), func(n1978 *Node) bool {
+		return anyNode(child(n1978, roK143), func(n1979 *Node) bool { return (len(child(n1979, roK178)) > 0) })
 	})
 }
 
 // UBL-CR-032: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentStatusCode)
 func roT0243(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1981 *Node) bool {
-		return anyNode(child(n1981, roK142), func(n1982 *Node) bool { return (len(child(n1982, roK177)) > 0) })
+	return !anyNode(child(n, roK142), func(n1981 *Node) bool {
+		return anyNode(child(n1981, roK143), func(n1982 *Node) bool { return (len(child(n1982, roK179)) > 0) })
 	})
 }
 
 // UBL-CR-033: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentDescription)
 func roT0244(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1984 *Node) bool {
-		return anyNode(child(n1984, roK142), func(n1985 *Node) bool { return (len(child(n1985, roK147)) > 0) })
+	return !anyNode(child(n, roK142), func(n1984 *Node) bool {
+		return anyNode(child(n1984, roK143), func(n1985 *Node) bool { return (len(child(n1985, roK149)) > 0) })
 	})
 }
 
 // UBL-CR-034: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:Attachment)
 func roT0245(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1987 *Node) bool {
-		return anyNode(child(n1987, roK142), func(n1988 *Node) bool { return (len(child(n1988, roK178)) > 0) })
+	return !anyNode(child(n, roK142), func(n1987 *Node) bool {
+		return anyNode(child(n1987, roK143), func(n1988 *Node) bool { return (len(child(n1988, roK180)) > 0) })
 	})
 }
 
 // UBL-CR-035: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ValidityPeriod)
 func roT0246(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1990 *Node) bool {
-		return anyNode(child(n1990, roK142), func(n1991 *Node) bool { return (len(child(n1991, roK179)) > 0) })
+	return !anyNode(child(n, roK142), func(n1990 *Node) bool {
+		return anyNode(child(n1990, roK143), func(n1991 *Node) bool { return (len(child(n1991, roK181)) > 0) })
 	})
 }
 
 // UBL-CR-036: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:IssuerParty)
 func roT0247(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1993 *Node) bool {
-		return anyNode(child(n1993, roK142), func(n1994 *Node) bool { return (len(child(n1994, roK180)) > 0) })
+	return !anyNode(child(n, roK142), func(n1993 *Node) bool {
+		return anyNode(child(n1993, roK143), func(n1994 *Node) bool { return (len(child(n1994, roK182)) > 0) })
 	})
 }
 
 // UBL-CR-037: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ResultOfVerification)
 func roT0248(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1996 *Node) bool {
-		return anyNode(child(n1996, roK142), func(n1997 *Node) bool { return (len(child(n1997, roK181)) > 0) })
+	return !anyNode(child(n, roK142), func(n1996 *Node) bool {
+		return anyNode(child(n1996, roK143), func(n1997 *Node) bool { return (len(child(n1997, roK183)) > 0) })
 	})
 }
 
 // UBL-CR-038: not(cac:BillingReference/cac:SelfBilledInvoiceDocumentReference)
 func roT0249(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n1999 *Node) bool { return (len(child(n1999, roK182)) > 0) })
+	return !anyNode(child(n, roK142), func(n1999 *Node) bool { return (len(child(n1999, roK184)) > 0) })
 }
 
 // UBL-CR-039: not(cac:BillingReference/cac:CreditNoteDocumentReference)
 func roT0250(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n2001 *Node) bool { return (len(child(n2001, roK183)) > 0) })
+	return !anyNode(child(n, roK142), func(n2001 *Node) bool { return (len(child(n2001, roK185)) > 0) })
 }
 
 // UBL-CR-040: not(cac:BillingReference/cac:SelfBilledCreditNoteDocumentReference)
 func roT0251(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n2003 *Node) bool { return (len(child(n2003, roK184)) > 0) })
+	return !anyNode(child(n, roK142), func(n2003 *Node) bool { return (len(child(n2003, roK186)) > 0) })
 }
 
 // UBL-CR-041: not(cac:BillingReference/cac:DebitNoteDocumentReference)
 func roT0252(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n2005 *Node) bool { return (len(child(n2005, roK185)) > 0) })
+	return !anyNode(child(n, roK142), func(n2005 *Node) bool { return (len(child(n2005, roK187)) > 0) })
 }
 
 // UBL-CR-042: not(cac:BillingReference/cac:ReminderDocumentReference)
 func roT0253(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n2007 *Node) bool { return (len(child(n2007, roK186)) > 0) })
+	return !anyNode(child(n, roK142), func(n2007 *Node) bool { return (len(child(n2007, roK188)) > 0) })
 }
 
 // UBL-CR-043: not(cac:BillingReference/cac:AdditionalDocumentReference)
 func roT0254(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n2009 *Node) bool { return (len(child(n2009, roK53)) > 0) })
+	return !anyNode(child(n, roK142), func(n2009 *Node) bool { return (len(child(n2009, roK53)) > 0) })
 }
 
 // UBL-CR-044: not(cac:BillingReference/cac:BillingReferenceLine)
 func roT0255(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK141), func(n2011 *Node) bool { return (len(child(n2011, roK187)) > 0) })
+	return !anyNode(child(n, roK142), func(n2011 *Node) bool { return (len(child(n2011, roK189)) > 0) })
 }
 
 // UBL-CR-045: not(cac:DespatchDocumentReference/cbc:CopyIndicator)
 func roT0256(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n2013 *Node) bool { return (len(child(n2013, roK156)) > 0) })
+	return !anyNode(child(n, roK190), func(n2013 *Node) bool { return (len(child(n2013, roK158)) > 0) })
 }
 
 // UBL-CR-046: not(cac:DespatchDocumentReference/cbc:UUID)
 func roT0257(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n2015 *Node) bool { return (len(child(n2015, roK157)) > 0) })
+	return !anyNode(child(n, roK190), func(n2015 *Node) bool { return (len(child(n2015, roK159)) > 0) })
 }
 
 // UBL-CR-047: not(cac:DespatchDocumentReference/cbc:IssueDate)
 func roT0258(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n2017 *Node) bool { return (len(child(n2017, roK97)) > 0) })
+	return !anyNode(child(n, roK190), func(n2017 *Node) bool { return (len(child(n2017, roK97)) > 0) })
 }
 
 // UBL-CR-048: not(cac:DespatchDocumentReference/cbc:IssueTime)
 func roT0259(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n2019 *Node) bool { return (len(child(n2019, roK158)) > 0) })
+	return !anyNode(child(n, roK190), func(n2019 *Node) bool { return (len(child(n2019, roK160)) > 0) })
 }
 
 // UBL-CR-049: not(cac:DespatchDocumentReference/cbc:DocumentTypeCode)
 func roT0260(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n2021 *Node) bool { return (len(child(n2021, roK148)) > 0) })
+	return !anyNode(child(n, roK190), func(n2021 *Node) bool { return (len(child(n2021, roK150)) > 0) })
 }
 
 // UBL-CR-050: not(cac:DespatchDocumentReference/cbc:DocumentType)
 func roT0261(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n2023 *Node) bool { return (len(child(n2023, roK172)) > 0) })
+	return !anyNode(child(n, roK190), func(n2023 *Node) bool { return (len(child(n2023, roK174)) > 0) })
 }
 
 // UBL-CR-051: not(cac:DespatchDocumentReference/cbc:XPath)
 func roT0262(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n2025 *Node) bool { return (len(child(n2025, roK173)) > 0) })
+	return !anyNode(child(n, roK190), func(n2025 *Node) bool { return (len(child(n2025, roK175)) > 0) })
 }
 
 // UBL-CR-052: not(cac:DespatchDocumentReference/cbc:LanguageID)
 func roT0263(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n2027 *Node) bool { return (len(child(n2027, roK174)) > 0) })
+	return !anyNode(child(n, roK190), func(n2027 *Node) bool { return (len(child(n2027, roK176)) > 0) })
 }
 
 // UBL-CR-053: not(cac:DespatchDocumentReference/cbc:LocaleCode)
 func roT0264(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n2029 *Node) bool { return (len(child(n2029, roK175)) > 0) })
+	return !anyNode(child(n, roK190), func(n2029 *Node) bool { return (len(child(n2029, roK177)) > 0) })
 }
 
 // UBL-CR-054: not(cac:DespatchDocumentReference/cbc:VersionID)
 func roT0265(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n2031 *Node) bool { return (len(child(n2031, roK176)) > 0) })
+	return !anyNode(child(n, roK190), func(n2031 *Node) bool { return (len(child(n2031, roK178)) > 0) })
 }
 
 // UBL-CR-055: not(cac:DespatchDocumentReference/cbc:DocumentStatusCode)
 func roT0266(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n2033 *Node) bool { return (len(child(n2033, roK177)) > 0) })
+	return !anyNode(child(n, roK190), func(n2033 *Node) bool { return (len(child(n2033, roK179)) > 0) })
 }
 
 // UBL-CR-056: not(cac:DespatchDocumentReference/cbc:DocumentDescription)
 func roT0267(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n2035 *Node) bool { return (len(child(n2035, roK147)) > 0) })
+	return !anyNode(child(n, roK190), func(n2035 *Node) bool { return (len(child(n2035, roK149)) > 0) })
 }
 
 // UBL-CR-057: not(cac:DespatchDocumentReference/cac:Attachment)
 func roT0268(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n2037 *Node) bool { return (len(child(n2037, roK178)) > 0) })
+	return !anyNode(child(n, roK190), func(n2037 *Node) bool { return (len(child(n2037, roK180)) > 0) })
 }
 
 // UBL-CR-058: not(cac:DespatchDocumentReference/cac:ValidityPeriod)
 func roT0269(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n2039 *Node) bool { return (len(child(n2039, roK179)) > 0) })
+	return !anyNode(child(n, roK190), func(n2039 *Node) bool { return (len(child(n2039, roK181)) > 0) })
 }
 
 // UBL-CR-059: not(cac:DespatchDocumentReference/cac:IssuerParty)
 func roT0270(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n2041 *Node) bool { return (len(child(n2041, roK180)) > 0) })
+	return !anyNode(child(n, roK190), func(n2041 *Node) bool { return (len(child(n2041, roK182)) > 0) })
 }
 
 // UBL-CR-060: not(cac:DespatchDocumentReference/cac:ResultOfVerification)
 func roT0271(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK188), func(n2043 *Node) bool { return (len(child(n2043, roK181)) > 0) })
+	return !anyNode(child(n, roK190), func(n2043 *Node) bool { return (len(child(n2043, roK183)) > 0) })
 }
 
 // UBL-CR-061: not(cac:ReceiptDocumentReference/cbc:CopyIndicator)
 func roT0272(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n2045 *Node) bool { return (len(child(n2045, roK156)) > 0) })
+	return !anyNode(child(n, roK191), func(n2045 *Node) bool { return (len(child(n2045, roK158)) > 0) })
 }
 
 // UBL-CR-062: not(cac:ReceiptDocumentReference/cbc:UUID)
 func roT0273(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n2047 *Node) bool { return (len(child(n2047, roK157)) > 0) })
+	return !anyNode(child(n, roK191), func(n2047 *Node) bool { return (len(child(n2047, roK159)) > 0) })
 }
 
 // UBL-CR-063: not(cac:ReceiptDocumentReference/cbc:IssueDate)
 func roT0274(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n2049 *Node) bool { return (len(child(n2049, roK97)) > 0) })
+	return !anyNode(child(n, roK191), func(n2049 *Node) bool { return (len(child(n2049, roK97)) > 0) })
 }
 
 // UBL-CR-064: not(cac:ReceiptDocumentReference/cbc:IssueTime)
 func roT0275(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n2051 *Node) bool { return (len(child(n2051, roK158)) > 0) })
+	return !anyNode(child(n, roK191), func(n2051 *Node) bool { return (len(child(n2051, roK160)) > 0) })
 }
 
 // UBL-CR-065: not(cac:ReceiptDocumentReference/cbc:DocumentTypeCode)
 func roT0276(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n2053 *Node) bool { return (len(child(n2053, roK148)) > 0) })
+	return !anyNode(child(n, roK191), func(n2053 *Node) bool { return (len(child(n2053, roK150)) > 0) })
 }
 
 // UBL-CR-066: not(cac:ReceiptDocumentReference/cbc:DocumentType)
 func roT0277(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n2055 *Node) bool { return (len(child(n2055, roK172)) > 0) })
+	return !anyNode(child(n, roK191), func(n2055 *Node) bool { return (len(child(n2055, roK174)) > 0) })
 }
 
 // UBL-CR-067: not(cac:ReceiptDocumentReference/cbc:XPath)
 func roT0278(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n2057 *Node) bool { return (len(child(n2057, roK173)) > 0) })
+	return !anyNode(child(n, roK191), func(n2057 *Node) bool { return (len(child(n2057, roK175)) > 0) })
 }
 
 // UBL-CR-068: not(cac:ReceiptDocumentReference/cbc:LanguageID)
 func roT0279(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n2059 *Node) bool { return (len(child(n2059, roK174)) > 0) })
+	return !anyNode(child(n, roK191), func(n2059 *Node) bool { return (len(child(n2059, roK176)) > 0) })
 }
 
 // UBL-CR-069: not(cac:ReceiptDocumentReference/cbc:LocaleCode)
 func roT0280(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n2061 *Node) bool { return (len(child(n2061, roK175)) > 0) })
+	return !anyNode(child(n, roK191), func(n2061 *Node) bool { return (len(child(n2061, roK177)) > 0) })
 }
 
 // UBL-CR-070: not(cac:ReceiptDocumentReference/cbc:VersionID)
 func roT0281(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n2063 *Node) bool { return (len(child(n2063, roK176)) > 0) })
+	return !anyNode(child(n, roK191), func(n2063 *Node) bool { return (len(child(n2063, roK178)) > 0) })
 }
 
 // UBL-CR-071: not(cac:ReceiptDocumentReference/cbc:DocumentStatusCode)
 func roT0282(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n2065 *Node) bool { return (len(child(n2065, roK177)) > 0) })
+	return !anyNode(child(n, roK191), func(n2065 *Node) bool { return (len(child(n2065, roK179)) > 0) })
 }
 
 // UBL-CR-072: not(cac:ReceiptDocumentReference/cbc:DocumentDescription)
 func roT0283(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n2067 *Node) bool { return (len(child(n2067, roK147)) > 0) })
+	return !anyNode(child(n, roK191), func(n2067 *Node) bool { return (len(child(n2067, roK149)) > 0) })
 }
 
 // UBL-CR-073: not(cac:ReceiptDocumentReference/cac:Attachment)
 func roT0284(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n2069 *Node) bool { return (len(child(n2069, roK178)) > 0) })
+	return !anyNode(child(n, roK191), func(n2069 *Node) bool { return (len(child(n2069, roK180)) > 0) })
 }
 
 // UBL-CR-074: not(cac:ReceiptDocumentReference/cac:ValidityPeriod)
 func roT0285(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n2071 *Node) bool { return (len(child(n2071, roK179)) > 0) })
+	return !anyNode(child(n, roK191), func(n2071 *Node) bool { return (len(child(n2071, roK181)) > 0) })
 }
 
 // UBL-CR-075: not(cac:ReceiptDocumentReference/cac:IssuerParty)
 func roT0286(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n2073 *Node) bool { return (len(child(n2073, roK180)) > 0) })
+	return !anyNode(child(n, roK191), func(n2073 *Node) bool { return (len(child(n2073, roK182)) > 0) })
 }
 
 // UBL-CR-076: not(cac:ReceiptDocumentReference/cac:ResultOfVerification)
 func roT0287(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK189), func(n2075 *Node) bool { return (len(child(n2075, roK181)) > 0) })
+	return !anyNode(child(n, roK191), func(n2075 *Node) bool { return (len(child(n2075, roK183)) > 0) })
 }
 
 // UBL-CR-077: not(cac:StatementDocumentReference)
 func roT0288(v []Seq, n *Node) bool {
-	return !(len(child(n, roK190)) > 0)
+	return !(len(child(n, roK192)) > 0)
 }
 
 // UBL-CR-078: not(cac:OriginatorDocumentReference/cbc:CopyIndicator)
 func roT0289(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2078 *Node) bool { return (len(child(n2078, roK156)) > 0) })
+	return !anyNode(child(n, roK193), func(n2078 *Node) bool { return (len(child(n2078, roK158)) > 0) })
 }
 
 // UBL-CR-079: not(cac:OriginatorDocumentReference/cbc:UUID)
 func roT0290(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2080 *Node) bool { return (len(child(n2080, roK157)) > 0) })
+	return !anyNode(child(n, roK193), func(n2080 *Node) bool { return (len(child(n2080, roK159)) > 0) })
 }
 
 // UBL-CR-080: not(cac:OriginatorDocumentReference/cbc:IssueDate)
 func roT0291(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2082 *Node) bool { return (len(child(n2082, roK97)) > 0) })
+	return !anyNode(child(n, roK193), func(n2082 *Node) bool { return (len(child(n2082, roK97)) > 0) })
 }
 
 // UBL-CR-081: not(cac:OriginatorDocumentReference/cbc:IssueTime)
 func roT0292(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2084 *Node) bool { return (len(child(n2084, roK158)) > 0) })
+	return !anyNode(child(n, roK193), func(n2084 *Node) bool { return (len(child(n2084, roK160)) > 0) })
 }
 
 // UBL-CR-082: not(cac:OriginatorDocumentReference/cbc:DocumentTypeCode)
 func roT0293(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2086 *Node) bool { return (len(child(n2086, roK148)) > 0) })
+	return !anyNode(child(n, roK193), func(n2086 *Node) bool { return (len(child(n2086, roK150)) > 0) })
 }
 
 // UBL-CR-083: not(cac:OriginatorDocumentReference/cbc:DocumentType)
 func roT0294(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2088 *Node) bool { return (len(child(n2088, roK172)) > 0) })
+	return !anyNode(child(n, roK193), func(n2088 *Node) bool { return (len(child(n2088, roK174)) > 0) })
 }
 
 // UBL-CR-084: not(cac:OriginatorDocumentReference/cbc:XPath)
 func roT0295(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2090 *Node) bool { return (len(child(n2090, roK173)) > 0) })
+	return !anyNode(child(n, roK193), func(n2090 *Node) bool { return (len(child(n2090, roK175)) > 0) })
 }
 
 // UBL-CR-085: not(cac:OriginatorDocumentReference/cbc:LanguageID)
 func roT0296(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2092 *Node) bool { return (len(child(n2092, roK174)) > 0) })
+	return !anyNode(child(n, roK193), func(n2092 *Node) bool { return (len(child(n2092, roK176)) > 0) })
 }
 
 // UBL-CR-086: not(cac:OriginatorDocumentReference/cbc:LocaleCode)
 func roT0297(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2094 *Node) bool { return (len(child(n2094, roK175)) > 0) })
+	return !anyNode(child(n, roK193), func(n2094 *Node) bool { return (len(child(n2094, roK177)) > 0) })
 }
 
 // UBL-CR-087: not(cac:OriginatorDocumentReference/cbc:VersionID)
 func roT0298(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2096 *Node) bool { return (len(child(n2096, roK176)) > 0) })
+	return !anyNode(child(n, roK193), func(n2096 *Node) bool { return (len(child(n2096, roK178)) > 0) })
 }
 
 // UBL-CR-088: not(cac:OriginatorDocumentReference/cbc:DocumentStatusCode)
 func roT0299(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2098 *Node) bool { return (len(child(n2098, roK177)) > 0) })
+	return !anyNode(child(n, roK193), func(n2098 *Node) bool { return (len(child(n2098, roK179)) > 0) })
 }
 
 // UBL-CR-089: not(cac:OriginatorDocumentReference/cbc:DocumentDescription)
 func roT0300(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2100 *Node) bool { return (len(child(n2100, roK147)) > 0) })
+	return !anyNode(child(n, roK193), func(n2100 *Node) bool { return (len(child(n2100, roK149)) > 0) })
 }
 
 // UBL-CR-090: not(cac:OriginatorDocumentReference/cac:Attachment)
 func roT0301(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2102 *Node) bool { return (len(child(n2102, roK178)) > 0) })
+	return !anyNode(child(n, roK193), func(n2102 *Node) bool { return (len(child(n2102, roK180)) > 0) })
 }
 
 // UBL-CR-091: not(cac:OriginatorDocumentReference/cac:ValidityPeriod)
 func roT0302(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2104 *Node) bool { return (len(child(n2104, roK179)) > 0) })
+	return !anyNode(child(n, roK193), func(n2104 *Node) bool { return (len(child(n2104, roK181)) > 0) })
 }
 
 // UBL-CR-092: not(cac:OriginatorDocumentReference/cac:IssuerParty)
 func roT0303(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2106 *Node) bool { return (len(child(n2106, roK180)) > 0) })
+	return !anyNode(child(n, roK193), func(n2106 *Node) bool { return (len(child(n2106, roK182)) > 0) })
 }
 
 // UBL-CR-093: not(cac:OriginatorDocumentReference/cac:ResultOfVerification)
 func roT0304(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2108 *Node) bool { return (len(child(n2108, roK181)) > 0) })
+	return !anyNode(child(n, roK193), func(n2108 *Node) bool { return (len(child(n2108, roK183)) > 0) })
 }
 
 // UBL-CR-094: not(cac:ContractDocumentReference/cbc:CopyIndicator)
 func roT0305(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n2110 *Node) bool { return (len(child(n2110, roK156)) > 0) })
+	return !anyNode(child(n, roK194), func(n2110 *Node) bool { return (len(child(n2110, roK158)) > 0) })
 }
 
 // UBL-CR-095: not(cac:ContractDocumentReference/cbc:UUID)
 func roT0306(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n2112 *Node) bool { return (len(child(n2112, roK157)) > 0) })
+	return !anyNode(child(n, roK194), func(n2112 *Node) bool { return (len(child(n2112, roK159)) > 0) })
 }
 
 // UBL-CR-096: not(cac:ContractDocumentReference/cbc:IssueDate)
 func roT0307(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n2114 *Node) bool { return (len(child(n2114, roK97)) > 0) })
+	return !anyNode(child(n, roK194), func(n2114 *Node) bool { return (len(child(n2114, roK97)) > 0) })
 }
 
 // UBL-CR-097: not(cac:ContractDocumentReference/cbc:IssueTime)
 func roT0308(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n2116 *Node) bool { return (len(child(n2116, roK158)) > 0) })
+	return !anyNode(child(n, roK194), func(n2116 *Node) bool { return (len(child(n2116, roK160)) > 0) })
 }
 
 // UBL-CR-098: not(cac:ContractDocumentReference/cbc:DocumentTypeCode)
 func roT0309(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n2118 *Node) bool { return (len(child(n2118, roK148)) > 0) })
+	return !anyNode(child(n, roK194), func(n2118 *Node) bool { return (len(child(n2118, roK150)) > 0) })
 }
 
 // UBL-CR-099: not(cac:ContractDocumentReference/cbc:DocumentType)
 func roT0310(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n2120 *Node) bool { return (len(child(n2120, roK172)) > 0) })
+	return !anyNode(child(n, roK194), func(n2120 *Node) bool { return (len(child(n2120, roK174)) > 0) })
 }
 
 // UBL-CR-100: not(cac:ContractDocumentReference/cbc:XPath)
 func roT0311(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n2122 *Node) bool { return (len(child(n2122, roK173)) > 0) })
+	return !anyNode(child(n, roK194), func(n2122 *Node) bool { return (len(child(n2122, roK175)) > 0) })
 }
 
 // UBL-CR-101: not(cac:ContractDocumentReference/cbc:LanguageID)
 func roT0312(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n2124 *Node) bool { return (len(child(n2124, roK174)) > 0) })
+	return !anyNode(child(n, roK194), func(n2124 *Node) bool { return (len(child(n2124, roK176)) > 0) })
 }
 
 // UBL-CR-102: not(cac:ContractDocumentReference/cbc:LocaleCode)
 func roT0313(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n2126 *Node) bool { return (len(child(n2126, roK175)) > 0) })
+	return !anyNode(child(n, roK194), func(n2126 *Node) bool { return (len(child(n2126, roK177)) > 0) })
 }
 
 // UBL-CR-103: not(cac:ContractDocumentReference/cbc:VersionID)
 func roT0314(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n2128 *Node) bool { return (len(child(n2128, roK176)) > 0) })
+	return !anyNode(child(n, roK194), func(n2128 *Node) bool { return (len(child(n2128, roK178)) > 0) })
 }
 
 // UBL-CR-104: not(cac:ContractDocumentReference/cbc:DocumentStatusCode)
 func roT0315(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n2130 *Node) bool { return (len(child(n2130, roK177)) > 0) })
+	return !anyNode(child(n, roK194), func(n2130 *Node) bool { return (len(child(n2130, roK179)) > 0) })
 }
 
 // UBL-CR-105: not(cac:ContractDocumentReference/cbc:DocumentDescription)
 func roT0316(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n2132 *Node) bool { return (len(child(n2132, roK147)) > 0) })
+	return !anyNode(child(n, roK194), func(n2132 *Node) bool { return (len(child(n2132, roK149)) > 0) })
 }
 
 // UBL-CR-106: not(cac:ContractDocumentReference/cac:Attachment)
 func roT0317(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n2134 *Node) bool { return (len(child(n2134, roK178)) > 0) })
+	return !anyNode(child(n, roK194), func(n2134 *Node) bool { return (len(child(n2134, roK180)) > 0) })
 }
 
 // UBL-CR-107: not(cac:ContractDocumentReference/cac:ValidityPeriod)
 func roT0318(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n2136 *Node) bool { return (len(child(n2136, roK179)) > 0) })
+	return !anyNode(child(n, roK194), func(n2136 *Node) bool { return (len(child(n2136, roK181)) > 0) })
 }
 
 // UBL-CR-108: not(cac:ContractDocumentReference/cac:IssuerParty)
 func roT0319(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n2138 *Node) bool { return (len(child(n2138, roK180)) > 0) })
+	return !anyNode(child(n, roK194), func(n2138 *Node) bool { return (len(child(n2138, roK182)) > 0) })
 }
 
 // UBL-CR-109: not(cac:ContractDocumentReference/cac:ResultOfVerification)
 func roT0320(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK192), func(n2140 *Node) bool { return (len(child(n2140, roK181)) > 0) })
+	return !anyNode(child(n, roK194), func(n2140 *Node) bool { return (len(child(n2140, roK183)) > 0) })
 }
 
 // UBL-CR-110: not(cac:AdditionalDocumentReference/cbc:CopyIndicator)
 func roT0321(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2142 *Node) bool { return (len(child(n2142, roK156)) > 0) })
+	return !anyNode(child(n, roK53), func(n2142 *Node) bool { return (len(child(n2142, roK158)) > 0) })
 }
 
 // UBL-CR-111: not(cac:AdditionalDocumentReference/cbc:UUID)
 func roT0322(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2144 *Node) bool { return (len(child(n2144, roK157)) > 0) })
+	return !anyNode(child(n, roK53), func(n2144 *Node) bool { return (len(child(n2144, roK159)) > 0) })
 }
 
 // UBL-CR-112: not(cac:AdditionalDocumentReference/cbc:IssueDate)
@@ -8038,44 +8722,44 @@ func roT0323(v []Seq, n *Node) bool {
 
 // UBL-CR-113: not(cac:AdditionalDocumentReference/cbc:IssueTime)
 func roT0324(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2148 *Node) bool { return (len(child(n2148, roK158)) > 0) })
+	return !anyNode(child(n, roK53), func(n2148 *Node) bool { return (len(child(n2148, roK160)) > 0) })
 }
 
 // UBL-CR-114: not(cac:AdditionalDocumentReference/cbc:DocumentType)
 func roT0325(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2150 *Node) bool { return (len(child(n2150, roK172)) > 0) })
+	return !anyNode(child(n, roK53), func(n2150 *Node) bool { return (len(child(n2150, roK174)) > 0) })
 }
 
 // UBL-CR-115: not(cac:AdditionalDocumentReference/cbc:XPath)
 func roT0326(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2152 *Node) bool { return (len(child(n2152, roK173)) > 0) })
+	return !anyNode(child(n, roK53), func(n2152 *Node) bool { return (len(child(n2152, roK175)) > 0) })
 }
 
 // UBL-CR-116: not(cac:AdditionalDocumentReference/cbc:LanguageID)
 func roT0327(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2154 *Node) bool { return (len(child(n2154, roK174)) > 0) })
+	return !anyNode(child(n, roK53), func(n2154 *Node) bool { return (len(child(n2154, roK176)) > 0) })
 }
 
 // UBL-CR-117: not(cac:AdditionalDocumentReference/cbc:LocaleCode)
 func roT0328(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2156 *Node) bool { return (len(child(n2156, roK175)) > 0) })
+	return !anyNode(child(n, roK53), func(n2156 *Node) bool { return (len(child(n2156, roK177)) > 0) })
 }
 
 // UBL-CR-118: not(cac:AdditionalDocumentReference/cbc:VersionID)
 func roT0329(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2158 *Node) bool { return (len(child(n2158, roK176)) > 0) })
+	return !anyNode(child(n, roK53), func(n2158 *Node) bool { return (len(child(n2158, roK178)) > 0) })
 }
 
 // UBL-CR-119: not(cac:AdditionalDocumentReference/cbc:DocumentStatusCode)
 func roT0330(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2160 *Node) bool { return (len(child(n2160, roK177)) > 0) })
+	return !anyNode(child(n, roK53), func(n2160 *Node) bool { return (len(child(n2160, roK179)) > 0) })
 }
 
 // UBL-CR-121: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:DocumentHash)
 func roT0331(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK53), func(n2162 *Node) bool {
-		return anyNode(child(n2162, roK178), func(n2163 *Node) bool {
-			return anyNode(child(n2163, roK193), func(n2164 *Node) bool { return (len(child(n2164, roK194)) > 0) })
+		return anyNode(child(n2162, roK180), func(n2163 *Node) bool {
+			return anyNode(child(n2163, roK195), func(n2164 *Node) bool { return (len(child(n2164, roK196)) > 0) })
 		})
 	})
 }
@@ -8083,8 +8767,8 @@ func roT0331(v []Seq, n *Node) bool {
 // UBL-CR-122: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:HashAlgorithmMethod)
 func roT0332(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK53), func(n2166 *Node) bool {
-		return anyNode(child(n2166, roK178), func(n2167 *Node) bool {
-			return anyNode(child(n2167, roK193), func(n2168 *Node) bool { return (len(child(n2168, roK195)) > 0) })
+		return anyNode(child(n2166, roK180), func(n2167 *Node) bool {
+			return anyNode(child(n2167, roK195), func(n2168 *Node) bool { return (len(child(n2168, roK197)) > 0) })
 		})
 	})
 }
@@ -8092,8 +8776,8 @@ func roT0332(v []Seq, n *Node) bool {
 // UBL-CR-123: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryDate)
 func roT0333(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK53), func(n2170 *Node) bool {
-		return anyNode(child(n2170, roK178), func(n2171 *Node) bool {
-			return anyNode(child(n2171, roK193), func(n2172 *Node) bool { return (len(child(n2172, roK196)) > 0) })
+		return anyNode(child(n2170, roK180), func(n2171 *Node) bool {
+			return anyNode(child(n2171, roK195), func(n2172 *Node) bool { return (len(child(n2172, roK198)) > 0) })
 		})
 	})
 }
@@ -8101,8 +8785,8 @@ func roT0333(v []Seq, n *Node) bool {
 // UBL-CR-124: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryTime)
 func roT0334(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK53), func(n2174 *Node) bool {
-		return anyNode(child(n2174, roK178), func(n2175 *Node) bool {
-			return anyNode(child(n2175, roK193), func(n2176 *Node) bool { return (len(child(n2176, roK197)) > 0) })
+		return anyNode(child(n2174, roK180), func(n2175 *Node) bool {
+			return anyNode(child(n2175, roK195), func(n2176 *Node) bool { return (len(child(n2176, roK199)) > 0) })
 		})
 	})
 }
@@ -8110,8 +8794,8 @@ func roT0334(v []Seq, n *Node) bool {
 // UBL-CR-125: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:MimeCode)
 func roT0335(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK53), func(n2178 *Node) bool {
-		return anyNode(child(n2178, roK178), func(n2179 *Node) bool {
-			return anyNode(child(n2179, roK193), func(n2180 *Node) bool { return (len(child(n2180, roK198)) > 0) })
+		return anyNode(child(n2178, roK180), func(n2179 *Node) bool {
+			return anyNode(child(n2179, roK195), func(n2180 *Node) bool { return (len(child(n2180, roK200)) > 0) })
 		})
 	})
 }
@@ -8119,8 +8803,8 @@ func roT0335(v []Seq, n *Node) bool {
 // UBL-CR-126: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FormatCode)
 func roT0336(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK53), func(n2182 *Node) bool {
-		return anyNode(child(n2182, roK178), func(n2183 *Node) bool {
-			return anyNode(child(n2183, roK193), func(n2184 *Node) bool { return (len(child(n2184, roK199)) > 0) })
+		return anyNode(child(n2182, roK180), func(n2183 *Node) bool {
+			return anyNode(child(n2183, roK195), func(n2184 *Node) bool { return (len(child(n2184, roK201)) > 0) })
 		})
 	})
 }
@@ -8128,8 +8812,8 @@ func roT0336(v []Seq, n *Node) bool {
 // UBL-CR-127: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:EncodingCode)
 func roT0337(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK53), func(n2186 *Node) bool {
-		return anyNode(child(n2186, roK178), func(n2187 *Node) bool {
-			return anyNode(child(n2187, roK193), func(n2188 *Node) bool { return (len(child(n2188, roK200)) > 0) })
+		return anyNode(child(n2186, roK180), func(n2187 *Node) bool {
+			return anyNode(child(n2187, roK195), func(n2188 *Node) bool { return (len(child(n2188, roK202)) > 0) })
 		})
 	})
 }
@@ -8137,8 +8821,8 @@ func roT0337(v []Seq, n *Node) bool {
 // UBL-CR-128: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:CharacterSetCode)
 func roT0338(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK53), func(n2190 *Node) bool {
-		return anyNode(child(n2190, roK178), func(n2191 *Node) bool {
-			return anyNode(child(n2191, roK193), func(n2192 *Node) bool { return (len(child(n2192, roK201)) > 0) })
+		return anyNode(child(n2190, roK180), func(n2191 *Node) bool {
+			return anyNode(child(n2191, roK195), func(n2192 *Node) bool { return (len(child(n2192, roK203)) > 0) })
 		})
 	})
 }
@@ -8146,8 +8830,8 @@ func roT0338(v []Seq, n *Node) bool {
 // UBL-CR-129: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FileName)
 func roT0339(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK53), func(n2194 *Node) bool {
-		return anyNode(child(n2194, roK178), func(n2195 *Node) bool {
-			return anyNode(child(n2195, roK193), func(n2196 *Node) bool { return (len(child(n2196, roK202)) > 0) })
+		return anyNode(child(n2194, roK180), func(n2195 *Node) bool {
+			return anyNode(child(n2195, roK195), func(n2196 *Node) bool { return (len(child(n2196, roK204)) > 0) })
 		})
 	})
 }
@@ -8155,101 +8839,101 @@ func roT0339(v []Seq, n *Node) bool {
 // UBL-CR-130: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:Description)
 func roT0340(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK53), func(n2198 *Node) bool {
-		return anyNode(child(n2198, roK178), func(n2199 *Node) bool {
-			return anyNode(child(n2199, roK193), func(n2200 *Node) bool { return (len(child(n2200, roK167)) > 0) })
+		return anyNode(child(n2198, roK180), func(n2199 *Node) bool {
+			return anyNode(child(n2199, roK195), func(n2200 *Node) bool { return (len(child(n2200, roK169)) > 0) })
 		})
 	})
 }
 
 // UBL-CR-131: not(cac:AdditionalDocumentReference/cac:ValidityPeriod)
 func roT0341(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2202 *Node) bool { return (len(child(n2202, roK179)) > 0) })
+	return !anyNode(child(n, roK53), func(n2202 *Node) bool { return (len(child(n2202, roK181)) > 0) })
 }
 
 // UBL-CR-132: not(cac:AdditionalDocumentReference/cac:IssuerParty)
 func roT0342(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2204 *Node) bool { return (len(child(n2204, roK180)) > 0) })
+	return !anyNode(child(n, roK53), func(n2204 *Node) bool { return (len(child(n2204, roK182)) > 0) })
 }
 
 // UBL-CR-133: not(cac:AdditionalDocumentReference/cac:ResultOfVerification)
 func roT0343(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2206 *Node) bool { return (len(child(n2206, roK181)) > 0) })
+	return !anyNode(child(n, roK53), func(n2206 *Node) bool { return (len(child(n2206, roK183)) > 0) })
 }
 
 // UBL-CR-134: not(cac:ProjectReference/cbc:UUID)
 func roT0344(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK203), func(n2208 *Node) bool { return (len(child(n2208, roK157)) > 0) })
+	return !anyNode(child(n, roK205), func(n2208 *Node) bool { return (len(child(n2208, roK159)) > 0) })
 }
 
 // UBL-CR-135: not(cac:ProjectReference/cbc:IssueDate)
 func roT0345(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK203), func(n2210 *Node) bool { return (len(child(n2210, roK97)) > 0) })
+	return !anyNode(child(n, roK205), func(n2210 *Node) bool { return (len(child(n2210, roK97)) > 0) })
 }
 
 // UBL-CR-136: not(cac:ProjectReference/cac:WorkPhaseReference)
 func roT0346(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK203), func(n2212 *Node) bool { return (len(child(n2212, roK204)) > 0) })
+	return !anyNode(child(n, roK205), func(n2212 *Node) bool { return (len(child(n2212, roK206)) > 0) })
 }
 
 // UBL-CR-137: not(cac:Signature)
 func roT0347(v []Seq, n *Node) bool {
-	return !(len(child(n, roK205)) > 0)
+	return !(len(child(n, roK207)) > 0)
 }
 
 // UBL-CR-138: not(cac:AccountingSupplierParty/cbc:CustomerAssignedAccountID)
 func roT0348(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2215 *Node) bool { return (len(child(n2215, roK206)) > 0) })
+	return !anyNode(child(n, roK101), func(n2215 *Node) bool { return (len(child(n2215, roK208)) > 0) })
 }
 
 // UBL-CR-139: not(cac:AccountingSupplierParty/cbc:AdditionalAccountID)
 func roT0349(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2217 *Node) bool { return (len(child(n2217, roK207)) > 0) })
+	return !anyNode(child(n, roK101), func(n2217 *Node) bool { return (len(child(n2217, roK209)) > 0) })
 }
 
 // UBL-CR-140: not(cac:AccountingSupplierParty/cbc:DataSendingCapability)
 func roT0350(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2219 *Node) bool { return (len(child(n2219, roK208)) > 0) })
+	return !anyNode(child(n, roK101), func(n2219 *Node) bool { return (len(child(n2219, roK210)) > 0) })
 }
 
 // UBL-CR-141: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkCareIndicator)
 func roT0351(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2221 *Node) bool {
-		return anyNode(child(n2221, roK63), func(n2222 *Node) bool { return (len(child(n2222, roK209)) > 0) })
+		return anyNode(child(n2221, roK63), func(n2222 *Node) bool { return (len(child(n2222, roK211)) > 0) })
 	})
 }
 
 // UBL-CR-142: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkAttentionIndicator)
 func roT0352(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2224 *Node) bool {
-		return anyNode(child(n2224, roK63), func(n2225 *Node) bool { return (len(child(n2225, roK210)) > 0) })
+		return anyNode(child(n2224, roK63), func(n2225 *Node) bool { return (len(child(n2225, roK212)) > 0) })
 	})
 }
 
 // UBL-CR-143: not(cac:AccountingSupplierParty/cac:Party/cbc:WebsiteURI)
 func roT0353(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2227 *Node) bool {
-		return anyNode(child(n2227, roK63), func(n2228 *Node) bool { return (len(child(n2228, roK211)) > 0) })
+		return anyNode(child(n2227, roK63), func(n2228 *Node) bool { return (len(child(n2228, roK213)) > 0) })
 	})
 }
 
 // UBL-CR-144: not(cac:AccountingSupplierParty/cac:Party/cbc:LogoReferenceID)
 func roT0354(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2230 *Node) bool {
-		return anyNode(child(n2230, roK63), func(n2231 *Node) bool { return (len(child(n2231, roK212)) > 0) })
+		return anyNode(child(n2230, roK63), func(n2231 *Node) bool { return (len(child(n2231, roK214)) > 0) })
 	})
 }
 
 // UBL-CR-145: not(cac:AccountingSupplierParty/cac:Party/cbc:IndustryClassificationCode)
 func roT0355(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2233 *Node) bool {
-		return anyNode(child(n2233, roK63), func(n2234 *Node) bool { return (len(child(n2234, roK213)) > 0) })
+		return anyNode(child(n2233, roK63), func(n2234 *Node) bool { return (len(child(n2234, roK215)) > 0) })
 	})
 }
 
 // UBL-CR-146: not(cac:AccountingSupplierParty/cac:Party/cac:Language)
 func roT0356(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2236 *Node) bool {
-		return anyNode(child(n2236, roK63), func(n2237 *Node) bool { return (len(child(n2237, roK214)) > 0) })
+		return anyNode(child(n2236, roK63), func(n2237 *Node) bool { return (len(child(n2237, roK216)) > 0) })
 	})
 }
 
@@ -8266,7 +8950,7 @@ func roT0357(v []Seq, n *Node) bool {
 func roT0358(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2243 *Node) bool {
 		return anyNode(child(n2243, roK63), func(n2244 *Node) bool {
-			return anyNode(child(n2244, roK66), func(n2245 *Node) bool { return (len(child(n2245, roK215)) > 0) })
+			return anyNode(child(n2244, roK66), func(n2245 *Node) bool { return (len(child(n2245, roK217)) > 0) })
 		})
 	})
 }
@@ -8275,7 +8959,7 @@ func roT0358(v []Seq, n *Node) bool {
 func roT0359(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2247 *Node) bool {
 		return anyNode(child(n2247, roK63), func(n2248 *Node) bool {
-			return anyNode(child(n2248, roK66), func(n2249 *Node) bool { return (len(child(n2249, roK216)) > 0) })
+			return anyNode(child(n2248, roK66), func(n2249 *Node) bool { return (len(child(n2249, roK218)) > 0) })
 		})
 	})
 }
@@ -8284,7 +8968,7 @@ func roT0359(v []Seq, n *Node) bool {
 func roT0360(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2251 *Node) bool {
 		return anyNode(child(n2251, roK63), func(n2252 *Node) bool {
-			return anyNode(child(n2252, roK66), func(n2253 *Node) bool { return (len(child(n2253, roK217)) > 0) })
+			return anyNode(child(n2252, roK66), func(n2253 *Node) bool { return (len(child(n2253, roK219)) > 0) })
 		})
 	})
 }
@@ -8293,7 +8977,7 @@ func roT0360(v []Seq, n *Node) bool {
 func roT0361(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2255 *Node) bool {
 		return anyNode(child(n2255, roK63), func(n2256 *Node) bool {
-			return anyNode(child(n2256, roK66), func(n2257 *Node) bool { return (len(child(n2257, roK218)) > 0) })
+			return anyNode(child(n2256, roK66), func(n2257 *Node) bool { return (len(child(n2257, roK220)) > 0) })
 		})
 	})
 }
@@ -8302,7 +8986,7 @@ func roT0361(v []Seq, n *Node) bool {
 func roT0362(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2259 *Node) bool {
 		return anyNode(child(n2259, roK63), func(n2260 *Node) bool {
-			return anyNode(child(n2260, roK66), func(n2261 *Node) bool { return (len(child(n2261, roK219)) > 0) })
+			return anyNode(child(n2260, roK66), func(n2261 *Node) bool { return (len(child(n2261, roK221)) > 0) })
 		})
 	})
 }
@@ -8311,7 +8995,7 @@ func roT0362(v []Seq, n *Node) bool {
 func roT0363(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2263 *Node) bool {
 		return anyNode(child(n2263, roK63), func(n2264 *Node) bool {
-			return anyNode(child(n2264, roK66), func(n2265 *Node) bool { return (len(child(n2265, roK220)) > 0) })
+			return anyNode(child(n2264, roK66), func(n2265 *Node) bool { return (len(child(n2265, roK222)) > 0) })
 		})
 	})
 }
@@ -8320,7 +9004,7 @@ func roT0363(v []Seq, n *Node) bool {
 func roT0364(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2267 *Node) bool {
 		return anyNode(child(n2267, roK63), func(n2268 *Node) bool {
-			return anyNode(child(n2268, roK66), func(n2269 *Node) bool { return (len(child(n2269, roK221)) > 0) })
+			return anyNode(child(n2268, roK66), func(n2269 *Node) bool { return (len(child(n2269, roK223)) > 0) })
 		})
 	})
 }
@@ -8329,7 +9013,7 @@ func roT0364(v []Seq, n *Node) bool {
 func roT0365(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2271 *Node) bool {
 		return anyNode(child(n2271, roK63), func(n2272 *Node) bool {
-			return anyNode(child(n2272, roK66), func(n2273 *Node) bool { return (len(child(n2273, roK222)) > 0) })
+			return anyNode(child(n2272, roK66), func(n2273 *Node) bool { return (len(child(n2273, roK224)) > 0) })
 		})
 	})
 }
@@ -8338,7 +9022,7 @@ func roT0365(v []Seq, n *Node) bool {
 func roT0366(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2275 *Node) bool {
 		return anyNode(child(n2275, roK63), func(n2276 *Node) bool {
-			return anyNode(child(n2276, roK66), func(n2277 *Node) bool { return (len(child(n2277, roK223)) > 0) })
+			return anyNode(child(n2276, roK66), func(n2277 *Node) bool { return (len(child(n2277, roK225)) > 0) })
 		})
 	})
 }
@@ -8347,7 +9031,7 @@ func roT0366(v []Seq, n *Node) bool {
 func roT0367(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2279 *Node) bool {
 		return anyNode(child(n2279, roK63), func(n2280 *Node) bool {
-			return anyNode(child(n2280, roK66), func(n2281 *Node) bool { return (len(child(n2281, roK224)) > 0) })
+			return anyNode(child(n2280, roK66), func(n2281 *Node) bool { return (len(child(n2281, roK226)) > 0) })
 		})
 	})
 }
@@ -8356,7 +9040,7 @@ func roT0367(v []Seq, n *Node) bool {
 func roT0368(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2283 *Node) bool {
 		return anyNode(child(n2283, roK63), func(n2284 *Node) bool {
-			return anyNode(child(n2284, roK66), func(n2285 *Node) bool { return (len(child(n2285, roK225)) > 0) })
+			return anyNode(child(n2284, roK66), func(n2285 *Node) bool { return (len(child(n2285, roK227)) > 0) })
 		})
 	})
 }
@@ -8365,7 +9049,7 @@ func roT0368(v []Seq, n *Node) bool {
 func roT0369(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2287 *Node) bool {
 		return anyNode(child(n2287, roK63), func(n2288 *Node) bool {
-			return anyNode(child(n2288, roK66), func(n2289 *Node) bool { return (len(child(n2289, roK226)) > 0) })
+			return anyNode(child(n2288, roK66), func(n2289 *Node) bool { return (len(child(n2289, roK228)) > 0) })
 		})
 	})
 }
@@ -8374,7 +9058,7 @@ func roT0369(v []Seq, n *Node) bool {
 func roT0370(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2291 *Node) bool {
 		return anyNode(child(n2291, roK63), func(n2292 *Node) bool {
-			return anyNode(child(n2292, roK66), func(n2293 *Node) bool { return (len(child(n2293, roK227)) > 0) })
+			return anyNode(child(n2292, roK66), func(n2293 *Node) bool { return (len(child(n2293, roK229)) > 0) })
 		})
 	})
 }
@@ -8383,7 +9067,7 @@ func roT0370(v []Seq, n *Node) bool {
 func roT0371(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2295 *Node) bool {
 		return anyNode(child(n2295, roK63), func(n2296 *Node) bool {
-			return anyNode(child(n2296, roK66), func(n2297 *Node) bool { return (len(child(n2297, roK228)) > 0) })
+			return anyNode(child(n2296, roK66), func(n2297 *Node) bool { return (len(child(n2297, roK230)) > 0) })
 		})
 	})
 }
@@ -8392,7 +9076,7 @@ func roT0371(v []Seq, n *Node) bool {
 func roT0372(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2299 *Node) bool {
 		return anyNode(child(n2299, roK63), func(n2300 *Node) bool {
-			return anyNode(child(n2300, roK66), func(n2301 *Node) bool { return (len(child(n2301, roK229)) > 0) })
+			return anyNode(child(n2300, roK66), func(n2301 *Node) bool { return (len(child(n2301, roK231)) > 0) })
 		})
 	})
 }
@@ -8401,7 +9085,7 @@ func roT0372(v []Seq, n *Node) bool {
 func roT0373(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2303 *Node) bool {
 		return anyNode(child(n2303, roK63), func(n2304 *Node) bool {
-			return anyNode(child(n2304, roK66), func(n2305 *Node) bool { return (len(child(n2305, roK230)) > 0) })
+			return anyNode(child(n2304, roK66), func(n2305 *Node) bool { return (len(child(n2305, roK232)) > 0) })
 		})
 	})
 }
@@ -8410,7 +9094,7 @@ func roT0373(v []Seq, n *Node) bool {
 func roT0374(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2307 *Node) bool {
 		return anyNode(child(n2307, roK63), func(n2308 *Node) bool {
-			return anyNode(child(n2308, roK66), func(n2309 *Node) bool { return (len(child(n2309, roK231)) > 0) })
+			return anyNode(child(n2308, roK66), func(n2309 *Node) bool { return (len(child(n2309, roK233)) > 0) })
 		})
 	})
 }
@@ -8419,7 +9103,7 @@ func roT0374(v []Seq, n *Node) bool {
 func roT0375(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2311 *Node) bool {
 		return anyNode(child(n2311, roK63), func(n2312 *Node) bool {
-			return anyNode(child(n2312, roK66), func(n2313 *Node) bool { return (len(child(n2313, roK232)) > 0) })
+			return anyNode(child(n2312, roK66), func(n2313 *Node) bool { return (len(child(n2313, roK234)) > 0) })
 		})
 	})
 }
@@ -8439,7 +9123,7 @@ func roT0376(v []Seq, n *Node) bool {
 func roT0377(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2320 *Node) bool {
 		return anyNode(child(n2320, roK63), func(n2321 *Node) bool {
-			return anyNode(child(n2321, roK66), func(n2322 *Node) bool { return (len(child(n2322, roK233)) > 0) })
+			return anyNode(child(n2321, roK66), func(n2322 *Node) bool { return (len(child(n2322, roK235)) > 0) })
 		})
 	})
 }
@@ -8447,7 +9131,7 @@ func roT0377(v []Seq, n *Node) bool {
 // UBL-CR-168: not(cac:AccountingSupplierParty/cac:Party/cac:PhysicalLocation)
 func roT0378(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2324 *Node) bool {
-		return anyNode(child(n2324, roK63), func(n2325 *Node) bool { return (len(child(n2325, roK234)) > 0) })
+		return anyNode(child(n2324, roK63), func(n2325 *Node) bool { return (len(child(n2325, roK236)) > 0) })
 	})
 }
 
@@ -8464,7 +9148,7 @@ func roT0379(v []Seq, n *Node) bool {
 func roT0380(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2331 *Node) bool {
 		return anyNode(child(n2331, roK63), func(n2332 *Node) bool {
-			return anyNode(child(n2332, roK112), func(n2333 *Node) bool { return (len(child(n2333, roK235)) > 0) })
+			return anyNode(child(n2332, roK112), func(n2333 *Node) bool { return (len(child(n2333, roK237)) > 0) })
 		})
 	})
 }
@@ -8473,7 +9157,7 @@ func roT0380(v []Seq, n *Node) bool {
 func roT0381(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2335 *Node) bool {
 		return anyNode(child(n2335, roK63), func(n2336 *Node) bool {
-			return anyNode(child(n2336, roK112), func(n2337 *Node) bool { return (len(child(n2337, roK236)) > 0) })
+			return anyNode(child(n2336, roK112), func(n2337 *Node) bool { return (len(child(n2337, roK238)) > 0) })
 		})
 	})
 }
@@ -8482,7 +9166,7 @@ func roT0381(v []Seq, n *Node) bool {
 func roT0382(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2339 *Node) bool {
 		return anyNode(child(n2339, roK63), func(n2340 *Node) bool {
-			return anyNode(child(n2340, roK112), func(n2341 *Node) bool { return (len(child(n2341, roK237)) > 0) })
+			return anyNode(child(n2340, roK112), func(n2341 *Node) bool { return (len(child(n2341, roK239)) > 0) })
 		})
 	})
 }
@@ -8491,7 +9175,7 @@ func roT0382(v []Seq, n *Node) bool {
 func roT0383(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2343 *Node) bool {
 		return anyNode(child(n2343, roK63), func(n2344 *Node) bool {
-			return anyNode(child(n2344, roK112), func(n2345 *Node) bool { return (len(child(n2345, roK238)) > 0) })
+			return anyNode(child(n2344, roK112), func(n2345 *Node) bool { return (len(child(n2345, roK240)) > 0) })
 		})
 	})
 }
@@ -8512,7 +9196,7 @@ func roT0385(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2352 *Node) bool {
 		return anyNode(child(n2352, roK63), func(n2353 *Node) bool {
 			return anyNode(child(n2353, roK112), func(n2354 *Node) bool {
-				return anyNode(child(n2354, roK81), func(n2355 *Node) bool { return (len(child(n2355, roK239)) > 0) })
+				return anyNode(child(n2354, roK81), func(n2355 *Node) bool { return (len(child(n2355, roK241)) > 0) })
 			})
 		})
 	})
@@ -8523,7 +9207,7 @@ func roT0386(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2357 *Node) bool {
 		return anyNode(child(n2357, roK63), func(n2358 *Node) bool {
 			return anyNode(child(n2358, roK112), func(n2359 *Node) bool {
-				return anyNode(child(n2359, roK81), func(n2360 *Node) bool { return (len(child(n2360, roK240)) > 0) })
+				return anyNode(child(n2359, roK81), func(n2360 *Node) bool { return (len(child(n2360, roK242)) > 0) })
 			})
 		})
 	})
@@ -8534,7 +9218,7 @@ func roT0387(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2362 *Node) bool {
 		return anyNode(child(n2362, roK63), func(n2363 *Node) bool {
 			return anyNode(child(n2363, roK112), func(n2364 *Node) bool {
-				return anyNode(child(n2364, roK81), func(n2365 *Node) bool { return (len(child(n2365, roK241)) > 0) })
+				return anyNode(child(n2364, roK81), func(n2365 *Node) bool { return (len(child(n2365, roK243)) > 0) })
 			})
 		})
 	})
@@ -8544,7 +9228,7 @@ func roT0387(v []Seq, n *Node) bool {
 func roT0388(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2367 *Node) bool {
 		return anyNode(child(n2367, roK63), func(n2368 *Node) bool {
-			return anyNode(child(n2368, roK102), func(n2369 *Node) bool { return (len(child(n2369, roK242)) > 0) })
+			return anyNode(child(n2368, roK102), func(n2369 *Node) bool { return (len(child(n2369, roK244)) > 0) })
 		})
 	})
 }
@@ -8553,7 +9237,7 @@ func roT0388(v []Seq, n *Node) bool {
 func roT0389(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2371 *Node) bool {
 		return anyNode(child(n2371, roK63), func(n2372 *Node) bool {
-			return anyNode(child(n2372, roK102), func(n2373 *Node) bool { return (len(child(n2373, roK243)) > 0) })
+			return anyNode(child(n2372, roK102), func(n2373 *Node) bool { return (len(child(n2373, roK245)) > 0) })
 		})
 	})
 }
@@ -8562,7 +9246,7 @@ func roT0389(v []Seq, n *Node) bool {
 func roT0390(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2375 *Node) bool {
 		return anyNode(child(n2375, roK63), func(n2376 *Node) bool {
-			return anyNode(child(n2376, roK102), func(n2377 *Node) bool { return (len(child(n2377, roK244)) > 0) })
+			return anyNode(child(n2376, roK102), func(n2377 *Node) bool { return (len(child(n2377, roK246)) > 0) })
 		})
 	})
 }
@@ -8571,7 +9255,7 @@ func roT0390(v []Seq, n *Node) bool {
 func roT0391(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2379 *Node) bool {
 		return anyNode(child(n2379, roK63), func(n2380 *Node) bool {
-			return anyNode(child(n2380, roK102), func(n2381 *Node) bool { return (len(child(n2381, roK245)) > 0) })
+			return anyNode(child(n2380, roK102), func(n2381 *Node) bool { return (len(child(n2381, roK247)) > 0) })
 		})
 	})
 }
@@ -8580,7 +9264,7 @@ func roT0391(v []Seq, n *Node) bool {
 func roT0392(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2383 *Node) bool {
 		return anyNode(child(n2383, roK63), func(n2384 *Node) bool {
-			return anyNode(child(n2384, roK102), func(n2385 *Node) bool { return (len(child(n2385, roK246)) > 0) })
+			return anyNode(child(n2384, roK102), func(n2385 *Node) bool { return (len(child(n2385, roK248)) > 0) })
 		})
 	})
 }
@@ -8589,7 +9273,7 @@ func roT0392(v []Seq, n *Node) bool {
 func roT0393(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2387 *Node) bool {
 		return anyNode(child(n2387, roK63), func(n2388 *Node) bool {
-			return anyNode(child(n2388, roK102), func(n2389 *Node) bool { return (len(child(n2389, roK247)) > 0) })
+			return anyNode(child(n2388, roK102), func(n2389 *Node) bool { return (len(child(n2389, roK249)) > 0) })
 		})
 	})
 }
@@ -8598,7 +9282,7 @@ func roT0393(v []Seq, n *Node) bool {
 func roT0394(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2391 *Node) bool {
 		return anyNode(child(n2391, roK63), func(n2392 *Node) bool {
-			return anyNode(child(n2392, roK102), func(n2393 *Node) bool { return (len(child(n2393, roK248)) > 0) })
+			return anyNode(child(n2392, roK102), func(n2393 *Node) bool { return (len(child(n2393, roK250)) > 0) })
 		})
 	})
 }
@@ -8607,7 +9291,7 @@ func roT0394(v []Seq, n *Node) bool {
 func roT0395(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2395 *Node) bool {
 		return anyNode(child(n2395, roK63), func(n2396 *Node) bool {
-			return anyNode(child(n2396, roK102), func(n2397 *Node) bool { return (len(child(n2397, roK238)) > 0) })
+			return anyNode(child(n2396, roK102), func(n2397 *Node) bool { return (len(child(n2397, roK240)) > 0) })
 		})
 	})
 }
@@ -8616,7 +9300,7 @@ func roT0395(v []Seq, n *Node) bool {
 func roT0396(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2399 *Node) bool {
 		return anyNode(child(n2399, roK63), func(n2400 *Node) bool {
-			return anyNode(child(n2400, roK102), func(n2401 *Node) bool { return (len(child(n2401, roK249)) > 0) })
+			return anyNode(child(n2400, roK102), func(n2401 *Node) bool { return (len(child(n2401, roK251)) > 0) })
 		})
 	})
 }
@@ -8625,7 +9309,7 @@ func roT0396(v []Seq, n *Node) bool {
 func roT0397(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2403 *Node) bool {
 		return anyNode(child(n2403, roK63), func(n2404 *Node) bool {
-			return anyNode(child(n2404, roK102), func(n2405 *Node) bool { return (len(child(n2405, roK250)) > 0) })
+			return anyNode(child(n2404, roK102), func(n2405 *Node) bool { return (len(child(n2405, roK252)) > 0) })
 		})
 	})
 }
@@ -8634,7 +9318,7 @@ func roT0397(v []Seq, n *Node) bool {
 func roT0398(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2407 *Node) bool {
 		return anyNode(child(n2407, roK63), func(n2408 *Node) bool {
-			return anyNode(child(n2408, roK102), func(n2409 *Node) bool { return (len(child(n2409, roK251)) > 0) })
+			return anyNode(child(n2408, roK102), func(n2409 *Node) bool { return (len(child(n2409, roK253)) > 0) })
 		})
 	})
 }
@@ -8643,7 +9327,7 @@ func roT0398(v []Seq, n *Node) bool {
 func roT0399(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2411 *Node) bool {
 		return anyNode(child(n2411, roK63), func(n2412 *Node) bool {
-			return anyNode(child(n2412, roK252), func(n2413 *Node) bool { return (len(child(n2413, roK54)) > 0) })
+			return anyNode(child(n2412, roK254), func(n2413 *Node) bool { return (len(child(n2413, roK54)) > 0) })
 		})
 	})
 }
@@ -8652,7 +9336,7 @@ func roT0399(v []Seq, n *Node) bool {
 func roT0400(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2415 *Node) bool {
 		return anyNode(child(n2415, roK63), func(n2416 *Node) bool {
-			return anyNode(child(n2416, roK252), func(n2417 *Node) bool { return (len(child(n2417, roK253)) > 0) })
+			return anyNode(child(n2416, roK254), func(n2417 *Node) bool { return (len(child(n2417, roK255)) > 0) })
 		})
 	})
 }
@@ -8661,7 +9345,7 @@ func roT0400(v []Seq, n *Node) bool {
 func roT0401(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2419 *Node) bool {
 		return anyNode(child(n2419, roK63), func(n2420 *Node) bool {
-			return anyNode(child(n2420, roK252), func(n2421 *Node) bool { return (len(child(n2421, roK61)) > 0) })
+			return anyNode(child(n2420, roK254), func(n2421 *Node) bool { return (len(child(n2421, roK61)) > 0) })
 		})
 	})
 }
@@ -8670,7 +9354,7 @@ func roT0401(v []Seq, n *Node) bool {
 func roT0402(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2423 *Node) bool {
 		return anyNode(child(n2423, roK63), func(n2424 *Node) bool {
-			return anyNode(child(n2424, roK252), func(n2425 *Node) bool { return (len(child(n2425, roK254)) > 0) })
+			return anyNode(child(n2424, roK254), func(n2425 *Node) bool { return (len(child(n2425, roK256)) > 0) })
 		})
 	})
 }
@@ -8678,107 +9362,107 @@ func roT0402(v []Seq, n *Node) bool {
 // UBL-CR-193: not(cac:AccountingSupplierParty/cac:Party/cac:Person)
 func roT0403(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2427 *Node) bool {
-		return anyNode(child(n2427, roK63), func(n2428 *Node) bool { return (len(child(n2428, roK255)) > 0) })
+		return anyNode(child(n2427, roK63), func(n2428 *Node) bool { return (len(child(n2428, roK257)) > 0) })
 	})
 }
 
 // UBL-CR-194: not(cac:AccountingSupplierParty/cac:Party/cac:AgentParty)
 func roT0404(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2430 *Node) bool {
-		return anyNode(child(n2430, roK63), func(n2431 *Node) bool { return (len(child(n2431, roK256)) > 0) })
+		return anyNode(child(n2430, roK63), func(n2431 *Node) bool { return (len(child(n2431, roK258)) > 0) })
 	})
 }
 
 // UBL-CR-195: not(cac:AccountingSupplierParty/cac:Party/cac:ServiceProviderParty)
 func roT0405(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2433 *Node) bool {
-		return anyNode(child(n2433, roK63), func(n2434 *Node) bool { return (len(child(n2434, roK257)) > 0) })
+		return anyNode(child(n2433, roK63), func(n2434 *Node) bool { return (len(child(n2434, roK259)) > 0) })
 	})
 }
 
 // UBL-CR-196: not(cac:AccountingSupplierParty/cac:Party/cac:PowerOfAttorney)
 func roT0406(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2436 *Node) bool {
-		return anyNode(child(n2436, roK63), func(n2437 *Node) bool { return (len(child(n2437, roK258)) > 0) })
+		return anyNode(child(n2436, roK63), func(n2437 *Node) bool { return (len(child(n2437, roK260)) > 0) })
 	})
 }
 
 // UBL-CR-197: not(cac:AccountingSupplierParty/cac:Party/cac:FinancialAccount)
 func roT0407(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK101), func(n2439 *Node) bool {
-		return anyNode(child(n2439, roK63), func(n2440 *Node) bool { return (len(child(n2440, roK259)) > 0) })
+		return anyNode(child(n2439, roK63), func(n2440 *Node) bool { return (len(child(n2440, roK261)) > 0) })
 	})
 }
 
 // UBL-CR-198: not(cac:AccountingSupplierParty/cac:DespatchContact)
 func roT0408(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2442 *Node) bool { return (len(child(n2442, roK260)) > 0) })
+	return !anyNode(child(n, roK101), func(n2442 *Node) bool { return (len(child(n2442, roK262)) > 0) })
 }
 
 // UBL-CR-199: not(cac:AccountingSupplierParty/cac:AccountingContact)
 func roT0409(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2444 *Node) bool { return (len(child(n2444, roK261)) > 0) })
+	return !anyNode(child(n, roK101), func(n2444 *Node) bool { return (len(child(n2444, roK263)) > 0) })
 }
 
 // UBL-CR-200: not(cac:AccountingSupplierParty/cac:SellerContact)
 func roT0410(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2446 *Node) bool { return (len(child(n2446, roK262)) > 0) })
+	return !anyNode(child(n, roK101), func(n2446 *Node) bool { return (len(child(n2446, roK264)) > 0) })
 }
 
 // UBL-CR-201: not(cac:AccountingCustomerParty/cbc:CustomerAssignedAccountID)
 func roT0411(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2448 *Node) bool { return (len(child(n2448, roK206)) > 0) })
+	return !anyNode(child(n, roK64), func(n2448 *Node) bool { return (len(child(n2448, roK208)) > 0) })
 }
 
 // UBL-CR-202: not(cac:AccountingCustomerParty/cbc:SupplierAssignedAccountID)
 func roT0412(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2450 *Node) bool { return (len(child(n2450, roK263)) > 0) })
+	return !anyNode(child(n, roK64), func(n2450 *Node) bool { return (len(child(n2450, roK265)) > 0) })
 }
 
 // UBL-CR-203: not(cac:AccountingCustomerParty/cbc:AdditionalAccountID)
 func roT0413(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2452 *Node) bool { return (len(child(n2452, roK207)) > 0) })
+	return !anyNode(child(n, roK64), func(n2452 *Node) bool { return (len(child(n2452, roK209)) > 0) })
 }
 
 // UBL-CR-204: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkCareIndicator)
 func roT0414(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2454 *Node) bool {
-		return anyNode(child(n2454, roK63), func(n2455 *Node) bool { return (len(child(n2455, roK209)) > 0) })
+		return anyNode(child(n2454, roK63), func(n2455 *Node) bool { return (len(child(n2455, roK211)) > 0) })
 	})
 }
 
 // UBL-CR-205: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkAttentionIndicator)
 func roT0415(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2457 *Node) bool {
-		return anyNode(child(n2457, roK63), func(n2458 *Node) bool { return (len(child(n2458, roK210)) > 0) })
+		return anyNode(child(n2457, roK63), func(n2458 *Node) bool { return (len(child(n2458, roK212)) > 0) })
 	})
 }
 
 // UBL-CR-206: not(cac:AccountingCustomerParty/cac:Party/cbc:WebsiteURI)
 func roT0416(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2460 *Node) bool {
-		return anyNode(child(n2460, roK63), func(n2461 *Node) bool { return (len(child(n2461, roK211)) > 0) })
+		return anyNode(child(n2460, roK63), func(n2461 *Node) bool { return (len(child(n2461, roK213)) > 0) })
 	})
 }
 
 // UBL-CR-207: not(cac:AccountingCustomerParty/cac:Party/cbc:LogoReferenceID)
 func roT0417(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2463 *Node) bool {
-		return anyNode(child(n2463, roK63), func(n2464 *Node) bool { return (len(child(n2464, roK212)) > 0) })
+		return anyNode(child(n2463, roK63), func(n2464 *Node) bool { return (len(child(n2464, roK214)) > 0) })
 	})
 }
 
 // UBL-CR-208: not(cac:AccountingCustomerParty/cac:Party/cbc:IndustryClassificationCode)
 func roT0418(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2466 *Node) bool {
-		return anyNode(child(n2466, roK63), func(n2467 *Node) bool { return (len(child(n2467, roK213)) > 0) })
+		return anyNode(child(n2466, roK63), func(n2467 *Node) bool { return (len(child(n2467, roK215)) > 0) })
 	})
 }
 
 // UBL-CR-209: not(cac:AccountingCustomerParty/cac:Party/cac:Language)
 func roT0419(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2469 *Node) bool {
-		return anyNode(child(n2469, roK63), func(n2470 *Node) bool { return (len(child(n2470, roK214)) > 0) })
+		return anyNode(child(n2469, roK63), func(n2470 *Node) bool { return (len(child(n2470, roK216)) > 0) })
 	})
 }
 
@@ -8795,7 +9479,7 @@ func roT0420(v []Seq, n *Node) bool {
 func roT0421(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2476 *Node) bool {
 		return anyNode(child(n2476, roK63), func(n2477 *Node) bool {
-			return anyNode(child(n2477, roK66), func(n2478 *Node) bool { return (len(child(n2478, roK215)) > 0) })
+			return anyNode(child(n2477, roK66), func(n2478 *Node) bool { return (len(child(n2478, roK217)) > 0) })
 		})
 	})
 }
@@ -8804,7 +9488,7 @@ func roT0421(v []Seq, n *Node) bool {
 func roT0422(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2480 *Node) bool {
 		return anyNode(child(n2480, roK63), func(n2481 *Node) bool {
-			return anyNode(child(n2481, roK66), func(n2482 *Node) bool { return (len(child(n2482, roK216)) > 0) })
+			return anyNode(child(n2481, roK66), func(n2482 *Node) bool { return (len(child(n2482, roK218)) > 0) })
 		})
 	})
 }
@@ -8813,7 +9497,7 @@ func roT0422(v []Seq, n *Node) bool {
 func roT0423(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2484 *Node) bool {
 		return anyNode(child(n2484, roK63), func(n2485 *Node) bool {
-			return anyNode(child(n2485, roK66), func(n2486 *Node) bool { return (len(child(n2486, roK217)) > 0) })
+			return anyNode(child(n2485, roK66), func(n2486 *Node) bool { return (len(child(n2486, roK219)) > 0) })
 		})
 	})
 }
@@ -8822,7 +9506,7 @@ func roT0423(v []Seq, n *Node) bool {
 func roT0424(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2488 *Node) bool {
 		return anyNode(child(n2488, roK63), func(n2489 *Node) bool {
-			return anyNode(child(n2489, roK66), func(n2490 *Node) bool { return (len(child(n2490, roK218)) > 0) })
+			return anyNode(child(n2489, roK66), func(n2490 *Node) bool { return (len(child(n2490, roK220)) > 0) })
 		})
 	})
 }
@@ -8831,7 +9515,7 @@ func roT0424(v []Seq, n *Node) bool {
 func roT0425(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2492 *Node) bool {
 		return anyNode(child(n2492, roK63), func(n2493 *Node) bool {
-			return anyNode(child(n2493, roK66), func(n2494 *Node) bool { return (len(child(n2494, roK219)) > 0) })
+			return anyNode(child(n2493, roK66), func(n2494 *Node) bool { return (len(child(n2494, roK221)) > 0) })
 		})
 	})
 }
@@ -8840,7 +9524,7 @@ func roT0425(v []Seq, n *Node) bool {
 func roT0426(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2496 *Node) bool {
 		return anyNode(child(n2496, roK63), func(n2497 *Node) bool {
-			return anyNode(child(n2497, roK66), func(n2498 *Node) bool { return (len(child(n2498, roK220)) > 0) })
+			return anyNode(child(n2497, roK66), func(n2498 *Node) bool { return (len(child(n2498, roK222)) > 0) })
 		})
 	})
 }
@@ -8849,7 +9533,7 @@ func roT0426(v []Seq, n *Node) bool {
 func roT0427(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2500 *Node) bool {
 		return anyNode(child(n2500, roK63), func(n2501 *Node) bool {
-			return anyNode(child(n2501, roK66), func(n2502 *Node) bool { return (len(child(n2502, roK221)) > 0) })
+			return anyNode(child(n2501, roK66), func(n2502 *Node) bool { return (len(child(n2502, roK223)) > 0) })
 		})
 	})
 }
@@ -8858,7 +9542,7 @@ func roT0427(v []Seq, n *Node) bool {
 func roT0428(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2504 *Node) bool {
 		return anyNode(child(n2504, roK63), func(n2505 *Node) bool {
-			return anyNode(child(n2505, roK66), func(n2506 *Node) bool { return (len(child(n2506, roK222)) > 0) })
+			return anyNode(child(n2505, roK66), func(n2506 *Node) bool { return (len(child(n2506, roK224)) > 0) })
 		})
 	})
 }
@@ -8867,7 +9551,7 @@ func roT0428(v []Seq, n *Node) bool {
 func roT0429(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2508 *Node) bool {
 		return anyNode(child(n2508, roK63), func(n2509 *Node) bool {
-			return anyNode(child(n2509, roK66), func(n2510 *Node) bool { return (len(child(n2510, roK223)) > 0) })
+			return anyNode(child(n2509, roK66), func(n2510 *Node) bool { return (len(child(n2510, roK225)) > 0) })
 		})
 	})
 }
@@ -8876,7 +9560,7 @@ func roT0429(v []Seq, n *Node) bool {
 func roT0430(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2512 *Node) bool {
 		return anyNode(child(n2512, roK63), func(n2513 *Node) bool {
-			return anyNode(child(n2513, roK66), func(n2514 *Node) bool { return (len(child(n2514, roK224)) > 0) })
+			return anyNode(child(n2513, roK66), func(n2514 *Node) bool { return (len(child(n2514, roK226)) > 0) })
 		})
 	})
 }
@@ -8885,7 +9569,7 @@ func roT0430(v []Seq, n *Node) bool {
 func roT0431(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2516 *Node) bool {
 		return anyNode(child(n2516, roK63), func(n2517 *Node) bool {
-			return anyNode(child(n2517, roK66), func(n2518 *Node) bool { return (len(child(n2518, roK225)) > 0) })
+			return anyNode(child(n2517, roK66), func(n2518 *Node) bool { return (len(child(n2518, roK227)) > 0) })
 		})
 	})
 }
@@ -8894,7 +9578,7 @@ func roT0431(v []Seq, n *Node) bool {
 func roT0432(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2520 *Node) bool {
 		return anyNode(child(n2520, roK63), func(n2521 *Node) bool {
-			return anyNode(child(n2521, roK66), func(n2522 *Node) bool { return (len(child(n2522, roK226)) > 0) })
+			return anyNode(child(n2521, roK66), func(n2522 *Node) bool { return (len(child(n2522, roK228)) > 0) })
 		})
 	})
 }
@@ -8903,7 +9587,7 @@ func roT0432(v []Seq, n *Node) bool {
 func roT0433(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2524 *Node) bool {
 		return anyNode(child(n2524, roK63), func(n2525 *Node) bool {
-			return anyNode(child(n2525, roK66), func(n2526 *Node) bool { return (len(child(n2526, roK227)) > 0) })
+			return anyNode(child(n2525, roK66), func(n2526 *Node) bool { return (len(child(n2526, roK229)) > 0) })
 		})
 	})
 }
@@ -8912,7 +9596,7 @@ func roT0433(v []Seq, n *Node) bool {
 func roT0434(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2528 *Node) bool {
 		return anyNode(child(n2528, roK63), func(n2529 *Node) bool {
-			return anyNode(child(n2529, roK66), func(n2530 *Node) bool { return (len(child(n2530, roK228)) > 0) })
+			return anyNode(child(n2529, roK66), func(n2530 *Node) bool { return (len(child(n2530, roK230)) > 0) })
 		})
 	})
 }
@@ -8921,7 +9605,7 @@ func roT0434(v []Seq, n *Node) bool {
 func roT0435(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2532 *Node) bool {
 		return anyNode(child(n2532, roK63), func(n2533 *Node) bool {
-			return anyNode(child(n2533, roK66), func(n2534 *Node) bool { return (len(child(n2534, roK229)) > 0) })
+			return anyNode(child(n2533, roK66), func(n2534 *Node) bool { return (len(child(n2534, roK231)) > 0) })
 		})
 	})
 }
@@ -8930,7 +9614,7 @@ func roT0435(v []Seq, n *Node) bool {
 func roT0436(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2536 *Node) bool {
 		return anyNode(child(n2536, roK63), func(n2537 *Node) bool {
-			return anyNode(child(n2537, roK66), func(n2538 *Node) bool { return (len(child(n2538, roK230)) > 0) })
+			return anyNode(child(n2537, roK66), func(n2538 *Node) bool { return (len(child(n2538, roK232)) > 0) })
 		})
 	})
 }
@@ -8939,7 +9623,7 @@ func roT0436(v []Seq, n *Node) bool {
 func roT0437(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2540 *Node) bool {
 		return anyNode(child(n2540, roK63), func(n2541 *Node) bool {
-			return anyNode(child(n2541, roK66), func(n2542 *Node) bool { return (len(child(n2542, roK231)) > 0) })
+			return anyNode(child(n2541, roK66), func(n2542 *Node) bool { return (len(child(n2542, roK233)) > 0) })
 		})
 	})
 }
@@ -8948,7 +9632,7 @@ func roT0437(v []Seq, n *Node) bool {
 func roT0438(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2544 *Node) bool {
 		return anyNode(child(n2544, roK63), func(n2545 *Node) bool {
-			return anyNode(child(n2545, roK66), func(n2546 *Node) bool { return (len(child(n2546, roK232)) > 0) })
+			return anyNode(child(n2545, roK66), func(n2546 *Node) bool { return (len(child(n2546, roK234)) > 0) })
 		})
 	})
 }
@@ -8968,7 +9652,7 @@ func roT0439(v []Seq, n *Node) bool {
 func roT0440(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2553 *Node) bool {
 		return anyNode(child(n2553, roK63), func(n2554 *Node) bool {
-			return anyNode(child(n2554, roK66), func(n2555 *Node) bool { return (len(child(n2555, roK233)) > 0) })
+			return anyNode(child(n2554, roK66), func(n2555 *Node) bool { return (len(child(n2555, roK235)) > 0) })
 		})
 	})
 }
@@ -8976,7 +9660,7 @@ func roT0440(v []Seq, n *Node) bool {
 // UBL-CR-231: not(cac:AccountingCustomerParty/cac:Party/cac:PhysicalLocation)
 func roT0441(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2557 *Node) bool {
-		return anyNode(child(n2557, roK63), func(n2558 *Node) bool { return (len(child(n2558, roK234)) > 0) })
+		return anyNode(child(n2557, roK63), func(n2558 *Node) bool { return (len(child(n2558, roK236)) > 0) })
 	})
 }
 
@@ -8993,7 +9677,7 @@ func roT0442(v []Seq, n *Node) bool {
 func roT0443(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2564 *Node) bool {
 		return anyNode(child(n2564, roK63), func(n2565 *Node) bool {
-			return anyNode(child(n2565, roK112), func(n2566 *Node) bool { return (len(child(n2566, roK235)) > 0) })
+			return anyNode(child(n2565, roK112), func(n2566 *Node) bool { return (len(child(n2566, roK237)) > 0) })
 		})
 	})
 }
@@ -9002,7 +9686,7 @@ func roT0443(v []Seq, n *Node) bool {
 func roT0444(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2568 *Node) bool {
 		return anyNode(child(n2568, roK63), func(n2569 *Node) bool {
-			return anyNode(child(n2569, roK112), func(n2570 *Node) bool { return (len(child(n2570, roK236)) > 0) })
+			return anyNode(child(n2569, roK112), func(n2570 *Node) bool { return (len(child(n2570, roK238)) > 0) })
 		})
 	})
 }
@@ -9011,7 +9695,7 @@ func roT0444(v []Seq, n *Node) bool {
 func roT0445(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2572 *Node) bool {
 		return anyNode(child(n2572, roK63), func(n2573 *Node) bool {
-			return anyNode(child(n2573, roK112), func(n2574 *Node) bool { return (len(child(n2574, roK237)) > 0) })
+			return anyNode(child(n2573, roK112), func(n2574 *Node) bool { return (len(child(n2574, roK239)) > 0) })
 		})
 	})
 }
@@ -9020,7 +9704,7 @@ func roT0445(v []Seq, n *Node) bool {
 func roT0446(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2576 *Node) bool {
 		return anyNode(child(n2576, roK63), func(n2577 *Node) bool {
-			return anyNode(child(n2577, roK112), func(n2578 *Node) bool { return (len(child(n2578, roK238)) > 0) })
+			return anyNode(child(n2577, roK112), func(n2578 *Node) bool { return (len(child(n2578, roK240)) > 0) })
 		})
 	})
 }
@@ -9041,7 +9725,7 @@ func roT0448(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2585 *Node) bool {
 		return anyNode(child(n2585, roK63), func(n2586 *Node) bool {
 			return anyNode(child(n2586, roK112), func(n2587 *Node) bool {
-				return anyNode(child(n2587, roK81), func(n2588 *Node) bool { return (len(child(n2588, roK239)) > 0) })
+				return anyNode(child(n2587, roK81), func(n2588 *Node) bool { return (len(child(n2588, roK241)) > 0) })
 			})
 		})
 	})
@@ -9052,7 +9736,7 @@ func roT0449(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2590 *Node) bool {
 		return anyNode(child(n2590, roK63), func(n2591 *Node) bool {
 			return anyNode(child(n2591, roK112), func(n2592 *Node) bool {
-				return anyNode(child(n2592, roK81), func(n2593 *Node) bool { return (len(child(n2593, roK240)) > 0) })
+				return anyNode(child(n2592, roK81), func(n2593 *Node) bool { return (len(child(n2593, roK242)) > 0) })
 			})
 		})
 	})
@@ -9063,7 +9747,7 @@ func roT0450(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2595 *Node) bool {
 		return anyNode(child(n2595, roK63), func(n2596 *Node) bool {
 			return anyNode(child(n2596, roK112), func(n2597 *Node) bool {
-				return anyNode(child(n2597, roK81), func(n2598 *Node) bool { return (len(child(n2598, roK241)) > 0) })
+				return anyNode(child(n2597, roK81), func(n2598 *Node) bool { return (len(child(n2598, roK243)) > 0) })
 			})
 		})
 	})
@@ -9073,7 +9757,7 @@ func roT0450(v []Seq, n *Node) bool {
 func roT0451(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2600 *Node) bool {
 		return anyNode(child(n2600, roK63), func(n2601 *Node) bool {
-			return anyNode(child(n2601, roK102), func(n2602 *Node) bool { return (len(child(n2602, roK242)) > 0) })
+			return anyNode(child(n2601, roK102), func(n2602 *Node) bool { return (len(child(n2602, roK244)) > 0) })
 		})
 	})
 }
@@ -9082,7 +9766,7 @@ func roT0451(v []Seq, n *Node) bool {
 func roT0452(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2604 *Node) bool {
 		return anyNode(child(n2604, roK63), func(n2605 *Node) bool {
-			return anyNode(child(n2605, roK102), func(n2606 *Node) bool { return (len(child(n2606, roK243)) > 0) })
+			return anyNode(child(n2605, roK102), func(n2606 *Node) bool { return (len(child(n2606, roK245)) > 0) })
 		})
 	})
 }
@@ -9091,7 +9775,7 @@ func roT0452(v []Seq, n *Node) bool {
 func roT0453(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2608 *Node) bool {
 		return anyNode(child(n2608, roK63), func(n2609 *Node) bool {
-			return anyNode(child(n2609, roK102), func(n2610 *Node) bool { return (len(child(n2610, roK244)) > 0) })
+			return anyNode(child(n2609, roK102), func(n2610 *Node) bool { return (len(child(n2610, roK246)) > 0) })
 		})
 	})
 }
@@ -9100,7 +9784,7 @@ func roT0453(v []Seq, n *Node) bool {
 func roT0454(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2612 *Node) bool {
 		return anyNode(child(n2612, roK63), func(n2613 *Node) bool {
-			return anyNode(child(n2613, roK102), func(n2614 *Node) bool { return (len(child(n2614, roK264)) > 0) })
+			return anyNode(child(n2613, roK102), func(n2614 *Node) bool { return (len(child(n2614, roK266)) > 0) })
 		})
 	})
 }
@@ -9109,7 +9793,7 @@ func roT0454(v []Seq, n *Node) bool {
 func roT0455(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2616 *Node) bool {
 		return anyNode(child(n2616, roK63), func(n2617 *Node) bool {
-			return anyNode(child(n2617, roK102), func(n2618 *Node) bool { return (len(child(n2618, roK245)) > 0) })
+			return anyNode(child(n2617, roK102), func(n2618 *Node) bool { return (len(child(n2618, roK247)) > 0) })
 		})
 	})
 }
@@ -9118,7 +9802,7 @@ func roT0455(v []Seq, n *Node) bool {
 func roT0456(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2620 *Node) bool {
 		return anyNode(child(n2620, roK63), func(n2621 *Node) bool {
-			return anyNode(child(n2621, roK102), func(n2622 *Node) bool { return (len(child(n2622, roK246)) > 0) })
+			return anyNode(child(n2621, roK102), func(n2622 *Node) bool { return (len(child(n2622, roK248)) > 0) })
 		})
 	})
 }
@@ -9127,7 +9811,7 @@ func roT0456(v []Seq, n *Node) bool {
 func roT0457(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2624 *Node) bool {
 		return anyNode(child(n2624, roK63), func(n2625 *Node) bool {
-			return anyNode(child(n2625, roK102), func(n2626 *Node) bool { return (len(child(n2626, roK247)) > 0) })
+			return anyNode(child(n2625, roK102), func(n2626 *Node) bool { return (len(child(n2626, roK249)) > 0) })
 		})
 	})
 }
@@ -9136,7 +9820,7 @@ func roT0457(v []Seq, n *Node) bool {
 func roT0458(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2628 *Node) bool {
 		return anyNode(child(n2628, roK63), func(n2629 *Node) bool {
-			return anyNode(child(n2629, roK102), func(n2630 *Node) bool { return (len(child(n2630, roK248)) > 0) })
+			return anyNode(child(n2629, roK102), func(n2630 *Node) bool { return (len(child(n2630, roK250)) > 0) })
 		})
 	})
 }
@@ -9145,7 +9829,7 @@ func roT0458(v []Seq, n *Node) bool {
 func roT0459(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2632 *Node) bool {
 		return anyNode(child(n2632, roK63), func(n2633 *Node) bool {
-			return anyNode(child(n2633, roK102), func(n2634 *Node) bool { return (len(child(n2634, roK238)) > 0) })
+			return anyNode(child(n2633, roK102), func(n2634 *Node) bool { return (len(child(n2634, roK240)) > 0) })
 		})
 	})
 }
@@ -9154,7 +9838,7 @@ func roT0459(v []Seq, n *Node) bool {
 func roT0460(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2636 *Node) bool {
 		return anyNode(child(n2636, roK63), func(n2637 *Node) bool {
-			return anyNode(child(n2637, roK102), func(n2638 *Node) bool { return (len(child(n2638, roK249)) > 0) })
+			return anyNode(child(n2637, roK102), func(n2638 *Node) bool { return (len(child(n2638, roK251)) > 0) })
 		})
 	})
 }
@@ -9163,7 +9847,7 @@ func roT0460(v []Seq, n *Node) bool {
 func roT0461(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2640 *Node) bool {
 		return anyNode(child(n2640, roK63), func(n2641 *Node) bool {
-			return anyNode(child(n2641, roK102), func(n2642 *Node) bool { return (len(child(n2642, roK250)) > 0) })
+			return anyNode(child(n2641, roK102), func(n2642 *Node) bool { return (len(child(n2642, roK252)) > 0) })
 		})
 	})
 }
@@ -9172,7 +9856,7 @@ func roT0461(v []Seq, n *Node) bool {
 func roT0462(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2644 *Node) bool {
 		return anyNode(child(n2644, roK63), func(n2645 *Node) bool {
-			return anyNode(child(n2645, roK102), func(n2646 *Node) bool { return (len(child(n2646, roK251)) > 0) })
+			return anyNode(child(n2645, roK102), func(n2646 *Node) bool { return (len(child(n2646, roK253)) > 0) })
 		})
 	})
 }
@@ -9181,7 +9865,7 @@ func roT0462(v []Seq, n *Node) bool {
 func roT0463(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2648 *Node) bool {
 		return anyNode(child(n2648, roK63), func(n2649 *Node) bool {
-			return anyNode(child(n2649, roK252), func(n2650 *Node) bool { return (len(child(n2650, roK54)) > 0) })
+			return anyNode(child(n2649, roK254), func(n2650 *Node) bool { return (len(child(n2650, roK54)) > 0) })
 		})
 	})
 }
@@ -9190,7 +9874,7 @@ func roT0463(v []Seq, n *Node) bool {
 func roT0464(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2652 *Node) bool {
 		return anyNode(child(n2652, roK63), func(n2653 *Node) bool {
-			return anyNode(child(n2653, roK252), func(n2654 *Node) bool { return (len(child(n2654, roK253)) > 0) })
+			return anyNode(child(n2653, roK254), func(n2654 *Node) bool { return (len(child(n2654, roK255)) > 0) })
 		})
 	})
 }
@@ -9199,7 +9883,7 @@ func roT0464(v []Seq, n *Node) bool {
 func roT0465(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2656 *Node) bool {
 		return anyNode(child(n2656, roK63), func(n2657 *Node) bool {
-			return anyNode(child(n2657, roK252), func(n2658 *Node) bool { return (len(child(n2658, roK61)) > 0) })
+			return anyNode(child(n2657, roK254), func(n2658 *Node) bool { return (len(child(n2658, roK61)) > 0) })
 		})
 	})
 }
@@ -9208,7 +9892,7 @@ func roT0465(v []Seq, n *Node) bool {
 func roT0466(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2660 *Node) bool {
 		return anyNode(child(n2660, roK63), func(n2661 *Node) bool {
-			return anyNode(child(n2661, roK252), func(n2662 *Node) bool { return (len(child(n2662, roK254)) > 0) })
+			return anyNode(child(n2661, roK254), func(n2662 *Node) bool { return (len(child(n2662, roK256)) > 0) })
 		})
 	})
 }
@@ -9216,252 +9900,252 @@ func roT0466(v []Seq, n *Node) bool {
 // UBL-CR-257: not(cac:AccountingCustomerParty/cac:Party/cac:Person)
 func roT0467(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2664 *Node) bool {
-		return anyNode(child(n2664, roK63), func(n2665 *Node) bool { return (len(child(n2665, roK255)) > 0) })
+		return anyNode(child(n2664, roK63), func(n2665 *Node) bool { return (len(child(n2665, roK257)) > 0) })
 	})
 }
 
 // UBL-CR-258: not(cac:AccountingCustomerParty/cac:Party/cac:AgentParty)
 func roT0468(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2667 *Node) bool {
-		return anyNode(child(n2667, roK63), func(n2668 *Node) bool { return (len(child(n2668, roK256)) > 0) })
+		return anyNode(child(n2667, roK63), func(n2668 *Node) bool { return (len(child(n2668, roK258)) > 0) })
 	})
 }
 
 // UBL-CR-259: not(cac:AccountingCustomerParty/cac:Party/cac:ServiceProviderParty)
 func roT0469(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2670 *Node) bool {
-		return anyNode(child(n2670, roK63), func(n2671 *Node) bool { return (len(child(n2671, roK257)) > 0) })
+		return anyNode(child(n2670, roK63), func(n2671 *Node) bool { return (len(child(n2671, roK259)) > 0) })
 	})
 }
 
 // UBL-CR-260: not(cac:AccountingCustomerParty/cac:Party/cac:PowerOfAttorney)
 func roT0470(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2673 *Node) bool {
-		return anyNode(child(n2673, roK63), func(n2674 *Node) bool { return (len(child(n2674, roK258)) > 0) })
+		return anyNode(child(n2673, roK63), func(n2674 *Node) bool { return (len(child(n2674, roK260)) > 0) })
 	})
 }
 
 // UBL-CR-261: not(cac:AccountingCustomerParty/cac:Party/cac:FinancialAccount)
 func roT0471(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK64), func(n2676 *Node) bool {
-		return anyNode(child(n2676, roK63), func(n2677 *Node) bool { return (len(child(n2677, roK259)) > 0) })
+		return anyNode(child(n2676, roK63), func(n2677 *Node) bool { return (len(child(n2677, roK261)) > 0) })
 	})
 }
 
 // UBL-CR-262: not(cac:AccountingCustomerParty/cac:DeliveryContact)
 func roT0472(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2679 *Node) bool { return (len(child(n2679, roK265)) > 0) })
+	return !anyNode(child(n, roK64), func(n2679 *Node) bool { return (len(child(n2679, roK267)) > 0) })
 }
 
 // UBL-CR-263: not(cac:AccountingCustomerParty/cac:AccountingContact)
 func roT0473(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2681 *Node) bool { return (len(child(n2681, roK261)) > 0) })
+	return !anyNode(child(n, roK64), func(n2681 *Node) bool { return (len(child(n2681, roK263)) > 0) })
 }
 
 // UBL-CR-264: not(cac:AccountingCustomerParty/cac:BuyerContact)
 func roT0474(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2683 *Node) bool { return (len(child(n2683, roK266)) > 0) })
+	return !anyNode(child(n, roK64), func(n2683 *Node) bool { return (len(child(n2683, roK268)) > 0) })
 }
 
 // UBL-CR-265: not(cac:PayeeParty/cbc:MarkCareIndicator)
 func roT0475(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2685 *Node) bool { return (len(child(n2685, roK209)) > 0) })
+	return !anyNode(child(n, roK137), func(n2685 *Node) bool { return (len(child(n2685, roK211)) > 0) })
 }
 
 // UBL-CR-266: not(cac:PayeeParty/cbc:MarkAttentionIndicator)
 func roT0476(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2687 *Node) bool { return (len(child(n2687, roK210)) > 0) })
+	return !anyNode(child(n, roK137), func(n2687 *Node) bool { return (len(child(n2687, roK212)) > 0) })
 }
 
 // UBL-CR-267: not(cac:PayeeParty/cbc:WebsiteURI)
 func roT0477(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2689 *Node) bool { return (len(child(n2689, roK211)) > 0) })
+	return !anyNode(child(n, roK137), func(n2689 *Node) bool { return (len(child(n2689, roK213)) > 0) })
 }
 
 // UBL-CR-268: not(cac:PayeeParty/cbc:LogoReferenceID)
 func roT0478(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2691 *Node) bool { return (len(child(n2691, roK212)) > 0) })
+	return !anyNode(child(n, roK137), func(n2691 *Node) bool { return (len(child(n2691, roK214)) > 0) })
 }
 
 // UBL-CR-269: not(cac:PayeeParty/cbc:EndpointID)
 func roT0479(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2693 *Node) bool { return (len(child(n2693, roK62)) > 0) })
+	return !anyNode(child(n, roK137), func(n2693 *Node) bool { return (len(child(n2693, roK62)) > 0) })
 }
 
 // UBL-CR-270: not(cac:PayeeParty/cbc:IndustryClassificationCode)
 func roT0480(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2695 *Node) bool { return (len(child(n2695, roK213)) > 0) })
+	return !anyNode(child(n, roK137), func(n2695 *Node) bool { return (len(child(n2695, roK215)) > 0) })
 }
 
 // UBL-CR-271: not(cac:PayeeParty/cac:Language)
 func roT0481(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2697 *Node) bool { return (len(child(n2697, roK214)) > 0) })
+	return !anyNode(child(n, roK137), func(n2697 *Node) bool { return (len(child(n2697, roK216)) > 0) })
 }
 
 // UBL-CR-272: not(cac:PayeeParty/cac:PostalAddress)
 func roT0482(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2699 *Node) bool { return (len(child(n2699, roK66)) > 0) })
+	return !anyNode(child(n, roK137), func(n2699 *Node) bool { return (len(child(n2699, roK66)) > 0) })
 }
 
 // UBL-CR-273: not(cac:PayeeParty/cac:PhysicalLocation)
 func roT0483(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2701 *Node) bool { return (len(child(n2701, roK234)) > 0) })
+	return !anyNode(child(n, roK137), func(n2701 *Node) bool { return (len(child(n2701, roK236)) > 0) })
 }
 
 // UBL-CR-274: not(cac:PayeeParty/cac:PartyTaxScheme)
 func roT0484(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2703 *Node) bool { return (len(child(n2703, roK112)) > 0) })
+	return !anyNode(child(n, roK137), func(n2703 *Node) bool { return (len(child(n2703, roK112)) > 0) })
 }
 
 // UBL-CR-275: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationName)
 func roT0485(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2705 *Node) bool {
+	return !anyNode(child(n, roK137), func(n2705 *Node) bool {
 		return anyNode(child(n2705, roK102), func(n2706 *Node) bool { return (len(child(n2706, roK103)) > 0) })
 	})
 }
 
 // UBL-CR-276: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0486(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2708 *Node) bool {
-		return anyNode(child(n2708, roK102), func(n2709 *Node) bool { return (len(child(n2709, roK242)) > 0) })
+	return !anyNode(child(n, roK137), func(n2708 *Node) bool {
+		return anyNode(child(n2708, roK102), func(n2709 *Node) bool { return (len(child(n2709, roK244)) > 0) })
 	})
 }
 
 // UBL-CR-277: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0487(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2711 *Node) bool {
-		return anyNode(child(n2711, roK102), func(n2712 *Node) bool { return (len(child(n2712, roK243)) > 0) })
+	return !anyNode(child(n, roK137), func(n2711 *Node) bool {
+		return anyNode(child(n2711, roK102), func(n2712 *Node) bool { return (len(child(n2712, roK245)) > 0) })
 	})
 }
 
 // UBL-CR-278: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0488(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2714 *Node) bool {
-		return anyNode(child(n2714, roK102), func(n2715 *Node) bool { return (len(child(n2715, roK244)) > 0) })
+	return !anyNode(child(n, roK137), func(n2714 *Node) bool {
+		return anyNode(child(n2714, roK102), func(n2715 *Node) bool { return (len(child(n2715, roK246)) > 0) })
 	})
 }
 
 // UBL-CR-279: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func roT0489(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2717 *Node) bool {
-		return anyNode(child(n2717, roK102), func(n2718 *Node) bool { return (len(child(n2718, roK264)) > 0) })
+	return !anyNode(child(n, roK137), func(n2717 *Node) bool {
+		return anyNode(child(n2717, roK102), func(n2718 *Node) bool { return (len(child(n2718, roK266)) > 0) })
 	})
 }
 
 // UBL-CR-280: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0490(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2720 *Node) bool {
-		return anyNode(child(n2720, roK102), func(n2721 *Node) bool { return (len(child(n2721, roK245)) > 0) })
+	return !anyNode(child(n, roK137), func(n2720 *Node) bool {
+		return anyNode(child(n2720, roK102), func(n2721 *Node) bool { return (len(child(n2721, roK247)) > 0) })
 	})
 }
 
 // UBL-CR-281: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0491(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2723 *Node) bool {
-		return anyNode(child(n2723, roK102), func(n2724 *Node) bool { return (len(child(n2724, roK246)) > 0) })
+	return !anyNode(child(n, roK137), func(n2723 *Node) bool {
+		return anyNode(child(n2723, roK102), func(n2724 *Node) bool { return (len(child(n2724, roK248)) > 0) })
 	})
 }
 
 // UBL-CR-282: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0492(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2726 *Node) bool {
-		return anyNode(child(n2726, roK102), func(n2727 *Node) bool { return (len(child(n2727, roK247)) > 0) })
+	return !anyNode(child(n, roK137), func(n2726 *Node) bool {
+		return anyNode(child(n2726, roK102), func(n2727 *Node) bool { return (len(child(n2727, roK249)) > 0) })
 	})
 }
 
 // UBL-CR-283: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0493(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2729 *Node) bool {
-		return anyNode(child(n2729, roK102), func(n2730 *Node) bool { return (len(child(n2730, roK248)) > 0) })
+	return !anyNode(child(n, roK137), func(n2729 *Node) bool {
+		return anyNode(child(n2729, roK102), func(n2730 *Node) bool { return (len(child(n2730, roK250)) > 0) })
 	})
 }
 
 // UBL-CR-284: not(cac:PayeeParty/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0494(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2732 *Node) bool {
-		return anyNode(child(n2732, roK102), func(n2733 *Node) bool { return (len(child(n2733, roK238)) > 0) })
+	return !anyNode(child(n, roK137), func(n2732 *Node) bool {
+		return anyNode(child(n2732, roK102), func(n2733 *Node) bool { return (len(child(n2733, roK240)) > 0) })
 	})
 }
 
 // UBL-CR-285: not(cac:PayeeParty/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0495(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2735 *Node) bool {
-		return anyNode(child(n2735, roK102), func(n2736 *Node) bool { return (len(child(n2736, roK249)) > 0) })
+	return !anyNode(child(n, roK137), func(n2735 *Node) bool {
+		return anyNode(child(n2735, roK102), func(n2736 *Node) bool { return (len(child(n2736, roK251)) > 0) })
 	})
 }
 
 // UBL-CR-286: not(cac:PayeeParty/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0496(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2738 *Node) bool {
-		return anyNode(child(n2738, roK102), func(n2739 *Node) bool { return (len(child(n2739, roK250)) > 0) })
+	return !anyNode(child(n, roK137), func(n2738 *Node) bool {
+		return anyNode(child(n2738, roK102), func(n2739 *Node) bool { return (len(child(n2739, roK252)) > 0) })
 	})
 }
 
 // UBL-CR-287: not(cac:PayeeParty/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0497(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2741 *Node) bool {
-		return anyNode(child(n2741, roK102), func(n2742 *Node) bool { return (len(child(n2742, roK251)) > 0) })
+	return !anyNode(child(n, roK137), func(n2741 *Node) bool {
+		return anyNode(child(n2741, roK102), func(n2742 *Node) bool { return (len(child(n2742, roK253)) > 0) })
 	})
 }
 
 // UBL-CR-288: not(cac:PayeeParty/cac:Contact)
 func roT0498(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2744 *Node) bool { return (len(child(n2744, roK252)) > 0) })
+	return !anyNode(child(n, roK137), func(n2744 *Node) bool { return (len(child(n2744, roK254)) > 0) })
 }
 
 // UBL-CR-289: not(cac:PayeeParty/cac:Person)
 func roT0499(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2746 *Node) bool { return (len(child(n2746, roK255)) > 0) })
+	return !anyNode(child(n, roK137), func(n2746 *Node) bool { return (len(child(n2746, roK257)) > 0) })
 }
 
 // UBL-CR-290: not(cac:PayeeParty/cac:AgentParty)
 func roT0500(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2748 *Node) bool { return (len(child(n2748, roK256)) > 0) })
+	return !anyNode(child(n, roK137), func(n2748 *Node) bool { return (len(child(n2748, roK258)) > 0) })
 }
 
 // UBL-CR-291: not(cac:PayeeParty/cac:ServiceProviderParty)
 func roT0501(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2750 *Node) bool { return (len(child(n2750, roK257)) > 0) })
+	return !anyNode(child(n, roK137), func(n2750 *Node) bool { return (len(child(n2750, roK259)) > 0) })
 }
 
 // UBL-CR-292: not(cac:PayeeParty/cac:PowerOfAttorney)
 func roT0502(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2752 *Node) bool { return (len(child(n2752, roK258)) > 0) })
+	return !anyNode(child(n, roK137), func(n2752 *Node) bool { return (len(child(n2752, roK260)) > 0) })
 }
 
 // UBL-CR-293: not(cac:PayeeParty/cac:FinancialAccount)
 func roT0503(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK136), func(n2754 *Node) bool { return (len(child(n2754, roK259)) > 0) })
+	return !anyNode(child(n, roK137), func(n2754 *Node) bool { return (len(child(n2754, roK261)) > 0) })
 }
 
 // UBL-CR-294: not(cac:BuyerCustomerParty)
 func roT0504(v []Seq, n *Node) bool {
-	return !(len(child(n, roK267)) > 0)
+	return !(len(child(n, roK269)) > 0)
 }
 
 // UBL-CR-295: not(cac:SellerSupplierParty)
 func roT0505(v []Seq, n *Node) bool {
-	return !(len(child(n, roK268)) > 0)
+	return !(len(child(n, roK270)) > 0)
 }
 
 // UBL-CR-296: not(cac:TaxRepresentativeParty/cbc:MarkCareIndicator)
 func roT0506(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2758 *Node) bool { return (len(child(n2758, roK209)) > 0) })
+	return !anyNode(child(n, roK114), func(n2758 *Node) bool { return (len(child(n2758, roK211)) > 0) })
 }
 
 // UBL-CR-297: not(cac:TaxRepresentativeParty/cbc:MarkAttentionIndicator)
 func roT0507(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2760 *Node) bool { return (len(child(n2760, roK210)) > 0) })
+	return !anyNode(child(n, roK114), func(n2760 *Node) bool { return (len(child(n2760, roK212)) > 0) })
 }
 
 // UBL-CR-298: not(cac:TaxRepresentativeParty/cbc:WebsiteURI)
 func roT0508(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2762 *Node) bool { return (len(child(n2762, roK211)) > 0) })
+	return !anyNode(child(n, roK114), func(n2762 *Node) bool { return (len(child(n2762, roK213)) > 0) })
 }
 
 // UBL-CR-299: not(cac:TaxRepresentativeParty/cbc:LogoReferenceID)
 func roT0509(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2764 *Node) bool { return (len(child(n2764, roK212)) > 0) })
+	return !anyNode(child(n, roK114), func(n2764 *Node) bool { return (len(child(n2764, roK214)) > 0) })
 }
 
 // UBL-CR-300: not(cac:TaxRepresentativeParty/cbc:EndpointID)
@@ -9471,17 +10155,17 @@ func roT0510(v []Seq, n *Node) bool {
 
 // UBL-CR-301: not(cac:TaxRepresentativeParty/cbc:IndustryClassificationCode)
 func roT0511(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2768 *Node) bool { return (len(child(n2768, roK213)) > 0) })
+	return !anyNode(child(n, roK114), func(n2768 *Node) bool { return (len(child(n2768, roK215)) > 0) })
 }
 
 // UBL-CR-302: not(cac:TaxRepresentativeParty/cac:PartyIdentification)
 func roT0512(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2770 *Node) bool { return (len(child(n2770, roK138)) > 0) })
+	return !anyNode(child(n, roK114), func(n2770 *Node) bool { return (len(child(n2770, roK139)) > 0) })
 }
 
 // UBL-CR-303: not(cac:TaxRepresentativeParty/cac:Language)
 func roT0513(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2772 *Node) bool { return (len(child(n2772, roK214)) > 0) })
+	return !anyNode(child(n, roK114), func(n2772 *Node) bool { return (len(child(n2772, roK216)) > 0) })
 }
 
 // UBL-CR-304: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:ID)
@@ -9494,126 +10178,126 @@ func roT0514(v []Seq, n *Node) bool {
 // UBL-CR-305: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0515(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2777 *Node) bool {
-		return anyNode(child(n2777, roK66), func(n2778 *Node) bool { return (len(child(n2778, roK215)) > 0) })
+		return anyNode(child(n2777, roK66), func(n2778 *Node) bool { return (len(child(n2778, roK217)) > 0) })
 	})
 }
 
 // UBL-CR-306: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0516(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2780 *Node) bool {
-		return anyNode(child(n2780, roK66), func(n2781 *Node) bool { return (len(child(n2781, roK216)) > 0) })
+		return anyNode(child(n2780, roK66), func(n2781 *Node) bool { return (len(child(n2781, roK218)) > 0) })
 	})
 }
 
 // UBL-CR-307: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Postbox)
 func roT0517(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2783 *Node) bool {
-		return anyNode(child(n2783, roK66), func(n2784 *Node) bool { return (len(child(n2784, roK217)) > 0) })
+		return anyNode(child(n2783, roK66), func(n2784 *Node) bool { return (len(child(n2784, roK219)) > 0) })
 	})
 }
 
 // UBL-CR-308: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Floor)
 func roT0518(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2786 *Node) bool {
-		return anyNode(child(n2786, roK66), func(n2787 *Node) bool { return (len(child(n2787, roK218)) > 0) })
+		return anyNode(child(n2786, roK66), func(n2787 *Node) bool { return (len(child(n2787, roK220)) > 0) })
 	})
 }
 
 // UBL-CR-309: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Room)
 func roT0519(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2789 *Node) bool {
-		return anyNode(child(n2789, roK66), func(n2790 *Node) bool { return (len(child(n2790, roK219)) > 0) })
+		return anyNode(child(n2789, roK66), func(n2790 *Node) bool { return (len(child(n2790, roK221)) > 0) })
 	})
 }
 
 // UBL-CR-310: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BlockName)
 func roT0520(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2792 *Node) bool {
-		return anyNode(child(n2792, roK66), func(n2793 *Node) bool { return (len(child(n2793, roK220)) > 0) })
+		return anyNode(child(n2792, roK66), func(n2793 *Node) bool { return (len(child(n2793, roK222)) > 0) })
 	})
 }
 
 // UBL-CR-311: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingName)
 func roT0521(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2795 *Node) bool {
-		return anyNode(child(n2795, roK66), func(n2796 *Node) bool { return (len(child(n2796, roK221)) > 0) })
+		return anyNode(child(n2795, roK66), func(n2796 *Node) bool { return (len(child(n2796, roK223)) > 0) })
 	})
 }
 
 // UBL-CR-312: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingNumber)
 func roT0522(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2798 *Node) bool {
-		return anyNode(child(n2798, roK66), func(n2799 *Node) bool { return (len(child(n2799, roK222)) > 0) })
+		return anyNode(child(n2798, roK66), func(n2799 *Node) bool { return (len(child(n2799, roK224)) > 0) })
 	})
 }
 
 // UBL-CR-313: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:InhouseMail)
 func roT0523(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2801 *Node) bool {
-		return anyNode(child(n2801, roK66), func(n2802 *Node) bool { return (len(child(n2802, roK223)) > 0) })
+		return anyNode(child(n2801, roK66), func(n2802 *Node) bool { return (len(child(n2802, roK225)) > 0) })
 	})
 }
 
 // UBL-CR-314: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Department)
 func roT0524(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2804 *Node) bool {
-		return anyNode(child(n2804, roK66), func(n2805 *Node) bool { return (len(child(n2805, roK224)) > 0) })
+		return anyNode(child(n2804, roK66), func(n2805 *Node) bool { return (len(child(n2805, roK226)) > 0) })
 	})
 }
 
 // UBL-CR-315: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkAttention)
 func roT0525(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2807 *Node) bool {
-		return anyNode(child(n2807, roK66), func(n2808 *Node) bool { return (len(child(n2808, roK225)) > 0) })
+		return anyNode(child(n2807, roK66), func(n2808 *Node) bool { return (len(child(n2808, roK227)) > 0) })
 	})
 }
 
 // UBL-CR-316: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkCare)
 func roT0526(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2810 *Node) bool {
-		return anyNode(child(n2810, roK66), func(n2811 *Node) bool { return (len(child(n2811, roK226)) > 0) })
+		return anyNode(child(n2810, roK66), func(n2811 *Node) bool { return (len(child(n2811, roK228)) > 0) })
 	})
 }
 
 // UBL-CR-317: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PlotIdentification)
 func roT0527(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2813 *Node) bool {
-		return anyNode(child(n2813, roK66), func(n2814 *Node) bool { return (len(child(n2814, roK227)) > 0) })
+		return anyNode(child(n2813, roK66), func(n2814 *Node) bool { return (len(child(n2814, roK229)) > 0) })
 	})
 }
 
 // UBL-CR-318: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0528(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2816 *Node) bool {
-		return anyNode(child(n2816, roK66), func(n2817 *Node) bool { return (len(child(n2817, roK228)) > 0) })
+		return anyNode(child(n2816, roK66), func(n2817 *Node) bool { return (len(child(n2817, roK230)) > 0) })
 	})
 }
 
 // UBL-CR-319: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0529(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2819 *Node) bool {
-		return anyNode(child(n2819, roK66), func(n2820 *Node) bool { return (len(child(n2820, roK229)) > 0) })
+		return anyNode(child(n2819, roK66), func(n2820 *Node) bool { return (len(child(n2820, roK231)) > 0) })
 	})
 }
 
 // UBL-CR-320: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Region)
 func roT0530(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2822 *Node) bool {
-		return anyNode(child(n2822, roK66), func(n2823 *Node) bool { return (len(child(n2823, roK230)) > 0) })
+		return anyNode(child(n2822, roK66), func(n2823 *Node) bool { return (len(child(n2823, roK232)) > 0) })
 	})
 }
 
 // UBL-CR-321: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:District)
 func roT0531(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2825 *Node) bool {
-		return anyNode(child(n2825, roK66), func(n2826 *Node) bool { return (len(child(n2826, roK231)) > 0) })
+		return anyNode(child(n2825, roK66), func(n2826 *Node) bool { return (len(child(n2826, roK233)) > 0) })
 	})
 }
 
 // UBL-CR-322: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0532(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2828 *Node) bool {
-		return anyNode(child(n2828, roK66), func(n2829 *Node) bool { return (len(child(n2829, roK232)) > 0) })
+		return anyNode(child(n2828, roK66), func(n2829 *Node) bool { return (len(child(n2829, roK234)) > 0) })
 	})
 }
 
@@ -9629,13 +10313,13 @@ func roT0533(v []Seq, n *Node) bool {
 // UBL-CR-324: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:LocationCoordinate)
 func roT0534(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2835 *Node) bool {
-		return anyNode(child(n2835, roK66), func(n2836 *Node) bool { return (len(child(n2836, roK233)) > 0) })
+		return anyNode(child(n2835, roK66), func(n2836 *Node) bool { return (len(child(n2836, roK235)) > 0) })
 	})
 }
 
 // UBL-CR-325: not(cac:TaxRepresentativeParty/cac:PhysicalLocation)
 func roT0535(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2838 *Node) bool { return (len(child(n2838, roK234)) > 0) })
+	return !anyNode(child(n, roK114), func(n2838 *Node) bool { return (len(child(n2838, roK236)) > 0) })
 }
 
 // UBL-CR-326: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:RegistrationName)
@@ -9648,28 +10332,28 @@ func roT0536(v []Seq, n *Node) bool {
 // UBL-CR-327: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0537(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2843 *Node) bool {
-		return anyNode(child(n2843, roK112), func(n2844 *Node) bool { return (len(child(n2844, roK235)) > 0) })
+		return anyNode(child(n2843, roK112), func(n2844 *Node) bool { return (len(child(n2844, roK237)) > 0) })
 	})
 }
 
 // UBL-CR-328: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0538(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2846 *Node) bool {
-		return anyNode(child(n2846, roK112), func(n2847 *Node) bool { return (len(child(n2847, roK236)) > 0) })
+		return anyNode(child(n2846, roK112), func(n2847 *Node) bool { return (len(child(n2847, roK238)) > 0) })
 	})
 }
 
 // UBL-CR-329: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0539(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2849 *Node) bool {
-		return anyNode(child(n2849, roK112), func(n2850 *Node) bool { return (len(child(n2850, roK237)) > 0) })
+		return anyNode(child(n2849, roK112), func(n2850 *Node) bool { return (len(child(n2850, roK239)) > 0) })
 	})
 }
 
 // UBL-CR-330: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0540(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2852 *Node) bool {
-		return anyNode(child(n2852, roK112), func(n2853 *Node) bool { return (len(child(n2853, roK238)) > 0) })
+		return anyNode(child(n2852, roK112), func(n2853 *Node) bool { return (len(child(n2853, roK240)) > 0) })
 	})
 }
 
@@ -9686,7 +10370,7 @@ func roT0541(v []Seq, n *Node) bool {
 func roT0542(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2859 *Node) bool {
 		return anyNode(child(n2859, roK112), func(n2860 *Node) bool {
-			return anyNode(child(n2860, roK81), func(n2861 *Node) bool { return (len(child(n2861, roK239)) > 0) })
+			return anyNode(child(n2860, roK81), func(n2861 *Node) bool { return (len(child(n2861, roK241)) > 0) })
 		})
 	})
 }
@@ -9695,7 +10379,7 @@ func roT0542(v []Seq, n *Node) bool {
 func roT0543(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2863 *Node) bool {
 		return anyNode(child(n2863, roK112), func(n2864 *Node) bool {
-			return anyNode(child(n2864, roK81), func(n2865 *Node) bool { return (len(child(n2865, roK240)) > 0) })
+			return anyNode(child(n2864, roK81), func(n2865 *Node) bool { return (len(child(n2865, roK242)) > 0) })
 		})
 	})
 }
@@ -9704,7 +10388,7 @@ func roT0543(v []Seq, n *Node) bool {
 func roT0544(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK114), func(n2867 *Node) bool {
 		return anyNode(child(n2867, roK112), func(n2868 *Node) bool {
-			return anyNode(child(n2868, roK81), func(n2869 *Node) bool { return (len(child(n2869, roK241)) > 0) })
+			return anyNode(child(n2868, roK81), func(n2869 *Node) bool { return (len(child(n2869, roK243)) > 0) })
 		})
 	})
 }
@@ -9716,32 +10400,32 @@ func roT0545(v []Seq, n *Node) bool {
 
 // UBL-CR-336: not(cac:TaxRepresentativeParty/cac:Contact)
 func roT0546(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2873 *Node) bool { return (len(child(n2873, roK252)) > 0) })
+	return !anyNode(child(n, roK114), func(n2873 *Node) bool { return (len(child(n2873, roK254)) > 0) })
 }
 
 // UBL-CR-337: not(cac:TaxRepresentativeParty/cac:Person)
 func roT0547(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2875 *Node) bool { return (len(child(n2875, roK255)) > 0) })
+	return !anyNode(child(n, roK114), func(n2875 *Node) bool { return (len(child(n2875, roK257)) > 0) })
 }
 
 // UBL-CR-338: not(cac:TaxRepresentativeParty/cac:AgentParty)
 func roT0548(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2877 *Node) bool { return (len(child(n2877, roK256)) > 0) })
+	return !anyNode(child(n, roK114), func(n2877 *Node) bool { return (len(child(n2877, roK258)) > 0) })
 }
 
 // UBL-CR-339: not(cac:TaxRepresentativeParty/cac:ServiceProviderParty)
 func roT0549(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2879 *Node) bool { return (len(child(n2879, roK257)) > 0) })
+	return !anyNode(child(n, roK114), func(n2879 *Node) bool { return (len(child(n2879, roK259)) > 0) })
 }
 
 // UBL-CR-340: not(cac:TaxRepresentativeParty/cac:PowerOfAttorney)
 func roT0550(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2881 *Node) bool { return (len(child(n2881, roK258)) > 0) })
+	return !anyNode(child(n, roK114), func(n2881 *Node) bool { return (len(child(n2881, roK260)) > 0) })
 }
 
 // UBL-CR-341: not(cac:TaxRepresentativeParty/cac:FinancialAccount)
 func roT0551(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2883 *Node) bool { return (len(child(n2883, roK259)) > 0) })
+	return !anyNode(child(n, roK114), func(n2883 *Node) bool { return (len(child(n2883, roK261)) > 0) })
 }
 
 // UBL-CR-342: not(cac:Delivery/cbc:ID)
@@ -9751,83 +10435,83 @@ func roT0552(v []Seq, n *Node) bool {
 
 // UBL-CR-343: not(cac:Delivery/cbc:Quantity)
 func roT0553(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2887 *Node) bool { return (len(child(n2887, roK269)) > 0) })
+	return !anyNode(child(n, roK75), func(n2887 *Node) bool { return (len(child(n2887, roK271)) > 0) })
 }
 
 // UBL-CR-344: not(cac:Delivery/cbc:MinimumQuantity)
 func roT0554(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2889 *Node) bool { return (len(child(n2889, roK270)) > 0) })
+	return !anyNode(child(n, roK75), func(n2889 *Node) bool { return (len(child(n2889, roK272)) > 0) })
 }
 
 // UBL-CR-345: not(cac:Delivery/cbc:MaximumQuantity)
 func roT0555(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2891 *Node) bool { return (len(child(n2891, roK271)) > 0) })
+	return !anyNode(child(n, roK75), func(n2891 *Node) bool { return (len(child(n2891, roK273)) > 0) })
 }
 
 // UBL-CR-346: not(cac:Delivery/cbc:ActualDeliveryTime)
 func roT0556(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2893 *Node) bool { return (len(child(n2893, roK272)) > 0) })
+	return !anyNode(child(n, roK75), func(n2893 *Node) bool { return (len(child(n2893, roK274)) > 0) })
 }
 
 // UBL-CR-347: not(cac:Delivery/cbc:LatestDeliveryDate)
 func roT0557(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2895 *Node) bool { return (len(child(n2895, roK273)) > 0) })
+	return !anyNode(child(n, roK75), func(n2895 *Node) bool { return (len(child(n2895, roK275)) > 0) })
 }
 
 // UBL-CR-348: not(cac:Delivery/cbc:LatestDeliveryTime)
 func roT0558(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2897 *Node) bool { return (len(child(n2897, roK274)) > 0) })
+	return !anyNode(child(n, roK75), func(n2897 *Node) bool { return (len(child(n2897, roK276)) > 0) })
 }
 
 // UBL-CR-349: not(cac:Delivery/cbc:ReleaseID)
 func roT0559(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2899 *Node) bool { return (len(child(n2899, roK275)) > 0) })
+	return !anyNode(child(n, roK75), func(n2899 *Node) bool { return (len(child(n2899, roK277)) > 0) })
 }
 
 // UBL-CR-350: not(cac:Delivery/cbc:TrackingID)
 func roT0560(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2901 *Node) bool { return (len(child(n2901, roK276)) > 0) })
+	return !anyNode(child(n, roK75), func(n2901 *Node) bool { return (len(child(n2901, roK278)) > 0) })
 }
 
 // UBL-CR-351: not(cac:Delivery/cac:DeliveryLocation/cbc:Description)
 func roT0561(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2903 *Node) bool {
-		return anyNode(child(n2903, roK74), func(n2904 *Node) bool { return (len(child(n2904, roK167)) > 0) })
+		return anyNode(child(n2903, roK74), func(n2904 *Node) bool { return (len(child(n2904, roK169)) > 0) })
 	})
 }
 
 // UBL-CR-352: not(cac:Delivery/cac:DeliveryLocation/cbc:Conditions)
 func roT0562(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2906 *Node) bool {
-		return anyNode(child(n2906, roK74), func(n2907 *Node) bool { return (len(child(n2907, roK277)) > 0) })
+		return anyNode(child(n2906, roK74), func(n2907 *Node) bool { return (len(child(n2907, roK279)) > 0) })
 	})
 }
 
 // UBL-CR-353: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentity)
 func roT0563(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2909 *Node) bool {
-		return anyNode(child(n2909, roK74), func(n2910 *Node) bool { return (len(child(n2910, roK278)) > 0) })
+		return anyNode(child(n2909, roK74), func(n2910 *Node) bool { return (len(child(n2910, roK280)) > 0) })
 	})
 }
 
 // UBL-CR-354: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentityCode)
 func roT0564(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2912 *Node) bool {
-		return anyNode(child(n2912, roK74), func(n2913 *Node) bool { return (len(child(n2913, roK229)) > 0) })
+		return anyNode(child(n2912, roK74), func(n2913 *Node) bool { return (len(child(n2913, roK231)) > 0) })
 	})
 }
 
 // UBL-CR-355: not(cac:Delivery/cac:DeliveryLocation/cbc:LocationTypeCode)
 func roT0565(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2915 *Node) bool {
-		return anyNode(child(n2915, roK74), func(n2916 *Node) bool { return (len(child(n2916, roK279)) > 0) })
+		return anyNode(child(n2915, roK74), func(n2916 *Node) bool { return (len(child(n2916, roK281)) > 0) })
 	})
 }
 
 // UBL-CR-356: not(cac:Delivery/cac:DeliveryLocation/cbc:InformationURI)
 func roT0566(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2918 *Node) bool {
-		return anyNode(child(n2918, roK74), func(n2919 *Node) bool { return (len(child(n2919, roK280)) > 0) })
+		return anyNode(child(n2918, roK74), func(n2919 *Node) bool { return (len(child(n2919, roK282)) > 0) })
 	})
 }
 
@@ -9841,7 +10525,7 @@ func roT0567(v []Seq, n *Node) bool {
 // UBL-CR-358: not(cac:Delivery/cac:DeliveryLocation/cac:ValidityPeriod)
 func roT0568(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2924 *Node) bool {
-		return anyNode(child(n2924, roK74), func(n2925 *Node) bool { return (len(child(n2925, roK179)) > 0) })
+		return anyNode(child(n2924, roK74), func(n2925 *Node) bool { return (len(child(n2925, roK181)) > 0) })
 	})
 }
 
@@ -9858,7 +10542,7 @@ func roT0569(v []Seq, n *Node) bool {
 func roT0570(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2931 *Node) bool {
 		return anyNode(child(n2931, roK74), func(n2932 *Node) bool {
-			return anyNode(child(n2932, roK73), func(n2933 *Node) bool { return (len(child(n2933, roK215)) > 0) })
+			return anyNode(child(n2932, roK73), func(n2933 *Node) bool { return (len(child(n2933, roK217)) > 0) })
 		})
 	})
 }
@@ -9867,7 +10551,7 @@ func roT0570(v []Seq, n *Node) bool {
 func roT0571(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2935 *Node) bool {
 		return anyNode(child(n2935, roK74), func(n2936 *Node) bool {
-			return anyNode(child(n2936, roK73), func(n2937 *Node) bool { return (len(child(n2937, roK216)) > 0) })
+			return anyNode(child(n2936, roK73), func(n2937 *Node) bool { return (len(child(n2937, roK218)) > 0) })
 		})
 	})
 }
@@ -9876,7 +10560,7 @@ func roT0571(v []Seq, n *Node) bool {
 func roT0572(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2939 *Node) bool {
 		return anyNode(child(n2939, roK74), func(n2940 *Node) bool {
-			return anyNode(child(n2940, roK73), func(n2941 *Node) bool { return (len(child(n2941, roK217)) > 0) })
+			return anyNode(child(n2940, roK73), func(n2941 *Node) bool { return (len(child(n2941, roK219)) > 0) })
 		})
 	})
 }
@@ -9885,7 +10569,7 @@ func roT0572(v []Seq, n *Node) bool {
 func roT0573(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2943 *Node) bool {
 		return anyNode(child(n2943, roK74), func(n2944 *Node) bool {
-			return anyNode(child(n2944, roK73), func(n2945 *Node) bool { return (len(child(n2945, roK218)) > 0) })
+			return anyNode(child(n2944, roK73), func(n2945 *Node) bool { return (len(child(n2945, roK220)) > 0) })
 		})
 	})
 }
@@ -9894,7 +10578,7 @@ func roT0573(v []Seq, n *Node) bool {
 func roT0574(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2947 *Node) bool {
 		return anyNode(child(n2947, roK74), func(n2948 *Node) bool {
-			return anyNode(child(n2948, roK73), func(n2949 *Node) bool { return (len(child(n2949, roK219)) > 0) })
+			return anyNode(child(n2948, roK73), func(n2949 *Node) bool { return (len(child(n2949, roK221)) > 0) })
 		})
 	})
 }
@@ -9903,7 +10587,7 @@ func roT0574(v []Seq, n *Node) bool {
 func roT0575(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2951 *Node) bool {
 		return anyNode(child(n2951, roK74), func(n2952 *Node) bool {
-			return anyNode(child(n2952, roK73), func(n2953 *Node) bool { return (len(child(n2953, roK220)) > 0) })
+			return anyNode(child(n2952, roK73), func(n2953 *Node) bool { return (len(child(n2953, roK222)) > 0) })
 		})
 	})
 }
@@ -9912,7 +10596,7 @@ func roT0575(v []Seq, n *Node) bool {
 func roT0576(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2955 *Node) bool {
 		return anyNode(child(n2955, roK74), func(n2956 *Node) bool {
-			return anyNode(child(n2956, roK73), func(n2957 *Node) bool { return (len(child(n2957, roK221)) > 0) })
+			return anyNode(child(n2956, roK73), func(n2957 *Node) bool { return (len(child(n2957, roK223)) > 0) })
 		})
 	})
 }
@@ -9921,7 +10605,7 @@ func roT0576(v []Seq, n *Node) bool {
 func roT0577(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2959 *Node) bool {
 		return anyNode(child(n2959, roK74), func(n2960 *Node) bool {
-			return anyNode(child(n2960, roK73), func(n2961 *Node) bool { return (len(child(n2961, roK222)) > 0) })
+			return anyNode(child(n2960, roK73), func(n2961 *Node) bool { return (len(child(n2961, roK224)) > 0) })
 		})
 	})
 }
@@ -9930,7 +10614,7 @@ func roT0577(v []Seq, n *Node) bool {
 func roT0578(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2963 *Node) bool {
 		return anyNode(child(n2963, roK74), func(n2964 *Node) bool {
-			return anyNode(child(n2964, roK73), func(n2965 *Node) bool { return (len(child(n2965, roK223)) > 0) })
+			return anyNode(child(n2964, roK73), func(n2965 *Node) bool { return (len(child(n2965, roK225)) > 0) })
 		})
 	})
 }
@@ -9939,7 +10623,7 @@ func roT0578(v []Seq, n *Node) bool {
 func roT0579(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2967 *Node) bool {
 		return anyNode(child(n2967, roK74), func(n2968 *Node) bool {
-			return anyNode(child(n2968, roK73), func(n2969 *Node) bool { return (len(child(n2969, roK224)) > 0) })
+			return anyNode(child(n2968, roK73), func(n2969 *Node) bool { return (len(child(n2969, roK226)) > 0) })
 		})
 	})
 }
@@ -9948,7 +10632,7 @@ func roT0579(v []Seq, n *Node) bool {
 func roT0580(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2971 *Node) bool {
 		return anyNode(child(n2971, roK74), func(n2972 *Node) bool {
-			return anyNode(child(n2972, roK73), func(n2973 *Node) bool { return (len(child(n2973, roK225)) > 0) })
+			return anyNode(child(n2972, roK73), func(n2973 *Node) bool { return (len(child(n2973, roK227)) > 0) })
 		})
 	})
 }
@@ -9957,7 +10641,7 @@ func roT0580(v []Seq, n *Node) bool {
 func roT0581(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2975 *Node) bool {
 		return anyNode(child(n2975, roK74), func(n2976 *Node) bool {
-			return anyNode(child(n2976, roK73), func(n2977 *Node) bool { return (len(child(n2977, roK226)) > 0) })
+			return anyNode(child(n2976, roK73), func(n2977 *Node) bool { return (len(child(n2977, roK228)) > 0) })
 		})
 	})
 }
@@ -9966,7 +10650,7 @@ func roT0581(v []Seq, n *Node) bool {
 func roT0582(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2979 *Node) bool {
 		return anyNode(child(n2979, roK74), func(n2980 *Node) bool {
-			return anyNode(child(n2980, roK73), func(n2981 *Node) bool { return (len(child(n2981, roK227)) > 0) })
+			return anyNode(child(n2980, roK73), func(n2981 *Node) bool { return (len(child(n2981, roK229)) > 0) })
 		})
 	})
 }
@@ -9975,7 +10659,7 @@ func roT0582(v []Seq, n *Node) bool {
 func roT0583(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2983 *Node) bool {
 		return anyNode(child(n2983, roK74), func(n2984 *Node) bool {
-			return anyNode(child(n2984, roK73), func(n2985 *Node) bool { return (len(child(n2985, roK228)) > 0) })
+			return anyNode(child(n2984, roK73), func(n2985 *Node) bool { return (len(child(n2985, roK230)) > 0) })
 		})
 	})
 }
@@ -9984,7 +10668,7 @@ func roT0583(v []Seq, n *Node) bool {
 func roT0584(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2987 *Node) bool {
 		return anyNode(child(n2987, roK74), func(n2988 *Node) bool {
-			return anyNode(child(n2988, roK73), func(n2989 *Node) bool { return (len(child(n2989, roK229)) > 0) })
+			return anyNode(child(n2988, roK73), func(n2989 *Node) bool { return (len(child(n2989, roK231)) > 0) })
 		})
 	})
 }
@@ -9993,7 +10677,7 @@ func roT0584(v []Seq, n *Node) bool {
 func roT0585(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2991 *Node) bool {
 		return anyNode(child(n2991, roK74), func(n2992 *Node) bool {
-			return anyNode(child(n2992, roK73), func(n2993 *Node) bool { return (len(child(n2993, roK230)) > 0) })
+			return anyNode(child(n2992, roK73), func(n2993 *Node) bool { return (len(child(n2993, roK232)) > 0) })
 		})
 	})
 }
@@ -10002,7 +10686,7 @@ func roT0585(v []Seq, n *Node) bool {
 func roT0586(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2995 *Node) bool {
 		return anyNode(child(n2995, roK74), func(n2996 *Node) bool {
-			return anyNode(child(n2996, roK73), func(n2997 *Node) bool { return (len(child(n2997, roK231)) > 0) })
+			return anyNode(child(n2996, roK73), func(n2997 *Node) bool { return (len(child(n2997, roK233)) > 0) })
 		})
 	})
 }
@@ -10011,7 +10695,7 @@ func roT0586(v []Seq, n *Node) bool {
 func roT0587(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n2999 *Node) bool {
 		return anyNode(child(n2999, roK74), func(n3000 *Node) bool {
-			return anyNode(child(n3000, roK73), func(n3001 *Node) bool { return (len(child(n3001, roK232)) > 0) })
+			return anyNode(child(n3000, roK73), func(n3001 *Node) bool { return (len(child(n3001, roK234)) > 0) })
 		})
 	})
 }
@@ -10031,7 +10715,7 @@ func roT0588(v []Seq, n *Node) bool {
 func roT0589(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3008 *Node) bool {
 		return anyNode(child(n3008, roK74), func(n3009 *Node) bool {
-			return anyNode(child(n3009, roK73), func(n3010 *Node) bool { return (len(child(n3010, roK233)) > 0) })
+			return anyNode(child(n3009, roK73), func(n3010 *Node) bool { return (len(child(n3010, roK235)) > 0) })
 		})
 	})
 }
@@ -10039,196 +10723,196 @@ func roT0589(v []Seq, n *Node) bool {
 // UBL-CR-380: not(cac:Delivery/cac:DeliveryLocation/cac:SubsidiaryLocation)
 func roT0590(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3012 *Node) bool {
-		return anyNode(child(n3012, roK74), func(n3013 *Node) bool { return (len(child(n3013, roK281)) > 0) })
+		return anyNode(child(n3012, roK74), func(n3013 *Node) bool { return (len(child(n3013, roK283)) > 0) })
 	})
 }
 
 // UBL-CR-381: not(cac:Delivery/cac:DeliveryLocation/cac:LocationCoordinate)
 func roT0591(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3015 *Node) bool {
-		return anyNode(child(n3015, roK74), func(n3016 *Node) bool { return (len(child(n3016, roK233)) > 0) })
+		return anyNode(child(n3015, roK74), func(n3016 *Node) bool { return (len(child(n3016, roK235)) > 0) })
 	})
 }
 
 // UBL-CR-382: not(cac:Delivery/cac:AlternativeDeliveryLocation)
 func roT0592(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3018 *Node) bool { return (len(child(n3018, roK282)) > 0) })
+	return !anyNode(child(n, roK75), func(n3018 *Node) bool { return (len(child(n3018, roK284)) > 0) })
 }
 
 // UBL-CR-383: not(cac:Delivery/cac:RequestedDeliveryPeriod)
 func roT0593(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3020 *Node) bool { return (len(child(n3020, roK283)) > 0) })
+	return !anyNode(child(n, roK75), func(n3020 *Node) bool { return (len(child(n3020, roK285)) > 0) })
 }
 
 // UBL-CR-384: not(cac:Delivery/cac:EstimatedDeliveryPeriod)
 func roT0594(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3022 *Node) bool { return (len(child(n3022, roK284)) > 0) })
+	return !anyNode(child(n, roK75), func(n3022 *Node) bool { return (len(child(n3022, roK286)) > 0) })
 }
 
 // UBL-CR-385: not(cac:Delivery/cac:CarrierParty)
 func roT0595(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3024 *Node) bool { return (len(child(n3024, roK285)) > 0) })
+	return !anyNode(child(n, roK75), func(n3024 *Node) bool { return (len(child(n3024, roK287)) > 0) })
 }
 
 // UBL-CR-386: not(cac:Delivery/cac:DeliveryParty/cbc:MarkCareIndicator)
 func roT0596(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3026 *Node) bool {
-		return anyNode(child(n3026, roK152), func(n3027 *Node) bool { return (len(child(n3027, roK209)) > 0) })
+		return anyNode(child(n3026, roK154), func(n3027 *Node) bool { return (len(child(n3027, roK211)) > 0) })
 	})
 }
 
 // UBL-CR-387: not(cac:Delivery/cac:DeliveryParty/cbc:MarkAttentionIndicator)
 func roT0597(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3029 *Node) bool {
-		return anyNode(child(n3029, roK152), func(n3030 *Node) bool { return (len(child(n3030, roK210)) > 0) })
+		return anyNode(child(n3029, roK154), func(n3030 *Node) bool { return (len(child(n3030, roK212)) > 0) })
 	})
 }
 
 // UBL-CR-388: not(cac:Delivery/cac:DeliveryParty/cbc:WebsiteURI)
 func roT0598(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3032 *Node) bool {
-		return anyNode(child(n3032, roK152), func(n3033 *Node) bool { return (len(child(n3033, roK211)) > 0) })
+		return anyNode(child(n3032, roK154), func(n3033 *Node) bool { return (len(child(n3033, roK213)) > 0) })
 	})
 }
 
 // UBL-CR-389: not(cac:Delivery/cac:DeliveryParty/cbc:LogoReferenceID)
 func roT0599(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3035 *Node) bool {
-		return anyNode(child(n3035, roK152), func(n3036 *Node) bool { return (len(child(n3036, roK212)) > 0) })
+		return anyNode(child(n3035, roK154), func(n3036 *Node) bool { return (len(child(n3036, roK214)) > 0) })
 	})
 }
 
 // UBL-CR-390: not(cac:Delivery/cac:DeliveryParty/cbc:EndpointID)
 func roT0600(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3038 *Node) bool {
-		return anyNode(child(n3038, roK152), func(n3039 *Node) bool { return (len(child(n3039, roK62)) > 0) })
+		return anyNode(child(n3038, roK154), func(n3039 *Node) bool { return (len(child(n3039, roK62)) > 0) })
 	})
 }
 
 // UBL-CR-391: not(cac:Delivery/cac:DeliveryParty/cbc:IndustryClassificationCode)
 func roT0601(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3041 *Node) bool {
-		return anyNode(child(n3041, roK152), func(n3042 *Node) bool { return (len(child(n3042, roK213)) > 0) })
+		return anyNode(child(n3041, roK154), func(n3042 *Node) bool { return (len(child(n3042, roK215)) > 0) })
 	})
 }
 
 // UBL-CR-392: not(cac:Delivery/cac:DeliveryParty/cac:PartyIdentification)
 func roT0602(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3044 *Node) bool {
-		return anyNode(child(n3044, roK152), func(n3045 *Node) bool { return (len(child(n3045, roK138)) > 0) })
+		return anyNode(child(n3044, roK154), func(n3045 *Node) bool { return (len(child(n3045, roK139)) > 0) })
 	})
 }
 
 // UBL-CR-393: not(cac:Delivery/cac:DeliveryParty/cac:Language)
 func roT0603(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3047 *Node) bool {
-		return anyNode(child(n3047, roK152), func(n3048 *Node) bool { return (len(child(n3048, roK214)) > 0) })
+		return anyNode(child(n3047, roK154), func(n3048 *Node) bool { return (len(child(n3048, roK216)) > 0) })
 	})
 }
 
 // UBL-CR-394: not(cac:Delivery/cac:DeliveryParty/cac:PostalAddress)
 func roT0604(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3050 *Node) bool {
-		return anyNode(child(n3050, roK152), func(n3051 *Node) bool { return (len(child(n3051, roK66)) > 0) })
+		return anyNode(child(n3050, roK154), func(n3051 *Node) bool { return (len(child(n3051, roK66)) > 0) })
 	})
 }
 
 // UBL-CR-395: not(cac:Delivery/cac:DeliveryParty/cac:PhysicalLocation)
 func roT0605(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3053 *Node) bool {
-		return anyNode(child(n3053, roK152), func(n3054 *Node) bool { return (len(child(n3054, roK234)) > 0) })
+		return anyNode(child(n3053, roK154), func(n3054 *Node) bool { return (len(child(n3054, roK236)) > 0) })
 	})
 }
 
 // UBL-CR-396: not(cac:Delivery/cac:DeliveryParty/cac:PartyTaxScheme)
 func roT0606(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3056 *Node) bool {
-		return anyNode(child(n3056, roK152), func(n3057 *Node) bool { return (len(child(n3057, roK112)) > 0) })
+		return anyNode(child(n3056, roK154), func(n3057 *Node) bool { return (len(child(n3057, roK112)) > 0) })
 	})
 }
 
 // UBL-CR-397: not(cac:Delivery/cac:DeliveryParty/cac:PartyLegalEntity)
 func roT0607(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3059 *Node) bool {
-		return anyNode(child(n3059, roK152), func(n3060 *Node) bool { return (len(child(n3060, roK102)) > 0) })
+		return anyNode(child(n3059, roK154), func(n3060 *Node) bool { return (len(child(n3060, roK102)) > 0) })
 	})
 }
 
 // UBL-CR-398: not(cac:Delivery/cac:DeliveryParty/cac:Contact)
 func roT0608(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3062 *Node) bool {
-		return anyNode(child(n3062, roK152), func(n3063 *Node) bool { return (len(child(n3063, roK252)) > 0) })
+		return anyNode(child(n3062, roK154), func(n3063 *Node) bool { return (len(child(n3063, roK254)) > 0) })
 	})
 }
 
 // UBL-CR-399: not(cac:Delivery/cac:DeliveryParty/cac:Person)
 func roT0609(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3065 *Node) bool {
-		return anyNode(child(n3065, roK152), func(n3066 *Node) bool { return (len(child(n3066, roK255)) > 0) })
+		return anyNode(child(n3065, roK154), func(n3066 *Node) bool { return (len(child(n3066, roK257)) > 0) })
 	})
 }
 
 // UBL-CR-400: not(cac:Delivery/cac:DeliveryParty/cac:AgentParty)
 func roT0610(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3068 *Node) bool {
-		return anyNode(child(n3068, roK152), func(n3069 *Node) bool { return (len(child(n3069, roK256)) > 0) })
+		return anyNode(child(n3068, roK154), func(n3069 *Node) bool { return (len(child(n3069, roK258)) > 0) })
 	})
 }
 
 // UBL-CR-401: not(cac:Delivery/cac:DeliveryParty/cac:ServiceProviderParty)
 func roT0611(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3071 *Node) bool {
-		return anyNode(child(n3071, roK152), func(n3072 *Node) bool { return (len(child(n3072, roK257)) > 0) })
+		return anyNode(child(n3071, roK154), func(n3072 *Node) bool { return (len(child(n3072, roK259)) > 0) })
 	})
 }
 
 // UBL-CR-402: not(cac:Delivery/cac:DeliveryParty/cac:PowerOfAttorney)
 func roT0612(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3074 *Node) bool {
-		return anyNode(child(n3074, roK152), func(n3075 *Node) bool { return (len(child(n3075, roK258)) > 0) })
+		return anyNode(child(n3074, roK154), func(n3075 *Node) bool { return (len(child(n3075, roK260)) > 0) })
 	})
 }
 
 // UBL-CR-403: not(cac:Delivery/cac:DeliveryParty/cac:FinancialAccount)
 func roT0613(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK75), func(n3077 *Node) bool {
-		return anyNode(child(n3077, roK152), func(n3078 *Node) bool { return (len(child(n3078, roK259)) > 0) })
+		return anyNode(child(n3077, roK154), func(n3078 *Node) bool { return (len(child(n3078, roK261)) > 0) })
 	})
 }
 
 // UBL-CR-404: not(cac:Delivery/cac:NotifyParty)
 func roT0614(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3080 *Node) bool { return (len(child(n3080, roK286)) > 0) })
+	return !anyNode(child(n, roK75), func(n3080 *Node) bool { return (len(child(n3080, roK288)) > 0) })
 }
 
 // UBL-CR-405: not(cac:Delivery/cac:Despatch)
 func roT0615(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3082 *Node) bool { return (len(child(n3082, roK287)) > 0) })
+	return !anyNode(child(n, roK75), func(n3082 *Node) bool { return (len(child(n3082, roK289)) > 0) })
 }
 
 // UBL-CR-406: not(cac:Delivery/cac:DeliveryTerms)
 func roT0616(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3084 *Node) bool { return (len(child(n3084, roK288)) > 0) })
+	return !anyNode(child(n, roK75), func(n3084 *Node) bool { return (len(child(n3084, roK290)) > 0) })
 }
 
 // UBL-CR-407: not(cac:Delivery/cac:MinimumDeliveryUnit)
 func roT0617(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3086 *Node) bool { return (len(child(n3086, roK289)) > 0) })
+	return !anyNode(child(n, roK75), func(n3086 *Node) bool { return (len(child(n3086, roK291)) > 0) })
 }
 
 // UBL-CR-408: not(cac:Delivery/cac:MaximumDeliveryUnit)
 func roT0618(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3088 *Node) bool { return (len(child(n3088, roK290)) > 0) })
+	return !anyNode(child(n, roK75), func(n3088 *Node) bool { return (len(child(n3088, roK292)) > 0) })
 }
 
 // UBL-CR-409: not(cac:Delivery/cac:Shipment)
 func roT0619(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3090 *Node) bool { return (len(child(n3090, roK291)) > 0) })
+	return !anyNode(child(n, roK75), func(n3090 *Node) bool { return (len(child(n3090, roK293)) > 0) })
 }
 
 // UBL-CR-410: not(cac:DeliveryTerms)
 func roT0620(v []Seq, n *Node) bool {
-	return !(len(child(n, roK288)) > 0)
+	return !(len(child(n, roK290)) > 0)
 }
 
 // UBL-CR-411: not(cac:PaymentMeans/cbc:ID)
@@ -10238,115 +10922,115 @@ func roT0621(v []Seq, n *Node) bool {
 
 // UBL-CR-412: not(cac:PaymentMeans/cbc:PaymentDueDate) or ../cn:CreditNote
 func roT0622(v []Seq, n *Node) bool {
-	return (!anyNode(child(n, roK70), func(n3095 *Node) bool { return (len(child(n3095, roK292)) > 0) }) || anyNode(parent(n), func(n3097 *Node) bool { return (len(child(n3097, roK78)) > 0) }))
+	return (!anyNode(child(n, roK70), func(n3095 *Node) bool { return (len(child(n3095, roK294)) > 0) }) || anyNode(parent(n), func(n3097 *Node) bool { return (len(child(n3097, roK78)) > 0) }))
 }
 
 // UBL-CR-413: not(cac:PaymentMeans/cbc:PaymentChannelCode)
 func roT0623(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3099 *Node) bool { return (len(child(n3099, roK293)) > 0) })
+	return !anyNode(child(n, roK70), func(n3099 *Node) bool { return (len(child(n3099, roK295)) > 0) })
 }
 
 // UBL-CR-414: not(cac:PaymentMeans/cbc:InstructionID)
 func roT0624(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3101 *Node) bool { return (len(child(n3101, roK294)) > 0) })
+	return !anyNode(child(n, roK70), func(n3101 *Node) bool { return (len(child(n3101, roK296)) > 0) })
 }
 
 // UBL-CR-415: not(cac:PaymentMeans/cac:CardAccount/cbc:CardTypeCode)
 func roT0625(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3103 *Node) bool {
-		return anyNode(child(n3103, roK69), func(n3104 *Node) bool { return (len(child(n3104, roK295)) > 0) })
+		return anyNode(child(n3103, roK69), func(n3104 *Node) bool { return (len(child(n3104, roK297)) > 0) })
 	})
 }
 
 // UBL-CR-416: not(cac:PaymentMeans/cac:CardAccount/cbc:ValidityStartDate)
 func roT0626(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3106 *Node) bool {
-		return anyNode(child(n3106, roK69), func(n3107 *Node) bool { return (len(child(n3107, roK296)) > 0) })
+		return anyNode(child(n3106, roK69), func(n3107 *Node) bool { return (len(child(n3107, roK298)) > 0) })
 	})
 }
 
 // UBL-CR-417: not(cac:PaymentMeans/cac:CardAccount/cbc:ExpiryDate)
 func roT0627(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3109 *Node) bool {
-		return anyNode(child(n3109, roK69), func(n3110 *Node) bool { return (len(child(n3110, roK196)) > 0) })
+		return anyNode(child(n3109, roK69), func(n3110 *Node) bool { return (len(child(n3110, roK198)) > 0) })
 	})
 }
 
 // UBL-CR-418: not(cac:PaymentMeans/cac:CardAccount/cbc:IssuerID)
 func roT0628(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3112 *Node) bool {
-		return anyNode(child(n3112, roK69), func(n3113 *Node) bool { return (len(child(n3113, roK297)) > 0) })
+		return anyNode(child(n3112, roK69), func(n3113 *Node) bool { return (len(child(n3113, roK299)) > 0) })
 	})
 }
 
 // UBL-CR-419: not(cac:PaymentMeans/cac:CardAccount/cbc:IssueNumberID)
 func roT0629(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3115 *Node) bool {
-		return anyNode(child(n3115, roK69), func(n3116 *Node) bool { return (len(child(n3116, roK298)) > 0) })
+		return anyNode(child(n3115, roK69), func(n3116 *Node) bool { return (len(child(n3116, roK300)) > 0) })
 	})
 }
 
 // UBL-CR-420: not(cac:PaymentMeans/cac:CardAccount/cbc:CV2ID)
 func roT0630(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3118 *Node) bool {
-		return anyNode(child(n3118, roK69), func(n3119 *Node) bool { return (len(child(n3119, roK299)) > 0) })
+		return anyNode(child(n3118, roK69), func(n3119 *Node) bool { return (len(child(n3119, roK301)) > 0) })
 	})
 }
 
 // UBL-CR-421: not(cac:PaymentMeans/cac:CardAccount/cbc:CardChipCode)
 func roT0631(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3121 *Node) bool {
-		return anyNode(child(n3121, roK69), func(n3122 *Node) bool { return (len(child(n3122, roK300)) > 0) })
+		return anyNode(child(n3121, roK69), func(n3122 *Node) bool { return (len(child(n3122, roK302)) > 0) })
 	})
 }
 
 // UBL-CR-422: not(cac:PaymentMeans/cac:CardAccount/cbc:ChipApplicationID)
 func roT0632(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3124 *Node) bool {
-		return anyNode(child(n3124, roK69), func(n3125 *Node) bool { return (len(child(n3125, roK301)) > 0) })
+		return anyNode(child(n3124, roK69), func(n3125 *Node) bool { return (len(child(n3125, roK303)) > 0) })
 	})
 }
 
 // UBL-CR-424: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AliasName)
 func roT0633(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3127 *Node) bool {
-		return anyNode(child(n3127, roK139), func(n3128 *Node) bool { return (len(child(n3128, roK302)) > 0) })
+		return anyNode(child(n3127, roK140), func(n3128 *Node) bool { return (len(child(n3128, roK304)) > 0) })
 	})
 }
 
 // UBL-CR-425: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountTypeCode)
 func roT0634(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3130 *Node) bool {
-		return anyNode(child(n3130, roK139), func(n3131 *Node) bool { return (len(child(n3131, roK303)) > 0) })
+		return anyNode(child(n3130, roK140), func(n3131 *Node) bool { return (len(child(n3131, roK305)) > 0) })
 	})
 }
 
 // UBL-CR-426: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountFormatCode)
 func roT0635(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3133 *Node) bool {
-		return anyNode(child(n3133, roK139), func(n3134 *Node) bool { return (len(child(n3134, roK304)) > 0) })
+		return anyNode(child(n3133, roK140), func(n3134 *Node) bool { return (len(child(n3134, roK306)) > 0) })
 	})
 }
 
 // UBL-CR-427: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:CurrencyCode)
 func roT0636(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3136 *Node) bool {
-		return anyNode(child(n3136, roK139), func(n3137 *Node) bool { return (len(child(n3137, roK240)) > 0) })
+		return anyNode(child(n3136, roK140), func(n3137 *Node) bool { return (len(child(n3137, roK242)) > 0) })
 	})
 }
 
 // UBL-CR-428: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:PaymentNote)
 func roT0637(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3139 *Node) bool {
-		return anyNode(child(n3139, roK139), func(n3140 *Node) bool { return (len(child(n3140, roK305)) > 0) })
+		return anyNode(child(n3139, roK140), func(n3140 *Node) bool { return (len(child(n3140, roK307)) > 0) })
 	})
 }
 
 // UBL-CR-429: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:Name)
 func roT0638(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3142 *Node) bool {
-		return anyNode(child(n3142, roK139), func(n3143 *Node) bool {
-			return anyNode(child(n3143, roK306), func(n3144 *Node) bool { return (len(child(n3144, roK124)) > 0) })
+		return anyNode(child(n3142, roK140), func(n3143 *Node) bool {
+			return anyNode(child(n3143, roK308), func(n3144 *Node) bool { return (len(child(n3144, roK124)) > 0) })
 		})
 	})
 }
@@ -10354,9 +11038,9 @@ func roT0638(v []Seq, n *Node) bool {
 // UBL-CR-430: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cbc:Name)
 func roT0639(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3146 *Node) bool {
-		return anyNode(child(n3146, roK139), func(n3147 *Node) bool {
-			return anyNode(child(n3147, roK306), func(n3148 *Node) bool {
-				return anyNode(child(n3148, roK307), func(n3149 *Node) bool { return (len(child(n3149, roK124)) > 0) })
+		return anyNode(child(n3146, roK140), func(n3147 *Node) bool {
+			return anyNode(child(n3147, roK308), func(n3148 *Node) bool {
+				return anyNode(child(n3148, roK309), func(n3149 *Node) bool { return (len(child(n3149, roK124)) > 0) })
 			})
 		})
 	})
@@ -10365,9 +11049,9 @@ func roT0639(v []Seq, n *Node) bool {
 // UBL-CR-431: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cac:Address)
 func roT0640(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3151 *Node) bool {
-		return anyNode(child(n3151, roK139), func(n3152 *Node) bool {
-			return anyNode(child(n3152, roK306), func(n3153 *Node) bool {
-				return anyNode(child(n3153, roK307), func(n3154 *Node) bool { return (len(child(n3154, roK73)) > 0) })
+		return anyNode(child(n3151, roK140), func(n3152 *Node) bool {
+			return anyNode(child(n3152, roK308), func(n3153 *Node) bool {
+				return anyNode(child(n3153, roK309), func(n3154 *Node) bool { return (len(child(n3154, roK73)) > 0) })
 			})
 		})
 	})
@@ -10376,8 +11060,8 @@ func roT0640(v []Seq, n *Node) bool {
 // UBL-CR-432: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:Address)
 func roT0641(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3156 *Node) bool {
-		return anyNode(child(n3156, roK139), func(n3157 *Node) bool {
-			return anyNode(child(n3157, roK306), func(n3158 *Node) bool { return (len(child(n3158, roK73)) > 0) })
+		return anyNode(child(n3156, roK140), func(n3157 *Node) bool {
+			return anyNode(child(n3157, roK308), func(n3158 *Node) bool { return (len(child(n3158, roK73)) > 0) })
 		})
 	})
 }
@@ -10385,47 +11069,47 @@ func roT0641(v []Seq, n *Node) bool {
 // UBL-CR-433: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:Country)
 func roT0642(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3160 *Node) bool {
-		return anyNode(child(n3160, roK139), func(n3161 *Node) bool { return (len(child(n3161, roK67)) > 0) })
+		return anyNode(child(n3160, roK140), func(n3161 *Node) bool { return (len(child(n3161, roK67)) > 0) })
 	})
 }
 
 // UBL-CR-434: not(cac:PaymentMeans/cac:CreditAccount)
 func roT0643(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3163 *Node) bool { return (len(child(n3163, roK308)) > 0) })
+	return !anyNode(child(n, roK70), func(n3163 *Node) bool { return (len(child(n3163, roK310)) > 0) })
 }
 
 // UBL-CR-435: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MandateTypeCode)
 func roT0644(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3165 *Node) bool {
-		return anyNode(child(n3165, roK109), func(n3166 *Node) bool { return (len(child(n3166, roK309)) > 0) })
+		return anyNode(child(n3165, roK109), func(n3166 *Node) bool { return (len(child(n3166, roK311)) > 0) })
 	})
 }
 
 // UBL-CR-436: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaymentInstructionsNumeric)
 func roT0645(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3168 *Node) bool {
-		return anyNode(child(n3168, roK109), func(n3169 *Node) bool { return (len(child(n3169, roK310)) > 0) })
+		return anyNode(child(n3168, roK109), func(n3169 *Node) bool { return (len(child(n3169, roK312)) > 0) })
 	})
 }
 
 // UBL-CR-437: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaidAmount)
 func roT0646(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3171 *Node) bool {
-		return anyNode(child(n3171, roK109), func(n3172 *Node) bool { return (len(child(n3172, roK311)) > 0) })
+		return anyNode(child(n3171, roK109), func(n3172 *Node) bool { return (len(child(n3172, roK313)) > 0) })
 	})
 }
 
 // UBL-CR-438: not(cac:PaymentMeans/cac:PaymentMandate/cbc:SignatureID)
 func roT0647(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3174 *Node) bool {
-		return anyNode(child(n3174, roK109), func(n3175 *Node) bool { return (len(child(n3175, roK312)) > 0) })
+		return anyNode(child(n3174, roK109), func(n3175 *Node) bool { return (len(child(n3175, roK314)) > 0) })
 	})
 }
 
 // UBL-CR-439: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerParty)
 func roT0648(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3177 *Node) bool {
-		return anyNode(child(n3177, roK109), func(n3178 *Node) bool { return (len(child(n3178, roK313)) > 0) })
+		return anyNode(child(n3177, roK109), func(n3178 *Node) bool { return (len(child(n3178, roK315)) > 0) })
 	})
 }
 
@@ -10433,7 +11117,7 @@ func roT0648(v []Seq, n *Node) bool {
 func roT0649(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3180 *Node) bool {
 		return anyNode(child(n3180, roK109), func(n3181 *Node) bool {
-			return anyNode(child(n3181, roK314), func(n3182 *Node) bool { return (len(child(n3182, roK124)) > 0) })
+			return anyNode(child(n3181, roK316), func(n3182 *Node) bool { return (len(child(n3182, roK124)) > 0) })
 		})
 	})
 }
@@ -10442,7 +11126,7 @@ func roT0649(v []Seq, n *Node) bool {
 func roT0650(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3184 *Node) bool {
 		return anyNode(child(n3184, roK109), func(n3185 *Node) bool {
-			return anyNode(child(n3185, roK314), func(n3186 *Node) bool { return (len(child(n3186, roK302)) > 0) })
+			return anyNode(child(n3185, roK316), func(n3186 *Node) bool { return (len(child(n3186, roK304)) > 0) })
 		})
 	})
 }
@@ -10451,7 +11135,7 @@ func roT0650(v []Seq, n *Node) bool {
 func roT0651(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3188 *Node) bool {
 		return anyNode(child(n3188, roK109), func(n3189 *Node) bool {
-			return anyNode(child(n3189, roK314), func(n3190 *Node) bool { return (len(child(n3190, roK303)) > 0) })
+			return anyNode(child(n3189, roK316), func(n3190 *Node) bool { return (len(child(n3190, roK305)) > 0) })
 		})
 	})
 }
@@ -10460,7 +11144,7 @@ func roT0651(v []Seq, n *Node) bool {
 func roT0652(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3192 *Node) bool {
 		return anyNode(child(n3192, roK109), func(n3193 *Node) bool {
-			return anyNode(child(n3193, roK314), func(n3194 *Node) bool { return (len(child(n3194, roK304)) > 0) })
+			return anyNode(child(n3193, roK316), func(n3194 *Node) bool { return (len(child(n3194, roK306)) > 0) })
 		})
 	})
 }
@@ -10469,7 +11153,7 @@ func roT0652(v []Seq, n *Node) bool {
 func roT0653(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3196 *Node) bool {
 		return anyNode(child(n3196, roK109), func(n3197 *Node) bool {
-			return anyNode(child(n3197, roK314), func(n3198 *Node) bool { return (len(child(n3198, roK240)) > 0) })
+			return anyNode(child(n3197, roK316), func(n3198 *Node) bool { return (len(child(n3198, roK242)) > 0) })
 		})
 	})
 }
@@ -10478,7 +11162,7 @@ func roT0653(v []Seq, n *Node) bool {
 func roT0654(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3200 *Node) bool {
 		return anyNode(child(n3200, roK109), func(n3201 *Node) bool {
-			return anyNode(child(n3201, roK314), func(n3202 *Node) bool { return (len(child(n3202, roK305)) > 0) })
+			return anyNode(child(n3201, roK316), func(n3202 *Node) bool { return (len(child(n3202, roK307)) > 0) })
 		})
 	})
 }
@@ -10487,7 +11171,7 @@ func roT0654(v []Seq, n *Node) bool {
 func roT0655(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3204 *Node) bool {
 		return anyNode(child(n3204, roK109), func(n3205 *Node) bool {
-			return anyNode(child(n3205, roK314), func(n3206 *Node) bool { return (len(child(n3206, roK306)) > 0) })
+			return anyNode(child(n3205, roK316), func(n3206 *Node) bool { return (len(child(n3206, roK308)) > 0) })
 		})
 	})
 }
@@ -10496,7 +11180,7 @@ func roT0655(v []Seq, n *Node) bool {
 func roT0656(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3208 *Node) bool {
 		return anyNode(child(n3208, roK109), func(n3209 *Node) bool {
-			return anyNode(child(n3209, roK314), func(n3210 *Node) bool { return (len(child(n3210, roK67)) > 0) })
+			return anyNode(child(n3209, roK316), func(n3210 *Node) bool { return (len(child(n3210, roK67)) > 0) })
 		})
 	})
 }
@@ -10504,27 +11188,27 @@ func roT0656(v []Seq, n *Node) bool {
 // UBL-CR-448: not(cac:PaymentMeans/cac:PaymentMandate/cac:ValidityPeriod)
 func roT0657(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3212 *Node) bool {
-		return anyNode(child(n3212, roK109), func(n3213 *Node) bool { return (len(child(n3213, roK179)) > 0) })
+		return anyNode(child(n3212, roK109), func(n3213 *Node) bool { return (len(child(n3213, roK181)) > 0) })
 	})
 }
 
 // UBL-CR-449: not(cac:PaymentMeans/cac:PaymentMandate/cac:PaymentReversalPeriod)
 func roT0658(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3215 *Node) bool {
-		return anyNode(child(n3215, roK109), func(n3216 *Node) bool { return (len(child(n3216, roK315)) > 0) })
+		return anyNode(child(n3215, roK109), func(n3216 *Node) bool { return (len(child(n3216, roK317)) > 0) })
 	})
 }
 
 // UBL-CR-450: not(cac:PaymentMeans/cac:PaymentMandate/cac:Clause)
 func roT0659(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n3218 *Node) bool {
-		return anyNode(child(n3218, roK109), func(n3219 *Node) bool { return (len(child(n3219, roK316)) > 0) })
+		return anyNode(child(n3218, roK109), func(n3219 *Node) bool { return (len(child(n3219, roK318)) > 0) })
 	})
 }
 
 // UBL-CR-451: not(cac:PaymentMeans/cac:TradeFinancing)
 func roT0660(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3221 *Node) bool { return (len(child(n3221, roK317)) > 0) })
+	return !anyNode(child(n, roK70), func(n3221 *Node) bool { return (len(child(n3221, roK319)) > 0) })
 }
 
 // UBL-CR-452: not(cac:PaymentTerms/cbc:ID)
@@ -10534,32 +11218,32 @@ func roT0661(v []Seq, n *Node) bool {
 
 // UBL-CR-453: not(cac:PaymentTerms/cbc:PaymentMeansID)
 func roT0662(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3225 *Node) bool { return (len(child(n3225, roK318)) > 0) })
+	return !anyNode(child(n, roK60), func(n3225 *Node) bool { return (len(child(n3225, roK320)) > 0) })
 }
 
 // UBL-CR-454: not(cac:PaymentTerms/cbc:PrepaidPaymentReferenceID)
 func roT0663(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3227 *Node) bool { return (len(child(n3227, roK319)) > 0) })
+	return !anyNode(child(n, roK60), func(n3227 *Node) bool { return (len(child(n3227, roK321)) > 0) })
 }
 
 // UBL-CR-455: not(cac:PaymentTerms/cbc:ReferenceEventCode)
 func roT0664(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3229 *Node) bool { return (len(child(n3229, roK320)) > 0) })
+	return !anyNode(child(n, roK60), func(n3229 *Node) bool { return (len(child(n3229, roK322)) > 0) })
 }
 
 // UBL-CR-456: not(cac:PaymentTerms/cbc:SettlementDiscountPercent)
 func roT0665(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3231 *Node) bool { return (len(child(n3231, roK321)) > 0) })
+	return !anyNode(child(n, roK60), func(n3231 *Node) bool { return (len(child(n3231, roK323)) > 0) })
 }
 
 // UBL-CR-457: not(cac:PaymentTerms/cbc:PenaltySurchargePercent)
 func roT0666(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3233 *Node) bool { return (len(child(n3233, roK322)) > 0) })
+	return !anyNode(child(n, roK60), func(n3233 *Node) bool { return (len(child(n3233, roK324)) > 0) })
 }
 
 // UBL-CR-458: not(cac:PaymentTerms/cbc:PaymentPercent)
 func roT0667(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3235 *Node) bool { return (len(child(n3235, roK323)) > 0) })
+	return !anyNode(child(n, roK60), func(n3235 *Node) bool { return (len(child(n3235, roK325)) > 0) })
 }
 
 // UBL-CR-459: not(cac:PaymentTerms/cbc:Amount)
@@ -10569,57 +11253,57 @@ func roT0668(v []Seq, n *Node) bool {
 
 // UBL-CR-460: not(cac:PaymentTerms/cbc:SettlementDiscountAmount)
 func roT0669(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3239 *Node) bool { return (len(child(n3239, roK324)) > 0) })
+	return !anyNode(child(n, roK60), func(n3239 *Node) bool { return (len(child(n3239, roK326)) > 0) })
 }
 
 // UBL-CR-461: not(cac:PaymentTerms/cbc:PenaltyAmount)
 func roT0670(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3241 *Node) bool { return (len(child(n3241, roK325)) > 0) })
+	return !anyNode(child(n, roK60), func(n3241 *Node) bool { return (len(child(n3241, roK327)) > 0) })
 }
 
 // UBL-CR-462: not(cac:PaymentTerms/cbc:PaymentTermsDetailsURI)
 func roT0671(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3243 *Node) bool { return (len(child(n3243, roK326)) > 0) })
+	return !anyNode(child(n, roK60), func(n3243 *Node) bool { return (len(child(n3243, roK328)) > 0) })
 }
 
 // UBL-CR-463: not(cac:PaymentTerms/cbc:PaymentDueDate)
 func roT0672(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3245 *Node) bool { return (len(child(n3245, roK292)) > 0) })
+	return !anyNode(child(n, roK60), func(n3245 *Node) bool { return (len(child(n3245, roK294)) > 0) })
 }
 
 // UBL-CR-464: not(cac:PaymentTerms/cbc:InstallmentDueDate)
 func roT0673(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3247 *Node) bool { return (len(child(n3247, roK327)) > 0) })
+	return !anyNode(child(n, roK60), func(n3247 *Node) bool { return (len(child(n3247, roK329)) > 0) })
 }
 
 // UBL-CR-465: not(cac:PaymentTerms/cbc:InvoicingPartyReference)
 func roT0674(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3249 *Node) bool { return (len(child(n3249, roK328)) > 0) })
+	return !anyNode(child(n, roK60), func(n3249 *Node) bool { return (len(child(n3249, roK330)) > 0) })
 }
 
 // UBL-CR-466: not(cac:PaymentTerms/cac:SettlementPeriod)
 func roT0675(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3251 *Node) bool { return (len(child(n3251, roK329)) > 0) })
+	return !anyNode(child(n, roK60), func(n3251 *Node) bool { return (len(child(n3251, roK331)) > 0) })
 }
 
 // UBL-CR-467: not(cac:PaymentTerms/cac:PenaltyPeriod)
 func roT0676(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3253 *Node) bool { return (len(child(n3253, roK330)) > 0) })
+	return !anyNode(child(n, roK60), func(n3253 *Node) bool { return (len(child(n3253, roK332)) > 0) })
 }
 
 // UBL-CR-468: not(cac:PaymentTerms/cac:ExchangeRate)
 func roT0677(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3255 *Node) bool { return (len(child(n3255, roK331)) > 0) })
+	return !anyNode(child(n, roK60), func(n3255 *Node) bool { return (len(child(n3255, roK333)) > 0) })
 }
 
 // UBL-CR-469: not(cac:PaymentTerms/cac:ValidityPeriod)
 func roT0678(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3257 *Node) bool { return (len(child(n3257, roK179)) > 0) })
+	return !anyNode(child(n, roK60), func(n3257 *Node) bool { return (len(child(n3257, roK181)) > 0) })
 }
 
 // UBL-CR-470: not(cac:PrepaidPayment)
 func roT0679(v []Seq, n *Node) bool {
-	return !(len(child(n, roK332)) > 0)
+	return !(len(child(n, roK334)) > 0)
 }
 
 // UBL-CR-471: not(cac:AllowanceCharge/cbc:ID)
@@ -10629,27 +11313,27 @@ func roT0680(v []Seq, n *Node) bool {
 
 // UBL-CR-472: not(cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0681(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3262 *Node) bool { return (len(child(n3262, roK333)) > 0) })
+	return !anyNode(child(n, roK76), func(n3262 *Node) bool { return (len(child(n3262, roK335)) > 0) })
 }
 
 // UBL-CR-473: not(cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0682(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3264 *Node) bool { return (len(child(n3264, roK334)) > 0) })
+	return !anyNode(child(n, roK76), func(n3264 *Node) bool { return (len(child(n3264, roK336)) > 0) })
 }
 
 // UBL-CR-474: not(cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0683(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3266 *Node) bool { return (len(child(n3266, roK162)) > 0) })
+	return !anyNode(child(n, roK76), func(n3266 *Node) bool { return (len(child(n3266, roK164)) > 0) })
 }
 
 // UBL-CR-475: not(cac:AllowanceCharge/cbc:AccountingCost)
 func roT0684(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3268 *Node) bool { return (len(child(n3268, roK335)) > 0) })
+	return !anyNode(child(n, roK76), func(n3268 *Node) bool { return (len(child(n3268, roK337)) > 0) })
 }
 
 // UBL-CR-476: not(cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0685(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3270 *Node) bool { return (len(child(n3270, roK336)) > 0) })
+	return !anyNode(child(n, roK76), func(n3270 *Node) bool { return (len(child(n3270, roK338)) > 0) })
 }
 
 // UBL-CR-477: not(cac:AllowanceCharge/cac:TaxCategory/cbc:Name)
@@ -10662,42 +11346,42 @@ func roT0686(v []Seq, n *Node) bool {
 // UBL-CR-478: not(cac:AllowanceCharge/cac:TaxCategory/cbc:BaseUnitMeasure)
 func roT0687(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK76), func(n3275 *Node) bool {
-		return anyNode(child(n3275, roK80), func(n3276 *Node) bool { return (len(child(n3276, roK337)) > 0) })
+		return anyNode(child(n3275, roK80), func(n3276 *Node) bool { return (len(child(n3276, roK339)) > 0) })
 	})
 }
 
 // UBL-CR-479: not(cac:AllowanceCharge/cac:TaxCategory/cbc:PerUnitAmount)
 func roT0688(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK76), func(n3278 *Node) bool {
-		return anyNode(child(n3278, roK80), func(n3279 *Node) bool { return (len(child(n3279, roK336)) > 0) })
+		return anyNode(child(n3278, roK80), func(n3279 *Node) bool { return (len(child(n3279, roK338)) > 0) })
 	})
 }
 
 // UBL-CR-480: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReasonCode)
 func roT0689(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK76), func(n3281 *Node) bool {
-		return anyNode(child(n3281, roK80), func(n3282 *Node) bool { return (len(child(n3282, roK146)) > 0) })
+		return anyNode(child(n3281, roK80), func(n3282 *Node) bool { return (len(child(n3282, roK148)) > 0) })
 	})
 }
 
 // UBL-CR-481: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReason)
 func roT0690(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK76), func(n3284 *Node) bool {
-		return anyNode(child(n3284, roK80), func(n3285 *Node) bool { return (len(child(n3285, roK145)) > 0) })
+		return anyNode(child(n3284, roK80), func(n3285 *Node) bool { return (len(child(n3285, roK147)) > 0) })
 	})
 }
 
 // UBL-CR-482: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRange)
 func roT0691(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK76), func(n3287 *Node) bool {
-		return anyNode(child(n3287, roK80), func(n3288 *Node) bool { return (len(child(n3288, roK338)) > 0) })
+		return anyNode(child(n3287, roK80), func(n3288 *Node) bool { return (len(child(n3288, roK340)) > 0) })
 	})
 }
 
 // UBL-CR-483: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRatePercent)
 func roT0692(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK76), func(n3290 *Node) bool {
-		return anyNode(child(n3290, roK80), func(n3291 *Node) bool { return (len(child(n3291, roK339)) > 0) })
+		return anyNode(child(n3290, roK80), func(n3291 *Node) bool { return (len(child(n3291, roK341)) > 0) })
 	})
 }
 
@@ -10714,7 +11398,7 @@ func roT0693(v []Seq, n *Node) bool {
 func roT0694(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK76), func(n3297 *Node) bool {
 		return anyNode(child(n3297, roK80), func(n3298 *Node) bool {
-			return anyNode(child(n3298, roK81), func(n3299 *Node) bool { return (len(child(n3299, roK239)) > 0) })
+			return anyNode(child(n3298, roK81), func(n3299 *Node) bool { return (len(child(n3299, roK241)) > 0) })
 		})
 	})
 }
@@ -10723,7 +11407,7 @@ func roT0694(v []Seq, n *Node) bool {
 func roT0695(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK76), func(n3301 *Node) bool {
 		return anyNode(child(n3301, roK80), func(n3302 *Node) bool {
-			return anyNode(child(n3302, roK81), func(n3303 *Node) bool { return (len(child(n3303, roK240)) > 0) })
+			return anyNode(child(n3302, roK81), func(n3303 *Node) bool { return (len(child(n3303, roK242)) > 0) })
 		})
 	})
 }
@@ -10732,7 +11416,7 @@ func roT0695(v []Seq, n *Node) bool {
 func roT0696(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK76), func(n3305 *Node) bool {
 		return anyNode(child(n3305, roK80), func(n3306 *Node) bool {
-			return anyNode(child(n3306, roK81), func(n3307 *Node) bool { return (len(child(n3307, roK340)) > 0) })
+			return anyNode(child(n3306, roK81), func(n3307 *Node) bool { return (len(child(n3307, roK342)) > 0) })
 		})
 	})
 }
@@ -10749,85 +11433,85 @@ func roT0698(v []Seq, n *Node) bool {
 
 // UBL-CR-490: not(cac:TaxExchangeRate)
 func roT0699(v []Seq, n *Node) bool {
-	return !(len(child(n, roK341)) > 0)
+	return !(len(child(n, roK343)) > 0)
 }
 
 // UBL-CR-491: not(cac:PricingExchangeRate)
 func roT0700(v []Seq, n *Node) bool {
-	return !(len(child(n, roK342)) > 0)
+	return !(len(child(n, roK344)) > 0)
 }
 
 // UBL-CR-492: not(cac:PaymentExchangeRate)
 func roT0701(v []Seq, n *Node) bool {
-	return !(len(child(n, roK343)) > 0)
+	return !(len(child(n, roK345)) > 0)
 }
 
 // UBL-CR-493: not(cac:PaymentAlternativeExchangeRate)
 func roT0702(v []Seq, n *Node) bool {
-	return !(len(child(n, roK344)) > 0)
+	return !(len(child(n, roK346)) > 0)
 }
 
 // UBL-CR-494: not(cac:TaxTotal/cbc:RoundingAmount)
 func roT0703(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3317 *Node) bool { return (len(child(n3317, roK345)) > 0) })
+	return !anyNode(child(n, roK105), func(n3317 *Node) bool { return (len(child(n3317, roK347)) > 0) })
 }
 
 // UBL-CR-495: not(cac:TaxTotal/cbc:TaxEvidenceIndicator)
 func roT0704(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3319 *Node) bool { return (len(child(n3319, roK346)) > 0) })
+	return !anyNode(child(n, roK105), func(n3319 *Node) bool { return (len(child(n3319, roK348)) > 0) })
 }
 
 // UBL-CR-496: not(cac:TaxTotal/cbc:TaxIncludedIndicator)
 func roT0705(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3321 *Node) bool { return (len(child(n3321, roK347)) > 0) })
+	return !anyNode(child(n, roK105), func(n3321 *Node) bool { return (len(child(n3321, roK349)) > 0) })
 }
 
 // UBL-CR-497: not(cac:TaxTotal/cac:TaxSubtotal/cbc:CalculationSequenceNumeric)
 func roT0706(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK105), func(n3323 *Node) bool {
-		return anyNode(child(n3323, roK111), func(n3324 *Node) bool { return (len(child(n3324, roK348)) > 0) })
+		return anyNode(child(n3323, roK111), func(n3324 *Node) bool { return (len(child(n3324, roK350)) > 0) })
 	})
 }
 
 // UBL-CR-498: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TransactionCurrencyTaxAmount)
 func roT0707(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK105), func(n3326 *Node) bool {
-		return anyNode(child(n3326, roK111), func(n3327 *Node) bool { return (len(child(n3327, roK349)) > 0) })
+		return anyNode(child(n3326, roK111), func(n3327 *Node) bool { return (len(child(n3327, roK351)) > 0) })
 	})
 }
 
 // UBL-CR-499: not(cac:TaxTotal/cac:TaxSubtotal/cbc:Percent)
 func roT0708(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK105), func(n3329 *Node) bool {
-		return anyNode(child(n3329, roK111), func(n3330 *Node) bool { return (len(child(n3330, roK144)) > 0) })
+		return anyNode(child(n3329, roK111), func(n3330 *Node) bool { return (len(child(n3330, roK145)) > 0) })
 	})
 }
 
 // UBL-CR-500: not(cac:TaxTotal/cac:TaxSubtotal/cbc:BaseUnitMeasure)
 func roT0709(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK105), func(n3332 *Node) bool {
-		return anyNode(child(n3332, roK111), func(n3333 *Node) bool { return (len(child(n3333, roK337)) > 0) })
+		return anyNode(child(n3332, roK111), func(n3333 *Node) bool { return (len(child(n3333, roK339)) > 0) })
 	})
 }
 
 // UBL-CR-501: not(cac:TaxTotal/cac:TaxSubtotal/cbc:PerUnitAmount)
 func roT0710(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK105), func(n3335 *Node) bool {
-		return anyNode(child(n3335, roK111), func(n3336 *Node) bool { return (len(child(n3336, roK336)) > 0) })
+		return anyNode(child(n3335, roK111), func(n3336 *Node) bool { return (len(child(n3336, roK338)) > 0) })
 	})
 }
 
 // UBL-CR-502: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRange)
 func roT0711(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK105), func(n3338 *Node) bool {
-		return anyNode(child(n3338, roK111), func(n3339 *Node) bool { return (len(child(n3339, roK338)) > 0) })
+		return anyNode(child(n3338, roK111), func(n3339 *Node) bool { return (len(child(n3339, roK340)) > 0) })
 	})
 }
 
 // UBL-CR-503: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRatePercent)
 func roT0712(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK105), func(n3341 *Node) bool {
-		return anyNode(child(n3341, roK111), func(n3342 *Node) bool { return (len(child(n3342, roK339)) > 0) })
+		return anyNode(child(n3341, roK111), func(n3342 *Node) bool { return (len(child(n3342, roK341)) > 0) })
 	})
 }
 
@@ -10844,7 +11528,7 @@ func roT0713(v []Seq, n *Node) bool {
 func roT0714(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK105), func(n3348 *Node) bool {
 		return anyNode(child(n3348, roK111), func(n3349 *Node) bool {
-			return anyNode(child(n3349, roK80), func(n3350 *Node) bool { return (len(child(n3350, roK337)) > 0) })
+			return anyNode(child(n3349, roK80), func(n3350 *Node) bool { return (len(child(n3350, roK339)) > 0) })
 		})
 	})
 }
@@ -10853,7 +11537,7 @@ func roT0714(v []Seq, n *Node) bool {
 func roT0715(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK105), func(n3352 *Node) bool {
 		return anyNode(child(n3352, roK111), func(n3353 *Node) bool {
-			return anyNode(child(n3353, roK80), func(n3354 *Node) bool { return (len(child(n3354, roK336)) > 0) })
+			return anyNode(child(n3353, roK80), func(n3354 *Node) bool { return (len(child(n3354, roK338)) > 0) })
 		})
 	})
 }
@@ -10862,7 +11546,7 @@ func roT0715(v []Seq, n *Node) bool {
 func roT0716(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK105), func(n3356 *Node) bool {
 		return anyNode(child(n3356, roK111), func(n3357 *Node) bool {
-			return anyNode(child(n3357, roK80), func(n3358 *Node) bool { return (len(child(n3358, roK338)) > 0) })
+			return anyNode(child(n3357, roK80), func(n3358 *Node) bool { return (len(child(n3358, roK340)) > 0) })
 		})
 	})
 }
@@ -10871,7 +11555,7 @@ func roT0716(v []Seq, n *Node) bool {
 func roT0717(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK105), func(n3360 *Node) bool {
 		return anyNode(child(n3360, roK111), func(n3361 *Node) bool {
-			return anyNode(child(n3361, roK80), func(n3362 *Node) bool { return (len(child(n3362, roK339)) > 0) })
+			return anyNode(child(n3361, roK80), func(n3362 *Node) bool { return (len(child(n3362, roK341)) > 0) })
 		})
 	})
 }
@@ -10892,7 +11576,7 @@ func roT0719(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK105), func(n3369 *Node) bool {
 		return anyNode(child(n3369, roK111), func(n3370 *Node) bool {
 			return anyNode(child(n3370, roK80), func(n3371 *Node) bool {
-				return anyNode(child(n3371, roK81), func(n3372 *Node) bool { return (len(child(n3372, roK239)) > 0) })
+				return anyNode(child(n3371, roK81), func(n3372 *Node) bool { return (len(child(n3372, roK241)) > 0) })
 			})
 		})
 	})
@@ -10903,7 +11587,7 @@ func roT0720(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK105), func(n3374 *Node) bool {
 		return anyNode(child(n3374, roK111), func(n3375 *Node) bool {
 			return anyNode(child(n3375, roK80), func(n3376 *Node) bool {
-				return anyNode(child(n3376, roK81), func(n3377 *Node) bool { return (len(child(n3377, roK240)) > 0) })
+				return anyNode(child(n3376, roK81), func(n3377 *Node) bool { return (len(child(n3377, roK242)) > 0) })
 			})
 		})
 	})
@@ -10914,7 +11598,7 @@ func roT0721(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK105), func(n3379 *Node) bool {
 		return anyNode(child(n3379, roK111), func(n3380 *Node) bool {
 			return anyNode(child(n3380, roK80), func(n3381 *Node) bool {
-				return anyNode(child(n3381, roK81), func(n3382 *Node) bool { return (len(child(n3382, roK241)) > 0) })
+				return anyNode(child(n3381, roK81), func(n3382 *Node) bool { return (len(child(n3382, roK243)) > 0) })
 			})
 		})
 	})
@@ -10922,17 +11606,17 @@ func roT0721(v []Seq, n *Node) bool {
 
 // UBL-CR-513: not(cac:WithholdingTaxTotal)
 func roT0722(v []Seq, n *Node) bool {
-	return !(len(child(n, roK350)) > 0)
+	return !(len(child(n, roK352)) > 0)
 }
 
 // UBL-CR-514: not(cac:LegalMonetaryTotal/cbc:PayableAlternativeAmount)
 func roT0723(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK56), func(n3385 *Node) bool { return (len(child(n3385, roK351)) > 0) })
+	return !anyNode(child(n, roK56), func(n3385 *Node) bool { return (len(child(n3385, roK353)) > 0) })
 }
 
 // UBL-CR-515: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:UUID)
 func roT0724(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3387 *Node) bool { return (len(child(n3387, roK157)) > 0) }) || anyNode(child(n, roK90), func(n3389 *Node) bool { return (len(child(n3389, roK157)) > 0) }))
+	return !(anyNode(child(n, roK89), func(n3387 *Node) bool { return (len(child(n3387, roK159)) > 0) }) || anyNode(child(n, roK90), func(n3389 *Node) bool { return (len(child(n3389, roK159)) > 0) }))
 }
 
 // UBL-CR-516: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:TaxPointDate)
@@ -10942,43 +11626,43 @@ func roT0725(v []Seq, n *Node) bool {
 
 // UBL-CR-517: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:AccountingCostCode)
 func roT0726(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3395 *Node) bool { return (len(child(n3395, roK162)) > 0) }) || anyNode(child(n, roK90), func(n3397 *Node) bool { return (len(child(n3397, roK162)) > 0) }))
+	return !(anyNode(child(n, roK89), func(n3395 *Node) bool { return (len(child(n3395, roK164)) > 0) }) || anyNode(child(n, roK90), func(n3397 *Node) bool { return (len(child(n3397, roK164)) > 0) }))
 }
 
 // UBL-CR-518: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:PaymentPurposeCode)
 func roT0727(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3399 *Node) bool { return (len(child(n3399, roK352)) > 0) }) || anyNode(child(n, roK90), func(n3401 *Node) bool { return (len(child(n3401, roK352)) > 0) }))
+	return !(anyNode(child(n, roK89), func(n3399 *Node) bool { return (len(child(n3399, roK354)) > 0) }) || anyNode(child(n, roK90), func(n3401 *Node) bool { return (len(child(n3401, roK354)) > 0) }))
 }
 
 // UBL-CR-519: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:FreeOfChargeIndicator)
 func roT0728(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3403 *Node) bool { return (len(child(n3403, roK353)) > 0) }) || anyNode(child(n, roK90), func(n3405 *Node) bool { return (len(child(n3405, roK353)) > 0) }))
+	return !(anyNode(child(n, roK89), func(n3403 *Node) bool { return (len(child(n3403, roK355)) > 0) }) || anyNode(child(n, roK90), func(n3405 *Node) bool { return (len(child(n3405, roK355)) > 0) }))
 }
 
 // UBL-CR-520: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:StartTime)
 func roT0729(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3407 *Node) bool {
-		return anyNode(child(n3407, roK116), func(n3408 *Node) bool { return (len(child(n3408, roK164)) > 0) })
+		return anyNode(child(n3407, roK116), func(n3408 *Node) bool { return (len(child(n3408, roK166)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3410 *Node) bool {
-		return anyNode(child(n3410, roK116), func(n3411 *Node) bool { return (len(child(n3411, roK164)) > 0) })
+		return anyNode(child(n3410, roK116), func(n3411 *Node) bool { return (len(child(n3411, roK166)) > 0) })
 	}))
 }
 
 // UBL-CR-521: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:EndTime)
 func roT0730(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3413 *Node) bool {
-		return anyNode(child(n3413, roK116), func(n3414 *Node) bool { return (len(child(n3414, roK165)) > 0) })
+		return anyNode(child(n3413, roK116), func(n3414 *Node) bool { return (len(child(n3414, roK167)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3416 *Node) bool {
-		return anyNode(child(n3416, roK116), func(n3417 *Node) bool { return (len(child(n3417, roK165)) > 0) })
+		return anyNode(child(n3416, roK116), func(n3417 *Node) bool { return (len(child(n3417, roK167)) > 0) })
 	}))
 }
 
 // UBL-CR-522: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DurationMeasure)
 func roT0731(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3419 *Node) bool {
-		return anyNode(child(n3419, roK116), func(n3420 *Node) bool { return (len(child(n3420, roK166)) > 0) })
+		return anyNode(child(n3419, roK116), func(n3420 *Node) bool { return (len(child(n3420, roK168)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3422 *Node) bool {
-		return anyNode(child(n3422, roK116), func(n3423 *Node) bool { return (len(child(n3423, roK166)) > 0) })
+		return anyNode(child(n3422, roK116), func(n3423 *Node) bool { return (len(child(n3423, roK168)) > 0) })
 	}))
 }
 
@@ -10994,206 +11678,206 @@ func roT0732(v []Seq, n *Node) bool {
 // UBL-CR-524: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:Description)
 func roT0733(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3431 *Node) bool {
-		return anyNode(child(n3431, roK116), func(n3432 *Node) bool { return (len(child(n3432, roK167)) > 0) })
+		return anyNode(child(n3431, roK116), func(n3432 *Node) bool { return (len(child(n3432, roK169)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3434 *Node) bool {
-		return anyNode(child(n3434, roK116), func(n3435 *Node) bool { return (len(child(n3435, roK167)) > 0) })
+		return anyNode(child(n3434, roK116), func(n3435 *Node) bool { return (len(child(n3435, roK169)) > 0) })
 	}))
 }
 
 // UBL-CR-525: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:SalesOrderLineID)
 func roT0734(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3437 *Node) bool {
-		return anyNode(child(n3437, roK354), func(n3438 *Node) bool { return (len(child(n3438, roK355)) > 0) })
+		return anyNode(child(n3437, roK356), func(n3438 *Node) bool { return (len(child(n3438, roK357)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3440 *Node) bool {
-		return anyNode(child(n3440, roK354), func(n3441 *Node) bool { return (len(child(n3441, roK355)) > 0) })
+		return anyNode(child(n3440, roK356), func(n3441 *Node) bool { return (len(child(n3441, roK357)) > 0) })
 	}))
 }
 
 // UBL-CR-526: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:UUID)
 func roT0735(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3443 *Node) bool {
-		return anyNode(child(n3443, roK354), func(n3444 *Node) bool { return (len(child(n3444, roK157)) > 0) })
+		return anyNode(child(n3443, roK356), func(n3444 *Node) bool { return (len(child(n3444, roK159)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3446 *Node) bool {
-		return anyNode(child(n3446, roK354), func(n3447 *Node) bool { return (len(child(n3447, roK157)) > 0) })
+		return anyNode(child(n3446, roK356), func(n3447 *Node) bool { return (len(child(n3447, roK159)) > 0) })
 	}))
 }
 
 // UBL-CR-527: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:LineStatusCode)
 func roT0736(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3449 *Node) bool {
-		return anyNode(child(n3449, roK354), func(n3450 *Node) bool { return (len(child(n3450, roK356)) > 0) })
+		return anyNode(child(n3449, roK356), func(n3450 *Node) bool { return (len(child(n3450, roK358)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3452 *Node) bool {
-		return anyNode(child(n3452, roK354), func(n3453 *Node) bool { return (len(child(n3453, roK356)) > 0) })
+		return anyNode(child(n3452, roK356), func(n3453 *Node) bool { return (len(child(n3453, roK358)) > 0) })
 	}))
 }
 
 // UBL-CR-528: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cac:OrderReference)
 func roT0737(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3455 *Node) bool {
-		return anyNode(child(n3455, roK354), func(n3456 *Node) bool { return (len(child(n3456, roK168)) > 0) })
+		return anyNode(child(n3455, roK356), func(n3456 *Node) bool { return (len(child(n3456, roK170)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3458 *Node) bool {
-		return anyNode(child(n3458, roK354), func(n3459 *Node) bool { return (len(child(n3459, roK168)) > 0) })
+		return anyNode(child(n3458, roK356), func(n3459 *Node) bool { return (len(child(n3459, roK170)) > 0) })
 	}))
 }
 
 // UBL-CR-529: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DespatchLineReference)
 func roT0738(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3461 *Node) bool { return (len(child(n3461, roK357)) > 0) }) || anyNode(child(n, roK90), func(n3463 *Node) bool { return (len(child(n3463, roK357)) > 0) }))
+	return !(anyNode(child(n, roK89), func(n3461 *Node) bool { return (len(child(n3461, roK359)) > 0) }) || anyNode(child(n, roK90), func(n3463 *Node) bool { return (len(child(n3463, roK359)) > 0) }))
 }
 
 // UBL-CR-530: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ReceiptLineReference)
 func roT0739(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3465 *Node) bool { return (len(child(n3465, roK358)) > 0) }) || anyNode(child(n, roK90), func(n3467 *Node) bool { return (len(child(n3467, roK358)) > 0) }))
+	return !(anyNode(child(n, roK89), func(n3465 *Node) bool { return (len(child(n3465, roK360)) > 0) }) || anyNode(child(n, roK90), func(n3467 *Node) bool { return (len(child(n3467, roK360)) > 0) }))
 }
 
 // UBL-CR-531: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:BillingReference)
 func roT0740(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3469 *Node) bool { return (len(child(n3469, roK141)) > 0) }) || anyNode(child(n, roK90), func(n3471 *Node) bool { return (len(child(n3471, roK141)) > 0) }))
+	return !(anyNode(child(n, roK89), func(n3469 *Node) bool { return (len(child(n3469, roK142)) > 0) }) || anyNode(child(n, roK90), func(n3471 *Node) bool { return (len(child(n3471, roK142)) > 0) }))
 }
 
 // UBL-CR-532: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:CopyIndicator)
 func roT0741(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3473 *Node) bool {
-		return anyNode(child(n3473, roK171), func(n3474 *Node) bool { return (len(child(n3474, roK156)) > 0) })
+		return anyNode(child(n3473, roK173), func(n3474 *Node) bool { return (len(child(n3474, roK158)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3476 *Node) bool {
-		return anyNode(child(n3476, roK171), func(n3477 *Node) bool { return (len(child(n3477, roK156)) > 0) })
+		return anyNode(child(n3476, roK173), func(n3477 *Node) bool { return (len(child(n3477, roK158)) > 0) })
 	}))
 }
 
 // UBL-CR-533: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:UUID)
 func roT0742(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3479 *Node) bool {
-		return anyNode(child(n3479, roK171), func(n3480 *Node) bool { return (len(child(n3480, roK157)) > 0) })
+		return anyNode(child(n3479, roK173), func(n3480 *Node) bool { return (len(child(n3480, roK159)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3482 *Node) bool {
-		return anyNode(child(n3482, roK171), func(n3483 *Node) bool { return (len(child(n3483, roK157)) > 0) })
+		return anyNode(child(n3482, roK173), func(n3483 *Node) bool { return (len(child(n3483, roK159)) > 0) })
 	}))
 }
 
 // UBL-CR-534: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueDate)
 func roT0743(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3485 *Node) bool {
-		return anyNode(child(n3485, roK171), func(n3486 *Node) bool { return (len(child(n3486, roK97)) > 0) })
+		return anyNode(child(n3485, roK173), func(n3486 *Node) bool { return (len(child(n3486, roK97)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3488 *Node) bool {
-		return anyNode(child(n3488, roK171), func(n3489 *Node) bool { return (len(child(n3489, roK97)) > 0) })
+		return anyNode(child(n3488, roK173), func(n3489 *Node) bool { return (len(child(n3489, roK97)) > 0) })
 	}))
 }
 
 // UBL-CR-535: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueTime)
 func roT0744(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3491 *Node) bool {
-		return anyNode(child(n3491, roK171), func(n3492 *Node) bool { return (len(child(n3492, roK158)) > 0) })
+		return anyNode(child(n3491, roK173), func(n3492 *Node) bool { return (len(child(n3492, roK160)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3494 *Node) bool {
-		return anyNode(child(n3494, roK171), func(n3495 *Node) bool { return (len(child(n3495, roK158)) > 0) })
+		return anyNode(child(n3494, roK173), func(n3495 *Node) bool { return (len(child(n3495, roK160)) > 0) })
 	}))
 }
 
 // UBL-CR-537: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentType)
 func roT0745(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3497 *Node) bool {
-		return anyNode(child(n3497, roK171), func(n3498 *Node) bool { return (len(child(n3498, roK172)) > 0) })
+		return anyNode(child(n3497, roK173), func(n3498 *Node) bool { return (len(child(n3498, roK174)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3500 *Node) bool {
-		return anyNode(child(n3500, roK171), func(n3501 *Node) bool { return (len(child(n3501, roK172)) > 0) })
+		return anyNode(child(n3500, roK173), func(n3501 *Node) bool { return (len(child(n3501, roK174)) > 0) })
 	}))
 }
 
 // UBL-CR-538: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:XPath)
 func roT0746(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3503 *Node) bool {
-		return anyNode(child(n3503, roK171), func(n3504 *Node) bool { return (len(child(n3504, roK173)) > 0) })
+		return anyNode(child(n3503, roK173), func(n3504 *Node) bool { return (len(child(n3504, roK175)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3506 *Node) bool {
-		return anyNode(child(n3506, roK171), func(n3507 *Node) bool { return (len(child(n3507, roK173)) > 0) })
+		return anyNode(child(n3506, roK173), func(n3507 *Node) bool { return (len(child(n3507, roK175)) > 0) })
 	}))
 }
 
 // UBL-CR-539: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LanguageID)
 func roT0747(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3509 *Node) bool {
-		return anyNode(child(n3509, roK171), func(n3510 *Node) bool { return (len(child(n3510, roK174)) > 0) })
+		return anyNode(child(n3509, roK173), func(n3510 *Node) bool { return (len(child(n3510, roK176)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3512 *Node) bool {
-		return anyNode(child(n3512, roK171), func(n3513 *Node) bool { return (len(child(n3513, roK174)) > 0) })
+		return anyNode(child(n3512, roK173), func(n3513 *Node) bool { return (len(child(n3513, roK176)) > 0) })
 	}))
 }
 
 // UBL-CR-540: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LocaleCode)
 func roT0748(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3515 *Node) bool {
-		return anyNode(child(n3515, roK171), func(n3516 *Node) bool { return (len(child(n3516, roK175)) > 0) })
+		return anyNode(child(n3515, roK173), func(n3516 *Node) bool { return (len(child(n3516, roK177)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3518 *Node) bool {
-		return anyNode(child(n3518, roK171), func(n3519 *Node) bool { return (len(child(n3519, roK175)) > 0) })
+		return anyNode(child(n3518, roK173), func(n3519 *Node) bool { return (len(child(n3519, roK177)) > 0) })
 	}))
 }
 
 // UBL-CR-541: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:VersionID)
 func roT0749(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3521 *Node) bool {
-		return anyNode(child(n3521, roK171), func(n3522 *Node) bool { return (len(child(n3522, roK176)) > 0) })
+		return anyNode(child(n3521, roK173), func(n3522 *Node) bool { return (len(child(n3522, roK178)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3524 *Node) bool {
-		return anyNode(child(n3524, roK171), func(n3525 *Node) bool { return (len(child(n3525, roK176)) > 0) })
+		return anyNode(child(n3524, roK173), func(n3525 *Node) bool { return (len(child(n3525, roK178)) > 0) })
 	}))
 }
 
 // UBL-CR-542: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentStatusCode)
 func roT0750(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3527 *Node) bool {
-		return anyNode(child(n3527, roK171), func(n3528 *Node) bool { return (len(child(n3528, roK177)) > 0) })
+		return anyNode(child(n3527, roK173), func(n3528 *Node) bool { return (len(child(n3528, roK179)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3530 *Node) bool {
-		return anyNode(child(n3530, roK171), func(n3531 *Node) bool { return (len(child(n3531, roK177)) > 0) })
+		return anyNode(child(n3530, roK173), func(n3531 *Node) bool { return (len(child(n3531, roK179)) > 0) })
 	}))
 }
 
 // UBL-CR-543: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentDescription)
 func roT0751(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3533 *Node) bool {
-		return anyNode(child(n3533, roK171), func(n3534 *Node) bool { return (len(child(n3534, roK147)) > 0) })
+		return anyNode(child(n3533, roK173), func(n3534 *Node) bool { return (len(child(n3534, roK149)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3536 *Node) bool {
-		return anyNode(child(n3536, roK171), func(n3537 *Node) bool { return (len(child(n3537, roK147)) > 0) })
+		return anyNode(child(n3536, roK173), func(n3537 *Node) bool { return (len(child(n3537, roK149)) > 0) })
 	}))
 }
 
 // UBL-CR-544: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:Attachment)
 func roT0752(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3539 *Node) bool {
-		return anyNode(child(n3539, roK171), func(n3540 *Node) bool { return (len(child(n3540, roK178)) > 0) })
+		return anyNode(child(n3539, roK173), func(n3540 *Node) bool { return (len(child(n3540, roK180)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3542 *Node) bool {
-		return anyNode(child(n3542, roK171), func(n3543 *Node) bool { return (len(child(n3543, roK178)) > 0) })
+		return anyNode(child(n3542, roK173), func(n3543 *Node) bool { return (len(child(n3543, roK180)) > 0) })
 	}))
 }
 
 // UBL-CR-545: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ValidityPeriod)
 func roT0753(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3545 *Node) bool {
-		return anyNode(child(n3545, roK171), func(n3546 *Node) bool { return (len(child(n3546, roK179)) > 0) })
+		return anyNode(child(n3545, roK173), func(n3546 *Node) bool { return (len(child(n3546, roK181)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3548 *Node) bool {
-		return anyNode(child(n3548, roK171), func(n3549 *Node) bool { return (len(child(n3549, roK179)) > 0) })
+		return anyNode(child(n3548, roK173), func(n3549 *Node) bool { return (len(child(n3549, roK181)) > 0) })
 	}))
 }
 
 // UBL-CR-546: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:IssuerParty)
 func roT0754(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3551 *Node) bool {
-		return anyNode(child(n3551, roK171), func(n3552 *Node) bool { return (len(child(n3552, roK180)) > 0) })
+		return anyNode(child(n3551, roK173), func(n3552 *Node) bool { return (len(child(n3552, roK182)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3554 *Node) bool {
-		return anyNode(child(n3554, roK171), func(n3555 *Node) bool { return (len(child(n3555, roK180)) > 0) })
+		return anyNode(child(n3554, roK173), func(n3555 *Node) bool { return (len(child(n3555, roK182)) > 0) })
 	}))
 }
 
 // UBL-CR-547: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ResultOfVerification)
 func roT0755(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3557 *Node) bool {
-		return anyNode(child(n3557, roK171), func(n3558 *Node) bool { return (len(child(n3558, roK181)) > 0) })
+		return anyNode(child(n3557, roK173), func(n3558 *Node) bool { return (len(child(n3558, roK183)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3560 *Node) bool {
-		return anyNode(child(n3560, roK171), func(n3561 *Node) bool { return (len(child(n3561, roK181)) > 0) })
+		return anyNode(child(n3560, roK173), func(n3561 *Node) bool { return (len(child(n3561, roK183)) > 0) })
 	}))
 }
 
 // UBL-CR-548: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PricingReference)
 func roT0756(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3563 *Node) bool { return (len(child(n3563, roK359)) > 0) }) || anyNode(child(n, roK90), func(n3565 *Node) bool { return (len(child(n3565, roK359)) > 0) }))
+	return !(anyNode(child(n, roK89), func(n3563 *Node) bool { return (len(child(n3563, roK361)) > 0) }) || anyNode(child(n, roK90), func(n3565 *Node) bool { return (len(child(n3565, roK361)) > 0) }))
 }
 
 // UBL-CR-549: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OriginatorParty)
 func roT0757(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3567 *Node) bool { return (len(child(n3567, roK360)) > 0) }) || anyNode(child(n, roK90), func(n3569 *Node) bool { return (len(child(n3569, roK360)) > 0) }))
+	return !(anyNode(child(n, roK89), func(n3567 *Node) bool { return (len(child(n3567, roK362)) > 0) }) || anyNode(child(n, roK90), func(n3569 *Node) bool { return (len(child(n3569, roK362)) > 0) }))
 }
 
 // UBL-CR-550: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Delivery)
@@ -11218,45 +11902,45 @@ func roT0760(v []Seq, n *Node) bool {
 // UBL-CR-553: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0761(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3585 *Node) bool {
-		return anyNode(child(n3585, roK76), func(n3586 *Node) bool { return (len(child(n3586, roK333)) > 0) })
+		return anyNode(child(n3585, roK76), func(n3586 *Node) bool { return (len(child(n3586, roK335)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3588 *Node) bool {
-		return anyNode(child(n3588, roK76), func(n3589 *Node) bool { return (len(child(n3589, roK333)) > 0) })
+		return anyNode(child(n3588, roK76), func(n3589 *Node) bool { return (len(child(n3589, roK335)) > 0) })
 	}))
 }
 
 // UBL-CR-554: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0762(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3591 *Node) bool {
-		return anyNode(child(n3591, roK76), func(n3592 *Node) bool { return (len(child(n3592, roK334)) > 0) })
+		return anyNode(child(n3591, roK76), func(n3592 *Node) bool { return (len(child(n3592, roK336)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3594 *Node) bool {
-		return anyNode(child(n3594, roK76), func(n3595 *Node) bool { return (len(child(n3595, roK334)) > 0) })
+		return anyNode(child(n3594, roK76), func(n3595 *Node) bool { return (len(child(n3595, roK336)) > 0) })
 	}))
 }
 
 // UBL-CR-555: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0763(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3597 *Node) bool {
-		return anyNode(child(n3597, roK76), func(n3598 *Node) bool { return (len(child(n3598, roK162)) > 0) })
+		return anyNode(child(n3597, roK76), func(n3598 *Node) bool { return (len(child(n3598, roK164)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3600 *Node) bool {
-		return anyNode(child(n3600, roK76), func(n3601 *Node) bool { return (len(child(n3601, roK162)) > 0) })
+		return anyNode(child(n3600, roK76), func(n3601 *Node) bool { return (len(child(n3601, roK164)) > 0) })
 	}))
 }
 
 // UBL-CR-556: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCost)
 func roT0764(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3603 *Node) bool {
-		return anyNode(child(n3603, roK76), func(n3604 *Node) bool { return (len(child(n3604, roK335)) > 0) })
+		return anyNode(child(n3603, roK76), func(n3604 *Node) bool { return (len(child(n3604, roK337)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3606 *Node) bool {
-		return anyNode(child(n3606, roK76), func(n3607 *Node) bool { return (len(child(n3607, roK335)) > 0) })
+		return anyNode(child(n3606, roK76), func(n3607 *Node) bool { return (len(child(n3607, roK337)) > 0) })
 	}))
 }
 
 // UBL-CR-557: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0765(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3609 *Node) bool {
-		return anyNode(child(n3609, roK76), func(n3610 *Node) bool { return (len(child(n3610, roK336)) > 0) })
+		return anyNode(child(n3609, roK76), func(n3610 *Node) bool { return (len(child(n3610, roK338)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3612 *Node) bool {
-		return anyNode(child(n3612, roK76), func(n3613 *Node) bool { return (len(child(n3613, roK336)) > 0) })
+		return anyNode(child(n3612, roK76), func(n3613 *Node) bool { return (len(child(n3613, roK338)) > 0) })
 	}))
 }
 
@@ -11294,78 +11978,78 @@ func roT0769(v []Seq, n *Node) bool {
 
 // UBL-CR-562: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:WithholdingTaxTotal)
 func roT0770(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3637 *Node) bool { return (len(child(n3637, roK350)) > 0) }) || anyNode(child(n, roK90), func(n3639 *Node) bool { return (len(child(n3639, roK350)) > 0) }))
+	return !(anyNode(child(n, roK89), func(n3637 *Node) bool { return (len(child(n3637, roK352)) > 0) }) || anyNode(child(n, roK90), func(n3639 *Node) bool { return (len(child(n3639, roK352)) > 0) }))
 }
 
 // UBL-CR-563: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackQuantity)
 func roT0771(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3641 *Node) bool {
-		return anyNode(child(n3641, roK123), func(n3642 *Node) bool { return (len(child(n3642, roK361)) > 0) })
+		return anyNode(child(n3641, roK123), func(n3642 *Node) bool { return (len(child(n3642, roK363)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3644 *Node) bool {
-		return anyNode(child(n3644, roK123), func(n3645 *Node) bool { return (len(child(n3645, roK361)) > 0) })
+		return anyNode(child(n3644, roK123), func(n3645 *Node) bool { return (len(child(n3645, roK363)) > 0) })
 	}))
 }
 
 // UBL-CR-564: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackSizeNumeric)
 func roT0772(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3647 *Node) bool {
-		return anyNode(child(n3647, roK123), func(n3648 *Node) bool { return (len(child(n3648, roK362)) > 0) })
+		return anyNode(child(n3647, roK123), func(n3648 *Node) bool { return (len(child(n3648, roK364)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3650 *Node) bool {
-		return anyNode(child(n3650, roK123), func(n3651 *Node) bool { return (len(child(n3651, roK362)) > 0) })
+		return anyNode(child(n3650, roK123), func(n3651 *Node) bool { return (len(child(n3651, roK364)) > 0) })
 	}))
 }
 
 // UBL-CR-565: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:CatalogueIndicator)
 func roT0773(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3653 *Node) bool {
-		return anyNode(child(n3653, roK123), func(n3654 *Node) bool { return (len(child(n3654, roK363)) > 0) })
+		return anyNode(child(n3653, roK123), func(n3654 *Node) bool { return (len(child(n3654, roK365)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3656 *Node) bool {
-		return anyNode(child(n3656, roK123), func(n3657 *Node) bool { return (len(child(n3657, roK363)) > 0) })
+		return anyNode(child(n3656, roK123), func(n3657 *Node) bool { return (len(child(n3657, roK365)) > 0) })
 	}))
 }
 
 // UBL-CR-566: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:HazardousRiskIndicator)
 func roT0774(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3659 *Node) bool {
-		return anyNode(child(n3659, roK123), func(n3660 *Node) bool { return (len(child(n3660, roK364)) > 0) })
+		return anyNode(child(n3659, roK123), func(n3660 *Node) bool { return (len(child(n3660, roK366)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3662 *Node) bool {
-		return anyNode(child(n3662, roK123), func(n3663 *Node) bool { return (len(child(n3663, roK364)) > 0) })
+		return anyNode(child(n3662, roK123), func(n3663 *Node) bool { return (len(child(n3663, roK366)) > 0) })
 	}))
 }
 
 // UBL-CR-567: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:AdditionalInformation)
 func roT0775(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3665 *Node) bool {
-		return anyNode(child(n3665, roK123), func(n3666 *Node) bool { return (len(child(n3666, roK365)) > 0) })
+		return anyNode(child(n3665, roK123), func(n3666 *Node) bool { return (len(child(n3666, roK367)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3668 *Node) bool {
-		return anyNode(child(n3668, roK123), func(n3669 *Node) bool { return (len(child(n3669, roK365)) > 0) })
+		return anyNode(child(n3668, roK123), func(n3669 *Node) bool { return (len(child(n3669, roK367)) > 0) })
 	}))
 }
 
 // UBL-CR-568: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:Keyword)
 func roT0776(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3671 *Node) bool {
-		return anyNode(child(n3671, roK123), func(n3672 *Node) bool { return (len(child(n3672, roK366)) > 0) })
+		return anyNode(child(n3671, roK123), func(n3672 *Node) bool { return (len(child(n3672, roK368)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3674 *Node) bool {
-		return anyNode(child(n3674, roK123), func(n3675 *Node) bool { return (len(child(n3675, roK366)) > 0) })
+		return anyNode(child(n3674, roK123), func(n3675 *Node) bool { return (len(child(n3675, roK368)) > 0) })
 	}))
 }
 
 // UBL-CR-569: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:BrandName)
 func roT0777(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3677 *Node) bool {
-		return anyNode(child(n3677, roK123), func(n3678 *Node) bool { return (len(child(n3678, roK367)) > 0) })
+		return anyNode(child(n3677, roK123), func(n3678 *Node) bool { return (len(child(n3678, roK369)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3680 *Node) bool {
-		return anyNode(child(n3680, roK123), func(n3681 *Node) bool { return (len(child(n3681, roK367)) > 0) })
+		return anyNode(child(n3680, roK123), func(n3681 *Node) bool { return (len(child(n3681, roK369)) > 0) })
 	}))
 }
 
 // UBL-CR-570: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:ModelName)
 func roT0778(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3683 *Node) bool {
-		return anyNode(child(n3683, roK123), func(n3684 *Node) bool { return (len(child(n3684, roK368)) > 0) })
+		return anyNode(child(n3683, roK123), func(n3684 *Node) bool { return (len(child(n3684, roK370)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3686 *Node) bool {
-		return anyNode(child(n3686, roK123), func(n3687 *Node) bool { return (len(child(n3687, roK368)) > 0) })
+		return anyNode(child(n3686, roK123), func(n3687 *Node) bool { return (len(child(n3687, roK370)) > 0) })
 	}))
 }
 
@@ -11373,11 +12057,11 @@ func roT0778(v []Seq, n *Node) bool {
 func roT0779(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3689 *Node) bool {
 		return anyNode(child(n3689, roK123), func(n3690 *Node) bool {
-			return anyNode(child(n3690, roK369), func(n3691 *Node) bool { return (len(child(n3691, roK370)) > 0) })
+			return anyNode(child(n3690, roK371), func(n3691 *Node) bool { return (len(child(n3691, roK372)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3693 *Node) bool {
 		return anyNode(child(n3693, roK123), func(n3694 *Node) bool {
-			return anyNode(child(n3694, roK369), func(n3695 *Node) bool { return (len(child(n3695, roK370)) > 0) })
+			return anyNode(child(n3694, roK371), func(n3695 *Node) bool { return (len(child(n3695, roK372)) > 0) })
 		})
 	}))
 }
@@ -11386,11 +12070,11 @@ func roT0779(v []Seq, n *Node) bool {
 func roT0780(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3697 *Node) bool {
 		return anyNode(child(n3697, roK123), func(n3698 *Node) bool {
-			return anyNode(child(n3698, roK369), func(n3699 *Node) bool { return (len(child(n3699, roK371)) > 0) })
+			return anyNode(child(n3698, roK371), func(n3699 *Node) bool { return (len(child(n3699, roK373)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3701 *Node) bool {
 		return anyNode(child(n3701, roK123), func(n3702 *Node) bool {
-			return anyNode(child(n3702, roK369), func(n3703 *Node) bool { return (len(child(n3703, roK371)) > 0) })
+			return anyNode(child(n3702, roK371), func(n3703 *Node) bool { return (len(child(n3703, roK373)) > 0) })
 		})
 	}))
 }
@@ -11399,11 +12083,11 @@ func roT0780(v []Seq, n *Node) bool {
 func roT0781(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3705 *Node) bool {
 		return anyNode(child(n3705, roK123), func(n3706 *Node) bool {
-			return anyNode(child(n3706, roK369), func(n3707 *Node) bool { return (len(child(n3707, roK372)) > 0) })
+			return anyNode(child(n3706, roK371), func(n3707 *Node) bool { return (len(child(n3707, roK374)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3709 *Node) bool {
 		return anyNode(child(n3709, roK123), func(n3710 *Node) bool {
-			return anyNode(child(n3710, roK369), func(n3711 *Node) bool { return (len(child(n3711, roK372)) > 0) })
+			return anyNode(child(n3710, roK371), func(n3711 *Node) bool { return (len(child(n3711, roK374)) > 0) })
 		})
 	}))
 }
@@ -11412,11 +12096,11 @@ func roT0781(v []Seq, n *Node) bool {
 func roT0782(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3713 *Node) bool {
 		return anyNode(child(n3713, roK123), func(n3714 *Node) bool {
-			return anyNode(child(n3714, roK369), func(n3715 *Node) bool { return (len(child(n3715, roK373)) > 0) })
+			return anyNode(child(n3714, roK371), func(n3715 *Node) bool { return (len(child(n3715, roK375)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3717 *Node) bool {
 		return anyNode(child(n3717, roK123), func(n3718 *Node) bool {
-			return anyNode(child(n3718, roK369), func(n3719 *Node) bool { return (len(child(n3719, roK373)) > 0) })
+			return anyNode(child(n3718, roK371), func(n3719 *Node) bool { return (len(child(n3719, roK375)) > 0) })
 		})
 	}))
 }
@@ -11425,11 +12109,11 @@ func roT0782(v []Seq, n *Node) bool {
 func roT0783(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3721 *Node) bool {
 		return anyNode(child(n3721, roK123), func(n3722 *Node) bool {
-			return anyNode(child(n3722, roK369), func(n3723 *Node) bool { return (len(child(n3723, roK180)) > 0) })
+			return anyNode(child(n3722, roK371), func(n3723 *Node) bool { return (len(child(n3723, roK182)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3725 *Node) bool {
 		return anyNode(child(n3725, roK123), func(n3726 *Node) bool {
-			return anyNode(child(n3726, roK369), func(n3727 *Node) bool { return (len(child(n3727, roK180)) > 0) })
+			return anyNode(child(n3726, roK371), func(n3727 *Node) bool { return (len(child(n3727, roK182)) > 0) })
 		})
 	}))
 }
@@ -11438,11 +12122,11 @@ func roT0783(v []Seq, n *Node) bool {
 func roT0784(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3729 *Node) bool {
 		return anyNode(child(n3729, roK123), func(n3730 *Node) bool {
-			return anyNode(child(n3730, roK374), func(n3731 *Node) bool { return (len(child(n3731, roK370)) > 0) })
+			return anyNode(child(n3730, roK376), func(n3731 *Node) bool { return (len(child(n3731, roK372)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3733 *Node) bool {
 		return anyNode(child(n3733, roK123), func(n3734 *Node) bool {
-			return anyNode(child(n3734, roK374), func(n3735 *Node) bool { return (len(child(n3735, roK370)) > 0) })
+			return anyNode(child(n3734, roK376), func(n3735 *Node) bool { return (len(child(n3735, roK372)) > 0) })
 		})
 	}))
 }
@@ -11451,11 +12135,11 @@ func roT0784(v []Seq, n *Node) bool {
 func roT0785(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3737 *Node) bool {
 		return anyNode(child(n3737, roK123), func(n3738 *Node) bool {
-			return anyNode(child(n3738, roK374), func(n3739 *Node) bool { return (len(child(n3739, roK371)) > 0) })
+			return anyNode(child(n3738, roK376), func(n3739 *Node) bool { return (len(child(n3739, roK373)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3741 *Node) bool {
 		return anyNode(child(n3741, roK123), func(n3742 *Node) bool {
-			return anyNode(child(n3742, roK374), func(n3743 *Node) bool { return (len(child(n3743, roK371)) > 0) })
+			return anyNode(child(n3742, roK376), func(n3743 *Node) bool { return (len(child(n3743, roK373)) > 0) })
 		})
 	}))
 }
@@ -11464,11 +12148,11 @@ func roT0785(v []Seq, n *Node) bool {
 func roT0786(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3745 *Node) bool {
 		return anyNode(child(n3745, roK123), func(n3746 *Node) bool {
-			return anyNode(child(n3746, roK374), func(n3747 *Node) bool { return (len(child(n3747, roK372)) > 0) })
+			return anyNode(child(n3746, roK376), func(n3747 *Node) bool { return (len(child(n3747, roK374)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3749 *Node) bool {
 		return anyNode(child(n3749, roK123), func(n3750 *Node) bool {
-			return anyNode(child(n3750, roK374), func(n3751 *Node) bool { return (len(child(n3751, roK372)) > 0) })
+			return anyNode(child(n3750, roK376), func(n3751 *Node) bool { return (len(child(n3751, roK374)) > 0) })
 		})
 	}))
 }
@@ -11477,11 +12161,11 @@ func roT0786(v []Seq, n *Node) bool {
 func roT0787(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3753 *Node) bool {
 		return anyNode(child(n3753, roK123), func(n3754 *Node) bool {
-			return anyNode(child(n3754, roK374), func(n3755 *Node) bool { return (len(child(n3755, roK373)) > 0) })
+			return anyNode(child(n3754, roK376), func(n3755 *Node) bool { return (len(child(n3755, roK375)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3757 *Node) bool {
 		return anyNode(child(n3757, roK123), func(n3758 *Node) bool {
-			return anyNode(child(n3758, roK374), func(n3759 *Node) bool { return (len(child(n3759, roK373)) > 0) })
+			return anyNode(child(n3758, roK376), func(n3759 *Node) bool { return (len(child(n3759, roK375)) > 0) })
 		})
 	}))
 }
@@ -11490,11 +12174,11 @@ func roT0787(v []Seq, n *Node) bool {
 func roT0788(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3761 *Node) bool {
 		return anyNode(child(n3761, roK123), func(n3762 *Node) bool {
-			return anyNode(child(n3762, roK374), func(n3763 *Node) bool { return (len(child(n3763, roK180)) > 0) })
+			return anyNode(child(n3762, roK376), func(n3763 *Node) bool { return (len(child(n3763, roK182)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3765 *Node) bool {
 		return anyNode(child(n3765, roK123), func(n3766 *Node) bool {
-			return anyNode(child(n3766, roK374), func(n3767 *Node) bool { return (len(child(n3767, roK180)) > 0) })
+			return anyNode(child(n3766, roK376), func(n3767 *Node) bool { return (len(child(n3767, roK182)) > 0) })
 		})
 	}))
 }
@@ -11502,9 +12186,9 @@ func roT0788(v []Seq, n *Node) bool {
 // UBL-CR-581: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturersItemIdentification)
 func roT0789(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3769 *Node) bool {
-		return anyNode(child(n3769, roK123), func(n3770 *Node) bool { return (len(child(n3770, roK375)) > 0) })
+		return anyNode(child(n3769, roK123), func(n3770 *Node) bool { return (len(child(n3770, roK377)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3772 *Node) bool {
-		return anyNode(child(n3772, roK123), func(n3773 *Node) bool { return (len(child(n3773, roK375)) > 0) })
+		return anyNode(child(n3772, roK123), func(n3773 *Node) bool { return (len(child(n3773, roK377)) > 0) })
 	}))
 }
 
@@ -11512,11 +12196,11 @@ func roT0789(v []Seq, n *Node) bool {
 func roT0790(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3775 *Node) bool {
 		return anyNode(child(n3775, roK123), func(n3776 *Node) bool {
-			return anyNode(child(n3776, roK134), func(n3777 *Node) bool { return (len(child(n3777, roK370)) > 0) })
+			return anyNode(child(n3776, roK134), func(n3777 *Node) bool { return (len(child(n3777, roK372)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3779 *Node) bool {
 		return anyNode(child(n3779, roK123), func(n3780 *Node) bool {
-			return anyNode(child(n3780, roK134), func(n3781 *Node) bool { return (len(child(n3781, roK370)) > 0) })
+			return anyNode(child(n3780, roK134), func(n3781 *Node) bool { return (len(child(n3781, roK372)) > 0) })
 		})
 	}))
 }
@@ -11525,11 +12209,11 @@ func roT0790(v []Seq, n *Node) bool {
 func roT0791(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3783 *Node) bool {
 		return anyNode(child(n3783, roK123), func(n3784 *Node) bool {
-			return anyNode(child(n3784, roK134), func(n3785 *Node) bool { return (len(child(n3785, roK371)) > 0) })
+			return anyNode(child(n3784, roK134), func(n3785 *Node) bool { return (len(child(n3785, roK373)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3787 *Node) bool {
 		return anyNode(child(n3787, roK123), func(n3788 *Node) bool {
-			return anyNode(child(n3788, roK134), func(n3789 *Node) bool { return (len(child(n3789, roK371)) > 0) })
+			return anyNode(child(n3788, roK134), func(n3789 *Node) bool { return (len(child(n3789, roK373)) > 0) })
 		})
 	}))
 }
@@ -11538,11 +12222,11 @@ func roT0791(v []Seq, n *Node) bool {
 func roT0792(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3791 *Node) bool {
 		return anyNode(child(n3791, roK123), func(n3792 *Node) bool {
-			return anyNode(child(n3792, roK134), func(n3793 *Node) bool { return (len(child(n3793, roK372)) > 0) })
+			return anyNode(child(n3792, roK134), func(n3793 *Node) bool { return (len(child(n3793, roK374)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3795 *Node) bool {
 		return anyNode(child(n3795, roK123), func(n3796 *Node) bool {
-			return anyNode(child(n3796, roK134), func(n3797 *Node) bool { return (len(child(n3797, roK372)) > 0) })
+			return anyNode(child(n3796, roK134), func(n3797 *Node) bool { return (len(child(n3797, roK374)) > 0) })
 		})
 	}))
 }
@@ -11551,11 +12235,11 @@ func roT0792(v []Seq, n *Node) bool {
 func roT0793(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3799 *Node) bool {
 		return anyNode(child(n3799, roK123), func(n3800 *Node) bool {
-			return anyNode(child(n3800, roK134), func(n3801 *Node) bool { return (len(child(n3801, roK373)) > 0) })
+			return anyNode(child(n3800, roK134), func(n3801 *Node) bool { return (len(child(n3801, roK375)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3803 *Node) bool {
 		return anyNode(child(n3803, roK123), func(n3804 *Node) bool {
-			return anyNode(child(n3804, roK134), func(n3805 *Node) bool { return (len(child(n3805, roK373)) > 0) })
+			return anyNode(child(n3804, roK134), func(n3805 *Node) bool { return (len(child(n3805, roK375)) > 0) })
 		})
 	}))
 }
@@ -11564,11 +12248,11 @@ func roT0793(v []Seq, n *Node) bool {
 func roT0794(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3807 *Node) bool {
 		return anyNode(child(n3807, roK123), func(n3808 *Node) bool {
-			return anyNode(child(n3808, roK134), func(n3809 *Node) bool { return (len(child(n3809, roK180)) > 0) })
+			return anyNode(child(n3808, roK134), func(n3809 *Node) bool { return (len(child(n3809, roK182)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3811 *Node) bool {
 		return anyNode(child(n3811, roK123), func(n3812 *Node) bool {
-			return anyNode(child(n3812, roK134), func(n3813 *Node) bool { return (len(child(n3813, roK180)) > 0) })
+			return anyNode(child(n3812, roK134), func(n3813 *Node) bool { return (len(child(n3813, roK182)) > 0) })
 		})
 	}))
 }
@@ -11576,36 +12260,36 @@ func roT0794(v []Seq, n *Node) bool {
 // UBL-CR-587: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueItemIdentification)
 func roT0795(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3815 *Node) bool {
-		return anyNode(child(n3815, roK123), func(n3816 *Node) bool { return (len(child(n3816, roK376)) > 0) })
+		return anyNode(child(n3815, roK123), func(n3816 *Node) bool { return (len(child(n3816, roK378)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3818 *Node) bool {
-		return anyNode(child(n3818, roK123), func(n3819 *Node) bool { return (len(child(n3819, roK376)) > 0) })
+		return anyNode(child(n3818, roK123), func(n3819 *Node) bool { return (len(child(n3819, roK378)) > 0) })
 	}))
 }
 
 // UBL-CR-588: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemIdentification)
 func roT0796(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3821 *Node) bool {
-		return anyNode(child(n3821, roK123), func(n3822 *Node) bool { return (len(child(n3822, roK377)) > 0) })
+		return anyNode(child(n3821, roK123), func(n3822 *Node) bool { return (len(child(n3822, roK379)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3824 *Node) bool {
-		return anyNode(child(n3824, roK123), func(n3825 *Node) bool { return (len(child(n3825, roK377)) > 0) })
+		return anyNode(child(n3824, roK123), func(n3825 *Node) bool { return (len(child(n3825, roK379)) > 0) })
 	}))
 }
 
 // UBL-CR-589: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueDocumentReference)
 func roT0797(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3827 *Node) bool {
-		return anyNode(child(n3827, roK123), func(n3828 *Node) bool { return (len(child(n3828, roK378)) > 0) })
+		return anyNode(child(n3827, roK123), func(n3828 *Node) bool { return (len(child(n3828, roK380)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3830 *Node) bool {
-		return anyNode(child(n3830, roK123), func(n3831 *Node) bool { return (len(child(n3831, roK378)) > 0) })
+		return anyNode(child(n3830, roK123), func(n3831 *Node) bool { return (len(child(n3831, roK380)) > 0) })
 	}))
 }
 
 // UBL-CR-590: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemSpecificationDocumentReference)
 func roT0798(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3833 *Node) bool {
-		return anyNode(child(n3833, roK123), func(n3834 *Node) bool { return (len(child(n3834, roK379)) > 0) })
+		return anyNode(child(n3833, roK123), func(n3834 *Node) bool { return (len(child(n3834, roK381)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3836 *Node) bool {
-		return anyNode(child(n3836, roK123), func(n3837 *Node) bool { return (len(child(n3837, roK379)) > 0) })
+		return anyNode(child(n3836, roK123), func(n3837 *Node) bool { return (len(child(n3837, roK381)) > 0) })
 	}))
 }
 
@@ -11613,11 +12297,11 @@ func roT0798(v []Seq, n *Node) bool {
 func roT0799(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3839 *Node) bool {
 		return anyNode(child(n3839, roK123), func(n3840 *Node) bool {
-			return anyNode(child(n3840, roK380), func(n3841 *Node) bool { return (len(child(n3841, roK124)) > 0) })
+			return anyNode(child(n3840, roK382), func(n3841 *Node) bool { return (len(child(n3841, roK124)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3843 *Node) bool {
 		return anyNode(child(n3843, roK123), func(n3844 *Node) bool {
-			return anyNode(child(n3844, roK380), func(n3845 *Node) bool { return (len(child(n3845, roK124)) > 0) })
+			return anyNode(child(n3844, roK382), func(n3845 *Node) bool { return (len(child(n3845, roK124)) > 0) })
 		})
 	}))
 }
@@ -11626,11 +12310,11 @@ func roT0799(v []Seq, n *Node) bool {
 func roT0800(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3847 *Node) bool {
 		return anyNode(child(n3847, roK123), func(n3848 *Node) bool {
-			return anyNode(child(n3848, roK132), func(n3849 *Node) bool { return (len(child(n3849, roK381)) > 0) })
+			return anyNode(child(n3848, roK132), func(n3849 *Node) bool { return (len(child(n3849, roK383)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3851 *Node) bool {
 		return anyNode(child(n3851, roK123), func(n3852 *Node) bool {
-			return anyNode(child(n3852, roK132), func(n3853 *Node) bool { return (len(child(n3853, roK381)) > 0) })
+			return anyNode(child(n3852, roK132), func(n3853 *Node) bool { return (len(child(n3853, roK383)) > 0) })
 		})
 	}))
 }
@@ -11639,11 +12323,11 @@ func roT0800(v []Seq, n *Node) bool {
 func roT0801(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3855 *Node) bool {
 		return anyNode(child(n3855, roK123), func(n3856 *Node) bool {
-			return anyNode(child(n3856, roK132), func(n3857 *Node) bool { return (len(child(n3857, roK382)) > 0) })
+			return anyNode(child(n3856, roK132), func(n3857 *Node) bool { return (len(child(n3857, roK384)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3859 *Node) bool {
 		return anyNode(child(n3859, roK123), func(n3860 *Node) bool {
-			return anyNode(child(n3860, roK132), func(n3861 *Node) bool { return (len(child(n3861, roK382)) > 0) })
+			return anyNode(child(n3860, roK132), func(n3861 *Node) bool { return (len(child(n3861, roK384)) > 0) })
 		})
 	}))
 }
@@ -11652,11 +12336,11 @@ func roT0801(v []Seq, n *Node) bool {
 func roT0802(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3863 *Node) bool {
 		return anyNode(child(n3863, roK123), func(n3864 *Node) bool {
-			return anyNode(child(n3864, roK132), func(n3865 *Node) bool { return (len(child(n3865, roK383)) > 0) })
+			return anyNode(child(n3864, roK132), func(n3865 *Node) bool { return (len(child(n3865, roK385)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3867 *Node) bool {
 		return anyNode(child(n3867, roK123), func(n3868 *Node) bool {
-			return anyNode(child(n3868, roK132), func(n3869 *Node) bool { return (len(child(n3869, roK383)) > 0) })
+			return anyNode(child(n3868, roK132), func(n3869 *Node) bool { return (len(child(n3869, roK385)) > 0) })
 		})
 	}))
 }
@@ -11664,18 +12348,18 @@ func roT0802(v []Seq, n *Node) bool {
 // UBL-CR-595: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:TransactionConditions)
 func roT0803(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3871 *Node) bool {
-		return anyNode(child(n3871, roK123), func(n3872 *Node) bool { return (len(child(n3872, roK384)) > 0) })
+		return anyNode(child(n3871, roK123), func(n3872 *Node) bool { return (len(child(n3872, roK386)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3874 *Node) bool {
-		return anyNode(child(n3874, roK123), func(n3875 *Node) bool { return (len(child(n3875, roK384)) > 0) })
+		return anyNode(child(n3874, roK123), func(n3875 *Node) bool { return (len(child(n3875, roK386)) > 0) })
 	}))
 }
 
 // UBL-CR-596: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:HazardousItem)
 func roT0804(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3877 *Node) bool {
-		return anyNode(child(n3877, roK123), func(n3878 *Node) bool { return (len(child(n3878, roK385)) > 0) })
+		return anyNode(child(n3877, roK123), func(n3878 *Node) bool { return (len(child(n3878, roK387)) > 0) })
 	}) || anyNode(child(n, roK90), func(n3880 *Node) bool {
-		return anyNode(child(n3880, roK123), func(n3881 *Node) bool { return (len(child(n3881, roK385)) > 0) })
+		return anyNode(child(n3880, roK123), func(n3881 *Node) bool { return (len(child(n3881, roK387)) > 0) })
 	}))
 }
 
@@ -11696,11 +12380,11 @@ func roT0805(v []Seq, n *Node) bool {
 func roT0806(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3891 *Node) bool {
 		return anyNode(child(n3891, roK123), func(n3892 *Node) bool {
-			return anyNode(child(n3892, roK110), func(n3893 *Node) bool { return (len(child(n3893, roK337)) > 0) })
+			return anyNode(child(n3892, roK110), func(n3893 *Node) bool { return (len(child(n3893, roK339)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3895 *Node) bool {
 		return anyNode(child(n3895, roK123), func(n3896 *Node) bool {
-			return anyNode(child(n3896, roK110), func(n3897 *Node) bool { return (len(child(n3897, roK337)) > 0) })
+			return anyNode(child(n3896, roK110), func(n3897 *Node) bool { return (len(child(n3897, roK339)) > 0) })
 		})
 	}))
 }
@@ -11709,11 +12393,11 @@ func roT0806(v []Seq, n *Node) bool {
 func roT0807(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3899 *Node) bool {
 		return anyNode(child(n3899, roK123), func(n3900 *Node) bool {
-			return anyNode(child(n3900, roK110), func(n3901 *Node) bool { return (len(child(n3901, roK336)) > 0) })
+			return anyNode(child(n3900, roK110), func(n3901 *Node) bool { return (len(child(n3901, roK338)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3903 *Node) bool {
 		return anyNode(child(n3903, roK123), func(n3904 *Node) bool {
-			return anyNode(child(n3904, roK110), func(n3905 *Node) bool { return (len(child(n3905, roK336)) > 0) })
+			return anyNode(child(n3904, roK110), func(n3905 *Node) bool { return (len(child(n3905, roK338)) > 0) })
 		})
 	}))
 }
@@ -11722,11 +12406,11 @@ func roT0807(v []Seq, n *Node) bool {
 func roT0808(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3907 *Node) bool {
 		return anyNode(child(n3907, roK123), func(n3908 *Node) bool {
-			return anyNode(child(n3908, roK110), func(n3909 *Node) bool { return (len(child(n3909, roK146)) > 0) })
+			return anyNode(child(n3908, roK110), func(n3909 *Node) bool { return (len(child(n3909, roK148)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3911 *Node) bool {
 		return anyNode(child(n3911, roK123), func(n3912 *Node) bool {
-			return anyNode(child(n3912, roK110), func(n3913 *Node) bool { return (len(child(n3913, roK146)) > 0) })
+			return anyNode(child(n3912, roK110), func(n3913 *Node) bool { return (len(child(n3913, roK148)) > 0) })
 		})
 	}))
 }
@@ -11735,11 +12419,11 @@ func roT0808(v []Seq, n *Node) bool {
 func roT0809(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3915 *Node) bool {
 		return anyNode(child(n3915, roK123), func(n3916 *Node) bool {
-			return anyNode(child(n3916, roK110), func(n3917 *Node) bool { return (len(child(n3917, roK145)) > 0) })
+			return anyNode(child(n3916, roK110), func(n3917 *Node) bool { return (len(child(n3917, roK147)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3919 *Node) bool {
 		return anyNode(child(n3919, roK123), func(n3920 *Node) bool {
-			return anyNode(child(n3920, roK110), func(n3921 *Node) bool { return (len(child(n3921, roK145)) > 0) })
+			return anyNode(child(n3920, roK110), func(n3921 *Node) bool { return (len(child(n3921, roK147)) > 0) })
 		})
 	}))
 }
@@ -11748,11 +12432,11 @@ func roT0809(v []Seq, n *Node) bool {
 func roT0810(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3923 *Node) bool {
 		return anyNode(child(n3923, roK123), func(n3924 *Node) bool {
-			return anyNode(child(n3924, roK110), func(n3925 *Node) bool { return (len(child(n3925, roK338)) > 0) })
+			return anyNode(child(n3924, roK110), func(n3925 *Node) bool { return (len(child(n3925, roK340)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3927 *Node) bool {
 		return anyNode(child(n3927, roK123), func(n3928 *Node) bool {
-			return anyNode(child(n3928, roK110), func(n3929 *Node) bool { return (len(child(n3929, roK338)) > 0) })
+			return anyNode(child(n3928, roK110), func(n3929 *Node) bool { return (len(child(n3929, roK340)) > 0) })
 		})
 	}))
 }
@@ -11761,11 +12445,11 @@ func roT0810(v []Seq, n *Node) bool {
 func roT0811(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3931 *Node) bool {
 		return anyNode(child(n3931, roK123), func(n3932 *Node) bool {
-			return anyNode(child(n3932, roK110), func(n3933 *Node) bool { return (len(child(n3933, roK339)) > 0) })
+			return anyNode(child(n3932, roK110), func(n3933 *Node) bool { return (len(child(n3933, roK341)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3935 *Node) bool {
 		return anyNode(child(n3935, roK123), func(n3936 *Node) bool {
-			return anyNode(child(n3936, roK110), func(n3937 *Node) bool { return (len(child(n3937, roK339)) > 0) })
+			return anyNode(child(n3936, roK110), func(n3937 *Node) bool { return (len(child(n3937, roK341)) > 0) })
 		})
 	}))
 }
@@ -11792,13 +12476,13 @@ func roT0813(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3949 *Node) bool {
 		return anyNode(child(n3949, roK123), func(n3950 *Node) bool {
 			return anyNode(child(n3950, roK110), func(n3951 *Node) bool {
-				return anyNode(child(n3951, roK81), func(n3952 *Node) bool { return (len(child(n3952, roK239)) > 0) })
+				return anyNode(child(n3951, roK81), func(n3952 *Node) bool { return (len(child(n3952, roK241)) > 0) })
 			})
 		})
 	}) || anyNode(child(n, roK90), func(n3954 *Node) bool {
 		return anyNode(child(n3954, roK123), func(n3955 *Node) bool {
 			return anyNode(child(n3955, roK110), func(n3956 *Node) bool {
-				return anyNode(child(n3956, roK81), func(n3957 *Node) bool { return (len(child(n3957, roK239)) > 0) })
+				return anyNode(child(n3956, roK81), func(n3957 *Node) bool { return (len(child(n3957, roK241)) > 0) })
 			})
 		})
 	}))
@@ -11809,13 +12493,13 @@ func roT0814(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3959 *Node) bool {
 		return anyNode(child(n3959, roK123), func(n3960 *Node) bool {
 			return anyNode(child(n3960, roK110), func(n3961 *Node) bool {
-				return anyNode(child(n3961, roK81), func(n3962 *Node) bool { return (len(child(n3962, roK240)) > 0) })
+				return anyNode(child(n3961, roK81), func(n3962 *Node) bool { return (len(child(n3962, roK242)) > 0) })
 			})
 		})
 	}) || anyNode(child(n, roK90), func(n3964 *Node) bool {
 		return anyNode(child(n3964, roK123), func(n3965 *Node) bool {
 			return anyNode(child(n3965, roK110), func(n3966 *Node) bool {
-				return anyNode(child(n3966, roK81), func(n3967 *Node) bool { return (len(child(n3967, roK240)) > 0) })
+				return anyNode(child(n3966, roK81), func(n3967 *Node) bool { return (len(child(n3967, roK242)) > 0) })
 			})
 		})
 	}))
@@ -11826,13 +12510,13 @@ func roT0815(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3969 *Node) bool {
 		return anyNode(child(n3969, roK123), func(n3970 *Node) bool {
 			return anyNode(child(n3970, roK110), func(n3971 *Node) bool {
-				return anyNode(child(n3971, roK81), func(n3972 *Node) bool { return (len(child(n3972, roK241)) > 0) })
+				return anyNode(child(n3971, roK81), func(n3972 *Node) bool { return (len(child(n3972, roK243)) > 0) })
 			})
 		})
 	}) || anyNode(child(n, roK90), func(n3974 *Node) bool {
 		return anyNode(child(n3974, roK123), func(n3975 *Node) bool {
 			return anyNode(child(n3975, roK110), func(n3976 *Node) bool {
-				return anyNode(child(n3976, roK81), func(n3977 *Node) bool { return (len(child(n3977, roK241)) > 0) })
+				return anyNode(child(n3976, roK81), func(n3977 *Node) bool { return (len(child(n3977, roK243)) > 0) })
 			})
 		})
 	}))
@@ -11855,11 +12539,11 @@ func roT0816(v []Seq, n *Node) bool {
 func roT0817(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3987 *Node) bool {
 		return anyNode(child(n3987, roK123), func(n3988 *Node) bool {
-			return anyNode(child(n3988, roK129), func(n3989 *Node) bool { return (len(child(n3989, roK386)) > 0) })
+			return anyNode(child(n3988, roK129), func(n3989 *Node) bool { return (len(child(n3989, roK388)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3991 *Node) bool {
 		return anyNode(child(n3991, roK123), func(n3992 *Node) bool {
-			return anyNode(child(n3992, roK129), func(n3993 *Node) bool { return (len(child(n3993, roK386)) > 0) })
+			return anyNode(child(n3992, roK129), func(n3993 *Node) bool { return (len(child(n3993, roK388)) > 0) })
 		})
 	}))
 }
@@ -11868,11 +12552,11 @@ func roT0817(v []Seq, n *Node) bool {
 func roT0818(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n3995 *Node) bool {
 		return anyNode(child(n3995, roK123), func(n3996 *Node) bool {
-			return anyNode(child(n3996, roK129), func(n3997 *Node) bool { return (len(child(n3997, roK387)) > 0) })
+			return anyNode(child(n3996, roK129), func(n3997 *Node) bool { return (len(child(n3997, roK389)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n3999 *Node) bool {
 		return anyNode(child(n3999, roK123), func(n4000 *Node) bool {
-			return anyNode(child(n4000, roK129), func(n4001 *Node) bool { return (len(child(n4001, roK387)) > 0) })
+			return anyNode(child(n4000, roK129), func(n4001 *Node) bool { return (len(child(n4001, roK389)) > 0) })
 		})
 	}))
 }
@@ -11881,11 +12565,11 @@ func roT0818(v []Seq, n *Node) bool {
 func roT0819(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4003 *Node) bool {
 		return anyNode(child(n4003, roK123), func(n4004 *Node) bool {
-			return anyNode(child(n4004, roK129), func(n4005 *Node) bool { return (len(child(n4005, roK388)) > 0) })
+			return anyNode(child(n4004, roK129), func(n4005 *Node) bool { return (len(child(n4005, roK390)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n4007 *Node) bool {
 		return anyNode(child(n4007, roK123), func(n4008 *Node) bool {
-			return anyNode(child(n4008, roK129), func(n4009 *Node) bool { return (len(child(n4009, roK388)) > 0) })
+			return anyNode(child(n4008, roK129), func(n4009 *Node) bool { return (len(child(n4009, roK390)) > 0) })
 		})
 	}))
 }
@@ -11894,11 +12578,11 @@ func roT0819(v []Seq, n *Node) bool {
 func roT0820(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4011 *Node) bool {
 		return anyNode(child(n4011, roK123), func(n4012 *Node) bool {
-			return anyNode(child(n4012, roK129), func(n4013 *Node) bool { return (len(child(n4013, roK389)) > 0) })
+			return anyNode(child(n4012, roK129), func(n4013 *Node) bool { return (len(child(n4013, roK391)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n4015 *Node) bool {
 		return anyNode(child(n4015, roK123), func(n4016 *Node) bool {
-			return anyNode(child(n4016, roK129), func(n4017 *Node) bool { return (len(child(n4017, roK389)) > 0) })
+			return anyNode(child(n4016, roK129), func(n4017 *Node) bool { return (len(child(n4017, roK391)) > 0) })
 		})
 	}))
 }
@@ -11907,11 +12591,11 @@ func roT0820(v []Seq, n *Node) bool {
 func roT0821(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4019 *Node) bool {
 		return anyNode(child(n4019, roK123), func(n4020 *Node) bool {
-			return anyNode(child(n4020, roK129), func(n4021 *Node) bool { return (len(child(n4021, roK390)) > 0) })
+			return anyNode(child(n4020, roK129), func(n4021 *Node) bool { return (len(child(n4021, roK392)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n4023 *Node) bool {
 		return anyNode(child(n4023, roK123), func(n4024 *Node) bool {
-			return anyNode(child(n4024, roK129), func(n4025 *Node) bool { return (len(child(n4025, roK390)) > 0) })
+			return anyNode(child(n4024, roK129), func(n4025 *Node) bool { return (len(child(n4025, roK392)) > 0) })
 		})
 	}))
 }
@@ -11920,11 +12604,11 @@ func roT0821(v []Seq, n *Node) bool {
 func roT0822(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4027 *Node) bool {
 		return anyNode(child(n4027, roK123), func(n4028 *Node) bool {
-			return anyNode(child(n4028, roK129), func(n4029 *Node) bool { return (len(child(n4029, roK391)) > 0) })
+			return anyNode(child(n4028, roK129), func(n4029 *Node) bool { return (len(child(n4029, roK393)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n4031 *Node) bool {
 		return anyNode(child(n4031, roK123), func(n4032 *Node) bool {
-			return anyNode(child(n4032, roK129), func(n4033 *Node) bool { return (len(child(n4033, roK391)) > 0) })
+			return anyNode(child(n4032, roK129), func(n4033 *Node) bool { return (len(child(n4033, roK393)) > 0) })
 		})
 	}))
 }
@@ -11933,11 +12617,11 @@ func roT0822(v []Seq, n *Node) bool {
 func roT0823(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4035 *Node) bool {
 		return anyNode(child(n4035, roK123), func(n4036 *Node) bool {
-			return anyNode(child(n4036, roK129), func(n4037 *Node) bool { return (len(child(n4037, roK392)) > 0) })
+			return anyNode(child(n4036, roK129), func(n4037 *Node) bool { return (len(child(n4037, roK394)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n4039 *Node) bool {
 		return anyNode(child(n4039, roK123), func(n4040 *Node) bool {
-			return anyNode(child(n4040, roK129), func(n4041 *Node) bool { return (len(child(n4041, roK392)) > 0) })
+			return anyNode(child(n4040, roK129), func(n4041 *Node) bool { return (len(child(n4041, roK394)) > 0) })
 		})
 	}))
 }
@@ -11946,11 +12630,11 @@ func roT0823(v []Seq, n *Node) bool {
 func roT0824(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4043 *Node) bool {
 		return anyNode(child(n4043, roK123), func(n4044 *Node) bool {
-			return anyNode(child(n4044, roK129), func(n4045 *Node) bool { return (len(child(n4045, roK393)) > 0) })
+			return anyNode(child(n4044, roK129), func(n4045 *Node) bool { return (len(child(n4045, roK395)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n4047 *Node) bool {
 		return anyNode(child(n4047, roK123), func(n4048 *Node) bool {
-			return anyNode(child(n4048, roK129), func(n4049 *Node) bool { return (len(child(n4049, roK393)) > 0) })
+			return anyNode(child(n4048, roK129), func(n4049 *Node) bool { return (len(child(n4049, roK395)) > 0) })
 		})
 	}))
 }
@@ -11959,11 +12643,11 @@ func roT0824(v []Seq, n *Node) bool {
 func roT0825(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4051 *Node) bool {
 		return anyNode(child(n4051, roK123), func(n4052 *Node) bool {
-			return anyNode(child(n4052, roK129), func(n4053 *Node) bool { return (len(child(n4053, roK394)) > 0) })
+			return anyNode(child(n4052, roK129), func(n4053 *Node) bool { return (len(child(n4053, roK396)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n4055 *Node) bool {
 		return anyNode(child(n4055, roK123), func(n4056 *Node) bool {
-			return anyNode(child(n4056, roK129), func(n4057 *Node) bool { return (len(child(n4057, roK394)) > 0) })
+			return anyNode(child(n4056, roK129), func(n4057 *Node) bool { return (len(child(n4057, roK396)) > 0) })
 		})
 	}))
 }
@@ -11972,11 +12656,11 @@ func roT0825(v []Seq, n *Node) bool {
 func roT0826(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4059 *Node) bool {
 		return anyNode(child(n4059, roK123), func(n4060 *Node) bool {
-			return anyNode(child(n4060, roK129), func(n4061 *Node) bool { return (len(child(n4061, roK395)) > 0) })
+			return anyNode(child(n4060, roK129), func(n4061 *Node) bool { return (len(child(n4061, roK397)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n4063 *Node) bool {
 		return anyNode(child(n4063, roK123), func(n4064 *Node) bool {
-			return anyNode(child(n4064, roK129), func(n4065 *Node) bool { return (len(child(n4065, roK395)) > 0) })
+			return anyNode(child(n4064, roK129), func(n4065 *Node) bool { return (len(child(n4065, roK397)) > 0) })
 		})
 	}))
 }
@@ -11984,117 +12668,117 @@ func roT0826(v []Seq, n *Node) bool {
 // UBL-CR-619: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturerParty)
 func roT0827(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4067 *Node) bool {
-		return anyNode(child(n4067, roK123), func(n4068 *Node) bool { return (len(child(n4068, roK396)) > 0) })
+		return anyNode(child(n4067, roK123), func(n4068 *Node) bool { return (len(child(n4068, roK398)) > 0) })
 	}) || anyNode(child(n, roK90), func(n4070 *Node) bool {
-		return anyNode(child(n4070, roK123), func(n4071 *Node) bool { return (len(child(n4071, roK396)) > 0) })
+		return anyNode(child(n4070, roK123), func(n4071 *Node) bool { return (len(child(n4071, roK398)) > 0) })
 	}))
 }
 
 // UBL-CR-620: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:InformationContentProviderParty)
 func roT0828(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4073 *Node) bool {
-		return anyNode(child(n4073, roK123), func(n4074 *Node) bool { return (len(child(n4074, roK397)) > 0) })
+		return anyNode(child(n4073, roK123), func(n4074 *Node) bool { return (len(child(n4074, roK399)) > 0) })
 	}) || anyNode(child(n, roK90), func(n4076 *Node) bool {
-		return anyNode(child(n4076, roK123), func(n4077 *Node) bool { return (len(child(n4077, roK397)) > 0) })
+		return anyNode(child(n4076, roK123), func(n4077 *Node) bool { return (len(child(n4077, roK399)) > 0) })
 	}))
 }
 
 // UBL-CR-621: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginAddress)
 func roT0829(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4079 *Node) bool {
-		return anyNode(child(n4079, roK123), func(n4080 *Node) bool { return (len(child(n4080, roK398)) > 0) })
+		return anyNode(child(n4079, roK123), func(n4080 *Node) bool { return (len(child(n4080, roK400)) > 0) })
 	}) || anyNode(child(n, roK90), func(n4082 *Node) bool {
-		return anyNode(child(n4082, roK123), func(n4083 *Node) bool { return (len(child(n4083, roK398)) > 0) })
+		return anyNode(child(n4082, roK123), func(n4083 *Node) bool { return (len(child(n4083, roK400)) > 0) })
 	}))
 }
 
 // UBL-CR-622: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemInstance)
 func roT0830(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4085 *Node) bool {
-		return anyNode(child(n4085, roK123), func(n4086 *Node) bool { return (len(child(n4086, roK399)) > 0) })
+		return anyNode(child(n4085, roK123), func(n4086 *Node) bool { return (len(child(n4086, roK401)) > 0) })
 	}) || anyNode(child(n, roK90), func(n4088 *Node) bool {
-		return anyNode(child(n4088, roK123), func(n4089 *Node) bool { return (len(child(n4089, roK399)) > 0) })
+		return anyNode(child(n4088, roK123), func(n4089 *Node) bool { return (len(child(n4089, roK401)) > 0) })
 	}))
 }
 
 // UBL-CR-623: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Certificate)
 func roT0831(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4091 *Node) bool {
-		return anyNode(child(n4091, roK123), func(n4092 *Node) bool { return (len(child(n4092, roK400)) > 0) })
+		return anyNode(child(n4091, roK123), func(n4092 *Node) bool { return (len(child(n4092, roK402)) > 0) })
 	}) || anyNode(child(n, roK90), func(n4094 *Node) bool {
-		return anyNode(child(n4094, roK123), func(n4095 *Node) bool { return (len(child(n4095, roK400)) > 0) })
+		return anyNode(child(n4094, roK123), func(n4095 *Node) bool { return (len(child(n4095, roK402)) > 0) })
 	}))
 }
 
 // UBL-CR-624: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Dimension)
 func roT0832(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4097 *Node) bool {
-		return anyNode(child(n4097, roK123), func(n4098 *Node) bool { return (len(child(n4098, roK401)) > 0) })
+		return anyNode(child(n4097, roK123), func(n4098 *Node) bool { return (len(child(n4098, roK403)) > 0) })
 	}) || anyNode(child(n, roK90), func(n4100 *Node) bool {
-		return anyNode(child(n4100, roK123), func(n4101 *Node) bool { return (len(child(n4101, roK401)) > 0) })
+		return anyNode(child(n4100, roK123), func(n4101 *Node) bool { return (len(child(n4101, roK403)) > 0) })
 	}))
 }
 
 // UBL-CR-625: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceChangeReason)
 func roT0833(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4103 *Node) bool {
-		return anyNode(child(n4103, roK125), func(n4104 *Node) bool { return (len(child(n4104, roK402)) > 0) })
+		return anyNode(child(n4103, roK125), func(n4104 *Node) bool { return (len(child(n4104, roK404)) > 0) })
 	}) || anyNode(child(n, roK90), func(n4106 *Node) bool {
-		return anyNode(child(n4106, roK125), func(n4107 *Node) bool { return (len(child(n4107, roK402)) > 0) })
+		return anyNode(child(n4106, roK125), func(n4107 *Node) bool { return (len(child(n4107, roK404)) > 0) })
 	}))
 }
 
 // UBL-CR-626: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceTypeCode)
 func roT0834(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4109 *Node) bool {
-		return anyNode(child(n4109, roK125), func(n4110 *Node) bool { return (len(child(n4110, roK403)) > 0) })
+		return anyNode(child(n4109, roK125), func(n4110 *Node) bool { return (len(child(n4110, roK405)) > 0) })
 	}) || anyNode(child(n, roK90), func(n4112 *Node) bool {
-		return anyNode(child(n4112, roK125), func(n4113 *Node) bool { return (len(child(n4113, roK403)) > 0) })
+		return anyNode(child(n4112, roK125), func(n4113 *Node) bool { return (len(child(n4113, roK405)) > 0) })
 	}))
 }
 
 // UBL-CR-627: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceType)
 func roT0835(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4115 *Node) bool {
-		return anyNode(child(n4115, roK125), func(n4116 *Node) bool { return (len(child(n4116, roK404)) > 0) })
+		return anyNode(child(n4115, roK125), func(n4116 *Node) bool { return (len(child(n4116, roK406)) > 0) })
 	}) || anyNode(child(n, roK90), func(n4118 *Node) bool {
-		return anyNode(child(n4118, roK125), func(n4119 *Node) bool { return (len(child(n4119, roK404)) > 0) })
+		return anyNode(child(n4118, roK125), func(n4119 *Node) bool { return (len(child(n4119, roK406)) > 0) })
 	}))
 }
 
 // UBL-CR-628: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func roT0836(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4121 *Node) bool {
-		return anyNode(child(n4121, roK125), func(n4122 *Node) bool { return (len(child(n4122, roK405)) > 0) })
+		return anyNode(child(n4121, roK125), func(n4122 *Node) bool { return (len(child(n4122, roK407)) > 0) })
 	}) || anyNode(child(n, roK90), func(n4124 *Node) bool {
-		return anyNode(child(n4124, roK125), func(n4125 *Node) bool { return (len(child(n4125, roK405)) > 0) })
+		return anyNode(child(n4124, roK125), func(n4125 *Node) bool { return (len(child(n4125, roK407)) > 0) })
 	}))
 }
 
 // UBL-CR-629: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:ValidityPeriod)
 func roT0837(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4127 *Node) bool {
-		return anyNode(child(n4127, roK125), func(n4128 *Node) bool { return (len(child(n4128, roK406)) > 0) })
+		return anyNode(child(n4127, roK125), func(n4128 *Node) bool { return (len(child(n4128, roK408)) > 0) })
 	}) || anyNode(child(n, roK90), func(n4130 *Node) bool {
-		return anyNode(child(n4130, roK125), func(n4131 *Node) bool { return (len(child(n4131, roK406)) > 0) })
+		return anyNode(child(n4130, roK125), func(n4131 *Node) bool { return (len(child(n4131, roK408)) > 0) })
 	}))
 }
 
 // UBL-CR-630: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceList)
 func roT0838(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4133 *Node) bool {
-		return anyNode(child(n4133, roK125), func(n4134 *Node) bool { return (len(child(n4134, roK407)) > 0) })
+		return anyNode(child(n4133, roK125), func(n4134 *Node) bool { return (len(child(n4134, roK409)) > 0) })
 	}) || anyNode(child(n, roK90), func(n4136 *Node) bool {
-		return anyNode(child(n4136, roK125), func(n4137 *Node) bool { return (len(child(n4137, roK407)) > 0) })
+		return anyNode(child(n4136, roK125), func(n4137 *Node) bool { return (len(child(n4137, roK409)) > 0) })
 	}))
 }
 
 // UBL-CR-631: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func roT0839(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4139 *Node) bool {
-		return anyNode(child(n4139, roK125), func(n4140 *Node) bool { return (len(child(n4140, roK405)) > 0) })
+		return anyNode(child(n4139, roK125), func(n4140 *Node) bool { return (len(child(n4140, roK407)) > 0) })
 	}) || anyNode(child(n, roK90), func(n4142 *Node) bool {
-		return anyNode(child(n4142, roK125), func(n4143 *Node) bool { return (len(child(n4143, roK405)) > 0) })
+		return anyNode(child(n4142, roK125), func(n4143 *Node) bool { return (len(child(n4143, roK407)) > 0) })
 	}))
 }
 
@@ -12141,11 +12825,11 @@ func roT0842(v []Seq, n *Node) bool {
 func roT0843(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4169 *Node) bool {
 		return anyNode(child(n4169, roK125), func(n4170 *Node) bool {
-			return anyNode(child(n4170, roK76), func(n4171 *Node) bool { return (len(child(n4171, roK408)) > 0) })
+			return anyNode(child(n4170, roK76), func(n4171 *Node) bool { return (len(child(n4171, roK410)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n4173 *Node) bool {
 		return anyNode(child(n4173, roK125), func(n4174 *Node) bool {
-			return anyNode(child(n4174, roK76), func(n4175 *Node) bool { return (len(child(n4175, roK408)) > 0) })
+			return anyNode(child(n4174, roK76), func(n4175 *Node) bool { return (len(child(n4175, roK410)) > 0) })
 		})
 	}))
 }
@@ -12154,11 +12838,11 @@ func roT0843(v []Seq, n *Node) bool {
 func roT0844(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4177 *Node) bool {
 		return anyNode(child(n4177, roK125), func(n4178 *Node) bool {
-			return anyNode(child(n4178, roK76), func(n4179 *Node) bool { return (len(child(n4179, roK333)) > 0) })
+			return anyNode(child(n4178, roK76), func(n4179 *Node) bool { return (len(child(n4179, roK335)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n4181 *Node) bool {
 		return anyNode(child(n4181, roK125), func(n4182 *Node) bool {
-			return anyNode(child(n4182, roK76), func(n4183 *Node) bool { return (len(child(n4183, roK333)) > 0) })
+			return anyNode(child(n4182, roK76), func(n4183 *Node) bool { return (len(child(n4183, roK335)) > 0) })
 		})
 	}))
 }
@@ -12167,11 +12851,11 @@ func roT0844(v []Seq, n *Node) bool {
 func roT0845(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4185 *Node) bool {
 		return anyNode(child(n4185, roK125), func(n4186 *Node) bool {
-			return anyNode(child(n4186, roK76), func(n4187 *Node) bool { return (len(child(n4187, roK334)) > 0) })
+			return anyNode(child(n4186, roK76), func(n4187 *Node) bool { return (len(child(n4187, roK336)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n4189 *Node) bool {
 		return anyNode(child(n4189, roK125), func(n4190 *Node) bool {
-			return anyNode(child(n4190, roK76), func(n4191 *Node) bool { return (len(child(n4191, roK334)) > 0) })
+			return anyNode(child(n4190, roK76), func(n4191 *Node) bool { return (len(child(n4191, roK336)) > 0) })
 		})
 	}))
 }
@@ -12180,11 +12864,11 @@ func roT0845(v []Seq, n *Node) bool {
 func roT0846(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4193 *Node) bool {
 		return anyNode(child(n4193, roK125), func(n4194 *Node) bool {
-			return anyNode(child(n4194, roK76), func(n4195 *Node) bool { return (len(child(n4195, roK162)) > 0) })
+			return anyNode(child(n4194, roK76), func(n4195 *Node) bool { return (len(child(n4195, roK164)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n4197 *Node) bool {
 		return anyNode(child(n4197, roK125), func(n4198 *Node) bool {
-			return anyNode(child(n4198, roK76), func(n4199 *Node) bool { return (len(child(n4199, roK162)) > 0) })
+			return anyNode(child(n4198, roK76), func(n4199 *Node) bool { return (len(child(n4199, roK164)) > 0) })
 		})
 	}))
 }
@@ -12193,11 +12877,11 @@ func roT0846(v []Seq, n *Node) bool {
 func roT0847(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4201 *Node) bool {
 		return anyNode(child(n4201, roK125), func(n4202 *Node) bool {
-			return anyNode(child(n4202, roK76), func(n4203 *Node) bool { return (len(child(n4203, roK335)) > 0) })
+			return anyNode(child(n4202, roK76), func(n4203 *Node) bool { return (len(child(n4203, roK337)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n4205 *Node) bool {
 		return anyNode(child(n4205, roK125), func(n4206 *Node) bool {
-			return anyNode(child(n4206, roK76), func(n4207 *Node) bool { return (len(child(n4207, roK335)) > 0) })
+			return anyNode(child(n4206, roK76), func(n4207 *Node) bool { return (len(child(n4207, roK337)) > 0) })
 		})
 	}))
 }
@@ -12206,11 +12890,11 @@ func roT0847(v []Seq, n *Node) bool {
 func roT0848(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4209 *Node) bool {
 		return anyNode(child(n4209, roK125), func(n4210 *Node) bool {
-			return anyNode(child(n4210, roK76), func(n4211 *Node) bool { return (len(child(n4211, roK336)) > 0) })
+			return anyNode(child(n4210, roK76), func(n4211 *Node) bool { return (len(child(n4211, roK338)) > 0) })
 		})
 	}) || anyNode(child(n, roK90), func(n4213 *Node) bool {
 		return anyNode(child(n4213, roK125), func(n4214 *Node) bool {
-			return anyNode(child(n4214, roK76), func(n4215 *Node) bool { return (len(child(n4215, roK336)) > 0) })
+			return anyNode(child(n4214, roK76), func(n4215 *Node) bool { return (len(child(n4215, roK338)) > 0) })
 		})
 	}))
 }
@@ -12257,25 +12941,25 @@ func roT0851(v []Seq, n *Node) bool {
 // UBL-CR-644: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:PricingExchangeRate)
 func roT0852(v []Seq, n *Node) bool {
 	return !(anyNode(child(n, roK89), func(n4241 *Node) bool {
-		return anyNode(child(n4241, roK125), func(n4242 *Node) bool { return (len(child(n4242, roK342)) > 0) })
+		return anyNode(child(n4241, roK125), func(n4242 *Node) bool { return (len(child(n4242, roK344)) > 0) })
 	}) || anyNode(child(n, roK90), func(n4244 *Node) bool {
-		return anyNode(child(n4244, roK125), func(n4245 *Node) bool { return (len(child(n4245, roK342)) > 0) })
+		return anyNode(child(n4244, roK125), func(n4245 *Node) bool { return (len(child(n4245, roK344)) > 0) })
 	}))
 }
 
 // UBL-CR-645: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DeliveryTerms)
 func roT0853(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4247 *Node) bool { return (len(child(n4247, roK288)) > 0) }) || anyNode(child(n, roK90), func(n4249 *Node) bool { return (len(child(n4249, roK288)) > 0) }))
+	return !(anyNode(child(n, roK89), func(n4247 *Node) bool { return (len(child(n4247, roK290)) > 0) }) || anyNode(child(n, roK90), func(n4249 *Node) bool { return (len(child(n4249, roK290)) > 0) }))
 }
 
 // UBL-CR-646: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:SubInvoiceLine)
 func roT0854(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4251 *Node) bool { return (len(child(n4251, roK409)) > 0) }) || anyNode(child(n, roK90), func(n4253 *Node) bool { return (len(child(n4253, roK409)) > 0) }))
+	return !(anyNode(child(n, roK89), func(n4251 *Node) bool { return (len(child(n4251, roK411)) > 0) }) || anyNode(child(n, roK90), func(n4253 *Node) bool { return (len(child(n4253, roK411)) > 0) }))
 }
 
 // UBL-CR-647: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ItemPriceExtension)
 func roT0855(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4255 *Node) bool { return (len(child(n4255, roK410)) > 0) }) || anyNode(child(n, roK90), func(n4257 *Node) bool { return (len(child(n4257, roK410)) > 0) }))
+	return !(anyNode(child(n, roK89), func(n4255 *Node) bool { return (len(child(n4255, roK412)) > 0) }) || anyNode(child(n, roK90), func(n4257 *Node) bool { return (len(child(n4257, roK412)) > 0) }))
 }
 
 // UBL-CR-648: not(cbc:CustomizationID/@schemeID)
@@ -12285,7 +12969,7 @@ func roT0856(v []Seq, n *Node) bool {
 
 // UBL-CR-649: not(cbc:ProfileID/@schemeID)
 func roT0857(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK411), func(n4261 *Node) bool { return (len(attr(n4261, roK65)) > 0) })
+	return !anyNode(child(n, roK413), func(n4261 *Node) bool { return (len(attr(n4261, roK65)) > 0) })
 }
 
 // UBL-CR-650: not(cbc:ID/@schemeID)
@@ -12295,27 +12979,31 @@ func roT0858(v []Seq, n *Node) bool {
 
 // UBL-CR-651: not(cbc:SalesOrderID/@schemeID)
 func roT0859(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK412), func(n4265 *Node) bool { return (len(attr(n4265, roK65)) > 0) })
+	return !anyNode(child(n, roK414), func(n4265 *Node) bool { return (len(attr(n4265, roK65)) > 0) })
 }
 
 // UBL-CR-652: not(//cac:PartyTaxScheme/cbc:CompanyID/@schemeID)
 func roT0860(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK112), func(n4267 *Node) bool {
-		return anyNode(child(n4267, roK113), func(n4268 *Node) bool { return (len(attr(n4268, roK65)) > 0) })
+	return memoBool(v, 204, func() bool {
+		return !memoBool(v, 205, func() bool {
+			return anyNode(desc(root(n), roK112), func(n4267 *Node) bool {
+				return anyNode(child(n4267, roK113), func(n4268 *Node) bool { return (len(attr(n4268, roK65)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-653: not(cac:PaymentMeans/cbc:PaymentID/@schemeID)
 func roT0861(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n4270 *Node) bool {
-		return anyNode(child(n4270, roK413), func(n4271 *Node) bool { return (len(attr(n4271, roK65)) > 0) })
+		return anyNode(child(n4270, roK415), func(n4271 *Node) bool { return (len(attr(n4271, roK65)) > 0) })
 	})
 }
 
 // UBL-CR-654: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID/@schemeID)
 func roT0862(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n4273 *Node) bool {
-		return anyNode(child(n4273, roK139), func(n4274 *Node) bool {
+		return anyNode(child(n4273, roK140), func(n4274 *Node) bool {
 			return anyNode(child(n4274, roK54), func(n4275 *Node) bool { return (len(attr(n4275, roK65)) > 0) })
 		})
 	})
@@ -12324,8 +13012,8 @@ func roT0862(v []Seq, n *Node) bool {
 // UBL-CR-655: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID/@schemeID)
 func roT0863(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n4277 *Node) bool {
-		return anyNode(child(n4277, roK139), func(n4278 *Node) bool {
-			return anyNode(child(n4278, roK306), func(n4279 *Node) bool {
+		return anyNode(child(n4277, roK140), func(n4278 *Node) bool {
+			return anyNode(child(n4278, roK308), func(n4279 *Node) bool {
 				return anyNode(child(n4279, roK54), func(n4280 *Node) bool { return (len(attr(n4280, roK65)) > 0) })
 			})
 		})
@@ -12350,85 +13038,121 @@ func roT0866(v []Seq, n *Node) bool {
 // UBL-CR-659: not(cac:AdditionalDocumentReference/cbc:DocumentTypeCode/@listID)
 func roT0867(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK53), func(n4288 *Node) bool {
-		return anyNode(child(n4288, roK148), func(n4289 *Node) bool { return (len(attr(n4289, roK133)) > 0) })
+		return anyNode(child(n4288, roK150), func(n4289 *Node) bool { return (len(attr(n4289, roK133)) > 0) })
 	})
 }
 
 // UBL-CR-660: not(//cac:Country/cbc:IdentificationCode/@listID)
 func roT0868(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK67), func(n4291 *Node) bool {
-		return anyNode(child(n4291, roK68), func(n4292 *Node) bool { return (len(attr(n4292, roK133)) > 0) })
+	return memoBool(v, 206, func() bool {
+		return !memoBool(v, 207, func() bool {
+			return anyNode(desc(root(n), roK67), func(n4291 *Node) bool {
+				return anyNode(child(n4291, roK68), func(n4292 *Node) bool { return (len(attr(n4292, roK133)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-661: not(cac:PaymentMeans/cbc:PaymentMeansCode/@listID)
 func roT0869(v []Seq, n *Node) bool {
 	return !anyNode(child(n, roK70), func(n4294 *Node) bool {
-		return anyNode(child(n4294, roK140), func(n4295 *Node) bool { return (len(attr(n4295, roK133)) > 0) })
+		return anyNode(child(n4294, roK141), func(n4295 *Node) bool { return (len(attr(n4295, roK133)) > 0) })
 	})
 }
 
 // UBL-CR-662: not(//cbc:AllowanceChargeReasonCode/@listID)
 func roT0870(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK83), func(n4297 *Node) bool { return (len(attr(n4297, roK133)) > 0) })
+	return memoBool(v, 208, func() bool {
+		return !memoBool(v, 209, func() bool {
+			return anyNode(desc(root(n), roK83), func(n4297 *Node) bool { return (len(attr(n4297, roK133)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-663: not(//@unitCodeListID)
 func roT0871(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK414)) > 0)
+	return memoBool(v, 210, func() bool { return !memoBool(v, 211, func() bool { return (len(descAttr(root(n), roK416)) > 0) }) })
 }
 
 // UBL-CR-664: not(//cac:FinancialInstitution)
 func roT0872(v []Seq, n *Node) bool {
-	return !(len(desc(root(n), roK307)) > 0)
+	return memoBool(v, 212, func() bool { return !memoBool(v, 213, func() bool { return (len(desc(root(n), roK309)) > 0) }) })
 }
 
 // UBL-CR-665: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode != '130' or not(cbc:DocumentTypeCode)]/cbc:ID/@schemeID)
 func roT0873(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK53), func(n4301 *Node) bool {
-		return (anyNode(child(n4301, roK148), func(n4302 *Node) bool { return (n4302.StringValue() != "130") }) || !(len(child(n4301, roK148)) > 0)) && anyNode(child(n4301, roK54), func(n4304 *Node) bool { return (len(attr(n4304, roK65)) > 0) })
+	return memoBool(v, 214, func() bool {
+		return !memoBool(v, 215, func() bool {
+			return anyNode(desc(root(n), roK53), func(n4301 *Node) bool {
+				return (anyNode(child(n4301, roK150), func(n4302 *Node) bool { return (n4302.StringValue() != "130") }) || !(len(child(n4301, roK150)) > 0)) && anyNode(child(n4301, roK54), func(n4304 *Node) bool { return (len(attr(n4304, roK65)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-666: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cac:Attachment)
 func roT0874(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK53), func(n4306 *Node) bool {
-		return anyNode(child(n4306, roK148), func(n4307 *Node) bool { return (n4307.StringValue() == "130") }) && (len(child(n4306, roK178)) > 0)
+	return memoBool(v, 216, func() bool {
+		return !memoBool(v, 217, func() bool {
+			return anyNode(desc(root(n), roK53), func(n4306 *Node) bool {
+				return anyNode(child(n4306, roK150), func(n4307 *Node) bool { return (n4307.StringValue() == "130") }) && (len(child(n4306, roK180)) > 0)
+			})
+		})
 	})
 }
 
 // UBL-CR-667: not(//cac:BuyersItemIdentification/cbc:ID/@schemeID)
 func roT0875(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK369), func(n4309 *Node) bool {
-		return anyNode(child(n4309, roK54), func(n4310 *Node) bool { return (len(attr(n4310, roK65)) > 0) })
+	return memoBool(v, 218, func() bool {
+		return !memoBool(v, 219, func() bool {
+			return anyNode(desc(root(n), roK371), func(n4309 *Node) bool {
+				return anyNode(child(n4309, roK54), func(n4310 *Node) bool { return (len(attr(n4310, roK65)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-668: not(//cac:SellersItemIdentification/cbc:ID/@schemeID)
 func roT0876(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK374), func(n4312 *Node) bool {
-		return anyNode(child(n4312, roK54), func(n4313 *Node) bool { return (len(attr(n4313, roK65)) > 0) })
+	return memoBool(v, 220, func() bool {
+		return !memoBool(v, 221, func() bool {
+			return anyNode(desc(root(n), roK376), func(n4312 *Node) bool {
+				return anyNode(child(n4312, roK54), func(n4313 *Node) bool { return (len(attr(n4313, roK65)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-669: not(//cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func roT0877(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK125), func(n4315 *Node) bool {
-		return anyNode(child(n4315, roK76), func(n4316 *Node) bool { return (len(child(n4316, roK83)) > 0) })
+	return memoBool(v, 222, func() bool {
+		return !memoBool(v, 223, func() bool {
+			return anyNode(desc(root(n), roK125), func(n4315 *Node) bool {
+				return anyNode(child(n4315, roK76), func(n4316 *Node) bool { return (len(child(n4316, roK83)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-670: not(//cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func roT0878(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK125), func(n4318 *Node) bool {
-		return anyNode(child(n4318, roK76), func(n4319 *Node) bool { return (len(child(n4319, roK82)) > 0) })
+	return memoBool(v, 224, func() bool {
+		return !memoBool(v, 225, func() bool {
+			return anyNode(desc(root(n), roK125), func(n4318 *Node) bool {
+				return anyNode(child(n4318, roK76), func(n4319 *Node) bool { return (len(child(n4319, roK82)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-671: not(//cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func roT0879(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK125), func(n4321 *Node) bool {
-		return anyNode(child(n4321, roK76), func(n4322 *Node) bool { return (len(child(n4322, roK408)) > 0) })
+	return memoBool(v, 226, func() bool {
+		return !memoBool(v, 227, func() bool {
+			return anyNode(desc(root(n), roK125), func(n4321 *Node) bool {
+				return anyNode(child(n4321, roK76), func(n4322 *Node) bool { return (len(child(n4322, roK410)) > 0) })
+			})
+		})
 	})
 }
 
@@ -12439,188 +13163,222 @@ func roT0880(v []Seq, n *Node) bool {
 
 // UBL-CR-673: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:DocumentDescription)
 func roT0881(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK53), func(n4326 *Node) bool {
-		return anyNode(child(n4326, roK148), func(n4327 *Node) bool { return (n4327.StringValue() == "130") }) && (len(child(n4326, roK147)) > 0)
+	return memoBool(v, 228, func() bool {
+		return !memoBool(v, 229, func() bool {
+			return anyNode(desc(root(n), roK53), func(n4326 *Node) bool {
+				return anyNode(child(n4326, roK150), func(n4327 *Node) bool { return (n4327.StringValue() == "130") }) && (len(child(n4326, roK149)) > 0)
+			})
+		})
 	})
 }
 
 // UBL-CR-674: not(//cbc:PrimaryAccountNumber/@schemeID)
 func roT0882(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK415), func(n4329 *Node) bool { return (len(attr(n4329, roK65)) > 0) })
+	return memoBool(v, 230, func() bool {
+		return !memoBool(v, 231, func() bool {
+			return anyNode(desc(root(n), roK417), func(n4329 *Node) bool { return (len(attr(n4329, roK65)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-675: not(//cac:CardAccount/cbc:NetworkID/@schemeID)
 func roT0883(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK69), func(n4331 *Node) bool {
-		return anyNode(child(n4331, roK416), func(n4332 *Node) bool { return (len(attr(n4332, roK65)) > 0) })
+	return memoBool(v, 232, func() bool {
+		return !memoBool(v, 233, func() bool {
+			return anyNode(desc(root(n), roK69), func(n4331 *Node) bool {
+				return anyNode(child(n4331, roK418), func(n4332 *Node) bool { return (len(attr(n4332, roK65)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-676: not(//cac:PaymentMandate/cbc:ID/@schemeID)
 func roT0884(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK109), func(n4334 *Node) bool {
-		return anyNode(child(n4334, roK54), func(n4335 *Node) bool { return (len(attr(n4335, roK65)) > 0) })
+	return memoBool(v, 234, func() bool {
+		return !memoBool(v, 235, func() bool {
+			return anyNode(desc(root(n), roK109), func(n4334 *Node) bool {
+				return anyNode(child(n4334, roK54), func(n4335 *Node) bool { return (len(attr(n4335, roK65)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-677: not(//cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID/@schemeID)
 func roT0885(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK109), func(n4337 *Node) bool {
-		return anyNode(child(n4337, roK314), func(n4338 *Node) bool {
-			return anyNode(child(n4338, roK54), func(n4339 *Node) bool { return (len(attr(n4339, roK65)) > 0) })
+	return memoBool(v, 236, func() bool {
+		return !memoBool(v, 237, func() bool {
+			return anyNode(desc(root(n), roK109), func(n4337 *Node) bool {
+				return anyNode(child(n4337, roK316), func(n4338 *Node) bool {
+					return anyNode(child(n4338, roK54), func(n4339 *Node) bool { return (len(attr(n4339, roK65)) > 0) })
+				})
+			})
 		})
 	})
 }
 
 // UBL-CR-678: not(//cac:TaxCategory/cbc:ID/@schemeID)
 func roT0886(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK80), func(n4341 *Node) bool {
-		return anyNode(child(n4341, roK54), func(n4342 *Node) bool { return (len(attr(n4342, roK65)) > 0) })
+	return memoBool(v, 238, func() bool {
+		return !memoBool(v, 239, func() bool {
+			return anyNode(desc(root(n), roK80), func(n4341 *Node) bool {
+				return anyNode(child(n4341, roK54), func(n4342 *Node) bool { return (len(attr(n4342, roK65)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-679: not(//cac:ClassifiedTaxCategory/cbc:ID/@schemeID)
 func roT0887(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK110), func(n4344 *Node) bool {
-		return anyNode(child(n4344, roK54), func(n4345 *Node) bool { return (len(attr(n4345, roK65)) > 0) })
+	return memoBool(v, 240, func() bool {
+		return !memoBool(v, 241, func() bool {
+			return anyNode(desc(root(n), roK110), func(n4344 *Node) bool {
+				return anyNode(child(n4344, roK54), func(n4345 *Node) bool { return (len(attr(n4345, roK65)) > 0) })
+			})
+		})
 	})
 }
 
 // UBL-CR-680: not(//cac:PaymentMeans/cac:PayerFinancialAccount)
 func roT0888(v []Seq, n *Node) bool {
-	return !anyNode(desc(root(n), roK70), func(n4347 *Node) bool { return (len(child(n4347, roK314)) > 0) })
+	return memoBool(v, 242, func() bool {
+		return !memoBool(v, 243, func() bool {
+			return anyNode(desc(root(n), roK70), func(n4347 *Node) bool { return (len(child(n4347, roK316)) > 0) })
+		})
+	})
 }
 
 // UBL-CR-681: not(cac:PaymentMeans/cbc:InstructionNote)
 func roT0889(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n4349 *Node) bool { return (len(child(n4349, roK417)) > 0) })
+	return !anyNode(child(n, roK70), func(n4349 *Node) bool { return (len(child(n4349, roK419)) > 0) })
 }
 
 // UBL-CR-682: not(cac:Delivery/cac:DeliveryAddress)
 func roT0890(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n4351 *Node) bool { return (len(child(n4351, roK418)) > 0) })
+	return !anyNode(child(n, roK75), func(n4351 *Node) bool { return (len(child(n4351, roK420)) > 0) })
 }
 
 // UBL-DT-08: not(//@schemeName)
 func roT0891(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK419)) > 0)
+	return memoBool(v, 244, func() bool { return !memoBool(v, 245, func() bool { return (len(descAttr(root(n), roK421)) > 0) }) })
 }
 
 // UBL-DT-09: not(//@schemeAgencyName)
 func roT0892(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK420)) > 0)
+	return memoBool(v, 246, func() bool { return !memoBool(v, 247, func() bool { return (len(descAttr(root(n), roK422)) > 0) }) })
 }
 
 // UBL-DT-10: not(//@schemeDataURI)
 func roT0893(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK421)) > 0)
+	return memoBool(v, 248, func() bool { return !memoBool(v, 249, func() bool { return (len(descAttr(root(n), roK423)) > 0) }) })
 }
 
 // UBL-DT-11: not(//@schemeURI)
 func roT0894(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK422)) > 0)
+	return memoBool(v, 250, func() bool { return !memoBool(v, 251, func() bool { return (len(descAttr(root(n), roK424)) > 0) }) })
 }
 
 // UBL-DT-12: not(//@format)
 func roT0895(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK423)) > 0)
+	return memoBool(v, 252, func() bool { return !memoBool(v, 253, func() bool { return (len(descAttr(root(n), roK425)) > 0) }) })
 }
 
 // UBL-DT-13: not(//@unitCodeListIdentifier)
 func roT0896(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK424)) > 0)
+	return memoBool(v, 254, func() bool { return !memoBool(v, 255, func() bool { return (len(descAttr(root(n), roK426)) > 0) }) })
 }
 
 // UBL-DT-14: not(//@unitCodeListAgencyIdentifier)
 func roT0897(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK425)) > 0)
+	return memoBool(v, 256, func() bool { return !memoBool(v, 257, func() bool { return (len(descAttr(root(n), roK427)) > 0) }) })
 }
 
 // UBL-DT-15: not(//@unitCodeListAgencyName)
 func roT0898(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK426)) > 0)
+	return memoBool(v, 258, func() bool { return !memoBool(v, 259, func() bool { return (len(descAttr(root(n), roK428)) > 0) }) })
 }
 
 // UBL-DT-16: not(//@listAgencyName)
 func roT0899(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK427)) > 0)
+	return memoBool(v, 260, func() bool { return !memoBool(v, 261, func() bool { return (len(descAttr(root(n), roK429)) > 0) }) })
 }
 
 // UBL-DT-17: not(//@listName)
 func roT0900(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK428)) > 0)
+	return memoBool(v, 262, func() bool { return !memoBool(v, 263, func() bool { return (len(descAttr(root(n), roK430)) > 0) }) })
 }
 
 // UBL-DT-18: count(//@name) - count(//cbc:PaymentMeansCode/@name) <= 0
 func roT0901(v []Seq, n *Node) bool {
-	return gcmp(arith(func() Seq {
-		k4363 := 0
-		anyNode(descAttr(root(n), roK429), func(n4364 *Node) bool { return tally1(&k4363) })
-		return countOf(k4363)
-	}(), func() Seq {
-		k4365 := 0
-		anyNode(desc(root(n), roK140), func(n4366 *Node) bool {
-			return anyNode(attr(n4366, roK429), func(n4367 *Node) bool { return tally1(&k4365) })
-		})
-		return countOf(k4365)
-	}(), opSub), roK58, opLe)
+	return memoBool(v, 264, func() bool {
+		return gcmp(arith(func() Seq {
+			k4363 := 0
+			anyNode(descAttr(root(n), roK431), func(n4364 *Node) bool { return tally1(&k4363) })
+			return countOf(k4363)
+		}(), func() Seq {
+			k4365 := 0
+			anyNode(desc(root(n), roK141), func(n4366 *Node) bool {
+				return anyNode(attr(n4366, roK431), func(n4367 *Node) bool { return tally1(&k4365) })
+			})
+			return countOf(k4365)
+		}(), opSub), roK58, opLe)
+	})
 }
 
 // UBL-DT-19: not(//@languageID)
 func roT0902(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK430)) > 0)
+	return memoBool(v, 265, func() bool { return !memoBool(v, 266, func() bool { return (len(descAttr(root(n), roK432)) > 0) }) })
 }
 
 // UBL-DT-20: not(//@listURI)
 func roT0903(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK431)) > 0)
+	return memoBool(v, 267, func() bool { return !memoBool(v, 268, func() bool { return (len(descAttr(root(n), roK433)) > 0) }) })
 }
 
 // UBL-DT-21: not(//@listSchemeURI)
 func roT0904(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK432)) > 0)
+	return memoBool(v, 269, func() bool { return !memoBool(v, 270, func() bool { return (len(descAttr(root(n), roK434)) > 0) }) })
 }
 
 // UBL-DT-22: not(//@languageLocaleID)
 func roT0905(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK433)) > 0)
+	return memoBool(v, 271, func() bool { return !memoBool(v, 272, func() bool { return (len(descAttr(root(n), roK435)) > 0) }) })
 }
 
 // UBL-DT-23: not(//@uri)
 func roT0906(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK434)) > 0)
+	return memoBool(v, 273, func() bool { return !memoBool(v, 274, func() bool { return (len(descAttr(root(n), roK436)) > 0) }) })
 }
 
 // UBL-DT-24: not(//@currencyCodeListVersionID)
 func roT0907(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK435)) > 0)
+	return memoBool(v, 275, func() bool { return !memoBool(v, 276, func() bool { return (len(descAttr(root(n), roK437)) > 0) }) })
 }
 
 // UBL-DT-25: not(//@characterSetCode)
 func roT0908(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK436)) > 0)
+	return memoBool(v, 277, func() bool { return !memoBool(v, 278, func() bool { return (len(descAttr(root(n), roK438)) > 0) }) })
 }
 
 // UBL-DT-26: not(//@encodingCode)
 func roT0909(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK437)) > 0)
+	return memoBool(v, 279, func() bool { return !memoBool(v, 280, func() bool { return (len(descAttr(root(n), roK439)) > 0) }) })
 }
 
 // UBL-DT-27: not(//@schemeAgencyID)
 func roT0910(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK438)) > 0)
+	return memoBool(v, 281, func() bool { return !memoBool(v, 282, func() bool { return (len(descAttr(root(n), roK440)) > 0) }) })
 }
 
 // UBL-DT-28: not(//@listAgencyID)
 func roT0911(v []Seq, n *Node) bool {
-	return !(len(descAttr(root(n), roK439)) > 0)
+	return memoBool(v, 283, func() bool { return !memoBool(v, 284, func() bool { return (len(descAttr(root(n), roK441)) > 0) }) })
 }
 
 // UBL-SR-01: (count(cac:ContractDocumentReference/cbc:ID) <= 1)
 func roT0912(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4378 := 0
-		anyNode(child(n, roK192), func(n4379 *Node) bool {
+		anyNode(child(n, roK194), func(n4379 *Node) bool {
 			return anyNode(child(n4379, roK54), func(n4380 *Node) bool { return tally1(&k4378) })
 		})
 		return countOf(k4378)
@@ -12631,7 +13389,7 @@ func roT0912(v []Seq, n *Node) bool {
 func roT0913(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4381 := 0
-		anyNode(child(n, roK189), func(n4382 *Node) bool {
+		anyNode(child(n, roK191), func(n4382 *Node) bool {
 			return anyNode(child(n4382, roK54), func(n4383 *Node) bool { return tally1(&k4381) })
 		})
 		return countOf(k4381)
@@ -12642,7 +13400,7 @@ func roT0913(v []Seq, n *Node) bool {
 func roT0914(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4384 := 0
-		anyNode(child(n, roK188), func(n4385 *Node) bool {
+		anyNode(child(n, roK190), func(n4385 *Node) bool {
 			return anyNode(child(n4385, roK54), func(n4386 *Node) bool { return tally1(&k4384) })
 		})
 		return countOf(k4384)
@@ -12654,7 +13412,7 @@ func roT0915(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4387 := 0
 		anyNode(child(n, roK53), func(n4388 *Node) bool {
-			return anyNode(child(n4388, roK148), func(n4389 *Node) bool { return (n4389.StringValue() == "130") }) && anyNode(child(n4388, roK54), func(n4390 *Node) bool { return tally1(&k4387) })
+			return anyNode(child(n4388, roK150), func(n4389 *Node) bool { return (n4389.StringValue() == "130") }) && anyNode(child(n4388, roK54), func(n4390 *Node) bool { return tally1(&k4387) })
 		})
 		return countOf(k4387)
 	}(), roK108, opLe)
@@ -12701,7 +13459,7 @@ func roT0919(v []Seq, n *Node) bool {
 		k4401 := 0
 		anyNode(child(n, roK101), func(n4402 *Node) bool {
 			return anyNode(child(n4402, roK63), func(n4403 *Node) bool {
-				return anyNode(child(n4403, roK137), func(n4404 *Node) bool {
+				return anyNode(child(n4403, roK138), func(n4404 *Node) bool {
 					return anyNode(child(n4404, roK124), func(n4405 *Node) bool { return tally1(&k4401) })
 				})
 			})
@@ -12762,7 +13520,7 @@ func roT0923(v []Seq, n *Node) bool {
 		anyNode(child(n, roK101), func(n4424 *Node) bool {
 			return anyNode(child(n4424, roK63), func(n4425 *Node) bool {
 				return anyNode(child(n4425, roK102), func(n4426 *Node) bool {
-					return anyNode(child(n4426, roK264), func(n4427 *Node) bool { return tally1(&k4423) })
+					return anyNode(child(n4426, roK266), func(n4427 *Node) bool { return tally1(&k4423) })
 				})
 			})
 		})
@@ -12791,7 +13549,7 @@ func roT0925(v []Seq, n *Node) bool {
 		k4433 := 0
 		anyNode(child(n, roK64), func(n4434 *Node) bool {
 			return anyNode(child(n4434, roK63), func(n4435 *Node) bool {
-				return anyNode(child(n4435, roK138), func(n4436 *Node) bool {
+				return anyNode(child(n4435, roK139), func(n4436 *Node) bool {
 					return anyNode(child(n4436, roK54), func(n4437 *Node) bool { return tally1(&k4433) })
 				})
 			})
@@ -12841,20 +13599,22 @@ func roT0928(v []Seq, n *Node) bool {
 
 // UBL-SR-29: (count(//cac:PartyIdentification/cbc:ID[upper-case(@schemeID) = 'SEPA']) <= 1)
 func roT0929(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k4451 := 0
-		anyNode(desc(root(n), roK138), func(n4452 *Node) bool {
-			return anyNode(child(n4452, roK54), func(n4453 *Node) bool { return (strings.ToUpper(str(attr(n4453, roK65))) == "SEPA") && tally1(&k4451) })
-		})
-		return countOf(k4451)
-	}(), roK108, opLe)
+	return memoBool(v, 285, func() bool {
+		return gcmp(func() Seq {
+			k4451 := 0
+			anyNode(desc(root(n), roK139), func(n4452 *Node) bool {
+				return anyNode(child(n4452, roK54), func(n4453 *Node) bool { return (strings.ToUpper(str(attr(n4453, roK65))) == "SEPA") && tally1(&k4451) })
+			})
+			return countOf(k4451)
+		}(), roK108, opLe)
+	})
 }
 
 // UBL-SR-39: (count(cac:ProjectReference/cbc:ID) <= 1)
 func roT0930(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4454 := 0
-		anyNode(child(n, roK203), func(n4455 *Node) bool {
+		anyNode(child(n, roK205), func(n4455 *Node) bool {
 			return anyNode(child(n4455, roK54), func(n4456 *Node) bool { return tally1(&k4454) })
 		})
 		return countOf(k4454)
@@ -12867,7 +13627,7 @@ func roT0931(v []Seq, n *Node) bool {
 		k4457 := 0
 		anyNode(child(n, roK64), func(n4458 *Node) bool {
 			return anyNode(child(n4458, roK63), func(n4459 *Node) bool {
-				return anyNode(child(n4459, roK137), func(n4460 *Node) bool {
+				return anyNode(child(n4459, roK138), func(n4460 *Node) bool {
 					return anyNode(child(n4460, roK124), func(n4461 *Node) bool { return tally1(&k4457) })
 				})
 			})
@@ -12878,15 +13638,17 @@ func roT0931(v []Seq, n *Node) bool {
 
 // UBL-SR-44: count(//cbc:PaymentID[not(preceding::cbc:PaymentID/. = .)]) <= 1
 func roT0932(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k4462 := 0
-		anyNode(desc(root(n), roK413), func(n4463 *Node) bool {
-			return !func(r4464 Seq) bool {
-				return anyNode(preceding(n4463, roK413), func(n4465 *Node) bool { return gcmp(nodeSeq(n4465), r4464, opEq) })
-			}(nodeSeq(n4463)) && tally1(&k4462)
-		})
-		return countOf(k4462)
-	}(), roK108, opLe)
+	return memoBool(v, 286, func() bool {
+		return gcmp(func() Seq {
+			k4462 := 0
+			anyNode(desc(root(n), roK415), func(n4463 *Node) bool {
+				return !func(r4464 Seq) bool {
+					return anyNode(preceding(n4463, roK415), func(n4465 *Node) bool { return gcmp(nodeSeq(n4465), r4464, opEq) })
+				}(nodeSeq(n4463)) && tally1(&k4462)
+			})
+			return countOf(k4462)
+		}(), roK108, opLe)
+	})
 }
 
 // UBL-SR-45: (count(cac:PaymentMeans/cbc:PaymentDueDate) <=1)
@@ -12894,7 +13656,7 @@ func roT0933(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4466 := 0
 		anyNode(child(n, roK70), func(n4467 *Node) bool {
-			return anyNode(child(n4467, roK292), func(n4468 *Node) bool { return tally1(&k4466) })
+			return anyNode(child(n4467, roK294), func(n4468 *Node) bool { return tally1(&k4466) })
 		})
 		return countOf(k4466)
 	}(), roK108, opLe)
@@ -12905,8 +13667,8 @@ func roT0934(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4469 := 0
 		anyNode(child(n, roK70), func(n4470 *Node) bool {
-			return anyNode(child(n4470, roK140), func(n4471 *Node) bool {
-				return anyNode(attr(n4471, roK429), func(n4472 *Node) bool { return tally1(&k4469) })
+			return anyNode(child(n4470, roK141), func(n4471 *Node) bool {
+				return anyNode(attr(n4471, roK431), func(n4472 *Node) bool { return tally1(&k4469) })
 			})
 		})
 		return countOf(k4469)
@@ -12915,15 +13677,17 @@ func roT0934(v []Seq, n *Node) bool {
 
 // UBL-SR-47: count(//cbc:PaymentMeansCode[not(preceding::cbc:PaymentMeansCode/. = .)]) <= 1
 func roT0935(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k4473 := 0
-		anyNode(desc(root(n), roK140), func(n4474 *Node) bool {
-			return !func(r4475 Seq) bool {
-				return anyNode(preceding(n4474, roK140), func(n4476 *Node) bool { return gcmp(nodeSeq(n4476), r4475, opEq) })
-			}(nodeSeq(n4474)) && tally1(&k4473)
-		})
-		return countOf(k4473)
-	}(), roK108, opLe)
+	return memoBool(v, 287, func() bool {
+		return gcmp(func() Seq {
+			k4473 := 0
+			anyNode(desc(root(n), roK141), func(n4474 *Node) bool {
+				return !func(r4475 Seq) bool {
+					return anyNode(preceding(n4474, roK141), func(n4476 *Node) bool { return gcmp(nodeSeq(n4476), r4475, opEq) })
+				}(nodeSeq(n4474)) && tally1(&k4473)
+			})
+			return countOf(k4473)
+		}(), roK108, opLe)
+	})
 }
 
 // UBL-SR-49: (count(cac:InvoicePeriod/cbc:DescriptionCode) <=1)
@@ -12973,8 +13737,8 @@ func roT0937(v []Seq, n *Node) bool {
 func roT0938(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4482 := 0
-		anyNode(child(n, roK354), func(n4483 *Node) bool {
-			return anyNode(child(n4483, roK440), func(n4484 *Node) bool { return tally1(&k4482) })
+		anyNode(child(n, roK356), func(n4483 *Node) bool {
+			return anyNode(child(n4483, roK442), func(n4484 *Node) bool { return tally1(&k4482) })
 		})
 		return countOf(k4482)
 	}(), roK108, opLe)
@@ -13018,7 +13782,7 @@ func roT0942(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4494 := 0
 		anyNode(child(n, roK123), func(n4495 *Node) bool {
-			return anyNode(child(n4495, roK167), func(n4496 *Node) bool { return tally1(&k4494) })
+			return anyNode(child(n4495, roK169), func(n4496 *Node) bool { return tally1(&k4494) })
 		})
 		return countOf(k4494)
 	}(), roK108, opLe)
@@ -13028,7 +13792,7 @@ func roT0942(v []Seq, n *Node) bool {
 func roM076(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK136) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK137) {
 			return false
 		}
 		return true
@@ -13042,12 +13806,12 @@ func roM076(v []Seq, n *Node) bool {
 func roT0943(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
 		k4497 := 0
-		anyNode(child(n, roK137), func(n4498 *Node) bool {
+		anyNode(child(n, roK138), func(n4498 *Node) bool {
 			return anyNode(child(n4498, roK124), func(n4499 *Node) bool { return tally1(&k4497) })
 		})
 		return countOf(k4497)
 	}(), roK108, opLe) && func(r4504 Seq) bool {
-		return anyNode(child(n, roK137), func(n4505 *Node) bool {
+		return anyNode(child(n, roK138), func(n4505 *Node) bool {
 			return anyNode(child(n4505, roK124), func(n4506 *Node) bool { return gcmp(nodeSeq(n4506), r4504, opNe) })
 		})
 	}(step(step(step(step(parent(n), func(n4500 *Node) Seq { return child(n4500, roK101) }), func(n4501 *Node) Seq { return child(n4501, roK63) }), func(n4502 *Node) Seq { return child(n4502, roK102) }), func(n4503 *Node) Seq { return child(n4503, roK103) })))
@@ -13057,12 +13821,12 @@ func roT0943(v []Seq, n *Node) bool {
 func roT0944(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
 		k4507 := 0
-		anyNode(child(n, roK138), func(n4508 *Node) bool {
+		anyNode(child(n, roK139), func(n4508 *Node) bool {
 			return anyNode(child(n4508, roK54), func(n4509 *Node) bool { return (strings.ToUpper(str(attr(n4509, roK65))) != "SEPA") && tally1(&k4507) })
 		})
 		return countOf(k4507)
 	}(), roK108, opLe) && func(r4514 Seq) bool {
-		return anyNode(child(n, roK137), func(n4515 *Node) bool {
+		return anyNode(child(n, roK138), func(n4515 *Node) bool {
 			return anyNode(child(n4515, roK124), func(n4516 *Node) bool { return gcmp(nodeSeq(n4516), r4514, opNe) })
 		})
 	}(step(step(step(step(parent(n), func(n4510 *Node) Seq { return child(n4510, roK101) }), func(n4511 *Node) Seq { return child(n4511, roK63) }), func(n4512 *Node) Seq { return child(n4512, roK102) }), func(n4513 *Node) Seq { return child(n4513, roK103) })))
@@ -13077,7 +13841,7 @@ func roT0945(v []Seq, n *Node) bool {
 		})
 		return countOf(k4517)
 	}(), roK108, opLe) && func(r4524 Seq) bool {
-		return anyNode(child(n, roK137), func(n4525 *Node) bool {
+		return anyNode(child(n, roK138), func(n4525 *Node) bool {
 			return anyNode(child(n4525, roK124), func(n4526 *Node) bool { return gcmp(nodeSeq(n4526), r4524, opNe) })
 		})
 	}(step(step(step(step(parent(n), func(n4520 *Node) Seq { return child(n4520, roK101) }), func(n4521 *Node) Seq { return child(n4521, roK63) }), func(n4522 *Node) Seq { return child(n4522, roK102) }), func(n4523 *Node) Seq { return child(n4523, roK103) })))
@@ -13101,7 +13865,7 @@ func roM077(v []Seq, n *Node) bool {
 func roT0946(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4527 := 0
-		anyNode(child(n, roK413), func(n4528 *Node) bool { return tally1(&k4527) })
+		anyNode(child(n, roK415), func(n4528 *Node) bool { return tally1(&k4527) })
 		return countOf(k4527)
 	}(), roK108, opLe)
 }
@@ -13110,7 +13874,7 @@ func roT0946(v []Seq, n *Node) bool {
 func roT0947(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4529 := 0
-		anyNode(child(n, roK140), func(n4530 *Node) bool { return tally1(&k4529) })
+		anyNode(child(n, roK141), func(n4530 *Node) bool { return tally1(&k4529) })
 		return countOf(k4529)
 	}(), roK108, opLe)
 }
@@ -13130,7 +13894,7 @@ func roT0948(v []Seq, n *Node) bool {
 func roM078(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK141) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK142) {
 			return false
 		}
 		return true
@@ -13144,14 +13908,14 @@ func roM078(v []Seq, n *Node) bool {
 func roT0949(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4534 := 0
-		anyNode(child(n, roK142), func(n4535 *Node) bool { return tally1(&k4534) })
+		anyNode(child(n, roK143), func(n4535 *Node) bool { return tally1(&k4534) })
 		return countOf(k4534)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-07: (cac:InvoiceDocumentReference/cbc:ID)
 func roT0950(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK142), func(n4536 *Node) bool { return (len(child(n4536, roK54)) > 0) })
+	return anyNode(child(n, roK143), func(n4536 *Node) bool { return (len(child(n4536, roK54)) > 0) })
 }
 
 // cac:TaxRepresentativeParty
@@ -13173,7 +13937,7 @@ func roT0951(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4538 := 0
 		anyNode(child(n, roK63), func(n4539 *Node) bool {
-			return anyNode(child(n4539, roK137), func(n4540 *Node) bool {
+			return anyNode(child(n4539, roK138), func(n4540 *Node) bool {
 				return anyNode(child(n4540, roK124), func(n4541 *Node) bool { return tally1(&k4538) })
 			})
 		})
@@ -13213,7 +13977,7 @@ func roT0953(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4546 := 0
 		anyNode(child(n, roK80), func(n4547 *Node) bool {
-			return anyNode(child(n4547, roK145), func(n4548 *Node) bool { return tally1(&k4546) })
+			return anyNode(child(n4547, roK147), func(n4548 *Node) bool { return tally1(&k4546) })
 		})
 		return countOf(k4546)
 	}(), roK108, opLe)
@@ -13244,7 +14008,7 @@ func roM081(v []Seq, n *Node) bool {
 
 // BR-CL-01: (self::cbc:InvoiceTypeCode and ((not(contains(normalize-space(.), ' ')) and contains(' 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 39…
 func roT0954(v []Seq, n *Node) bool {
-	return (((len(self(n, roK98)) > 0) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 395 456 457 527 553 575 623 633 751 780 817 870 875 876 877 935 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))) || ((len(self(n, roK99)) > 0) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 532 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))))
+	return (((len(self(n, roK98)) > 0) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(roK443, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))) || ((len(self(n, roK99)) > 0) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 532 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))))
 }
 
 // //@currencyID
@@ -13263,7 +14027,7 @@ func roM082(v []Seq, n *Node) bool {
 
 // BR-CL-03: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU …
 func roT0955(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRO MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLL SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UZS VEF VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWL ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(roK444, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
 }
 
 // cbc:DocumentCurrencyCode
@@ -13282,7 +14046,7 @@ func roM083(v []Seq, n *Node) bool {
 
 // BR-CL-04: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU …
 func roT0956(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRO MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLL SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UZS VEF VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWL ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(roK444, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
 }
 
 // cbc:TaxCurrencyCode
@@ -13301,7 +14065,7 @@ func roM084(v []Seq, n *Node) bool {
 
 // BR-CL-05: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU …
 func roT0957(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRO MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLL SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UZS VEF VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWL ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(roK444, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
 }
 
 // cac:InvoicePeriod/cbc:DescriptionCode
@@ -13341,7 +14105,7 @@ func roM086(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK53) {
 			return false
 		}
-		if !(anyNode(child(m, roK148), func(n4552 *Node) bool { return (n4552.StringValue() == "130") })) {
+		if !(anyNode(child(m, roK150), func(n4552 *Node) bool { return (n4552.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -13357,10 +14121,10 @@ func roM086(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK171) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK173) {
 			return false
 		}
-		if !(anyNode(child(m, roK148), func(n4554 *Node) bool { return (n4554.StringValue() == "130") })) {
+		if !(anyNode(child(m, roK150), func(n4554 *Node) bool { return (n4554.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -13372,7 +14136,7 @@ func roM086(v []Seq, n *Node) bool {
 
 // BR-CL-07: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH …
 func roT0959(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && strings.Contains(" AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABY ABZ AC ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACN ACO ACP ACQ ACR ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADT ADU ADV ADW ADX ADY ADZ AE AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AF AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB AJC AJD AJE AJF AJG AJH AJI AJJ AJK AJL AJM AJN AJO AJP AJQ AJR AJS AJT AJU AJV AJW AJX AJY AJZ AKA AKB AKC AKD AKE AKF AKG AKH AKI AKJ AKK AKL AKM AKN AKO AKP AKQ AKR AKS AKT AKU AKV AKW AKX AKY AKZ ALA ALB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ALR ALS ALT ALU ALV ALW ALX ALY ALZ AMA AMB AMC AMD AME AMF AMG AMH AMI AMJ AMK AML AMM AMN AMO AMP AMQ AMR AMS AMT AMU AMV AMW AMX AMY AMZ ANA ANB ANC AND ANE ANF ANG ANH ANI ANJ ANK ANL ANM ANN ANO ANP ANQ ANR ANS ANT ANU ANV ANW ANX ANY AOA AOD AOE AOF AOG AOH AOI AOJ AOK AOL AOM AON AOO AOP AOQ AOR AOS AOT AOU AOV AOW AOX AOY AOZ AP APA APB APC APD APE APF APG APH API APJ APK APL APM APN APO APP APQ APR APS APT APU APV APW APX APY APZ AQA AQB AQC AQD AQE AQF AQG AQH AQI AQJ AQK AQL AQM AQN AQO AQP AQQ AQR AQS AQT AQU AQV AQW AQX AQY AQZ ARA ARB ARC ARD ARE ARF ARG ARH ARI ARJ ARK ARL ARM ARN ARO ARP ARQ ARR ARS ART ARU ARV ARW ARX ARY ARZ ASA ASB ASC ASD ASE ASF ASG ASH ASI ASJ ASK ASL ASM ASN ASO ASP ASQ ASR ASS AST ASU ASV ASW ASX ASY ASZ ATA ATB ATC ATD ATE ATF ATG ATH ATI ATJ ATK ATL ATM ATN ATO ATP ATQ ATR ATS ATT ATU ATV ATW ATX ATY ATZ AU AUA AUB AUC AUD AUE AUF AUG AUH AUI AUJ AUK AUL AUM AUN AUO AUP AUQ AUR AUS AUT AUU AUV AUW AUX AUY AUZ AV AVA AVB AVC AVD AVE AVF AVG AVH AVI AVJ AVK AVL AVM AVN AVO AVP AVQ AVR AVS AVT AVU AVV AVW AVX AVY AVZ AWA AWB AWC AWD AWE AWF AWG AWH AWI AWJ AWK AWL AWM AWN AWO AWP AWQ AWR AWS AWT AWU AWV AWW AWX AWY AWZ AXA AXB AXC AXD AXE AXF AXG AXH AXI AXJ AXK AXL AXM AXN AXO AXP AXQ AXR AXS BA BC BD BE BH BM BN BO BR BT BTP BW CAS CAT CAU CAV CAW CAX CAY CAZ CBA CBB CD CEC CED CFE CFF CFO CG CH CK CKN CM CMR CN CNO COF CP CR CRN CS CST CT CU CV CW CZ DA DAN DB DI DL DM DQ DR EA EB ED EE EEP EI EN EQ ER ERN ET EX FC FF FI FLW FN FO FS FT FV FX GA GC GD GDN GN HS HWB IA IB ICA ICE ICO II IL INB INN INO IP IS IT IV JB JE LA LAN LAR LB LC LI LO LRC LS MA MB MF MG MH MR MRN MS MSS MWB NA NF OH OI ON OP OR PB PC PD PE PF PI PK PL POR PP PQ PR PS PW PY RA RC RCN RE REN RF RR RT SA SB SD SE SEA SF SH SI SM SN SP SQ SRN SS STA SW SZ TB TCR TE TF TI TIN TL TN TP UAR UC UCN UN UO URI VA VC VGR VM VN VON VOR VP VR VS VT VV WE WM WN WR WS WY XA XC XP ZZZ ", (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK445, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
 }
 
 // cac:PartyIdentification/cbc:ID[@schemeID]
@@ -13386,7 +14150,7 @@ func roM087(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK138) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK139) {
 			return false
 		}
 		return true
@@ -13398,7 +14162,7 @@ func roM087(v []Seq, n *Node) bool {
 
 // BR-CL-10: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0960(v []Seq, n *Node) bool {
-	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && strings.Contains(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 ", (" "+fnNormalizeSpace(str(attr(n, roK65)))+" "))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, roK65)))+" "))) && ((len(ancestor(n, roK101)) > 0) || (len(ancestor(n, roK136)) > 0))))
+	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK446, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" "))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, roK65)))+" "))) && ((len(ancestor(n, roK101)) > 0) || (len(ancestor(n, roK137)) > 0))))
 }
 
 // cac:PartyLegalEntity/cbc:CompanyID[@schemeID]
@@ -13424,7 +14188,7 @@ func roM088(v []Seq, n *Node) bool {
 
 // BR-CL-11: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0961(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && strings.Contains(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 ", (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK446, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
 }
 
 // cac:CommodityClassification/cbc:ItemClassificationCode[@listID]
@@ -13450,7 +14214,7 @@ func roM089(v []Seq, n *Node) bool {
 
 // BR-CL-13: ((not(contains(normalize-space(@listID), ' ')) and contains(' AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT …
 func roT0962(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK133))), " ") && strings.Contains(" AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT BU BV BW BX BY BZ CC CG CL CR CV DR DW EC EF EN FS GB GN GS HS IB IN IS IT IZ MA MF MN MP NB ON PD PL PO PV QS RC RN RU RY SA SG SK SN SRS SRT SRU SRV SRW SRX SRY SRZ SS SSA SSB SSC SSD SSE SSF SSG SSH SSI SSJ SSK SSL SSM SSN SSO SSP SSQ SSR SSS SST SSU SSV SSW SSX SSY SSZ ST STA STB STC STD STE STF STG STH STI STJ STK STL STM STN STO STP STQ STR STS STT STU STV STW STX STY STZ SUA SUB SUC SUD SUE SUF SUG SUH SUI SUJ SUK SUL SUM TG TSN TSO TSP TSQ TSR TSS TST TSU UA UP VN VP VS VX ZZZ ", (" "+fnNormalizeSpace(str(attr(n, roK133)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK133))), " ") && containsWord(roK447, (" "+fnNormalizeSpace(str(attr(n, roK133)))+" ")))
 }
 
 // cac:Country/cbc:IdentificationCode
@@ -13473,7 +14237,7 @@ func roM090(v []Seq, n *Node) bool {
 
 // BR-CL-14: ((not(contains(normalize-space(.), ' ')) and contains(' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM …
 func roT0963(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(roK448, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
 }
 
 // cac:OriginCountry/cbc:IdentificationCode
@@ -13484,7 +14248,7 @@ func roM091(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK380) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK382) {
 			return false
 		}
 		return true
@@ -13496,14 +14260,14 @@ func roM091(v []Seq, n *Node) bool {
 
 // BR-CL-15: ((not(contains(normalize-space(.), ' ')) and contains(' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM …
 func roT0964(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(roK448, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
 }
 
 // cac:PaymentMeans/cbc:PaymentMeansCode
 func roM092(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK140) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK141) {
 			return false
 		}
 		m = m.Parent
@@ -13519,7 +14283,7 @@ func roM092(v []Seq, n *Node) bool {
 
 // BR-CL-16: ( ( not(contains(normalize-space(.),' ')) and contains( ' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 5…
 func roT0965(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 74 75 76 77 78 91 92 93 94 95 96 97 ZZZ ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(roK449, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
 }
 
 // cac:TaxCategory/cbc:ID
@@ -13621,7 +14385,7 @@ func roM096(v []Seq, n *Node) bool {
 
 // BR-CL-20: ((not(contains(normalize-space(.), ' ')) and contains(' AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE A…
 func roT0969(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADT ADW ADY ADZ AEA AEB AEC AED AEF AEH AEI AEJ AEK AEL AEM AEN AEO AEP AES AET AEU AEV AEW AEX AEY AEZ AJ AU CA CAB CAD CAE CAF CAI CAJ CAK CAL CAM CAN CAO CAP CAQ CAR CAS CAT CAU CAV CAW CAX CAY CAZ CD CG CS CT DAB DAD DAC DAF DAG DAH DAI DAJ DAK DAL DAM DAN DAO DAP DAQ DL EG EP ER FAA FAB FAC FC FH FI GAA HAA HD HH IAA IAB ID IF IR IS KO L1 LA LAA LAB LF MAE MI ML NAA OA PA PAA PC PL RAB RAC RAD RAF RE RF RH RV SA SAA SAD SAE SAI SG SH SM SU TAB TAC TT TV V1 V2 WH XAA YY ZZZ ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(roK450, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
 }
 
 // cac:StandardItemIdentification/cbc:ID[@schemeID]
@@ -13647,14 +14411,14 @@ func roM097(v []Seq, n *Node) bool {
 
 // BR-CL-21: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0970(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && strings.Contains(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 ", (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK446, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
 }
 
 // cbc:TaxExemptionReasonCode
 func roM098(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK146) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK148) {
 			return false
 		}
 		return true
@@ -13666,7 +14430,7 @@ func roM098(v []Seq, n *Node) bool {
 
 // BR-CL-22: ((not(contains(normalize-space(.), ' ')) and contains(' VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX…
 func roT0971(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX-EU-132-1H VATEX-EU-132-1I VATEX-EU-132-1J VATEX-EU-132-1K VATEX-EU-132-1L VATEX-EU-132-1M VATEX-EU-132-1N VATEX-EU-132-1O VATEX-EU-132-1P VATEX-EU-132-1Q VATEX-EU-143 VATEX-EU-143-1A VATEX-EU-143-1B VATEX-EU-143-1C VATEX-EU-143-1D VATEX-EU-143-1E VATEX-EU-143-1F VATEX-EU-143-1FA VATEX-EU-143-1G VATEX-EU-143-1H VATEX-EU-143-1I VATEX-EU-143-1J VATEX-EU-143-1K VATEX-EU-143-1L VATEX-EU-309 VATEX-EU-148 VATEX-EU-148-A VATEX-EU-148-B VATEX-EU-148-C VATEX-EU-148-D VATEX-EU-148-E VATEX-EU-148-F VATEX-EU-148-G VATEX-EU-151 VATEX-EU-151-1A VATEX-EU-151-1AA VATEX-EU-151-1B VATEX-EU-151-1C VATEX-EU-151-1D VATEX-EU-151-1E VATEX-EU-G VATEX-EU-O VATEX-EU-IC VATEX-EU-AE VATEX-EU-D VATEX-EU-F VATEX-EU-I VATEX-EU-J ", (" "+fnNormalizeSpace(strings.ToUpper(str(nodeSeq(n))))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(roK451, (" "+fnNormalizeSpace(strings.ToUpper(str(nodeSeq(n))))+" ")))
 }
 
 // //@unitCode
@@ -13685,17 +14449,17 @@ func roM099(v []Seq, n *Node) bool {
 
 // BR-CL-23: ((not(contains(normalize-space(.), ' ')) and contains(' 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2N 2P 2Q …
 func roT0972(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2N 2P 2Q 2R 2U 2X 2Y 2Z 3B 3C 4C 4G 4H 4K 4L 4M 4N 4O 4P 4Q 4R 4T 4U 4W 4X 5A 5B 5E 5J A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A2 A20 A21 A22 A23 A24 A26 A27 A28 A29 A3 A30 A31 A32 A33 A34 A35 A36 A37 A38 A39 A4 A40 A41 A42 A43 A44 A45 A47 A48 A49 A5 A53 A54 A55 A56 A59 A6 A68 A69 A7 A70 A71 A73 A74 A75 A76 A8 A84 A85 A86 A87 A88 A89 A9 A90 A91 A93 A94 A95 A96 A97 A98 A99 AA AB ACR ACT AD AE AH AI AK AL AMH AMP ANN APZ AQ AS ASM ASU ATM AWG AY AZ B1 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B20 B21 B22 B23 B24 B25 B26 B27 B28 B29 B3 B30 B31 B32 B33 B34 B35 B4 B41 B42 B43 B44 B45 B46 B47 B48 B49 B50 B52 B53 B54 B55 B56 B57 B58 B59 B60 B61 B62 B63 B64 B66 B67 B68 B69 B7 B70 B71 B72 B73 B74 B75 B76 B77 B78 B79 B8 B80 B81 B82 B83 B84 B85 B86 B87 B88 B89 B90 B91 B92 B93 B94 B95 B96 B97 B98 B99 BAR BB BFT BHP BIL BLD BLL BP BPM BQL BTU BUA BUI C0 C10 C11 C12 C13 C14 C15 C16 C17 C18 C19 C20 C21 C22 C23 C24 C25 C26 C27 C28 C29 C3 C30 C31 C32 C33 C34 C35 C36 C37 C38 C39 C40 C41 C42 C43 C44 C45 C46 C47 C48 C49 C50 C51 C52 C53 C54 C55 C56 C57 C58 C59 C60 C61 C62 C63 C64 C65 C66 C67 C68 C69 C7 C70 C71 C72 C73 C74 C75 C76 C78 C79 C8 C80 C81 C82 C83 C84 C85 C86 C87 C88 C89 C9 C90 C91 C92 C93 C94 C95 C96 C97 C99 CCT CDL CEL CEN CG CGM CKG CLF CLT CMK CMQ CMT CNP CNT COU CTG CTM CTN CUR CWA CWI D03 D04 D1 D10 D11 D12 D13 D15 D16 D17 D18 D19 D2 D20 D21 D22 D23 D24 D25 D26 D27 D29 D30 D31 D32 D33 D34 D36 D41 D42 D43 D44 D45 D46 D47 D48 D49 D5 D50 D51 D52 D53 D54 D55 D56 D57 D58 D59 D6 D60 D61 D62 D63 D65 D68 D69 D73 D74 D77 D78 D80 D81 D82 D83 D85 D86 D87 D88 D89 D91 D93 D94 D95 DAA DAD DAY DB DBM DBW DD DEC DG DJ DLT DMA DMK DMO DMQ DMT DN DPC DPR DPT DRA DRI DRL DT DTN DWT DZN DZP E01 E07 E08 E09 E10 E12 E14 E15 E16 E17 E18 E19 E20 E21 E22 E23 E25 E27 E28 E30 E31 E32 E33 E34 E35 E36 E37 E38 E39 E4 E40 E41 E42 E43 E44 E45 E46 E47 E48 E49 E50 E51 E52 E53 E54 E55 E56 E57 E58 E59 E60 E61 E62 E63 E64 E65 E66 E67 E68 E69 E70 E71 E72 E73 E74 E75 E76 E77 E78 E79 E80 E81 E82 E83 E84 E85 E86 E87 E88 E89 E90 E91 E92 E93 E94 E95 E96 E97 E98 E99 EA EB EQ F01 F02 F03 F04 F05 F06 F07 F08 F10 F11 F12 F13 F14 F15 F16 F17 F18 F19 F20 F21 F22 F23 F24 F25 F26 F27 F28 F29 F30 F31 F32 F33 F34 F35 F36 F37 F38 F39 F40 F41 F42 F43 F44 F45 F46 F47 F48 F49 F50 F51 F52 F53 F54 F55 F56 F57 F58 F59 F60 F61 F62 F63 F64 F65 F66 F67 F68 F69 F70 F71 F72 F73 F74 F75 F76 F77 F78 F79 F80 F81 F82 F83 F84 F85 F86 F87 F88 F89 F90 F91 F92 F93 F94 F95 F96 F97 F98 F99 FAH FAR FBM FC FF FH FIT FL FNU FOT FP FR FS FTK FTQ G01 G04 G05 G06 G08 G09 G10 G11 G12 G13 G14 G15 G16 G17 G18 G19 G2 G20 G21 G23 G24 G25 G26 G27 G28 G29 G3 G30 G31 G32 G33 G34 G35 G36 G37 G38 G39 G40 G41 G42 G43 G44 G45 G46 G47 G48 G49 G50 G51 G52 G53 G54 G55 G56 G57 G58 G59 G60 G61 G62 G63 G64 G65 G66 G67 G68 G69 G70 G71 G72 G73 G74 G75 G76 G77 G78 G79 G80 G81 G82 G83 G84 G85 G86 G87 G88 G89 G90 G91 G92 G93 G94 G95 G96 G97 G98 G99 GB GBQ GDW GE GF GFI GGR GIA GIC GII GIP GJ GL GLD GLI GLL GM GO GP GQ GRM GRN GRO GV GWH H03 H04 H05 H06 H07 H08 H09 H10 H11 H12 H13 H14 H15 H16 H18 H19 H20 H21 H22 H23 H24 H25 H26 H27 H28 H29 H30 H31 H32 H33 H34 H35 H36 H37 H38 H39 H40 H41 H42 H43 H44 H45 H46 H47 H48 H49 H50 H51 H52 H53 H54 H55 H56 H57 H58 H59 H60 H61 H62 H63 H64 H65 H66 H67 H68 H69 H70 H71 H72 H73 H74 H75 H76 H77 H79 H80 H81 H82 H83 H84 H85 H87 H88 H89 H90 H91 H92 H93 H94 H95 H96 H98 H99 HA HAD HBA HBX HC HDW HEA HGM HH HIU HKM HLT HM HMO HMQ HMT HPA HTZ HUR HWE IA IE INH INK INQ ISD IU IUG IV J10 J12 J13 J14 J15 J16 J17 J18 J19 J2 J20 J21 J22 J23 J24 J25 J26 J27 J28 J29 J30 J31 J32 J33 J34 J35 J36 J38 J39 J40 J41 J42 J43 J44 J45 J46 J47 J48 J49 J50 J51 J52 J53 J54 J55 J56 J57 J58 J59 J60 J61 J62 J63 J64 J65 J66 J67 J68 J69 J70 J71 J72 J73 J74 J75 J76 J78 J79 J81 J82 J83 J84 J85 J87 J90 J91 J92 J93 J95 J96 J97 J98 J99 JE JK JM JNT JOU JPS JWL K1 K10 K11 K12 K13 K14 K15 K16 K17 K18 K19 K2 K20 K21 K22 K23 K26 K27 K28 K3 K30 K31 K32 K33 K34 K35 K36 K37 K38 K39 K40 K41 K42 K43 K45 K46 K47 K48 K49 K50 K51 K52 K53 K54 K55 K58 K59 K6 K60 K61 K62 K63 K64 K65 K66 K67 K68 K69 K70 K71 K73 K74 K75 K76 K77 K78 K79 K80 K81 K82 K83 K84 K85 K86 K87 K88 K89 K90 K91 K92 K93 K94 K95 K96 K97 K98 K99 KA KAT KB KBA KCC KDW KEL KGM KGS KHY KHZ KI KIC KIP KJ KJO KL KLK KLX KMA KMH KMK KMQ KMT KNI KNM KNS KNT KO KPA KPH KPO KPP KR KSD KSH KT KTN KUR KVA KVR KVT KW KWH KWN KWO KWS KWT KWY KX L10 L11 L12 L13 L14 L15 L16 L17 L18 L19 L2 L20 L21 L23 L24 L25 L26 L27 L28 L29 L30 L31 L32 L33 L34 L35 L36 L37 L38 L39 L40 L41 L42 L43 L44 L45 L46 L47 L48 L49 L50 L51 L52 L53 L54 L55 L56 L57 L58 L59 L60 L63 L64 L65 L66 L67 L68 L69 L70 L71 L72 L73 L74 L75 L76 L77 L78 L79 L80 L81 L82 L83 L84 L85 L86 L87 L88 L89 L90 L91 L92 L93 L94 L95 L96 L98 L99 LA LAC LBR LBT LD LEF LF LH LK LM LN LO LP LPA LR LS LTN LTR LUB LUM LUX LY M1 M10 M11 M12 M13 M14 M15 M16 M17 M18 M19 M20 M21 M22 M23 M24 M25 M26 M27 M29 M30 M31 M32 M33 M34 M35 M36 M37 M38 M39 M4 M40 M41 M42 M43 M44 M45 M46 M47 M48 M49 M5 M50 M51 M52 M53 M55 M56 M57 M58 M59 M60 M61 M62 M63 M64 M65 M66 M67 M68 M69 M7 M70 M71 M72 M73 M74 M75 M76 M77 M78 M79 M80 M81 M82 M83 M84 M85 M86 M87 M88 M89 M9 M90 M91 M92 M93 M94 M95 M96 M97 M98 M99 MAH MAL MAM MAR MAW MBE MBF MBR MC MCU MD MGM MHZ MIK MIL MIN MIO MIU MKD MKM MKW MLD MLT MMK MMQ MMT MND MNJ MON MPA MQD MQH MQM MQS MQW MRD MRM MRW MSK MTK MTQ MTR MTS MTZ MVA MWH N1 N10 N11 N12 N13 N14 N15 N16 N17 N18 N19 N20 N21 N22 N23 N24 N25 N26 N27 N28 N29 N3 N30 N31 N32 N33 N34 N35 N36 N37 N38 N39 N40 N41 N42 N43 N44 N45 N46 N47 N48 N49 N50 N51 N52 N53 N54 N55 N56 N57 N58 N59 N60 N61 N62 N63 N64 N65 N66 N67 N68 N69 N70 N71 N72 N73 N74 N75 N76 N77 N78 N79 N80 N81 N82 N83 N84 N85 N86 N87 N88 N89 N90 N91 N92 N93 N94 N95 N96 N97 N98 N99 NA NAR NCL NEW NF NIL NIU NL NM3 NMI NMP NPT NT NTU NU NX OA ODE ODG ODK ODM OHM ON ONZ OPM OT OZA OZI P1 P10 P11 P12 P13 P14 P15 P16 P17 P18 P19 P2 P20 P21 P22 P23 P24 P25 P26 P27 P28 P29 P30 P31 P32 P33 P34 P35 P36 P37 P38 P39 P40 P41 P42 P43 P44 P45 P46 P47 P48 P49 P5 P50 P51 P52 P53 P54 P55 P56 P57 P58 P59 P60 P61 P62 P63 P64 P65 P66 P67 P68 P69 P70 P71 P72 P73 P74 P75 P76 P77 P78 P79 P80 P81 P82 P83 P84 P85 P86 P87 P88 P89 P90 P91 P92 P93 P94 P95 P96 P97 P98 P99 PAL PD PFL PGL PI PLA PO PQ PR PS PTD PTI PTL PTN Q10 Q11 Q12 Q13 Q14 Q15 Q16 Q17 Q18 Q19 Q20 Q21 Q22 Q23 Q24 Q25 Q26 Q27 Q28 Q29 Q3 Q30 Q31 Q32 Q33 Q34 Q35 Q36 Q37 Q38 Q39 Q40 Q41 Q42 QA QAN QB QR QTD QTI QTL QTR R1 R9 RH RM ROM RP RPM RPS RT S3 S4 SAN SCO SCR SEC SET SG SIE SM3 SMI SQ SQR SR STC STI STK STL STN STW SW SX SYR T0 T3 TAH TAN TI TIC TIP TKM TMS TNE TP TPI TPR TQD TRL TST TTS U1 U2 UB UC VA VLT VP W2 WA WB WCD WE WEB WEE WG WHR WM WSD WTT X1 YDK YDQ YRD Z11 Z9 ZP ZZ X1A X1B X1D X1F X1G X1W X2C X3A X3H X43 X44 X4A X4B X4C X4D X4F X4G X4H X5H X5L X5M X6H X6P X7A X7B X8A X8B X8C XAA XAB XAC XAD XAE XAF XAG XAH XAI XAJ XAL XAM XAP XAT XAV XB4 XBA XBB XBC XBD XBE XBF XBG XBH XBI XBJ XBK XBL XBM XBN XBO XBP XBQ XBR XBS XBT XBU XBV XBW XBX XBY XBZ XCA XCB XCC XCD XCE XCF XCG XCH XCI XCJ XCK XCL XCM XCN XCO XCP XCQ XCR XCS XCT XCU XCV XCW XCX XCY XCZ XDA XDB XDC XDG XDH XDI XDJ XDK XDL XDM XDN XDP XDR XDS XDT XDU XDV XDW XDX XDY XEC XED XEE XEF XEG XEH XEI XEN XFB XFC XFD XFE XFI XFL XFO XFP XFR XFT XFW XFX XGB XGI XGL XGR XGU XGY XGZ XHA XHB XHC XHG XHN XHR XIA XIB XIC XID XIE XIF XIG XIH XIK XIL XIN XIZ XJB XJC XJG XJR XJT XJY XKG XKI XLE XLG XLT XLU XLV XLZ XMA XMB XMC XME XMR XMS XMT XMW XMX XNA XNE XNF XNG XNS XNT XNU XNV XO1 XO2 XO3 XO4 XO5 XO6 XO7 XO8 XO9 XOA XOB XOC XOD XOE XOF XOG XOH XOI XOJ XOK XOL XOM XON XOP XOQ XOR XOS XOT XOU XOV XOW XOX XOY XOZ XP1 XP2 XP3 XP4 XPA XPB XPC XPD XPE XPF XPG XPH XPI XPJ XPK XPL XPN XPO XPP XPR XPT XPU XPV XPX XPY XPZ XQA XQB XQC XQD XQF XQG XQH XQJ XQK XQL XQM XQN XQP XQQ XQR XQS XRD XRG XRJ XRK XRL XRO XRT XRZ XSA XSB XSC XSD XSE XSH XSI XSK XSL XSM XSO XSP XSS XST XSU XSV XSW XSX XSY XSZ XT1 XTB XTC XTD XTE XTG XTI XTK XTL XTN XTO XTR XTS XTT XTU XTV XTW XTY XTZ XUC XUN XVA XVG XVI XVK XVL XVN XVO XVP XVQ XVR XVS XVY XWA XWB XWC XWD XWF XWG XWH XWJ XWK XWL XWM XWN XWP XWQ XWR XWS XWT XWU XWV XWW XWX XWY XWZ XXA XXB XXC XXD XXF XXG XXH XXJ XXK XYA XYB XYC XYD XYF XYG XYH XYJ XYK XYL XYM XYN XYP XYQ XYR XYS XYT XYV XYW XYX XYY XYZ XZA XZB XZC XZD XZF XZG XZH XZJ XZK XZL XZM XZN XZP XZQ XZR XZS XZT XZU XZV XZW XZX XZY XZZ ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(roK452, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
 }
 
 // cbc:EmbeddedDocumentBinaryObject[@mimeCode]
 func roM100(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK441) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK453) {
 			return false
 		}
-		if !(len(attr(m, roK150)) > 0) {
+		if !(len(attr(m, roK152)) > 0) {
 			return false
 		}
 		return true
@@ -13707,9 +14471,9 @@ func roM100(v []Seq, n *Node) bool {
 
 // BR-CL-24: ((@mimeCode = 'application/pdf' or @mimeCode = 'image/png' or @mimeCode = 'image/jpeg' or @mimeCode = 'text/csv' or @mimeCode = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' or @…
 func roT0973(v []Seq, n *Node) bool {
-	return (((((anyNode(attr(n, roK150), func(n4566 *Node) bool { return (n4566.StringValue() == "application/pdf") }) || anyNode(attr(n, roK150), func(n4567 *Node) bool { return (n4567.StringValue() == "image/png") })) || anyNode(attr(n, roK150), func(n4568 *Node) bool { return (n4568.StringValue() == "image/jpeg") })) || anyNode(attr(n, roK150), func(n4569 *Node) bool { return (n4569.StringValue() == "text/csv") })) || anyNode(attr(n, roK150), func(n4570 *Node) bool {
+	return (((((anyNode(attr(n, roK152), func(n4566 *Node) bool { return (n4566.StringValue() == "application/pdf") }) || anyNode(attr(n, roK152), func(n4567 *Node) bool { return (n4567.StringValue() == "image/png") })) || anyNode(attr(n, roK152), func(n4568 *Node) bool { return (n4568.StringValue() == "image/jpeg") })) || anyNode(attr(n, roK152), func(n4569 *Node) bool { return (n4569.StringValue() == "text/csv") })) || anyNode(attr(n, roK152), func(n4570 *Node) bool {
 		return (n4570.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	})) || anyNode(attr(n, roK150), func(n4571 *Node) bool {
+	})) || anyNode(attr(n, roK152), func(n4571 *Node) bool {
 		return (n4571.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
 	}))
 }
@@ -13733,7 +14497,7 @@ func roM101(v []Seq, n *Node) bool {
 
 // BR-CL-25: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0170 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0…
 func roT0974(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && strings.Contains(" 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0170 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 0202 0203 0204 0205 0208 0209 0210 0211 0212 0213 0215 0216 9901 9906 9907 9910 9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931 9932 9933 9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950 9951 9952 9953 9955 9957 AN AQ AS AU EM ", (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK454, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
 }
 
 // cac:DeliveryLocation/cbc:ID[@schemeID]
@@ -13759,7 +14523,7 @@ func roM102(v []Seq, n *Node) bool {
 
 // BR-CL-26: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0975(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && strings.Contains(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 ", (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK446, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
 }
 
 // cbc:IssueDate
@@ -13823,7 +14587,7 @@ func roT0978(v []Seq, n *Node) bool {
 func roM106(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK292) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK294) {
 			return false
 		}
 		return true
@@ -13986,222 +14750,222 @@ func roT0987(v []Seq, n *Node) bool {
 		k4575 := 0
 		anyNode(child(n, roK61), func(n4576 *Node) bool { return tally1(&k4575) })
 		return countOf(k4575)
-	}(), roK442, opLe)
+	}(), roK455, opLe)
 }
 
 // BR-RO-L0201: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PostalZone)) <=20
 func roT0988(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4577 *Node) Seq { return child(n4577, roK63) }), func(n4578 *Node) Seq { return child(n4578, roK66) }), func(n4579 *Node) Seq { return child(n4579, roK443) })))), roK442, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4577 *Node) Seq { return child(n4577, roK63) }), func(n4578 *Node) Seq { return child(n4578, roK66) }), func(n4579 *Node) Seq { return child(n4579, roK456) })))), roK455, opLe)
 }
 
 // BR-RO-L0202: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PostalZone)) <=20
 func roT0989(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4580 *Node) Seq { return child(n4580, roK63) }), func(n4581 *Node) Seq { return child(n4581, roK66) }), func(n4582 *Node) Seq { return child(n4582, roK443) })))), roK442, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4580 *Node) Seq { return child(n4580, roK63) }), func(n4581 *Node) Seq { return child(n4581, roK66) }), func(n4582 *Node) Seq { return child(n4582, roK456) })))), roK455, opLe)
 }
 
 // BR-RO-L0203: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PostalZone)) <= 20
 func roT0990(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n4583 *Node) Seq { return child(n4583, roK66) }), func(n4584 *Node) Seq { return child(n4584, roK443) })))), roK442, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n4583 *Node) Seq { return child(n4583, roK66) }), func(n4584 *Node) Seq { return child(n4584, roK456) })))), roK455, opLe)
 }
 
 // BR-RO-L0204: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PostalZone)) <= 20
 func roT0991(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n4585 *Node) Seq { return child(n4585, roK74) }), func(n4586 *Node) Seq { return child(n4586, roK73) }), func(n4587 *Node) Seq { return child(n4587, roK443) })))), roK442, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n4585 *Node) Seq { return child(n4585, roK74) }), func(n4586 *Node) Seq { return child(n4586, roK73) }), func(n4587 *Node) Seq { return child(n4587, roK456) })))), roK455, opLe)
 }
 
 // BR-RO-L155: string-length(normalize-space(cbc:ID)) <= 200
 func roT0992(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK54)))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK54)))), roK457, opLe)
 }
 
 // BR-RO-L0302: string-length(normalize-space(cac:ContractDocumentReference/cbc:ID)) <= 200
 func roT0993(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK192), func(n4588 *Node) Seq { return child(n4588, roK54) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK194), func(n4588 *Node) Seq { return child(n4588, roK54) })))), roK457, opLe)
 }
 
 // BR-RO-L0303: string-length(normalize-space(cac:OrderReference/cbc:ID)) <= 200
 func roT0994(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK168), func(n4589 *Node) Seq { return child(n4589, roK54) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK170), func(n4589 *Node) Seq { return child(n4589, roK54) })))), roK457, opLe)
 }
 
 // BR-RO-L0304: string-length(normalize-space(cac:OrderReference/cbc:SalesOrderID)) <= 200
 func roT0995(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK168), func(n4590 *Node) Seq { return child(n4590, roK412) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK170), func(n4590 *Node) Seq { return child(n4590, roK414) })))), roK457, opLe)
 }
 
 // BR-RO-L0305: string-length(normalize-space(cac:ReceiptDocumentReference/cbc:ID)) <= 200
 func roT0996(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK189), func(n4591 *Node) Seq { return child(n4591, roK54) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK191), func(n4591 *Node) Seq { return child(n4591, roK54) })))), roK457, opLe)
 }
 
 // BR-RO-L0306: string-length(normalize-space(cac:DespatchDocumentReference/cbc:ID)) <= 200
 func roT0997(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK188), func(n4592 *Node) Seq { return child(n4592, roK54) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK190), func(n4592 *Node) Seq { return child(n4592, roK54) })))), roK457, opLe)
 }
 
 // BR-RO-L0307: string-length(normalize-space(cac:OriginatorDocumentReference/cbc:ID)) <= 200
 func roT0998(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK191), func(n4593 *Node) Seq { return child(n4593, roK54) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK193), func(n4593 *Node) Seq { return child(n4593, roK54) })))), roK457, opLe)
 }
 
 // BR-RO-L0501: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CityName)) <= 50
 func roT0999(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4594 *Node) Seq { return child(n4594, roK63) }), func(n4595 *Node) Seq { return child(n4595, roK66) }), func(n4596 *Node) Seq { return child(n4596, roK445) })))), roK446, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4594 *Node) Seq { return child(n4594, roK63) }), func(n4595 *Node) Seq { return child(n4595, roK66) }), func(n4596 *Node) Seq { return child(n4596, roK458) })))), roK459, opLe)
 }
 
 // BR-RO-L0502: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CityName)) <= 50
 func roT1000(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4597 *Node) Seq { return child(n4597, roK63) }), func(n4598 *Node) Seq { return child(n4598, roK66) }), func(n4599 *Node) Seq { return child(n4599, roK445) })))), roK446, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4597 *Node) Seq { return child(n4597, roK63) }), func(n4598 *Node) Seq { return child(n4598, roK66) }), func(n4599 *Node) Seq { return child(n4599, roK458) })))), roK459, opLe)
 }
 
 // BR-RO-L0503: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CityName)) <= 50
 func roT1001(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n4600 *Node) Seq { return child(n4600, roK66) }), func(n4601 *Node) Seq { return child(n4601, roK445) })))), roK446, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n4600 *Node) Seq { return child(n4600, roK66) }), func(n4601 *Node) Seq { return child(n4601, roK458) })))), roK459, opLe)
 }
 
 // BR-RO-L0504: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CityName)) <= 50
 func roT1002(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n4602 *Node) Seq { return child(n4602, roK74) }), func(n4603 *Node) Seq { return child(n4603, roK73) }), func(n4604 *Node) Seq { return child(n4604, roK445) })))), roK446, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n4602 *Node) Seq { return child(n4602, roK74) }), func(n4603 *Node) Seq { return child(n4603, roK73) }), func(n4604 *Node) Seq { return child(n4604, roK458) })))), roK459, opLe)
 }
 
 // BR-RO-L1001: string-length(normalize-space(cbc:AccountingCost)) <= 100
 func roT1003(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK335)))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK337)))), roK91, opLe)
 }
 
 // BR-RO-L1002: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1004(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4605 *Node) Seq { return child(n4605, roK63) }), func(n4606 *Node) Seq { return child(n4606, roK66) }), func(n4607 *Node) Seq { return child(n4607, roK447) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4605 *Node) Seq { return child(n4605, roK63) }), func(n4606 *Node) Seq { return child(n4606, roK66) }), func(n4607 *Node) Seq { return child(n4607, roK460) })))), roK91, opLe)
 }
 
 // BR-RO-L1003: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1005(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, roK101), func(n4608 *Node) Seq { return child(n4608, roK63) }), func(n4609 *Node) Seq { return child(n4609, roK66) }), func(n4610 *Node) Seq { return child(n4610, roK448) }), func(n4611 *Node) Seq { return child(n4611, roK449) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, roK101), func(n4608 *Node) Seq { return child(n4608, roK63) }), func(n4609 *Node) Seq { return child(n4609, roK66) }), func(n4610 *Node) Seq { return child(n4610, roK461) }), func(n4611 *Node) Seq { return child(n4611, roK462) })))), roK91, opLe)
 }
 
 // BR-RO-L1004: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Name)) <= 100
 func roT1006(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4612 *Node) Seq { return child(n4612, roK63) }), func(n4613 *Node) Seq { return child(n4613, roK252) }), func(n4614 *Node) Seq { return child(n4614, roK124) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4612 *Node) Seq { return child(n4612, roK63) }), func(n4613 *Node) Seq { return child(n4613, roK254) }), func(n4614 *Node) Seq { return child(n4614, roK124) })))), roK91, opLe)
 }
 
 // BR-RO-L1005: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telephone)) <= 100
 func roT1007(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4615 *Node) Seq { return child(n4615, roK63) }), func(n4616 *Node) Seq { return child(n4616, roK252) }), func(n4617 *Node) Seq { return child(n4617, roK450) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4615 *Node) Seq { return child(n4615, roK63) }), func(n4616 *Node) Seq { return child(n4616, roK254) }), func(n4617 *Node) Seq { return child(n4617, roK463) })))), roK91, opLe)
 }
 
 // BR-RO-L1006: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ElectronicMail)) <= 100
 func roT1008(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4618 *Node) Seq { return child(n4618, roK63) }), func(n4619 *Node) Seq { return child(n4619, roK252) }), func(n4620 *Node) Seq { return child(n4620, roK451) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4618 *Node) Seq { return child(n4618, roK63) }), func(n4619 *Node) Seq { return child(n4619, roK254) }), func(n4620 *Node) Seq { return child(n4620, roK464) })))), roK91, opLe)
 }
 
 // BR-RO-L1007: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1009(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4621 *Node) Seq { return child(n4621, roK63) }), func(n4622 *Node) Seq { return child(n4622, roK66) }), func(n4623 *Node) Seq { return child(n4623, roK447) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4621 *Node) Seq { return child(n4621, roK63) }), func(n4622 *Node) Seq { return child(n4622, roK66) }), func(n4623 *Node) Seq { return child(n4623, roK460) })))), roK91, opLe)
 }
 
 // BR-RO-L1008: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1010(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, roK64), func(n4624 *Node) Seq { return child(n4624, roK63) }), func(n4625 *Node) Seq { return child(n4625, roK66) }), func(n4626 *Node) Seq { return child(n4626, roK448) }), func(n4627 *Node) Seq { return child(n4627, roK449) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, roK64), func(n4624 *Node) Seq { return child(n4624, roK63) }), func(n4625 *Node) Seq { return child(n4625, roK66) }), func(n4626 *Node) Seq { return child(n4626, roK461) }), func(n4627 *Node) Seq { return child(n4627, roK462) })))), roK91, opLe)
 }
 
 // BR-RO-L1009: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Name)) <= 100
 func roT1011(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4628 *Node) Seq { return child(n4628, roK63) }), func(n4629 *Node) Seq { return child(n4629, roK252) }), func(n4630 *Node) Seq { return child(n4630, roK124) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4628 *Node) Seq { return child(n4628, roK63) }), func(n4629 *Node) Seq { return child(n4629, roK254) }), func(n4630 *Node) Seq { return child(n4630, roK124) })))), roK91, opLe)
 }
 
 // BR-RO-L1010: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telephone)) <= 100
 func roT1012(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4631 *Node) Seq { return child(n4631, roK63) }), func(n4632 *Node) Seq { return child(n4632, roK252) }), func(n4633 *Node) Seq { return child(n4633, roK450) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4631 *Node) Seq { return child(n4631, roK63) }), func(n4632 *Node) Seq { return child(n4632, roK254) }), func(n4633 *Node) Seq { return child(n4633, roK463) })))), roK91, opLe)
 }
 
 // BR-RO-L1011: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ElectronicMail)) <= 100
 func roT1013(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4634 *Node) Seq { return child(n4634, roK63) }), func(n4635 *Node) Seq { return child(n4635, roK252) }), func(n4636 *Node) Seq { return child(n4636, roK451) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4634 *Node) Seq { return child(n4634, roK63) }), func(n4635 *Node) Seq { return child(n4635, roK254) }), func(n4636 *Node) Seq { return child(n4636, roK464) })))), roK91, opLe)
 }
 
 // BR-RO-L1012: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1014(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n4637 *Node) Seq { return child(n4637, roK66) }), func(n4638 *Node) Seq { return child(n4638, roK447) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n4637 *Node) Seq { return child(n4637, roK66) }), func(n4638 *Node) Seq { return child(n4638, roK460) })))), roK91, opLe)
 }
 
 // BR-RO-L1013: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1015(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK114), func(n4639 *Node) Seq { return child(n4639, roK66) }), func(n4640 *Node) Seq { return child(n4640, roK448) }), func(n4641 *Node) Seq { return child(n4641, roK449) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK114), func(n4639 *Node) Seq { return child(n4639, roK66) }), func(n4640 *Node) Seq { return child(n4640, roK461) }), func(n4641 *Node) Seq { return child(n4641, roK462) })))), roK91, opLe)
 }
 
 // BR-RO-L1014: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AdditionalStreetName)) <= 100
 func roT1016(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n4642 *Node) Seq { return child(n4642, roK74) }), func(n4643 *Node) Seq { return child(n4643, roK73) }), func(n4644 *Node) Seq { return child(n4644, roK447) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n4642 *Node) Seq { return child(n4642, roK74) }), func(n4643 *Node) Seq { return child(n4643, roK73) }), func(n4644 *Node) Seq { return child(n4644, roK460) })))), roK91, opLe)
 }
 
 // BR-RO-L1015: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:AddressLine/cbc:Line)) <= 100
 func roT1017(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, roK75), func(n4645 *Node) Seq { return child(n4645, roK74) }), func(n4646 *Node) Seq { return child(n4646, roK73) }), func(n4647 *Node) Seq { return child(n4647, roK448) }), func(n4648 *Node) Seq { return child(n4648, roK449) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, roK75), func(n4645 *Node) Seq { return child(n4645, roK74) }), func(n4646 *Node) Seq { return child(n4646, roK73) }), func(n4647 *Node) Seq { return child(n4647, roK461) }), func(n4648 *Node) Seq { return child(n4648, roK462) })))), roK91, opLe)
 }
 
 // BR-RO-L151: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1018(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4649 *Node) Seq { return child(n4649, roK63) }), func(n4650 *Node) Seq { return child(n4650, roK66) }), func(n4651 *Node) Seq { return child(n4651, roK452) })))), roK453, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4649 *Node) Seq { return child(n4649, roK63) }), func(n4650 *Node) Seq { return child(n4650, roK66) }), func(n4651 *Node) Seq { return child(n4651, roK465) })))), roK466, opLe)
 }
 
 // BR-RO-L152: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1019(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4652 *Node) Seq { return child(n4652, roK63) }), func(n4653 *Node) Seq { return child(n4653, roK66) }), func(n4654 *Node) Seq { return child(n4654, roK452) })))), roK453, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4652 *Node) Seq { return child(n4652, roK63) }), func(n4653 *Node) Seq { return child(n4653, roK66) }), func(n4654 *Node) Seq { return child(n4654, roK465) })))), roK466, opLe)
 }
 
 // BR-RO-L153: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1020(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n4655 *Node) Seq { return child(n4655, roK66) }), func(n4656 *Node) Seq { return child(n4656, roK452) })))), roK453, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n4655 *Node) Seq { return child(n4655, roK66) }), func(n4656 *Node) Seq { return child(n4656, roK465) })))), roK466, opLe)
 }
 
 // BR-RO-L154: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:StreetName)) <= 150
 func roT1021(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n4657 *Node) Seq { return child(n4657, roK74) }), func(n4658 *Node) Seq { return child(n4658, roK73) }), func(n4659 *Node) Seq { return child(n4659, roK452) })))), roK453, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n4657 *Node) Seq { return child(n4657, roK74) }), func(n4658 *Node) Seq { return child(n4658, roK73) }), func(n4659 *Node) Seq { return child(n4659, roK465) })))), roK466, opLe)
 }
 
 // BR-RO-L201: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName)) <= 200
 func roT1022(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4660 *Node) Seq { return child(n4660, roK63) }), func(n4661 *Node) Seq { return child(n4661, roK102) }), func(n4662 *Node) Seq { return child(n4662, roK103) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4660 *Node) Seq { return child(n4660, roK63) }), func(n4661 *Node) Seq { return child(n4661, roK102) }), func(n4662 *Node) Seq { return child(n4662, roK103) })))), roK457, opLe)
 }
 
 // BR-RO-L202: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name)) <= 200
 func roT1023(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4663 *Node) Seq { return child(n4663, roK63) }), func(n4664 *Node) Seq { return child(n4664, roK137) }), func(n4665 *Node) Seq { return child(n4665, roK124) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4663 *Node) Seq { return child(n4663, roK63) }), func(n4664 *Node) Seq { return child(n4664, roK138) }), func(n4665 *Node) Seq { return child(n4665, roK124) })))), roK457, opLe)
 }
 
 // BR-RO-L203: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName)) <= 200
 func roT1024(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4666 *Node) Seq { return child(n4666, roK63) }), func(n4667 *Node) Seq { return child(n4667, roK102) }), func(n4668 *Node) Seq { return child(n4668, roK103) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4666 *Node) Seq { return child(n4666, roK63) }), func(n4667 *Node) Seq { return child(n4667, roK102) }), func(n4668 *Node) Seq { return child(n4668, roK103) })))), roK457, opLe)
 }
 
 // BR-RO-L204: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name)) <= 200
 func roT1025(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4669 *Node) Seq { return child(n4669, roK63) }), func(n4670 *Node) Seq { return child(n4670, roK137) }), func(n4671 *Node) Seq { return child(n4671, roK124) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4669 *Node) Seq { return child(n4669, roK63) }), func(n4670 *Node) Seq { return child(n4670, roK138) }), func(n4671 *Node) Seq { return child(n4671, roK124) })))), roK457, opLe)
 }
 
 // BR-RO-L205: string-length(normalize-space(cac:PayeeParty/cac:PartyName/cbc:Name)) <= 200
 func roT1026(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK136), func(n4672 *Node) Seq { return child(n4672, roK137) }), func(n4673 *Node) Seq { return child(n4673, roK124) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK137), func(n4672 *Node) Seq { return child(n4672, roK138) }), func(n4673 *Node) Seq { return child(n4673, roK124) })))), roK457, opLe)
 }
 
 // BR-RO-L206: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PartyName/cbc:Name)) <= 200
 func roT1027(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n4674 *Node) Seq { return child(n4674, roK137) }), func(n4675 *Node) Seq { return child(n4675, roK124) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n4674 *Node) Seq { return child(n4674, roK138) }), func(n4675 *Node) Seq { return child(n4675, roK124) })))), roK457, opLe)
 }
 
 // BR-RO-L207: string-length(normalize-space(cac:Delivery/cac:DeliveryParty/cac:PartyName/cbc:Name)) <= 200
 func roT1028(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n4676 *Node) Seq { return child(n4676, roK152) }), func(n4677 *Node) Seq { return child(n4677, roK137) }), func(n4678 *Node) Seq { return child(n4678, roK124) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n4676 *Node) Seq { return child(n4676, roK154) }), func(n4677 *Node) Seq { return child(n4677, roK138) }), func(n4678 *Node) Seq { return child(n4678, roK124) })))), roK457, opLe)
 }
 
 // BR-RO-L301: string-length(normalize-space(cac:PaymentTerms/cbc:Note)) <= 300
 func roT1029(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK60), func(n4679 *Node) Seq { return child(n4679, roK61) })))), roK454, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK60), func(n4679 *Node) Seq { return child(n4679, roK61) })))), roK467, opLe)
 }
 
 // BR-RO-L1000: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)) <= 1000
 func roT1030(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4680 *Node) Seq { return child(n4680, roK63) }), func(n4681 *Node) Seq { return child(n4681, roK102) }), func(n4682 *Node) Seq { return child(n4682, roK264) })))), roK455, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4680 *Node) Seq { return child(n4680, roK63) }), func(n4681 *Node) Seq { return child(n4681, roK102) }), func(n4682 *Node) Seq { return child(n4682, roK266) })))), roK468, opLe)
 }
 
 // BR-RO-010: matches(normalize-space(cbc:ID), '([0-9])')
@@ -14223,7 +14987,7 @@ func roT1033(v []Seq, n *Node) bool {
 					return anyNode(child(n4687, roK77), func(n4688 *Node) bool { return (n4688.StringValue() == "false") })
 				}) && anyNode(followingSibling(n4686, roK81), func(n4689 *Node) bool {
 					return anyNode(child(n4689, roK54), func(n4690 *Node) bool { return (n4690.StringValue() == "VAT") })
-				})) && gcmp(nodeSeq(n4686), roK464, opEq)
+				})) && gcmp(nodeSeq(n4686), roK477, opEq)
 			})
 		})
 	}) || anyNode(child(n, roK76), func(n4691 *Node) bool {
@@ -14231,13 +14995,13 @@ func roT1033(v []Seq, n *Node) bool {
 			return anyNode(child(n4692, roK54), func(n4693 *Node) bool {
 				return anyNode(ancestor(n4693, roK76), func(n4694 *Node) bool {
 					return anyNode(child(n4694, roK77), func(n4695 *Node) bool { return (n4695.StringValue() == "true") })
-				}) && gcmp(nodeSeq(n4693), roK464, opEq)
+				}) && gcmp(nodeSeq(n4693), roK477, opEq)
 			})
 		})
 	})) || anyNode(child(n, roK89), func(n4696 *Node) bool {
 		return anyNode(child(n4696, roK123), func(n4697 *Node) bool {
 			return anyNode(child(n4697, roK110), func(n4698 *Node) bool {
-				return anyNode(child(n4698, roK54), func(n4699 *Node) bool { return gcmp(nodeSeq(n4699), roK464, opEq) })
+				return anyNode(child(n4698, roK54), func(n4699 *Node) bool { return gcmp(nodeSeq(n4699), roK477, opEq) })
 			})
 		})
 	})) || ebv(concatSeq(step(step(child(n, roK114), func(n4700 *Node) Seq { return child(n4700, roK112) }), func(n4701 *Node) Seq { return child(n4701, roK113) }), step(step(step(child(n, roK101), func(n4702 *Node) Seq { return child(n4702, roK63) }), func(n4703 *Node) Seq { return child(n4703, roK112) }), func(n4704 *Node) Seq {
@@ -14250,7 +15014,7 @@ func roT1034(v []Seq, n *Node) bool {
 	return anyNode(child(n, roK101), func(n4706 *Node) bool {
 		return anyNode(child(n4706, roK63), func(n4707 *Node) bool {
 			return anyNode(child(n4707, roK66), func(n4708 *Node) bool {
-				return anyNode(child(n4708, roK452), func(n4709 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4709))))) })
+				return anyNode(child(n4708, roK465), func(n4709 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4709))))) })
 			})
 		})
 	})
@@ -14261,7 +15025,7 @@ func roT1035(v []Seq, n *Node) bool {
 	return anyNode(child(n, roK64), func(n4710 *Node) bool {
 		return anyNode(child(n4710, roK63), func(n4711 *Node) bool {
 			return anyNode(child(n4711, roK66), func(n4712 *Node) bool {
-				return anyNode(child(n4712, roK452), func(n4713 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4713))))) })
+				return anyNode(child(n4712, roK465), func(n4713 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4713))))) })
 			})
 		})
 	})
@@ -14272,7 +15036,7 @@ func roT1036(v []Seq, n *Node) bool {
 	return anyNode(child(n, roK101), func(n4714 *Node) bool {
 		return anyNode(child(n4714, roK63), func(n4715 *Node) bool {
 			return anyNode(child(n4715, roK66), func(n4716 *Node) bool {
-				return anyNode(child(n4716, roK445), func(n4717 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4717))))) })
+				return anyNode(child(n4716, roK458), func(n4717 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4717))))) })
 			})
 		})
 	})
@@ -14283,7 +15047,7 @@ func roT1037(v []Seq, n *Node) bool {
 	return anyNode(child(n, roK64), func(n4718 *Node) bool {
 		return anyNode(child(n4718, roK63), func(n4719 *Node) bool {
 			return anyNode(child(n4719, roK66), func(n4720 *Node) bool {
-				return anyNode(child(n4720, roK445), func(n4721 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4721))))) })
+				return anyNode(child(n4720, roK458), func(n4721 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4721))))) })
 			})
 		})
 	})
@@ -14291,22 +15055,22 @@ func roT1037(v []Seq, n *Node) bool {
 
 // BR-RO-100: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Count…
 func roT1038(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(str(step(step(step(step(child(n, roK101), func(n4722 *Node) Seq { return child(n4722, roK63) }), func(n4723 *Node) Seq { return child(n4723, roK66) }), func(n4724 *Node) Seq { return child(n4724, roK67) }), func(n4725 *Node) Seq { return child(n4725, roK68) }))) == "RO") && (fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4726 *Node) Seq { return child(n4726, roK63) }), func(n4727 *Node) Seq { return child(n4727, roK66) }), func(n4728 *Node) Seq { return child(n4728, roK278) }))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4729 *Node) Seq { return child(n4729, roK63) }), func(n4730 *Node) Seq { return child(n4730, roK66) }), func(n4731 *Node) Seq { return child(n4731, roK445) })))), v[5], opEq))
+	return (((fnNormalizeSpace(str(step(step(step(step(child(n, roK101), func(n4722 *Node) Seq { return child(n4722, roK63) }), func(n4723 *Node) Seq { return child(n4723, roK66) }), func(n4724 *Node) Seq { return child(n4724, roK67) }), func(n4725 *Node) Seq { return child(n4725, roK68) }))) == "RO") && (fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4726 *Node) Seq { return child(n4726, roK63) }), func(n4727 *Node) Seq { return child(n4727, roK66) }), func(n4728 *Node) Seq { return child(n4728, roK280) }))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4729 *Node) Seq { return child(n4729, roK63) }), func(n4730 *Node) Seq { return child(n4730, roK66) }), func(n4731 *Node) Seq { return child(n4731, roK458) })))), v[5], opEq))
 }
 
 // BR-RO-110: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:C…
 func roT1039(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(str(step(step(step(step(child(n, roK101), func(n4732 *Node) Seq { return child(n4732, roK63) }), func(n4733 *Node) Seq { return child(n4733, roK66) }), func(n4734 *Node) Seq { return child(n4734, roK67) }), func(n4735 *Node) Seq { return child(n4735, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4736 *Node) Seq { return child(n4736, roK63) }), func(n4737 *Node) Seq { return child(n4737, roK66) }), func(n4738 *Node) Seq { return child(n4738, roK278) })))), v[4], opEq))
+	return ((fnNormalizeSpace(str(step(step(step(step(child(n, roK101), func(n4732 *Node) Seq { return child(n4732, roK63) }), func(n4733 *Node) Seq { return child(n4733, roK66) }), func(n4734 *Node) Seq { return child(n4734, roK67) }), func(n4735 *Node) Seq { return child(n4735, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4736 *Node) Seq { return child(n4736, roK63) }), func(n4737 *Node) Seq { return child(n4737, roK66) }), func(n4738 *Node) Seq { return child(n4738, roK280) })))), v[4], opEq))
 }
 
 // BR-RO-101: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Count…
 func roT1040(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(str(step(step(step(step(child(n, roK64), func(n4739 *Node) Seq { return child(n4739, roK63) }), func(n4740 *Node) Seq { return child(n4740, roK66) }), func(n4741 *Node) Seq { return child(n4741, roK67) }), func(n4742 *Node) Seq { return child(n4742, roK68) }))) == "RO") && (fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4743 *Node) Seq { return child(n4743, roK63) }), func(n4744 *Node) Seq { return child(n4744, roK66) }), func(n4745 *Node) Seq { return child(n4745, roK278) }))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4746 *Node) Seq { return child(n4746, roK63) }), func(n4747 *Node) Seq { return child(n4747, roK66) }), func(n4748 *Node) Seq { return child(n4748, roK445) })))), v[5], opEq))
+	return (((fnNormalizeSpace(str(step(step(step(step(child(n, roK64), func(n4739 *Node) Seq { return child(n4739, roK63) }), func(n4740 *Node) Seq { return child(n4740, roK66) }), func(n4741 *Node) Seq { return child(n4741, roK67) }), func(n4742 *Node) Seq { return child(n4742, roK68) }))) == "RO") && (fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4743 *Node) Seq { return child(n4743, roK63) }), func(n4744 *Node) Seq { return child(n4744, roK66) }), func(n4745 *Node) Seq { return child(n4745, roK280) }))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4746 *Node) Seq { return child(n4746, roK63) }), func(n4747 *Node) Seq { return child(n4747, roK66) }), func(n4748 *Node) Seq { return child(n4748, roK458) })))), v[5], opEq))
 }
 
 // BR-RO-111: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:C…
 func roT1041(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(str(step(step(step(step(child(n, roK64), func(n4749 *Node) Seq { return child(n4749, roK63) }), func(n4750 *Node) Seq { return child(n4750, roK66) }), func(n4751 *Node) Seq { return child(n4751, roK67) }), func(n4752 *Node) Seq { return child(n4752, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4753 *Node) Seq { return child(n4753, roK63) }), func(n4754 *Node) Seq { return child(n4754, roK66) }), func(n4755 *Node) Seq { return child(n4755, roK278) })))), v[4], opEq))
+	return ((fnNormalizeSpace(str(step(step(step(step(child(n, roK64), func(n4749 *Node) Seq { return child(n4749, roK63) }), func(n4750 *Node) Seq { return child(n4750, roK66) }), func(n4751 *Node) Seq { return child(n4751, roK67) }), func(n4752 *Node) Seq { return child(n4752, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4753 *Node) Seq { return child(n4753, roK63) }), func(n4754 *Node) Seq { return child(n4754, roK66) }), func(n4755 *Node) Seq { return child(n4755, roK280) })))), v[4], opEq))
 }
 
 // BR-RO-120: not((cac:AllowanceCharge/cac:TaxCategory/cbc:ID[ancestor::cac:AllowanceCharge/cbc:ChargeIndicator = 'false' and following-sibling::cac:TaxScheme/cbc:ID = 'VAT'] = ('S', 'Z', 'E', 'AE', 'K', 'G', 'L', …
@@ -14318,7 +15082,7 @@ func roT1042(v []Seq, n *Node) bool {
 					return anyNode(child(n4759, roK77), func(n4760 *Node) bool { return (n4760.StringValue() == "false") })
 				}) && anyNode(followingSibling(n4758, roK81), func(n4761 *Node) bool {
 					return anyNode(child(n4761, roK54), func(n4762 *Node) bool { return (n4762.StringValue() == "VAT") })
-				})) && gcmp(nodeSeq(n4758), roK464, opEq)
+				})) && gcmp(nodeSeq(n4758), roK477, opEq)
 			})
 		})
 	}) || anyNode(child(n, roK76), func(n4763 *Node) bool {
@@ -14326,13 +15090,13 @@ func roT1042(v []Seq, n *Node) bool {
 			return anyNode(child(n4764, roK54), func(n4765 *Node) bool {
 				return anyNode(ancestor(n4765, roK76), func(n4766 *Node) bool {
 					return anyNode(child(n4766, roK77), func(n4767 *Node) bool { return (n4767.StringValue() == "true") })
-				}) && gcmp(nodeSeq(n4765), roK464, opEq)
+				}) && gcmp(nodeSeq(n4765), roK477, opEq)
 			})
 		})
 	})) || anyNode(child(n, roK89), func(n4768 *Node) bool {
 		return anyNode(child(n4768, roK123), func(n4769 *Node) bool {
 			return anyNode(child(n4769, roK110), func(n4770 *Node) bool {
-				return anyNode(child(n4770, roK54), func(n4771 *Node) bool { return gcmp(nodeSeq(n4771), roK464, opEq) })
+				return anyNode(child(n4770, roK54), func(n4771 *Node) bool { return gcmp(nodeSeq(n4771), roK477, opEq) })
 			})
 		})
 	})) || ebv(concatSeq(step(step(step(child(n, roK64), func(n4772 *Node) Seq { return child(n4772, roK63) }), func(n4773 *Node) Seq { return child(n4773, roK102) }), func(n4774 *Node) Seq { return child(n4774, roK113) }), step(step(step(child(n, roK64), func(n4775 *Node) Seq { return child(n4775, roK63) }), func(n4776 *Node) Seq { return child(n4776, roK112) }), func(n4777 *Node) Seq {
@@ -14369,7 +15133,7 @@ func roM114(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK465) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK478) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -14381,22 +15145,22 @@ func roM114(v []Seq, n *Node) bool {
 
 // BR-RO-140: cbc:StreetName[boolean(normalize-space(.))]
 func roT1043(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK452), func(n4779 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4779))))) })
+	return anyNode(child(n, roK465), func(n4779 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4779))))) })
 }
 
 // BR-RO-150: cbc:CityName[boolean(normalize-space(.))]
 func roT1044(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK445), func(n4780 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4780))))) })
+	return anyNode(child(n, roK458), func(n4780 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4780))))) })
 }
 
 // BR-RO-160: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cbc:CountrySubentity) = 'RO-B' and not(normalize-space(cbc:CityName) = $SECTOR-RO-CODES)
 func roT1045(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(str(step(child(n, roK67), func(n4781 *Node) Seq { return child(n4781, roK68) }))) == "RO") && (fnNormalizeSpace(str(child(n, roK278))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK445)))), v[5], opEq))
+	return (((fnNormalizeSpace(str(step(child(n, roK67), func(n4781 *Node) Seq { return child(n4781, roK68) }))) == "RO") && (fnNormalizeSpace(str(child(n, roK280))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK458)))), v[5], opEq))
 }
 
 // BR-RO-170: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cbc:CountrySubentity) = $ISO-3166-RO-CODES)
 func roT1046(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(str(step(child(n, roK67), func(n4782 *Node) Seq { return child(n4782, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK278)))), v[4], opEq))
+	return ((fnNormalizeSpace(str(step(child(n, roK67), func(n4782 *Node) Seq { return child(n4782, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK280)))), v[4], opEq))
 }
 
 // //cac:PaymentMeans
@@ -14415,22 +15179,22 @@ func roM115(v []Seq, n *Node) bool {
 
 // BR-RO-L208: string-length(normalize-space(cac:PayeeFinancialAccount/cbc:Name)) <= 200
 func roT1047(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK139), func(n4783 *Node) Seq { return child(n4783, roK124) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK140), func(n4783 *Node) Seq { return child(n4783, roK124) })))), roK457, opLe)
 }
 
 // BR-RO-L209: string-length(normalize-space(cac:CardAccount/cbc:HolderName)) <= 200
 func roT1048(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK69), func(n4784 *Node) Seq { return child(n4784, roK466) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK69), func(n4784 *Node) Seq { return child(n4784, roK479) })))), roK457, opLe)
 }
 
 // BR-RO-L1016: string-length(normalize-space(cbc:PaymentMeansCode/@name)) <= 100
 func roT1049(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK140), func(n4785 *Node) Seq { return attr(n4785, roK429) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK141), func(n4785 *Node) Seq { return attr(n4785, roK431) })))), roK91, opLe)
 }
 
 // BR-RO-L140: string-length(normalize-space(cbc:PaymentID)) <= 140
 func roT1050(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK413)))), roK467, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK415)))), roK480, opLe)
 }
 
 // /ubl:Invoice/cac:Delivery/cac:DeliveryLocation/cac:Address | /ubl:CreditNote/cac:Delivery/cac:DeliveryLocation/cac:Address
@@ -14470,7 +15234,7 @@ func roM116(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK465) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK478) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -14482,27 +15246,27 @@ func roM116(v []Seq, n *Node) bool {
 
 // BR-RO-180: cbc:StreetName[boolean(normalize-space(.))]
 func roT1051(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK452), func(n4786 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4786))))) })
+	return anyNode(child(n, roK465), func(n4786 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4786))))) })
 }
 
 // BR-RO-201: cbc:CityName[boolean(normalize-space(.))]
 func roT1052(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK445), func(n4787 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4787))))) })
+	return anyNode(child(n, roK458), func(n4787 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4787))))) })
 }
 
 // BR-RO-202: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cbc:CountrySubentity) = 'RO-B' and not(normalize-space(cbc:CityName) = $SECTOR-RO-CODES)
 func roT1053(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(str(step(child(n, roK67), func(n4788 *Node) Seq { return child(n4788, roK68) }))) == "RO") && (fnNormalizeSpace(str(child(n, roK278))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK445)))), v[5], opEq))
+	return (((fnNormalizeSpace(str(step(child(n, roK67), func(n4788 *Node) Seq { return child(n4788, roK68) }))) == "RO") && (fnNormalizeSpace(str(child(n, roK280))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK458)))), v[5], opEq))
 }
 
 // BR-RO-211: cbc:CountrySubentity[boolean(normalize-space(.))]
 func roT1054(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK278), func(n4789 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4789))))) })
+	return anyNode(child(n, roK280), func(n4789 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4789))))) })
 }
 
 // BR-RO-212: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cbc:CountrySubentity) = $ISO-3166-RO-CODES)
 func roT1055(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(str(step(child(n, roK67), func(n4790 *Node) Seq { return child(n4790, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK278)))), v[4], opEq))
+	return ((fnNormalizeSpace(str(step(child(n, roK67), func(n4790 *Node) Seq { return child(n4790, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK280)))), v[4], opEq))
 }
 
 // cac:InvoicePeriod/cbc:DescriptionCode
@@ -14558,17 +15322,17 @@ func roT1057(v []Seq, n *Node) bool {
 
 // BR-RO-L1021: string-length(normalize-space(cbc:AccountingCost)) <= 100
 func roT1058(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK335)))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK337)))), roK91, opLe)
 }
 
 // BR-RO-L212: string-length(normalize-space(cac:Item/cbc:Description)) <= 200
 func roT1059(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK123), func(n4792 *Node) Seq { return child(n4792, roK167) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK123), func(n4792 *Node) Seq { return child(n4792, roK169) })))), roK457, opLe)
 }
 
 // BR-RO-L303: string-length(normalize-space(cbc:Note)) <= 300
 func roT1060(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK61)))), roK454, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK61)))), roK467, opLe)
 }
 
 // //cac:Item/cac:AdditionalItemProperty
@@ -14591,12 +15355,12 @@ func roM119(v []Seq, n *Node) bool {
 
 // BR-RO-A052: count(.) <= 50
 func roT1061(v []Seq, n *Node) bool {
-	return gcmp(fnCount(nodeSeq(n)), roK446, opLe)
+	return gcmp(fnCount(nodeSeq(n)), roK459, opLe)
 }
 
 // BR-RO-L0505: string-length(normalize-space(cbc:Name)) <= 50
 func roT1062(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK124)))), roK446, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK124)))), roK459, opLe)
 }
 
 // BR-RO-L1025: string-length(normalize-space(cbc:Value)) <= 100
@@ -14635,7 +15399,7 @@ func roM120(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK465) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK478) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -14691,7 +15455,7 @@ func roM121(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK465) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK478) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -14783,7 +15547,7 @@ func roM123(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK468) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK481) {
 			return false
 		}
 		return true
@@ -14795,48 +15559,72 @@ func roM123(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-13: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode],'.'))<=2)) or (not(//cac:T…
 func roT1078(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK105), func(n4801 *Node) bool {
-		return anyNode(child(n4801, roK106), func(n4802 *Node) bool {
-			return func(r4803 Seq) bool {
-				return anyNode(attr(n4802, roK107), func(n4804 *Node) bool { return gcmp(nodeSeq(n4804), r4803, opEq) })
-			}(child(n4802, roK100))
-		})
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n4805 *Node) Seq {
-		return filter(child(n4805, roK106), func(p4806 *Node) bool {
-			return func(r4807 Seq) bool {
-				return anyNode(attr(p4806, roK107), func(n4808 *Node) bool { return gcmp(nodeSeq(n4808), r4807, opEq) })
-			}(child(p4806, roK100))
-		})
-	})), ".")), roK84, opLe)) || !anyNode(desc(root(n), roK105), func(n4809 *Node) bool {
-		return anyNode(child(n4809, roK106), func(n4810 *Node) bool {
-			return func(r4811 Seq) bool {
-				return anyNode(attr(n4810, roK107), func(n4812 *Node) bool { return gcmp(nodeSeq(n4812), r4811, opEq) })
-			}(child(n4810, roK100))
-		})
-	}))
+	return memoBool(v, 36, func() bool {
+		return (memoBool(v, 37, func() bool {
+			return (memoBool(v, 38, func() bool {
+				return anyNode(desc(root(n), roK105), func(n4801 *Node) bool {
+					return anyNode(child(n4801, roK106), func(n4802 *Node) bool {
+						return func(r4803 Seq) bool {
+							return anyNode(attr(n4802, roK107), func(n4804 *Node) bool { return gcmp(nodeSeq(n4804), r4803, opEq) })
+						}(child(n4802, roK100))
+					})
+				})
+			}) && memoBool(v, 39, func() bool {
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n4805 *Node) Seq {
+					return filter(child(n4805, roK106), func(p4806 *Node) bool {
+						return func(r4807 Seq) bool {
+							return anyNode(attr(p4806, roK107), func(n4808 *Node) bool { return gcmp(nodeSeq(n4808), r4807, opEq) })
+						}(child(p4806, roK100))
+					})
+				})), ".")), roK84, opLe)
+			}))
+		}) || memoBool(v, 40, func() bool {
+			return !memoBool(v, 38, func() bool {
+				return anyNode(desc(root(n), roK105), func(n4809 *Node) bool {
+					return anyNode(child(n4809, roK106), func(n4810 *Node) bool {
+						return func(r4811 Seq) bool {
+							return anyNode(attr(n4810, roK107), func(n4812 *Node) bool { return gcmp(nodeSeq(n4812), r4811, opEq) })
+						}(child(n4810, roK100))
+					})
+				})
+			})
+		}))
+	})
 }
 
 // BR-DEC-RO-15: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:TaxCurrencyCode],'.'))<=2)) or (not(//cac:TaxTotal/cb…
 func roT1079(v []Seq, n *Node) bool {
-	return ((anyNode(desc(root(n), roK105), func(n4813 *Node) bool {
-		return anyNode(child(n4813, roK106), func(n4814 *Node) bool {
-			return func(r4815 Seq) bool {
-				return anyNode(attr(n4814, roK107), func(n4816 *Node) bool { return gcmp(nodeSeq(n4816), r4815, opEq) })
-			}(child(n4814, roK104))
-		})
-	}) && gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n4817 *Node) Seq {
-		return filter(child(n4817, roK106), func(p4818 *Node) bool {
-			return func(r4819 Seq) bool {
-				return anyNode(attr(p4818, roK107), func(n4820 *Node) bool { return gcmp(nodeSeq(n4820), r4819, opEq) })
-			}(child(p4818, roK104))
-		})
-	})), ".")), roK84, opLe)) || !anyNode(desc(root(n), roK105), func(n4821 *Node) bool {
-		return anyNode(child(n4821, roK106), func(n4822 *Node) bool {
-			return func(r4823 Seq) bool {
-				return anyNode(attr(n4822, roK107), func(n4824 *Node) bool { return gcmp(nodeSeq(n4824), r4823, opEq) })
-			}(child(n4822, roK104))
-		})
-	}))
+	return memoBool(v, 41, func() bool {
+		return (memoBool(v, 42, func() bool {
+			return (memoBool(v, 43, func() bool {
+				return anyNode(desc(root(n), roK105), func(n4813 *Node) bool {
+					return anyNode(child(n4813, roK106), func(n4814 *Node) bool {
+						return func(r4815 Seq) bool {
+							return anyNode(attr(n4814, roK107), func(n4816 *Node) bool { return gcmp(nodeSeq(n4816), r4815, opEq) })
+						}(child(n4814, roK104))
+					})
+				})
+			}) && memoBool(v, 44, func() bool {
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n4817 *Node) Seq {
+					return filter(child(n4817, roK106), func(p4818 *Node) bool {
+						return func(r4819 Seq) bool {
+							return anyNode(attr(p4818, roK107), func(n4820 *Node) bool { return gcmp(nodeSeq(n4820), r4819, opEq) })
+						}(child(p4818, roK104))
+					})
+				})), ".")), roK84, opLe)
+			}))
+		}) || memoBool(v, 45, func() bool {
+			return !memoBool(v, 43, func() bool {
+				return anyNode(desc(root(n), roK105), func(n4821 *Node) bool {
+					return anyNode(child(n4821, roK106), func(n4822 *Node) bool {
+						return func(r4823 Seq) bool {
+							return anyNode(attr(n4822, roK107), func(n4824 *Node) bool { return gcmp(nodeSeq(n4824), r4823, opEq) })
+						}(child(n4822, roK104))
+					})
+				})
+			})
+		}))
+	})
 }
 
 // cac:TaxTotal/cac:TaxSubtotal
@@ -14859,7 +15647,7 @@ func roM124(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-1009: string-length(substring-after(cbc:TaxableAmount,'.'))<=2
 func roT1080(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK143)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK144)), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-1010: string-length(substring-after(cbc:TaxAmount,'.'))<=2
@@ -15023,7 +15811,7 @@ func roM128(v []Seq, n *Node) bool {
 
 // BR-RO-L302: string-length(normalize-space(.)) <= 300
 func roT1089(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(nodeSeq(n)))), roK454, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(nodeSeq(n)))), roK467, opLe)
 }
 
 // //cac:AdditionalDocumentReference
@@ -15042,34 +15830,34 @@ func roM129(v []Seq, n *Node) bool {
 
 // BR-RO-A051: count(.) <= 50
 func roT1090(v []Seq, n *Node) bool {
-	return gcmp(fnCount(nodeSeq(n)), roK446, opLe)
+	return gcmp(fnCount(nodeSeq(n)), roK459, opLe)
 }
 
 // BR-RO-L0308: string-length(normalize-space(cbc:ID)) <= 200
 func roT1091(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK54)))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK54)))), roK457, opLe)
 }
 
 // BR-RO-L1020: string-length(normalize-space(cbc:DocumentDescription)) <= 100
 func roT1092(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK147)))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK149)))), roK91, opLe)
 }
 
 // BR-RO-L210: string-length(normalize-space(cac:Attachment/cac:ExternalReference/cbc:URI)) <= 200
 func roT1093(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK178), func(n4833 *Node) Seq { return child(n4833, roK193) }), func(n4834 *Node) Seq { return child(n4834, roK469) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK180), func(n4833 *Node) Seq { return child(n4833, roK195) }), func(n4834 *Node) Seq { return child(n4834, roK482) })))), roK457, opLe)
 }
 
 // BR-RO-L211: string-length(normalize-space(cac:Attachment/cbc:EmbeddedDocumentBinaryObject/@filename)) <= 200
 func roT1094(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK178), func(n4835 *Node) Seq { return child(n4835, roK441) }), func(n4836 *Node) Seq { return attr(n4836, roK151) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK180), func(n4835 *Node) Seq { return child(n4835, roK453) }), func(n4836 *Node) Seq { return attr(n4836, roK153) })))), roK457, opLe)
 }
 
 // //cac:BillingReference
 func roM130(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK141) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK142) {
 			return false
 		}
 		return true
@@ -15083,14 +15871,14 @@ func roM130(v []Seq, n *Node) bool {
 func roT1095(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k4837 := 0
-		anyNode(child(n, roK142), func(n4838 *Node) bool { return tally1(&k4837) })
+		anyNode(child(n, roK143), func(n4838 *Node) bool { return tally1(&k4837) })
 		return countOf(k4837)
-	}(), roK470, opLe)
+	}(), roK483, opLe)
 }
 
 // BR-RO-L156: string-length(normalize-space(cac:InvoiceDocumentReference/cbc:ID)) <= 200
 func roT1096(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK142), func(n4839 *Node) Seq { return child(n4839, roK54) })))), roK444, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK143), func(n4839 *Node) Seq { return child(n4839, roK54) })))), roK457, opLe)
 }
 
 // /ubl:Invoice/cac:TaxTotal/cac:TaxSubtotal | /ubl:CreditNote/cac:TaxTotal/cac:TaxSubtotal
@@ -15122,7 +15910,7 @@ func roM131(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK465) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK478) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -15134,5 +15922,5 @@ func roM131(v []Seq, n *Node) bool {
 
 // BR-RO-L1019: string-length(normalize-space(cbc:TaxExemptionReason)) <= 100
 func roT1097(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK145)))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK147)))), roK91, opLe)
 }

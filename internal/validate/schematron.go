@@ -67,58 +67,96 @@ type Finding struct {
 
 // Profiles.
 const (
-	ProfileRO = "ro"      // ANAF CIUS-RO 1.0.9
-	ProfileEN = "en16931" // CEN EN 16931 UBL validation 1.3.16 (not what ANAF applies)
+	ProfileRO = "ro" // ANAF CIUS-RO 1.0.9
+	ProfileEN = "en" // CEN EN 16931 UBL validation 1.3.16 (not what ANAF applies)
+
+	// profileENOld is ProfileEN's former value, still accepted.
+	profileENOld = "en16931"
 )
 
 // Schematron runs the profile's compiled Schematron over doc and returns the
 // fired checks in SVRL order: pattern by pattern, each in document order of
 // the context nodes (elements, then their attributes, then their children).
 func Schematron(doc []byte, profile string) ([]Finding, error) {
-	var s *Schema
-	switch profile {
-	case ProfileRO, "":
-		s = schemaRO
-	case ProfileEN:
-		s = schemaEN
-	default:
-		return nil, fmt.Errorf("validate: unknown profile %q", profile)
-	}
-	d, err := Parse(doc)
+	s, err := schemaOf(profile)
 	if err != nil {
 		return nil, err
 	}
+	doc, decoded, err := toUTF8(doc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotWellFormed, err.Error())
+	}
+	out, _, err := runSchema(s, doc, string(doc), decoded)
+	return out, err
+}
+
+// runSchema parses doc, runs s over it and reads the document's shape (root
+// name, invoice line ids) from the same tree.
+func runSchema(s *Schema, doc []byte, src string, decoded bool) ([]Finding, docShape, error) {
+	d, err := parse(doc, src, decoded)
+	if err != nil {
+		return nil, docShape{}, err
+	}
 	out := s.Run(d)
-	d.release() // findings hold no node pointers
-	return out, nil
+	shape := shapeOf(d)
+	d.release() // findings and shape hold no node pointers
+	return out, shape, nil
+}
+
+func schemaOf(profile string) (*Schema, error) {
+	switch profile {
+	case ProfileRO, "":
+		return schemaRO, nil
+	case ProfileEN, profileENOld:
+		return schemaEN, nil
+	}
+	return nil, fmt.Errorf("validate: unknown profile %q", profile)
 }
 
 // Run applies the schema to a parsed document.
 func (s *Schema) Run(d *Document) []Finding {
 	s.once.Do(s.buildDispatch)
 	v := s.Lets(d.Root)
-	var out []Finding
-	// SVRL order: pattern by pattern, each over the whole document
-	for pi := range s.Patterns {
-		idx := &s.dispatch[pi]
-		p := &s.Patterns[pi]
-		visit := func(n *Node) {
-			a := 0
-			if n.Kind == KindAttr {
-				a = 1
-			}
+	// SVRL order is pattern by pattern, each over the whole document: the
+	// nodes are visited once, each pattern's findings kept apart, then
+	// joined in pattern order (rules are pure: the order of evaluation
+	// does not change a verdict)
+	outs := make([][]Finding, len(s.Patterns))
+	visit := func(n *Node) {
+		a := 0
+		if n.Kind == KindAttr {
+			a = 1
+		}
+		for pi := range s.Patterns {
+			idx := &s.dispatch[pi]
 			var rules []int
 			if int(n.ID) < len(idx.byID[a]) {
 				rules = idx.byID[a][n.ID]
 			}
 			if rules == nil || n.ID == 0 {
 				rules = idx.anyElem
-				if n.Kind == KindAttr {
+				if a == 1 {
 					rules = idx.anyAttr
 				}
 			}
-			out = p.apply(v, n, rules, out)
+			if len(rules) > 0 {
+				outs[pi] = s.Patterns[pi].apply(v, n, rules, outs[pi])
+			}
 		}
+	}
+	if d.slabs != nil {
+		// the scanner carves nodes from the slabs in document order
+		left := d.Nodes - 1
+		for _, sp := range d.slabs {
+			nodes := (*sp)[:min(left, len(*sp))]
+			left -= len(nodes)
+			for i := range nodes {
+				if nodes[i].Kind != KindText {
+					visit(&nodes[i])
+				}
+			}
+		}
+	} else {
 		var walk func(n *Node)
 		walk = func(n *Node) {
 			visit(n)
@@ -136,6 +174,10 @@ func (s *Schema) Run(d *Document) []Finding {
 				walk(c)
 			}
 		}
+	}
+	var out []Finding
+	for _, o := range outs {
+		out = append(out, o...)
 	}
 	return out
 }

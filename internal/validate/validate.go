@@ -6,6 +6,7 @@ import (
 	"errors"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/efactura-gateway/efactura/internal/validate/xsd"
 )
@@ -36,14 +37,18 @@ type Error struct {
 // fatal errors with id XSD and the Schematron still runs, as the reference
 // validator did. The report is invalid when any error is fatal.
 func Validate(doc []byte, profile string) (*Report, error) {
-	if profile == "" {
+	switch profile {
+	case "":
 		profile = ProfileRO
+	case profileENOld:
+		profile = ProfileEN // the report names a profile as --profile does
 	}
 	if _, ok := ruleMessages[profile]; !ok {
 		return nil, errors.New("validate: unknown profile " + strconv.Quote(profile))
 	}
 	r := &Report{Profile: profile, Errors: []Error{}, Warnings: []Error{}}
-	issues, err := xsd.Check(doc)
+	src := string(doc) // one copy, for both layers
+	issues, err := xsd.CheckSource(doc, src)
 	if err != nil {
 		if !errors.Is(err, xsd.ErrNotXML) {
 			return nil, err
@@ -56,12 +61,27 @@ func Validate(doc []byte, profile string) (*Report, error) {
 		}
 		return r, nil
 	}
-	shape := scan(doc)
+	s, err := schemaOf(profile)
+	if err != nil {
+		return nil, err
+	}
+	var fs []Finding
+	var shape docShape
+	doc8, decoded, serr := toUTF8(doc) // the XSD layer read it in its encoding: so do the rules
+	if serr == nil {
+		src8 := src
+		if decoded {
+			src8 = string(doc8)
+		}
+		fs, shape, serr = runSchema(s, doc8, src8, decoded)
+	}
+	if serr != nil {
+		shape = scan(doc)
+	}
 	r.DocType = shape.root
 	for _, is := range issues {
 		r.Errors = append(r.Errors, Error{ID: xsd.IDSchema, Flag: "fatal", Location: is.Location, Line: is.Line, Message: is.Message, LineID: shape.lineOf(is.Location)})
 	}
-	fs, serr := Schematron(doc, profile)
 	if serr != nil {
 		// the XSD layer read it; the Schematron parser refused it
 		r.Errors = append(r.Errors, Error{ID: xsd.IDXML, Flag: "fatal", Line: 1, Message: serr.Error()})
@@ -105,7 +125,31 @@ func (s docShape) lineOf(loc string) string {
 	if err != nil || k < 1 || k > len(s.lineIDs) {
 		return ""
 	}
-	return s.lineIDs[k-1]
+	return strings.Clone(s.lineIDs[k-1]) // not a window on the whole document
+}
+
+// shapeOf reads the shape from the parsed tree, as scan does from the bytes.
+func shapeOf(d *Document) docShape {
+	var s docShape
+	for _, root := range d.Root.Children {
+		if root.Kind != KindElement {
+			continue
+		}
+		s.root = root.Local
+		for _, l := range root.Children {
+			if l.Kind != KindElement || (l.Local != "InvoiceLine" && l.Local != "CreditNoteLine") {
+				continue
+			}
+			id := ""
+			for _, c := range l.Children {
+				if c.Kind == KindElement && c.Local == "ID" {
+					id = strings.TrimSpace(c.StringValue())
+				}
+			}
+			s.lineIDs = append(s.lineIDs, id)
+		}
+	}
+	return s
 }
 
 // scan reads the root element name and each top-level line's cbc:ID.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -156,6 +157,16 @@ func TestValidateShapes(t *testing.T) {
 	if !sawXSD || !sawLine {
 		t.Errorf("want an XSD error and one inside line 2: %+v", r.Errors)
 	}
+	// the report names the profile as --profile and ?profile= do; the
+	// former name of en is still accepted
+	for _, p := range []string{ProfileEN, "en16931"} {
+		if r, err := Validate([]byte(doc), p); err != nil || r.Profile != "en" {
+			t.Errorf("profile %q: report profile %q, error %v", p, r.Profile, err)
+		}
+	}
+	if r, err := Validate([]byte(doc), ""); err != nil || r.Profile != "ro" {
+		t.Errorf("default profile: report profile %q, error %v", r.Profile, err)
+	}
 }
 
 // TestMessagesCoverRules: every rule id of the ANAF rule table has a
@@ -187,6 +198,8 @@ func FuzzValidate(f *testing.F) {
 	}
 	f.Add([]byte(`<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"><InvoiceLine/></Invoice>`))
 	f.Add([]byte("<!DOCTYPE x><x/>"))
+	f.Add([]byte("<?xml version=\"1.0\" encoding=\"ISO-8859-2\"?><Invoice xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2\">\xba\xfe</Invoice>"))
+	f.Add([]byte("\xff\xfe<\x00a\x00/\x00>\x00"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := Validate(data, ProfileRO)
 		if err != nil {
@@ -200,4 +213,51 @@ func FuzzValidate(f *testing.F) {
 			t.Fatalf("valid %v with fatal %v", r.Valid, fatal)
 		}
 	})
+}
+
+// TestShapeFromTree: the root name and line ids read from the parsed tree
+// equal those of the encoding/xml scan, on every reference document.
+func TestShapeFromTree(t *testing.T) {
+	docs, order := loadVerdicts(t)
+	n := 0
+	for _, name := range order {
+		data, err := os.ReadFile(docs[name].path)
+		if err != nil {
+			continue
+		}
+		d, err := Parse(data)
+		if err != nil {
+			continue
+		}
+		got, want := shapeOf(d), scan(data)
+		d.release()
+		if got.root != want.root || strings.Join(got.lineIDs, "\x00") != strings.Join(want.lineIDs, "\x00") || len(got.lineIDs) != len(want.lineIDs) {
+			t.Errorf("%s: tree shape %+v, scan %+v", name, got, want)
+		}
+		n++
+	}
+	t.Logf("%d documents", n)
+}
+
+// TestSlabOrder: the findings of a run over the slabs (nodes in creation
+// order) equal those of the tree walk, on every reference document.
+func TestSlabOrder(t *testing.T) {
+	docs, order := loadVerdicts(t)
+	schemaRO.once.Do(schemaRO.buildDispatch)
+	for _, name := range order {
+		data, err := os.ReadFile(docs[name].path)
+		if err != nil {
+			continue
+		}
+		d, err := Parse(data)
+		if err != nil {
+			continue
+		}
+		bySlab := schemaRO.Run(d)
+		byTree := schemaRO.Run(&Document{Root: d.Root, Nodes: d.Nodes})
+		d.release()
+		if !reflect.DeepEqual(bySlab, byTree) {
+			t.Errorf("%s: slab order %v, tree order %v", name, bySlab, byTree)
+		}
+	}
 }

@@ -21,6 +21,10 @@ type compiler struct {
 	// order of first use: the runtime indexes them (indexNames)
 	indexed [2][]string
 	seenIdx map[string]bool
+	// memoK: document-constant boolean expressions -> their slot in v
+	memoK map[string]int
+	// memoSelf: the memoized expression whose own body is being compiled
+	memoSelf expr
 }
 
 // index records a `//name` (attr: `//@name`) name constant for indexNames.
@@ -88,6 +92,20 @@ func (c *compiler) uri(prefix string) string {
 	return u
 }
 
+// isWordList: a long string literal of words each preceded and followed by
+// one space (' 10 11 13 … ZZ '), as the code-list rules write them.
+func isWordList(v string) bool {
+	if len(v) < 64 || v[0] != ' ' || v[len(v)-1] != ' ' {
+		return false
+	}
+	for _, w := range strings.Split(v[1:len(v)-1], " ") {
+		if w == "" {
+			return false
+		}
+	}
+	return true
+}
+
 // boolean-valued expressions compile to Go bool directly.
 func isBoolExpr(e expr) bool {
 	switch x := e.(type) {
@@ -110,6 +128,14 @@ var valCmp = map[string]string{"eq": "opEq", "ne": "opNe", "lt": "opLt", "le": "
 var arithOp = map[string]string{"+": "opAdd", "-": "opSub", "*": "opMul", "div": "opDiv"}
 
 func (c *compiler) boolOf(e expr, s scope) string {
+	if e == c.memoSelf {
+		c.memoSelf = nil // its sub-expressions may have slots of their own
+	} else if c.docConstant(e) {
+		k := c.memoSlot(memoKey(e))
+		c.memoSelf = e
+		body := c.boolOf(e, s)
+		return fmt.Sprintf("memoBool(v, %d, func() bool { return %s })", k, body)
+	}
 	switch x := e.(type) {
 	case *binary:
 		switch x.op {
@@ -210,6 +236,11 @@ func (c *compiler) boolCall(x *call, s scope) (string, bool) {
 		return "false", true
 	case "contains":
 		c.arity(x, 2)
+		if l, ok := x.args[0].(*lit); ok && l.kind == "string" && isWordList(l.val) {
+			// a code list (' A B C ') searched for ' code ': a set lookup
+			k := c.constant(fmt.Sprintf("wordSet(%s)", strconv.Quote(l.val)))
+			return fmt.Sprintf("containsWord(%s, %s)", k, c.strOf(x.args[1], s)), true
+		}
 		return fmt.Sprintf("strings.Contains(%s, %s)", c.strOf(x.args[0], s), c.strOf(x.args[1], s)), true
 	case "starts-with":
 		c.arity(x, 2)

@@ -136,7 +136,7 @@ func Generate(s *Schema, o Options) ([]byte, error) {
 	var body strings.Builder
 	p := o.Prefix
 	// lets
-	fmt.Fprintf(&body, "func %sLets(n *Node) []Seq {\n\tv := make([]Seq, %d)\n", p, len(s.Lets))
+	fmt.Fprintf(&body, "func %sLets(n *Node) []Seq {\n\tv := make([]Seq, %sSlots)\n", p, p)
 	for i, l := range s.Lets {
 		e, err := parseXPath(l.Value)
 		if err != nil {
@@ -186,6 +186,7 @@ func Generate(s *Schema, o Options) ([]byte, error) {
 		table.WriteString("\t\t}},\n")
 	}
 	table.WriteString("\t},\n}\n\n")
+	fmt.Fprintf(&table, "// %sSlots: the lets, then the document-constant tests (memoBool).\nconst %sSlots = %d\n\n", p, p, len(s.Lets)+len(c.memoK))
 	if len(refused) > 0 {
 		return nil, fmt.Errorf("gen: %d constructs refused:\n  %s", len(refused), strings.Join(refused, "\n  "))
 	}

@@ -3,7 +3,7 @@
 // the leading "[id]-") and the first business term (BT-n or BG-n) the text
 // names. It is separate from internal/validate/gen, which compiles the tests.
 //
-//	go run ./msggen -out messages_gen.go ro=../../../shared/...-expanded.sch en16931=...
+//	go run ./msggen -out messages_gen.go ro=../../../shared/...-expanded.sch en=...
 package main
 
 import (

@@ -118,12 +118,32 @@ type checker struct {
 	doc      []byte // the input, for checkCharRefs
 	sawFFFD  bool   // a decoded text or attribute held U+FFFD
 	ids      map[string]bool
+	fast     *fastReader // the fast path's reader (else dec)
 }
 
 // Check validates doc. Issues are nil for a schema-valid document. A document
 // that is not well-formed gives one XML (or XML-DOCTYPE) issue and an error
 // wrapping ErrNotXML.
 func Check(doc []byte) ([]Issue, error) {
+	return CheckSource(doc, string(doc))
+}
+
+// CheckSource is Check for a caller that holds the document as a string
+// too (src == string(doc)): names and values are taken from src, not from
+// another copy of doc.
+func CheckSource(doc []byte, src string) ([]Issue, error) {
+	if issues, ok := checkFast(doc, src); ok {
+		if fastHook != nil {
+			fastHook(doc, issues)
+		}
+		return issues, nil
+	}
+	return checkStd(doc)
+}
+
+// checkStd is Check on encoding/xml's tokens: the reference path, for every
+// document the fast reader declines.
+func checkStd(doc []byte) ([]Issue, error) {
 	c := &checker{}
 	err := c.open(doc)
 	if err == nil {
@@ -292,7 +312,7 @@ func (c *checker) start(t xml.StartElement) error {
 	if !validName(t.Name) {
 		return fmt.Errorf("%q is not an XML name", rawName(t.Name))
 	}
-	line, _ := c.dec.InputPos()
+	line := c.inputLine()
 	f := frame{raw: t.Name, pathLen: len(c.path), line: line}
 	for _, a := range t.Attr {
 		switch {
@@ -333,7 +353,7 @@ func (c *checker) end(t xml.EndElement) error {
 		return fmt.Errorf("element <%s> closed by </%s>", rawName(f.raw), rawName(t.Name))
 	}
 	if f.mode == modeStrict {
-		line, _ := c.dec.InputPos()
+		line := c.inputLine()
 		c.finish(f, line)
 	}
 	c.unbind(f)
