@@ -18,7 +18,7 @@ import (
 // a new ANAF rules bundle (or a validator fix that changes verdicts) is
 // built in: every invoice validated with another value is validated again
 // by the validate_archive job at the next start.
-const ValidatedWith = validate.ProfileRO + " 1.0.9"
+const ValidatedWith = validate.ProfileRO + " " + validate.RulesVersion
 
 // MaxReportFindings bounds each list (errors, warnings) kept in a stored
 // report; the counts stay exact.

@@ -8,7 +8,7 @@ import (
 )
 
 // validationJSON is the invoice detail's "validation": the native
-// validator's verdict on the archived invoice (docs/validate.md, "Synced
+// validator's verdict on the archived invoice (docs/validation.md, "Synced
 // invoices"). State is pending until the invoice is validated.
 type validationJSON struct {
 	State         string          `json:"state"` // pending | valid | invalid | not_applicable | failed

@@ -7,7 +7,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/gateway"
 )
 
-// ---- revalidate (docs/validate.md, "Synced invoices")
+// ---- revalidate (docs/validation.md, "Synced invoices")
 
 type revalidateCmd struct {
 	Company string `placeholder:"CIF" help:"Only this company's invoices (default: every company)."`
