@@ -77,6 +77,9 @@ type Store struct {
 	q       querier // db, or the transaction of a Store handed out by WithTx
 	inTx    bool
 	logger  *slog.Logger
+	// sqlitePath is the database file ("" for PostgreSQL and in-memory
+	// SQLite); migrations lock PATH.migrate-lock.
+	sqlitePath string
 }
 
 // Open connects to url: "sqlite:PATH", "sqlite://PATH" or "file:PATH"
@@ -86,9 +89,10 @@ type Store struct {
 // before returning.
 func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) {
 	var (
-		db      *sql.DB
-		dialect Dialect
-		err     error
+		db         *sql.DB
+		dialect    Dialect
+		err        error
+		sqlitePath string
 	)
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
@@ -117,6 +121,9 @@ func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}
+		if !memory {
+			sqlitePath = sqliteFilePath(url)
+		}
 		if memory {
 			// Every connection to ":memory:" is a separate database: keep one.
 			db.SetMaxOpenConns(1)
@@ -129,7 +136,7 @@ func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("store: unsupported database URL (want sqlite:PATH or postgres://...): %q", redactURL(url))
 	}
-	s := &Store{db: db, dialect: dialect, q: db, logger: slog.New(slog.DiscardHandler)}
+	s := &Store{db: db, dialect: dialect, q: db, logger: slog.New(slog.DiscardHandler), sqlitePath: sqlitePath}
 	if err := s.Ping(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -224,6 +231,19 @@ func sqliteDSN(u string) (dsn string, memory bool, err error) {
 	return path + "?" + dsn, memory, nil
 }
 
+// sqliteFilePath is the database file of a sqlite:/file: URL (as sqliteDSN
+// reads it).
+func sqliteFilePath(u string) string {
+	rest := strings.TrimPrefix(u, "file:")
+	if rest == u {
+		rest = strings.TrimPrefix(strings.TrimPrefix(u, "sqlite:"), "//")
+	} else {
+		rest = strings.TrimPrefix(rest, "//")
+	}
+	path, _, _ := strings.Cut(rest, "?")
+	return path
+}
+
 // redactURL hides a password in a database URL for error messages.
 func redactURL(s string) string {
 	u, err := url.Parse(s)
@@ -301,6 +321,8 @@ func (s *Store) provider() (*goose.Provider, error) {
 			return nil, fmt.Errorf("store: migration locker: %w", err)
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
+	} else if s.sqlitePath != "" {
+		opts = append(opts, goose.WithSessionLocker(&sqliteMigrationLocker{path: s.sqlitePath + ".migrate-lock"}))
 	}
 	fsys, err := fs.Sub(migrationsFS, dir)
 	if err != nil {
