@@ -281,7 +281,7 @@ func TestJourneyFromRegistrationToDownload(t *testing.T) {
 	// The invoice page shows the parsed document and ANAF's facts.
 	p = alice.get("/invoices/" + itoa(inv.ID))
 	require.Equal(t, http.StatusOK, p.Status)
-	for _, want := range []string{"AS-0042", "ALFA SOFT SRL", "RO12345674", "Servicii software", "190.00", "RO49AAAA1B31007593840000", "Mulțumim!", "3012345671", "2026-01-15 10:30"} {
+	for _, want := range []string{"AS-0042", "ALFA SOFT SRL", "RO12345674", "Servicii software", "190,00 lei", "RO49AAAA1B31007593840000", "Mulțumim!", "3012345671", "15.01.2026 10:30"} {
 		require.Contains(t, p.Body, want)
 	}
 
@@ -747,7 +747,7 @@ func TestANAFConnection(t *testing.T) {
 	}))
 	body = br.get("/anaf").Body
 	require.Contains(t, body, "Conectat la ANAF.")
-	require.Contains(t, body, "2036-07-01 12:00")
+	require.Contains(t, body, "01.07.2036 12:00")
 	// Every other state says what happened and what to do, in the user's language.
 	for _, tc := range []struct {
 		status  string
