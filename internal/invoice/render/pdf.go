@@ -308,8 +308,9 @@ func (p *pdfDoc) lines() error {
 		if ln.Description != "" && ln.Description != ln.Name {
 			name = strings.TrimSpace(name + " — " + ln.Description)
 		}
+		lineRule := rule
 		if len(ln.Details) > 0 {
-			name += " · " + strings.Join(ln.Details, " · ")
+			lineRule = nil
 		}
 		p.m.AddRows(row.New().Add(
 			text.NewCol(lineCols[0], clip(ln.ID), cellL),
@@ -319,7 +320,15 @@ func (p *pdfDoc) lines() error {
 			text.NewCol(lineCols[4], clip(ln.Price), cellR),
 			text.NewCol(lineCols[5], clip(ln.Net), cellR),
 			text.NewCol(lineCols[6], clip(ln.VAT), cellR),
-		).WithStyle(rule))
+		).WithStyle(lineRule))
+		if len(ln.Details) > 0 {
+			// The line's details span the table below its name, so that
+			// their text never interleaves with the other columns.
+			p.m.AddRows(row.New().Add(
+				col.New(lineCols[0]),
+				text.NewCol(grid-lineCols[0], clip(strings.Join(ln.Details, " · ")), withColor(withTop(txt(7.5, fontstyle.Normal, align.Left), 0), grey)),
+			).WithStyle(rule))
+		}
 	}
 	return p.m.RegisterHeader() // no header after the table
 }
