@@ -165,8 +165,8 @@ func DateTime(lang string, t time.Time) string {
 }
 
 // ParseDay reads a day typed into a filter: "07.01.2026" or "7.1.2026"
-// (as Romanian pages show days, also with "/" or "-"), or ISO
-// "2026-01-07" (as the API and the browser's date field send them). It
+// (as Romanian pages show days, also with "/" or "-"), "7 Jan 2026" (as
+// English pages show them), or ISO "2026-01-07" (as the API writes). It
 // returns the day as "YYYY-MM-DD", ok false for anything else.
 func ParseDay(s string) (string, bool) {
 	s = strings.TrimSpace(s)
@@ -178,6 +178,9 @@ func ParseDay(s string) (string, bool) {
 	}
 	norm := strings.NewReplacer("/", ".", "-", ".").Replace(s)
 	if d, err := time.Parse("2.1.2006", norm); err == nil {
+		return d.Format(time.DateOnly), true
+	}
+	if d, err := time.Parse(dayEN, strings.Join(strings.Fields(s), " ")); err == nil {
 		return d.Format(time.DateOnly), true
 	}
 	return "", false
