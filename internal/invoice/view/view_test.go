@@ -61,7 +61,7 @@ func TestRichInvoice(t *testing.T) {
 	require.NoError(t, err)
 	v := view.New(inv, nil, view.RO)
 	require.Equal(t, "Factură", v.Title)
-	require.Contains(t, v.Meta, view.KV{K: "Cod tip document", V: "Factură comercială", Code: "380"})
+	require.Contains(t, v.Meta, view.KV{K: "Tip document", V: "Factură comercială", Code: "380"})
 	require.Contains(t, v.Meta, view.KV{K: "Exigibilitatea TVA", V: "Data livrării efective", Code: "35"})
 	require.NotNil(t, v.Payee)
 	require.Equal(t, "FACTORING ÎNCASĂRI SA", v.Payee.Name)
