@@ -17,10 +17,6 @@ import (
 // The number formats are internal/locale's, which the invoice page and
 // the PDF (internal/invoice/view) use too.
 
-// formatDecimal writes d in lang with at least two decimals (more when d
-// has them): "1.234,56" (ro), "1,234.56" (en); never "-0,00".
-func formatDecimal(lang string, d decimal.Decimal) string { return locale.Decimal(lang, d) }
-
 // formatMoney writes an amount as written in an invoice ("1234.5") with its
 // ISO currency in lang: "1.234,50 lei" (ro, RON), "1,234.50 RON" (en).
 // Text that is not a number is returned as is, with the currency.
