@@ -209,6 +209,12 @@ func TestInvoicePageMatchesPDF(t *testing.T) {
 				require.Contains(t, sp, squeeze(html.UnescapeString(n)), "%s (%s): the page shows %q", name, lang, n)
 				require.Contains(t, sq, squeeze(n), "%s (%s): the PDF shows %q", name, lang, n)
 			}
+			// The codes stay on the page, in title attributes.
+			for _, code := range []string{doc.TypeCode, sellerCountry(doc)} {
+				if code != "" {
+					require.Contains(t, p.Body, `title="`+html.EscapeString(code)+`"`, "%s (%s): code %s", name, lang, code)
+				}
+			}
 			if doc.DocumentType == invoice.DocCreditNote {
 				want := map[string]string{"ro": "Notă de credit", "en": "Credit note"}[lang]
 				require.Contains(t, p.Body, "<h1>"+want+" ", name)
@@ -225,4 +231,13 @@ func TestInvoicePageMatchesPDF(t *testing.T) {
 	}
 	t.Logf("%d invoices checked, page and PDF in ro and en, in %s", checked, time.Since(start).Round(time.Millisecond))
 	require.Positive(t, checked)
+}
+
+// sellerCountry is the seller's country code when the page names it
+// (a code outside ISO 3166 is shown as written, without a title).
+func sellerCountry(doc *invoice.Invoice) string {
+	if a := doc.Seller.Address; a != nil && len(a.Country) == 2 {
+		return a.Country
+	}
+	return ""
 }
