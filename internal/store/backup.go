@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-		"path/filepath"
+	"path/filepath"
 	"strings"
 	"time"
 

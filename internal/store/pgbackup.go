@@ -158,8 +158,12 @@ type RestoreOptions struct {
 	Force bool
 }
 
-func (o BackupOptions) parts() []SchemaPart  { return append([]SchemaPart{gooseSchemaPart()}, o.Parts...) }
-func (o RestoreOptions) parts() []SchemaPart { return append([]SchemaPart{gooseSchemaPart()}, o.Parts...) }
+func (o BackupOptions) parts() []SchemaPart {
+	return append([]SchemaPart{gooseSchemaPart()}, o.Parts...)
+}
+func (o RestoreOptions) parts() []SchemaPart {
+	return append([]SchemaPart{gooseSchemaPart()}, o.Parts...)
+}
 
 // withPgx runs fn on one pooled connection's *pgx.Conn. A connection left
 // in a transaction is discarded by the pool (stdlib's ResetSession).
