@@ -62,7 +62,6 @@ type BackupManifest struct {
 	CreatedAt      time.Time        `json:"created_at"`
 	ServerVersion  string           `json:"server_version"`
 	Schema         string           `json:"schema"`
-	CopyFormat     string           `json:"copy_format"`
 	Migrations     map[string]int64 `json:"migrations"` // SchemaPart name → applied version
 	Tables         []BackupTable    `json:"tables"`
 	Sequences      []BackupSequence `json:"sequences"`
@@ -72,6 +71,7 @@ type BackupManifest struct {
 type BackupTable struct {
 	Name    string         `json:"name"`
 	File    string         `json:"file"`
+	Format  string         `json:"format"` // COPY format: CopyBinary or CopyText
 	Columns []BackupColumn `json:"columns"`
 	Rows    int64          `json:"rows"`
 	Bytes   int64          `json:"bytes"`
@@ -145,7 +145,10 @@ type BackupOptions struct {
 	// Parts are the schema's other migrated parts (River's, from package
 	// jobs); the store's own migrations are always included.
 	Parts []SchemaPart
-	// CopyFormat is CopyBinary (default) or CopyText.
+	// CopyFormat CopyBinary (the default) copies in PostgreSQL's binary
+	// format every table whose columns are all of built-in or enum types
+	// (whose binary form is the same in every database), the others in
+	// text; CopyText copies every table in text.
 	CopyFormat string
 }
 
@@ -190,6 +193,7 @@ type catalogTable struct {
 	oid     uint32
 	name    string
 	columns []BackupColumn
+	binary  bool // every column's binary COPY form is database independent
 }
 
 // schemaTables lists the ordinary tables of the connection's current
@@ -217,18 +221,26 @@ func schemaTables(ctx context.Context, q pgxQuerier) (schema string, tables []ca
 		return "", nil, fmt.Errorf("listing tables: %w", err)
 	}
 	for i := range tables {
-		rows, err := q.Query(ctx, `SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
-			WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum`, tables[i].oid)
+		// Binary COPY data of arrays, composites and ranges carries type
+		// OIDs, which differ between databases for types made by
+		// migrations; built-in types' OIDs are fixed and an enum's
+		// binary form is its label.
+		tables[i].binary = true
+		rows, err := q.Query(ctx, `SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.atttypid < 16384 OR t.typtype = 'e'
+			FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+			WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum`, tables[i].oid)
 		if err != nil {
 			return "", nil, fmt.Errorf("columns of %s: %w", tables[i].name, err)
 		}
 		for rows.Next() {
 			var c BackupColumn
-			if err := rows.Scan(&c.Name, &c.Type); err != nil {
+			var portable bool
+			if err := rows.Scan(&c.Name, &c.Type, &portable); err != nil {
 				rows.Close()
 				return "", nil, fmt.Errorf("columns of %s: %w", tables[i].name, err)
 			}
 			tables[i].columns = append(tables[i].columns, c)
+			tables[i].binary = tables[i].binary && portable
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -312,10 +324,10 @@ func backupPostgres(ctx context.Context, st *Store, out string, opts BackupOptio
 	}
 	m = &BackupManifest{
 		Format: backupFormat, FormatVersion: backupFormatVersion, GatewayVersion: version.String(),
-		CreatedAt: now(), CopyFormat: format, Migrations: map[string]int64{},
+		CreatedAt: now(), Migrations: map[string]int64{},
 	}
 	err = st.withPgx(ctx, func(conn *pgx.Conn) error {
-		return snapshotInto(ctx, conn, zw, m, opts.parts())
+		return snapshotInto(ctx, conn, zw, m, opts.parts(), format)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: backup: %w", err)
@@ -366,7 +378,7 @@ func isNativeBackup(head []byte) bool {
 // snapshotInto copies every table of the schema, in one REPEATABLE READ
 // READ ONLY transaction (one snapshot: a sync running meanwhile is either
 // in the backup or not, row by row consistent), into zw, filling m.
-func snapshotInto(ctx context.Context, conn *pgx.Conn, zw *zip.Writer, m *BackupManifest, parts []SchemaPart) (err error) {
+func snapshotInto(ctx context.Context, conn *pgx.Conn, zw *zip.Writer, m *BackupManifest, parts []SchemaPart, format string) (err error) {
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -416,13 +428,16 @@ func snapshotInto(ctx context.Context, conn *pgx.Conn, zw *zip.Writer, m *Backup
 		return errors.New("the database is not migrated (no goose version): nothing to back up")
 	}
 	for i, t := range tables {
-		bt := BackupTable{Name: t.name, File: fmt.Sprintf("data/%04d.copy", i+1), Columns: t.columns}
+		bt := BackupTable{Name: t.name, File: fmt.Sprintf("data/%04d.copy", i+1), Format: CopyText, Columns: t.columns}
+		if format == CopyBinary && t.binary {
+			bt.Format = CopyBinary
+		}
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: bt.File, Method: zip.Store, Modified: m.CreatedAt})
 		if err != nil {
 			return err
 		}
 		ch := newCountingHash()
-		q := fmt.Sprintf(`COPY %s (%s) TO STDOUT (FORMAT %s)`, names[i], copyColumns(t.columns), m.CopyFormat)
+		q := fmt.Sprintf(`COPY %s (%s) TO STDOUT (FORMAT %s)`, names[i], copyColumns(t.columns), bt.Format)
 		tag, err := conn.PgConn().CopyTo(ctx, io.MultiWriter(w, ch), q)
 		if err != nil {
 			return fmt.Errorf("copying table %s: %w", t.name, err)
@@ -510,10 +525,10 @@ func openBackup(f *os.File, path string) (*BackupArchive, error) {
 		return nil, fmt.Errorf("store: the backup %s has format version %d, made by a newer gateway (%s); this one reads up to %d: restore with that version or newer",
 			path, m.FormatVersion, m.GatewayVersion, backupFormatVersion)
 	}
-	if m.CopyFormat != CopyBinary && m.CopyFormat != CopyText {
-		return nil, fmt.Errorf("store: the backup %s is damaged (COPY format %q)", path, m.CopyFormat)
-	}
 	for _, t := range m.Tables {
+		if t.Format != CopyBinary && t.Format != CopyText {
+			return nil, fmt.Errorf("store: the backup %s is damaged (table %s: COPY format %q)", path, t.Name, t.Format)
+		}
 		if a.files[t.File] == nil {
 			return nil, fmt.Errorf("store: the backup %s is damaged (table %s's data %s is missing); use another backup", path, t.Name, t.File)
 		}
@@ -704,7 +719,7 @@ func copyTableFrom(ctx context.Context, conn *pgx.Conn, a *BackupArchive, bt Bac
 	}
 	defer rc.Close()
 	ch := newCountingHash()
-	q := fmt.Sprintf(`COPY %s (%s) FROM STDIN (FORMAT %s)`, qualified, copyColumns(bt.Columns), a.Manifest.CopyFormat)
+	q := fmt.Sprintf(`COPY %s (%s) FROM STDIN (FORMAT %s)`, qualified, copyColumns(bt.Columns), bt.Format)
 	tag, err := conn.PgConn().CopyFrom(ctx, io.TeeReader(rc, ch), q)
 	if err != nil {
 		// Damaged data makes COPY fail too: say which it is.
