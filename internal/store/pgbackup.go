@@ -640,6 +640,9 @@ func migrateForRestore(ctx context.Context, st *Store, m *BackupManifest, parts 
 	}
 	for _, p := range parts {
 		want := m.Migrations[p.Name]
+		if want == 0 {
+			continue // not in the backup (its tables neither): left as it is
+		}
 		var cur int64
 		if existing[p.VersionTable] {
 			if err := st.db.QueryRowContext(ctx, p.VersionQuery).Scan(&cur); err != nil {
