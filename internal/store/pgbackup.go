@@ -178,7 +178,7 @@ func (s *Store) withPgx(ctx context.Context, fn func(conn *pgx.Conn) error) erro
 	if err != nil {
 		return fmt.Errorf("store: connection: %w", err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }() // back to the pool; the work's error is what matters
 	return c.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
@@ -499,7 +499,7 @@ func openBackup(f *os.File, path string) (*BackupArchive, error) {
 	}
 	zr, err := zip.NewReader(f, fi.Size())
 	if err != nil {
-		return nil, fmt.Errorf("store: the backup %s is damaged (truncated or altered: %v); use another backup", path, err)
+		return nil, fmt.Errorf("store: the backup %s is damaged (truncated or altered: %w); use another backup", path, err)
 	}
 	a := &BackupArchive{f: f, zr: zr, files: map[string]*zip.File{}}
 	for _, zf := range zr.File {
@@ -511,12 +511,12 @@ func openBackup(f *os.File, path string) (*BackupArchive, error) {
 	}
 	rc, err := mf.Open()
 	if err != nil {
-		return nil, fmt.Errorf("store: the backup %s is damaged (manifest: %v); use another backup", path, err)
+		return nil, fmt.Errorf("store: the backup %s is damaged (manifest: %w); use another backup", path, err)
 	}
 	defer rc.Close()
 	var m BackupManifest
 	if err := json.NewDecoder(io.LimitReader(rc, 64<<20)).Decode(&m); err != nil {
-		return nil, fmt.Errorf("store: the backup %s is damaged (manifest: %v); use another backup", path, err)
+		return nil, fmt.Errorf("store: the backup %s is damaged (manifest: %w); use another backup", path, err)
 	}
 	if m.Format != backupFormat {
 		return nil, fmt.Errorf("store: %s is not an efactura PostgreSQL backup (format %q)", path, m.Format)
@@ -566,7 +566,7 @@ func (a *BackupArchive) Verify() error {
 }
 
 func damaged(path, table string, err error) error {
-	return fmt.Errorf("store: the backup %s is damaged: the data of table %s does not match its checksum (%v); nothing was restored, use another backup", path, table, err)
+	return fmt.Errorf("store: the backup %s is damaged: the data of table %s does not match its checksum (%w); nothing was restored, use another backup", path, table, err)
 }
 
 // restorePostgres loads the archive at in into the database at dbURL.
@@ -575,7 +575,7 @@ func restorePostgres(ctx context.Context, dbURL, in string, opts RestoreOptions)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	defer func() { _ = a.Close() }() // read only
 	m := a.Manifest
 	parts := opts.parts()
 	known := map[string]bool{}

@@ -16,6 +16,7 @@ func TableDigests(t testing.TB, db *sql.DB) map[string]string {
 	if err != nil {
 		t.Fatalf("storetest: listing tables: %v", err)
 	}
+	defer rows.Close()
 	var tables []string
 	for rows.Next() {
 		var name string
@@ -24,7 +25,7 @@ func TableDigests(t testing.TB, db *sql.DB) map[string]string {
 		}
 		tables = append(tables, name)
 	}
-	if err := rows.Close(); err != nil {
+	if err := rows.Err(); err != nil {
 		t.Fatalf("storetest: listing tables: %v", err)
 	}
 	out := map[string]string{}
