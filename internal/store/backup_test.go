@@ -193,15 +193,15 @@ func TestFailedRestoreCanBeRetried(t *testing.T) {
 			backup, want := backupWithInvoices(t, d, 5)
 			good, err := os.ReadFile(backup)
 			require.NoError(t, err)
-			// Damaged: the right header, the end of the file missing (pg_dump:
-			// past the table of contents, so pg_restore has created tables
-			// and loaded rows when it fails).
-			cut := len(good) / 2
+			// Damaged — SQLite: the right header, the end of the file
+			// missing; PostgreSQL: a byte of the invoices' data flipped, so
+			// the tables loaded before it (users, companies) are rolled back.
+			bad := good[:len(good)/2]
 			if d == store.Postgres {
-				cut = len(good) - 64
+				bad = flipInTable(t, backup, "invoices")
 			}
 			damaged := filepath.Join(t.TempDir(), "damaged.backup")
-			require.NoError(t, os.WriteFile(damaged, good[:cut], 0o600))
+			require.NoError(t, os.WriteFile(damaged, bad, 0o600))
 
 			var dbURL, dir string
 			if d == store.SQLite {

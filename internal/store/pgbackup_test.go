@@ -174,6 +174,31 @@ func rewriteArchive(t *testing.T, in string, edit func(name string, data []byte)
 	return out
 }
 
+// flipInTable returns the archive at path with one byte in the middle of
+// table's data flipped.
+func flipInTable(t *testing.T, path, table string) []byte {
+	t.Helper()
+	a, err := store.OpenBackup(path)
+	require.NoError(t, err)
+	file := fileOf(t, a.Manifest, table)
+	require.NoError(t, a.Close())
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	zr, err := zip.OpenReader(path)
+	require.NoError(t, err)
+	defer zr.Close()
+	for _, zf := range zr.File {
+		if zf.Name == file {
+			off, err := zf.DataOffset()
+			require.NoError(t, err)
+			raw[off+int64(zf.UncompressedSize64)/2] ^= 0x20
+			return raw
+		}
+	}
+	t.Fatalf("no entry %s", file)
+	return nil
+}
+
 // fileOf returns the archive entry holding table's data.
 func fileOf(t *testing.T, m *store.BackupManifest, table string) string {
 	t.Helper()
@@ -203,20 +228,8 @@ func TestPostgresRestoreRefusals(t *testing.T) {
 	invoicesFile := fileOf(t, m, "invoices")
 
 	// A byte flipped inside the invoices' data.
-	zr, err := zip.OpenReader(good)
-	require.NoError(t, err)
-	var off int64
-	for _, zf := range zr.File {
-		if zf.Name == invoicesFile {
-			off, err = zf.DataOffset()
-			require.NoError(t, err)
-		}
-	}
-	require.NoError(t, zr.Close())
-	flipped := append([]byte(nil), raw...)
-	flipped[off+100] ^= 0x20
 	flippedPath := filepath.Join(t.TempDir(), "flipped.bak")
-	require.NoError(t, os.WriteFile(flippedPath, flipped, 0o600))
+	require.NoError(t, os.WriteFile(flippedPath, flipInTable(t, good, "invoices"), 0o600))
 
 	// The invoices' data altered, its CRC-32 made valid again.
 	altered := rewriteArchive(t, good, func(name string, data []byte) []byte {
