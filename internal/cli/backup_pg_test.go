@@ -78,5 +78,11 @@ func TestBackupRestorePostgresCommands(t *testing.T) {
 	code, _, errOut = r3.run("restore", "--in", damaged)
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "is damaged")
+	code, _, errOut = r3.run("restore", "--in", damaged, "--check")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "is damaged")
+	code, out, errOut = r3.run("restore", "--in", backup, "--check")
+	require.Equal(t, 0, code, errOut)
+	require.Regexp(t, `is intact: [0-9]+ tables, [0-9]+ rows, .* schema version [0-9]+, made 20[0-9-]+T[0-9:]+Z by `, out)
 	t.Logf("backup: %srestore of a damaged file: %s", out0, errOut)
 }

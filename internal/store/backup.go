@@ -87,6 +87,51 @@ func Restore(ctx context.Context, dbURL, in string, opts RestoreOptions) error {
 	return restoreSQLite(ctx, dbURL, in)
 }
 
+// CheckBackup reads the backup file in without touching any database:
+// a PostgreSQL archive's every table against the manifest's size and
+// SHA-256 (its manifest is returned), a SQLite file's integrity check on
+// a temporary copy.
+func CheckBackup(ctx context.Context, in string) (*BackupManifest, error) {
+	head := make([]byte, 128)
+	f, err := os.Open(in)
+	if err != nil {
+		return nil, fmt.Errorf("store: check: %w", err)
+	}
+	n, _ := io.ReadFull(f, head)
+	_ = f.Close()
+	head = head[:n]
+	switch {
+	case isNativeBackup(head):
+		a, err := OpenBackup(in)
+		if err != nil {
+			return nil, err
+		}
+		defer func() { _ = a.Close() }() // read only
+		if err := a.Verify(); err != nil {
+			return nil, err
+		}
+		return a.Manifest, nil
+	case bytes.HasPrefix(head, sqliteMagic):
+		dir, err := os.MkdirTemp("", "efactura-check-*")
+		if err != nil {
+			return nil, fmt.Errorf("store: check: %w", err)
+		}
+		defer func() { _ = os.RemoveAll(dir) }()
+		tmp := filepath.Join(dir, "check.db")
+		if err := os.WriteFile(tmp, nil, 0o600); err != nil {
+			return nil, fmt.Errorf("store: check: %w", err)
+		}
+		if err := copyInto(in, tmp); err != nil {
+			return nil, fmt.Errorf("store: check: %w", err)
+		}
+		return nil, checkSQLiteFile(ctx, "sqlite:"+tmp)
+	case bytes.HasPrefix(head, pgDumpMagic):
+		return nil, fmt.Errorf("store: check: %s is a pg_dump file (a backup of an older gateway version); check it with pg_restore --list", in)
+	default:
+		return nil, fmt.Errorf("store: check: %s is not a backup of the gateway", in)
+	}
+}
+
 // restoreSQLite copies the backup to a temporary file in the target's
 // directory (created, mode 0700, when missing: a new machine), checks that
 // copy's integrity, and only then renames it over the database file (its
