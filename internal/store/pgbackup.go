@@ -662,9 +662,9 @@ func migrateForRestore(ctx context.Context, st *Store, m *BackupManifest, parts 
 }
 
 // loadArchive empties the backup's tables and loads them with COPY FROM
-// in dependency order, sets the sequences, and checks every table's row
-// count and SHA-256, all in one transaction: any failure leaves the
-// database as it was.
+// in dependency order (their user triggers disabled meanwhile), sets the
+// sequences, and checks every table's row count and SHA-256, all in one
+// transaction: any failure leaves the database as it was.
 func loadArchive(ctx context.Context, conn *pgx.Conn, a *BackupArchive) (err error) {
 	m := a.Manifest
 	tx, err := conn.Begin(ctx)
@@ -694,8 +694,22 @@ func loadArchive(ctx context.Context, conn *pgx.Conn, a *BackupArchive) (err err
 		return fmt.Errorf("store: restore: %w", err)
 	}
 	names := make([]string, len(order))
+	tableNames := make([]string, len(order))
 	for i, bt := range order {
 		names[i] = pgx.Identifier{schema, bt.Name}.Sanitize()
+		tableNames[i] = bt.Name
+	}
+	// The backup holds what the tables' triggers made (e.g. counters kept
+	// by a trigger on invoices): they must not run again on the copied
+	// rows. Disabled in this transaction only, and put back as they were.
+	triggers, err := userTriggers(ctx, tx, tableNames)
+	if err != nil {
+		return fmt.Errorf("store: restore: %w", err)
+	}
+	for _, tr := range triggers {
+		if _, err := tx.Exec(ctx, `ALTER TABLE `+pgx.Identifier{schema, tr.table}.Sanitize()+` DISABLE TRIGGER `+pgx.Identifier{tr.name}.Sanitize()); err != nil {
+			return fmt.Errorf("store: restore: disabling trigger %s on %s: %w", tr.name, tr.table, err)
+		}
 	}
 	if _, err := tx.Exec(ctx, `TRUNCATE `+strings.Join(names, ", ")); err != nil {
 		return fmt.Errorf("store: restore: emptying the tables: %w", err)
@@ -708,10 +722,52 @@ func loadArchive(ctx context.Context, conn *pgx.Conn, a *BackupArchive) (err err
 	if err := restoreSequences(ctx, tx, schema, m.Sequences); err != nil {
 		return fmt.Errorf("store: restore: %w", err)
 	}
+	for _, tr := range triggers {
+		if _, err := tx.Exec(ctx, `ALTER TABLE `+pgx.Identifier{schema, tr.table}.Sanitize()+` ENABLE `+tr.mode+`TRIGGER `+pgx.Identifier{tr.name}.Sanitize()); err != nil {
+			return fmt.Errorf("store: restore: enabling trigger %s on %s again: %w", tr.name, tr.table, err)
+		}
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("store: restore: commit: %w", err)
 	}
 	return nil
+}
+
+// userTrigger is an enabled trigger of the schema's (not a foreign key's).
+type userTrigger struct {
+	table, name string
+	mode        string // "" (origin), "ALWAYS " or "REPLICA ": how to enable it again
+}
+
+// userTriggers lists the enabled user triggers on tables.
+func userTriggers(ctx context.Context, tx pgx.Tx, tables []string) ([]userTrigger, error) {
+	rows, err := tx.Query(ctx, `SELECT c.relname, t.tgname, t.tgenabled::text FROM pg_trigger t
+		JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND n.nspname = current_schema() AND c.relname = ANY($1)
+		ORDER BY c.relname, t.tgname`, tables)
+	if err != nil {
+		return nil, fmt.Errorf("triggers: %w", err)
+	}
+	defer rows.Close()
+	var out []userTrigger
+	for rows.Next() {
+		var tr userTrigger
+		var enabled string
+		if err := rows.Scan(&tr.table, &tr.name, &enabled); err != nil {
+			return nil, fmt.Errorf("triggers: %w", err)
+		}
+		switch enabled {
+		case "A":
+			tr.mode = "ALWAYS "
+		case "R":
+			tr.mode = "REPLICA "
+		}
+		out = append(out, tr)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("triggers: %w", err)
+	}
+	return out, nil
 }
 
 // copyTableFrom loads one table and checks it against the manifest.

@@ -330,7 +330,9 @@ func TestPostgresRestoreRefusesNewerSchema(t *testing.T) {
 
 // TestPostgresBackupAnyTable: a table the code has never heard of — here
 // made by hand, with an array of an enum, a composite type, a generated
-// column, an identity and a foreign key — is backed up and restored like
+// column, an identity, a foreign key and a trigger keeping a count in
+// another table (not run again by the restore: the count is in the
+// backup) — is backed up and restored like
 // the others (a migration adding tables or columns needs no change to the
 // backup). Its types' OIDs differ between the two databases, so it is
 // copied in text; the gateway's tables in binary.
@@ -344,7 +346,15 @@ func TestPostgresBackupAnyTable(t *testing.T) {
 			company_id bigint NOT NULL REFERENCES companies (id),
 			moods mood[] NOT NULL,
 			p pair,
-			label text GENERATED ALWAYS AS ('extra-' || id) STORED)`
+			label text GENERATED ALWAYS AS ('extra-' || id) STORED);
+		CREATE TABLE extra_counts (company_id bigint PRIMARY KEY, n bigint NOT NULL);
+		CREATE FUNCTION extra_count() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			INSERT INTO extra_counts VALUES (NEW.company_id, 1)
+				ON CONFLICT (company_id) DO UPDATE SET n = extra_counts.n + 1;
+			RETURN NULL;
+		END $$;
+		CREATE TRIGGER extra_count AFTER INSERT ON extra FOR EACH ROW EXECUTE FUNCTION extra_count();`
 	src, _ := populated(t, 2)
 	_, err := src.DB().ExecContext(ctx, ddl)
 	require.NoError(t, err)
@@ -370,8 +380,13 @@ func TestPostgresBackupAnyTable(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, store.Restore(ctx, dstURL, out, store.RestoreOptions{Parts: parts}))
 	require.Equal(t, storetest.TableDigests(t, src.DB()), storetest.TableDigests(t, dst.DB()))
+	var counted int
+	require.NoError(t, dst.DB().QueryRowContext(ctx, `SELECT n FROM extra_counts`).Scan(&counted))
+	require.Equal(t, 1, counted, "the trigger did not count the restored row again")
 	_, err = dst.DB().ExecContext(ctx, `INSERT INTO extra (company_id, moods) SELECT id, '{}' FROM companies`)
 	require.NoError(t, err, "the identity goes on after the restored ids")
+	require.NoError(t, dst.DB().QueryRowContext(ctx, `SELECT n FROM extra_counts`).Scan(&counted))
+	require.Equal(t, 2, counted, "the trigger is enabled again")
 }
 
 func columnNames(tb store.BackupTable) []string {
