@@ -198,7 +198,8 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		}
 		mmux := http.NewServeMux()
 		mmux.Handle("GET /metrics", e.Metrics.Handler())
-		metricsSrv = &http.Server{Handler: mmux, ReadHeaderTimeout: 10 * time.Second}
+		metricsSrv = &http.Server{Handler: mmux, ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(e.Logger.Handler(), slog.LevelWarn)}
 		go func() { _ = metricsSrv.Serve(mln) }()
 		e.Logger.Info("metrics listening", slog.String("addr", mln.Addr().String()))
 	} else {
@@ -214,7 +215,7 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 	h := e.Metrics.Middleware(httpserver.KnownMethods(root))
 	h = httpserver.SecurityHeaders(cfg.Production(), h)
 	h = httpserver.Recover(e.Logger, h)
-	h = httpserver.AccessLog(e.Logger, h)
+	h = httpserver.AccessLogTrusting(e.Logger, cfg.TrustedProxies, h)
 	h = httpserver.RequestID(h)
 
 	srv := &http.Server{

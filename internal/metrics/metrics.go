@@ -166,7 +166,8 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 				route = "unmatched"
 			}
 			method := MethodLabel(r.Method)
-			m.httpRequests.WithLabelValues(route, method, strconv.Itoa(sw.Status())).Inc()
+			// A client that went away is 499 (httpserver.Outcome), not a 5xx.
+			m.httpRequests.WithLabelValues(route, method, strconv.Itoa(sw.Outcome(r))).Inc()
 			m.httpDuration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 		}()
 		next.ServeHTTP(sw, r)
