@@ -112,8 +112,8 @@ func TestOpsGauges(t *testing.T) {
 		upload("F3", day(30), "nok", 29*24*time.Hour) // refused, never sent again: past its deadline
 		upload("F4", day(30), "nok", 29*24*time.Hour) // refused, then accepted
 		upload("F4", day(30), "ok", 28*24*time.Hour)
-		upload("F5", day(90), "nok", 89*24*time.Hour)   // outside the window
-		upload("F6", day(1), "nok", time.Hour)          // still within its five working days
+		upload("F5", day(90), "nok", 89*24*time.Hour)    // outside the window
+		upload("F6", day(1), "nok", time.Hour)           // still within its five working days
 		upload("F7", "2026-13-45", "invalid", time.Hour) // no date: skipped
 		upload("F8", day(20), "unknown", 19*24*time.Hour)
 		ages, err = st.OldestUnfinishedUploads(ctx, now)
