@@ -57,27 +57,8 @@ func (s *Store) OldestSyncSuccess(ctx context.Context, now time.Time) (age time.
 // the last consent (audit anaf.connect) plus ANAFAuthorizationLifetime,
 // else the row's last update plus that lifetime. nil: no connection.
 func (s *Store) EarliestANAFConnectionEnd(ctx context.Context) (*time.Time, error) {
-	type conn struct {
-		user    int64
-		refresh *time.Time
-		updated time.Time
-	}
-	rows, err := s.q.QueryContext(ctx,
-		`SELECT user_id, refresh_expires_at, updated_at FROM anaf_tokens WHERE status = 'connected'`)
+	conns, err := s.connectedTokens(ctx)
 	if err != nil {
-		return nil, s.wrap("ANAF connection end", err)
-	}
-	var conns []conn
-	for rows.Next() {
-		var c conn
-		if err := rows.Scan(&c.user, nullTimeCol{&c.refresh}, timeCol{&c.updated}); err != nil {
-			rows.Close()
-			return nil, s.wrap("ANAF connection end", err)
-		}
-		conns = append(conns, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, s.wrap("ANAF connection end", err)
 	}
 	var first *time.Time
@@ -101,6 +82,32 @@ func (s *Store) EarliestANAFConnectionEnd(ctx context.Context) (*time.Time, erro
 		}
 	}
 	return first, nil
+}
+
+type connectedToken struct {
+	user    int64
+	refresh *time.Time
+	updated time.Time
+}
+
+// connectedTokens lists the connected users' refresh expiry and update
+// time (read whole before any other query: SQLite has one connection).
+func (s *Store) connectedTokens(ctx context.Context) ([]connectedToken, error) {
+	rows, err := s.q.QueryContext(ctx,
+		`SELECT user_id, refresh_expires_at, updated_at FROM anaf_tokens WHERE status = 'connected'`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []connectedToken
+	for rows.Next() {
+		var c connectedToken
+		if err := rows.Scan(&c.user, nullTimeCol{&c.refresh}, timeCol{&c.updated}); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 // UnfinishedUploadStates are the states of an upload still on its way:
