@@ -2,9 +2,11 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/app"
 	"github.com/efactura-gateway/efactura/internal/config"
+	"github.com/efactura-gateway/efactura/internal/httpserver"
 )
 
 // TestProcessLogIsJSON runs `efactura serve` with JSON logs at debug level
@@ -144,4 +147,33 @@ func TestLoggerCapsFields(t *testing.T) {
 	require.EqualValues(t, 3, m["n"])
 	require.NoError(t, json.Unmarshal([]byte(lines[1]), &m))
 	require.Equal(t, "fine", m["error"])
+}
+
+// TestErrorOfAGoneClientIsInfo: an error logged with the context of a
+// request whose client went away is written at INFO with client_gone; the
+// same error for a client still there stays ERROR, and so does a panic.
+func TestErrorOfAGoneClientIsInfo(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	logger := app.NewLogger(&config.Config{LogFormat: "json", LogLevel: "info"}, &buf)
+	var reqCtx context.Context
+	httpserver.RequestID(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { reqCtx = r.Context() })).
+		ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	gone, cancel := context.WithCancel(reqCtx)
+	cancel()
+	logger.ErrorContext(gone, "api error", "error", "listing invoices: context canceled")
+	logger.ErrorContext(reqCtx, "api error", "error", "listing invoices: disk I/O error")
+	logger.ErrorContext(gone, "panic serving request", "panic", "boom")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	require.Len(t, lines, 3)
+	for i, want := range []struct {
+		level string
+		gone  bool
+	}{{"INFO", true}, {"ERROR", false}, {"ERROR", false}} {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(lines[i]), &m))
+		require.Equal(t, want.level, m["level"], lines[i])
+		require.Equal(t, want.gone, m["client_gone"] == true, lines[i])
+		require.NotEmpty(t, m["request_id"])
+	}
 }
