@@ -141,7 +141,7 @@ func TestSystemdUnitAndNginx(t *testing.T) {
 	require.NoError(t, err)
 	for _, want := range []string{
 		"proxy_set_header X-Forwarded-For", "proxy_set_header X-Forwarded-Proto $scheme", "ssl_certificate ", "location = /metrics { return 404; }",
-		"listen 443 ssl http2;", // nginx 1.22 (Debian 12) has no "http2 on;"
+		"listen 443 ssl http2;",                          // nginx 1.22 (Debian 12) has no "http2 on;"
 		"proxy_set_header Host              $http_host;", // keeps a non-443 port
 		"proxy_next_upstream         error timeout http_502 http_503;",
 		"server_tokens off;",
