@@ -6,7 +6,9 @@ package deploy
 
 import (
 	"os"
+	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -157,4 +159,23 @@ func TestSystemdUnitAndNginx(t *testing.T) {
 	for _, suite := range strings.Split(m[1], ":") {
 		require.Regexp(t, `^ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)$`, suite)
 	}
+}
+
+// TestSystemdUnitExposure runs systemd-analyze on the unit (offline, so no
+// running systemd is needed) and keeps its exposure under 2.5 ("OK").
+func TestSystemdUnitExposure(t *testing.T) {
+	t.Parallel()
+	bin, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze not installed; the unit's exposure is not scored")
+	}
+	out, err := exec.Command(bin, "security", "--offline=yes", "systemd/efactura.service").CombinedOutput()
+	if err != nil && !strings.Contains(string(out), "Overall exposure") {
+		t.Skipf("systemd-analyze security --offline cannot score here: %v: %s", err, out)
+	}
+	m := regexp.MustCompile(`Overall exposure level for efactura\.service: ([0-9.]+)`).FindStringSubmatch(string(out))
+	require.Len(t, m, 2, "%s", out)
+	score, err := strconv.ParseFloat(m[1], 64)
+	require.NoError(t, err)
+	require.Less(t, score, 2.5, "systemd-analyze security exposure\n%s", out)
 }
