@@ -73,6 +73,7 @@ cleanup() {
 	exit "$rc"
 }
 trap cleanup EXIT
+trap 'echo "smoke: interrupted" >&2; exit 143' TERM INT
 if ! timeout 10 docker info >/dev/null 2>&1; then
 	sock=/run/efactura-smoke/docker.sock
 	export DOCKER_HOST=unix://$sock
@@ -136,6 +137,12 @@ if ! pull_or_false debian:bookworm-slim; then
 			deb http://deb.debian.org/debian-security bookworm-security main
 		EOF
 		rm -rf "$CACHE"/rootfs.tmp/var/cache/apt/archives/*.deb "$CACHE"/rootfs.tmp/var/lib/apt/lists/*
+		# The host's own certificate authorities (an egress proxy's, say):
+		# ca-certificates, once installed in an image, trusts them too, so
+		# the builds reach the Go module proxy as the host does.
+		if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+			cp /usr/local/share/ca-certificates/*.crt "$CACHE/rootfs.tmp/usr/local/share/ca-certificates/"
+		fi
 		tar -C "$CACHE/rootfs.tmp" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
 		rm -rf "$CACHE/rootfs.tmp"
 	fi
