@@ -36,7 +36,7 @@ for s in "$@"; do
 	start=$(date +%s)
 	echo "rolling: $action $s"
 	case $action in
-	restart) $COMPOSE restart "$s" ;;
+	restart) $COMPOSE restart --no-deps "$s" ;;
 	upgrade) $COMPOSE up -d --no-deps --no-build "$s" ;;
 	esac
 	until ready "$s"; do

@@ -234,7 +234,7 @@ grep -q "127.0.0.1:$SMOKE_PORT_GW2 " "$SMOKE_RUN/nginx.conf" && grep -q "$SMOKE_
 # healthy on a port that is not 8080 (it follows EFACTURA_ADDR).
 COMPOSE_UP=1
 log "docker compose up -d postgres redis"
-$COMPOSE up -d --wait --wait-timeout 120 postgres redis >/dev/null 2>&1 || fail "PostgreSQL or Redis did not become healthy"
+$COMPOSE up -d --wait --wait-timeout 120 postgres redis >"$SMOKE_RUN/up-db.log" 2>&1 || { cat "$SMOKE_RUN/up-db.log" >&2; fail "PostgreSQL or Redis did not become healthy"; }
 log "docker run efactura:smoke (read-only, production, EFACTURA_ADDR=127.0.0.1:$SINGLE_PORT)"
 docker run -d --name efactura-smoke-single --network host --read-only --tmpfs /tmp \
 	--health-interval 2s --health-start-period 120s \
