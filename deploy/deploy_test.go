@@ -179,3 +179,24 @@ func TestSystemdUnitExposure(t *testing.T) {
 	require.NoError(t, err)
 	require.Less(t, score, 2.5, "systemd-analyze security exposure\n%s", out)
 }
+
+// TestSmokeInCI keeps deploy/smoke.sh in .ci/run, with its own budget,
+// before the test suite, and the rolling script one replica at a time.
+func TestSmokeInCI(t *testing.T) {
+	t.Parallel()
+	ci, err := os.ReadFile("../.ci/run")
+	require.NoError(t, err)
+	smoke := strings.Index(string(ci), "\ntimeout 600 deploy/smoke.sh\n")
+	require.GreaterOrEqual(t, smoke, 0, ".ci/run calls deploy/smoke.sh under timeout 600")
+	require.Less(t, smoke, strings.Index(string(ci), "go test -timeout 25m ./..."))
+	for _, f := range []string{"smoke.sh", "rolling.sh", "smoke/docker-entrypoint.sh"} {
+		st, err := os.Stat(f)
+		require.NoError(t, err)
+		require.NotZero(t, st.Mode()&0o111, "%s is executable", f)
+	}
+	r, err := os.ReadFile("rolling.sh")
+	require.NoError(t, err)
+	require.Contains(t, string(r), `$COMPOSE restart --no-deps "$s"`)
+	require.Contains(t, string(r), `$COMPOSE up -d --no-deps --no-build "$s"`)
+	require.Contains(t, string(r), "/readyz")
+}

@@ -172,7 +172,7 @@ if ! pull_or_false golang:1.26-bookworm; then
 		'RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates git && rm -rf /var/lib/apt/lists/*' \
 		'COPY . /usr/local/go' \
 		'ENV PATH=/usr/local/go/bin:/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin GOPATH=/go GOTOOLCHAIN=local' |
-		docker build -q --network host -t golang:1.26-bookworm -f - "$goroot" >/dev/null ||
+		within_budget docker build -q --network host -t golang:1.26-bookworm -f - "$goroot" >/dev/null ||
 		skip "cannot make golang:1.26-bookworm (Debian's mirror unreachable from a build?)"
 fi
 services_image=""
@@ -182,7 +182,7 @@ else
 	services_image=efactura-smoke/services:bookworm
 	if ! have_image "$services_image"; then
 		log "making $services_image (PostgreSQL 15, Redis 7, nginx 1.22 from Debian 12)"
-		docker build -q --network host -t "$services_image" -f deploy/smoke/services.Dockerfile deploy/smoke >/dev/null ||
+		within_budget docker build -q --network host -t "$services_image" -f deploy/smoke/services.Dockerfile deploy/smoke >/dev/null ||
 			skip "cannot make $services_image from Debian's packages"
 	fi
 	SMOKE_POSTGRES_IMAGE=$services_image SMOKE_REDIS_IMAGE=$services_image SMOKE_NGINX_IMAGE=$services_image
