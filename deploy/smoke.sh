@@ -175,6 +175,24 @@ if ! pull_or_false golang:1.26-bookworm; then
 		within_budget docker build -q --network host -t golang:1.26-bookworm -f - "$goroot" >/dev/null ||
 		skip "cannot make golang:1.26-bookworm (Debian's mirror unreachable from a build?)"
 fi
+# The build stage's Go build cache, warmed once per go.sum: a container of
+# golang:1.26-bookworm downloads the modules and compiles the project as
+# deploy/Dockerfile does, and is committed under the same name, so the
+# image build compiles only what changed (the legacy builder has no cache
+# mounts). Only in the smoke's daemon; deploy/Dockerfile is unchanged.
+gosum=$(sha256sum go.sum | cut -c1-16)
+if [ "$(docker image inspect -f '{{index .Config.Labels "efactura.smoke.gosum"}}' golang:1.26-bookworm 2>/dev/null)" != "$gosum" ]; then
+	log "warming golang:1.26-bookworm's module and build caches for go.sum $gosum (once per go.sum)"
+	docker rm -f efactura-smoke-warm >/dev/null 2>&1 || true
+	rc=0
+	within_budget docker run --name efactura-smoke-warm --network host -v "$ROOT:/src:ro" -w /src golang:1.26-bookworm \
+		sh -c 'go mod download && CGO_ENABLED=0 GOOS=linux go build -trimpath -buildvcs=false -o /dev/null ./cmd/efactura' >"$CACHE/warm.log" 2>&1 || rc=$?
+	[ "$rc" != 124 ] || skip "warming the Go build cache took the setup budget (load average $(loadavg))"
+	[ "$rc" = 0 ] || { tail -20 "$CACHE/warm.log" >&2; fail "the project does not build in golang:1.26-bookworm"; }
+	docker commit -c "LABEL efactura.smoke.gosum=$gosum" -c 'WORKDIR /go' -c 'CMD ["bash"]' efactura-smoke-warm golang:1.26-bookworm >/dev/null
+	docker rm efactura-smoke-warm >/dev/null
+fi
+
 services_image=""
 if pull_or_false postgres:17-bookworm && pull_or_false redis:7-bookworm && pull_or_false nginx:1.22; then
 	SMOKE_POSTGRES_IMAGE=postgres:17-bookworm SMOKE_REDIS_IMAGE=redis:7-bookworm SMOKE_NGINX_IMAGE=nginx:1.22
