@@ -303,6 +303,9 @@ log "image: healthy, uid $uid, read-only root filesystem"
 # ---- The stack.
 log "docker compose up -d (two replicas, PostgreSQL, Redis, nginx with TLS)"
 $COMPOSE up -d --no-build --wait --wait-timeout 180 >"$SMOKE_RUN/up.log" 2>&1 || { cat "$SMOKE_RUN/up.log" >&2; fail "docker compose up did not bring every service up healthy"; }
+$COMPOSE ps --format '{{.Service}} {{.Status}}' | sed 's/^/smoke:        /'
+$COMPOSE run --rm --no-deps -T gateway-1 migrate status >"$SMOKE_RUN/migrate.log" 2>&1 ||
+	{ cat "$SMOKE_RUN/migrate.log" >&2; fail "docker compose run --rm --no-deps -T gateway-1 migrate status (docs/operations.md §1) fails"; }
 URL=https://127.0.0.1:$SMOKE_PORT_HTTPS
 for _ in $(seq 1 30); do curl -ksf -o /dev/null "$URL/login" && break; sleep 1; done
 curl -ksf -o /dev/null "$URL/login" || fail "GET $URL/login through nginx does not answer 2xx"
