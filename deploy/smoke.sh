@@ -351,7 +351,7 @@ phase() { # NAME COMMAND...: run COMMAND under load; fail on any failed request
 export COMPOSE SETTLE=${SMOKE_SETTLE:-5}
 phase restart deploy/rolling.sh restart
 # A new image (same binary, another image id) for the upgrade.
-printf 'FROM efactura:smoke\nLABEL org.opencontainers.image.version=smoke-next\n' | docker build -q -t efactura:smoke-next - >/dev/null
+printf 'FROM efactura:smoke\nLABEL org.opencontainers.image.version=smoke-next\n' | docker build -q -t efactura:smoke-next - >/dev/null 2>&1
 sed -i 's/^EFACTURA_IMAGE=.*/EFACTURA_IMAGE=efactura:smoke-next/' "$SMOKE_RUN/.env"
 phase upgrade deploy/rolling.sh upgrade
 for s in gateway-1 gateway-2; do
