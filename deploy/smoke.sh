@@ -306,6 +306,12 @@ $COMPOSE up -d --no-build --wait --wait-timeout 180 >"$SMOKE_RUN/up.log" 2>&1 ||
 $COMPOSE ps --format '{{.Service}} {{.Status}}' | sed 's/^/smoke:        /'
 $COMPOSE run --rm --no-deps -T gateway-1 migrate status >"$SMOKE_RUN/migrate.log" 2>&1 ||
 	{ cat "$SMOKE_RUN/migrate.log" >&2; fail "docker compose run --rm --no-deps -T gateway-1 migrate status (docs/operations.md §1) fails"; }
+# Each service sees only its own secrets (no shared env_file).
+pg_sees=$(docker exec "$($COMPOSE ps -q postgres)" sh -c 'env; ls /run/secrets' | grep -E '^(EFACTURA_|DATABASE_URL|REDIS_URL)|^(database_url|efactura_secret_key|efactura_encryption_key|anaf_client_secret)$' || true)
+[ -z "$pg_sees" ] || fail "the PostgreSQL container sees the gateway's settings or secrets: $pg_sees"
+gw_sees=$(docker exec "$($COMPOSE ps -q gateway-1)" ls /run/secrets | tr '\n' ' ')
+[ "$gw_sees" = "anaf_client_secret database_url efactura_encryption_key efactura_secret_key " ] ||
+	fail "gateway-1's /run/secrets holds '$gw_sees'"
 URL=https://127.0.0.1:$SMOKE_PORT_HTTPS
 for _ in $(seq 1 30); do curl -ksf -o /dev/null "$URL/login" && break; sleep 1; done
 curl -ksf -o /dev/null "$URL/login" || fail "GET $URL/login through nginx does not answer 2xx"
