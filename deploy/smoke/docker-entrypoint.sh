@@ -18,6 +18,9 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
 	install -o postgres -m 0600 "${POSTGRES_PASSWORD_FILE:?POSTGRES_PASSWORD_FILE is not set}" /tmp/pwfile
 	runuser -u postgres -- initdb -U "$user" --pwfile=/tmp/pwfile --auth-local=trust --auth-host=scram-sha-256 >/dev/null
 	rm -f /tmp/pwfile
+	# As the official image: password logins from any address (the
+	# compose network), not only from loopback.
+	echo 'host all all all scram-sha-256' >>"$PGDATA/pg_hba.conf"
 	runuser -u postgres -- pg_ctl -w -o "-c listen_addresses='' -p 5432" start >/dev/null
 	if [ "${POSTGRES_DB:-$user}" != postgres ]; then
 		runuser -u postgres -- psql -v ON_ERROR_STOP=1 -U "$user" -d postgres -c "CREATE DATABASE \"${POSTGRES_DB:-$user}\"" >/dev/null
