@@ -231,7 +231,25 @@ done
 SMOKE_RUN=$(mktemp -d /tmp/efactura-smoke.XXXXXX)
 export SMOKE_RUN
 chmod 0755 "$SMOKE_RUN"
-COMPOSE="docker compose -p $PROJECT -f $ROOT/deploy/compose.yaml -f $ROOT/deploy/compose.smoke.yaml --env-file $SMOKE_RUN/.env"
+# The compose network as in production when the daemon can make it (a
+# bridge with compose.yaml's subnet; it can here even with --bridge=none),
+# else every service on the host's network (compose.smoke.yaml).
+NET_MODE=host
+if [ "${SMOKE_NETWORK:-auto}" != host ]; then
+	docker network rm efactura-smoke-probe >/dev/null 2>&1 || true
+	if docker network create --subnet 172.28.18.0/24 efactura-smoke-probe >/dev/null 2>&1 &&
+		docker run --rm --network efactura-smoke-probe --ip 172.28.18.10 "$SMOKE_NGINX_IMAGE" true >/dev/null 2>&1; then
+		NET_MODE=bridge
+	fi
+	docker network rm efactura-smoke-probe >/dev/null 2>&1 || true
+fi
+if [ "$NET_MODE" = bridge ]; then
+	override=compose.smoke-net.yaml db_host=postgres:5432
+else
+	override=compose.smoke.yaml db_host=127.0.0.1:$SMOKE_PORT_PG
+fi
+log "network: $NET_MODE ($override)"
+COMPOSE="docker compose -p $PROJECT -f $ROOT/deploy/compose.yaml -f $ROOT/deploy/$override --env-file $SMOKE_RUN/.env"
 export COMPOSE
 
 # docs/operations.md §1 "Containers", in the run's directory: .env from
@@ -242,12 +260,12 @@ install -d -m 0700 "$SMOKE_RUN/secrets"
 (
 	cd "$SMOKE_RUN/secrets"
 	openssl rand -hex 24 >postgres_password
-	printf 'postgres://efactura:%s@127.0.0.1:%s/efactura?sslmode=disable\n' "$(cat postgres_password)" "$SMOKE_PORT_PG" >database_url
+	printf 'postgres://efactura:%s@%s/efactura?sslmode=disable\n' "$(cat postgres_password)" "$db_host" >database_url
 	: >anaf_client_secret
 	touch efactura_secret_key efactura_encryption_key
 )
-$COMPOSE run --rm --no-deps -T gateway-1 keygen >"$SMOKE_RUN/keys" 2>"$SMOKE_RUN/keygen.err" ||
-	{ cat "$SMOKE_RUN/keygen.err" >&2; fail "docker compose run --rm --no-deps gateway-1 keygen (docs/operations.md §1) fails"; }
+$COMPOSE run --rm --no-deps -T cli keygen >"$SMOKE_RUN/keys" 2>"$SMOKE_RUN/keygen.err" ||
+	{ cat "$SMOKE_RUN/keygen.err" >&2; fail "docker compose run --rm --no-deps -T cli keygen (docs/operations.md §1) fails"; }
 sed -n 's/^EFACTURA_SECRET_KEY=//p' "$SMOKE_RUN/keys" >"$SMOKE_RUN/secrets/efactura_secret_key"
 sed -n 's/^EFACTURA_ENCRYPTION_KEY=//p' "$SMOKE_RUN/keys" >"$SMOKE_RUN/secrets/efactura_encryption_key"
 [ -s "$SMOKE_RUN/secrets/efactura_secret_key" ] && [ -s "$SMOKE_RUN/secrets/efactura_encryption_key" ] ||
@@ -260,24 +278,29 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
 	-addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
 	-keyout "$SMOKE_RUN/certs/privkey.pem" -out "$SMOKE_RUN/certs/fullchain.pem" 2>/dev/null
 chmod 0644 "$SMOKE_RUN"/certs/*
-# The committed example with the smoke's addresses and ports, nothing else.
-sed -e "s|server gateway-1:8080 |server 127.0.0.1:$SMOKE_PORT_GW1 |" \
-	-e "s|server gateway-2:8080 |server 127.0.0.1:$SMOKE_PORT_GW2 |" \
-	-e "s|listen 80;|listen 127.0.0.1:$SMOKE_PORT_HTTP;|" \
-	-e "s|listen 443 ssl http2;|listen 127.0.0.1:$SMOKE_PORT_HTTPS ssl http2;|" \
-	deploy/nginx/efactura.conf >"$SMOKE_RUN/nginx.conf"
-grep -q "127.0.0.1:$SMOKE_PORT_GW2 " "$SMOKE_RUN/nginx.conf" && grep -q "$SMOKE_PORT_HTTPS ssl http2" "$SMOKE_RUN/nginx.conf" ||
-	fail "deploy/nginx/efactura.conf no longer has the lines the smoke rewrites (upstream servers, listen)"
+# Host network: the committed example with the smoke's addresses and
+# ports, nothing else (on the bridge it is mounted as it is).
+if [ "$NET_MODE" = host ]; then
+	sed -e "s|server gateway-1:8080 |server 127.0.0.1:$SMOKE_PORT_GW1 |" \
+		-e "s|server gateway-2:8080 |server 127.0.0.1:$SMOKE_PORT_GW2 |" \
+		-e "s|listen 80;|listen 127.0.0.1:$SMOKE_PORT_HTTP;|" \
+		-e "s|listen 443 ssl http2;|listen 127.0.0.1:$SMOKE_PORT_HTTPS ssl http2;|" \
+		deploy/nginx/efactura.conf >"$SMOKE_RUN/nginx.conf"
+	grep -q "127.0.0.1:$SMOKE_PORT_GW2 " "$SMOKE_RUN/nginx.conf" && grep -q "$SMOKE_PORT_HTTPS ssl http2" "$SMOKE_RUN/nginx.conf" ||
+		fail "deploy/nginx/efactura.conf no longer has the lines the smoke rewrites (upstream servers, listen)"
+fi
 
 # ---- The image alone: non-root, read-only root filesystem, HEALTHCHECK
 # healthy on a port that is not 8080 (it follows EFACTURA_ADDR).
 COMPOSE_UP=1
 log "docker compose up -d postgres redis"
 $COMPOSE up -d --wait --wait-timeout 120 postgres redis >"$SMOKE_RUN/up-db.log" 2>&1 || { cat "$SMOKE_RUN/up-db.log" >&2; fail "PostgreSQL or Redis did not become healthy"; }
-log "docker run efactura:smoke (read-only, production, EFACTURA_ADDR=127.0.0.1:$SINGLE_PORT)"
-docker run -d --name efactura-smoke-single --network host --read-only --tmpfs /tmp \
+single_net=host single_addr=127.0.0.1:$SINGLE_PORT
+[ "$NET_MODE" = host ] || single_net=${PROJECT}_backend single_addr=0.0.0.0:$SINGLE_PORT
+log "docker run efactura:smoke (read-only, production, EFACTURA_ADDR=$single_addr)"
+docker run -d --name efactura-smoke-single --network "$single_net" --read-only --tmpfs /tmp \
 	--health-interval 2s --health-start-period 120s \
-	-e EFACTURA_ADDR=127.0.0.1:$SINGLE_PORT -e EFACTURA_BASE_URL=https://localhost:$SMOKE_PORT_HTTPS \
+	-e EFACTURA_ADDR="$single_addr" -e EFACTURA_BASE_URL=https://localhost:$SMOKE_PORT_HTTPS \
 	-e DATABASE_URL_FILE=/run/secrets/database_url -e EFACTURA_SECRET_KEY_FILE=/run/secrets/efactura_secret_key \
 	-e EFACTURA_ENCRYPTION_KEY_FILE=/run/secrets/efactura_encryption_key \
 	-v "$SMOKE_RUN/secrets/database_url:/run/secrets/database_url:ro" \
@@ -292,7 +315,7 @@ for _ in $(seq 1 90); do
 done
 if [ "$health" != healthy ]; then
 	docker logs --tail 30 efactura-smoke-single >&2 || true
-	fail "the image's HEALTHCHECK says '$health' (want healthy) for EFACTURA_ADDR=127.0.0.1:$SINGLE_PORT"
+	fail "the image's HEALTHCHECK says '$health' (want healthy) for EFACTURA_ADDR=$single_addr"
 fi
 uid=$(docker exec efactura-smoke-single id -u)
 [ "$uid" != 0 ] || fail "the image runs as root"
@@ -304,8 +327,8 @@ log "image: healthy, uid $uid, read-only root filesystem"
 log "docker compose up -d (two replicas, PostgreSQL, Redis, nginx with TLS)"
 $COMPOSE up -d --no-build --wait --wait-timeout 180 >"$SMOKE_RUN/up.log" 2>&1 || { cat "$SMOKE_RUN/up.log" >&2; fail "docker compose up did not bring every service up healthy"; }
 $COMPOSE ps --format '{{.Service}} {{.Status}}' | sed 's/^/smoke:        /'
-$COMPOSE run --rm --no-deps -T gateway-1 migrate status >"$SMOKE_RUN/migrate.log" 2>&1 ||
-	{ cat "$SMOKE_RUN/migrate.log" >&2; fail "docker compose run --rm --no-deps -T gateway-1 migrate status (docs/operations.md §1) fails"; }
+$COMPOSE run --rm --no-deps -T cli migrate status >"$SMOKE_RUN/migrate.log" 2>&1 ||
+	{ cat "$SMOKE_RUN/migrate.log" >&2; fail "docker compose run --rm --no-deps -T cli migrate status (docs/operations.md §1) fails"; }
 # Each service sees only its own secrets (no shared env_file).
 pg_sees=$(docker exec "$($COMPOSE ps -q postgres)" sh -c 'env; ls /run/secrets' | grep -E '^(EFACTURA_|DATABASE_URL|REDIS_URL)|^(database_url|efactura_secret_key|efactura_encryption_key|anaf_client_secret)$' || true)
 [ -z "$pg_sees" ] || fail "the PostgreSQL container sees the gateway's settings or secrets: $pg_sees"
