@@ -221,7 +221,10 @@ log "image efactura:smoke built"
 
 # ---- The run's directory: ports, .env, secrets, TLS certificate, nginx.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-base=${SMOKE_PORT_BASE:-47000}
+# Below Linux's ephemeral range (32768-60999): a restarted replica must get
+# its ports back, and under load an outgoing connection may hold any port
+# of that range (seen: "bind: address already in use" for 47092).
+base=${SMOKE_PORT_BASE:-27000}
 export SMOKE_PORT_GW1=$((base + 81)) SMOKE_PORT_GW2=$((base + 82)) SMOKE_PORT_MX1=$((base + 91)) SMOKE_PORT_MX2=$((base + 92))
 export SMOKE_PORT_PG=$((base + 432)) SMOKE_PORT_REDIS=$((base + 379)) SMOKE_PORT_HTTP=$((base + 80)) SMOKE_PORT_HTTPS=$((base + 443))
 SINGLE_PORT=$((base + 85))
